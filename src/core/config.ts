@@ -1,0 +1,52 @@
+/**
+ * Backend config parsing shared by every backend (spec §10): camelCase keys, the
+ * reference's snake_case spellings accepted, unknown keys refused with a {@link ConfigError}
+ * naming the key, defaults filled in.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** Converts `base_dir` to `baseDir`. */
+export function snakeToCamel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Parses a backend's config object with a strict zod schema. Snake_case keys are mapped to
+ * camelCase first (when `acceptSnakeCase`), so a Python config dict works as is.
+ * Throws {@link ConfigError} naming the offending key.
+ */
+export function parseBackendConfig<S extends z.ZodObject<z.ZodRawShape>>(
+  backend: string,
+  schema: S,
+  raw: unknown,
+  options: { acceptSnakeCase?: boolean } = {},
+): z.output<S> {
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ConfigError(`${backend} storage config must be an object`);
+  }
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
+    const name = options.acceptSnakeCase ? snakeToCamel(key) : key;
+    if (name in input) {
+      throw new ConfigError(`${backend} storage config sets "${name}" twice (as "${key}" too)`, key);
+    }
+    // `undefined` means "use the default", as it does for function arguments.
+    if (value !== undefined) input[name] = value;
+  }
+  const result = schema.strict().safeParse(input);
+  if (result.success) return result.data as z.output<S>;
+  const issue = result.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '?';
+    const known = Object.keys(schema.shape).join(', ');
+    throw new ConfigError(`Unknown ${backend} storage config key "${key}". Known keys: ${known}`, key);
+  }
+  const key = issue?.path.map(String).join('.') ?? '';
+  throw new ConfigError(
+    `Invalid ${backend} storage config "${key}": ${issue?.message ?? 'invalid value'}`,
+    key,
+    result.error,
+  );
+}
+

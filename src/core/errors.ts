@@ -1,0 +1,116 @@
+/**
+ * Typed errors of connectome-storage. Every failure rejects with a subclass of
+ * {@link StorageError}; "not found" is never an error (D1).
+ */
+
+/** Machine-readable error codes, one per error class. */
+export type StorageErrorCode =
+  | 'STORAGE_ERROR'
+  | 'INVALID_ID'
+  | 'VALIDATION_ERROR'
+  | 'SERIALIZATION_ERROR'
+  | 'CONFIG_ERROR'
+  | 'BACKEND_UNAVAILABLE'
+  | 'CORRUPT_DATA'
+  | 'NOT_INITIALIZED';
+
+/** Base class of every error this library throws. */
+export class StorageError extends Error {
+  /** Stable code for programmatic handling. */
+  readonly code: StorageErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown; code?: StorageErrorCode }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options?.code ?? 'STORAGE_ERROR';
+  }
+}
+
+/** An id (conversation, agent, memory) or a key (cache, state) that breaks the id rules. */
+export class InvalidIdError extends StorageError {
+  /** Which argument was wrong, e.g. `conversationId`. */
+  readonly field: string;
+  /** The rejected value, as given. */
+  readonly value: unknown;
+
+  constructor(field: string, value: unknown, reason: string) {
+    super(`Invalid ${field} ${describeValue(value)}: ${reason}`, { code: 'INVALID_ID' });
+    this.field = field;
+    this.value = value;
+  }
+}
+
+/** An argument other than an id that is out of range or of the wrong type (TTL, limit, data shape). */
+export class ValidationError extends StorageError {
+  /** Which argument was wrong. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`Invalid ${field}: ${message}`, { code: 'VALIDATION_ERROR' });
+    this.field = field;
+  }
+}
+
+/** A value that JSON cannot represent faithfully (BigInt, NaN, Infinity, cycles, functions...). */
+export class SerializationError extends StorageError {
+  /** JSON path of the offending value inside the argument, e.g. `$.steps[2].score`. */
+  readonly path: string;
+
+  constructor(what: string, path: string, reason: string) {
+    super(`Cannot store ${what}: ${reason} at ${path}`, { code: 'SERIALIZATION_ERROR' });
+    this.path = path;
+  }
+}
+
+/** Bad configuration: an unknown key, a wrong type, an unparsable environment variable. */
+export class ConfigError extends StorageError {
+  /** The config key or environment variable involved. */
+  readonly key: string | undefined;
+
+  constructor(message: string, key?: string, cause?: unknown) {
+    super(message, { code: 'CONFIG_ERROR', cause });
+    this.key = key;
+  }
+}
+
+/** A backend that cannot be reached or whose driver package is not installed. */
+export class BackendUnavailableError extends StorageError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'BACKEND_UNAVAILABLE', cause });
+  }
+}
+
+/** Stored data that cannot be read back (e.g. a JSON file that does not parse). */
+export class CorruptDataError extends StorageError {
+  /** Where the bad data lives: a file path, a table row, a key. */
+  readonly location: string;
+
+  constructor(location: string, reason: string, cause?: unknown) {
+    super(`Corrupt data at ${location}: ${reason}`, { code: 'CORRUPT_DATA', cause });
+    this.location = location;
+  }
+}
+
+/** A call made before `initialize()` or after `shutdown()`. */
+export class NotInitializedError extends StorageError {
+  constructor(storageType: string, method: string, state: 'new' | 'closed') {
+    super(
+      state === 'new'
+        ? `${storageType} storage: ${method}() called before initialize()`
+        : `${storageType} storage: ${method}() called after shutdown()`,
+      { code: 'NOT_INITIALIZED' },
+    );
+  }
+}
+
+/** Short printable form of a rejected value, for error messages. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') {
+    const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+    return JSON.stringify(shown);
+  }
+  if (value === null) return 'null';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'object') return Array.isArray(value) ? 'array' : 'object';
+  return String(value);
+}

@@ -1,0 +1,78 @@
+/**
+ * Identifier, key and argument rules (spec §3), checked once here so that every backend
+ * accepts exactly the same inputs and data can always move from one backend to another.
+ */
+import { InvalidIdError, ValidationError } from './errors.js';
+
+/** Longest id in UTF-8 bytes: one path component on common file systems. */
+export const MAX_ID_BYTES = 255;
+
+// Control characters U+0000–U+001F and U+007F, plus both path separators.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_ID_CHARS = /[\u0000-\u001f\u007f/\\]/;
+
+/** Names of the id arguments, used in error messages. */
+export type IdField = 'conversationId' | 'agentId' | 'memoryId';
+/** Names of the key arguments, used in error messages. */
+export type KeyField = 'cacheKey' | 'stateKey';
+
+function assertWellFormedString(field: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw new InvalidIdError(field, value, 'must be a string');
+  if (value.length === 0) throw new InvalidIdError(field, value, 'must not be empty');
+  // A lone surrogate becomes U+FFFD in SQLite, Redis and PostgreSQL drivers, so two
+  // different keys would end up as one.
+  if (!value.isWellFormed()) {
+    throw new InvalidIdError(field, value, 'contains a lone UTF-16 surrogate');
+  }
+}
+
+/**
+ * Checks a conversation, agent or memory id: a non-empty, well-formed string of at most
+ * 255 UTF-8 bytes, without `/`, `\`, NUL or control characters, and not `.` or `..`.
+ * Throws {@link InvalidIdError} naming the argument otherwise.
+ */
+export function validateId(field: IdField, value: unknown): asserts value is string {
+  assertWellFormedString(field, value);
+  if (value === '.' || value === '..') {
+    throw new InvalidIdError(field, value, 'must not be "." or ".."');
+  }
+  if (FORBIDDEN_ID_CHARS.test(value)) {
+    throw new InvalidIdError(field, value, 'must not contain "/", "\\", NUL or control characters');
+  }
+  if (Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES) {
+    throw new InvalidIdError(field, value, `must be at most ${MAX_ID_BYTES} UTF-8 bytes`);
+  }
+}
+
+/** Checks a cache or system-state key: any non-empty, well-formed string without NUL. */
+export function validateKey(field: KeyField, value: unknown): asserts value is string {
+  assertWellFormedString(field, value);
+  if (value.includes('\u0000')) throw new InvalidIdError(field, value, 'must not contain NUL');
+}
+
+/**
+ * Checks a cache TTL: a positive finite number of seconds, or `undefined`/`null` for no
+ * expiry (D5: the reference treats `0` as "never"; here it is refused).
+ */
+export function validateTtl(ttlSeconds: unknown): number | null {
+  if (ttlSeconds === undefined || ttlSeconds === null) return null;
+  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    throw new ValidationError(
+      'ttlSeconds',
+      `must be a positive finite number of seconds, or null/undefined for no expiry (got ${String(ttlSeconds)})`,
+    );
+  }
+  return ttlSeconds;
+}
+
+/** Checks a reasoning-chain limit: a positive integer or `undefined`/`null` for all. */
+export function validateLimit(limit: unknown): number | null {
+  if (limit === undefined || limit === null) return null;
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
+    throw new ValidationError(
+      'limit',
+      `must be a positive integer, or undefined for all (got ${String(limit)})`,
+    );
+  }
+  return limit;
+}

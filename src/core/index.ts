@@ -1,0 +1,9 @@
+/** The core: the interface every backend extends and the rules they share. */
+export * from './errors.js';
+export * from './config.js';
+export * from './ids.js';
+export * from './json.js';
+export * from './records.js';
+export * from './time.js';
+export * from './keyed-mutex.js';
+export * from './storage-interface.js';

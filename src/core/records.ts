@@ -1,0 +1,132 @@
+/**
+ * The shapes every backend stores, and the rules that build them, kept here once: memory
+ * records (D7, D8), reasoning-chain records, cache records with expiry, stats and health.
+ */
+import { type JsonObject, type JsonValue } from './json.js';
+import { formatEpochMs, parseTimestamp } from './time.js';
+
+/** A cache entry as stored: the data plus when it was stored and when it expires. */
+export interface CacheRecord {
+  /** The cached object, as given to `storeCacheEntry`. */
+  data: JsonObject;
+  /** ISO timestamp of the write. */
+  storedAt: string;
+  /** ISO timestamp after which the entry is gone, or `null` for no expiry. */
+  expiresAt: string | null;
+}
+
+/** A memory about to be written: the full record and whether the caller chose `created_at`. */
+export interface MemoryWrite {
+  /** The memory id (also `record.memory_id`). */
+  memoryId: string;
+  /** `{ memory_id, created_at, ...memoryData }` as it is to be loaded back. */
+  record: JsonObject;
+  /** True when the caller's data carried `created_at`; otherwise a replace keeps the old one. */
+  explicitCreatedAt: boolean;
+}
+
+/**
+ * Builds the stored memory record: `memory_id` and `created_at` first (the reference's
+ * layout), the caller's fields after; the caller's `created_at` is kept (D8) and the
+ * `memoryId` argument wins over a `memory_id` field in the data (D7).
+ */
+export function buildMemoryWrite(memoryId: string, data: JsonObject, now: string): MemoryWrite {
+  const explicitCreatedAt = typeof data.created_at === 'string';
+  const record: JsonObject = { memory_id: memoryId, created_at: now, ...data };
+  record.memory_id = memoryId;
+  if (!explicitCreatedAt) record.created_at = now;
+  return { memoryId, record, explicitCreatedAt };
+}
+
+/**
+ * The record that replaces `existing` in place (D7): the new data, keeping the old
+ * `created_at` unless the new data brings its own.
+ */
+export function replaceMemoryRecord(existing: JsonObject, write: MemoryWrite): JsonObject {
+  if (write.explicitCreatedAt || typeof existing.created_at !== 'string') return write.record;
+  return { ...write.record, created_at: existing.created_at };
+}
+
+/**
+ * Applies a memory upsert to an ordered list: replaces the record with the same
+ * `memory_id` in place, or appends. Returns the new list (the input is not changed).
+ */
+export function upsertMemoryInList(memories: JsonValue[], write: MemoryWrite): JsonValue[] {
+  const out = memories.slice();
+  const index = out.findIndex(
+    (m) => typeof m === 'object' && m !== null && !Array.isArray(m) && m.memory_id === write.memoryId,
+  );
+  if (index === -1) out.push(write.record);
+  else out[index] = replaceMemoryRecord(out[index] as JsonObject, write);
+  return out;
+}
+
+/** Builds the stored reasoning-chain record: `stored_at` first, the caller's value kept (D8). */
+export function buildChainRecord(data: JsonObject, now: string): JsonObject {
+  const record: JsonObject = { stored_at: now, ...data };
+  if (typeof data.stored_at !== 'string') record.stored_at = now;
+  return record;
+}
+
+/** Builds a cache record for a TTL in seconds (`null`: no expiry). */
+export function buildCacheRecord(data: JsonObject, ttlSeconds: number | null, nowMs: number): CacheRecord {
+  return {
+    data,
+    storedAt: formatEpochMs(nowMs),
+    expiresAt: ttlSeconds === null ? null : formatEpochMs(nowMs + ttlSeconds * 1000),
+  };
+}
+
+/** True when a cache record's expiry is at or before `nowMs`; unparsable expiry counts as expired. */
+export function isCacheExpired(expiresAt: string | null, nowMs: number): boolean {
+  if (expiresAt === null) return false;
+  const at = parseTimestamp(expiresAt);
+  return at === null || at <= nowMs;
+}
+
+/** The counts every backend reports in `getStorageStats()` (spec §8). */
+export interface StatsCounts {
+  conversation_count: number;
+  raw_message_count: number;
+  memory_count: number;
+  reasoning_chain_count: number;
+  agent_count: number;
+  chunk_info_count: number;
+  /** Live (unexpired) cache entries only. */
+  cache_entry_count: number;
+  system_state_count: number;
+  /** Bytes used by the store, or `null` where the backend cannot tell. */
+  total_bytes: number | null;
+}
+
+/** The result of `getStorageStats()`: core keys plus the backend's own keys. */
+export interface StorageStats extends StatsCounts {
+  storage_type: string;
+  timestamp: string;
+  [extra: string]: JsonValue;
+}
+
+/** The result of `healthCheck()`: core keys plus the backend's own keys. */
+export interface HealthReport {
+  status: 'healthy' | 'unhealthy' | 'error';
+  storage_type: string;
+  timestamp: string;
+  /** Time the health probe took, in milliseconds. */
+  latency_ms: number;
+  /** Why the status is not healthy, when it is not. */
+  error?: string;
+  [extra: string]: JsonValue | undefined;
+}
+
+/** What a backend's health probe reports; the core adds status, timing and type. */
+export interface HealthProbe {
+  healthy: boolean;
+  error?: string;
+  details: Record<string, JsonValue>;
+}
+
+/** What a backend's stats collector reports; the core adds type and timestamp. */
+export interface StatsSnapshot {
+  counts: StatsCounts;
+  extra: Record<string, JsonValue>;
+}

@@ -1,0 +1,374 @@
+/**
+ * The abstract storage interface. Public methods validate their arguments, turn values
+ * into plain JSON and apply the shared semantics (spec §3–§4) before any I/O; a backend
+ * only implements the protected storage primitives at the end of this class.
+ */
+import { NotInitializedError } from './errors.js';
+import { validateId, validateKey, validateLimit, validateTtl } from './ids.js';
+import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
+import {
+  buildCacheRecord,
+  buildChainRecord,
+  buildMemoryWrite,
+  type CacheRecord,
+  type HealthProbe,
+  type HealthReport,
+  isCacheExpired,
+  type MemoryWrite,
+  type StatsSnapshot,
+  type StorageStats,
+} from './records.js';
+import { nowTimestamp } from './time.js';
+
+type Lifecycle = 'new' | 'open' | 'closed';
+
+/** Sorted (UTF-16 code unit order, D9) copy of a list of ids, without duplicates. */
+function sortedUnique(ids: Iterable<string>): string[] {
+  return [...new Set(ids)].sort();
+}
+
+/**
+ * One storage interface for conversations, raw messages, memories, reasoning chains,
+ * chunk info, a TTL cache and system state. Extend it to add a backend.
+ */
+export abstract class StorageInterface {
+  /** Backend name as registered in the factory, e.g. `file`. */
+  abstract readonly storageType: string;
+
+  private lifecycle: Lifecycle = 'new';
+  private opening: Promise<void> | undefined;
+
+  /** Opens the backend (creates folders, tables, connections). Safe to call twice. */
+  async initialize(): Promise<boolean> {
+    if (this.lifecycle === 'open') return true;
+    this.opening ??= this.openStore().finally(() => {
+      this.opening = undefined;
+    });
+    await this.opening;
+    this.lifecycle = 'open';
+    return true;
+  }
+
+  /** Closes the backend; later calls fail with {@link NotInitializedError} until `initialize()`. */
+  async shutdown(): Promise<boolean> {
+    if (this.lifecycle !== 'open') {
+      this.lifecycle = 'closed';
+      return true;
+    }
+    this.lifecycle = 'closed';
+    await this.closeStore();
+    return true;
+  }
+
+  /** True between `initialize()` and `shutdown()`. */
+  get isInitialized(): boolean {
+    return this.lifecycle === 'open';
+  }
+
+  // ----- conversations -------------------------------------------------------------------
+
+  /** Stores (replaces) a conversation object. */
+  async storeConversation(conversationId: string, data: JsonObject): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    const value = toJsonObject(data, `conversation ${JSON.stringify(conversationId)}`);
+    this.ensureOpen('storeConversation');
+    await this.writeConversation(conversationId, value);
+    return true;
+  }
+
+  /** Loads a conversation exactly as stored, or `null`. */
+  async loadConversation(conversationId: string): Promise<JsonObject | null> {
+    validateId('conversationId', conversationId);
+    this.ensureOpen('loadConversation');
+    return this.readConversation(conversationId);
+  }
+
+  /** Ids of stored conversations, sorted. */
+  async listConversations(): Promise<string[]> {
+    this.ensureOpen('listConversations');
+    return sortedUnique(await this.listConversationIds());
+  }
+
+  /** Every conversation id with any stored kind (conversation, raw messages, memories, chunk info), sorted. */
+  async listAllConversationIds(): Promise<string[]> {
+    this.ensureOpen('listAllConversationIds');
+    return sortedUnique(await this.listStoredConversationIds());
+  }
+
+  /** Deletes a conversation with its raw messages, memories and chunk info, all or nothing. True also when absent. */
+  async deleteConversation(conversationId: string): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    this.ensureOpen('deleteConversation');
+    await this.removeConversation(conversationId);
+    return true;
+  }
+
+  // ----- raw messages --------------------------------------------------------------------
+
+  /** Stores (replaces) the raw message list of a conversation. */
+  async storeRawMessages(conversationId: string, messages: JsonValue[]): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    const value = toJsonArray(messages, `raw messages of ${JSON.stringify(conversationId)}`);
+    this.ensureOpen('storeRawMessages');
+    await this.writeRawMessages(conversationId, value);
+    return true;
+  }
+
+  /** Loads the raw messages of a conversation, `[]` when none. */
+  async loadRawMessages(conversationId: string): Promise<JsonValue[]> {
+    validateId('conversationId', conversationId);
+    this.ensureOpen('loadRawMessages');
+    return (await this.readRawMessages(conversationId)) ?? [];
+  }
+
+  // ----- memories ------------------------------------------------------------------------
+
+  /** Stores a memory; an existing `memoryId` in that conversation is replaced in place (D7). */
+  async storeMemory(conversationId: string, memoryId: string, memoryData: JsonObject): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    validateId('memoryId', memoryId);
+    const value = toJsonObject(memoryData, `memory ${JSON.stringify(memoryId)}`);
+    this.ensureOpen('storeMemory');
+    await this.upsertMemory(conversationId, buildMemoryWrite(memoryId, value, nowTimestamp()));
+    return true;
+  }
+
+  /** Loads a conversation's memories, oldest first, each with `memory_id` and `created_at`. */
+  async loadMemories(conversationId: string): Promise<JsonObject[]> {
+    validateId('conversationId', conversationId);
+    this.ensureOpen('loadMemories');
+    return this.readMemories(conversationId);
+  }
+
+  // ----- reasoning chains ----------------------------------------------------------------
+
+  /** Appends a reasoning chain to an agent's list; it is loaded back with `stored_at`. */
+  async storeReasoningChain(agentId: string, chainData: JsonObject): Promise<boolean> {
+    validateId('agentId', agentId);
+    const value = toJsonObject(chainData, `reasoning chain of ${JSON.stringify(agentId)}`);
+    this.ensureOpen('storeReasoningChain');
+    await this.appendReasoningChain(agentId, buildChainRecord(value, nowTimestamp()));
+    return true;
+  }
+
+  /** Loads an agent's chains oldest first; with `limit`, the most recent `limit`, still oldest first. */
+  async loadReasoningChains(agentId: string, limit?: number): Promise<JsonObject[]> {
+    validateId('agentId', agentId);
+    const max = validateLimit(limit);
+    this.ensureOpen('loadReasoningChains');
+    return this.readReasoningChains(agentId, max);
+  }
+
+  /** Ids of agents with stored reasoning chains, sorted. */
+  async listAgents(): Promise<string[]> {
+    this.ensureOpen('listAgents');
+    return sortedUnique(await this.listAgentIds());
+  }
+
+  // ----- chunk info ----------------------------------------------------------------------
+
+  /** Stores (replaces) the chunk info of a conversation. */
+  async storeChunkInfo(conversationId: string, chunkData: JsonObject): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    const value = toJsonObject(chunkData, `chunk info of ${JSON.stringify(conversationId)}`);
+    this.ensureOpen('storeChunkInfo');
+    await this.writeChunkInfo(conversationId, value);
+    return true;
+  }
+
+  /** Loads chunk info exactly as stored, or `null`. */
+  async loadChunkInfo(conversationId: string): Promise<JsonObject | null> {
+    validateId('conversationId', conversationId);
+    this.ensureOpen('loadChunkInfo');
+    return this.readChunkInfo(conversationId);
+  }
+
+  // ----- cache ---------------------------------------------------------------------------
+
+  /** Stores a cache entry; `ttlSeconds` (positive) makes it expire, none means never. */
+  async storeCacheEntry(cacheKey: string, cacheData: JsonObject, ttlSeconds?: number | null): Promise<boolean> {
+    validateKey('cacheKey', cacheKey);
+    const ttl = validateTtl(ttlSeconds);
+    const value = toJsonObject(cacheData, `cache entry ${JSON.stringify(cacheKey)}`);
+    this.ensureOpen('storeCacheEntry');
+    await this.writeCacheRecord(cacheKey, buildCacheRecord(value, ttl, Date.now()));
+    return true;
+  }
+
+  /** Loads a live cache entry's data, or `null` when missing or expired. */
+  async loadCacheEntry(cacheKey: string): Promise<JsonObject | null> {
+    return (await this.loadLiveCacheRecord(cacheKey, 'loadCacheEntry'))?.data ?? null;
+  }
+
+  /** Loads a live cache entry with its timestamps (for copies that keep the TTL), or `null`. */
+  async loadCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
+    return this.loadLiveCacheRecord(cacheKey, 'loadCacheRecord');
+  }
+
+  /** Keys of live cache entries, sorted. */
+  async listCacheKeys(): Promise<string[]> {
+    this.ensureOpen('listCacheKeys');
+    return sortedUnique(await this.listLiveCacheKeys(Date.now()));
+  }
+
+  /** Deletes a cache entry. True also when absent. */
+  async deleteCacheEntry(cacheKey: string): Promise<boolean> {
+    validateKey('cacheKey', cacheKey);
+    this.ensureOpen('deleteCacheEntry');
+    await this.removeCacheRecord(cacheKey);
+    return true;
+  }
+
+  /** Removes expired cache entries in bulk; returns how many it removed. */
+  async purgeExpiredCache(): Promise<number> {
+    this.ensureOpen('purgeExpiredCache');
+    return this.removeExpiredCache(Date.now());
+  }
+
+  // ----- system state --------------------------------------------------------------------
+
+  /** Stores (replaces) a system state object. */
+  async storeSystemState(stateKey: string, stateData: JsonObject): Promise<boolean> {
+    validateKey('stateKey', stateKey);
+    const value = toJsonObject(stateData, `system state ${JSON.stringify(stateKey)}`);
+    this.ensureOpen('storeSystemState');
+    await this.writeSystemState(stateKey, value);
+    return true;
+  }
+
+  /** Loads a system state object, or `null`. */
+  async loadSystemState(stateKey: string): Promise<JsonObject | null> {
+    validateKey('stateKey', stateKey);
+    this.ensureOpen('loadSystemState');
+    return this.readSystemState(stateKey);
+  }
+
+  /** Keys of stored system state, sorted. */
+  async listSystemStateKeys(): Promise<string[]> {
+    this.ensureOpen('listSystemStateKeys');
+    return sortedUnique(await this.listStateKeys());
+  }
+
+  /** Deletes a system state object. True also when absent. */
+  async deleteSystemState(stateKey: string): Promise<boolean> {
+    validateKey('stateKey', stateKey);
+    this.ensureOpen('deleteSystemState');
+    await this.removeSystemState(stateKey);
+    return true;
+  }
+
+  // ----- health and stats ----------------------------------------------------------------
+
+  /** Reports whether the backend works; never rejects (problems are in `status` and `error`). */
+  async healthCheck(): Promise<HealthReport> {
+    const started = performance.now();
+    const base = { storage_type: this.storageType, timestamp: nowTimestamp() };
+    if (this.lifecycle !== 'open') {
+      return {
+        status: 'error',
+        ...base,
+        latency_ms: 0,
+        error: this.lifecycle === 'new' ? 'not initialized' : 'shut down',
+      };
+    }
+    try {
+      const probe: HealthProbe = await this.probeHealth();
+      const report: HealthReport = {
+        status: probe.healthy ? 'healthy' : 'unhealthy',
+        ...base,
+        latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        ...probe.details,
+      };
+      if (probe.error !== undefined) report.error = probe.error;
+      return report;
+    } catch (error) {
+      return {
+        status: 'error',
+        ...base,
+        latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+  }
+
+  /** Counts of everything stored (the same core keys in every backend) plus backend extras. */
+  async getStorageStats(): Promise<StorageStats> {
+    this.ensureOpen('getStorageStats');
+    const snapshot: StatsSnapshot = await this.collectStats(Date.now());
+    return {
+      ...snapshot.extra,
+      storage_type: this.storageType,
+      timestamp: nowTimestamp(),
+      ...snapshot.counts,
+    };
+  }
+
+  // ----- shared helpers ------------------------------------------------------------------
+
+  /** Throws {@link NotInitializedError} unless the backend is open. */
+  protected ensureOpen(method: string): void {
+    if (this.lifecycle !== 'open') {
+      throw new NotInitializedError(this.storageType, method, this.lifecycle === 'new' ? 'new' : 'closed');
+    }
+  }
+
+  private async loadLiveCacheRecord(cacheKey: string, method: string): Promise<CacheRecord | null> {
+    validateKey('cacheKey', cacheKey);
+    this.ensureOpen(method);
+    const record = await this.readCacheRecord(cacheKey);
+    if (record === null || isCacheExpired(record.expiresAt, Date.now())) return null;
+    return record;
+  }
+
+  // ----- storage primitives: what a backend implements -----------------------------------
+  // Arguments are already validated and plain JSON; lists need not be sorted.
+
+  /** Opens connections / creates folders and tables. */
+  protected abstract openStore(): Promise<void>;
+  /** Releases connections, timers and locks. */
+  protected abstract closeStore(): Promise<void>;
+
+  protected abstract writeConversation(conversationId: string, data: JsonObject): Promise<void>;
+  protected abstract readConversation(conversationId: string): Promise<JsonObject | null>;
+  /** Ids with a stored conversation. */
+  protected abstract listConversationIds(): Promise<string[]>;
+  /** Ids with any stored kind. */
+  protected abstract listStoredConversationIds(): Promise<string[]>;
+  /** Removes the conversation, raw messages, memories and chunk info, all or nothing. */
+  protected abstract removeConversation(conversationId: string): Promise<void>;
+
+  protected abstract writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void>;
+  protected abstract readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
+
+  /** Replaces the memory with the same id in place (see `replaceMemoryRecord`) or appends it; atomic. */
+  protected abstract upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void>;
+  protected abstract readMemories(conversationId: string): Promise<JsonObject[]>;
+
+  /** Appends atomically: concurrent appends all land. */
+  protected abstract appendReasoningChain(agentId: string, record: JsonObject): Promise<void>;
+  /** Oldest first; with a limit, the most recent `limit`. */
+  protected abstract readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]>;
+  protected abstract listAgentIds(): Promise<string[]>;
+
+  protected abstract writeChunkInfo(conversationId: string, data: JsonObject): Promise<void>;
+  protected abstract readChunkInfo(conversationId: string): Promise<JsonObject | null>;
+
+  protected abstract writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void>;
+  /** The stored record, expired or not (the core filters); never writes. */
+  protected abstract readCacheRecord(cacheKey: string): Promise<CacheRecord | null>;
+  protected abstract removeCacheRecord(cacheKey: string): Promise<void>;
+  /** Keys whose entries are live at `nowMs`. */
+  protected abstract listLiveCacheKeys(nowMs: number): Promise<string[]>;
+  /** Removes entries expired at `nowMs`; returns how many. */
+  protected abstract removeExpiredCache(nowMs: number): Promise<number>;
+
+  protected abstract writeSystemState(stateKey: string, data: JsonObject): Promise<void>;
+  protected abstract readSystemState(stateKey: string): Promise<JsonObject | null>;
+  protected abstract removeSystemState(stateKey: string): Promise<void>;
+  protected abstract listStateKeys(): Promise<string[]>;
+
+  /** Backend-specific health details; throwing makes the report `error`. */
+  protected abstract probeHealth(): Promise<HealthProbe>;
+  /** Counts (live cache entries only at `nowMs`) and backend-specific extras. */
+  protected abstract collectStats(nowMs: number): Promise<StatsSnapshot>;
+}

@@ -1,0 +1,46 @@
+/**
+ * Timestamps as the Python reference writes them: ISO 8601 UTC with microseconds and an
+ * explicit `+00:00` offset (Python before 3.11 cannot parse a trailing `Z`).
+ */
+
+/** Formats a date as `2025-03-06T10:00:00.123000+00:00`. */
+export function formatTimestamp(date: Date): string {
+  const iso = date.toISOString(); // 2025-03-06T10:00:00.123Z
+  return `${iso.slice(0, 23)}000+00:00`;
+}
+
+/** The current time in the reference's timestamp format. */
+export function nowTimestamp(): string {
+  return formatTimestamp(new Date());
+}
+
+// Date, time, optional fraction of any length, then Z or ±HH:MM (or none: naive = UTC,
+// as the reference only ever writes UTC).
+const ISO_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * Parses an ISO 8601 timestamp with `Z`, `+00:00`, any other offset or none (taken as UTC)
+ * and up to microsecond precision. Returns epoch milliseconds, or `null` if unparsable.
+ */
+export function parseTimestamp(value: string): number | null {
+  const m = ISO_PATTERN.exec(value);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const ms = frac ? Number(`0.${frac}`) * 1000 : 0;
+  let epoch = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (Number.isNaN(epoch)) return null;
+  epoch += ms;
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4));
+    epoch -= sign * offsetMin * 60_000;
+  }
+  return epoch;
+}
+
+/** Formats epoch milliseconds in the reference's timestamp format. */
+export function formatEpochMs(epochMs: number): string {
+  return formatTimestamp(new Date(epochMs));
+}
