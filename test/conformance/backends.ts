@@ -1,0 +1,5 @@
+/** Every backend the conformance suite runs against; each new backend adds its harness here. */
+import type { BackendHarness } from './harness.js';
+import { fileHarness } from './harness-file.js';
+
+export const backends: BackendHarness[] = [fileHarness];

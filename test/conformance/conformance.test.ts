@@ -1,0 +1,27 @@
+/**
+ * The one conformance suite: every backend listed in `backends.ts` runs every test here,
+ * unchanged. New shared behaviour is added to `suites/`, never to one backend's tests.
+ */
+import { backends } from './backends.js';
+import { useFreshStore } from './context.js';
+import { cacheAndStateTests } from './suites/cache-state.js';
+import { conversationTests } from './suites/conversations.js';
+import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
+import { memoryAndChainTests } from './suites/memories-chains.js';
+import { validationTests } from './suites/validation.js';
+
+describe.each(backends.map((harness) => [harness.name, harness] as const))('%s backend', (_, harness) => {
+  beforeAll(async () => {
+    const availability = await harness.available();
+    if (availability !== true) {
+      throw new Error(`${harness.name} backend is not available: ${availability}`);
+    }
+  });
+
+  const ctx = useFreshStore(harness);
+  conversationTests(ctx);
+  memoryAndChainTests(ctx);
+  cacheAndStateTests(ctx);
+  validationTests(ctx);
+  lifecycleAndStatsTests(ctx);
+});

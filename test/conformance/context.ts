@@ -1,0 +1,69 @@
+/**
+ * Per-test store management for the conformance suite: every test gets a fresh, empty
+ * store from the backend's harness, and everything is shut down and removed afterwards.
+ */
+import type { StorageInterface } from '../../src/core/index.js';
+import type { BackendHarness, HarnessStore } from './harness.js';
+
+/** What each group of conformance tests works with. */
+export interface SuiteContext {
+  harness: BackendHarness;
+  /** The test's main instance (initialized, on a fresh store). */
+  storage(): StorageInterface;
+  /** Another initialized instance on the same store (only meaningful when `sharedStore`). */
+  openAnother(): Promise<StorageInterface>;
+}
+
+/** Registers beforeEach/afterEach hooks that give every test a fresh store. */
+export function useFreshStore(harness: BackendHarness): SuiteContext {
+  let store: HarnessStore | undefined;
+  let main: StorageInterface | undefined;
+  const opened: StorageInterface[] = [];
+
+  beforeEach(async () => {
+    store = await harness.createStore();
+    main = await store.open();
+    opened.push(main);
+  });
+
+  afterEach(async () => {
+    for (const instance of opened.splice(0)) await instance.shutdown();
+    await store?.cleanup();
+    store = undefined;
+    main = undefined;
+  });
+
+  return {
+    harness,
+    storage() {
+      if (!main) throw new Error('conformance: storage used outside a test');
+      return main;
+    },
+    async openAnother() {
+      if (!store) throw new Error('conformance: store used outside a test');
+      const instance = await store.open();
+      opened.push(instance);
+      return instance;
+    },
+  };
+}
+
+/** Sleeps for `ms` milliseconds (cache expiry tests). */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Values that exercise JSON edge cases: unicode, NUL, long strings, deep nesting. */
+export function awkwardValue(): Record<string, unknown> {
+  let deep: Record<string, unknown> = { leaf: 'bottom' };
+  for (let i = 0; i < 100; i += 1) deep = { level: i, child: deep, list: [i, { i }] };
+  return {
+    unicode: '會話-ü 🧠 עברית \u00e9\u0301',
+    nul: 'before\u0000after',
+    controls: '\t\n\r\u0001\u001f\u007f',
+    quotes: 'she said "hi" \\ back\\slash',
+    long: 'x'.repeat(100 * 1024),
+    numbers: [0, -1, 1.5, 1e21, -0.000001, Number.MAX_SAFE_INTEGER],
+    flags: [true, false, null],
+    empty: { object: {}, array: [], string: '' },
+    deep,
+  };
+}

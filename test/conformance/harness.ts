@@ -1,0 +1,31 @@
+/**
+ * What the conformance suite needs from a backend: a way to make a fresh, isolated store
+ * and to open more instances on that same store. One harness per backend lives beside this
+ * file (`harness-<name>.ts`) and is listed in `backends.ts`.
+ */
+import type { StorageInterface } from '../../src/core/index.js';
+
+/** One isolated store (a temp dir, a database file, a key prefix, a schema). */
+export interface HarnessStore {
+  /** Opens (and initializes) another instance on this same store. */
+  open(): Promise<StorageInterface>;
+  /** Removes everything the store wrote. Instances are shut down by the suite first. */
+  cleanup(): Promise<void>;
+}
+
+/** A backend as the conformance suite sees it. */
+export interface BackendHarness {
+  /** Name shown in test titles, e.g. `file` or `sqlite (:memory:)`. */
+  name: string;
+  /**
+   * Resolves to `true` when the backend can run here, or to a reason string when it
+   * cannot (server unreachable). Off CI the suite is then skipped loudly; with CI=true it fails.
+   */
+  available(): Promise<true | string>;
+  /** Makes a fresh, empty store. */
+  createStore(): Promise<HarnessStore>;
+  /** True when several instances opened on one store share data (false for SQLite `:memory:`). */
+  sharedStore: boolean;
+  /** True when the backend owns cache expiry, so `purgeExpiredCache()` returns an exact count. */
+  exactPurgeCount: boolean;
+}

@@ -1,0 +1,141 @@
+/** Conformance: the TTL cache and system state (expiry, purge, distinct keys, listing). */
+import { parseTimestamp, ValidationError } from '../../../src/core/index.js';
+import { sleep, type SuiteContext } from '../context.js';
+
+/** Keys that a naive file-name mapping would merge (D3), plus awkward ones. */
+const LOOKALIKE_KEYS = [
+  'chunk:aa/bb',
+  'chunk:aa_bb',
+  'chunk_aa_bb',
+  'chunk_aa?bb',
+  'Chunk_AA_BB',
+  'quote/req?x=1',
+  'with space',
+  '會話-ü',
+  '..',
+  '.',
+  'k'.repeat(1000),
+  'ü'.repeat(150),
+];
+
+export function cacheAndStateTests(ctx: SuiteContext): void {
+  describe('cache', () => {
+    it('round-trips an entry without expiry and reports its record', async () => {
+      const s = ctx.storage();
+      const before = Date.now();
+      await expect(s.storeCacheEntry('k1', { generation: 'text ü', tokens: 7 })).resolves.toBe(true);
+      expect(await s.loadCacheEntry('k1')).toEqual({ generation: 'text ü', tokens: 7 });
+      const record = await s.loadCacheRecord('k1');
+      expect(record?.data).toEqual({ generation: 'text ü', tokens: 7 });
+      expect(record?.expiresAt).toBeNull();
+      expect(parseTimestamp(record?.storedAt ?? '')).toBeGreaterThanOrEqual(before - 1);
+      expect(await s.loadCacheEntry('missing')).toBeNull();
+      expect(await s.loadCacheRecord('missing')).toBeNull();
+    });
+
+    it('records when an entry with a TTL expires', async () => {
+      const s = ctx.storage();
+      const before = Date.now();
+      await s.storeCacheEntry('k1', { v: 1 }, 3600);
+      const record = await s.loadCacheRecord('k1');
+      const expiresAt = parseTimestamp(record?.expiresAt ?? '') ?? NaN;
+      expect(expiresAt).toBeGreaterThanOrEqual(before + 3600_000 - 1);
+      expect(expiresAt).toBeLessThanOrEqual(Date.now() + 3600_000 + 1);
+    });
+
+    it('never loads, lists or counts an expired entry, and purges it in bulk', async () => {
+      const s = ctx.storage();
+      await s.storeCacheEntry('live', { v: 'live' }, 3600);
+      await s.storeCacheEntry('forever', { v: 'forever' });
+      await s.storeCacheEntry('short-1', { v: 1 }, 0.15);
+      await s.storeCacheEntry('short-2', { v: 2 }, 0.15);
+      expect(await s.listCacheKeys()).toEqual(['forever', 'live', 'short-1', 'short-2']);
+      await sleep(400);
+      expect(await s.loadCacheEntry('short-1')).toBeNull();
+      expect(await s.loadCacheRecord('short-2')).toBeNull();
+      expect(await s.listCacheKeys()).toEqual(['forever', 'live']);
+      expect((await s.getStorageStats()).cache_entry_count).toBe(2);
+      // Loads never write: the expired entries read above are still there to purge.
+      const purged = await s.purgeExpiredCache();
+      if (ctx.harness.exactPurgeCount) expect(purged).toBe(2);
+      else expect(purged).toBeGreaterThanOrEqual(0);
+      expect(await s.listCacheKeys()).toEqual(['forever', 'live']);
+      expect(await s.loadCacheEntry('live')).toEqual({ v: 'live' });
+      expect(await s.purgeExpiredCache()).toBe(0);
+    });
+
+    it('gives an expired key a fresh life when stored again', async () => {
+      const s = ctx.storage();
+      await s.storeCacheEntry('k', { v: 1 }, 0.1);
+      await sleep(250);
+      await s.storeCacheEntry('k', { v: 2 });
+      expect(await s.loadCacheEntry('k')).toEqual({ v: 2 });
+      expect(await s.listCacheKeys()).toEqual(['k']);
+    });
+
+    it('refuses a TTL that is not a positive finite number (D5), writing nothing', async () => {
+      const s = ctx.storage();
+      for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, '60', true]) {
+        await expect(s.storeCacheEntry('k', { v: 1 }, bad as number)).rejects.toBeInstanceOf(ValidationError);
+      }
+      expect(await s.loadCacheEntry('k')).toBeNull();
+      expect(await s.listCacheKeys()).toEqual([]);
+      await expect(s.storeCacheEntry('k', { v: 1 }, null)).resolves.toBe(true);
+    });
+
+    it('keeps keys that look alike apart (D3) and lists them sorted', async () => {
+      const s = ctx.storage();
+      for (const key of LOOKALIKE_KEYS) await s.storeCacheEntry(key, { key });
+      for (const key of LOOKALIKE_KEYS) expect(await s.loadCacheEntry(key)).toEqual({ key });
+      expect(await s.listCacheKeys()).toEqual([...LOOKALIKE_KEYS].sort());
+      for (const key of [...LOOKALIKE_KEYS].reverse()) await s.storeCacheEntry(key, { again: key });
+      for (const key of LOOKALIKE_KEYS) expect(await s.loadCacheEntry(key)).toEqual({ again: key });
+      expect((await s.getStorageStats()).cache_entry_count).toBe(LOOKALIKE_KEYS.length);
+    });
+
+    it('deletes one entry and leaves its look-alikes', async () => {
+      const s = ctx.storage();
+      await s.storeCacheEntry('chunk:aa/bb', { a: 1 });
+      await s.storeCacheEntry('chunk_aa_bb', { b: 1 });
+      await expect(s.deleteCacheEntry('chunk:aa/bb')).resolves.toBe(true);
+      expect(await s.loadCacheEntry('chunk:aa/bb')).toBeNull();
+      expect(await s.loadCacheEntry('chunk_aa_bb')).toEqual({ b: 1 });
+      expect(await s.listCacheKeys()).toEqual(['chunk_aa_bb']);
+      await expect(s.deleteCacheEntry('never')).resolves.toBe(true);
+    });
+  });
+
+  describe('system state', () => {
+    it('round-trips, replaces, lists sorted and deletes', async () => {
+      const s = ctx.storage();
+      expect(await s.loadSystemState('missing')).toBeNull();
+      await expect(s.storeSystemState('runtime_config', { value: 1, flags: { on: true } })).resolves.toBe(
+        true,
+      );
+      await s.storeSystemState('a:b/c', { v: 'ü\u0000' });
+      await s.storeSystemState('runtime_config', { value: 2 });
+      expect(await s.loadSystemState('runtime_config')).toEqual({ value: 2 });
+      expect(await s.loadSystemState('a:b/c')).toEqual({ v: 'ü\u0000' });
+      expect(await s.listSystemStateKeys()).toEqual(['a:b/c', 'runtime_config']);
+      await expect(s.deleteSystemState('runtime_config')).resolves.toBe(true);
+      expect(await s.loadSystemState('runtime_config')).toBeNull();
+      expect(await s.listSystemStateKeys()).toEqual(['a:b/c']);
+      await expect(s.deleteSystemState('never')).resolves.toBe(true);
+    });
+
+    it('keeps keys that look alike apart (D3)', async () => {
+      const s = ctx.storage();
+      for (const key of LOOKALIKE_KEYS) await s.storeSystemState(key, { key });
+      for (const key of LOOKALIKE_KEYS) expect(await s.loadSystemState(key)).toEqual({ key });
+      expect(await s.listSystemStateKeys()).toEqual([...LOOKALIKE_KEYS].sort());
+    });
+
+    it('keeps cache and system state in separate namespaces', async () => {
+      const s = ctx.storage();
+      await s.storeCacheEntry('shared-name', { kind: 'cache' });
+      await s.storeSystemState('shared-name', { kind: 'state' });
+      expect(await s.loadCacheEntry('shared-name')).toEqual({ kind: 'cache' });
+      expect(await s.loadSystemState('shared-name')).toEqual({ kind: 'state' });
+    });
+  });
+}

@@ -1,0 +1,115 @@
+/** Conformance: initialize/shutdown rules, persistence across instances, health and stats. */
+import { NotInitializedError, type StorageInterface } from '../../../src/core/index.js';
+import { sleep, type SuiteContext } from '../context.js';
+
+/** Stores a known amount of every kind; the expected counts are below. */
+async function storeKnownAmounts(s: StorageInterface): Promise<void> {
+  await s.storeConversation('c1', { n: 1 });
+  await s.storeConversation('c2', { n: 2 });
+  await s.storeRawMessages('c1', [{ m: 1 }, { m: 2 }, { m: 3 }]);
+  await s.storeRawMessages('c2', [{ m: 1 }, { m: 2 }]);
+  await s.storeMemory('c1', 'm1', { t: 1 });
+  await s.storeMemory('c1', 'm2', { t: 2 });
+  await s.storeMemory('c2', 'm1', { t: 3 });
+  await s.storeMemory('c1', 'm1', { t: 'replaced' });
+  await s.storeReasoningChain('agent_a', { n: 1 });
+  await s.storeReasoningChain('agent_a', { n: 2 });
+  await s.storeReasoningChain('agent_a', { n: 3 });
+  await s.storeReasoningChain('agent_b', { n: 1 });
+  await s.storeChunkInfo('c1', { chunks: [] });
+  await s.storeCacheEntry('live', { v: 1 }, 3600);
+  await s.storeCacheEntry('forever', { v: 2 });
+  await s.storeCacheEntry('expiring', { v: 3 }, 0.1);
+  await s.storeSystemState('s1', { v: 1 });
+  await s.storeSystemState('s2', { v: 2 });
+}
+
+const KNOWN_COUNTS = {
+  conversation_count: 2,
+  raw_message_count: 5,
+  memory_count: 3,
+  reasoning_chain_count: 4,
+  agent_count: 2,
+  chunk_info_count: 1,
+  cache_entry_count: 2,
+  system_state_count: 2,
+};
+
+export function lifecycleAndStatsTests(ctx: SuiteContext): void {
+  describe('lifecycle', () => {
+    it('refuses calls after shutdown with NotInitializedError, and initialize reopens', async () => {
+      const s = ctx.storage();
+      await s.storeConversation('c1', { v: 1 });
+      await expect(s.shutdown()).resolves.toBe(true);
+      await expect(s.loadConversation('c1')).rejects.toBeInstanceOf(NotInitializedError);
+      await expect(s.storeConversation('c1', { v: 2 })).rejects.toBeInstanceOf(NotInitializedError);
+      await expect(s.listConversations()).rejects.toBeInstanceOf(NotInitializedError);
+      const health = await s.healthCheck();
+      expect(health.status).toBe('error');
+      await expect(s.shutdown()).resolves.toBe(true);
+      await expect(s.initialize()).resolves.toBe(true);
+      await expect(s.initialize()).resolves.toBe(true);
+      if (ctx.harness.sharedStore) expect(await s.loadConversation('c1')).toEqual({ v: 1 });
+    });
+
+    (ctx.harness.sharedStore ? it : it.skip)(
+      'sees data written by another instance on the same store',
+      async () => {
+        const s = ctx.storage();
+        await storeKnownAmounts(s);
+        const other = await ctx.openAnother();
+        expect(await other.listConversations()).toEqual(['c1', 'c2']);
+        expect((await other.loadMemories('c1')).map((m) => m.t)).toEqual(['replaced', 2]);
+        expect(await other.loadReasoningChains('agent_a', 2)).toHaveLength(2);
+        expect(await other.loadCacheEntry('forever')).toEqual({ v: 2 });
+        expect(await other.loadSystemState('s2')).toEqual({ v: 2 });
+      },
+    );
+  });
+
+  describe('health and stats', () => {
+    it('reports healthy with the core keys', async () => {
+      const s = ctx.storage();
+      const health = await s.healthCheck();
+      expect(health.status).toBe('healthy');
+      expect(health.storage_type).toBe(s.storageType);
+      expect(typeof health.timestamp).toBe('string');
+      expect(typeof health.latency_ms).toBe('number');
+      expect(health.latency_ms).toBeGreaterThanOrEqual(0);
+      expect(health.error).toBeUndefined();
+    });
+
+    it('reports zero counts on an empty store', async () => {
+      const stats = await ctx.storage().getStorageStats();
+      expect(stats).toMatchObject({
+        conversation_count: 0,
+        raw_message_count: 0,
+        memory_count: 0,
+        reasoning_chain_count: 0,
+        agent_count: 0,
+        chunk_info_count: 0,
+        cache_entry_count: 0,
+        system_state_count: 0,
+      });
+    });
+
+    it('counts exactly what was stored, live cache entries only', async () => {
+      const s = ctx.storage();
+      await storeKnownAmounts(s);
+      await sleep(250);
+      const stats = await s.getStorageStats();
+      expect(stats).toMatchObject({ storage_type: s.storageType, ...KNOWN_COUNTS });
+      expect(typeof stats.timestamp).toBe('string');
+      expect(
+        stats.total_bytes === null || (typeof stats.total_bytes === 'number' && stats.total_bytes > 0),
+      ).toBe(true);
+      await s.deleteConversation('c1');
+      expect(await s.getStorageStats()).toMatchObject({
+        conversation_count: 1,
+        raw_message_count: 2,
+        memory_count: 1,
+        chunk_info_count: 0,
+      });
+    });
+  });
+}

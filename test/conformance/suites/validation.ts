@@ -1,0 +1,177 @@
+/** Conformance: hostile ids and keys, unserialisable values, wrong shapes — refused before any I/O. */
+import {
+  InvalidIdError,
+  SerializationError,
+  StorageError,
+  type StorageInterface,
+  ValidationError,
+} from '../../../src/core/index.js';
+import type { SuiteContext } from '../context.js';
+
+const HOSTILE_IDS: unknown[] = [
+  '',
+  '.',
+  '..',
+  '../escape',
+  '../../etc/passwd',
+  'a/b',
+  'a\\b',
+  'nul\u0000byte',
+  'line\nbreak',
+  'tab\there',
+  'del\u007f',
+  'é'.repeat(128), // 256 UTF-8 bytes
+  'x'.repeat(300),
+  'lone\ud800surrogate',
+  123,
+  null,
+  undefined,
+  {},
+];
+
+const HOSTILE_KEYS: unknown[] = ['', 'nul\u0000byte', 'lone\udc00surrogate', 42, null, undefined, ['k']];
+
+type Call = (s: StorageInterface, bad: unknown) => Promise<unknown>;
+
+const ID_CALLS: Record<string, Call> = {
+  storeConversation: (s, id) => s.storeConversation(id as string, { a: 1 }),
+  loadConversation: (s, id) => s.loadConversation(id as string),
+  deleteConversation: (s, id) => s.deleteConversation(id as string),
+  storeRawMessages: (s, id) => s.storeRawMessages(id as string, [{ a: 1 }]),
+  loadRawMessages: (s, id) => s.loadRawMessages(id as string),
+  'storeMemory (conversationId)': (s, id) => s.storeMemory(id as string, 'm1', { a: 1 }),
+  'storeMemory (memoryId)': (s, id) => s.storeMemory('c1', id as string, { a: 1 }),
+  loadMemories: (s, id) => s.loadMemories(id as string),
+  storeChunkInfo: (s, id) => s.storeChunkInfo(id as string, { a: 1 }),
+  loadChunkInfo: (s, id) => s.loadChunkInfo(id as string),
+  storeReasoningChain: (s, id) => s.storeReasoningChain(id as string, { a: 1 }),
+  loadReasoningChains: (s, id) => s.loadReasoningChains(id as string),
+};
+
+const KEY_CALLS: Record<string, Call> = {
+  storeCacheEntry: (s, key) => s.storeCacheEntry(key as string, { a: 1 }),
+  loadCacheEntry: (s, key) => s.loadCacheEntry(key as string),
+  loadCacheRecord: (s, key) => s.loadCacheRecord(key as string),
+  deleteCacheEntry: (s, key) => s.deleteCacheEntry(key as string),
+  storeSystemState: (s, key) => s.storeSystemState(key as string, { a: 1 }),
+  loadSystemState: (s, key) => s.loadSystemState(key as string),
+  deleteSystemState: (s, key) => s.deleteSystemState(key as string),
+};
+
+function circular(): Record<string, unknown> {
+  const value: Record<string, unknown> = { name: 'loop' };
+  value.self = { back: value };
+  return value;
+}
+
+const UNSERIALISABLE: Record<string, () => unknown> = {
+  BigInt: () => ({ n: BigInt(1) }),
+  NaN: () => ({ n: Number.NaN }),
+  Infinity: () => ({ deep: [{ n: Number.POSITIVE_INFINITY }] }),
+  '-Infinity': () => ({ n: Number.NEGATIVE_INFINITY }),
+  circular,
+  function: () => ({ f: () => 1 }),
+  symbol: () => ({ s: Symbol('x') }),
+  Map: () => ({ m: new Map([['a', 1]]) }),
+  'undefined in array': () => ({ list: [1, undefined] }),
+  'invalid Date': () => ({ when: new Date('nope') }),
+};
+
+async function expectEmpty(s: StorageInterface): Promise<void> {
+  expect(await s.listAllConversationIds()).toEqual([]);
+  expect(await s.listAgents()).toEqual([]);
+  expect(await s.listCacheKeys()).toEqual([]);
+  expect(await s.listSystemStateKeys()).toEqual([]);
+  const stats = await s.getStorageStats();
+  expect(stats).toMatchObject({
+    conversation_count: 0,
+    raw_message_count: 0,
+    memory_count: 0,
+    reasoning_chain_count: 0,
+    agent_count: 0,
+    chunk_info_count: 0,
+    cache_entry_count: 0,
+    system_state_count: 0,
+  });
+}
+
+export function validationTests(ctx: SuiteContext): void {
+  describe('validation', () => {
+    it.each(Object.entries(ID_CALLS))(
+      '%s refuses hostile ids with InvalidIdError, writing nothing',
+      async (_, call) => {
+        const s = ctx.storage();
+        for (const bad of HOSTILE_IDS) {
+          const error: unknown = await call(s, bad).then(
+            () => new Error(`accepted ${JSON.stringify(bad)}`),
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(InvalidIdError);
+          expect((error as InvalidIdError).code).toBe('INVALID_ID');
+          if (typeof bad === 'string' && bad.length > 0 && bad.length < 60 && bad.isWellFormed()) {
+            expect((error as Error).message).toContain(JSON.stringify(bad));
+          }
+        }
+        await expectEmpty(s);
+      },
+    );
+
+    it.each(Object.entries(KEY_CALLS))('%s refuses bad keys with InvalidIdError', async (_, call) => {
+      const s = ctx.storage();
+      for (const bad of HOSTILE_KEYS) await expect(call(s, bad)).rejects.toBeInstanceOf(InvalidIdError);
+      await expectEmpty(s);
+    });
+
+    it.each(Object.entries(UNSERIALISABLE))(
+      'refuses %s values with SerializationError, writing nothing',
+      async (_, make) => {
+        const s = ctx.storage();
+        const attempts: Array<() => Promise<unknown>> = [
+          () => s.storeConversation('c1', make() as never),
+          () => s.storeRawMessages('c1', [make()] as never),
+          () => s.storeMemory('c1', 'm1', make() as never),
+          () => s.storeReasoningChain('a1', make() as never),
+          () => s.storeChunkInfo('c1', make() as never),
+          () => s.storeCacheEntry('k1', make() as never),
+          () => s.storeSystemState('k1', make() as never),
+        ];
+        for (const attempt of attempts) await expect(attempt()).rejects.toBeInstanceOf(SerializationError);
+        await expectEmpty(s);
+      },
+    );
+
+    it('leaves the stored value untouched when a replacement is refused', async () => {
+      const s = ctx.storage();
+      await s.storeConversation('c1', { v: 1 });
+      await s.storeMemory('c1', 'm1', { v: 1 });
+      await expect(s.storeConversation('c1', { v: Number.NaN })).rejects.toBeInstanceOf(SerializationError);
+      await expect(s.storeMemory('c1', 'm1', circular() as never)).rejects.toBeInstanceOf(SerializationError);
+      expect(await s.loadConversation('c1')).toEqual({ v: 1 });
+      expect((await s.loadMemories('c1')).map((m) => m.v)).toEqual([1]);
+    });
+
+    it('refuses values of the wrong shape with ValidationError', async () => {
+      const s = ctx.storage();
+      for (const bad of [null, [], 'text', 5]) {
+        await expect(s.storeConversation('c1', bad as never)).rejects.toBeInstanceOf(ValidationError);
+        await expect(s.storeMemory('c1', 'm', bad as never)).rejects.toBeInstanceOf(ValidationError);
+        await expect(s.storeCacheEntry('k', bad as never)).rejects.toBeInstanceOf(ValidationError);
+      }
+      await expect(s.storeRawMessages('c1', { not: 'an array' } as never)).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+      await expectEmpty(s);
+    });
+
+    it('throws errors that extend StorageError and carry a code', async () => {
+      const error: unknown = await ctx
+        .storage()
+        .loadConversation('../x')
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as StorageError).code).toBe('INVALID_ID');
+      expect((error as Error).message).toContain('conversationId');
+    });
+  });
+}
