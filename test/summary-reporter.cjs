@@ -7,7 +7,7 @@ class SummaryReporter {
     const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = results;
     const failedSuites = results.numFailedTestSuites + results.numRuntimeErrorTestSuites;
     const failed = numFailedTests + (numFailedTests === 0 && failedSuites > 0 ? failedSuites : 0);
-    process.stdout.write(
+    process.stderr.write(
       `\nTests: ${numPassedTests} passed, ${failed} failed, ${numPendingTests + numTodoTests} skipped\n`,
     );
   }
