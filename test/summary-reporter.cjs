@@ -7,9 +7,9 @@ class SummaryReporter {
     const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = results;
     const failedSuites = results.numFailedTestSuites + results.numRuntimeErrorTestSuites;
     const failed = numFailedTests + (numFailedTests === 0 && failedSuites > 0 ? failedSuites : 0);
-    process.stderr.write(
-      `\nTests: ${numPassedTests} passed, ${failed} failed, ${numPendingTests + numTodoTests} skipped\n`,
-    );
+    const line = `Tests: ${numPassedTests} passed, ${failed} failed, ${numPendingTests + numTodoTests} skipped`;
+    // Jest prints its own summary after the reporters run; print ours as the very last line.
+    process.once('exit', () => process.stderr.write(`\n${line}\n`));
   }
 }
 module.exports = SummaryReporter;
