@@ -10,5 +10,6 @@ module.exports = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 60000,
+  globalSetup: '<rootDir>/test/global-setup.cjs',
   reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
 };

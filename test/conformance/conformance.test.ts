@@ -3,6 +3,7 @@
  * unchanged. New shared behaviour is added to `suites/`, never to one backend's tests.
  */
 import { backends } from './backends.js';
+import { describeWithService } from '../services.js';
 import { useFreshStore } from './context.js';
 import { cacheAndStateTests } from './suites/cache-state.js';
 import { conversationTests } from './suites/conversations.js';
@@ -10,18 +11,20 @@ import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
 import { validationTests } from './suites/validation.js';
 
-describe.each(backends.map((harness) => [harness.name, harness] as const))('%s backend', (_, harness) => {
-  beforeAll(async () => {
-    const availability = await harness.available();
-    if (availability !== true) {
-      throw new Error(`${harness.name} backend is not available: ${availability}`);
-    }
-  });
+for (const harness of backends) {
+  describeWithService(harness.service)(`${harness.name} backend`, () => {
+    beforeAll(async () => {
+      const availability = await harness.available();
+      if (availability !== true) {
+        throw new Error(`${harness.name} backend is not available: ${availability}`);
+      }
+    });
 
-  const ctx = useFreshStore(harness);
-  conversationTests(ctx);
-  memoryAndChainTests(ctx);
-  cacheAndStateTests(ctx);
-  validationTests(ctx);
-  lifecycleAndStatsTests(ctx);
-});
+    const ctx = useFreshStore(harness);
+    conversationTests(ctx);
+    memoryAndChainTests(ctx);
+    cacheAndStateTests(ctx);
+    validationTests(ctx);
+    lifecycleAndStatsTests(ctx);
+  });
+}

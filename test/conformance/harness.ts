@@ -4,6 +4,7 @@
  * file (`harness-<name>.ts`) and is listed in `backends.ts`.
  */
 import type { StorageInterface } from '../../src/core/index.js';
+import type { TestService } from '../services.js';
 
 /** One isolated store (a temp dir, a database file, a key prefix, a schema). */
 export interface HarnessStore {
@@ -22,6 +23,8 @@ export interface BackendHarness {
    * cannot (server unreachable). Off CI the suite is then skipped loudly; with CI=true it fails.
    */
   available(): Promise<true | string>;
+  /** The test server this backend needs, if any (its reachability is probed before the run). */
+  service?: TestService;
   /** Makes a fresh, empty store. */
   createStore(): Promise<HarnessStore>;
   /** True when several instances opened on one store share data (false for SQLite `:memory:`). */
