@@ -28,7 +28,7 @@ export function parseBackendConfig<S extends z.ZodObject<z.ZodRawShape>>(
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
     const name = options.acceptSnakeCase ? snakeToCamel(key) : key;
-    if (name in input) {
+    if (Object.hasOwn(input, name)) {
       throw new ConfigError(`${backend} storage config sets "${name}" twice (as "${key}" too)`, key);
     }
     // `undefined` means "use the default", as it does for function arguments.

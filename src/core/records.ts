@@ -31,10 +31,9 @@ export interface MemoryWrite {
  * `memoryId` argument wins over a `memory_id` field in the data (D7).
  */
 export function buildMemoryWrite(memoryId: string, data: JsonObject, now: string): MemoryWrite {
-  const explicitCreatedAt = typeof data.created_at === 'string';
+  const explicitCreatedAt = Object.hasOwn(data, 'created_at');
   const record: JsonObject = { memory_id: memoryId, created_at: now, ...data };
   record.memory_id = memoryId;
-  if (!explicitCreatedAt) record.created_at = now;
   return { memoryId, record, explicitCreatedAt };
 }
 
@@ -43,8 +42,9 @@ export function buildMemoryWrite(memoryId: string, data: JsonObject, now: string
  * `created_at` unless the new data brings its own.
  */
 export function replaceMemoryRecord(existing: JsonObject, write: MemoryWrite): JsonObject {
-  if (write.explicitCreatedAt || typeof existing.created_at !== 'string') return write.record;
-  return { ...write.record, created_at: existing.created_at };
+  const kept = existing.created_at;
+  if (write.explicitCreatedAt || kept === undefined) return write.record;
+  return { ...write.record, created_at: kept };
 }
 
 /**
@@ -63,9 +63,7 @@ export function upsertMemoryInList(memories: JsonValue[], write: MemoryWrite): J
 
 /** Builds the stored reasoning-chain record: `stored_at` first, the caller's value kept (D8). */
 export function buildChainRecord(data: JsonObject, now: string): JsonObject {
-  const record: JsonObject = { stored_at: now, ...data };
-  if (typeof data.stored_at !== 'string') record.stored_at = now;
-  return record;
+  return { stored_at: now, ...data };
 }
 
 /** Builds a cache record for a TTL in seconds (`null`: no expiry). */

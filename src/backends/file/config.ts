@@ -1,0 +1,50 @@
+/**
+ * Configuration of the file backend (spec §10): camelCase keys, the reference's snake_case
+ * spellings accepted, unknown keys refused before any I/O.
+ */
+import { z } from 'zod';
+import { parseBackendConfig } from '../../core/index.js';
+
+/** Options of {@link FileStorage}. Every key is optional; the reference's snake_case spellings work too. */
+export interface FileStorageConfig {
+  /** Root folder of the store. Default `./storage_data`. */
+  baseDir?: string;
+  /** Copy a file to a timestamped `.backup` file beside it before overwriting it (cache files excepted). Default `true`. */
+  createBackups?: boolean;
+  /** Backups kept per file, newest first; `0` keeps none. Default `5`. */
+  maxBackupFiles?: number;
+  /** Write JSON with a 2-space indent (as the reference does); `false` writes one line. Default `true`. */
+  prettyPrintJson?: boolean;
+  /** Reference spelling of `baseDir`. */
+  base_dir?: string;
+  /** Reference spelling of `createBackups`. */
+  create_backups?: boolean;
+  /** Reference spelling of `maxBackupFiles`. */
+  max_backup_files?: number;
+  /** Reference spelling of `prettyPrintJson`. */
+  pretty_print_json?: boolean;
+}
+
+const fileConfigSchema = z.object({
+  baseDir: z.string().min(1).default('./storage_data'),
+  createBackups: z.boolean().default(true),
+  maxBackupFiles: z.number().int().min(0).max(10_000).default(5),
+  prettyPrintJson: z.boolean().default(true),
+});
+
+/** The file backend's options with every default filled in. */
+export interface ResolvedFileStorageConfig {
+  /** Root folder, as given (resolved against the working directory when used). */
+  baseDir: string;
+  /** Whether overwritten files are backed up. */
+  createBackups: boolean;
+  /** Backups kept per file. */
+  maxBackupFiles: number;
+  /** Whether JSON is indented. */
+  prettyPrintJson: boolean;
+}
+
+/** Validates a file backend config object; throws `ConfigError` naming the offending key. */
+export function parseFileStorageConfig(raw: unknown): ResolvedFileStorageConfig {
+  return parseBackendConfig('file', fileConfigSchema, raw, { acceptSnakeCase: true });
+}

@@ -1,0 +1,315 @@
+/**
+ * The file backend: the Python reference's folder layout and JSON envelopes (spec §5), with
+ * atomic durable writes, cross-process locking, collision-free key files (D3) and typed errors.
+ */
+import path from 'node:path';
+import fse from 'fs-extra';
+import {
+  type CacheRecord,
+  type HealthProbe,
+  isCacheExpired,
+  type JsonObject,
+  type JsonValue,
+  type MemoryWrite,
+  nowTimestamp,
+  type StatsSnapshot,
+  StorageInterface,
+  upsertMemoryInList,
+} from '../../core/index.js';
+import { atomicWriteJson, ensureDirDurable, fsyncDir, ioError, readParsedFile } from './atomic-json.js';
+import { backupBeforeOverwrite, type BackupPolicy } from './backups.js';
+import { type FileStorageConfig, parseFileStorageConfig, type ResolvedFileStorageConfig } from './config.js';
+import {
+  cacheEnvelope,
+  type CacheFileEntry,
+  chainsEnvelope,
+  chunksEnvelope,
+  conversationEnvelope,
+  memoriesEnvelope,
+  parseCacheFile,
+  parseListEnvelope,
+  parseStateFile,
+  parseWrappedObject,
+  rawMessagesEnvelope,
+  stateEnvelope,
+  type StateFileEntry,
+} from './envelopes.js';
+import { type AssertLockHeld, FileLocks } from './file-lock.js';
+import { KeyedFiles } from './keyed-files.js';
+import { CHAINS_FILE, CONVERSATION_FILES, type ConversationFileKind, StoreLayout } from './layout.js';
+import {
+  cleanUpAfterCrash,
+  collectFileStats,
+  probeFileHealth,
+  type StoreView,
+  subfoldersHolding,
+} from './maintenance.js';
+import { isMissing, tempEntryName } from './temp-files.js';
+
+/**
+ * Storage in a folder tree of JSON files, readable and writable by the Python reference's
+ * `FileStorage` as well. Safe to share one folder between instances and processes.
+ */
+export class FileStorage extends StorageInterface {
+  /** One-line description for the factory's list of backends. */
+  static readonly description =
+    'JSON files in a folder tree (the Python reference layout), atomic writes, safe across processes';
+
+  /** Backend name: `file`. */
+  readonly storageType = 'file';
+
+  private readonly config: Readonly<ResolvedFileStorageConfig>;
+
+  private readonly layout: StoreLayout;
+  private readonly locks: FileLocks;
+  private readonly backups: BackupPolicy;
+  private readonly cache: KeyedFiles<CacheFileEntry>;
+  private readonly state: KeyedFiles<StateFileEntry>;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  /** Validates `config` (throws `ConfigError` for an unknown key or a bad value); touches no file. */
+  constructor(config: FileStorageConfig = {}) {
+    super();
+    this.config = Object.freeze(parseFileStorageConfig(config));
+    this.layout = new StoreLayout(this.config.baseDir);
+    this.locks = new FileLocks(this.layout.locksDir);
+    this.backups = { enabled: this.config.createBackups, keep: this.config.maxBackupFiles };
+    const shared = { locks: this.locks, pretty: this.config.prettyPrintJson };
+    this.cache = new KeyedFiles({
+      ...shared,
+      dir: this.layout.cacheDir,
+      kind: 'cache',
+      parse: parseCacheFile,
+      backups: null, // the reference never backs up cache files
+    });
+    this.state = new KeyedFiles({
+      ...shared,
+      dir: this.layout.systemDir,
+      kind: 'system',
+      parse: parseStateFile,
+      backups: this.backups,
+    });
+  }
+
+  /** Absolute path of the store's root folder. */
+  get baseDir(): string {
+    return this.layout.baseDir;
+  }
+
+  // ----- lifecycle -----------------------------------------------------------------------
+
+  protected async openStore(): Promise<void> {
+    for (const dir of this.layout.requiredDirs) {
+      await ensureDirDurable(dir).catch((error: unknown) => {
+        throw ioError('create folder', dir, error);
+      });
+    }
+    await cleanUpAfterCrash(this.layout, this.locks);
+  }
+
+  protected async closeStore(): Promise<void> {
+    // Let writes already under way finish, so their locks are released and files complete.
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  // ----- conversations -------------------------------------------------------------------
+
+  protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
+    const envelope = conversationEnvelope(conversationId, data, nowTimestamp());
+    await this.replaceConversationFile(conversationId, 'conversation', envelope);
+  }
+
+  protected async readConversation(conversationId: string): Promise<JsonObject | null> {
+    return readParsedFile(this.layout.conversationFile(conversationId, 'conversation'), (file, value) =>
+      parseWrappedObject(file, value, '_storage_metadata'),
+    );
+  }
+
+  protected async listConversationIds(): Promise<string[]> {
+    return subfoldersHolding(this.layout.conversationsDir, [CONVERSATION_FILES.conversation]);
+  }
+
+  protected async listStoredConversationIds(): Promise<string[]> {
+    return subfoldersHolding(this.layout.conversationsDir, Object.values(CONVERSATION_FILES));
+  }
+
+  protected async removeConversation(conversationId: string): Promise<void> {
+    await this.withConversationLock(conversationId, async (assertHeld) => {
+      const dir = this.layout.conversationDir(conversationId);
+      // One rename takes every file away at once (all or nothing); removing the moved folder
+      // afterwards cannot leave a half-deleted conversation behind.
+      const trash = path.join(this.layout.trashDir, tempEntryName('conversation'));
+      assertHeld();
+      try {
+        await fse.ensureDir(this.layout.trashDir);
+        await fse.promises.rename(dir, trash);
+      } catch (error) {
+        if (isMissing(error) && !(await fse.pathExists(dir))) return;
+        throw ioError('delete conversation folder', dir, error);
+      }
+      await fsyncDir(this.layout.conversationsDir);
+      // A failure here only leaves garbage in the trash, which start-up removes.
+      await fse.remove(trash).catch(() => undefined);
+    });
+  }
+
+  // ----- raw messages, chunk info ---------------------------------------------------------
+
+  protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
+    const envelope = rawMessagesEnvelope(conversationId, messages, nowTimestamp());
+    await this.replaceConversationFile(conversationId, 'rawMessages', envelope);
+  }
+
+  protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
+    return readParsedFile(this.layout.conversationFile(conversationId, 'rawMessages'), (file, value) =>
+      parseListEnvelope(file, value, 'messages', false),
+    );
+  }
+
+  protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
+    const envelope = chunksEnvelope(conversationId, data, nowTimestamp());
+    await this.replaceConversationFile(conversationId, 'chunks', envelope);
+  }
+
+  protected async readChunkInfo(conversationId: string): Promise<JsonObject | null> {
+    return readParsedFile(this.layout.conversationFile(conversationId, 'chunks'), (file, value) =>
+      parseWrappedObject(file, value, '_metadata'),
+    );
+  }
+
+  // ----- memories, reasoning chains -------------------------------------------------------
+
+  protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
+    await this.withConversationLock(conversationId, async (assertHeld) => {
+      const file = this.layout.conversationFile(conversationId, 'memories');
+      // A corrupt file throws here, so the write never replaces memories it could not read.
+      const memories = upsertMemoryInList(await this.readMemories(conversationId), memory);
+      const envelope = memoriesEnvelope(conversationId, memories, nowTimestamp());
+      await this.replaceFile(file, envelope, assertHeld);
+    });
+  }
+
+  protected async readMemories(conversationId: string): Promise<JsonObject[]> {
+    const file = this.layout.conversationFile(conversationId, 'memories');
+    return (await readParsedFile(file, (f, value) => parseListEnvelope(f, value, 'memories', true))) ?? [];
+  }
+
+  protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+    await this.track(
+      this.locks.run(`agent ${JSON.stringify(agentId)}`, async (assertHeld) => {
+        const chains = [...(await this.readReasoningChains(agentId, null)), record];
+        const envelope = chainsEnvelope(agentId, chains, nowTimestamp());
+        await this.replaceFile(this.layout.chainsFile(agentId), envelope, assertHeld);
+      }),
+    );
+  }
+
+  protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
+    const file = this.layout.chainsFile(agentId);
+    const chains =
+      (await readParsedFile(file, (f, value) => parseListEnvelope(f, value, 'chains', true))) ?? [];
+    return limit === null ? chains : chains.slice(-limit);
+  }
+
+  protected async listAgentIds(): Promise<string[]> {
+    return subfoldersHolding(this.layout.agentsDir, [CHAINS_FILE]);
+  }
+
+  // ----- cache -----------------------------------------------------------------------------
+
+  protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
+    await this.track(this.cache.write(cacheKey, cacheEnvelope(cacheKey, record)));
+  }
+
+  protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
+    return (await this.cache.read(cacheKey))?.record ?? null;
+  }
+
+  protected async removeCacheRecord(cacheKey: string): Promise<void> {
+    await this.track(this.cache.remove(cacheKey));
+  }
+
+  protected async listLiveCacheKeys(nowMs: number): Promise<string[]> {
+    const { entries } = await this.cache.list();
+    return entries
+      .filter(({ entry }) => !isCacheExpired(entry.record.expiresAt, nowMs))
+      .map(({ entry }) => entry.key);
+  }
+
+  protected async removeExpiredCache(nowMs: number): Promise<number> {
+    const expired = (entry: CacheFileEntry) => isCacheExpired(entry.record.expiresAt, nowMs);
+    let removed = 0;
+    for (const { entry } of (await this.cache.list()).entries) {
+      // Checked again under the key's lock: a fresh write since the listing survives.
+      if (expired(entry) && (await this.track(this.cache.removeMatching(entry.key, expired)))) removed += 1;
+    }
+    return removed;
+  }
+
+  // ----- system state ----------------------------------------------------------------------
+
+  protected async writeSystemState(stateKey: string, data: JsonObject): Promise<void> {
+    await this.track(this.state.write(stateKey, stateEnvelope(stateKey, data, nowTimestamp())));
+  }
+
+  protected async readSystemState(stateKey: string): Promise<JsonObject | null> {
+    return (await this.state.read(stateKey))?.data ?? null;
+  }
+
+  protected async removeSystemState(stateKey: string): Promise<void> {
+    await this.track(this.state.remove(stateKey));
+  }
+
+  protected async listStateKeys(): Promise<string[]> {
+    return (await this.state.list()).entries.map(({ entry }) => entry.key);
+  }
+
+  // ----- health and stats ------------------------------------------------------------------
+
+  protected async probeHealth(): Promise<HealthProbe> {
+    return probeFileHealth(this.layout);
+  }
+
+  protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
+    return collectFileStats(this.storeView(), nowMs);
+  }
+
+  // ----- helpers ---------------------------------------------------------------------------
+
+  private storeView(): StoreView {
+    return { layout: this.layout, cache: this.cache, state: this.state };
+  }
+
+  /** Runs a write holding the conversation's lock (every file of a conversation shares it). */
+  private withConversationLock(conversationId: string, task: (assertHeld: AssertLockHeld) => Promise<void>) {
+    return this.track(this.locks.run(`conversation ${JSON.stringify(conversationId)}`, task));
+  }
+
+  private async replaceConversationFile(
+    conversationId: string,
+    kind: ConversationFileKind,
+    envelope: JsonObject,
+  ): Promise<void> {
+    await this.withConversationLock(conversationId, (assertHeld) =>
+      this.replaceFile(this.layout.conversationFile(conversationId, kind), envelope, assertHeld),
+    );
+  }
+
+  /** Backs up the current file, then replaces it atomically; the caller holds its lock. */
+  private async replaceFile(file: string, envelope: JsonObject, assertHeld: AssertLockHeld): Promise<void> {
+    await ensureDirDurable(path.dirname(file)).catch((error: unknown) => {
+      throw ioError('create folder', path.dirname(file), error);
+    });
+    await backupBeforeOverwrite(file, this.backups);
+    assertHeld();
+    await atomicWriteJson(file, envelope, this.config.prettyPrintJson);
+  }
+
+  /** Remembers a write until it settles, so `shutdown()` can wait for it. */
+  private track<T>(operation: Promise<T>): Promise<T> {
+    this.inFlight.add(operation);
+    const forget = () => this.inFlight.delete(operation);
+    operation.then(forget, forget);
+    return operation;
+  }
+}

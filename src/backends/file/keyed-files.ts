@@ -1,0 +1,208 @@
+/**
+ * One folder of key → file entries (the cache and system state), with the D3 naming rule:
+ * two distinct keys never share a file, files the reference wrote stay readable, and reads
+ * and listing trust only the key recorded inside a file, never its name.
+ */
+import path from 'node:path';
+import fse from 'fs-extra';
+import { CorruptDataError, type JsonObject, type JsonValue } from '../../core/index.js';
+import { atomicWriteJson, fsyncDir, ioError, readParsedFile } from './atomic-json.js';
+import { backupBeforeOverwrite, type BackupPolicy } from './backups.js';
+import type { FileLocks } from './file-lock.js';
+import {
+  candidateKeyFileNames,
+  hashedKeyFileName,
+  isPlainKey,
+  keyLockName,
+  sanitizedKeyFileName,
+} from './layout.js';
+import { isMissing } from './temp-files.js';
+
+/** Files read at once when listing a folder. */
+const LIST_BATCH = 32;
+
+/** What a parsed entry must tell: the key recorded in the file. */
+interface Keyed {
+  key: string;
+}
+
+/** How one kind of keyed file is handled. */
+export interface KeyedFilesOptions<T extends Keyed> {
+  /** The folder (`cache/` or `system/`). */
+  dir: string;
+  /** Lock namespace, e.g. `cache`. */
+  kind: string;
+  /** Checks a parsed file and says whose it is; throws {@link CorruptDataError} for a wrong shape. */
+  parse: (file: string, value: JsonValue) => T;
+  /** The store's cross-process locks. */
+  locks: FileLocks;
+  /** Indent JSON (`prettyPrintJson`). */
+  pretty: boolean;
+  /** Backups before overwrite, or `null` for none (the cache). */
+  backups: BackupPolicy | null;
+}
+
+/** A valid entry found on disk. */
+export interface KeyedFile<T> {
+  /** Absolute path of the file. */
+  file: string;
+  /** The parsed entry. */
+  entry: T;
+}
+
+type Probe<T> =
+  { state: 'missing' } | { state: 'ok'; entry: T } | { state: 'corrupt'; error: CorruptDataError };
+
+/** Key → file store for one folder (see the module comment). */
+export class KeyedFiles<T extends Keyed> {
+  constructor(private readonly options: KeyedFilesOptions<T>) {}
+
+  /** The entry stored for `key`, or `null`; a corrupt file that may be this key's throws. Never writes. */
+  async read(key: string): Promise<T | null> {
+    let corrupt: CorruptDataError | undefined;
+    for (const name of candidateKeyFileNames(key)) {
+      const probe = await this.probe(this.pathOf(name));
+      if (probe.state === 'ok' && probe.entry.key === key) return probe.entry;
+      if (probe.state === 'corrupt') corrupt ??= probe.error;
+    }
+    if (corrupt) throw corrupt;
+    return null;
+  }
+
+  /** Stores `envelope` as `key`'s entry, choosing (and freeing) its file per D3. */
+  async write(key: string, envelope: JsonObject): Promise<void> {
+    await this.options.locks.run(keyLockName(this.options.kind, key), async (assertHeld) => {
+      const hashed = this.pathOf(hashedKeyFileName(key));
+      const target = await this.chooseTarget(key, hashed);
+      assertHeld();
+      await this.backup(target);
+      await atomicWriteJson(target, envelope, this.options.pretty);
+      // The key may still have an older copy under its hashed name: one key, one file.
+      if (target !== hashed) await this.unlinkQuietly(hashed, true);
+    });
+  }
+
+  /** Deletes `key`'s entry wherever it is; nothing when absent. */
+  async remove(key: string): Promise<void> {
+    await this.removeMatching(key, null);
+  }
+
+  /**
+   * Deletes `key`'s entry if `predicate` still holds for it once locked (used to purge
+   * expired entries without racing a fresh write); `null` deletes it whatever it holds, and
+   * also a corrupt file that can only be this key's. Returns whether something was deleted.
+   */
+  async removeMatching(key: string, predicate: ((entry: T) => boolean) | null): Promise<boolean> {
+    return this.options.locks.run(keyLockName(this.options.kind, key), async (assertHeld) => {
+      let removed = false;
+      for (const name of candidateKeyFileNames(key)) {
+        const file = this.pathOf(name);
+        const probe = await this.probe(file);
+        // A corrupt file is removed only where no other key could live: a plain key's own
+        // name, or this key's hashed name.
+        const owned =
+          predicate === null &&
+          probe.state === 'corrupt' &&
+          (isPlainKey(key) || name === hashedKeyFileName(key));
+        const mine = probe.state === 'ok' && probe.entry.key === key && (predicate?.(probe.entry) ?? true);
+        if (!mine && !owned) continue;
+        assertHeld();
+        removed = (await this.unlinkQuietly(file, false)) || removed;
+      }
+      if (removed) await fsyncDir(this.options.dir);
+      return removed;
+    });
+  }
+
+  /**
+   * Every valid entry (one per key) and the files that do not parse. A file counts only when
+   * its name is one the recorded key may use, so backups and strays are never reported as keys.
+   */
+  async list(): Promise<{ entries: KeyedFile<T>[]; corrupt: string[] }> {
+    let names: string[];
+    try {
+      names = await fse.readdir(this.options.dir);
+    } catch (error) {
+      if (isMissing(error)) return { entries: [], corrupt: [] };
+      throw ioError('list', this.options.dir, error);
+    }
+    const byKey = new Map<string, KeyedFile<T> & { rank: number }>();
+    const corrupt: string[] = [];
+    const files = names.filter((name) => name.endsWith('.json'));
+    const probes: Probe<T>[] = [];
+    // A bounded number of reads at a time, so a large folder is not read into memory at once.
+    for (let start = 0; start < files.length; start += LIST_BATCH) {
+      const batch = files.slice(start, start + LIST_BATCH);
+      probes.push(...(await Promise.all(batch.map((name) => this.probe(this.pathOf(name))))));
+    }
+    probes.forEach((probe, i) => {
+      const name = files[i] as string;
+      const file = this.pathOf(name);
+      if (probe.state === 'corrupt') corrupt.push(file);
+      if (probe.state !== 'ok') return;
+      const rank = candidateKeyFileNames(probe.entry.key).indexOf(name);
+      const seen = byKey.get(probe.entry.key);
+      // Where a crash left two copies, the one reads find first wins.
+      if (rank !== -1 && (seen === undefined || rank < seen.rank)) {
+        byKey.set(probe.entry.key, { file, entry: probe.entry, rank });
+      }
+    });
+    return { entries: [...byKey.values()].map(({ file, entry }) => ({ file, entry })), corrupt };
+  }
+
+  /** True when `file` is a key's real entry rather than a backup of one (spares it from pruning). */
+  async isLiveEntry(file: string): Promise<boolean> {
+    const probe = await this.probe(file);
+    return probe.state === 'ok' && candidateKeyFileNames(probe.entry.key).includes(path.basename(file));
+  }
+
+  /** Picks `key`'s file per D3 (see spec §3); a plain key first moves another key's file out of its way. */
+  private async chooseTarget(key: string, hashed: string): Promise<string> {
+    const sanitizedName = sanitizedKeyFileName(key);
+    if (sanitizedName === null) return hashed;
+    const sanitized = this.pathOf(sanitizedName);
+    const probe = await this.probe(sanitized);
+    if (isPlainKey(key)) {
+      if (probe.state === 'ok' && probe.entry.key !== key) {
+        const moved = this.pathOf(hashedKeyFileName(probe.entry.key));
+        await fse.promises.rename(sanitized, moved).catch((error: unknown) => {
+          throw ioError('move aside', sanitized, error);
+        });
+      }
+      return sanitized;
+    }
+    const free = probe.state === 'missing' || (probe.state === 'ok' && probe.entry.key === key);
+    return free ? sanitized : hashed;
+  }
+
+  private async backup(file: string): Promise<void> {
+    const policy = this.options.backups;
+    if (policy) await backupBeforeOverwrite(file, policy, async (old) => !(await this.isLiveEntry(old)));
+  }
+
+  /** Deletes a file if present (backing it up first when asked); returns whether it existed. */
+  private async unlinkQuietly(file: string, backupFirst: boolean): Promise<boolean> {
+    if (backupFirst) await this.backup(file);
+    try {
+      await fse.promises.unlink(file);
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw ioError('remove', file, error);
+    }
+  }
+
+  private async probe(file: string): Promise<Probe<T>> {
+    try {
+      const entry = await readParsedFile(file, this.options.parse);
+      return entry === null ? { state: 'missing' } : { state: 'ok', entry };
+    } catch (error) {
+      if (error instanceof CorruptDataError) return { state: 'corrupt', error };
+      throw error;
+    }
+  }
+
+  private pathOf(name: string): string {
+    return path.join(this.options.dir, name);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Where everything lives under the base folder (spec §5), and the D3 rule that maps a cache
+ * or system-state key to a file name without two keys ever sharing a file.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { StorageError } from '../../core/index.js';
+
+/** File names inside `conversations/{id}/`. */
+export const CONVERSATION_FILES = {
+  conversation: 'current.json',
+  rawMessages: 'raw_messages.json',
+  memories: 'memories.json',
+  chunks: 'chunks.json',
+} as const;
+
+/** Which per-conversation file: conversation, raw messages, memories or chunk info. */
+export type ConversationFileKind = keyof typeof CONVERSATION_FILES;
+
+/** File name inside `agents/{id}/`. */
+export const CHAINS_FILE = 'reasoning_chains.json';
+
+/** The reference's top-level data folders (also the keys of `directory_sizes` in stats). */
+export const DATA_DIRS = ['conversations', 'agents', 'cache', 'system'] as const;
+
+/** Folder of this library's own bookkeeping (locks, trash); the reference never looks inside. */
+export const INTERNAL_DIR = '.connectome-storage';
+
+/** Longest file stem (in bytes) a key may use as it is; longer ones get a hashed name. */
+const MAX_PLAIN_STEM_BYTES = 200;
+/** Bytes of the sanitized key kept in front of the hash in a hashed name. */
+const HASHED_PREFIX_BYTES = 180;
+
+const PLAIN_KEY = /^[A-Za-z0-9._-]+$/;
+const PLAIN_CHAR = /^[A-Za-z0-9._-]$/;
+
+/** Absolute paths of a store's folders and files. Ids must already be validated (no separators). */
+export class StoreLayout {
+  /** Absolute base folder. */
+  readonly baseDir: string;
+  /** `conversations/` */
+  readonly conversationsDir: string;
+  /** `agents/` */
+  readonly agentsDir: string;
+  /** `cache/` */
+  readonly cacheDir: string;
+  /** `system/` */
+  readonly systemDir: string;
+  /** Cross-process lock folders. */
+  readonly locksDir: string;
+  /** Where deleted conversations are moved before they are removed. */
+  readonly trashDir: string;
+
+  constructor(baseDir: string) {
+    this.baseDir = path.resolve(baseDir);
+    this.conversationsDir = path.join(this.baseDir, 'conversations');
+    this.agentsDir = path.join(this.baseDir, 'agents');
+    this.cacheDir = path.join(this.baseDir, 'cache');
+    this.systemDir = path.join(this.baseDir, 'system');
+    this.locksDir = path.join(this.baseDir, INTERNAL_DIR, 'locks');
+    this.trashDir = path.join(this.baseDir, INTERNAL_DIR, 'trash');
+  }
+
+  /** Folders created at start-up. */
+  get requiredDirs(): string[] {
+    return [
+      this.conversationsDir,
+      this.agentsDir,
+      this.cacheDir,
+      this.systemDir,
+      this.locksDir,
+      this.trashDir,
+    ];
+  }
+
+  /** `conversations/{id}` (the reference uses the id as it is). */
+  conversationDir(conversationId: string): string {
+    return childOf(this.conversationsDir, conversationId);
+  }
+
+  /** One of the files of a conversation. */
+  conversationFile(conversationId: string, kind: ConversationFileKind): string {
+    return path.join(this.conversationDir(conversationId), CONVERSATION_FILES[kind]);
+  }
+
+  /** `agents/{id}` */
+  agentDir(agentId: string): string {
+    return childOf(this.agentsDir, agentId);
+  }
+
+  /** `agents/{id}/reasoning_chains.json` */
+  chainsFile(agentId: string): string {
+    return path.join(this.agentDir(agentId), CHAINS_FILE);
+  }
+}
+
+/** `parent/name`, refusing any name that would land elsewhere (defence in depth after id validation). */
+function childOf(parent: string, name: string): string {
+  const full = path.join(parent, name);
+  if (path.dirname(full) !== parent || path.basename(full) !== name) {
+    throw new StorageError(`Id ${JSON.stringify(name)} does not map to a folder inside ${parent}`);
+  }
+  return full;
+}
+
+/** The reference's file stem for a key: each code point outside `[A-Za-z0-9._-]` becomes `_`. */
+export function sanitizeKey(key: string): string {
+  let out = '';
+  for (const ch of key) out += PLAIN_CHAR.test(ch) ? ch : '_';
+  return out;
+}
+
+/** True when a key owns `{key}.json` outright: only `[A-Za-z0-9._-]`, at most 200 bytes. */
+export function isPlainKey(key: string): boolean {
+  return key.length <= MAX_PLAIN_STEM_BYTES && PLAIN_KEY.test(key);
+}
+
+/** `{first 180 bytes of sanitized}~{first 16 hex of sha256(key)}.json`: a name only this key uses. */
+export function hashedKeyFileName(key: string): string {
+  const digest = createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16);
+  // The sanitized key is ASCII, so characters are bytes.
+  return `${sanitizeKey(key).slice(0, HASHED_PREFIX_BYTES)}~${digest}.json`;
+}
+
+/**
+ * The name the reference would use (`{sanitized}.json`), or `null` when the sanitized key is
+ * too long to be used as it is.
+ */
+export function sanitizedKeyFileName(key: string): string | null {
+  const stem = sanitizeKey(key);
+  return stem.length <= MAX_PLAIN_STEM_BYTES ? `${stem}.json` : null;
+}
+
+/** Every file name a key's entry may have, in the order reads try them. */
+export function candidateKeyFileNames(key: string): string[] {
+  const sanitized = sanitizedKeyFileName(key);
+  const hashed = hashedKeyFileName(key);
+  return sanitized === null ? [hashed] : [sanitized, hashed];
+}
+
+/**
+ * Name of the lock that serialises writes to every file a key may touch: all keys with the
+ * same sanitized name share it (case-folded, for case-insensitive file systems).
+ */
+export function keyLockName(kind: string, key: string): string {
+  return `${kind} file ${JSON.stringify(sanitizeKey(key).toLowerCase())}`;
+}

@@ -1,0 +1,34 @@
+/**
+ * Child process of the cross-process test: appends records to one shared store.
+ * Usage: tsx append-records.child.ts <baseDir> <memories|chains> <target id> <prefix> <count>
+ * Writes run 8 at a time, so in-process queuing and cross-process locking are both exercised.
+ */
+import { FileStorage } from '../../src/backends/file/index.js';
+
+async function main(): Promise<void> {
+  const [baseDir, kind, target, prefix, countText] = process.argv.slice(2);
+  if (!baseDir || !target || !prefix || (kind !== 'memories' && kind !== 'chains')) {
+    throw new Error(
+      'usage: append-records.child.ts <baseDir> <memories|chains> <target id> <prefix> <count>',
+    );
+  }
+  const storage = new FileStorage({ baseDir });
+  await storage.initialize();
+  const count = Number(countText);
+  for (let start = 0; start < count; start += 8) {
+    const batch = Array.from({ length: Math.min(8, count - start) }, (_, i) => `${prefix}-${start + i}`);
+    await Promise.all(
+      batch.map((id) =>
+        kind === 'memories'
+          ? storage.storeMemory(target, id, { writer: prefix })
+          : storage.storeReasoningChain(target, { chain_id: id }),
+      ),
+    );
+  }
+  await storage.shutdown();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

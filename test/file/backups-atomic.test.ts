@@ -1,0 +1,100 @@
+/** Atomic writes (no temp files left, readers never see a partial file) and backups before overwrite. */
+import path from 'node:path';
+import fse from 'fs-extra';
+import { filesIn, isBackup, listTree, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+
+afterEach(shutdownAll);
+afterAll(removeTempDirs);
+
+const conversationDir = (baseDir: string, id: string) => path.join(baseDir, 'conversations', id);
+
+describe('atomic writes', () => {
+  it('leaves no temp files behind, and a concurrent reader always sees a whole file', async () => {
+    const storage = await openStore();
+    const file = path.join(conversationDir(storage.baseDir, 'c1'), 'current.json');
+    await storage.storeConversation('c1', { version: -1 });
+    let reading = true;
+    const reader = (async () => {
+      let reads = 0;
+      while (reading) {
+        const parsed = JSON.parse(await fse.readFile(file, 'utf8')) as { version: number; big: string };
+        expect(typeof parsed.version).toBe('number');
+        reads += 1;
+      }
+      return reads;
+    })();
+    for (let version = 0; version < 40; version += 1) {
+      await storage.storeConversation('c1', { version, big: 'x'.repeat(200_000) });
+    }
+    reading = false;
+    expect(await reader).toBeGreaterThan(0);
+    expect((await listTree(storage.baseDir)).filter((rel) => rel.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('backups', () => {
+  it('keeps one backup per overwrite, even within one second, named by time', async () => {
+    const storage = await openStore();
+    for (let i = 0; i < 3; i += 1) await storage.storeConversation('c1', { i });
+    const backups = (await filesIn(conversationDir(storage.baseDir, 'c1'))).filter(isBackup);
+    expect(backups).toHaveLength(2);
+    for (const name of backups) expect(name).toMatch(/^current\.\d{8}_\d{6}_\d{6}\.backup\.json$/);
+    // Sorted names are oldest first: the first backup holds the first version.
+    const contents = await Promise.all(
+      backups.sort().map(async (name) => {
+        const text = await fse.readFile(path.join(conversationDir(storage.baseDir, 'c1'), name), 'utf8');
+        return (JSON.parse(text) as { i: number }).i;
+      }),
+    );
+    expect(contents).toEqual([0, 1]);
+  });
+
+  it('keeps the newest maxBackupFiles per file, reference-named backups included', async () => {
+    const storage = await openStore({ maxBackupFiles: 2 });
+    const dir = conversationDir(storage.baseDir, 'c1');
+    await storage.storeMemory('c1', 'm0', { n: 0 });
+    // An old backup in the reference's whole-second naming counts and is pruned first.
+    await fse.writeFile(path.join(dir, 'memories.20200101_000000.backup.json'), '{}');
+    for (let n = 1; n <= 5; n += 1) await storage.storeMemory('c1', `m${n}`, { n });
+    const backups = (await filesIn(dir)).filter(isBackup);
+    expect(backups).toHaveLength(2);
+    const counts = await Promise.all(
+      backups.map(async (name) => {
+        const parsed = JSON.parse(await fse.readFile(path.join(dir, name), 'utf8')) as {
+          memories: unknown[];
+        };
+        return parsed.memories.length;
+      }),
+    );
+    expect(counts).toEqual([4, 5]);
+    expect(await storage.loadMemories('c1')).toHaveLength(6);
+  });
+
+  it('makes no backups with createBackups: false or maxBackupFiles: 0, and never of cache files', async () => {
+    for (const config of [{ createBackups: false }, { maxBackupFiles: 0 }]) {
+      const storage = await openStore(config);
+      for (let i = 0; i < 3; i += 1) {
+        await storage.storeConversation('c1', { i });
+        await storage.storeSystemState('s', { i });
+      }
+      expect((await listTree(storage.baseDir)).filter(isBackup)).toEqual([]);
+    }
+    const storage = await openStore();
+    for (let i = 0; i < 3; i += 1) await storage.storeCacheEntry('k', { i });
+    expect(await filesIn(path.join(storage.baseDir, 'cache'))).toEqual(['k.json']);
+  });
+
+  it('backs up system state, never lists a backup as a key, and never prunes a key that looks like a backup', async () => {
+    const storage = await openStore({ maxBackupFiles: 1 });
+    const lookalike = 'runtime.20200101_000000.backup';
+    await storage.storeSystemState(lookalike, { mine: true });
+    for (let i = 0; i < 4; i += 1) await storage.storeSystemState('runtime', { i });
+    const names = await filesIn(path.join(storage.baseDir, 'system'));
+    expect(names.filter((name) => /^runtime\.\d{8}_\d{6}_\d{6}\.backup\.json$/.test(name))).toHaveLength(1);
+    expect(names).toContain(`${lookalike}.json`);
+    expect(await storage.listSystemStateKeys()).toEqual(['runtime', lookalike]);
+    expect(await storage.loadSystemState(lookalike)).toEqual({ mine: true });
+    expect(await storage.loadSystemState('runtime')).toEqual({ i: 3 });
+    expect((await storage.getStorageStats()).system_state_count).toBe(2);
+  });
+});

@@ -1,0 +1,62 @@
+/** Two processes appending to one conversation / one agent in a shared folder lose nothing. */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import fse from 'fs-extra';
+import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+
+afterAll(async () => {
+  await shutdownAll();
+  await removeTempDirs();
+});
+
+const CHILD = path.join('test', 'file', 'append-records.child.ts');
+const TSX = path.join('node_modules', '.bin', 'tsx');
+
+/** Runs the child script; resolves with its stderr when it exits 0, rejects otherwise. */
+function runChild(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CHILD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`child ${args.join(' ')} exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+describe('file backend across processes', () => {
+  it('keeps all 400 memories two processes store concurrently in one conversation', async () => {
+    const baseDir = await makeTempDir();
+    await Promise.all([
+      runChild([baseDir, 'memories', 'shared', 'a', '200']),
+      runChild([baseDir, 'memories', 'shared', 'b', '200']),
+    ]);
+    const file = path.join(baseDir, 'conversations', 'shared', 'memories.json');
+    const parsed = JSON.parse(await fse.readFile(file, 'utf8')) as { memories: unknown[]; _metadata: object };
+    expect(parsed.memories).toHaveLength(400);
+    expect(parsed._metadata).toMatchObject({ memory_count: 400, conversation_id: 'shared' });
+    const storage = await openStore({ baseDir });
+    const ids = (await storage.loadMemories('shared')).map((m) => m.memory_id as string);
+    expect(new Set(ids).size).toBe(400);
+    // Each writer's own records stay in the order it wrote them.
+    for (const prefix of ['a', 'b']) {
+      const mine = ids.filter((id) => id.startsWith(`${prefix}-`));
+      expect(mine).toEqual(Array.from({ length: 200 }, (_, i) => `${prefix}-${i}`));
+    }
+    expect(await fse.readdir(path.join(baseDir, '.connectome-storage', 'locks'))).toEqual([]);
+  });
+
+  it('keeps all reasoning chains two processes append concurrently for one agent', async () => {
+    const baseDir = await makeTempDir();
+    await Promise.all([
+      runChild([baseDir, 'chains', 'agent', 'a', '100']),
+      runChild([baseDir, 'chains', 'agent', 'b', '100']),
+    ]);
+    const storage = await openStore({ baseDir });
+    const chains = await storage.loadReasoningChains('agent');
+    expect(new Set(chains.map((c) => c.chain_id)).size).toBe(200);
+  });
+});

@@ -1,0 +1,99 @@
+/** Shared helpers of the file-backend tests: temp stores, the Python fixture, tree listings. */
+import { mkdtemp } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fse from 'fs-extra';
+import { FileStorage, type FileStorageConfig } from '../../src/backends/file/index.js';
+import type { JsonObject, JsonValue } from '../../src/core/index.js';
+
+/** The Python reference's sample store and its expected results. */
+export const FIXTURE_DIR = path.join('test', 'fixtures', 'python-reference', 'sample');
+export const FIXTURE_STORE = path.join(FIXTURE_DIR, 'storage_data');
+
+/** `expected.json` of the sample fixture: what was stored and what each reference backend returned. */
+export interface Expected {
+  inputs: {
+    conversations: Record<string, JsonObject>;
+    raw_messages: Record<string, JsonValue[]>;
+    memories: Record<string, { memory_id: string; memory_data: JsonObject }[]>;
+    chunk_info: Record<string, JsonObject>;
+    reasoning_chains: Record<string, JsonObject[]>;
+    cache: { key: string; data: JsonObject; ttl: number | null }[];
+    system_state: Record<string, JsonObject>;
+  };
+  file: Record<string, JsonValue> & {
+    conversations: Record<string, JsonObject | null>;
+    raw_messages: Record<string, JsonValue[]>;
+    memories: Record<string, JsonObject[]>;
+    chunk_info: Record<string, JsonObject | null>;
+    reasoning_chains: Record<string, JsonObject[]>;
+    reasoning_chains_last2: Record<string, JsonObject[]>;
+    cache: Record<string, JsonObject | null>;
+    system_state: Record<string, JsonObject | null>;
+    list_conversations: string[];
+    stats: Record<string, number>;
+  };
+}
+
+/** Parsed `expected.json`. */
+export function loadExpected(): Expected {
+  return JSON.parse(readFileSync(path.join(FIXTURE_DIR, 'expected.json'), 'utf8')) as Expected;
+}
+
+/** Temp folders made by {@link makeTempDir}, removed by {@link removeTempDirs}. */
+const tempDirs: string[] = [];
+
+/** A fresh empty temp folder. */
+export async function makeTempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'connectome-filetest-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every temp folder made so far (call in `afterAll`). */
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(tempDirs.splice(0).map((dir) => fse.remove(dir)));
+}
+
+/** Opened stores, shut down by {@link shutdownAll}. */
+const openStores: FileStorage[] = [];
+
+/** An initialized store on `baseDir` (a fresh temp folder when omitted). */
+export async function openStore(config: FileStorageConfig = {}): Promise<FileStorage> {
+  const given = config.baseDir !== undefined || config.base_dir !== undefined;
+  const storage = new FileStorage(given ? config : { ...config, baseDir: await makeTempDir() });
+  await storage.initialize();
+  openStores.push(storage);
+  return storage;
+}
+
+/** Shuts down every store opened by {@link openStore}. */
+export async function shutdownAll(): Promise<void> {
+  await Promise.all(openStores.splice(0).map((storage) => storage.shutdown()));
+}
+
+/** Relative paths of every file under `dir` (sorted, `/`-separated), with `filter` applied to each. */
+export async function listTree(
+  dir: string,
+  filter: (rel: string) => boolean = () => true,
+): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const entry of await fse.readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) await walk(child);
+      else if (filter(child)) out.push(child);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
+/** True for backup file names (reference and ours). */
+export const isBackup = (rel: string): boolean => /\.\d{8}_\d{6}(_\d{6})?\.backup\.json$/.test(rel);
+
+/** Names of the files directly in `dir`. */
+export async function filesIn(dir: string): Promise<string[]> {
+  return (await fse.readdir(dir)).sort();
+}

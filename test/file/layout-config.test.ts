@@ -1,0 +1,120 @@
+/** Config parsing, id → folder mapping, compact JSON, deletion, health and shutdown of the file backend. */
+import path from 'node:path';
+import fse from 'fs-extra';
+import { FileStorage } from '../../src/backends/file/index.js';
+import { ConfigError } from '../../src/core/index.js';
+import { filesIn, makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+
+afterEach(shutdownAll);
+afterAll(removeTempDirs);
+
+describe('config', () => {
+  it('accepts camelCase and the reference snake_case keys', async () => {
+    const baseDir = await makeTempDir();
+    const storage = await openStore({ base_dir: baseDir, create_backups: false, pretty_print_json: false });
+    expect(storage.baseDir).toBe(path.resolve(baseDir));
+    expect(FileStorage.description).toMatch(/JSON files/);
+    expect(new FileStorage().baseDir).toBe(path.resolve('storage_data'));
+  });
+
+  it('refuses unknown keys and bad values before touching the disk', async () => {
+    const baseDir = path.join(await makeTempDir(), 'never-created');
+    const bad: unknown[] = [
+      { baseDir, basedir: 'typo' },
+      { baseDir, maxBackupFiles: -1 },
+      { baseDir, maxBackupFiles: 1.5 },
+      { baseDir, createBackups: 'yes' },
+      { baseDir, base_dir: baseDir },
+      'not an object',
+    ];
+    for (const config of bad) {
+      expect(() => new FileStorage(config as never)).toThrow(ConfigError);
+    }
+    expect(() => new FileStorage({ baseDir, basedir: 'x' } as never)).toThrow(/basedir/);
+    expect(await fse.pathExists(baseDir)).toBe(false);
+  });
+});
+
+describe('layout', () => {
+  it('uses ids with unicode, spaces and dots as folder names, as the reference does', async () => {
+    const storage = await openStore();
+    const ids = ['會話-ü', 'with space', 'support-ticket.42', '.hidden', 'e\u0301', '\u00e9'];
+    for (const id of ids) {
+      await storage.storeConversation(id, { id });
+      await storage.storeReasoningChain(id, { id });
+    }
+    expect(await filesIn(path.join(storage.baseDir, 'conversations'))).toEqual([...ids].sort());
+    expect(await filesIn(path.join(storage.baseDir, 'agents'))).toEqual([...ids].sort());
+    for (const id of ids) expect(await storage.loadConversation(id)).toEqual({ id });
+    expect(await storage.listConversations()).toEqual([...ids].sort());
+    expect(await storage.listAgents()).toEqual([...ids].sort());
+  });
+
+  it('writes one-line JSON with the reference separators when prettyPrintJson is false', async () => {
+    const storage = await openStore({ prettyPrintJson: false });
+    await storage.storeSystemState('s', { list: [1, 'ü', { a: null }], empty: {} });
+    const text = await fse.readFile(path.join(storage.baseDir, 'system', 's.json'), 'utf8');
+    expect(text).toMatch(
+      /^\{"state_key": "s", "data": \{"list": \[1, "ü", \{"a": null\}\], "empty": \{\}\}, "stored_at": "[^"]+"\}$/,
+    );
+  });
+});
+
+describe('deleteConversation', () => {
+  it('removes every file of the conversation at once and leaves nothing in the trash', async () => {
+    const storage = await openStore();
+    await storage.storeConversation('c1', { a: 1 });
+    await storage.storeRawMessages('c1', [1]);
+    await storage.storeChunkInfo('c1', { b: 2 });
+    for (let i = 0; i < 3; i += 1) await storage.storeMemory('c1', `m${i}`, { i });
+    await storage.storeConversation('c2', { a: 2 });
+    await storage.deleteConversation('c1');
+    expect(await fse.pathExists(path.join(storage.baseDir, 'conversations', 'c1'))).toBe(false);
+    expect(await filesIn(path.join(storage.baseDir, '.connectome-storage', 'trash'))).toEqual([]);
+    expect(await storage.listAllConversationIds()).toEqual(['c2']);
+    expect(await storage.deleteConversation('c1')).toBe(true);
+  });
+
+  it('stays consistent with concurrent memory writes: a memory stored after the delete survives alone', async () => {
+    const storage = await openStore();
+    for (let i = 0; i < 5; i += 1) await storage.storeMemory('c1', `old${i}`, { i });
+    await Promise.all([
+      storage.deleteConversation('c1'),
+      storage.storeMemory('c1', 'new', { fresh: true }), // queued behind the delete's lock
+    ]);
+    expect((await storage.loadMemories('c1')).map((m) => m.memory_id)).toEqual(['new']);
+  });
+});
+
+describe('health and shutdown', () => {
+  it('reports the reference health keys and becomes unhealthy when a folder disappears', async () => {
+    const storage = await openStore();
+    const report = await storage.healthCheck();
+    expect(report).toMatchObject({
+      status: 'healthy',
+      directories_accessible: true,
+      write_permissions: true,
+      base_directory: storage.baseDir,
+    });
+    expect(report.disk_usage).toEqual({
+      total_bytes: expect.any(Number),
+      used_bytes: expect.any(Number),
+      free_bytes: expect.any(Number),
+    });
+    expect(await fse.readdir(storage.baseDir)).not.toContainEqual(expect.stringMatching(/probe/));
+    await fse.remove(path.join(storage.baseDir, 'cache'));
+    const broken = await storage.healthCheck();
+    expect(broken).toMatchObject({ status: 'unhealthy', directories_accessible: false });
+    expect(broken.error).toContain('cache');
+  });
+
+  it('waits for writes under way before shutting down', async () => {
+    const storage = new FileStorage({ baseDir: await makeTempDir() });
+    await storage.initialize();
+    const writes = Array.from({ length: 20 }, (_, i) => storage.storeMemory('c1', `m${i}`, { i }));
+    await storage.shutdown();
+    await Promise.all(writes);
+    const reopened = await openStore({ baseDir: storage.baseDir });
+    expect(await reopened.loadMemories('c1')).toHaveLength(20);
+  });
+});
