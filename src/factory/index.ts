@@ -1,0 +1,35 @@
+/** The storage factory, its helpers and environment configuration. */
+export { StorageFactory } from './registry.js';
+export {
+  createFileStorage,
+  createSqliteStorage,
+  createStorage,
+  createStorageFromEnv,
+  getAvailableBackends,
+} from './helpers.js';
+export {
+  configFromEnv,
+  DEFAULT_STORAGE_TYPE,
+  type EnvConfigValue,
+  type EnvSource,
+  type EnvStorageConfig,
+  type EnvValueKind,
+  type EnvVarMap,
+  type EnvVarSpec,
+  FILE_ENV,
+  parseEnvValue,
+  POSTGRES_ENV,
+  readEnvironment,
+  REDIS_ENV,
+  SQLITE_ENV,
+  STORAGE_TYPE_VAR,
+  storageConfigFromEnv,
+} from './env.js';
+export { isPackageInstalled } from './availability.js';
+export { redactUrl } from './redact.js';
+export type {
+  BackendConfig,
+  BackendDefinition,
+  RegisterBackendOptions,
+  StorageBackendClass,
+} from './types.js';

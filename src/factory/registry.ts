@@ -1,0 +1,155 @@
+/**
+ * The storage factory: a registry of backends by name, with the built-ins (`file`,
+ * `sqlite`) registered first.
+ */
+import { ConfigError, describeValue } from '../core/errors.js';
+import { StorageInterface } from '../core/storage-interface.js';
+import { missingPackages } from './availability.js';
+import { BUILTIN_BACKENDS } from './builtins.js';
+import { type EnvSource, explainEnvConfigError, readEnvironment, storageConfigFromEnv } from './env.js';
+import type {
+  BackendConfig,
+  BackendDefinition,
+  RegisterBackendOptions,
+  StorageBackendClass,
+} from './types.js';
+
+/** A registered name: a letter, then letters, digits, `-` or `_`; 64 characters at most. */
+const BACKEND_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/** Collapses a description to one line. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function isBackendClass(value: unknown): value is StorageBackendClass {
+  return typeof value === 'function' && value.prototype instanceof StorageInterface;
+}
+
+/**
+ * Creates storage backends by name. Names are case-insensitive (`SQLite` is `sqlite`) and
+ * listed in registration order.
+ */
+export class StorageFactory {
+  private static readonly backends = new Map<string, BackendDefinition>(Object.entries(BUILTIN_BACKENDS));
+
+  /**
+   * Creates a backend (not yet initialized) of the given type with `config`, whose keys
+   * the backend validates (camelCase or the reference's snake_case; unknown keys are a
+   * {@link ConfigError} naming the key).
+   * @throws {ConfigError} for an unknown type: `Unsupported storage type 'X'. Available types: file, sqlite, ...`.
+   * A backend whose driver package is not installed rejects its `initialize()` with a
+   * `BackendUnavailableError` naming the package.
+   */
+  static createStorage(type: string, config?: BackendConfig): StorageInterface {
+    // The driver is loaded (and a missing one reported with BackendUnavailableError) by the
+    // backend's initialize(): resolving packages here is a heuristic in the ES module build,
+    // good enough for the listing but not to refuse a backend that would work.
+    const [, definition] = StorageFactory.lookup(type);
+    return new definition.backend(config);
+  }
+
+  /**
+   * Registers a backend class under `name` (case-insensitive). `options` is its one-line
+   * description, or an object with the description, the npm packages it needs, its
+   * environment variables and `override`.
+   * A name that is already registered (a built-in included) is replaced only with
+   * `{ override: true }`; otherwise registering it again is a {@link ConfigError}.
+   * @throws {ConfigError} for an invalid name, a value that is not a class, a class that
+   * does not extend {@link StorageInterface}, or a taken name without `override`.
+   */
+  static registerBackend(
+    name: string,
+    BackendClass: StorageBackendClass,
+    options?: string | RegisterBackendOptions,
+  ): void {
+    const opts: RegisterBackendOptions =
+      typeof options === 'string' ? { description: options } : (options ?? {});
+    const key = typeof name === 'string' ? name.toLowerCase() : '';
+    if (!BACKEND_NAME.test(key)) {
+      throw new ConfigError(
+        `Invalid storage backend name ${describeValue(name)}: use a letter followed by letters, digits, "-" or "_" (64 characters at most)`,
+        'name',
+      );
+    }
+    const candidate: unknown = BackendClass;
+    if (!isBackendClass(candidate)) {
+      const isFunction = typeof candidate === 'function';
+      const what = isFunction ? candidate.name || '(anonymous)' : describeValue(candidate);
+      const reason = isFunction ? 'does not extend StorageInterface' : 'is not a class';
+      throw new ConfigError(`Cannot register storage backend '${key}': ${what} ${reason}`, 'BackendClass');
+    }
+    if (StorageFactory.backends.has(key) && opts.override !== true) {
+      throw new ConfigError(
+        `Storage backend '${key}' is already registered; pass { override: true } to replace it`,
+        'name',
+      );
+    }
+    const ownDescription: unknown = (BackendClass as { description?: unknown }).description;
+    const description =
+      opts.description ?? (typeof ownDescription === 'string' ? ownDescription : `${key} storage`);
+    StorageFactory.backends.set(key, {
+      backend: BackendClass,
+      description: oneLine(description),
+      packages: [...(opts.packages ?? [])],
+      env: { ...opts.env },
+    });
+  }
+
+  /**
+   * Every registered backend with its one-line description. A backend whose driver
+   * package is missing says so: `"SQLite database (unavailable: npm install sqlite3)"`.
+   */
+  static getAvailableBackends(): Record<string, string> {
+    const result: Record<string, string> = {};
+    for (const [name, definition] of StorageFactory.backends) {
+      const missing = missingPackages(definition.packages);
+      result[name] =
+        missing.length === 0
+          ? definition.description
+          : `${definition.description} (unavailable: npm install ${missing.join(' ')})`;
+    }
+    return result;
+  }
+
+  /** Creates the registered `file` backend in `baseDir` (default `./storage_data`), other options default. */
+  static createDefaultFileStorage(baseDir?: string): StorageInterface {
+    return StorageFactory.createStorage('file', { baseDir });
+  }
+
+  /** Creates the registered `sqlite` backend on `dbPath` (default `./storage_data/connectome.db`). */
+  static createDefaultSqliteStorage(dbPath?: string): StorageInterface {
+    return StorageFactory.createStorage('sqlite', { dbPath });
+  }
+
+  /**
+   * Creates the backend that `CONNECTOME_STORAGE_*` variables describe (spec §7). Without
+   * `env`: the process environment over the current directory's `.env` file (process
+   * wins); with `env`: those variables only. Only the chosen backend's variables are read.
+   * @throws {ConfigError} naming the variable for a value that does not parse or that the
+   * backend refuses, or the unsupported-type error for an unknown `CONNECTOME_STORAGE_TYPE`.
+   */
+  static createFromEnvConfig(env?: EnvSource): StorageInterface {
+    const source = env ?? readEnvironment();
+    const { type, config } = storageConfigFromEnv(source, (name) => StorageFactory.lookup(name)[1].env);
+    try {
+      return StorageFactory.createStorage(type, config);
+    } catch (error) {
+      throw explainEnvConfigError(error, source, StorageFactory.lookup(type)[1].env);
+    }
+  }
+
+  /** The registered name and definition of `type`, or the unsupported-type error. */
+  private static lookup(type: string): [string, BackendDefinition] {
+    const name = typeof type === 'string' ? type.toLowerCase() : '';
+    const definition = StorageFactory.backends.get(name);
+    if (definition === undefined) {
+      const available = [...StorageFactory.backends.keys()].join(', ');
+      throw new ConfigError(
+        `Unsupported storage type '${String(type)}'. Available types: ${available}`,
+        'type',
+      );
+    }
+    return [name, definition];
+  }
+}

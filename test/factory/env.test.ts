@@ -1,0 +1,315 @@
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileStorage } from '../../src/backends/file/index.js';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { ConfigError } from '../../src/core/index.js';
+import {
+  configFromEnv,
+  createStorageFromEnv,
+  type EnvVarSpec,
+  FILE_ENV,
+  parseEnvValue,
+  POSTGRES_ENV,
+  readEnvironment,
+  REDIS_ENV,
+  SQLITE_ENV,
+  StorageFactory,
+} from '../../src/factory/index.js';
+import { MemoryStorage } from './memory-backend.js';
+import { expectRoundTrip, thrown, useTempDir } from './support.js';
+
+const BOOL: EnvVarSpec = { key: 'flag', kind: 'boolean' };
+const NUM: EnvVarSpec = { key: 'n', kind: 'number' };
+const INT: EnvVarSpec = { key: 'n', kind: 'integer' };
+const VAR = 'CONNECTOME_STORAGE_TEST';
+
+/** The ConfigError that parsing `value` throws, checked to name the variable. */
+function refusal(value: string, spec: EnvVarSpec): ConfigError {
+  const error = thrown(() => parseEnvValue(VAR, value, spec));
+  expect(error).toBeInstanceOf(ConfigError);
+  expect(error.message).toContain(VAR);
+  expect((error as ConfigError).key).toBe(VAR);
+  return error as ConfigError;
+}
+
+describe('parsing environment values', () => {
+  it.each(['true', 'TRUE', 'True', '1', 'yes', 'YES', 'on', 'On'])('reads %j as true', (value) => {
+    expect(parseEnvValue(VAR, value, BOOL)).toBe(true);
+  });
+
+  it.each(['false', 'FALSE', '0', 'no', 'No', 'off', 'OFF'])('reads %j as false', (value) => {
+    expect(parseEnvValue(VAR, value, BOOL)).toBe(false);
+  });
+
+  it.each(['maybe', 'y', 'n', 'truee', ' true', 'true ', '2', '-1', 'enabled'])(
+    'refuses the boolean %j',
+    (value) => {
+      const error = refusal(value, BOOL);
+      expect(error.message).toBe(
+        `Invalid ${VAR}=${JSON.stringify(value)}: expected true/false, 1/0, yes/no or on/off`,
+      );
+    },
+  );
+
+  it.each([
+    ['30', 30],
+    ['30.0', 30],
+    ['0.5', 0.5],
+    ['.5', 0.5],
+    ['5.', 5],
+    ['+2', 2],
+    ['-1.5', -1.5],
+    ['1e3', 1000],
+    ['2.5E-1', 0.25],
+  ])('reads the number %j', (value, expected) => {
+    expect(parseEnvValue(VAR, value, NUM)).toBe(expected);
+  });
+
+  it.each(['abc', '1e', 'e3', '1.2.3', '0x10', '1,5', '1_000', 'Infinity', 'NaN', ' 30', '30s', '1e999'])(
+    'refuses the number %j',
+    (value) => {
+      expect(refusal(value, NUM).message).toBe(`Invalid ${VAR}=${JSON.stringify(value)}: expected a number`);
+    },
+  );
+
+  it.each([
+    ['5', 5],
+    ['0', 0],
+    ['0010', 10],
+  ])('reads the integer %j', (value, expected) => {
+    expect(parseEnvValue(VAR, value, INT)).toBe(expected);
+  });
+
+  it.each(['5.0', '-1', '+1', '1e3', 'abc', '99999999999999999999'])('refuses the integer %j', (value) => {
+    expect(refusal(value, INT).message).toContain('expected a whole number');
+  });
+
+  it.each([
+    BOOL,
+    NUM,
+    INT,
+    { key: 'baseDir', kind: 'string' } as EnvVarSpec,
+    { key: 'url', kind: 'url' } as EnvVarSpec,
+  ])('refuses an empty %j', (spec) => {
+    expect(refusal('', spec).message).toBe(`${VAR} is set but empty; unset it to use the default`);
+  });
+
+  it('keeps an empty value where the spec allows it (Redis key prefix)', () => {
+    expect(configFromEnv({ CONNECTOME_STORAGE_REDIS_PREFIX: '' }, REDIS_ENV)).toEqual({ keyPrefix: '' });
+  });
+
+  it('refuses a URL that does not parse without showing its password', () => {
+    const error = refusal('postgres://app:s3cret@db:notaport/x', { key: 'url', kind: 'url' });
+    expect(error.message).toBe(`Invalid ${VAR}="postgres://***": expected a URL`);
+    expect(error.message).not.toContain('s3cret');
+  });
+
+  it('maps each backend variable to its config key', () => {
+    const env = {
+      CONNECTOME_STORAGE_BASE_DIR: '/data',
+      CONNECTOME_STORAGE_CREATE_BACKUPS: 'no',
+      CONNECTOME_STORAGE_PRETTY_JSON: 'Off',
+      CONNECTOME_STORAGE_MAX_BACKUPS: '3',
+      CONNECTOME_STORAGE_DB_PATH: '/data/x.db',
+      CONNECTOME_STORAGE_WAL_MODE: 'yes',
+      CONNECTOME_STORAGE_TIMEOUT: '12.5',
+      CONNECTOME_STORAGE_REDIS_URL: 'redis://:pw@cache:6379',
+      CONNECTOME_STORAGE_REDIS_PREFIX: 'app:',
+      CONNECTOME_STORAGE_POSTGRES_URL: 'postgres://u:pw@db/x',
+    };
+    expect(configFromEnv(env, FILE_ENV)).toEqual({
+      baseDir: '/data',
+      createBackups: false,
+      prettyPrintJson: false,
+      maxBackupFiles: 3,
+    });
+    expect(configFromEnv(env, SQLITE_ENV)).toEqual({
+      dbPath: '/data/x.db',
+      enableWalMode: true,
+      connectionTimeout: 12.5,
+    });
+    expect(configFromEnv(env, REDIS_ENV)).toEqual({ url: 'redis://:pw@cache:6379', keyPrefix: 'app:' });
+    expect(configFromEnv(env, POSTGRES_ENV)).toEqual({ url: 'postgres://u:pw@db/x' });
+    expect(configFromEnv({}, FILE_ENV)).toEqual({});
+  });
+});
+
+describe('createFromEnvConfig with an explicit environment', () => {
+  const dir = useTempDir();
+
+  it('defaults to the file backend', () => {
+    expect(StorageFactory.createFromEnvConfig({})).toBeInstanceOf(FileStorage);
+  });
+
+  it('creates a file backend from its variables, ignoring other backends ones', async () => {
+    const storage = createStorageFromEnv({
+      CONNECTOME_STORAGE_TYPE: 'file',
+      CONNECTOME_STORAGE_BASE_DIR: dir(),
+      CONNECTOME_STORAGE_PRETTY_JSON: 'off',
+      CONNECTOME_STORAGE_CREATE_BACKUPS: 'FALSE',
+      CONNECTOME_STORAGE_MAX_BACKUPS: '2',
+      CONNECTOME_STORAGE_WAL_MODE: 'not-a-boolean',
+      CONNECTOME_STORAGE_TIMEOUT: 'abc',
+    });
+    expect(storage).toBeInstanceOf(FileStorage);
+    await expectRoundTrip(storage);
+    const text = await readFile(join(dir(), 'conversations', 'conv-1', 'current.json'), 'utf8');
+    expect(text.trim()).not.toContain('\n');
+  });
+
+  it('creates a SQLite backend from its variables, on a file and in memory', async () => {
+    const dbPath = join(dir(), 'env.db');
+    const storage = StorageFactory.createFromEnvConfig({
+      CONNECTOME_STORAGE_TYPE: 'SQLite',
+      CONNECTOME_STORAGE_DB_PATH: dbPath,
+      CONNECTOME_STORAGE_WAL_MODE: '0',
+      CONNECTOME_STORAGE_TIMEOUT: '5.5',
+      CONNECTOME_STORAGE_BASE_DIR: '',
+    });
+    expect(storage).toBeInstanceOf(SQLiteStorage);
+    await expectRoundTrip(storage);
+    expect(existsSync(dbPath)).toBe(true);
+    await expectRoundTrip(
+      createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'sqlite', CONNECTOME_STORAGE_DB_PATH: ':memory:' }),
+    );
+  });
+
+  it('refuses an unknown type with the unsupported-type error', () => {
+    const error = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'mongo' }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe("Unsupported storage type 'mongo'. Available types: file, sqlite");
+  });
+
+  it('refuses an empty type', () => {
+    const error = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: '' }));
+    expect(error.message).toBe('CONNECTOME_STORAGE_TYPE is set but empty; unset it to use the default');
+  });
+
+  it.each([
+    ['CONNECTOME_STORAGE_CREATE_BACKUPS', 'maybe', 'file'],
+    ['CONNECTOME_STORAGE_MAX_BACKUPS', '5.0', 'file'],
+    ['CONNECTOME_STORAGE_MAX_BACKUPS', '', 'file'],
+    ['CONNECTOME_STORAGE_WAL_MODE', 'enabled', 'sqlite'],
+    ['CONNECTOME_STORAGE_TIMEOUT', '1e', 'sqlite'],
+  ])('refuses %s=%j naming the variable', (name, value, type) => {
+    const error = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: type, [name]: value }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe(name);
+    expect(error.message).toContain(name);
+  });
+
+  it('names the variable when the backend refuses its value', () => {
+    const error = thrown(() =>
+      createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'sqlite', CONNECTOME_STORAGE_TIMEOUT: '-1' }),
+    ) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.key).toBe('CONNECTOME_STORAGE_TIMEOUT');
+    expect(error.message).toMatch(/^Invalid CONNECTOME_STORAGE_TIMEOUT="-1": .*connectionTimeout/);
+    expect(error.cause).toBeInstanceOf(ConfigError);
+    const fileError = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_MAX_BACKUPS: '100000' }));
+    expect(fileError.message).toMatch(/^Invalid CONNECTOME_STORAGE_MAX_BACKUPS="100000": .*maxBackupFiles/);
+  });
+
+  it('reads a registered user backend variables and redacts its URL in errors', () => {
+    class UrlStorage extends MemoryStorage {
+      constructor(config?: { url?: string }) {
+        super();
+        if (config?.url?.includes('@bad-host'))
+          throw new ConfigError('Invalid memory storage config "url"', 'url');
+      }
+    }
+    StorageFactory.registerBackend('url-store', UrlStorage, {
+      env: { CONNECTOME_STORAGE_URL_STORE_URL: { key: 'url', kind: 'url' } },
+    });
+    const env = {
+      CONNECTOME_STORAGE_TYPE: 'url-store',
+      CONNECTOME_STORAGE_URL_STORE_URL: 'redis://:hunter2@ok-host',
+    };
+    expect(createStorageFromEnv(env)).toBeInstanceOf(UrlStorage);
+    const error = thrown(() =>
+      createStorageFromEnv({ ...env, CONNECTOME_STORAGE_URL_STORE_URL: 'redis://:hunter2@bad-host:6379' }),
+    );
+    expect(error.message).toBe(
+      'Invalid CONNECTOME_STORAGE_URL_STORE_URL="redis://:***@bad-host:6379": Invalid memory storage config "url"',
+    );
+  });
+});
+
+describe('createFromEnvConfig with the process environment and .env', () => {
+  const dir = useTempDir();
+  const saved = { ...process.env };
+  const cwd = process.cwd();
+
+  beforeEach(() => {
+    for (const name of Object.keys(process.env)) {
+      if (name.startsWith('CONNECTOME_STORAGE_')) delete process.env[name];
+    }
+  });
+
+  afterEach(() => {
+    process.chdir(cwd);
+    for (const name of Object.keys(process.env)) {
+      if (name.startsWith('CONNECTOME_STORAGE_')) delete process.env[name];
+    }
+    Object.assign(process.env, saved);
+  });
+
+  async function writeDotEnv(lines: string[]): Promise<void> {
+    await writeFile(join(dir(), '.env'), `${lines.join('\n')}\n`);
+  }
+
+  it('reads .env from the current directory, process variables winning, without changing process.env', async () => {
+    const fromDotEnv = join(dir(), 'from-dotenv');
+    const fromProcess = join(dir(), 'from-process');
+    await writeDotEnv([
+      '# storage settings',
+      'CONNECTOME_STORAGE_TYPE=file',
+      `CONNECTOME_STORAGE_BASE_DIR="${fromDotEnv}"`,
+      'CONNECTOME_STORAGE_PRETTY_JSON=no',
+    ]);
+    process.env.CONNECTOME_STORAGE_BASE_DIR = fromProcess;
+    process.chdir(dir());
+
+    const storage = StorageFactory.createFromEnvConfig();
+    expect(storage).toBeInstanceOf(FileStorage);
+    await expectRoundTrip(storage);
+    const text = await readFile(join(fromProcess, 'conversations', 'conv-1', 'current.json'), 'utf8');
+    expect(text.trim()).not.toContain('\n');
+    expect(existsSync(fromDotEnv)).toBe(false);
+    expect(process.env.CONNECTOME_STORAGE_PRETTY_JSON).toBeUndefined();
+    expect(process.env.CONNECTOME_STORAGE_TYPE).toBeUndefined();
+  });
+
+  it('names a bad variable that comes from .env', async () => {
+    await writeDotEnv(['CONNECTOME_STORAGE_CREATE_BACKUPS=sometimes']);
+    process.chdir(dir());
+    const error = thrown(() => createStorageFromEnv());
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      'Invalid CONNECTOME_STORAGE_CREATE_BACKUPS="sometimes": expected true/false, 1/0, yes/no or on/off',
+    );
+  });
+
+  it('counts an empty process variable as set', async () => {
+    await writeDotEnv(['CONNECTOME_STORAGE_MAX_BACKUPS=3']);
+    process.env.CONNECTOME_STORAGE_MAX_BACKUPS = '';
+    expect(readEnvironment(dir()).CONNECTOME_STORAGE_MAX_BACKUPS).toBe('');
+  });
+
+  it('uses only an explicitly given environment', async () => {
+    await writeDotEnv(['CONNECTOME_STORAGE_TYPE=mongo']);
+    process.env.CONNECTOME_STORAGE_TYPE = 'mongo';
+    process.chdir(dir());
+    expect(() => createStorageFromEnv()).toThrow("Unsupported storage type 'mongo'");
+    expect(createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'sqlite' })).toBeInstanceOf(SQLiteStorage);
+  });
+
+  it('works without a .env file and refuses an unreadable one', async () => {
+    expect(readEnvironment(dir()).CONNECTOME_STORAGE_TYPE).toBeUndefined();
+    await mkdir(join(dir(), '.env'));
+    const error = thrown(() => readEnvironment(dir()));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain(join(dir(), '.env'));
+  });
+});

@@ -1,0 +1,216 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FileStorage } from '../../src/backends/file/index.js';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { ConfigError, StorageInterface } from '../../src/core/index.js';
+import {
+  createFileStorage,
+  createSqliteStorage,
+  createStorage,
+  FILE_ENV,
+  getAvailableBackends,
+  isPackageInstalled,
+  type StorageBackendClass,
+  StorageFactory,
+} from '../../src/factory/index.js';
+import { MemoryStorage } from './memory-backend.js';
+import { expectRoundTrip, thrown, useTempDir } from './support.js';
+
+const MISSING_PACKAGE = 'connectome-storage-no-such-driver';
+
+describe('creating the built-in backends', () => {
+  const dir = useTempDir();
+
+  it('creates a file backend by name that stores and loads', async () => {
+    const storage = StorageFactory.createStorage('file', { baseDir: dir() });
+    expect(storage).toBeInstanceOf(FileStorage);
+    await expectRoundTrip(storage);
+    expect(existsSync(join(dir(), 'conversations', 'conv-1', 'current.json'))).toBe(true);
+  });
+
+  it('accepts the reference snake_case keys', async () => {
+    const storage = StorageFactory.createStorage('file', {
+      base_dir: dir(),
+      create_backups: false,
+      max_backup_files: 2,
+      pretty_print_json: false,
+    });
+    await expectRoundTrip(storage);
+    const text = await readFile(join(dir(), 'conversations', 'conv-1', 'current.json'), 'utf8');
+    expect(text.trim()).not.toContain('\n');
+  });
+
+  it('creates a SQLite backend in memory and on a file', async () => {
+    await expectRoundTrip(StorageFactory.createStorage('sqlite', { dbPath: ':memory:' }));
+    const dbPath = join(dir(), 'nested', 'store.db');
+    const storage = StorageFactory.createStorage('sqlite', { db_path: dbPath, enable_wal_mode: false });
+    expect(storage).toBeInstanceOf(SQLiteStorage);
+    await expectRoundTrip(storage);
+    expect(existsSync(dbPath)).toBe(true);
+    const reopened = StorageFactory.createDefaultSqliteStorage(dbPath);
+    await reopened.initialize();
+    expect(await reopened.listConversations()).toEqual(['conv-1']);
+    await reopened.shutdown();
+  });
+
+  it('creates the default file and SQLite backends', async () => {
+    const file = StorageFactory.createDefaultFileStorage(dir());
+    expect(file).toBeInstanceOf(FileStorage);
+    await expectRoundTrip(file);
+    expect(StorageFactory.createDefaultSqliteStorage()).toBeInstanceOf(SQLiteStorage);
+    expect(StorageFactory.createDefaultFileStorage()).toBeInstanceOf(FileStorage);
+  });
+
+  it('treats type names case-insensitively', () => {
+    expect(StorageFactory.createStorage('FILE', { baseDir: dir() })).toBeInstanceOf(FileStorage);
+    expect(StorageFactory.createStorage('SQLite', { dbPath: ':memory:' })).toBeInstanceOf(SQLiteStorage);
+  });
+
+  it('lets the backend refuse an unknown config key, naming it', () => {
+    const error = thrown(() => StorageFactory.createStorage('file', { baseDir: dir(), basedir: 'x' }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('"basedir"');
+    const sqliteError = thrown(() =>
+      StorageFactory.createStorage('sqlite', { dbPath: ':memory:', walMode: true }),
+    );
+    expect(sqliteError).toBeInstanceOf(ConfigError);
+    expect(sqliteError.message).toContain('"walMode"');
+  });
+
+  it('lets the backend refuse a bad config value', () => {
+    const error = thrown(() => StorageFactory.createStorage('file', { maxBackupFiles: -1 }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe('maxBackupFiles');
+  });
+
+  it('refuses an unknown type listing every registered type', () => {
+    const error = thrown(() => StorageFactory.createStorage('mongo'));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe("Unsupported storage type 'mongo'. Available types: file, sqlite");
+  });
+});
+
+describe('top-level helpers', () => {
+  const dir = useTempDir();
+
+  it('createStorage defaults to the file backend', () => {
+    expect(createStorage()).toBeInstanceOf(FileStorage);
+    expect(createStorage('sqlite', { dbPath: ':memory:' })).toBeInstanceOf(SQLiteStorage);
+  });
+
+  it('createFileStorage and createSqliteStorage store and load', async () => {
+    await expectRoundTrip(createFileStorage(dir()));
+    await expectRoundTrip(createSqliteStorage(join(dir(), 'helpers.db')));
+    await expectRoundTrip(createSqliteStorage(':memory:'));
+  });
+
+  it('getAvailableBackends describes each built-in in one line', () => {
+    const backends = getAvailableBackends();
+    expect(backends).toEqual({ file: FileStorage.description, sqlite: SQLiteStorage.description });
+    for (const description of Object.values(backends)) {
+      expect(description).toMatch(/^\S.*\S$/);
+      expect(description).not.toContain('\n');
+    }
+  });
+});
+
+describe('registerBackend', () => {
+  it('registers a user backend that createStorage then builds', async () => {
+    StorageFactory.registerBackend('memory', MemoryStorage);
+    const storage = createStorage('Memory', { label: 'test' });
+    expect(storage).toBeInstanceOf(MemoryStorage);
+    expect((storage as MemoryStorage).label).toBe('test');
+    await expectRoundTrip(storage);
+    expect(getAvailableBackends().memory).toBe('In-memory test storage');
+    expect(thrown(() => createStorage('nope')).message).toBe(
+      "Unsupported storage type 'nope'. Available types: file, sqlite, memory",
+    );
+  });
+
+  it('passes the backend config error through unchanged', () => {
+    StorageFactory.registerBackend('memory-config', MemoryStorage);
+    const error = thrown(() => createStorage('memory-config', { lable: 'typo' }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe('lable');
+  });
+
+  it('stores names in lower case and takes a description', () => {
+    StorageFactory.registerBackend('My_Store-2', MemoryStorage, 'Mine:\n  kept in memory');
+    expect(getAvailableBackends()['my_store-2']).toBe('Mine: kept in memory');
+    expect(createStorage('MY_STORE-2')).toBeInstanceOf(MemoryStorage);
+  });
+
+  it('refuses a taken name unless override is set, built-ins included', async () => {
+    StorageFactory.registerBackend('taken', MemoryStorage);
+    const error = thrown(() => StorageFactory.registerBackend('TAKEN', MemoryStorage));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      "Storage backend 'taken' is already registered; pass { override: true } to replace it",
+    );
+    expect(() => StorageFactory.registerBackend('file', MemoryStorage)).toThrow(ConfigError);
+
+    StorageFactory.registerBackend('file', MemoryStorage, { override: true, description: 'Overridden' });
+    try {
+      expect(StorageFactory.createDefaultFileStorage()).toBeInstanceOf(MemoryStorage);
+      expect(Object.keys(getAvailableBackends()).slice(0, 2)).toEqual(['file', 'sqlite']);
+      expect(getAvailableBackends().file).toBe('Overridden');
+    } finally {
+      StorageFactory.registerBackend('file', FileStorage, { override: true, env: FILE_ENV });
+    }
+    expect(createStorage('file')).toBeInstanceOf(FileStorage);
+    expect(getAvailableBackends().file).toBe(FileStorage.description);
+  });
+
+  it.each([
+    ['an empty name', ''],
+    ['a name with a space', 'my store'],
+    ['a name starting with a digit', '2fast'],
+    ['a name with a slash', 'a/b'],
+    ['a name of 65 characters', 'a'.repeat(65)],
+    ['a name that is not a string', 42],
+  ])('refuses %s', (_, name) => {
+    const error = thrown(() => StorageFactory.registerBackend(name as string, MemoryStorage));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(/^Invalid storage backend name /);
+  });
+
+  class NotAStorage {
+    constructor(readonly config?: object) {}
+  }
+
+  it.each([
+    ['a plain object', {}, 'is not a class'],
+    ['null', null, 'is not a class'],
+    ['a function that is not a storage', function factory() {}, 'factory does not extend StorageInterface'],
+    ['an arrow function', () => new MemoryStorage(), 'does not extend StorageInterface'],
+    ['a class that does not extend StorageInterface', NotAStorage, 'NotAStorage does not extend'],
+    ['StorageInterface itself', StorageInterface, 'StorageInterface does not extend'],
+  ])('refuses %s', (_, value, reason) => {
+    const error = thrown(() =>
+      StorageFactory.registerBackend('bad', value as unknown as StorageBackendClass),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain(reason);
+    expect(getAvailableBackends().bad).toBeUndefined();
+  });
+});
+
+describe('driver availability', () => {
+  it('reports whether a package is installed', () => {
+    expect(isPackageInstalled('dotenv')).toBe(true);
+    expect(isPackageInstalled('sqlite3')).toBe(true);
+    expect(isPackageInstalled(MISSING_PACKAGE)).toBe(false);
+  });
+
+  it('lists a backend with a missing driver as unavailable; loading the driver is left to initialize()', () => {
+    StorageFactory.registerBackend('needs-driver', MemoryStorage, {
+      description: 'Needs a driver',
+      packages: ['dotenv', MISSING_PACKAGE],
+    });
+    expect(getAvailableBackends()['needs-driver']).toBe(
+      `Needs a driver (unavailable: npm install ${MISSING_PACKAGE})`,
+    );
+    expect(createStorage('needs-driver')).toBeInstanceOf(MemoryStorage);
+  });
+});
