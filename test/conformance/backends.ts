@@ -1,5 +1,6 @@
 /** Every backend the conformance suite runs against; each new backend adds its harness here. */
 import type { BackendHarness } from './harness.js';
 import { fileHarness } from './harness-file.js';
+import { sqliteFileHarness, sqliteMemoryHarness } from './harness-sqlite.js';
 
-export const backends: BackendHarness[] = [fileHarness];
+export const backends: BackendHarness[] = [fileHarness, sqliteMemoryHarness, sqliteFileHarness];

@@ -1,0 +1,53 @@
+/**
+ * Configuration of the SQLite backend (spec §6, §10): `dbPath`, `connectionTimeout`,
+ * `enableWalMode`, with the reference's snake_case spellings accepted.
+ */
+import { z } from 'zod';
+import { parseBackendConfig } from '../../core/index.js';
+
+/** Database file used when no `dbPath` is given (the reference's default). */
+export const DEFAULT_SQLITE_DB_PATH = './storage_data/connectome.db';
+
+/** Seconds a write waits for another connection's lock when none is given (the reference's default). */
+export const DEFAULT_SQLITE_TIMEOUT_SECONDS = 30;
+
+// SQLite's busy timeout is a C int of milliseconds.
+const MAX_TIMEOUT_SECONDS = Math.floor(2 ** 31 / 1000) - 1;
+
+const sqliteConfigSchema = z.object({
+  dbPath: z.string().min(1).default(DEFAULT_SQLITE_DB_PATH),
+  connectionTimeout: z
+    .number()
+    .finite()
+    .nonnegative()
+    .max(MAX_TIMEOUT_SECONDS)
+    .default(DEFAULT_SQLITE_TIMEOUT_SECONDS),
+  enableWalMode: z.boolean().default(true),
+});
+
+/**
+ * Options of {@link SQLiteStorage}. The Python reference's keys (`db_path`,
+ * `connection_timeout`, `enable_wal_mode`) are accepted too; any other key is refused.
+ */
+export interface SQLiteStorageConfig {
+  /** Database file, created with its parent folder if missing; `:memory:` for a private in-memory database. Default `./storage_data/connectome.db`. */
+  dbPath?: string;
+  /** Seconds a statement waits for a lock held by another connection or process before failing (SQLite busy timeout). Default 30. */
+  connectionTimeout?: number;
+  /** Switch the database to write-ahead logging, so readers never block the writer. Default true. */
+  enableWalMode?: boolean;
+  /** The reference's spelling of `dbPath`. */
+  db_path?: string;
+  /** The reference's spelling of `connectionTimeout`. */
+  connection_timeout?: number;
+  /** The reference's spelling of `enableWalMode`. */
+  enable_wal_mode?: boolean;
+}
+
+/** A validated SQLite configuration with every default filled in. */
+export type ResolvedSQLiteConfig = z.output<typeof sqliteConfigSchema>;
+
+/** Validates a SQLite config object; throws `ConfigError` naming the offending key. */
+export function parseSqliteConfig(raw: unknown): ResolvedSQLiteConfig {
+  return parseBackendConfig('sqlite', sqliteConfigSchema, raw, { acceptSnakeCase: true });
+}

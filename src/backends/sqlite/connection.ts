@@ -1,0 +1,167 @@
+/**
+ * One SQLite connection shared by every caller of a storage instance. The `sqlite3`
+ * driver runs statements from many async callers on one connection, so without care one
+ * caller's statements land inside another's transaction ("cannot start a transaction
+ * within a transaction", or a rollback that undoes someone else's write). Here every use
+ * of the connection, read or write, runs alone behind a mutex.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { BackendUnavailableError, CorruptDataError, KeyedMutex, StorageError } from '../../core/index.js';
+import type { ResolvedSQLiteConfig } from './config.js';
+import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './driver.js';
+
+/** A bindable SQL parameter. */
+export type SqlParam = string | number | null;
+
+/** Statements run while holding the connection. */
+export interface Transaction {
+  /** Runs a query (prepared once, then reused) and returns every row. */
+  all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /** Runs a write (prepared once, then reused) and returns the number of changed rows. */
+  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
+  /** Runs constant SQL without parameters (DDL, PRAGMA, BEGIN/COMMIT). */
+  exec(sql: string): Promise<void>;
+}
+
+/** True for the path SQLite treats as a private in-memory database. */
+export function isMemoryPath(dbPath: string): boolean {
+  return dbPath === ':memory:';
+}
+
+function sqliteCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
+}
+
+/** Wraps a driver error in the library's typed errors, naming what was being done and the file. */
+export function toStorageError(error: unknown, what: string, dbPath: string): StorageError {
+  if (error instanceof StorageError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  switch (sqliteCode(error)) {
+    case 'SQLITE_CORRUPT':
+    case 'SQLITE_NOTADB':
+      return new CorruptDataError(dbPath, `${what}: ${reason}`, error);
+    case 'SQLITE_CANTOPEN':
+      return new BackendUnavailableError(
+        `SQLite database ${dbPath} cannot be opened (${what}): ${reason}`,
+        error,
+      );
+    default:
+      return new StorageError(`SQLite ${what} failed on ${dbPath}: ${reason}`, { cause: error });
+  }
+}
+
+/** A shared connection whose users never interleave. */
+export class SqliteConnection {
+  private readonly mutex = new KeyedMutex();
+  private readonly statements = new Map<string, SqliteStatement>();
+  private closed = false;
+  private readonly queries: Transaction = {
+    all: async <T>(sql: string, params: readonly SqlParam[] = []) =>
+      (await this.statement(sql)).all<T[]>([...params]),
+    run: async (sql, params = []) => (await (await this.statement(sql)).run([...params])).changes ?? 0,
+    exec: (sql) => this.db.exec(sql),
+  };
+
+  private constructor(
+    private readonly db: SqliteDatabase,
+    /** Absolute database path, or `:memory:`. */
+    readonly path: string,
+  ) {}
+
+  /** Opens the database (creating its folder), sets the busy timeout, WAL and durability. */
+  static async open(config: ResolvedSQLiteConfig): Promise<SqliteConnection> {
+    const open = await loadSqliteDriver();
+    const path = isMemoryPath(config.dbPath) ? config.dbPath : resolve(config.dbPath);
+    let db: SqliteDatabase;
+    try {
+      if (!isMemoryPath(path)) await mkdir(dirname(path), { recursive: true });
+      db = await open(path);
+    } catch (error) {
+      throw new BackendUnavailableError(
+        `SQLite database ${path} cannot be opened: ${error instanceof Error ? error.message : String(error)}`,
+        error,
+      );
+    }
+    const connection = new SqliteConnection(db, path);
+    try {
+      // Another process holding the write lock makes us wait up to the timeout instead of
+      // failing at once with SQLITE_BUSY (the driver's own default is 1 s).
+      db.configure('busyTimeout', Math.round(config.connectionTimeout * 1000));
+      await connection.exclusive('configure connection', async (q) => {
+        if (config.enableWalMode && !isMemoryPath(path)) await q.exec('PRAGMA journal_mode = WAL');
+        // FULL: an acknowledged commit survives power loss, not only a process crash.
+        await q.exec('PRAGMA synchronous = FULL');
+      });
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw toStorageError(error, 'configure connection', path);
+    }
+    return connection;
+  }
+
+  /** Runs `fn` with the connection to itself; each statement commits on its own. */
+  async exclusive<T>(what: string, fn: (q: Transaction) => Promise<T>): Promise<T> {
+    return this.mutex.run('', async () => {
+      if (this.closed) throw new StorageError(`SQLite ${what} failed on ${this.path}: connection is closed`);
+      try {
+        return await fn(this.queries);
+      } catch (error) {
+        throw toStorageError(error, what, this.path);
+      }
+    });
+  }
+
+  /**
+   * Runs `fn` in one write transaction, alone on the connection. `BEGIN IMMEDIATE` takes
+   * the write lock up front: in WAL mode a deferred transaction that reads and then writes
+   * can fail with SQLITE_BUSY without waiting for the busy timeout.
+   */
+  async transaction<T>(what: string, fn: (q: Transaction) => Promise<T>): Promise<T> {
+    return this.exclusive(what, async (q) => {
+      await q.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(q);
+        await q.exec('COMMIT');
+        return result;
+      } catch (error) {
+        // Some errors (disk full, I/O) already rolled back; a second rollback then fails
+        // harmlessly, and the original error is the one worth reporting.
+        await q.exec('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /** Runs one query alone on the connection. */
+  all<T>(what: string, sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return this.exclusive(what, (q) => q.all<T>(sql, params));
+  }
+
+  /** Runs one write statement (atomic on its own) alone on the connection; returns changed rows. */
+  run(what: string, sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    return this.exclusive(what, (q) => q.run(sql, params));
+  }
+
+  /** Finalizes every prepared statement (SQLite refuses to close otherwise) and closes. */
+  async close(): Promise<void> {
+    await this.mutex.run('', async () => {
+      if (this.closed) return;
+      this.closed = true;
+      const statements = [...this.statements.values()];
+      this.statements.clear();
+      await Promise.allSettled(statements.map((s) => s.finalize()));
+      await this.db.close();
+    });
+  }
+
+  private async statement(sql: string): Promise<SqliteStatement> {
+    let stmt = this.statements.get(sql);
+    if (stmt === undefined) {
+      stmt = await this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The database schema (spec §6): the Python reference's tables and indexes, unchanged so
+ * one database file works from both sides, plus a schema version kept in
+ * `PRAGMA user_version` so later versions of this library can upgrade files in place.
+ */
+import { ConfigError, CorruptDataError } from '../../core/index.js';
+import type { SqliteConnection, Transaction } from './connection.js';
+
+/** The schema version this library writes and understands. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/**
+ * The reference's CREATE statements, names and clauses included (its own text, modulo
+ * whitespace). The foreign keys are declared but never enforced: the reference stores raw
+ * messages, memories and chunk info for conversations that do not exist yet.
+ */
+export const REFERENCE_TABLES: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS conversations (
+    conversation_id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS raw_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    message_data TEXT NOT NULL,
+    message_index INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    FOREIGN KEY (conversation_id) REFERENCES conversations (conversation_id)
+  )`,
+  `CREATE TABLE IF NOT EXISTS memories (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    memory_id TEXT NOT NULL,
+    memory_data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    FOREIGN KEY (conversation_id) REFERENCES conversations (conversation_id),
+    UNIQUE (conversation_id, memory_id)
+  )`,
+  `CREATE TABLE IF NOT EXISTS reasoning_chains (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agent_id TEXT NOT NULL,
+    chain_data TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS chunk_info (
+    conversation_id TEXT PRIMARY KEY,
+    chunk_data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    FOREIGN KEY (conversation_id) REFERENCES conversations (conversation_id)
+  )`,
+  `CREATE TABLE IF NOT EXISTS cache_entries (
+    cache_key TEXT PRIMARY KEY,
+    cache_data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT
+  )`,
+  `CREATE TABLE IF NOT EXISTS system_state (
+    state_key TEXT PRIMARY KEY,
+    state_data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  )`,
+];
+
+/** The reference's indexes, same names. */
+export const REFERENCE_INDEXES: readonly string[] = [
+  'CREATE INDEX IF NOT EXISTS idx_raw_messages_conversation ON raw_messages (conversation_id, message_index)',
+  'CREATE INDEX IF NOT EXISTS idx_memories_conversation ON memories (conversation_id, created_at)',
+  'CREATE INDEX IF NOT EXISTS idx_reasoning_chains_agent ON reasoning_chains (agent_id, created_at)',
+  'CREATE INDEX IF NOT EXISTS idx_cache_entries_expires ON cache_entries (expires_at)',
+];
+
+/** Columns every table must have; a table that lacks one is not a connectome table. */
+const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  conversations: ['conversation_id', 'data', 'created_at', 'updated_at'],
+  raw_messages: ['id', 'conversation_id', 'message_data', 'message_index', 'created_at'],
+  memories: ['id', 'conversation_id', 'memory_id', 'memory_data', 'created_at'],
+  reasoning_chains: ['id', 'agent_id', 'chain_data', 'created_at'],
+  chunk_info: ['conversation_id', 'chunk_data', 'created_at', 'updated_at'],
+  cache_entries: ['cache_key', 'cache_data', 'created_at', 'expires_at'],
+  system_state: ['state_key', 'state_data', 'created_at', 'updated_at'],
+};
+
+async function userVersion(tx: Transaction): Promise<number> {
+  const rows = await tx.all<{ user_version: number }>('PRAGMA user_version');
+  return rows[0]?.user_version ?? 0;
+}
+
+/**
+ * `MIGRATIONS[v]` upgrades a file from version `v` to `v + 1`. Version 0 is a new file or
+ * one the reference created (it never sets `user_version`): creating what is missing
+ * adopts it without touching its rows. Existing tables are checked before the indexes are
+ * built on them, so a foreign table is reported for what it is.
+ */
+const MIGRATIONS: ReadonlyArray<(tx: Transaction, dbPath: string) => Promise<void>> = [
+  async (tx, dbPath) => {
+    for (const sql of REFERENCE_TABLES) await tx.exec(sql);
+    await checkColumns(tx, dbPath);
+    for (const sql of REFERENCE_INDEXES) await tx.exec(sql);
+  },
+];
+
+function refuseNewer(version: number, dbPath: string): never {
+  throw new ConfigError(
+    `SQLite database ${dbPath} has schema version ${version}, newer than this library supports ` +
+      `(${SQLITE_SCHEMA_VERSION}); upgrade connectome-storage or use another dbPath`,
+    'dbPath',
+  );
+}
+
+async function checkColumns(tx: Transaction, dbPath: string): Promise<void> {
+  for (const [table, required] of Object.entries(REQUIRED_COLUMNS)) {
+    const rows = await tx.all<{ name: string }>('SELECT name FROM pragma_table_info(?)', [table]);
+    const present = new Set(rows.map((r) => r.name));
+    const missing = required.filter((c) => !present.has(c));
+    if (missing.length > 0) {
+      throw new CorruptDataError(
+        `${dbPath} table ${table}`,
+        `missing column(s) ${missing.join(', ')}; not a connectome storage database`,
+      );
+    }
+  }
+}
+
+/**
+ * Creates or upgrades the schema to {@link SQLITE_SCHEMA_VERSION}; refuses a file written
+ * by a newer version. Safe when several processes open one new file at once: the upgrade
+ * runs in a write transaction and re-reads the version inside it.
+ */
+export async function ensureSchema(connection: SqliteConnection): Promise<void> {
+  const seen = await connection.exclusive('read schema version', userVersion);
+  if (seen > SQLITE_SCHEMA_VERSION) refuseNewer(seen, connection.path);
+  if (seen === SQLITE_SCHEMA_VERSION) return;
+  await connection.transaction('upgrade schema', async (tx) => {
+    const version = await userVersion(tx);
+    if (version > SQLITE_SCHEMA_VERSION) refuseNewer(version, connection.path);
+    for (let v = version; v < SQLITE_SCHEMA_VERSION; v += 1) await MIGRATIONS[v]?.(tx, connection.path);
+    // PRAGMA takes no bound parameters; the value is our own integer constant.
+    await tx.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
+  });
+}

@@ -1,0 +1,273 @@
+/**
+ * SQLite backend: the Python reference's database schema (spec §6), so one database file
+ * works from both sides, with the divergences of the spec (typed errors, memory replace in
+ * place, caller timestamps kept, sorted lists, bulk TTL purge).
+ */
+import {
+  nowTimestamp,
+  replaceMemoryRecord,
+  StorageError,
+  StorageInterface,
+  type CacheRecord,
+  type HealthProbe,
+  type JsonObject,
+  type JsonValue,
+  type MemoryWrite,
+  type StatsSnapshot,
+} from '../../core/index.js';
+import { parseSqliteConfig, type ResolvedSQLiteConfig, type SQLiteStorageConfig } from './config.js';
+import { SqliteConnection, type SqlParam } from './connection.js';
+import {
+  chainFromRow,
+  memoryFromRow,
+  parseJsonColumn,
+  parseObjectColumn,
+  withoutColumns,
+  type ChainRow,
+  type MemoryRow,
+} from './rows.js';
+import { ensureSchema } from './schema.js';
+import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
+import { cacheExpiryParams, SQL } from './sql.js';
+
+const quote = (id: string): string => JSON.stringify(id);
+
+/** Storage in one SQLite database file (or `:memory:`), readable and writable by the Python reference. */
+export class SQLiteStorage extends StorageInterface {
+  /** One-line description shown by the factory. */
+  static readonly description = 'SQLite database file, same schema as the Python reference (needs sqlite3)';
+
+  /** Backend name as registered in the factory. */
+  readonly storageType = 'sqlite';
+
+  /** The validated configuration, defaults filled in. */
+  readonly config: Readonly<ResolvedSQLiteConfig>;
+
+  private connection: SqliteConnection | undefined;
+
+  /** Validates the configuration (unknown keys throw `ConfigError`); opens nothing until `initialize()`. */
+  constructor(config: SQLiteStorageConfig = {}) {
+    super();
+    this.config = Object.freeze(parseSqliteConfig(config));
+  }
+
+  // ----- lifecycle -----------------------------------------------------------------------
+
+  protected async openStore(): Promise<void> {
+    const connection = await SqliteConnection.open(this.config);
+    try {
+      await ensureSchema(connection);
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw error;
+    }
+    this.connection = connection;
+  }
+
+  protected async closeStore(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.close();
+  }
+
+  /** The open connection; the core has already refused calls before `initialize()` and after `shutdown()`. */
+  private get db(): SqliteConnection {
+    // Only reachable when shutdown() ran while this call was on its way.
+    if (this.connection === undefined)
+      throw new StorageError(`SQLite database ${this.config.dbPath} is not open`);
+    return this.connection;
+  }
+
+  /** Upserts a `(key, JSON text, created_at, updated_at)` row; an update keeps `created_at`. */
+  private async upsertObject(what: string, sql: string, key: string, data: JsonObject): Promise<void> {
+    const now = nowTimestamp();
+    await this.db.run(`store ${what}`, sql, [key, JSON.stringify(data), now, now]);
+  }
+
+  /** The object in the `json` column of the row `sql` finds for `key`, or null. */
+  private async loadObject(what: string, sql: string, key: string): Promise<JsonObject | null> {
+    const db = this.db;
+    const [row] = await db.all<{ json: string }>(`load ${what}`, sql, [key]);
+    return row === undefined ? null : parseObjectColumn(row.json, `${what} in ${db.path}`);
+  }
+
+  /** The `id` column of every row `sql` returns. */
+  private async listIds(what: string, sql: string, params: readonly SqlParam[] = []): Promise<string[]> {
+    const rows = await this.db.all<{ id: string }>(`list ${what}`, sql, params);
+    return rows.map((row) => row.id);
+  }
+
+  // ----- conversations -------------------------------------------------------------------
+
+  protected writeConversation(conversationId: string, data: JsonObject): Promise<void> {
+    return this.upsertObject(
+      `conversation ${quote(conversationId)}`,
+      SQL.upsertConversation,
+      conversationId,
+      data,
+    );
+  }
+
+  protected readConversation(conversationId: string): Promise<JsonObject | null> {
+    return this.loadObject(`conversation ${quote(conversationId)}`, SQL.selectConversation, conversationId);
+  }
+
+  protected listConversationIds(): Promise<string[]> {
+    return this.listIds('conversations', SQL.listConversations);
+  }
+
+  protected listStoredConversationIds(): Promise<string[]> {
+    return this.listIds('conversation ids', SQL.listAllConversations);
+  }
+
+  protected async removeConversation(conversationId: string): Promise<void> {
+    const kinds = [SQL.deleteRawMessages, SQL.deleteMemories, SQL.deleteChunkInfo, SQL.deleteConversation];
+    await this.db.transaction(`delete conversation ${quote(conversationId)}`, async (q) => {
+      for (const sql of kinds) await q.run(sql, [conversationId]);
+    });
+  }
+
+  // ----- raw messages --------------------------------------------------------------------
+
+  protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
+    const now = nowTimestamp();
+    await this.db.transaction(`store raw messages of ${quote(conversationId)}`, async (q) => {
+      await q.run(SQL.deleteRawMessages, [conversationId]);
+      for (const [index, message] of messages.entries()) {
+        await q.run(SQL.insertRawMessage, [conversationId, JSON.stringify(message), index, now]);
+      }
+    });
+  }
+
+  protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
+    const what = `raw messages of ${quote(conversationId)}`;
+    const rows = await this.db.all<{ message_data: string }>(`load ${what}`, SQL.selectRawMessages, [
+      conversationId,
+    ]);
+    return rows.map((r, i) =>
+      parseJsonColumn(r.message_data, `raw_messages row ${i} of ${quote(conversationId)}`),
+    );
+  }
+
+  // ----- memories ------------------------------------------------------------------------
+
+  protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
+    const what = `store memory ${quote(memory.memoryId)} of conversation ${quote(conversationId)}`;
+    await this.db.transaction(what, async (q) => {
+      const keys = [conversationId, memory.memoryId];
+      const [existing] = await q.all<MemoryRow>(SQL.selectMemory, keys);
+      // D7: an existing memory is updated in its own row, so it keeps its position (row id).
+      const record = existing
+        ? replaceMemoryRecord(memoryFromRow(existing, conversationId), memory)
+        : memory.record;
+      const data = withoutColumns(record, 'memory_id', 'created_at');
+      const createdAt = record.created_at as string;
+      if (existing) await q.run(SQL.updateMemory, [data, createdAt, ...keys]);
+      else await q.run(SQL.insertMemory, [...keys, data, createdAt]);
+    });
+  }
+
+  protected async readMemories(conversationId: string): Promise<JsonObject[]> {
+    const what = `load memories of ${quote(conversationId)}`;
+    const rows = await this.db.all<MemoryRow>(what, SQL.selectMemories, [conversationId]);
+    return rows.map((row) => memoryFromRow(row, conversationId));
+  }
+
+  // ----- reasoning chains ----------------------------------------------------------------
+
+  protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+    await this.db.run(`store reasoning chain of ${quote(agentId)}`, SQL.insertChain, [
+      agentId,
+      withoutColumns(record, 'stored_at'),
+      record.stored_at as string,
+    ]);
+  }
+
+  protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
+    const what = `load reasoning chains of ${quote(agentId)}`;
+    const rows =
+      limit === null
+        ? await this.db.all<ChainRow>(what, SQL.selectChains, [agentId])
+        : (await this.db.all<ChainRow>(what, SQL.selectLastChains, [agentId, limit])).reverse();
+    return rows.map((row) => chainFromRow(row, agentId));
+  }
+
+  protected listAgentIds(): Promise<string[]> {
+    return this.listIds('agents', SQL.listAgents);
+  }
+
+  // ----- chunk info ----------------------------------------------------------------------
+
+  protected writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
+    return this.upsertObject(
+      `chunk info of ${quote(conversationId)}`,
+      SQL.upsertChunkInfo,
+      conversationId,
+      data,
+    );
+  }
+
+  protected readChunkInfo(conversationId: string): Promise<JsonObject | null> {
+    return this.loadObject(`chunk info of ${quote(conversationId)}`, SQL.selectChunkInfo, conversationId);
+  }
+
+  // ----- cache ---------------------------------------------------------------------------
+
+  protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
+    await this.db.run(`store cache entry ${quote(cacheKey)}`, SQL.upsertCache, [
+      cacheKey,
+      JSON.stringify(record.data),
+      record.storedAt,
+      record.expiresAt,
+    ]);
+  }
+
+  protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
+    type Row = { cache_data: string; created_at: string; expires_at: string | null };
+    const rows = await this.db.all<Row>(`load cache entry ${quote(cacheKey)}`, SQL.selectCache, [cacheKey]);
+    const row = rows[0];
+    if (row === undefined) return null;
+    const data = parseObjectColumn(row.cache_data, `cache_entries row ${quote(cacheKey)}`);
+    return { data, storedAt: row.created_at, expiresAt: row.expires_at };
+  }
+
+  protected async removeCacheRecord(cacheKey: string): Promise<void> {
+    await this.db.run(`delete cache entry ${quote(cacheKey)}`, SQL.deleteCache, [cacheKey]);
+  }
+
+  protected listLiveCacheKeys(nowMs: number): Promise<string[]> {
+    return this.listIds('cache keys', SQL.listLiveCacheKeys, cacheExpiryParams(nowMs));
+  }
+
+  protected async removeExpiredCache(nowMs: number): Promise<number> {
+    return this.db.run('purge expired cache entries', SQL.deleteExpiredCache, cacheExpiryParams(nowMs));
+  }
+
+  // ----- system state --------------------------------------------------------------------
+
+  protected writeSystemState(stateKey: string, data: JsonObject): Promise<void> {
+    return this.upsertObject(`system state ${quote(stateKey)}`, SQL.upsertState, stateKey, data);
+  }
+
+  protected readSystemState(stateKey: string): Promise<JsonObject | null> {
+    return this.loadObject(`system state ${quote(stateKey)}`, SQL.selectState, stateKey);
+  }
+
+  protected async removeSystemState(stateKey: string): Promise<void> {
+    await this.db.run(`delete system state ${quote(stateKey)}`, SQL.deleteState, [stateKey]);
+  }
+
+  protected listStateKeys(): Promise<string[]> {
+    return this.listIds('system state keys', SQL.listStateKeys);
+  }
+
+  // ----- health and stats ----------------------------------------------------------------
+
+  protected probeHealth(): Promise<HealthProbe> {
+    return probeSqliteHealth(this.db);
+  }
+
+  protected collectStats(nowMs: number): Promise<StatsSnapshot> {
+    return collectSqliteStats(this.db, nowMs);
+  }
+}

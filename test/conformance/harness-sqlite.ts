@@ -1,0 +1,47 @@
+/** Conformance harnesses for SQLiteStorage: a private `:memory:` database, and a real file in a temp dir. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isSqliteDriverInstalled, SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import type { BackendHarness } from './harness.js';
+
+const available = async (): Promise<true | string> =>
+  isSqliteDriverInstalled() || 'the sqlite3 driver is not installed (npm install sqlite3 sqlite)';
+
+/** Each instance is its own empty in-memory database, so instances never share data. */
+export const sqliteMemoryHarness: BackendHarness = {
+  name: 'sqlite (:memory:)',
+  sharedStore: false,
+  exactPurgeCount: true,
+  available,
+  async createStore() {
+    return {
+      async open() {
+        const storage = new SQLiteStorage({ dbPath: ':memory:' });
+        await storage.initialize();
+        return storage;
+      },
+      cleanup: async () => undefined,
+    };
+  },
+};
+
+/** A database file in a fresh temp dir; every instance opens the same file. */
+export const sqliteFileHarness: BackendHarness = {
+  name: 'sqlite (file)',
+  sharedStore: true,
+  exactPurgeCount: true,
+  available,
+  async createStore() {
+    const dir = await mkdtemp(join(tmpdir(), 'connectome-sqlite-'));
+    const dbPath = join(dir, 'connectome.db');
+    return {
+      async open() {
+        const storage = new SQLiteStorage({ dbPath });
+        await storage.initialize();
+        return storage;
+      },
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+};

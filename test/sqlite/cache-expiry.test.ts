@@ -1,0 +1,97 @@
+/**
+ * Cache expiry on timestamps in any form the reference may have written: canonical
+ * `+00:00` with microseconds compares exactly, other forms (no fraction, `Z`, other
+ * offsets, naive) by their time, unparsable ones count as expired, as in the core.
+ */
+import { join } from 'node:path';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { formatEpochMs, isCacheExpired } from '../../src/core/index.js';
+import { useTempDir, withRawDb } from './helpers.js';
+
+const HOUR = 3_600_000;
+
+describe('SQLite: cache expiry', () => {
+  const dir = useTempDir();
+
+  it('treats every timestamp form alike in load, list, stats and purge', async () => {
+    const dbPath = join(dir(), 'cache.db');
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    const now = Date.now();
+    const iso = (ms: number): string => new Date(ms).toISOString(); // ...Z, 3 digits
+    const expiries: Record<string, string | null> = {
+      never: null,
+      canonicalPast: formatEpochMs(now - HOUR),
+      canonicalFuture: formatEpochMs(now + HOUR),
+      zPast: iso(now - HOUR),
+      zFuture: iso(now + HOUR),
+      noFractionPast: `${iso(now - HOUR).slice(0, 19)}+00:00`,
+      noFractionFuture: `${iso(now + HOUR).slice(0, 19)}+00:00`,
+      naiveFuture: iso(now + HOUR).slice(0, 23),
+      offsetFuture: `${iso(now + HOUR + 2 * HOUR).slice(0, 19)}+02:00`, // same instant as +1h UTC
+      offsetPast: `${iso(now - HOUR - 5 * HOUR).slice(0, 19)}.5-05:00`.replace('-05:00', '+05:00'),
+      spaceSeparatedFuture: iso(now + HOUR)
+        .slice(0, 23)
+        .replace('T', ' '),
+      garbage: 'not a timestamp',
+    };
+    await withRawDb(dbPath, async (db) => {
+      for (const [key, expiresAt] of Object.entries(expiries)) {
+        await db.run(
+          'INSERT INTO cache_entries (cache_key, cache_data, created_at, expires_at) VALUES (?, ?, ?, ?)',
+          [key, JSON.stringify({ key }), formatEpochMs(now - 2 * HOUR), expiresAt],
+        );
+      }
+    });
+
+    const checkedAt = Date.now();
+    const live = Object.keys(expiries)
+      .filter((key) => !isCacheExpired(expiries[key] ?? null, checkedAt))
+      .sort();
+    expect(live).toEqual([
+      'canonicalFuture',
+      'naiveFuture',
+      'never',
+      'noFractionFuture',
+      'offsetFuture',
+      'spaceSeparatedFuture',
+      'zFuture',
+    ]);
+
+    expect(await storage.listCacheKeys()).toEqual(live);
+    for (const key of Object.keys(expiries)) {
+      expect({ key, value: await storage.loadCacheEntry(key) }).toEqual({
+        key,
+        value: live.includes(key) ? { key } : null,
+      });
+    }
+    expect((await storage.getStorageStats()).cache_entry_count).toBe(live.length);
+    // Loads never write: expired rows are still there until purged.
+    expect(await withRawDb(dbPath, (db) => db.all('SELECT COUNT(*) AS n FROM cache_entries'))).toEqual([
+      { n: Object.keys(expiries).length },
+    ]);
+    expect(await storage.purgeExpiredCache()).toBe(Object.keys(expiries).length - live.length);
+    expect(await storage.purgeExpiredCache()).toBe(0);
+    const left = await withRawDb(dbPath, (db) =>
+      db.all('SELECT cache_key FROM cache_entries ORDER BY cache_key'),
+    );
+    expect(left.map((r) => r.cache_key)).toEqual(live);
+    await storage.shutdown();
+  });
+
+  it('compares canonical timestamps to the microsecond', async () => {
+    const dbPath = join(dir(), 'cache.db');
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    // 999 µs after a millisecond that has passed: still live for sub-millisecond, as in the core.
+    const soon = formatEpochMs(Date.now() + 250).replace(/000\+00:00$/, '999+00:00');
+    await withRawDb(dbPath, (db) =>
+      db.run("INSERT INTO cache_entries VALUES ('k', '{}', '2020-01-01T00:00:00.000000+00:00', ?)", [soon]),
+    );
+    expect(await storage.listCacheKeys()).toEqual(['k']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await storage.listCacheKeys()).toEqual([]);
+    expect(await storage.purgeExpiredCache()).toBe(1);
+    await storage.shutdown();
+  });
+});

@@ -1,0 +1,77 @@
+/** SQLite options: validation before any I/O, the reference's snake_case keys, WAL, health. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { ConfigError } from '../../src/core/index.js';
+import { useTempDir } from './helpers.js';
+
+describe('SQLite: configuration', () => {
+  const dir = useTempDir();
+
+  it('fills in the reference defaults', () => {
+    expect(new SQLiteStorage().config).toEqual({
+      dbPath: './storage_data/connectome.db',
+      connectionTimeout: 30,
+      enableWalMode: true,
+    });
+  });
+
+  it('accepts the reference snake_case keys', () => {
+    const storage = new SQLiteStorage({ db_path: 'x.db', connection_timeout: 2.5, enable_wal_mode: false });
+    expect(storage.config).toEqual({ dbPath: 'x.db', connectionTimeout: 2.5, enableWalMode: false });
+  });
+
+  it.each([
+    [{ dbPth: 'typo.db' }, 'dbPth'],
+    [{ dbPath: '' }, 'dbPath'],
+    [{ connectionTimeout: -1 }, 'connectionTimeout'],
+    [{ connectionTimeout: '30' }, 'connectionTimeout'],
+    [{ enableWalMode: 'yes' }, 'enableWalMode'],
+  ])('refuses %j with a ConfigError naming %s, before touching the disk', (config, key) => {
+    const dbPath = join(dir(), 'never', 'created.db');
+    let error: unknown;
+    try {
+      new SQLiteStorage({ dbPath, ...config } as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe(key);
+    expect((error as Error).message).toContain(key);
+    expect(existsSync(join(dir(), 'never'))).toBe(false);
+  });
+
+  it('uses WAL by default and reports the health keys', async () => {
+    const dbPath = join(dir(), 'sub', 'wal.db');
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    const health = await storage.healthCheck();
+    expect(health).toMatchObject({
+      status: 'healthy',
+      storage_type: 'sqlite',
+      database_path: dbPath,
+      journal_mode: 'wal',
+      connection_active: true,
+    });
+    expect(health.database_size_bytes).toBeGreaterThan(0);
+    await storage.shutdown();
+    expect(await storage.healthCheck()).toMatchObject({ status: 'error', error: 'shut down' });
+  });
+
+  it('leaves the rollback journal when WAL is off', async () => {
+    const storage = new SQLiteStorage({ dbPath: join(dir(), 'plain.db'), enableWalMode: false });
+    await storage.initialize();
+    expect((await storage.healthCheck()).journal_mode).toBe('delete');
+    await storage.shutdown();
+  });
+
+  it('reports an in-memory database by its page size', async () => {
+    const storage = new SQLiteStorage({ dbPath: ':memory:' });
+    await storage.initialize();
+    const stats = await storage.getStorageStats();
+    expect(stats.database_size_bytes).toBe(stats.total_pages_bytes);
+    expect(stats.total_bytes).toBe(stats.total_pages_bytes);
+    expect((await storage.healthCheck()).journal_mode).toBe('memory');
+    await storage.shutdown();
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * One instance, many concurrent callers: transactions never interleave on the shared
+ * connection (no "cannot start a transaction within a transaction", no statement of one
+ * caller inside another's transaction), a failed transaction rolls back alone, and the
+ * final data is what running the calls one after another gives.
+ */
+import { join } from 'node:path';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { CorruptDataError, type JsonValue } from '../../src/core/index.js';
+import { useTempDir, withRawDb } from './helpers.js';
+
+interface Model {
+  conversations: Map<string, number>;
+  raw: Map<string, JsonValue[]>;
+  memories: Map<string, string[]>;
+}
+
+describe('SQLite: concurrent callers on one instance', () => {
+  const dir = useTempDir();
+
+  it.each([':memory:', 'file'])('keeps %s data consistent under mixed concurrent calls', async (kind) => {
+    const storage = new SQLiteStorage({ dbPath: kind === 'file' ? join(dir(), 'mixed.db') : ':memory:' });
+    await storage.initialize();
+
+    // Calls reach the connection in call order, so the result must equal this sequential model.
+    const model: Model = { conversations: new Map(), raw: new Map(), memories: new Map() };
+    const calls: Array<Promise<boolean>> = [];
+    for (let i = 0; i < 300; i += 1) {
+      const id = `conv-${i % 7}`;
+      switch (i % 5) {
+        case 0: {
+          const messages = Array.from({ length: (i % 4) + 1 }, (_, n) => ({ i, n }));
+          calls.push(storage.storeRawMessages(id, messages));
+          model.raw.set(id, messages);
+          break;
+        }
+        case 1:
+          calls.push(storage.deleteConversation(id));
+          model.conversations.delete(id);
+          model.raw.delete(id);
+          model.memories.delete(id);
+          break;
+        case 2:
+          calls.push(storage.storeConversation(id, { i }));
+          model.conversations.set(id, i);
+          break;
+        default: {
+          const memoryId = `m-${i % 4}`;
+          calls.push(storage.storeMemory(id, memoryId, { i }));
+          const list = model.memories.get(id) ?? [];
+          if (!list.includes(memoryId)) list.push(memoryId);
+          model.memories.set(id, list);
+        }
+      }
+    }
+    const results = await Promise.allSettled(calls);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+
+    for (let c = 0; c < 7; c += 1) {
+      const id = `conv-${c}`;
+      const conversation = await storage.loadConversation(id);
+      expect({ id, conversation }).toEqual({
+        id,
+        conversation: model.conversations.has(id) ? { i: model.conversations.get(id) } : null,
+      });
+      expect(await storage.loadRawMessages(id)).toEqual(model.raw.get(id) ?? []);
+      expect((await storage.loadMemories(id)).map((m) => m.memory_id)).toEqual(model.memories.get(id) ?? []);
+    }
+    await storage.shutdown();
+  });
+
+  it('rolls back a failing transaction without disturbing the concurrent ones', async () => {
+    const dbPath = join(dir(), 'rollback.db');
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    await storage.storeMemory('c', 'broken', { ok: true });
+    // Another program corrupts one row: replacing that memory must fail inside its transaction.
+    await withRawDb(dbPath, (db) =>
+      db.run("UPDATE memories SET memory_data = '{not json' WHERE memory_id = 'broken'"),
+    );
+
+    const calls = Array.from({ length: 40 }, (_, i) =>
+      i % 10 === 0
+        ? storage.storeMemory('c', 'broken', { i })
+        : i % 3 === 0
+          ? storage.storeRawMessages('c', [i, i + 1])
+          : storage.storeMemory('c', `m${i}`, { i }),
+    );
+    const results = await Promise.allSettled(calls);
+    results.forEach((result, i) => {
+      if (i % 10 === 0) {
+        expect(result.status).toBe('rejected');
+        const reason = (result as PromiseRejectedResult).reason as Error;
+        expect(reason).toBeInstanceOf(CorruptDataError);
+        expect(reason.message).toContain('"broken"');
+      } else {
+        expect(result).toEqual({ status: 'fulfilled', value: true });
+      }
+    });
+    await withRawDb(dbPath, async (db) => {
+      expect(await db.all("SELECT COUNT(*) AS n FROM memories WHERE memory_id LIKE 'm%'")).toEqual([
+        { n: 24 },
+      ]);
+      expect(await db.all("SELECT memory_data FROM memories WHERE memory_id = 'broken'")).toEqual([
+        { memory_data: '{not json' },
+      ]);
+    });
+    expect(await storage.loadRawMessages('c')).toEqual([39, 40]);
+    await storage.shutdown();
+  });
+});
