@@ -1,7 +1,4 @@
 /** Shared helpers of the factory tests. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { StorageInterface } from '../../src/core/index.js';
 
 /** A conversation with non-ASCII text, stored and loaded by every round-trip check. */
@@ -36,14 +33,4 @@ export function thrown(fn: () => unknown): Error {
   throw new Error('expected a throw');
 }
 
-/** A fresh temp directory per test, removed afterwards; call inside a `describe`. */
-export function useTempDir(): () => string {
-  let dir = '';
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'connectome-factory-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-  return () => dir;
-}
+export { useTempDir } from '../support/temp-dir.js';

@@ -7,16 +7,8 @@ import path from 'node:path';
 import fse from 'fs-extra';
 import type { FileStorage } from '../../src/backends/file/index.js';
 import type { JsonObject } from '../../src/core/index.js';
-import {
-  type Expected,
-  FIXTURE_STORE,
-  listTree,
-  loadExpected,
-  makeTempDir,
-  openStore,
-  removeTempDirs,
-  shutdownAll,
-} from './helpers.js';
+import { FIXTURE_STORE, listTree, makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { type ReferenceExpectations, referenceExpectations } from '../support/reference-fixture.js';
 
 /** The reference's result without the metadata field it adds (D6). */
 function withoutField(value: JsonObject | null, field: string): JsonObject | null {
@@ -27,12 +19,12 @@ function withoutField(value: JsonObject | null, field: string): JsonObject | nul
 }
 
 describe('file backend reads the Python reference store', () => {
-  let expected: Expected;
+  let expected: ReferenceExpectations;
   let storage: FileStorage;
   let baseDir: string;
 
   beforeAll(async () => {
-    expected = loadExpected();
+    expected = referenceExpectations();
     baseDir = await makeTempDir();
     await fse.copy(FIXTURE_STORE, baseDir);
     storage = await openStore({ baseDir });

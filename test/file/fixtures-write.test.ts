@@ -6,16 +6,8 @@
 import path from 'node:path';
 import fse from 'fs-extra';
 import type { FileStorage } from '../../src/backends/file/index.js';
-import {
-  type Expected,
-  FIXTURE_STORE,
-  isBackup,
-  listTree,
-  loadExpected,
-  openStore,
-  removeTempDirs,
-  shutdownAll,
-} from './helpers.js';
+import { FIXTURE_STORE, isBackup, listTree, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { type ReferenceExpectations, referenceExpectations } from '../support/reference-fixture.js';
 
 /** Timestamps the stores generate (`2026-11-24T02:58:57.646164+00:00`); inputs use other forms. */
 const GENERATED_TIMESTAMP = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00/g;
@@ -25,7 +17,7 @@ async function maskedText(file: string): Promise<string> {
 }
 
 /** Stores every input the way the reference's fixture script did, kind by kind. */
-async function storeInputs(storage: FileStorage, inputs: Expected['inputs']): Promise<void> {
+async function storeInputs(storage: FileStorage, inputs: ReferenceExpectations['inputs']): Promise<void> {
   for (const [id, data] of Object.entries(inputs.conversations)) await storage.storeConversation(id, data);
   for (const [id, messages] of Object.entries(inputs.raw_messages))
     await storage.storeRawMessages(id, messages);
@@ -51,7 +43,7 @@ describe('file backend writes the Python reference layout', () => {
   beforeAll(async () => {
     const storage = await openStore();
     baseDir = storage.baseDir;
-    await storeInputs(storage, loadExpected().inputs);
+    await storeInputs(storage, referenceExpectations().inputs);
   });
 
   afterAll(async () => {

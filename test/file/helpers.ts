@@ -1,45 +1,11 @@
 /** Shared helpers of the file-backend tests: temp stores, the Python fixture, tree listings. */
 import { mkdtemp } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fse from 'fs-extra';
 import { FileStorage, type FileStorageConfig } from '../../src/backends/file/index.js';
-import type { JsonObject, JsonValue } from '../../src/core/index.js';
 
-/** The Python reference's sample store and its expected results. */
-export const FIXTURE_DIR = path.join('test', 'fixtures', 'python-reference', 'sample');
-export const FIXTURE_STORE = path.join(FIXTURE_DIR, 'storage_data');
-
-/** `expected.json` of the sample fixture: what was stored and what each reference backend returned. */
-export interface Expected {
-  inputs: {
-    conversations: Record<string, JsonObject>;
-    raw_messages: Record<string, JsonValue[]>;
-    memories: Record<string, { memory_id: string; memory_data: JsonObject }[]>;
-    chunk_info: Record<string, JsonObject>;
-    reasoning_chains: Record<string, JsonObject[]>;
-    cache: { key: string; data: JsonObject; ttl: number | null }[];
-    system_state: Record<string, JsonObject>;
-  };
-  file: Record<string, JsonValue> & {
-    conversations: Record<string, JsonObject | null>;
-    raw_messages: Record<string, JsonValue[]>;
-    memories: Record<string, JsonObject[]>;
-    chunk_info: Record<string, JsonObject | null>;
-    reasoning_chains: Record<string, JsonObject[]>;
-    reasoning_chains_last2: Record<string, JsonObject[]>;
-    cache: Record<string, JsonObject | null>;
-    system_state: Record<string, JsonObject | null>;
-    list_conversations: string[];
-    stats: Record<string, number>;
-  };
-}
-
-/** Parsed `expected.json`. */
-export function loadExpected(): Expected {
-  return JSON.parse(readFileSync(path.join(FIXTURE_DIR, 'expected.json'), 'utf8')) as Expected;
-}
+export { FIXTURE_DIR, FIXTURE_STORE } from '../support/reference-fixture.js';
 
 /** Temp folders made by {@link makeTempDir}, removed by {@link removeTempDirs}. */
 const tempDirs: string[] = [];

@@ -3,66 +3,18 @@
  * database, and raw access to a database file through the driver (to inspect or tamper
  * with rows the way another program would).
  */
-import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import type { JsonObject, JsonValue } from '../../src/core/index.js';
+import { FIXTURE_DB } from '../support/reference-fixture.js';
 
-/** Folder of the fixtures written by the Python reference. */
-export const REFERENCE_DIR = join(__dirname, '..', 'fixtures', 'python-reference', 'sample');
-
-/** What the reference stored and what its SQLite backend returned (`expected.json`). */
-export interface ReferenceExpectations {
-  inputs: {
-    conversations: Record<string, JsonObject>;
-    raw_messages: Record<string, JsonValue[]>;
-    memories: Record<string, Array<{ memory_id: string; memory_data: JsonObject }>>;
-    chunk_info: Record<string, JsonObject>;
-    reasoning_chains: Record<string, JsonObject[]>;
-    cache: Array<{ key: string; data: JsonObject; ttl: number | null }>;
-    system_state: Record<string, JsonObject>;
-  };
-  sqlite: {
-    list_conversations: string[];
-    conversations: Record<string, JsonObject | null>;
-    raw_messages: Record<string, JsonValue[]>;
-    memories: Record<string, JsonObject[]>;
-    chunk_info: Record<string, JsonObject | null>;
-    reasoning_chains: Record<string, JsonObject[]>;
-    reasoning_chains_last2: Record<string, JsonObject[]>;
-    cache: Record<string, JsonObject | null>;
-    system_state: Record<string, JsonObject | null>;
-    stats: Record<string, number>;
-  };
-}
-
-/** Loads `expected.json`. */
-export function referenceExpectations(): ReferenceExpectations {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(join(REFERENCE_DIR, 'expected.json')) as ReferenceExpectations;
-}
-
-/** Registers a fresh temp dir per test (removed afterwards); call the result inside a test. */
-export function useTempDir(): () => string {
-  let dir: string | undefined;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'connectome-sqlite-test-'));
-  });
-  afterEach(async () => {
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-    dir = undefined;
-  });
-  return () => {
-    if (dir === undefined) throw new Error('temp dir used outside a test');
-    return dir;
-  };
-}
+export { referenceExpectations } from '../support/reference-fixture.js';
+export { useTempDir } from '../support/temp-dir.js';
 
 /** Copies the reference database (its WAL is empty, so the main file is the whole database). */
 export async function copyReferenceDb(dir: string): Promise<string> {
   const target = join(dir, 'connectome.db');
-  await copyFile(join(REFERENCE_DIR, 'connectome.db'), target);
+  await copyFile(FIXTURE_DB, target);
   // The fixture is read-only and copyFile keeps the mode.
   await chmod(target, 0o644);
   return target;

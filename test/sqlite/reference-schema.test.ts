@@ -6,7 +6,6 @@
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import {
-  REFERENCE_DIR,
   REFERENCE_TABLE_NAMES,
   REFERENCE_TIMESTAMP,
   type RawDb,
@@ -15,9 +14,10 @@ import {
   useTempDir,
   withRawDb,
 } from './helpers.js';
+import { FIXTURE_DB } from '../support/reference-fixture.js';
 
 const { inputs } = referenceExpectations();
-const referenceDb = join(REFERENCE_DIR, 'connectome.db');
+const referenceDb = FIXTURE_DB;
 
 /** Writes the reference's inputs in the order its fixture generator did. */
 async function storeInputs(storage: SQLiteStorage): Promise<void> {
