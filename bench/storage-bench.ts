@@ -1,18 +1,33 @@
 /**
- * Throughput of every SQLiteStorage method on a database file holding 10,000
- * conversations (each with raw messages, memories and chunk info), plus agents, cache
- * entries and system state. Calls run one after another, so the numbers are per-call
- * latency expressed as ops/s (with synchronous=FULL: writes include an fsync).
+ * Throughput of every storage method on one backend holding N conversations (each with
+ * raw messages, memories and chunk info), plus agents, cache entries and system state.
+ * Calls run one after another, so the numbers are per-call latency expressed as ops/s
+ * (durable backends include an fsync per write).
  *
- * Usage: npx tsx bench/sqlite-bench.ts [conversations=10000] [secondsPerMethod=1]
+ * Usage: npx tsx bench/storage-bench.ts <file|sqlite> [conversations=10000] [secondsPerMethod=1]
+ * (`npm run bench` runs every backend with a smaller store.)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SQLiteStorage } from '../src/backends/sqlite/index.js';
+import type { StorageInterface } from '../src/core/index.js';
+import { createStorage } from '../src/index.js';
 
-const CONVERSATIONS = Number(process.argv[2] ?? 10_000);
-const SECONDS = Number(process.argv[3] ?? 1);
+const BACKEND = process.argv[2] ?? 'sqlite';
+const CONVERSATIONS = Number(process.argv[3] ?? 10_000);
+const SECONDS = Number(process.argv[4] ?? 1);
+
+/** A fresh store of the benchmarked backend inside `dir` (Redis: a unique key prefix). */
+function openBackend(dir: string): StorageInterface {
+  switch (BACKEND) {
+    case 'file':
+      return createStorage('file', { baseDir: join(dir, 'storage_data') });
+    case 'sqlite':
+      return createStorage('sqlite', { dbPath: join(dir, 'bench.db') });
+    default:
+      throw new Error(`unknown backend ${BACKEND}`);
+  }
+}
 const AGENTS = 100;
 const CACHE_KEYS = 1_000;
 
@@ -25,7 +40,7 @@ const message = (i: number, n: number) => ({
 });
 
 /** Stores the base data set, `batch` calls in flight at a time. */
-async function seed(storage: SQLiteStorage): Promise<void> {
+async function seed(storage: StorageInterface): Promise<void> {
   const batch = 250;
   for (let start = 0; start < CONVERSATIONS; start += batch) {
     const calls: Array<Promise<boolean>> = [];
@@ -67,15 +82,15 @@ async function measure(op: (n: number) => Promise<unknown>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'connectome-sqlite-bench-'));
-  const storage = new SQLiteStorage({ dbPath: join(dir, 'bench.db') });
+  const dir = await mkdtemp(join(tmpdir(), 'connectome-bench-'));
+  const storage = openBackend(dir);
   try {
     await storage.initialize();
     const seedStart = performance.now();
     await seed(storage);
     const seedSeconds = (performance.now() - seedStart) / 1000;
     console.log(
-      `seeded ${CONVERSATIONS} conversations (${CONVERSATIONS * 6} calls) in ${seedSeconds.toFixed(1)} s`,
+      `${BACKEND}: seeded ${CONVERSATIONS} conversations (${CONVERSATIONS * 6} calls) in ${seedSeconds.toFixed(1)} s`,
     );
 
     const anyConversation = (): string => conversationId(randomIndex(CONVERSATIONS));
