@@ -49,4 +49,3 @@ export function parseBackendConfig<S extends z.ZodObject<z.ZodRawShape>>(
     result.error,
   );
 }
-

@@ -51,6 +51,8 @@ export abstract class StorageInterface {
 
   /** Closes the backend; later calls fail with {@link NotInitializedError} until `initialize()`. */
   async shutdown(): Promise<boolean> {
+    // An initialize() still opening would otherwise mark the store open after we closed it.
+    if (this.opening) await this.opening.catch(() => undefined);
     if (this.lifecycle !== 'open') {
       this.lifecycle = 'closed';
       return true;
@@ -186,7 +188,11 @@ export abstract class StorageInterface {
   // ----- cache ---------------------------------------------------------------------------
 
   /** Stores a cache entry; `ttlSeconds` (positive) makes it expire, none means never. */
-  async storeCacheEntry(cacheKey: string, cacheData: JsonObject, ttlSeconds?: number | null): Promise<boolean> {
+  async storeCacheEntry(
+    cacheKey: string,
+    cacheData: JsonObject,
+    ttlSeconds?: number | null,
+  ): Promise<boolean> {
     validateKey('cacheKey', cacheKey);
     const ttl = validateTtl(ttlSeconds);
     const value = toJsonObject(cacheData, `cache entry ${JSON.stringify(cacheKey)}`);

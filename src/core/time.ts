@@ -16,8 +16,7 @@ export function nowTimestamp(): string {
 
 // Date, time, optional fraction of any length, then Z or ±HH:MM (or none: naive = UTC,
 // as the reference only ever writes UTC).
-const ISO_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /**
  * Parses an ISO 8601 timestamp with `Z`, `+00:00`, any other offset or none (taken as UTC)

@@ -143,3 +143,20 @@ describe('KeyedMutex', () => {
     await expect(mutex.run('k', async () => 7)).resolves.toBe(7);
   });
 });
+
+describe('StorageInterface lifecycle', () => {
+  it('stays closed when shutdown() is called while initialize() is still opening', async () => {
+    const { FileStorage } = await import('../../src/backends/file/index.js');
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const baseDir = await mkdtemp(join(tmpdir(), 'connectome-core-'));
+    const storage = new FileStorage({ baseDir });
+    const opening = storage.initialize();
+    await storage.shutdown();
+    await opening;
+    expect(storage.isInitialized).toBe(false);
+    await expect(storage.listConversations()).rejects.toThrow(/after shutdown/);
+    await rm(baseDir, { recursive: true, force: true });
+  });
+});
