@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './ids.js';
 export * from './json.js';
 export * from './records.js';
+export * from './redact.js';
 export * from './time.js';
 export * from './keyed-mutex.js';
 export * from './storage-interface.js';

@@ -5,8 +5,9 @@
  * `redis: { backend: RedisStorage, description: RedisStorage.description, packages: ['ioredis'], env: REDIS_ENV }`.
  */
 import { FileStorage } from '../backends/file/index.js';
+import { RedisStorage } from '../backends/redis/index.js';
 import { SQLITE_PACKAGES, SQLiteStorage } from '../backends/sqlite/index.js';
-import { FILE_ENV, SQLITE_ENV } from './env.js';
+import { FILE_ENV, REDIS_ENV, SQLITE_ENV } from './env.js';
 import type { BackendDefinition } from './types.js';
 
 /** Built-in backends by name, in the order they are listed. */
@@ -17,5 +18,11 @@ export const BUILTIN_BACKENDS: Readonly<Record<string, BackendDefinition>> = {
     description: SQLiteStorage.description,
     packages: SQLITE_PACKAGES.split(' '),
     env: SQLITE_ENV,
+  },
+  redis: {
+    backend: RedisStorage,
+    description: RedisStorage.description,
+    packages: ['ioredis'],
+    env: REDIS_ENV,
   },
 };

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { ConfigError, describeValue } from '../core/errors.js';
-import { redactUrl } from './redact.js';
+import { redactUrl } from '../core/redact.js';
 
 /** Environment variables as `process.env` holds them. */
 export type EnvSource = Readonly<Record<string, string | undefined>>;

@@ -26,7 +26,6 @@ export {
   storageConfigFromEnv,
 } from './env.js';
 export { isPackageInstalled } from './availability.js';
-export { redactUrl } from './redact.js';
 export type {
   BackendConfig,
   BackendDefinition,

@@ -1,6 +1,13 @@
 /** Every backend the conformance suite runs against; each new backend adds its harness here. */
 import type { BackendHarness } from './harness.js';
 import { fileHarness } from './harness-file.js';
+import { redisClusterHarness, redisHarness } from './harness-redis.js';
 import { sqliteFileHarness, sqliteMemoryHarness } from './harness-sqlite.js';
 
-export const backends: BackendHarness[] = [fileHarness, sqliteMemoryHarness, sqliteFileHarness];
+export const backends: BackendHarness[] = [
+  fileHarness,
+  sqliteMemoryHarness,
+  sqliteFileHarness,
+  redisHarness,
+  redisClusterHarness,
+];

@@ -16,7 +16,7 @@ import {
   SQLITE_ENV,
   StorageFactory,
 } from '../../src/factory/index.js';
-import { MemoryStorage } from './memory-backend.js';
+import { InMemoryStorage } from '../support/memory-storage.js';
 import { expectRoundTrip, thrown, useTempDir } from './support.js';
 
 const BOOL: EnvVarSpec = { key: 'flag', kind: 'boolean' };
@@ -178,7 +178,7 @@ describe('createFromEnvConfig with an explicit environment', () => {
   it('refuses an unknown type with the unsupported-type error', () => {
     const error = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'mongo' }));
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toBe("Unsupported storage type 'mongo'. Available types: file, sqlite");
+    expect(error.message).toBe("Unsupported storage type 'mongo'. Available types: file, sqlite, redis");
   });
 
   it('refuses an empty type', () => {
@@ -212,7 +212,7 @@ describe('createFromEnvConfig with an explicit environment', () => {
   });
 
   it('reads a registered user backend variables and redacts its URL in errors', () => {
-    class UrlStorage extends MemoryStorage {
+    class UrlStorage extends InMemoryStorage {
       constructor(config?: { url?: string }) {
         super();
         if (config?.url?.includes('@bad-host'))

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
+import { RedisStorage } from '../../src/backends/redis/index.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { ConfigError, StorageInterface } from '../../src/core/index.js';
 import {
@@ -14,7 +15,7 @@ import {
   type StorageBackendClass,
   StorageFactory,
 } from '../../src/factory/index.js';
-import { MemoryStorage } from './memory-backend.js';
+import { InMemoryStorage } from '../support/memory-storage.js';
 import { expectRoundTrip, thrown, useTempDir } from './support.js';
 
 const MISSING_PACKAGE = 'connectome-storage-no-such-driver';
@@ -87,7 +88,7 @@ describe('creating the built-in backends', () => {
   it('refuses an unknown type listing every registered type', () => {
     const error = thrown(() => StorageFactory.createStorage('mongo'));
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toBe("Unsupported storage type 'mongo'. Available types: file, sqlite");
+    expect(error.message).toBe("Unsupported storage type 'mongo'. Available types: file, sqlite, redis");
   });
 });
 
@@ -107,7 +108,11 @@ describe('top-level helpers', () => {
 
   it('getAvailableBackends describes each built-in in one line', () => {
     const backends = getAvailableBackends();
-    expect(backends).toEqual({ file: FileStorage.description, sqlite: SQLiteStorage.description });
+    expect(backends).toEqual({
+      file: FileStorage.description,
+      sqlite: SQLiteStorage.description,
+      redis: RedisStorage.description,
+    });
     for (const description of Object.values(backends)) {
       expect(description).toMatch(/^\S.*\S$/);
       expect(description).not.toContain('\n');
@@ -117,42 +122,42 @@ describe('top-level helpers', () => {
 
 describe('registerBackend', () => {
   it('registers a user backend that createStorage then builds', async () => {
-    StorageFactory.registerBackend('memory', MemoryStorage);
+    StorageFactory.registerBackend('memory', InMemoryStorage);
     const storage = createStorage('Memory', { label: 'test' });
-    expect(storage).toBeInstanceOf(MemoryStorage);
-    expect((storage as MemoryStorage).label).toBe('test');
+    expect(storage).toBeInstanceOf(InMemoryStorage);
+    expect((storage as InMemoryStorage).label).toBe('test');
     await expectRoundTrip(storage);
     expect(getAvailableBackends().memory).toBe('In-memory test storage');
     expect(thrown(() => createStorage('nope')).message).toBe(
-      "Unsupported storage type 'nope'. Available types: file, sqlite, memory",
+      "Unsupported storage type 'nope'. Available types: file, sqlite, redis, memory",
     );
   });
 
   it('passes the backend config error through unchanged', () => {
-    StorageFactory.registerBackend('memory-config', MemoryStorage);
+    StorageFactory.registerBackend('memory-config', InMemoryStorage);
     const error = thrown(() => createStorage('memory-config', { lable: 'typo' }));
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).key).toBe('lable');
   });
 
   it('stores names in lower case and takes a description', () => {
-    StorageFactory.registerBackend('My_Store-2', MemoryStorage, 'Mine:\n  kept in memory');
+    StorageFactory.registerBackend('My_Store-2', InMemoryStorage, 'Mine:\n  kept in memory');
     expect(getAvailableBackends()['my_store-2']).toBe('Mine: kept in memory');
-    expect(createStorage('MY_STORE-2')).toBeInstanceOf(MemoryStorage);
+    expect(createStorage('MY_STORE-2')).toBeInstanceOf(InMemoryStorage);
   });
 
   it('refuses a taken name unless override is set, built-ins included', async () => {
-    StorageFactory.registerBackend('taken', MemoryStorage);
-    const error = thrown(() => StorageFactory.registerBackend('TAKEN', MemoryStorage));
+    StorageFactory.registerBackend('taken', InMemoryStorage);
+    const error = thrown(() => StorageFactory.registerBackend('TAKEN', InMemoryStorage));
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toBe(
       "Storage backend 'taken' is already registered; pass { override: true } to replace it",
     );
-    expect(() => StorageFactory.registerBackend('file', MemoryStorage)).toThrow(ConfigError);
+    expect(() => StorageFactory.registerBackend('file', InMemoryStorage)).toThrow(ConfigError);
 
-    StorageFactory.registerBackend('file', MemoryStorage, { override: true, description: 'Overridden' });
+    StorageFactory.registerBackend('file', InMemoryStorage, { override: true, description: 'Overridden' });
     try {
-      expect(StorageFactory.createDefaultFileStorage()).toBeInstanceOf(MemoryStorage);
+      expect(StorageFactory.createDefaultFileStorage()).toBeInstanceOf(InMemoryStorage);
       expect(Object.keys(getAvailableBackends()).slice(0, 2)).toEqual(['file', 'sqlite']);
       expect(getAvailableBackends().file).toBe('Overridden');
     } finally {
@@ -170,7 +175,7 @@ describe('registerBackend', () => {
     ['a name of 65 characters', 'a'.repeat(65)],
     ['a name that is not a string', 42],
   ])('refuses %s', (_, name) => {
-    const error = thrown(() => StorageFactory.registerBackend(name as string, MemoryStorage));
+    const error = thrown(() => StorageFactory.registerBackend(name as string, InMemoryStorage));
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toMatch(/^Invalid storage backend name /);
   });
@@ -183,7 +188,7 @@ describe('registerBackend', () => {
     ['a plain object', {}, 'is not a class'],
     ['null', null, 'is not a class'],
     ['a function that is not a storage', function factory() {}, 'factory does not extend StorageInterface'],
-    ['an arrow function', () => new MemoryStorage(), 'does not extend StorageInterface'],
+    ['an arrow function', () => new InMemoryStorage(), 'does not extend StorageInterface'],
     ['a class that does not extend StorageInterface', NotAStorage, 'NotAStorage does not extend'],
     ['StorageInterface itself', StorageInterface, 'StorageInterface does not extend'],
   ])('refuses %s', (_, value, reason) => {
@@ -204,13 +209,13 @@ describe('driver availability', () => {
   });
 
   it('lists a backend with a missing driver as unavailable; loading the driver is left to initialize()', () => {
-    StorageFactory.registerBackend('needs-driver', MemoryStorage, {
+    StorageFactory.registerBackend('needs-driver', InMemoryStorage, {
       description: 'Needs a driver',
       packages: ['dotenv', MISSING_PACKAGE],
     });
     expect(getAvailableBackends()['needs-driver']).toBe(
       `Needs a driver (unavailable: npm install ${MISSING_PACKAGE})`,
     );
-    expect(createStorage('needs-driver')).toBeInstanceOf(MemoryStorage);
+    expect(createStorage('needs-driver')).toBeInstanceOf(InMemoryStorage);
   });
 });

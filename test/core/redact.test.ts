@@ -1,4 +1,4 @@
-import { redactUrl } from '../../src/factory/redact.js';
+import { redactUrl } from '../../src/core/redact.js';
 
 describe('redactUrl', () => {
   it.each([

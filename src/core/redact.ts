@@ -4,7 +4,7 @@
  */
 
 /** Query parameters whose values are treated as secrets (`password`, `sslpassword`, `token`, ...). */
-const SECRET_PARAM = /pass|pwd|secret|token|key/i;
+const SECRET_PARAM = /pass|pwd|secret|token|auth|key/i;
 
 /** What replaces a secret. */
 const MASK = '***';

@@ -1,0 +1,74 @@
+/** How values are written to and read from Redis strings, with corrupt data reported by key. */
+import {
+  CorruptDataError,
+  isCacheExpired,
+  type CacheRecord,
+  type JsonObject,
+  type JsonValue,
+} from '../../core/index.js';
+
+/** Parses stored JSON text, reporting bad data as corrupt at `key`. */
+export function decodeJson(text: string, key: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new CorruptDataError(`redis key ${key}`, 'not valid JSON', error);
+  }
+}
+
+function isObject(value: JsonValue): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Parses a stored JSON object; `null` stays `null` (missing key). */
+export function decodeObject(text: string | null, key: string): JsonObject | null {
+  if (text === null) return null;
+  const value = decodeJson(text, key);
+  if (!isObject(value)) throw new CorruptDataError(`redis key ${key}`, 'expected a JSON object');
+  return value;
+}
+
+/** Parses a stored JSON array; `null` stays `null` (missing key). */
+export function decodeArray(text: string | null, key: string): JsonValue[] | null {
+  if (text === null) return null;
+  const value = decodeJson(text, key);
+  if (!Array.isArray(value)) throw new CorruptDataError(`redis key ${key}`, 'expected a JSON array');
+  return value;
+}
+
+/**
+ * A cache record as stored. `expiresAt` comes first so that the first bytes of the value
+ * (`GETRANGE`) tell whether an entry is live without reading its data.
+ */
+export function encodeCacheRecord(record: CacheRecord): string {
+  return JSON.stringify({ expiresAt: record.expiresAt, storedAt: record.storedAt, data: record.data });
+}
+
+export function decodeCacheRecord(text: string | null, key: string): CacheRecord | null {
+  const value = decodeObject(text, key);
+  if (value === null) return null;
+  const { data, storedAt, expiresAt } = value;
+  if (!isObject(data ?? null) || typeof storedAt !== 'string') {
+    throw new CorruptDataError(`redis key ${key}`, 'not a cache record');
+  }
+  if (expiresAt !== null && typeof expiresAt !== 'string') {
+    throw new CorruptDataError(`redis key ${key}`, 'not a cache record (expiresAt)');
+  }
+  return { data: data as JsonObject, storedAt, expiresAt };
+}
+
+/** Bytes of a cache value to read for {@link isLiveCacheHead}. */
+export const CACHE_HEAD_BYTES = 100;
+
+const CACHE_HEAD = /^\{"expiresAt":(?:null|"([^"\\]*)")/;
+
+/**
+ * Whether a cache value whose first {@link CACHE_HEAD_BYTES} bytes are `head` is live at
+ * `nowMs`: `''` is a missing (expired) key; an unreadable head counts as expired, as the core does.
+ */
+export function isLiveCacheHead(head: string, nowMs: number): boolean {
+  if (head === '') return false;
+  const match = CACHE_HEAD.exec(head);
+  if (!match) return false;
+  return !isCacheExpired(match[1] ?? null, nowMs);
+}

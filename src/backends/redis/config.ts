@@ -1,0 +1,84 @@
+/** Configuration of the Redis backend (spec §10) and the URL redaction used in every message. */
+import type { Cluster, Redis } from 'ioredis';
+import { z } from 'zod';
+import { ConfigError, parseBackendConfig } from '../../core/index.js';
+
+/** An `ioredis` client: a `Redis` connection or a `Cluster`. */
+export type RedisClient = Redis | Cluster;
+
+/** Options of {@link RedisStorage}. */
+export interface RedisStorageConfig {
+  /** `redis://[user:password@]host[:port][/db]` or `rediss://...` (TLS). Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** Prefix of every key this store writes. Default `connectome:`. */
+  keyPrefix?: string;
+  /** Milliseconds to wait for the connection to open. Default 10000. */
+  connectTimeout?: number;
+  /** Milliseconds after which a command fails with `BackendUnavailableError`. Default 10000. */
+  commandTimeout?: number;
+  /**
+   * An existing `ioredis` `Redis` or `Cluster` instance, used instead of `url` (needed for a
+   * Redis Cluster). The storage never closes a client it was given.
+   */
+  client?: RedisClient;
+}
+
+/** The config with defaults filled in. */
+export interface ResolvedRedisConfig {
+  url: string;
+  keyPrefix: string;
+  connectTimeout: number;
+  commandTimeout: number;
+  client: RedisClient | undefined;
+}
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_KEY_PREFIX = 'connectome:';
+
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Duck-typed check, so the config can be validated without loading `ioredis`. */
+function isIoredisClient(value: unknown): value is RedisClient {
+  if (typeof value !== 'object' || value === null) return false;
+  const client = value as Record<string, unknown>;
+  return (
+    typeof client.status === 'string' &&
+    ['evalsha', 'eval', 'get', 'set', 'disconnect'].every((name) => typeof client[name] === 'function')
+  );
+}
+
+const positiveMs = z.number().int().positive().max(2_147_483_647);
+
+const redisConfigSchema = z.object({
+  url: z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL with a host').optional(),
+  keyPrefix: z
+    .string()
+    .min(1)
+    .refine((p) => p.isWellFormed() && !p.includes('\u0000'), 'must be well-formed and without NUL')
+    .default(DEFAULT_KEY_PREFIX),
+  connectTimeout: positiveMs.default(10_000),
+  commandTimeout: positiveMs.default(10_000),
+  client: z.custom<RedisClient>(isIoredisClient, 'must be an ioredis Redis or Cluster instance').optional(),
+});
+
+/** Validates a Redis config (before any I/O); throws `ConfigError` naming the key. */
+export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
+  const parsed = parseBackendConfig('redis', redisConfigSchema, raw);
+  if (parsed.client !== undefined && parsed.url !== undefined) {
+    throw new ConfigError('redis storage config sets both "url" and "client"; use one of them', 'client');
+  }
+  return {
+    url: parsed.url ?? DEFAULT_REDIS_URL,
+    keyPrefix: parsed.keyPrefix,
+    connectTimeout: parsed.connectTimeout,
+    commandTimeout: parsed.commandTimeout,
+    client: parsed.client,
+  };
+}

@@ -1,0 +1,47 @@
+/** Reading the global index sets and checking their entries against the data they point to. */
+import type { RedisConnection } from './connection.js';
+
+/** How many per-entry checks run at once (ioredis pipelines them). */
+const CONCURRENCY = 128;
+/** SSCAN batch size: no single call blocks the server on a large set. */
+const SCAN_COUNT = 1000;
+
+/** Maps `items` through `fn` with at most {@link CONCURRENCY} calls in flight; keeps order. */
+export async function mapConcurrent<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+  return results;
+}
+
+/** Every member of an index set, read with SSCAN (never SMEMBERS on a set of unknown size). */
+export async function readIndex(connection: RedisConnection, key: string): Promise<string[]> {
+  const members = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, batch] = await connection.run(`read index ${key}`, (client) =>
+      client.sscan(key, cursor, 'COUNT', SCAN_COUNT),
+    );
+    for (const member of batch) members.add(member);
+    cursor = next;
+  } while (cursor !== '0');
+  return [...members];
+}
+
+/** The members of an index set for which `exists` holds (entries whose data is gone are skipped). */
+export async function liveMembers(
+  connection: RedisConnection,
+  indexKey: string,
+  exists: (member: string) => Promise<boolean>,
+): Promise<string[]> {
+  const members = await readIndex(connection, indexKey);
+  const alive = await mapConcurrent(members, exists);
+  return members.filter((_, i) => alive[i]);
+}

@@ -1,0 +1,4 @@
+/** The Redis backend: `RedisStorage` and its config. */
+export { RedisStorage } from './redis-storage.js';
+export type { RedisClient, RedisStorageConfig } from './config.js';
+export { DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL } from './config.js';

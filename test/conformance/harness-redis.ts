@@ -1,0 +1,141 @@
+/**
+ * Conformance harnesses for RedisStorage.
+ *
+ * - `redisHarness`: the server at `CONNECTOME_STORAGE_REDIS_URL` (default
+ *   `redis://127.0.0.1:6379`); each store gets its own key prefix
+ *   (`connectome-test:<pid>-<random>:`), and cleanup deletes that prefix's keys (SCAN + UNLINK).
+ * - `redisClusterHarness`: a 3-master Redis Cluster this harness starts itself on free loopback
+ *   ports the first time it is needed in a test file, and stops after that file (afterAll, plus
+ *   a kill on process exit). Storages get an ioredis `Cluster` as `client`; the harness closes
+ *   those clients in cleanup, since a storage never closes a client it was given.
+ */
+import { randomBytes } from 'node:crypto';
+import { Cluster } from 'ioredis';
+import { RedisStorage } from '../../src/backends/redis/index.js';
+import {
+  deleteKeysWithPrefix,
+  quickClient,
+  redisBinariesMissing,
+  RedisClusterProcesses,
+} from '../redis/redis-server.js';
+import type { BackendHarness } from './harness.js';
+
+export const REDIS_TEST_URL = process.env.CONNECTOME_STORAGE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A key prefix no other store or test run uses. */
+export function uniqueTestPrefix(): string {
+  return `connectome-test:${process.pid}-${randomBytes(6).toString('hex')}:`;
+}
+
+/** `true` when the server answers PING within about a second, else the reason. */
+export async function redisAvailable(url: string = REDIS_TEST_URL): Promise<true | string> {
+  const client = quickClient(url);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG' ? true : 'no PONG';
+  } catch (error) {
+    return `no Redis server answers at ${url}: ${(error as Error).message}`;
+  } finally {
+    client.disconnect();
+  }
+}
+
+export const redisHarness: BackendHarness = {
+  name: 'redis',
+  service: 'redis',
+  sharedStore: true,
+  exactPurgeCount: false,
+  available: () => redisAvailable(),
+  async createStore() {
+    const keyPrefix = uniqueTestPrefix();
+    return {
+      async open() {
+        const storage = new RedisStorage({ url: REDIS_TEST_URL, keyPrefix });
+        await storage.initialize();
+        return storage;
+      },
+      async cleanup() {
+        const client = quickClient(REDIS_TEST_URL);
+        try {
+          await deleteKeysWithPrefix(client, keyPrefix);
+        } finally {
+          client.disconnect();
+        }
+      },
+    };
+  },
+};
+
+// ----- Redis Cluster -----------------------------------------------------------------------
+
+let cluster: Promise<RedisClusterProcesses> | undefined;
+
+async function startCluster(): Promise<RedisClusterProcesses> {
+  const processes = new RedisClusterProcesses();
+  try {
+    await processes.start();
+  } catch (error) {
+    await processes.stop();
+    throw error;
+  }
+  return processes;
+}
+
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    const started = cluster;
+    cluster = undefined;
+    if (started) await (await started.catch(() => undefined))?.stop();
+  });
+}
+
+function clusterClient(processes: RedisClusterProcesses): Cluster {
+  return new Cluster(processes.nodes, {
+    enableAutoPipelining: true,
+    redisOptions: { commandTimeout: 5000, maxRetriesPerRequest: 2 },
+  });
+}
+
+export const redisClusterHarness: BackendHarness = {
+  name: 'redis cluster (3 masters)',
+  service: 'redis',
+  sharedStore: true,
+  exactPurgeCount: false,
+  async available() {
+    const missing = await redisBinariesMissing();
+    if (missing) return missing;
+    cluster ??= startCluster();
+    try {
+      await cluster;
+      return true;
+    } catch (error) {
+      return `could not start a Redis Cluster: ${(error as Error).message}`;
+    }
+  },
+  async createStore() {
+    if (!cluster) throw new Error('redis cluster harness: available() was not called');
+    const processes = await cluster;
+    const keyPrefix = uniqueTestPrefix();
+    const clients: Cluster[] = [];
+    return {
+      async open() {
+        const client = clusterClient(processes);
+        clients.push(client);
+        const storage = new RedisStorage({ client, keyPrefix });
+        await storage.initialize();
+        return storage;
+      },
+      async cleanup() {
+        const admin = clusterClient(processes);
+        try {
+          await admin.ping();
+          await deleteKeysWithPrefix(admin, keyPrefix);
+        } finally {
+          admin.disconnect();
+          for (const client of clients.splice(0)) client.disconnect();
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,57 @@
+/** Several RedisStorage instances (several connections) writing one store at once lose nothing. */
+import { KeyLayout } from '../../src/backends/redis/keys.js';
+import { APPEND_CHAIN, runScript } from '../../src/backends/redis/scripts.js';
+import { useRedisStore } from './helpers.js';
+import { describeWithService } from '../services.js';
+
+describeWithService('redis')('redis concurrency across clients', () => {
+  const ctx = useRedisStore();
+
+  it('keeps every memory and chain stored concurrently by five clients', async () => {
+    const clients = await Promise.all(Array.from({ length: 5 }, () => ctx.open()));
+    const memoryIds = Array.from({ length: 200 }, (_, i) => `m${String(i).padStart(3, '0')}`);
+    await Promise.all([
+      ...memoryIds.map((id, i) => clients[i % 5]!.storeMemory('shared', id, { id })),
+      ...memoryIds.map((_, i) => clients[(i + 1) % 5]!.storeReasoningChain('agent', { i })),
+      ...memoryIds.map((_, i) => clients[(i + 2) % 5]!.storeConversation(`c${i % 20}`, { i })),
+    ]);
+    const reader = clients[0]!;
+    expect((await reader.loadMemories('shared')).map((m) => m.memory_id).sort()).toEqual(memoryIds);
+    const chains = await reader.loadReasoningChains('agent');
+    expect(chains.map((c) => Number(c.i)).sort((a, b) => a - b)).toEqual(memoryIds.map((_, i) => i));
+    expect(await reader.listConversations()).toHaveLength(20);
+    expect(await reader.getStorageStats()).toMatchObject({
+      memory_count: 200,
+      reasoning_chain_count: 200,
+      conversation_count: 20,
+    });
+  });
+
+  it('upserts one memory id from many clients without duplicating it or moving it', async () => {
+    const clients = await Promise.all(Array.from({ length: 4 }, () => ctx.open()));
+    await clients[0]!.storeMemory('c', 'first', { v: 0 });
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        clients[i % 4]!.storeMemory('c', i % 2 ? 'first' : 'second', { i }),
+      ),
+    );
+    const memories = await clients[1]!.loadMemories('c');
+    expect(memories.map((m) => m.memory_id)).toEqual(['first', 'second']);
+  });
+
+  it('applies a resent chain append once (the same token twice)', async () => {
+    const s = await ctx.open();
+    const { chains, chainAppends } = new KeyLayout(ctx.prefix()).agent('a');
+    const record = JSON.stringify({ stored_at: '2025-01-01T00:00:00.000000+00:00', n: 1 });
+    const args = ['token-1', record, 60_000];
+    expect(await runScript(ctx.raw(), APPEND_CHAIN, [chains, chainAppends], args)).toBe(1);
+    expect(await runScript(ctx.raw(), APPEND_CHAIN, [chains, chainAppends], args)).toBe(0);
+    expect(
+      await runScript(ctx.raw(), APPEND_CHAIN, [chains, chainAppends], ['token-2', record, 60_000]),
+    ).toBe(1);
+    expect(await s.loadReasoningChains('a')).toHaveLength(2);
+    const ttl = await ctx.raw().pttl(chainAppends);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+});

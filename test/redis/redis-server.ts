@@ -1,0 +1,179 @@
+/**
+ * Test helpers that run real `redis-server` processes on free loopback ports: a standalone
+ * server that can be stopped and restarted on the same port, and a 3-master Redis Cluster.
+ * Every process started here is killed on `stop()` and, as a backstop, when the process exits.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Redis, { type Cluster } from 'ioredis';
+
+const run = promisify(execFile);
+export const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+export const REDIS_CLI = process.env.REDIS_CLI_BIN ?? 'redis-cli';
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** True when nothing listens on 127.0.0.1:`port`. */
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free loopback port whose cluster bus port (+10000) is free too. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = 20000 + Math.floor(Math.random() * 35000);
+    if ((await isPortFree(port)) && (await isPortFree(port + 10000))) return port;
+  }
+  throw new Error('no free port found');
+}
+
+/** Resolves to a reason string when `redis-server` / `redis-cli` cannot be run here. */
+export async function redisBinariesMissing(): Promise<string | null> {
+  try {
+    await run(REDIS_SERVER, ['--version']);
+    await run(REDIS_CLI, ['--version']);
+    return null;
+  } catch (error) {
+    return `${REDIS_SERVER} / ${REDIS_CLI} not runnable: ${(error as Error).message}`;
+  }
+}
+
+/** Polls `check` until it resolves true, or throws after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function pings(port: number): Promise<boolean> {
+  const { stdout } = await run(REDIS_CLI, ['-h', '127.0.0.1', '-p', String(port), 'ping']);
+  // A server with requirepass answers NOAUTH: it is up all the same.
+  return stdout.trim() === 'PONG' || stdout.includes('NOAUTH');
+}
+
+/** One `redis-server` process on a fixed port; `start()` again after `stop()` reuses the port. */
+export class RedisServerProcess {
+  private child: ChildProcess | undefined;
+
+  constructor(
+    readonly port: number,
+    private readonly extraArgs: string[] = [],
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const child = spawn(REDIS_SERVER, [...args, '--daemonize', 'no', ...this.extraArgs], { stdio: 'ignore' });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    this.child = child;
+    await waitFor(`redis-server on port ${this.port}`, () => pings(this.port));
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** A 3-master Redis Cluster on free loopback ports, in a temp dir removed on `stop()`. */
+export class RedisClusterProcesses {
+  readonly servers: RedisServerProcess[] = [];
+  private readonly dir = mkdtempSync(join(tmpdir(), 'connectome-redis-cluster-'));
+
+  /** Starts three masters, joins them and waits for `cluster_state:ok` on each. */
+  async start(): Promise<void> {
+    for (let i = 0; i < 3; i += 1) {
+      const port = await freePort();
+      const conf = join(this.dir, `nodes-${port}.conf`);
+      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', conf, '--dir', this.dir];
+      const server = new RedisServerProcess(port, args);
+      this.servers.push(server);
+      await server.start();
+    }
+    const addresses = this.servers.map((s) => `127.0.0.1:${s.port}`);
+    await run(REDIS_CLI, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+    for (const server of this.servers) {
+      await waitFor(`cluster_state:ok on ${server.port}`, async () => {
+        const { stdout } = await run(REDIS_CLI, ['-p', String(server.port), 'cluster', 'info']);
+        return stdout.includes('cluster_state:ok');
+      });
+    }
+  }
+
+  /** Start-up nodes for an ioredis `Cluster`. */
+  get nodes(): Array<{ host: string; port: number }> {
+    return this.servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.stop()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Every key under `prefix` on one node (SCAN MATCH with the prefix's glob characters escaped). */
+export async function scanKeysWithPrefix(node: Redis, prefix: string): Promise<string[]> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+  const found = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    for (const key of keys) found.add(key);
+    cursor = next;
+  } while (cursor !== '0');
+  return [...found].sort();
+}
+
+/**
+ * Deletes every key under `prefix` with SCAN + UNLINK, on each master of a cluster (SCAN only
+ * covers the node it runs on). Keys are unlinked one by one: a cluster refuses cross-slot UNLINK.
+ */
+export async function deleteKeysWithPrefix(client: Redis | Cluster, prefix: string): Promise<number> {
+  const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
+  let deleted = 0;
+  for (const node of nodes) {
+    const keys = await scanKeysWithPrefix(node, prefix);
+    await Promise.all(keys.map((key) => node.unlink(key)));
+    deleted += keys.length;
+  }
+  return deleted;
+}
+
+/** Opens a plain ioredis client that gives up quickly (for probes and cleanup). */
+export function quickClient(url: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    commandTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+}
