@@ -1,0 +1,251 @@
+/**
+ * Backend specs: the strings that name a store on the command line.
+ *
+ * ```
+ * file:PATH[?OPTIONS]          file backend in folder PATH (relative to the current directory)
+ * file:///ABS/PATH             the same as a file URL
+ * sqlite:PATH[?OPTIONS]        SQLite database file; sqlite::memory: for a private in-memory one
+ * redis://[user:pass@]host[:port][/db][?prefix=P&connectTimeout=MS&commandTimeout=MS]
+ * rediss://...                 Redis over TLS
+ * postgres://[user:pass@]host[:port]/db[?schema=S&max=N&connectionTimeoutMillis=MS&statementTimeoutMillis=MS]
+ * postgresql://...             the same
+ * NAME:[?OPTIONS]              any other registered backend, configured by OPTIONS only
+ * OPTIONS := key=value(&key=value)*   backend config keys (spec §10), e.g. createBackups=false
+ * ```
+ * Option values are parsed like environment variables (booleans `true/false/1/0/yes/no/on/off`,
+ * numbers). In Redis and PostgreSQL URLs only the options above are taken out; any other query
+ * parameter stays in the URL for the driver (e.g. `sslmode=require`). A `?` in a file or SQLite
+ * path is therefore not supported. An env file (`--from-env FILE`) gives a spec too: its
+ * `CONNECTOME_STORAGE_*` variables alone (not the process environment) choose and configure it.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import dotenv from 'dotenv';
+import { snakeToCamel } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import {
+  type EnvSource,
+  type EnvValueKind,
+  type EnvVarMap,
+  FILE_ENV,
+  parseEnvValue,
+  POSTGRES_ENV,
+  REDIS_ENV,
+  SQLITE_ENV,
+  STORAGE_TYPE_VAR,
+  storageConfigFromEnv,
+} from '../factory/index.js';
+import { redactUrl } from '../core/redact.js';
+
+/** A store named on the command line. */
+export interface BackendSpec {
+  /** Backend name for the factory. */
+  type: string;
+  /** Backend config for the factory. */
+  config: Record<string, unknown>;
+  /** How the store is shown (passwords redacted). */
+  display: string;
+  /** Stable identity with defaults filled in and paths resolved (no secrets): equal means same store. */
+  identity: string;
+  /** Secrets to scrub from any message about this store (URL passwords). */
+  secrets: string[];
+}
+
+/** How option values are parsed, per backend (keys not listed are passed on as strings). */
+const OPTION_KINDS: Readonly<Record<string, Readonly<Record<string, EnvValueKind>>>> = {
+  file: { createBackups: 'boolean', maxBackupFiles: 'integer', prettyPrintJson: 'boolean' },
+  sqlite: { connectionTimeout: 'number', enableWalMode: 'boolean' },
+  redis: { keyPrefix: 'string', connectTimeout: 'integer', commandTimeout: 'integer' },
+  postgres: {
+    schema: 'string',
+    max: 'integer',
+    connectionTimeoutMillis: 'integer',
+    statementTimeoutMillis: 'integer',
+  },
+};
+
+/** Short names accepted in URL queries. */
+const OPTION_ALIASES: Readonly<Record<string, string>> = { prefix: 'keyPrefix' };
+
+/** URL schemes and the backend they name. */
+const URL_SCHEMES: Readonly<Record<string, string>> = {
+  redis: 'redis',
+  rediss: 'redis',
+  postgres: 'postgres',
+  postgresql: 'postgres',
+};
+
+/** Environment variables per built-in backend, for `--from-env` files. */
+const ENV_VARS: Readonly<Record<string, EnvVarMap>> = {
+  file: FILE_ENV,
+  sqlite: SQLITE_ENV,
+  redis: REDIS_ENV,
+  postgres: POSTGRES_ENV,
+};
+
+const DEFAULTS = {
+  baseDir: './storage_data',
+  dbPath: './storage_data/connectome.db',
+  redisUrl: 'redis://127.0.0.1:6379',
+  keyPrefix: 'connectome:',
+  postgresUrl: 'postgres://127.0.0.1:5432/postgres',
+  schema: 'connectome',
+};
+
+const SPEC_HELP =
+  'use file:PATH, sqlite:PATH, redis://HOST[:PORT][?prefix=P], postgres://HOST/DB or NAME:[?key=value]';
+
+/** One `key=value` option, parsed by the backend's option kinds. */
+function parseOption(type: string, rawKey: string, value: string): [string, unknown] {
+  const key = OPTION_ALIASES[rawKey] ?? snakeToCamel(rawKey);
+  const kind = OPTION_KINDS[type]?.[key] ?? 'string';
+  return [key, parseEnvValue(`option ${rawKey}`, value, { key, kind, allowEmpty: kind === 'string' })];
+}
+
+/** Options of a query string; `keep` decides which keys stay in a URL instead. */
+function takeOptions(type: string, params: URLSearchParams, keep: (key: string) => boolean) {
+  const config: Record<string, unknown> = {};
+  for (const [rawKey, value] of [...params]) {
+    if (keep(rawKey)) continue;
+    params.delete(rawKey);
+    const [key, parsed] = parseOption(type, rawKey, value);
+    if (key in config) throw new ConfigError(`Option ${rawKey} is given twice`, key);
+    config[key] = parsed;
+  }
+  return config;
+}
+
+/** Realpath of the deepest existing ancestor joined with the rest, so that links and new folders compare right. */
+function canonicalPath(path: string, cwd: string): string {
+  const absolute = resolve(cwd, path);
+  const rest: string[] = [];
+  for (let dir = absolute; ; dir = dirname(dir)) {
+    try {
+      return join(realpathSync(dir), ...rest.reverse());
+    } catch {
+      if (dirname(dir) === dir) return absolute;
+      rest.push(basename(dir));
+    }
+  }
+}
+
+let memoryDatabases = 0;
+
+/** Display string, identity and secrets of a backend config. */
+export function describeBackend(
+  type: string,
+  config: Record<string, unknown>,
+  cwd: string = process.cwd(),
+): BackendSpec {
+  const text = (key: string, fallback: string) => (typeof config[key] === 'string' ? config[key] : fallback);
+  const spec = (display: string, identity: string, secrets: string[] = []): BackendSpec => ({
+    type,
+    config,
+    display,
+    identity,
+    secrets,
+  });
+  if (type === 'file') {
+    const baseDir = text('baseDir', text('base_dir', DEFAULTS.baseDir));
+    return spec(`file:${baseDir}`, `file:${canonicalPath(baseDir, cwd)}`);
+  }
+  if (type === 'sqlite') {
+    const dbPath = text('dbPath', text('db_path', DEFAULTS.dbPath));
+    if (dbPath === ':memory:') return spec('sqlite::memory:', `sqlite::memory:#${(memoryDatabases += 1)}`);
+    return spec(`sqlite:${dbPath}`, `sqlite:${canonicalPath(dbPath, cwd)}`);
+  }
+  if (type === 'redis' || type === 'postgres') {
+    const isRedis = type === 'redis';
+    const raw = text('url', isRedis ? DEFAULTS.redisUrl : DEFAULTS.postgresUrl);
+    const scope = isRedis ? text('keyPrefix', DEFAULTS.keyPrefix) : text('schema', DEFAULTS.schema);
+    const secrets: string[] = [];
+    let identity = `${type}:${raw}#${scope}`;
+    if (URL.canParse(raw)) {
+      const url = new URL(raw);
+      if (url.password !== '') secrets.push(url.password, decodeURIComponent(url.password));
+      const port = url.port || (isRedis ? '6379' : '5432');
+      const database = isRedis
+        ? url.pathname.replace(/^\//, '') || '0'
+        : url.pathname.replace(/^\//, '') || decodeURIComponent(url.username) || 'postgres';
+      identity = `${type}://${url.hostname.toLowerCase()}:${port}/${database}#${scope}`;
+    }
+    const scopeName = isRedis ? 'prefix' : 'schema';
+    return spec(`${redactUrl(raw)} (${scopeName} ${JSON.stringify(scope)})`, identity, secrets);
+  }
+  return spec(`${type}:`, `${type}:${JSON.stringify(config)}`);
+}
+
+/** Parses a backend spec (see the module comment); throws {@link ConfigError} for a malformed one. */
+export function parseBackendSpec(text: string, cwd: string = process.cwd()): BackendSpec {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    throw new ConfigError(`Invalid backend spec ${JSON.stringify(text)}: ${SPEC_HELP}`, 'spec');
+  }
+  const rest = text.slice(scheme.length + 1);
+  const urlType = URL_SCHEMES[scheme];
+  if (urlType !== undefined) {
+    if (!URL.canParse(text) || new URL(text).hostname === '') {
+      throw new ConfigError(
+        `Invalid ${urlType} URL ${redactUrl(text)} (a host is needed): ${SPEC_HELP}`,
+        'spec',
+      );
+    }
+    const url = new URL(text);
+    const known = OPTION_KINDS[urlType] ?? {};
+    const config = takeOptions(urlType, url.searchParams, (key) => !((OPTION_ALIASES[key] ?? key) in known));
+    // Keep the URL as written unless options were taken out of it.
+    config.url = url.search === new URL(text).search ? text : url.toString();
+    return describeBackend(urlType, config, cwd);
+  }
+  const queryAt = rest.indexOf('?');
+  const location = queryAt === -1 ? rest : rest.slice(0, queryAt);
+  const options = takeOptions(
+    scheme,
+    new URLSearchParams(queryAt === -1 ? '' : rest.slice(queryAt + 1)),
+    () => false,
+  );
+  if (scheme === 'file' || scheme === 'sqlite') {
+    const path =
+      scheme === 'file' && location.startsWith('//') ? fileURLToPath(`file:${location}`) : location;
+    if (path === '') {
+      throw new ConfigError(
+        `Invalid backend spec ${JSON.stringify(text)}: the ${scheme} path is missing`,
+        'spec',
+      );
+    }
+    return describeBackend(scheme, { ...options, [scheme === 'file' ? 'baseDir' : 'dbPath']: path }, cwd);
+  }
+  if (location !== '') {
+    throw new ConfigError(
+      `Invalid backend spec ${JSON.stringify(text)}: backend "${scheme}" takes options only (${scheme}:?key=value); ${SPEC_HELP}`,
+      'spec',
+    );
+  }
+  return describeBackend(scheme, options, cwd);
+}
+
+/**
+ * The store an env file describes: its `CONNECTOME_STORAGE_*` variables only (the process
+ * environment is not consulted, so a shell variable cannot redirect a migration).
+ */
+export function specFromEnvFile(path: string, cwd: string = process.cwd()): BackendSpec {
+  let env: EnvSource;
+  try {
+    env = dotenv.parse(readFileSync(resolve(cwd, path)));
+  } catch (error) {
+    throw new ConfigError(`Cannot read env file ${path}: ${(error as Error).message}`, path, error);
+  }
+  const { type, config } = storageConfigFromEnv(env, (name) => {
+    const vars = ENV_VARS[name.toLowerCase()];
+    if (vars === undefined) {
+      throw new ConfigError(
+        `Unsupported storage type '${name}' in ${STORAGE_TYPE_VAR} of ${path}. Available types: ${Object.keys(ENV_VARS).join(', ')}`,
+        STORAGE_TYPE_VAR,
+      );
+    }
+    return vars;
+  });
+  const spec = describeBackend(type.toLowerCase(), config, cwd);
+  return { ...spec, display: `${spec.display} (from ${path})` };
+}

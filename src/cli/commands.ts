@@ -1,0 +1,212 @@
+/** The CLI's commands: `migrate`, `health`, `stats`, `purge-cache`, `backends`. */
+import type { JsonValue } from '../core/json.js';
+import type { StorageInterface } from '../core/storage-interface.js';
+import { StorageFactory } from '../factory/index.js';
+import { MigrationAbortedError, MigrationRefusedError, migrateStorage } from '../migration/index.js';
+import type { BackendSpec } from './backend-spec.js';
+import { formatMigrationSummary, formatReport } from './format.js';
+import {
+  asCliError,
+  closeAll,
+  CliError,
+  createStore,
+  errorText,
+  EXIT,
+  openStore,
+  resolveSpec,
+} from './open.js';
+import { createProgressRenderer, type ProgressStream } from './progress.js';
+
+/** Where the CLI writes: results on stdout, progress and messages on stderr. */
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: ProgressStream;
+}
+
+/** Options of `migrate`, as commander parses them. */
+export interface MigrateCommandOptions {
+  from?: string;
+  to?: string;
+  fromEnv?: string;
+  toEnv?: string;
+  dryRun?: boolean;
+  verify: boolean;
+  merge?: boolean;
+  json?: boolean;
+  concurrency: number;
+}
+
+/** Options of the single-store commands. */
+export interface StoreCommandOptions {
+  env?: string;
+  json?: boolean;
+}
+
+function writeJson(io: CliIO, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Runs a command; a failure becomes its message on stderr (and a JSON error with `--json`) and an exit code. */
+export async function runCommand(
+  io: CliIO,
+  json: boolean | undefined,
+  run: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await run();
+  } catch (error) {
+    const failure = asCliError(error, EXIT.error);
+    io.stderr.write(`connectome-storage: ${failure.message}\n`);
+    if (json) writeJson(io, { ok: false, error: failure.message, exitCode: failure.exitCode });
+    return failure.exitCode;
+  }
+}
+
+/** Calls `abort` on SIGINT/SIGTERM until the returned function is called. */
+function onInterrupt(abort: () => void): () => void {
+  const handler = () => abort();
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.removeListener('SIGINT', handler);
+    process.removeListener('SIGTERM', handler);
+  };
+}
+
+/** `migrate`: copies one store into another, verifies, prints a summary. */
+export async function migrateCommand(options: MigrateCommandOptions, io: CliIO): Promise<number> {
+  const from = resolveSpec(options.from, options.fromEnv, {
+    spec: '--from <backend spec>',
+    env: '--from-env',
+  });
+  const to = resolveSpec(options.to, options.toEnv, { spec: '--to <backend spec>', env: '--to-env' });
+  if (from.identity === to.identity) {
+    throw new CliError(
+      `Source and target are the same store (${to.display}); nothing was written`,
+      EXIT.usage,
+    );
+  }
+  const secrets = [...from.secrets, ...to.secrets];
+  const dryRun = options.dryRun === true;
+  const stores: StorageInterface[] = [];
+  const renderer = createProgressRenderer(options.json ? 'none' : 'auto', io.stderr);
+  const controller = new AbortController();
+  const stopListening = onInterrupt(() => controller.abort(new Error('interrupted')));
+  try {
+    stores.push(await openStore(from, 'source'));
+    // A dry run validates the target spec but never opens (creates, upgrades) the target.
+    stores.push(dryRun ? createStore(to, 'target') : await openStore(to, 'target'));
+    const [source, target] = stores as [StorageInterface, StorageInterface];
+    if (!options.json)
+      io.stderr.write(`${dryRun ? 'Counting' : 'Migrating'} ${from.display} -> ${to.display}\n`);
+    const summary = await migrateStorage(source, target, {
+      dryRun,
+      verify: options.verify,
+      merge: options.merge === true,
+      concurrency: options.concurrency,
+      sourceId: from.identity,
+      targetId: to.identity,
+      onProgress: renderer.listener,
+      signal: controller.signal,
+    });
+    renderer.stop();
+    if (options.json) writeJson(io, { source: from.display, target: to.display, ...summary });
+    else io.stdout.write(formatMigrationSummary(summary, from.display, to.display));
+    return summary.ok ? EXIT.ok : EXIT.failed;
+  } catch (error) {
+    renderer.stop();
+    throw migrationError(error, secrets);
+  } finally {
+    stopListening();
+    await closeAll(stores);
+  }
+}
+
+function migrationError(error: unknown, secrets: readonly string[]): CliError {
+  if (error instanceof MigrationRefusedError) return asCliError(error, EXIT.usage, secrets);
+  if (error instanceof MigrationAbortedError) {
+    return new CliError(
+      'Interrupted; the target holds a partial copy: run the same command again to resume',
+      EXIT.interrupted,
+    );
+  }
+  if (error instanceof CliError) return error;
+  return new CliError(
+    `Migration failed: ${errorText(error, secrets)}. The target holds a partial copy; run the same command again to resume`,
+    EXIT.error,
+  );
+}
+
+/** The store of a single-store command: `<backend spec>` or `--env FILE`. */
+function storeSpec(spec: string | undefined, options: StoreCommandOptions): BackendSpec {
+  return resolveSpec(spec, options.env, { spec: '<backend spec>', env: '--env' });
+}
+
+/** Opens the store of a single-store command, runs `use` on it and closes it. */
+async function withStore<T>(
+  spec: string | undefined,
+  options: StoreCommandOptions,
+  use: (store: StorageInterface, parsed: BackendSpec) => Promise<T>,
+): Promise<T> {
+  const parsed = storeSpec(spec, options);
+  const store = await openStore(parsed, 'store');
+  try {
+    return await use(store, parsed);
+  } catch (error) {
+    throw asCliError(error, EXIT.error, parsed.secrets);
+  } finally {
+    await closeAll([store]);
+  }
+}
+
+/** `health`: prints the store's health report; exit 1 unless healthy (an unreachable store too). */
+export async function healthCommand(spec: string | undefined, options: StoreCommandOptions, io: CliIO) {
+  const parsed = storeSpec(spec, options);
+  const store = createStore(parsed, 'store');
+  try {
+    let report: Record<string, JsonValue | undefined>;
+    try {
+      await store.initialize();
+      report = { store: parsed.display, ...(await store.healthCheck()) };
+    } catch (error) {
+      const reason = errorText(error, parsed.secrets);
+      report = { store: parsed.display, status: 'error', storage_type: parsed.type, error: reason };
+    }
+    if (options.json) writeJson(io, report);
+    else io.stdout.write(formatReport(report));
+    return report.status === 'healthy' ? EXIT.ok : EXIT.failed;
+  } finally {
+    await closeAll([store]);
+  }
+}
+
+/** `stats`: prints the store's counts. */
+export async function statsCommand(spec: string | undefined, options: StoreCommandOptions, io: CliIO) {
+  return withStore(spec, options, async (store, parsed) => {
+    const stats = { store: parsed.display, ...(await store.getStorageStats()) };
+    if (options.json) writeJson(io, stats);
+    else io.stdout.write(formatReport(stats));
+    return EXIT.ok;
+  });
+}
+
+/** `purge-cache`: removes expired cache entries. */
+export async function purgeCacheCommand(spec: string | undefined, options: StoreCommandOptions, io: CliIO) {
+  return withStore(spec, options, async (store, parsed) => {
+    const removed = await store.purgeExpiredCache();
+    if (options.json) writeJson(io, { store: parsed.display, removed });
+    else
+      io.stdout.write(
+        `Removed ${removed} expired cache entr${removed === 1 ? 'y' : 'ies'} from ${parsed.display}.\n`,
+      );
+    return EXIT.ok;
+  });
+}
+
+/** `backends`: lists the registered backends. */
+export async function backendsCommand(options: { json?: boolean }, io: CliIO): Promise<number> {
+  const backends = StorageFactory.getAvailableBackends();
+  if (options.json) writeJson(io, backends);
+  else io.stdout.write(formatReport(backends));
+  return EXIT.ok;
+}

@@ -1,0 +1,78 @@
+/** Human-readable output of the CLI (the `--json` forms print the objects themselves). */
+import type { JsonValue } from '../core/json.js';
+import { type MigrationSummary, RECORD_KINDS } from '../migration/index.js';
+
+/** Differences and conflicts printed at most (the JSON summary holds the kept ones). */
+const MAX_LISTED = 20;
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) =>
+    row
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+      )
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** The report printed after `migrate`. */
+export function formatMigrationSummary(summary: MigrationSummary, from: string, to: string): string {
+  const lines: string[] = [];
+  const verb = summary.dryRun ? 'Would copy' : 'Copied';
+  lines.push(
+    `${summary.dryRun ? 'Dry run: ' : ''}${from} -> ${to}${summary.resumed ? ' (resumed an unfinished run)' : ''}`,
+  );
+  const rows = [['kind', summary.dryRun ? 'would copy' : 'copied', 'skipped', 'verified']];
+  for (const kind of RECORD_KINDS) {
+    const { copied, skipped } = summary.counts[kind];
+    const checked = summary.verification?.checked[kind];
+    rows.push([kind, String(copied), String(skipped), checked === undefined ? '-' : String(checked)]);
+  }
+  lines.push(...table(rows).map((row) => `  ${row}`));
+  lines.push(
+    `  (${summary.conversationIds} conversation ids, ${summary.agents} agents; skipped = already in the target or expired)`,
+  );
+  for (const warning of summary.warnings) lines.push(`Warning: ${warning}`);
+  if (summary.conflicts.length > 0) {
+    lines.push(`Conflicts (${summary.conflicts.length}):`);
+    for (const c of summary.conflicts.slice(0, MAX_LISTED))
+      lines.push(`  ${c.kind} ${JSON.stringify(c.id)}: ${c.message}`);
+  }
+  const verification = summary.verification;
+  if (summary.dryRun) {
+    lines.push('Nothing was written; the target was not opened.');
+  } else if (verification === null) {
+    lines.push('Verification skipped (--no-verify).');
+  } else if (verification.ok) {
+    const total = RECORD_KINDS.reduce((sum, kind) => sum + verification.checked[kind], 0);
+    lines.push(`Verified: ${total} records compared, no differences.`);
+  } else {
+    lines.push(`Verification FAILED: ${verification.differenceCount} difference(s).`);
+    for (const d of verification.differences.slice(0, MAX_LISTED)) {
+      lines.push(`  ${d.kind} ${JSON.stringify(d.id)}: ${d.message}`);
+    }
+    const more = verification.differenceCount - Math.min(verification.differences.length, MAX_LISTED);
+    if (more > 0) lines.push(`  ... and ${more} more`);
+  }
+  if (!summary.dryRun) {
+    lines.push(
+      summary.ok
+        ? `${verb} in ${summary.durationMs < 1000 ? `${summary.durationMs} ms` : `${(summary.durationMs / 1000).toFixed(1)} s`}.`
+        : 'Not finished: fix the above and run the same command again (it resumes).',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A flat `key: value` report (nested values as one line of JSON). */
+export function formatReport(report: Readonly<Record<string, JsonValue | undefined>>): string {
+  const entries = Object.entries(report).filter(
+    (entry): entry is [string, JsonValue] => entry[1] !== undefined,
+  );
+  const width = Math.max(0, ...entries.map(([key]) => key.length));
+  const text = (value: JsonValue) => (typeof value === 'string' ? value : JSON.stringify(value));
+  return entries.map(([key, value]) => `${`${key}:`.padEnd(width + 1)} ${text(value)}\n`).join('');
+}

@@ -1,0 +1,135 @@
+/**
+ * The `connectome-storage` command line:
+ *
+ * ```
+ * connectome-storage migrate --from SPEC|--from-env FILE --to SPEC|--to-env FILE
+ *                            [--dry-run] [--no-verify] [--merge] [--json] [--concurrency N]
+ * connectome-storage health SPEC|--env FILE [--json]
+ * connectome-storage stats SPEC|--env FILE [--json]
+ * connectome-storage purge-cache SPEC|--env FILE [--json]
+ * connectome-storage backends [--json]
+ * ```
+ * SPEC: see `backend-spec.ts`. Exit codes: see `EXIT` in `open.ts` (0 ok, 1 differences or
+ * conflicts or unhealthy, 2 refused before writing, 3 failed after writing started, 130
+ * interrupted).
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import {
+  backendsCommand,
+  type CliIO,
+  healthCommand,
+  type MigrateCommandOptions,
+  migrateCommand,
+  purgeCacheCommand,
+  runCommand,
+  statsCommand,
+  type StoreCommandOptions,
+} from './commands.js';
+import { EXIT } from './open.js';
+
+const SPEC_HELP = `Backend specs:
+  file:./storage_data            file backend folder (file:///abs/path works too)
+  sqlite:./connectome.db         SQLite database file (sqlite::memory: for a throwaway one)
+  redis://[:pass@]host:6379/0?prefix=connectome:
+  postgres://user:pass@host:5432/db?schema=connectome
+  Options as a query: file:./data?createBackups=false, sqlite:./x.db?enableWalMode=false
+  Passwords are never printed.`;
+
+function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+    throw new InvalidArgumentError('must be a positive integer');
+  }
+  return number;
+}
+
+function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
+  const program = new Command('connectome-storage')
+    .description('Migrate, check and maintain connectome-storage stores (file, SQLite, Redis, PostgreSQL).')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\n${SPEC_HELP}`);
+  const run = (json: boolean | undefined, command: () => Promise<number>) =>
+    runCommand(io, json, command).then(setExitCode);
+
+  program
+    .command('migrate')
+    .description('Copy every record from one store to another, then verify the copy')
+    .option('--from <spec>', 'source store')
+    .option('--from-env <file>', 'source store from an env file (CONNECTOME_STORAGE_* variables)')
+    .option('--to <spec>', 'target store')
+    .option('--to-env <file>', 'target store from an env file')
+    .option('--dry-run', 'count what would be copied; write nothing, do not open the target')
+    .option('--no-verify', 'skip the record-by-record comparison afterwards')
+    .option('--merge', 'allow a non-empty target (source records overwrite same ids/keys)')
+    .option('--json', 'print only a JSON summary on stdout, no progress')
+    .option('--concurrency <n>', 'conversations/agents/keys copied at once', positiveInteger, 4)
+    .addHelpText('after', `\n${SPEC_HELP}\n\nRe-running an interrupted migration resumes it.`)
+    .action((options: MigrateCommandOptions) => run(options.json, () => migrateCommand(options, io)));
+
+  const storeCommand = (
+    name: string,
+    description: string,
+    action: (spec: string | undefined, options: StoreCommandOptions, io: CliIO) => Promise<number>,
+  ) =>
+    program
+      .command(name)
+      .description(description)
+      .argument('[spec]', 'the store (see backend specs)')
+      .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)')
+      .option('--json', 'print JSON')
+      .action((spec: string | undefined, options: StoreCommandOptions) =>
+        run(options.json, () => action(spec, options, io)),
+      );
+  storeCommand('health', "Check a store's health (exit 1 unless healthy)", healthCommand);
+  storeCommand('stats', 'Print the counts of everything a store holds', statsCommand);
+  storeCommand('purge-cache', 'Remove expired cache entries from a store', purgeCacheCommand);
+
+  program
+    .command('backends')
+    .description('List the available backends')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) => run(options.json, () => backendsCommand(options, io)));
+  return program;
+}
+
+/** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
+export async function main(
+  argv: readonly string[],
+  io: CliIO = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    const helpShown = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
+    return helpShown ? EXIT.ok : EXIT.usage;
+  }
+  return exitCode;
+}
+
+/** Runs the CLI as a process entry: sets `process.exitCode` (an unexpected failure is exit 3). */
+export function runMain(argv: readonly string[], name = 'connectome-storage'): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.stderr.write(`${name}: unexpected error: ${detail}\n`);
+      process.exitCode = EXIT.error;
+    },
+  );
+}

@@ -1,0 +1,99 @@
+/** Opening the stores named on the command line, with CLI errors and exit codes. */
+import type { StorageInterface } from '../core/storage-interface.js';
+import { StorageFactory } from '../factory/index.js';
+import { type BackendSpec, parseBackendSpec, specFromEnvFile } from './backend-spec.js';
+
+/** Exit codes of the CLI. */
+export const EXIT = {
+  /** Done (migrated and verified, healthy, ...). */
+  ok: 0,
+  /** Verification differences or conflicts; an unhealthy store. */
+  failed: 1,
+  /** Refused before writing anything: bad usage or spec, unknown backend, unreachable store, same store, non-empty target. */
+  usage: 2,
+  /** A failure after writing started (the same command resumes). */
+  error: 3,
+  /** Interrupted by SIGINT/SIGTERM (the same command resumes). */
+  interrupted: 130,
+} as const;
+
+/** An error the CLI reports as one message and an exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** `message` with every secret replaced by `***`. */
+export function scrub(message: string, secrets: readonly string[]): string {
+  return secrets
+    .filter((s) => s.length > 0)
+    .reduce((text, secret) => text.split(secret).join('***'), message);
+}
+
+/** The spec of `--from SPEC` / `--from-env FILE` (exactly one of them). */
+export function resolveSpec(
+  spec: string | undefined,
+  envFile: string | undefined,
+  flags: { spec: string; env: string },
+): BackendSpec {
+  if (spec !== undefined && envFile !== undefined) {
+    throw new CliError(`Give either ${flags.spec} or ${flags.env}, not both`, EXIT.usage);
+  }
+  if (spec === undefined && envFile === undefined) {
+    throw new CliError(`Missing ${flags.spec} (or ${flags.env} <file>)`, EXIT.usage);
+  }
+  try {
+    return envFile !== undefined ? specFromEnvFile(envFile) : parseBackendSpec(spec as string);
+  } catch (error) {
+    throw asCliError(error, EXIT.usage);
+  }
+}
+
+/** An error's message with secrets scrubbed. */
+export function errorText(error: unknown, secrets: readonly string[]): string {
+  return scrub(error instanceof Error ? error.message : String(error), secrets);
+}
+
+/** Turns any error into a {@link CliError} (a storage error keeps its message, secrets scrubbed). */
+export function asCliError(error: unknown, exitCode: number, secrets: readonly string[] = []): CliError {
+  return error instanceof CliError ? error : new CliError(errorText(error, secrets), exitCode);
+}
+
+/** Creates the store `spec` names without opening it; a bad spec or unknown backend is exit code 2. */
+export function createStore(spec: BackendSpec, role: string): StorageInterface {
+  try {
+    return StorageFactory.createStorage(spec.type, spec.config);
+  } catch (error) {
+    throw new CliError(
+      `Cannot use the ${role} ${spec.display}: ${errorText(error, spec.secrets)}`,
+      EXIT.usage,
+    );
+  }
+}
+
+/**
+ * Creates and initializes the store `spec` names. An unknown backend, a bad config or an
+ * unreachable store is a {@link CliError} with exit code 2 (nothing was written).
+ */
+export async function openStore(spec: BackendSpec, role: string): Promise<StorageInterface> {
+  const storage = createStore(spec, role);
+  try {
+    await storage.initialize();
+  } catch (error) {
+    await storage.shutdown().catch(() => undefined);
+    throw new CliError(
+      `Cannot open the ${role} ${spec.display}: ${errorText(error, spec.secrets)}`,
+      EXIT.usage,
+    );
+  }
+  return storage;
+}
+
+/** Shuts stores down, ignoring failures (used on the way out). */
+export async function closeAll(stores: readonly (StorageInterface | undefined)[]): Promise<void> {
+  await Promise.all(stores.map((store) => store?.shutdown().catch(() => undefined)));
+}

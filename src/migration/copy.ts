@@ -1,0 +1,183 @@
+/**
+ * Copying one unit at a time (a conversation id, an agent, a cache key, a state key) from a
+ * source to a target through the public API. Every write is idempotent, so a copy that was
+ * interrupted can simply run again: objects and lists are replaced, memories are upserted
+ * by id, and an agent's chains are appended only beyond what the target already holds.
+ * When the target was not empty (a resumed run, a merge), records it already holds
+ * unchanged are skipped rather than written again.
+ */
+import { canonicalJson, type JsonObject, type JsonValue } from '../core/json.js';
+import { buildMemoryWrite, type CacheRecord, upsertMemoryInList } from '../core/records.js';
+import type { StorageInterface } from '../core/storage-interface.js';
+import { parseTimestamp } from '../core/time.js';
+import { isCanonicalPrefix } from './compare.js';
+import { throwIfAborted } from './errors.js';
+import type { KindCounts, MigrationConflict, RecordKind } from './types.js';
+
+/** Cache expiry times closer than this are the same (the TTL is recomputed on every copy). */
+export const EXPIRY_TOLERANCE_MS = 2000;
+
+/** Shared state of one copy pass. */
+export interface CopyContext {
+  source: StorageInterface;
+  target: StorageInterface;
+  /** Count only; never touch the target. */
+  dryRun: boolean;
+  /** The target held records before this run: read it first and skip what is already there. */
+  compareFirst: boolean;
+  counts: KindCounts;
+  conflicts: MigrationConflict[];
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Runs one write unless the migration was aborted, is a dry run, or the target already
+ * holds `value` (`existing`, read only when `compareFirst`); counts it as copied or skipped.
+ */
+async function write(
+  context: CopyContext,
+  kind: RecordKind,
+  amount: number,
+  run: () => Promise<unknown>,
+  existing?: JsonValue | null,
+  value?: JsonValue,
+): Promise<void> {
+  throwIfAborted(context.signal);
+  if (existing != null && value !== undefined && canonicalJson(existing) === canonicalJson(value)) {
+    context.counts[kind].skipped += amount;
+    return;
+  }
+  if (!context.dryRun) await run();
+  context.counts[kind].copied += amount;
+}
+
+/** `read()` when the context compares first, else `undefined` (nothing known). */
+function whenComparing<T>(context: CopyContext, read: () => Promise<T>): Promise<T | undefined> {
+  return context.compareFirst ? read() : Promise.resolve(undefined);
+}
+
+/** Milliseconds since the epoch of a record's expiry, `null` for none. */
+export function expiryMs(record: CacheRecord): number | null {
+  return record.expiresAt === null ? null : (parseTimestamp(record.expiresAt) ?? 0);
+}
+
+/** True when two expiry times are the same within {@link EXPIRY_TOLERANCE_MS}. */
+export function sameExpiry(a: number | null, b: number | null, toleranceMs = EXPIRY_TOLERANCE_MS): boolean {
+  return a === null || b === null ? a === b : Math.abs(a - b) <= toleranceMs;
+}
+
+/**
+ * The memory list a target ends up with after upserting `memories` one by one (what
+ * verification expects): a memory id stored twice keeps its first position and last value.
+ */
+export function upsertedMemories(memories: readonly JsonObject[]): JsonValue[] {
+  return memories.reduce<JsonValue[]>(
+    (list, memory) => upsertMemoryInList(list, buildMemoryWrite(String(memory.memory_id), memory, '')),
+    [],
+  );
+}
+
+/** A conversation id's conversation, raw messages, memories and chunk info. */
+export function loadConversationParts(store: StorageInterface, id: string) {
+  return Promise.all([
+    store.loadConversation(id),
+    store.loadRawMessages(id),
+    store.loadMemories(id),
+    store.loadChunkInfo(id),
+  ]);
+}
+
+/** Copies a conversation id's conversation, raw messages, memories (in order) and chunk info. */
+export async function copyConversation(context: CopyContext, id: string): Promise<void> {
+  const { source, target } = context;
+  const [[conversation, messages, memories, chunk], existing] = await Promise.all([
+    loadConversationParts(source, id),
+    whenComparing(context, () => loadConversationParts(target, id)),
+  ]);
+  if (conversation !== null) {
+    const run = () => target.storeConversation(id, conversation);
+    await write(context, 'conversations', 1, run, existing?.[0], conversation);
+  }
+  // An empty list is copied only when it is all the id holds, so that the id still exists.
+  const onlyRawMessages = conversation === null && memories.length === 0 && chunk === null;
+  if (messages.length > 0 || onlyRawMessages) {
+    const run = () => target.storeRawMessages(id, messages);
+    const current = existing?.[1].length ? existing[1] : null; // [] may mean "none stored"
+    await write(context, 'raw_messages', messages.length, run, current, messages);
+  }
+  const existingMemories = new Map((existing?.[2] ?? []).map((memory) => [memory.memory_id, memory]));
+  const seen = new Set<string>();
+  for (const memory of memories) {
+    const memoryId = memory.memory_id;
+    if (typeof memoryId !== 'string') {
+      context.conflicts.push({ kind: 'memories', id, message: 'a source memory has no string memory_id' });
+      continue;
+    }
+    if (seen.has(memoryId)) {
+      context.conflicts.push({
+        kind: 'memories',
+        id,
+        message: `memory id ${JSON.stringify(memoryId)} appears more than once in the source; the target keeps one`,
+      });
+    }
+    seen.add(memoryId);
+    const run = () => target.storeMemory(id, memoryId, memory);
+    await write(context, 'memories', 1, run, existingMemories.get(memoryId), memory);
+  }
+  if (chunk !== null) {
+    await write(context, 'chunk_info', 1, () => target.storeChunkInfo(id, chunk), existing?.[3], chunk);
+  }
+}
+
+/**
+ * Copies an agent's reasoning chains in order, `stored_at` kept. Chains the target already
+ * holds are skipped when they are exactly the first ones of the source (a resumed run);
+ * any other existing chains are a conflict and nothing is written for that agent.
+ */
+export async function copyAgentChains(context: CopyContext, agentId: string): Promise<void> {
+  const chains = await context.source.loadReasoningChains(agentId);
+  const existing = context.dryRun ? [] : await context.target.loadReasoningChains(agentId);
+  if (!isCanonicalPrefix(existing, chains)) {
+    context.conflicts.push({
+      kind: 'reasoning_chains',
+      id: agentId,
+      message: `the target's ${existing.length} chain(s) are not the first of the source's ${chains.length}; nothing copied for this agent`,
+    });
+    return;
+  }
+  context.counts.reasoning_chains.skipped += existing.length;
+  for (const chain of chains.slice(existing.length)) {
+    await write(context, 'reasoning_chains', 1, () => context.target.storeReasoningChain(agentId, chain));
+  }
+}
+
+/** Copies a live cache entry with its remaining TTL; one that has expired meanwhile is skipped. */
+export async function copyCacheEntry(context: CopyContext, key: string): Promise<void> {
+  const [record, existing] = await Promise.all([
+    context.source.loadCacheRecord(key),
+    whenComparing(context, () => context.target.loadCacheRecord(key)),
+  ]);
+  const expiresAt = record === null ? null : expiryMs(record);
+  const ttlSeconds = expiresAt === null ? null : (expiresAt - Date.now()) / 1000;
+  if (record === null || (ttlSeconds !== null && ttlSeconds <= 0)) {
+    context.counts.cache_entries.skipped += 1;
+    return;
+  }
+  // An entry is already there when its data and expiry match.
+  const current = existing != null && sameExpiry(expiryMs(existing), expiresAt) ? existing.data : null;
+  const run = () => context.target.storeCacheEntry(key, record.data, ttlSeconds);
+  await write(context, 'cache_entries', 1, run, current, record.data);
+}
+
+/** Copies a system state object (one deleted meanwhile is skipped). */
+export async function copySystemState(context: CopyContext, key: string): Promise<void> {
+  const [state, existing] = await Promise.all([
+    context.source.loadSystemState(key),
+    whenComparing(context, () => context.target.loadSystemState(key)),
+  ]);
+  if (state === null) {
+    context.counts.system_state.skipped += 1;
+    return;
+  }
+  await write(context, 'system_state', 1, () => context.target.storeSystemState(key, state), existing, state);
+}

@@ -1,0 +1,30 @@
+/** Errors of the migration engine. */
+import { StorageError } from '../core/errors.js';
+
+/** Why a migration refused to start (nothing was written). */
+export type RefusalReason = 'same-store' | 'target-not-empty' | 'foreign-marker' | 'invalid-option';
+
+/** A migration that refused to start; nothing was written to the target. */
+export class MigrationRefusedError extends StorageError {
+  readonly reason: RefusalReason;
+
+  constructor(reason: RefusalReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** Thrown when a migration's `signal` aborts it; the target holds a resumable partial copy. */
+export class MigrationAbortedError extends StorageError {
+  constructor(reason?: unknown) {
+    super(
+      `Migration aborted${reason instanceof Error ? `: ${reason.message}` : ''}; run it again to resume`,
+      { cause: reason },
+    );
+  }
+}
+
+/** Throws {@link MigrationAbortedError} when `signal` has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new MigrationAbortedError(signal.reason);
+}

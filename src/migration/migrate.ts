@@ -1,0 +1,164 @@
+/**
+ * `migrateStorage(source, target)`: copies everything from one store to another through
+ * the public `StorageInterface` only, so any backend (a user's own included) can be either
+ * side. Order: conversations (all ids from `listAllConversationIds()`), reasoning chains per
+ * agent, live cache entries with their remaining TTL, system state; then verification.
+ *
+ * Refusals (a {@link MigrationRefusedError}, before anything is written): the same store on
+ * both sides, and a non-empty target without `merge` unless it holds this migration's own
+ * unfinished run (see `marker.ts`). A run that stops halfway (abort, crash, failed write)
+ * resumes when started again: every write is idempotent (see `copy.ts`).
+ */
+import type { StorageInterface } from '../core/storage-interface.js';
+import {
+  type CopyContext,
+  copyAgentChains,
+  copyCacheEntry,
+  copyConversation,
+  copySystemState,
+} from './copy.js';
+import { MigrationRefusedError } from './errors.js';
+import {
+  clearMarker,
+  inspectTarget,
+  MIGRATION_MARKER_KEY,
+  newMarker,
+  userStateKeys,
+  writeMarker,
+} from './marker.js';
+import { type PassContext, runPhase } from './pool.js';
+import { emptyCounts, type MigrateOptions, type MigrationSummary } from './types.js';
+import { verifyMigration } from './verify.js';
+
+/** What a run may do to its target, decided before the first write. */
+interface TargetPlan {
+  resumed: boolean;
+  merge: boolean;
+  warnings: string[];
+}
+
+function checkOptions(source: StorageInterface, target: StorageInterface, options: MigrateOptions): number {
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new MigrationRefusedError(
+      'invalid-option',
+      `concurrency must be a positive integer (got ${concurrency})`,
+    );
+  }
+  const sameId = options.sourceId !== undefined && options.sourceId === options.targetId;
+  if (source === target || sameId) {
+    throw new MigrationRefusedError(
+      'same-store',
+      `Source and target are the same store${sameId ? ` (${options.sourceId})` : ''}; nothing was written`,
+    );
+  }
+  return concurrency;
+}
+
+/** Checks the target and writes (or keeps) the resume marker. */
+async function planTarget(target: StorageInterface, sourceId: string, merge: boolean): Promise<TargetPlan> {
+  const state = await inspectTarget(target);
+  const warnings: string[] = [];
+  if (state.marker !== null && state.marker.sourceId === sourceId) {
+    return { resumed: true, merge: merge || state.marker.merge, warnings };
+  }
+  if (state.marker !== null) {
+    if (!merge) {
+      throw new MigrationRefusedError(
+        'foreign-marker',
+        `The target holds an unfinished migration from another source (${state.marker.sourceId}, started ` +
+          `${state.marker.startedAt}); finish that one, or pass --merge (merge: true) to copy into it anyway. Nothing was written`,
+      );
+    }
+    warnings.push(
+      `the target held an unfinished migration from ${state.marker.sourceId}; its marker was replaced`,
+    );
+  } else if (!state.empty && !merge) {
+    throw new MigrationRefusedError(
+      'target-not-empty',
+      'The target is not empty; pass --merge (merge: true) to copy into it anyway (source records overwrite records with ' +
+        'the same id or key). Nothing was written',
+    );
+  }
+  await writeMarker(target, newMarker(sourceId, merge));
+  return { resumed: false, merge, warnings };
+}
+
+/**
+ * Copies every record of `source` into `target` and (unless `verify: false`) verifies the
+ * copy. Initializes both stores if needed (a dry run never touches the target) and leaves
+ * them open; the caller shuts them down. Rejects with {@link MigrationRefusedError} before
+ * writing anything when refused, with `MigrationAbortedError` when `signal` fires, and with
+ * the backend's error when a read or write fails; a later run resumes in both cases.
+ */
+export async function migrateStorage(
+  source: StorageInterface,
+  target: StorageInterface,
+  options: MigrateOptions = {},
+): Promise<MigrationSummary> {
+  const started = performance.now();
+  const concurrency = checkOptions(source, target, options);
+  const dryRun = options.dryRun ?? false;
+  await source.initialize();
+  let plan: TargetPlan = { resumed: false, merge: options.merge ?? false, warnings: [] };
+  if (!dryRun) {
+    await target.initialize();
+    plan = await planTarget(target, options.sourceId ?? source.storageType, plan.merge);
+  }
+  const context: CopyContext = {
+    source,
+    target,
+    dryRun,
+    compareFirst: !dryRun && (plan.resumed || plan.merge),
+    counts: emptyCounts(),
+    conflicts: [],
+    signal: options.signal,
+  };
+  const pass: PassContext = {
+    stage: 'copy',
+    onProgress: options.onProgress,
+    signal: options.signal,
+    concurrency,
+  };
+
+  const ids = await source.listAllConversationIds();
+  await runPhase(pass, 'conversations', ids, (id) => copyConversation(context, id));
+  const agents = await source.listAgents();
+  await runPhase(pass, 'agents', agents, (agentId) => copyAgentChains(context, agentId));
+  await runPhase(pass, 'cache', await source.listCacheKeys(), (key) => copyCacheEntry(context, key));
+  const allStateKeys = await source.listSystemStateKeys();
+  const stateKeys = userStateKeys(allStateKeys);
+  if (stateKeys.length < allStateKeys.length) {
+    plan.warnings.push(
+      `the source holds an unfinished migration marker (${MIGRATION_MARKER_KEY}); not copied`,
+    );
+  }
+  await runPhase(pass, 'system_state', stateKeys, (key) => copySystemState(context, key));
+
+  const verification =
+    dryRun || options.verify === false
+      ? null
+      : await verifyMigration(source, target, {
+          allowExtra: plan.merge,
+          concurrency,
+          maxDifferences: options.maxDifferences ?? 50,
+          onProgress: options.onProgress,
+          signal: options.signal,
+        });
+  const ok = context.conflicts.length === 0 && (verification?.ok ?? true);
+  // The marker stays until a run succeeds, so that the same command can be run again.
+  if (!dryRun && ok) await clearMarker(target);
+  return {
+    ok,
+    dryRun,
+    merge: plan.merge,
+    resumed: plan.resumed,
+    counts: context.counts,
+    conversationIds: ids.length,
+    agents: agents.length,
+    conflicts: context.conflicts,
+    warnings: plan.warnings,
+    verification,
+    durationMs: Math.round(performance.now() - started),
+  };
+}

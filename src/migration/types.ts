@@ -1,0 +1,139 @@
+/** Options, progress events and results of a backend-to-backend migration. */
+
+/** The seven kinds of records a store holds, as counted in a migration summary. */
+export const RECORD_KINDS = [
+  'conversations',
+  'raw_messages',
+  'memories',
+  'reasoning_chains',
+  'chunk_info',
+  'cache_entries',
+  'system_state',
+] as const;
+
+/** One of the seven record kinds. */
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+/**
+ * The units a migration walks through, one progress bar each: conversation ids (each with
+ * its conversation, raw messages, memories and chunk info), agents (their reasoning
+ * chains), cache keys and system-state keys.
+ */
+export type MigrationPhase = 'conversations' | 'agents' | 'cache' | 'system_state';
+
+/** Which pass a progress event belongs to. */
+export type MigrationStage = 'copy' | 'verify';
+
+/** Progress of a migration, reported through `onProgress` (the CLI draws bars from it). */
+export type MigrationProgressEvent =
+  | { type: 'phase-start'; stage: MigrationStage; phase: MigrationPhase; total: number }
+  | { type: 'item'; stage: MigrationStage; phase: MigrationPhase; done: number; total: number }
+  | { type: 'phase-end'; stage: MigrationStage; phase: MigrationPhase; done: number; total: number };
+
+/** Receives progress events; must not throw. */
+export type ProgressListener = (event: MigrationProgressEvent) => void;
+
+/** Records copied (or, in a dry run, that would be copied) and skipped, per kind. */
+export interface KindCount {
+  /** Records written to the target (dry run: records that would be written). */
+  copied: number;
+  /** Records not written: chains already in the target (resume), expired cache entries. */
+  skipped: number;
+}
+
+/** Counts per record kind. */
+export type KindCounts = Record<RecordKind, KindCount>;
+
+/** Something the migration could not copy faithfully; it makes the migration fail (exit 1). */
+export interface MigrationConflict {
+  kind: RecordKind;
+  /** Conversation id, agent id, cache key or state key. */
+  id: string;
+  message: string;
+}
+
+/** One record that differs between source and target after a migration. */
+export interface MigrationDifference {
+  kind: RecordKind;
+  /** Conversation id, agent id, cache key or state key. */
+  id: string;
+  message: string;
+}
+
+/** Options of {@link verifyMigration}. */
+export interface VerifyOptions {
+  /** Records that only the target holds are fine (a `--merge` migration). Default false. */
+  allowExtra?: boolean;
+  /** Ids / keys compared at the same time. Default 4. */
+  concurrency?: number;
+  /** Differences kept in the result (all are counted). Default 50. */
+  maxDifferences?: number;
+  /** Cache expiry times may differ by this much (the TTL is recomputed on copy). Default 2000 ms. */
+  expiryToleranceMs?: number;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+/** Result of {@link verifyMigration}. */
+export interface VerificationResult {
+  /** True when no difference was found. */
+  ok: boolean;
+  /** Records compared, per kind (source side). */
+  checked: Record<RecordKind, number>;
+  /** All differences found. */
+  differenceCount: number;
+  /** The first `maxDifferences` differences. */
+  differences: MigrationDifference[];
+}
+
+/** Options of {@link migrateStorage}. */
+export interface MigrateOptions {
+  /** Count what would be copied; nothing is written and the target is never touched. Default false. */
+  dryRun?: boolean;
+  /** Compare both stores record by record afterwards. Default true. */
+  verify?: boolean;
+  /** Allow a target that already holds data (not from this migration's unfinished run). Default false. */
+  merge?: boolean;
+  /** Conversations / agents / keys copied at the same time. Default 4. */
+  concurrency?: number;
+  /**
+   * Stable identity of the source store (e.g. a resolved path or host/port/prefix, never a
+   * secret). Written to the resume marker, so that a re-run can tell its own unfinished
+   * run from someone else's. Default: the source's `storageType`.
+   */
+  sourceId?: string;
+  /** Stable identity of the target store; equal to `sourceId` means the same store (refused). */
+  targetId?: string;
+  /** Differences kept in the verification result. Default 50. */
+  maxDifferences?: number;
+  onProgress?: ProgressListener;
+  /** Stops the migration between two writes; a re-run resumes it. */
+  signal?: AbortSignal;
+}
+
+/** Result of {@link migrateStorage}. */
+export interface MigrationSummary {
+  /** True when everything was copied (and verified) without conflict or difference. */
+  ok: boolean;
+  dryRun: boolean;
+  /** Target data other than this migration's was allowed (`merge`, or the resumed run had it). */
+  merge: boolean;
+  /** The target held this migration's unfinished run, which was resumed. */
+  resumed: boolean;
+  /** Counts per kind. */
+  counts: KindCounts;
+  /** Conversation ids and agents walked through. */
+  conversationIds: number;
+  agents: number;
+  conflicts: MigrationConflict[];
+  /** Notes that do not fail the migration. */
+  warnings: string[];
+  /** `null` when verification was off or in a dry run. */
+  verification: VerificationResult | null;
+  durationMs: number;
+}
+
+/** A fresh all-zero count per kind. */
+export function emptyCounts(): KindCounts {
+  return Object.fromEntries(RECORD_KINDS.map((kind) => [kind, { copied: 0, skipped: 0 }])) as KindCounts;
+}

@@ -1,0 +1,184 @@
+/**
+ * Verification: re-reads both stores and compares every record by canonical JSON. The
+ * target must hold every source record unchanged (memories in order with their ids and
+ * `created_at`, chains in order with `stored_at`, cache entries with the same data and
+ * expiry within a tolerance) and, unless `allowExtra`, nothing else.
+ */
+import type { JsonValue } from '../core/json.js';
+import type { StorageInterface } from '../core/storage-interface.js';
+import { describeDifference } from './compare.js';
+import {
+  EXPIRY_TOLERANCE_MS,
+  expiryMs,
+  loadConversationParts,
+  sameExpiry,
+  upsertedMemories,
+} from './copy.js';
+import { userStateKeys } from './marker.js';
+import { type PassContext, runPhase } from './pool.js';
+import {
+  type MigrationDifference,
+  RECORD_KINDS,
+  type RecordKind,
+  type VerificationResult,
+  type VerifyOptions,
+} from './types.js';
+
+/** Collects differences: counts all, keeps the first `max`. */
+class Differences {
+  readonly kept: MigrationDifference[] = [];
+  count = 0;
+
+  constructor(private readonly max: number) {}
+
+  add(kind: RecordKind, id: string, message: string): void {
+    this.count += 1;
+    if (this.kept.length < this.max) this.kept.push({ kind, id, message });
+  }
+
+  /** Records a difference between two values when there is one. */
+  compare(kind: RecordKind, id: string, what: string, source: JsonValue | null, target: JsonValue | null) {
+    if (source === null && target === null) return;
+    if (target === null) this.add(kind, id, `${what} missing in the target`);
+    else if (source === null) this.add(kind, id, `${what} only in the target`);
+    else {
+      const difference = describeDifference(source, target);
+      if (difference !== null) this.add(kind, id, `${what} differs ${difference}`);
+    }
+  }
+
+  /** Reports ids the target holds and the source does not. */
+  extras(kind: RecordKind, sourceIds: readonly string[], targetIds: readonly string[], what: string) {
+    const known = new Set(sourceIds);
+    for (const id of targetIds) if (!known.has(id)) this.add(kind, id, `${what} only in the target`);
+  }
+}
+
+/** Shared state of one verification pass. */
+interface VerifyContext {
+  source: StorageInterface;
+  target: StorageInterface;
+  allowExtra: boolean;
+  toleranceMs: number;
+  differences: Differences;
+  checked: Record<RecordKind, number>;
+}
+
+async function verifyConversation(context: VerifyContext, id: string): Promise<void> {
+  const { source, target, differences, checked, allowExtra } = context;
+  const [[conversation, messages, memories, chunk], [tConversation, tMessages, tMemories, tChunk]] =
+    await Promise.all([loadConversationParts(source, id), loadConversationParts(target, id)]);
+  checked.conversations += conversation === null ? 0 : 1;
+  checked.raw_messages += messages.length;
+  checked.memories += memories.length;
+  checked.chunk_info += chunk === null ? 0 : 1;
+  // Without a source record, a target record is a difference unless extras are allowed.
+  const other = <T extends JsonValue>(value: unknown, tValue: T | null): T | null =>
+    value === null && allowExtra ? null : tValue;
+  differences.compare('conversations', id, 'conversation', conversation, other(conversation, tConversation));
+  if (messages.length > 0 || !allowExtra) {
+    differences.compare('raw_messages', id, 'raw message list', messages, tMessages);
+  }
+  const expectedIds = new Set(memories.map((memory) => memory.memory_id));
+  const kept = allowExtra ? tMemories.filter((memory) => expectedIds.has(memory.memory_id)) : tMemories;
+  differences.compare('memories', id, 'memory list', upsertedMemories(memories), kept);
+  differences.compare('chunk_info', id, 'chunk info', chunk, other(chunk, tChunk));
+}
+
+async function verifyAgent(context: VerifyContext, agentId: string): Promise<void> {
+  const [chains, tChains] = await Promise.all([
+    context.source.loadReasoningChains(agentId),
+    context.target.loadReasoningChains(agentId),
+  ]);
+  context.checked.reasoning_chains += chains.length;
+  context.differences.compare('reasoning_chains', agentId, 'chain list', chains, tChains);
+}
+
+async function verifyCacheEntry(context: VerifyContext, key: string): Promise<void> {
+  const [record, tRecord] = await Promise.all([
+    context.source.loadCacheRecord(key),
+    context.target.loadCacheRecord(key),
+  ]);
+  if (record === null) return; // expired since it was listed
+  context.checked.cache_entries += 1;
+  const expiresAt = expiryMs(record);
+  if (tRecord === null) {
+    // An entry about to expire may be gone from the target already.
+    if (expiresAt === null || expiresAt - Date.now() > context.toleranceMs) {
+      context.differences.add('cache_entries', key, 'cache entry missing in the target');
+    }
+    return;
+  }
+  context.differences.compare('cache_entries', key, 'cache entry', record.data, tRecord.data);
+  if (!sameExpiry(expiresAt, expiryMs(tRecord), context.toleranceMs)) {
+    context.differences.add(
+      'cache_entries',
+      key,
+      `cache expiry differs: source ${record.expiresAt ?? 'never'}, target ${tRecord.expiresAt ?? 'never'}`,
+    );
+  }
+}
+
+async function verifySystemState(context: VerifyContext, key: string): Promise<void> {
+  const [state, tState] = await Promise.all([
+    context.source.loadSystemState(key),
+    context.target.loadSystemState(key),
+  ]);
+  if (state === null) return; // deleted since it was listed
+  context.checked.system_state += 1;
+  context.differences.compare('system_state', key, 'system state', state, tState);
+}
+
+/** Lists ids on both sides, reports target-only ids unless extras are allowed, and returns the source's. */
+async function listBoth(
+  context: VerifyContext,
+  kind: RecordKind,
+  what: string,
+  list: (store: StorageInterface) => Promise<string[]>,
+): Promise<string[]> {
+  const [ids, tIds] = await Promise.all([list(context.source), list(context.target)]);
+  if (!context.allowExtra) context.differences.extras(kind, ids, tIds, what);
+  return ids;
+}
+
+/**
+ * Compares every record of `source` with `target` (see the module comment). Reads only;
+ * both stores must be initialized. The resume marker is ignored on both sides.
+ */
+export async function verifyMigration(
+  source: StorageInterface,
+  target: StorageInterface,
+  options: VerifyOptions = {},
+): Promise<VerificationResult> {
+  const differences = new Differences(options.maxDifferences ?? 50);
+  const context: VerifyContext = {
+    source,
+    target,
+    allowExtra: options.allowExtra ?? false,
+    toleranceMs: options.expiryToleranceMs ?? EXPIRY_TOLERANCE_MS,
+    differences,
+    checked: Object.fromEntries(RECORD_KINDS.map((kind) => [kind, 0])) as Record<RecordKind, number>,
+  };
+  const pass: PassContext = {
+    stage: 'verify',
+    onProgress: options.onProgress,
+    signal: options.signal,
+    concurrency: options.concurrency ?? 4,
+  };
+  const ids = await listBoth(context, 'conversations', 'conversation id', (s) => s.listAllConversationIds());
+  await runPhase(pass, 'conversations', ids, (id) => verifyConversation(context, id));
+  const agents = await listBoth(context, 'reasoning_chains', 'agent', (s) => s.listAgents());
+  await runPhase(pass, 'agents', agents, (agentId) => verifyAgent(context, agentId));
+  const cacheKeys = await listBoth(context, 'cache_entries', 'cache entry', (s) => s.listCacheKeys());
+  await runPhase(pass, 'cache', cacheKeys, (key) => verifyCacheEntry(context, key));
+  const stateKeys = await listBoth(context, 'system_state', 'system state', async (s) =>
+    userStateKeys(await s.listSystemStateKeys()),
+  );
+  await runPhase(pass, 'system_state', stateKeys, (key) => verifySystemState(context, key));
+  return {
+    ok: differences.count === 0,
+    checked: context.checked,
+    differenceCount: differences.count,
+    differences: differences.kept,
+  };
+}

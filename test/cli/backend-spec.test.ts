@@ -1,0 +1,127 @@
+/** Backend spec parsing: every form, options, identities, redaction, env files. */
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseBackendSpec, specFromEnvFile } from '../../src/cli/backend-spec.js';
+import { ConfigError } from '../../src/core/index.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'connectome-spec-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('parseBackendSpec', () => {
+  it('reads file and sqlite paths, relative or absolute, with options', () => {
+    expect(parseBackendSpec('file:./storage_data', dir)).toEqual({
+      type: 'file',
+      config: { baseDir: './storage_data' },
+      display: 'file:./storage_data',
+      identity: `file:${join(dir, 'storage_data')}`,
+      secrets: [],
+    });
+    expect(parseBackendSpec('file:///srv/data', dir)).toMatchObject({ config: { baseDir: '/srv/data' } });
+    expect(
+      parseBackendSpec('file:/abs/x?createBackups=no&max_backup_files=2&prettyPrintJson=off', dir).config,
+    ).toEqual({ baseDir: '/abs/x', createBackups: false, maxBackupFiles: 2, prettyPrintJson: false });
+    expect(parseBackendSpec('sqlite:./x.db?connectionTimeout=2.5&enableWalMode=0', dir)).toMatchObject({
+      type: 'sqlite',
+      config: { dbPath: './x.db', connectionTimeout: 2.5, enableWalMode: false },
+      identity: `sqlite:${join(dir, 'x.db')}`,
+    });
+    const memory = parseBackendSpec('sqlite::memory:', dir);
+    expect(memory.config).toEqual({ dbPath: ':memory:' });
+    expect(parseBackendSpec('sqlite::memory:', dir).identity).not.toBe(memory.identity);
+  });
+
+  it('gives one identity to paths that name the same place', async () => {
+    await symlink(dir, join(dir, 'link'));
+    const a = parseBackendSpec(`file:${dir}/data`, '/');
+    expect(parseBackendSpec('file:./link/./data/', dir).identity).toBe(a.identity);
+    expect(parseBackendSpec(`file:${dir}/data/../data`, '/').identity).toBe(a.identity);
+    expect(parseBackendSpec(`sqlite:${dir}/data`, '/').identity).not.toBe(a.identity);
+  });
+
+  it('reads redis and postgres URLs, takes out their options and redacts passwords', () => {
+    const redis = parseBackendSpec('redis://:s3cret@Cache.local/2?prefix=app:&commandTimeout=500');
+    expect(redis).toEqual({
+      type: 'redis',
+      config: { url: 'redis://:s3cret@Cache.local/2', keyPrefix: 'app:', commandTimeout: 500 },
+      display: 'redis://:***@Cache.local/2 (prefix "app:")',
+      identity: 'redis://cache.local:6379/2#app:',
+      secrets: ['s3cret', 's3cret'],
+    });
+    expect(parseBackendSpec('rediss://127.0.0.1:6380').identity).toBe('redis://127.0.0.1:6380/0#connectome:');
+    const pg = parseBackendSpec('postgresql://u:p%40ss@db:5433/app?sslmode=require&schema=s1&max=3');
+    expect(pg.type).toBe('postgres');
+    expect(pg.config).toEqual({
+      url: 'postgresql://u:p%40ss@db:5433/app?sslmode=require',
+      schema: 's1',
+      max: 3,
+    });
+    expect(pg.identity).toBe('postgres://db:5433/app#s1');
+    expect(pg.display).not.toContain('p%40ss');
+    expect(pg.secrets).toEqual(['p%40ss', 'p@ss']);
+  });
+
+  it('passes other backends their options', () => {
+    expect(parseBackendSpec('mine:?label=x&size=3')).toMatchObject({
+      type: 'mine',
+      config: { label: 'x', size: '3' },
+    });
+  });
+
+  it.each([
+    ['./storage_data', /Invalid backend spec/],
+    ['file:', /path is missing/],
+    ['file:./x?createBackups=maybe', /createBackups.*true\/false/],
+    ['file:./x?a=1&a=2', /given twice/],
+    ['redis://', /Invalid redis URL/],
+    ['mine:somewhere', /takes options only/],
+  ])('refuses %s', (spec, message) => {
+    expect(() => parseBackendSpec(spec)).toThrow(ConfigError);
+    expect(() => parseBackendSpec(spec)).toThrow(message);
+  });
+});
+
+describe('specFromEnvFile', () => {
+  it('reads the CONNECTOME_STORAGE_* variables of an env file only', async () => {
+    const path = join(dir, 'target.env');
+    await writeFile(
+      path,
+      'CONNECTOME_STORAGE_TYPE=sqlite\nCONNECTOME_STORAGE_DB_PATH=./t.db\nCONNECTOME_STORAGE_WAL_MODE=no\n',
+    );
+    process.env.CONNECTOME_STORAGE_TYPE = 'redis';
+    try {
+      expect(specFromEnvFile(path, dir)).toMatchObject({
+        type: 'sqlite',
+        config: { dbPath: './t.db', enableWalMode: false },
+        display: `sqlite:./t.db (from ${path})`,
+        identity: `sqlite:${join(dir, 't.db')}`,
+      });
+    } finally {
+      delete process.env.CONNECTOME_STORAGE_TYPE;
+    }
+    const redis = join(dir, 'redis.env');
+    await writeFile(redis, 'CONNECTOME_STORAGE_TYPE=redis\nCONNECTOME_STORAGE_REDIS_URL=redis://:pw@h:1\n');
+    expect(specFromEnvFile(redis, dir)).toMatchObject({
+      identity: 'redis://h:1/0#connectome:',
+      secrets: ['pw', 'pw'],
+    });
+    const empty = join(dir, 'empty.env');
+    await writeFile(empty, '# nothing\n');
+    expect(specFromEnvFile(empty, dir)).toMatchObject({
+      type: 'file',
+      identity: `file:${join(dir, 'storage_data')}`,
+    });
+  });
+
+  it('refuses a missing file, an unknown type and a bad value, naming them', async () => {
+    expect(() => specFromEnvFile(join(dir, 'none.env'))).toThrow(/Cannot read env file/);
+    const bad = join(dir, 'bad.env');
+    await writeFile(bad, 'CONNECTOME_STORAGE_TYPE=mongo\n');
+    expect(() => specFromEnvFile(bad)).toThrow(/Unsupported storage type 'mongo'/);
+    await writeFile(bad, 'CONNECTOME_STORAGE_TYPE=file\nCONNECTOME_STORAGE_CREATE_BACKUPS=maybe\n');
+    expect(() => specFromEnvFile(bad)).toThrow(/CONNECTOME_STORAGE_CREATE_BACKUPS/);
+  });
+});

@@ -1,0 +1,196 @@
+/** The real `connectome-storage` CLI, spawned through tsx: exit codes, refusals, output forms, resume after a kill. */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import sqlite3 from 'sqlite3';
+import { join } from 'node:path';
+import { FileStorage } from '../../src/backends/file/index.js';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { MIGRATION_MARKER_KEY, verifyMigration } from '../../src/migration/index.js';
+import { populate, snapshot } from '../migration/support.js';
+
+const root = join(__dirname, '..', '..');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+// `node --import tsx` runs the CLI in one process (the tsx wrapper would leave its child
+// running when killed).
+const node = [
+  process.execPath,
+  '--import',
+  pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href,
+];
+const bin = join(root, 'src', 'cli', 'bin.ts');
+const fixture = join(root, 'test', 'fixtures', 'python-reference', 'sample', 'storage_data');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI (or `script` through the tsx wrapper, as a user would). */
+function run(args: string[], script?: string): Promise<Result> {
+  const [file, ...prefix] = script === undefined ? [...node, bin] : [tsx, script];
+  return new Promise((resolve) => {
+    execFile(file as string, [...prefix, ...args], { cwd: dir, timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'connectome-cli-'));
+  await cp(fixture, join(dir, 'ref'), { recursive: true });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('connectome-storage CLI', () => {
+  it('exits 2 with a clear message on bad usage, writing nothing', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /Usage: connectome-storage/],
+      [['migrate', '--from', './ref', '--to', 'file:./out'], /Invalid backend spec "\.\/ref": use file:PATH/],
+      [
+        ['migrate', '--from', 'file:./ref', '--to', 'file:./ref/../ref/'],
+        /same store \(file:\.\/ref\/\.\.\/ref\/\); nothing was written/,
+      ],
+      [
+        ['migrate', '--from', 'file:./ref', '--to', 'redis://:hunter2@127.0.0.1:1?connectTimeout=300'],
+        /Cannot (use|open) the target redis:\/\/:\*\*\*@127\.0\.0\.1:1/,
+      ],
+    ];
+    const results = await Promise.all(cases.map(([args]) => run(args)));
+    results.forEach((result, i) => {
+      expect({ args: cases[i]?.[0], code: result.code }).toEqual({ args: cases[i]?.[0], code: 2 });
+      expect(result.stderr).toMatch(cases[i]?.[1] as RegExp);
+      expect(result.stderr + result.stdout).not.toContain('hunter2');
+    });
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('migrates with --json, refuses a non-empty target without --merge, merges with it', async () => {
+    const first = await run(['migrate', '--from', 'file:./ref', '--to', 'sqlite:./json.db', '--json']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe('');
+    const summary = JSON.parse(first.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      ok: true,
+      source: 'file:./ref',
+      target: 'sqlite:./json.db',
+      counts: { memories: { copied: 7 }, raw_messages: { copied: 40 } },
+      verification: { ok: true, differenceCount: 0 },
+    });
+    const again = await run(['migrate', '--from', 'file:./ref', '--to', 'sqlite:./json.db']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/The target is not empty; pass --merge \(merge: true\)/);
+    const merged = await run(['migrate', '--from', 'file:./ref', '--to', 'sqlite:./json.db', '--merge']);
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toMatch(/Verified: \d+ records compared, no differences\./);
+    // The non-TTY progress is plain lines on stderr.
+    expect(merged.stderr).toMatch(/^copy conversations: 3\/3 done \(/m);
+  });
+
+  it('counts with --dry-run without creating the target; reads env files', async () => {
+    await writeFile(
+      join(dir, 'from.env'),
+      'CONNECTOME_STORAGE_TYPE=file\nCONNECTOME_STORAGE_BASE_DIR=./ref\n',
+    );
+    await writeFile(
+      join(dir, 'to.env'),
+      'CONNECTOME_STORAGE_TYPE=sqlite\nCONNECTOME_STORAGE_DB_PATH=./dry/x.db\n',
+    );
+    const dry = await run(['migrate', '--from-env', 'from.env', '--to-env', 'to.env', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(
+      /^Dry run: file:\.\/ref \(from from\.env\) -> sqlite:\.\/dry\/x\.db \(from to\.env\)/,
+    );
+    expect(dry.stdout).toMatch(/raw_messages\s+40\s+0\s+-/);
+    expect(dry.stdout).toContain('Nothing was written; the target was not opened.');
+    expect(existsSync(join(dir, 'dry'))).toBe(false);
+    const script = await run(
+      ['--from', 'file:./ref', '--to', 'file:./script-out', '--dry-run', '--json'],
+      join(root, 'scripts', 'migrate-storage.ts'),
+    );
+    expect(JSON.parse(script.stdout)).toMatchObject({ ok: true, dryRun: true, verification: null });
+    expect(existsSync(join(dir, 'script-out'))).toBe(false);
+  });
+
+  it('runs health, stats and purge-cache on a file spec', async () => {
+    const store = new FileStorage({ baseDir: join(dir, 'maint') });
+    await store.initialize();
+    await store.storeCacheEntry('short', { x: 1 }, 0.01);
+    await store.storeCacheEntry('long', { x: 2 }, 3600);
+    await store.shutdown();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const [health, stats, statsJson, purge] = await Promise.all([
+      run(['health', 'file:./ref']),
+      run(['stats', 'file:./ref']),
+      run(['stats', '--json', 'file:./maint']),
+      run(['purge-cache', 'file:./maint', '--json']),
+    ]);
+    expect(health.code).toBe(0);
+    expect(health.stdout).toMatch(/^store: +file:\.\/ref$/m);
+    expect(health.stdout).toMatch(/^status: +healthy$/m);
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toMatch(/^conversation_count: +3$/m);
+    expect(JSON.parse(statsJson.stdout)).toMatchObject({ store: 'file:./maint', cache_entry_count: 1 });
+    expect(JSON.parse(purge.stdout)).toEqual({ store: 'file:./maint', removed: 1 });
+  });
+
+  it('resumes a migration killed halfway: verified copy, no duplicates, marker removed', async () => {
+    const source = new FileStorage({ baseDir: join(dir, 'big') });
+    await source.initialize();
+    await populate(source, 10);
+    const copyPath = join(dir, 'big-copy.db');
+    const args = ['migrate', '--from', 'file:./big', '--to', 'sqlite:./big-copy.db', '--concurrency', '1'];
+    const child: ChildProcess = spawn(node[0] as string, [...node.slice(1), bin, ...args], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve((exitCode = code))),
+    );
+    // Kill it (no chance to clean up) once a few conversations have been written.
+    while (exitCode === undefined) {
+      if ((await countConversations(copyPath)) >= 5) {
+        child.kill('SIGKILL');
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(await exited).toBeNull();
+    const partial = new SQLiteStorage({ dbPath: copyPath });
+    await partial.initialize();
+    const copied = (await partial.listAllConversationIds()).length;
+    expect(copied).toBeGreaterThan(0);
+    expect(copied).toBeLessThan((await source.listAllConversationIds()).length);
+    expect(await partial.loadSystemState(MIGRATION_MARKER_KEY)).toMatchObject({
+      source_id: `file:${join(dir, 'big')}`,
+    });
+
+    const resumed = await run(args);
+    expect(resumed.stderr).not.toMatch(/connectome-storage:/);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('(resumed an unfinished run)');
+    expect(await verifyMigration(source, partial)).toMatchObject({ ok: true, differenceCount: 0 });
+    expect(await snapshot(partial)).toEqual(await snapshot(source));
+    expect(await partial.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
+    await Promise.all([source.shutdown(), partial.shutdown()]);
+  });
+});
+
+/** Rows in a SQLite database's conversations table, read-only (0 while it does not exist yet). */
+function countConversations(dbPath: string): Promise<number> {
+  if (!existsSync(dbPath)) return Promise.resolve(0);
+  return new Promise((resolve) => {
+    const db = new sqlite3.Database(dbPath, sqlite3.OPEN_READONLY, (openError) => {
+      if (openError) return resolve(0);
+      db.get('SELECT count(*) AS n FROM conversations', (error, row: { n: number } | undefined) => {
+        db.close();
+        resolve(error ? 0 : (row?.n ?? 0));
+      });
+    });
+  });
+}

@@ -1,0 +1,231 @@
+/** The migration engine on in-memory stores: copy, verify, dry run, refusals, merge, resume. */
+import {
+  inspectTarget,
+  migrateStorage,
+  MIGRATION_MARKER_KEY,
+  MigrationAbortedError,
+  type MigrationProgressEvent,
+  MigrationRefusedError,
+  verifyMigration,
+} from '../../src/migration/index.js';
+import { InMemoryStorage } from '../support/memory-storage.js';
+import {
+  AGENT_IDS,
+  EXPIRED_KEY,
+  EXPIRY_WAIT_MS,
+  failingAfter,
+  populate,
+  sleep,
+  snapshot,
+} from './support.js';
+
+async function openStore(): Promise<InMemoryStorage> {
+  const storage = new InMemoryStorage();
+  await storage.initialize();
+  return storage;
+}
+
+async function populatedSource(): Promise<InMemoryStorage> {
+  const source = await openStore();
+  await populate(source);
+  await sleep(EXPIRY_WAIT_MS);
+  return source;
+}
+
+describe('migrateStorage', () => {
+  it('copies all seven kinds with order, timestamps and remaining TTL, and verifies', async () => {
+    const source = await populatedSource();
+    const target = await openStore();
+    const events: MigrationProgressEvent[] = [];
+    const summary = await migrateStorage(source, target, { onProgress: (e) => events.push(e) });
+
+    expect(summary.ok).toBe(true);
+    expect(summary.verification).toMatchObject({ ok: true, differenceCount: 0 });
+    expect(summary.counts).toEqual({
+      conversations: { copied: 4, skipped: 0 },
+      raw_messages: { copied: 9, skipped: 0 },
+      memories: { copied: 13, skipped: 0 },
+      reasoning_chains: { copied: 6, skipped: 0 },
+      chunk_info: { copied: 2, skipped: 0 },
+      cache_entries: { copied: 3, skipped: 0 },
+      system_state: { copied: 2, skipped: 0 },
+    });
+    expect(await snapshot(target)).toEqual(await snapshot(source));
+    expect(await target.loadMemories('會話-ü')).toEqual(await source.loadMemories('會話-ü'));
+    expect((await target.loadReasoningChains(AGENT_IDS[0] as string)).map((c) => c.stored_at)).toEqual(
+      (await source.loadReasoningChains(AGENT_IDS[0] as string)).map((c) => c.stored_at),
+    );
+    expect(await target.loadCacheRecord(EXPIRED_KEY)).toBeNull();
+    const long = await target.loadCacheRecord('chunk:aa_bb');
+    const sourceLong = await source.loadCacheRecord('chunk:aa_bb');
+    expect(
+      Math.abs(Date.parse(long?.expiresAt ?? '') - Date.parse(sourceLong?.expiresAt ?? '')),
+    ).toBeLessThan(1000);
+    expect(await target.loadCacheRecord('chunk:aa/bb')).toMatchObject({ data: { v: 1 }, expiresAt: null });
+    expect(await target.loadSystemState(MIGRATION_MARKER_KEY)).toBeNull();
+    const phases = events.filter((e) => e.type === 'phase-end').map((e) => `${e.stage}:${e.phase}:${e.done}`);
+    expect(phases).toEqual([
+      'copy:conversations:6',
+      'copy:agents:2',
+      'copy:cache:3',
+      'copy:system_state:2',
+      'verify:conversations:6',
+      'verify:agents:2',
+      'verify:cache:3',
+      'verify:system_state:2',
+    ]);
+  });
+
+  it('counts without writing in a dry run and never opens the target', async () => {
+    const source = await populatedSource();
+    const target = new InMemoryStorage();
+    const summary = await migrateStorage(source, target, { dryRun: true });
+    expect(summary).toMatchObject({ ok: true, dryRun: true, verification: null, conversationIds: 6 });
+    expect(summary.counts.memories.copied).toBe(13);
+    expect(target.isInitialized).toBe(false);
+  });
+
+  it('refuses the same store, a non-empty target and a foreign unfinished run, writing nothing', async () => {
+    const source = await populatedSource();
+    await expect(migrateStorage(source, source)).rejects.toMatchObject({ reason: 'same-store' });
+    const other = await openStore();
+    await expect(
+      migrateStorage(source, other, { sourceId: 'file:/x', targetId: 'file:/x' }),
+    ).rejects.toBeInstanceOf(MigrationRefusedError);
+    await expect(migrateStorage(source, other, { concurrency: 0 })).rejects.toMatchObject({
+      reason: 'invalid-option',
+    });
+
+    const busy = await openStore();
+    await busy.storeSystemState('mine', { keep: true });
+    const before = await snapshot(busy);
+    await expect(migrateStorage(source, busy)).rejects.toMatchObject({ reason: 'target-not-empty' });
+    expect(await snapshot(busy)).toEqual(before);
+
+    const foreign = await openStore();
+    await foreign.storeSystemState(MIGRATION_MARKER_KEY, {
+      source_id: 'elsewhere',
+      started_at: 'x',
+      merge: false,
+    });
+    await expect(migrateStorage(source, foreign, { sourceId: 'here' })).rejects.toMatchObject({
+      reason: 'foreign-marker',
+    });
+    expect(await inspectTarget(foreign)).toMatchObject({ empty: true, marker: { sourceId: 'elsewhere' } });
+  });
+
+  it('merges into a non-empty target with --merge, keeping its other records', async () => {
+    const source = await populatedSource();
+    const target = await openStore();
+    await target.storeConversation('target-only', { mine: true });
+    await target.storeReasoningChain('target-agent', { x: 1 });
+    await target.storeMemory('plain', 'target-memory', { mine: true });
+    const summary = await migrateStorage(source, target, { merge: true });
+    expect(summary).toMatchObject({ ok: true, merge: true });
+    expect(await target.loadConversation('target-only')).toEqual({ mine: true });
+    expect((await target.loadMemories('plain')).map((m) => m.memory_id)).toEqual([
+      'target-memory',
+      'mem-b-3',
+      'mem-a-3',
+      'mem c 3',
+    ]);
+    // Merging again writes nothing: every record is already there.
+    const again = await migrateStorage(source, target, { merge: true });
+    expect(Object.values(again.counts).map((count) => count.copied)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    // Without allowExtra, the target-only records are differences.
+    const strict = await verifyMigration(source, target);
+    expect(strict.ok).toBe(false);
+    expect(strict.differences.map((d) => d.id)).toEqual(
+      expect.arrayContaining(['target-only', 'target-agent', 'plain']),
+    );
+  });
+
+  it('reports chains that are not a prefix of the source as a conflict and keeps the marker', async () => {
+    const source = await populatedSource();
+    const target = await openStore();
+    const agent = AGENT_IDS[1] as string;
+    await target.storeReasoningChain(agent, { step: 'something else' });
+    const summary = await migrateStorage(source, target, { merge: true });
+    expect(summary.ok).toBe(false);
+    expect(summary.conflicts).toEqual([expect.objectContaining({ kind: 'reasoning_chains', id: agent })]);
+    expect(await target.loadReasoningChains(agent)).toHaveLength(1);
+    expect(summary.verification?.differences).toEqual([
+      expect.objectContaining({
+        kind: 'reasoning_chains',
+        id: agent,
+        message: expect.stringContaining('at $[0]'),
+      }),
+    ]);
+    expect(await target.loadSystemState(MIGRATION_MARKER_KEY)).not.toBeNull();
+  });
+
+  it.each([1, 7, 20, 33])(
+    'resumes after a crash after %i writes: no duplicates, verified',
+    async (failAfter) => {
+      const source = await populatedSource();
+      const target = await openStore();
+      await expect(
+        migrateStorage(source, failingAfter(target, failAfter), { sourceId: 'src', concurrency: 2 }),
+      ).rejects.toThrow('simulated crash');
+      expect(await target.loadSystemState(MIGRATION_MARKER_KEY)).not.toBeNull();
+      // Someone else's migration may not write into this unfinished copy.
+      await expect(migrateStorage(source, target, { sourceId: 'other' })).rejects.toMatchObject({
+        reason: 'foreign-marker',
+      });
+      const summary = await migrateStorage(source, target, { sourceId: 'src' });
+      expect(summary).toMatchObject({ ok: true, resumed: true });
+      // What the first attempt wrote (after the marker) is found and not written again.
+      const skipped = Object.values(summary.counts).reduce((sum, count) => sum + count.skipped, 0);
+      expect(skipped > 0).toBe(failAfter > 1);
+      expect(await snapshot(target)).toEqual(await snapshot(source));
+      expect(await target.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
+    },
+  );
+
+  it('stops on abort and resumes', async () => {
+    const source = await populatedSource();
+    const target = await openStore();
+    const controller = new AbortController();
+    const run = migrateStorage(source, target, {
+      signal: controller.signal,
+      concurrency: 1,
+      onProgress: (event) => {
+        if (event.type === 'item' && event.done === 3) controller.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(MigrationAbortedError);
+    expect((await target.listAllConversationIds()).length).toBe(3);
+    expect(await migrateStorage(source, target)).toMatchObject({ ok: true, resumed: true });
+    expect(await snapshot(target)).toEqual(await snapshot(source));
+  });
+});
+
+describe('verifyMigration', () => {
+  it('lists what differs, bounded, with the path of the first difference', async () => {
+    const source = await populatedSource();
+    const target = await openStore();
+    await migrateStorage(source, target);
+    await target.storeConversation('plain', { title: 'changed' });
+    await target.storeMemory('with space', 'mem-a-1', { summary: 'edited' });
+    await target.storeCacheEntry('chunk:aa/bb', { v: 1 }, 60);
+    await target.deleteSystemState('runtime_config');
+    await target.storeSystemState('extra', { x: 1 });
+    const result = await verifyMigration(source, target, { maxDifferences: 3 });
+    expect(result.ok).toBe(false);
+    expect(result.differenceCount).toBe(5);
+    expect(result.differences).toHaveLength(3);
+    const all = await verifyMigration(source, target);
+    const messages = all.differences.map((d) => `${d.kind} ${d.id}: ${d.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'conversations plain: conversation differs at $.messages: source [{"content":"héllo plain \\u0000 🙂","role":"user"}], target (absent)',
+        expect.stringMatching(
+          /^memories with space: memory list differs at \$\[1\]\.summary: source "first by time", target "edited"$/,
+        ),
+        expect.stringMatching(/^cache_entries chunk:aa\/bb: cache expiry differs: source never, target 20/),
+        'system_state runtime_config: system state missing in the target',
+        'system_state extra: system state only in the target',
+      ]),
+    );
+  });
+});
