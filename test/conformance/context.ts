@@ -67,3 +67,15 @@ export function awkwardValue(): Record<string, unknown> {
     deep,
   };
 }
+
+/** The core stats counts of an empty store. */
+export const EMPTY_COUNTS = {
+  conversation_count: 0,
+  raw_message_count: 0,
+  memory_count: 0,
+  reasoning_chain_count: 0,
+  agent_count: 0,
+  chunk_info_count: 0,
+  cache_entry_count: 0,
+  system_state_count: 0,
+};

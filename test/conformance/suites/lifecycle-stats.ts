@@ -1,6 +1,6 @@
 /** Conformance: initialize/shutdown rules, persistence across instances, health and stats. */
 import { NotInitializedError, type StorageInterface } from '../../../src/core/index.js';
-import { sleep, type SuiteContext } from '../context.js';
+import { EMPTY_COUNTS, sleep, type SuiteContext } from '../context.js';
 
 /** Stores a known amount of every kind; the expected counts are below. */
 async function storeKnownAmounts(s: StorageInterface): Promise<void> {
@@ -81,16 +81,7 @@ export function lifecycleAndStatsTests(ctx: SuiteContext): void {
 
     it('reports zero counts on an empty store', async () => {
       const stats = await ctx.storage().getStorageStats();
-      expect(stats).toMatchObject({
-        conversation_count: 0,
-        raw_message_count: 0,
-        memory_count: 0,
-        reasoning_chain_count: 0,
-        agent_count: 0,
-        chunk_info_count: 0,
-        cache_entry_count: 0,
-        system_state_count: 0,
-      });
+      expect(stats).toMatchObject(EMPTY_COUNTS);
     });
 
     it('counts exactly what was stored, live cache entries only', async () => {

@@ -6,7 +6,7 @@ import {
   type StorageInterface,
   ValidationError,
 } from '../../../src/core/index.js';
-import type { SuiteContext } from '../context.js';
+import { EMPTY_COUNTS, type SuiteContext } from '../context.js';
 
 const HOSTILE_IDS: unknown[] = [
   '',
@@ -82,17 +82,7 @@ async function expectEmpty(s: StorageInterface): Promise<void> {
   expect(await s.listAgents()).toEqual([]);
   expect(await s.listCacheKeys()).toEqual([]);
   expect(await s.listSystemStateKeys()).toEqual([]);
-  const stats = await s.getStorageStats();
-  expect(stats).toMatchObject({
-    conversation_count: 0,
-    raw_message_count: 0,
-    memory_count: 0,
-    reasoning_chain_count: 0,
-    agent_count: 0,
-    chunk_info_count: 0,
-    cache_entry_count: 0,
-    system_state_count: 0,
-  });
+  expect(await s.getStorageStats()).toMatchObject(EMPTY_COUNTS);
 }
 
 export function validationTests(ctx: SuiteContext): void {
