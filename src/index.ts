@@ -1,11 +1,12 @@
 /**
  * connectome-storage: one storage interface for AI-agent memory data (conversations,
- * memories, reasoning chains, cache, state) with file, SQLite and Redis backends, a factory and
+ * memories, reasoning chains, cache, state) with file, SQLite, Redis and PostgreSQL backends, a factory and
  * environment configuration.
  */
 export * from './core/index.js';
 export { FileStorage, type FileStorageConfig } from './backends/file/index.js';
 export { SQLiteStorage, type SQLiteStorageConfig } from './backends/sqlite/index.js';
 export { RedisStorage, type RedisClient, type RedisStorageConfig } from './backends/redis/index.js';
+export { PostgresStorage, type PostgresStorageConfig } from './backends/postgres/index.js';
 export * from './factory/index.js';
 export * from './migration/index.js';

@@ -62,8 +62,20 @@ export function validateTtl(ttlSeconds: unknown): number | null {
       `must be a positive finite number of seconds, or null/undefined for no expiry (got ${String(ttlSeconds)})`,
     );
   }
+  if (ttlSeconds > MAX_TTL_SECONDS) {
+    throw new ValidationError(
+      'ttlSeconds',
+      `must be at most ${MAX_TTL_SECONDS} seconds (1000 years); omit it for no expiry (got ${ttlSeconds})`,
+    );
+  }
   return ttlSeconds;
 }
+
+/**
+ * Longest TTL accepted: 1000 years. Longer ones would put the expiry past year 9999, which
+ * ISO timestamps (and Python's datetime) cannot represent; use no TTL for "never".
+ */
+export const MAX_TTL_SECONDS = 1000 * 365 * 24 * 3600;
 
 /** Checks a reasoning-chain limit: a positive integer or `undefined`/`null` for all. */
 export function validateLimit(limit: unknown): number | null {

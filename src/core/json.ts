@@ -2,7 +2,7 @@
  * JSON value types and the one place where caller values are turned into plain JSON
  * (D4): anything `JSON.stringify` would not round-trip faithfully is refused up front.
  */
-import { SerializationError, ValidationError } from './errors.js';
+import { CorruptDataError, SerializationError, ValidationError } from './errors.js';
 
 /** A JSON primitive. */
 export type JsonPrimitive = string | number | boolean | null;
@@ -144,4 +144,27 @@ export function canonicalJson(value: JsonValue): string {
     return v;
   };
   return JSON.stringify(sort(value));
+}
+
+/**
+ * Parses JSON text read back from a store. Anything that is not JSON text is a
+ * {@link CorruptDataError} naming `location` (a column, key or path), so one bad record is
+ * reported where it lives instead of failing somewhere later.
+ */
+export function parseStoredJson(text: unknown, location: string): JsonValue {
+  if (typeof text !== 'string') {
+    throw new CorruptDataError(location, `expected JSON text, found ${text === null ? 'NULL' : typeof text}`);
+  }
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new CorruptDataError(location, 'stored value is not valid JSON', error);
+  }
+}
+
+/** {@link parseStoredJson} for values that must be a JSON object. */
+export function parseStoredJsonObject(text: unknown, location: string): JsonObject {
+  const value = parseStoredJson(text, location);
+  if (!isJsonObject(value)) throw new CorruptDataError(location, 'stored value is not a JSON object');
+  return value;
 }

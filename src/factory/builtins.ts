@@ -5,9 +5,10 @@
  * `redis: { backend: RedisStorage, description: RedisStorage.description, packages: ['ioredis'], env: REDIS_ENV }`.
  */
 import { FileStorage } from '../backends/file/index.js';
+import { PostgresStorage } from '../backends/postgres/index.js';
 import { RedisStorage } from '../backends/redis/index.js';
 import { SQLITE_PACKAGES, SQLiteStorage } from '../backends/sqlite/index.js';
-import { FILE_ENV, REDIS_ENV, SQLITE_ENV } from './env.js';
+import { FILE_ENV, POSTGRES_ENV, REDIS_ENV, SQLITE_ENV } from './env.js';
 import type { BackendDefinition } from './types.js';
 
 /** Built-in backends by name, in the order they are listed. */
@@ -24,5 +25,11 @@ export const BUILTIN_BACKENDS: Readonly<Record<string, BackendDefinition>> = {
     description: RedisStorage.description,
     packages: ['ioredis'],
     env: REDIS_ENV,
+  },
+  postgres: {
+    backend: PostgresStorage,
+    description: PostgresStorage.description,
+    packages: ['pg'],
+    env: POSTGRES_ENV,
   },
 };

@@ -78,6 +78,7 @@ export const REDIS_ENV: EnvVarMap = {
 /** Environment variables of the PostgreSQL backend. */
 export const POSTGRES_ENV: EnvVarMap = {
   CONNECTOME_STORAGE_POSTGRES_URL: { key: 'url', kind: 'url' },
+  CONNECTOME_STORAGE_POSTGRES_SCHEMA: { key: 'schema', kind: 'string' },
 };
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {

@@ -1,6 +1,7 @@
 /** Every backend the conformance suite runs against; each new backend adds its harness here. */
 import type { BackendHarness } from './harness.js';
 import { fileHarness } from './harness-file.js';
+import { postgresHarness } from './harness-postgres.js';
 import { redisClusterHarness, redisHarness } from './harness-redis.js';
 import { sqliteFileHarness, sqliteMemoryHarness } from './harness-sqlite.js';
 
@@ -10,4 +11,5 @@ export const backends: BackendHarness[] = [
   sqliteFileHarness,
   redisHarness,
   redisClusterHarness,
+  postgresHarness,
 ];

@@ -178,7 +178,9 @@ describe('createFromEnvConfig with an explicit environment', () => {
   it('refuses an unknown type with the unsupported-type error', () => {
     const error = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'mongo' }));
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toBe("Unsupported storage type 'mongo'. Available types: file, sqlite, redis");
+    expect(error.message).toBe(
+      "Unsupported storage type 'mongo'. Available types: file, sqlite, redis, postgres",
+    );
   });
 
   it('refuses an empty type', () => {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
+import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { ConfigError, StorageInterface } from '../../src/core/index.js';
@@ -88,7 +89,9 @@ describe('creating the built-in backends', () => {
   it('refuses an unknown type listing every registered type', () => {
     const error = thrown(() => StorageFactory.createStorage('mongo'));
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toBe("Unsupported storage type 'mongo'. Available types: file, sqlite, redis");
+    expect(error.message).toBe(
+      "Unsupported storage type 'mongo'. Available types: file, sqlite, redis, postgres",
+    );
   });
 });
 
@@ -112,6 +115,7 @@ describe('top-level helpers', () => {
       file: FileStorage.description,
       sqlite: SQLiteStorage.description,
       redis: RedisStorage.description,
+      postgres: PostgresStorage.description,
     });
     for (const description of Object.values(backends)) {
       expect(description).toMatch(/^\S.*\S$/);
@@ -129,7 +133,7 @@ describe('registerBackend', () => {
     await expectRoundTrip(storage);
     expect(getAvailableBackends().memory).toBe('In-memory test storage');
     expect(thrown(() => createStorage('nope')).message).toBe(
-      "Unsupported storage type 'nope'. Available types: file, sqlite, redis, memory",
+      "Unsupported storage type 'nope'. Available types: file, sqlite, redis, postgres, memory",
     );
   });
 

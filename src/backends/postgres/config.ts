@@ -1,0 +1,114 @@
+/**
+ * Configuration of the PostgreSQL backend (spec §10): `url`, `schema`, `max`,
+ * `connectionTimeoutMillis`, `statementTimeoutMillis`, or a `pool` of the caller's own.
+ */
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { ConfigError, parseBackendConfig } from '../../core/index.js';
+
+/** Server used when no `url` is given (the library default of `CONNECTOME_STORAGE_POSTGRES_URL`). */
+export const DEFAULT_POSTGRES_URL = 'postgres://127.0.0.1:5432/postgres';
+
+/** Schema that holds the tables when no `schema` is given. */
+export const DEFAULT_POSTGRES_SCHEMA = 'connectome';
+
+/** Options of {@link PostgresStorage}. Unknown keys are refused with a `ConfigError`. */
+export interface PostgresStorageConfig {
+  /**
+   * `postgres://[user:password@]host[:port]/database[?sslmode=...]` (or `postgresql://`).
+   * Default `postgres://127.0.0.1:5432/postgres`. The password never appears in errors,
+   * health or stats.
+   */
+  url?: string;
+  /** Schema holding the tables, created if missing; used exactly as written (case-sensitive). Default `connectome`. */
+  schema?: string;
+  /** Most connections the pool opens. Default 10. */
+  max?: number;
+  /** Milliseconds to wait for a connection before failing with `BackendUnavailableError`. Default 10000. */
+  connectionTimeoutMillis?: number;
+  /** Milliseconds after which the server cancels a statement (and an idle open transaction). Default 60000. */
+  statementTimeoutMillis?: number;
+  /**
+   * An existing `pg.Pool`, used instead of `url` (with its own size and timeouts). The storage
+   * never ends a pool it was given.
+   */
+  pool?: Pool;
+}
+
+/** The config with defaults filled in. */
+export interface ResolvedPostgresConfig {
+  /** Server URL (unused when `pool` is given). */
+  url: string;
+  /** Schema holding the tables. */
+  schema: string;
+  /** Pool size of a pool this storage creates. */
+  max: number;
+  /** Connect timeout of a pool this storage creates, in milliseconds. */
+  connectionTimeoutMillis: number;
+  /** Server-side statement timeout of a pool this storage creates, in milliseconds. */
+  statementTimeoutMillis: number;
+  /** The caller's pool, or `undefined` when this storage creates its own. */
+  pool: Pool | undefined;
+}
+
+// PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1); a longer name would silently
+// become another schema's name.
+const MAX_IDENTIFIER_BYTES = 63;
+
+function isPostgresUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const protocol = new URL(value).protocol;
+  return protocol === 'postgres:' || protocol === 'postgresql:';
+}
+
+/** Duck-typed check, so the config can be validated without loading `pg`. */
+function isPgPool(value: unknown): value is Pool {
+  if (typeof value !== 'object' || value === null) return false;
+  const pool = value as Record<string, unknown>;
+  return (
+    typeof pool.totalCount === 'number' &&
+    ['connect', 'query', 'end', 'on'].every((name) => typeof pool[name] === 'function')
+  );
+}
+
+const positiveMs = z.number().int().positive().max(2_147_483_647);
+
+const postgresConfigSchema = z.object({
+  url: z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL').optional(),
+  schema: z
+    .string()
+    .min(1)
+    .refine((s) => s.isWellFormed() && !s.includes('\u0000'), 'must be well-formed and without NUL')
+    .refine((s) => Buffer.byteLength(s) <= MAX_IDENTIFIER_BYTES, 'must be at most 63 bytes')
+    .refine((s) => !s.startsWith('pg_'), 'names starting with "pg_" are reserved by PostgreSQL')
+    .default(DEFAULT_POSTGRES_SCHEMA),
+  max: z.number().int().positive().max(10_000).optional(),
+  connectionTimeoutMillis: positiveMs.optional(),
+  statementTimeoutMillis: positiveMs.optional(),
+  pool: z.custom<Pool>(isPgPool, 'must be a pg.Pool instance').optional(),
+});
+
+/** Keys that configure a pool this storage creates, and so mean nothing with a given `pool`. */
+const POOL_KEYS = ['url', 'max', 'connectionTimeoutMillis', 'statementTimeoutMillis'] as const;
+
+/** Validates a PostgreSQL config (before any I/O); throws `ConfigError` naming the key. */
+export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
+  const parsed = parseBackendConfig('postgres', postgresConfigSchema, raw);
+  if (parsed.pool !== undefined) {
+    const clash = POOL_KEYS.find((key) => parsed[key] !== undefined);
+    if (clash !== undefined) {
+      throw new ConfigError(
+        `postgres storage config sets both "pool" and "${clash}"; configure the pool you pass instead`,
+        clash,
+      );
+    }
+  }
+  return {
+    url: parsed.url ?? DEFAULT_POSTGRES_URL,
+    schema: parsed.schema,
+    max: parsed.max ?? 10,
+    connectionTimeoutMillis: parsed.connectionTimeoutMillis ?? 10_000,
+    statementTimeoutMillis: parsed.statementTimeoutMillis ?? 60_000,
+    pool: parsed.pool,
+  };
+}

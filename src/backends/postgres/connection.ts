@@ -1,0 +1,182 @@
+/**
+ * The connection pool of one storage instance: loads `pg` lazily, opens (or adopts) a pool,
+ * runs statements and transactions on it, and turns driver errors into typed errors whose
+ * messages carry the redacted URL, never a password.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { BackendUnavailableError, redactUrl, StorageError } from '../../core/index.js';
+import type { ResolvedPostgresConfig } from './config.js';
+
+/** A bindable parameter: scalars, and string arrays for `unnest($n::text[])` batches. */
+export type SqlParam = string | number | boolean | null | readonly string[];
+
+/** Statements run on one connection (inside a transaction, or straight on the pool). */
+export interface Queryable {
+  /** Runs a query and returns its rows. */
+  rows<R>(sql: string, params?: readonly SqlParam[]): Promise<R[]>;
+  /** Runs a write and returns how many rows it changed. */
+  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
+}
+
+/** The part of the `pg` module this backend uses. */
+type PgModule = { Pool: typeof Pool };
+
+/** Loads `pg` on first use, so the library loads (and other backends work) without it. */
+async function loadPg(): Promise<PgModule> {
+  try {
+    // pg is CommonJS: an ES import exposes it as `default`; the ES and CommonJS typings disagree.
+    const mod = (await import('pg')) as unknown as PgModule & { default?: PgModule };
+    return mod.default ?? mod;
+  } catch (error) {
+    throw new BackendUnavailableError(
+      'The postgres storage backend needs the "pg" package: npm install pg',
+      error,
+    );
+  }
+}
+
+// SQLSTATE classes that mean "the server cannot serve us right now" rather than "bad request":
+// 08 connection exception, 28 invalid authorization, 53 insufficient resources (too many
+// connections, disk full), 57P0x server shutting down / starting up, 3D000 no such database,
+// 57014 statement timeout (query canceled).
+const UNAVAILABLE_SQLSTATE = /^(08|28|53|57P0|3D000|57014)/;
+
+// Failures before or outside a server reply: a Node socket code (ECONNREFUSED, ENOTFOUND,
+// ECONNRESET...) or the driver's own connection messages (connect timeout, terminated, pool ended).
+const NETWORK_CODE = /^E[A-Z]+$/;
+const CONNECTION_MESSAGE = /connect|terminated|timeout|not queryable|after calling end/i;
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** One pool plus the rules for using it. */
+export class PostgresConnection {
+  /** Last error the pool reported in the background (an idle connection dropped), for health. */
+  lastError: string | undefined;
+
+  private constructor(
+    readonly pool: Pool,
+    /** True when this storage created the pool (and so ends it). */
+    private readonly owned: boolean,
+    /** Redacted URL, or a description of the given pool, for messages. */
+    readonly label: string,
+    /** The URL's password, removed from any message that might echo it. */
+    private readonly secret: string,
+  ) {}
+
+  /** Creates a pool for `config.url`, or adopts `config.pool`. Connects lazily. */
+  static async open(config: ResolvedPostgresConfig): Promise<PostgresConnection> {
+    if (config.pool !== undefined) return new PostgresConnection(config.pool, false, 'given pg.Pool', '');
+    const pg = await loadPg();
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.max,
+      // The driver's default, 0, waits for a connection forever.
+      connectionTimeoutMillis: config.connectionTimeoutMillis,
+      statement_timeout: config.statementTimeoutMillis,
+      // A process that dies inside a transaction would otherwise hold its locks until the
+      // server notices the dead socket; ours never leave a transaction idle that long.
+      idle_in_transaction_session_timeout: config.statementTimeoutMillis,
+      keepAlive: true,
+      application_name: 'connectome-storage',
+      // Idle pooled connections alone do not keep the process running.
+      allowExitOnIdle: true,
+    });
+    const url = URL.canParse(config.url) ? new URL(config.url) : undefined;
+    const password = url === undefined ? '' : decodeURIComponent(url.password);
+    const connection = new PostgresConnection(pool, true, redactUrl(config.url), password);
+    // Without a listener, an idle connection dropped by the server crashes the process.
+    pool.on('error', (error: Error) => {
+      connection.lastError = connection.describe(error);
+    });
+    return connection;
+  }
+
+  /** Runs one statement on any pooled connection (atomic on its own); returns its rows. */
+  async rows<R>(what: string, sql: string, params: readonly SqlParam[] = []): Promise<R[]> {
+    try {
+      return (await this.pool.query(sql, [...params])).rows as R[];
+    } catch (error) {
+      throw this.toStorageError(what, error);
+    }
+  }
+
+  /** Runs one write statement on any pooled connection; returns how many rows it changed. */
+  async run(what: string, sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    try {
+      return (await this.pool.query(sql, [...params])).rowCount ?? 0;
+    } catch (error) {
+      throw this.toStorageError(what, error);
+    }
+  }
+
+  /**
+   * Runs `fn` in one transaction on one checked-out connection, committed when `fn`
+   * resolves and rolled back when it rejects. The connection always goes back to the pool;
+   * one whose rollback failed is discarded rather than reused mid-transaction.
+   */
+  async transaction<T>(what: string, fn: (q: Queryable) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.toStorageError(what, error);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn({
+        rows: async <R>(sql: string, params: readonly SqlParam[] = []) =>
+          (await client.query(sql, [...params])).rows as R[],
+        run: async (sql, params = []) => (await client.query(sql, [...params])).rowCount ?? 0,
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error;
+      }
+      throw this.toStorageError(what, error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Connection counts of the pool, for health. */
+  poolCounts(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  /** Ends the pool if this storage created it; a given pool stays open. */
+  async close(): Promise<void> {
+    if (this.owned) await this.pool.end();
+  }
+
+  /** An error's message with the URL's password masked, should the driver ever echo it. */
+  private describe(error: unknown): string {
+    const message = error instanceof Error ? error.message : String(error);
+    // A very short password would mask ordinary letters and protects little anyway.
+    return this.secret.length >= 3 ? message.replaceAll(this.secret, '***') : message;
+  }
+
+  /** Wraps a driver error in the library's typed errors, naming what was being done and where. */
+  toStorageError(what: string, error: unknown): StorageError {
+    if (error instanceof StorageError) return error;
+    const state = sqlState(error);
+    const text = `postgres storage (${this.label}): ${what} failed: ${this.describe(error)}`;
+    if (state !== undefined) {
+      if (UNAVAILABLE_SQLSTATE.test(state)) return new BackendUnavailableError(text, error);
+      return new StorageError(`${text} (SQLSTATE ${state})`, { cause: error });
+    }
+    const code = (error as { code?: unknown } | null)?.code;
+    const message = error instanceof Error ? error.message : '';
+    if ((typeof code === 'string' && NETWORK_CODE.test(code)) || CONNECTION_MESSAGE.test(message)) {
+      return new BackendUnavailableError(text, error);
+    }
+    return new StorageError(text, { cause: error });
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * PostgresStorage: the storage interface on PostgreSQL through `pg`, in one schema of one
+ * database. Tables: see `schema.ts`; statements: see `sql.ts`.
+ */
+import {
+  type CacheRecord,
+  type HealthProbe,
+  type JsonObject,
+  type JsonValue,
+  type MemoryWrite,
+  NotInitializedError,
+  parseStoredJson,
+  parseStoredJsonObject,
+  parseTimestamp,
+  type StatsSnapshot,
+  StorageInterface,
+} from '../../core/index.js';
+import { parsePostgresConfig, type PostgresStorageConfig, type ResolvedPostgresConfig } from './config.js';
+import { PostgresConnection, type SqlParam } from './connection.js';
+import { collectPostgresStats, probePostgresHealth } from './health-stats.js';
+import { memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
+import { ensureSchema } from './schema.js';
+import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
+
+const q = (value: string): string => JSON.stringify(value);
+
+/** "Now" as a `timestamptz` parameter. */
+const instant = (epochMs: number): string => new Date(epochMs).toISOString();
+
+/**
+ * The expiry instant to index for a cache record: `null` for none, `-infinity` for a value
+ * the core's own check cannot parse (it counts as expired there too).
+ */
+function expiryInstant(expiresAt: string | null): string | null {
+  if (expiresAt === null) return null;
+  const at = parseTimestamp(expiresAt);
+  return at === null ? '-infinity' : instant(at);
+}
+
+/** Storage in one schema of a PostgreSQL database; many processes may share it. */
+export class PostgresStorage extends StorageInterface {
+  /** One-line description for `getAvailableBackends()`. */
+  static readonly description =
+    'PostgreSQL via pg: one schema shared by many processes, transactional, indexed cache expiry';
+
+  /** Backend name as registered in the factory. */
+  readonly storageType = 'postgres';
+
+  /** The validated configuration, defaults filled in. */
+  readonly config: Readonly<ResolvedPostgresConfig>;
+
+  private readonly sql: PostgresSql;
+  private connection: PostgresConnection | undefined;
+
+  /** Validates the configuration (unknown keys throw `ConfigError`); connects in `initialize()`. */
+  constructor(config: PostgresStorageConfig = {}) {
+    super();
+    this.config = Object.freeze(parsePostgresConfig(config));
+    this.sql = buildSql(this.config.schema);
+  }
+
+  /** The schema holding this store's tables. */
+  get schema(): string {
+    return this.config.schema;
+  }
+
+  // ----- lifecycle -----------------------------------------------------------------------
+
+  protected async openStore(): Promise<void> {
+    const connection = await PostgresConnection.open(this.config);
+    try {
+      await ensureSchema(connection, this.config.schema);
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw error;
+    }
+    this.connection = connection;
+  }
+
+  protected async closeStore(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.close();
+  }
+
+  private get db(): PostgresConnection {
+    // Only reachable when shutdown() ran while a call was on its way.
+    if (!this.connection) throw new NotInitializedError(this.storageType, 'a call', 'closed');
+    return this.connection;
+  }
+
+  /** Where a row lives, for error messages: `"schema".table (what)`. */
+  private where(table: string, what: string): string {
+    return `postgres (${this.db.label}) ${quoteIdent(this.config.schema)}.${table} ${what}`;
+  }
+
+  private async loadObject(
+    table: string,
+    what: string,
+    sql: string,
+    key: string,
+  ): Promise<JsonObject | null> {
+    const [row] = await this.db.rows<{ json: string }>(`load ${what}`, sql, [key]);
+    return row === undefined ? null : parseStoredJsonObject(row.json, this.where(table, what));
+  }
+
+  private async listIds(what: string, sql: string, params: readonly SqlParam[] = []): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(`list ${what}`, sql, params);
+    return rows.map((row) => row.id);
+  }
+
+  // ----- conversations -------------------------------------------------------------------
+
+  protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
+    const what = `store conversation ${q(conversationId)}`;
+    await this.db.run(what, this.sql.upsertConversation, [conversationId, JSON.stringify(data)]);
+  }
+
+  protected readConversation(conversationId: string): Promise<JsonObject | null> {
+    const what = `conversation ${q(conversationId)}`;
+    return this.loadObject('conversations', what, this.sql.selectConversation, conversationId);
+  }
+
+  protected listConversationIds(): Promise<string[]> {
+    return this.listIds('conversations', this.sql.listConversations);
+  }
+
+  protected listStoredConversationIds(): Promise<string[]> {
+    return this.listIds('conversation ids', this.sql.listAllConversations);
+  }
+
+  protected async removeConversation(conversationId: string): Promise<void> {
+    const what = `delete conversation ${q(conversationId)}`;
+    await this.db.run(what, this.sql.deleteConversation, [conversationId]);
+  }
+
+  // ----- raw messages --------------------------------------------------------------------
+
+  protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
+    const texts = messages.map((message) => JSON.stringify(message));
+    const lockNamespace = `connectome-storage raw_messages ${this.config.schema}`;
+    await this.db.transaction(`store raw messages of ${q(conversationId)}`, async (tx) => {
+      await tx.rows(this.sql.lockRawMessages, [lockNamespace, conversationId]);
+      await tx.run(this.sql.deleteRawMessages, [conversationId]);
+      if (texts.length > 0) await tx.run(this.sql.insertRawMessages, [conversationId, texts]);
+    });
+  }
+
+  protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
+    const what = `raw messages of ${q(conversationId)}`;
+    const rows = await this.db.rows<{ json: string }>(`load ${what}`, this.sql.selectRawMessages, [
+      conversationId,
+    ]);
+    return rows.map((row, i) => parseStoredJson(row.json, this.where('raw_messages', `${what}, index ${i}`)));
+  }
+
+  // ----- memories ------------------------------------------------------------------------
+
+  protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
+    const { createdAt, data } = memoryColumns(memory.record);
+    await this.db.run(
+      `store memory ${q(memory.memoryId)} of conversation ${q(conversationId)}`,
+      this.sql.upsertMemory,
+      [conversationId, memory.memoryId, createdAt, data, memory.explicitCreatedAt],
+    );
+  }
+
+  protected async readMemories(conversationId: string): Promise<JsonObject[]> {
+    const what = `memories of ${q(conversationId)}`;
+    const rows = await this.db.rows<MemoryRow>(`load ${what}`, this.sql.selectMemories, [conversationId]);
+    return rows.map((row) =>
+      memoryFromRow(
+        row,
+        this.where('memories', `conversation ${q(conversationId)}, memory ${q(row.memory_id)}`),
+      ),
+    );
+  }
+
+  // ----- reasoning chains ----------------------------------------------------------------
+
+  protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+    await this.db.run(`store reasoning chain of ${q(agentId)}`, this.sql.insertChain, [
+      agentId,
+      JSON.stringify(record),
+    ]);
+  }
+
+  protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
+    const what = `load reasoning chains of ${q(agentId)}`;
+    type Row = { id: string; json: string };
+    const rows =
+      limit === null
+        ? await this.db.rows<Row>(what, this.sql.selectChains, [agentId])
+        : await this.db.rows<Row>(what, this.sql.selectLastChains, [agentId, limit]);
+    return rows.map((row) =>
+      parseStoredJsonObject(row.json, this.where('reasoning_chains', `id ${row.id} (agent ${q(agentId)})`)),
+    );
+  }
+
+  protected listAgentIds(): Promise<string[]> {
+    return this.listIds('agents', this.sql.listAgents);
+  }
+
+  // ----- chunk info ----------------------------------------------------------------------
+
+  protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
+    const what = `store chunk info of ${q(conversationId)}`;
+    await this.db.run(what, this.sql.upsertChunkInfo, [conversationId, JSON.stringify(data)]);
+  }
+
+  protected readChunkInfo(conversationId: string): Promise<JsonObject | null> {
+    const what = `chunk info of ${q(conversationId)}`;
+    return this.loadObject('chunk_info', what, this.sql.selectChunkInfo, conversationId);
+  }
+
+  // ----- cache ---------------------------------------------------------------------------
+
+  protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
+    await this.db.run(`store cache entry ${q(cacheKey)}`, this.sql.upsertCache, [
+      cacheKey,
+      JSON.stringify(record.data),
+      record.storedAt,
+      record.expiresAt,
+      expiryInstant(record.expiresAt),
+    ]);
+  }
+
+  protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
+    const what = `cache entry ${q(cacheKey)}`;
+    type Row = { json: string; stored_at: string; expires_at_text: string | null };
+    const [row] = await this.db.rows<Row>(`load ${what}`, this.sql.selectCache, [cacheKey]);
+    if (row === undefined) return null;
+    const data = parseStoredJsonObject(row.json, this.where('cache_entries', what));
+    return { data, storedAt: row.stored_at, expiresAt: row.expires_at_text };
+  }
+
+  protected async removeCacheRecord(cacheKey: string): Promise<void> {
+    await this.db.run(`delete cache entry ${q(cacheKey)}`, this.sql.deleteCache, [cacheKey]);
+  }
+
+  protected listLiveCacheKeys(nowMs: number): Promise<string[]> {
+    return this.listIds('cache keys', this.sql.listLiveCacheKeys, [instant(nowMs)]);
+  }
+
+  protected removeExpiredCache(nowMs: number): Promise<number> {
+    return this.db.run('purge expired cache entries', this.sql.deleteExpiredCache, [instant(nowMs)]);
+  }
+
+  // ----- system state --------------------------------------------------------------------
+
+  protected async writeSystemState(stateKey: string, data: JsonObject): Promise<void> {
+    const what = `store system state ${q(stateKey)}`;
+    await this.db.run(what, this.sql.upsertState, [stateKey, JSON.stringify(data)]);
+  }
+
+  protected readSystemState(stateKey: string): Promise<JsonObject | null> {
+    const what = `system state ${q(stateKey)}`;
+    return this.loadObject('system_state', what, this.sql.selectState, stateKey);
+  }
+
+  protected async removeSystemState(stateKey: string): Promise<void> {
+    await this.db.run(`delete system state ${q(stateKey)}`, this.sql.deleteState, [stateKey]);
+  }
+
+  protected listStateKeys(): Promise<string[]> {
+    return this.listIds('system state keys', this.sql.listStateKeys);
+  }
+
+  // ----- health and stats ----------------------------------------------------------------
+
+  protected probeHealth(): Promise<HealthProbe> {
+    return probePostgresHealth(this.db, this.sql, this.config.schema);
+  }
+
+  protected collectStats(nowMs: number): Promise<StatsSnapshot> {
+    return collectPostgresStats(this.db, this.sql, this.config.schema, nowMs);
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Conversions between the library's records and the backend's rows: JSON text parsed back
+ * with the row named in any error, and memories split into columns and rebuilt.
+ */
+import { type JsonObject, type JsonValue, parseStoredJson, parseStoredJsonObject } from '../../core/index.js';
+
+/** A row of `memories` as read. */
+export interface MemoryRow {
+  memory_id: string;
+  /** JSON text of the record's `created_at`. */
+  created_at: string;
+  /** JSON text of the record without `memory_id` and `created_at`. */
+  memory_data: string;
+}
+
+/** The column values that store a memory record: `created_at` and the rest, as JSON text. */
+export function memoryColumns(record: JsonObject): { createdAt: string; data: string } {
+  const rest: JsonObject = { ...record };
+  delete rest.memory_id;
+  delete rest.created_at;
+  return { createdAt: JSON.stringify(record.created_at ?? null), data: JSON.stringify(rest) };
+}
+
+/**
+ * The loaded memory for a row. The core builds every record as `{ memory_id, created_at,
+ * ...data }`, so putting the two columns first gives back its exact key order.
+ */
+export function memoryFromRow(row: MemoryRow, location: string): JsonObject {
+  const createdAt = parseStoredJson(row.created_at, location);
+  const rest = parseStoredJsonObject(row.memory_data, location);
+  return { memory_id: row.memory_id, created_at: createdAt, ...rest };
+}

@@ -1,0 +1,179 @@
+/**
+ * The tables of the PostgreSQL backend, in the configured schema (created if missing), with a
+ * schema version kept in its `storage_meta` table so later versions of this library can
+ * upgrade in place and older ones refuse what they do not understand.
+ *
+ * The tables mean what the reference SQLite tables mean (spec §6); there is no reference
+ * PostgreSQL schema to stay compatible with, so the layout serves this backend: JSON as
+ * `text` (exact, unlike `jsonb`), `bigserial` ids for insertion order, `timestamptz` expiry.
+ */
+import { ConfigError, CorruptDataError } from '../../core/index.js';
+import type { PostgresConnection, Queryable } from './connection.js';
+import { quoteIdent } from './sql.js';
+
+/** The schema version this library writes and understands. */
+export const POSTGRES_SCHEMA_VERSION = 1;
+
+/** The tables a store owns (besides `storage_meta`). */
+export const POSTGRES_TABLES = [
+  'conversations',
+  'raw_messages',
+  'memories',
+  'reasoning_chains',
+  'chunk_info',
+  'cache_entries',
+  'system_state',
+] as const;
+
+/** Version 1: every table and index, for a schema that has none of them yet. */
+function version1(s: string): string[] {
+  return [
+    `CREATE TABLE ${s}.conversations (
+      conversation_id text PRIMARY KEY,
+      data text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE TABLE ${s}.raw_messages (
+      conversation_id text NOT NULL,
+      message_index integer NOT NULL,
+      message_data text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (conversation_id, message_index)
+    )`,
+    // A replace updates its row, so `id` keeps the memory's first position; `created_at`
+    // holds the record's created_at as JSON text (the caller may store any JSON value there),
+    // `memory_data` the rest of the record.
+    `CREATE TABLE ${s}.memories (
+      id bigserial PRIMARY KEY,
+      conversation_id text NOT NULL,
+      memory_id text NOT NULL,
+      created_at text NOT NULL,
+      memory_data text NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now(),
+      UNIQUE (conversation_id, memory_id)
+    )`,
+    `CREATE INDEX memories_conversation_order ON ${s}.memories (conversation_id, id)`,
+    // `chain_data` is the whole record, stored_at included.
+    `CREATE TABLE ${s}.reasoning_chains (
+      id bigserial PRIMARY KEY,
+      agent_id text NOT NULL,
+      chain_data text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE INDEX reasoning_chains_agent_order ON ${s}.reasoning_chains (agent_id, id)`,
+    `CREATE TABLE ${s}.chunk_info (
+      conversation_id text PRIMARY KEY,
+      chunk_data text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    // The timestamps as the core built them (loads return them unchanged), and the expiry
+    // as an instant for the indexed purge.
+    `CREATE TABLE ${s}.cache_entries (
+      cache_key text PRIMARY KEY,
+      cache_data text NOT NULL,
+      stored_at text NOT NULL,
+      expires_at_text text,
+      expires_at timestamptz,
+      CHECK ((expires_at IS NULL) = (expires_at_text IS NULL))
+    )`,
+    `CREATE INDEX cache_entries_expires_at ON ${s}.cache_entries (expires_at) WHERE expires_at IS NOT NULL`,
+    `CREATE TABLE ${s}.system_state (
+      state_key text PRIMARY KEY,
+      state_data text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+  ];
+}
+
+/** `MIGRATIONS[v]` upgrades a schema from version `v` to `v + 1`. */
+const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [version1];
+
+/** Reads the schema version without creating anything: 0 when the schema or its meta table is missing. */
+async function readVersion(q: Queryable, schema: string, lock = false): Promise<number> {
+  // A query on the catalog tables, not to_regclass(): it reads with this statement's snapshot,
+  // while to_regclass() may answer from this connection's cache, which still says "missing"
+  // after another process created the schema while we waited for the lock.
+  const [exists] = await q.rows<{ present: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = 'storage_meta') AS present`,
+    [schema],
+  );
+  if (!exists?.present) return 0;
+  const [row] = await q.rows<{ value: string }>(
+    `SELECT value FROM ${quoteIdent(schema)}.storage_meta WHERE key = 'schema_version'${lock ? ' FOR UPDATE' : ''}`,
+  );
+  if (row === undefined) return 0;
+  const version = Number(row.value);
+  if (!Number.isSafeInteger(version) || version < 0) {
+    throw new CorruptDataError(
+      `PostgreSQL table ${quoteIdent(schema)}.storage_meta`,
+      `schema_version ${JSON.stringify(row.value)} is not a version number`,
+    );
+  }
+  return version;
+}
+
+function refuseNewer(version: number, schema: string, label: string): never {
+  throw new ConfigError(
+    `PostgreSQL schema ${JSON.stringify(schema)} at ${label} has schema version ${version}, newer than ` +
+      `this library supports (${POSTGRES_SCHEMA_VERSION}); upgrade connectome-storage or use another schema`,
+    'schema',
+  );
+}
+
+/** Refuses to adopt a schema whose tables were not created by this library. */
+async function refuseForeignTables(q: Queryable, schema: string, label: string): Promise<void> {
+  const rows = await q.rows<{ name: string }>(
+    'SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 AND tablename = ANY($2::text[])',
+    [schema, [...POSTGRES_TABLES, 'storage_meta']],
+  );
+  if (rows.length === 0) return;
+  throw new ConfigError(
+    `PostgreSQL schema ${JSON.stringify(schema)} at ${label} already holds table(s) ` +
+      `${rows.map((r) => r.name).join(', ')} that connectome-storage did not create; use another schema`,
+    'schema',
+  );
+}
+
+/**
+ * Creates or upgrades the schema to {@link POSTGRES_SCHEMA_VERSION}; refuses one written by
+ * a newer version. Safe when several processes open one new schema at once: the upgrade
+ * runs in one transaction (DDL is transactional) under an advisory lock, and re-reads the
+ * version inside it. An up-to-date schema is only read, so a role without CREATE rights
+ * can use a schema prepared for it.
+ */
+export async function ensureSchema(db: PostgresConnection, schema: string): Promise<void> {
+  const seen = await db.transaction('read schema version', (q) => readVersion(q, schema));
+  if (seen > POSTGRES_SCHEMA_VERSION) refuseNewer(seen, schema, db.label);
+  if (seen === POSTGRES_SCHEMA_VERSION) return;
+  const s = quoteIdent(schema);
+  await db.transaction(`create schema ${JSON.stringify(schema)}`, async (q) => {
+    await q.rows('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+      'connectome-storage schema',
+      schema,
+    ]);
+    const version = await readVersion(q, schema, true);
+    if (version > POSTGRES_SCHEMA_VERSION) refuseNewer(version, schema, db.label);
+    if (version === POSTGRES_SCHEMA_VERSION) return;
+    const [present] = await q.rows<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1',
+      [schema],
+    );
+    if (present?.n === 0) await q.run(`CREATE SCHEMA ${s}`);
+    if (version === 0) {
+      await refuseForeignTables(q, schema, db.label);
+      await q.run(`CREATE TABLE ${s}.storage_meta (key text PRIMARY KEY, value text NOT NULL)`);
+    }
+    for (let v = version; v < POSTGRES_SCHEMA_VERSION; v += 1) {
+      for (const sql of MIGRATIONS[v]?.(s) ?? []) await q.run(sql);
+    }
+    await q.run(
+      `INSERT INTO ${s}.storage_meta (key, value) VALUES ('schema_version', $1)
+        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [String(POSTGRES_SCHEMA_VERSION)],
+    );
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * Every SQL statement the PostgreSQL backend runs on its data, for one schema, with bound
+ * parameters only. Each per-id read is served by a primary key or an index (see `schema.ts`).
+ * JSON lives in `text` columns: `jsonb` would refuse `\u0000` and reorder keys.
+ */
+
+/** Quotes an identifier, so any schema name the config accepts is used exactly as written. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The statements of a store whose tables live in `schema`. */
+export function buildSql(schema: string) {
+  const s = quoteIdent(schema);
+  return {
+    upsertConversation: `INSERT INTO ${s}.conversations (conversation_id, data) VALUES ($1, $2)
+      ON CONFLICT (conversation_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now()`,
+    selectConversation: `SELECT data AS json FROM ${s}.conversations WHERE conversation_id = $1`,
+    listConversations: `SELECT conversation_id AS id FROM ${s}.conversations`,
+    listAllConversations: `SELECT conversation_id AS id FROM ${s}.conversations
+      UNION SELECT conversation_id FROM ${s}.raw_messages
+      UNION SELECT conversation_id FROM ${s}.memories
+      UNION SELECT conversation_id FROM ${s}.chunk_info`,
+    // One statement, so all or nothing: data-modifying CTEs always run to completion.
+    deleteConversation: `WITH raw AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1),
+      mem AS (DELETE FROM ${s}.memories WHERE conversation_id = $1),
+      chunk AS (DELETE FROM ${s}.chunk_info WHERE conversation_id = $1)
+      DELETE FROM ${s}.conversations WHERE conversation_id = $1`,
+
+    // Two concurrent replaces of one list would otherwise each delete the rows the other
+    // has not committed yet and then collide on (or interleave) their inserts. Parameters:
+    // lock namespace, conversation id.
+    lockRawMessages: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
+    deleteRawMessages: `DELETE FROM ${s}.raw_messages WHERE conversation_id = $1`,
+    // The whole list in one array parameter: a row per message would pass the 65,535 bind
+    // parameter limit of one statement.
+    insertRawMessages: `INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data)
+      SELECT $1, m.ordinality - 1, m.data FROM unnest($2::text[]) WITH ORDINALITY AS m(data, ordinality)`,
+    selectRawMessages: `SELECT message_data AS json FROM ${s}.raw_messages
+      WHERE conversation_id = $1 ORDER BY message_index`,
+
+    // D7 in one atomic statement: a replace updates the row in place, so it keeps its `id`
+    // (its position) and, unless the new data carries one ($5), its created_at.
+    upsertMemory: `INSERT INTO ${s}.memories AS m (conversation_id, memory_id, created_at, memory_data)
+      VALUES ($1, $2, $3, $4)
+      ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
+        memory_data = EXCLUDED.memory_data,
+        created_at = CASE WHEN $5::boolean THEN EXCLUDED.created_at ELSE m.created_at END,
+        updated_at = now()`,
+    selectMemories: `SELECT memory_id, created_at, memory_data FROM ${s}.memories
+      WHERE conversation_id = $1 ORDER BY id`,
+
+    insertChain: `INSERT INTO ${s}.reasoning_chains (agent_id, chain_data) VALUES ($1, $2)`,
+    selectChains: `SELECT id, chain_data AS json FROM ${s}.reasoning_chains WHERE agent_id = $1 ORDER BY id`,
+    // The most recent $2, returned oldest first.
+    selectLastChains: `SELECT id, json FROM (
+        SELECT id, chain_data AS json FROM ${s}.reasoning_chains WHERE agent_id = $1 ORDER BY id DESC LIMIT $2
+      ) AS last ORDER BY id`,
+    listAgents: `SELECT DISTINCT agent_id AS id FROM ${s}.reasoning_chains`,
+
+    upsertChunkInfo: `INSERT INTO ${s}.chunk_info (conversation_id, chunk_data) VALUES ($1, $2)
+      ON CONFLICT (conversation_id) DO UPDATE SET chunk_data = EXCLUDED.chunk_data, updated_at = now()`,
+    selectChunkInfo: `SELECT chunk_data AS json FROM ${s}.chunk_info WHERE conversation_id = $1`,
+
+    // Parameters: key, data, stored_at and expires_at as the core built them, expiry instant.
+    upsertCache: `INSERT INTO ${s}.cache_entries (cache_key, cache_data, stored_at, expires_at_text, expires_at)
+      VALUES ($1, $2, $3, $4, $5::timestamptz)
+      ON CONFLICT (cache_key) DO UPDATE SET cache_data = EXCLUDED.cache_data, stored_at = EXCLUDED.stored_at,
+        expires_at_text = EXCLUDED.expires_at_text, expires_at = EXCLUDED.expires_at`,
+    selectCache: `SELECT cache_data AS json, stored_at, expires_at_text FROM ${s}.cache_entries WHERE cache_key = $1`,
+    deleteCache: `DELETE FROM ${s}.cache_entries WHERE cache_key = $1`,
+    // "Now" ($1) comes from the caller, so expiry agrees with the core's own check.
+    listLiveCacheKeys: `SELECT cache_key AS id FROM ${s}.cache_entries
+      WHERE expires_at IS NULL OR expires_at > $1::timestamptz`,
+    deleteExpiredCache: `DELETE FROM ${s}.cache_entries WHERE expires_at <= $1::timestamptz`,
+
+    upsertState: `INSERT INTO ${s}.system_state (state_key, state_data) VALUES ($1, $2)
+      ON CONFLICT (state_key) DO UPDATE SET state_data = EXCLUDED.state_data, updated_at = now()`,
+    selectState: `SELECT state_data AS json FROM ${s}.system_state WHERE state_key = $1`,
+    deleteState: `DELETE FROM ${s}.system_state WHERE state_key = $1`,
+    listStateKeys: `SELECT state_key AS id FROM ${s}.system_state`,
+
+    // One statement, so every count comes from one snapshot. $1: now (live cache entries),
+    // $2: the schema name (sizes of its tables, indexes and TOAST included).
+    stats: `SELECT
+      (SELECT count(*) FROM ${s}.conversations)::float8 AS conversations,
+      (SELECT count(*) FROM ${s}.raw_messages)::float8 AS raw_messages,
+      (SELECT count(*) FROM ${s}.memories)::float8 AS memories,
+      (SELECT count(*) FROM ${s}.reasoning_chains)::float8 AS reasoning_chains,
+      (SELECT count(DISTINCT agent_id) FROM ${s}.reasoning_chains)::float8 AS agents,
+      (SELECT count(*) FROM ${s}.chunk_info)::float8 AS chunk_info,
+      (SELECT count(*) FROM ${s}.cache_entries
+        WHERE expires_at IS NULL OR expires_at > $1::timestamptz)::float8 AS cache_entries,
+      (SELECT count(*) FROM ${s}.system_state)::float8 AS system_state,
+      (SELECT json_object_agg(c.relname, pg_total_relation_size(c.oid)::float8 ORDER BY c.relname)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $2 AND c.relkind IN ('r', 'p'))::text AS table_bytes`,
+    health: `SELECT current_setting('server_version') AS server_version, current_database() AS database,
+      (SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version') AS schema_version`,
+  } as const;
+}
+
+/** The statements of one store. */
+export type PostgresSql = ReturnType<typeof buildSql>;
+
+/** A row of the stats query. */
+export interface StatsRow {
+  conversations: number;
+  raw_messages: number;
+  memories: number;
+  reasoning_chains: number;
+  agents: number;
+  chunk_info: number;
+  cache_entries: number;
+  system_state: number;
+  /** JSON object: table name -> bytes, or null when the schema has no tables. */
+  table_bytes: string | null;
+}

@@ -1,0 +1,68 @@
+/**
+ * Conformance harness for PostgresStorage: the server at `CONNECTOME_STORAGE_POSTGRES_URL`
+ * (default `postgres://postgres:postgres@127.0.0.1:5432/test`); each store is its own fresh
+ * schema (`connectome_test_<pid>_<random>`), dropped with CASCADE in cleanup.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { PostgresStorage } from '../../src/backends/postgres/index.js';
+import { redactUrl } from '../../src/core/index.js';
+import type { BackendHarness } from './harness.js';
+
+/** The test server (the test setup's URL, or the local one `scripts/services.sh` starts). */
+export const POSTGRES_TEST_URL =
+  process.env.CONNECTOME_STORAGE_POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/test';
+
+/** A schema name no other store or test run uses. */
+export function uniqueTestSchema(): string {
+  return `connectome_test_${process.pid}_${randomBytes(6).toString('hex')}`;
+}
+
+/** Runs `fn` with a short-lived client on the test server (connect timeout about 2 s). */
+export async function withPgClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_TEST_URL, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Drops a test schema and everything in it. */
+export function dropSchema(schema: string): Promise<void> {
+  return withPgClient(async (client) => {
+    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+  });
+}
+
+/** `true` when the server answers a query within about 2 s, else the reason. */
+export async function postgresAvailable(): Promise<true | string> {
+  try {
+    await withPgClient((client) => client.query('SELECT 1'));
+    return true;
+  } catch (error) {
+    return `no PostgreSQL server answers at ${redactUrl(POSTGRES_TEST_URL)}: ${(error as Error).message}`;
+  }
+}
+
+/** PostgresStorage on the test server, one fresh schema per store. */
+export const postgresHarness: BackendHarness = {
+  name: 'postgres',
+  service: 'postgres',
+  sharedStore: true,
+  exactPurgeCount: true,
+  available: postgresAvailable,
+  async createStore() {
+    const schema = uniqueTestSchema();
+    return {
+      async open() {
+        const storage = new PostgresStorage({ url: POSTGRES_TEST_URL, schema });
+        await storage.initialize();
+        return storage;
+      },
+      cleanup: () => dropSchema(schema),
+    };
+  },
+};

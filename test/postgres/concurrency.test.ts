@@ -1,0 +1,67 @@
+/**
+ * Several PostgresStorage instances (separate pools) writing one schema at once lose
+ * nothing, never duplicate a memory id, and never mix two raw-message lists.
+ */
+import { describeWithService } from '../services.js';
+import { usePostgresStore } from './helpers.js';
+
+describeWithService('postgres')('postgres concurrency across pools', () => {
+  const ctx = usePostgresStore();
+
+  it('keeps every memory and chain stored concurrently by two instances', async () => {
+    const [a, b] = [await ctx.open(), await ctx.open()];
+    const ids = Array.from({ length: 200 }, (_, i) => `m${String(i).padStart(3, '0')}`);
+    await Promise.all([
+      ...ids.map((id, i) => (i % 2 ? a : b).storeMemory('shared', id, { id })),
+      ...ids.map((_, i) => (i % 2 ? b : a).storeReasoningChain('agent', { i })),
+      ...ids.map((_, i) => (i % 3 ? a : b).storeConversation(`c${i % 20}`, { i })),
+    ]);
+    expect((await a.loadMemories('shared')).map((m) => m.memory_id).sort()).toEqual(ids);
+    const chains = await b.loadReasoningChains('agent');
+    expect(chains.map((c) => Number(c.i)).sort((x, y) => x - y)).toEqual(ids.map((_, i) => i));
+    expect(await a.getStorageStats()).toMatchObject({
+      memory_count: 200,
+      reasoning_chain_count: 200,
+      conversation_count: 20,
+      agent_count: 1,
+    });
+  });
+
+  it('upserts the same memory ids from both instances without duplicating or moving them', async () => {
+    const [a, b] = [await ctx.open(), await ctx.open()];
+    await a.storeMemory('c', 'first', { v: 0 });
+    const firstCreated = (await a.loadMemories('c'))[0]?.created_at;
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? a : b).storeMemory('c', ['first', 'second', 'third'][i % 3]!, { i }),
+      ),
+    );
+    const memories = await b.loadMemories('c');
+    expect(memories.map((m) => m.memory_id)).toEqual(['first', 'second', 'third']);
+    expect(memories[0]?.created_at).toBe(firstCreated);
+  });
+
+  it('replaces one raw-message list from both instances at once, leaving one whole list', async () => {
+    const [a, b] = [await ctx.open(), await ctx.open()];
+    const lists = Array.from({ length: 12 }, (_, n) => Array.from({ length: 50 + n }, (_, i) => ({ n, i })));
+    await Promise.all(lists.map((list, n) => (n % 2 ? a : b).storeRawMessages('c', list)));
+    const loaded = await a.loadRawMessages('c');
+    const winner = (loaded[0] as { n: number }).n;
+    expect(loaded).toEqual(lists[winner]);
+  });
+
+  it('deletes a conversation with all its kinds while another instance reads', async () => {
+    const [a, b] = [await ctx.open(), await ctx.open()];
+    await a.storeConversation('c', { v: 1 });
+    await a.storeRawMessages('c', [1, 2, 3]);
+    await a.storeMemory('c', 'm', { v: 1 });
+    await a.storeChunkInfo('c', { v: 1 });
+    await Promise.all([b.deleteConversation('c'), a.loadMemories('c')]);
+    expect(await a.listAllConversationIds()).toEqual([]);
+    expect(await b.getStorageStats()).toMatchObject({
+      raw_message_count: 0,
+      memory_count: 0,
+      chunk_info_count: 0,
+    });
+  });
+});

@@ -1,0 +1,205 @@
+/**
+ * Config validation before any I/O, unreachable servers and timeouts reported as
+ * BackendUnavailableError without the password, a given pool left open, health and stats.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import pg from 'pg';
+import { PostgresStorage } from '../../src/backends/postgres/index.js';
+import { BackendUnavailableError, ConfigError, redactUrl, StorageError } from '../../src/core/index.js';
+import { describeWithService } from '../services.js';
+import { ident, POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
+
+const PASSWORD = 's3cret-Pw_42';
+
+/** The error `fn` throws (synchronously or not), or a failure when it does not. */
+async function errorOf(fn: () => unknown): Promise<Error> {
+  try {
+    await fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+
+/** A loopback port nobody listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('postgres config', () => {
+  const pool = new pg.Pool({ connectionString: 'postgres://127.0.0.1:1/none' });
+  afterAll(() => pool.end());
+
+  it.each([
+    ['an unknown key', { urll: 'postgres://x' }, 'urll'],
+    ['a non-postgres URL', { url: 'mysql://127.0.0.1/db' }, 'url'],
+    ['a URL that is not a string', { url: 42 }, 'url'],
+    ['an empty schema', { schema: '' }, 'schema'],
+    ['a reserved schema', { schema: 'pg_mine' }, 'schema'],
+    ['a schema over 63 bytes', { schema: 'ü'.repeat(32) }, 'schema'],
+    ['a schema with NUL', { schema: 'a\u0000b' }, 'schema'],
+    ['a zero connect timeout', { connectionTimeoutMillis: 0 }, 'connectionTimeoutMillis'],
+    ['a fractional statement timeout', { statementTimeoutMillis: 1.5 }, 'statementTimeoutMillis'],
+    ['a zero pool size', { max: 0 }, 'max'],
+    ['a pool that is not a pg.Pool', { pool: { query: () => 1 } }, 'pool'],
+    ['both pool and url', { pool, url: 'postgres://127.0.0.1/db' }, 'url'],
+    ['both pool and max', { pool, max: 3 }, 'max'],
+  ])('refuses %s with a ConfigError naming the key, before any I/O', async (_, config, key) => {
+    const error = await errorOf(() => new PostgresStorage(config as never));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe(key);
+  });
+
+  it('never echoes a password from a bad URL', async () => {
+    const error = await errorOf(() => new PostgresStorage({ url: `ftp://user:${PASSWORD}@host` }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).not.toContain(PASSWORD);
+    expect(JSON.stringify(error.cause ?? null)).not.toContain(PASSWORD);
+  });
+
+  it('fills in the defaults and accepts a pg.Pool', () => {
+    expect(new PostgresStorage().config).toMatchObject({
+      url: 'postgres://127.0.0.1:5432/postgres',
+      schema: 'connectome',
+      max: 10,
+      connectionTimeoutMillis: 10_000,
+      statementTimeoutMillis: 60_000,
+    });
+    expect(new PostgresStorage({ pool, schema: 'x' }).schema).toBe('x');
+    expect(new PostgresStorage().storageType).toBe('postgres');
+    expect(typeof PostgresStorage.description).toBe('string');
+  });
+
+  it('reports a missing pg package as BackendUnavailableError naming the install command', async () => {
+    jest.resetModules();
+    jest.doMock('pg', () => {
+      throw new Error("Cannot find module 'pg'");
+    });
+    try {
+      const isolated = await import('../../src/backends/postgres/index.js');
+      const core = await import('../../src/core/index.js');
+      const error = await new isolated.PostgresStorage().initialize().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(core.BackendUnavailableError);
+      expect((error as Error).message).toContain('npm install pg');
+    } finally {
+      jest.dontMock('pg');
+      jest.resetModules();
+    }
+  });
+});
+
+describe('postgres unreachable server', () => {
+  const sockets: Socket[] = [];
+  let silent: Server | undefined;
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => (silent ? silent.close(resolve) : resolve(undefined)));
+  });
+
+  it('fails fast on a closed port with BackendUnavailableError, without the password', async () => {
+    const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${await closedPort()}/test`;
+    const started = Date.now();
+    const error = await errorOf(() =>
+      new PostgresStorage({ url, connectionTimeoutMillis: 2000 }).initialize(),
+    );
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect(error.message).toContain('postgres://postgres:***@127.0.0.1');
+    expect(error.message).not.toContain(PASSWORD);
+  });
+
+  it('gives up after connectionTimeoutMillis on a server that never answers', async () => {
+    silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent!.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/test`;
+    const started = Date.now();
+    const error = await errorOf(() =>
+      new PostgresStorage({ url, connectionTimeoutMillis: 300 }).initialize(),
+    );
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(2000);
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect(error.message).not.toContain(PASSWORD);
+  });
+});
+
+describeWithService('postgres')('postgres server behaviour', () => {
+  const ctx = usePostgresStore();
+
+  it('cancels a statement after statementTimeoutMillis (a write blocked by a lock)', async () => {
+    const s = await ctx.open({ statementTimeoutMillis: 300 });
+    await s.storeConversation('c', { v: 1 });
+    const locker = await ctx.raw().connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(
+        `SELECT 1 FROM ${ident(ctx.schema())}.conversations WHERE conversation_id = 'c' FOR UPDATE`,
+      );
+      const started = Date.now();
+      const error = await errorOf(() => s.storeConversation('c', { v: 2 }));
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect(error.message).toContain('"c"');
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+    expect(await s.loadConversation('c')).toEqual({ v: 1 });
+  });
+
+  it('uses a given pool and leaves it open after shutdown', async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 3 });
+    try {
+      const s = await ctx.open({ pool });
+      await s.storeMemory('c', 'm', { v: 1 });
+      expect((await s.healthCheck()).postgres_url).toBe('given pg.Pool');
+      await s.shutdown();
+      expect(pool.ended).toBe(false);
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${ident(ctx.schema())}.memories`);
+      expect(rows[0]).toEqual({ n: 1 });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('reports health with server details and a redacted URL', async () => {
+    const s = await ctx.open();
+    const health = await s.healthCheck();
+    expect(health).toMatchObject({
+      status: 'healthy',
+      storage_type: 'postgres',
+      database: 'test',
+      schema: ctx.schema(),
+      postgres_url: redactUrl(POSTGRES_TEST_URL),
+    });
+    expect(String(health.server_version)).toMatch(/^\d+/);
+    expect(typeof health.pool_total_count).toBe('number');
+  });
+
+  it('reports stats with table sizes, total_bytes their sum', async () => {
+    const s = await ctx.open();
+    await s.storeConversation('c', { v: 'x'.repeat(10_000) });
+    const stats = await s.getStorageStats();
+    const tables = stats.table_bytes as Record<string, number>;
+    expect(Object.keys(tables)).toContain('conversations');
+    expect(stats.total_bytes).toBe(Object.values(tables).reduce((a, b) => a + b, 0));
+    expect(stats.total_bytes).toBeGreaterThan(0);
+    expect(stats.schema).toBe(ctx.schema());
+  });
+
+  it('names the failing operation and keeps driver errors typed', async () => {
+    const s = await ctx.open();
+    await ctx.raw().query(`DROP TABLE ${ident(ctx.schema())}.system_state`);
+    const error = await errorOf(() => s.storeSystemState('k', { v: 1 }));
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).not.toBeInstanceOf(BackendUnavailableError);
+    expect(error.message).toContain('store system state "k"');
+    expect(error.message).toContain('42P01');
+  });
+});

@@ -1,0 +1,84 @@
+/** Shared set-up for the PostgreSQL backend tests: storages on fresh schemas, dropped afterwards. */
+import pg from 'pg';
+import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/postgres/index.js';
+import {
+  dropSchema,
+  POSTGRES_TEST_URL,
+  postgresAvailable,
+  uniqueTestSchema,
+} from '../conformance/harness-postgres.js';
+
+export { POSTGRES_TEST_URL };
+
+/** What a test file works with: storages on a fresh schema, and a raw pool to look inside. */
+export interface PostgresTestContext {
+  /** This test's schema (not created until a storage opens it). */
+  schema(): string;
+  /** A raw pool on the test server, for looking at rows and setting up odd states. */
+  raw(): pg.Pool;
+  /** Opens and initializes a storage on the test schema (shut down after the test). */
+  open(config?: PostgresStorageConfig): Promise<PostgresStorage>;
+  /** Registers a storage to shut down after the test (for ones a test opens itself). */
+  track(storage: PostgresStorage): PostgresStorage;
+  /** Another fresh schema, dropped after the test too. */
+  extraSchema(): string;
+}
+
+/** Registers hooks: fails loudly when no server answers, gives each test a fresh schema. */
+export function usePostgresStore(): PostgresTestContext {
+  let schemas: string[] = [];
+  let raw: pg.Pool | undefined;
+  const opened: PostgresStorage[] = [];
+
+  beforeAll(async () => {
+    const availability = await postgresAvailable();
+    if (availability !== true) throw new Error(`postgres tests need a server: ${availability}`);
+    raw = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 4, connectionTimeoutMillis: 2000 });
+    raw.on('error', () => undefined);
+  });
+
+  beforeEach(() => {
+    schemas = [uniqueTestSchema()];
+  });
+
+  afterEach(async () => {
+    for (const storage of opened.splice(0)) await storage.shutdown();
+    for (const schema of schemas) await dropSchema(schema);
+  });
+
+  afterAll(async () => {
+    await raw?.end();
+  });
+
+  const ctx: PostgresTestContext = {
+    schema: () => schemas[0] ?? '',
+    raw() {
+      if (!raw) throw new Error('raw pool used outside a test');
+      return raw;
+    },
+    track(storage) {
+      opened.push(storage);
+      return storage;
+    },
+    async open(config: PostgresStorageConfig = {}) {
+      const storage = ctx.track(
+        new PostgresStorage(
+          config.pool
+            ? { schema: ctx.schema(), ...config }
+            : { url: POSTGRES_TEST_URL, schema: ctx.schema(), ...config },
+        ),
+      );
+      await storage.initialize();
+      return storage;
+    },
+    extraSchema() {
+      const schema = uniqueTestSchema();
+      schemas.push(schema);
+      return schema;
+    },
+  };
+  return ctx;
+}
+
+/** Quotes an identifier for the raw pool's SQL. */
+export const ident = (name: string): string => pg.escapeIdentifier(name);

@@ -1,0 +1,123 @@
+/**
+ * The schema: created in the configured schema with a version row, opened again unchanged,
+ * created once when many instances open a new schema at the same time; a newer version, a
+ * schema holding someone else's tables and an unreadable row are refused with typed errors.
+ */
+import {
+  POSTGRES_SCHEMA_VERSION,
+  POSTGRES_TABLES,
+  PostgresStorage,
+} from '../../src/backends/postgres/index.js';
+import { ConfigError, CorruptDataError } from '../../src/core/index.js';
+import { describeWithService } from '../services.js';
+import { ident, POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
+
+describeWithService('postgres')('postgres schema', () => {
+  const ctx = usePostgresStore();
+
+  async function tables(schema: string): Promise<string[]> {
+    const { rows } = await ctx
+      .raw()
+      .query<{ name: string }>('SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 ORDER BY 1', [
+        schema,
+      ]);
+    return rows.map((r) => r.name);
+  }
+
+  async function version(schema: string): Promise<string | undefined> {
+    const { rows } = await ctx
+      .raw()
+      .query<{ value: string }>(
+        `SELECT value FROM ${ident(schema)}.storage_meta WHERE key = 'schema_version'`,
+      );
+    return rows[0]?.value;
+  }
+
+  it('creates the schema, its tables and the version row; a second open changes nothing', async () => {
+    const schema = ctx.schema();
+    const s = await ctx.open();
+    expect(await tables(schema)).toEqual([...POSTGRES_TABLES, 'storage_meta'].sort());
+    expect(await version(schema)).toBe(String(POSTGRES_SCHEMA_VERSION));
+    await s.storeConversation('c1', { v: 1 });
+    await s.shutdown();
+
+    const again = await ctx.open();
+    expect(await again.loadConversation('c1')).toEqual({ v: 1 });
+    expect((await again.healthCheck()).schema_version).toBe(POSTGRES_SCHEMA_VERSION);
+  });
+
+  it('keeps JSON in text columns, never jsonb', async () => {
+    await ctx.open();
+    const { rows } = await ctx.raw().query<{ type: string }>(
+      `SELECT DISTINCT data_type AS type FROM information_schema.columns
+        WHERE table_schema = $1 AND column_name IN
+          ('data', 'message_data', 'memory_data', 'chain_data', 'chunk_data', 'cache_data', 'state_data')`,
+      [ctx.schema()],
+    );
+    expect(rows.map((r) => r.type)).toEqual(['text']);
+  });
+
+  it('uses a schema name with capitals, quotes and spaces exactly as written', async () => {
+    const schema = `${ctx.schema()} "Odd" Name`;
+    const s = ctx.track(new PostgresStorage({ url: POSTGRES_TEST_URL, schema }));
+    try {
+      await s.initialize();
+      await s.storeSystemState('k', { v: 1 });
+      expect(await s.loadSystemState('k')).toEqual({ v: 1 });
+      expect(await tables(schema)).toContain('system_state');
+    } finally {
+      await s.shutdown();
+      await ctx.raw().query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
+    }
+  });
+
+  it('creates a new schema once when eight instances open it at the same time', async () => {
+    const instances = Array.from({ length: 8 }, () =>
+      ctx.track(new PostgresStorage({ url: POSTGRES_TEST_URL, schema: ctx.schema(), max: 2 })),
+    );
+    await Promise.all(instances.map((s) => s.initialize()));
+    await Promise.all(instances.map((s, i) => s.storeMemory('c', `m${i}`, { i })));
+    expect(await instances[0]!.loadMemories('c')).toHaveLength(8);
+  });
+
+  it('refuses a schema written by a newer version, naming the schema key', async () => {
+    const s = await ctx.open();
+    await s.shutdown();
+    await ctx
+      .raw()
+      .query(`UPDATE ${ident(ctx.schema())}.storage_meta SET value = '99' WHERE key = 'schema_version'`);
+    const error = await new PostgresStorage({ url: POSTGRES_TEST_URL, schema: ctx.schema() })
+      .initialize()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe('schema');
+    expect((error as Error).message).toMatch(/schema version 99, newer/);
+    expect((error as Error).message).not.toContain('postgres:postgres@');
+  });
+
+  it("refuses to adopt a schema that already holds someone else's tables, and leaves them alone", async () => {
+    const schema = ctx.schema();
+    await ctx.raw().query(`CREATE SCHEMA ${ident(schema)}`);
+    await ctx.raw().query(`CREATE TABLE ${ident(schema)}.memories (id int)`);
+    const error = await new PostgresStorage({ url: POSTGRES_TEST_URL, schema })
+      .initialize()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('memories');
+    expect(await tables(schema)).toEqual(['memories']);
+  });
+
+  it('reports a row that is not JSON as CorruptDataError naming the row, and other rows stay readable', async () => {
+    const s = await ctx.open();
+    await s.storeConversation('good', { v: 1 });
+    await s.storeConversation('bad', { v: 2 });
+    await ctx
+      .raw()
+      .query(`UPDATE ${ident(ctx.schema())}.conversations SET data = '{oops' WHERE conversation_id = 'bad'`);
+    const error = await s.loadConversation('bad').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toContain('conversations');
+    expect((error as Error).message).toContain('"bad"');
+    expect(await s.loadConversation('good')).toEqual({ v: 1 });
+  });
+});
