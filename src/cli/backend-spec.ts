@@ -48,8 +48,10 @@ export interface BackendSpec {
   display: string;
   /** Stable identity with defaults filled in and paths resolved (no secrets): equal means same store. */
   identity: string;
-  /** Secrets to scrub from any message about this store (URL passwords). */
+  /** Secrets to scrub from any message about this store (URL passwords, secret-looking options). */
   secrets: string[];
+  /** Absolute path of a file or SQLite store (none for `:memory:` and network stores). */
+  localPath?: string;
 }
 
 /** How option values are parsed, per backend (keys not listed are passed on as strings). */
@@ -92,6 +94,20 @@ const DEFAULTS = {
   postgresUrl: 'postgres://127.0.0.1:5432/postgres',
   schema: 'connectome',
 };
+
+/**
+ * Option and query parameter names whose values are secrets. Narrower than the redaction of
+ * displayed URLs: a name matched here is also left out of a store's identity, so it must not
+ * catch options that tell two stores apart.
+ */
+const SECRET_OPTION = /pass|pwd|secret|token|credential|api_?key|auth/i;
+
+/** Values of the secret-looking entries of `entries`. */
+function secretValues(entries: Iterable<[string, unknown]>): string[] {
+  return [...entries]
+    .filter(([key, value]) => SECRET_OPTION.test(key) && typeof value === 'string' && value !== '')
+    .map(([, value]) => value as string);
+}
 
 const SPEC_HELP =
   'use file:PATH, sqlite:PATH, redis://HOST[:PORT][?prefix=P], postgres://HOST/DB or NAME:[?key=value]';
@@ -146,24 +162,29 @@ export function describeBackend(
     identity,
     secrets,
   });
+  const local = (display: string, path: string): BackendSpec => ({
+    ...spec(display, `${type}:${canonicalPath(path, cwd)}`),
+    localPath: resolve(cwd, path),
+  });
   if (type === 'file') {
     const baseDir = text('baseDir', text('base_dir', DEFAULTS.baseDir));
-    return spec(`file:${baseDir}`, `file:${canonicalPath(baseDir, cwd)}`);
+    return local(`file:${baseDir}`, baseDir);
   }
   if (type === 'sqlite') {
     const dbPath = text('dbPath', text('db_path', DEFAULTS.dbPath));
     if (dbPath === ':memory:') return spec('sqlite::memory:', `sqlite::memory:#${(memoryDatabases += 1)}`);
-    return spec(`sqlite:${dbPath}`, `sqlite:${canonicalPath(dbPath, cwd)}`);
+    return local(`sqlite:${dbPath}`, dbPath);
   }
   if (type === 'redis' || type === 'postgres') {
     const isRedis = type === 'redis';
     const raw = text('url', isRedis ? DEFAULTS.redisUrl : DEFAULTS.postgresUrl);
     const scope = isRedis ? text('keyPrefix', DEFAULTS.keyPrefix) : text('schema', DEFAULTS.schema);
     const secrets: string[] = [];
-    let identity = `${type}:${raw}#${scope}`;
+    let identity = `${type}:${redactUrl(raw)}#${scope}`;
     if (URL.canParse(raw)) {
       const url = new URL(raw);
       if (url.password !== '') secrets.push(url.password, decodeURIComponent(url.password));
+      secrets.push(...secretValues(url.searchParams));
       const port = url.port || (isRedis ? '6379' : '5432');
       const database = isRedis
         ? url.pathname.replace(/^\//, '') || '0'
@@ -173,7 +194,15 @@ export function describeBackend(
     const scopeName = isRedis ? 'prefix' : 'schema';
     return spec(`${redactUrl(raw)} (${scopeName} ${JSON.stringify(scope)})`, identity, secrets);
   }
-  return spec(`${type}:`, `${type}:${JSON.stringify(config)}`);
+  // The identity goes into the target's resume marker: secret values stay out of it.
+  const shown = Object.keys(config)
+    .sort()
+    .map((key) => [key, SECRET_OPTION.test(key) ? '***' : config[key]]);
+  return spec(
+    `${type}:`,
+    `${type}:${JSON.stringify(Object.fromEntries(shown))}`,
+    secretValues(Object.entries(config)),
+  );
 }
 
 /** Parses a backend spec (see the module comment); throws {@link ConfigError} for a malformed one. */

@@ -7,6 +7,7 @@ import type { BackendSpec } from './backend-spec.js';
 import { formatMigrationSummary, formatReport } from './format.js';
 import {
   asCliError,
+  assertExists,
   closeAll,
   CliError,
   createStore,
@@ -14,6 +15,7 @@ import {
   EXIT,
   openStore,
   resolveSpec,
+  scrubValue,
 } from './open.js';
 import { createProgressRenderer, type ProgressStream } from './progress.js';
 
@@ -93,7 +95,7 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
   const controller = new AbortController();
   const stopListening = onInterrupt(() => controller.abort(new Error('interrupted')));
   try {
-    stores.push(await openStore(from, 'source'));
+    stores.push(await openStore(from, 'source', true));
     // A dry run validates the target spec but never opens (creates, upgrades) the target.
     stores.push(dryRun ? createStore(to, 'target') : await openStore(to, 'target'));
     const [source, target] = stores as [StorageInterface, StorageInterface];
@@ -110,8 +112,9 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
       signal: controller.signal,
     });
     renderer.stop();
-    if (options.json) writeJson(io, { source: from.display, target: to.display, ...summary });
-    else io.stdout.write(formatMigrationSummary(summary, from.display, to.display));
+    const result = scrubValue(summary, secrets);
+    if (options.json) writeJson(io, { source: from.display, target: to.display, ...result });
+    else io.stdout.write(formatMigrationSummary(result, from.display, to.display));
     return summary.ok ? EXIT.ok : EXIT.failed;
   } catch (error) {
     renderer.stop();
@@ -149,7 +152,7 @@ async function withStore<T>(
   use: (store: StorageInterface, parsed: BackendSpec) => Promise<T>,
 ): Promise<T> {
   const parsed = storeSpec(spec, options);
-  const store = await openStore(parsed, 'store');
+  const store = await openStore(parsed, 'store', true);
   try {
     return await use(store, parsed);
   } catch (error) {
@@ -166,8 +169,9 @@ export async function healthCommand(spec: string | undefined, options: StoreComm
   try {
     let report: Record<string, JsonValue | undefined>;
     try {
+      assertExists(parsed, 'store');
       await store.initialize();
-      report = { store: parsed.display, ...(await store.healthCheck()) };
+      report = { store: parsed.display, ...scrubValue(await store.healthCheck(), parsed.secrets) };
     } catch (error) {
       const reason = errorText(error, parsed.secrets);
       report = { store: parsed.display, status: 'error', storage_type: parsed.type, error: reason };
@@ -183,7 +187,7 @@ export async function healthCommand(spec: string | undefined, options: StoreComm
 /** `stats`: prints the store's counts. */
 export async function statsCommand(spec: string | undefined, options: StoreCommandOptions, io: CliIO) {
   return withStore(spec, options, async (store, parsed) => {
-    const stats = { store: parsed.display, ...(await store.getStorageStats()) };
+    const stats = { store: parsed.display, ...scrubValue(await store.getStorageStats(), parsed.secrets) };
     if (options.json) writeJson(io, stats);
     else io.stdout.write(formatReport(stats));
     return EXIT.ok;

@@ -18,6 +18,14 @@ function table(rows: readonly (readonly string[])[]): string[] {
   );
 }
 
+/** One line per conflict or difference (at most {@link MAX_LISTED}), then how many were not listed. */
+function listed(items: readonly { kind: string; id: string; message: string }[], count: number): string[] {
+  const shown = items.slice(0, MAX_LISTED);
+  const lines = shown.map((item) => `  ${item.kind} ${JSON.stringify(item.id)}: ${item.message}`);
+  if (count > shown.length) lines.push(`  ... and ${count - shown.length} more`);
+  return lines;
+}
+
 /** The report printed after `migrate`. */
 export function formatMigrationSummary(summary: MigrationSummary, from: string, to: string): string {
   const lines: string[] = [];
@@ -36,10 +44,8 @@ export function formatMigrationSummary(summary: MigrationSummary, from: string, 
     `  (${summary.conversationIds} conversation ids, ${summary.agents} agents; skipped = already in the target or expired)`,
   );
   for (const warning of summary.warnings) lines.push(`Warning: ${warning}`);
-  if (summary.conflicts.length > 0) {
-    lines.push(`Conflicts (${summary.conflicts.length}):`);
-    for (const c of summary.conflicts.slice(0, MAX_LISTED))
-      lines.push(`  ${c.kind} ${JSON.stringify(c.id)}: ${c.message}`);
+  if (summary.conflictCount > 0) {
+    lines.push(`Conflicts (${summary.conflictCount}):`, ...listed(summary.conflicts, summary.conflictCount));
   }
   const verification = summary.verification;
   if (summary.dryRun) {
@@ -50,12 +56,10 @@ export function formatMigrationSummary(summary: MigrationSummary, from: string, 
     const total = RECORD_KINDS.reduce((sum, kind) => sum + verification.checked[kind], 0);
     lines.push(`Verified: ${total} records compared, no differences.`);
   } else {
-    lines.push(`Verification FAILED: ${verification.differenceCount} difference(s).`);
-    for (const d of verification.differences.slice(0, MAX_LISTED)) {
-      lines.push(`  ${d.kind} ${JSON.stringify(d.id)}: ${d.message}`);
-    }
-    const more = verification.differenceCount - Math.min(verification.differences.length, MAX_LISTED);
-    if (more > 0) lines.push(`  ... and ${more} more`);
+    lines.push(
+      `Verification FAILED: ${verification.differenceCount} difference(s).`,
+      ...listed(verification.differences, verification.differenceCount),
+    );
   }
   if (!summary.dryRun) {
     lines.push(

@@ -9,9 +9,7 @@
  * connectome-storage purge-cache SPEC|--env FILE [--json]
  * connectome-storage backends [--json]
  * ```
- * SPEC: see `backend-spec.ts`. Exit codes: see `EXIT` in `open.ts` (0 ok, 1 differences or
- * conflicts or unhealthy, 2 refused before writing, 3 failed after writing started, 130
- * interrupted).
+ * SPEC: see `backend-spec.ts`. Exit codes: see `EXIT` in `open.ts` and {@link EXIT_HELP}.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import {
@@ -35,6 +33,15 @@ const SPEC_HELP = `Backend specs:
   Options as a query: file:./data?createBackups=false, sqlite:./x.db?enableWalMode=false
   Passwords are never printed.`;
 
+/** The exit codes (`EXIT` in `open.ts`), as `--help` lists them. */
+const EXIT_HELP = `Exit codes:
+  0    done (migrated and verified; healthy)
+  1    differences or conflicts (fix them and run the same command again), or not healthy
+  2    refused before writing: bad usage or spec, unknown backend, unreachable or missing
+       store, source and target the same store, non-empty target without --merge
+  3    failed after writing started (run the same command again to resume)
+  130  interrupted (run the same command again to resume)`;
+
 function positiveInteger(value: string): number {
   const number = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
@@ -54,7 +61,7 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
       writeErr: (text) => io.stderr.write(text),
     })
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', `\n${SPEC_HELP}`);
+    .addHelpText('after', `\n${SPEC_HELP}\n\n${EXIT_HELP}`);
   const run = (json: boolean | undefined, command: () => Promise<number>) =>
     runCommand(io, json, command).then(setExitCode);
 
@@ -70,7 +77,7 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .option('--merge', 'allow a non-empty target (source records overwrite same ids/keys)')
     .option('--json', 'print only a JSON summary on stdout, no progress')
     .option('--concurrency <n>', 'conversations/agents/keys copied at once', positiveInteger, 4)
-    .addHelpText('after', `\n${SPEC_HELP}\n\nRe-running an interrupted migration resumes it.`)
+    .addHelpText('after', `\n${SPEC_HELP}\n\nRe-running an interrupted migration resumes it.\n\n${EXIT_HELP}`)
     .action((options: MigrateCommandOptions) => run(options.json, () => migrateCommand(options, io)));
 
   const storeCommand = (

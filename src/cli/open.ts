@@ -1,4 +1,5 @@
 /** Opening the stores named on the command line, with CLI errors and exit codes. */
+import { existsSync } from 'node:fs';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { StorageFactory } from '../factory/index.js';
 import { type BackendSpec, parseBackendSpec, specFromEnvFile } from './backend-spec.js';
@@ -9,7 +10,7 @@ export const EXIT = {
   ok: 0,
   /** Verification differences or conflicts; an unhealthy store. */
   failed: 1,
-  /** Refused before writing anything: bad usage or spec, unknown backend, unreachable store, same store, non-empty target. */
+  /** Refused before writing anything: bad usage or spec, unknown backend, unreachable or missing store, same store, non-empty target. */
   usage: 2,
   /** A failure after writing started (the same command resumes). */
   error: 3,
@@ -32,6 +33,23 @@ export function scrub(message: string, secrets: readonly string[]): string {
   return secrets
     .filter((s) => s.length > 0)
     .reduce((text, secret) => text.split(secret).join('***'), message);
+}
+
+/**
+ * `value` with `secrets` scrubbed from every string in it (object keys too), for results a
+ * backend produced (health reports, stats, summaries): a driver may put a password in them.
+ */
+export function scrubValue<T>(value: T, secrets: readonly string[]): T {
+  if (typeof value === 'string') return scrub(value, secrets) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => scrubValue(item, secrets)) as T;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).map(([key, item]) => [
+      scrub(key, secrets),
+      scrubValue(item, secrets),
+    ]);
+    return Object.fromEntries(entries) as T;
+  }
+  return value;
 }
 
 /** The spec of `--from SPEC` / `--from-env FILE` (exactly one of them). */
@@ -76,10 +94,30 @@ export function createStore(spec: BackendSpec, role: string): StorageInterface {
 }
 
 /**
- * Creates and initializes the store `spec` names. An unknown backend, a bad config or an
- * unreachable store is a {@link CliError} with exit code 2 (nothing was written).
+ * Refuses (exit code 2) a file or SQLite store whose folder or file does not exist:
+ * opening it would create an empty one, so a mistyped source would "migrate" nothing and
+ * succeed, and `stats` would report zeros, leaving a new empty store behind.
  */
-export async function openStore(spec: BackendSpec, role: string): Promise<StorageInterface> {
+export function assertExists(spec: BackendSpec, role: string): void {
+  if (spec.localPath !== undefined && !existsSync(spec.localPath)) {
+    throw new CliError(
+      `The ${role} ${spec.display} does not exist (nothing was created): ${spec.localPath}`,
+      EXIT.usage,
+    );
+  }
+}
+
+/**
+ * Creates and initializes the store `spec` names. An unknown backend, a bad config, an
+ * unreachable store or, with `mustExist`, a file or SQLite store that does not exist yet is
+ * a {@link CliError} with exit code 2 (nothing was written).
+ */
+export async function openStore(
+  spec: BackendSpec,
+  role: string,
+  mustExist = false,
+): Promise<StorageInterface> {
+  if (mustExist) assertExists(spec, role);
   const storage = createStore(spec, role);
   try {
     await storage.initialize();

@@ -46,7 +46,7 @@ function barsRenderer(stream: ProgressStream): ProgressRenderer {
     listener(event) {
       const name = label(event);
       if (event.type === 'phase-start') {
-        const bar = multibar.create(event.total, 0, { label: name.padEnd(19), rate: '0' });
+        const bar = multibar.create(event.total, 0, { label: name.padEnd(20), rate: '0' });
         bars.set(name, { bar, startedAt: performance.now() });
         return;
       }

@@ -2,16 +2,19 @@
  * Copying one unit at a time (a conversation id, an agent, a cache key, a state key) from a
  * source to a target through the public API. Every write is idempotent, so a copy that was
  * interrupted can simply run again: objects and lists are replaced, memories are upserted
- * by id, and an agent's chains are appended only beyond what the target already holds.
+ * by id (a conversation whose memories the target holds in another order is rewritten, see
+ * `memories.ts`), and an agent's chains are appended only beyond what the target already holds.
  * When the target was not empty (a resumed run, a merge), records it already holds
  * unchanged are skipped rather than written again.
  */
-import { canonicalJson, type JsonObject, type JsonValue } from '../core/json.js';
-import { buildMemoryWrite, type CacheRecord, upsertMemoryInList } from '../core/records.js';
+import { canonicalJson, type JsonValue } from '../core/json.js';
+import type { CacheRecord } from '../core/records.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { parseTimestamp } from '../core/time.js';
+import type { BoundedList } from './bounded.js';
 import { isCanonicalPrefix } from './compare.js';
 import { throwIfAborted } from './errors.js';
+import { type ConversationParts, planMemories } from './memories.js';
 import type { KindCounts, MigrationConflict, RecordKind } from './types.js';
 
 /** Cache expiry times closer than this are the same (the TTL is recomputed on every copy). */
@@ -25,8 +28,11 @@ export interface CopyContext {
   dryRun: boolean;
   /** The target held records before this run: read it first and skip what is already there. */
   compareFirst: boolean;
+  /** The target may hold records of its own, which must survive (`--merge`). */
+  merge: boolean;
   counts: KindCounts;
-  conflicts: MigrationConflict[];
+  conflicts: BoundedList<MigrationConflict>;
+  warnings: BoundedList<string>;
   signal: AbortSignal | undefined;
 }
 
@@ -66,19 +72,8 @@ export function sameExpiry(a: number | null, b: number | null, toleranceMs = EXP
   return a === null || b === null ? a === b : Math.abs(a - b) <= toleranceMs;
 }
 
-/**
- * The memory list a target ends up with after upserting `memories` one by one (what
- * verification expects): a memory id stored twice keeps its first position and last value.
- */
-export function upsertedMemories(memories: readonly JsonObject[]): JsonValue[] {
-  return memories.reduce<JsonValue[]>(
-    (list, memory) => upsertMemoryInList(list, buildMemoryWrite(String(memory.memory_id), memory, '')),
-    [],
-  );
-}
-
 /** A conversation id's conversation, raw messages, memories and chunk info. */
-export function loadConversationParts(store: StorageInterface, id: string) {
+export function loadConversationParts(store: StorageInterface, id: string): Promise<ConversationParts> {
   return Promise.all([
     store.loadConversation(id),
     store.loadRawMessages(id),
@@ -87,13 +82,25 @@ export function loadConversationParts(store: StorageInterface, id: string) {
   ]);
 }
 
-/** Copies a conversation id's conversation, raw messages, memories (in order) and chunk info. */
+/**
+ * Copies a conversation id's conversation, raw messages, memories (in the source's order,
+ * see `memories.ts`) and chunk info.
+ */
 export async function copyConversation(context: CopyContext, id: string): Promise<void> {
   const { source, target } = context;
-  const [[conversation, messages, memories, chunk], existing] = await Promise.all([
+  const [parts, held] = await Promise.all([
     loadConversationParts(source, id),
     whenComparing(context, () => loadConversationParts(target, id)),
   ]);
+  const [conversation, messages, memories, chunk] = parts;
+  const plan = planMemories(id, parts, held, context.merge, context);
+  let existing = held;
+  if (plan.rewrite) {
+    // Upserts cannot move a memory: start this id afresh (a crash here resumes as a new copy of it).
+    throwIfAborted(context.signal);
+    await target.deleteConversation(id);
+    existing = undefined;
+  }
   if (conversation !== null) {
     const run = () => target.storeConversation(id, conversation);
     await write(context, 'conversations', 1, run, existing?.[0], conversation);
@@ -106,21 +113,8 @@ export async function copyConversation(context: CopyContext, id: string): Promis
     await write(context, 'raw_messages', messages.length, run, current, messages);
   }
   const existingMemories = new Map((existing?.[2] ?? []).map((memory) => [memory.memory_id, memory]));
-  const seen = new Set<string>();
-  for (const memory of memories) {
-    const memoryId = memory.memory_id;
-    if (typeof memoryId !== 'string') {
-      context.conflicts.push({ kind: 'memories', id, message: 'a source memory has no string memory_id' });
-      continue;
-    }
-    if (seen.has(memoryId)) {
-      context.conflicts.push({
-        kind: 'memories',
-        id,
-        message: `memory id ${JSON.stringify(memoryId)} appears more than once in the source; the target keeps one`,
-      });
-    }
-    seen.add(memoryId);
+  for (const memory of plan.records) {
+    const memoryId = String(memory.memory_id);
     const run = () => target.storeMemory(id, memoryId, memory);
     await write(context, 'memories', 1, run, existingMemories.get(memoryId), memory);
   }
@@ -138,7 +132,7 @@ export async function copyAgentChains(context: CopyContext, agentId: string): Pr
   const chains = await context.source.loadReasoningChains(agentId);
   const existing = context.dryRun ? [] : await context.target.loadReasoningChains(agentId);
   if (!isCanonicalPrefix(existing, chains)) {
-    context.conflicts.push({
+    context.conflicts.add({
       kind: 'reasoning_chains',
       id: agentId,
       message: `the target's ${existing.length} chain(s) are not the first of the source's ${chains.length}; nothing copied for this agent`,

@@ -10,6 +10,7 @@
  * resumes when started again: every write is idempotent (see `copy.ts`).
  */
 import type { StorageInterface } from '../core/storage-interface.js';
+import { BoundedList } from './bounded.js';
 import {
   type CopyContext,
   copyAgentChains,
@@ -34,7 +35,7 @@ import { verifyMigration } from './verify.js';
 interface TargetPlan {
   resumed: boolean;
   merge: boolean;
-  warnings: string[];
+  warning?: string;
 }
 
 function checkOptions(source: StorageInterface, target: StorageInterface, options: MigrateOptions): number {
@@ -58,9 +59,9 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
 /** Checks the target and writes (or keeps) the resume marker. */
 async function planTarget(target: StorageInterface, sourceId: string, merge: boolean): Promise<TargetPlan> {
   const state = await inspectTarget(target);
-  const warnings: string[] = [];
+  let warning: string | undefined;
   if (state.marker !== null && state.marker.sourceId === sourceId) {
-    return { resumed: true, merge: merge || state.marker.merge, warnings };
+    return { resumed: true, merge: merge || state.marker.merge };
   }
   if (state.marker !== null) {
     if (!merge) {
@@ -70,9 +71,7 @@ async function planTarget(target: StorageInterface, sourceId: string, merge: boo
           `${state.marker.startedAt}); finish that one, or pass --merge (merge: true) to copy into it anyway. Nothing was written`,
       );
     }
-    warnings.push(
-      `the target held an unfinished migration from ${state.marker.sourceId}; its marker was replaced`,
-    );
+    warning = `the target held an unfinished migration from ${state.marker.sourceId}; its marker was replaced`;
   } else if (!state.empty && !merge) {
     throw new MigrationRefusedError(
       'target-not-empty',
@@ -81,7 +80,13 @@ async function planTarget(target: StorageInterface, sourceId: string, merge: boo
     );
   }
   await writeMarker(target, newMarker(sourceId, merge));
-  return { resumed: false, merge, warnings };
+  return { resumed: false, merge, warning };
+}
+
+/** The kept warnings, plus a line saying how many were left out. */
+function withOmitted(warnings: BoundedList<string>): string[] {
+  const omitted = warnings.count - warnings.kept.length;
+  return omitted > 0 ? [...warnings.kept, `... and ${omitted} more warning(s)`] : warnings.kept;
 }
 
 /**
@@ -99,8 +104,9 @@ export async function migrateStorage(
   const started = performance.now();
   const concurrency = checkOptions(source, target, options);
   const dryRun = options.dryRun ?? false;
+  const maxNotes = options.maxDifferences ?? 50;
   await source.initialize();
-  let plan: TargetPlan = { resumed: false, merge: options.merge ?? false, warnings: [] };
+  let plan: TargetPlan = { resumed: false, merge: options.merge ?? false };
   if (!dryRun) {
     await target.initialize();
     plan = await planTarget(target, options.sourceId ?? source.storageType, plan.merge);
@@ -110,10 +116,14 @@ export async function migrateStorage(
     target,
     dryRun,
     compareFirst: !dryRun && (plan.resumed || plan.merge),
+    merge: plan.merge,
     counts: emptyCounts(),
-    conflicts: [],
+    // Bounded like the differences: one note per conversation or agent could be O(store).
+    conflicts: new BoundedList(maxNotes),
+    warnings: new BoundedList(maxNotes),
     signal: options.signal,
   };
+  if (plan.warning !== undefined) context.warnings.add(plan.warning);
   const pass: PassContext = {
     stage: 'copy',
     onProgress: options.onProgress,
@@ -129,7 +139,7 @@ export async function migrateStorage(
   const allStateKeys = await source.listSystemStateKeys();
   const stateKeys = userStateKeys(allStateKeys);
   if (stateKeys.length < allStateKeys.length) {
-    plan.warnings.push(
+    context.warnings.add(
       `the source holds an unfinished migration marker (${MIGRATION_MARKER_KEY}); not copied`,
     );
   }
@@ -141,11 +151,11 @@ export async function migrateStorage(
       : await verifyMigration(source, target, {
           allowExtra: plan.merge,
           concurrency,
-          maxDifferences: options.maxDifferences ?? 50,
+          maxDifferences: maxNotes,
           onProgress: options.onProgress,
           signal: options.signal,
         });
-  const ok = context.conflicts.length === 0 && (verification?.ok ?? true);
+  const ok = context.conflicts.count === 0 && (verification?.ok ?? true);
   // The marker stays until a run succeeds, so that the same command can be run again.
   if (!dryRun && ok) await clearMarker(target);
   return {
@@ -156,8 +166,9 @@ export async function migrateStorage(
     counts: context.counts,
     conversationIds: ids.length,
     agents: agents.length,
-    conflicts: context.conflicts,
-    warnings: plan.warnings,
+    conflicts: context.conflicts.kept,
+    conflictCount: context.conflicts.count,
+    warnings: withOmitted(context.warnings),
     verification,
     durationMs: Math.round(performance.now() - started),
   };

@@ -104,7 +104,7 @@ export interface MigrateOptions {
   sourceId?: string;
   /** Stable identity of the target store; equal to `sourceId` means the same store (refused). */
   targetId?: string;
-  /** Differences kept in the verification result. Default 50. */
+  /** Differences kept in the verification result, and conflicts and warnings kept in the summary. Default 50. */
   maxDifferences?: number;
   onProgress?: ProgressListener;
   /** Stops the migration between two writes; a re-run resumes it. */
@@ -125,8 +125,11 @@ export interface MigrationSummary {
   /** Conversation ids and agents walked through. */
   conversationIds: number;
   agents: number;
+  /** The first `maxDifferences` conflicts. */
   conflicts: MigrationConflict[];
-  /** Notes that do not fail the migration. */
+  /** All conflicts found. */
+  conflictCount: number;
+  /** Notes that do not fail the migration (the first `maxDifferences`, then how many more). */
   warnings: string[];
   /** `null` when verification was off or in a dry run. */
   verification: VerificationResult | null;

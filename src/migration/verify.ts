@@ -6,15 +6,11 @@
  */
 import type { JsonValue } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
+import { BoundedList } from './bounded.js';
 import { describeDifference } from './compare.js';
-import {
-  EXPIRY_TOLERANCE_MS,
-  expiryMs,
-  loadConversationParts,
-  sameExpiry,
-  upsertedMemories,
-} from './copy.js';
+import { EXPIRY_TOLERANCE_MS, expiryMs, loadConversationParts, sameExpiry } from './copy.js';
 import { userStateKeys } from './marker.js';
+import { upsertedMemories } from './memories.js';
 import { type PassContext, runPhase } from './pool.js';
 import {
   type MigrationDifference,
@@ -25,32 +21,35 @@ import {
 } from './types.js';
 
 /** Collects differences: counts all, keeps the first `max`. */
-class Differences {
-  readonly kept: MigrationDifference[] = [];
-  count = 0;
-
-  constructor(private readonly max: number) {}
-
-  add(kind: RecordKind, id: string, message: string): void {
-    this.count += 1;
-    if (this.kept.length < this.max) this.kept.push({ kind, id, message });
+class Differences extends BoundedList<MigrationDifference> {
+  /** Records one difference. */
+  note(kind: RecordKind, id: string, message: string): void {
+    this.add({ kind, id, message });
   }
 
   /** Records a difference between two values when there is one. */
   compare(kind: RecordKind, id: string, what: string, source: JsonValue | null, target: JsonValue | null) {
     if (source === null && target === null) return;
-    if (target === null) this.add(kind, id, `${what} missing in the target`);
-    else if (source === null) this.add(kind, id, `${what} only in the target`);
+    if (target === null) this.note(kind, id, `${what} missing in the target`);
+    else if (source === null) this.note(kind, id, `${what} only in the target`);
     else {
       const difference = describeDifference(source, target);
-      if (difference !== null) this.add(kind, id, `${what} differs ${difference}`);
+      if (difference !== null) this.note(kind, id, `${what} differs ${difference}`);
     }
   }
 
-  /** Reports ids the target holds and the source does not. */
-  extras(kind: RecordKind, sourceIds: readonly string[], targetIds: readonly string[], what: string) {
+  /** Reports ids the target holds and the source does not, unless `excused`. */
+  async extras(
+    kind: RecordKind,
+    sourceIds: readonly string[],
+    targetIds: readonly string[],
+    what: string,
+    excused: (id: string) => Promise<boolean> = () => Promise.resolve(false),
+  ): Promise<void> {
     const known = new Set(sourceIds);
-    for (const id of targetIds) if (!known.has(id)) this.add(kind, id, `${what} only in the target`);
+    for (const id of targetIds) {
+      if (!known.has(id) && !(await excused(id))) this.note(kind, id, `${what} only in the target`);
+    }
   }
 }
 
@@ -105,13 +104,13 @@ async function verifyCacheEntry(context: VerifyContext, key: string): Promise<vo
   if (tRecord === null) {
     // An entry about to expire may be gone from the target already.
     if (expiresAt === null || expiresAt - Date.now() > context.toleranceMs) {
-      context.differences.add('cache_entries', key, 'cache entry missing in the target');
+      context.differences.note('cache_entries', key, 'cache entry missing in the target');
     }
     return;
   }
   context.differences.compare('cache_entries', key, 'cache entry', record.data, tRecord.data);
   if (!sameExpiry(expiresAt, expiryMs(tRecord), context.toleranceMs)) {
-    context.differences.add(
+    context.differences.note(
       'cache_entries',
       key,
       `cache expiry differs: source ${record.expiresAt ?? 'never'}, target ${tRecord.expiresAt ?? 'never'}`,
@@ -129,6 +128,17 @@ async function verifySystemState(context: VerifyContext, key: string): Promise<v
   context.differences.compare('system_state', key, 'system state', state, tState);
 }
 
+/**
+ * A target-only cache key is no difference when its entry expires within the tolerance:
+ * a copy's TTL is taken just before its write, so it outlives the source's by a moment and
+ * the source may list the key no more while the target still does.
+ */
+async function expiringInTarget(context: VerifyContext, key: string): Promise<boolean> {
+  const record = await context.target.loadCacheRecord(key);
+  const expiresAt = record === null ? Date.now() : expiryMs(record);
+  return expiresAt !== null && expiresAt - Date.now() <= context.toleranceMs;
+}
+
 /** Lists ids on both sides, reports target-only ids unless extras are allowed, and returns the source's. */
 async function listBoth(
   context: VerifyContext,
@@ -137,7 +147,10 @@ async function listBoth(
   list: (store: StorageInterface) => Promise<string[]>,
 ): Promise<string[]> {
   const [ids, tIds] = await Promise.all([list(context.source), list(context.target)]);
-  if (!context.allowExtra) context.differences.extras(kind, ids, tIds, what);
+  if (!context.allowExtra) {
+    const excused = kind === 'cache_entries' ? (key: string) => expiringInTarget(context, key) : undefined;
+    await context.differences.extras(kind, ids, tIds, what, excused);
+  }
   return ids;
 }
 

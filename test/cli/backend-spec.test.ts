@@ -19,6 +19,7 @@ describe('parseBackendSpec', () => {
       display: 'file:./storage_data',
       identity: `file:${join(dir, 'storage_data')}`,
       secrets: [],
+      localPath: join(dir, 'storage_data'),
     });
     expect(parseBackendSpec('file:///srv/data', dir)).toMatchObject({ config: { baseDir: '/srv/data' } });
     expect(
@@ -40,6 +41,9 @@ describe('parseBackendSpec', () => {
     expect(parseBackendSpec('file:./link/./data/', dir).identity).toBe(a.identity);
     expect(parseBackendSpec(`file:${dir}/data/../data`, '/').identity).toBe(a.identity);
     expect(parseBackendSpec(`sqlite:${dir}/data`, '/').identity).not.toBe(a.identity);
+    await writeFile(join(dir, 'x.db'), '');
+    await symlink(join(dir, 'x.db'), join(dir, 'y.db'));
+    expect(parseBackendSpec('sqlite:./link/y.db', dir).identity).toBe(`sqlite:${join(dir, 'x.db')}`);
   });
 
   it('reads redis and postgres URLs, takes out their options and redacts passwords', () => {
@@ -69,6 +73,17 @@ describe('parseBackendSpec', () => {
       type: 'mine',
       config: { label: 'x', size: '3' },
     });
+  });
+
+  it('keeps secret-looking option values out of identities and lists them as secrets', () => {
+    // The identity is written into the target's resume marker and shown in refusals.
+    const mine = parseBackendSpec('mine:?label=x&apiToken=t0ken-s3cret&password=pw-s3cret');
+    expect(mine.identity).toBe('mine:{"apiToken":"***","label":"x","password":"***"}');
+    expect(mine.secrets).toEqual(expect.arrayContaining(['t0ken-s3cret', 'pw-s3cret']));
+    expect(parseBackendSpec('mine:?label=y').identity).not.toBe(mine.identity);
+    const pg = parseBackendSpec('postgres://db/app?password=q-s3cret&sslmode=require');
+    expect(pg.secrets).toContain('q-s3cret');
+    expect(pg.display + pg.identity).not.toContain('q-s3cret');
   });
 
   it.each([

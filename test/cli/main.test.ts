@@ -1,4 +1,5 @@
 /** The CLI's `main()` in process (fast): usage errors, conflicts and the kept marker, Redis specs. */
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +8,29 @@ import { FileStorage } from '../../src/backends/file/index.js';
 import { main } from '../../src/cli/main.js';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { getAvailableBackends, StorageFactory } from '../../src/factory/index.js';
+import type { HealthProbe, StatsSnapshot } from '../../src/core/index.js';
 import { MIGRATION_MARKER_KEY } from '../../src/migration/index.js';
+import { InMemoryStorage } from '../support/memory-storage.js';
 import { REDIS_TEST_URL, redisAvailable, uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { deleteKeysWithPrefix, quickClient } from '../redis/redis-server.js';
+
+/** A user backend whose driver puts its password in errors and stats, as some drivers do. */
+class LeakyStorage extends InMemoryStorage {
+  private readonly password: string;
+
+  constructor(config?: { password?: string }) {
+    super();
+    this.password = config?.password ?? '';
+  }
+
+  protected override async probeHealth(): Promise<HealthProbe> {
+    throw new Error(`login to leaky://admin:${this.password}@db failed`);
+  }
+
+  protected override async collectStats(nowMs: number): Promise<StatsSnapshot> {
+    return { ...(await super.collectStats(nowMs)), extra: { dsn: `leaky://admin:${this.password}@db` } };
+  }
+}
 
 const fixture = join(__dirname, '..', 'fixtures', 'python-reference', 'sample', 'storage_data');
 
@@ -39,6 +60,7 @@ beforeAll(async () => {
   await cp(fixture, ref, { recursive: true });
   // Until the factory lists Redis as a built-in, register it here (as a user would).
   if (!('redis' in getAvailableBackends())) StorageFactory.registerBackend('redis', RedisStorage);
+  StorageFactory.registerBackend('leaky', LeakyStorage, { override: true });
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -71,11 +93,42 @@ describe('main()', () => {
     expect(result.stderr).toMatch(message);
   });
 
-  it('prints help with exit 0', async () => {
+  it('prints help with exit 0, with the exit codes', async () => {
     const result = await cli('migrate', '--help');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('--concurrency <n>');
     expect(result.stdout).toContain('redis://[:pass@]host:6379/0?prefix=connectome:');
+    for (const help of [result.stdout, (await cli('--help')).stdout]) {
+      expect(help).toMatch(/Exit codes:\n {2}0 +done/);
+      expect(help).toMatch(/^ {2}130 +interrupted/m);
+    }
+  });
+
+  it('refuses a file or SQLite store that does not exist instead of creating it', async () => {
+    const missing = join(dir, 'typo');
+    const target = join(dir, 'never.db');
+    const cases = [
+      ['migrate', '--from', `file:${missing}`, '--to', `sqlite:${target}`],
+      ['migrate', '--from', `sqlite:${missing}.db`, '--to', `sqlite:${target}`, '--dry-run'],
+      ['stats', `file:${missing}`],
+      ['purge-cache', `sqlite:${missing}.db`],
+    ];
+    for (const args of cases) {
+      const result = await cli(...args);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toMatch(/ does not exist \(nothing was created\)/);
+    }
+    const health = await cli('health', `file:${missing}`, '--json');
+    expect(health.code).toBe(1);
+    expect(JSON.parse(health.stdout)).toMatchObject({
+      status: 'error',
+      error: expect.stringMatching(/does not exist/),
+    });
+    expect([existsSync(missing), existsSync(`${missing}.db`), existsSync(target)]).toEqual([
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('reports a chain conflict with exit 1, keeps the marker, and lets the same command run again', async () => {
@@ -111,6 +164,23 @@ describe('main()', () => {
       status: 'error',
       store: expect.stringContaining(':***@'),
     });
+  });
+
+  it("keeps a user backend's secret options out of health, stats and migrate output", async () => {
+    const spec = 'leaky:?password=hunter2&label=x';
+    const results = [
+      await cli('health', spec, '--json'),
+      await cli('health', spec),
+      await cli('stats', spec, '--json'),
+      await cli('stats', spec),
+      await cli('migrate', '--from', spec, '--to', `file:${join(dir, 'from-leaky')}`, '--json'),
+    ];
+    expect(results.map((result) => result.code)).toEqual([1, 1, 0, 0, 0]);
+    for (const result of results) expect(result.stdout + result.stderr).not.toContain('hunter2');
+    expect(JSON.parse(results[0]?.stdout ?? '')).toMatchObject({
+      error: 'login to leaky://admin:***@db failed',
+    });
+    expect(JSON.parse(results[2]?.stdout ?? '')).toMatchObject({ dsn: 'leaky://admin:***@db' });
   });
 
   it('migrates file -> redis -> sqlite through specs', async () => {

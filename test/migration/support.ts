@@ -95,9 +95,15 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /**
  * Wraps `storage` so that the `failAfter`+1-th call of a `store*` method rejects (a crash
- * halfway through a migration); every other call goes through unchanged.
+ * halfway through a migration); every other call goes through unchanged. With
+ * `afterWrite`, that call is applied first and only then rejects (a crash after the write
+ * landed but before it was acknowledged).
  */
-export function failingAfter<T extends StorageInterface>(storage: T, failAfter: number): T {
+export function failingAfter<T extends StorageInterface>(
+  storage: T,
+  failAfter: number,
+  afterWrite = false,
+): T {
   let writes = 0;
   return new Proxy(storage, {
     get(target, property, receiver) {
@@ -105,10 +111,13 @@ export function failingAfter<T extends StorageInterface>(storage: T, failAfter: 
       if (typeof property !== 'string' || !property.startsWith('store') || typeof value !== 'function') {
         return value;
       }
-      return (...args: unknown[]) => {
+      return async (...args: unknown[]) => {
         writes += 1;
-        if (writes > failAfter) return Promise.reject(new Error(`simulated crash after ${failAfter} writes`));
-        return (value as (...a: unknown[]) => unknown).apply(receiver, args);
+        if (writes <= failAfter) return (value as (...a: unknown[]) => unknown).apply(receiver, args);
+        if (afterWrite && writes === failAfter + 1) {
+          await (value as (...a: unknown[]) => unknown).apply(receiver, args);
+        }
+        throw new Error(`simulated crash after ${failAfter} writes`);
       };
     },
   });

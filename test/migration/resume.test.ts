@@ -1,0 +1,124 @@
+/** Resuming: a crash at every write, an abort during verification, memory order in a partial target. */
+import type { JsonObject } from '../../src/core/index.js';
+import { migrateStorage, MIGRATION_MARKER_KEY, MigrationAbortedError } from '../../src/migration/index.js';
+import { InMemoryStorage } from '../support/memory-storage.js';
+import { EXPIRY_WAIT_MS, failingAfter, populate, sleep, snapshot } from './support.js';
+
+async function openStore(): Promise<InMemoryStorage> {
+  const storage = new InMemoryStorage();
+  await storage.initialize();
+  return storage;
+}
+
+let source: InMemoryStorage;
+let writes: number;
+beforeAll(async () => {
+  source = await openStore();
+  await populate(source);
+  await sleep(EXPIRY_WAIT_MS);
+  // How many store* calls a whole migration makes (the marker included): the first
+  // crash point at which nothing fails.
+  writes = 0;
+  for (;;) {
+    const result = await migrateStorage(source, failingAfter(await openStore(), writes), {
+      verify: false,
+    }).catch(() => null);
+    if (result !== null) break;
+    writes += 1;
+  }
+});
+
+/** Markers written by a run of `sourceId` that has not finished. */
+function markerFor(sourceId: string): JsonObject {
+  return { source_id: sourceId, started_at: '2025-01-01T00:00:00.000000+00:00', merge: false };
+}
+
+describe('a migration crashed at any write and run again', () => {
+  it.each([false, true])('finishes verified, without duplicates (write landed: %s)', async (afterWrite) => {
+    expect(writes).toBeGreaterThan(30);
+    for (let failAfter = 0; failAfter < writes; failAfter += 1) {
+      const target = await openStore();
+      const crashed = migrateStorage(source, failingAfter(target, failAfter, afterWrite), {
+        sourceId: 'src',
+        concurrency: 2,
+      });
+      await expect(crashed).rejects.toThrow('simulated crash');
+      const summary = await migrateStorage(source, target, { sourceId: 'src', concurrency: 3 });
+      expect({ failAfter, ok: summary.ok, conflicts: summary.conflicts }).toEqual({
+        failAfter,
+        ok: true,
+        conflicts: [],
+      });
+      expect(await snapshot(target)).toEqual(await snapshot(source));
+      expect(await target.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
+    }
+  });
+
+  it('resumes after an abort during verification and removes the marker', async () => {
+    const target = await openStore();
+    const controller = new AbortController();
+    const run = migrateStorage(source, target, {
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.stage === 'verify' && event.type === 'item') controller.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(MigrationAbortedError);
+    expect(await target.loadSystemState(MIGRATION_MARKER_KEY)).not.toBeNull();
+    const summary = await migrateStorage(source, target);
+    expect(summary).toMatchObject({ ok: true, resumed: true });
+    expect(Object.values(summary.counts).every((count) => count.copied === 0)).toBe(true);
+    expect(await snapshot(target)).toEqual(await snapshot(source));
+    expect(await target.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
+  });
+});
+
+describe("a partial memory list in the target that is not the start of the source's", () => {
+  async function sourceWithMemories(): Promise<{ store: InMemoryStorage; memories: JsonObject[] }> {
+    const store = await openStore();
+    await store.storeConversation('c', { title: 'c' });
+    for (const id of ['m1', 'm2', 'm3']) await store.storeMemory('c', id, { text: id });
+    return { store, memories: await store.loadMemories('c') };
+  }
+
+  it("is rewritten in the source's order when a run resumes", async () => {
+    const { store, memories } = await sourceWithMemories();
+    const target = await openStore();
+    await target.storeSystemState(MIGRATION_MARKER_KEY, markerFor('src'));
+    await target.storeMemory('c', 'm2', memories[1] as JsonObject);
+    await target.storeMemory('c', 'm3', { text: 'older value' });
+    const summary = await migrateStorage(store, target, { sourceId: 'src' });
+    expect(summary.verification?.differences).toEqual([]);
+    expect(summary).toMatchObject({ ok: true, resumed: true });
+    expect(await target.loadMemories('c')).toEqual(memories);
+  });
+
+  it('is rewritten in a merge when the target holds nothing else for that id', async () => {
+    const { store, memories } = await sourceWithMemories();
+    const target = await openStore();
+    await target.storeMemory('c', 'm3', memories[2] as JsonObject);
+    await target.storeMemory('c', 'm1', memories[0] as JsonObject);
+    await target.storeChunkInfo('other', { kept: true });
+    const summary = await migrateStorage(store, target, { merge: true });
+    expect(summary).toMatchObject({ ok: true, conflicts: [] });
+    expect(await target.loadMemories('c')).toEqual(memories);
+    expect(await target.loadChunkInfo('other')).toEqual({ kept: true });
+  });
+
+  it("is a conflict in a merge when a rewrite would delete the target's own records", async () => {
+    const { store, memories } = await sourceWithMemories();
+    const target = await openStore();
+    await target.storeMemory('c', 'm2', memories[1] as JsonObject);
+    await target.storeMemory('c', 'mine', { text: 'only in the target' });
+    await target.storeChunkInfo('c', { mine: true });
+    const before = await target.loadMemories('c');
+    const summary = await migrateStorage(store, target, { merge: true });
+    expect(summary.ok).toBe(false);
+    expect(summary.conflicts).toEqual([
+      expect.objectContaining({ kind: 'memories', id: 'c', message: expect.stringContaining('order') }),
+    ]);
+    expect(await target.loadMemories('c')).toEqual(before);
+    expect(await target.loadChunkInfo('c')).toEqual({ mine: true });
+    expect(await target.loadConversation('c')).toEqual({ title: 'c' });
+  });
+});
