@@ -54,4 +54,22 @@ describeWithService('redis')('redis concurrency across clients', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
+
+  it('finishes every call accepted before shutdown(), its index entries included', async () => {
+    const s = await ctx.open();
+    const calls: Array<Promise<boolean>> = [];
+    for (let i = 0; i < 20; i += 1) {
+      calls.push(s.storeConversation(`c${i}`, { i }));
+      calls.push(s.storeMemory(`m${i}`, 'm', { i }));
+      calls.push(s.storeCacheEntry(`k${i}`, { i }, 60));
+    }
+    const closing = s.shutdown();
+    expect((await Promise.allSettled(calls)).filter((r) => r.status === 'rejected')).toEqual([]);
+    await closing;
+    await expect(s.loadConversation('c0')).rejects.toMatchObject({ code: 'NOT_INITIALIZED' });
+    const reader = await ctx.open();
+    expect(await reader.listConversations()).toHaveLength(20);
+    expect(await reader.listAllConversationIds()).toHaveLength(40);
+    expect(await reader.listCacheKeys()).toHaveLength(20);
+  });
 });

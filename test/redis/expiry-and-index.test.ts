@@ -86,4 +86,12 @@ describeWithService('redis')('redis cache expiry and index sets', () => {
     expect(error).toMatchObject({ code: 'CORRUPT_DATA' });
     expect((error as Error).message).toContain(key);
   });
+
+  it('counts each stale cache index entry once when several clients purge at once', async () => {
+    const clients = await Promise.all([ctx.open(), ctx.open(), ctx.open()]);
+    const stale = Array.from({ length: 60 }, (_, i) => `gone-${i}`);
+    await ctx.raw().sadd(new KeyLayout(ctx.prefix()).index.cacheKeys, ...stale);
+    const counts = await Promise.all(clients.map((s) => s.purgeExpiredCache()));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(stale.length);
+  });
 });

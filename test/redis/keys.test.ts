@@ -1,7 +1,29 @@
 /** Redis key layout: prefix, hash tags (one slot per conversation / agent), escaping of braces. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { RedisStorage } from '../../src/backends/redis/index.js';
 import { escapeKeyPart, KeyLayout } from '../../src/backends/redis/keys.js';
-import { keySlot, keysWithPrefix, useRedisStore } from './helpers.js';
+import { keySlot, keysWithPrefix, REDIS_TEST_URL, useRedisStore } from './helpers.js';
+import { freePort, redisBinariesMissing, RedisServerProcess } from './redis-server.js';
 import { describeWithService } from '../services.js';
+
+/** An ioredis client that records the keys of every multi-key call (scripts, DEL, EXISTS). */
+function recordingClient(target: Redis, groups: string[][]): Redis {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      const value: unknown = Reflect.get(t, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (prop === 'evalsha' || prop === 'eval')
+          groups.push(args.slice(2, 2 + Number(args[1])).map(String));
+        if (prop === 'del' || prop === 'exists') groups.push(args.map(String));
+        return (value as (...a: unknown[]) => unknown).apply(t, args);
+      };
+    },
+  });
+}
 
 describe('redis key layout', () => {
   it('computes Redis Cluster slots like the server (reference vectors)', () => {
@@ -84,6 +106,83 @@ describe('redis key layout', () => {
     it('refuses a prefix written by an unknown layout version', async () => {
       await ctx.raw().set(`${ctx.prefix()}{index}:layout`, '99');
       await expect(ctx.open()).rejects.toMatchObject({ code: 'CORRUPT_DATA' });
+    });
+  });
+
+  it('never uses KEYS or SCAN over the keyspace (only SSCAN on its own index sets)', () => {
+    const dir = join(__dirname, '..', '..', 'src', 'backends', 'redis');
+    for (const file of readdirSync(dir)) {
+      const source = readFileSync(join(dir, file), 'utf8');
+      expect({ file, uses: source.match(/\.(keys|scan|scanStream)\(|'(KEYS|SCAN)'/gi) }).toEqual({
+        file,
+        uses: null,
+      });
+    }
+  });
+
+  describeWithService('redis')('slots, as a cluster node computes them', () => {
+    const ctx = useRedisStore();
+    let node: RedisServerProcess | undefined;
+    let dir = '';
+
+    beforeAll(async () => {
+      const missing = await redisBinariesMissing();
+      if (missing) throw new Error(missing);
+      // One cluster-enabled node answers CLUSTER KEYSLOT; no cluster needs to be formed.
+      dir = mkdtempSync(join(tmpdir(), 'connectome-keyslot-'));
+      const port = await freePort();
+      node = new RedisServerProcess(port, [
+        '--cluster-enabled',
+        'yes',
+        '--dir',
+        dir,
+        '--cluster-config-file',
+        join(dir, 'nodes.conf'),
+      ]);
+      await node.start();
+    });
+
+    afterAll(async () => {
+      await node?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('keeps all keys of every script, DEL and EXISTS in one slot (CLUSTER KEYSLOT)', async () => {
+      const groups: string[][] = [];
+      const target = new Redis(REDIS_TEST_URL);
+      const slots = new Redis(node!.url);
+      try {
+        const s = new RedisStorage({ client: recordingClient(target, groups), keyPrefix: ctx.prefix() });
+        await s.initialize();
+        for (const id of ['plain', 'x{evil}y', '會話']) {
+          await s.storeConversation(id, { id });
+          await s.storeRawMessages(id, [1]);
+          await s.storeMemory(id, 'm', { id });
+          await s.storeMemory(id, 'm', { again: true });
+          await s.storeChunkInfo(id, { id });
+          await s.storeReasoningChain(`agent-${id}`, { id });
+          await s.storeCacheEntry(`cache-${id}`, { id }, 60);
+          await s.storeSystemState(`state-${id}`, { id });
+        }
+        await s.loadMemories('plain');
+        await s.listAllConversationIds();
+        await s.getStorageStats();
+        await s.purgeExpiredCache();
+        await s.deleteConversation('x{evil}y');
+        await s.deleteCacheEntry('cache-plain');
+        await s.shutdown();
+        const multiKey = groups.filter((g) => g.length > 1);
+        expect(multiKey.length).toBeGreaterThan(20);
+        for (const keys of multiKey) {
+          const slotsOfKeys = await Promise.all(keys.map((key) => slots.cluster('KEYSLOT', key)));
+          expect({ keys, slots: new Set(slotsOfKeys).size }).toEqual({ keys, slots: 1 });
+          // The JS computation used by the layout tests agrees with the server.
+          expect(slotsOfKeys).toEqual(keys.map(keySlot));
+        }
+      } finally {
+        target.disconnect();
+        slots.disconnect();
+      }
     });
   });
 });

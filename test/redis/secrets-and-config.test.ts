@@ -133,6 +133,8 @@ describeWithService('redis')('redis passwords', () => {
     const error = await bad.initialize().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect((error as Error).message).not.toContain(wrong);
+    // The reason is named, not just "Connection is closed."
+    expect((error as Error).message).toMatch(/WRONGPASS|NOAUTH/);
     const down = new RedisStorage({
       url: `redis://:${PASSWORD}@127.0.0.1:${await freePort()}`,
       connectTimeout: 500,

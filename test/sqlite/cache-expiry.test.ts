@@ -94,4 +94,42 @@ describe('SQLite: cache expiry', () => {
     expect(await storage.purgeExpiredCache()).toBe(1);
     await storage.shutdown();
   });
+
+  it('agrees with loadCacheEntry on forms SQLite parses differently from the core', async () => {
+    const dbPath = join(dir(), 'cache.db');
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    const future = new Date(Date.now() + 24 * HOUR).toISOString().slice(0, 19); // YYYY-MM-DDTHH:MM:SS
+    const past = new Date(Date.now() - 24 * HOUR).toISOString().slice(0, 19);
+    const expiries: Record<string, string> = {
+      offsetNoColonFuture: `${future}+0000`, // the core reads it; SQLite does not
+      offsetNoColonPast: `${past}-0000`,
+      lowercaseFuture: `${future.replace('T', 't')}z`,
+      noSecondsFuture: future.slice(0, 16), // SQLite reads it; the core does not (expired)
+      dateOnlyFuture: future.slice(0, 10),
+      trailingSpaceFuture: `${future}Z `,
+      leapSecondFuture: `${future.slice(0, 17)}60Z`,
+    };
+    await withRawDb(dbPath, async (db) => {
+      for (const [key, expiresAt] of Object.entries(expiries)) {
+        await db.run('INSERT INTO cache_entries VALUES (?, ?, ?, ?)', [
+          key,
+          '{}',
+          formatEpochMs(Date.now()),
+          expiresAt,
+        ]);
+      }
+    });
+    const live: string[] = [];
+    for (const key of Object.keys(expiries)) if ((await storage.loadCacheEntry(key)) !== null) live.push(key);
+    live.sort();
+    expect(live).toEqual(['leapSecondFuture', 'lowercaseFuture', 'offsetNoColonFuture']);
+    expect(await storage.listCacheKeys()).toEqual(live);
+    expect((await storage.getStorageStats()).cache_entry_count).toBe(live.length);
+    expect(await storage.purgeExpiredCache()).toBe(Object.keys(expiries).length - live.length);
+    // Purge removed exactly what loads treat as expired: every live entry still loads.
+    for (const key of live) expect(await storage.loadCacheEntry(key)).toEqual({});
+    expect(await storage.listCacheKeys()).toEqual(live);
+    await storage.shutdown();
+  });
 });

@@ -108,4 +108,42 @@ describe('SQLite: concurrent callers on one instance', () => {
     expect(await storage.loadRawMessages('c')).toEqual([39, 40]);
     await storage.shutdown();
   });
+
+  it('lets reads issued during a write transaction see all of it or none of it', async () => {
+    const storage = new SQLiteStorage({ dbPath: join(dir(), 'reads.db') });
+    await storage.initialize();
+    const long = (n: number) => Array.from({ length: 500 }, (_, i) => ({ n, i }));
+    await storage.storeRawMessages('c', long(0));
+    const reads: Array<Promise<unknown[]>> = [];
+    const writes: Array<Promise<boolean>> = [];
+    for (let n = 1; n <= 5; n += 1) {
+      writes.push(storage.storeRawMessages('c', long(n)));
+      reads.push(storage.loadRawMessages('c'));
+    }
+    await Promise.all(writes);
+    for (const [index, read] of (await Promise.all(reads)).entries()) {
+      expect(read).toEqual(long(index + 1));
+    }
+    await storage.shutdown();
+  });
+
+  it('finishes every call accepted before shutdown(), then closes', async () => {
+    const dbPath = join(dir(), 'shutdown.db');
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    const calls: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 30; i += 1) {
+      calls.push(storage.storeRawMessages(`c${i}`, [i, i]));
+      calls.push(storage.storeMemory(`c${i}`, 'm', { i }));
+      calls.push(storage.getStorageStats());
+    }
+    const closing = storage.shutdown();
+    expect((await Promise.allSettled(calls)).filter((r) => r.status === 'rejected')).toEqual([]);
+    await closing;
+    await expect(storage.loadRawMessages('c0')).rejects.toMatchObject({ code: 'NOT_INITIALIZED' });
+    const reopened = new SQLiteStorage({ dbPath });
+    await reopened.initialize();
+    expect(await reopened.getStorageStats()).toMatchObject({ raw_message_count: 60, memory_count: 30 });
+    await reopened.shutdown();
+  });
 });

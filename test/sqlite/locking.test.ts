@@ -1,10 +1,10 @@
 /**
  * `connectionTimeout` is the busy timeout: a write waits for another connection's write
- * lock up to that long, then fails with a StorageError naming the operation and the file.
+ * lock up to that long, then fails with a BackendUnavailableError naming the operation and the file.
  */
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
-import { StorageError } from '../../src/core/index.js';
+import { BackendUnavailableError } from '../../src/core/index.js';
 import { useTempDir, withRawDb } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,7 +36,8 @@ describe('SQLite: waiting for locks', () => {
       const started = Date.now();
       const error = await storage.storeMemory('conv-x', 'mem-y', {}).catch((e: unknown) => e);
       expect(Date.now() - started).toBeGreaterThanOrEqual(150);
-      expect(error).toBeInstanceOf(StorageError);
+      // Typed as "unavailable right now", like a Redis or PostgreSQL timeout.
+      expect(error).toBeInstanceOf(BackendUnavailableError);
       expect((error as Error).message).toMatch(
         /memory "mem-y" of conversation "conv-x".*locked\.db.*SQLITE_BUSY/,
       );

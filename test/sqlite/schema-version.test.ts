@@ -45,6 +45,33 @@ describe('SQLite: schema versioning', () => {
     await again.shutdown();
   });
 
+  it('upgrades a version-1 file (reference schema only) in place, adding the library indexes', async () => {
+    const dbPath = join(dir(), 'v1.db');
+    const first = new SQLiteStorage({ dbPath });
+    await first.initialize();
+    for (let i = 0; i < 5; i += 1) await first.storeReasoningChain('agent', { i });
+    await first.storeMemory('c', 'm', { kept: true });
+    await first.shutdown();
+    // What version 1 of this library left behind: no library index, user_version 1.
+    await withRawDb(dbPath, async (db) => {
+      await db.run('DROP INDEX idx_reasoning_chains_agent_order');
+      await db.run('DROP INDEX idx_cache_entries_other_expiry');
+      await db.run('PRAGMA user_version = 1');
+    });
+    const before = await rowCounts(dbPath);
+
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    expect((await storage.loadReasoningChains('agent', 2)).map((c) => c.i)).toEqual([3, 4]);
+    await storage.shutdown();
+    expect(await withRawDb(dbPath, userVersion)).toBe(SQLITE_SCHEMA_VERSION);
+    expect(await rowCounts(dbPath)).toEqual(before);
+    const indexes = await withRawDb(dbPath, (db) => db.schema());
+    expect(indexes.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['idx_reasoning_chains_agent_order', 'idx_cache_entries_other_expiry']),
+    );
+  });
+
   it('stamps a new database with the current version', async () => {
     const dbPath = join(dir(), 'nested', 'folders', 'new.db');
     const storage = new SQLiteStorage({ dbPath });

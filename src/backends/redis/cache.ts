@@ -51,7 +51,10 @@ export async function removeStaleCacheIndexEntries(redis: RedisConnection, keys:
     const what = `cache entry ${JSON.stringify(cacheKey)}`;
     const key = keys.cache(cacheKey);
     if (await exists(what, key)) return 0;
-    await redis.run(`unindex ${what}`, (c) => c.srem(index, cacheKey));
+    // Counted only by the purge whose SREM removed the entry: two purges running at once
+    // (several processes) would otherwise both count it.
+    const removed = await redis.run(`unindex ${what}`, (c) => c.srem(index, cacheKey));
+    if (removed === 0) return 0;
     if (!(await exists(what, key))) return 1;
     await redis.script(`index ${what}`, ADD_TO_SETS, [index], [cacheKey]);
     return 0;

@@ -2,10 +2,12 @@
 import {
   CorruptDataError,
   isCacheExpired,
+  isJsonObject,
   type CacheRecord,
   type JsonObject,
   type JsonValue,
 } from '../../core/index.js';
+import type { ConversationKeys } from './keys.js';
 
 /** Parses stored JSON text, reporting bad data as corrupt at `key`. */
 export function decodeJson(text: string, key: string): JsonValue {
@@ -16,15 +18,11 @@ export function decodeJson(text: string, key: string): JsonValue {
   }
 }
 
-function isObject(value: JsonValue): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Parses a stored JSON object; `null` stays `null` (missing key). */
 export function decodeObject(text: string | null, key: string): JsonObject | null {
   if (text === null) return null;
   const value = decodeJson(text, key);
-  if (!isObject(value)) throw new CorruptDataError(`redis key ${key}`, 'expected a JSON object');
+  if (!isJsonObject(value)) throw new CorruptDataError(`redis key ${key}`, 'expected a JSON object');
   return value;
 }
 
@@ -37,6 +35,27 @@ export function decodeArray(text: string | null, key: string): JsonValue[] | nul
 }
 
 /**
+ * Decodes the reply of the `READ_MEMORIES` script (id, record JSON, created_at JSON, id, ...)
+ * into memory records, `created_at` taken from its own hash (kept on replace, D7).
+ */
+export function decodeMemories(
+  flat: Array<string | null>,
+  keys: Pick<ConversationKeys, 'memories' | 'memoryData' | 'memoryCreated'>,
+): JsonObject[] {
+  const memories: JsonObject[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    const [id, json, createdAt] = [JSON.stringify(String(flat[i])), flat[i + 1], flat[i + 2]];
+    const record = decodeObject(json ?? null, `${keys.memoryData} field ${id}`);
+    if (record === null) throw new CorruptDataError(`redis key ${keys.memories}`, `memory ${id} has no data`);
+    if (typeof createdAt === 'string') {
+      record.created_at = decodeJson(createdAt, `${keys.memoryCreated} field ${id}`);
+    }
+    memories.push(record);
+  }
+  return memories;
+}
+
+/**
  * A cache record as stored. `expiresAt` comes first so that the first bytes of the value
  * (`GETRANGE`) tell whether an entry is live without reading its data.
  */
@@ -44,11 +63,12 @@ export function encodeCacheRecord(record: CacheRecord): string {
   return JSON.stringify({ expiresAt: record.expiresAt, storedAt: record.storedAt, data: record.data });
 }
 
+/** Parses a stored cache record; `null` stays `null` (missing or expired key). */
 export function decodeCacheRecord(text: string | null, key: string): CacheRecord | null {
   const value = decodeObject(text, key);
   if (value === null) return null;
   const { data, storedAt, expiresAt } = value;
-  if (!isObject(data ?? null) || typeof storedAt !== 'string') {
+  if (!isJsonObject(data ?? null) || typeof storedAt !== 'string') {
     throw new CorruptDataError(`redis key ${key}`, 'not a cache record');
   }
   if (expiresAt !== null && typeof expiresAt !== 'string') {

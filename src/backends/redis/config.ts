@@ -32,7 +32,9 @@ export interface ResolvedRedisConfig {
   client: RedisClient | undefined;
 }
 
+/** Server used when neither `url` nor `client` is given. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** Prefix of every key when `keyPrefix` is not given. */
 export const DEFAULT_KEY_PREFIX = 'connectome:';
 
 function isRedisUrl(value: string): boolean {

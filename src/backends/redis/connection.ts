@@ -41,6 +41,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error)
 export class RedisConnection {
   /** Last error the client reported in the background (reconnect failures), for health. */
   lastError: string | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private whenConnected: Promise<void> | undefined;
 
   private constructor(
     readonly client: RedisClient,
@@ -68,9 +70,11 @@ export class RedisConnection {
       lazyConnect: true,
       connectTimeout: config.connectTimeout,
       commandTimeout: config.commandTimeout,
-      // Calls made while reconnecting wait in the offline queue, bounded by commandTimeout.
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: 2,
+      // No offline queue: a command queued while the connection is down stays queued after
+      // its timeout rejected the call, and is sent on reconnect, so a write reported as
+      // failed would land later, half done (its data without its index entry). Calls wait
+      // for the connection in `run()` instead and give up before anything is sent.
+      enableOfflineQueue: false,
       // A command in flight when the connection drops fails instead of being resent later.
       autoResendUnfulfilledCommands: false,
       enableAutoPipelining: true,
@@ -91,29 +95,80 @@ export class RedisConnection {
       );
     } catch (error) {
       client.disconnect();
+      // "Connection is closed." alone hides why (WRONGPASS, NOAUTH, ECONNREFUSED): name the
+      // last error the client saw. Server replies and socket errors never carry the password.
+      const message = (error as Error).message;
+      const last = connection.lastError !== undefined && connection.lastError !== message;
       throw new BackendUnavailableError(
-        `redis storage: cannot connect to ${label}: ${(error as Error).message}`,
+        `redis storage: cannot connect to ${label}: ${message}${last ? ` (${connection.lastError})` : ''}`,
         error,
       );
     }
     return connection;
   }
 
+  /** True when the client is an ioredis `Cluster`. */
   get isCluster(): boolean {
     return (this.client as { isCluster?: boolean }).isCluster === true;
   }
 
-  /** Runs one call with the command timeout, mapping failures to typed errors that name `what`. */
-  async run<T>(what: string, call: (client: RedisClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs one call with the command timeout, mapping failures to typed errors that name
+   * `what`. On a client this storage opened, the call first waits for the connection (there
+   * is no offline queue), and is never sent once the timeout has rejected it.
+   */
+  run<T>(what: string, call: (client: RedisClient) => Promise<T>): Promise<T> {
+    const promise = this.attempt(what, call);
+    this.inFlight.add(promise);
+    const forget = (): void => void this.inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  private async attempt<T>(what: string, call: (client: RedisClient) => Promise<T>): Promise<T> {
+    let gaveUp = false;
+    const send = async (): Promise<T> => {
+      const status = this.client.status;
+      if (this.owned && status !== 'ready' && status !== 'end') await this.connected();
+      if (gaveUp) throw new Error('gave up before sending');
+      return call(this.client);
+    };
     try {
-      return await withTimeout(
-        call(this.client),
-        this.commandTimeout,
-        () => new Error(`no reply within ${this.commandTimeout} ms`),
-      );
+      return await withTimeout(send(), this.commandTimeout, () => {
+        gaveUp = true;
+        return new Error(`no reply within ${this.commandTimeout} ms`);
+      });
     } catch (error) {
       throw this.toStorageError(what, error);
     }
+  }
+
+  /** Resolves when the client is ready again (or has ended for good, so the call fails). */
+  private connected(): Promise<void> {
+    // One shared waiter, so many waiting calls add two listeners, not two each.
+    this.whenConnected ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.client.off('ready', done);
+        this.client.off('end', done);
+        this.whenConnected = undefined;
+        resolve();
+      };
+      this.client.once('ready', done);
+      this.client.once('end', done);
+    });
+    return this.whenConnected;
+  }
+
+  /**
+   * Waits until no call is in flight. A multi-step operation (data, then its index entry)
+   * issues its next call in the microtasks after a reply, before any macrotask, so once a
+   * `setImmediate` passes with nothing in flight, no accepted operation is left half done.
+   */
+  async drain(): Promise<void> {
+    do {
+      await Promise.allSettled([...this.inFlight]);
+      await new Promise((resolve) => setImmediate(resolve));
+    } while (this.inFlight.size > 0);
   }
 
   /** Runs a Lua script (see `scripts.ts`) like {@link run}. */
@@ -121,8 +176,12 @@ export class RedisConnection {
     return this.run(what, (client) => runScript(client, script, keys, args));
   }
 
-  /** Closes the client if this storage opened it; a given client stays open. */
+  /**
+   * Lets every call in flight finish (each is bounded by the command timeout), then closes
+   * the client if this storage opened it; a given client stays open.
+   */
   async close(): Promise<void> {
+    await this.drain();
     if (!this.owned) return;
     const client = this.client;
     try {

@@ -6,15 +6,25 @@ const CONCURRENCY = 128;
 /** SSCAN batch size: no single call blocks the server on a large set. */
 const SCAN_COUNT = 1000;
 
-/** Maps `items` through `fn` with at most {@link CONCURRENCY} calls in flight; keeps order. */
+/**
+ * Maps `items` through `fn` with at most {@link CONCURRENCY} calls in flight; keeps order.
+ * After the first failure no further item starts: the caller has its error, and going on
+ * would keep a down server's connection busy (and a purge writing) for nothing.
+ */
 export async function mapConcurrent<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const index = next;
       next += 1;
-      results[index] = await fn(items[index] as T);
+      try {
+        results[index] = await fn(items[index] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));

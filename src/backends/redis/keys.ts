@@ -27,10 +27,11 @@
  *   ids and keys are written as `%25`, `%7B` and `%7D`, so braces inside user ids can neither
  *   pick the slot nor make two ids share a key. (A prefix that contains `{...}` itself pins every
  *   key to that one slot: still correct, but it stops a cluster from spreading the data.)
- * - The index sets share the `{index}` slot. They are written after the data they point to and
- *   cleared before that data is deleted; an index entry whose data is gone (a concurrent delete,
- *   an expired cache entry) is skipped by listing and stats, and `purgeExpiredCache()` removes
- *   the stale cache ones. Listing never uses `KEYS` or `SCAN`.
+ * - The index sets share the `{index}` slot. An index entry is added after the data it points to
+ *   (and also sent along with the data write, so a write that times out but still lands later is
+ *   indexed too) and cleared before that data is deleted; an index entry whose data is gone (a
+ *   concurrent delete, a failed write, an expired cache entry) is skipped by listing and stats,
+ *   and `purgeExpiredCache()` removes the stale cache ones. Listing never uses `KEYS` or `SCAN`.
  */
 
 /** Layout version stored at `<prefix>{index}:layout`. */
@@ -81,6 +82,7 @@ export class KeyLayout {
     };
   }
 
+  /** The keys of one conversation (one slot). */
   conversation(conversationId: string): ConversationKeys {
     const base = `${this.prefix}{c:${escapeKeyPart(conversationId)}}:`;
     return {
@@ -93,15 +95,18 @@ export class KeyLayout {
     };
   }
 
+  /** The keys of one agent (one slot). */
   agent(agentId: string): AgentKeys {
     const base = `${this.prefix}{a:${escapeKeyPart(agentId)}}:`;
     return { chains: `${base}chains`, chainAppends: `${base}chain-appends` };
   }
 
+  /** The key of one cache entry. */
   cache(cacheKey: string): string {
     return `${this.prefix}{k:${escapeKeyPart(cacheKey)}}:cache`;
   }
 
+  /** The key of one system state object. */
   state(stateKey: string): string {
     return `${this.prefix}{s:${escapeKeyPart(stateKey)}}:state`;
   }

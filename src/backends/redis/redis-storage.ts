@@ -15,7 +15,7 @@ import {
   StorageInterface,
 } from '../../core/index.js';
 import { isLiveCacheEntry, removeStaleCacheIndexEntries, writeCacheValue } from './cache.js';
-import { decodeArray, decodeCacheRecord, decodeJson, decodeObject } from './codec.js';
+import { decodeArray, decodeCacheRecord, decodeMemories, decodeObject } from './codec.js';
 import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
 import { RedisConnection } from './connection.js';
 import { liveMembers } from './index-sets.js';
@@ -30,6 +30,7 @@ const q = (value: string): string => JSON.stringify(value);
 
 /** Storage on Redis. Every multi-key write on one conversation or agent is atomic. */
 export class RedisStorage extends StorageInterface {
+  /** Backend name as registered in the factory. */
   readonly storageType = 'redis';
 
   /** One-line description for `getAvailableBackends()`. */
@@ -79,18 +80,33 @@ export class RedisStorage extends StorageInterface {
 
   protected async closeStore(): Promise<void> {
     const connection = this.connection;
-    this.connection = undefined;
+    // Calls accepted before shutdown() finish first (close() drains them); they still need
+    // the connection for their later steps, so it is forgotten only afterwards.
     await connection?.close();
+    if (this.connection === connection) this.connection = undefined;
   }
 
   private addToIndex(what: string, sets: string[], member: string): Promise<unknown> {
     return this.redis.script(`index ${what}`, ADD_TO_SETS, sets, [member]);
   }
 
-  /** Writes a JSON value, then its index entry (data first: see `keys.ts`). */
-  private async storeIndexed(what: string, key: string, value: JsonValue, sets: string[], member: string) {
-    await this.redis.run(`store ${what}`, (c) => c.set(key, JSON.stringify(value)));
+  /**
+   * Runs a data write, then adds its index entry, so a listed entry always has its data
+   * (see `keys.ts`). The entry is also sent with the write: a write that times out can
+   * still land later (a paused server, a given client's offline queue or resend) and then
+   * it is indexed too. The add after the write covers a delete that ran in between.
+   */
+  private async writeIndexed(what: string, write: () => Promise<unknown>, sets: string[], member: string) {
+    const [, written] = await Promise.allSettled([this.addToIndex(what, sets, member), write()]);
+    if (written.status === 'rejected') throw written.reason;
     await this.addToIndex(what, sets, member);
+  }
+
+  /** Writes a JSON value and indexes it (see {@link writeIndexed}). */
+  private storeIndexed(what: string, key: string, value: JsonValue, sets: string[], member: string) {
+    const json = JSON.stringify(value);
+    const write = () => this.redis.run(`store ${what}`, (c) => c.set(key, json));
+    return this.writeIndexed(what, write, sets, member);
   }
 
   /** Removes the index entry first, then the data: one DEL, so keys of one slot go at once. */
@@ -145,8 +161,9 @@ export class RedisStorage extends StorageInterface {
     const what = `raw messages of ${q(conversationId)}`;
     const key = this.keys.conversation(conversationId).raw;
     const json = JSON.stringify(messages);
-    await this.redis.run(`store ${what}`, (c) => c.hset(key, 'messages', json, 'count', messages.length));
-    await this.addToIndex(what, [this.keys.index.conversationIds], conversationId);
+    const write = () =>
+      this.redis.run(`store ${what}`, (c) => c.hset(key, 'messages', json, 'count', messages.length));
+    await this.writeIndexed(what, write, [this.keys.index.conversationIds], conversationId);
   }
 
   protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
@@ -175,13 +192,15 @@ export class RedisStorage extends StorageInterface {
     const k = this.keys.conversation(conversationId);
     // created_at is kept apart as JSON text, so a replace can keep the old one atomically (D7).
     const createdAt = JSON.stringify(memory.record.created_at ?? null);
-    await this.redis.script(
-      `store ${what}`,
-      UPSERT_MEMORY,
-      [k.memories, k.memoryData, k.memoryCreated],
-      [memory.memoryId, JSON.stringify(memory.record), createdAt, memory.explicitCreatedAt ? '1' : '0'],
-    );
-    await this.addToIndex(what, [this.keys.index.conversationIds], conversationId);
+    const args = [
+      memory.memoryId,
+      JSON.stringify(memory.record),
+      createdAt,
+      memory.explicitCreatedAt ? '1' : '0',
+    ];
+    const keys = [k.memories, k.memoryData, k.memoryCreated];
+    const write = () => this.redis.script(`store ${what}`, UPSERT_MEMORY, keys, args);
+    await this.writeIndexed(what, write, [this.keys.index.conversationIds], conversationId);
   }
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
@@ -192,31 +211,15 @@ export class RedisStorage extends StorageInterface {
       [k.memories, k.memoryData, k.memoryCreated],
       [],
     )) as Array<string | null>;
-    const memories: JsonObject[] = [];
-    for (let i = 0; i + 2 < flat.length; i += 3) {
-      const [id, json, createdAt] = [flat[i], flat[i + 1], flat[i + 2]];
-      const record = decodeObject(json ?? null, `${k.memoryData} field ${q(String(id))}`);
-      if (record === null) {
-        throw new CorruptDataError(`redis key ${k.memories}`, `memory ${q(String(id))} has no data`);
-      }
-      if (typeof createdAt === 'string') {
-        record.created_at = decodeJson(createdAt, `${k.memoryCreated} field ${q(String(id))}`);
-      }
-      memories.push(record);
-    }
-    return memories;
+    return decodeMemories(flat, k);
   }
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
     const what = `reasoning chain of ${q(agentId)}`;
     const k = this.keys.agent(agentId);
-    await this.redis.script(
-      `store ${what}`,
-      APPEND_CHAIN,
-      [k.chains, k.chainAppends],
-      [randomUUID(), JSON.stringify(record), APPEND_TOKEN_TTL_MS],
-    );
-    await this.addToIndex(what, [this.keys.index.agents], agentId);
+    const args = [randomUUID(), JSON.stringify(record), APPEND_TOKEN_TTL_MS];
+    const write = () => this.redis.script(`store ${what}`, APPEND_CHAIN, [k.chains, k.chainAppends], args);
+    await this.writeIndexed(what, write, [this.keys.index.agents], agentId);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
@@ -237,8 +240,8 @@ export class RedisStorage extends StorageInterface {
 
   protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
     const what = `cache entry ${q(cacheKey)}`;
-    await writeCacheValue(this.redis, what, this.keys.cache(cacheKey), record);
-    await this.addToIndex(what, [this.keys.index.cacheKeys], cacheKey);
+    const write = () => writeCacheValue(this.redis, what, this.keys.cache(cacheKey), record);
+    await this.writeIndexed(what, write, [this.keys.index.cacheKeys], cacheKey);
   }
 
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {

@@ -47,6 +47,12 @@ export function toStorageError(error: unknown, what: string, dbPath: string): St
         `SQLite database ${dbPath} cannot be opened (${what}): ${reason}`,
         error,
       );
+    // Another connection kept its lock past `connectionTimeout`: the database is there but
+    // not available right now, the same kind of failure as a Redis or PostgreSQL timeout,
+    // so callers can retry on one error class whatever the backend.
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      return new BackendUnavailableError(`SQLite ${what} failed on ${dbPath}: ${reason}`, error);
     default:
       return new StorageError(`SQLite ${what} failed on ${dbPath}: ${reason}`, { cause: error });
   }

@@ -3,9 +3,10 @@
  * (spec §8), every count from one statement so they describe one snapshot.
  */
 import { stat } from 'node:fs/promises';
-import type { HealthProbe, StatsSnapshot } from '../../core/index.js';
+import { formatEpochMs, type HealthProbe, type StatsSnapshot } from '../../core/index.js';
+import { countLiveOtherFormat } from './cache-expiry.js';
 import { isMemoryPath, type SqliteConnection } from './connection.js';
-import { cacheExpiryParams, SQL, type StatsRow } from './sql.js';
+import { SQL, type StatsRow } from './sql.js';
 
 /** Size of a file in bytes, 0 when it does not exist (no WAL yet). */
 async function fileSize(path: string): Promise<number> {
@@ -33,8 +34,9 @@ export async function probeSqliteHealth(db: SqliteConnection): Promise<HealthPro
 
 /** Counts everything stored (live cache entries at `nowMs` only) and the database size. */
 export async function collectSqliteStats(db: SqliteConnection, nowMs: number): Promise<StatsSnapshot> {
-  const [row] = await db.all<StatsRow>('collect stats', SQL.stats, cacheExpiryParams(nowMs));
+  const [row] = await db.all<StatsRow>('collect stats', SQL.stats, [formatEpochMs(nowMs)]);
   const s = row as StatsRow;
+  const cacheEntries = s.cache_entries + countLiveOtherFormat(s.other_cache_entries, nowMs);
   const pagesBytes = s.page_count * s.page_size;
   const inMemory = isMemoryPath(db.path);
   const fileBytes = inMemory ? pagesBytes : await fileSize(db.path);
@@ -48,7 +50,7 @@ export async function collectSqliteStats(db: SqliteConnection, nowMs: number): P
       reasoning_chain_count: s.reasoning_chains,
       agent_count: s.agents,
       chunk_info_count: s.chunk_info,
-      cache_entry_count: s.cache_entries,
+      cache_entry_count: cacheEntries,
       system_state_count: s.system_state,
       total_bytes: totalBytes,
     },
@@ -58,7 +60,7 @@ export async function collectSqliteStats(db: SqliteConnection, nowMs: number): P
       memories_count: s.memories,
       reasoning_chains_count: s.reasoning_chains,
       chunk_info_count: s.chunk_info,
-      cache_entries_count: s.cache_entries,
+      cache_entries_count: cacheEntries,
       page_count: s.page_count,
       page_size_bytes: s.page_size,
       total_pages_bytes: pagesBytes,

@@ -38,22 +38,49 @@ export interface ChainRow {
   created_at: string;
 }
 
-/** The JSON text stored for a record: the record without the fields kept in columns. */
-export function withoutColumns(record: JsonObject, ...columns: string[]): string {
+/** A record split into what goes into the JSON text column and what goes into its timestamp column. */
+export interface RowParts {
+  /** The record as JSON text, without the fields kept in columns. */
+  json: string;
+  /** The value for the timestamp column (`created_at`). */
+  timestamp: string;
+}
+
+/**
+ * Splits a record for writing. The id fields in `idColumns` live in their own columns only.
+ * A string `timestampField` also lives in its column only, as the reference keeps it there.
+ * Any other value the caller chose (a number, `null`, an object) cannot go into that
+ * `TEXT NOT NULL` column without changing type or failing, so it stays in the JSON text
+ * (which wins on load, see {@link memoryFromRow}) and the column gets `fallback` (the write
+ * time, or the row's previous value), which keeps the row readable by the reference.
+ */
+export function toRowParts(
+  record: JsonObject,
+  idColumns: readonly string[],
+  timestampField: string,
+  fallback: string,
+): RowParts {
   const rest: JsonObject = { ...record };
-  for (const column of columns) delete rest[column];
-  return JSON.stringify(rest);
+  for (const column of idColumns) delete rest[column];
+  const value = record[timestampField];
+  if (typeof value === 'string') {
+    delete rest[timestampField];
+    return { json: JSON.stringify(rest), timestamp: value };
+  }
+  return { json: JSON.stringify(rest), timestamp: fallback };
 }
 
 /**
  * Rebuilds a record from its JSON text and column values: `{ [name]: column, ...data }`.
- * A timestamp inside the JSON text wins over the column: the reference wrote the caller's
- * own timestamp there and "now" in the column (D8), so this recovers the original.
+ * The timestamp `keepFromData` inside the JSON text, of any type, wins over the column: the
+ * reference wrote the caller's own timestamp there and "now" in the column (D8), and this
+ * library keeps a non-string timestamp there (see {@link toRowParts}). Other columns (ids)
+ * always win: the id argument is the record's id (D7).
  */
 function mergeColumns(data: JsonObject, columns: Record<string, string>, keepFromData: string): JsonObject {
   const record: JsonObject = { ...columns, ...data };
   for (const [name, value] of Object.entries(columns)) {
-    if (name !== keepFromData || typeof data[name] !== 'string') record[name] = value;
+    if (name !== keepFromData || !Object.hasOwn(data, name)) record[name] = value;
   }
   return record;
 }

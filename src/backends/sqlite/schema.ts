@@ -5,9 +5,13 @@
  */
 import { ConfigError, CorruptDataError } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
+import { OTHER_FORMAT } from './sql.js';
 
-/** The schema version this library writes and understands. */
-export const SQLITE_SCHEMA_VERSION = 1;
+/**
+ * The schema version this library writes and understands.
+ * 1: the reference's tables and indexes. 2: adds {@link LIBRARY_INDEXES}.
+ */
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /**
  * The reference's CREATE statements, names and clauses included (its own text, modulo
@@ -73,6 +77,23 @@ export const REFERENCE_INDEXES: readonly string[] = [
   'CREATE INDEX IF NOT EXISTS idx_cache_entries_expires ON cache_entries (expires_at)',
 ];
 
+/**
+ * Indexes this library adds to the reference schema. Extra indexes are invisible to the
+ * reference (it names its own, and SQLite maintains ours on its inserts), so a file stays
+ * usable from both sides.
+ * - `(agent_id, id)` serves "the last N chains" in insertion order: the reference's
+ *   `(agent_id, created_at)` index is in timestamp order, which differs when callers bring
+ *   their own `stored_at` (D8), so without it SQLite read and sorted every chain of the
+ *   agent (17 ms instead of 0.1 ms for the last 5 of 45,000).
+ * - A partial index of the cache rows whose expiry is not in the canonical format (see
+ *   `sql.ts`), usually empty: listing, stats and purge find those rows without a scan.
+ */
+export const LIBRARY_INDEXES: readonly string[] = [
+  'CREATE INDEX IF NOT EXISTS idx_reasoning_chains_agent_order ON reasoning_chains (agent_id, id)',
+  `CREATE INDEX IF NOT EXISTS idx_cache_entries_other_expiry ON cache_entries (expires_at, cache_key)
+    WHERE ${OTHER_FORMAT}`,
+];
+
 /** Columns every table must have; a table that lacks one is not a connectome table. */
 const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   conversations: ['conversation_id', 'data', 'created_at', 'updated_at'],
@@ -100,6 +121,9 @@ const MIGRATIONS: ReadonlyArray<(tx: Transaction, dbPath: string) => Promise<voi
     for (const sql of REFERENCE_TABLES) await tx.exec(sql);
     await checkColumns(tx, dbPath);
     for (const sql of REFERENCE_INDEXES) await tx.exec(sql);
+  },
+  async (tx) => {
+    for (const sql of LIBRARY_INDEXES) await tx.exec(sql);
   },
 ];
 

@@ -1,42 +1,45 @@
 /**
  * Every SQL statement the SQLite backend runs, with bound parameters only. Each per-id
- * read is served by a primary key or one of the reference's indexes.
+ * read is served by a primary key or an index (`test/sqlite/query-plans.test.ts` checks).
+ * Lists return one row holding a JSON array (`json_group_array`): the driver builds a JS
+ * object per row, which made a list of 10,000 ids cost several times the query itself.
  */
-import { formatEpochMs } from '../../core/index.js';
 
 // A timestamp in exactly the format this library and the reference write
 // (`2025-03-06T10:00:00.123000+00:00`): fixed width, so string order is time order.
 const CANONICAL_TIMESTAMP =
   "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]+00:00'";
 
+/** `expires_at` is in the canonical format, so SQL can compare it with now as a string. */
+const CANONICAL = `expires_at GLOB ${CANONICAL_TIMESTAMP}`;
+
 /**
- * True when a cache row is expired. Parameters: now as a canonical timestamp, then now in
- * epoch seconds. Canonical values compare as strings (exact to the microsecond); any
- * other form the reference may have written (no fraction, `Z`, another offset) is parsed
- * by SQLite; a value SQLite cannot parse counts as expired, as in the core.
+ * Cache expiry (see `cache-expiry.ts`). Canonical values are compared in SQL, exactly to
+ * the microsecond (parameter: now as a canonical timestamp). Any other form (`Z`, no
+ * fraction, another offset, `+0000`, lowercase, garbage) is returned to JavaScript and
+ * decided by the core's `isCacheExpired`, the rule `loadCacheEntry` applies: SQLite's own
+ * date parser accepts a different set of forms, so list, stats and purge would otherwise
+ * disagree with loads (and purge could delete an entry that loads as live).
  */
-const CACHE_EXPIRED = `(expires_at IS NOT NULL AND CASE
-    WHEN expires_at GLOB ${CANONICAL_TIMESTAMP} THEN expires_at <= ?
-    ELSE coalesce(unixepoch(expires_at, 'subsec') <= ?, 1) END)`;
-
-/** Parameters of the cache-expiry condition: now as a canonical timestamp, then in epoch seconds. */
-export function cacheExpiryParams(nowMs: number): [string, number] {
-  return [formatEpochMs(nowMs), nowMs / 1000];
-}
+const LIVE_CANONICAL = `(expires_at IS NULL OR (${CANONICAL} AND expires_at > ?))`;
+/** Rows decided in JavaScript; `schema.ts` keeps a partial index of exactly these (usually none). */
+export const OTHER_FORMAT = `(expires_at IS NOT NULL AND NOT ${CANONICAL})`;
 
 /**
- * SQL text of every statement, by purpose. Lists name their column `id`, single-object
- * reads `json`, so one helper serves each kind.
+ * SQL text of every statement, by purpose. Lists return one JSON array in a column named
+ * `ids`, single-object reads name their column `json`, so one helper serves each kind.
  */
 export const SQL = {
   upsertConversation: `INSERT INTO conversations (conversation_id, data, created_at, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (conversation_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
   selectConversation: 'SELECT data AS json FROM conversations WHERE conversation_id = ?',
-  listConversations: 'SELECT conversation_id AS id FROM conversations',
-  listAllConversations: `SELECT conversation_id AS id FROM conversations
-    UNION SELECT conversation_id FROM raw_messages
-    UNION SELECT conversation_id FROM memories
-    UNION SELECT conversation_id FROM chunk_info`,
+  listConversations: 'SELECT json_group_array(conversation_id) AS ids FROM conversations',
+  // DISTINCT first walks each covering index once instead of feeding every row to the UNION.
+  listAllConversations: `SELECT json_group_array(id) AS ids FROM (
+    SELECT conversation_id AS id FROM conversations
+    UNION SELECT DISTINCT conversation_id FROM raw_messages
+    UNION SELECT DISTINCT conversation_id FROM memories
+    UNION SELECT conversation_id FROM chunk_info)`,
   deleteConversation: 'DELETE FROM conversations WHERE conversation_id = ?',
 
   deleteRawMessages: 'DELETE FROM raw_messages WHERE conversation_id = ?',
@@ -61,7 +64,8 @@ export const SQL = {
   // The most recent `limit`, newest first; the caller reverses them.
   selectLastChains:
     'SELECT id, chain_data, created_at FROM reasoning_chains WHERE agent_id = ? ORDER BY id DESC LIMIT ?',
-  listAgents: 'SELECT DISTINCT agent_id AS id FROM reasoning_chains',
+  listAgents:
+    'SELECT json_group_array(agent_id) AS ids FROM (SELECT DISTINCT agent_id FROM reasoning_chains)',
 
   upsertChunkInfo: `INSERT INTO chunk_info (conversation_id, chunk_data, created_at, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (conversation_id) DO UPDATE SET chunk_data = excluded.chunk_data, updated_at = excluded.updated_at`,
@@ -73,18 +77,25 @@ export const SQL = {
       cache_data = excluded.cache_data, created_at = excluded.created_at, expires_at = excluded.expires_at`,
   selectCache: 'SELECT cache_data, created_at, expires_at FROM cache_entries WHERE cache_key = ?',
   deleteCache: 'DELETE FROM cache_entries WHERE cache_key = ?',
-  listLiveCacheKeys: `SELECT cache_key AS id FROM cache_entries WHERE NOT ${CACHE_EXPIRED}`,
-  deleteExpiredCache: `DELETE FROM cache_entries WHERE ${CACHE_EXPIRED}`,
+  // Parameter: now (canonical). One statement, so both halves come from one snapshot.
+  listCacheKeys: `SELECT
+    (SELECT json_group_array(cache_key) FROM cache_entries WHERE ${LIVE_CANONICAL}) AS live,
+    (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries WHERE ${OTHER_FORMAT}) AS other`,
+  // Parameter: now (canonical); served by the reference's index on expires_at.
+  deleteExpiredCanonicalCache: `DELETE FROM cache_entries WHERE ${CANONICAL} AND expires_at <= ?`,
+  deleteCacheIfExpiry: 'DELETE FROM cache_entries WHERE cache_key = ? AND expires_at = ?',
+  selectOtherFormatCache: `SELECT json_group_array(json_array(cache_key, expires_at)) AS other
+    FROM cache_entries WHERE ${OTHER_FORMAT}`,
 
   upsertState: `INSERT INTO system_state (state_key, state_data, created_at, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (state_key) DO UPDATE SET state_data = excluded.state_data, updated_at = excluded.updated_at`,
   selectState: 'SELECT state_data AS json FROM system_state WHERE state_key = ?',
   deleteState: 'DELETE FROM system_state WHERE state_key = ?',
-  listStateKeys: 'SELECT state_key AS id FROM system_state',
+  listStateKeys: 'SELECT json_group_array(state_key) AS ids FROM system_state',
 
   health: `SELECT 1 AS ok, (SELECT journal_mode FROM pragma_journal_mode) AS journal_mode,
     (SELECT page_count * page_size FROM pragma_page_count, pragma_page_size) AS pages_bytes`,
-  // One statement, so every count comes from the same snapshot. Parameters: as CACHE_EXPIRED.
+  // One statement, so every count comes from the same snapshot. Parameter: now (canonical).
   stats: `SELECT
     (SELECT COUNT(*) FROM conversations) AS conversations,
     (SELECT COUNT(*) FROM raw_messages) AS raw_messages,
@@ -92,7 +103,9 @@ export const SQL = {
     (SELECT COUNT(*) FROM reasoning_chains) AS reasoning_chains,
     (SELECT COUNT(DISTINCT agent_id) FROM reasoning_chains) AS agents,
     (SELECT COUNT(*) FROM chunk_info) AS chunk_info,
-    (SELECT COUNT(*) FROM cache_entries WHERE NOT ${CACHE_EXPIRED}) AS cache_entries,
+    (SELECT COUNT(*) FROM cache_entries WHERE ${LIVE_CANONICAL}) AS cache_entries,
+    (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries WHERE ${OTHER_FORMAT})
+      AS other_cache_entries,
     (SELECT COUNT(*) FROM system_state) AS system_state,
     (SELECT page_count FROM pragma_page_count) AS page_count,
     (SELECT page_size FROM pragma_page_size) AS page_size`,
@@ -106,7 +119,10 @@ export interface StatsRow {
   reasoning_chains: number;
   agents: number;
   chunk_info: number;
+  /** Live cache entries with a canonical (or no) expiry. */
   cache_entries: number;
+  /** `[key, expires_at]` pairs (JSON) of entries whose expiry is in another format. */
+  other_cache_entries: string;
   system_state: number;
   page_count: number;
   page_size: number;

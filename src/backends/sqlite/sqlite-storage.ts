@@ -16,19 +16,20 @@ import {
   type StatsSnapshot,
 } from '../../core/index.js';
 import { parseSqliteConfig, type ResolvedSQLiteConfig, type SQLiteStorageConfig } from './config.js';
-import { SqliteConnection, type SqlParam } from './connection.js';
+import { SqliteConnection } from './connection.js';
 import {
   chainFromRow,
   memoryFromRow,
   parseJsonColumn,
   parseObjectColumn,
-  withoutColumns,
+  toRowParts,
   type ChainRow,
   type MemoryRow,
 } from './rows.js';
 import { ensureSchema } from './schema.js';
 import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
-import { cacheExpiryParams, SQL } from './sql.js';
+import { SQL } from './sql.js';
+import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
 
 const quote = (id: string): string => JSON.stringify(id);
 
@@ -91,10 +92,10 @@ export class SQLiteStorage extends StorageInterface {
     return row === undefined ? null : parseObjectColumn(row.json, `${what} in ${db.path}`);
   }
 
-  /** The `id` column of every row `sql` returns. */
-  private async listIds(what: string, sql: string, params: readonly SqlParam[] = []): Promise<string[]> {
-    const rows = await this.db.all<{ id: string }>(`list ${what}`, sql, params);
-    return rows.map((row) => row.id);
+  /** The ids `sql` returns as one JSON array in its `ids` column. */
+  private async listIds(what: string, sql: string): Promise<string[]> {
+    const [row] = await this.db.all<{ ids: string }>(`list ${what}`, sql);
+    return row === undefined ? [] : (parseJsonColumn(row.ids, `list of ${what}`) as string[]);
   }
 
   // ----- conversations -------------------------------------------------------------------
@@ -160,10 +161,9 @@ export class SQLiteStorage extends StorageInterface {
       const record = existing
         ? replaceMemoryRecord(memoryFromRow(existing, conversationId), memory)
         : memory.record;
-      const data = withoutColumns(record, 'memory_id', 'created_at');
-      const createdAt = record.created_at as string;
-      if (existing) await q.run(SQL.updateMemory, [data, createdAt, ...keys]);
-      else await q.run(SQL.insertMemory, [...keys, data, createdAt]);
+      const row = toRowParts(record, ['memory_id'], 'created_at', existing?.created_at ?? nowTimestamp());
+      if (existing) await q.run(SQL.updateMemory, [row.json, row.timestamp, ...keys]);
+      else await q.run(SQL.insertMemory, [...keys, row.json, row.timestamp]);
     });
   }
 
@@ -176,10 +176,11 @@ export class SQLiteStorage extends StorageInterface {
   // ----- reasoning chains ----------------------------------------------------------------
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+    const row = toRowParts(record, [], 'stored_at', nowTimestamp());
     await this.db.run(`store reasoning chain of ${quote(agentId)}`, SQL.insertChain, [
       agentId,
-      withoutColumns(record, 'stored_at'),
-      record.stored_at as string,
+      row.json,
+      row.timestamp,
     ]);
   }
 
@@ -236,11 +237,11 @@ export class SQLiteStorage extends StorageInterface {
   }
 
   protected listLiveCacheKeys(nowMs: number): Promise<string[]> {
-    return this.listIds('cache keys', SQL.listLiveCacheKeys, cacheExpiryParams(nowMs));
+    return listLiveCacheKeys(this.db, nowMs);
   }
 
   protected async removeExpiredCache(nowMs: number): Promise<number> {
-    return this.db.run('purge expired cache entries', SQL.deleteExpiredCache, cacheExpiryParams(nowMs));
+    return purgeExpiredCache(this.db, nowMs);
   }
 
   // ----- system state --------------------------------------------------------------------

@@ -1,0 +1,76 @@
+/**
+ * Every per-id statement is served by an index (`EXPLAIN QUERY PLAN`): no full-table scan,
+ * and reads in insertion order need no sort of all an agent's rows (the "last N chains" read
+ * walks the `(agent_id, id)` index backwards and stops after N).
+ */
+import { join } from 'node:path';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { SQL } from '../../src/backends/sqlite/sql.js';
+import { useTempDir, withRawDb } from './helpers.js';
+
+/** Statements that touch the rows of one id (or of an expiry range or format), by name in `SQL`. */
+const PER_ID: ReadonlyArray<keyof typeof SQL> = [
+  'selectConversation',
+  'deleteConversation',
+  'selectRawMessages',
+  'deleteRawMessages',
+  'selectMemory',
+  'updateMemory',
+  'selectMemories',
+  'deleteMemories',
+  'selectChains',
+  'selectLastChains',
+  'selectChunkInfo',
+  'deleteChunkInfo',
+  'selectCache',
+  'deleteCache',
+  'deleteExpiredCanonicalCache',
+  'deleteCacheIfExpiry',
+  'selectOtherFormatCache',
+  'selectState',
+  'deleteState',
+];
+
+/** Reads that must come out in insertion order without sorting every row of the id. */
+const NO_SORT: ReadonlyArray<keyof typeof SQL> = ['selectRawMessages', 'selectChains', 'selectLastChains'];
+
+describe('SQLite: query plans', () => {
+  const dir = useTempDir();
+
+  it('serves every per-id statement from an index', async () => {
+    const dbPath = join(dir(), 'plans.db');
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    await storage.shutdown();
+
+    const plans = await withRawDb(dbPath, async (db) => {
+      const out: Record<string, string[]> = {};
+      for (const name of PER_ID) {
+        const sql = SQL[name];
+        const params = Array.from(sql.match(/\?/g) ?? [], () => 'x');
+        out[name] = (await db.all(`EXPLAIN QUERY PLAN ${sql}`, params)).map((r) => String(r.detail));
+      }
+      return out;
+    });
+    for (const name of PER_ID) {
+      const plan = plans[name] ?? [];
+      expect({ name, plan }).toEqual({
+        name,
+        plan: expect.arrayContaining([expect.stringMatching(/^SEARCH /)]),
+      });
+      expect({ name, scans: plan.filter((step) => /^SCAN /.test(step)) }).toEqual({ name, scans: [] });
+      for (const step of plan.filter((s) => /^SEARCH /.test(s))) {
+        expect({ name, step }).toEqual({
+          name,
+          step: expect.stringMatching(/USING (COVERING )?INDEX|PRIMARY KEY/),
+        });
+      }
+      if (NO_SORT.includes(name)) {
+        expect({ name, sorts: plan.filter((step) => step.includes('TEMP B-TREE')) }).toEqual({
+          name,
+          sorts: [],
+        });
+      }
+    }
+  });
+});
