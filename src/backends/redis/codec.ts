@@ -2,28 +2,23 @@
 import {
   CorruptDataError,
   isCacheExpired,
-  isJsonObject,
   type CacheRecord,
   type JsonObject,
+  isJsonObject,
   type JsonValue,
+  parseStoredJson,
+  parseStoredJsonObject,
 } from '../../core/index.js';
 import type { ConversationKeys } from './keys.js';
 
 /** Parses stored JSON text, reporting bad data as corrupt at `key`. */
 export function decodeJson(text: string, key: string): JsonValue {
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (error) {
-    throw new CorruptDataError(`redis key ${key}`, 'not valid JSON', error);
-  }
+  return parseStoredJson(text, `redis key ${key}`);
 }
 
 /** Parses a stored JSON object; `null` stays `null` (missing key). */
 export function decodeObject(text: string | null, key: string): JsonObject | null {
-  if (text === null) return null;
-  const value = decodeJson(text, key);
-  if (!isJsonObject(value)) throw new CorruptDataError(`redis key ${key}`, 'expected a JSON object');
-  return value;
+  return text === null ? null : parseStoredJsonObject(text, `redis key ${key}`);
 }
 
 /** Parses a stored JSON array; `null` stays `null` (missing key). */

@@ -4,9 +4,8 @@
  * are decided by the core's `isCacheExpired`, so listing, stats and purge agree exactly
  * with `loadCacheEntry` (see `CANONICAL` in `sql.ts` for why SQLite's parser cannot).
  */
-import { formatEpochMs, isCacheExpired } from '../../core/index.js';
+import { formatEpochMs, isCacheExpired, parseStoredJson } from '../../core/index.js';
 import type { SqliteConnection } from './connection.js';
-import { parseJsonColumn } from './rows.js';
 import { SQL } from './sql.js';
 
 /** `[cache_key, expires_at]` pairs of rows whose expiry is not in the canonical format. */
@@ -14,7 +13,7 @@ type OtherFormatRows = Array<[string, string]>;
 
 /** Parses the JSON array of `[key, expires_at]` pairs an SQL statement built. */
 function otherFormatRows(json: string, where: string): OtherFormatRows {
-  return parseJsonColumn(json, where) as OtherFormatRows;
+  return parseStoredJson(json, where) as OtherFormatRows;
 }
 
 /** The rows among `rows` whose expiry the core considers past (`expired`) or not at `nowMs`. */
@@ -27,7 +26,7 @@ export async function listLiveCacheKeys(db: SqliteConnection, nowMs: number): Pr
   type Row = { live: string; other: string };
   const [row] = await db.all<Row>('list cache keys', SQL.listCacheKeys, [formatEpochMs(nowMs)]);
   if (row === undefined) return [];
-  const live = parseJsonColumn(row.live, 'cache_entries keys') as string[];
+  const live = parseStoredJson(row.live, 'cache_entries keys') as string[];
   const other = byExpiry(otherFormatRows(row.other, 'cache_entries expiries'), nowMs, false);
   return [...live, ...other.map(([key]) => key)];
 }

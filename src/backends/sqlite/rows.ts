@@ -3,26 +3,7 @@
  * `memory_id`/`created_at` of a memory and `stored_at` of a chain in columns, not in the
  * JSON text, and adds them back on load; so do we, which keeps our rows readable by it.
  */
-import { CorruptDataError, isJsonObject, type JsonObject, type JsonValue } from '../../core/index.js';
-
-/** Parses JSON text read from a column; throws {@link CorruptDataError} naming the row. */
-export function parseJsonColumn(text: unknown, location: string): JsonValue {
-  if (typeof text !== 'string') {
-    throw new CorruptDataError(location, `expected JSON text, found ${text === null ? 'NULL' : typeof text}`);
-  }
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (error) {
-    throw new CorruptDataError(location, 'stored value is not valid JSON', error);
-  }
-}
-
-/** {@link parseJsonColumn} for columns that must hold a JSON object. */
-export function parseObjectColumn(text: unknown, location: string): JsonObject {
-  const value = parseJsonColumn(text, location);
-  if (!isJsonObject(value)) throw new CorruptDataError(location, 'stored value is not a JSON object');
-  return value;
-}
+import { type JsonObject, parseStoredJsonObject } from '../../core/index.js';
 
 /** A row of `memories` as read. */
 export interface MemoryRow {
@@ -88,13 +69,13 @@ function mergeColumns(data: JsonObject, columns: Record<string, string>, keepFro
 /** The loaded memory for a row: `{ memory_id, created_at, ...memory_data }`. */
 export function memoryFromRow(row: MemoryRow, conversationId: string): JsonObject {
   const location = `memories row (conversation ${JSON.stringify(conversationId)}, memory ${JSON.stringify(row.memory_id)})`;
-  const data = parseObjectColumn(row.memory_data, location);
+  const data = parseStoredJsonObject(row.memory_data, location);
   return mergeColumns(data, { memory_id: row.memory_id, created_at: row.created_at }, 'created_at');
 }
 
 /** The loaded chain for a row: `{ stored_at, ...chain_data }`. */
 export function chainFromRow(row: ChainRow, agentId: string): JsonObject {
   const location = `reasoning_chains row ${row.id} (agent ${JSON.stringify(agentId)})`;
-  const data = parseObjectColumn(row.chain_data, location);
+  const data = parseStoredJsonObject(row.chain_data, location);
   return mergeColumns(data, { stored_at: row.created_at }, 'stored_at');
 }

@@ -13,19 +13,13 @@ import {
   type JsonObject,
   type JsonValue,
   type MemoryWrite,
+  parseStoredJson,
+  parseStoredJsonObject,
   type StatsSnapshot,
 } from '../../core/index.js';
 import { parseSqliteConfig, type ResolvedSQLiteConfig, type SQLiteStorageConfig } from './config.js';
 import { SqliteConnection } from './connection.js';
-import {
-  chainFromRow,
-  memoryFromRow,
-  parseJsonColumn,
-  parseObjectColumn,
-  toRowParts,
-  type ChainRow,
-  type MemoryRow,
-} from './rows.js';
+import { chainFromRow, memoryFromRow, toRowParts, type ChainRow, type MemoryRow } from './rows.js';
 import { ensureSchema } from './schema.js';
 import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
 import { SQL } from './sql.js';
@@ -89,13 +83,13 @@ export class SQLiteStorage extends StorageInterface {
   private async loadObject(what: string, sql: string, key: string): Promise<JsonObject | null> {
     const db = this.db;
     const [row] = await db.all<{ json: string }>(`load ${what}`, sql, [key]);
-    return row === undefined ? null : parseObjectColumn(row.json, `${what} in ${db.path}`);
+    return row === undefined ? null : parseStoredJsonObject(row.json, `${what} in ${db.path}`);
   }
 
   /** The ids `sql` returns as one JSON array in its `ids` column. */
   private async listIds(what: string, sql: string): Promise<string[]> {
     const [row] = await this.db.all<{ ids: string }>(`list ${what}`, sql);
-    return row === undefined ? [] : (parseJsonColumn(row.ids, `list of ${what}`) as string[]);
+    return row === undefined ? [] : (parseStoredJson(row.ids, `list of ${what}`) as string[]);
   }
 
   // ----- conversations -------------------------------------------------------------------
@@ -146,7 +140,7 @@ export class SQLiteStorage extends StorageInterface {
       conversationId,
     ]);
     return rows.map((r, i) =>
-      parseJsonColumn(r.message_data, `raw_messages row ${i} of ${quote(conversationId)}`),
+      parseStoredJson(r.message_data, `raw_messages row ${i} of ${quote(conversationId)}`),
     );
   }
 
@@ -228,7 +222,7 @@ export class SQLiteStorage extends StorageInterface {
     const rows = await this.db.all<Row>(`load cache entry ${quote(cacheKey)}`, SQL.selectCache, [cacheKey]);
     const row = rows[0];
     if (row === undefined) return null;
-    const data = parseObjectColumn(row.cache_data, `cache_entries row ${quote(cacheKey)}`);
+    const data = parseStoredJsonObject(row.cache_data, `cache_entries row ${quote(cacheKey)}`);
     return { data, storedAt: row.created_at, expiresAt: row.expires_at };
   }
 
