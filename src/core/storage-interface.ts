@@ -37,6 +37,7 @@ export abstract class StorageInterface {
 
   private lifecycle: Lifecycle = 'new';
   private opening: Promise<void> | undefined;
+  private readonly acceptedCalls = new Set<Promise<unknown>>();
 
   /** Opens the backend (creates folders, tables, connections). Safe to call twice. */
   async initialize(): Promise<boolean> {
@@ -49,7 +50,10 @@ export abstract class StorageInterface {
     return true;
   }
 
-  /** Closes the backend; later calls fail with {@link NotInitializedError} until `initialize()`. */
+  /**
+   * Closes the backend after the calls already accepted have finished; later calls fail with
+   * {@link NotInitializedError} until `initialize()`.
+   */
   async shutdown(): Promise<boolean> {
     // An initialize() still opening would otherwise mark the store open after we closed it.
     if (this.opening) await this.opening.catch(() => undefined);
@@ -58,6 +62,8 @@ export abstract class StorageInterface {
       return true;
     }
     this.lifecycle = 'closed';
+    // Calls accepted before shutdown() finish (and release their locks) before the store closes.
+    await Promise.allSettled([...this.acceptedCalls]);
     await this.closeStore();
     return true;
   }
@@ -73,35 +79,30 @@ export abstract class StorageInterface {
   async storeConversation(conversationId: string, data: JsonObject): Promise<boolean> {
     validateId('conversationId', conversationId);
     const value = toJsonObject(data, `conversation ${JSON.stringify(conversationId)}`);
-    this.ensureOpen('storeConversation');
-    await this.writeConversation(conversationId, value);
+    await this.run('storeConversation', () => this.writeConversation(conversationId, value));
     return true;
   }
 
   /** Loads a conversation exactly as stored, or `null`. */
   async loadConversation(conversationId: string): Promise<JsonObject | null> {
     validateId('conversationId', conversationId);
-    this.ensureOpen('loadConversation');
-    return this.readConversation(conversationId);
+    return this.run('loadConversation', () => this.readConversation(conversationId));
   }
 
   /** Ids of stored conversations, sorted. */
   async listConversations(): Promise<string[]> {
-    this.ensureOpen('listConversations');
-    return sortedUnique(await this.listConversationIds());
+    return sortedUnique(await this.run('listConversations', () => this.listConversationIds()));
   }
 
   /** Every conversation id with any stored kind (conversation, raw messages, memories, chunk info), sorted. */
   async listAllConversationIds(): Promise<string[]> {
-    this.ensureOpen('listAllConversationIds');
-    return sortedUnique(await this.listStoredConversationIds());
+    return sortedUnique(await this.run('listAllConversationIds', () => this.listStoredConversationIds()));
   }
 
   /** Deletes a conversation with its raw messages, memories and chunk info, all or nothing. True also when absent. */
   async deleteConversation(conversationId: string): Promise<boolean> {
     validateId('conversationId', conversationId);
-    this.ensureOpen('deleteConversation');
-    await this.removeConversation(conversationId);
+    await this.run('deleteConversation', () => this.removeConversation(conversationId));
     return true;
   }
 
@@ -111,16 +112,14 @@ export abstract class StorageInterface {
   async storeRawMessages(conversationId: string, messages: JsonValue[]): Promise<boolean> {
     validateId('conversationId', conversationId);
     const value = toJsonArray(messages, `raw messages of ${JSON.stringify(conversationId)}`);
-    this.ensureOpen('storeRawMessages');
-    await this.writeRawMessages(conversationId, value);
+    await this.run('storeRawMessages', () => this.writeRawMessages(conversationId, value));
     return true;
   }
 
   /** Loads the raw messages of a conversation, `[]` when none. */
   async loadRawMessages(conversationId: string): Promise<JsonValue[]> {
     validateId('conversationId', conversationId);
-    this.ensureOpen('loadRawMessages');
-    return (await this.readRawMessages(conversationId)) ?? [];
+    return (await this.run('loadRawMessages', () => this.readRawMessages(conversationId))) ?? [];
   }
 
   // ----- memories ------------------------------------------------------------------------
@@ -130,16 +129,16 @@ export abstract class StorageInterface {
     validateId('conversationId', conversationId);
     validateId('memoryId', memoryId);
     const value = toJsonObject(memoryData, `memory ${JSON.stringify(memoryId)}`);
-    this.ensureOpen('storeMemory');
-    await this.upsertMemory(conversationId, buildMemoryWrite(memoryId, value, nowTimestamp()));
+    await this.run('storeMemory', () =>
+      this.upsertMemory(conversationId, buildMemoryWrite(memoryId, value, nowTimestamp())),
+    );
     return true;
   }
 
   /** Loads a conversation's memories, oldest first, each with `memory_id` and `created_at`. */
   async loadMemories(conversationId: string): Promise<JsonObject[]> {
     validateId('conversationId', conversationId);
-    this.ensureOpen('loadMemories');
-    return this.readMemories(conversationId);
+    return this.run('loadMemories', () => this.readMemories(conversationId));
   }
 
   // ----- reasoning chains ----------------------------------------------------------------
@@ -148,8 +147,9 @@ export abstract class StorageInterface {
   async storeReasoningChain(agentId: string, chainData: JsonObject): Promise<boolean> {
     validateId('agentId', agentId);
     const value = toJsonObject(chainData, `reasoning chain of ${JSON.stringify(agentId)}`);
-    this.ensureOpen('storeReasoningChain');
-    await this.appendReasoningChain(agentId, buildChainRecord(value, nowTimestamp()));
+    await this.run('storeReasoningChain', () =>
+      this.appendReasoningChain(agentId, buildChainRecord(value, nowTimestamp())),
+    );
     return true;
   }
 
@@ -157,14 +157,12 @@ export abstract class StorageInterface {
   async loadReasoningChains(agentId: string, limit?: number): Promise<JsonObject[]> {
     validateId('agentId', agentId);
     const max = validateLimit(limit);
-    this.ensureOpen('loadReasoningChains');
-    return this.readReasoningChains(agentId, max);
+    return this.run('loadReasoningChains', () => this.readReasoningChains(agentId, max));
   }
 
   /** Ids of agents with stored reasoning chains, sorted. */
   async listAgents(): Promise<string[]> {
-    this.ensureOpen('listAgents');
-    return sortedUnique(await this.listAgentIds());
+    return sortedUnique(await this.run('listAgents', () => this.listAgentIds()));
   }
 
   // ----- chunk info ----------------------------------------------------------------------
@@ -173,16 +171,14 @@ export abstract class StorageInterface {
   async storeChunkInfo(conversationId: string, chunkData: JsonObject): Promise<boolean> {
     validateId('conversationId', conversationId);
     const value = toJsonObject(chunkData, `chunk info of ${JSON.stringify(conversationId)}`);
-    this.ensureOpen('storeChunkInfo');
-    await this.writeChunkInfo(conversationId, value);
+    await this.run('storeChunkInfo', () => this.writeChunkInfo(conversationId, value));
     return true;
   }
 
   /** Loads chunk info exactly as stored, or `null`. */
   async loadChunkInfo(conversationId: string): Promise<JsonObject | null> {
     validateId('conversationId', conversationId);
-    this.ensureOpen('loadChunkInfo');
-    return this.readChunkInfo(conversationId);
+    return this.run('loadChunkInfo', () => this.readChunkInfo(conversationId));
   }
 
   // ----- cache ---------------------------------------------------------------------------
@@ -196,8 +192,9 @@ export abstract class StorageInterface {
     validateKey('cacheKey', cacheKey);
     const ttl = validateTtl(ttlSeconds);
     const value = toJsonObject(cacheData, `cache entry ${JSON.stringify(cacheKey)}`);
-    this.ensureOpen('storeCacheEntry');
-    await this.writeCacheRecord(cacheKey, buildCacheRecord(value, ttl, Date.now()));
+    await this.run('storeCacheEntry', () =>
+      this.writeCacheRecord(cacheKey, buildCacheRecord(value, ttl, Date.now())),
+    );
     return true;
   }
 
@@ -213,22 +210,19 @@ export abstract class StorageInterface {
 
   /** Keys of live cache entries, sorted. */
   async listCacheKeys(): Promise<string[]> {
-    this.ensureOpen('listCacheKeys');
-    return sortedUnique(await this.listLiveCacheKeys(Date.now()));
+    return sortedUnique(await this.run('listCacheKeys', () => this.listLiveCacheKeys(Date.now())));
   }
 
   /** Deletes a cache entry. True also when absent. */
   async deleteCacheEntry(cacheKey: string): Promise<boolean> {
     validateKey('cacheKey', cacheKey);
-    this.ensureOpen('deleteCacheEntry');
-    await this.removeCacheRecord(cacheKey);
+    await this.run('deleteCacheEntry', () => this.removeCacheRecord(cacheKey));
     return true;
   }
 
   /** Removes expired cache entries in bulk; returns how many it removed. */
   async purgeExpiredCache(): Promise<number> {
-    this.ensureOpen('purgeExpiredCache');
-    return this.removeExpiredCache(Date.now());
+    return this.run('purgeExpiredCache', () => this.removeExpiredCache(Date.now()));
   }
 
   // ----- system state --------------------------------------------------------------------
@@ -237,29 +231,25 @@ export abstract class StorageInterface {
   async storeSystemState(stateKey: string, stateData: JsonObject): Promise<boolean> {
     validateKey('stateKey', stateKey);
     const value = toJsonObject(stateData, `system state ${JSON.stringify(stateKey)}`);
-    this.ensureOpen('storeSystemState');
-    await this.writeSystemState(stateKey, value);
+    await this.run('storeSystemState', () => this.writeSystemState(stateKey, value));
     return true;
   }
 
   /** Loads a system state object, or `null`. */
   async loadSystemState(stateKey: string): Promise<JsonObject | null> {
     validateKey('stateKey', stateKey);
-    this.ensureOpen('loadSystemState');
-    return this.readSystemState(stateKey);
+    return this.run('loadSystemState', () => this.readSystemState(stateKey));
   }
 
   /** Keys of stored system state, sorted. */
   async listSystemStateKeys(): Promise<string[]> {
-    this.ensureOpen('listSystemStateKeys');
-    return sortedUnique(await this.listStateKeys());
+    return sortedUnique(await this.run('listSystemStateKeys', () => this.listStateKeys()));
   }
 
   /** Deletes a system state object. True also when absent. */
   async deleteSystemState(stateKey: string): Promise<boolean> {
     validateKey('stateKey', stateKey);
-    this.ensureOpen('deleteSystemState');
-    await this.removeSystemState(stateKey);
+    await this.run('deleteSystemState', () => this.removeSystemState(stateKey));
     return true;
   }
 
@@ -299,8 +289,7 @@ export abstract class StorageInterface {
 
   /** Counts of everything stored (the same core keys in every backend) plus backend extras. */
   async getStorageStats(): Promise<StorageStats> {
-    this.ensureOpen('getStorageStats');
-    const snapshot: StatsSnapshot = await this.collectStats(Date.now());
+    const snapshot: StatsSnapshot = await this.run('getStorageStats', () => this.collectStats(Date.now()));
     return {
       ...snapshot.extra,
       storage_type: this.storageType,
@@ -318,10 +307,21 @@ export abstract class StorageInterface {
     }
   }
 
+  /** Runs a primitive for public `method`: refused unless open, awaited by `shutdown()`. */
+  private async run<T>(method: string, primitive: () => Promise<T>): Promise<T> {
+    this.ensureOpen(method);
+    const call = primitive();
+    this.acceptedCalls.add(call);
+    try {
+      return await call;
+    } finally {
+      this.acceptedCalls.delete(call);
+    }
+  }
+
   private async loadLiveCacheRecord(cacheKey: string, method: string): Promise<CacheRecord | null> {
     validateKey('cacheKey', cacheKey);
-    this.ensureOpen(method);
-    const record = await this.readCacheRecord(cacheKey);
+    const record = await this.run(method, () => this.readCacheRecord(cacheKey));
     if (record === null || isCacheExpired(record.expiresAt, Date.now())) return null;
     return record;
   }

@@ -52,6 +52,21 @@ export function lifecycleAndStatsTests(ctx: SuiteContext): void {
       if (ctx.harness.sharedStore) expect(await s.loadConversation('c1')).toEqual({ v: 1 });
     });
 
+    it('finishes the calls accepted before shutdown()', async () => {
+      const s = ctx.storage();
+      const calls: Array<Promise<boolean>> = [];
+      for (let i = 0; i < 20; i += 1) calls.push(s.storeMemory('c1', `m${i}`, { i }));
+      for (let i = 0; i < 10; i += 1) calls.push(s.storeReasoningChain('a1', { i }));
+      calls.push(s.storeConversation('c1', { done: true }));
+      await s.shutdown();
+      expect(await Promise.all(calls)).toEqual(calls.map(() => true));
+      if (!ctx.harness.sharedStore) return;
+      const other = await ctx.openAnother();
+      expect(await other.loadMemories('c1')).toHaveLength(20);
+      expect(await other.loadReasoningChains('a1')).toHaveLength(10);
+      expect(await other.loadConversation('c1')).toEqual({ done: true });
+    });
+
     (ctx.harness.sharedStore ? it : it.skip)(
       'sees data written by another instance on the same store',
       async () => {

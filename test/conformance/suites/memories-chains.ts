@@ -64,6 +64,17 @@ export function memoryAndChainTests(ctx: SuiteContext): void {
       ]);
     });
 
+    it('keeps a created_at of any JSON type the caller provides (D8)', async () => {
+      const s = ctx.storage();
+      const values = [12345, null, { at: 'custom' }, ['x'], true, ''];
+      for (const [i, createdAt] of values.entries())
+        await s.storeMemory('c1', `m${i}`, { created_at: createdAt, i });
+      const loaded = await s.loadMemories('c1');
+      expect(loaded.map((m) => m.created_at)).toEqual(values);
+      await s.storeMemory('c1', 'm0', { i: 'replaced' });
+      expect((await s.loadMemories('c1'))[0]).toEqual({ memory_id: 'm0', created_at: 12345, i: 'replaced' });
+    });
+
     it('lets the memoryId argument win over a memory_id field in the data', async () => {
       const s = ctx.storage();
       await s.storeMemory('c1', 'real', { memory_id: 'fake', v: 1 });
@@ -138,6 +149,13 @@ export function memoryAndChainTests(ctx: SuiteContext): void {
       expect(await s.loadReasoningChains('a')).toEqual([
         { stored_at: '2020-02-02T02:02:02.000000+00:00', n: 1 },
       ]);
+    });
+
+    it('keeps a stored_at of any JSON type the caller provides (D8)', async () => {
+      const s = ctx.storage();
+      const values = [42, null, { at: 'custom' }, false];
+      for (const storedAt of values) await s.storeReasoningChain('a', { stored_at: storedAt });
+      expect((await s.loadReasoningChains('a')).map((c) => c.stored_at)).toEqual(values);
     });
 
     it('returns the most recent `limit` chains, oldest first', async () => {
