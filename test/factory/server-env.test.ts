@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { createStorageFromEnv, getAvailableBackends } from '../../src/index.js';
+import { deleteKeysWithPrefix, quickClient } from '../redis/redis-server.js';
 import { describeWithService } from '../services.js';
 
 const REDIS_URL = process.env.CONNECTOME_STORAGE_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -26,6 +27,10 @@ describeWithService('redis')('redis from the environment', () => {
       expect(await storage.listAllConversationIds()).toEqual([]);
     } finally {
       await storage.shutdown();
+      const raw = quickClient(REDIS_URL);
+      await raw.connect();
+      await deleteKeysWithPrefix(raw, prefix);
+      raw.disconnect();
     }
   });
 });
