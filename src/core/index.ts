@@ -7,4 +7,5 @@ export * from './records.js';
 export * from './redact.js';
 export * from './time.js';
 export * from './keyed-mutex.js';
+export * from './storage-primitives.js';
 export * from './storage-interface.js';

@@ -14,10 +14,10 @@ import {
   type HealthProbe,
   type HealthReport,
   isCacheExpired,
-  type MemoryWrite,
   type StatsSnapshot,
   type StorageStats,
 } from './records.js';
+import { StoragePrimitives } from './storage-primitives.js';
 import { nowTimestamp } from './time.js';
 
 type Lifecycle = 'new' | 'open' | 'closed';
@@ -31,7 +31,7 @@ function sortedUnique(ids: Iterable<string>): string[] {
  * One storage interface for conversations, raw messages, memories, reasoning chains,
  * chunk info, a TTL cache and system state. Extend it to add a backend.
  */
-export abstract class StorageInterface {
+export abstract class StorageInterface extends StoragePrimitives {
   /** Backend name as registered in the factory, e.g. `file`. */
   abstract readonly storageType: string;
 
@@ -325,56 +325,4 @@ export abstract class StorageInterface {
     if (record === null || isCacheExpired(record.expiresAt, Date.now())) return null;
     return record;
   }
-
-  // ----- storage primitives: what a backend implements -----------------------------------
-  // Arguments are already validated and plain JSON; lists need not be sorted.
-
-  /** Opens connections / creates folders and tables. */
-  protected abstract openStore(): Promise<void>;
-  /** Releases connections, timers and locks. */
-  protected abstract closeStore(): Promise<void>;
-
-  protected abstract writeConversation(conversationId: string, data: JsonObject): Promise<void>;
-  protected abstract readConversation(conversationId: string): Promise<JsonObject | null>;
-  /** Ids with a stored conversation. */
-  protected abstract listConversationIds(): Promise<string[]>;
-  /** Ids with any stored kind. */
-  protected abstract listStoredConversationIds(): Promise<string[]>;
-  /** Removes the conversation, raw messages, memories and chunk info, all or nothing. */
-  protected abstract removeConversation(conversationId: string): Promise<void>;
-
-  protected abstract writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void>;
-  protected abstract readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
-
-  /** Replaces the memory with the same id in place (see `replaceMemoryRecord`) or appends it; atomic. */
-  protected abstract upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void>;
-  protected abstract readMemories(conversationId: string): Promise<JsonObject[]>;
-
-  /** Appends atomically: concurrent appends all land. */
-  protected abstract appendReasoningChain(agentId: string, record: JsonObject): Promise<void>;
-  /** Oldest first; with a limit, the most recent `limit`. */
-  protected abstract readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]>;
-  protected abstract listAgentIds(): Promise<string[]>;
-
-  protected abstract writeChunkInfo(conversationId: string, data: JsonObject): Promise<void>;
-  protected abstract readChunkInfo(conversationId: string): Promise<JsonObject | null>;
-
-  protected abstract writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void>;
-  /** The stored record, expired or not (the core filters); never writes. */
-  protected abstract readCacheRecord(cacheKey: string): Promise<CacheRecord | null>;
-  protected abstract removeCacheRecord(cacheKey: string): Promise<void>;
-  /** Keys whose entries are live at `nowMs`. */
-  protected abstract listLiveCacheKeys(nowMs: number): Promise<string[]>;
-  /** Removes entries expired at `nowMs`; returns how many. */
-  protected abstract removeExpiredCache(nowMs: number): Promise<number>;
-
-  protected abstract writeSystemState(stateKey: string, data: JsonObject): Promise<void>;
-  protected abstract readSystemState(stateKey: string): Promise<JsonObject | null>;
-  protected abstract removeSystemState(stateKey: string): Promise<void>;
-  protected abstract listStateKeys(): Promise<string[]>;
-
-  /** Backend-specific health details; throwing makes the report `error`. */
-  protected abstract probeHealth(): Promise<HealthProbe>;
-  /** Counts (live cache entries only at `nowMs`) and backend-specific extras. */
-  protected abstract collectStats(nowMs: number): Promise<StatsSnapshot>;
 }
