@@ -2,7 +2,7 @@
  * Conversions between the library's records and the backend's rows: JSON text parsed back
  * with the row named in any error, and memories split into columns and rebuilt.
  */
-import { type JsonObject, type JsonValue, parseStoredJson, parseStoredJsonObject } from '../../core/index.js';
+import { type JsonObject, parseStoredJson, parseStoredJsonObject } from '../../core/index.js';
 
 /** A row of `memories` as read. */
 export interface MemoryRow {
