@@ -3,7 +3,10 @@ import path from 'node:path';
 import fse from 'fs-extra';
 import { filesIn, isBackup, listTree, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
-afterEach(shutdownAll);
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await shutdownAll();
+});
 afterAll(removeTempDirs);
 
 const conversationDir = (baseDir: string, id: string) => path.join(baseDir, 'conversations', id);
@@ -96,5 +99,66 @@ describe('backups', () => {
     expect(await storage.loadSystemState(lookalike)).toEqual({ mine: true });
     expect(await storage.loadSystemState('runtime')).toEqual({ i: 3 });
     expect((await storage.getStorageStats()).system_state_count).toBe(2);
+  });
+
+  it('prunes without listing the whole folder on every write', async () => {
+    const storage = await openStore({ maxBackupFiles: 2 });
+    for (let k = 0; k < 50; k += 1) await storage.storeSystemState(`other-${k}`, { k });
+    const system = path.join(storage.baseDir, 'system');
+    const listed: string[] = [];
+    const count = (dir: unknown) => {
+      if (dir === system) listed.push(String(dir));
+    };
+    const realPromises = fse.promises.readdir.bind(fse.promises);
+    jest.spyOn(fse.promises, 'readdir').mockImplementation(((dir: string, ...rest: never[]) => {
+      count(dir);
+      return realPromises(dir, ...rest);
+    }) as typeof fse.promises.readdir);
+    const realExtra = fse.readdir.bind(fse);
+    jest.spyOn(fse, 'readdir').mockImplementation(((dir: string, ...rest: never[]) => {
+      count(dir);
+      return realExtra(dir, ...rest);
+    }) as typeof fse.readdir);
+    for (let i = 0; i < 10; i += 1) await storage.storeSystemState('runtime', { i });
+    // One listing to learn the file's backups; after that this process knows them.
+    expect(listed.length).toBeLessThanOrEqual(1);
+    const backups = (await filesIn(system)).filter((name) => name.startsWith('runtime.') && isBackup(name));
+    expect(backups).toHaveLength(2);
+    const newest = JSON.parse(await fse.readFile(path.join(system, backups.sort()[1] as string), 'utf8')) as {
+      data: { i: number };
+    };
+    expect(newest.data.i).toBe(8);
+  });
+
+  it('notices backups another writer made and still keeps only the newest maxBackupFiles', async () => {
+    const baseDir = (await openStore()).baseDir;
+    const first = await openStore({ baseDir, maxBackupFiles: 3 });
+    const second = await openStore({ baseDir, maxBackupFiles: 3 });
+    for (let i = 0; i < 12; i += 1) await (i % 3 === 0 ? second : first).storeConversation('c1', { i });
+    const backups = (await filesIn(conversationDir(baseDir, 'c1'))).filter(isBackup);
+    expect(backups).toHaveLength(3);
+  });
+
+  it('does not let a key that looks like a newer backup take the place of a real backup', async () => {
+    const storage = await openStore({ maxBackupFiles: 1 });
+    const lookalike = 'runtime.29991231_235959.backup'; // sorts after every real backup
+    await storage.storeSystemState(lookalike, { mine: true });
+    for (let i = 0; i < 3; i += 1) await storage.storeSystemState('runtime', { i });
+    const names = await filesIn(path.join(storage.baseDir, 'system'));
+    expect(names.filter((name) => /^runtime\.\d{8}_\d{6}_\d{6}\.backup\.json$/.test(name))).toHaveLength(1);
+    expect(await storage.loadSystemState(lookalike)).toEqual({ mine: true });
+  });
+
+  it('never prunes a key stored under the name of a backup it already knows', async () => {
+    const storage = await openStore({ maxBackupFiles: 1 });
+    const system = path.join(storage.baseDir, 'system');
+    await storage.storeSystemState('runtime', { i: 0 });
+    await storage.storeSystemState('runtime', { i: 1 });
+    const [backup] = (await filesIn(system)).filter(isBackup);
+    const key = (backup as string).slice(0, -'.json'.length);
+    await storage.storeSystemState(key, { mine: true }); // replaces the backup file with its data
+    for (let i = 2; i < 5; i += 1) await storage.storeSystemState('runtime', { i });
+    expect(await storage.loadSystemState(key)).toEqual({ mine: true });
+    expect(await storage.listSystemStateKeys()).toEqual(['runtime', key]);
   });
 });

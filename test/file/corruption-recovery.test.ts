@@ -36,6 +36,18 @@ describe('corrupt files', () => {
     expect(stats.corrupt_files).toEqual(['conversations/bad/memories.json']);
   });
 
+  it('reports a file with bytes that are not UTF-8 instead of loading or rewriting damaged text', async () => {
+    const storage = await openStore();
+    await storage.storeMemory('c1', 'm1', { text: 'ok' });
+    const file = path.join(storage.baseDir, 'conversations', 'c1', 'memories.json');
+    const damaged = Buffer.from((await fse.readFile(file, 'utf8')).replace('"ok"', '"o\u0000"'));
+    damaged[damaged.indexOf(0)] = 0xff; // a byte that never occurs in UTF-8
+    await fse.writeFile(file, damaged);
+    await expectCorrupt(storage.loadMemories('c1'), file);
+    await expectCorrupt(storage.storeMemory('c1', 'm2', { text: 'new' }), file);
+    expect((await fse.readFile(file)).equals(damaged)).toBe(true);
+  });
+
   it('treats JSON of the wrong shape as corrupt', async () => {
     const storage = await openStore();
     const dir = path.join(storage.baseDir, 'conversations', 'c1');

@@ -1,10 +1,14 @@
 /** D3: cache and system-state keys map to files so that two keys never share one, readable by the reference. */
+import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import type { FileStorage } from '../../src/backends/file/index.js';
 import { filesIn, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
-afterEach(shutdownAll);
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await shutdownAll();
+});
 afterAll(removeTempDirs);
 
 const LOOKALIKES = ['chunk:aa/bb', 'chunk:aa_bb', 'chunk_aa_bb'];
@@ -105,5 +109,48 @@ describe('cache and state key files (D3)', () => {
     expect(await storage.loadCacheEntry('stray')).toBeNull();
     expect(await storage.listCacheKeys()).toEqual([]);
     expect((await storage.getStorageStats()).cache_entry_count).toBe(0);
+  });
+
+  it("never turns a backup lying at a plain key's name into live data of its key", async () => {
+    const storage = await openStore();
+    const system = path.join(storage.baseDir, 'system');
+    await storage.storeSystemState('runtime', { version: 'old' });
+    // A backup in the reference's naming, then the key is deleted (backups stay).
+    const backupName = 'runtime.20250306_101500.backup';
+    await fse.copy(path.join(system, 'runtime.json'), path.join(system, `${backupName}.json`));
+    await storage.deleteSystemState('runtime');
+    // A key named like the backup owns that file name: storing it must not resurrect "runtime".
+    await storage.storeSystemState(backupName, { mine: true });
+    expect(await storage.loadSystemState('runtime')).toBeNull();
+    expect(await storage.listSystemStateKeys()).toEqual([backupName]);
+    expect(await storage.loadSystemState(backupName)).toEqual({ mine: true });
+  });
+
+  it('finds a key while a concurrent write moves it from its hashed name back to the reference name', async () => {
+    const storage = await openStore();
+    const key = 'quote/req?x=1';
+    await storage.storeCacheEntry(key, { v: 1 });
+    await storage.storeCacheEntry('quote_req_x_1', { plain: true }); // moves `key` to its hashed name
+    await storage.deleteCacheEntry('quote_req_x_1'); // the reference name is free again
+    const sanitized = path.join(storage.baseDir, 'cache', 'quote_req_x_1.json');
+    const realReadFile = fs.readFile;
+    let writer: Promise<boolean> | undefined;
+    // The reader finds the reference name empty; before it looks at the hashed name, the
+    // writer stores the key under the reference name and removes the hashed copy.
+    type Done = (error: NodeJS.ErrnoException | null, data?: unknown) => void;
+    jest.spyOn(fs, 'readFile').mockImplementation(((file: string, ...rest: unknown[]) => {
+      const done = rest.pop() as Done;
+      const intercept: Done = (error, data) => {
+        if (error?.code === 'ENOENT' && file === sanitized && writer === undefined) {
+          writer = storage.storeCacheEntry(key, { v: 2 });
+          void writer.then(() => done(error));
+          return;
+        }
+        done(error, data);
+      };
+      (realReadFile as (...args: unknown[]) => void)(file, ...rest, intercept);
+    }) as typeof fs.readFile);
+    expect(await storage.loadCacheEntry(key)).toEqual({ v: 2 });
+    expect(writer).toBeDefined();
   });
 });

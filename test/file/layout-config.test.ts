@@ -2,6 +2,7 @@
 import path from 'node:path';
 import fse from 'fs-extra';
 import { FileStorage } from '../../src/backends/file/index.js';
+import { folderLockName } from '../../src/backends/file/layout.js';
 import { ConfigError } from '../../src/core/index.js';
 import { filesIn, makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
@@ -57,6 +58,53 @@ describe('layout', () => {
     expect(text).toMatch(
       /^\{"state_key": "s", "data": \{"list": \[1, "ü", \{"a": null\}\], "empty": \{\}\}, "stored_at": "[^"]+"\}$/,
     );
+  });
+});
+
+describe('awkward ids and keys', () => {
+  it('stores ids that are valid but awkward on disk, and nothing lands outside baseDir', async () => {
+    const parent = await makeTempDir();
+    const storage = await openStore({ baseDir: path.join(parent, 'store') });
+    const ids = [
+      '會'.repeat(85),
+      'x'.repeat(255),
+      'CON',
+      'nul',
+      ' padded ',
+      'trailing.',
+      '...',
+      '..x',
+      '.hidden',
+    ];
+    for (const id of ids) {
+      expect(Buffer.byteLength(id)).toBeLessThanOrEqual(255);
+      await storage.storeConversation(id, { id });
+      await storage.storeMemory(id, id, { id });
+      await storage.storeReasoningChain(id, { id });
+    }
+    const keys = ['../../escape', '..', '.', '/abs/path', 'C:\\windows', '\u{1F9E0}'.repeat(120)];
+    for (const key of keys) {
+      await storage.storeCacheEntry(key, { key });
+      await storage.storeSystemState(key, { key });
+    }
+    expect(await storage.listConversations()).toEqual([...ids].sort());
+    expect(await storage.listAgents()).toEqual([...ids].sort());
+    expect(await storage.listCacheKeys()).toEqual([...keys].sort());
+    expect(await storage.listSystemStateKeys()).toEqual([...keys].sort());
+    for (const id of ids) {
+      expect(await storage.loadMemories(id)).toHaveLength(1);
+      await storage.deleteConversation(id);
+    }
+    expect(await storage.listAllConversationIds()).toEqual([]);
+    expect(await fse.readdir(parent)).toEqual(['store']);
+  });
+
+  it('gives ids that one folder holds on case-insensitive or normalising file systems one lock', () => {
+    expect(folderLockName('conversation', 'Foo')).toBe(folderLockName('conversation', 'foo'));
+    expect(folderLockName('conversation', 'e\u0301')).toBe(folderLockName('conversation', '\u00e9'));
+    expect(folderLockName('agent', 'Straße')).toBe(folderLockName('agent', 'STRASSE'));
+    expect(folderLockName('agent', 'a')).not.toBe(folderLockName('conversation', 'a'));
+    expect(folderLockName('agent', 'a')).not.toBe(folderLockName('agent', 'b'));
   });
 });
 

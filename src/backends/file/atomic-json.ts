@@ -2,10 +2,10 @@
  * JSON files written the way the reference formats them, but atomically and durably (D10):
  * temp file in the same folder, fsync, rename over the target, fsync the folder.
  */
+import fs, { type BigIntStats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import fse from 'fs-extra';
-import { CorruptDataError, type JsonValue, StorageError } from '../../core/index.js';
+import { CorruptDataError, type JsonValue, parseStoredJson, StorageError } from '../../core/index.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
 /**
@@ -42,7 +42,7 @@ export function ioError(action: string, file: string, cause: unknown): StorageEr
 export async function fsyncDir(dir: string): Promise<void> {
   let handle: FileHandle | undefined;
   try {
-    handle = await fse.promises.open(dir, 'r');
+    handle = await fs.promises.open(dir, 'r');
     await handle.sync();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -52,9 +52,9 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Creates `dir` (and parents) if needed, fsyncing each parent that gained an entry. */
+/** Creates `dir` (and parents) if needed, fsyncing each parent that gained an entry. Used at start-up. */
 export async function ensureDirDurable(dir: string): Promise<void> {
-  const first = await fse.promises.mkdir(dir, { recursive: true });
+  const first = await fs.promises.mkdir(dir, { recursive: true });
   if (first === undefined) return;
   // Every folder from the first created one down to `dir` is new: fsync each one's parent.
   for (let current = dir; ; current = path.dirname(current)) {
@@ -64,24 +64,106 @@ export async function ensureDirDurable(dir: string): Promise<void> {
 }
 
 /**
- * Replaces `file` with `value` atomically and durably: a reader sees the old or the new
- * content, never a mix, and the new content survives a crash once this resolves. The parent
- * folder must exist.
+ * Creates `dir` and any missing folders between it and `root`, durably, but never `root`
+ * itself: a base folder that vanished while the store is open (removed, or a volume that was
+ * unmounted) is reported instead of being silently replaced by a new, empty store.
  */
-export async function atomicWriteJson(file: string, value: JsonValue, pretty: boolean): Promise<void> {
+export async function ensureDirUnder(root: string, dir: string): Promise<void> {
+  const rel = path.relative(root, dir);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new StorageError(`Folder ${dir} is not inside the base folder ${root}`);
+  }
+  try {
+    await fs.promises.mkdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT') throw ioError('create folder', dir, error);
+    const parent = path.dirname(dir);
+    if (parent === root) {
+      throw new StorageError(
+        `Cannot create ${dir}: the base folder ${root} is missing (removed or unmounted?)`,
+        {
+          cause: error,
+        },
+      );
+    }
+    await ensureDirUnder(root, parent);
+    await fs.promises.mkdir(dir).catch((again: unknown) => {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('create folder', dir, again);
+    });
+  }
+  await fsyncDir(path.dirname(dir));
+}
+
+/** Entry names of a folder, `[]` when it does not exist. */
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fs.promises.readdir(dir);
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw ioError('list', dir, error);
+  }
+}
+
+/** Identity of a file's content on disk (inode, size, mtime), to notice a change made by someone else. */
+export type FileIdentity = string;
+
+/** The {@link FileIdentity} of a stat result. */
+export function identityOf(stat: BigIntStats): FileIdentity {
+  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}`;
+}
+
+/** Options of {@link atomicWriteJson}. */
+export interface AtomicWriteOptions {
+  /** Indent JSON (`prettyPrintJson`). */
+  pretty: boolean;
+  /**
+   * Last check before the rename makes the write visible (e.g. that the lock is still held);
+   * throwing abandons the write and leaves the old file.
+   */
+  beforeCommit?: () => void;
+  /** Creates the missing parent folder; called once if the temp file cannot be created for lack of it. */
+  createDir?: () => Promise<void>;
+}
+
+async function writeTemp(temp: string, text: string, options: AtomicWriteOptions): Promise<BigIntStats> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.promises.open(temp, 'wx');
+  } catch (error) {
+    if (!isMissing(error) || !options.createDir) throw error;
+    await options.createDir();
+    handle = await fs.promises.open(temp, 'wx');
+  }
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+    return await handle.stat({ bigint: true });
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replaces `file` with `value` atomically and durably: a reader sees the old or the new
+ * content, never a mix, and the new content survives a crash once this resolves. Returns the
+ * identity of the file written.
+ */
+export async function atomicWriteJson(
+  file: string,
+  value: JsonValue,
+  options: AtomicWriteOptions,
+): Promise<FileIdentity> {
   const dir = path.dirname(file);
   const temp = path.join(dir, tempEntryName(path.basename(file)));
+  let identity: FileIdentity;
   try {
-    const handle = await fse.promises.open(temp, 'wx');
-    try {
-      await handle.writeFile(formatJson(value, pretty), 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fse.promises.rename(temp, file);
+    identity = identityOf(await writeTemp(temp, formatJson(value, options.pretty), options));
+    options.beforeCommit?.();
+    await fs.promises.rename(temp, file);
   } catch (error) {
-    await fse.promises.unlink(temp).catch(() => undefined);
+    await fs.promises.unlink(temp).catch(() => undefined);
     throw ioError('write', file, error);
   }
   try {
@@ -89,16 +171,33 @@ export async function atomicWriteJson(file: string, value: JsonValue, pretty: bo
   } catch (error) {
     throw ioError('sync folder of', file, error);
   }
+  return identity;
 }
+
+/**
+ * Reads a file's bytes. Uses the callback API: `fs.promises.readFile` is several times slower
+ * for small files on Node 20, and listing and stats read them by the thousand.
+ */
+function readBytes(file: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    fs.readFile(file, (error, bytes) => (error ? reject(error) : resolve(bytes)));
+  });
+}
+
+/**
+ * Strict UTF-8: a lenient decode would turn damaged bytes into U+FFFD, and the next
+ * read-modify-write would store the damage for good instead of reporting the file.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads and parses a JSON file; `undefined` when it does not exist. A file that does not
  * parse throws {@link CorruptDataError} naming the path.
  */
 export async function readJsonFile(file: string): Promise<JsonValue | undefined> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await fse.promises.readFile(file, 'utf8');
+    bytes = await readBytes(file);
   } catch (error) {
     if (isMissing(error)) return undefined;
     // A folder where a data file belongs is bad data, not an I/O failure of the whole store.
@@ -106,12 +205,13 @@ export async function readJsonFile(file: string): Promise<JsonValue | undefined>
       throw new CorruptDataError(file, 'is a folder', error);
     throw ioError('read', file, error);
   }
+  let text: string;
   try {
-    return JSON.parse(text) as JsonValue;
+    text = UTF8.decode(bytes);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new CorruptDataError(file, `not valid JSON (${reason})`, error);
+    throw new CorruptDataError(file, 'not valid UTF-8', error);
   }
+  return parseStoredJson(text, file);
 }
 
 /** Reads `file` and checks it with `parse`; `null` when the file does not exist. */

@@ -3,12 +3,16 @@
  * extended with microseconds (`{stem}.{YYYYMMDD_HHMMSS}_{ffffff}.backup{suffix}`), so two writes
  * in one second keep two backups while the reference's glob `{stem}.*.backup{suffix}` still
  * matches and names still sort by time.
+ *
+ * A backup is a hard link to the file about to be replaced: writes replace files by renaming a
+ * new one over them, so the old file stays intact under its backup name. That is atomic, costs
+ * no copy, and holds bytes that were already synced. Where links are unsupported, the file is
+ * copied to a temp file, synced and renamed into place, so no half-written backup can exist.
  */
-import { constants } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
-import fse from 'fs-extra';
-import { ioError } from './atomic-json.js';
-import { isMissing } from './temp-files.js';
+import { type FileIdentity, identityOf, ioError } from './atomic-json.js';
+import { isMissing, tempEntryName } from './temp-files.js';
 
 /** Backup policy of a store. */
 export interface BackupPolicy {
@@ -24,6 +28,12 @@ export interface BackupPolicy {
  */
 export type MayPrune = (file: string) => Promise<boolean>;
 
+/** Files whose backup lists are remembered (least recently used are forgotten first). */
+const REMEMBERED_FILES = 2_000;
+
+/** Errors of `link` that mean "links are not supported here": copy instead. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK', 'EACCES']);
+
 function splitName(file: string): { dir: string; stem: string; suffix: string } {
   const suffix = path.extname(file);
   return { dir: path.dirname(file), stem: path.basename(file, suffix), suffix };
@@ -33,10 +43,15 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Matches backups of one file (reference names and ours); group 1 is the sortable timestamp. */
+/** Matches backups of one file (reference names and ours); group 1 is the timestamp. */
 function backupPattern(file: string): RegExp {
   const { stem, suffix } = splitName(file);
   return new RegExp(`^${escapeRegExp(stem)}\\.(\\d{8}_\\d{6}(?:_\\d{6})?)\\.backup${escapeRegExp(suffix)}$`);
+}
+
+/** Sort key of a backup name: a reference name (whole seconds) counts as microsecond 0 of its second. */
+function orderOf(stamp: string): string {
+  return stamp.length === 15 ? `${stamp}_000000` : stamp;
 }
 
 /** `YYYYMMDD_HHMMSS_ffffff` (UTC) for a time in microseconds since the epoch. */
@@ -52,49 +67,157 @@ function nowMicros(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
-/**
- * Copies `file` to a new backup beside it (if `file` exists) and prunes that file's backups
- * to the newest `policy.keep`. Callers hold the file's lock, so backups of one file are made
- * one at a time; a name already taken (clock step back) moves on by a microsecond.
- */
-export async function backupBeforeOverwrite(
-  file: string,
-  policy: BackupPolicy,
-  mayPrune: MayPrune = async () => true,
-): Promise<void> {
-  if (!policy.enabled || policy.keep === 0) return;
-  const { dir, stem, suffix } = splitName(file);
-  for (let micros = nowMicros(), attempt = 0; ; micros += 1, attempt += 1) {
-    const backup = path.join(dir, `${stem}.${stampOf(micros)}.backup${suffix}`);
+/** Copies `file` to `backup` durably: temp copy, fsync, then rename (the caller holds the lock). */
+async function copyDurably(file: string, backup: string): Promise<void> {
+  const temp = path.join(path.dirname(file), tempEntryName('backup'));
+  try {
+    await fs.promises.copyFile(file, temp, fs.constants.COPYFILE_EXCL);
+    const handle = await fs.promises.open(temp, 'r+');
     try {
-      await fse.promises.copyFile(file, backup, constants.COPYFILE_EXCL);
-      break;
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(temp, backup);
+  } catch (error) {
+    await fs.promises.unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** A file's backups as this process last saw them, valid while the file is the one it wrote. */
+interface Remembered {
+  /** The file as this process last wrote it (`undefined` until the write after the backup lands). */
+  identity: FileIdentity | undefined;
+  /** Backup names, newest first. */
+  names: string[];
+}
+
+/**
+ * Makes and prunes the backups of one store. Pruning must know a file's backups; listing the
+ * folder for each write costs time in proportion to the folder (the system folder holds every
+ * state key and its backups), so the list is remembered per file and trusted while the file is
+ * still the one this process wrote last. Any other writer (another process, the reference)
+ * replaces the file, which changes its identity, and the folder is listed again.
+ */
+export class Backups {
+  private readonly remembered = new Map<string, Remembered>();
+
+  /**
+   * @param policy whether and how many backups to keep.
+   * @param mayPrune spares look-alike files from pruning (see {@link MayPrune}).
+   */
+  constructor(
+    private readonly policy: BackupPolicy,
+    private readonly mayPrune: MayPrune = async () => true,
+  ) {}
+
+  /** True when this store makes backups. */
+  get enabled(): boolean {
+    return this.policy.enabled && this.policy.keep > 0;
+  }
+
+  /**
+   * Backs up `file` (if it exists) before it is replaced, and prunes its backups to the newest
+   * `keep`. The caller holds the file's lock and reports the new file with {@link written}.
+   */
+  async beforeOverwrite(file: string): Promise<void> {
+    if (!this.enabled) return;
+    let stat: fs.BigIntStats;
+    try {
+      stat = await fs.promises.stat(file, { bigint: true });
     } catch (error) {
+      this.remembered.delete(file);
       if (isMissing(error)) return; // nothing to back up yet
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 1000) {
+      throw ioError('back up', file, error);
+    }
+    const name = await this.makeBackup(file);
+    if (name === null) return;
+    const known = this.remembered.get(file);
+    this.remembered.delete(file); // re-inserted below as the most recently used
+    const names =
+      known !== undefined && known.identity === identityOf(stat)
+        ? [name, ...known.names]
+        : await this.listBackups(file);
+    const kept = await this.prune(file, names);
+    this.remembered.set(file, { identity: undefined, names: kept });
+    if (this.remembered.size > REMEMBERED_FILES) {
+      this.remembered.delete(this.remembered.keys().next().value as string);
+    }
+  }
+
+  /** Records the file just written, so the next backup of it can trust the remembered list. */
+  written(file: string, identity: FileIdentity): void {
+    const known = this.remembered.get(file);
+    if (known) known.identity = identity;
+  }
+
+  /** Forgets what is known about `file` (it was removed). */
+  forget(file: string): void {
+    this.remembered.delete(file);
+  }
+
+  /** Links (or durably copies) `file` to a new backup name; `null` if the file is gone. */
+  private async makeBackup(file: string): Promise<string | null> {
+    const { dir, stem, suffix } = splitName(file);
+    for (let micros = nowMicros(), attempt = 0; ; micros += 1, attempt += 1) {
+      const name = `${stem}.${stampOf(micros)}.backup${suffix}`;
+      const backup = path.join(dir, name);
+      try {
+        await fs.promises.link(file, backup);
+        return name;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (isMissing(error)) return null;
+        // A name already taken (clock stepped back) moves on by a microsecond.
+        if (code === 'EEXIST' && attempt < 1000) continue;
+        if (!NO_LINKS.has(code)) throw ioError('back up', file, error);
+      }
+      try {
+        // Without links the name must be checked first: rename would replace an existing file.
+        if (await fs.promises.access(backup).then(() => true, isNotMissing)) continue;
+        await copyDurably(file, backup);
+        return name;
+      } catch (error) {
+        if (isMissing(error)) return null;
         throw ioError('back up', file, error);
       }
     }
   }
-  await pruneBackups(file, policy.keep, mayPrune);
+
+  /**
+   * Names of `file`'s backups on disk, newest first. Look-alikes that are data (see
+   * {@link MayPrune}) are left out, so they take no place among the backups kept.
+   */
+  private async listBackups(file: string): Promise<string[]> {
+    const dir = path.dirname(file);
+    const pattern = backupPattern(file);
+    const found: { name: string; order: string }[] = [];
+    for (const name of await fs.promises.readdir(dir)) {
+      const stamp = pattern.exec(name)?.[1];
+      if (stamp && (await this.mayPrune(path.join(dir, name)))) found.push({ name, order: orderOf(stamp) });
+    }
+    found.sort((a, b) => (a.order < b.order ? 1 : a.order > b.order ? -1 : 0));
+    return found.map(({ name }) => name);
+  }
+
+  /** Deletes all but the newest `keep` of `names` (newest first); returns the ones kept. */
+  private async prune(file: string, names: string[]): Promise<string[]> {
+    const dir = path.dirname(file);
+    for (const name of names.slice(this.policy.keep)) {
+      const full = path.join(dir, name);
+      // Checked again now: a key named like this backup may have been stored there since.
+      if (!(await this.mayPrune(full))) continue;
+      await fs.promises.unlink(full).catch((error: unknown) => {
+        if (!isMissing(error)) throw ioError('remove old backup', full, error);
+      });
+    }
+    return names.slice(0, this.policy.keep);
+  }
 }
 
-/** Deletes all but the newest `keep` backups of `file`. */
-export async function pruneBackups(file: string, keep: number, mayPrune: MayPrune): Promise<void> {
-  const { dir } = splitName(file);
-  const pattern = backupPattern(file);
-  const backups: { name: string; order: string }[] = [];
-  for (const name of await fse.readdir(dir)) {
-    const match = pattern.exec(name);
-    // A reference name (whole seconds) counts as microsecond 0 of its second.
-    if (match?.[1]) backups.push({ name, order: match[1].length === 15 ? `${match[1]}_000000` : match[1] });
-  }
-  backups.sort((a, b) => (a.order < b.order ? 1 : a.order > b.order ? -1 : 0));
-  for (const { name } of backups.slice(keep)) {
-    const full = path.join(dir, name);
-    if (!(await mayPrune(full))) continue;
-    await fse.promises.unlink(full).catch((error: unknown) => {
-      if (!isMissing(error)) throw ioError('remove old backup', full, error);
-    });
-  }
+/** `access` rejection handler: a missing file means "free"; anything else is rethrown. */
+function isNotMissing(error: unknown): boolean {
+  if (isMissing(error)) return false;
+  throw error;
 }

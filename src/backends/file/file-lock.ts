@@ -2,12 +2,21 @@
  * Locks that serialise read-modify-write of one resource (a conversation folder, an agent's
  * chains, the files of one cache/state key) within this process AND across processes sharing
  * the base folder.
+ *
+ * Across processes a lock is a `{hash}.lock` folder (proper-lockfile: `mkdir`, refreshed mtime,
+ * taken over once stale). Within a process, callers queue in memory and only the head of the
+ * queue polls the folder. Polling alone is unfair: a process whose queue never empties hands the
+ * lock from one of its callers to the next without a gap, so another process could wait until it
+ * gives up. A waiting process therefore announces itself in `{hash}.waiting`, and a process that
+ * has held a lock through back-to-back hand-offs for {@link FAIR_SHARE_MS} lets it go for a moment
+ * when someone else announced.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import fse from 'fs-extra';
 import lockfile from 'proper-lockfile';
 import { KeyedMutex, StorageError } from '../../core/index.js';
+import { readdirOrEmpty } from './atomic-json.js';
 import { isMissing } from './temp-files.js';
 
 /**
@@ -16,59 +25,100 @@ import { isMissing } from './temp-files.js';
  */
 const STALE_MS = 10_000;
 
-/**
- * Waiting policy: short randomised back-off so a busy lock is retried quickly, for about
- * 30 s in all, i.e. long enough to outlast a stale lock left by a killed process.
- */
-const RETRIES = { retries: 160, factor: 1.5, minTimeout: 5, maxTimeout: 200, randomize: true };
+/** How long a caller waits for a busy lock before failing: well past {@link STALE_MS}. */
+const WAIT_LIMIT_MS = 60_000;
+
+/** Polling back-off while a lock is busy: short, so a freed lock is noticed quickly. */
+const POLL_MIN_MS = 2;
+const POLL_MAX_MS = 25;
+
+/** Longest unbroken hold (through in-process hand-offs) before a process yields to waiting ones. */
+const FAIR_SHARE_MS = 100;
+
+/** How long a yielding process leaves the lock free: long enough for any poller to come by. */
+const YIELD_MS = 3 * POLL_MAX_MS;
+
+/** A waiting announcement older than this is from a waiter that gave up or died. */
+const WAITER_FRESH_MS = 1_000;
+
+/** How often a waiter renews its announcement (well within {@link WAITER_FRESH_MS}). */
+const ANNOUNCE_EVERY_MS = 200;
+
+/** Identifies this copy of the module (this process) in waiting announcements. */
+const OWN_TOKEN = randomBytes(8).toString('hex');
 
 /**
  * One queue per lock path for the whole process, so several instances on one folder wait
  * in memory instead of polling the lock folder.
  */
 const processQueue = new KeyedMutex();
+/** Callers of this process queued for or holding each lock. */
+const queued = new Map<string, number>();
+/** When the current unbroken run of in-process hand-offs of each lock began. */
+const heldSince = new Map<string, number>();
 
 /** Throws when the lock was lost (its owner stalled past the stale time); call before committing. */
 export type AssertLockHeld = () => void;
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** Cross-process locks kept as `{locksDir}/{hash}.lock` folders (proper-lockfile). */
 export class FileLocks {
-  constructor(private readonly locksDir: string) {}
+  /**
+   * @param locksDir folder of the lock folders.
+   * @param recreateDir recreates `locksDir` when it was removed while the store is open
+   *   (without it, a missing folder fails the lock at once).
+   */
+  constructor(
+    private readonly locksDir: string,
+    private readonly recreateDir?: () => Promise<void>,
+  ) {}
 
   /**
    * Runs `task` holding the lock `name` (any string; it is hashed into a file name, so ids of
    * any length and case stay distinct). Rejects with a {@link StorageError} when the lock
-   * cannot be had within about 30 s.
+   * cannot be had within {@link WAIT_LIMIT_MS}, or at once when the lock folder is unusable.
    */
   async run<T>(name: string, task: (assertHeld: AssertLockHeld) => Promise<T>): Promise<T> {
     const target = this.targetFor(name);
-    return processQueue.run(target, async () => {
-      let lost: Error | undefined;
-      const release = await this.acquire(target, name, (error) => {
-        lost = error;
+    queued.set(target, (queued.get(target) ?? 0) + 1);
+    try {
+      return await processQueue.run(target, async () => {
+        await this.yieldIfOthersWait(target);
+        let lost: Error | undefined;
+        const release = await this.acquire(target, name, (error) => {
+          lost = error;
+        });
+        if (!heldSince.has(target)) heldSince.set(target, Date.now());
+        const assertHeld: AssertLockHeld = () => {
+          if (lost) throw new StorageError(`Lost the lock on ${name}: ${lost.message}`, { cause: lost });
+        };
+        try {
+          return await task(assertHeld);
+        } finally {
+          // A lost lock is already gone (and may be someone else's now): leave it alone.
+          if (!lost) await release().catch(() => undefined);
+        }
       });
-      const assertHeld: AssertLockHeld = () => {
-        if (lost) throw new StorageError(`Lost the lock on ${name}: ${lost.message}`, { cause: lost });
-      };
-      try {
-        return await task(assertHeld);
-      } finally {
-        // A lost lock is already gone (and may be someone else's now): leave it alone.
-        if (!lost) await release().catch(() => undefined);
+    } finally {
+      const left = (queued.get(target) ?? 1) - 1;
+      if (left > 0) {
+        queued.set(target, left);
+      } else {
+        // Nobody of ours is waiting: the next holder starts a new fair share.
+        queued.delete(target);
+        heldSince.delete(target);
       }
-    });
+    }
   }
 
-  /** Removes lock folders whose owners died (stale), leaving live ones alone. */
+  /** Removes lock folders whose owners died (stale) and old waiting announcements; live ones stay. */
   async removeStale(): Promise<void> {
-    let names: string[];
-    try {
-      names = await fse.readdir(this.locksDir);
-    } catch (error) {
-      if (isMissing(error)) return;
-      throw error;
-    }
-    for (const name of names) {
+    for (const name of await readdirOrEmpty(this.locksDir)) {
+      if (name.endsWith('.waiting')) {
+        await this.removeOldAnnouncement(path.join(this.locksDir, name));
+        continue;
+      }
       if (!name.endsWith('.lock')) continue;
       const target = path.join(this.locksDir, name.slice(0, -'.lock'.length));
       // Taking and releasing the lock uses proper-lockfile's own stale rule; a live one says ELOCKED.
@@ -86,28 +136,88 @@ export class FileLocks {
     return path.join(this.locksDir, digest);
   }
 
+  /**
+   * Takes the lock folder, polling while another process holds it. Only "held" is retried:
+   * any other failure (folder missing, no permission, disk full) is reported at once instead
+   * of being retried until the wait limit, as proper-lockfile's own retries would.
+   */
   private async acquire(
     target: string,
     name: string,
     onCompromised: (error: Error) => void,
   ): Promise<() => Promise<void>> {
-    const options = { realpath: false, stale: STALE_MS, retries: RETRIES, onCompromised };
-    try {
-      return await lockfile.lock(target, options);
-    } catch (error) {
-      // The locks folder was removed under us: recreate it once and try again.
-      if (!isMissing(error)) throw lockError(name, error);
+    const options = { realpath: false, stale: STALE_MS, retries: 0, onCompromised };
+    const deadline = Date.now() + WAIT_LIMIT_MS;
+    let announced = false;
+    let announcedAt = 0;
+    let recreated = false;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const release = await lockfile.lock(target, options);
+        if (announced) await fse.promises.unlink(`${target}.waiting`).catch(() => undefined);
+        return release;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (isMissing(error) && !recreated && this.recreateDir) {
+          // The locks folder was removed under us: recreate it once and try again.
+          recreated = true;
+          await this.recreateDir().catch((cause: unknown) => {
+            throw lockError(name, cause);
+          });
+          continue;
+        }
+        if (code !== 'ELOCKED') throw lockError(name, error);
+        if (Date.now() >= deadline) {
+          if (announced) await fse.promises.unlink(`${target}.waiting`).catch(() => undefined);
+          throw lockError(name, error, `still held by another process after ${WAIT_LIMIT_MS / 1000} s`);
+        }
+        if (Date.now() - announcedAt >= ANNOUNCE_EVERY_MS) {
+          // Tell the holder someone else is waiting (a failure here only costs fairness).
+          announcedAt = Date.now();
+          announced = await fse.promises.writeFile(`${target}.waiting`, OWN_TOKEN).then(
+            () => true,
+            () => announced,
+          );
+        }
+        const ceiling = Math.min(POLL_MAX_MS, POLL_MIN_MS * 1.5 ** attempt);
+        await sleep(POLL_MIN_MS + Math.random() * (ceiling - POLL_MIN_MS));
+      }
     }
-    await fse.ensureDir(this.locksDir);
+  }
+
+  /**
+   * After an unbroken in-process run of {@link FAIR_SHARE_MS}, leaves the lock free for a
+   * moment if another process announced it is waiting, so it gets its turn.
+   */
+  private async yieldIfOthersWait(target: string): Promise<void> {
+    const since = heldSince.get(target);
+    if (since === undefined || Date.now() - since < FAIR_SHARE_MS) return;
+    if (!(await this.othersWaiting(target))) return;
+    heldSince.delete(target);
+    await sleep(YIELD_MS);
+  }
+
+  private async othersWaiting(target: string): Promise<boolean> {
     try {
-      return await lockfile.lock(target, options);
+      const file = `${target}.waiting`;
+      const [stat, token] = await Promise.all([fse.promises.stat(file), fse.promises.readFile(file, 'utf8')]);
+      return token !== OWN_TOKEN && Date.now() - stat.mtimeMs < WAITER_FRESH_MS;
+    } catch {
+      return false; // no announcement (or it just went away)
+    }
+  }
+
+  private async removeOldAnnouncement(file: string): Promise<void> {
+    try {
+      const stat = await fse.promises.stat(file);
+      if (Date.now() - stat.mtimeMs >= WAITER_FRESH_MS) await fse.promises.unlink(file);
     } catch (error) {
-      throw lockError(name, error);
+      if (!isMissing(error)) throw error;
     }
   }
 }
 
-function lockError(name: string, cause: unknown): StorageError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new StorageError(`Cannot lock ${name}: ${reason}`, { cause });
+function lockError(name: string, cause: unknown, reason?: string): StorageError {
+  const detail = reason ?? (cause instanceof Error ? cause.message : String(cause));
+  return new StorageError(`Cannot lock ${name}: ${detail}`, { cause });
 }

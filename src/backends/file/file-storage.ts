@@ -2,8 +2,6 @@
  * The file backend: the Python reference's folder layout and JSON envelopes (spec §5), with
  * atomic durable writes, cross-process locking, collision-free key files (D3) and typed errors.
  */
-import path from 'node:path';
-import fse from 'fs-extra';
 import {
   type CacheRecord,
   type HealthProbe,
@@ -16,8 +14,8 @@ import {
   StorageInterface,
   upsertMemoryInList,
 } from '../../core/index.js';
-import { atomicWriteJson, ensureDirDurable, fsyncDir, ioError, readParsedFile } from './atomic-json.js';
-import { backupBeforeOverwrite, type BackupPolicy } from './backups.js';
+import { ensureDirDurable, ensureDirUnder, ioError, readParsedFile } from './atomic-json.js';
+import { Backups } from './backups.js';
 import { type FileStorageConfig, parseFileStorageConfig, type ResolvedFileStorageConfig } from './config.js';
 import {
   cacheEnvelope,
@@ -34,17 +32,12 @@ import {
   stateEnvelope,
   type StateFileEntry,
 } from './envelopes.js';
-import { type AssertLockHeld, FileLocks } from './file-lock.js';
+import { FileLocks } from './file-lock.js';
+import { FolderFiles } from './folder-files.js';
 import { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, type ConversationFileKind, StoreLayout } from './layout.js';
-import {
-  cleanUpAfterCrash,
-  collectFileStats,
-  probeFileHealth,
-  type StoreView,
-  subfoldersHolding,
-} from './maintenance.js';
-import { isMissing, tempEntryName } from './temp-files.js';
+import { cleanUpAfterCrash, probeFileHealth, subfoldersHolding } from './maintenance.js';
+import { collectFileStats, type StoreView } from './stats.js';
 
 /**
  * Storage in a folder tree of JSON files, readable and writable by the Python reference's
@@ -62,19 +55,20 @@ export class FileStorage extends StorageInterface {
 
   private readonly layout: StoreLayout;
   private readonly locks: FileLocks;
-  private readonly backups: BackupPolicy;
+  private readonly folders: FolderFiles;
   private readonly cache: KeyedFiles<CacheFileEntry>;
   private readonly state: KeyedFiles<StateFileEntry>;
-  private readonly inFlight = new Set<Promise<unknown>>();
 
   /** Validates `config` (throws `ConfigError` for an unknown key or a bad value); touches no file. */
   constructor(config: FileStorageConfig = {}) {
     super();
     this.config = Object.freeze(parseFileStorageConfig(config));
-    this.layout = new StoreLayout(this.config.baseDir);
-    this.locks = new FileLocks(this.layout.locksDir);
-    this.backups = { enabled: this.config.createBackups, keep: this.config.maxBackupFiles };
-    const shared = { locks: this.locks, pretty: this.config.prettyPrintJson };
+    const layout = new StoreLayout(this.config.baseDir);
+    this.layout = layout;
+    this.locks = new FileLocks(layout.locksDir, () => ensureDirUnder(layout.baseDir, layout.locksDir));
+    const backups = { enabled: this.config.createBackups, keep: this.config.maxBackupFiles };
+    this.folders = new FolderFiles(layout, this.locks, new Backups(backups), this.config.prettyPrintJson);
+    const shared = { locks: this.locks, pretty: this.config.prettyPrintJson, root: layout.baseDir };
     this.cache = new KeyedFiles({
       ...shared,
       dir: this.layout.cacheDir,
@@ -87,7 +81,7 @@ export class FileStorage extends StorageInterface {
       dir: this.layout.systemDir,
       kind: 'system',
       parse: parseStateFile,
-      backups: this.backups,
+      backups,
     });
   }
 
@@ -108,8 +102,8 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async closeStore(): Promise<void> {
-    // Let writes already under way finish, so their locks are released and files complete.
-    await Promise.allSettled([...this.inFlight]);
+    // Nothing to release: a call holds its locks only while it runs, and the core lets the
+    // calls it accepted finish before closing.
   }
 
   // ----- conversations -------------------------------------------------------------------
@@ -134,23 +128,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async removeConversation(conversationId: string): Promise<void> {
-    await this.withConversationLock(conversationId, async (assertHeld) => {
-      const dir = this.layout.conversationDir(conversationId);
-      // One rename takes every file away at once (all or nothing); removing the moved folder
-      // afterwards cannot leave a half-deleted conversation behind.
-      const trash = path.join(this.layout.trashDir, tempEntryName('conversation'));
-      assertHeld();
-      try {
-        await fse.ensureDir(this.layout.trashDir);
-        await fse.promises.rename(dir, trash);
-      } catch (error) {
-        if (isMissing(error) && !(await fse.pathExists(dir))) return;
-        throw ioError('delete conversation folder', dir, error);
-      }
-      await fsyncDir(this.layout.conversationsDir);
-      // A failure here only leaves garbage in the trash, which start-up removes.
-      await fse.remove(trash).catch(() => undefined);
-    });
+    await this.folders.removeConversation(conversationId);
   }
 
   // ----- raw messages, chunk info ---------------------------------------------------------
@@ -180,12 +158,15 @@ export class FileStorage extends StorageInterface {
   // ----- memories, reasoning chains -------------------------------------------------------
 
   protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
-    await this.withConversationLock(conversationId, async (assertHeld) => {
-      const file = this.layout.conversationFile(conversationId, 'memories');
+    await this.folders.withConversation(conversationId, async (assertHeld) => {
       // A corrupt file throws here, so the write never replaces memories it could not read.
       const memories = upsertMemoryInList(await this.readMemories(conversationId), memory);
       const envelope = memoriesEnvelope(conversationId, memories, nowTimestamp());
-      await this.replaceFile(file, envelope, assertHeld);
+      await this.folders.replace(
+        this.layout.conversationFile(conversationId, 'memories'),
+        envelope,
+        assertHeld,
+      );
     });
   }
 
@@ -195,13 +176,11 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    await this.track(
-      this.locks.run(`agent ${JSON.stringify(agentId)}`, async (assertHeld) => {
-        const chains = [...(await this.readReasoningChains(agentId, null)), record];
-        const envelope = chainsEnvelope(agentId, chains, nowTimestamp());
-        await this.replaceFile(this.layout.chainsFile(agentId), envelope, assertHeld);
-      }),
-    );
+    await this.folders.withAgent(agentId, async (assertHeld) => {
+      const chains = [...(await this.readReasoningChains(agentId, null)), record];
+      const envelope = chainsEnvelope(agentId, chains, nowTimestamp());
+      await this.folders.replace(this.layout.chainsFile(agentId), envelope, assertHeld);
+    });
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
@@ -218,7 +197,7 @@ export class FileStorage extends StorageInterface {
   // ----- cache -----------------------------------------------------------------------------
 
   protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
-    await this.track(this.cache.write(cacheKey, cacheEnvelope(cacheKey, record)));
+    await this.cache.write(cacheKey, cacheEnvelope(cacheKey, record));
   }
 
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
@@ -226,7 +205,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async removeCacheRecord(cacheKey: string): Promise<void> {
-    await this.track(this.cache.remove(cacheKey));
+    await this.cache.remove(cacheKey);
   }
 
   protected async listLiveCacheKeys(nowMs: number): Promise<string[]> {
@@ -241,7 +220,7 @@ export class FileStorage extends StorageInterface {
     let removed = 0;
     for (const { entry } of (await this.cache.list()).entries) {
       // Checked again under the key's lock: a fresh write since the listing survives.
-      if (expired(entry) && (await this.track(this.cache.removeMatching(entry.key, expired)))) removed += 1;
+      if (expired(entry) && (await this.cache.removeMatching(entry.key, expired))) removed += 1;
     }
     return removed;
   }
@@ -249,7 +228,7 @@ export class FileStorage extends StorageInterface {
   // ----- system state ----------------------------------------------------------------------
 
   protected async writeSystemState(stateKey: string, data: JsonObject): Promise<void> {
-    await this.track(this.state.write(stateKey, stateEnvelope(stateKey, data, nowTimestamp())));
+    await this.state.write(stateKey, stateEnvelope(stateKey, data, nowTimestamp()));
   }
 
   protected async readSystemState(stateKey: string): Promise<JsonObject | null> {
@@ -257,7 +236,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async removeSystemState(stateKey: string): Promise<void> {
-    await this.track(this.state.remove(stateKey));
+    await this.state.remove(stateKey);
   }
 
   protected async listStateKeys(): Promise<string[]> {
@@ -280,36 +259,15 @@ export class FileStorage extends StorageInterface {
     return { layout: this.layout, cache: this.cache, state: this.state };
   }
 
-  /** Runs a write holding the conversation's lock (every file of a conversation shares it). */
-  private withConversationLock(conversationId: string, task: (assertHeld: AssertLockHeld) => Promise<void>) {
-    return this.track(this.locks.run(`conversation ${JSON.stringify(conversationId)}`, task));
-  }
-
+  /** Replaces one file of a conversation under the conversation's lock. */
   private async replaceConversationFile(
     conversationId: string,
     kind: ConversationFileKind,
     envelope: JsonObject,
   ): Promise<void> {
-    await this.withConversationLock(conversationId, (assertHeld) =>
-      this.replaceFile(this.layout.conversationFile(conversationId, kind), envelope, assertHeld),
+    const file = this.layout.conversationFile(conversationId, kind);
+    await this.folders.withConversation(conversationId, (assertHeld) =>
+      this.folders.replace(file, envelope, assertHeld),
     );
-  }
-
-  /** Backs up the current file, then replaces it atomically; the caller holds its lock. */
-  private async replaceFile(file: string, envelope: JsonObject, assertHeld: AssertLockHeld): Promise<void> {
-    await ensureDirDurable(path.dirname(file)).catch((error: unknown) => {
-      throw ioError('create folder', path.dirname(file), error);
-    });
-    await backupBeforeOverwrite(file, this.backups);
-    assertHeld();
-    await atomicWriteJson(file, envelope, this.config.prettyPrintJson);
-  }
-
-  /** Remembers a write until it settles, so `shutdown()` can wait for it. */
-  private track<T>(operation: Promise<T>): Promise<T> {
-    this.inFlight.add(operation);
-    const forget = () => this.inFlight.delete(operation);
-    operation.then(forget, forget);
-    return operation;
   }
 }

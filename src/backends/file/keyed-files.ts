@@ -3,23 +3,32 @@
  * two distinct keys never share a file, files the reference wrote stay readable, and reads
  * and listing trust only the key recorded inside a file, never its name.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import fse from 'fs-extra';
 import { CorruptDataError, type JsonObject, type JsonValue } from '../../core/index.js';
-import { atomicWriteJson, fsyncDir, ioError, readParsedFile } from './atomic-json.js';
-import { backupBeforeOverwrite, type BackupPolicy } from './backups.js';
-import type { FileLocks } from './file-lock.js';
+import {
+  atomicWriteJson,
+  ensureDirUnder,
+  fsyncDir,
+  ioError,
+  readdirOrEmpty,
+  readParsedFile,
+} from './atomic-json.js';
+import { type BackupPolicy, Backups } from './backups.js';
+import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import {
   candidateKeyFileNames,
+  candidateRank,
   hashedKeyFileName,
   isPlainKey,
   keyLockName,
   sanitizedKeyFileName,
 } from './layout.js';
+import { mapLimit } from './pool.js';
 import { isMissing } from './temp-files.js';
 
 /** Files read at once when listing a folder. */
-const LIST_BATCH = 32;
+const LIST_CONCURRENCY = 64;
 
 /** What a parsed entry must tell: the key recorded in the file. */
 interface Keyed {
@@ -30,6 +39,8 @@ interface Keyed {
 export interface KeyedFilesOptions<T extends Keyed> {
   /** The folder (`cache/` or `system/`). */
   dir: string;
+  /** The store's base folder: `dir` is recreated under it if removed, never the base folder itself. */
+  root: string;
   /** Lock namespace, e.g. `cache`. */
   kind: string;
   /** Checks a parsed file and says whose it is; throws {@link CorruptDataError} for a wrong shape. */
@@ -55,12 +66,24 @@ type Probe<T> =
 
 /** Key → file store for one folder (see the module comment). */
 export class KeyedFiles<T extends Keyed> {
-  constructor(private readonly options: KeyedFilesOptions<T>) {}
+  private readonly backups: Backups | null;
+
+  constructor(private readonly options: KeyedFilesOptions<T>) {
+    // A file that looks like a backup may be a key's data (`x.20250306_101500.backup`): never prune it.
+    const mayPrune = async (file: string) => !(await this.isLiveEntry(file));
+    this.backups = options.backups ? new Backups(options.backups, mayPrune) : null;
+  }
 
   /** The entry stored for `key`, or `null`; a corrupt file that may be this key's throws. Never writes. */
   async read(key: string): Promise<T | null> {
+    const names = candidateKeyFileNames(key);
+    // A key that is not plain moves from its hashed name back to the reference name when that
+    // is free again (written there, then the hashed copy removed). A read probing the reference
+    // name just before the write and the hashed name just after the removal finds neither, so
+    // it looks at the reference name once more before saying "missing".
+    if (names.length > 1 && !isPlainKey(key)) names.push(names[0] as string);
     let corrupt: CorruptDataError | undefined;
-    for (const name of candidateKeyFileNames(key)) {
+    for (const name of names) {
       const probe = await this.probe(this.pathOf(name));
       if (probe.state === 'ok' && probe.entry.key === key) return probe.entry;
       if (probe.state === 'corrupt') corrupt ??= probe.error;
@@ -73,10 +96,14 @@ export class KeyedFiles<T extends Keyed> {
   async write(key: string, envelope: JsonObject): Promise<void> {
     await this.options.locks.run(keyLockName(this.options.kind, key), async (assertHeld) => {
       const hashed = this.pathOf(hashedKeyFileName(key));
-      const target = await this.chooseTarget(key, hashed);
-      assertHeld();
-      await this.backup(target);
-      await atomicWriteJson(target, envelope, this.options.pretty);
+      const target = await this.chooseTarget(key, hashed, assertHeld);
+      await this.backups?.beforeOverwrite(target);
+      const identity = await atomicWriteJson(target, envelope, {
+        pretty: this.options.pretty,
+        beforeCommit: assertHeld,
+        createDir: () => ensureDirUnder(this.options.root, this.options.dir),
+      });
+      this.backups?.written(target, identity);
       // The key may still have an older copy under its hashed name: one key, one file.
       if (target !== hashed) await this.unlinkQuietly(hashed, true);
     });
@@ -119,28 +146,18 @@ export class KeyedFiles<T extends Keyed> {
    * its name is one the recorded key may use, so backups and strays are never reported as keys.
    */
   async list(): Promise<{ entries: KeyedFile<T>[]; corrupt: string[] }> {
-    let names: string[];
-    try {
-      names = await fse.readdir(this.options.dir);
-    } catch (error) {
-      if (isMissing(error)) return { entries: [], corrupt: [] };
-      throw ioError('list', this.options.dir, error);
-    }
+    const names = await readdirOrEmpty(this.options.dir);
     const byKey = new Map<string, KeyedFile<T> & { rank: number }>();
     const corrupt: string[] = [];
     const files = names.filter((name) => name.endsWith('.json'));
-    const probes: Probe<T>[] = [];
     // A bounded number of reads at a time, so a large folder is not read into memory at once.
-    for (let start = 0; start < files.length; start += LIST_BATCH) {
-      const batch = files.slice(start, start + LIST_BATCH);
-      probes.push(...(await Promise.all(batch.map((name) => this.probe(this.pathOf(name))))));
-    }
+    const probes = await mapLimit(files, LIST_CONCURRENCY, (name) => this.probe(this.pathOf(name)));
     probes.forEach((probe, i) => {
       const name = files[i] as string;
       const file = this.pathOf(name);
       if (probe.state === 'corrupt') corrupt.push(file);
       if (probe.state !== 'ok') return;
-      const rank = candidateKeyFileNames(probe.entry.key).indexOf(name);
+      const rank = candidateRank(probe.entry.key, name); // -1: a backup or a stray
       const seen = byKey.get(probe.entry.key);
       // Where a crash left two copies, the one reads find first wins.
       if (rank !== -1 && (seen === undefined || rank < seen.rank)) {
@@ -153,21 +170,27 @@ export class KeyedFiles<T extends Keyed> {
   /** True when `file` is a key's real entry rather than a backup of one (spares it from pruning). */
   async isLiveEntry(file: string): Promise<boolean> {
     const probe = await this.probe(file);
-    return probe.state === 'ok' && candidateKeyFileNames(probe.entry.key).includes(path.basename(file));
+    return probe.state === 'ok' && isOwnName(probe.entry.key, path.basename(file));
   }
 
   /** Picks `key`'s file per D3 (see spec §3); a plain key first moves another key's file out of its way. */
-  private async chooseTarget(key: string, hashed: string): Promise<string> {
+  private async chooseTarget(key: string, hashed: string, assertHeld: AssertLockHeld): Promise<string> {
     const sanitizedName = sanitizedKeyFileName(key);
     if (sanitizedName === null) return hashed;
     const sanitized = this.pathOf(sanitizedName);
     const probe = await this.probe(sanitized);
     if (isPlainKey(key)) {
-      if (probe.state === 'ok' && probe.entry.key !== key) {
+      // Only another key's live entry moves to that key's hashed name. A file there that is not
+      // any key's entry (a backup named like this key) would turn into a stale copy of its key
+      // there, even bring back a deleted key; it is backed up and replaced like any old file.
+      if (probe.state === 'ok' && probe.entry.key !== key && isOwnName(probe.entry.key, sanitizedName)) {
         const moved = this.pathOf(hashedKeyFileName(probe.entry.key));
-        await fse.promises.rename(sanitized, moved).catch((error: unknown) => {
+        assertHeld();
+        await fs.promises.rename(sanitized, moved).catch((error: unknown) => {
           throw ioError('move aside', sanitized, error);
         });
+        this.backups?.forget(sanitized);
+        this.backups?.forget(moved);
       }
       return sanitized;
     }
@@ -175,20 +198,17 @@ export class KeyedFiles<T extends Keyed> {
     return free ? sanitized : hashed;
   }
 
-  private async backup(file: string): Promise<void> {
-    const policy = this.options.backups;
-    if (policy) await backupBeforeOverwrite(file, policy, async (old) => !(await this.isLiveEntry(old)));
-  }
-
   /** Deletes a file if present (backing it up first when asked); returns whether it existed. */
   private async unlinkQuietly(file: string, backupFirst: boolean): Promise<boolean> {
-    if (backupFirst) await this.backup(file);
+    if (backupFirst) await this.backups?.beforeOverwrite(file);
     try {
-      await fse.promises.unlink(file);
+      await fs.promises.unlink(file);
       return true;
     } catch (error) {
       if (isMissing(error)) return false;
       throw ioError('remove', file, error);
+    } finally {
+      this.backups?.forget(file);
     }
   }
 
@@ -205,4 +225,9 @@ export class KeyedFiles<T extends Keyed> {
   private pathOf(name: string): string {
     return path.join(this.options.dir, name);
   }
+}
+
+/** True when `name` is a file name `key` may use (its reference name or its hashed name). */
+function isOwnName(key: string, name: string): boolean {
+  return candidateRank(key, name) !== -1;
 }

@@ -105,6 +105,7 @@ function childOf(parent: string, name: string): string {
 
 /** The reference's file stem for a key: each code point outside `[A-Za-z0-9._-]` becomes `_`. */
 export function sanitizeKey(key: string): string {
+  if (PLAIN_KEY.test(key)) return key;
   let out = '';
   for (const ch of key) out += PLAIN_CHAR.test(ch) ? ch : '_';
   return out;
@@ -139,9 +140,31 @@ export function candidateKeyFileNames(key: string): string[] {
 }
 
 /**
+ * Position of `name` in {@link candidateKeyFileNames}`(key)`, or -1 when `key` never uses it;
+ * hashes only when the name is not the reference name (listing calls this for every file).
+ */
+export function candidateRank(key: string, name: string): number {
+  const sanitized = sanitizedKeyFileName(key);
+  if (name === sanitized) return 0;
+  if (!name.includes('~') || name !== hashedKeyFileName(key)) return -1;
+  return sanitized === null ? 0 : 1;
+}
+
+/**
  * Name of the lock that serialises writes to every file a key may touch: all keys with the
  * same sanitized name share it (case-folded, for case-insensitive file systems).
  */
 export function keyLockName(kind: string, key: string): string {
   return `${kind} file ${JSON.stringify(sanitizeKey(key).toLowerCase())}`;
+}
+
+/**
+ * Name of the lock of a conversation's or an agent's folder. Ids are used as folder names as
+ * they are, and case-insensitive or Unicode-normalising file systems (macOS, Windows) give `Foo`
+ * and `foo`, or the NFC and NFD forms of `é`, one folder: such ids must share a lock, or two
+ * read-modify-writes of the same `memories.json` could run at once. Sharing a lock between ids
+ * that are distinct on disk only costs a little concurrency.
+ */
+export function folderLockName(kind: 'conversation' | 'agent', id: string): string {
+  return `${kind} ${JSON.stringify(id.normalize('NFC').toUpperCase().toLowerCase())}`;
 }

@@ -1,52 +1,35 @@
 /**
- * Start-up clean-up after a crash, the health probe and the stats walk of the file backend
- * (spec §8): whole-store jobs that read many files and must not fail on one bad file.
+ * Start-up clean-up after a crash, the health probe and folder listing of the file backend:
+ * whole-store jobs that must not fail on one bad file.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
-import {
-  CorruptDataError,
-  type HealthProbe,
-  isCacheExpired,
-  type JsonValue,
-  type StatsSnapshot,
-} from '../../core/index.js';
-import { ioError, readParsedFile } from './atomic-json.js';
-import type { CacheFileEntry, StateFileEntry } from './envelopes.js';
-import { parseListEnvelope } from './envelopes.js';
+import type { HealthProbe, JsonValue } from '../../core/index.js';
+import { readdirOrEmpty } from './atomic-json.js';
 import type { FileLocks } from './file-lock.js';
-import type { KeyedFiles } from './keyed-files.js';
-import { CHAINS_FILE, CONVERSATION_FILES, DATA_DIRS, type StoreLayout } from './layout.js';
-import { isMissing, removeAbandonedTempEntries, tempEntryName } from './temp-files.js';
+import { DATA_DIRS, type StoreLayout } from './layout.js';
+import { mapLimit } from './pool.js';
+import { removeAbandonedTempEntries, tempEntryName } from './temp-files.js';
 
-/** What the stats walk needs from a store. */
-export interface StoreView {
-  /** Where the store's folders are. */
-  layout: StoreLayout;
-  /** The cache folder's entries. */
-  cache: KeyedFiles<CacheFileEntry>;
-  /** The system folder's entries. */
-  state: KeyedFiles<StateFileEntry>;
-}
+/** Folders cleaned at once at start-up. */
+const CLEANUP_CONCURRENCY = 64;
 
-/** Entry names of a folder, `[]` when it does not exist. */
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await fse.readdir(dir);
-  } catch (error) {
-    if (isMissing(error)) return [];
-    throw ioError('list', dir, error);
-  }
+/** True when `file` exists (a missing folder on the way counts as "no"). */
+function exists(file: string): Promise<boolean> {
+  return new Promise((resolve) => fs.access(file, (error) => resolve(error === null)));
 }
 
 /** Names of the sub-folders of `parent` holding at least one of `files` (`[]` when `parent` is missing). */
 export async function subfoldersHolding(parent: string, files: readonly string[]): Promise<string[]> {
   const names = await readdirOrEmpty(parent);
-  const holds = async (name: string) => {
-    for (const file of files) if (await fse.pathExists(path.join(parent, name, file))) return true;
-    return false;
-  };
-  const flags = await Promise.all(names.map(holds));
+  // All at once: an existence check holds no data, and bounding it costs more than it saves.
+  const flags = await Promise.all(
+    names.map(async (name) => {
+      for (const file of files) if (await exists(path.join(parent, name, file))) return true;
+      return false;
+    }),
+  );
   return names.filter((_, i) => flags[i]);
 }
 
@@ -66,7 +49,7 @@ export async function cleanUpAfterCrash(layout: StoreLayout, locks: FileLocks): 
     ...(await subdirs(layout.conversationsDir)),
     ...(await subdirs(layout.agentsDir)),
   ];
-  await Promise.all(dirs.map((dir) => removeAbandonedTempEntries(dir, now)));
+  await mapLimit(dirs, CLEANUP_CONCURRENCY, (dir) => removeAbandonedTempEntries(dir, now));
   await locks.removeStale();
 }
 
@@ -119,96 +102,4 @@ async function diskUsage(dir: string): Promise<JsonValue> {
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
-}
-
-/** Bytes of all files under `dir` (0 when missing); files vanishing during the walk are skipped. */
-async function folderBytes(dir: string): Promise<number> {
-  let entries: fse.Dirent[];
-  try {
-    entries = await fse.readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if (isMissing(error)) return 0;
-    throw ioError('list', dir, error);
-  }
-  const sizes = await Promise.all(
-    entries.map(async (entry) => {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) return folderBytes(full);
-      return fse.lstat(full).then(
-        (stat) => stat.size,
-        () => 0,
-      );
-    }),
-  );
-  return sizes.reduce((sum, size) => sum + size, 0);
-}
-
-/**
- * Counts every kind by reading the files (live cache entries only), plus the reference's
- * `cache_entries` and `directory_sizes`, and `corrupt_files`: files skipped because they do
- * not parse (stats never fail on one bad file).
- */
-export async function collectFileStats(store: StoreView, nowMs: number): Promise<StatsSnapshot> {
-  const { layout } = store;
-  const corrupt: string[] = [];
-  /** Length of the list in `field` of `file`; 0 when missing or corrupt (then noted). */
-  const listLength = async (file: string, field: string): Promise<number> => {
-    try {
-      const list = await readParsedFile(file, (f, value) => parseListEnvelope(f, value, field, false));
-      return list?.length ?? 0;
-    } catch (error) {
-      if (!(error instanceof CorruptDataError)) throw error;
-      corrupt.push(file);
-      return 0;
-    }
-  };
-  const { conversationsDir, agentsDir } = layout;
-  // One file at a time: a big store must not be loaded into memory all at once.
-  const listTotal = async (files: string[], field: string) => {
-    let total = 0;
-    for (const file of files) total += await listLength(file, field);
-    return total;
-  };
-  const conversations = await readdirOrEmpty(conversationsDir);
-  const inConversations = (name: string) => conversations.map((id) => path.join(conversationsDir, id, name));
-  const agents = await subfoldersHolding(agentsDir, [CHAINS_FILE]);
-  const count = {
-    conversations: (await subfoldersHolding(conversationsDir, [CONVERSATION_FILES.conversation])).length,
-    chunks: (await subfoldersHolding(conversationsDir, [CONVERSATION_FILES.chunks])).length,
-    rawMessages: await listTotal(inConversations(CONVERSATION_FILES.rawMessages), 'messages'),
-    memories: await listTotal(inConversations(CONVERSATION_FILES.memories), 'memories'),
-    chains: await listTotal(
-      agents.map((id) => path.join(agentsDir, id, CHAINS_FILE)),
-      'chains',
-    ),
-  };
-
-  const cache = await store.cache.list();
-  const state = await store.state.list();
-  corrupt.push(...cache.corrupt, ...state.corrupt);
-  const liveCache = cache.entries.filter(
-    ({ entry }) => !isCacheExpired(entry.record.expiresAt, nowMs),
-  ).length;
-
-  const directorySizes: Record<string, number> = {};
-  for (const name of DATA_DIRS) directorySizes[name] = await folderBytes(path.join(layout.baseDir, name));
-
-  return {
-    counts: {
-      conversation_count: count.conversations,
-      raw_message_count: count.rawMessages,
-      memory_count: count.memories,
-      reasoning_chain_count: count.chains,
-      agent_count: agents.length,
-      chunk_info_count: count.chunks,
-      cache_entry_count: liveCache,
-      system_state_count: state.entries.length,
-      total_bytes: await folderBytes(layout.baseDir),
-    },
-    extra: {
-      cache_entries: liveCache,
-      directory_sizes: directorySizes,
-      corrupt_files: corrupt.map((file) => path.relative(layout.baseDir, file)).sort(),
-    },
-  };
 }

@@ -1,0 +1,78 @@
+/**
+ * Writes inside the per-conversation and per-agent folders: every write runs under its folder's
+ * lock, backs up the file it replaces and replaces it atomically; a conversation is deleted
+ * with one rename, so it is gone all at once or not at all.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import fse from 'fs-extra';
+import type { JsonObject } from '../../core/index.js';
+import { atomicWriteJson, ensureDirUnder, fsyncDir, ioError } from './atomic-json.js';
+import type { Backups } from './backups.js';
+import type { AssertLockHeld, FileLocks } from './file-lock.js';
+import { folderLockName, type StoreLayout } from './layout.js';
+import { tempEntryName } from './temp-files.js';
+
+/** A write that runs holding a lock; `assertHeld` throws if the lock was lost meanwhile. */
+export type LockedTask<T> = (assertHeld: AssertLockHeld) => Promise<T>;
+
+/** Locked, backed-up, atomic writes to the files of conversation and agent folders. */
+export class FolderFiles {
+  /**
+   * @param layout where the folders are.
+   * @param locks the store's cross-process locks.
+   * @param backups the store's backup maker.
+   * @param pretty indent JSON (`prettyPrintJson`).
+   */
+  constructor(
+    private readonly layout: StoreLayout,
+    private readonly locks: FileLocks,
+    private readonly backups: Backups,
+    private readonly pretty: boolean,
+  ) {}
+
+  /** Runs `task` holding a conversation's lock (every file of a conversation shares it). */
+  withConversation<T>(conversationId: string, task: LockedTask<T>): Promise<T> {
+    return this.locks.run(folderLockName('conversation', conversationId), task);
+  }
+
+  /** Runs `task` holding an agent's lock. */
+  withAgent<T>(agentId: string, task: LockedTask<T>): Promise<T> {
+    return this.locks.run(folderLockName('agent', agentId), task);
+  }
+
+  /**
+   * Backs up the current `file`, then replaces it atomically; the caller holds its folder's
+   * lock. The folder is created when missing (never the base folder, see `ensureDirUnder`).
+   */
+  async replace(file: string, envelope: JsonObject, assertHeld: AssertLockHeld): Promise<void> {
+    await this.backups.beforeOverwrite(file);
+    const identity = await atomicWriteJson(file, envelope, {
+      pretty: this.pretty,
+      beforeCommit: assertHeld,
+      createDir: () => ensureDirUnder(this.layout.baseDir, path.dirname(file)),
+    });
+    this.backups.written(file, identity);
+  }
+
+  /** Removes a conversation's folder with everything in it; nothing when absent. */
+  async removeConversation(conversationId: string): Promise<void> {
+    await this.withConversation(conversationId, async (assertHeld) => {
+      const dir = this.layout.conversationDir(conversationId);
+      // One rename takes every file away at once (all or nothing); removing the moved folder
+      // afterwards cannot leave a half-deleted conversation behind.
+      const trash = path.join(this.layout.trashDir, tempEntryName('conversation'));
+      try {
+        await ensureDirUnder(this.layout.baseDir, this.layout.trashDir);
+        assertHeld();
+        await fs.promises.rename(dir, trash);
+      } catch (error) {
+        if (!(await fse.pathExists(dir))) return; // already absent (or the whole store is gone)
+        throw ioError('delete conversation folder', dir, error);
+      }
+      await fsyncDir(this.layout.conversationsDir);
+      // A failure here only leaves garbage in the trash, which start-up removes.
+      await fse.remove(trash).catch(() => undefined);
+    });
+  }
+}
