@@ -128,3 +128,20 @@ export interface StatsSnapshot {
   counts: StatsCounts;
   extra: Record<string, JsonValue>;
 }
+
+/**
+ * The seven kinds of records a store holds, named as the Python reference's SQLite tables
+ * (migration summaries and SQL backends use these names).
+ */
+export const RECORD_KINDS = [
+  'conversations',
+  'raw_messages',
+  'memories',
+  'reasoning_chains',
+  'chunk_info',
+  'cache_entries',
+  'system_state',
+] as const;
+
+/** One of the seven record kinds. */
+export type RecordKind = (typeof RECORD_KINDS)[number];

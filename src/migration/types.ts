@@ -1,18 +1,8 @@
 /** Options, progress events and results of a backend-to-backend migration. */
 
-/** The seven kinds of records a store holds, as counted in a migration summary. */
-export const RECORD_KINDS = [
-  'conversations',
-  'raw_messages',
-  'memories',
-  'reasoning_chains',
-  'chunk_info',
-  'cache_entries',
-  'system_state',
-] as const;
+import { RECORD_KINDS, type RecordKind } from '../core/index.js';
 
-/** One of the seven record kinds. */
-export type RecordKind = (typeof RECORD_KINDS)[number];
+export { RECORD_KINDS, type RecordKind };
 
 /**
  * The units a migration walks through, one progress bar each: conversation ids (each with

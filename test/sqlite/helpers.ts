@@ -66,16 +66,8 @@ export class RawDb {
   }
 }
 
-/** The reference's tables. */
-export const REFERENCE_TABLE_NAMES = [
-  'conversations',
-  'raw_messages',
-  'memories',
-  'reasoning_chains',
-  'chunk_info',
-  'cache_entries',
-  'system_state',
-] as const;
+/** The reference's tables: one per record kind. */
+export { RECORD_KINDS as REFERENCE_TABLE_NAMES } from '../../src/core/index.js';
 
 /** The `ISO 8601 UTC, microseconds, +00:00` form the reference writes. */
 export const REFERENCE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;

@@ -7,23 +7,15 @@
  * PostgreSQL schema to stay compatible with, so the layout serves this backend: JSON as
  * `text` (exact, unlike `jsonb`), `bigserial` ids for insertion order, `timestamptz` expiry.
  */
-import { ConfigError, CorruptDataError } from '../../core/index.js';
+import { ConfigError, CorruptDataError, RECORD_KINDS } from '../../core/index.js';
 import type { PostgresConnection, Queryable } from './connection.js';
 import { quoteIdent } from './sql.js';
 
 /** The schema version this library writes and understands. */
 export const POSTGRES_SCHEMA_VERSION = 1;
 
-/** The tables a store owns (besides `storage_meta`). */
-export const POSTGRES_TABLES = [
-  'conversations',
-  'raw_messages',
-  'memories',
-  'reasoning_chains',
-  'chunk_info',
-  'cache_entries',
-  'system_state',
-] as const;
+/** The tables a store owns (besides `storage_meta`): one per record kind. */
+export const POSTGRES_TABLES = RECORD_KINDS;
 
 /** Version 1: every table and index, for a schema that has none of them yet. */
 function version1(s: string): string[] {
