@@ -1,13 +1,12 @@
 /** The CLI's `main()` in process (fast): usage errors, conflicts and the kept marker, Redis specs. */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { main } from '../../src/cli/main.js';
-import { RedisStorage } from '../../src/backends/redis/index.js';
-import { getAvailableBackends, StorageFactory } from '../../src/factory/index.js';
+import { StorageFactory } from '../../src/factory/index.js';
 import type { HealthProbe, StatsSnapshot } from '../../src/core/index.js';
 import { MIGRATION_MARKER_KEY } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
@@ -33,6 +32,8 @@ class LeakyStorage extends InMemoryStorage {
 }
 
 const fixture = join(__dirname, '..', 'fixtures', 'python-reference', 'sample', 'storage_data');
+// An existing (empty) source folder, so refusals about the target are what is tested.
+const SOURCE_DIR = mkdtempSync(join(tmpdir(), 'connectome-main-source-'));
 
 function sink(): Writable & { text: string } {
   const stream = new Writable({
@@ -58,11 +59,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'connectome-main-'));
   ref = join(dir, 'ref');
   await cp(fixture, ref, { recursive: true });
-  // Until the factory lists Redis as a built-in, register it here (as a user would).
-  if (!('redis' in getAvailableBackends())) StorageFactory.registerBackend('redis', RedisStorage);
   StorageFactory.registerBackend('leaky', LeakyStorage, { override: true });
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await rm(SOURCE_DIR, { recursive: true, force: true });
+});
 
 describe('main()', () => {
   it.each([
@@ -72,7 +74,7 @@ describe('main()', () => {
       /Give either --from <backend spec> or --from-env, not both/,
     ],
     [
-      ['migrate', '--from', 'file:a', '--to', 'mongo:'],
+      ['migrate', '--from', `file:${SOURCE_DIR}`, '--to', 'mongo:'],
       /Cannot use the target mongo:: Unsupported storage type 'mongo'\. Available types: file, sqlite/,
     ],
     [
@@ -80,7 +82,7 @@ describe('main()', () => {
       /'--concurrency <n>' argument '0' is invalid\. must be a positive integer/,
     ],
     [
-      ['migrate', '--from', 'file:a', '--to', 'file:b?colour=red'],
+      ['migrate', '--from', `file:${SOURCE_DIR}`, '--to', 'file:b?colour=red'],
       /Unknown file storage config key "colour"/,
     ],
     [['migrate', '--from', 'file:a', '--to', 'file:b', '--bogus'], /unknown option '--bogus'/],
