@@ -1,6 +1,7 @@
 /** The core: the interface every backend extends and the rules they share. */
 export * from './errors.js';
 export * from './config.js';
+export * from './connection.js';
 export * from './ids.js';
 export * from './json.js';
 export * from './records.js';

@@ -9,6 +9,7 @@ import {
   InvalidIdError,
   isCacheExpired,
   KeyedMutex,
+  openPrepared,
   parseBackendConfig,
   parseTimestamp,
   SerializationError,
@@ -158,5 +159,20 @@ describe('StorageInterface lifecycle', () => {
     expect(storage.isInitialized).toBe(false);
     await expect(storage.listConversations()).rejects.toThrow(/after shutdown/);
     await rm(baseDir, { recursive: true, force: true });
+  });
+});
+
+describe('openPrepared', () => {
+  it('returns the prepared connection, and closes it when preparing fails', async () => {
+    const closed: string[] = [];
+    const open = (name: string) => async () => ({ name, close: async () => void closed.push(name) });
+    const ok = await openPrepared(open('good'), async () => undefined);
+    expect(ok.name).toBe('good');
+    await expect(
+      openPrepared(open('bad'), async () => {
+        throw new Error('schema too new');
+      }),
+    ).rejects.toThrow('schema too new');
+    expect(closed).toEqual(['bad']);
   });
 });

@@ -14,6 +14,7 @@ import {
   parseTimestamp,
   type StatsSnapshot,
   StorageInterface,
+  openPrepared,
 } from '../../core/index.js';
 import { parsePostgresConfig, type PostgresStorageConfig, type ResolvedPostgresConfig } from './config.js';
 import { PostgresConnection, type SqlParam } from './connection.js';
@@ -67,14 +68,10 @@ export class PostgresStorage extends StorageInterface {
   // ----- lifecycle -----------------------------------------------------------------------
 
   protected async openStore(): Promise<void> {
-    const connection = await PostgresConnection.open(this.config);
-    try {
-      await ensureSchema(connection, this.config.schema);
-    } catch (error) {
-      await connection.close().catch(() => undefined);
-      throw error;
-    }
-    this.connection = connection;
+    this.connection = await openPrepared(
+      () => PostgresConnection.open(this.config),
+      (connection) => ensureSchema(connection, this.config.schema),
+    );
   }
 
   protected async closeStore(): Promise<void> {

@@ -13,6 +13,7 @@ import {
   NotInitializedError,
   type StatsSnapshot,
   StorageInterface,
+  openPrepared,
 } from '../../core/index.js';
 import { isLiveCacheEntry, removeStaleCacheIndexEntries, writeCacheValue } from './cache.js';
 import { decodeArray, decodeCacheRecord, decodeMemories, decodeObject } from './codec.js';
@@ -60,22 +61,20 @@ export class RedisStorage extends StorageInterface {
   }
 
   protected async openStore(): Promise<void> {
-    const connection = await RedisConnection.open(this.config);
-    try {
-      const key = this.keys.index.layout;
-      await connection.run('write layout version', (c) => c.set(key, LAYOUT_VERSION, 'NX'));
-      const version = await connection.run('read layout version', (c) => c.get(key));
-      if (version !== LAYOUT_VERSION) {
-        throw new CorruptDataError(
-          `redis key ${key}`,
-          `key layout version ${q(String(version))} is not supported (this library writes ${LAYOUT_VERSION})`,
-        );
-      }
-    } catch (error) {
-      await connection.close();
-      throw error;
-    }
-    this.connection = connection;
+    this.connection = await openPrepared(
+      () => RedisConnection.open(this.config),
+      async (connection) => {
+        const key = this.keys.index.layout;
+        await connection.run('write layout version', (c) => c.set(key, LAYOUT_VERSION, 'NX'));
+        const version = await connection.run('read layout version', (c) => c.get(key));
+        if (version !== LAYOUT_VERSION) {
+          throw new CorruptDataError(
+            `redis key ${key}`,
+            `key layout version ${q(String(version))} is not supported (this library writes ${LAYOUT_VERSION})`,
+          );
+        }
+      },
+    );
   }
 
   protected async closeStore(): Promise<void> {

@@ -16,6 +16,7 @@ import {
   parseStoredJson,
   parseStoredJsonObject,
   type StatsSnapshot,
+  openPrepared,
 } from '../../core/index.js';
 import { parseSqliteConfig, type ResolvedSQLiteConfig, type SQLiteStorageConfig } from './config.js';
 import { SqliteConnection } from './connection.js';
@@ -49,14 +50,7 @@ export class SQLiteStorage extends StorageInterface {
   // ----- lifecycle -----------------------------------------------------------------------
 
   protected async openStore(): Promise<void> {
-    const connection = await SqliteConnection.open(this.config);
-    try {
-      await ensureSchema(connection);
-    } catch (error) {
-      await connection.close().catch(() => undefined);
-      throw error;
-    }
-    this.connection = connection;
+    this.connection = await openPrepared(() => SqliteConnection.open(this.config), ensureSchema);
   }
 
   protected async closeStore(): Promise<void> {
