@@ -177,3 +177,27 @@ export function quickClient(url: string): Redis {
     retryStrategy: () => null,
   });
 }
+
+/**
+ * Registers hooks that start a private `redis-server` on a free port before the tests and
+ * stop it afterwards, once `beforeStop` (closing the tests' clients) has run. Returns a getter.
+ */
+export function usePrivateRedisServer(
+  beforeStop: () => Promise<void> = async () => undefined,
+): () => RedisServerProcess {
+  let server: RedisServerProcess | undefined;
+  beforeAll(async () => {
+    const missing = await redisBinariesMissing();
+    if (missing) throw new Error(missing);
+    server = new RedisServerProcess(await freePort());
+    await server.start();
+  });
+  afterAll(async () => {
+    await beforeStop();
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('private redis-server used outside its tests');
+    return server;
+  };
+}

@@ -4,25 +4,15 @@
  */
 import { BackendUnavailableError } from '../../src/core/index.js';
 import { RedisStorage } from '../../src/backends/redis/index.js';
-import { freePort, redisBinariesMissing, RedisServerProcess, waitFor } from './redis-server.js';
+import { freePort, usePrivateRedisServer, waitFor } from './redis-server.js';
 import { describeWithService } from '../services.js';
 
 const COMMAND_TIMEOUT = 400;
 
 describeWithService('redis')('redis server restart', () => {
-  let server: RedisServerProcess;
   let storage: RedisStorage | undefined;
-
-  beforeAll(async () => {
-    const missing = await redisBinariesMissing();
-    if (missing) throw new Error(missing);
-    server = new RedisServerProcess(await freePort());
-    await server.start();
-  });
-
-  afterAll(async () => {
+  const privateServer = usePrivateRedisServer(async () => {
     await storage?.shutdown();
-    await server?.stop();
   });
 
   /** Runs `call`, expecting a BackendUnavailableError within the timeout (plus slack). */
@@ -33,16 +23,20 @@ describeWithService('redis')('redis server restart', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(BackendUnavailableError);
-    expect((error as Error).message).toContain(`127.0.0.1:${server.port}`);
+    expect((error as Error).message).toContain(`127.0.0.1:${privateServer().port}`);
     expect(Date.now() - started).toBeLessThan(COMMAND_TIMEOUT + 1500);
   }
 
   it('fails fast while the server is down and recovers when it is back', async () => {
-    storage = new RedisStorage({ url: server.url, commandTimeout: COMMAND_TIMEOUT, connectTimeout: 500 });
+    storage = new RedisStorage({
+      url: privateServer().url,
+      commandTimeout: COMMAND_TIMEOUT,
+      connectTimeout: 500,
+    });
     await storage.initialize();
     await storage.storeConversation('c1', { v: 1 });
 
-    await server.stop();
+    await privateServer().stop();
     await expectFastFailure(() => storage!.loadConversation('c1'));
     await expectFastFailure(() => storage!.storeMemory('c1', 'm1', { v: 1 }));
     await expectFastFailure(() => storage!.listConversations());
@@ -50,7 +44,7 @@ describeWithService('redis')('redis server restart', () => {
     expect(health.status).not.toBe('healthy');
     expect(health.latency_ms).toBeLessThan(COMMAND_TIMEOUT + 1500);
 
-    await server.start();
+    await privateServer().start();
     // The server kept no data (no persistence); the client reconnects by itself.
     await waitFor('the storage to work again', async () => {
       await storage!.storeConversation('c2', { v: 2 });

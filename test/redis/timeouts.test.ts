@@ -7,7 +7,7 @@
 import Redis from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { BackendUnavailableError } from '../../src/core/index.js';
-import { freePort, redisBinariesMissing, RedisServerProcess, waitFor } from './redis-server.js';
+import { usePrivateRedisServer, waitFor } from './redis-server.js';
 import { sleep } from './helpers.js';
 import { describeWithService } from '../services.js';
 
@@ -60,25 +60,15 @@ async function expectTimeouts(calls: Array<Promise<boolean>>): Promise<void> {
 }
 
 describeWithService('redis')('redis writes that time out', () => {
-  let server: RedisServerProcess;
   const opened: RedisStorage[] = [];
   const clients: Redis[] = [];
-
-  beforeAll(async () => {
-    const missing = await redisBinariesMissing();
-    if (missing) throw new Error(missing);
-    server = new RedisServerProcess(await freePort());
-    await server.start();
-  });
-
-  afterAll(async () => {
+  const privateServer = usePrivateRedisServer(async () => {
     for (const s of opened) await s.shutdown();
     for (const c of clients) c.disconnect();
-    await server?.stop();
   });
 
   async function open(config: { client?: Redis; keyPrefix: string }): Promise<RedisStorage> {
-    const url = config.client ? {} : { url: server.url, connectTimeout: 500 };
+    const url = config.client ? {} : { url: privateServer().url, connectTimeout: 500 };
     const s = new RedisStorage({ ...url, ...config, commandTimeout: TIMEOUT });
     opened.push(s);
     await s.initialize();
@@ -87,25 +77,25 @@ describeWithService('redis')('redis writes that time out', () => {
 
   it('sends nothing of a write that gave up while the server was down (own client)', async () => {
     const s = await open({ keyPrefix: 'down-own:' });
-    await server.stop();
+    await privateServer().stop();
     await expectTimeouts(writeEverything(s, 'a'));
     await sleep(100);
-    await server.start();
+    await privateServer().start();
     await waitFor('reconnect', async () => (await s.healthCheck()).status === 'healthy');
     await sleep(200);
-    const raw = new Redis(server.url);
+    const raw = new Redis(privateServer().url);
     clients.push(raw);
     // The restarted server kept nothing; nothing of the failed writes arrived afterwards.
     expect(await raw.keys('down-own:*')).toEqual([]);
   });
 
   it('indexes a write that a given client sends late from its offline queue', async () => {
-    const client = new Redis(server.url); // ioredis defaults: offline queue, resend
+    const client = new Redis(privateServer().url); // ioredis defaults: offline queue, resend
     clients.push(client);
     const s = await open({ client, keyPrefix: 'down-given:' });
-    await server.stop();
+    await privateServer().stop();
     await expectTimeouts(writeEverything(s, 'b'));
-    await server.start();
+    await privateServer().start();
     await waitFor('reconnect', async () => (await client.ping()) === 'PONG');
     await sleep(200);
     const { loaded, listed } = await loadedAndListed(s, 'b');
@@ -114,7 +104,7 @@ describeWithService('redis')('redis writes that time out', () => {
 
   it('indexes a write that lands after its timeout on a paused server', async () => {
     const s = await open({ keyPrefix: 'paused:' });
-    const admin = new Redis(server.url);
+    const admin = new Redis(privateServer().url);
     clients.push(admin);
     await admin.client('PAUSE', 600, 'WRITE');
     await expectTimeouts(writeEverything(s, 'c'));
