@@ -58,7 +58,9 @@ export function cacheAndStateTests(ctx: SuiteContext): void {
       // Loads never write: the expired entries read above are still there to purge.
       const purged = await s.purgeExpiredCache();
       if (ctx.harness.exactPurgeCount) expect(purged).toBe(2);
-      else expect(purged).toBeGreaterThanOrEqual(0);
+      // Where the server expires entries itself, the count is of stale index entries: never
+      // more than the entries that expired.
+      else expect(purged >= 0 && purged <= 2).toBe(true);
       expect(await s.listCacheKeys()).toEqual(['forever', 'live']);
       expect(await s.loadCacheEntry('live')).toEqual({ v: 'live' });
       expect(await s.purgeExpiredCache()).toBe(0);
