@@ -37,7 +37,17 @@ import { FolderFiles } from './folder-files.js';
 import { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, type ConversationFileKind, StoreLayout } from './layout.js';
 import { cleanUpAfterCrash, probeFileHealth, subfoldersHolding } from './maintenance.js';
+import { type EntryNames, FileNames, probeNameFolding } from './name-folding.js';
 import { collectFileStats, type StoreView } from './stats.js';
+
+/**
+ * Not part of the public API: lets tests put a case-folding file-system layer under the
+ * backend. @internal
+ */
+export interface FileStorageInternals {
+  /** How entry names become paths; the operating system's own by default. */
+  entryNames?: EntryNames;
+}
 
 /**
  * Storage in a folder tree of JSON files, readable and writable by the Python reference's
@@ -53,22 +63,32 @@ export class FileStorage extends StorageInterface {
 
   private readonly config: Readonly<ResolvedFileStorageConfig>;
 
+  private readonly names: FileNames;
   private readonly layout: StoreLayout;
   private readonly locks: FileLocks;
   private readonly folders: FolderFiles;
   private readonly cache: KeyedFiles<CacheFileEntry>;
   private readonly state: KeyedFiles<StateFileEntry>;
 
-  /** Validates `config` (throws `ConfigError` for an unknown key or a bad value); touches no file. */
-  constructor(config: FileStorageConfig = {}) {
+  /**
+   * Validates `config` (throws `ConfigError` for an unknown key or a bad value); touches no file.
+   * `internals` is a test seam, not public API.
+   */
+  constructor(config: FileStorageConfig = {}, internals: FileStorageInternals = {}) {
     super();
     this.config = Object.freeze(parseFileStorageConfig(config));
-    const layout = new StoreLayout(this.config.baseDir);
+    this.names = new FileNames(internals.entryNames);
+    const layout = new StoreLayout(this.config.baseDir, this.names);
     this.layout = layout;
     this.locks = new FileLocks(layout.locksDir, () => ensureDirUnder(layout.baseDir, layout.locksDir));
     const backups = { enabled: this.config.createBackups, keep: this.config.maxBackupFiles };
     this.folders = new FolderFiles(layout, this.locks, new Backups(backups), this.config.prettyPrintJson);
-    const shared = { locks: this.locks, pretty: this.config.prettyPrintJson, root: layout.baseDir };
+    const shared = {
+      locks: this.locks,
+      pretty: this.config.prettyPrintJson,
+      root: layout.baseDir,
+      names: this.names,
+    };
     this.cache = new KeyedFiles({
       ...shared,
       dir: this.layout.cacheDir,
@@ -99,6 +119,9 @@ export class FileStorage extends StorageInterface {
       });
     }
     await cleanUpAfterCrash(this.layout, this.locks);
+    // Before any call: keys and ids that differ only by case must not share a file or folder
+    // where the file system does not tell them apart.
+    this.names.folding = await probeNameFolding(this.layout.internalDir, this.names.entries);
   }
 
   protected async closeStore(): Promise<void> {
@@ -114,6 +137,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readConversation(conversationId: string): Promise<JsonObject | null> {
+    if (await this.isConversationTwin(conversationId)) return null;
     return readParsedFile(this.layout.conversationFile(conversationId, 'conversation'), (file, value) =>
       parseWrappedObject(file, value, '_storage_metadata'),
     );
@@ -139,6 +163,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
+    if (await this.isConversationTwin(conversationId)) return null;
     return readParsedFile(this.layout.conversationFile(conversationId, 'rawMessages'), (file, value) =>
       parseListEnvelope(file, value, 'messages', false),
     );
@@ -150,6 +175,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readChunkInfo(conversationId: string): Promise<JsonObject | null> {
+    if (await this.isConversationTwin(conversationId)) return null;
     return readParsedFile(this.layout.conversationFile(conversationId, 'chunks'), (file, value) =>
       parseWrappedObject(file, value, '_metadata'),
     );
@@ -160,7 +186,7 @@ export class FileStorage extends StorageInterface {
   protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
     await this.folders.withConversation(conversationId, async (assertHeld) => {
       // A corrupt file throws here, so the write never replaces memories it could not read.
-      const memories = upsertMemoryInList(await this.readMemories(conversationId), memory);
+      const memories = upsertMemoryInList(await this.readMemoriesFile(conversationId), memory);
       const envelope = memoriesEnvelope(conversationId, memories, nowTimestamp());
       await this.folders.replace(
         this.layout.conversationFile(conversationId, 'memories'),
@@ -171,23 +197,32 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
+    if (await this.isConversationTwin(conversationId)) return [];
+    return this.readMemoriesFile(conversationId);
+  }
+
+  private async readMemoriesFile(conversationId: string): Promise<JsonObject[]> {
     const file = this.layout.conversationFile(conversationId, 'memories');
     return (await readParsedFile(file, (f, value) => parseListEnvelope(f, value, 'memories', true))) ?? [];
   }
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
     await this.folders.withAgent(agentId, async (assertHeld) => {
-      const chains = [...(await this.readReasoningChains(agentId, null)), record];
+      const chains = [...(await this.readChainsFile(agentId)), record];
       const envelope = chainsEnvelope(agentId, chains, nowTimestamp());
       await this.folders.replace(this.layout.chainsFile(agentId), envelope, assertHeld);
     });
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
-    const file = this.layout.chainsFile(agentId);
-    const chains =
-      (await readParsedFile(file, (f, value) => parseListEnvelope(f, value, 'chains', true))) ?? [];
+    if ((await this.folders.twinOf(this.layout.agentsDir, agentId)) !== null) return [];
+    const chains = await this.readChainsFile(agentId);
     return limit === null ? chains : chains.slice(-limit);
+  }
+
+  private async readChainsFile(agentId: string): Promise<JsonObject[]> {
+    const file = this.layout.chainsFile(agentId);
+    return (await readParsedFile(file, (f, value) => parseListEnvelope(f, value, 'chains', true))) ?? [];
   }
 
   protected async listAgentIds(): Promise<string[]> {
@@ -254,6 +289,14 @@ export class FileStorage extends StorageInterface {
   }
 
   // ----- helpers ---------------------------------------------------------------------------
+
+  /**
+   * True when the conversation's folder is a case/normalisation twin's (`Conv` while `conv`
+   * exists, on a file system that folds names): this id has nothing stored, so reads find nothing.
+   */
+  private async isConversationTwin(conversationId: string): Promise<boolean> {
+    return (await this.folders.twinOf(this.layout.conversationsDir, conversationId)) !== null;
+  }
 
   private storeView(): StoreView {
     return { layout: this.layout, cache: this.cache, state: this.state };

@@ -1,12 +1,13 @@
 /**
  * Writes inside the per-conversation and per-agent folders: every write runs under its folder's
  * lock, backs up the file it replaces and replaces it atomically; a conversation is deleted
- * with one rename, so it is gone all at once or not at all.
+ * with one rename, so it is gone all at once or not at all. Where the file system folds names,
+ * an id whose folder is another id's (`Conv` when `conv` exists) is refused before any write.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
-import type { JsonObject } from '../../core/index.js';
+import { InvalidIdError, type JsonObject } from '../../core/index.js';
 import { atomicWriteJson, ensureDirUnder, fsyncDir, ioError } from './atomic-json.js';
 import type { Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
@@ -31,14 +32,43 @@ export class FolderFiles {
     private readonly pretty: boolean,
   ) {}
 
-  /** Runs `task` holding a conversation's lock (every file of a conversation shares it). */
+  /**
+   * Runs `task` holding a conversation's lock (every file of a conversation shares it); rejects
+   * with {@link InvalidIdError} when the id's folder belongs to a case/normalisation twin.
+   */
   withConversation<T>(conversationId: string, task: LockedTask<T>): Promise<T> {
-    return this.locks.run(folderLockName('conversation', conversationId), task);
+    return this.locks.run(folderLockName('conversation', conversationId), async (assertHeld) => {
+      await this.refuseTwin('conversationId', this.layout.conversationsDir, conversationId);
+      return task(assertHeld);
+    });
   }
 
-  /** Runs `task` holding an agent's lock. */
+  /** Runs `task` holding an agent's lock; refuses a twin id as {@link withConversation} does. */
   withAgent<T>(agentId: string, task: LockedTask<T>): Promise<T> {
-    return this.locks.run(folderLockName('agent', agentId), task);
+    return this.locks.run(folderLockName('agent', agentId), async (assertHeld) => {
+      await this.refuseTwin('agentId', this.layout.agentsDir, agentId);
+      return task(assertHeld);
+    });
+  }
+
+  /**
+   * The id owning `id`'s folder when it is another one (only where the file system folds
+   * names; no I/O otherwise), else `null`. Reads of such an id find nothing.
+   */
+  twinOf(parent: string, id: string): Promise<string | null> {
+    return this.layout.names.twinOf(parent, id);
+  }
+
+  /** Checked under the folder's lock, which twins share (see `folderLockName`), so no twin appears meanwhile. */
+  private async refuseTwin(field: 'conversationId' | 'agentId', parent: string, id: string): Promise<void> {
+    const twin = await this.twinOf(parent, id);
+    if (twin === null) return;
+    throw new InvalidIdError(
+      field,
+      id,
+      `the file system of ${parent} does not tell it apart from the existing ${JSON.stringify(twin)} ` +
+        '(it ignores case or Unicode normalisation), so both would share one folder; nothing was written',
+    );
   }
 
   /**
@@ -57,7 +87,9 @@ export class FolderFiles {
 
   /** Removes a conversation's folder with everything in it; nothing when absent. */
   async removeConversation(conversationId: string): Promise<void> {
-    await this.withConversation(conversationId, async (assertHeld) => {
+    await this.locks.run(folderLockName('conversation', conversationId), async (assertHeld) => {
+      // A twin's folder is not this id's: this id has nothing stored, so there is nothing to delete.
+      if ((await this.twinOf(this.layout.conversationsDir, conversationId)) !== null) return;
       const dir = this.layout.conversationDir(conversationId);
       // One rename takes every file away at once (all or nothing); removing the moved folder
       // afterwards cannot leave a half-deleted conversation behind.

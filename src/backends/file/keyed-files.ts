@@ -1,7 +1,9 @@
 /**
  * One folder of key → file entries (the cache and system state), with the D3 naming rule:
  * two distinct keys never share a file, files the reference wrote stay readable, and reads
- * and listing trust only the key recorded inside a file, never its name.
+ * and listing trust only the key recorded inside a file, never its name. On a file system that
+ * folds names (case-insensitive), names are compared folded: of two plain keys differing only by
+ * case, the one already holding `{key}.json` keeps it and the other uses its hashed name.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,6 +26,7 @@ import {
   keyLockName,
   sanitizedKeyFileName,
 } from './layout.js';
+import type { FileNames } from './name-folding.js';
 import { mapLimit } from './pool.js';
 import { isMissing } from './temp-files.js';
 
@@ -51,6 +54,8 @@ export interface KeyedFilesOptions<T extends Keyed> {
   pretty: boolean;
   /** Backups before overwrite, or `null` for none (the cache). */
   backups: BackupPolicy | null;
+  /** The store's name rules (paths, and whether the file system folds names). */
+  names: FileNames;
 }
 
 /** A valid entry found on disk. */
@@ -77,11 +82,12 @@ export class KeyedFiles<T extends Keyed> {
   /** The entry stored for `key`, or `null`; a corrupt file that may be this key's throws. Never writes. */
   async read(key: string): Promise<T | null> {
     const names = candidateKeyFileNames(key);
-    // A key that is not plain moves from its hashed name back to the reference name when that
-    // is free again (written there, then the hashed copy removed). A read probing the reference
-    // name just before the write and the hashed name just after the removal finds neither, so
-    // it looks at the reference name once more before saying "missing".
-    if (names.length > 1 && !isPlainKey(key)) names.push(names[0] as string);
+    // A key that is not plain (or, where names fold, a plain key whose case twin held the name)
+    // moves from its hashed name back to the reference name when that is free again (written
+    // there, then the hashed copy removed). A read probing the reference name just before the
+    // write and the hashed name just after the removal finds neither, so it looks at the
+    // reference name once more before saying "missing".
+    if (names.length > 1 && (!isPlainKey(key) || this.options.names.folds)) names.push(names[0] as string);
     let corrupt: CorruptDataError | undefined;
     for (const name of names) {
       const probe = await this.probe(this.pathOf(name));
@@ -126,11 +132,11 @@ export class KeyedFiles<T extends Keyed> {
         const file = this.pathOf(name);
         const probe = await this.probe(file);
         // A corrupt file is removed only where no other key could live: a plain key's own
-        // name, or this key's hashed name.
+        // name (exactly, where names fold), or this key's hashed name.
         const owned =
           predicate === null &&
           probe.state === 'corrupt' &&
-          (isPlainKey(key) || name === hashedKeyFileName(key));
+          (name === hashedKeyFileName(key) || (isPlainKey(key) && (await this.holdsExactName(name))));
         const mine = probe.state === 'ok' && probe.entry.key === key && (predicate?.(probe.entry) ?? true);
         if (!mine && !owned) continue;
         assertHeld();
@@ -157,7 +163,7 @@ export class KeyedFiles<T extends Keyed> {
       const file = this.pathOf(name);
       if (probe.state === 'corrupt') corrupt.push(file);
       if (probe.state !== 'ok') return;
-      const rank = candidateRank(probe.entry.key, name); // -1: a backup or a stray
+      const rank = this.rankOf(probe.entry.key, name); // -1: a backup or a stray
       const seen = byKey.get(probe.entry.key);
       // Where a crash left two copies, the one reads find first wins.
       if (rank !== -1 && (seen === undefined || rank < seen.rank)) {
@@ -170,7 +176,7 @@ export class KeyedFiles<T extends Keyed> {
   /** True when `file` is a key's real entry rather than a backup of one (spares it from pruning). */
   async isLiveEntry(file: string): Promise<boolean> {
     const probe = await this.probe(file);
-    return probe.state === 'ok' && isOwnName(probe.entry.key, path.basename(file));
+    return probe.state === 'ok' && this.rankOf(probe.entry.key, path.basename(file)) !== -1;
   }
 
   /** Picks `key`'s file per D3 (see spec §3); a plain key first moves another key's file out of its way. */
@@ -180,11 +186,22 @@ export class KeyedFiles<T extends Keyed> {
     const sanitized = this.pathOf(sanitizedName);
     const probe = await this.probe(sanitized);
     if (isPlainKey(key)) {
+      const occupant = probe.state === 'ok' ? probe.entry.key : key;
+      const foreign = occupant !== key && this.rankOf(occupant, sanitizedName) !== -1;
+      // Where names fold, a plain case twin (`abc` for `Abc`) holds the same name by the same
+      // right: the first keeps it, this key takes its hashed name and nothing moves. A corrupt
+      // file under another spelling may be the twin's: it is not replaced either.
+      if (
+        (foreign && isPlainKey(occupant)) ||
+        (probe.state === 'corrupt' && !(await this.holdsExactName(sanitizedName)))
+      ) {
+        return hashed;
+      }
       // Only another key's live entry moves to that key's hashed name. A file there that is not
       // any key's entry (a backup named like this key) would turn into a stale copy of its key
       // there, even bring back a deleted key; it is backed up and replaced like any old file.
-      if (probe.state === 'ok' && probe.entry.key !== key && isOwnName(probe.entry.key, sanitizedName)) {
-        const moved = this.pathOf(hashedKeyFileName(probe.entry.key));
+      if (foreign) {
+        const moved = this.pathOf(hashedKeyFileName(occupant));
         assertHeld();
         await fs.promises.rename(sanitized, moved).catch((error: unknown) => {
           throw ioError('move aside', sanitized, error);
@@ -222,12 +239,22 @@ export class KeyedFiles<T extends Keyed> {
     }
   }
 
-  private pathOf(name: string): string {
-    return path.join(this.options.dir, name);
+  /**
+   * True unless names fold and the file `name` resolves to is on disk under another spelling
+   * (a case twin's file): only then is it not certainly this name's own.
+   */
+  private async holdsExactName(name: string): Promise<boolean> {
+    const { names, dir } = this.options;
+    return (await names.twinOf(dir, name)) === null;
   }
-}
 
-/** True when `name` is a file name `key` may use (its reference name or its hashed name). */
-function isOwnName(key: string, name: string): boolean {
-  return candidateRank(key, name) !== -1;
+  /** {@link candidateRank} with names compared as this file system compares them. */
+  private rankOf(key: string, name: string): number {
+    const { names } = this.options;
+    return names.folds ? candidateRank(key, name, (a, b) => names.sameEntry(a, b)) : candidateRank(key, name);
+  }
+
+  private pathOf(name: string): string {
+    return this.options.names.pathOf(this.options.dir, name);
+  }
 }

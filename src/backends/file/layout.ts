@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { StorageError } from '../../core/index.js';
+import { FileNames } from './name-folding.js';
 
 /** File names inside `conversations/{id}/`. */
 export const CONVERSATION_FILES = {
@@ -50,9 +51,19 @@ export class StoreLayout {
   readonly locksDir: string;
   /** Where deleted conversations are moved before they are removed. */
   readonly trashDir: string;
+  /** `.connectome-storage/`, this library's own folder (locks, trash, the start-up name probe). */
+  readonly internalDir: string;
 
-  constructor(baseDir: string) {
+  /**
+   * @param baseDir the store's root folder.
+   * @param names how entry names become paths (the store's name rules).
+   */
+  constructor(
+    baseDir: string,
+    readonly names: FileNames = new FileNames(),
+  ) {
     this.baseDir = path.resolve(baseDir);
+    this.internalDir = path.join(this.baseDir, INTERNAL_DIR);
     this.conversationsDir = path.join(this.baseDir, 'conversations');
     this.agentsDir = path.join(this.baseDir, 'agents');
     this.cacheDir = path.join(this.baseDir, 'cache');
@@ -75,7 +86,7 @@ export class StoreLayout {
 
   /** `conversations/{id}` (the reference uses the id as it is). */
   conversationDir(conversationId: string): string {
-    return childOf(this.conversationsDir, conversationId);
+    return childOf(this.names, this.conversationsDir, conversationId);
   }
 
   /** One of the files of a conversation. */
@@ -85,7 +96,7 @@ export class StoreLayout {
 
   /** `agents/{id}` */
   agentDir(agentId: string): string {
-    return childOf(this.agentsDir, agentId);
+    return childOf(this.names, this.agentsDir, agentId);
   }
 
   /** `agents/{id}/reasoning_chains.json` */
@@ -95,12 +106,12 @@ export class StoreLayout {
 }
 
 /** `parent/name`, refusing any name that would land elsewhere (defence in depth after id validation). */
-function childOf(parent: string, name: string): string {
+function childOf(names: FileNames, parent: string, name: string): string {
   const full = path.join(parent, name);
   if (path.dirname(full) !== parent || path.basename(full) !== name) {
     throw new StorageError(`Id ${JSON.stringify(name)} does not map to a folder inside ${parent}`);
   }
-  return full;
+  return names.pathOf(parent, name);
 }
 
 /** The reference's file stem for a key: each code point outside `[A-Za-z0-9._-]` becomes `_`. */
@@ -142,11 +153,16 @@ export function candidateKeyFileNames(key: string): string[] {
 /**
  * Position of `name` in {@link candidateKeyFileNames}`(key)`, or -1 when `key` never uses it;
  * hashes only when the name is not the reference name (listing calls this for every file).
+ * `sameEntry` compares names as the file system does (a case-insensitive one folds them).
  */
-export function candidateRank(key: string, name: string): number {
+export function candidateRank(
+  key: string,
+  name: string,
+  sameEntry: (a: string, b: string) => boolean = (a, b) => a === b,
+): number {
   const sanitized = sanitizedKeyFileName(key);
-  if (name === sanitized) return 0;
-  if (!name.includes('~') || name !== hashedKeyFileName(key)) return -1;
+  if (sanitized !== null && sameEntry(name, sanitized)) return 0;
+  if (!name.includes('~') || !sameEntry(name, hashedKeyFileName(key))) return -1;
   return sanitized === null ? 0 : 1;
 }
 

@@ -43,6 +43,7 @@ export async function cleanUpAfterCrash(layout: StoreLayout, locks: FileLocks): 
     (await readdirOrEmpty(parent)).map((name) => path.join(parent, name));
   const dirs = [
     layout.baseDir,
+    layout.internalDir, // name probes of a killed process
     layout.cacheDir,
     layout.systemDir,
     layout.trashDir,
