@@ -129,6 +129,33 @@ describe('keys differing only by case on a case-insensitive folder', () => {
     expect(await storage.listCacheKeys()).toEqual([...keys].sort());
     expect(await filesIn(path.join(storage.baseDir, 'cache'))).toHaveLength(keys.length);
   });
+  it('reads and lists a key whose file kept another spelling on disk', async () => {
+    const storage = await openFolding();
+    const record = {
+      cache_key: 'Abc',
+      data: { v: 1 },
+      stored_at: '2025-01-01T00:00:00+00:00',
+      expires_at: null,
+    };
+    await fse.writeJson(path.join(storage.baseDir, 'cache', 'abc.json'), record);
+    expect(await storage.loadCacheEntry('Abc')).toEqual({ v: 1 });
+    expect(await storage.listCacheKeys()).toEqual(['Abc']);
+    await storage.storeCacheEntry('abc', { v: 2 }); // the twin: its hashed name, nothing moves
+    expect(await storage.loadCacheEntry('Abc')).toEqual({ v: 1 });
+    expect(await storage.loadCacheEntry('abc')).toEqual({ v: 2 });
+    expect(await filesIn(path.join(storage.baseDir, 'cache'))).toEqual(['abc.json', hashedName('abc')]);
+  });
+
+  it("neither replaces nor deletes a corrupt file that may be a case twin's", async () => {
+    const storage = await openFolding();
+    const corrupt = path.join(storage.baseDir, 'system', 'abc.json');
+    await fse.writeFile(corrupt, '{ not json');
+    await storage.storeSystemState('Abc', { mine: true });
+    expect(await storage.loadSystemState('Abc')).toEqual({ mine: true });
+    await storage.deleteSystemState('Abc');
+    expect(await fse.readFile(corrupt, 'utf8')).toBe('{ not json');
+    expect(await filesIn(path.join(storage.baseDir, 'system'))).toEqual(['abc.json']);
+  });
 });
 
 describe('conversation and agent ids sharing a folder on a folding file system', () => {

@@ -137,7 +137,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readConversation(conversationId: string): Promise<JsonObject | null> {
-    if (await this.isConversationTwin(conversationId)) return null;
+    if (this.names.folds && (await this.isConversationTwin(conversationId))) return null;
     return readParsedFile(this.layout.conversationFile(conversationId, 'conversation'), (file, value) =>
       parseWrappedObject(file, value, '_storage_metadata'),
     );
@@ -163,7 +163,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
-    if (await this.isConversationTwin(conversationId)) return null;
+    if (this.names.folds && (await this.isConversationTwin(conversationId))) return null;
     return readParsedFile(this.layout.conversationFile(conversationId, 'rawMessages'), (file, value) =>
       parseListEnvelope(file, value, 'messages', false),
     );
@@ -175,7 +175,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readChunkInfo(conversationId: string): Promise<JsonObject | null> {
-    if (await this.isConversationTwin(conversationId)) return null;
+    if (this.names.folds && (await this.isConversationTwin(conversationId))) return null;
     return readParsedFile(this.layout.conversationFile(conversationId, 'chunks'), (file, value) =>
       parseWrappedObject(file, value, '_metadata'),
     );
@@ -197,7 +197,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
-    if (await this.isConversationTwin(conversationId)) return [];
+    if (this.names.folds && (await this.isConversationTwin(conversationId))) return [];
     return this.readMemoriesFile(conversationId);
   }
 
@@ -215,7 +215,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
-    if ((await this.folders.twinOf(this.layout.agentsDir, agentId)) !== null) return [];
+    if (this.names.folds && (await this.folders.twinOf(this.layout.agentsDir, agentId)) !== null) return [];
     const chains = await this.readChainsFile(agentId);
     return limit === null ? chains : chains.slice(-limit);
   }
