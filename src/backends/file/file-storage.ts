@@ -37,17 +37,8 @@ import { FolderFiles } from './folder-files.js';
 import { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, type ConversationFileKind, StoreLayout } from './layout.js';
 import { cleanUpAfterCrash, probeFileHealth, subfoldersHolding } from './maintenance.js';
-import { type EntryNames, FileNames, probeNameFolding } from './name-folding.js';
+import { FileNames, type FileStorageInternals, probeNameFolding } from './name-folding.js';
 import { collectFileStats, type StoreView } from './stats.js';
-
-/**
- * Not part of the public API: lets tests put a case-folding file-system layer under the
- * backend. @internal
- */
-export interface FileStorageInternals {
-  /** How entry names become paths; the operating system's own by default. */
-  entryNames?: EntryNames;
-}
 
 /**
  * Storage in a folder tree of JSON files, readable and writable by the Python reference's

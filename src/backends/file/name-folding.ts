@@ -78,6 +78,15 @@ export const SYSTEM_ENTRY_NAMES: EntryNames = {
   },
 };
 
+/**
+ * Not part of the public API: the second argument of `FileStorage`'s constructor, which lets
+ * tests put a case-folding file-system layer under the backend. @internal
+ */
+export interface FileStorageInternals {
+  /** How entry names become paths; the operating system's own by default. */
+  entryNames?: EntryNames;
+}
+
 /** A store's name rules: the path seam and the folding found by {@link probeNameFolding}. */
 export class FileNames {
   /** Exact until the probe at start-up says otherwise. */
