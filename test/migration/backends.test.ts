@@ -19,7 +19,6 @@ import { EXPIRED_KEY, EXPIRY_WAIT_MS, populate, sleep, snapshot } from './suppor
 const inMemoryHarness: BackendHarness = {
   name: 'in-memory (user backend)',
   sharedStore: false,
-  exactPurgeCount: true,
   available: async () => true,
   async createStore() {
     return {
