@@ -3,7 +3,7 @@
  * store from the backend's harness, and everything is shut down and removed afterwards.
  */
 import type { StorageInterface } from '../../src/core/index.js';
-import { shiftClock, type ShiftedClock } from './clock.js';
+import { shiftClock, type ShiftedClock } from '../support/clock.js';
 import type { BackendHarness, HarnessStore } from './harness.js';
 
 /** What each group of conformance tests works with. */
