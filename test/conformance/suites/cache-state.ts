@@ -29,6 +29,7 @@ export function cacheAndStateTests(ctx: SuiteContext): void {
       expect(record?.data).toEqual({ generation: 'text ü', tokens: 7 });
       expect(record?.expiresAt).toBeNull();
       expect(parseTimestamp(record?.storedAt ?? '')).toBeGreaterThanOrEqual(before - 1);
+      expect(parseTimestamp(record?.storedAt ?? '')).toBeLessThanOrEqual(Date.now() + 1);
       expect(await s.loadCacheEntry('missing')).toBeNull();
       expect(await s.loadCacheRecord('missing')).toBeNull();
     });
