@@ -204,6 +204,47 @@ describe('connectome-storage CLI', () => {
       await Promise.all([source.shutdown(), partial.shutdown()]);
     }
   });
+  it('exits 3 when the target becomes unwritable mid-migration, and the same command resumes', async () => {
+    const source = new FileStorage({ baseDir: join(dir, 'big-locked') });
+    await source.initialize();
+    await populate(source, 10);
+    const copyPath = join(dir, 'big-locked-copy.db');
+    const args = [
+      'migrate',
+      ...['--from', 'file:./big-locked', '--to', 'sqlite:./big-locked-copy.db?connectionTimeout=1'],
+      ...['--concurrency', '1'],
+    ];
+    const migration = startMigration(args);
+    expect(await migration.whenConversations(copyPath, 5)).toBe(true);
+    // Another process takes the database's write lock and keeps it past the CLI's 1 s timeout.
+    const locker = new sqlite3.Database(copyPath);
+    const sql = (statement: string) =>
+      new Promise<void>((resolve, reject) =>
+        locker.run(statement, (error) => (error ? reject(error) : resolve())),
+      );
+    try {
+      locker.configure('busyTimeout', 10_000);
+      await sql('BEGIN EXCLUSIVE');
+      expect(await migration.exited).toBe(3);
+      expect(migration.stderr()).toMatch(
+        /Migration failed: .*SQLITE_BUSY.*\. The target holds a partial copy; run the same command again to resume/,
+      );
+      await sql('ROLLBACK');
+    } finally {
+      await new Promise((resolve) => locker.close(resolve));
+    }
+    const resumed = await run(args);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('(resumed an unfinished run)');
+    const copy = new SQLiteStorage({ dbPath: copyPath });
+    await copy.initialize();
+    try {
+      expect(await snapshot(copy)).toEqual(await snapshot(source));
+      expect(await copy.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
+    } finally {
+      await Promise.all([source.shutdown(), copy.shutdown()]);
+    }
+  });
 });
 
 /** A `migrate` run of the CLI in a child process, with its exit code and stderr. */
