@@ -1,14 +1,15 @@
 /**
- * Crash and resume against real backends: the target (a real file tree, SQLite file, Redis
- * prefix or PostgreSQL schema) fails its Nth write or delete, the crashed instance is closed
- * like a dead process, and a run on a freshly opened instance finishes with no differences.
+ * Crash and resume against real backends: the target (a file tree, a SQLite file, a Redis or
+ * Redis Cluster prefix, a PostgreSQL schema) fails its Nth write or delete, the crashed
+ * instance is closed like a dead process, and a run on a freshly opened instance finishes
+ * with no differences.
  */
 import type { StorageInterface } from '../../src/core/index.js';
 import { migrateStorage, MIGRATION_MARKER_KEY } from '../../src/migration/index.js';
 import type { BackendHarness } from '../conformance/harness.js';
 import { fileHarness } from '../conformance/harness-file.js';
 import { postgresHarness } from '../conformance/harness-postgres.js';
-import { redisHarness } from '../conformance/harness-redis.js';
+import { redisClusterHarness, redisHarness } from '../conformance/harness-redis.js';
 import { sqliteFileHarness } from '../conformance/harness-sqlite.js';
 import { describeWithService } from '../services.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
@@ -47,7 +48,14 @@ function crashPoints(): Array<[number, boolean]> {
   ];
 }
 
-for (const harness of [fileHarness, sqliteFileHarness, redisHarness, postgresHarness] as BackendHarness[]) {
+const targets: BackendHarness[] = [
+  fileHarness,
+  sqliteFileHarness,
+  redisHarness,
+  redisClusterHarness,
+  postgresHarness,
+];
+for (const harness of targets) {
   describeWithService(harness.service)(`crash and resume into ${harness.name}`, () => {
     beforeAll(async () => {
       const availability = await harness.available();
