@@ -144,23 +144,11 @@ describe('connectome-storage CLI', () => {
     await populate(source, 10);
     const copyPath = join(dir, 'big-copy.db');
     const args = ['migrate', '--from', 'file:./big', '--to', 'sqlite:./big-copy.db', '--concurrency', '1'];
-    const child: ChildProcess = spawn(node[0] as string, [...node.slice(1), bin, ...args], {
-      cwd: dir,
-      stdio: 'ignore',
-    });
-    let exitCode: number | null | undefined;
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve((exitCode = code))),
-    );
+    const migration = startMigration(args);
     // Kill it (no chance to clean up) once a few conversations have been written.
-    while (exitCode === undefined) {
-      if ((await countConversations(copyPath)) >= 5) {
-        child.kill('SIGKILL');
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    expect(await exited).toBeNull();
+    expect(await migration.whenConversations(copyPath, 5)).toBe(true);
+    migration.child.kill('SIGKILL');
+    expect(await migration.exited).toBeNull();
     const partial = new SQLiteStorage({ dbPath: copyPath });
     await partial.initialize();
     const copied = (await partial.listAllConversationIds()).length;
@@ -179,7 +167,115 @@ describe('connectome-storage CLI', () => {
     expect(await partial.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
     await Promise.all([source.shutdown(), partial.shutdown()]);
   });
+  it('exits 130 on SIGINT mid-migration after marking the target, and the same command resumes', async () => {
+    const source = new FileStorage({ baseDir: join(dir, 'big-int') });
+    await source.initialize();
+    await populate(source, 10);
+    const copyPath = join(dir, 'big-int-copy.db');
+    const args = [
+      'migrate',
+      '--from',
+      'file:./big-int',
+      '--to',
+      'sqlite:./big-int-copy.db',
+      '--concurrency',
+      '1',
+    ];
+    const migration = startMigration(args);
+    expect(await migration.whenConversations(copyPath, 5)).toBe(true);
+    migration.child.kill('SIGINT');
+    expect(await migration.exited).toBe(130);
+    expect(migration.stderr()).toMatch(
+      /Interrupted; the target holds a partial copy: run the same command again to resume/,
+    );
+    const partial = new SQLiteStorage({ dbPath: copyPath });
+    await partial.initialize();
+    try {
+      const copied = (await partial.listAllConversationIds()).length;
+      expect(copied).toBeGreaterThan(0);
+      expect(copied).toBeLessThan((await source.listAllConversationIds()).length);
+      expect(await partial.loadSystemState(MIGRATION_MARKER_KEY)).not.toBeNull();
+      const resumed = await run(args);
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout).toContain('(resumed an unfinished run)');
+      expect(await snapshot(partial)).toEqual(await snapshot(source));
+      expect(await partial.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
+    } finally {
+      await Promise.all([source.shutdown(), partial.shutdown()]);
+    }
+  });
+  it('exits 3 when the target becomes unwritable mid-migration, and the same command resumes', async () => {
+    const source = new FileStorage({ baseDir: join(dir, 'big-locked') });
+    await source.initialize();
+    await populate(source, 10);
+    const copyPath = join(dir, 'big-locked-copy.db');
+    const args = [
+      'migrate',
+      ...['--from', 'file:./big-locked', '--to', 'sqlite:./big-locked-copy.db?connectionTimeout=1'],
+      ...['--concurrency', '1'],
+    ];
+    const migration = startMigration(args);
+    expect(await migration.whenConversations(copyPath, 5)).toBe(true);
+    // Another process takes the database's write lock and keeps it past the CLI's 1 s timeout.
+    const locker = new sqlite3.Database(copyPath);
+    const sql = (statement: string) =>
+      new Promise<void>((resolve, reject) =>
+        locker.run(statement, (error) => (error ? reject(error) : resolve())),
+      );
+    try {
+      locker.configure('busyTimeout', 10_000);
+      await sql('BEGIN EXCLUSIVE');
+      expect(await migration.exited).toBe(3);
+      expect(migration.stderr()).toMatch(
+        /Migration failed: .*SQLITE_BUSY.*\. The target holds a partial copy; run the same command again to resume/,
+      );
+      await sql('ROLLBACK');
+    } finally {
+      await new Promise((resolve) => locker.close(resolve));
+    }
+    const resumed = await run(args);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('(resumed an unfinished run)');
+    const copy = new SQLiteStorage({ dbPath: copyPath });
+    await copy.initialize();
+    try {
+      expect(await snapshot(copy)).toEqual(await snapshot(source));
+      expect(await copy.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
+    } finally {
+      await Promise.all([source.shutdown(), copy.shutdown()]);
+    }
+  });
 });
+
+/** A `migrate` run of the CLI in a child process, with its exit code and stderr. */
+function startMigration(args: string[]) {
+  const child: ChildProcess = spawn(node[0] as string, [...node.slice(1), bin, ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let running = true;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      running = false;
+      resolve(code);
+    }),
+  );
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    /** Resolves true once the SQLite target at `dbPath` holds `count` conversations, false if the run ended first. */
+    async whenConversations(dbPath: string, count: number): Promise<boolean> {
+      while (running) {
+        if ((await countConversations(dbPath)) >= count) return true;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return false;
+    },
+  };
+}
 
 /** Rows in a SQLite database's conversations table, read-only (0 while it does not exist yet). */
 function countConversations(dbPath: string): Promise<number> {

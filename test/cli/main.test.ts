@@ -7,10 +7,16 @@ import { Writable } from 'node:stream';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { main } from '../../src/cli/main.js';
 import { StorageFactory } from '../../src/factory/index.js';
-import type { HealthProbe, StatsSnapshot } from '../../src/core/index.js';
+import {
+  BackendUnavailableError,
+  type HealthProbe,
+  type JsonObject,
+  type StatsSnapshot,
+} from '../../src/core/index.js';
 import { MIGRATION_MARKER_KEY } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
-import { REDIS_TEST_URL, redisAvailable, uniqueTestPrefix } from '../conformance/harness-redis.js';
+import { REDIS_TEST_URL, uniqueTestPrefix } from '../conformance/harness-redis.js';
+import { describeWithService } from '../services.js';
 import { deleteKeysWithPrefix, quickClient } from '../redis/redis-server.js';
 
 /** A user backend whose driver puts its password in errors and stats, as some drivers do. */
@@ -28,6 +34,28 @@ class LeakyStorage extends InMemoryStorage {
 
   protected override async collectStats(nowMs: number): Promise<StatsSnapshot> {
     return { ...(await super.collectStats(nowMs)), extra: { dsn: `leaky://admin:${this.password}@db` } };
+  }
+}
+
+/**
+ * A file store whose disk "goes away" once: the `failAt`-th memory write of the process
+ * rejects with a BackendUnavailableError, after records have been written; later instances
+ * (the same command run again) write normally.
+ */
+class DiskGoesAwayStorage extends FileStorage {
+  static memoryWrites = 0;
+  static failAt = 0;
+
+  override async storeMemory(
+    conversationId: string,
+    memoryId: string,
+    memoryData: JsonObject,
+  ): Promise<boolean> {
+    DiskGoesAwayStorage.memoryWrites += 1;
+    if (DiskGoesAwayStorage.memoryWrites === DiskGoesAwayStorage.failAt) {
+      throw new BackendUnavailableError(`disk went away while storing memory ${memoryId}`);
+    }
+    return super.storeMemory(conversationId, memoryId, memoryData);
   }
 }
 
@@ -60,6 +88,7 @@ beforeAll(async () => {
   ref = join(dir, 'ref');
   await cp(fixture, ref, { recursive: true });
   StorageFactory.registerBackend('leaky', LeakyStorage, { override: true });
+  StorageFactory.registerBackend('disk-goes-away', DiskGoesAwayStorage, { override: true });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -185,13 +214,38 @@ describe('main()', () => {
     expect(JSON.parse(results[2]?.stdout ?? '')).toMatchObject({ dsn: 'leaky://admin:***@db' });
   });
 
-  it('migrates file -> redis -> sqlite through specs', async () => {
-    const available = await redisAvailable();
-    if (available !== true) {
-      if (process.env.CI === 'true') throw new Error(available);
-      console.warn(`!!! SKIPPING the CLI Redis migration: ${available}`);
-      return;
+  it('exits 3 when the target fails after writing started, and the same command resumes', async () => {
+    const target = join(dir, 'disk-goes-away');
+    const spec = `disk-goes-away:?baseDir=${encodeURIComponent(target)}`;
+    DiskGoesAwayStorage.memoryWrites = 0;
+    DiskGoesAwayStorage.failAt = 4;
+    const args = ['migrate', '--from', `file:${ref}`, '--to', spec, '--concurrency', '1'];
+    const failed = await cli(...args);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toMatch(
+      /Migration failed: disk went away while storing memory \S+\. The target holds a partial copy; run the same command again to resume/,
+    );
+    const partial = new FileStorage({ baseDir: target });
+    await partial.initialize();
+    try {
+      expect(await partial.loadSystemState(MIGRATION_MARKER_KEY)).not.toBeNull();
+      expect((await partial.listAllConversationIds()).length).toBeGreaterThan(0);
+      const json = await cli(...args, '--json');
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        ok: true,
+        resumed: true,
+        verification: { differenceCount: 0 },
+      });
+      expect(await partial.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
+    } finally {
+      await partial.shutdown();
     }
+  });
+});
+
+describeWithService('redis')('main() with Redis', () => {
+  it('migrates file -> redis -> sqlite through specs', async () => {
     const prefix = uniqueTestPrefix();
     const redis = `${REDIS_TEST_URL}?prefix=${encodeURIComponent(prefix)}`;
     try {

@@ -3,6 +3,7 @@
  * store from the backend's harness, and everything is shut down and removed afterwards.
  */
 import type { StorageInterface } from '../../src/core/index.js';
+import { shiftClock, type ShiftedClock } from '../support/clock.js';
 import type { BackendHarness, HarnessStore } from './harness.js';
 
 /** What each group of conformance tests works with. */
@@ -12,6 +13,11 @@ export interface SuiteContext {
   storage(): StorageInterface;
   /** Another initialized instance on the same store (only meaningful when `sharedStore`). */
   openAnother(): Promise<StorageInterface>;
+  /**
+   * Lets `ms` pass for cache expiry without waiting: moves the library's clock forward (until
+   * the test ends) and, where the server owns expiry, expires `cacheKeys` whose TTL ran out.
+   */
+  passTime(ms: number, cacheKeys: string[]): Promise<void>;
 }
 
 /** Registers beforeEach/afterEach hooks that give every test a fresh store. */
@@ -19,6 +25,7 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
   let store: HarnessStore | undefined;
   let main: StorageInterface | undefined;
   const opened: StorageInterface[] = [];
+  let clock: ShiftedClock | undefined;
 
   beforeEach(async () => {
     store = await harness.createStore();
@@ -27,6 +34,8 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
   });
 
   afterEach(async () => {
+    clock?.restore();
+    clock = undefined;
     for (const instance of opened.splice(0)) await instance.shutdown();
     await store?.cleanup();
     store = undefined;
@@ -44,6 +53,12 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
       const instance = await store.open();
       opened.push(instance);
       return instance;
+    },
+    async passTime(ms, cacheKeys) {
+      if (!store) throw new Error('conformance: store used outside a test');
+      clock ??= shiftClock();
+      clock.advance(ms);
+      await store.passServerTime?.(ms, cacheKeys);
     },
   };
 }

@@ -8,7 +8,6 @@ import type { BackendHarness } from './harness.js';
 export const fileHarness: BackendHarness = {
   name: 'file',
   sharedStore: true,
-  exactPurgeCount: true,
   available: async () => true,
   async createStore() {
     const baseDir = await mkdtemp(join(tmpdir(), 'connectome-file-'));

@@ -52,7 +52,6 @@ export const postgresHarness: BackendHarness = {
   name: 'postgres',
   service: 'postgres',
   sharedStore: true,
-  exactPurgeCount: true,
   available: postgresAvailable,
   async createStore() {
     const schema = uniqueTestSchema();

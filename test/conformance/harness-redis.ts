@@ -10,8 +10,9 @@
  *   those clients in cleanup, since a storage never closes a client it was given.
  */
 import { randomBytes } from 'node:crypto';
-import { Cluster } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
+import { KeyLayout } from '../../src/backends/redis/keys.js';
 import {
   deleteKeysWithPrefix,
   quickClient,
@@ -19,6 +20,22 @@ import {
   RedisClusterProcesses,
 } from '../redis/redis-server.js';
 import type { BackendHarness } from './harness.js';
+
+/**
+ * Acts as if `ms` passed on the server for these cache entries: one whose remaining TTL is at
+ * most `ms` is expired now (PEXPIREAT in the past removes it, as the server's own expiry
+ * would); a longer one keeps its TTL minus `ms`.
+ */
+async function passServerTime(client: Redis | Cluster, keyPrefix: string, ms: number, cacheKeys: string[]) {
+  const layout = new KeyLayout(keyPrefix);
+  for (const cacheKey of cacheKeys) {
+    const key = layout.cache(cacheKey);
+    const remaining = await client.pttl(key);
+    if (remaining < 0) continue; // no such key (-2) or no expiry (-1)
+    if (remaining <= ms) await client.pexpireat(key, 1);
+    else await client.pexpire(key, remaining - ms);
+  }
+}
 
 export const REDIS_TEST_URL = process.env.CONNECTOME_STORAGE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -45,7 +62,6 @@ export const redisHarness: BackendHarness = {
   name: 'redis',
   service: 'redis',
   sharedStore: true,
-  exactPurgeCount: false,
   available: () => redisAvailable(),
   async createStore() {
     const keyPrefix = uniqueTestPrefix();
@@ -59,6 +75,14 @@ export const redisHarness: BackendHarness = {
         const client = quickClient(REDIS_TEST_URL);
         try {
           await deleteKeysWithPrefix(client, keyPrefix);
+        } finally {
+          client.disconnect();
+        }
+      },
+      async passServerTime(ms, cacheKeys) {
+        const client = quickClient(REDIS_TEST_URL);
+        try {
+          await passServerTime(client, keyPrefix, ms, cacheKeys);
         } finally {
           client.disconnect();
         }
@@ -101,7 +125,6 @@ export const redisClusterHarness: BackendHarness = {
   name: 'redis cluster (3 masters)',
   service: 'redis',
   sharedStore: true,
-  exactPurgeCount: false,
   async available() {
     const missing = await redisBinariesMissing();
     if (missing) return missing;
@@ -134,6 +157,14 @@ export const redisClusterHarness: BackendHarness = {
         } finally {
           admin.disconnect();
           for (const client of clients.splice(0)) client.disconnect();
+        }
+      },
+      async passServerTime(ms, cacheKeys) {
+        const admin = clusterClient(processes);
+        try {
+          await passServerTime(admin, keyPrefix, ms, cacheKeys);
+        } finally {
+          admin.disconnect();
         }
       },
     };

@@ -12,7 +12,6 @@ const available = async (): Promise<true | string> =>
 export const sqliteMemoryHarness: BackendHarness = {
   name: 'sqlite (:memory:)',
   sharedStore: false,
-  exactPurgeCount: true,
   available,
   async createStore() {
     return {
@@ -30,7 +29,6 @@ export const sqliteMemoryHarness: BackendHarness = {
 export const sqliteFileHarness: BackendHarness = {
   name: 'sqlite (file)',
   sharedStore: true,
-  exactPurgeCount: true,
   available,
   async createStore() {
     const dir = await mkdtemp(join(tmpdir(), 'connectome-sqlite-'));

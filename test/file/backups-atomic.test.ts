@@ -121,7 +121,7 @@ describe('backups', () => {
     }) as typeof fse.readdir);
     for (let i = 0; i < 10; i += 1) await storage.storeSystemState('runtime', { i });
     // One listing to learn the file's backups; after that this process knows them.
-    expect(listed.length).toBeLessThanOrEqual(1);
+    expect(listed).toHaveLength(1);
     const backups = (await filesIn(system)).filter((name) => name.startsWith('runtime.') && isBackup(name));
     expect(backups).toHaveLength(2);
     const newest = JSON.parse(await fse.readFile(path.join(system, backups.sort()[1] as string), 'utf8')) as {

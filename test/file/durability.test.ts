@@ -107,7 +107,7 @@ describe('base folder removed or unusable', () => {
       expect(error).toBeInstanceOf(StorageError);
       expect((error as Error).message).toContain(storage.baseDir);
       // At once: a missing folder is not a busy lock to wait for.
-      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(Date.now() - started).toBeLessThan(10_000); // not the 60 s lock wait
     }
     // A mount point whose volume went away must not fill up with a new, empty store.
     expect(await fse.pathExists(storage.baseDir)).toBe(false);

@@ -151,6 +151,6 @@ describe('cache and state key files (D3)', () => {
       (realReadFile as (...args: unknown[]) => void)(file, ...rest, intercept);
     }) as typeof fs.readFile);
     expect(await storage.loadCacheEntry(key)).toEqual({ v: 2 });
-    expect(writer).toBeDefined();
+    await expect(writer).resolves.toBe(true);
   });
 });

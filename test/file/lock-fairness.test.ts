@@ -55,7 +55,7 @@ describe('file locks', () => {
     stop = true;
     await Promise.all(workers);
     expect(finishedEarly).toBe(true);
-    expect(Math.max(...latencies)).toBeLessThan(1_000);
+    expect(Math.max(...latencies)).toBeLessThan(5_000); // starved, it would wait ~25 s
   });
 
   it('lets a second process in while the first keeps the same lock busy', async () => {
@@ -108,6 +108,6 @@ describe('file locks', () => {
       );
     expect(error).toBeInstanceOf(StorageError);
     expect((error as Error).message).toContain('conversation "c1"');
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(10_000); // not the 60 s lock wait
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
 import type { StorageInterface } from '../../src/core/index.js';
 import { migrateStorage, MIGRATION_MARKER_KEY, verifyMigration } from '../../src/migration/index.js';
+import { shiftClock } from '../support/clock.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 import { sleep } from './support.js';
 
@@ -60,26 +61,35 @@ it('migrates memories the reference stored twice under one id, with a warning', 
 });
 
 it("does not count a copy that outlives its source's expiry by a moment as a difference", async () => {
-  const source = await openStore();
-  await source.storeCacheEntry('short', { v: 1 }, 0.4);
-  const target = await openStore();
-  // The copy's TTL is taken before the write, so it expires a little after the source's.
-  const slowTarget = new Proxy(target, {
-    get(store, property, receiver) {
-      const value: unknown = Reflect.get(store, property, receiver);
-      if (property !== 'storeCacheEntry' || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        await sleep(200);
-        return (value as (...a: unknown[]) => Promise<boolean>).apply(receiver, args);
-      };
-    },
-  }) as StorageInterface;
-  expect(await migrateStorage(source, slowTarget, { verify: false })).toMatchObject({ ok: true });
-  const sourceExpiry = Date.parse((await source.loadCacheRecord('short'))?.expiresAt ?? '');
-  await sleep(sourceExpiry + 50 - Date.now());
-  expect(await source.loadCacheRecord('short')).toBeNull();
-  expect(await target.loadCacheRecord('short')).not.toBeNull();
-  expect(await verifyMigration(source, target)).toMatchObject({ ok: true, differences: [] });
+  // Time is moved explicitly (no short TTL to race against on a loaded machine).
+  const clock = shiftClock();
+  try {
+    const source = await openStore();
+    await source.storeCacheEntry('short', { v: 1 }, 60);
+    const target = await openStore();
+    // The copy's TTL is taken before the write, and the write takes a second, so the copy
+    // expires about a second after the source's.
+    const slowTarget = new Proxy(target, {
+      get(store, property, receiver) {
+        const value: unknown = Reflect.get(store, property, receiver);
+        if (property !== 'storeCacheEntry' || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          clock.advance(1000);
+          return (value as (...a: unknown[]) => Promise<boolean>).apply(receiver, args);
+        };
+      },
+    }) as StorageInterface;
+    expect(await migrateStorage(source, slowTarget, { verify: false })).toMatchObject({ ok: true });
+    const sourceExpiry = Date.parse((await source.loadCacheRecord('short'))?.expiresAt ?? '');
+    const copyExpiry = Date.parse((await target.loadCacheRecord('short'))?.expiresAt ?? '');
+    expect(copyExpiry - sourceExpiry).toBeGreaterThanOrEqual(1000);
+    clock.advance(sourceExpiry + 50 - Date.now());
+    expect(await source.loadCacheRecord('short')).toBeNull();
+    expect(await target.loadCacheRecord('short')).not.toBeNull();
+    expect(await verifyMigration(source, target)).toMatchObject({ ok: true, differences: [] });
+  } finally {
+    clock.restore();
+  }
 });
 
 it('keeps a bounded list of conflicts and counts them all', async () => {

@@ -8,6 +8,7 @@ import {
   MigrationRefusedError,
   verifyMigration,
 } from '../../src/migration/index.js';
+import { shiftClock } from '../support/clock.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 import {
   AGENT_IDS,
@@ -37,7 +38,13 @@ describe('migrateStorage', () => {
     const source = await populatedSource();
     const target = await openStore();
     const events: MigrationProgressEvent[] = [];
-    const summary = await migrateStorage(source, target, { onProgress: (e) => events.push(e) });
+    // Ten minutes pass between storing and migrating: a copy must keep the remaining TTL,
+    // not restart the original one.
+    const clock = shiftClock();
+    clock.advance(10 * 60_000);
+    const summary = await migrateStorage(source, target, { onProgress: (e) => events.push(e) }).finally(() =>
+      clock.restore(),
+    );
 
     expect(summary.ok).toBe(true);
     expect(summary.verification).toMatchObject({ ok: true, differenceCount: 0 });

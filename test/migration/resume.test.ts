@@ -16,8 +16,8 @@ beforeAll(async () => {
   source = await openStore();
   await populate(source);
   await sleep(EXPIRY_WAIT_MS);
-  // How many store* calls a whole migration makes (the marker included): the first
-  // crash point at which nothing fails.
+  // How many store* and delete* calls a whole migration makes (the marker and its removal
+  // included): the first crash point at which nothing fails.
   writes = 0;
   for (;;) {
     const result = await migrateStorage(source, failingAfter(await openStore(), writes), {
@@ -43,6 +43,18 @@ describe('a migration crashed at any write and run again', () => {
         concurrency: 2,
       });
       await expect(crashed).rejects.toThrow('simulated crash');
+      if (afterWrite && failAfter === writes - 1) {
+        // The marker's removal landed: the copy was complete and verified. A plain run again
+        // finds a full target without a marker and refuses; a merge finds nothing to copy.
+        await expect(migrateStorage(source, target, { sourceId: 'src' })).rejects.toMatchObject({
+          reason: 'target-not-empty',
+        });
+        const merged = await migrateStorage(source, target, { merge: true });
+        expect(merged.ok).toBe(true);
+        expect(Object.values(merged.counts).every((count) => count.copied === 0)).toBe(true);
+        expect(await snapshot(target)).toEqual(await snapshot(source));
+        continue;
+      }
       const summary = await migrateStorage(source, target, { sourceId: 'src', concurrency: 3 });
       expect({ failAfter, ok: summary.ok, conflicts: summary.conflicts }).toEqual({
         failAfter,
@@ -92,6 +104,58 @@ describe("a partial memory list in the target that is not the start of the sourc
     expect(summary).toMatchObject({ ok: true, resumed: true });
     expect(await target.loadMemories('c')).toEqual(memories);
   });
+
+  it.each([false, true])(
+    'is rewritten in order when a resumed run crashes at any write or delete, the rewrite too (landed: %s)',
+    async (afterWrite) => {
+      const { store, memories } = await sourceWithMemories();
+      let deletesFailed = 0;
+      for (let failAfter = 0; ; failAfter += 1) {
+        const target = await openStore();
+        await target.storeSystemState(MIGRATION_MARKER_KEY, markerFor('src'));
+        await target.storeMemory('c', 'm2', memories[1] as JsonObject);
+        await target.storeMemory('c', 'm3', { text: 'older value' });
+        // Names of the run's writes and deletes in call order; the failing one is calls[failAfter].
+        const calls: string[] = [];
+        const failing = failingAfter(target, failAfter, afterWrite);
+        const recording = new Proxy(failing, {
+          get(wrapped, property) {
+            const value: unknown = Reflect.get(wrapped, property);
+            if (typeof value !== 'function' || typeof property !== 'string') return value;
+            if (/^(store|delete)/.test(property)) calls.push(property);
+            return value;
+          },
+        });
+        const run = migrateStorage(store, recording, { sourceId: 'src' });
+        const crashed = await run.then(
+          () => false,
+          (error: Error) => error.message.includes('simulated crash'),
+        );
+        if (!crashed) {
+          // Every write and delete of the run has been a crash point.
+          expect(failAfter).toBeGreaterThan(5);
+          break;
+        }
+        if (calls[failAfter]?.startsWith('delete')) deletesFailed += 1;
+        if (afterWrite && calls[failAfter] === 'deleteSystemState') {
+          // The marker's removal landed after verification: nothing is left to resume.
+          expect(await target.loadMemories('c')).toEqual(memories);
+          expect(await target.listSystemStateKeys()).toEqual([]);
+          continue;
+        }
+        const summary = await migrateStorage(store, target, { sourceId: 'src' });
+        expect({ failAfter, ok: summary.ok, differences: summary.verification?.differences }).toEqual({
+          failAfter,
+          ok: true,
+          differences: [],
+        });
+        expect(await target.loadMemories('c')).toEqual(memories);
+        expect(await target.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
+      }
+      // The rewrite's deleteConversation and the marker's deleteSystemState both failed once.
+      expect(deletesFailed).toBe(2);
+    },
+  );
 
   it('is rewritten in a merge when the target holds nothing else for that id', async () => {
     const { store, memories } = await sourceWithMemories();

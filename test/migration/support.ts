@@ -93,11 +93,16 @@ export async function snapshot(storage: StorageInterface): Promise<JsonObject> {
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whether `method` changes the store: a `store*` or `delete*` call. */
+const isWrite = (method: string) => method.startsWith('store') || method.startsWith('delete');
+
 /**
- * Wraps `storage` so that the `failAfter`+1-th call of a `store*` method rejects (a crash
- * halfway through a migration); every other call goes through unchanged. With
- * `afterWrite`, that call is applied first and only then rejects (a crash after the write
- * landed but before it was acknowledged).
+ * Wraps `storage` so that the `failAfter`+1-th call that changes it (`store*` or `delete*`:
+ * the marker, every record, the delete before a memory-order rewrite, the marker's removal)
+ * rejects, like a crash halfway through a migration; every other call goes through
+ * unchanged. With `afterWrite`, that call is applied first and only then rejects (a crash
+ * after the write landed but before it was acknowledged). Methods run on the real object, so
+ * backends with private state work behind the wrapper.
  */
 export function failingAfter<T extends StorageInterface>(
   storage: T,
@@ -106,17 +111,15 @@ export function failingAfter<T extends StorageInterface>(
 ): T {
   let writes = 0;
   return new Proxy(storage, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof property !== 'string' || !property.startsWith('store') || typeof value !== 'function') {
-        return value;
-      }
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (typeof property !== 'string' || !isWrite(property)) return method.bind(target);
       return async (...args: unknown[]) => {
         writes += 1;
-        if (writes <= failAfter) return (value as (...a: unknown[]) => unknown).apply(receiver, args);
-        if (afterWrite && writes === failAfter + 1) {
-          await (value as (...a: unknown[]) => unknown).apply(receiver, args);
-        }
+        if (writes <= failAfter) return method.apply(target, args);
+        if (afterWrite && writes === failAfter + 1) await method.apply(target, args);
         throw new Error(`simulated crash after ${failAfter} writes`);
       };
     },

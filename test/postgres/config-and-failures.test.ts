@@ -104,9 +104,10 @@ describe('postgres unreachable server', () => {
     const url = `postgres://postgres:${PASSWORD}@127.0.0.1:${await closedPort()}/test`;
     const started = Date.now();
     const error = await errorOf(() =>
-      new PostgresStorage({ url, connectionTimeoutMillis: 2000 }).initialize(),
+      new PostgresStorage({ url, connectionTimeoutMillis: 30_000 }).initialize(),
     );
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Refused at once, not after the connection timeout.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect(error.message).toContain('postgres://postgres:***@127.0.0.1');
     expect(error.message).not.toContain(PASSWORD);
@@ -123,7 +124,7 @@ describe('postgres unreachable server', () => {
     );
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(250);
-    expect(elapsed).toBeLessThan(2000);
+    expect(elapsed).toBeLessThan(10_000);
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect(error.message).not.toContain(PASSWORD);
   });
@@ -143,7 +144,7 @@ describeWithService('postgres')('postgres server behaviour', () => {
       );
       const started = Date.now();
       const error = await errorOf(() => s.storeConversation('c', { v: 2 }));
-      expect(Date.now() - started).toBeLessThan(3000);
+      expect(Date.now() - started).toBeLessThan(10_000); // the default would wait 60 s
       expect(error).toBeInstanceOf(BackendUnavailableError);
       expect(error.message).toContain('"c"');
     } finally {

@@ -56,7 +56,7 @@ async function expectTimeouts(calls: Array<Promise<boolean>>): Promise<void> {
     expect(result.status).toBe('rejected');
     expect((result as PromiseRejectedResult).reason).toBeInstanceOf(BackendUnavailableError);
   }
-  expect(Date.now() - started).toBeLessThan(TIMEOUT + 1000);
+  expect(Date.now() - started).toBeLessThan(TIMEOUT + 5000); // not hanging; slack for a loaded machine
 }
 
 describeWithService('redis')('redis writes that time out', () => {
@@ -106,9 +106,9 @@ describeWithService('redis')('redis writes that time out', () => {
     const s = await open({ keyPrefix: 'paused:' });
     const admin = new Redis(privateServer().url);
     clients.push(admin);
-    await admin.client('PAUSE', 600, 'WRITE');
+    await admin.client('PAUSE', 2000, 'WRITE'); // long enough for every write to be sent while paused
     await expectTimeouts(writeEverything(s, 'c'));
-    await sleep(700);
+    await sleep(2100);
     const { loaded, listed } = await loadedAndListed(s, 'c');
     expect(Object.values(loaded).every(Boolean)).toBe(true); // the writes did land
     expect(listed).toEqual(loaded);

@@ -83,16 +83,28 @@ describe('SQLite: cache expiry', () => {
     const dbPath = join(dir(), 'cache.db');
     const storage = new SQLiteStorage({ dbPath });
     await storage.initialize();
-    // 999 µs after a millisecond that has passed: still live for sub-millisecond, as in the core.
-    const soon = formatEpochMs(Date.now() + 250).replace(/000\+00:00$/, '999+00:00');
+    // Expires 999 µs into millisecond `at`: live while the clock reads `at` (compared to the
+    // microsecond, as in the core), expired one millisecond later. The clock is set exactly.
+    const at = Date.now() + 60_000;
+    const expiresAt = formatEpochMs(at).replace(/000\+00:00$/, '999+00:00');
     await withRawDb(dbPath, (db) =>
-      db.run("INSERT INTO cache_entries VALUES ('k', '{}', '2020-01-01T00:00:00.000000+00:00', ?)", [soon]),
+      db.run("INSERT INTO cache_entries VALUES ('k', '{}', '2020-01-01T00:00:00.000000+00:00', ?)", [
+        expiresAt,
+      ]),
     );
-    expect(await storage.listCacheKeys()).toEqual(['k']);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await storage.listCacheKeys()).toEqual([]);
-    expect(await storage.purgeExpiredCache()).toBe(1);
-    await storage.shutdown();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(at);
+    try {
+      expect(await storage.listCacheKeys()).toEqual(['k']);
+      expect(await storage.purgeExpiredCache()).toBe(0);
+      expect(await storage.loadCacheEntry('k')).toEqual({});
+      clock.mockReturnValue(at + 1);
+      expect(await storage.listCacheKeys()).toEqual([]);
+      expect(await storage.loadCacheEntry('k')).toBeNull();
+      expect(await storage.purgeExpiredCache()).toBe(1);
+    } finally {
+      clock.mockRestore();
+      await storage.shutdown();
+    }
   });
 
   it('agrees with loadCacheEntry on forms SQLite parses differently from the core', async () => {
