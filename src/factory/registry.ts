@@ -1,7 +1,9 @@
 /**
  * The storage factory: a registry of backends by name, with the built-ins (`file`,
- * `sqlite`) registered first.
+ * `sqlite`, `redis`, `postgres`) registered first.
  */
+import { FileStorage } from '../backends/file/index.js';
+import { SQLiteStorage } from '../backends/sqlite/index.js';
 import { ConfigError, describeValue } from '../core/errors.js';
 import { StorageInterface } from '../core/storage-interface.js';
 import { missingPackages } from './availability.js';
@@ -112,14 +114,20 @@ export class StorageFactory {
     return result;
   }
 
-  /** Creates the registered `file` backend in `baseDir` (default `./storage_data`), other options default. */
-  static createDefaultFileStorage(baseDir?: string): StorageInterface {
-    return StorageFactory.createStorage('file', { baseDir });
+  /**
+   * Creates a {@link FileStorage} in `baseDir` (default `./storage_data`), other options
+   * default; always the built-in class, even when another backend was registered as `file`.
+   */
+  static createDefaultFileStorage(baseDir?: string): FileStorage {
+    return new FileStorage({ baseDir });
   }
 
-  /** Creates the registered `sqlite` backend on `dbPath` (default `./storage_data/connectome.db`). */
-  static createDefaultSqliteStorage(dbPath?: string): StorageInterface {
-    return StorageFactory.createStorage('sqlite', { dbPath });
+  /**
+   * Creates a {@link SQLiteStorage} on `dbPath` (default `./storage_data/connectome.db`);
+   * always the built-in class, even when another backend was registered as `sqlite`.
+   */
+  static createDefaultSqliteStorage(dbPath?: string): SQLiteStorage {
+    return new SQLiteStorage({ dbPath });
   }
 
   /**
