@@ -24,7 +24,7 @@ import {
   keyLockName,
   sanitizedKeyFileName,
 } from './layout.js';
-import { mapLimit } from './pool.js';
+import { mapConcurrent } from '../../core/concurrency.js';
 import { isMissing } from './temp-files.js';
 
 /** Files read at once when listing a folder. */
@@ -151,7 +151,7 @@ export class KeyedFiles<T extends Keyed> {
     const corrupt: string[] = [];
     const files = names.filter((name) => name.endsWith('.json'));
     // A bounded number of reads at a time, so a large folder is not read into memory at once.
-    const probes = await mapLimit(files, LIST_CONCURRENCY, (name) => this.probe(this.pathOf(name)));
+    const probes = await mapConcurrent(files, LIST_CONCURRENCY, (name) => this.probe(this.pathOf(name)));
     probes.forEach((probe, i) => {
       const name = files[i] as string;
       const file = this.pathOf(name);
