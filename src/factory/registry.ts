@@ -39,7 +39,7 @@ export class StorageFactory {
    * Creates a backend (not yet initialized) of the given type with `config`, whose keys
    * the backend validates (camelCase or the reference's snake_case; unknown keys are a
    * {@link ConfigError} naming the key).
-   * @throws {ConfigError} for an unknown type: `Unsupported storage type 'X'. Available types: file, sqlite, ...`.
+   * @throws {ConfigError} for an unknown type: `Unsupported storage type 'X'. Available types: file, sqlite, redis, postgres, ...`.
    * A backend whose driver package is not installed rejects its `initialize()` with a
    * `BackendUnavailableError` naming the package.
    */
@@ -131,7 +131,7 @@ export class StorageFactory {
   }
 
   /**
-   * Creates the backend that `CONNECTOME_STORAGE_*` variables describe (spec §7). Without
+   * Creates the backend that `CONNECTOME_STORAGE_*` variables describe. Without
    * `env`: the process environment over the current directory's `.env` file (process
    * wins); with `env`: those variables only. Only the chosen backend's variables are read.
    * @throws {ConfigError} naming the variable for a value that does not parse or that the

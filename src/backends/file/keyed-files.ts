@@ -173,7 +173,10 @@ export class KeyedFiles<T extends Keyed> {
     return probe.state === 'ok' && isOwnName(probe.entry.key, path.basename(file));
   }
 
-  /** Picks `key`'s file per D3 (see spec §3); a plain key first moves another key's file out of its way. */
+  /**
+   * Picks `key`'s file (D3): its reference name when that name is free or already its own, else
+   * the hashed name; a plain key first moves another key's file out of its way.
+   */
   private async chooseTarget(key: string, hashed: string, assertHeld: AssertLockHeld): Promise<string> {
     const sanitizedName = sanitizedKeyFileName(key);
     if (sanitizedName === null) return hashed;

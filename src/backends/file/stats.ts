@@ -1,6 +1,6 @@
 /**
- * The stats of the file backend (spec §8): counts of every kind, read from the files (live
- * cache entries only), plus the reference's `cache_entries` and `directory_sizes`. One walk
+ * The stats of the file backend: the counts of every kind every backend reports, read from
+ * the files (live cache entries only), plus the reference's `cache_entries` and `directory_sizes`. One walk
  * of the tree gives both the sizes and which files each conversation and agent folder holds;
  * a file that does not parse is skipped and named in `corrupt_files`, never fatal.
  */

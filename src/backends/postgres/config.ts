@@ -1,5 +1,5 @@
 /**
- * Configuration of the PostgreSQL backend (spec §10): `url`, `schema`, `max`,
+ * Configuration of the PostgreSQL backend: `url`, `schema`, `max`,
  * `connectionTimeoutMillis`, `statementTimeoutMillis`, or a `pool` of the caller's own.
  */
 import { z } from 'zod';
