@@ -9,7 +9,7 @@
 // extra type package installed, as in any Node TypeScript project: a driver's types (`@types/pg`)
 // must not be needed.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -95,6 +95,37 @@ void storage;
 `,
 };
 
+/**
+ * Every package the published declarations import must be a dependency that ships its own
+ * types: a user gets the dependencies, never our dev dependencies such as `@types/pg`.
+ */
+function checkDeclarationImports(installed) {
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+  const typesDir = join(installed, 'dist/types');
+  const problems = [];
+  for (const file of readdirSync(typesDir, { recursive: true })) {
+    if (!String(file).endsWith('.d.ts')) continue;
+    const text = readFileSync(join(typesDir, String(file)), 'utf8');
+    for (const [, specifier] of text.matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)) {
+      if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
+      const name = specifier.startsWith('@')
+        ? specifier.split('/').slice(0, 2).join('/')
+        : specifier.split('/')[0];
+      const dependency = join(project, 'node_modules', name, 'package.json');
+      const own = existsSync(dependency) ? JSON.parse(readFileSync(dependency, 'utf8')) : undefined;
+      const typed = own !== undefined && (own.types !== undefined || own.typings !== undefined);
+      if (manifest.dependencies?.[name] === undefined || !typed)
+        problems.push(`${file} imports '${specifier}'`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `declarations import packages that are not typed dependencies:\n  ${problems.join('\n  ')}`,
+    );
+  }
+  console.log('declaration imports: ok');
+}
+
 try {
   const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], repo));
   const tarball = join(work, packed[0].filename);
@@ -144,6 +175,7 @@ try {
   // The check means something only if the driver types it must not need are really absent.
   if (existsSync(join(project, 'node_modules/@types/pg')))
     throw new Error('@types/pg got installed into the consumer');
+  checkDeclarationImports(join(project, 'node_modules/connectome-storage'));
 
   run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], project, {
     stdio: 'inherit',
