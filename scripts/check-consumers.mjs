@@ -9,7 +9,15 @@
 // extra type package installed, as in any Node TypeScript project: a driver's types (`@types/pg`)
 // must not be needed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -133,7 +141,7 @@ try {
   const typesNode = JSON.parse(
     readFileSync(join(repo, 'node_modules/@types/node/package.json'), 'utf8'),
   ).version;
-  run('mkdir', ['-p', project], work);
+  mkdirSync(project);
   writeFileSync(
     join(project, 'package.json'),
     JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }, null, 2) + '\n',
