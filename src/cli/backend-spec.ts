@@ -10,7 +10,7 @@
  * postgres://[user:pass@]host[:port]/db[?schema=S&max=N&connectionTimeoutMillis=MS&statementTimeoutMillis=MS]
  * postgresql://...             the same
  * NAME:[?OPTIONS]              any other registered backend, configured by OPTIONS only
- * OPTIONS := key=value(&key=value)*   backend config keys (spec §10), e.g. createBackups=false
+ * OPTIONS := key=value(&key=value)*   the backend's config keys, e.g. createBackups=false
  * ```
  * Option values are parsed like environment variables (booleans `true/false/1/0/yes/no/on/off`,
  * numbers). In Redis and PostgreSQL URLs only the options above are taken out; any other query

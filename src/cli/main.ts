@@ -29,7 +29,7 @@ const SPEC_HELP = `Backend specs:
   file:./storage_data            file backend folder (file:///abs/path works too)
   sqlite:./connectome.db         SQLite database file (sqlite::memory: for a throwaway one)
   redis://[:pass@]host:6379/0?prefix=connectome:
-  postgres://user:pass@host:5432/db?schema=connectome   (once a postgres backend is registered)
+  postgres://user:pass@host:5432/db?schema=connectome   PostgreSQL database and schema
   Options as a query: file:./data?createBackups=false, sqlite:./x.db?enableWalMode=false
   Passwords are never printed.`;
 
@@ -53,7 +53,7 @@ function positiveInteger(value: string): number {
 function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('connectome-storage')
     .description(
-      'Migrate, check and maintain connectome-storage stores (file, SQLite, Redis, or any registered backend).',
+      'Migrate, check and maintain connectome-storage stores (file, SQLite, Redis, PostgreSQL, or any registered backend).',
     )
     .exitOverride()
     .configureOutput({

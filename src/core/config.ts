@@ -1,5 +1,5 @@
 /**
- * Backend config parsing shared by every backend (spec §10): camelCase keys, the
+ * Backend config parsing shared by every backend: camelCase keys, the
  * reference's snake_case spellings accepted, unknown keys refused with a {@link ConfigError}
  * naming the key, defaults filled in.
  */

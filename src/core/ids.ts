@@ -1,5 +1,5 @@
 /**
- * Identifier, key and argument rules (spec §3), checked once here so that every backend
+ * Identifier, key and argument rules, checked once here so that every backend
  * accepts exactly the same inputs and data can always move from one backend to another.
  */
 import { InvalidIdError, ValidationError } from './errors.js';

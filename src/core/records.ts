@@ -82,7 +82,7 @@ export function isCacheExpired(expiresAt: string | null, nowMs: number): boolean
   return at === null || at <= nowMs;
 }
 
-/** The counts every backend reports in `getStorageStats()` (spec §8). */
+/** The counts every backend reports in `getStorageStats()`, so stats compare across backends. */
 export interface StatsCounts {
   conversation_count: number;
   raw_message_count: number;

@@ -1,6 +1,7 @@
 /**
  * Redaction of secrets in connection URLs, so that a URL can appear in an error message,
- * a log line, a health report or stats output (spec §7).
+ * a log line, a health report or stats output without
+ * revealing a password.
  */
 
 /** Query parameters whose values are treated as secrets (`password`, `sslpassword`, `token`, ...). */

@@ -1,6 +1,6 @@
 /**
  * The abstract storage interface. Public methods validate their arguments, turn values
- * into plain JSON and apply the shared semantics (spec §3–§4) before any I/O; a backend
+ * into plain JSON and apply the semantics every backend shares before any I/O; a backend
  * only implements the protected storage primitives at the end of this class.
  */
 import { NotInitializedError } from './errors.js';

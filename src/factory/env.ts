@@ -1,5 +1,5 @@
 /**
- * Environment configuration (spec §7): which `CONNECTOME_STORAGE_*` variables feed which
+ * Environment configuration: which `CONNECTOME_STORAGE_*` variables feed which
  * backend config key, and their strict parsing (D11).
  *
  * Rules:

@@ -1,4 +1,6 @@
 /** Top-level shortcuts for the {@link StorageFactory} (the reference's module functions). */
+import type { FileStorage } from '../backends/file/index.js';
+import type { SQLiteStorage } from '../backends/sqlite/index.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import type { EnvSource } from './env.js';
 import { StorageFactory } from './registry.js';
@@ -9,13 +11,13 @@ export function createStorage(type = 'file', config?: BackendConfig): StorageInt
   return StorageFactory.createStorage(type, config);
 }
 
-/** Creates a file backend in `baseDir` (default `./storage_data`). */
-export function createFileStorage(baseDir?: string): StorageInterface {
+/** Creates a {@link FileStorage} in `baseDir` (default `./storage_data`). */
+export function createFileStorage(baseDir?: string): FileStorage {
   return StorageFactory.createDefaultFileStorage(baseDir);
 }
 
-/** Creates a SQLite backend on `dbPath` (default `./storage_data/connectome.db`). */
-export function createSqliteStorage(dbPath?: string): StorageInterface {
+/** Creates a {@link SQLiteStorage} on `dbPath` (default `./storage_data/connectome.db`). */
+export function createSqliteStorage(dbPath?: string): SQLiteStorage {
   return StorageFactory.createDefaultSqliteStorage(dbPath);
 }
 

@@ -1,7 +1,9 @@
 /**
  * The storage factory: a registry of backends by name, with the built-ins (`file`,
- * `sqlite`) registered first.
+ * `sqlite`, `redis`, `postgres`) registered first.
  */
+import { FileStorage } from '../backends/file/index.js';
+import { SQLiteStorage } from '../backends/sqlite/index.js';
 import { ConfigError, describeValue } from '../core/errors.js';
 import { StorageInterface } from '../core/storage-interface.js';
 import { missingPackages } from './availability.js';
@@ -37,7 +39,7 @@ export class StorageFactory {
    * Creates a backend (not yet initialized) of the given type with `config`, whose keys
    * the backend validates (camelCase or the reference's snake_case; unknown keys are a
    * {@link ConfigError} naming the key).
-   * @throws {ConfigError} for an unknown type: `Unsupported storage type 'X'. Available types: file, sqlite, ...`.
+   * @throws {ConfigError} for an unknown type: `Unsupported storage type 'X'. Available types: file, sqlite, redis, postgres, ...`.
    * A backend whose driver package is not installed rejects its `initialize()` with a
    * `BackendUnavailableError` naming the package.
    */
@@ -112,18 +114,24 @@ export class StorageFactory {
     return result;
   }
 
-  /** Creates the registered `file` backend in `baseDir` (default `./storage_data`), other options default. */
-  static createDefaultFileStorage(baseDir?: string): StorageInterface {
-    return StorageFactory.createStorage('file', { baseDir });
-  }
-
-  /** Creates the registered `sqlite` backend on `dbPath` (default `./storage_data/connectome.db`). */
-  static createDefaultSqliteStorage(dbPath?: string): StorageInterface {
-    return StorageFactory.createStorage('sqlite', { dbPath });
+  /**
+   * Creates a {@link FileStorage} in `baseDir` (default `./storage_data`), other options
+   * default; always the built-in class, even when another backend was registered as `file`.
+   */
+  static createDefaultFileStorage(baseDir?: string): FileStorage {
+    return new FileStorage({ baseDir });
   }
 
   /**
-   * Creates the backend that `CONNECTOME_STORAGE_*` variables describe (spec §7). Without
+   * Creates a {@link SQLiteStorage} on `dbPath` (default `./storage_data/connectome.db`);
+   * always the built-in class, even when another backend was registered as `sqlite`.
+   */
+  static createDefaultSqliteStorage(dbPath?: string): SQLiteStorage {
+    return new SQLiteStorage({ dbPath });
+  }
+
+  /**
+   * Creates the backend that `CONNECTOME_STORAGE_*` variables describe. Without
    * `env`: the process environment over the current directory's `.env` file (process
    * wins); with `env`: those variables only. Only the chosen backend's variables are read.
    * @throws {ConfigError} naming the variable for a value that does not parse or that the

@@ -4,7 +4,7 @@ import type { EnvVarMap } from './env.js';
 
 /**
  * A backend config object, as given to `createStorage(type, config)`; each backend
- * validates its own keys (spec §10).
+ * validates its own keys and refuses unknown ones.
  */
 export type BackendConfig = object;
 

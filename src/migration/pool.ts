@@ -1,4 +1,5 @@
 /** Bounded concurrency over a list, with progress and cancellation, for copy and verify passes. */
+import { mapConcurrent } from '../core/concurrency.js';
 import { throwIfAborted } from './errors.js';
 import type { MigrationPhase, MigrationStage, ProgressListener } from './types.js';
 
@@ -11,10 +12,11 @@ export interface PassContext {
 }
 
 /**
- * Runs `work` for every item with at most `context.concurrency` calls in flight, reporting
- * a phase-start, one event per finished item and a phase-end. Items are taken in order, so
- * only the in-flight ones are held in memory beyond the list itself. The first failure
- * stops new work and is rethrown once the calls in flight have settled.
+ * Runs `work` for every item with at most `context.concurrency` calls in flight (at least
+ * one), reporting a phase-start, one event per finished item and a phase-end. Items are taken
+ * in order, so only the in-flight ones are held in memory beyond the list itself. Errors follow
+ * {@link mapConcurrent}: the first failure (or abort) stops new work and is rethrown once the
+ * calls in flight have settled; no phase-end is reported then.
  */
 export async function runPhase<T>(
   context: PassContext,
@@ -25,25 +27,12 @@ export async function runPhase<T>(
   const { stage, onProgress, signal } = context;
   const total = items.length;
   onProgress?.({ type: 'phase-start', stage, phase, total });
-  let next = 0;
   let done = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < total) {
-      const item = items[next++] as T;
-      try {
-        throwIfAborted(signal);
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-        return;
-      }
-      done += 1;
-      onProgress?.({ type: 'item', stage, phase, done, total });
-    }
-  };
-  const workers = Math.max(1, Math.min(context.concurrency, total));
-  await Promise.all(Array.from({ length: workers }, worker));
-  if (failure !== undefined) throw failure.error;
+  await mapConcurrent(items, Math.max(1, context.concurrency), async (item) => {
+    throwIfAborted(signal);
+    await work(item);
+    done += 1;
+    onProgress?.({ type: 'item', stage, phase, done, total });
+  });
   onProgress?.({ type: 'phase-end', stage, phase, done, total });
 }

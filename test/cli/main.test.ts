@@ -129,6 +129,11 @@ describe('main()', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('--concurrency <n>');
     expect(result.stdout).toContain('redis://[:pass@]host:6379/0?prefix=connectome:');
+    // PostgreSQL is a built-in, not something to register first.
+    expect(result.stdout).toMatch(
+      /^ {2}postgres:\/\/user:pass@host:5432\/db\?schema=connectome +PostgreSQL database and schema$/m,
+    );
+    expect(result.stdout).not.toContain('once a postgres backend');
     for (const help of [result.stdout, (await cli('--help')).stdout]) {
       expect(help).toMatch(/Exit codes:\n {2}0 +done/);
       expect(help).toMatch(/^ {2}130 +interrupted/m);

@@ -104,6 +104,11 @@ describe('top-level helpers', () => {
   });
 
   it('createFileStorage and createSqliteStorage store and load', async () => {
+    // Typed as the concrete classes, so their own members need no cast.
+    const file: FileStorage = createFileStorage(dir());
+    const sqlite: SQLiteStorage = createSqliteStorage(':memory:');
+    expect(file.baseDir).toBe(dir());
+    expect(sqlite).toBeInstanceOf(SQLiteStorage);
     await expectRoundTrip(createFileStorage(dir()));
     await expectRoundTrip(createSqliteStorage(join(dir(), 'helpers.db')));
     await expectRoundTrip(createSqliteStorage(':memory:'));
@@ -161,7 +166,10 @@ describe('registerBackend', () => {
 
     StorageFactory.registerBackend('file', InMemoryStorage, { override: true, description: 'Overridden' });
     try {
-      expect(StorageFactory.createDefaultFileStorage()).toBeInstanceOf(InMemoryStorage);
+      expect(createStorage('file')).toBeInstanceOf(InMemoryStorage);
+      // The typed helpers name a class, so they keep returning it.
+      expect(StorageFactory.createDefaultFileStorage()).toBeInstanceOf(FileStorage);
+      expect(createFileStorage()).toBeInstanceOf(FileStorage);
       expect(Object.keys(getAvailableBackends()).slice(0, 2)).toEqual(['file', 'sqlite']);
       expect(getAvailableBackends().file).toBe('Overridden');
     } finally {

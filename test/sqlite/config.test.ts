@@ -1,6 +1,7 @@
 /** SQLite options: validation before any I/O, the reference's snake_case keys, WAL, health. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { SqliteConnection } from '../../src/backends/sqlite/connection.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { ConfigError } from '../../src/core/index.js';
 import { useTempDir } from './helpers.js';
@@ -56,6 +57,24 @@ describe('SQLite: configuration', () => {
     expect(health.database_size_bytes).toBeGreaterThan(0);
     await storage.shutdown();
     expect(await storage.healthCheck()).toMatchObject({ status: 'error', error: 'shut down' });
+  });
+
+  it('syncs every commit to disk (synchronous = FULL), with and without WAL', async () => {
+    for (const enableWalMode of [true, false]) {
+      const { config } = new SQLiteStorage({
+        dbPath: join(dir(), `durable-${enableWalMode}.db`),
+        enableWalMode,
+      });
+      const connection = await SqliteConnection.open(config);
+      try {
+        const rows = await connection.exclusive('read synchronous', (q) =>
+          q.all<{ synchronous: number }>('PRAGMA synchronous'),
+        );
+        expect(rows).toEqual([{ synchronous: 2 }]);
+      } finally {
+        await connection.close();
+      }
+    }
   });
 
   it('leaves the rollback journal when WAL is off', async () => {

@@ -1,5 +1,5 @@
 /**
- * Configuration of the file backend (spec §10): camelCase keys, the reference's snake_case
+ * Configuration of the file backend: camelCase keys, the reference's snake_case
  * spellings accepted, unknown keys refused before any I/O.
  */
 import { z } from 'zod';

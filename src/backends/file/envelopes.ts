@@ -1,5 +1,5 @@
 /**
- * The JSON envelopes of the reference's file layout (spec §5): how each kind is wrapped on
+ * The JSON envelopes of the reference's file layout: how each kind is wrapped on
  * disk, field for field and in the reference's order, and how it is checked and unwrapped on
  * load (D6: the metadata the reference adds is written but never handed back).
  */

@@ -1,5 +1,5 @@
 /**
- * The file backend: the Python reference's folder layout and JSON envelopes (spec §5), with
+ * The file backend: the Python reference's folder layout and JSON envelopes, with
  * atomic durable writes, cross-process locking, collision-free key files (D3) and typed errors.
  */
 import {

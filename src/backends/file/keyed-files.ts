@@ -26,8 +26,8 @@ import {
   keyLockName,
   sanitizedKeyFileName,
 } from './layout.js';
+import { mapConcurrent } from '../../core/concurrency.js';
 import type { FileNames } from './name-folding.js';
-import { mapLimit } from './pool.js';
 import { isMissing } from './temp-files.js';
 
 /** Files read at once when listing a folder. */
@@ -157,7 +157,7 @@ export class KeyedFiles<T extends Keyed> {
     const corrupt: string[] = [];
     const files = names.filter((name) => name.endsWith('.json'));
     // A bounded number of reads at a time, so a large folder is not read into memory at once.
-    const probes = await mapLimit(files, LIST_CONCURRENCY, (name) => this.probe(this.pathOf(name)));
+    const probes = await mapConcurrent(files, LIST_CONCURRENCY, (name) => this.probe(this.pathOf(name)));
     probes.forEach((probe, i) => {
       const name = files[i] as string;
       const file = this.pathOf(name);
@@ -179,7 +179,10 @@ export class KeyedFiles<T extends Keyed> {
     return probe.state === 'ok' && this.rankOf(probe.entry.key, path.basename(file)) !== -1;
   }
 
-  /** Picks `key`'s file per D3 (see spec §3); a plain key first moves another key's file out of its way. */
+  /**
+   * Picks `key`'s file (D3): its reference name when that name is free or already its own, else
+   * the hashed name; a plain key first moves another key's file out of its way.
+   */
   private async chooseTarget(key: string, hashed: string, assertHeld: AssertLockHeld): Promise<string> {
     const sanitizedName = sanitizedKeyFileName(key);
     if (sanitizedName === null) return hashed;

@@ -1,5 +1,5 @@
 /**
- * Where everything lives under the base folder (spec §5), and the D3 rule that maps a cache
+ * Where everything lives under the base folder (the reference's layout), and the D3 rule that maps a cache
  * or system-state key to a file name without two keys ever sharing a file.
  */
 import { createHash } from 'node:crypto';

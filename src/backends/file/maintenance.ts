@@ -9,7 +9,7 @@ import type { HealthProbe, JsonValue } from '../../core/index.js';
 import { readdirOrEmpty } from './atomic-json.js';
 import type { FileLocks } from './file-lock.js';
 import { DATA_DIRS, type StoreLayout } from './layout.js';
-import { mapLimit } from './pool.js';
+import { mapConcurrent } from '../../core/concurrency.js';
 import { removeAbandonedTempEntries, tempEntryName } from './temp-files.js';
 
 /** Folders cleaned at once at start-up. */
@@ -50,7 +50,7 @@ export async function cleanUpAfterCrash(layout: StoreLayout, locks: FileLocks): 
     ...(await subdirs(layout.conversationsDir)),
     ...(await subdirs(layout.agentsDir)),
   ];
-  await mapLimit(dirs, CLEANUP_CONCURRENCY, (dir) => removeAbandonedTempEntries(dir, now));
+  await mapConcurrent(dirs, CLEANUP_CONCURRENCY, (dir) => removeAbandonedTempEntries(dir, now));
   await locks.removeStale();
 }
 

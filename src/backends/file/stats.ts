@@ -1,6 +1,6 @@
 /**
- * The stats of the file backend (spec §8): counts of every kind, read from the files (live
- * cache entries only), plus the reference's `cache_entries` and `directory_sizes`. One walk
+ * The stats of the file backend: the counts of every kind every backend reports, read from
+ * the files (live cache entries only), plus the reference's `cache_entries` and `directory_sizes`. One walk
  * of the tree gives both the sizes and which files each conversation and agent folder holds;
  * a file that does not parse is skipped and named in `corrupt_files`, never fatal.
  */
@@ -11,7 +11,7 @@ import { ioError, readParsedFile } from './atomic-json.js';
 import { type CacheFileEntry, parseListEnvelope, type StateFileEntry } from './envelopes.js';
 import type { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, DATA_DIRS, type StoreLayout } from './layout.js';
-import { mapLimit } from './pool.js';
+import { mapConcurrent } from '../../core/concurrency.js';
 import { isMissing } from './temp-files.js';
 
 /** Entries handled at once per folder while walking, and files parsed at once while counting. */
@@ -48,7 +48,7 @@ async function treeBytes(dir: string, onFolder?: (dir: string, names: string[]) 
     dir,
     entries.map((entry) => entry.name),
   );
-  const sizes = await mapLimit(entries, CONCURRENCY, (entry) => {
+  const sizes = await mapConcurrent(entries, CONCURRENCY, (entry) => {
     const full = path.join(dir, entry.name);
     return entry.isDirectory() ? treeBytes(full, onFolder) : sizeOf(full);
   });
@@ -78,7 +78,7 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
   const corrupt: string[] = [];
   /** Total length of the lists in `field` of `files`; a corrupt file counts 0 and is noted. */
   const listTotal = async (files: string[], field: string): Promise<number> => {
-    const lengths = await mapLimit(files, CONCURRENCY, async (file) => {
+    const lengths = await mapConcurrent(files, CONCURRENCY, async (file) => {
       try {
         const list = await readParsedFile(file, (f, value) => parseListEnvelope(f, value, field, false));
         return list?.length ?? 0;

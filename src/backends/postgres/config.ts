@@ -1,8 +1,7 @@
 /**
- * Configuration of the PostgreSQL backend (spec §10): `url`, `schema`, `max`,
+ * Configuration of the PostgreSQL backend: `url`, `schema`, `max`,
  * `connectionTimeoutMillis`, `statementTimeoutMillis`, or a `pool` of the caller's own.
  */
-import type { Pool } from 'pg';
 import { z } from 'zod';
 import { ConfigError, parseBackendConfig } from '../../core/index.js';
 
@@ -11,6 +10,43 @@ export const DEFAULT_POSTGRES_URL = 'postgres://127.0.0.1:5432/postgres';
 
 /** Schema that holds the tables when no `schema` is given. */
 export const DEFAULT_POSTGRES_SCHEMA = 'connectome';
+
+/** What a query on a {@link PostgresPool} or {@link PostgresPoolClient} resolves to (the parts used here). */
+export interface PostgresQueryResult {
+  /** The rows the statement returned. */
+  rows: unknown[];
+  /** How many rows the statement changed, when the server says. */
+  rowCount: number | null;
+}
+
+/** The parts of a checked-out `pg.PoolClient` this storage calls. */
+export interface PostgresPoolClient {
+  /** Runs one statement. */
+  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  /** Returns the connection to its pool; an error (or `true`) discards it instead. */
+  release(error?: Error | boolean): void;
+}
+
+/**
+ * The parts of a `pg.Pool` this storage calls. Any `pg.Pool` fits; it is declared here so that
+ * the public types do not need `@types/pg`.
+ */
+export interface PostgresPool {
+  /** Connections open in the pool. */
+  readonly totalCount: number;
+  /** Open connections not checked out. */
+  readonly idleCount: number;
+  /** Callers waiting for a connection. */
+  readonly waitingCount: number;
+  /** Runs one statement on any pooled connection. */
+  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  /** Checks out one connection (for a transaction). */
+  connect(): Promise<PostgresPoolClient>;
+  /** Closes every connection of the pool. */
+  end(): Promise<void>;
+  /** Listens for errors of idle connections. */
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
 
 /** Options of {@link PostgresStorage}. Unknown keys are refused with a `ConfigError`. */
 export interface PostgresStorageConfig {
@@ -32,7 +68,7 @@ export interface PostgresStorageConfig {
    * An existing `pg.Pool`, used instead of `url` (with its own size and timeouts). The storage
    * never ends a pool it was given.
    */
-  pool?: Pool;
+  pool?: PostgresPool;
 }
 
 /** The config with defaults filled in. */
@@ -48,7 +84,7 @@ export interface ResolvedPostgresConfig {
   /** Server-side statement timeout of a pool this storage creates, in milliseconds. */
   statementTimeoutMillis: number;
   /** The caller's pool, or `undefined` when this storage creates its own. */
-  pool: Pool | undefined;
+  pool: PostgresPool | undefined;
 }
 
 // PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1); a longer name would silently
@@ -62,7 +98,7 @@ function isPostgresUrl(value: string): boolean {
 }
 
 /** Duck-typed check, so the config can be validated without loading `pg`. */
-function isPgPool(value: unknown): value is Pool {
+function isPgPool(value: unknown): value is PostgresPool {
   if (typeof value !== 'object' || value === null) return false;
   const pool = value as Record<string, unknown>;
   return (
@@ -85,7 +121,7 @@ const postgresConfigSchema = z.object({
   max: z.number().int().positive().max(10_000).optional(),
   connectionTimeoutMillis: positiveMs.optional(),
   statementTimeoutMillis: positiveMs.optional(),
-  pool: z.custom<Pool>(isPgPool, 'must be a pg.Pool instance').optional(),
+  pool: z.custom<PostgresPool>(isPgPool, 'must be a pg.Pool instance').optional(),
 });
 
 /** Keys that configure a pool this storage creates, and so mean nothing with a given `pool`. */

@@ -3,9 +3,9 @@
  * runs statements and transactions on it, and turns driver errors into typed errors whose
  * messages carry the redacted URL, never a password.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { BackendUnavailableError, redactUrl, StorageError } from '../../core/index.js';
-import type { ResolvedPostgresConfig } from './config.js';
+import type { PostgresPool, PostgresPoolClient, ResolvedPostgresConfig } from './config.js';
 
 /** A bindable parameter: scalars, and string arrays for `unnest($n::text[])` batches. */
 export type SqlParam = string | number | boolean | null | readonly string[];
@@ -57,7 +57,7 @@ export class PostgresConnection {
   lastError: string | undefined;
 
   private constructor(
-    readonly pool: Pool,
+    readonly pool: PostgresPool,
     /** True when this storage created the pool (and so ends it). */
     private readonly owned: boolean,
     /** Redacted URL, or a description of the given pool, for messages. */
@@ -118,7 +118,7 @@ export class PostgresConnection {
    * one whose rollback failed is discarded rather than reused mid-transaction.
    */
   async transaction<T>(what: string, fn: (q: Queryable) => Promise<T>): Promise<T> {
-    let client: PoolClient;
+    let client: PostgresPoolClient;
     try {
       client = await this.pool.connect();
     } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * Health and stats of the PostgreSQL backend: the core keys plus the server, database,
- * schema and pool state (spec §8), every count from one statement so they describe one
+ * schema and pool state, every count from one statement so they describe one
  * snapshot. The URL is always the redacted one.
  */
 import { CorruptDataError, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';

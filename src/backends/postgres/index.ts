@@ -3,6 +3,9 @@ export { PostgresStorage } from './postgres-storage.js';
 export {
   DEFAULT_POSTGRES_SCHEMA,
   DEFAULT_POSTGRES_URL,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
   type PostgresStorageConfig,
   type ResolvedPostgresConfig,
 } from './config.js';

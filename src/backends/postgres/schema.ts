@@ -3,7 +3,7 @@
  * schema version kept in its `storage_meta` table so later versions of this library can
  * upgrade in place and older ones refuse what they do not understand.
  *
- * The tables mean what the reference SQLite tables mean (spec §6); there is no reference
+ * The tables mean what the reference SQLite tables mean; there is no reference
  * PostgreSQL schema to stay compatible with, so the layout serves this backend: JSON as
  * `text` (exact, unlike `jsonb`), `bigserial` ids for insertion order, `timestamptz` expiry.
  */

@@ -6,7 +6,7 @@ import type { CacheRecord } from '../../core/index.js';
 import { parseTimestamp } from '../../core/index.js';
 import { CACHE_HEAD_BYTES, encodeCacheRecord, isLiveCacheHead } from './codec.js';
 import type { RedisConnection } from './connection.js';
-import { mapConcurrent, readIndex } from './index-sets.js';
+import { mapIndexEntries, readIndex } from './index-sets.js';
 import { ADD_TO_SETS } from './scripts.js';
 import type { KeyLayout } from './keys.js';
 
@@ -47,7 +47,7 @@ export async function removeStaleCacheIndexEntries(redis: RedisConnection, keys:
   const index = keys.index.cacheKeys;
   const exists = async (what: string, key: string) =>
     (await redis.run(`check ${what}`, (c) => c.exists(key))) > 0;
-  const removed = await mapConcurrent(await readIndex(redis, index), async (cacheKey) => {
+  const removed = await mapIndexEntries(await readIndex(redis, index), async (cacheKey) => {
     const what = `cache entry ${JSON.stringify(cacheKey)}`;
     const key = keys.cache(cacheKey);
     if (await exists(what, key)) return 0;

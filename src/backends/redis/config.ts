@@ -1,4 +1,4 @@
-/** Configuration of the Redis backend (spec §10) and the URL redaction used in every message. */
+/** Configuration of the Redis backend and the URL redaction used in every message. */
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { ConfigError, parseBackendConfig } from '../../core/index.js';

@@ -1,4 +1,5 @@
 /** Reading the global index sets and checking their entries against the data they point to. */
+import { mapConcurrent } from '../../core/concurrency.js';
 import type { RedisConnection } from './connection.js';
 
 /** How many per-entry checks run at once (ioredis pipelines them). */
@@ -8,27 +9,11 @@ const SCAN_COUNT = 1000;
 
 /**
  * Maps `items` through `fn` with at most {@link CONCURRENCY} calls in flight; keeps order.
- * After the first failure no further item starts: the caller has its error, and going on
- * would keep a down server's connection busy (and a purge writing) for nothing.
+ * After the first failure no further item starts (see {@link mapConcurrent}): the caller gets
+ * its error, and going on would keep a down server's connection busy (and a purge writing).
  */
-export async function mapConcurrent<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const index = next;
-      next += 1;
-      try {
-        results[index] = await fn(items[index] as T);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
-  return results;
+export function mapIndexEntries<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  return mapConcurrent(items, CONCURRENCY, (item) => fn(item));
 }
 
 /** Every member of an index set, read with SSCAN (never SMEMBERS on a set of unknown size). */
@@ -52,6 +37,6 @@ export async function liveMembers(
   exists: (member: string) => Promise<boolean>,
 ): Promise<string[]> {
   const members = await readIndex(connection, indexKey);
-  const alive = await mapConcurrent(members, exists);
+  const alive = await mapIndexEntries(members, exists);
   return members.filter((_, i) => alive[i]);
 }

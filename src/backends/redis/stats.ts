@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { HealthProbe, JsonValue, StatsSnapshot } from '../../core/index.js';
 import { CACHE_HEAD_BYTES, isLiveCacheHead } from './codec.js';
 import type { RedisConnection } from './connection.js';
-import { mapConcurrent, readIndex } from './index-sets.js';
+import { mapIndexEntries, readIndex } from './index-sets.js';
 import { conversationKeyList, type KeyLayout } from './keys.js';
 import { CONVERSATION_STATS, ITEM_STATS } from './scripts.js';
 
@@ -41,15 +41,15 @@ export async function collectRedisStats(
 
   const listed = new Set(withConversation);
   const ids = [...new Set([...withConversation, ...conversationIds])];
-  const conversations = await mapConcurrent(ids, (id) => conversationStats(redis, keys, id));
-  const chains = await mapConcurrent(agents, (id) => {
+  const conversations = await mapIndexEntries(ids, (id) => conversationStats(redis, keys, id));
+  const chains = await mapIndexEntries(agents, (id) => {
     const k = keys.agent(id);
     return item(`agent ${JSON.stringify(id)}`, [k.chains, k.chainAppends], 'list');
   });
-  const cache = await mapConcurrent(cacheKeys, (cacheKey) =>
+  const cache = await mapIndexEntries(cacheKeys, (cacheKey) =>
     item(`cache entry ${JSON.stringify(cacheKey)}`, [keys.cache(cacheKey)], String(CACHE_HEAD_BYTES)),
   );
-  const states = await mapConcurrent(stateKeys, (stateKey) =>
+  const states = await mapIndexEntries(stateKeys, (stateKey) =>
     item(`system state ${JSON.stringify(stateKey)}`, [keys.state(stateKey)], 'string'),
   );
   const indexSets = await item('index', Object.values(index), 'string');

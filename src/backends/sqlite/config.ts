@@ -1,5 +1,5 @@
 /**
- * Configuration of the SQLite backend (spec §6, §10): `dbPath`, `connectionTimeout`,
+ * Configuration of the SQLite backend: `dbPath`, `connectionTimeout`,
  * `enableWalMode`, with the reference's snake_case spellings accepted.
  */
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /**
  * Health and stats of a SQLite database: the core keys plus the reference's own keys
- * (spec §8), every count from one statement so they describe one snapshot.
+ * (`conversations_count`, `database_size_bytes`...), every count from one statement so they describe one snapshot.
  */
 import { stat } from 'node:fs/promises';
 import { formatEpochMs, type HealthProbe, type StatsSnapshot } from '../../core/index.js';

@@ -1,5 +1,5 @@
 /**
- * The database schema (spec §6): the Python reference's tables and indexes, unchanged so
+ * The database schema: the Python reference's tables and indexes, unchanged so
  * one database file works from both sides, plus a schema version kept in
  * `PRAGMA user_version` so later versions of this library can upgrade files in place.
  */

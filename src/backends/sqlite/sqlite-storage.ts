@@ -1,6 +1,6 @@
 /**
- * SQLite backend: the Python reference's database schema (spec §6), so one database file
- * works from both sides, with the divergences of the spec (typed errors, memory replace in
+ * SQLite backend: the Python reference's database schema, so one database file
+ * works from both sides, with the README's divergences (typed errors, memory replace in
  * place, caller timestamps kept, sorted lists, bulk TTL purge).
  */
 import {
