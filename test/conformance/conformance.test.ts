@@ -10,6 +10,7 @@ import { hostileInputTests } from './suites/hostile-inputs.js';
 import { conversationTests } from './suites/conversations.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
+import { propertyTests } from './suites/properties.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
 
@@ -29,6 +30,7 @@ for (const harness of backends) {
     validationTests(ctx);
     valueTests(ctx);
     hostileInputTests(ctx);
+    propertyTests(ctx);
     lifecycleAndStatsTests(ctx);
   });
 }
