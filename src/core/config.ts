@@ -22,19 +22,18 @@ export function parseBackendConfig<S extends z.ZodObject<z.ZodRawShape>>(
   raw: unknown,
   options: { acceptSnakeCase?: boolean } = {},
 ): z.output<S> {
-  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
-    throw new ConfigError(`${backend} storage config must be an object`);
+  let result;
+  try {
+    result = schema.strict().safeParse(readConfigObject(backend, raw, options.acceptSnakeCase === true));
+  } catch (error) {
+    // A getter or Proxy in the caller's config threw: report it as a config problem.
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(
+      `${backend} storage config could not be read: a getter or Proxy in it threw`,
+      undefined,
+      error,
+    );
   }
-  const input: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    const name = options.acceptSnakeCase ? snakeToCamel(key) : key;
-    if (Object.hasOwn(input, name)) {
-      throw new ConfigError(`${backend} storage config sets "${name}" twice (as "${key}" too)`, key);
-    }
-    // `undefined` means "use the default", as it does for function arguments.
-    if (value !== undefined) input[name] = value;
-  }
-  const result = schema.strict().safeParse(input);
   if (result.success) return result.data as z.output<S>;
   const issue = result.error.issues[0];
   if (issue?.code === 'unrecognized_keys') {
@@ -48,4 +47,21 @@ export function parseBackendConfig<S extends z.ZodObject<z.ZodRawShape>>(
     key,
     result.error,
   );
+}
+
+/** Copies the caller's config into a plain object, mapping snake_case keys when asked. */
+function readConfigObject(backend: string, raw: unknown, acceptSnakeCase: boolean): Record<string, unknown> {
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ConfigError(`${backend} storage config must be an object`);
+  }
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
+    const name = acceptSnakeCase ? snakeToCamel(key) : key;
+    if (Object.hasOwn(input, name)) {
+      throw new ConfigError(`${backend} storage config sets "${name}" twice (as "${key}" too)`, key);
+    }
+    // `undefined` means "use the default", as it does for function arguments.
+    if (value !== undefined) input[name] = value;
+  }
+  return input;
 }

@@ -45,8 +45,8 @@ export class ValidationError extends StorageError {
   /** Which argument was wrong. */
   readonly field: string;
 
-  constructor(field: string, message: string) {
-    super(`Invalid ${field}: ${message}`, { code: 'VALIDATION_ERROR' });
+  constructor(field: string, message: string, cause?: unknown) {
+    super(`Invalid ${field}: ${message}`, { code: 'VALIDATION_ERROR', cause });
     this.field = field;
   }
 }
@@ -56,8 +56,8 @@ export class SerializationError extends StorageError {
   /** JSON path of the offending value inside the argument, e.g. `$.steps[2].score`. */
   readonly path: string;
 
-  constructor(what: string, path: string, reason: string) {
-    super(`Cannot store ${what}: ${reason} at ${path}`, { code: 'SERIALIZATION_ERROR' });
+  constructor(what: string, path: string, reason: string, cause?: unknown) {
+    super(`Cannot store ${what}: ${reason} at ${path}`, { code: 'SERIALIZATION_ERROR', cause });
     this.path = path;
   }
 }
@@ -111,6 +111,13 @@ export function describeValue(value: unknown): string {
   }
   if (value === null) return 'null';
   if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'object') return Array.isArray(value) ? 'array' : 'object';
-  return String(value);
+  if (typeof value === 'object') {
+    try {
+      return Array.isArray(value) ? 'array' : 'object';
+    } catch {
+      return 'object'; // a revoked Proxy throws even from Array.isArray
+    }
+  }
+  // Symbols and functions: String() never calls user code on them.
+  return typeof value === 'function' ? 'function' : String(value);
 }

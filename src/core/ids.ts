@@ -2,7 +2,7 @@
  * Identifier, key and argument rules, checked once here so that every backend
  * accepts exactly the same inputs and data can always move from one backend to another.
  */
-import { InvalidIdError, ValidationError } from './errors.js';
+import { describeValue, InvalidIdError, ValidationError } from './errors.js';
 
 /** Longest id in UTF-8 bytes: one path component on common file systems. */
 export const MAX_ID_BYTES = 255;
@@ -59,7 +59,7 @@ export function validateTtl(ttlSeconds: unknown): number | null {
   if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
     throw new ValidationError(
       'ttlSeconds',
-      `must be a positive finite number of seconds, or null/undefined for no expiry (got ${String(ttlSeconds)})`,
+      `must be a positive finite number of seconds, or null/undefined for no expiry (got ${describeValue(ttlSeconds)})`,
     );
   }
   if (ttlSeconds > MAX_TTL_SECONDS) {
@@ -83,7 +83,7 @@ export function validateLimit(limit: unknown): number | null {
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
     throw new ValidationError(
       'limit',
-      `must be a positive integer, or undefined for all (got ${String(limit)})`,
+      `must be a positive integer, or undefined for all (got ${describeValue(limit)})`,
     );
   }
   return limit;

@@ -5,6 +5,7 @@ export * from './connection.js';
 export * from './ids.js';
 export * from './json.js';
 export * from './records.js';
+export * from './reserved-fields.js';
 export * from './redact.js';
 export * from './time.js';
 export * from './keyed-mutex.js';

@@ -1,8 +1,9 @@
 /**
  * JSON value types and the one place where caller values are turned into plain JSON
- * (D4): anything `JSON.stringify` would not round-trip faithfully is refused up front.
+ * (D4): converted as `JSON.stringify` would, and anything it would not round-trip
+ * faithfully is refused up front, so nothing accepted can fail to load.
  */
-import { CorruptDataError, SerializationError, ValidationError } from './errors.js';
+import { CorruptDataError, SerializationError, StorageError, ValidationError } from './errors.js';
 
 /** A JSON primitive. */
 export type JsonPrimitive = string | number | boolean | null;
@@ -14,102 +15,203 @@ export interface JsonObject {
 }
 
 /**
- * Returns a deep, plain-JSON copy of `value` (`Date` becomes its ISO string, objects with
- * `toJSON` are converted, `undefined` object properties are dropped as JSON does).
- * Throws {@link SerializationError} naming the path for BigInt, NaN, ±Infinity, cycles,
- * functions, symbols, `undefined` array items and Map/Set-like objects, so nothing
- * unfaithful is ever written.
+ * Deepest nesting of arrays and objects a stored value may have. Python's `json` cannot read
+ * about 1,000 levels, so deeper values could not move to the reference; the margin leaves room
+ * for the envelopes the file format wraps around memories and chains.
  */
-export function toJsonValue(value: unknown, what: string): JsonValue {
-  const seen = new Set<object>();
+export const MAX_JSON_DEPTH = 512;
 
-  const visit = (v: unknown, path: string): JsonValue | undefined => {
+// Objects JSON.stringify would turn into `{}` (or worse): refused instead of silently emptied.
+const LOSSY_CLASSES: ReadonlyArray<abstract new (...args: never[]) => object> = [
+  Map,
+  Set,
+  WeakMap,
+  WeakSet,
+  RegExp,
+  Promise,
+  ArrayBuffer,
+  Date, // only reached when its toJSON was replaced or removed
+];
+
+/**
+ * Converts one caller value the way `JSON.stringify` does (SerializeJSONProperty: `toJSON`
+ * called once with the property key, boxed primitives unwrapped, `undefined` properties
+ * dropped), refusing what it would store unfaithfully. Recursion is bounded by
+ * {@link MAX_JSON_DEPTH}, so the conversion itself cannot exhaust the stack.
+ */
+class JsonConverter {
+  private readonly ancestors = new Set<object>();
+  /** Path of the value being read, for errors thrown by caller code (getters, toJSON, Proxies). */
+  path = '$';
+
+  constructor(private readonly what: string) {}
+
+  /** Converts `raw`, the value of property `key` of its holder; `undefined` means "omit". */
+  property(key: string, raw: unknown, path: string, depth: number): JsonValue | undefined {
+    this.path = path;
+    const v = unbox(applyToJson(raw, key, () => this.fail(path, 'invalid Date')));
     switch (typeof v) {
       case 'string':
       case 'boolean':
         return v;
       case 'number':
-        if (!Number.isFinite(v)) throw new SerializationError(what, path, `${v} is not valid JSON`);
+        if (!Number.isFinite(v)) throw this.fail(path, `${v} is not valid JSON`);
         return v;
       case 'bigint':
-        throw new SerializationError(what, path, 'BigInt has no JSON representation');
+        throw this.fail(path, 'BigInt has no JSON representation');
       case 'undefined':
         return undefined;
       case 'function':
       case 'symbol':
-        throw new SerializationError(what, path, `a ${typeof v} has no JSON representation`);
+        throw this.fail(path, `a ${typeof v} has no JSON representation`);
       default:
-        break;
+        return v === null ? null : this.container(v as object, path, depth + 1);
     }
-    if (v === null) return null;
-    const obj = v as object;
-    if (obj instanceof Date) {
-      if (Number.isNaN(obj.getTime())) throw new SerializationError(what, path, 'invalid Date');
-      return obj.toISOString();
-    }
-    if (seen.has(obj)) throw new SerializationError(what, path, 'circular reference');
-    const toJSON = (obj as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') {
-      seen.add(obj);
-      const out = visit((toJSON as (key: string) => unknown).call(obj, ''), path);
-      seen.delete(obj);
-      return out;
-    }
-    if (
-      obj instanceof Map ||
-      obj instanceof Set ||
-      obj instanceof WeakMap ||
-      obj instanceof WeakSet ||
-      obj instanceof RegExp ||
-      obj instanceof Promise ||
-      ArrayBuffer.isView(obj) ||
-      obj instanceof ArrayBuffer
-    ) {
-      throw new SerializationError(
-        what,
-        path,
-        `${obj.constructor.name} would not survive JSON; convert it to a plain object or array`,
+  }
+
+  private container(obj: object, path: string, depth: number): JsonValue {
+    if (depth > MAX_JSON_DEPTH) {
+      throw new ValidationError(
+        this.what,
+        `nested deeper than the limit of ${MAX_JSON_DEPTH} levels at ${path}`,
       );
     }
-    seen.add(obj);
-    try {
-      if (Array.isArray(obj)) {
-        return obj.map((item: unknown, i) => {
-          const out = visit(item, `${path}[${i}]`);
-          if (out === undefined) {
-            throw new SerializationError(what, `${path}[${i}]`, 'undefined is not valid JSON');
-          }
-          return out;
-        });
-      }
-      const result: JsonObject = {};
-      for (const key of Object.keys(obj)) {
-        const out = visit((obj as Record<string, unknown>)[key], `${path}.${key}`);
-        if (out !== undefined) setOwn(result, key, out);
-      }
-      return result;
-    } finally {
-      seen.delete(obj);
+    const lossy = LOSSY_CLASSES.find((cls) => obj instanceof cls) ?? (ArrayBuffer.isView(obj) && ArrayBuffer);
+    if (lossy) {
+      const name = obj.constructor?.name ?? lossy.name;
+      throw this.fail(path, `${name} would not survive JSON; convert it to a plain object or array`);
     }
-  };
+    if (this.ancestors.has(obj)) throw this.fail(path, 'circular reference');
+    this.ancestors.add(obj);
+    let result: JsonValue;
+    if (Array.isArray(obj)) {
+      const items = obj as unknown[];
+      const out: JsonValue[] = [];
+      for (let i = 0; i < items.length; i += 1) {
+        const itemPath = `${path}[${i}]`;
+        this.path = itemPath;
+        const item = this.property(String(i), items[i], itemPath, depth);
+        if (item === undefined) throw this.fail(itemPath, 'undefined is not valid JSON');
+        out.push(item);
+      }
+      result = out;
+    } else {
+      const out: JsonObject = {};
+      this.path = path;
+      for (const key of Object.keys(obj)) {
+        const keyPath = `${path}.${key}`;
+        this.path = keyPath;
+        const item = this.property(key, (obj as Record<string, unknown>)[key], keyPath, depth);
+        if (item !== undefined) setOwn(out, key, item);
+      }
+      result = out;
+    }
+    this.ancestors.delete(obj);
+    return result;
+  }
 
-  const result = visit(value, '$');
+  private fail(path: string, reason: string): SerializationError {
+    return new SerializationError(this.what, path, reason);
+  }
+}
+
+/** `value.toJSON(key)` when it has one, as JSON.stringify calls it (once, not on its result). */
+function applyToJson(value: unknown, key: string, invalidDate: () => Error): unknown {
+  if ((typeof value !== 'object' || value === null) && typeof value !== 'bigint') return value;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON !== 'function') return value;
+  // JSON.stringify writes null for an invalid Date; refusing keeps that loss visible (D4).
+  if (toJSON === Date.prototype.toJSON && value instanceof Date && Number.isNaN(value.getTime())) {
+    throw invalidDate();
+  }
+  return (toJSON as (key: string) => unknown).call(value, key);
+}
+
+/** Unwraps `new Number(1)`, `new String('x')`, `new Boolean(false)` and `Object(1n)` as JSON.stringify does. */
+function unbox(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Number) return Number(value);
+  if (value instanceof String) return String(value);
+  if (value instanceof Boolean) return value.valueOf();
+  if (value instanceof BigInt) return value.valueOf();
+  return value;
+}
+
+/** Converts the top-level `value`; anything but a {@link StorageError} thrown by caller code is wrapped. */
+function convert(value: unknown, what: string): JsonValue | undefined {
+  const converter = new JsonConverter(what);
+  try {
+    return converter.property('', value, '$', 0);
+  } catch (error) {
+    if (error instanceof StorageError) throw error;
+    throw new SerializationError(
+      what,
+      converter.path,
+      `reading the value threw ${describeThrown(error)}`,
+      error,
+    );
+  }
+}
+
+/** `name: message` of something thrown by caller code, without running more of its code. */
+function describeThrown(error: unknown): string {
+  if (!(error instanceof Error)) return 'a non-Error value';
+  try {
+    return `${String(error.name)}: ${String(error.message)}`;
+  } catch {
+    return 'an Error';
+  }
+}
+
+/** What a converted top-level value is, for "must be an object" messages. */
+function kindOf(value: JsonValue | undefined): string {
+  if (value === undefined) return 'nothing (undefined)';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** Refuses a primitive argument before conversion (shape errors are ValidationErrors, D4 errors are not). */
+function requireObjectArgument(value: unknown, what: string, expected: string): void {
+  if (typeof value !== 'object' || value === null) throw new ValidationError(what, `must be ${expected}`);
+}
+
+/**
+ * Returns a deep, plain-JSON copy of `value`, converted exactly as `JSON.stringify` would
+ * (`toJSON` called with the property key, `Date` as its ISO string, boxed primitives
+ * unwrapped, `undefined` properties dropped). Throws {@link SerializationError} naming the
+ * path for what JSON would not round-trip faithfully (BigInt, NaN, ±Infinity, cycles,
+ * functions, symbols, `undefined` array items, Map/Set-like objects, invalid dates) or when
+ * a getter, Proxy or `toJSON` throws (the thrown value is the `cause`), and
+ * {@link ValidationError} for nesting deeper than {@link MAX_JSON_DEPTH}.
+ */
+export function toJsonValue(value: unknown, what: string): JsonValue {
+  const result = convert(value, what);
   if (result === undefined) throw new SerializationError(what, '$', 'undefined is not valid JSON');
   return result;
 }
 
-/** {@link toJsonValue} for arguments that must be a JSON object (not an array or primitive). */
+/**
+ * {@link toJsonValue} for arguments that must be a JSON object: a value that converts to
+ * anything else (a `Date` becomes a string) is a {@link ValidationError}.
+ */
 export function toJsonObject(value: unknown, what: string): JsonObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ValidationError(what, 'must be a plain JSON object');
+  requireObjectArgument(value, what, 'a plain JSON object');
+  const result = convert(value, what);
+  if (!isJsonObject(result)) {
+    throw new ValidationError(what, `must be a plain JSON object, but converts to ${kindOf(result)} in JSON`);
   }
-  return toJsonValue(value, what) as JsonObject;
+  return result;
 }
 
 /** {@link toJsonValue} for arguments that must be a JSON array (raw messages). */
 export function toJsonArray(value: unknown, what: string): JsonValue[] {
-  if (!Array.isArray(value)) throw new ValidationError(what, 'must be an array');
-  return toJsonValue(value, what) as JsonValue[];
+  requireObjectArgument(value, what, 'an array');
+  const result = convert(value, what);
+  if (!Array.isArray(result)) {
+    throw new ValidationError(what, `must be an array, but converts to ${kindOf(result)} in JSON`);
+  }
+  return result;
 }
 
 /**

@@ -17,6 +17,11 @@ import {
   type StatsSnapshot,
   type StorageStats,
 } from './records.js';
+import {
+  CHUNK_INFO_METADATA_FIELD,
+  CONVERSATION_METADATA_FIELD,
+  refuseReservedField,
+} from './reserved-fields.js';
 import { StoragePrimitives } from './storage-primitives.js';
 import { nowTimestamp } from './time.js';
 
@@ -79,6 +84,7 @@ export abstract class StorageInterface extends StoragePrimitives {
   async storeConversation(conversationId: string, data: JsonObject): Promise<boolean> {
     validateId('conversationId', conversationId);
     const value = toJsonObject(data, `conversation ${JSON.stringify(conversationId)}`);
+    refuseReservedField(value, CONVERSATION_METADATA_FIELD, `conversation ${JSON.stringify(conversationId)}`);
     await this.run('storeConversation', () => this.writeConversation(conversationId, value));
     return true;
   }
@@ -171,6 +177,7 @@ export abstract class StorageInterface extends StoragePrimitives {
   async storeChunkInfo(conversationId: string, chunkData: JsonObject): Promise<boolean> {
     validateId('conversationId', conversationId);
     const value = toJsonObject(chunkData, `chunk info of ${JSON.stringify(conversationId)}`);
+    refuseReservedField(value, CHUNK_INFO_METADATA_FIELD, `chunk info of ${JSON.stringify(conversationId)}`);
     await this.run('storeChunkInfo', () => this.writeChunkInfo(conversationId, value));
     return true;
   }

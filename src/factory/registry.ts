@@ -4,7 +4,7 @@
  */
 import { FileStorage } from '../backends/file/index.js';
 import { SQLiteStorage } from '../backends/sqlite/index.js';
-import { ConfigError, describeValue } from '../core/errors.js';
+import { ConfigError, describeValue, StorageError } from '../core/errors.js';
 import { StorageInterface } from '../core/storage-interface.js';
 import { missingPackages } from './availability.js';
 import { BUILTIN_BACKENDS } from './builtins.js';
@@ -139,7 +139,7 @@ export class StorageFactory {
    */
   static createFromEnvConfig(env?: EnvSource): StorageInterface {
     const source = env ?? readEnvironment();
-    const { type, config } = storageConfigFromEnv(source, (name) => StorageFactory.lookup(name)[1].env);
+    const { type, config } = readEnvConfig(source, (name) => StorageFactory.lookup(name)[1].env);
     try {
       return StorageFactory.createStorage(type, config);
     } catch (error) {
@@ -154,10 +154,26 @@ export class StorageFactory {
     if (definition === undefined) {
       const available = [...StorageFactory.backends.keys()].join(', ');
       throw new ConfigError(
-        `Unsupported storage type '${String(type)}'. Available types: ${available}`,
+        `Unsupported storage type '${typeof type === 'string' ? type : describeValue(type)}'. Available types: ${available}`,
         'type',
       );
     }
     return [name, definition];
+  }
+}
+
+/** {@link storageConfigFromEnv}, with a getter or Proxy in a caller's `env` that throws reported as a ConfigError. */
+function readEnvConfig(
+  ...args: Parameters<typeof storageConfigFromEnv>
+): ReturnType<typeof storageConfigFromEnv> {
+  try {
+    return storageConfigFromEnv(...args);
+  } catch (error) {
+    if (error instanceof StorageError) throw error;
+    throw new ConfigError(
+      'The environment could not be read: a getter or Proxy in it threw',
+      undefined,
+      error,
+    );
   }
 }

@@ -15,6 +15,7 @@ import type { BoundedList } from './bounded.js';
 import { isCanonicalPrefix } from './compare.js';
 import { throwIfAborted } from './errors.js';
 import { type ConversationParts, planMemories } from './memories.js';
+import { withoutReservedFields } from './reserved.js';
 import type { KindCounts, MigrationConflict, RecordKind } from './types.js';
 
 /** Cache expiry times closer than this are the same (the TTL is recomputed on every copy). */
@@ -88,10 +89,11 @@ export function loadConversationParts(store: StorageInterface, id: string): Prom
  */
 export async function copyConversation(context: CopyContext, id: string): Promise<void> {
   const { source, target } = context;
-  const [parts, held] = await Promise.all([
+  const [loaded, held] = await Promise.all([
     loadConversationParts(source, id),
     whenComparing(context, () => loadConversationParts(target, id)),
   ]);
+  const parts = withoutReservedFields(id, loaded, context.warnings);
   const [conversation, messages, memories, chunk] = parts;
   const plan = planMemories(id, parts, held, context.merge, context);
   let existing = held;

@@ -12,6 +12,7 @@ import { EXPIRY_TOLERANCE_MS, expiryMs, loadConversationParts, sameExpiry } from
 import { userStateKeys } from './marker.js';
 import { upsertedMemories } from './memories.js';
 import { type PassContext, runPhase } from './pool.js';
+import { withoutReservedFields } from './reserved.js';
 import {
   type MigrationDifference,
   RECORD_KINDS,
@@ -65,8 +66,12 @@ interface VerifyContext {
 
 async function verifyConversation(context: VerifyContext, id: string): Promise<void> {
   const { source, target, differences, checked, allowExtra } = context;
-  const [[conversation, messages, memories, chunk], [tConversation, tMessages, tMemories, tChunk]] =
-    await Promise.all([loadConversationParts(source, id), loadConversationParts(target, id)]);
+  const [sourceParts, [tConversation, tMessages, tMemories, tChunk]] = await Promise.all([
+    loadConversationParts(source, id),
+    loadConversationParts(target, id),
+  ]);
+  // The copy left out the reserved fields (with a warning); they are not differences.
+  const [conversation, messages, memories, chunk] = withoutReservedFields(id, sourceParts);
   checked.conversations += conversation === null ? 0 : 1;
   checked.raw_messages += messages.length;
   checked.memories += memories.length;

@@ -6,10 +6,13 @@ import { backends } from './backends.js';
 import { describeWithService } from '../services.js';
 import { useFreshStore } from './context.js';
 import { cacheAndStateTests } from './suites/cache-state.js';
+import { hostileInputTests } from './suites/hostile-inputs.js';
 import { conversationTests } from './suites/conversations.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
+import { propertyTests } from './suites/properties.js';
 import { validationTests } from './suites/validation.js';
+import { valueTests } from './suites/values.js';
 
 for (const harness of backends) {
   describeWithService(harness.service)(`${harness.name} backend`, () => {
@@ -25,6 +28,9 @@ for (const harness of backends) {
     memoryAndChainTests(ctx);
     cacheAndStateTests(ctx);
     validationTests(ctx);
+    valueTests(ctx);
+    hostileInputTests(ctx);
+    propertyTests(ctx);
     lifecycleAndStatsTests(ctx);
   });
 }

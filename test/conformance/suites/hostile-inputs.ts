@@ -1,0 +1,124 @@
+/**
+ * Conformance: whatever a caller passes to any public method (wrong types, symbols, Proxies
+ * that throw, getters or toJSON that throw), the method resolves or rejects with a
+ * StorageError, never with a TypeError or RangeError from inside the library.
+ */
+import { StorageError, type StorageInterface } from '../../../src/core/index.js';
+import type { SuiteContext } from '../context.js';
+
+const boom = (): never => {
+  throw new Error('boom');
+};
+
+/** Values of the wrong type or with hostile behaviour, by name. */
+function hostileValues(): Record<string, unknown> {
+  const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const selfReplacing = {
+    toJSON(): unknown {
+      return { toJSON: this.toJSON };
+    },
+  };
+  return {
+    number: 42,
+    NaN: Number.NaN,
+    'negative number': -1,
+    bigint: BigInt(7),
+    boolean: true,
+    null: null,
+    undefined,
+    symbol: Symbol('hostile'),
+    function: () => 1,
+    'empty object': {},
+    array: ['x'],
+    'null-prototype object': Object.create(null) as unknown,
+    'throwing toString': { toString: boom, valueOf: boom },
+    'throwing Symbol.toPrimitive': { [Symbol.toPrimitive]: boom },
+    'throwing getter': Object.defineProperty({}, 'x', { get: boom, enumerable: true }),
+    'throwing toJSON': { toJSON: boom },
+    'toJSON returning a toJSON object': selfReplacing,
+    'Proxy with throwing traps': new Proxy(
+      {},
+      { get: boom, ownKeys: boom, getOwnPropertyDescriptor: boom, getPrototypeOf: boom, has: boom },
+    ),
+    'revoked Proxy': revoked,
+    'string instead of number': '5',
+  };
+}
+
+type Method = (s: StorageInterface, args: unknown[]) => Promise<unknown>;
+
+/** Every public method with valid arguments; each argument is replaced by each hostile value in turn. */
+const METHODS: Record<string, { args: unknown[]; call: Method }> = {
+  storeConversation: {
+    args: ['c1', { a: 1 }],
+    call: (s, a) => s.storeConversation(...(a as [never, never])),
+  },
+  loadConversation: { args: ['c1'], call: (s, a) => s.loadConversation(...(a as [never])) },
+  deleteConversation: { args: ['c1'], call: (s, a) => s.deleteConversation(...(a as [never])) },
+  storeRawMessages: {
+    args: ['c1', [{ a: 1 }]],
+    call: (s, a) => s.storeRawMessages(...(a as [never, never])),
+  },
+  loadRawMessages: { args: ['c1'], call: (s, a) => s.loadRawMessages(...(a as [never])) },
+  storeMemory: {
+    args: ['c1', 'm1', { a: 1 }],
+    call: (s, a) => s.storeMemory(...(a as [never, never, never])),
+  },
+  loadMemories: { args: ['c1'], call: (s, a) => s.loadMemories(...(a as [never])) },
+  storeReasoningChain: {
+    args: ['a1', { a: 1 }],
+    call: (s, a) => s.storeReasoningChain(...(a as [never, never])),
+  },
+  loadReasoningChains: { args: ['a1', 2], call: (s, a) => s.loadReasoningChains(...(a as [never, never])) },
+  storeChunkInfo: { args: ['c1', { a: 1 }], call: (s, a) => s.storeChunkInfo(...(a as [never, never])) },
+  loadChunkInfo: { args: ['c1'], call: (s, a) => s.loadChunkInfo(...(a as [never])) },
+  storeCacheEntry: {
+    args: ['k1', { a: 1 }, 60],
+    call: (s, a) => s.storeCacheEntry(...(a as [never, never, never])),
+  },
+  loadCacheEntry: { args: ['k1'], call: (s, a) => s.loadCacheEntry(...(a as [never])) },
+  loadCacheRecord: { args: ['k1'], call: (s, a) => s.loadCacheRecord(...(a as [never])) },
+  deleteCacheEntry: { args: ['k1'], call: (s, a) => s.deleteCacheEntry(...(a as [never])) },
+  storeSystemState: { args: ['k1', { a: 1 }], call: (s, a) => s.storeSystemState(...(a as [never, never])) },
+  loadSystemState: { args: ['k1'], call: (s, a) => s.loadSystemState(...(a as [never])) },
+  deleteSystemState: { args: ['k1'], call: (s, a) => s.deleteSystemState(...(a as [never])) },
+};
+
+/** Short name of what a call produced, for the failure list. */
+function describeOutcome(error: unknown): string {
+  if (error instanceof Error) return `${error.constructor.name}: ${error.message.slice(0, 120)}`;
+  return `non-Error ${typeof error}`;
+}
+
+export function hostileInputTests(ctx: SuiteContext): void {
+  describe('hostile inputs', () => {
+    it.each(Object.keys(METHODS))(
+      '%s rejects only with StorageError, whatever each argument is',
+      async (name) => {
+        const s = ctx.storage();
+        const { args, call } = METHODS[name] as { args: unknown[]; call: Method };
+        const escaped: string[] = [];
+        for (let position = 0; position < args.length; position += 1) {
+          for (const [label, hostile] of Object.entries(hostileValues())) {
+            const actual = args.slice();
+            actual[position] = hostile;
+            let outcome: unknown;
+            try {
+              outcome = await call(s, actual).then(
+                () => undefined,
+                (e: unknown) => e,
+              );
+            } catch (syncError) {
+              outcome = syncError; // a public method must never throw synchronously either
+            }
+            if (outcome !== undefined && !(outcome instanceof StorageError)) {
+              escaped.push(`argument ${position} = ${label}: ${describeOutcome(outcome)}`);
+            }
+          }
+        }
+        expect(escaped).toEqual([]);
+      },
+    );
+  });
+}
