@@ -6,6 +6,12 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
+/**
+ * The `readOnly` option every built-in backend takes (default `false`): open an existing store
+ * without creating, upgrading or changing anything, and refuse every write.
+ */
+export const readOnlyOption = z.boolean().default(false);
+
 /** Converts `base_dir` to `baseDir`. */
 export function snakeToCamel(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -27,7 +33,8 @@ export function parseBackendConfig<S extends z.ZodObject<z.ZodRawShape>>(
   }
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    const name = options.acceptSnakeCase ? snakeToCamel(key) : key;
+    // `read_only` is accepted by every backend, also those that take only camelCase otherwise.
+    const name = options.acceptSnakeCase || key === 'read_only' ? snakeToCamel(key) : key;
     if (Object.hasOwn(input, name)) {
       throw new ConfigError(`${backend} storage config sets "${name}" twice (as "${key}" too)`, key);
     }
