@@ -9,6 +9,7 @@ import { cacheAndStateTests } from './suites/cache-state.js';
 import { conversationTests } from './suites/conversations.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
+import { readOnlyTests } from './suites/read-only.js';
 import { validationTests } from './suites/validation.js';
 
 for (const harness of backends) {
@@ -26,5 +27,6 @@ for (const harness of backends) {
     cacheAndStateTests(ctx);
     validationTests(ctx);
     lifecycleAndStatsTests(ctx);
+    readOnlyTests(ctx);
   });
 }
