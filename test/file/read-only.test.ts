@@ -57,7 +57,8 @@ describe('file backend: read-only opens', () => {
         expect(await storage.loadConversation(id)).toBeNull();
         continue;
       }
-      const { _storage_metadata: _metadata, ...stored } = value as Record<string, unknown>;
+      const stored: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+      delete stored._storage_metadata;
       expect(await storage.loadConversation(id)).toEqual(stored);
     }
     expect(await storage.healthCheck()).toMatchObject({
