@@ -34,7 +34,12 @@ describeWithService('postgres')('postgres read-only opens', () => {
     ).rows[0]?.value;
 
   it('creates no schema for a mistyped name', async () => {
-    await expect(ctx.open({ readOnly: true })).rejects.toThrow(StoreNotFoundError);
+    const error = await ctx.open({ readOnly: true }).then(
+      () => new Error('opened'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StoreNotFoundError);
+    expect(error).toMatchObject({ code: 'STORE_NOT_FOUND' });
     expect(await schemaExists(ctx.schema())).toBe(false);
   });
 
