@@ -67,7 +67,8 @@ export class RedisStorage extends StorageInterface {
   }
 
   protected override describeStore(): string {
-    return describeRedisStore(this.connection?.label ?? redactUrl(this.config.url), this.keys);
+    const label = this.config.client ? 'given ioredis client' : redactUrl(this.config.url);
+    return describeRedisStore(this.connection?.label ?? label, this.keys);
   }
 
   protected async openStore(): Promise<void> {
