@@ -61,6 +61,17 @@ describe('file backend: read-only opens', () => {
       delete stored._storage_metadata;
       expect(await storage.loadConversation(id)).toEqual(stored);
     }
+    // Every other kind of read too.
+    for (const id of await storage.listAllConversationIds()) {
+      await storage.loadRawMessages(id);
+      await storage.loadMemories(id);
+      await storage.loadChunkInfo(id);
+    }
+    for (const agent of await storage.listAgents()) await storage.loadReasoningChains(agent, 1);
+    for (const key of await storage.listCacheKeys())
+      expect(await storage.loadCacheRecord(key)).not.toBeNull();
+    for (const key of await storage.listSystemStateKeys())
+      expect(await storage.loadSystemState(key)).not.toBeNull();
     expect(await storage.healthCheck()).toMatchObject({
       status: 'healthy',
       read_only: true,
