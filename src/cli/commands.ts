@@ -1,4 +1,5 @@
 /** The CLI's commands: `migrate`, `health`, `stats`, `purge-cache`, `backends`. */
+import { StoreNotFoundError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { StorageFactory } from '../factory/index.js';
@@ -13,6 +14,8 @@ import {
   createStore,
   errorText,
   EXIT,
+  openError,
+  type OpenOptions,
   openStore,
   resolveSpec,
   scrubValue,
@@ -95,9 +98,11 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
   const controller = new AbortController();
   const stopListening = onInterrupt(() => controller.abort(new Error('interrupted')));
   try {
-    stores.push(await openStore(from, 'source', true));
-    // A dry run validates the target spec but never opens (creates, upgrades) the target.
-    stores.push(dryRun ? createStore(to, 'target') : await openStore(to, 'target'));
+    // The source is only read: a read-only open never creates, upgrades or changes it.
+    stores.push(await openStore(from, 'source', true, { readOnly: true }));
+    // A dry run validates the target spec but never opens (creates, upgrades) the target,
+    // and makes it read-only so that nothing could write to it.
+    stores.push(dryRun ? createStore(to, 'target', { readOnly: true }) : await openStore(to, 'target'));
     const [source, target] = stores as [StorageInterface, StorageInterface];
     if (!options.json)
       io.stderr.write(`${dryRun ? 'Counting' : 'Migrating'} ${from.display} -> ${to.display}\n`);
@@ -149,10 +154,11 @@ function storeSpec(spec: string | undefined, options: StoreCommandOptions): Back
 async function withStore<T>(
   spec: string | undefined,
   options: StoreCommandOptions,
+  open: OpenOptions,
   use: (store: StorageInterface, parsed: BackendSpec) => Promise<T>,
 ): Promise<T> {
   const parsed = storeSpec(spec, options);
-  const store = await openStore(parsed, 'store', true);
+  const store = await openStore(parsed, 'store', true, open);
   try {
     return await use(store, parsed);
   } catch (error) {
@@ -162,10 +168,13 @@ async function withStore<T>(
   }
 }
 
-/** `health`: prints the store's health report; exit 1 unless healthy (an unreachable store too). */
+/**
+ * `health`: prints the store's health report (opened read-only); exit 1 unless healthy (an
+ * unreachable store too), exit 2 for a store that does not exist.
+ */
 export async function healthCommand(spec: string | undefined, options: StoreCommandOptions, io: CliIO) {
   const parsed = storeSpec(spec, options);
-  const store = createStore(parsed, 'store');
+  const store = createStore(parsed, 'store', { readOnly: true });
   try {
     let report: Record<string, JsonValue | undefined>;
     try {
@@ -173,6 +182,9 @@ export async function healthCommand(spec: string | undefined, options: StoreComm
       await store.initialize();
       report = { store: parsed.display, ...scrubValue(await store.healthCheck(), parsed.secrets) };
     } catch (error) {
+      if (error instanceof CliError || error instanceof StoreNotFoundError) {
+        throw openError(error, parsed, 'store');
+      }
       const reason = errorText(error, parsed.secrets);
       report = { store: parsed.display, status: 'error', storage_type: parsed.type, error: reason };
     }
@@ -184,9 +196,9 @@ export async function healthCommand(spec: string | undefined, options: StoreComm
   }
 }
 
-/** `stats`: prints the store's counts. */
+/** `stats`: prints the store's counts (opened read-only; a missing store is exit 2). */
 export async function statsCommand(spec: string | undefined, options: StoreCommandOptions, io: CliIO) {
-  return withStore(spec, options, async (store, parsed) => {
+  return withStore(spec, options, { readOnly: true }, async (store, parsed) => {
     const stats = { store: parsed.display, ...scrubValue(await store.getStorageStats(), parsed.secrets) };
     if (options.json) writeJson(io, stats);
     else io.stdout.write(formatReport(stats));
@@ -196,7 +208,7 @@ export async function statsCommand(spec: string | undefined, options: StoreComma
 
 /** `purge-cache`: removes expired cache entries. */
 export async function purgeCacheCommand(spec: string | undefined, options: StoreCommandOptions, io: CliIO) {
-  return withStore(spec, options, async (store, parsed) => {
+  return withStore(spec, options, {}, async (store, parsed) => {
     const removed = await store.purgeExpiredCache();
     if (options.json) writeJson(io, { store: parsed.display, removed });
     else

@@ -94,8 +94,12 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
       .action((spec: string | undefined, options: StoreCommandOptions) =>
         run(options.json, () => action(spec, options, io)),
       );
-  storeCommand('health', "Check a store's health (exit 1 unless healthy)", healthCommand);
-  storeCommand('stats', 'Print the counts of everything a store holds', statsCommand);
+  storeCommand(
+    'health',
+    "Check a store's health, read-only (exit 1 unless healthy, 2 if it does not exist)",
+    healthCommand,
+  );
+  storeCommand('stats', 'Print the counts of everything a store holds (opened read-only)', statsCommand);
   storeCommand('purge-cache', 'Remove expired cache entries from a store', purgeCacheCommand);
 
   program

@@ -1,6 +1,8 @@
 /** Opening the stores named on the command line, with CLI errors and exit codes. */
 import { existsSync } from 'node:fs';
+import { StoreNotFoundError } from '../core/errors.js';
 import type { StorageInterface } from '../core/storage-interface.js';
+import { BUILTIN_BACKENDS } from '../factory/builtins.js';
 import { StorageFactory } from '../factory/index.js';
 import { type BackendSpec, parseBackendSpec, specFromEnvFile } from './backend-spec.js';
 
@@ -81,10 +83,25 @@ export function asCliError(error: unknown, exitCode: number, secrets: readonly s
   return error instanceof CliError ? error : new CliError(errorText(error, secrets), exitCode);
 }
 
+/** How a command opens a store. */
+export interface OpenOptions {
+  /**
+   * Open read-only (built-in backends): never create, upgrade or change the store, and report
+   * a missing one (exit code 2). A backend you register is opened as it is.
+   */
+  readOnly?: boolean;
+}
+
+/** The spec's config, with `readOnly: true` for a read-only open of a built-in backend. */
+function storeConfig(spec: BackendSpec, options: OpenOptions): Record<string, unknown> {
+  const readOnly = options.readOnly === true && Object.hasOwn(BUILTIN_BACKENDS, spec.type);
+  return readOnly ? { ...spec.config, readOnly: true } : spec.config;
+}
+
 /** Creates the store `spec` names without opening it; a bad spec or unknown backend is exit code 2. */
-export function createStore(spec: BackendSpec, role: string): StorageInterface {
+export function createStore(spec: BackendSpec, role: string, options: OpenOptions = {}): StorageInterface {
   try {
-    return StorageFactory.createStorage(spec.type, spec.config);
+    return StorageFactory.createStorage(spec.type, storeConfig(spec, options));
   } catch (error) {
     throw new CliError(
       `Cannot use the ${role} ${spec.display}: ${errorText(error, spec.secrets)}`,
@@ -107,26 +124,39 @@ export function assertExists(spec: BackendSpec, role: string): void {
   }
 }
 
+/** The CLI error for a store that failed to open: a missing store is named as such; both exit 2. */
+export function openError(error: unknown, spec: BackendSpec, role: string): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof StoreNotFoundError) {
+    return new CliError(
+      `The ${role} ${spec.display} does not exist (${errorText(error.reason, spec.secrets)}); nothing was created`,
+      EXIT.usage,
+    );
+  }
+  return new CliError(
+    `Cannot open the ${role} ${spec.display}: ${errorText(error, spec.secrets)}`,
+    EXIT.usage,
+  );
+}
+
 /**
  * Creates and initializes the store `spec` names. An unknown backend, a bad config, an
- * unreachable store or, with `mustExist`, a file or SQLite store that does not exist yet is
- * a {@link CliError} with exit code 2 (nothing was written).
+ * unreachable store or a missing store (a read-only open, or `mustExist` for a file or
+ * SQLite store) is a {@link CliError} with exit code 2 (nothing was written).
  */
 export async function openStore(
   spec: BackendSpec,
   role: string,
   mustExist = false,
+  options: OpenOptions = {},
 ): Promise<StorageInterface> {
   if (mustExist) assertExists(spec, role);
-  const storage = createStore(spec, role);
+  const storage = createStore(spec, role, options);
   try {
     await storage.initialize();
   } catch (error) {
     await storage.shutdown().catch(() => undefined);
-    throw new CliError(
-      `Cannot open the ${role} ${spec.display}: ${errorText(error, spec.secrets)}`,
-      EXIT.usage,
-    );
+    throw openError(error, spec, role);
   }
   return storage;
 }

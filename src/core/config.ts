@@ -6,6 +6,12 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
+/**
+ * The `readOnly` option every built-in backend takes (default `false`): open an existing store
+ * without creating, upgrading or changing anything, and refuse every write.
+ */
+export const readOnlyOption = z.boolean().default(false);
+
 /** Converts `base_dir` to `baseDir`. */
 export function snakeToCamel(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -56,7 +62,8 @@ function readConfigObject(backend: string, raw: unknown, acceptSnakeCase: boolea
   }
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    const name = acceptSnakeCase ? snakeToCamel(key) : key;
+    // `read_only` is accepted by every backend, also those that take only camelCase otherwise.
+    const name = acceptSnakeCase || key === 'read_only' ? snakeToCamel(key) : key;
     if (Object.hasOwn(input, name)) {
       throw new ConfigError(`${backend} storage config sets "${name}" twice (as "${key}" too)`, key);
     }

@@ -12,7 +12,10 @@ export type StorageErrorCode =
   | 'CONFIG_ERROR'
   | 'BACKEND_UNAVAILABLE'
   | 'CORRUPT_DATA'
-  | 'NOT_INITIALIZED';
+  | 'NOT_INITIALIZED'
+  | 'READ_ONLY'
+  | 'STORE_NOT_FOUND'
+  | 'NEEDS_UPGRADE';
 
 /** Base class of every error this library throws. */
 export class StorageError extends Error {
@@ -100,6 +103,65 @@ export class NotInitializedError extends StorageError {
         : `${storageType} storage: ${method}() called after shutdown()`,
       { code: 'NOT_INITIALIZED' },
     );
+  }
+}
+
+/** A write (store, delete, purge) on an instance opened with `readOnly: true`; nothing was written. */
+export class ReadOnlyError extends StorageError {
+  /** The public method that was refused, e.g. `storeConversation`. */
+  readonly method: string;
+  /** The store, as shown in messages (a path, a redacted URL with its prefix or schema). */
+  readonly store: string;
+
+  constructor(storageType: string, method: string, store: string) {
+    super(`${storageType} storage ${store} is open read-only: ${method}() refused, nothing was written`, {
+      code: 'READ_ONLY',
+    });
+    this.method = method;
+    this.store = store;
+  }
+}
+
+/**
+ * A read-only open of a store that does not exist (no base folder, no database file or
+ * `conversations` table, no schema, no layout key); nothing was created.
+ */
+export class StoreNotFoundError extends StorageError {
+  /** The store, as shown in messages (a path, a redacted URL with its prefix or schema). */
+  readonly store: string;
+  /** What was missing, e.g. `no such folder`. */
+  readonly reason: string;
+
+  constructor(storageType: string, store: string, reason: string) {
+    super(`${storageType} store ${store} does not exist (${reason}); nothing was created`, {
+      code: 'STORE_NOT_FOUND',
+    });
+    this.store = store;
+    this.reason = reason;
+  }
+}
+
+/**
+ * A read-only open of a store written by an older version of its format that cannot be read
+ * without an upgrade; open it writable once to upgrade it.
+ */
+export class StoreNeedsUpgradeError extends StorageError {
+  /** The store, as shown in messages. */
+  readonly store: string;
+  /** The version the store has. */
+  readonly version: number;
+  /** The version this library writes. */
+  readonly supportedVersion: number;
+
+  constructor(storageType: string, store: string, version: number, supportedVersion: number) {
+    super(
+      `${storageType} store ${store} has schema version ${version} and needs an upgrade to ` +
+        `${supportedVersion}, which a read-only open does not do; open it once without readOnly to upgrade it`,
+      { code: 'NEEDS_UPGRADE' },
+    );
+    this.store = store;
+    this.version = version;
+    this.supportedVersion = supportedVersion;
   }
 }
 

@@ -3,7 +3,7 @@
  * into plain JSON and apply the semantics every backend shares before any I/O; a backend
  * only implements the protected storage primitives at the end of this class.
  */
-import { NotInitializedError } from './errors.js';
+import { NotInitializedError, ReadOnlyError } from './errors.js';
 import { validateId, validateKey, validateLimit, validateTtl } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import {
@@ -44,7 +44,10 @@ export abstract class StorageInterface extends StoragePrimitives {
   private opening: Promise<void> | undefined;
   private readonly acceptedCalls = new Set<Promise<unknown>>();
 
-  /** Opens the backend (creates folders, tables, connections). Safe to call twice. */
+  /**
+   * Opens the backend (creates folders, tables, connections). Safe to call twice. A read-only
+   * instance opens only an existing store: a missing one rejects with `StoreNotFoundError`.
+   */
   async initialize(): Promise<boolean> {
     if (this.lifecycle === 'open') return true;
     this.opening ??= this.openStore().finally(() => {
@@ -78,6 +81,20 @@ export abstract class StorageInterface extends StoragePrimitives {
     return this.lifecycle === 'open';
   }
 
+  /**
+   * True when this instance was configured `readOnly`: it opens only an existing store, never
+   * creates, upgrades or changes anything, and every write rejects with {@link ReadOnlyError}.
+   * A backend that supports read-only opens overrides this from its config.
+   */
+  get isReadOnly(): boolean {
+    return false;
+  }
+
+  /** The store as error messages name it (a path, a redacted URL with prefix or schema). */
+  protected describeStore(): string {
+    return this.storageType;
+  }
+
   // ----- conversations -------------------------------------------------------------------
 
   /** Stores (replaces) a conversation object. */
@@ -85,7 +102,7 @@ export abstract class StorageInterface extends StoragePrimitives {
     validateId('conversationId', conversationId);
     const value = toJsonObject(data, `conversation ${JSON.stringify(conversationId)}`);
     refuseReservedField(value, CONVERSATION_METADATA_FIELD, `conversation ${JSON.stringify(conversationId)}`);
-    await this.run('storeConversation', () => this.writeConversation(conversationId, value));
+    await this.runWrite('storeConversation', () => this.writeConversation(conversationId, value));
     return true;
   }
 
@@ -108,7 +125,7 @@ export abstract class StorageInterface extends StoragePrimitives {
   /** Deletes a conversation with its raw messages, memories and chunk info, all or nothing. True also when absent. */
   async deleteConversation(conversationId: string): Promise<boolean> {
     validateId('conversationId', conversationId);
-    await this.run('deleteConversation', () => this.removeConversation(conversationId));
+    await this.runWrite('deleteConversation', () => this.removeConversation(conversationId));
     return true;
   }
 
@@ -118,7 +135,7 @@ export abstract class StorageInterface extends StoragePrimitives {
   async storeRawMessages(conversationId: string, messages: JsonValue[]): Promise<boolean> {
     validateId('conversationId', conversationId);
     const value = toJsonArray(messages, `raw messages of ${JSON.stringify(conversationId)}`);
-    await this.run('storeRawMessages', () => this.writeRawMessages(conversationId, value));
+    await this.runWrite('storeRawMessages', () => this.writeRawMessages(conversationId, value));
     return true;
   }
 
@@ -135,7 +152,7 @@ export abstract class StorageInterface extends StoragePrimitives {
     validateId('conversationId', conversationId);
     validateId('memoryId', memoryId);
     const value = toJsonObject(memoryData, `memory ${JSON.stringify(memoryId)}`);
-    await this.run('storeMemory', () =>
+    await this.runWrite('storeMemory', () =>
       this.upsertMemory(conversationId, buildMemoryWrite(memoryId, value, nowTimestamp())),
     );
     return true;
@@ -153,7 +170,7 @@ export abstract class StorageInterface extends StoragePrimitives {
   async storeReasoningChain(agentId: string, chainData: JsonObject): Promise<boolean> {
     validateId('agentId', agentId);
     const value = toJsonObject(chainData, `reasoning chain of ${JSON.stringify(agentId)}`);
-    await this.run('storeReasoningChain', () =>
+    await this.runWrite('storeReasoningChain', () =>
       this.appendReasoningChain(agentId, buildChainRecord(value, nowTimestamp())),
     );
     return true;
@@ -178,7 +195,7 @@ export abstract class StorageInterface extends StoragePrimitives {
     validateId('conversationId', conversationId);
     const value = toJsonObject(chunkData, `chunk info of ${JSON.stringify(conversationId)}`);
     refuseReservedField(value, CHUNK_INFO_METADATA_FIELD, `chunk info of ${JSON.stringify(conversationId)}`);
-    await this.run('storeChunkInfo', () => this.writeChunkInfo(conversationId, value));
+    await this.runWrite('storeChunkInfo', () => this.writeChunkInfo(conversationId, value));
     return true;
   }
 
@@ -199,7 +216,7 @@ export abstract class StorageInterface extends StoragePrimitives {
     validateKey('cacheKey', cacheKey);
     const ttl = validateTtl(ttlSeconds);
     const value = toJsonObject(cacheData, `cache entry ${JSON.stringify(cacheKey)}`);
-    await this.run('storeCacheEntry', () =>
+    await this.runWrite('storeCacheEntry', () =>
       this.writeCacheRecord(cacheKey, buildCacheRecord(value, ttl, Date.now())),
     );
     return true;
@@ -223,13 +240,13 @@ export abstract class StorageInterface extends StoragePrimitives {
   /** Deletes a cache entry. True also when absent. */
   async deleteCacheEntry(cacheKey: string): Promise<boolean> {
     validateKey('cacheKey', cacheKey);
-    await this.run('deleteCacheEntry', () => this.removeCacheRecord(cacheKey));
+    await this.runWrite('deleteCacheEntry', () => this.removeCacheRecord(cacheKey));
     return true;
   }
 
   /** Removes expired cache entries in bulk; returns how many it removed. */
   async purgeExpiredCache(): Promise<number> {
-    return this.run('purgeExpiredCache', () => this.removeExpiredCache(Date.now()));
+    return this.runWrite('purgeExpiredCache', () => this.removeExpiredCache(Date.now()));
   }
 
   // ----- system state --------------------------------------------------------------------
@@ -238,7 +255,7 @@ export abstract class StorageInterface extends StoragePrimitives {
   async storeSystemState(stateKey: string, stateData: JsonObject): Promise<boolean> {
     validateKey('stateKey', stateKey);
     const value = toJsonObject(stateData, `system state ${JSON.stringify(stateKey)}`);
-    await this.run('storeSystemState', () => this.writeSystemState(stateKey, value));
+    await this.runWrite('storeSystemState', () => this.writeSystemState(stateKey, value));
     return true;
   }
 
@@ -256,7 +273,7 @@ export abstract class StorageInterface extends StoragePrimitives {
   /** Deletes a system state object. True also when absent. */
   async deleteSystemState(stateKey: string): Promise<boolean> {
     validateKey('stateKey', stateKey);
-    await this.run('deleteSystemState', () => this.removeSystemState(stateKey));
+    await this.runWrite('deleteSystemState', () => this.removeSystemState(stateKey));
     return true;
   }
 
@@ -283,6 +300,7 @@ export abstract class StorageInterface extends StoragePrimitives {
         ...probe.details,
       };
       if (probe.error !== undefined) report.error = probe.error;
+      if (this.isReadOnly) report.read_only = true;
       return report;
     } catch (error) {
       return {
@@ -299,6 +317,7 @@ export abstract class StorageInterface extends StoragePrimitives {
     const snapshot: StatsSnapshot = await this.run('getStorageStats', () => this.collectStats(Date.now()));
     return {
       ...snapshot.extra,
+      ...(this.isReadOnly ? { read_only: true } : {}),
       storage_type: this.storageType,
       timestamp: nowTimestamp(),
       ...snapshot.counts,
@@ -324,6 +343,16 @@ export abstract class StorageInterface extends StoragePrimitives {
     } finally {
       this.acceptedCalls.delete(call);
     }
+  }
+
+  /**
+   * {@link run} for a public method that writes (stores, deletes, purges): a read-only
+   * instance refuses it with {@link ReadOnlyError} before any I/O. Every write goes through
+   * here, so a registered backend that reports {@link isReadOnly} is protected too.
+   */
+  private async runWrite<T>(method: string, primitive: () => Promise<T>): Promise<T> {
+    if (this.isReadOnly) throw new ReadOnlyError(this.storageType, method, this.describeStore());
+    return this.run(method, primitive);
   }
 
   private async loadLiveCacheRecord(cacheKey: string, method: string): Promise<CacheRecord | null> {

@@ -54,8 +54,14 @@ export const STORAGE_TYPE_VAR = 'CONNECTOME_STORAGE_TYPE';
 /** The backend used when `CONNECTOME_STORAGE_TYPE` is not set. */
 export const DEFAULT_STORAGE_TYPE = 'file';
 
+/** `CONNECTOME_STORAGE_READ_ONLY`: the `readOnly` option, which every built-in backend takes. */
+export const READ_ONLY_ENV: EnvVarMap = {
+  CONNECTOME_STORAGE_READ_ONLY: { key: 'readOnly', kind: 'boolean' },
+};
+
 /** Environment variables of the file backend. */
 export const FILE_ENV: EnvVarMap = {
+  ...READ_ONLY_ENV,
   CONNECTOME_STORAGE_BASE_DIR: { key: 'baseDir', kind: 'string' },
   CONNECTOME_STORAGE_CREATE_BACKUPS: { key: 'createBackups', kind: 'boolean' },
   CONNECTOME_STORAGE_PRETTY_JSON: { key: 'prettyPrintJson', kind: 'boolean' },
@@ -64,6 +70,7 @@ export const FILE_ENV: EnvVarMap = {
 
 /** Environment variables of the SQLite backend. */
 export const SQLITE_ENV: EnvVarMap = {
+  ...READ_ONLY_ENV,
   CONNECTOME_STORAGE_DB_PATH: { key: 'dbPath', kind: 'string' },
   CONNECTOME_STORAGE_WAL_MODE: { key: 'enableWalMode', kind: 'boolean' },
   CONNECTOME_STORAGE_TIMEOUT: { key: 'connectionTimeout', kind: 'number' },
@@ -71,12 +78,14 @@ export const SQLITE_ENV: EnvVarMap = {
 
 /** Environment variables of the Redis backend. */
 export const REDIS_ENV: EnvVarMap = {
+  ...READ_ONLY_ENV,
   CONNECTOME_STORAGE_REDIS_URL: { key: 'url', kind: 'url' },
   CONNECTOME_STORAGE_REDIS_PREFIX: { key: 'keyPrefix', kind: 'string', allowEmpty: true },
 };
 
 /** Environment variables of the PostgreSQL backend. */
 export const POSTGRES_ENV: EnvVarMap = {
+  ...READ_ONLY_ENV,
   CONNECTOME_STORAGE_POSTGRES_URL: { key: 'url', kind: 'url' },
   CONNECTOME_STORAGE_POSTGRES_SCHEMA: { key: 'schema', kind: 'string' },
 };

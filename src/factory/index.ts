@@ -20,6 +20,7 @@ export {
   parseEnvValue,
   POSTGRES_ENV,
   readEnvironment,
+  READ_ONLY_ENV,
   REDIS_ENV,
   SQLITE_ENV,
   STORAGE_TYPE_VAR,

@@ -155,9 +155,10 @@ describe('main()', () => {
       expect(result.stderr).toMatch(/ does not exist \(nothing was created\)/);
     }
     const health = await cli('health', `file:${missing}`, '--json');
-    expect(health.code).toBe(1);
+    expect(health.code).toBe(2);
     expect(JSON.parse(health.stdout)).toMatchObject({
-      status: 'error',
+      ok: false,
+      exitCode: 2,
       error: expect.stringMatching(/does not exist/),
     });
     expect([existsSync(missing), existsSync(`${missing}.db`), existsSync(target)]).toEqual([

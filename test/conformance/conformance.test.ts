@@ -11,6 +11,7 @@ import { conversationTests } from './suites/conversations.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
 import { propertyTests } from './suites/properties.js';
+import { readOnlyTests } from './suites/read-only.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
 
@@ -32,5 +33,6 @@ for (const harness of backends) {
     hostileInputTests(ctx);
     propertyTests(ctx);
     lifecycleAndStatsTests(ctx);
+    readOnlyTests(ctx);
   });
 }

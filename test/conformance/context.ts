@@ -11,8 +11,10 @@ export interface SuiteContext {
   harness: BackendHarness;
   /** The test's main instance (initialized, on a fresh store). */
   storage(): StorageInterface;
-  /** Another initialized instance on the same store (only meaningful when `sharedStore`). */
-  openAnother(): Promise<StorageInterface>;
+  /** Another initialized instance on the same store (only meaningful when `sharedStore`), with `extraConfig` added. */
+  openAnother(extraConfig?: Record<string, unknown>): Promise<StorageInterface>;
+  /** A further fresh store that no instance has opened yet (so it does not exist); removed after the test. */
+  newStore(): Promise<HarnessStore>;
   /**
    * Lets `ms` pass for cache expiry without waiting: moves the library's clock forward (until
    * the test ends) and, where the server owns expiry, expires `cacheKeys` whose TTL ran out.
@@ -26,6 +28,7 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
   let main: StorageInterface | undefined;
   const opened: StorageInterface[] = [];
   let clock: ShiftedClock | undefined;
+  const extraStores: HarnessStore[] = [];
 
   beforeEach(async () => {
     store = await harness.createStore();
@@ -38,9 +41,15 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
     clock = undefined;
     for (const instance of opened.splice(0)) await instance.shutdown();
     await store?.cleanup();
+    for (const extra of extraStores.splice(0)) await extra.cleanup();
     store = undefined;
     main = undefined;
   });
+
+  const track = (instance: StorageInterface): StorageInterface => {
+    opened.push(instance);
+    return instance;
+  };
 
   return {
     harness,
@@ -48,9 +57,9 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
       if (!main) throw new Error('conformance: storage used outside a test');
       return main;
     },
-    async openAnother() {
+    async openAnother(extraConfig) {
       if (!store) throw new Error('conformance: store used outside a test');
-      const instance = await store.open();
+      const instance = await store.open(extraConfig);
       opened.push(instance);
       return instance;
     },
@@ -59,6 +68,12 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
       clock ??= shiftClock();
       clock.advance(ms);
       await store.passServerTime?.(ms, cacheKeys);
+    },
+    async newStore() {
+      const fresh = await harness.createStore();
+      extraStores.push(fresh);
+      // Instances opened on it are shut down with the others, before any cleanup.
+      return { ...fresh, open: async (extraConfig) => track(await fresh.open(extraConfig)) };
     },
   };
 }

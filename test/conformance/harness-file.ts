@@ -1,4 +1,5 @@
-/** Conformance harness for FileStorage: each store is a fresh temp directory. */
+/** Conformance harness for FileStorage: each store is a folder (created by its first open) in a fresh temp directory. */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +11,16 @@ export const fileHarness: BackendHarness = {
   sharedStore: true,
   available: async () => true,
   async createStore() {
-    const baseDir = await mkdtemp(join(tmpdir(), 'connectome-file-'));
+    const parent = await mkdtemp(join(tmpdir(), 'connectome-file-'));
+    const baseDir = join(parent, 'store');
     return {
-      async open() {
-        const storage = new FileStorage({ baseDir });
+      async open(extraConfig = {}) {
+        const storage = new FileStorage({ baseDir, ...extraConfig });
         await storage.initialize();
         return storage;
       },
-      cleanup: () => rm(baseDir, { recursive: true, force: true }),
+      exists: async () => existsSync(baseDir),
+      cleanup: () => rm(parent, { recursive: true, force: true }),
     };
   },
 };

@@ -37,6 +37,14 @@ export function dropSchema(schema: string): Promise<void> {
   });
 }
 
+/** True when the schema exists on the test server (with or without tables). */
+export function schemaExists(schema: string): Promise<boolean> {
+  return withPgClient(async (client) => {
+    const result = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    return result.rowCount === 1;
+  });
+}
+
 /** `true` when the server answers a query within about 2 s, else the reason. */
 export async function postgresAvailable(): Promise<true | string> {
   try {
@@ -56,11 +64,12 @@ export const postgresHarness: BackendHarness = {
   async createStore() {
     const schema = uniqueTestSchema();
     return {
-      async open() {
-        const storage = new PostgresStorage({ url: POSTGRES_TEST_URL, schema });
+      async open(extraConfig = {}) {
+        const storage = new PostgresStorage({ url: POSTGRES_TEST_URL, schema, ...extraConfig });
         await storage.initialize();
         return storage;
       },
+      exists: () => schemaExists(schema),
       cleanup: () => dropSchema(schema),
     };
   },

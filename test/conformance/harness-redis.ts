@@ -18,6 +18,7 @@ import {
   quickClient,
   redisBinariesMissing,
   RedisClusterProcesses,
+  scanKeysWithPrefix,
 } from '../redis/redis-server.js';
 import type { BackendHarness } from './harness.js';
 
@@ -66,10 +67,18 @@ export const redisHarness: BackendHarness = {
   async createStore() {
     const keyPrefix = uniqueTestPrefix();
     return {
-      async open() {
-        const storage = new RedisStorage({ url: REDIS_TEST_URL, keyPrefix });
+      async open(extraConfig = {}) {
+        const storage = new RedisStorage({ url: REDIS_TEST_URL, keyPrefix, ...extraConfig });
         await storage.initialize();
         return storage;
+      },
+      async exists() {
+        const client = quickClient(REDIS_TEST_URL);
+        try {
+          return (await scanKeysWithPrefix(client, keyPrefix)).length > 0;
+        } finally {
+          client.disconnect();
+        }
       },
       async cleanup() {
         const client = quickClient(REDIS_TEST_URL);
@@ -142,12 +151,24 @@ export const redisClusterHarness: BackendHarness = {
     const keyPrefix = uniqueTestPrefix();
     const clients: Cluster[] = [];
     return {
-      async open() {
+      async open(extraConfig = {}) {
         const client = clusterClient(processes);
         clients.push(client);
-        const storage = new RedisStorage({ client, keyPrefix });
+        const storage = new RedisStorage({ client, keyPrefix, ...extraConfig });
         await storage.initialize();
         return storage;
+      },
+      async exists() {
+        const admin = clusterClient(processes);
+        try {
+          await admin.ping();
+          const perMaster = await Promise.all(
+            admin.nodes('master').map((node) => scanKeysWithPrefix(node, keyPrefix)),
+          );
+          return perMaster.some((keys) => keys.length > 0);
+        } finally {
+          admin.disconnect();
+        }
       },
       async cleanup() {
         const admin = clusterClient(processes);

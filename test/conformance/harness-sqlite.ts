@@ -1,4 +1,5 @@
 /** Conformance harnesses for SQLiteStorage: a private `:memory:` database, and a real file in a temp dir. */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +16,13 @@ export const sqliteMemoryHarness: BackendHarness = {
   available,
   async createStore() {
     return {
-      async open() {
-        const storage = new SQLiteStorage({ dbPath: ':memory:' });
+      async open(extraConfig = {}) {
+        const storage = new SQLiteStorage({ dbPath: ':memory:', ...extraConfig });
         await storage.initialize();
         return storage;
       },
+      // Nothing outlives an instance.
+      exists: async () => false,
       cleanup: async () => undefined,
     };
   },
@@ -34,11 +37,12 @@ export const sqliteFileHarness: BackendHarness = {
     const dir = await mkdtemp(join(tmpdir(), 'connectome-sqlite-'));
     const dbPath = join(dir, 'connectome.db');
     return {
-      async open() {
-        const storage = new SQLiteStorage({ dbPath });
+      async open(extraConfig = {}) {
+        const storage = new SQLiteStorage({ dbPath, ...extraConfig });
         await storage.initialize();
         return storage;
       },
+      exists: async () => existsSync(dbPath),
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
   },

@@ -6,10 +6,15 @@
 import type { StorageInterface } from '../../src/core/index.js';
 import type { TestService } from '../services.js';
 
-/** One isolated store (a temp dir, a database file, a key prefix, a schema). */
+/**
+ * One isolated store (a temp dir, a database file, a key prefix, a schema). Creating it
+ * writes nothing: the store comes to exist at the first writable `open()`.
+ */
 export interface HarnessStore {
-  /** Opens (and initializes) another instance on this same store. */
-  open(): Promise<StorageInterface>;
+  /** Opens (and initializes) another instance on this same store, with `extraConfig` added to its config (e.g. `{ readOnly: true }`). */
+  open(extraConfig?: Record<string, unknown>): Promise<StorageInterface>;
+  /** True once anything of the store exists (its folder, database file, schema, any key under its prefix). */
+  exists(): Promise<boolean>;
   /** Removes everything the store wrote. Instances are shut down by the suite first. */
   cleanup(): Promise<void>;
   /**

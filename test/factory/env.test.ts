@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
-import { ConfigError } from '../../src/core/index.js';
+import { ConfigError, StoreNotFoundError } from '../../src/core/index.js';
 import {
   configFromEnv,
   createStorageFromEnv,
@@ -313,5 +313,32 @@ describe('createFromEnvConfig with the process environment and .env', () => {
     const error = thrown(() => readEnvironment(dir()));
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain(join(dir(), '.env'));
+  });
+});
+
+describe('CONNECTOME_STORAGE_READ_ONLY', () => {
+  const dir = useTempDir();
+
+  it('sets readOnly for every built-in backend, parsed strictly', () => {
+    for (const vars of [FILE_ENV, SQLITE_ENV, REDIS_ENV, POSTGRES_ENV]) {
+      expect(configFromEnv({ CONNECTOME_STORAGE_READ_ONLY: 'On' }, vars)).toEqual({ readOnly: true });
+      expect(configFromEnv({ CONNECTOME_STORAGE_READ_ONLY: '0' }, vars)).toEqual({ readOnly: false });
+    }
+    const error = thrown(() =>
+      createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'sqlite', CONNECTOME_STORAGE_READ_ONLY: 'maybe' }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe('CONNECTOME_STORAGE_READ_ONLY');
+  });
+
+  it('opens read-only: a missing folder is reported, not created', async () => {
+    const baseDir = join(dir(), 'typo');
+    const storage = createStorageFromEnv({
+      CONNECTOME_STORAGE_BASE_DIR: baseDir,
+      CONNECTOME_STORAGE_READ_ONLY: 'yes',
+    });
+    expect(storage.isReadOnly).toBe(true);
+    await expect(storage.initialize()).rejects.toThrow(StoreNotFoundError);
+    expect(existsSync(baseDir)).toBe(false);
   });
 });

@@ -30,6 +30,7 @@ const inMemoryHarness: BackendHarness = {
         await storage.initialize();
         return storage;
       },
+      exists: async () => false,
       cleanup: async () => undefined,
     };
   },

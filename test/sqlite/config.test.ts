@@ -14,12 +14,18 @@ describe('SQLite: configuration', () => {
       dbPath: './storage_data/connectome.db',
       connectionTimeout: 30,
       enableWalMode: true,
+      readOnly: false,
     });
   });
 
   it('accepts the reference snake_case keys', () => {
     const storage = new SQLiteStorage({ db_path: 'x.db', connection_timeout: 2.5, enable_wal_mode: false });
-    expect(storage.config).toEqual({ dbPath: 'x.db', connectionTimeout: 2.5, enableWalMode: false });
+    expect(storage.config).toEqual({
+      dbPath: 'x.db',
+      connectionTimeout: 2.5,
+      enableWalMode: false,
+      readOnly: false,
+    });
   });
 
   it.each([

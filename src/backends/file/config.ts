@@ -3,7 +3,7 @@
  * spellings accepted, unknown keys refused before any I/O.
  */
 import { z } from 'zod';
-import { parseBackendConfig } from '../../core/index.js';
+import { parseBackendConfig, readOnlyOption } from '../../core/index.js';
 
 /** Options of {@link FileStorage}. Every key is optional; the reference's snake_case spellings work too. */
 export interface FileStorageConfig {
@@ -15,6 +15,8 @@ export interface FileStorageConfig {
   maxBackupFiles?: number;
   /** Write JSON with a 2-space indent (as the reference does); `false` writes one line. Default `true`. */
   prettyPrintJson?: boolean;
+  /** Open an existing folder without creating or cleaning anything; every write is refused. Default `false`. */
+  readOnly?: boolean;
   /** Reference spelling of `baseDir`. */
   base_dir?: string;
   /** Reference spelling of `createBackups`. */
@@ -23,6 +25,8 @@ export interface FileStorageConfig {
   max_backup_files?: number;
   /** Reference spelling of `prettyPrintJson`. */
   pretty_print_json?: boolean;
+  /** Snake_case spelling of `readOnly`. */
+  read_only?: boolean;
 }
 
 const fileConfigSchema = z.object({
@@ -30,6 +34,7 @@ const fileConfigSchema = z.object({
   createBackups: z.boolean().default(true),
   maxBackupFiles: z.number().int().min(0).max(10_000).default(5),
   prettyPrintJson: z.boolean().default(true),
+  readOnly: readOnlyOption,
 });
 
 /** The file backend's options with every default filled in. */
@@ -42,6 +47,8 @@ export interface ResolvedFileStorageConfig {
   maxBackupFiles: number;
   /** Whether JSON is indented. */
   prettyPrintJson: boolean;
+  /** Whether the store is opened read-only. */
+  readOnly: boolean;
 }
 
 /** Validates a file backend config object; throws `ConfigError` naming the offending key. */

@@ -36,8 +36,18 @@ import { FileLocks } from './file-lock.js';
 import { FolderFiles } from './folder-files.js';
 import { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, type ConversationFileKind, StoreLayout } from './layout.js';
-import { cleanUpAfterCrash, probeFileHealth, subfoldersHolding } from './maintenance.js';
-import { FileNames, type FileStorageInternals, probeNameFolding } from './name-folding.js';
+import {
+  assertStoreFolderExists,
+  cleanUpAfterCrash,
+  probeFileHealth,
+  subfoldersHolding,
+} from './maintenance.js';
+import {
+  assumedNameFolding,
+  FileNames,
+  type FileStorageInternals,
+  probeNameFolding,
+} from './name-folding.js';
 import { collectFileStats, type StoreView } from './stats.js';
 
 /**
@@ -103,7 +113,23 @@ export class FileStorage extends StorageInterface {
 
   // ----- lifecycle -----------------------------------------------------------------------
 
+  /** True when configured `readOnly`: opens an existing folder only and refuses every write. */
+  override get isReadOnly(): boolean {
+    return this.config.readOnly;
+  }
+
+  protected override describeStore(): string {
+    return this.layout.baseDir;
+  }
+
   protected async openStore(): Promise<void> {
+    // Read-only: no folders created, no crash leftovers removed (they may be a live writer's).
+    if (this.config.readOnly) {
+      await assertStoreFolderExists(this.layout);
+      // A probe would write a file: assume what the platform's usual file systems do.
+      this.names.folding = assumedNameFolding();
+      return;
+    }
     for (const dir of this.layout.requiredDirs) {
       await ensureDirDurable(dir).catch((error: unknown) => {
         throw ioError('create folder', dir, error);
@@ -272,7 +298,7 @@ export class FileStorage extends StorageInterface {
   // ----- health and stats ------------------------------------------------------------------
 
   protected async probeHealth(): Promise<HealthProbe> {
-    return probeFileHealth(this.layout);
+    return probeFileHealth(this.layout, this.config.readOnly);
   }
 
   protected async collectStats(nowMs: number): Promise<StatsSnapshot> {

@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
-import type { HealthProbe, JsonValue } from '../../core/index.js';
-import { readdirOrEmpty } from './atomic-json.js';
+import { type HealthProbe, type JsonValue, StoreNotFoundError } from '../../core/index.js';
+import { ioError, readdirOrEmpty } from './atomic-json.js';
 import type { FileLocks } from './file-lock.js';
 import { DATA_DIRS, type StoreLayout } from './layout.js';
 import { mapConcurrent } from '../../core/concurrency.js';
@@ -54,18 +54,66 @@ export async function cleanUpAfterCrash(layout: StoreLayout, locks: FileLocks): 
   await locks.removeStale();
 }
 
-/** Health details with the reference's keys: folders, a real write probe, base folder, disk usage. */
-export async function probeFileHealth(layout: StoreLayout): Promise<HealthProbe> {
+/**
+ * Refuses (with {@link StoreNotFoundError}) a read-only open of a base folder that does not
+ * exist, so a mistyped path is reported instead of read as an empty store. Creates nothing.
+ */
+export async function assertStoreFolderExists(layout: StoreLayout): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(layout.baseDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new StoreNotFoundError('file', layout.baseDir, 'no such folder');
+    }
+    throw ioError('open folder', layout.baseDir, error);
+  }
+  if (!stat.isDirectory()) throw new StoreNotFoundError('file', layout.baseDir, 'not a folder');
+}
+
+/** Folders the health probe checks, and how: read-only opens skip missing data folders and never write. */
+async function inaccessibleDirs(layout: StoreLayout, readOnly: boolean): Promise<string[]> {
+  const { R_OK, W_OK, X_OK } = fse.constants;
+  const mode = readOnly ? R_OK | X_OK : R_OK | W_OK | X_OK;
   const dirs = [layout.baseDir, ...DATA_DIRS.map((name) => path.join(layout.baseDir, name))];
   const access = await Promise.all(
     dirs.map((dir) =>
-      fse.access(dir, fse.constants.R_OK | fse.constants.W_OK | fse.constants.X_OK).then(
+      fse.access(dir, mode).then(
         () => null,
-        () => dir,
+        (error: NodeJS.ErrnoException) =>
+          // A store the reference has not written every kind to yet lacks some data folders.
+          readOnly && dir !== layout.baseDir && error.code === 'ENOENT' ? null : dir,
       ),
     ),
   );
-  const inaccessible = access.filter((dir): dir is string => dir !== null);
+  return access.filter((dir): dir is string => dir !== null);
+}
+
+/**
+ * Health details with the reference's keys: folders, a real write probe (skipped when
+ * read-only: `write_permissions` is then `null`), base folder, disk usage.
+ */
+export async function probeFileHealth(layout: StoreLayout, readOnly = false): Promise<HealthProbe> {
+  const inaccessible = await inaccessibleDirs(layout, readOnly);
+  const writeError = readOnly ? null : await probeWrite(layout);
+  const errors = [
+    ...(inaccessible.length > 0 ? [`folders not accessible: ${inaccessible.join(', ')}`] : []),
+    ...(writeError === null ? [] : [writeError]),
+  ];
+  return {
+    healthy: errors.length === 0,
+    ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
+    details: {
+      directories_accessible: inaccessible.length === 0,
+      write_permissions: readOnly ? null : writeError === null,
+      base_directory: layout.baseDir,
+      disk_usage: await diskUsage(layout.baseDir),
+    },
+  };
+}
+
+/** Writes, reads back and removes a probe file; the problem, or `null` when it worked. */
+async function probeWrite(layout: StoreLayout): Promise<string | null> {
   let writeError: string | null = null;
   const probe = path.join(layout.baseDir, tempEntryName('health-probe'));
   try {
@@ -76,20 +124,7 @@ export async function probeFileHealth(layout: StoreLayout): Promise<HealthProbe>
   } finally {
     await fse.remove(probe).catch(() => undefined);
   }
-  const errors = [
-    ...(inaccessible.length > 0 ? [`folders not accessible: ${inaccessible.join(', ')}`] : []),
-    ...(writeError === null ? [] : [writeError]),
-  ];
-  return {
-    healthy: errors.length === 0,
-    ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
-    details: {
-      directories_accessible: inaccessible.length === 0,
-      write_permissions: writeError === null,
-      base_directory: layout.baseDir,
-      disk_usage: await diskUsage(layout.baseDir),
-    },
-  };
+  return writeError;
 }
 
 async function diskUsage(dir: string): Promise<JsonValue> {

@@ -3,7 +3,7 @@
  * `connectionTimeoutMillis`, `statementTimeoutMillis`, or a `pool` of the caller's own.
  */
 import { z } from 'zod';
-import { ConfigError, parseBackendConfig } from '../../core/index.js';
+import { ConfigError, parseBackendConfig, readOnlyOption } from '../../core/index.js';
 
 /** Server used when no `url` is given (the library default of `CONNECTOME_STORAGE_POSTGRES_URL`). */
 export const DEFAULT_POSTGRES_URL = 'postgres://127.0.0.1:5432/postgres';
@@ -69,6 +69,14 @@ export interface PostgresStorageConfig {
    * never ends a pool it was given.
    */
   pool?: PostgresPool;
+  /**
+   * Open an existing store (schema with its `storage_meta` table) without creating or
+   * upgrading anything; sessions default to read-only transactions and every write is refused.
+   * Default false.
+   */
+  readOnly?: boolean;
+  /** Snake_case spelling of `readOnly`. */
+  read_only?: boolean;
 }
 
 /** The config with defaults filled in. */
@@ -85,6 +93,8 @@ export interface ResolvedPostgresConfig {
   statementTimeoutMillis: number;
   /** The caller's pool, or `undefined` when this storage creates its own. */
   pool: PostgresPool | undefined;
+  /** Whether the store is opened read-only. */
+  readOnly: boolean;
 }
 
 // PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1); a longer name would silently
@@ -122,6 +132,7 @@ const postgresConfigSchema = z.object({
   connectionTimeoutMillis: positiveMs.optional(),
   statementTimeoutMillis: positiveMs.optional(),
   pool: z.custom<PostgresPool>(isPgPool, 'must be a pg.Pool instance').optional(),
+  readOnly: readOnlyOption,
 });
 
 /** Keys that configure a pool this storage creates, and so mean nothing with a given `pool`. */
@@ -146,5 +157,6 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     connectionTimeoutMillis: parsed.connectionTimeoutMillis ?? 10_000,
     statementTimeoutMillis: parsed.statementTimeoutMillis ?? 60_000,
     pool: parsed.pool,
+    readOnly: parsed.readOnly,
   };
 }

@@ -83,6 +83,8 @@ export class PostgresConnection {
       application_name: 'connectome-storage',
       // Idle pooled connections alone do not keep the process running.
       allowExitOnIdle: true,
+      // Read-only: the server itself refuses any write, should one ever slip past the core.
+      ...(config.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
     });
     const url = URL.canParse(config.url) ? new URL(config.url) : undefined;
     const password = url === undefined ? '' : decodeURIComponent(url.password);

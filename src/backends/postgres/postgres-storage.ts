@@ -15,12 +15,13 @@ import {
   type StatsSnapshot,
   StorageInterface,
   openPrepared,
+  redactUrl,
 } from '../../core/index.js';
 import { parsePostgresConfig, type PostgresStorageConfig, type ResolvedPostgresConfig } from './config.js';
 import { PostgresConnection, type SqlParam } from './connection.js';
 import { collectPostgresStats, probePostgresHealth } from './health-stats.js';
 import { memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
-import { ensureSchema } from './schema.js';
+import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
@@ -67,10 +68,23 @@ export class PostgresStorage extends StorageInterface {
 
   // ----- lifecycle -----------------------------------------------------------------------
 
+  /** True when configured `readOnly`: opens an existing schema only, and refuses every write. */
+  override get isReadOnly(): boolean {
+    return this.config.readOnly;
+  }
+
+  protected override describeStore(): string {
+    const label = this.connection?.label ?? (this.config.pool ? 'given pg.Pool' : redactUrl(this.config.url));
+    return describePostgresStore(label, this.config.schema);
+  }
+
   protected async openStore(): Promise<void> {
     this.connection = await openPrepared(
       () => PostgresConnection.open(this.config),
-      (connection) => ensureSchema(connection, this.config.schema),
+      (connection) =>
+        this.config.readOnly
+          ? checkSchemaReadOnly(connection, this.config.schema)
+          : ensureSchema(connection, this.config.schema),
     );
   }
 

@@ -7,7 +7,13 @@
  * PostgreSQL schema to stay compatible with, so the layout serves this backend: JSON as
  * `text` (exact, unlike `jsonb`), `bigserial` ids for insertion order, `timestamptz` expiry.
  */
-import { ConfigError, CorruptDataError, RECORD_KINDS } from '../../core/index.js';
+import {
+  ConfigError,
+  CorruptDataError,
+  RECORD_KINDS,
+  StoreNeedsUpgradeError,
+  StoreNotFoundError,
+} from '../../core/index.js';
 import type { PostgresConnection, Queryable } from './connection.js';
 import { quoteIdent } from './sql.js';
 
@@ -168,4 +174,34 @@ export async function ensureSchema(db: PostgresConnection, schema: string): Prom
       [String(POSTGRES_SCHEMA_VERSION)],
     );
   });
+}
+
+/** The store as messages name it: the server (redacted) and the schema. */
+export function describePostgresStore(label: string, schema: string): string {
+  return `${label} schema ${JSON.stringify(schema)}`;
+}
+
+/**
+ * Checks, in one read-only transaction, that the schema holds a store of our version and
+ * changes nothing: no schema or `storage_meta` table is a {@link StoreNotFoundError}, an older
+ * version a {@link StoreNeedsUpgradeError} (the tables of an older version are not known to
+ * be readable), a newer one refused as in {@link ensureSchema}.
+ */
+export async function checkSchemaReadOnly(db: PostgresConnection, schema: string): Promise<void> {
+  const store = describePostgresStore(db.label, schema);
+  const version = await db.transaction('read schema version', async (q) => {
+    await q.run('SET TRANSACTION READ ONLY');
+    const [meta] = await q.rows<{ present: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = 'storage_meta') AS present`,
+      [schema],
+    );
+    if (!meta?.present)
+      throw new StoreNotFoundError('postgres', store, 'no such schema with a storage_meta table');
+    return readVersion(q, schema);
+  });
+  if (version > POSTGRES_SCHEMA_VERSION) refuseNewer(version, schema, db.label);
+  if (version < POSTGRES_SCHEMA_VERSION) {
+    throw new StoreNeedsUpgradeError('postgres', store, version, POSTGRES_SCHEMA_VERSION);
+  }
 }

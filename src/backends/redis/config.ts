@@ -1,7 +1,7 @@
 /** Configuration of the Redis backend and the URL redaction used in every message. */
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
-import { ConfigError, parseBackendConfig } from '../../core/index.js';
+import { ConfigError, parseBackendConfig, readOnlyOption } from '../../core/index.js';
 
 /** An `ioredis` client: a `Redis` connection or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
@@ -21,6 +21,10 @@ export interface RedisStorageConfig {
    * Redis Cluster). The storage never closes a client it was given.
    */
   client?: RedisClient;
+  /** Open an existing store (the prefix has its layout key) without writing any key; every write is refused. Default false. */
+  readOnly?: boolean;
+  /** Snake_case spelling of `readOnly`. */
+  read_only?: boolean;
 }
 
 /** The config with defaults filled in. */
@@ -30,6 +34,7 @@ export interface ResolvedRedisConfig {
   connectTimeout: number;
   commandTimeout: number;
   client: RedisClient | undefined;
+  readOnly: boolean;
 }
 
 /** Server used when neither `url` nor `client` is given. */
@@ -68,6 +73,7 @@ const redisConfigSchema = z.object({
   connectTimeout: positiveMs.default(10_000),
   commandTimeout: positiveMs.default(10_000),
   client: z.custom<RedisClient>(isIoredisClient, 'must be an ioredis Redis or Cluster instance').optional(),
+  readOnly: readOnlyOption,
 });
 
 /** Validates a Redis config (before any I/O); throws `ConfigError` naming the key. */
@@ -82,5 +88,6 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
     connectTimeout: parsed.connectTimeout,
     commandTimeout: parsed.commandTimeout,
     client: parsed.client,
+    readOnly: parsed.readOnly,
   };
 }

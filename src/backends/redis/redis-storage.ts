@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CacheRecord,
-  CorruptDataError,
   type HealthProbe,
   type JsonObject,
   type JsonValue,
@@ -14,13 +13,15 @@ import {
   type StatsSnapshot,
   StorageInterface,
   openPrepared,
+  redactUrl,
 } from '../../core/index.js';
 import { isLiveCacheEntry, removeStaleCacheIndexEntries, writeCacheValue } from './cache.js';
 import { decodeArray, decodeCacheRecord, decodeMemories, decodeObject } from './codec.js';
 import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
 import { RedisConnection } from './connection.js';
 import { liveMembers } from './index-sets.js';
-import { conversationKeyList, KeyLayout, LAYOUT_VERSION } from './keys.js';
+import { conversationKeyList, KeyLayout } from './keys.js';
+import { checkLayoutVersion, describeRedisStore } from './layout-version.js';
 import { ADD_TO_SETS, APPEND_CHAIN, READ_MEMORIES, REMOVE_FROM_SETS, UPSERT_MEMORY } from './scripts.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
 
@@ -60,20 +61,20 @@ export class RedisStorage extends StorageInterface {
     return this.connection;
   }
 
+  /** True when configured `readOnly`: opens a prefix holding a store only, and refuses every write. */
+  override get isReadOnly(): boolean {
+    return this.config.readOnly;
+  }
+
+  protected override describeStore(): string {
+    const label = this.config.client ? 'given ioredis client' : redactUrl(this.config.url);
+    return describeRedisStore(this.connection?.label ?? label, this.keys);
+  }
+
   protected async openStore(): Promise<void> {
     this.connection = await openPrepared(
       () => RedisConnection.open(this.config),
-      async (connection) => {
-        const key = this.keys.index.layout;
-        await connection.run('write layout version', (c) => c.set(key, LAYOUT_VERSION, 'NX'));
-        const version = await connection.run('read layout version', (c) => c.get(key));
-        if (version !== LAYOUT_VERSION) {
-          throw new CorruptDataError(
-            `redis key ${key}`,
-            `key layout version ${q(String(version))} is not supported (this library writes ${LAYOUT_VERSION})`,
-          );
-        }
-      },
+      (connection) => checkLayoutVersion(connection, this.keys, this.config.readOnly),
     );
   }
 

@@ -3,7 +3,7 @@
  * `enableWalMode`, with the reference's snake_case spellings accepted.
  */
 import { z } from 'zod';
-import { parseBackendConfig } from '../../core/index.js';
+import { parseBackendConfig, readOnlyOption } from '../../core/index.js';
 
 /** Database file used when no `dbPath` is given (the reference's default). */
 export const DEFAULT_SQLITE_DB_PATH = './storage_data/connectome.db';
@@ -23,6 +23,7 @@ const sqliteConfigSchema = z.object({
     .max(MAX_TIMEOUT_SECONDS)
     .default(DEFAULT_SQLITE_TIMEOUT_SECONDS),
   enableWalMode: z.boolean().default(true),
+  readOnly: readOnlyOption,
 });
 
 /**
@@ -36,12 +37,19 @@ export interface SQLiteStorageConfig {
   connectionTimeout?: number;
   /** Switch the database to write-ahead logging, so readers never block the writer. Default true. */
   enableWalMode?: boolean;
+  /**
+   * Open an existing database read-only (`OPEN_READONLY`): no file, table, `user_version` or
+   * journal mode change, every write refused. Default false.
+   */
+  readOnly?: boolean;
   /** The reference's spelling of `dbPath`. */
   db_path?: string;
   /** The reference's spelling of `connectionTimeout`. */
   connection_timeout?: number;
   /** The reference's spelling of `enableWalMode`. */
   enable_wal_mode?: boolean;
+  /** Snake_case spelling of `readOnly`. */
+  read_only?: boolean;
 }
 
 /** A validated SQLite configuration with every default filled in. */

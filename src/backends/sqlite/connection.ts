@@ -5,9 +5,15 @@
  * within a transaction", or a rollback that undoes someone else's write). Here every use
  * of the connection, read or write, runs alone behind a mutex.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { BackendUnavailableError, CorruptDataError, KeyedMutex, StorageError } from '../../core/index.js';
+import {
+  BackendUnavailableError,
+  CorruptDataError,
+  KeyedMutex,
+  StorageError,
+  StoreNotFoundError,
+} from '../../core/index.js';
 import type { ResolvedSQLiteConfig } from './config.js';
 import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './driver.js';
 
@@ -58,6 +64,25 @@ export function toStorageError(error: unknown, what: string, dbPath: string): St
   }
 }
 
+/** Refuses a read-only open of a database file that does not exist (SQLite would fail anyway, less clearly). */
+async function assertDatabaseFileExists(path: string): Promise<void> {
+  if (isMemoryPath(path)) {
+    throw new StoreNotFoundError('sqlite', path, 'a new in-memory database is always empty');
+  }
+  try {
+    if ((await stat(path)).isFile()) return;
+  } catch (error) {
+    if (
+      (error as NodeJS.ErrnoException).code !== 'ENOENT' &&
+      (error as NodeJS.ErrnoException).code !== 'ENOTDIR'
+    ) {
+      throw toStorageError(error, 'open database', path);
+    }
+    throw new StoreNotFoundError('sqlite', path, 'no such file');
+  }
+  throw new StoreNotFoundError('sqlite', path, 'not a file');
+}
+
 /** A shared connection whose users never interleave. */
 export class SqliteConnection {
   private readonly mutex = new KeyedMutex();
@@ -76,14 +101,19 @@ export class SqliteConnection {
     readonly path: string,
   ) {}
 
-  /** Opens the database (creating its folder), sets the busy timeout, WAL and durability. */
+  /**
+   * Opens the database (creating its folder), sets the busy timeout, WAL and durability. With
+   * `readOnly`, opens an existing file with `OPEN_READONLY` and changes nothing (a missing
+   * file is a {@link StoreNotFoundError}).
+   */
   static async open(config: ResolvedSQLiteConfig): Promise<SqliteConnection> {
     const open = await loadSqliteDriver();
     const path = isMemoryPath(config.dbPath) ? config.dbPath : resolve(config.dbPath);
+    if (config.readOnly) await assertDatabaseFileExists(path);
     let db: SqliteDatabase;
     try {
-      if (!isMemoryPath(path)) await mkdir(dirname(path), { recursive: true });
-      db = await open(path);
+      if (!isMemoryPath(path) && !config.readOnly) await mkdir(dirname(path), { recursive: true });
+      db = await open(path, config.readOnly);
     } catch (error) {
       throw new BackendUnavailableError(
         `SQLite database ${path} cannot be opened: ${error instanceof Error ? error.message : String(error)}`,
@@ -95,16 +125,23 @@ export class SqliteConnection {
       // Another process holding the write lock makes us wait up to the timeout instead of
       // failing at once with SQLITE_BUSY (the driver's own default is 1 s).
       db.configure('busyTimeout', Math.round(config.connectionTimeout * 1000));
-      await connection.exclusive('configure connection', async (q) => {
-        if (config.enableWalMode && !isMemoryPath(path)) await q.exec('PRAGMA journal_mode = WAL');
-        // FULL: an acknowledged commit survives power loss, not only a process crash.
-        await q.exec('PRAGMA synchronous = FULL');
-      });
+      // Read-only: the journal mode is a property of the file, so it is left as it is.
+      if (!config.readOnly) await connection.configureWrites(config.enableWalMode);
     } catch (error) {
       await connection.close().catch(() => undefined);
       throw toStorageError(error, 'configure connection', path);
     }
     return connection;
+  }
+
+  /** Switches to WAL (when asked, and on disk) and full durability. */
+  private async configureWrites(enableWalMode: boolean): Promise<void> {
+    const path = this.path;
+    await this.exclusive('configure connection', async (q) => {
+      if (enableWalMode && !isMemoryPath(path)) await q.exec('PRAGMA journal_mode = WAL');
+      // FULL: an acknowledged commit survives power loss, not only a process crash.
+      await q.exec('PRAGMA synchronous = FULL');
+    });
   }
 
   /** Runs `fn` with the connection to itself; each statement commits on its own. */

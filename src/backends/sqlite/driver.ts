@@ -18,8 +18,8 @@ export type SqliteStatement = Awaited<ReturnType<SqliteDatabase['prepare']>>;
 /** Packages the SQLite backend needs, as a user would install them. */
 export const SQLITE_PACKAGES = 'sqlite3 sqlite';
 
-/** Opens a database file with the loaded driver. */
-export type OpenDatabase = (filename: string) => Promise<SqliteDatabase>;
+/** Opens a database file with the loaded driver; `readOnly` opens an existing file without write access. */
+export type OpenDatabase = (filename: string, readOnly: boolean) => Promise<SqliteDatabase>;
 
 let cachedInstalled: boolean | undefined;
 
@@ -54,7 +54,10 @@ export async function loadSqliteDriver(): Promise<OpenDatabase> {
     const driverModule = (await import('sqlite3')) as typeof Sqlite3 & { default?: typeof Sqlite3 };
     const sqlite3 = driverModule.default ?? driverModule;
     const { open } = await import('sqlite');
-    return (filename) => open({ filename, driver: sqlite3.Database });
+    return (filename, readOnly) =>
+      readOnly
+        ? open({ filename, driver: sqlite3.Database, mode: sqlite3.OPEN_READONLY })
+        : open({ filename, driver: sqlite3.Database });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new BackendUnavailableError(

@@ -3,7 +3,7 @@
  * one database file works from both sides, plus a schema version kept in
  * `PRAGMA user_version` so later versions of this library can upgrade files in place.
  */
-import { ConfigError, CorruptDataError } from '../../core/index.js';
+import { ConfigError, CorruptDataError, type JsonValue, StoreNotFoundError } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import { OTHER_FORMAT } from './sql.js';
 
@@ -165,4 +165,34 @@ export async function ensureSchema(connection: SqliteConnection): Promise<void> 
     // PRAGMA takes no bound parameters; the value is our own integer constant.
     await tx.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
   });
+}
+
+/**
+ * What a read-only open found, without changing anything: the file's schema version. Refuses
+ * a file without a `conversations` table (not a store: {@link StoreNotFoundError}), one whose
+ * tables lack columns, and a newer version. An older version (a reference database is 0)
+ * opens: its tables are the reference's, so reads work; it needs an upgrade to get our indexes.
+ */
+export async function inspectSchemaReadOnly(connection: SqliteConnection): Promise<number> {
+  return connection.exclusive('read schema', async (q) => {
+    const tables = await q.all<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'conversations'",
+    );
+    if (tables.length === 0) {
+      throw new StoreNotFoundError('sqlite', connection.path, 'the database has no conversations table');
+    }
+    const version = await userVersion(q);
+    if (version > SQLITE_SCHEMA_VERSION) refuseNewer(version, connection.path);
+    await checkColumns(q, connection.path);
+    return version;
+  });
+}
+
+/** The schema version keys health and stats report (`needs_upgrade` when older than ours). */
+export function schemaVersionDetails(version: number): Record<string, JsonValue> {
+  return {
+    schema_version: version,
+    supported_schema_version: SQLITE_SCHEMA_VERSION,
+    needs_upgrade: version < SQLITE_SCHEMA_VERSION,
+  };
 }

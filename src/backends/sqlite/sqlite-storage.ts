@@ -21,7 +21,12 @@ import {
 import { parseSqliteConfig, type ResolvedSQLiteConfig, type SQLiteStorageConfig } from './config.js';
 import { SqliteConnection } from './connection.js';
 import { chainFromRow, memoryFromRow, toRowParts, type ChainRow, type MemoryRow } from './rows.js';
-import { ensureSchema } from './schema.js';
+import {
+  ensureSchema,
+  inspectSchemaReadOnly,
+  SQLITE_SCHEMA_VERSION,
+  schemaVersionDetails,
+} from './schema.js';
 import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
 import { SQL } from './sql.js';
 import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
@@ -40,6 +45,8 @@ export class SQLiteStorage extends StorageInterface {
   readonly config: Readonly<ResolvedSQLiteConfig>;
 
   private connection: SqliteConnection | undefined;
+  /** The open file's schema version (older than ours only in a read-only open). */
+  private schemaVersion = SQLITE_SCHEMA_VERSION;
 
   /** Validates the configuration (unknown keys throw `ConfigError`); opens nothing until `initialize()`. */
   constructor(config: SQLiteStorageConfig = {}) {
@@ -49,8 +56,23 @@ export class SQLiteStorage extends StorageInterface {
 
   // ----- lifecycle -----------------------------------------------------------------------
 
+  /** True when configured `readOnly`: opens an existing database only and refuses every write. */
+  override get isReadOnly(): boolean {
+    return this.config.readOnly;
+  }
+
+  protected override describeStore(): string {
+    return this.config.dbPath;
+  }
+
   protected async openStore(): Promise<void> {
-    this.connection = await openPrepared(() => SqliteConnection.open(this.config), ensureSchema);
+    this.connection = await openPrepared(
+      () => SqliteConnection.open(this.config),
+      async (connection) => {
+        if (this.config.readOnly) this.schemaVersion = await inspectSchemaReadOnly(connection);
+        else await ensureSchema(connection);
+      },
+    );
   }
 
   protected async closeStore(): Promise<void> {
@@ -252,11 +274,13 @@ export class SQLiteStorage extends StorageInterface {
 
   // ----- health and stats ----------------------------------------------------------------
 
-  protected probeHealth(): Promise<HealthProbe> {
-    return probeSqliteHealth(this.db);
+  protected async probeHealth(): Promise<HealthProbe> {
+    const probe = await probeSqliteHealth(this.db);
+    return { ...probe, details: { ...probe.details, ...schemaVersionDetails(this.schemaVersion) } };
   }
 
-  protected collectStats(nowMs: number): Promise<StatsSnapshot> {
-    return collectSqliteStats(this.db, nowMs);
+  protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
+    const stats = await collectSqliteStats(this.db, nowMs);
+    return { ...stats, extra: { ...stats.extra, ...schemaVersionDetails(this.schemaVersion) } };
   }
 }

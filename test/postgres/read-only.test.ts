@@ -1,0 +1,94 @@
+/**
+ * Read-only opens on PostgreSQL create no schema, upgrade nothing and refuse what they
+ * cannot read: a missing schema, an older or a newer schema version.
+ */
+import { parsePostgresConfig } from '../../src/backends/postgres/config.js';
+import { PostgresConnection } from '../../src/backends/postgres/connection.js';
+import { POSTGRES_SCHEMA_VERSION } from '../../src/backends/postgres/index.js';
+import { ConfigError, StoreNeedsUpgradeError, StoreNotFoundError } from '../../src/core/index.js';
+import { describeWithService } from '../services.js';
+import { ident, POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
+
+describeWithService('postgres')('postgres read-only opens', () => {
+  const ctx = usePostgresStore();
+
+  async function schemaExists(schema: string): Promise<boolean> {
+    const { rowCount } = await ctx.raw().query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    return rowCount === 1;
+  }
+
+  const setVersion = (value: string) =>
+    ctx
+      .raw()
+      .query(`UPDATE ${ident(ctx.schema())}.storage_meta SET value = $1 WHERE key = 'schema_version'`, [
+        value,
+      ]);
+
+  const version = async () =>
+    (
+      await ctx
+        .raw()
+        .query<{ value: string }>(
+          `SELECT value FROM ${ident(ctx.schema())}.storage_meta WHERE key = 'schema_version'`,
+        )
+    ).rows[0]?.value;
+
+  it('creates no schema for a mistyped name', async () => {
+    const error = await ctx.open({ readOnly: true }).then(
+      () => new Error('opened'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StoreNotFoundError);
+    expect(error).toMatchObject({ code: 'STORE_NOT_FOUND' });
+    expect(await schemaExists(ctx.schema())).toBe(false);
+  });
+
+  it('refuses a schema without its storage_meta table, and adds none', async () => {
+    await ctx.raw().query(`CREATE SCHEMA ${ident(ctx.schema())}`);
+    await expect(ctx.open({ readOnly: true })).rejects.toMatchObject({
+      code: 'STORE_NOT_FOUND',
+      message: expect.stringContaining(ctx.schema()),
+    });
+    const { rowCount } = await ctx
+      .raw()
+      .query('SELECT 1 FROM pg_tables WHERE schemaname = $1', [ctx.schema()]);
+    expect(rowCount).toBe(0);
+  });
+
+  it('reports an older schema version as needing an upgrade, and does not upgrade it', async () => {
+    await (await ctx.open()).shutdown();
+    await setVersion('0');
+    const error = await ctx.open({ readOnly: true }).then(
+      () => new Error('opened'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StoreNeedsUpgradeError);
+    expect(error).toMatchObject({
+      code: 'NEEDS_UPGRADE',
+      version: 0,
+      supportedVersion: POSTGRES_SCHEMA_VERSION,
+    });
+    expect(await version()).toBe('0');
+  });
+
+  it('still refuses a newer schema version', async () => {
+    await (await ctx.open()).shutdown();
+    await setVersion('99');
+    await expect(ctx.open({ readOnly: true })).rejects.toThrow(ConfigError);
+    expect(await version()).toBe('99');
+  });
+
+  it('opens its own pool with default_transaction_read_only on, so the server refuses writes too', async () => {
+    const connection = await PostgresConnection.open(
+      parsePostgresConfig({ url: POSTGRES_TEST_URL, schema: ctx.schema(), readOnly: true }),
+    );
+    try {
+      await expect(connection.run('probe', `CREATE SCHEMA ${ident(ctx.schema())}`)).rejects.toThrow(
+        /read-only transaction/,
+      );
+    } finally {
+      await connection.close();
+    }
+    expect(await schemaExists(ctx.schema())).toBe(false);
+  });
+});

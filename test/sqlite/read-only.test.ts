@@ -1,0 +1,100 @@
+/**
+ * Read-only opens of SQLite files change nothing on disk: not the bytes, not `user_version`,
+ * not the journal mode; a reference database opens and reports that it needs an upgrade.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { ConfigError, StoreNotFoundError } from '../../src/core/index.js';
+import { copyReferenceDb, referenceExpectations, useTempDir, withRawDb } from './helpers.js';
+
+/** Everything about a database file a read-only open must leave alone. */
+async function fileState(dbPath: string) {
+  const bytes = await readFile(dbPath);
+  const pragmas = await withRawDb(dbPath, async (db) => ({
+    userVersion: (await db.all('PRAGMA user_version'))[0]?.user_version,
+    journalMode: (await db.all('PRAGMA journal_mode'))[0]?.journal_mode,
+    schema: await db.schema(),
+  }));
+  return { bytes, ...pragmas };
+}
+
+describe('SQLite: read-only opens', () => {
+  const dir = useTempDir();
+  const opened: SQLiteStorage[] = [];
+  afterEach(async () => {
+    for (const storage of opened.splice(0)) await storage.shutdown();
+  });
+  const open = async (dbPath: string) => {
+    const storage = new SQLiteStorage({ dbPath, readOnly: true });
+    opened.push(storage);
+    await storage.initialize();
+    return storage;
+  };
+
+  it('refuses an unrelated SQLite file without adding tables, user_version or WAL', async () => {
+    const dbPath = join(dir(), 'other.db');
+    await withRawDb(dbPath, (db) => db.run('CREATE TABLE notes (body TEXT)'));
+    const before = await fileState(dbPath);
+    expect(before.journalMode).toBe('delete');
+    await expect(open(dbPath)).rejects.toThrow(StoreNotFoundError);
+    await expect(open(dbPath)).rejects.toMatchObject({
+      code: 'STORE_NOT_FOUND',
+      message: expect.stringContaining('has no conversations table'),
+    });
+    expect(await fileState(dbPath)).toEqual(before);
+    // No journal, WAL or shared-memory file either.
+    expect(await readdir(dir())).toEqual(['other.db']);
+  });
+
+  it('refuses a missing file without creating it or its folder', async () => {
+    const dbPath = join(dir(), 'typo', 'connectome.db');
+    await expect(open(dbPath)).rejects.toMatchObject({ code: 'STORE_NOT_FOUND' });
+    expect(existsSync(join(dir(), 'typo'))).toBe(false);
+  });
+
+  it('reads a reference database as it is and reports that it needs an upgrade', async () => {
+    const dbPath = await copyReferenceDb(dir());
+    const before = await fileState(dbPath);
+    expect(before.userVersion).toBe(0);
+    const storage = await open(dbPath);
+    const expected = referenceExpectations().sqlite;
+    for (const [id, value] of Object.entries(expected.conversations)) {
+      expect(await storage.loadConversation(id)).toEqual(value);
+    }
+    for (const [id, value] of Object.entries(expected.memories)) {
+      expect(await storage.loadMemories(id)).toEqual(value);
+    }
+    const upgrade = { schema_version: 0, supported_schema_version: 2, needs_upgrade: true };
+    expect(await storage.healthCheck()).toMatchObject({ status: 'healthy', read_only: true, ...upgrade });
+    expect(await storage.getStorageStats()).toMatchObject({ read_only: true, ...upgrade });
+    await storage.shutdown();
+    expect(await fileState(dbPath)).toEqual(before);
+  });
+
+  it('leaves a WAL database in WAL mode and its user_version as it is', async () => {
+    const dbPath = join(dir(), 'wal.db');
+    const writer = new SQLiteStorage({ dbPath });
+    await writer.initialize();
+    await writer.storeConversation('c', { title: 'x' });
+    await writer.shutdown();
+    const before = await fileState(dbPath);
+    expect(before.journalMode).toBe('wal');
+    const storage = await open(dbPath);
+    expect(await storage.loadConversation('c')).toEqual({ title: 'x' });
+    expect(await storage.healthCheck()).toMatchObject({ journal_mode: 'wal', needs_upgrade: false });
+    await storage.shutdown();
+    expect(await fileState(dbPath)).toEqual(before);
+  });
+
+  it('still refuses a newer schema version', async () => {
+    const dbPath = await copyReferenceDb(dir());
+    await withRawDb(dbPath, (db) => db.run('PRAGMA user_version = 99'));
+    await expect(open(dbPath)).rejects.toThrow(ConfigError);
+  });
+
+  it('refuses :memory:, which is always empty', async () => {
+    await expect(open(':memory:')).rejects.toMatchObject({ code: 'STORE_NOT_FOUND' });
+  });
+});
