@@ -55,7 +55,7 @@ export const config: BenchConfig = {
   cacheSequential: smoke ? 5 : 200,
   cacheConcurrent: smoke ? 64 : 640,
   listSizes: smoke ? [20] : full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
-  listCalls: smoke ? 1 : 3,
+  listCalls: 1,
   migrationSizes: smoke ? [10] : full ? [2_000, 10_000] : [500],
   redisUrl: process.env.CONNECTOME_STORAGE_REDIS_URL ?? 'redis://127.0.0.1:6379',
   postgresUrl:
