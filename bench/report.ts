@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
+import { format } from 'prettier';
 import { config } from './config.js';
 import { ratio, type Row } from './rows.js';
 import { checkTargets, ratioStatus, type TargetCheck } from './targets.js';
@@ -114,10 +115,9 @@ export async function writeResults(base: Omit<BenchResults, 'targets'>): Promise
   const results: BenchResults = { ...base, targets: checkTargets(base.rows) };
   await mkdir(config.resultsDir, { recursive: true });
   const md = join(config.resultsDir, `${config.resultsStem}.md`);
-  await writeFile(md, toMarkdown(results));
-  await writeFile(
-    join(config.resultsDir, `${config.resultsStem}.json`),
-    `${JSON.stringify(results, null, 2)}\n`,
-  );
+  // Formatted as the repository's Prettier check wants, so results are committed as written.
+  await writeFile(md, await format(toMarkdown(results), { parser: 'markdown' }));
+  const json = join(config.resultsDir, `${config.resultsStem}.json`);
+  await writeFile(json, await format(JSON.stringify(results), { parser: 'json' }));
   return md;
 }
