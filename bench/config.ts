@@ -1,0 +1,65 @@
+/**
+ * Run size (smoke, default, full), server addresses and where results go, from the environment.
+ * Paths are relative to the repository root (`npm run bench` runs there).
+ */
+import { resolve } from 'node:path';
+
+/**
+ * `smoke`: tiny counts for CI. `full`: the issue's counts (W2/W3 1,000 calls, W5 up to 100,000,
+ * W6 2,000 and 10,000). `default`: the published run, with W2/W3 at 300 calls and W6 at 500
+ * conversations so that it stays within 20 minutes on 2 loaded cores, where every fsync is slow.
+ */
+export type BenchMode = 'smoke' | 'default' | 'full';
+
+/** Counts of one run. */
+export interface BenchConfig {
+  mode: BenchMode;
+  /** Measured rounds after the warm-up; subjects alternate within each. */
+  rounds: number;
+  /** Warm-up rounds (not reported). */
+  warmups: number;
+  /** W1: conversation store + load pairs per round. */
+  w1Pairs: number;
+  /** W2 / W3: calls per round, and the call numbers whose per-call time is reported. */
+  appendCalls: number;
+  appendPoints: number[];
+  /** W3: `loadReasoningChains(agent, 10)` calls per round. */
+  chainLoads: number;
+  /** W4: sequential set + get pairs, and total pairs spread over 64 concurrent workers. */
+  cacheSequential: number;
+  cacheConcurrent: number;
+  /** W5: store sizes (conversations), and calls of each listing per round. */
+  listSizes: number[];
+  listCalls: number;
+  /** W6: conversations migrated. */
+  migrationSizes: number[];
+  redisUrl: string;
+  postgresUrl: string;
+  /** Results folder and file stem (`latest`, or `smoke` for smoke runs). */
+  resultsDir: string;
+  resultsStem: string;
+}
+
+const smoke = process.env.BENCH_SMOKE === '1';
+const full = process.env.BENCH_FULL === '1';
+
+/** The configuration of this run. */
+export const config: BenchConfig = {
+  mode: smoke ? 'smoke' : full ? 'full' : 'default',
+  rounds: smoke ? 1 : 3,
+  warmups: smoke ? 0 : 1,
+  w1Pairs: smoke ? 5 : 100,
+  appendCalls: smoke ? 20 : full ? 1000 : 300,
+  appendPoints: smoke ? [5, 10, 20] : full ? [10, 100, 1000] : [10, 100, 300],
+  chainLoads: smoke ? 5 : 100,
+  cacheSequential: smoke ? 5 : 200,
+  cacheConcurrent: smoke ? 64 : 640,
+  listSizes: smoke ? [20] : full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
+  listCalls: 1,
+  migrationSizes: smoke ? [10] : full ? [2_000, 10_000] : [500],
+  redisUrl: process.env.CONNECTOME_STORAGE_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  postgresUrl:
+    process.env.CONNECTOME_STORAGE_POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/test',
+  resultsDir: resolve(process.env.BENCH_RESULTS_DIR ?? 'bench/results'),
+  resultsStem: smoke ? 'smoke' : 'latest',
+};

@@ -1,0 +1,101 @@
+/** The issue's targets, checked against the result rows. */
+import { ratio, type Row } from './rows.js';
+import type { Backend } from './types.js';
+
+/** One target checked on one backend (or one row). */
+export interface TargetCheck {
+  target: string;
+  backend: Backend;
+  what: string;
+  /** `reported` when the target does not apply (the file backend's per-call scaling). */
+  status: 'met' | 'missed' | 'reported';
+  detail: string;
+}
+
+const SCALING_BACKENDS: Backend[] = ['sqlite', 'redis', 'postgres'];
+const fmt = (value: number): string => value.toFixed(2);
+
+/** Status of the raw / Keyv ratio targets of one row, for the table. */
+export function ratioStatus(row: Row): string {
+  if (!row.headline) return '';
+  const marks: string[] = [];
+  const raw = ratio(row, 'raw');
+  if (raw !== undefined) marks.push(`raw ${raw >= 0.8 ? 'met' : 'MISSED'}`);
+  const keyv = ratio(row, 'keyv');
+  if (keyv !== undefined)
+    marks.push(`Keyv ${keyv >= 1 ? (keyv >= 1.2 ? 'met (aim too)' : 'met') : 'MISSED'}`);
+  return marks.join(', ');
+}
+
+/** Every target check the rows allow. */
+export function checkTargets(rows: Row[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const row of rows.filter((r) => r.headline)) {
+    const raw = ratio(row, 'raw');
+    if (raw !== undefined) {
+      checks.push({
+        target: '>= 0.8x raw',
+        backend: row.backend,
+        what: `${row.workload} ${row.label}`,
+        status: raw >= 0.8 ? 'met' : 'missed',
+        detail: `${fmt(raw)}x`,
+      });
+    }
+    const keyv = ratio(row, 'keyv');
+    if (keyv !== undefined) {
+      checks.push({
+        target: '>= 1.0x Keyv',
+        backend: row.backend,
+        what: `${row.workload} ${row.label}`,
+        status: keyv >= 1 ? 'met' : 'missed',
+        detail: `${fmt(keyv)}x`,
+      });
+    }
+  }
+  for (const workload of ['W2', 'W3']) {
+    for (const backend of new Set(rows.map((r) => r.backend))) {
+      const perCall = rows.filter(
+        (r) => r.workload === workload && r.backend === backend && !r.headline && r.unit === 'ms',
+      );
+      const first = perCall[0]?.values.library;
+      const last = perCall[perCall.length - 1]?.values.library;
+      if (first === undefined || last === undefined || perCall.length < 2) continue;
+      const growth = last / first;
+      const applies = SCALING_BACKENDS.includes(backend);
+      checks.push({
+        target: `${workload} per call at ${perCall[perCall.length - 1]!.size} <= 2x at ${perCall[0]!.size}`,
+        backend,
+        what: `${workload} library per-call time`,
+        status: applies ? (growth <= 2 ? 'met' : 'missed') : 'reported',
+        detail: `${fmt(first)} ms -> ${fmt(last)} ms (${fmt(growth)}x)`,
+      });
+    }
+  }
+  for (const row of rows.filter(
+    (r) => r.workload === 'W5' && r.size === 100_000 && SCALING_BACKENDS.includes(r.backend),
+  )) {
+    const ms = row.values.library;
+    if (ms === undefined) continue;
+    checks.push({
+      target: 'W5 < 1 s at 100,000',
+      backend: row.backend,
+      what: row.label,
+      status: ms < 1000 ? 'met' : 'missed',
+      detail: `${fmt(ms)} ms`,
+    });
+  }
+  for (const backend of new Set(rows.map((r) => r.backend))) {
+    const rss = rows.filter((r) => r.workload === 'W6' && r.backend === backend && r.unit === 'MB');
+    const small = rss.find((r) => r.size === 2_000)?.values.library;
+    const large = rss.find((r) => r.size === 10_000)?.values.library;
+    if (small === undefined || large === undefined) continue;
+    checks.push({
+      target: 'W6 peak RSS at 10,000 <= 1.5x at 2,000',
+      backend,
+      what: rss[0]!.label,
+      status: large <= 1.5 * small ? 'met' : 'missed',
+      detail: `${fmt(small)} MB -> ${fmt(large)} MB`,
+    });
+  }
+  return checks;
+}

@@ -1,0 +1,59 @@
+/**
+ * Child process of W6: migrates one subject's source store into an empty target and prints
+ * `{ ms, maxRssMb }`. The library uses `migrateStorage` (verification off, default
+ * concurrency 4); raw and Keyv copy every record through the same bench interface with the
+ * same concurrency, since neither has a migration of its own.
+ */
+import { libraryStorage } from '../library.js';
+import { throughput, timeMs } from '../method.js';
+import { migrateStorage } from '../../src/index.js';
+import { openSubject } from '../subjects.js';
+import type { BenchStore } from '../types.js';
+import type { MigrateJob } from './w6-migration.js';
+
+const CONCURRENCY = 4;
+
+async function copyAll(source: BenchStore, target: BenchStore): Promise<void> {
+  const ids = await source.listAllConversationIds();
+  await throughput(ids.length, CONCURRENCY, async (n) => {
+    const id = ids[n]!;
+    const [data, raw, memories, chunks] = await Promise.all([
+      source.loadConversation(id),
+      source.loadRawMessages(id),
+      source.loadMemories(id),
+      source.loadChunkInfo(id),
+    ]);
+    if (data) await target.storeConversation(id, data as Parameters<BenchStore['storeConversation']>[1]);
+    if (raw.length > 0) await target.storeRawMessages(id, raw);
+    for (const { memory_id: memoryId, ...rest } of memories)
+      await target.storeMemory(id, String(memoryId), rest);
+    if (chunks) await target.storeChunkInfo(id, chunks);
+  });
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2]!) as MigrateJob;
+  let ms: number;
+  if (job.subject === 'library') {
+    const source = libraryStorage(job.from, job.source);
+    const target = libraryStorage(job.to, job.target);
+    ms = await timeMs(async () => {
+      const summary = await migrateStorage(source, target, { verify: false });
+      if (!summary.ok) throw new Error(`migration not ok: ${JSON.stringify(summary.conflicts)}`);
+    });
+    await source.shutdown();
+    await target.shutdown();
+  } else {
+    const source = await openSubject(job.subject, job.from, job.source);
+    const target = await openSubject(job.subject, job.to, job.target);
+    ms = await timeMs(() => copyAll(source.store, target.store));
+    await source.store.close();
+    await target.store.close();
+  }
+  console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

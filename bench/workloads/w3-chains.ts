@@ -1,0 +1,31 @@
+/** W3: 1,000 chain appends to one agent, then `loadReasoningChains(agent, 10)`. */
+import { config } from '../config.js';
+import { alternate, throughput } from '../method.js';
+import { toRows, type Row } from '../rows.js';
+import { subjectsFor, withStores } from '../subjects.js';
+import type { Backend, StoreLocation } from '../types.js';
+import { perCallSpecs, timeAppends } from './appends.js';
+import { chain } from './data.js';
+
+/** Runs W3 on `backend`. */
+export async function runW3(backend: Backend, location: StoreLocation): Promise<Row[]> {
+  const subjects = subjectsFor(backend);
+  return withStores(backend, subjects, location, async (stores) => {
+    const medians = await alternate(subjects, async (subject, round, warmup) => {
+      const store = stores.get(subject)!.store;
+      const count = warmup ? Math.ceil(config.appendCalls / 10) : config.appendCalls;
+      const agent = `w3-r${round}`;
+      const metrics = await timeAppends(count, (k) => store.storeReasoningChain(agent, chain(k)));
+      metrics.last10 = await throughput(config.chainLoads, 1, async () => {
+        const chains = await store.loadReasoningChains(agent, 10);
+        if (chains.length !== 10) throw new Error(`${subject}: ${chains.length} chains loaded, expected 10`);
+      });
+      return metrics;
+    });
+    return toRows('W3', backend, medians, [
+      { metric: 'appends', label: `storeReasoningChain x${config.appendCalls}`, unit: 'ops/s' },
+      ...perCallSpecs('storeReasoningChain'),
+      { metric: 'last10', label: 'loadReasoningChains(agent, 10)', unit: 'ops/s' },
+    ]);
+  });
+}
