@@ -1,0 +1,87 @@
+/**
+ * Which key layout a prefix holds, and the open step that creates a new store or upgrades a
+ * v1 one (see `upgrade.ts`). A read-only open can call {@link inspectLayout} alone.
+ */
+import { CorruptDataError, StorageError } from '../../core/index.js';
+import type { RedisClient } from './config.js';
+import type { RedisConnection } from './connection.js';
+import {
+  BUCKET_COUNT,
+  KeyLayout,
+  LAYOUT_VERSION,
+  UPGRADING_LAYOUT_VERSION,
+  V1_LAYOUT_VERSION,
+} from './keys.js';
+import { upgradeFromV1, type UpgradeHooks } from './upgrade.js';
+
+/** What a prefix holds: nothing, the v1 layout, the v2 layout, or a v1 -> v2 upgrade under way. */
+export type LayoutState = 'missing' | 'v1' | 'v2' | 'upgrading';
+
+/** A store that must be upgraded (v1 layout, or an upgrade that did not finish) before this open can use it. */
+export class RedisUpgradeRequiredError extends StorageError {
+  constructor(
+    readonly prefix: string,
+    readonly layout: 'v1' | 'upgrading',
+  ) {
+    super(
+      `redis storage: prefix ${JSON.stringify(prefix)} holds the ${layout === 'v1' ? 'v1 key layout' : 'v1 key layout, part upgraded'}; ` +
+        'open it once writable (initialize() upgrades it in place) before a read-only open',
+    );
+  }
+}
+
+/** The layout at `prefix` (one GET); an unknown version is `CorruptDataError`. */
+export async function inspectLayout(client: RedisClient, prefix: string): Promise<LayoutState> {
+  const keys = new KeyLayout(prefix);
+  const version = await client.get(keys.store.layout);
+  if (version === UPGRADING_LAYOUT_VERSION) return 'upgrading';
+  if (version === null) return 'missing';
+  if (version === V1_LAYOUT_VERSION) return 'v1';
+  if (version === LAYOUT_VERSION) return 'v2';
+  throw new CorruptDataError(
+    `redis key ${keys.store.layout}`,
+    `key layout version ${JSON.stringify(version)} is not supported (this library writes ${LAYOUT_VERSION})`,
+  );
+}
+
+/** What the open step may do. */
+export interface PrepareOptions {
+  /** False for a read-only open: nothing is created or upgraded. */
+  write: boolean;
+  /** Test hooks of the upgrade. */
+  upgradeHooks?: UpgradeHooks;
+}
+
+/**
+ * Makes the prefix hold a v2 store: creates one when missing and upgrades a v1 one (resuming
+ * an unfinished upgrade), when `write` allows; then checks the bucket count. Returns the layout.
+ */
+export async function prepareLayout(
+  connection: RedisConnection,
+  prefix: string,
+  options: PrepareOptions,
+): Promise<KeyLayout> {
+  const keys = new KeyLayout(prefix);
+  let state = await connection.run('read layout version', (c) => inspectLayout(c, prefix));
+  if (state === 'missing' && options.write) {
+    // Bucket count first: whoever sees the version also finds the count.
+    await connection.run('write bucket count', (c) => c.set(keys.store.buckets, BUCKET_COUNT, 'NX'));
+    await connection.run('write layout version', (c) => c.set(keys.store.layout, LAYOUT_VERSION, 'NX'));
+    state = await connection.run('read layout version', (c) => inspectLayout(c, prefix));
+  }
+  if (state === 'missing') {
+    throw new StorageError(`redis storage: no store at prefix ${JSON.stringify(prefix)}`);
+  }
+  if (state === 'v1' || state === 'upgrading') {
+    if (!options.write) throw new RedisUpgradeRequiredError(prefix, state);
+    await upgradeFromV1(connection, keys, options.upgradeHooks);
+  }
+  const count = await connection.run('read bucket count', (c) => c.get(keys.store.buckets));
+  if (count !== String(BUCKET_COUNT)) {
+    throw new CorruptDataError(
+      `redis key ${keys.store.buckets}`,
+      `bucket count ${JSON.stringify(count)} is not supported (this library uses ${BUCKET_COUNT})`,
+    );
+  }
+  return keys;
+}
