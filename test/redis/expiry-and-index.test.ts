@@ -19,8 +19,8 @@ describeWithService('redis')('redis cache expiry and index', () => {
   const indexed = async () => {
     const members = await Promise.all(
       layout().buckets.flatMap((b) => [
-        ctx.raw().zrange(b.cacheKeys, 0, -1),
-        ctx.raw().zrange(b.cacheExpiry, 0, -1),
+        ctx.raw().zrange(b.cacheKeys, '0', '-1'),
+        ctx.raw().zrange(b.cacheExpiry, '0', '-1'),
       ]),
     );
     return members.flat().sort();
