@@ -8,7 +8,7 @@ import { parseTimestamp } from '../../core/index.js';
 import { encodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { ItemKeys, KeyLayout } from './keys.js';
-import { LIST_LIVE_CACHE, PURGE_CACHE, WRITE_CACHE } from './scripts.js';
+import { LIST_LIVE_CACHE, PURGE_CACHE, WRITE_CACHE } from './cache-scripts.js';
 
 /** Expired index entries a cache write removes from its bucket at most (bounds the write's cost). */
 const TRIM_PER_WRITE = 16;

@@ -21,11 +21,11 @@ import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } f
 import { RedisConnection } from './connection.js';
 import { conversationKeyList, KeyLayout } from './keys.js';
 import { prepareLayout } from './layout.js';
+import { REMOVE_CACHE } from './cache-scripts.js';
 import {
   APPEND_CHAIN,
   READ_MEMORIES,
   READ_RAW,
-  REMOVE_CACHE,
   REMOVE_CONVERSATION,
   REMOVE_STRING,
   UPSERT_MEMORY,

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { HealthProbe, JsonValue, StatsSnapshot } from '../../core/index.js';
 import type { RedisConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';
-import { BUCKET_STATS } from './scripts.js';
+import { BUCKET_STATS } from './cache-scripts.js';
 
 /** Counter fields of a bucket (see `keys.ts`), as the scripts name them. */
 const COUNTERS = [

@@ -6,6 +6,7 @@
  * v1 (still indexed there) or in v2, and the next writable open resumes where it stopped.
  * While it runs, the layout version reads `1>2` so that a v1 library refuses the prefix.
  */
+import { WRITE_CACHE } from './cache-scripts.js';
 import { decodeArray } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import {
@@ -15,14 +16,7 @@ import {
   LAYOUT_VERSION,
   UPGRADING_LAYOUT_VERSION,
 } from './keys.js';
-import {
-  READ_MEMORIES,
-  RESTORE_CHAINS,
-  UPSERT_MEMORY,
-  WRITE_CACHE,
-  WRITE_RAW,
-  WRITE_STRING,
-} from './scripts.js';
+import { READ_MEMORIES, RESTORE_CHAINS, UPSERT_MEMORY, WRITE_RAW, WRITE_STRING } from './scripts.js';
 
 /** Test hooks: `beforeStep` runs before every write step and may throw to simulate a crash there. */
 export interface UpgradeHooks {
