@@ -57,9 +57,10 @@ describeWithService('redis')('redis cache expiry and index', () => {
   it('drops expired entries from the index without a purge: writes to the same bucket trim it', async () => {
     const s = await ctx.open();
     const short = Array.from({ length: 50 }, (_, i) => `short-${i}`);
-    for (const key of short) await s.storeCacheEntry(key, { v: 1 }, 0.1);
+    // Long enough that no write of this loop trims an earlier one, even on a loaded machine.
+    await Promise.all(short.map((key) => s.storeCacheEntry(key, { v: 1 }, 1.5)));
     expect((await indexed()).length).toBe(100);
-    await sleep(250);
+    await sleep(1600);
     const neighbours = short.map(sameBucketKey);
     for (const key of neighbours) await s.storeCacheEntry(key, { v: 2 }, 60);
     // Only the live neighbours are left, once in each zset.
