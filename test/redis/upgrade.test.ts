@@ -1,5 +1,6 @@
 /** In-place upgrade of a v1 store to layout v2: data, counters, resuming after a crash at any step. */
 import { RedisStorage } from '../../src/backends/redis/index.js';
+import { migrateStorage } from '../../src/migration/index.js';
 import { parseRedisConfig } from '../../src/backends/redis/config.js';
 import { RedisConnection } from '../../src/backends/redis/connection.js';
 import { inspectLayout, prepareLayout, RedisUpgradeRequiredError } from '../../src/backends/redis/layout.js';
@@ -25,9 +26,9 @@ async function writeV1Store(raw: Redis, p: string): Promise<void> {
   await raw.hset(
     c('c1', 'memory-data'),
     'm1',
-    JSON.stringify({ id: 'm1', created_at: 'x' }),
+    JSON.stringify({ memory_id: 'm1', created_at: 'x' }),
     'm2',
-    JSON.stringify({ id: 'm2' }),
+    JSON.stringify({ memory_id: 'm2' }),
   );
   await raw.hset(
     c('c1', 'memory-created'),
@@ -42,9 +43,9 @@ async function writeV1Store(raw: Redis, p: string): Promise<void> {
   await raw.sadd(`${p}{index}:conversation-ids`, 'c1', 'x{y}%', 'ghost');
   await raw.rpush(
     `${p}{a:a1}:chains`,
-    JSON.stringify({ n: 1 }),
-    JSON.stringify({ n: 2 }),
-    JSON.stringify({ n: 3 }),
+    JSON.stringify({ n: 1, stored_at: '2024-01-01T00:00:00.000000+00:00' }),
+    JSON.stringify({ n: 2, stored_at: '2024-01-02T00:00:00.000000+00:00' }),
+    JSON.stringify({ n: 3, stored_at: '2024-01-03T00:00:00.000000+00:00' }),
   );
   await raw.zadd(`${p}{a:a1}:chain-appends`, 1, 'token');
   await raw.sadd(`${p}{index}:agents`, 'a1');
@@ -71,10 +72,10 @@ async function expectFixture(s: RedisStorage): Promise<void> {
   expect(await s.loadRawMessages('x{y}%')).toEqual([]);
   expect(await s.loadChunkInfo('c1')).toEqual({ chunks: [1, 2] });
   expect(await s.loadMemories('c1')).toEqual([
-    { id: 'm2', created_at: '2024-01-02T00:00:00' },
-    { id: 'm1', created_at: '2024-01-01T00:00:00' },
+    { memory_id: 'm2', created_at: '2024-01-02T00:00:00' },
+    { memory_id: 'm1', created_at: '2024-01-01T00:00:00' },
   ]);
-  expect(await s.loadReasoningChains('a1')).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  expect(await s.loadReasoningChains('a1')).toMatchObject([{ n: 1 }, { n: 2 }, { n: 3 }]);
   expect(await s.listAgents()).toEqual(['a1']);
   expect(await s.listCacheKeys()).toEqual(['forever', 'k1']);
   expect(await s.loadCacheEntry('k1')).toEqual({ v: 1 });
@@ -180,5 +181,25 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
     }
     expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
     expect(await inspectLayout(ctx.raw(), `${ctx.prefix()}none:`)).toBe('missing');
+  });
+
+  it('lets a migration read a v1 source: opening it upgrades it, and the copy is complete', async () => {
+    const sourcePrefix = `${ctx.prefix()}source:`;
+    await writeV1Store(ctx.raw(), sourcePrefix);
+    const source = new RedisStorage({ url: REDIS_TEST_URL, keyPrefix: sourcePrefix });
+    const target = new RedisStorage({ url: REDIS_TEST_URL, keyPrefix: `${ctx.prefix()}target:` });
+    try {
+      const summary = await migrateStorage(source, target, { sourceId: 'v1', targetId: 'v2' });
+      expect({ conflicts: summary.conflicts, differences: summary.verification?.differences }).toEqual({
+        conflicts: [],
+        differences: [],
+      });
+      expect(summary).toMatchObject({ ok: true, conflictCount: 0 });
+      expect(await inspectLayout(ctx.raw(), sourcePrefix)).toBe('v2');
+      await expectFixture(target);
+    } finally {
+      await source.shutdown();
+      await target.shutdown();
+    }
   });
 });
