@@ -6,7 +6,12 @@
 export * from './core/index.js';
 export { FileStorage, type FileStorageConfig } from './backends/file/index.js';
 export { SQLiteStorage, type SQLiteStorageConfig } from './backends/sqlite/index.js';
-export { RedisStorage, type RedisClient, type RedisStorageConfig } from './backends/redis/index.js';
+export {
+  RedisStorage,
+  RedisUpgradeRequiredError,
+  type RedisClient,
+  type RedisStorageConfig,
+} from './backends/redis/index.js';
 export {
   PostgresStorage,
   type PostgresPool,

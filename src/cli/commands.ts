@@ -37,6 +37,7 @@ export interface MigrateCommandOptions {
   dryRun?: boolean;
   verify: boolean;
   merge?: boolean;
+  upgradeSource?: boolean;
   json?: boolean;
   concurrency: number;
 }
@@ -98,8 +99,9 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
   const controller = new AbortController();
   const stopListening = onInterrupt(() => controller.abort(new Error('interrupted')));
   try {
-    // The source is only read: a read-only open never creates, upgrades or changes it.
-    stores.push(await openStore(from, 'source', true, { readOnly: true }));
+    // The source is only read: a read-only open never creates, upgrades or changes it, unless
+    // the user asked for an older-format source to be upgraded in place first.
+    stores.push(await openStore(from, 'source', true, { readOnly: options.upgradeSource !== true }));
     // A dry run validates the target spec but never opens (creates, upgrades) the target,
     // and makes it read-only so that nothing could write to it.
     stores.push(dryRun ? createStore(to, 'target', { readOnly: true }) : await openStore(to, 'target'));

@@ -3,7 +3,7 @@
  *
  * ```
  * connectome-storage migrate --from SPEC|--from-env FILE --to SPEC|--to-env FILE
- *                            [--dry-run] [--no-verify] [--merge] [--json] [--concurrency N]
+ *                            [--dry-run] [--no-verify] [--merge] [--upgrade-source] [--json] [--concurrency N]
  * connectome-storage health SPEC|--env FILE [--json]
  * connectome-storage stats SPEC|--env FILE [--json]
  * connectome-storage purge-cache SPEC|--env FILE [--json]
@@ -75,6 +75,10 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .option('--dry-run', 'count what would be copied; write nothing, do not open the target')
     .option('--no-verify', 'skip the record-by-record comparison afterwards')
     .option('--merge', 'allow a non-empty target (source records overwrite same ids/keys)')
+    .option(
+      '--upgrade-source',
+      'open the source writable, so a source in an older format is upgraded in place first',
+    )
     .option('--json', 'print only a JSON summary on stdout, no progress')
     .option('--concurrency <n>', 'conversations/agents/keys copied at once', positiveInteger, 4)
     .addHelpText('after', `\n${SPEC_HELP}\n\nRe-running an interrupted migration resumes it.\n\n${EXIT_HELP}`)

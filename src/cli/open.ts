@@ -1,6 +1,6 @@
 /** Opening the stores named on the command line, with CLI errors and exit codes. */
 import { existsSync } from 'node:fs';
-import { StoreNotFoundError } from '../core/errors.js';
+import { StoreNeedsUpgradeError, StoreNotFoundError } from '../core/errors.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BUILTIN_BACKENDS } from '../factory/builtins.js';
 import { StorageFactory } from '../factory/index.js';
@@ -130,6 +130,14 @@ export function openError(error: unknown, spec: BackendSpec, role: string): CliE
   if (error instanceof StoreNotFoundError) {
     return new CliError(
       `The ${role} ${spec.display} does not exist (${errorText(error.reason, spec.secrets)}); nothing was created`,
+      EXIT.usage,
+    );
+  }
+  if (error instanceof StoreNeedsUpgradeError) {
+    return new CliError(
+      `The ${role} ${spec.display} is in an older format that a read-only open cannot read ` +
+        `(${errorText(error, spec.secrets)}); nothing was changed. Upgrade it by opening it once ` +
+        `writable (for a migration source: --upgrade-source)`,
       EXIT.usage,
     );
   }

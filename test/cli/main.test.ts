@@ -18,6 +18,7 @@ import { InMemoryStorage } from '../support/memory-storage.js';
 import { REDIS_TEST_URL, uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
 import { deleteKeysWithPrefix, quickClient } from '../redis/redis-server.js';
+import { writeV1Store } from '../redis/v1-store.js';
 
 /** A user backend whose driver puts its password in errors and stats, as some drivers do. */
 class LeakyStorage extends InMemoryStorage {
@@ -267,6 +268,26 @@ describeWithService('redis')('main() with Redis', () => {
       expect(JSON.parse(back.stdout)).toMatchObject({ ok: true, counts: { memories: { copied: 7 } } });
     } finally {
       const client = quickClient(REDIS_TEST_URL);
+      await deleteKeysWithPrefix(client, prefix).finally(() => client.disconnect());
+    }
+  });
+
+  it('refuses a v1-layout source read-only (exit 2, unchanged) and copies it with --upgrade-source', async () => {
+    const prefix = uniqueTestPrefix();
+    const redis = `${REDIS_TEST_URL}?prefix=${encodeURIComponent(prefix)}`;
+    const client = quickClient(REDIS_TEST_URL);
+    try {
+      await writeV1Store(client, prefix);
+      const target = `sqlite:${join(dir, 'from-v1.db')}`;
+      const refused = await cli('migrate', '--from', redis, '--to', target);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('--upgrade-source');
+      expect(await client.get(`${prefix}{index}:layout`)).toBe('1');
+      const copied = await cli('migrate', '--from', redis, '--to', target, '--upgrade-source', '--json');
+      expect(copied.code).toBe(0);
+      expect(JSON.parse(copied.stdout)).toMatchObject({ ok: true, counts: { memories: { copied: 2 } } });
+      expect(await client.get(`${prefix}{index}:layout`)).toBe('2');
+    } finally {
       await deleteKeysWithPrefix(client, prefix).finally(() => client.disconnect());
     }
   });

@@ -30,7 +30,7 @@ import type { BackendHarness } from './harness.js';
 async function passServerTime(client: Redis | Cluster, keyPrefix: string, ms: number, cacheKeys: string[]) {
   const layout = new KeyLayout(keyPrefix);
   for (const cacheKey of cacheKeys) {
-    const key = layout.cache(cacheKey);
+    const key = layout.cache(cacheKey).key;
     const remaining = await client.pttl(key);
     if (remaining < 0) continue; // no such key (-2) or no expiry (-1)
     if (remaining <= ms) await client.pexpireat(key, 1);

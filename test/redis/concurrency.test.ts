@@ -41,16 +41,17 @@ describeWithService('redis')('redis concurrency across clients', () => {
 
   it('applies a resent chain append once (the same token twice)', async () => {
     const s = await ctx.open();
-    const { chains, chainAppends } = new KeyLayout(ctx.prefix()).agent('a');
+    const k = new KeyLayout(ctx.prefix()).agent('a');
+    const keys = [k.chains, k.chainAppends, k.agent, k.bucket.agents, k.bucket.counters];
     const record = JSON.stringify({ stored_at: '2025-01-01T00:00:00.000000+00:00', n: 1 });
-    const args = ['token-1', record, 60_000];
-    expect(await runScript(ctx.raw(), APPEND_CHAIN, [chains, chainAppends], args)).toBe(1);
-    expect(await runScript(ctx.raw(), APPEND_CHAIN, [chains, chainAppends], args)).toBe(0);
-    expect(
-      await runScript(ctx.raw(), APPEND_CHAIN, [chains, chainAppends], ['token-2', record, 60_000]),
-    ).toBe(1);
+    const args = ['token-1', record, 60_000, 'a'];
+    // The reply is the chain's sequence number, or -1 for a resend.
+    expect(await runScript(ctx.raw(), APPEND_CHAIN, keys, args)).toBe(0);
+    expect(await runScript(ctx.raw(), APPEND_CHAIN, keys, args)).toBe(-1);
+    expect(await runScript(ctx.raw(), APPEND_CHAIN, keys, ['token-2', record, 60_000, 'a'])).toBe(1);
     expect(await s.loadReasoningChains('a')).toHaveLength(2);
-    const ttl = await ctx.raw().pttl(chainAppends);
+    expect(await s.getStorageStats()).toMatchObject({ reasoning_chain_count: 2, agent_count: 1 });
+    const ttl = await ctx.raw().pttl(k.chainAppends);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });

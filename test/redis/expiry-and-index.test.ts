@@ -1,25 +1,41 @@
-/** Native cache expiry (PX), remaining TTL for migration, and index entries whose data is gone. */
+/** Native cache expiry (PX), remaining TTL for migration, and the bounded per-bucket cache index. */
 import { parseTimestamp } from '../../src/core/index.js';
-import { KeyLayout } from '../../src/backends/redis/keys.js';
+import { bucketOf, KeyLayout } from '../../src/backends/redis/keys.js';
 import { sleep, useRedisStore } from './helpers.js';
 import { describeWithService } from '../services.js';
 
-describeWithService('redis')('redis cache expiry and index sets', () => {
+/** A cache key other than `key` that falls in the same bucket. */
+function sameBucketKey(key: string): string {
+  for (let i = 0; ; i += 1) {
+    const candidate = `${key}-neighbour-${i}`;
+    if (bucketOf('k', candidate) === bucketOf('k', key)) return candidate;
+  }
+}
+
+describeWithService('redis')('redis cache expiry and index', () => {
   const ctx = useRedisStore();
+  const layout = () => new KeyLayout(ctx.prefix());
+  /** Members of every bucket's cache-keys and cache-expiry zsets. */
+  const indexed = async () => {
+    const members = await Promise.all(
+      layout().buckets.flatMap((b) => [
+        ctx.raw().zrange(b.cacheKeys, '0', '-1'),
+        ctx.raw().zrange(b.cacheExpiry, '0', '-1'),
+      ]),
+    );
+    return members.flat().sort();
+  };
 
   it('lets Redis expire a cache entry itself (PX): it vanishes without a purge', async () => {
     const s = await ctx.open();
-    const key = new KeyLayout(ctx.prefix()).cache('short');
-    // Real server time is the point here; a TTL of 1.5 s leaves the checks before expiry
-    // that much margin on a loaded machine.
-    await s.storeCacheEntry('short', { v: 1 }, 1.5);
+    const key = layout().cache('short').key;
+    await s.storeCacheEntry('short', { v: 1 }, 0.2);
     await s.storeCacheEntry('forever', { v: 2 });
     const pttl = await ctx.raw().pttl(key);
     expect(pttl).toBeGreaterThan(0);
-    expect(pttl).toBeLessThanOrEqual(1500);
-    expect(await ctx.raw().pttl(new KeyLayout(ctx.prefix()).cache('forever'))).toBe(-1);
-    expect(await s.listCacheKeys()).toEqual(['forever', 'short']);
-    await sleep(1600);
+    expect(pttl).toBeLessThanOrEqual(200);
+    expect(await ctx.raw().pttl(layout().cache('forever').key)).toBe(-1);
+    await sleep(300);
     expect(await ctx.raw().exists(key)).toBe(0);
     expect(await s.loadCacheEntry('short')).toBeNull();
     expect(await s.listCacheKeys()).toEqual(['forever']);
@@ -28,63 +44,58 @@ describeWithService('redis')('redis cache expiry and index sets', () => {
 
   it('reports the expiry through loadCacheRecord, so a copy keeps the remaining TTL', async () => {
     const s = await ctx.open();
-    await s.storeCacheEntry('k', { v: 1 }, 3600);
+    await s.storeCacheEntry('k', { v: 1 }, 30);
     await sleep(50);
     const record = await s.loadCacheRecord('k');
     const remaining = (parseTimestamp(record?.expiresAt ?? '') ?? 0) - Date.now();
-    // Margins of seconds against an hour: only a wrong expiry fails, not a slow machine.
-    expect(remaining).toBeGreaterThan(3_590_000);
-    expect(remaining).toBeLessThan(3_600_000);
-    const pttl = await ctx.raw().pttl(new KeyLayout(ctx.prefix()).cache('k'));
-    expect(Math.abs(pttl - remaining)).toBeLessThan(5_000);
+    expect(remaining).toBeGreaterThan(29_000);
+    expect(remaining).toBeLessThan(30_000);
+    const pttl = await ctx.raw().pttl(layout().cache('k').key);
+    expect(Math.abs(pttl - remaining)).toBeLessThan(100);
   });
 
-  it('skips index entries whose data is gone in listing and stats; purge cleans the cache ones', async () => {
+  it('drops expired entries from the index without a purge: writes to the same bucket trim it', async () => {
     const s = await ctx.open();
-    const { index } = new KeyLayout(ctx.prefix());
-    const raw = ctx.raw();
-    await s.storeConversation('real', { a: 1 });
-    await s.storeReasoningChain('agent', { n: 1 });
-    await s.storeCacheEntry('live', { v: 1 });
-    await s.storeSystemState('state', { v: 1 });
-    // Entries left behind by a writer that lost a race with a delete, or by native expiry.
-    await raw.sadd(index.conversations, 'ghost');
-    await raw.sadd(index.conversationIds, 'ghost', 'ghost-2');
-    await raw.sadd(index.agents, 'ghost-agent');
-    await raw.sadd(index.cacheKeys, 'ghost-1', 'ghost-2');
-    await raw.sadd(index.stateKeys, 'ghost-state');
-    expect(await s.listConversations()).toEqual(['real']);
-    expect(await s.listAllConversationIds()).toEqual(['real']);
-    expect(await s.listAgents()).toEqual(['agent']);
-    expect(await s.listCacheKeys()).toEqual(['live']);
-    expect(await s.listSystemStateKeys()).toEqual(['state']);
-    expect(await s.getStorageStats()).toMatchObject({
-      conversation_count: 1,
-      agent_count: 1,
-      reasoning_chain_count: 1,
-      cache_entry_count: 1,
-      system_state_count: 1,
-    });
-    expect(await s.purgeExpiredCache()).toBe(2);
-    expect(await raw.smembers(index.cacheKeys)).toEqual(['live']);
+    const short = Array.from({ length: 50 }, (_, i) => `short-${i}`);
+    // Long enough that no write of this loop trims an earlier one, even on a loaded machine.
+    await Promise.all(short.map((key) => s.storeCacheEntry(key, { v: 1 }, 1.5)));
+    expect((await indexed()).length).toBe(100);
+    await sleep(1600);
+    const neighbours = short.map(sameBucketKey);
+    for (const key of neighbours) await s.storeCacheEntry(key, { v: 2 }, 60);
+    // Only the live neighbours are left, once in each zset.
+    expect(await indexed()).toEqual([...neighbours, ...neighbours].sort());
     expect(await s.purgeExpiredCache()).toBe(0);
   });
 
-  it('does not let loads write: an expired entry stays indexed until purged', async () => {
+  it('does not let loads write: an expired entry stays indexed until a write or purge', async () => {
     const s = await ctx.open();
-    const { index } = new KeyLayout(ctx.prefix());
+    const { bucket } = layout().cache('k');
     await s.storeCacheEntry('k', { v: 1 }, 0.05);
     await sleep(120);
     expect(await s.loadCacheEntry('k')).toBeNull();
     expect(await s.listCacheKeys()).toEqual([]);
-    expect(await ctx.raw().sismember(index.cacheKeys, 'k')).toBe(1);
+    expect((await s.getStorageStats()).cache_entry_count).toBe(0);
+    expect(await ctx.raw().zscore(bucket.cacheKeys, 'k')).toBe('0');
     expect(await s.purgeExpiredCache()).toBe(1);
-    expect(await ctx.raw().sismember(index.cacheKeys, 'k')).toBe(0);
+    expect(await ctx.raw().zscore(bucket.cacheKeys, 'k')).toBeNull();
+  });
+
+  it('repairs index entries whose value is gone (a crash, an eviction) on purge, and counts them', async () => {
+    const s = await ctx.open();
+    await s.storeCacheEntry('live', { v: 1 });
+    await s.storeCacheEntry('lost', { v: 1 }, 60);
+    await s.storeCacheEntry('lost-forever', { v: 1 });
+    await ctx.raw().del(layout().cache('lost').key, layout().cache('lost-forever').key);
+    expect(await s.purgeExpiredCache()).toBe(2);
+    expect(await indexed()).toEqual(['live', 'live']);
+    expect(await s.listCacheKeys()).toEqual(['live']);
+    expect(await s.purgeExpiredCache()).toBe(0);
   });
 
   it('reports stored data that is not JSON as CorruptDataError naming the key', async () => {
     const s = await ctx.open();
-    const key = new KeyLayout(ctx.prefix()).conversation('c1').conversation;
+    const key = layout().conversation('c1').conversation;
     await ctx.raw().set(key, '{not json');
     const error = await s.loadConversation('c1').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CORRUPT_DATA' });
@@ -94,8 +105,18 @@ describeWithService('redis')('redis cache expiry and index sets', () => {
   it('counts each stale cache index entry once when several clients purge at once', async () => {
     const clients = await Promise.all([ctx.open(), ctx.open(), ctx.open()]);
     const stale = Array.from({ length: 60 }, (_, i) => `gone-${i}`);
-    await ctx.raw().sadd(new KeyLayout(ctx.prefix()).index.cacheKeys, ...stale);
+    for (const key of stale) {
+      const { bucket } = layout().cache(key);
+      await ctx.raw().zadd(bucket.cacheKeys, 0, key);
+      await ctx.raw().zadd(bucket.cacheExpiry, i(key), key);
+    }
     const counts = await Promise.all(clients.map((s) => s.purgeExpiredCache()));
     expect(counts.reduce((a, b) => a + b, 0)).toBe(stale.length);
+    expect(await indexed()).toEqual([]);
   });
 });
+
+/** Half the stale entries look expired, half look live (their value is missing either way). */
+function i(key: string): number {
+  return Number(key.split('-')[1]) % 2 === 0 ? 1 : Date.now() + 60_000;
+}

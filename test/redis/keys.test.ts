@@ -1,10 +1,10 @@
-/** Redis key layout: prefix, hash tags (one slot per conversation / agent), escaping of braces. */
+/** Redis key layout v2: prefix, bucket hash tags (a record shares its bucket's slot), escaping of braces. */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
-import { escapeKeyPart, KeyLayout } from '../../src/backends/redis/keys.js';
+import { BUCKET_COUNT, bucketOf, escapeKeyPart, KeyLayout } from '../../src/backends/redis/keys.js';
 import { keySlot, keysWithPrefix, REDIS_TEST_URL, useRedisStore } from './helpers.js';
 import { freePort, redisBinariesMissing, RedisServerProcess } from './redis-server.js';
 import { describeWithService } from '../services.js';
@@ -40,19 +40,40 @@ describe('redis key layout', () => {
     for (const e of escaped) expect(e).not.toMatch(/[{}]/);
   });
 
-  it('puts every key of one conversation, and of one agent, in one slot chosen by the library tag', () => {
+  it('puts every key of a record in the slot of its bucket, chosen by the library tag', () => {
     const layout = new KeyLayout('app:');
-    for (const id of ['plain', 'x{evil}y', '{tag}', 'a}b{c', '會話-ü']) {
-      const keys = Object.values(layout.conversation(id));
-      const slots = new Set(keys.map(keySlot));
-      expect(slots.size).toBe(1);
-      for (const key of keys) expect(key.startsWith(`app:{c:${escapeKeyPart(id)}}:`)).toBe(true);
-      expect(new Set(Object.values(layout.agent(id)).map(keySlot)).size).toBe(1);
+    for (const id of ['plain', 'x{evil}y', '{tag}', 'a}b{c', '會話-ü', '{b:00}']) {
+      const { bucket, ...record } = layout.conversation(id);
+      const keys = [...Object.values(record), ...Object.values(bucket)];
+      expect(new Set(keys.map(keySlot)).size).toBe(1);
+      for (const key of Object.values(record)) expect(key).toMatch(/^app:\{b:\d\d\}:c:/);
+      expect(record.conversation).toContain(`:c:${escapeKeyPart(id)}:`);
+      const agent = layout.agent(id);
+      const agentKeys = [agent.chains, agent.agent, agent.chainAppends, ...Object.values(agent.bucket)];
+      expect(new Set(agentKeys.map(keySlot)).size).toBe(1);
+      const cache = layout.cache(id);
+      expect(new Set([cache.key, ...Object.values(cache.bucket)].map(keySlot)).size).toBe(1);
+      const state = layout.state(id);
+      expect(new Set([state.key, ...Object.values(state.bucket)].map(keySlot)).size).toBe(1);
     }
-    // User braces do not pick the slot: "x{evil}y" does not land with "{evil}"-tagged keys by design.
-    expect(keySlot(layout.conversation('x{evil}y').conversation)).toBe(keySlot('{c:x%7Bevil%7Dy}'));
-    // Index sets share one slot, so they can be updated together.
-    expect(new Set(Object.values(layout.index).map(keySlot)).size).toBe(1);
+    // User braces do not pick the slot: the bucket tag comes first.
+    const evil = layout.conversation('{b:00}').conversation;
+    expect(keySlot(evil)).toBe(keySlot(evil.slice(0, evil.indexOf('}') + 1)));
+    // Store-wide keys share one slot, read only when a store opens.
+    expect(new Set(Object.values(layout.store).map(keySlot)).size).toBe(1);
+  });
+
+  it('spreads records over every bucket, and the buckets over the three masters of a cluster', () => {
+    const counts = new Array<number>(BUCKET_COUNT).fill(0);
+    for (let i = 0; i < 64_000; i += 1) counts[bucketOf('c', `conversation-${i}`)]! += 1;
+    expect(Math.min(...counts)).toBeGreaterThan(800);
+    expect(Math.max(...counts)).toBeLessThan(1200);
+    // The slot ranges redis-cli gives three masters.
+    const layout = new KeyLayout('connectome:');
+    const masters = new Set(
+      layout.buckets.map((b) => Math.min(2, Math.floor(keySlot(b.counters) / 5461.34))),
+    );
+    expect(masters.size).toBe(3);
   });
 
   describeWithService('redis')('on a server', () => {
@@ -69,29 +90,48 @@ describe('redis key layout', () => {
       await s.storeCacheEntry('k{1}', { v: 1 }, 60);
       await s.storeSystemState('s:1', { v: 1 });
       const p = ctx.prefix();
+      const layout = new KeyLayout(p);
+      const c = layout.conversation(id);
+      const a = layout.agent('agent}1');
+      const cache = layout.cache('k{1}');
+      const state = layout.state('s:1');
+      const tagOf = (key: string) => key.slice(p.length, key.indexOf('}') + 1);
+      expect(c.conversation).toBe(`${p}${tagOf(c.conversation)}:c:x%7Bevil%7Dy:conversation`);
+      expect(a.chains).toBe(`${p}${tagOf(a.chains)}:a:agent%7D1:chains`);
+      expect(cache.key).toBe(`${p}${tagOf(cache.key)}:k:k%7B1%7D:cache`);
+      expect(state.key).toBe(`${p}${tagOf(state.key)}:s:s:1:state`);
       expect(await keysWithPrefix(ctx.raw(), p)).toEqual(
         [
-          `${p}{c:x%7Bevil%7Dy}:conversation`,
-          `${p}{c:x%7Bevil%7Dy}:raw`,
-          `${p}{c:x%7Bevil%7Dy}:memories`,
-          `${p}{c:x%7Bevil%7Dy}:memory-data`,
-          `${p}{c:x%7Bevil%7Dy}:memory-created`,
-          `${p}{c:x%7Bevil%7Dy}:chunks`,
-          `${p}{a:agent%7D1}:chains`,
-          `${p}{a:agent%7D1}:chain-appends`,
-          `${p}{k:k%7B1%7D}:cache`,
-          `${p}{s:s:1}:state`,
-          `${p}{index}:conversations`,
-          `${p}{index}:conversation-ids`,
-          `${p}{index}:agents`,
-          `${p}{index}:cache-keys`,
-          `${p}{index}:state-keys`,
-          `${p}{index}:layout`,
-        ].sort(),
+          c.conversation,
+          c.meta,
+          c.raw,
+          c.memories,
+          c.memoryData,
+          c.memoryCreated,
+          c.chunks,
+          c.bucket.conversations,
+          c.bucket.conversationIds,
+          c.bucket.counters,
+          a.chains,
+          a.agent,
+          a.chainAppends,
+          a.bucket.agents,
+          a.bucket.counters,
+          cache.key,
+          cache.bucket.cacheKeys,
+          cache.bucket.cacheExpiry,
+          state.key,
+          state.bucket.stateKeys,
+          state.bucket.counters,
+          layout.store.layout,
+          layout.store.buckets,
+        ]
+          .filter((key, i, all) => all.indexOf(key) === i)
+          .sort(),
       );
       await s.deleteConversation(id);
       const left = await keysWithPrefix(ctx.raw(), p);
-      expect(left.filter((k) => k.includes('{c:'))).toEqual([]);
+      expect(left.filter((k) => k.includes(':c:'))).toEqual([]);
     });
 
     it('keeps ids that differ only by escaping apart', async () => {
@@ -109,7 +149,7 @@ describe('redis key layout', () => {
     });
   });
 
-  it('never uses KEYS or SCAN over the keyspace (only SSCAN on its own index sets)', () => {
+  it('never uses KEYS or SCAN over the keyspace (only its own index zsets)', () => {
     const dir = join(__dirname, '..', '..', 'src', 'backends', 'redis');
     for (const file of readdirSync(dir)) {
       const source = readFileSync(join(dir, file), 'utf8');

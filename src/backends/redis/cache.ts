@@ -1,63 +1,85 @@
 /**
- * The cache on Redis: entries carry their own expiry (`SET ... PX`), so Redis removes them
- * without any purge; only index entries can go stale, and `purgeExpiredCache()` removes those.
+ * The cache on Redis: entries carry their own expiry (`SET ... PX`), so Redis removes the
+ * values itself; their index entries (a zset per bucket scored by expiry) are trimmed by the
+ * next writes to the same bucket, filtered by score on reads, and removed by a purge.
  */
 import type { CacheRecord } from '../../core/index.js';
 import { parseTimestamp } from '../../core/index.js';
-import { CACHE_HEAD_BYTES, encodeCacheRecord, isLiveCacheHead } from './codec.js';
+import { encodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
-import { mapIndexEntries, readIndex } from './index-sets.js';
-import { ADD_TO_SETS } from './scripts.js';
-import type { KeyLayout } from './keys.js';
+import type { ItemKeys, KeyLayout } from './keys.js';
+import { LIST_LIVE_CACHE, PURGE_CACHE, WRITE_CACHE } from './cache-scripts.js';
 
-/** Writes a cache record; with an expiry, Redis deletes the value at that time (PX). */
+/** Expired index entries a cache write removes from its bucket at most (bounds the write's cost). */
+const TRIM_PER_WRITE = 16;
+/** Keys a listing reads per call and bucket. */
+const LIST_PAGE_SIZE = 5_000;
+
+/** Writes a cache record and its index entries in one script; with an expiry, Redis deletes the value then (PX). */
 export async function writeCacheValue(
   redis: RedisConnection,
   what: string,
-  key: string,
+  cacheKey: string,
+  keys: ItemKeys,
   record: CacheRecord,
 ): Promise<void> {
   const value = encodeCacheRecord(record);
   const expiresAtMs = record.expiresAt === null ? null : parseTimestamp(record.expiresAt);
-  if (expiresAtMs === null) {
-    await redis.run(`store ${what}`, (c) => c.set(key, value));
-    return;
-  }
-  const ttlMs = Math.max(1, Math.ceil(expiresAtMs - Date.now()));
-  await redis.run(`store ${what}`, (c) => c.set(key, value, 'PX', ttlMs));
+  const ttlMs = expiresAtMs === null ? 0 : Math.max(1, Math.ceil(expiresAtMs - Date.now()));
+  const { cacheKeys, cacheExpiry } = keys.bucket;
+  await redis.script(
+    `store ${what}`,
+    WRITE_CACHE,
+    [keys.key, cacheKeys, cacheExpiry],
+    [cacheKey, value, ttlMs, TRIM_PER_WRITE],
+  );
 }
 
-/** Whether the entry at `key` exists and is live at `nowMs`, reading only its first bytes. */
-export async function isLiveCacheEntry(
+/** Keys of the cache entries live at `nowMs`, from the index alone (no per-entry read). */
+export async function listLiveCacheKeys(
   redis: RedisConnection,
-  what: string,
-  key: string,
+  keys: KeyLayout,
   nowMs: number,
-): Promise<boolean> {
-  const head = await redis.run(`check ${what}`, (c) => c.getrange(key, 0, CACHE_HEAD_BYTES - 1));
-  return isLiveCacheHead(head, nowMs);
+): Promise<string[]> {
+  const perBucket = await Promise.all(
+    keys.buckets.map(async (bucket) => {
+      const live: string[] = [];
+      let after = '';
+      for (;;) {
+        const [last, page] = (await redis.script(
+          'list cache keys',
+          LIST_LIVE_CACHE,
+          [bucket.cacheKeys, bucket.cacheExpiry],
+          [nowMs, after, LIST_PAGE_SIZE],
+        )) as [string | null, string[]];
+        live.push(...page);
+        if (last === null) return live;
+        after = last;
+      }
+    }),
+  );
+  return perBucket.flat();
 }
 
 /**
- * Removes cache index entries whose value Redis has expired (or that were left by a lost race)
- * and returns how many. The index entry is removed, then the value checked again: a key stored
- * again meanwhile is put back, so a live entry never loses its index entry.
+ * Removes the index entries of expired cache entries, and those whose value is gone (a crash,
+ * an eviction); returns how many. Each bucket is one script, so two purges never count one entry twice.
  */
-export async function removeStaleCacheIndexEntries(redis: RedisConnection, keys: KeyLayout): Promise<number> {
-  const index = keys.index.cacheKeys;
-  const exists = async (what: string, key: string) =>
-    (await redis.run(`check ${what}`, (c) => c.exists(key))) > 0;
-  const removed = await mapIndexEntries(await readIndex(redis, index), async (cacheKey) => {
-    const what = `cache entry ${JSON.stringify(cacheKey)}`;
-    const key = keys.cache(cacheKey);
-    if (await exists(what, key)) return 0;
-    // Counted only by the purge whose SREM removed the entry: two purges running at once
-    // (several processes) would otherwise both count it.
-    const removed = await redis.run(`unindex ${what}`, (c) => c.srem(index, cacheKey));
-    if (removed === 0) return 0;
-    if (!(await exists(what, key))) return 1;
-    await redis.script(`index ${what}`, ADD_TO_SETS, [index], [cacheKey]);
-    return 0;
-  });
-  return removed.reduce<number>((sum, n) => sum + n, 0);
+export async function purgeCacheIndex(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  nowMs: number,
+): Promise<number> {
+  const counts = await Promise.all(
+    keys.buckets.map((bucket) => {
+      const valuePrefix = bucket.counters.slice(0, -'counters'.length) + 'k:';
+      return redis.script(
+        'purge expired cache',
+        PURGE_CACHE,
+        [bucket.cacheKeys, bucket.cacheExpiry],
+        [nowMs, valuePrefix],
+      ) as Promise<number>;
+    }),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
 }

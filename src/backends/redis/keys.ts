@@ -1,118 +1,199 @@
 /**
- * Key layout of the Redis backend. Every key starts with the configured prefix
+ * Key layout v2 of the Redis backend. Every key starts with the configured prefix
  * (`keyPrefix`, default `connectome:`), so several apps or test runs share one server safely.
  *
+ * Every record lives in one of {@link BUCKET_COUNT} buckets, chosen by hashing its kind and id
+ * (FNV-1a, see {@link bucketOf}). The bucket is the Redis Cluster hash tag `{b:NN}`, so a record,
+ * its bucket's index entries and its bucket's counters share one slot, and one Lua script
+ * writes all of them atomically. No key is touched by every write; a listing reads every bucket.
+ *
  * ```
- * <prefix>{c:<conversationId>}:conversation    string  conversation JSON, exactly as stored
- * <prefix>{c:<conversationId>}:raw             hash    messages = JSON array, count = its length
- * <prefix>{c:<conversationId>}:chunks          string  chunk info JSON
- * <prefix>{c:<conversationId>}:memories        list    memory ids in insertion order
- * <prefix>{c:<conversationId>}:memory-data     hash    memory id -> memory record JSON
- * <prefix>{c:<conversationId>}:memory-created  hash    memory id -> created_at as JSON (kept on replace, D7)
- * <prefix>{a:<agentId>}:chains                 list    reasoning-chain record JSON, append order
- * <prefix>{a:<agentId>}:chain-appends          zset    recent append tokens (a resent append lands once)
- * <prefix>{k:<cacheKey>}:cache                 string  {"expiresAt","storedAt","data"}, with PX when it expires
- * <prefix>{s:<stateKey>}:state                 string  system state JSON
- * <prefix>{index}:conversations                set     ids with a stored conversation
- * <prefix>{index}:conversation-ids             set     ids with any stored kind (conversation, raw, memories, chunks)
- * <prefix>{index}:agents                       set     agent ids with reasoning chains
- * <prefix>{index}:cache-keys                   set     cache keys (entries may have expired since)
- * <prefix>{index}:state-keys                   set     system state keys
- * <prefix>{index}:layout                       string  layout version of this prefix ("1")
+ * per conversation (bucket of "c:<id>"):
+ * <prefix>{b:NN}:c:<id>:conversation    string  conversation JSON, exactly as stored
+ * <prefix>{b:NN}:c:<id>:meta            hash    raw = message count (present = raw messages stored), raw-bytes
+ * <prefix>{b:NN}:c:<id>:raw             list    one raw message JSON per item (LRANGE = window read)
+ * <prefix>{b:NN}:c:<id>:chunks          string  chunk info JSON
+ * <prefix>{b:NN}:c:<id>:memories        list    memory ids in insertion order
+ * <prefix>{b:NN}:c:<id>:memory-data     hash    memory id -> memory record JSON
+ * <prefix>{b:NN}:c:<id>:memory-created  hash    memory id -> created_at as JSON (kept on replace, D7)
+ * per agent (bucket of "a:<id>"):
+ * <prefix>{b:NN}:a:<id>:chains          list    reasoning-chain record JSON, append order
+ * <prefix>{b:NN}:a:<id>:agent           hash    next = chains ever appended; the head's sequence is next - LLEN
+ * <prefix>{b:NN}:a:<id>:chain-appends   zset    recent append tokens (a resent append lands once)
+ * <prefix>{b:NN}:k:<cacheKey>:cache     string  {"expiresAt","storedAt","data"}, with PX when it expires
+ * <prefix>{b:NN}:s:<stateKey>:state     string  system state JSON
+ * per bucket (NN = 00 .. BUCKET_COUNT-1):
+ * <prefix>{b:NN}:conversations          zset    ids with a stored conversation (score 0: byte order)
+ * <prefix>{b:NN}:conversation-ids       zset    ids with any stored kind (score 0)
+ * <prefix>{b:NN}:agents                 zset    agent ids with reasoning chains (score 0)
+ * <prefix>{b:NN}:cache-keys             zset    cache keys (score 0: byte order, for keyset paging)
+ * <prefix>{b:NN}:cache-expiry           zset    cache key -> expiry in server ms (+inf: never)
+ * <prefix>{b:NN}:state-keys             zset    system state keys (score 0)
+ * <prefix>{b:NN}:counters               hash    conversations, raw_messages, memories, chunk_infos,
+ *                                               chains, agents, states, bytes (payload bytes)
+ * per store:
+ * <prefix>{index}:layout                string  layout version ("2"; "1" = v1; "1>2" = upgrading)
+ * <prefix>{index}:buckets               string  bucket count of this store (fixed when created)
+ * <prefix>{index}:upgrade               hash    progress of a v1 -> v2 upgrade (records moved per kind)
  * ```
  *
- * - The `{...}` part is the Redis Cluster hash tag: all keys of one conversation (or one agent)
- *   live in one slot, so their multi-key writes are atomic Lua scripts or multi-key commands on
- *   a cluster too. The library's own `{` comes first after the prefix, and `%`, `{` and `}` in
- *   ids and keys are written as `%25`, `%7B` and `%7D`, so braces inside user ids can neither
- *   pick the slot nor make two ids share a key. (A prefix that contains `{...}` itself pins every
- *   key to that one slot: still correct, but it stops a cluster from spreading the data.)
- * - The index sets share the `{index}` slot. An index entry is added after the data it points to
- *   (and also sent along with the data write, so a write that times out but still lands later is
- *   indexed too) and cleared before that data is deleted; an index entry whose data is gone (a
- *   concurrent delete, a failed write, an expired cache entry) is skipped by listing and stats,
- *   and `purgeExpiredCache()` removes the stale cache ones. Listing never uses `KEYS` or `SCAN`.
+ * - Index zsets have score 0, so members come back in byte order, which for UTF-8 is Unicode
+ *   code point order: a keyset cursor is `ZRANGE key (<after> + BYLEX LIMIT 0 n` per bucket
+ *   plus a k-way merge. Every script that writes a record updates its index entries and the
+ *   bucket counters, so listings need no existence check and stats read O(buckets) keys.
+ * - Cache index entries leave by themselves: every cache write trims the bucket's entries whose
+ *   expiry passed (bounded per write); reads filter by score; `purgeExpiredCache()` trims all.
+ * - Room for later kinds in the record's slot: search postings `{b:NN}:x:<term>` (zset of the
+ *   bucket's records holding the term, written by the record's own script), embeddings
+ *   `{b:NN}:c:<id>:embeddings`; `deleteMemory` is LREM + HDEL + counters in one script.
+ * - `%`, `{` and `}` in ids and keys are written as `%25`, `%7B` and `%7D`, so braces in user
+ *   ids can neither pick the slot nor make two ids share a key. (A prefix that contains `{...}`
+ *   itself pins every key to that one slot: still correct, but a cluster cannot spread it.)
  */
 
 /** Layout version stored at `<prefix>{index}:layout`. */
-export const LAYOUT_VERSION = '1';
+export const LAYOUT_VERSION = '2';
+/** The version a v1 store has at `<prefix>{index}:layout`. */
+export const V1_LAYOUT_VERSION = '1';
+/** The layout version while a v1 store is being upgraded (a v1 library refuses it). */
+export const UPGRADING_LAYOUT_VERSION = '1>2';
+/** Buckets of a new store: enough that 100,000 records are ~1,600 per bucket, few enough to read all in one pipeline. */
+export const BUCKET_COUNT = 64;
 
 /** Writes `%`, `{` and `}` as `%25`, `%7B`, `%7D`: injective, and leaves no brace in a hash tag. */
 export function escapeKeyPart(value: string): string {
   return value.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
-/** The keys of one conversation, all in the slot of `{c:<id>}`. */
+/** Record kinds, each hashed apart so a conversation and an agent with one id spread independently. */
+export type RecordKind = 'c' | 'a' | 'k' | 's';
+
+/** The bucket of a record: FNV-1a (32 bit) of `<kind>:<id>` in UTF-8, modulo `buckets`. */
+export function bucketOf(kind: RecordKind, id: string, buckets: number = BUCKET_COUNT): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(`${kind}:${id}`, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % buckets;
+}
+
+/** The per-bucket keys (one slot). */
+export interface BucketKeys {
+  conversations: string;
+  conversationIds: string;
+  agents: string;
+  cacheKeys: string;
+  cacheExpiry: string;
+  stateKeys: string;
+  counters: string;
+}
+
+/** The keys of one conversation, all in the slot of its bucket. */
 export interface ConversationKeys {
   conversation: string;
+  meta: string;
   raw: string;
   chunks: string;
   memories: string;
   memoryData: string;
   memoryCreated: string;
+  bucket: BucketKeys;
 }
 
-/** The keys of one agent, all in the slot of `{a:<id>}`. */
+/** The keys of one agent, all in the slot of its bucket. */
 export interface AgentKeys {
   chains: string;
+  agent: string;
   chainAppends: string;
+  bucket: BucketKeys;
+}
+
+/** A single-key record (cache entry or system state) and its bucket. */
+export interface ItemKeys {
+  key: string;
+  bucket: BucketKeys;
 }
 
 /** Builds every key name of one store (one prefix). */
 export class KeyLayout {
-  /** Global index sets, all in the `{index}` slot. */
-  readonly index: {
-    conversations: string;
-    conversationIds: string;
-    agents: string;
-    cacheKeys: string;
-    stateKeys: string;
-    layout: string;
-  };
+  /** Store-wide keys, in the `{index}` slot (read and written only when a store opens). */
+  readonly store: { layout: string; buckets: string; upgrade: string };
+  /** The keys of every bucket, by bucket number. */
+  readonly buckets: readonly BucketKeys[];
 
-  constructor(readonly prefix: string) {
+  constructor(
+    readonly prefix: string,
+    readonly bucketCount: number = BUCKET_COUNT,
+  ) {
     const at = (name: string) => `${prefix}{index}:${name}`;
-    this.index = {
-      conversations: at('conversations'),
-      conversationIds: at('conversation-ids'),
-      agents: at('agents'),
-      cacheKeys: at('cache-keys'),
-      stateKeys: at('state-keys'),
-      layout: at('layout'),
-    };
+    this.store = { layout: at('layout'), buckets: at('buckets'), upgrade: at('upgrade') };
+    const width = String(bucketCount - 1).length;
+    this.buckets = Array.from({ length: bucketCount }, (_, n) => {
+      const base = `${prefix}{b:${String(n).padStart(width, '0')}}:`;
+      return {
+        conversations: `${base}conversations`,
+        conversationIds: `${base}conversation-ids`,
+        agents: `${base}agents`,
+        cacheKeys: `${base}cache-keys`,
+        cacheExpiry: `${base}cache-expiry`,
+        stateKeys: `${base}state-keys`,
+        counters: `${base}counters`,
+      };
+    });
   }
 
-  /** The keys of one conversation (one slot). */
+  private base(kind: RecordKind, id: string): { base: string; bucket: BucketKeys } {
+    const bucket = bucketOf(kind, id, this.bucketCount);
+    const keys = this.buckets[bucket] as BucketKeys;
+    // The bucket's tag is the first `{...}` of its counters key: reuse it for the record.
+    const tag = keys.counters.slice(0, keys.counters.length - 'counters'.length);
+    return { base: `${tag}${kind}:${escapeKeyPart(id)}:`, bucket: keys };
+  }
+
+  /** The keys of one conversation (one slot, shared with its bucket). */
   conversation(conversationId: string): ConversationKeys {
-    const base = `${this.prefix}{c:${escapeKeyPart(conversationId)}}:`;
+    const { base, bucket } = this.base('c', conversationId);
     return {
       conversation: `${base}conversation`,
+      meta: `${base}meta`,
       raw: `${base}raw`,
       chunks: `${base}chunks`,
       memories: `${base}memories`,
       memoryData: `${base}memory-data`,
       memoryCreated: `${base}memory-created`,
+      bucket,
     };
   }
 
-  /** The keys of one agent (one slot). */
+  /** The keys of one agent (one slot, shared with its bucket). */
   agent(agentId: string): AgentKeys {
-    const base = `${this.prefix}{a:${escapeKeyPart(agentId)}}:`;
-    return { chains: `${base}chains`, chainAppends: `${base}chain-appends` };
+    const { base, bucket } = this.base('a', agentId);
+    return { chains: `${base}chains`, agent: `${base}agent`, chainAppends: `${base}chain-appends`, bucket };
   }
 
-  /** The key of one cache entry. */
-  cache(cacheKey: string): string {
-    return `${this.prefix}{k:${escapeKeyPart(cacheKey)}}:cache`;
+  /** The key of one cache entry and its bucket. */
+  cache(cacheKey: string): ItemKeys {
+    const { base, bucket } = this.base('k', cacheKey);
+    return { key: `${base}cache`, bucket };
   }
 
-  /** The key of one system state object. */
-  state(stateKey: string): string {
-    return `${this.prefix}{s:${escapeKeyPart(stateKey)}}:state`;
+  /** The key of one system state object and its bucket. */
+  state(stateKey: string): ItemKeys {
+    const { base, bucket } = this.base('s', stateKey);
+    return { key: `${base}state`, bucket };
   }
 }
 
-/** All keys of one conversation, in the order the Lua scripts take them. */
+/** The record keys of one conversation, in the order the Lua scripts take them. */
 export function conversationKeyList(keys: ConversationKeys): string[] {
-  return [keys.conversation, keys.raw, keys.chunks, keys.memories, keys.memoryData, keys.memoryCreated];
+  return [
+    keys.conversation,
+    keys.meta,
+    keys.raw,
+    keys.chunks,
+    keys.memories,
+    keys.memoryData,
+    keys.memoryCreated,
+  ];
 }

@@ -1,6 +1,6 @@
 /**
  * RedisStorage: the storage interface on Redis (or a Redis Cluster) through `ioredis`, with
- * Redis's own expiry for the cache. Key layout: see `keys.ts`.
+ * Redis's own expiry for the cache. Key layout (v2, buckets): see `keys.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -15,14 +15,24 @@ import {
   openPrepared,
   redactUrl,
 } from '../../core/index.js';
-import { isLiveCacheEntry, removeStaleCacheIndexEntries, writeCacheValue } from './cache.js';
-import { decodeArray, decodeCacheRecord, decodeMemories, decodeObject } from './codec.js';
+import { readAllBuckets } from './bucket-index.js';
+import { listLiveCacheKeys, purgeCacheIndex, writeCacheValue } from './cache.js';
+import { decodeCacheRecord, decodeJson, decodeMemories, decodeObject } from './codec.js';
 import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
 import { RedisConnection } from './connection.js';
-import { liveMembers } from './index-sets.js';
 import { conversationKeyList, KeyLayout } from './keys.js';
-import { checkLayoutVersion, describeRedisStore } from './layout-version.js';
-import { ADD_TO_SETS, APPEND_CHAIN, READ_MEMORIES, REMOVE_FROM_SETS, UPSERT_MEMORY } from './scripts.js';
+import { describeRedisStore, prepareLayout } from './layout.js';
+import { REMOVE_CACHE } from './cache-scripts.js';
+import {
+  APPEND_CHAIN,
+  READ_MEMORIES,
+  READ_RAW,
+  REMOVE_CONVERSATION,
+  REMOVE_STRING,
+  UPSERT_MEMORY,
+  WRITE_RAW,
+  WRITE_STRING,
+} from './scripts.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
 
 /** How long a chain-append token is remembered, so a resent append lands once (ms). */
@@ -30,7 +40,7 @@ const APPEND_TOKEN_TTL_MS = 60 * 60 * 1000;
 
 const q = (value: string): string => JSON.stringify(value);
 
-/** Storage on Redis. Every multi-key write on one conversation or agent is atomic. */
+/** Storage on Redis. Every write, with its index entries and counters, is one atomic script. */
 export class RedisStorage extends StorageInterface {
   /** Backend name as registered in the factory. */
   readonly storageType = 'redis';
@@ -68,68 +78,38 @@ export class RedisStorage extends StorageInterface {
 
   protected override describeStore(): string {
     const label = this.config.client ? 'given ioredis client' : redactUrl(this.config.url);
-    return describeRedisStore(this.connection?.label ?? label, this.keys);
+    return describeRedisStore(this.connection?.label ?? label, this.keys.prefix);
   }
 
   protected async openStore(): Promise<void> {
     this.connection = await openPrepared(
       () => RedisConnection.open(this.config),
-      (connection) => checkLayoutVersion(connection, this.keys, this.config.readOnly),
+      async (connection) => {
+        // Read-only: nothing is created or upgraded; a missing or v1 store is refused.
+        await prepareLayout(connection, this.keys.prefix, { write: !this.config.readOnly });
+      },
     );
   }
 
   protected async closeStore(): Promise<void> {
     const connection = this.connection;
-    // Calls accepted before shutdown() finish first (close() drains them); they still need
-    // the connection for their later steps, so it is forgotten only afterwards.
+    // Calls accepted before shutdown() finish first (close() drains them).
     await connection?.close();
     if (this.connection === connection) this.connection = undefined;
   }
 
-  private addToIndex(what: string, sets: string[], member: string): Promise<unknown> {
-    return this.redis.script(`index ${what}`, ADD_TO_SETS, sets, [member]);
-  }
-
-  /**
-   * Runs a data write, then adds its index entry, so a listed entry always has its data
-   * (see `keys.ts`). The entry is also sent with the write: a write that times out can
-   * still land later (a paused server, a given client's offline queue or resend) and then
-   * it is indexed too. The add after the write covers a delete that ran in between.
-   */
-  private async writeIndexed(what: string, write: () => Promise<unknown>, sets: string[], member: string) {
-    const [, written] = await Promise.allSettled([this.addToIndex(what, sets, member), write()]);
-    if (written.status === 'rejected') throw written.reason;
-    await this.addToIndex(what, sets, member);
-  }
-
-  /** Writes a JSON value and indexes it (see {@link writeIndexed}). */
-  private storeIndexed(what: string, key: string, value: JsonValue, sets: string[], member: string) {
-    const json = JSON.stringify(value);
-    const write = () => this.redis.run(`store ${what}`, (c) => c.set(key, json));
-    return this.writeIndexed(what, write, sets, member);
-  }
-
-  /** Removes the index entry first, then the data: one DEL, so keys of one slot go at once. */
-  private async removeIndexed(what: string, sets: string[], member: string, keys: string[]) {
-    await this.redis.script(`unindex ${what}`, REMOVE_FROM_SETS, sets, [member]);
-    await this.redis.run(`delete ${what}`, (c) => c.del(...keys));
-  }
-
-  private async loadObject(what: string, key: string): Promise<JsonObject | null> {
-    return decodeObject(await this.redis.run(`load ${what}`, (c) => c.get(key)), key);
-  }
-
-  private async exists(what: string, ...keys: string[]): Promise<boolean> {
-    return (await this.redis.run(`check ${what}`, (c) => c.exists(...keys))) > 0;
+  private loadObject(what: string, key: string): Promise<JsonObject | null> {
+    return this.redis.run(`load ${what}`, (c) => c.get(key)).then((text) => decodeObject(text, key));
   }
 
   // ----- conversations, raw messages, chunk info ---------------------------------------
 
-  protected writeConversation(conversationId: string, data: JsonObject): Promise<void> {
-    const { conversations, conversationIds } = this.keys.index;
-    const key = this.keys.conversation(conversationId).conversation;
-    const what = `conversation ${q(conversationId)}`;
-    return this.storeIndexed(what, key, data, [conversations, conversationIds], conversationId);
+  protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
+    const k = this.keys.conversation(conversationId);
+    const { counters, conversations, conversationIds } = k.bucket;
+    const args = [conversationId, JSON.stringify(data), 'conversations'];
+    const keys = [k.conversation, counters, conversations, conversationIds];
+    await this.redis.script(`store conversation ${q(conversationId)}`, WRITE_STRING, keys, args);
   }
 
   protected readConversation(conversationId: string): Promise<JsonObject | null> {
@@ -138,44 +118,41 @@ export class RedisStorage extends StorageInterface {
   }
 
   protected listConversationIds(): Promise<string[]> {
-    return liveMembers(this.redis, this.keys.index.conversations, (id) =>
-      this.exists(`conversation ${q(id)}`, this.keys.conversation(id).conversation),
-    );
+    return readAllBuckets(this.redis, this.keys, (bucket) => bucket.conversations);
   }
 
   protected listStoredConversationIds(): Promise<string[]> {
-    return liveMembers(this.redis, this.keys.index.conversationIds, (id) => {
-      const k = this.keys.conversation(id);
-      return this.exists(`conversation ${q(id)}`, k.conversation, k.raw, k.chunks, k.memories);
-    });
+    return readAllBuckets(this.redis, this.keys, (bucket) => bucket.conversationIds);
   }
 
-  protected removeConversation(conversationId: string): Promise<void> {
-    const { conversations, conversationIds } = this.keys.index;
-    const keys = conversationKeyList(this.keys.conversation(conversationId));
-    const what = `conversation ${q(conversationId)}`;
-    return this.removeIndexed(what, [conversations, conversationIds], conversationId, keys);
+  protected async removeConversation(conversationId: string): Promise<void> {
+    const k = this.keys.conversation(conversationId);
+    const { conversations, conversationIds, counters } = k.bucket;
+    const keys = [...conversationKeyList(k), conversations, conversationIds, counters];
+    await this.redis.script(`delete conversation ${q(conversationId)}`, REMOVE_CONVERSATION, keys, [
+      conversationId,
+    ]);
   }
 
   protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
-    const what = `raw messages of ${q(conversationId)}`;
-    const key = this.keys.conversation(conversationId).raw;
-    const json = JSON.stringify(messages);
-    const write = () =>
-      this.redis.run(`store ${what}`, (c) => c.hset(key, 'messages', json, 'count', messages.length));
-    await this.writeIndexed(what, write, [this.keys.index.conversationIds], conversationId);
+    const k = this.keys.conversation(conversationId);
+    const keys = [k.raw, k.meta, k.bucket.conversationIds, k.bucket.counters];
+    const args = [conversationId, ...messages.map((message) => JSON.stringify(message))];
+    await this.redis.script(`store raw messages of ${q(conversationId)}`, WRITE_RAW, keys, args);
   }
 
   protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
-    const key = this.keys.conversation(conversationId).raw;
+    const k = this.keys.conversation(conversationId);
     const what = `load raw messages of ${q(conversationId)}`;
-    return decodeArray(await this.redis.run(what, (c) => c.hget(key, 'messages')), key);
+    const items = (await this.redis.script(what, READ_RAW, [k.raw, k.meta], [0, -1])) as string[] | null;
+    return items === null ? null : items.map((json, i) => decodeJson(json, `${k.raw} item ${i}`));
   }
 
-  protected writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
-    const key = this.keys.conversation(conversationId).chunks;
-    const what = `chunk info of ${q(conversationId)}`;
-    return this.storeIndexed(what, key, data, [this.keys.index.conversationIds], conversationId);
+  protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
+    const k = this.keys.conversation(conversationId);
+    const keys = [k.chunks, k.bucket.counters, k.bucket.conversationIds];
+    const args = [conversationId, JSON.stringify(data), 'chunk_infos'];
+    await this.redis.script(`store chunk info of ${q(conversationId)}`, WRITE_STRING, keys, args);
   }
 
   protected readChunkInfo(conversationId: string): Promise<JsonObject | null> {
@@ -197,10 +174,10 @@ export class RedisStorage extends StorageInterface {
       JSON.stringify(memory.record),
       createdAt,
       memory.explicitCreatedAt ? '1' : '0',
+      conversationId,
     ];
-    const keys = [k.memories, k.memoryData, k.memoryCreated];
-    const write = () => this.redis.script(`store ${what}`, UPSERT_MEMORY, keys, args);
-    await this.writeIndexed(what, write, [this.keys.index.conversationIds], conversationId);
+    const keys = [k.memories, k.memoryData, k.memoryCreated, k.bucket.conversationIds, k.bucket.counters];
+    await this.redis.script(`store ${what}`, UPSERT_MEMORY, keys, args);
   }
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
@@ -215,11 +192,10 @@ export class RedisStorage extends StorageInterface {
   }
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    const what = `reasoning chain of ${q(agentId)}`;
     const k = this.keys.agent(agentId);
-    const args = [randomUUID(), JSON.stringify(record), APPEND_TOKEN_TTL_MS];
-    const write = () => this.redis.script(`store ${what}`, APPEND_CHAIN, [k.chains, k.chainAppends], args);
-    await this.writeIndexed(what, write, [this.keys.index.agents], agentId);
+    const keys = [k.chains, k.chainAppends, k.agent, k.bucket.agents, k.bucket.counters];
+    const args = [randomUUID(), JSON.stringify(record), APPEND_TOKEN_TTL_MS, agentId];
+    await this.redis.script(`store reasoning chain of ${q(agentId)}`, APPEND_CHAIN, keys, args);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
@@ -231,59 +207,65 @@ export class RedisStorage extends StorageInterface {
   }
 
   protected listAgentIds(): Promise<string[]> {
-    return liveMembers(this.redis, this.keys.index.agents, (id) =>
-      this.exists(`agent ${q(id)}`, this.keys.agent(id).chains),
-    );
+    return readAllBuckets(this.redis, this.keys, (bucket) => bucket.agents);
   }
 
   // ----- cache (Redis expires entries itself: see cache.ts) ----------------------------
 
-  protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
-    const what = `cache entry ${q(cacheKey)}`;
-    const write = () => writeCacheValue(this.redis, what, this.keys.cache(cacheKey), record);
-    await this.writeIndexed(what, write, [this.keys.index.cacheKeys], cacheKey);
-  }
-
-  protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
-    const key = this.keys.cache(cacheKey);
-    return decodeCacheRecord(await this.redis.run(`load cache entry ${q(cacheKey)}`, (c) => c.get(key)), key);
-  }
-
-  protected removeCacheRecord(cacheKey: string): Promise<void> {
-    const key = this.keys.cache(cacheKey);
-    return this.removeIndexed(`cache entry ${q(cacheKey)}`, [this.keys.index.cacheKeys], cacheKey, [key]);
-  }
-
-  protected listLiveCacheKeys(nowMs: number): Promise<string[]> {
-    return liveMembers(this.redis, this.keys.index.cacheKeys, (cacheKey) =>
-      isLiveCacheEntry(this.redis, `cache entry ${q(cacheKey)}`, this.keys.cache(cacheKey), nowMs),
+  protected writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
+    return writeCacheValue(
+      this.redis,
+      `cache entry ${q(cacheKey)}`,
+      cacheKey,
+      this.keys.cache(cacheKey),
+      record,
     );
   }
 
-  protected removeExpiredCache(_nowMs: number): Promise<number> {
-    return removeStaleCacheIndexEntries(this.redis, this.keys);
+  protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
+    const { key } = this.keys.cache(cacheKey);
+    return decodeCacheRecord(await this.redis.run(`load cache entry ${q(cacheKey)}`, (c) => c.get(key)), key);
+  }
+
+  protected async removeCacheRecord(cacheKey: string): Promise<void> {
+    const { key, bucket } = this.keys.cache(cacheKey);
+    const keys = [key, bucket.cacheKeys, bucket.cacheExpiry];
+    await this.redis.script(`delete cache entry ${q(cacheKey)}`, REMOVE_CACHE, keys, [cacheKey]);
+  }
+
+  protected listLiveCacheKeys(nowMs: number): Promise<string[]> {
+    return listLiveCacheKeys(this.redis, this.keys, nowMs);
+  }
+
+  protected removeExpiredCache(nowMs: number): Promise<number> {
+    return purgeCacheIndex(this.redis, this.keys, nowMs);
   }
 
   // ----- system state ------------------------------------------------------------------
 
-  protected writeSystemState(stateKey: string, data: JsonObject): Promise<void> {
-    const key = this.keys.state(stateKey);
-    return this.storeIndexed(`system state ${q(stateKey)}`, key, data, [this.keys.index.stateKeys], stateKey);
+  protected async writeSystemState(stateKey: string, data: JsonObject): Promise<void> {
+    const { key, bucket } = this.keys.state(stateKey);
+    const args = [stateKey, JSON.stringify(data), 'states'];
+    await this.redis.script(
+      `store system state ${q(stateKey)}`,
+      WRITE_STRING,
+      [key, bucket.counters, bucket.stateKeys],
+      args,
+    );
   }
 
   protected readSystemState(stateKey: string): Promise<JsonObject | null> {
-    return this.loadObject(`system state ${q(stateKey)}`, this.keys.state(stateKey));
+    return this.loadObject(`system state ${q(stateKey)}`, this.keys.state(stateKey).key);
   }
 
-  protected removeSystemState(stateKey: string): Promise<void> {
-    const key = this.keys.state(stateKey);
-    return this.removeIndexed(`system state ${q(stateKey)}`, [this.keys.index.stateKeys], stateKey, [key]);
+  protected async removeSystemState(stateKey: string): Promise<void> {
+    const { key, bucket } = this.keys.state(stateKey);
+    const keys = [key, bucket.counters, bucket.stateKeys];
+    await this.redis.script(`delete system state ${q(stateKey)}`, REMOVE_STRING, keys, [stateKey, 'states']);
   }
 
   protected listStateKeys(): Promise<string[]> {
-    return liveMembers(this.redis, this.keys.index.stateKeys, (stateKey) =>
-      this.exists(`system state ${q(stateKey)}`, this.keys.state(stateKey)),
-    );
+    return readAllBuckets(this.redis, this.keys, (bucket) => bucket.stateKeys);
   }
 
   // ----- health and stats --------------------------------------------------------------

@@ -1,7 +1,10 @@
 /**
- * Lua scripts of the Redis backend. Each one touches only keys of one hash tag (one slot), so
- * it runs atomically on a single server and on a Redis Cluster alike. Every write script is
- * idempotent: ioredis may resend a command after a reconnect, and a resend must not apply twice.
+ * Lua scripts of the Redis backend (layout v2, see `keys.ts`). Each one touches only keys of
+ * one bucket (one slot), so it runs atomically on a single server and on a Redis Cluster
+ * alike: a record, its index entries and its bucket's counters change together or not at all.
+ * Redis does not roll a script back on an error, so every write script checks the types of
+ * its keys (and that counters are integers) before its first write. Every write script is
+ * idempotent, or guarded by a token, because ioredis may resend a command after a reconnect.
  */
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './config.js';
@@ -18,26 +21,126 @@ export class LuaScript {
   }
 }
 
+// guard(types, counters): an error text when a key has another type than expected (pairs of
+// key, type) or a counter is not an integer; nil when the script may write. bump(): HINCRBY.
+const PRELUDE = `local function guard(types, counters)
+  for i = 1, #types, 2 do
+    local t = redis.call('TYPE', types[i])['ok']
+    if t ~= 'none' and t ~= types[i + 1] then
+      return 'WRONGTYPE ' .. types[i] .. ' is a ' .. t .. ', expected a ' .. types[i + 1]
+    end
+  end
+  if counters then
+    local flat = redis.call('HGETALL', counters)
+    for i = 2, #flat, 2 do
+      if not string.find(flat[i], '^%-?%d+$') then
+        return 'WRONGTYPE ' .. counters .. ' field ' .. flat[i - 1] .. ' is not an integer'
+      end
+    end
+  end
+  return nil
+end
+local function bump(counters, field, by)
+  if by ~= 0 then redis.call('HINCRBY', counters, field, by) end
+end
+local function pushAll(key, from)
+  for i = from, #ARGV, 1000 do redis.call('RPUSH', key, unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+end
+`;
+
+/** A write script: `body` after the guard/bump/pushAll helpers. */
+export function script(name: string, body: string): LuaScript {
+  return new LuaScript(name, PRELUDE + body);
+}
+
 /**
- * Memory upsert (D7). KEYS: memories (list), memory-data (hash), memory-created (hash).
- * ARGV: memory id, record JSON, created_at as JSON, '1' when the caller chose created_at.
- * A new id is appended to the order list; a known id keeps its position, and keeps its old
- * created_at unless the caller gave one (the read applies memory-created to the record).
+ * Writes a string record and indexes it. KEYS: record, counters, index zsets...
+ * ARGV: member, JSON, counter field. Returns 1 when the record existed.
  */
-export const UPSERT_MEMORY = new LuaScript(
+export const WRITE_STRING = script(
+  'writeString',
+  `local types = {KEYS[1], 'string', KEYS[2], 'hash'}
+for i = 3, #KEYS do types[#types + 1] = KEYS[i]; types[#types + 1] = 'zset' end
+local bad = guard(types, KEYS[2])
+if bad then return redis.error_reply(bad) end
+local old = redis.call('STRLEN', KEYS[1])
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[2])
+for i = 3, #KEYS do redis.call('ZADD', KEYS[i], 0, ARGV[1]) end
+if existed == 0 then bump(KEYS[2], ARGV[3], 1) end
+bump(KEYS[2], 'bytes', #ARGV[2] - old)
+return existed`,
+);
+
+/** Removes a string record and its index entries. KEYS and ARGV as {@link WRITE_STRING}, without the JSON. */
+export const REMOVE_STRING = script(
+  'removeString',
+  `local types = {KEYS[1], 'string', KEYS[2], 'hash'}
+for i = 3, #KEYS do types[#types + 1] = KEYS[i]; types[#types + 1] = 'zset' end
+local bad = guard(types, KEYS[2])
+if bad then return redis.error_reply(bad) end
+local old = redis.call('STRLEN', KEYS[1])
+local existed = redis.call('DEL', KEYS[1])
+for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+if existed == 1 then bump(KEYS[2], ARGV[2], -1) end
+bump(KEYS[2], 'bytes', -old)
+return existed`,
+);
+
+/**
+ * Replaces the raw messages. KEYS: raw (list), meta (hash), conversation-ids (zset), counters.
+ * ARGV: conversation id, then one JSON text per message.
+ */
+export const WRITE_RAW = script(
+  'writeRaw',
+  `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'zset', KEYS[4], 'hash'}, KEYS[4])
+if bad then return redis.error_reply(bad) end
+local oldCount = tonumber(redis.call('HGET', KEYS[2], 'raw') or '0') or 0
+local oldBytes = tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0
+redis.call('DEL', KEYS[1])
+pushAll(KEYS[1], 2)
+local bytes = 0
+for i = 2, #ARGV do bytes = bytes + #ARGV[i] end
+redis.call('HSET', KEYS[2], 'raw', #ARGV - 1, 'raw-bytes', bytes)
+redis.call('ZADD', KEYS[3], 0, ARGV[1])
+bump(KEYS[4], 'raw_messages', #ARGV - 1 - oldCount)
+bump(KEYS[4], 'bytes', bytes - oldBytes)
+return 1`,
+);
+
+/** A window of raw messages, or nil when none were stored. KEYS: raw, meta. ARGV: start, stop (LRANGE). */
+export const READ_RAW = new LuaScript(
+  'readRaw',
+  `if redis.call('HEXISTS', KEYS[2], 'raw') == 0 then return false end
+return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`,
+);
+
+/**
+ * Memory upsert (D7). KEYS: memories (list), memory-data, memory-created, conversation-ids,
+ * counters. ARGV: memory id, record JSON, created_at as JSON, '1' when the caller chose
+ * created_at, conversation id. A new id is appended to the order list; a known id keeps its
+ * position, and its old created_at unless the caller gave one (the read applies memory-created).
+ */
+export const UPSERT_MEMORY = script(
   'upsertMemory',
-  `local added = redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
+if bad then return redis.error_reply(bad) end
+local old = redis.call('HSTRLEN', KEYS[2], ARGV[1])
+local added = redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 if added == 1 then redis.call('RPUSH', KEYS[1], ARGV[1]) end
 if ARGV[4] == '1' then
   redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 else
   redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[3])
 end
+redis.call('ZADD', KEYS[4], 0, ARGV[5])
+bump(KEYS[5], 'memories', added)
+bump(KEYS[5], 'bytes', #ARGV[2] - old)
 return added`,
 );
 
 /**
- * Reads a conversation's memories in order. KEYS as {@link UPSERT_MEMORY}.
+ * Reads a conversation's memories in order. KEYS: memories, memory-data, memory-created.
  * Returns a flat array: id, record JSON (or nil), created_at (or nil), id, ...
  */
 export const READ_MEMORIES = new LuaScript(
@@ -53,67 +156,75 @@ return out`,
 );
 
 /**
- * Appends a reasoning chain once per token. KEYS: chains (list), chain-appends (zset).
- * ARGV: token, record JSON, how long tokens are remembered (ms). Returns 1, or 0 for a resend.
+ * Appends a reasoning chain once per token. KEYS: chains (list), chain-appends (zset), agent
+ * (hash), agents (zset), counters. ARGV: token, record JSON, how long tokens are remembered
+ * (ms), agent id. Returns the chain's sequence number (0-based), or -1 for a resend.
  */
-export const APPEND_CHAIN = new LuaScript(
+export const APPEND_CHAIN = script(
   'appendChain',
-  `if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+  `local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
+if bad then return redis.error_reply(bad) end
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return -1 end
+local seq = redis.call('HINCRBY', KEYS[3], 'next', 1) - 1
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('RPUSH', KEYS[1], ARGV[2])
+local length = redis.call('RPUSH', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
-return 1`,
-);
-
-/** Adds ARGV[1] to every set in KEYS (index sets, one slot). */
-export const ADD_TO_SETS = new LuaScript(
-  'addToSets',
-  `for _, key in ipairs(KEYS) do redis.call('SADD', key, ARGV[1]) end
-return 1`,
-);
-
-/** Removes ARGV[1] from every set in KEYS (index sets, one slot). */
-export const REMOVE_FROM_SETS = new LuaScript(
-  'removeFromSets',
-  `for _, key in ipairs(KEYS) do redis.call('SREM', key, ARGV[1]) end
-return 1`,
-);
-
-// Bytes used by KEYS (MEMORY USAGE), or -1 when the server refuses MEMORY (some hosted Redis).
-const BYTES_OF_KEYS = `local bytes = 0
-for _, key in ipairs(KEYS) do
-  local used = redis.pcall('MEMORY', 'USAGE', key)
-  if type(used) == 'number' then bytes = bytes + used
-  elseif type(used) == 'table' and used.err then bytes = -1 break end
-end`;
-
-/**
- * Counts of one conversation. KEYS: the six conversation keys (see `conversationKeyList`).
- * Returns {has conversation, raw message count, memory count, has chunk info, bytes}.
- */
-export const CONVERSATION_STATS = new LuaScript(
-  'conversationStats',
-  `${BYTES_OF_KEYS}
-local raw = tonumber(redis.call('HGET', KEYS[2], 'count') or '0') or 0
-return {redis.call('EXISTS', KEYS[1]), raw, redis.call('HLEN', KEYS[5]), redis.call('EXISTS', KEYS[3]), bytes}`,
+redis.call('ZADD', KEYS[4], 0, ARGV[4])
+bump(KEYS[5], 'chains', 1)
+bump(KEYS[5], 'bytes', #ARGV[2])
+if length == 1 then bump(KEYS[5], 'agents', 1) end
+return seq`,
 );
 
 /**
- * Size of one item. KEYS[1] is the item (a list, or a string), further KEYS only add bytes.
- * ARGV[1]: 'list' (returns LLEN), 'string' (EXISTS) or a byte count n (the first n bytes).
- * Returns {count or head, bytes}.
+ * Replaces an agent's chains (the v1 upgrade; idempotent). KEYS: chains, agent, agents,
+ * counters. ARGV: agent id, then one record JSON per chain. Sequence numbers start at 0.
  */
-export const ITEM_STATS = new LuaScript(
-  'itemStats',
-  `${BYTES_OF_KEYS}
-local size
-if ARGV[1] == 'list' then size = redis.call('LLEN', KEYS[1])
-elseif ARGV[1] == 'string' then size = redis.call('EXISTS', KEYS[1])
-else size = redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1) end
-return {size, bytes}`,
+export const RESTORE_CHAINS = script(
+  'restoreChains',
+  `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'zset', KEYS[4], 'hash'}, KEYS[4])
+if bad then return redis.error_reply(bad) end
+local old = redis.call('LRANGE', KEYS[1], 0, -1)
+local oldBytes, bytes = 0, 0
+for _, v in ipairs(old) do oldBytes = oldBytes + #v end
+for i = 2, #ARGV do bytes = bytes + #ARGV[i] end
+redis.call('DEL', KEYS[1])
+pushAll(KEYS[1], 2)
+local count = #ARGV - 1
+if (tonumber(redis.call('HGET', KEYS[2], 'next') or '0') or 0) < count then redis.call('HSET', KEYS[2], 'next', count) end
+redis.call('ZADD', KEYS[3], 0, ARGV[1])
+bump(KEYS[4], 'chains', count - #old)
+bump(KEYS[4], 'bytes', bytes - oldBytes)
+if #old == 0 and count > 0 then bump(KEYS[4], 'agents', 1) end
+return count`,
+);
+
+/**
+ * Removes a conversation with every kind. KEYS: the seven record keys (`conversationKeyList`),
+ * conversations, conversation-ids, counters. ARGV: conversation id.
+ */
+export const REMOVE_CONVERSATION = script(
+  'removeConversation',
+  `local bad = guard({KEYS[1], 'string', KEYS[2], 'hash', KEYS[3], 'list', KEYS[4], 'string', KEYS[5], 'list',
+  KEYS[6], 'hash', KEYS[7], 'hash', KEYS[8], 'zset', KEYS[9], 'zset', KEYS[10], 'hash'}, KEYS[10])
+if bad then return redis.error_reply(bad) end
+local c = KEYS[10]
+local rawCount = tonumber(redis.call('HGET', KEYS[2], 'raw') or '0') or 0
+local bytes = redis.call('STRLEN', KEYS[1]) + redis.call('STRLEN', KEYS[4])
+bytes = bytes + (tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0)
+for _, v in ipairs(redis.call('HVALS', KEYS[6])) do bytes = bytes + #v end
+bump(c, 'conversations', -redis.call('EXISTS', KEYS[1]))
+bump(c, 'chunk_infos', -redis.call('EXISTS', KEYS[4]))
+bump(c, 'memories', -redis.call('HLEN', KEYS[6]))
+bump(c, 'raw_messages', -rawCount)
+bump(c, 'bytes', -bytes)
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('ZREM', KEYS[8], ARGV[1])
+redis.call('ZREM', KEYS[9], ARGV[1])
+return 1`,
 );
 
 function isNoScript(error: unknown): boolean {

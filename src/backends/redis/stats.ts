@@ -1,23 +1,24 @@
 /**
- * Health and stats of the Redis backend. Stats come from the index sets plus one small script
- * per indexed item (never a scan of the keyspace); entries whose data is gone are not counted.
+ * Health and stats of the Redis backend. Stats add up the counters that the write scripts keep
+ * per bucket (one small script per bucket, O(buckets) whatever the number of records).
  */
 import type { Redis } from 'ioredis';
 import type { HealthProbe, JsonValue, StatsSnapshot } from '../../core/index.js';
-import { CACHE_HEAD_BYTES, isLiveCacheHead } from './codec.js';
 import type { RedisConnection } from './connection.js';
-import { mapIndexEntries, readIndex } from './index-sets.js';
-import { conversationKeyList, type KeyLayout } from './keys.js';
-import { CONVERSATION_STATS, ITEM_STATS } from './scripts.js';
+import type { KeyLayout } from './keys.js';
+import { BUCKET_STATS } from './cache-scripts.js';
 
-type Reply = Array<number | string | null>;
-
-/** Total of the bytes column (last) of script replies; `null` when MEMORY USAGE was refused (-1). */
-function totalBytes(replies: Reply[]): number | null {
-  const used = replies.map((reply) => reply.at(-1));
-  if (!used.every((n) => typeof n === 'number' && n >= 0)) return null;
-  return (used as number[]).reduce((total, n) => total + n, 0);
-}
+/** Counter fields of a bucket (see `keys.ts`), as the scripts name them. */
+const COUNTERS = [
+  'conversations',
+  'raw_messages',
+  'memories',
+  'chunk_infos',
+  'chains',
+  'agents',
+  'states',
+  'bytes',
+];
 
 /** Counts of everything stored under the store's prefix (live cache entries at `nowMs`). */
 export async function collectRedisStats(
@@ -25,63 +26,48 @@ export async function collectRedisStats(
   keys: KeyLayout,
   nowMs: number,
 ): Promise<StatsSnapshot> {
-  const index = keys.index;
-  const [withConversation, conversationIds, agents, cacheKeys, stateKeys] = await Promise.all([
-    readIndex(redis, index.conversations),
-    readIndex(redis, index.conversationIds),
-    readIndex(redis, index.agents),
-    readIndex(redis, index.cacheKeys),
-    readIndex(redis, index.stateKeys),
-  ]);
-  const item = (what: string, itemKeys: string[], mode: string) =>
-    redis.script(`stats of ${what}`, ITEM_STATS, itemKeys, [mode]) as Promise<Reply>;
-  // Sums one column of the replies, each value mapped through `count`.
-  const sum = (replies: Reply[], column: number, count: (value: unknown) => number = Number) =>
-    replies.reduce((total, reply) => total + count(reply[column]), 0);
-
-  const listed = new Set(withConversation);
-  const ids = [...new Set([...withConversation, ...conversationIds])];
-  const conversations = await mapIndexEntries(ids, (id) => conversationStats(redis, keys, id));
-  const chains = await mapIndexEntries(agents, (id) => {
-    const k = keys.agent(id);
-    return item(`agent ${JSON.stringify(id)}`, [k.chains, k.chainAppends], 'list');
-  });
-  const cache = await mapIndexEntries(cacheKeys, (cacheKey) =>
-    item(`cache entry ${JSON.stringify(cacheKey)}`, [keys.cache(cacheKey)], String(CACHE_HEAD_BYTES)),
+  const totals = new Map<string, number>(COUNTERS.map((name) => [name, 0]));
+  let cacheEntries = 0;
+  const replies = await Promise.all(
+    keys.buckets.map(
+      (bucket) =>
+        redis.script(
+          'read bucket stats',
+          BUCKET_STATS,
+          [bucket.counters, bucket.cacheExpiry],
+          [nowMs],
+        ) as Promise<[string[], number]>,
+    ),
   );
-  const states = await mapIndexEntries(stateKeys, (stateKey) =>
-    item(`system state ${JSON.stringify(stateKey)}`, [keys.state(stateKey)], 'string'),
-  );
-  const indexSets = await item('index', Object.values(index), 'string');
-
+  for (const [flat, liveCache] of replies) {
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const name = flat[i] as string;
+      totals.set(name, (totals.get(name) ?? 0) + Number(flat[i + 1]));
+    }
+    cacheEntries += liveCache;
+  }
+  const total = (name: string) => totals.get(name) ?? 0;
   return {
     counts: {
-      conversation_count: conversations.filter((r, i) => r[0] === 1 && listed.has(ids[i] ?? '')).length,
-      raw_message_count: sum(conversations, 1),
-      memory_count: sum(conversations, 2),
-      chunk_info_count: sum(conversations, 3),
-      reasoning_chain_count: sum(chains, 0),
-      agent_count: sum(chains, 0, (n) => (Number(n) > 0 ? 1 : 0)),
-      cache_entry_count: sum(cache, 0, (head) => (isLiveCacheHead(String(head ?? ''), nowMs) ? 1 : 0)),
-      system_state_count: sum(states, 0),
-      total_bytes: totalBytes([...conversations, ...chains, ...cache, ...states, indexSets]),
+      conversation_count: total('conversations'),
+      raw_message_count: total('raw_messages'),
+      memory_count: total('memories'),
+      chunk_info_count: total('chunk_infos'),
+      reasoning_chain_count: total('chains'),
+      agent_count: total('agents'),
+      cache_entry_count: cacheEntries,
+      system_state_count: total('states'),
+      // Payload bytes (JSON text) of everything but the cache, whose values Redis expires by itself.
+      total_bytes: total('bytes'),
     },
     extra: {
       key_prefix: keys.prefix,
       redis_url: redis.label,
       redis_mode: redis.isCluster ? 'cluster' : 'standalone',
+      layout_version: 2,
+      bucket_count: keys.bucketCount,
     },
   };
-}
-
-function conversationStats(redis: RedisConnection, keys: KeyLayout, id: string): Promise<Reply> {
-  const list = conversationKeyList(keys.conversation(id));
-  return redis.script(
-    `stats of conversation ${JSON.stringify(id)}`,
-    CONVERSATION_STATS,
-    list,
-    [],
-  ) as Promise<Reply>;
 }
 
 /** `INFO` text as a map of `field: value`. */

@@ -1,0 +1,95 @@
+/**
+ * Lua scripts of the cache and of stats (layout v2, see `keys.ts`): each touches one bucket.
+ */
+import { LuaScript, script } from './scripts.js';
+
+/**
+ * Writes a cache entry and trims the bucket's expired index entries (at most ARGV[4]).
+ * KEYS: value, cache-keys, cache-expiry. ARGV: cache key, value, PX in ms ('0': no expiry), trim limit.
+ * The expiry score is the server's clock plus PX: the same instant Redis expires the value.
+ */
+export const WRITE_CACHE = script(
+  'writeCache',
+  `local bad = guard({KEYS[1], 'string', KEYS[2], 'zset', KEYS[3], 'zset'}, nil)
+if bad then return redis.error_reply(bad) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local px = tonumber(ARGV[3])
+local score = '+inf'
+if px > 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', px)
+  score = now + px
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('ZADD', KEYS[3], score, ARGV[1])
+local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[4]))
+for _, key in ipairs(gone) do
+  redis.call('ZREM', KEYS[3], key)
+  redis.call('ZREM', KEYS[2], key)
+end
+return #gone`,
+);
+
+/** Removes a cache entry and its index entries. KEYS as {@link WRITE_CACHE}; ARGV: cache key. */
+export const REMOVE_CACHE = script(
+  'removeCache',
+  `local bad = guard({KEYS[1], 'string', KEYS[2], 'zset', KEYS[3], 'zset'}, nil)
+if bad then return redis.error_reply(bad) end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return redis.call('DEL', KEYS[1])`,
+);
+
+/**
+ * One page of a bucket's live cache keys in byte order. KEYS: cache-keys, cache-expiry.
+ * ARGV: now (ms), the last key of the previous page ('' = from the start), page size.
+ * Returns {last key scanned (nil when the bucket is done), live keys of the page}.
+ */
+export const LIST_LIVE_CACHE = new LuaScript(
+  'listLiveCache',
+  `local from = '-'
+if ARGV[2] ~= '' then from = '(' .. ARGV[2] end
+local limit = tonumber(ARGV[3])
+local keys = redis.call('ZRANGEBYLEX', KEYS[1], from, '+', 'LIMIT', 0, limit)
+local now = tonumber(ARGV[1])
+local live = {}
+for _, key in ipairs(keys) do
+  local score = redis.call('ZSCORE', KEYS[2], key)
+  if score and (score == 'inf' or tonumber(score) > now) then live[#live + 1] = key end
+end
+local last = false
+if #keys == limit then last = keys[#keys] end
+return {last, live}`,
+);
+
+/**
+ * Purges one bucket's cache index: entries expired at ARGV[1] (ms), and entries whose value is
+ * gone or that have no expiry score (left by a crash, eviction or a hand edit). KEYS:
+ * cache-keys, cache-expiry. ARGV: now, the bucket's value key prefix (`<prefix>{b:NN}:k:`).
+ * Returns how many index entries this call removed.
+ */
+export const PURGE_CACHE = new LuaScript(
+  'purgeCache',
+  `local removed = 0
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])) do
+  redis.call('ZREM', KEYS[2], key)
+  removed = removed + redis.call('ZREM', KEYS[1], key)
+end
+local escape = function(c) return string.format('%%%02X', string.byte(c)) end
+for _, key in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local value = ARGV[2] .. string.gsub(key, '[%%{}]', escape) .. ':cache'
+  if redis.call('EXISTS', value) == 0 or not redis.call('ZSCORE', KEYS[2], key) then
+    redis.call('ZREM', KEYS[2], key)
+    removed = removed + redis.call('ZREM', KEYS[1], key)
+  end
+end
+return removed`,
+);
+
+/** Counters of one bucket. KEYS: counters, cache-expiry. ARGV: now (ms). Returns {HGETALL, live cache entries}. */
+export const BUCKET_STATS = new LuaScript(
+  'bucketStats',
+  `return {redis.call('HGETALL', KEYS[1]), redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[1], '+inf')}`,
+);

@@ -1,0 +1,99 @@
+/**
+ * Which key layout a prefix holds, and the open step that creates a new store or upgrades a
+ * v1 one (see `upgrade.ts`). A read-only open can call {@link inspectLayout} alone.
+ */
+import { CorruptDataError, StoreNeedsUpgradeError, StoreNotFoundError } from '../../core/index.js';
+import type { RedisClient } from './config.js';
+import type { RedisConnection } from './connection.js';
+import {
+  BUCKET_COUNT,
+  KeyLayout,
+  LAYOUT_VERSION,
+  UPGRADING_LAYOUT_VERSION,
+  V1_LAYOUT_VERSION,
+} from './keys.js';
+import { upgradeFromV1, type UpgradeHooks } from './upgrade.js';
+
+/** What a prefix holds: nothing, the v1 layout, the v2 layout, or a v1 -> v2 upgrade under way. */
+export type LayoutState = 'missing' | 'v1' | 'v2' | 'upgrading';
+
+/**
+ * A read-only open of a prefix that holds the v1 layout (or a v1 -> v2 upgrade that did not
+ * finish): open it once writable, which upgrades it in place.
+ */
+export class RedisUpgradeRequiredError extends StoreNeedsUpgradeError {
+  constructor(
+    store: string,
+    readonly prefix: string,
+    readonly layout: 'v1' | 'upgrading',
+  ) {
+    super('redis', store, 1, Number(LAYOUT_VERSION));
+  }
+}
+
+/** The store as messages name it: the server (`label` is already redacted) and the key prefix. */
+export function describeRedisStore(label: string, prefix: string): string {
+  return `${label} prefix ${JSON.stringify(prefix)}`;
+}
+
+/** The layout at `prefix` (one GET); an unknown version is `CorruptDataError`. */
+export async function inspectLayout(client: RedisClient, prefix: string): Promise<LayoutState> {
+  const keys = new KeyLayout(prefix);
+  const version = await client.get(keys.store.layout);
+  if (version === UPGRADING_LAYOUT_VERSION) return 'upgrading';
+  if (version === null) return 'missing';
+  if (version === V1_LAYOUT_VERSION) return 'v1';
+  if (version === LAYOUT_VERSION) return 'v2';
+  throw new CorruptDataError(
+    `redis key ${keys.store.layout}`,
+    `key layout version ${JSON.stringify(version)} is not supported (this library writes ${LAYOUT_VERSION})`,
+  );
+}
+
+/** What the open step may do. */
+export interface PrepareOptions {
+  /** False for a read-only open: nothing is created or upgraded. */
+  write: boolean;
+  /** Test hooks of the upgrade. */
+  upgradeHooks?: UpgradeHooks;
+}
+
+/**
+ * Makes the prefix hold a v2 store: creates one when missing and upgrades a v1 one (resuming
+ * an unfinished upgrade), when `write` allows; then checks the bucket count. Returns the layout.
+ */
+export async function prepareLayout(
+  connection: RedisConnection,
+  prefix: string,
+  options: PrepareOptions,
+): Promise<KeyLayout> {
+  const keys = new KeyLayout(prefix);
+  let state = await connection.run('read layout version', (c) => inspectLayout(c, prefix));
+  if (state === 'missing' && options.write) {
+    // Bucket count first: whoever sees the version also finds the count.
+    await connection.run('write bucket count', (c) => c.set(keys.store.buckets, BUCKET_COUNT, 'NX'));
+    await connection.run('write layout version', (c) => c.set(keys.store.layout, LAYOUT_VERSION, 'NX'));
+    state = await connection.run('read layout version', (c) => inspectLayout(c, prefix));
+  }
+  if (state === 'missing') {
+    throw new StoreNotFoundError(
+      'redis',
+      describeRedisStore(connection.label, prefix),
+      `no layout key ${JSON.stringify(keys.store.layout)}`,
+    );
+  }
+  if (state === 'v1' || state === 'upgrading') {
+    if (!options.write) {
+      throw new RedisUpgradeRequiredError(describeRedisStore(connection.label, prefix), prefix, state);
+    }
+    await upgradeFromV1(connection, keys, options.upgradeHooks);
+  }
+  const count = await connection.run('read bucket count', (c) => c.get(keys.store.buckets));
+  if (count !== String(BUCKET_COUNT)) {
+    throw new CorruptDataError(
+      `redis key ${keys.store.buckets}`,
+      `bucket count ${JSON.stringify(count)} is not supported (this library uses ${BUCKET_COUNT})`,
+    );
+  }
+  return keys;
+}

@@ -1,0 +1,219 @@
+/**
+ * In-place upgrade of a v1 store (one `{c:<id>}` slot per record plus global `{index}` sets)
+ * to layout v2 (see `keys.ts`). The v1 index sets are the progress record: each record is
+ * copied with the v2 write scripts (which are idempotent and keep counters exact), then its v1
+ * keys are deleted, then it leaves the v1 index. A crash at any point leaves every record in
+ * v1 (still indexed there) or in v2, and the next writable open resumes where it stopped.
+ * While it runs, the layout version reads `1>2` so that a v1 library refuses the prefix.
+ */
+import { WRITE_CACHE } from './cache-scripts.js';
+import { decodeArray } from './codec.js';
+import type { RedisConnection } from './connection.js';
+import {
+  BUCKET_COUNT,
+  escapeKeyPart,
+  type KeyLayout,
+  LAYOUT_VERSION,
+  UPGRADING_LAYOUT_VERSION,
+} from './keys.js';
+import { READ_MEMORIES, RESTORE_CHAINS, UPSERT_MEMORY, WRITE_RAW, WRITE_STRING } from './scripts.js';
+
+/** Test hooks: `beforeStep` runs before every write step and may throw to simulate a crash there. */
+export interface UpgradeHooks {
+  beforeStep?: (step: string) => void | Promise<void>;
+}
+
+/** Records upgraded at once (each is a few round trips; ioredis pipelines them). */
+const BATCH = 64;
+
+/** Key names of the v1 layout. */
+function v1Layout(prefix: string) {
+  const tag = (kind: string, id: string) => `${prefix}{${kind}:${escapeKeyPart(id)}}:`;
+  const index = (name: string) => `${prefix}{index}:${name}`;
+  return {
+    conversations: index('conversations'),
+    conversationIds: index('conversation-ids'),
+    agents: index('agents'),
+    cacheKeys: index('cache-keys'),
+    stateKeys: index('state-keys'),
+    conversation: (id: string) =>
+      ['conversation', 'raw', 'chunks', 'memories', 'memory-data', 'memory-created'].map(
+        (n) => tag('c', id) + n,
+      ),
+    agent: (id: string) => [`${tag('a', id)}chains`, `${tag('a', id)}chain-appends`],
+    cache: (key: string) => `${tag('k', key)}cache`,
+    state: (key: string) => `${tag('s', key)}state`,
+  };
+}
+
+type Step = (name: string) => Promise<void>;
+
+/** Copies one conversation (every kind) to v2, then deletes its v1 keys. */
+async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: string, step: Step) {
+  const [conversation, raw, chunks, memories, memoryData, memoryCreated] = v1Layout(keys.prefix).conversation(
+    id,
+  );
+  const what = `upgrade conversation ${JSON.stringify(id)}`;
+  const [conversationJson, rawJson, chunksJson, flat] = await Promise.all([
+    redis.run(what, (c) => c.get(conversation as string)),
+    redis.run(what, (c) => c.hget(raw as string, 'messages')),
+    redis.run(what, (c) => c.get(chunks as string)),
+    redis.script(what, READ_MEMORIES, [memories, memoryData, memoryCreated] as string[], []) as Promise<
+      Array<string | null>
+    >,
+  ]);
+  const k = keys.conversation(id);
+  const { counters, conversations, conversationIds } = k.bucket;
+  await step('conversation');
+  if (conversationJson !== null) {
+    const indexes = [conversations, conversationIds];
+    await redis.script(
+      what,
+      WRITE_STRING,
+      [k.conversation, counters, ...indexes],
+      [id, conversationJson, 'conversations'],
+    );
+  }
+  await step('raw messages');
+  const messages = decodeArray(rawJson, raw as string);
+  if (messages !== null) {
+    const items = messages.map((m) => JSON.stringify(m));
+    await redis.script(what, WRITE_RAW, [k.raw, k.meta, conversationIds, counters], [id, ...items]);
+  }
+  await step('chunk info');
+  if (chunksJson !== null) {
+    await redis.script(
+      what,
+      WRITE_STRING,
+      [k.chunks, counters, conversationIds],
+      [id, chunksJson, 'chunk_infos'],
+    );
+  }
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    const [memoryId, json, created] = [flat[i] as string, flat[i + 1], flat[i + 2]];
+    if (json === null || json === undefined) continue;
+    await step('memory');
+    const createdAt =
+      created ?? JSON.stringify((JSON.parse(json) as { created_at?: unknown }).created_at ?? null);
+    const memoryKeys = [k.memories, k.memoryData, k.memoryCreated, conversationIds, counters];
+    await redis.script(what, UPSERT_MEMORY, memoryKeys, [memoryId, json, createdAt, '1', id]);
+  }
+  await step('delete v1 conversation');
+  await redis.run(what, (c) =>
+    c.del(
+      conversation as string,
+      raw as string,
+      chunks as string,
+      memories as string,
+      memoryData as string,
+      memoryCreated as string,
+    ),
+  );
+}
+
+/** Copies one agent's chains to v2 (sequence numbers from 0), then deletes its v1 keys. */
+async function moveAgent(redis: RedisConnection, keys: KeyLayout, id: string, step: Step) {
+  const [chains, appends] = v1Layout(keys.prefix).agent(id) as [string, string];
+  const what = `upgrade agent ${JSON.stringify(id)}`;
+  const items = await redis.run(what, (c) => c.lrange(chains, 0, -1));
+  const k = keys.agent(id);
+  await step('chains');
+  if (items.length > 0) {
+    await redis.script(
+      what,
+      RESTORE_CHAINS,
+      [k.chains, k.agent, k.bucket.agents, k.bucket.counters],
+      [id, ...items],
+    );
+  }
+  await step('delete v1 agent');
+  await redis.run(what, (c) => c.del(chains, appends));
+}
+
+/** Copies one cache entry with its remaining time to live, then deletes its v1 key. */
+async function moveCacheEntry(redis: RedisConnection, keys: KeyLayout, cacheKey: string, step: Step) {
+  const key = v1Layout(keys.prefix).cache(cacheKey);
+  const what = `upgrade cache entry ${JSON.stringify(cacheKey)}`;
+  const [ttl, value] = await Promise.all([
+    redis.run(what, (c) => c.pttl(key)),
+    redis.run(what, (c) => c.get(key)),
+  ]);
+  const k = keys.cache(cacheKey);
+  await step('cache entry');
+  if (value !== null && ttl !== -2) {
+    const px = ttl > 0 ? ttl : 0;
+    await redis.script(
+      what,
+      WRITE_CACHE,
+      [k.key, k.bucket.cacheKeys, k.bucket.cacheExpiry],
+      [cacheKey, value, px, 0],
+    );
+  }
+  await step('delete v1 cache entry');
+  await redis.run(what, (c) => c.del(key));
+}
+
+/** Copies one system state object, then deletes its v1 key. */
+async function moveState(redis: RedisConnection, keys: KeyLayout, stateKey: string, step: Step) {
+  const key = v1Layout(keys.prefix).state(stateKey);
+  const what = `upgrade system state ${JSON.stringify(stateKey)}`;
+  const value = await redis.run(what, (c) => c.get(key));
+  const k = keys.state(stateKey);
+  await step('system state');
+  if (value !== null) {
+    await redis.script(
+      what,
+      WRITE_STRING,
+      [k.key, k.bucket.counters, k.bucket.stateKeys],
+      [stateKey, value, 'states'],
+    );
+  }
+  await step('delete v1 system state');
+  await redis.run(what, (c) => c.del(key));
+}
+
+/** Upgrades the v1 store at `keys.prefix` to v2, resuming an unfinished upgrade. */
+export async function upgradeFromV1(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  hooks: UpgradeHooks = {},
+): Promise<void> {
+  const step: Step = async (name) => {
+    await hooks.beforeStep?.(name);
+  };
+  const v1 = v1Layout(keys.prefix);
+  const marker = keys.store.upgrade;
+  await redis.run('mark upgrade', (c) => c.hsetnx(marker, 'started_at', new Date().toISOString()));
+  await redis.run('mark upgrade', (c) => c.set(keys.store.layout, UPGRADING_LAYOUT_VERSION));
+  await redis.run('write bucket count', (c) => c.set(keys.store.buckets, BUCKET_COUNT, 'NX'));
+  const phases: Array<[string, string[], (id: string) => Promise<void>]> = [
+    [
+      'conversations',
+      [v1.conversationIds, v1.conversations],
+      (id) => moveConversation(redis, keys, id, step),
+    ],
+    ['agents', [v1.agents], (id) => moveAgent(redis, keys, id, step)],
+    ['cache_entries', [v1.cacheKeys], (key) => moveCacheEntry(redis, keys, key, step)],
+    ['system_states', [v1.stateKeys], (key) => moveState(redis, keys, key, step)],
+  ];
+  for (const [name, sets, move] of phases) {
+    for (const set of sets) {
+      for (;;) {
+        const batch = await redis.run('read v1 index', (c) => c.srandmember(set, BATCH));
+        if (batch.length === 0) break;
+        await Promise.all(
+          batch.map(async (member) => {
+            await move(member);
+            await step('unindex v1');
+            // Removed from every set of the phase: a conversation can be in both v1 sets.
+            await Promise.all(sets.map((s) => redis.run('unindex v1', (c) => c.srem(s, member))));
+            await redis.run('count upgrade', (c) => c.hincrby(marker, name, 1));
+          }),
+        );
+      }
+    }
+  }
+  await step('finish');
+  await redis.run('finish upgrade', (c) => c.set(keys.store.layout, LAYOUT_VERSION));
+  await redis.run('finish upgrade', (c) => c.del(marker));
+}

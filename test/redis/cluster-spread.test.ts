@@ -1,0 +1,70 @@
+/** Layout v2 on a 3-master cluster: writes spread over every master, and each write is one slot. */
+import Redis, { Cluster } from 'ioredis';
+import { RedisStorage } from '../../src/backends/redis/index.js';
+import { redisBinariesMissing, RedisClusterProcesses, scanKeysWithPrefix } from './redis-server.js';
+import { uniqueTestPrefix } from '../conformance/harness-redis.js';
+import { describeWithService } from '../services.js';
+
+describeWithService('redis')('redis layout v2 on a cluster', () => {
+  const processes = new RedisClusterProcesses();
+  let client: Cluster | undefined;
+
+  beforeAll(async () => {
+    const missing = await redisBinariesMissing();
+    if (missing) throw new Error(missing);
+    await processes.start();
+    client = new Cluster(processes.nodes, { enableAutoPipelining: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    client?.disconnect();
+    await processes.stop();
+  });
+
+  it('lands writes to many conversations, agents and cache keys on all three masters', async () => {
+    const keyPrefix = uniqueTestPrefix();
+    const s = new RedisStorage({ client: client!, keyPrefix });
+    await s.initialize();
+    const ids = Array.from({ length: 200 }, (_, i) => `conversation-${i}`);
+    await Promise.all(
+      ids.map(async (id, i) => {
+        await s.storeConversation(id, { i });
+        await s.storeMemory(id, 'm', { i });
+        await s.storeReasoningChain(`agent-${i % 50}`, { i });
+        await s.storeCacheEntry(`cache-${i}`, { i }, 60);
+      }),
+    );
+    const perMaster = await Promise.all(
+      processes.servers.map(async (server) => {
+        const node = new Redis(server.port, '127.0.0.1');
+        try {
+          const keys = await scanKeysWithPrefix(node, keyPrefix);
+          return {
+            conversations: keys.filter((k) => k.endsWith(':conversation')).length,
+            counters: keys.filter((k) => k.endsWith(':counters')).length,
+            cache: keys.filter((k) => k.endsWith(':cache')).length,
+          };
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
+    for (const counts of perMaster) {
+      // 200 conversations over 3 masters: each holds a fair share, with its buckets' counters.
+      expect(counts.conversations).toBeGreaterThan(30);
+      expect(counts.counters).toBeGreaterThan(5);
+      expect(counts.cache).toBeGreaterThan(30);
+    }
+    expect(perMaster.reduce((sum, c) => sum + c.conversations, 0)).toBe(200);
+    expect(await s.listConversations()).toEqual([...ids].sort());
+    expect(await s.getStorageStats()).toMatchObject({
+      conversation_count: 200,
+      memory_count: 200,
+      reasoning_chain_count: 200,
+      agent_count: 50,
+      cache_entry_count: 200,
+    });
+    expect(await s.purgeExpiredCache()).toBe(0);
+    await s.shutdown();
+  });
+});

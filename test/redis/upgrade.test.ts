@@ -1,0 +1,157 @@
+/** In-place upgrade of a v1 store to layout v2: data, counters, resuming after a crash at any step. */
+import { RedisStorage } from '../../src/backends/redis/index.js';
+import { migrateStorage } from '../../src/migration/index.js';
+import { StoreNotFoundError } from '../../src/core/index.js';
+import { parseRedisConfig } from '../../src/backends/redis/config.js';
+import { RedisConnection } from '../../src/backends/redis/connection.js';
+import { inspectLayout, prepareLayout, RedisUpgradeRequiredError } from '../../src/backends/redis/layout.js';
+import { keysWithPrefix, REDIS_TEST_URL, useRedisStore } from './helpers.js';
+import { writeV1Store } from './v1-store.js';
+import { describeWithService } from '../services.js';
+
+/** Asserts that a storage shows exactly the v1 fixture. */
+async function expectFixture(s: RedisStorage): Promise<void> {
+  expect(await s.listConversations()).toEqual(['c1']);
+  expect(await s.listAllConversationIds()).toEqual(['c1', 'x{y}%']);
+  expect(await s.loadConversation('c1')).toEqual({ title: 'hello', n: 1 });
+  expect(await s.loadRawMessages('c1')).toEqual([{ role: 'user', text: 'hi' }, 'two', 3]);
+  expect(await s.loadRawMessages('x{y}%')).toEqual([]);
+  expect(await s.loadChunkInfo('c1')).toEqual({ chunks: [1, 2] });
+  expect(await s.loadMemories('c1')).toEqual([
+    { memory_id: 'm2', created_at: '2024-01-02T00:00:00' },
+    { memory_id: 'm1', created_at: '2024-01-01T00:00:00' },
+  ]);
+  expect(await s.loadReasoningChains('a1')).toMatchObject([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  expect(await s.listAgents()).toEqual(['a1']);
+  expect(await s.listCacheKeys()).toEqual(['forever', 'k1']);
+  expect(await s.loadCacheEntry('k1')).toEqual({ v: 1 });
+  expect(await s.listSystemStateKeys()).toEqual(['s1']);
+  expect(await s.getStorageStats()).toMatchObject({
+    conversation_count: 1,
+    raw_message_count: 3,
+    memory_count: 2,
+    chunk_info_count: 1,
+    reasoning_chain_count: 3,
+    agent_count: 1,
+    cache_entry_count: 2,
+    system_state_count: 1,
+  });
+}
+
+class Crash extends Error {}
+
+describeWithService('redis')('redis upgrade from layout v1', () => {
+  const ctx = useRedisStore();
+
+  /** Runs the open step on `prefix`, crashing before write step `crashAt` (1-based); returns the steps seen. */
+  async function upgradeWithCrash(prefix: string, crashAt: number): Promise<number> {
+    const connection = await RedisConnection.open(
+      parseRedisConfig({ url: REDIS_TEST_URL, keyPrefix: prefix }),
+    );
+    let steps = 0;
+    try {
+      await prepareLayout(connection, prefix, {
+        write: true,
+        upgradeHooks: {
+          beforeStep: () => {
+            steps += 1;
+            if (steps === crashAt) throw new Crash(`crash before step ${steps}`);
+          },
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof Crash)) throw error;
+    } finally {
+      await connection.close();
+    }
+    return steps;
+  }
+
+  it('upgrades in place on initialize(): every record, its index entries and exact counters', async () => {
+    await writeV1Store(ctx.raw(), ctx.prefix());
+    expect(await inspectLayout(ctx.raw(), ctx.prefix())).toBe('v1');
+    const s = await ctx.open();
+    expect(await inspectLayout(ctx.raw(), ctx.prefix())).toBe('v2');
+    await expectFixture(s);
+    // No v1 key is left: no `{c:`, `{a:`, `{k:`, `{s:` tag, no v1 index set, no marker.
+    const left = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    expect(left.filter((k) => /\{[caks]:|\{index\}:(?!layout|buckets)/.test(k))).toEqual([]);
+    // The store keeps working, and chain sequence numbers go on after the upgraded ones.
+    await s.storeReasoningChain('a1', { n: 4 });
+    expect(await s.loadReasoningChains('a1', 2)).toMatchObject([{ n: 3 }, { n: 4 }]);
+  });
+
+  it('resumes after a crash at any step of the upgrade, with nothing lost, doubled or miscounted', async () => {
+    await writeV1Store(ctx.raw(), `${ctx.prefix()}count:`);
+    const total = await upgradeWithCrash(`${ctx.prefix()}count:`, 0);
+    expect(total).toBeGreaterThan(15);
+    for (let crashAt = 1; crashAt <= total; crashAt += 1) {
+      const prefix = `${ctx.prefix()}crash-${crashAt}:`;
+      await writeV1Store(ctx.raw(), prefix);
+      await upgradeWithCrash(prefix, crashAt);
+      expect({ crashAt, state: await inspectLayout(ctx.raw(), prefix) }).toEqual({
+        crashAt,
+        state: 'upgrading',
+      });
+      // A v1 library reads the version and refuses it; a read-only open asks for the upgrade.
+      expect(await ctx.raw().get(`${prefix}{index}:layout`)).not.toBe('1');
+      const connection = await RedisConnection.open(
+        parseRedisConfig({ url: REDIS_TEST_URL, keyPrefix: prefix }),
+      );
+      await expect(prepareLayout(connection, prefix, { write: false })).rejects.toBeInstanceOf(
+        RedisUpgradeRequiredError,
+      );
+      await connection.close();
+      // A second crash later in the resumed run, then a clean open.
+      await upgradeWithCrash(prefix, Math.ceil(total / 3));
+      const s = await ctx.open({ keyPrefix: prefix });
+      await expectFixture(s);
+    }
+  });
+
+  it('reports a v1 store to a read-only open as needing an upgrade, and writes nothing', async () => {
+    await writeV1Store(ctx.raw(), ctx.prefix());
+    const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    const connection = await RedisConnection.open(
+      parseRedisConfig({ url: REDIS_TEST_URL, keyPrefix: ctx.prefix() }),
+    );
+    try {
+      const error = await prepareLayout(connection, ctx.prefix(), { write: false }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RedisUpgradeRequiredError);
+      expect(error).toMatchObject({ layout: 'v1', prefix: ctx.prefix() });
+      await expect(
+        prepareLayout(connection, `${ctx.prefix()}none:`, { write: false }),
+      ).rejects.toBeInstanceOf(StoreNotFoundError);
+    } finally {
+      await connection.close();
+    }
+    // The public way: a readOnly store is refused as needing an upgrade (code NEEDS_UPGRADE).
+    await expect(ctx.open({ readOnly: true })).rejects.toMatchObject({
+      name: 'RedisUpgradeRequiredError',
+      code: 'NEEDS_UPGRADE',
+      layout: 'v1',
+    });
+    expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+    expect(await inspectLayout(ctx.raw(), `${ctx.prefix()}none:`)).toBe('missing');
+  });
+
+  it('lets a migration read a v1 source: opening it upgrades it, and the copy is complete', async () => {
+    const sourcePrefix = `${ctx.prefix()}source:`;
+    await writeV1Store(ctx.raw(), sourcePrefix);
+    const source = new RedisStorage({ url: REDIS_TEST_URL, keyPrefix: sourcePrefix });
+    const target = new RedisStorage({ url: REDIS_TEST_URL, keyPrefix: `${ctx.prefix()}target:` });
+    try {
+      const summary = await migrateStorage(source, target, { sourceId: 'v1', targetId: 'v2' });
+      expect({ conflicts: summary.conflicts, differences: summary.verification?.differences }).toEqual({
+        conflicts: [],
+        differences: [],
+      });
+      expect(summary).toMatchObject({ ok: true, conflictCount: 0 });
+      expect(await inspectLayout(ctx.raw(), sourcePrefix)).toBe('v2');
+      await expectFixture(target);
+    } finally {
+      await source.shutdown();
+      await target.shutdown();
+    }
+  });
+});
