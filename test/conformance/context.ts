@@ -12,6 +12,8 @@ export interface SuiteContext {
   storage(): StorageInterface;
   /** Another initialized instance on the same store (only meaningful when `sharedStore`). */
   openAnother(): Promise<StorageInterface>;
+  /** Counts the server connections of the test's store, where the harness can (else undefined). */
+  connectionCounter(): (() => Promise<number>) | undefined;
 }
 
 /** Registers beforeEach/afterEach hooks that give every test a fresh store. */
@@ -38,6 +40,10 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
     storage() {
       if (!main) throw new Error('conformance: storage used outside a test');
       return main;
+    },
+    connectionCounter() {
+      if (!store) throw new Error('conformance: store used outside a test');
+      return store.openConnections?.bind(store);
     },
     async openAnother() {
       if (!store) throw new Error('conformance: store used outside a test');

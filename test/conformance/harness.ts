@@ -12,6 +12,12 @@ export interface HarnessStore {
   open(): Promise<StorageInterface>;
   /** Removes everything the store wrote. Instances are shut down by the suite first. */
   cleanup(): Promise<void>;
+  /**
+   * Server connections currently held by the instances opened on this store, where the
+   * harness can count them (network backends that open their own connections); used to
+   * prove that `initialize()`/`shutdown()` races leak nothing.
+   */
+  openConnections?(): Promise<number>;
 }
 
 /** A backend as the conformance suite sees it. */
