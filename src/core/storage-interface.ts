@@ -12,6 +12,7 @@ import {
   buildChainRecord,
   buildMemoryWrite,
   type CacheRecord,
+  validateCacheRecord,
   type HealthProbe,
   type HealthReport,
   isCacheExpired,
@@ -185,6 +186,18 @@ export abstract class StorageInterface extends StoragePrimitives {
     await this.run('storeCacheEntry', () =>
       this.writeCacheRecord(cacheKey, buildCacheRecord(value, ttl, Date.now())),
     );
+    return true;
+  }
+
+  /**
+   * Stores a cache entry with the timestamps given (a copy that keeps the original `storedAt`
+   * and `expiresAt`, kept exactly as given); `expiresAt` must be after `storedAt`, or `null`
+   * for no expiry. A record already expired is stored but never loaded.
+   */
+  async storeCacheRecord(cacheKey: string, record: CacheRecord): Promise<boolean> {
+    validateKey('cacheKey', cacheKey);
+    const value = validateCacheRecord(cacheKey, record);
+    await this.run('storeCacheRecord', () => this.writeCacheRecord(cacheKey, value));
     return true;
   }
 

@@ -43,3 +43,28 @@ export function parseTimestamp(value: string): number | null {
 export function formatEpochMs(epochMs: number): string {
   return formatTimestamp(new Date(epochMs));
 }
+
+/**
+ * True when `value` is a timestamp {@link parseTimestamp} reads and every field is in range
+ * (month 1–12, a day the month has, hour ≤ 23, minute and second ≤ 59, offset ≤ 23:59, year
+ * 1000–9999), so that it means the same instant to every backend and to Python.
+ */
+export function isValidTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const m = ISO_PATTERN.exec(value);
+  if (!m || parseTimestamp(value) === null) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
+  const date = new Date(Date.UTC(year ?? 0, (month ?? 0) - 1, day ?? 0));
+  const zone = m[8]?.replace(':', '').slice(1) ?? '';
+  const zoneOk = zone === '' || (Number(zone.slice(0, 2)) <= 23 && Number(zone.slice(2, 4)) <= 59);
+  return (
+    (year ?? 0) >= 1000 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() + 1 === month &&
+    date.getUTCDate() === day &&
+    (hour ?? 24) <= 23 &&
+    (minute ?? 60) <= 59 &&
+    (second ?? 60) <= 59 &&
+    zoneOk
+  );
+}

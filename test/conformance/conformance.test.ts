@@ -5,6 +5,7 @@
 import { backends } from './backends.js';
 import { describeWithService } from '../services.js';
 import { useFreshStore } from './context.js';
+import { cacheRecordTests } from './suites/cache-records.js';
 import { cacheAndStateTests } from './suites/cache-state.js';
 import { conversationTests } from './suites/conversations.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
@@ -24,6 +25,7 @@ for (const harness of backends) {
     conversationTests(ctx);
     memoryAndChainTests(ctx);
     cacheAndStateTests(ctx);
+    cacheRecordTests(ctx);
     validationTests(ctx);
     lifecycleAndStatsTests(ctx);
   });
