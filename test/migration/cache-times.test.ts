@@ -1,10 +1,10 @@
 /** Migration keeps a cache entry's original `storedAt` and `expiresAt`, and verification compares `storedAt`. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
-import { type CacheRecord, formatEpochMs } from '../../src/core/index.js';
+import { type CacheRecord, formatEpochMs, isValidTimestamp } from '../../src/core/index.js';
 import { migrateStorage, verifyMigration } from '../../src/migration/index.js';
 
 let dir: string;
@@ -57,5 +57,20 @@ describe('cache timestamps across a migration file -> sqlite', () => {
     // The same instant written another way is no difference.
     await target.storeCacheRecord('old', { ...OLD, storedAt: '2020-05-06T09:08:09.123456+02:00' });
     expect(await verifyMigration(source, target)).toMatchObject({ ok: true, differenceCount: 0 });
+  });
+
+  it('copies a record with timestamps no store accepts with its data, a new storedAt and a warning', async () => {
+    // Written by another program: the file backend reads it, storeCacheRecord would refuse it.
+    await mkdir(join(dir, 'files', 'cache'), { recursive: true });
+    const envelope = { cache_key: 'odd', data: { v: 1 }, stored_at: 'yesterday', expires_at: null };
+    await writeFile(join(dir, 'files', 'cache', 'odd.json'), JSON.stringify(envelope));
+    const summary = await migrateStorage(source, target);
+    expect(summary.ok).toBe(true);
+    expect(summary.warnings).toEqual([
+      expect.stringMatching(/^cache entry "odd": its storedAt must be .*yesterday/),
+    ]);
+    const copied = await target.loadCacheRecord('odd');
+    expect(copied).toMatchObject({ data: { v: 1 }, expiresAt: null });
+    expect(isValidTimestamp(copied?.storedAt)).toBe(true);
   });
 });
