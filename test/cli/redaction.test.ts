@@ -96,6 +96,17 @@ describeWithService('postgres')('CLI redaction with PostgreSQL', () => {
     expect(Object.keys(summary.counts).sort()).toEqual([...RECORD_KINDS].sort());
   });
 
+  it("keeps a server message that contains the password's word intact", async () => {
+    const url = new URL(POSTGRES_TEST_URL);
+    url.pathname = `/no_such_${password}_db`;
+    const result = await cli('stats', `${url.toString()}?schema=${schema}`, '--json');
+    expect(result.code).toBe(2);
+    expectOnlyPasswordsMasked(result.all, [`:${password}@`]);
+    expect((JSON.parse(result.stdout) as { error: string }).error).toContain(
+      `database "no_such_${password}_db" does not exist`,
+    );
+  });
+
   it.each([
     ['a one-letter password', 's', [':s@']],
     ['a percent-encoded password', ENCODED, [ENCODED, DECODED]],
