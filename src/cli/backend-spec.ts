@@ -48,8 +48,6 @@ export interface BackendSpec {
   display: string;
   /** Stable identity with defaults filled in and paths resolved (no secrets): equal means same store. */
   identity: string;
-  /** Secrets to scrub from any message about this store (URL passwords, secret-looking options). */
-  secrets: string[];
   /** Absolute path of a file or SQLite store (none for `:memory:` and network stores). */
   localPath?: string;
 }
@@ -96,18 +94,10 @@ const DEFAULTS = {
 };
 
 /**
- * Option and query parameter names whose values are secrets. Narrower than the redaction of
- * displayed URLs: a name matched here is also left out of a store's identity, so it must not
- * catch options that tell two stores apart.
+ * Option names whose values are secrets, left out of a store's identity. Narrower than the
+ * redaction of displayed URLs, so that it does not catch options that tell two stores apart.
  */
 const SECRET_OPTION = /pass|pwd|secret|token|credential|api_?key|auth/i;
-
-/** Values of the secret-looking entries of `entries`. */
-function secretValues(entries: Iterable<[string, unknown]>): string[] {
-  return [...entries]
-    .filter(([key, value]) => SECRET_OPTION.test(key) && typeof value === 'string' && value !== '')
-    .map(([, value]) => value as string);
-}
 
 const SPEC_HELP =
   'use file:PATH, sqlite:PATH, redis://HOST[:PORT][?prefix=P], postgres://HOST/DB or NAME:[?key=value]';
@@ -148,19 +138,18 @@ function canonicalPath(path: string, cwd: string): string {
 
 let memoryDatabases = 0;
 
-/** Display string, identity and secrets of a backend config. */
+/** Display string and identity of a backend config. */
 export function describeBackend(
   type: string,
   config: Record<string, unknown>,
   cwd: string = process.cwd(),
 ): BackendSpec {
   const text = (key: string, fallback: string) => (typeof config[key] === 'string' ? config[key] : fallback);
-  const spec = (display: string, identity: string, secrets: string[] = []): BackendSpec => ({
+  const spec = (display: string, identity: string): BackendSpec => ({
     type,
     config,
     display,
     identity,
-    secrets,
   });
   const local = (display: string, path: string): BackendSpec => ({
     ...spec(display, `${type}:${canonicalPath(path, cwd)}`),
@@ -179,12 +168,9 @@ export function describeBackend(
     const isRedis = type === 'redis';
     const raw = text('url', isRedis ? DEFAULTS.redisUrl : DEFAULTS.postgresUrl);
     const scope = isRedis ? text('keyPrefix', DEFAULTS.keyPrefix) : text('schema', DEFAULTS.schema);
-    const secrets: string[] = [];
     let identity = `${type}:${redactUrl(raw)}#${scope}`;
     if (URL.canParse(raw)) {
       const url = new URL(raw);
-      if (url.password !== '') secrets.push(url.password, decodeURIComponent(url.password));
-      secrets.push(...secretValues(url.searchParams));
       const port = url.port || (isRedis ? '6379' : '5432');
       const database = isRedis
         ? url.pathname.replace(/^\//, '') || '0'
@@ -192,17 +178,13 @@ export function describeBackend(
       identity = `${type}://${url.hostname.toLowerCase()}:${port}/${database}#${scope}`;
     }
     const scopeName = isRedis ? 'prefix' : 'schema';
-    return spec(`${redactUrl(raw)} (${scopeName} ${JSON.stringify(scope)})`, identity, secrets);
+    return spec(`${redactUrl(raw)} (${scopeName} ${JSON.stringify(scope)})`, identity);
   }
   // The identity goes into the target's resume marker: secret values stay out of it.
   const shown = Object.keys(config)
     .sort()
     .map((key) => [key, SECRET_OPTION.test(key) ? '***' : config[key]]);
-  return spec(
-    `${type}:`,
-    `${type}:${JSON.stringify(Object.fromEntries(shown))}`,
-    secretValues(Object.entries(config)),
-  );
+  return spec(`${type}:`, `${type}:${JSON.stringify(Object.fromEntries(shown))}`);
 }
 
 /** Parses a backend spec (see the module comment); throws {@link ConfigError} for a malformed one. */

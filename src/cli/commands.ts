@@ -17,8 +17,8 @@ import {
   openError,
   type OpenOptions,
   openStore,
+  redactOutput,
   resolveSpec,
-  scrubValue,
 } from './open.js';
 import { createProgressRenderer, type ProgressStream } from './progress.js';
 
@@ -92,7 +92,6 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
       EXIT.usage,
     );
   }
-  const secrets = [...from.secrets, ...to.secrets];
   const dryRun = options.dryRun === true;
   const stores: StorageInterface[] = [];
   const renderer = createProgressRenderer(options.json ? 'none' : 'auto', io.stderr);
@@ -119,21 +118,21 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
       signal: controller.signal,
     });
     renderer.stop();
-    const result = scrubValue(summary, secrets);
+    const result = redactOutput(summary);
     if (options.json) writeJson(io, { source: from.display, target: to.display, ...result });
     else io.stdout.write(formatMigrationSummary(result, from.display, to.display));
     return summary.ok ? EXIT.ok : EXIT.failed;
   } catch (error) {
     renderer.stop();
-    throw migrationError(error, secrets);
+    throw migrationError(error);
   } finally {
     stopListening();
     await closeAll(stores);
   }
 }
 
-function migrationError(error: unknown, secrets: readonly string[]): CliError {
-  if (error instanceof MigrationRefusedError) return asCliError(error, EXIT.usage, secrets);
+function migrationError(error: unknown): CliError {
+  if (error instanceof MigrationRefusedError) return asCliError(error, EXIT.usage);
   if (error instanceof MigrationAbortedError) {
     return new CliError(
       'Interrupted; the target holds a partial copy: run the same command again to resume',
@@ -142,7 +141,7 @@ function migrationError(error: unknown, secrets: readonly string[]): CliError {
   }
   if (error instanceof CliError) return error;
   return new CliError(
-    `Migration failed: ${errorText(error, secrets)}. The target holds a partial copy; run the same command again to resume`,
+    `Migration failed: ${errorText(error)}. The target holds a partial copy; run the same command again to resume`,
     EXIT.error,
   );
 }
@@ -164,7 +163,7 @@ async function withStore<T>(
   try {
     return await use(store, parsed);
   } catch (error) {
-    throw asCliError(error, EXIT.error, parsed.secrets);
+    throw asCliError(error, EXIT.error);
   } finally {
     await closeAll([store]);
   }
@@ -182,12 +181,12 @@ export async function healthCommand(spec: string | undefined, options: StoreComm
     try {
       assertExists(parsed, 'store');
       await store.initialize();
-      report = { store: parsed.display, ...scrubValue(await store.healthCheck(), parsed.secrets) };
+      report = { store: parsed.display, ...redactOutput(await store.healthCheck()) };
     } catch (error) {
       if (error instanceof CliError || error instanceof StoreNotFoundError) {
         throw openError(error, parsed, 'store');
       }
-      const reason = errorText(error, parsed.secrets);
+      const reason = errorText(error);
       report = { store: parsed.display, status: 'error', storage_type: parsed.type, error: reason };
     }
     if (options.json) writeJson(io, report);
@@ -201,7 +200,7 @@ export async function healthCommand(spec: string | undefined, options: StoreComm
 /** `stats`: prints the store's counts (opened read-only; a missing store is exit 2). */
 export async function statsCommand(spec: string | undefined, options: StoreCommandOptions, io: CliIO) {
   return withStore(spec, options, { readOnly: true }, async (store, parsed) => {
-    const stats = { store: parsed.display, ...scrubValue(await store.getStorageStats(), parsed.secrets) };
+    const stats = { store: parsed.display, ...redactOutput(await store.getStorageStats()) };
     if (options.json) writeJson(io, stats);
     else io.stdout.write(formatReport(stats));
     return EXIT.ok;

@@ -23,6 +23,7 @@ import {
   statsCommand,
   type StoreCommandOptions,
 } from './commands.js';
+import { redactUrlsInText } from '../core/redact.js';
 import { EXIT } from './open.js';
 
 const SPEC_HELP = `Backend specs:
@@ -31,7 +32,7 @@ const SPEC_HELP = `Backend specs:
   redis://[:pass@]host:6379/0?prefix=connectome:
   postgres://user:pass@host:5432/db?schema=connectome   PostgreSQL database and schema
   Options as a query: file:./data?createBackups=false, sqlite:./x.db?enableWalMode=false
-  Passwords are never printed.`;
+  URL passwords are never printed.`;
 
 /** The exit codes (`EXIT` in `open.ts`), as `--help` lists them. */
 const EXIT_HELP = `Exit codes:
@@ -59,6 +60,8 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // Usage errors may echo an argument, and with it a URL's password (help is left as is).
+      outputError: (text, write) => write(redactUrlsInText(text)),
     })
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${SPEC_HELP}\n\n${EXIT_HELP}`);
@@ -145,7 +148,7 @@ export function runMain(argv: readonly string[], name = 'connectome-storage'): v
     },
     (error: unknown) => {
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      process.stderr.write(`${name}: unexpected error: ${detail}\n`);
+      process.stderr.write(`${name}: unexpected error: ${redactUrlsInText(detail)}\n`);
       process.exitCode = EXIT.error;
     },
   );

@@ -1,6 +1,7 @@
 /** Opening the stores named on the command line, with CLI errors and exit codes. */
 import { existsSync } from 'node:fs';
 import { StoreNeedsUpgradeError, StoreNotFoundError } from '../core/errors.js';
+import { redactUrlsInText } from '../core/redact.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BUILTIN_BACKENDS } from '../factory/builtins.js';
 import { StorageFactory } from '../factory/index.js';
@@ -30,25 +31,17 @@ export class CliError extends Error {
   }
 }
 
-/** `message` with every secret replaced by `***`. */
-export function scrub(message: string, secrets: readonly string[]): string {
-  return secrets
-    .filter((s) => s.length > 0)
-    .reduce((text, secret) => text.split(secret).join('***'), message);
-}
-
 /**
- * `value` with `secrets` scrubbed from every string in it (object keys too), for results a
- * backend produced (health reports, stats, summaries): a driver may put a password in them.
+ * `value` with the password of every URL in its strings replaced by `***` (see
+ * `redactUrlsInText`), for anything the CLI prints: results a backend produced (health
+ * reports, stats, summaries, where a driver may put a connection URL) and error messages.
+ * Only the password fields change: object keys, other words and the rest of each URL stay.
  */
-export function scrubValue<T>(value: T, secrets: readonly string[]): T {
-  if (typeof value === 'string') return scrub(value, secrets) as T;
-  if (Array.isArray(value)) return value.map((item: unknown) => scrubValue(item, secrets)) as T;
+export function redactOutput<T>(value: T): T {
+  if (typeof value === 'string') return redactUrlsInText(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => redactOutput(item)) as T;
   if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).map(([key, item]) => [
-      scrub(key, secrets),
-      scrubValue(item, secrets),
-    ]);
+    const entries = Object.entries(value).map(([key, item]) => [key, redactOutput(item)]);
     return Object.fromEntries(entries) as T;
   }
   return value;
@@ -73,14 +66,14 @@ export function resolveSpec(
   }
 }
 
-/** An error's message with secrets scrubbed. */
-export function errorText(error: unknown, secrets: readonly string[]): string {
-  return scrub(error instanceof Error ? error.message : String(error), secrets);
+/** An error's message with the passwords of URLs in it redacted. */
+export function errorText(error: unknown): string {
+  return redactUrlsInText(error instanceof Error ? error.message : String(error));
 }
 
-/** Turns any error into a {@link CliError} (a storage error keeps its message, secrets scrubbed). */
-export function asCliError(error: unknown, exitCode: number, secrets: readonly string[] = []): CliError {
-  return error instanceof CliError ? error : new CliError(errorText(error, secrets), exitCode);
+/** Turns any error into a {@link CliError} (a storage error keeps its message, URL passwords redacted). */
+export function asCliError(error: unknown, exitCode: number): CliError {
+  return error instanceof CliError ? error : new CliError(errorText(error), exitCode);
 }
 
 /** How a command opens a store. */
@@ -103,10 +96,7 @@ export function createStore(spec: BackendSpec, role: string, options: OpenOption
   try {
     return StorageFactory.createStorage(spec.type, storeConfig(spec, options));
   } catch (error) {
-    throw new CliError(
-      `Cannot use the ${role} ${spec.display}: ${errorText(error, spec.secrets)}`,
-      EXIT.usage,
-    );
+    throw new CliError(`Cannot use the ${role} ${spec.display}: ${errorText(error)}`, EXIT.usage);
   }
 }
 
@@ -129,22 +119,19 @@ export function openError(error: unknown, spec: BackendSpec, role: string): CliE
   if (error instanceof CliError) return error;
   if (error instanceof StoreNotFoundError) {
     return new CliError(
-      `The ${role} ${spec.display} does not exist (${errorText(error.reason, spec.secrets)}); nothing was created`,
+      `The ${role} ${spec.display} does not exist (${errorText(error.reason)}); nothing was created`,
       EXIT.usage,
     );
   }
   if (error instanceof StoreNeedsUpgradeError) {
     return new CliError(
       `The ${role} ${spec.display} is in an older format that a read-only open cannot read ` +
-        `(${errorText(error, spec.secrets)}); nothing was changed. Upgrade it by opening it once ` +
+        `(${errorText(error)}); nothing was changed. Upgrade it by opening it once ` +
         `writable (for a migration source: --upgrade-source)`,
       EXIT.usage,
     );
   }
-  return new CliError(
-    `Cannot open the ${role} ${spec.display}: ${errorText(error, spec.secrets)}`,
-    EXIT.usage,
-  );
+  return new CliError(`Cannot open the ${role} ${spec.display}: ${errorText(error)}`, EXIT.usage);
 }
 
 /**

@@ -15,7 +15,9 @@ export type StorageErrorCode =
   | 'NOT_INITIALIZED'
   | 'READ_ONLY'
   | 'STORE_NOT_FOUND'
-  | 'NEEDS_UPGRADE';
+  | 'NEEDS_UPGRADE'
+  | 'MIGRATION_REFUSED'
+  | 'MIGRATION_ABORTED';
 
 /** Base class of every error this library throws. */
 export class StorageError extends Error {

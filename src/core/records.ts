@@ -2,8 +2,9 @@
  * The shapes every backend stores, and the rules that build them, kept here once: memory
  * records (D7, D8), reasoning-chain records, cache records with expiry, stats and health.
  */
-import { type JsonObject, type JsonValue } from './json.js';
-import { formatEpochMs, parseTimestamp } from './time.js';
+import { ValidationError } from './errors.js';
+import { type JsonObject, type JsonValue, toJsonObject } from './json.js';
+import { formatEpochMs, isValidTimestamp, parseTimestamp } from './time.js';
 
 /** A cache entry as stored: the data plus when it was stored and when it expires. */
 export interface CacheRecord {
@@ -72,6 +73,54 @@ export function buildCacheRecord(data: JsonObject, ttlSeconds: number | null, no
     data,
     storedAt: formatEpochMs(nowMs),
     expiresAt: ttlSeconds === null ? null : formatEpochMs(nowMs + ttlSeconds * 1000),
+  };
+}
+
+/**
+ * Why a cache record given with its own timestamps cannot be stored, or `null` when it can:
+ * `storedAt` must be a valid timestamp, `expiresAt` one after it or `null`.
+ */
+export function cacheRecordTimesProblem(record: {
+  storedAt: unknown;
+  expiresAt: unknown;
+}): { field: 'storedAt' | 'expiresAt'; problem: string } | null {
+  const formats = 'an ISO 8601 timestamp such as 2025-03-06T10:00:00.123000+00:00';
+  if (!isValidTimestamp(record.storedAt)) {
+    return { field: 'storedAt', problem: `must be ${formats} (got ${JSON.stringify(record.storedAt)})` };
+  }
+  if (record.expiresAt === null) return null;
+  if (!isValidTimestamp(record.expiresAt)) {
+    return {
+      field: 'expiresAt',
+      problem: `must be ${formats}, or null for no expiry (got ${JSON.stringify(record.expiresAt)})`,
+    };
+  }
+  if ((parseTimestamp(record.expiresAt) ?? 0) <= (parseTimestamp(record.storedAt) ?? 0)) {
+    return {
+      field: 'expiresAt',
+      problem: `must be after storedAt ${record.storedAt} (got ${record.expiresAt})`,
+    };
+  }
+  return null;
+}
+
+/**
+ * Checks a cache record given with its own timestamps (`storeCacheRecord`) and returns it
+ * with its data as plain JSON; throws {@link ValidationError} naming the field and the key.
+ * The timestamps are kept exactly as given.
+ */
+export function validateCacheRecord(cacheKey: string, record: unknown): CacheRecord {
+  const what = `cache entry ${JSON.stringify(cacheKey)}`;
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    throw new ValidationError('record', `${what}: must be an object { data, storedAt, expiresAt }`);
+  }
+  const { data, storedAt, expiresAt } = record as Record<string, unknown>;
+  const problem = cacheRecordTimesProblem({ storedAt, expiresAt });
+  if (problem !== null) throw new ValidationError(problem.field, `${what}: ${problem.problem}`);
+  return {
+    data: toJsonObject(data, what),
+    storedAt: storedAt as string,
+    expiresAt: expiresAt as string | null,
   };
 }
 

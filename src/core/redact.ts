@@ -30,3 +30,45 @@ export function redactUrl(url: string): string {
   }
   return parsed.toString();
 }
+
+// `scheme://` and what follows up to whitespace or a character that ends a URL in prose or
+// JSON (a password that needs one of them is percent-encoded in a valid URL).
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s"<>`]*)/gi;
+// A query parameter inside a URL: separator, name, value.
+const QUERY_PARAM = /([?&;])([^=&#;\s]*)=([^&#;\s]*)/g;
+
+/** `name` percent-decoded when it can be, as given otherwise. */
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+/** The part of a URL after `scheme://` with its password and secret query values masked. */
+function redactAfterScheme(rest: string): string {
+  const authorityEnd = rest.search(/[/?#]/);
+  const authority = authorityEnd === -1 ? rest : rest.slice(0, authorityEnd);
+  const tail = authorityEnd === -1 ? '' : rest.slice(authorityEnd);
+  // The user info ends at the last `@` of the authority (as URL parsers read it).
+  const at = authority.lastIndexOf('@');
+  const colon = at === -1 ? -1 : authority.slice(0, at).indexOf(':');
+  const shownAuthority =
+    colon === -1 || colon === at - 1
+      ? authority
+      : `${authority.slice(0, colon + 1)}${MASK}${authority.slice(at)}`;
+  const shownTail = tail.replace(QUERY_PARAM, (param, separator: string, name: string, value: string) =>
+    value !== '' && SECRET_PARAM.test(decodeName(name)) ? `${separator}${name}=${MASK}` : param,
+  );
+  return shownAuthority + shownTail;
+}
+
+/**
+ * Returns `text` with the password of every URL in it (`scheme://user:password@host`) and
+ * its secret-looking query values replaced by `***`, the rules of {@link redactUrl}; every
+ * other character stays as it was, so words, JSON keys and the rest of each URL are intact.
+ */
+export function redactUrlsInText(text: string): string {
+  return text.replace(URL_IN_TEXT, (_url, scheme: string, rest: string) => scheme + redactAfterScheme(rest));
+}

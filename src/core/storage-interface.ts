@@ -4,6 +4,7 @@
  * only implements the protected storage primitives at the end of this class.
  */
 import { NotInitializedError, ReadOnlyError } from './errors.js';
+import { StoreLifecycle } from './lifecycle.js';
 import { validateId, validateKey, validateLimit, validateTtl } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import {
@@ -11,6 +12,7 @@ import {
   buildChainRecord,
   buildMemoryWrite,
   type CacheRecord,
+  validateCacheRecord,
   type HealthProbe,
   type HealthReport,
   isCacheExpired,
@@ -25,8 +27,6 @@ import {
 import { StoragePrimitives } from './storage-primitives.js';
 import { nowTimestamp } from './time.js';
 
-type Lifecycle = 'new' | 'open' | 'closed';
-
 /** Sorted (UTF-16 code unit order, D9) copy of a list of ids, without duplicates. */
 function sortedUnique(ids: Iterable<string>): string[] {
   return [...new Set(ids)].sort();
@@ -40,45 +40,34 @@ export abstract class StorageInterface extends StoragePrimitives {
   /** Backend name as registered in the factory, e.g. `file`. */
   abstract readonly storageType: string;
 
-  private lifecycle: Lifecycle = 'new';
-  private opening: Promise<void> | undefined;
-  private readonly acceptedCalls = new Set<Promise<unknown>>();
+  private readonly lifecycle = new StoreLifecycle({
+    open: () => this.openStore(),
+    close: () => this.closeStore(),
+  });
 
   /**
    * Opens the backend (creates folders, tables, connections). Safe to call twice. A read-only
    * instance opens only an existing store: a missing one rejects with `StoreNotFoundError`.
+   * Called while a `shutdown()` is in progress, it waits for the close to finish and then opens
+   * anew: `initialize()` and `shutdown()` take effect in the order they are called.
    */
   async initialize(): Promise<boolean> {
-    if (this.lifecycle === 'open') return true;
-    this.opening ??= this.openStore().finally(() => {
-      this.opening = undefined;
-    });
-    await this.opening;
-    this.lifecycle = 'open';
+    await this.lifecycle.open();
     return true;
   }
 
   /**
-   * Closes the backend after the calls already accepted have finished; later calls fail with
-   * {@link NotInitializedError} until `initialize()`.
+   * Closes the backend after the calls already accepted (including a running `healthCheck()`)
+   * have finished; later calls fail with {@link NotInitializedError} until `initialize()`.
    */
   async shutdown(): Promise<boolean> {
-    // An initialize() still opening would otherwise mark the store open after we closed it.
-    if (this.opening) await this.opening.catch(() => undefined);
-    if (this.lifecycle !== 'open') {
-      this.lifecycle = 'closed';
-      return true;
-    }
-    this.lifecycle = 'closed';
-    // Calls accepted before shutdown() finish (and release their locks) before the store closes.
-    await Promise.allSettled([...this.acceptedCalls]);
-    await this.closeStore();
+    await this.lifecycle.close();
     return true;
   }
 
   /** True between `initialize()` and `shutdown()`. */
   get isInitialized(): boolean {
-    return this.lifecycle === 'open';
+    return this.lifecycle.state === 'open';
   }
 
   /**
@@ -222,6 +211,18 @@ export abstract class StorageInterface extends StoragePrimitives {
     return true;
   }
 
+  /**
+   * Stores a cache entry with the timestamps given (a copy that keeps the original `storedAt`
+   * and `expiresAt`, kept exactly as given); `expiresAt` must be after `storedAt`, or `null`
+   * for no expiry. A record already expired is stored but never loaded.
+   */
+  async storeCacheRecord(cacheKey: string, record: CacheRecord): Promise<boolean> {
+    validateKey('cacheKey', cacheKey);
+    const value = validateCacheRecord(cacheKey, record);
+    await this.runWrite('storeCacheRecord', () => this.writeCacheRecord(cacheKey, value));
+    return true;
+  }
+
   /** Loads a live cache entry's data, or `null` when missing or expired. */
   async loadCacheEntry(cacheKey: string): Promise<JsonObject | null> {
     return (await this.loadLiveCacheRecord(cacheKey, 'loadCacheEntry'))?.data ?? null;
@@ -283,16 +284,12 @@ export abstract class StorageInterface extends StoragePrimitives {
   async healthCheck(): Promise<HealthReport> {
     const started = performance.now();
     const base = { storage_type: this.storageType, timestamp: nowTimestamp() };
-    if (this.lifecycle !== 'open') {
-      return {
-        status: 'error',
-        ...base,
-        latency_ms: 0,
-        error: this.lifecycle === 'new' ? 'not initialized' : 'shut down',
-      };
+    if (!this.isInitialized) {
+      return { status: 'error', ...base, latency_ms: 0, error: this.notOpenReason().health };
     }
     try {
-      const probe: HealthProbe = await this.probeHealth();
+      // Tracked like any call, so a shutdown() waits for it instead of closing under it.
+      const probe: HealthProbe = await this.lifecycle.track(this.probeHealth());
       const report: HealthReport = {
         status: probe.healthy ? 'healthy' : 'unhealthy',
         ...base,
@@ -328,21 +325,23 @@ export abstract class StorageInterface extends StoragePrimitives {
 
   /** Throws {@link NotInitializedError} unless the backend is open. */
   protected ensureOpen(method: string): void {
-    if (this.lifecycle !== 'open') {
-      throw new NotInitializedError(this.storageType, method, this.lifecycle === 'new' ? 'new' : 'closed');
+    if (!this.isInitialized) {
+      throw new NotInitializedError(this.storageType, method, this.notOpenReason().error);
     }
+  }
+
+  /** Why the store is not open: never opened yet (or still opening), or shut down (or closing). */
+  private notOpenReason(): { error: 'new' | 'closed'; health: string } {
+    const state = this.lifecycle.state;
+    return state === 'new' || state === 'opening'
+      ? { error: 'new', health: 'not initialized' }
+      : { error: 'closed', health: 'shut down' };
   }
 
   /** Runs a primitive for public `method`: refused unless open, awaited by `shutdown()`. */
   private async run<T>(method: string, primitive: () => Promise<T>): Promise<T> {
     this.ensureOpen(method);
-    const call = primitive();
-    this.acceptedCalls.add(call);
-    try {
-      return await call;
-    } finally {
-      this.acceptedCalls.delete(call);
-    }
+    return this.lifecycle.track(primitive());
   }
 
   /**

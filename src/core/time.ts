@@ -43,3 +43,23 @@ export function parseTimestamp(value: string): number | null {
 export function formatEpochMs(epochMs: number): string {
   return formatTimestamp(new Date(epochMs));
 }
+
+/**
+ * True when `value` is a timestamp {@link parseTimestamp} reads and every field is in range
+ * (year 1000–9999, month 1–12, a day the month has, hour ≤ 23, minute and second ≤ 59, offset
+ * ≤ 23:59), so that it means the same instant to every backend and to Python.
+ */
+export function isValidTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const m = ISO_PATTERN.exec(value);
+  if (!m) return false;
+  // The pattern always captures these six; the defaults only satisfy the type checker.
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map(Number);
+  // Date.UTC rolls overflowing fields over (Feb 30 -> Mar 2) and maps years 0-99 to 19xx.
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const sameDate =
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  const zone = (m[8] ?? '').replace(':', '');
+  const zoneOk = !/^[+-]\d{4}$/.test(zone) || (Number(zone.slice(1, 3)) <= 23 && Number(zone.slice(3)) <= 59);
+  return year >= 1000 && sameDate && hour <= 23 && minute <= 59 && second <= 59 && zoneOk;
+}

@@ -8,7 +8,7 @@
  * unchanged are skipped rather than written again.
  */
 import { canonicalJson, type JsonValue } from '../core/json.js';
-import type { CacheRecord } from '../core/records.js';
+import { type CacheRecord, cacheRecordTimesProblem } from '../core/records.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { parseTimestamp } from '../core/time.js';
 import type { BoundedList } from './bounded.js';
@@ -18,7 +18,10 @@ import { type ConversationParts, planMemories } from './memories.js';
 import { withoutReservedFields } from './reserved.js';
 import type { KindCounts, MigrationConflict, RecordKind } from './types.js';
 
-/** Cache expiry times closer than this are the same (the TTL is recomputed on every copy). */
+/**
+ * Cache expiry times closer than this are the same (copies keep the exact expiry, but one made
+ * with a remaining TTL, by an older version or from a record with unusable timestamps, does not).
+ */
 export const EXPIRY_TOLERANCE_MS = 2000;
 
 /** Shared state of one copy pass. */
@@ -147,7 +150,17 @@ export async function copyAgentChains(context: CopyContext, agentId: string): Pr
   }
 }
 
-/** Copies a live cache entry with its remaining TTL; one that has expired meanwhile is skipped. */
+/** True when two `storedAt` times are the same instant (or, when unreadable, the same text). */
+export function sameStoredAt(a: string, b: string): boolean {
+  const [at, bt] = [parseTimestamp(a), parseTimestamp(b)];
+  return at === null || bt === null ? a === b : at === bt;
+}
+
+/**
+ * Copies a live cache entry with its original `storedAt` and `expiresAt`; one that has
+ * expired meanwhile is skipped. A source record whose timestamps the target would refuse
+ * (written by another program) is copied with its remaining TTL and a warning instead.
+ */
 export async function copyCacheEntry(context: CopyContext, key: string): Promise<void> {
   const [record, existing] = await Promise.all([
     context.source.loadCacheRecord(key),
@@ -159,9 +172,21 @@ export async function copyCacheEntry(context: CopyContext, key: string): Promise
     context.counts.cache_entries.skipped += 1;
     return;
   }
-  // An entry is already there when its data and expiry match.
-  const current = existing != null && sameExpiry(expiryMs(existing), expiresAt) ? existing.data : null;
-  const run = () => context.target.storeCacheEntry(key, record.data, ttlSeconds);
+  // An entry is already there when its data and both timestamps match.
+  const current =
+    existing != null &&
+    sameExpiry(expiryMs(existing), expiresAt) &&
+    sameStoredAt(existing.storedAt, record.storedAt)
+      ? existing.data
+      : null;
+  const problem = cacheRecordTimesProblem(record);
+  const run = async () => {
+    if (problem === null) return context.target.storeCacheRecord(key, record);
+    context.warnings.add(
+      `cache entry ${JSON.stringify(key)}: its ${problem.field} ${problem.problem}; copied with the remaining TTL and a new storedAt`,
+    );
+    return context.target.storeCacheEntry(key, record.data, ttlSeconds);
+  };
   await write(context, 'cache_entries', 1, run, current, record.data);
 }
 

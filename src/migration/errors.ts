@@ -9,7 +9,7 @@ export class MigrationRefusedError extends StorageError {
   readonly reason: RefusalReason;
 
   constructor(reason: RefusalReason, message: string) {
-    super(message);
+    super(message, { code: 'MIGRATION_REFUSED' });
     this.reason = reason;
   }
 }
@@ -19,7 +19,7 @@ export class MigrationAbortedError extends StorageError {
   constructor(reason?: unknown) {
     super(
       `Migration aborted${reason instanceof Error ? `: ${reason.message}` : ''}; run it again to resume`,
-      { cause: reason },
+      { cause: reason, code: 'MIGRATION_ABORTED' },
     );
   }
 }

@@ -1,14 +1,15 @@
 /**
  * Verification: re-reads both stores and compares every record by canonical JSON. The
  * target must hold every source record unchanged (memories in order with their ids and
- * `created_at`, chains in order with `stored_at`, cache entries with the same data and
- * expiry within a tolerance) and, unless `allowExtra`, nothing else.
+ * `created_at`, chains in order with `stored_at`, cache entries with the same data, the same
+ * `storedAt` and expiry within a tolerance) and, unless `allowExtra`, nothing else.
  */
 import type { JsonValue } from '../core/json.js';
+import { cacheRecordTimesProblem } from '../core/records.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BoundedList } from './bounded.js';
 import { describeDifference } from './compare.js';
-import { EXPIRY_TOLERANCE_MS, expiryMs, loadConversationParts, sameExpiry } from './copy.js';
+import { EXPIRY_TOLERANCE_MS, expiryMs, loadConversationParts, sameExpiry, sameStoredAt } from './copy.js';
 import { userStateKeys } from './marker.js';
 import { upsertedMemories } from './memories.js';
 import { type PassContext, runPhase } from './pool.js';
@@ -119,6 +120,15 @@ async function verifyCacheEntry(context: VerifyContext, key: string): Promise<vo
       'cache_entries',
       key,
       `cache expiry differs: source ${record.expiresAt ?? 'never'}, target ${tRecord.expiresAt ?? 'never'}`,
+    );
+  }
+  // A source record with timestamps no store accepts was copied with a new storedAt (and a warning).
+  const timesKept = cacheRecordTimesProblem(record) === null;
+  if (timesKept && !sameStoredAt(record.storedAt, tRecord.storedAt)) {
+    context.differences.note(
+      'cache_entries',
+      key,
+      `cache stored_at differs: source ${record.storedAt}, target ${tRecord.storedAt}`,
     );
   }
 }

@@ -5,6 +5,7 @@
 import { backends } from './backends.js';
 import { describeWithService } from '../services.js';
 import { useFreshStore } from './context.js';
+import { cacheRecordTests } from './suites/cache-records.js';
 import { cacheAndStateTests } from './suites/cache-state.js';
 import { hostileInputTests } from './suites/hostile-inputs.js';
 import { conversationTests } from './suites/conversations.js';
@@ -28,6 +29,7 @@ for (const harness of backends) {
     conversationTests(ctx);
     memoryAndChainTests(ctx);
     cacheAndStateTests(ctx);
+    cacheRecordTests(ctx);
     validationTests(ctx);
     valueTests(ctx);
     hostileInputTests(ctx);

@@ -20,6 +20,8 @@ export interface SuiteContext {
    * the test ends) and, where the server owns expiry, expires `cacheKeys` whose TTL ran out.
    */
   passTime(ms: number, cacheKeys: string[]): Promise<void>;
+  /** Counts the server connections of the test's store, where the harness can (else undefined). */
+  connectionCounter(): (() => Promise<number>) | undefined;
 }
 
 /** Registers beforeEach/afterEach hooks that give every test a fresh store. */
@@ -56,6 +58,10 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
     storage() {
       if (!main) throw new Error('conformance: storage used outside a test');
       return main;
+    },
+    connectionCounter() {
+      if (!store) throw new Error('conformance: store used outside a test');
+      return store.openConnections?.bind(store);
     },
     async openAnother(extraConfig) {
       if (!store) throw new Error('conformance: store used outside a test');

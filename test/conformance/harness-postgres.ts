@@ -63,14 +63,26 @@ export const postgresHarness: BackendHarness = {
   available: postgresAvailable,
   async createStore() {
     const schema = uniqueTestSchema();
+    // The URL's application_name wins over the backend's own, so this store's connections
+    // can be counted on the server.
+    const url = new URL(POSTGRES_TEST_URL);
+    url.searchParams.set('application_name', schema);
     return {
       async open(extraConfig = {}) {
-        const storage = new PostgresStorage({ url: POSTGRES_TEST_URL, schema, ...extraConfig });
+        const storage = new PostgresStorage({ url: url.toString(), schema, ...extraConfig });
         await storage.initialize();
         return storage;
       },
       exists: () => schemaExists(schema),
       cleanup: () => dropSchema(schema),
+      openConnections: () =>
+        withPgClient(async (client) => {
+          const result = await client.query<{ count: string }>(
+            'SELECT count(*) AS count FROM pg_stat_activity WHERE application_name = $1',
+            [schema],
+          );
+          return Number(result.rows[0]?.count);
+        }),
     };
   },
 };

@@ -10,6 +10,8 @@
  *   those clients in cleanup, since a storage never closes a client it was given.
  */
 import { randomBytes } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import { Cluster, type Redis } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
@@ -59,6 +61,21 @@ export async function redisAvailable(url: string = REDIS_TEST_URL): Promise<true
   }
 }
 
+/**
+ * Counts the TCP client sockets this process opens from now on that are still open (the
+ * `net.client.socket` diagnostics channel reports every socket `net.connect` creates).
+ */
+function trackNewSockets(): { count(): number; stop(): void } {
+  const open = new Set<Socket>();
+  const onSocket = (message: unknown): void => {
+    const { socket } = message as { socket: Socket };
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  };
+  subscribe('net.client.socket', onSocket);
+  return { count: () => open.size, stop: () => void unsubscribe('net.client.socket', onSocket) };
+}
+
 export const redisHarness: BackendHarness = {
   name: 'redis',
   service: 'redis',
@@ -66,6 +83,8 @@ export const redisHarness: BackendHarness = {
   available: () => redisAvailable(),
   async createStore() {
     const keyPrefix = uniqueTestPrefix();
+    // Only the store's instances open sockets until cleanup.
+    const sockets = trackNewSockets();
     return {
       async open(extraConfig = {}) {
         const storage = new RedisStorage({ url: REDIS_TEST_URL, keyPrefix, ...extraConfig });
@@ -80,7 +99,9 @@ export const redisHarness: BackendHarness = {
           client.disconnect();
         }
       },
+      openConnections: async () => sockets.count(),
       async cleanup() {
+        sockets.stop();
         const client = quickClient(REDIS_TEST_URL);
         try {
           await deleteKeysWithPrefix(client, keyPrefix);

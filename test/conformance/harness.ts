@@ -23,6 +23,12 @@ export interface HarnessStore {
    * Backends that compare expiry against the library's clock leave this out.
    */
   passServerTime?(ms: number, cacheKeys: string[]): Promise<void>;
+  /**
+   * Server connections currently held by the instances opened on this store, where the
+   * harness can count them (network backends that open their own connections); used to
+   * prove that `initialize()`/`shutdown()` races leak nothing.
+   */
+  openConnections?(): Promise<number>;
 }
 
 /** A backend as the conformance suite sees it. */

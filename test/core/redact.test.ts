@@ -1,4 +1,4 @@
-import { redactUrl } from '../../src/core/redact.js';
+import { redactUrl, redactUrlsInText } from '../../src/core/redact.js';
 
 describe('redactUrl', () => {
   it.each([
@@ -19,5 +19,38 @@ describe('redactUrl', () => {
 
   it('masks a string without a scheme entirely', () => {
     expect(redactUrl(':s3cret@host:port:x')).toBe('***');
+  });
+});
+
+describe('redactUrlsInText', () => {
+  it.each([
+    [
+      'cannot connect to postgres://postgres:postgres@127.0.0.1:5432/test: password authentication failed for user "postgres"',
+      'cannot connect to postgres://postgres:***@127.0.0.1:5432/test: password authentication failed for user "postgres"',
+    ],
+    ['redis://:s@127.0.0.1:6379/0 (prefix "stats:")', 'redis://:***@127.0.0.1:6379/0 (prefix "stats:")'],
+    ['{"postgres_url":"postgres://u:p%40ss%2Fw@db/x"}', '{"postgres_url":"postgres://u:***@db/x"}'],
+    ['at postgres://u:p@ss@db:5432/x.', 'at postgres://u:***@db:5432/x.'],
+    ['redis://:pw@h:6379, retrying', 'redis://:***@h:6379, retrying'],
+    ['leaky://admin:hunter2@db failed', 'leaky://admin:***@db failed'],
+    [
+      'postgres://db/x?user=app&password=s3cret&sslmode=require#frag',
+      'postgres://db/x?user=app&password=***&sslmode=require#frag',
+    ],
+    // No password: nothing changes, whatever the words are.
+    ['postgres://postgres@db/postgres ssss', 'postgres://postgres@db/postgres ssss'],
+    [
+      'redis://:@h/0 and user@example.com: no URL password',
+      'redis://:@h/0 and user@example.com: no URL password',
+    ],
+    ['storage_type: postgres', 'storage_type: postgres'],
+  ])('%s', (text, expected) => {
+    expect(redactUrlsInText(text)).toBe(expected);
+  });
+
+  it('masks every URL of a text, and is idempotent', () => {
+    const text = 'from redis://:a@h1 to postgres://u:b@h2/db';
+    expect(redactUrlsInText(text)).toBe('from redis://:***@h1 to postgres://u:***@h2/db');
+    expect(redactUrlsInText(redactUrlsInText(text))).toBe(redactUrlsInText(text));
   });
 });

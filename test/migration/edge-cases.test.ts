@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
-import type { StorageInterface } from '../../src/core/index.js';
+import {
+  type CacheRecord,
+  formatEpochMs,
+  parseTimestamp,
+  type StorageInterface,
+} from '../../src/core/index.js';
 import { migrateStorage, MIGRATION_MARKER_KEY, verifyMigration } from '../../src/migration/index.js';
 import { shiftClock } from '../support/clock.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
@@ -67,22 +72,25 @@ it("does not count a copy that outlives its source's expiry by a moment as a dif
     const source = await openStore();
     await source.storeCacheEntry('short', { v: 1 }, 60);
     const target = await openStore();
-    // The copy's TTL is taken before the write, and the write takes a second, so the copy
-    // expires about a second after the source's.
+    // Copies keep the exact expiry, but one made with a remaining TTL (by an older version, or
+    // from a record with unusable timestamps) expires a little after the source's.
     const slowTarget = new Proxy(target, {
       get(store, property, receiver) {
         const value: unknown = Reflect.get(store, property, receiver);
-        if (property !== 'storeCacheEntry' || typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          clock.advance(1000);
-          return (value as (...a: unknown[]) => Promise<boolean>).apply(receiver, args);
+        if (property !== 'storeCacheRecord' || typeof value !== 'function') return value;
+        return async (key: string, record: CacheRecord) => {
+          const later = formatEpochMs((parseTimestamp(record.expiresAt ?? '') ?? 0) + 1000);
+          return (value as StorageInterface['storeCacheRecord']).apply(receiver, [
+            key,
+            { ...record, expiresAt: later },
+          ]);
         };
       },
     }) as StorageInterface;
     expect(await migrateStorage(source, slowTarget, { verify: false })).toMatchObject({ ok: true });
     const sourceExpiry = Date.parse((await source.loadCacheRecord('short'))?.expiresAt ?? '');
     const copyExpiry = Date.parse((await target.loadCacheRecord('short'))?.expiresAt ?? '');
-    expect(copyExpiry - sourceExpiry).toBeGreaterThanOrEqual(1000);
+    expect(copyExpiry - sourceExpiry).toBe(1000);
     clock.advance(sourceExpiry + 50 - Date.now());
     expect(await source.loadCacheRecord('short')).toBeNull();
     expect(await target.loadCacheRecord('short')).not.toBeNull();

@@ -214,12 +214,12 @@ describe('verifyMigration', () => {
     await migrateStorage(source, target);
     await target.storeConversation('plain', { title: 'changed' });
     await target.storeMemory('with space', 'mem-a-1', { summary: 'edited' });
-    await target.storeCacheEntry('chunk:aa/bb', { v: 1 }, 60);
+    await target.storeCacheEntry('chunk:aa/bb', { v: 1 }, 60); // a new expiry and a new storedAt
     await target.deleteSystemState('runtime_config');
     await target.storeSystemState('extra', { x: 1 });
     const result = await verifyMigration(source, target, { maxDifferences: 3 });
     expect(result.ok).toBe(false);
-    expect(result.differenceCount).toBe(5);
+    expect(result.differenceCount).toBe(6);
     expect(result.differences).toHaveLength(3);
     const all = await verifyMigration(source, target);
     const messages = all.differences.map((d) => `${d.kind} ${d.id}: ${d.message}`);
@@ -230,6 +230,7 @@ describe('verifyMigration', () => {
           /^memories with space: memory list differs at \$\[1\]\.summary: source "first by time", target "edited"$/,
         ),
         expect.stringMatching(/^cache_entries chunk:aa\/bb: cache expiry differs: source never, target 20/),
+        expect.stringMatching(/^cache_entries chunk:aa\/bb: cache stored_at differs: source 20.*, target 20/),
         'system_state runtime_config: system state missing in the target',
         'system_state extra: system state only in the target',
       ]),

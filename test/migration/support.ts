@@ -1,5 +1,5 @@
 /** Test data for migrations: a store with all seven kinds, and helpers to compare stores. */
-import type { JsonObject, JsonValue, StorageInterface } from '../../src/core/index.js';
+import type { JsonObject, StorageInterface } from '../../src/core/index.js';
 
 /** Conversation ids with unicode, spaces and dots. */
 export const CONVERSATION_IDS = ['會話-ü', 'with space', 'support-ticket.42', 'plain'];
@@ -60,7 +60,7 @@ export async function populate(storage: StorageInterface, scale = 1): Promise<vo
   await storage.storeSystemState('state/with:odd?chars', { ok: true });
 }
 
-/** Everything a store returns from its loads, in load order (cache with its expiry). */
+/** Everything a store returns from its loads, in load order (cache records with both timestamps). */
 export async function snapshot(storage: StorageInterface): Promise<JsonObject> {
   const conversations: JsonObject = {};
   for (const id of await storage.listAllConversationIds()) {
@@ -76,8 +76,7 @@ export async function snapshot(storage: StorageInterface): Promise<JsonObject> {
   const cache: JsonObject = {};
   for (const key of await storage.listCacheKeys()) {
     const record = await storage.loadCacheRecord(key);
-    cache[key] =
-      record === null ? null : ({ data: record.data, expires: record.expiresAt !== null } as JsonValue);
+    cache[key] = record === null ? null : { ...record };
   }
   const state: JsonObject = {};
   for (const key of await storage.listSystemStateKeys()) state[key] = await storage.loadSystemState(key);

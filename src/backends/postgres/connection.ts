@@ -4,7 +4,7 @@
  * messages carry the redacted URL, never a password.
  */
 import type { Pool } from 'pg';
-import { BackendUnavailableError, redactUrl, StorageError } from '../../core/index.js';
+import { BackendUnavailableError, redactUrl, redactUrlsInText, StorageError } from '../../core/index.js';
 import type { PostgresPool, PostgresPoolClient, ResolvedPostgresConfig } from './config.js';
 
 /** A bindable parameter: scalars, and string arrays for `unnest($n::text[])` batches. */
@@ -62,13 +62,11 @@ export class PostgresConnection {
     private readonly owned: boolean,
     /** Redacted URL, or a description of the given pool, for messages. */
     readonly label: string,
-    /** The URL's password, removed from any message that might echo it. */
-    private readonly secret: string,
   ) {}
 
   /** Creates a pool for `config.url`, or adopts `config.pool`. Connects lazily. */
   static async open(config: ResolvedPostgresConfig): Promise<PostgresConnection> {
-    if (config.pool !== undefined) return new PostgresConnection(config.pool, false, 'given pg.Pool', '');
+    if (config.pool !== undefined) return new PostgresConnection(config.pool, false, 'given pg.Pool');
     const pg = await loadPg();
     const pool = new pg.Pool({
       connectionString: config.url,
@@ -86,9 +84,7 @@ export class PostgresConnection {
       // Read-only: the server itself refuses any write, should one ever slip past the core.
       ...(config.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
     });
-    const url = URL.canParse(config.url) ? new URL(config.url) : undefined;
-    const password = url === undefined ? '' : decodeURIComponent(url.password);
-    const connection = new PostgresConnection(pool, true, redactUrl(config.url), password);
+    const connection = new PostgresConnection(pool, true, redactUrl(config.url));
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {
       connection.lastError = connection.describe(error);
@@ -158,11 +154,14 @@ export class PostgresConnection {
     if (this.owned) await this.pool.end();
   }
 
-  /** An error's message with the URL's password masked, should the driver ever echo it. */
+  /**
+   * An error's message with the password of any URL in it masked, should the driver ever echo
+   * one; only the password field changes (a password that is also a word, such as `postgres`,
+   * leaves "role "postgres"" intact).
+   */
   private describe(error: unknown): string {
     const message = error instanceof Error ? error.message : String(error);
-    // A very short password would mask ordinary letters and protects little anyway.
-    return this.secret.length >= 3 ? message.replaceAll(this.secret, '***') : message;
+    return redactUrlsInText(message);
   }
 
   /** Wraps a driver error in the library's typed errors, naming what was being done and where. */

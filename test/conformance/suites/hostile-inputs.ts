@@ -77,6 +77,10 @@ const METHODS: Record<string, { args: unknown[]; call: Method }> = {
     args: ['k1', { a: 1 }, 60],
     call: (s, a) => s.storeCacheEntry(...(a as [never, never, never])),
   },
+  storeCacheRecord: {
+    args: ['k1', { data: { a: 1 }, storedAt: '2025-01-01T00:00:00.000000+00:00', expiresAt: null }],
+    call: (s, a) => s.storeCacheRecord(...(a as [never, never])),
+  },
   loadCacheEntry: { args: ['k1'], call: (s, a) => s.loadCacheEntry(...(a as [never])) },
   loadCacheRecord: { args: ['k1'], call: (s, a) => s.loadCacheRecord(...(a as [never])) },
   deleteCacheEntry: { args: ['k1'], call: (s, a) => s.deleteCacheEntry(...(a as [never])) },

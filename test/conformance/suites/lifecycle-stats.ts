@@ -1,6 +1,6 @@
 /** Conformance: initialize/shutdown rules, persistence across instances, health and stats. */
 import { NotInitializedError, type StorageInterface } from '../../../src/core/index.js';
-import { EMPTY_COUNTS, type SuiteContext } from '../context.js';
+import { EMPTY_COUNTS, sleep, type SuiteContext } from '../context.js';
 
 /** Stores a known amount of every kind; the expected counts are below. */
 async function storeKnownAmounts(s: StorageInterface): Promise<void> {
@@ -22,6 +22,16 @@ async function storeKnownAmounts(s: StorageInterface): Promise<void> {
   await s.storeCacheEntry('expiring', { v: 3 }, 60);
   await s.storeSystemState('s1', { v: 1 });
   await s.storeSystemState('s2', { v: 2 });
+}
+
+/** Polls `read` until it returns `expected` or about 5 s pass; returns the last value (closing is asynchronous). */
+async function settlesTo(read: () => Promise<number>, expected: number): Promise<number> {
+  let value = await read();
+  for (let waited = 0; value !== expected && waited < 5000; waited += 50) {
+    await sleep(50);
+    value = await read();
+  }
+  return value;
 }
 
 const KNOWN_COUNTS = {
@@ -65,6 +75,43 @@ export function lifecycleAndStatsTests(ctx: SuiteContext): void {
       expect(await other.loadMemories('c1')).toHaveLength(20);
       expect(await other.loadReasoningChains('a1')).toHaveLength(10);
       expect(await other.loadConversation('c1')).toEqual({ done: true });
+    });
+
+    it('initialize() during shutdown() reopens with exactly one working connection', async () => {
+      const s = ctx.storage();
+      const connections = ctx.connectionCounter();
+      // Calls in flight make shutdown() wait, so initialize() arrives while it is closing; they
+      // are big enough to outlast opening a new connection.
+      const pad = 'x'.repeat(1024 * 1024);
+      const calls = Array.from({ length: 16 }, (_, i) => s.storeConversation(`c${i}`, { i, pad }));
+      const closing = s.shutdown();
+      const reopening = s.initialize();
+      expect(await Promise.all([closing, reopening, ...calls])).toEqual(
+        [closing, reopening, ...calls].map(() => true),
+      );
+      expect(s.isInitialized).toBe(true);
+      await s.storeConversation('after', { reopened: true });
+      expect(await s.loadConversation('after')).toEqual({ reopened: true });
+      if (ctx.harness.sharedStore) expect(await s.listConversations()).toHaveLength(17);
+      // The old connection is closed, the new one is the only one left...
+      if (connections) expect(await settlesTo(connections, 1)).toBe(1);
+      await s.shutdown();
+      await expect(s.loadConversation('after')).rejects.toBeInstanceOf(NotInitializedError);
+      // ...and the next shutdown() closes it.
+      if (connections) expect(await settlesTo(connections, 0)).toBe(0);
+    });
+
+    it('shutdown() waits for a healthCheck() already running, which reports healthy', async () => {
+      const s = ctx.storage();
+      const finished: string[] = [];
+      const health = s.healthCheck().finally(() => finished.push('healthCheck'));
+      const closing = s.shutdown().finally(() => finished.push('shutdown'));
+      const [report] = await Promise.all([health, closing]);
+      expect(report).toMatchObject({ status: 'healthy', storage_type: s.storageType });
+      expect(report.error).toBeUndefined();
+      expect(finished).toEqual(['healthCheck', 'shutdown']);
+      // One called after shutdown() started is refused with a report, not run on a closing store.
+      expect(await s.healthCheck()).toMatchObject({ status: 'error', error: 'shut down' });
     });
 
     (ctx.harness.sharedStore ? it : it.skip)(

@@ -21,6 +21,15 @@ const WRITES: ReadonlyArray<[string, (s: StorageInterface) => Promise<unknown>]>
   ['storeReasoningChain', (s) => s.storeReasoningChain('a1', { steps: ['changed'] })],
   ['storeChunkInfo', (s) => s.storeChunkInfo('c1', { chunks: 99 })],
   ['storeCacheEntry', (s) => s.storeCacheEntry('k1', { value: 'changed' }, 60)],
+  [
+    'storeCacheRecord',
+    (s) =>
+      s.storeCacheRecord('k1', {
+        data: { value: 'changed' },
+        storedAt: new Date().toISOString(),
+        expiresAt: null,
+      }),
+  ],
   ['deleteCacheEntry', (s) => s.deleteCacheEntry('k1')],
   ['purgeExpiredCache', (s) => s.purgeExpiredCache()],
   ['storeSystemState', (s) => s.storeSystemState('s1', { value: 'changed' })],

@@ -1,0 +1,80 @@
+/** Conformance: `storeCacheRecord`, a cache entry stored with its own `storedAt` and `expiresAt`. */
+import { type CacheRecord, formatEpochMs, InvalidIdError, ValidationError } from '../../../src/core/index.js';
+import type { SuiteContext } from '../context.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export function cacheRecordTests(ctx: SuiteContext): void {
+  describe('cache records with their own timestamps', () => {
+    it('stores an old storedAt and a future expiresAt exactly as given', async () => {
+      const s = ctx.storage();
+      const record: CacheRecord = {
+        data: { text: 'kept ü', n: [1, 2] },
+        storedAt: '2020-01-02T03:04:05.678901+00:00',
+        expiresAt: formatEpochMs(Date.now() + 30 * DAY_MS),
+      };
+      await expect(s.storeCacheRecord('old', record)).resolves.toBe(true);
+      expect(await s.loadCacheRecord('old')).toEqual(record);
+      expect(await s.loadCacheEntry('old')).toEqual(record.data);
+      const forever = { data: { v: 1 }, storedAt: '2019-12-31T23:59:59+00:00', expiresAt: null };
+      await s.storeCacheRecord('forever', forever);
+      expect(await s.loadCacheRecord('forever')).toEqual(forever);
+      // Other formats the library reads (Z, another offset, no offset) are kept as written.
+      const zulu = {
+        data: { v: 2 },
+        storedAt: '2021-06-01T10:00:00Z',
+        expiresAt: '2999-01-01T00:00:00-05:00',
+      };
+      await s.storeCacheRecord('zulu', zulu);
+      expect(await s.loadCacheRecord('zulu')).toEqual(zulu);
+      expect(await s.listCacheKeys()).toEqual(['forever', 'old', 'zulu']);
+      expect((await s.getStorageStats()).cache_entry_count).toBe(3);
+    });
+
+    it('never loads, lists or counts a record that has already expired', async () => {
+      const s = ctx.storage();
+      const expired = {
+        data: { v: 1 },
+        storedAt: '2020-01-01T00:00:00+00:00',
+        expiresAt: '2020-01-02T00:00:00+00:00',
+      };
+      await expect(s.storeCacheRecord('expired', expired)).resolves.toBe(true);
+      await s.storeCacheRecord('live', { ...expired, expiresAt: formatEpochMs(Date.now() + DAY_MS) });
+      expect(await s.loadCacheRecord('expired')).toBeNull();
+      expect(await s.loadCacheEntry('expired')).toBeNull();
+      expect(await s.listCacheKeys()).toEqual(['live']);
+      expect((await s.getStorageStats()).cache_entry_count).toBe(1);
+    });
+
+    it('refuses invalid records with a typed error naming the key, writing nothing', async () => {
+      const s = ctx.storage();
+      const good = { data: { v: 1 }, storedAt: '2020-01-01T00:00:00+00:00', expiresAt: null };
+      await s.storeCacheRecord('k', good);
+      const bad: [string, unknown, string][] = [
+        ['storedAt', { ...good, storedAt: 'yesterday' }, 'storedAt'],
+        ['storedAt', { ...good, storedAt: '2020-13-01T00:00:00+00:00' }, 'storedAt'],
+        ['storedAt', { ...good, storedAt: '2020-02-30T00:00:00+00:00' }, 'storedAt'],
+        ['storedAt', { ...good, storedAt: 1577836800000 }, 'storedAt'],
+        ['storedAt', { data: { v: 1 }, expiresAt: null }, 'storedAt'],
+        ['expiresAt', { ...good, expiresAt: '2019-12-31T23:59:59+00:00' }, 'after storedAt'],
+        ['expiresAt', { ...good, expiresAt: good.storedAt }, 'after storedAt'],
+        ['expiresAt', { ...good, expiresAt: '2020-01-01T01:00:00' + '+24:00' }, 'expiresAt'],
+        ['expiresAt', { data: { v: 1 }, storedAt: good.storedAt }, 'expiresAt'],
+        ['cache entry "k"', { ...good, data: [1, 2] }, 'plain JSON object'],
+        ['cache entry "k"', { ...good, data: null }, 'plain JSON object'],
+        ['record', null, '{ data, storedAt, expiresAt }'],
+      ];
+      for (const [field, record, message] of bad) {
+        const refusal = s.storeCacheRecord('k', record as CacheRecord);
+        await expect(refusal).rejects.toBeInstanceOf(ValidationError);
+        await expect(refusal).rejects.toMatchObject({ field, code: 'VALIDATION_ERROR' });
+        await expect(refusal).rejects.toThrow(message);
+        await expect(refusal).rejects.toThrow('"k"');
+      }
+      await expect(s.storeCacheRecord('', good)).rejects.toBeInstanceOf(InvalidIdError);
+      await expect(s.storeCacheRecord('nul\u0000key', good)).rejects.toBeInstanceOf(InvalidIdError);
+      expect(await s.loadCacheRecord('k')).toEqual(good);
+      expect(await s.listCacheKeys()).toEqual(['k']);
+    });
+  });
+}

@@ -1,0 +1,68 @@
+/** The store lifecycle state machine: transitions in call order, joined duplicates, tracked calls. */
+import { StoreLifecycle } from '../../src/core/lifecycle.js';
+
+/** Hooks that log opens and closes and take a tick each. */
+function loggingHooks() {
+  const log: string[] = [];
+  let connections = 0;
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+  return {
+    log,
+    live: () => connections,
+    hooks: {
+      async open() {
+        log.push('open');
+        await tick();
+        connections += 1;
+      },
+      async close() {
+        log.push('close');
+        await tick();
+        connections -= 1;
+      },
+    },
+  };
+}
+
+describe('StoreLifecycle', () => {
+  it('applies open/close in call order: close, open, close ends closed with nothing open', async () => {
+    const { log, live, hooks } = loggingHooks();
+    const lifecycle = new StoreLifecycle(hooks);
+    await lifecycle.open();
+    await Promise.all([lifecycle.close(), lifecycle.open(), lifecycle.close()]);
+    expect(log).toEqual(['open', 'close', 'open', 'close']);
+    expect([lifecycle.state, live()]).toEqual(['closed', 0]);
+  });
+
+  it('an open called while closing waits for the close, then opens once', async () => {
+    const { log, live, hooks } = loggingHooks();
+    const lifecycle = new StoreLifecycle(hooks);
+    await lifecycle.open();
+    let finishCall: () => void = () => undefined;
+    lifecycle.track(new Promise<void>((resolve) => (finishCall = resolve)));
+    const closing = lifecycle.close();
+    expect(lifecycle.state).toBe('closing');
+    const reopening = Promise.all([lifecycle.open(), lifecycle.open()]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log).toEqual(['open']); // the close still waits for the tracked call
+    finishCall();
+    await Promise.all([closing, reopening]);
+    expect(log).toEqual(['open', 'close', 'open']);
+    expect([lifecycle.state, live()]).toEqual(['open', 1]);
+  });
+
+  it('a failed open leaves the previous state and lets a later open retry', async () => {
+    let fail = true;
+    const lifecycle = new StoreLifecycle({
+      open: async () => {
+        if (fail) throw new Error('unreachable');
+      },
+      close: async () => undefined,
+    });
+    await expect(Promise.all([lifecycle.open(), lifecycle.open()])).rejects.toThrow('unreachable');
+    expect(lifecycle.state).toBe('new');
+    fail = false;
+    await lifecycle.open();
+    expect(lifecycle.state).toBe('open');
+  });
+});

@@ -1,0 +1,76 @@
+/** Migration keeps a cache entry's original `storedAt` and `expiresAt`, and verification compares `storedAt`. */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileStorage } from '../../src/backends/file/index.js';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { type CacheRecord, formatEpochMs, isValidTimestamp } from '../../src/core/index.js';
+import { migrateStorage, verifyMigration } from '../../src/migration/index.js';
+
+let dir: string;
+let source: FileStorage;
+let target: SQLiteStorage;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'connectome-cache-times-'));
+  source = new FileStorage({ baseDir: join(dir, 'files') });
+  target = new SQLiteStorage({ dbPath: join(dir, 'copy.db') });
+  await Promise.all([source.initialize(), target.initialize()]);
+});
+afterEach(async () => {
+  await Promise.all([source.shutdown(), target.shutdown()]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+const OLD: CacheRecord = {
+  data: { answer: 42 },
+  storedAt: '2020-05-06T07:08:09.123456+00:00',
+  expiresAt: formatEpochMs(Date.now() + 7 * 24 * 3600 * 1000),
+};
+const FOREVER: CacheRecord = { data: { v: 'no expiry' }, storedAt: '2021-01-01T00:00:00Z', expiresAt: null };
+
+describe('cache timestamps across a migration file -> sqlite', () => {
+  it('keeps storedAt and expiresAt exactly', async () => {
+    await source.storeCacheRecord('old', OLD);
+    await source.storeCacheRecord('forever', FOREVER);
+    const summary = await migrateStorage(source, target);
+    expect(summary).toMatchObject({ ok: true, warnings: [] });
+    expect(summary.counts.cache_entries).toEqual({ copied: 2, skipped: 0 });
+    expect(await target.loadCacheRecord('old')).toEqual(OLD);
+    expect(await target.loadCacheRecord('forever')).toEqual(FOREVER);
+    // A second run finds both already there.
+    const again = await migrateStorage(source, target, { merge: true });
+    expect(again.counts.cache_entries).toEqual({ copied: 0, skipped: 2 });
+  });
+
+  it('reports a cache entry whose storedAt differs in the target', async () => {
+    await source.storeCacheRecord('old', OLD);
+    await target.storeCacheRecord('old', { ...OLD, storedAt: '2020-05-06T07:08:10.123456+00:00' });
+    const result = await verifyMigration(source, target);
+    expect(result.ok).toBe(false);
+    expect(result.differences).toEqual([
+      {
+        kind: 'cache_entries',
+        id: 'old',
+        message: `cache stored_at differs: source ${OLD.storedAt}, target 2020-05-06T07:08:10.123456+00:00`,
+      },
+    ]);
+    // The same instant written another way is no difference.
+    await target.storeCacheRecord('old', { ...OLD, storedAt: '2020-05-06T09:08:09.123456+02:00' });
+    expect(await verifyMigration(source, target)).toMatchObject({ ok: true, differenceCount: 0 });
+  });
+
+  it('copies a record with timestamps no store accepts with its data, a new storedAt and a warning', async () => {
+    // Written by another program: the file backend reads it, storeCacheRecord would refuse it.
+    await mkdir(join(dir, 'files', 'cache'), { recursive: true });
+    const envelope = { cache_key: 'odd', data: { v: 1 }, stored_at: 'yesterday', expires_at: null };
+    await writeFile(join(dir, 'files', 'cache', 'odd.json'), JSON.stringify(envelope));
+    const summary = await migrateStorage(source, target);
+    expect(summary.ok).toBe(true);
+    expect(summary.warnings).toEqual([
+      expect.stringMatching(/^cache entry "odd": its storedAt must be .*yesterday/),
+    ]);
+    const copied = await target.loadCacheRecord('odd');
+    expect(copied).toMatchObject({ data: { v: 1 }, expiresAt: null });
+    expect(isValidTimestamp(copied?.storedAt)).toBe(true);
+  });
+});
