@@ -2,7 +2,7 @@
  * The shapes every backend stores, and the rules that build them, kept here once: memory
  * records (D7, D8), reasoning-chain records, cache records with expiry, stats and health.
  */
-import { ValidationError } from './errors.js';
+import { SerializationError, ValidationError } from './errors.js';
 import { type JsonObject, type JsonValue, toJsonObject } from './json.js';
 import { formatEpochMs, isValidTimestamp, parseTimestamp } from './time.js';
 
@@ -111,10 +111,19 @@ export function cacheRecordTimesProblem(record: {
  */
 export function validateCacheRecord(cacheKey: string, record: unknown): CacheRecord {
   const what = `cache entry ${JSON.stringify(cacheKey)}`;
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-    throw new ValidationError('record', `${what}: must be an object { data, storedAt, expiresAt }`);
+  let fields: { data: unknown; storedAt: unknown; expiresAt: unknown };
+  try {
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      throw new ValidationError('record', `${what}: must be an object { data, storedAt, expiresAt }`);
+    }
+    const { data, storedAt, expiresAt } = record as Record<string, unknown>;
+    fields = { data, storedAt, expiresAt };
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    // A Proxy or getter of the caller's threw while its fields were read.
+    throw new SerializationError(what, '$', 'reading the record threw', error);
   }
-  const { data, storedAt, expiresAt } = record as Record<string, unknown>;
+  const { data, storedAt, expiresAt } = fields;
   const problem = cacheRecordTimesProblem({ storedAt, expiresAt });
   if (problem !== null) throw new ValidationError(problem.field, `${what}: ${problem.problem}`);
   return {

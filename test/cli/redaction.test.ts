@@ -79,12 +79,15 @@ describeWithService('postgres')('CLI redaction with PostgreSQL', () => {
     const json = await cli('stats', spec, '--json');
     expectOnlyPasswordsMasked(json.all, [`:${password}@`]);
     const stats = JSON.parse(json.stdout) as Record<string, unknown>;
-    expect(Object.keys(stats).sort()).toEqual(['store', ...statsKeys].sort());
+    // The CLI opens the store read-only, which stats report as `read_only`.
+    expect(Object.keys(stats).sort()).toEqual(['store', 'read_only', ...statsKeys].sort());
     expect(stats.storage_type).toBe('postgres');
     const health = await cli('health', spec, '--json');
     expect(health.code).toBe(0);
     expectOnlyPasswordsMasked(health.all, [`:${password}@`]);
-    expect(Object.keys(JSON.parse(health.stdout) as object).sort()).toEqual(['store', ...healthKeys].sort());
+    expect(Object.keys(JSON.parse(health.stdout) as object).sort()).toEqual(
+      ['store', 'read_only', ...healthKeys].sort(),
+    );
   });
 
   it('migrate --json keeps the summary keys and masks only the password', async () => {
@@ -166,7 +169,8 @@ describeWithService('redis')('CLI redaction with Redis', () => {
     const json = await cli('stats', spec, '--json');
     expectOnlyPasswordsMasked(json.all, forbidden);
     const stats = JSON.parse(json.stdout) as Record<string, unknown>;
-    expect(Object.keys(stats).sort()).toEqual(['store', ...statsKeys].sort());
+    // The CLI opens the store read-only, which stats report as `read_only`.
+    expect(Object.keys(stats).sort()).toEqual(['store', 'read_only', ...statsKeys].sort());
     expect(stats).toMatchObject({
       storage_type: 'redis',
       store: expect.stringMatching(/^redis:\/\/:\*\*\*@/),
