@@ -10,4 +10,5 @@ export * from './redact.js';
 export * from './time.js';
 export * from './keyed-mutex.js';
 export * from './storage-primitives.js';
+export * from './storage-base.js';
 export * from './storage-interface.js';

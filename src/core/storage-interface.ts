@@ -1,10 +1,10 @@
 /**
  * The abstract storage interface. Public methods validate their arguments, turn values
  * into plain JSON and apply the semantics every backend shares before any I/O; a backend
- * only implements the protected storage primitives at the end of this class.
+ * only implements the protected storage primitives of `StoragePrimitives`; the lifecycle,
+ * read-only flag and health check come from `StorageBase`.
  */
-import { NotInitializedError, ReadOnlyError } from './errors.js';
-import { StoreLifecycle } from './lifecycle.js';
+import { ReadOnlyError } from './errors.js';
 import { validateId, validateKey, validateLimit, validateTtl } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import {
@@ -13,8 +13,6 @@ import {
   buildMemoryWrite,
   type CacheRecord,
   validateCacheRecord,
-  type HealthProbe,
-  type HealthReport,
   isCacheExpired,
   type StatsSnapshot,
   type StorageStats,
@@ -24,7 +22,7 @@ import {
   CONVERSATION_METADATA_FIELD,
   refuseReservedField,
 } from './reserved-fields.js';
-import { StoragePrimitives } from './storage-primitives.js';
+import { StorageBase } from './storage-base.js';
 import { nowTimestamp } from './time.js';
 
 /** Sorted (UTF-16 code unit order, D9) copy of a list of ids, without duplicates. */
@@ -36,54 +34,7 @@ function sortedUnique(ids: Iterable<string>): string[] {
  * One storage interface for conversations, raw messages, memories, reasoning chains,
  * chunk info, a TTL cache and system state. Extend it to add a backend.
  */
-export abstract class StorageInterface extends StoragePrimitives {
-  /** Backend name as registered in the factory, e.g. `file`. */
-  abstract readonly storageType: string;
-
-  private readonly lifecycle = new StoreLifecycle({
-    open: () => this.openStore(),
-    close: () => this.closeStore(),
-  });
-
-  /**
-   * Opens the backend (creates folders, tables, connections). Safe to call twice. A read-only
-   * instance opens only an existing store: a missing one rejects with `StoreNotFoundError`.
-   * Called while a `shutdown()` is in progress, it waits for the close to finish and then opens
-   * anew: `initialize()` and `shutdown()` take effect in the order they are called.
-   */
-  async initialize(): Promise<boolean> {
-    await this.lifecycle.open();
-    return true;
-  }
-
-  /**
-   * Closes the backend after the calls already accepted (including a running `healthCheck()`)
-   * have finished; later calls fail with {@link NotInitializedError} until `initialize()`.
-   */
-  async shutdown(): Promise<boolean> {
-    await this.lifecycle.close();
-    return true;
-  }
-
-  /** True between `initialize()` and `shutdown()`. */
-  get isInitialized(): boolean {
-    return this.lifecycle.state === 'open';
-  }
-
-  /**
-   * True when this instance was configured `readOnly`: it opens only an existing store, never
-   * creates, upgrades or changes anything, and every write rejects with {@link ReadOnlyError}.
-   * A backend that supports read-only opens overrides this from its config.
-   */
-  get isReadOnly(): boolean {
-    return false;
-  }
-
-  /** The store as error messages name it (a path, a redacted URL with prefix or schema). */
-  protected describeStore(): string {
-    return this.storageType;
-  }
-
+export abstract class StorageInterface extends StorageBase {
   // ----- conversations -------------------------------------------------------------------
 
   /** Stores (replaces) a conversation object. */
@@ -278,36 +229,7 @@ export abstract class StorageInterface extends StoragePrimitives {
     return true;
   }
 
-  // ----- health and stats ----------------------------------------------------------------
-
-  /** Reports whether the backend works; never rejects (problems are in `status` and `error`). */
-  async healthCheck(): Promise<HealthReport> {
-    const started = performance.now();
-    const base = { storage_type: this.storageType, timestamp: nowTimestamp() };
-    if (!this.isInitialized) {
-      return { status: 'error', ...base, latency_ms: 0, error: this.notOpenReason().health };
-    }
-    try {
-      // Tracked like any call, so a shutdown() waits for it instead of closing under it.
-      const probe: HealthProbe = await this.lifecycle.track(this.probeHealth());
-      const report: HealthReport = {
-        status: probe.healthy ? 'healthy' : 'unhealthy',
-        ...base,
-        latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        ...probe.details,
-      };
-      if (probe.error !== undefined) report.error = probe.error;
-      if (this.isReadOnly) report.read_only = true;
-      return report;
-    } catch (error) {
-      return {
-        status: 'error',
-        ...base,
-        latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        error: error instanceof Error ? error.message : String(error),
-      };
-    }
-  }
+  // ----- stats -------------------------------------------------------------------------
 
   /** Counts of everything stored (the same core keys in every backend) plus backend extras. */
   async getStorageStats(): Promise<StorageStats> {
@@ -323,25 +245,10 @@ export abstract class StorageInterface extends StoragePrimitives {
 
   // ----- shared helpers ------------------------------------------------------------------
 
-  /** Throws {@link NotInitializedError} unless the backend is open. */
-  protected ensureOpen(method: string): void {
-    if (!this.isInitialized) {
-      throw new NotInitializedError(this.storageType, method, this.notOpenReason().error);
-    }
-  }
-
-  /** Why the store is not open: never opened yet (or still opening), or shut down (or closing). */
-  private notOpenReason(): { error: 'new' | 'closed'; health: string } {
-    const state = this.lifecycle.state;
-    return state === 'new' || state === 'opening'
-      ? { error: 'new', health: 'not initialized' }
-      : { error: 'closed', health: 'shut down' };
-  }
-
   /** Runs a primitive for public `method`: refused unless open, awaited by `shutdown()`. */
   private async run<T>(method: string, primitive: () => Promise<T>): Promise<T> {
     this.ensureOpen(method);
-    return this.lifecycle.track(primitive());
+    return this.trackCall(primitive());
   }
 
   /**

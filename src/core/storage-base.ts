@@ -1,0 +1,113 @@
+/**
+ * The part of the storage interface that is about the store rather than its records: the
+ * open/close lifecycle, the read-only flag, the health check, and the guard that refuses calls
+ * while the store is not open. `StorageInterface` adds the record methods on top.
+ */
+import { NotInitializedError } from './errors.js';
+import { StoreLifecycle } from './lifecycle.js';
+import type { HealthProbe, HealthReport } from './records.js';
+import { StoragePrimitives } from './storage-primitives.js';
+import { nowTimestamp } from './time.js';
+
+/** Lifecycle, read-only flag and health check of a store; extend `StorageInterface`, not this. */
+export abstract class StorageBase extends StoragePrimitives {
+  /** Backend name as registered in the factory, e.g. `file`. */
+  abstract readonly storageType: string;
+
+  private readonly lifecycle = new StoreLifecycle({
+    open: () => this.openStore(),
+    close: () => this.closeStore(),
+  });
+
+  /**
+   * Opens the backend (creates folders, tables, connections). Safe to call twice. A read-only
+   * instance opens only an existing store: a missing one rejects with `StoreNotFoundError`.
+   * Called while a `shutdown()` is in progress, it waits for the close to finish and then opens
+   * anew: `initialize()` and `shutdown()` take effect in the order they are called.
+   */
+  async initialize(): Promise<boolean> {
+    await this.lifecycle.open();
+    return true;
+  }
+
+  /**
+   * Closes the backend after the calls already accepted (including a running `healthCheck()`)
+   * have finished; later calls fail with {@link NotInitializedError} until `initialize()`.
+   */
+  async shutdown(): Promise<boolean> {
+    await this.lifecycle.close();
+    return true;
+  }
+
+  /** True between `initialize()` and `shutdown()`. */
+  get isInitialized(): boolean {
+    return this.lifecycle.state === 'open';
+  }
+
+  /**
+   * True when this instance was configured `readOnly`: it opens only an existing store, never
+   * creates, upgrades or changes anything, and every write rejects with `ReadOnlyError`.
+   * A backend that supports read-only opens overrides this from its config.
+   */
+  get isReadOnly(): boolean {
+    return false;
+  }
+
+  /** The store as error messages name it (a path, a redacted URL with prefix or schema). */
+  protected describeStore(): string {
+    return this.storageType;
+  }
+
+  // ----- health --------------------------------------------------------------------------
+
+  /** Reports whether the backend works; never rejects (problems are in `status` and `error`). */
+  async healthCheck(): Promise<HealthReport> {
+    const started = performance.now();
+    const base = { storage_type: this.storageType, timestamp: nowTimestamp() };
+    if (!this.isInitialized) {
+      return { status: 'error', ...base, latency_ms: 0, error: this.notOpenReason().health };
+    }
+    try {
+      // Tracked like any call, so a shutdown() waits for it instead of closing under it.
+      const probe: HealthProbe = await this.lifecycle.track(this.probeHealth());
+      const report: HealthReport = {
+        status: probe.healthy ? 'healthy' : 'unhealthy',
+        ...base,
+        latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        ...probe.details,
+      };
+      if (probe.error !== undefined) report.error = probe.error;
+      if (this.isReadOnly) report.read_only = true;
+      return report;
+    } catch (error) {
+      return {
+        status: 'error',
+        ...base,
+        latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+  }
+
+  // ----- shared helpers ------------------------------------------------------------------
+
+  /** Throws {@link NotInitializedError} unless the backend is open. */
+  protected ensureOpen(method: string): void {
+    if (!this.isInitialized) {
+      throw new NotInitializedError(this.storageType, method, this.notOpenReason().error);
+    }
+  }
+
+  /** Why the store is not open: never opened yet (or still opening), or shut down (or closing). */
+  private notOpenReason(): { error: 'new' | 'closed'; health: string } {
+    const state = this.lifecycle.state;
+    return state === 'new' || state === 'opening'
+      ? { error: 'new', health: 'not initialized' }
+      : { error: 'closed', health: 'shut down' };
+  }
+
+  /** Tracks a call so a `shutdown()` waits for it instead of closing under it. */
+  protected trackCall<T>(call: Promise<T>): Promise<T> {
+    return this.lifecycle.track(call);
+  }
+}
