@@ -14,7 +14,7 @@ import {
   StorageInterface,
   upsertMemoryInList,
 } from '../../core/index.js';
-import { ensureDirDurable, ensureDirUnder, ioError, readParsedFile } from './atomic-json.js';
+import { ensureDirDurable, ensureDirUnder, ioError } from './atomic-json.js';
 import { Backups } from './backups.js';
 import { type FileStorageConfig, parseFileStorageConfig, type ResolvedFileStorageConfig } from './config.js';
 import {
@@ -25,15 +25,14 @@ import {
   conversationEnvelope,
   memoriesEnvelope,
   parseCacheFile,
-  parseListEnvelope,
   parseStateFile,
-  parseWrappedObject,
   rawMessagesEnvelope,
   stateEnvelope,
   type StateFileEntry,
 } from './envelopes.js';
 import { FileLocks } from './file-lock.js';
 import { FolderFiles } from './folder-files.js';
+import { FolderReads } from './folder-reads.js';
 import { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, type ConversationFileKind, StoreLayout } from './layout.js';
 import {
@@ -68,6 +67,7 @@ export class FileStorage extends StorageInterface {
   private readonly layout: StoreLayout;
   private readonly locks: FileLocks;
   private readonly folders: FolderFiles;
+  private readonly reads: FolderReads;
   private readonly cache: KeyedFiles<CacheFileEntry>;
   private readonly state: KeyedFiles<StateFileEntry>;
 
@@ -84,6 +84,7 @@ export class FileStorage extends StorageInterface {
     this.locks = new FileLocks(layout.locksDir, () => ensureDirUnder(layout.baseDir, layout.locksDir));
     const backups = { enabled: this.config.createBackups, keep: this.config.maxBackupFiles };
     this.folders = new FolderFiles(layout, this.locks, new Backups(backups), this.config.prettyPrintJson);
+    this.reads = new FolderReads(layout, this.names, this.folders);
     const shared = {
       locks: this.locks,
       pretty: this.config.prettyPrintJson,
@@ -154,10 +155,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readConversation(conversationId: string): Promise<JsonObject | null> {
-    if (this.names.folds && (await this.isConversationTwin(conversationId))) return null;
-    return readParsedFile(this.layout.conversationFile(conversationId, 'conversation'), (file, value) =>
-      parseWrappedObject(file, value, '_storage_metadata'),
-    );
+    return this.reads.conversation(conversationId);
   }
 
   protected async listConversationIds(): Promise<string[]> {
@@ -180,10 +178,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
-    if (this.names.folds && (await this.isConversationTwin(conversationId))) return null;
-    return readParsedFile(this.layout.conversationFile(conversationId, 'rawMessages'), (file, value) =>
-      parseListEnvelope(file, value, 'messages', false),
-    );
+    return this.reads.rawMessages(conversationId);
   }
 
   protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
@@ -192,10 +187,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readChunkInfo(conversationId: string): Promise<JsonObject | null> {
-    if (this.names.folds && (await this.isConversationTwin(conversationId))) return null;
-    return readParsedFile(this.layout.conversationFile(conversationId, 'chunks'), (file, value) =>
-      parseWrappedObject(file, value, '_metadata'),
-    );
+    return this.reads.chunkInfo(conversationId);
   }
 
   // ----- memories, reasoning chains -------------------------------------------------------
@@ -203,7 +195,7 @@ export class FileStorage extends StorageInterface {
   protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
     await this.folders.withConversation(conversationId, async (assertHeld) => {
       // A corrupt file throws here, so the write never replaces memories it could not read.
-      const memories = upsertMemoryInList(await this.readMemoriesFile(conversationId), memory);
+      const memories = upsertMemoryInList(await this.reads.memoriesFile(conversationId), memory);
       const envelope = memoriesEnvelope(conversationId, memories, nowTimestamp());
       await this.folders.replace(
         this.layout.conversationFile(conversationId, 'memories'),
@@ -214,32 +206,19 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
-    if (this.names.folds && (await this.isConversationTwin(conversationId))) return [];
-    return this.readMemoriesFile(conversationId);
-  }
-
-  private async readMemoriesFile(conversationId: string): Promise<JsonObject[]> {
-    const file = this.layout.conversationFile(conversationId, 'memories');
-    return (await readParsedFile(file, (f, value) => parseListEnvelope(f, value, 'memories', true))) ?? [];
+    return this.reads.memories(conversationId);
   }
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
     await this.folders.withAgent(agentId, async (assertHeld) => {
-      const chains = [...(await this.readChainsFile(agentId)), record];
+      const chains = [...(await this.reads.chainsFile(agentId)), record];
       const envelope = chainsEnvelope(agentId, chains, nowTimestamp());
       await this.folders.replace(this.layout.chainsFile(agentId), envelope, assertHeld);
     });
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
-    if (this.names.folds && (await this.folders.twinOf(this.layout.agentsDir, agentId)) !== null) return [];
-    const chains = await this.readChainsFile(agentId);
-    return limit === null ? chains : chains.slice(-limit);
-  }
-
-  private async readChainsFile(agentId: string): Promise<JsonObject[]> {
-    const file = this.layout.chainsFile(agentId);
-    return (await readParsedFile(file, (f, value) => parseListEnvelope(f, value, 'chains', true))) ?? [];
+    return this.reads.chains(agentId, limit);
   }
 
   protected async listAgentIds(): Promise<string[]> {
@@ -306,14 +285,6 @@ export class FileStorage extends StorageInterface {
   }
 
   // ----- helpers ---------------------------------------------------------------------------
-
-  /**
-   * True when the conversation's folder is a case/normalisation twin's (`Conv` while `conv`
-   * exists, on a file system that folds names): this id has nothing stored, so reads find nothing.
-   */
-  private async isConversationTwin(conversationId: string): Promise<boolean> {
-    return (await this.folders.twinOf(this.layout.conversationsDir, conversationId)) !== null;
-  }
 
   private storeView(): StoreView {
     return { layout: this.layout, cache: this.cache, state: this.state };
