@@ -109,6 +109,47 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
     }
   });
 
+  it('after a failed record move, waits for the moves in flight before the open rejects', async () => {
+    await writeV1Store(ctx.raw(), ctx.prefix());
+    const connection = await RedisConnection.open(
+      parseRedisConfig({ url: REDIS_TEST_URL, keyPrefix: ctx.prefix() }),
+    );
+    let calls = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const secondEntered = new Promise<string>((resolve) => (entered = () => resolve('in flight')));
+    try {
+      // The first record's first step crashes; another record of the batch is held in flight.
+      const open = prepareLayout(connection, ctx.prefix(), {
+        write: true,
+        upgradeHooks: {
+          beforeStep: async () => {
+            calls += 1;
+            if (calls === 1) throw new Crash('crash in the first move');
+            if (calls === 2) {
+              entered();
+              await released;
+            }
+          },
+        },
+      });
+      const outcome = open.then(
+        () => 'resolved',
+        (error: unknown) => (error instanceof Crash ? 'rejected' : error),
+      );
+      expect(await Promise.race([secondEntered, outcome])).toBe('in flight');
+      // A macrotask later the open must still be waiting for the held move.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await Promise.race([outcome, Promise.resolve('pending')])).toBe('pending');
+      release();
+      expect(await outcome).toBe('rejected');
+    } finally {
+      release();
+      await connection.close();
+    }
+  });
+
   it('reports a v1 store to a read-only open as needing an upgrade, and writes nothing', async () => {
     await writeV1Store(ctx.raw(), ctx.prefix());
     const before = await keysWithPrefix(ctx.raw(), ctx.prefix());

@@ -6,6 +6,7 @@
  * v1 (still indexed there) or in v2, and the next writable open resumes where it stopped.
  * While it runs, the layout version reads `1>2` so that a v1 library refuses the prefix.
  */
+import { mapConcurrent } from '../../core/concurrency.js';
 import { WRITE_CACHE } from './cache-scripts.js';
 import { decodeArray } from './codec.js';
 import type { RedisConnection } from './connection.js';
@@ -201,15 +202,15 @@ export async function upgradeFromV1(
       for (;;) {
         const batch = await redis.run('read v1 index', (c) => c.srandmember(set, BATCH));
         if (batch.length === 0) break;
-        await Promise.all(
-          batch.map(async (member) => {
-            await move(member);
-            await step('unindex v1');
-            // Removed from every set of the phase: a conversation can be in both v1 sets.
-            await Promise.all(sets.map((s) => redis.run('unindex v1', (c) => c.srem(s, member))));
-            await redis.run('count upgrade', (c) => c.hincrby(marker, name, 1));
-          }),
-        );
+        // mapConcurrent, not Promise.all: after a failure the moves in flight finish before
+        // the open rejects, so none is still writing when the caller closes the connection.
+        await mapConcurrent(batch, BATCH, async (member) => {
+          await move(member);
+          await step('unindex v1');
+          // Removed from every set of the phase: a conversation can be in both v1 sets.
+          await Promise.all(sets.map((s) => redis.run('unindex v1', (c) => c.srem(s, member))));
+          await redis.run('count upgrade', (c) => c.hincrby(marker, name, 1));
+        });
       }
     }
   }
