@@ -3,9 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { FileStorage } from '../../src/backends/file/index.js';
-import { main } from '../../src/cli/main.js';
 import { StorageFactory } from '../../src/factory/index.js';
 import {
   BackendUnavailableError,
@@ -17,6 +15,7 @@ import { MIGRATION_MARKER_KEY } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 import { REDIS_TEST_URL, uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
+import { cli } from './run-cli.js';
 import { deleteKeysWithPrefix, quickClient } from '../redis/redis-server.js';
 import { writeV1Store } from '../redis/v1-store.js';
 
@@ -63,24 +62,6 @@ class DiskGoesAwayStorage extends FileStorage {
 const fixture = join(__dirname, '..', 'fixtures', 'python-reference', 'sample', 'storage_data');
 // An existing (empty) source folder, so refusals about the target are what is tested.
 const SOURCE_DIR = mkdtempSync(join(tmpdir(), 'connectome-main-source-'));
-
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      stream.text += chunk.toString();
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
-
-async function cli(...args: string[]) {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 let dir: string;
 let ref: string;

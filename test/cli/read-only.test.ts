@@ -7,8 +7,6 @@ import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../src/cli/main.js';
 import {
   dropSchema,
   POSTGRES_TEST_URL,
@@ -18,26 +16,9 @@ import {
 import { REDIS_TEST_URL, uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { deleteKeysWithPrefix, quickClient, scanKeysWithPrefix } from '../redis/redis-server.js';
 import { describeWithService } from '../services.js';
+import { cli } from './run-cli.js';
 import { copyReferenceDb, withRawDb } from '../sqlite/helpers.js';
 import { FIXTURE_STORE } from '../support/reference-fixture.js';
-
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      stream.text += chunk.toString();
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
-
-async function cli(...args: string[]) {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 /** Runs `health` and `stats` (plain and `--json`) on `spec` and checks each exits 2 naming the store. */
 async function expectMissing(spec: string, shown: string): Promise<void> {

@@ -6,33 +6,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { RedisStorage } from '../../src/backends/redis/index.js';
-import { main } from '../../src/cli/main.js';
 import { RECORD_KINDS } from '../../src/core/index.js';
 import { dropSchema, POSTGRES_TEST_URL, uniqueTestSchema } from '../conformance/harness-postgres.js';
 import { REDIS_TEST_URL, uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { deleteKeysWithPrefix, quickClient } from '../redis/redis-server.js';
 import { describeWithService } from '../services.js';
-
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      stream.text += chunk.toString();
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
-
-async function cli(...args: string[]) {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(args, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text, all: stdout.text + stderr.text };
-}
+import { cli } from './run-cli.js';
 
 /** `base` with its password replaced by `password` (raw, as a user would type it). */
 function withPassword(base: string, password: string, query: string): string {
