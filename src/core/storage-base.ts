@@ -3,11 +3,23 @@
  * open/close lifecycle, the read-only flag, the health check, and the guard that refuses calls
  * while the store is not open. `StorageInterface` adds the record methods on top.
  */
-import { NotInitializedError } from './errors.js';
+import { describeValue, NotInitializedError } from './errors.js';
 import { StoreLifecycle } from './lifecycle.js';
 import type { HealthProbe, HealthReport } from './records.js';
 import { StoragePrimitives } from './storage-primitives.js';
 import { nowTimestamp } from './time.js';
+
+/**
+ * The message of whatever a health probe threw. Reading it may run the thrower's code (a
+ * `message` getter, a `toString`), which may throw too: `healthCheck()` must still resolve.
+ */
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return describeValue(error);
+  }
+}
 
 /** Lifecycle, read-only flag and health check of a store; extend `StorageInterface`, not this. */
 export abstract class StorageBase extends StoragePrimitives {
@@ -84,7 +96,7 @@ export abstract class StorageBase extends StoragePrimitives {
         status: 'error',
         ...base,
         latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        error: error instanceof Error ? error.message : String(error),
+        error: messageOf(error),
       };
     }
   }
