@@ -1,9 +1,10 @@
 /**
  * Typed errors of connectome-storage. Every failure rejects with a subclass of
- * {@link StorageError}; "not found" is never an error (D1).
+ * {@link StorageError}. A missing record is never an error (loads give `null` or `[]`, D1);
+ * a missing store is, on a read-only open ({@link StoreNotFoundError}).
  */
 
-/** Machine-readable error codes, one per error class. */
+/** Machine-readable error codes, one per error class (`RedisUpgradeRequiredError` shares its parent's). */
 export type StorageErrorCode =
   | 'STORAGE_ERROR'
   | 'INVALID_ID'
