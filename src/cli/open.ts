@@ -5,6 +5,7 @@ import { redactUrlsInText } from '../core/redact.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BUILTIN_BACKENDS } from '../factory/builtins.js';
 import { StorageFactory } from '../factory/index.js';
+import { MIGRATION_MARKER_KEY } from '../migration/marker.js';
 import { type BackendSpec, parseBackendSpec, specFromEnvFile } from './backend-spec.js';
 
 /** Exit codes of the CLI. */
@@ -149,6 +150,9 @@ export async function openStore(
   const storage = createStore(spec, role, options);
   try {
     await storage.initialize();
+    // A read-only store in an older format may open but refuse to be read (a Redis v1
+    // prefix): one small read finds that out before any work starts.
+    if (options.readOnly === true) await storage.loadSystemState(MIGRATION_MARKER_KEY);
   } catch (error) {
     await storage.shutdown().catch(() => undefined);
     throw openError(error, spec, role);

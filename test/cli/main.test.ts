@@ -264,6 +264,9 @@ describeWithService('redis')('main() with Redis', () => {
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain('--upgrade-source');
       expect(await client.get(`${prefix}{index}:layout`)).toBe('1');
+      const health = await cli('health', redis, '--json');
+      expect(health.code).toBe(1);
+      expect(JSON.parse(health.stdout)).toMatchObject({ status: 'unhealthy', needs_upgrade: true });
       const copied = await cli('migrate', '--from', redis, '--to', target, '--upgrade-source', '--json');
       expect(copied.code).toBe(0);
       expect(JSON.parse(copied.stdout)).toMatchObject({ ok: true, counts: { memories: { copied: 2 } } });

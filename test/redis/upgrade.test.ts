@@ -150,7 +150,7 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
     }
   });
 
-  it('reports a v1 store to a read-only open as needing an upgrade, and writes nothing', async () => {
+  it('reports a v1 store to a read-only open as needing an upgrade (health, typed errors), and writes nothing', async () => {
     await writeV1Store(ctx.raw(), ctx.prefix());
     const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
     const connection = await RedisConnection.open(
@@ -166,12 +166,21 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
     } finally {
       await connection.close();
     }
-    // The public way: a readOnly store is refused as needing an upgrade (code NEEDS_UPGRADE).
-    await expect(ctx.open({ readOnly: true })).rejects.toMatchObject({
-      name: 'RedisUpgradeRequiredError',
-      code: 'NEEDS_UPGRADE',
+    // The public way: a readOnly store opens and reports that it needs an upgrade; every call
+    // that reads it rejects with NEEDS_UPGRADE instead of misreading v1 keys.
+    const reader = await ctx.open({ readOnly: true });
+    expect(await reader.healthCheck()).toMatchObject({
+      status: 'unhealthy',
+      needs_upgrade: true,
       layout: 'v1',
+      read_only: true,
     });
+    const needsUpgrade = { name: 'RedisUpgradeRequiredError', code: 'NEEDS_UPGRADE', layout: 'v1' };
+    await expect(reader.loadConversation('c1')).rejects.toMatchObject(needsUpgrade);
+    await expect(reader.listConversations()).rejects.toMatchObject(needsUpgrade);
+    await expect(reader.getStorageStats()).rejects.toMatchObject(needsUpgrade);
+    await expect(reader.storeConversation('c1', {})).rejects.toMatchObject({ code: 'READ_ONLY' });
+    await reader.shutdown();
     expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
     expect(await inspectLayout(ctx.raw(), `${ctx.prefix()}none:`)).toBe('missing');
   });

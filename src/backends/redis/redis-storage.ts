@@ -21,7 +21,7 @@ import { decodeCacheRecord, decodeJson, decodeMemories, decodeObject } from './c
 import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
 import { RedisConnection } from './connection.js';
 import { conversationKeyList, KeyLayout } from './keys.js';
-import { describeRedisStore, prepareLayout } from './layout.js';
+import { describeRedisStore, prepareLayout, RedisUpgradeRequiredError } from './layout.js';
 import { REMOVE_CACHE } from './cache-scripts.js';
 import {
   APPEND_CHAIN,
@@ -52,6 +52,8 @@ export class RedisStorage extends StorageInterface {
   private readonly config: ResolvedRedisConfig;
   private readonly keys: KeyLayout;
   private connection: RedisConnection | undefined;
+  /** Set by a read-only open of a v1 (or part-upgraded) store: every call rejects with it. */
+  private pendingUpgrade: RedisUpgradeRequiredError | undefined;
 
   /** Validates the config (throws `ConfigError`); connects in `initialize()`. */
   constructor(config: RedisStorageConfig = {}) {
@@ -68,6 +70,7 @@ export class RedisStorage extends StorageInterface {
   private get redis(): RedisConnection {
     // Only reachable when shutdown() ran while a call was on its way.
     if (!this.connection) throw new NotInitializedError(this.storageType, 'a call', 'closed');
+    if (this.pendingUpgrade) throw this.pendingUpgrade;
     return this.connection;
   }
 
@@ -82,11 +85,18 @@ export class RedisStorage extends StorageInterface {
   }
 
   protected async openStore(): Promise<void> {
+    this.pendingUpgrade = undefined;
     this.connection = await openPrepared(
       () => RedisConnection.open(this.config),
       async (connection) => {
-        // Read-only: nothing is created or upgraded; a missing or v1 store is refused.
-        await prepareLayout(connection, this.keys.prefix, { write: !this.config.readOnly });
+        // Read-only: nothing is created or upgraded; a missing store is refused. A v1 store
+        // opens, and says it needs an upgrade: in health, and in every call that reads it.
+        try {
+          await prepareLayout(connection, this.keys.prefix, { write: !this.config.readOnly });
+        } catch (error) {
+          if (!(error instanceof RedisUpgradeRequiredError)) throw error;
+          this.pendingUpgrade = error;
+        }
       },
     );
   }
@@ -270,7 +280,15 @@ export class RedisStorage extends StorageInterface {
 
   // ----- health and stats --------------------------------------------------------------
 
-  protected probeHealth(): Promise<HealthProbe> {
+  protected async probeHealth(): Promise<HealthProbe> {
+    const upgrade = this.pendingUpgrade;
+    if (upgrade) {
+      return {
+        healthy: false,
+        error: upgrade.message,
+        details: { needs_upgrade: true, layout: upgrade.layout, key_prefix: this.keys.prefix },
+      };
+    }
     return probeRedisHealth(this.redis, this.keys);
   }
 
