@@ -5,9 +5,9 @@
 import { resolve } from 'node:path';
 
 /**
- * `smoke`: tiny counts for CI. `full`: the issue's counts (W2/W3 1,000 calls, W5 up to 100,000,
- * W6 2,000 and 10,000). `default`: the published run, with W2/W3 at 300 calls and W6 at 500
- * conversations so that it stays within 20 minutes on 2 loaded cores, where every fsync is slow.
+ * `smoke`: tiny counts for CI. `default`: the published run (W2/W3 1,000 calls, W5 at 1,000 and
+ * 10,000, W6 at 2,000 conversations), within 20 minutes on 2 idle cores. `full`: adds W5 at
+ * 100,000 and W6 at 10,000.
  */
 export type BenchMode = 'smoke' | 'default' | 'full';
 
@@ -49,14 +49,14 @@ export const config: BenchConfig = {
   rounds: smoke ? 1 : 3,
   warmups: smoke ? 0 : 1,
   w1Pairs: smoke ? 5 : 100,
-  appendCalls: smoke ? 20 : full ? 1000 : 300,
-  appendPoints: smoke ? [5, 10, 20] : full ? [10, 100, 1000] : [10, 100, 300],
+  appendCalls: smoke ? 20 : 1000,
+  appendPoints: smoke ? [5, 10, 20] : [10, 100, 1000],
   chainLoads: smoke ? 5 : 100,
   cacheSequential: smoke ? 5 : 200,
   cacheConcurrent: smoke ? 64 : 640,
   listSizes: smoke ? [20] : full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
   listCalls: 1,
-  migrationSizes: smoke ? [10] : full ? [2_000, 10_000] : [500],
+  migrationSizes: smoke ? [10] : full ? [2_000, 10_000] : [2_000],
   redisUrl: process.env.CONNECTOME_STORAGE_REDIS_URL ?? 'redis://127.0.0.1:6379',
   postgresUrl:
     process.env.CONNECTOME_STORAGE_POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/test',
