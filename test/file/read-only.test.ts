@@ -112,4 +112,13 @@ describe('file backend: read-only opens', () => {
       message: expect.stringContaining('not a folder'),
     });
   });
+
+  it('refuses a base folder under a file (ENOTDIR) as missing, not as an I/O error', async () => {
+    const file = join(dir(), 'plain-file');
+    await writeFile(file, '');
+    await expect(open(join(file, 'store'), true)).rejects.toMatchObject({
+      code: 'STORE_NOT_FOUND',
+      message: expect.stringContaining('no such folder'),
+    });
+  });
 });

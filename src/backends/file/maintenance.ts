@@ -10,7 +10,7 @@ import { ioError, readdirOrEmpty } from './atomic-json.js';
 import type { FileLocks } from './file-lock.js';
 import { DATA_DIRS, type StoreLayout } from './layout.js';
 import { mapConcurrent } from '../../core/concurrency.js';
-import { removeAbandonedTempEntries, tempEntryName } from './temp-files.js';
+import { isMissing, removeAbandonedTempEntries, tempEntryName } from './temp-files.js';
 
 /** Folders cleaned at once at start-up. */
 const CLEANUP_CONCURRENCY = 64;
@@ -63,7 +63,8 @@ export async function assertStoreFolderExists(layout: StoreLayout): Promise<void
   try {
     stat = await fs.promises.stat(layout.baseDir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    // ENOTDIR too: a path under a file is no folder either.
+    if (isMissing(error)) {
       throw new StoreNotFoundError('file', layout.baseDir, 'no such folder');
     }
     throw ioError('open folder', layout.baseDir, error);
