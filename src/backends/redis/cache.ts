@@ -4,6 +4,7 @@
  * next writes to the same bucket, filtered by score on reads, and removed by a purge.
  */
 import type { CacheRecord } from '../../core/index.js';
+import { mapConcurrent } from '../../core/concurrency.js';
 import { parseTimestamp } from '../../core/index.js';
 import { encodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
@@ -70,16 +71,16 @@ export async function purgeCacheIndex(
   keys: KeyLayout,
   nowMs: number,
 ): Promise<number> {
-  const counts = await Promise.all(
-    keys.buckets.map((bucket) => {
-      const valuePrefix = bucket.counters.slice(0, -'counters'.length) + 'k:';
-      return redis.script(
-        'purge expired cache',
-        PURGE_CACHE,
-        [bucket.cacheKeys, bucket.cacheExpiry],
-        [nowMs, valuePrefix],
-      ) as Promise<number>;
-    }),
-  );
+  // All buckets at once (one pipelined round trip), but settled together: a failed bucket
+  // does not leave the others' scripts running after the call has rejected.
+  const counts = await mapConcurrent(keys.buckets, keys.buckets.length, (bucket) => {
+    const valuePrefix = bucket.counters.slice(0, -'counters'.length) + 'k:';
+    return redis.script(
+      'purge expired cache',
+      PURGE_CACHE,
+      [bucket.cacheKeys, bucket.cacheExpiry],
+      [nowMs, valuePrefix],
+    ) as Promise<number>;
+  });
   return counts.reduce((sum, n) => sum + n, 0);
 }
