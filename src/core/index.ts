@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './connection.js';
 export * from './ids.js';
 export * from './json.js';
+export * from './order.js';
 export * from './records.js';
 export * from './reserved-fields.js';
 export * from './redact.js';

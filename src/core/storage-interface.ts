@@ -6,6 +6,7 @@
  */
 import { ReadOnlyError } from './errors.js';
 import { validateId, validateKey, validateLimit, validateTtl } from './ids.js';
+import { sortedByCodePoint } from './order.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import {
   buildCacheRecord,
@@ -24,11 +25,6 @@ import {
 } from './reserved-fields.js';
 import { StorageBase } from './storage-base.js';
 import { nowTimestamp } from './time.js';
-
-/** Sorted (UTF-16 code unit order, D9) copy of a list of ids, without duplicates. */
-function sortedUnique(ids: Iterable<string>): string[] {
-  return [...new Set(ids)].sort();
-}
 
 /**
  * One storage interface for conversations, raw messages, memories, reasoning chains,
@@ -54,12 +50,14 @@ export abstract class StorageInterface extends StorageBase {
 
   /** Ids of stored conversations, sorted. */
   async listConversations(): Promise<string[]> {
-    return sortedUnique(await this.run('listConversations', () => this.listConversationIds()));
+    return sortedByCodePoint(await this.run('listConversations', () => this.listConversationIds()));
   }
 
   /** Every conversation id with any stored kind (conversation, raw messages, memories, chunk info), sorted. */
   async listAllConversationIds(): Promise<string[]> {
-    return sortedUnique(await this.run('listAllConversationIds', () => this.listStoredConversationIds()));
+    return sortedByCodePoint(
+      await this.run('listAllConversationIds', () => this.listStoredConversationIds()),
+    );
   }
 
   /** Deletes a conversation with its raw messages, memories and chunk info, all or nothing. True also when absent. */
@@ -125,7 +123,7 @@ export abstract class StorageInterface extends StorageBase {
 
   /** Ids of agents with stored reasoning chains, sorted. */
   async listAgents(): Promise<string[]> {
-    return sortedUnique(await this.run('listAgents', () => this.listAgentIds()));
+    return sortedByCodePoint(await this.run('listAgents', () => this.listAgentIds()));
   }
 
   // ----- chunk info ----------------------------------------------------------------------
@@ -186,7 +184,7 @@ export abstract class StorageInterface extends StorageBase {
 
   /** Keys of live cache entries, sorted. */
   async listCacheKeys(): Promise<string[]> {
-    return sortedUnique(await this.run('listCacheKeys', () => this.listLiveCacheKeys(Date.now())));
+    return sortedByCodePoint(await this.run('listCacheKeys', () => this.listLiveCacheKeys(Date.now())));
   }
 
   /** Deletes a cache entry. True also when absent. */
@@ -219,7 +217,7 @@ export abstract class StorageInterface extends StorageBase {
 
   /** Keys of stored system state, sorted. */
   async listSystemStateKeys(): Promise<string[]> {
-    return sortedUnique(await this.run('listSystemStateKeys', () => this.listStateKeys()));
+    return sortedByCodePoint(await this.run('listSystemStateKeys', () => this.listStateKeys()));
   }
 
   /** Deletes a system state object. True also when absent. */

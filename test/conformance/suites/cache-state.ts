@@ -1,5 +1,5 @@
 /** Conformance: the TTL cache and system state (expiry, purge, distinct keys, listing). */
-import { parseTimestamp, ValidationError } from '../../../src/core/index.js';
+import { compareCodePoints, parseTimestamp, ValidationError } from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
 
 /** Keys that a naive file-name mapping would merge (D3), plus awkward ones. */
@@ -16,6 +16,8 @@ const LOOKALIKE_KEYS = [
   '.',
   'k'.repeat(1000),
   'ü'.repeat(150),
+  '😀 above U+FFFF',
+  '\ue000 private use',
 ];
 
 export function cacheAndStateTests(ctx: SuiteContext): void {
@@ -112,7 +114,7 @@ export function cacheAndStateTests(ctx: SuiteContext): void {
       const s = ctx.storage();
       for (const key of LOOKALIKE_KEYS) await s.storeCacheEntry(key, { key });
       for (const key of LOOKALIKE_KEYS) expect(await s.loadCacheEntry(key)).toEqual({ key });
-      expect(await s.listCacheKeys()).toEqual([...LOOKALIKE_KEYS].sort());
+      expect(await s.listCacheKeys()).toEqual([...LOOKALIKE_KEYS].sort(compareCodePoints));
       for (const key of [...LOOKALIKE_KEYS].reverse()) await s.storeCacheEntry(key, { again: key });
       for (const key of LOOKALIKE_KEYS) expect(await s.loadCacheEntry(key)).toEqual({ again: key });
       expect((await s.getStorageStats()).cache_entry_count).toBe(LOOKALIKE_KEYS.length);
@@ -152,7 +154,7 @@ export function cacheAndStateTests(ctx: SuiteContext): void {
       const s = ctx.storage();
       for (const key of LOOKALIKE_KEYS) await s.storeSystemState(key, { key });
       for (const key of LOOKALIKE_KEYS) expect(await s.loadSystemState(key)).toEqual({ key });
-      expect(await s.listSystemStateKeys()).toEqual([...LOOKALIKE_KEYS].sort());
+      expect(await s.listSystemStateKeys()).toEqual([...LOOKALIKE_KEYS].sort(compareCodePoints));
     });
 
     it('keeps cache and system state in separate namespaces', async () => {

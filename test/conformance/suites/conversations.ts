@@ -1,8 +1,20 @@
 /** Conformance: conversations, raw messages, chunk info, listing and deletion. */
-import type { JsonObject, JsonValue } from '../../../src/core/index.js';
+import { compareCodePoints, type JsonObject, type JsonValue } from '../../../src/core/index.js';
 import { awkwardValue, type SuiteContext } from '../context.js';
 
-const UNSORTED_IDS = ['conv_b', 'Conv_Z', 'conv_a', '會話-ü', 'with space', 'support-ticket.42', '10', '9'];
+// '😀' (above U+FFFF) and '\uff01' (U+FF01) sort differently by code point than by UTF-16 code unit.
+const UNSORTED_IDS = [
+  'conv_b',
+  'Conv_Z',
+  'conv_a',
+  '會話-ü',
+  'with space',
+  'support-ticket.42',
+  '10',
+  '9',
+  '😀',
+  '\uff01',
+];
 
 export function conversationTests(ctx: SuiteContext): void {
   describe('conversations', () => {
@@ -37,11 +49,11 @@ export function conversationTests(ctx: SuiteContext): void {
       expect(await s.loadConversation('c1')).toEqual({ v: 2 });
     });
 
-    it('lists conversation ids sorted by code unit order, whatever the insertion order', async () => {
+    it('lists conversation ids in code point order, whatever the insertion order', async () => {
       const s = ctx.storage();
       expect(await s.listConversations()).toEqual([]);
       for (const id of UNSORTED_IDS) await s.storeConversation(id, { id });
-      expect(await s.listConversations()).toEqual([...UNSORTED_IDS].sort());
+      expect(await s.listConversations()).toEqual([...UNSORTED_IDS].sort(compareCodePoints));
       for (const id of UNSORTED_IDS) expect(await s.loadConversation(id)).toEqual({ id });
     });
 

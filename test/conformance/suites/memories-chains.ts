@@ -174,10 +174,12 @@ export function memoryAndChainTests(ctx: SuiteContext): void {
       }
     });
 
-    it('lists agents sorted', async () => {
+    it('lists agents in code point order', async () => {
       const s = ctx.storage();
-      for (const agent of ['zeta', 'Alpha', 'beta', 'agent ü']) await s.storeReasoningChain(agent, { agent });
-      expect(await s.listAgents()).toEqual(['Alpha', 'agent ü', 'beta', 'zeta']);
+      for (const agent of ['zeta', '😀', 'Alpha', '\uff01', 'beta', 'agent ü']) {
+        await s.storeReasoningChain(agent, { agent });
+      }
+      expect(await s.listAgents()).toEqual(['Alpha', 'agent ü', 'beta', 'zeta', '\uff01', '😀']);
     });
 
     it('loses no chain under 50 concurrent appends, and none across two instances', async () => {

@@ -3,7 +3,12 @@
  * failure reproduces, and bounded in runs and time, so every backend's run stays short.
  */
 import fc from 'fast-check';
-import { InvalidIdError, type JsonValue, ValidationError } from '../../../src/core/index.js';
+import {
+  compareCodePoints,
+  InvalidIdError,
+  type JsonValue,
+  ValidationError,
+} from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
 import {
   asStored,
@@ -49,10 +54,10 @@ export function propertyTests(ctx: SuiteContext): void {
             expect(await s.loadCacheEntry(key)).toEqual({ key });
             expect(await s.loadSystemState(key)).toEqual({ key });
           }
-          expect(await s.listConversations()).toEqual([...ids].sort());
+          expect(await s.listConversations()).toEqual([...ids].sort(compareCodePoints));
           expect(await s.listAgents()).toEqual(expect.arrayContaining(ids));
-          expect(await s.listCacheKeys()).toEqual([...keys].sort());
-          expect(await s.listSystemStateKeys()).toEqual([...keys].sort());
+          expect(await s.listCacheKeys()).toEqual([...keys].sort(compareCodePoints));
+          expect(await s.listSystemStateKeys()).toEqual([...keys].sort(compareCodePoints));
           for (const id of ids) await s.deleteConversation(id);
           for (const key of keys) {
             await s.deleteCacheEntry(key);

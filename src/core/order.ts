@@ -1,0 +1,32 @@
+/**
+ * The one order of every listing: Unicode code point order, which is Python's `sorted()`, the
+ * byte order of UTF-8, SQLite's BINARY collation and PostgreSQL's `COLLATE "C"`, so a listing
+ * can be paged by each store's native order.
+ */
+
+/** Where a UTF-16 code unit sorts in code point order: surrogates after U+E000–U+FFFF. */
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit;
+}
+
+/**
+ * Compares two strings by Unicode code point (negative, zero or positive, as `Array#sort`
+ * expects). Differs from the default `sort()` (UTF-16 code units) only between characters
+ * above U+FFFF and those in U+E000–U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** A sorted (code point order) copy of `ids`, without duplicates. */
+export function sortedByCodePoint(ids: Iterable<string>): string[] {
+  return [...new Set(ids)].sort(compareCodePoints);
+}

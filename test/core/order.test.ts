@@ -1,0 +1,49 @@
+/** Code point order (D9), checked against a reference that compares code points one by one. */
+import fc from 'fast-check';
+import { compareCodePoints, sortedByCodePoint } from '../../src/core/index.js';
+
+/** The reference: compare the strings' code point arrays. */
+function referenceCompare(a: string, b: string): number {
+  const x = Array.from(a, (c) => c.codePointAt(0) as number);
+  const y = Array.from(b, (c) => c.codePointAt(0) as number);
+  for (let i = 0; i < Math.min(x.length, y.length); i += 1) {
+    if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+  }
+  return x.length - y.length;
+}
+
+describe('code point order', () => {
+  it('puts characters above U+FFFF after U+E000-U+FFFF, unlike the default sort', () => {
+    const ids = ['😀', '\uff01', 'a', '\ue000', 'z'];
+    expect([...ids].sort()).toEqual(['a', 'z', '😀', '\ue000', '\uff01']);
+    expect(sortedByCodePoint(ids)).toEqual(['a', 'z', '\ue000', '\uff01', '😀']);
+  });
+
+  it('drops duplicates and orders prefixes first', () => {
+    expect(sortedByCodePoint(['ab', 'a', 'ab', ''])).toEqual(['', 'a', 'ab']);
+  });
+
+  it('agrees in sign with a code point by code point comparison on any well-formed strings', () => {
+    const text = fc.string({ unit: 'grapheme-composite', maxLength: 6 });
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        expect(Math.sign(compareCodePoints(a, b))).toBe(Math.sign(referenceCompare(a, b)));
+      }),
+      { seed: 20261130, numRuns: 2000 },
+    );
+  });
+
+  it('sorts the same way as UTF-8 bytes', () => {
+    const ids = fc.array(fc.string({ unit: 'binary', maxLength: 5 }), { maxLength: 20 });
+    fc.assert(
+      fc.property(ids, (list) => {
+        const wellFormed = list.filter((s) => s.isWellFormed());
+        const byBytes = [...new Set(wellFormed)].sort((a, b) =>
+          Buffer.compare(Buffer.from(a), Buffer.from(b)),
+        );
+        expect(sortedByCodePoint(wellFormed)).toEqual(byBytes);
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+  });
+});
