@@ -8,6 +8,7 @@ export * from './order.js';
 export * from './records.js';
 export * from './reserved-fields.js';
 export * from './redact.js';
+export * from './logger.js';
 export * from './time.js';
 export * from './keyed-mutex.js';
 export * from './storage-primitives.js';

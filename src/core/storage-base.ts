@@ -9,6 +9,10 @@ import type { HealthProbe, HealthReport } from './records.js';
 import { StoragePrimitives } from './storage-primitives.js';
 import { nowTimestamp } from './time.js';
 
+// Node 20 has `Symbol.asyncDispose`; older 20.x builds may not. Define it once, as TypeScript's
+// docs suggest, so `await using` works everywhere the library runs.
+(Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol('Symbol.asyncDispose');
+
 /**
  * The message of whatever a health probe threw. Reading it may run the thrower's code (a
  * `message` getter, a `toString`), which may throw too: `healthCheck()` must still resolve.
@@ -49,6 +53,16 @@ export abstract class StorageBase extends StoragePrimitives {
   async shutdown(): Promise<boolean> {
     await this.lifecycle.close();
     return true;
+  }
+
+  /** Alias of {@link shutdown}, the name most Node resources use. */
+  close(): Promise<boolean> {
+    return this.shutdown();
+  }
+
+  /** Shuts the store down at the end of an `await using storage = ...` scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
   }
 
   /** True between `initialize()` and `shutdown()`. */

@@ -3,7 +3,7 @@
  * spellings accepted, unknown keys refused before any I/O.
  */
 import { z } from 'zod';
-import { parseBackendConfig, readOnlyOption } from '../../core/index.js';
+import { loggerOption, parseBackendConfig, readOnlyOption, type StorageLogger } from '../../core/index.js';
 
 /** Options of {@link FileStorage}. Every key is optional; the reference's snake_case spellings work too. */
 export interface FileStorageConfig {
@@ -17,6 +17,8 @@ export interface FileStorageConfig {
   prettyPrintJson?: boolean;
   /** Open an existing folder without creating or cleaning anything; every write is refused. Default `false`. */
   readOnly?: boolean;
+  /** Receives background events (see the README's Configuration section); `console` and pino fit. Silent by default. */
+  logger?: StorageLogger;
   /** Reference spelling of `baseDir`. */
   base_dir?: string;
   /** Reference spelling of `createBackups`. */
@@ -35,6 +37,7 @@ const fileConfigSchema = z.object({
   maxBackupFiles: z.number().int().min(0).max(10_000).default(5),
   prettyPrintJson: z.boolean().default(true),
   readOnly: readOnlyOption,
+  logger: loggerOption,
 });
 
 /** The file backend's options with every default filled in. */
@@ -49,6 +52,8 @@ export interface ResolvedFileStorageConfig {
   prettyPrintJson: boolean;
   /** Whether the store is opened read-only. */
   readOnly: boolean;
+  /** Where background events go (`undefined`: nowhere). */
+  logger?: StorageLogger | undefined;
 }
 
 /** Validates a file backend config object; throws `ConfigError` naming the offending key. */

@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import fse from 'fs-extra';
 import lockfile from 'proper-lockfile';
-import { KeyedMutex, StorageError } from '../../core/index.js';
+import { KeyedMutex, logEvent, StorageError, type StorageLogger } from '../../core/index.js';
 import { readdirOrEmpty } from './atomic-json.js';
 import { isMissing } from './temp-files.js';
 
@@ -68,10 +68,12 @@ export class FileLocks {
    * @param locksDir folder of the lock folders.
    * @param recreateDir recreates `locksDir` when it was removed while the store is open
    *   (without it, a missing folder fails the lock at once).
+   * @param logger receives stale-lock takeovers and lost locks.
    */
   constructor(
     private readonly locksDir: string,
     private readonly recreateDir?: () => Promise<void>,
+    private readonly logger?: StorageLogger,
   ) {}
 
   /**
@@ -88,6 +90,15 @@ export class FileLocks {
         let lost: Error | undefined;
         const release = await this.acquire(target, name, (error) => {
           lost = error;
+          logEvent(
+            this.logger,
+            'error',
+            'file storage: lost a lock (its holder stalled past the stale time)',
+            {
+              lock: name,
+              error: error.message,
+            },
+          );
         });
         if (!heldSince.has(target)) heldSince.set(target, Date.now());
         const assertHeld: AssertLockHeld = () => {
@@ -126,7 +137,12 @@ export class FileLocks {
         const release = await lockfile
           .lock(target, { realpath: false, stale: STALE_MS, retries: 0, onCompromised: () => undefined })
           .catch(() => undefined);
-        await release?.().catch(() => undefined);
+        if (release === undefined) return; // live (or unreadable): not ours to take
+        // The lock folder existed and its owner was gone: this was a takeover.
+        logEvent(this.logger, 'warn', 'file storage: took over a stale lock left by a dead process', {
+          lock: path.join(this.locksDir, name),
+        });
+        await release().catch(() => undefined);
       });
     }
   }

@@ -81,7 +81,11 @@ export class FileStorage extends StorageInterface {
     this.names = new FileNames(internals.entryNames);
     const layout = new StoreLayout(this.config.baseDir, this.names);
     this.layout = layout;
-    this.locks = new FileLocks(layout.locksDir, () => ensureDirUnder(layout.baseDir, layout.locksDir));
+    this.locks = new FileLocks(
+      layout.locksDir,
+      () => ensureDirUnder(layout.baseDir, layout.locksDir),
+      this.config.logger,
+    );
     const backups = { enabled: this.config.createBackups, keep: this.config.maxBackupFiles };
     this.folders = new FolderFiles(layout, this.locks, new Backups(backups), this.config.prettyPrintJson);
     this.reads = new FolderReads(layout, this.names, this.folders);
@@ -136,7 +140,7 @@ export class FileStorage extends StorageInterface {
         throw ioError('create folder', dir, error);
       });
     }
-    await cleanUpAfterCrash(this.layout, this.locks);
+    await cleanUpAfterCrash(this.layout, this.locks, this.config.logger);
     // Before any call: keys and ids that differ only by case must not share a file or folder
     // where the file system does not tell them apart.
     this.names.folding = await probeNameFolding(this.layout.internalDir, this.names.entries);

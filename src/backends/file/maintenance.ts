@@ -5,7 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
-import { type HealthProbe, type JsonValue, StoreNotFoundError } from '../../core/index.js';
+import {
+  type HealthProbe,
+  type JsonValue,
+  logEvent,
+  type StorageLogger,
+  StoreNotFoundError,
+} from '../../core/index.js';
 import { ioError, readdirOrEmpty } from './atomic-json.js';
 import type { FileLocks } from './file-lock.js';
 import { DATA_DIRS, type StoreLayout } from './layout.js';
@@ -36,8 +42,13 @@ export async function subfoldersHolding(parent: string, files: readonly string[]
 /**
  * Removes what killed processes left: temp files whose writer is gone, half-removed
  * conversations in the trash, and stale lock folders. Live writers' files are left alone.
+ * Each folder something was removed from is reported to `logger` (the locks report their own).
  */
-export async function cleanUpAfterCrash(layout: StoreLayout, locks: FileLocks): Promise<void> {
+export async function cleanUpAfterCrash(
+  layout: StoreLayout,
+  locks: FileLocks,
+  logger?: StorageLogger,
+): Promise<void> {
   const now = Date.now();
   const subdirs = async (parent: string) =>
     (await readdirOrEmpty(parent)).map((name) => path.join(parent, name));
@@ -50,7 +61,15 @@ export async function cleanUpAfterCrash(layout: StoreLayout, locks: FileLocks): 
     ...(await subdirs(layout.conversationsDir)),
     ...(await subdirs(layout.agentsDir)),
   ];
-  await mapConcurrent(dirs, CLEANUP_CONCURRENCY, (dir) => removeAbandonedTempEntries(dir, now));
+  await mapConcurrent(dirs, CLEANUP_CONCURRENCY, async (dir) => {
+    const removed = await removeAbandonedTempEntries(dir, now);
+    if (removed > 0) {
+      logEvent(logger, 'warn', 'file storage: removed leftovers of a crashed writer at start-up', {
+        folder: dir,
+        removed,
+      });
+    }
+  });
   await locks.removeStale();
 }
 

@@ -3,7 +3,13 @@
  * `connectionTimeoutMillis`, `statementTimeoutMillis`, or a `pool` of the caller's own.
  */
 import { z } from 'zod';
-import { ConfigError, parseBackendConfig, readOnlyOption } from '../../core/index.js';
+import {
+  ConfigError,
+  loggerOption,
+  parseBackendConfig,
+  readOnlyOption,
+  type StorageLogger,
+} from '../../core/index.js';
 
 /** Server used when no `url` is given (the library default of `CONNECTOME_STORAGE_POSTGRES_URL`). */
 export const DEFAULT_POSTGRES_URL = 'postgres://127.0.0.1:5432/postgres';
@@ -75,6 +81,8 @@ export interface PostgresStorageConfig {
    * Default false.
    */
   readOnly?: boolean;
+  /** Receives background events (see the README's Configuration section); `console` and pino fit. Silent by default. */
+  logger?: StorageLogger;
   /** Snake_case spelling of `readOnly`. */
   read_only?: boolean;
 }
@@ -95,6 +103,8 @@ export interface ResolvedPostgresConfig {
   pool: PostgresPool | undefined;
   /** Whether the store is opened read-only. */
   readOnly: boolean;
+  /** Where background events go (`undefined`: nowhere). */
+  logger: StorageLogger | undefined;
 }
 
 // PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1); a longer name would silently
@@ -133,6 +143,7 @@ const postgresConfigSchema = z.object({
   statementTimeoutMillis: positiveMs.optional(),
   pool: z.custom<PostgresPool>(isPgPool, 'must be a pg.Pool instance').optional(),
   readOnly: readOnlyOption,
+  logger: loggerOption,
 });
 
 /** Keys that configure a pool this storage creates, and so mean nothing with a given `pool`. */
@@ -158,5 +169,6 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     statementTimeoutMillis: parsed.statementTimeoutMillis ?? 60_000,
     pool: parsed.pool,
     readOnly: parsed.readOnly,
+    logger: parsed.logger,
   };
 }

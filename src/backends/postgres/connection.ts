@@ -4,7 +4,13 @@
  * messages carry the redacted URL, never a password.
  */
 import type { Pool } from 'pg';
-import { BackendUnavailableError, redactUrl, redactUrlsInText, StorageError } from '../../core/index.js';
+import {
+  BackendUnavailableError,
+  logEvent,
+  redactUrl,
+  redactUrlsInText,
+  StorageError,
+} from '../../core/index.js';
 import type { PostgresPool, PostgresPoolClient, ResolvedPostgresConfig } from './config.js';
 
 /** A bindable parameter: scalars, and string arrays for `unnest($n::text[])` batches. */
@@ -88,6 +94,9 @@ export class PostgresConnection {
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {
       connection.lastError = connection.describe(error);
+      logEvent(config.logger, 'error', `postgres storage: pooled connection to ${connection.label} failed`, {
+        error: connection.lastError,
+      });
     });
     return connection;
   }

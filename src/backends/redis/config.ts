@@ -1,7 +1,13 @@
 /** Configuration of the Redis backend and the URL redaction used in every message. */
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
-import { ConfigError, parseBackendConfig, readOnlyOption } from '../../core/index.js';
+import {
+  ConfigError,
+  loggerOption,
+  parseBackendConfig,
+  readOnlyOption,
+  type StorageLogger,
+} from '../../core/index.js';
 
 /** An `ioredis` client: a `Redis` connection or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
@@ -23,6 +29,8 @@ export interface RedisStorageConfig {
   client?: RedisClient;
   /** Open an existing store (the prefix has its layout key) without writing any key; every write is refused. Default false. */
   readOnly?: boolean;
+  /** Receives background events (see the README's Configuration section); `console` and pino fit. Silent by default. */
+  logger?: StorageLogger;
   /** Snake_case spelling of `readOnly`. */
   read_only?: boolean;
 }
@@ -35,6 +43,8 @@ export interface ResolvedRedisConfig {
   commandTimeout: number;
   client: RedisClient | undefined;
   readOnly: boolean;
+  /** Where background events go (`undefined`: nowhere). */
+  logger: StorageLogger | undefined;
 }
 
 /** Server used when neither `url` nor `client` is given. */
@@ -74,6 +84,7 @@ const redisConfigSchema = z.object({
   commandTimeout: positiveMs.default(10_000),
   client: z.custom<RedisClient>(isIoredisClient, 'must be an ioredis Redis or Cluster instance').optional(),
   readOnly: readOnlyOption,
+  logger: loggerOption,
 });
 
 /** Validates a Redis config (before any I/O); throws `ConfigError` naming the key. */
@@ -89,5 +100,6 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
     commandTimeout: parsed.commandTimeout,
     client: parsed.client,
     readOnly: parsed.readOnly,
+    logger: parsed.logger,
   };
 }

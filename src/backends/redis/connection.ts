@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { BackendUnavailableError, CorruptDataError, StorageError } from '../../core/index.js';
-import { redactUrl } from '../../core/index.js';
+import { logEvent, redactUrl } from '../../core/index.js';
 import { type RedisClient, type ResolvedRedisConfig } from './config.js';
 import { type LuaScript, runScript } from './scripts.js';
 
@@ -93,6 +93,7 @@ export class RedisConnection {
         config.connectTimeout + 1000,
         () => new Error(`connection not ready after ${config.connectTimeout} ms`),
       );
+      connection.reportBackgroundEvents(config);
     } catch (error) {
       client.disconnect();
       // "Connection is closed." alone hides why (WRONGPASS, NOAUTH, ECONNREFUSED): name the
@@ -105,6 +106,29 @@ export class RedisConnection {
       );
     }
     return connection;
+  }
+
+  /**
+   * Sends the background events of a client this storage opened to `config.logger`: connection
+   * errors, reconnect attempts and the reconnect itself. (Errors before the first connect are
+   * the open's own rejection, not logged.) A given client's events belong to its owner.
+   */
+  private reportBackgroundEvents(config: ResolvedRedisConfig): void {
+    const { logger } = config;
+    if (logger === undefined) return;
+    let reconnecting = false;
+    this.client.on('error', (error: Error) => {
+      logEvent(logger, 'error', `redis storage: connection error on ${this.label}`, { error: error.message });
+    });
+    this.client.on('reconnecting', (delayMs: unknown) => {
+      reconnecting = true;
+      logEvent(logger, 'warn', `redis storage: connection to ${this.label} lost, reconnecting`, { delayMs });
+    });
+    this.client.on('ready', () => {
+      if (!reconnecting) return;
+      reconnecting = false;
+      logEvent(logger, 'info', `redis storage: reconnected to ${this.label}`);
+    });
   }
 
   /** True when the client is an ioredis `Cluster`. */

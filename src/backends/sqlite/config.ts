@@ -3,7 +3,7 @@
  * `enableWalMode`, with the reference's snake_case spellings accepted.
  */
 import { z } from 'zod';
-import { parseBackendConfig, readOnlyOption } from '../../core/index.js';
+import { loggerOption, parseBackendConfig, readOnlyOption, type StorageLogger } from '../../core/index.js';
 
 /** Database file used when no `dbPath` is given (the reference's default). */
 export const DEFAULT_SQLITE_DB_PATH = './storage_data/connectome.db';
@@ -24,6 +24,7 @@ const sqliteConfigSchema = z.object({
     .default(DEFAULT_SQLITE_TIMEOUT_SECONDS),
   enableWalMode: z.boolean().default(true),
   readOnly: readOnlyOption,
+  logger: loggerOption,
 });
 
 /**
@@ -42,6 +43,8 @@ export interface SQLiteStorageConfig {
    * journal mode change, every write refused. Default false.
    */
   readOnly?: boolean;
+  /** Receives background events (see the README's Configuration section); `console` and pino fit. Silent by default. */
+  logger?: StorageLogger;
   /** The reference's spelling of `dbPath`. */
   db_path?: string;
   /** The reference's spelling of `connectionTimeout`. */
