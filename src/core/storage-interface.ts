@@ -96,6 +96,14 @@ export abstract class StorageInterface extends StorageBase {
     return true;
   }
 
+  /** Deletes one memory of a conversation; the others keep their order. True also when absent. */
+  async deleteMemory(conversationId: string, memoryId: string): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    validateId('memoryId', memoryId);
+    await this.runWrite('deleteMemory', () => this.removeMemory(conversationId, memoryId));
+    return true;
+  }
+
   /** Loads a conversation's memories, oldest first, each with `memory_id` and `created_at`. */
   async loadMemories(conversationId: string): Promise<JsonObject[]> {
     validateId('conversationId', conversationId);
@@ -119,6 +127,13 @@ export abstract class StorageInterface extends StorageBase {
     validateId('agentId', agentId);
     const max = validateLimit(limit);
     return this.run('loadReasoningChains', () => this.readReasoningChains(agentId, max));
+  }
+
+  /** Deletes all reasoning chains of an agent; it is no longer listed. True also when absent. */
+  async deleteReasoningChains(agentId: string): Promise<boolean> {
+    validateId('agentId', agentId);
+    await this.runWrite('deleteReasoningChains', () => this.removeReasoningChains(agentId));
+    return true;
   }
 
   /** Ids of agents with stored reasoning chains, sorted. */

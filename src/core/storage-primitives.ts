@@ -27,12 +27,16 @@ export abstract class StoragePrimitives {
   /** Replaces the memory with the same id in place (see `replaceMemoryRecord`) or appends it; atomic. */
   protected abstract upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void>;
   protected abstract readMemories(conversationId: string): Promise<JsonObject[]>;
+  /** Removes every memory with that id from the conversation (others keep their order); atomic. */
+  protected abstract removeMemory(conversationId: string, memoryId: string): Promise<void>;
 
   /** Appends atomically: concurrent appends all land. */
   protected abstract appendReasoningChain(agentId: string, record: JsonObject): Promise<void>;
   /** Oldest first; with a limit, the most recent `limit`. */
   protected abstract readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]>;
   protected abstract listAgentIds(): Promise<string[]>;
+  /** Removes all chains of the agent so it is no longer listed; atomic. */
+  protected abstract removeReasoningChains(agentId: string): Promise<void>;
 
   protected abstract writeChunkInfo(conversationId: string, data: JsonObject): Promise<void>;
   protected abstract readChunkInfo(conversationId: string): Promise<JsonObject | null>;

@@ -69,6 +69,14 @@ export class InMemoryStorage extends StorageInterface {
   protected async readMemories(id: string): Promise<JsonObject[]> {
     return copy((this.memories.get(id) ?? []) as JsonObject[]);
   }
+  protected async removeMemory(id: string, memoryId: string): Promise<void> {
+    const kept = (this.memories.get(id) ?? []).filter((m) => (m as JsonObject).memory_id !== memoryId);
+    if (kept.length > 0) this.memories.set(id, kept);
+    else this.memories.delete(id);
+  }
+  protected async removeReasoningChains(agentId: string): Promise<void> {
+    this.chains.delete(agentId);
+  }
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
     this.chains.set(agentId, [...(this.chains.get(agentId) ?? []), copy(record)]);
   }

@@ -209,6 +209,19 @@ export class FileStorage extends StorageInterface {
     });
   }
 
+  protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
+    await this.folders.withConversation(conversationId, async (assertHeld) => {
+      const file = this.layout.conversationFile(conversationId, 'memories');
+      const memories = await this.reads.memoriesFile(conversationId);
+      // Every record with that id goes (the reference may have written duplicates).
+      const kept = memories.filter((memory) => memory.memory_id !== memoryId);
+      if (kept.length === memories.length) return;
+      // A conversation without memories has no memories file.
+      if (kept.length === 0) return this.folders.remove(file, assertHeld);
+      await this.folders.replace(file, memoriesEnvelope(conversationId, kept, nowTimestamp()), assertHeld);
+    });
+  }
+
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
     return this.reads.memories(conversationId);
   }
@@ -223,6 +236,12 @@ export class FileStorage extends StorageInterface {
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
     return this.reads.chains(agentId, limit);
+  }
+
+  protected async removeReasoningChains(agentId: string): Promise<void> {
+    await this.folders.withAgent(agentId, (assertHeld) =>
+      this.folders.remove(this.layout.chainsFile(agentId), assertHeld),
+    );
   }
 
   protected async listAgentIds(): Promise<string[]> {

@@ -85,6 +85,28 @@ export class FolderFiles {
     this.backups.written(file, identity);
   }
 
+  /**
+   * Backs up and deletes `file` (nothing when absent), then its folder when that is left empty;
+   * the caller holds the folder's lock.
+   */
+  async remove(file: string, assertHeld: AssertLockHeld): Promise<void> {
+    await this.backups.beforeOverwrite(file);
+    assertHeld();
+    const dir = path.dirname(file);
+    try {
+      await fs.promises.unlink(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw ioError('remove', file, error);
+    } finally {
+      this.backups.forget(file);
+    }
+    // A folder with nothing left is what an id with nothing stored looks like; one still
+    // holding other files (or backups) stays.
+    await fs.promises.rmdir(dir).catch(() => undefined);
+    await fsyncDir(path.dirname(dir));
+  }
+
   /** Removes a conversation's folder with everything in it; nothing when absent. */
   async removeConversation(conversationId: string): Promise<void> {
     await this.locks.run(folderLockName('conversation', conversationId), async (assertHeld) => {

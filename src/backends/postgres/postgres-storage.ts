@@ -176,6 +176,11 @@ export class PostgresStorage extends StorageInterface {
     );
   }
 
+  protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
+    const what = `delete memory ${q(memoryId)} of conversation ${q(conversationId)}`;
+    await this.db.run(what, this.sql.deleteMemory, [conversationId, memoryId]);
+  }
+
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
     const what = `memories of ${q(conversationId)}`;
     const rows = await this.db.rows<MemoryRow>(`load ${what}`, this.sql.selectMemories, [conversationId]);
@@ -206,6 +211,10 @@ export class PostgresStorage extends StorageInterface {
     return rows.map((row) =>
       parseStoredJsonObject(row.json, this.where('reasoning_chains', `id ${row.id} (agent ${q(agentId)})`)),
     );
+  }
+
+  protected async removeReasoningChains(agentId: string): Promise<void> {
+    await this.db.run(`delete reasoning chains of ${q(agentId)}`, this.sql.deleteChains, [agentId]);
   }
 
   protected listAgentIds(): Promise<string[]> {

@@ -58,7 +58,9 @@ export const SQL = {
   selectMemories:
     'SELECT memory_id, memory_data, created_at FROM memories WHERE conversation_id = ? ORDER BY id',
   deleteMemories: 'DELETE FROM memories WHERE conversation_id = ?',
+  deleteMemory: 'DELETE FROM memories WHERE conversation_id = ? AND memory_id = ?',
 
+  deleteChains: 'DELETE FROM reasoning_chains WHERE agent_id = ?',
   insertChain: 'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?)',
   selectChains: 'SELECT id, chain_data, created_at FROM reasoning_chains WHERE agent_id = ? ORDER BY id',
   // The most recent `limit`, newest first; the caller reverses them.

@@ -177,6 +177,11 @@ export class SQLiteStorage extends StorageInterface {
     });
   }
 
+  protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
+    const what = `delete memory ${quote(memoryId)} of conversation ${quote(conversationId)}`;
+    await this.db.run(what, SQL.deleteMemory, [conversationId, memoryId]);
+  }
+
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
     const what = `load memories of ${quote(conversationId)}`;
     const rows = await this.db.all<MemoryRow>(what, SQL.selectMemories, [conversationId]);
@@ -201,6 +206,10 @@ export class SQLiteStorage extends StorageInterface {
         ? await this.db.all<ChainRow>(what, SQL.selectChains, [agentId])
         : (await this.db.all<ChainRow>(what, SQL.selectLastChains, [agentId, limit])).reverse();
     return rows.map((row) => chainFromRow(row, agentId));
+  }
+
+  protected async removeReasoningChains(agentId: string): Promise<void> {
+    await this.db.run(`delete reasoning chains of ${quote(agentId)}`, SQL.deleteChains, [agentId]);
   }
 
   protected listAgentIds(): Promise<string[]> {

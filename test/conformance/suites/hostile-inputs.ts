@@ -66,6 +66,8 @@ const METHODS: Record<string, { args: unknown[]; call: Method }> = {
     call: (s, a) => s.storeMemory(...(a as [never, never, never])),
   },
   loadMemories: { args: ['c1'], call: (s, a) => s.loadMemories(...(a as [never])) },
+  deleteMemory: { args: ['c1', 'm1'], call: (s, a) => s.deleteMemory(...(a as [never, never])) },
+  deleteReasoningChains: { args: ['a1'], call: (s, a) => s.deleteReasoningChains(...(a as [never])) },
   storeReasoningChain: {
     args: ['a1', { a: 1 }],
     call: (s, a) => s.storeReasoningChain(...(a as [never, never])),

@@ -1,6 +1,7 @@
 /** Conformance: memories (order, replace in place, timestamps) and reasoning chains (append, limit). */
 import { parseTimestamp, ValidationError } from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
+import { chainDeleteTests, memoryDeleteTests } from './memories-chains-deletes.js';
 
 const REFERENCE_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
 
@@ -14,6 +15,8 @@ function expectRecentTimestamp(value: unknown, before: number): void {
 
 export function memoryAndChainTests(ctx: SuiteContext): void {
   describe('memories', () => {
+    memoryDeleteTests(ctx);
+
     it('loads memories in insertion order with memory_id and created_at', async () => {
       const s = ctx.storage();
       const before = Date.now();
@@ -122,6 +125,8 @@ export function memoryAndChainTests(ctx: SuiteContext): void {
   });
 
   describe('reasoning chains', () => {
+    chainDeleteTests(ctx);
+
     it('appends chains in order and adds stored_at', async () => {
       const s = ctx.storage();
       const before = Date.now();

@@ -1,0 +1,48 @@
+/**
+ * Lua scripts that delete single memories and an agent's reasoning chains (layout v2, see
+ * `keys.ts`). Like the scripts in `scripts.ts`, each touches one bucket's slot, checks key
+ * types before its first write, keeps the bucket counters exact and is idempotent.
+ */
+import { script } from './scripts.js';
+
+/**
+ * Removes one memory. KEYS: memories (list), memory-data, memory-created, conversation, meta,
+ * chunks, conversation-ids, counters. ARGV: memory id, conversation id. The conversation leaves
+ * the any-kind index when nothing else of it is stored. Returns 1 when the memory existed.
+ */
+export const REMOVE_MEMORY = script(
+  'removeMemory',
+  `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'string', KEYS[5], 'hash',
+  KEYS[6], 'string', KEYS[7], 'zset', KEYS[8], 'hash'}, KEYS[8])
+if bad then return redis.error_reply(bad) end
+local old = redis.call('HSTRLEN', KEYS[2], ARGV[1])
+local existed = redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('LREM', KEYS[1], 0, ARGV[1])
+bump(KEYS[8], 'memories', -existed)
+bump(KEYS[8], 'bytes', -old)
+if redis.call('EXISTS', KEYS[1], KEYS[4], KEYS[6]) == 0 and redis.call('HEXISTS', KEYS[5], 'raw') == 0 then
+  redis.call('ZREM', KEYS[7], ARGV[2])
+end
+return existed`,
+);
+
+/**
+ * Removes every reasoning chain of an agent. KEYS: chains (list), agents (zset), counters.
+ * ARGV: agent id. The agent hash (`next`) stays, so sequence numbers are never reused.
+ * Returns how many chains were removed.
+ */
+export const REMOVE_CHAINS = script(
+  'removeChains',
+  `local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash'}, KEYS[3])
+if bad then return redis.error_reply(bad) end
+local old = redis.call('LRANGE', KEYS[1], 0, -1)
+local bytes = 0
+for _, v in ipairs(old) do bytes = bytes + #v end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+bump(KEYS[3], 'chains', -#old)
+bump(KEYS[3], 'bytes', -bytes)
+if #old > 0 then bump(KEYS[3], 'agents', -1) end
+return #old`,
+);
