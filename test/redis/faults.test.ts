@@ -19,6 +19,7 @@ describeWithService('redis')('redis write faults', () => {
     await expect(s.storeMemory('c1', 'm1', { a: 1 })).rejects.toBeInstanceOf(CorruptDataError);
     await expect(s.storeRawMessages('c1', [1])).rejects.toBeInstanceOf(CorruptDataError);
     await expect(s.deleteConversation('c1')).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(s.deleteMemory('c1', 'm1')).rejects.toBeInstanceOf(CorruptDataError);
     expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
   });
 
@@ -33,6 +34,7 @@ describeWithService('redis')('redis write faults', () => {
     await ctx.raw().set(state.bucket.stateKeys, 'not a zset');
     const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
     await expect(s.storeReasoningChain('a1', { n: 1 })).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(s.deleteReasoningChains('a1')).rejects.toBeInstanceOf(CorruptDataError);
     await expect(s.storeCacheEntry('k1', { v: 1 })).rejects.toBeInstanceOf(CorruptDataError);
     await expect(s.storeSystemState('s1', { v: 1 })).rejects.toBeInstanceOf(CorruptDataError);
     expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
@@ -69,5 +71,49 @@ describeWithService('redis')('redis write faults', () => {
       system_state_count: 0,
     });
     expect(stats.total_bytes).toBe(0);
+  });
+
+  it('keeps counters and indexes exact through memory and chain deletes, repeated or absent', async () => {
+    const s = await ctx.open();
+    const layout = new KeyLayout(ctx.prefix());
+    for (const id of ['m1', 'm2', 'm3']) await s.storeMemory('c', id, { text: `memory ${id}` });
+    for (const n of [1, 2, 3]) await s.storeReasoningChain('a', { n });
+    await s.storeReasoningChain('b', { n: 'other' });
+    await s.deleteMemory('c', 'm2');
+    await s.deleteMemory('c', 'm2'); // a resent delete changes nothing
+    await s.deleteMemory('c', 'absent');
+    await s.deleteReasoningChains('a');
+    await s.deleteReasoningChains('a');
+    await s.deleteReasoningChains('absent');
+    expect(await s.getStorageStats()).toMatchObject({
+      memory_count: 2,
+      reasoning_chain_count: 1,
+      agent_count: 1,
+    });
+    const c = layout.conversation('c');
+    expect(await ctx.raw().lrange(c.memories, 0, -1)).toEqual(['m1', 'm3']);
+    expect((await ctx.raw().hkeys(c.memoryCreated)).sort()).toEqual(['m1', 'm3']);
+    const a = layout.agent('a');
+    expect(await ctx.raw().exists(a.chains)).toBe(0);
+    // The agent's sequence counter stays, so a later chain never reuses a number.
+    expect(await ctx.raw().hget(a.agent, 'next')).toBe('3');
+    await s.deleteMemory('c', 'm1');
+    await s.deleteMemory('c', 'm3');
+    await s.deleteReasoningChains('b');
+    expect(await ctx.raw().zscore(c.bucket.conversationIds, 'c')).toBeNull();
+    expect(await s.listAllConversationIds()).toEqual([]);
+    expect(await s.listAgents()).toEqual([]);
+    const stats = await s.getStorageStats();
+    expect(stats).toMatchObject({ memory_count: 0, reasoning_chain_count: 0, agent_count: 0 });
+    expect(stats.total_bytes).toBe(0);
+  });
+
+  it('keeps a conversation indexed when its last memory goes but another kind stays', async () => {
+    const s = await ctx.open();
+    await s.storeRawMessages('c', [1]);
+    await s.storeMemory('c', 'm1', { a: 1 });
+    await s.deleteMemory('c', 'm1');
+    expect(await s.listAllConversationIds()).toEqual(['c']);
+    expect(await s.getStorageStats()).toMatchObject({ memory_count: 0, raw_message_count: 1 });
   });
 });
