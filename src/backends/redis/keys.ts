@@ -45,7 +45,9 @@
  *   expiry passed (bounded per write); reads filter by score; `purgeExpiredCache()` trims all.
  * - Room for later kinds in the record's slot: search postings `{b:NN}:x:<term>` (zset of the
  *   bucket's records holding the term, written by the record's own script), embeddings
- *   `{b:NN}:c:<id>:embeddings`; `deleteMemory` is LREM + HDEL + counters in one script.
+ *   `{b:NN}:c:<id>:embeddings`.
+ * - `deleteMemory` is LREM + HDEL + counters in one script; `deleteReasoningChains` drops the
+ *   chains list and the agent's index entry but keeps the agent hash, so `next` never goes back.
  * - `%`, `{` and `}` in ids and keys are written as `%25`, `%7B` and `%7D`, so braces in user
  *   ids can neither pick the slot nor make two ids share a key. (A prefix that contains `{...}`
  *   itself pins every key to that one slot: still correct, but a cluster cannot spread it.)

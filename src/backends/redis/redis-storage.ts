@@ -23,7 +23,7 @@ import { RedisConnection } from './connection.js';
 import { conversationKeyList, KeyLayout } from './keys.js';
 import { describeRedisStore, prepareLayout, RedisUpgradeRequiredError } from './layout.js';
 import { REMOVE_CACHE } from './cache-scripts.js';
-import { REMOVE_CHAINS, REMOVE_MEMORY } from './delete-scripts.js';
+import { removeMemory, removeReasoningChains } from './deletes.js';
 import {
   APPEND_CHAIN,
   READ_MEMORIES,
@@ -191,21 +191,8 @@ export class RedisStorage extends StorageInterface {
     await this.redis.script(`store ${what}`, UPSERT_MEMORY, keys, args);
   }
 
-  protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
-    const k = this.keys.conversation(conversationId);
-    const { conversationIds, counters } = k.bucket;
-    const keys = [
-      k.memories,
-      k.memoryData,
-      k.memoryCreated,
-      k.conversation,
-      k.meta,
-      k.chunks,
-      conversationIds,
-      counters,
-    ];
-    const what = `delete memory ${q(memoryId)} of ${q(conversationId)}`;
-    await this.redis.script(what, REMOVE_MEMORY, keys, [memoryId, conversationId]);
+  protected removeMemory(conversationId: string, memoryId: string): Promise<void> {
+    return removeMemory(this.redis, this.keys.conversation(conversationId), conversationId, memoryId);
   }
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
@@ -234,10 +221,8 @@ export class RedisStorage extends StorageInterface {
     return items.map((json, i) => decodeObject(json, `${key} item ${i}`) as JsonObject);
   }
 
-  protected async removeReasoningChains(agentId: string): Promise<void> {
-    const k = this.keys.agent(agentId);
-    const keys = [k.chains, k.bucket.agents, k.bucket.counters];
-    await this.redis.script(`delete reasoning chains of ${q(agentId)}`, REMOVE_CHAINS, keys, [agentId]);
+  protected removeReasoningChains(agentId: string): Promise<void> {
+    return removeReasoningChains(this.redis, this.keys.agent(agentId), agentId);
   }
 
   protected listAgentIds(): Promise<string[]> {

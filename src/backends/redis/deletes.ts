@@ -1,16 +1,20 @@
 /**
- * Lua scripts that delete single memories and an agent's reasoning chains (layout v2, see
- * `keys.ts`). Like the scripts in `scripts.ts`, each touches one bucket's slot, checks key
+ * Deletes of single memories and of an agent's reasoning chains (layout v2, see `keys.ts`).
+ * Like the scripts in `scripts.ts`, each Lua script touches one bucket's slot, checks key
  * types before its first write, keeps the bucket counters exact and is idempotent.
  */
+import type { RedisConnection } from './connection.js';
+import type { AgentKeys, ConversationKeys } from './keys.js';
 import { script } from './scripts.js';
+
+const q = (value: string): string => JSON.stringify(value);
 
 /**
  * Removes one memory. KEYS: memories (list), memory-data, memory-created, conversation, meta,
  * chunks, conversation-ids, counters. ARGV: memory id, conversation id. The conversation leaves
  * the any-kind index when nothing else of it is stored. Returns 1 when the memory existed.
  */
-export const REMOVE_MEMORY = script(
+const REMOVE_MEMORY = script(
   'removeMemory',
   `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'string', KEYS[5], 'hash',
   KEYS[6], 'string', KEYS[7], 'zset', KEYS[8], 'hash'}, KEYS[8])
@@ -32,7 +36,7 @@ return existed`,
  * ARGV: agent id. The agent hash (`next`) stays, so sequence numbers are never reused.
  * Returns how many chains were removed.
  */
-export const REMOVE_CHAINS = script(
+const REMOVE_CHAINS = script(
   'removeChains',
   `local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash'}, KEYS[3])
 if bad then return redis.error_reply(bad) end
@@ -46,3 +50,26 @@ bump(KEYS[3], 'bytes', -bytes)
 if #old > 0 then bump(KEYS[3], 'agents', -1) end
 return #old`,
 );
+
+/** Removes one memory of a conversation (all or nothing); nothing when absent. */
+export async function removeMemory(
+  redis: RedisConnection,
+  k: ConversationKeys,
+  conversationId: string,
+  memoryId: string,
+): Promise<void> {
+  const { conversationIds, counters } = k.bucket;
+  const keys = [k.memories, k.memoryData, k.memoryCreated, k.conversation, k.meta, k.chunks];
+  const what = `delete memory ${q(memoryId)} of ${q(conversationId)}`;
+  await redis.script(what, REMOVE_MEMORY, [...keys, conversationIds, counters], [memoryId, conversationId]);
+}
+
+/** Removes every reasoning chain of an agent (all or nothing); nothing when absent. */
+export async function removeReasoningChains(
+  redis: RedisConnection,
+  k: AgentKeys,
+  agentId: string,
+): Promise<void> {
+  const keys = [k.chains, k.bucket.agents, k.bucket.counters];
+  await redis.script(`delete reasoning chains of ${q(agentId)}`, REMOVE_CHAINS, keys, [agentId]);
+}
