@@ -103,8 +103,12 @@ export class FolderFiles {
     }
     // A folder with nothing left is what an id with nothing stored looks like; one still
     // holding other files (or backups) stays.
-    await fs.promises.rmdir(dir).catch(() => undefined);
-    await fsyncDir(path.dirname(dir));
+    const removedDir = await fs.promises.rmdir(dir).then(
+      () => true,
+      () => false,
+    );
+    // Make the unlink (or the folder's removal) durable.
+    await fsyncDir(removedDir ? path.dirname(dir) : dir);
   }
 
   /** Removes a conversation's folder with everything in it; nothing when absent. */
