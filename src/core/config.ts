@@ -5,12 +5,26 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { loggerOption, type StorageLogger } from './logger.js';
 
 /**
  * The `readOnly` option every built-in backend takes (default `false`): open an existing store
  * without creating, upgrading or changing anything, and refuse every write.
  */
 export const readOnlyOption = z.boolean().default(false);
+
+/** The schema keys every built-in backend shares (`readOnly`, `logger`), spread into each backend's schema. */
+export const sharedOptionsShape = { readOnly: readOnlyOption, logger: loggerOption };
+
+/** Options every built-in backend takes, beside its own. */
+export interface SharedStorageOptions {
+  /** Open an existing store without creating, upgrading or changing anything; every write is refused. Default `false`. */
+  readOnly?: boolean;
+  /** Snake_case spelling of `readOnly`. */
+  read_only?: boolean;
+  /** Receives background events (see the README's Logging section); `console` and pino fit. Silent by default. */
+  logger?: StorageLogger;
+}
 
 /** Converts `base_dir` to `baseDir`. */
 export function snakeToCamel(key: string): string {

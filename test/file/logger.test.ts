@@ -5,18 +5,8 @@ import { FileStorage } from '../../src/backends/file/index.js';
 import { StoreLayout } from '../../src/backends/file/layout.js';
 import { tempEntryName } from '../../src/backends/file/temp-files.js';
 import type { StorageLogger } from '../../src/core/index.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { useTempDir } from '../support/temp-dir.js';
-
-type Event = { level: string; message: string; details: Record<string, unknown> | undefined };
-
-/** A logger that records every event. */
-function recordingLogger(): { logger: StorageLogger; events: Event[] } {
-  const events: Event[] = [];
-  const at = (level: string) => (message: string, details?: Record<string, unknown>) => {
-    events.push({ level, message, details });
-  };
-  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, events };
-}
 
 /** An hour ago: past every "abandoned" and "stale" age. */
 const longAgo = () => new Date(Date.now() - 60 * 60 * 1000);

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
-import type { StorageLogger } from '../../src/core/index.js';
+import { eventText, recordingLogger } from '../support/recording-logger.js';
 import { POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
 
 /** Polls `check` every 20 ms until it is true, failing after 10 s. */
@@ -20,16 +20,7 @@ describe('postgres logger', () => {
   const ctx = usePostgresStore();
 
   it('reports a pooled connection the server terminated, without the password', async () => {
-    const events: { level: string; text: string }[] = [];
-    const at = (level: string) => (message: string, details?: Record<string, unknown>) => {
-      events.push({ level, text: `${message} ${JSON.stringify(details ?? {})}` });
-    };
-    const logger: StorageLogger = {
-      debug: at('debug'),
-      info: at('info'),
-      warn: at('warn'),
-      error: at('error'),
-    };
+    const { logger, events } = recordingLogger();
     // A name of its own, so only this storage's connections are terminated.
     const name = `logger_test_${randomBytes(6).toString('hex')}`;
     const url = new URL(POSTGRES_TEST_URL);
@@ -45,9 +36,9 @@ describe('postgres logger', () => {
       .query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name]);
     expect(terminated.rowCount).toBeGreaterThan(0);
     await waitFor('the pool error to be logged', () => events.some((e) => e.level === 'error'));
-    expect(events[0]?.text).toContain('pooled connection');
-    expect(events[0]?.text).toContain('***');
-    expect(events.every((e) => !e.text.includes(`:${password}@`))).toBe(true);
+    expect(events[0] ? eventText(events[0]) : '').toContain('pooled connection');
+    expect(events[0] ? eventText(events[0]) : '').toContain('***');
+    expect(events.every((e) => !eventText(e).includes(`:${password}@`))).toBe(true);
     // The pool replaces the connection: the store still works.
     expect(await storage.loadConversation('c1')).toEqual({ v: 1 });
   });

@@ -3,11 +3,9 @@
  * error, reconnect attempts, reconnected), with the URL's password never in any event.
  */
 import { RedisStorage } from '../../src/backends/redis/index.js';
-import type { StorageLogger } from '../../src/core/index.js';
+import { eventText, recordingLogger } from '../support/recording-logger.js';
 import { describeWithService } from '../services.js';
 import { usePrivateRedisServer, waitFor } from './redis-server.js';
-
-type Event = { level: string; text: string };
 
 describeWithService('redis')('redis logger', () => {
   let storage: RedisStorage | undefined;
@@ -16,16 +14,7 @@ describeWithService('redis')('redis logger', () => {
   });
 
   it('reports the lost connection, the reconnect attempts and the reconnect', async () => {
-    const events: Event[] = [];
-    const at = (level: string) => (message: string, details?: Record<string, unknown>) => {
-      events.push({ level, text: `${message} ${JSON.stringify(details ?? {})}` });
-    };
-    const logger: StorageLogger = {
-      debug: at('debug'),
-      info: at('info'),
-      warn: at('warn'),
-      error: at('error'),
-    };
+    const { logger, events } = recordingLogger();
     // The private server needs no password; ioredis goes on without it, but the URL holds one.
     const url = privateServer().url.replace('redis://', 'redis://:s3cret-pw@');
     storage = new RedisStorage({ url, connectTimeout: 500, commandTimeout: 400, logger });
@@ -35,19 +24,19 @@ describeWithService('redis')('redis logger', () => {
 
     await privateServer().stop();
     await waitFor('a reconnect attempt to be logged', async () =>
-      events.some((e) => e.level === 'warn' && e.text.includes('reconnecting')),
+      events.some((e) => e.level === 'warn' && eventText(e).includes('reconnecting')),
     );
     // The first attempt finds nothing listening: a connection error (ECONNREFUSED).
     await waitFor('a connection error to be logged', async () =>
-      events.some((e) => e.level === 'error' && e.text.includes('connection error')),
+      events.some((e) => e.level === 'error' && eventText(e).includes('connection error')),
     );
 
     await privateServer().start();
     await waitFor('the reconnect to be logged', async () =>
-      events.some((e) => e.level === 'info' && e.text.includes('reconnected')),
+      events.some((e) => e.level === 'info' && eventText(e).includes('reconnected')),
     );
     await storage.storeConversation('c2', { v: 2 });
-    expect(events.every((e) => !e.text.includes('s3cret-pw'))).toBe(true);
-    expect(events.some((e) => e.text.includes(`127.0.0.1:${privateServer().port}`))).toBe(true);
+    expect(events.every((e) => !eventText(e).includes('s3cret-pw'))).toBe(true);
+    expect(events.some((e) => eventText(e).includes(`127.0.0.1:${privateServer().port}`))).toBe(true);
   });
 });

@@ -3,10 +3,15 @@
  * spellings accepted, unknown keys refused before any I/O.
  */
 import { z } from 'zod';
-import { loggerOption, parseBackendConfig, readOnlyOption, type StorageLogger } from '../../core/index.js';
+import {
+  parseBackendConfig,
+  type SharedStorageOptions,
+  sharedOptionsShape,
+  type StorageLogger,
+} from '../../core/index.js';
 
 /** Options of {@link FileStorage}. Every key is optional; the reference's snake_case spellings work too. */
-export interface FileStorageConfig {
+export interface FileStorageConfig extends SharedStorageOptions {
   /** Root folder of the store. Default `./storage_data`. */
   baseDir?: string;
   /** Copy a file to a timestamped `.backup` file beside it before overwriting it (cache files excepted). Default `true`. */
@@ -17,8 +22,6 @@ export interface FileStorageConfig {
   prettyPrintJson?: boolean;
   /** Open an existing folder without creating or cleaning anything; every write is refused. Default `false`. */
   readOnly?: boolean;
-  /** Receives background events (see the README's Configuration section); `console` and pino fit. Silent by default. */
-  logger?: StorageLogger;
   /** Reference spelling of `baseDir`. */
   base_dir?: string;
   /** Reference spelling of `createBackups`. */
@@ -27,8 +30,6 @@ export interface FileStorageConfig {
   max_backup_files?: number;
   /** Reference spelling of `prettyPrintJson`. */
   pretty_print_json?: boolean;
-  /** Snake_case spelling of `readOnly`. */
-  read_only?: boolean;
 }
 
 const fileConfigSchema = z.object({
@@ -36,8 +37,7 @@ const fileConfigSchema = z.object({
   createBackups: z.boolean().default(true),
   maxBackupFiles: z.number().int().min(0).max(10_000).default(5),
   prettyPrintJson: z.boolean().default(true),
-  readOnly: readOnlyOption,
-  logger: loggerOption,
+  ...sharedOptionsShape,
 });
 
 /** The file backend's options with every default filled in. */

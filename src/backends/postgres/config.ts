@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import {
   ConfigError,
-  loggerOption,
   parseBackendConfig,
-  readOnlyOption,
+  type SharedStorageOptions,
+  sharedOptionsShape,
   type StorageLogger,
 } from '../../core/index.js';
 
@@ -55,7 +55,7 @@ export interface PostgresPool {
 }
 
 /** Options of {@link PostgresStorage}. Unknown keys are refused with a `ConfigError`. */
-export interface PostgresStorageConfig {
+export interface PostgresStorageConfig extends SharedStorageOptions {
   /**
    * `postgres://[user:password@]host[:port]/database[?sslmode=...]` (or `postgresql://`).
    * Default `postgres://127.0.0.1:5432/postgres`. The password never appears in errors,
@@ -81,10 +81,6 @@ export interface PostgresStorageConfig {
    * Default false.
    */
   readOnly?: boolean;
-  /** Receives background events (see the README's Configuration section); `console` and pino fit. Silent by default. */
-  logger?: StorageLogger;
-  /** Snake_case spelling of `readOnly`. */
-  read_only?: boolean;
 }
 
 /** The config with defaults filled in. */
@@ -142,8 +138,7 @@ const postgresConfigSchema = z.object({
   connectionTimeoutMillis: positiveMs.optional(),
   statementTimeoutMillis: positiveMs.optional(),
   pool: z.custom<PostgresPool>(isPgPool, 'must be a pg.Pool instance').optional(),
-  readOnly: readOnlyOption,
-  logger: loggerOption,
+  ...sharedOptionsShape,
 });
 
 /** Keys that configure a pool this storage creates, and so mean nothing with a given `pool`. */

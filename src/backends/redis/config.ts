@@ -3,9 +3,9 @@ import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import {
   ConfigError,
-  loggerOption,
   parseBackendConfig,
-  readOnlyOption,
+  type SharedStorageOptions,
+  sharedOptionsShape,
   type StorageLogger,
 } from '../../core/index.js';
 
@@ -13,7 +13,7 @@ import {
 export type RedisClient = Redis | Cluster;
 
 /** Options of {@link RedisStorage}. */
-export interface RedisStorageConfig {
+export interface RedisStorageConfig extends SharedStorageOptions {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://...` (TLS). Default `redis://127.0.0.1:6379`. */
   url?: string;
   /** Prefix of every key this store writes. Default `connectome:`. */
@@ -29,10 +29,6 @@ export interface RedisStorageConfig {
   client?: RedisClient;
   /** Open an existing store (the prefix has its layout key) without writing any key; every write is refused. Default false. */
   readOnly?: boolean;
-  /** Receives background events (see the README's Configuration section); `console` and pino fit. Silent by default. */
-  logger?: StorageLogger;
-  /** Snake_case spelling of `readOnly`. */
-  read_only?: boolean;
 }
 
 /** The config with defaults filled in. */
@@ -83,8 +79,7 @@ const redisConfigSchema = z.object({
   connectTimeout: positiveMs.default(10_000),
   commandTimeout: positiveMs.default(10_000),
   client: z.custom<RedisClient>(isIoredisClient, 'must be an ioredis Redis or Cluster instance').optional(),
-  readOnly: readOnlyOption,
-  logger: loggerOption,
+  ...sharedOptionsShape,
 });
 
 /** Validates a Redis config (before any I/O); throws `ConfigError` naming the key. */

@@ -3,7 +3,7 @@
  * `enableWalMode`, with the reference's snake_case spellings accepted.
  */
 import { z } from 'zod';
-import { loggerOption, parseBackendConfig, readOnlyOption, type StorageLogger } from '../../core/index.js';
+import { parseBackendConfig, type SharedStorageOptions, sharedOptionsShape } from '../../core/index.js';
 
 /** Database file used when no `dbPath` is given (the reference's default). */
 export const DEFAULT_SQLITE_DB_PATH = './storage_data/connectome.db';
@@ -23,15 +23,14 @@ const sqliteConfigSchema = z.object({
     .max(MAX_TIMEOUT_SECONDS)
     .default(DEFAULT_SQLITE_TIMEOUT_SECONDS),
   enableWalMode: z.boolean().default(true),
-  readOnly: readOnlyOption,
-  logger: loggerOption,
+  ...sharedOptionsShape,
 });
 
 /**
  * Options of {@link SQLiteStorage}. The Python reference's keys (`db_path`,
  * `connection_timeout`, `enable_wal_mode`) are accepted too; any other key is refused.
  */
-export interface SQLiteStorageConfig {
+export interface SQLiteStorageConfig extends SharedStorageOptions {
   /** Database file, created with its parent folder if missing; `:memory:` for a private in-memory database. Default `./storage_data/connectome.db`. */
   dbPath?: string;
   /** Seconds a statement waits for a lock held by another connection or process before failing (SQLite busy timeout). Default 30. */
@@ -43,16 +42,12 @@ export interface SQLiteStorageConfig {
    * journal mode change, every write refused. Default false.
    */
   readOnly?: boolean;
-  /** Receives background events (see the README's Configuration section); `console` and pino fit. Silent by default. */
-  logger?: StorageLogger;
   /** The reference's spelling of `dbPath`. */
   db_path?: string;
   /** The reference's spelling of `connectionTimeout`. */
   connection_timeout?: number;
   /** The reference's spelling of `enableWalMode`. */
   enable_wal_mode?: boolean;
-  /** Snake_case spelling of `readOnly`. */
-  read_only?: boolean;
 }
 
 /** A validated SQLite configuration with every default filled in. */
