@@ -3,7 +3,7 @@
  * open/close lifecycle, the read-only flag, the health check, and the guard that refuses calls
  * while the store is not open. `StorageInterface` adds the record methods on top.
  */
-import { describeValue, NotInitializedError } from './errors.js';
+import { describeValue, NotInitializedError, ReadOnlyError } from './errors.js';
 import { StoreLifecycle } from './lifecycle.js';
 import type { HealthProbe, HealthReport } from './records.js';
 import { StoragePrimitives } from './storage-primitives.js';
@@ -135,5 +135,21 @@ export abstract class StorageBase extends StoragePrimitives {
   /** Tracks a call so a `shutdown()` waits for it instead of closing under it. */
   protected trackCall<T>(call: Promise<T>): Promise<T> {
     return this.lifecycle.track(call);
+  }
+
+  /** Runs a primitive for public `method`: refused unless open, awaited by `shutdown()`. */
+  protected async run<T>(method: string, primitive: () => Promise<T>): Promise<T> {
+    this.ensureOpen(method);
+    return this.trackCall(primitive());
+  }
+
+  /**
+   * {@link run} for a public method that writes (stores, deletes, purges): a read-only
+   * instance refuses it with {@link ReadOnlyError} before any I/O. Every write goes through
+   * here, so a registered backend that reports {@link isReadOnly} is protected too.
+   */
+  protected async runWrite<T>(method: string, primitive: () => Promise<T>): Promise<T> {
+    if (this.isReadOnly) throw new ReadOnlyError(this.storageType, method, this.describeStore());
+    return this.run(method, primitive);
   }
 }

@@ -112,9 +112,17 @@ export function readOnlyTests(ctx: SuiteContext): void {
       expect(await snapshot(readOnly)).toEqual(before);
     });
 
-    it('the list of refused writes covers every public store/delete/purge method', () => {
-      const publicWrites = Object.getOwnPropertyNames(StorageInterface.prototype)
-        .filter((name) => /^(store|delete|purge)/.test(name))
+    it('the list of refused writes covers every public write method of every API layer', () => {
+      const names = new Set<string>();
+      for (
+        let proto: object | null = StorageInterface.prototype;
+        proto !== null;
+        proto = Object.getPrototypeOf(proto)
+      ) {
+        for (const name of Object.getOwnPropertyNames(proto)) names.add(name);
+      }
+      const publicWrites = [...names]
+        .filter((name) => /^(store|delete|purge|append|trim|reindex)/.test(name))
         .sort();
       expect(WRITES.map(([method]) => method).sort()).toEqual(publicWrites);
     });

@@ -1,0 +1,267 @@
+/**
+ * The single-record API of the storage interface (the Python reference's methods). Public
+ * methods validate their arguments, turn values into plain JSON and apply the semantics every
+ * backend shares before any I/O; a backend only implements the protected storage primitives of
+ * `StoragePrimitives`; the lifecycle, read-only flag and health check come from `StorageBase`.
+ */
+import { validateId, validateKey, validateLimit, validateTtl } from './ids.js';
+import { sortedByCodePoint } from './order.js';
+import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
+import {
+  buildCacheRecord,
+  buildChainRecord,
+  buildMemoryWrite,
+  type CacheRecord,
+  validateCacheRecord,
+  isCacheExpired,
+  type StatsSnapshot,
+  type StorageStats,
+} from './records.js';
+import {
+  CHUNK_INFO_METADATA_FIELD,
+  CONVERSATION_METADATA_FIELD,
+  refuseReservedField,
+} from './reserved-fields.js';
+import { StorageBase } from './storage-base.js';
+import { nowTimestamp } from './time.js';
+
+/**
+ * Conversations, raw messages, memories, reasoning chains, chunk info, a TTL cache and system
+ * state, one record per call. Extend `StorageInterface`, not this.
+ */
+export abstract class RecordStorage extends StorageBase {
+  // ----- conversations -------------------------------------------------------------------
+
+  /** Stores (replaces) a conversation object. */
+  async storeConversation(conversationId: string, data: JsonObject): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    const value = toJsonObject(data, `conversation ${JSON.stringify(conversationId)}`);
+    refuseReservedField(value, CONVERSATION_METADATA_FIELD, `conversation ${JSON.stringify(conversationId)}`);
+    await this.runWrite('storeConversation', () => this.writeConversation(conversationId, value));
+    return true;
+  }
+
+  /** Loads a conversation exactly as stored, or `null`. */
+  async loadConversation(conversationId: string): Promise<JsonObject | null> {
+    validateId('conversationId', conversationId);
+    return this.run('loadConversation', () => this.readConversation(conversationId));
+  }
+
+  /** Ids of stored conversations, sorted. */
+  async listConversations(): Promise<string[]> {
+    return sortedByCodePoint(await this.run('listConversations', () => this.listConversationIds()));
+  }
+
+  /** Every conversation id with any stored kind (conversation, raw messages, memories, chunk info), sorted. */
+  async listAllConversationIds(): Promise<string[]> {
+    return sortedByCodePoint(
+      await this.run('listAllConversationIds', () => this.listStoredConversationIds()),
+    );
+  }
+
+  /** Deletes a conversation with its raw messages, memories and chunk info, all or nothing. True also when absent. */
+  async deleteConversation(conversationId: string): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    await this.runWrite('deleteConversation', () => this.removeConversation(conversationId));
+    return true;
+  }
+
+  // ----- raw messages --------------------------------------------------------------------
+
+  /** Stores (replaces) the raw message list of a conversation. */
+  async storeRawMessages(conversationId: string, messages: JsonValue[]): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    const value = toJsonArray(messages, `raw messages of ${JSON.stringify(conversationId)}`);
+    await this.runWrite('storeRawMessages', () => this.writeRawMessages(conversationId, value));
+    return true;
+  }
+
+  /** Loads the raw messages of a conversation, `[]` when none. */
+  async loadRawMessages(conversationId: string): Promise<JsonValue[]> {
+    validateId('conversationId', conversationId);
+    return (await this.run('loadRawMessages', () => this.readRawMessages(conversationId))) ?? [];
+  }
+
+  // ----- memories ------------------------------------------------------------------------
+
+  /** Stores a memory; an existing `memoryId` in that conversation is replaced in place (D7). */
+  async storeMemory(conversationId: string, memoryId: string, memoryData: JsonObject): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    validateId('memoryId', memoryId);
+    const value = toJsonObject(memoryData, `memory ${JSON.stringify(memoryId)}`);
+    await this.runWrite('storeMemory', () =>
+      this.upsertMemory(conversationId, buildMemoryWrite(memoryId, value, nowTimestamp())),
+    );
+    return true;
+  }
+
+  /** Deletes one memory of a conversation; the others keep their order. True also when absent. */
+  async deleteMemory(conversationId: string, memoryId: string): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    validateId('memoryId', memoryId);
+    await this.runWrite('deleteMemory', () => this.removeMemory(conversationId, memoryId));
+    return true;
+  }
+
+  /** Loads a conversation's memories, oldest first, each with `memory_id` and `created_at`. */
+  async loadMemories(conversationId: string): Promise<JsonObject[]> {
+    validateId('conversationId', conversationId);
+    return this.run('loadMemories', () => this.readMemories(conversationId));
+  }
+
+  // ----- reasoning chains ----------------------------------------------------------------
+
+  /** Appends a reasoning chain to an agent's list; it is loaded back with `stored_at`. */
+  async storeReasoningChain(agentId: string, chainData: JsonObject): Promise<boolean> {
+    validateId('agentId', agentId);
+    const value = toJsonObject(chainData, `reasoning chain of ${JSON.stringify(agentId)}`);
+    await this.runWrite('storeReasoningChain', () =>
+      this.appendReasoningChain(agentId, buildChainRecord(value, nowTimestamp())),
+    );
+    return true;
+  }
+
+  /** Loads an agent's chains oldest first; with `limit`, the most recent `limit`, still oldest first. */
+  async loadReasoningChains(agentId: string, limit?: number): Promise<JsonObject[]> {
+    validateId('agentId', agentId);
+    const max = validateLimit(limit);
+    return this.run('loadReasoningChains', () => this.readReasoningChains(agentId, max));
+  }
+
+  /** Deletes all reasoning chains of an agent; it is no longer listed. True also when absent. */
+  async deleteReasoningChains(agentId: string): Promise<boolean> {
+    validateId('agentId', agentId);
+    await this.runWrite('deleteReasoningChains', () => this.removeReasoningChains(agentId));
+    return true;
+  }
+
+  /** Ids of agents with stored reasoning chains, sorted. */
+  async listAgents(): Promise<string[]> {
+    return sortedByCodePoint(await this.run('listAgents', () => this.listAgentIds()));
+  }
+
+  // ----- chunk info ----------------------------------------------------------------------
+
+  /** Stores (replaces) the chunk info of a conversation. */
+  async storeChunkInfo(conversationId: string, chunkData: JsonObject): Promise<boolean> {
+    validateId('conversationId', conversationId);
+    const value = toJsonObject(chunkData, `chunk info of ${JSON.stringify(conversationId)}`);
+    refuseReservedField(value, CHUNK_INFO_METADATA_FIELD, `chunk info of ${JSON.stringify(conversationId)}`);
+    await this.runWrite('storeChunkInfo', () => this.writeChunkInfo(conversationId, value));
+    return true;
+  }
+
+  /** Loads chunk info exactly as stored, or `null`. */
+  async loadChunkInfo(conversationId: string): Promise<JsonObject | null> {
+    validateId('conversationId', conversationId);
+    return this.run('loadChunkInfo', () => this.readChunkInfo(conversationId));
+  }
+
+  // ----- cache ---------------------------------------------------------------------------
+
+  /** Stores a cache entry; `ttlSeconds` (positive) makes it expire, none means never. */
+  async storeCacheEntry(
+    cacheKey: string,
+    cacheData: JsonObject,
+    ttlSeconds?: number | null,
+  ): Promise<boolean> {
+    validateKey('cacheKey', cacheKey);
+    const ttl = validateTtl(ttlSeconds);
+    const value = toJsonObject(cacheData, `cache entry ${JSON.stringify(cacheKey)}`);
+    await this.runWrite('storeCacheEntry', () =>
+      this.writeCacheRecord(cacheKey, buildCacheRecord(value, ttl, Date.now())),
+    );
+    return true;
+  }
+
+  /**
+   * Stores a cache entry with the timestamps given (a copy that keeps the original `storedAt`
+   * and `expiresAt`, kept exactly as given); `expiresAt` must be after `storedAt`, or `null`
+   * for no expiry. A record already expired is stored but never loaded.
+   */
+  async storeCacheRecord(cacheKey: string, record: CacheRecord): Promise<boolean> {
+    validateKey('cacheKey', cacheKey);
+    const value = validateCacheRecord(cacheKey, record);
+    await this.runWrite('storeCacheRecord', () => this.writeCacheRecord(cacheKey, value));
+    return true;
+  }
+
+  /** Loads a live cache entry's data, or `null` when missing or expired. */
+  async loadCacheEntry(cacheKey: string): Promise<JsonObject | null> {
+    return (await this.loadLiveCacheRecord(cacheKey, 'loadCacheEntry'))?.data ?? null;
+  }
+
+  /** Loads a live cache entry with its timestamps (for copies that keep the TTL), or `null`. */
+  async loadCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
+    return this.loadLiveCacheRecord(cacheKey, 'loadCacheRecord');
+  }
+
+  /** Keys of live cache entries, sorted. */
+  async listCacheKeys(): Promise<string[]> {
+    return sortedByCodePoint(await this.run('listCacheKeys', () => this.listLiveCacheKeys(Date.now())));
+  }
+
+  /** Deletes a cache entry. True also when absent. */
+  async deleteCacheEntry(cacheKey: string): Promise<boolean> {
+    validateKey('cacheKey', cacheKey);
+    await this.runWrite('deleteCacheEntry', () => this.removeCacheRecord(cacheKey));
+    return true;
+  }
+
+  /** Removes expired cache entries in bulk; returns how many it removed. */
+  async purgeExpiredCache(): Promise<number> {
+    return this.runWrite('purgeExpiredCache', () => this.removeExpiredCache(Date.now()));
+  }
+
+  // ----- system state --------------------------------------------------------------------
+
+  /** Stores (replaces) a system state object. */
+  async storeSystemState(stateKey: string, stateData: JsonObject): Promise<boolean> {
+    validateKey('stateKey', stateKey);
+    const value = toJsonObject(stateData, `system state ${JSON.stringify(stateKey)}`);
+    await this.runWrite('storeSystemState', () => this.writeSystemState(stateKey, value));
+    return true;
+  }
+
+  /** Loads a system state object, or `null`. */
+  async loadSystemState(stateKey: string): Promise<JsonObject | null> {
+    validateKey('stateKey', stateKey);
+    return this.run('loadSystemState', () => this.readSystemState(stateKey));
+  }
+
+  /** Keys of stored system state, sorted. */
+  async listSystemStateKeys(): Promise<string[]> {
+    return sortedByCodePoint(await this.run('listSystemStateKeys', () => this.listStateKeys()));
+  }
+
+  /** Deletes a system state object. True also when absent. */
+  async deleteSystemState(stateKey: string): Promise<boolean> {
+    validateKey('stateKey', stateKey);
+    await this.runWrite('deleteSystemState', () => this.removeSystemState(stateKey));
+    return true;
+  }
+
+  // ----- stats -------------------------------------------------------------------------
+
+  /** Counts of everything stored (the same core keys in every backend) plus backend extras. */
+  async getStorageStats(): Promise<StorageStats> {
+    const snapshot: StatsSnapshot = await this.run('getStorageStats', () => this.collectStats(Date.now()));
+    return {
+      ...snapshot.extra,
+      ...(this.isReadOnly ? { read_only: true } : {}),
+      storage_type: this.storageType,
+      timestamp: nowTimestamp(),
+      ...snapshot.counts,
+    };
+  }
+
+  // ----- shared helpers ------------------------------------------------------------------
+
+  /** Loads a live cache record for public `method`, `null` when missing or expired. */
+  protected async loadLiveCacheRecord(cacheKey: string, method: string): Promise<CacheRecord | null> {
+    validateKey('cacheKey', cacheKey);
+    const record = await this.run(method, () => this.readCacheRecord(cacheKey));
+    if (record === null || isCacheExpired(record.expiresAt, Date.now())) return null;
+    return record;
+  }
+}
