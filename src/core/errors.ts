@@ -18,7 +18,8 @@ export type StorageErrorCode =
   | 'STORE_NOT_FOUND'
   | 'NEEDS_UPGRADE'
   | 'MIGRATION_REFUSED'
-  | 'MIGRATION_ABORTED';
+  | 'MIGRATION_ABORTED'
+  | 'ABORTED';
 
 /** Base class of every error this library throws. */
 export class StorageError extends Error {
@@ -165,6 +166,29 @@ export class StoreNeedsUpgradeError extends StorageError {
     this.store = store;
     this.version = version;
     this.supportedVersion = supportedVersion;
+  }
+}
+
+/**
+ * A call whose `signal` fired (before its first I/O or between two of its steps); every record
+ * it wrote is complete. The signal's `reason` is the `cause`.
+ */
+export class OperationAbortedError extends StorageError {
+  /** The public method that was aborted, e.g. `listConversations`. */
+  readonly method: string;
+
+  constructor(method: string, reason?: unknown) {
+    super(`${method}() aborted${describeReason(reason)}`, { code: 'ABORTED', cause: reason });
+    this.method = method;
+  }
+}
+
+/** `: <message>` of an abort reason that is an Error; reading it never throws. */
+function describeReason(reason: unknown): string {
+  try {
+    return reason instanceof Error ? `: ${String(reason.message)}` : '';
+  } catch {
+    return '';
   }
 }
 

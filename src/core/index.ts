@@ -5,6 +5,17 @@ export * from './connection.js';
 export * from './ids.js';
 export * from './json.js';
 export * from './order.js';
+export { type AbortOptions } from './abort.js';
+export {
+  DEFAULT_PAGE_SIZE,
+  LISTING_NAMES,
+  MAX_PAGE_SIZE,
+  type IterateOptions,
+  type ListingName,
+  type Page,
+  type PageOptions,
+  type WindowOptions,
+} from './paging.js';
 export * from './records.js';
 export * from './reserved-fields.js';
 export * from './redact.js';

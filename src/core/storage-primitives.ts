@@ -47,8 +47,11 @@ export abstract class StoragePrimitives {
   protected abstract removeCacheRecord(cacheKey: string): Promise<void>;
   /** Keys whose entries are live at `nowMs`. */
   protected abstract listLiveCacheKeys(nowMs: number): Promise<string[]>;
-  /** Removes entries expired at `nowMs`; returns how many. */
-  protected abstract removeExpiredCache(nowMs: number): Promise<number>;
+  /**
+   * Removes entries expired at `nowMs`; returns how many. A backend that deletes in several
+   * steps stops between two of them once `signal` fires (see `throwIfAborted`).
+   */
+  protected abstract removeExpiredCache(nowMs: number, signal?: AbortSignal): Promise<number>;
 
   protected abstract writeSystemState(stateKey: string, data: JsonObject): Promise<void>;
   protected abstract readSystemState(stateKey: string): Promise<JsonObject | null>;

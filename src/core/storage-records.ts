@@ -2,10 +2,10 @@
  * The single-record API of the storage interface (the Python reference's methods). Public
  * methods validate their arguments, turn values into plain JSON and apply the semantics every
  * backend shares before any I/O; a backend only implements the protected storage primitives of
- * `StoragePrimitives`; the lifecycle, read-only flag and health check come from `StorageBase`.
+ * `StoragePrimitives`; the lifecycle, read-only flag and health check come from `StorageBase`,
+ * the listings and the cache purge from `PagedStorage`.
  */
 import { validateId, validateKey, validateLimit, validateTtl } from './ids.js';
-import { sortedByCodePoint } from './order.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import {
   buildCacheRecord,
@@ -45,18 +45,6 @@ export abstract class RecordStorage extends StorageBase {
   async loadConversation(conversationId: string): Promise<JsonObject | null> {
     validateId('conversationId', conversationId);
     return this.run('loadConversation', () => this.readConversation(conversationId));
-  }
-
-  /** Ids of stored conversations, sorted. */
-  async listConversations(): Promise<string[]> {
-    return sortedByCodePoint(await this.run('listConversations', () => this.listConversationIds()));
-  }
-
-  /** Every conversation id with any stored kind (conversation, raw messages, memories, chunk info), sorted. */
-  async listAllConversationIds(): Promise<string[]> {
-    return sortedByCodePoint(
-      await this.run('listAllConversationIds', () => this.listStoredConversationIds()),
-    );
   }
 
   /** Deletes a conversation with its raw messages, memories and chunk info, all or nothing. True also when absent. */
@@ -135,11 +123,6 @@ export abstract class RecordStorage extends StorageBase {
     return true;
   }
 
-  /** Ids of agents with stored reasoning chains, sorted. */
-  async listAgents(): Promise<string[]> {
-    return sortedByCodePoint(await this.run('listAgents', () => this.listAgentIds()));
-  }
-
   // ----- chunk info ----------------------------------------------------------------------
 
   /** Stores (replaces) the chunk info of a conversation. */
@@ -196,21 +179,11 @@ export abstract class RecordStorage extends StorageBase {
     return this.loadLiveCacheRecord(cacheKey, 'loadCacheRecord');
   }
 
-  /** Keys of live cache entries, sorted. */
-  async listCacheKeys(): Promise<string[]> {
-    return sortedByCodePoint(await this.run('listCacheKeys', () => this.listLiveCacheKeys(Date.now())));
-  }
-
   /** Deletes a cache entry. True also when absent. */
   async deleteCacheEntry(cacheKey: string): Promise<boolean> {
     validateKey('cacheKey', cacheKey);
     await this.runWrite('deleteCacheEntry', () => this.removeCacheRecord(cacheKey));
     return true;
-  }
-
-  /** Removes expired cache entries in bulk; returns how many it removed. */
-  async purgeExpiredCache(): Promise<number> {
-    return this.runWrite('purgeExpiredCache', () => this.removeExpiredCache(Date.now()));
   }
 
   // ----- system state --------------------------------------------------------------------
@@ -227,11 +200,6 @@ export abstract class RecordStorage extends StorageBase {
   async loadSystemState(stateKey: string): Promise<JsonObject | null> {
     validateKey('stateKey', stateKey);
     return this.run('loadSystemState', () => this.readSystemState(stateKey));
-  }
-
-  /** Keys of stored system state, sorted. */
-  async listSystemStateKeys(): Promise<string[]> {
-    return sortedByCodePoint(await this.run('listSystemStateKeys', () => this.listStateKeys()));
   }
 
   /** Deletes a system state object. True also when absent. */
