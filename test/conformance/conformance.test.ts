@@ -11,10 +11,12 @@ import { hostileInputTests } from './suites/hostile-inputs.js';
 import { conversationTests } from './suites/conversations.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
+import { pagingTests } from './suites/paging.js';
 import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
+import { windowAndAbortTests } from './suites/windows-abort.js';
 
 for (const harness of backends) {
   describeWithService(harness.service)(`${harness.name} backend`, () => {
@@ -36,5 +38,7 @@ for (const harness of backends) {
     propertyTests(ctx);
     lifecycleAndStatsTests(ctx);
     readOnlyTests(ctx);
+    pagingTests(ctx);
+    windowAndAbortTests(ctx);
   });
 }

@@ -7,6 +7,7 @@ import {
   type HealthProbe,
   type JsonObject,
   type JsonValue,
+  type ListingName,
   type MemoryWrite,
   NotInitializedError,
   parseStoredJson,
@@ -21,6 +22,7 @@ import { parsePostgresConfig, type PostgresStorageConfig, type ResolvedPostgresC
 import { PostgresConnection, type SqlParam } from './connection.js';
 import { collectPostgresStats, probePostgresHealth } from './health-stats.js';
 import { memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
+import { readPostgresIdPage, readPostgresMemoryWindow, readPostgresRawWindow } from './paging.js';
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
 
@@ -284,6 +286,22 @@ export class PostgresStorage extends StorageInterface {
 
   protected listStateKeys(): Promise<string[]> {
     return this.listIds('system state keys', this.sql.listStateKeys);
+  }
+
+  // ----- paging (see paging.ts) ----------------------------------------------------------
+
+  protected override readIdPage(listing: ListingName, after: string | null, limit: number, nowMs: number) {
+    return readPostgresIdPage(this.db, this.config.schema, listing, { after, limit, nowMs });
+  }
+
+  protected override readRawMessagesWindow(conversationId: string, offset: number, limit: number | null) {
+    const where = (what: string): string => this.where('raw_messages', what);
+    return readPostgresRawWindow(this.db, this.config.schema, conversationId, { offset, limit, where });
+  }
+
+  protected override readMemoriesWindow(conversationId: string, offset: number, limit: number | null) {
+    const where = (what: string): string => this.where('memories', what);
+    return readPostgresMemoryWindow(this.db, this.config.schema, conversationId, { offset, limit, where });
   }
 
   // ----- health and stats ----------------------------------------------------------------

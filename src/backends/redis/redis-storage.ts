@@ -8,6 +8,7 @@ import {
   type HealthProbe,
   type JsonObject,
   type JsonValue,
+  type ListingName,
   type MemoryWrite,
   NotInitializedError,
   type StatsSnapshot,
@@ -35,6 +36,7 @@ import {
   WRITE_STRING,
 } from './scripts.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
+import { readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
 
 /** How long a chain-append token is remembered, so a resent append lands once (ms). */
 const APPEND_TOKEN_TTL_MS = 60 * 60 * 1000;
@@ -201,7 +203,7 @@ export class RedisStorage extends StorageInterface {
       `load memories of ${q(conversationId)}`,
       READ_MEMORIES,
       [k.memories, k.memoryData, k.memoryCreated],
-      [],
+      [0, -1],
     )) as Array<string | null>;
     return decodeMemories(flat, k);
   }
@@ -285,6 +287,22 @@ export class RedisStorage extends StorageInterface {
 
   protected listStateKeys(): Promise<string[]> {
     return readAllBuckets(this.redis, this.keys, (bucket) => bucket.stateKeys);
+  }
+
+  // ----- paging (see paging.ts) --------------------------------------------------------
+
+  protected override readIdPage(listing: ListingName, after: string | null, limit: number, nowMs: number) {
+    return readRedisIdPage(this.redis, this.keys, listing, { after, limit, nowMs });
+  }
+
+  protected override readRawMessagesWindow(conversationId: string, offset: number, limit: number | null) {
+    const k = this.keys.conversation(conversationId);
+    return readRedisRawWindow(this.redis, k, conversationId, { offset, limit });
+  }
+
+  protected override readMemoriesWindow(conversationId: string, offset: number, limit: number | null) {
+    const k = this.keys.conversation(conversationId);
+    return readRedisMemoryWindow(this.redis, k, conversationId, { offset, limit });
   }
 
   // ----- health and stats --------------------------------------------------------------

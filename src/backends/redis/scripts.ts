@@ -141,11 +141,11 @@ return added`,
 
 /**
  * Reads a conversation's memories in order. KEYS: memories, memory-data, memory-created.
- * Returns a flat array: id, record JSON (or nil), created_at (or nil), id, ...
+ * ARGV: first and last position (LRANGE: `0, -1` for all). Returns a flat array: id, record JSON (or nil), created_at (or nil), id, ...
  */
 export const READ_MEMORIES = new LuaScript(
   'readMemories',
-  `local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+  `local ids = redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])
 local out = {}
 for _, id in ipairs(ids) do
   out[#out + 1] = id

@@ -59,7 +59,7 @@ async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: str
     redis.run(what, (c) => c.get(conversation as string)),
     redis.run(what, (c) => c.hget(raw as string, 'messages')),
     redis.run(what, (c) => c.get(chunks as string)),
-    redis.script(what, READ_MEMORIES, [memories, memoryData, memoryCreated] as string[], []) as Promise<
+    redis.script(what, READ_MEMORIES, [memories, memoryData, memoryCreated] as string[], [0, -1]) as Promise<
       Array<string | null>
     >,
   ]);

@@ -21,7 +21,7 @@ const CANONICAL = `expires_at GLOB ${CANONICAL_TIMESTAMP}`;
  * date parser accepts a different set of forms, so list, stats and purge would otherwise
  * disagree with loads (and purge could delete an entry that loads as live).
  */
-const LIVE_CANONICAL = `(expires_at IS NULL OR (${CANONICAL} AND expires_at > ?))`;
+export const LIVE_CANONICAL = `(expires_at IS NULL OR (${CANONICAL} AND expires_at > ?))`;
 /** Rows decided in JavaScript; `schema.ts` keeps a partial index of exactly these (usually none). */
 export const OTHER_FORMAT = `(expires_at IS NOT NULL AND NOT ${CANONICAL})`;
 

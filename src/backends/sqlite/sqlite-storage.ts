@@ -12,6 +12,7 @@ import {
   type HealthProbe,
   type JsonObject,
   type JsonValue,
+  type ListingName,
   type MemoryWrite,
   parseStoredJson,
   parseStoredJsonObject,
@@ -30,6 +31,7 @@ import {
 import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
 import { SQL } from './sql.js';
 import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
+import { readSqliteIdPage, readSqliteMemoryWindow, readSqliteRawWindow } from './paging.js';
 
 const quote = (id: string): string => JSON.stringify(id);
 
@@ -279,6 +281,20 @@ export class SQLiteStorage extends StorageInterface {
 
   protected listStateKeys(): Promise<string[]> {
     return this.listIds('system state keys', SQL.listStateKeys);
+  }
+
+  // ----- paging (see paging.ts) ----------------------------------------------------------
+
+  protected override readIdPage(listing: ListingName, after: string | null, limit: number, nowMs: number) {
+    return readSqliteIdPage(this.db, listing, after, limit, nowMs);
+  }
+
+  protected override readRawMessagesWindow(conversationId: string, offset: number, limit: number | null) {
+    return readSqliteRawWindow(this.db, conversationId, offset, limit);
+  }
+
+  protected override readMemoriesWindow(conversationId: string, offset: number, limit: number | null) {
+    return readSqliteMemoryWindow(this.db, conversationId, offset, limit);
   }
 
   // ----- health and stats ----------------------------------------------------------------
