@@ -111,11 +111,12 @@ export function pagingTests(ctx: SuiteContext): void {
           seen.push(...result.items);
           after = result.next;
           round += 1;
-          // Between pages: delete one id behind and one ahead, add ids behind, ahead and at the start.
+          // Between pages: delete the cursor's own id, one behind and one ahead, and add ids
+          // behind, ahead and at the start.
           const behind = initial[round * 2];
           const ahead = initial[29 - round];
-          for (const id of [behind, ahead]) {
-            if (id !== undefined && !deleted.has(id)) {
+          for (const id of [result.items.at(-1), behind, ahead]) {
+            if (id !== undefined && initial.includes(id) && !deleted.has(id)) {
               deleted.add(id);
               await unseed(s, listing, id);
             }
