@@ -48,6 +48,7 @@ import {
   probeNameFolding,
 } from './name-folding.js';
 import { collectFileStats, type StoreView } from './stats.js';
+import { throwIfAborted } from '../../core/abort.js';
 
 /**
  * Storage in a folder tree of JSON files, readable and writable by the Python reference's
@@ -269,10 +270,11 @@ export class FileStorage extends StorageInterface {
       .map(({ entry }) => entry.key);
   }
 
-  protected async removeExpiredCache(nowMs: number): Promise<number> {
+  protected async removeExpiredCache(nowMs: number, signal?: AbortSignal): Promise<number> {
     const expired = (entry: CacheFileEntry) => isCacheExpired(entry.record.expiresAt, nowMs);
     let removed = 0;
     for (const { entry } of (await this.cache.list()).entries) {
+      throwIfAborted(signal, 'purgeExpiredCache'); // between two file removals, each whole
       // Checked again under the key's lock: a fresh write since the listing survives.
       if (expired(entry) && (await this.cache.removeMatching(entry.key, expired))) removed += 1;
     }
