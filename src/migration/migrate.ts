@@ -18,7 +18,7 @@ import {
   copyConversation,
   copySystemState,
 } from './copy.js';
-import { MigrationRefusedError } from './errors.js';
+import { MigrationRefusedError, throwIfAborted } from './errors.js';
 import {
   clearMarker,
   inspectTarget,
@@ -45,6 +45,9 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
       'invalid-option',
       `concurrency must be a positive integer (got ${concurrency})`,
     );
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new MigrationRefusedError('invalid-option', 'signal must be an AbortSignal');
   }
   const sameId = options.sourceId !== undefined && options.sourceId === options.targetId;
   if (source === target || sameId) {
@@ -103,6 +106,7 @@ export async function migrateStorage(
 ): Promise<MigrationSummary> {
   const started = performance.now();
   const concurrency = checkOptions(source, target, options);
+  throwIfAborted(options.signal); // an already-aborted signal opens nothing
   const dryRun = options.dryRun ?? false;
   const maxNotes = options.maxDifferences ?? 50;
   await source.initialize();
@@ -131,11 +135,16 @@ export async function migrateStorage(
     concurrency,
   };
 
+  // Checked before each listing too (runPhase checks before each record).
+  throwIfAborted(options.signal);
   const ids = await source.listAllConversationIds();
   await runPhase(pass, 'conversations', ids, (id) => copyConversation(context, id));
+  throwIfAborted(options.signal);
   const agents = await source.listAgents();
   await runPhase(pass, 'agents', agents, (agentId) => copyAgentChains(context, agentId));
+  throwIfAborted(options.signal);
   await runPhase(pass, 'cache', await source.listCacheKeys(), (key) => copyCacheEntry(context, key));
+  throwIfAborted(options.signal);
   const allStateKeys = await source.listSystemStateKeys();
   const stateKeys = userStateKeys(allStateKeys);
   if (stateKeys.length < allStateKeys.length) {

@@ -207,6 +207,26 @@ describe('migrateStorage', () => {
   });
 });
 
+describe('migrateStorage with an AbortSignal', () => {
+  it('does no I/O when the signal has already fired: neither store is opened', async () => {
+    const source = new InMemoryStorage();
+    const target = new InMemoryStorage();
+    const reason = new Error('shutting down');
+    const run = migrateStorage(source, target, { signal: AbortSignal.abort(reason) });
+    await expect(run).rejects.toBeInstanceOf(MigrationAbortedError);
+    await expect(run).rejects.toMatchObject({ code: 'MIGRATION_ABORTED', cause: reason });
+    expect(source.isInitialized).toBe(false);
+    expect(target.isInitialized).toBe(false);
+  });
+
+  it('refuses a signal that is not an AbortSignal before opening anything', async () => {
+    const source = new InMemoryStorage();
+    const run = migrateStorage(source, new InMemoryStorage(), { signal: 'stop' as unknown as AbortSignal });
+    await expect(run).rejects.toMatchObject({ name: 'MigrationRefusedError', reason: 'invalid-option' });
+    expect(source.isInitialized).toBe(false);
+  });
+});
+
 describe('verifyMigration', () => {
   it('lists what differs, bounded, with the path of the first difference', async () => {
     const source = await populatedSource();
