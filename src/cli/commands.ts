@@ -1,4 +1,4 @@
-/** The CLI's commands: `migrate`, `health`, `stats`, `purge-cache`, `backends`. */
+/** The CLI's commands: `migrate`, `health`, `stats`, `purge-cache`, `backends` (`list`: `list-command.ts`). */
 import { StoreNotFoundError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
@@ -152,7 +152,7 @@ function storeSpec(spec: string | undefined, options: StoreCommandOptions): Back
 }
 
 /** Opens the store of a single-store command, runs `use` on it and closes it. */
-async function withStore<T>(
+export async function withStore<T>(
   spec: string | undefined,
   options: StoreCommandOptions,
   open: OpenOptions,

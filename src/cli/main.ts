@@ -7,11 +7,12 @@
  * connectome-storage health SPEC|--env FILE [--json]
  * connectome-storage stats SPEC|--env FILE [--json]
  * connectome-storage purge-cache SPEC|--env FILE [--json]
+ * connectome-storage list LISTING SPEC|--env FILE [--after CURSOR] [--limit N] [--json]
  * connectome-storage backends [--json]
  * ```
  * SPEC: see `backend-spec.ts`. Exit codes: see `EXIT` in `open.ts` and {@link EXIT_HELP}.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError } from 'commander';
 import {
   backendsCommand,
   type CliIO,
@@ -24,6 +25,7 @@ import {
   type StoreCommandOptions,
 } from './commands.js';
 import { redactUrlsInText } from '../core/redact.js';
+import { CLI_LISTINGS, listCommand, type ListCommandOptions } from './list-command.js';
 import { EXIT } from './open.js';
 
 const SPEC_HELP = `Backend specs:
@@ -108,6 +110,19 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   );
   storeCommand('stats', 'Print the counts of everything a store holds (opened read-only)', statsCommand);
   storeCommand('purge-cache', 'Remove expired cache entries from a store', purgeCacheCommand);
+
+  program
+    .command('list')
+    .description('Print one page of ids of a store (opened read-only), one JSON string per line')
+    .addArgument(new Argument('<listing>', 'what to list').choices(Object.keys(CLI_LISTINGS)))
+    .argument('[spec]', 'the store (see backend specs)')
+    .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)')
+    .option('--after <cursor>', 'the cursor printed by the previous page (`more: --after ...`)')
+    .option('--limit <n>', 'ids per page (at most 10000)', positiveInteger)
+    .option('--json', 'print { store, listing, items, next }')
+    .action((listing: string, spec: string | undefined, options: ListCommandOptions) =>
+      run(options.json, () => listCommand(listing, spec, options, io)),
+    );
 
   program
     .command('backends')
