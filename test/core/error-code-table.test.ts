@@ -8,6 +8,7 @@ import {
   MigrationAbortedError,
   MigrationRefusedError,
   NotInitializedError,
+  OperationAbortedError,
   ReadOnlyError,
   RedisUpgradeRequiredError,
   SerializationError,
@@ -36,6 +37,7 @@ const EXAMPLES: [string, StorageError, string][] = [
   ],
   ['MigrationRefusedError', new MigrationRefusedError('same-store', 'same'), 'MIGRATION_REFUSED'],
   ['MigrationAbortedError', new MigrationAbortedError(), 'MIGRATION_ABORTED'],
+  ['OperationAbortedError', new OperationAbortedError('listConversations', new Error('stop')), 'ABORTED'],
 ];
 
 describe('error codes', () => {
