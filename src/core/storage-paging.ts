@@ -44,6 +44,7 @@ export abstract class PagedStorage extends BatchStorage {
   /** Ids of stored conversations, sorted; with options, one page of them. */
   listConversations(): Promise<string[]>;
   listConversations(options: PageOptions): Promise<Page<string>>;
+  listConversations(options?: PageOptions): Promise<string[] | Page<string>>;
   listConversations(options?: PageOptions): Promise<string[] | Page<string>> {
     return this.listing('conversations', options);
   }
@@ -51,6 +52,7 @@ export abstract class PagedStorage extends BatchStorage {
   /** Every conversation id with any stored kind (conversation, raw messages, memories, chunk info), sorted; with options, one page. */
   listAllConversationIds(): Promise<string[]>;
   listAllConversationIds(options: PageOptions): Promise<Page<string>>;
+  listAllConversationIds(options?: PageOptions): Promise<string[] | Page<string>>;
   listAllConversationIds(options?: PageOptions): Promise<string[] | Page<string>> {
     return this.listing('allConversationIds', options);
   }
@@ -58,6 +60,7 @@ export abstract class PagedStorage extends BatchStorage {
   /** Ids of agents with stored reasoning chains, sorted; with options, one page. */
   listAgents(): Promise<string[]>;
   listAgents(options: PageOptions): Promise<Page<string>>;
+  listAgents(options?: PageOptions): Promise<string[] | Page<string>>;
   listAgents(options?: PageOptions): Promise<string[] | Page<string>> {
     return this.listing('agents', options);
   }
@@ -65,6 +68,7 @@ export abstract class PagedStorage extends BatchStorage {
   /** Keys of live cache entries, sorted; with options, one page of them. */
   listCacheKeys(): Promise<string[]>;
   listCacheKeys(options: PageOptions): Promise<Page<string>>;
+  listCacheKeys(options?: PageOptions): Promise<string[] | Page<string>>;
   listCacheKeys(options?: PageOptions): Promise<string[] | Page<string>> {
     return this.listing('cacheKeys', options);
   }
@@ -72,6 +76,7 @@ export abstract class PagedStorage extends BatchStorage {
   /** Keys of stored system state, sorted; with options, one page of them. */
   listSystemStateKeys(): Promise<string[]>;
   listSystemStateKeys(options: PageOptions): Promise<Page<string>>;
+  listSystemStateKeys(options?: PageOptions): Promise<string[] | Page<string>>;
   listSystemStateKeys(options?: PageOptions): Promise<string[] | Page<string>> {
     return this.listing('systemStateKeys', options);
   }
