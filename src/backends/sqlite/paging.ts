@@ -22,7 +22,7 @@ const asArray = (rows: string): string =>
   `SELECT json_group_array(id ORDER BY id) AS ids FROM (${rows})`;
 
 /** Page statements of the listings other than cache keys. Parameters: after (`''` for the start), limit. */
-const PAGE_SQL: Record<Exclude<ListingName, 'cacheKeys'>, string> = {
+export const PAGE_SQL: Record<Exclude<ListingName, 'cacheKeys'>, string> = {
   conversations: asArray(
     'SELECT conversation_id AS id FROM conversations WHERE conversation_id > ? ORDER BY conversation_id LIMIT ?',
   ),
@@ -44,7 +44,7 @@ const PAGE_SQL: Record<Exclude<ListingName, 'cacheKeys'>, string> = {
  * (parameters: after, now, limit), and every other-format row after it (parameter: after),
  * which the core decides as loads decide (usually none).
  */
-const CACHE_PAGE_SQL = `SELECT
+export const CACHE_PAGE_SQL = `SELECT
   (${asArray(`SELECT cache_key AS id FROM cache_entries WHERE cache_key > ? AND ${LIVE_CANONICAL}
     ORDER BY cache_key LIMIT ?`)}) AS live,
   (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries
