@@ -23,6 +23,7 @@ import { collectPostgresStats, probePostgresHealth } from './health-stats.js';
 import { memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
+import type { SqlText } from './statements.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -108,14 +109,14 @@ export class PostgresStorage extends StorageInterface {
   private async loadObject(
     table: string,
     what: string,
-    sql: string,
+    sql: SqlText,
     key: string,
   ): Promise<JsonObject | null> {
     const [row] = await this.db.rows<{ json: string }>(`load ${what}`, sql, [key]);
     return row === undefined ? null : parseStoredJsonObject(row.json, this.where(table, what));
   }
 
-  private async listIds(what: string, sql: string, params: readonly SqlParam[] = []): Promise<string[]> {
+  private async listIds(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<string[]> {
     const rows = await this.db.rows<{ id: string }>(`list ${what}`, sql, params);
     return rows.map((row) => row.id);
   }

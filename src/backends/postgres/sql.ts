@@ -1,8 +1,10 @@
 /**
  * Every SQL statement the PostgreSQL backend runs on its data, for one schema, with bound
- * parameters only. Each per-id read is served by a primary key or an index (see `schema.ts`).
- * JSON lives in `text` columns: `jsonb` would refuse `\u0000` and reorder keys.
+ * parameters only, each a named prepared statement (see `statements.ts`). Each per-id read is
+ * served by a primary key or an index (see `schema.ts`). JSON lives in `text` columns: `jsonb`
+ * would refuse `\u0000` and reorder keys.
  */
+import { statements } from './statements.js';
 
 /** Quotes an identifier, so any schema name the config accepts is used exactly as written. */
 export function quoteIdent(name: string): string {
@@ -12,7 +14,7 @@ export function quoteIdent(name: string): string {
 /** The statements of a store whose tables live in `schema`. */
 export function buildSql(schema: string) {
   const s = quoteIdent(schema);
-  return {
+  return statements({
     upsertConversation: `INSERT INTO ${s}.conversations (conversation_id, data) VALUES ($1, $2)
       ON CONFLICT (conversation_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now()`,
     selectConversation: `SELECT data AS json FROM ${s}.conversations WHERE conversation_id = $1`,
@@ -99,7 +101,7 @@ export function buildSql(schema: string) {
         WHERE n.nspname = $2 AND c.relkind IN ('r', 'p'))::text AS table_bytes`,
     health: `SELECT current_setting('server_version') AS server_version, current_database() AS database,
       (SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version') AS schema_version`,
-  } as const;
+  });
 }
 
 /** The statements of one store. */
