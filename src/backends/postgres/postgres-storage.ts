@@ -152,9 +152,9 @@ export class PostgresStorage extends StorageInterface {
     const texts = messages.map((message) => JSON.stringify(message));
     const lockNamespace = `connectome-storage raw_messages ${this.config.schema}`;
     await this.db.transaction(`store raw messages of ${q(conversationId)}`, async (tx) => {
+      // The lock is its own statement: the next one then reads with a snapshot taken after it.
       await tx.rows(this.sql.lockRawMessages, [lockNamespace, conversationId]);
-      await tx.run(this.sql.deleteRawMessages, [conversationId]);
-      if (texts.length > 0) await tx.run(this.sql.insertRawMessages, [conversationId, texts]);
+      await tx.run(this.sql.replaceRawMessages, [conversationId, texts]);
     });
   }
 

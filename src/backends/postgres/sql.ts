@@ -33,11 +33,14 @@ export function buildSql(schema: string) {
     // has not committed yet and then collide on (or interleave) their inserts. Parameters:
     // lock namespace, conversation id.
     lockRawMessages: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
-    deleteRawMessages: `DELETE FROM ${s}.raw_messages WHERE conversation_id = $1`,
-    // The whole list in one array parameter: a row per message would pass the 65,535 bind
-    // parameter limit of one statement.
-    insertRawMessages: `INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data)
-      SELECT $1, m.ordinality - 1, m.data FROM unnest($2::text[]) WITH ORDINALITY AS m(data, ordinality)`,
+    // Delete and insert in one statement (one round trip): the one-time filter runs the DELETE
+    // to completion before the first insert, and rows deleted by this transaction no longer
+    // collide with the new ones. The whole list is one array parameter: a row per message would
+    // pass the 65,535 bind parameter limit. Parameters: conversation id, messages as JSON texts.
+    replaceRawMessages: `WITH del AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1 RETURNING 1)
+      INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data)
+      SELECT $1, m.ordinality - 1, m.data FROM unnest($2::text[]) WITH ORDINALITY AS m(data, ordinality)
+      WHERE (SELECT count(*) FROM del) >= 0`,
     selectRawMessages: `SELECT message_data AS json FROM ${s}.raw_messages
       WHERE conversation_id = $1 ORDER BY message_index`,
 
