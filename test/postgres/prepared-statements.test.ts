@@ -118,3 +118,19 @@ describeWithService('postgres')('postgres prepared statements', () => {
     expect((error as ConfigError).message).toContain('preparedStatements');
   });
 });
+
+describe('postgres statement names', () => {
+  it('are stable, one per distinct text (so per schema), and fit a PostgreSQL identifier', () => {
+    const a = Object.values(buildSql('connectome'));
+    const again = Object.values(buildSql('connectome'));
+    const b = Object.values(buildSql('Connectome'));
+    expect(again.map((s) => s.name)).toEqual(a.map((s) => s.name));
+    const all = [...a, ...b];
+    const texts = new Set(all.map((s) => s.text));
+    expect(new Set(all.map((s) => s.name)).size).toBe(texts.size);
+    // A statement on the tables names its schema, so the two schemas never share its name.
+    const upserts = [buildSql('connectome').upsertCache.name, buildSql('Connectome').upsertCache.name];
+    expect(new Set(upserts).size).toBe(2);
+    for (const { name } of all) expect(name).toMatch(/^cs_[0-9a-f]{24}$/);
+  });
+});
