@@ -43,6 +43,12 @@ if command -v pg_ctlcluster >/dev/null 2>&1; then
     su postgres -c "createdb test"
   fi
   log "postgresql ready (database test)"
+  # The PgBouncer test starts its own pgbouncer on loopback; only the binary is needed.
+  if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+    log "installing pgbouncer from Debian (binary only, for test/postgres/pgbouncer.test.ts)"
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq pgbouncer >/dev/null; } ||
+      log "could not install pgbouncer; its test will say so"
+  fi
 else
   log "PostgreSQL 15 is not installed here; its tests will say so"
 fi

@@ -16,6 +16,7 @@ export {
   PostgresStorage,
   type PostgresPool,
   type PostgresPoolClient,
+  type PostgresQueryConfig,
   type PostgresQueryResult,
   type PostgresStorageConfig,
 } from './backends/postgres/index.js';

@@ -88,6 +88,7 @@ export const POSTGRES_ENV: EnvVarMap = {
   ...READ_ONLY_ENV,
   CONNECTOME_STORAGE_POSTGRES_URL: { key: 'url', kind: 'url' },
   CONNECTOME_STORAGE_POSTGRES_SCHEMA: { key: 'schema', kind: 'string' },
+  CONNECTOME_STORAGE_POSTGRES_PREPARED_STATEMENTS: { key: 'preparedStatements', kind: 'boolean' },
 };
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {

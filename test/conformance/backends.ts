@@ -1,7 +1,7 @@
 /** Every backend the conformance suite runs against; each new backend adds its harness here. */
 import type { BackendHarness } from './harness.js';
 import { fileHarness } from './harness-file.js';
-import { postgresHarness } from './harness-postgres.js';
+import { postgresHarness, postgresUnpreparedHarness } from './harness-postgres.js';
 import { redisClusterHarness, redisHarness } from './harness-redis.js';
 import { sqliteFileHarness, sqliteMemoryHarness } from './harness-sqlite.js';
 
@@ -12,4 +12,5 @@ export const backends: BackendHarness[] = [
   redisHarness,
   redisClusterHarness,
   postgresHarness,
+  postgresUnpreparedHarness,
 ];

@@ -86,3 +86,16 @@ export const postgresHarness: BackendHarness = {
     };
   },
 };
+
+/** The same with `preparedStatements: false`, as used behind PgBouncer in transaction mode. */
+export const postgresUnpreparedHarness: BackendHarness = {
+  ...postgresHarness,
+  name: 'postgres (preparedStatements: false)',
+  async createStore() {
+    const store = await postgresHarness.createStore();
+    return {
+      ...store,
+      open: (extraConfig = {}) => store.open({ preparedStatements: false, ...extraConfig }),
+    };
+  },
+};

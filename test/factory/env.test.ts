@@ -117,6 +117,7 @@ describe('parsing environment values', () => {
       CONNECTOME_STORAGE_REDIS_URL: 'redis://:pw@cache:6379',
       CONNECTOME_STORAGE_REDIS_PREFIX: 'app:',
       CONNECTOME_STORAGE_POSTGRES_URL: 'postgres://u:pw@db/x',
+      CONNECTOME_STORAGE_POSTGRES_PREPARED_STATEMENTS: 'off',
     };
     expect(configFromEnv(env, FILE_ENV)).toEqual({
       baseDir: '/data',
@@ -130,7 +131,10 @@ describe('parsing environment values', () => {
       connectionTimeout: 12.5,
     });
     expect(configFromEnv(env, REDIS_ENV)).toEqual({ url: 'redis://:pw@cache:6379', keyPrefix: 'app:' });
-    expect(configFromEnv(env, POSTGRES_ENV)).toEqual({ url: 'postgres://u:pw@db/x' });
+    expect(configFromEnv(env, POSTGRES_ENV)).toEqual({
+      url: 'postgres://u:pw@db/x',
+      preparedStatements: false,
+    });
     expect(configFromEnv({}, FILE_ENV)).toEqual({});
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Configuration of the PostgreSQL backend: `url`, `schema`, `max`,
- * `connectionTimeoutMillis`, `statementTimeoutMillis`, or a `pool` of the caller's own.
+ * `connectionTimeoutMillis`, `statementTimeoutMillis`, or a `pool` of the caller's own, and
+ * `preparedStatements`.
  */
 import { z } from 'zod';
 import {
@@ -25,10 +26,20 @@ export interface PostgresQueryResult {
   rowCount: number | null;
 }
 
+/** One statement as `pg` takes it: a `name` makes it a named prepared statement. */
+export interface PostgresQueryConfig {
+  /** The SQL, with `$n` parameters. */
+  text: string;
+  /** The parameter values. */
+  values: unknown[];
+  /** Name the statement is prepared under on each connection; none: parsed on every call. */
+  name?: string;
+}
+
 /** The parts of a checked-out `pg.PoolClient` this storage calls. */
 export interface PostgresPoolClient {
   /** Runs one statement. */
-  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  query(config: PostgresQueryConfig): Promise<PostgresQueryResult>;
   /** Returns the connection to its pool; an error (or `true`) discards it instead. */
   release(error?: Error | boolean): void;
 }
@@ -45,7 +56,7 @@ export interface PostgresPool {
   /** Callers waiting for a connection. */
   readonly waitingCount: number;
   /** Runs one statement on any pooled connection. */
-  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  query(config: PostgresQueryConfig): Promise<PostgresQueryResult>;
   /** Checks out one connection (for a transaction). */
   connect(): Promise<PostgresPoolClient>;
   /** Closes every connection of the pool. */
@@ -76,6 +87,12 @@ export interface PostgresStorageConfig extends SharedStorageOptions {
    */
   pool?: PostgresPool;
   /**
+   * Run the hot statements as named prepared statements, parsed and planned once per
+   * connection. Default true. Set false behind PgBouncer in transaction (or statement) pooling
+   * mode, where the next call may land on a server connection that never saw the statement.
+   */
+  preparedStatements?: boolean;
+  /**
    * Open an existing store (schema with its `storage_meta` table) without creating or
    * upgrading anything; sessions default to read-only transactions and every write is refused.
    * Default false.
@@ -97,6 +114,8 @@ export interface ResolvedPostgresConfig {
   statementTimeoutMillis: number;
   /** The caller's pool, or `undefined` when this storage creates its own. */
   pool: PostgresPool | undefined;
+  /** Whether statements run as named prepared statements. */
+  preparedStatements: boolean;
   /** Whether the store is opened read-only. */
   readOnly: boolean;
   /** Where background events go (`undefined`: nowhere). */
@@ -138,6 +157,7 @@ const postgresConfigSchema = z.object({
   connectionTimeoutMillis: positiveMs.optional(),
   statementTimeoutMillis: positiveMs.optional(),
   pool: z.custom<PostgresPool>(isPgPool, 'must be a pg.Pool instance').optional(),
+  preparedStatements: z.boolean().optional(),
   ...sharedOptionsShape,
 });
 
@@ -163,6 +183,7 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     connectionTimeoutMillis: parsed.connectionTimeoutMillis ?? 10_000,
     statementTimeoutMillis: parsed.statementTimeoutMillis ?? 60_000,
     pool: parsed.pool,
+    preparedStatements: parsed.preparedStatements ?? true,
     readOnly: parsed.readOnly,
     logger: parsed.logger,
   };

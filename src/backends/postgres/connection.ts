@@ -11,17 +11,26 @@ import {
   redactUrlsInText,
   StorageError,
 } from '../../core/index.js';
-import type { PostgresPool, PostgresPoolClient, ResolvedPostgresConfig } from './config.js';
+import type {
+  PostgresPool,
+  PostgresPoolClient,
+  PostgresQueryConfig,
+  ResolvedPostgresConfig,
+} from './config.js';
+import { queryConfig, type SqlText } from './statements.js';
 
 /** A bindable parameter: scalars, and string arrays for `unnest($n::text[])` batches. */
 export type SqlParam = string | number | boolean | null | readonly string[];
 
-/** Statements run on one connection (inside a transaction, or straight on the pool). */
+/**
+ * Statements run on one connection (inside a transaction, or straight on the pool). A
+ * {@link Statement} runs as a named prepared statement unless the store turned them off.
+ */
 export interface Queryable {
   /** Runs a query and returns its rows. */
-  rows<R>(sql: string, params?: readonly SqlParam[]): Promise<R[]>;
+  rows<R>(sql: SqlText, params?: readonly SqlParam[]): Promise<R[]>;
   /** Runs a write and returns how many rows it changed. */
-  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
+  run(sql: SqlText, params?: readonly SqlParam[]): Promise<number>;
 }
 
 /** The part of the `pg` module this backend uses. */
@@ -68,11 +77,15 @@ export class PostgresConnection {
     private readonly owned: boolean,
     /** Redacted URL, or a description of the given pool, for messages. */
     readonly label: string,
+    /** Whether statements run as named prepared statements (`preparedStatements`). */
+    readonly prepared: boolean,
   ) {}
 
   /** Creates a pool for `config.url`, or adopts `config.pool`. Connects lazily. */
   static async open(config: ResolvedPostgresConfig): Promise<PostgresConnection> {
-    if (config.pool !== undefined) return new PostgresConnection(config.pool, false, 'given pg.Pool');
+    const prepared = config.preparedStatements;
+    if (config.pool !== undefined)
+      return new PostgresConnection(config.pool, false, 'given pg.Pool', prepared);
     const pg = await loadPg();
     const pool = new pg.Pool({
       connectionString: config.url,
@@ -90,7 +103,7 @@ export class PostgresConnection {
       // Read-only: the server itself refuses any write, should one ever slip past the core.
       ...(config.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
     });
-    const connection = new PostgresConnection(pool, true, redactUrl(config.url));
+    const connection = new PostgresConnection(pool, true, redactUrl(config.url), prepared);
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {
       connection.lastError = connection.describe(error);
@@ -102,18 +115,18 @@ export class PostgresConnection {
   }
 
   /** Runs one statement on any pooled connection (atomic on its own); returns its rows. */
-  async rows<R>(what: string, sql: string, params: readonly SqlParam[] = []): Promise<R[]> {
+  async rows<R>(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<R[]> {
     try {
-      return (await this.pool.query(sql, [...params])).rows as R[];
+      return (await this.pool.query(this.config(sql, params))).rows as R[];
     } catch (error) {
       throw this.toStorageError(what, error);
     }
   }
 
   /** Runs one write statement on any pooled connection; returns how many rows it changed. */
-  async run(what: string, sql: string, params: readonly SqlParam[] = []): Promise<number> {
+  async run(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<number> {
     try {
-      return (await this.pool.query(sql, [...params])).rowCount ?? 0;
+      return (await this.pool.query(this.config(sql, params))).rowCount ?? 0;
     } catch (error) {
       throw this.toStorageError(what, error);
     }
@@ -133,17 +146,17 @@ export class PostgresConnection {
     }
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      await client.query({ text: 'BEGIN', values: [] });
       const result = await fn({
-        rows: async <R>(sql: string, params: readonly SqlParam[] = []) =>
-          (await client.query(sql, [...params])).rows as R[],
-        run: async (sql, params = []) => (await client.query(sql, [...params])).rowCount ?? 0,
+        rows: async <R>(sql: SqlText, params: readonly SqlParam[] = []) =>
+          (await client.query(this.config(sql, params))).rows as R[],
+        run: async (sql, params = []) => (await client.query(this.config(sql, params))).rowCount ?? 0,
       });
-      await client.query('COMMIT');
+      await client.query({ text: 'COMMIT', values: [] });
       return result;
     } catch (error) {
       try {
-        await client.query('ROLLBACK');
+        await client.query({ text: 'ROLLBACK', values: [] });
       } catch (rollbackError) {
         broken = rollbackError as Error;
       }
@@ -151,6 +164,12 @@ export class PostgresConnection {
     } finally {
       client.release(broken);
     }
+  }
+
+  /** The query `pg` runs for `sql`: named (prepared once per connection) or not, per the config. */
+  private config(sql: SqlText, params: readonly SqlParam[]): PostgresQueryConfig {
+    // pg only reads the values (it maps them into a new array), so no defensive copy.
+    return queryConfig(sql, params as unknown[], this.prepared);
   }
 
   /** Connection counts of the pool, for health. */

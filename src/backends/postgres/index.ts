@@ -5,6 +5,7 @@ export {
   DEFAULT_POSTGRES_URL,
   type PostgresPool,
   type PostgresPoolClient,
+  type PostgresQueryConfig,
   type PostgresQueryResult,
   type PostgresStorageConfig,
   type ResolvedPostgresConfig,

@@ -25,6 +25,7 @@ import { memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
 import { readPostgresIdPage, readPostgresMemoryWindow, readPostgresRawWindow } from './paging.js';
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
+import type { SqlText } from './statements.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -110,14 +111,14 @@ export class PostgresStorage extends StorageInterface {
   private async loadObject(
     table: string,
     what: string,
-    sql: string,
+    sql: SqlText,
     key: string,
   ): Promise<JsonObject | null> {
     const [row] = await this.db.rows<{ json: string }>(`load ${what}`, sql, [key]);
     return row === undefined ? null : parseStoredJsonObject(row.json, this.where(table, what));
   }
 
-  private async listIds(what: string, sql: string, params: readonly SqlParam[] = []): Promise<string[]> {
+  private async listIds(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<string[]> {
     const rows = await this.db.rows<{ id: string }>(`list ${what}`, sql, params);
     return rows.map((row) => row.id);
   }
@@ -153,9 +154,9 @@ export class PostgresStorage extends StorageInterface {
     const texts = messages.map((message) => JSON.stringify(message));
     const lockNamespace = `connectome-storage raw_messages ${this.config.schema}`;
     await this.db.transaction(`store raw messages of ${q(conversationId)}`, async (tx) => {
+      // The lock is its own statement: the next one then reads with a snapshot taken after it.
       await tx.rows(this.sql.lockRawMessages, [lockNamespace, conversationId]);
-      await tx.run(this.sql.deleteRawMessages, [conversationId]);
-      if (texts.length > 0) await tx.run(this.sql.insertRawMessages, [conversationId, texts]);
+      await tx.run(this.sql.replaceRawMessages, [conversationId, texts]);
     });
   }
 

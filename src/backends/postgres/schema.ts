@@ -15,10 +15,10 @@ import {
   StoreNotFoundError,
 } from '../../core/index.js';
 import type { PostgresConnection, Queryable } from './connection.js';
+import { POSTGRES_SCHEMA_VERSION } from './schema-version.js';
 import { quoteIdent } from './sql.js';
 
-/** The schema version this library writes and understands. */
-export const POSTGRES_SCHEMA_VERSION = 1;
+export { POSTGRES_SCHEMA_VERSION };
 
 /** The tables a store owns (besides `storage_meta`): one per record kind. */
 export const POSTGRES_TABLES = RECORD_KINDS;

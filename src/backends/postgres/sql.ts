@@ -1,8 +1,10 @@
 /**
  * Every SQL statement the PostgreSQL backend runs on its data, for one schema, with bound
- * parameters only. Each per-id read is served by a primary key or an index (see `schema.ts`).
- * JSON lives in `text` columns: `jsonb` would refuse `\u0000` and reorder keys.
+ * parameters only, each a named prepared statement (see `statements.ts`). Each per-id read is
+ * served by a primary key or an index (see `schema.ts`). JSON lives in `text` columns: `jsonb`
+ * would refuse `\u0000` and reorder keys.
  */
+import { statements } from './statements.js';
 
 /** Quotes an identifier, so any schema name the config accepts is used exactly as written. */
 export function quoteIdent(name: string): string {
@@ -12,7 +14,7 @@ export function quoteIdent(name: string): string {
 /** The statements of a store whose tables live in `schema`. */
 export function buildSql(schema: string) {
   const s = quoteIdent(schema);
-  return {
+  return statements({
     upsertConversation: `INSERT INTO ${s}.conversations (conversation_id, data) VALUES ($1, $2)
       ON CONFLICT (conversation_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now()`,
     selectConversation: `SELECT data AS json FROM ${s}.conversations WHERE conversation_id = $1`,
@@ -31,11 +33,14 @@ export function buildSql(schema: string) {
     // has not committed yet and then collide on (or interleave) their inserts. Parameters:
     // lock namespace, conversation id.
     lockRawMessages: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
-    deleteRawMessages: `DELETE FROM ${s}.raw_messages WHERE conversation_id = $1`,
-    // The whole list in one array parameter: a row per message would pass the 65,535 bind
-    // parameter limit of one statement.
-    insertRawMessages: `INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data)
-      SELECT $1, m.ordinality - 1, m.data FROM unnest($2::text[]) WITH ORDINALITY AS m(data, ordinality)`,
+    // Delete and insert in one statement (one round trip): the one-time filter runs the DELETE
+    // to completion before the first insert, and rows deleted by this transaction no longer
+    // collide with the new ones. The whole list is one array parameter: a row per message would
+    // pass the 65,535 bind parameter limit. Parameters: conversation id, messages as JSON texts.
+    replaceRawMessages: `WITH del AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1 RETURNING 1)
+      INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data)
+      SELECT $1, m.ordinality - 1, m.data FROM unnest($2::text[]) WITH ORDINALITY AS m(data, ordinality)
+      WHERE (SELECT count(*) FROM del) >= 0`,
     selectRawMessages: `SELECT message_data AS json FROM ${s}.raw_messages
       WHERE conversation_id = $1 ORDER BY message_index`,
 
@@ -99,7 +104,7 @@ export function buildSql(schema: string) {
         WHERE n.nspname = $2 AND c.relkind IN ('r', 'p'))::text AS table_bytes`,
     health: `SELECT current_setting('server_version') AS server_version, current_database() AS database,
       (SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version') AS schema_version`,
-  } as const;
+  });
 }
 
 /** The statements of one store. */
