@@ -151,8 +151,8 @@ function storeSpec(spec: string | undefined, options: StoreCommandOptions): Back
   return resolveSpec(spec, options.env, { spec: '<backend spec>', env: '--env' });
 }
 
-/** Opens the store of a single-store command, runs `use` on it and closes it. */
-async function withStore<T>(
+/** Opens the store of a single-store command, runs `use` on it and closes it (also used by `search-command.ts`). */
+export async function withStore<T>(
   spec: string | undefined,
   options: StoreCommandOptions,
   open: OpenOptions,
