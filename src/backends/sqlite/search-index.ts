@@ -20,10 +20,13 @@ import { toCandidate } from './search-rows.js';
 import {
   type BaseRow,
   FRESHNESS,
+  highWater,
+  INSERT_ENTRIES,
   JSON_LIST,
   KIND_CODES,
   KIND_TABLES,
   SEARCH_TABLES,
+  SEARCH_TEMP_OBJECTS,
   selectBaseRows,
   staleEntry,
   unindexedRow,
@@ -50,13 +53,16 @@ export class SqliteSearchIndex {
     await connection.transaction('create search index', async (q) => {
       for (const sql of SEARCH_TABLES) await q.exec(sql);
     });
+    await connection.exclusive('prepare search index', async (q) => {
+      for (const sql of SEARCH_TEMP_OBJECTS) await q.exec(sql);
+    });
     await this.reconcile(connection);
   }
 
   /** True when the database has the index tables (a read-only open may find none). */
   async exists(q: Transaction): Promise<boolean> {
     const rows = await q.all<{ n: number }>(
-      "SELECT count(*) AS n FROM sqlite_master WHERE name IN ('search_fts', 'search_docs', 'search_state')",
+      "SELECT count(*) AS n FROM sqlite_master WHERE name IN ('search_fts', 'search_docs', 'search_docs_kind')",
     );
     return rows[0]?.n === 3;
   }
@@ -107,15 +113,11 @@ export class SqliteSearchIndex {
 
   /** Indexes the kind's rows past its high-water mark that have no entry, then moves the mark. */
   private async catchUp(q: Transaction, kind: SearchKind): Promise<void> {
-    const { base, table } = KIND_TABLES[kind];
-    const code = KIND_CODES[kind];
-    const mark = `coalesce((SELECT high_water FROM search_state WHERE kind = ${code}), 0)`;
-    const rows = await q.all<BaseRow>(selectBaseRows(kind, `t.${base} > ${mark} AND ${unindexedRow(kind)}`));
-    await this.indexRows(q, kind, rows);
-    // The mark follows the table's largest rowid, also down (a table emptied by another writer).
-    await q.run(
-      `INSERT OR REPLACE INTO search_state (kind, high_water) SELECT ${code}, coalesce(max(${base}), 0) FROM ${table}`,
+    const { base } = KIND_TABLES[kind];
+    const rows = await q.all<BaseRow>(
+      selectBaseRows(kind, `t.${base} > ${highWater(kind)} AND ${unindexedRow(kind)}`),
     );
+    await this.indexRows(q, kind, rows);
   }
 
   /**
@@ -144,7 +146,6 @@ export class SqliteSearchIndex {
           );
           await this.indexRows(q, kind, rows);
           after = rows.at(-1)?.base ?? after;
-          if (rows.length < RECONCILE_BATCH) await this.catchUp(q, kind);
           return rows.length < RECONCILE_BATCH;
         });
         if (done) break;
@@ -157,7 +158,6 @@ export class SqliteSearchIndex {
     await connection.transaction('clear search index', async (q) => {
       await q.run("INSERT INTO search_fts (search_fts) VALUES ('delete-all')");
       await q.run('DELETE FROM search_docs');
-      await q.run('DELETE FROM search_state');
     });
     await this.reconcile(connection);
     return connection.exclusive('count search index', (q) => this.entries(q));
@@ -171,12 +171,8 @@ export class SqliteSearchIndex {
 
   /** Kinds whose base table has rows past the index's mark (not yet indexed). */
   async behind(q: Transaction, kinds: readonly SearchKind[]): Promise<SearchKind[]> {
-    const [row] = await q.all<Record<string, number | string | null>>(FRESHNESS);
-    const marks = JSON.parse(String(row?.marks ?? '{}')) as Record<string, number>;
-    return kinds.filter((kind) => {
-      const max = row?.[kind];
-      return typeof max === 'number' && max > (marks[KIND_CODES[kind]] ?? 0);
-    });
+    const [row] = await q.all<Record<string, number | null>>(FRESHNESS);
+    return kinds.filter((kind) => row?.[kind] === 1);
   }
 
   /** Catches up the given kinds in one transaction. */
@@ -245,16 +241,15 @@ export class SqliteSearchIndex {
   /** Drops entries by doc id. */
   async dropDocs(q: Transaction, docs: readonly number[]): Promise<void> {
     if (docs.length === 0) return;
-    const list = JSON.stringify(docs);
-    await q.run(`DELETE FROM search_fts WHERE rowid IN ${JSON_LIST}`, [list]);
-    await q.run(`DELETE FROM search_docs WHERE doc IN ${JSON_LIST}`, [list]);
+    await q.run(`DELETE FROM search_entry WHERE doc IN ${JSON_LIST}`, [JSON.stringify(docs)]);
   }
 
   /** Adds an entry per row (its tokens, space-separated: FTS5 reads back exactly these). */
   private async indexRows(q: Transaction, kind: SearchKind, rows: readonly BaseRow[]): Promise<void> {
+    if (rows.length === 0) return;
     const extractor = this.extractor();
     const code = KIND_CODES[kind];
-    for (const row of rows) {
+    const entries = rows.map((row) => {
       let body = '';
       try {
         body = extractor.extract(kind, toCandidate(kind, row).record).flatMap(tokenize).join(' ');
@@ -263,15 +258,9 @@ export class SqliteSearchIndex {
         // writes must not fail because of someone else's row.
         if (!(error instanceof CorruptDataError)) throw error;
       }
-      const doc = row.base * 8 + code;
-      await q.run('INSERT INTO search_fts (rowid, body) VALUES (?, ?)', [doc, body]);
-      await q.run('INSERT INTO search_docs (doc, kind, scope, stamp) VALUES (?, ?, ?, ?)', [
-        doc,
-        code,
-        row.scope,
-        row.stamp,
-      ]);
-    }
+      return [row.base * 8 + code, code, row.scope, row.stamp, body];
+    });
+    await q.run(INSERT_ENTRIES, [JSON.stringify(entries)]);
   }
 }
 

@@ -4,10 +4,11 @@
  * (and deleted) by rowid without any lookup. The FTS5 table is contentless (the text lives in
  * the base tables); `search_docs` keeps, per entry, its kind, scope (conversation or agent id)
  * and, for conversations and chunk info, `updated_at`, which tells a row replaced by another
- * writer from the one that was indexed. `search_state` keeps each kind's rowid high-water mark.
- * These tables sit beside the reference's and are invisible to it.
+ * writer from the one that was indexed. A kind's rowid high-water mark is its largest indexed
+ * base rowid (`max(doc) >> 3`): rows past it are new. These tables sit beside the reference's
+ * and are invisible to it.
  */
-import type { SearchKind } from '../../core/index.js';
+import { SEARCH_KINDS as SEARCH_KINDS_ORDER, type SearchKind } from '../../core/index.js';
 
 /** Statements creating the index (idempotent). */
 export const SEARCH_TABLES: readonly string[] = [
@@ -16,8 +17,29 @@ export const SEARCH_TABLES: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS search_docs (
     doc INTEGER PRIMARY KEY, kind INTEGER NOT NULL, scope TEXT NOT NULL, stamp TEXT)`,
   'CREATE INDEX IF NOT EXISTS search_docs_scope ON search_docs (scope, kind)',
-  'CREATE TABLE IF NOT EXISTS search_state (kind INTEGER PRIMARY KEY, high_water INTEGER NOT NULL)',
+  'CREATE INDEX IF NOT EXISTS search_docs_kind ON search_docs (kind, doc)',
 ];
+
+/**
+ * Connection-local (TEMP, invisible to other connections and to the reference): a view over
+ * an entry whose triggers write or delete both tables, so adding or dropping any number of
+ * entries is one statement (each statement is a round trip through the driver's thread pool).
+ */
+export const SEARCH_TEMP_OBJECTS: readonly string[] = [
+  'CREATE TEMP VIEW IF NOT EXISTS search_entry (doc, kind, scope, stamp, body) AS SELECT doc, kind, scope, stamp, NULL FROM main.search_docs',
+  `CREATE TEMP TRIGGER IF NOT EXISTS search_entry_insert INSTEAD OF INSERT ON search_entry BEGIN
+    INSERT INTO main.search_fts (rowid, body) VALUES (new.doc, new.body);
+    INSERT INTO main.search_docs (doc, kind, scope, stamp) VALUES (new.doc, new.kind, new.scope, new.stamp);
+  END`,
+  `CREATE TEMP TRIGGER IF NOT EXISTS search_entry_delete INSTEAD OF DELETE ON search_entry BEGIN
+    DELETE FROM main.search_fts WHERE rowid = old.doc;
+    DELETE FROM main.search_docs WHERE doc = old.doc;
+  END`,
+];
+
+/** Adds the entries of a JSON array of `[doc, kind, scope, stamp, body]`. */
+export const INSERT_ENTRIES = `INSERT INTO search_entry (doc, kind, scope, stamp, body)
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)`;
 
 /** Numeric code of each kind in entry rowids (`doc & 7`). */
 export const KIND_CODES: Readonly<Record<SearchKind, number>> = {
@@ -121,14 +143,15 @@ export function unindexedRow(kind: SearchKind): string {
   return `NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.doc = t.${KIND_TABLES[kind].base} * 8 + ${KIND_CODES[kind]})`;
 }
 
-/** One statement reading every kind's largest rowid and the marks (a cheap freshness check). */
-export const FRESHNESS = `SELECT
-  (SELECT max(id) FROM raw_messages) AS raw_messages,
-  (SELECT max(id) FROM memories) AS memories,
-  (SELECT max(id) FROM reasoning_chains) AS reasoning_chains,
-  (SELECT max(rowid) FROM conversations) AS conversations,
-  (SELECT max(rowid) FROM chunk_info) AS chunk_info,
-  (SELECT json_group_object(kind, high_water) FROM search_state) AS marks`;
+/** A kind's high-water mark: its largest indexed base rowid, 0 when none. */
+export function highWater(kind: SearchKind): string {
+  return `coalesce((SELECT max(doc) FROM search_docs WHERE kind = ${KIND_CODES[kind]}) >> 3, 0)`;
+}
+
+/** One statement telling, per kind, whether its table has rows past its mark (1) or not (0). */
+export const FRESHNESS = `SELECT ${SEARCH_KINDS_ORDER.map(
+  (kind) => `(SELECT max(${KIND_TABLES[kind].base}) FROM ${kind}) > ${highWater(kind)} AS ${kind}`,
+).join(', ')}`;
 
 /** A JSON array parameter as a row source: `IN (SELECT value FROM json_each(?))`. */
 export const JSON_LIST = '(SELECT value FROM json_each(?))';
