@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result, null, 2));
   const out = resolve(
     config.resultsDir,
-    `w7-${backend}${config.mode === 'default' ? '' : `-${config.mode}`}.json`,
+    `${config.mode === 'default' ? '' : `${config.mode}.`}w7-${backend}.json`,
   );
   await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
 }
