@@ -8,6 +8,8 @@
  * connectome-storage stats SPEC|--env FILE [--json]
  * connectome-storage purge-cache SPEC|--env FILE [--json]
  * connectome-storage list LISTING SPEC|--env FILE [--after CURSOR] [--limit N] [--json]
+ * connectome-storage search SPEC|--env FILE "words" [--kind K]... [--agent ID] [--conversation ID]
+ *                           [--limit N] [--all] [--json]
  * connectome-storage backends [--json]
  * ```
  * SPEC: see `backend-spec.ts`. Exit codes: see `EXIT` in `open.ts` and {@link EXIT_HELP}.
@@ -27,6 +29,7 @@ import {
 import { redactUrlsInText } from '../core/redact.js';
 import { CLI_LISTINGS, listCommand, type ListCommandOptions } from './list-command.js';
 import { EXIT } from './open.js';
+import { searchCommand, type SearchCommandOptions } from './search-command.js';
 
 const SPEC_HELP = `Backend specs:
   file:./storage_data            file backend folder (file:///abs/path works too)
@@ -122,6 +125,25 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .option('--json', 'print { store, listing, items, next }')
     .action((listing: string, spec: string | undefined, options: ListCommandOptions) =>
       run(options.json, () => listCommand(listing, spec, options, io)),
+    );
+
+  program
+    .command('search')
+    .description('Find records by their words (opened read-only); best first, matched words in «»')
+    .argument('<spec-or-words>', 'the store (see backend specs), or the words when --env is given')
+    .argument('[words]', 'the words to find (plain words; quotes, *, -, NEAR, ... are not syntax)')
+    .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)')
+    .option(
+      '--kind <kind...>',
+      'raw_messages, memories, reasoning_chains, conversations, chunk_info (default: the first three)',
+    )
+    .option('--agent <id>', 'only reasoning chains of this agent')
+    .option('--conversation <id>', 'only records of this conversation')
+    .option('--limit <n>', 'most hits (1 to 1000, default 10)', positiveInteger)
+    .option('--all', 'only records holding every word (default: any word, ranked)')
+    .option('--json', 'print the hits as JSON')
+    .action((first: string, second: string | undefined, options: SearchCommandOptions) =>
+      run(options.json, () => searchCommand(first, second, options, io)),
     );
 
   program

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { loggerOption, type StorageLogger } from './logger.js';
+import { searchFieldsOption, type SearchFields } from './search/fields.js';
 
 /**
  * The `readOnly` option every built-in backend takes (default `false`): open an existing store
@@ -13,8 +14,12 @@ import { loggerOption, type StorageLogger } from './logger.js';
  */
 export const readOnlyOption = z.boolean().default(false);
 
-/** The schema keys every built-in backend shares (`readOnly`, `logger`), spread into each backend's schema. */
-export const sharedOptionsShape = { readOnly: readOnlyOption, logger: loggerOption };
+/** The schema keys every built-in backend shares (`readOnly`, `logger`, `searchFields`), spread into each backend's schema. */
+export const sharedOptionsShape = {
+  readOnly: readOnlyOption,
+  logger: loggerOption,
+  searchFields: searchFieldsOption,
+};
 
 /** Options every built-in backend takes, beside its own. */
 export interface SharedStorageOptions {
@@ -24,6 +29,8 @@ export interface SharedStorageOptions {
   read_only?: boolean;
   /** Receives background events (see the README's Logging section); `console` and pino fit. Silent by default. */
   logger?: StorageLogger;
+  /** Per search kind, the JSON paths whose strings full-text search indexes (default: every string); see `SearchFields`. */
+  searchFields?: SearchFields;
 }
 
 /** Converts `base_dir` to `baseDir`. */

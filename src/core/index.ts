@@ -30,3 +30,4 @@ export * from './storage-paging.js';
 export * from './storage-retention.js';
 export * from './storage-search.js';
 export * from './storage-interface.js';
+export * from './search/index.js';

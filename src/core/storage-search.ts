@@ -1,7 +1,107 @@
 /**
- * Full-text search over stored records.
+ * Full-text search over stored records: `search(query)` and `reindex()`, with a default
+ * built on the storage primitives (scan and rank in memory) that a backend replaces with a
+ * native index by overriding {@link SearchableStorage.searchIndex} and
+ * {@link SearchableStorage.rebuildSearchIndex}.
  */
+import { ConfigError } from './errors.js';
+import { TextExtractor, type SearchFields } from './search/fields.js';
+import type { SearchCandidate, SearchHit } from './search/hits.js';
+import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } from './search/query.js';
+import { rankCandidates } from './search/rank.js';
+import { scanSearch } from './search/scan.js';
 import { RetentionStorage } from './storage-retention.js';
 
 /** Full-text search over stored records. Extend `StorageInterface`, not this. */
-export abstract class SearchableStorage extends RetentionStorage {}
+export abstract class SearchableStorage extends RetentionStorage {
+  private extractor: TextExtractor | undefined;
+
+  /**
+   * Finds records by their words. Every backend tokenizes the same way (FTS5 `unicode61
+   * remove_diacritics 2` rules, see `tokenize`) and returns the same hits for `match: 'all'`.
+   * Hits come best first: records with more distinct query words, then higher BM25.
+   * A bad query is a `ValidationError` before any I/O.
+   */
+  async search(query: SearchQuery): Promise<SearchHit[]> {
+    const normalized = normalizeSearchQuery(query);
+    return this.run('search', async () => {
+      if (normalized.terms.length === 0) return []; // only punctuation: no word can match
+      return rankCandidates(await this.searchIndex(normalized), normalized, this.textExtractor);
+    });
+  }
+
+  /**
+   * Rebuilds the backend's search index from the stored records (after changing
+   * `searchFields`, or to repair it); a write, refused by a read-only store. Returns the
+   * number of records indexed (0 for a backend without a native index: it has nothing to rebuild).
+   */
+  async reindex(): Promise<number> {
+    return this.runWrite('reindex', () => this.rebuildSearchIndex());
+  }
+
+  // ----- primitives a backend may implement natively -------------------------------------
+
+  /**
+   * Finds the candidates for a validated query. The default reads every record in scope
+   * through the storage primitives and ranks them in memory (`scanSearch`).
+   *
+   * A native index overrides this. Contract:
+   * - Index the text {@link textExtractor} extracts from each record, split with `tokenize`
+   *   (the same tokens on every backend), one document per record: each raw message, memory,
+   *   reasoning chain, conversation object and chunk info object.
+   * - Return at most `query.limit` candidates of `query.kinds` within the scopes
+   *   (`conversationId` for the conversation kinds, `agentId` for chains), each with at least
+   *   one of `query.terms` (all of them for `match: 'all'`), the best first: most distinct
+   *   terms, then highest BM25 (`bm25Score`; the index's own corpus statistics are fine).
+   * - Each candidate carries the record as loads return it and its ids (`messageIndex` and
+   *   `chainIndex` are positions in the loaded lists). The core recounts the matched words on
+   *   the record, builds the snippet and score, and drops a candidate without a query word.
+   * - The index follows every write in the same transaction or script as the write (stores,
+   *   replaces, deletes, conversation deletes): each backend keeps that in one function its
+   *   write paths call. Never return a record that no longer exists (a writer that does not
+   *   maintain the index, such as the Python reference, may have changed the store).
+   */
+  protected searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
+    return scanSearch(
+      {
+        listConversationIds: () => this.listConversationIds(),
+        listStoredConversationIds: () => this.listStoredConversationIds(),
+        listAgentIds: () => this.listAgentIds(),
+        readConversation: (id) => this.readConversation(id),
+        readRawMessages: (id) => this.readRawMessages(id),
+        readMemories: (id) => this.readMemories(id),
+        readReasoningChains: (id, limit) => this.readReasoningChains(id, limit),
+        readChunkInfo: (id) => this.readChunkInfo(id),
+      },
+      query,
+      this.textExtractor,
+    );
+  }
+
+  /** Rebuilds the native index from the stored records; returns how many it indexed. Default: no index, 0. */
+  protected rebuildSearchIndex(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  /**
+   * The JSON paths indexed per kind. Default: the `searchFields` of the backend's `config`
+   * when it has one (every built-in backend does), else every string of every record.
+   */
+  protected get searchFields(): SearchFields {
+    // Read structurally: the core does not know each backend's config type.
+    const { config } = this as { config?: { searchFields?: SearchFields } };
+    return config?.searchFields ?? {};
+  }
+
+  /** Extracts the indexed text of a record (built once from {@link searchFields}). */
+  protected get textExtractor(): TextExtractor {
+    if (this.extractor === undefined) {
+      try {
+        this.extractor = new TextExtractor(this.searchFields);
+      } catch (error) {
+        throw new ConfigError(error instanceof Error ? error.message : String(error), 'searchFields', error);
+      }
+    }
+    return this.extractor;
+  }
+}

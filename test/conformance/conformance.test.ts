@@ -14,6 +14,7 @@ import { memoryAndChainTests } from './suites/memories-chains.js';
 import { pagingTests } from './suites/paging.js';
 import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
+import { searchTests } from './suites/search.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
 import { windowAndAbortTests } from './suites/windows-abort.js';
@@ -40,5 +41,6 @@ for (const harness of backends) {
     readOnlyTests(ctx);
     pagingTests(ctx);
     windowAndAbortTests(ctx);
+    searchTests(ctx);
   });
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   ConfigError,
   parseBackendConfig,
+  type SearchFields,
   type SharedStorageOptions,
   sharedOptionsShape,
   type StorageLogger,
@@ -120,6 +121,8 @@ export interface ResolvedPostgresConfig {
   readOnly: boolean;
   /** Where background events go (`undefined`: nowhere). */
   logger: StorageLogger | undefined;
+  /** JSON paths full-text search indexes per kind (`undefined`: every string). */
+  searchFields: SearchFields | undefined;
 }
 
 // PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1); a longer name would silently
@@ -186,5 +189,6 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     preparedStatements: parsed.preparedStatements ?? true,
     readOnly: parsed.readOnly,
     logger: parsed.logger,
+    searchFields: parsed.searchFields,
   };
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   ConfigError,
   parseBackendConfig,
+  type SearchFields,
   type SharedStorageOptions,
   sharedOptionsShape,
   type StorageLogger,
@@ -41,6 +42,8 @@ export interface ResolvedRedisConfig {
   readOnly: boolean;
   /** Where background events go (`undefined`: nowhere). */
   logger: StorageLogger | undefined;
+  /** JSON paths full-text search indexes per kind (`undefined`: every string). */
+  searchFields: SearchFields | undefined;
 }
 
 /** Server used when neither `url` nor `client` is given. */
@@ -96,5 +99,6 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
     client: parsed.client,
     readOnly: parsed.readOnly,
     logger: parsed.logger,
+    searchFields: parsed.searchFields,
   };
 }

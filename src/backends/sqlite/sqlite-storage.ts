@@ -14,6 +14,8 @@ import {
   type JsonValue,
   type ListingName,
   type MemoryWrite,
+  type NormalizedSearchQuery,
+  type SearchCandidate,
   parseStoredJson,
   parseStoredJsonObject,
   type StatsSnapshot,
@@ -32,8 +34,11 @@ import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
 import { SQL } from './sql.js';
 import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
 import { readSqliteIdPage, readSqliteMemoryWindow, readSqliteRawWindow } from './paging.js';
+import { SqliteSearchIndex, searchIndexEntries, searchWithIndex } from './search-index.js';
 
 const quote = (id: string): string => JSON.stringify(id);
+/** Row id of a memory updated in place (its search entry is rebuilt). */
+const SQL_MEMORY_ROWID = 'SELECT id FROM memories WHERE conversation_id = ? AND memory_id = ?';
 
 /** Storage in one SQLite database file (or `:memory:`), readable and writable by the Python reference. */
 export class SQLiteStorage extends StorageInterface {
@@ -49,6 +54,8 @@ export class SQLiteStorage extends StorageInterface {
   private connection: SqliteConnection | undefined;
   /** The open file's schema version (older than ours only in a read-only open). */
   private schemaVersion = SQLITE_SCHEMA_VERSION;
+  /** The full-text index; every write path calls its `sync` inside the write's transaction. */
+  private readonly fts = new SqliteSearchIndex(() => this.textExtractor);
 
   /** Validates the configuration (unknown keys throw `ConfigError`); opens nothing until `initialize()`. */
   constructor(config: SQLiteStorageConfig = {}) {
@@ -72,7 +79,10 @@ export class SQLiteStorage extends StorageInterface {
       () => SqliteConnection.open(this.config),
       async (connection) => {
         if (this.config.readOnly) this.schemaVersion = await inspectSchemaReadOnly(connection);
-        else await ensureSchema(connection);
+        else {
+          await ensureSchema(connection);
+          await this.fts.open(connection);
+        }
       },
     );
   }
@@ -112,13 +122,12 @@ export class SQLiteStorage extends StorageInterface {
 
   // ----- conversations -------------------------------------------------------------------
 
-  protected writeConversation(conversationId: string, data: JsonObject): Promise<void> {
-    return this.upsertObject(
-      `conversation ${quote(conversationId)}`,
-      SQL.upsertConversation,
-      conversationId,
-      data,
-    );
+  protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
+    const now = nowTimestamp();
+    await this.db.transaction(`store conversation ${quote(conversationId)}`, async (q) => {
+      await q.run(SQL.upsertConversation, [conversationId, JSON.stringify(data), now, now]);
+      await this.fts.sync(q, 'conversations', conversationId, { reindex: 'scope' });
+    });
   }
 
   protected readConversation(conversationId: string): Promise<JsonObject | null> {
@@ -137,6 +146,9 @@ export class SQLiteStorage extends StorageInterface {
     const kinds = [SQL.deleteRawMessages, SQL.deleteMemories, SQL.deleteChunkInfo, SQL.deleteConversation];
     await this.db.transaction(`delete conversation ${quote(conversationId)}`, async (q) => {
       for (const sql of kinds) await q.run(sql, [conversationId]);
+      for (const kind of ['raw_messages', 'memories', 'chunk_info', 'conversations'] as const) {
+        await this.fts.sync(q, kind, conversationId, { prune: true });
+      }
     });
   }
 
@@ -149,6 +161,7 @@ export class SQLiteStorage extends StorageInterface {
       for (const [index, message] of messages.entries()) {
         await q.run(SQL.insertRawMessage, [conversationId, JSON.stringify(message), index, now]);
       }
+      await this.fts.sync(q, 'raw_messages', conversationId, { prune: true });
     });
   }
 
@@ -176,12 +189,17 @@ export class SQLiteStorage extends StorageInterface {
       const row = toRowParts(record, ['memory_id'], 'created_at', existing?.created_at ?? nowTimestamp());
       if (existing) await q.run(SQL.updateMemory, [row.json, row.timestamp, ...keys]);
       else await q.run(SQL.insertMemory, [...keys, row.json, row.timestamp]);
+      const updated = existing ? await q.all<{ id: number }>(SQL_MEMORY_ROWID, keys) : [];
+      await this.fts.sync(q, 'memories', conversationId, { reindex: updated.map((r) => r.id) });
     });
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
     const what = `delete memory ${quote(memoryId)} of conversation ${quote(conversationId)}`;
-    await this.db.run(what, SQL.deleteMemory, [conversationId, memoryId]);
+    await this.db.transaction(what, async (q) => {
+      await q.run(SQL.deleteMemory, [conversationId, memoryId]);
+      await this.fts.sync(q, 'memories', conversationId, { prune: true });
+    });
   }
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
@@ -194,11 +212,10 @@ export class SQLiteStorage extends StorageInterface {
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
     const row = toRowParts(record, [], 'stored_at', nowTimestamp());
-    await this.db.run(`store reasoning chain of ${quote(agentId)}`, SQL.insertChain, [
-      agentId,
-      row.json,
-      row.timestamp,
-    ]);
+    await this.db.transaction(`store reasoning chain of ${quote(agentId)}`, async (q) => {
+      await q.run(SQL.insertChain, [agentId, row.json, row.timestamp]);
+      await this.fts.sync(q, 'reasoning_chains', agentId);
+    });
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
@@ -211,7 +228,10 @@ export class SQLiteStorage extends StorageInterface {
   }
 
   protected async removeReasoningChains(agentId: string): Promise<void> {
-    await this.db.run(`delete reasoning chains of ${quote(agentId)}`, SQL.deleteChains, [agentId]);
+    await this.db.transaction(`delete reasoning chains of ${quote(agentId)}`, async (q) => {
+      await q.run(SQL.deleteChains, [agentId]);
+      await this.fts.sync(q, 'reasoning_chains', agentId, { prune: true });
+    });
   }
 
   protected listAgentIds(): Promise<string[]> {
@@ -220,13 +240,12 @@ export class SQLiteStorage extends StorageInterface {
 
   // ----- chunk info ----------------------------------------------------------------------
 
-  protected writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
-    return this.upsertObject(
-      `chunk info of ${quote(conversationId)}`,
-      SQL.upsertChunkInfo,
-      conversationId,
-      data,
-    );
+  protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
+    const now = nowTimestamp();
+    await this.db.transaction(`store chunk info of ${quote(conversationId)}`, async (q) => {
+      await q.run(SQL.upsertChunkInfo, [conversationId, JSON.stringify(data), now, now]);
+      await this.fts.sync(q, 'chunk_info', conversationId, { reindex: 'scope' });
+    });
   }
 
   protected readChunkInfo(conversationId: string): Promise<JsonObject | null> {
@@ -306,6 +325,20 @@ export class SQLiteStorage extends StorageInterface {
 
   protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
     const stats = await collectSqliteStats(this.db, nowMs);
-    return { ...stats, extra: { ...stats.extra, ...schemaVersionDetails(this.schemaVersion) } };
+    const search_index_entries = await searchIndexEntries(this.db, this.fts);
+    return {
+      ...stats,
+      extra: { ...stats.extra, ...schemaVersionDetails(this.schemaVersion), search_index_entries },
+    };
+  }
+
+  // ----- search (see search-index.ts) ------------------------------------------------------
+
+  protected override searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
+    return searchWithIndex(this.db, this.fts, query, this.isReadOnly, () => super.searchIndex(query));
+  }
+
+  protected override rebuildSearchIndex(): Promise<number> {
+    return this.fts.rebuild(this.db);
   }
 }

@@ -36,6 +36,7 @@ const WRITES: ReadonlyArray<[string, (s: StorageInterface) => Promise<unknown>]>
   ['purgeExpiredCache', (s) => s.purgeExpiredCache()],
   ['storeSystemState', (s) => s.storeSystemState('s1', { value: 'changed' })],
   ['deleteSystemState', (s) => s.deleteSystemState('s1')],
+  ['reindex', (s) => s.reindex()],
 ];
 
 /** One record of every kind. */

@@ -1,0 +1,135 @@
+/**
+ * W7, full-text search (`npx tsx bench/w7-search.ts [sqlite|file|redis|postgres]`, default
+ * sqlite): a store of N memories (100 per conversation, ~20 words each from a 5,000-word
+ * vocabulary with a Zipf-like spread), then query p50/p95 for one-, two- and three-word
+ * queries (`any` and `all`, limit 10), and write throughput with the index against the same
+ * store without it (1,000 sequential `storeMemory` calls into the seeded store). N is 10,000
+ * by default, 100,000 with `BENCH_FULL=1`, 500 with `BENCH_SMOKE=1`. Writes
+ * `bench/results/w7-<backend>.json`.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createStorage, type StorageInterface } from '../src/index.js';
+import { config } from './config.js';
+import { median, timeMs } from './method.js';
+
+const records = config.mode === 'smoke' ? 500 : config.mode === 'full' ? 100_000 : 10_000;
+const queries = config.mode === 'smoke' ? 20 : 200;
+const writes = config.mode === 'smoke' ? 100 : 1000;
+const VOCABULARY = 5000;
+const SEED_CONCURRENCY = 16;
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = random(7);
+const word = (i: number): string => `w${i.toString(36)}`;
+/** A word index with a Zipf-like spread (rank ~ 1/u). */
+const zipf = (): number => Math.min(VOCABULARY - 1, Math.floor(1 / (rand() + 1 / VOCABULARY)) - 1);
+const sentence = (n: number): string => Array.from({ length: n }, () => word(zipf())).join(' ');
+
+async function open(backend: string, dir: string, name: string): Promise<StorageInterface> {
+  const options: Record<string, Record<string, unknown>> = {
+    sqlite: { dbPath: join(dir, `${name}.db`) },
+    file: { baseDir: join(dir, name), createBackups: false },
+    redis: { url: config.redisUrl, keyPrefix: `bench-w7-${process.pid}-${name}:` },
+    postgres: { url: config.postgresUrl, schema: `bench_w7_${process.pid}_${name}` },
+  };
+  const store = createStorage(backend, options[backend]);
+  await store.initialize();
+  return store;
+}
+
+/** Turns index maintenance off (the "without indexing" baseline; SQLite only). */
+function withoutIndex(store: StorageInterface): void {
+  const fts = (store as unknown as { fts?: { sync: () => Promise<void> } }).fts;
+  if (fts === undefined) throw new Error('this backend has no native index to turn off');
+  fts.sync = () => Promise.resolve();
+}
+
+async function seed(store: StorageInterface, count: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < count; i = next++) {
+      await store.storeMemory(`conv-${Math.floor(i / 100)}`, `m${i}`, { summary: sentence(20) });
+    }
+  };
+  await Promise.all(Array.from({ length: SEED_CONCURRENCY }, worker));
+}
+
+async function writeRate(store: StorageInterface, round: number): Promise<number> {
+  const ms = await timeMs(async () => {
+    for (let i = 0; i < writes; i += 1) {
+      await store.storeMemory(`conv-writes-${round}-${Math.floor(i / 100)}`, `w${i}`, {
+        summary: sentence(20),
+      });
+    }
+  });
+  return (writes * 1000) / ms;
+}
+
+async function main(): Promise<void> {
+  const backend = process.argv[2] ?? 'sqlite';
+  const dir = await mkdtemp(join(tmpdir(), 'bench-w7-'));
+  const result: Record<string, unknown> = { backend, mode: config.mode, records, queries, writes };
+  try {
+    const indexed = await open(backend, dir, 'indexed');
+    const seedMs = await timeMs(() => seed(indexed, records));
+    result.seed_records_per_s = Math.round((records * 1000) / seedMs);
+    const stats = await indexed.getStorageStats();
+    result.search_index_entries = stats.search_index_entries ?? null;
+    for (const match of ['any', 'all'] as const) {
+      for (const terms of [1, 2, 3]) {
+        const times: number[] = [];
+        let hits = 0;
+        for (let q = 0; q < queries; q += 1) {
+          // Mid-frequency words: common enough to match, rare enough to be a real query.
+          const text = Array.from({ length: terms }, () => word(5 + Math.floor(rand() * 200))).join(' ');
+          times.push(await timeMs(async () => (hits += (await indexed.search({ text, match })).length)));
+        }
+        times.sort((a, b) => a - b);
+        result[`query_${match}_${terms}_p50_ms`] = Number(median(times).toFixed(2));
+        result[`query_${match}_${terms}_p95_ms`] = Number(
+          (times[Math.floor(times.length * 0.95)] ?? 0).toFixed(2),
+        );
+        result[`query_${match}_${terms}_mean_hits`] = Number((hits / queries).toFixed(1));
+      }
+    }
+    if (backend === 'sqlite') {
+      // The same store without index maintenance, seeded alike; the two alternate, 3 rounds each.
+      const plain = await open(backend, dir, 'plain');
+      withoutIndex(plain);
+      await seed(plain, records);
+      const rates = { indexed: [] as number[], plain: [] as number[] };
+      for (let round = 0; round < 3; round += 1) {
+        rates.indexed.push(await writeRate(indexed, round));
+        rates.plain.push(await writeRate(plain, round));
+      }
+      result.writes_indexed_per_s = Math.round(median(rates.indexed));
+      result.writes_unindexed_per_s = Math.round(median(rates.plain));
+      result.write_ratio = Number((median(rates.indexed) / median(rates.plain)).toFixed(2));
+      await plain.shutdown();
+    } else {
+      result.writes_indexed_per_s = Math.round(await writeRate(indexed, 0));
+    }
+    await indexed.shutdown();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(result, null, 2));
+  const out = resolve(
+    config.resultsDir,
+    `${config.mode === 'default' ? '' : `${config.mode}.`}w7-${backend}.json`,
+  );
+  await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+}
+
+void main();

@@ -1,0 +1,47 @@
+/**
+ * The FTS5 statement of a search. Every term is quoted, so FTS5 syntax in user text is inert
+ * (terms come from the tokenizer and never hold `"`). `match: 'all'` is one AND query ordered
+ * by `rank`; `'any'` runs one query per term and adds them up per entry, which gives both the
+ * number of distinct terms an entry matched and its BM25 (FTS5's `bm25()` is a sum over the
+ * query's terms, so the sum of per-term scores equals the OR query's score).
+ */
+import type { NormalizedSearchQuery, SearchKind } from '../../core/index.js';
+import { KIND_CODES } from './search-sql.js';
+
+const CHAINS = KIND_CODES.reasoning_chains;
+
+/** The SQL and parameters returning `{ doc, score }` rows, best first, at most `limit`. */
+export function buildMatchQuery(
+  query: NormalizedSearchQuery,
+  limit: number,
+): { sql: string; params: Array<string | number> } {
+  const codes = query.kinds.map((kind: SearchKind) => KIND_CODES[kind]).join(', ');
+  const params: Array<string | number> = [];
+  const scoped = query.conversationId !== null || query.agentId !== null;
+  // Conversation kinds are scoped by conversationId, chains by agentId (kinds are already narrowed).
+  const conversationScope = query.conversationId === null ? '' : ' AND d.scope = ?';
+  const agentScope = query.agentId === null ? '' : ' AND d.scope = ?';
+  const scope = scoped
+    ? ` AND (((u.doc & 7) != ${CHAINS}${conversationScope}) OR ((u.doc & 7) = ${CHAINS}${agentScope}))`
+    : '';
+  const join = scoped ? ' JOIN search_docs d ON d.doc = u.doc' : '';
+  const quoted = query.terms.map((term) => `"${term}"`);
+  let inner: string;
+  if (query.match === 'all') {
+    inner = 'SELECT rowid AS doc, -rank AS score FROM search_fts WHERE search_fts MATCH ?';
+    params.push(quoted.join(' '));
+  } else {
+    inner = quoted
+      .map(() => 'SELECT rowid AS doc, -rank AS s FROM search_fts WHERE search_fts MATCH ?')
+      .join(' UNION ALL ');
+    params.push(...quoted);
+    inner = `SELECT doc, count(*) AS matched, sum(s) AS score FROM (${inner}) GROUP BY doc`;
+  }
+  if (query.conversationId !== null) params.push(query.conversationId);
+  if (query.agentId !== null) params.push(query.agentId);
+  params.push(limit);
+  const order = query.match === 'all' ? 'u.score DESC' : 'u.matched DESC, u.score DESC';
+  const sql = `SELECT u.doc AS doc, u.score AS score FROM (${inner}) u${join}
+    WHERE (u.doc & 7) IN (${codes})${scope} ORDER BY ${order}, u.doc LIMIT ?`;
+  return { sql, params };
+}

@@ -1,0 +1,157 @@
+/**
+ * SQL of the SQLite full-text index. One FTS5 table holds one document per record of the five
+ * searchable kinds; its rowid is `base rowid * 8 + kind code`, so a record's entry is found
+ * (and deleted) by rowid without any lookup. The FTS5 table is contentless (the text lives in
+ * the base tables); `search_docs` keeps, per entry, its kind, scope (conversation or agent id)
+ * and, for conversations and chunk info, `updated_at`, which tells a row replaced by another
+ * writer from the one that was indexed. A kind's rowid high-water mark is its largest indexed
+ * base rowid (`max(doc) >> 3`): rows past it are new. These tables sit beside the reference's
+ * and are invisible to it.
+ */
+import { SEARCH_KINDS as SEARCH_KINDS_ORDER, type SearchKind } from '../../core/index.js';
+
+/** Statements creating the index (idempotent). */
+export const SEARCH_TABLES: readonly string[] = [
+  `CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(body,
+    tokenize = 'unicode61 remove_diacritics 2', content = '', contentless_delete = 1)`,
+  `CREATE TABLE IF NOT EXISTS search_docs (
+    doc INTEGER PRIMARY KEY, kind INTEGER NOT NULL, scope TEXT NOT NULL, stamp TEXT)`,
+  'CREATE INDEX IF NOT EXISTS search_docs_scope ON search_docs (scope, kind)',
+  'CREATE INDEX IF NOT EXISTS search_docs_kind ON search_docs (kind, doc)',
+];
+
+/**
+ * Connection-local (TEMP, invisible to other connections and to the reference): a view over
+ * an entry whose triggers write or delete both tables, so adding or dropping any number of
+ * entries is one statement (each statement is a round trip through the driver's thread pool).
+ */
+export const SEARCH_TEMP_OBJECTS: readonly string[] = [
+  'CREATE TEMP VIEW IF NOT EXISTS search_entry (doc, kind, scope, stamp, body) AS SELECT doc, kind, scope, stamp, NULL FROM main.search_docs',
+  `CREATE TEMP TRIGGER IF NOT EXISTS search_entry_insert INSTEAD OF INSERT ON search_entry BEGIN
+    INSERT INTO main.search_fts (rowid, body) VALUES (new.doc, new.body);
+    INSERT INTO main.search_docs (doc, kind, scope, stamp) VALUES (new.doc, new.kind, new.scope, new.stamp);
+  END`,
+  `CREATE TEMP TRIGGER IF NOT EXISTS search_entry_delete INSTEAD OF DELETE ON search_entry BEGIN
+    DELETE FROM main.search_fts WHERE rowid = old.doc;
+    DELETE FROM main.search_docs WHERE doc = old.doc;
+  END`,
+];
+
+/** Adds the entries of a JSON array of `[doc, kind, scope, stamp, body]`. */
+export const INSERT_ENTRIES = `INSERT INTO search_entry (doc, kind, scope, stamp, body)
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)`;
+
+/** Numeric code of each kind in entry rowids (`doc & 7`). */
+export const KIND_CODES: Readonly<Record<SearchKind, number>> = {
+  raw_messages: 1,
+  memories: 2,
+  reasoning_chains: 3,
+  conversations: 4,
+  chunk_info: 5,
+};
+
+/** How each kind's base table is read: its rowid, scope and stamp columns and its data columns. */
+interface KindTable {
+  table: string;
+  base: string;
+  scope: string;
+  /** Column that changes when another writer replaces the row in place of a reused rowid, or `NULL`. */
+  stamp: string;
+  columns: string;
+  /** The record's position in its loaded list, for hits. */
+  position: string;
+}
+
+/** Base tables per kind (`t` is the table alias). */
+export const KIND_TABLES: Readonly<Record<SearchKind, KindTable>> = {
+  raw_messages: {
+    table: 'raw_messages',
+    base: 'id',
+    scope: 'conversation_id',
+    stamp: 'NULL',
+    columns: 't.message_data AS data',
+    // Loads order by (message_index, id).
+    position: `(SELECT count(*) FROM raw_messages p WHERE p.conversation_id = t.conversation_id
+      AND (p.message_index < t.message_index OR (p.message_index = t.message_index AND p.id < t.id)))`,
+  },
+  memories: {
+    table: 'memories',
+    base: 'id',
+    scope: 'conversation_id',
+    stamp: 'NULL',
+    columns: 't.memory_id, t.memory_data, t.created_at',
+    position: '0',
+  },
+  reasoning_chains: {
+    table: 'reasoning_chains',
+    base: 'id',
+    scope: 'agent_id',
+    stamp: 'NULL',
+    columns: 't.id, t.chain_data, t.created_at',
+    position: '(SELECT count(*) FROM reasoning_chains p WHERE p.agent_id = t.agent_id AND p.id < t.id)',
+  },
+  conversations: {
+    table: 'conversations',
+    base: 'rowid',
+    scope: 'conversation_id',
+    stamp: 'updated_at',
+    columns: 't.data AS data',
+    position: '0',
+  },
+  chunk_info: {
+    table: 'chunk_info',
+    base: 'rowid',
+    scope: 'conversation_id',
+    stamp: 'updated_at',
+    columns: 't.chunk_data AS data',
+    position: '0',
+  },
+};
+
+/** A base row as the index reads it. */
+export interface BaseRow {
+  base: number;
+  scope: string;
+  stamp: string | null;
+  position: number;
+  /** JSON text of raw messages, conversations and chunk info. */
+  data?: string;
+  memory_id?: string;
+  memory_data?: string;
+  chain_data?: string;
+  created_at?: string;
+  id?: number;
+}
+
+/** `SELECT` of a kind's base rows matching `where` (over alias `t`), with or without positions. */
+export function selectBaseRows(kind: SearchKind, where: string, withPosition = false): string {
+  const k = KIND_TABLES[kind];
+  return `SELECT t.${k.base} AS base, t.${k.scope} AS scope, ${k.stamp === 'NULL' ? 'NULL' : `t.${k.stamp}`} AS stamp,
+    ${withPosition ? k.position : '0'} AS position, ${k.columns}
+    FROM ${k.table} t WHERE ${where}`;
+}
+
+/** Condition: the entry `d` no longer matches a base row (gone, other scope, or replaced). */
+export function staleEntry(kind: SearchKind): string {
+  const k = KIND_TABLES[kind];
+  const stamp = k.stamp === 'NULL' ? '' : ` AND t.${k.stamp} IS d.stamp`;
+  return `NOT EXISTS (SELECT 1 FROM ${k.table} t WHERE t.${k.base} = (d.doc >> 3) AND t.${k.scope} = d.scope${stamp})`;
+}
+
+/** Condition over base alias `t`: the row has no entry. */
+export function unindexedRow(kind: SearchKind): string {
+  return `NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.doc = t.${KIND_TABLES[kind].base} * 8 + ${KIND_CODES[kind]})`;
+}
+
+/** A kind's high-water mark: its largest indexed base rowid, 0 when none. */
+export function highWater(kind: SearchKind): string {
+  return `coalesce((SELECT max(doc) FROM search_docs WHERE kind = ${KIND_CODES[kind]}) >> 3, 0)`;
+}
+
+/** One statement telling, per kind, whether its table has rows past its mark (1) or not (0). */
+export const FRESHNESS = `SELECT ${SEARCH_KINDS_ORDER.map(
+  (kind) => `(SELECT max(${KIND_TABLES[kind].base}) FROM ${kind}) > ${highWater(kind)} AS ${kind}`,
+).join(', ')}`;
+
+/** A JSON array parameter as a row source: `IN (SELECT value FROM json_each(?))`. */
+export const JSON_LIST = '(SELECT value FROM json_each(?))';

@@ -1,0 +1,77 @@
+/** `search`: full-text search of a store from the command line (opened read-only). */
+import { ValidationError } from '../core/errors.js';
+import { SEARCH_KINDS, type SearchHit, type SearchKind, type SearchQuery } from '../core/search/index.js';
+import { type CliIO, type StoreCommandOptions, withStore } from './commands.js';
+import { CliError, EXIT, redactOutput } from './open.js';
+
+/** Options of `search`, as commander parses them. */
+export interface SearchCommandOptions extends StoreCommandOptions {
+  kind?: string[];
+  agent?: string;
+  conversation?: string;
+  limit?: number;
+  all?: boolean;
+}
+
+/** The ids of a hit as one short string, e.g. `memories conv_1/mem_2`. */
+export function describeHit(hit: SearchHit): string {
+  switch (hit.kind) {
+    case 'raw_messages':
+      return `raw_messages ${hit.conversationId}#${hit.messageIndex}`;
+    case 'memories':
+      return `memories ${hit.conversationId}/${hit.memoryId}`;
+    case 'reasoning_chains':
+      return `reasoning_chains ${hit.agentId}#${hit.chainIndex}`;
+    default:
+      return `${hit.kind} ${hit.conversationId}`;
+  }
+}
+
+/**
+ * `search [spec] <words>`: prints the hits, best first (score, kind and ids, snippet), or
+ * with `--json` the hits themselves. A bad query exits 2.
+ */
+export async function searchCommand(
+  first: string,
+  second: string | undefined,
+  options: SearchCommandOptions,
+  io: CliIO,
+): Promise<number> {
+  // `search SPEC WORDS`, or `search --env FILE WORDS`.
+  const [spec, words] = second === undefined ? [undefined, first] : [first, second];
+  const kinds = options.kind?.map((kind) => {
+    if (!(SEARCH_KINDS as readonly string[]).includes(kind)) {
+      throw new CliError(
+        `--kind ${JSON.stringify(kind)}: must be one of ${SEARCH_KINDS.join(', ')}`,
+        EXIT.usage,
+      );
+    }
+    return kind as SearchKind;
+  });
+  const query: SearchQuery = {
+    text: words,
+    match: options.all === true ? 'all' : 'any',
+    ...(kinds === undefined ? {} : { kinds }),
+    ...(options.agent === undefined ? {} : { agentId: options.agent }),
+    ...(options.conversation === undefined ? {} : { conversationId: options.conversation }),
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
+  };
+  return withStore(spec, options, { readOnly: true }, async (store, parsed) => {
+    let hits: SearchHit[];
+    try {
+      hits = await store.search(query);
+    } catch (error) {
+      if (error instanceof ValidationError) throw new CliError(error.message, EXIT.usage);
+      throw error;
+    }
+    if (options.json) {
+      io.stdout.write(`${JSON.stringify({ store: parsed.display, hits: redactOutput(hits) }, null, 2)}\n`);
+    } else if (hits.length === 0) {
+      io.stdout.write(`No records in ${parsed.display} match ${JSON.stringify(words)}.\n`);
+    } else {
+      for (const hit of hits)
+        io.stdout.write(`${hit.score.toFixed(3)}  ${describeHit(hit)}  ${hit.snippet}\n`);
+    }
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * What text of a record is indexed. By default every string value inside the record (object
+ * keys, numbers and booleans are not text); per kind, a list of JSON paths narrows it, like
+ * LangGraph's `fields`: `content`, `metadata.title`, `steps[*].text`, `tags[0]`, `$.summary`.
+ * `*` (or `[*]`) walks every element of an array or value of an object; every string inside
+ * what a path selects is indexed.
+ */
+import { z } from 'zod';
+import type { JsonValue } from '../json.js';
+import { SEARCH_KINDS, type SearchKind } from './query.js';
+
+/** Per kind, the JSON paths whose strings are indexed (a kind not listed: every string). */
+export type SearchFields = Partial<Record<SearchKind, readonly string[]>>;
+
+/** One step of a parsed path. */
+type PathStep = { key: string } | { index: number } | { any: true };
+
+/** A parsed path, or why it cannot be parsed. */
+export function parseFieldPath(path: string): PathStep[] | string {
+  if (typeof path !== 'string' || path.trim() === '') return 'must be a non-empty string';
+  let rest = path.startsWith('$') ? path.slice(1) : path;
+  const steps: PathStep[] = [];
+  if (rest === '') return steps;
+  if (path.startsWith('$')) {
+    if (!rest.startsWith('.') && !rest.startsWith('[')) return 'expected "." or "[" after "$"';
+  } else {
+    rest = `.${rest}`;
+  }
+  const step = /^(?:\.([^.[\]]+)|\[(\*|\d+)\])/;
+  while (rest.length > 0) {
+    const m = step.exec(rest);
+    if (m === null) return `cannot parse ${JSON.stringify(rest)}`;
+    if (m[1] !== undefined) steps.push(m[1] === '*' ? { any: true } : { key: m[1] });
+    else if (m[2] === '*') steps.push({ any: true });
+    else steps.push({ index: Number(m[2]) });
+    rest = rest.slice(m[0].length);
+  }
+  return steps;
+}
+
+/** Pushes every string inside `value` (depth first, document order). */
+function collectStrings(value: JsonValue | undefined, out: string[]): void {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const item of value) collectStrings(item, out);
+  else if (typeof value === 'object' && value !== null)
+    for (const item of Object.values(value)) collectStrings(item, out);
+}
+
+function select(value: JsonValue | undefined, steps: readonly PathStep[], at: number, out: string[]): void {
+  if (value === undefined) return;
+  const step = steps[at];
+  if (step === undefined) {
+    collectStrings(value, out);
+    return;
+  }
+  if ('any' in step) {
+    const children = Array.isArray(value)
+      ? value
+      : typeof value === 'object' && value !== null
+        ? Object.values(value)
+        : [];
+    for (const child of children) select(child, steps, at + 1, out);
+  } else if ('index' in step) {
+    if (Array.isArray(value)) select(value[step.index], steps, at + 1, out);
+  } else if (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.hasOwn(value, step.key)
+  ) {
+    select(value[step.key], steps, at + 1, out);
+  }
+}
+
+/** Extracts the indexed text of records, per kind, from a validated {@link SearchFields}. */
+export class TextExtractor {
+  private readonly paths: Partial<Record<SearchKind, PathStep[][]>> = {};
+
+  /** Parses the paths; throws `Error` naming a bad path (callers wrap it in their config error). */
+  constructor(fields: SearchFields = {}) {
+    for (const [kind, list] of Object.entries(fields) as Array<[SearchKind, readonly string[]]>) {
+      this.paths[kind] = list.map((path) => {
+        const steps = parseFieldPath(path);
+        if (typeof steps === 'string')
+          throw new Error(`search field ${JSON.stringify(path)} of ${kind}: ${steps}`);
+        return steps;
+      });
+    }
+  }
+
+  /** The indexed strings of one record of `kind`, in document order. */
+  extract(kind: SearchKind, record: JsonValue): string[] {
+    const out: string[] = [];
+    const paths = this.paths[kind];
+    if (paths === undefined) collectStrings(record, out);
+    else for (const steps of paths) select(record, steps, 0, out);
+    return out;
+  }
+}
+
+/** The `searchFields` config option: per kind, a list of JSON paths that parse. */
+export const searchFieldsOption = z
+  .partialRecord(z.enum(SEARCH_KINDS), z.array(z.string()).readonly())
+  .optional()
+  .superRefine((fields, ctx) => {
+    for (const [kind, paths] of Object.entries(fields ?? {})) {
+      for (const path of paths ?? []) {
+        const parsed = parseFieldPath(path);
+        if (typeof parsed === 'string')
+          ctx.addIssue({ code: 'custom', path: [kind], message: `${JSON.stringify(path)}: ${parsed}` });
+      }
+    }
+  });

@@ -1,0 +1,132 @@
+/**
+ * The default search: reads every record of the searched kinds and scope through the
+ * backend's primitives and ranks them in memory. Correct on any backend (a registered one
+ * too), and the reference the native indexes must agree with; its cost grows with the store.
+ */
+import { mapConcurrent } from '../concurrency.js';
+import type { JsonObject, JsonValue } from '../json.js';
+import type { TextExtractor } from './fields.js';
+import type { SearchCandidate } from './hits.js';
+import type { NormalizedSearchQuery, SearchKind } from './query.js';
+import { compareRefs } from './rank.js';
+import { bm25Idf, bm25Score, termFrequencies } from './scoring.js';
+import { tokenize } from './tokenizer.js';
+
+/** The primitives the scan reads with (bound to a backend). */
+export interface ScanSource {
+  listConversationIds(): Promise<string[]>;
+  listStoredConversationIds(): Promise<string[]>;
+  listAgentIds(): Promise<string[]>;
+  readConversation(conversationId: string): Promise<JsonObject | null>;
+  readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
+  readMemories(conversationId: string): Promise<JsonObject[]>;
+  readReasoningChains(agentId: string, limit: null): Promise<JsonObject[]>;
+  readChunkInfo(conversationId: string): Promise<JsonObject | null>;
+}
+
+/** Reads in flight at once while scanning. */
+const SCAN_CONCURRENCY = 8;
+
+/** A candidate without its score yet, with its query-term frequencies and length. */
+interface Scanned {
+  candidate: SearchCandidate;
+  frequencies: number[];
+  length: number;
+}
+
+/** The records of one kind, as candidates with a zero score. */
+async function readKind(
+  source: ScanSource,
+  kind: SearchKind,
+  query: NormalizedSearchQuery,
+): Promise<SearchCandidate[]> {
+  if (kind === 'reasoning_chains') {
+    const agents = query.agentId !== null ? [query.agentId] : await source.listAgentIds();
+    const lists = await mapConcurrent(agents, SCAN_CONCURRENCY, (agentId) =>
+      source.readReasoningChains(agentId, null),
+    );
+    return agents.flatMap((agentId, a) =>
+      (lists[a] ?? []).map((record, chainIndex) => ({ kind, agentId, chainIndex, record, bm25: 0 })),
+    );
+  }
+  const ids =
+    query.conversationId !== null
+      ? [query.conversationId]
+      : kind === 'conversations'
+        ? await source.listConversationIds()
+        : await source.listStoredConversationIds();
+  const perId = await mapConcurrent(
+    ids,
+    SCAN_CONCURRENCY,
+    async (conversationId): Promise<SearchCandidate[]> => {
+      switch (kind) {
+        case 'raw_messages':
+          return ((await source.readRawMessages(conversationId)) ?? []).map((record, messageIndex) => ({
+            kind,
+            conversationId,
+            messageIndex,
+            record,
+            bm25: 0,
+          }));
+        case 'memories':
+          return (await source.readMemories(conversationId)).map((record) => ({
+            kind,
+            conversationId,
+            memoryId: String(record.memory_id),
+            record,
+            bm25: 0,
+          }));
+        case 'conversations': {
+          const record = await source.readConversation(conversationId);
+          return record === null ? [] : [{ kind, conversationId, record, bm25: 0 }];
+        }
+        case 'chunk_info': {
+          const record = await source.readChunkInfo(conversationId);
+          return record === null ? [] : [{ kind, conversationId, record, bm25: 0 }];
+        }
+      }
+    },
+  );
+  return perId.flat();
+}
+
+/**
+ * Searches by reading every record in scope: BM25 over the scanned records (the corpus is
+ * what the query's kinds and scope cover), records with the most distinct query words first.
+ * Returns at most `query.limit` candidates, best first.
+ */
+export async function scanSearch(
+  source: ScanSource,
+  query: NormalizedSearchQuery,
+  extractor: TextExtractor,
+): Promise<SearchCandidate[]> {
+  const scanned: Scanned[] = [];
+  const documentFrequency = new Array<number>(query.terms.length).fill(0);
+  let documents = 0;
+  let totalLength = 0;
+  for (const kind of query.kinds) {
+    for (const candidate of await readKind(source, kind, query)) {
+      const tokens = extractor.extract(kind, candidate.record).flatMap(tokenize);
+      documents += 1;
+      totalLength += tokens.length;
+      const frequencies = termFrequencies(tokens, query.terms);
+      const matched = frequencies.filter((f) => f > 0).length;
+      frequencies.forEach((f, i) => {
+        if (f > 0) documentFrequency[i] = (documentFrequency[i] as number) + 1;
+      });
+      if (matched === 0 || (query.match === 'all' && matched < query.terms.length)) continue;
+      scanned.push({ candidate, frequencies, length: tokens.length });
+    }
+  }
+  const corpus = { documentCount: documents, averageLength: documents === 0 ? 0 : totalLength / documents };
+  const idfs = documentFrequency.map((df) => bm25Idf(df, documents));
+  const ranked = scanned.map(({ candidate, frequencies, length }) => ({
+    candidate: { ...candidate, bm25: bm25Score(frequencies, idfs, length, corpus) },
+    matched: frequencies.filter((f) => f > 0).length,
+  }));
+  ranked.sort(
+    (a, b) =>
+      b.matched - a.matched || b.candidate.bm25 - a.candidate.bm25 || compareRefs(a.candidate, b.candidate),
+  );
+  return ranked.slice(0, query.limit).map((r) => r.candidate);
+}

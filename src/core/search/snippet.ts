@@ -1,0 +1,62 @@
+/**
+ * Short snippets of a record's text with the matched words marked, the same on every backend.
+ */
+import { tokenizeWithSpans } from './tokenizer.js';
+
+/** Put before each matched word in a snippet. */
+export const SNIPPET_MARK_START = '«';
+/** Put after each matched word in a snippet. */
+export const SNIPPET_MARK_END = '»';
+/** Put where a snippet cuts its text short. */
+export const SNIPPET_ELLIPSIS = '…';
+/** Most words a snippet shows. */
+export const SNIPPET_WORDS = 16;
+/** Words shown before the first match, when the text is cut. */
+const LEAD_WORDS = 3;
+/** Longest snippet of a text without any match, in characters. */
+const PLAIN_CHARS = 100;
+
+/**
+ * A snippet of the indexed `segments` of a record: from the segment (string value) with the
+ * most distinct query terms, a window of up to {@link SNIPPET_WORDS} words starting a few
+ * words before the first match, with matched words between {@link SNIPPET_MARK_START} and
+ * {@link SNIPPET_MARK_END} and {@link SNIPPET_ELLIPSIS} where text was cut. Whitespace runs
+ * are collapsed to one space.
+ */
+export function buildSnippet(segments: readonly string[], terms: ReadonlySet<string>): string {
+  let best: { text: string; spans: ReturnType<typeof tokenizeWithSpans>; matched: number } | undefined;
+  for (const text of segments) {
+    const spans = tokenizeWithSpans(text);
+    const matched = new Set(spans.filter((s) => terms.has(s.token)).map((s) => s.token)).size;
+    if (matched > 0 && (best === undefined || matched > best.matched)) best = { text, spans, matched };
+  }
+  if (best === undefined) {
+    const text = collapse(segments.find((s) => s.trim() !== '') ?? '');
+    return text.length > PLAIN_CHARS ? `${text.slice(0, PLAIN_CHARS)}${SNIPPET_ELLIPSIS}` : text;
+  }
+  const { text, spans } = best;
+  const firstMatch = spans.findIndex((s) => terms.has(s.token));
+  const from = Math.max(0, Math.min(firstMatch - LEAD_WORDS, spans.length - SNIPPET_WORDS));
+  const to = Math.min(spans.length, from + SNIPPET_WORDS);
+  // The window runs from the text's start (or the first shown word) to its end (or the last shown word).
+  const start = from === 0 ? 0 : (spans[from]?.start ?? 0);
+  const end = to === spans.length ? text.length : (spans[to - 1]?.end ?? text.length);
+  let out = '';
+  let at = start;
+  for (const span of spans.slice(from, to)) {
+    if (!terms.has(span.token)) continue;
+    out +=
+      text.slice(at, span.start) + SNIPPET_MARK_START + text.slice(span.start, span.end) + SNIPPET_MARK_END;
+    at = span.end;
+  }
+  out += text.slice(at, end);
+  return (
+    (from > 0 ? SNIPPET_ELLIPSIS : '') +
+    collapse(out) +
+    (end < text.length && to < spans.length ? SNIPPET_ELLIPSIS : '')
+  );
+}
+
+function collapse(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,92 @@
+/**
+ * Search beyond one store: a migration keeps every record findable (the same queries find
+ * the same records in the target), and the `search` command of the CLI.
+ */
+import { join } from 'node:path';
+import { FileStorage } from '../../src/backends/file/index.js';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import type { SearchHit, SearchKind, StorageInterface } from '../../src/core/index.js';
+import { migrateStorage } from '../../src/migration/index.js';
+import { cli } from '../cli/run-cli.js';
+import { populate } from '../migration/support.js';
+import { useTempDir } from '../support/temp-dir.js';
+
+const KINDS: SearchKind[] = ['raw_messages', 'memories', 'reasoning_chains', 'conversations', 'chunk_info'];
+const QUERIES = [
+  'stamped now',
+  'time',
+  'héllo 🙂',
+  'ünïcödé 漢字',
+  'raw 2',
+  'early late',
+  'conversation plain',
+  'β',
+];
+
+function idOf(hit: SearchHit): string {
+  if (hit.kind === 'raw_messages') return `raw_messages:${hit.conversationId}:${hit.messageIndex}`;
+  if (hit.kind === 'memories') return `memories:${hit.conversationId}:${hit.memoryId}`;
+  if (hit.kind === 'reasoning_chains') return `reasoning_chains:${hit.agentId}:${hit.chainIndex}`;
+  return `${hit.kind}:${hit.conversationId}`;
+}
+
+async function found(s: StorageInterface, text: string, match: 'any' | 'all'): Promise<string[]> {
+  return (await s.search({ text, match, kinds: KINDS, limit: 1000 })).map(idOf).sort();
+}
+
+describe('search after a migration, and from the CLI', () => {
+  const dir = useTempDir();
+
+  it('a migrated store finds the same records for the same queries', async () => {
+    const source = new FileStorage({ baseDir: join(dir(), 'data') });
+    const target = new SQLiteStorage({ dbPath: join(dir(), 'copy.db') });
+    await source.initialize();
+    try {
+      await populate(source);
+      await migrateStorage(source, target);
+      for (const text of QUERIES) {
+        for (const match of ['any', 'all'] as const) {
+          const expected = await found(source, text, match);
+          expect({ text, match, hits: await found(target, text, match) }).toEqual({
+            text,
+            match,
+            hits: expected,
+          });
+        }
+      }
+      expect((await found(target, 'stamped now', 'all')).length).toBeGreaterThan(4);
+    } finally {
+      await source.shutdown();
+      await target.shutdown();
+    }
+  });
+
+  it('connectome-storage search prints hits best first, as text or JSON, and refuses a bad query with exit 2', async () => {
+    const dbPath = join(dir(), 'cli.db');
+    const store = new SQLiteStorage({ dbPath });
+    await store.initialize();
+    await store.storeMemory('c1', 'm1', { summary: 'The Café report.pdf' });
+    await store.storeMemory('c1', 'm2', { summary: 'another report' });
+    await store.storeReasoningChain('a1', { steps: ['cafe visit'] });
+    await store.shutdown();
+    const spec = `sqlite:${dbPath}`;
+
+    const text = await cli('search', spec, 'cafe report');
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^2\.\d{3} {2}memories c1\/m1 {2}The «Café» «report»\.pdf$/);
+    expect(lines).toHaveLength(3);
+
+    const json = await cli('search', spec, 'cafe', '--kind', 'reasoning_chains', '--agent', 'a1', '--json');
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { hits: SearchHit[] };
+    expect(parsed.hits.map(idOf)).toEqual(['reasoning_chains:a1:0']);
+
+    const all = await cli('search', spec, 'cafe report', '--all', '--conversation', 'c1', '--limit', '5');
+    expect(all.stdout.trim().split('\n')).toHaveLength(1);
+    expect((await cli('search', spec, 'unicorn')).stdout).toContain('No records');
+    expect((await cli('search', spec, '   ')).code).toBe(2);
+    expect((await cli('search', spec, 'x', '--kind', 'cache')).code).toBe(2);
+    expect((await cli('search', `sqlite:${join(dir(), 'missing.db')}`, 'x')).code).toBe(2);
+  });
+});
