@@ -21,3 +21,4 @@ export {
 } from './backends/postgres/index.js';
 export * from './factory/index.js';
 export * from './migration/index.js';
+export * from './semantic/index.js';

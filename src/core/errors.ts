@@ -18,7 +18,8 @@ export type StorageErrorCode =
   | 'STORE_NOT_FOUND'
   | 'NEEDS_UPGRADE'
   | 'MIGRATION_REFUSED'
-  | 'MIGRATION_ABORTED';
+  | 'MIGRATION_ABORTED'
+  | 'EMBEDDER_ERROR';
 
 /** Base class of every error this library throws. */
 export class StorageError extends Error {
