@@ -32,7 +32,8 @@ const STOP_WORDS = new Set(
 
 const WORD = /[\p{L}\p{N}]+/gu;
 const WORD_WEIGHT = 1;
-const NGRAM_WEIGHT = 0.5;
+// Per n-gram; a word's pieces together outweigh the whole word, so inflections end up near.
+const NGRAM_WEIGHT = 0.35;
 const NGRAM_SIZES = [3, 4] as const;
 
 /** 32-bit FNV-1a of a string's UTF-16 code units. */
@@ -69,8 +70,7 @@ export function hashText(text: string, dimensions: number): Float32Array {
     const padded = `#${word}#`;
     for (const size of NGRAM_SIZES) {
       const count = padded.length - size + 1;
-      for (let i = 0; i < count; i += 1)
-        addFeature(vector, `c:${padded.slice(i, i + size)}`, NGRAM_WEIGHT / Math.max(1, count));
+      for (let i = 0; i < count; i += 1) addFeature(vector, `c:${padded.slice(i, i + size)}`, NGRAM_WEIGHT);
     }
   }
   // A text without words still gets a direction, so cosine distance is defined for it.
