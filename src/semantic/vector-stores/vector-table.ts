@@ -25,6 +25,13 @@ export function compareMatches(a: VectorMatch, b: VectorMatch): number {
   return a.distance - b.distance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** Euclidean norm of `length` values of `data` from `start`. */
+function normOf(data: Float32Array, start: number, length: number): number {
+  let sum = 0;
+  for (let i = start; i < start + length; i += 1) sum += (data[i] as number) * (data[i] as number);
+  return Math.sqrt(sum);
+}
+
 /** Packed vectors and their scopes, with exact k-nearest search. */
 export class VectorTable {
   readonly #dimensions: number;
@@ -41,16 +48,20 @@ export class VectorTable {
     this.#norms = new Float64Array(capacity);
   }
 
-  /** A table holding `entries`, whose vectors are packed slot after slot in `vectors`. */
+  /** A table holding `entries`, whose vectors are packed slot after slot in `vectors` (taken over, not copied). */
   static from(
     dimensions: number,
     metric: VectorMetric,
     entries: readonly TableEntry[],
     vectors: Float32Array,
   ): VectorTable {
-    const table = new VectorTable(dimensions, metric, Math.max(16, entries.length));
+    const table = new VectorTable(dimensions, metric, 0);
+    table.#data = vectors;
+    table.#norms = new Float64Array(entries.length);
     entries.forEach((entry, slot) => {
-      table.upsert({ ...entry, vector: vectors.subarray(slot * dimensions, (slot + 1) * dimensions) });
+      table.#entries.push(entry);
+      table.#slots.set(entry.id, slot);
+      table.#norms[slot] = normOf(vectors, slot * dimensions, dimensions);
     });
     return table;
   }
@@ -87,9 +98,7 @@ export class VectorTable {
 
   #write(slot: number, vector: Float32Array): void {
     this.#data.set(vector, slot * this.#dimensions);
-    let norm = 0;
-    for (const value of vector) norm += value * value;
-    this.#norms[slot] = Math.sqrt(norm);
+    this.#norms[slot] = normOf(vector, 0, vector.length);
   }
 
   /** Adds a record or replaces the one with its id. */
@@ -157,6 +166,7 @@ export class VectorTable {
       const entry = this.#entries[slot] as TableEntry;
       if (!matchesFilter(filter, entry.kind, entry.agentId, entry.conversationId)) continue;
       const distance = this.#distance(query, queryNorm, slot);
+      if (best.length === k && distance > (best[k - 1] as VectorMatch).distance) continue;
       const match: VectorMatch = { id: entry.id, distance, score: scoreOf(this.#metric, distance) };
       if (best.length === k && compareMatches(match, best[k - 1] as VectorMatch) >= 0) continue;
       let at = best.length;
