@@ -4,6 +4,7 @@ import {
   ConfigError,
   createEmbedder,
   createEmbedderFromEnv,
+  createStorage,
   createVectorStore,
   createVectorStoreFromEnv,
   EmbedderError,
@@ -106,6 +107,33 @@ describe('configuration from the environment', () => {
     expect(await store.count()).toBe(1);
     await store.close();
     expect(createVectorStoreFromEnv({ CONNECTOME_VECTOR_TYPE: 'memory' })).toBeInstanceOf(MemoryVectorStore);
+  });
+
+  test('one SQLite file holds the main store and the vectors, each working beside the other', async () => {
+    const file = join(dir(), 'all.db');
+    const storage = createStorage('sqlite', { dbPath: file });
+    await storage.initialize();
+    await storage.storeMemory('conv_1', 'mem_0', { summary: 'hello' });
+    const vectors = createVectorStoreFromEnv({
+      CONNECTOME_VECTOR_TYPE: 'sqlite-vec',
+      CONNECTOME_VECTOR_DB_PATH: file,
+    });
+    await vectors.ensureIndex({ embedderId: 'hashing:v1', dimensions: 2, metric: 'cosine' });
+    await vectors.upsert([
+      { id: 'memory:conv_1:mem_0', vector: [1, 0], kind: 'memory', conversationId: 'conv_1' },
+    ]);
+    await storage.storeMemory('conv_1', 'mem_1', { summary: 'again' });
+    expect((await storage.healthCheck()).status).toBe('healthy');
+    await storage.shutdown();
+    await vectors.close();
+    const reopened = createStorage('sqlite', { dbPath: file });
+    await reopened.initialize();
+    expect(await reopened.loadMemories('conv_1')).toHaveLength(2);
+    await reopened.shutdown();
+    const again = createVectorStore('sqlite-vec', { path: file });
+    await again.ensureIndex({ embedderId: 'hashing:v1', dimensions: 2, metric: 'cosine' });
+    expect(await again.count()).toBe(1);
+    await again.close();
   });
 
   test('an OpenAI-compatible embedder from CONNECTOME_EMBEDDER_* variables', async () => {
