@@ -4,6 +4,7 @@ import {
   BackendUnavailableError,
   ConfigError,
   CorruptDataError,
+  EmbedderError,
   InvalidIdError,
   MigrationAbortedError,
   MigrationRefusedError,
@@ -36,6 +37,7 @@ const EXAMPLES: [string, StorageError, string][] = [
   ],
   ['MigrationRefusedError', new MigrationRefusedError('same-store', 'same'), 'MIGRATION_REFUSED'],
   ['MigrationAbortedError', new MigrationAbortedError(), 'MIGRATION_ABORTED'],
+  ['EmbedderError', new EmbedderError('hashing:v1', 'timeout', 'slow'), 'EMBEDDER_ERROR'],
 ];
 
 describe('error codes', () => {
