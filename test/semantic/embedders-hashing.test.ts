@@ -5,6 +5,7 @@ import {
   DEFAULT_HASHING_DIMENSIONS,
   HashingEmbedder,
   MemoryVectorStore,
+  ValidationError,
 } from '../../src/index.js';
 
 const cosine = (a: Float32Array, b: Float32Array): number =>
@@ -68,5 +69,9 @@ describe('hashing embedder', () => {
     expect(() => createEmbedder('hashing', { dimensions: 0 })).toThrow(ConfigError);
     expect(() => createEmbedder('hashing', { dimensions: 9000 })).toThrow(ConfigError);
     expect(() => createEmbedder('hashing', { size: 3 })).toThrow(/Unknown.*"size"/);
+    await expect(new HashingEmbedder().embed([1] as never, { purpose: 'query' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(new HashingEmbedder().embed(['a'], {} as never)).rejects.toBeInstanceOf(ValidationError);
   });
 });

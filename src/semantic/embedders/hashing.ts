@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { parseBackendConfig } from '../../core/config.js';
-import { validateDimensions } from './checks.js';
+import { validateDimensions, validateEmbedArguments } from './checks.js';
 import type { EmbedOptions, Embedder } from './types.js';
 
 /** Config of the hashing embedder. */
@@ -96,7 +96,8 @@ export class HashingEmbedder implements Embedder {
   }
 
   /** Queries and documents are hashed alike, so `purpose` changes nothing. */
-  embed(texts: readonly string[], _options: EmbedOptions): Promise<Float32Array[]> {
-    return Promise.resolve(texts.map((text) => hashText(text, this.dimensions)));
+  async embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
+    validateEmbedArguments(texts, options);
+    return texts.map((text) => hashText(text, this.dimensions));
   }
 }
