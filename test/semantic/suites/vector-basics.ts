@@ -120,6 +120,22 @@ export function vectorBasicsTests(open: OpenStore): void {
     await store.close();
   });
 
+  test('concurrent upserts, deletes and queries on one store all take effect', async () => {
+    const store = open();
+    await store.ensureIndex(sig);
+    const random = seededRandom(3);
+    const writes = Array.from({ length: 12 }, (_, i) =>
+      store.upsert([{ id: `c${i}`, vector: randomVector(random, 4), kind: 'memory' }]),
+    );
+    const reads = Array.from({ length: 4 }, () => store.query({ vector: [1, 0, 0, 0], k: 3 }));
+    await Promise.all([...writes, ...reads]);
+    expect(await store.count()).toBe(12);
+    const deleted = await Promise.all([store.delete(['c0', 'c1']), store.delete(['c1', 'c2'])]);
+    expect(deleted[0] + deleted[1]).toBe(3);
+    expect(await store.count()).toBe(9);
+    await store.close();
+  });
+
   test('Unicode ids and scopes round-trip', async () => {
     const store = open();
     await store.ensureIndex(sig);
