@@ -22,3 +22,4 @@ export {
 } from './backends/postgres/index.js';
 export * from './factory/index.js';
 export * from './migration/index.js';
+export * from './semantic/index.js';

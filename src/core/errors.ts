@@ -19,7 +19,8 @@ export type StorageErrorCode =
   | 'NEEDS_UPGRADE'
   | 'MIGRATION_REFUSED'
   | 'MIGRATION_ABORTED'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'EMBEDDER_ERROR';
 
 /** Base class of every error this library throws. */
 export class StorageError extends Error {

@@ -4,6 +4,7 @@ import {
   BackendUnavailableError,
   ConfigError,
   CorruptDataError,
+  EmbedderError,
   InvalidIdError,
   MigrationAbortedError,
   MigrationRefusedError,
@@ -38,6 +39,7 @@ const EXAMPLES: [string, StorageError, string][] = [
   ['MigrationRefusedError', new MigrationRefusedError('same-store', 'same'), 'MIGRATION_REFUSED'],
   ['MigrationAbortedError', new MigrationAbortedError(), 'MIGRATION_ABORTED'],
   ['OperationAbortedError', new OperationAbortedError('listConversations', new Error('stop')), 'ABORTED'],
+  ['EmbedderError', new EmbedderError('hashing:v1', 'timeout', 'slow'), 'EMBEDDER_ERROR'],
 ];
 
 describe('error codes', () => {

@@ -1,0 +1,122 @@
+/**
+ * `npm run bench:vectors`: query latency of the vector stores (memory, file, sqlite-vec) with
+ * 10,000 random 256-dimension vectors, or 100,000 with `BENCH_FULL=1`. Prints a Markdown
+ * table; not part of `npm run bench`. Scoped queries ask for one agent's records (5 % of the data).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  FileVectorStore,
+  MemoryVectorStore,
+  SqliteVecStore,
+  type VectorItem,
+  type VectorStore,
+} from '../src/index.js';
+
+const COUNT = process.env.BENCH_FULL === '1' ? 100_000 : 10_000;
+const DIMENSIONS = 256;
+const BATCH = 10_000;
+const QUERIES = 30;
+
+/** Seeded PRNG (mulberry32), so every store gets the same data. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function vectorOf(random: () => number): Float32Array {
+  return Float32Array.from({ length: DIMENSIONS }, () => random() * 2 - 1);
+}
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function timeQueries(store: VectorStore, k: number, filter?: { agentId: string }): Promise<string> {
+  const random = seeded(42);
+  const samples: number[] = [];
+  for (let i = 0; i < QUERIES; i += 1) {
+    const vector = vectorOf(random);
+    const started = performance.now();
+    const matches = await store.query({ vector, k, ...(filter ? { filter } : {}) });
+    samples.push(performance.now() - started);
+    if (matches.length !== k) throw new Error(`expected ${k} matches, got ${matches.length}`);
+  }
+  return `${percentile(samples, 50).toFixed(1)} / ${percentile(samples, 95).toFixed(1)}`;
+}
+
+/** The data every store gets, made once so its generation is not timed. */
+function makeBatches(): VectorItem[][] {
+  const random = seeded(1);
+  const batches: VectorItem[][] = [];
+  for (let start = 0; start < COUNT; start += BATCH) {
+    const items: VectorItem[] = [];
+    for (let i = start; i < Math.min(COUNT, start + BATCH); i += 1) {
+      const agentId = i % 20 === 0 ? 'agent_small' : `agent_${i % 7}`;
+      items.push({ id: `memory:${i}`, vector: vectorOf(random), kind: 'memory', agentId });
+    }
+    batches.push(items);
+  }
+  return batches;
+}
+
+async function bench(name: string, batches: VectorItem[][], open: () => VectorStore): Promise<string> {
+  const store = open();
+  await store.ensureIndex({ embedderId: 'bench:random', dimensions: DIMENSIONS, metric: 'cosine' });
+  const insertStarted = performance.now();
+  for (const items of batches) await store.upsert(items);
+  const insertSeconds = (performance.now() - insertStarted) / 1000;
+  // The memory store has nothing to reopen; the others are timed loading what they wrote.
+  let reopened = store;
+  let reopenMs = 0;
+  if (name !== 'memory') {
+    await store.close();
+    const reopenStarted = performance.now();
+    reopened = open();
+    await reopened.ensureIndex({ embedderId: 'bench:random', dimensions: DIMENSIONS, metric: 'cosine' });
+    reopenMs = performance.now() - reopenStarted;
+  }
+  const row = [
+    name,
+    insertSeconds.toFixed(1),
+    name === 'memory' ? '—' : reopenMs.toFixed(0),
+    await timeQueries(reopened, 10),
+    await timeQueries(reopened, 100),
+    await timeQueries(reopened, 10, { agentId: 'agent_small' }),
+  ];
+  await reopened.close();
+  return `| ${row.join(' | ')} |`;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'connectome-vector-bench-'));
+  try {
+    const batches = makeBatches();
+    const rows = [
+      await bench('memory', batches, () => new MemoryVectorStore()),
+      await bench('file', batches, () => new FileVectorStore({ baseDir: join(dir, 'file') })),
+      await bench('sqlite-vec', batches, () => new SqliteVecStore({ path: join(dir, 'vectors.db') })),
+    ];
+    console.log(
+      `${COUNT.toLocaleString('en-US')} vectors × ${DIMENSIONS} dims, cosine, ${QUERIES} queries each; ms p50 / p95\n`,
+    );
+    console.log('| store | insert (s) | reopen (ms) | k=10 | k=100 | k=10, 5 % scope |');
+    console.log('| --- | --- | --- | --- | --- | --- |');
+    for (const row of rows) console.log(row);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,32 @@
+/** Typed errors of the semantic building blocks (embedders and vector stores). */
+import { StorageError } from '../core/errors.js';
+
+/** Why an embedder call failed, for programmatic handling (retry on `timeout`/`http`/`network`). */
+export type EmbedderFailure =
+  'http' | 'timeout' | 'network' | 'malformed' | 'dimensions' | 'aborted' | 'failed';
+
+/**
+ * An embedder could not turn texts into vectors: the service answered with an error, timed
+ * out, sent a body that is not the expected shape, or vectors of the wrong size. Messages
+ * never contain an API key.
+ */
+export class EmbedderError extends StorageError {
+  /** The embedder's id, e.g. `openai:text-embedding-3-small`. */
+  readonly embedderId: string;
+  /** What went wrong. */
+  readonly failure: EmbedderFailure;
+  /** The HTTP status, when the service answered with one. */
+  readonly status: number | undefined;
+
+  constructor(
+    embedderId: string,
+    failure: EmbedderFailure,
+    message: string,
+    options: { cause?: unknown; status?: number } = {},
+  ) {
+    super(`Embedder ${embedderId}: ${message}`, { code: 'EMBEDDER_ERROR', cause: options.cause });
+    this.embedderId = embedderId;
+    this.failure = failure;
+    this.status = options.status;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * What every vector store shares: argument checks before any I/O, the open/closed state, the
+ * signature check, and one queue so a store's calls run one at a time. A store implements
+ * only the primitives below.
+ */
+import { NotInitializedError } from '../../core/errors.js';
+import { KeyedMutex } from '../../core/keyed-mutex.js';
+import type { IndexSignature, VectorItem, VectorMatch, VectorQuery, VectorStore } from './types.js';
+import {
+  prepareFilter,
+  prepareIds,
+  prepareItems,
+  type PreparedFilter,
+  type PreparedItem,
+  sameSignature,
+  signatureMismatch,
+  validateK,
+  validateSignature,
+  validateVector,
+} from './validation.js';
+
+/** Base of the built-in vector stores; a user's store can implement {@link VectorStore} directly instead. */
+export abstract class BaseVectorStore implements VectorStore {
+  /** Store name, e.g. `file`. */
+  abstract readonly kind: string;
+  #state: 'new' | 'open' | 'closed' = 'new';
+  #signature: IndexSignature | null = null;
+  readonly #queue = new KeyedMutex();
+
+  /** Where the store lives, for messages (a path, `memory`). */
+  protected abstract location(): string;
+  /** Reads the signature the store was filled with (opening files or connections as needed). */
+  protected abstract readSignature(): Promise<IndexSignature | null>;
+  /** Drops whatever is stored and starts an empty index for `signature`. */
+  protected abstract createIndex(signature: IndexSignature): Promise<void>;
+  /** Loads an existing index of `signature` (after its signature matched). */
+  protected abstract openIndex(signature: IndexSignature): Promise<void>;
+  /** Adds or replaces records, all or none. */
+  protected abstract upsertItems(items: PreparedItem[]): Promise<void>;
+  /** Removes records; returns how many existed. */
+  protected abstract deleteIds(ids: string[]): Promise<number>;
+  /** Nearest first, ties by id. */
+  protected abstract search(vector: Float32Array, k: number, filter: PreparedFilter): Promise<VectorMatch[]>;
+  /** Number of records. */
+  protected abstract countItems(): Promise<number>;
+  /** Releases files and connections. */
+  protected abstract closeStore(): Promise<void>;
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.#queue.run('store', task);
+  }
+
+  #notReady(method: string, state: 'new' | 'closed'): NotInitializedError {
+    const error = new NotInitializedError(`${this.kind} vector`, method, state);
+    error.message =
+      state === 'new'
+        ? `${this.kind} vector store ${this.location()}: ${method}() called before ensureIndex()`
+        : `${this.kind} vector store ${this.location()}: ${method}() called after close()`;
+    return error;
+  }
+
+  /** The open signature; rejects before `ensureIndex()` and after `close()`. */
+  #openSignature(method: string): IndexSignature {
+    if (this.#state === 'closed') throw this.#notReady(method, 'closed');
+    if (this.#state === 'new' || this.#signature === null) throw this.#notReady(method, 'new');
+    return this.#signature;
+  }
+
+  async ensureIndex(signature: IndexSignature): Promise<void> {
+    const wanted = validateSignature(signature);
+    if (this.#state === 'closed') throw this.#notReady('ensureIndex', 'closed');
+    await this.#exclusive(async () => {
+      if (this.#state === 'open' && this.#signature !== null) {
+        if (!sameSignature(this.#signature, wanted))
+          throw signatureMismatch(this.location(), this.#signature, wanted);
+        return;
+      }
+      const stored = await this.readSignature();
+      if (stored !== null && !sameSignature(stored, wanted))
+        throw signatureMismatch(this.location(), stored, wanted);
+      if (stored === null) await this.createIndex(wanted);
+      else await this.openIndex(wanted);
+      this.#signature = wanted;
+      this.#state = 'open';
+    });
+  }
+
+  async reset(signature: IndexSignature): Promise<void> {
+    const wanted = validateSignature(signature);
+    if (this.#state === 'closed') throw this.#notReady('reset', 'closed');
+    await this.#exclusive(async () => {
+      await this.createIndex(wanted);
+      this.#signature = wanted;
+      this.#state = 'open';
+    });
+  }
+
+  async signature(): Promise<IndexSignature | null> {
+    if (this.#state === 'closed') throw this.#notReady('signature', 'closed');
+    return this.#exclusive(async () => (this.#state === 'open' ? this.#signature : this.readSignature()));
+  }
+
+  async upsert(items: readonly VectorItem[]): Promise<void> {
+    const prepared = prepareItems(items, this.#openSignature('upsert'));
+    if (prepared.length === 0) return;
+    await this.#exclusive(() => this.upsertItems(prepared));
+  }
+
+  async delete(ids: readonly string[]): Promise<number> {
+    this.#openSignature('delete');
+    const checked = [...new Set(prepareIds(ids))];
+    if (checked.length === 0) return 0;
+    return this.#exclusive(() => this.deleteIds(checked));
+  }
+
+  async query(query: VectorQuery): Promise<VectorMatch[]> {
+    const signature = this.#openSignature('query');
+    const { vector, k, filter } = (query ?? {}) as Partial<VectorQuery>;
+    const checkedVector = validateVector('vector', vector, signature);
+    const checkedK = validateK(k);
+    const checkedFilter = prepareFilter(filter);
+    return this.#exclusive(() => this.search(checkedVector, checkedK, checkedFilter));
+  }
+
+  async count(): Promise<number> {
+    this.#openSignature('count');
+    return this.#exclusive(() => this.countItems());
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    await this.#exclusive(() => this.closeStore());
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The files of the file vector store, in `<baseDir>/.connectome-storage/vectors/`:
+ *
+ * - `manifest.json`: `{ format, version, signature, count, generation }`, the commit point;
+ * - `vectors-<generation>.f32`: `count × dimensions` little-endian float32 values, slot after slot;
+ * - `items-<generation>.json`: `[[id, kind, agentId|null, conversationId|null], ...]` in slot order.
+ *
+ * A write puts a new generation's two data files in place (each temp file, fsync, rename),
+ * then the manifest naming it, then removes the old generation: a crash at any point leaves
+ * the last committed generation readable, and its leftovers are removed at the next open.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CorruptDataError, type JsonValue } from '../../../core/index.js';
+import {
+  atomicWriteJson,
+  fsyncDir,
+  ioError,
+  readdirOrEmpty,
+  readJsonFile,
+} from '../../../backends/file/atomic-json.js';
+import { isMissing, removeAbandonedTempEntries, tempEntryName } from '../../../backends/file/temp-files.js';
+import type { IndexSignature } from '../types.js';
+import { validateSignature } from '../validation.js';
+import type { TableEntry } from '../vector-table.js';
+
+/** Name of the manifest file. */
+export const MANIFEST_FILE = 'manifest.json';
+const FORMAT = 'connectome-vectors';
+const VERSION = 1;
+const GENERATION_FILE = /^(?:vectors-(\d+)\.f32|items-(\d+)\.json)$/;
+
+/** What the manifest says. */
+export interface Manifest {
+  signature: IndexSignature;
+  count: number;
+  generation: number;
+}
+
+/** One committed generation: its records and their packed vectors. */
+export interface Snapshot {
+  entries: TableEntry[];
+  vectors: Float32Array;
+}
+
+const vectorsFile = (dir: string, generation: number): string => path.join(dir, `vectors-${generation}.f32`);
+const itemsFile = (dir: string, generation: number): string => path.join(dir, `items-${generation}.json`);
+
+/** Reads and checks the manifest; `null` when there is none (an empty store). */
+export async function readManifest(dir: string): Promise<Manifest | null> {
+  const file = path.join(dir, MANIFEST_FILE);
+  const value = (await readJsonFile(file)) as Record<string, unknown> | undefined;
+  if (value === undefined) return null;
+  if (typeof value !== 'object' || value === null || value.format !== FORMAT) {
+    throw new CorruptDataError(file, `not a ${FORMAT} manifest`);
+  }
+  if (value.version !== VERSION)
+    throw new CorruptDataError(
+      file,
+      `format version ${String(value.version)} is not supported (this library writes ${VERSION})`,
+    );
+  const { count, generation } = value;
+  if (
+    !Number.isSafeInteger(count) ||
+    (count as number) < 0 ||
+    !Number.isSafeInteger(generation) ||
+    (generation as number) < 0
+  ) {
+    throw new CorruptDataError(file, 'count and generation must be whole numbers');
+  }
+  let signature: IndexSignature;
+  try {
+    signature = validateSignature(value.signature);
+  } catch (error) {
+    throw new CorruptDataError(file, `bad signature: ${(error as Error).message}`, error);
+  }
+  return { signature, count: count as number, generation: generation as number };
+}
+
+function isNullableString(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+/** Reads the data files of the manifest's generation and checks they agree with it. */
+export async function readSnapshot(dir: string, manifest: Manifest): Promise<Snapshot> {
+  const { count, generation, signature } = manifest;
+  const vectorPath = vectorsFile(dir, generation);
+  const itemPath = itemsFile(dir, generation);
+  let bytes: Buffer;
+  try {
+    // The callback API: `fs.promises.readFile` is many times slower for large files on Node 20.
+    bytes = await new Promise<Buffer>((resolve, reject) => {
+      fs.readFile(vectorPath, (error, data) => (error ? reject(error) : resolve(data)));
+    });
+  } catch (error) {
+    if (isMissing(error)) throw new CorruptDataError(vectorPath, 'missing (the manifest names it)', error);
+    throw ioError('read', vectorPath, error);
+  }
+  if (bytes.byteLength !== count * signature.dimensions * 4) {
+    throw new CorruptDataError(
+      vectorPath,
+      `holds ${bytes.byteLength} bytes, expected ${count} × ${signature.dimensions} float32`,
+    );
+  }
+  // The table takes the vectors over and writes into them: view the bytes only when they own
+  // their whole ArrayBuffer (never a slice of a shared pool); otherwise copy (also when unaligned).
+  const ownsBuffer = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
+  const vectors = ownsBuffer
+    ? new Float32Array(bytes.buffer, 0, bytes.byteLength / 4)
+    : new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const rows = await readJsonFile(itemPath);
+  if (!Array.isArray(rows) || rows.length !== count)
+    throw new CorruptDataError(itemPath, `expected a list of ${count} records`);
+  const entries = rows.map((row, index): TableEntry => {
+    if (!Array.isArray(row) || row.length !== 4)
+      throw new CorruptDataError(itemPath, `record ${index} is not [id, kind, agentId, conversationId]`);
+    const [id, kind, agentId, conversationId] = row as JsonValue[];
+    if (
+      typeof id !== 'string' ||
+      typeof kind !== 'string' ||
+      !isNullableString(agentId) ||
+      !isNullableString(conversationId)
+    ) {
+      throw new CorruptDataError(itemPath, `record ${index} has a field of the wrong type`);
+    }
+    return { id, kind, agentId, conversationId };
+  });
+  return { entries, vectors };
+}
+
+/** Writes `bytes` to `file` atomically and durably (temp file, fsync, rename). */
+async function writeBinaryAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  const temp = path.join(path.dirname(file), tempEntryName(path.basename(file)));
+  try {
+    const handle = await fs.promises.open(temp, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(temp, file);
+  } catch (error) {
+    await fs.promises.unlink(temp).catch(() => undefined);
+    throw ioError('write', file, error);
+  }
+}
+
+/**
+ * Commits `snapshot` as generation `generation` (see the module comment), then removes the
+ * files of every other generation.
+ */
+export async function writeSnapshot(
+  dir: string,
+  signature: IndexSignature,
+  generation: number,
+  snapshot: Snapshot,
+): Promise<void> {
+  const { vectors, entries } = snapshot;
+  await writeBinaryAtomic(
+    vectorsFile(dir, generation),
+    new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength),
+  );
+  const rows = entries.map((entry) => [entry.id, entry.kind, entry.agentId, entry.conversationId]);
+  await atomicWriteJson(itemsFile(dir, generation), rows, { pretty: false });
+  const manifest = {
+    format: FORMAT,
+    version: VERSION,
+    signature: { ...signature },
+    count: entries.length,
+    generation,
+  };
+  await atomicWriteJson(path.join(dir, MANIFEST_FILE), manifest, { pretty: true });
+  await removeOtherGenerations(dir, generation);
+}
+
+/**
+ * Removes data files of generations other than `keep` (a crashed or superseded write) and
+ * temp files of dead writers. `keep` = -1 removes every generation.
+ */
+export async function removeOtherGenerations(dir: string, keep: number): Promise<void> {
+  let removed = false;
+  for (const name of await readdirOrEmpty(dir)) {
+    const match = GENERATION_FILE.exec(name);
+    if (!match || Number(match[1] ?? match[2]) === keep) continue;
+    await fs.promises.unlink(path.join(dir, name)).catch((error: unknown) => {
+      if (!isMissing(error)) throw ioError('remove', path.join(dir, name), error);
+    });
+    removed = true;
+  }
+  if ((await removeAbandonedTempEntries(dir, Date.now())) > 0 || removed) await fsyncDir(dir);
+}

@@ -1,0 +1,51 @@
+/**
+ * Opens a `sqlite3` connection with the `sqlite-vec` extension loaded. Both packages load
+ * lazily, so the rest of the library works when either is missing.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { BackendUnavailableError } from '../../../core/errors.js';
+import { isMemoryPath, toStorageError } from '../../../backends/sqlite/connection.js';
+import { loadSqliteDriver, type SqliteDatabase } from '../../../backends/sqlite/driver.js';
+
+/** Packages the sqlite-vec store needs, as a user would install them. */
+export const SQLITE_VEC_PACKAGES = 'sqlite-vec sqlite3 sqlite';
+
+/** Path of the `vec0` loadable extension shipped by the `sqlite-vec` package for this platform. */
+async function extensionPath(): Promise<string> {
+  try {
+    const module = (await import('sqlite-vec')) as {
+      getLoadablePath?: () => string;
+      default?: { getLoadablePath: () => string };
+    };
+    const getLoadablePath = module.getLoadablePath ?? module.default?.getLoadablePath;
+    if (getLoadablePath === undefined) throw new Error('sqlite-vec exports no getLoadablePath()');
+    return getLoadablePath();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BackendUnavailableError(
+      `sqlite-vec vector store unavailable: the sqlite-vec extension could not be found (${reason}). ` +
+        `Install it with: npm install ${SQLITE_VEC_PACKAGES}`,
+      error,
+    );
+  }
+}
+
+/** Opens `path` (creating its folder), loads `vec0`, and sets WAL, the busy timeout and full sync. */
+export async function openVectorDatabase(path: string, busyTimeoutMs: number): Promise<SqliteDatabase> {
+  const open = await loadSqliteDriver();
+  const file = isMemoryPath(path) ? path : resolve(path);
+  let db: SqliteDatabase | undefined;
+  try {
+    if (!isMemoryPath(path)) await mkdir(dirname(file), { recursive: true });
+    db = await open(file, false);
+    db.configure('busyTimeout', busyTimeoutMs);
+    await db.loadExtension(await extensionPath());
+    if (!isMemoryPath(path)) await db.exec('PRAGMA journal_mode = WAL');
+    await db.exec('PRAGMA synchronous = FULL');
+    return db;
+  } catch (error) {
+    await db?.close().catch(() => undefined);
+    throw toStorageError(error, 'open vector database', path);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The SQLite vector store: a `vec0` virtual table of the `sqlite-vec` extension, with the
+ * record's kind, agent and conversation as metadata columns. Filters on them run inside the
+ * KNN scan, so a query scoped to a small part of the data still gets its k nearest.
+ */
+import { z } from 'zod';
+import { parseBackendConfig } from '../../../core/config.js';
+import { StorageError } from '../../../core/errors.js';
+import { toStorageError } from '../../../backends/sqlite/connection.js';
+import type { SqliteDatabase } from '../../../backends/sqlite/driver.js';
+import { BaseVectorStore } from '../base-store.js';
+import type { IndexSignature, VectorMatch } from '../types.js';
+import { type PreparedFilter, type PreparedItem, validateSignature } from '../validation.js';
+import { compareMatches, scoreOf } from '../vector-table.js';
+import { openVectorDatabase } from './connection.js';
+
+/** Config of {@link SqliteVecStore}. */
+export interface SqliteVecStoreConfig {
+  /** Database file (default `./storage_data/vectors.db`; `:memory:` allowed). It may be the SQLite store's own file. */
+  path?: string;
+  /** How long to wait for another connection's lock, in seconds (default 30). */
+  connectionTimeout?: number;
+}
+
+const sqliteVecSchema = z.object({
+  path: z.string().min(1).default('./storage_data/vectors.db'),
+  connectionTimeout: z.number().positive().max(3600).default(30),
+});
+
+const VECTORS = 'connectome_vectors';
+const META = 'connectome_vector_meta';
+// Absent scopes are stored as '' (valid ids are never empty): vec0 metadata columns take no NULL.
+const NONE = '';
+
+interface Row {
+  id: string;
+  distance: number;
+}
+
+/** Vectors in a SQLite file, searched by `sqlite-vec`. */
+export class SqliteVecStore extends BaseVectorStore {
+  readonly kind = 'sqlite-vec';
+  /** The database file, as configured. */
+  readonly path: string;
+  readonly #busyTimeoutMs: number;
+  #db: SqliteDatabase | null = null;
+  #signature: IndexSignature | null = null;
+
+  constructor(config: SqliteVecStoreConfig = {}) {
+    super();
+    const parsed = parseBackendConfig('sqlite-vec vector store', sqliteVecSchema, config);
+    this.path = parsed.path;
+    this.#busyTimeoutMs = Math.round(parsed.connectionTimeout * 1000);
+  }
+
+  protected location(): string {
+    return this.path;
+  }
+
+  async #connection(): Promise<SqliteDatabase> {
+    this.#db ??= await openVectorDatabase(this.path, this.#busyTimeoutMs);
+    return this.#db;
+  }
+
+  /** Runs `task` on the connection, turning driver errors into typed ones. */
+  async #run<T>(what: string, task: (db: SqliteDatabase) => Promise<T>): Promise<T> {
+    const db = await this.#connection();
+    try {
+      return await task(db);
+    } catch (error) {
+      throw toStorageError(error, what, this.path);
+    }
+  }
+
+  /** Runs `task` in a write transaction (`BEGIN IMMEDIATE`), rolled back when it fails. */
+  #write<T>(what: string, task: (db: SqliteDatabase) => Promise<T>): Promise<T> {
+    return this.#run(what, async (db) => {
+      await db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await task(db);
+        await db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        await db.exec('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  protected readSignature(): Promise<IndexSignature | null> {
+    return this.#run('read the index signature', async (db) => {
+      const table = await db.get<{ name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`,
+        META,
+      );
+      if (table === undefined) return null;
+      const row = await db.get<{ value: string }>(`SELECT value FROM ${META} WHERE key = 'signature'`);
+      if (row === undefined) return null;
+      try {
+        return validateSignature(JSON.parse(row.value));
+      } catch (error) {
+        throw new StorageError(`Vector store ${this.path}: unreadable index signature in ${META}`, {
+          cause: error,
+        });
+      }
+    });
+  }
+
+  protected async createIndex(signature: IndexSignature): Promise<void> {
+    // Dimensions and metric are checked values (a whole number, 'cosine' or 'l2'), safe in DDL.
+    await this.#write('create the vector index', async (db) => {
+      await db.exec(`DROP TABLE IF EXISTS ${VECTORS}`);
+      await db.exec(`CREATE TABLE IF NOT EXISTS ${META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+      await db.exec(
+        `CREATE VIRTUAL TABLE ${VECTORS} USING vec0(id TEXT PRIMARY KEY, ` +
+          `embedding float[${signature.dimensions}] distance_metric=${signature.metric}, ` +
+          'kind TEXT, agent_id TEXT, conversation_id TEXT)',
+      );
+      await db.run(
+        `INSERT OR REPLACE INTO ${META} (key, value) VALUES ('signature', ?)`,
+        JSON.stringify(signature),
+      );
+    });
+    this.#signature = signature;
+  }
+
+  protected openIndex(signature: IndexSignature): Promise<void> {
+    this.#signature = signature;
+    return Promise.resolve();
+  }
+
+  protected upsertItems(items: PreparedItem[]): Promise<void> {
+    return this.#write('upsert vectors', async (db) => {
+      // vec0 has no UPSERT: delete, then insert, in one transaction.
+      const remove = await db.prepare(`DELETE FROM ${VECTORS} WHERE id = ?`);
+      const insert = await db.prepare(
+        `INSERT INTO ${VECTORS} (id, embedding, kind, agent_id, conversation_id) VALUES (?, ?, ?, ?, ?)`,
+      );
+      try {
+        for (const item of items) {
+          await remove.run(item.id);
+          const blob = Buffer.from(item.vector.buffer, item.vector.byteOffset, item.vector.byteLength);
+          await insert.run(item.id, blob, item.kind, item.agentId ?? NONE, item.conversationId ?? NONE);
+        }
+      } finally {
+        await remove.finalize();
+        await insert.finalize();
+      }
+    });
+  }
+
+  protected deleteIds(ids: string[]): Promise<number> {
+    return this.#write('delete vectors', async (db) => {
+      const remove = await db.prepare(`DELETE FROM ${VECTORS} WHERE id = ?`);
+      let removed = 0;
+      try {
+        for (const id of ids) removed += (await remove.run(id)).changes ?? 0;
+      } finally {
+        await remove.finalize();
+      }
+      return removed;
+    });
+  }
+
+  protected search(vector: Float32Array, k: number, filter: PreparedFilter): Promise<VectorMatch[]> {
+    const metric = this.#signature?.metric ?? 'cosine';
+    const where = ['embedding MATCH ?', 'k = ?'];
+    const params: (string | number | Buffer)[] = [
+      Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
+      k,
+    ];
+    if (filter.agentId !== null) {
+      where.push('agent_id = ?');
+      params.push(filter.agentId);
+    }
+    if (filter.conversationId !== null) {
+      where.push('conversation_id = ?');
+      params.push(filter.conversationId);
+    }
+    if (filter.kinds !== null) {
+      where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`);
+      params.push(...filter.kinds);
+    }
+    return this.#run('query vectors', async (db) => {
+      const rows = await db.all<Row[]>(
+        `SELECT id, distance FROM ${VECTORS} WHERE ${where.join(' AND ')} ORDER BY distance`,
+        params,
+      );
+      return rows
+        .map((row) => ({ id: row.id, distance: row.distance, score: scoreOf(metric, row.distance) }))
+        .sort(compareMatches);
+    });
+  }
+
+  protected countItems(): Promise<number> {
+    return this.#run(
+      'count vectors',
+      async (db) => (await db.get<{ n: number }>(`SELECT count(*) AS n FROM ${VECTORS}`))?.n ?? 0,
+    );
+  }
+
+  protected async closeStore(): Promise<void> {
+    const db = this.#db;
+    this.#db = null;
+    if (db !== null)
+      await db.close().catch((error: unknown) => Promise.reject(toStorageError(error, 'close', this.path)));
+  }
+}

@@ -1,0 +1,59 @@
+/** Reciprocal rank fusion. */
+import { reciprocalRankFusion, ValidationError } from '../../src/index.js';
+
+describe('reciprocalRankFusion', () => {
+  test('scores Σ 1/(k + rank) with k = 60 by default', () => {
+    const fused = reciprocalRankFusion([
+      ['a', 'b', 'c'],
+      [{ id: 'c' }, { id: 'a' }, { id: 'd' }],
+    ]);
+    expect(fused.map((r) => r.id)).toEqual(['a', 'c', 'b', 'd']);
+    expect(fused[0]?.score).toBeCloseTo(1 / 61 + 1 / 62, 12);
+    expect(fused[0]?.ranks).toEqual([1, 2]);
+    expect(fused[2]).toEqual({ id: 'b', score: 1 / 62, ranks: [2, null] });
+    expect(fused[3]?.ranks).toEqual([null, 3]);
+  });
+
+  test('an entry found by both lists beats one ranked first by only one', () => {
+    const fused = reciprocalRankFusion([
+      ['text-only', 'both'],
+      ['vector-only', 'both'],
+    ]);
+    expect(fused[0]?.id).toBe('both');
+  });
+
+  test('k changes how much top ranks dominate; limit cuts the list; ties go to the better rank, then the id', () => {
+    const lists = [
+      ['x', 'y', 'z'],
+      ['z', 'q', 'y'],
+    ];
+    // With k = 0: x = 1, z = 1/3 + 1 = 1.33, y = 1/2 + 1/3 = 0.83, q = 0.5.
+    expect(reciprocalRankFusion(lists, { k: 0 }).map((r) => r.id)).toEqual(['z', 'x', 'y', 'q']);
+    expect(reciprocalRankFusion(lists, { limit: 2 })).toHaveLength(2);
+    expect(reciprocalRankFusion([['b'], ['a']]).map((r) => r.id)).toEqual(['a', 'b']);
+    expect(
+      reciprocalRankFusion([
+        ['a', 'b'],
+        ['b', 'a'],
+      ]).map((r) => r.id),
+    ).toEqual(['a', 'b']);
+  });
+
+  test('a repeated id within one list counts once, at its best rank; empty input fuses to []', () => {
+    const fused = reciprocalRankFusion([['a', 'a', 'b']]);
+    expect(fused.map((r) => [r.id, r.ranks])).toEqual([
+      ['a', [1]],
+      ['b', [3]],
+    ]);
+    expect(reciprocalRankFusion([])).toEqual([]);
+    expect(reciprocalRankFusion([[], []])).toEqual([]);
+  });
+
+  test('bad arguments are ValidationErrors', () => {
+    expect(() => reciprocalRankFusion([['a']], { k: -1 })).toThrow(ValidationError);
+    expect(() => reciprocalRankFusion([['a']], { k: Number.NaN })).toThrow(ValidationError);
+    expect(() => reciprocalRankFusion([['a']], { limit: 0 })).toThrow(ValidationError);
+    expect(() => reciprocalRankFusion(['a'] as never)).toThrow(ValidationError);
+    expect(() => reciprocalRankFusion([[{ id: 3 }]] as never)).toThrow(ValidationError);
+  });
+});

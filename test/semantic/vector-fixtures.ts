@@ -1,0 +1,85 @@
+/** Deterministic vectors and a brute-force reference search for the vector-store tests. */
+import type { IndexSignature, VectorFilter, VectorItem, VectorMetric } from '../../src/index.js';
+
+/** A seeded PRNG (mulberry32), so every run and every store sees the same data. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random vector with values in [-1, 1), as float32. */
+export function randomVector(random: () => number, dimensions: number): Float32Array {
+  return Float32Array.from({ length: dimensions }, () => random() * 2 - 1);
+}
+
+/** The signature most tests use. */
+export function signatureOf(
+  dimensions: number,
+  metric: VectorMetric = 'cosine',
+  embedderId = 'test:v1',
+): IndexSignature {
+  return { embedderId, dimensions, metric };
+}
+
+/**
+ * `count` records: every 20th (5 %) belongs to agent `agent_small`, every 20th from offset 7
+ * to conversation `conv_small`; kinds cycle through memory, reasoning_chain, raw_message.
+ */
+export function scopedItems(count: number, dimensions: number, seed = 1): VectorItem[] {
+  const random = seededRandom(seed);
+  const kinds = ['memory', 'reasoning_chain', 'raw_message'];
+  return Array.from({ length: count }, (_, i) => ({
+    id: `item_${String(i).padStart(5, '0')}`,
+    vector: randomVector(random, dimensions),
+    kind: kinds[i % 3] as string,
+    agentId: i % 20 === 0 ? 'agent_small' : `agent_${i % 7}`,
+    ...(i % 20 === 7
+      ? { conversationId: 'conv_small' }
+      : i % 2 === 0
+        ? { conversationId: `conv_${i % 11}` }
+        : {}),
+  }));
+}
+
+function distance(metric: VectorMetric, a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  let sq = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+    sq += (x - y) * (x - y);
+  }
+  return metric === 'cosine' ? 1 - dot / Math.sqrt(na * nb) : Math.sqrt(sq);
+}
+
+/** The ids a correct store returns: brute force over `items`, nearest first. */
+export function bruteForce(
+  items: VectorItem[],
+  query: ArrayLike<number>,
+  k: number,
+  metric: VectorMetric,
+  filter: VectorFilter = {},
+): string[] {
+  return items
+    .filter(
+      (item) =>
+        (filter.agentId === undefined || item.agentId === filter.agentId) &&
+        (filter.conversationId === undefined || item.conversationId === filter.conversationId) &&
+        (filter.kinds === undefined || filter.kinds.includes(item.kind)),
+    )
+    .map((item) => ({ id: item.id, d: distance(metric, query, item.vector) }))
+    .sort((a, b) => a.d - b.d || (a.id < b.id ? -1 : 1))
+    .slice(0, k)
+    .map((entry) => entry.id);
+}
