@@ -69,17 +69,27 @@ export async function ensureDirDurable(dir: string): Promise<void> {
  * unmounted) is reported instead of being silently replaced by a new, empty store.
  */
 export async function ensureDirUnder(root: string, dir: string): Promise<void> {
+  for (const parent of await makeDirUnder(root, dir)) await fsyncDir(parent);
+}
+
+/**
+ * {@link ensureDirUnder} without the syncs: returns the folders that gained an entry, which the
+ * caller must fsync before it reports success. A writer syncs them after its own file, so the
+ * new folders reach the disk in the same journal commit as the file instead of one of their own.
+ */
+export async function makeDirUnder(root: string, dir: string): Promise<string[]> {
   const rel = path.relative(root, dir);
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
     throw new StorageError(`Folder ${dir} is not inside the base folder ${root}`);
   }
+  const parent = path.dirname(dir);
   try {
     await fs.promises.mkdir(dir);
+    return [parent];
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
+    if (code === 'EEXIST') return [];
     if (code !== 'ENOENT') throw ioError('create folder', dir, error);
-    const parent = path.dirname(dir);
     if (parent === root) {
       throw new StorageError(
         `Cannot create ${dir}: the base folder ${root} is missing (removed or unmounted?)`,
@@ -88,12 +98,13 @@ export async function ensureDirUnder(root: string, dir: string): Promise<void> {
         },
       );
     }
-    await ensureDirUnder(root, parent);
+    const above = await makeDirUnder(root, parent);
     await fs.promises.mkdir(dir).catch((again: unknown) => {
       if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('create folder', dir, again);
     });
+    // Deepest first: a folder's own entry is synced before the entry that names it.
+    return [parent, ...above];
   }
-  await fsyncDir(path.dirname(dir));
 }
 
 /** Entry names of a folder, `[]` when it does not exist. */
@@ -114,6 +125,11 @@ export function identityOf(stat: BigIntStats): FileIdentity {
   return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}`;
 }
 
+/** The size in bytes recorded in a {@link FileIdentity}. */
+export function identitySize(identity: FileIdentity): number {
+  return Number(identity.split(':')[2]);
+}
+
 /** Options of {@link atomicWriteJson}. */
 export interface AtomicWriteOptions {
   /** Indent JSON (`prettyPrintJson`). */
@@ -123,23 +139,37 @@ export interface AtomicWriteOptions {
    * throwing abandons the write and leaves the old file.
    */
   beforeCommit?: () => void;
-  /** Creates the missing parent folder; called once if the temp file cannot be created for lack of it. */
-  createDir?: () => Promise<void>;
+  /**
+   * Creates the missing parent folder; called once if the temp file cannot be created for lack
+   * of it. Returns the folders that gained an entry (see {@link makeDirUnder}): they are synced
+   * after the file, before the write resolves.
+   */
+  createDir?: () => Promise<string[]>;
+  /** Whether the caller needs the written file's identity (one `fstat` more); default `true`. */
+  identity?: boolean;
 }
 
-async function writeTemp(temp: string, text: string, options: AtomicWriteOptions): Promise<BigIntStats> {
+/** What {@link writeTemp} leaves to do: folders to sync after the rename, and the file's identity. */
+interface WrittenTemp {
+  newDirs: string[];
+  identity: FileIdentity | undefined;
+}
+
+async function writeTemp(temp: string, text: string, options: AtomicWriteOptions): Promise<WrittenTemp> {
   let handle: FileHandle;
+  let newDirs: string[] = [];
   try {
     handle = await fs.promises.open(temp, 'wx');
   } catch (error) {
     if (!isMissing(error) || !options.createDir) throw error;
-    await options.createDir();
+    newDirs = await options.createDir();
     handle = await fs.promises.open(temp, 'wx');
   }
   try {
     await handle.writeFile(text, 'utf8');
     await handle.sync();
-    return await handle.stat({ bigint: true });
+    const identity = options.identity === false ? undefined : identityOf(await handle.stat({ bigint: true }));
+    return { newDirs, identity };
   } finally {
     await handle.close();
   }
@@ -148,18 +178,18 @@ async function writeTemp(temp: string, text: string, options: AtomicWriteOptions
 /**
  * Replaces `file` with `value` atomically and durably: a reader sees the old or the new
  * content, never a mix, and the new content survives a crash once this resolves. Returns the
- * identity of the file written.
+ * identity of the file written (`undefined` when `options.identity` is `false`).
  */
 export async function atomicWriteJson(
   file: string,
   value: JsonValue,
   options: AtomicWriteOptions,
-): Promise<FileIdentity> {
+): Promise<FileIdentity | undefined> {
   const dir = path.dirname(file);
   const temp = path.join(dir, tempEntryName(path.basename(file)));
-  let identity: FileIdentity;
+  let written: WrittenTemp;
   try {
-    identity = identityOf(await writeTemp(temp, formatJson(value, options.pretty), options));
+    written = await writeTemp(temp, formatJson(value, options.pretty), options);
     options.beforeCommit?.();
     await fs.promises.rename(temp, file);
   } catch (error) {
@@ -168,10 +198,11 @@ export async function atomicWriteJson(
   }
   try {
     await fsyncDir(dir);
+    for (const parent of written.newDirs) await fsyncDir(parent);
   } catch (error) {
     throw ioError('sync folder of', file, error);
   }
-  return identity;
+  return written.identity;
 }
 
 /**

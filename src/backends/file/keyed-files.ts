@@ -10,9 +10,9 @@ import path from 'node:path';
 import { CorruptDataError, type JsonObject, type JsonValue } from '../../core/index.js';
 import {
   atomicWriteJson,
-  ensureDirUnder,
   fsyncDir,
   ioError,
+  makeDirUnder,
   readdirOrEmpty,
   readParsedFile,
 } from './atomic-json.js';
@@ -107,7 +107,8 @@ export class KeyedFiles<T extends Keyed> {
       const identity = await atomicWriteJson(target, envelope, {
         pretty: this.options.pretty,
         beforeCommit: assertHeld,
-        createDir: () => ensureDirUnder(this.options.root, this.options.dir),
+        createDir: () => makeDirUnder(this.options.root, this.options.dir),
+        identity: this.backups?.tracks(target) ?? false, // the cache keeps no backups
       });
       this.backups?.written(target, identity);
       // The key may still have an older copy under its hashed name: one key, one file.
