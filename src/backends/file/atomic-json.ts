@@ -40,15 +40,33 @@ export function ioError(action: string, file: string, cause: unknown): StorageEr
  * open folders (Windows) skip it.
  */
 export async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
+  await syncAndCloseDir(await openDir(dir));
+}
+
+/** Errors of opening or syncing a folder where folders cannot be synced (Windows): skipped. */
+function cannotSyncDirs(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EISDIR' || code === 'EPERM' || code === 'EINVAL' || code === 'EACCES';
+}
+
+/** Opens a folder to sync it later; `null` where folders cannot be opened. */
+async function openDir(dir: string): Promise<FileHandle | null> {
   try {
-    handle = await fs.promises.open(dir, 'r');
+    return await fs.promises.open(dir, 'r');
+  } catch (error) {
+    if (cannotSyncDirs(error)) return null;
+    throw error;
+  }
+}
+
+async function syncAndCloseDir(handle: FileHandle | null): Promise<void> {
+  if (handle === null) return;
+  try {
     await handle.sync();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EACCES') throw error;
+    if (!cannotSyncDirs(error)) throw error;
   } finally {
-    await handle?.close();
+    await handle.close();
   }
 }
 
@@ -147,10 +165,17 @@ export interface AtomicWriteOptions {
   createDir?: () => Promise<string[]>;
   /** Whether the caller needs the written file's identity (one `fstat` more); default `true`. */
   identity?: boolean;
+  /**
+   * Work that must be done before the rename but does not touch the temp file (the backup of
+   * the old file): it runs while the temp file is written and synced.
+   */
+  beforeRename?: () => Promise<void>;
 }
 
 /** What {@link writeTemp} leaves to do: folders to sync after the rename, and the file's identity. */
 interface WrittenTemp {
+  /** The target's folder, opened while the file was written, to be synced after the rename. */
+  dir: Promise<FileHandle | null>;
   newDirs: string[];
   identity: FileIdentity | undefined;
 }
@@ -165,14 +190,29 @@ async function writeTemp(temp: string, text: string, options: AtomicWriteOptions
     newDirs = await options.createDir();
     handle = await fs.promises.open(temp, 'wx');
   }
+  // Each step waits for a worker thread: the ones that do not depend on each other overlap.
+  const dir = openDir(path.dirname(temp));
   try {
     await handle.writeFile(text, 'utf8');
-    await handle.sync();
-    const identity = options.identity === false ? undefined : identityOf(await handle.stat({ bigint: true }));
-    return { newDirs, identity };
+    // Size and mtime are final once written, so the stat runs alongside the sync.
+    const wantStat = options.identity !== false;
+    const [synced, stat] = await Promise.allSettled([
+      handle.sync(),
+      wantStat ? handle.stat({ bigint: true }) : Promise.resolve(undefined),
+    ]);
+    if (synced.status === 'rejected') throw synced.reason;
+    if (stat.status === 'rejected') throw stat.reason;
+    return { dir, newDirs, identity: stat.value === undefined ? undefined : identityOf(stat.value) };
+  } catch (error) {
+    await closeQuietly(dir);
+    throw error;
   } finally {
     await handle.close();
   }
+}
+
+async function closeQuietly(dir: Promise<FileHandle | null> | undefined): Promise<void> {
+  await dir?.then((handle) => handle?.close()).catch(() => undefined);
 }
 
 /**
@@ -185,24 +225,36 @@ export async function atomicWriteJson(
   value: JsonValue,
   options: AtomicWriteOptions,
 ): Promise<FileIdentity | undefined> {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, tempEntryName(path.basename(file)));
-  let written: WrittenTemp;
+  const written = await writeAndRename(file, formatJson(value, options.pretty), options);
   try {
-    written = await writeTemp(temp, formatJson(value, options.pretty), options);
-    options.beforeCommit?.();
-    await fs.promises.rename(temp, file);
-  } catch (error) {
-    await fs.promises.unlink(temp).catch(() => undefined);
-    throw ioError('write', file, error);
-  }
-  try {
-    await fsyncDir(dir);
+    await syncAndCloseDir(await written.dir);
     for (const parent of written.newDirs) await fsyncDir(parent);
   } catch (error) {
     throw ioError('sync folder of', file, error);
   }
   return written.identity;
+}
+
+/** Writes and syncs a temp file beside `file` (running `beforeRename` meanwhile), then renames it over `file`. */
+async function writeAndRename(file: string, text: string, options: AtomicWriteOptions): Promise<WrittenTemp> {
+  const temp = path.join(path.dirname(file), tempEntryName(path.basename(file)));
+  let written: WrittenTemp | undefined;
+  try {
+    const [temped, prepared] = await Promise.allSettled([
+      writeTemp(temp, text, options),
+      options.beforeRename?.(),
+    ]);
+    if (temped.status === 'rejected') throw temped.reason;
+    written = temped.value;
+    if (prepared.status === 'rejected') throw prepared.reason;
+    options.beforeCommit?.();
+    await fs.promises.rename(temp, file);
+    return written;
+  } catch (error) {
+    await closeQuietly(written?.dir);
+    await fs.promises.unlink(temp).catch(() => undefined);
+    throw ioError('write', file, error);
+  }
 }
 
 /**

@@ -150,11 +150,6 @@ export class Backups {
     if (known) known.identity = identity;
   }
 
-  /** True when {@link written} wants the identity of `file`'s next version (its backups are remembered). */
-  tracks(file: string): boolean {
-    return this.enabled && this.remembered.has(file);
-  }
-
   /** Forgets what is known about `file` (it was removed). */
   forget(file: string): void {
     this.remembered.delete(file);

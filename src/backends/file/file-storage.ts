@@ -147,8 +147,8 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async closeStore(): Promise<void> {
-    // Nothing to release: a call holds its locks only while it runs, and the core lets the
-    // calls it accepted finish before closing.
+    // The core lets the calls it accepted finish first, so every lock they kept is idle now.
+    await this.locks.releaseIdle();
   }
 
   // ----- conversations -------------------------------------------------------------------

@@ -80,8 +80,7 @@ export class FolderFiles {
    */
   async replace(file: string, envelope: JsonObject, assertHeld: AssertLockHeld): Promise<void> {
     this.lists.forget(file);
-    await this.backups.beforeOverwrite(file);
-    await this.write(file, envelope, assertHeld, this.backups.tracks(file));
+    await this.write(file, envelope, assertHeld, () => this.backups.beforeOverwrite(file));
   }
 
   /**
@@ -104,22 +103,26 @@ export class FolderFiles {
     assertHeld: AssertLockHeld,
   ): Promise<void> {
     this.lists.forget(file);
-    await this.backups.beforeOverwrite(file, read.stat);
-    const identity = await this.write(file, envelope, assertHeld, true);
+    const backUp = () => this.backups.beforeOverwrite(file, read.stat);
+    const identity = await this.write(file, envelope, assertHeld, backUp, true);
     if (identity !== undefined) this.lists.remember(file, identity, list);
   }
 
+  /** Writes `file`, backing up the old one (`backUp`) meanwhile; returns its identity when asked or tracked. */
   private async write(
     file: string,
     envelope: JsonObject,
     assertHeld: AssertLockHeld,
-    identity: boolean,
+    backUp: () => Promise<void>,
+    identity = false,
   ): Promise<string | undefined> {
     const written = await atomicWriteJson(file, envelope, {
       pretty: this.pretty,
       beforeCommit: assertHeld,
       createDir: () => makeDirUnder(this.layout.baseDir, path.dirname(file)),
-      identity,
+      // Backups remember the file's identity (see Backups.written).
+      identity: identity || this.backups.enabled,
+      beforeRename: backUp,
     });
     this.backups.written(file, written);
     return written;

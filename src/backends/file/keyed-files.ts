@@ -103,12 +103,14 @@ export class KeyedFiles<T extends Keyed> {
     await this.options.locks.run(keyLockName(this.options.kind, key), async (assertHeld) => {
       const hashed = this.pathOf(hashedKeyFileName(key));
       const target = await this.chooseTarget(key, hashed, assertHeld);
-      await this.backups?.beforeOverwrite(target);
+      const backups = this.backups;
       const identity = await atomicWriteJson(target, envelope, {
         pretty: this.options.pretty,
         beforeCommit: assertHeld,
         createDir: () => makeDirUnder(this.options.root, this.options.dir),
-        identity: this.backups?.tracks(target) ?? false, // the cache keeps no backups
+        // Backups remember the file's identity; the cache keeps none.
+        identity: backups?.enabled ?? false,
+        beforeRename: backups ? () => backups.beforeOverwrite(target) : undefined,
       });
       this.backups?.written(target, identity);
       // The key may still have an older copy under its hashed name: one key, one file.
