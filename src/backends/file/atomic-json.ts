@@ -163,6 +163,8 @@ export interface AtomicWriteOptions {
    * after the file, before the write resolves.
    */
   createDir?: () => Promise<string[]>;
+  /** Calls `createDir` before the first try (the folder is likely missing), saving a failed open. */
+  createDirFirst?: boolean;
   /** Whether the caller needs the written file's identity (one `fstat` more); default `true`. */
   identity?: boolean;
   /**
@@ -174,24 +176,29 @@ export interface AtomicWriteOptions {
 
 /** What {@link writeTemp} leaves to do: folders to sync after the rename, and the file's identity. */
 interface WrittenTemp {
-  /** The target's folder, opened while the file was written, to be synced after the rename. */
-  dir: Promise<FileHandle | null>;
-  newDirs: string[];
+  /** The target's folder and any new folders above it, opened while the file was written. */
+  dirs: Promise<FileHandle | null>[];
   identity: FileIdentity | undefined;
 }
 
-async function writeTemp(temp: string, text: string, options: AtomicWriteOptions): Promise<WrittenTemp> {
-  let handle: FileHandle;
-  let newDirs: string[] = [];
+async function openTemp(temp: string, options: AtomicWriteOptions): Promise<[FileHandle, string[]]> {
+  if (options.createDirFirst && options.createDir) {
+    const newDirs = await options.createDir();
+    return [await fs.promises.open(temp, 'wx'), newDirs];
+  }
   try {
-    handle = await fs.promises.open(temp, 'wx');
+    return [await fs.promises.open(temp, 'wx'), []];
   } catch (error) {
     if (!isMissing(error) || !options.createDir) throw error;
-    newDirs = await options.createDir();
-    handle = await fs.promises.open(temp, 'wx');
+    const newDirs = await options.createDir();
+    return [await fs.promises.open(temp, 'wx'), newDirs];
   }
+}
+
+async function writeTemp(temp: string, text: string, options: AtomicWriteOptions): Promise<WrittenTemp> {
+  const [handle, newDirs] = await openTemp(temp, options);
   // Each step waits for a worker thread: the ones that do not depend on each other overlap.
-  const dir = openDir(path.dirname(temp));
+  const dirs = [path.dirname(temp), ...newDirs].map(openDir);
   try {
     await handle.writeFile(text, 'utf8');
     // Size and mtime are final once written, so the stat runs alongside the sync.
@@ -202,17 +209,24 @@ async function writeTemp(temp: string, text: string, options: AtomicWriteOptions
     ]);
     if (synced.status === 'rejected') throw synced.reason;
     if (stat.status === 'rejected') throw stat.reason;
-    return { dir, newDirs, identity: stat.value === undefined ? undefined : identityOf(stat.value) };
+    return { dirs, identity: stat.value === undefined ? undefined : identityOf(stat.value) };
   } catch (error) {
-    await closeQuietly(dir);
+    await closeQuietly(dirs);
     throw error;
   } finally {
     await handle.close();
   }
 }
 
-async function closeQuietly(dir: Promise<FileHandle | null> | undefined): Promise<void> {
-  await dir?.then((handle) => handle?.close()).catch(() => undefined);
+async function closeQuietly(dirs: Promise<FileHandle | null>[] | undefined): Promise<void> {
+  await Promise.all((dirs ?? []).map((dir) => dir.then((handle) => handle?.close()).catch(() => undefined)));
+}
+
+/** Syncs and closes every folder (at once: each must be on disk before the write resolves, in any order). */
+async function syncDirs(dirs: Promise<FileHandle | null>[]): Promise<void> {
+  const results = await Promise.allSettled(dirs.map(async (dir) => syncAndCloseDir(await dir)));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
@@ -227,8 +241,7 @@ export async function atomicWriteJson(
 ): Promise<FileIdentity | undefined> {
   const written = await writeAndRename(file, formatJson(value, options.pretty), options);
   try {
-    await syncAndCloseDir(await written.dir);
-    for (const parent of written.newDirs) await fsyncDir(parent);
+    await syncDirs(written.dirs);
   } catch (error) {
     throw ioError('sync folder of', file, error);
   }
@@ -251,7 +264,7 @@ async function writeAndRename(file: string, text: string, options: AtomicWriteOp
     await fs.promises.rename(temp, file);
     return written;
   } catch (error) {
-    await closeQuietly(written?.dir);
+    await closeQuietly(written?.dirs);
     await fs.promises.unlink(temp).catch(() => undefined);
     throw ioError('write', file, error);
   }

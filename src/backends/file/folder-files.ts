@@ -15,12 +15,20 @@ import { folderLockName, type StoreLayout } from './layout.js';
 import { ListFileCache, type ListSnapshot } from './list-cache.js';
 import { tempEntryName } from './temp-files.js';
 
+/** Folders remembered as existing at most (then forgotten all at once: only a failed open more each). */
+const MAX_KNOWN_DIRS = 10_000;
+
 /** A write that runs holding a lock; `assertHeld` throws if the lock was lost meanwhile. */
 export type LockedTask<T> = (assertHeld: AssertLockHeld) => Promise<T>;
 
 /** Locked, backed-up, atomic writes to the files of conversation and agent folders. */
 export class FolderFiles {
   private readonly lists = new ListFileCache();
+  /**
+   * Folders this store wrote into last: a write elsewhere (likely a new conversation or agent)
+   * creates its folder before the first try instead of after a failed one.
+   */
+  private readonly knownDirs = new Set<string>();
 
   /**
    * @param layout where the folders are.
@@ -116,15 +124,19 @@ export class FolderFiles {
     backUp: () => Promise<void>,
     identity = false,
   ): Promise<string | undefined> {
+    const dir = path.dirname(file);
     const written = await atomicWriteJson(file, envelope, {
       pretty: this.pretty,
       beforeCommit: assertHeld,
-      createDir: () => makeDirUnder(this.layout.baseDir, path.dirname(file)),
+      createDir: () => makeDirUnder(this.layout.baseDir, dir),
+      createDirFirst: !this.knownDirs.has(dir),
       // Backups remember the file's identity (see Backups.written).
       identity: identity || this.backups.enabled,
       beforeRename: backUp,
     });
     this.backups.written(file, written);
+    if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
+    this.knownDirs.add(dir);
     return written;
   }
 
@@ -151,6 +163,7 @@ export class FolderFiles {
       () => true,
       () => false,
     );
+    if (removedDir) this.knownDirs.delete(dir);
     // Make the unlink (or the folder's removal) durable.
     await fsyncDir(removedDir ? path.dirname(dir) : dir);
   }
@@ -162,6 +175,7 @@ export class FolderFiles {
       if ((await this.twinOf(this.layout.conversationsDir, conversationId)) !== null) return;
       const dir = this.layout.conversationDir(conversationId);
       this.lists.forgetUnder(dir);
+      this.knownDirs.delete(dir);
       // One rename takes every file away at once (all or nothing); removing the moved folder
       // afterwards cannot leave a half-deleted conversation behind.
       const trash = path.join(this.layout.trashDir, tempEntryName('conversation'));
