@@ -242,8 +242,10 @@ export class FileLocks {
   private async othersWaiting(target: string): Promise<boolean> {
     try {
       const file = `${target}.waiting`;
-      const [stat, token] = await Promise.all([fse.promises.stat(file), fse.promises.readFile(file, 'utf8')]);
-      return token !== OWN_TOKEN && Date.now() - stat.mtimeMs < WAITER_FRESH_MS;
+      // Usually there is none: one `stat` says so; the token is read only for a fresh one.
+      const stat = await fse.promises.stat(file);
+      if (Date.now() - stat.mtimeMs >= WAITER_FRESH_MS) return false;
+      return (await fse.promises.readFile(file, 'utf8')) !== OWN_TOKEN;
     } catch {
       return false; // no announcement (or it just went away)
     }
