@@ -2,7 +2,8 @@
  * `npm run bench`: every backend (file, SQLite, Redis, PostgreSQL) on workloads W1-W6, this
  * library next to the raw driver and Keyv 5, written to `bench/results/latest.{md,json}`.
  * `BENCH_SMOKE=1`: tiny counts (CI), written to `smoke.*`. `BENCH_FULL=1`: adds the largest
- * sizes. `BENCH_ONLY=W1,W4`: only those workloads. Exits 1 when any subject threw.
+ * sizes. `BENCH_ONLY=W1,W4`: only those workloads; `BENCH_BACKENDS=file,sqlite`: only those
+ * backends. Exits 1 when any subject threw.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,7 @@ const WORKLOADS: Array<[string, WorkloadRun]> = [
 async function main(): Promise<number> {
   const started = performance.now();
   const only = process.env.BENCH_ONLY?.split(',');
+  const backends = process.env.BENCH_BACKENDS?.split(',');
   await ensureServices();
   const dir = await mkdtemp(join(tmpdir(), 'connectome-bench-'));
   // A run-unique prefix keeps parallel runs (and their keys and schemas) apart.
@@ -43,6 +45,7 @@ async function main(): Promise<number> {
     for (const [id, workload] of WORKLOADS) {
       if (only && !only.includes(id)) continue;
       for (const backend of BACKENDS) {
+        if (backends && !backends.includes(backend)) continue;
         const t0 = performance.now();
         try {
           rows.push(...(await workload(backend, { dir, name: `${run}_${id.toLowerCase()}_${backend}` })));

@@ -39,14 +39,24 @@ export async function shutdownAll(): Promise<void> {
   await Promise.all(openStores.splice(0).map((storage) => storage.shutdown()));
 }
 
-/** Relative paths of every file under `dir` (sorted, `/`-separated), with `filter` applied to each. */
+/**
+ * Relative paths of every file under `dir` (sorted, `/`-separated), with `filter` applied to each.
+ * A folder that vanishes during the walk is skipped: a store frees an idle lock folder a few
+ * milliseconds after its last call.
+ */
 export async function listTree(
   dir: string,
   filter: (rel: string) => boolean = () => true,
 ): Promise<string[]> {
   const out: string[] = [];
   const walk = async (rel: string): Promise<void> => {
-    for (const entry of await fse.readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const entries = await fse
+      .readdir(path.join(dir, rel), { withFileTypes: true })
+      .catch((error: unknown) => {
+        if (rel !== '' && (error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw error;
+      });
+    for (const entry of entries) {
       const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
       if (entry.isDirectory()) await walk(child);
       else if (filter(child)) out.push(child);

@@ -5,8 +5,11 @@
 import fs, { type BigIntStats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { CorruptDataError, type JsonValue, parseStoredJson, StorageError } from '../../core/index.js';
+import { CorruptDataError, type JsonValue, parseStoredJson } from '../../core/index.js';
+import { ioError, openDir, syncAndCloseDir } from './durable-dirs.js';
 import { isMissing, tempEntryName } from './temp-files.js';
+
+export { ensureDirDurable, ensureDirUnder, fsyncDir, ioError, makeDirUnder } from './durable-dirs.js';
 
 /**
  * JSON text as the reference's `json.dump(..., ensure_ascii=False)` writes it: 2-space indent
@@ -28,74 +31,6 @@ function compactJson(value: JsonValue): string {
   return JSON.stringify(value);
 }
 
-/** Wraps an I/O failure in a {@link StorageError} naming the path. */
-export function ioError(action: string, file: string, cause: unknown): StorageError {
-  if (cause instanceof StorageError) return cause;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new StorageError(`Cannot ${action} ${file}: ${reason}`, { cause });
-}
-
-/**
- * Fsyncs a folder so a rename or a new entry in it survives a crash. Platforms that cannot
- * open folders (Windows) skip it.
- */
-export async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await fs.promises.open(dir, 'r');
-    await handle.sync();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EACCES') throw error;
-  } finally {
-    await handle?.close();
-  }
-}
-
-/** Creates `dir` (and parents) if needed, fsyncing each parent that gained an entry. Used at start-up. */
-export async function ensureDirDurable(dir: string): Promise<void> {
-  const first = await fs.promises.mkdir(dir, { recursive: true });
-  if (first === undefined) return;
-  // Every folder from the first created one down to `dir` is new: fsync each one's parent.
-  for (let current = dir; ; current = path.dirname(current)) {
-    await fsyncDir(path.dirname(current));
-    if (current === first || path.dirname(current) === current) break;
-  }
-}
-
-/**
- * Creates `dir` and any missing folders between it and `root`, durably, but never `root`
- * itself: a base folder that vanished while the store is open (removed, or a volume that was
- * unmounted) is reported instead of being silently replaced by a new, empty store.
- */
-export async function ensureDirUnder(root: string, dir: string): Promise<void> {
-  const rel = path.relative(root, dir);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
-    throw new StorageError(`Folder ${dir} is not inside the base folder ${root}`);
-  }
-  try {
-    await fs.promises.mkdir(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    if (code !== 'ENOENT') throw ioError('create folder', dir, error);
-    const parent = path.dirname(dir);
-    if (parent === root) {
-      throw new StorageError(
-        `Cannot create ${dir}: the base folder ${root} is missing (removed or unmounted?)`,
-        {
-          cause: error,
-        },
-      );
-    }
-    await ensureDirUnder(root, parent);
-    await fs.promises.mkdir(dir).catch((again: unknown) => {
-      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('create folder', dir, again);
-    });
-  }
-  await fsyncDir(path.dirname(dir));
-}
-
 /** Entry names of a folder, `[]` when it does not exist. */
 export async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
@@ -114,6 +49,11 @@ export function identityOf(stat: BigIntStats): FileIdentity {
   return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}`;
 }
 
+/** The size in bytes recorded in a {@link FileIdentity}. */
+export function identitySize(identity: FileIdentity): number {
+  return Number(identity.split(':')[2]);
+}
+
 /** Options of {@link atomicWriteJson}. */
 export interface AtomicWriteOptions {
   /** Indent JSON (`prettyPrintJson`). */
@@ -123,55 +63,117 @@ export interface AtomicWriteOptions {
    * throwing abandons the write and leaves the old file.
    */
   beforeCommit?: () => void;
-  /** Creates the missing parent folder; called once if the temp file cannot be created for lack of it. */
-  createDir?: () => Promise<void>;
+  /**
+   * Creates the missing parent folder; called once if the temp file cannot be created for lack
+   * of it. Returns the folders that gained an entry (see {@link makeDirUnder}): they are synced
+   * after the file, before the write resolves.
+   */
+  createDir?: () => Promise<string[]>;
+  /** Calls `createDir` before the first try (the folder is likely missing), saving a failed open. */
+  createDirFirst?: boolean;
+  /** Whether the caller needs the written file's identity (one `fstat` more); default `true`. */
+  identity?: boolean;
+  /**
+   * Work that must be done before the rename but does not touch the temp file (the backup of
+   * the old file): it runs while the temp file is written and synced.
+   */
+  beforeRename?: () => Promise<void>;
 }
 
-async function writeTemp(temp: string, text: string, options: AtomicWriteOptions): Promise<BigIntStats> {
-  let handle: FileHandle;
-  try {
-    handle = await fs.promises.open(temp, 'wx');
-  } catch (error) {
-    if (!isMissing(error) || !options.createDir) throw error;
-    await options.createDir();
-    handle = await fs.promises.open(temp, 'wx');
+/** What {@link writeTemp} leaves to do: folders to sync after the rename, and the file's identity. */
+interface WrittenTemp {
+  /** The target's folder and any new folders above it, opened while the file was written. */
+  dirs: Promise<FileHandle | null>[];
+  identity: FileIdentity | undefined;
+}
+
+async function openTemp(temp: string, options: AtomicWriteOptions): Promise<[FileHandle, string[]]> {
+  if (options.createDirFirst && options.createDir) {
+    const newDirs = await options.createDir();
+    return [await fs.promises.open(temp, 'wx'), newDirs];
   }
   try {
+    return [await fs.promises.open(temp, 'wx'), []];
+  } catch (error) {
+    if (!isMissing(error) || !options.createDir) throw error;
+    const newDirs = await options.createDir();
+    return [await fs.promises.open(temp, 'wx'), newDirs];
+  }
+}
+
+async function writeTemp(temp: string, text: string, options: AtomicWriteOptions): Promise<WrittenTemp> {
+  const [handle, newDirs] = await openTemp(temp, options);
+  // Each step waits for a worker thread: the ones that do not depend on each other overlap.
+  const dirs = [path.dirname(temp), ...newDirs].map(openDir);
+  try {
     await handle.writeFile(text, 'utf8');
-    await handle.sync();
-    return await handle.stat({ bigint: true });
+    // Size and mtime are final once written, so the stat runs alongside the sync.
+    const wantStat = options.identity !== false;
+    const [synced, stat] = await Promise.allSettled([
+      handle.sync(),
+      wantStat ? handle.stat({ bigint: true }) : Promise.resolve(undefined),
+    ]);
+    if (synced.status === 'rejected') throw synced.reason;
+    if (stat.status === 'rejected') throw stat.reason;
+    return { dirs, identity: stat.value === undefined ? undefined : identityOf(stat.value) };
+  } catch (error) {
+    await closeQuietly(dirs);
+    throw error;
   } finally {
     await handle.close();
   }
 }
 
+async function closeQuietly(dirs: Promise<FileHandle | null>[] | undefined): Promise<void> {
+  await Promise.all((dirs ?? []).map((dir) => dir.then((handle) => handle?.close()).catch(() => undefined)));
+}
+
+/** Syncs and closes every folder (at once: each must be on disk before the write resolves, in any order). */
+async function syncDirs(dirs: Promise<FileHandle | null>[]): Promise<void> {
+  const results = await Promise.allSettled(dirs.map(async (dir) => syncAndCloseDir(await dir)));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /**
  * Replaces `file` with `value` atomically and durably: a reader sees the old or the new
  * content, never a mix, and the new content survives a crash once this resolves. Returns the
- * identity of the file written.
+ * identity of the file written (`undefined` when `options.identity` is `false`).
  */
 export async function atomicWriteJson(
   file: string,
   value: JsonValue,
   options: AtomicWriteOptions,
-): Promise<FileIdentity> {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, tempEntryName(path.basename(file)));
-  let identity: FileIdentity;
+): Promise<FileIdentity | undefined> {
+  const written = await writeAndRename(file, formatJson(value, options.pretty), options);
   try {
-    identity = identityOf(await writeTemp(temp, formatJson(value, options.pretty), options));
-    options.beforeCommit?.();
-    await fs.promises.rename(temp, file);
-  } catch (error) {
-    await fs.promises.unlink(temp).catch(() => undefined);
-    throw ioError('write', file, error);
-  }
-  try {
-    await fsyncDir(dir);
+    await syncDirs(written.dirs);
   } catch (error) {
     throw ioError('sync folder of', file, error);
   }
-  return identity;
+  return written.identity;
+}
+
+/** Writes and syncs a temp file beside `file` (running `beforeRename` meanwhile), then renames it over `file`. */
+async function writeAndRename(file: string, text: string, options: AtomicWriteOptions): Promise<WrittenTemp> {
+  const temp = path.join(path.dirname(file), tempEntryName(path.basename(file)));
+  let written: WrittenTemp | undefined;
+  try {
+    const [temped, prepared] = await Promise.allSettled([
+      writeTemp(temp, text, options),
+      options.beforeRename?.(),
+    ]);
+    if (temped.status === 'rejected') throw temped.reason;
+    written = temped.value;
+    if (prepared.status === 'rejected') throw prepared.reason;
+    options.beforeCommit?.();
+    await fs.promises.rename(temp, file);
+    return written;
+  } catch (error) {
+    await closeQuietly(written?.dirs);
+    await fs.promises.unlink(temp).catch(() => undefined);
+    throw ioError('write', file, error);
+  }
 }
 
 /**

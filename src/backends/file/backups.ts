@@ -120,24 +120,22 @@ export class Backups {
   /**
    * Backs up `file` (if it exists) before it is replaced, and prunes its backups to the newest
    * `keep`. The caller holds the file's lock and reports the new file with {@link written}.
+   * `known` is the file's stat when the caller just took it (`null`: it is missing), saving one.
    */
-  async beforeOverwrite(file: string): Promise<void> {
+  async beforeOverwrite(file: string, known?: fs.BigIntStats | null): Promise<void> {
     if (!this.enabled) return;
-    let stat: fs.BigIntStats;
-    try {
-      stat = await fs.promises.stat(file, { bigint: true });
-    } catch (error) {
+    const stat = known === undefined ? await statOrNull(file) : known;
+    if (stat === null) {
       this.remembered.delete(file);
-      if (isMissing(error)) return; // nothing to back up yet
-      throw ioError('back up', file, error);
+      return; // nothing to back up yet
     }
     const name = await this.makeBackup(file);
     if (name === null) return;
-    const known = this.remembered.get(file);
+    const remembered = this.remembered.get(file);
     this.remembered.delete(file); // re-inserted below as the most recently used
     const names =
-      known !== undefined && known.identity === identityOf(stat)
-        ? [name, ...known.names]
+      remembered !== undefined && remembered.identity === identityOf(stat)
+        ? [name, ...remembered.names]
         : await this.listBackups(file);
     const kept = await this.prune(file, names);
     this.remembered.set(file, { identity: undefined, names: kept });
@@ -147,7 +145,7 @@ export class Backups {
   }
 
   /** Records the file just written, so the next backup of it can trust the remembered list. */
-  written(file: string, identity: FileIdentity): void {
+  written(file: string, identity: FileIdentity | undefined): void {
     const known = this.remembered.get(file);
     if (known) known.identity = identity;
   }
@@ -213,6 +211,16 @@ export class Backups {
       });
     }
     return names.slice(0, this.policy.keep);
+  }
+}
+
+/** `file`'s stat, or `null` when it does not exist. */
+async function statOrNull(file: string): Promise<fs.BigIntStats | null> {
+  try {
+    return await fs.promises.stat(file, { bigint: true });
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw ioError('back up', file, error);
   }
 }
 

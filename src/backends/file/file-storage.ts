@@ -148,8 +148,8 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async closeStore(): Promise<void> {
-    // Nothing to release: a call holds its locks only while it runs, and the core lets the
-    // calls it accepted finish before closing.
+    // The core lets the calls it accepted finish first, so every lock they kept is idle now.
+    await this.locks.releaseIdle();
   }
 
   // ----- conversations -------------------------------------------------------------------
@@ -199,27 +199,26 @@ export class FileStorage extends StorageInterface {
 
   protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
     await this.folders.withConversation(conversationId, async (assertHeld) => {
+      const file = this.layout.conversationFile(conversationId, 'memories');
       // A corrupt file throws here, so the write never replaces memories it could not read.
-      const memories = upsertMemoryInList(await this.reads.memoriesFile(conversationId), memory);
+      const read = await this.folders.readList(file, () => this.reads.memoriesFile(conversationId));
+      const memories = upsertMemoryInList(read.list, memory);
       const envelope = memoriesEnvelope(conversationId, memories, nowTimestamp());
-      await this.folders.replace(
-        this.layout.conversationFile(conversationId, 'memories'),
-        envelope,
-        assertHeld,
-      );
+      await this.folders.replaceList(file, memories, envelope, read, assertHeld);
     });
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
     await this.folders.withConversation(conversationId, async (assertHeld) => {
       const file = this.layout.conversationFile(conversationId, 'memories');
-      const memories = await this.reads.memoriesFile(conversationId);
+      const read = await this.folders.readList(file, () => this.reads.memoriesFile(conversationId));
       // Every record with that id goes (the reference may have written duplicates).
-      const kept = memories.filter((memory) => memory.memory_id !== memoryId);
-      if (kept.length === memories.length) return;
+      const kept = read.list.filter((memory) => (memory as JsonObject).memory_id !== memoryId);
+      if (kept.length === read.list.length) return;
       // A conversation without memories has no memories file.
       if (kept.length === 0) return this.folders.remove(file, assertHeld);
-      await this.folders.replace(file, memoriesEnvelope(conversationId, kept, nowTimestamp()), assertHeld);
+      const envelope = memoriesEnvelope(conversationId, kept, nowTimestamp());
+      await this.folders.replaceList(file, kept, envelope, read, assertHeld);
     });
   }
 
@@ -229,9 +228,11 @@ export class FileStorage extends StorageInterface {
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
     await this.folders.withAgent(agentId, async (assertHeld) => {
-      const chains = [...(await this.reads.chainsFile(agentId)), record];
+      const file = this.layout.chainsFile(agentId);
+      const read = await this.folders.readList(file, () => this.reads.chainsFile(agentId));
+      const chains = [...read.list, record];
       const envelope = chainsEnvelope(agentId, chains, nowTimestamp());
-      await this.folders.replace(this.layout.chainsFile(agentId), envelope, assertHeld);
+      await this.folders.replaceList(file, chains, envelope, read, assertHeld);
     });
   }
 

@@ -7,18 +7,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
-import { InvalidIdError, type JsonObject } from '../../core/index.js';
-import { atomicWriteJson, ensureDirUnder, fsyncDir, ioError } from './atomic-json.js';
+import { InvalidIdError, type JsonObject, type JsonValue } from '../../core/index.js';
+import { atomicWriteJson, ensureDirUnder, fsyncDir, ioError, makeDirUnder } from './atomic-json.js';
 import type { Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import { folderLockName, type StoreLayout } from './layout.js';
+import { ListFileCache, type ListSnapshot } from './list-cache.js';
 import { tempEntryName } from './temp-files.js';
+
+/** Folders remembered as existing at most (then forgotten all at once: only a failed open more each). */
+const MAX_KNOWN_DIRS = 10_000;
 
 /** A write that runs holding a lock; `assertHeld` throws if the lock was lost meanwhile. */
 export type LockedTask<T> = (assertHeld: AssertLockHeld) => Promise<T>;
 
 /** Locked, backed-up, atomic writes to the files of conversation and agent folders. */
 export class FolderFiles {
+  private readonly lists = new ListFileCache();
+  /**
+   * Folders this store wrote into last: a write elsewhere (likely a new conversation or agent)
+   * creates its folder before the first try instead of after a failed one.
+   */
+  private readonly knownDirs = new Set<string>();
+
   /**
    * @param layout where the folders are.
    * @param locks the store's cross-process locks.
@@ -76,13 +87,57 @@ export class FolderFiles {
    * lock. The folder is created when missing (never the base folder, see `ensureDirUnder`).
    */
   async replace(file: string, envelope: JsonObject, assertHeld: AssertLockHeld): Promise<void> {
-    await this.backups.beforeOverwrite(file);
-    const identity = await atomicWriteJson(file, envelope, {
+    this.lists.forget(file);
+    await this.write(file, envelope, assertHeld, () => this.backups.beforeOverwrite(file));
+  }
+
+  /**
+   * A list file's items for a read-modify-write (the caller holds its folder's lock): the list
+   * this process wrote last when the file is unchanged since, else read by `readFromDisk`.
+   */
+  readList(file: string, readFromDisk: () => Promise<JsonValue[]>): Promise<ListSnapshot> {
+    return this.lists.load(file, readFromDisk);
+  }
+
+  /**
+   * {@link replace} for a list file read by {@link readList}: `list` is the new content inside
+   * `envelope`, kept for the next update; `read`'s stat spares the backup one of its own.
+   */
+  async replaceList(
+    file: string,
+    list: JsonValue[],
+    envelope: JsonObject,
+    read: ListSnapshot,
+    assertHeld: AssertLockHeld,
+  ): Promise<void> {
+    this.lists.forget(file);
+    const backUp = () => this.backups.beforeOverwrite(file, read.stat);
+    const identity = await this.write(file, envelope, assertHeld, backUp, true);
+    if (identity !== undefined) this.lists.remember(file, identity, list);
+  }
+
+  /** Writes `file`, backing up the old one (`backUp`) meanwhile; returns its identity when asked or tracked. */
+  private async write(
+    file: string,
+    envelope: JsonObject,
+    assertHeld: AssertLockHeld,
+    backUp: () => Promise<void>,
+    identity = false,
+  ): Promise<string | undefined> {
+    const dir = path.dirname(file);
+    const written = await atomicWriteJson(file, envelope, {
       pretty: this.pretty,
       beforeCommit: assertHeld,
-      createDir: () => ensureDirUnder(this.layout.baseDir, path.dirname(file)),
+      createDir: () => makeDirUnder(this.layout.baseDir, dir),
+      createDirFirst: !this.knownDirs.has(dir),
+      // Backups remember the file's identity (see Backups.written).
+      identity: identity || this.backups.enabled,
+      beforeRename: backUp,
     });
-    this.backups.written(file, identity);
+    this.backups.written(file, written);
+    if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
+    this.knownDirs.add(dir);
+    return written;
   }
 
   /**
@@ -90,6 +145,7 @@ export class FolderFiles {
    * the caller holds the folder's lock.
    */
   async remove(file: string, assertHeld: AssertLockHeld): Promise<void> {
+    this.lists.forget(file);
     await this.backups.beforeOverwrite(file);
     assertHeld();
     const dir = path.dirname(file);
@@ -107,6 +163,7 @@ export class FolderFiles {
       () => true,
       () => false,
     );
+    if (removedDir) this.knownDirs.delete(dir);
     // Make the unlink (or the folder's removal) durable.
     await fsyncDir(removedDir ? path.dirname(dir) : dir);
   }
@@ -117,6 +174,8 @@ export class FolderFiles {
       // A twin's folder is not this id's: this id has nothing stored, so there is nothing to delete.
       if ((await this.twinOf(this.layout.conversationsDir, conversationId)) !== null) return;
       const dir = this.layout.conversationDir(conversationId);
+      this.lists.forgetUnder(dir);
+      this.knownDirs.delete(dir);
       // One rename takes every file away at once (all or nothing); removing the moved folder
       // afterwards cannot leave a half-deleted conversation behind.
       const trash = path.join(this.layout.trashDir, tempEntryName('conversation'));

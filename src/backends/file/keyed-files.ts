@@ -10,9 +10,9 @@ import path from 'node:path';
 import { CorruptDataError, type JsonObject, type JsonValue } from '../../core/index.js';
 import {
   atomicWriteJson,
-  ensureDirUnder,
   fsyncDir,
   ioError,
+  makeDirUnder,
   readdirOrEmpty,
   readParsedFile,
 } from './atomic-json.js';
@@ -103,11 +103,14 @@ export class KeyedFiles<T extends Keyed> {
     await this.options.locks.run(keyLockName(this.options.kind, key), async (assertHeld) => {
       const hashed = this.pathOf(hashedKeyFileName(key));
       const target = await this.chooseTarget(key, hashed, assertHeld);
-      await this.backups?.beforeOverwrite(target);
+      const backups = this.backups;
       const identity = await atomicWriteJson(target, envelope, {
         pretty: this.options.pretty,
         beforeCommit: assertHeld,
-        createDir: () => ensureDirUnder(this.options.root, this.options.dir),
+        createDir: () => makeDirUnder(this.options.root, this.options.dir),
+        // Backups remember the file's identity; the cache keeps none.
+        identity: backups?.enabled ?? false,
+        beforeRename: backups ? () => backups.beforeOverwrite(target) : undefined,
       });
       this.backups?.written(target, identity);
       // The key may still have an older copy under its hashed name: one key, one file.

@@ -1,0 +1,105 @@
+/**
+ * Folders made and synced durably: a new entry (a file renamed in, a folder created) survives a
+ * crash once its folder is fsynced. Used by the atomic JSON writes and at start-up.
+ */
+import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { StorageError } from '../../core/index.js';
+
+/** Wraps an I/O failure in a {@link StorageError} naming the path. */
+export function ioError(action: string, file: string, cause: unknown): StorageError {
+  if (cause instanceof StorageError) return cause;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new StorageError(`Cannot ${action} ${file}: ${reason}`, { cause });
+}
+
+/**
+ * Fsyncs a folder so a rename or a new entry in it survives a crash. Platforms that cannot
+ * open folders (Windows) skip it.
+ */
+export async function fsyncDir(dir: string): Promise<void> {
+  await syncAndCloseDir(await openDir(dir));
+}
+
+/** Errors of opening or syncing a folder where folders cannot be synced (Windows): skipped. */
+function cannotSyncDirs(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EISDIR' || code === 'EPERM' || code === 'EINVAL' || code === 'EACCES';
+}
+
+/** Opens a folder to sync it later; `null` where folders cannot be opened. */
+export async function openDir(dir: string): Promise<FileHandle | null> {
+  try {
+    return await fs.promises.open(dir, 'r');
+  } catch (error) {
+    if (cannotSyncDirs(error)) return null;
+    throw error;
+  }
+}
+
+export async function syncAndCloseDir(handle: FileHandle | null): Promise<void> {
+  if (handle === null) return;
+  try {
+    await handle.sync();
+  } catch (error) {
+    if (!cannotSyncDirs(error)) throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates `dir` (and parents) if needed, fsyncing each parent that gained an entry. Used at start-up. */
+export async function ensureDirDurable(dir: string): Promise<void> {
+  const first = await fs.promises.mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  // Every folder from the first created one down to `dir` is new: fsync each one's parent.
+  for (let current = dir; ; current = path.dirname(current)) {
+    await fsyncDir(path.dirname(current));
+    if (current === first || path.dirname(current) === current) break;
+  }
+}
+
+/**
+ * Creates `dir` and any missing folders between it and `root`, durably, but never `root`
+ * itself: a base folder that vanished while the store is open (removed, or a volume that was
+ * unmounted) is reported instead of being silently replaced by a new, empty store.
+ */
+export async function ensureDirUnder(root: string, dir: string): Promise<void> {
+  for (const parent of await makeDirUnder(root, dir)) await fsyncDir(parent);
+}
+
+/**
+ * {@link ensureDirUnder} without the syncs: returns the folders that gained an entry, which the
+ * caller must fsync before it reports success. A writer syncs them after its own file, so the
+ * new folders reach the disk in the same journal commit as the file instead of one of their own.
+ */
+export async function makeDirUnder(root: string, dir: string): Promise<string[]> {
+  const rel = path.relative(root, dir);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new StorageError(`Folder ${dir} is not inside the base folder ${root}`);
+  }
+  const parent = path.dirname(dir);
+  try {
+    await fs.promises.mkdir(dir);
+    return [parent];
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return [];
+    if (code !== 'ENOENT') throw ioError('create folder', dir, error);
+    if (parent === root) {
+      throw new StorageError(
+        `Cannot create ${dir}: the base folder ${root} is missing (removed or unmounted?)`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const above = await makeDirUnder(root, parent);
+    await fs.promises.mkdir(dir).catch((again: unknown) => {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('create folder', dir, again);
+    });
+    // Deepest first: a folder's own entry is synced before the entry that names it.
+    return [parent, ...above];
+  }
+}

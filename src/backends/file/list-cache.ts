@@ -1,0 +1,89 @@
+/**
+ * The list files (memories, reasoning chains) this process wrote last, kept parsed, so the next
+ * read-modify-write of one under its lock costs a `stat` instead of reading and parsing the whole
+ * file (at 1,000 memories that file is ~300 KB). An entry is trusted only while the file on disk
+ * still has the identity (device, inode, size, mtime) it had when this process wrote it: another
+ * process renames a new file in (a new inode), the Python reference rewrites it in place (a new
+ * size or mtime), and either makes the entry stale, so the file is read again.
+ */
+import type { BigIntStats } from 'node:fs';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { JsonValue } from '../../core/index.js';
+import { type FileIdentity, identityOf, identitySize, ioError } from './atomic-json.js';
+import { isMissing } from './temp-files.js';
+
+/** Parsed bytes kept at most, counted by file size (least recently used are dropped first). */
+const MAX_CACHED_BYTES = 32 * 1024 * 1024;
+
+/** A list file as read for an update: its items, and its stat when one was taken. */
+export interface ListSnapshot {
+  /** The items; shared with the cache, so callers copy instead of changing it. */
+  list: JsonValue[];
+  /** The file's stat taken just before (`null`: missing), or `undefined` when none was taken. */
+  stat: BigIntStats | null | undefined;
+}
+
+interface Entry {
+  identity: FileIdentity;
+  list: JsonValue[];
+  bytes: number;
+}
+
+/** Parsed list files of one store, valid while the files are unchanged (see the module comment). */
+export class ListFileCache {
+  private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+
+  /** `file`'s items: cached when the file is still the one written here, else `readFromDisk()`. */
+  async load(file: string, readFromDisk: () => Promise<JsonValue[]>): Promise<ListSnapshot> {
+    const entry = this.entries.get(file);
+    if (entry === undefined) return { list: await readFromDisk(), stat: undefined };
+    const stat = await statOrNull(file);
+    if (stat !== null && identityOf(stat) === entry.identity) {
+      this.entries.delete(file); // re-inserted as the most recently used
+      this.entries.set(file, entry);
+      return { list: entry.list, stat };
+    }
+    this.forget(file);
+    return { list: stat === null ? [] : await readFromDisk(), stat };
+  }
+
+  /** Records `list` as the content of `file`, just written with `identity`. */
+  remember(file: string, identity: FileIdentity, list: JsonValue[]): void {
+    this.forget(file);
+    const size = identitySize(identity);
+    if (size > MAX_CACHED_BYTES / 4) return; // one huge file would push out all the others
+    this.entries.set(file, { identity, list, bytes: size });
+    this.bytes += size;
+    for (const [oldest, old] of this.entries) {
+      if (this.bytes <= MAX_CACHED_BYTES) break;
+      this.entries.delete(oldest);
+      this.bytes -= old.bytes;
+    }
+  }
+
+  /** Drops what is known about `file` (removed, or written without a known content). */
+  forget(file: string): void {
+    const entry = this.entries.get(file);
+    if (entry === undefined) return;
+    this.entries.delete(file);
+    this.bytes -= entry.bytes;
+  }
+
+  /** Drops every file under `dir` (a folder that was removed). */
+  forgetUnder(dir: string): void {
+    for (const file of [...this.entries.keys()]) {
+      if (file.startsWith(dir + path.sep)) this.forget(file);
+    }
+  }
+}
+
+async function statOrNull(file: string): Promise<BigIntStats | null> {
+  try {
+    return await fs.promises.stat(file, { bigint: true });
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw ioError('read', file, error);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The cheap write path keeps its guarantees: a list file (memories, chains) this process wrote
+ * is not read back for the next update, yet a change by any other writer is seen; a lock used by
+ * queued calls is taken once and freed soon after, and at shutdown.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import fse from 'fs-extra';
+import lockfile from 'proper-lockfile';
+import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await shutdownAll();
+});
+afterAll(removeTempDirs);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts `fs.readFile` calls on `file` (the backend reads data files through it). */
+function countReadsOf(file: string): () => number {
+  const original = fs.readFile;
+  let reads = 0;
+  jest.spyOn(fs, 'readFile').mockImplementation(((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+    if (target === file) reads += 1;
+    return (original as (...args: unknown[]) => void)(target, ...rest);
+  }) as typeof fs.readFile);
+  return () => reads;
+}
+
+/** Lock folders (`*.lock`) in the store's locks folder. */
+async function lockFolders(baseDir: string): Promise<string[]> {
+  const dir = path.join(baseDir, '.connectome-storage', 'locks');
+  return (await fse.readdir(dir))
+    .filter((name) => name.endsWith('.lock'))
+    .map((name) => path.join(dir, name));
+}
+
+describe('list files written by this process', () => {
+  it('are not read back for the next memory or chain update', async () => {
+    const storage = await openStore();
+    const memories = path.join(storage.baseDir, 'conversations', 'c1', 'memories.json');
+    const chains = path.join(storage.baseDir, 'agents', 'a1', 'reasoning_chains.json');
+    await storage.storeMemory('c1', 'm0', { n: 0 });
+    await storage.storeReasoningChain('a1', { n: 0 });
+    const memoryReads = countReadsOf(memories);
+    for (let n = 1; n <= 5; n += 1) await storage.storeMemory('c1', `m${n}`, { n });
+    await storage.storeMemory('c1', 'm2', { n: 22 }); // an upsert in place
+    await storage.deleteMemory('c1', 'm4');
+    expect(memoryReads()).toBe(0);
+    jest.restoreAllMocks();
+    const chainReads = countReadsOf(chains);
+    for (let n = 1; n <= 5; n += 1) await storage.storeReasoningChain('a1', { n });
+    expect(chainReads()).toBe(0);
+    jest.restoreAllMocks();
+    const stored = await storage.loadMemories('c1');
+    expect(stored.map((m) => [m.memory_id, m.n])).toEqual([
+      ['m0', 0],
+      ['m1', 1],
+      ['m2', 22],
+      ['m3', 3],
+      ['m5', 5],
+    ]);
+    expect((await storage.loadReasoningChains('a1')).map((c) => c.n)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('are read again once another writer changed them, in place or by a rename', async () => {
+    const storage = await openStore();
+    const other = await openStore({ baseDir: storage.baseDir }); // its own parsed copies
+    const file = path.join(storage.baseDir, 'conversations', 'c1', 'memories.json');
+    await storage.storeMemory('c1', 'm1', { n: 1 });
+    // The Python reference rewrites the file in place (same inode, new size and mtime).
+    const text = JSON.parse(await fse.readFile(file, 'utf8')) as { memories: Array<Record<string, unknown>> };
+    text.memories.push({ memory_id: 'py', n: 'python', created_at: '2025-01-01T00:00:00' });
+    fs.writeFileSync(file, JSON.stringify(text, null, 2));
+    await storage.storeMemory('c1', 'm2', { n: 2 });
+    // Another instance (as another process would) replaces it by a rename.
+    await other.storeMemory('c1', 'm3', { n: 3 });
+    await storage.storeMemory('c1', 'm4', { n: 4 });
+    expect((await storage.loadMemories('c1')).map((m) => m.memory_id)).toEqual([
+      'm1',
+      'py',
+      'm2',
+      'm3',
+      'm4',
+    ]);
+    await other.deleteConversation('c1');
+    await storage.storeMemory('c1', 'm5', { n: 5 });
+    expect((await storage.loadMemories('c1')).map((m) => m.memory_id)).toEqual(['m5']);
+    await other.storeMemory('c2', 'x', { n: 0 });
+    await storage.storeMemory('c2', 'y', { n: 1 });
+    expect((await other.loadMemories('c2')).map((m) => m.memory_id)).toEqual(['x', 'y']);
+  });
+});
+
+describe('cross-process locks of back-to-back calls', () => {
+  it('are taken once for a queue of calls, and freed soon after the last one', async () => {
+    const storage = await openStore();
+    await storage.storeMemory('c1', 'm0', { n: 0 });
+    const taken = jest.spyOn(lockfile, 'lock');
+    // Queued in this process: each call hands the lock to the next without freeing it.
+    await Promise.all([1, 2, 3, 4, 5, 6].map((n) => storage.storeMemory('c1', `m${n}`, { n })));
+    expect(taken.mock.calls.length).toBeLessThanOrEqual(1);
+    expect(await storage.loadMemories('c1')).toHaveLength(7);
+    const deadline = Date.now() + 5_000;
+    while ((await lockFolders(storage.baseDir)).length > 0 && Date.now() < deadline) await sleep(10);
+    expect(await lockFolders(storage.baseDir)).toEqual([]);
+  });
+
+  it('are freed at shutdown', async () => {
+    const storage = await openStore();
+    await Promise.all([
+      storage.storeMemory('c1', 'm0', { n: 0 }),
+      storage.storeReasoningChain('a1', { n: 0 }),
+      storage.storeCacheEntry('k', { n: 0 }),
+    ]);
+    await storage.shutdown();
+    expect(await lockFolders(storage.baseDir)).toEqual([]);
+  });
+});
