@@ -13,8 +13,27 @@ import { loggerOption, type StorageLogger } from './logger.js';
  */
 export const readOnlyOption = z.boolean().default(false);
 
-/** The schema keys every built-in backend shares (`readOnly`, `logger`), spread into each backend's schema. */
-export const sharedOptionsShape = { readOnly: readOnlyOption, logger: loggerOption };
+/**
+ * The `maxReasoningChainsPerAgent` option every built-in backend takes: a positive integer, or
+ * `null`/absent for no limit. Each append then keeps only that many most recent chains.
+ */
+export const maxReasoningChainsOption = z
+  .number()
+  .int()
+  .positive()
+  .max(Number.MAX_SAFE_INTEGER)
+  .nullable()
+  .optional();
+
+/**
+ * The schema keys every built-in backend shares (`readOnly`, `logger`,
+ * `maxReasoningChainsPerAgent`), spread into each backend's schema.
+ */
+export const sharedOptionsShape = {
+  readOnly: readOnlyOption,
+  logger: loggerOption,
+  maxReasoningChainsPerAgent: maxReasoningChainsOption,
+};
 
 /** Options every built-in backend takes, beside its own. */
 export interface SharedStorageOptions {
@@ -24,6 +43,11 @@ export interface SharedStorageOptions {
   read_only?: boolean;
   /** Receives background events (see the README's Logging section); `console` and pino fit. Silent by default. */
   logger?: StorageLogger;
+  /**
+   * Keep at most this many reasoning chains per agent: an append that goes beyond removes the
+   * oldest in the same atomic step. A positive integer; absent or `null` for no limit.
+   */
+  maxReasoningChainsPerAgent?: number | null;
 }
 
 /** Converts `base_dir` to `baseDir`. */

@@ -13,6 +13,7 @@ import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
 import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
+import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
 
@@ -36,5 +37,6 @@ for (const harness of backends) {
     propertyTests(ctx);
     lifecycleAndStatsTests(ctx);
     readOnlyTests(ctx);
+    retentionTests(ctx);
   });
 }

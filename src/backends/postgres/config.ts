@@ -101,6 +101,8 @@ export interface ResolvedPostgresConfig {
   readOnly: boolean;
   /** Where background events go (`undefined`: nowhere). */
   logger: StorageLogger | undefined;
+  /** Most chains kept per agent, or `null` for no limit. */
+  maxReasoningChainsPerAgent: number | null;
 }
 
 // PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1); a longer name would silently
@@ -165,5 +167,6 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     pool: parsed.pool,
     readOnly: parsed.readOnly,
     logger: parsed.logger,
+    maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
   };
 }

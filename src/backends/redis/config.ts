@@ -41,6 +41,8 @@ export interface ResolvedRedisConfig {
   readOnly: boolean;
   /** Where background events go (`undefined`: nowhere). */
   logger: StorageLogger | undefined;
+  /** Most chains kept per agent, or `null` for no limit. */
+  maxReasoningChainsPerAgent: number | null;
 }
 
 /** Server used when neither `url` nor `client` is given. */
@@ -96,5 +98,6 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
     client: parsed.client,
     readOnly: parsed.readOnly,
     logger: parsed.logger,
+    maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
   };
 }

@@ -13,6 +13,8 @@ import {
   type JsonObject,
   type JsonValue,
   type MemoryWrite,
+  type SequencedChain,
+  type SequencedChainRead,
   parseStoredJson,
   parseStoredJsonObject,
   type StatsSnapshot,
@@ -30,6 +32,7 @@ import {
 import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
 import { SQL } from './sql.js';
 import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
+import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
 
 const quote = (id: string): string => JSON.stringify(id);
 
@@ -59,6 +62,11 @@ export class SQLiteStorage extends StorageInterface {
   /** True when configured `readOnly`: opens an existing database only and refuses every write. */
   override get isReadOnly(): boolean {
     return this.config.readOnly;
+  }
+
+  /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
+  override get maxReasoningChainsPerAgent(): number | null {
+    return this.config.maxReasoningChainsPerAgent ?? null;
   }
 
   protected override describeStore(): string {
@@ -191,12 +199,18 @@ export class SQLiteStorage extends StorageInterface {
   // ----- reasoning chains ----------------------------------------------------------------
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    const row = toRowParts(record, [], 'stored_at', nowTimestamp());
-    await this.db.run(`store reasoning chain of ${quote(agentId)}`, SQL.insertChain, [
-      agentId,
-      row.json,
-      row.timestamp,
-    ]);
+    await appendChainRecords(this.db, agentId, [record], this.maxReasoningChainsPerAgent);
+  }
+
+  protected override readSequencedChains(
+    agentId: string,
+    read: SequencedChainRead,
+  ): Promise<SequencedChain[]> {
+    return readSequencedChainRecords(this.db, agentId, read);
+  }
+
+  protected override keepLastChains(agentId: string, keepLast: number): Promise<number> {
+    return trimChainRecords(this.db, agentId, keepLast);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
