@@ -51,10 +51,18 @@ export function validateKeepLast(keepLast: unknown): number {
 /** Checks the options of `loadSequencedReasoningChains`. Throws {@link ValidationError}. */
 export function validateSequencedOptions(options: unknown): SequencedChainRead {
   if (options === undefined || options === null) return { after: null, limit: null };
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValidationError('options', `must be an object (got ${describeValue(options)})`);
+  let afterSequence: unknown;
+  let limit: unknown;
+  try {
+    if (typeof options !== 'object' || Array.isArray(options)) {
+      throw new ValidationError('options', `must be an object (got ${describeValue(options)})`);
+    }
+    ({ afterSequence, limit } = options as Record<string, unknown>);
+  } catch (error) {
+    // A Proxy or getter in the caller's options threw: report it as bad input.
+    if (error instanceof ValidationError) throw error;
+    throw new ValidationError('options', 'could not be read: a getter or Proxy in it threw', error);
   }
-  const { afterSequence, limit } = options as Record<string, unknown>;
   let after: number | null = null;
   if (afterSequence !== undefined && afterSequence !== null) {
     if (typeof afterSequence !== 'number' || !Number.isSafeInteger(afterSequence)) {
