@@ -52,12 +52,26 @@ export interface BackendSpec {
   localPath?: string;
 }
 
+/** Options every built-in backend takes. */
+const SHARED_OPTION_KINDS: Readonly<Record<string, EnvValueKind>> = { maxReasoningChainsPerAgent: 'integer' };
+
 /** How option values are parsed, per backend (keys not listed are passed on as strings). */
 const OPTION_KINDS: Readonly<Record<string, Readonly<Record<string, EnvValueKind>>>> = {
-  file: { createBackups: 'boolean', maxBackupFiles: 'integer', prettyPrintJson: 'boolean' },
-  sqlite: { connectionTimeout: 'number', enableWalMode: 'boolean' },
-  redis: { keyPrefix: 'string', connectTimeout: 'integer', commandTimeout: 'integer' },
+  file: {
+    ...SHARED_OPTION_KINDS,
+    createBackups: 'boolean',
+    maxBackupFiles: 'integer',
+    prettyPrintJson: 'boolean',
+  },
+  sqlite: { ...SHARED_OPTION_KINDS, connectionTimeout: 'number', enableWalMode: 'boolean' },
+  redis: {
+    ...SHARED_OPTION_KINDS,
+    keyPrefix: 'string',
+    connectTimeout: 'integer',
+    commandTimeout: 'integer',
+  },
   postgres: {
+    ...SHARED_OPTION_KINDS,
     schema: 'string',
     max: 'integer',
     connectionTimeoutMillis: 'integer',

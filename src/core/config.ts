@@ -14,11 +14,27 @@ import { searchFieldsOption, type SearchFields } from './search/fields.js';
  */
 export const readOnlyOption = z.boolean().default(false);
 
-/** The schema keys every built-in backend shares (`readOnly`, `logger`, `searchFields`), spread into each backend's schema. */
+/**
+ * The `maxReasoningChainsPerAgent` option every built-in backend takes: a positive integer, or
+ * `null`/absent for no limit. Each append then keeps only that many most recent chains.
+ */
+export const maxReasoningChainsOption = z
+  .number()
+  .int()
+  .positive()
+  .max(Number.MAX_SAFE_INTEGER)
+  .nullable()
+  .optional();
+
+/**
+ * The schema keys every built-in backend shares (`readOnly`, `logger`, `searchFields`,
+ * `maxReasoningChainsPerAgent`), spread into each backend's schema.
+ */
 export const sharedOptionsShape = {
   readOnly: readOnlyOption,
   logger: loggerOption,
   searchFields: searchFieldsOption,
+  maxReasoningChainsPerAgent: maxReasoningChainsOption,
 };
 
 /** Options every built-in backend takes, beside its own. */
@@ -31,6 +47,11 @@ export interface SharedStorageOptions {
   logger?: StorageLogger;
   /** Per search kind, the JSON paths whose strings full-text search indexes (default: every string); see `SearchFields`. */
   searchFields?: SearchFields;
+  /**
+   * Keep at most this many reasoning chains per agent: an append that goes beyond removes the
+   * oldest in the same atomic step. A positive integer; absent or `null` for no limit.
+   */
+  maxReasoningChainsPerAgent?: number | null;
 }
 
 /** Converts `base_dir` to `baseDir`. */

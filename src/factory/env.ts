@@ -59,9 +59,15 @@ export const READ_ONLY_ENV: EnvVarMap = {
   CONNECTOME_STORAGE_READ_ONLY: { key: 'readOnly', kind: 'boolean' },
 };
 
+/** `CONNECTOME_STORAGE_MAX_REASONING_CHAINS_PER_AGENT`: the `maxReasoningChainsPerAgent` option of every built-in backend. */
+export const RETENTION_ENV: EnvVarMap = {
+  CONNECTOME_STORAGE_MAX_REASONING_CHAINS_PER_AGENT: { key: 'maxReasoningChainsPerAgent', kind: 'integer' },
+};
+
 /** Environment variables of the file backend. */
 export const FILE_ENV: EnvVarMap = {
   ...READ_ONLY_ENV,
+  ...RETENTION_ENV,
   CONNECTOME_STORAGE_BASE_DIR: { key: 'baseDir', kind: 'string' },
   CONNECTOME_STORAGE_CREATE_BACKUPS: { key: 'createBackups', kind: 'boolean' },
   CONNECTOME_STORAGE_PRETTY_JSON: { key: 'prettyPrintJson', kind: 'boolean' },
@@ -71,6 +77,7 @@ export const FILE_ENV: EnvVarMap = {
 /** Environment variables of the SQLite backend. */
 export const SQLITE_ENV: EnvVarMap = {
   ...READ_ONLY_ENV,
+  ...RETENTION_ENV,
   CONNECTOME_STORAGE_DB_PATH: { key: 'dbPath', kind: 'string' },
   CONNECTOME_STORAGE_WAL_MODE: { key: 'enableWalMode', kind: 'boolean' },
   CONNECTOME_STORAGE_TIMEOUT: { key: 'connectionTimeout', kind: 'number' },
@@ -79,6 +86,7 @@ export const SQLITE_ENV: EnvVarMap = {
 /** Environment variables of the Redis backend. */
 export const REDIS_ENV: EnvVarMap = {
   ...READ_ONLY_ENV,
+  ...RETENTION_ENV,
   CONNECTOME_STORAGE_REDIS_URL: { key: 'url', kind: 'url' },
   CONNECTOME_STORAGE_REDIS_PREFIX: { key: 'keyPrefix', kind: 'string', allowEmpty: true },
 };
@@ -86,6 +94,7 @@ export const REDIS_ENV: EnvVarMap = {
 /** Environment variables of the PostgreSQL backend. */
 export const POSTGRES_ENV: EnvVarMap = {
   ...READ_ONLY_ENV,
+  ...RETENTION_ENV,
   CONNECTOME_STORAGE_POSTGRES_URL: { key: 'url', kind: 'url' },
   CONNECTOME_STORAGE_POSTGRES_SCHEMA: { key: 'schema', kind: 'string' },
   CONNECTOME_STORAGE_POSTGRES_PREPARED_STATEMENTS: { key: 'preparedStatements', kind: 'boolean' },

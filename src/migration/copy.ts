@@ -10,6 +10,7 @@
 import { canonicalJson, type JsonValue } from '../core/json.js';
 import { type CacheRecord, cacheRecordTimesProblem } from '../core/records.js';
 import type { StorageInterface } from '../core/storage-interface.js';
+import type { SequencedChain } from '../core/storage-retention.js';
 import { parseTimestamp } from '../core/time.js';
 import type { BoundedList } from './bounded.js';
 import { isCanonicalPrefix } from './compare.js';
@@ -128,25 +129,61 @@ export async function copyConversation(context: CopyContext, id: string): Promis
   }
 }
 
+/** Chains read per call while an agent's chains are compared and copied. */
+export const CHAIN_PAGE_SIZE = 500;
+
+/** Before every sequence number (the first page of a walk). */
+const FROM_START = Number.MIN_SAFE_INTEGER;
+
 /**
- * Copies an agent's reasoning chains in order, `stored_at` kept. Chains the target already
- * holds are skipped when they are exactly the first ones of the source (a resumed run);
- * any other existing chains are a conflict and nothing is written for that agent.
+ * Copies an agent's reasoning chains in order, `stored_at` kept, a page at a time by sequence
+ * number. Chains the target already holds are skipped when they are exactly the first ones of
+ * the source (a resumed run: each append is atomic, so an interrupted copy leaves a prefix),
+ * and the copy goes on after the source sequence of the last one held: no duplicates, no gaps.
+ * Any other existing chains are a conflict and nothing is written for that agent.
  */
 export async function copyAgentChains(context: CopyContext, agentId: string): Promise<void> {
-  const chains = await context.source.loadReasoningChains(agentId);
-  const existing = context.dryRun ? [] : await context.target.loadReasoningChains(agentId);
-  if (!isCanonicalPrefix(existing, chains)) {
-    context.conflicts.add({
-      kind: 'reasoning_chains',
-      id: agentId,
-      message: `the target's ${existing.length} chain(s) are not the first of the source's ${chains.length}; nothing copied for this agent`,
+  const { source, target } = context;
+  let after = FROM_START;
+  let targetAfter = FROM_START;
+  let held = 0;
+  while (!context.dryRun) {
+    throwIfAborted(context.signal);
+    const page = { afterSequence: targetAfter, limit: CHAIN_PAGE_SIZE };
+    const theirs = await target.loadSequencedReasoningChains(agentId, page);
+    if (theirs.length === 0) break;
+    const ours = await source.loadSequencedReasoningChains(agentId, {
+      afterSequence: after,
+      limit: theirs.length,
     });
-    return;
+    const chains = (items: SequencedChain[]) => items.map((item) => item.chain);
+    if (!isCanonicalPrefix(chains(theirs), chains(ours))) {
+      const [count, existing] = await Promise.all([
+        source.loadReasoningChains(agentId).then((all) => all.length),
+        target.loadReasoningChains(agentId).then((all) => all.length),
+      ]);
+      context.conflicts.add({
+        kind: 'reasoning_chains',
+        id: agentId,
+        message: `the target's ${existing} chain(s) are not the first of the source's ${count}; nothing copied for this agent`,
+      });
+      return;
+    }
+    held += theirs.length;
+    after = (ours.at(-1) as SequencedChain).sequence;
+    targetAfter = (theirs.at(-1) as SequencedChain).sequence;
   }
-  context.counts.reasoning_chains.skipped += existing.length;
-  for (const chain of chains.slice(existing.length)) {
-    await write(context, 'reasoning_chains', 1, () => context.target.storeReasoningChain(agentId, chain));
+  context.counts.reasoning_chains.skipped += held;
+  for (;;) {
+    const page = await source.loadSequencedReasoningChains(agentId, {
+      afterSequence: after,
+      limit: CHAIN_PAGE_SIZE,
+    });
+    if (page.length === 0) return;
+    for (const { sequence, chain } of page) {
+      await write(context, 'reasoning_chains', 1, () => target.storeReasoningChain(agentId, chain));
+      after = sequence;
+    }
   }
 }
 

@@ -2,7 +2,13 @@
 import { StorageError } from '../core/errors.js';
 
 /** Why a migration refused to start (nothing was written). */
-export type RefusalReason = 'same-store' | 'target-not-empty' | 'foreign-marker' | 'invalid-option';
+export type RefusalReason =
+  | 'same-store'
+  | 'target-not-empty'
+  | 'foreign-marker'
+  | 'invalid-option'
+  /** The target's `maxReasoningChainsPerAgent` is below an agent's chain count in the source. */
+  | 'chain-limit';
 
 /** A migration that refused to start; nothing was written to the target. */
 export class MigrationRefusedError extends StorageError {

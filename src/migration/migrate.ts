@@ -5,8 +5,9 @@
  * agent, live cache entries with their remaining TTL, system state; then verification.
  *
  * Refusals (a {@link MigrationRefusedError}, before anything is written): the same store on
- * both sides, and a non-empty target without `merge` unless it holds this migration's own
- * unfinished run (see `marker.ts`). A run that stops halfway (abort, crash, failed write)
+ * both sides, a non-empty target without `merge` unless it holds this migration's own
+ * unfinished run (see `marker.ts`), and a target whose `maxReasoningChainsPerAgent` is below
+ * an agent's chain count in the source (see `chain-limit.ts`). A run that stops halfway (abort, crash, failed write)
  * resumes when started again: every write is idempotent (see `copy.ts`).
  */
 import type { StorageInterface } from '../core/storage-interface.js';
@@ -18,6 +19,7 @@ import {
   copyConversation,
   copySystemState,
 } from './copy.js';
+import { refuseChainLimit } from './chain-limit.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
 import {
   clearMarker,
@@ -111,6 +113,7 @@ export async function migrateStorage(
   const maxNotes = options.maxDifferences ?? 50;
   await source.initialize();
   let plan: TargetPlan = { resumed: false, merge: options.merge ?? false };
+  await refuseChainLimit(source, target, concurrency, options.signal);
   if (!dryRun) {
     await target.initialize();
     plan = await planTarget(target, options.sourceId ?? source.storageType, plan.merge);

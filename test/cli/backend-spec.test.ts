@@ -65,6 +65,16 @@ describe('parseBackendSpec', () => {
     expect(pg.display).toBe('postgresql://u:***@db:5433/app?sslmode=require (schema "s1")');
   });
 
+  it('reads maxReasoningChainsPerAgent as an integer for every built-in backend', () => {
+    for (const spec of ['file:./d', 'sqlite:./x.db', 'redis://h:6379/0', 'postgres://h/db']) {
+      const sep = spec.includes('?') ? '&' : '?';
+      const parsed = parseBackendSpec(`${spec}${sep}maxReasoningChainsPerAgent=100`, dir);
+      expect(parsed.config.maxReasoningChainsPerAgent).toBe(100);
+      expect(String(parsed.config.url ?? '')).not.toContain('maxReasoningChainsPerAgent');
+    }
+    expect(() => parseBackendSpec('sqlite:./x.db?maxReasoningChainsPerAgent=many', dir)).toThrow(ConfigError);
+  });
+
   it('passes other backends their options', () => {
     expect(parseBackendSpec('mine:?label=x&size=3')).toMatchObject({
       type: 'mine',

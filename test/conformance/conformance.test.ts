@@ -15,6 +15,7 @@ import { pagingTests } from './suites/paging.js';
 import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
 import { searchTests } from './suites/search.js';
+import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
 import { windowAndAbortTests } from './suites/windows-abort.js';
@@ -42,5 +43,6 @@ for (const harness of backends) {
     pagingTests(ctx);
     windowAndAbortTests(ctx);
     searchTests(ctx);
+    retentionTests(ctx);
   });
 }

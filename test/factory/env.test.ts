@@ -268,3 +268,21 @@ describe('CONNECTOME_STORAGE_READ_ONLY', () => {
     expect(existsSync(baseDir)).toBe(false);
   });
 });
+
+describe('CONNECTOME_STORAGE_MAX_REASONING_CHAINS_PER_AGENT', () => {
+  const name = 'CONNECTOME_STORAGE_MAX_REASONING_CHAINS_PER_AGENT';
+
+  it('sets maxReasoningChainsPerAgent for every built-in backend', () => {
+    for (const vars of [FILE_ENV, SQLITE_ENV, REDIS_ENV, POSTGRES_ENV]) {
+      expect(configFromEnv({ [name]: '100' }, vars)).toEqual({ maxReasoningChainsPerAgent: 100 });
+    }
+    const storage = createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'sqlite', [name]: '7' });
+    expect(storage.maxReasoningChainsPerAgent).toBe(7);
+  });
+
+  it.each(['0', '-1', '2.5', 'ten', ''])('refuses %j, naming the variable', (value) => {
+    const error = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'sqlite', [name]: value }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(name);
+  });
+});

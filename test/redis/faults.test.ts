@@ -108,6 +108,35 @@ describeWithService('redis')('redis write faults', () => {
     expect(stats.total_bytes).toBe(0);
   });
 
+  it('keeps counters, bytes and the agent index exact through trims and capped appends', async () => {
+    const s = await ctx.open();
+    const capped = await ctx.open({ maxReasoningChainsPerAgent: 2 });
+    const layout = new KeyLayout(ctx.prefix());
+    for (const n of [1, 2, 3, 4, 5]) await s.storeReasoningChain('a', { n, text: 'x'.repeat(n * 10) });
+    await capped.storeReasoningChain('b', { n: 1 });
+    await capped.storeReasoningChain('b', { n: 2, longer: 'y'.repeat(50) });
+    await capped.storeReasoningChain('b', { n: 3 });
+    expect(await s.trimReasoningChains('a', 2)).toBe(3);
+    expect(await s.trimReasoningChains('a', 2)).toBe(0); // a resent trim changes nothing
+    const bytes = async (agentId: string) =>
+      (await ctx.raw().lrange(layout.agent(agentId).chains, 0, -1)).reduce(
+        (sum, v) => sum + Buffer.byteLength(v),
+        0,
+      );
+    expect(await s.getStorageStats()).toMatchObject({
+      reasoning_chain_count: 4,
+      agent_count: 2,
+      total_bytes: (await bytes('a')) + (await bytes('b')),
+    });
+    expect(await ctx.raw().hget(layout.agent('a').agent, 'next')).toBe('5');
+    expect(await s.trimReasoningChains('a', 0)).toBe(2);
+    expect(await s.trimReasoningChains('b', 0)).toBe(2);
+    expect(await ctx.raw().zcard(layout.agent('a').bucket.agents)).toBe(0);
+    const stats = await s.getStorageStats();
+    expect(stats).toMatchObject({ reasoning_chain_count: 0, agent_count: 0 });
+    expect(stats.total_bytes).toBe(0);
+  });
+
   it('keeps a conversation indexed when its last memory goes but another kind stays', async () => {
     const s = await ctx.open();
     await s.storeRawMessages('c', [1]);

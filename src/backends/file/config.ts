@@ -54,6 +54,8 @@ export interface ResolvedFileStorageConfig {
   readOnly: boolean;
   /** Where background events go (`undefined`: nowhere). */
   logger?: StorageLogger | undefined;
+  /** Most chains kept per agent (`null` or absent: no limit). */
+  maxReasoningChainsPerAgent?: number | null | undefined;
 }
 
 /** Validates a file backend config object; throws `ConfigError` naming the offending key. */

@@ -10,6 +10,8 @@ import {
   type JsonValue,
   type MemoryWrite,
   nowTimestamp,
+  type SequencedChain,
+  type SequencedChainRead,
   type StatsSnapshot,
   StorageInterface,
   upsertMemoryInList,
@@ -20,7 +22,6 @@ import { type FileStorageConfig, parseFileStorageConfig, type ResolvedFileStorag
 import {
   cacheEnvelope,
   type CacheFileEntry,
-  chainsEnvelope,
   chunksEnvelope,
   conversationEnvelope,
   memoriesEnvelope,
@@ -30,6 +31,7 @@ import {
   stateEnvelope,
   type StateFileEntry,
 } from './envelopes.js';
+import { FileChains } from './chains.js';
 import { FileLocks } from './file-lock.js';
 import { FolderFiles } from './folder-files.js';
 import { FolderReads } from './folder-reads.js';
@@ -69,6 +71,7 @@ export class FileStorage extends StorageInterface {
   private readonly locks: FileLocks;
   private readonly folders: FolderFiles;
   private readonly reads: FolderReads;
+  private readonly chains: FileChains;
   private readonly cache: KeyedFiles<CacheFileEntry>;
   private readonly state: KeyedFiles<StateFileEntry>;
 
@@ -90,6 +93,7 @@ export class FileStorage extends StorageInterface {
     const backups = { enabled: this.config.createBackups, keep: this.config.maxBackupFiles };
     this.folders = new FolderFiles(layout, this.locks, new Backups(backups), this.config.prettyPrintJson);
     this.reads = new FolderReads(layout, this.names, this.folders);
+    this.chains = new FileChains(layout, this.folders, this.reads, this.config.prettyPrintJson);
     const shared = {
       locks: this.locks,
       pretty: this.config.prettyPrintJson,
@@ -122,6 +126,11 @@ export class FileStorage extends StorageInterface {
   /** True when configured `readOnly`: opens an existing folder only and refuses every write. */
   override get isReadOnly(): boolean {
     return this.config.readOnly;
+  }
+
+  /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
+  override get maxReasoningChainsPerAgent(): number | null {
+    return this.config.maxReasoningChainsPerAgent ?? null;
   }
 
   protected override describeStore(): string {
@@ -227,13 +236,18 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    await this.folders.withAgent(agentId, async (assertHeld) => {
-      const file = this.layout.chainsFile(agentId);
-      const read = await this.folders.readList(file, () => this.reads.chainsFile(agentId));
-      const chains = [...read.list, record];
-      const envelope = chainsEnvelope(agentId, chains, nowTimestamp());
-      await this.folders.replaceList(file, chains, envelope, read, assertHeld);
-    });
+    await this.chains.append(agentId, [record], this.maxReasoningChainsPerAgent);
+  }
+
+  protected override readSequencedChains(
+    agentId: string,
+    read: SequencedChainRead,
+  ): Promise<SequencedChain[]> {
+    return this.chains.readSequenced(agentId, read);
+  }
+
+  protected override keepLastChains(agentId: string, keepLast: number): Promise<number> {
+    return this.chains.trim(agentId, keepLast);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
@@ -241,9 +255,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async removeReasoningChains(agentId: string): Promise<void> {
-    await this.folders.withAgent(agentId, (assertHeld) =>
-      this.folders.remove(this.layout.chainsFile(agentId), assertHeld),
-    );
+    await this.chains.removeAll(agentId);
   }
 
   protected async listAgentIds(): Promise<string[]> {

@@ -13,6 +13,7 @@ import {
   StoreNotFoundError,
 } from '../../core/index.js';
 import { ioError, readdirOrEmpty } from './atomic-json.js';
+import { CHAIN_SEQUENCES_DIR } from './chains.js';
 import type { FileLocks } from './file-lock.js';
 import { DATA_DIRS, type StoreLayout } from './layout.js';
 import { mapConcurrent } from '../../core/concurrency.js';
@@ -55,6 +56,7 @@ export async function cleanUpAfterCrash(
   const dirs = [
     layout.baseDir,
     layout.internalDir, // name probes of a killed process
+    path.join(layout.internalDir, CHAIN_SEQUENCES_DIR),
     layout.cacheDir,
     layout.systemDir,
     layout.trashDir,

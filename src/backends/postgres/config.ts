@@ -123,6 +123,8 @@ export interface ResolvedPostgresConfig {
   logger: StorageLogger | undefined;
   /** JSON paths full-text search indexes per kind (`undefined`: every string). */
   searchFields: SearchFields | undefined;
+  /** Most chains kept per agent, or `null` for no limit. */
+  maxReasoningChainsPerAgent: number | null;
 }
 
 // PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1); a longer name would silently
@@ -190,5 +192,6 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     readOnly: parsed.readOnly,
     logger: parsed.logger,
     searchFields: parsed.searchFields,
+    maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
   };
 }

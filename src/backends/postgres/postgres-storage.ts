@@ -10,6 +10,8 @@ import {
   type ListingName,
   type MemoryWrite,
   NotInitializedError,
+  type SequencedChain,
+  type SequencedChainRead,
   parseStoredJson,
   parseStoredJsonObject,
   parseTimestamp,
@@ -26,6 +28,13 @@ import { readPostgresIdPage, readPostgresMemoryWindow, readPostgresRawWindow } f
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
 import type { SqlText } from './statements.js';
+import {
+  appendChainRecords,
+  buildChainSql,
+  type ChainSql,
+  readSequencedChainRecords,
+  trimChainRecords,
+} from './chains.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -55,6 +64,7 @@ export class PostgresStorage extends StorageInterface {
   readonly config: Readonly<ResolvedPostgresConfig>;
 
   private readonly sql: PostgresSql;
+  private readonly chainSql: ChainSql;
   private connection: PostgresConnection | undefined;
 
   /** Validates the configuration (unknown keys throw `ConfigError`); connects in `initialize()`. */
@@ -62,6 +72,12 @@ export class PostgresStorage extends StorageInterface {
     super();
     this.config = Object.freeze(parsePostgresConfig(config));
     this.sql = buildSql(this.config.schema);
+    this.chainSql = buildChainSql(this.config.schema);
+  }
+
+  /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
+  override get maxReasoningChainsPerAgent(): number | null {
+    return this.config.maxReasoningChainsPerAgent;
   }
 
   /** The schema holding this store's tables. */
@@ -198,10 +214,19 @@ export class PostgresStorage extends StorageInterface {
   // ----- reasoning chains ----------------------------------------------------------------
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    await this.db.run(`store reasoning chain of ${q(agentId)}`, this.sql.insertChain, [
-      agentId,
-      JSON.stringify(record),
-    ]);
+    await appendChainRecords(this.db, this.chainSql, agentId, [record], this.maxReasoningChainsPerAgent);
+  }
+
+  protected override readSequencedChains(
+    agentId: string,
+    read: SequencedChainRead,
+  ): Promise<SequencedChain[]> {
+    const where = (what: string) => this.where('reasoning_chains', what);
+    return readSequencedChainRecords(this.db, this.chainSql, agentId, read, where);
+  }
+
+  protected override keepLastChains(agentId: string, keepLast: number): Promise<number> {
+    return trimChainRecords(this.db, this.chainSql, agentId, keepLast);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {

@@ -44,6 +44,8 @@ export interface ResolvedRedisConfig {
   logger: StorageLogger | undefined;
   /** JSON paths full-text search indexes per kind (`undefined`: every string). */
   searchFields: SearchFields | undefined;
+  /** Most chains kept per agent, or `null` for no limit. */
+  maxReasoningChainsPerAgent: number | null;
 }
 
 /** Server used when neither `url` nor `client` is given. */
@@ -100,5 +102,6 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
     readOnly: parsed.readOnly,
     logger: parsed.logger,
     searchFields: parsed.searchFields,
+    maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
   };
 }

@@ -2,7 +2,6 @@
  * RedisStorage: the storage interface on Redis (or a Redis Cluster) through `ioredis`, with
  * Redis's own expiry for the cache. Key layout (v2, buckets): see `keys.ts`.
  */
-import { randomUUID } from 'node:crypto';
 import {
   type CacheRecord,
   type HealthProbe,
@@ -11,6 +10,8 @@ import {
   type ListingName,
   type MemoryWrite,
   NotInitializedError,
+  type SequencedChain,
+  type SequencedChainRead,
   type StatsSnapshot,
   StorageInterface,
   openPrepared,
@@ -25,8 +26,8 @@ import { conversationKeyList, KeyLayout } from './keys.js';
 import { describeRedisStore, prepareLayout, RedisUpgradeRequiredError } from './layout.js';
 import { REMOVE_CACHE } from './cache-scripts.js';
 import { removeMemory, removeReasoningChains } from './deletes.js';
+import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
 import {
-  APPEND_CHAIN,
   READ_MEMORIES,
   READ_RAW,
   REMOVE_CONVERSATION,
@@ -37,9 +38,6 @@ import {
 } from './scripts.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
 import { readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
-
-/** How long a chain-append token is remembered, so a resent append lands once (ms). */
-const APPEND_TOKEN_TTL_MS = 60 * 60 * 1000;
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -80,6 +78,11 @@ export class RedisStorage extends StorageInterface {
   /** True when configured `readOnly`: opens a prefix holding a store only, and refuses every write. */
   override get isReadOnly(): boolean {
     return this.config.readOnly;
+  }
+
+  /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
+  override get maxReasoningChainsPerAgent(): number | null {
+    return this.config.maxReasoningChainsPerAgent;
   }
 
   protected override describeStore(): string {
@@ -209,10 +212,19 @@ export class RedisStorage extends StorageInterface {
   }
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    const k = this.keys.agent(agentId);
-    const keys = [k.chains, k.chainAppends, k.agent, k.bucket.agents, k.bucket.counters];
-    const args = [randomUUID(), JSON.stringify(record), APPEND_TOKEN_TTL_MS, agentId];
-    await this.redis.script(`store reasoning chain of ${q(agentId)}`, APPEND_CHAIN, keys, args);
+    const keep = this.maxReasoningChainsPerAgent;
+    await appendChainRecords(this.redis, this.keys.agent(agentId), agentId, [record], keep);
+  }
+
+  protected override readSequencedChains(
+    agentId: string,
+    read: SequencedChainRead,
+  ): Promise<SequencedChain[]> {
+    return readSequencedChainRecords(this.redis, this.keys.agent(agentId), agentId, read);
+  }
+
+  protected override keepLastChains(agentId: string, keepLast: number): Promise<number> {
+    return trimChainRecords(this.redis, this.keys.agent(agentId), agentId, keepLast);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {

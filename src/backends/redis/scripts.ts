@@ -156,30 +156,6 @@ return out`,
 );
 
 /**
- * Appends a reasoning chain once per token. KEYS: chains (list), chain-appends (zset), agent
- * (hash), agents (zset), counters. ARGV: token, record JSON, how long tokens are remembered
- * (ms), agent id. Returns the chain's sequence number (0-based), or -1 for a resend.
- */
-export const APPEND_CHAIN = script(
-  'appendChain',
-  `local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
-if bad then return redis.error_reply(bad) end
-if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return -1 end
-local seq = redis.call('HINCRBY', KEYS[3], 'next', 1) - 1
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local length = redis.call('RPUSH', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('ZADD', KEYS[4], 0, ARGV[4])
-bump(KEYS[5], 'chains', 1)
-bump(KEYS[5], 'bytes', #ARGV[2])
-if length == 1 then bump(KEYS[5], 'agents', 1) end
-return seq`,
-);
-
-/**
  * Replaces an agent's chains (the v1 upgrade; idempotent). KEYS: chains, agent, agents,
  * counters. ARGV: agent id, then one record JSON per chain. Sequence numbers start at 0.
  */

@@ -16,6 +16,8 @@ import {
   type MemoryWrite,
   type NormalizedSearchQuery,
   type SearchCandidate,
+  type SequencedChain,
+  type SequencedChainRead,
   parseStoredJson,
   parseStoredJsonObject,
   type StatsSnapshot,
@@ -35,6 +37,12 @@ import { SQL } from './sql.js';
 import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
 import { readSqliteIdPage, readSqliteMemoryWindow, readSqliteRawWindow } from './paging.js';
 import { SqliteSearchIndex, searchIndexEntries, searchWithIndex } from './search-index.js';
+import {
+  appendChainRecords,
+  type ChainChangeHook,
+  readSequencedChainRecords,
+  trimChainRecords,
+} from './chains.js';
 
 const quote = (id: string): string => JSON.stringify(id);
 /** Row id of a memory updated in place (its search entry is rebuilt). */
@@ -68,6 +76,11 @@ export class SQLiteStorage extends StorageInterface {
   /** True when configured `readOnly`: opens an existing database only and refuses every write. */
   override get isReadOnly(): boolean {
     return this.config.readOnly;
+  }
+
+  /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
+  override get maxReasoningChainsPerAgent(): number | null {
+    return this.config.maxReasoningChainsPerAgent ?? null;
   }
 
   protected override describeStore(): string {
@@ -211,11 +224,29 @@ export class SQLiteStorage extends StorageInterface {
   // ----- reasoning chains ----------------------------------------------------------------
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    const row = toRowParts(record, [], 'stored_at', nowTimestamp());
-    await this.db.transaction(`store reasoning chain of ${quote(agentId)}`, async (q) => {
-      await q.run(SQL.insertChain, [agentId, row.json, row.timestamp]);
-      await this.fts.sync(q, 'reasoning_chains', agentId);
-    });
+    await appendChainRecords(
+      this.db,
+      agentId,
+      [record],
+      this.maxReasoningChainsPerAgent,
+      this.chainChanged(agentId),
+    );
+  }
+
+  /** Keeps the search index in step with a chain change, in its transaction. */
+  private chainChanged(agentId: string): ChainChangeHook {
+    return (q, removed) => this.fts.sync(q, 'reasoning_chains', agentId, removed ? { prune: true } : {});
+  }
+
+  protected override readSequencedChains(
+    agentId: string,
+    read: SequencedChainRead,
+  ): Promise<SequencedChain[]> {
+    return readSequencedChainRecords(this.db, agentId, read);
+  }
+
+  protected override keepLastChains(agentId: string, keepLast: number): Promise<number> {
+    return trimChainRecords(this.db, agentId, keepLast, this.chainChanged(agentId));
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {

@@ -73,6 +73,11 @@ const METHODS: Record<string, { args: unknown[]; call: Method }> = {
     call: (s, a) => s.storeReasoningChain(...(a as [never, never])),
   },
   loadReasoningChains: { args: ['a1', 2], call: (s, a) => s.loadReasoningChains(...(a as [never, never])) },
+  loadSequencedReasoningChains: {
+    args: ['a1', { afterSequence: 0, limit: 2 }],
+    call: (s, a) => s.loadSequencedReasoningChains(...(a as [never, never])),
+  },
+  trimReasoningChains: { args: ['a1', 2], call: (s, a) => s.trimReasoningChains(...(a as [never, never])) },
   storeChunkInfo: { args: ['c1', { a: 1 }], call: (s, a) => s.storeChunkInfo(...(a as [never, never])) },
   loadChunkInfo: { args: ['c1'], call: (s, a) => s.loadChunkInfo(...(a as [never])) },
   storeCacheEntry: {

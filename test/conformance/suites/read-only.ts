@@ -21,6 +21,7 @@ const WRITES: ReadonlyArray<[string, (s: StorageInterface) => Promise<unknown>]>
   ['deleteMemory', (s) => s.deleteMemory('c1', 'm1')],
   ['deleteReasoningChains', (s) => s.deleteReasoningChains('a1')],
   ['storeReasoningChain', (s) => s.storeReasoningChain('a1', { steps: ['changed'] })],
+  ['trimReasoningChains', (s) => s.trimReasoningChains('a1', 0)],
   ['storeChunkInfo', (s) => s.storeChunkInfo('c1', { chunks: 99 })],
   ['storeCacheEntry', (s) => s.storeCacheEntry('k1', { value: 'changed' }, 60)],
   [

@@ -49,6 +49,8 @@ const ID_CALLS: Record<string, Call> = {
   loadChunkInfo: (s, id) => s.loadChunkInfo(id as string),
   storeReasoningChain: (s, id) => s.storeReasoningChain(id as string, { a: 1 }),
   loadReasoningChains: (s, id) => s.loadReasoningChains(id as string),
+  loadSequencedReasoningChains: (s, id) => s.loadSequencedReasoningChains(id as string),
+  trimReasoningChains: (s, id) => s.trimReasoningChains(id as string, 1),
 };
 
 const KEY_CALLS: Record<string, Call> = {

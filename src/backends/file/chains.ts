@@ -1,0 +1,216 @@
+/**
+ * Reasoning-chain appends, sequence numbers, trims and deletes of the file backend.
+ *
+ * `agents/{id}/reasoning_chains.json` stays exactly the reference's envelope. The sequence of
+ * the chain at index `i` is `first + i`, where `first` (the sequence of the file's first chain)
+ * lives in this library's own folder, `.connectome-storage/chain-sequences/{hash}.json`, which
+ * the reference never reads: `{ agent_id, first }`. No file means `first = 0`, so a store the
+ * reference wrote numbers its chains from 0, and a chain the reference appends gets the next
+ * number. Only trims and deletes move `first` (by the number of chains they remove).
+ *
+ * A trim or delete changes two files, so it is journalled: the sequence file first records
+ * the change it is about to make (`pending`: the new `first`, the new length and a hash of the
+ * new and old first chain), then the chains file is replaced, then the sequence file is
+ * settled. A crash between leaves `pending`, and readers tell from the chains file whether the
+ * change landed (its first chain is no longer the old one, or, when old and new look the same,
+ * its length is the new length); the next write settles it.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import {
+  CorruptDataError,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  nowTimestamp,
+  type SequencedChain,
+  type SequencedChainRead,
+  selectSequenced,
+} from '../../core/index.js';
+import { atomicWriteJson, makeDirUnder, readParsedFile } from './atomic-json.js';
+import { chainsEnvelope } from './envelopes.js';
+import type { AssertLockHeld } from './file-lock.js';
+import type { FolderFiles } from './folder-files.js';
+import type { FolderReads } from './folder-reads.js';
+import type { StoreLayout } from './layout.js';
+
+/** Folder of the per-agent sequence files, inside `.connectome-storage/`. */
+export const CHAIN_SEQUENCES_DIR = 'chain-sequences';
+
+/** A change of `first` that may or may not have reached the chains file yet. */
+interface PendingChange {
+  first: number;
+  length: number;
+  head: string | null;
+  old_head: string | null;
+}
+
+/** The parsed sequence file of an agent. */
+interface SequenceState {
+  first: number;
+  pending: PendingChange | null;
+}
+
+/** A hash of a chain list's first record (`null` for an empty list). */
+function headHash(chains: readonly JsonValue[]): string | null {
+  return chains.length === 0 ? null : createHash('sha256').update(JSON.stringify(chains[0])).digest('hex');
+}
+
+function parseSequenceFile(file: string, value: JsonValue): SequenceState {
+  const bad = (): never => {
+    throw new CorruptDataError(file, 'expected { agent_id, first, pending? } with integer sequences');
+  };
+  if (!isJsonObject(value) || !Number.isSafeInteger(value.first)) return bad();
+  const pending = value.pending ?? null;
+  if (
+    pending !== null &&
+    (!isJsonObject(pending) || !Number.isSafeInteger(pending.first) || !Number.isSafeInteger(pending.length))
+  )
+    return bad();
+  return {
+    first: value.first as number,
+    pending:
+      pending === null
+        ? null
+        : {
+            first: pending.first as number,
+            length: pending.length as number,
+            head: typeof pending.head === 'string' ? pending.head : null,
+            old_head: typeof pending.old_head === 'string' ? pending.old_head : null,
+          },
+  };
+}
+
+/** The sequence of the first chain in `chains`, given the agent's sequence file (or none). */
+export function firstSequence(state: SequenceState | null, chains: readonly JsonValue[]): number {
+  if (state === null) return 0;
+  const pending = state.pending;
+  if (pending === null) return state.first;
+  const head = headHash(chains);
+  const landed =
+    head !== pending.old_head || (pending.head === pending.old_head && chains.length === pending.length);
+  return landed ? pending.first : state.first;
+}
+
+/** Chain writes and sequenced reads of one file store; every write holds the agent's lock. */
+export class FileChains {
+  /**
+   * @param layout where the folders are.
+   * @param folders locked, backed-up writes of agent folders.
+   * @param reads parsed reads of agent files.
+   * @param pretty indent JSON (`prettyPrintJson`).
+   */
+  constructor(
+    private readonly layout: StoreLayout,
+    private readonly folders: FolderFiles,
+    private readonly reads: FolderReads,
+    private readonly pretty: boolean,
+  ) {}
+
+  /**
+   * Appends `records` and, with `keepLast`, trims the agent to its last `keepLast` chains in
+   * the same locked step. Returns the sequence numbers given to the records. A batch append
+   * calls this too.
+   */
+  async append(agentId: string, records: readonly JsonObject[], keepLast: number | null): Promise<number[]> {
+    return this.folders.withAgent(agentId, async (assertHeld) => {
+      const chains = await this.reads.chainsFile(agentId);
+      const first = firstSequence(await this.readState(agentId), chains);
+      const all = [...chains, ...records];
+      const sequences = records.map((_, i) => first + chains.length + i);
+      const removed = keepLast === null ? 0 : Math.max(0, all.length - keepLast);
+      if (removed > 0) {
+        await this.rewrite(agentId, first, removed, chains, all.slice(removed), assertHeld);
+      } else {
+        await this.writeChains(agentId, all, assertHeld);
+      }
+      return sequences;
+    });
+  }
+
+  /** Keeps the last `keepLast` chains; returns how many were removed. */
+  async trim(agentId: string, keepLast: number): Promise<number> {
+    return this.folders.withAgent(agentId, (assertHeld) => this.trimHeld(agentId, keepLast, assertHeld));
+  }
+
+  /** Removes every chain of the agent (its numbers are not reused). */
+  async removeAll(agentId: string): Promise<void> {
+    await this.folders.withAgent(agentId, async (assertHeld) => {
+      // A file holding an empty list (written by someone else) goes too.
+      if ((await this.trimHeld(agentId, 0, assertHeld)) === 0) {
+        await this.folders.remove(this.layout.chainsFile(agentId), assertHeld);
+      }
+    });
+  }
+
+  /** The chains `read` selects with their sequence numbers, oldest first. */
+  async readSequenced(agentId: string, read: SequencedChainRead): Promise<SequencedChain[]> {
+    const chains = await this.reads.chains(agentId, null);
+    if (chains.length === 0) return [];
+    const first = firstSequence(await this.readState(agentId), chains);
+    return selectSequenced(
+      chains.map((chain, i) => ({ sequence: first + i, chain })),
+      read,
+    );
+  }
+
+  // ----- helpers ---------------------------------------------------------------------------
+
+  private async trimHeld(agentId: string, keepLast: number, assertHeld: AssertLockHeld): Promise<number> {
+    const chains = await this.reads.chainsFile(agentId);
+    const removed = Math.max(0, chains.length - keepLast);
+    if (removed === 0) return 0;
+    const first = firstSequence(await this.readState(agentId), chains);
+    await this.rewrite(agentId, first, removed, chains, chains.slice(removed), assertHeld);
+    return removed;
+  }
+
+  /** `.connectome-storage/chain-sequences/{hash of the agent's folder name}.json` */
+  private stateFile(agentId: string): string {
+    const name = path.basename(this.layout.agentDir(agentId));
+    const hash = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 32);
+    return path.join(this.layout.internalDir, CHAIN_SEQUENCES_DIR, `${hash}.json`);
+  }
+
+  private readState(agentId: string): Promise<SequenceState | null> {
+    return readParsedFile(this.stateFile(agentId), parseSequenceFile);
+  }
+
+  private async writeState(agentId: string, state: JsonObject, assertHeld: AssertLockHeld): Promise<void> {
+    const file = this.stateFile(agentId);
+    await atomicWriteJson(file, state, {
+      pretty: this.pretty,
+      beforeCommit: assertHeld,
+      createDir: () => makeDirUnder(this.layout.baseDir, path.dirname(file)),
+    });
+  }
+
+  private async writeChains(
+    agentId: string,
+    chains: JsonObject[],
+    assertHeld: AssertLockHeld,
+  ): Promise<void> {
+    const file = this.layout.chainsFile(agentId);
+    if (chains.length === 0) return this.folders.remove(file, assertHeld);
+    await this.folders.replace(file, chainsEnvelope(agentId, chains, nowTimestamp()), assertHeld);
+  }
+
+  /**
+   * Replaces the chains file holding `old` (first numbered `first`) by `kept`: what is left
+   * after the oldest `removed` of `old` plus any appended chains; journalled (see the file comment).
+   */
+  private async rewrite(
+    agentId: string,
+    first: number,
+    removed: number,
+    old: readonly JsonObject[],
+    kept: JsonObject[],
+    assertHeld: AssertLockHeld,
+  ): Promise<void> {
+    const next = first + removed;
+    const pending = { first: next, length: kept.length, head: headHash(kept), old_head: headHash(old) };
+    await this.writeState(agentId, { agent_id: agentId, first, pending }, assertHeld);
+    await this.writeChains(agentId, kept, assertHeld);
+    await this.writeState(agentId, { agent_id: agentId, first: next }, assertHeld);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Reasoning-chain appends, sequence numbers and trims of the PostgreSQL backend.
+ *
+ * A chain's sequence number is its `bigserial` row id: never reused, shared by all agents, so
+ * an agent's numbers increase but are not contiguous. Every append and trim of an agent takes
+ * a transaction-level advisory lock on the agent first, so one agent's ids are also committed
+ * in id order: a reader paging with `afterSequence` never sees a higher id before a lower one
+ * of the same agent commits (a plain `bigserial` alone does not promise that).
+ */
+import {
+  parseStoredJsonObject,
+  type JsonObject,
+  type SequencedChain,
+  type SequencedChainRead,
+} from '../../core/index.js';
+import type { PostgresConnection, Queryable } from './connection.js';
+import { quoteIdent } from './sql.js';
+
+const q = (value: string): string => JSON.stringify(value);
+
+/** The advisory-lock namespace of chain writes (`pg_advisory_xact_lock(hashtext(ns), hashtext(agent))`). */
+const LOCK_NAMESPACE = 'connectome-storage chains';
+
+/** The chain statements of a store whose tables live in `schema`. */
+export function buildChainSql(schema: string) {
+  const t = `${quoteIdent(schema)}.reasoning_chains`;
+  return {
+    // $1 namespace, $2 agent id.
+    lock: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
+    // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
+    // is drawn, and held until the statement's own commit. $1 namespace, $2 agent, $3 records.
+    lockedInsert: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)))
+      INSERT INTO ${t} (agent_id, chain_data)
+      SELECT $2, c.data FROM l, unnest($3::text[]) WITH ORDINALITY AS c(data, n) ORDER BY c.n
+      RETURNING id`,
+    // $1 agent, $2 records.
+    insert: `INSERT INTO ${t} (agent_id, chain_data)
+      SELECT $1, c.data FROM unnest($2::text[]) WITH ORDINALITY AS c(data, n) ORDER BY c.n
+      RETURNING id`,
+    // Every chain at or below the ($2 + 1)-th newest: all but the newest $2. $1 agent.
+    trim: `DELETE FROM ${t} WHERE agent_id = $1 AND id <= (
+        SELECT id FROM ${t} WHERE agent_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1)`,
+    // LIMIT NULL is no limit. $1 agent, $2 after, $3 limit.
+    selectAfter: `SELECT id, chain_data AS json FROM ${t}
+      WHERE agent_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+    selectLast: `SELECT id, json FROM (
+        SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id DESC LIMIT $2
+      ) AS last ORDER BY id`,
+    selectAll: `SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id`,
+  } as const;
+}
+
+/** The chain statements of one store. */
+export type ChainSql = ReturnType<typeof buildChainSql>;
+
+/** Removes all but the newest `keepLast` chains, holding the agent's lock; returns how many. */
+async function trimLocked(tx: Queryable, sql: ChainSql, agentId: string, keepLast: number): Promise<number> {
+  await tx.rows(sql.lock, [LOCK_NAMESPACE, agentId]);
+  // A new statement after the lock: READ COMMITTED sees every append that committed meanwhile.
+  return tx.run(sql.trim, [agentId, keepLast]);
+}
+
+/**
+ * Appends `records` in order and, with `keepLast`, trims the agent to its newest `keepLast`
+ * chains in the same transaction. Returns the sequence numbers given to the records. Without
+ * a limit it is one statement. A batch append calls this too.
+ */
+export async function appendChainRecords(
+  db: PostgresConnection,
+  sql: ChainSql,
+  agentId: string,
+  records: readonly JsonObject[],
+  keepLast: number | null,
+): Promise<number[]> {
+  const what = `store reasoning chain of ${q(agentId)}`;
+  const texts = records.map((record) => JSON.stringify(record));
+  let rows: Array<{ id: string }>;
+  if (keepLast === null) {
+    rows = await db.rows<{ id: string }>(what, sql.lockedInsert, [LOCK_NAMESPACE, agentId, texts]);
+  } else {
+    rows = await db.transaction(what, async (tx) => {
+      await tx.rows(sql.lock, [LOCK_NAMESPACE, agentId]);
+      const inserted = await tx.rows<{ id: string }>(sql.insert, [agentId, texts]);
+      await tx.run(sql.trim, [agentId, keepLast]);
+      return inserted;
+    });
+  }
+  return rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+}
+
+/** Keeps the newest `keepLast` chains of the agent; returns how many were removed. */
+export function trimChainRecords(
+  db: PostgresConnection,
+  sql: ChainSql,
+  agentId: string,
+  keepLast: number,
+): Promise<number> {
+  return db.transaction(`trim reasoning chains of ${q(agentId)}`, (tx) =>
+    trimLocked(tx, sql, agentId, keepLast),
+  );
+}
+
+/** The chains `read` selects with their sequence numbers (row ids), oldest first. */
+export async function readSequencedChainRecords(
+  db: PostgresConnection,
+  sql: ChainSql,
+  agentId: string,
+  read: SequencedChainRead,
+  where: (what: string) => string,
+): Promise<SequencedChain[]> {
+  const what = `load reasoning chains of ${q(agentId)}`;
+  type Row = { id: string; json: string };
+  let rows: Row[];
+  if (read.after !== null) {
+    rows = await db.rows<Row>(what, sql.selectAfter, [agentId, read.after, read.limit]);
+  } else if (read.limit !== null) {
+    rows = await db.rows<Row>(what, sql.selectLast, [agentId, read.limit]);
+  } else {
+    rows = await db.rows<Row>(what, sql.selectAll, [agentId]);
+  }
+  return rows.map((row) => ({
+    sequence: Number(row.id),
+    chain: parseStoredJsonObject(row.json, where(`id ${row.id} (agent ${q(agentId)})`)),
+  }));
+}

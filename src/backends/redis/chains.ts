@@ -1,0 +1,157 @@
+/**
+ * Reasoning-chain appends, sequence numbers and trims of the Redis backend (layout v2, see
+ * `keys.ts`). The agent hash's `next` counts the chains ever appended and never goes back, and
+ * chains leave the list only from its head (a trim) or all at once (a delete), so the chain at
+ * list index `i` has sequence `next - LLEN + i`: per agent, contiguous from 0, never reused.
+ * Each script touches one bucket's slot, checks key types before its first write and keeps
+ * the bucket counters exact, like those in `scripts.ts`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JsonObject, SequencedChain, SequencedChainRead } from '../../core/index.js';
+import { decodeObject } from './codec.js';
+import type { RedisConnection } from './connection.js';
+import type { AgentKeys } from './keys.js';
+import { LuaScript, script } from './scripts.js';
+
+const q = (value: string): string => JSON.stringify(value);
+
+/** How long a chain-append token is remembered, so a resent append lands once (ms). */
+const APPEND_TOKEN_TTL_MS = 60 * 60 * 1000;
+
+// trimHead(chains, agents, counters, agent id, keep): drops all but the last `keep` chains,
+// with the counters (and the agent's index entry when none is left); returns how many.
+const TRIM_HEAD = `local function trimHead(chains, agents, counters, agentId, keep)
+  local len = redis.call('LLEN', chains)
+  local remove = len - keep
+  if remove <= 0 then return 0 end
+  local bytes = 0
+  for i = 0, remove - 1, 1000 do
+    for _, v in ipairs(redis.call('LRANGE', chains, i, math.min(i + 999, remove - 1))) do bytes = bytes + #v end
+  end
+  if keep == 0 then redis.call('DEL', chains) else redis.call('LTRIM', chains, remove, -1) end
+  bump(counters, 'chains', -remove)
+  bump(counters, 'bytes', -bytes)
+  if keep == 0 then
+    redis.call('ZREM', agents, agentId)
+    bump(counters, 'agents', -1)
+  end
+  return remove
+end
+`;
+
+/**
+ * Appends chains once per token, then trims when asked. KEYS: chains (list), chain-appends
+ * (zset), agent (hash), agents (zset), counters. ARGV: token, how long tokens are remembered
+ * (ms), agent id, chains to keep (-1: no limit), then one record JSON per chain. Returns the
+ * first new chain's sequence number, or -1 for a resend.
+ */
+export const APPEND_CHAINS = script(
+  'appendChains',
+  `${TRIM_HEAD}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
+if bad then return redis.error_reply(bad) end
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return -1 end
+local n = #ARGV - 4
+if n < 1 then return redis.error_reply('ERR appendChains needs at least one chain') end
+local first = redis.call('HINCRBY', KEYS[3], 'next', n) - n
+local before = redis.call('LLEN', KEYS[1])
+local bytes = 0
+for i = 5, #ARGV do bytes = bytes + #ARGV[i] end
+pushAll(KEYS[1], 5)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[4], 0, ARGV[3])
+bump(KEYS[5], 'chains', n)
+bump(KEYS[5], 'bytes', bytes)
+if before == 0 then bump(KEYS[5], 'agents', 1) end
+local keep = tonumber(ARGV[4])
+if keep >= 0 then trimHead(KEYS[1], KEYS[4], KEYS[5], ARGV[3], keep) end
+return first`,
+);
+
+/**
+ * Keeps the last chains of an agent. KEYS: chains (list), agents (zset), counters. ARGV: agent
+ * id, chains to keep. The agent hash (`next`) stays. Returns how many were removed.
+ */
+const TRIM_CHAINS = script(
+  'trimChains',
+  `${TRIM_HEAD}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash'}, KEYS[3])
+if bad then return redis.error_reply(bad) end
+return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]))`,
+);
+
+/**
+ * Reads chains with the head's sequence, from one snapshot. KEYS: chains, agent. ARGV: 'after'
+ * or 'last', the sequence to read after, limit (0: none). Returns {first sequence, items}.
+ */
+const READ_SEQUENCED = new LuaScript(
+  'readSequencedChains',
+  `local len = redis.call('LLEN', KEYS[1])
+local head = (tonumber(redis.call('HGET', KEYS[2], 'next') or '0') or 0) - len
+local limit = tonumber(ARGV[3])
+local start, stop = 0, -1
+if ARGV[1] == 'after' then
+  start = math.max(0, tonumber(ARGV[2]) + 1 - head)
+  if limit > 0 then stop = start + limit - 1 end
+elseif limit > 0 then
+  start = math.max(0, len - limit)
+end
+if start >= len then return {head + start, {}} end
+return {head + start, redis.call('LRANGE', KEYS[1], start, stop)}`,
+);
+
+/**
+ * Appends `records` in order and, with `keepLast`, trims the agent to its last `keepLast`
+ * chains, in one script. Returns the sequence numbers given to the records (`[]` when the
+ * server had already applied this very call, resent after a reconnect). A batch append calls this too.
+ */
+export async function appendChainRecords(
+  redis: RedisConnection,
+  k: AgentKeys,
+  agentId: string,
+  records: readonly JsonObject[],
+  keepLast: number | null,
+): Promise<number[]> {
+  if (records.length === 0) return [];
+  const keys = [k.chains, k.chainAppends, k.agent, k.bucket.agents, k.bucket.counters];
+  const args = [randomUUID(), APPEND_TOKEN_TTL_MS, agentId, keepLast ?? -1];
+  const json = records.map((record) => JSON.stringify(record));
+  const first = Number(
+    await redis.script(`store reasoning chain of ${q(agentId)}`, APPEND_CHAINS, keys, [...args, ...json]),
+  );
+  return first < 0 ? [] : records.map((_, i) => first + i);
+}
+
+/** Keeps the last `keepLast` chains of the agent (all or nothing); returns how many were removed. */
+export async function trimChainRecords(
+  redis: RedisConnection,
+  k: AgentKeys,
+  agentId: string,
+  keepLast: number,
+): Promise<number> {
+  const keys = [k.chains, k.bucket.agents, k.bucket.counters];
+  return Number(
+    await redis.script(`trim reasoning chains of ${q(agentId)}`, TRIM_CHAINS, keys, [agentId, keepLast]),
+  );
+}
+
+/** The chains `read` selects with their sequence numbers, oldest first. */
+export async function readSequencedChainRecords(
+  redis: RedisConnection,
+  k: AgentKeys,
+  agentId: string,
+  read: SequencedChainRead,
+): Promise<SequencedChain[]> {
+  const args = read.after === null ? ['last', 0, read.limit ?? 0] : ['after', read.after, read.limit ?? 0];
+  const what = `load reasoning chains of ${q(agentId)}`;
+  const [first, items] = (await redis.script(what, READ_SEQUENCED, [k.chains, k.agent], args)) as [
+    number,
+    string[],
+  ];
+  return items.map((json, i) => ({
+    sequence: Number(first) + i,
+    chain: decodeObject(json, `${k.chains} item ${i}`) as JsonObject,
+  }));
+}

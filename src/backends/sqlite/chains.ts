@@ -1,0 +1,105 @@
+/**
+ * Reasoning-chain appends, sequence numbers and trims of the SQLite backend.
+ *
+ * A chain's sequence number is its row id in the reference's `reasoning_chains` table:
+ * `INTEGER PRIMARY KEY AUTOINCREMENT`, so SQLite never reuses one, even after the newest row
+ * is deleted, and a chain the Python reference appends later gets a higher one too. The ids
+ * are shared by all agents, so an agent's numbers increase but are not contiguous.
+ */
+import {
+  nowTimestamp,
+  type JsonObject,
+  type SequencedChain,
+  type SequencedChainRead,
+} from '../../core/index.js';
+import type { SqliteConnection, Transaction } from './connection.js';
+import { chainFromRow, type ChainRow, toRowParts } from './rows.js';
+import { SQL } from './sql.js';
+
+const quote = (id: string): string => JSON.stringify(id);
+
+/** The chain statements (kept here, beside their one user). */
+const CHAIN_SQL = {
+  insertChain:
+    'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?) RETURNING id',
+  // Everything older than the newest ? rows (served by the (agent_id, id) index).
+  trimChains: `DELETE FROM reasoning_chains WHERE agent_id = ? AND id NOT IN
+    (SELECT id FROM reasoning_chains WHERE agent_id = ? ORDER BY id DESC LIMIT ?)`,
+  // A negative LIMIT is no limit in SQLite.
+  selectChainsAfter: `SELECT id, chain_data, created_at FROM reasoning_chains
+    WHERE agent_id = ? AND id > ? ORDER BY id LIMIT ?`,
+} as const;
+
+/** Removes all but the newest `keepLast` chains inside a transaction; returns how many. */
+function trimInside(q: Transaction, agentId: string, keepLast: number): Promise<number> {
+  return q.run(CHAIN_SQL.trimChains, [agentId, agentId, keepLast]);
+}
+
+/**
+ * Called inside the transaction of a chain change (the search index follows it there);
+ * `removed` is true when chains were removed.
+ */
+export type ChainChangeHook = (q: Transaction, removed: boolean) => Promise<void>;
+
+/**
+ * Appends `records` in order and, with `keepLast`, trims the agent to its newest `keepLast`
+ * chains, all in one transaction with `onChange`. Returns the sequence numbers given to the
+ * records. A batch append calls this too.
+ */
+export async function appendChainRecords(
+  db: SqliteConnection,
+  agentId: string,
+  records: readonly JsonObject[],
+  keepLast: number | null,
+  onChange: ChainChangeHook,
+): Promise<number[]> {
+  const what = `store reasoning chain of ${quote(agentId)}`;
+  const insert = async (q: Transaction): Promise<number[]> => {
+    const sequences: number[] = [];
+    for (const record of records) {
+      const row = toRowParts(record, [], 'stored_at', nowTimestamp());
+      const [inserted] = await q.all<{ id: number }>(CHAIN_SQL.insertChain, [
+        agentId,
+        row.json,
+        row.timestamp,
+      ]);
+      sequences.push(Number(inserted?.id));
+    }
+    const removed = keepLast === null ? 0 : await trimInside(q, agentId, keepLast);
+    await onChange(q, removed > 0);
+    return sequences;
+  };
+  return db.transaction(what, insert);
+}
+
+/** Keeps the newest `keepLast` chains of the agent; returns how many were removed. */
+export function trimChainRecords(
+  db: SqliteConnection,
+  agentId: string,
+  keepLast: number,
+  onChange: ChainChangeHook,
+): Promise<number> {
+  return db.transaction(`trim reasoning chains of ${quote(agentId)}`, async (q) => {
+    const removed = await trimInside(q, agentId, keepLast);
+    if (removed > 0) await onChange(q, true);
+    return removed;
+  });
+}
+
+/** The chains `read` selects with their sequence numbers (row ids), oldest first. */
+export async function readSequencedChainRecords(
+  db: SqliteConnection,
+  agentId: string,
+  read: SequencedChainRead,
+): Promise<SequencedChain[]> {
+  const what = `load reasoning chains of ${quote(agentId)}`;
+  let rows: ChainRow[];
+  if (read.after !== null) {
+    rows = await db.all<ChainRow>(what, CHAIN_SQL.selectChainsAfter, [agentId, read.after, read.limit ?? -1]);
+  } else if (read.limit !== null) {
+    rows = (await db.all<ChainRow>(what, SQL.selectLastChains, [agentId, read.limit])).reverse();
+  } else {
+    rows = await db.all<ChainRow>(what, SQL.selectChains, [agentId]);
+  }
+  return rows.map((row) => ({ sequence: Number(row.id), chain: chainFromRow(row, agentId) }));
+}

@@ -1,0 +1,145 @@
+/**
+ * File backend: reasoning-chain sequence numbers live in the library's own folder, so the chains
+ * file stays the reference's envelope; chains the reference appends are numbered on; a crash
+ * between the two files of a trim leaves numbers that agree with the chains file.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import fse from 'fs-extra';
+import type { JsonObject } from '../../src/core/index.js';
+import {
+  FIXTURE_STORE,
+  isBackup,
+  listTree,
+  makeTempDir,
+  openStore,
+  removeTempDirs,
+  shutdownAll,
+} from './helpers.js';
+
+afterEach(shutdownAll);
+afterAll(removeTempDirs);
+
+const SEQUENCES_DIR = path.join('.connectome-storage', 'chain-sequences');
+
+async function storeWithChains(count: number) {
+  const storage = await openStore({ createBackups: false });
+  for (let n = 0; n < count; n += 1) await storage.storeReasoningChain('agent', { n });
+  return storage;
+}
+
+/** Appends a chain the way the Python reference does: read, append, rewrite the whole envelope. */
+async function referenceAppend(baseDir: string, agentId: string, chain: JsonObject): Promise<void> {
+  const file = path.join(baseDir, 'agents', agentId, 'reasoning_chains.json');
+  const current = (await fse.pathExists(file))
+    ? ((await fse.readJson(file)) as { chains: JsonObject[] }).chains
+    : [];
+  const chains = [...current, { stored_at: '2026-01-01T00:00:00.000000+00:00', ...chain }];
+  await fse.outputJson(file, {
+    chains,
+    _metadata: {
+      last_updated: '2026-01-01T00:00:00.000000+00:00',
+      chain_count: chains.length,
+      agent_id: agentId,
+    },
+  });
+}
+
+/** The one sequence file of the store (`.connectome-storage/chain-sequences/*.json`). */
+async function sequenceFile(baseDir: string): Promise<string> {
+  const names = await fse.readdir(path.join(baseDir, SEQUENCES_DIR));
+  expect(names).toHaveLength(1);
+  return path.join(baseDir, SEQUENCES_DIR, names[0] as string);
+}
+
+const hashOf = (chain: JsonObject): string =>
+  createHash('sha256').update(JSON.stringify(chain)).digest('hex');
+
+describe('file backend: reasoning-chain sequence numbers', () => {
+  it('a trimmed agent keeps the reference envelope; the numbers live under .connectome-storage', async () => {
+    const storage = await storeWithChains(5);
+    await storage.trimReasoningChains('agent', 2);
+    const file = path.join(storage.baseDir, 'agents', 'agent', 'reasoning_chains.json');
+    const envelope = (await fse.readJson(file)) as JsonObject;
+    expect(Object.keys(envelope)).toEqual(['chains', '_metadata']);
+    expect(Object.keys(envelope._metadata as JsonObject)).toEqual([
+      'last_updated',
+      'chain_count',
+      'agent_id',
+    ]);
+    expect(envelope.chains).toEqual(await storage.loadReasoningChains('agent'));
+    expect(await listTree(path.join(storage.baseDir, 'agents'), (rel) => !isBackup(rel))).toEqual([
+      'agent/reasoning_chains.json',
+    ]);
+    expect(await fse.readJson(await sequenceFile(storage.baseDir))).toEqual({ agent_id: 'agent', first: 3 });
+  });
+
+  it('numbers a store the reference wrote from 0, and chains the reference appends after ours', async () => {
+    const baseDir = path.join(await makeTempDir(), 'store');
+    await fse.copy(FIXTURE_STORE, baseDir);
+    const storage = await openStore({ baseDir });
+    const alpha = await storage.loadSequencedReasoningChains('agent_alpha');
+    expect(alpha.map((item) => item.sequence)).toEqual([0, 1, 2, 3]);
+    await storage.trimReasoningChains('agent_alpha', 1);
+    await referenceAppend(baseDir, 'agent_alpha', { by: 'reference' });
+    await storage.storeReasoningChain('agent_alpha', { by: 'us' });
+    const after = await storage.loadSequencedReasoningChains('agent_alpha');
+    expect(after.map((item) => [item.sequence, item.chain.by ?? item.chain.chain_id])).toEqual([
+      [3, 'agent_alpha-3'],
+      [4, 'reference'],
+      [5, 'us'],
+    ]);
+    // After a delete, the reference starts a new file; its chains are numbered on too.
+    await storage.deleteReasoningChains('agent_alpha');
+    await referenceAppend(baseDir, 'agent_alpha', { by: 'reference again' });
+    expect((await storage.loadSequencedReasoningChains('agent_alpha')).map((item) => item.sequence)).toEqual([
+      6,
+    ]);
+  });
+
+  it('a trim that crashed before replacing the chains file keeps the old numbers; the next write settles it', async () => {
+    const storage = await storeWithChains(5);
+    const chains = await storage.loadReasoningChains('agent');
+    // The journal a trim to 3 writes first, as if the process died right after it.
+    const agentFile = path.join(
+      storage.baseDir,
+      SEQUENCES_DIR,
+      `${createHash('sha256').update('agent').digest('hex').slice(0, 32)}.json`,
+    );
+    const pending = { first: 2, length: 3, head: hashOf(chains[2]!), old_head: hashOf(chains[0]!) };
+    await fse.outputJson(agentFile, { agent_id: 'agent', first: 0, pending });
+    expect((await storage.loadSequencedReasoningChains('agent')).map((c) => c.sequence)).toEqual([
+      0, 1, 2, 3, 4,
+    ]);
+    expect(await storage.trimReasoningChains('agent', 4)).toBe(1);
+    expect((await storage.loadSequencedReasoningChains('agent')).map((c) => c.sequence)).toEqual([
+      1, 2, 3, 4,
+    ]);
+    expect(await fse.readJson(agentFile)).toEqual({ agent_id: 'agent', first: 1 });
+  });
+
+  it('a trim that crashed after replacing the chains file reads the new numbers', async () => {
+    const storage = await storeWithChains(5);
+    const chains = await storage.loadReasoningChains('agent');
+    await storage.trimReasoningChains('agent', 3);
+    const file = await sequenceFile(storage.baseDir);
+    // The sequence file as it was before the settle step.
+    const pending = { first: 2, length: 3, head: hashOf(chains[2]!), old_head: hashOf(chains[0]!) };
+    await fse.writeJson(file, { agent_id: 'agent', first: 0, pending });
+    expect((await storage.loadSequencedReasoningChains('agent')).map((c) => c.sequence)).toEqual([2, 3, 4]);
+    await storage.storeReasoningChain('agent', { n: 5 });
+    expect((await storage.loadSequencedReasoningChains('agent')).map((c) => c.sequence)).toEqual([
+      2, 3, 4, 5,
+    ]);
+    // The same for a delete that crashed after removing the file.
+    const last = await storage.loadReasoningChains('agent');
+    await storage.deleteReasoningChains('agent');
+    await fse.writeJson(file, {
+      agent_id: 'agent',
+      first: 2,
+      pending: { first: 6, length: 0, head: null, old_head: hashOf(last[0]!) },
+    });
+    await storage.storeReasoningChain('agent', { n: 6 });
+    expect((await storage.loadSequencedReasoningChains('agent')).map((c) => c.sequence)).toEqual([6]);
+  });
+});
