@@ -4,6 +4,7 @@
  * native index by overriding {@link SearchableStorage.searchIndex} and
  * {@link SearchableStorage.rebuildSearchIndex}.
  */
+import { raceAbort, throwIfAborted } from './abort.js';
 import { ConfigError } from './errors.js';
 import { TextExtractor, type SearchFields } from './search/fields.js';
 import type { SearchCandidate, SearchHit } from './search/hits.js';
@@ -20,14 +21,17 @@ export abstract class SearchableStorage extends RetentionStorage {
    * Finds records by their words. Every backend tokenizes the same way (FTS5 `unicode61
    * remove_diacritics 2` rules, see `tokenize`) and returns the same hits for `match: 'all'`.
    * Hits come best first: records with more distinct query words, then higher BM25.
-   * A bad query is a `ValidationError` before any I/O.
+   * A bad query is a `ValidationError` before any I/O; an aborted `signal` rejects with
+   * `OperationAbortedError`.
    */
   async search(query: SearchQuery): Promise<SearchHit[]> {
     const normalized = normalizeSearchQuery(query);
-    return this.run('search', async () => {
+    throwIfAborted(normalized.signal, 'search');
+    const work = this.run('search', async () => {
       if (normalized.terms.length === 0) return []; // only punctuation: no word can match
       return rankCandidates(await this.searchIndex(normalized), normalized, this.textExtractor);
     });
+    return raceAbort(work, normalized.signal, 'search');
   }
 
   /**

@@ -2,6 +2,7 @@
  * The search query: its public shape, and the checks that turn it into a
  * {@link NormalizedSearchQuery} before any I/O (a bad query is a `ValidationError`).
  */
+import { validateSignal } from '../abort.js';
 import { describeValue, ValidationError } from '../errors.js';
 import { validateId } from '../ids.js';
 import { distinctTokens } from './tokenizer.js';
@@ -56,6 +57,8 @@ export interface SearchQuery {
   limit?: number;
   /** `'any'` (default): records with at least one word, ranked; `'all'`: records with every word. */
   match?: 'any' | 'all';
+  /** Aborts the search: it rejects with `OperationAbortedError`. */
+  signal?: AbortSignal;
 }
 
 /** A query after validation, as a backend's native index receives it. */
@@ -74,9 +77,11 @@ export interface NormalizedSearchQuery {
   limit: number;
   /** Whether a record needs any or all terms. */
   match: 'any' | 'all';
+  /** The caller's signal: a native index checks it between steps (the core checks it too). */
+  signal: AbortSignal | undefined;
 }
 
-const QUERY_KEYS = new Set(['text', 'kinds', 'conversationId', 'agentId', 'limit', 'match']);
+const QUERY_KEYS = new Set(['text', 'kinds', 'conversationId', 'agentId', 'limit', 'match', 'signal']);
 
 /** Reads the query's fields once (a getter or Proxy of the caller's runs once, and may throw). */
 function readFields(query: unknown): Record<string, unknown> {
@@ -179,5 +184,6 @@ export function normalizeSearchQuery(query: unknown): NormalizedSearchQuery {
     agentId: agentId ?? null,
     limit: normalizeLimit(fields.limit),
     match: match ?? 'any',
+    signal: validateSignal(fields.signal),
   };
 }

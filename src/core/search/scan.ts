@@ -3,6 +3,7 @@
  * backend's primitives and ranks them in memory. Correct on any backend (a registered one
  * too), and the reference the native indexes must agree with; its cost grows with the store.
  */
+import { throwIfAborted } from '../abort.js';
 import { mapConcurrent } from '../concurrency.js';
 import type { JsonObject, JsonValue } from '../json.js';
 import type { TextExtractor } from './fields.js';
@@ -105,6 +106,7 @@ export async function scanSearch(
   let documents = 0;
   let totalLength = 0;
   for (const kind of query.kinds) {
+    throwIfAborted(query.signal, 'search');
     for (const candidate of await readKind(source, kind, query)) {
       const tokens = extractor.extract(kind, candidate.record).flatMap(tokenize);
       documents += 1;

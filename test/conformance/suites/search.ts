@@ -272,6 +272,7 @@ export function searchTests(ctx: SuiteContext): void {
         [{ text: 'fox', limit: 1001 }, ValidationError],
         [{ text: 'fox', limit: 2.5 }, ValidationError],
         [{ text: 'fox', limit: '5' }, ValidationError],
+        [{ text: 'fox', signal: 'soon' }, ValidationError],
         [{ text: 'fox', kinds: [] }, ValidationError],
         [{ text: 'fox', kinds: ['cache_entries'] }, ValidationError],
         [{ text: 'fox', kinds: 'memories' }, ValidationError],

@@ -87,6 +87,7 @@ export function windowAndAbortTests(ctx: SuiteContext): void {
       ['listConversations', (s, signal) => s.iterate('conversations', { signal }).next()],
       ['getStorageStats', (s, signal) => s.getStorageStats({ signal })],
       ['purgeExpiredCache', (s, signal) => s.purgeExpiredCache({ signal })],
+      ['search', (s, signal) => s.search({ text: 'fox', signal })],
     ];
 
     it.each(CALLS)(
