@@ -114,15 +114,24 @@ export class FileChains {
    */
   async append(agentId: string, records: readonly JsonObject[], keepLast: number | null): Promise<number[]> {
     return this.folders.withAgent(agentId, async (assertHeld) => {
-      const chains = await this.reads.chainsFile(agentId);
+      // The list this store last wrote stays parsed (see FolderFiles.readList): no re-read.
+      const file = this.layout.chainsFile(agentId);
+      const read = await this.folders.readList(file, () => this.reads.chainsFile(agentId));
+      const chains = read.list as JsonObject[];
       const first = firstSequence(await this.readState(agentId), chains);
       const all = [...chains, ...records];
       const sequences = records.map((_, i) => first + chains.length + i);
       const removed = keepLast === null ? 0 : Math.max(0, all.length - keepLast);
       if (removed > 0) {
         await this.rewrite(agentId, first, removed, chains, all.slice(removed), assertHeld);
-      } else {
-        await this.writeChains(agentId, all, assertHeld);
+      } else if (all.length > 0) {
+        await this.folders.replaceList(
+          file,
+          all,
+          chainsEnvelope(agentId, all, nowTimestamp()),
+          read,
+          assertHeld,
+        );
       }
       return sequences;
     });

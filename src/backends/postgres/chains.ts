@@ -7,6 +7,7 @@
  * in id order: a reader paging with `afterSequence` never sees a higher id before a lower one
  * of the same agent commits (a plain `bigserial` alone does not promise that).
  */
+import { statements } from './statements.js';
 import {
   parseStoredJsonObject,
   type JsonObject,
@@ -24,7 +25,7 @@ const LOCK_NAMESPACE = 'connectome-storage chains';
 /** The chain statements of a store whose tables live in `schema`. */
 export function buildChainSql(schema: string) {
   const t = `${quoteIdent(schema)}.reasoning_chains`;
-  return {
+  return statements({
     // $1 namespace, $2 agent id.
     lock: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
     // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
@@ -47,7 +48,7 @@ export function buildChainSql(schema: string) {
         SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id DESC LIMIT $2
       ) AS last ORDER BY id`,
     selectAll: `SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id`,
-  } as const;
+  });
 }
 
 /** The chain statements of one store. */
