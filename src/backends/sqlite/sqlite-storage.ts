@@ -5,10 +5,10 @@
  */
 import {
   nowTimestamp,
-  replaceMemoryRecord,
   StorageError,
   StorageInterface,
   type CacheRecord,
+  type CacheRecordWrite,
   type HealthProbe,
   type JsonObject,
   type JsonValue,
@@ -20,7 +20,7 @@ import {
 } from '../../core/index.js';
 import { parseSqliteConfig, type ResolvedSQLiteConfig, type SQLiteStorageConfig } from './config.js';
 import { SqliteConnection } from './connection.js';
-import { chainFromRow, memoryFromRow, toRowParts, type ChainRow, type MemoryRow } from './rows.js';
+import { chainFromRow, memoryFromRow, type ChainRow, type MemoryRow } from './rows.js';
 import {
   ensureSchema,
   inspectSchemaReadOnly,
@@ -30,6 +30,8 @@ import {
 import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
 import { SQL } from './sql.js';
 import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
+import * as batches from './batches.js';
+import { insertChainRow, replaceRawMessages, upsertCacheRow, upsertMemoryRow } from './batches.js';
 
 const quote = (id: string): string => JSON.stringify(id);
 
@@ -140,14 +142,8 @@ export class SQLiteStorage extends StorageInterface {
 
   // ----- raw messages --------------------------------------------------------------------
 
-  protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
-    const now = nowTimestamp();
-    await this.db.transaction(`store raw messages of ${quote(conversationId)}`, async (q) => {
-      await q.run(SQL.deleteRawMessages, [conversationId]);
-      for (const [index, message] of messages.entries()) {
-        await q.run(SQL.insertRawMessage, [conversationId, JSON.stringify(message), index, now]);
-      }
-    });
+  protected writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
+    return replaceRawMessages(this.db, conversationId, messages);
   }
 
   protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
@@ -164,17 +160,14 @@ export class SQLiteStorage extends StorageInterface {
 
   protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
     const what = `store memory ${quote(memory.memoryId)} of conversation ${quote(conversationId)}`;
-    await this.db.transaction(what, async (q) => {
-      const keys = [conversationId, memory.memoryId];
-      const [existing] = await q.all<MemoryRow>(SQL.selectMemory, keys);
-      // D7: an existing memory is updated in its own row, so it keeps its position (row id).
-      const record = existing
-        ? replaceMemoryRecord(memoryFromRow(existing, conversationId), memory)
-        : memory.record;
-      const row = toRowParts(record, ['memory_id'], 'created_at', existing?.created_at ?? nowTimestamp());
-      if (existing) await q.run(SQL.updateMemory, [row.json, row.timestamp, ...keys]);
-      else await q.run(SQL.insertMemory, [...keys, row.json, row.timestamp]);
-    });
+    await this.db.transaction(what, (q) => upsertMemoryRow(q, conversationId, memory));
+  }
+
+  protected override upsertMemoryBatch(
+    conversationId: string,
+    writes: readonly MemoryWrite[],
+  ): Promise<void> {
+    return batches.upsertMemoryBatch(this.db, conversationId, writes);
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
@@ -191,12 +184,13 @@ export class SQLiteStorage extends StorageInterface {
   // ----- reasoning chains ----------------------------------------------------------------
 
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    const row = toRowParts(record, [], 'stored_at', nowTimestamp());
-    await this.db.run(`store reasoning chain of ${quote(agentId)}`, SQL.insertChain, [
-      agentId,
-      row.json,
-      row.timestamp,
-    ]);
+    await this.db.exclusive(`store reasoning chain of ${quote(agentId)}`, (q) =>
+      insertChainRow(q, agentId, record),
+    );
+  }
+
+  protected override addReasoningChainBatch(agentId: string, records: readonly JsonObject[]): Promise<void> {
+    return batches.addReasoningChainBatch(this.db, agentId, records);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
@@ -234,12 +228,20 @@ export class SQLiteStorage extends StorageInterface {
   // ----- cache ---------------------------------------------------------------------------
 
   protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
-    await this.db.run(`store cache entry ${quote(cacheKey)}`, SQL.upsertCache, [
-      cacheKey,
-      JSON.stringify(record.data),
-      record.storedAt,
-      record.expiresAt,
-    ]);
+    await this.db.exclusive(`store cache entry ${quote(cacheKey)}`, (q) =>
+      upsertCacheRow(q, cacheKey, record),
+    );
+  }
+
+  protected override writeCacheRecordBatch(
+    _method: string,
+    writes: readonly CacheRecordWrite[],
+  ): Promise<void> {
+    return batches.writeCacheRecordBatch(this.db, writes);
+  }
+
+  protected override readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
+    return batches.readCacheRecordBatch(this.db, keys);
   }
 
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
