@@ -4,6 +4,7 @@
  */
 import {
   type CacheRecord,
+  type CacheRecordWrite,
   type HealthProbe,
   type JsonObject,
   type JsonValue,
@@ -11,7 +12,6 @@ import {
   NotInitializedError,
   parseStoredJson,
   parseStoredJsonObject,
-  parseTimestamp,
   type StatsSnapshot,
   StorageInterface,
   openPrepared,
@@ -20,24 +20,12 @@ import {
 import { parsePostgresConfig, type PostgresStorageConfig, type ResolvedPostgresConfig } from './config.js';
 import { PostgresConnection, type SqlParam } from './connection.js';
 import { collectPostgresStats, probePostgresHealth } from './health-stats.js';
-import { memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
+import { cacheRowValues, instant, memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
+import * as batches from './batches.js';
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
-
-/** "Now" as a `timestamptz` parameter. */
-const instant = (epochMs: number): string => new Date(epochMs).toISOString();
-
-/**
- * The expiry instant to index for a cache record: `null` for none, `-infinity` for a value
- * the core's own check cannot parse (it counts as expired there too).
- */
-function expiryInstant(expiresAt: string | null): string | null {
-  if (expiresAt === null) return null;
-  const at = parseTimestamp(expiresAt);
-  return at === null ? '-infinity' : instant(at);
-}
 
 /** Storage in one schema of a PostgreSQL database; many processes may share it. */
 export class PostgresStorage extends StorageInterface {
@@ -176,6 +164,13 @@ export class PostgresStorage extends StorageInterface {
     );
   }
 
+  protected override upsertMemoryBatch(
+    conversationId: string,
+    writes: readonly MemoryWrite[],
+  ): Promise<void> {
+    return batches.upsertMemoryBatch(this.db, this.config.schema, conversationId, writes);
+  }
+
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
     const what = `delete memory ${q(memoryId)} of conversation ${q(conversationId)}`;
     await this.db.run(what, this.sql.deleteMemory, [conversationId, memoryId]);
@@ -199,6 +194,10 @@ export class PostgresStorage extends StorageInterface {
       agentId,
       JSON.stringify(record),
     ]);
+  }
+
+  protected override addReasoningChainBatch(agentId: string, records: readonly JsonObject[]): Promise<void> {
+    return batches.addReasoningChainBatch(this.db, this.config.schema, agentId, records);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
@@ -236,13 +235,8 @@ export class PostgresStorage extends StorageInterface {
   // ----- cache ---------------------------------------------------------------------------
 
   protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
-    await this.db.run(`store cache entry ${q(cacheKey)}`, this.sql.upsertCache, [
-      cacheKey,
-      JSON.stringify(record.data),
-      record.storedAt,
-      record.expiresAt,
-      expiryInstant(record.expiresAt),
-    ]);
+    const values = cacheRowValues(cacheKey, record);
+    await this.db.run(`store cache entry ${q(cacheKey)}`, this.sql.upsertCache, values);
   }
 
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
@@ -252,6 +246,17 @@ export class PostgresStorage extends StorageInterface {
     if (row === undefined) return null;
     const data = parseStoredJsonObject(row.json, this.where('cache_entries', what));
     return { data, storedAt: row.stored_at, expiresAt: row.expires_at_text };
+  }
+
+  protected override writeCacheRecordBatch(
+    _method: string,
+    writes: readonly CacheRecordWrite[],
+  ): Promise<void> {
+    return batches.writeCacheRecordBatch(this.db, this.config.schema, writes);
+  }
+
+  protected override readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
+    return batches.readCacheRecordBatch(this.db, this.config.schema, keys);
   }
 
   protected async removeCacheRecord(cacheKey: string): Promise<void> {
