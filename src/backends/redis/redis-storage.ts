@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CacheRecord,
+  type CacheRecordWrite,
   type HealthProbe,
   type JsonObject,
   type JsonValue,
@@ -35,6 +36,7 @@ import {
   WRITE_STRING,
 } from './scripts.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
+import * as batches from './batches.js';
 
 /** How long a chain-append token is remembered, so a resent append lands once (ms). */
 const APPEND_TOKEN_TTL_MS = 60 * 60 * 1000;
@@ -191,6 +193,13 @@ export class RedisStorage extends StorageInterface {
     await this.redis.script(`store ${what}`, UPSERT_MEMORY, keys, args);
   }
 
+  protected override upsertMemoryBatch(
+    conversationId: string,
+    writes: readonly MemoryWrite[],
+  ): Promise<void> {
+    return batches.upsertMemoryBatch(this.redis, this.keys, conversationId, writes);
+  }
+
   protected removeMemory(conversationId: string, memoryId: string): Promise<void> {
     return removeMemory(this.redis, this.keys.conversation(conversationId), conversationId, memoryId);
   }
@@ -211,6 +220,10 @@ export class RedisStorage extends StorageInterface {
     const keys = [k.chains, k.chainAppends, k.agent, k.bucket.agents, k.bucket.counters];
     const args = [randomUUID(), JSON.stringify(record), APPEND_TOKEN_TTL_MS, agentId];
     await this.redis.script(`store reasoning chain of ${q(agentId)}`, APPEND_CHAIN, keys, args);
+  }
+
+  protected override addReasoningChainBatch(agentId: string, records: readonly JsonObject[]): Promise<void> {
+    return batches.addReasoningChainBatch(this.redis, this.keys, agentId, records, APPEND_TOKEN_TTL_MS);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
@@ -244,6 +257,17 @@ export class RedisStorage extends StorageInterface {
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
     const { key } = this.keys.cache(cacheKey);
     return decodeCacheRecord(await this.redis.run(`load cache entry ${q(cacheKey)}`, (c) => c.get(key)), key);
+  }
+
+  protected override writeCacheRecordBatch(
+    method: string,
+    writes: readonly CacheRecordWrite[],
+  ): Promise<void> {
+    return batches.writeCacheRecordBatch(this.redis, this.keys, method, writes);
+  }
+
+  protected override readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
+    return batches.readCacheRecordBatch(this.redis, this.keys, keys);
   }
 
   protected async removeCacheRecord(cacheKey: string): Promise<void> {

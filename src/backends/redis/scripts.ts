@@ -116,26 +116,36 @@ return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`,
 );
 
 /**
+ * The write of one memory (D7), shared by the single and the batch script (KEYS as
+ * {@link UPSERT_MEMORY}): a new id is appended to the order list; a known id keeps its
+ * position, and its old created_at unless the caller gave one (the read applies memory-created).
+ */
+export const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit)
+  local old = redis.call('HSTRLEN', KEYS[2], id)
+  local added = redis.call('HSET', KEYS[2], id, json)
+  if added == 1 then redis.call('RPUSH', KEYS[1], id) end
+  if explicit == '1' then
+    redis.call('HSET', KEYS[3], id, created)
+  else
+    redis.call('HSETNX', KEYS[3], id, created)
+  end
+  bump(KEYS[5], 'memories', added)
+  bump(KEYS[5], 'bytes', #json - old)
+  return added
+end
+local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
+if bad then return redis.error_reply(bad) end
+`;
+
+/**
  * Memory upsert (D7). KEYS: memories (list), memory-data, memory-created, conversation-ids,
  * counters. ARGV: memory id, record JSON, created_at as JSON, '1' when the caller chose
- * created_at, conversation id. A new id is appended to the order list; a known id keeps its
- * position, and its old created_at unless the caller gave one (the read applies memory-created).
+ * created_at, conversation id.
  */
 export const UPSERT_MEMORY = script(
   'upsertMemory',
-  `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
-if bad then return redis.error_reply(bad) end
-local old = redis.call('HSTRLEN', KEYS[2], ARGV[1])
-local added = redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-if added == 1 then redis.call('RPUSH', KEYS[1], ARGV[1]) end
-if ARGV[4] == '1' then
-  redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
-else
-  redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[3])
-end
+  `${UPSERT_MEMORY_FN}local added = upsertMemory(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 redis.call('ZADD', KEYS[4], 0, ARGV[5])
-bump(KEYS[5], 'memories', added)
-bump(KEYS[5], 'bytes', #ARGV[2] - old)
 return added`,
 );
 
@@ -156,27 +166,41 @@ return out`,
 );
 
 /**
+ * The append of one chain and the token bookkeeping, shared by the single and the batch script
+ * (KEYS as {@link APPEND_CHAIN}). `appendChain` returns the chain's sequence number (0-based);
+ * `claimToken` returns false when the token was seen (a resend), else remembers it for `ttl` ms.
+ */
+export const APPEND_CHAIN_FN = `local function appendChain(json)
+  local seq = redis.call('HINCRBY', KEYS[3], 'next', 1) - 1
+  local length = redis.call('RPUSH', KEYS[1], json)
+  bump(KEYS[5], 'chains', 1)
+  bump(KEYS[5], 'bytes', #json)
+  if length == 1 then bump(KEYS[5], 'agents', 1) end
+  return seq
+end
+local function claimToken(token, ttl, agentId)
+  if redis.call('ZSCORE', KEYS[2], token) then return false end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('ZADD', KEYS[2], now, token)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ttl))
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('ZADD', KEYS[4], 0, agentId)
+  return true
+end
+local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
+if bad then return redis.error_reply(bad) end
+`;
+
+/**
  * Appends a reasoning chain once per token. KEYS: chains (list), chain-appends (zset), agent
  * (hash), agents (zset), counters. ARGV: token, record JSON, how long tokens are remembered
  * (ms), agent id. Returns the chain's sequence number (0-based), or -1 for a resend.
  */
 export const APPEND_CHAIN = script(
   'appendChain',
-  `local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
-if bad then return redis.error_reply(bad) end
-if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return -1 end
-local seq = redis.call('HINCRBY', KEYS[3], 'next', 1) - 1
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local length = redis.call('RPUSH', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('ZADD', KEYS[4], 0, ARGV[4])
-bump(KEYS[5], 'chains', 1)
-bump(KEYS[5], 'bytes', #ARGV[2])
-if length == 1 then bump(KEYS[5], 'agents', 1) end
-return seq`,
+  `${APPEND_CHAIN_FN}if not claimToken(ARGV[1], ARGV[3], ARGV[4]) then return -1 end
+return appendChain(ARGV[2])`,
 );
 
 /**
