@@ -4,6 +4,7 @@
  */
 import {
   type CacheRecord,
+  type CacheRecordWrite,
   type HealthProbe,
   isCacheExpired,
   type JsonObject,
@@ -12,7 +13,6 @@ import {
   nowTimestamp,
   type StatsSnapshot,
   StorageInterface,
-  upsertMemoryInList,
 } from '../../core/index.js';
 import { ensureDirDurable, ensureDirUnder, ioError } from './atomic-json.js';
 import { Backups } from './backups.js';
@@ -20,7 +20,6 @@ import { type FileStorageConfig, parseFileStorageConfig, type ResolvedFileStorag
 import {
   cacheEnvelope,
   type CacheFileEntry,
-  chainsEnvelope,
   chunksEnvelope,
   conversationEnvelope,
   memoriesEnvelope,
@@ -48,6 +47,7 @@ import {
   probeNameFolding,
 } from './name-folding.js';
 import { collectFileStats, type StoreView } from './stats.js';
+import * as batches from './batches.js';
 
 /**
  * Storage in a folder tree of JSON files, readable and writable by the Python reference's
@@ -196,17 +196,15 @@ export class FileStorage extends StorageInterface {
 
   // ----- memories, reasoning chains -------------------------------------------------------
 
-  protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
-    await this.folders.withConversation(conversationId, async (assertHeld) => {
-      // A corrupt file throws here, so the write never replaces memories it could not read.
-      const memories = upsertMemoryInList(await this.reads.memoriesFile(conversationId), memory);
-      const envelope = memoriesEnvelope(conversationId, memories, nowTimestamp());
-      await this.folders.replace(
-        this.layout.conversationFile(conversationId, 'memories'),
-        envelope,
-        assertHeld,
-      );
-    });
+  protected upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
+    return batches.upsertMemoryBatch(this.batchParts, conversationId, [memory]);
+  }
+
+  protected override upsertMemoryBatch(
+    conversationId: string,
+    writes: readonly MemoryWrite[],
+  ): Promise<void> {
+    return batches.upsertMemoryBatch(this.batchParts, conversationId, writes);
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
@@ -226,12 +224,12 @@ export class FileStorage extends StorageInterface {
     return this.reads.memories(conversationId);
   }
 
-  protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    await this.folders.withAgent(agentId, async (assertHeld) => {
-      const chains = [...(await this.reads.chainsFile(agentId)), record];
-      const envelope = chainsEnvelope(agentId, chains, nowTimestamp());
-      await this.folders.replace(this.layout.chainsFile(agentId), envelope, assertHeld);
-    });
+  protected appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+    return batches.addReasoningChainBatch(this.batchParts, agentId, [record]);
+  }
+
+  protected override addReasoningChainBatch(agentId: string, records: readonly JsonObject[]): Promise<void> {
+    return batches.addReasoningChainBatch(this.batchParts, agentId, records);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
@@ -252,6 +250,13 @@ export class FileStorage extends StorageInterface {
 
   protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
     await this.cache.write(cacheKey, cacheEnvelope(cacheKey, record));
+  }
+
+  protected override writeCacheRecordBatch(
+    method: string,
+    writes: readonly CacheRecordWrite[],
+  ): Promise<void> {
+    return batches.writeCacheRecordBatch(this.batchParts, method, writes);
   }
 
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
@@ -308,6 +313,10 @@ export class FileStorage extends StorageInterface {
   }
 
   // ----- helpers ---------------------------------------------------------------------------
+
+  private get batchParts(): batches.FileBatchParts {
+    return { folders: this.folders, reads: this.reads, layout: this.layout, cache: this.cache };
+  }
 
   private storeView(): StoreView {
     return { layout: this.layout, cache: this.cache, state: this.state };
