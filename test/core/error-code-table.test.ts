@@ -1,6 +1,7 @@
 /** The `code` of every exported error class (stable values callers can switch on), and that the table covers them all. */
 import * as api from '../../src/index.js';
 import {
+  BatchPartiallyAppliedError,
   BackendUnavailableError,
   ConfigError,
   CorruptDataError,
@@ -36,6 +37,11 @@ const EXAMPLES: [string, StorageError, string][] = [
   ],
   ['MigrationRefusedError', new MigrationRefusedError('same-store', 'same'), 'MIGRATION_REFUSED'],
   ['MigrationAbortedError', new MigrationAbortedError(), 'MIGRATION_ABORTED'],
+  [
+    'BatchPartiallyAppliedError',
+    new BatchPartiallyAppliedError('storeCacheEntries', 2, [0], new Error('x')),
+    'BATCH_PARTIALLY_APPLIED',
+  ],
 ];
 
 describe('error codes', () => {
