@@ -123,6 +123,48 @@ export function batchTests(ctx: SuiteContext): void {
       expect(await counts(batch)).toEqual(await counts(single));
     });
 
+    it('appendReasoningChains numbers and trims under maxReasoningChainsPerAgent as single appends', async () => {
+      const [batch, single] = await Promise.all(
+        [0, 1].map(async () => (await ctx.newStore()).open({ maxReasoningChainsPerAgent: 3 })),
+      );
+      const chains = [1, 2, 3, 4].map((n) => ({ n }));
+      for (const s of [batch!, single!]) await s.storeReasoningChain('a1', { n: 0 });
+      await expect(batch!.appendReasoningChains('a1', chains)).resolves.toBe(4);
+      for (const chain of chains) await single!.storeReasoningChain('a1', chain);
+      const kept = await batch!.loadSequencedReasoningChains('a1');
+      expect(kept.map((item) => item.chain.n)).toEqual([2, 3, 4]);
+      expect(kept.map((item) => item.sequence)).toEqual(
+        (await single!.loadSequencedReasoningChains('a1')).map((item) => item.sequence),
+      );
+      expect(await counts(batch!)).toEqual(await counts(single!));
+      await batch!.appendReasoningChains('a1', [{ n: 5 }]);
+      const next = await batch!.loadSequencedReasoningChains('a1');
+      expect(next.slice(0, 2)).toEqual(kept.slice(1));
+      expect(next[2]!.sequence).toBeGreaterThan(kept[2]!.sequence);
+    });
+
+    it('batch writes are found by search, replaced memories by their new text only', async () => {
+      const s = ctx.storage();
+      const found = async (): Promise<string[]> =>
+        (await s.search({ text: 'zebra' })).map((hit) => hit.kind).sort();
+      await s.storeMemories('c1', [
+        { memoryId: 'm1', data: { summary: 'zebra crossing' } },
+        { memoryId: 'm2', data: { summary: 'plain road' } },
+      ]);
+      await s.appendReasoningChains('a1', [{ thought: 'zebra stripes' }, { thought: 'lions' }]);
+      expect(await found()).toEqual(['memories', 'reasoning_chains']);
+      await s.storeMemories('c1', [
+        { memoryId: 'm1', data: { summary: 'horse' } },
+        { memoryId: 'm2', data: { summary: 'zebra herd' } },
+        { memoryId: 'm3', data: { summary: 'zebra foal' } },
+      ]);
+      const memoryIds = (await s.search({ text: 'zebra', kinds: ['memories'] })).map((hit) =>
+        hit.kind === 'memories' ? hit.memoryId : null,
+      );
+      expect(memoryIds.sort()).toEqual(['m2', 'm3']);
+      expect((await s.search({ text: 'horse' })).length).toBe(1);
+    });
+
     it('storeCacheEntries equals storeCacheEntry in a loop: TTLs, no TTL, a key given twice', async () => {
       const [batch, single] = await pair();
       const entries = [
