@@ -114,7 +114,10 @@ export class FileChains {
    */
   async append(agentId: string, records: readonly JsonObject[], keepLast: number | null): Promise<number[]> {
     return this.folders.withAgent(agentId, async (assertHeld) => {
-      const chains = await this.reads.chainsFile(agentId);
+      const file = this.layout.chainsFile(agentId);
+      // The list this process last wrote is not read back (readList checks the file is unchanged).
+      const read = await this.folders.readList(file, () => this.reads.chainsFile(agentId));
+      const chains = read.list as JsonObject[];
       const first = firstSequence(await this.readState(agentId), chains);
       const all = [...chains, ...records];
       const sequences = records.map((_, i) => first + chains.length + i);
@@ -122,7 +125,13 @@ export class FileChains {
       if (removed > 0) {
         await this.rewrite(agentId, first, removed, chains, all.slice(removed), assertHeld);
       } else {
-        await this.writeChains(agentId, all, assertHeld);
+        await this.folders.replaceList(
+          file,
+          all,
+          chainsEnvelope(agentId, all, nowTimestamp()),
+          read,
+          assertHeld,
+        );
       }
       return sequences;
     });
