@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
+import { buildChainSql } from '../../src/backends/postgres/chains.js';
 import { buildSql } from '../../src/backends/postgres/sql.js';
 import { ConfigError } from '../../src/core/index.js';
 import { describeWithService } from '../services.js';
@@ -55,12 +56,13 @@ describeWithService('postgres')('postgres prepared statements', () => {
     await hotCalls(s);
     await hotCalls(s);
     const sql = buildSql(ctx.schema());
+    const chainSql = buildChainSql(ctx.schema());
     const expected = [
       sql.upsertConversation,
       sql.selectConversation,
       sql.upsertMemory,
       sql.selectMemories,
-      sql.insertChain,
+      chainSql.lockedInsert,
       sql.selectLastChains,
       sql.upsertCache,
       sql.selectCache,

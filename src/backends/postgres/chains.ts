@@ -15,16 +15,17 @@ import {
 } from '../../core/index.js';
 import type { PostgresConnection, Queryable } from './connection.js';
 import { quoteIdent } from './sql.js';
+import { statements } from './statements.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
 /** The advisory-lock namespace of chain writes (`pg_advisory_xact_lock(hashtext(ns), hashtext(agent))`). */
 const LOCK_NAMESPACE = 'connectome-storage chains';
 
-/** The chain statements of a store whose tables live in `schema`. */
+/** The chain statements of a store whose tables live in `schema`, named prepared statements (`statements.ts`). */
 export function buildChainSql(schema: string) {
   const t = `${quoteIdent(schema)}.reasoning_chains`;
-  return {
+  return statements({
     // $1 namespace, $2 agent id.
     lock: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
     // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
@@ -47,7 +48,7 @@ export function buildChainSql(schema: string) {
         SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id DESC LIMIT $2
       ) AS last ORDER BY id`,
     selectAll: `SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id`,
-  } as const;
+  });
 }
 
 /** The chain statements of one store. */
