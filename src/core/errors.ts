@@ -20,7 +20,8 @@ export type StorageErrorCode =
   | 'MIGRATION_REFUSED'
   | 'MIGRATION_ABORTED'
   | 'ABORTED'
-  | 'EMBEDDER_ERROR';
+  | 'EMBEDDER_ERROR'
+  | 'BATCH_PARTIALLY_APPLIED';
 
 /** Base class of every error this library throws. */
 export class StorageError extends Error {
@@ -190,6 +191,34 @@ function describeReason(reason: unknown): string {
     return reason instanceof Error ? `: ${String(reason.message)}` : '';
   } catch {
     return '';
+  }
+}
+
+/**
+ * A batch write that failed after some of its items were written (only backends that cannot
+ * write a batch all or nothing, see the README's atomicity table). `appliedItems` lists the
+ * indexes (into the batch) known to be written; the cause is the failure.
+ */
+export class BatchPartiallyAppliedError extends StorageError {
+  /** The public method, e.g. `storeCacheEntries`. */
+  readonly method: string;
+  /** How many items the batch held. */
+  readonly total: number;
+  /** How many items are known to be written (`appliedItems.length`). */
+  readonly applied: number;
+  /** Indexes of the items known to be written, ascending (`0 .. applied - 1` for a prefix). */
+  readonly appliedItems: readonly number[];
+
+  constructor(method: string, total: number, appliedItems: readonly number[], cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`${method}(): ${appliedItems.length} of ${total} item(s) written before a failure: ${reason}`, {
+      code: 'BATCH_PARTIALLY_APPLIED',
+      cause,
+    });
+    this.method = method;
+    this.total = total;
+    this.applied = appliedItems.length;
+    this.appliedItems = Object.freeze([...appliedItems]);
   }
 }
 

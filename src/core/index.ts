@@ -25,6 +25,7 @@ export * from './keyed-mutex.js';
 export * from './storage-primitives.js';
 export * from './storage-base.js';
 export * from './storage-records.js';
+export * from './batches.js';
 export * from './storage-batches.js';
 export * from './storage-paging.js';
 export * from './storage-retention.js';

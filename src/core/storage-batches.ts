@@ -1,7 +1,174 @@
 /**
- * Batch writes and reads (many records per call, done natively by each backend).
+ * Batch writes and reads (many records per call, done natively by each backend). Every item is
+ * validated before any I/O, so a batch that fails validation writes nothing; the result equals
+ * the same single calls in a loop (memory upsert in place, insertion order, last write wins
+ * for a cache key). The protected batch primitives have defaults built on the single-record
+ * primitives (a registered backend keeps working); the built-in backends override them.
  */
+import {
+  applyInOrder,
+  atItem,
+  type CacheEntryBatchItem,
+  type CacheRecordBatchItem,
+  type CacheRecordWrite,
+  checkBatch,
+  itemFields,
+  type MemoryBatchItem,
+} from './batches.js';
+import { mapConcurrent } from './concurrency.js';
+import { validateId, validateKey, validateTtl } from './ids.js';
+import { type JsonObject, toJsonObject } from './json.js';
+import {
+  buildCacheRecord,
+  buildChainRecord,
+  buildMemoryWrite,
+  type CacheRecord,
+  isCacheExpired,
+  type MemoryWrite,
+  validateCacheRecord,
+} from './records.js';
 import { RecordStorage } from './storage-records.js';
+import { nowTimestamp } from './time.js';
+
+/** How many single reads the default `readCacheRecordBatch` runs at once. */
+const DEFAULT_READ_CONCURRENCY = 8;
 
 /** Batch writes and reads (many records per call, done natively by each backend). Extend `StorageInterface`, not this. */
-export abstract class BatchStorage extends RecordStorage {}
+export abstract class BatchStorage extends RecordStorage {
+  // ----- public API ----------------------------------------------------------------------
+
+  /**
+   * Stores many memories of one conversation, in order; each as `storeMemory` would (an
+   * existing id is replaced in place). Returns how many items were given.
+   */
+  async storeMemories(conversationId: string, memories: readonly MemoryBatchItem[]): Promise<number> {
+    const method = 'storeMemories';
+    validateId('conversationId', conversationId);
+    const now = nowTimestamp();
+    const writes = checkBatch<unknown>(method, 'memories', memories).map((item, index) =>
+      atItem(method, index, () => {
+        const { memoryId, data } = itemFields(item, ['memoryId', 'data'] as const);
+        validateId('memoryId', memoryId);
+        return buildMemoryWrite(memoryId, toJsonObject(data, `memory ${JSON.stringify(memoryId)}`), now);
+      }),
+    );
+    await this.runWrite(method, async () => {
+      if (writes.length > 0) await this.upsertMemoryBatch(conversationId, writes);
+    });
+    return writes.length;
+  }
+
+  /** Appends many reasoning chains to an agent's list, in order, as `storeReasoningChain` would. Returns how many. */
+  async appendReasoningChains(agentId: string, chains: readonly JsonObject[]): Promise<number> {
+    const method = 'appendReasoningChains';
+    validateId('agentId', agentId);
+    const now = nowTimestamp();
+    const records = checkBatch<unknown>(method, 'chains', chains).map((chain, index) =>
+      atItem(method, index, () =>
+        buildChainRecord(toJsonObject(chain, `reasoning chain of ${JSON.stringify(agentId)}`), now),
+      ),
+    );
+    await this.runWrite(method, async () => {
+      if (records.length > 0) await this.addReasoningChainBatch(agentId, records);
+    });
+    return records.length;
+  }
+
+  /** Stores many cache entries, as `storeCacheEntry` would each (a key given twice: the last wins). Returns how many. */
+  async storeCacheEntries(entries: readonly CacheEntryBatchItem[]): Promise<number> {
+    const method = 'storeCacheEntries';
+    const nowMs = Date.now();
+    const writes = checkBatch<unknown>(method, 'entries', entries).map((item, index) =>
+      atItem(method, index, (): CacheRecordWrite => {
+        const { key, data, ttlSeconds } = itemFields(item, ['key', 'data', 'ttlSeconds'] as const);
+        validateKey('cacheKey', key);
+        const ttl = validateTtl(ttlSeconds);
+        const value = toJsonObject(data, `cache entry ${JSON.stringify(key)}`);
+        return { key, record: buildCacheRecord(value, ttl, nowMs), index };
+      }),
+    );
+    return this.writeCacheBatch(method, writes);
+  }
+
+  /**
+   * Stores many cache records with their own timestamps, as `storeCacheRecord` would each (a
+   * key given twice: the last wins). Returns how many.
+   */
+  async storeCacheRecords(records: readonly CacheRecordBatchItem[]): Promise<number> {
+    const method = 'storeCacheRecords';
+    const writes = checkBatch<unknown>(method, 'records', records).map((item, index) =>
+      atItem(method, index, (): CacheRecordWrite => {
+        const { key, ...fields } = itemFields(item, ['key', 'data', 'storedAt', 'expiresAt'] as const);
+        validateKey('cacheKey', key);
+        return { key, record: validateCacheRecord(key, fields), index };
+      }),
+    );
+    return this.writeCacheBatch(method, writes);
+  }
+
+  /** Loads many live cache entries' data: an array aligned with `keys`, `null` for missing or expired. */
+  async loadCacheEntries(keys: readonly string[]): Promise<Array<JsonObject | null>> {
+    const records = await this.loadLiveCacheRecords(keys, 'loadCacheEntries');
+    return records.map((record) => record?.data ?? null);
+  }
+
+  /** Loads many live cache records with their timestamps: aligned with `keys`, `null` for missing or expired. */
+  async loadCacheRecords(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
+    return this.loadLiveCacheRecords(keys, 'loadCacheRecords');
+  }
+
+  // ----- batch primitives (defaults: the single primitives in a loop) --------------------
+
+  /**
+   * Upserts memories in order (non-empty, validated; an id may repeat). Default: `upsertMemory`
+   * per item; a failure after the first rejects with `BatchPartiallyAppliedError` (a prefix).
+   */
+  protected upsertMemoryBatch(conversationId: string, writes: readonly MemoryWrite[]): Promise<void> {
+    return applyInOrder('storeMemories', writes, (write) => this.upsertMemory(conversationId, write));
+  }
+
+  /** Appends chain records in order (non-empty). Default: `appendReasoningChain` per item, prefix on failure. */
+  protected addReasoningChainBatch(agentId: string, records: readonly JsonObject[]): Promise<void> {
+    return applyInOrder('appendReasoningChains', records, (record) =>
+      this.appendReasoningChain(agentId, record),
+    );
+  }
+
+  /**
+   * Writes cache records in order (non-empty; a key may repeat, the last wins) for public
+   * `method`. Default: `writeCacheRecord` per item, prefix on failure.
+   */
+  protected writeCacheRecordBatch(method: string, writes: readonly CacheRecordWrite[]): Promise<void> {
+    return applyInOrder(method, writes, (write) => this.writeCacheRecord(write.key, write.record));
+  }
+
+  /** The stored records of `keys` (non-empty), expired or not, aligned with `keys`. Default: `readCacheRecord` per key. */
+  protected readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
+    return mapConcurrent(keys, DEFAULT_READ_CONCURRENCY, (key) => this.readCacheRecord(key));
+  }
+
+  // ----- helpers ---------------------------------------------------------------------------
+
+  private async writeCacheBatch(method: string, writes: CacheRecordWrite[]): Promise<number> {
+    await this.runWrite(method, async () => {
+      if (writes.length > 0) await this.writeCacheRecordBatch(method, writes);
+    });
+    return writes.length;
+  }
+
+  private async loadLiveCacheRecords(
+    keys: readonly string[],
+    method: string,
+  ): Promise<Array<CacheRecord | null>> {
+    const checked = checkBatch<unknown>(method, 'keys', keys);
+    checked.forEach((key, index) => atItem(method, index, () => validateKey('cacheKey', key)));
+    const valid = checked as string[];
+    const records = await this.run(method, async () =>
+      valid.length === 0 ? [] : this.readCacheRecordBatch(valid),
+    );
+    const nowMs = Date.now();
+    return records.map((record) =>
+      record === null || isCacheExpired(record.expiresAt, nowMs) ? null : record,
+    );
+  }
+}

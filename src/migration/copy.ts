@@ -7,8 +7,9 @@
  * When the target was not empty (a resumed run, a merge), records it already holds
  * unchanged are skipped rather than written again.
  */
+import { MAX_BATCH_ITEMS, type MemoryBatchItem } from '../core/batches.js';
 import { canonicalJson, type JsonValue } from '../core/json.js';
-import { type CacheRecord, cacheRecordTimesProblem } from '../core/records.js';
+import type { CacheRecord } from '../core/records.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import type { SequencedChain } from '../core/storage-retention.js';
 import { parseTimestamp } from '../core/time.js';
@@ -16,6 +17,7 @@ import type { BoundedList } from './bounded.js';
 import { isCanonicalPrefix } from './compare.js';
 import { throwIfAborted } from './errors.js';
 import { type ConversationParts, planMemories } from './memories.js';
+import { inGroups } from './pool.js';
 import { withoutReservedFields } from './reserved.js';
 import type { KindCounts, MigrationConflict, RecordKind } from './types.js';
 
@@ -45,7 +47,7 @@ export interface CopyContext {
  * Runs one write unless the migration was aborted, is a dry run, or the target already
  * holds `value` (`existing`, read only when `compareFirst`); counts it as copied or skipped.
  */
-async function write(
+export async function write(
   context: CopyContext,
   kind: RecordKind,
   amount: number,
@@ -63,7 +65,7 @@ async function write(
 }
 
 /** `read()` when the context compares first, else `undefined` (nothing known). */
-function whenComparing<T>(context: CopyContext, read: () => Promise<T>): Promise<T | undefined> {
+export function whenComparing<T>(context: CopyContext, read: () => Promise<T>): Promise<T | undefined> {
   return context.compareFirst ? read() : Promise.resolve(undefined);
 }
 
@@ -119,10 +121,16 @@ export async function copyConversation(context: CopyContext, id: string): Promis
     await write(context, 'raw_messages', messages.length, run, current, messages);
   }
   const existingMemories = new Map((existing?.[2] ?? []).map((memory) => [memory.memory_id, memory]));
+  // Memories the target already holds unchanged are skipped; the rest go in batches, in order.
+  const pending: MemoryBatchItem[] = [];
   for (const memory of plan.records) {
-    const memoryId = String(memory.memory_id);
-    const run = () => target.storeMemory(id, memoryId, memory);
-    await write(context, 'memories', 1, run, existingMemories.get(memoryId), memory);
+    const held = existingMemories.get(memory.memory_id);
+    if (held !== undefined && canonicalJson(held) === canonicalJson(memory)) {
+      context.counts.memories.skipped += 1;
+    } else pending.push({ memoryId: String(memory.memory_id), data: memory });
+  }
+  for (const group of inGroups(pending, MAX_BATCH_ITEMS)) {
+    await write(context, 'memories', group.length, () => target.storeMemories(id, group));
   }
   if (chunk !== null) {
     await write(context, 'chunk_info', 1, () => target.storeChunkInfo(id, chunk), existing?.[3], chunk);
@@ -175,15 +183,18 @@ export async function copyAgentChains(context: CopyContext, agentId: string): Pr
   }
   context.counts.reasoning_chains.skipped += held;
   for (;;) {
+    // A page (CHAIN_PAGE_SIZE <= MAX_BATCH_ITEMS) is one atomic batch append, so an
+    // interrupted copy still leaves a prefix of the source.
     const page = await source.loadSequencedReasoningChains(agentId, {
       afterSequence: after,
       limit: CHAIN_PAGE_SIZE,
     });
     if (page.length === 0) return;
-    for (const { sequence, chain } of page) {
-      await write(context, 'reasoning_chains', 1, () => target.storeReasoningChain(agentId, chain));
-      after = sequence;
-    }
+    const group = page.map((item) => item.chain);
+    await write(context, 'reasoning_chains', group.length, () =>
+      target.appendReasoningChains(agentId, group),
+    );
+    after = (page.at(-1) as SequencedChain).sequence;
   }
 }
 
@@ -191,40 +202,6 @@ export async function copyAgentChains(context: CopyContext, agentId: string): Pr
 export function sameStoredAt(a: string, b: string): boolean {
   const [at, bt] = [parseTimestamp(a), parseTimestamp(b)];
   return at === null || bt === null ? a === b : at === bt;
-}
-
-/**
- * Copies a live cache entry with its original `storedAt` and `expiresAt`; one that has
- * expired meanwhile is skipped. A source record whose timestamps the target would refuse
- * (written by another program) is copied with its remaining TTL and a warning instead.
- */
-export async function copyCacheEntry(context: CopyContext, key: string): Promise<void> {
-  const [record, existing] = await Promise.all([
-    context.source.loadCacheRecord(key),
-    whenComparing(context, () => context.target.loadCacheRecord(key)),
-  ]);
-  const expiresAt = record === null ? null : expiryMs(record);
-  const ttlSeconds = expiresAt === null ? null : (expiresAt - Date.now()) / 1000;
-  if (record === null || (ttlSeconds !== null && ttlSeconds <= 0)) {
-    context.counts.cache_entries.skipped += 1;
-    return;
-  }
-  // An entry is already there when its data and both timestamps match.
-  const current =
-    existing != null &&
-    sameExpiry(expiryMs(existing), expiresAt) &&
-    sameStoredAt(existing.storedAt, record.storedAt)
-      ? existing.data
-      : null;
-  const problem = cacheRecordTimesProblem(record);
-  const run = async () => {
-    if (problem === null) return context.target.storeCacheRecord(key, record);
-    context.warnings.add(
-      `cache entry ${JSON.stringify(key)}: its ${problem.field} ${problem.problem}; copied with the remaining TTL and a new storedAt`,
-    );
-    return context.target.storeCacheEntry(key, record.data, ttlSeconds);
-  };
-  await write(context, 'cache_entries', 1, run, current, record.data);
 }
 
 /** Copies a system state object (one deleted meanwhile is skipped). */

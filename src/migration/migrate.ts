@@ -12,13 +12,8 @@
  */
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BoundedList } from './bounded.js';
-import {
-  type CopyContext,
-  copyAgentChains,
-  copyCacheEntry,
-  copyConversation,
-  copySystemState,
-} from './copy.js';
+import { type CopyContext, copyAgentChains, copyConversation, copySystemState } from './copy.js';
+import { CACHE_GROUP_SIZE, copyCacheEntries } from './copy-cache.js';
 import { refuseChainLimit } from './chain-limit.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
 import {
@@ -29,7 +24,7 @@ import {
   userStateKeys,
   writeMarker,
 } from './marker.js';
-import { type PassContext, runPhase } from './pool.js';
+import { type PassContext, runGroupedPhase, runPhase } from './pool.js';
 import { emptyCounts, type MigrateOptions, type MigrationSummary } from './types.js';
 import { verifyMigration } from './verify.js';
 
@@ -146,7 +141,10 @@ export async function migrateStorage(
   const agents = await source.listAgents();
   await runPhase(pass, 'agents', agents, (agentId) => copyAgentChains(context, agentId));
   throwIfAborted(options.signal);
-  await runPhase(pass, 'cache', await source.listCacheKeys(), (key) => copyCacheEntry(context, key));
+  const cacheKeys = await source.listCacheKeys();
+  await runGroupedPhase(pass, 'cache', cacheKeys, CACHE_GROUP_SIZE, (group) =>
+    copyCacheEntries(context, group),
+  );
   throwIfAborted(options.signal);
   const allStateKeys = await source.listSystemStateKeys();
   const stateKeys = userStateKeys(allStateKeys);

@@ -36,3 +36,34 @@ export async function runPhase<T>(
   });
   onProgress?.({ type: 'phase-end', stage, phase, done, total });
 }
+
+/** Splits `items` into consecutive groups of at most `size`. */
+export function inGroups<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let start = 0; start < items.length; start += size) groups.push(items.slice(start, start + size));
+  return groups;
+}
+
+/**
+ * {@link runPhase} over consecutive groups of at most `groupSize` items (one batch call each):
+ * progress still counts items, one event per finished group.
+ */
+export async function runGroupedPhase<T>(
+  context: PassContext,
+  phase: MigrationPhase,
+  items: readonly T[],
+  groupSize: number,
+  work: (group: T[]) => Promise<void>,
+): Promise<void> {
+  const { stage, onProgress, signal } = context;
+  const total = items.length;
+  onProgress?.({ type: 'phase-start', stage, phase, total });
+  let done = 0;
+  await mapConcurrent(inGroups(items, groupSize), Math.max(1, context.concurrency), async (group) => {
+    throwIfAborted(signal);
+    await work(group);
+    done += group.length;
+    onProgress?.({ type: 'item', stage, phase, done, total });
+  });
+  onProgress?.({ type: 'phase-end', stage, phase, done, total });
+}

@@ -8,7 +8,7 @@ import { StorageFactory } from '../../src/factory/index.js';
 import {
   BackendUnavailableError,
   type HealthProbe,
-  type JsonObject,
+  type MemoryBatchItem,
   type StatsSnapshot,
 } from '../../src/core/index.js';
 import { MIGRATION_MARKER_KEY } from '../../src/migration/index.js';
@@ -39,23 +39,22 @@ class LeakyStorage extends InMemoryStorage {
 
 /**
  * A file store whose disk "goes away" once: the `failAt`-th memory write of the process
- * rejects with a BackendUnavailableError, after records have been written; later instances
+ * (a batch of one conversation's memories) rejects with a BackendUnavailableError, after records have been written; later instances
  * (the same command run again) write normally.
  */
 class DiskGoesAwayStorage extends FileStorage {
   static memoryWrites = 0;
   static failAt = 0;
 
-  override async storeMemory(
+  override async storeMemories(
     conversationId: string,
-    memoryId: string,
-    memoryData: JsonObject,
-  ): Promise<boolean> {
+    memories: readonly MemoryBatchItem[],
+  ): Promise<number> {
     DiskGoesAwayStorage.memoryWrites += 1;
     if (DiskGoesAwayStorage.memoryWrites === DiskGoesAwayStorage.failAt) {
-      throw new BackendUnavailableError(`disk went away while storing memory ${memoryId}`);
+      throw new BackendUnavailableError(`disk went away while storing memories of ${conversationId}`);
     }
-    return super.storeMemory(conversationId, memoryId, memoryData);
+    return super.storeMemories(conversationId, memories);
   }
 }
 
@@ -206,12 +205,12 @@ describe('main()', () => {
     const target = join(dir, 'disk-goes-away');
     const spec = `disk-goes-away:?baseDir=${encodeURIComponent(target)}`;
     DiskGoesAwayStorage.memoryWrites = 0;
-    DiskGoesAwayStorage.failAt = 4;
+    DiskGoesAwayStorage.failAt = 2;
     const args = ['migrate', '--from', `file:${ref}`, '--to', spec, '--concurrency', '1'];
     const failed = await cli(...args);
     expect(failed.code).toBe(3);
     expect(failed.stderr).toMatch(
-      /Migration failed: disk went away while storing memory \S+\. The target holds a partial copy; run the same command again to resume/,
+      /Migration failed: disk went away while storing memories of \S+\. The target holds a partial copy; run the same command again to resume/,
     );
     const partial = new FileStorage({ baseDir: target });
     await partial.initialize();

@@ -3,6 +3,7 @@
  * unchanged. New shared behaviour is added to `suites/`, never to one backend's tests.
  */
 import { backends } from './backends.js';
+import { batchTests } from './suites/batches.js';
 import { describeWithService } from '../services.js';
 import { useFreshStore } from './context.js';
 import { cacheRecordTests } from './suites/cache-records.js';
@@ -44,5 +45,6 @@ for (const harness of backends) {
     windowAndAbortTests(ctx);
     searchTests(ctx);
     retentionTests(ctx);
+    batchTests(ctx);
   });
 }

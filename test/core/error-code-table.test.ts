@@ -1,6 +1,7 @@
 /** The `code` of every exported error class (stable values callers can switch on), and that the table covers them all. */
 import * as api from '../../src/index.js';
 import {
+  BatchPartiallyAppliedError,
   BackendUnavailableError,
   ConfigError,
   CorruptDataError,
@@ -40,6 +41,11 @@ const EXAMPLES: [string, StorageError, string][] = [
   ['MigrationAbortedError', new MigrationAbortedError(), 'MIGRATION_ABORTED'],
   ['OperationAbortedError', new OperationAbortedError('listConversations', new Error('stop')), 'ABORTED'],
   ['EmbedderError', new EmbedderError('hashing:v1', 'timeout', 'slow'), 'EMBEDDER_ERROR'],
+  [
+    'BatchPartiallyAppliedError',
+    new BatchPartiallyAppliedError('storeCacheEntries', 2, [0], new Error('x')),
+    'BATCH_PARTIALLY_APPLIED',
+  ],
 ];
 
 describe('error codes', () => {

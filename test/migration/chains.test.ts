@@ -69,22 +69,38 @@ describe("a target whose maxReasoningChainsPerAgent is below an agent's chain co
 });
 
 describe('the chain copy resumes by sequence', () => {
-  it('after a crash anywhere in a list of several pages: no duplicates, no gaps', async () => {
+  it('after a crash at any page of a list of several pages: no duplicates, no gaps', async () => {
     const total = 2 * CHAIN_PAGE_SIZE + 3;
+    const pages = Math.ceil(total / CHAIN_PAGE_SIZE);
     const source = await memorySource({ long: total });
     const expected = await source.loadReasoningChains('long');
-    // The marker write comes first, so write k + 1 is chain k.
-    for (const crashAt of [1, CHAIN_PAGE_SIZE, CHAIN_PAGE_SIZE + 1, 2 * CHAIN_PAGE_SIZE + 2, total]) {
+    // The marker write comes first, then one batch append per page: write k + 1 is page k.
+    for (let crashAt = 1; crashAt <= pages; crashAt += 1) {
+      const held = (crashAt - 1) * CHAIN_PAGE_SIZE;
       const target = new InMemoryStorage();
       await target.initialize();
       const crashed = migrateStorage(source, failingAfter(target, crashAt), { sourceId: 'src' });
       await expect(crashed).rejects.toThrow('simulated crash');
-      expect(await target.loadReasoningChains('long')).toEqual(expected.slice(0, crashAt - 1));
+      expect(await target.loadReasoningChains('long')).toEqual(expected.slice(0, held));
       const summary = await migrateStorage(source, target, { sourceId: 'src' });
       expect(summary).toMatchObject({ ok: true, resumed: true, conflicts: [] });
-      expect(summary.counts.reasoning_chains).toEqual({ copied: total - crashAt + 1, skipped: crashAt - 1 });
+      expect(summary.counts.reasoning_chains).toEqual({ copied: total - held, skipped: held });
       expect(await target.loadReasoningChains('long')).toEqual(expected);
     }
+  });
+
+  it('after a prefix that ends inside a page: the rest only, in pages', async () => {
+    const total = 2 * CHAIN_PAGE_SIZE + 3;
+    const source = await memorySource({ long: total });
+    const expected = await source.loadReasoningChains('long');
+    const held = CHAIN_PAGE_SIZE + 1;
+    const target = new InMemoryStorage();
+    await target.initialize();
+    await target.appendReasoningChains('long', expected.slice(0, held));
+    const summary = await migrateStorage(source, target, { sourceId: 'src', merge: true });
+    expect(summary).toMatchObject({ ok: true, conflicts: [] });
+    expect(summary.counts.reasoning_chains).toEqual({ copied: total - held, skipped: held });
+    expect(await target.loadReasoningChains('long')).toEqual(expected);
   });
 
   it('from a trimmed source (numbers not from 0) into a real store, after a crash at any write', async () => {
@@ -96,11 +112,21 @@ describe('the chain copy resumes by sequence', () => {
     await source.trimReasoningChains('a', 5);
     await source.trimReasoningChains('b', 1);
     const expected = { a: await source.loadReasoningChains('a'), b: await source.loadReasoningChains('b') };
-    for (let crashAt = 1; crashAt <= 6; crashAt += 1) {
+    // Writes: 1 the marker, 2 the batch of 'a', 3 the batch of 'b', 4 the marker's removal. A
+    // crash at write k + 1, before it landed or (afterWrite) after, up to the marker's removal.
+    const crashes: Array<[number, boolean]> = [
+      [0, true],
+      [1, false],
+      [1, true],
+      [2, false],
+      [2, true],
+      [3, false],
+    ];
+    for (const [crashAt, afterWrite] of crashes) {
       const store = await fileStore();
       const first = await open(store);
       await expect(
-        migrateStorage(source, failingAfter(first, crashAt), { sourceId: 'src', concurrency: 1 }),
+        migrateStorage(source, failingAfter(first, crashAt, afterWrite), { sourceId: 'src', concurrency: 1 }),
       ).rejects.toThrow('simulated crash');
       const target = await open(store);
       expect(await migrateStorage(source, target, { sourceId: 'src' })).toMatchObject({ ok: true });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
 import {
-  type CacheRecord,
+  type CacheRecordBatchItem,
   formatEpochMs,
   parseTimestamp,
   type StorageInterface,
@@ -77,12 +77,12 @@ it("does not count a copy that outlives its source's expiry by a moment as a dif
     const slowTarget = new Proxy(target, {
       get(store, property, receiver) {
         const value: unknown = Reflect.get(store, property, receiver);
-        if (property !== 'storeCacheRecord' || typeof value !== 'function') return value;
-        return async (key: string, record: CacheRecord) => {
-          const later = formatEpochMs((parseTimestamp(record.expiresAt ?? '') ?? 0) + 1000);
-          return (value as StorageInterface['storeCacheRecord']).apply(receiver, [
-            key,
-            { ...record, expiresAt: later },
+        if (property !== 'storeCacheRecords' || typeof value !== 'function') return value;
+        return async (records: CacheRecordBatchItem[]) => {
+          const later = (record: CacheRecordBatchItem) =>
+            formatEpochMs((parseTimestamp(record.expiresAt ?? '') ?? 0) + 1000);
+          return (value as StorageInterface['storeCacheRecords']).apply(receiver, [
+            records.map((record) => ({ ...record, expiresAt: later(record) })),
           ]);
         };
       },

@@ -64,7 +64,8 @@ for (const harness of targets) {
 
     it('resumes after a crash at the first, a middle and the last write and at the marker removal', async () => {
       expect(calls.at(-1)).toBe('deleteSystemState');
-      expect(calls.length).toBeGreaterThan(30);
+      // Memories of a conversation and chains of an agent are one batch write each.
+      expect(calls.length).toBeGreaterThan(20);
       for (const [failAfter, landed] of crashPoints()) {
         const store = await harness.createStore();
         const opened: StorageInterface[] = [];

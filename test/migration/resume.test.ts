@@ -35,7 +35,8 @@ function markerFor(sourceId: string): JsonObject {
 
 describe('a migration crashed at any write and run again', () => {
   it.each([false, true])('finishes verified, without duplicates (write landed: %s)', async (afterWrite) => {
-    expect(writes).toBeGreaterThan(30);
+    // Memories of a conversation and chains of an agent are one batch write each.
+    expect(writes).toBeGreaterThan(20);
     for (let failAfter = 0; failAfter < writes; failAfter += 1) {
       const target = await openStore();
       const crashed = migrateStorage(source, failingAfter(target, failAfter, afterWrite), {
@@ -133,7 +134,7 @@ describe("a partial memory list in the target that is not the start of the sourc
         );
         if (!crashed) {
           // Every write and delete of the run has been a crash point.
-          expect(failAfter).toBeGreaterThan(5);
+          expect(failAfter).toBeGreaterThan(3);
           break;
         }
         if (calls[failAfter]?.startsWith('delete')) deletesFailed += 1;

@@ -92,8 +92,8 @@ export async function snapshot(storage: StorageInterface): Promise<JsonObject> {
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Whether `method` changes the store: a `store*` or `delete*` call. */
-const isWrite = (method: string) => method.startsWith('store') || method.startsWith('delete');
+/** Whether `method` changes the store: a `store*`, `delete*` or `append*` call. */
+const isWrite = (method: string) => /^(store|delete|append)/.test(method);
 
 /**
  * Wraps `storage` so that the `failAfter`+1-th call that changes it (`store*` or `delete*`:

@@ -5,8 +5,8 @@
  */
 import pg from 'pg';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
-import { buildSql } from '../../src/backends/postgres/sql.js';
 import { buildChainSql } from '../../src/backends/postgres/chains.js';
+import { buildSql } from '../../src/backends/postgres/sql.js';
 import { ConfigError } from '../../src/core/index.js';
 import { describeWithService } from '../services.js';
 import { POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';

@@ -4,6 +4,7 @@
  */
 import {
   type CacheRecord,
+  type CacheRecordWrite,
   type HealthProbe,
   isCacheExpired,
   type JsonObject,
@@ -14,7 +15,6 @@ import {
   type SequencedChainRead,
   type StatsSnapshot,
   StorageInterface,
-  upsertMemoryInList,
 } from '../../core/index.js';
 import { ensureDirDurable, ensureDirUnder, ioError } from './atomic-json.js';
 import { Backups } from './backups.js';
@@ -51,6 +51,7 @@ import {
 } from './name-folding.js';
 import { collectFileStats, type StoreView } from './stats.js';
 import { throwIfAborted } from '../../core/abort.js';
+import * as batches from './batches.js';
 
 /**
  * Storage in a folder tree of JSON files, readable and writable by the Python reference's
@@ -206,15 +207,15 @@ export class FileStorage extends StorageInterface {
 
   // ----- memories, reasoning chains -------------------------------------------------------
 
-  protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
-    await this.folders.withConversation(conversationId, async (assertHeld) => {
-      const file = this.layout.conversationFile(conversationId, 'memories');
-      // A corrupt file throws here, so the write never replaces memories it could not read.
-      const read = await this.folders.readList(file, () => this.reads.memoriesFile(conversationId));
-      const memories = upsertMemoryInList(read.list, memory);
-      const envelope = memoriesEnvelope(conversationId, memories, nowTimestamp());
-      await this.folders.replaceList(file, memories, envelope, read, assertHeld);
-    });
+  protected upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
+    return batches.upsertMemoryBatch(this.batchParts, conversationId, [memory]);
+  }
+
+  protected override upsertMemoryBatch(
+    conversationId: string,
+    writes: readonly MemoryWrite[],
+  ): Promise<void> {
+    return batches.upsertMemoryBatch(this.batchParts, conversationId, writes);
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
@@ -235,8 +236,16 @@ export class FileStorage extends StorageInterface {
     return this.reads.memories(conversationId);
   }
 
-  protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    await this.chains.append(agentId, [record], this.maxReasoningChainsPerAgent);
+  protected appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+    return this.addReasoningChainBatch(agentId, [record]);
+  }
+
+  /** Appends and trims to `maxReasoningChainsPerAgent` in one locked step, as a single append. */
+  protected override async addReasoningChainBatch(
+    agentId: string,
+    records: readonly JsonObject[],
+  ): Promise<void> {
+    await this.chains.append(agentId, records, this.maxReasoningChainsPerAgent);
   }
 
   protected override readSequencedChains(
@@ -266,6 +275,13 @@ export class FileStorage extends StorageInterface {
 
   protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
     await this.cache.write(cacheKey, cacheEnvelope(cacheKey, record));
+  }
+
+  protected override writeCacheRecordBatch(
+    method: string,
+    writes: readonly CacheRecordWrite[],
+  ): Promise<void> {
+    return batches.writeCacheRecordBatch(this.batchParts, method, writes);
   }
 
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
@@ -323,6 +339,10 @@ export class FileStorage extends StorageInterface {
   }
 
   // ----- helpers ---------------------------------------------------------------------------
+
+  private get batchParts(): batches.FileBatchParts {
+    return { folders: this.folders, reads: this.reads, layout: this.layout, cache: this.cache };
+  }
 
   private storeView(): StoreView {
     return { layout: this.layout, cache: this.cache, state: this.state };

@@ -22,7 +22,7 @@ const q = (value: string): string => JSON.stringify(value);
 /** The advisory-lock namespace of chain writes (`pg_advisory_xact_lock(hashtext(ns), hashtext(agent))`). */
 const LOCK_NAMESPACE = 'connectome-storage chains';
 
-/** The chain statements of a store whose tables live in `schema`. */
+/** The chain statements of a store whose tables live in `schema`, named prepared statements (`statements.ts`). */
 export function buildChainSql(schema: string) {
   const t = `${quoteIdent(schema)}.reasoning_chains`;
   return statements({

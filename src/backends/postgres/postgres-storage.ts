@@ -4,6 +4,7 @@
  */
 import {
   type CacheRecord,
+  type CacheRecordWrite,
   type HealthProbe,
   type JsonObject,
   type JsonValue,
@@ -14,7 +15,6 @@ import {
   type SequencedChainRead,
   parseStoredJson,
   parseStoredJsonObject,
-  parseTimestamp,
   type StatsSnapshot,
   StorageInterface,
   openPrepared,
@@ -23,8 +23,9 @@ import {
 import { parsePostgresConfig, type PostgresStorageConfig, type ResolvedPostgresConfig } from './config.js';
 import { PostgresConnection, type SqlParam } from './connection.js';
 import { collectPostgresStats, probePostgresHealth } from './health-stats.js';
-import { memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
+import { cacheRowValues, instant, memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
 import { readPostgresIdPage, readPostgresMemoryWindow, readPostgresRawWindow } from './paging.js';
+import * as batches from './batches.js';
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
 import type { SqlText } from './statements.js';
@@ -37,19 +38,6 @@ import {
 } from './chains.js';
 
 const q = (value: string): string => JSON.stringify(value);
-
-/** "Now" as a `timestamptz` parameter. */
-const instant = (epochMs: number): string => new Date(epochMs).toISOString();
-
-/**
- * The expiry instant to index for a cache record: `null` for none, `-infinity` for a value
- * the core's own check cannot parse (it counts as expired there too).
- */
-function expiryInstant(expiresAt: string | null): string | null {
-  if (expiresAt === null) return null;
-  const at = parseTimestamp(expiresAt);
-  return at === null ? '-infinity' : instant(at);
-}
 
 /** Storage in one schema of a PostgreSQL database; many processes may share it. */
 export class PostgresStorage extends StorageInterface {
@@ -195,6 +183,13 @@ export class PostgresStorage extends StorageInterface {
     );
   }
 
+  protected override upsertMemoryBatch(
+    conversationId: string,
+    writes: readonly MemoryWrite[],
+  ): Promise<void> {
+    return batches.upsertMemoryBatch(this.db, this.sql, conversationId, writes);
+  }
+
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
     const what = `delete memory ${q(memoryId)} of conversation ${q(conversationId)}`;
     await this.db.run(what, this.sql.deleteMemory, [conversationId, memoryId]);
@@ -213,8 +208,16 @@ export class PostgresStorage extends StorageInterface {
 
   // ----- reasoning chains ----------------------------------------------------------------
 
-  protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    await appendChainRecords(this.db, this.chainSql, agentId, [record], this.maxReasoningChainsPerAgent);
+  protected appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+    return this.addReasoningChainBatch(agentId, [record]);
+  }
+
+  /** Appends and trims to `maxReasoningChainsPerAgent` in one transaction, as a single append. */
+  protected override async addReasoningChainBatch(
+    agentId: string,
+    records: readonly JsonObject[],
+  ): Promise<void> {
+    await appendChainRecords(this.db, this.chainSql, agentId, records, this.maxReasoningChainsPerAgent);
   }
 
   protected override readSequencedChains(
@@ -264,13 +267,8 @@ export class PostgresStorage extends StorageInterface {
   // ----- cache ---------------------------------------------------------------------------
 
   protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
-    await this.db.run(`store cache entry ${q(cacheKey)}`, this.sql.upsertCache, [
-      cacheKey,
-      JSON.stringify(record.data),
-      record.storedAt,
-      record.expiresAt,
-      expiryInstant(record.expiresAt),
-    ]);
+    const values = cacheRowValues(cacheKey, record);
+    await this.db.run(`store cache entry ${q(cacheKey)}`, this.sql.upsertCache, values);
   }
 
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
@@ -280,6 +278,17 @@ export class PostgresStorage extends StorageInterface {
     if (row === undefined) return null;
     const data = parseStoredJsonObject(row.json, this.where('cache_entries', what));
     return { data, storedAt: row.stored_at, expiresAt: row.expires_at_text };
+  }
+
+  protected override writeCacheRecordBatch(
+    _method: string,
+    writes: readonly CacheRecordWrite[],
+  ): Promise<void> {
+    return batches.writeCacheRecordBatch(this.db, this.sql, writes);
+  }
+
+  protected override readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
+    return batches.readCacheRecordBatch(this.db, this.sql, this.config.schema, keys);
   }
 
   protected async removeCacheRecord(cacheKey: string): Promise<void> {

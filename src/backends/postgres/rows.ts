@@ -2,7 +2,13 @@
  * Conversions between the library's records and the backend's rows: JSON text parsed back
  * with the row named in any error, and memories split into columns and rebuilt.
  */
-import { type JsonObject, parseStoredJson, parseStoredJsonObject } from '../../core/index.js';
+import {
+  type CacheRecord,
+  type JsonObject,
+  parseStoredJson,
+  parseStoredJsonObject,
+  parseTimestamp,
+} from '../../core/index.js';
 
 /** A row of `memories` as read. */
 export interface MemoryRow {
@@ -29,4 +35,31 @@ export function memoryFromRow(row: MemoryRow, location: string): JsonObject {
   const createdAt = parseStoredJson(row.created_at, location);
   const rest = parseStoredJsonObject(row.memory_data, location);
   return { memory_id: row.memory_id, created_at: createdAt, ...rest };
+}
+
+/** "Now" (or any instant) as a `timestamptz` parameter. */
+export const instant = (epochMs: number): string => new Date(epochMs).toISOString();
+
+/**
+ * The expiry instant to index for a cache record: `null` for none, `-infinity` for a value
+ * the core's own check cannot parse (it counts as expired there too).
+ */
+export function expiryInstant(expiresAt: string | null): string | null {
+  if (expiresAt === null) return null;
+  const at = parseTimestamp(expiresAt);
+  return at === null ? '-infinity' : instant(at);
+}
+
+/** The column values of a cache row: key, data JSON, stored_at, expires_at text, expiry instant. */
+export function cacheRowValues(
+  cacheKey: string,
+  record: CacheRecord,
+): [string, string, string, string | null, string | null] {
+  return [
+    cacheKey,
+    JSON.stringify(record.data),
+    record.storedAt,
+    record.expiresAt,
+    expiryInstant(record.expiresAt),
+  ];
 }

@@ -54,6 +54,20 @@ export function buildSql(schema: string) {
         updated_at = now()`,
     selectMemories: `SELECT memory_id, created_at, memory_data FROM ${s}.memories
       WHERE conversation_id = $1 ORDER BY id`,
+    // The batch of `upsertMemory` (batches.ts). $1: conversation id; $2..$5: memory ids,
+    // created_at JSON, data JSON, caller-chose-created_at. Rows go in batch order (`ORDER BY n`),
+    // so new memories get ids, i.e. positions, in order; a replace keeps its row and, unless the
+    // caller chose one, its created_at (D7).
+    upsertMemories: `WITH b AS (
+        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[])
+          WITH ORDINALITY AS b(memory_id, created_at, memory_data, explicit, n))
+      INSERT INTO ${s}.memories AS m (conversation_id, memory_id, created_at, memory_data)
+      SELECT $1, b.memory_id, b.created_at, b.memory_data FROM b ORDER BY b.n
+      ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
+        memory_data = EXCLUDED.memory_data,
+        created_at = CASE WHEN (SELECT b.explicit FROM b WHERE b.memory_id = EXCLUDED.memory_id)
+          THEN EXCLUDED.created_at ELSE m.created_at END,
+        updated_at = now()`,
 
     deleteMemory: `DELETE FROM ${s}.memories WHERE conversation_id = $1 AND memory_id = $2`,
     deleteChains: `DELETE FROM ${s}.reasoning_chains WHERE agent_id = $1`,
@@ -75,6 +89,15 @@ export function buildSql(schema: string) {
       ON CONFLICT (cache_key) DO UPDATE SET cache_data = EXCLUDED.cache_data, stored_at = EXCLUDED.stored_at,
         expires_at_text = EXCLUDED.expires_at_text, expires_at = EXCLUDED.expires_at`,
     selectCache: `SELECT cache_data AS json, stored_at, expires_at_text FROM ${s}.cache_entries WHERE cache_key = $1`,
+    // The batches of `upsertCache`/`selectCache` (batches.ts): the columns of `cacheRowValues`,
+    // one array each ('' stands for a null expiry); the keys as one array.
+    upsertCaches: `INSERT INTO ${s}.cache_entries (cache_key, cache_data, stored_at, expires_at_text, expires_at)
+      SELECT c.k, c.d, c.s, NULLIF(c.e, ''), NULLIF(c.i, '')::timestamptz
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS c(k, d, s, e, i)
+      ON CONFLICT (cache_key) DO UPDATE SET cache_data = EXCLUDED.cache_data, stored_at = EXCLUDED.stored_at,
+        expires_at_text = EXCLUDED.expires_at_text, expires_at = EXCLUDED.expires_at`,
+    selectCaches: `SELECT cache_key, cache_data AS json, stored_at, expires_at_text FROM ${s}.cache_entries
+      WHERE cache_key = ANY($1::text[])`,
     deleteCache: `DELETE FROM ${s}.cache_entries WHERE cache_key = $1`,
     // "Now" ($1) comes from the caller, so expiry agrees with the core's own check.
     listLiveCacheKeys: `SELECT cache_key AS id FROM ${s}.cache_entries

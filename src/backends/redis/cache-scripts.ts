@@ -4,32 +4,44 @@
 import { LuaScript, script } from './scripts.js';
 
 /**
+ * The write of one cache entry and the trim of a bucket's expired index entries, shared by the
+ * single and the batch script. `writeCache` sets the value (with PX when `px` > 0) and its index
+ * entries in the zsets `keysZ` and `expiryZ`; the expiry score is the server's clock plus PX:
+ * the same instant Redis expires the value. `trimCache` removes at most `limit` expired entries.
+ */
+export const WRITE_CACHE_FN = `local function writeCache(keysZ, expiryZ, valueKey, cacheKey, value, px, now)
+  local score = '+inf'
+  if px > 0 then
+    redis.call('SET', valueKey, value, 'PX', px)
+    score = now + px
+  else
+    redis.call('SET', valueKey, value)
+  end
+  redis.call('ZADD', keysZ, 0, cacheKey)
+  redis.call('ZADD', expiryZ, score, cacheKey)
+end
+local function trimCache(keysZ, expiryZ, now, limit)
+  local gone = redis.call('ZRANGEBYSCORE', expiryZ, '-inf', '(' .. now, 'LIMIT', 0, limit)
+  for _, key in ipairs(gone) do
+    redis.call('ZREM', expiryZ, key)
+    redis.call('ZREM', keysZ, key)
+  end
+  return #gone
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/**
  * Writes a cache entry and trims the bucket's expired index entries (at most ARGV[4]).
  * KEYS: value, cache-keys, cache-expiry. ARGV: cache key, value, PX in ms ('0': no expiry), trim limit.
- * The expiry score is the server's clock plus PX: the same instant Redis expires the value.
  */
 export const WRITE_CACHE = script(
   'writeCache',
   `local bad = guard({KEYS[1], 'string', KEYS[2], 'zset', KEYS[3], 'zset'}, nil)
 if bad then return redis.error_reply(bad) end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local px = tonumber(ARGV[3])
-local score = '+inf'
-if px > 0 then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', px)
-  score = now + px
-else
-  redis.call('SET', KEYS[1], ARGV[2])
-end
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
-redis.call('ZADD', KEYS[3], score, ARGV[1])
-local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[4]))
-for _, key in ipairs(gone) do
-  redis.call('ZREM', KEYS[3], key)
-  redis.call('ZREM', KEYS[2], key)
-end
-return #gone`,
+${WRITE_CACHE_FN}writeCache(KEYS[2], KEYS[3], KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), now)
+return trimCache(KEYS[2], KEYS[3], now, tonumber(ARGV[4]))`,
 );
 
 /** Removes a cache entry and its index entries. KEYS as {@link WRITE_CACHE}; ARGV: cache key. */

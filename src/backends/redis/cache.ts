@@ -12,9 +12,16 @@ import type { ItemKeys, KeyLayout } from './keys.js';
 import { LIST_LIVE_CACHE, PURGE_CACHE, WRITE_CACHE } from './cache-scripts.js';
 
 /** Expired index entries a cache write removes from its bucket at most (bounds the write's cost). */
-const TRIM_PER_WRITE = 16;
+export const TRIM_PER_WRITE = 16;
 /** Keys a listing reads per call and bucket. */
 const LIST_PAGE_SIZE = 5_000;
+
+/** A cache record's stored value and its PX in ms from now (0: no expiry; at least 1 otherwise). */
+export function cacheValueArgs(record: CacheRecord): [string, number] {
+  const expiresAtMs = record.expiresAt === null ? null : parseTimestamp(record.expiresAt);
+  const ttlMs = expiresAtMs === null ? 0 : Math.max(1, Math.ceil(expiresAtMs - Date.now()));
+  return [encodeCacheRecord(record), ttlMs];
+}
 
 /** Writes a cache record and its index entries in one script; with an expiry, Redis deletes the value then (PX). */
 export async function writeCacheValue(
@@ -24,9 +31,7 @@ export async function writeCacheValue(
   keys: ItemKeys,
   record: CacheRecord,
 ): Promise<void> {
-  const value = encodeCacheRecord(record);
-  const expiresAtMs = record.expiresAt === null ? null : parseTimestamp(record.expiresAt);
-  const ttlMs = expiresAtMs === null ? 0 : Math.max(1, Math.ceil(expiresAtMs - Date.now()));
+  const [value, ttlMs] = cacheValueArgs(record);
   const { cacheKeys, cacheExpiry } = keys.bucket;
   await redis.script(
     `store ${what}`,

@@ -4,6 +4,7 @@
  */
 import {
   type CacheRecord,
+  type CacheRecordWrite,
   type HealthProbe,
   type JsonObject,
   type JsonValue,
@@ -38,6 +39,7 @@ import {
 } from './scripts.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
 import { readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
+import * as batches from './batches.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -196,6 +198,13 @@ export class RedisStorage extends StorageInterface {
     await this.redis.script(`store ${what}`, UPSERT_MEMORY, keys, args);
   }
 
+  protected override upsertMemoryBatch(
+    conversationId: string,
+    writes: readonly MemoryWrite[],
+  ): Promise<void> {
+    return batches.upsertMemoryBatch(this.redis, this.keys, conversationId, writes);
+  }
+
   protected removeMemory(conversationId: string, memoryId: string): Promise<void> {
     return removeMemory(this.redis, this.keys.conversation(conversationId), conversationId, memoryId);
   }
@@ -211,9 +220,17 @@ export class RedisStorage extends StorageInterface {
     return decodeMemories(flat, k);
   }
 
-  protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+  protected appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+    return this.addReasoningChainBatch(agentId, [record]);
+  }
+
+  /** Appends and trims to `maxReasoningChainsPerAgent` in one script, as a single append. */
+  protected override async addReasoningChainBatch(
+    agentId: string,
+    records: readonly JsonObject[],
+  ): Promise<void> {
     const keep = this.maxReasoningChainsPerAgent;
-    await appendChainRecords(this.redis, this.keys.agent(agentId), agentId, [record], keep);
+    await appendChainRecords(this.redis, this.keys.agent(agentId), agentId, records, keep);
   }
 
   protected override readSequencedChains(
@@ -258,6 +275,17 @@ export class RedisStorage extends StorageInterface {
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
     const { key } = this.keys.cache(cacheKey);
     return decodeCacheRecord(await this.redis.run(`load cache entry ${q(cacheKey)}`, (c) => c.get(key)), key);
+  }
+
+  protected override writeCacheRecordBatch(
+    method: string,
+    writes: readonly CacheRecordWrite[],
+  ): Promise<void> {
+    return batches.writeCacheRecordBatch(this.redis, this.keys, method, writes);
+  }
+
+  protected override readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
+    return batches.readCacheRecordBatch(this.redis, this.keys, keys);
   }
 
   protected async removeCacheRecord(cacheKey: string): Promise<void> {

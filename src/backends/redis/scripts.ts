@@ -116,26 +116,36 @@ return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`,
 );
 
 /**
+ * The write of one memory (D7), shared by the single and the batch script (KEYS as
+ * {@link UPSERT_MEMORY}): a new id is appended to the order list; a known id keeps its
+ * position, and its old created_at unless the caller gave one (the read applies memory-created).
+ */
+export const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit)
+  local old = redis.call('HSTRLEN', KEYS[2], id)
+  local added = redis.call('HSET', KEYS[2], id, json)
+  if added == 1 then redis.call('RPUSH', KEYS[1], id) end
+  if explicit == '1' then
+    redis.call('HSET', KEYS[3], id, created)
+  else
+    redis.call('HSETNX', KEYS[3], id, created)
+  end
+  bump(KEYS[5], 'memories', added)
+  bump(KEYS[5], 'bytes', #json - old)
+  return added
+end
+local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
+if bad then return redis.error_reply(bad) end
+`;
+
+/**
  * Memory upsert (D7). KEYS: memories (list), memory-data, memory-created, conversation-ids,
  * counters. ARGV: memory id, record JSON, created_at as JSON, '1' when the caller chose
- * created_at, conversation id. A new id is appended to the order list; a known id keeps its
- * position, and its old created_at unless the caller gave one (the read applies memory-created).
+ * created_at, conversation id.
  */
 export const UPSERT_MEMORY = script(
   'upsertMemory',
-  `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
-if bad then return redis.error_reply(bad) end
-local old = redis.call('HSTRLEN', KEYS[2], ARGV[1])
-local added = redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-if added == 1 then redis.call('RPUSH', KEYS[1], ARGV[1]) end
-if ARGV[4] == '1' then
-  redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
-else
-  redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[3])
-end
+  `${UPSERT_MEMORY_FN}local added = upsertMemory(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 redis.call('ZADD', KEYS[4], 0, ARGV[5])
-bump(KEYS[5], 'memories', added)
-bump(KEYS[5], 'bytes', #ARGV[2] - old)
 return added`,
 );
 

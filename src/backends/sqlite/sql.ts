@@ -43,8 +43,6 @@ export const SQL = {
   deleteConversation: 'DELETE FROM conversations WHERE conversation_id = ?',
 
   deleteRawMessages: 'DELETE FROM raw_messages WHERE conversation_id = ?',
-  insertRawMessage:
-    'INSERT INTO raw_messages (conversation_id, message_data, message_index, created_at) VALUES (?, ?, ?, ?)',
   selectRawMessages:
     'SELECT message_data FROM raw_messages WHERE conversation_id = ? ORDER BY message_index, id',
 

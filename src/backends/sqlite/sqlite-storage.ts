@@ -5,10 +5,10 @@
  */
 import {
   nowTimestamp,
-  replaceMemoryRecord,
   StorageError,
   StorageInterface,
   type CacheRecord,
+  type CacheRecordWrite,
   type HealthProbe,
   type JsonObject,
   type JsonValue,
@@ -25,7 +25,7 @@ import {
 } from '../../core/index.js';
 import { parseSqliteConfig, type ResolvedSQLiteConfig, type SQLiteStorageConfig } from './config.js';
 import { SqliteConnection } from './connection.js';
-import { chainFromRow, memoryFromRow, toRowParts, type ChainRow, type MemoryRow } from './rows.js';
+import { chainFromRow, memoryFromRow, type ChainRow, type MemoryRow } from './rows.js';
 import {
   ensureSchema,
   inspectSchemaReadOnly,
@@ -43,10 +43,10 @@ import {
   readSequencedChainRecords,
   trimChainRecords,
 } from './chains.js';
+import * as batches from './batches.js';
+import { replaceRawMessages, upsertCacheRow, upsertMemoryRow } from './batches.js';
 
 const quote = (id: string): string => JSON.stringify(id);
-/** Row id of a memory updated in place (its search entry is rebuilt). */
-const SQL_MEMORY_ROWID = 'SELECT id FROM memories WHERE conversation_id = ? AND memory_id = ?';
 
 /** Storage in one SQLite database file (or `:memory:`), readable and writable by the Python reference. */
 export class SQLiteStorage extends StorageInterface {
@@ -167,15 +167,10 @@ export class SQLiteStorage extends StorageInterface {
 
   // ----- raw messages --------------------------------------------------------------------
 
-  protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
-    const now = nowTimestamp();
-    await this.db.transaction(`store raw messages of ${quote(conversationId)}`, async (q) => {
-      await q.run(SQL.deleteRawMessages, [conversationId]);
-      for (const [index, message] of messages.entries()) {
-        await q.run(SQL.insertRawMessage, [conversationId, JSON.stringify(message), index, now]);
-      }
-      await this.fts.sync(q, 'raw_messages', conversationId, { prune: true });
-    });
+  protected writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
+    return replaceRawMessages(this.db, conversationId, messages, (q) =>
+      this.fts.sync(q, 'raw_messages', conversationId, { prune: true }),
+    );
   }
 
   protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
@@ -193,18 +188,21 @@ export class SQLiteStorage extends StorageInterface {
   protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
     const what = `store memory ${quote(memory.memoryId)} of conversation ${quote(conversationId)}`;
     await this.db.transaction(what, async (q) => {
-      const keys = [conversationId, memory.memoryId];
-      const [existing] = await q.all<MemoryRow>(SQL.selectMemory, keys);
-      // D7: an existing memory is updated in its own row, so it keeps its position (row id).
-      const record = existing
-        ? replaceMemoryRecord(memoryFromRow(existing, conversationId), memory)
-        : memory.record;
-      const row = toRowParts(record, ['memory_id'], 'created_at', existing?.created_at ?? nowTimestamp());
-      if (existing) await q.run(SQL.updateMemory, [row.json, row.timestamp, ...keys]);
-      else await q.run(SQL.insertMemory, [...keys, row.json, row.timestamp]);
-      const updated = existing ? await q.all<{ id: number }>(SQL_MEMORY_ROWID, keys) : [];
-      await this.fts.sync(q, 'memories', conversationId, { reindex: updated.map((r) => r.id) });
+      const updated = await upsertMemoryRow(q, conversationId, memory);
+      await this.memoriesChanged(conversationId)(q, updated === null ? [] : [updated]);
     });
+  }
+
+  protected override upsertMemoryBatch(
+    conversationId: string,
+    writes: readonly MemoryWrite[],
+  ): Promise<void> {
+    return batches.upsertMemoryBatch(this.db, conversationId, writes, this.memoriesChanged(conversationId));
+  }
+
+  /** Keeps the search index in step with a memory write, in its transaction. */
+  private memoriesChanged(conversationId: string): batches.MemoriesChangedHook {
+    return (q, updated) => this.fts.sync(q, 'memories', conversationId, { reindex: updated });
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
@@ -223,11 +221,19 @@ export class SQLiteStorage extends StorageInterface {
 
   // ----- reasoning chains ----------------------------------------------------------------
 
-  protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+  protected appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+    return this.addReasoningChainBatch(agentId, [record]);
+  }
+
+  /** Appends and trims to `maxReasoningChainsPerAgent` in one transaction, as a single append. */
+  protected override async addReasoningChainBatch(
+    agentId: string,
+    records: readonly JsonObject[],
+  ): Promise<void> {
     await appendChainRecords(
       this.db,
       agentId,
-      [record],
+      records,
       this.maxReasoningChainsPerAgent,
       this.chainChanged(agentId),
     );
@@ -286,12 +292,20 @@ export class SQLiteStorage extends StorageInterface {
   // ----- cache ---------------------------------------------------------------------------
 
   protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
-    await this.db.run(`store cache entry ${quote(cacheKey)}`, SQL.upsertCache, [
-      cacheKey,
-      JSON.stringify(record.data),
-      record.storedAt,
-      record.expiresAt,
-    ]);
+    await this.db.exclusive(`store cache entry ${quote(cacheKey)}`, (q) =>
+      upsertCacheRow(q, cacheKey, record),
+    );
+  }
+
+  protected override writeCacheRecordBatch(
+    _method: string,
+    writes: readonly CacheRecordWrite[],
+  ): Promise<void> {
+    return batches.writeCacheRecordBatch(this.db, writes);
+  }
+
+  protected override readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
+    return batches.readCacheRecordBatch(this.db, keys);
   }
 
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {

@@ -38,6 +38,16 @@ const WRITES: ReadonlyArray<[string, (s: StorageInterface) => Promise<unknown>]>
   ['storeSystemState', (s) => s.storeSystemState('s1', { value: 'changed' })],
   ['deleteSystemState', (s) => s.deleteSystemState('s1')],
   ['reindex', (s) => s.reindex()],
+  ['storeMemories', (s) => s.storeMemories('c1', [{ memoryId: 'm1', data: { summary: 'changed' } }])],
+  ['appendReasoningChains', (s) => s.appendReasoningChains('a1', [{ steps: ['changed'] }])],
+  ['storeCacheEntries', (s) => s.storeCacheEntries([{ key: 'k1', data: { value: 'changed' } }])],
+  [
+    'storeCacheRecords',
+    (s) =>
+      s.storeCacheRecords([
+        { key: 'k1', data: { value: 'changed' }, storedAt: new Date().toISOString(), expiresAt: null },
+      ]),
+  ],
 ];
 
 /** One record of every kind. */

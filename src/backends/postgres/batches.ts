@@ -1,0 +1,75 @@
+/**
+ * Batches on PostgreSQL: each batch is one named statement (`buildSql()`) over `unnest(...)`
+ * arrays (all or nothing, one round trip, no bind-parameter limit), fed by the same row builders
+ * as the single writes (`memoryColumns`, `cacheRowValues`). One statement cannot update a row
+ * twice, so repeated memory ids and cache keys are first folded as a loop of single calls would
+ * leave them. Chain batches go through `appendChainRecords` (chains.ts), like single appends.
+ */
+import {
+  type CacheRecord,
+  type CacheRecordWrite,
+  collapseMemoryWrites,
+  lastWriteWins,
+  type MemoryWrite,
+  parseStoredJsonObject,
+} from '../../core/index.js';
+import type { PostgresConnection } from './connection.js';
+import { cacheRowValues, memoryColumns } from './rows.js';
+import { type PostgresSql, quoteIdent } from './sql.js';
+
+const q = (value: string): string => JSON.stringify(value);
+
+/** Upserts memories (ids may repeat) in one statement. */
+export async function upsertMemoryBatch(
+  db: PostgresConnection,
+  sql: PostgresSql,
+  conversationId: string,
+  writes: readonly MemoryWrite[],
+): Promise<void> {
+  const folded = collapseMemoryWrites(writes);
+  const columns = folded.map((write) => memoryColumns(write.record));
+  await db.run(`store ${writes.length} memories of conversation ${q(conversationId)}`, sql.upsertMemories, [
+    conversationId,
+    folded.map((write) => write.memoryId),
+    columns.map((column) => column.createdAt),
+    columns.map((column) => column.data),
+    folded.map((write) => String(write.explicitCreatedAt)),
+  ]);
+}
+
+/** Upserts cache records (keys may repeat: the last wins) in one statement. */
+export async function writeCacheRecordBatch(
+  db: PostgresConnection,
+  sql: PostgresSql,
+  writes: readonly CacheRecordWrite[],
+): Promise<void> {
+  const rows = lastWriteWins(writes).map((write) => cacheRowValues(write.key, write.record));
+  const column = (i: 0 | 1 | 2 | 3 | 4): string[] => rows.map((row) => row[i] ?? '');
+  await db.run(`store ${writes.length} cache entries`, sql.upsertCaches, [
+    column(0),
+    column(1),
+    column(2),
+    column(3),
+    column(4),
+  ]);
+}
+
+/** The stored cache records of `keys` (expired or not), aligned with `keys`, in one query. */
+export async function readCacheRecordBatch(
+  db: PostgresConnection,
+  sql: PostgresSql,
+  schema: string,
+  keys: readonly string[],
+): Promise<Array<CacheRecord | null>> {
+  type Row = { cache_key: string; json: string; stored_at: string; expires_at_text: string | null };
+  const rows = await db.rows<Row>(`load ${keys.length} cache entries`, sql.selectCaches, [
+    [...new Set(keys)],
+  ]);
+  const found = new Map<string, CacheRecord>();
+  for (const row of rows) {
+    const where = `postgres ${quoteIdent(schema)}.cache_entries cache entry ${q(row.cache_key)}`;
+    const data = parseStoredJsonObject(row.json, where);
+    found.set(row.cache_key, { data, storedAt: row.stored_at, expiresAt: row.expires_at_text });
+  }
+  return keys.map((key) => found.get(key) ?? null);
+}

@@ -1,0 +1,37 @@
+/**
+ * Lua scripts of the Redis batches: each runs the per-record code of its single script
+ * (`UPSERT_MEMORY_FN`, `WRITE_CACHE_FN`) once per item, inside one script, so a batch of one
+ * slot is all or nothing (its key types are checked before the first write). Chain batches are
+ * `APPEND_CHAINS` in `chains.ts`, the script of single appends too.
+ */
+import { WRITE_CACHE_FN } from './cache-scripts.js';
+import { script, UPSERT_MEMORY_FN } from './scripts.js';
+
+/**
+ * Upserts memories of one conversation in order. KEYS as `UPSERT_MEMORY`. ARGV: conversation
+ * id, then per memory: id, record JSON, created_at as JSON, '1' when the caller chose it.
+ */
+export const UPSERT_MEMORIES = script(
+  'upsertMemories',
+  `${UPSERT_MEMORY_FN}for i = 2, #ARGV, 4 do upsertMemory(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]) end
+redis.call('ZADD', KEYS[4], 0, ARGV[1])
+return (#ARGV - 1) / 4`,
+);
+
+/**
+ * Writes cache entries of one bucket in order and trims its expired index entries. KEYS:
+ * cache-keys, cache-expiry, then one value key per entry. ARGV: trim limit, then per entry:
+ * cache key, value, PX in ms ('0': no expiry).
+ */
+export const WRITE_CACHES = script(
+  'writeCaches',
+  `local types = {KEYS[1], 'zset', KEYS[2], 'zset'}
+for i = 3, #KEYS do types[#types + 1] = KEYS[i]; types[#types + 1] = 'string' end
+local bad = guard(types, nil)
+if bad then return redis.error_reply(bad) end
+${WRITE_CACHE_FN}for i = 3, #KEYS do
+  local a = 2 + (i - 3) * 3
+  writeCache(KEYS[1], KEYS[2], KEYS[i], ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), now)
+end
+return trimCache(KEYS[1], KEYS[2], now, tonumber(ARGV[1]))`,
+);

@@ -1,0 +1,110 @@
+/**
+ * Batches on Redis. A conversation's memories and an agent's chains live in one slot, so each
+ * such batch is one script (all or nothing; chains: `appendChainRecords` in `chains.ts`). Cache keys spread over buckets (slots): a cache
+ * batch is one script per bucket, sent together (pipelined); each bucket's part is all or
+ * nothing, and a failure reports which items are known written (`BatchPartiallyAppliedError`).
+ */
+import {
+  BatchPartiallyAppliedError,
+  type CacheRecord,
+  type CacheRecordWrite,
+  indexesOfKeys,
+  type MemoryWrite,
+} from '../../core/index.js';
+import { cacheValueArgs, TRIM_PER_WRITE } from './cache.js';
+import { decodeCacheRecord } from './codec.js';
+import type { RedisConnection } from './connection.js';
+import type { BucketKeys, KeyLayout } from './keys.js';
+import { UPSERT_MEMORIES, WRITE_CACHES } from './batch-scripts.js';
+
+const q = (value: string): string => JSON.stringify(value);
+
+/** Upserts memories of one conversation in order, in one script. */
+export async function upsertMemoryBatch(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  conversationId: string,
+  writes: readonly MemoryWrite[],
+): Promise<void> {
+  const k = keys.conversation(conversationId);
+  const args = [conversationId];
+  for (const write of writes) {
+    // The same arguments as the single upsert (created_at kept apart for D7).
+    args.push(
+      write.memoryId,
+      JSON.stringify(write.record),
+      JSON.stringify(write.record.created_at ?? null),
+      write.explicitCreatedAt ? '1' : '0',
+    );
+  }
+  const scriptKeys = [k.memories, k.memoryData, k.memoryCreated, k.bucket.conversationIds, k.bucket.counters];
+  await redis.script(
+    `store ${writes.length} memories of ${q(conversationId)}`,
+    UPSERT_MEMORIES,
+    scriptKeys,
+    args,
+  );
+}
+
+/** Groups items by the bucket of their cache key, keeping their order within each bucket. */
+function byBucket<T>(keys: KeyLayout, items: readonly T[], keyOf: (item: T) => string): Map<BucketKeys, T[]> {
+  const groups = new Map<BucketKeys, T[]>();
+  for (const item of items) {
+    const { bucket } = keys.cache(keyOf(item));
+    const group = groups.get(bucket);
+    if (group === undefined) groups.set(bucket, [item]);
+    else group.push(item);
+  }
+  return groups;
+}
+
+/**
+ * Writes cache records in order (the last of a repeated key wins: one bucket holds every
+ * write of a key, in order), one script per bucket, all sent at once.
+ */
+export async function writeCacheRecordBatch(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  method: string,
+  writes: readonly CacheRecordWrite[],
+): Promise<void> {
+  const groups = [...byBucket(keys, writes, (write) => write.key)];
+  const results = await Promise.allSettled(
+    groups.map(([bucket, group]) => {
+      const scriptKeys = [bucket.cacheKeys, bucket.cacheExpiry];
+      const args: Array<string | number> = [TRIM_PER_WRITE];
+      for (const write of group) {
+        scriptKeys.push(keys.cache(write.key).key);
+        args.push(write.key, ...cacheValueArgs(write.record));
+      }
+      return redis.script(`store ${group.length} cache entries`, WRITE_CACHES, scriptKeys, args);
+    }),
+  );
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure === undefined) return;
+  const written = new Set<string>();
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled') for (const write of groups[i]![1]) written.add(write.key);
+  });
+  if (written.size === 0) throw failure.reason;
+  const applied = indexesOfKeys(writes, written).sort((a, b) => a - b);
+  throw new BatchPartiallyAppliedError(method, writes.length, applied, failure.reason);
+}
+
+/** The stored cache records of `keys` (expired or not), aligned with `keys`: one MGET per bucket. */
+export async function readCacheRecordBatch(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  cacheKeys: readonly string[],
+): Promise<Array<CacheRecord | null>> {
+  const found = new Map<string, CacheRecord | null>();
+  const groups = [...byBucket(keys, [...new Set(cacheKeys)], (key) => key)];
+  await Promise.all(
+    groups.map(async ([, group]) => {
+      const valueKeys = group.map((key) => keys.cache(key).key);
+      const texts = await redis.run(`load ${group.length} cache entries`, (c) => c.mget(...valueKeys));
+      group.forEach((key, i) => found.set(key, decodeCacheRecord(texts[i] ?? null, valueKeys[i]!)));
+    }),
+  );
+  return cacheKeys.map((key) => found.get(key) ?? null);
+}

@@ -1,0 +1,134 @@
+/**
+ * The SQLite backend's per-record row writers, shared by the single writes and the batches, and
+ * the batches themselves: each batch is one `BEGIN IMMEDIATE` transaction running the same
+ * prepared statement per record (all or nothing); raw messages and batch reads are one statement.
+ * Writes that the search index follows take a hook run inside their transaction. Chain batches
+ * go through `appendChainRecords` (chains.ts), like single appends.
+ */
+import {
+  type CacheRecord,
+  type JsonValue,
+  type MemoryWrite,
+  nowTimestamp,
+  parseStoredJsonObject,
+  replaceMemoryRecord,
+} from '../../core/index.js';
+import type { SqliteConnection, Transaction } from './connection.js';
+import { memoryFromRow, type MemoryRow, toRowParts } from './rows.js';
+import { SQL } from './sql.js';
+
+const quote = (id: string): string => JSON.stringify(id);
+
+/** Statements only the batch paths run. */
+const BATCH_SQL = {
+  // Parameters: conversation id, created_at, a JSON array of the messages' JSON texts. One
+  // statement for the whole list; json_each yields the texts exactly, in order, with their index.
+  insertRawMessages: `INSERT INTO raw_messages (conversation_id, message_data, message_index, created_at)
+    SELECT ?, value, key, ? FROM json_each(?) ORDER BY key`,
+  // Parameter: a JSON array of keys.
+  selectCacheRecords: `SELECT cache_key, cache_data, created_at, expires_at FROM cache_entries
+    WHERE cache_key IN (SELECT value FROM json_each(?))`,
+  // Row id of a memory updated in place (its search entry is rebuilt).
+  selectMemoryRowId: 'SELECT id FROM memories WHERE conversation_id = ? AND memory_id = ?',
+} as const;
+
+/** Runs inside a write's transaction after its rows (the search index follows the write there). */
+export type RowsChangedHook = (q: Transaction) => Promise<void>;
+
+/**
+ * Runs inside a memory write's transaction after its rows; `updated` holds the row ids of the
+ * memories replaced in place (their search entries are rebuilt).
+ */
+export type MemoriesChangedHook = (q: Transaction, updated: readonly number[]) => Promise<void>;
+
+/**
+ * Upserts one memory row in `q`'s transaction (D7: a replace keeps its row, so its position).
+ * Returns the row id of a memory replaced in place, or null for a new one.
+ */
+export async function upsertMemoryRow(
+  q: Transaction,
+  conversationId: string,
+  memory: MemoryWrite,
+): Promise<number | null> {
+  const keys = [conversationId, memory.memoryId];
+  const [existing] = await q.all<MemoryRow>(SQL.selectMemory, keys);
+  const record = existing
+    ? replaceMemoryRecord(memoryFromRow(existing, conversationId), memory)
+    : memory.record;
+  const row = toRowParts(record, ['memory_id'], 'created_at', existing?.created_at ?? nowTimestamp());
+  if (!existing) {
+    await q.run(SQL.insertMemory, [...keys, row.json, row.timestamp]);
+    return null;
+  }
+  await q.run(SQL.updateMemory, [row.json, row.timestamp, ...keys]);
+  const [updated] = await q.all<{ id: number }>(BATCH_SQL.selectMemoryRowId, keys);
+  return updated === undefined ? null : Number(updated.id);
+}
+
+/** Upserts one cache row. */
+export async function upsertCacheRow(q: Transaction, cacheKey: string, record: CacheRecord): Promise<void> {
+  await q.run(SQL.upsertCache, [cacheKey, JSON.stringify(record.data), record.storedAt, record.expiresAt]);
+}
+
+/**
+ * Replaces a conversation's raw messages: one delete and one insert statement, then `onChange`,
+ * in one transaction.
+ */
+export async function replaceRawMessages(
+  db: SqliteConnection,
+  conversationId: string,
+  messages: readonly JsonValue[],
+  onChange: RowsChangedHook,
+): Promise<void> {
+  const texts = JSON.stringify(messages.map((message) => JSON.stringify(message)));
+  await db.transaction(`store raw messages of ${quote(conversationId)}`, async (q) => {
+    await q.run(SQL.deleteRawMessages, [conversationId]);
+    if (messages.length > 0)
+      await q.run(BATCH_SQL.insertRawMessages, [conversationId, nowTimestamp(), texts]);
+    await onChange(q);
+  });
+}
+
+/** Upserts memories in order, then runs `onChange` once, in one transaction. */
+export async function upsertMemoryBatch(
+  db: SqliteConnection,
+  conversationId: string,
+  writes: readonly MemoryWrite[],
+  onChange: MemoriesChangedHook,
+): Promise<void> {
+  await db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, async (q) => {
+    const updated: number[] = [];
+    for (const write of writes) {
+      const rowId = await upsertMemoryRow(q, conversationId, write);
+      if (rowId !== null) updated.push(rowId);
+    }
+    await onChange(q, updated);
+  });
+}
+
+/** Upserts cache records in order (the last of a repeated key wins) in one transaction. */
+export async function writeCacheRecordBatch(
+  db: SqliteConnection,
+  writes: ReadonlyArray<{ key: string; record: CacheRecord }>,
+): Promise<void> {
+  await db.transaction(`store ${writes.length} cache entries`, async (q) => {
+    for (const write of writes) await upsertCacheRow(q, write.key, write.record);
+  });
+}
+
+/** The stored cache records of `keys` (expired or not), aligned with `keys`, in one query. */
+export async function readCacheRecordBatch(
+  db: SqliteConnection,
+  keys: readonly string[],
+): Promise<Array<CacheRecord | null>> {
+  type Row = { cache_key: string; cache_data: string; created_at: string; expires_at: string | null };
+  const rows = await db.all<Row>(`load ${keys.length} cache entries`, BATCH_SQL.selectCacheRecords, [
+    JSON.stringify(keys),
+  ]);
+  const found = new Map<string, CacheRecord>();
+  for (const row of rows) {
+    const data = parseStoredJsonObject(row.cache_data, `cache_entries row ${quote(row.cache_key)}`);
+    found.set(row.cache_key, { data, storedAt: row.created_at, expiresAt: row.expires_at });
+  }
+  return keys.map((key) => found.get(key) ?? null);
+}
