@@ -71,7 +71,6 @@ export function buildSql(schema: string) {
 
     deleteMemory: `DELETE FROM ${s}.memories WHERE conversation_id = $1 AND memory_id = $2`,
     deleteChains: `DELETE FROM ${s}.reasoning_chains WHERE agent_id = $1`,
-    insertChain: `INSERT INTO ${s}.reasoning_chains (agent_id, chain_data) VALUES ($1, $2)`,
     selectChains: `SELECT id, chain_data AS json FROM ${s}.reasoning_chains WHERE agent_id = $1 ORDER BY id`,
     // The most recent $2, returned oldest first.
     selectLastChains: `SELECT id, json FROM (

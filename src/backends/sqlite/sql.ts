@@ -59,7 +59,6 @@ export const SQL = {
   deleteMemory: 'DELETE FROM memories WHERE conversation_id = ? AND memory_id = ?',
 
   deleteChains: 'DELETE FROM reasoning_chains WHERE agent_id = ?',
-  insertChain: 'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?)',
   selectChains: 'SELECT id, chain_data, created_at FROM reasoning_chains WHERE agent_id = ? ORDER BY id',
   // The most recent `limit`, newest first; the caller reverses them.
   selectLastChains:
