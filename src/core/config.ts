@@ -15,6 +15,12 @@ import { searchFieldsOption, type SearchFields } from './search/fields.js';
 export const readOnlyOption = z.boolean().default(false);
 
 /**
+ * The `searchIndex` option every built-in backend takes (default `true`): keep the backend's
+ * native full-text index. `false` maintains no index (writes skip its cost) and `search()` scans.
+ */
+export const searchIndexOption = z.boolean().default(true);
+
+/**
  * The `maxReasoningChainsPerAgent` option every built-in backend takes: a positive integer, or
  * `null`/absent for no limit. Each append then keeps only that many most recent chains.
  */
@@ -28,12 +34,13 @@ export const maxReasoningChainsOption = z
 
 /**
  * The schema keys every built-in backend shares (`readOnly`, `logger`, `searchFields`,
- * `maxReasoningChainsPerAgent`), spread into each backend's schema.
+ * `searchIndex`, `maxReasoningChainsPerAgent`), spread into each backend's schema.
  */
 export const sharedOptionsShape = {
   readOnly: readOnlyOption,
   logger: loggerOption,
   searchFields: searchFieldsOption,
+  searchIndex: searchIndexOption,
   maxReasoningChainsPerAgent: maxReasoningChainsOption,
 };
 
@@ -47,6 +54,11 @@ export interface SharedStorageOptions {
   logger?: StorageLogger;
   /** Per search kind, the JSON paths whose strings full-text search indexes (default: every string); see `SearchFields`. */
   searchFields?: SearchFields;
+  /**
+   * Keep the backend's native full-text index (default `true`). With `false` writes do not
+   * maintain it and `search()` reads every record in scope; turning it back on rebuilds it.
+   */
+  searchIndex?: boolean;
   /**
    * Keep at most this many reasoning chains per agent: an append that goes beyond removes the
    * oldest in the same atomic step. A positive integer; absent or `null` for no limit.

@@ -64,10 +64,16 @@ export const RETENTION_ENV: EnvVarMap = {
   CONNECTOME_STORAGE_MAX_REASONING_CHAINS_PER_AGENT: { key: 'maxReasoningChainsPerAgent', kind: 'integer' },
 };
 
+/** `CONNECTOME_STORAGE_SEARCH_INDEX`: the `searchIndex` option of every built-in backend. */
+export const SEARCH_INDEX_ENV: EnvVarMap = {
+  CONNECTOME_STORAGE_SEARCH_INDEX: { key: 'searchIndex', kind: 'boolean' },
+};
+
 /** Environment variables of the file backend. */
 export const FILE_ENV: EnvVarMap = {
   ...READ_ONLY_ENV,
   ...RETENTION_ENV,
+  ...SEARCH_INDEX_ENV,
   CONNECTOME_STORAGE_BASE_DIR: { key: 'baseDir', kind: 'string' },
   CONNECTOME_STORAGE_CREATE_BACKUPS: { key: 'createBackups', kind: 'boolean' },
   CONNECTOME_STORAGE_PRETTY_JSON: { key: 'prettyPrintJson', kind: 'boolean' },
@@ -78,6 +84,7 @@ export const FILE_ENV: EnvVarMap = {
 export const SQLITE_ENV: EnvVarMap = {
   ...READ_ONLY_ENV,
   ...RETENTION_ENV,
+  ...SEARCH_INDEX_ENV,
   CONNECTOME_STORAGE_DB_PATH: { key: 'dbPath', kind: 'string' },
   CONNECTOME_STORAGE_WAL_MODE: { key: 'enableWalMode', kind: 'boolean' },
   CONNECTOME_STORAGE_TIMEOUT: { key: 'connectionTimeout', kind: 'number' },
@@ -87,6 +94,7 @@ export const SQLITE_ENV: EnvVarMap = {
 export const REDIS_ENV: EnvVarMap = {
   ...READ_ONLY_ENV,
   ...RETENTION_ENV,
+  ...SEARCH_INDEX_ENV,
   CONNECTOME_STORAGE_REDIS_URL: { key: 'url', kind: 'url' },
   CONNECTOME_STORAGE_REDIS_PREFIX: { key: 'keyPrefix', kind: 'string', allowEmpty: true },
 };
@@ -95,6 +103,7 @@ export const REDIS_ENV: EnvVarMap = {
 export const POSTGRES_ENV: EnvVarMap = {
   ...READ_ONLY_ENV,
   ...RETENTION_ENV,
+  ...SEARCH_INDEX_ENV,
   CONNECTOME_STORAGE_POSTGRES_URL: { key: 'url', kind: 'url' },
   CONNECTOME_STORAGE_POSTGRES_SCHEMA: { key: 'schema', kind: 'string' },
   CONNECTOME_STORAGE_POSTGRES_PREPARED_STATEMENTS: { key: 'preparedStatements', kind: 'boolean' },
