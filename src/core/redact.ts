@@ -46,9 +46,19 @@ function decodeName(name: string): string {
   }
 }
 
+// `user:password@` whose password holds a raw `/`, `?` or `#` (an invalid URL, but one a user
+// may type): the user part has none of them, the password is not a port number.
+const RAW_USER_INFO = /^([^:/?#@]*):(?!\d*(?:[/?#]|$))(.*)@/;
+
 /** The part of a URL after `scheme://` with its password and secret query values masked. */
 function redactAfterScheme(rest: string): string {
   const authorityEnd = rest.search(/[/?#]/);
+  const raw =
+    authorityEnd === -1 || rest.slice(0, authorityEnd).includes('@') ? null : RAW_USER_INFO.exec(rest);
+  if (raw !== null) {
+    // The greedy `.*@` reaches the last `@`, as URL parsers end the user info.
+    return `${raw[1]!}:${MASK}@${redactAfterScheme(rest.slice(raw[0].length))}`;
+  }
   const authority = authorityEnd === -1 ? rest : rest.slice(0, authorityEnd);
   const tail = authorityEnd === -1 ? '' : rest.slice(authorityEnd);
   // The user info ends at the last `@` of the authority (as URL parsers read it).

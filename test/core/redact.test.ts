@@ -44,6 +44,13 @@ describe('redactUrlsInText', () => {
       'redis://:@h/0 and user@example.com: no URL password',
     ],
     ['storage_type: postgres', 'storage_type: postgres'],
+    // A password with a raw `/`, `?` or `#` (not a valid URL, but what a user may type).
+    ['redis://:pa/ss@h:6379/0 refused', 'redis://:***@h:6379/0 refused'],
+    ['postgres://u:p#w?x@db/x?password=s failed', 'postgres://u:***@db/x?password=*** failed'],
+    // A port, a path with `@` or `:` after it: not a password.
+    ['http://h:8080/users/@me', 'http://h:8080/users/@me'],
+    ['https://h/a:b/c@d', 'https://h/a:b/c@d'],
+    ['postgres://u:pw@h/db/x@y', 'postgres://u:***@h/db/x@y'],
   ])('%s', (text, expected) => {
     expect(redactUrlsInText(text)).toBe(expected);
   });
