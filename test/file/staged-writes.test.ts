@@ -85,3 +85,46 @@ describe('a cache or state write waiting for its lock', () => {
     expect(await fse.readdir(dir)).toEqual([]);
   });
 });
+
+describe('a conversation write waiting for its lock', () => {
+  it('has its file written to a temp file in the new folder meanwhile, visible only once locked', async () => {
+    const storage = await openStore();
+    const dir = path.join(storage.baseDir, 'conversations', 'c1');
+    const release = holdLocks();
+    const write = storage.storeConversation('c1', { title: 'one' });
+    const deadline = Date.now() + 10_000;
+    let staged: unknown[] = [];
+    while (staged.length === 0 && Date.now() < deadline) {
+      await sleep(5);
+      if (await fse.pathExists(dir)) staged = await completeTempFiles(dir);
+    }
+    expect(staged).toEqual([expect.objectContaining({ title: 'one' })]);
+    expect(await storage.listConversations()).toEqual([]);
+    release();
+    await write;
+    expect((await fse.readdir(dir)).filter(isTempEntryName)).toEqual([]);
+    expect(await storage.loadConversation('c1')).toMatchObject({ title: 'one' });
+  });
+
+  it('is written again when a delete took the folder (and the temp file) away meanwhile', async () => {
+    const storage = await openStore();
+    await storage.storeConversation('c1', { title: 'old' });
+    // The lock that store kept for a moment (its lease) must be gone, so the next store waits.
+    const locks = path.join(storage.baseDir, '.connectome-storage', 'locks');
+    const freed = Date.now() + 10_000;
+    while ((await fse.readdir(locks)).some((name) => name.endsWith('.lock')) && Date.now() < freed) {
+      await sleep(5);
+    }
+    const dir = path.join(storage.baseDir, 'conversations', 'c1');
+    const release = holdLocks();
+    const write = storage.storeConversation('c1', { title: 'new' });
+    const deadline = Date.now() + 10_000;
+    while ((await completeTempFiles(dir)).length === 0 && Date.now() < deadline) await sleep(5);
+    // What a delete by another process does: the whole folder goes at once, the temp file with it.
+    await fse.move(dir, path.join(storage.baseDir, '.connectome-storage', 'trash', 'deleted'));
+    release();
+    await expect(write).resolves.toBe(true);
+    expect(await storage.loadConversation('c1')).toMatchObject({ title: 'new' });
+    expect((await fse.readdir(dir)).filter(isTempEntryName)).toEqual([]);
+  });
+});
