@@ -81,7 +81,7 @@ export interface AtomicWriteOptions {
 }
 
 /** What {@link writeTemp} leaves to do: folders to sync after the rename, and the file's identity. */
-interface WrittenTemp {
+export interface WrittenTemp {
   /** The target's folder and any new folders above it, opened while the file was written. */
   dirs: Promise<FileHandle | null>[];
   identity: FileIdentity | undefined;
@@ -101,7 +101,12 @@ async function openTemp(temp: string, options: AtomicWriteOptions): Promise<[Fil
   }
 }
 
-async function writeTemp(temp: string, text: string, options: AtomicWriteOptions): Promise<WrittenTemp> {
+/** Writes and syncs `text` to the new file `temp` (creating its folder if `options` say how). */
+export async function writeTemp(
+  temp: string,
+  text: string,
+  options: AtomicWriteOptions,
+): Promise<WrittenTemp> {
   const [handle, newDirs] = await openTemp(temp, options);
   // Each step waits for a worker thread: the ones that do not depend on each other overlap.
   const dirs = [path.dirname(temp), ...newDirs].map(openDir);
@@ -124,12 +129,13 @@ async function writeTemp(temp: string, text: string, options: AtomicWriteOptions
   }
 }
 
-async function closeQuietly(dirs: Promise<FileHandle | null>[] | undefined): Promise<void> {
+/** Closes the folders a {@link WrittenTemp} opened, ignoring errors (the write failed anyway). */
+export async function closeQuietly(dirs: Promise<FileHandle | null>[] | undefined): Promise<void> {
   await Promise.all((dirs ?? []).map((dir) => dir.then((handle) => handle?.close()).catch(() => undefined)));
 }
 
 /** Syncs and closes every folder (at once: each must be on disk before the write resolves, in any order). */
-async function syncDirs(dirs: Promise<FileHandle | null>[]): Promise<void> {
+export async function syncDirs(dirs: Promise<FileHandle | null>[]): Promise<void> {
   const results = await Promise.allSettled(dirs.map(async (dir) => syncAndCloseDir(await dir)));
   const failed = results.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;

@@ -355,8 +355,6 @@ export class FileStorage extends StorageInterface {
     envelope: JsonObject,
   ): Promise<void> {
     const file = this.layout.conversationFile(conversationId, kind);
-    await this.folders.withConversation(conversationId, (assertHeld) =>
-      this.folders.replace(file, envelope, assertHeld),
-    );
+    await this.folders.replaceInConversation(conversationId, file, envelope);
   }
 }

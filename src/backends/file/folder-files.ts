@@ -7,13 +7,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
-import { InvalidIdError, type JsonObject, type JsonValue } from '../../core/index.js';
+import { InvalidIdError, type JsonObject, type JsonValue, StorageError } from '../../core/index.js';
 import { atomicWriteJson, ensureDirUnder, fsyncDir, ioError, makeDirUnder } from './atomic-json.js';
 import type { Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import { folderLockName, type StoreLayout } from './layout.js';
 import { ListFileCache, type ListSnapshot } from './list-cache.js';
-import { tempEntryName } from './temp-files.js';
+import { commitStaged, discardStaged, stageJson } from './staged-json.js';
+import { isMissing, tempEntryName } from './temp-files.js';
 
 /** Folders remembered as existing at most (then forgotten all at once: only a failed open more each). */
 const MAX_KNOWN_DIRS = 10_000;
@@ -92,6 +93,45 @@ export class FolderFiles {
   }
 
   /**
+   * Replaces a conversation's `file` (backed up) under the conversation's lock. Where names do
+   * not fold, its temp file is written and synced before the lock is held (see `staged-json.ts`);
+   * where they do, nothing may be written before the twin check under the lock.
+   */
+  async replaceInConversation(conversationId: string, file: string, envelope: JsonObject): Promise<void> {
+    if (this.layout.names.folds) {
+      await this.withConversation(conversationId, (assertHeld) => this.replace(file, envelope, assertHeld));
+      return;
+    }
+    const dir = path.dirname(file);
+    const staged = stageJson(dir, path.basename(file), envelope, {
+      pretty: this.pretty,
+      createDir: () => makeDirUnder(this.layout.baseDir, dir),
+      createDirFirst: !this.knownDirs.has(dir),
+      identity: this.backups.enabled,
+    });
+    let handedOver = false;
+    try {
+      await this.withConversation(conversationId, async (assertHeld) => {
+        this.lists.forget(file);
+        await this.backups.beforeOverwrite(file);
+        handedOver = true; // commitStaged removes the temp file itself if it fails
+        let identity: string | undefined;
+        try {
+          identity = await commitStaged(staged, file, assertHeld);
+        } catch (error) {
+          // A delete (under this lock) moved the folder away with the temp file: write it again.
+          if (!(error instanceof StorageError && isMissing(error.cause))) throw error;
+          await this.replace(file, envelope, assertHeld);
+          return;
+        }
+        this.wrote(file, identity);
+      });
+    } finally {
+      if (!handedOver) await discardStaged(staged);
+    }
+  }
+
+  /**
    * A list file's items for a read-modify-write (the caller holds its folder's lock): the list
    * this process wrote last when the file is unchanged since, else read by `readFromDisk`.
    */
@@ -134,10 +174,15 @@ export class FolderFiles {
       identity: identity || this.backups.enabled,
       beforeRename: backUp,
     });
-    this.backups.written(file, written);
-    if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
-    this.knownDirs.add(dir);
+    this.wrote(file, written);
     return written;
+  }
+
+  /** Records a write of `file`: its identity for the backups, its folder as existing. */
+  private wrote(file: string, identity: string | undefined): void {
+    this.backups.written(file, identity);
+    if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
+    this.knownDirs.add(path.dirname(file));
   }
 
   /**

@@ -8,14 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, type JsonObject, type JsonValue } from '../../core/index.js';
-import {
-  atomicWriteJson,
-  fsyncDir,
-  ioError,
-  makeDirUnder,
-  readdirOrEmpty,
-  readParsedFile,
-} from './atomic-json.js';
+import { fsyncDir, ioError, makeDirUnder, readdirOrEmpty, readParsedFile } from './atomic-json.js';
 import { type BackupPolicy, Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import {
@@ -28,7 +21,18 @@ import {
 } from './layout.js';
 import { mapConcurrent } from '../../core/concurrency.js';
 import type { FileNames } from './name-folding.js';
+import { commitStaged, discardStaged, stageJson } from './staged-json.js';
 import { isMissing } from './temp-files.js';
+
+/** Whether `file` exists; an error other than "missing" counts as yes, so the removal reports it. */
+async function entryExists(file: string): Promise<boolean> {
+  try {
+    await fs.promises.lstat(file);
+    return true;
+  } catch (error) {
+    return !isMissing(error);
+  }
+}
 
 /** Files read at once when listing a folder. */
 const LIST_CONCURRENCY = 64;
@@ -100,22 +104,36 @@ export class KeyedFiles<T extends Keyed> {
 
   /** Stores `envelope` as `key`'s entry, choosing (and freeing) its file per D3. */
   async write(key: string, envelope: JsonObject): Promise<void> {
-    await this.options.locks.run(keyLockName(this.options.kind, key), async (assertHeld) => {
-      const hashed = this.pathOf(hashedKeyFileName(key));
-      const target = await this.chooseTarget(key, hashed, assertHeld);
-      const backups = this.backups;
-      const identity = await atomicWriteJson(target, envelope, {
-        pretty: this.options.pretty,
-        beforeCommit: assertHeld,
-        createDir: () => makeDirUnder(this.options.root, this.options.dir),
-        // Backups remember the file's identity; the cache keeps none.
-        identity: backups?.enabled ?? false,
-        beforeRename: backups ? () => backups.beforeOverwrite(target) : undefined,
-      });
-      this.backups?.written(target, identity);
-      // The key may still have an older copy under its hashed name: one key, one file.
-      if (target !== hashed) await this.unlinkQuietly(hashed, true);
+    const { dir, root, pretty } = this.options;
+    const backups = this.backups;
+    const hashedName = hashedKeyFileName(key);
+    // The temp file is the same whichever name the key gets: it is written and synced while the
+    // lock is taken and the name chosen, and only the rename waits for them.
+    const staged = stageJson(dir, sanitizedKeyFileName(key) ?? hashedName, envelope, {
+      pretty,
+      createDir: () => makeDirUnder(root, dir),
+      // Backups remember the file's identity; the cache keeps none.
+      identity: backups?.enabled ?? false,
     });
+    let handedOver = false;
+    try {
+      await this.options.locks.run(keyLockName(this.options.kind, key), async (assertHeld) => {
+        const hashed = this.pathOf(hashedName);
+        // An older copy under the key's hashed name (one key, one file) is looked for alongside
+        // the name check; usually there is none, and then nothing is removed afterwards.
+        const [target, hashedCopy] = await Promise.all([
+          this.chooseTarget(key, hashed, assertHeld),
+          entryExists(hashed),
+        ]);
+        await backups?.beforeOverwrite(target);
+        handedOver = true; // commitStaged removes the temp file itself if it fails
+        const identity = await commitStaged(staged, target, assertHeld);
+        backups?.written(target, identity);
+        if (target !== hashed && hashedCopy) await this.unlinkQuietly(hashed, true);
+      });
+    } finally {
+      if (!handedOver) await discardStaged(staged);
+    }
   }
 
   /** Deletes `key`'s entry wherever it is; nothing when absent. */

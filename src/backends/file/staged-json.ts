@@ -1,0 +1,80 @@
+/**
+ * A durable JSON write in two halves: the temp file is written and synced first, before the
+ * caller holds its lock, and renamed over its target later, under the lock, once the target is
+ * known. No reader or other writer ever looks at a temp file, so writing it needs no lock; the
+ * slowest step of a write (the fsync) then overlaps taking the lock and the checks made under
+ * it, instead of following them. Crash safety is {@link atomicWriteJson}'s: the target changes
+ * only by the rename, and a temp file left by a killed process is removed at start-up.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { JsonValue } from '../../core/index.js';
+import {
+  type AtomicWriteOptions,
+  closeQuietly,
+  type FileIdentity,
+  formatJson,
+  ioError,
+  syncDirs,
+  writeTemp,
+  type WrittenTemp,
+} from './atomic-json.js';
+import { tempEntryName } from './temp-files.js';
+
+/** How a staged file is written: the parts of {@link AtomicWriteOptions} that do not need the target. */
+export type StageOptions = Pick<AtomicWriteOptions, 'pretty' | 'createDir' | 'createDirFirst' | 'identity'>;
+
+/** A temp file being written and synced in its folder, not yet renamed over any target. */
+export interface StagedJson {
+  /** Path of the temp file. */
+  readonly temp: string;
+  /** Settles once the temp file is written and synced (its folder opened for the later sync). */
+  readonly written: Promise<WrittenTemp>;
+}
+
+/**
+ * Starts writing `value` to a new temp file in `dir` (named after `label`, usually the target's
+ * file name). Every staged file must end in {@link commitStaged} or {@link discardStaged}.
+ */
+export function stageJson(dir: string, label: string, value: JsonValue, options: StageOptions): StagedJson {
+  const temp = path.join(dir, tempEntryName(label));
+  const written = writeTemp(temp, formatJson(value, options.pretty), options);
+  // Its failure is reported by commitStaged, or dropped by discardStaged: never unhandled.
+  written.catch(() => undefined);
+  return { temp, written };
+}
+
+/**
+ * Renames the staged file over `file` (in the same folder), after `beforeCommit` (the lock
+ * check), then syncs the folder: from then on the new content survives a crash. On failure the
+ * temp file is removed and `file` is unchanged. Returns the file's identity when it was asked.
+ */
+export async function commitStaged(
+  staged: StagedJson,
+  file: string,
+  beforeCommit?: () => void,
+): Promise<FileIdentity | undefined> {
+  let written: WrittenTemp | undefined;
+  try {
+    written = await staged.written;
+    beforeCommit?.();
+    await fs.promises.rename(staged.temp, file);
+  } catch (error) {
+    await closeQuietly(written?.dirs);
+    await fs.promises.unlink(staged.temp).catch(() => undefined);
+    throw ioError('write', file, error);
+  }
+  try {
+    await syncDirs(written.dirs);
+  } catch (error) {
+    throw ioError('sync folder of', file, error);
+  }
+  return written.identity;
+}
+
+/** Abandons a staged file: waits for its write to settle, then removes it (nothing is left behind). */
+export async function discardStaged(staged: StagedJson): Promise<void> {
+  const written = await staged.written.catch(() => undefined);
+  await closeQuietly(written?.dirs);
+  await fs.promises.unlink(staged.temp).catch(() => undefined);
+}

@@ -1,0 +1,130 @@
+/**
+ * A write's temp file is written and synced while its lock is still being taken (the fsync
+ * overlaps the wait), yet nothing becomes visible before the lock is held, and a write that never
+ * gets its lock leaves no temp file behind.
+ */
+import path from 'node:path';
+import fse from 'fs-extra';
+import lockfile from 'proper-lockfile';
+import { StorageError } from '../../src/index.js';
+import { isTempEntryName } from '../../src/backends/file/temp-files.js';
+import type { FileStorage } from '../../src/backends/file/index.js';
+import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await shutdownAll();
+});
+afterAll(removeTempDirs);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Temp files in `dir` whose content is complete JSON (a staged write that finished). */
+async function completeTempFiles(dir: string): Promise<unknown[]> {
+  const found: unknown[] = [];
+  for (const name of (await fse.readdir(dir)).filter(isTempEntryName)) {
+    try {
+      found.push(JSON.parse(await fse.readFile(path.join(dir, name), 'utf8')));
+    } catch {
+      // still being written, or renamed meanwhile
+    }
+  }
+  return found;
+}
+
+/** Makes every cross-process lock wait until the returned function is called. */
+function holdLocks(): () => void {
+  const take = lockfile.lock.bind(lockfile);
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  jest.spyOn(lockfile, 'lock').mockImplementation(async (...args: Parameters<typeof lockfile.lock>) => {
+    await gate;
+    return take(...args);
+  });
+  return open;
+}
+
+const KINDS: Array<[string, string, (s: FileStorage, key: string, data: { n: number }) => Promise<unknown>]> =
+  [
+    ['cache entry', 'cache', (s, key, data) => s.storeCacheEntry(key, data, 3600)],
+    ['system state', 'system', (s, key, data) => s.storeSystemState(key, data)],
+  ];
+
+describe('a cache or state write waiting for its lock', () => {
+  it.each(KINDS)(
+    'has its %s written to a temp file meanwhile, visible only once locked',
+    async (_kind, folder, store) => {
+      const storage = await openStore();
+      const dir = path.join(storage.baseDir, folder);
+      const release = holdLocks();
+      const write = store(storage, 'k1', { n: 1 });
+      const deadline = Date.now() + 10_000;
+      let staged: unknown[] = [];
+      while (staged.length === 0 && Date.now() < deadline) {
+        await sleep(5);
+        staged = await completeTempFiles(dir);
+      }
+      expect(staged).toEqual([expect.objectContaining({ data: { n: 1 } })]);
+      expect(await fse.pathExists(path.join(dir, 'k1.json'))).toBe(false);
+      release();
+      await write;
+      expect((await fse.readdir(dir)).filter(isTempEntryName)).toEqual([]);
+      const loaded =
+        folder === 'cache' ? await storage.loadCacheEntry('k1') : await storage.loadSystemState('k1');
+      expect(loaded).toEqual({ n: 1 });
+    },
+  );
+
+  it.each(KINDS)('leaves no temp file when the lock cannot be had (%s)', async (_kind, folder, store) => {
+    const storage = await openStore();
+    const dir = path.join(storage.baseDir, folder);
+    jest
+      .spyOn(lockfile, 'lock')
+      .mockRejectedValue(Object.assign(new Error('no permission'), { code: 'EACCES' }));
+    await expect(store(storage, 'k1', { n: 1 })).rejects.toThrow(StorageError);
+    expect(await fse.readdir(dir)).toEqual([]);
+  });
+});
+
+describe('a conversation write waiting for its lock', () => {
+  it('has its file written to a temp file in the new folder meanwhile, visible only once locked', async () => {
+    const storage = await openStore();
+    const dir = path.join(storage.baseDir, 'conversations', 'c1');
+    const release = holdLocks();
+    const write = storage.storeConversation('c1', { title: 'one' });
+    const deadline = Date.now() + 10_000;
+    let staged: unknown[] = [];
+    while (staged.length === 0 && Date.now() < deadline) {
+      await sleep(5);
+      if (await fse.pathExists(dir)) staged = await completeTempFiles(dir);
+    }
+    expect(staged).toEqual([expect.objectContaining({ title: 'one' })]);
+    expect(await storage.listConversations()).toEqual([]);
+    release();
+    await write;
+    expect((await fse.readdir(dir)).filter(isTempEntryName)).toEqual([]);
+    expect(await storage.loadConversation('c1')).toMatchObject({ title: 'one' });
+  });
+
+  it('is written again when a delete took the folder (and the temp file) away meanwhile', async () => {
+    const storage = await openStore();
+    await storage.storeConversation('c1', { title: 'old' });
+    // The lock that store kept for a moment (its lease) must be gone, so the next store waits.
+    const locks = path.join(storage.baseDir, '.connectome-storage', 'locks');
+    const freed = Date.now() + 10_000;
+    while ((await fse.readdir(locks)).some((name) => name.endsWith('.lock')) && Date.now() < freed) {
+      await sleep(5);
+    }
+    const dir = path.join(storage.baseDir, 'conversations', 'c1');
+    const release = holdLocks();
+    const write = storage.storeConversation('c1', { title: 'new' });
+    const deadline = Date.now() + 10_000;
+    while ((await completeTempFiles(dir)).length === 0 && Date.now() < deadline) await sleep(5);
+    // What a delete by another process does: the whole folder goes at once, the temp file with it.
+    await fse.move(dir, path.join(storage.baseDir, '.connectome-storage', 'trash', 'deleted'));
+    release();
+    await expect(write).resolves.toBe(true);
+    expect(await storage.loadConversation('c1')).toMatchObject({ title: 'new' });
+    expect((await fse.readdir(dir)).filter(isTempEntryName)).toEqual([]);
+  });
+});
