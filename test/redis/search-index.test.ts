@@ -45,7 +45,15 @@ describeWithService('redis')('redis search index', () => {
     await s.storeReasoningChain('a1', { step: 'ponder' });
     await s.appendReasoningChains('a1', [{ step: 'muse' }, { step: 'reflect' }]);
     expect(await searchKeys()).toEqual(
-      expect.arrayContaining(['search-docs', 'x:cafe', 'x:chunk', 'x:gannet', 'x:penguin', 'x:ponder', 'x:tusk']),
+      expect.arrayContaining([
+        'search-docs',
+        'x:cafe',
+        'x:chunk',
+        'x:gannet',
+        'x:penguin',
+        'x:ponder',
+        'x:tusk',
+      ]),
     );
     expect(await counter('search_docs')).toBe(9);
 
@@ -70,7 +78,7 @@ describeWithService('redis')('redis search index', () => {
   });
 
   it('maxReasoningChainsPerAgent: an append that trims drops the trimmed chains from the index', async () => {
-    const s = await ctx.open({ maxReasoningChainsPerAgent: 2 });
+    const s = await ctx.open({ maxReasoningChainsPerAgent: 2, searchFields: { reasoning_chains: ['step'] } });
     await s.appendReasoningChains('a1', [{ step: 'alpha' }, { step: 'beta' }, { step: 'gamma' }]);
     await s.storeReasoningChain('a1', { step: 'delta' });
     expect(await searchKeys()).toEqual(['search-docs', 'x:delta', 'x:gamma']);
