@@ -5,14 +5,14 @@
  * `APPEND_CHAINS` in `chains.ts`, the script of single appends too.
  */
 import { WRITE_CACHE_FN } from './cache-scripts.js';
-import { script, UPSERT_MEMORY_FN } from './scripts.js';
+import { indexedScript, script, UPSERT_MEMORY_FN } from './scripts.js';
 
 /**
  * Upserts memories of one conversation in order. KEYS as `UPSERT_MEMORY`. ARGV: conversation
  * id, search flag, search owner part, then per memory: id, record JSON, created_at as JSON,
  * '1' when the caller chose it, search spec.
  */
-export const UPSERT_MEMORIES = script(
+export const UPSERT_MEMORIES = indexedScript(
   'upsertMemories',
   `${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[2])
 for i = 4, #ARGV, 5 do

@@ -11,7 +11,7 @@ import type { JsonObject, SequencedChain, SequencedChainRead } from '../../core/
 import { decodeObject } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys } from './keys.js';
-import { LuaScript, script } from './scripts.js';
+import { LuaScript, indexedScript } from './scripts.js';
 import { searchOwner, type SearchWriter } from './search-lua.js';
 
 const q = (value: string): string => JSON.stringify(value);
@@ -53,7 +53,7 @@ end
  * owner part, n, then n record JSON texts, then (flag '1') n search specs. Returns the first
  * new chain's sequence number, or -1 for a resend.
  */
-export const APPEND_CHAINS = script(
+export const APPEND_CHAINS = indexedScript(
   'appendChains',
   `${TRIM_HEAD}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
 if bad then return redis.error_reply(bad) end
@@ -88,7 +88,7 @@ return first`,
  * (hash). ARGV: agent id, chains to keep, search flag, search owner part. The agent hash
  * (`next`) stays. Returns how many were removed.
  */
-const TRIM_CHAINS = script(
+const TRIM_CHAINS = indexedScript(
   'trimChains',
   `${TRIM_HEAD}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'hash'}, KEYS[3])
 if bad then return redis.error_reply(bad) end

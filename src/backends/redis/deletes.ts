@@ -5,7 +5,7 @@
  */
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys, ConversationKeys } from './keys.js';
-import { script } from './scripts.js';
+import { indexedScript } from './scripts.js';
 import { searchOwner, type SearchWriter } from './search-lua.js';
 
 const q = (value: string): string => JSON.stringify(value);
@@ -16,7 +16,7 @@ const q = (value: string): string => JSON.stringify(value);
  * owner part. The conversation leaves the any-kind index when nothing else of it is stored.
  * Returns 1 when the memory existed.
  */
-const REMOVE_MEMORY = script(
+const REMOVE_MEMORY = indexedScript(
   'removeMemory',
   `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'string', KEYS[5], 'hash',
   KEYS[6], 'string', KEYS[7], 'zset', KEYS[8], 'hash'}, KEYS[8])
@@ -40,7 +40,7 @@ return existed`,
  * too). The agent hash (`next`) stays, so sequence numbers are never reused.
  * Returns how many chains were removed.
  */
-const REMOVE_CHAINS = script(
+const REMOVE_CHAINS = indexedScript(
   'removeChains',
   `local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'hash'}, KEYS[3])
 if bad then return redis.error_reply(bad) end

@@ -48,11 +48,16 @@ local function pushAll(key, from, to)
   to = to or #ARGV
   for i = from, to, 1000 do redis.call('RPUSH', key, unpack(ARGV, i, math.min(i + 999, to))) end
 end
-${SEARCH_LUA}`;
+`;
 
-/** A write script: `body` after the guard/bump/pushAll and search index (`search-lua.ts`) helpers. */
+/** A write script: `body` after the guard/bump/pushAll helpers. */
 export function script(name: string, body: string): LuaScript {
   return new LuaScript(name, PRELUDE + body);
+}
+
+/** A write script of searchable records: {@link script} plus the search index helpers (`search-lua.ts`). */
+export function indexedScript(name: string, body: string): LuaScript {
+  return new LuaScript(name, PRELUDE + SEARCH_LUA + body);
 }
 
 /**
@@ -60,7 +65,7 @@ export function script(name: string, body: string): LuaScript {
  * ARGV: member, JSON, counter field, and for a searchable record the search flag, doc and
  * spec (`search-lua.ts`). Returns 1 when the record existed.
  */
-export const WRITE_STRING = script(
+export const WRITE_STRING = indexedScript(
   'writeString',
   `local types = {KEYS[1], 'string', KEYS[2], 'hash'}
 for i = 3, #KEYS do types[#types + 1] = KEYS[i]; types[#types + 1] = 'zset' end
@@ -96,7 +101,7 @@ return existed`,
  * conversation-ids (zset), counters. ARGV: conversation id, search flag, search owner part,
  * n, then n message JSON texts, then (flag '1') n search specs.
  */
-export const WRITE_RAW = script(
+export const WRITE_RAW = indexedScript(
   'writeRaw',
   `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'zset', KEYS[4], 'hash'}, KEYS[4])
 if bad then return redis.error_reply(bad) end
@@ -154,7 +159,7 @@ if bad then return redis.error_reply(bad) end
  * counters. ARGV: memory id, record JSON, created_at as JSON, '1' when the caller chose
  * created_at, conversation id, search flag, search owner part, search spec.
  */
-export const UPSERT_MEMORY = script(
+export const UPSERT_MEMORY = indexedScript(
   'upsertMemory',
   `${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[6])
 local added = upsertMemory(ARGV[1], ARGV[2], ARGV[3], ARGV[4], index, ARGV[7], ARGV[8])
@@ -206,7 +211,7 @@ return count`,
  * conversations, conversation-ids, counters. ARGV: conversation id, search flag, search owner
  * part (every search doc of the conversation goes too).
  */
-export const REMOVE_CONVERSATION = script(
+export const REMOVE_CONVERSATION = indexedScript(
   'removeConversation',
   `local bad = guard({KEYS[1], 'string', KEYS[2], 'hash', KEYS[3], 'list', KEYS[4], 'string', KEYS[5], 'list',
   KEYS[6], 'hash', KEYS[7], 'hash', KEYS[8], 'zset', KEYS[9], 'zset', KEYS[10], 'hash'}, KEYS[10])

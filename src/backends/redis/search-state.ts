@@ -12,7 +12,7 @@ import { StorageError, type JsonObject, type JsonValue, type TextExtractor } fro
 import { mapConcurrent } from '../../core/concurrency.js';
 import type { RedisConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';
-import { LuaScript, script } from './scripts.js';
+import { LuaScript, indexedScript } from './scripts.js';
 import { readSequencedChainRecords } from './chains.js';
 import { SEARCH_INDEX_VERSION, searchDoc, searchSpec } from './search-lua.js';
 
@@ -64,7 +64,7 @@ return redis.call('HGET', KEYS[1], 'search_rev') or '0'`,
  * KEYS: counters. ARGV: rev, '1' for the first chunk (drops the bucket's old docs first), '1'
  * for the last (clears the stale mark), then doc, spec, doc, spec, ...
  */
-const BUILD_CHUNK = script(
+const BUILD_CHUNK = indexedScript(
   'searchBuildChunk',
   `if (redis.call('HGET', KEYS[1], 'search_rev') or '0') ~= ARGV[1] then return 0 end
 if ARGV[2] == '1' then
