@@ -17,6 +17,7 @@ import {
   type SequencedChainRead,
   type StatsSnapshot,
   StorageInterface,
+  logEvent,
   openPrepared,
   redactUrl,
 } from '../../core/index.js';
@@ -41,7 +42,7 @@ import {
 } from './scripts.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
 import { RedisSearchIndex } from './search-index.js';
-import { searchDoc, searchOwner } from './search-lua.js';
+import { searchOwner } from './search-lua.js';
 import { readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
 import * as batches from './batches.js';
 
@@ -119,7 +120,15 @@ export class RedisStorage extends StorageInterface {
     );
     // A writer builds the index of a store without one (upgraded from v1, written before the
     // index or with it off) and rebuilds buckets written with `searchIndex: false`.
-    if (!this.config.readOnly) await this.index.catchUp(this.connection, unindexed, this.scanSource);
+    // A build that gives up (writers kept changing a bucket) leaves the bucket stale: searches
+    // scan it, and the open still succeeds.
+    if (!this.config.readOnly) {
+      await this.index.catchUp(this.connection, unindexed, this.scanSource).catch((error: unknown) => {
+        logEvent(this.config.logger, 'warn', 'redis storage: search index not rebuilt', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
+    }
   }
 
   protected async closeStore(): Promise<void> {
@@ -138,10 +147,8 @@ export class RedisStorage extends StorageInterface {
   protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
     const k = this.keys.conversation(conversationId);
     const { counters, conversations, conversationIds } = k.bucket;
-    const search = this.index.writer;
-    const doc = searchDoc('conversations', conversationId);
-    const spec = search.spec('conversations', data);
-    const args = [conversationId, JSON.stringify(data), 'conversations', search.flag, doc, spec];
+    const search = this.index.writer.recordArgs('conversations', conversationId, data);
+    const args = [conversationId, JSON.stringify(data), 'conversations', ...search];
     const keys = [k.conversation, counters, conversations, conversationIds];
     await this.redis.script(`store conversation ${q(conversationId)}`, WRITE_STRING, keys, args);
   }
@@ -170,17 +177,7 @@ export class RedisStorage extends StorageInterface {
   protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
     const k = this.keys.conversation(conversationId);
     const keys = [k.raw, k.meta, k.bucket.conversationIds, k.bucket.counters];
-    const search = this.index.writer;
-    const specs = search.enabled ? messages.map((message) => search.spec('raw_messages', message)) : [];
-    const json = messages.map((message) => JSON.stringify(message));
-    const args = [
-      conversationId,
-      search.flag,
-      searchOwner(conversationId),
-      messages.length,
-      ...json,
-      ...specs,
-    ];
+    const args = this.index.writer.rawArgs(conversationId, messages);
     await this.redis.script(`store raw messages of ${q(conversationId)}`, WRITE_RAW, keys, args);
   }
 
@@ -194,16 +191,8 @@ export class RedisStorage extends StorageInterface {
   protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
     const k = this.keys.conversation(conversationId);
     const keys = [k.chunks, k.bucket.counters, k.bucket.conversationIds];
-    const search = this.index.writer;
-    const doc = searchDoc('chunk_info', conversationId);
-    const args = [
-      conversationId,
-      JSON.stringify(data),
-      'chunk_infos',
-      search.flag,
-      doc,
-      search.spec('chunk_info', data),
-    ];
+    const search = this.index.writer.recordArgs('chunk_info', conversationId, data);
+    const args = [conversationId, JSON.stringify(data), 'chunk_infos', ...search];
     await this.redis.script(`store chunk info of ${q(conversationId)}`, WRITE_STRING, keys, args);
   }
 
@@ -385,14 +374,12 @@ export class RedisStorage extends StorageInterface {
 
   // ----- search (see search-index.ts) -------------------------------------------------
 
-  private get scanSource() {
-    return {
-      readConversation: (id: string) => this.readConversation(id),
-      readRawMessages: (id: string) => this.readRawMessages(id),
-      readMemories: (id: string) => this.readMemories(id),
-      readChunkInfo: (id: string) => this.readChunkInfo(id),
-    };
-  }
+  private readonly scanSource = {
+    readConversation: (id: string) => this.readConversation(id),
+    readRawMessages: (id: string) => this.readRawMessages(id),
+    readMemories: (id: string) => this.readMemories(id),
+    readChunkInfo: (id: string) => this.readChunkInfo(id),
+  };
 
   protected override async searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
     // Not trusted (off, not built, or a bucket written with the index off): the default scan.

@@ -141,6 +141,18 @@ export class SearchWriter {
   spec(kind: SearchKind, record: JsonValue): string {
     return this.enabled ? searchSpec(this.extractor, kind, record) : '';
   }
+
+  /** The search ARGV of a conversation or chunk info write (`WRITE_STRING`): flag, doc, spec. */
+  recordArgs(kind: 'conversations' | 'chunk_info', conversationId: string, record: JsonValue): string[] {
+    return [this.flag, searchDoc(kind, conversationId), this.spec(kind, record)];
+  }
+
+  /** The ARGV of `WRITE_RAW`: conversation id, flag, owner part, n, n JSON texts, n specs (index on). */
+  rawArgs(conversationId: string, messages: readonly JsonValue[]): Array<string | number> {
+    const json = messages.map((message) => JSON.stringify(message));
+    const specs = this.enabled ? messages.map((message) => this.spec('raw_messages', message)) : [];
+    return [conversationId, this.flag, searchOwner(conversationId), messages.length, ...json, ...specs];
+  }
 }
 
 /** The spec of a record (see {@link SearchWriter.spec}), whatever the flag. */
