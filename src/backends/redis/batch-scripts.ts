@@ -5,17 +5,21 @@
  * `APPEND_CHAINS` in `chains.ts`, the script of single appends too.
  */
 import { WRITE_CACHE_FN } from './cache-scripts.js';
-import { script, UPSERT_MEMORY_FN } from './scripts.js';
+import { indexedScript, script, UPSERT_MEMORY_FN } from './scripts.js';
 
 /**
  * Upserts memories of one conversation in order. KEYS as `UPSERT_MEMORY`. ARGV: conversation
- * id, then per memory: id, record JSON, created_at as JSON, '1' when the caller chose it.
+ * id, search flag, search owner part, then per memory: id, record JSON, created_at as JSON,
+ * '1' when the caller chose it, search spec.
  */
-export const UPSERT_MEMORIES = script(
+export const UPSERT_MEMORIES = indexedScript(
   'upsertMemories',
-  `${UPSERT_MEMORY_FN}for i = 2, #ARGV, 4 do upsertMemory(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]) end
+  `${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[2])
+for i = 4, #ARGV, 5 do
+  upsertMemory(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], index, ARGV[3], ARGV[i + 4])
+end
 redis.call('ZADD', KEYS[4], 0, ARGV[1])
-return (#ARGV - 1) / 4`,
+return (#ARGV - 3) / 5`,
 );
 
 /**

@@ -15,19 +15,21 @@ import { cacheValueArgs, TRIM_PER_WRITE } from './cache.js';
 import { decodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { BucketKeys, KeyLayout } from './keys.js';
+import { searchOwner, type SearchWriter } from './search-lua.js';
 import { UPSERT_MEMORIES, WRITE_CACHES } from './batch-scripts.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
-/** Upserts memories of one conversation in order, in one script. */
+/** Upserts memories of one conversation in order, in one script (with their search docs). */
 export async function upsertMemoryBatch(
   redis: RedisConnection,
   keys: KeyLayout,
+  search: SearchWriter,
   conversationId: string,
   writes: readonly MemoryWrite[],
 ): Promise<void> {
   const k = keys.conversation(conversationId);
-  const args = [conversationId];
+  const args = [conversationId, search.flag, searchOwner(conversationId)];
   for (const write of writes) {
     // The same arguments as the single upsert (created_at kept apart for D7).
     args.push(
@@ -35,6 +37,7 @@ export async function upsertMemoryBatch(
       JSON.stringify(write.record),
       JSON.stringify(write.record.created_at ?? null),
       write.explicitCreatedAt ? '1' : '0',
+      search.spec('memories', write.record),
     );
   }
   const scriptKeys = [k.memories, k.memoryData, k.memoryCreated, k.bucket.conversationIds, k.bucket.counters];

@@ -11,19 +11,26 @@ import type { JsonObject, SequencedChain, SequencedChainRead } from '../../core/
 import { decodeObject } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys } from './keys.js';
-import { LuaScript, script } from './scripts.js';
+import { LuaScript, indexedScript } from './scripts.js';
+import { searchOwner, type SearchWriter } from './search-lua.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
 /** How long a chain-append token is remembered, so a resent append lands once (ms). */
 const APPEND_TOKEN_TTL_MS = 60 * 60 * 1000;
 
-// trimHead(chains, agents, counters, agent id, keep): drops all but the last `keep` chains,
-// with the counters (and the agent's index entry when none is left); returns how many.
-const TRIM_HEAD = `local function trimHead(chains, agents, counters, agentId, keep)
+// trimHead(chains, agents, counters, agent id, keep, agent hash, index, search owner): drops all
+// but the last `keep` chains, with the counters, their search docs when `index` (docs are keyed
+// by sequence number: the head's is next - LLEN) and the agent's index entry when none is
+// left; returns how many.
+const TRIM_HEAD = `local function trimHead(chains, agents, counters, agentId, keep, agent, index, owner)
   local len = redis.call('LLEN', chains)
   local remove = len - keep
   if remove <= 0 then return 0 end
+  if index then
+    local head = (tonumber(redis.call('HGET', agent, 'next') or '0') or 0) - len
+    for seq = head, head + remove - 1 do unindexDoc(counters, 'a' .. owner .. seq) end
+  end
   local bytes = 0
   for i = 0, remove - 1, 1000 do
     for _, v in ipairs(redis.call('LRANGE', chains, i, math.min(i + 999, remove - 1))) do bytes = bytes + #v end
@@ -40,23 +47,28 @@ end
 `;
 
 /**
- * Appends chains once per token, then trims when asked. KEYS: chains (list), chain-appends
- * (zset), agent (hash), agents (zset), counters. ARGV: token, how long tokens are remembered
- * (ms), agent id, chains to keep (-1: no limit), then one record JSON per chain. Returns the
- * first new chain's sequence number, or -1 for a resend.
+ * Appends chains once per token (with their search docs), then trims when asked. KEYS: chains
+ * (list), chain-appends (zset), agent (hash), agents (zset), counters. ARGV: token, how long
+ * tokens are remembered (ms), agent id, chains to keep (-1: no limit), search flag, search
+ * owner part, n, then n record JSON texts, then (flag '1') n search specs. Returns the first
+ * new chain's sequence number, or -1 for a resend.
  */
-export const APPEND_CHAINS = script(
+export const APPEND_CHAINS = indexedScript(
   'appendChains',
   `${TRIM_HEAD}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
 if bad then return redis.error_reply(bad) end
 if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return -1 end
-local n = #ARGV - 4
+local n = tonumber(ARGV[7])
 if n < 1 then return redis.error_reply('ERR appendChains needs at least one chain') end
+local index = searchOn(KEYS[5], ARGV[5])
 local first = redis.call('HINCRBY', KEYS[3], 'next', n) - n
 local before = redis.call('LLEN', KEYS[1])
 local bytes = 0
-for i = 5, #ARGV do bytes = bytes + #ARGV[i] end
-pushAll(KEYS[1], 5)
+for i = 8, 7 + n do bytes = bytes + #ARGV[i] end
+pushAll(KEYS[1], 8, 7 + n)
+if index then
+  for i = 0, n - 1 do indexDoc(KEYS[5], 'a' .. ARGV[6] .. (first + i), ARGV[8 + n + i]) end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[2], now, ARGV[1])
@@ -67,19 +79,21 @@ bump(KEYS[5], 'chains', n)
 bump(KEYS[5], 'bytes', bytes)
 if before == 0 then bump(KEYS[5], 'agents', 1) end
 local keep = tonumber(ARGV[4])
-if keep >= 0 then trimHead(KEYS[1], KEYS[4], KEYS[5], ARGV[3], keep) end
+if keep >= 0 then trimHead(KEYS[1], KEYS[4], KEYS[5], ARGV[3], keep, KEYS[3], index, ARGV[6]) end
 return first`,
 );
 
 /**
- * Keeps the last chains of an agent. KEYS: chains (list), agents (zset), counters. ARGV: agent
- * id, chains to keep. The agent hash (`next`) stays. Returns how many were removed.
+ * Keeps the last chains of an agent. KEYS: chains (list), agents (zset), counters, agent
+ * (hash). ARGV: agent id, chains to keep, search flag, search owner part. The agent hash
+ * (`next`) stays. Returns how many were removed.
  */
-const TRIM_CHAINS = script(
+const TRIM_CHAINS = indexedScript(
   'trimChains',
-  `${TRIM_HEAD}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash'}, KEYS[3])
+  `${TRIM_HEAD}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'hash'}, KEYS[3])
 if bad then return redis.error_reply(bad) end
-return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]))`,
+local index = tonumber(ARGV[2]) < redis.call('LLEN', KEYS[1]) and searchOn(KEYS[3], ARGV[3])
+return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]), KEYS[4], index, ARGV[4])`,
 );
 
 /**
@@ -110,16 +124,30 @@ return {head + start, redis.call('LRANGE', KEYS[1], start, stop)}`,
 export async function appendChainRecords(
   redis: RedisConnection,
   k: AgentKeys,
+  search: SearchWriter,
   agentId: string,
   records: readonly JsonObject[],
   keepLast: number | null,
 ): Promise<number[]> {
   if (records.length === 0) return [];
   const keys = [k.chains, k.chainAppends, k.agent, k.bucket.agents, k.bucket.counters];
-  const args = [randomUUID(), APPEND_TOKEN_TTL_MS, agentId, keepLast ?? -1];
+  const args = [
+    randomUUID(),
+    APPEND_TOKEN_TTL_MS,
+    agentId,
+    keepLast ?? -1,
+    search.flag,
+    searchOwner(agentId),
+  ];
   const json = records.map((record) => JSON.stringify(record));
+  const specs = search.enabled ? records.map((record) => search.spec('reasoning_chains', record)) : [];
   const first = Number(
-    await redis.script(`store reasoning chain of ${q(agentId)}`, APPEND_CHAINS, keys, [...args, ...json]),
+    await redis.script(`store reasoning chain of ${q(agentId)}`, APPEND_CHAINS, keys, [
+      ...args,
+      records.length,
+      ...json,
+      ...specs,
+    ]),
   );
   return first < 0 ? [] : records.map((_, i) => first + i);
 }
@@ -128,13 +156,13 @@ export async function appendChainRecords(
 export async function trimChainRecords(
   redis: RedisConnection,
   k: AgentKeys,
+  search: SearchWriter,
   agentId: string,
   keepLast: number,
 ): Promise<number> {
-  const keys = [k.chains, k.bucket.agents, k.bucket.counters];
-  return Number(
-    await redis.script(`trim reasoning chains of ${q(agentId)}`, TRIM_CHAINS, keys, [agentId, keepLast]),
-  );
+  const keys = [k.chains, k.bucket.agents, k.bucket.counters, k.agent];
+  const args = [agentId, keepLast, search.flag, searchOwner(agentId)];
+  return Number(await redis.script(`trim reasoning chains of ${q(agentId)}`, TRIM_CHAINS, keys, args));
 }
 
 /** The chains `read` selects with their sequence numbers, oldest first. */

@@ -44,6 +44,8 @@ export interface ResolvedRedisConfig {
   logger: StorageLogger | undefined;
   /** JSON paths full-text search indexes per kind (`undefined`: every string). */
   searchFields: SearchFields | undefined;
+  /** Whether writes keep the native search index (`searchIndex`, default true). */
+  searchIndex: boolean;
   /** Most chains kept per agent, or `null` for no limit. */
   maxReasoningChainsPerAgent: number | null;
 }
@@ -102,6 +104,7 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
     readOnly: parsed.readOnly,
     logger: parsed.logger,
     searchFields: parsed.searchFields,
+    searchIndex: parsed.searchIndex,
     maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
   };
 }

@@ -5,16 +5,18 @@
  */
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys, ConversationKeys } from './keys.js';
-import { script } from './scripts.js';
+import { indexedScript } from './scripts.js';
+import { searchOwner, type SearchWriter } from './search-lua.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
 /**
  * Removes one memory. KEYS: memories (list), memory-data, memory-created, conversation, meta,
- * chunks, conversation-ids, counters. ARGV: memory id, conversation id. The conversation leaves
- * the any-kind index when nothing else of it is stored. Returns 1 when the memory existed.
+ * chunks, conversation-ids, counters. ARGV: memory id, conversation id, search flag, search
+ * owner part. The conversation leaves the any-kind index when nothing else of it is stored.
+ * Returns 1 when the memory existed.
  */
-const REMOVE_MEMORY = script(
+const REMOVE_MEMORY = indexedScript(
   'removeMemory',
   `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'string', KEYS[5], 'hash',
   KEYS[6], 'string', KEYS[7], 'zset', KEYS[8], 'hash'}, KEYS[8])
@@ -23,6 +25,7 @@ local old = redis.call('HSTRLEN', KEYS[2], ARGV[1])
 local existed = redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('LREM', KEYS[1], 0, ARGV[1])
+if searchOn(KEYS[8], ARGV[3]) then unindexDoc(KEYS[8], 'm' .. ARGV[4] .. ARGV[1]) end
 bump(KEYS[8], 'memories', -existed)
 bump(KEYS[8], 'bytes', -old)
 if redis.call('EXISTS', KEYS[1], KEYS[4], KEYS[6]) == 0 and redis.call('HEXISTS', KEYS[5], 'raw') == 0 then
@@ -32,17 +35,22 @@ return existed`,
 );
 
 /**
- * Removes every reasoning chain of an agent. KEYS: chains (list), agents (zset), counters.
- * ARGV: agent id. The agent hash (`next`) stays, so sequence numbers are never reused.
+ * Removes every reasoning chain of an agent. KEYS: chains (list), agents (zset), counters,
+ * agent (hash). ARGV: agent id, search flag, search owner part (the chains' search docs go
+ * too). The agent hash (`next`) stays, so sequence numbers are never reused.
  * Returns how many chains were removed.
  */
-const REMOVE_CHAINS = script(
+const REMOVE_CHAINS = indexedScript(
   'removeChains',
-  `local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash'}, KEYS[3])
+  `local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'hash'}, KEYS[3])
 if bad then return redis.error_reply(bad) end
 local old = redis.call('LRANGE', KEYS[1], 0, -1)
 local bytes = 0
 for _, v in ipairs(old) do bytes = bytes + #v end
+if #old > 0 and searchOn(KEYS[3], ARGV[2]) then
+  local nextSeq = tonumber(redis.call('HGET', KEYS[4], 'next') or '0') or 0
+  for seq = nextSeq - #old, nextSeq - 1 do unindexDoc(KEYS[3], 'a' .. ARGV[3] .. seq) end
+end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 bump(KEYS[3], 'chains', -#old)
@@ -55,21 +63,25 @@ return #old`,
 export async function removeMemory(
   redis: RedisConnection,
   k: ConversationKeys,
+  search: SearchWriter,
   conversationId: string,
   memoryId: string,
 ): Promise<void> {
   const { conversationIds, counters } = k.bucket;
   const keys = [k.memories, k.memoryData, k.memoryCreated, k.conversation, k.meta, k.chunks];
   const what = `delete memory ${q(memoryId)} of ${q(conversationId)}`;
-  await redis.script(what, REMOVE_MEMORY, [...keys, conversationIds, counters], [memoryId, conversationId]);
+  const args = [memoryId, conversationId, search.flag, searchOwner(conversationId)];
+  await redis.script(what, REMOVE_MEMORY, [...keys, conversationIds, counters], args);
 }
 
 /** Removes every reasoning chain of an agent (all or nothing); nothing when absent. */
 export async function removeReasoningChains(
   redis: RedisConnection,
   k: AgentKeys,
+  search: SearchWriter,
   agentId: string,
 ): Promise<void> {
-  const keys = [k.chains, k.bucket.agents, k.bucket.counters];
-  await redis.script(`delete reasoning chains of ${q(agentId)}`, REMOVE_CHAINS, keys, [agentId]);
+  const keys = [k.chains, k.bucket.agents, k.bucket.counters, k.agent];
+  const args = [agentId, search.flag, searchOwner(agentId)];
+  await redis.script(`delete reasoning chains of ${q(agentId)}`, REMOVE_CHAINS, keys, args);
 }

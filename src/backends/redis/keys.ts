@@ -43,9 +43,10 @@
  *   bucket counters, so listings need no existence check and stats read O(buckets) keys.
  * - Cache index entries leave by themselves: every cache write trims the bucket's entries whose
  *   expiry passed (bounded per write); reads filter by score; `purgeExpiredCache()` trims all.
- * - Room for later kinds in the record's slot: search postings `{b:NN}:x:<term>` (zset of the
- *   bucket's records holding the term, written by the record's own script), embeddings
- *   `{b:NN}:c:<id>:embeddings`.
+ * - Search index (see `search-lua.ts`): postings `{b:NN}:x:<token>` (zset of the bucket's docs
+ *   holding the token), `{b:NN}:search-docs` (each doc's tokens) and `search_*` counter fields,
+ *   written by the record's own script; `{index}:search` holds the index version. Room for
+ *   later kinds in the record's slot: embeddings `{b:NN}:c:<id>:embeddings`.
  * - `deleteMemory` is LREM + HDEL + counters in one script; `deleteReasoningChains` drops the
  *   chains list and the agent's index entry but keeps the agent hash, so `next` never goes back.
  * - `%`, `{` and `}` in ids and keys are written as `%25`, `%7B` and `%7D`, so braces in user

@@ -10,11 +10,14 @@ import {
   type JsonValue,
   type ListingName,
   type MemoryWrite,
+  type NormalizedSearchQuery,
   NotInitializedError,
+  type SearchCandidate,
   type SequencedChain,
   type SequencedChainRead,
   type StatsSnapshot,
   StorageInterface,
+  logEvent,
   openPrepared,
   redactUrl,
 } from '../../core/index.js';
@@ -38,6 +41,8 @@ import {
   WRITE_STRING,
 } from './scripts.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
+import { RedisSearchIndex } from './search-index.js';
+import { searchOwner } from './search-lua.js';
 import { readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
 import * as batches from './batches.js';
 
@@ -57,12 +62,15 @@ export class RedisStorage extends StorageInterface {
   private connection: RedisConnection | undefined;
   /** Set by a read-only open of a v1 (or part-upgraded) store: every call rejects with it. */
   private pendingUpgrade: RedisUpgradeRequiredError | undefined;
+  /** The native full-text index (see `search-index.ts`). */
+  private readonly index: RedisSearchIndex;
 
   /** Validates the config (throws `ConfigError`); connects in `initialize()`. */
   constructor(config: RedisStorageConfig = {}) {
     super();
     this.config = parseRedisConfig(config);
     this.keys = new KeyLayout(this.config.keyPrefix);
+    this.index = new RedisSearchIndex(this.keys, () => this.textExtractor, this.config.searchIndex);
   }
 
   /** The key prefix of this store. */
@@ -94,19 +102,33 @@ export class RedisStorage extends StorageInterface {
 
   protected async openStore(): Promise<void> {
     this.pendingUpgrade = undefined;
+    let unindexed = false;
     this.connection = await openPrepared(
       () => RedisConnection.open(this.config),
       async (connection) => {
         // Read-only: nothing is created or upgraded; a missing store is refused. A v1 store
         // opens, and says it needs an upgrade: in health, and in every call that reads it.
         try {
-          await prepareLayout(connection, this.keys.prefix, { write: !this.config.readOnly });
+          const prepare = () => prepareLayout(connection, this.keys.prefix, { write: true }).then(() => {});
+          if (this.config.readOnly) await prepareLayout(connection, this.keys.prefix, { write: false });
+          else unindexed = await this.index.open(connection, prepare);
         } catch (error) {
           if (!(error instanceof RedisUpgradeRequiredError)) throw error;
           this.pendingUpgrade = error;
         }
       },
     );
+    // A writer builds the index of a store without one (upgraded from v1, written before the
+    // index or with it off) and rebuilds buckets written with `searchIndex: false`.
+    // A build that gives up (writers kept changing a bucket) leaves the bucket stale: searches
+    // scan it, and the open still succeeds.
+    if (!this.config.readOnly) {
+      await this.index.catchUp(this.connection, unindexed, this.scanSource).catch((error: unknown) => {
+        logEvent(this.config.logger, 'warn', 'redis storage: search index not rebuilt', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
+    }
   }
 
   protected async closeStore(): Promise<void> {
@@ -125,7 +147,8 @@ export class RedisStorage extends StorageInterface {
   protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
     const k = this.keys.conversation(conversationId);
     const { counters, conversations, conversationIds } = k.bucket;
-    const args = [conversationId, JSON.stringify(data), 'conversations'];
+    const search = this.index.writer.recordArgs('conversations', conversationId, data);
+    const args = [conversationId, JSON.stringify(data), 'conversations', ...search];
     const keys = [k.conversation, counters, conversations, conversationIds];
     await this.redis.script(`store conversation ${q(conversationId)}`, WRITE_STRING, keys, args);
   }
@@ -147,15 +170,14 @@ export class RedisStorage extends StorageInterface {
     const k = this.keys.conversation(conversationId);
     const { conversations, conversationIds, counters } = k.bucket;
     const keys = [...conversationKeyList(k), conversations, conversationIds, counters];
-    await this.redis.script(`delete conversation ${q(conversationId)}`, REMOVE_CONVERSATION, keys, [
-      conversationId,
-    ]);
+    const args = [conversationId, this.index.writer.flag, searchOwner(conversationId)];
+    await this.redis.script(`delete conversation ${q(conversationId)}`, REMOVE_CONVERSATION, keys, args);
   }
 
   protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
     const k = this.keys.conversation(conversationId);
     const keys = [k.raw, k.meta, k.bucket.conversationIds, k.bucket.counters];
-    const args = [conversationId, ...messages.map((message) => JSON.stringify(message))];
+    const args = this.index.writer.rawArgs(conversationId, messages);
     await this.redis.script(`store raw messages of ${q(conversationId)}`, WRITE_RAW, keys, args);
   }
 
@@ -169,7 +191,8 @@ export class RedisStorage extends StorageInterface {
   protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
     const k = this.keys.conversation(conversationId);
     const keys = [k.chunks, k.bucket.counters, k.bucket.conversationIds];
-    const args = [conversationId, JSON.stringify(data), 'chunk_infos'];
+    const search = this.index.writer.recordArgs('chunk_info', conversationId, data);
+    const args = [conversationId, JSON.stringify(data), 'chunk_infos', ...search];
     await this.redis.script(`store chunk info of ${q(conversationId)}`, WRITE_STRING, keys, args);
   }
 
@@ -193,6 +216,9 @@ export class RedisStorage extends StorageInterface {
       createdAt,
       memory.explicitCreatedAt ? '1' : '0',
       conversationId,
+      this.index.writer.flag,
+      searchOwner(conversationId),
+      this.index.writer.spec('memories', memory.record),
     ];
     const keys = [k.memories, k.memoryData, k.memoryCreated, k.bucket.conversationIds, k.bucket.counters];
     await this.redis.script(`store ${what}`, UPSERT_MEMORY, keys, args);
@@ -202,11 +228,12 @@ export class RedisStorage extends StorageInterface {
     conversationId: string,
     writes: readonly MemoryWrite[],
   ): Promise<void> {
-    return batches.upsertMemoryBatch(this.redis, this.keys, conversationId, writes);
+    return batches.upsertMemoryBatch(this.redis, this.keys, this.index.writer, conversationId, writes);
   }
 
   protected removeMemory(conversationId: string, memoryId: string): Promise<void> {
-    return removeMemory(this.redis, this.keys.conversation(conversationId), conversationId, memoryId);
+    const k = this.keys.conversation(conversationId);
+    return removeMemory(this.redis, k, this.index.writer, conversationId, memoryId);
   }
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
@@ -230,7 +257,7 @@ export class RedisStorage extends StorageInterface {
     records: readonly JsonObject[],
   ): Promise<void> {
     const keep = this.maxReasoningChainsPerAgent;
-    await appendChainRecords(this.redis, this.keys.agent(agentId), agentId, records, keep);
+    await appendChainRecords(this.redis, this.keys.agent(agentId), this.index.writer, agentId, records, keep);
   }
 
   protected override readSequencedChains(
@@ -241,7 +268,7 @@ export class RedisStorage extends StorageInterface {
   }
 
   protected override keepLastChains(agentId: string, keepLast: number): Promise<number> {
-    return trimChainRecords(this.redis, this.keys.agent(agentId), agentId, keepLast);
+    return trimChainRecords(this.redis, this.keys.agent(agentId), this.index.writer, agentId, keepLast);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
@@ -253,7 +280,7 @@ export class RedisStorage extends StorageInterface {
   }
 
   protected removeReasoningChains(agentId: string): Promise<void> {
-    return removeReasoningChains(this.redis, this.keys.agent(agentId), agentId);
+    return removeReasoningChains(this.redis, this.keys.agent(agentId), this.index.writer, agentId);
   }
 
   protected listAgentIds(): Promise<string[]> {
@@ -343,6 +370,24 @@ export class RedisStorage extends StorageInterface {
   protected override readMemoriesWindow(conversationId: string, offset: number, limit: number | null) {
     const k = this.keys.conversation(conversationId);
     return readRedisMemoryWindow(this.redis, k, conversationId, { offset, limit });
+  }
+
+  // ----- search (see search-index.ts) -------------------------------------------------
+
+  private readonly scanSource = {
+    readConversation: (id: string) => this.readConversation(id),
+    readRawMessages: (id: string) => this.readRawMessages(id),
+    readMemories: (id: string) => this.readMemories(id),
+    readChunkInfo: (id: string) => this.readChunkInfo(id),
+  };
+
+  protected override async searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
+    // Not trusted (off, not built, or a bucket written with the index off): the default scan.
+    return (await this.index.search(this.redis, query)) ?? super.searchIndex(query);
+  }
+
+  protected override rebuildSearchIndex(): Promise<number> {
+    return this.index.rebuild(this.redis, this.scanSource);
   }
 
   // ----- health and stats --------------------------------------------------------------

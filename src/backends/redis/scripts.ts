@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './config.js';
+import { SEARCH_LUA } from './search-lua.js';
 
 /** A Lua script, run by SHA with a fallback to its source when the server does not know it. */
 export class LuaScript {
@@ -43,8 +44,9 @@ end
 local function bump(counters, field, by)
   if by ~= 0 then redis.call('HINCRBY', counters, field, by) end
 end
-local function pushAll(key, from)
-  for i = from, #ARGV, 1000 do redis.call('RPUSH', key, unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+local function pushAll(key, from, to)
+  to = to or #ARGV
+  for i = from, to, 1000 do redis.call('RPUSH', key, unpack(ARGV, i, math.min(i + 999, to))) end
 end
 `;
 
@@ -53,11 +55,17 @@ export function script(name: string, body: string): LuaScript {
   return new LuaScript(name, PRELUDE + body);
 }
 
+/** A write script of searchable records: {@link script} plus the search index helpers (`search-lua.ts`). */
+export function indexedScript(name: string, body: string): LuaScript {
+  return new LuaScript(name, PRELUDE + SEARCH_LUA + body);
+}
+
 /**
  * Writes a string record and indexes it. KEYS: record, counters, index zsets...
- * ARGV: member, JSON, counter field. Returns 1 when the record existed.
+ * ARGV: member, JSON, counter field, and for a searchable record the search flag, doc and
+ * spec (`search-lua.ts`). Returns 1 when the record existed.
  */
-export const WRITE_STRING = script(
+export const WRITE_STRING = indexedScript(
   'writeString',
   `local types = {KEYS[1], 'string', KEYS[2], 'hash'}
 for i = 3, #KEYS do types[#types + 1] = KEYS[i]; types[#types + 1] = 'zset' end
@@ -66,6 +74,7 @@ if bad then return redis.error_reply(bad) end
 local old = redis.call('STRLEN', KEYS[1])
 local existed = redis.call('EXISTS', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[2])
+if searchOn(KEYS[2], ARGV[4]) then indexDoc(KEYS[2], ARGV[5], ARGV[6]) end
 for i = 3, #KEYS do redis.call('ZADD', KEYS[i], 0, ARGV[1]) end
 if existed == 0 then bump(KEYS[2], ARGV[3], 1) end
 bump(KEYS[2], 'bytes', #ARGV[2] - old)
@@ -88,22 +97,28 @@ return existed`,
 );
 
 /**
- * Replaces the raw messages. KEYS: raw (list), meta (hash), conversation-ids (zset), counters.
- * ARGV: conversation id, then one JSON text per message.
+ * Replaces the raw messages and their search docs. KEYS: raw (list), meta (hash),
+ * conversation-ids (zset), counters. ARGV: conversation id, search flag, search owner part,
+ * n, then n message JSON texts, then (flag '1') n search specs.
  */
-export const WRITE_RAW = script(
+export const WRITE_RAW = indexedScript(
   'writeRaw',
   `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'zset', KEYS[4], 'hash'}, KEYS[4])
 if bad then return redis.error_reply(bad) end
+local n = tonumber(ARGV[4])
 local oldCount = tonumber(redis.call('HGET', KEYS[2], 'raw') or '0') or 0
 local oldBytes = tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0
+if searchOn(KEYS[4], ARGV[2]) then
+  for i = n, oldCount - 1 do unindexDoc(KEYS[4], 'r' .. ARGV[3] .. i) end
+  for i = 0, n - 1 do indexDoc(KEYS[4], 'r' .. ARGV[3] .. i, ARGV[5 + n + i]) end
+end
 redis.call('DEL', KEYS[1])
-pushAll(KEYS[1], 2)
+if n > 0 then pushAll(KEYS[1], 5, 4 + n) end
 local bytes = 0
-for i = 2, #ARGV do bytes = bytes + #ARGV[i] end
-redis.call('HSET', KEYS[2], 'raw', #ARGV - 1, 'raw-bytes', bytes)
+for i = 5, 4 + n do bytes = bytes + #ARGV[i] end
+redis.call('HSET', KEYS[2], 'raw', n, 'raw-bytes', bytes)
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
-bump(KEYS[4], 'raw_messages', #ARGV - 1 - oldCount)
+bump(KEYS[4], 'raw_messages', n - oldCount)
 bump(KEYS[4], 'bytes', bytes - oldBytes)
 return 1`,
 );
@@ -119,9 +134,11 @@ return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`,
  * The write of one memory (D7), shared by the single and the batch script (KEYS as
  * {@link UPSERT_MEMORY}): a new id is appended to the order list; a known id keeps its
  * position, and its old created_at unless the caller gave one (the read applies memory-created).
+ * With `index`, the memory's search doc is replaced by `spec` (doc `m<owner><id>`).
  */
-export const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit)
+export const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, index, owner, spec)
   local old = redis.call('HSTRLEN', KEYS[2], id)
+  if index then indexDoc(KEYS[5], 'm' .. owner .. id, spec) end
   local added = redis.call('HSET', KEYS[2], id, json)
   if added == 1 then redis.call('RPUSH', KEYS[1], id) end
   if explicit == '1' then
@@ -140,11 +157,12 @@ if bad then return redis.error_reply(bad) end
 /**
  * Memory upsert (D7). KEYS: memories (list), memory-data, memory-created, conversation-ids,
  * counters. ARGV: memory id, record JSON, created_at as JSON, '1' when the caller chose
- * created_at, conversation id.
+ * created_at, conversation id, search flag, search owner part, search spec.
  */
-export const UPSERT_MEMORY = script(
+export const UPSERT_MEMORY = indexedScript(
   'upsertMemory',
-  `${UPSERT_MEMORY_FN}local added = upsertMemory(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+  `${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[6])
+local added = upsertMemory(ARGV[1], ARGV[2], ARGV[3], ARGV[4], index, ARGV[7], ARGV[8])
 redis.call('ZADD', KEYS[4], 0, ARGV[5])
 return added`,
 );
@@ -190,9 +208,10 @@ return count`,
 
 /**
  * Removes a conversation with every kind. KEYS: the seven record keys (`conversationKeyList`),
- * conversations, conversation-ids, counters. ARGV: conversation id.
+ * conversations, conversation-ids, counters. ARGV: conversation id, search flag, search owner
+ * part (every search doc of the conversation goes too).
  */
-export const REMOVE_CONVERSATION = script(
+export const REMOVE_CONVERSATION = indexedScript(
   'removeConversation',
   `local bad = guard({KEYS[1], 'string', KEYS[2], 'hash', KEYS[3], 'list', KEYS[4], 'string', KEYS[5], 'list',
   KEYS[6], 'hash', KEYS[7], 'hash', KEYS[8], 'zset', KEYS[9], 'zset', KEYS[10], 'hash'}, KEYS[10])
@@ -207,6 +226,13 @@ bump(c, 'chunk_infos', -redis.call('EXISTS', KEYS[4]))
 bump(c, 'memories', -redis.call('HLEN', KEYS[6]))
 bump(c, 'raw_messages', -rawCount)
 bump(c, 'bytes', -bytes)
+if searchOn(c, ARGV[2]) then
+  local o = ARGV[3]
+  unindexDoc(c, 'v' .. o)
+  unindexDoc(c, 'k' .. o)
+  for i = 0, rawCount - 1 do unindexDoc(c, 'r' .. o .. i) end
+  for _, id in ipairs(redis.call('HKEYS', KEYS[6])) do unindexDoc(c, 'm' .. o .. id) end
+end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 redis.call('ZREM', KEYS[8], ARGV[1])
 redis.call('ZREM', KEYS[9], ARGV[1])

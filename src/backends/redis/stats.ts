@@ -66,6 +66,8 @@ export async function collectRedisStats(
       redis_mode: redis.isCluster ? 'cluster' : 'standalone',
       layout_version: 2,
       bucket_count: keys.bucketCount,
+      // Records in the native search index (their docs), as the write scripts count them.
+      search_index_entries: total('search_docs'),
     },
   };
 }

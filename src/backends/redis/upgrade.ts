@@ -79,7 +79,9 @@ async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: str
   const messages = decodeArray(rawJson, raw as string);
   if (messages !== null) {
     const items = messages.map((m) => JSON.stringify(m));
-    await redis.script(what, WRITE_RAW, [k.raw, k.meta, conversationIds, counters], [id, ...items]);
+    // Search flag '': the index is left alone (it is built after the upgrade).
+    const args = [id, '', '', items.length, ...items];
+    await redis.script(what, WRITE_RAW, [k.raw, k.meta, conversationIds, counters], args);
   }
   await step('chunk info');
   if (chunksJson !== null) {

@@ -231,6 +231,27 @@ export function searchTests(ctx: SuiteContext): void {
       expect(await ids(ctx.storage(), { text: 'xylophone' })).toEqual([]);
     });
 
+    it('writes made with searchIndex: false are found, by every instance and after a reopen with it on', async () => {
+      if (!ctx.harness.sharedStore) return;
+      const off = await ctx.openAnother({ searchIndex: false });
+      await off.storeMemory('c1', 'm1', { summary: 'narwhal colony' }); // was 'fox hunting season'
+      await off.storeRawMessages('c6', ['okapi grazing']);
+      await off.deleteReasoningChains('a1');
+      await off.appendReasoningChains('a3', [{ step: 'okapi' }, { step: 'narwhal' }]);
+      const expectFound = async (s: StorageInterface): Promise<void> => {
+        expect(await ids(s, { text: 'narwhal okapi' })).toEqual([
+          'memories:c1:m1',
+          'raw_messages:c6:0',
+          'reasoning_chains:a3:0',
+          'reasoning_chains:a3:1',
+        ]);
+        expect(await ids(s, { text: 'hunting decide' })).toEqual([]);
+      };
+      await expectFound(off);
+      await expectFound(ctx.storage());
+      await expectFound(await ctx.openAnother());
+    });
+
     it('a read-only instance searches; reindex() rebuilds and is refused there', async () => {
       const s = ctx.storage();
       expect(await s.reindex()).toBeGreaterThanOrEqual(0);

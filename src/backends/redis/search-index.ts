@@ -1,0 +1,75 @@
+/**
+ * The Redis backend's native search index as the storage uses it: what its write scripts are
+ * given ({@link SearchWriter}), what a writable open does (build a store without an index,
+ * rebuild buckets marked stale), and search and reindex on it. Keys and Lua: `search-lua.ts`;
+ * queries: `search-query.ts`; trust and builds: `search-state.ts`.
+ */
+import type { NormalizedSearchQuery, SearchCandidate, TextExtractor } from '../../core/index.js';
+import type { RedisConnection } from './connection.js';
+import type { KeyLayout } from './keys.js';
+import { SearchWriter } from './search-lua.js';
+import { searchRedisIndex } from './search-query.js';
+import {
+  type BuildSource,
+  markSearchIndexBuilt,
+  readSearchState,
+  rebuildSearchIndex,
+  staleBuckets,
+} from './search-state.js';
+
+/** The search index of one storage instance (its config and key layout). */
+export class RedisSearchIndex {
+  private searchWriter: SearchWriter | undefined;
+
+  constructor(
+    private readonly keys: KeyLayout,
+    /** The storage's text extractor (built lazily: a bad `searchFields` fails where it is used). */
+    private readonly extractor: () => TextExtractor,
+    /** The `searchIndex` option. */
+    readonly enabled: boolean,
+  ) {}
+
+  /** What the write scripts are given for the index. */
+  get writer(): SearchWriter {
+    this.searchWriter ??= new SearchWriter(this.extractor(), this.enabled);
+    return this.searchWriter;
+  }
+
+  /**
+   * A writable open with the index on, around `prepareLayout` (`prepare`): a new store starts
+   * with a complete, empty index; returns whether the store has no index yet (built by
+   * {@link catchUp}).
+   */
+  async open(redis: RedisConnection, prepare: () => Promise<void>): Promise<boolean> {
+    if (!this.enabled) return prepare().then(() => false);
+    const state = await readSearchState(redis, this.keys);
+    await prepare();
+    if (state === 'new store') await markSearchIndexBuilt(redis, this.keys);
+    return state === 'missing';
+  }
+
+  /**
+   * After a writable open with the index on: builds every bucket of a store without an index
+   * (`missing`), else rebuilds the buckets written with `searchIndex: false` since their last build.
+   */
+  async catchUp(redis: RedisConnection, missing: boolean, source: BuildSource): Promise<void> {
+    if (!this.enabled) return;
+    if (missing) await this.rebuild(redis, source);
+    else {
+      const stale = await staleBuckets(redis, this.keys);
+      if (stale.length > 0) await rebuildSearchIndex(redis, this.keys, this.extractor(), source, stale);
+    }
+  }
+
+  /** Candidates from the index; `null` when it is off or may not be trusted (the caller scans). */
+  search(redis: RedisConnection, query: NormalizedSearchQuery): Promise<SearchCandidate[] | null> {
+    if (!this.enabled) return Promise.resolve(null);
+    return searchRedisIndex(redis, this.keys, query);
+  }
+
+  /** Rebuilds every bucket (and writes the index version); returns the docs indexed. 0 when off. */
+  rebuild(redis: RedisConnection, source: BuildSource): Promise<number> {
+    if (!this.enabled) return Promise.resolve(0);
+    return rebuildSearchIndex(redis, this.keys, this.extractor(), source);
+  }
+}

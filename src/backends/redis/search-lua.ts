@@ -1,0 +1,172 @@
+/**
+ * The Redis search index as the write scripts keep it (Redis 7.0 has no search module: plain
+ * keys in each record's bucket slot, see `keys.ts`, so it works on a Cluster too):
+ *
+ * ```
+ * <prefix>{b:NN}:x:<token>      zset    doc -> tf * 1e7 + doc length (the bucket's docs holding the token)
+ * <prefix>{b:NN}:search-docs    hash    doc -> "<length> <token> <token> ..." (what a replace or delete drops)
+ * <prefix>{b:NN}:counters       hash    search_docs, search_tokens (BM25's corpus), search_rev (bumped by
+ *                                       every searchable write), search_stale (1: written without the index)
+ * <prefix>{index}:search        string  index version, written once every bucket is indexed
+ * ```
+ *
+ * A doc names its record: a kind letter (`r` raw message, `m` memory, `a` chain, `v`
+ * conversation, `k` chunk info), the owner part `<length>:<owner id>` ({@link searchOwner}),
+ * then the message index, memory id or chain sequence number (stable under trims).
+ *
+ * Every searchable write script takes a search flag (see {@link SearchWriter.flag}): `'1'` index
+ * (the docs' specs follow), `'0'` the store is written with `searchIndex: false` (the bucket is
+ * marked stale, so its index is not trusted until rebuilt), `''` leave the index alone (the v1
+ * upgrade, which is followed by a build).
+ */
+import { createHash } from 'node:crypto';
+import type { JsonValue, SearchKind, TextExtractor } from '../../core/index.js';
+import { tokenize } from '../../core/index.js';
+
+/** The index version this library writes at `<prefix>{index}:search`. */
+export const SEARCH_INDEX_VERSION = '1';
+
+/** Most tokens a doc length counts in a posting's score (the score keeps it below 1e7). */
+const MAX_LENGTH = 9_999_999;
+
+/** Tokens longer than this are indexed (and queried) as a hash, so no key name is huge. */
+const MAX_TOKEN_KEY = 64;
+
+/**
+ * Lua: the index helpers every write script may call (after `bump`). `searchOn(counters, flag)`
+ * records a searchable write in the bucket (and marks it stale when the index is off) and says
+ * whether to index; `indexDoc` replaces a doc's postings; `unindexDoc` drops them.
+ */
+export const SEARCH_LUA = `local function searchOn(counters, flag)
+  if flag == nil or flag == '' then return false end
+  redis.call('HINCRBY', counters, 'search_rev', 1)
+  if flag == '1' then return true end
+  redis.call('HSET', counters, 'search_stale', 1)
+  return false
+end
+local function unindexDoc(counters, doc)
+  local base = string.sub(counters, 1, #counters - 8)
+  local old = redis.call('HGET', base .. 'search-docs', doc)
+  if not old then return end
+  local len
+  for tok in string.gmatch(old, '%S+') do
+    if len == nil then len = tonumber(tok) else redis.call('ZREM', base .. 'x:' .. tok, doc) end
+  end
+  redis.call('HDEL', base .. 'search-docs', doc)
+  bump(counters, 'search_docs', -1)
+  bump(counters, 'search_tokens', -(len or 0))
+end
+local function indexDoc(counters, doc, spec)
+  unindexDoc(counters, doc)
+  local base = string.sub(counters, 1, #counters - 8)
+  local len, tok
+  local list = {}
+  for part in string.gmatch(spec, '%S+') do
+    if len == nil then
+      len = tonumber(part)
+    elseif tok == nil then
+      tok = part
+    else
+      redis.call('ZADD', base .. 'x:' .. tok, tonumber(part) * 10000000 + math.min(len, ${MAX_LENGTH}), doc)
+      list[#list + 1] = tok
+      tok = nil
+    end
+  end
+  redis.call('HSET', base .. 'search-docs', doc, tostring(len) .. ' ' .. table.concat(list, ' '))
+  bump(counters, 'search_docs', 1)
+  bump(counters, 'search_tokens', len)
+end
+`;
+
+/** The owner part of a doc: `<length>:<id>`, so the id may hold any character. */
+export function searchOwner(id: string): string {
+  return `${id.length}:${id}`;
+}
+
+/** Doc kind letters. */
+export const KIND_LETTERS: Readonly<Record<SearchKind, string>> = {
+  raw_messages: 'r',
+  memories: 'm',
+  reasoning_chains: 'a',
+  conversations: 'v',
+  chunk_info: 'k',
+};
+const KINDS = new Map(Object.entries(KIND_LETTERS).map(([kind, letter]) => [letter, kind as SearchKind]));
+
+/** The doc of a record: kind letter, owner part, and its index, memory id or sequence number. */
+export function searchDoc(kind: SearchKind, owner: string, key: string | number = ''): string {
+  return `${KIND_LETTERS[kind]}${searchOwner(owner)}${key}`;
+}
+
+/** A doc parsed back: kind, owner, and the rest (message index, memory id or sequence number). */
+export interface ParsedDoc {
+  kind: SearchKind;
+  owner: string;
+  key: string;
+}
+
+/** Parses a doc; `null` for one this library did not write. */
+export function parseSearchDoc(doc: string): ParsedDoc | null {
+  const kind = KINDS.get(doc[0] ?? '');
+  const colon = doc.indexOf(':');
+  if (kind === undefined || colon < 2) return null;
+  const length = Number(doc.slice(1, colon));
+  if (!Number.isSafeInteger(length)) return null;
+  return { kind, owner: doc.slice(colon + 1, colon + 1 + length), key: doc.slice(colon + 1 + length) };
+}
+
+/** The posting key part of a token: the token, or `#` + its hash when long (`#` is never in a token). */
+export function tokenKey(token: string): string {
+  if (token.length <= MAX_TOKEN_KEY) return token;
+  return `#${createHash('sha1').update(token).digest('hex')}`;
+}
+
+/** What the write paths hand their scripts for the index: the flag, and each record's spec. */
+export class SearchWriter {
+  constructor(
+    private readonly extractor: TextExtractor,
+    /** False with `searchIndex: false`: scripts mark the bucket stale instead of indexing. */
+    readonly enabled: boolean,
+  ) {}
+
+  /** The search flag of a searchable write script: `'1'` index, `'0'` mark the bucket stale. */
+  get flag(): '1' | '0' {
+    return this.enabled ? '1' : '0';
+  }
+
+  /**
+   * The spec of a record of `kind` (`''` when the index is off): `"<length> <token> <tf> ..."`
+   * of its indexed text (tokens hold no white space, so the Lua splits on it).
+   */
+  spec(kind: SearchKind, record: JsonValue): string {
+    return this.enabled ? searchSpec(this.extractor, kind, record) : '';
+  }
+
+  /** The search ARGV of a conversation or chunk info write (`WRITE_STRING`): flag, doc, spec. */
+  recordArgs(kind: 'conversations' | 'chunk_info', conversationId: string, record: JsonValue): string[] {
+    return [this.flag, searchDoc(kind, conversationId), this.spec(kind, record)];
+  }
+
+  /** The ARGV of `WRITE_RAW`: conversation id, flag, owner part, n, n JSON texts, n specs (index on). */
+  rawArgs(conversationId: string, messages: readonly JsonValue[]): Array<string | number> {
+    const json = messages.map((message) => JSON.stringify(message));
+    const specs = this.enabled ? messages.map((message) => this.spec('raw_messages', message)) : [];
+    return [conversationId, this.flag, searchOwner(conversationId), messages.length, ...json, ...specs];
+  }
+}
+
+/** The spec of a record (see {@link SearchWriter.spec}), whatever the flag. */
+export function searchSpec(extractor: TextExtractor, kind: SearchKind, record: JsonValue): string {
+  const counts = new Map<string, number>();
+  let length = 0;
+  for (const text of extractor.extract(kind, record)) {
+    for (const token of tokenize(text)) {
+      length += 1;
+      const key = tokenKey(token);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  const parts = [String(length)];
+  for (const [token, count] of counts) parts.push(token, String(count));
+  return parts.join(' ');
+}

@@ -1,0 +1,228 @@
+/**
+ * Search on the Redis index (see `search-lua.ts`), in three pipelined round trips, each one
+ * small script per bucket the query covers (only the owner's bucket when every searched kind
+ * is scoped): (1) each bucket's corpus figures and the document frequency of each query token,
+ * with the index version; (2) each bucket's best `limit` docs, ranked on the server with the
+ * corpus-wide figures, so only those come back, never a whole posting list; (3) the records of
+ * the overall best `limit`. Nothing is cached here, so what another process wrote is found.
+ */
+import {
+  bm25Idf,
+  bm25Score,
+  compareRefs,
+  CONVERSATION_KINDS,
+  type JsonObject,
+  type NormalizedSearchQuery,
+  type SearchCandidate,
+} from '../../core/index.js';
+import { throwIfAborted } from '../../core/abort.js';
+import { decodeJson, decodeMemories, decodeObject } from './codec.js';
+import type { RedisConnection } from './connection.js';
+import { bucketOf, type KeyLayout } from './keys.js';
+import { KIND_LETTERS, parseSearchDoc, type ParsedDoc, searchOwner, tokenKey } from './search-lua.js';
+import { SEARCH_LOAD, SEARCH_RANK, SEARCH_STATS } from './search-scripts.js';
+import { searchMarkerKey, SEARCH_INDEX_VERSION } from './search-state.js';
+
+/** The buckets a query reads: the scoped owners' buckets when every kind is scoped, else all. */
+function bucketsOf(keys: KeyLayout, query: NormalizedSearchQuery): number[] {
+  const owned = new Set<number>();
+  for (const kind of query.kinds) {
+    const conversation = CONVERSATION_KINDS.has(kind);
+    const id = conversation ? query.conversationId : query.agentId;
+    if (id === null) return keys.buckets.map((_, n) => n);
+    owned.add(bucketOf(conversation ? 'c' : 'a', id, keys.bucketCount));
+  }
+  return [...owned];
+}
+
+/** The doc prefixes the query searches: a kind letter, or letter + owner part when scoped. */
+function docPrefixes(query: NormalizedSearchQuery): string[] {
+  return query.kinds.map((kind) => {
+    const scope = CONVERSATION_KINDS.has(kind) ? query.conversationId : query.agentId;
+    return KIND_LETTERS[kind] + (scope === null ? '' : searchOwner(scope));
+  });
+}
+
+/** A ranked doc: where it was found, its ref parts and its score. */
+interface Ranked {
+  bucket: number;
+  doc: ParsedDoc;
+  ref: SearchCandidate;
+  matched: number;
+  bm25: number;
+}
+
+/**
+ * Searches the index: at most `query.limit` candidates, best first; `null` when the index
+ * may not be trusted (not built yet, or a bucket written with `searchIndex: false` since its
+ * last build), so the caller scans instead.
+ */
+export async function searchRedisIndex(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  query: NormalizedSearchQuery,
+): Promise<SearchCandidate[] | null> {
+  const buckets = bucketsOf(keys, query);
+  const tokens = query.terms.map(tokenKey);
+  const [marker, stats] = await Promise.all([
+    redis.run('read search index version', (c) => c.get(searchMarkerKey(keys))),
+    Promise.all(
+      buckets.map(
+        (n) =>
+          redis.script('read search stats', SEARCH_STATS, [keys.buckets[n]!.counters], tokens) as Promise<
+            number[]
+          >,
+      ),
+    ),
+  ]);
+  if (marker !== SEARCH_INDEX_VERSION || stats.some((s) => Number(s[2]) !== 0)) return null;
+  throwIfAborted(query.signal, 'search');
+  let documentCount = 0;
+  let totalLength = 0;
+  const df = new Array<number>(tokens.length).fill(0);
+  for (const s of stats) {
+    documentCount += Number(s[0]);
+    totalLength += Number(s[1]);
+    tokens.forEach((_, t) => (df[t] = (df[t] as number) + Number(s[3 + t])));
+  }
+  const corpus = { documentCount, averageLength: documentCount === 0 ? 0 : totalLength / documentCount };
+  const idfs = df.map((f) => bm25Idf(f, documentCount));
+  const prefixes = docPrefixes(query);
+  // Only buckets that can hold a hit: one posting of any token ('any'), of every token ('all').
+  const useful = buckets.filter((_, i) => {
+    const counts = stats[i]!.slice(3).map(Number);
+    return query.match === 'all' ? counts.every((c) => c > 0) : counts.some((c) => c > 0);
+  });
+  const replies = await Promise.all(
+    useful.map((n) => {
+      const local = stats[buckets.indexOf(n)]!;
+      const args: Array<string | number> = [query.match, query.limit, corpus.averageLength, tokens.length];
+      tokens.forEach((token, t) => args.push(token, idfs[t] as number, Number(local[3 + t])));
+      return redis.script(
+        'rank search postings',
+        SEARCH_RANK,
+        [keys.buckets[n]!.counters],
+        [...args, ...prefixes],
+      ) as Promise<Array<string | number>>;
+    }),
+  );
+  throwIfAborted(query.signal, 'search');
+  const ranked: Ranked[] = [];
+  const width = 2 + tokens.length;
+  replies.forEach((flat, i) => {
+    for (let j = 0; j + width <= flat.length; j += width) {
+      const doc = parseSearchDoc(String(flat[j]));
+      if (doc === null) continue;
+      const length = Number(flat[j + 1]);
+      const tfs = flat.slice(j + 2, j + width).map(Number);
+      const ref = refOf(doc);
+      if (ref === null) continue;
+      const matched = tfs.filter((f) => f > 0).length;
+      ranked.push({ bucket: useful[i]!, doc, ref, matched, bm25: bm25Score(tfs, idfs, length, corpus) });
+    }
+  });
+  ranked.sort((a, b) => b.matched - a.matched || b.bm25 - a.bm25 || compareRefs(a.ref, b.ref));
+  return loadCandidates(redis, keys, ranked.slice(0, query.limit));
+}
+
+/** The ref of a doc (a chain's position is set when its record is read). */
+function refOf(doc: ParsedDoc): SearchCandidate | null {
+  const { kind, owner, key } = doc;
+  switch (kind) {
+    case 'raw_messages':
+      return { kind, conversationId: owner, messageIndex: Number(key), record: null, bm25: 0 };
+    case 'memories':
+      return { kind, conversationId: owner, memoryId: key, record: {}, bm25: 0 };
+    case 'reasoning_chains':
+      return { kind, agentId: owner, chainIndex: -1, record: {}, bm25: 0 };
+    default:
+      return { kind, conversationId: owner, record: {}, bm25: 0 };
+  }
+}
+
+/** The SEARCH_LOAD arguments of a doc. */
+function loadArgs(keys: KeyLayout, doc: ParsedDoc): string[] {
+  const letter = KIND_LETTERS[doc.kind];
+  if (doc.kind === 'reasoning_chains') {
+    const k = keys.agent(doc.owner);
+    return [letter, k.chains, k.agent, doc.key];
+  }
+  const k = keys.conversation(doc.owner);
+  switch (doc.kind) {
+    case 'raw_messages':
+      return [letter, k.raw, '', doc.key];
+    case 'memories':
+      return [letter, k.memoryData, k.memoryCreated, doc.key];
+    case 'conversations':
+      return [letter, k.conversation, '', ''];
+    default:
+      return [letter, k.chunks, '', ''];
+  }
+}
+
+/** Reads the records of the ranked docs (one script per bucket), dropping docs whose record is gone. */
+async function loadCandidates(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  ranked: Ranked[],
+): Promise<SearchCandidate[]> {
+  const byBucket = new Map<number, Ranked[]>();
+  for (const r of ranked) byBucket.set(r.bucket, [...(byBucket.get(r.bucket) ?? []), r]);
+  const loaded = new Map<Ranked, SearchCandidate>();
+  await Promise.all(
+    [...byBucket].map(async ([n, group]) => {
+      const args = group.flatMap((r) => loadArgs(keys, r.doc));
+      const what = 'load search hits';
+      const flat = (await redis.script(what, SEARCH_LOAD, [keys.buckets[n]!.counters], args)) as Array<
+        string | number | null
+      >;
+      group.forEach((r, i) => {
+        const candidate = withRecord(keys, r, flat[2 * i] ?? null, flat[2 * i + 1] ?? null);
+        if (candidate !== null) loaded.set(r, candidate);
+      });
+    }),
+  );
+  return ranked.flatMap((r) => {
+    const candidate = loaded.get(r);
+    return candidate === undefined ? [] : [candidate];
+  });
+}
+
+/** A ranked doc with its record (`null` when the record is gone). */
+function withRecord(
+  keys: KeyLayout,
+  r: Ranked,
+  text: string | number | null,
+  extra: string | number | null,
+): SearchCandidate | null {
+  if (typeof text !== 'string') return null;
+  const { ref, doc, bm25 } = r;
+  switch (ref.kind) {
+    case 'raw_messages':
+      return {
+        ...ref,
+        record: decodeJson(text, `${keys.conversation(doc.owner).raw} item ${doc.key}`),
+        bm25,
+      };
+    case 'memories': {
+      const k = keys.conversation(doc.owner);
+      const [record] = decodeMemories([doc.key, text, typeof extra === 'string' ? extra : null], k);
+      return record === undefined ? null : { ...ref, record, bm25 };
+    }
+    case 'reasoning_chains': {
+      const key = keys.agent(doc.owner).chains;
+      const chainIndex = Number(extra);
+      return {
+        ...ref,
+        chainIndex,
+        record: decodeObject(text, `${key} item ${chainIndex}`) as JsonObject,
+        bm25,
+      };
+    }
+    default: {
+      const k = keys.conversation(doc.owner);
+      const key = ref.kind === 'conversations' ? k.conversation : k.chunks;
+      return { ...ref, record: decodeObject(text, key) as JsonObject, bm25 };
+    }
+  }
+}

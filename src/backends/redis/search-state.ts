@@ -1,0 +1,182 @@
+/**
+ * Whether the Redis search index can be trusted, and its (re)build. The store-wide version
+ * marker says every bucket was indexed once (a new store, or after a build); a bucket written
+ * with `searchIndex: false` carries `search_stale` in its counters until rebuilt. A search
+ * reads both every time and scans instead of trusting a stale index.
+ *
+ * A bucket is rebuilt optimistically: mark it stale, note its `search_rev` (bumped by every
+ * searchable write of the bucket), read its records, then one script per chunk of docs
+ * replaces its index only if `search_rev` did not move; otherwise the bucket is read again.
+ */
+import { StorageError, type JsonObject, type JsonValue, type TextExtractor } from '../../core/index.js';
+import { mapConcurrent } from '../../core/concurrency.js';
+import type { RedisConnection } from './connection.js';
+import type { KeyLayout } from './keys.js';
+import { LuaScript, indexedScript } from './scripts.js';
+import { readSequencedChainRecords } from './chains.js';
+import { SEARCH_INDEX_VERSION, searchDoc, searchSpec } from './search-lua.js';
+
+export { SEARCH_INDEX_VERSION };
+
+/** The key of a store's index version (in the `{index}` slot with the layout version). */
+export function searchMarkerKey(keys: KeyLayout): string {
+  return `${keys.prefix}{index}:search`;
+}
+
+/**
+ * Before a writable open: `'new store'` (no layout yet: it starts with an empty, complete
+ * index), `'ready'` (built once) or `'missing'` (a v1 store, or one written before the index
+ * or only with `searchIndex: false`). One round trip: both keys are in `{index}`.
+ */
+export async function readSearchState(
+  redis: RedisConnection,
+  keys: KeyLayout,
+): Promise<'new store' | 'ready' | 'missing'> {
+  const [layout, marker] = await redis.run('read search index version', (c) =>
+    c.mget(keys.store.layout, searchMarkerKey(keys)),
+  );
+  if (layout === null) return 'new store';
+  return marker === SEARCH_INDEX_VERSION ? 'ready' : 'missing';
+}
+
+/** Records that every bucket of the store is indexed. */
+export async function markSearchIndexBuilt(redis: RedisConnection, keys: KeyLayout): Promise<void> {
+  await redis.run('write search index version', (c) => c.set(searchMarkerKey(keys), SEARCH_INDEX_VERSION));
+}
+
+/** The buckets marked stale (written with `searchIndex: false`, or a build that did not finish). */
+export async function staleBuckets(redis: RedisConnection, keys: KeyLayout): Promise<number[]> {
+  const flags = await Promise.all(
+    keys.buckets.map((b) => redis.run('read search state', (c) => c.hget(b.counters, 'search_stale'))),
+  );
+  return flags.flatMap((flag, n) => (flag !== null && flag !== '0' ? [n] : []));
+}
+
+/** Marks a bucket stale and returns its `search_rev`. KEYS: counters. */
+const BEGIN_BUILD = new LuaScript(
+  'searchBuildBegin',
+  `redis.call('HSET', KEYS[1], 'search_stale', 1)
+return redis.call('HGET', KEYS[1], 'search_rev') or '0'`,
+);
+
+/**
+ * Indexes a chunk of a bucket's docs when `search_rev` is still the given one (else returns 0).
+ * KEYS: counters. ARGV: rev, '1' for the first chunk (drops the bucket's old docs first), '1'
+ * for the last (clears the stale mark), then doc, spec, doc, spec, ...
+ */
+const BUILD_CHUNK = indexedScript(
+  'searchBuildChunk',
+  `if (redis.call('HGET', KEYS[1], 'search_rev') or '0') ~= ARGV[1] then return 0 end
+if ARGV[2] == '1' then
+  local docs = string.sub(KEYS[1], 1, #KEYS[1] - 8) .. 'search-docs'
+  for _, doc in ipairs(redis.call('HKEYS', docs)) do unindexDoc(KEYS[1], doc) end
+  redis.call('HDEL', KEYS[1], 'search_docs', 'search_tokens')
+end
+for i = 4, #ARGV, 2 do indexDoc(KEYS[1], ARGV[i], ARGV[i + 1]) end
+if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'search_stale') end
+return 1`,
+);
+
+/** The reads a build takes its records from (the storage's own primitives). */
+export interface BuildSource {
+  readConversation(conversationId: string): Promise<JsonObject | null>;
+  readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
+  readMemories(conversationId: string): Promise<JsonObject[]>;
+  readChunkInfo(conversationId: string): Promise<JsonObject | null>;
+}
+
+/** Docs per build script (a few hundred KB of arguments). */
+const CHUNK_DOCS = 1000;
+/** Reads in flight while reading a bucket's records. */
+const READ_CONCURRENCY = 16;
+/** Attempts per bucket before a build gives up (writers kept changing the bucket). */
+const ATTEMPTS = 10;
+
+/** Reads the docs of one bucket: `[doc, spec]` of every searchable record. */
+async function bucketDocs(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  n: number,
+  extractor: TextExtractor,
+  source: BuildSource,
+): Promise<Array<[string, string]>> {
+  const bucket = keys.buckets[n]!;
+  const [conversationIds, agentIds] = await Promise.all([
+    redis.run('read search build ids', (c) => c.zrange(bucket.conversationIds, '0', '-1')),
+    redis.run('read search build ids', (c) => c.zrange(bucket.agents, '0', '-1')),
+  ]);
+  const docs: Array<[string, string]> = [];
+  const add = (doc: string, kind: Parameters<typeof searchSpec>[1], record: JsonValue): void => {
+    docs.push([doc, searchSpec(extractor, kind, record)]);
+  };
+  await mapConcurrent(conversationIds, READ_CONCURRENCY, async (id) => {
+    const [conversation, raw, memories, chunk] = await Promise.all([
+      source.readConversation(id),
+      source.readRawMessages(id),
+      source.readMemories(id),
+      source.readChunkInfo(id),
+    ]);
+    if (conversation !== null) add(searchDoc('conversations', id), 'conversations', conversation);
+    if (chunk !== null) add(searchDoc('chunk_info', id), 'chunk_info', chunk);
+    (raw ?? []).forEach((message, i) => add(searchDoc('raw_messages', id, i), 'raw_messages', message));
+    for (const memory of memories)
+      add(searchDoc('memories', id, String(memory.memory_id)), 'memories', memory);
+  });
+  await mapConcurrent(agentIds, READ_CONCURRENCY, async (id) => {
+    const chains = await readSequencedChainRecords(redis, keys.agent(id), id, { after: null, limit: null });
+    for (const { sequence, chain } of chains)
+      add(searchDoc('reasoning_chains', id, sequence), 'reasoning_chains', chain);
+  });
+  return docs;
+}
+
+/** Rebuilds one bucket's index; returns the docs indexed. */
+async function rebuildBucket(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  n: number,
+  extractor: TextExtractor,
+  source: BuildSource,
+): Promise<number> {
+  const counters = keys.buckets[n]!.counters;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+    const rev = String(await redis.script('begin search build', BEGIN_BUILD, [counters], []));
+    const docs = await bucketDocs(redis, keys, n, extractor, source);
+    let applied = true;
+    for (let i = 0; applied && (i === 0 || i < docs.length); i += CHUNK_DOCS) {
+      const chunk = docs.slice(i, i + CHUNK_DOCS).flat();
+      const first = i === 0 ? '1' : '0';
+      const last = i + CHUNK_DOCS >= docs.length ? '1' : '0';
+      const reply = await redis.script(
+        'build search index',
+        BUILD_CHUNK,
+        [counters],
+        [rev, first, last, ...chunk],
+      );
+      applied = Number(reply) === 1;
+    }
+    if (applied) return docs.length;
+  }
+  throw new StorageError(
+    `redis storage: search index of bucket ${n} not rebuilt: its records kept changing (${ATTEMPTS} attempts); ` +
+      'its searches scan until a later reindex() or writable open',
+  );
+}
+
+/**
+ * Rebuilds the index of `buckets` (default all) from the stored records and, when it covered
+ * every bucket, writes the index version. Returns the number of docs indexed.
+ */
+export async function rebuildSearchIndex(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  extractor: TextExtractor,
+  source: BuildSource,
+  buckets: readonly number[] = keys.buckets.map((_, n) => n),
+): Promise<number> {
+  const counts = await mapConcurrent([...buckets], 4, (n) =>
+    rebuildBucket(redis, keys, n, extractor, source),
+  );
+  if (buckets.length === keys.bucketCount) await markSearchIndexBuilt(redis, keys);
+  return counts.reduce((sum, count) => sum + count, 0);
+}

@@ -1,0 +1,169 @@
+/**
+ * The Redis search index: postings and doc lists follow every write, delete and trim in the
+ * record's bucket (single and batch), the search reads the index on the server each time,
+ * stores written before the index (v1, or v2 from before search) or with `searchIndex: false`
+ * are indexed by the next writable open, and a stale index is never trusted.
+ */
+import { describeWithService } from '../services.js';
+import { keysWithPrefix, useRedisStore } from './helpers.js';
+import { writeV1Store } from './v1-store.js';
+
+describeWithService('redis')('redis search index', () => {
+  const ctx = useRedisStore();
+
+  /** The search keys of the store (postings `x:<token>`, doc lists), without the bucket tag. */
+  async function searchKeys(): Promise<string[]> {
+    const keys = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    return keys
+      .map((key) => key.slice(ctx.prefix().length).replace(/^\{b:\d+\}:/, ''))
+      .filter((key) => key.startsWith('x:') || key === 'search-docs')
+      .sort();
+  }
+
+  /** The sum of a counter field over every bucket. */
+  async function counter(field: string): Promise<number> {
+    const keys = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(':counters'));
+    let total = 0;
+    for (const key of keys) total += Number((await ctx.raw().hget(key, field)) ?? 0);
+    return total;
+  }
+
+  /** Deletes the postings of a token behind the library's back (a scan would still find its records). */
+  async function dropPostings(token: string): Promise<number> {
+    const postings = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(`:x:${token}`));
+    if (postings.length > 0) await ctx.raw().del(...postings);
+    return postings.length;
+  }
+
+  it('every write indexes its record in its bucket; replaces, deletes and trims leave no posting behind', async () => {
+    const s = await ctx.open({ searchFields: { memories: ['text'] } });
+    await s.storeConversation('c1', { title: 'Café' });
+    await s.storeRawMessages('c1', ['walrus tusk', 'walrus']);
+    await s.storeMemory('c1', 'm1', { text: 'penguin' });
+    await s.storeMemories('c1', [{ memoryId: 'm2', data: { text: 'gannet' } }]);
+    await s.storeChunkInfo('c1', { text: 'chunk' });
+    await s.storeReasoningChain('a1', { step: 'ponder' });
+    await s.appendReasoningChains('a1', [{ step: 'muse' }, { step: 'reflect' }]);
+    expect(await searchKeys()).toEqual(
+      expect.arrayContaining([
+        'search-docs',
+        'x:cafe',
+        'x:chunk',
+        'x:gannet',
+        'x:penguin',
+        'x:ponder',
+        'x:tusk',
+      ]),
+    );
+    expect(await counter('search_docs')).toBe(9);
+
+    await s.storeRawMessages('c1', ['narwhal']);
+    expect(await searchKeys()).not.toContain('x:walrus');
+    await s.storeMemory('c1', 'm1', { text: 'puffin' });
+    await s.storeMemories('c1', [{ memoryId: 'm2', data: { text: 'skua' } }]);
+    expect(await searchKeys()).not.toContain('x:penguin');
+    expect(await searchKeys()).not.toContain('x:gannet');
+    expect(await s.trimReasoningChains('a1', 2)).toBe(1);
+    expect(await searchKeys()).not.toContain('x:ponder');
+    expect(await s.search({ text: 'muse reflect ponder' })).toMatchObject([
+      { kind: 'reasoning_chains', chainIndex: 0, record: { step: 'muse' } },
+      { kind: 'reasoning_chains', chainIndex: 1, record: { step: 'reflect' } },
+    ]);
+    await s.deleteMemory('c1', 'm1');
+    await s.deleteConversation('c1');
+    await s.deleteReasoningChains('a1');
+    expect(await searchKeys()).toEqual([]);
+    expect(await counter('search_docs')).toBe(0);
+    expect(await counter('search_tokens')).toBe(0);
+  });
+
+  it('maxReasoningChainsPerAgent: an append that trims drops the trimmed chains from the index', async () => {
+    const s = await ctx.open({ maxReasoningChainsPerAgent: 2, searchFields: { reasoning_chains: ['step'] } });
+    await s.appendReasoningChains('a1', [{ step: 'alpha' }, { step: 'beta' }, { step: 'gamma' }]);
+    await s.storeReasoningChain('a1', { step: 'delta' });
+    expect(await searchKeys()).toEqual(['search-docs', 'x:delta', 'x:gamma']);
+    expect((await s.search({ text: 'alpha beta gamma delta' })).map((h) => h.record)).toMatchObject([
+      { step: 'gamma' },
+      { step: 'delta' },
+    ]);
+  });
+
+  it('reads the index on the server at each search: what another instance writes is found, and only through the index', async () => {
+    const reader = await ctx.open();
+    const writer = await ctx.open();
+    await writer.storeMemory('c9', 'x', { text: 'xylophone' });
+    expect(await reader.search({ text: 'xylophone' })).toMatchObject([{ kind: 'memories', memoryId: 'x' }]);
+    expect(await dropPostings('xylophone')).toBe(1);
+    expect(await reader.search({ text: 'xylophone' })).toEqual([]);
+    expect(await reader.reindex()).toBe(1);
+    expect(await reader.search({ text: 'xylophone' })).toHaveLength(1);
+  });
+
+  it('indexes a very long token under its hash, and finds it by the same word', async () => {
+    const s = await ctx.open();
+    const long = 'x'.repeat(100_000);
+    await s.storeMemory('c1', 'm1', { text: `short ${long}` });
+    expect((await searchKeys()).every((key) => key.length < 100)).toBe(true);
+    expect(await s.search({ text: long.toUpperCase() })).toMatchObject([{ memoryId: 'm1' }]);
+  });
+
+  it('writes with searchIndex: false mark their bucket stale: searches scan it, and a writable open rebuilds it', async () => {
+    const indexed = await ctx.open();
+    await indexed.storeMemory('c1', 'm1', { text: 'old walrus' });
+    const off = await ctx.open({ searchIndex: false });
+    await off.storeMemory('c1', 'm1', { text: 'new penguin' });
+    expect(await counter('search_stale')).toBe(1);
+    // The stale postings still say walrus; the search does not trust them.
+    expect(await searchKeys()).toContain('x:walrus');
+    expect(await indexed.search({ text: 'walrus' })).toEqual([]);
+    expect(await indexed.search({ text: 'penguin' })).toMatchObject([{ memoryId: 'm1' }]);
+    await ctx.open();
+    expect(await counter('search_stale')).toBe(0);
+    expect(await searchKeys()).not.toContain('x:walrus');
+    // The index is used again: without its postings the record is not found.
+    expect(await dropPostings('penguin')).toBe(1);
+    expect(await indexed.search({ text: 'penguin' })).toEqual([]);
+  });
+
+  it('indexes a v1 store on the open that upgrades it', async () => {
+    await writeV1Store(ctx.raw(), ctx.prefix());
+    const s = await ctx.open();
+    expect(await s.search({ text: 'hi two', kinds: ['raw_messages'] })).toMatchObject([
+      { kind: 'raw_messages', conversationId: 'c1' },
+      { kind: 'raw_messages', conversationId: 'c1' },
+    ]);
+    expect(await counter('search_docs')).toBeGreaterThan(0);
+    expect(await ctx.raw().get(`${ctx.prefix()}{index}:search`)).toBe('1');
+  });
+
+  it('indexes, on open, a v2 store written before search existed; a read-only open scans it meanwhile', async () => {
+    const s = await ctx.open();
+    await s.storeMemory('c1', 'm1', { text: 'old penguin' });
+    await s.storeReasoningChain('a1', { step: 'old thought' });
+    await s.shutdown();
+    // Back to a store without an index: no postings, doc lists, search counters or version.
+    for (const key of await keysWithPrefix(ctx.raw(), ctx.prefix())) {
+      if (/:x:|:search-docs$|\{index\}:search$/.test(key)) await ctx.raw().del(key);
+      if (key.endsWith(':counters')) await ctx.raw().hdel(key, 'search_docs', 'search_tokens', 'search_rev');
+    }
+    const readOnly = await ctx.open({ readOnly: true });
+    expect(await readOnly.search({ text: 'old' })).toHaveLength(2);
+    expect(await searchKeys()).toEqual([]);
+
+    const reopened = await ctx.open();
+    expect(await searchKeys()).toContain('x:penguin');
+    expect((await reopened.search({ text: 'old' })).map((h) => h.kind).sort()).toEqual([
+      'memories',
+      'reasoning_chains',
+    ]);
+    expect(await dropPostings('old')).toBe(2);
+    expect(await readOnly.search({ text: 'old' })).toEqual([]); // the read-only instance now uses the index
+  });
+
+  it('getStorageStats reports the indexed records', async () => {
+    const s = await ctx.open();
+    await s.storeRawMessages('c1', ['a b', 'c']);
+    await s.storeMemory('c1', 'm1', { text: 'd' });
+    expect((await s.getStorageStats()).search_index_entries).toBe(3);
+  });
+});
