@@ -28,17 +28,16 @@ function slowTarget(
   delayMs: number,
   events: string[],
   fail?: string,
-): StorageInterface & { most: number } {
+): { store: StorageInterface; most: () => number } {
   let inFlight = 0;
-  const state = { most: 0 };
-  return new Proxy(target, {
-    get(store, property, receiver) {
-      if (property === 'most') return state.most;
-      const value: unknown = Reflect.get(store, property, receiver);
+  let most = 0;
+  const store = new Proxy(target, {
+    get(inner, property, receiver) {
+      const value: unknown = Reflect.get(inner, property, receiver);
       if (typeof property !== 'string' || !WRITES.includes(property)) return value;
       return async (...args: unknown[]) => {
         inFlight += 1;
-        state.most = Math.max(state.most, inFlight);
+        most = Math.max(most, inFlight);
         try {
           if (property === fail) throw new Error(`simulated ${property} failure`);
           await sleep(delayMs);
@@ -53,16 +52,17 @@ function slowTarget(
         }
       };
     },
-  }) as StorageInterface & { most: number };
+  }) as StorageInterface;
+  return { store, most: () => most };
 }
 
 it("writes a conversation's conversation, raw messages, memories and chunk info at the same time", async () => {
   const source = await sourceWithOneConversation();
   const target = slowTarget(await openStore(), 20, []);
-  const summary = await migrateStorage(source, target, { concurrency: 1 });
+  const summary = await migrateStorage(source, target.store, { concurrency: 1 });
   expect(summary).toMatchObject({ ok: true, conversationIds: 1 });
   // One conversation in flight (concurrency 1), yet all four of its writes were.
-  expect(target.most).toBe(4);
+  expect(target.most()).toBe(4);
   expect(summary.counts).toMatchObject({
     conversations: { copied: 1 },
     raw_messages: { copied: 1 },
@@ -76,7 +76,7 @@ it('rejects with the failed write only after the other writes of the conversatio
   const events: string[] = [];
   const inner = await openStore();
   const target = slowTarget(inner, 30, events, 'storeRawMessages');
-  await expect(migrateStorage(source, target, { concurrency: 1 })).rejects.toThrow(
+  await expect(migrateStorage(source, target.store, { concurrency: 1 })).rejects.toThrow(
     'simulated storeRawMessages failure',
   );
   expect(events.sort()).toEqual(['storeChunkInfo done', 'storeConversation done', 'storeMemories done']);
