@@ -1,4 +1,7 @@
 /** The issue's targets, checked against the result rows. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { config } from './config.js';
 import { ratio, type Row } from './rows.js';
 import type { Backend } from './types.js';
 
@@ -27,8 +30,65 @@ export function ratioStatus(row: Row): string {
   return marks.join(', ');
 }
 
-/** Every target check the rows allow. */
-export function checkTargets(rows: Row[]): TargetCheck[] {
+/** A migration's records/s recorded with the per-record copy (before the batch API). */
+export interface PerRecordRate {
+  from: Backend;
+  to: Backend;
+  conversations: number;
+  recordsPerSecond: number;
+  /** When it was recorded. */
+  date: string;
+}
+
+/** Where `migration-speedup.ts` records its results (the per-record rates among them). */
+export const SPEEDUP_RESULTS_FILE = 'migration-speedup.json';
+
+/** The per-record rates recorded by `migration-speedup.ts` in the results folder (none when absent). */
+export function recordedPerRecordRates(): PerRecordRate[] {
+  const file = join(config.resultsDir, SPEEDUP_RESULTS_FILE);
+  if (!existsSync(file)) return [];
+  const recorded = JSON.parse(readFileSync(file, 'utf8')) as {
+    date: string;
+    pairs: Array<Omit<PerRecordRate, 'recordsPerSecond' | 'date'> & { before: { recordsPerSecond: number } }>;
+  };
+  return recorded.pairs.map(({ from, to, conversations, before }) => ({
+    from,
+    to,
+    conversations,
+    recordsPerSecond: before.recordsPerSecond,
+    date: recorded.date,
+  }));
+}
+
+/** Issue 11: the batch migration copies at least this many times the per-record copy's records/s. */
+export const MIGRATION_SPEEDUP_TARGET = 3;
+
+/**
+ * W6 library records/s over the recorded per-record rate of the same pair and size. The two
+ * were not measured side by side (see `migration-speedup.ts` for that), so machine load at
+ * either time moves the ratio.
+ */
+function migrationSpeedups(rows: Row[], perRecord: readonly PerRecordRate[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const rate of perRecord) {
+    const label = `migrate ${rate.from} -> ${rate.to}, ${rate.conversations} conversations`;
+    const row = rows.find((r) => r.workload === 'W6' && r.label === label);
+    const library = row?.values.library;
+    if (row === undefined || library === undefined) continue;
+    const speedup = library / rate.recordsPerSecond;
+    checks.push({
+      target: `W6 >= ${MIGRATION_SPEEDUP_TARGET}x the per-record migration`,
+      backend: row.backend,
+      what: label,
+      status: speedup >= MIGRATION_SPEEDUP_TARGET ? 'met' : 'missed',
+      detail: `${rate.from} -> ${rate.to}: ${fmt(rate.recordsPerSecond)} -> ${fmt(library)} records/s (${fmt(speedup)}x; per-record rate of ${rate.date.slice(0, 10)})`,
+    });
+  }
+  return checks;
+}
+
+/** Every target check the rows allow; `perRecord`: recorded per-record migration rates. */
+export function checkTargets(rows: Row[], perRecord: readonly PerRecordRate[] = []): TargetCheck[] {
   const checks: TargetCheck[] = [];
   for (const row of rows.filter((r) => r.headline)) {
     const raw = ratio(row, 'raw');
@@ -97,5 +157,6 @@ export function checkTargets(rows: Row[]): TargetCheck[] {
       detail: `${fmt(small)} MB -> ${fmt(large)} MB`,
     });
   }
+  checks.push(...migrationSpeedups(rows, perRecord));
   return checks;
 }

@@ -1,6 +1,8 @@
 /**
  * Child process of W6: migrates one subject's source store into an empty target and prints
- * `{ ms, maxRssMb }`. The library uses `migrateStorage` (verification off, default
+ * `{ ms, cpuMs, maxRssMb, records }` (`cpuMs`: this process's user + system CPU time during the
+ * copy, which machine load moves less than `ms`; `records`: what the library's summary counts
+ * as copied). The library uses `migrateStorage` (verification off, default
  * concurrency 4); raw and Keyv copy every record through the same bench interface with the
  * same concurrency, since neither has a migration of its own.
  */
@@ -34,12 +36,15 @@ async function copyAll(source: BenchStore, target: BenchStore): Promise<void> {
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]!) as MigrateJob;
   let ms: number;
+  let records: number | undefined;
+  const cpuStart = process.cpuUsage();
   if (job.subject === 'library') {
     const source = libraryStorage(job.from, job.source);
     const target = libraryStorage(job.to, job.target);
     ms = await timeMs(async () => {
       const summary = await migrateStorage(source, target, { verify: false });
       if (!summary.ok) throw new Error(`migration not ok: ${JSON.stringify(summary.conflicts)}`);
+      records = Object.values(summary.counts).reduce((sum, count) => sum + count.copied, 0);
     });
     await source.shutdown();
     await target.shutdown();
@@ -50,7 +55,9 @@ async function main(): Promise<void> {
     await source.store.close();
     await target.store.close();
   }
-  console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  console.log(JSON.stringify({ ms, cpuMs, maxRssMb: process.resourceUsage().maxRSS / 1024, records }));
 }
 
 main().catch((error: unknown) => {

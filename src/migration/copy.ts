@@ -17,7 +17,7 @@ import type { BoundedList } from './bounded.js';
 import { isCanonicalPrefix } from './compare.js';
 import { throwIfAborted } from './errors.js';
 import { type ConversationParts, planMemories } from './memories.js';
-import { inGroups } from './pool.js';
+import { inGroups, settleAll } from './pool.js';
 import { withoutReservedFields } from './reserved.js';
 import type { KindCounts, MigrationConflict, RecordKind } from './types.js';
 
@@ -109,16 +109,19 @@ export async function copyConversation(context: CopyContext, id: string): Promis
     await target.deleteConversation(id);
     existing = undefined;
   }
+  // The four kinds are independent records and every write is idempotent, so they go out
+  // together: one round trip of latency per conversation instead of one per kind.
+  const writes: Array<Promise<void>> = [];
   if (conversation !== null) {
     const run = () => target.storeConversation(id, conversation);
-    await write(context, 'conversations', 1, run, existing?.[0], conversation);
+    writes.push(write(context, 'conversations', 1, run, existing?.[0], conversation));
   }
   // An empty list is copied only when it is all the id holds, so that the id still exists.
   const onlyRawMessages = conversation === null && memories.length === 0 && chunk === null;
   if (messages.length > 0 || onlyRawMessages) {
     const run = () => target.storeRawMessages(id, messages);
     const current = existing?.[1].length ? existing[1] : null; // [] may mean "none stored"
-    await write(context, 'raw_messages', messages.length, run, current, messages);
+    writes.push(write(context, 'raw_messages', messages.length, run, current, messages));
   }
   const existingMemories = new Map((existing?.[2] ?? []).map((memory) => [memory.memory_id, memory]));
   // Memories the target already holds unchanged are skipped; the rest go in batches, in order.
@@ -129,12 +132,21 @@ export async function copyConversation(context: CopyContext, id: string): Promis
       context.counts.memories.skipped += 1;
     } else pending.push({ memoryId: String(memory.memory_id), data: memory });
   }
-  for (const group of inGroups(pending, MAX_BATCH_ITEMS)) {
-    await write(context, 'memories', group.length, () => target.storeMemories(id, group));
+  if (pending.length > 0) {
+    writes.push(
+      (async () => {
+        // Batches of one list one after the other: upserts must land in the source's order.
+        for (const group of inGroups(pending, MAX_BATCH_ITEMS)) {
+          await write(context, 'memories', group.length, () => target.storeMemories(id, group));
+        }
+      })(),
+    );
   }
   if (chunk !== null) {
-    await write(context, 'chunk_info', 1, () => target.storeChunkInfo(id, chunk), existing?.[3], chunk);
+    const run = () => target.storeChunkInfo(id, chunk);
+    writes.push(write(context, 'chunk_info', 1, run, existing?.[3], chunk));
   }
+  await settleAll(writes);
 }
 
 /** Chains read per call while an agent's chains are compared and copied. */

@@ -67,3 +67,13 @@ export async function runGroupedPhase<T>(
   });
   onProgress?.({ type: 'phase-end', stage, phase, done, total });
 }
+
+/**
+ * Waits for every promise, then rejects with the first rejection (in list order) if any: no
+ * write is still running when a failed copy is reported.
+ */
+export async function settleAll(promises: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
