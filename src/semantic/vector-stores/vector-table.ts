@@ -92,8 +92,13 @@ export class VectorTable {
     return this.#data.subarray(0, this.#entries.length * this.#dimensions);
   }
 
-  #grow(): void {
-    const capacity = Math.max(16, this.#inverseNorms.length * 2);
+  /** Makes room for `capacity` records at least, so adding that many copies nothing. */
+  reserve(capacity: number): void {
+    if (capacity > this.#inverseNorms.length) this.#grow(capacity);
+  }
+
+  #grow(atLeast = 0): void {
+    const capacity = Math.max(16, this.#inverseNorms.length * 2, atLeast);
     const data = new Float32Array(capacity * this.#dimensions);
     data.set(this.#data);
     const inverseNorms = new Float64Array(capacity);

@@ -117,9 +117,10 @@ export class FileVectorStore extends BaseVectorStore {
       snapshot.vectors,
     );
     const file = logFile(this.dir, manifest.generation);
-    const replay = await replayLog(file, signature.dimensions, (record) => {
-      if (record.type === 'upsert') for (const item of record.items) table.upsert(item);
-      else for (const id of record.ids) table.delete(id);
+    const replay = await replayLog(file, signature.dimensions, {
+      reserve: (maxRecords) => table.reserve(table.size + maxRecords),
+      upsert: (item) => table.upsert(item),
+      delete: (id) => table.delete(id),
     });
     // Leftovers of a write that crashed before its manifest: never committed, so dropped.
     await removeOtherGenerations(this.dir, manifest.generation);

@@ -23,9 +23,6 @@ const UPSERT = 1;
 const DELETE = 2;
 const NONE = 0xffff;
 
-/** One committed call, as read back from the log. */
-export type LogRecord = { type: 'upsert'; items: PreparedItem[] } | { type: 'delete'; ids: string[] };
-
 function stringBytes(value: string | null): number {
   return 2 + (value === null ? 0 : Buffer.byteLength(value, 'utf8'));
 }
@@ -79,9 +76,18 @@ export function encodeDelete(ids: readonly string[]): Buffer {
   return frame(payload);
 }
 
-/** Reads a payload back; throws a `RangeError` (turned into corruption) when it does not parse. */
-function decode(payload: Buffer, dimensions: number): LogRecord {
+/** Receives a log's records in order; an upsert's vector is a scratch array, valid during the call only. */
+export interface LogHandler {
+  /** Called first with an upper bound of the records the log can upsert, to size memory once. */
+  reserve(maxRecords: number): void;
+  upsert(item: PreparedItem): void;
+  delete(id: string): void;
+}
+
+/** Applies a payload; throws a `RangeError` (turned into corruption) when it does not parse. */
+function decode(payload: Buffer, dimensions: number, handler: LogHandler, scratch: Float32Array): number {
   let at = 5;
+  const scratchBytes = new Uint8Array(scratch.buffer);
   const readString = (): string | null => {
     const length = payload.readUInt16LE(at);
     at += 2;
@@ -97,24 +103,25 @@ function decode(payload: Buffer, dimensions: number): LogRecord {
   };
   const type = payload.readUInt8(0);
   const count = payload.readUInt32LE(1);
-  if (type === DELETE) return { type: 'delete', ids: Array.from({ length: count }, required) };
-  if (type !== UPSERT) throw new RangeError(`unknown frame type ${type}`);
-  const items: PreparedItem[] = [];
+  if (type !== UPSERT && type !== DELETE) throw new RangeError(`unknown frame type ${type}`);
   for (let i = 0; i < count; i += 1) {
+    if (type === DELETE) {
+      handler.delete(required());
+      continue;
+    }
     const id = required();
     const kind = required();
     const agentId = readString();
     const conversationId = readString();
-    if (at + dimensions * 4 > payload.byteLength) throw new RangeError('vector past the end of the frame');
-    // Copied: the payload's offset need not be 4-byte aligned.
-    const vector = new Float32Array(
-      payload.buffer.slice(payload.byteOffset + at, payload.byteOffset + at + dimensions * 4),
-    );
-    at += dimensions * 4;
-    items.push({ id, kind, agentId, conversationId, vector });
+    const end = at + dimensions * 4;
+    if (end > payload.byteLength) throw new RangeError('vector past the end of the frame');
+    // Copied into the scratch array: the payload's offset need not be 4-byte aligned.
+    scratchBytes.set(payload.subarray(at, end));
+    at = end;
+    handler.upsert({ id, kind, agentId, conversationId, vector: scratch });
   }
   if (at !== payload.byteLength) throw new RangeError('bytes left over after the last record');
-  return { type: 'upsert', items };
+  return count;
 }
 
 function allZero(bytes: Buffer): boolean {
@@ -132,12 +139,8 @@ export interface LogReplay {
   tornBytes: number;
 }
 
-/** Reads `file` and hands each committed call to `apply`, in order; a missing file is corruption. */
-export async function replayLog(
-  file: string,
-  dimensions: number,
-  apply: (record: LogRecord) => void,
-): Promise<LogReplay> {
+/** Reads `file` and hands each committed record to `handler`, in order; a missing file is corruption. */
+export async function replayLog(file: string, dimensions: number, handler: LogHandler): Promise<LogReplay> {
   let bytes: Buffer;
   try {
     bytes = await new Promise<Buffer>((resolve, reject) => {
@@ -147,6 +150,8 @@ export async function replayLog(
     if (isMissing(error)) throw new CorruptDataError(file, 'missing (the manifest names it)', error);
     throw ioError('read', file, error);
   }
+  handler.reserve(Math.floor(bytes.byteLength / (dimensions * 4 + 8)));
+  const scratch = new Float32Array(dimensions);
   let at = 0;
   let records = 0;
   while (at < bytes.byteLength) {
@@ -163,14 +168,11 @@ export async function replayLog(
       if (HEADER_BYTES + length === rest.byteLength) break;
       throw new CorruptDataError(file, `checksum mismatch in the frame at byte ${at}, with frames after it`);
     }
-    let record: LogRecord;
     try {
-      record = decode(payload, dimensions);
+      records += decode(payload, dimensions, handler, scratch);
     } catch (error) {
       throw new CorruptDataError(file, `unreadable frame at byte ${at}: ${(error as Error).message}`, error);
     }
-    apply(record);
-    records += record.type === 'upsert' ? record.items.length : record.ids.length;
     at += HEADER_BYTES + length;
   }
   return { length: at, records, tornBytes: bytes.byteLength - at };
