@@ -1,12 +1,19 @@
-/** The file vector store's own guarantees: its file layout, crash leftovers, failed writes, damaged files. */
+/** The file vector store's own guarantees: its file layout, appends, crash leftovers, failed writes, damaged files. */
 import fs from 'node:fs';
-import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptDataError, FileVectorStore, StorageError } from '../../src/index.js';
 import { tempEntryName } from '../../src/backends/file/temp-files.js';
 import { useTempDir } from '../support/temp-dir.js';
+import { randomVector, seededRandom } from './vector-fixtures.js';
 
 const sig = { embedderId: 'test:v1', dimensions: 3, metric: 'cosine' } as const;
+
+/** Size of one log frame holding these records of `sig` (header, type, count, strings, vectors). */
+function frameBytes(...records: [string, string, string | null, string | null][]): number {
+  const text = (value: string | null): number => 2 + (value === null ? 0 : Buffer.byteLength(value));
+  return records.reduce((sum, record) => sum + record.map(text).reduce((a, b) => a + b, 0) + 3 * 4, 12 + 5);
+}
 
 describe('file vector store', () => {
   const base = useTempDir('connectome-file-vectors-');
@@ -27,36 +34,71 @@ describe('file vector store', () => {
     return store;
   }
 
-  test('lives in <baseDir>/.connectome-storage/vectors: a manifest, one float32 file, one items file', async () => {
+  test('lives in <baseDir>/.connectome-storage/vectors: a manifest, a snapshot (float32 + items) and a log', async () => {
     const opened = await filled();
     expect(opened.dir).toBe(join(base(), '.connectome-storage', 'vectors'));
     const names = (await readdir(opened.dir)).sort();
-    expect(names).toEqual(['items-2.json', 'manifest.json', 'vectors-2.f32']);
+    expect(names).toEqual(['items-1.json', 'log-1.bin', 'manifest.json', 'vectors-1.f32']);
     const manifest = JSON.parse(await readFile(join(opened.dir, 'manifest.json'), 'utf8')) as Record<
       string,
       unknown
     >;
+    // The snapshot is the empty index ensureIndex() created; the upsert went to the log.
     expect(manifest).toEqual({
       format: 'connectome-vectors',
-      version: 1,
+      version: 2,
       signature: sig,
-      count: 2,
-      generation: 2,
+      count: 0,
+      generation: 1,
     });
-    const bytes = await readFile(join(opened.dir, 'vectors-2.f32'));
-    expect(bytes.byteLength).toBe(2 * 3 * 4);
-    expect([0, 1, 2, 3, 4, 5].map((i) => bytes.readFloatLE(i * 4))).toEqual([1, 0, 0, 0, 0.5, 0]);
-    expect(JSON.parse(await readFile(join(opened.dir, 'items-2.json'), 'utf8'))).toEqual([
-      ['a', 'memory', null, 'conv_1'],
-      ['b', 'reasoning_chain', 'agent_1', null],
+    expect((await readFile(join(opened.dir, 'vectors-1.f32'))).byteLength).toBe(0);
+    expect(JSON.parse(await readFile(join(opened.dir, 'items-1.json'), 'utf8'))).toEqual([]);
+    const log = await readFile(join(opened.dir, 'log-1.bin'));
+    expect(log.byteLength).toBe(
+      frameBytes(['a', 'memory', null, 'conv_1'], ['b', 'reasoning_chain', 'agent_1', null]),
+    );
+    // The vectors are in the frame as float32, after the record's strings.
+    expect(log.readFloatLE(log.byteLength - 8)).toBe(0.5);
+  });
+
+  test('one upsert appends one frame and leaves the snapshot alone, however large the index', async () => {
+    store = new FileVectorStore({ baseDir: base() });
+    await store.ensureIndex({ ...sig, dimensions: 64 });
+    const random = seededRandom(5);
+    const items = Array.from({ length: 3000 }, (_, i) => ({
+      id: `m${i}`,
+      vector: randomVector(random, 64),
+      kind: 'memory',
+    }));
+    await store.upsert(items);
+    await store.close();
+    // Reopened after a compaction-free fill: the records are in log-1.bin.
+    store = new FileVectorStore({ baseDir: base() });
+    await store.ensureIndex({ ...sig, dimensions: 64 });
+    const dir = store.dir;
+    const before = await stat(join(dir, 'vectors-1.f32'));
+    const logBefore = (await stat(join(dir, 'log-1.bin'))).size;
+    await store.upsert([{ id: 'one-more', vector: randomVector(random, 64), kind: 'memory' }]);
+    expect((await readdir(dir)).sort()).toEqual([
+      'items-1.json',
+      'log-1.bin',
+      'manifest.json',
+      'vectors-1.f32',
     ]);
+    const after = await stat(join(dir, 'vectors-1.f32'));
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    expect((await stat(join(dir, 'log-1.bin'))).size - logBefore).toBe(
+      12 + 5 + 2 + 8 + 2 + 6 + 2 + 2 + 64 * 4,
+    );
+    expect(await store.count()).toBe(3001);
   });
 
   test('leftovers of a crashed write (an uncommitted generation, a dead temp file) are removed at open', async () => {
     const dir = (await filled()).dir;
     await store?.close();
-    await writeFile(join(dir, 'vectors-3.f32'), Buffer.alloc(12));
-    await writeFile(join(dir, 'items-3.json'), '[["ghost", "memory", null, null]]');
+    await writeFile(join(dir, 'vectors-2.f32'), Buffer.alloc(12));
+    await writeFile(join(dir, 'items-2.json'), '[["ghost", "memory", null, null]]');
+    await writeFile(join(dir, 'log-2.bin'), '');
     const temp = join(dir, tempEntryName('manifest.json'));
     await writeFile(temp, '{"half":');
     const old = new Date(Date.now() - 60 * 60 * 1000);
@@ -65,40 +107,63 @@ describe('file vector store', () => {
     await store.ensureIndex(sig);
     expect(await store.count()).toBe(2);
     expect((await store.query({ vector: [0, 1, 0], k: 5 })).map((m) => m.id)).toEqual(['b', 'a']);
-    expect((await readdir(dir)).sort()).toEqual(['items-2.json', 'manifest.json', 'vectors-2.f32']);
+    expect((await readdir(dir)).sort()).toEqual([
+      'items-1.json',
+      'log-1.bin',
+      'manifest.json',
+      'vectors-1.f32',
+    ]);
   });
 
-  test('a write that fails before its manifest is committed changes nothing, in memory or on disk', async () => {
+  test('a write whose append fails halfway changes nothing, in memory or on disk, and the next write lands', async () => {
     const opened = await filled();
-    const rename = fs.promises.rename.bind(fs.promises);
-    jest.spyOn(fs.promises, 'rename').mockImplementation(async (from, to) => {
-      if (String(to).endsWith('manifest.json'))
-        throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
-      return rename(from, to);
-    });
-    await expect(opened.upsert([{ id: 'c', vector: [0, 0, 1], kind: 'memory' }])).rejects.toBeInstanceOf(
-      StorageError,
-    );
-    await expect(opened.delete(['a'])).rejects.toThrow(/disk full/);
+    const logPath = join(opened.dir, 'log-1.bin');
+    const committed = (await stat(logPath)).size;
+    const write = fs.write.bind(fs) as (...args: unknown[]) => void;
+    jest.spyOn(fs, 'write').mockImplementationOnce(((...args: unknown[]) => {
+      // A torn write: half the frame reaches the file, then the disk is full.
+      const [fd, buffer, offset, length, position, callback] = args as [
+        number,
+        Uint8Array,
+        number,
+        number,
+        number,
+        (error: Error | null, written?: number) => void,
+      ];
+      write(fd, buffer, offset, Math.floor(length / 2), position, () =>
+        callback(Object.assign(new Error('disk full'), { code: 'ENOSPC' })),
+      );
+    }) as never);
+    const error = await opened
+      .upsert([{ id: 'c', vector: [0, 0, 1], kind: 'memory' }])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toMatch(/disk full/);
+    jest
+      .spyOn(fs, 'fdatasync')
+      .mockImplementationOnce(((_fd: number, callback: (error: Error) => void) =>
+        callback(Object.assign(new Error('I/O error'), { code: 'EIO' }))) as never);
+    await expect(opened.delete(['a'])).rejects.toThrow(/I\/O error/);
     jest.restoreAllMocks();
+    expect((await stat(logPath)).size).toBe(committed);
     expect(await opened.count()).toBe(2);
     expect((await opened.query({ vector: [1, 0, 0], k: 1 })).map((m) => m.id)).toEqual(['a']);
+    await opened.upsert([{ id: 'd', vector: [0, 0, 1], kind: 'memory' }]);
     await opened.close();
     store = new FileVectorStore({ baseDir: base() });
     await store.ensureIndex(sig);
-    expect(await store.count()).toBe(2);
-    await store.upsert([{ id: 'c', vector: [0, 0, 1], kind: 'memory' }]);
     expect(await store.count()).toBe(3);
+    expect((await store.query({ vector: [0, 0, 1], k: 1 })).map((m) => m.id)).toEqual(['d']);
   });
 
   test('damaged files are a CorruptDataError naming the file; reset() starts over', async () => {
     const dir = (await filled()).dir;
     await store?.close();
-    await writeFile(join(dir, 'vectors-2.f32'), Buffer.alloc(10));
+    await writeFile(join(dir, 'vectors-1.f32'), Buffer.alloc(10));
     store = new FileVectorStore({ baseDir: base() });
     const error = await store.ensureIndex(sig).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptDataError);
-    expect((error as Error).message).toContain('vectors-2.f32');
+    expect((error as Error).message).toContain('vectors-1.f32');
     await writeFile(join(dir, 'manifest.json'), '{ not json');
     await expect(store.ensureIndex(sig)).rejects.toBeInstanceOf(CorruptDataError);
     await store.reset(sig);

@@ -5,7 +5,7 @@
 import type { VectorStore } from '../../src/index.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { vectorBasicsTests } from './suites/vector-basics.js';
-import { vectorPersistenceTests, vectorScopeTests } from './suites/vector-scopes.js';
+import { vectorPersistenceTests, vectorScopeChurnTests, vectorScopeTests } from './suites/vector-scopes.js';
 import { vectorHarnesses } from './vector-harnesses.js';
 
 for (const harness of vectorHarnesses) {
@@ -24,6 +24,7 @@ for (const harness of vectorHarnesses) {
 
     vectorBasicsTests(open);
     vectorScopeTests(open);
+    vectorScopeChurnTests(open);
     if (harness.persistent) vectorPersistenceTests(harness, dir);
   });
 }

@@ -112,6 +112,26 @@ export function signatureMismatch(
   );
 }
 
+/** The `Float32Array` case of {@link validateVector}: its values are float32 already, only NaN and ±Infinity are bad. */
+function checkFloat32(field: string, value: Float32Array, signature: IndexSignature): Float32Array {
+  const vector = new Float32Array(value);
+  let norm = 0;
+  for (let i = 0; i < vector.length; i += 1) {
+    const n = vector[i] as number;
+    if (!Number.isFinite(n)) {
+      throw new ValidationError(
+        field,
+        `holds ${describeValue(n)} at ${i}; every value must be a finite float32 number`,
+      );
+    }
+    norm += n * n;
+  }
+  if (signature.metric === 'cosine' && norm === 0) {
+    throw new ValidationError(field, 'is all zeros, which has no direction for the cosine metric');
+  }
+  return vector;
+}
+
 /** Checks a vector against an index signature and copies it into a `Float32Array`. */
 export function validateVector(field: string, value: unknown, signature: IndexSignature): Float32Array {
   if (!Array.isArray(value) && !(value instanceof Float32Array)) {
@@ -123,6 +143,7 @@ export function validateVector(field: string, value: unknown, signature: IndexSi
   if (value.length !== signature.dimensions) {
     throw new ValidationError(field, `has ${value.length} dimensions, the index has ${signature.dimensions}`);
   }
+  if (value instanceof Float32Array) return checkFloat32(field, value, signature);
   const vector = new Float32Array(value.length);
   let norm = 0;
   for (let i = 0; i < value.length; i += 1) {

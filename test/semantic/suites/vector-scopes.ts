@@ -164,3 +164,48 @@ export function vectorPersistenceTests(harness: VectorHarness, dir: () => string
     expect(StorageError).toBeDefined();
   });
 }
+
+/** Scoped queries stay exact while records are replaced (with new scopes) and deleted in bulk. */
+export function vectorScopeChurnTests(open: OpenStore): void {
+  test('scoped queries equal brute force after replacing scopes and deleting many records', async () => {
+    const store = open();
+    const dims = 6;
+    await store.ensureIndex(signatureOf(dims));
+    let items = scopedItems(900, dims, 5);
+    await store.upsert(items);
+    const random = seededRandom(21);
+    // Every 3rd record moves to another agent and conversation (and kind); every 4th is deleted.
+    const replaced = items
+      .filter((_, i) => i % 3 === 0)
+      .map((item, i) => ({
+        ...item,
+        vector: randomVector(random, dims),
+        kind: i % 2 === 0 ? 'memory' : 'raw_message',
+        agentId: i % 2 === 0 ? 'agent_small' : 'agent_moved',
+        ...(i % 5 === 0 ? { conversationId: 'conv_small' } : { conversationId: undefined }),
+      }));
+    await store.upsert(replaced);
+    const deleted = items.filter((_, i) => i % 4 === 1).map((item) => item.id);
+    expect(await store.delete(deleted)).toBe(deleted.length);
+    const byId = new Map(items.map((item) => [item.id, item]));
+    for (const item of replaced) byId.set(item.id, item);
+    for (const id of deleted) byId.delete(id);
+    items = [...byId.values()];
+    expect(await store.count()).toBe(items.length);
+    const filters = [
+      { agentId: 'agent_small' },
+      { agentId: 'agent_moved' },
+      { conversationId: 'conv_small' },
+      { agentId: 'agent_small', conversationId: 'conv_small' },
+      { kinds: ['raw_message', 'reasoning_chain'] },
+      { agentId: 'agent_3', kinds: ['reasoning_chain'] },
+    ];
+    for (const filter of filters) {
+      const vector = randomVector(random, dims);
+      const expected = bruteForce(items, vector, 30, 'cosine', filter);
+      expect(expected.length).toBeGreaterThan(0);
+      expect((await store.query({ vector, k: 30, filter })).map((m) => m.id)).toEqual(expected);
+    }
+    await store.close();
+  });
+}

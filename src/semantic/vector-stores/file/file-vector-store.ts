@@ -1,7 +1,8 @@
 /**
  * The file vector store: exact search over vectors held in memory and persisted, crash-safe,
- * beside a file store's data (see `files.ts` for the layout). Every write rewrites the
- * generation's files, so batch upserts; one process writes a folder at a time.
+ * beside a file store's data (see `files.ts` for the layout). Each write appends one fsynced
+ * frame to the generation's log; compaction rewrites the snapshot once most stored records are
+ * dead. One process writes a folder at a time.
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -13,7 +14,23 @@ import { BaseVectorStore } from '../base-store.js';
 import type { IndexSignature, VectorMatch } from '../types.js';
 import type { PreparedFilter, PreparedItem } from '../validation.js';
 import { VectorTable } from '../vector-table.js';
-import { readManifest, readSnapshot, removeOtherGenerations, writeSnapshot } from './files.js';
+import {
+  addLogToVersion1,
+  logFile,
+  readManifest,
+  readSnapshot,
+  removeOtherGenerations,
+  writeSnapshot,
+} from './files.js';
+import { encodeDelete, encodeUpsert, replayLog } from './log.js';
+import { LogAppender } from './log-appender.js';
+
+/**
+ * Compaction runs when the files hold at least this many dead records (replaced or deleted
+ * ones and tombstones) and at least as many dead as live ones, so each rewrite of the live
+ * records is paid for by as many writes before it.
+ */
+export const COMPACTION_MIN_DEAD = 1000;
 
 /** Config of {@link FileVectorStore}. */
 export interface FileVectorStoreConfig {
@@ -28,14 +45,24 @@ export function vectorDirOf(baseDir: string): string {
   return path.join(path.resolve(baseDir), INTERNAL_DIR, 'vectors');
 }
 
-/** Vectors in a float32 file plus a JSON manifest, searched exactly in memory. */
+/** What is open between `ensureIndex()` and `close()`. */
+interface OpenIndex {
+  signature: IndexSignature;
+  table: VectorTable;
+  generation: number;
+  log: LogAppender;
+  /** Records the generation's files hold: the snapshot's, plus every upserted item and tombstone in the log. */
+  stored: number;
+}
+
+/** Vectors in a float32 snapshot plus an append log, searched exactly in memory. */
 export class FileVectorStore extends BaseVectorStore {
   readonly kind = 'file';
   /** Folder holding the manifest and data files. */
   readonly dir: string;
-  #table: VectorTable | null = null;
-  #signature: IndexSignature | null = null;
-  #generation = 0;
+  #open: OpenIndex | null = null;
+  // Raised after a failed compaction so a full disk is not retried on every write.
+  #compactAtDead = COMPACTION_MIN_DEAD;
 
   constructor(config: FileVectorStoreConfig = {}) {
     super();
@@ -56,82 +83,125 @@ export class FileVectorStore extends BaseVectorStore {
     await ensureDirDurable(this.dir);
     // A reset must also work on a damaged store: its generation number is then unknown, 1 will do.
     const manifest = await readManifest(this.dir).catch(() => null);
-    const generation = (manifest?.generation ?? 0) + 1;
-    const table = new VectorTable(signature.dimensions, signature.metric);
-    await writeSnapshot(this.dir, signature, generation, { entries: [], vectors: table.vectors() });
-    this.#adopt(signature, generation, table);
-  }
-
-  protected async openIndex(signature: IndexSignature): Promise<void> {
-    const manifest = await readManifest(this.dir);
-    if (manifest === null)
-      throw new StorageError(`Vector store ${this.dir}: its manifest vanished while opening`);
-    const snapshot = await readSnapshot(this.dir, manifest);
-    // Leftovers of a write that crashed before its manifest: never committed, so dropped.
-    await removeOtherGenerations(this.dir, manifest.generation);
-    this.#adopt(
+    const generation = (manifest?.generation ?? this.#open?.generation ?? 0) + 1;
+    await this.#writeGeneration(
       signature,
-      manifest.generation,
-      VectorTable.from(signature.dimensions, signature.metric, snapshot.entries, snapshot.vectors),
+      generation,
+      new VectorTable(signature.dimensions, signature.metric),
     );
   }
 
-  #adopt(signature: IndexSignature, generation: number, table: VectorTable): void {
-    this.#signature = signature;
-    this.#generation = generation;
-    this.#table = table;
+  /** Commits `table` as generation `generation` and appends to its (empty) log from now on. */
+  async #writeGeneration(signature: IndexSignature, generation: number, table: VectorTable): Promise<void> {
+    await writeSnapshot(this.dir, signature, generation, {
+      entries: [...table.entries],
+      vectors: table.vectors(),
+    });
+    // The old generation's files are gone now: its log must never take another append.
+    await this.#closeLog();
+    this.#open = null;
+    const log = await LogAppender.open(logFile(this.dir, generation), 0);
+    this.#open = { signature, table, generation, log, stored: table.size };
   }
 
-  #open(): { table: VectorTable; signature: IndexSignature } {
+  protected async openIndex(signature: IndexSignature): Promise<void> {
+    let manifest = await readManifest(this.dir);
+    if (manifest === null)
+      throw new StorageError(`Vector store ${this.dir}: its manifest vanished while opening`);
+    const snapshot = await readSnapshot(this.dir, manifest);
+    if (manifest.version === 1) manifest = await addLogToVersion1(this.dir, manifest);
+    const table = VectorTable.from(
+      signature.dimensions,
+      signature.metric,
+      snapshot.entries,
+      snapshot.vectors,
+    );
+    const file = logFile(this.dir, manifest.generation);
+    const replay = await replayLog(file, signature.dimensions, {
+      reserve: (maxRecords) => table.reserve(table.size + maxRecords),
+      upsert: (item) => table.upsert(item),
+      delete: (id) => table.delete(id),
+    });
+    // Leftovers of a write that crashed before its manifest: never committed, so dropped.
+    await removeOtherGenerations(this.dir, manifest.generation);
+    // Opening at the committed length cuts off a torn last write, so appends follow whole frames.
+    const log = await LogAppender.open(file, replay.length);
+    await this.#closeLog();
+    this.#open = {
+      signature,
+      table,
+      generation: manifest.generation,
+      log,
+      stored: manifest.count + replay.records,
+    };
+  }
+
+  #current(): OpenIndex {
     // BaseVectorStore calls the primitives only between ensureIndex() and close().
-    if (this.#table === null || this.#signature === null)
-      throw new StorageError(`Vector store ${this.dir}: no index is open`);
-    return { table: this.#table, signature: this.#signature };
+    if (this.#open === null) throw new StorageError(`Vector store ${this.dir}: no index is open`);
+    return this.#open;
   }
 
-  /** Applies `change` in memory and commits it as the next generation; on failure memory goes back to what is on disk. */
-  async #commit(change: (table: VectorTable) => void): Promise<void> {
-    const { table, signature } = this.#open();
-    change(table);
+  /** Commits one frame; memory changes only after it is on disk. */
+  async #append(frame: Uint8Array): Promise<OpenIndex> {
+    const open = this.#current();
     try {
-      await writeSnapshot(this.dir, signature, this.#generation + 1, {
-        entries: [...table.entries],
-        vectors: table.vectors(),
-      });
-      this.#generation += 1;
+      await open.log.append(frame);
     } catch (error) {
-      this.#table = null;
-      await this.openIndex(signature).catch(() => undefined);
+      // The appender cut its file back; should that have failed too, reloading cuts it at open.
+      await this.#closeLog();
+      this.#open = null;
+      await this.openIndex(open.signature).catch(() => undefined);
       throw error;
+    }
+    return open;
+  }
+
+  /** Rewrites the live records as a new generation once dead ones dominate the files. */
+  async #compactIfDue(open: OpenIndex): Promise<void> {
+    const dead = open.stored - open.table.size;
+    if (dead < this.#compactAtDead || dead < open.table.size) return;
+    try {
+      await this.#writeGeneration(open.signature, open.generation + 1, open.table);
+      this.#compactAtDead = COMPACTION_MIN_DEAD;
+    } catch {
+      // The write itself is committed; compaction is housekeeping and is retried after as many dead again.
+      this.#compactAtDead = dead * 2;
+      if (this.#open === null) await this.openIndex(open.signature).catch(() => undefined);
     }
   }
 
-  protected upsertItems(items: PreparedItem[]): Promise<void> {
-    return this.#commit((table) => {
-      for (const item of items) table.upsert(item);
-    });
+  protected async upsertItems(items: PreparedItem[]): Promise<void> {
+    const open = await this.#append(encodeUpsert(items, this.#current().signature.dimensions));
+    for (const item of items) open.table.upsert(item);
+    open.stored += items.length;
+    await this.#compactIfDue(open);
   }
 
   protected async deleteIds(ids: string[]): Promise<number> {
-    const { table } = this.#open();
-    if (!ids.some((id) => table.has(id))) return 0;
-    let removed = 0;
-    await this.#commit((open) => {
-      removed = ids.filter((id) => open.delete(id)).length;
-    });
-    return removed;
+    const existing = ids.filter((id) => this.#current().table.has(id));
+    if (existing.length === 0) return 0;
+    const open = await this.#append(encodeDelete(existing));
+    for (const id of existing) open.table.delete(id);
+    open.stored += existing.length;
+    await this.#compactIfDue(open);
+    return existing.length;
   }
 
   protected search(vector: Float32Array, k: number, filter: PreparedFilter): Promise<VectorMatch[]> {
-    return Promise.resolve(this.#open().table.search(vector, k, filter));
+    return Promise.resolve(this.#current().table.search(vector, k, filter));
   }
 
   protected countItems(): Promise<number> {
-    return Promise.resolve(this.#open().table.size);
+    return Promise.resolve(this.#current().table.size);
   }
 
-  protected closeStore(): Promise<void> {
-    this.#table = null;
-    return Promise.resolve();
+  async #closeLog(): Promise<void> {
+    await this.#open?.log.close();
+  }
+
+  protected async closeStore(): Promise<void> {
+    await this.#closeLog();
+    this.#open = null;
   }
 }

@@ -1,13 +1,15 @@
 /**
  * The files of the file vector store, in `<baseDir>/.connectome-storage/vectors/`:
  *
- * - `manifest.json`: `{ format, version, signature, count, generation }`, the commit point;
- * - `vectors-<generation>.f32`: `count × dimensions` little-endian float32 values, slot after slot;
- * - `items-<generation>.json`: `[[id, kind, agentId|null, conversationId|null], ...]` in slot order.
+ * - `manifest.json`: `{ format, version, signature, count, generation }`, naming the live generation;
+ * - `vectors-<generation>.f32`: the snapshot's `count × dimensions` little-endian float32 values, slot after slot;
+ * - `items-<generation>.json`: the snapshot's `[[id, kind, agentId|null, conversationId|null], ...]` in slot order;
+ * - `log-<generation>.bin`: the writes made since the snapshot (see `log.ts`).
  *
- * A write puts a new generation's two data files in place (each temp file, fsync, rename),
- * then the manifest naming it, then removes the old generation: a crash at any point leaves
- * the last committed generation readable, and its leftovers are removed at the next open.
+ * Writes append to the log. A new generation (creating the index, `reset()`, compaction) puts
+ * its three data files in place (each temp file, fsync, rename), then the manifest naming it
+ * (the commit point), then removes the old generation: a crash at any point leaves the last
+ * committed generation readable, and its leftovers are removed at the next open.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,14 +29,17 @@ import type { TableEntry } from '../vector-table.js';
 /** Name of the manifest file. */
 export const MANIFEST_FILE = 'manifest.json';
 const FORMAT = 'connectome-vectors';
-const VERSION = 1;
-const GENERATION_FILE = /^(?:vectors-(\d+)\.f32|items-(\d+)\.json)$/;
+// Version 1 (before the log) has no log file; it is read as a generation with an empty log.
+const VERSION = 2;
+const GENERATION_FILE = /^(?:vectors|items|log)-(\d+)\.(?:f32|json|bin)$/;
 
 /** What the manifest says. */
 export interface Manifest {
   signature: IndexSignature;
   count: number;
   generation: number;
+  /** Format version: 1 has no log file. */
+  version: number;
 }
 
 /** One committed generation: its records and their packed vectors. */
@@ -45,6 +50,8 @@ export interface Snapshot {
 
 const vectorsFile = (dir: string, generation: number): string => path.join(dir, `vectors-${generation}.f32`);
 const itemsFile = (dir: string, generation: number): string => path.join(dir, `items-${generation}.json`);
+/** Path of a generation's log. */
+export const logFile = (dir: string, generation: number): string => path.join(dir, `log-${generation}.bin`);
 
 /** Reads and checks the manifest; `null` when there is none (an empty store). */
 export async function readManifest(dir: string): Promise<Manifest | null> {
@@ -54,7 +61,7 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
   if (typeof value !== 'object' || value === null || value.format !== FORMAT) {
     throw new CorruptDataError(file, `not a ${FORMAT} manifest`);
   }
-  if (value.version !== VERSION)
+  if (value.version !== VERSION && value.version !== 1)
     throw new CorruptDataError(
       file,
       `format version ${String(value.version)} is not supported (this library writes ${VERSION})`,
@@ -74,7 +81,7 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
   } catch (error) {
     throw new CorruptDataError(file, `bad signature: ${(error as Error).message}`, error);
   }
-  return { signature, count: count as number, generation: generation as number };
+  return { signature, count: count as number, generation: generation as number, version: value.version };
 }
 
 function isNullableString(value: unknown): value is string | null {
@@ -163,15 +170,25 @@ export async function writeSnapshot(
   );
   const rows = entries.map((entry) => [entry.id, entry.kind, entry.agentId, entry.conversationId]);
   await atomicWriteJson(itemsFile(dir, generation), rows, { pretty: false });
-  const manifest = {
-    format: FORMAT,
-    version: VERSION,
-    signature: { ...signature },
-    count: entries.length,
-    generation,
-  };
-  await atomicWriteJson(path.join(dir, MANIFEST_FILE), manifest, { pretty: true });
+  await writeBinaryAtomic(logFile(dir, generation), new Uint8Array(0));
+  await writeManifest(dir, { signature, count: entries.length, generation, version: VERSION });
   await removeOtherGenerations(dir, generation);
+}
+
+/** Commits `manifest` (after syncing the folder, so the files it names are there after a crash). */
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  await fsyncDir(dir);
+  const { signature, count, generation } = manifest;
+  const value = { format: FORMAT, version: VERSION, signature: { ...signature }, count, generation };
+  await atomicWriteJson(path.join(dir, MANIFEST_FILE), value, { pretty: true });
+}
+
+/** Upgrades a version 1 generation in place: adds its empty log, then says so in the manifest. */
+export async function addLogToVersion1(dir: string, manifest: Manifest): Promise<Manifest> {
+  await writeBinaryAtomic(logFile(dir, manifest.generation), new Uint8Array(0));
+  const upgraded = { ...manifest, version: VERSION };
+  await writeManifest(dir, upgraded);
+  return upgraded;
 }
 
 /**
@@ -182,7 +199,7 @@ export async function removeOtherGenerations(dir: string, keep: number): Promise
   let removed = false;
   for (const name of await readdirOrEmpty(dir)) {
     const match = GENERATION_FILE.exec(name);
-    if (!match || Number(match[1] ?? match[2]) === keep) continue;
+    if (!match || Number(match[1]) === keep) continue;
     await fs.promises.unlink(path.join(dir, name)).catch((error: unknown) => {
       if (!isMissing(error)) throw ioError('remove', path.join(dir, name), error);
     });

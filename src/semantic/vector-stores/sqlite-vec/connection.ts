@@ -31,7 +31,15 @@ async function extensionPath(): Promise<string> {
   }
 }
 
-/** Opens `path` (creating its folder), loads `vec0`, and sets WAL, the busy timeout and full sync. */
+/**
+ * Bytes of the database file read through a memory map (`PRAGMA mmap_size`). A `vec0` query
+ * scans every vector chunk; through the pager that is one `pread` per page, 25,000 per query
+ * at 100,000 × 256 dimensions, which made it 2-4x slower than the scan itself. Address space
+ * only: the pages are the operating system's file cache, shared, not copied.
+ */
+export const VECTOR_MMAP_BYTES = 1024 ** 3;
+
+/** Opens `path` (creating its folder), loads `vec0`, and sets WAL, the busy timeout, full sync and the memory map. */
 export async function openVectorDatabase(path: string, busyTimeoutMs: number): Promise<SqliteDatabase> {
   const open = await loadSqliteDriver();
   const file = isMemoryPath(path) ? path : resolve(path);
@@ -41,7 +49,10 @@ export async function openVectorDatabase(path: string, busyTimeoutMs: number): P
     db = await open(file, false);
     db.configure('busyTimeout', busyTimeoutMs);
     await db.loadExtension(await extensionPath());
-    if (!isMemoryPath(path)) await db.exec('PRAGMA journal_mode = WAL');
+    if (!isMemoryPath(path)) {
+      await db.exec('PRAGMA journal_mode = WAL');
+      await db.exec(`PRAGMA mmap_size = ${VECTOR_MMAP_BYTES}`);
+    }
     await db.exec('PRAGMA synchronous = FULL');
     return db;
   } catch (error) {
