@@ -5,6 +5,7 @@
  * indexed, the search reads the GIN index, and reindex() rebuilds the columns.
  */
 import { describeWithService } from '../services.js';
+import { termFrequency } from '../../src/backends/postgres/search-query.js';
 import { ident, usePostgresStore } from './helpers.js';
 
 describeWithService('postgres')('postgres search index', () => {
@@ -158,6 +159,16 @@ describeWithService('postgres')('postgres search index', () => {
       { kind: 'raw_messages', conversationId: 'big', messageIndex: 7, record: 'word7' },
     ]);
     expect((await stats()).raw_messages).toEqual([50_001, 100_001]);
+  });
+
+  it('reads every stored term frequency (1 to 256) back exactly from the tsvector', async () => {
+    const { rows } = await ctx.raw().query<{ n: number; tf: number }>(
+      `SELECT n, ${termFrequency('v', "'x'::tsquery")} AS tf FROM (
+        SELECT n, ('x:' || string_agg(i::text, ',') || ' y:1')::tsvector AS v
+        FROM generate_series(1, 256) AS n, generate_series(1, n) AS i GROUP BY n) AS s ORDER BY n`,
+    );
+    expect(rows.map((r) => r.tf)).toEqual(rows.map((r) => r.n));
+    expect(rows).toHaveLength(256);
   });
 
   it('reindex() rebuilds columns a writer outside the library left wrong', async () => {
