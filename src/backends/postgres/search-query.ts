@@ -161,7 +161,8 @@ export async function searchPostgres(
   const quoted = lexemes.map(quoteLexeme);
   const filter = quoted.join(query.match === 'all' ? ' & ' : ' | ');
   const unscoped = query.conversationId === null && query.agentId === null;
-  const dfFromHits = query.match === 'any' && unscoped;
+  // With one term, 'all' matches the rows 'any' does: every row holding the term is a hit.
+  const dfFromHits = unscoped && (query.match === 'any' || query.terms.length === 1);
   const tables = query.kinds.map((kind) => KIND_SQL[kind].table);
   const params: SqlParam[] = [
     lexemes,
