@@ -161,6 +161,14 @@ describeWithService('postgres')('postgres search index', () => {
     expect((await stats()).raw_messages).toEqual([50_001, 100_001]);
   });
 
+  it('tokenizes at most 65,536 characters of a record (later words are not indexed)', async () => {
+    const s = await ctx.open();
+    await s.storeChunkInfo('c1', { text: `${'ab '.repeat(30_000)}tail` });
+    // 65,536 characters are 21,845 'ab ' and an 'a'; positions stop at 256.
+    const positions = Array.from({ length: 256 }, (_, i) => i + 1).join(',');
+    expect(await indexed('chunk_info')).toEqual([{ tokens: `'a':1 'ab':${positions}`, len: 21_846 }]);
+  });
+
   it('reads every stored term frequency (1 to 256) back exactly from the tsvector', async () => {
     const { rows } = await ctx.raw().query<{ n: number; tf: number }>(
       `SELECT n, ${termFrequency('v', "'x'::tsquery")} AS tf FROM (

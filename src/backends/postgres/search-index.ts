@@ -37,6 +37,12 @@ const MAX_LEXEME_BYTES = 1000;
  * 1 MiB): the words of a record past it are not indexed.
  */
 const MAX_VECTOR_BYTES = 900_000;
+/**
+ * Most characters of one record's text that are tokenized: tokenizing runs on the event loop
+ * (about 1 µs a character), and a 1 MiB record would hold every other call up for a second;
+ * the words past it are not indexed (the `tsvector` limit above cuts near there anyway).
+ */
+const MAX_INDEXED_CHARS = 65_536;
 /** Rows indexed per round trip when building the index. */
 const BATCH = 500;
 
@@ -79,8 +85,12 @@ export type SearchColumns = [tokens: string | null, length: number | null];
 export function searchColumns(extractor: TextExtractor, kind: SearchKind, record: JsonValue): SearchColumns {
   const counts = new Map<string, number>();
   let length = 0;
+  let budget = MAX_INDEXED_CHARS;
   for (const text of extractor.extract(kind, record)) {
-    for (const token of tokenize(text)) {
+    if (budget <= 0) break;
+    const part = text.length > budget ? text.slice(0, budget) : text;
+    budget -= part.length;
+    for (const token of tokenize(part)) {
       length += 1;
       const lexeme = lexemeOf(token);
       counts.set(lexeme, (counts.get(lexeme) ?? 0) + 1);
@@ -174,11 +184,15 @@ export class PostgresSearchIndex {
     readOnly: boolean,
     fallback: () => Promise<SearchCandidate[]>,
   ): Promise<SearchCandidate[]> {
-    const behind = await this.behind(db, query.kinds);
-    if (behind.length > 0) {
-      if (readOnly) return fallback();
-      await this.catchUp(db, behind);
-    }
+    // The check and the query run side by side (two pooled connections, one round trip of
+    // latency); the query's answer is used only when nothing was behind.
+    const [behind, candidates] = await Promise.all([
+      this.behind(db, query.kinds),
+      searchPostgres(db, this.s, query),
+    ]);
+    if (behind.length === 0) return candidates;
+    if (readOnly) return fallback();
+    await this.catchUp(db, behind);
     return searchPostgres(db, this.s, query);
   }
 
