@@ -60,6 +60,15 @@ function withoutIndex(store: StorageInterface): void {
   fts.sync = () => Promise.resolve();
 }
 
+/** Drops the schemas this run created (PostgreSQL keeps them otherwise). */
+async function dropPostgresSchemas(): Promise<void> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 1 });
+  for (const name of ['indexed', 'plain'])
+    await pool.query(`DROP SCHEMA IF EXISTS bench_w7_${process.pid}_${name} CASCADE`);
+  await pool.end();
+}
+
 async function seed(store: StorageInterface, count: number): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -108,10 +117,10 @@ async function main(): Promise<void> {
         result[`query_${match}_${terms}_mean_hits`] = Number((hits / queries).toFixed(1));
       }
     }
-    if (backend === 'sqlite' || backend === 'redis') {
+    if (backend !== 'file') {
       // The same store without index maintenance, seeded alike; the two alternate, 3 rounds each.
-      // Redis: the `searchIndex: false` option; SQLite: its index's sync turned off.
-      const plain = await open(backend, dir, 'plain', backend === 'redis' ? { searchIndex: false } : {});
+      // Redis and PostgreSQL: the `searchIndex: false` option; SQLite: its index's sync turned off.
+      const plain = await open(backend, dir, 'plain', backend === 'sqlite' ? {} : { searchIndex: false });
       if (backend === 'sqlite') withoutIndex(plain);
       await seed(plain, records);
       const rates = { indexed: [] as number[], plain: [] as number[] };
@@ -129,6 +138,7 @@ async function main(): Promise<void> {
     await indexed.shutdown();
   } finally {
     await rm(dir, { recursive: true, force: true });
+    if (backend === 'postgres') await dropPostgresSchemas();
   }
   console.log(JSON.stringify(result, null, 2));
   const out = resolve(

@@ -36,7 +36,7 @@ describeWithService('postgres')('postgres schema', () => {
   it('creates the schema, its tables and the version row; a second open changes nothing', async () => {
     const schema = ctx.schema();
     const s = await ctx.open();
-    expect(await tables(schema)).toEqual([...POSTGRES_TABLES, 'storage_meta'].sort());
+    expect(await tables(schema)).toEqual([...POSTGRES_TABLES, 'search_stats', 'storage_meta'].sort());
     expect(await version(schema)).toBe(String(POSTGRES_SCHEMA_VERSION));
     await s.storeConversation('c1', { v: 1 });
     await s.shutdown();

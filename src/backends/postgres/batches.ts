@@ -15,25 +15,30 @@ import {
 } from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
 import { cacheRowValues, memoryColumns } from './rows.js';
+import type { PostgresSearchIndex } from './search-index.js';
 import { type PostgresSql, quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
-/** Upserts memories (ids may repeat) in one statement. */
+/** Upserts memories (ids may repeat) with their search columns (from `index`) in one statement. */
 export async function upsertMemoryBatch(
   db: PostgresConnection,
   sql: PostgresSql,
   conversationId: string,
   writes: readonly MemoryWrite[],
+  index: PostgresSearchIndex,
 ): Promise<void> {
   const folded = collapseMemoryWrites(writes);
   const columns = folded.map((write) => memoryColumns(write.record));
+  const search = folded.map((write) => index.columns('memories', write.record));
   await db.run(`store ${writes.length} memories of conversation ${q(conversationId)}`, sql.upsertMemories, [
     conversationId,
     folded.map((write) => write.memoryId),
     columns.map((column) => column.createdAt),
     columns.map((column) => column.data),
     folded.map((write) => String(write.explicitCreatedAt)),
+    search.map(([tokens]) => tokens),
+    search.map(([, length]) => length),
   ]);
 }
 

@@ -15,6 +15,7 @@ import {
   type SequencedChainRead,
 } from '../../core/index.js';
 import type { PostgresConnection, Queryable } from './connection.js';
+import type { PostgresSearchIndex } from './search-index.js';
 import { quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
@@ -29,14 +30,17 @@ export function buildChainSql(schema: string) {
     // $1 namespace, $2 agent id.
     lock: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
     // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
-    // is drawn, and held until the statement's own commit. $1 namespace, $2 agent, $3 records.
+    // is drawn, and held until the statement's own commit. $1 namespace, $2 agent, $3 records,
+    // $4 and $5 their search tokens and lengths (search-index.ts).
     lockedInsert: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)))
-      INSERT INTO ${t} (agent_id, chain_data)
-      SELECT $2, c.data FROM l, unnest($3::text[]) WITH ORDINALITY AS c(data, n) ORDER BY c.n
+      INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
+      SELECT $2, c.data, c.tokens::tsvector, c.len
+      FROM l, unnest($3::text[], $4::text[], $5::int[]) WITH ORDINALITY AS c(data, tokens, len, n) ORDER BY c.n
       RETURNING id`,
-    // $1 agent, $2 records.
-    insert: `INSERT INTO ${t} (agent_id, chain_data)
-      SELECT $1, c.data FROM unnest($2::text[]) WITH ORDINALITY AS c(data, n) ORDER BY c.n
+    // $1 agent, $2 records, $3 and $4 their search tokens and lengths.
+    insert: `INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
+      SELECT $1, c.data, c.tokens::tsvector, c.len
+      FROM unnest($2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS c(data, tokens, len, n) ORDER BY c.n
       RETURNING id`,
     // Every chain at or below the ($2 + 1)-th newest: all but the newest $2. $1 agent.
     trim: `DELETE FROM ${t} WHERE agent_id = $1 AND id <= (
@@ -62,8 +66,8 @@ async function trimLocked(tx: Queryable, sql: ChainSql, agentId: string, keepLas
 }
 
 /**
- * Appends `records` in order and, with `keepLast`, trims the agent to its newest `keepLast`
- * chains in the same transaction. Returns the sequence numbers given to the records. Without
+ * Appends `records` in order (with their search columns, from `index`) and, with `keepLast`,
+ * trims the agent to its newest `keepLast` chains in the same transaction. Returns the sequence numbers given to the records. Without
  * a limit it is one statement. A batch append calls this too.
  */
 export async function appendChainRecords(
@@ -72,16 +76,26 @@ export async function appendChainRecords(
   agentId: string,
   records: readonly JsonObject[],
   keepLast: number | null,
+  index: PostgresSearchIndex,
 ): Promise<number[]> {
   const what = `store reasoning chain of ${q(agentId)}`;
   const texts = records.map((record) => JSON.stringify(record));
+  const columns = records.map((record) => index.columns('reasoning_chains', record));
+  const tokens = columns.map(([vector]) => vector);
+  const lengths = columns.map(([, length]) => length);
   let rows: Array<{ id: string }>;
   if (keepLast === null) {
-    rows = await db.rows<{ id: string }>(what, sql.lockedInsert, [LOCK_NAMESPACE, agentId, texts]);
+    rows = await db.rows<{ id: string }>(what, sql.lockedInsert, [
+      LOCK_NAMESPACE,
+      agentId,
+      texts,
+      tokens,
+      lengths,
+    ]);
   } else {
     rows = await db.transaction(what, async (tx) => {
       await tx.rows(sql.lock, [LOCK_NAMESPACE, agentId]);
-      const inserted = await tx.rows<{ id: string }>(sql.insert, [agentId, texts]);
+      const inserted = await tx.rows<{ id: string }>(sql.insert, [agentId, texts, tokens, lengths]);
       await tx.run(sql.trim, [agentId, keepLast]);
       return inserted;
     });

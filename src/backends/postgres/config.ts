@@ -123,6 +123,8 @@ export interface ResolvedPostgresConfig {
   logger: StorageLogger | undefined;
   /** JSON paths full-text search indexes per kind (`undefined`: every string). */
   searchFields: SearchFields | undefined;
+  /** Whether writes keep the native search index (`false`: no index columns, `search()` scans). */
+  searchIndex: boolean;
   /** Most chains kept per agent, or `null` for no limit. */
   maxReasoningChainsPerAgent: number | null;
 }
@@ -192,6 +194,7 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     readOnly: parsed.readOnly,
     logger: parsed.logger,
     searchFields: parsed.searchFields,
+    searchIndex: parsed.searchIndex,
     maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
   };
 }

@@ -19,8 +19,8 @@ import type {
 } from './config.js';
 import { queryConfig, type SqlText } from './statements.js';
 
-/** A bindable parameter: scalars, and string arrays for `unnest($n::text[])` batches. */
-export type SqlParam = string | number | boolean | null | readonly string[];
+/** A bindable parameter: scalars, and arrays (nulls allowed) for `unnest($n::text[])` batches. */
+export type SqlParam = string | number | boolean | null | ReadonlyArray<string | number | null>;
 
 /**
  * Statements run on one connection (inside a transaction, or straight on the pool). A

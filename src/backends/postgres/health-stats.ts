@@ -5,6 +5,7 @@
  */
 import { CorruptDataError, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
+import type { PostgresSearchIndex } from './search-index.js';
 import type { PostgresSql, StatsRow } from './sql.js';
 
 /** Runs one small query and reports the server, database, schema version and pool counts. */
@@ -34,12 +35,16 @@ export async function probePostgresHealth(
   }
 }
 
-/** Counts everything stored (live cache entries at `nowMs` only) and the bytes the schema's tables use. */
+/**
+ * Counts everything stored (live cache entries at `nowMs` only), the bytes the schema's tables
+ * use and the search index entries.
+ */
 export async function collectPostgresStats(
   db: PostgresConnection,
   sql: PostgresSql,
   schema: string,
   nowMs: number,
+  index: PostgresSearchIndex,
 ): Promise<StatsSnapshot> {
   const [row] = await db.rows<StatsRow>('collect stats', sql.stats, [new Date(nowMs).toISOString(), schema]);
   if (row === undefined) throw new CorruptDataError(`postgres (${db.label})`, 'stats query returned no row');
@@ -56,6 +61,12 @@ export async function collectPostgresStats(
       system_state_count: row.system_state,
       total_bytes: Object.values(tableBytes).reduce((sum, bytes) => sum + bytes, 0),
     },
-    extra: { postgres_url: db.label, schema, table_bytes: tableBytes },
+    extra: {
+      postgres_url: db.label,
+      schema,
+      table_bytes: tableBytes,
+      // Rows with index columns (`null` with the index off: the store may still have some).
+      search_index_entries: index.enabled ? await index.entries(db) : null,
+    },
   };
 }

@@ -10,7 +10,9 @@ import {
   type JsonValue,
   type ListingName,
   type MemoryWrite,
+  type NormalizedSearchQuery,
   NotInitializedError,
+  type SearchCandidate,
   type SequencedChain,
   type SequencedChainRead,
   parseStoredJson,
@@ -27,6 +29,7 @@ import { cacheRowValues, instant, memoryColumns, memoryFromRow, type MemoryRow }
 import { readPostgresIdPage, readPostgresMemoryWindow, readPostgresRawWindow } from './paging.js';
 import * as batches from './batches.js';
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
+import { PostgresSearchIndex } from './search-index.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
 import type { SqlText } from './statements.js';
 import {
@@ -53,6 +56,7 @@ export class PostgresStorage extends StorageInterface {
 
   private readonly sql: PostgresSql;
   private readonly chainSql: ChainSql;
+  private readonly index: PostgresSearchIndex;
   private connection: PostgresConnection | undefined;
 
   /** Validates the configuration (unknown keys throw `ConfigError`); connects in `initialize()`. */
@@ -61,6 +65,11 @@ export class PostgresStorage extends StorageInterface {
     this.config = Object.freeze(parsePostgresConfig(config));
     this.sql = buildSql(this.config.schema);
     this.chainSql = buildChainSql(this.config.schema);
+    this.index = new PostgresSearchIndex(
+      this.config.schema,
+      this.config.searchIndex,
+      () => this.textExtractor,
+    );
   }
 
   /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
@@ -91,8 +100,14 @@ export class PostgresStorage extends StorageInterface {
       (connection) =>
         this.config.readOnly
           ? checkSchemaReadOnly(connection, this.config.schema)
-          : ensureSchema(connection, this.config.schema),
+          : this.prepareSchema(connection),
     );
+  }
+
+  /** Creates or upgrades the schema, then indexes rows stored without index columns (older versions, index off). */
+  private async prepareSchema(connection: PostgresConnection): Promise<void> {
+    await ensureSchema(connection, this.config.schema);
+    if (this.index.enabled) await this.index.catchUp(connection);
   }
 
   protected async closeStore(): Promise<void> {
@@ -131,7 +146,8 @@ export class PostgresStorage extends StorageInterface {
 
   protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
     const what = `store conversation ${q(conversationId)}`;
-    await this.db.run(what, this.sql.upsertConversation, [conversationId, JSON.stringify(data)]);
+    const columns = this.index.columns('conversations', data);
+    await this.db.run(what, this.sql.upsertConversation, [conversationId, JSON.stringify(data), ...columns]);
   }
 
   protected readConversation(conversationId: string): Promise<JsonObject | null> {
@@ -156,11 +172,13 @@ export class PostgresStorage extends StorageInterface {
 
   protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
     const texts = messages.map((message) => JSON.stringify(message));
+    const columns = messages.map((message) => this.index.columns('raw_messages', message));
+    const search = [columns.map(([tokens]) => tokens), columns.map(([, length]) => length)];
     const lockNamespace = `connectome-storage raw_messages ${this.config.schema}`;
     await this.db.transaction(`store raw messages of ${q(conversationId)}`, async (tx) => {
       // The lock is its own statement: the next one then reads with a snapshot taken after it.
       await tx.rows(this.sql.lockRawMessages, [lockNamespace, conversationId]);
-      await tx.run(this.sql.replaceRawMessages, [conversationId, texts]);
+      await tx.run(this.sql.replaceRawMessages, [conversationId, texts, ...search]);
     });
   }
 
@@ -179,7 +197,14 @@ export class PostgresStorage extends StorageInterface {
     await this.db.run(
       `store memory ${q(memory.memoryId)} of conversation ${q(conversationId)}`,
       this.sql.upsertMemory,
-      [conversationId, memory.memoryId, createdAt, data, memory.explicitCreatedAt],
+      [
+        conversationId,
+        memory.memoryId,
+        createdAt,
+        data,
+        memory.explicitCreatedAt,
+        ...this.index.columns('memories', memory.record),
+      ],
     );
   }
 
@@ -187,7 +212,7 @@ export class PostgresStorage extends StorageInterface {
     conversationId: string,
     writes: readonly MemoryWrite[],
   ): Promise<void> {
-    return batches.upsertMemoryBatch(this.db, this.sql, conversationId, writes);
+    return batches.upsertMemoryBatch(this.db, this.sql, conversationId, writes, this.index);
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
@@ -217,7 +242,8 @@ export class PostgresStorage extends StorageInterface {
     agentId: string,
     records: readonly JsonObject[],
   ): Promise<void> {
-    await appendChainRecords(this.db, this.chainSql, agentId, records, this.maxReasoningChainsPerAgent);
+    const keep = this.maxReasoningChainsPerAgent;
+    await appendChainRecords(this.db, this.chainSql, agentId, records, keep, this.index);
   }
 
   protected override readSequencedChains(
@@ -256,7 +282,8 @@ export class PostgresStorage extends StorageInterface {
 
   protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
     const what = `store chunk info of ${q(conversationId)}`;
-    await this.db.run(what, this.sql.upsertChunkInfo, [conversationId, JSON.stringify(data)]);
+    const columns = this.index.columns('chunk_info', data);
+    await this.db.run(what, this.sql.upsertChunkInfo, [conversationId, JSON.stringify(data), ...columns]);
   }
 
   protected readChunkInfo(conversationId: string): Promise<JsonObject | null> {
@@ -339,6 +366,17 @@ export class PostgresStorage extends StorageInterface {
     return readPostgresMemoryWindow(this.db, this.config.schema, conversationId, { offset, limit, where });
   }
 
+  // ----- search (see search-index.ts) ----------------------------------------------------
+
+  protected override searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
+    if (!this.index.enabled) return super.searchIndex(query);
+    return this.index.search(this.db, query, this.isReadOnly, () => super.searchIndex(query));
+  }
+
+  protected override rebuildSearchIndex(): Promise<number> {
+    return this.index.enabled ? this.index.rebuild(this.db) : Promise.resolve(0);
+  }
+
   // ----- health and stats ----------------------------------------------------------------
 
   protected probeHealth(): Promise<HealthProbe> {
@@ -346,6 +384,6 @@ export class PostgresStorage extends StorageInterface {
   }
 
   protected collectStats(nowMs: number): Promise<StatsSnapshot> {
-    return collectPostgresStats(this.db, this.sql, this.config.schema, nowMs);
+    return collectPostgresStats(this.db, this.sql, this.config.schema, nowMs, this.index);
   }
 }

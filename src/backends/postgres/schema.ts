@@ -16,6 +16,7 @@ import {
 } from '../../core/index.js';
 import type { PostgresConnection, Queryable } from './connection.js';
 import { POSTGRES_SCHEMA_VERSION } from './schema-version.js';
+import { searchSchemaVersion2 } from './search-schema.js';
 import { quoteIdent } from './sql.js';
 
 export { POSTGRES_SCHEMA_VERSION };
@@ -87,7 +88,7 @@ function version1(s: string): string[] {
 }
 
 /** `MIGRATIONS[v]` upgrades a schema from version `v` to `v + 1`. */
-const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [version1];
+const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [version1, searchSchemaVersion2];
 
 /** Reads the schema version without creating anything: 0 when the schema or its meta table is missing. */
 async function readVersion(q: Queryable, schema: string, lock = false): Promise<number> {
@@ -126,7 +127,7 @@ function refuseNewer(version: number, schema: string, label: string): never {
 async function refuseForeignTables(q: Queryable, schema: string, label: string): Promise<void> {
   const rows = await q.rows<{ name: string }>(
     'SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 AND tablename = ANY($2::text[])',
-    [schema, [...POSTGRES_TABLES, 'storage_meta']],
+    [schema, [...POSTGRES_TABLES, 'storage_meta', 'search_stats']],
   );
   if (rows.length === 0) return;
   throw new ConfigError(

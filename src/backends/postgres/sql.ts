@@ -15,8 +15,12 @@ export function quoteIdent(name: string): string {
 export function buildSql(schema: string) {
   const s = quoteIdent(schema);
   return statements({
-    upsertConversation: `INSERT INTO ${s}.conversations (conversation_id, data) VALUES ($1, $2)
-      ON CONFLICT (conversation_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now()`,
+    // Every write of a searchable record also writes its search columns, tokens and length
+    // (`PostgresSearchIndex.columns` in search-index.ts; both null with the index off).
+    upsertConversation: `INSERT INTO ${s}.conversations (conversation_id, data, search_tokens, search_length)
+      VALUES ($1, $2, $3::tsvector, $4::int)
+      ON CONFLICT (conversation_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now(),
+        search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length`,
     selectConversation: `SELECT data AS json FROM ${s}.conversations WHERE conversation_id = $1`,
     listConversations: `SELECT conversation_id AS id FROM ${s}.conversations`,
     listAllConversations: `SELECT conversation_id AS id FROM ${s}.conversations
@@ -36,35 +40,43 @@ export function buildSql(schema: string) {
     // Delete and insert in one statement (one round trip): the one-time filter runs the DELETE
     // to completion before the first insert, and rows deleted by this transaction no longer
     // collide with the new ones. The whole list is one array parameter: a row per message would
-    // pass the 65,535 bind parameter limit. Parameters: conversation id, messages as JSON texts.
+    // pass the 65,535 bind parameter limit. Parameters: conversation id, messages as JSON texts,
+    // their search tokens and lengths.
     replaceRawMessages: `WITH del AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1 RETURNING 1)
-      INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data)
-      SELECT $1, m.ordinality - 1, m.data FROM unnest($2::text[]) WITH ORDINALITY AS m(data, ordinality)
+      INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data, search_tokens, search_length)
+      SELECT $1, m.ordinality - 1, m.data, m.tokens::tsvector, m.len
+      FROM unnest($2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS m(data, tokens, len, ordinality)
       WHERE (SELECT count(*) FROM del) >= 0`,
     selectRawMessages: `SELECT message_data AS json FROM ${s}.raw_messages
       WHERE conversation_id = $1 ORDER BY message_index`,
 
     // D7 in one atomic statement: a replace updates the row in place, so it keeps its `id`
     // (its position) and, unless the new data carries one ($5), its created_at.
-    upsertMemory: `INSERT INTO ${s}.memories AS m (conversation_id, memory_id, created_at, memory_data)
-      VALUES ($1, $2, $3, $4)
+    upsertMemory: `INSERT INTO ${s}.memories AS m
+        (conversation_id, memory_id, created_at, memory_data, search_tokens, search_length)
+      VALUES ($1, $2, $3, $4, $6::tsvector, $7::int)
       ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
         memory_data = EXCLUDED.memory_data,
+        search_tokens = EXCLUDED.search_tokens,
+        search_length = EXCLUDED.search_length,
         created_at = CASE WHEN $5::boolean THEN EXCLUDED.created_at ELSE m.created_at END,
         updated_at = now()`,
     selectMemories: `SELECT memory_id, created_at, memory_data FROM ${s}.memories
       WHERE conversation_id = $1 ORDER BY id`,
     // The batch of `upsertMemory` (batches.ts). $1: conversation id; $2..$5: memory ids,
-    // created_at JSON, data JSON, caller-chose-created_at. Rows go in batch order (`ORDER BY n`),
+    // created_at JSON, data JSON, caller-chose-created_at; $6, $7: search tokens, lengths. Rows go in batch order (`ORDER BY n`),
     // so new memories get ids, i.e. positions, in order; a replace keeps its row and, unless the
     // caller chose one, its created_at (D7).
     upsertMemories: `WITH b AS (
-        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[])
-          WITH ORDINALITY AS b(memory_id, created_at, memory_data, explicit, n))
-      INSERT INTO ${s}.memories AS m (conversation_id, memory_id, created_at, memory_data)
-      SELECT $1, b.memory_id, b.created_at, b.memory_data FROM b ORDER BY b.n
+        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::int[])
+          WITH ORDINALITY AS b(memory_id, created_at, memory_data, explicit, tokens, len, n))
+      INSERT INTO ${s}.memories AS m
+        (conversation_id, memory_id, created_at, memory_data, search_tokens, search_length)
+      SELECT $1, b.memory_id, b.created_at, b.memory_data, b.tokens::tsvector, b.len FROM b ORDER BY b.n
       ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
         memory_data = EXCLUDED.memory_data,
+        search_tokens = EXCLUDED.search_tokens,
+        search_length = EXCLUDED.search_length,
         created_at = CASE WHEN (SELECT b.explicit FROM b WHERE b.memory_id = EXCLUDED.memory_id)
           THEN EXCLUDED.created_at ELSE m.created_at END,
         updated_at = now()`,
@@ -78,8 +90,10 @@ export function buildSql(schema: string) {
       ) AS last ORDER BY id`,
     listAgents: `SELECT DISTINCT agent_id AS id FROM ${s}.reasoning_chains`,
 
-    upsertChunkInfo: `INSERT INTO ${s}.chunk_info (conversation_id, chunk_data) VALUES ($1, $2)
-      ON CONFLICT (conversation_id) DO UPDATE SET chunk_data = EXCLUDED.chunk_data, updated_at = now()`,
+    upsertChunkInfo: `INSERT INTO ${s}.chunk_info (conversation_id, chunk_data, search_tokens, search_length)
+      VALUES ($1, $2, $3::tsvector, $4::int)
+      ON CONFLICT (conversation_id) DO UPDATE SET chunk_data = EXCLUDED.chunk_data, updated_at = now(),
+        search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length`,
     selectChunkInfo: `SELECT chunk_data AS json FROM ${s}.chunk_info WHERE conversation_id = $1`,
 
     // Parameters: key, data, stored_at and expires_at as the core built them, expiry instant.

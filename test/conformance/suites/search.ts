@@ -267,6 +267,23 @@ export function searchTests(ctx: SuiteContext): void {
       ]);
     });
 
+    it('writes made with searchIndex: false are found by an instance with the index on', async () => {
+      if (!ctx.harness.sharedStore) return;
+      const off = await ctx.openAnother({ searchIndex: false });
+      await off.storeMemory('c1', 'm1', { summary: 'quokka season' }); // was 'fox hunting season'
+      await off.storeMemories('c3', [{ memoryId: 'x', data: { summary: 'xenon quokka' } }]);
+      await off.deleteMemory('c2', 'm1'); // 'a visit to the cafe'
+      await off.shutdown();
+      const reopened = await ctx.openAnother();
+      for (const s of [reopened, ctx.storage()]) {
+        expect(await ids(s, { text: 'quokka', kinds: ['memories'] })).toEqual([
+          'memories:c1:m1',
+          'memories:c3:x',
+        ]);
+        expect(await ids(s, { text: 'hunting visit', kinds: ['memories'] })).toEqual([]);
+      }
+    });
+
     it('searchFields narrows the indexed text per kind to JSON paths', async () => {
       if (!ctx.harness.sharedStore) return;
       const narrowed = await ctx.openAnother({

@@ -1,0 +1,250 @@
+/**
+ * The PostgreSQL search index: every searchable row carries `search_tokens`, a `tsvector`
+ * of the core tokenizer's tokens (one lexeme per distinct token, one position per
+ * occurrence, so the term frequency is the number of positions), and `search_length`, its
+ * length in tokens (BM25's document length); a GIN index on `search_tokens` finds rows, and
+ * triggers keep the corpus figures in `search_stats` (see `search-schema.ts`).
+ *
+ * The columns are written by the same statement as the record ({@link PostgresSearchIndex.columns}
+ * is the one function every write path calls), so a delete drops the entries with the row and
+ * a replace overwrites them. Rows without them (`search_length IS NULL`: written before the
+ * index existed, or with `searchIndex: false`) are indexed on open and before a search
+ * ({@link PostgresSearchIndex.catchUp}), so a stale entry is never trusted.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CorruptDataError,
+  type JsonValue,
+  type NormalizedSearchQuery,
+  parseStoredJson,
+  SEARCH_KINDS,
+  type SearchCandidate,
+  type SearchKind,
+  type TextExtractor,
+  tokenize,
+} from '../../core/index.js';
+import type { PostgresConnection } from './connection.js';
+import { memoryFromRow, type MemoryRow } from './rows.js';
+import { searchPostgres } from './search-query.js';
+import { quoteIdent } from './sql.js';
+
+/** Positions PostgreSQL keeps per lexeme: a term frequency above it counts as this. */
+const MAX_POSITIONS = 256;
+/** Longest lexeme kept as is (PostgreSQL refuses lexemes over 2,047 bytes); longer ones are hashed. */
+const MAX_LEXEME_BYTES = 1000;
+/**
+ * Most bytes of lexemes and positions one row's `tsvector` holds (PostgreSQL's limit is
+ * 1 MiB): the words of a record past it are not indexed.
+ */
+const MAX_VECTOR_BYTES = 900_000;
+/** Rows indexed per round trip when building the index. */
+const BATCH = 500;
+
+/** The searchable tables, by kind: table, record JSON column and primary key as (column, type) pairs. */
+export const SEARCH_TABLES: Readonly<
+  Record<SearchKind, { table: string; json: string; keys: ReadonlyArray<readonly [string, string]> }>
+> = {
+  raw_messages: {
+    table: 'raw_messages',
+    json: 'message_data',
+    keys: [
+      ['conversation_id', 'text'],
+      ['message_index', 'int'],
+    ],
+  },
+  memories: { table: 'memories', json: 'memory_data', keys: [['id', 'bigint']] },
+  reasoning_chains: { table: 'reasoning_chains', json: 'chain_data', keys: [['id', 'bigint']] },
+  conversations: { table: 'conversations', json: 'data', keys: [['conversation_id', 'text']] },
+  chunk_info: { table: 'chunk_info', json: 'chunk_data', keys: [['conversation_id', 'text']] },
+};
+
+/**
+ * The lexeme a token is stored and searched as: the token itself, or for a token too long
+ * for a lexeme `#` and its SHA-256 (a token never contains `#`, so no token collides with it).
+ */
+export function lexemeOf(token: string): string {
+  if (Buffer.byteLength(token) <= MAX_LEXEME_BYTES) return token;
+  return `#${createHash('sha256').update(token).digest('hex')}`;
+}
+
+/** A lexeme quoted for the `tsvector` / `tsquery` input syntax. */
+export function quoteLexeme(lexeme: string): string {
+  return `'${lexeme.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+}
+
+/** The index columns of one record: `tsvector` text and length in tokens (both `null`: not indexed). */
+export type SearchColumns = [tokens: string | null, length: number | null];
+
+/** The index columns of a record of `kind`: its indexed text (per the extractor) split by the core tokenizer. */
+export function searchColumns(extractor: TextExtractor, kind: SearchKind, record: JsonValue): SearchColumns {
+  const counts = new Map<string, number>();
+  let length = 0;
+  for (const text of extractor.extract(kind, record)) {
+    for (const token of tokenize(text)) {
+      length += 1;
+      const lexeme = lexemeOf(token);
+      counts.set(lexeme, (counts.get(lexeme) ?? 0) + 1);
+    }
+  }
+  const parts: string[] = [];
+  let bytes = 0;
+  for (const [lexeme, count] of counts) {
+    const positions = Math.min(count, MAX_POSITIONS);
+    bytes += Buffer.byteLength(lexeme) + 8 + 2 * positions;
+    if (bytes > MAX_VECTOR_BYTES) break;
+    const list = Array.from({ length: positions }, (_, i) => i + 1).join(',');
+    parts.push(`${quoteLexeme(lexeme)}:${list}`);
+  }
+  return [parts.join(' '), length];
+}
+
+/** A row read for (re)indexing: its key (as text), record JSON and (memories) the other two columns. */
+type IndexRow = { k: string[]; json: string; created_at: string | null; memory_id: string | null };
+
+/** The record of a row as loads return it, for indexing. */
+function recordOf(kind: SearchKind, row: IndexRow, where: string): JsonValue {
+  if (kind !== 'memories') return parseStoredJson(row.json, where);
+  const memory: MemoryRow = {
+    memory_id: row.memory_id ?? '',
+    created_at: row.created_at ?? 'null',
+    memory_data: row.json,
+  };
+  return memoryFromRow(memory, where);
+}
+
+/** The search index of one store: the write paths' columns, catch-up, rebuild and queries. */
+export class PostgresSearchIndex {
+  private readonly s: string;
+
+  /**
+   * @param schema the store's schema
+   * @param enabled the `searchIndex` option: `false` writes no index columns and never reads them
+   * @param extractor the store's text extractor (its `searchFields`)
+   */
+  constructor(
+    schema: string,
+    readonly enabled: boolean,
+    private readonly extractor: () => TextExtractor,
+  ) {
+    this.s = quoteIdent(schema);
+  }
+
+  /**
+   * THE index step of every write path: the search columns to store with a record of `kind`
+   * in the same statement. With the index off they are `null`, so the row counts as not
+   * indexed and the next open with the index on indexes it.
+   */
+  columns(kind: SearchKind, record: JsonValue): SearchColumns {
+    return this.enabled ? searchColumns(this.extractor(), kind, record) : [null, null];
+  }
+
+  /** The kinds that have rows without index columns (one cheap statement on the partial indexes). */
+  async behind(db: PostgresConnection, kinds: readonly SearchKind[]): Promise<SearchKind[]> {
+    const probes = kinds.map(
+      (kind) => `EXISTS (SELECT 1 FROM ${this.s}.${SEARCH_TABLES[kind].table} WHERE search_length IS NULL)`,
+    );
+    const [row] = await db.rows<{ behind: boolean[] }>(
+      'check search index',
+      `SELECT ARRAY[${probes.join(', ')}] AS behind`,
+    );
+    return kinds.filter((_, i) => row?.behind[i] === true);
+  }
+
+  /** Indexes the rows of `kinds` without index columns; returns how many. */
+  async catchUp(db: PostgresConnection, kinds: readonly SearchKind[] = SEARCH_KINDS): Promise<number> {
+    let indexed = 0;
+    for (const kind of kinds) indexed += await this.indexRows(db, kind, true);
+    return indexed;
+  }
+
+  /** Indexes every row again (after a `searchFields` change, or to repair); returns how many. */
+  async rebuild(db: PostgresConnection): Promise<number> {
+    let indexed = 0;
+    for (const kind of SEARCH_KINDS) indexed += await this.indexRows(db, kind, false);
+    return indexed;
+  }
+
+  /**
+   * The candidates of a query, from the index once it is caught up; `fallback` (the core's
+   * scan) when it is behind and cannot be caught up (`readOnly`).
+   */
+  async search(
+    db: PostgresConnection,
+    query: NormalizedSearchQuery,
+    readOnly: boolean,
+    fallback: () => Promise<SearchCandidate[]>,
+  ): Promise<SearchCandidate[]> {
+    // The check and the query run side by side (two pooled connections, one round trip of
+    // latency); the query's answer is used only when nothing was behind.
+    const [behind, candidates] = await Promise.all([
+      this.behind(db, query.kinds),
+      searchPostgres(db, this.s, query),
+    ]);
+    if (behind.length === 0) return candidates;
+    if (readOnly) return fallback();
+    await this.catchUp(db, behind);
+    return searchPostgres(db, this.s, query);
+  }
+
+  /** Number of indexed rows, from the stats the triggers keep. */
+  async entries(db: PostgresConnection): Promise<number> {
+    const [row] = await db.rows<{ n: string | null }>(
+      'count search index',
+      `SELECT sum(docs) AS n FROM ${this.s}.search_stats`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Indexes the rows of one kind, all of them or (`onlyUnindexed`) those without index
+   * columns, in batches walked by primary key. A row a writer changed meanwhile keeps what
+   * that writer indexed (the update names the JSON it read).
+   */
+  private async indexRows(db: PostgresConnection, kind: SearchKind, onlyUnindexed: boolean): Promise<number> {
+    const { s } = this;
+    const { table, json, keys } = SEARCH_TABLES[kind];
+    const unindexed = onlyUnindexed ? 'AND t.search_length IS NULL' : '';
+    const memory = kind === 'memories';
+    const extra = memory ? 't.created_at, t.memory_id' : 'NULL AS created_at, NULL AS memory_id';
+    const columns = keys.map(([column]) => `t.${column}`).join(', ');
+    const after = keys.map(([, type], i) => `($1::text[])[${i + 1}]::${type}`).join(', ');
+    const same = keys.map(([column, type], i) => `t.${column} = u.k${i + 1}::${type}`).join(' AND ');
+    const select = `SELECT ARRAY[${keys.map(([column]) => `t.${column}::text`).join(', ')}] AS k,
+        t.${json} AS json, ${extra}
+      FROM ${s}.${table} AS t
+      WHERE ($1::text[] IS NULL OR (${columns}) > (${after})) ${unindexed}
+      ORDER BY ${columns} LIMIT ${BATCH}`;
+    const update = `UPDATE ${s}.${table} AS t SET search_tokens = u.tokens::tsvector, search_length = u.len::int
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+        AS u(json, tokens, len, k1, k2, created_at)
+      WHERE ${same} AND t.${json} = u.json ${memory ? 'AND t.created_at = u.created_at' : ''} ${unindexed}`;
+    let indexed = 0;
+    let last: string[] | null = null;
+    for (;;) {
+      const rows: IndexRow[] = await db.rows<IndexRow>(`index ${table} for search`, select, [last]);
+      if (rows.length === 0) break;
+      const built = rows.map((row) => {
+        try {
+          const record = recordOf(kind, row, `postgres ${s}.${table} key ${row.k.join(', ')}`);
+          return searchColumns(this.extractor(), kind, record);
+        } catch (error) {
+          // A row another writer corrupted is indexed without words: loads report it, and
+          // indexing must not fail because of someone else's row.
+          if (error instanceof CorruptDataError) return ['', 0] as SearchColumns;
+          throw error;
+        }
+      });
+      indexed += await db.run(`index ${table} for search`, update, [
+        rows.map((r) => r.json),
+        built.map(([tokens]) => tokens),
+        built.map(([, length]) => String(length)),
+        rows.map((r) => r.k[0] ?? ''),
+        rows.map((r) => r.k[1] ?? ''),
+        rows.map((r) => r.created_at ?? ''),
+      ]);
+      last = (rows[rows.length - 1] as IndexRow).k;
+      if (rows.length < BATCH) break;
+    }
+    return indexed;
+  }
+}
