@@ -6,7 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import fse from 'fs-extra';
+import { tempEntryName } from '../../src/backends/file/temp-files.js';
 import type { SearchHit, SearchKind, SearchQuery } from '../../src/core/index.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
 import { FIXTURE_STORE, makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
@@ -251,6 +253,20 @@ describe('file search index', () => {
     const wide = await openStore({ baseDir: s.baseDir });
     expect(await lines(wide, { text: 'bodied' })).toHaveLength(2);
     expect(await lines(s, { text: 'bodied' })).toHaveLength(2);
+  });
+
+  it('start-up removes the segment temp files a killed writer left', async () => {
+    const s = await openStore();
+    await s.storeMemory('c1', 'm1', { text: 'words' });
+    await s.shutdown();
+    const dead = Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout,
+    );
+    const folder = path.join(s.baseDir, '.connectome-storage', 'search', 'memories');
+    const leftover = path.join(folder, tempEntryName('x.json').replace(`-${process.pid}-`, `-${dead}-`));
+    await fse.writeFile(leftover, '{"v":1,');
+    await openStore({ baseDir: s.baseDir });
+    expect(await fse.pathExists(leftover)).toBe(false);
   });
 
   it("indexes the Python reference's tree and answers as the default scan on it", async () => {
