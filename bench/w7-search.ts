@@ -36,14 +36,19 @@ const word = (i: number): string => `w${i.toString(36)}`;
 const zipf = (): number => Math.min(VOCABULARY - 1, Math.floor(1 / (rand() + 1 / VOCABULARY)) - 1);
 const sentence = (n: number): string => Array.from({ length: n }, () => word(zipf())).join(' ');
 
-async function open(backend: string, dir: string, name: string): Promise<StorageInterface> {
+async function open(
+  backend: string,
+  dir: string,
+  name: string,
+  extra: Record<string, unknown> = {},
+): Promise<StorageInterface> {
   const options: Record<string, Record<string, unknown>> = {
     sqlite: { dbPath: join(dir, `${name}.db`) },
     file: { baseDir: join(dir, name), createBackups: false },
     redis: { url: config.redisUrl, keyPrefix: `bench-w7-${process.pid}-${name}:` },
     postgres: { url: config.postgresUrl, schema: `bench_w7_${process.pid}_${name}` },
   };
-  const store = createStorage(backend, options[backend]);
+  const store = createStorage(backend, { ...options[backend], ...extra });
   await store.initialize();
   return store;
 }
@@ -103,10 +108,10 @@ async function main(): Promise<void> {
         result[`query_${match}_${terms}_mean_hits`] = Number((hits / queries).toFixed(1));
       }
     }
-    if (backend === 'sqlite') {
+    if (backend === 'sqlite' || backend === 'file') {
       // The same store without index maintenance, seeded alike; the two alternate, 3 rounds each.
-      const plain = await open(backend, dir, 'plain');
-      withoutIndex(plain);
+      const plain = await open(backend, dir, 'plain', backend === 'file' ? { searchIndex: false } : {});
+      if (backend === 'sqlite') withoutIndex(plain);
       await seed(plain, records);
       const rates = { indexed: [] as number[], plain: [] as number[] };
       for (let round = 0; round < 3; round += 1) {

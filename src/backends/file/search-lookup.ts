@@ -12,7 +12,7 @@ import {
   type SearchCandidate,
   type SearchRecordRef,
 } from '../../core/index.js';
-import type { Segment } from './search-segments.js';
+import { type Segment, termsOf } from './search-segments.js';
 import type { SourceContent } from './search-sources.js';
 
 /** One record of a segment holding query terms, with its figures. */
@@ -52,8 +52,9 @@ export function rankSegments(segments: readonly Segment[], query: NormalizedSear
     documents += segment.lengths.length;
     totalLength += segment.totalLength;
     let frequencies: Map<number, number[]> | undefined;
+    const postingsOf = termsOf(segment);
     terms.forEach((term, t) => {
-      const postings = segment.terms.get(term);
+      const postings = postingsOf.get(term);
       if (postings === undefined) return;
       documentFrequency[t] = (documentFrequency[t] as number) + postings.length / 2;
       frequencies ??= new Map();

@@ -18,10 +18,11 @@ import { isMissing, tempEntryName } from './temp-files.js';
 /** Format version written in every segment; another version is stale. */
 const SEGMENT_VERSION = 1;
 
-/** The indexed text of one record: its token counts and length in tokens. */
+/** The indexed text of one record: its length in tokens and its token counts as stored. */
 interface DocTokens {
-  counts: Map<string, number>;
   length: number;
+  /** `token token:count ...` (count left out when 1); tokens never hold a space or `:`. */
+  text: string;
 }
 
 /** The index of one data file, as searches use it. */
@@ -34,14 +35,16 @@ export interface Segment {
   fields: string;
   /** Identity of the data file indexed. */
   source: FileIdentity;
-  /** Length in tokens of each record, in list order (1 record for a conversation or chunk info). */
+  /** Each record's token counts in list order, as {@link DocTokens.text} (1 record for a conversation or chunk info). */
+  docs: string[];
+  /** Length in tokens of each record. */
   lengths: number[];
   /** Sum of {@link lengths}. */
   totalLength: number;
   /** Memories only: each record's `memory_id` as hits report it. */
   ids: string[] | undefined;
-  /** Token → flat `[record position, term frequency, ...]`. */
-  terms: Map<string, number[]>;
+  /** Token → flat `[record position, term frequency, ...]`, built from {@link docs} by the first search (see {@link termsOf}). */
+  terms: Map<string, number[]> | undefined;
 }
 
 /** A stable string for the `searchFields` of `kind` (segments built with other fields are stale). */
@@ -56,6 +59,28 @@ export function fieldsFingerprint(
 export function segmentFile(searchDir: string, kind: SearchKind, owner: string): string {
   const hash = createHash('sha256').update(owner, 'utf8').digest('hex').slice(0, 32);
   return path.join(searchDir, kind, `${hash}.json`);
+}
+
+/**
+ * The postings of a segment, built once from its records' token counts: a write only strings
+ * together its records' counts, and the search that needs the postings builds them.
+ */
+export function termsOf(segment: Segment): Map<string, number[]> {
+  if (segment.terms !== undefined) return segment.terms;
+  const terms = new Map<string, number[]>();
+  segment.docs.forEach((doc, position) => {
+    if (doc === '') return;
+    for (const entry of doc.split(' ')) {
+      const colon = entry.lastIndexOf(':');
+      const token = colon === -1 ? entry : entry.slice(0, colon);
+      const count = colon === -1 ? 1 : Number(entry.slice(colon + 1));
+      const postings = terms.get(token);
+      if (postings === undefined) terms.set(token, [position, count]);
+      else postings.push(position, count);
+    }
+  });
+  segment.terms = terms;
+  return terms;
 }
 
 /**
@@ -77,22 +102,18 @@ export class SegmentBuilder {
     source: FileIdentity,
     records: readonly JsonValue[],
   ): Segment {
+    const docs: string[] = [];
     const lengths: number[] = [];
-    const terms = new Map<string, number[]>();
     let totalLength = 0;
-    records.forEach((record, position) => {
+    for (const record of records) {
       const doc = this.tokens(kind, record);
+      docs.push(doc.text);
       lengths.push(doc.length);
       totalLength += doc.length;
-      for (const [token, count] of doc.counts) {
-        const postings = terms.get(token);
-        if (postings === undefined) terms.set(token, [position, count]);
-        else postings.push(position, count);
-      }
-    });
+    }
     const ids =
       kind === 'memories' ? records.map((record) => String((record as JsonObject).memory_id)) : undefined;
-    return { owner, kind, fields, source, lengths, totalLength, ids, terms };
+    return { owner, kind, fields, source, docs, lengths, totalLength, ids, terms: undefined };
   }
 
   private tokens(kind: SearchKind, record: JsonValue): DocTokens {
@@ -109,7 +130,9 @@ export class SegmentBuilder {
         length += 1;
       }
     }
-    const doc = { counts, length };
+    const parts: string[] = [];
+    for (const [token, count] of counts) parts.push(count === 1 ? token : `${token}:${count}`);
+    const doc = { length, text: parts.join(' ') };
     if (cacheable) known.set(record, doc);
     return doc;
   }
@@ -125,12 +148,14 @@ export function formatSegment(segment: Segment): string {
     source: segment.source,
     lengths: segment.lengths,
     ids: segment.ids,
-    terms: Object.fromEntries(segment.terms),
+    docs: segment.docs,
   });
 }
 
 const isIntArray = (value: unknown): value is number[] =>
   Array.isArray(value) && value.every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 /** A segment from its JSON text, or `null` when it is not a well-formed segment of `kind` and `owner`. */
 export function parseSegment(text: string, kind: SearchKind, owner: string): Segment | null {
@@ -143,26 +168,12 @@ export function parseSegment(text: string, kind: SearchKind, owner: string): Seg
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
   if (v.v !== SEGMENT_VERSION || v.kind !== kind || v.owner !== owner) return null;
-  if (typeof v.fields !== 'string' || typeof v.source !== 'string' || !isIntArray(v.lengths)) return null;
-  const ids = v.ids;
-  if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string'))) return null;
-  if (typeof v.terms !== 'object' || v.terms === null || Array.isArray(v.terms)) return null;
-  const terms = new Map<string, number[]>();
-  for (const [token, postings] of Object.entries(v.terms as Record<string, unknown>)) {
-    if (!isIntArray(postings) || postings.length % 2 !== 0) return null;
-    terms.set(token, postings);
-  }
-  const lengths = v.lengths;
-  return {
-    owner,
-    kind,
-    fields: v.fields,
-    source: v.source,
-    lengths,
-    totalLength: lengths.reduce((sum, n) => sum + n, 0),
-    ids: ids as string[] | undefined,
-    terms,
-  };
+  const { fields, source, lengths, docs, ids } = v;
+  if (typeof fields !== 'string' || typeof source !== 'string') return null;
+  if (!isIntArray(lengths) || !isStringArray(docs) || docs.length !== lengths.length) return null;
+  if (ids !== undefined && !(isStringArray(ids) && ids.length === docs.length)) return null;
+  const totalLength = lengths.reduce((sum, n) => sum + n, 0);
+  return { owner, kind, fields, source, docs, lengths, totalLength, ids, terms: undefined };
 }
 
 /** Reads a segment file; `null` when missing or not a well-formed segment (never throws for bad content). */
@@ -178,26 +189,34 @@ export async function readSegment(file: string, kind: SearchKind, owner: string)
 }
 
 /**
- * Replaces a segment file atomically (temp file and rename) but without fsync: a segment is
- * checked against its data file before every use, so one lost or torn by a crash is only
- * rebuilt, never trusted.
+ * Replaces a segment file without fsync: a segment is checked against its data file before
+ * every use, so one lost or torn by a crash is only rebuilt, never trusted. The old segment is
+ * unlinked before the new one is renamed in, because ext4 flushes a file renamed over another
+ * one at once (`auto_da_alloc`), which made each write wait for the disk twice; a search in
+ * that instant finds no segment and indexes the data file itself. Synchronous calls: a small
+ * write into the page cache, an unlink and a rename take microseconds, where each trip through
+ * the thread pool (shared with the data writes, which wait on fsync) costs far more.
  */
-export async function writeSegment(baseDir: string, file: string, segment: Segment): Promise<void> {
+export function writeSegment(baseDir: string, file: string, segment: Segment): Promise<void> {
   const temp = path.join(path.dirname(file), tempEntryName(path.basename(file)));
   const text = formatSegment(segment);
-  try {
-    await fs.promises.writeFile(temp, text, { flag: 'wx' });
-  } catch (error) {
-    if (!isMissing(error)) throw error;
-    await makeDirUnder(baseDir, path.dirname(file));
-    await fs.promises.writeFile(temp, text, { flag: 'wx' });
-  }
-  try {
-    await fs.promises.rename(temp, file);
-  } catch (error) {
-    await fs.promises.unlink(temp).catch(() => undefined);
-    throw error;
-  }
+  const write = (): void => fs.writeFileSync(temp, text, { flag: 'wx' });
+  return (async () => {
+    try {
+      write();
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+      await makeDirUnder(baseDir, path.dirname(file));
+      write();
+    }
+    try {
+      fs.rmSync(file, { force: true });
+      fs.renameSync(temp, file);
+    } catch (error) {
+      fs.rmSync(temp, { force: true });
+      throw error;
+    }
+  })();
 }
 
 /** Removes a segment file (nothing when absent). */
