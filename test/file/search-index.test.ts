@@ -255,6 +255,19 @@ describe('file search index', () => {
     expect(await lines(s, { text: 'bodied' })).toHaveLength(2);
   });
 
+  it('a data file that does not parse fails the search as its load does, and is skipped by stats', async () => {
+    const s = await openStore();
+    await s.storeMemory('c1', 'm1', { text: 'fine words' });
+    await s.storeMemory('c2', 'm1', { text: 'broken words' });
+    await fse.writeFile(memoriesFile(s.baseDir, 'c2'), '{"memories": [');
+    await expect(s.search({ text: 'words' })).rejects.toMatchObject({ name: 'CorruptDataError' });
+    await expect(s.loadMemories('c2')).rejects.toMatchObject({ name: 'CorruptDataError' });
+    expect(await lines(s, { text: 'words', conversationId: 'c1' })).toHaveLength(1);
+    const stats = await s.getStorageStats();
+    expect(stats.search_index_entries).toBe(1);
+    expect(stats.corrupt_files).toEqual(['conversations/c2/memories.json']);
+  });
+
   it('start-up removes the segment temp files a killed writer left', async () => {
     const s = await openStore();
     await s.storeMemory('c1', 'm1', { text: 'words' });

@@ -6,6 +6,7 @@
  * reference, a crash between a record and its segment) is re-indexed before it is searched.
  */
 import {
+  CorruptDataError,
   type JsonObject,
   logEvent,
   type NormalizedSearchQuery,
@@ -184,14 +185,18 @@ export class FileSearchIndex implements FolderWriteListener {
   /** Records the index holds once caught up with every data file. */
   async entries(): Promise<number> {
     const sources = await sourcesInScope(this.options.layout, SEARCH_KINDS, null, null);
-    const segments = await this.current(sources);
+    const segments = await this.current(sources, true);
     return segments.reduce((sum, segment) => sum + (segment?.lengths.length ?? 0), 0);
   }
 
   // ----- helpers ---------------------------------------------------------------------------
 
-  /** The segment of each data file (`null`: no such file), re-indexing the stale ones. */
-  private async current(sources: readonly SourceRef[]): Promise<Array<Segment | null>> {
+  /**
+   * The segment of each data file (`null`: no such file), re-indexing the stale ones. A data
+   * file that does not parse throws `CorruptDataError`, as its load does, or counts as empty
+   * when `skipCorrupt` (stats are never failed by one bad file).
+   */
+  private async current(sources: readonly SourceRef[], skipCorrupt = false): Promise<Array<Segment | null>> {
     const identities = await identitiesOf(sources.map((source) => source.file));
     const out: Array<Segment | null> = [];
     const stale: number[] = [];
@@ -208,7 +213,10 @@ export class FileSearchIndex implements FolderWriteListener {
     });
     await mapConcurrent(stale, READ_CONCURRENCY, async (i) => {
       const source = sources[i] as SourceRef;
-      out[i] = await this.catchUp(source, identities[i] as FileIdentity);
+      out[i] = await this.catchUp(source, identities[i] as FileIdentity).catch((error: unknown) => {
+        if (skipCorrupt && error instanceof CorruptDataError) return null;
+        throw error;
+      });
     });
     return out;
   }
