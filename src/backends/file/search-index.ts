@@ -12,6 +12,7 @@ import {
   type NormalizedSearchQuery,
   type SearchCandidate,
   type SearchFields,
+  type SearchKind,
   SEARCH_KINDS,
   type StorageLogger,
   type TextExtractor,
@@ -52,6 +53,8 @@ const READ_CONCURRENCY = 8;
 const MAX_CACHED_POSTINGS = 16_000_000;
 /** Parsed data files kept for reading hits' records. */
 const MAX_CACHED_SOURCES = 64;
+/** Segment paths remembered at most (then forgotten all at once). */
+const MAX_CACHED_PATHS = 200_000;
 /** Searches retried when a data file changes between the check and the read of its records. */
 const MAX_ATTEMPTS = 3;
 
@@ -77,6 +80,10 @@ export class FileSearchIndex implements FolderWriteListener {
   private cachedPostings = 0;
   /** Parsed data files by path, least recently used first. */
   private readonly sources = new Map<string, SourceContent>();
+  /** The `searchFields` fingerprint of each kind. */
+  private readonly fingerprints: Partial<Record<SearchKind, string>> = {};
+  /** Segment file by kind and folder name. */
+  private readonly segmentPaths = new Map<string, string>();
 
   constructor(private readonly options: FileSearchIndexOptions) {
     this.dir = path.join(options.layout.internalDir, SEARCH_DIR);
@@ -89,7 +96,7 @@ export class FileSearchIndex implements FolderWriteListener {
   async written(file: string, content: JsonObject, identity: FileIdentity | undefined): Promise<void> {
     const source = sourceOf(this.options.layout, file);
     if (source === null) return;
-    const target = segmentFile(this.dir, source.kind, source.owner);
+    const target = this.segmentOf(source);
     this.forget(target);
     if (identity === undefined) return;
     try {
@@ -113,7 +120,7 @@ export class FileSearchIndex implements FolderWriteListener {
   async removed(file: string): Promise<void> {
     const source = sourceOf(this.options.layout, file);
     if (source === null) return;
-    const target = segmentFile(this.dir, source.kind, source.owner);
+    const target = this.segmentOf(source);
     this.forget(target);
     await removeSegment(target).catch((error: unknown) => this.failed('remove', target, error));
   }
@@ -169,7 +176,7 @@ export class FileSearchIndex implements FolderWriteListener {
     await mapConcurrent(sources, READ_CONCURRENCY, async (source) => {
       const segment = await this.reindex(source, true);
       if (segment === null) return;
-      keep.add(segmentFile(this.dir, source.kind, source.owner));
+      keep.add(this.segmentOf(source));
       count += segment.lengths.length;
     });
     for (const kind of SEARCH_KINDS) {
@@ -203,7 +210,7 @@ export class FileSearchIndex implements FolderWriteListener {
     sources.forEach((source, i) => {
       const identity = identities[i] ?? null;
       if (identity === null) return void (out[i] = null);
-      const target = segmentFile(this.dir, source.kind, source.owner);
+      const target = this.segmentOf(source);
       const cached = this.segments.get(target);
       if (cached !== undefined && cached.source === identity && cached.fields === this.fingerprint(source)) {
         this.segments.delete(target); // re-inserted as the most recently used
@@ -223,7 +230,7 @@ export class FileSearchIndex implements FolderWriteListener {
 
   /** The segment on disk when it indexed the data file as it is (`identity`), else a new one. */
   private async catchUp(source: SourceRef, identity: FileIdentity): Promise<Segment | null> {
-    const target = segmentFile(this.dir, source.kind, source.owner);
+    const target = this.segmentOf(source);
     const onDisk = await readSegment(target, source.kind, source.owner).catch(() => null);
     if (onDisk !== null && onDisk.source === identity && onDisk.fields === this.fingerprint(source)) {
       this.remember(target, onDisk);
@@ -235,7 +242,7 @@ export class FileSearchIndex implements FolderWriteListener {
   /** Indexes a data file from its content; stored unless the store is read-only. */
   private async reindex(source: SourceRef, strict: boolean): Promise<Segment | null> {
     const content = await readSource(source);
-    const target = segmentFile(this.dir, source.kind, source.owner);
+    const target = this.segmentOf(source);
     if (content === null) return null;
     const segment = this.builder.build(
       source.kind,
@@ -267,8 +274,20 @@ export class FileSearchIndex implements FolderWriteListener {
     return content.identity === identity ? content : null;
   }
 
+  /** The segment file of a data file (its hash remembered: a search asks for every file in scope). */
+  private segmentOf(source: SourceRef): string {
+    const key = `${source.kind}/${source.owner}`;
+    let file = this.segmentPaths.get(key);
+    if (file === undefined) {
+      if (this.segmentPaths.size >= MAX_CACHED_PATHS) this.segmentPaths.clear();
+      file = segmentFile(this.dir, source.kind, source.owner);
+      this.segmentPaths.set(key, file);
+    }
+    return file;
+  }
+
   private fingerprint(source: SourceRef): string {
-    return fieldsFingerprint(this.options.fields, source.kind);
+    return (this.fingerprints[source.kind] ??= fieldsFingerprint(this.options.fields, source.kind));
   }
 
   private remember(target: string, segment: Segment): void {
