@@ -19,7 +19,7 @@ import {
 } from '../../core/index.js';
 import { throwIfAborted } from '../../core/abort.js';
 import { mapConcurrent } from '../../core/concurrency.js';
-import { type FileIdentity, readdirOrEmpty } from './atomic-json.js';
+import { type FileIdentity, identitySize, readdirOrEmpty } from './atomic-json.js';
 import type { FolderWriteListener } from './folder-files.js';
 import type { StoreLayout } from './layout.js';
 import { rankSegments, toCandidates } from './search-lookup.js';
@@ -53,6 +53,8 @@ const READ_CONCURRENCY = 8;
 const MAX_CACHED_POSTINGS = 16_000_000;
 /** Parsed data files kept for reading hits' records. */
 const MAX_CACHED_SOURCES = 64;
+/** Data files bigger than this are indexed by the next search instead of by their write. */
+const MAX_INDEXED_ON_WRITE_BYTES = 1024 * 1024;
 /** Segment paths remembered at most (then forgotten all at once). */
 const MAX_CACHED_PATHS = 200_000;
 /** Searches retried when a data file changes between the check and the read of its records. */
@@ -98,7 +100,9 @@ export class FileSearchIndex implements FolderWriteListener {
     if (source === null) return;
     const target = this.segmentOf(source);
     this.forget(target);
-    if (identity === undefined) return;
+    // A big data file is left to the first search that needs it (its segment is stale by its
+    // identity), so a write does not wait for its tokenizing.
+    if (identity === undefined || identitySize(identity) > MAX_INDEXED_ON_WRITE_BYTES) return;
     try {
       const records = recordsOf(source.kind, file, content);
       const segment = this.builder.build(
