@@ -268,6 +268,14 @@ describe('file search index', () => {
     expect(stats.corrupt_files).toEqual(['conversations/c2/memories.json']);
   });
 
+  it('a data file over 1 MiB is indexed by the next search instead of by its write', async () => {
+    const s = await openStore();
+    await s.storeConversation('big', { title: 'needle', pad: 'x'.repeat(1024 * 1024) });
+    expect(await segmentFiles(s.baseDir)).toEqual([]);
+    expect(await lines(s, { text: 'needle' })).toEqual([expect.stringMatching(/^conversations:big 1 /)]);
+    expect(await segmentFiles(s.baseDir)).toEqual([expect.stringMatching(/^conversations\//)]);
+  });
+
   it('start-up removes the segment temp files a killed writer left', async () => {
     const s = await openStore();
     await s.storeMemory('c1', 'm1', { text: 'words' });
