@@ -193,10 +193,10 @@ export class FileSearchIndex implements FolderWriteListener {
     return count;
   }
 
-  /** Records the index holds once caught up with every data file. */
+  /** Records the index holds once caught up with every data file (caught up in memory: stats write nothing). */
   async entries(): Promise<number> {
     const sources = await sourcesInScope(this.options.layout, SEARCH_KINDS, null, null);
-    const segments = await this.current(sources, true);
+    const segments = await this.current(sources, true, false);
     return segments.reduce((sum, segment) => sum + (segment?.lengths.length ?? 0), 0);
   }
 
@@ -207,7 +207,11 @@ export class FileSearchIndex implements FolderWriteListener {
    * file that does not parse throws `CorruptDataError`, as its load does, or counts as empty
    * when `skipCorrupt` (stats are never failed by one bad file).
    */
-  private async current(sources: readonly SourceRef[], skipCorrupt = false): Promise<Array<Segment | null>> {
+  private async current(
+    sources: readonly SourceRef[],
+    skipCorrupt = false,
+    persist = true,
+  ): Promise<Array<Segment | null>> {
     const identities = await identitiesOf(sources.map((source) => source.file));
     const out: Array<Segment | null> = [];
     const stale: number[] = [];
@@ -224,7 +228,7 @@ export class FileSearchIndex implements FolderWriteListener {
     });
     await mapConcurrent(stale, READ_CONCURRENCY, async (i) => {
       const source = sources[i] as SourceRef;
-      out[i] = await this.catchUp(source, identities[i] as FileIdentity).catch((error: unknown) => {
+      out[i] = await this.catchUp(source, identities[i] as FileIdentity, persist).catch((error: unknown) => {
         if (skipCorrupt && error instanceof CorruptDataError) return null;
         throw error;
       });
@@ -233,18 +237,22 @@ export class FileSearchIndex implements FolderWriteListener {
   }
 
   /** The segment on disk when it indexed the data file as it is (`identity`), else a new one. */
-  private async catchUp(source: SourceRef, identity: FileIdentity): Promise<Segment | null> {
+  private async catchUp(
+    source: SourceRef,
+    identity: FileIdentity,
+    persist: boolean,
+  ): Promise<Segment | null> {
     const target = this.segmentOf(source);
     const onDisk = await readSegment(target, source.kind, source.owner).catch(() => null);
     if (onDisk !== null && onDisk.source === identity && onDisk.fields === this.fingerprint(source)) {
       this.remember(target, onDisk);
       return onDisk;
     }
-    return this.reindex(source, false);
+    return this.reindex(source, false, persist);
   }
 
   /** Indexes a data file from its content; stored unless the store is read-only. */
-  private async reindex(source: SourceRef, strict: boolean): Promise<Segment | null> {
+  private async reindex(source: SourceRef, strict: boolean, persist = true): Promise<Segment | null> {
     const content = await readSource(source);
     const target = this.segmentOf(source);
     if (content === null) return null;
@@ -257,7 +265,7 @@ export class FileSearchIndex implements FolderWriteListener {
     );
     this.remember(target, segment);
     this.rememberSource(source.file, content);
-    if (!this.options.readOnly) {
+    if (persist && !this.options.readOnly) {
       // No lock: the segment names the data file it indexed, so one that loses a race with
       // a writer is stale, never wrong, and is redone by the next search.
       await writeSegment(this.options.layout.baseDir, target, segment).catch((error: unknown) => {
