@@ -55,7 +55,9 @@ describe('file backend writes the Python reference layout', () => {
 
   it('writes the same data files as the reference, and nothing else but backups and empty lock folders', async () => {
     expect(await listTree(baseDir, dataFiles)).toEqual(await listTree(FIXTURE_STORE, dataFiles));
-    expect(await listTree(path.join(baseDir, '.connectome-storage'))).toEqual([]);
+    // Besides the search index's segments (the reference never looks there).
+    const internal = await listTree(path.join(baseDir, '.connectome-storage'));
+    expect(internal.filter((rel) => !rel.startsWith('search/'))).toEqual([]);
   });
 
   it('writes every data file byte for byte like the reference, timestamps aside', async () => {

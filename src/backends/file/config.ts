@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import {
   parseBackendConfig,
+  type SearchFields,
   type SharedStorageOptions,
   sharedOptionsShape,
   type StorageLogger,
@@ -54,6 +55,10 @@ export interface ResolvedFileStorageConfig {
   readOnly: boolean;
   /** Where background events go (`undefined`: nowhere). */
   logger?: StorageLogger | undefined;
+  /** Whether the native full-text index is kept (`searchIndex`). */
+  searchIndex: boolean;
+  /** The indexed JSON paths per kind (`searchFields`). */
+  searchFields?: SearchFields | undefined;
   /** Most chains kept per agent (`null` or absent: no limit). */
   maxReasoningChainsPerAgent?: number | null | undefined;
 }

@@ -10,6 +10,8 @@ import {
   type JsonObject,
   type JsonValue,
   type MemoryWrite,
+  type NormalizedSearchQuery,
+  type SearchCandidate,
   nowTimestamp,
   type SequencedChain,
   type SequencedChainRead,
@@ -49,6 +51,7 @@ import {
   type FileStorageInternals,
   probeNameFolding,
 } from './name-folding.js';
+import { FileSearchIndex } from './search-index.js';
 import { collectFileStats, type StoreView } from './stats.js';
 import { throwIfAborted } from '../../core/abort.js';
 import * as batches from './batches.js';
@@ -75,6 +78,8 @@ export class FileStorage extends StorageInterface {
   private readonly chains: FileChains;
   private readonly cache: KeyedFiles<CacheFileEntry>;
   private readonly state: KeyedFiles<StateFileEntry>;
+  /** The native full-text index (`null` with `searchIndex: false`). */
+  private readonly textIndex: FileSearchIndex | null;
 
   /**
    * Validates `config` (throws `ConfigError` for an unknown key or a bad value); touches no file.
@@ -92,7 +97,17 @@ export class FileStorage extends StorageInterface {
       this.config.logger,
     );
     const backups = { enabled: this.config.createBackups, keep: this.config.maxBackupFiles };
-    this.folders = new FolderFiles(layout, this.locks, new Backups(backups), this.config.prettyPrintJson);
+    this.textIndex = this.config.searchIndex
+      ? new FileSearchIndex({
+          layout,
+          extractor: () => this.textExtractor,
+          fields: this.config.searchFields ?? {},
+          readOnly: this.config.readOnly,
+          logger: this.config.logger,
+        })
+      : null;
+    const pretty = this.config.prettyPrintJson;
+    this.folders = new FolderFiles(layout, this.locks, new Backups(backups), pretty, this.textIndex);
     this.reads = new FolderReads(layout, this.names, this.folders);
     this.chains = new FileChains(layout, this.folders, this.reads, this.config.prettyPrintJson);
     const shared = {
@@ -335,7 +350,21 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
-    return collectFileStats(this.storeView(), nowMs);
+    const stats = await collectFileStats(this.storeView(), nowMs);
+    const entries = this.textIndex === null || this.names.folds ? null : await this.textIndex.entries();
+    return { ...stats, extra: { ...stats.extra, search_index_entries: entries } };
+  }
+
+  // ----- search (see search-index.ts) ------------------------------------------------------
+
+  protected override async searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
+    // Where names fold, one folder may answer to several ids: the default scan handles that.
+    const found = this.names.folds ? null : await this.textIndex?.search(query);
+    return found ?? super.searchIndex(query);
+  }
+
+  protected override async rebuildSearchIndex(): Promise<number> {
+    return this.textIndex === null || this.names.folds ? 0 : this.textIndex.rebuild();
   }
 
   // ----- helpers ---------------------------------------------------------------------------

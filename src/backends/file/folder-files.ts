@@ -8,7 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import { InvalidIdError, type JsonObject, type JsonValue, StorageError } from '../../core/index.js';
-import { atomicWriteJson, ensureDirUnder, fsyncDir, ioError, makeDirUnder } from './atomic-json.js';
+import {
+  atomicWriteJson,
+  ensureDirUnder,
+  type FileIdentity,
+  fsyncDir,
+  ioError,
+  makeDirUnder,
+} from './atomic-json.js';
 import type { Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import { folderLockName, type StoreLayout } from './layout.js';
@@ -18,6 +25,19 @@ import { isMissing, tempEntryName } from './temp-files.js';
 
 /** Folders remembered as existing at most (then forgotten all at once: only a failed open more each). */
 const MAX_KNOWN_DIRS = 10_000;
+
+/**
+ * Told of every change to a conversation's or agent's data file, under the folder's lock,
+ * right after the change (the search index keeps in step this way).
+ */
+export interface FolderWriteListener {
+  /** `file` was replaced by `content`; `identity` is the new file's (see `identityOf`). */
+  written(file: string, content: JsonObject, identity: FileIdentity | undefined): Promise<void>;
+  /** `file` was removed (or was already absent). */
+  removed(file: string): Promise<void>;
+  /** The conversation folder `dir` was removed with everything in it. */
+  removedFolder(dir: string): Promise<void>;
+}
 
 /** A write that runs holding a lock; `assertHeld` throws if the lock was lost meanwhile. */
 export type LockedTask<T> = (assertHeld: AssertLockHeld) => Promise<T>;
@@ -36,12 +56,14 @@ export class FolderFiles {
    * @param locks the store's cross-process locks.
    * @param backups the store's backup maker.
    * @param pretty indent JSON (`prettyPrintJson`).
+   * @param listener told of every change (the search index), or `null`.
    */
   constructor(
     private readonly layout: StoreLayout,
     private readonly locks: FileLocks,
     private readonly backups: Backups,
     private readonly pretty: boolean,
+    private readonly listener: FolderWriteListener | null = null,
   ) {}
 
   /**
@@ -89,7 +111,15 @@ export class FolderFiles {
    */
   async replace(file: string, envelope: JsonObject, assertHeld: AssertLockHeld): Promise<void> {
     this.lists.forget(file);
-    await this.write(file, envelope, assertHeld, () => this.backups.beforeOverwrite(file));
+    const tracked = this.listener !== null;
+    const identity = await this.write(
+      file,
+      envelope,
+      assertHeld,
+      () => this.backups.beforeOverwrite(file),
+      tracked,
+    );
+    await this.listener?.written(file, envelope, identity);
   }
 
   /**
@@ -107,7 +137,8 @@ export class FolderFiles {
       pretty: this.pretty,
       createDir: () => makeDirUnder(this.layout.baseDir, dir),
       createDirFirst: !this.knownDirs.has(dir),
-      identity: this.backups.enabled,
+      // Backups and the search index (listener) need the written file's identity.
+      identity: this.backups.enabled || this.listener !== null,
     });
     let handedOver = false;
     try {
@@ -125,6 +156,7 @@ export class FolderFiles {
           return;
         }
         this.wrote(file, identity);
+        await this.listener?.written(file, envelope, identity);
       });
     } finally {
       if (!handedOver) await discardStaged(staged);
@@ -154,6 +186,7 @@ export class FolderFiles {
     const backUp = () => this.backups.beforeOverwrite(file, read.stat);
     const identity = await this.write(file, envelope, assertHeld, backUp, true);
     if (identity !== undefined) this.lists.remember(file, identity, list);
+    await this.listener?.written(file, envelope, identity);
   }
 
   /** Writes `file`, backing up the old one (`backUp`) meanwhile; returns its identity when asked or tracked. */
@@ -197,11 +230,12 @@ export class FolderFiles {
     try {
       await fs.promises.unlink(file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.listener?.removed(file);
       throw ioError('remove', file, error);
     } finally {
       this.backups.forget(file);
     }
+    await this.listener?.removed(file);
     // A folder with nothing left is what an id with nothing stored looks like; one still
     // holding other files (or backups) stays.
     const removedDir = await fs.promises.rmdir(dir).then(
@@ -229,10 +263,12 @@ export class FolderFiles {
         assertHeld();
         await fs.promises.rename(dir, trash);
       } catch (error) {
-        if (!(await fse.pathExists(dir))) return; // already absent (or the whole store is gone)
+        // Already absent (or the whole store is gone); a segment left by another writer's delete goes.
+        if (!(await fse.pathExists(dir))) return this.listener?.removedFolder(dir);
         throw ioError('delete conversation folder', dir, error);
       }
       await fsyncDir(this.layout.conversationsDir);
+      await this.listener?.removedFolder(dir);
       // A failure here only leaves garbage in the trash, which start-up removes.
       await fse.remove(trash).catch(() => undefined);
     });

@@ -9,11 +9,13 @@ import {
   type HealthProbe,
   type JsonValue,
   logEvent,
+  SEARCH_KINDS,
   type StorageLogger,
   StoreNotFoundError,
 } from '../../core/index.js';
 import { ioError, readdirOrEmpty } from './atomic-json.js';
 import { CHAIN_SEQUENCES_DIR } from './chains.js';
+import { SEARCH_DIR } from './search-index.js';
 import type { FileLocks } from './file-lock.js';
 import { DATA_DIRS, type StoreLayout } from './layout.js';
 import { mapConcurrent } from '../../core/concurrency.js';
@@ -57,6 +59,7 @@ export async function cleanUpAfterCrash(
     layout.baseDir,
     layout.internalDir, // name probes of a killed process
     path.join(layout.internalDir, CHAIN_SEQUENCES_DIR),
+    ...SEARCH_KINDS.map((kind) => path.join(layout.internalDir, SEARCH_DIR, kind)),
     layout.cacheDir,
     layout.systemDir,
     layout.trashDir,

@@ -1,0 +1,350 @@
+/**
+ * The file backend's native full-text index: one segment per data file under
+ * `.connectome-storage/search/` (see `search-segments.ts`), kept in step by the writes of this
+ * library (under the folder's lock, right after the data file) and checked against the data
+ * files before every search, so what another writer changed (another process, the Python
+ * reference, a crash between a record and its segment) is re-indexed before it is searched.
+ */
+import {
+  CorruptDataError,
+  type JsonObject,
+  logEvent,
+  type NormalizedSearchQuery,
+  type SearchCandidate,
+  type SearchFields,
+  type SearchKind,
+  SEARCH_KINDS,
+  type StorageLogger,
+  type TextExtractor,
+} from '../../core/index.js';
+import { throwIfAborted } from '../../core/abort.js';
+import { mapConcurrent } from '../../core/concurrency.js';
+import { type FileIdentity, identitySize, readdirOrEmpty } from './atomic-json.js';
+import type { FolderWriteListener } from './folder-files.js';
+import type { StoreLayout } from './layout.js';
+import { rankSegments, toCandidates } from './search-lookup.js';
+import {
+  fieldsFingerprint,
+  readSegment,
+  removeSegment,
+  type Segment,
+  SegmentBuilder,
+  segmentFile,
+  writeSegment,
+} from './search-segments.js';
+import {
+  identitiesOf,
+  readSource,
+  recordsOf,
+  type SourceContent,
+  type SourceRef,
+  SOURCE_FILES,
+  sourceOf,
+  sourcesInScope,
+} from './search-sources.js';
+import path from 'node:path';
+
+/** Folder of the segments, inside `.connectome-storage/`. */
+export const SEARCH_DIR = 'search';
+
+/** Segments or data files read at once while catching up. */
+const READ_CONCURRENCY = 8;
+/** Posting numbers kept in memory at most (about 8 bytes each); beyond, the oldest segments are dropped. */
+const MAX_CACHED_POSTINGS = 16_000_000;
+/** Parsed data files kept for reading hits' records. */
+const MAX_CACHED_SOURCES = 64;
+/** Data files bigger than this are indexed by the next search instead of by their write. */
+const MAX_INDEXED_ON_WRITE_BYTES = 1024 * 1024;
+/** Segment paths remembered at most (then forgotten all at once). */
+const MAX_CACHED_PATHS = 200_000;
+/** Searches retried when a data file changes between the check and the read of its records. */
+const MAX_ATTEMPTS = 3;
+
+/** What the index needs from its store. */
+export interface FileSearchIndexOptions {
+  layout: StoreLayout;
+  /** The store's text extractor (built from `searchFields`). */
+  extractor: () => TextExtractor;
+  /** The store's `searchFields`. */
+  fields: SearchFields;
+  /** A read-only store repairs stale segments in memory only. */
+  readOnly: boolean;
+  logger: StorageLogger | undefined;
+}
+
+/** The segments of one store: kept in step by writes, checked and caught up by searches. */
+export class FileSearchIndex implements FolderWriteListener {
+  /** `.connectome-storage/search/` */
+  readonly dir: string;
+  private readonly builder: SegmentBuilder;
+  /** Parsed segments by segment file, least recently used first. */
+  private readonly segments = new Map<string, Segment>();
+  private cachedPostings = 0;
+  /** Parsed data files by path, least recently used first. */
+  private readonly sources = new Map<string, SourceContent>();
+  /** The `searchFields` fingerprint of each kind. */
+  private readonly fingerprints: Partial<Record<SearchKind, string>> = {};
+  /** Segment file by kind and folder name. */
+  private readonly segmentPaths = new Map<string, string>();
+
+  constructor(private readonly options: FileSearchIndexOptions) {
+    this.dir = path.join(options.layout.internalDir, SEARCH_DIR);
+    this.builder = new SegmentBuilder(options.extractor);
+  }
+
+  // ----- writes (called under the folder's lock, after the data file changed) ------------
+
+  /** Re-indexes a data file just written with `identity`; a failure is logged and left to the next search. */
+  async written(file: string, content: JsonObject, identity: FileIdentity | undefined): Promise<void> {
+    const source = sourceOf(this.options.layout, file);
+    if (source === null) return;
+    const target = this.segmentOf(source);
+    this.forget(target);
+    // A big data file is left to the first search that needs it (its segment is stale by its
+    // identity), so a write does not wait for its tokenizing.
+    if (identity === undefined || identitySize(identity) > MAX_INDEXED_ON_WRITE_BYTES) return;
+    try {
+      const records = recordsOf(source.kind, file, content);
+      const segment = this.builder.build(
+        source.kind,
+        source.owner,
+        this.fingerprint(source),
+        identity,
+        records,
+      );
+      this.remember(target, segment);
+      this.rememberSource(file, { identity, records });
+      await writeSegment(this.options.layout.baseDir, target, segment);
+    } catch (error) {
+      this.failed('update', target, error);
+    }
+  }
+
+  /** Drops the segment of a data file just removed. */
+  async removed(file: string): Promise<void> {
+    const source = sourceOf(this.options.layout, file);
+    if (source === null) return;
+    const target = this.segmentOf(source);
+    this.forget(target);
+    await removeSegment(target).catch((error: unknown) => this.failed('remove', target, error));
+  }
+
+  /** Drops the segments of a conversation folder just removed. */
+  async removedFolder(dir: string): Promise<void> {
+    for (const kind of SEARCH_KINDS) {
+      if (kind !== 'reasoning_chains') await this.removed(path.join(dir, SOURCE_FILES[kind]));
+    }
+  }
+
+  // ----- searches --------------------------------------------------------------------------
+
+  /**
+   * The best candidates for `query` from segments checked against their data files (stale
+   * ones re-indexed first); `null` when data files kept changing under the search (the caller
+   * then scans).
+   */
+  async search(query: NormalizedSearchQuery): Promise<SearchCandidate[] | null> {
+    const { layout } = this.options;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const sources = await sourcesInScope(layout, query.kinds, query.conversationId, query.agentId);
+      throwIfAborted(query.signal, 'search');
+      const segments = await this.current(sources);
+      throwIfAborted(query.signal, 'search');
+      const ranked = rankSegments(
+        segments.filter((s): s is Segment => s !== null),
+        query,
+      );
+      const bySegment = new Map<Segment, SourceRef>();
+      segments.forEach((segment, i) => {
+        if (segment !== null) bySegment.set(segment, sources[i] as SourceRef);
+      });
+      const needed = [...new Set(ranked.map((r) => r.segment))];
+      const contents = new Map<Segment, SourceContent | null>();
+      await mapConcurrent(needed, READ_CONCURRENCY, async (segment) => {
+        contents.set(segment, await this.content(bySegment.get(segment) as SourceRef, segment.source));
+      });
+      const candidates = toCandidates(ranked, contents);
+      if (candidates !== null) return candidates;
+    }
+    return null;
+  }
+
+  /** Re-indexes every data file and removes segments of files that are gone; returns the records indexed. */
+  async rebuild(): Promise<number> {
+    this.segments.clear();
+    this.cachedPostings = 0;
+    this.sources.clear();
+    const sources = await sourcesInScope(this.options.layout, SEARCH_KINDS, null, null);
+    const keep = new Set<string>();
+    let count = 0;
+    await mapConcurrent(sources, READ_CONCURRENCY, async (source) => {
+      const segment = await this.reindex(source, true);
+      if (segment === null) return;
+      keep.add(this.segmentOf(source));
+      count += segment.lengths.length;
+    });
+    for (const kind of SEARCH_KINDS) {
+      const folder = path.join(this.dir, kind);
+      for (const name of await readdirOrEmpty(folder)) {
+        const file = path.join(folder, name);
+        if (name.endsWith('.json') && !keep.has(file)) await removeSegment(file);
+      }
+    }
+    return count;
+  }
+
+  /** Records the index holds once caught up with every data file (caught up in memory: stats write nothing). */
+  async entries(): Promise<number> {
+    const sources = await sourcesInScope(this.options.layout, SEARCH_KINDS, null, null);
+    const segments = await this.current(sources, true, false);
+    return segments.reduce((sum, segment) => sum + (segment?.lengths.length ?? 0), 0);
+  }
+
+  // ----- helpers ---------------------------------------------------------------------------
+
+  /**
+   * The segment of each data file (`null`: no such file), re-indexing the stale ones. A data
+   * file that does not parse throws `CorruptDataError`, as its load does, or counts as empty
+   * when `skipCorrupt` (stats are never failed by one bad file).
+   */
+  private async current(
+    sources: readonly SourceRef[],
+    skipCorrupt = false,
+    persist = true,
+  ): Promise<Array<Segment | null>> {
+    const identities = await identitiesOf(sources.map((source) => source.file));
+    const out: Array<Segment | null> = [];
+    const stale: number[] = [];
+    sources.forEach((source, i) => {
+      const identity = identities[i] ?? null;
+      if (identity === null) return void (out[i] = null);
+      const target = this.segmentOf(source);
+      const cached = this.segments.get(target);
+      if (cached !== undefined && cached.source === identity && cached.fields === this.fingerprint(source)) {
+        this.segments.delete(target); // re-inserted as the most recently used
+        this.segments.set(target, cached);
+        out[i] = cached;
+      } else stale.push(i);
+    });
+    await mapConcurrent(stale, READ_CONCURRENCY, async (i) => {
+      const source = sources[i] as SourceRef;
+      out[i] = await this.catchUp(source, identities[i] as FileIdentity, persist).catch((error: unknown) => {
+        if (skipCorrupt && error instanceof CorruptDataError) return null;
+        throw error;
+      });
+    });
+    return out;
+  }
+
+  /** The segment on disk when it indexed the data file as it is (`identity`), else a new one. */
+  private async catchUp(
+    source: SourceRef,
+    identity: FileIdentity,
+    persist: boolean,
+  ): Promise<Segment | null> {
+    const target = this.segmentOf(source);
+    const onDisk = await readSegment(target, source.kind, source.owner).catch(() => null);
+    if (onDisk !== null && onDisk.source === identity && onDisk.fields === this.fingerprint(source)) {
+      this.remember(target, onDisk);
+      return onDisk;
+    }
+    return this.reindex(source, false, persist);
+  }
+
+  /** Indexes a data file from its content; stored unless the store is read-only. */
+  private async reindex(source: SourceRef, strict: boolean, persist = true): Promise<Segment | null> {
+    const content = await readSource(source);
+    const target = this.segmentOf(source);
+    if (content === null) return null;
+    const segment = this.builder.build(
+      source.kind,
+      source.owner,
+      this.fingerprint(source),
+      content.identity,
+      content.records,
+    );
+    this.remember(target, segment);
+    this.rememberSource(source.file, content);
+    if (persist && !this.options.readOnly) {
+      // No lock: the segment names the data file it indexed, so one that loses a race with
+      // a writer is stale, never wrong, and is redone by the next search.
+      await writeSegment(this.options.layout.baseDir, target, segment).catch((error: unknown) => {
+        if (strict) throw error;
+        this.failed('store', target, error);
+      });
+    }
+    return segment;
+  }
+
+  /** A data file's records when it still has `identity`, from memory or read again; `null` otherwise. */
+  private async content(source: SourceRef, identity: FileIdentity): Promise<SourceContent | null> {
+    const cached = this.sources.get(source.file);
+    if (cached?.identity === identity) return cached;
+    const content = await readSource(source);
+    if (content === null) return null;
+    this.rememberSource(source.file, content);
+    return content.identity === identity ? content : null;
+  }
+
+  /** The segment file of a data file (its hash remembered: a search asks for every file in scope). */
+  private segmentOf(source: SourceRef): string {
+    const key = `${source.kind}/${source.owner}`;
+    let file = this.segmentPaths.get(key);
+    if (file === undefined) {
+      if (this.segmentPaths.size >= MAX_CACHED_PATHS) this.segmentPaths.clear();
+      file = segmentFile(this.dir, source.kind, source.owner);
+      this.segmentPaths.set(key, file);
+    }
+    return file;
+  }
+
+  private fingerprint(source: SourceRef): string {
+    return (this.fingerprints[source.kind] ??= fieldsFingerprint(this.options.fields, source.kind));
+  }
+
+  private remember(target: string, segment: Segment): void {
+    this.forget(target);
+    this.segments.set(target, segment);
+    this.cachedPostings += postingsOf(segment);
+    for (const [oldest, old] of this.segments) {
+      if (this.cachedPostings <= MAX_CACHED_POSTINGS) break;
+      this.segments.delete(oldest);
+      this.cachedPostings -= postingsOf(old);
+    }
+  }
+
+  private forget(target: string): void {
+    const segment = this.segments.get(target);
+    if (segment === undefined) return;
+    this.segments.delete(target);
+    this.cachedPostings -= postingsOf(segment);
+  }
+
+  private rememberSource(file: string, content: SourceContent): void {
+    this.sources.delete(file);
+    this.sources.set(file, content);
+    for (const oldest of this.sources.keys()) {
+      if (this.sources.size <= MAX_CACHED_SOURCES) break;
+      this.sources.delete(oldest);
+    }
+  }
+
+  private failed(action: string, file: string, error: unknown): void {
+    logEvent(
+      this.options.logger,
+      'warn',
+      `file storage: could not ${action} a search index segment; the next search rebuilds it`,
+      {
+        file,
+        error: error instanceof Error ? error.message : String(error),
+      },
+    );
+  }
+}
+
+function postingsOf(segment: Segment): number {
+  // The postings are built later: count them as the records' token counts they come from.
+  let n = 0;
+  for (const doc of segment.docs) n += doc.length / 4 + 4;
+  return n;
+}

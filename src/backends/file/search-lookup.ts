@@ -1,0 +1,108 @@
+/**
+ * A query against the file index's segments: BM25 over the segments in scope (their own
+ * corpus figures, the same corpus the default scan reads, so scores match it), the best
+ * `limit` records, and the candidates with their records read from the data files.
+ */
+import {
+  bm25Idf,
+  bm25Score,
+  compareRefs,
+  type JsonValue,
+  type NormalizedSearchQuery,
+  type SearchCandidate,
+  type SearchRecordRef,
+} from '../../core/index.js';
+import { type Segment, termsOf } from './search-segments.js';
+import type { SourceContent } from './search-sources.js';
+
+/** One record of a segment holding query terms, with its figures. */
+export interface RankedDoc {
+  segment: Segment;
+  position: number;
+  matched: number;
+  bm25: number;
+}
+
+/** The ids of a segment's record (what hits report), for ordering and for the candidate. */
+function refOf(segment: Segment, position: number): SearchRecordRef {
+  const { kind, owner } = segment;
+  switch (kind) {
+    case 'raw_messages':
+      return { kind, conversationId: owner, messageIndex: position };
+    case 'memories':
+      return { kind, conversationId: owner, memoryId: segment.ids?.[position] ?? '' };
+    case 'reasoning_chains':
+      return { kind, agentId: owner, chainIndex: position };
+    default:
+      return { kind, conversationId: owner };
+  }
+}
+
+/**
+ * The best `query.limit` records of `segments` holding a query term (every term for `'all'`):
+ * most distinct terms first, then highest BM25, then the ids' order (as the default scan).
+ */
+export function rankSegments(segments: readonly Segment[], query: NormalizedSearchQuery): RankedDoc[] {
+  const { terms } = query;
+  const documentFrequency = new Array<number>(terms.length).fill(0);
+  let documents = 0;
+  let totalLength = 0;
+  const found: Array<{ segment: Segment; frequencies: Map<number, number[]> }> = [];
+  for (const segment of segments) {
+    documents += segment.lengths.length;
+    totalLength += segment.totalLength;
+    let frequencies: Map<number, number[]> | undefined;
+    const postingsOf = termsOf(segment);
+    terms.forEach((term, t) => {
+      const postings = postingsOf.get(term);
+      if (postings === undefined) return;
+      documentFrequency[t] = (documentFrequency[t] as number) + postings.length / 2;
+      frequencies ??= new Map();
+      for (let i = 0; i < postings.length; i += 2) {
+        const position = postings[i] as number;
+        let row = frequencies.get(position);
+        if (row === undefined) frequencies.set(position, (row = new Array<number>(terms.length).fill(0)));
+        row[t] = postings[i + 1] as number;
+      }
+    });
+    if (frequencies !== undefined) found.push({ segment, frequencies });
+  }
+  const corpus = { documentCount: documents, averageLength: documents === 0 ? 0 : totalLength / documents };
+  const idfs = documentFrequency.map((df) => bm25Idf(df, documents));
+  const ranked: RankedDoc[] = [];
+  for (const { segment, frequencies } of found) {
+    for (const [position, row] of frequencies) {
+      const matched = row.reduce((n, f) => (f > 0 ? n + 1 : n), 0);
+      if (query.match === 'all' && matched < terms.length) continue;
+      const length = segment.lengths[position] as number;
+      ranked.push({ segment, position, matched, bm25: bm25Score(row, idfs, length, corpus) });
+    }
+  }
+  ranked.sort(
+    (a, b) =>
+      b.matched - a.matched ||
+      b.bm25 - a.bm25 ||
+      compareRefs(refOf(a.segment, a.position), refOf(b.segment, b.position)),
+  );
+  return ranked.slice(0, query.limit);
+}
+
+/**
+ * The candidates of ranked records, each with its record (a copy: the caller may change it)
+ * from `contents`, the data read for each segment; `null` when a data file is no longer the
+ * one its segment indexed (the caller checks the index again and retries).
+ */
+export function toCandidates(
+  ranked: readonly RankedDoc[],
+  contents: ReadonlyMap<Segment, SourceContent | null>,
+): SearchCandidate[] | null {
+  const out: SearchCandidate[] = [];
+  for (const { segment, position, bm25 } of ranked) {
+    const content = contents.get(segment);
+    if (content === null || content === undefined || content.identity !== segment.source) return null;
+    const record = structuredClone(content.records[position]) as JsonValue;
+    if (record === undefined) return null;
+    out.push({ ...refOf(segment, position), record, bm25 } as SearchCandidate);
+  }
+  return out;
+}
