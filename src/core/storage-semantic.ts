@@ -43,7 +43,11 @@ export abstract class SemanticStorage extends SearchableStorage {
 
   // ----- writes ----------------------------------------------------------------------------
 
-  override async storeMemory(conversationId: string, memoryId: string, memoryData: JsonObject): Promise<boolean> {
+  override async storeMemory(
+    conversationId: string,
+    memoryId: string,
+    memoryData: JsonObject,
+  ): Promise<boolean> {
     if (this.semantic === null) return super.storeMemory(conversationId, memoryId, memoryData);
     validateId('conversationId', conversationId);
     validateId('memoryId', memoryId);
@@ -54,7 +58,10 @@ export abstract class SemanticStorage extends SearchableStorage {
     return true;
   }
 
-  override async storeMemories(conversationId: string, memories: readonly MemoryBatchItem[]): Promise<number> {
+  override async storeMemories(
+    conversationId: string,
+    memories: readonly MemoryBatchItem[],
+  ): Promise<number> {
     if (this.semantic === null) return super.storeMemories(conversationId, memories);
     const method = 'storeMemories';
     validateId('conversationId', conversationId);

@@ -125,6 +125,8 @@ export interface ResolvedPostgresConfig {
   searchFields: SearchFields | undefined;
   /** Most chains kept per agent, or `null` for no limit. */
   maxReasoningChainsPerAgent: number | null;
+  /** Embedder and vector store of semantic search (`undefined`: off). */
+  semantic: SharedStorageOptions['semantic'];
 }
 
 // PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1); a longer name would silently
@@ -193,5 +195,6 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     logger: parsed.logger,
     searchFields: parsed.searchFields,
     maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
+    semantic: parsed.semantic,
   };
 }

@@ -46,6 +46,8 @@ export interface ResolvedRedisConfig {
   searchFields: SearchFields | undefined;
   /** Most chains kept per agent, or `null` for no limit. */
   maxReasoningChainsPerAgent: number | null;
+  /** Embedder and vector store of semantic search (`undefined`: off). */
+  semantic: SharedStorageOptions['semantic'];
 }
 
 /** Server used when neither `url` nor `client` is given. */
@@ -103,5 +105,6 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
     logger: parsed.logger,
     searchFields: parsed.searchFields,
     maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
+    semantic: parsed.semantic,
   };
 }
