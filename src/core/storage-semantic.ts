@@ -5,13 +5,9 @@
  * takes `mode: 'vector' | 'hybrid'`. Without it this layer passes every call through.
  *
  * Order of a write: validate, embed (an embedder failure rejects with nothing written), write
- * the record, upsert its vectors. When the upsert fails, the record write is undone from a
- * snapshot read before it (memories, raw messages). Reasoning chains are the exception: the
- * storage primitives cannot remove a chain just appended, so the chains stay stored without
- * vectors (the error is rethrown and logged with their sequence numbers; `reindex()` embeds
- * them). Vectors of records that are gone are removed after the write committed; a failure
- * there is logged, never returned by a search (ids are resolved to live records), and cleared
- * by `reindex()`. Writes of one conversation or agent are serialised in this process.
+ * the record, upsert its vectors; a failed upsert undoes the record write (chains excepted:
+ * an append cannot be taken back). The steps and their guarantees: `semantic/write-steps.ts`.
+ * Writes of one conversation or agent are serialised in this process.
  */
 import { raceAbort, throwIfAborted } from './abort.js';
 import { atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.js';
@@ -19,15 +15,26 @@ import { ConfigError } from './errors.js';
 import { validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { logEvent, type StorageLogger } from './logger.js';
-import { buildMemoryWrite } from './records.js';
+import type { StorageLogger } from './logger.js';
 import type { SearchHit } from './search/hits.js';
 import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } from './search/query.js';
 import { rankCandidates } from './search/rank.js';
 import type { SemanticOptions } from './semantic/options.js';
-import { changesOf, SemanticIndex, type VectorChanges } from './semantic/semantic-index.js';
+import { SemanticIndex } from './semantic/semantic-index.js';
 import { vectorIdOf } from './semantic/vector-ids.js';
 import { fuseHits, HYBRID_DEPTH, type RecordReader, vectorHits } from './semantic/vector-search.js';
+import {
+  appendChains,
+  type ChainAccess,
+  chainIds,
+  conversationVectorIds,
+  type MemoryAccess,
+  type RawMessageAccess,
+  reembedAll,
+  type StepContext,
+  writeMemories,
+  writeRawMessages,
+} from './semantic/write-steps.js';
 import { validateKeepLast, type SequencedChain } from './storage-retention.js';
 import { SearchableStorage } from './storage-search.js';
 
@@ -52,8 +59,10 @@ export abstract class SemanticStorage extends SearchableStorage {
     validateId('conversationId', conversationId);
     validateId('memoryId', memoryId);
     const value = toJsonObject(memoryData, `memory ${JSON.stringify(memoryId)}`);
-    await this.writeMemoriesWithVectors('storeMemory', conversationId, [{ memoryId, data: value }], () =>
-      super.storeMemory(conversationId, memoryId, value),
+    await this.locked('storeMemory', `c/${conversationId}`, (ctx) =>
+      writeMemories(ctx, conversationId, [{ memoryId, data: value }], this.memoryAccess, () =>
+        super.storeMemory(conversationId, memoryId, value),
+      ),
     );
     return true;
   }
@@ -73,8 +82,10 @@ export abstract class SemanticStorage extends SearchableStorage {
       }),
     );
     if (items.length === 0) return super.storeMemories(conversationId, items);
-    await this.writeMemoriesWithVectors(method, conversationId, items, () =>
-      super.storeMemories(conversationId, items),
+    await this.locked(method, `c/${conversationId}`, (ctx) =>
+      writeMemories(ctx, conversationId, items, this.memoryAccess, () =>
+        super.storeMemories(conversationId, items),
+      ),
     );
     return items.length;
   }
@@ -84,37 +95,15 @@ export abstract class SemanticStorage extends SearchableStorage {
     const method = 'storeRawMessages';
     validateId('conversationId', conversationId);
     const value = toJsonArray(messages, `raw messages of ${JSON.stringify(conversationId)}`);
-    await this.locked(method, `c/${conversationId}`, async (index) => {
-      const refs = value.map((_, messageIndex) => ({
-        kind: 'raw_messages' as const,
-        conversationId,
-        messageIndex,
-      }));
-      const changes = await index.prepare(refs.map((ref, i) => ({ ref, record: value[i]! })));
-      const before = await this.readRawMessages(conversationId);
-      const write = (): Promise<unknown> => super.storeRawMessages(conversationId, value);
-      if (before === null) {
-        // Nothing to restore: vectors first, so a failed write is undone by removing them.
-        await applyChanges(index, changes);
-        await write().catch(async (error: unknown) => {
-          await index.removeStale(
-            changes.upserts.map((item) => item.id),
-            method,
-          );
-          throw error;
-        });
-        return;
-      }
-      await write();
-      await applyChanges(index, changes).catch(async (error: unknown) => {
-        await this.undo(method, () => this.writeRawMessages(conversationId, before));
-        throw error;
-      });
-      const stale = before
-        .slice(value.length)
-        .map((_, i) => vectorIdOf({ kind: 'raw_messages', conversationId, messageIndex: value.length + i }));
-      await index.removeStale(stale, method);
-    });
+    const access: RawMessageAccess = {
+      readRawMessages: (id) => this.readRawMessages(id),
+      writeRawMessages: (id, list) => this.writeRawMessages(id, list),
+    };
+    await this.locked(method, `c/${conversationId}`, (ctx) =>
+      writeRawMessages(ctx, conversationId, value, access, () =>
+        super.storeRawMessages(conversationId, value),
+      ),
+    );
     return true;
   }
 
@@ -122,8 +111,8 @@ export abstract class SemanticStorage extends SearchableStorage {
     if (this.semantic === null) return super.storeReasoningChain(agentId, chainData);
     validateId('agentId', agentId);
     const value = toJsonObject(chainData, `reasoning chain of ${JSON.stringify(agentId)}`);
-    await this.appendChainsWithVectors('storeReasoningChain', agentId, [value], () =>
-      super.storeReasoningChain(agentId, value),
+    await this.locked('storeReasoningChain', `a/${agentId}`, (ctx) =>
+      appendChains(ctx, agentId, [value], this.chainAccess, () => super.storeReasoningChain(agentId, value)),
     );
     return true;
   }
@@ -136,8 +125,10 @@ export abstract class SemanticStorage extends SearchableStorage {
       atItem(method, index, () => toJsonObject(chain, `reasoning chain of ${JSON.stringify(agentId)}`)),
     );
     if (values.length === 0) return super.appendReasoningChains(agentId, values);
-    await this.appendChainsWithVectors(method, agentId, values, () =>
-      super.appendReasoningChains(agentId, values),
+    await this.locked(method, `a/${agentId}`, (ctx) =>
+      appendChains(ctx, agentId, values, this.chainAccess, () =>
+        super.appendReasoningChains(agentId, values),
+      ),
     );
     return values.length;
   }
@@ -148,7 +139,7 @@ export abstract class SemanticStorage extends SearchableStorage {
     if (this.semantic === null) return super.deleteMemory(conversationId, memoryId);
     validateId('conversationId', conversationId);
     validateId('memoryId', memoryId);
-    await this.locked('deleteMemory', `c/${conversationId}`, async (index) => {
+    await this.locked('deleteMemory', `c/${conversationId}`, async ({ index }) => {
       await super.deleteMemory(conversationId, memoryId);
       await index.removeStale([vectorIdOf({ kind: 'memories', conversationId, memoryId })], 'deleteMemory');
     });
@@ -158,19 +149,11 @@ export abstract class SemanticStorage extends SearchableStorage {
   override async deleteConversation(conversationId: string): Promise<boolean> {
     if (this.semantic === null) return super.deleteConversation(conversationId);
     validateId('conversationId', conversationId);
-    await this.locked('deleteConversation', `c/${conversationId}`, async (index) => {
+    await this.locked('deleteConversation', `c/${conversationId}`, async ({ index }) => {
       const raw = (await this.readRawMessages(conversationId)) ?? [];
       const memories = await this.readMemories(conversationId);
       await super.deleteConversation(conversationId);
-      const ids = [
-        ...raw.map((_, messageIndex) => vectorIdOf({ kind: 'raw_messages', conversationId, messageIndex })),
-        ...memories.flatMap((memory) =>
-          typeof memory.memory_id === 'string'
-            ? [vectorIdOf({ kind: 'memories', conversationId, memoryId: memory.memory_id })]
-            : [],
-        ),
-      ];
-      await index.removeStale([...new Set(ids)], 'deleteConversation');
+      await index.removeStale(conversationVectorIds(conversationId, raw, memories), 'deleteConversation');
     });
     return true;
   }
@@ -178,7 +161,7 @@ export abstract class SemanticStorage extends SearchableStorage {
   override async deleteReasoningChains(agentId: string): Promise<boolean> {
     if (this.semantic === null) return super.deleteReasoningChains(agentId);
     validateId('agentId', agentId);
-    await this.locked('deleteReasoningChains', `a/${agentId}`, async (index) => {
+    await this.locked('deleteReasoningChains', `a/${agentId}`, async ({ index }) => {
       const before = await this.readAllSequencedChains(agentId);
       await super.deleteReasoningChains(agentId);
       await index.removeStale(chainIds(agentId, before), 'deleteReasoningChains');
@@ -190,7 +173,7 @@ export abstract class SemanticStorage extends SearchableStorage {
     if (this.semantic === null) return super.trimReasoningChains(agentId, keepLast);
     validateId('agentId', agentId);
     const keep = validateKeepLast(keepLast);
-    return this.locked('trimReasoningChains', `a/${agentId}`, async (index) => {
+    return this.locked('trimReasoningChains', `a/${agentId}`, async ({ index }) => {
       const before = await this.readAllSequencedChains(agentId);
       const removed = await super.trimReasoningChains(agentId, keep);
       const kept = new Set((await this.readAllSequencedChains(agentId)).map((item) => item.sequence));
@@ -243,30 +226,13 @@ export abstract class SemanticStorage extends SearchableStorage {
     if (index === null) return super.reindex();
     return this.runWrite('reindex', async () => {
       const count = await this.rebuildSearchIndex();
-      await index.reset();
-      for (const conversationId of await this.listStoredConversationIds()) {
-        const raw = (await this.readRawMessages(conversationId)) ?? [];
-        const memories = await this.readMemories(conversationId);
-        const refs = [
-          ...raw.map((record, messageIndex) => ({
-            ref: { kind: 'raw_messages' as const, conversationId, messageIndex },
-            record,
-          })),
-          ...dedupeMemories(memories).map((record) => ({
-            ref: { kind: 'memories' as const, conversationId, memoryId: record.memory_id as string },
-            record,
-          })),
-        ];
-        await index.upsert((await index.prepare(refs)).upserts);
-      }
-      for (const agentId of await this.listAgentIds()) {
-        const chains = await this.readAllSequencedChains(agentId);
-        const refs = chains.map(({ sequence, chain }) => ({
-          ref: { kind: 'reasoning_chains' as const, agentId, sequence },
-          record: chain,
-        }));
-        await index.upsert((await index.prepare(refs)).upserts);
-      }
+      await reembedAll(index, {
+        listStoredConversationIds: () => this.listStoredConversationIds(),
+        listAgentIds: () => this.listAgentIds(),
+        readRawMessages: (id) => this.readRawMessages(id),
+        readMemories: (id) => this.readMemories(id),
+        readAllSequencedChains: (id) => this.readAllSequencedChains(id),
+      });
       return count;
     });
   }
@@ -306,100 +272,24 @@ export abstract class SemanticStorage extends SearchableStorage {
   }
 
   /** Runs a semantic write: refused when read-only or closed, one at a time per owner. */
-  private locked<T>(method: string, owner: string, task: (index: SemanticIndex) => Promise<T>): Promise<T> {
-    const index = this.semantic!;
-    return this.runWrite(method, () => this.ownerLocks.run(owner, () => task(index)));
+  private locked<T>(method: string, owner: string, task: (ctx: StepContext) => Promise<T>): Promise<T> {
+    const ctx: StepContext = { index: this.semantic!, method, logger: this.logger };
+    return this.runWrite(method, () => this.ownerLocks.run(owner, () => task(ctx)));
   }
 
-  /** Runs an undo step; its own failure is logged (the caller rethrows the original error). */
-  private async undo(method: string, step: () => Promise<void>): Promise<void> {
-    try {
-      await step();
-    } catch (error) {
-      logEvent(
-        this.logger,
-        'error',
-        `${method}: undoing the record write after a vector-store failure failed`,
-        {
-          method,
-          error: error instanceof Error ? error.message : String(error),
-        },
-      );
-    }
+  private get memoryAccess(): MemoryAccess {
+    return {
+      readMemories: (id) => this.readMemories(id),
+      upsertMemory: (id, write) => this.upsertMemory(id, write),
+      removeMemory: (id, memoryId) => this.removeMemory(id, memoryId),
+    };
   }
 
-  private async writeMemoriesWithVectors(
-    method: string,
-    conversationId: string,
-    items: ReadonlyArray<{ memoryId: string; data: JsonObject }>,
-    write: () => Promise<unknown>,
-  ): Promise<void> {
-    await this.locked(method, `c/${conversationId}`, async (index) => {
-      // The last write of an id wins, so only its text is embedded (ids are distinct per upsert).
-      const last = new Map(items.map((item) => [item.memoryId, item.data]));
-      const records = [...last].map(([memoryId, data]) => ({
-        ref: { kind: 'memories' as const, conversationId, memoryId },
-        record: buildMemoryWrite(memoryId, data, '').record,
-      }));
-      const changes = await index.prepare(records);
-      const before = await this.readMemories(conversationId);
-      await write();
-      await applyChanges(index, changes).catch(async (error: unknown) => {
-        await this.undo(method, async () => {
-          for (const memoryId of last.keys()) {
-            const old = before.find((memory) => memory.memory_id === memoryId);
-            if (old === undefined) await this.removeMemory(conversationId, memoryId);
-            else await this.upsertMemory(conversationId, { memoryId, record: old, explicitCreatedAt: true });
-          }
-        });
-        throw error;
-      });
-    });
-  }
-
-  private async appendChainsWithVectors(
-    method: string,
-    agentId: string,
-    values: readonly JsonObject[],
-    append: () => Promise<unknown>,
-  ): Promise<void> {
-    await this.locked(method, `a/${agentId}`, async (index) => {
-      const vectors = await index.embedRecords(
-        values.map((record) => ({ ref: { kind: 'reasoning_chains' }, record })),
-      );
-      const limited = this.maxReasoningChainsPerAgent !== null;
-      const before = limited
-        ? await this.readAllSequencedChains(agentId)
-        : await this.readSequencedChains(agentId, { after: null, limit: 1 });
-      const lastBefore = before.at(-1)?.sequence ?? null;
-      await append();
-      const after =
-        limited || lastBefore === null
-          ? await this.readAllSequencedChains(agentId)
-          : await this.readSequencedChains(agentId, { after: lastBefore, limit: null });
-      // The new chains are the last ones appended (a trim may have dropped the first of them).
-      const added = after
-        .filter((item) => lastBefore === null || item.sequence > lastBefore)
-        .slice(-values.length);
-      const changes: VectorChanges = changesOf(
-        added.map(({ sequence }) => ({ kind: 'reasoning_chains', agentId, sequence })),
-        vectors.slice(values.length - added.length),
-      );
-      try {
-        await applyChanges(index, changes);
-      } catch (error) {
-        logEvent(this.logger, 'error', `${method}: chains stored without vectors; reindex() embeds them`, {
-          method,
-          agentId,
-          sequences: added.map((item) => item.sequence).join(','),
-          error: error instanceof Error ? error.message : String(error),
-        });
-        throw error;
-      }
-      const kept = new Set(after.map((item) => item.sequence));
-      const trimmed = limited ? before.filter((item) => !kept.has(item.sequence)) : [];
-      await index.removeStale(chainIds(agentId, trimmed), method);
-    });
+  private get chainAccess(): ChainAccess {
+    return {
+      readSequencedChains: (id, read) => this.readSequencedChains(id, read),
+      limited: this.maxReasoningChainsPerAgent !== null,
+    };
   }
 
   /** Every chain of an agent, numbered. */
@@ -421,23 +311,4 @@ export abstract class SemanticStorage extends SearchableStorage {
     };
     return vectorHits(index, reader, this.textExtractor, query, k);
   }
-}
-
-/** Removes the vectors of records that lost their text, then upserts the rest (the commit point). */
-async function applyChanges(index: SemanticIndex, changes: VectorChanges): Promise<void> {
-  await index.remove(changes.emptyIds);
-  await index.upsert(changes.upserts);
-}
-
-function chainIds(agentId: string, chains: readonly SequencedChain[]): string[] {
-  return chains.map(({ sequence }) => vectorIdOf({ kind: 'reasoning_chains', agentId, sequence }));
-}
-
-/** Memories with a string id, each id once (the first one, as a search resolves ids). */
-function dedupeMemories(memories: readonly JsonObject[]): JsonObject[] {
-  const byId = new Map<string, JsonObject>();
-  for (const memory of memories)
-    if (typeof memory.memory_id === 'string' && !byId.has(memory.memory_id))
-      byId.set(memory.memory_id, memory);
-  return [...byId.values()];
 }
