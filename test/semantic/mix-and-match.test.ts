@@ -12,6 +12,7 @@ import {
   createStorageFromEnv,
   createVectorStore,
   FileStorage,
+  MemoryVectorStore,
   type SearchHit,
   SQLiteStorage,
   type StorageInterface,
@@ -133,5 +134,23 @@ describe('mix and match', () => {
     expect(await reset.search({ text: 'password', mode: 'vector' })).toEqual([]);
     await reset.reindex();
     expect(await reset.search({ text: 'password', mode: 'vector' })).toHaveLength(1);
+  });
+
+  it('the embedder defaults to hashing; a semantic option of the wrong shape is a ConfigError', async () => {
+    const vectors = new MemoryVectorStore();
+    const storage = await open(new SQLiteStorage({ dbPath: ':memory:', semantic: { vectorStore: vectors } }));
+    await storage.storeMemory('c1', 'm1', { text: 'hello world' });
+    expect(await vectors.count()).toBe(1);
+    expect(await vectors.signature()).toEqual({
+      embedderId: 'hashing:v1',
+      dimensions: 256,
+      metric: 'cosine',
+    });
+    expect(() => new SQLiteStorage({ dbPath: ':memory:', semantic: { vectorStore: {} } as never })).toThrow(
+      ConfigError,
+    );
+    expect(
+      () => new FileStorage({ semantic: { vectorStore: vectors, embedder: { id: 'x' } } as never }),
+    ).toThrow(/semantic\.embedder/);
   });
 });

@@ -9,8 +9,8 @@ import type { VectorStore } from '../../semantic/vector-stores/types.js';
 
 /** Semantic search for a store: records are embedded on write and `search()` takes `mode: 'vector' | 'hybrid'`. */
 export interface SemanticOptions {
-  /** Turns record text into vectors (e.g. `createEmbedder('hashing')`). */
-  embedder: Embedder;
+  /** Turns record text into vectors (e.g. `createEmbedder('openai', {...})`). Default: the hashing embedder. */
+  embedder?: Embedder;
   /** Holds the vectors; opened by the store's `initialize()` and closed by its `shutdown()`. */
   vectorStore: VectorStore;
 }
@@ -37,9 +37,11 @@ function isVectorStore(value: unknown): value is VectorStore {
 /** The `semantic` config option: `{ embedder, vectorStore }`, checked by shape (instances are kept as given). */
 export const semanticOption = z
   .object({
-    embedder: z.custom<Embedder>(isEmbedder, {
-      message: 'expected an Embedder (id, dimensions, embed()), e.g. createEmbedder()',
-    }),
+    embedder: z
+      .custom<Embedder>(isEmbedder, {
+        message: 'expected an Embedder (id, dimensions, embed()), e.g. createEmbedder()',
+      })
+      .optional(),
     vectorStore: z.custom<VectorStore>(isVectorStore, {
       message: 'expected a VectorStore (ensureIndex, upsert, delete, query, close), e.g. createVectorStore()',
     }),

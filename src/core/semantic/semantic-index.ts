@@ -7,7 +7,9 @@ import { ConfigError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import { logEvent, type StorageLogger } from '../logger.js';
 import type { TextExtractor } from '../search/fields.js';
-import type { EmbedPurpose } from '../../semantic/embedders/types.js';
+import { checkedEmbedder } from '../../semantic/embedders/checks.js';
+import { HashingEmbedder } from '../../semantic/embedders/hashing.js';
+import type { Embedder, EmbedPurpose } from '../../semantic/embedders/types.js';
 import {
   type IndexSignature,
   MAX_QUERY_K,
@@ -37,13 +39,15 @@ export interface VectorChanges {
 /** Embedder + vector store of one storage instance. */
 export class SemanticIndex {
   readonly signature: IndexSignature;
+  private readonly embedder: Embedder;
 
   constructor(
     private readonly options: SemanticOptions,
     private readonly extractor: () => TextExtractor,
     private readonly logger: StorageLogger | undefined,
   ) {
-    const { embedder } = options;
+    const embedder = options.embedder ?? checkedEmbedder(new HashingEmbedder());
+    this.embedder = embedder;
     this.signature = { embedderId: embedder.id, dimensions: embedder.dimensions, metric: 'cosine' };
   }
 
@@ -77,7 +81,7 @@ export class SemanticIndex {
     for (let at = 0; at < texts.length; at += EMBED_BATCH) {
       const batch = texts.slice(at, at + EMBED_BATCH);
       const options = signal === undefined ? { purpose } : { purpose, signal };
-      out.push(...(await this.options.embedder.embed(batch, options)));
+      out.push(...(await this.embedder.embed(batch, options)));
     }
     return out;
   }
