@@ -1,5 +1,5 @@
 /** `search`: full-text search of a store from the command line (opened read-only). */
-import { ConfigError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import {
   SEARCH_KINDS,
   type SearchHit,
@@ -75,13 +75,13 @@ export async function searchCommand(
     try {
       hits = await store.search(query);
     } catch (error) {
-      if (error instanceof ValidationError) throw new CliError(error.message, EXIT.usage);
-      if (error instanceof ConfigError && error.key === 'semantic') {
+      if (error instanceof ValidationError && error.field === 'mode') {
         throw new CliError(
           `${error.message}; give the store with --env FILE setting CONNECTOME_SEMANTIC=1 (and CONNECTOME_VECTOR_*, CONNECTOME_EMBEDDER_*)`,
           EXIT.usage,
         );
       }
+      if (error instanceof ValidationError) throw new CliError(error.message, EXIT.usage);
       throw error;
     }
     if (options.json) {

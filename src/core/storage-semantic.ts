@@ -11,7 +11,7 @@
  */
 import { raceAbort, throwIfAborted } from './abort.js';
 import { atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.js';
-import { ConfigError } from './errors.js';
+import { ValidationError } from './errors.js';
 import { validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -190,7 +190,7 @@ export abstract class SemanticStorage extends SearchableStorage {
    * nearest to the text's embedding within the scope; `score` is the similarity) or both
    * fused by reciprocal rank (`'hybrid'`: each list fetched 4x deeper than `limit`, k = 60;
    * `score` is the fused score). `'vector'`/`'hybrid'` on a store without the `semantic`
-   * option is a `ConfigError` before any I/O. Vector search covers raw messages, memories and
+   * option is a `ValidationError` before any I/O. Vector search covers raw messages, memories and
    * chains (the embedded kinds); other kinds only come from the full-text list.
    */
   override async search(query: SearchQuery): Promise<SearchHit[]> {
@@ -198,9 +198,9 @@ export abstract class SemanticStorage extends SearchableStorage {
     if (normalized.mode === 'text') return super.search(query);
     const index = this.semantic;
     if (index === null) {
-      throw new ConfigError(
-        `search mode '${normalized.mode}' needs the store's semantic option ({ embedder, vectorStore })`,
-        'semantic',
+      throw new ValidationError(
+        'mode',
+        `'${normalized.mode}' needs the store's semantic option ({ embedder, vectorStore }); this store has none`,
       );
     }
     throwIfAborted(normalized.signal, 'search');

@@ -5,7 +5,6 @@
  * vector store leaves the store as it was.
  */
 import {
-  ConfigError,
   type JsonObject,
   type SearchHit,
   type StorageInterface,
@@ -186,7 +185,7 @@ export function semanticTests(ctx: SuiteContext): void {
 
     it('modes are validated before any I/O', async () => {
       const plain = ctx.storage();
-      await expect(plain.search({ text: 'x', mode: 'vector' })).rejects.toThrow(ConfigError);
+      await expect(plain.search({ text: 'x', mode: 'vector' })).rejects.toThrow(ValidationError);
       await expect(plain.search({ text: 'x', mode: 'hybrid' })).rejects.toThrow(/semantic/);
       expect(await plain.search({ text: 'x', mode: 'text' })).toEqual([]);
       const { s } = await openSemantic(ctx);
