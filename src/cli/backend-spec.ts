@@ -32,6 +32,7 @@ import {
   parseEnvValue,
   POSTGRES_ENV,
   REDIS_ENV,
+  semanticOptionsFromEnv,
   SQLITE_ENV,
   STORAGE_TYPE_VAR,
   storageConfigFromEnv,
@@ -272,5 +273,8 @@ export function specFromEnvFile(path: string, cwd: string = process.cwd()): Back
     return vars;
   });
   const spec = describeBackend(type.toLowerCase(), config, cwd);
-  return { ...spec, display: `${spec.display} (from ${path})` };
+  // CONNECTOME_SEMANTIC / _VECTOR_* / _EMBEDDER_* of the file give the store semantic search.
+  const semantic = semanticOptionsFromEnv(env);
+  const withSemantic = semantic === undefined ? spec.config : { ...spec.config, semantic };
+  return { ...spec, config: withSemantic, display: `${spec.display} (from ${path})` };
 }

@@ -9,7 +9,7 @@
  * connectome-storage purge-cache SPEC|--env FILE [--json]
  * connectome-storage list LISTING SPEC|--env FILE [--after CURSOR] [--limit N] [--json]
  * connectome-storage search SPEC|--env FILE "words" [--kind K]... [--agent ID] [--conversation ID]
- *                           [--limit N] [--all] [--json]
+ *                           [--limit N] [--all] [--mode text|vector|hybrid] [--json]
  * connectome-storage backends [--json]
  * ```
  * SPEC: see `backend-spec.ts`. Exit codes: see `EXIT` in `open.ts` and {@link EXIT_HELP}.
@@ -141,6 +141,10 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .option('--conversation <id>', 'only records of this conversation')
     .option('--limit <n>', 'most hits (1 to 1000, default 10)', positiveInteger)
     .option('--all', 'only records holding every word (default: any word, ranked)')
+    .option(
+      '--mode <mode>',
+      'text (default), vector or hybrid (vector and hybrid need --env with semantic search on)',
+    )
     .option('--json', 'print the hits as JSON')
     .action((first: string, second: string | undefined, options: SearchCommandOptions) =>
       run(options.json, () => searchCommand(first, second, options, io)),

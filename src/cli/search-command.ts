@@ -1,6 +1,12 @@
 /** `search`: full-text search of a store from the command line (opened read-only). */
 import { ValidationError } from '../core/errors.js';
-import { SEARCH_KINDS, type SearchHit, type SearchKind, type SearchQuery } from '../core/search/index.js';
+import {
+  SEARCH_KINDS,
+  type SearchHit,
+  type SearchKind,
+  type SearchMode,
+  type SearchQuery,
+} from '../core/search/index.js';
 import { type CliIO, type StoreCommandOptions, withStore } from './commands.js';
 import { CliError, EXIT, redactOutput } from './open.js';
 
@@ -11,7 +17,10 @@ export interface SearchCommandOptions extends StoreCommandOptions {
   conversation?: string;
   limit?: number;
   all?: boolean;
+  mode?: string;
 }
+
+const MODES: readonly SearchMode[] = ['text', 'vector', 'hybrid'];
 
 /** The ids of a hit as one short string, e.g. `memories conv_1/mem_2`. */
 export function describeHit(hit: SearchHit): string {
@@ -48,6 +57,10 @@ export async function searchCommand(
     }
     return kind as SearchKind;
   });
+  const { mode } = options;
+  if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) {
+    throw new CliError(`--mode ${JSON.stringify(mode)}: must be one of ${MODES.join(', ')}`, EXIT.usage);
+  }
   const query: SearchQuery = {
     text: words,
     match: options.all === true ? 'all' : 'any',
@@ -55,12 +68,19 @@ export async function searchCommand(
     ...(options.agent === undefined ? {} : { agentId: options.agent }),
     ...(options.conversation === undefined ? {} : { conversationId: options.conversation }),
     ...(options.limit === undefined ? {} : { limit: options.limit }),
+    ...(mode === undefined ? {} : { mode: mode as SearchMode }),
   };
   return withStore(spec, options, { readOnly: true }, async (store, parsed) => {
     let hits: SearchHit[];
     try {
       hits = await store.search(query);
     } catch (error) {
+      if (error instanceof ValidationError && error.field === 'mode') {
+        throw new CliError(
+          `${error.message}; give the store with --env FILE setting CONNECTOME_SEMANTIC=1 (and CONNECTOME_VECTOR_*, CONNECTOME_EMBEDDER_*)`,
+          EXIT.usage,
+        );
+      }
       if (error instanceof ValidationError) throw new CliError(error.message, EXIT.usage);
       throw error;
     }

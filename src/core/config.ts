@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { loggerOption, type StorageLogger } from './logger.js';
 import { searchFieldsOption, type SearchFields } from './search/fields.js';
+import { semanticOption, type SemanticOptions } from './semantic/options.js';
 
 /**
  * The `readOnly` option every built-in backend takes (default `false`): open an existing store
@@ -34,9 +35,10 @@ export const maxReasoningChainsOption = z
 
 /**
  * The schema keys every built-in backend shares (`readOnly`, `logger`, `searchFields`,
- * `searchIndex`, `maxReasoningChainsPerAgent`), spread into each backend's schema.
+ * `searchIndex`, `maxReasoningChainsPerAgent`, `semantic`), spread into each backend's schema.
  */
 export const sharedOptionsShape = {
+  semantic: semanticOption,
   readOnly: readOnlyOption,
   logger: loggerOption,
   searchFields: searchFieldsOption,
@@ -64,6 +66,11 @@ export interface SharedStorageOptions {
    * oldest in the same atomic step. A positive integer; absent or `null` for no limit.
    */
   maxReasoningChainsPerAgent?: number | null;
+  /**
+   * Semantic search: `{ embedder, vectorStore }`. Writes embed records into the vector store and
+   * `search()` takes `mode: 'vector' | 'hybrid'` (see the README's "Semantic search"). Default: off.
+   */
+  semantic?: SemanticOptions;
 }
 
 /** Converts `base_dir` to `baseDir`. */

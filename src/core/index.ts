@@ -30,5 +30,8 @@ export * from './storage-batches.js';
 export * from './storage-paging.js';
 export * from './storage-retention.js';
 export * from './storage-search.js';
+export * from './storage-semantic.js';
+export { type SemanticOptions } from './semantic/options.js';
+export { EMBEDDED_KINDS, type EmbeddedKind } from './semantic/vector-ids.js';
 export * from './storage-interface.js';
 export * from './search/index.js';

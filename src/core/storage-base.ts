@@ -31,8 +31,24 @@ export abstract class StorageBase extends StoragePrimitives {
   abstract readonly storageType: string;
 
   private readonly lifecycle = new StoreLifecycle({
-    open: () => this.openStore(),
-    close: () => this.closeStore(),
+    open: async () => {
+      await this.openStore();
+      try {
+        await this.openAttachments();
+      } catch (error) {
+        // The store opened but what a layer attaches to it did not: close it again, so a
+        // failed initialize() holds no connection, lock or file.
+        await this.closeStore().catch(() => undefined);
+        throw error;
+      }
+    },
+    close: async () => {
+      try {
+        await this.closeAttachments();
+      } finally {
+        await this.closeStore();
+      }
+    },
   });
 
   /**
@@ -77,6 +93,19 @@ export abstract class StorageBase extends StoragePrimitives {
    */
   get isReadOnly(): boolean {
     return false;
+  }
+
+  /**
+   * Opens what a layer above the backend attaches to the store (the semantic layer's vector
+   * store), right after the backend's `openStore()`; a rejection fails `initialize()`. Default: nothing.
+   */
+  protected openAttachments(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Closes what {@link openAttachments} opened, before the backend's `closeStore()`. Default: nothing. */
+  protected closeAttachments(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** The store as error messages name it (a path, a redacted URL with prefix or schema). */

@@ -33,3 +33,4 @@ export type {
   RegisterBackendOptions,
   StorageBackendClass,
 } from './types.js';
+export { SEMANTIC_VAR, semanticOptionsFromEnv } from './semantic-env.js';

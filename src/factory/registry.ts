@@ -9,6 +9,7 @@ import { StorageInterface } from '../core/storage-interface.js';
 import { missingPackages } from './availability.js';
 import { BUILTIN_BACKENDS } from './builtins.js';
 import { type EnvSource, explainEnvConfigError, readEnvironment, storageConfigFromEnv } from './env.js';
+import { semanticOptionsFromEnv } from './semantic-env.js';
 import type {
   BackendConfig,
   BackendDefinition,
@@ -134,14 +135,17 @@ export class StorageFactory {
    * Creates the backend that `CONNECTOME_STORAGE_*` variables describe. Without
    * `env`: the process environment over the current directory's `.env` file (process
    * wins); with `env`: those variables only. Only the chosen backend's variables are read.
+   * With `CONNECTOME_SEMANTIC` (or an embedder or vector type set) it gets the `semantic`
+   * option from `CONNECTOME_EMBEDDER_*` / `CONNECTOME_VECTOR_*` (see `semanticOptionsFromEnv`).
    * @throws {ConfigError} naming the variable for a value that does not parse or that the
    * backend refuses, or the unsupported-type error for an unknown `CONNECTOME_STORAGE_TYPE`.
    */
   static createFromEnvConfig(env?: EnvSource): StorageInterface {
     const source = env ?? readEnvironment();
     const { type, config } = readEnvConfig(source, (name) => StorageFactory.lookup(name)[1].env);
+    const semantic = semanticOptionsFromEnv(source);
     try {
-      return StorageFactory.createStorage(type, config);
+      return StorageFactory.createStorage(type, semantic === undefined ? config : { ...config, semantic });
     } catch (error) {
       throw explainEnvConfigError(error, source, StorageFactory.lookup(type)[1].env);
     }

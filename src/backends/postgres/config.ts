@@ -127,6 +127,8 @@ export interface ResolvedPostgresConfig {
   searchIndex: boolean;
   /** Most chains kept per agent, or `null` for no limit. */
   maxReasoningChainsPerAgent: number | null;
+  /** Embedder and vector store of semantic search (`undefined`: off). */
+  semantic: SharedStorageOptions['semantic'];
 }
 
 // PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1); a longer name would silently
@@ -196,5 +198,6 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     searchFields: parsed.searchFields,
     searchIndex: parsed.searchIndex,
     maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
+    semantic: parsed.semantic,
   };
 }

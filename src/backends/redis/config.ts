@@ -48,6 +48,8 @@ export interface ResolvedRedisConfig {
   searchIndex: boolean;
   /** Most chains kept per agent, or `null` for no limit. */
   maxReasoningChainsPerAgent: number | null;
+  /** Embedder and vector store of semantic search (`undefined`: off). */
+  semantic: SharedStorageOptions['semantic'];
 }
 
 /** Server used when neither `url` nor `client` is given. */
@@ -106,5 +108,6 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
     searchFields: parsed.searchFields,
     searchIndex: parsed.searchIndex,
     maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
+    semantic: parsed.semantic,
   };
 }

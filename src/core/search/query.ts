@@ -37,6 +37,9 @@ export const CONVERSATION_KINDS: ReadonlySet<SearchKind> = new Set([
   'chunk_info',
 ]);
 
+/** How `search()` finds records: by words, by embedding, or both fused (needs the store's `semantic` option). */
+export type SearchMode = 'text' | 'vector' | 'hybrid';
+
 /** A full-text search. */
 export interface SearchQuery {
   /** The words to find: always plain words, never query syntax. Must contain a non-space character. */
@@ -59,6 +62,11 @@ export interface SearchQuery {
   match?: 'any' | 'all';
   /** Aborts the search: it rejects with `OperationAbortedError`. */
   signal?: AbortSignal;
+  /**
+   * `'text'` (default): full-text search. `'vector'`: nearest records by embedding;
+   * `'hybrid'`: both lists fused by reciprocal rank. The last two need the store's `semantic` option.
+   */
+  mode?: SearchMode;
 }
 
 /** A query after validation, as a backend's native index receives it. */
@@ -79,9 +87,20 @@ export interface NormalizedSearchQuery {
   match: 'any' | 'all';
   /** The caller's signal: a native index checks it between steps (the core checks it too). */
   signal: AbortSignal | undefined;
+  /** How to search (a native full-text index only ever sees `'text'` work). */
+  mode: SearchMode;
 }
 
-const QUERY_KEYS = new Set(['text', 'kinds', 'conversationId', 'agentId', 'limit', 'match', 'signal']);
+const QUERY_KEYS = new Set([
+  'text',
+  'kinds',
+  'conversationId',
+  'agentId',
+  'limit',
+  'match',
+  'signal',
+  'mode',
+]);
 
 /** Reads the query's fields once (a getter or Proxy of the caller's runs once, and may throw). */
 function readFields(query: unknown): Record<string, unknown> {
@@ -144,7 +163,7 @@ function normalizeLimit(limit: unknown): number {
  */
 export function normalizeSearchQuery(query: unknown): NormalizedSearchQuery {
   const fields = readFields(query);
-  const { text, conversationId, agentId, match } = fields;
+  const { text, conversationId, agentId, match, mode } = fields;
   if (typeof text !== 'string' || text.trim().length === 0) {
     throw new ValidationError(
       'text',
@@ -155,6 +174,9 @@ export function normalizeSearchQuery(query: unknown): NormalizedSearchQuery {
   if (agentId !== undefined) validateId('agentId', agentId);
   if (match !== undefined && match !== 'any' && match !== 'all') {
     throw new ValidationError('match', `must be 'any' or 'all' (got ${describeValue(match)})`);
+  }
+  if (mode !== undefined && mode !== 'text' && mode !== 'vector' && mode !== 'hybrid') {
+    throw new ValidationError('mode', `must be 'text', 'vector' or 'hybrid' (got ${describeValue(mode)})`);
   }
   const terms = distinctTokens(text);
   if (terms.length > MAX_SEARCH_TERMS) {
@@ -185,5 +207,6 @@ export function normalizeSearchQuery(query: unknown): NormalizedSearchQuery {
     limit: normalizeLimit(fields.limit),
     match: match ?? 'any',
     signal: validateSignal(fields.signal),
+    mode: mode ?? 'text',
   };
 }

@@ -1,0 +1,50 @@
+/**
+ * The `semantic` option every built-in backend takes: an embedder and a vector store, given as
+ * instances (the core never imports a model runtime or a vector-store driver; it only sees the
+ * `Embedder` and `VectorStore` interfaces).
+ */
+import { z } from 'zod';
+import type { Embedder } from '../../semantic/embedders/types.js';
+import type { VectorStore } from '../../semantic/vector-stores/types.js';
+
+/** Semantic search for a store: records are embedded on write and `search()` takes `mode: 'vector' | 'hybrid'`. */
+export interface SemanticOptions {
+  /** Turns record text into vectors (e.g. `createEmbedder('openai', {...})`). Default: the hashing embedder. */
+  embedder?: Embedder;
+  /** Holds the vectors; opened by the store's `initialize()` and closed by its `shutdown()`. */
+  vectorStore: VectorStore;
+}
+
+const EMBEDDER_METHODS = ['embed'] as const;
+const VECTOR_STORE_METHODS = ['ensureIndex', 'upsert', 'delete', 'query', 'close'] as const;
+
+function hasMethods(value: unknown, methods: readonly string[]): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return methods.every((name) => typeof record[name] === 'function');
+}
+
+function isEmbedder(value: unknown): value is Embedder {
+  if (!hasMethods(value, EMBEDDER_METHODS)) return false;
+  const { id, dimensions } = value as { id?: unknown; dimensions?: unknown };
+  return typeof id === 'string' && typeof dimensions === 'number';
+}
+
+function isVectorStore(value: unknown): value is VectorStore {
+  return hasMethods(value, VECTOR_STORE_METHODS);
+}
+
+/** The `semantic` config option: `{ embedder, vectorStore }`, checked by shape (instances are kept as given). */
+export const semanticOption = z
+  .object({
+    embedder: z
+      .custom<Embedder>(isEmbedder, {
+        message: 'expected an Embedder (id, dimensions, embed()), e.g. createEmbedder()',
+      })
+      .optional(),
+    vectorStore: z.custom<VectorStore>(isVectorStore, {
+      message: 'expected a VectorStore (ensureIndex, upsert, delete, query, close), e.g. createVectorStore()',
+    }),
+  })
+  .strict()
+  .optional();

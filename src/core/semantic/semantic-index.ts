@@ -1,0 +1,167 @@
+/**
+ * The storage's side of semantic search: one embedder and one vector store, opened and closed
+ * with the store, and the steps the write and search paths share (embed records, upsert,
+ * remove, query). Knows nothing of any backend.
+ */
+import { ConfigError } from '../errors.js';
+import type { JsonValue } from '../json.js';
+import { logEvent, type StorageLogger } from '../logger.js';
+import type { TextExtractor } from '../search/fields.js';
+import { checkedEmbedder } from '../../semantic/embedders/checks.js';
+import { HashingEmbedder } from '../../semantic/embedders/hashing.js';
+import type { Embedder, EmbedPurpose } from '../../semantic/embedders/types.js';
+import {
+  type IndexSignature,
+  MAX_QUERY_K,
+  type VectorFilter,
+  type VectorItem,
+  type VectorMatch,
+} from '../../semantic/vector-stores/types.js';
+import type { SemanticOptions } from './options.js';
+import { embeddedText, type VectorRef, vectorIdOf } from './vector-ids.js';
+
+/** Texts per `embed()` call: big enough to batch, small enough to bound one request. */
+const EMBED_BATCH = 256;
+
+/** A record to embed, with where it lives. */
+export interface RecordToEmbed {
+  ref: VectorRef;
+  record: JsonValue;
+}
+
+/** What a write does to the vector store: vectors to upsert, and ids of records that now have no text. */
+export interface VectorChanges {
+  upserts: VectorItem[];
+  /** Records that have no text any more: their old vectors go. */
+  emptyIds: string[];
+}
+
+/** Embedder + vector store of one storage instance. */
+export class SemanticIndex {
+  readonly signature: IndexSignature;
+  private readonly embedder: Embedder;
+
+  constructor(
+    private readonly options: SemanticOptions,
+    private readonly extractor: () => TextExtractor,
+    private readonly logger: StorageLogger | undefined,
+  ) {
+    const embedder = options.embedder ?? checkedEmbedder(new HashingEmbedder());
+    this.embedder = embedder;
+    this.signature = { embedderId: embedder.id, dimensions: embedder.dimensions, metric: 'cosine' };
+  }
+
+  /** Opens the vector store for the embedder's signature; a mismatch says how to re-embed. */
+  async open(): Promise<void> {
+    try {
+      await this.options.vectorStore.ensureIndex(this.signature);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError(
+        `${error.message} With a store: call vectorStore.reset(signature) with the new embedder's ` +
+          '{ embedderId, dimensions, metric: "cosine" }, then initialize() the store and call reindex().',
+        'semantic',
+        error,
+      );
+    }
+  }
+
+  /** Closes the vector store. */
+  close(): Promise<void> {
+    return this.options.vectorStore.close();
+  }
+
+  /** One vector per text, in order, embedded in batches. */
+  async embed(
+    texts: readonly string[],
+    purpose: EmbedPurpose,
+    signal?: AbortSignal,
+  ): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let at = 0; at < texts.length; at += EMBED_BATCH) {
+      const batch = texts.slice(at, at + EMBED_BATCH);
+      const options = signal === undefined ? { purpose } : { purpose, signal };
+      out.push(...(await this.embedder.embed(batch, options)));
+    }
+    return out;
+  }
+
+  /** One vector per record (purpose `document`), in order; `null` for a record without text. */
+  async embedRecords(
+    records: ReadonlyArray<{ ref: Pick<VectorRef, 'kind'>; record: JsonValue }>,
+  ): Promise<Array<Float32Array | null>> {
+    const extractor = this.extractor();
+    const texts = records.map(({ ref, record }) => embeddedText(extractor, ref.kind, record));
+    const vectors = await this.embed(
+      texts.filter((text) => text !== ''),
+      'document',
+    );
+    let next = 0;
+    return texts.map((text) => (text === '' ? null : vectors[next++]!));
+  }
+
+  /** Embeds records and pairs each vector with its record's id (see {@link VectorChanges}). */
+  async prepare(records: readonly RecordToEmbed[]): Promise<VectorChanges> {
+    return changesOf(
+      records.map((entry) => entry.ref),
+      await this.embedRecords(records),
+    );
+  }
+
+  /** Upserts vectors (one call: all or none). */
+  async upsert(items: readonly VectorItem[]): Promise<void> {
+    if (items.length > 0) await this.options.vectorStore.upsert(items);
+  }
+
+  /** Removes vectors; rejects when the vector store does. */
+  async remove(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.options.vectorStore.delete(ids);
+  }
+
+  /**
+   * Removes vectors of records that are gone, after the main write committed. A failure is
+   * logged, not thrown: search drops ids whose record is gone, and `reindex()` clears them.
+   */
+  async removeStale(ids: readonly string[], method: string): Promise<void> {
+    try {
+      await this.remove(ids);
+    } catch (error) {
+      logEvent(this.logger, 'warn', `${method}: stale vectors could not be removed; reindex() clears them`, {
+        method,
+        vectors: ids.length,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  /** The nearest vectors to `vector` within `filter`, at most `k` (capped at the stores' limit). */
+  query(vector: Float32Array, k: number, filter: VectorFilter): Promise<VectorMatch[]> {
+    return this.options.vectorStore.query({ vector, k: Math.min(k, MAX_QUERY_K), filter });
+  }
+
+  /** Drops every vector and starts an empty index (before `reindex()` re-embeds everything). */
+  reset(): Promise<void> {
+    return this.options.vectorStore.reset(this.signature);
+  }
+}
+
+/** The vector item of a record. */
+export function vectorItem(ref: VectorRef, vector: Float32Array): VectorItem {
+  const scope =
+    ref.kind === 'reasoning_chains' ? { agentId: ref.agentId } : { conversationId: ref.conversationId };
+  return { id: vectorIdOf(ref), vector, kind: ref.kind, ...scope };
+}
+
+/** The changes for records `refs` whose vectors (or `null`: no text) are `vectors`, aligned. */
+export function changesOf(
+  refs: readonly VectorRef[],
+  vectors: ReadonlyArray<Float32Array | null>,
+): VectorChanges {
+  const changes: VectorChanges = { upserts: [], emptyIds: [] };
+  refs.forEach((ref, index) => {
+    const vector = vectors[index];
+    if (vector === null || vector === undefined) changes.emptyIds.push(vectorIdOf(ref));
+    else changes.upserts.push(vectorItem(ref, vector));
+  });
+  return changes;
+}

@@ -1,0 +1,169 @@
+/**
+ * Vector and hybrid search over a store's records: the query text is embedded, the vector
+ * store is asked within the query's scope, and each vector id is resolved to its record as
+ * loads return it now (ids whose record is gone are dropped). Hybrid fuses the full-text and
+ * vector lists by reciprocal rank.
+ */
+import type { JsonObject, JsonValue } from '../json.js';
+import type { SequencedChain } from '../storage-retention.js';
+import type { TextExtractor } from '../search/fields.js';
+import type { SearchHit, SearchRecordRef } from '../search/hits.js';
+import { CONVERSATION_KINDS, type NormalizedSearchQuery } from '../search/query.js';
+import { buildSnippet } from '../search/snippet.js';
+import { tokenize } from '../search/tokenizer.js';
+import { DEFAULT_RRF_K, reciprocalRankFusion } from '../../semantic/fusion.js';
+import type { VectorFilter, VectorMatch } from '../../semantic/vector-stores/types.js';
+import type { SemanticIndex } from './semantic-index.js';
+import { isEmbeddedKind, parseVectorId, type VectorRef } from './vector-ids.js';
+
+/** How much deeper than `limit` each list of a hybrid search is fetched before fusion. */
+export const HYBRID_DEPTH = 4;
+
+/** The reads vector search resolves ids with. */
+export interface RecordReader {
+  readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
+  readMemories(conversationId: string): Promise<JsonObject[]>;
+  /** Every chain of the agent with its sequence number, oldest first. */
+  readAllSequencedChains(agentId: string): Promise<SequencedChain[]>;
+}
+
+/** The vector filters that cover a query's kinds and scopes (chains are scoped by agent, the rest by conversation). */
+function filtersOf(query: NormalizedSearchQuery): VectorFilter[] {
+  const kinds = query.kinds.filter(isEmbeddedKind);
+  if (query.conversationId === null && query.agentId === null) return kinds.length > 0 ? [{ kinds }] : [];
+  const filters: VectorFilter[] = [];
+  const conversationKinds = kinds.filter((kind) => CONVERSATION_KINDS.has(kind));
+  if (conversationKinds.length > 0) {
+    filters.push({
+      kinds: conversationKinds,
+      ...(query.conversationId === null ? {} : { conversationId: query.conversationId }),
+    });
+  }
+  if (kinds.includes('reasoning_chains')) {
+    filters.push({
+      kinds: ['reasoning_chains'],
+      ...(query.agentId === null ? {} : { agentId: query.agentId }),
+    });
+  }
+  return filters;
+}
+
+/** Loads each owner's records once per search. */
+class Resolver {
+  private readonly raw = new Map<string, Promise<JsonValue[] | null>>();
+  private readonly memories = new Map<string, Promise<JsonObject[]>>();
+  private readonly chains = new Map<string, Promise<SequencedChain[]>>();
+
+  constructor(private readonly reader: RecordReader) {}
+
+  /** The hit fields (ids and record) of a vector ref, or `null` when its record is gone. */
+  async resolve(ref: VectorRef): Promise<(SearchRecordRef & { record: JsonValue }) | null> {
+    switch (ref.kind) {
+      case 'raw_messages': {
+        const list = await once(this.raw, ref.conversationId, () =>
+          this.reader.readRawMessages(ref.conversationId),
+        );
+        const record = list?.[ref.messageIndex];
+        return record === undefined ? null : { ...ref, record };
+      }
+      case 'memories': {
+        const list = await once(this.memories, ref.conversationId, () =>
+          this.reader.readMemories(ref.conversationId),
+        );
+        const record = list.find((memory) => memory.memory_id === ref.memoryId);
+        return record === undefined ? null : { ...ref, record };
+      }
+      case 'reasoning_chains': {
+        const list = await once(this.chains, ref.agentId, () =>
+          this.reader.readAllSequencedChains(ref.agentId),
+        );
+        const chainIndex = list.findIndex((item) => item.sequence === ref.sequence);
+        if (chainIndex < 0) return null;
+        return { kind: ref.kind, agentId: ref.agentId, chainIndex, record: list[chainIndex]!.chain };
+      }
+    }
+  }
+}
+
+function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = load();
+    cache.set(key, value);
+  }
+  return value;
+}
+
+/**
+ * The `k` records nearest to the query text within its scope, nearest first, as hits: `score`
+ * is the similarity, `matchedTerms` and `snippet` as full-text search builds them (a snippet
+ * without marks when no query word is in the record).
+ */
+export async function vectorHits(
+  index: SemanticIndex,
+  reader: RecordReader,
+  extractor: TextExtractor,
+  query: NormalizedSearchQuery,
+  k: number,
+): Promise<SearchHit[]> {
+  const filters = filtersOf(query);
+  if (filters.length === 0) return [];
+  const [vector] = await index.embed([query.text], 'query', query.signal);
+  const lists = await Promise.all(filters.map((filter) => index.query(vector!, k, filter)));
+  const matches: VectorMatch[] = lists
+    .flat()
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, k);
+  const resolver = new Resolver(reader);
+  const terms = new Set(query.terms);
+  const hits: SearchHit[] = [];
+  for (const match of matches) {
+    const ref = parseVectorId(match.id);
+    const found = ref === null ? null : await resolver.resolve(ref);
+    if (found === null) continue;
+    const segments = extractor.extract(found.kind, found.record);
+    const present = new Set<string>();
+    for (const segment of segments)
+      for (const token of tokenize(segment)) if (terms.has(token)) present.add(token);
+    hits.push({
+      ...found,
+      score: match.score,
+      matchedTerms: present.size,
+      snippet: buildSnippet(segments, terms),
+    } as SearchHit);
+  }
+  return hits;
+}
+
+/** A hit's kind and ids as one key. */
+export function hitKey(hit: SearchHit): string {
+  switch (hit.kind) {
+    case 'raw_messages':
+      return `raw_messages/${hit.conversationId}/${hit.messageIndex}`;
+    case 'memories':
+      return `memories/${hit.conversationId}/${hit.memoryId}`;
+    case 'reasoning_chains':
+      return `reasoning_chains/${hit.agentId}/${hit.chainIndex}`;
+    default:
+      return `${hit.kind}/${hit.conversationId}`;
+  }
+}
+
+/**
+ * Fuses full-text and vector hits by reciprocal rank (k = 60) and keeps the best `limit`; a
+ * hit's `score` becomes its fused score, its other fields come from the full-text hit when
+ * there is one (matched words, marked snippet).
+ */
+export function fuseHits(
+  textHits: readonly SearchHit[],
+  vectorList: readonly SearchHit[],
+  limit: number,
+): SearchHit[] {
+  const byKey = new Map<string, SearchHit>();
+  for (const hit of [...vectorList, ...textHits]) byKey.set(hitKey(hit), hit);
+  const fused = reciprocalRankFusion([textHits.map(hitKey), vectorList.map(hitKey)], {
+    k: DEFAULT_RRF_K,
+    limit,
+  });
+  return fused.map(({ id, score }) => ({ ...byKey.get(id)!, score }));
+}

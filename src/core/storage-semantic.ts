@@ -1,0 +1,314 @@
+/**
+ * Semantic search wired into the store. With the `semantic` option (`{ embedder, vectorStore }`)
+ * every write of a memory, reasoning chain or raw-message list embeds the record's text and
+ * upserts its vector, every delete, replace or trim removes the old vectors, and `search()`
+ * takes `mode: 'vector' | 'hybrid'`. Without it this layer passes every call through.
+ *
+ * Order of a write: validate, embed (an embedder failure rejects with nothing written), write
+ * the record, upsert its vectors; a failed upsert undoes the record write (chains excepted:
+ * an append cannot be taken back). The steps and their guarantees: `semantic/write-steps.ts`.
+ * Writes of one conversation or agent are serialised in this process.
+ */
+import { raceAbort, throwIfAborted } from './abort.js';
+import { atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.js';
+import { ValidationError } from './errors.js';
+import { validateId } from './ids.js';
+import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { StorageLogger } from './logger.js';
+import type { SearchHit } from './search/hits.js';
+import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } from './search/query.js';
+import { rankCandidates } from './search/rank.js';
+import type { SemanticOptions } from './semantic/options.js';
+import { SemanticIndex } from './semantic/semantic-index.js';
+import { vectorIdOf } from './semantic/vector-ids.js';
+import { fuseHits, HYBRID_DEPTH, type RecordReader, vectorHits } from './semantic/vector-search.js';
+import {
+  appendChains,
+  type ChainAccess,
+  chainIds,
+  conversationVectorIds,
+  type MemoryAccess,
+  type RawMessageAccess,
+  reembedAll,
+  type StepContext,
+  writeMemories,
+  writeRawMessages,
+} from './semantic/write-steps.js';
+import { validateKeepLast, type SequencedChain } from './storage-retention.js';
+import { SearchableStorage } from './storage-search.js';
+
+/** Semantic and hybrid search wired into the writes. Extend `StorageInterface`, not this. */
+export abstract class SemanticStorage extends SearchableStorage {
+  private semanticIndex: SemanticIndex | null | undefined;
+  private readonly ownerLocks = new KeyedMutex();
+
+  /** True when the store was configured with the `semantic` option (vector and hybrid search work). */
+  get hasSemanticSearch(): boolean {
+    return this.semantic !== null;
+  }
+
+  // ----- writes ----------------------------------------------------------------------------
+
+  override async storeMemory(
+    conversationId: string,
+    memoryId: string,
+    memoryData: JsonObject,
+  ): Promise<boolean> {
+    if (this.semantic === null) return super.storeMemory(conversationId, memoryId, memoryData);
+    validateId('conversationId', conversationId);
+    validateId('memoryId', memoryId);
+    const value = toJsonObject(memoryData, `memory ${JSON.stringify(memoryId)}`);
+    await this.locked('storeMemory', `c/${conversationId}`, (ctx) =>
+      writeMemories(ctx, conversationId, [{ memoryId, data: value }], this.memoryAccess, () =>
+        super.storeMemory(conversationId, memoryId, value),
+      ),
+    );
+    return true;
+  }
+
+  override async storeMemories(
+    conversationId: string,
+    memories: readonly MemoryBatchItem[],
+  ): Promise<number> {
+    if (this.semantic === null) return super.storeMemories(conversationId, memories);
+    const method = 'storeMemories';
+    validateId('conversationId', conversationId);
+    const items = checkBatch<unknown>(method, 'memories', memories).map((item, index) =>
+      atItem(method, index, () => {
+        const { memoryId, data } = itemFields(item, ['memoryId', 'data'] as const);
+        validateId('memoryId', memoryId);
+        return { memoryId, data: toJsonObject(data, `memory ${JSON.stringify(memoryId)}`) };
+      }),
+    );
+    if (items.length === 0) return super.storeMemories(conversationId, items);
+    await this.locked(method, `c/${conversationId}`, (ctx) =>
+      writeMemories(ctx, conversationId, items, this.memoryAccess, () =>
+        super.storeMemories(conversationId, items),
+      ),
+    );
+    return items.length;
+  }
+
+  override async storeRawMessages(conversationId: string, messages: JsonValue[]): Promise<boolean> {
+    if (this.semantic === null) return super.storeRawMessages(conversationId, messages);
+    const method = 'storeRawMessages';
+    validateId('conversationId', conversationId);
+    const value = toJsonArray(messages, `raw messages of ${JSON.stringify(conversationId)}`);
+    const access: RawMessageAccess = {
+      readRawMessages: (id) => this.readRawMessages(id),
+      writeRawMessages: (id, list) => this.writeRawMessages(id, list),
+    };
+    await this.locked(method, `c/${conversationId}`, (ctx) =>
+      writeRawMessages(ctx, conversationId, value, access, () =>
+        super.storeRawMessages(conversationId, value),
+      ),
+    );
+    return true;
+  }
+
+  override async storeReasoningChain(agentId: string, chainData: JsonObject): Promise<boolean> {
+    if (this.semantic === null) return super.storeReasoningChain(agentId, chainData);
+    validateId('agentId', agentId);
+    const value = toJsonObject(chainData, `reasoning chain of ${JSON.stringify(agentId)}`);
+    await this.locked('storeReasoningChain', `a/${agentId}`, (ctx) =>
+      appendChains(ctx, agentId, [value], this.chainAccess, () => super.storeReasoningChain(agentId, value)),
+    );
+    return true;
+  }
+
+  override async appendReasoningChains(agentId: string, chains: readonly JsonObject[]): Promise<number> {
+    if (this.semantic === null) return super.appendReasoningChains(agentId, chains);
+    const method = 'appendReasoningChains';
+    validateId('agentId', agentId);
+    const values = checkBatch<unknown>(method, 'chains', chains).map((chain, index) =>
+      atItem(method, index, () => toJsonObject(chain, `reasoning chain of ${JSON.stringify(agentId)}`)),
+    );
+    if (values.length === 0) return super.appendReasoningChains(agentId, values);
+    await this.locked(method, `a/${agentId}`, (ctx) =>
+      appendChains(ctx, agentId, values, this.chainAccess, () =>
+        super.appendReasoningChains(agentId, values),
+      ),
+    );
+    return values.length;
+  }
+
+  // ----- deletes and trims -------------------------------------------------------------------
+
+  override async deleteMemory(conversationId: string, memoryId: string): Promise<boolean> {
+    if (this.semantic === null) return super.deleteMemory(conversationId, memoryId);
+    validateId('conversationId', conversationId);
+    validateId('memoryId', memoryId);
+    await this.locked('deleteMemory', `c/${conversationId}`, async ({ index }) => {
+      await super.deleteMemory(conversationId, memoryId);
+      await index.removeStale([vectorIdOf({ kind: 'memories', conversationId, memoryId })], 'deleteMemory');
+    });
+    return true;
+  }
+
+  override async deleteConversation(conversationId: string): Promise<boolean> {
+    if (this.semantic === null) return super.deleteConversation(conversationId);
+    validateId('conversationId', conversationId);
+    await this.locked('deleteConversation', `c/${conversationId}`, async ({ index }) => {
+      const raw = (await this.readRawMessages(conversationId)) ?? [];
+      const memories = await this.readMemories(conversationId);
+      await super.deleteConversation(conversationId);
+      await index.removeStale(conversationVectorIds(conversationId, raw, memories), 'deleteConversation');
+    });
+    return true;
+  }
+
+  override async deleteReasoningChains(agentId: string): Promise<boolean> {
+    if (this.semantic === null) return super.deleteReasoningChains(agentId);
+    validateId('agentId', agentId);
+    await this.locked('deleteReasoningChains', `a/${agentId}`, async ({ index }) => {
+      const before = await this.readAllSequencedChains(agentId);
+      await super.deleteReasoningChains(agentId);
+      await index.removeStale(chainIds(agentId, before), 'deleteReasoningChains');
+    });
+    return true;
+  }
+
+  override async trimReasoningChains(agentId: string, keepLast: number): Promise<number> {
+    if (this.semantic === null) return super.trimReasoningChains(agentId, keepLast);
+    validateId('agentId', agentId);
+    const keep = validateKeepLast(keepLast);
+    return this.locked('trimReasoningChains', `a/${agentId}`, async ({ index }) => {
+      const before = await this.readAllSequencedChains(agentId);
+      const removed = await super.trimReasoningChains(agentId, keep);
+      const kept = new Set((await this.readAllSequencedChains(agentId)).map((item) => item.sequence));
+      const gone = before.filter((item) => !kept.has(item.sequence));
+      await index.removeStale(chainIds(agentId, gone), 'trimReasoningChains');
+      return removed;
+    });
+  }
+
+  // ----- search and reindex --------------------------------------------------------------------
+
+  /**
+   * Full-text search (`mode: 'text'`, the default), vector search (`'vector'`: the records
+   * nearest to the text's embedding within the scope; `score` is the similarity) or both
+   * fused by reciprocal rank (`'hybrid'`: each list fetched 4x deeper than `limit`, k = 60;
+   * `score` is the fused score). `'vector'`/`'hybrid'` on a store without the `semantic`
+   * option is a `ValidationError` before any I/O. Vector search covers raw messages, memories and
+   * chains (the embedded kinds); other kinds only come from the full-text list.
+   */
+  override async search(query: SearchQuery): Promise<SearchHit[]> {
+    const normalized = normalizeSearchQuery(query);
+    if (normalized.mode === 'text') return super.search(query);
+    const index = this.semantic;
+    if (index === null) {
+      throw new ValidationError(
+        'mode',
+        `'${normalized.mode}' needs the store's semantic option ({ embedder, vectorStore }); this store has none`,
+      );
+    }
+    throwIfAborted(normalized.signal, 'search');
+    const work = this.run('search', async () => {
+      if (normalized.mode === 'vector') return this.vectorList(index, normalized, normalized.limit);
+      const depth = normalized.limit * HYBRID_DEPTH;
+      const [text, vector] = await Promise.all([
+        this.textList(normalized, depth),
+        this.vectorList(index, normalized, depth),
+      ]);
+      return fuseHits(text, vector, normalized.limit);
+    });
+    return raceAbort(work, normalized.signal, 'search');
+  }
+
+  /**
+   * Rebuilds the full-text index and, with the `semantic` option, re-embeds every raw message,
+   * memory and chain into an emptied vector store (after an embedder switch, or for records
+   * written before semantic search was on). Returns the full-text count, as without it.
+   */
+  override async reindex(): Promise<number> {
+    const index = this.semantic;
+    if (index === null) return super.reindex();
+    return this.runWrite('reindex', async () => {
+      const count = await this.rebuildSearchIndex();
+      await reembedAll(index, {
+        listStoredConversationIds: () => this.listStoredConversationIds(),
+        listAgentIds: () => this.listAgentIds(),
+        readRawMessages: (id) => this.readRawMessages(id),
+        readMemories: (id) => this.readMemories(id),
+        readAllSequencedChains: (id) => this.readAllSequencedChains(id),
+      });
+      return count;
+    });
+  }
+
+  // ----- lifecycle -----------------------------------------------------------------------------
+
+  protected override async openAttachments(): Promise<void> {
+    await super.openAttachments();
+    await this.semantic?.open();
+  }
+
+  protected override async closeAttachments(): Promise<void> {
+    try {
+      await this.semantic?.close();
+    } finally {
+      await super.closeAttachments();
+    }
+  }
+
+  // ----- helpers -------------------------------------------------------------------------------
+
+  /** The store's embedder and vector store, or `null` without the `semantic` option. */
+  private get semantic(): SemanticIndex | null {
+    if (this.semanticIndex === undefined) {
+      // Read structurally, as `searchFields` is: the core does not know each backend's config type.
+      const { config } = this as { config?: { semantic?: SemanticOptions; logger?: StorageLogger } };
+      this.semanticIndex =
+        config?.semantic === undefined
+          ? null
+          : new SemanticIndex(config.semantic, () => this.textExtractor, config.logger);
+    }
+    return this.semanticIndex;
+  }
+
+  private get logger(): StorageLogger | undefined {
+    return (this as { config?: { logger?: StorageLogger } }).config?.logger;
+  }
+
+  /** Runs a semantic write: refused when read-only or closed, one at a time per owner. */
+  private locked<T>(method: string, owner: string, task: (ctx: StepContext) => Promise<T>): Promise<T> {
+    const ctx: StepContext = { index: this.semantic!, method, logger: this.logger };
+    return this.runWrite(method, () => this.ownerLocks.run(owner, () => task(ctx)));
+  }
+
+  private get memoryAccess(): MemoryAccess {
+    return {
+      readMemories: (id) => this.readMemories(id),
+      upsertMemory: (id, write) => this.upsertMemory(id, write),
+      removeMemory: (id, memoryId) => this.removeMemory(id, memoryId),
+    };
+  }
+
+  private get chainAccess(): ChainAccess {
+    return {
+      readSequencedChains: (id, read) => this.readSequencedChains(id, read),
+      limited: this.maxReasoningChainsPerAgent !== null,
+    };
+  }
+
+  /** Every chain of an agent, numbered. */
+  private readAllSequencedChains(agentId: string): Promise<SequencedChain[]> {
+    return this.readSequencedChains(agentId, { after: null, limit: null });
+  }
+
+  private textList(query: NormalizedSearchQuery, limit: number): Promise<SearchHit[]> | SearchHit[] {
+    if (query.terms.length === 0) return [];
+    const deep = { ...query, limit };
+    return this.searchIndex(deep).then((candidates) => rankCandidates(candidates, deep, this.textExtractor));
+  }
+
+  private vectorList(index: SemanticIndex, query: NormalizedSearchQuery, k: number): Promise<SearchHit[]> {
+    const reader: RecordReader = {
+      readRawMessages: (id) => this.readRawMessages(id),
+      readMemories: (id) => this.readMemories(id),
+      readAllSequencedChains: (id) => this.readAllSequencedChains(id),
+    };
+    return vectorHits(index, reader, this.textExtractor, query, k);
+  }
+}
