@@ -16,6 +16,7 @@ import { pagingTests } from './suites/paging.js';
 import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
 import { searchTests } from './suites/search.js';
+import { searchIndexOptionTests } from './suites/search-index-option.js';
 import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
@@ -44,6 +45,7 @@ for (const harness of backends) {
     pagingTests(ctx);
     windowAndAbortTests(ctx);
     searchTests(ctx);
+    searchIndexOptionTests(ctx);
     retentionTests(ctx);
     batchTests(ctx);
   });

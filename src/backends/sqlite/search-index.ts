@@ -19,6 +19,7 @@ import { buildMatchQuery } from './search-query.js';
 import { toCandidate } from './search-rows.js';
 import {
   type BaseRow,
+  DROP_SEARCH_TABLES,
   FRESHNESS,
   highWater,
   INSERT_ENTRIES,
@@ -45,8 +46,14 @@ const RECONCILE_BATCH = 2000;
 
 /** The FTS5 index of one SQLite store. */
 export class SqliteSearchIndex {
-  /** @param extractor the store's text extractor (its `searchFields`) */
-  constructor(private readonly extractor: () => TextExtractor) {}
+  /**
+   * @param extractor the store's text extractor (its `searchFields`)
+   * @param enabled the store's `searchIndex` option: when false, {@link sync} does nothing
+   */
+  constructor(
+    private readonly extractor: () => TextExtractor,
+    private readonly enabled: () => boolean,
+  ) {}
 
   /** Creates the index tables if missing and reconciles them with the base tables (writable opens). */
   async open(connection: SqliteConnection): Promise<void> {
@@ -57,6 +64,17 @@ export class SqliteSearchIndex {
       for (const sql of SEARCH_TEMP_OBJECTS) await q.exec(sql);
     });
     await this.reconcile(connection);
+  }
+
+  /**
+   * `searchIndex: false` on a writable open: drops the index (FTS5 table and entries), so no
+   * later open trusts entries this instance's writes would leave stale; an open with the index
+   * on recreates it and indexes every row.
+   */
+  async drop(connection: SqliteConnection): Promise<void> {
+    await connection.transaction('drop search index', async (q) => {
+      for (const sql of DROP_SEARCH_TABLES) await q.exec(sql);
+    });
   }
 
   /** True when the database has the index tables (a read-only open may find none). */
@@ -74,6 +92,22 @@ export class SqliteSearchIndex {
    * the kind's high-water mark (new rows, this write's and any other writer's).
    */
   async sync(q: Transaction, kind: SearchKind, scope: string, change: SearchSync = {}): Promise<void> {
+    if (!this.enabled()) return;
+    try {
+      await this.syncTables(q, kind, scope, change);
+    } catch (error) {
+      // Another process opened the file with `searchIndex: false` and dropped the index: there
+      // is nothing to maintain (searches scan) until an indexed open recreates it from every row.
+      if (!isMissingIndexError(error)) throw error;
+    }
+  }
+
+  private async syncTables(
+    q: Transaction,
+    kind: SearchKind,
+    scope: string,
+    change: SearchSync,
+  ): Promise<void> {
     const code = KIND_CODES[kind];
     if (change.prune === true) {
       const stale = await q.all<{ doc: number }>(
@@ -262,6 +296,13 @@ export class SqliteSearchIndex {
     });
     await q.run(INSERT_ENTRIES, [JSON.stringify(entries)]);
   }
+}
+
+/** True for the driver's error on a statement naming an index table that is gone. */
+function isMissingIndexError(error: unknown): boolean {
+  // Read structurally: the driver's errors may come from another realm (`instanceof Error` fails).
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && /no such table: (main\.)?search_(fts|docs)\b/.test(message);
 }
 
 /**

@@ -20,6 +20,12 @@ export const SEARCH_TABLES: readonly string[] = [
   'CREATE INDEX IF NOT EXISTS search_docs_kind ON search_docs (kind, doc)',
 ];
 
+/** Statements dropping the index (its indexes and FTS5 shadow tables go with the tables). */
+export const DROP_SEARCH_TABLES: readonly string[] = [
+  'DROP TABLE IF EXISTS search_fts',
+  'DROP TABLE IF EXISTS search_docs',
+];
+
 /**
  * Connection-local (TEMP, invisible to other connections and to the reference): a view over
  * an entry whose triggers write or delete both tables, so adding or dropping any number of

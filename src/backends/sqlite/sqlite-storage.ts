@@ -63,7 +63,10 @@ export class SQLiteStorage extends StorageInterface {
   /** The open file's schema version (older than ours only in a read-only open). */
   private schemaVersion = SQLITE_SCHEMA_VERSION;
   /** The full-text index; every write path calls its `sync` inside the write's transaction. */
-  private readonly fts = new SqliteSearchIndex(() => this.textExtractor);
+  private readonly fts = new SqliteSearchIndex(
+    () => this.textExtractor,
+    () => this.config.searchIndex,
+  );
 
   /** Validates the configuration (unknown keys throw `ConfigError`); opens nothing until `initialize()`. */
   constructor(config: SQLiteStorageConfig = {}) {
@@ -94,7 +97,7 @@ export class SQLiteStorage extends StorageInterface {
         if (this.config.readOnly) this.schemaVersion = await inspectSchemaReadOnly(connection);
         else {
           await ensureSchema(connection);
-          await this.fts.open(connection);
+          await (this.config.searchIndex ? this.fts.open(connection) : this.fts.drop(connection));
         }
       },
     );
@@ -370,7 +373,7 @@ export class SQLiteStorage extends StorageInterface {
 
   protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
     const stats = await collectSqliteStats(this.db, nowMs);
-    const search_index_entries = await searchIndexEntries(this.db, this.fts);
+    const search_index_entries = this.config.searchIndex ? await searchIndexEntries(this.db, this.fts) : null;
     return {
       ...stats,
       extra: { ...stats.extra, ...schemaVersionDetails(this.schemaVersion), search_index_entries },
@@ -380,10 +383,11 @@ export class SQLiteStorage extends StorageInterface {
   // ----- search (see search-index.ts) ------------------------------------------------------
 
   protected override searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
+    if (!this.config.searchIndex) return super.searchIndex(query);
     return searchWithIndex(this.db, this.fts, query, this.isReadOnly, () => super.searchIndex(query));
   }
 
   protected override rebuildSearchIndex(): Promise<number> {
-    return this.fts.rebuild(this.db);
+    return this.config.searchIndex ? this.fts.rebuild(this.db) : Promise.resolve(0);
   }
 }
