@@ -36,7 +36,9 @@ import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
 import { SQL } from './sql.js';
 import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
 import { readSqliteIdPage, readSqliteMemoryWindow, readSqliteRawWindow } from './paging.js';
-import { SqliteSearchIndex, searchIndexEntries, searchWithIndex } from './search-index.js';
+import { SqliteSearchIndex } from './search-index.js';
+import { searchIndexEntries, searchWithIndex } from './search-read.js';
+import { chainSearchSync, memorySearchSync } from './search-writes.js';
 import {
   appendChainRecords,
   type ChainChangeHook,
@@ -191,8 +193,7 @@ export class SQLiteStorage extends StorageInterface {
   protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
     const what = `store memory ${quote(memory.memoryId)} of conversation ${quote(conversationId)}`;
     await this.db.transaction(what, async (q) => {
-      const updated = await upsertMemoryRow(q, conversationId, memory);
-      await this.memoriesChanged(conversationId)(q, updated === null ? [] : [updated]);
+      await this.memoriesChanged(conversationId)(q, [await upsertMemoryRow(q, conversationId, memory)]);
     });
   }
 
@@ -205,7 +206,7 @@ export class SQLiteStorage extends StorageInterface {
 
   /** Keeps the search index in step with a memory write, in its transaction. */
   private memoriesChanged(conversationId: string): batches.MemoriesChangedHook {
-    return (q, updated) => this.fts.sync(q, 'memories', conversationId, { reindex: updated });
+    return (q, rows) => this.fts.sync(q, 'memories', conversationId, memorySearchSync(conversationId, rows));
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
@@ -244,7 +245,8 @@ export class SQLiteStorage extends StorageInterface {
 
   /** Keeps the search index in step with a chain change, in its transaction. */
   private chainChanged(agentId: string): ChainChangeHook {
-    return (q, removed) => this.fts.sync(q, 'reasoning_chains', agentId, removed ? { prune: true } : {});
+    return (q, removed, added) =>
+      this.fts.sync(q, 'reasoning_chains', agentId, chainSearchSync(agentId, removed, added));
   }
 
   protected override readSequencedChains(
