@@ -17,6 +17,7 @@ import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
 import { searchTests } from './suites/search.js';
 import { searchIndexOptionTests } from './suites/search-index-option.js';
+import { searchChainSequenceTests } from './suites/search-chain-sequence.js';
 import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
@@ -46,6 +47,7 @@ for (const harness of backends) {
     windowAndAbortTests(ctx);
     searchTests(ctx);
     searchIndexOptionTests(ctx);
+    searchChainSequenceTests(ctx);
     retentionTests(ctx);
     batchTests(ctx);
   });
