@@ -1,5 +1,6 @@
 /** The issue's targets, checked against the result rows. */
 import { ratio, type Row } from './rows.js';
+import { checkW7Targets } from './targets-w7.js';
 import type { Backend } from './types.js';
 
 /** One target checked on one backend (or one row). */
@@ -97,5 +98,6 @@ export function checkTargets(rows: Row[]): TargetCheck[] {
       detail: `${fmt(small)} MB -> ${fmt(large)} MB`,
     });
   }
+  checks.push(...checkW7Targets(rows));
   return checks;
 }
