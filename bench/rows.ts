@@ -8,7 +8,8 @@ export interface Row {
   backend: Backend;
   /** What was measured, e.g. "store + load" or "per call at 1000". */
   label: string;
-  unit: 'ops/s' | 'records/s' | 'ms' | 'MB';
+  /** `ratio`: a plain factor (W7's indexed / unindexed write speed), higher is better. */
+  unit: 'ops/s' | 'records/s' | 'ms' | 'MB' | 'ratio';
   /** Ratios are speed ratios: for `ms` and `MB` rows the other subject's value over the library's. */
   higherIsBetter: boolean;
   /** The row the raw / Keyv targets apply to (throughput and listing times, not per-call detail). */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every backend (file, SQLite, Redis, PostgreSQL) on workloads W1-W6, this
+ * `npm run bench`: every backend (file, SQLite, Redis, PostgreSQL) on workloads W1-W7, this
  * library next to the raw driver and Keyv 5, written to `bench/results/latest.{md,json}`.
  * `BENCH_SMOKE=1`: tiny counts (CI), written to `smoke.*`. `BENCH_FULL=1`: adds the largest
  * sizes. `BENCH_ONLY=W1,W4`: only those workloads; `BENCH_BACKENDS=file,sqlite`: only those
@@ -19,6 +19,7 @@ import { runW3 } from './workloads/w3-chains.js';
 import { runW4 } from './workloads/w4-cache.js';
 import { runW5 } from './workloads/w5-listing.js';
 import { runW6 } from './workloads/w6-migration.js';
+import { runW7 } from './workloads/w7-search.js';
 
 type WorkloadRun = (backend: Backend, location: StoreLocation) => Promise<Row[]>;
 /** The workloads in report order; W6 runs once per source backend. */
@@ -29,6 +30,7 @@ const WORKLOADS: Array<[string, WorkloadRun]> = [
   ['W4', runW4],
   ['W5', runW5],
   ['W6', runW6],
+  ['W7', runW7],
 ];
 
 async function main(): Promise<number> {

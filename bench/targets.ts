@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { config } from './config.js';
 import { ratio, type Row } from './rows.js';
+import { checkW7Targets } from './targets-w7.js';
 import type { Backend } from './types.js';
 
 /** One target checked on one backend (or one row). */
@@ -158,5 +159,6 @@ export function checkTargets(rows: Row[], perRecord: readonly PerRecordRate[] = 
     });
   }
   checks.push(...migrationSpeedups(rows, perRecord));
+  checks.push(...checkW7Targets(rows));
   return checks;
 }

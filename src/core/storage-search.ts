@@ -58,7 +58,8 @@ export abstract class SearchableStorage extends RetentionStorage {
    *   one of `query.terms` (all of them for `match: 'all'`), the best first: most distinct
    *   terms, then highest BM25 (`bm25Score`; the index's own corpus statistics are fine).
    * - Each candidate carries the record as loads return it and its ids (`messageIndex` and
-   *   `chainIndex` are positions in the loaded lists). The core recounts the matched words on
+   *   `chainIndex` are positions in the loaded lists; a chain's `sequence` is the number
+   *   {@link RetentionStorage.loadSequencedReasoningChains} reports for it). The core recounts the matched words on
    *   the record, builds the snippet and score, and drops a candidate without a query word.
    * - The index follows every write in the same transaction or script as the write (stores,
    *   replaces, deletes, conversation deletes): each backend keeps that in one function its
@@ -74,7 +75,7 @@ export abstract class SearchableStorage extends RetentionStorage {
         readConversation: (id) => this.readConversation(id),
         readRawMessages: (id) => this.readRawMessages(id),
         readMemories: (id) => this.readMemories(id),
-        readReasoningChains: (id, limit) => this.readReasoningChains(id, limit),
+        readSequencedChains: (id) => this.readSequencedChains(id, { after: null, limit: null }),
         readChunkInfo: (id) => this.readChunkInfo(id),
       },
       query,

@@ -18,6 +18,7 @@ import { readOnlyTests } from './suites/read-only.js';
 import { searchTests } from './suites/search.js';
 import { searchIndexOptionTests } from './suites/search-index-option.js';
 import { semanticTests } from './suites/semantic.js';
+import { searchChainSequenceTests } from './suites/search-chain-sequence.js';
 import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
@@ -48,6 +49,7 @@ for (const harness of backends) {
     searchTests(ctx);
     searchIndexOptionTests(ctx);
     semanticTests(ctx);
+    searchChainSequenceTests(ctx);
     retentionTests(ctx);
     batchTests(ctx);
   });

@@ -15,6 +15,7 @@ describe('SQLite: configuration', () => {
       connectionTimeout: 30,
       enableWalMode: true,
       readOnly: false,
+      searchIndex: true,
     });
   });
 
@@ -25,6 +26,7 @@ describe('SQLite: configuration', () => {
       connectionTimeout: 2.5,
       enableWalMode: false,
       readOnly: false,
+      searchIndex: true,
     });
   });
 
@@ -34,6 +36,7 @@ describe('SQLite: configuration', () => {
     [{ connectionTimeout: -1 }, 'connectionTimeout'],
     [{ connectionTimeout: '30' }, 'connectionTimeout'],
     [{ enableWalMode: 'yes' }, 'enableWalMode'],
+    [{ searchIndex: 'no' }, 'searchIndex'],
   ])('refuses %j with a ConfigError naming %s, before touching the disk', (config, key) => {
     const dbPath = join(dir(), 'never', 'created.db');
     let error: unknown;

@@ -181,6 +181,11 @@ export class FileChains {
     return path.join(this.layout.internalDir, CHAIN_SEQUENCES_DIR, `${hash}.json`);
   }
 
+  /** The sequence number of the first of `chains`, the agent's chains file as just read. */
+  async firstSequenceOf(agentId: string, chains: readonly JsonValue[]): Promise<number> {
+    return firstSequence(await this.readState(agentId), chains);
+  }
+
   private readState(agentId: string): Promise<SequenceState | null> {
     return readParsedFile(this.stateFile(agentId), parseSequenceFile);
   }

@@ -104,6 +104,8 @@ export class FileStorage extends StorageInterface {
           fields: this.config.searchFields ?? {},
           readOnly: this.config.readOnly,
           logger: this.config.logger,
+          // `this.chains` is built below; searches run after the constructor.
+          firstChainSequence: (agentId, chains) => this.chains.firstSequenceOf(agentId, chains),
         })
       : null;
     const pretty = this.config.prettyPrintJson;

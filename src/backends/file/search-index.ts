@@ -8,6 +8,7 @@
 import {
   CorruptDataError,
   type JsonObject,
+  type JsonValue,
   logEvent,
   type NormalizedSearchQuery,
   type SearchCandidate,
@@ -70,6 +71,8 @@ export interface FileSearchIndexOptions {
   /** A read-only store repairs stale segments in memory only. */
   readOnly: boolean;
   logger: StorageLogger | undefined;
+  /** The sequence number of an agent's first chain, given the chains read (see `FileChains`). */
+  firstChainSequence: (agentId: string, chains: readonly JsonValue[]) => Promise<number>;
 }
 
 /** The segments of one store: kept in step by writes, checked and caught up by searches. */
@@ -163,7 +166,13 @@ export class FileSearchIndex implements FolderWriteListener {
       await mapConcurrent(needed, READ_CONCURRENCY, async (segment) => {
         contents.set(segment, await this.content(bySegment.get(segment) as SourceRef, segment.source));
       });
-      const candidates = toCandidates(ranked, contents);
+      const firsts = new Map<Segment, number>();
+      for (const segment of needed) {
+        const content = contents.get(segment);
+        if (segment.kind !== 'reasoning_chains' || content === null || content === undefined) continue;
+        firsts.set(segment, await this.options.firstChainSequence(segment.owner, content.records));
+      }
+      const candidates = toCandidates(ranked, contents, firsts);
       if (candidates !== null) return candidates;
     }
     return null;

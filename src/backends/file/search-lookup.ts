@@ -24,7 +24,7 @@ export interface RankedDoc {
 }
 
 /** The ids of a segment's record (what hits report), for ordering and for the candidate. */
-function refOf(segment: Segment, position: number): SearchRecordRef {
+function refOf(segment: Segment, position: number, firstSequence = 0): SearchRecordRef {
   const { kind, owner } = segment;
   switch (kind) {
     case 'raw_messages':
@@ -32,7 +32,7 @@ function refOf(segment: Segment, position: number): SearchRecordRef {
     case 'memories':
       return { kind, conversationId: owner, memoryId: segment.ids?.[position] ?? '' };
     case 'reasoning_chains':
-      return { kind, agentId: owner, chainIndex: position };
+      return { kind, agentId: owner, chainIndex: position, sequence: firstSequence + position };
     default:
       return { kind, conversationId: owner };
   }
@@ -89,12 +89,14 @@ export function rankSegments(segments: readonly Segment[], query: NormalizedSear
 
 /**
  * The candidates of ranked records, each with its record (a copy: the caller may change it)
- * from `contents`, the data read for each segment; `null` when a data file is no longer the
- * one its segment indexed (the caller checks the index again and retries).
+ * from `contents`, the data read for each segment (`firsts`: a chains segment's first sequence
+ * number); `null` when a data file is no longer the one its segment indexed (the caller checks
+ * the index again and retries).
  */
 export function toCandidates(
   ranked: readonly RankedDoc[],
   contents: ReadonlyMap<Segment, SourceContent | null>,
+  firsts: ReadonlyMap<Segment, number>,
 ): SearchCandidate[] | null {
   const out: SearchCandidate[] = [];
   for (const { segment, position, bm25 } of ranked) {
@@ -102,7 +104,7 @@ export function toCandidates(
     if (content === null || content === undefined || content.identity !== segment.source) return null;
     const record = structuredClone(content.records[position]) as JsonValue;
     if (record === undefined) return null;
-    out.push({ ...refOf(segment, position), record, bm25 } as SearchCandidate);
+    out.push({ ...refOf(segment, position, firsts.get(segment)), record, bm25 } as SearchCandidate);
   }
   return out;
 }

@@ -144,6 +144,8 @@ interface SearchRow {
   json: string;
   created_at: string | null;
   position: string;
+  /** The row's own position key: a chain's id, which is its sequence number. */
+  pos: string;
 }
 
 /**
@@ -205,6 +207,7 @@ function toCandidate(kind: SearchKind, row: SearchRow, s: string): SearchCandida
         kind,
         agentId: row.owner,
         chainIndex: index,
+        sequence: Number(row.pos),
         record: parseStoredJsonObject(row.json, where),
         bm25,
       };

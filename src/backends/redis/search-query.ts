@@ -134,7 +134,7 @@ function refOf(doc: ParsedDoc): SearchCandidate | null {
     case 'memories':
       return { kind, conversationId: owner, memoryId: key, record: {}, bm25: 0 };
     case 'reasoning_chains':
-      return { kind, agentId: owner, chainIndex: -1, record: {}, bm25: 0 };
+      return { kind, agentId: owner, chainIndex: -1, sequence: Number(key), record: {}, bm25: 0 };
     default:
       return { kind, conversationId: owner, record: {}, bm25: 0 };
   }

@@ -28,41 +28,47 @@ const BATCH_SQL = {
   // Parameter: a JSON array of keys.
   selectCacheRecords: `SELECT cache_key, cache_data, created_at, expires_at FROM cache_entries
     WHERE cache_key IN (SELECT value FROM json_each(?))`,
-  // Row id of a memory updated in place (its search entry is rebuilt).
-  selectMemoryRowId: 'SELECT id FROM memories WHERE conversation_id = ? AND memory_id = ?',
 } as const;
 
 /** Runs inside a write's transaction after its rows (the search index follows the write there). */
 export type RowsChangedHook = (q: Transaction) => Promise<void>;
 
-/**
- * Runs inside a memory write's transaction after its rows; `updated` holds the row ids of the
- * memories replaced in place (their search entries are rebuilt).
- */
-export type MemoriesChangedHook = (q: Transaction, updated: readonly number[]) => Promise<void>;
+/** A memory row as a write left it: its row id and columns, and whether it replaced a row in place. */
+export interface WrittenMemoryRow {
+  id: number;
+  memoryId: string;
+  /** The `memory_data` JSON text and `created_at` column written. */
+  json: string;
+  createdAt: string;
+  /** True when an existing row was updated in place (same row id), false for a new row. */
+  replaced: boolean;
+}
 
 /**
- * Upserts one memory row in `q`'s transaction (D7: a replace keeps its row, so its position).
- * Returns the row id of a memory replaced in place, or null for a new one.
+ * Runs inside a memory write's transaction after its rows, with the rows written in order
+ * (the search index follows them there).
  */
+export type MemoriesChangedHook = (q: Transaction, rows: readonly WrittenMemoryRow[]) => Promise<void>;
+
+/** Upserts one memory row in `q`'s transaction (D7: a replace keeps its row, so its position). */
 export async function upsertMemoryRow(
   q: Transaction,
   conversationId: string,
   memory: MemoryWrite,
-): Promise<number | null> {
+): Promise<WrittenMemoryRow> {
   const keys = [conversationId, memory.memoryId];
-  const [existing] = await q.all<MemoryRow>(SQL.selectMemory, keys);
+  const [existing] = await q.all<MemoryRow & { id: number }>(SQL.selectMemory, keys);
   const record = existing
     ? replaceMemoryRecord(memoryFromRow(existing, conversationId), memory)
     : memory.record;
   const row = toRowParts(record, ['memory_id'], 'created_at', existing?.created_at ?? nowTimestamp());
+  const written = { memoryId: memory.memoryId, json: row.json, createdAt: row.timestamp };
   if (!existing) {
-    await q.run(SQL.insertMemory, [...keys, row.json, row.timestamp]);
-    return null;
+    const [inserted] = await q.all<{ id: number }>(SQL.insertMemory, [...keys, row.json, row.timestamp]);
+    return { ...written, id: Number(inserted?.id), replaced: false };
   }
   await q.run(SQL.updateMemory, [row.json, row.timestamp, ...keys]);
-  const [updated] = await q.all<{ id: number }>(BATCH_SQL.selectMemoryRowId, keys);
-  return updated === undefined ? null : Number(updated.id);
+  return { ...written, id: Number(existing.id), replaced: true };
 }
 
 /** Upserts one cache row. */
@@ -97,12 +103,9 @@ export async function upsertMemoryBatch(
   onChange: MemoriesChangedHook,
 ): Promise<void> {
   await db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, async (q) => {
-    const updated: number[] = [];
-    for (const write of writes) {
-      const rowId = await upsertMemoryRow(q, conversationId, write);
-      if (rowId !== null) updated.push(rowId);
-    }
-    await onChange(q, updated);
+    const rows: WrittenMemoryRow[] = [];
+    for (const write of writes) rows.push(await upsertMemoryRow(q, conversationId, write));
+    await onChange(q, rows);
   });
 }
 

@@ -35,11 +35,24 @@ function trimInside(q: Transaction, agentId: string, keepLast: number): Promise<
   return q.run(CHAIN_SQL.trimChains, [agentId, agentId, keepLast]);
 }
 
+/** A chain row an append wrote: its row id (the sequence number) and columns. */
+export interface WrittenChainRow {
+  id: number;
+  /** The `chain_data` JSON text and `created_at` column written. */
+  json: string;
+  createdAt: string;
+}
+
 /**
- * Called inside the transaction of a chain change (the search index follows it there);
- * `removed` is true when chains were removed.
+ * Called inside the transaction of a chain change (the search index follows it there):
+ * `removed` is true when chains were removed, `added` the rows appended (empty when the
+ * change also removed chains, as a trim may remove some of them).
  */
-export type ChainChangeHook = (q: Transaction, removed: boolean) => Promise<void>;
+export type ChainChangeHook = (
+  q: Transaction,
+  removed: boolean,
+  added: readonly WrittenChainRow[],
+) => Promise<void>;
 
 /**
  * Appends `records` in order and, with `keepLast`, trims the agent to its newest `keepLast`
@@ -55,7 +68,7 @@ export async function appendChainRecords(
 ): Promise<number[]> {
   const what = `store reasoning chain of ${quote(agentId)}`;
   const insert = async (q: Transaction): Promise<number[]> => {
-    const sequences: number[] = [];
+    const added: WrittenChainRow[] = [];
     for (const record of records) {
       const row = toRowParts(record, [], 'stored_at', nowTimestamp());
       const [inserted] = await q.all<{ id: number }>(CHAIN_SQL.insertChain, [
@@ -63,11 +76,11 @@ export async function appendChainRecords(
         row.json,
         row.timestamp,
       ]);
-      sequences.push(Number(inserted?.id));
+      added.push({ id: Number(inserted?.id), json: row.json, createdAt: row.timestamp });
     }
     const removed = keepLast === null ? 0 : await trimInside(q, agentId, keepLast);
-    await onChange(q, removed > 0);
-    return sequences;
+    await onChange(q, removed > 0, removed > 0 ? [] : added);
+    return added.map((row) => row.id);
   };
   return db.transaction(what, insert);
 }
@@ -81,7 +94,7 @@ export function trimChainRecords(
 ): Promise<number> {
   return db.transaction(`trim reasoning chains of ${quote(agentId)}`, async (q) => {
     const removed = await trimInside(q, agentId, keepLast);
-    if (removed > 0) await onChange(q, true);
+    if (removed > 0) await onChange(q, true, []);
     return removed;
   });
 }

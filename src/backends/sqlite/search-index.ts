@@ -7,20 +7,20 @@
  */
 import {
   CorruptDataError,
-  type NormalizedSearchQuery,
   SEARCH_KINDS,
-  type SearchCandidate,
   type SearchKind,
   type TextExtractor,
   tokenize,
 } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
-import { buildMatchQuery } from './search-query.js';
 import { toCandidate } from './search-rows.js';
 import {
   type BaseRow,
+  DROP_SEARCH_TABLES,
   FRESHNESS,
   highWater,
+  highWaterBelow,
+  insertAddedEntries,
   INSERT_ENTRIES,
   JSON_LIST,
   KIND_CODES,
@@ -38,6 +38,11 @@ export interface SearchSync {
   prune?: boolean;
   /** Rows changed in place: `'scope'` every row of the scope, or these base rowids. */
   reindex?: 'scope' | readonly number[];
+  /**
+   * New rows this write inserted (ascending rowids, none removed since; kinds whose table is
+   * `AUTOINCREMENT` only), as written: indexed from these values instead of read back.
+   */
+  added?: readonly BaseRow[];
 }
 
 /** Base rows indexed per transaction while reconciling a large store. */
@@ -45,8 +50,14 @@ const RECONCILE_BATCH = 2000;
 
 /** The FTS5 index of one SQLite store. */
 export class SqliteSearchIndex {
-  /** @param extractor the store's text extractor (its `searchFields`) */
-  constructor(private readonly extractor: () => TextExtractor) {}
+  /**
+   * @param extractor the store's text extractor (its `searchFields`)
+   * @param enabled the store's `searchIndex` option: when false, {@link sync} does nothing
+   */
+  constructor(
+    private readonly extractor: () => TextExtractor,
+    private readonly enabled: () => boolean,
+  ) {}
 
   /** Creates the index tables if missing and reconciles them with the base tables (writable opens). */
   async open(connection: SqliteConnection): Promise<void> {
@@ -57,6 +68,17 @@ export class SqliteSearchIndex {
       for (const sql of SEARCH_TEMP_OBJECTS) await q.exec(sql);
     });
     await this.reconcile(connection);
+  }
+
+  /**
+   * `searchIndex: false` on a writable open: drops the index (FTS5 table and entries), so no
+   * later open trusts entries this instance's writes would leave stale; an open with the index
+   * on recreates it and indexes every row.
+   */
+  async drop(connection: SqliteConnection): Promise<void> {
+    await connection.transaction('drop search index', async (q) => {
+      for (const sql of DROP_SEARCH_TABLES) await q.exec(sql);
+    });
   }
 
   /** True when the database has the index tables (a read-only open may find none). */
@@ -74,25 +96,35 @@ export class SqliteSearchIndex {
    * the kind's high-water mark (new rows, this write's and any other writer's).
    */
   async sync(q: Transaction, kind: SearchKind, scope: string, change: SearchSync = {}): Promise<void> {
+    if (!this.enabled()) return;
+    try {
+      await this.syncTables(q, kind, scope, change);
+    } catch (error) {
+      // Another process opened the file with `searchIndex: false` and dropped the index: there
+      // is nothing to maintain (searches scan) until an indexed open recreates it from every row.
+      if (!isMissingIndexError(error)) throw error;
+    }
+  }
+
+  private async syncTables(
+    q: Transaction,
+    kind: SearchKind,
+    scope: string,
+    change: SearchSync,
+  ): Promise<void> {
     const code = KIND_CODES[kind];
+    // Each drop is one statement: the subquery picks the entries, the view's trigger drops them.
     if (change.prune === true) {
-      const stale = await q.all<{ doc: number }>(
-        `SELECT d.doc FROM search_docs d WHERE d.scope = ? AND d.kind = ${code} AND ${staleEntry(kind)}`,
+      await q.run(
+        `DELETE FROM search_entry WHERE doc IN (SELECT d.doc FROM search_docs d
+          WHERE d.scope = ? AND d.kind = ${code} AND ${staleEntry(kind)})`,
         [scope],
-      );
-      await this.dropDocs(
-        q,
-        stale.map((r) => r.doc),
       );
     }
     if (change.reindex === 'scope') {
-      const docs = await q.all<{ doc: number }>(
-        `SELECT doc FROM search_docs WHERE scope = ? AND kind = ${code}`,
+      await q.run(
+        `DELETE FROM search_entry WHERE doc IN (SELECT doc FROM search_docs WHERE scope = ? AND kind = ${code})`,
         [scope],
-      );
-      await this.dropDocs(
-        q,
-        docs.map((r) => r.doc),
       );
       const where = `t.${KIND_TABLES[kind].scope} = ?`;
       await this.indexRows(q, kind, await q.all<BaseRow>(selectBaseRows(kind, where), [scope]));
@@ -108,15 +140,40 @@ export class SqliteSearchIndex {
         await q.all<BaseRow>(selectBaseRows(kind, where), [JSON.stringify(change.reindex)]),
       );
     }
-    await this.catchUp(q, kind);
+    const added = change.added ?? [];
+    const first = added[0]?.base;
+    if (first === undefined) {
+      await this.catchUp(q, kind);
+      return;
+    }
+    // The write's own rows are indexed from the values it wrote (no read back); the same
+    // statement tells whether the row below them is indexed. If not, another writer added
+    // rows since the last indexed one: those are caught up too.
+    const [inserted] = await q.all<{ caught_up: number }>(insertAddedEntries(kind), [
+      JSON.stringify(this.toEntries(kind, added)),
+      first,
+    ]);
+    if (inserted?.caught_up !== 1) await this.catchUp(q, kind, first);
   }
 
-  /** Indexes the kind's rows past its high-water mark that have no entry, then moves the mark. */
-  private async catchUp(q: Transaction, kind: SearchKind): Promise<void> {
+  /**
+   * Indexes the kind's unindexed rows past its high-water mark (the largest indexed rowid,
+   * or with `before`, the largest below `before`, and then only rows below `before`).
+   */
+  private async catchUp(q: Transaction, kind: SearchKind, before?: number): Promise<void> {
     const { base } = KIND_TABLES[kind];
-    const rows = await q.all<BaseRow>(
-      selectBaseRows(kind, `t.${base} > ${highWater(kind)} AND ${unindexedRow(kind)}`),
-    );
+    const rows =
+      before === undefined
+        ? await q.all<BaseRow>(
+            selectBaseRows(kind, `t.${base} > ${highWater(kind)} AND ${unindexedRow(kind)}`),
+          )
+        : await q.all<BaseRow>(
+            selectBaseRows(
+              kind,
+              `t.${base} > ${highWaterBelow(kind, '?1')} AND t.${base} < ?1 AND ${unindexedRow(kind)}`,
+            ),
+            [before],
+          );
     await this.indexRows(q, kind, rows);
   }
 
@@ -182,74 +239,23 @@ export class SqliteSearchIndex {
     });
   }
 
-  /**
-   * Runs a query on the index: the best `query.limit` candidates (most distinct terms, then
-   * BM25), skipping entries whose base row is gone or replaced; returns them with the stale
-   * entries it met (the caller may drop those).
-   */
-  async query(
-    q: Transaction,
-    query: NormalizedSearchQuery,
-  ): Promise<{ candidates: SearchCandidate[]; stale: number[] }> {
-    const candidates: SearchCandidate[] = [];
-    const stale: number[] = [];
-    for (let fetch = query.limit; ; fetch *= 2) {
-      const { sql, params } = buildMatchQuery(query, fetch);
-      const docs = await q.all<{ doc: number; score: number }>(sql, params);
-      candidates.length = 0;
-      stale.length = 0;
-      const found = await this.loadCandidates(q, docs);
-      for (const { doc, score } of docs) {
-        const candidate = found.get(doc);
-        if (candidate === undefined) stale.push(doc);
-        else candidates.push({ ...candidate, bm25: score });
-      }
-      if (candidates.length >= query.limit || docs.length < fetch)
-        return { candidates: candidates.slice(0, query.limit), stale };
-    }
-  }
-
-  /** Loads the records of `docs` that still match their entry, by doc id. */
-  private async loadCandidates(
-    q: Transaction,
-    docs: ReadonlyArray<{ doc: number }>,
-  ): Promise<Map<number, SearchCandidate>> {
-    const out = new Map<number, SearchCandidate>();
-    if (docs.length === 0) return out;
-    const entries = await q.all<{ doc: number; scope: string; stamp: string | null }>(
-      `SELECT doc, scope, stamp FROM search_docs WHERE doc IN ${JSON_LIST}`,
-      [JSON.stringify(docs.map((d) => d.doc))],
-    );
-    for (const kind of SEARCH_KINDS) {
-      const code = KIND_CODES[kind];
-      const mine = entries.filter((e) => (e.doc & 7) === code);
-      if (mine.length === 0) continue;
-      const rows = await q.all<BaseRow>(
-        selectBaseRows(kind, `t.${KIND_TABLES[kind].base} IN ${JSON_LIST}`, true),
-        [JSON.stringify(mine.map((e) => Math.floor(e.doc / 8)))],
-      );
-      const byBase = new Map(rows.map((r) => [r.base, r]));
-      for (const entry of mine) {
-        const row = byBase.get(Math.floor(entry.doc / 8));
-        if (row === undefined || row.scope !== entry.scope || row.stamp !== entry.stamp) continue;
-        out.set(entry.doc, toCandidate(kind, row));
-      }
-    }
-    return out;
-  }
-
   /** Drops entries by doc id. */
   async dropDocs(q: Transaction, docs: readonly number[]): Promise<void> {
     if (docs.length === 0) return;
     await q.run(`DELETE FROM search_entry WHERE doc IN ${JSON_LIST}`, [JSON.stringify(docs)]);
   }
 
-  /** Adds an entry per row (its tokens, space-separated: FTS5 reads back exactly these). */
+  /** Adds an entry per row. */
   private async indexRows(q: Transaction, kind: SearchKind, rows: readonly BaseRow[]): Promise<void> {
     if (rows.length === 0) return;
+    await q.run(INSERT_ENTRIES, [JSON.stringify(this.toEntries(kind, rows))]);
+  }
+
+  /** The `[doc, kind, scope, stamp, body]` entries of rows; the body is the record's tokens, space-separated (FTS5 reads back exactly these). */
+  private toEntries(kind: SearchKind, rows: readonly BaseRow[]): unknown[][] {
     const extractor = this.extractor();
     const code = KIND_CODES[kind];
-    const entries = rows.map((row) => {
+    return rows.map((row) => {
       let body = '';
       try {
         body = extractor.extract(kind, toCandidate(kind, row).record).flatMap(tokenize).join(' ');
@@ -260,40 +266,12 @@ export class SqliteSearchIndex {
       }
       return [row.base * 8 + code, code, row.scope, row.stamp, body];
     });
-    await q.run(INSERT_ENTRIES, [JSON.stringify(entries)]);
   }
 }
 
-/**
- * A search through the index: catches it up first when rows were added behind its back (a
- * read-only store, which cannot, and a database without an index use `fallback`, the core's
- * scan), then queries it and drops the stale entries it met.
- */
-export async function searchWithIndex(
-  connection: SqliteConnection,
-  index: SqliteSearchIndex,
-  query: NormalizedSearchQuery,
-  readOnly: boolean,
-  fallback: () => Promise<SearchCandidate[]>,
-): Promise<SearchCandidate[]> {
-  const behind = await connection.exclusive('search', async (q) =>
-    (await index.exists(q)) ? index.behind(q, query.kinds) : null,
-  );
-  if (behind === null || (behind.length > 0 && readOnly)) return fallback();
-  if (behind.length > 0) await index.catchUpKinds(connection, behind);
-  const { candidates, stale } = await connection.exclusive('search', (q) => index.query(q, query));
-  if (stale.length > 0 && !readOnly) {
-    await connection.transaction('drop stale search entries', (q) => index.dropDocs(q, stale));
-  }
-  return candidates;
-}
-
-/** Entries in the index, or `null` when the database has none (a read-only open of an unindexed file). */
-export async function searchIndexEntries(
-  connection: SqliteConnection,
-  index: SqliteSearchIndex,
-): Promise<number | null> {
-  return connection.exclusive('count search index', async (q) =>
-    (await index.exists(q)) ? index.entries(q) : null,
-  );
+/** True for the driver's error on a statement naming an index table that is gone. */
+function isMissingIndexError(error: unknown): boolean {
+  // Read structurally: the driver's errors may come from another realm (`instanceof Error` fails).
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && /no such table: (main\.)?search_(fts|docs)\b/.test(message);
 }

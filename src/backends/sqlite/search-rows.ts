@@ -37,7 +37,8 @@ export function toCandidate(kind: SearchKind, row: BaseRow): SearchCandidate {
         { id: row.base, chain_data: row.chain_data ?? '', created_at: row.created_at ?? '' },
         row.scope,
       );
-      return { kind, agentId: row.scope, chainIndex: row.position, record, bm25: 0 };
+      // The row id is the chain's sequence number (see chains.ts).
+      return { kind, agentId: row.scope, chainIndex: row.position, sequence: row.base, record, bm25: 0 };
     }
     case 'conversations':
     case 'chunk_info':

@@ -20,6 +20,12 @@ export const SEARCH_TABLES: readonly string[] = [
   'CREATE INDEX IF NOT EXISTS search_docs_kind ON search_docs (kind, doc)',
 ];
 
+/** Statements dropping the index (its indexes and FTS5 shadow tables go with the tables). */
+export const DROP_SEARCH_TABLES: readonly string[] = [
+  'DROP TABLE IF EXISTS search_fts',
+  'DROP TABLE IF EXISTS search_docs',
+];
+
 /**
  * Connection-local (TEMP, invisible to other connections and to the reference): a view over
  * an entry whose triggers write or delete both tables, so adding or dropping any number of
@@ -40,6 +46,18 @@ export const SEARCH_TEMP_OBJECTS: readonly string[] = [
 /** Adds the entries of a JSON array of `[doc, kind, scope, stamp, body]`. */
 export const INSERT_ENTRIES = `INSERT INTO search_entry (doc, kind, scope, stamp, body)
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)`;
+
+/**
+ * Adds the entries of rows a write just inserted (`?1`, as {@link INSERT_ENTRIES}) and returns
+ * per entry `caught_up`: 1 when the kind's row just below the first new rowid (`?2`) has an
+ * entry or there is none, so every older row is indexed (the entries of new rows never count).
+ */
+export function insertAddedEntries(kind: SearchKind): string {
+  const k = KIND_TABLES[kind];
+  const below = `(SELECT max(p.${k.base}) FROM ${k.table} p WHERE p.${k.base} < ?2)`;
+  return `${INSERT_ENTRIES.replace('json_each(?)', 'json_each(?1)')}
+    RETURNING ${below} IS NULL OR EXISTS (SELECT 1 FROM search_docs d WHERE d.doc = ${below} * 8 + ${KIND_CODES[kind]}) AS caught_up`;
+}
 
 /** Numeric code of each kind in entry rowids (`doc & 7`). */
 export const KIND_CODES: Readonly<Record<SearchKind, number>> = {
@@ -146,6 +164,11 @@ export function unindexedRow(kind: SearchKind): string {
 /** A kind's high-water mark: its largest indexed base rowid, 0 when none. */
 export function highWater(kind: SearchKind): string {
   return `coalesce((SELECT max(doc) FROM search_docs WHERE kind = ${KIND_CODES[kind]}) >> 3, 0)`;
+}
+
+/** A kind's high-water mark below the rowid in parameter `param`: its largest indexed base rowid under it, 0 when none. */
+export function highWaterBelow(kind: SearchKind, param: string): string {
+  return `coalesce((SELECT max(doc) FROM search_docs WHERE kind = ${KIND_CODES[kind]} AND doc < ${param} * 8) >> 3, 0)`;
 }
 
 /** One statement telling, per kind, whether its table has rows past its mark (1) or not (0). */

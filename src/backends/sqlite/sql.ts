@@ -47,11 +47,11 @@ export const SQL = {
     'SELECT message_data FROM raw_messages WHERE conversation_id = ? ORDER BY message_index, id',
 
   selectMemory:
-    'SELECT memory_id, memory_data, created_at FROM memories WHERE conversation_id = ? AND memory_id = ?',
+    'SELECT id, memory_id, memory_data, created_at FROM memories WHERE conversation_id = ? AND memory_id = ?',
   updateMemory:
     'UPDATE memories SET memory_data = ?, created_at = ? WHERE conversation_id = ? AND memory_id = ?',
   insertMemory:
-    'INSERT INTO memories (conversation_id, memory_id, memory_data, created_at) VALUES (?, ?, ?, ?)',
+    'INSERT INTO memories (conversation_id, memory_id, memory_data, created_at) VALUES (?, ?, ?, ?) RETURNING id',
   // Insertion order is the row id, whatever timestamps the records carry.
   selectMemories:
     'SELECT memory_id, memory_data, created_at FROM memories WHERE conversation_id = ? ORDER BY id',

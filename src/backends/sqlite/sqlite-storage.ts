@@ -36,7 +36,9 @@ import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
 import { SQL } from './sql.js';
 import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
 import { readSqliteIdPage, readSqliteMemoryWindow, readSqliteRawWindow } from './paging.js';
-import { SqliteSearchIndex, searchIndexEntries, searchWithIndex } from './search-index.js';
+import { SqliteSearchIndex } from './search-index.js';
+import { searchIndexEntries, searchWithIndex } from './search-read.js';
+import { chainSearchSync, memorySearchSync } from './search-writes.js';
 import {
   appendChainRecords,
   type ChainChangeHook,
@@ -63,7 +65,10 @@ export class SQLiteStorage extends StorageInterface {
   /** The open file's schema version (older than ours only in a read-only open). */
   private schemaVersion = SQLITE_SCHEMA_VERSION;
   /** The full-text index; every write path calls its `sync` inside the write's transaction. */
-  private readonly fts = new SqliteSearchIndex(() => this.textExtractor);
+  private readonly fts = new SqliteSearchIndex(
+    () => this.textExtractor,
+    () => this.config.searchIndex,
+  );
 
   /** Validates the configuration (unknown keys throw `ConfigError`); opens nothing until `initialize()`. */
   constructor(config: SQLiteStorageConfig = {}) {
@@ -94,7 +99,7 @@ export class SQLiteStorage extends StorageInterface {
         if (this.config.readOnly) this.schemaVersion = await inspectSchemaReadOnly(connection);
         else {
           await ensureSchema(connection);
-          await this.fts.open(connection);
+          await (this.config.searchIndex ? this.fts.open(connection) : this.fts.drop(connection));
         }
       },
     );
@@ -188,8 +193,7 @@ export class SQLiteStorage extends StorageInterface {
   protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
     const what = `store memory ${quote(memory.memoryId)} of conversation ${quote(conversationId)}`;
     await this.db.transaction(what, async (q) => {
-      const updated = await upsertMemoryRow(q, conversationId, memory);
-      await this.memoriesChanged(conversationId)(q, updated === null ? [] : [updated]);
+      await this.memoriesChanged(conversationId)(q, [await upsertMemoryRow(q, conversationId, memory)]);
     });
   }
 
@@ -202,7 +206,7 @@ export class SQLiteStorage extends StorageInterface {
 
   /** Keeps the search index in step with a memory write, in its transaction. */
   private memoriesChanged(conversationId: string): batches.MemoriesChangedHook {
-    return (q, updated) => this.fts.sync(q, 'memories', conversationId, { reindex: updated });
+    return (q, rows) => this.fts.sync(q, 'memories', conversationId, memorySearchSync(conversationId, rows));
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
@@ -241,7 +245,8 @@ export class SQLiteStorage extends StorageInterface {
 
   /** Keeps the search index in step with a chain change, in its transaction. */
   private chainChanged(agentId: string): ChainChangeHook {
-    return (q, removed) => this.fts.sync(q, 'reasoning_chains', agentId, removed ? { prune: true } : {});
+    return (q, removed, added) =>
+      this.fts.sync(q, 'reasoning_chains', agentId, chainSearchSync(agentId, removed, added));
   }
 
   protected override readSequencedChains(
@@ -370,7 +375,7 @@ export class SQLiteStorage extends StorageInterface {
 
   protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
     const stats = await collectSqliteStats(this.db, nowMs);
-    const search_index_entries = await searchIndexEntries(this.db, this.fts);
+    const search_index_entries = this.config.searchIndex ? await searchIndexEntries(this.db, this.fts) : null;
     return {
       ...stats,
       extra: { ...stats.extra, ...schemaVersionDetails(this.schemaVersion), search_index_entries },
@@ -380,10 +385,11 @@ export class SQLiteStorage extends StorageInterface {
   // ----- search (see search-index.ts) ------------------------------------------------------
 
   protected override searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
+    if (!this.config.searchIndex) return super.searchIndex(query);
     return searchWithIndex(this.db, this.fts, query, this.isReadOnly, () => super.searchIndex(query));
   }
 
   protected override rebuildSearchIndex(): Promise<number> {
-    return this.fts.rebuild(this.db);
+    return this.config.searchIndex ? this.fts.rebuild(this.db) : Promise.resolve(0);
   }
 }

@@ -9,8 +9,12 @@ export type SearchRecordRef =
   | { kind: 'raw_messages'; conversationId: string; messageIndex: number }
   /** One memory: its conversation and memory id. */
   | { kind: 'memories'; conversationId: string; memoryId: string }
-  /** One reasoning chain: its agent and its position in the agent's oldest-first list (0-based). */
-  | { kind: 'reasoning_chains'; agentId: string; chainIndex: number }
+  /**
+   * One reasoning chain: its agent, its position in the agent's oldest-first list (0-based;
+   * a trim shifts it) and its sequence number (as `loadSequencedReasoningChains` reports it;
+   * stable under trims).
+   */
+  | { kind: 'reasoning_chains'; agentId: string; chainIndex: number; sequence: number }
   /** A whole conversation object. */
   | { kind: 'conversations'; conversationId: string }
   /** The chunk info of a conversation. */

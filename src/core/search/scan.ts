@@ -6,6 +6,7 @@
 import { throwIfAborted } from '../abort.js';
 import { mapConcurrent } from '../concurrency.js';
 import type { JsonObject, JsonValue } from '../json.js';
+import type { SequencedChain } from '../storage-retention.js';
 import type { TextExtractor } from './fields.js';
 import type { SearchCandidate } from './hits.js';
 import type { NormalizedSearchQuery, SearchKind } from './query.js';
@@ -21,7 +22,8 @@ export interface ScanSource {
   readConversation(conversationId: string): Promise<JsonObject | null>;
   readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
   readMemories(conversationId: string): Promise<JsonObject[]>;
-  readReasoningChains(agentId: string, limit: null): Promise<JsonObject[]>;
+  /** Every chain of the agent with its sequence number, oldest first. */
+  readSequencedChains(agentId: string): Promise<SequencedChain[]>;
   readChunkInfo(conversationId: string): Promise<JsonObject | null>;
 }
 
@@ -44,10 +46,17 @@ async function readKind(
   if (kind === 'reasoning_chains') {
     const agents = query.agentId !== null ? [query.agentId] : await source.listAgentIds();
     const lists = await mapConcurrent(agents, SCAN_CONCURRENCY, (agentId) =>
-      source.readReasoningChains(agentId, null),
+      source.readSequencedChains(agentId),
     );
     return agents.flatMap((agentId, a) =>
-      (lists[a] ?? []).map((record, chainIndex) => ({ kind, agentId, chainIndex, record, bm25: 0 })),
+      (lists[a] ?? []).map(({ sequence, chain }, chainIndex) => ({
+        kind,
+        agentId,
+        chainIndex,
+        sequence,
+        record: chain,
+        bm25: 0,
+      })),
     );
   }
   const ids =

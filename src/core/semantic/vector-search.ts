@@ -79,7 +79,13 @@ class Resolver {
         );
         const chainIndex = list.findIndex((item) => item.sequence === ref.sequence);
         if (chainIndex < 0) return null;
-        return { kind: ref.kind, agentId: ref.agentId, chainIndex, record: list[chainIndex]!.chain };
+        return {
+          kind: ref.kind,
+          agentId: ref.agentId,
+          chainIndex,
+          sequence: ref.sequence,
+          record: list[chainIndex]!.chain,
+        };
       }
     }
   }

@@ -1,7 +1,8 @@
 /**
- * Conformance: the `searchIndex` option (issue 13). Writes made with it off do not maintain
- * the native index, so an index left stale by them must never be trusted: a store opened with
- * it on again finds the new records and not the replaced or deleted ones.
+ * Conformance: the `searchIndex` option. An instance with the native index off writes without
+ * maintaining it and still searches correctly (the default scan); a later open with the index on
+ * never trusts what those writes left stale: it finds every record they stored or changed, and
+ * none they deleted.
  */
 import type { SearchHit, StorageInterface } from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
@@ -19,10 +20,10 @@ function idOf(hit: SearchHit): string {
   }
 }
 
+const EVERY_KIND = ['raw_messages', 'memories', 'reasoning_chains', 'conversations', 'chunk_info'] as const;
+
 async function ids(s: StorageInterface, text: string): Promise<string[]> {
-  return (await s.search({ text, kinds: ['raw_messages', 'memories', 'reasoning_chains', 'conversations'] }))
-    .map(idOf)
-    .sort();
+  return (await s.search({ text, kinds: [...EVERY_KIND], limit: 100 })).map(idOf).sort();
 }
 
 /** Registers the `searchIndex` option tests. */
@@ -54,6 +55,45 @@ export function searchIndexOptionTests(ctx: SuiteContext): void {
       expect(await ids(on, 'alpha bravo charlie delta echo')).toEqual([]);
       expect(await ids(on, 'golf hotel india juliett')).toEqual(after);
       expect(await ids(on, 'foxtrot')).toEqual(['reasoning_chains:a1:0']);
+    });
+
+    it('writes made with the index off are all found, and deletes all gone, once it is back on', async () => {
+      if (!ctx.harness.sharedStore) return;
+      const s = ctx.storage();
+      await s.storeMemory('c1', 'kept', { text: 'heron' });
+      await s.storeMemory('c1', 'changed', { text: 'egret' });
+      await s.storeMemory('c1', 'gone', { text: 'ibis' });
+      await s.storeRawMessages('c1', [{ content: 'pelican' }]);
+      await s.storeReasoningChain('a1', { text: 'cormorant' });
+      await s.storeConversation('c1', { title: 'flamingo' });
+      await s.shutdown();
+
+      const off = await ctx.openAnother({ searchIndex: false });
+      await off.storeMemory('c1', 'changed', { text: 'stork' });
+      await off.deleteMemory('c1', 'gone');
+      await off.storeMemories('c2', [{ memoryId: 'new', data: { text: 'crane' } }]);
+      await off.storeRawMessages('c1', [{ content: 'spoonbill' }]);
+      await off.deleteReasoningChains('a1');
+      await off.appendReasoningChains('a2', [{ text: 'crane chain' }]);
+      await off.storeConversation('c1', { title: 'avocet' });
+      await off.storeChunkInfo('c1', { text: 'crane chunk' });
+      const expected = [
+        'chunk_info:c1',
+        'conversations:c1',
+        'memories:c1:changed',
+        'memories:c1:kept',
+        'memories:c2:new',
+        'raw_messages:c1:0',
+        'reasoning_chains:a2:0',
+      ];
+      const words = 'heron egret stork ibis crane pelican spoonbill cormorant flamingo avocet';
+      expect(await ids(off, words)).toEqual(expected);
+      await off.shutdown();
+
+      const on = await ctx.openAnother();
+      expect(await ids(on, words)).toEqual(expected);
+      expect(await ids(on, 'egret ibis pelican cormorant flamingo')).toEqual([]);
+      expect(await ids(on, 'stork')).toEqual(['memories:c1:changed']);
     });
   });
 }

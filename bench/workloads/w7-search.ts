@@ -1,0 +1,149 @@
+/**
+ * W7, full-text search: a store of N memories (100 per conversation, ~20 words each from a
+ * 5,000-word vocabulary with a Zipf-like spread), then `search` p50/p95 per `match` mode over
+ * one- to three-word queries (limit 10), and `storeMemory` throughput into that store with the
+ * native index against the same store opened with `searchIndex: false`, alternating rounds so
+ * machine load hits both alike. Library only (raw drivers and Keyv have no search).
+ */
+import { join } from 'node:path';
+import { createStorage, type StorageInterface } from '../../src/index.js';
+import { deleteRedisPrefix, dropSchema } from '../cleanup.js';
+import { config } from '../config.js';
+import { median, opsPerSecond, timeMs } from '../method.js';
+import type { Row } from '../rows.js';
+import type { Backend, StoreLocation } from '../types.js';
+
+const VOCABULARY = 5000;
+const PER_CONVERSATION = 100;
+
+/** Records in the store: 100,000 with `BENCH_FULL=1`; by default 10,000 on SQLite, 2,000 elsewhere (scans). */
+export function w7Records(backend: Backend): number {
+  if (config.mode === 'smoke') return 300;
+  if (config.mode === 'full') return 100_000;
+  return backend === 'sqlite' ? 10_000 : 2_000;
+}
+const QUERIES = config.mode === 'smoke' ? 6 : 60;
+const WRITES = config.mode === 'smoke' ? 20 : 200;
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const word = (i: number): string => `w${i.toString(36)}`;
+
+/** Sentences and queries from one seeded generator. */
+function generator(seed: number): { sentence: (n: number) => string; query: (terms: number) => string } {
+  const rand = random(seed);
+  const zipf = (): number => Math.min(VOCABULARY - 1, Math.floor(1 / (rand() + 1 / VOCABULARY)) - 1);
+  return {
+    sentence: (n) => Array.from({ length: n }, () => word(zipf())).join(' '),
+    // Mid-frequency words: common enough to match, rare enough to be a real query.
+    query: (terms) => Array.from({ length: terms }, () => word(5 + Math.floor(rand() * 200))).join(' '),
+  };
+}
+
+/** One W7 store (indexed or not) and the means to remove it. */
+async function openStore(
+  backend: Backend,
+  location: StoreLocation,
+  searchIndex: boolean,
+): Promise<{ store: StorageInterface; drop: () => Promise<void> }> {
+  const name = `${location.name}-${searchIndex ? 'idx' : 'plain'}`;
+  const schema = `bench_${name.replace(/-/g, '_')}`;
+  const prefix = `bench:${name}:`;
+  const options: Record<Backend, Record<string, unknown>> = {
+    file: { baseDir: join(location.dir, name), createBackups: false },
+    sqlite: { dbPath: join(location.dir, `${name}.db`) },
+    redis: { url: config.redisUrl, keyPrefix: prefix },
+    postgres: { url: config.postgresUrl, schema },
+  };
+  const store = createStorage(backend, { ...options[backend], searchIndex });
+  await store.initialize();
+  const drop = async (): Promise<void> => {
+    await store.shutdown();
+    if (backend === 'redis') await deleteRedisPrefix(prefix);
+    if (backend === 'postgres') await dropSchema(schema);
+  };
+  return { store, drop };
+}
+
+/** Seeds `records` memories, one batch per conversation (untimed). */
+async function seed(
+  store: StorageInterface,
+  records: number,
+  sentence: (n: number) => string,
+): Promise<void> {
+  for (let c = 0; c * PER_CONVERSATION < records; c += 1) {
+    const count = Math.min(PER_CONVERSATION, records - c * PER_CONVERSATION);
+    await store.storeMemories(
+      `conv-${c}`,
+      Array.from({ length: count }, (_, i) => ({ memoryId: `m${i}`, data: { summary: sentence(20) } })),
+    );
+  }
+}
+
+/** Runs W7 on `backend`. */
+export async function runW7(backend: Backend, location: StoreLocation): Promise<Row[]> {
+  const records = w7Records(backend);
+  const indexed = await openStore(backend, location, true);
+  const plain = await openStore(backend, location, false).catch(async (error: unknown) => {
+    await indexed.drop();
+    throw error;
+  });
+  try {
+    const data = generator(7);
+    await seed(indexed.store, records, data.sentence);
+    await seed(plain.store, records, generator(7).sentence);
+    const rows: Row[] = [];
+    const row = (label: string, unit: Row['unit'], value: number): Row => ({
+      workload: 'W7',
+      backend,
+      label,
+      unit,
+      higherIsBetter: unit !== 'ms',
+      headline: false,
+      size: records,
+      values: { library: value },
+    });
+    for (const match of ['any', 'all'] as const) {
+      const times: number[] = [];
+      for (let q = 0; q < QUERIES; q += 1) {
+        const text = data.query(1 + (q % 3));
+        times.push(await timeMs(() => indexed.store.search({ text, match })));
+      }
+      times.sort((a, b) => a - b);
+      const p95 = times[Math.min(times.length - 1, Math.floor(times.length * 0.95))] ?? Number.NaN;
+      rows.push(row(`search match '${match}' p50 at ${records}`, 'ms', median(times)));
+      rows.push(row(`search match '${match}' p95 at ${records}`, 'ms', p95));
+    }
+    // Alternating rounds (order rotated), one warm-up, medians.
+    const rates = { indexed: [] as number[], plain: [] as number[] };
+    for (let round = 0; round < config.warmups + config.rounds; round += 1) {
+      const order = round % 2 === 0 ? (['indexed', 'plain'] as const) : (['plain', 'indexed'] as const);
+      for (const which of order) {
+        const store = which === 'indexed' ? indexed.store : plain.store;
+        const ms = await timeMs(async () => {
+          for (let i = 0; i < WRITES; i += 1) {
+            await store.storeMemory(`w7-r${round}`, `w${i}`, { summary: data.sentence(20) });
+          }
+        });
+        if (round >= config.warmups) rates[which].push(opsPerSecond(WRITES, ms));
+      }
+    }
+    const withIndex = median(rates.indexed);
+    const without = median(rates.plain);
+    rows.push(row(`storeMemory x${WRITES} with the index`, 'ops/s', withIndex));
+    rows.push(row(`storeMemory x${WRITES} with searchIndex: false`, 'ops/s', without));
+    rows.push(row('write ratio indexed / unindexed', 'ratio', withIndex / without));
+    return rows;
+  } finally {
+    await plain.drop();
+    await indexed.drop();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Searches through the SQLite FTS5 index: the query (with stale entries skipped), and the
+ * store's search entry point, which catches the index up or falls back to the core's scan.
+ */
+import { type NormalizedSearchQuery, SEARCH_KINDS, type SearchCandidate } from '../../core/index.js';
+import type { SqliteConnection, Transaction } from './connection.js';
+import type { SqliteSearchIndex } from './search-index.js';
+import { buildMatchQuery } from './search-query.js';
+import { toCandidate } from './search-rows.js';
+import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from './search-sql.js';
+
+/**
+ * Runs a query on the index: the best `query.limit` candidates (most distinct terms, then
+ * BM25), skipping entries whose base row is gone or replaced; returns them with the stale
+ * entries it met (the caller may drop those).
+ */
+export async function queryIndex(
+  q: Transaction,
+  query: NormalizedSearchQuery,
+): Promise<{ candidates: SearchCandidate[]; stale: number[] }> {
+  const candidates: SearchCandidate[] = [];
+  const stale: number[] = [];
+  for (let fetch = query.limit; ; fetch *= 2) {
+    const { sql, params } = buildMatchQuery(query, fetch);
+    const docs = await q.all<{ doc: number; score: number }>(sql, params);
+    candidates.length = 0;
+    stale.length = 0;
+    const found = await loadCandidates(q, docs);
+    for (const { doc, score } of docs) {
+      const candidate = found.get(doc);
+      if (candidate === undefined) stale.push(doc);
+      else candidates.push({ ...candidate, bm25: score });
+    }
+    if (candidates.length >= query.limit || docs.length < fetch)
+      return { candidates: candidates.slice(0, query.limit), stale };
+  }
+}
+
+/** Loads the records of `docs` that still match their entry, by doc id. */
+async function loadCandidates(
+  q: Transaction,
+  docs: ReadonlyArray<{ doc: number }>,
+): Promise<Map<number, SearchCandidate>> {
+  const out = new Map<number, SearchCandidate>();
+  if (docs.length === 0) return out;
+  const entries = await q.all<{ doc: number; scope: string; stamp: string | null }>(
+    `SELECT doc, scope, stamp FROM search_docs WHERE doc IN ${JSON_LIST}`,
+    [JSON.stringify(docs.map((d) => d.doc))],
+  );
+  for (const kind of SEARCH_KINDS) {
+    const code = KIND_CODES[kind];
+    const mine = entries.filter((e) => (e.doc & 7) === code);
+    if (mine.length === 0) continue;
+    const rows = await q.all<BaseRow>(
+      selectBaseRows(kind, `t.${KIND_TABLES[kind].base} IN ${JSON_LIST}`, true),
+      [JSON.stringify(mine.map((e) => Math.floor(e.doc / 8)))],
+    );
+    const byBase = new Map(rows.map((r) => [r.base, r]));
+    for (const entry of mine) {
+      const row = byBase.get(Math.floor(entry.doc / 8));
+      if (row === undefined || row.scope !== entry.scope || row.stamp !== entry.stamp) continue;
+      out.set(entry.doc, toCandidate(kind, row));
+    }
+  }
+  return out;
+}
+
+/**
+ * A search through the index: catches it up first when rows were added behind its back (a
+ * read-only store, which cannot, and a database without an index use `fallback`, the core's
+ * scan), then queries it and drops the stale entries it met.
+ */
+export async function searchWithIndex(
+  connection: SqliteConnection,
+  index: SqliteSearchIndex,
+  query: NormalizedSearchQuery,
+  readOnly: boolean,
+  fallback: () => Promise<SearchCandidate[]>,
+): Promise<SearchCandidate[]> {
+  const behind = await connection.exclusive('search', async (q) =>
+    (await index.exists(q)) ? index.behind(q, query.kinds) : null,
+  );
+  if (behind === null || (behind.length > 0 && readOnly)) return fallback();
+  if (behind.length > 0) await index.catchUpKinds(connection, behind);
+  const { candidates, stale } = await connection.exclusive('search', (q) => queryIndex(q, query));
+  if (stale.length > 0 && !readOnly) {
+    await connection.transaction('drop stale search entries', (q) => index.dropDocs(q, stale));
+  }
+  return candidates;
+}
+
+/** Entries in the index, or `null` when the database has none (a read-only open of an unindexed file). */
+export async function searchIndexEntries(
+  connection: SqliteConnection,
+  index: SqliteSearchIndex,
+): Promise<number | null> {
+  return connection.exclusive('count search index', async (q) =>
+    (await index.exists(q)) ? index.entries(q) : null,
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * The SQLite index's write path: a write indexes its own new rows from the values it wrote,
+ * and in the same transaction catches up rows another writer (the Python reference, with its
+ * own statements) appended before it, so the high-water mark never passes an unindexed row.
+ */
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import type { SearchHit } from '../../src/core/index.js';
+import { useTempDir, withRawDb } from './helpers.js';
+
+const NOW = '2025-06-01T10:00:00.000000+00:00';
+const REFERENCE = {
+  storeMemory:
+    'INSERT OR REPLACE INTO memories (conversation_id, memory_id, memory_data, created_at) VALUES (?, ?, ?, ?)',
+  storeChain: 'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?)',
+};
+
+function idOf(hit: SearchHit): string {
+  if (hit.kind === 'memories') return `memories:${hit.conversationId}:${hit.memoryId}`;
+  if (hit.kind === 'reasoning_chains') return `reasoning_chains:${hit.agentId}:${hit.chainIndex}`;
+  return hit.kind;
+}
+
+describe('SQLite index write path', () => {
+  const dir = useTempDir();
+  const opened: SQLiteStorage[] = [];
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.shutdown();
+  });
+
+  it('indexes rows another writer appended before a write, in that write', async () => {
+    const dbPath = `${dir()}/writes.db`;
+    const s = new SQLiteStorage({ dbPath });
+    await s.initialize();
+    opened.push(s);
+    await s.storeMemory('c', 'ours-1', { text: 'first' });
+    await s.storeReasoningChain('a', { text: 'first' });
+    await withRawDb(dbPath, async (db) => {
+      await db.run(REFERENCE.storeMemory, ['c', 'theirs', '{"text": "puffin"}', NOW]);
+      await db.run(REFERENCE.storeChain, ['a', '{"text": "puffin chain"}', NOW]);
+    });
+    await s.storeMemory('c', 'ours-2', { text: 'second' });
+    await s.storeMemories('c', [{ memoryId: 'ours-3', data: { text: 'third' } }]);
+    await s.storeReasoningChain('a', { text: 'second' });
+    // Every row is indexed by now: the count needs no search (searches catch up themselves).
+    expect((await s.getStorageStats()).search_index_entries).toBe(7);
+    const hits = await s.search({ text: 'puffin', kinds: ['memories', 'reasoning_chains'] });
+    expect(hits.map(idOf).sort()).toEqual(['memories:c:theirs', 'reasoning_chains:a:1']);
+  });
+
+  it('replacing a memory inserted by the same batch leaves one entry with the last text', async () => {
+    const s = new SQLiteStorage({ dbPath: `${dir()}/batch.db` });
+    await s.initialize();
+    opened.push(s);
+    await s.storeMemories('c', [
+      { memoryId: 'm', data: { text: 'draft' } },
+      { memoryId: 'm', data: { text: 'final' } },
+    ]);
+    expect((await s.getStorageStats()).search_index_entries).toBe(1);
+    expect((await s.search({ text: 'final draft' })).map(idOf)).toEqual(['memories:c:m']);
+    expect(await s.search({ text: 'draft' })).toEqual([]);
+  });
+});
