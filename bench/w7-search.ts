@@ -11,6 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createStorage, type StorageInterface } from '../src/index.js';
+import { deleteRedisPrefix } from './cleanup.js';
 import { config } from './config.js';
 import { median, timeMs } from './method.js';
 
@@ -51,13 +52,6 @@ async function open(
   const store = createStorage(backend, { ...options[backend], ...extra });
   await store.initialize();
   return store;
-}
-
-/** Turns index maintenance off (the "without indexing" baseline; SQLite only). */
-function withoutIndex(store: StorageInterface): void {
-  const fts = (store as unknown as { fts?: { sync: () => Promise<void> } }).fts;
-  if (fts === undefined) throw new Error('this backend has no native index to turn off');
-  fts.sync = () => Promise.resolve();
 }
 
 /** Drops the schemas this run created (PostgreSQL keeps them otherwise). */
@@ -118,10 +112,9 @@ async function main(): Promise<void> {
       }
     }
     {
-      // The same store without index maintenance, seeded alike; the two alternate, 3 rounds each.
-      // File, Redis and PostgreSQL: the `searchIndex: false` option; SQLite: its index's sync turned off.
-      const plain = await open(backend, dir, 'plain', backend === 'sqlite' ? {} : { searchIndex: false });
-      if (backend === 'sqlite') withoutIndex(plain);
+      // The same store without index maintenance (`searchIndex: false`), seeded alike; the two
+      // alternate, 3 rounds each.
+      const plain = await open(backend, dir, 'plain', { searchIndex: false });
       await seed(plain, records);
       const rates = { indexed: [] as number[], plain: [] as number[] };
       for (let round = 0; round < 3; round += 1) {
@@ -137,6 +130,9 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
     if (backend === 'postgres') await dropPostgresSchemas();
+    if (backend === 'redis') {
+      for (const name of ['indexed', 'plain']) await deleteRedisPrefix(`bench-w7-${process.pid}-${name}:`);
+    }
   }
   console.log(JSON.stringify(result, null, 2));
   const out = resolve(
