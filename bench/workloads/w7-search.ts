@@ -16,11 +16,11 @@ import type { Backend, StoreLocation } from '../types.js';
 const VOCABULARY = 5000;
 const PER_CONVERSATION = 100;
 
-/** Records in the store: 100,000 with `BENCH_FULL=1`; by default 10,000 on SQLite, 2,000 elsewhere (scans). */
-export function w7Records(backend: Backend): number {
+/** Records in the store: 10,000 by default, 100,000 with `BENCH_FULL=1`, 300 smoke (every backend has a native index). */
+export function w7Records(): number {
   if (config.mode === 'smoke') return 300;
   if (config.mode === 'full') return 100_000;
-  return backend === 'sqlite' ? 10_000 : 2_000;
+  return 10_000;
 }
 const QUERIES = config.mode === 'smoke' ? 6 : 60;
 const WRITES = config.mode === 'smoke' ? 20 : 200;
@@ -90,7 +90,7 @@ async function seed(
 
 /** Runs W7 on `backend`. */
 export async function runW7(backend: Backend, location: StoreLocation): Promise<Row[]> {
-  const records = w7Records(backend);
+  const records = w7Records();
   const indexed = await openStore(backend, location, true);
   const plain = await openStore(backend, location, false).catch(async (error: unknown) => {
     await indexed.drop();
