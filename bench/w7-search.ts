@@ -14,6 +14,7 @@ import { createStorage, type StorageInterface } from '../src/index.js';
 import { deleteRedisPrefix } from './cleanup.js';
 import { config } from './config.js';
 import { median, timeMs } from './method.js';
+import { random } from './workloads/w7-search.js';
 
 const records = config.mode === 'smoke' ? 500 : config.mode === 'full' ? 100_000 : 10_000;
 const queries = config.mode === 'smoke' ? 20 : 200;
@@ -21,16 +22,6 @@ const writes = config.mode === 'smoke' ? 100 : 1000;
 const VOCABULARY = 5000;
 const SEED_CONCURRENCY = 16;
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = random(7);
 const word = (i: number): string => `w${i.toString(36)}`;
 /** A word index with a Zipf-like spread (rank ~ 1/u). */

@@ -26,7 +26,7 @@ const QUERIES = config.mode === 'smoke' ? 6 : 60;
 const WRITES = config.mode === 'smoke' ? 20 : 200;
 
 /** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) | 0;

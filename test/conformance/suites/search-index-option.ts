@@ -4,26 +4,14 @@
  * never trusts what those writes left stale: it finds every record they stored or changed, and
  * none they deleted.
  */
-import type { SearchHit, StorageInterface } from '../../../src/core/index.js';
+import type { StorageInterface } from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
-
-function idOf(hit: SearchHit): string {
-  switch (hit.kind) {
-    case 'raw_messages':
-      return `raw_messages:${hit.conversationId}:${hit.messageIndex}`;
-    case 'memories':
-      return `memories:${hit.conversationId}:${hit.memoryId}`;
-    case 'reasoning_chains':
-      return `reasoning_chains:${hit.agentId}:${hit.chainIndex}`;
-    default:
-      return `${hit.kind}:${hit.conversationId}`;
-  }
-}
+import { hitId } from './hit-ids.js';
 
 const EVERY_KIND = ['raw_messages', 'memories', 'reasoning_chains', 'conversations', 'chunk_info'] as const;
 
 async function ids(s: StorageInterface, text: string): Promise<string[]> {
-  return (await s.search({ text, kinds: [...EVERY_KIND], limit: 100 })).map(idOf).sort();
+  return (await s.search({ text, kinds: [...EVERY_KIND], limit: 100 })).map(hitId).sort();
 }
 
 /** Registers the `searchIndex` option tests. */

@@ -12,23 +12,10 @@ import {
   ValidationError,
 } from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
-
-/** A hit's kind and ids as one string: `kind:owner[:position or memory id]`. */
-function idOf(hit: SearchHit): string {
-  switch (hit.kind) {
-    case 'raw_messages':
-      return `raw_messages:${hit.conversationId}:${hit.messageIndex}`;
-    case 'memories':
-      return `memories:${hit.conversationId}:${hit.memoryId}`;
-    case 'reasoning_chains':
-      return `reasoning_chains:${hit.agentId}:${hit.chainIndex}`;
-    default:
-      return `${hit.kind}:${hit.conversationId}`;
-  }
-}
+import { hitId } from './hit-ids.js';
 
 async function ids(s: StorageInterface, query: SearchQuery): Promise<string[]> {
-  return (await s.search(query)).map(idOf).sort();
+  return (await s.search(query)).map(hitId).sort();
 }
 
 /** The data every search test starts from. */

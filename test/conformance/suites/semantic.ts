@@ -6,7 +6,6 @@
  */
 import {
   type JsonObject,
-  type SearchHit,
   type StorageInterface,
   StorageError,
   ValidationError,
@@ -20,6 +19,7 @@ import {
   type VectorItem,
 } from '../../../src/semantic/index.js';
 import type { SuiteContext } from '../context.js';
+import { hitId } from './hit-ids.js';
 
 /** A hashing embedder that fails while `failing` is set. */
 class SwitchableEmbedder implements Embedder {
@@ -57,21 +57,8 @@ async function openSemantic(ctx: SuiteContext, extra: Record<string, unknown> = 
   return { s, embedder, vectors };
 }
 
-function describeHit(hit: SearchHit): string {
-  switch (hit.kind) {
-    case 'raw_messages':
-      return `raw_messages:${hit.conversationId}:${hit.messageIndex}`;
-    case 'memories':
-      return `memories:${hit.conversationId}:${hit.memoryId}`;
-    case 'reasoning_chains':
-      return `reasoning_chains:${hit.agentId}:${hit.chainIndex}`;
-    default:
-      return `${hit.kind}:${hit.conversationId}`;
-  }
-}
-
 async function vectorIds(s: StorageInterface, text: string, extra: object = {}): Promise<string[]> {
-  return (await s.search({ text, mode: 'vector', limit: 50, ...extra })).map(describeHit);
+  return (await s.search({ text, mode: 'vector', limit: 50, ...extra })).map(hitId);
 }
 
 /** Registers the semantic search tests. */
@@ -90,7 +77,7 @@ export function semanticTests(ctx: SuiteContext): void {
       // 3 memories + 3 chains + 2 raw messages with text (42 has none, so no vector).
       expect(await vectors.count()).toBe(8);
       const hits = await s.search({ text: 'How do I reset my password?', mode: 'vector', limit: 3 });
-      expect(hits.map(describeHit)).toEqual(
+      expect(hits.map(hitId)).toEqual(
         expect.arrayContaining(['memories:c1:m1', 'raw_messages:c2:0', 'reasoning_chains:a1:0']),
       );
       const top = hits[0]!;
@@ -174,13 +161,13 @@ export function semanticTests(ctx: SuiteContext): void {
       await s.storeMemory('c1', 'near', { text: 'passwords resetting' }); // no whole query word
       await s.storeMemory('c1', 'far', { text: 'quarterly revenue' });
       const hits = await s.search({ text: 'password reset', mode: 'hybrid', limit: 2 });
-      expect(hits.map(describeHit)).toEqual(['memories:c1:exact', 'memories:c1:near']);
+      expect(hits.map(hitId)).toEqual(['memories:c1:exact', 'memories:c1:near']);
       // In both lists at rank 1: 2 / (60 + 1).
       expect(hits[0]!.score).toBeCloseTo(2 / 61, 10);
       expect(hits[0]!.snippet).toBe('«password» «reset»');
       expect(hits[1]).toMatchObject({ matchedTerms: 0 });
       const text = await s.search({ text: 'password reset' });
-      expect(text.map(describeHit)).toEqual(['memories:c1:exact']);
+      expect(text.map(hitId)).toEqual(['memories:c1:exact']);
     });
 
     it('modes are validated before any I/O', async () => {
