@@ -31,8 +31,14 @@ export interface BenchConfig {
   /** W5: store sizes (conversations), and calls of each listing per round. */
   listSizes: number[];
   listCalls: number;
-  /** W6: conversations migrated. */
+  /** W6: conversations migrated on the issue's pairs (file → redis, sqlite → postgres). */
   migrationSizes: number[];
+  /**
+   * W6: conversations migrated on the pairs that close the cycle (redis → file, postgres →
+   * sqlite), fewer by default to keep the run's length: a migration streams conversation by
+   * conversation, so records/s does not depend on the size.
+   */
+  cycleMigrationSizes: number[];
   redisUrl: string;
   postgresUrl: string;
   /** Results folder and file stem (`latest`, or `smoke` for smoke runs). */
@@ -57,6 +63,7 @@ export const config: BenchConfig = {
   listSizes: smoke ? [20] : full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
   listCalls: 1,
   migrationSizes: smoke ? [10] : full ? [2_000, 10_000] : [2_000],
+  cycleMigrationSizes: smoke ? [10] : full ? [2_000, 10_000] : [1_000],
   redisUrl: process.env.CONNECTOME_STORAGE_REDIS_URL ?? 'redis://127.0.0.1:6379',
   postgresUrl:
     process.env.CONNECTOME_STORAGE_POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/test',

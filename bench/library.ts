@@ -1,4 +1,8 @@
-/** Subject "library": this library's backends with their defaults, through the public API. */
+/**
+ * Subjects "library" and "libraryUnindexed": this library's backends with their defaults, or
+ * with `searchIndex: false` (no full-text index maintained, like the raw drivers and Keyv),
+ * through the public API.
+ */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createStorage, type StorageInterface } from '../src/index.js';
@@ -6,34 +10,67 @@ import { deleteRedisPrefix, dropSchema } from './cleanup.js';
 import { config } from './config.js';
 import type { Backend, BenchStore, OpenedStore, StoreLocation } from './types.js';
 
-/** The library's store for `backend` at `location` (not yet initialized). */
-export function libraryStorage(backend: Backend, location: StoreLocation): StorageInterface {
+/**
+ * The name part of the library's store: the two configurations never share a store (SQLite
+ * drops its index when opened with `searchIndex: false`).
+ */
+const part = (searchIndex: boolean): string => (searchIndex ? 'lib' : 'libnoidx');
+
+/**
+ * The library's store for `backend` at `location` (not yet initialized); `searchIndex: false`
+ * opens a separate store without the full-text index.
+ */
+export function libraryStorage(
+  backend: Backend,
+  location: StoreLocation,
+  searchIndex = true,
+): StorageInterface {
+  const name = `${location.name}-${part(searchIndex)}`;
+  // Only set when off, so the default run uses the backends' defaults exactly as users get them.
+  const index = searchIndex ? {} : { searchIndex: false };
   switch (backend) {
     case 'file':
-      return createStorage('file', { baseDir: join(location.dir, `${location.name}-lib`) });
+      return createStorage('file', { baseDir: join(location.dir, name), ...index });
     case 'sqlite':
-      return createStorage('sqlite', { dbPath: join(location.dir, `${location.name}-lib.db`) });
+      return createStorage('sqlite', { dbPath: join(location.dir, `${name}.db`), ...index });
     case 'redis':
-      return createStorage('redis', { url: config.redisUrl, keyPrefix: `bench:${location.name}:lib:` });
+      return createStorage('redis', {
+        url: config.redisUrl,
+        keyPrefix: `bench:${location.name}:${part(searchIndex)}:`,
+        ...index,
+      });
     case 'postgres':
-      return createStorage('postgres', { url: config.postgresUrl, schema: `bench_${location.name}_lib` });
+      return createStorage('postgres', {
+        url: config.postgresUrl,
+        schema: `bench_${location.name}_${part(searchIndex)}`,
+        ...index,
+      });
   }
 }
 
 /** Removes the library store's data at `location`. */
-export async function dropLibraryData(backend: Backend, location: StoreLocation): Promise<void> {
-  if (backend === 'redis') await deleteRedisPrefix(`bench:${location.name}:lib:`);
-  else if (backend === 'postgres') await dropSchema(`bench_${location.name}_lib`);
+export async function dropLibraryData(
+  backend: Backend,
+  location: StoreLocation,
+  searchIndex = true,
+): Promise<void> {
+  const name = `${location.name}-${part(searchIndex)}`;
+  if (backend === 'redis') await deleteRedisPrefix(`bench:${location.name}:${part(searchIndex)}:`);
+  else if (backend === 'postgres') await dropSchema(`bench_${location.name}_${part(searchIndex)}`);
   else
-    await rm(join(location.dir, `${location.name}-lib${backend === 'sqlite' ? '.db' : ''}`), {
+    await rm(join(location.dir, `${name}${backend === 'sqlite' ? '.db' : ''}`), {
       recursive: true,
       force: true,
     });
 }
 
-/** Opens the library's store as a bench subject. */
-export async function openLibrary(backend: Backend, location: StoreLocation): Promise<OpenedStore> {
-  const storage = libraryStorage(backend, location);
+/** Opens the library's store as a bench subject (`searchIndex: false`: the unindexed one). */
+export async function openLibrary(
+  backend: Backend,
+  location: StoreLocation,
+  searchIndex = true,
+): Promise<OpenedStore> {
+  const storage = libraryStorage(backend, location, searchIndex);
   await storage.initialize();
   const s = storage;
   const store: BenchStore = {
@@ -60,7 +97,7 @@ export async function openLibrary(backend: Backend, location: StoreLocation): Pr
     store,
     drop: async () => {
       await storage.shutdown();
-      await dropLibraryData(backend, location);
+      await dropLibraryData(backend, location, searchIndex);
     },
   };
 }

@@ -16,6 +16,14 @@ export interface Row {
   headline: boolean;
   /** Conversations in the store (W5, W6), or calls made (W2, W3 per-call rows). */
   size?: number;
+  /**
+   * On write workloads (W1-W3, W6), which configuration `values.library` was measured with:
+   * `false` (no full-text index, like raw and Keyv: the raw / Keyv targets apply) or `true`
+   * (the default, index on; shown beside it, not checked). Absent elsewhere, and in results
+   * written before the two were measured apart.
+   */
+  searchIndex?: boolean;
+  /** `library` is the library's figure in the row's configuration; `libraryUnindexed` only on indexed rows. */
   values: Partial<Record<SubjectKind, number>>;
 }
 
@@ -28,17 +36,25 @@ export interface RowSpec {
   size?: number;
 }
 
-/** Rows for `specs` from the subjects' medians (metrics a subject lacks are left out). */
+/** Each subject's value of `metric` (subjects lacking it are left out). */
+function valuesOf(medians: SubjectMedians, metric: string): Row['values'] {
+  const values: Row['values'] = {};
+  for (const [subject, metrics] of Object.entries(medians) as Array<[SubjectKind, Record<string, number>]>) {
+    const value = metrics[metric];
+    if (value !== undefined) values[subject] = value;
+  }
+  return values;
+}
+
+/**
+ * Rows for `specs` from the subjects' medians. When the library was also measured with
+ * `searchIndex: false`, each spec gives two rows: that one (library value: the unindexed
+ * figure), then the default configuration's (library value: the indexed figure; the unindexed
+ * one kept as `libraryUnindexed`, for the index's cost).
+ */
 export function toRows(workload: string, backend: Backend, medians: SubjectMedians, specs: RowSpec[]): Row[] {
-  return specs.map((spec) => {
-    const values: Row['values'] = {};
-    for (const [subject, metrics] of Object.entries(medians) as Array<
-      [SubjectKind, Record<string, number>]
-    >) {
-      const value = metrics[spec.metric];
-      if (value !== undefined) values[subject] = value;
-    }
-    return {
+  return specs.flatMap((spec) => {
+    const base = {
       workload,
       backend,
       label: spec.label,
@@ -46,8 +62,16 @@ export function toRows(workload: string, backend: Backend, medians: SubjectMedia
       higherIsBetter: spec.unit === 'ops/s' || spec.unit === 'records/s',
       headline: spec.headline ?? true,
       ...(spec.size === undefined ? {} : { size: spec.size }),
-      values,
     };
+    const values = valuesOf(medians, spec.metric);
+    if (medians.libraryUnindexed === undefined) return [{ ...base, values }];
+    const unindexed: Row['values'] = { ...values, library: values.libraryUnindexed };
+    delete unindexed.libraryUnindexed;
+    if (unindexed.library === undefined) delete unindexed.library;
+    return [
+      { ...base, searchIndex: false, values: unindexed },
+      { ...base, searchIndex: true, values },
+    ];
   });
 }
 

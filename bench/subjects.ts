@@ -13,6 +13,15 @@ export function subjectsFor(backend: Backend): SubjectKind[] {
   return keyvSupports(backend) ? ['library', 'raw', 'keyv'] : ['library', 'raw'];
 }
 
+/**
+ * The subjects of a write workload on `backend`: also the library with `searchIndex: false`,
+ * which keeps no index, like raw and Keyv (the like-for-like comparison).
+ */
+export function writeSubjectsFor(backend: Backend): SubjectKind[] {
+  const [library, ...others] = subjectsFor(backend);
+  return [library!, 'libraryUnindexed', ...others];
+}
+
 /** Opens `subject`'s store on `backend` at `location` (created empty when new). */
 export function openSubject(
   subject: SubjectKind,
@@ -20,6 +29,7 @@ export function openSubject(
   location: StoreLocation,
 ): Promise<OpenedStore> {
   if (subject === 'library') return openLibrary(backend, location);
+  if (subject === 'libraryUnindexed') return openLibrary(backend, location, false);
   if (subject === 'keyv') return openKeyv(backend, location);
   switch (backend) {
     case 'file':

@@ -8,8 +8,12 @@ export const BACKENDS = ['file', 'sqlite', 'redis', 'postgres'] as const;
 /** One of {@link BACKENDS}. */
 export type Backend = (typeof BACKENDS)[number];
 
-/** Who does the work: this library, the bare driver, or Keyv 5. */
-export const SUBJECTS = ['library', 'raw', 'keyv'] as const;
+/**
+ * Who does the work: this library with its defaults (the full-text index on), the library with
+ * `searchIndex: false` (write workloads only, so it does the same work as raw and Keyv), the
+ * bare driver, or Keyv 5.
+ */
+export const SUBJECTS = ['library', 'libraryUnindexed', 'raw', 'keyv'] as const;
 /** One of {@link SUBJECTS}. */
 export type SubjectKind = (typeof SUBJECTS)[number];
 

@@ -3,7 +3,8 @@
  * `{ ms, cpuMs, maxRssMb, records }` (`cpuMs`: this process's user + system CPU time during the
  * copy, which machine load moves less than `ms`; `records`: what the library's summary counts
  * as copied). The library uses `migrateStorage` (verification off, default
- * concurrency 4); raw and Keyv copy every record through the same bench interface with the
+ * concurrency 4) from the library's source into a target with its defaults (`library`) or with
+ * `searchIndex: false` (`libraryUnindexed`, no index to maintain, like raw and Keyv); raw and Keyv copy every record through the same bench interface with the
  * same concurrency, since neither has a migration of its own.
  */
 import { libraryStorage } from '../library.js';
@@ -38,9 +39,10 @@ async function main(): Promise<void> {
   let ms: number;
   let records: number | undefined;
   const cpuStart = process.cpuUsage();
-  if (job.subject === 'library') {
+  if (job.subject === 'library' || job.subject === 'libraryUnindexed') {
+    // Both read the one source the library subject seeded; only the target's configuration differs.
     const source = libraryStorage(job.from, job.source);
-    const target = libraryStorage(job.to, job.target);
+    const target = libraryStorage(job.to, job.target, job.subject === 'library');
     ms = await timeMs(async () => {
       const summary = await migrateStorage(source, target, { verify: false });
       if (!summary.ok) throw new Error(`migration not ok: ${JSON.stringify(summary.conflicts)}`);

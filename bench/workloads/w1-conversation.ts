@@ -2,13 +2,13 @@
 import { config } from '../config.js';
 import { alternate, opsPerSecond, timeMs } from '../method.js';
 import { toRows, type Row } from '../rows.js';
-import { subjectsFor, withStores } from '../subjects.js';
+import { withStores, writeSubjectsFor } from '../subjects.js';
 import type { Backend, StoreLocation } from '../types.js';
 import { conversation } from './data.js';
 
 /** Runs W1 on `backend`. */
 export async function runW1(backend: Backend, location: StoreLocation): Promise<Row[]> {
-  const subjects = subjectsFor(backend);
+  const subjects = writeSubjectsFor(backend);
   const data = Array.from({ length: 10 }, (_, i) => conversation(i));
   return withStores(backend, subjects, location, async (stores) => {
     const medians = await alternate(subjects, async (subject, round, warmup) => {

@@ -2,14 +2,14 @@
 import { config } from '../config.js';
 import { alternate, throughput } from '../method.js';
 import { toRows, type Row } from '../rows.js';
-import { subjectsFor, withStores } from '../subjects.js';
+import { withStores, writeSubjectsFor } from '../subjects.js';
 import type { Backend, StoreLocation } from '../types.js';
 import { perCallSpecs, timeAppends } from './appends.js';
 import { chain } from './data.js';
 
 /** Runs W3 on `backend`. */
 export async function runW3(backend: Backend, location: StoreLocation): Promise<Row[]> {
-  const subjects = subjectsFor(backend);
+  const subjects = writeSubjectsFor(backend);
   return withStores(backend, subjects, location, async (stores) => {
     const medians = await alternate(subjects, async (subject, round, warmup) => {
       const store = stores.get(subject)!.store;
