@@ -15,26 +15,15 @@ import {
   type VectorItem,
   type VectorStore,
 } from '../src/index.js';
+import { randomVector, seededRandom } from './random.js';
 
 const COUNT = process.env.BENCH_FULL === '1' ? 100_000 : 10_000;
 const DIMENSIONS = 256;
 const BATCH = 10_000;
 const QUERIES = 30;
 
-/** Seeded PRNG (mulberry32), so every store gets the same data. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function vectorOf(random: () => number): Float32Array {
-  return Float32Array.from({ length: DIMENSIONS }, () => random() * 2 - 1);
+  return randomVector(random, DIMENSIONS);
 }
 
 function percentile(samples: number[], p: number): number {
@@ -43,7 +32,7 @@ function percentile(samples: number[], p: number): number {
 }
 
 async function timeQueries(store: VectorStore, k: number, filter?: { agentId: string }): Promise<string> {
-  const random = seeded(42);
+  const random = seededRandom(42);
   const samples: number[] = [];
   const cpuStarted = process.cpuUsage();
   for (let i = 0; i < QUERIES; i += 1) {
@@ -62,7 +51,7 @@ async function timeQueries(store: VectorStore, k: number, filter?: { agentId: st
 
 /** Latency of single-record upserts of new ids into the full index. */
 async function timeSingleUpserts(store: VectorStore): Promise<string> {
-  const random = seeded(7);
+  const random = seededRandom(7);
   const samples: number[] = [];
   for (let i = 0; i < QUERIES; i += 1) {
     const item = { id: `single:${i}`, vector: vectorOf(random), kind: 'memory', agentId: 'agent_1' };
@@ -75,7 +64,7 @@ async function timeSingleUpserts(store: VectorStore): Promise<string> {
 
 /** The data every store gets, made once so its generation is not timed. */
 function makeBatches(): VectorItem[][] {
-  const random = seeded(1);
+  const random = seededRandom(1);
   const batches: VectorItem[][] = [];
   for (let start = 0; start < COUNT; start += BATCH) {
     const items: VectorItem[] = [];

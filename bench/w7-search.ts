@@ -14,7 +14,7 @@ import { createStorage, type StorageInterface } from '../src/index.js';
 import { deleteRedisPrefix } from './cleanup.js';
 import { config } from './config.js';
 import { median, timeMs } from './method.js';
-import { random } from './workloads/w7-search.js';
+import { seededRandom } from './random.js';
 
 const records = config.mode === 'smoke' ? 500 : config.mode === 'full' ? 100_000 : 10_000;
 const queries = config.mode === 'smoke' ? 20 : 200;
@@ -22,7 +22,7 @@ const writes = config.mode === 'smoke' ? 100 : 1000;
 const VOCABULARY = 5000;
 const SEED_CONCURRENCY = 16;
 
-const rand = random(7);
+const rand = seededRandom(7);
 const word = (i: number): string => `w${i.toString(36)}`;
 /** A word index with a Zipf-like spread (rank ~ 1/u). */
 const zipf = (): number => Math.min(VOCABULARY - 1, Math.floor(1 / (rand() + 1 / VOCABULARY)) - 1);

@@ -10,6 +10,7 @@ import { createStorage, type StorageInterface } from '../../src/index.js';
 import { deleteRedisPrefix, dropSchema } from '../cleanup.js';
 import { config } from '../config.js';
 import { median, opsPerSecond, timeMs } from '../method.js';
+import { seededRandom } from '../random.js';
 import type { Row } from '../rows.js';
 import type { Backend, StoreLocation } from '../types.js';
 
@@ -25,21 +26,11 @@ export function w7Records(): number {
 const QUERIES = config.mode === 'smoke' ? 6 : 60;
 const WRITES = config.mode === 'smoke' ? 20 : 200;
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const word = (i: number): string => `w${i.toString(36)}`;
 
 /** Sentences and queries from one seeded generator. */
 function generator(seed: number): { sentence: (n: number) => string; query: (terms: number) => string } {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const zipf = (): number => Math.min(VOCABULARY - 1, Math.floor(1 / (rand() + 1 / VOCABULARY)) - 1);
   return {
     sentence: (n) => Array.from({ length: n }, () => word(zipf())).join(' '),

@@ -1,22 +1,9 @@
 /** Deterministic vectors and a brute-force reference search for the vector-store tests. */
+import { randomVector, seededRandom } from '../../bench/random.js';
 import type { IndexSignature, VectorFilter, VectorItem, VectorMetric } from '../../src/index.js';
 
-/** A seeded PRNG (mulberry32), so every run and every store sees the same data. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A random vector with values in [-1, 1), as float32. */
-export function randomVector(random: () => number, dimensions: number): Float32Array {
-  return Float32Array.from({ length: dimensions }, () => random() * 2 - 1);
-}
+// The seeded generator is shared with the benchmarks (`bench/random.ts`).
+export { randomVector, seededRandom };
 
 /** The signature most tests use. */
 export function signatureOf(

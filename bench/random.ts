@@ -1,0 +1,23 @@
+/**
+ * Seeded pseudo-random data shared by the benchmarks and the tests (the vector stores' tests,
+ * the vector benchmark, W7's words). It lives in `bench/`, which the package does not publish
+ * (`files: ["dist"]`), so neither the package nor the bench carries test code; the tests import
+ * it as they already import the bench's arithmetic (`test/bench/`).
+ */
+
+/** A seeded PRNG (mulberry32): the same `seed` gives the same numbers in [0, 1) on every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random vector with values in [-1, 1), as float32. */
+export function randomVector(random: () => number, dimensions: number): Float32Array {
+  return Float32Array.from({ length: dimensions }, () => random() * 2 - 1);
+}
