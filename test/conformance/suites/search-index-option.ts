@@ -1,8 +1,8 @@
 /**
  * Conformance: the `searchIndex` option. An instance with the native index off writes without
- * maintaining it and still searches correctly (the default scan); a later open with the index on
- * never trusts what those writes left stale: it finds every record they stored or changed, and
- * none they deleted.
+ * maintaining it and still searches correctly (the default scan); an instance with the index on,
+ * whether it stays open meanwhile or opens later, never trusts what those writes left stale: it
+ * finds every record they stored or changed, and none they replaced or deleted.
  */
 import type { StorageInterface } from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
@@ -17,7 +17,7 @@ async function ids(s: StorageInterface, text: string): Promise<string[]> {
 /** Registers the `searchIndex` option tests. */
 export function searchIndexOptionTests(ctx: SuiteContext): void {
   describe('searchIndex option', () => {
-    it('writes made with searchIndex: false are found, and what they replaced or deleted is not, once it is on', async () => {
+    it('writes made with searchIndex: false are found by it, by an indexed instance kept open and after a reopen; what they replaced or deleted is not', async () => {
       if (!ctx.harness.sharedStore) return;
       const s = ctx.storage();
       await s.storeMemory('c1', 'm1', { text: 'alpha' });
@@ -25,27 +25,49 @@ export function searchIndexOptionTests(ctx: SuiteContext): void {
       await s.storeRawMessages('c2', [{ content: 'charlie' }, { content: 'delta' }]);
       await s.storeConversation('c3', { title: 'echo' });
       await s.storeReasoningChain('a1', { step: 'foxtrot' });
-      const before = ['conversations:c3', 'memories:c1:m1', 'memories:c1:m2', 'raw_messages:c2:0'];
-      expect(await ids(s, 'alpha bravo charlie echo')).toEqual(before);
+      await s.storeReasoningChain('a2', { step: 'lima' });
+      expect(await ids(s, 'alpha bravo charlie echo lima')).toEqual([
+        'conversations:c3',
+        'memories:c1:m1',
+        'memories:c1:m2',
+        'raw_messages:c2:0',
+        'reasoning_chains:a2:0',
+      ]);
 
+      // `s` stays open (with the index on) while another instance writes with it off.
       const off = await ctx.openAnother({ searchIndex: false });
       await off.storeMemory('c1', 'm1', { text: 'golf' }); // replaces alpha
       await off.deleteMemory('c1', 'm2');
+      await off.storeMemories('c4', [{ memoryId: 'x', data: { text: 'juliett' } }]);
       await off.storeRawMessages('c2', [{ content: 'hotel' }]); // replaces charlie and delta
       await off.deleteConversation('c3');
       await off.storeReasoningChain('a1', { step: 'india' });
-      await off.storeMemory('c4', 'm1', { text: 'juliett' });
-      const after = ['memories:c1:m1', 'memories:c4:m1', 'raw_messages:c2:0', 'reasoning_chains:a1:1'];
-      expect(await ids(off, 'golf hotel india juliett')).toEqual(after);
+      await off.appendReasoningChains('a3', [{ step: 'mike' }, { step: 'mike november' }]);
+      await off.deleteReasoningChains('a2');
+      const expectCurrent = async (instance: StorageInterface): Promise<void> => {
+        expect(await ids(instance, 'golf hotel india juliett mike')).toEqual([
+          'memories:c1:m1',
+          'memories:c4:x',
+          'raw_messages:c2:0',
+          'reasoning_chains:a1:1',
+          'reasoning_chains:a3:0',
+          'reasoning_chains:a3:1',
+        ]);
+        expect(await ids(instance, 'alpha bravo charlie delta echo lima')).toEqual([]);
+        // The chain the indexed instance wrote before is still found, and kinds still narrow.
+        expect(await ids(instance, 'foxtrot')).toEqual(['reasoning_chains:a1:0']);
+        const memories = await instance.search({ text: 'golf juliett alpha india', kinds: ['memories'] });
+        expect(memories.map(hitId).sort()).toEqual(['memories:c1:m1', 'memories:c4:x']);
+      };
+      await expectCurrent(off);
+      await expectCurrent(s);
       await off.shutdown();
-
-      const on = await ctx.openAnother({ searchIndex: true });
-      expect(await ids(on, 'alpha bravo charlie delta echo')).toEqual([]);
-      expect(await ids(on, 'golf hotel india juliett')).toEqual(after);
-      expect(await ids(on, 'foxtrot')).toEqual(['reasoning_chains:a1:0']);
+      await expectCurrent(s);
+      await expectCurrent(await ctx.openAnother());
+      await expectCurrent(await ctx.openAnother({ searchIndex: true }));
     });
 
-    it('writes made with the index off are all found, and deletes all gone, once it is back on', async () => {
+    it('writes made with the index off while no indexed instance is open are all found, and deletes all gone, once it is back on', async () => {
       if (!ctx.harness.sharedStore) return;
       const s = ctx.storage();
       await s.storeMemory('c1', 'kept', { text: 'heron' });

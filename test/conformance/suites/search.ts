@@ -218,27 +218,6 @@ export function searchTests(ctx: SuiteContext): void {
       expect(await ids(ctx.storage(), { text: 'xylophone' })).toEqual([]);
     });
 
-    it('writes made with searchIndex: false are found, by every instance and after a reopen with it on', async () => {
-      if (!ctx.harness.sharedStore) return;
-      const off = await ctx.openAnother({ searchIndex: false });
-      await off.storeMemory('c1', 'm1', { summary: 'narwhal colony' }); // was 'fox hunting season'
-      await off.storeRawMessages('c6', ['okapi grazing']);
-      await off.deleteReasoningChains('a1');
-      await off.appendReasoningChains('a3', [{ step: 'okapi' }, { step: 'narwhal' }]);
-      const expectFound = async (s: StorageInterface): Promise<void> => {
-        expect(await ids(s, { text: 'narwhal okapi' })).toEqual([
-          'memories:c1:m1',
-          'raw_messages:c6:0',
-          'reasoning_chains:a3:0',
-          'reasoning_chains:a3:1',
-        ]);
-        expect(await ids(s, { text: 'hunting decide' })).toEqual([]);
-      };
-      await expectFound(off);
-      await expectFound(ctx.storage());
-      await expectFound(await ctx.openAnother());
-    });
-
     it('a read-only instance searches; reindex() rebuilds and is refused there', async () => {
       const s = ctx.storage();
       expect(await s.reindex()).toBeGreaterThanOrEqual(0);
@@ -252,23 +231,6 @@ export function searchTests(ctx: SuiteContext): void {
         'raw_messages:c1:2',
         'reasoning_chains:a1:0',
       ]);
-    });
-
-    it('writes made with searchIndex: false are found by an instance with the index on', async () => {
-      if (!ctx.harness.sharedStore) return;
-      const off = await ctx.openAnother({ searchIndex: false });
-      await off.storeMemory('c1', 'm1', { summary: 'quokka season' }); // was 'fox hunting season'
-      await off.storeMemories('c3', [{ memoryId: 'x', data: { summary: 'xenon quokka' } }]);
-      await off.deleteMemory('c2', 'm1'); // 'a visit to the cafe'
-      await off.shutdown();
-      const reopened = await ctx.openAnother();
-      for (const s of [reopened, ctx.storage()]) {
-        expect(await ids(s, { text: 'quokka', kinds: ['memories'] })).toEqual([
-          'memories:c1:m1',
-          'memories:c3:x',
-        ]);
-        expect(await ids(s, { text: 'hunting visit', kinds: ['memories'] })).toEqual([]);
-      }
     });
 
     it('searchFields narrows the indexed text per kind to JSON paths', async () => {
