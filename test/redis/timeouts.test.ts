@@ -50,6 +50,17 @@ async function loadedAndListed(s: RedisStorage, tag: string) {
   return { loaded, listed };
 }
 
+/**
+ * True when `client` has no command left to send (offline queue) or awaiting its reply (command
+ * queue). A late write's next step (the `EVAL` after a `NOSCRIPT` reply on a restarted server)
+ * is queued in the microtasks after the reply, so a poll from a timer never sees it in between.
+ */
+function idle(client: Redis): boolean {
+  // `offlineQueue` is private in ioredis's types; it is exactly the queue this test is about.
+  const { offlineQueue } = client as unknown as { offlineQueue: { length: number } };
+  return client.status === 'ready' && offlineQueue.length === 0 && client.commandQueue.length === 0;
+}
+
 async function expectTimeouts(calls: Array<Promise<boolean>>): Promise<void> {
   const started = Date.now();
   for (const result of await Promise.allSettled(calls)) {
@@ -67,13 +78,23 @@ describeWithService('redis')('redis writes that time out', () => {
     for (const c of clients) c.disconnect();
   });
 
-  async function open(config: { client?: Redis; keyPrefix: string }): Promise<RedisStorage> {
+  async function open(
+    config: { client?: Redis; keyPrefix: string },
+    commandTimeout = TIMEOUT,
+  ): Promise<RedisStorage> {
     const url = config.client ? {} : { url: privateServer().url, connectTimeout: 500 };
-    const s = new RedisStorage({ ...url, ...config, commandTimeout: TIMEOUT });
+    const s = new RedisStorage({ ...url, ...config, commandTimeout });
     opened.push(s);
     await s.initialize();
     return s;
   }
+
+  /**
+   * A second instance on the same keys with the default command timeout, for checking what
+   * landed: the checks are about correctness, and a 150 ms timeout on a read fails on a loaded
+   * machine (a timer that is due runs before the reply that came in meanwhile).
+   */
+  const openReader = (keyPrefix: string): Promise<RedisStorage> => open({ keyPrefix }, 10_000);
 
   it('sends nothing of a write that gave up while the server was down (own client)', async () => {
     const s = await open({ keyPrefix: 'down-own:' });
@@ -92,24 +113,35 @@ describeWithService('redis')('redis writes that time out', () => {
   it('indexes a write that a given client sends late from its offline queue', async () => {
     const client = new Redis(privateServer().url); // ioredis defaults: offline queue, resend
     clients.push(client);
+    // Connected first: initialize() runs under the 150 ms timeout too.
+    await client.ping();
     const s = await open({ client, keyPrefix: 'down-given:' });
+    const reader = await openReader('down-given:');
     await privateServer().stop();
     await expectTimeouts(writeEverything(s, 'b'));
     await privateServer().start();
     await waitFor('reconnect', async () => (await client.ping()) === 'PONG');
-    await sleep(200);
-    const { loaded, listed } = await loadedAndListed(s, 'b');
+    // Every queued write has been answered, rather than a fixed sleep: after the reconnect the
+    // client still awaits a reply per write (each `EVALSHA` answered `NOSCRIPT` by the restarted
+    // server is sent again as `EVAL`), and the reader has a connection of its own.
+    await waitFor('the late writes to land', async () => idle(client), 30_000);
+    await waitFor('the reader to reconnect', async () => (await reader.healthCheck()).status === 'healthy');
+    const { loaded, listed } = await loadedAndListed(reader, 'b');
     expect(listed).toEqual(loaded);
   });
 
   it('indexes a write that lands after its timeout on a paused server', async () => {
     const s = await open({ keyPrefix: 'paused:' });
+    const reader = await openReader('paused:');
     const admin = new Redis(privateServer().url);
     clients.push(admin);
     await admin.client('PAUSE', 2000, 'WRITE'); // long enough for every write to be sent while paused
     await expectTimeouts(writeEverything(s, 'c'));
-    await sleep(2100);
-    const { loaded, listed } = await loadedAndListed(s, 'c');
+    // Waits for the writes rather than a fixed 2.1 s, which a loaded machine can overrun; a
+    // write that never lands times this out.
+    const landed = async () => Object.values((await loadedAndListed(reader, 'c')).loaded).every(Boolean);
+    await waitFor('the paused writes to land', landed, 30_000);
+    const { loaded, listed } = await loadedAndListed(reader, 'c');
     expect(Object.values(loaded).every(Boolean)).toBe(true); // the writes did land
     expect(listed).toEqual(loaded);
   });
