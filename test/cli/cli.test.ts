@@ -29,13 +29,32 @@ interface Result {
   stderr: string;
 }
 
+/**
+ * Only against a hang: these tests check exit codes and output, not speed, and each run compiles
+ * the CLI through tsx: four runs at once took 23 s at load 12, close to the former 30 s limit,
+ * past which a run was killed and its exit code read as null.
+ */
+const RUN_TIMEOUT_MS = 180_000;
+jest.setTimeout(3 * RUN_TIMEOUT_MS);
+
 /** Runs the CLI (or `script` through the tsx wrapper, as a user would). */
 function run(args: string[], script?: string): Promise<Result> {
   const [file, ...prefix] = script === undefined ? [...node, bin] : [tsx, script];
   return new Promise((resolve) => {
-    execFile(file as string, [...prefix, ...args], { cwd: dir, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      file as string,
+      [...prefix, ...args],
+      { cwd: dir, timeout: RUN_TIMEOUT_MS },
+      (error, stdout, stderr) => {
+        // A run killed by the timeout says so in its stderr, so a failed expectation shows why.
+        const killed = error?.killed ? `\n[killed after ${RUN_TIMEOUT_MS} ms]` : '';
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+          stdout,
+          stderr: stderr + killed,
+        });
+      },
+    );
   });
 }
 
