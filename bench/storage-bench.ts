@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every backend (file, SQLite, Redis, PostgreSQL) on workloads W1-W7, this
- * library next to the raw driver and Keyv 5, written to `bench/results/latest.{md,json}`.
+ * library (on the write workloads also with `searchIndex: false`) next to the raw driver and
+ * Keyv 5, written to `bench/results/latest.{md,json}`.
  * `BENCH_SMOKE=1`: tiny counts (CI), written to `smoke.*`. `BENCH_FULL=1`: adds the largest
  * sizes. `BENCH_ONLY=W1,W4`: only those workloads; `BENCH_BACKENDS=file,sqlite`: only those
  * backends. Exits 1 when any subject threw.
