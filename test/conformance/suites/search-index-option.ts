@@ -40,15 +40,17 @@ export function searchIndexOptionTests(ctx: SuiteContext): void {
       await off.deleteMemory('c1', 'm2');
       await off.storeMemories('c4', [{ memoryId: 'x', data: { text: 'juliett' } }]);
       await off.storeRawMessages('c2', [{ content: 'hotel' }]); // replaces charlie and delta
+      await off.storeRawMessages('c5', ['oscar']); // a new conversation
       await off.deleteConversation('c3');
       await off.storeReasoningChain('a1', { step: 'india' });
       await off.appendReasoningChains('a3', [{ step: 'mike' }, { step: 'mike november' }]);
       await off.deleteReasoningChains('a2');
       const expectCurrent = async (instance: StorageInterface): Promise<void> => {
-        expect(await ids(instance, 'golf hotel india juliett mike')).toEqual([
+        expect(await ids(instance, 'golf hotel india juliett mike oscar')).toEqual([
           'memories:c1:m1',
           'memories:c4:x',
           'raw_messages:c2:0',
+          'raw_messages:c5:0',
           'reasoning_chains:a1:1',
           'reasoning_chains:a3:0',
           'reasoning_chains:a3:1',
