@@ -17,6 +17,7 @@ import {
 import type { PostgresConnection, Queryable } from './connection.js';
 import { POSTGRES_SCHEMA_VERSION } from './schema-version.js';
 import { searchSchemaVersion2 } from './search-schema.js';
+import { schemaVersion3 } from './schema-v3.js';
 import { quoteIdent } from './sql.js';
 
 export { POSTGRES_SCHEMA_VERSION };
@@ -88,7 +89,7 @@ function version1(s: string): string[] {
 }
 
 /** `MIGRATIONS[v]` upgrades a schema from version `v` to `v + 1`. */
-const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [version1, searchSchemaVersion2];
+const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [version1, searchSchemaVersion2, schemaVersion3];
 
 /** Reads the schema version without creating anything: 0 when the schema or its meta table is missing. */
 async function readVersion(q: Queryable, schema: string, lock = false): Promise<number> {
