@@ -26,7 +26,20 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** A sorted (code point order) copy of `ids`, without duplicates. */
+/** True when every id sorts strictly after the one before it (so also no duplicates). */
+function isStrictlyAscending(ids: readonly string[]): boolean {
+  for (let i = 1; i < ids.length; i += 1) {
+    if (compareCodePoints(ids[i - 1] as string, ids[i] as string) >= 0) return false;
+  }
+  return true;
+}
+
+/**
+ * A sorted (code point order) copy of `ids`, without duplicates. Ids a store already returns
+ * in that order (SQL `ORDER BY` on `COLLATE "C"` or `BINARY` keys) are only checked: one
+ * comparison each, no set and no sort.
+ */
 export function sortedByCodePoint(ids: Iterable<string>): string[] {
+  if (Array.isArray(ids) && isStrictlyAscending(ids)) return ids.slice();
   return [...new Set(ids)].sort(compareCodePoints);
 }

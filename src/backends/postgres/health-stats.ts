@@ -66,7 +66,7 @@ export async function collectPostgresStats(
       schema,
       table_bytes: tableBytes,
       // Rows with index columns (`null` with the index off: the store may still have some).
-      search_index_entries: index.enabled ? await index.entries(db) : null,
+      search_index_entries: index.enabled ? row.search_entries : null,
     },
   };
 }

@@ -1,9 +1,8 @@
 /**
  * Keyset pages and window reads on PostgreSQL. Ids are compared and ordered with
  * `COLLATE "C"` (byte order of UTF-8 = code point order), whatever the database's collation,
- * so pages follow the library's order. The id columns keep the database's default collation
- * (schema version 1), so the server sorts the ids after the cursor (a bounded top-N sort) instead
- * of walking an index; a later schema version can declare them `COLLATE "C"` to walk the keys.
+ * so pages follow the library's order. Since schema version 3 the id columns are declared
+ * `COLLATE "C"` too, so a page walks the primary key from the cursor instead of sorting.
  */
 import type { JsonObject, JsonValue, ListingName } from '../../core/index.js';
 import { parseStoredJson } from '../../core/index.js';

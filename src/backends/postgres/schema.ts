@@ -17,6 +17,7 @@ import {
 import type { PostgresConnection, Queryable } from './connection.js';
 import { POSTGRES_SCHEMA_VERSION } from './schema-version.js';
 import { searchSchemaVersion2 } from './search-schema.js';
+import { schemaVersion3 } from './schema-v3.js';
 import { quoteIdent } from './sql.js';
 
 export { POSTGRES_SCHEMA_VERSION };
@@ -88,7 +89,15 @@ function version1(s: string): string[] {
 }
 
 /** `MIGRATIONS[v]` upgrades a schema from version `v` to `v + 1`. */
-const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [version1, searchSchemaVersion2];
+const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [version1, searchSchemaVersion2, schemaVersion3];
+
+/**
+ * The DDL that upgrades the schema `s` (quoted) from version `from` to `from + 1` (empty past
+ * the last version); tests build older schemas with it.
+ */
+export function migrationDdl(from: number, s: string): string[] {
+  return MIGRATIONS[from]?.(s) ?? [];
+}
 
 /** Reads the schema version without creating anything: 0 when the schema or its meta table is missing. */
 async function readVersion(q: Queryable, schema: string, lock = false): Promise<number> {
@@ -167,7 +176,7 @@ export async function ensureSchema(db: PostgresConnection, schema: string): Prom
       await q.run(`CREATE TABLE ${s}.storage_meta (key text PRIMARY KEY, value text NOT NULL)`);
     }
     for (let v = version; v < POSTGRES_SCHEMA_VERSION; v += 1) {
-      for (const sql of MIGRATIONS[v]?.(s) ?? []) await q.run(sql);
+      for (const sql of migrationDdl(v, s)) await q.run(sql);
     }
     await q.run(
       `INSERT INTO ${s}.storage_meta (key, value) VALUES ('schema_version', $1)

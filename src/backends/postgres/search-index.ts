@@ -186,15 +186,6 @@ export class PostgresSearchIndex {
     return searchPostgres(db, this.s, query);
   }
 
-  /** Number of indexed rows, from the stats the triggers keep. */
-  async entries(db: PostgresConnection): Promise<number> {
-    const [row] = await db.rows<{ n: string | null }>(
-      'count search index',
-      `SELECT sum(docs) AS n FROM ${this.s}.search_stats`,
-    );
-    return Number(row?.n ?? 0);
-  }
-
   /**
    * Indexes the rows of one kind, all of them or (`onlyUnindexed`) those without index
    * columns, in batches walked by primary key. A row a writer changed meanwhile keeps what

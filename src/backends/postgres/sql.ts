@@ -22,11 +22,14 @@ export function buildSql(schema: string) {
       ON CONFLICT (conversation_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now(),
         search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length`,
     selectConversation: `SELECT data AS json FROM ${s}.conversations WHERE conversation_id = $1`,
-    listConversations: `SELECT conversation_id AS id FROM ${s}.conversations`,
+    // Listings come back in code point order (the id columns are `COLLATE "C"`, schema
+    // version 3), so the core's sort only checks them: the primary key is walked in order.
+    listConversations: `SELECT conversation_id AS id FROM ${s}.conversations ORDER BY conversation_id`,
     listAllConversations: `SELECT conversation_id AS id FROM ${s}.conversations
       UNION SELECT conversation_id FROM ${s}.raw_messages
       UNION SELECT conversation_id FROM ${s}.memories
-      UNION SELECT conversation_id FROM ${s}.chunk_info`,
+      UNION SELECT conversation_id FROM ${s}.chunk_info
+      ORDER BY id`,
     // One statement, so all or nothing: data-modifying CTEs always run to completion.
     deleteConversation: `WITH raw AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1),
       mem AS (DELETE FROM ${s}.memories WHERE conversation_id = $1),
@@ -88,7 +91,7 @@ export function buildSql(schema: string) {
     selectLastChains: `SELECT id, json FROM (
         SELECT id, chain_data AS json FROM ${s}.reasoning_chains WHERE agent_id = $1 ORDER BY id DESC LIMIT $2
       ) AS last ORDER BY id`,
-    listAgents: `SELECT DISTINCT agent_id AS id FROM ${s}.reasoning_chains`,
+    listAgents: `SELECT DISTINCT agent_id AS id FROM ${s}.reasoning_chains ORDER BY id`,
 
     upsertChunkInfo: `INSERT INTO ${s}.chunk_info (conversation_id, chunk_data, search_tokens, search_length)
       VALUES ($1, $2, $3::tsvector, $4::int)
@@ -114,16 +117,17 @@ export function buildSql(schema: string) {
     deleteCache: `DELETE FROM ${s}.cache_entries WHERE cache_key = $1`,
     // "Now" ($1) comes from the caller, so expiry agrees with the core's own check.
     listLiveCacheKeys: `SELECT cache_key AS id FROM ${s}.cache_entries
-      WHERE expires_at IS NULL OR expires_at > $1::timestamptz`,
+      WHERE expires_at IS NULL OR expires_at > $1::timestamptz ORDER BY cache_key`,
     deleteExpiredCache: `DELETE FROM ${s}.cache_entries WHERE expires_at <= $1::timestamptz`,
 
     upsertState: `INSERT INTO ${s}.system_state (state_key, state_data) VALUES ($1, $2)
       ON CONFLICT (state_key) DO UPDATE SET state_data = EXCLUDED.state_data, updated_at = now()`,
     selectState: `SELECT state_data AS json FROM ${s}.system_state WHERE state_key = $1`,
     deleteState: `DELETE FROM ${s}.system_state WHERE state_key = $1`,
-    listStateKeys: `SELECT state_key AS id FROM ${s}.system_state`,
+    listStateKeys: `SELECT state_key AS id FROM ${s}.system_state ORDER BY state_key`,
 
-    // One statement, so every count comes from one snapshot. $1: now (live cache entries),
+    // One statement, one round trip, so every count comes from one snapshot (the search
+    // index entries too). $1: now (live cache entries),
     // $2: the schema name (sizes of its tables, indexes and TOAST included).
     stats: `SELECT
       (SELECT count(*) FROM ${s}.conversations)::float8 AS conversations,
@@ -135,6 +139,7 @@ export function buildSql(schema: string) {
       (SELECT count(*) FROM ${s}.cache_entries
         WHERE expires_at IS NULL OR expires_at > $1::timestamptz)::float8 AS cache_entries,
       (SELECT count(*) FROM ${s}.system_state)::float8 AS system_state,
+      (SELECT coalesce(sum(docs), 0) FROM ${s}.search_stats)::float8 AS search_entries,
       (SELECT json_object_agg(c.relname, pg_total_relation_size(c.oid)::float8 ORDER BY c.relname)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $2 AND c.relkind IN ('r', 'p'))::text AS table_bytes`,
@@ -156,6 +161,8 @@ export interface StatsRow {
   chunk_info: number;
   cache_entries: number;
   system_state: number;
+  /** Indexed rows, from the stats the triggers keep. */
+  search_entries: number;
   /** JSON object: table name -> bytes, or null when the schema has no tables. */
   table_bytes: string | null;
 }

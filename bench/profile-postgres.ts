@@ -1,0 +1,303 @@
+/**
+ * Profiles the PostgreSQL rows of the benchmark per operation: wall-clock, client CPU, server
+ * CPU (the postgres backend processes this process is connected to, from /proc), round trips
+ * (driver `query` calls) and pool checkouts, for the library with and without the search index,
+ * the raw driver and Keyv. Subjects alternate within each round; medians over the rounds.
+ *
+ * `PROFILE_ONLY=W1,W4s` picks rows; `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw`.
+ * Runs on this machine only (reads /proc): `npx tsx bench/profile-postgres.ts`.
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import pg from 'pg';
+import { createStorage } from '../src/index.js';
+import { dropSchema } from './cleanup.js';
+import { config } from './config.js';
+import { openKeyv } from './keyv/adapter.js';
+import { median } from './method.js';
+import { openRawPostgres } from './raw/postgres.js';
+import type { BenchStore, OpenedStore } from './types.js';
+import { cacheValue, chain, conversation, memory } from './workloads/data.js';
+
+const counters = { queries: 0, connects: 0 };
+const clientQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  counters.queries += 1;
+  return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof clientQuery;
+const poolConnect = pg.Pool.prototype.connect;
+pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
+  counters.connects += 1;
+  return (poolConnect as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof poolConnect;
+
+/** Local TCP ports of this process's sockets. */
+function ownPorts(): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const link = readlinkSync(`/proc/self/fd/${fd}`);
+      const match = /^socket:\[(\d+)\]$/.exec(link);
+      if (match) inodes.add(match[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && inodes.has(cols[9]!)) ports.push(parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
+}
+
+const monitor = new pg.Client({ connectionString: config.postgresUrl });
+
+/** CPU ticks (utime + stime) of each postgres backend connected to this process. */
+async function serverTicks(): Promise<Map<number, number>> {
+  const ports = ownPorts();
+  const { rows } = await monitor.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[]) AND pid <> pg_backend_pid()',
+    [ports],
+  );
+  const ticks = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks;
+}
+
+const TICK_MS = 10;
+
+interface Sample {
+  wallMs: number;
+  clientCpuMs: number;
+  serverCpuMs: number;
+  queries: number;
+  connects: number;
+}
+
+/** Measures `ops` operations done by `fn`, per operation. */
+async function measure(ops: number, fn: () => Promise<void>): Promise<Sample> {
+  const ticks0 = await serverTicks();
+  const q0 = { ...counters };
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const q1 = { ...counters };
+  const ticks1 = await serverTicks();
+  let ticks = 0;
+  for (const [pid, value] of ticks1) ticks += value - (ticks0.get(pid) ?? 0);
+  return {
+    wallMs: wallMs / ops,
+    clientCpuMs: (cpu.user + cpu.system) / 1000 / ops,
+    serverCpuMs: (ticks * TICK_MS) / ops,
+    queries: (q1.queries - q0.queries) / ops,
+    connects: (q1.connects - q0.connects) / ops,
+  };
+}
+
+type SubjectName = 'lib' | 'libNoIndex' | 'main' | 'mainNoIndex' | 'raw' | 'keyv';
+
+/** `createStorage` of another checkout (`PROFILE_MAIN`, e.g. /work/main), for A/B runs. */
+async function mainCreateStorage(): Promise<typeof createStorage> {
+  const root = process.env.PROFILE_MAIN ?? '/work/main';
+  return ((await import(`${root}/src/index.ts`)) as { createStorage: typeof createStorage }).createStorage;
+}
+
+async function openLib(name: string, searchIndex: boolean, create = createStorage): Promise<OpenedStore> {
+  const schema = `prof_${name}`;
+  await dropSchema(schema);
+  const s = create('postgres', { url: config.postgresUrl, schema, searchIndex });
+  await s.initialize();
+  const store: BenchStore = {
+    storeConversation: (id, data) => s.storeConversation(id, data),
+    loadConversation: (id) => s.loadConversation(id),
+    storeRawMessages: (id, m) => s.storeRawMessages(id, m),
+    loadRawMessages: (id) => s.loadRawMessages(id),
+    storeMemory: (id, memoryId, data) => s.storeMemory(id, memoryId, data),
+    loadMemories: (id) => s.loadMemories(id),
+    storeChunkInfo: (id, data) => s.storeChunkInfo(id, data),
+    loadChunkInfo: (id) => s.loadChunkInfo(id),
+    storeReasoningChain: (agentId, data) => s.storeReasoningChain(agentId, data),
+    loadReasoningChains: (agentId, limit) => s.loadReasoningChains(agentId, limit),
+    storeCacheEntry: (key, data, ttl) => s.storeCacheEntry(key, data, ttl),
+    loadCacheEntry: (key) => s.loadCacheEntry(key),
+    listConversations: () => s.listConversations(),
+    listAllConversationIds: () => s.listAllConversationIds(),
+    getStorageStats: () => s.getStorageStats(),
+    close: async () => {
+      await s.shutdown();
+    },
+  };
+  return {
+    store,
+    drop: async () => {
+      await s.shutdown();
+      await dropSchema(schema);
+    },
+  };
+}
+
+async function openSubject(subject: SubjectName, tag: string): Promise<OpenedStore> {
+  const location = { name: `prof_${tag}`, dir: '/tmp' };
+  switch (subject) {
+    case 'lib':
+      return openLib(`${tag}_lib`, true);
+    case 'libNoIndex':
+      return openLib(`${tag}_noidx`, false);
+    case 'main':
+      return openLib(`${tag}_main`, true, await mainCreateStorage());
+    case 'mainNoIndex':
+      return openLib(`${tag}_mainnoidx`, false, await mainCreateStorage());
+    case 'raw':
+      return openRawPostgres(location);
+    case 'keyv':
+      return openKeyv('postgres', location);
+  }
+}
+
+async function pool(count: number, concurrency: number, op: (n: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) await op(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+/** A row: ops per measurement, and the measured work of round `r`. */
+interface RowSpec {
+  ops: number;
+  run: (store: BenchStore, r: number) => Promise<void>;
+  setup?: (store: BenchStore) => Promise<void>;
+}
+
+const big = Array.from({ length: 10 }, (_, i) => conversation(i));
+const small = conversation(0, 300);
+const seedTo = async (store: BenchStore, size: number): Promise<void> => {
+  const have = (await store.listConversations()).length;
+  await pool(size - have, 16, (n) =>
+    store.storeConversation(`w5-${String(have + n).padStart(7, '0')}`, small).then(() => undefined),
+  );
+};
+
+const ROWS: Record<string, RowSpec> = {
+  W1: {
+    ops: 150,
+    run: async (store, r) => {
+      for (let i = 0; i < 150; i += 1) {
+        await store.storeConversation(`w1-${r}-${i}`, big[i % 10]!);
+        if ((await store.loadConversation(`w1-${r}-${i}`)) === null) throw new Error('W1 not loaded');
+      }
+    },
+  },
+  W2: {
+    ops: 300,
+    run: async (store, r) => {
+      for (let k = 0; k < 300; k += 1) await store.storeMemory(`w2-${r}`, `mem-${k}`, memory(k));
+    },
+  },
+  W3: {
+    ops: 300,
+    run: async (store, r) => {
+      for (let k = 0; k < 300; k += 1) await store.storeReasoningChain(`w3-${r}`, chain(k));
+    },
+  },
+  W4s: {
+    ops: 300,
+    run: async (store, r) => {
+      for (let n = 0; n < 300; n += 1) {
+        await store.storeCacheEntry(`w4s-${r}-${n}`, cacheValue(n % 16), 3600);
+        if ((await store.loadCacheEntry(`w4s-${r}-${n}`)) === null) throw new Error('W4 not loaded');
+      }
+    },
+  },
+  W4c: {
+    ops: 1280,
+    run: (store, r) =>
+      pool(1280, 64, async (n) => {
+        await store.storeCacheEntry(`w4c-${r}-${n}`, cacheValue(n % 16), 3600);
+        if ((await store.loadCacheEntry(`w4c-${r}-${n}`)) === null) throw new Error('W4 not loaded');
+      }),
+  },
+};
+for (const size of [1000, 10000]) {
+  const calls = size === 1000 ? 40 : 8;
+  const setup = (store: BenchStore) => seedTo(store, size);
+  ROWS[`W5list${size}`] = {
+    ops: calls,
+    setup,
+    run: async (s) => {
+      for (let i = 0; i < calls; i += 1) await s.listConversations();
+    },
+  };
+  ROWS[`W5all${size}`] = {
+    ops: calls,
+    setup,
+    run: async (s) => {
+      for (let i = 0; i < calls; i += 1) await s.listAllConversationIds();
+    },
+  };
+  ROWS[`W5stats${size}`] = {
+    ops: calls,
+    setup,
+    run: async (s) => {
+      for (let i = 0; i < calls; i += 1) await s.getStorageStats();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  await monitor.connect();
+  const only = process.env.PROFILE_ONLY?.split(',') ?? Object.keys(ROWS);
+  const rounds = Number(process.env.PROFILE_ROUNDS ?? 5);
+  const subjects = (process.env.PROFILE_SUBJECTS?.split(',') ?? [
+    'lib',
+    'libNoIndex',
+    'raw',
+    'keyv',
+  ]) as SubjectName[];
+  const stores = new Map<SubjectName, OpenedStore>();
+  for (const subject of subjects)
+    stores.set(subject, await openSubject(subject, `${process.pid}_${subject}`));
+  try {
+    for (const rowName of only) {
+      const row = ROWS[rowName];
+      if (!row) throw new Error(`no row ${rowName}`);
+      const samples = new Map<SubjectName, Sample[]>(subjects.map((s) => [s, []]));
+      for (const subject of subjects) await row.setup?.(stores.get(subject)!.store);
+      for (let r = -1; r < rounds; r += 1) {
+        const order = subjects.map((_, i) => subjects[(i + r + subjects.length) % subjects.length]!);
+        for (const subject of order) {
+          const sample = await measure(row.ops, () => row.run(stores.get(subject)!.store, r + 1));
+          if (r >= 0) samples.get(subject)!.push(sample);
+        }
+      }
+      console.log(`\n${rowName} (per op, medians of ${rounds})`);
+      console.log('subject      wall ms  clientCPU ms  serverCPU ms  queries  connects');
+      for (const [subject, list] of samples) {
+        const m = (key: keyof Sample) => median(list.map((s) => s[key]));
+        console.log(
+          `${subject.padEnd(11)} ${m('wallMs').toFixed(3).padStart(8)} ${m('clientCpuMs').toFixed(3).padStart(13)} ` +
+            `${m('serverCpuMs').toFixed(3).padStart(13)} ${m('queries').toFixed(2).padStart(8)} ${m('connects').toFixed(2).padStart(9)}`,
+        );
+      }
+    }
+  } finally {
+    for (const opened of stores.values()) await opened.drop();
+    await monitor.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

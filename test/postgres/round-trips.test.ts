@@ -1,0 +1,76 @@
+/**
+ * Round trips per call: the hot calls and the W5 calls (listings, stats) are one statement
+ * each on any pooled connection (no checked-out transaction), and listings come back in code
+ * point order from the server.
+ */
+import pg from 'pg';
+import { describeWithService } from '../services.js';
+import { POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
+
+/** A real pool that counts the statements sent through it and the transactions checked out. */
+function countingPool(): { pool: pg.Pool; counts: { statements: number; transactions: number } } {
+  const pool = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
+  pool.on('error', () => undefined);
+  const counts = { statements: 0, transactions: 0 };
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+  Object.assign(pool, {
+    query: (...args: unknown[]) => {
+      counts.statements += 1;
+      return query(...args);
+    },
+    // pg's own `query` checks out with a callback; a caller's transaction calls it without.
+    connect: (...args: unknown[]) => {
+      if (args.length === 0) counts.transactions += 1;
+      return connect(...args);
+    },
+  });
+  return { pool, counts };
+}
+
+describeWithService('postgres')('postgres round trips', () => {
+  const ctx = usePostgresStore();
+  const pools: pg.Pool[] = [];
+
+  afterEach(async () => {
+    for (const pool of pools.splice(0)) await pool.end();
+  });
+
+  /** The statements and transactions `call` takes. */
+  async function cost(
+    counts: { statements: number; transactions: number },
+    call: () => Promise<unknown>,
+  ): Promise<{ statements: number; transactions: number }> {
+    const before = { ...counts };
+    await call();
+    return {
+      statements: counts.statements - before.statements,
+      transactions: counts.transactions - before.transactions,
+    };
+  }
+
+  it('runs each hot call, listing and the stats as one statement', async () => {
+    const { pool, counts } = countingPool();
+    pools.push(pool);
+    const s = await ctx.open({ pool });
+    const one = { statements: 1, transactions: 0 };
+    for (const id of ['b', 'B', '\u00e9', 'a\u{1F600}', 'a\uffff']) {
+      expect(await cost(counts, () => s.storeConversation(id, { title: `t ${id}` }))).toEqual(one);
+    }
+    expect(await cost(counts, () => s.loadConversation('b'))).toEqual(one);
+    expect(await cost(counts, () => s.storeMemory('m-only', 'm1', { text: 'x' }))).toEqual(one);
+    expect(await cost(counts, () => s.storeReasoningChain('agent', { step: 1 }))).toEqual(one);
+    expect(await cost(counts, () => s.storeCacheEntry('k', { v: 1 }, 60))).toEqual(one);
+    expect(await cost(counts, () => s.loadCacheEntry('k'))).toEqual(one);
+
+    let listed: string[] = [];
+    expect(await cost(counts, async () => (listed = await s.listConversations()))).toEqual(one);
+    expect(listed).toEqual(['B', 'a\uffff', 'a\u{1F600}', 'b', '\u00e9']);
+    expect(await cost(counts, async () => (listed = await s.listAllConversationIds()))).toEqual(one);
+    expect(listed).toEqual(['B', 'a\uffff', 'a\u{1F600}', 'b', 'm-only', '\u00e9']);
+
+    let stats: Record<string, unknown> = {};
+    expect(await cost(counts, async () => (stats = await s.getStorageStats()))).toEqual(one);
+    expect(stats).toMatchObject({ conversation_count: 5, memory_count: 1, search_index_entries: 7 });
+  });
+});
