@@ -56,7 +56,7 @@ export class SqliteSearchIndex {
    */
   constructor(
     private readonly extractor: () => TextExtractor,
-    private readonly enabled: () => boolean,
+    readonly enabled: () => boolean,
   ) {}
 
   /** Creates the index tables if missing and reconciles them with the base tables (writable opens). */
@@ -113,6 +113,7 @@ export class SqliteSearchIndex {
     change: SearchSync,
   ): Promise<void> {
     const code = KIND_CODES[kind];
+    const added = change.added ?? [];
     // Each drop is one statement: the subquery picks the entries, the view's trigger drops them.
     if (change.prune === true) {
       await q.run(
@@ -121,6 +122,9 @@ export class SqliteSearchIndex {
         [scope],
       );
     }
+    // Before any reindex: a new row of this write indexed first would move the mark past rows
+    // another writer added before it, and those would never be caught up.
+    if (added.length === 0) await this.catchUp(q, kind);
     if (change.reindex === 'scope') {
       await q.run(
         `DELETE FROM search_entry WHERE doc IN (SELECT doc FROM search_docs WHERE scope = ? AND kind = ${code})`,
@@ -140,12 +144,8 @@ export class SqliteSearchIndex {
         await q.all<BaseRow>(selectBaseRows(kind, where), [JSON.stringify(change.reindex)]),
       );
     }
-    const added = change.added ?? [];
     const first = added[0]?.base;
-    if (first === undefined) {
-      await this.catchUp(q, kind);
-      return;
-    }
+    if (first === undefined) return;
     // The write's own rows are indexed from the values it wrote (no read back); the same
     // statement tells whether the row below them is indexed. If not, another writer added
     // rows since the last indexed one: those are caught up too.
@@ -249,6 +249,11 @@ export class SqliteSearchIndex {
   private async indexRows(q: Transaction, kind: SearchKind, rows: readonly BaseRow[]): Promise<void> {
     if (rows.length === 0) return;
     await q.run(INSERT_ENTRIES, [JSON.stringify(this.toEntries(kind, rows))]);
+  }
+
+  /** The entry body (space-separated tokens) of one base row, as {@link sync} would index it. */
+  body(kind: SearchKind, row: BaseRow): string {
+    return String(this.toEntries(kind, [row])[0]?.[4] ?? '');
   }
 
   /** The `[doc, kind, scope, stamp, body]` entries of rows; the body is the record's tokens, space-separated (FTS5 reads back exactly these). */
