@@ -12,12 +12,19 @@ const REFERENCE = {
   storeMemory:
     'INSERT OR REPLACE INTO memories (conversation_id, memory_id, memory_data, created_at) VALUES (?, ?, ?, ?)',
   storeChain: 'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?)',
+  storeConversation:
+    'INSERT OR REPLACE INTO conversations (conversation_id, data, created_at, updated_at) VALUES (?, ?, ?, ?)',
+  storeChunkInfo:
+    'INSERT OR REPLACE INTO chunk_info (conversation_id, chunk_data, created_at, updated_at) VALUES (?, ?, ?, ?)',
+  storeRawMessage:
+    'INSERT INTO raw_messages (conversation_id, message_data, message_index, created_at) VALUES (?, ?, ?, ?)',
 };
 
 function idOf(hit: SearchHit): string {
   if (hit.kind === 'memories') return `memories:${hit.conversationId}:${hit.memoryId}`;
   if (hit.kind === 'reasoning_chains') return `reasoning_chains:${hit.agentId}:${hit.chainIndex}`;
-  return hit.kind;
+  if (hit.kind === 'raw_messages') return `raw_messages:${hit.conversationId}:${hit.messageIndex}`;
+  return `${hit.kind}:${hit.conversationId}`;
 }
 
 describe('SQLite index write path', () => {
@@ -45,6 +52,35 @@ describe('SQLite index write path', () => {
     expect((await s.getStorageStats()).search_index_entries).toBe(7);
     const hits = await s.search({ text: 'puffin', kinds: ['memories', 'reasoning_chains'] });
     expect(hits.map(idOf).sort()).toEqual(['memories:c:theirs', 'reasoning_chains:a:1']);
+  });
+
+  it('indexes conversations, chunk info and raw messages another writer added before a write that adds newer ones', async () => {
+    const dbPath = `${dir()}/objects.db`;
+    const s = new SQLiteStorage({ dbPath });
+    await s.initialize();
+    opened.push(s);
+    await s.storeConversation('ours-1', { title: 'first' });
+    await s.storeChunkInfo('ours-1', { text: 'first' });
+    await s.storeRawMessages('ours-1', [{ content: 'first' }]);
+    await withRawDb(dbPath, async (db) => {
+      await db.run(REFERENCE.storeConversation, ['theirs', '{"title": "puffin"}', NOW, NOW]);
+      await db.run(REFERENCE.storeChunkInfo, ['theirs', '{"text": "puffin"}', NOW, NOW]);
+      await db.run(REFERENCE.storeRawMessage, ['theirs', '{"content": "puffin"}', 0, NOW]);
+    });
+    // New rows of ours, past the other writer's: they must not move the mark over those.
+    await s.storeConversation('ours-2', { title: 'second' });
+    await s.storeChunkInfo('ours-2', { text: 'second' });
+    await s.storeRawMessages('ours-2', [{ content: 'second' }]);
+    expect((await s.getStorageStats()).search_index_entries).toBe(9);
+    const hits = await s.search({
+      text: 'puffin',
+      kinds: ['conversations', 'chunk_info', 'raw_messages'],
+    });
+    expect(hits.map(idOf).sort()).toEqual([
+      'chunk_info:theirs',
+      'conversations:theirs',
+      'raw_messages:theirs:0',
+    ]);
   });
 
   it('replacing a memory inserted by the same batch leaves one entry with the last text', async () => {
