@@ -137,15 +137,8 @@ export class SqliteFastWrites {
     const params: SqlParam[] = [conversationId, memory.memoryId, row.json, row.timestamp];
     const what = `store memory ${quote(memory.memoryId)} of conversation ${quote(conversationId)}`;
     if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainMemory, params);
-    const body = this.index.body('memories', {
-      base: 0,
-      scope: conversationId,
-      stamp: null,
-      position: 0,
-      memory_id: memory.memoryId,
-      memory_data: row.json,
-      created_at: row.timestamp,
-    });
+    // `memory.record` is the record as loads will return it (see rows.ts).
+    const body = this.index.body('memories', memory.record);
     return this.attempt(what, FAST_SQL.memory, [...params, body]);
   }
 
@@ -155,14 +148,9 @@ export class SqliteFastWrites {
     const params: SqlParam[] = [agentId, row.json, row.timestamp];
     const what = `store reasoning chain of ${quote(agentId)}`;
     if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainChain, params);
-    const body = this.index.body('reasoning_chains', {
-      base: 0,
-      scope: agentId,
-      stamp: null,
-      position: 0,
-      chain_data: row.json,
-      created_at: row.timestamp,
-    });
+    // As loads return it: `stored_at` from its column unless the record keeps its own.
+    const loaded = Object.hasOwn(record, 'stored_at') ? record : { ...record, stored_at: row.timestamp };
+    const body = this.index.body('reasoning_chains', loaded);
     return this.attempt(what, FAST_SQL.chain, [...params, body]);
   }
 
@@ -180,7 +168,7 @@ export class SqliteFastWrites {
       const sql = kind === 'conversations' ? SQL.upsertConversation : SQL.upsertChunkInfo;
       return this.attempt(what, sql, [id, json, now, now]);
     }
-    const body = this.index.body(kind, { base: 0, scope: id, stamp: now, position: 0, data: json });
+    const body = this.index.body(kind, data);
     const sql = kind === 'conversations' ? FAST_SQL.conversation : FAST_SQL.chunkInfo;
     return this.attempt(what, sql, [id, json, now, body]);
   }
@@ -191,9 +179,7 @@ export class SqliteFastWrites {
     const params: SqlParam[] = [conversationId, now, JSON.stringify(texts)];
     const what = `store raw messages of ${quote(conversationId)}`;
     if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainRawMessages, params);
-    const bodies = texts.map((data) =>
-      this.index.body('raw_messages', { base: 0, scope: conversationId, stamp: null, position: 0, data }),
-    );
+    const bodies = messages.map((message) => this.index.body('raw_messages', message));
     return this.attempt(what, FAST_SQL.rawMessages, [...params, JSON.stringify(bodies)]);
   }
 

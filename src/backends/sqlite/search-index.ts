@@ -8,9 +8,9 @@
 import {
   CorruptDataError,
   SEARCH_KINDS,
+  type JsonValue,
   type SearchKind,
   type TextExtractor,
-  tokenize,
 } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import { toCandidate } from './search-rows.js';
@@ -251,19 +251,23 @@ export class SqliteSearchIndex {
     await q.run(INSERT_ENTRIES, [JSON.stringify(this.toEntries(kind, rows))]);
   }
 
-  /** The entry body (space-separated tokens) of one base row, as {@link sync} would index it. */
-  body(kind: SearchKind, row: BaseRow): string {
-    return String(this.toEntries(kind, [row])[0]?.[4] ?? '');
+  /**
+   * The entry body of a record as loads return it: its indexed strings (per `searchFields`),
+   * space-separated. FTS5 tokenizes it with the rules the core tokenizer reproduces exactly
+   * (`test/search/tokenizer.test.ts`), so queries tokenized in JavaScript match it, and the
+   * text is tokenized once, by FTS5.
+   */
+  body(kind: SearchKind, record: JsonValue): string {
+    return this.extractor().extract(kind, record).join(' ');
   }
 
-  /** The `[doc, kind, scope, stamp, body]` entries of rows; the body is the record's tokens, space-separated (FTS5 reads back exactly these). */
+  /** The `[doc, kind, scope, stamp, body]` entries of base rows (see {@link body}). */
   private toEntries(kind: SearchKind, rows: readonly BaseRow[]): unknown[][] {
-    const extractor = this.extractor();
     const code = KIND_CODES[kind];
     return rows.map((row) => {
       let body = '';
       try {
-        body = extractor.extract(kind, toCandidate(kind, row).record).flatMap(tokenize).join(' ');
+        body = this.body(kind, toCandidate(kind, row).record);
       } catch (error) {
         // A row another writer corrupted is indexed without words: loads report it, and
         // writes must not fail because of someone else's row.
