@@ -96,3 +96,44 @@ describe('SQLite index write path', () => {
     expect(await s.search({ text: 'draft' })).toEqual([]);
   });
 });
+
+describe('SQLite one-statement writes', () => {
+  const dir = useTempDir();
+
+  it('index exactly what a full rebuild indexes: same hits and scores before and after reindex()', async () => {
+    const s = new SQLiteStorage({
+      dbPath: `${dir()}/fast.db`,
+      searchFields: { memories: ['summary', 'tags[*]'] },
+    });
+    await s.initialize();
+    try {
+      await s.storeConversation('conv_1', {
+        title: 'Café Ünïcode puffin',
+        messages: [{ content: 'report.pdf' }],
+      });
+      await s.storeChunkInfo('conv_1', { chunks: ['puffin user_42', 'CAFÉ'] });
+      await s.storeRawMessages('conv_1', [
+        { content: 'puffin café' },
+        'report',
+        { content: 'user_42 puffin puffin' },
+      ]);
+      await s.storeMemory('conv_1', 'm1', { summary: 'puffin Café', tags: ['report'], ignored: 'puffin' });
+      await s.storeMemory('conv_1', 'm2', { summary: 'user_42', created_at: null });
+      await s.storeReasoningChain('agent', { steps: ['puffin', 'report.pdf'], stored_at: 7 });
+      await s.storeReasoningChain('agent', { steps: ['café user'] });
+      const kinds = ['raw_messages', 'memories', 'reasoning_chains', 'conversations', 'chunk_info'] as const;
+      const query = async (text: string): Promise<string[]> =>
+        (await s.search({ text, kinds: [...kinds], limit: 50 })).map(
+          (hit) => `${idOf(hit)} ${hit.matchedTerms} ${hit.score.toFixed(9)}`,
+        );
+      const texts = ['puffin', 'cafe report', 'user 42 pdf', 'unicode'];
+      const before = await Promise.all(texts.map(query));
+      expect(before[0]).toHaveLength(6); // every record holding "puffin" in an indexed field
+      expect((await s.getStorageStats()).search_index_entries).toBe(9);
+      await s.reindex();
+      expect(await Promise.all(texts.map(query))).toEqual(before);
+    } finally {
+      await s.shutdown();
+    }
+  });
+});
