@@ -44,7 +44,10 @@ function appendView(kind: 'memories' | 'reasoning_chains', columns: readonly str
   ];
 }
 
-/** A keyed object kind's view (conversations, chunk info): upsert, then replace the scope's entry. */
+/**
+ * A keyed object kind's view (conversations, chunk info): upsert, then replace the scope's entry
+ * and any entry left under the row's rowid (another writer's deleted row whose rowid it reused).
+ */
 function upsertView(kind: 'conversations' | 'chunk_info', upsert: string): string[] {
   const view = `${kind}_fast_write`;
   const code = KIND_CODES[kind];
@@ -53,7 +56,8 @@ function upsertView(kind: 'conversations' | 'chunk_info', upsert: string): strin
     `CREATE TEMP TRIGGER IF NOT EXISTS ${view}_insert INSTEAD OF INSERT ON ${view} BEGIN
       ${abortWhenBehind(kind)}
       ${upsert.replace('VALUES (?, ?, ?, ?)', 'VALUES (new.id, new.data, new.now, new.now)')};
-      DELETE FROM search_entry WHERE doc IN (SELECT doc FROM search_docs WHERE scope = new.id AND kind = ${code});
+      DELETE FROM search_entry WHERE doc IN (SELECT doc FROM search_docs WHERE scope = new.id AND kind = ${code}
+        UNION SELECT rowid * 8 + ${code} FROM main.${kind} WHERE conversation_id = new.id);
       INSERT INTO search_entry (doc, kind, scope, stamp, body)
         SELECT rowid * 8 + ${code}, ${code}, new.id, updated_at, new.body FROM main.${kind} WHERE conversation_id = new.id;
     END`,

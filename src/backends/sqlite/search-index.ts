@@ -131,7 +131,14 @@ export class SqliteSearchIndex {
         [scope],
       );
       const where = `t.${KIND_TABLES[kind].scope} = ?`;
-      await this.indexRows(q, kind, await q.all<BaseRow>(selectBaseRows(kind, where), [scope]));
+      const rows = await q.all<BaseRow>(selectBaseRows(kind, where), [scope]);
+      // An entry may sit under the row's rowid for another scope: another writer deleted the
+      // newest row, and this one reused its rowid.
+      await this.dropDocs(
+        q,
+        rows.map((row) => row.base * 8 + code),
+      );
+      await this.indexRows(q, kind, rows);
     } else if (change.reindex !== undefined && change.reindex.length > 0) {
       await this.dropDocs(
         q,
