@@ -12,12 +12,19 @@ const REFERENCE = {
   storeMemory:
     'INSERT OR REPLACE INTO memories (conversation_id, memory_id, memory_data, created_at) VALUES (?, ?, ?, ?)',
   storeChain: 'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?)',
+  storeConversation:
+    'INSERT OR REPLACE INTO conversations (conversation_id, data, created_at, updated_at) VALUES (?, ?, ?, ?)',
+  storeChunkInfo:
+    'INSERT OR REPLACE INTO chunk_info (conversation_id, chunk_data, created_at, updated_at) VALUES (?, ?, ?, ?)',
+  storeRawMessage:
+    'INSERT INTO raw_messages (conversation_id, message_data, message_index, created_at) VALUES (?, ?, ?, ?)',
 };
 
 function idOf(hit: SearchHit): string {
   if (hit.kind === 'memories') return `memories:${hit.conversationId}:${hit.memoryId}`;
   if (hit.kind === 'reasoning_chains') return `reasoning_chains:${hit.agentId}:${hit.chainIndex}`;
-  return hit.kind;
+  if (hit.kind === 'raw_messages') return `raw_messages:${hit.conversationId}:${hit.messageIndex}`;
+  return `${hit.kind}:${hit.conversationId}`;
 }
 
 describe('SQLite index write path', () => {
@@ -47,6 +54,35 @@ describe('SQLite index write path', () => {
     expect(hits.map(idOf).sort()).toEqual(['memories:c:theirs', 'reasoning_chains:a:1']);
   });
 
+  it('indexes conversations, chunk info and raw messages another writer added before a write that adds newer ones', async () => {
+    const dbPath = `${dir()}/objects.db`;
+    const s = new SQLiteStorage({ dbPath });
+    await s.initialize();
+    opened.push(s);
+    await s.storeConversation('ours-1', { title: 'first' });
+    await s.storeChunkInfo('ours-1', { text: 'first' });
+    await s.storeRawMessages('ours-1', [{ content: 'first' }]);
+    await withRawDb(dbPath, async (db) => {
+      await db.run(REFERENCE.storeConversation, ['theirs', '{"title": "puffin"}', NOW, NOW]);
+      await db.run(REFERENCE.storeChunkInfo, ['theirs', '{"text": "puffin"}', NOW, NOW]);
+      await db.run(REFERENCE.storeRawMessage, ['theirs', '{"content": "puffin"}', 0, NOW]);
+    });
+    // New rows of ours, past the other writer's: they must not move the mark over those.
+    await s.storeConversation('ours-2', { title: 'second' });
+    await s.storeChunkInfo('ours-2', { text: 'second' });
+    await s.storeRawMessages('ours-2', [{ content: 'second' }]);
+    expect((await s.getStorageStats()).search_index_entries).toBe(9);
+    const hits = await s.search({
+      text: 'puffin',
+      kinds: ['conversations', 'chunk_info', 'raw_messages'],
+    });
+    expect(hits.map(idOf).sort()).toEqual([
+      'chunk_info:theirs',
+      'conversations:theirs',
+      'raw_messages:theirs:0',
+    ]);
+  });
+
   it('replacing a memory inserted by the same batch leaves one entry with the last text', async () => {
     const s = new SQLiteStorage({ dbPath: `${dir()}/batch.db` });
     await s.initialize();
@@ -58,5 +94,46 @@ describe('SQLite index write path', () => {
     expect((await s.getStorageStats()).search_index_entries).toBe(1);
     expect((await s.search({ text: 'final draft' })).map(idOf)).toEqual(['memories:c:m']);
     expect(await s.search({ text: 'draft' })).toEqual([]);
+  });
+});
+
+describe('SQLite one-statement writes', () => {
+  const dir = useTempDir();
+
+  it('index exactly what a full rebuild indexes: same hits and scores before and after reindex()', async () => {
+    const s = new SQLiteStorage({
+      dbPath: `${dir()}/fast.db`,
+      searchFields: { memories: ['summary', 'tags[*]'] },
+    });
+    await s.initialize();
+    try {
+      await s.storeConversation('conv_1', {
+        title: 'Café Ünïcode puffin',
+        messages: [{ content: 'report.pdf' }],
+      });
+      await s.storeChunkInfo('conv_1', { chunks: ['puffin user_42', 'CAFÉ'] });
+      await s.storeRawMessages('conv_1', [
+        { content: 'puffin café' },
+        'report',
+        { content: 'user_42 puffin puffin' },
+      ]);
+      await s.storeMemory('conv_1', 'm1', { summary: 'puffin Café', tags: ['report'], ignored: 'puffin' });
+      await s.storeMemory('conv_1', 'm2', { summary: 'user_42', created_at: null });
+      await s.storeReasoningChain('agent', { steps: ['puffin', 'report.pdf'], stored_at: 7 });
+      await s.storeReasoningChain('agent', { steps: ['café user'] });
+      const kinds = ['raw_messages', 'memories', 'reasoning_chains', 'conversations', 'chunk_info'] as const;
+      const query = async (text: string): Promise<string[]> =>
+        (await s.search({ text, kinds: [...kinds], limit: 50 })).map(
+          (hit) => `${idOf(hit)} ${hit.matchedTerms} ${hit.score.toFixed(9)}`,
+        );
+      const texts = ['puffin', 'cafe report', 'user 42 pdf', 'unicode'];
+      const before = await Promise.all(texts.map(query));
+      expect(before[0]).toHaveLength(6); // every record holding "puffin" in an indexed field
+      expect((await s.getStorageStats()).search_index_entries).toBe(9);
+      await s.reindex();
+      expect(await Promise.all(texts.map(query))).toEqual(before);
+    } finally {
+      await s.shutdown();
+    }
   });
 });

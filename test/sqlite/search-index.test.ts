@@ -212,6 +212,28 @@ describe('SQLite full-text index', () => {
     expect(await ids(again, 'tapir')).toEqual([]);
   });
 
+  it('stores a conversation whose rowid another writer reused, and finds its new text only', async () => {
+    const dbPath = `${dir()}/reuse-write.db`;
+    const s = await open(dbPath);
+    await s.storeConversation('first', { title: 'first' });
+    await s.storeConversation('last', { title: 'tapir' });
+    await withRawDb(dbPath, async (db) => {
+      await db.run('DELETE FROM conversations WHERE conversation_id = ?', ['last']);
+      await db.run(REFERENCE.storeConversation, [
+        'other',
+        '{"title": "bison"}',
+        REFERENCE_NOW,
+        REFERENCE_NOW,
+      ]);
+    });
+    // "other" holds the rowid the stale "last" entry is filed under.
+    await s.storeConversation('other', { title: 'okapi' });
+    expect(await ids(s, 'okapi')).toEqual(['conversations:other']);
+    expect(await ids(s, 'tapir bison')).toEqual([]);
+    await s.storeChunkInfo('first', { text: 'zebu' });
+    expect(await ids(s, 'zebu')).toEqual(['chunk_info:first']);
+  });
+
   it('keeps one entry per record through every write, in the write transaction', async () => {
     const s = await open(`${dir()}/writes.db`);
     const entries = async (): Promise<unknown> => (await s.getStorageStats()).search_index_entries;

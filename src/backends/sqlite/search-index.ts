@@ -8,9 +8,9 @@
 import {
   CorruptDataError,
   SEARCH_KINDS,
+  type JsonValue,
   type SearchKind,
   type TextExtractor,
-  tokenize,
 } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import { toCandidate } from './search-rows.js';
@@ -56,7 +56,7 @@ export class SqliteSearchIndex {
    */
   constructor(
     private readonly extractor: () => TextExtractor,
-    private readonly enabled: () => boolean,
+    readonly enabled: () => boolean,
   ) {}
 
   /** Creates the index tables if missing and reconciles them with the base tables (writable opens). */
@@ -113,6 +113,7 @@ export class SqliteSearchIndex {
     change: SearchSync,
   ): Promise<void> {
     const code = KIND_CODES[kind];
+    const added = change.added ?? [];
     // Each drop is one statement: the subquery picks the entries, the view's trigger drops them.
     if (change.prune === true) {
       await q.run(
@@ -121,13 +122,23 @@ export class SqliteSearchIndex {
         [scope],
       );
     }
+    // Before any reindex: a new row of this write indexed first would move the mark past rows
+    // another writer added before it, and those would never be caught up.
+    if (added.length === 0) await this.catchUp(q, kind);
     if (change.reindex === 'scope') {
       await q.run(
         `DELETE FROM search_entry WHERE doc IN (SELECT doc FROM search_docs WHERE scope = ? AND kind = ${code})`,
         [scope],
       );
       const where = `t.${KIND_TABLES[kind].scope} = ?`;
-      await this.indexRows(q, kind, await q.all<BaseRow>(selectBaseRows(kind, where), [scope]));
+      const rows = await q.all<BaseRow>(selectBaseRows(kind, where), [scope]);
+      // An entry may sit under the row's rowid for another scope: another writer deleted the
+      // newest row, and this one reused its rowid.
+      await this.dropDocs(
+        q,
+        rows.map((row) => row.base * 8 + code),
+      );
+      await this.indexRows(q, kind, rows);
     } else if (change.reindex !== undefined && change.reindex.length > 0) {
       await this.dropDocs(
         q,
@@ -140,12 +151,8 @@ export class SqliteSearchIndex {
         await q.all<BaseRow>(selectBaseRows(kind, where), [JSON.stringify(change.reindex)]),
       );
     }
-    const added = change.added ?? [];
     const first = added[0]?.base;
-    if (first === undefined) {
-      await this.catchUp(q, kind);
-      return;
-    }
+    if (first === undefined) return;
     // The write's own rows are indexed from the values it wrote (no read back); the same
     // statement tells whether the row below them is indexed. If not, another writer added
     // rows since the last indexed one: those are caught up too.
@@ -251,14 +258,23 @@ export class SqliteSearchIndex {
     await q.run(INSERT_ENTRIES, [JSON.stringify(this.toEntries(kind, rows))]);
   }
 
-  /** The `[doc, kind, scope, stamp, body]` entries of rows; the body is the record's tokens, space-separated (FTS5 reads back exactly these). */
+  /**
+   * The entry body of a record as loads return it: its indexed strings (per `searchFields`),
+   * space-separated. FTS5 tokenizes it with the rules the core tokenizer reproduces exactly
+   * (`test/search/tokenizer.test.ts`), so queries tokenized in JavaScript match it, and the
+   * text is tokenized once, by FTS5.
+   */
+  body(kind: SearchKind, record: JsonValue): string {
+    return this.extractor().extract(kind, record).join(' ');
+  }
+
+  /** The `[doc, kind, scope, stamp, body]` entries of base rows (see {@link body}). */
   private toEntries(kind: SearchKind, rows: readonly BaseRow[]): unknown[][] {
-    const extractor = this.extractor();
     const code = KIND_CODES[kind];
     return rows.map((row) => {
       let body = '';
       try {
-        body = extractor.extract(kind, toCandidate(kind, row).record).flatMap(tokenize).join(' ');
+        body = this.body(kind, toCandidate(kind, row).record);
       } catch (error) {
         // A row another writer corrupted is indexed without words: loads report it, and
         // writes must not fail because of someone else's row.

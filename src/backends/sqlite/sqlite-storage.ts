@@ -47,6 +47,7 @@ import {
 } from './chains.js';
 import * as batches from './batches.js';
 import { replaceRawMessages, upsertCacheRow, upsertMemoryRow } from './batches.js';
+import { FAST_WRITE_TEMP_OBJECTS, PLAIN_WRITE_TEMP_OBJECTS, SqliteFastWrites } from './fast-writes.js';
 
 const quote = (id: string): string => JSON.stringify(id);
 
@@ -69,6 +70,8 @@ export class SQLiteStorage extends StorageInterface {
     () => this.textExtractor,
     () => this.config.searchIndex,
   );
+  /** One-statement paths of the hot writes (see fast-writes.ts); they fall back to the methods below. */
+  private readonly fast = new SqliteFastWrites(() => this.db, this.fts);
 
   /** Validates the configuration (unknown keys throw `ConfigError`); opens nothing until `initialize()`. */
   constructor(config: SQLiteStorageConfig = {}) {
@@ -100,6 +103,13 @@ export class SQLiteStorage extends StorageInterface {
         else {
           await ensureSchema(connection);
           await (this.config.searchIndex ? this.fts.open(connection) : this.fts.drop(connection));
+          const temp = [
+            ...PLAIN_WRITE_TEMP_OBJECTS,
+            ...(this.config.searchIndex ? FAST_WRITE_TEMP_OBJECTS : []),
+          ];
+          await connection.exclusive('prepare writes', async (q) => {
+            for (const sql of temp) await q.exec(sql);
+          });
         }
       },
     );
@@ -142,6 +152,7 @@ export class SQLiteStorage extends StorageInterface {
 
   protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
     const now = nowTimestamp();
+    if (await this.fast.upsertObject('conversations', conversationId, data, now)) return;
     await this.db.transaction(`store conversation ${quote(conversationId)}`, async (q) => {
       await q.run(SQL.upsertConversation, [conversationId, JSON.stringify(data), now, now]);
       await this.fts.sync(q, 'conversations', conversationId, { reindex: 'scope' });
@@ -172,7 +183,8 @@ export class SQLiteStorage extends StorageInterface {
 
   // ----- raw messages --------------------------------------------------------------------
 
-  protected writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
+  protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
+    if (await this.fast.replaceRawMessages(conversationId, messages, nowTimestamp())) return;
     return replaceRawMessages(this.db, conversationId, messages, (q) =>
       this.fts.sync(q, 'raw_messages', conversationId, { prune: true }),
     );
@@ -191,6 +203,7 @@ export class SQLiteStorage extends StorageInterface {
   // ----- memories ------------------------------------------------------------------------
 
   protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
+    if (await this.fast.insertMemory(conversationId, memory, nowTimestamp())) return;
     const what = `store memory ${quote(memory.memoryId)} of conversation ${quote(conversationId)}`;
     await this.db.transaction(what, async (q) => {
       await this.memoriesChanged(conversationId)(q, [await upsertMemoryRow(q, conversationId, memory)]);
@@ -225,7 +238,9 @@ export class SQLiteStorage extends StorageInterface {
 
   // ----- reasoning chains ----------------------------------------------------------------
 
-  protected appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+  protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
+    const fast = this.maxReasoningChainsPerAgent === null;
+    if (fast && (await this.fast.appendChain(agentId, record, nowTimestamp()))) return;
     return this.addReasoningChainBatch(agentId, [record]);
   }
 
@@ -284,6 +299,7 @@ export class SQLiteStorage extends StorageInterface {
 
   protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
     const now = nowTimestamp();
+    if (await this.fast.upsertObject('chunk_info', conversationId, data, now)) return;
     await this.db.transaction(`store chunk info of ${quote(conversationId)}`, async (q) => {
       await q.run(SQL.upsertChunkInfo, [conversationId, JSON.stringify(data), now, now]);
       await this.fts.sync(q, 'chunk_info', conversationId, { reindex: 'scope' });

@@ -1,0 +1,202 @@
+/**
+ * One-statement fast paths of the hot SQLite writes: a new memory, a single chain append, a
+ * conversation or chunk-info store and a raw-message replace each run as ONE autocommit
+ * statement (atomic on its own, same `synchronous=FULL` commit) instead of `BEGIN IMMEDIATE`,
+ * two to six statements and `COMMIT`: each statement is a round trip through the driver's
+ * thread pool. With the index on, the statement inserts into a connection-local TEMP view whose
+ * `INSTEAD OF` trigger writes the base row(s) and their search entries, so row and index still
+ * change together. A fast path declines (returns `false`, nothing written) and the caller runs
+ * the general transaction when it cannot be sure of the result: the memory id already exists
+ * (an upsert in place), the index is behind another writer's rows (the general path catches
+ * them up first), or another process dropped the index tables.
+ */
+import type { JsonObject, JsonValue, MemoryWrite, SearchKind } from '../../core/index.js';
+import type { SqliteConnection, SqlParam } from './connection.js';
+import { toRowParts } from './rows.js';
+import type { SqliteSearchIndex } from './search-index.js';
+import { highWater, KIND_CODES, KIND_TABLES } from './search-sql.js';
+import { SQL } from './sql.js';
+
+const quote = (id: string): string => JSON.stringify(id);
+
+/** The message a fast-path trigger aborts with when rows past the index's mark exist. */
+const BEHIND = 'connectome: search index behind';
+
+/** Aborts the statement when the kind's table has rows past the index's high-water mark. */
+function abortWhenBehind(kind: SearchKind): string {
+  const k = KIND_TABLES[kind];
+  return `SELECT RAISE(ABORT, '${BEHIND}') WHERE (SELECT max(${k.base}) FROM main.${k.table}) > ${highWater(kind)};`;
+}
+
+/** An append-only kind's view: the base columns plus the entry's `body`. */
+function appendView(kind: 'memories' | 'reasoning_chains', columns: readonly string[]): string[] {
+  const view = `${kind}_fast_write`;
+  const list = columns.join(', ');
+  const scope = KIND_TABLES[kind].scope;
+  return [
+    `CREATE TEMP VIEW IF NOT EXISTS ${view} (${list}, body) AS SELECT ${columns.map(() => 'NULL').join(', ')}, NULL`,
+    `CREATE TEMP TRIGGER IF NOT EXISTS ${view}_insert INSTEAD OF INSERT ON ${view} BEGIN
+      ${abortWhenBehind(kind)}
+      INSERT INTO main.${kind} (${list}) VALUES (${columns.map((c) => `new.${c}`).join(', ')});
+      INSERT INTO search_entry (doc, kind, scope, stamp, body)
+        VALUES (last_insert_rowid() * 8 + ${KIND_CODES[kind]}, ${KIND_CODES[kind]}, new.${scope}, NULL, new.body);
+    END`,
+  ];
+}
+
+/**
+ * A keyed object kind's view (conversations, chunk info): upsert, then replace the scope's entry
+ * and any entry left under the row's rowid (another writer's deleted row whose rowid it reused).
+ */
+function upsertView(kind: 'conversations' | 'chunk_info', upsert: string): string[] {
+  const view = `${kind}_fast_write`;
+  const code = KIND_CODES[kind];
+  return [
+    `CREATE TEMP VIEW IF NOT EXISTS ${view} (id, data, now, body) AS SELECT NULL, NULL, NULL, NULL`,
+    `CREATE TEMP TRIGGER IF NOT EXISTS ${view}_insert INSTEAD OF INSERT ON ${view} BEGIN
+      ${abortWhenBehind(kind)}
+      ${upsert.replace('VALUES (?, ?, ?, ?)', 'VALUES (new.id, new.data, new.now, new.now)')};
+      DELETE FROM search_entry WHERE doc IN (SELECT doc FROM search_docs WHERE scope = new.id AND kind = ${code}
+        UNION SELECT rowid * 8 + ${code} FROM main.${kind} WHERE conversation_id = new.id);
+      INSERT INTO search_entry (doc, kind, scope, stamp, body)
+        SELECT rowid * 8 + ${code}, ${code}, new.id, updated_at, new.body FROM main.${kind} WHERE conversation_id = new.id;
+    END`,
+  ];
+}
+
+/** Connection-local (TEMP) views and triggers of the indexed fast paths; created after the index's own. */
+export const FAST_WRITE_TEMP_OBJECTS: readonly string[] = [
+  ...appendView('memories', ['conversation_id', 'memory_id', 'memory_data', 'created_at']),
+  ...appendView('reasoning_chains', ['agent_id', 'chain_data', 'created_at']),
+  ...upsertView('conversations', SQL.upsertConversation),
+  ...upsertView('chunk_info', SQL.upsertChunkInfo),
+  // Parameters: conversation id, created_at, JSON array of the messages' texts, JSON array of their bodies.
+  `CREATE TEMP VIEW IF NOT EXISTS raw_messages_fast_write (conversation_id, created_at, messages, bodies)
+    AS SELECT NULL, NULL, NULL, NULL`,
+  `CREATE TEMP TRIGGER IF NOT EXISTS raw_messages_fast_write_insert INSTEAD OF INSERT ON raw_messages_fast_write BEGIN
+    ${abortWhenBehind('raw_messages')}
+    DELETE FROM main.raw_messages WHERE conversation_id = new.conversation_id;
+    INSERT INTO main.raw_messages (conversation_id, message_data, message_index, created_at)
+      SELECT new.conversation_id, value, key, new.created_at FROM json_each(new.messages) ORDER BY key;
+    DELETE FROM search_entry WHERE doc IN
+      (SELECT doc FROM search_docs WHERE scope = new.conversation_id AND kind = ${KIND_CODES.raw_messages});
+    INSERT INTO search_entry (doc, kind, scope, stamp, body)
+      SELECT r.id * 8 + ${KIND_CODES.raw_messages}, ${KIND_CODES.raw_messages}, new.conversation_id, NULL, b.value
+      FROM json_each(new.bodies) b JOIN main.raw_messages r
+        ON r.conversation_id = new.conversation_id AND r.message_index = b.key;
+  END`,
+];
+
+/** Connection-local views of the unindexed raw-message replace (delete + insert in one statement). */
+export const PLAIN_WRITE_TEMP_OBJECTS: readonly string[] = [
+  `CREATE TEMP VIEW IF NOT EXISTS raw_messages_plain_write (conversation_id, created_at, messages)
+    AS SELECT NULL, NULL, NULL`,
+  `CREATE TEMP TRIGGER IF NOT EXISTS raw_messages_plain_write_insert INSTEAD OF INSERT ON raw_messages_plain_write BEGIN
+    DELETE FROM main.raw_messages WHERE conversation_id = new.conversation_id;
+    INSERT INTO main.raw_messages (conversation_id, message_data, message_index, created_at)
+      SELECT new.conversation_id, value, key, new.created_at FROM json_each(new.messages) ORDER BY key;
+  END`,
+];
+
+const FAST_SQL = {
+  memory: `INSERT INTO memories_fast_write (conversation_id, memory_id, memory_data, created_at, body) VALUES (?, ?, ?, ?, ?)`,
+  plainMemory:
+    'INSERT INTO memories (conversation_id, memory_id, memory_data, created_at) VALUES (?, ?, ?, ?)',
+  chain:
+    'INSERT INTO reasoning_chains_fast_write (agent_id, chain_data, created_at, body) VALUES (?, ?, ?, ?)',
+  plainChain: 'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?)',
+  conversation: 'INSERT INTO conversations_fast_write (id, data, now, body) VALUES (?, ?, ?, ?)',
+  chunkInfo: 'INSERT INTO chunk_info_fast_write (id, data, now, body) VALUES (?, ?, ?, ?)',
+  rawMessages:
+    'INSERT INTO raw_messages_fast_write (conversation_id, created_at, messages, bodies) VALUES (?, ?, ?, ?)',
+  plainRawMessages:
+    'INSERT INTO raw_messages_plain_write (conversation_id, created_at, messages) VALUES (?, ?, ?)',
+} as const;
+
+/** True for a failure that means "take the general path" (nothing was written). */
+function declines(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  if (typeof message !== 'string') return false;
+  return (
+    message.includes(BEHIND) ||
+    message.includes('UNIQUE constraint failed: memories.') ||
+    /no such table: (main\.)?search_(fts|docs)\b/.test(message)
+  );
+}
+
+/** The one-statement writes of one store; each returns `false` when the caller must take the general path. */
+export class SqliteFastWrites {
+  /**
+   * @param db the store's connection (read when called: it changes across reopen)
+   * @param index the store's search index (its `searchIndex` setting and what it indexes)
+   */
+  constructor(
+    private readonly db: () => SqliteConnection,
+    private readonly index: SqliteSearchIndex,
+  ) {}
+
+  /** Inserts a memory whose id is new in the conversation (an existing id declines: upsert in place). */
+  insertMemory(conversationId: string, memory: MemoryWrite, now: string): Promise<boolean> {
+    const row = toRowParts(memory.record, ['memory_id'], 'created_at', now);
+    const params: SqlParam[] = [conversationId, memory.memoryId, row.json, row.timestamp];
+    const what = `store memory ${quote(memory.memoryId)} of conversation ${quote(conversationId)}`;
+    if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainMemory, params);
+    // `memory.record` is the record as loads will return it (see rows.ts).
+    const body = this.index.body('memories', memory.record);
+    return this.attempt(what, FAST_SQL.memory, [...params, body]);
+  }
+
+  /** Appends one chain (callers with a `maxReasoningChainsPerAgent` trim use the general path). */
+  appendChain(agentId: string, record: JsonObject, now: string): Promise<boolean> {
+    const row = toRowParts(record, [], 'stored_at', now);
+    const params: SqlParam[] = [agentId, row.json, row.timestamp];
+    const what = `store reasoning chain of ${quote(agentId)}`;
+    if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainChain, params);
+    // As loads return it: `stored_at` from its column unless the record keeps its own.
+    const loaded = Object.hasOwn(record, 'stored_at') ? record : { ...record, stored_at: row.timestamp };
+    const body = this.index.body('reasoning_chains', loaded);
+    return this.attempt(what, FAST_SQL.chain, [...params, body]);
+  }
+
+  /** Stores a conversation (`kind: 'conversations'`) or chunk info object, with its entry. */
+  upsertObject(
+    kind: 'conversations' | 'chunk_info',
+    id: string,
+    data: JsonObject,
+    now: string,
+  ): Promise<boolean> {
+    const json = JSON.stringify(data);
+    const what =
+      kind === 'conversations' ? `store conversation ${quote(id)}` : `store chunk info of ${quote(id)}`;
+    if (!this.index.enabled()) {
+      const sql = kind === 'conversations' ? SQL.upsertConversation : SQL.upsertChunkInfo;
+      return this.attempt(what, sql, [id, json, now, now]);
+    }
+    const body = this.index.body(kind, data);
+    const sql = kind === 'conversations' ? FAST_SQL.conversation : FAST_SQL.chunkInfo;
+    return this.attempt(what, sql, [id, json, now, body]);
+  }
+
+  /** Replaces a conversation's raw messages with `messages` (JSON values), with their entries. */
+  replaceRawMessages(conversationId: string, messages: readonly JsonValue[], now: string): Promise<boolean> {
+    const texts = messages.map((message) => JSON.stringify(message));
+    const params: SqlParam[] = [conversationId, now, JSON.stringify(texts)];
+    const what = `store raw messages of ${quote(conversationId)}`;
+    if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainRawMessages, params);
+    const bodies = messages.map((message) => this.index.body('raw_messages', message));
+    return this.attempt(what, FAST_SQL.rawMessages, [...params, JSON.stringify(bodies)]);
+  }
+
+  /** Runs `sql` alone on the connection as one autocommit statement; `false` when it declined. */
+  private attempt(what: string, sql: string, params: readonly SqlParam[]): Promise<boolean> {
+    return this.db().exclusive(what, async (q) => {
+      try {
+        await q.run(sql, params);
+        return true;
+      } catch (error) {
+        if (declines(error)) return false;
+        throw error;
+      }
+    });
+  }
+}
