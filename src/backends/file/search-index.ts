@@ -202,10 +202,17 @@ export class FileSearchIndex implements FolderWriteListener {
     return count;
   }
 
-  /** Records the index holds once caught up with every data file (caught up in memory: stats write nothing). */
-  async entries(): Promise<number> {
-    const sources = await sourcesInScope(this.options.layout, SEARCH_KINDS, null, null);
-    const segments = await this.current(sources, true, false);
+  /**
+   * Records the index holds once caught up with `files` (every data file, with the identities
+   * the stats walk found; caught up in memory: stats write nothing).
+   */
+  async entries(files: ReadonlyArray<{ source: SourceRef; identity: FileIdentity }>): Promise<number> {
+    const segments = await this.current(
+      files.map((file) => file.source),
+      true,
+      false,
+      files.map((file) => file.identity),
+    );
     return segments.reduce((sum, segment) => sum + (segment?.lengths.length ?? 0), 0);
   }
 
@@ -214,14 +221,16 @@ export class FileSearchIndex implements FolderWriteListener {
   /**
    * The segment of each data file (`null`: no such file), re-indexing the stale ones. A data
    * file that does not parse throws `CorruptDataError`, as its load does, or counts as empty
-   * when `skipCorrupt` (stats are never failed by one bad file).
+   * when `skipCorrupt` (stats are never failed by one bad file). `known`: the files'
+   * identities when the caller has just taken them, else each file is `stat`ed.
    */
   private async current(
     sources: readonly SourceRef[],
     skipCorrupt = false,
     persist = true,
+    known?: ReadonlyArray<FileIdentity | null>,
   ): Promise<Array<Segment | null>> {
-    const identities = await identitiesOf(sources.map((source) => source.file));
+    const identities = known ?? (await identitiesOf(sources.map((source) => source.file)));
     const out: Array<Segment | null> = [];
     const stale: number[] = [];
     sources.forEach((source, i) => {
