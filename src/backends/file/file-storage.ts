@@ -177,6 +177,7 @@ export class FileStorage extends StorageInterface {
   protected async closeStore(): Promise<void> {
     // The core lets the calls it accepted finish first, so every lock they kept is idle now.
     await this.locks.releaseIdle();
+    await this.textIndex?.flush();
   }
 
   // ----- conversations -------------------------------------------------------------------

@@ -33,6 +33,7 @@ import {
   segmentFile,
   writeSegment,
 } from './search-segments.js';
+import { SegmentWriter } from './segment-writer.js';
 import {
   identitiesOf,
   readSource,
@@ -89,15 +90,28 @@ export class FileSearchIndex implements FolderWriteListener {
   private readonly fingerprints: Partial<Record<SearchKind, string>> = {};
   /** Segment file by kind and folder name. */
   private readonly segmentPaths = new Map<string, string>();
+  /** Segment files still to be written (in the background, after the calls that changed them). */
+  private readonly writer: SegmentWriter;
 
   constructor(private readonly options: FileSearchIndexOptions) {
     this.dir = path.join(options.layout.internalDir, SEARCH_DIR);
     this.builder = new SegmentBuilder(options.extractor);
+    this.writer = new SegmentWriter(options.layout.baseDir, (action, file, error) =>
+      this.failed(action, file, error),
+    );
+  }
+
+  /** Writes the segments still queued (at shutdown). */
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 
   // ----- writes (called under the folder's lock, after the data file changed) ------------
 
-  /** Re-indexes a data file just written with `identity`; a failure is logged and left to the next search. */
+  /**
+   * Re-indexes a data file just written with `identity`: in memory at once, on disk shortly
+   * after (see `segment-writer.ts`); a failure is logged and left to the next search.
+   */
   async written(file: string, content: JsonObject, identity: FileIdentity | undefined): Promise<void> {
     const source = sourceOf(this.options.layout, file);
     if (source === null) return;
@@ -117,7 +131,7 @@ export class FileSearchIndex implements FolderWriteListener {
       );
       this.remember(target, segment);
       this.rememberSource(file, { identity, records });
-      await writeSegment(this.options.layout.baseDir, target, segment);
+      this.writer.write(target, segment);
     } catch (error) {
       this.failed('update', target, error);
     }
@@ -129,7 +143,7 @@ export class FileSearchIndex implements FolderWriteListener {
     if (source === null) return;
     const target = this.segmentOf(source);
     this.forget(target);
-    await removeSegment(target).catch((error: unknown) => this.failed('remove', target, error));
+    this.writer.remove(target);
   }
 
   /** Drops the segments of a conversation folder just removed. */
@@ -180,6 +194,8 @@ export class FileSearchIndex implements FolderWriteListener {
 
   /** Re-indexes every data file and removes segments of files that are gone; returns the records indexed. */
   async rebuild(): Promise<number> {
+    // Queued segments first, so none lands over the rebuilt ones afterwards.
+    await this.writer.flush();
     this.segments.clear();
     this.cachedPostings = 0;
     this.sources.clear();
@@ -261,7 +277,9 @@ export class FileSearchIndex implements FolderWriteListener {
     persist: boolean,
   ): Promise<Segment | null> {
     const target = this.segmentOf(source);
-    const onDisk = await readSegment(target, source.kind, source.owner).catch(() => null);
+    const queued = this.writer.queued(target);
+    const onDisk =
+      queued !== undefined ? queued : await readSegment(target, source.kind, source.owner).catch(() => null);
     if (onDisk !== null && onDisk.source === identity && onDisk.fields === this.fingerprint(source)) {
       this.remember(target, onDisk);
       return onDisk;
@@ -286,10 +304,8 @@ export class FileSearchIndex implements FolderWriteListener {
     if (persist && !this.options.readOnly) {
       // No lock: the segment names the data file it indexed, so one that loses a race with
       // a writer is stale, never wrong, and is redone by the next search.
-      await writeSegment(this.options.layout.baseDir, target, segment).catch((error: unknown) => {
-        if (strict) throw error;
-        this.failed('store', target, error);
-      });
+      if (strict) await writeSegment(this.options.layout.baseDir, target, segment);
+      else this.writer.write(target, segment);
     }
     return segment;
   }
