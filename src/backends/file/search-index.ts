@@ -33,6 +33,7 @@ import {
   segmentFile,
   writeSegment,
 } from './search-segments.js';
+import { SearchMemory } from './search-memory.js';
 import { SegmentWriter } from './segment-writer.js';
 import {
   identitiesOf,
@@ -51,10 +52,6 @@ export const SEARCH_DIR = 'search';
 
 /** Segments or data files read at once while catching up. */
 const READ_CONCURRENCY = 8;
-/** Posting numbers kept in memory at most (about 8 bytes each); beyond, the oldest segments are dropped. */
-const MAX_CACHED_POSTINGS = 16_000_000;
-/** Parsed data files kept for reading hits' records. */
-const MAX_CACHED_SOURCES = 64;
 /** Data files bigger than this are indexed by the next search instead of by their write. */
 const MAX_INDEXED_ON_WRITE_BYTES = 1024 * 1024;
 /** Segment paths remembered at most (then forgotten all at once). */
@@ -81,11 +78,8 @@ export class FileSearchIndex implements FolderWriteListener {
   /** `.connectome-storage/search/` */
   readonly dir: string;
   private readonly builder: SegmentBuilder;
-  /** Parsed segments by segment file, least recently used first. */
-  private readonly segments = new Map<string, Segment>();
-  private cachedPostings = 0;
-  /** Parsed data files by path, least recently used first. */
-  private readonly sources = new Map<string, SourceContent>();
+  /** Parsed segments and data files. */
+  private readonly memory = new SearchMemory();
   /** The `searchFields` fingerprint of each kind. */
   private readonly fingerprints: Partial<Record<SearchKind, string>> = {};
   /** Segment file by kind and folder name. */
@@ -116,7 +110,7 @@ export class FileSearchIndex implements FolderWriteListener {
     const source = sourceOf(this.options.layout, file);
     if (source === null) return;
     const target = this.segmentOf(source);
-    this.forget(target);
+    this.memory.forget(target);
     // A big data file is left to the first search that needs it (its segment is stale by its
     // identity), so a write does not wait for its tokenizing.
     if (identity === undefined || identitySize(identity) > MAX_INDEXED_ON_WRITE_BYTES) return;
@@ -129,8 +123,8 @@ export class FileSearchIndex implements FolderWriteListener {
         identity,
         records,
       );
-      this.remember(target, segment);
-      this.rememberSource(file, { identity, records });
+      this.memory.remember(target, segment);
+      this.memory.rememberSource(file, { identity, records });
       this.writer.write(target, segment);
     } catch (error) {
       this.failed('update', target, error);
@@ -142,7 +136,7 @@ export class FileSearchIndex implements FolderWriteListener {
     const source = sourceOf(this.options.layout, file);
     if (source === null) return;
     const target = this.segmentOf(source);
-    this.forget(target);
+    this.memory.forget(target);
     this.writer.remove(target);
   }
 
@@ -196,9 +190,7 @@ export class FileSearchIndex implements FolderWriteListener {
   async rebuild(): Promise<number> {
     // Queued segments first, so none lands over the rebuilt ones afterwards.
     await this.writer.flush();
-    this.segments.clear();
-    this.cachedPostings = 0;
-    this.sources.clear();
+    this.memory.clear();
     const sources = await sourcesInScope(this.options.layout, SEARCH_KINDS, null, null);
     const keep = new Set<string>();
     let count = 0;
@@ -253,10 +245,8 @@ export class FileSearchIndex implements FolderWriteListener {
       const identity = identities[i] ?? null;
       if (identity === null) return void (out[i] = null);
       const target = this.segmentOf(source);
-      const cached = this.segments.get(target);
+      const cached = this.memory.segment(target);
       if (cached !== undefined && cached.source === identity && cached.fields === this.fingerprint(source)) {
-        this.segments.delete(target); // re-inserted as the most recently used
-        this.segments.set(target, cached);
         out[i] = cached;
       } else stale.push(i);
     });
@@ -281,7 +271,7 @@ export class FileSearchIndex implements FolderWriteListener {
     const onDisk =
       queued !== undefined ? queued : await readSegment(target, source.kind, source.owner).catch(() => null);
     if (onDisk !== null && onDisk.source === identity && onDisk.fields === this.fingerprint(source)) {
-      this.remember(target, onDisk);
+      this.memory.remember(target, onDisk);
       return onDisk;
     }
     return this.reindex(source, false, persist);
@@ -299,8 +289,8 @@ export class FileSearchIndex implements FolderWriteListener {
       content.identity,
       content.records,
     );
-    this.remember(target, segment);
-    this.rememberSource(source.file, content);
+    this.memory.remember(target, segment);
+    this.memory.rememberSource(source.file, content);
     if (persist && !this.options.readOnly) {
       // No lock: the segment names the data file it indexed, so one that loses a race with
       // a writer is stale, never wrong, and is redone by the next search.
@@ -312,11 +302,11 @@ export class FileSearchIndex implements FolderWriteListener {
 
   /** A data file's records when it still has `identity`, from memory or read again; `null` otherwise. */
   private async content(source: SourceRef, identity: FileIdentity): Promise<SourceContent | null> {
-    const cached = this.sources.get(source.file);
+    const cached = this.memory.source(source.file);
     if (cached?.identity === identity) return cached;
     const content = await readSource(source);
     if (content === null) return null;
-    this.rememberSource(source.file, content);
+    this.memory.rememberSource(source.file, content);
     return content.identity === identity ? content : null;
   }
 
@@ -336,33 +326,6 @@ export class FileSearchIndex implements FolderWriteListener {
     return (this.fingerprints[source.kind] ??= fieldsFingerprint(this.options.fields, source.kind));
   }
 
-  private remember(target: string, segment: Segment): void {
-    this.forget(target);
-    this.segments.set(target, segment);
-    this.cachedPostings += postingsOf(segment);
-    for (const [oldest, old] of this.segments) {
-      if (this.cachedPostings <= MAX_CACHED_POSTINGS) break;
-      this.segments.delete(oldest);
-      this.cachedPostings -= postingsOf(old);
-    }
-  }
-
-  private forget(target: string): void {
-    const segment = this.segments.get(target);
-    if (segment === undefined) return;
-    this.segments.delete(target);
-    this.cachedPostings -= postingsOf(segment);
-  }
-
-  private rememberSource(file: string, content: SourceContent): void {
-    this.sources.delete(file);
-    this.sources.set(file, content);
-    for (const oldest of this.sources.keys()) {
-      if (this.sources.size <= MAX_CACHED_SOURCES) break;
-      this.sources.delete(oldest);
-    }
-  }
-
   private failed(action: string, file: string, error: unknown): void {
     logEvent(
       this.options.logger,
@@ -374,11 +337,4 @@ export class FileSearchIndex implements FolderWriteListener {
       },
     );
   }
-}
-
-function postingsOf(segment: Segment): number {
-  // The postings are built later: count them as the records' token counts they come from.
-  let n = 0;
-  for (const doc of segment.docs) n += doc.length / 4 + 4;
-  return n;
 }
