@@ -10,7 +10,7 @@
 import { removeSegment, type Segment, writeSegment } from './search-segments.js';
 
 /** How long a segment waits before it is written, so that a run of updates to it writes it once. */
-export const SEGMENT_WRITE_DELAY_MS = 25;
+export const SEGMENT_WRITE_DELAY_MS = 100;
 
 /** Reports a segment that could not be written or removed (the next search rebuilds it). */
 export type SegmentFailure = (action: 'update' | 'remove', file: string, error: unknown) => void;
