@@ -331,6 +331,7 @@ describe('file search index', () => {
         stats.conversation_count +
         stats.chunk_info_count,
     );
+    await flushed(s); // the segments the searches rebuilt are written in the background
     expect((await segmentFiles(dir)).length).toBeGreaterThan(0);
     // reindex() rebuilds every segment and drops the ones of files that are gone.
     await fse.remove(path.join(dir, 'conversations', 'conv_002'));
