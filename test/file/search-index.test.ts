@@ -41,6 +41,15 @@ async function lines(s: FileStorage, query: SearchQuery): Promise<string[]> {
   return (await s.search({ kinds: ALL_KINDS, limit: 1000, ...query })).map(line);
 }
 
+/** Waits for the segments `s` still has to write (a write queues its segment for the background). */
+async function flushed(s: FileStorage): Promise<void> {
+  await (s as unknown as { textIndex: { flush(): Promise<void> } | null }).textIndex?.flush();
+}
+
+/** The JSON body of a segment file's text (after its checksum line). */
+const segmentBody = (text: string): { source: string } =>
+  JSON.parse(text.slice(text.indexOf('\n') + 1)) as { source: string };
+
 /** Segment files of a store, relative to its search folder. */
 async function segmentFiles(baseDir: string): Promise<string[]> {
   const dir = path.join(baseDir, '.connectome-storage', 'search');
@@ -80,6 +89,7 @@ describe('file search index', () => {
     await s.storeConversation('c1', { title: 'echo' });
     await s.storeChunkInfo('c1', { chunks: ['foxtrot'] });
     await s.appendReasoningChains('a1', [{ step: 'golf' }, { step: 'hotel' }, { step: 'india' }]);
+    await flushed(s);
     const files = await segmentFiles(s.baseDir);
     expect(files.map((f) => f.split('/')[0])).toEqual([
       'chunk_info',
@@ -96,9 +106,11 @@ describe('file search index', () => {
     ]);
     await s.deleteMemory('c1', 'm1');
     await s.deleteConversation('c1');
+    await flushed(s);
     expect(await segmentFiles(s.baseDir)).toEqual([expect.stringMatching(/^reasoning_chains\//)]);
     expect((await s.getStorageStats()).search_index_entries).toBe(1);
     await s.deleteReasoningChains('a1');
+    await flushed(s);
     expect(await segmentFiles(s.baseDir)).toEqual([]);
   });
 
@@ -164,16 +176,19 @@ describe('file search index', () => {
   it('repairs a crash between the record and its segment: the segment of the old file is not trusted', async () => {
     const s = await openStore();
     await s.storeMemory('c1', 'm1', { text: 'before crash' });
+    await flushed(s);
     const segment = await onlySegment(s.baseDir, 'memories');
     const old = await fse.readFile(segment);
     await s.storeMemory('c1', 'm1', { text: 'after crash' });
+    await flushed(s);
     await fse.writeFile(segment, old); // the record landed, its segment did not
     const reopened = await openStore({ baseDir: s.baseDir });
     expect(await lines(reopened, { text: 'before' })).toEqual([]);
     expect(await lines(reopened, { text: 'after' })).toEqual([expect.stringMatching(/^memories:c1:m1 1 /)]);
     // The repair was stored: the segment now names the data file as it is.
-    expect(JSON.parse(await fse.readFile(segment, 'utf8')).source).not.toEqual(
-      JSON.parse(old.toString()).source,
+    await flushed(reopened);
+    expect(segmentBody(await fse.readFile(segment, 'utf8')).source).not.toEqual(
+      segmentBody(old.toString()).source,
     );
     // A torn segment (a crash while it was renamed in without fsync) is rebuilt too.
     await fse.writeFile(segment, '{"v":1,"own');
@@ -191,11 +206,13 @@ describe('file search index', () => {
     };
     const s = await openStore({ logger });
     await s.storeMemory('c1', 'm1', { text: 'first' });
+    await flushed(s);
     const segments = path.join(s.baseDir, '.connectome-storage', 'search', 'memories');
     await fse.remove(segments);
     await fse.writeFile(segments, 'not a folder'); // every segment write of this kind now fails
     await s.storeMemory('c1', 'm2', { text: 'second' });
     expect(await s.loadMemories('c1')).toHaveLength(2);
+    await flushed(s);
     expect(events.some((e) => e.includes('search index segment'))).toBe(true);
     expect(await lines(s, { text: 'first second' })).toHaveLength(2);
     const other = await openStore({ baseDir: s.baseDir, logger });
@@ -225,6 +242,7 @@ describe('file search index', () => {
         text: 'edited by hand, longer',
       };
     });
+    await flushed(s);
     const before = await segmentFiles(s.baseDir);
     const stamps = await Promise.all(
       before.map((f) => fse.readFile(path.join(s.baseDir, '.connectome-storage', 'search', f), 'utf8')),
@@ -273,6 +291,7 @@ describe('file search index', () => {
     await s.storeConversation('big', { title: 'needle', pad: 'x'.repeat(1024 * 1024) });
     expect(await segmentFiles(s.baseDir)).toEqual([]);
     expect(await lines(s, { text: 'needle' })).toEqual([expect.stringMatching(/^conversations:big 1 /)]);
+    await flushed(s);
     expect(await segmentFiles(s.baseDir)).toEqual([expect.stringMatching(/^conversations\//)]);
   });
 
@@ -312,6 +331,7 @@ describe('file search index', () => {
         stats.conversation_count +
         stats.chunk_info_count,
     );
+    await flushed(s); // the segments the searches rebuilt are written in the background
     expect((await segmentFiles(dir)).length).toBeGreaterThan(0);
     // reindex() rebuilds every segment and drops the ones of files that are gone.
     await fse.remove(path.join(dir, 'conversations', 'conv_002'));

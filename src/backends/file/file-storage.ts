@@ -177,6 +177,7 @@ export class FileStorage extends StorageInterface {
   protected async closeStore(): Promise<void> {
     // The core lets the calls it accepted finish first, so every lock they kept is idle now.
     await this.locks.releaseIdle();
+    await this.textIndex?.flush();
   }
 
   // ----- conversations -------------------------------------------------------------------
@@ -352,9 +353,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
-    const stats = await collectFileStats(this.storeView(), nowMs);
-    const entries = this.textIndex === null || this.names.folds ? null : await this.textIndex.entries();
-    return { ...stats, extra: { ...stats.extra, search_index_entries: entries } };
+    return collectFileStats(this.storeView(), nowMs);
   }
 
   // ----- search (see search-index.ts) ------------------------------------------------------
@@ -376,7 +375,14 @@ export class FileStorage extends StorageInterface {
   }
 
   private storeView(): StoreView {
-    return { layout: this.layout, cache: this.cache, state: this.state };
+    const index = this.names.folds ? null : this.textIndex;
+    return {
+      layout: this.layout,
+      cache: this.cache,
+      state: this.state,
+      counts: this.folders.counts,
+      indexEntries: index === null ? null : (files) => index.entries(files),
+    };
   }
 
   /** Replaces one file of a conversation under the conversation's lock. */

@@ -20,6 +20,7 @@ import type { Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import { folderLockName, type StoreLayout } from './layout.js';
 import { ListFileCache, type ListSnapshot } from './list-cache.js';
+import { RecordCounts } from './record-counts.js';
 import { commitStaged, discardStaged, stageJson } from './staged-json.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
@@ -57,6 +58,7 @@ export class FolderFiles {
    * @param backups the store's backup maker.
    * @param pretty indent JSON (`prettyPrintJson`).
    * @param listener told of every change (the search index), or `null`.
+   * @param counts record counts of the list files, kept in step with every write (for stats).
    */
   constructor(
     private readonly layout: StoreLayout,
@@ -64,6 +66,7 @@ export class FolderFiles {
     private readonly backups: Backups,
     private readonly pretty: boolean,
     private readonly listener: FolderWriteListener | null = null,
+    readonly counts = new RecordCounts(),
   ) {}
 
   /**
@@ -119,6 +122,7 @@ export class FolderFiles {
       () => this.backups.beforeOverwrite(file),
       tracked,
     );
+    this.counts.written(file, envelope, identity);
     await this.listener?.written(file, envelope, identity);
   }
 
@@ -156,6 +160,7 @@ export class FolderFiles {
           return;
         }
         this.wrote(file, identity);
+        this.counts.written(file, envelope, identity);
         await this.listener?.written(file, envelope, identity);
       });
     } finally {
@@ -186,6 +191,7 @@ export class FolderFiles {
     const backUp = () => this.backups.beforeOverwrite(file, read.stat);
     const identity = await this.write(file, envelope, assertHeld, backUp, true);
     if (identity !== undefined) this.lists.remember(file, identity, list);
+    this.counts.written(file, envelope, identity);
     await this.listener?.written(file, envelope, identity);
   }
 
@@ -224,6 +230,7 @@ export class FolderFiles {
    */
   async remove(file: string, assertHeld: AssertLockHeld): Promise<void> {
     this.lists.forget(file);
+    this.counts.forget(file);
     await this.backups.beforeOverwrite(file);
     assertHeld();
     const dir = path.dirname(file);
@@ -254,6 +261,7 @@ export class FolderFiles {
       if ((await this.twinOf(this.layout.conversationsDir, conversationId)) !== null) return;
       const dir = this.layout.conversationDir(conversationId);
       this.lists.forgetUnder(dir);
+      this.counts.forgetUnder(dir);
       this.knownDirs.delete(dir);
       // One rename takes every file away at once (all or nothing); removing the moved folder
       // afterwards cannot leave a half-deleted conversation behind.

@@ -24,22 +24,36 @@ import { isMissing, removeAbandonedTempEntries, tempEntryName } from './temp-fil
 /** Folders cleaned at once at start-up. */
 const CLEANUP_CONCURRENCY = 64;
 
+/** Existence checks made in one go before yielding to other work (each takes microseconds). */
+const CHECK_CHUNK = 256;
+
 /** True when `file` exists (a missing folder on the way counts as "no"). */
-function exists(file: string): Promise<boolean> {
-  return new Promise((resolve) => fs.access(file, (error) => resolve(error === null)));
+function existsNow(file: string): boolean {
+  try {
+    fs.accessSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Names of the sub-folders of `parent` holding at least one of `files` (`[]` when `parent` is missing). */
+/**
+ * Names of the sub-folders of `parent` holding at least one of `files` (`[]` when `parent` is
+ * missing). Synchronous checks in chunks: each is a cached metadata lookup of a few
+ * microseconds, where a trip through the thread pool costs ten times that in CPU and, on a
+ * busy machine, far more in waiting; a listing makes one per folder. The event loop is released
+ * between chunks.
+ */
 export async function subfoldersHolding(parent: string, files: readonly string[]): Promise<string[]> {
   const names = await readdirOrEmpty(parent);
-  // All at once: an existence check holds no data, and bounding it costs more than it saves.
-  const flags = await Promise.all(
-    names.map(async (name) => {
-      for (const file of files) if (await exists(path.join(parent, name, file))) return true;
-      return false;
-    }),
-  );
-  return names.filter((_, i) => flags[i]);
+  const out: string[] = [];
+  for (let i = 0; i < names.length; i += CHECK_CHUNK) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const name of names.slice(i, i + CHECK_CHUNK)) {
+      if (files.some((file) => existsNow(path.join(parent, name, file)))) out.push(name);
+    }
+  }
+  return out;
 }
 
 /**

@@ -33,6 +33,8 @@ import {
   segmentFile,
   writeSegment,
 } from './search-segments.js';
+import { SearchMemory } from './search-memory.js';
+import { SegmentWriter } from './segment-writer.js';
 import {
   identitiesOf,
   readSource,
@@ -50,10 +52,6 @@ export const SEARCH_DIR = 'search';
 
 /** Segments or data files read at once while catching up. */
 const READ_CONCURRENCY = 8;
-/** Posting numbers kept in memory at most (about 8 bytes each); beyond, the oldest segments are dropped. */
-const MAX_CACHED_POSTINGS = 16_000_000;
-/** Parsed data files kept for reading hits' records. */
-const MAX_CACHED_SOURCES = 64;
 /** Data files bigger than this are indexed by the next search instead of by their write. */
 const MAX_INDEXED_ON_WRITE_BYTES = 1024 * 1024;
 /** Segment paths remembered at most (then forgotten all at once). */
@@ -80,29 +78,39 @@ export class FileSearchIndex implements FolderWriteListener {
   /** `.connectome-storage/search/` */
   readonly dir: string;
   private readonly builder: SegmentBuilder;
-  /** Parsed segments by segment file, least recently used first. */
-  private readonly segments = new Map<string, Segment>();
-  private cachedPostings = 0;
-  /** Parsed data files by path, least recently used first. */
-  private readonly sources = new Map<string, SourceContent>();
+  /** Parsed segments and data files. */
+  private readonly memory = new SearchMemory();
   /** The `searchFields` fingerprint of each kind. */
   private readonly fingerprints: Partial<Record<SearchKind, string>> = {};
   /** Segment file by kind and folder name. */
   private readonly segmentPaths = new Map<string, string>();
+  /** Segment files still to be written (in the background, after the calls that changed them). */
+  private readonly writer: SegmentWriter;
 
   constructor(private readonly options: FileSearchIndexOptions) {
     this.dir = path.join(options.layout.internalDir, SEARCH_DIR);
     this.builder = new SegmentBuilder(options.extractor);
+    this.writer = new SegmentWriter(options.layout.baseDir, (action, file, error) =>
+      this.failed(action, file, error),
+    );
+  }
+
+  /** Writes the segments still queued (at shutdown). */
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 
   // ----- writes (called under the folder's lock, after the data file changed) ------------
 
-  /** Re-indexes a data file just written with `identity`; a failure is logged and left to the next search. */
+  /**
+   * Re-indexes a data file just written with `identity`: in memory at once, on disk shortly
+   * after (see `segment-writer.ts`); a failure is logged and left to the next search.
+   */
   async written(file: string, content: JsonObject, identity: FileIdentity | undefined): Promise<void> {
     const source = sourceOf(this.options.layout, file);
     if (source === null) return;
     const target = this.segmentOf(source);
-    this.forget(target);
+    this.memory.forget(target);
     // A big data file is left to the first search that needs it (its segment is stale by its
     // identity), so a write does not wait for its tokenizing.
     if (identity === undefined || identitySize(identity) > MAX_INDEXED_ON_WRITE_BYTES) return;
@@ -115,9 +123,9 @@ export class FileSearchIndex implements FolderWriteListener {
         identity,
         records,
       );
-      this.remember(target, segment);
-      this.rememberSource(file, { identity, records });
-      await writeSegment(this.options.layout.baseDir, target, segment);
+      this.memory.remember(target, segment);
+      this.memory.rememberSource(file, { identity, records });
+      this.writer.write(target, segment);
     } catch (error) {
       this.failed('update', target, error);
     }
@@ -128,8 +136,8 @@ export class FileSearchIndex implements FolderWriteListener {
     const source = sourceOf(this.options.layout, file);
     if (source === null) return;
     const target = this.segmentOf(source);
-    this.forget(target);
-    await removeSegment(target).catch((error: unknown) => this.failed('remove', target, error));
+    this.memory.forget(target);
+    this.writer.remove(target);
   }
 
   /** Drops the segments of a conversation folder just removed. */
@@ -180,9 +188,9 @@ export class FileSearchIndex implements FolderWriteListener {
 
   /** Re-indexes every data file and removes segments of files that are gone; returns the records indexed. */
   async rebuild(): Promise<number> {
-    this.segments.clear();
-    this.cachedPostings = 0;
-    this.sources.clear();
+    // Queued segments first, so none lands over the rebuilt ones afterwards.
+    await this.writer.flush();
+    this.memory.clear();
     const sources = await sourcesInScope(this.options.layout, SEARCH_KINDS, null, null);
     const keep = new Set<string>();
     let count = 0;
@@ -202,10 +210,17 @@ export class FileSearchIndex implements FolderWriteListener {
     return count;
   }
 
-  /** Records the index holds once caught up with every data file (caught up in memory: stats write nothing). */
-  async entries(): Promise<number> {
-    const sources = await sourcesInScope(this.options.layout, SEARCH_KINDS, null, null);
-    const segments = await this.current(sources, true, false);
+  /**
+   * Records the index holds once caught up with `files` (every data file, with the identities
+   * the stats walk found; caught up in memory: stats write nothing).
+   */
+  async entries(files: ReadonlyArray<{ source: SourceRef; identity: FileIdentity }>): Promise<number> {
+    const segments = await this.current(
+      files.map((file) => file.source),
+      true,
+      false,
+      files.map((file) => file.identity),
+    );
     return segments.reduce((sum, segment) => sum + (segment?.lengths.length ?? 0), 0);
   }
 
@@ -214,24 +229,24 @@ export class FileSearchIndex implements FolderWriteListener {
   /**
    * The segment of each data file (`null`: no such file), re-indexing the stale ones. A data
    * file that does not parse throws `CorruptDataError`, as its load does, or counts as empty
-   * when `skipCorrupt` (stats are never failed by one bad file).
+   * when `skipCorrupt` (stats are never failed by one bad file). `known`: the files'
+   * identities when the caller has just taken them, else each file is `stat`ed.
    */
   private async current(
     sources: readonly SourceRef[],
     skipCorrupt = false,
     persist = true,
+    known?: ReadonlyArray<FileIdentity | null>,
   ): Promise<Array<Segment | null>> {
-    const identities = await identitiesOf(sources.map((source) => source.file));
+    const identities = known ?? (await identitiesOf(sources.map((source) => source.file)));
     const out: Array<Segment | null> = [];
     const stale: number[] = [];
     sources.forEach((source, i) => {
       const identity = identities[i] ?? null;
       if (identity === null) return void (out[i] = null);
       const target = this.segmentOf(source);
-      const cached = this.segments.get(target);
+      const cached = this.memory.segment(target);
       if (cached !== undefined && cached.source === identity && cached.fields === this.fingerprint(source)) {
-        this.segments.delete(target); // re-inserted as the most recently used
-        this.segments.set(target, cached);
         out[i] = cached;
       } else stale.push(i);
     });
@@ -252,9 +267,11 @@ export class FileSearchIndex implements FolderWriteListener {
     persist: boolean,
   ): Promise<Segment | null> {
     const target = this.segmentOf(source);
-    const onDisk = await readSegment(target, source.kind, source.owner).catch(() => null);
+    const queued = this.writer.queued(target);
+    const onDisk =
+      queued !== undefined ? queued : await readSegment(target, source.kind, source.owner).catch(() => null);
     if (onDisk !== null && onDisk.source === identity && onDisk.fields === this.fingerprint(source)) {
-      this.remember(target, onDisk);
+      this.memory.remember(target, onDisk);
       return onDisk;
     }
     return this.reindex(source, false, persist);
@@ -272,26 +289,24 @@ export class FileSearchIndex implements FolderWriteListener {
       content.identity,
       content.records,
     );
-    this.remember(target, segment);
-    this.rememberSource(source.file, content);
+    this.memory.remember(target, segment);
+    this.memory.rememberSource(source.file, content);
     if (persist && !this.options.readOnly) {
       // No lock: the segment names the data file it indexed, so one that loses a race with
       // a writer is stale, never wrong, and is redone by the next search.
-      await writeSegment(this.options.layout.baseDir, target, segment).catch((error: unknown) => {
-        if (strict) throw error;
-        this.failed('store', target, error);
-      });
+      if (strict) await writeSegment(this.options.layout.baseDir, target, segment);
+      else this.writer.write(target, segment);
     }
     return segment;
   }
 
   /** A data file's records when it still has `identity`, from memory or read again; `null` otherwise. */
   private async content(source: SourceRef, identity: FileIdentity): Promise<SourceContent | null> {
-    const cached = this.sources.get(source.file);
+    const cached = this.memory.source(source.file);
     if (cached?.identity === identity) return cached;
     const content = await readSource(source);
     if (content === null) return null;
-    this.rememberSource(source.file, content);
+    this.memory.rememberSource(source.file, content);
     return content.identity === identity ? content : null;
   }
 
@@ -311,33 +326,6 @@ export class FileSearchIndex implements FolderWriteListener {
     return (this.fingerprints[source.kind] ??= fieldsFingerprint(this.options.fields, source.kind));
   }
 
-  private remember(target: string, segment: Segment): void {
-    this.forget(target);
-    this.segments.set(target, segment);
-    this.cachedPostings += postingsOf(segment);
-    for (const [oldest, old] of this.segments) {
-      if (this.cachedPostings <= MAX_CACHED_POSTINGS) break;
-      this.segments.delete(oldest);
-      this.cachedPostings -= postingsOf(old);
-    }
-  }
-
-  private forget(target: string): void {
-    const segment = this.segments.get(target);
-    if (segment === undefined) return;
-    this.segments.delete(target);
-    this.cachedPostings -= postingsOf(segment);
-  }
-
-  private rememberSource(file: string, content: SourceContent): void {
-    this.sources.delete(file);
-    this.sources.set(file, content);
-    for (const oldest of this.sources.keys()) {
-      if (this.sources.size <= MAX_CACHED_SOURCES) break;
-      this.sources.delete(oldest);
-    }
-  }
-
   private failed(action: string, file: string, error: unknown): void {
     logEvent(
       this.options.logger,
@@ -349,11 +337,4 @@ export class FileSearchIndex implements FolderWriteListener {
       },
     );
   }
-}
-
-function postingsOf(segment: Segment): number {
-  // The postings are built later: count them as the records' token counts they come from.
-  let n = 0;
-  for (const doc of segment.docs) n += doc.length / 4 + 4;
-  return n;
 }

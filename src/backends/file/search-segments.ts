@@ -16,7 +16,7 @@ import { makeDirUnder } from './atomic-json.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
 /** Format version written in every segment; another version is stale. */
-const SEGMENT_VERSION = 1;
+const SEGMENT_VERSION = 2;
 
 /** The indexed text of one record: its length in tokens and its token counts as stored. */
 interface DocTokens {
@@ -138,10 +138,24 @@ export class SegmentBuilder {
   }
 }
 
-/** The JSON text of a segment (one line: the index is for this library only). */
+/** First bytes of every segment file, before its checksum, length and JSON body. */
+const SEGMENT_MAGIC = `cseg${SEGMENT_VERSION}`;
+
+/** Hex digits of the body's sha256 kept in a segment's header. */
+const CHECKSUM_HEX = 32;
+
+function checksumOf(body: string): string {
+  return createHash('sha256').update(body, 'utf8').digest('hex').slice(0, CHECKSUM_HEX);
+}
+
+/**
+ * The text of a segment: a header line `cseg{version} {checksum} {body length}` then the JSON
+ * body on one line. Segments are written without fsync, so a crash can leave one cut short,
+ * zero-filled or holding stale blocks; the checksum and length make any such segment fail to
+ * parse (and be rebuilt) even where the damage still reads as JSON.
+ */
 export function formatSegment(segment: Segment): string {
-  return JSON.stringify({
-    v: SEGMENT_VERSION,
+  const body = JSON.stringify({
     owner: segment.owner,
     kind: segment.kind,
     fields: segment.fields,
@@ -150,6 +164,17 @@ export function formatSegment(segment: Segment): string {
     ids: segment.ids,
     docs: segment.docs,
   });
+  return `${SEGMENT_MAGIC} ${checksumOf(body)} ${body.length}\n${body}`;
+}
+
+/** The JSON body of a segment's text when its header, length and checksum hold, else `null`. */
+function verifiedBody(text: string): string | null {
+  const newline = text.indexOf('\n');
+  if (newline === -1) return null;
+  const [magic, checksum, length] = text.slice(0, newline).split(' ');
+  const body = text.slice(newline + 1);
+  if (magic !== SEGMENT_MAGIC || length !== String(body.length)) return null;
+  return checksum === checksumOf(body) ? body : null;
 }
 
 const isIntArray = (value: unknown): value is number[] =>
@@ -159,15 +184,17 @@ const isStringArray = (value: unknown): value is string[] =>
 
 /** A segment from its JSON text, or `null` when it is not a well-formed segment of `kind` and `owner`. */
 export function parseSegment(text: string, kind: SearchKind, owner: string): Segment | null {
+  const body = verifiedBody(text);
+  if (body === null) return null; // a torn, damaged, older or foreign file: rebuilt like a stale one
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(body);
   } catch {
-    return null; // a torn or foreign file: rebuilt like a stale one
+    return null;
   }
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
-  if (v.v !== SEGMENT_VERSION || v.kind !== kind || v.owner !== owner) return null;
+  if (v.kind !== kind || v.owner !== owner) return null;
   const { fields, source, lengths, docs, ids } = v;
   if (typeof fields !== 'string' || typeof source !== 'string') return null;
   if (!isIntArray(lengths) || !isStringArray(docs) || docs.length !== lengths.length) return null;

@@ -93,7 +93,8 @@ export async function sourcesInScope(
   return out;
 }
 
-function statIdentity(file: string): FileIdentity | null {
+/** The identity of the file at `file` (symlinks followed), or `null` when it is missing or not a file. */
+export function statIdentity(file: string): FileIdentity | null {
   let stat: BigIntStats | undefined;
   try {
     stat = fs.statSync(file, { bigint: true, throwIfNoEntry: false });

@@ -4,18 +4,25 @@
  * of the tree gives both the sizes and which files each conversation and agent folder holds;
  * a file that does not parse is skipped and named in `corrupt_files`, never fatal.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, isCacheExpired, type StatsSnapshot } from '../../core/index.js';
-import { ioError, readParsedFile } from './atomic-json.js';
+import { type FileIdentity, readParsedFile } from './atomic-json.js';
 import { type CacheFileEntry, parseListEnvelope, type StateFileEntry } from './envelopes.js';
 import type { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, DATA_DIRS, type StoreLayout } from './layout.js';
 import { mapConcurrent } from '../../core/concurrency.js';
-import { isMissing } from './temp-files.js';
+import type { RecordCounts } from './record-counts.js';
+import { type SourceRef, sourceOf } from './search-sources.js';
+import { type DataDirScan, TreeWalk } from './tree-walk.js';
 
-/** Entries handled at once per folder while walking, and files parsed at once while counting. */
+/** List files parsed at once while counting. */
 const CONCURRENCY = 32;
+
+/** A data file the search index covers, with its identity as the walk found it. */
+export interface IndexedFile {
+  source: SourceRef;
+  identity: FileIdentity;
+}
 
 /** What the stats walk needs from a store. */
 export interface StoreView {
@@ -25,62 +32,62 @@ export interface StoreView {
   cache: KeyedFiles<CacheFileEntry>;
   /** The system folder's entries. */
   state: KeyedFiles<StateFileEntry>;
-}
-
-/** Size of a file; 0 when it vanished meanwhile. */
-function sizeOf(file: string): Promise<number> {
-  return new Promise((resolve) => fs.lstat(file, (error, stat) => resolve(error ? 0 : stat.size)));
-}
-
-/**
- * Bytes of all files under `dir` (0 when missing); files vanishing during the walk are
- * skipped. `onFolder` sees the entry names of every folder walked.
- */
-async function treeBytes(dir: string, onFolder?: (dir: string, names: string[]) => void): Promise<number> {
-  let entries: fs.Dirent[];
-  try {
-    entries = await fs.promises.readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if (isMissing(error)) return 0;
-    throw ioError('list', dir, error);
-  }
-  onFolder?.(
-    dir,
-    entries.map((entry) => entry.name),
-  );
-  const sizes = await mapConcurrent(entries, CONCURRENCY, (entry) => {
-    const full = path.join(dir, entry.name);
-    return entry.isDirectory() ? treeBytes(full, onFolder) : sizeOf(full);
-  });
-  return sizes.reduce((sum, size) => sum + size, 0);
-}
-
-/** Walks one data folder; returns its bytes and the entry names of each of its sub-folders. */
-async function scanDataDir(dir: string): Promise<{ bytes: number; folders: Map<string, Set<string>> }> {
-  const folders = new Map<string, Set<string>>();
-  const bytes = await treeBytes(dir, (folder, names) => {
-    if (path.dirname(folder) === dir) folders.set(path.basename(folder), new Set(names));
-  });
-  return { bytes, folders };
+  /** Record counts of the list files, kept by writes and by earlier stats. */
+  counts: RecordCounts;
+  /** The records the search index holds for these data files, or `null` without an index. */
+  indexEntries: ((files: IndexedFile[]) => Promise<number>) | null;
 }
 
 /** Ids of the folders holding `file`. */
-function holding(folders: Map<string, Set<string>>, file: string): string[] {
-  return [...folders].filter(([, names]) => names.has(file)).map(([id]) => id);
+function holding(scan: DataDirScan, file: string): string[] {
+  return [...scan.folders].filter(([, files]) => files.has(file)).map(([id]) => id);
+}
+
+/** The data files of the walked folders, with their identities. */
+function indexedFiles(layout: StoreLayout, scans: DataDirScan[], dirs: string[]): IndexedFile[] {
+  const out: IndexedFile[] = [];
+  scans.forEach((scan, i) => {
+    for (const [id, files] of scan.folders) {
+      for (const [name, { identity }] of files) {
+        const source = identity === null ? null : sourceOf(layout, path.join(dirs[i] as string, id, name));
+        if (source !== null && identity !== null) out.push({ source, identity });
+      }
+    }
+  });
+  return out;
 }
 
 /**
  * Counts every kind (live cache entries at `nowMs` only), the reference's `cache_entries` and
- * `directory_sizes`, `total_bytes`, and `corrupt_files`: files skipped because they do not parse.
+ * `directory_sizes`, `total_bytes`, `corrupt_files` (files skipped because they do not parse)
+ * and, with an index, `search_index_entries`. One walk gives the sizes, which files each
+ * conversation and agent folder holds, and their identities: a list file is parsed only when
+ * its count is not known for that identity, and the index is handed the identities instead of
+ * `stat`ing every file again.
  */
 export async function collectFileStats(store: StoreView, nowMs: number): Promise<StatsSnapshot> {
-  const { layout } = store;
+  const { layout, counts } = store;
   const corrupt: string[] = [];
-  /** Total length of the lists in `field` of `files`; a corrupt file counts 0 and is noted. */
-  const listTotal = async (files: string[], field: string): Promise<number> => {
-    const lengths = await mapConcurrent(files, CONCURRENCY, async (file) => {
+  const walk = new TreeWalk(new Set([...Object.values(CONVERSATION_FILES), CHAINS_FILE]));
+  const conversations = await walk.scanDataDir(layout.conversationsDir);
+  const agents = await walk.scanDataDir(layout.agentsDir);
+
+  /** Total length of the lists in `field` of the files `name` of `scan`; a corrupt file counts 0 and is noted. */
+  const listTotal = async (
+    scan: DataDirScan,
+    parent: string,
+    name: string,
+    field: string,
+  ): Promise<number> => {
+    const lengths = await mapConcurrent(holding(scan, name), CONCURRENCY, async (id) => {
+      const file = path.join(parent, id, name);
+      const identity = scan.folders.get(id)?.get(name)?.identity ?? null;
+      const known = identity === null ? undefined : counts.get(file, identity);
+      if (known !== undefined) return known;
       try {
         const list = await readParsedFile(file, (f, value) => parseListEnvelope(f, value, field, false));
+        // Counted for the identity the walk saw: a file changed since has another one, so is counted again.
+        if (list !== null && identity !== null) counts.set(file, identity, list.length);
         return list?.length ?? 0;
       } catch (error) {
         if (!(error instanceof CorruptDataError)) throw error;
@@ -90,30 +97,21 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
     });
     return lengths.reduce((sum, n) => sum + n, 0);
   };
-
-  const conversations = await scanDataDir(layout.conversationsDir);
-  const agents = await scanDataDir(layout.agentsDir);
-  const inFolders = (parent: string, ids: string[], name: string) =>
-    ids.map((id) => path.join(parent, id, name));
-  const conversationsWith = (name: string) => holding(conversations.folders, name);
-  const agentIds = holding(agents.folders, CHAINS_FILE);
+  const { conversationsDir, agentsDir } = layout;
   const rawMessages = await listTotal(
-    inFolders(
-      layout.conversationsDir,
-      conversationsWith(CONVERSATION_FILES.rawMessages),
-      CONVERSATION_FILES.rawMessages,
-    ),
+    conversations,
+    conversationsDir,
+    CONVERSATION_FILES.rawMessages,
     'messages',
   );
-  const memories = await listTotal(
-    inFolders(
-      layout.conversationsDir,
-      conversationsWith(CONVERSATION_FILES.memories),
-      CONVERSATION_FILES.memories,
-    ),
-    'memories',
-  );
-  const chains = await listTotal(inFolders(layout.agentsDir, agentIds, CHAINS_FILE), 'chains');
+  const memories = await listTotal(conversations, conversationsDir, CONVERSATION_FILES.memories, 'memories');
+  const chains = await listTotal(agents, agentsDir, CHAINS_FILE, 'chains');
+  const searchIndexEntries =
+    store.indexEntries === null
+      ? null
+      : await store.indexEntries(
+          indexedFiles(layout, [conversations, agents], [conversationsDir, agentsDir]),
+        );
 
   const cache = await store.cache.list();
   const state = await store.state.list();
@@ -125,26 +123,22 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
   const directorySizes: Record<string, number> = {
     conversations: conversations.bytes,
     agents: agents.bytes,
-    cache: await treeBytes(layout.cacheDir),
-    system: await treeBytes(layout.systemDir),
+    cache: await walk.treeBytes(layout.cacheDir),
+    system: await walk.treeBytes(layout.systemDir),
   };
   // Everything else under the base folder (this library's own folder, stray files) counts in the total.
-  let otherBytes = 0;
-  for (const entry of await fs.promises.readdir(layout.baseDir, { withFileTypes: true }).catch(() => [])) {
-    if ((DATA_DIRS as readonly string[]).includes(entry.name)) continue;
-    const full = path.join(layout.baseDir, entry.name);
-    otherBytes += entry.isDirectory() ? await treeBytes(full) : await sizeOf(full);
-  }
+  const otherBytes = await walk.treeBytes(layout.baseDir, DATA_DIRS);
   const dataBytes = Object.values(directorySizes).reduce((sum, n) => sum + n, 0);
+  const agentIds = holding(agents, CHAINS_FILE);
 
   return {
     counts: {
-      conversation_count: conversationsWith(CONVERSATION_FILES.conversation).length,
+      conversation_count: holding(conversations, CONVERSATION_FILES.conversation).length,
       raw_message_count: rawMessages,
       memory_count: memories,
       reasoning_chain_count: chains,
       agent_count: agentIds.length,
-      chunk_info_count: conversationsWith(CONVERSATION_FILES.chunks).length,
+      chunk_info_count: holding(conversations, CONVERSATION_FILES.chunks).length,
       cache_entry_count: liveCache,
       system_state_count: state.entries.length,
       total_bytes: dataBytes + otherBytes,
@@ -153,6 +147,7 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
       cache_entries: liveCache,
       directory_sizes: directorySizes,
       corrupt_files: corrupt.map((file) => path.relative(layout.baseDir, file)).sort(),
+      search_index_entries: searchIndexEntries,
     },
   };
 }
