@@ -41,6 +41,19 @@ describeWithService('redis')('redis write faults', () => {
     expect(await ctx.raw().hgetall(agent.bucket.counters)).toEqual({});
   });
 
+  it('refuses a cache write whose value key is not a string, naming it, before writing anything', async () => {
+    const s = await ctx.open();
+    const cache = new KeyLayout(ctx.prefix()).cache('k1');
+    await ctx.raw().rpush(cache.key, 'not a string');
+    const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    const error = await s.storeCacheEntry('k1', { v: 1 }, 60).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toContain(`${cache.key} is a list`);
+    await expect(s.storeCacheEntry('k1', { v: 1 })).rejects.toBeInstanceOf(CorruptDataError);
+    expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+    expect(await ctx.raw().lrange(cache.key, 0, -1)).toEqual(['not a string']);
+  });
+
   it('keeps counters exact through replaces, deletes and repeated writes', async () => {
     const s = await ctx.open();
     for (let round = 0; round < 3; round += 1) {

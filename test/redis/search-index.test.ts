@@ -11,12 +11,12 @@ import { writeV1Store } from './v1-store.js';
 describeWithService('redis')('redis search index', () => {
   const ctx = useRedisStore();
 
-  /** The search keys of the store (postings `x:<token>`, doc lists), without the bucket tag. */
+  /** The search keys of the store (postings `p:<token>`, doc lists), without the bucket tag. */
   async function searchKeys(): Promise<string[]> {
     const keys = await keysWithPrefix(ctx.raw(), ctx.prefix());
     return keys
       .map((key) => key.slice(ctx.prefix().length).replace(/^\{b:\d+\}:/, ''))
-      .filter((key) => key.startsWith('x:') || key === 'search-docs')
+      .filter((key) => key.startsWith('p:') || key === 'search-docs')
       .sort();
   }
 
@@ -30,7 +30,7 @@ describeWithService('redis')('redis search index', () => {
 
   /** Deletes the postings of a token behind the library's back (a scan would still find its records). */
   async function dropPostings(token: string): Promise<number> {
-    const postings = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(`:x:${token}`));
+    const postings = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(`:p:${token}`));
     if (postings.length > 0) await ctx.raw().del(...postings);
     return postings.length;
   }
@@ -47,24 +47,24 @@ describeWithService('redis')('redis search index', () => {
     expect(await searchKeys()).toEqual(
       expect.arrayContaining([
         'search-docs',
-        'x:cafe',
-        'x:chunk',
-        'x:gannet',
-        'x:penguin',
-        'x:ponder',
-        'x:tusk',
+        'p:cafe',
+        'p:chunk',
+        'p:gannet',
+        'p:penguin',
+        'p:ponder',
+        'p:tusk',
       ]),
     );
     expect(await counter('search_docs')).toBe(9);
 
     await s.storeRawMessages('c1', ['narwhal']);
-    expect(await searchKeys()).not.toContain('x:walrus');
+    expect(await searchKeys()).not.toContain('p:walrus');
     await s.storeMemory('c1', 'm1', { text: 'puffin' });
     await s.storeMemories('c1', [{ memoryId: 'm2', data: { text: 'skua' } }]);
-    expect(await searchKeys()).not.toContain('x:penguin');
-    expect(await searchKeys()).not.toContain('x:gannet');
+    expect(await searchKeys()).not.toContain('p:penguin');
+    expect(await searchKeys()).not.toContain('p:gannet');
     expect(await s.trimReasoningChains('a1', 2)).toBe(1);
-    expect(await searchKeys()).not.toContain('x:ponder');
+    expect(await searchKeys()).not.toContain('p:ponder');
     expect(await s.search({ text: 'muse reflect ponder' })).toMatchObject([
       { kind: 'reasoning_chains', chainIndex: 0, record: { step: 'muse' } },
       { kind: 'reasoning_chains', chainIndex: 1, record: { step: 'reflect' } },
@@ -81,7 +81,7 @@ describeWithService('redis')('redis search index', () => {
     const s = await ctx.open({ maxReasoningChainsPerAgent: 2, searchFields: { reasoning_chains: ['step'] } });
     await s.appendReasoningChains('a1', [{ step: 'alpha' }, { step: 'beta' }, { step: 'gamma' }]);
     await s.storeReasoningChain('a1', { step: 'delta' });
-    expect(await searchKeys()).toEqual(['search-docs', 'x:delta', 'x:gamma']);
+    expect(await searchKeys()).toEqual(['p:delta', 'p:gamma', 'search-docs']);
     expect((await s.search({ text: 'alpha beta gamma delta' })).map((h) => h.record)).toMatchObject([
       { step: 'gamma' },
       { step: 'delta' },
@@ -114,12 +114,12 @@ describeWithService('redis')('redis search index', () => {
     await off.storeMemory('c1', 'm1', { text: 'new penguin' });
     expect(await counter('search_stale')).toBe(1);
     // The stale postings still say walrus; the search does not trust them.
-    expect(await searchKeys()).toContain('x:walrus');
+    expect(await searchKeys()).toContain('p:walrus');
     expect(await indexed.search({ text: 'walrus' })).toEqual([]);
     expect(await indexed.search({ text: 'penguin' })).toMatchObject([{ memoryId: 'm1' }]);
     await ctx.open();
     expect(await counter('search_stale')).toBe(0);
-    expect(await searchKeys()).not.toContain('x:walrus');
+    expect(await searchKeys()).not.toContain('p:walrus');
     // The index is used again: without its postings the record is not found.
     expect(await dropPostings('penguin')).toBe(1);
     expect(await indexed.search({ text: 'penguin' })).toEqual([]);
@@ -133,7 +133,7 @@ describeWithService('redis')('redis search index', () => {
       { kind: 'raw_messages', conversationId: 'c1' },
     ]);
     expect(await counter('search_docs')).toBeGreaterThan(0);
-    expect(await ctx.raw().get(`${ctx.prefix()}{index}:search`)).toBe('1');
+    expect(await ctx.raw().get(`${ctx.prefix()}{index}:search`)).toBe('2');
   });
 
   it('indexes, on open, a v2 store written before search existed; a read-only open scans it meanwhile', async () => {
@@ -143,7 +143,7 @@ describeWithService('redis')('redis search index', () => {
     await s.shutdown();
     // Back to a store without an index: no postings, doc lists, search counters or version.
     for (const key of await keysWithPrefix(ctx.raw(), ctx.prefix())) {
-      if (/:x:|:search-docs$|\{index\}:search$/.test(key)) await ctx.raw().del(key);
+      if (/:p:|:search-docs$|\{index\}:search$/.test(key)) await ctx.raw().del(key);
       if (key.endsWith(':counters')) await ctx.raw().hdel(key, 'search_docs', 'search_tokens', 'search_rev');
     }
     const readOnly = await ctx.open({ readOnly: true });
@@ -151,13 +151,45 @@ describeWithService('redis')('redis search index', () => {
     expect(await searchKeys()).toEqual([]);
 
     const reopened = await ctx.open();
-    expect(await searchKeys()).toContain('x:penguin');
+    expect(await searchKeys()).toContain('p:penguin');
     expect((await reopened.search({ text: 'old' })).map((h) => h.kind).sort()).toEqual([
       'memories',
       'reasoning_chains',
     ]);
     expect(await dropPostings('old')).toBe(2);
     expect(await readOnly.search({ text: 'old' })).toEqual([]); // the read-only instance now uses the index
+  });
+
+  it('rebuilds an index of version 1 (postings in zsets x:<token>) on a writable open', async () => {
+    const s = await ctx.open();
+    await s.storeMemory('c1', 'm1', { text: 'old penguin' });
+    await s.storeRawMessages('c2', ['penguin colony', 'walrus']);
+    await s.storeReasoningChain('a1', { step: 'penguin thought' });
+    const before = (await s.search({ text: 'penguin', match: 'all' })).map((h) => h.kind).sort();
+    await s.shutdown();
+    // Rewrite the index the way version 1 kept it: the same postings as zsets, version '1'.
+    const raw = ctx.raw();
+    for (const key of await keysWithPrefix(raw, ctx.prefix())) {
+      const posting = /^(.*):p:(.*)$/.exec(key);
+      if (!posting) continue;
+      const entries = await raw.hgetall(key);
+      for (const [doc, score] of Object.entries(entries))
+        await raw.zadd(`${posting[1]}:x:${posting[2]}`, score, doc);
+      await raw.del(key);
+    }
+    await raw.set(`${ctx.prefix()}{index}:search`, '1');
+    expect(new Set(await searchKeys())).toEqual(new Set(['search-docs']));
+
+    const reopened = await ctx.open();
+    expect(await raw.get(`${ctx.prefix()}{index}:search`)).toBe('2');
+    const keys = await keysWithPrefix(raw, ctx.prefix());
+    expect(keys.filter((key) => key.includes(':x:'))).toEqual([]);
+    expect(await searchKeys()).toEqual(expect.arrayContaining(['p:penguin', 'p:walrus', 'search-docs']));
+    expect((await reopened.search({ text: 'penguin', match: 'all' })).map((h) => h.kind).sort()).toEqual(
+      before,
+    );
+    expect(before).toEqual(['memories', 'raw_messages', 'reasoning_chains']);
+    expect(await counter('search_docs')).toBe(4);
   });
 
   it('getStorageStats reports the indexed records', async () => {

@@ -43,7 +43,7 @@
  *   bucket counters, so listings need no existence check and stats read O(buckets) keys.
  * - Cache index entries leave by themselves: every cache write trims the bucket's entries whose
  *   expiry passed (bounded per write); reads filter by score; `purgeExpiredCache()` trims all.
- * - Search index (see `search-lua.ts`): postings `{b:NN}:x:<token>` (zset of the bucket's docs
+ * - Search index (see `search-lua.ts`): postings `{b:NN}:p:<token>` (hash of the bucket's docs
  *   holding the token), `{b:NN}:search-docs` (each doc's tokens) and `search_*` counter fields,
  *   written by the record's own script; `{index}:search` holds the index version. Room for
  *   later kinds in the record's slot: embeddings `{b:NN}:c:<id>:embeddings`.

@@ -14,7 +14,7 @@ export const SEARCH_STATS = new LuaScript(
   `local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
 local c = redis.call('HMGET', KEYS[1], 'search_docs', 'search_tokens', 'search_stale')
 local out = {tonumber(c[1] or '0') or 0, tonumber(c[2] or '0') or 0, tonumber(c[3] or '0') or 0}
-for i = 1, #ARGV do out[#out + 1] = redis.call('ZCARD', base .. 'x:' .. ARGV[i]) end
+for i = 1, #ARGV do out[#out + 1] = redis.call('HLEN', base .. 'p:' .. ARGV[i]) end
 return out`,
 );
 
@@ -23,7 +23,7 @@ return out`,
  * with the corpus-wide idfs and average length the client passes), ties by doc. KEYS: counters.
  * ARGV: 'any' or 'all', limit, average doc length, n, then per token: posting token, idf, its
  * df in this bucket; then the doc prefixes searched (a kind letter, or letter + owner part for
- * a scoped kind). 'all' walks the rarest token's postings and checks the others with ZMSCORE;
+ * a scoped kind). 'all' walks the rarest token's postings and checks the others with HMGET;
  * 'any' walks every token's postings. Only the heap of the `limit` best is kept.
  * Returns a flat array: doc, length, tf of each token, doc, ...
  */
@@ -37,7 +37,7 @@ if avg <= 0 then avg = 1 end
 local nt = tonumber(ARGV[4])
 local terms, idfs, dfs = {}, {}, {}
 for t = 1, nt do
-  terms[t] = base .. 'x:' .. ARGV[2 + 3 * t]
+  terms[t] = base .. 'p:' .. ARGV[2 + 3 * t]
   idfs[t] = tonumber(ARGV[3 + 3 * t])
   dfs[t] = tonumber(ARGV[4 + 3 * t])
 end
@@ -65,7 +65,7 @@ if all then
   table.sort(order, function(a, b) return dfs[a] < dfs[b] end)
   local first = order[1]
   local docs = {}
-  local flat = redis.call('ZRANGE', terms[first], 0, -1, 'WITHSCORES')
+  local flat = redis.call('HGETALL', terms[first])
   for i = 1, #flat, 2 do
     if allowed(flat[i]) then
       local score = tonumber(flat[i + 1])
@@ -80,7 +80,7 @@ if all then
     local keep = {}
     for i = 1, #docs, 1000 do
       local part = {unpack(docs, i, math.min(i + 999, #docs))}
-      local scores = redis.call('ZMSCORE', terms[t], unpack(part))
+      local scores = redis.call('HMGET', terms[t], unpack(part))
       for m = 1, #part do
         if scores[m] then
           found[part[m]][t + 1] = math.floor(tonumber(scores[m]) / 10000000)
@@ -95,7 +95,7 @@ if all then
   end
 else
   for t = 1, nt do
-    local flat = redis.call('ZRANGE', terms[t], 0, -1, 'WITHSCORES')
+    local flat = redis.call('HGETALL', terms[t])
     for i = 1, #flat, 2 do
       local e = found[flat[i]]
       if e == nil and allowed(flat[i]) then e = entry(flat[i]) end

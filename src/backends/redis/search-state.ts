@@ -68,8 +68,20 @@ const BUILD_CHUNK = indexedScript(
   'searchBuildChunk',
   `if (redis.call('HGET', KEYS[1], 'search_rev') or '0') ~= ARGV[1] then return 0 end
 if ARGV[2] == '1' then
-  local docs = string.sub(KEYS[1], 1, #KEYS[1] - 8) .. 'search-docs'
-  for _, doc in ipairs(redis.call('HKEYS', docs)) do unindexDoc(KEYS[1], doc) end
+  local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
+  local docs = base .. 'search-docs'
+  local dropped = {}
+  for _, doc in ipairs(redis.call('HKEYS', docs)) do
+    -- Index version 1 kept its postings in zsets x:<token>: drop them (none in version 2).
+    local len = true
+    for tok in string.gmatch(redis.call('HGET', docs, doc), '%S+') do
+      if len then len = false elseif not dropped[tok] then
+        dropped[tok] = true
+        redis.call('UNLINK', base .. 'x:' .. tok)
+      end
+    end
+    unindexDoc(KEYS[1], doc)
+  end
   redis.call('HDEL', KEYS[1], 'search_docs', 'search_tokens')
 end
 for i = 4, #ARGV, 2 do indexDoc(KEYS[1], ARGV[i], ARGV[i + 1]) end
