@@ -135,7 +135,7 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
     if (writes.length === 0) return 0;
     if (this.hasSemanticSearch) {
       // Each part must be embedded with its write (and undone with it): the single calls do that.
-      await applyInOrder(METHOD, checked, (item) => this.storeConversationParts(item));
+      await applyInOrder(METHOD, checked, (item) => this.applySingleCalls(item));
       return writes.length;
     }
     await this.runWrite(METHOD, () => this.writeConversationBatch(writes));
@@ -161,7 +161,7 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
 
   // ----- helpers ---------------------------------------------------------------------------
 
-  private async storeConversationParts({ write, memoryItems }: CheckedItem): Promise<void> {
+  private async applySingleCalls({ write, memoryItems }: CheckedItem): Promise<void> {
     const id = write.conversationId;
     if (write.conversation !== null) await this.storeConversation(id, write.conversation);
     if (write.rawMessages !== null) await this.storeRawMessages(id, write.rawMessages);
