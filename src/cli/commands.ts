@@ -40,6 +40,8 @@ export interface MigrateCommandOptions {
   upgradeSource?: boolean;
   json?: boolean;
   concurrency: number;
+  /** Conversations per batch write (`conversationBatchSize`). */
+  batchSize: number;
 }
 
 /** Options of the single-store commands. */
@@ -112,6 +114,7 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
       verify: options.verify,
       merge: options.merge === true,
       concurrency: options.concurrency,
+      conversationBatchSize: options.batchSize,
       sourceId: from.identity,
       targetId: to.identity,
       onProgress: renderer.listener,

@@ -4,6 +4,7 @@
  * ```
  * connectome-storage migrate --from SPEC|--from-env FILE --to SPEC|--to-env FILE
  *                            [--dry-run] [--no-verify] [--merge] [--upgrade-source] [--json] [--concurrency N]
+ *                            [--batch-size N]
  * connectome-storage health SPEC|--env FILE [--json]
  * connectome-storage stats SPEC|--env FILE [--json]
  * connectome-storage purge-cache SPEC|--env FILE [--json]
@@ -56,6 +57,14 @@ function positiveInteger(value: string): number {
   return number;
 }
 
+function nonNegativeInteger(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) {
+    throw new InvalidArgumentError('must be a non-negative integer');
+  }
+  return number;
+}
+
 function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('connectome-storage')
     .description(
@@ -89,6 +98,12 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     )
     .option('--json', 'print only a JSON summary on stdout, no progress')
     .option('--concurrency <n>', 'conversations/agents/keys copied at once', positiveInteger, 4)
+    .option(
+      '--batch-size <n>',
+      'conversations per batch write (0: one conversation at a time)',
+      nonNegativeInteger,
+      64,
+    )
     .addHelpText('after', `\n${SPEC_HELP}\n\nRe-running an interrupted migration resumes it.\n\n${EXIT_HELP}`)
     .action((options: MigrateCommandOptions) => run(options.json, () => migrateCommand(options, io)));
 

@@ -13,6 +13,7 @@
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BoundedList } from './bounded.js';
 import { type CopyContext, copyAgentChains, copyConversation, copySystemState } from './copy.js';
+import { CONVERSATION_GROUP_SIZE, copyConversationGroup } from './copy-batches.js';
 import { CACHE_GROUP_SIZE, copyCacheEntries } from './copy-cache.js';
 import { refuseChainLimit } from './chain-limit.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
@@ -41,6 +42,13 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
     throw new MigrationRefusedError(
       'invalid-option',
       `concurrency must be a positive integer (got ${concurrency})`,
+    );
+  }
+  const batchSize = options.conversationBatchSize ?? 0;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 0) {
+    throw new MigrationRefusedError(
+      'invalid-option',
+      `conversationBatchSize must be a non-negative integer (got ${batchSize})`,
     );
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
@@ -136,7 +144,15 @@ export async function migrateStorage(
   // Checked before each listing too (runPhase checks before each record).
   throwIfAborted(options.signal);
   const ids = await source.listAllConversationIds();
-  await runPhase(pass, 'conversations', ids, (id) => copyConversation(context, id));
+  const batchSize = options.conversationBatchSize ?? CONVERSATION_GROUP_SIZE;
+  if (batchSize === 0) await runPhase(pass, 'conversations', ids, (id) => copyConversation(context, id));
+  else {
+    // Groups no larger than an even share, so that a small store still copies `concurrency` at once.
+    const groupSize = Math.max(1, Math.min(batchSize, Math.ceil(ids.length / concurrency)));
+    await runGroupedPhase(pass, 'conversations', ids, groupSize, (group) =>
+      copyConversationGroup(context, group),
+    );
+  }
   throwIfAborted(options.signal);
   const agents = await source.listAgents();
   await runPhase(pass, 'agents', agents, (agentId) => copyAgentChains(context, agentId));

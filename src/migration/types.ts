@@ -94,6 +94,11 @@ export interface MigrateOptions {
   sourceId?: string;
   /** Stable identity of the target store; equal to `sourceId` means the same store (refused). */
   targetId?: string;
+  /**
+   * Conversation ids written per `storeConversationBatch` call (also bounded to 2,000
+   * records). Default 64; `0` copies each conversation with its single calls (four writes).
+   */
+  conversationBatchSize?: number;
   /** Differences kept in the verification result, and conflicts and warnings kept in the summary. Default 50. */
   maxDifferences?: number;
   onProgress?: ProgressListener;

@@ -199,6 +199,8 @@ describe('connectome-storage CLI', () => {
       'sqlite:./big-int-copy.db',
       '--concurrency',
       '1',
+      '--batch-size',
+      '1',
     ];
     const migration = startMigration(args);
     expect(await migration.whenConversations(copyPath, 5)).toBe(true);

@@ -206,7 +206,18 @@ describe('main()', () => {
     const spec = `disk-goes-away:?baseDir=${encodeURIComponent(target)}`;
     DiskGoesAwayStorage.memoryWrites = 0;
     DiskGoesAwayStorage.failAt = 2;
-    const args = ['migrate', '--from', `file:${ref}`, '--to', spec, '--concurrency', '1'];
+    // One conversation at a time (no batch write): the failing memory write is the second call.
+    const args = [
+      'migrate',
+      '--from',
+      `file:${ref}`,
+      '--to',
+      spec,
+      '--concurrency',
+      '1',
+      '--batch-size',
+      '0',
+    ];
     const failed = await cli(...args);
     expect(failed.code).toBe(3);
     expect(failed.stderr).toMatch(

@@ -4,6 +4,7 @@
  */
 import { backends } from './backends.js';
 import { batchTests } from './suites/batches.js';
+import { conversationBatchTests } from './suites/conversation-batches.js';
 import { describeWithService } from '../services.js';
 import { useFreshStore } from './context.js';
 import { cacheRecordTests } from './suites/cache-records.js';
@@ -52,5 +53,6 @@ for (const harness of backends) {
     searchChainSequenceTests(ctx);
     retentionTests(ctx);
     batchTests(ctx);
+    conversationBatchTests(ctx);
   });
 }

@@ -166,13 +166,18 @@ describe('migrateStorage', () => {
     expect(await target.loadSystemState(MIGRATION_MARKER_KEY)).not.toBeNull();
   });
 
-  it.each([1, 7, 14, 20])(
+  // One conversation per batch write, so that the crash points fall between conversations.
+  it.each([1, 4, 7, 10])(
     'resumes after a crash after %i writes: no duplicates, verified',
     async (failAfter) => {
       const source = await populatedSource();
       const target = await openStore();
       await expect(
-        migrateStorage(source, failingAfter(target, failAfter), { sourceId: 'src', concurrency: 2 }),
+        migrateStorage(source, failingAfter(target, failAfter), {
+          sourceId: 'src',
+          concurrency: 2,
+          conversationBatchSize: 1,
+        }),
       ).rejects.toThrow('simulated crash');
       expect(await target.loadSystemState(MIGRATION_MARKER_KEY)).not.toBeNull();
       // Someone else's migration may not write into this unfinished copy.
@@ -196,6 +201,7 @@ describe('migrateStorage', () => {
     const run = migrateStorage(source, target, {
       signal: controller.signal,
       concurrency: 1,
+      conversationBatchSize: 1,
       onProgress: (event) => {
         if (event.type === 'item' && event.done === 3) controller.abort();
       },

@@ -11,20 +11,26 @@ async function openStore(): Promise<InMemoryStorage> {
 }
 
 let source: InMemoryStorage;
-let writes: number;
+/** Per `conversationBatchSize`: conversations copied with their single calls (0) or two per batch write (2). */
+const BATCH_SIZES = [0, 2] as const;
+const writes = new Map<number, number>();
 beforeAll(async () => {
   source = await openStore();
   await populate(source);
   await sleep(EXPIRY_WAIT_MS);
   // How many store* and delete* calls a whole migration makes (the marker and its removal
   // included): the first crash point at which nothing fails.
-  writes = 0;
-  for (;;) {
-    const result = await migrateStorage(source, failingAfter(await openStore(), writes), {
-      verify: false,
-    }).catch(() => null);
-    if (result !== null) break;
-    writes += 1;
+  for (const conversationBatchSize of BATCH_SIZES) {
+    let count = 0;
+    for (;;) {
+      const result = await migrateStorage(source, failingAfter(await openStore(), count), {
+        verify: false,
+        conversationBatchSize,
+      }).catch(() => null);
+      if (result !== null) break;
+      count += 1;
+    }
+    writes.set(conversationBatchSize, count);
   }
 });
 
@@ -34,38 +40,47 @@ function markerFor(sourceId: string): JsonObject {
 }
 
 describe('a migration crashed at any write and run again', () => {
-  it.each([false, true])('finishes verified, without duplicates (write landed: %s)', async (afterWrite) => {
-    // Memories of a conversation and chains of an agent are one batch write each.
-    expect(writes).toBeGreaterThan(20);
-    for (let failAfter = 0; failAfter < writes; failAfter += 1) {
-      const target = await openStore();
-      const crashed = migrateStorage(source, failingAfter(target, failAfter, afterWrite), {
-        sourceId: 'src',
-        concurrency: 2,
-      });
-      await expect(crashed).rejects.toThrow('simulated crash');
-      if (afterWrite && failAfter === writes - 1) {
-        // The marker's removal landed: the copy was complete and verified. A plain run again
-        // finds a full target without a marker and refuses; a merge finds nothing to copy.
-        await expect(migrateStorage(source, target, { sourceId: 'src' })).rejects.toMatchObject({
-          reason: 'target-not-empty',
+  const cases = BATCH_SIZES.flatMap((size) =>
+    [false, true].map((landed): [boolean, number] => [landed, size]),
+  );
+  it.each(cases)(
+    'finishes verified, without duplicates (write landed: %s, conversationBatchSize %i)',
+    async (afterWrite, conversationBatchSize) => {
+      const writeCount = writes.get(conversationBatchSize) ?? 0;
+      // Memories of a conversation and chains of an agent are one batch write each; with batches,
+      // two conversations are one write.
+      expect(writeCount).toBeGreaterThan(conversationBatchSize === 0 ? 20 : 8);
+      for (let failAfter = 0; failAfter < writeCount; failAfter += 1) {
+        const target = await openStore();
+        const crashed = migrateStorage(source, failingAfter(target, failAfter, afterWrite), {
+          sourceId: 'src',
+          concurrency: 2,
+          conversationBatchSize,
         });
-        const merged = await migrateStorage(source, target, { merge: true });
-        expect(merged.ok).toBe(true);
-        expect(Object.values(merged.counts).every((count) => count.copied === 0)).toBe(true);
+        await expect(crashed).rejects.toThrow('simulated crash');
+        if (afterWrite && failAfter === writeCount - 1) {
+          // The marker's removal landed: the copy was complete and verified. A plain run again
+          // finds a full target without a marker and refuses; a merge finds nothing to copy.
+          await expect(migrateStorage(source, target, { sourceId: 'src' })).rejects.toMatchObject({
+            reason: 'target-not-empty',
+          });
+          const merged = await migrateStorage(source, target, { merge: true });
+          expect(merged.ok).toBe(true);
+          expect(Object.values(merged.counts).every((count) => count.copied === 0)).toBe(true);
+          expect(await snapshot(target)).toEqual(await snapshot(source));
+          continue;
+        }
+        const summary = await migrateStorage(source, target, { sourceId: 'src', concurrency: 3 });
+        expect({ failAfter, ok: summary.ok, conflicts: summary.conflicts }).toEqual({
+          failAfter,
+          ok: true,
+          conflicts: [],
+        });
         expect(await snapshot(target)).toEqual(await snapshot(source));
-        continue;
+        expect(await target.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
       }
-      const summary = await migrateStorage(source, target, { sourceId: 'src', concurrency: 3 });
-      expect({ failAfter, ok: summary.ok, conflicts: summary.conflicts }).toEqual({
-        failAfter,
-        ok: true,
-        conflicts: [],
-      });
-      expect(await snapshot(target)).toEqual(await snapshot(source));
-      expect(await target.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
-    }
-  });
+    },
+  );
 
   it('resumes after an abort during verification and removes the marker', async () => {
     const target = await openStore();

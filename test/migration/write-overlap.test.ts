@@ -59,7 +59,7 @@ function slowTarget(
 it("writes a conversation's conversation, raw messages, memories and chunk info at the same time", async () => {
   const source = await sourceWithOneConversation();
   const target = slowTarget(await openStore(), 20, []);
-  const summary = await migrateStorage(source, target.store, { concurrency: 1 });
+  const summary = await migrateStorage(source, target.store, { concurrency: 1, conversationBatchSize: 0 });
   expect(summary).toMatchObject({ ok: true, conversationIds: 1 });
   // One conversation in flight (concurrency 1), yet all four of its writes were.
   expect(target.most()).toBe(4);
@@ -76,9 +76,9 @@ it('rejects with the failed write only after the other writes of the conversatio
   const events: string[] = [];
   const inner = await openStore();
   const target = slowTarget(inner, 30, events, 'storeRawMessages');
-  await expect(migrateStorage(source, target.store, { concurrency: 1 })).rejects.toThrow(
-    'simulated storeRawMessages failure',
-  );
+  await expect(
+    migrateStorage(source, target.store, { concurrency: 1, conversationBatchSize: 0 }),
+  ).rejects.toThrow('simulated storeRawMessages failure');
   expect(events.sort()).toEqual(['storeChunkInfo done', 'storeConversation done', 'storeMemories done']);
   // The next run resumes and completes the copy.
   expect(await migrateStorage(source, inner, { concurrency: 1 })).toMatchObject({ ok: true, resumed: true });

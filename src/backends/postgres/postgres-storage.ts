@@ -5,6 +5,7 @@
 import {
   type CacheRecord,
   type CacheRecordWrite,
+  type ConversationWrite,
   type HealthProbe,
   type JsonObject,
   type JsonValue,
@@ -28,6 +29,7 @@ import { collectPostgresStats, probePostgresHealth } from './health-stats.js';
 import { cacheRowValues, instant, memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
 import { readPostgresIdPage, readPostgresMemoryWindow, readPostgresRawWindow } from './paging.js';
 import * as batches from './batches.js';
+import { buildBulkSql, type PostgresBulkSql, writeConversationBatch } from './bulk-writes.js';
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
 import { PostgresSearchIndex } from './search-index.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
@@ -57,6 +59,7 @@ export class PostgresStorage extends StorageInterface {
   private readonly sql: PostgresSql;
   private readonly chainSql: ChainSql;
   private readonly index: PostgresSearchIndex;
+  private bulkSql: PostgresBulkSql | undefined;
   private connection: PostgresConnection | undefined;
 
   /** Validates the configuration (unknown keys throw `ConfigError`); connects in `initialize()`. */
@@ -206,6 +209,11 @@ export class PostgresStorage extends StorageInterface {
         ...this.index.columns('memories', memory.record),
       ],
     );
+  }
+
+  protected override writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
+    const sql = (this.bulkSql ??= buildBulkSql(this.config.schema));
+    return writeConversationBatch(this.db, sql, this.config.schema, this.index, writes);
   }
 
   protected override upsertMemoryBatch(

@@ -5,6 +5,7 @@
 import {
   type CacheRecord,
   type CacheRecordWrite,
+  type ConversationWrite,
   type HealthProbe,
   type JsonObject,
   type JsonValue,
@@ -45,6 +46,7 @@ import { RedisSearchIndex } from './search-index.js';
 import { searchOwner } from './search-lua.js';
 import { readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
 import * as batches from './batches.js';
+import { writeConversationBatch } from './bulk-writes.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -222,6 +224,15 @@ export class RedisStorage extends StorageInterface {
     ];
     const keys = [k.memories, k.memoryData, k.memoryCreated, k.bucket.conversationIds, k.bucket.counters];
     await this.redis.script(`store ${what}`, UPSERT_MEMORY, keys, args);
+  }
+
+  protected override writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
+    return writeConversationBatch(writes, {
+      conversation: (id, data) => this.writeConversation(id, data),
+      rawMessages: (id, messages) => this.writeRawMessages(id, messages),
+      memories: (id, memories) => this.upsertMemoryBatch(id, memories),
+      chunkInfo: (id, data) => this.writeChunkInfo(id, data),
+    });
   }
 
   protected override upsertMemoryBatch(

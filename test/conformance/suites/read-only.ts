@@ -39,6 +39,7 @@ const WRITES: ReadonlyArray<[string, (s: StorageInterface) => Promise<unknown>]>
   ['deleteSystemState', (s) => s.deleteSystemState('s1')],
   ['reindex', (s) => s.reindex()],
   ['storeMemories', (s) => s.storeMemories('c1', [{ memoryId: 'm1', data: { summary: 'changed' } }])],
+  ['storeConversationBatch', (s) => s.storeConversationBatch([{ conversationId: 'c1', conversation: {} }])],
   ['appendReasoningChains', (s) => s.appendReasoningChains('a1', [{ steps: ['changed'] }])],
   ['storeCacheEntries', (s) => s.storeCacheEntries([{ key: 'k1', data: { value: 'changed' } }])],
   [

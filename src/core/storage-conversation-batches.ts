@@ -1,0 +1,171 @@
+/**
+ * Whole conversations in one call: `storeConversationBatch(items)` writes the conversation
+ * object, raw messages, memories and chunk info of several conversation ids at once, as the
+ * single calls in a loop would. The migration copies with it (one native operation per group
+ * of conversations instead of four calls per conversation). The protected primitive has a
+ * default built on the single-conversation primitives, so a registered backend keeps working;
+ * built-in backends replace it with one transaction / pipeline.
+ */
+import { applyInOrder, atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.js';
+import { ValidationError } from './errors.js';
+import { validateId } from './ids.js';
+import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
+import { buildMemoryWrite, type MemoryWrite } from './records.js';
+import {
+  CHUNK_INFO_METADATA_FIELD,
+  CONVERSATION_METADATA_FIELD,
+  refuseReservedField,
+} from './reserved-fields.js';
+import { SemanticStorage } from './storage-semantic.js';
+import { nowTimestamp } from './time.js';
+
+/** The public method's name (errors and logs). */
+const METHOD = 'storeConversationBatch';
+
+/** One conversation id's parts for {@link ConversationBatchStorage.storeConversationBatch}; absent parts are left alone. */
+export interface ConversationBatchItem {
+  conversationId: string;
+  /** Stored (replaced) as `storeConversation` would. */
+  conversation?: JsonObject;
+  /** Stored (replaced) as `storeRawMessages` would. */
+  rawMessages?: JsonValue[];
+  /** Upserted in order as `storeMemories` would (at most `MAX_BATCH_ITEMS` (1,000)). */
+  memories?: MemoryBatchItem[];
+  /** Stored (replaced) as `storeChunkInfo` would. */
+  chunkInfo?: JsonObject;
+}
+
+/** A validated {@link ConversationBatchItem}, as a backend's batch primitive receives it. */
+export interface ConversationWrite {
+  conversationId: string;
+  conversation: JsonObject | null;
+  rawMessages: JsonValue[] | null;
+  /** Empty when the item had no memories. */
+  memories: MemoryWrite[];
+  chunkInfo: JsonObject | null;
+}
+
+/** Total records (conversation objects, raw messages, memories, chunk info) one batch may carry. */
+export const MAX_CONVERSATION_BATCH_RECORDS = 20_000;
+
+/** Records a validated write carries (for the size limit). */
+export function conversationWriteRecords(write: ConversationWrite): number {
+  const objects = (write.conversation === null ? 0 : 1) + (write.chunkInfo === null ? 0 : 1);
+  return objects + (write.rawMessages?.length ?? 0) + write.memories.length;
+}
+
+/** A checked item: the write, and its memories as given (the semantic path re-sends them). */
+interface CheckedItem {
+  write: ConversationWrite;
+  memoryItems: MemoryBatchItem[];
+}
+
+function checkItem(item: unknown, now: string): CheckedItem {
+  const fields = itemFields(item, [
+    'conversationId',
+    'conversation',
+    'rawMessages',
+    'memories',
+    'chunkInfo',
+  ] as const);
+  const { conversationId } = fields;
+  validateId('conversationId', conversationId);
+  const label = JSON.stringify(conversationId);
+  const object = (value: unknown, what: string, reserved: string): JsonObject | null => {
+    if (value === undefined) return null;
+    const json = toJsonObject(value as JsonObject, `${what} ${label}`);
+    refuseReservedField(json, reserved, `${what} ${label}`);
+    return json;
+  };
+  const memoryItems =
+    fields.memories === undefined
+      ? []
+      : checkBatch<unknown>(METHOD, 'memories', fields.memories).map((memory): MemoryBatchItem => {
+          const { memoryId, data } = itemFields(memory, ['memoryId', 'data'] as const);
+          validateId('memoryId', memoryId);
+          return { memoryId, data: toJsonObject(data as JsonObject, `memory ${JSON.stringify(memoryId)}`) };
+        });
+  const memories = memoryItems.map((memory) => buildMemoryWrite(memory.memoryId, memory.data, now));
+  const write: ConversationWrite = {
+    conversationId,
+    conversation: object(fields.conversation, 'conversation', CONVERSATION_METADATA_FIELD),
+    rawMessages:
+      fields.rawMessages === undefined
+        ? null
+        : toJsonArray(fields.rawMessages as JsonValue[], `raw messages of ${label}`),
+    memories,
+    chunkInfo: object(fields.chunkInfo, 'chunk info', CHUNK_INFO_METADATA_FIELD),
+  };
+  return { write, memoryItems };
+}
+
+/** Whole-conversation batches. Extend `StorageInterface`, not this. */
+export abstract class ConversationBatchStorage extends SemanticStorage {
+  /**
+   * Stores several conversations' parts in one call: for each item, in order, the conversation
+   * object, raw messages, memories and chunk info it carries, each as its single call would.
+   * Every item is validated before any I/O (a conversation id given twice, more than
+   * `MAX_BATCH_ITEMS` (1,000) items or {@link MAX_CONVERSATION_BATCH_RECORDS} records is a
+   * `ValidationError`). Atomicity per backend: see the README. Returns how many items were given.
+   */
+  async storeConversationBatch(items: readonly ConversationBatchItem[]): Promise<number> {
+    const now = nowTimestamp();
+    const checked = checkBatch<unknown>(METHOD, 'items', items).map((item, index) =>
+      atItem(METHOD, index, () => checkItem(item, now)),
+    );
+    const writes = checked.map((item) => item.write);
+    const seen = new Set<string>();
+    let records = 0;
+    writes.forEach((write, index) =>
+      atItem(METHOD, index, () => {
+        if (seen.has(write.conversationId))
+          throw new ValidationError(
+            'conversationId',
+            `conversation id ${JSON.stringify(write.conversationId)} is given twice`,
+          );
+        seen.add(write.conversationId);
+        records += conversationWriteRecords(write);
+        if (records > MAX_CONVERSATION_BATCH_RECORDS)
+          throw new ValidationError(
+            'items',
+            `a batch carries at most ${MAX_CONVERSATION_BATCH_RECORDS} records`,
+          );
+      }),
+    );
+    if (writes.length === 0) return 0;
+    if (this.hasSemanticSearch) {
+      // Each part must be embedded with its write (and undone with it): the single calls do that.
+      await applyInOrder(METHOD, checked, (item) => this.applySingleCalls(item));
+      return writes.length;
+    }
+    await this.runWrite(METHOD, () => this.writeConversationBatch(writes));
+    return writes.length;
+  }
+
+  // ----- primitive a backend may implement natively ---------------------------------------
+
+  /**
+   * Writes validated conversations (non-empty, distinct ids) as the single primitives in a
+   * loop would. Default: those primitives per item, in order; a failure after the first item
+   * rejects with `BatchPartiallyAppliedError` naming the items written.
+   */
+  protected writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
+    return applyInOrder(METHOD, writes, async (write) => {
+      const id = write.conversationId;
+      if (write.conversation !== null) await this.writeConversation(id, write.conversation);
+      if (write.rawMessages !== null) await this.writeRawMessages(id, write.rawMessages);
+      if (write.memories.length > 0) await this.upsertMemoryBatch(id, write.memories);
+      if (write.chunkInfo !== null) await this.writeChunkInfo(id, write.chunkInfo);
+    });
+  }
+
+  // ----- helpers ---------------------------------------------------------------------------
+
+  private async applySingleCalls({ write, memoryItems }: CheckedItem): Promise<void> {
+    const id = write.conversationId;
+    if (write.conversation !== null) await this.storeConversation(id, write.conversation);
+    if (write.rawMessages !== null) await this.storeRawMessages(id, write.rawMessages);
+    if (memoryItems.length > 0) await this.storeMemories(id, memoryItems);
+    if (write.chunkInfo !== null) await this.storeChunkInfo(id, write.chunkInfo);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Copying conversations in groups: the parts of a group of conversation ids are read from the
+ * source (a few ids at a time), then written with `storeConversationBatch` calls of at most
+ * {@link BATCH_RECORDS} records each, one native operation per call (PostgreSQL: one
+ * transaction; Redis: one pipeline; SQLite: one transaction). Only a fresh copy goes this way:
+ * a resumed or merging run compares with the target per conversation (`copyConversation`), as
+ * does an id with more memories than one batch takes. Every write stays idempotent, so an
+ * interrupted group is simply written again by the next run.
+ */
+import { MAX_BATCH_ITEMS } from '../core/batches.js';
+import { mapConcurrent } from '../core/concurrency.js';
+import type { ConversationBatchItem } from '../core/storage-conversation-batches.js';
+import { type CopyContext, copyConversation, loadConversationParts } from './copy.js';
+import { throwIfAborted } from './errors.js';
+import { planMemories } from './memories.js';
+import { withoutReservedFields } from './reserved.js';
+import type { RecordKind } from './types.js';
+
+/** Conversation ids per group by default (one batch write and one progress event each). */
+export const CONVERSATION_GROUP_SIZE = 64;
+
+/** Records per `storeConversationBatch` call: bounds the memory a group holds and one transaction's size. */
+export const BATCH_RECORDS = 2000;
+
+/** One planned item and what it counts as copied. */
+interface PlannedItem {
+  item: ConversationBatchItem;
+  records: number;
+  counts: Array<[RecordKind, number]>;
+}
+
+/** The batch item for conversation `id`, or `null` when it must go the per-conversation way. */
+async function planItem(context: CopyContext, id: string): Promise<PlannedItem | null> {
+  const parts = withoutReservedFields(id, await loadConversationParts(context.source, id), context.warnings);
+  const [conversation, messages, memories, chunk] = parts;
+  if (memories.length > MAX_BATCH_ITEMS) return null;
+  const plan = planMemories(id, parts, undefined, context.merge, context);
+  const item: ConversationBatchItem = { conversationId: id };
+  const counts: Array<[RecordKind, number]> = [];
+  if (conversation !== null) {
+    item.conversation = conversation;
+    counts.push(['conversations', 1]);
+  }
+  // An empty list is copied only when it is all the id holds, so that the id still exists.
+  if (messages.length > 0 || (conversation === null && memories.length === 0 && chunk === null)) {
+    item.rawMessages = messages;
+    counts.push(['raw_messages', messages.length]);
+  }
+  if (plan.records.length > 0) {
+    item.memories = plan.records.map((memory) => ({ memoryId: String(memory.memory_id), data: memory }));
+    counts.push(['memories', plan.records.length]);
+  }
+  if (chunk !== null) {
+    item.chunkInfo = chunk;
+    counts.push(['chunk_info', 1]);
+  }
+  const records = counts.reduce((sum, [, amount]) => sum + amount, 0);
+  return records > BATCH_RECORDS ? null : { item, records, counts };
+}
+
+/** Splits planned items into consecutive batches of at most {@link BATCH_RECORDS} records. */
+function inBatches(items: readonly PlannedItem[]): PlannedItem[][] {
+  const batches: PlannedItem[][] = [];
+  let current: PlannedItem[] = [];
+  let records = 0;
+  for (const planned of items) {
+    if (current.length > 0 && records + planned.records > BATCH_RECORDS) {
+      batches.push(current);
+      current = [];
+      records = 0;
+    }
+    current.push(planned);
+    records += planned.records;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * Copies a group of conversation ids. Without comparing (a fresh target), the group is read
+ * and written in batches; otherwise each id goes through `copyConversation`.
+ */
+export async function copyConversationGroup(context: CopyContext, ids: readonly string[]): Promise<void> {
+  // One id at a time per group: the phase already runs `concurrency` groups at once.
+  if (context.compareFirst) {
+    await mapConcurrent(ids, 1, (id) => copyConversation(context, id));
+    return;
+  }
+  const planned = await mapConcurrent(ids, 1, async (id) => {
+    throwIfAborted(context.signal);
+    return { id, planned: await planItem(context, id) };
+  });
+  for (const { id, planned: item } of planned) {
+    if (item === null) await copyConversation(context, id);
+  }
+  const batchable = planned.flatMap(({ planned: item }) => (item === null ? [] : [item]));
+  for (const batch of inBatches(batchable)) {
+    throwIfAborted(context.signal);
+    if (!context.dryRun) await context.target.storeConversationBatch(batch.map((planned) => planned.item));
+    for (const { counts } of batch)
+      for (const [kind, amount] of counts) context.counts[kind].copied += amount;
+  }
+}

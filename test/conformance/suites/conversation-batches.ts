@@ -1,0 +1,147 @@
+/**
+ * Conformance: `storeConversationBatch` (whole conversations per call). Each batch is compared
+ * with the same single calls in a loop on a second fresh store; the batch's records are
+ * searchable at once, and a batch that fails validation writes nothing.
+ */
+import {
+  type ConversationBatchItem,
+  type JsonObject,
+  type SearchHit,
+  type StorageInterface,
+  StorageError,
+} from '../../../src/core/index.js';
+import type { SuiteContext } from '../context.js';
+
+/** Memories with the clock-set `created_at` replaced (a caller's own, from 2001, is kept). */
+function withoutClock(records: JsonObject[]): JsonObject[] {
+  return records.map((record) => {
+    const createdAt = record.created_at;
+    const kept = typeof createdAt === 'string' && createdAt.startsWith('2001-');
+    return kept ? record : { ...record, created_at: '<clock>' };
+  });
+}
+
+/** Everything the stores hold for `ids`, and the listings and counts. */
+async function contents(s: StorageInterface, ids: readonly string[]): Promise<unknown> {
+  const stats = await s.getStorageStats();
+  const perId = await Promise.all(
+    ids.map(async (id) => [
+      await s.loadConversation(id),
+      await s.loadRawMessages(id),
+      withoutClock(await s.loadMemories(id)),
+      await s.loadChunkInfo(id),
+    ]),
+  );
+  return {
+    perId,
+    ids: [...(await s.listAllConversationIds())].sort(),
+    conversations: [...(await s.listConversations())].sort(),
+    memories: stats.memory_count,
+    rawMessages: stats.raw_message_count,
+  };
+}
+
+/** A hit's kind and owner id. */
+function owner(hit: SearchHit): [string, string] {
+  return [hit.kind, 'conversationId' in hit ? hit.conversationId : hit.agentId];
+}
+
+/** Applies `item` with the single calls, in the batch's order of parts. */
+async function storeSingly(s: StorageInterface, item: ConversationBatchItem): Promise<void> {
+  const id = item.conversationId;
+  if (item.conversation !== undefined) await s.storeConversation(id, item.conversation);
+  if (item.rawMessages !== undefined) await s.storeRawMessages(id, item.rawMessages);
+  for (const memory of item.memories ?? []) await s.storeMemory(id, memory.memoryId, memory.data);
+  if (item.chunkInfo !== undefined) await s.storeChunkInfo(id, item.chunkInfo);
+}
+
+/** Registers the conversation batch tests. */
+export function conversationBatchTests(ctx: SuiteContext): void {
+  describe('storeConversationBatch', () => {
+    it('equals the single calls in a loop: replaces, upserts in place, order, partial items', async () => {
+      const [batch, single] = [ctx.storage(), await (await ctx.newStore()).open()];
+      for (const s of [batch, single]) {
+        await s.storeConversation('held', { title: 'old' });
+        await s.storeRawMessages('held', [{ content: 'old 1' }, { content: 'old 2' }, { content: 'old 3' }]);
+        await s.storeMemory('held', 'm1', { v: 'old', created_at: '2001-01-01T00:00:00+00:00' });
+        await s.storeMemory('held', 'm2', { v: 'old 2' });
+        await s.storeChunkInfo('held', { chunks: [1] });
+      }
+      const items: ConversationBatchItem[] = [
+        {
+          conversationId: 'held',
+          conversation: { title: 'new', nested: { list: [1, 'two', null] } },
+          rawMessages: [{ content: 'replaced with one' }],
+          memories: [
+            { memoryId: 'm3', data: { v: 'appended' } },
+            { memoryId: 'm1', data: { v: 'replaced in place, keeps its created_at' } },
+            { memoryId: 'm3', data: { v: 'appended, then replaced' } },
+          ],
+        },
+        {
+          conversationId: 'fresh',
+          conversation: { title: 'fresh' },
+          rawMessages: [{ role: 'user', content: 'zebra crossing' }, 'a plain string', 7],
+          memories: [
+            { memoryId: 'b', data: { summary: 'second by time', created_at: '2001-03-06T10:00:05+00:00' } },
+            { memoryId: 'a', data: { summary: 'first by time', created_at: '2001-03-06T10:00:01+00:00' } },
+          ],
+          chunkInfo: { chunks: [0, 1], boundary: 'x' },
+        },
+        { conversationId: 'raw-only', rawMessages: [{ content: 'no conversation object' }] },
+        { conversationId: 'memory-only', memories: [{ memoryId: 'x', data: { v: 1 } }] },
+        { conversationId: 'chunk-only', chunkInfo: { chunks: [] } },
+      ];
+      await expect(batch.storeConversationBatch(items)).resolves.toBe(items.length);
+      for (const item of items) await storeSingly(single, item);
+      const ids = items.map((item) => item.conversationId);
+      expect(await contents(batch, ids)).toEqual(await contents(single, ids));
+      expect((await batch.loadMemories('held')).map((m) => [m.memory_id, m.v])).toEqual([
+        ['m1', 'replaced in place, keeps its created_at'],
+        ['m2', 'old 2'],
+        ['m3', 'appended, then replaced'],
+      ]);
+      expect((await batch.loadMemories('fresh')).map((m) => m.memory_id)).toEqual(['b', 'a']);
+      await expect(batch.storeConversationBatch([])).resolves.toBe(0);
+    });
+
+    it('keeps the search index current: the records are found, replaced ones are not', async () => {
+      const s = ctx.storage();
+      await s.storeRawMessages('c1', [{ content: 'walrus ballad' }]);
+      await s.storeConversationBatch([
+        { conversationId: 'c1', rawMessages: [{ content: 'narwhal sonata' }] },
+        { conversationId: 'c2', memories: [{ memoryId: 'm', data: { summary: 'narwhal walrus' } }] },
+      ]);
+      const hits = await s.search({ text: 'narwhal walrus', match: 'any' });
+      const found = hits.map(owner).sort();
+      expect(found).toEqual([
+        ['memories', 'c2'],
+        ['raw_messages', 'c1'],
+      ]);
+      const walrus = await s.search({ text: 'walrus', match: 'any' });
+      expect(walrus.map(owner)).toEqual([['memories', 'c2']]);
+    });
+
+    it('validates every item before any I/O: a bad or repeated item writes nothing', async () => {
+      const s = ctx.storage();
+      const good: ConversationBatchItem = { conversationId: 'ok', conversation: { title: 'ok' } };
+      const bad: unknown[] = [
+        [good, { conversationId: 'ok', chunkInfo: { chunks: 1 } }],
+        [good, { conversationId: '', conversation: {} }],
+        [good, { conversationId: 'x', memories: [{ memoryId: 'm', data: 'not an object' }] }],
+        [good, { conversationId: 'x', rawMessages: 'not a list' }],
+        [good, { conversationId: 'x', conversation: { _storage_metadata: {} } }],
+        [good, { conversationId: 'x', chunkInfo: { _metadata: {} } }],
+      ];
+      for (const items of bad) {
+        const error = await s.storeConversationBatch(items as ConversationBatchItem[]).then(
+          () => new Error('resolved'),
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(StorageError);
+        expect((error as Error).message).toMatch(/^storeConversationBatch\(\) item 1: /);
+      }
+      expect(await s.listAllConversationIds()).toEqual([]);
+    });
+  });
+}
