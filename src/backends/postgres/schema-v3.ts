@@ -15,7 +15,7 @@
  *   same (every collation PostgreSQL allows for a database is deterministic), so no key merges;
  *   only the indexes are rebuilt, the tables are not rewritten.
  */
-import { STATS_SHARDS } from './search-schema.js';
+import { STATS_SHARDS, trackBody } from './search-schema.js';
 
 /** The id columns listings and pages order by: table and column. */
 const ID_COLUMNS: ReadonlyArray<readonly [string, string]> = [
@@ -37,35 +37,12 @@ function dollarTag(text: string): string {
 
 /**
  * The trigger function of schema `s` (quoted), as in version 2 (`search-schema.ts`) but with
- * the stats table named statically: adds the indexed rows a statement inserted (and the new
- * versions of updated rows) to the table's stats, subtracts the ones it deleted (and the old
- * versions).
+ * the stats table named statically, so its plan is cached.
  */
 function trackFunction(s: string): string {
-  const body = `
-DECLARE
-  docs bigint := 0;
-  total bigint := 0;
-  d bigint;
-  t bigint;
-BEGIN
-  IF TG_OP <> 'DELETE' THEN
-    SELECT count(search_length), coalesce(sum(search_length), 0) INTO d, t FROM new_rows;
-    docs := docs + d;
-    total := total + t;
-  END IF;
-  IF TG_OP <> 'INSERT' THEN
-    SELECT count(search_length), coalesce(sum(search_length), 0) INTO d, t FROM old_rows;
-    docs := docs - d;
-    total := total - t;
-  END IF;
-  IF docs <> 0 OR total <> 0 THEN
-    INSERT INTO ${s}.search_stats AS s (table_name, shard, docs, total)
+  const body = trackBody(`INSERT INTO ${s}.search_stats AS s (table_name, shard, docs, total)
       VALUES (TG_TABLE_NAME, pg_backend_pid() % ${STATS_SHARDS}, docs, total)
-      ON CONFLICT (table_name, shard) DO UPDATE SET docs = s.docs + EXCLUDED.docs, total = s.total + EXCLUDED.total;
-  END IF;
-  RETURN NULL;
-END`;
+      ON CONFLICT (table_name, shard) DO UPDATE SET docs = s.docs + EXCLUDED.docs, total = s.total + EXCLUDED.total`);
   const tag = dollarTag(s + body);
   return `CREATE OR REPLACE FUNCTION ${s}.search_stats_track() RETURNS trigger LANGUAGE plpgsql AS ${tag}${body}${tag}`;
 }

@@ -25,11 +25,12 @@ const SEARCHABLE: Readonly<Record<string, string>> = {
 };
 
 /**
- * The trigger function: adds the indexed rows a statement inserted (and the new versions of
- * updated rows) to the table's stats, subtracts the ones it deleted (and the old versions).
- * It names the stats table through `TG_TABLE_SCHEMA`, so the body never embeds the schema name.
+ * The body of the stats trigger function around `upsert`, the statement that adds `docs` and
+ * `total` to the table's row of the stats table: adds the indexed rows a statement inserted (and
+ * the new versions of updated rows), subtracts the ones it deleted (and the old versions).
  */
-const TRACK_BODY = `
+export function trackBody(upsert: string): string {
+  return `
 DECLARE
   docs bigint := 0;
   total bigint := 0;
@@ -47,13 +48,18 @@ BEGIN
     total := total - t;
   END IF;
   IF docs <> 0 OR total <> 0 THEN
-    EXECUTE format('INSERT INTO %I.search_stats AS s (table_name, shard, docs, total) VALUES ($1, $2, $3, $4)
-      ON CONFLICT (table_name, shard) DO UPDATE SET docs = s.docs + EXCLUDED.docs, total = s.total + EXCLUDED.total',
-      TG_TABLE_SCHEMA)
-      USING TG_TABLE_NAME, pg_backend_pid() % ${STATS_SHARDS}, docs, total;
+    ${upsert};
   END IF;
   RETURN NULL;
 END`;
+}
+
+/** Version 2's body: names the stats table through `TG_TABLE_SCHEMA`, so it never embeds the schema name. */
+const TRACK_BODY =
+  trackBody(`EXECUTE format('INSERT INTO %I.search_stats AS s (table_name, shard, docs, total) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (table_name, shard) DO UPDATE SET docs = s.docs + EXCLUDED.docs, total = s.total + EXCLUDED.total',
+      TG_TABLE_SCHEMA)
+      USING TG_TABLE_NAME, pg_backend_pid() % ${STATS_SHARDS}, docs, total`);
 
 /** The DDL of version 2 for the schema `s` (quoted). */
 export function searchSchemaVersion2(s: string): string[] {
