@@ -72,8 +72,19 @@ export async function openLibrary(
 ): Promise<OpenedStore> {
   const storage = libraryStorage(backend, location, searchIndex);
   await storage.initialize();
-  const s = storage;
-  const store: BenchStore = {
+  const store = benchStoreOf(storage);
+  return {
+    store,
+    drop: async () => {
+      await storage.shutdown();
+      await dropLibraryData(backend, location, searchIndex);
+    },
+  };
+}
+
+/** The bench interface over a library store (its `close` shuts the store down). */
+export function benchStoreOf(s: StorageInterface): BenchStore {
+  return {
     storeConversation: (id, data) => s.storeConversation(id, data),
     loadConversation: (id) => s.loadConversation(id),
     storeRawMessages: (id, messages) => s.storeRawMessages(id, messages),
@@ -91,13 +102,6 @@ export async function openLibrary(
     getStorageStats: () => s.getStorageStats(),
     close: async () => {
       await s.shutdown();
-    },
-  };
-  return {
-    store,
-    drop: async () => {
-      await storage.shutdown();
-      await dropLibraryData(backend, location, searchIndex);
     },
   };
 }

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { createStorage } from '../src/index.js';
 import { dropSchema } from './cleanup.js';
 import { config } from './config.js';
+import { benchStoreOf } from './library.js';
 import { openKeyv } from './keyv/adapter.js';
 import { median } from './method.js';
 import { openRawPostgres } from './raw/postgres.js';
@@ -118,26 +119,7 @@ async function openLib(name: string, searchIndex: boolean, create = createStorag
   await dropSchema(schema);
   const s = create('postgres', { url: config.postgresUrl, schema, searchIndex });
   await s.initialize();
-  const store: BenchStore = {
-    storeConversation: (id, data) => s.storeConversation(id, data),
-    loadConversation: (id) => s.loadConversation(id),
-    storeRawMessages: (id, m) => s.storeRawMessages(id, m),
-    loadRawMessages: (id) => s.loadRawMessages(id),
-    storeMemory: (id, memoryId, data) => s.storeMemory(id, memoryId, data),
-    loadMemories: (id) => s.loadMemories(id),
-    storeChunkInfo: (id, data) => s.storeChunkInfo(id, data),
-    loadChunkInfo: (id) => s.loadChunkInfo(id),
-    storeReasoningChain: (agentId, data) => s.storeReasoningChain(agentId, data),
-    loadReasoningChains: (agentId, limit) => s.loadReasoningChains(agentId, limit),
-    storeCacheEntry: (key, data, ttl) => s.storeCacheEntry(key, data, ttl),
-    loadCacheEntry: (key) => s.loadCacheEntry(key),
-    listConversations: () => s.listConversations(),
-    listAllConversationIds: () => s.listAllConversationIds(),
-    getStorageStats: () => s.getStorageStats(),
-    close: async () => {
-      await s.shutdown();
-    },
-  };
+  const store = benchStoreOf(s);
   return {
     store,
     drop: async () => {
