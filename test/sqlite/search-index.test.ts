@@ -191,20 +191,7 @@ describe('SQLite full-text index', () => {
   it('never returns the old text of a reused rowid, and finds the new one after a reopen', async () => {
     const dbPath = `${dir()}/reuse.db`;
     const s = await open(dbPath);
-    await s.storeConversation('first', { title: 'first' });
-    await s.storeConversation('last', { title: 'tapir' });
-    await withRawDb(dbPath, async (db) => {
-      // The newest row goes, and the next insert takes its rowid.
-      await db.run('DELETE FROM conversations WHERE conversation_id = ?', ['last']);
-      await db.run(REFERENCE.storeConversation, [
-        'other',
-        '{"title": "bison"}',
-        REFERENCE_NOW,
-        REFERENCE_NOW,
-      ]);
-      const rows = await db.all('SELECT rowid AS r FROM conversations WHERE conversation_id = ?', ['other']);
-      expect(rows).toEqual([{ r: 2 }]);
-    });
+    await reuseNewestRowid(s, dbPath);
     expect(await ids(s, 'tapir')).toEqual([]);
     await s.shutdown();
     const again = await open(dbPath);
@@ -215,17 +202,7 @@ describe('SQLite full-text index', () => {
   it('stores a conversation whose rowid another writer reused, and finds its new text only', async () => {
     const dbPath = `${dir()}/reuse-write.db`;
     const s = await open(dbPath);
-    await s.storeConversation('first', { title: 'first' });
-    await s.storeConversation('last', { title: 'tapir' });
-    await withRawDb(dbPath, async (db) => {
-      await db.run('DELETE FROM conversations WHERE conversation_id = ?', ['last']);
-      await db.run(REFERENCE.storeConversation, [
-        'other',
-        '{"title": "bison"}',
-        REFERENCE_NOW,
-        REFERENCE_NOW,
-      ]);
-    });
+    await reuseNewestRowid(s, dbPath);
     // "other" holds the rowid the stale "last" entry is filed under.
     await s.storeConversation('other', { title: 'okapi' });
     expect(await ids(s, 'okapi')).toEqual(['conversations:other']);
@@ -279,3 +256,18 @@ describe('SQLite full-text index', () => {
     expect(await ids(indexed, 'alpha gamma')).toEqual(scanned);
   });
 });
+
+/**
+ * Stores "first" and "last" (title tapir), then, as another writer, deletes "last" and inserts
+ * "other" (title bison), which takes the deleted row's rowid.
+ */
+async function reuseNewestRowid(s: SQLiteStorage, dbPath: string): Promise<void> {
+  await s.storeConversation('first', { title: 'first' });
+  await s.storeConversation('last', { title: 'tapir' });
+  await withRawDb(dbPath, async (db) => {
+    await db.run('DELETE FROM conversations WHERE conversation_id = ?', ['last']);
+    await db.run(REFERENCE.storeConversation, ['other', '{"title": "bison"}', REFERENCE_NOW, REFERENCE_NOW]);
+    const rows = await db.all('SELECT rowid AS r FROM conversations WHERE conversation_id = ?', ['other']);
+    expect(rows).toEqual([{ r: 2 }]);
+  });
+}
