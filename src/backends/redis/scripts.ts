@@ -23,8 +23,14 @@ export class LuaScript {
 }
 
 // guard(types, counters): an error text when a key has another type than expected (pairs of
-// key, type) or a counter is not an integer; nil when the script may write. bump(): HINCRBY.
-const PRELUDE = `local function guard(types, counters)
+// key, type) or a counter is not an integer; nil when the script may write. It keeps the
+// counters it read, so bump() only adds to a pending delta and the script's end writes every
+// changed counter in one HSET (flushCounters) instead of one HINCRBY per bump: a write script
+// bumps up to five counters, and each command costs the server a call and an effect to
+// replicate. A script runs atomically, so the values read stay current; counters not read
+// by guard (a script without one) or too large for a Lua number are bumped by HINCRBY.
+const PRELUDE = `local knownCounters, pendingCounters = {}, {}
+local function guard(types, counters)
   for i = 1, #types, 2 do
     local t = redis.call('TYPE', types[i])['ok']
     if t ~= 'none' and t ~= types[i + 1] then
@@ -33,16 +39,46 @@ const PRELUDE = `local function guard(types, counters)
   end
   if counters then
     local flat = redis.call('HGETALL', counters)
+    local values = {}
     for i = 2, #flat, 2 do
       if not string.find(flat[i], '^%-?%d+$') then
         return 'WRONGTYPE ' .. counters .. ' field ' .. flat[i - 1] .. ' is not an integer'
       end
+      values[flat[i - 1]] = flat[i]
     end
+    knownCounters[counters] = values
   end
   return nil
 end
 local function bump(counters, field, by)
-  if by ~= 0 then redis.call('HINCRBY', counters, field, by) end
+  if by == 0 then return end
+  local values = knownCounters[counters]
+  local current = values and (values[field] or '0')
+  if current == nil or #current > 15 then
+    redis.call('HINCRBY', counters, field, by)
+    return
+  end
+  local pending = pendingCounters[counters]
+  if pending == nil then
+    pending = {}
+    pendingCounters[counters] = pending
+  end
+  pending[field] = (pending[field] or 0) + by
+end
+local function flushCounters()
+  for counters, pending in pairs(pendingCounters) do
+    local values, args = knownCounters[counters], {}
+    for field, by in pairs(pending) do
+      if by ~= 0 then
+        local value = string.format('%d', tonumber(values[field] or '0') + by)
+        values[field] = value
+        args[#args + 1] = field
+        args[#args + 1] = value
+      end
+    end
+    if #args > 0 then redis.call('HSET', counters, unpack(args)) end
+  end
+  pendingCounters = {}
 end
 local function pushAll(key, from, to)
   to = to or #ARGV
@@ -50,14 +86,19 @@ local function pushAll(key, from, to)
 end
 `;
 
+/** `body` as a function, so the counters its bumps changed are written on any of its returns. */
+function flushedBody(body: string): string {
+  return `local function main()\n${body}\nend\nlocal result = main()\nflushCounters()\nreturn result`;
+}
+
 /** A write script: `body` after the guard/bump/pushAll helpers. */
 export function script(name: string, body: string): LuaScript {
-  return new LuaScript(name, PRELUDE + body);
+  return new LuaScript(name, PRELUDE + flushedBody(body));
 }
 
 /** A write script of searchable records: {@link script} plus the search index helpers (`search-lua.ts`). */
 export function indexedScript(name: string, body: string): LuaScript {
-  return new LuaScript(name, PRELUDE + SEARCH_LUA + body);
+  return new LuaScript(name, PRELUDE + SEARCH_LUA + flushedBody(body));
 }
 
 /**

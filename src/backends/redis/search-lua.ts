@@ -44,7 +44,7 @@ const MAX_TOKEN_KEY = 64;
  */
 export const SEARCH_LUA = `local function searchOn(counters, flag)
   if flag == nil or flag == '' then return false end
-  redis.call('HINCRBY', counters, 'search_rev', 1)
+  bump(counters, 'search_rev', 1)
   if flag == '1' then return true end
   redis.call('HSET', counters, 'search_stale', 1)
   return false
