@@ -115,7 +115,7 @@ if bad then return redis.error_reply(bad) end
 local old = redis.call('STRLEN', KEYS[1])
 local existed = redis.call('EXISTS', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[2])
-if searchOn(KEYS[2], ARGV[4]) then indexDoc(KEYS[2], ARGV[5], ARGV[6]) end
+if searchOn(KEYS[2], ARGV[4]) then indexDoc(KEYS[2], ARGV[5], ARGV[6], existed == 0 and not searchStale(KEYS[2])) end
 for i = 3, #KEYS do redis.call('ZADD', KEYS[i], 0, ARGV[1]) end
 if existed == 0 then bump(KEYS[2], ARGV[3], 1) end
 bump(KEYS[2], 'bytes', #ARGV[2] - old)
@@ -151,7 +151,8 @@ local oldCount = tonumber(redis.call('HGET', KEYS[2], 'raw') or '0') or 0
 local oldBytes = tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0
 if searchOn(KEYS[4], ARGV[2]) then
   for i = n, oldCount - 1 do unindexDoc(KEYS[4], 'r' .. ARGV[3] .. i) end
-  for i = 0, n - 1 do indexDoc(KEYS[4], 'r' .. ARGV[3] .. i, ARGV[5 + n + i]) end
+  local stale = searchStale(KEYS[4])
+  for i = 0, n - 1 do indexDoc(KEYS[4], 'r' .. ARGV[3] .. i, ARGV[5 + n + i], i >= oldCount and not stale) end
 end
 redis.call('DEL', KEYS[1])
 if n > 0 then pushAll(KEYS[1], 5, 4 + n) end
@@ -179,7 +180,7 @@ return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`,
  */
 export const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, index, owner, spec)
   local old = redis.call('HSTRLEN', KEYS[2], id)
-  if index then indexDoc(KEYS[5], 'm' .. owner .. id, spec) end
+  if index then indexDoc(KEYS[5], 'm' .. owner .. id, spec, old == 0 and not searchStale(KEYS[5])) end
   local added = redis.call('HSET', KEYS[2], id, json)
   if added == 1 then redis.call('RPUSH', KEYS[1], id) end
   if explicit == '1' then
