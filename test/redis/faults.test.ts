@@ -54,6 +54,19 @@ describeWithService('redis')('redis write faults', () => {
     expect(await ctx.raw().lrange(cache.key, 0, -1)).toEqual(['not a string']);
   });
 
+  it('keeps a counter exact beyond the integers a Lua number holds', async () => {
+    const s = await ctx.open();
+    const { bucket, memoryData } = new KeyLayout(ctx.prefix()).conversation('c1');
+    const big = 2n ** 53n + 1n;
+    await ctx.raw().hset(bucket.counters, 'bytes', String(big), 'memories', '999999999999999');
+    await s.storeMemory('c1', 'm1', { a: 1 });
+    const stored = await ctx.raw().hstrlen(memoryData, 'm1');
+    expect(await ctx.raw().hmget(bucket.counters, 'bytes', 'memories')).toEqual([
+      String(big + BigInt(stored)),
+      '1000000000000000',
+    ]);
+  });
+
   it('keeps counters exact through replaces, deletes and repeated writes', async () => {
     const s = await ctx.open();
     for (let round = 0; round < 3; round += 1) {

@@ -125,6 +125,24 @@ describeWithService('redis')('redis search index', () => {
     expect(await indexed.search({ text: 'penguin' })).toEqual([]);
   });
 
+  it('a new record in a stale bucket still drops the postings of a doc left by an unindexed delete', async () => {
+    const indexed = await ctx.open();
+    await indexed.storeMemory('c1', 'm1', { text: 'walrus' });
+    await indexed.storeRawMessages('c2', ['walrus']);
+    await indexed.storeReasoningChain('a1', { step: 'walrus' });
+    const off = await ctx.open({ searchIndex: false });
+    await off.deleteMemory('c1', 'm1');
+    await off.storeRawMessages('c2', []);
+    // The records are gone but their docs stay, in buckets now marked stale.
+    await indexed.storeMemory('c1', 'm1', { text: 'penguin' });
+    await indexed.storeRawMessages('c2', ['penguin']);
+    // The rebuild drops what the doc lists name: a posting left out of them would survive it.
+    expect(await indexed.reindex()).toBe(3);
+    const postings = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(':p:walrus'));
+    const docs = await Promise.all(postings.map((key) => ctx.raw().hkeys(key)));
+    expect(docs.flat().map((doc) => doc[0])).toEqual(['a']);
+  });
+
   it('indexes a v1 store on the open that upgrades it', async () => {
     await writeV1Store(ctx.raw(), ctx.prefix());
     const s = await ctx.open();

@@ -67,7 +67,9 @@ local bytes = 0
 for i = 8, 7 + n do bytes = bytes + #ARGV[i] end
 pushAll(KEYS[1], 8, 7 + n)
 if index then
-  for i = 0, n - 1 do indexDoc(KEYS[5], 'a' .. ARGV[6] .. (first + i), ARGV[8 + n + i]) end
+  -- Sequence numbers are never reused: each doc is new.
+  local fresh = not searchStale(KEYS[5])
+  for i = 0, n - 1 do indexDoc(KEYS[5], 'a' .. ARGV[6] .. (first + i), ARGV[8 + n + i], fresh) end
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

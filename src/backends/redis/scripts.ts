@@ -23,8 +23,14 @@ export class LuaScript {
 }
 
 // guard(types, counters): an error text when a key has another type than expected (pairs of
-// key, type) or a counter is not an integer; nil when the script may write. bump(): HINCRBY.
-const PRELUDE = `local function guard(types, counters)
+// key, type) or a counter is not an integer; nil when the script may write. It keeps the
+// counters it read, so bump() only adds to a pending delta and the script's end writes every
+// changed counter in one HSET (flushCounters) instead of one HINCRBY per bump: a write script
+// bumps up to five counters, and each command costs the server a call and an effect to
+// replicate. A script runs atomically, so the values read stay current; counters not read
+// by guard (a script without one) or too large for a Lua number are bumped by HINCRBY.
+const PRELUDE = `local knownCounters, pendingCounters = {}, {}
+local function guard(types, counters)
   for i = 1, #types, 2 do
     local t = redis.call('TYPE', types[i])['ok']
     if t ~= 'none' and t ~= types[i + 1] then
@@ -33,16 +39,46 @@ const PRELUDE = `local function guard(types, counters)
   end
   if counters then
     local flat = redis.call('HGETALL', counters)
+    local values = {}
     for i = 2, #flat, 2 do
       if not string.find(flat[i], '^%-?%d+$') then
         return 'WRONGTYPE ' .. counters .. ' field ' .. flat[i - 1] .. ' is not an integer'
       end
+      values[flat[i - 1]] = flat[i]
     end
+    knownCounters[counters] = values
   end
   return nil
 end
 local function bump(counters, field, by)
-  if by ~= 0 then redis.call('HINCRBY', counters, field, by) end
+  if by == 0 then return end
+  local values = knownCounters[counters]
+  local current = values and (values[field] or '0')
+  if current == nil or #current > 15 then
+    redis.call('HINCRBY', counters, field, by)
+    return
+  end
+  local pending = pendingCounters[counters]
+  if pending == nil then
+    pending = {}
+    pendingCounters[counters] = pending
+  end
+  pending[field] = (pending[field] or 0) + by
+end
+local function flushCounters()
+  for counters, pending in pairs(pendingCounters) do
+    local values, args = knownCounters[counters], {}
+    for field, by in pairs(pending) do
+      if by ~= 0 then
+        local value = string.format('%d', tonumber(values[field] or '0') + by)
+        values[field] = value
+        args[#args + 1] = field
+        args[#args + 1] = value
+      end
+    end
+    if #args > 0 then redis.call('HSET', counters, unpack(args)) end
+  end
+  pendingCounters = {}
 end
 local function pushAll(key, from, to)
   to = to or #ARGV
@@ -50,14 +86,19 @@ local function pushAll(key, from, to)
 end
 `;
 
+/** `body` as a function, so the counters its bumps changed are written on any of its returns. */
+function flushedBody(body: string): string {
+  return `local function main()\n${body}\nend\nlocal result = main()\nflushCounters()\nreturn result`;
+}
+
 /** A write script: `body` after the guard/bump/pushAll helpers. */
 export function script(name: string, body: string): LuaScript {
-  return new LuaScript(name, PRELUDE + body);
+  return new LuaScript(name, PRELUDE + flushedBody(body));
 }
 
 /** A write script of searchable records: {@link script} plus the search index helpers (`search-lua.ts`). */
 export function indexedScript(name: string, body: string): LuaScript {
-  return new LuaScript(name, PRELUDE + SEARCH_LUA + body);
+  return new LuaScript(name, PRELUDE + SEARCH_LUA + flushedBody(body));
 }
 
 /**
@@ -74,7 +115,7 @@ if bad then return redis.error_reply(bad) end
 local old = redis.call('STRLEN', KEYS[1])
 local existed = redis.call('EXISTS', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[2])
-if searchOn(KEYS[2], ARGV[4]) then indexDoc(KEYS[2], ARGV[5], ARGV[6]) end
+if searchOn(KEYS[2], ARGV[4]) then indexDoc(KEYS[2], ARGV[5], ARGV[6], existed == 0 and not searchStale(KEYS[2])) end
 for i = 3, #KEYS do redis.call('ZADD', KEYS[i], 0, ARGV[1]) end
 if existed == 0 then bump(KEYS[2], ARGV[3], 1) end
 bump(KEYS[2], 'bytes', #ARGV[2] - old)
@@ -110,7 +151,8 @@ local oldCount = tonumber(redis.call('HGET', KEYS[2], 'raw') or '0') or 0
 local oldBytes = tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0
 if searchOn(KEYS[4], ARGV[2]) then
   for i = n, oldCount - 1 do unindexDoc(KEYS[4], 'r' .. ARGV[3] .. i) end
-  for i = 0, n - 1 do indexDoc(KEYS[4], 'r' .. ARGV[3] .. i, ARGV[5 + n + i]) end
+  local stale = searchStale(KEYS[4])
+  for i = 0, n - 1 do indexDoc(KEYS[4], 'r' .. ARGV[3] .. i, ARGV[5 + n + i], i >= oldCount and not stale) end
 end
 redis.call('DEL', KEYS[1])
 if n > 0 then pushAll(KEYS[1], 5, 4 + n) end
@@ -138,7 +180,7 @@ return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`,
  */
 export const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, index, owner, spec)
   local old = redis.call('HSTRLEN', KEYS[2], id)
-  if index then indexDoc(KEYS[5], 'm' .. owner .. id, spec) end
+  if index then indexDoc(KEYS[5], 'm' .. owner .. id, spec, old == 0 and not searchStale(KEYS[5])) end
   local added = redis.call('HSET', KEYS[2], id, json)
   if added == 1 then redis.call('RPUSH', KEYS[1], id) end
   if explicit == '1' then

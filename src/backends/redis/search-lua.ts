@@ -40,11 +40,14 @@ const MAX_TOKEN_KEY = 64;
 /**
  * Lua: the index helpers every write script may call (after `bump`). `searchOn(counters, flag)`
  * records a searchable write in the bucket (and marks it stale when the index is off) and says
- * whether to index; `indexDoc` replaces a doc's postings; `unindexDoc` drops them.
+ * whether to index; `indexDoc` replaces a doc's postings; `unindexDoc` drops them. A caller
+ * that knows the doc is new (its record did not exist) passes `fresh`, and `indexDoc` skips
+ * reading the doc's old token list, but only when `searchStale` is false: in a bucket written
+ * with the index off, a deleted record may still have a doc, whose postings must go.
  */
 export const SEARCH_LUA = `local function searchOn(counters, flag)
   if flag == nil or flag == '' then return false end
-  redis.call('HINCRBY', counters, 'search_rev', 1)
+  bump(counters, 'search_rev', 1)
   if flag == '1' then return true end
   redis.call('HSET', counters, 'search_stale', 1)
   return false
@@ -61,8 +64,12 @@ local function unindexDoc(counters, doc)
   bump(counters, 'search_docs', -1)
   bump(counters, 'search_tokens', -(len or 0))
 end
-local function indexDoc(counters, doc, spec)
-  unindexDoc(counters, doc)
+local function searchStale(counters)
+  local values = knownCounters[counters]
+  return values == nil or (values['search_stale'] or '0') ~= '0'
+end
+local function indexDoc(counters, doc, spec, fresh)
+  if not fresh then unindexDoc(counters, doc) end
   local base = string.sub(counters, 1, #counters - 8)
   local len, tok
   local list = {}
@@ -72,7 +79,7 @@ local function indexDoc(counters, doc, spec)
     elseif tok == nil then
       tok = part
     else
-      redis.call('HSET', base .. 'p:' .. tok, doc, tonumber(part) * 10000000 + math.min(len, ${MAX_LENGTH}))
+      redis.call('HSET', base .. 'p:' .. tok, doc, part)
       list[#list + 1] = tok
       tok = nil
     end
@@ -140,8 +147,9 @@ export class SearchWriter {
   }
 
   /**
-   * The spec of a record of `kind` (`''` when the index is off): `"<length> <token> <tf> ..."`
-   * of its indexed text (tokens hold no white space, so the Lua splits on it).
+   * The spec of a record of `kind` (`''` when the index is off): `"<length> <token> <score> ..."`
+   * of its indexed text, each score the posting's value, `tf * 1e7 + length` (computed here so
+   * the script stores the string as given; tokens hold no white space, so the Lua splits on it).
    */
   spec(kind: SearchKind, record: JsonValue): string {
     return this.enabled ? searchSpec(this.extractor, kind, record) : '';
@@ -172,6 +180,7 @@ export function searchSpec(extractor: TextExtractor, kind: SearchKind, record: J
     }
   }
   const parts = [String(length)];
-  for (const [token, count] of counts) parts.push(token, String(count));
+  const scored = Math.min(length, MAX_LENGTH);
+  for (const [token, count] of counts) parts.push(token, String(count * 10_000_000 + scored));
   return parts.join(' ');
 }
