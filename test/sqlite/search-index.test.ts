@@ -128,7 +128,7 @@ describe('SQLite full-text index', () => {
       const after = await db.schema();
       for (const entry of before) expect(after).toContainEqual(entry);
       expect(after.filter((e) => !before.some((b) => b.name === e.name)).map((e) => e.name)).toEqual(
-        expect.arrayContaining(['search_fts', 'search_docs', 'search_docs_scope', 'search_docs_kind']),
+        expect.arrayContaining(['search_fts', 'search_docs', 'search_docs_scope']),
       );
       await db.run('PRAGMA recursive_triggers = OFF');
       await db.run(REFERENCE.storeMemory, [

@@ -84,9 +84,9 @@ export class SqliteSearchIndex {
   /** True when the database has the index tables (a read-only open may find none). */
   async exists(q: Transaction): Promise<boolean> {
     const rows = await q.all<{ n: number }>(
-      "SELECT count(*) AS n FROM sqlite_master WHERE name IN ('search_fts', 'search_docs', 'search_docs_kind')",
+      "SELECT count(*) AS n FROM sqlite_master WHERE name IN ('search_fts', 'search_docs')",
     );
-    return rows[0]?.n === 3;
+    return rows[0]?.n === 2;
   }
 
   /**
@@ -193,7 +193,7 @@ export class SqliteSearchIndex {
     for (const kind of SEARCH_KINDS) {
       await connection.transaction('reconcile search index', async (q) => {
         const stale = await q.all<{ doc: number }>(
-          `SELECT d.doc FROM search_docs d WHERE d.kind = ${KIND_CODES[kind]} AND ${staleEntry(kind)}`,
+          `SELECT d.doc FROM search_docs d WHERE (d.doc & 7) = ${KIND_CODES[kind]} AND ${staleEntry(kind)}`,
         );
         await this.dropDocs(
           q,

@@ -17,7 +17,10 @@ export const SEARCH_TABLES: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS search_docs (
     doc INTEGER PRIMARY KEY, kind INTEGER NOT NULL, scope TEXT NOT NULL, stamp TEXT)`,
   'CREATE INDEX IF NOT EXISTS search_docs_scope ON search_docs (scope, kind)',
-  'CREATE INDEX IF NOT EXISTS search_docs_kind ON search_docs (kind, doc)',
+  // Versions before this one kept a (kind, doc) index for the high-water marks: one more page
+  // written per indexed commit. The marks now walk the primary key down from the kind's largest
+  // base rowid instead (see highWater); an older version recreates the index on its next open.
+  'DROP INDEX IF EXISTS search_docs_kind',
 ];
 
 /** Statements dropping the index (its indexes and FTS5 shadow tables go with the tables). */
@@ -161,14 +164,28 @@ export function unindexedRow(kind: SearchKind): string {
   return `NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.doc = t.${KIND_TABLES[kind].base} * 8 + ${KIND_CODES[kind]})`;
 }
 
-/** A kind's high-water mark: its largest indexed base rowid, 0 when none. */
+/**
+ * The kind's largest indexed base rowid below `bound` (SQL, times 8 as a doc), 0 when none:
+ * a walk down the primary key from `bound`, past entries of the other kinds between (at most
+ * four per rowid, and only over rows no entry covers yet, which the caller then indexes).
+ */
+function indexedBelow(kind: SearchKind, bound: string): string {
+  return `coalesce((SELECT doc FROM search_docs WHERE doc < ${bound} AND (doc & 7) = ${KIND_CODES[kind]}
+    ORDER BY doc DESC LIMIT 1) >> 3, 0)`;
+}
+
+/**
+ * A kind's high-water mark: its largest indexed base rowid not above the table's largest
+ * rowid, 0 when none (entries past the table's end belong to rows another writer deleted).
+ */
 export function highWater(kind: SearchKind): string {
-  return `coalesce((SELECT max(doc) FROM search_docs WHERE kind = ${KIND_CODES[kind]}) >> 3, 0)`;
+  const k = KIND_TABLES[kind];
+  return indexedBelow(kind, `((SELECT max(${k.base}) FROM main.${k.table}) + 1) * 8`);
 }
 
 /** A kind's high-water mark below the rowid in parameter `param`: its largest indexed base rowid under it, 0 when none. */
 export function highWaterBelow(kind: SearchKind, param: string): string {
-  return `coalesce((SELECT max(doc) FROM search_docs WHERE kind = ${KIND_CODES[kind]} AND doc < ${param} * 8) >> 3, 0)`;
+  return indexedBelow(kind, `${param} * 8`);
 }
 
 /** One statement telling, per kind, whether its table has rows past its mark (1) or not (0). */
