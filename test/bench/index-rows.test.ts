@@ -112,9 +112,9 @@ describe('bench rows with and without the search index', () => {
     );
   });
 
-  test('results written before the split (bench/results/latest.json) still render and check', () => {
+  test('results written before the split (bench/results/baseline.json) still render and check', () => {
     const results = JSON.parse(
-      readFileSync(join(__dirname, '../../bench/results/latest.json'), 'utf8'),
+      readFileSync(join(__dirname, '../../bench/results/baseline.json'), 'utf8'),
     ) as BenchResults;
     const rows: Row[] = results.rows;
     const md = toMarkdown(results);
