@@ -9,20 +9,14 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import fse from 'fs-extra';
 import { tempEntryName } from '../../src/backends/file/temp-files.js';
-import type { SearchHit, SearchKind, SearchQuery } from '../../src/core/index.js';
+import { SEARCH_KINDS, type SearchHit, type SearchKind, type SearchQuery } from '../../src/core/index.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
 import { FIXTURE_STORE, makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(shutdownAll);
 afterAll(removeTempDirs);
 
-const ALL_KINDS: SearchKind[] = [
-  'raw_messages',
-  'memories',
-  'reasoning_chains',
-  'conversations',
-  'chunk_info',
-];
+const ALL_KINDS: SearchKind[] = [...SEARCH_KINDS];
 
 /** A hit as one comparable line: kind, ids, matched words, score. */
 function line(hit: SearchHit): string {

@@ -7,6 +7,7 @@
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import {
   type JsonValue,
+  SEARCH_KINDS,
   type SearchHit,
   type SearchKind,
   tokenize,
@@ -14,13 +15,7 @@ import {
 } from '../../src/core/index.js';
 import { copyReferenceDb, useTempDir, withRawDb } from './helpers.js';
 
-const ALL_KINDS: SearchKind[] = [
-  'raw_messages',
-  'memories',
-  'reasoning_chains',
-  'conversations',
-  'chunk_info',
-];
+const ALL_KINDS: SearchKind[] = [...SEARCH_KINDS];
 const REFERENCE_NOW = '2025-06-01T10:00:00.000000+00:00';
 
 /** The Python reference's SQLite write statements. */
