@@ -5,39 +5,19 @@
  */
 import {
   nowTimestamp,
-  StorageError,
-  StorageInterface,
-  type CacheRecord,
-  type CacheRecordWrite,
-  type HealthProbe,
   type JsonObject,
   type JsonValue,
-  type ListingName,
   type MemoryWrite,
   type NormalizedSearchQuery,
   type SearchCandidate,
   type SequencedChain,
   type SequencedChainRead,
   parseStoredJson,
-  parseStoredJsonObject,
-  type StatsSnapshot,
-  openPrepared,
 } from '../../core/index.js';
-import { parseSqliteConfig, type ResolvedSQLiteConfig, type SQLiteStorageConfig } from './config.js';
-import { SqliteConnection } from './connection.js';
+import type { SQLiteStorageConfig } from './config.js';
 import { chainFromRow, memoryFromRow, type ChainRow, type MemoryRow } from './rows.js';
-import {
-  ensureSchema,
-  inspectSchemaReadOnly,
-  SQLITE_SCHEMA_VERSION,
-  schemaVersionDetails,
-} from './schema.js';
-import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
 import { SQL } from './sql.js';
-import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
-import { readSqliteIdPage, readSqliteMemoryWindow, readSqliteRawWindow } from './paging.js';
-import { SqliteSearchIndex } from './search-index.js';
-import { searchIndexEntries, searchWithIndex } from './search-read.js';
+import { searchWithIndex } from './search-read.js';
 import { chainSearchSync, memorySearchSync } from './search-writes.js';
 import {
   appendChainRecords,
@@ -46,106 +26,20 @@ import {
   trimChainRecords,
 } from './chains.js';
 import * as batches from './batches.js';
-import { replaceRawMessages, upsertCacheRow, upsertMemoryRow } from './batches.js';
-import { FAST_WRITE_TEMP_OBJECTS, PLAIN_WRITE_TEMP_OBJECTS, SqliteFastWrites } from './fast-writes.js';
-
-const quote = (id: string): string => JSON.stringify(id);
+import { replaceRawMessages, upsertMemoryRow } from './batches.js';
+import { quote, SqliteStoreBase } from './sqlite-store-base.js';
 
 /** Storage in one SQLite database file (or `:memory:`), readable and writable by the Python reference. */
-export class SQLiteStorage extends StorageInterface {
+export class SQLiteStorage extends SqliteStoreBase {
   /** One-line description shown by the factory. */
   static readonly description = 'SQLite database file, same schema as the Python reference (needs sqlite3)';
 
   /** Backend name as registered in the factory. */
   readonly storageType = 'sqlite';
 
-  /** The validated configuration, defaults filled in. */
-  readonly config: Readonly<ResolvedSQLiteConfig>;
-
-  private connection: SqliteConnection | undefined;
-  /** The open file's schema version (older than ours only in a read-only open). */
-  private schemaVersion = SQLITE_SCHEMA_VERSION;
-  /** The full-text index; every write path calls its `sync` inside the write's transaction. */
-  private readonly fts = new SqliteSearchIndex(
-    () => this.textExtractor,
-    () => this.config.searchIndex,
-  );
-  /** One-statement paths of the hot writes (see fast-writes.ts); they fall back to the methods below. */
-  private readonly fast = new SqliteFastWrites(() => this.db, this.fts);
-
   /** Validates the configuration (unknown keys throw `ConfigError`); opens nothing until `initialize()`. */
   constructor(config: SQLiteStorageConfig = {}) {
-    super();
-    this.config = Object.freeze(parseSqliteConfig(config));
-  }
-
-  // ----- lifecycle -----------------------------------------------------------------------
-
-  /** True when configured `readOnly`: opens an existing database only and refuses every write. */
-  override get isReadOnly(): boolean {
-    return this.config.readOnly;
-  }
-
-  /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
-  override get maxReasoningChainsPerAgent(): number | null {
-    return this.config.maxReasoningChainsPerAgent ?? null;
-  }
-
-  protected override describeStore(): string {
-    return this.config.dbPath;
-  }
-
-  protected async openStore(): Promise<void> {
-    this.connection = await openPrepared(
-      () => SqliteConnection.open(this.config),
-      async (connection) => {
-        if (this.config.readOnly) this.schemaVersion = await inspectSchemaReadOnly(connection);
-        else {
-          await ensureSchema(connection);
-          await (this.config.searchIndex ? this.fts.open(connection) : this.fts.drop(connection));
-          const temp = [
-            ...PLAIN_WRITE_TEMP_OBJECTS,
-            ...(this.config.searchIndex ? FAST_WRITE_TEMP_OBJECTS : []),
-          ];
-          await connection.exclusive('prepare writes', async (q) => {
-            for (const sql of temp) await q.exec(sql);
-          });
-        }
-      },
-    );
-  }
-
-  protected async closeStore(): Promise<void> {
-    const connection = this.connection;
-    this.connection = undefined;
-    await connection?.close();
-  }
-
-  /** The open connection; the core has already refused calls before `initialize()` and after `shutdown()`. */
-  private get db(): SqliteConnection {
-    // Only reachable when shutdown() ran while this call was on its way.
-    if (this.connection === undefined)
-      throw new StorageError(`SQLite database ${this.config.dbPath} is not open`);
-    return this.connection;
-  }
-
-  /** Upserts a `(key, JSON text, created_at, updated_at)` row; an update keeps `created_at`. */
-  private async upsertObject(what: string, sql: string, key: string, data: JsonObject): Promise<void> {
-    const now = nowTimestamp();
-    await this.db.run(`store ${what}`, sql, [key, JSON.stringify(data), now, now]);
-  }
-
-  /** The object in the `json` column of the row `sql` finds for `key`, or null. */
-  private async loadObject(what: string, sql: string, key: string): Promise<JsonObject | null> {
-    const db = this.db;
-    const [row] = await db.all<{ json: string }>(`load ${what}`, sql, [key]);
-    return row === undefined ? null : parseStoredJsonObject(row.json, `${what} in ${db.path}`);
-  }
-
-  /** The ids `sql` returns as one JSON array in its `ids` column. */
-  private async listIds(what: string, sql: string): Promise<string[]> {
-    const [row] = await this.db.all<{ ids: string }>(`list ${what}`, sql);
-    return row === undefined ? [] : (parseStoredJson(row.ids, `list of ${what}`) as string[]);
+    super(config);
   }
 
   // ----- conversations -------------------------------------------------------------------
@@ -308,94 +202,6 @@ export class SQLiteStorage extends StorageInterface {
 
   protected readChunkInfo(conversationId: string): Promise<JsonObject | null> {
     return this.loadObject(`chunk info of ${quote(conversationId)}`, SQL.selectChunkInfo, conversationId);
-  }
-
-  // ----- cache ---------------------------------------------------------------------------
-
-  protected async writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
-    await this.db.exclusive(`store cache entry ${quote(cacheKey)}`, (q) =>
-      upsertCacheRow(q, cacheKey, record),
-    );
-  }
-
-  protected override writeCacheRecordBatch(
-    _method: string,
-    writes: readonly CacheRecordWrite[],
-  ): Promise<void> {
-    return batches.writeCacheRecordBatch(this.db, writes);
-  }
-
-  protected override readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
-    return batches.readCacheRecordBatch(this.db, keys);
-  }
-
-  protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
-    type Row = { cache_data: string; created_at: string; expires_at: string | null };
-    const rows = await this.db.all<Row>(`load cache entry ${quote(cacheKey)}`, SQL.selectCache, [cacheKey]);
-    const row = rows[0];
-    if (row === undefined) return null;
-    const data = parseStoredJsonObject(row.cache_data, `cache_entries row ${quote(cacheKey)}`);
-    return { data, storedAt: row.created_at, expiresAt: row.expires_at };
-  }
-
-  protected async removeCacheRecord(cacheKey: string): Promise<void> {
-    await this.db.run(`delete cache entry ${quote(cacheKey)}`, SQL.deleteCache, [cacheKey]);
-  }
-
-  protected listLiveCacheKeys(nowMs: number): Promise<string[]> {
-    return listLiveCacheKeys(this.db, nowMs);
-  }
-
-  protected async removeExpiredCache(nowMs: number): Promise<number> {
-    return purgeExpiredCache(this.db, nowMs);
-  }
-
-  // ----- system state --------------------------------------------------------------------
-
-  protected writeSystemState(stateKey: string, data: JsonObject): Promise<void> {
-    return this.upsertObject(`system state ${quote(stateKey)}`, SQL.upsertState, stateKey, data);
-  }
-
-  protected readSystemState(stateKey: string): Promise<JsonObject | null> {
-    return this.loadObject(`system state ${quote(stateKey)}`, SQL.selectState, stateKey);
-  }
-
-  protected async removeSystemState(stateKey: string): Promise<void> {
-    await this.db.run(`delete system state ${quote(stateKey)}`, SQL.deleteState, [stateKey]);
-  }
-
-  protected listStateKeys(): Promise<string[]> {
-    return this.listIds('system state keys', SQL.listStateKeys);
-  }
-
-  // ----- paging (see paging.ts) ----------------------------------------------------------
-
-  protected override readIdPage(listing: ListingName, after: string | null, limit: number, nowMs: number) {
-    return readSqliteIdPage(this.db, listing, after, limit, nowMs);
-  }
-
-  protected override readRawMessagesWindow(conversationId: string, offset: number, limit: number | null) {
-    return readSqliteRawWindow(this.db, conversationId, offset, limit);
-  }
-
-  protected override readMemoriesWindow(conversationId: string, offset: number, limit: number | null) {
-    return readSqliteMemoryWindow(this.db, conversationId, offset, limit);
-  }
-
-  // ----- health and stats ----------------------------------------------------------------
-
-  protected async probeHealth(): Promise<HealthProbe> {
-    const probe = await probeSqliteHealth(this.db);
-    return { ...probe, details: { ...probe.details, ...schemaVersionDetails(this.schemaVersion) } };
-  }
-
-  protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
-    const stats = await collectSqliteStats(this.db, nowMs);
-    const search_index_entries = this.config.searchIndex ? await searchIndexEntries(this.db, this.fts) : null;
-    return {
-      ...stats,
-      extra: { ...stats.extra, ...schemaVersionDetails(this.schemaVersion), search_index_entries },
-    };
   }
 
   // ----- search (see search-index.ts) ------------------------------------------------------
