@@ -70,6 +70,7 @@ export class StoreLayout {
     this.systemDir = path.join(this.baseDir, 'system');
     this.locksDir = path.join(this.baseDir, INTERNAL_DIR, 'locks');
     this.trashDir = path.join(this.baseDir, INTERNAL_DIR, 'trash');
+    this.fixedDirs = new Set([this.conversationsDir, this.agentsDir, this.cacheDir, this.systemDir]);
   }
 
   /** Folders created at start-up. */
@@ -83,6 +84,12 @@ export class StoreLayout {
       this.trashDir,
     ];
   }
+
+  /**
+   * The data folders this library never removes or replaces while the store is open: a write's
+   * fsync of one of them may be shared with concurrent writes (see `folder-sync.ts`).
+   */
+  readonly fixedDirs: ReadonlySet<string> = new Set();
 
   /** `conversations/{id}` (the reference uses the id as it is). */
   conversationDir(conversationId: string): string {
