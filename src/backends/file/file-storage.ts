@@ -37,6 +37,7 @@ import {
 import { CHAINS_FILE, CONVERSATION_FILES, type ConversationFileKind } from './layout.js';
 import { probeFileHealth, subfoldersHolding } from './maintenance.js';
 import type { FileStorageInternals } from './name-folding.js';
+import type { FileSearchIndex } from './search-index.js';
 import { collectFileStats } from './stats.js';
 import * as batches from './batches.js';
 
@@ -69,6 +70,11 @@ export class FileStorage extends StorageInterface {
       // `this.parts` is set by then: searches run after the constructor.
       firstChainSequence: (agentId, chains) => this.parts.chains.firstSequenceOf(agentId, chains),
     });
+  }
+
+  /** The native full-text index (`null` with `searchIndex: false`); tests flush it by this name. */
+  private get textIndex(): FileSearchIndex | null {
+    return this.parts.textIndex;
   }
 
   /** Absolute path of the store's root folder. */

@@ -53,6 +53,11 @@ export class StoreLayout {
   readonly trashDir: string;
   /** `.connectome-storage/`, this library's own folder (locks, trash, the start-up name probe). */
   readonly internalDir: string;
+  /**
+   * The data folders this library never removes or replaces while the store is open: a write's
+   * fsync of one of them may be shared with concurrent writes (see `folder-sync.ts`).
+   */
+  readonly fixedDirs: ReadonlySet<string>;
 
   /**
    * @param baseDir the store's root folder.
@@ -84,12 +89,6 @@ export class StoreLayout {
       this.trashDir,
     ];
   }
-
-  /**
-   * The data folders this library never removes or replaces while the store is open: a write's
-   * fsync of one of them may be shared with concurrent writes (see `folder-sync.ts`).
-   */
-  readonly fixedDirs: ReadonlySet<string> = new Set();
 
   /** `conversations/{id}` (the reference uses the id as it is). */
   conversationDir(conversationId: string): string {
