@@ -6,7 +6,8 @@ import fs, { type BigIntStats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CorruptDataError, type JsonValue, parseStoredJson } from '../../core/index.js';
-import { ioError, openDir, syncAndCloseDir } from './durable-dirs.js';
+import { ioError } from './durable-dirs.js';
+import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolder } from './folder-sync.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
 export { ensureDirDurable, ensureDirUnder, fsyncDir, ioError, makeDirUnder } from './durable-dirs.js';
@@ -78,12 +79,17 @@ export interface AtomicWriteOptions {
    * the old file): it runs while the temp file is written and synced.
    */
   beforeRename?: () => Promise<void>;
+  /**
+   * Folders the store never removes or replaces (`cache/`, `conversations/`, ...): their fsync
+   * after the rename may be shared with concurrent writes (see `folder-sync.ts`).
+   */
+  sharedSyncDirs?: ReadonlySet<string>;
 }
 
 /** What {@link writeTemp} leaves to do: folders to sync after the rename, and the file's identity. */
 export interface WrittenTemp {
   /** The target's folder and any new folders above it, opened while the file was written. */
-  dirs: Promise<FileHandle | null>[];
+  dirs: FolderSyncTicket[];
   identity: FileIdentity | undefined;
 }
 
@@ -109,7 +115,10 @@ export async function writeTemp(
 ): Promise<WrittenTemp> {
   const [handle, newDirs] = await openTemp(temp, options);
   // Each step waits for a worker thread: the ones that do not depend on each other overlap.
-  const dirs = [path.dirname(temp), ...newDirs].map(openDir);
+  const shared = options.sharedSyncDirs;
+  const dirs = [path.dirname(temp), ...newDirs].map((dir) =>
+    prepareFolderSync(dir, shared?.has(dir) ?? false),
+  );
   try {
     await handle.writeFile(text, 'utf8');
     // Size and mtime are final once written, so the stat runs alongside the sync.
@@ -130,13 +139,13 @@ export async function writeTemp(
 }
 
 /** Closes the folders a {@link WrittenTemp} opened, ignoring errors (the write failed anyway). */
-export async function closeQuietly(dirs: Promise<FileHandle | null>[] | undefined): Promise<void> {
-  await Promise.all((dirs ?? []).map((dir) => dir.then((handle) => handle?.close()).catch(() => undefined)));
+export async function closeQuietly(dirs: FolderSyncTicket[] | undefined): Promise<void> {
+  await Promise.all((dirs ?? []).map(discardFolderSync));
 }
 
 /** Syncs and closes every folder (at once: each must be on disk before the write resolves, in any order). */
-export async function syncDirs(dirs: Promise<FileHandle | null>[]): Promise<void> {
-  const results = await Promise.allSettled(dirs.map(async (dir) => syncAndCloseDir(await dir)));
+export async function syncDirs(dirs: FolderSyncTicket[]): Promise<void> {
+  const results = await Promise.allSettled(dirs.map(syncFolder));
   const failed = results.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
 }

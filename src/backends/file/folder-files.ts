@@ -143,6 +143,7 @@ export class FolderFiles {
       createDirFirst: !this.knownDirs.has(dir),
       // Backups and the search index (listener) need the written file's identity.
       identity: this.backups.enabled || this.listener !== null,
+      sharedSyncDirs: this.layout.fixedDirs,
     });
     let handedOver = false;
     try {
@@ -212,6 +213,7 @@ export class FolderFiles {
       // Backups remember the file's identity (see Backups.written).
       identity: identity || this.backups.enabled,
       beforeRename: backUp,
+      sharedSyncDirs: this.layout.fixedDirs,
     });
     this.wrote(file, written);
     return written;

@@ -76,8 +76,11 @@ type Probe<T> =
 /** Key → file store for one folder (see the module comment). */
 export class KeyedFiles<T extends Keyed> {
   private readonly backups: Backups | null;
+  /** The folder's fsync is shared by concurrent writes: the store never removes it (see `folder-sync.ts`). */
+  private readonly sharedSyncDirs: ReadonlySet<string>;
 
   constructor(private readonly options: KeyedFilesOptions<T>) {
+    this.sharedSyncDirs = new Set([options.dir]);
     // A file that looks like a backup may be a key's data (`x.20250306_101500.backup`): never prune it.
     const mayPrune = async (file: string) => !(await this.isLiveEntry(file));
     this.backups = options.backups ? new Backups(options.backups, mayPrune) : null;
@@ -114,6 +117,7 @@ export class KeyedFiles<T extends Keyed> {
       createDir: () => makeDirUnder(root, dir),
       // Backups remember the file's identity; the cache keeps none.
       identity: backups?.enabled ?? false,
+      sharedSyncDirs: this.sharedSyncDirs,
     });
     let handedOver = false;
     try {

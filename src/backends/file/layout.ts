@@ -53,6 +53,11 @@ export class StoreLayout {
   readonly trashDir: string;
   /** `.connectome-storage/`, this library's own folder (locks, trash, the start-up name probe). */
   readonly internalDir: string;
+  /**
+   * The data folders this library never removes or replaces while the store is open: a write's
+   * fsync of one of them may be shared with concurrent writes (see `folder-sync.ts`).
+   */
+  readonly fixedDirs: ReadonlySet<string>;
 
   /**
    * @param baseDir the store's root folder.
@@ -70,6 +75,7 @@ export class StoreLayout {
     this.systemDir = path.join(this.baseDir, 'system');
     this.locksDir = path.join(this.baseDir, INTERNAL_DIR, 'locks');
     this.trashDir = path.join(this.baseDir, INTERNAL_DIR, 'trash');
+    this.fixedDirs = new Set([this.conversationsDir, this.agentsDir, this.cacheDir, this.systemDir]);
   }
 
   /** Folders created at start-up. */

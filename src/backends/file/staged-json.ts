@@ -22,7 +22,10 @@ import {
 import { tempEntryName } from './temp-files.js';
 
 /** How a staged file is written: the parts of {@link AtomicWriteOptions} that do not need the target. */
-export type StageOptions = Pick<AtomicWriteOptions, 'pretty' | 'createDir' | 'createDirFirst' | 'identity'>;
+export type StageOptions = Pick<
+  AtomicWriteOptions,
+  'pretty' | 'createDir' | 'createDirFirst' | 'identity' | 'sharedSyncDirs'
+>;
 
 /** A temp file being written and synced in its folder, not yet renamed over any target. */
 export interface StagedJson {

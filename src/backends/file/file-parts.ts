@@ -1,0 +1,177 @@
+/**
+ * The parts a file store is made of (name rules, layout, locks, folder writes, reads, chains,
+ * the cache and state folders, the optional full-text index), wired together from its config,
+ * and the cache and memory operations that are more than a call into one part.
+ */
+import { isCacheExpired, type JsonObject, nowTimestamp } from '../../core/index.js';
+import { throwIfAborted } from '../../core/abort.js';
+import { ensureDirDurable, ensureDirUnder, ioError } from './atomic-json.js';
+import { Backups } from './backups.js';
+import type { ResolvedFileStorageConfig } from './config.js';
+import {
+  type CacheFileEntry,
+  memoriesEnvelope,
+  parseCacheFile,
+  parseStateFile,
+  type StateFileEntry,
+} from './envelopes.js';
+import { FileChains } from './chains.js';
+import { FileLocks } from './file-lock.js';
+import { FolderFiles } from './folder-files.js';
+import { FolderReads } from './folder-reads.js';
+import { KeyedFiles } from './keyed-files.js';
+import { StoreLayout } from './layout.js';
+import { assertStoreFolderExists, cleanUpAfterCrash } from './maintenance.js';
+import {
+  assumedNameFolding,
+  FileNames,
+  type FileStorageInternals,
+  probeNameFolding,
+} from './name-folding.js';
+import type { StoreView } from './stats.js';
+import { FileSearchIndex, type FileSearchIndexOptions } from './search-index.js';
+
+/** What the parts need from the store object itself (known only once it is built). */
+export type StoreHooks = Pick<FileSearchIndexOptions, 'extractor' | 'firstChainSequence'>;
+
+/** The parts of one file store. */
+export interface FileParts {
+  names: FileNames;
+  layout: StoreLayout;
+  locks: FileLocks;
+  folders: FolderFiles;
+  reads: FolderReads;
+  chains: FileChains;
+  cache: KeyedFiles<CacheFileEntry>;
+  state: KeyedFiles<StateFileEntry>;
+  /** The native full-text index (`null` with `searchIndex: false`). */
+  textIndex: FileSearchIndex | null;
+}
+
+/** Builds a store's parts from its validated config; touches no file. */
+export function buildFileParts(
+  config: Readonly<ResolvedFileStorageConfig>,
+  internals: FileStorageInternals,
+  hooks: StoreHooks,
+): FileParts {
+  const names = new FileNames(internals.entryNames);
+  const layout = new StoreLayout(config.baseDir, names);
+  const locks = new FileLocks(
+    layout.locksDir,
+    () => ensureDirUnder(layout.baseDir, layout.locksDir),
+    config.logger,
+  );
+  const backups = { enabled: config.createBackups, keep: config.maxBackupFiles };
+  const pretty = config.prettyPrintJson;
+  const textIndex = config.searchIndex
+    ? new FileSearchIndex({
+        layout,
+        extractor: hooks.extractor,
+        fields: config.searchFields ?? {},
+        readOnly: config.readOnly,
+        logger: config.logger,
+        firstChainSequence: hooks.firstChainSequence,
+      })
+    : null;
+  const folders = new FolderFiles(layout, locks, new Backups(backups), pretty, textIndex);
+  const reads = new FolderReads(layout, names, folders);
+  const chains = new FileChains(layout, folders, reads, pretty);
+  const shared = { locks, pretty, root: layout.baseDir, names };
+  const cache = new KeyedFiles({
+    ...shared,
+    dir: layout.cacheDir,
+    kind: 'cache',
+    parse: parseCacheFile,
+    backups: null, // the reference never backs up cache files
+  });
+  const state = new KeyedFiles({
+    ...shared,
+    dir: layout.systemDir,
+    kind: 'system',
+    parse: parseStateFile,
+    backups,
+  });
+  return { names, layout, locks, folders, reads, chains, cache, state, textIndex };
+}
+
+/**
+ * Opens the store's folder: a read-only store only checks it exists; a writable one creates the
+ * missing folders, removes what killed writers left and learns how the file system compares names.
+ */
+export async function openFileStore(
+  parts: FileParts,
+  config: Readonly<ResolvedFileStorageConfig>,
+): Promise<void> {
+  const { layout, names } = parts;
+  // Read-only: no folders created, no crash leftovers removed (they may be a live writer's).
+  if (config.readOnly) {
+    await assertStoreFolderExists(layout);
+    // A probe would write a file: assume what the platform's usual file systems do.
+    names.folding = assumedNameFolding();
+    return;
+  }
+  for (const dir of layout.requiredDirs) {
+    await ensureDirDurable(dir).catch((error: unknown) => {
+      throw ioError('create folder', dir, error);
+    });
+  }
+  await cleanUpAfterCrash(layout, parts.locks, config.logger);
+  // Before any call: keys and ids that differ only by case must not share a file or folder
+  // where the file system does not tell them apart.
+  names.folding = await probeNameFolding(layout.internalDir, names.entries);
+}
+
+/** What the stats walk sees of a store; where names fold, the index is left out (the default scan counts). */
+export function storeViewOf(parts: FileParts): StoreView {
+  const index = parts.names.folds ? null : parts.textIndex;
+  return {
+    layout: parts.layout,
+    cache: parts.cache,
+    state: parts.state,
+    counts: parts.folders.counts,
+    indexEntries: index === null ? null : (files) => index.entries(files),
+  };
+}
+
+/** Removes every memory `memoryId` of a conversation (the reference may have written duplicates). */
+export async function removeMemoryFrom(
+  parts: FileParts,
+  conversationId: string,
+  memoryId: string,
+): Promise<void> {
+  const { folders, layout, reads } = parts;
+  await folders.withConversation(conversationId, async (assertHeld) => {
+    const file = layout.conversationFile(conversationId, 'memories');
+    const read = await folders.readList(file, () => reads.memoriesFile(conversationId));
+    const kept = read.list.filter((memory) => (memory as JsonObject).memory_id !== memoryId);
+    if (kept.length === read.list.length) return;
+    // A conversation without memories has no memories file.
+    if (kept.length === 0) return folders.remove(file, assertHeld);
+    const envelope = memoriesEnvelope(conversationId, kept, nowTimestamp());
+    await folders.replaceList(file, kept, envelope, read, assertHeld);
+  });
+}
+
+/** The keys of the cache entries still live at `nowMs`. */
+export async function liveCacheKeys(cache: KeyedFiles<CacheFileEntry>, nowMs: number): Promise<string[]> {
+  const { entries } = await cache.list();
+  return entries
+    .filter(({ entry }) => !isCacheExpired(entry.record.expiresAt, nowMs))
+    .map(({ entry }) => entry.key);
+}
+
+/** Deletes the cache entries expired at `nowMs`, stopping between two removals when `signal` fires. */
+export async function purgeExpiredCache(
+  cache: KeyedFiles<CacheFileEntry>,
+  nowMs: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const expired = (entry: CacheFileEntry) => isCacheExpired(entry.record.expiresAt, nowMs);
+  let removed = 0;
+  for (const { entry } of (await cache.list()).entries) {
+    throwIfAborted(signal, 'purgeExpiredCache'); // between two file removals, each whole
+    // Checked again under the key's lock: a fresh write since the listing survives.
+    if (expired(entry) && (await cache.removeMatching(entry.key, expired))) removed += 1;
+  }
+  return removed;
+}

@@ -1,0 +1,116 @@
+/**
+ * Folder fsyncs after a rename, shared between concurrent writes to one folder (group commit).
+ * An fsync of a folder makes every entry renamed into it before the fsync started durable, so
+ * writes that renamed while one fsync was running wait for the next one, and that single next
+ * fsync serves all of them: 64 concurrent cache writes make a few folder fsyncs, not 64.
+ *
+ * Only folders the store never removes or replaces (`cache/`, `system/`, `conversations/`,
+ * `agents/`) are shared: there, a handle opened by one writer, or opened when the round starts,
+ * is the folder every member renamed into. A per-conversation folder can be deleted and made
+ * again by another process, so a handle opened earlier might be the old folder's: its writes
+ * keep an fsync of their own handle (they are serialised by the conversation's lock anyway).
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { openDir, syncAndCloseDir } from './durable-dirs.js';
+
+/** A folder to sync after a write's rename, with the handle opened for it while the file was written. */
+export interface FolderSyncTicket {
+  /** Absolute path of the folder. */
+  readonly dir: string;
+  /** Opened before the rename; `null` when a shared round will open the folder itself. */
+  readonly handle: Promise<FileHandle | null> | null;
+  /** Whether the fsync may be shared with other writes to `dir` (see the module comment). */
+  readonly shared: boolean;
+}
+
+/** The writes waiting for the next fsync of one folder, and the handles they brought. */
+interface Round {
+  waiters: { resolve: () => void; reject: (error: unknown) => void }[];
+  handles: Promise<FileHandle | null>[];
+}
+
+/** One shared folder: whether an fsync is running, and the round that waits for the next one. */
+interface FolderState {
+  running: boolean;
+  next: Round | null;
+}
+
+/** Shared folders with an fsync running or waiting, by path (process-wide: stores on one folder share them). */
+const folders = new Map<string, FolderState>();
+
+/** How folders are opened and synced; a test seam, the defaults are the real calls. */
+export interface FolderSyncIo {
+  open: (dir: string) => Promise<FileHandle | null>;
+  syncAndClose: (handle: FileHandle | null) => Promise<void>;
+}
+
+const realIo: FolderSyncIo = { open: openDir, syncAndClose: syncAndCloseDir };
+let io: FolderSyncIo = realIo;
+
+/** Replaces the folder calls (tests only); `null` restores the real ones. */
+export function setFolderSyncIo(replacement: FolderSyncIo | null): void {
+  io = replacement ?? realIo;
+}
+
+/**
+ * A ticket for syncing `dir` after a rename, opened now (alongside the file's write) unless
+ * the folder is shared and an fsync of it is running: the write then most likely joins the
+ * next round, which needs only one handle.
+ */
+export function prepareFolderSync(dir: string, shared: boolean): FolderSyncTicket {
+  const joining = shared && folders.get(dir)?.running === true;
+  return { dir, handle: joining ? null : io.open(dir), shared };
+}
+
+/**
+ * Resolves once `dir` is fsynced by a call that started after this one: the caller's rename
+ * is then on disk. Rejects when that fsync fails. The ticket's handle is closed either way.
+ */
+export function syncFolder(ticket: FolderSyncTicket): Promise<void> {
+  if (!ticket.shared) return (ticket.handle ?? io.open(ticket.dir)).then((handle) => io.syncAndClose(handle));
+  let state = folders.get(ticket.dir);
+  if (state === undefined) {
+    state = { running: false, next: null };
+    folders.set(ticket.dir, state);
+  }
+  const round: Round = (state.next ??= { waiters: [], handles: [] });
+  if (ticket.handle !== null) round.handles.push(ticket.handle);
+  const done = new Promise<void>((resolve, reject) => round.waiters.push({ resolve, reject }));
+  if (!state.running) void runRound(ticket.dir, state);
+  return done;
+}
+
+/** Closes a ticket's handle without syncing (the write failed), ignoring errors. */
+export async function discardFolderSync(ticket: FolderSyncTicket): Promise<void> {
+  await ticket.handle?.then((handle) => handle?.close()).catch(() => undefined);
+}
+
+/**
+ * Takes the waiting round (synchronously, so a write renamed after this point joins the next
+ * one), fsyncs the folder once with the first handle that opened (or a new one) and settles
+ * every member; then starts the next round if writes joined meanwhile.
+ */
+async function runRound(dir: string, state: FolderState): Promise<void> {
+  const round = state.next as Round;
+  state.next = null;
+  state.running = true;
+  try {
+    const opened = await Promise.allSettled(round.handles);
+    const handles = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const [first, ...rest] = handles;
+    // Any member's handle is this folder (it is never replaced); spare ones are closed alongside.
+    const closing = Promise.all(rest.map((handle) => handle?.close().catch(() => undefined)));
+    try {
+      await io.syncAndClose(first === undefined ? await io.open(dir) : first);
+    } finally {
+      await closing;
+    }
+    for (const waiter of round.waiters) waiter.resolve();
+  } catch (error) {
+    for (const waiter of round.waiters) waiter.reject(error);
+  } finally {
+    state.running = false;
+    if (state.next !== null) void runRound(dir, state);
+    else folders.delete(dir);
+  }
+}
