@@ -20,6 +20,22 @@ const AWKWARD = {
 describeWithService('postgres')('postgres value exactness', () => {
   const ctx = usePostgresStore();
 
+  it('keeps an own "__proto__" key, integer-like keys and key order in a memory', async () => {
+    const s = await ctx.open();
+    const data = JSON.parse('{"b": 1, "__proto__": {"x": 1}, "7": "seven", "a": [2]}') as Record<
+      string,
+      never
+    >;
+    await s.storeMemory('c', 'm', data);
+    await s.storeMemories('c', [{ memoryId: 'n', data }]);
+    const loaded = await s.loadMemories('c');
+    for (const memory of loaded) {
+      expect(Object.keys(memory)).toEqual(['7', 'memory_id', 'created_at', 'b', '__proto__', 'a']);
+      expect(Object.getPrototypeOf(memory)).toBe(Object.prototype);
+      expect(JSON.stringify(memory.__proto__)).toBe('{"x":1}');
+    }
+  });
+
   it('round-trips awkward strings and key order through every kind', async () => {
     const s = await ctx.open();
     const expected = JSON.stringify(AWKWARD);

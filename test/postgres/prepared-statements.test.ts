@@ -62,7 +62,7 @@ describeWithService('postgres')('postgres prepared statements', () => {
       sql.selectConversation,
       sql.upsertMemory,
       sql.selectMemories,
-      chainSql.lockedInsert,
+      chainSql.lockedInsertOne,
       sql.selectLastChains,
       sql.upsertCache,
       sql.selectCache,

@@ -13,16 +13,26 @@ function countingPool(): { pool: pg.Pool; counts: { statements: number; transact
   pool.on('error', () => undefined);
   const counts = { statements: 0, transactions: 0 };
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-  const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+  const connect = pool.connect.bind(pool) as (...args: unknown[]) => Promise<pg.PoolClient>;
   Object.assign(pool, {
     query: (...args: unknown[]) => {
       counts.statements += 1;
       return query(...args);
     },
-    // pg's own `query` checks out with a callback; a caller's transaction calls it without.
-    connect: (...args: unknown[]) => {
-      if (args.length === 0) counts.transactions += 1;
-      return connect(...args);
+    // pg's own `query` checks out with a callback; a caller's transaction calls it without,
+    // and each statement of the transaction (BEGIN and COMMIT too) is one round trip.
+    connect: async (...args: unknown[]) => {
+      if (args.length > 0) return connect(...args);
+      counts.transactions += 1;
+      const client = await connect();
+      const clientQuery = client.query.bind(client) as (...a: unknown[]) => unknown;
+      return Object.assign(Object.create(client) as pg.PoolClient, {
+        query: (...a: unknown[]) => {
+          counts.statements += 1;
+          return clientQuery(...a);
+        },
+        release: (error?: Error | boolean) => client.release(error),
+      });
     },
   });
   return { pool, counts };
@@ -72,5 +82,25 @@ describeWithService('postgres')('postgres round trips', () => {
     let stats: Record<string, unknown> = {};
     expect(await cost(counts, async () => (stats = await s.getStorageStats()))).toEqual(one);
     expect(stats).toMatchObject({ conversation_count: 5, memory_count: 1, search_index_entries: 7 });
+  });
+
+  it('appends a chain under a limit in one transaction of four round trips, trimmed', async () => {
+    const { pool, counts } = countingPool();
+    pools.push(pool);
+    const s = await ctx.open({ pool, maxReasoningChainsPerAgent: 2 });
+    for (let step = 1; step <= 3; step += 1) {
+      // BEGIN, the locked insert, the trim, COMMIT.
+      expect(await cost(counts, () => s.storeReasoningChain('agent', { step }))).toEqual({
+        statements: 4,
+        transactions: 1,
+      });
+    }
+    const chains = await s.loadReasoningChains('agent');
+    expect(chains.map((chain) => chain.step)).toEqual([2, 3]);
+    // A batch under the limit takes the same four.
+    expect(
+      await cost(counts, () => s.appendReasoningChains('agent', [{ step: 4 }, { step: 5 }, { step: 6 }])),
+    ).toEqual({ statements: 4, transactions: 1 });
+    expect((await s.loadReasoningChains('agent')).map((chain) => chain.step)).toEqual([5, 6]);
   });
 });

@@ -7,14 +7,14 @@
  * in id order: a reader paging with `afterSequence` never sees a higher id before a lower one
  * of the same agent commits (a plain `bigserial` alone does not promise that).
  */
-import { statements } from './statements.js';
+import { type Statement, statements } from './statements.js';
 import {
   parseStoredJsonObject,
   type JsonObject,
   type SequencedChain,
   type SequencedChainRead,
 } from '../../core/index.js';
-import type { PostgresConnection, Queryable } from './connection.js';
+import type { PostgresConnection, Queryable, SqlParam } from './connection.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { quoteIdent } from './sql.js';
 
@@ -30,18 +30,18 @@ export function buildChainSql(schema: string) {
     // $1 namespace, $2 agent id.
     lock: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
     // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
-    // is drawn, and held until the statement's own commit. $1 namespace, $2 agent, $3 records,
-    // $4 and $5 their search tokens and lengths (search-index.ts).
+    // is drawn, and held until the statement's own commit (or the transaction's). $1
+    // namespace, $2 agent, $3 records, $4 and $5 their search tokens and lengths
+    // (search-index.ts).
     lockedInsert: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)))
       INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
       SELECT $2, c.data, c.tokens::tsvector, c.len
-      FROM l, unnest($3::text[], $4::text[], $5::int[]) WITH ORDINALITY AS c(data, tokens, len, n) ORDER BY c.n
-      RETURNING id`,
-    // $1 agent, $2 records, $3 and $4 their search tokens and lengths.
-    insert: `INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
-      SELECT $1, c.data, c.tokens::tsvector, c.len
-      FROM unnest($2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS c(data, tokens, len, n) ORDER BY c.n
-      RETURNING id`,
+      FROM l, unnest($3::text[], $4::text[], $5::int[]) WITH ORDINALITY AS c(data, tokens, len, n) ORDER BY c.n`,
+    // The same for one record, with scalar parameters: an array parameter makes the driver
+    // escape every quote of the JSON text and the server parse it back. $3 the record, $4 and $5 its search tokens and length.
+    lockedInsertOne: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)))
+      INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
+      SELECT $2, $3, $4::tsvector, $5::int FROM l`,
     // Every chain at or below the ($2 + 1)-th newest: all but the newest $2. $1 agent.
     trim: `DELETE FROM ${t} WHERE agent_id = $1 AND id <= (
         SELECT id FROM ${t} WHERE agent_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1)`,
@@ -67,8 +67,9 @@ async function trimLocked(tx: Queryable, sql: ChainSql, agentId: string, keepLas
 
 /**
  * Appends `records` in order (with their search columns, from `index`) and, with `keepLast`,
- * trims the agent to its newest `keepLast` chains in the same transaction. Returns the sequence numbers given to the records. Without
- * a limit it is one statement. A batch append calls this too.
+ * trims the agent to its newest `keepLast` chains in the same transaction. Without a limit it
+ * is one statement; with one, a transaction of four round trips (`BEGIN`, the locked insert,
+ * the trim, `COMMIT`). A batch append calls this too.
  */
 export async function appendChainRecords(
   db: PostgresConnection,
@@ -77,30 +78,41 @@ export async function appendChainRecords(
   records: readonly JsonObject[],
   keepLast: number | null,
   index: PostgresSearchIndex,
-): Promise<number[]> {
+): Promise<void> {
   const what = `store reasoning chain of ${q(agentId)}`;
+  const params = insertParams(sql, agentId, records, index);
+  if (keepLast === null) {
+    await db.run(what, params.sql, params.values);
+    return;
+  }
+  await db.transaction(what, async (tx) => {
+    await tx.run(params.sql, params.values);
+    // A new statement after the lock: READ COMMITTED sees every append that committed while
+    // this one waited for it, and this transaction's own rows.
+    await tx.run(sql.trim, [agentId, keepLast]);
+  });
+}
+
+/** The locked insert of `records` and its parameters: scalar for one record, arrays for more. */
+function insertParams(
+  sql: ChainSql,
+  agentId: string,
+  records: readonly JsonObject[],
+  index: PostgresSearchIndex,
+): { sql: Statement; values: SqlParam[] } {
+  if (records.length === 1) {
+    const record = records[0] as JsonObject;
+    const [tokens, length] = index.columns('reasoning_chains', record);
+    return {
+      sql: sql.lockedInsertOne,
+      values: [LOCK_NAMESPACE, agentId, JSON.stringify(record), tokens, length],
+    };
+  }
   const texts = records.map((record) => JSON.stringify(record));
   const columns = records.map((record) => index.columns('reasoning_chains', record));
   const tokens = columns.map(([vector]) => vector);
   const lengths = columns.map(([, length]) => length);
-  let rows: Array<{ id: string }>;
-  if (keepLast === null) {
-    rows = await db.rows<{ id: string }>(what, sql.lockedInsert, [
-      LOCK_NAMESPACE,
-      agentId,
-      texts,
-      tokens,
-      lengths,
-    ]);
-  } else {
-    rows = await db.transaction(what, async (tx) => {
-      await tx.rows(sql.lock, [LOCK_NAMESPACE, agentId]);
-      const inserted = await tx.rows<{ id: string }>(sql.insert, [agentId, texts, tokens, lengths]);
-      await tx.run(sql.trim, [agentId, keepLast]);
-      return inserted;
-    });
-  }
-  return rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+  return { sql: sql.lockedInsert, values: [LOCK_NAMESPACE, agentId, texts, tokens, lengths] };
 }
 
 /** Keeps the newest `keepLast` chains of the agent; returns how many were removed. */

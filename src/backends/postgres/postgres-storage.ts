@@ -1,149 +1,35 @@
 /**
  * PostgresStorage: the storage interface on PostgreSQL through `pg`, in one schema of one
- * database. Tables: see `schema.ts`; statements: see `sql.ts`.
+ * database: the record primitives, one section per record kind. Configuration, lifecycle,
+ * paging, search, health and stats: `postgres-base.ts`; tables: `schema.ts`; statements: `sql.ts`.
  */
 import {
   type CacheRecord,
   type CacheRecordWrite,
   type ConversationWrite,
-  type HealthProbe,
   type JsonObject,
   type JsonValue,
-  type ListingName,
   type MemoryWrite,
-  type NormalizedSearchQuery,
-  NotInitializedError,
-  type SearchCandidate,
   type SequencedChain,
   type SequencedChainRead,
   parseStoredJson,
   parseStoredJsonObject,
-  type StatsSnapshot,
-  StorageInterface,
-  openPrepared,
-  redactUrl,
 } from '../../core/index.js';
-import { parsePostgresConfig, type PostgresStorageConfig, type ResolvedPostgresConfig } from './config.js';
-import { PostgresConnection, type SqlParam } from './connection.js';
-import { collectPostgresStats, probePostgresHealth } from './health-stats.js';
 import { cacheRowValues, instant, memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
-import { readPostgresIdPage, readPostgresMemoryWindow, readPostgresRawWindow } from './paging.js';
 import * as batches from './batches.js';
 import { buildBulkSql, type PostgresBulkSql, writeConversationBatch } from './bulk-writes.js';
-import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
-import { PostgresSearchIndex } from './search-index.js';
-import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
-import type { SqlText } from './statements.js';
-import {
-  appendChainRecords,
-  buildChainSql,
-  type ChainSql,
-  readSequencedChainRecords,
-  trimChainRecords,
-} from './chains.js';
+import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
+import { PostgresStorageBase } from './postgres-base.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
 /** Storage in one schema of a PostgreSQL database; many processes may share it. */
-export class PostgresStorage extends StorageInterface {
+export class PostgresStorage extends PostgresStorageBase {
   /** One-line description for `getAvailableBackends()`. */
   static readonly description =
     'PostgreSQL via pg: one schema shared by many processes, transactional, indexed cache expiry';
 
-  /** Backend name as registered in the factory. */
-  readonly storageType = 'postgres';
-
-  /** The validated configuration, defaults filled in. */
-  readonly config: Readonly<ResolvedPostgresConfig>;
-
-  private readonly sql: PostgresSql;
-  private readonly chainSql: ChainSql;
-  private readonly index: PostgresSearchIndex;
   private bulkSql: PostgresBulkSql | undefined;
-  private connection: PostgresConnection | undefined;
-
-  /** Validates the configuration (unknown keys throw `ConfigError`); connects in `initialize()`. */
-  constructor(config: PostgresStorageConfig = {}) {
-    super();
-    this.config = Object.freeze(parsePostgresConfig(config));
-    this.sql = buildSql(this.config.schema);
-    this.chainSql = buildChainSql(this.config.schema);
-    this.index = new PostgresSearchIndex(
-      this.config.schema,
-      this.config.searchIndex,
-      () => this.textExtractor,
-    );
-  }
-
-  /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
-  override get maxReasoningChainsPerAgent(): number | null {
-    return this.config.maxReasoningChainsPerAgent;
-  }
-
-  /** The schema holding this store's tables. */
-  get schema(): string {
-    return this.config.schema;
-  }
-
-  // ----- lifecycle -----------------------------------------------------------------------
-
-  /** True when configured `readOnly`: opens an existing schema only, and refuses every write. */
-  override get isReadOnly(): boolean {
-    return this.config.readOnly;
-  }
-
-  protected override describeStore(): string {
-    const label = this.connection?.label ?? (this.config.pool ? 'given pg.Pool' : redactUrl(this.config.url));
-    return describePostgresStore(label, this.config.schema);
-  }
-
-  protected async openStore(): Promise<void> {
-    this.connection = await openPrepared(
-      () => PostgresConnection.open(this.config),
-      (connection) =>
-        this.config.readOnly
-          ? checkSchemaReadOnly(connection, this.config.schema)
-          : this.prepareSchema(connection),
-    );
-  }
-
-  /** Creates or upgrades the schema, then indexes rows stored without index columns (older versions, index off). */
-  private async prepareSchema(connection: PostgresConnection): Promise<void> {
-    await ensureSchema(connection, this.config.schema);
-    if (this.index.enabled) await this.index.catchUp(connection);
-  }
-
-  protected async closeStore(): Promise<void> {
-    const connection = this.connection;
-    this.connection = undefined;
-    await connection?.close();
-  }
-
-  private get db(): PostgresConnection {
-    // Only reachable when shutdown() ran while a call was on its way.
-    if (!this.connection) throw new NotInitializedError(this.storageType, 'a call', 'closed');
-    return this.connection;
-  }
-
-  /** Where a row lives, for error messages: `"schema".table (what)`. */
-  private where(table: string, what: string): string {
-    return `postgres (${this.db.label}) ${quoteIdent(this.config.schema)}.${table} ${what}`;
-  }
-
-  private async loadObject(
-    table: string,
-    what: string,
-    sql: SqlText,
-    key: string,
-  ): Promise<JsonObject | null> {
-    const [row] = await this.db.rows<{ json: string }>(`load ${what}`, sql, [key]);
-    return row === undefined ? null : parseStoredJsonObject(row.json, this.where(table, what));
-  }
-
-  private async listIds(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<string[]> {
-    const rows = await this.db.rows<{ id: string }>(`list ${what}`, sql, params);
-    return rows.map((row) => row.id);
-  }
 
   // ----- conversations -------------------------------------------------------------------
 
@@ -356,42 +242,5 @@ export class PostgresStorage extends StorageInterface {
 
   protected listStateKeys(): Promise<string[]> {
     return this.listIds('system state keys', this.sql.listStateKeys);
-  }
-
-  // ----- paging (see paging.ts) ----------------------------------------------------------
-
-  protected override readIdPage(listing: ListingName, after: string | null, limit: number, nowMs: number) {
-    return readPostgresIdPage(this.db, this.config.schema, listing, { after, limit, nowMs });
-  }
-
-  protected override readRawMessagesWindow(conversationId: string, offset: number, limit: number | null) {
-    const where = (what: string): string => this.where('raw_messages', what);
-    return readPostgresRawWindow(this.db, this.config.schema, conversationId, { offset, limit, where });
-  }
-
-  protected override readMemoriesWindow(conversationId: string, offset: number, limit: number | null) {
-    const where = (what: string): string => this.where('memories', what);
-    return readPostgresMemoryWindow(this.db, this.config.schema, conversationId, { offset, limit, where });
-  }
-
-  // ----- search (see search-index.ts) ----------------------------------------------------
-
-  protected override searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
-    if (!this.index.enabled) return super.searchIndex(query);
-    return this.index.search(this.db, query, this.isReadOnly, () => super.searchIndex(query));
-  }
-
-  protected override rebuildSearchIndex(): Promise<number> {
-    return this.index.enabled ? this.index.rebuild(this.db) : Promise.resolve(0);
-  }
-
-  // ----- health and stats ----------------------------------------------------------------
-
-  protected probeHealth(): Promise<HealthProbe> {
-    return probePostgresHealth(this.db, this.sql, this.config.schema);
-  }
-
-  protected collectStats(nowMs: number): Promise<StatsSnapshot> {
-    return collectPostgresStats(this.db, this.sql, this.config.schema, nowMs, this.index);
   }
 }

@@ -5,6 +5,7 @@
 import {
   type CacheRecord,
   type JsonObject,
+  type JsonValue,
   parseStoredJson,
   parseStoredJsonObject,
   parseTimestamp,
@@ -21,9 +22,13 @@ export interface MemoryRow {
 
 /** The column values that store a memory record: `created_at` and the rest, as JSON text. */
 export function memoryColumns(record: JsonObject): { createdAt: string; data: string } {
-  const rest: JsonObject = { ...record };
-  delete rest.memory_id;
-  delete rest.created_at;
+  // A copy without the two keys rather than a spread and `delete`, which turns the copy into a
+  // slow dictionary object (about twice the time to stringify). No prototype, so a
+  // `"__proto__"` key is copied as an own key like any other.
+  const rest = Object.create(null) as JsonObject;
+  for (const key of Object.keys(record)) {
+    if (key !== 'memory_id' && key !== 'created_at') rest[key] = record[key] as JsonValue;
+  }
   return { createdAt: JSON.stringify(record.created_at ?? null), data: JSON.stringify(rest) };
 }
 
