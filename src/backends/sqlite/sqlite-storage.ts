@@ -36,6 +36,7 @@ import { collectSqliteStats, probeSqliteHealth } from './health-stats.js';
 import { SQL } from './sql.js';
 import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
 import { readSqliteIdPage, readSqliteMemoryWindow, readSqliteRawWindow } from './paging.js';
+import { readSqliteConversationBatch } from './batch-reads.js';
 import { SqliteSearchIndex } from './search-index.js';
 import { searchIndexEntries, searchWithIndex } from './search-read.js';
 import { chainSearchSync, memorySearchSync } from './search-writes.js';
@@ -376,6 +377,10 @@ export class SQLiteStorage extends StorageInterface {
 
   protected override readRawMessagesWindow(conversationId: string, offset: number, limit: number | null) {
     return readSqliteRawWindow(this.db, conversationId, offset, limit);
+  }
+
+  protected override readConversationBatch(ids: readonly string[]) {
+    return readSqliteConversationBatch(this.db, ids);
   }
 
   protected override readMemoriesWindow(conversationId: string, offset: number, limit: number | null) {
