@@ -37,6 +37,7 @@ import { FileChains } from './chains.js';
 import { FileLocks } from './file-lock.js';
 import { FolderFiles } from './folder-files.js';
 import { FolderReads } from './folder-reads.js';
+import { readFileConversationBatch } from './batch-reads.js';
 import { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, type ConversationFileKind, StoreLayout } from './layout.js';
 import {
@@ -252,6 +253,11 @@ export class FileStorage extends StorageInterface {
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
     return this.reads.memories(conversationId);
+  }
+
+  protected override readConversationBatch(ids: readonly string[]) {
+    // Where names fold, each id needs the single reads' twin check.
+    return this.names.folds ? super.readConversationBatch(ids) : readFileConversationBatch(this.layout, ids);
   }
 
   protected appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
