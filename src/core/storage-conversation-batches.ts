@@ -1,12 +1,14 @@
 /**
  * Whole conversations in one call: `storeConversationBatch(items)` writes the conversation
  * object, raw messages, memories and chunk info of several conversation ids at once, as the
- * single calls in a loop would. The migration copies with it (one native operation per group
- * of conversations instead of four calls per conversation). The protected primitive has a
- * default built on the single-conversation primitives, so a registered backend keeps working;
- * built-in backends replace it with one transaction / pipeline.
+ * single calls in a loop would, and `loadConversationBatch(ids)` reads them back as the four
+ * single loads per id would. The migration copies with them (a few native operations per
+ * group of conversations instead of eight calls per conversation). The protected primitives
+ * have defaults built on the single-conversation primitives, so a registered backend keeps
+ * working; built-in backends replace them with one transaction / pipeline / query per kind.
  */
 import { applyInOrder, atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.js';
+import { mapConcurrent } from './concurrency.js';
 import { ValidationError } from './errors.js';
 import { validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
@@ -19,8 +21,9 @@ import {
 import { SemanticStorage } from './storage-semantic.js';
 import { nowTimestamp } from './time.js';
 
-/** The public method's name (errors and logs). */
+/** The public methods' names (errors and logs). */
 const METHOD = 'storeConversationBatch';
+const LOAD_METHOD = 'loadConversationBatch';
 
 /** One conversation id's parts for {@link ConversationBatchStorage.storeConversationBatch}; absent parts are left alone. */
 export interface ConversationBatchItem {
@@ -44,6 +47,22 @@ export interface ConversationWrite {
   memories: MemoryWrite[];
   chunkInfo: JsonObject | null;
 }
+
+/** One conversation id's parts as {@link ConversationBatchStorage.loadConversationBatch} returns them. */
+export interface StoredConversation {
+  conversationId: string;
+  /** As `loadConversation` returns it. */
+  conversation: JsonObject | null;
+  /** As `loadRawMessages` returns them (`[]` when none). */
+  rawMessages: JsonValue[];
+  /** As `loadMemories` returns them. */
+  memories: JsonObject[];
+  /** As `loadChunkInfo` returns it. */
+  chunkInfo: JsonObject | null;
+}
+
+/** Conversation ids the default {@link ConversationBatchStorage} read primitive reads at once. */
+const DEFAULT_READ_CONCURRENCY = 4;
 
 /** Total records (conversation objects, raw messages, memories, chunk info) one batch may carry. */
 export const MAX_CONVERSATION_BATCH_RECORDS = 20_000;
@@ -142,7 +161,37 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
     return writes.length;
   }
 
-  // ----- primitive a backend may implement natively ---------------------------------------
+  /**
+   * Loads several conversation ids' parts in one call: for each id, in the order given, what
+   * `loadConversation`, `loadRawMessages`, `loadMemories` and `loadChunkInfo` return (an id
+   * with nothing stored reads as `null` / `[]`). Every id is validated before any I/O (more
+   * than `MAX_BATCH_ITEMS` (1,000) ids is a `ValidationError`); an id may be given twice.
+   * Like the single loads, the parts are not one snapshot across kinds.
+   */
+  async loadConversationBatch(conversationIds: readonly string[]): Promise<StoredConversation[]> {
+    const ids = checkBatch<string>(LOAD_METHOD, 'conversationIds', conversationIds);
+    ids.forEach((id, index) => atItem(LOAD_METHOD, index, () => validateId('conversationId', id)));
+    if (ids.length === 0) return [];
+    return this.run(LOAD_METHOD, () => this.readConversationBatch(ids));
+  }
+
+  // ----- primitives a backend may implement natively --------------------------------------
+
+  /**
+   * Reads validated conversation ids (non-empty, possibly repeated) as the single read
+   * primitives would, results aligned with `ids`. Default: those primitives, a few ids at a time.
+   */
+  protected readConversationBatch(ids: readonly string[]): Promise<StoredConversation[]> {
+    return mapConcurrent(ids, DEFAULT_READ_CONCURRENCY, async (id) => {
+      const [conversation, rawMessages, memories, chunkInfo] = await Promise.all([
+        this.readConversation(id),
+        this.readRawMessages(id),
+        this.readMemories(id),
+        this.readChunkInfo(id),
+      ]);
+      return { conversationId: id, conversation, rawMessages: rawMessages ?? [], memories, chunkInfo };
+    });
+  }
 
   /**
    * Writes validated conversations (non-empty, distinct ids) as the single primitives in a

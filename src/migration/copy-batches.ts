@@ -1,6 +1,7 @@
 /**
  * Copying conversations in groups: the parts of a group of conversation ids are read from the
- * source (a few ids at a time), then written with `storeConversationBatch` calls of at most
+ * source with `loadConversationBatch` (SQLite: one query per kind for up to
+ * {@link READ_SLICE} ids), then written with `storeConversationBatch` calls of at most
  * {@link BATCH_RECORDS} records each, one native operation per call (PostgreSQL: one
  * transaction; Redis: one pipeline; SQLite: one transaction). Only a fresh copy goes this way:
  * a resumed or merging run compares with the target per conversation (`copyConversation`), as
@@ -9,15 +10,18 @@
  */
 import { MAX_BATCH_ITEMS } from '../core/batches.js';
 import { mapConcurrent } from '../core/concurrency.js';
-import type { ConversationBatchItem } from '../core/storage-conversation-batches.js';
-import { type CopyContext, copyConversation, loadConversationParts } from './copy.js';
+import type { ConversationBatchItem, StoredConversation } from '../core/storage-conversation-batches.js';
+import { type CopyContext, copyConversation } from './copy.js';
 import { throwIfAborted } from './errors.js';
-import { planMemories } from './memories.js';
+import { type ConversationParts, planMemories } from './memories.js';
 import { withoutReservedFields } from './reserved.js';
 import type { RecordKind } from './types.js';
 
 /** Conversation ids per group by default (one batch write and one progress event each). */
 export const CONVERSATION_GROUP_SIZE = 64;
+
+/** Conversation ids per `loadConversationBatch` call (a group of more is read in slices). */
+export const READ_SLICE = 64;
 
 /** Records per `storeConversationBatch` call: bounds the memory a group holds and one transaction's size. */
 export const BATCH_RECORDS = 2000;
@@ -29,9 +33,16 @@ interface PlannedItem {
   counts: Array<[RecordKind, number]>;
 }
 
-/** The batch item for conversation `id`, or `null` when it must go the per-conversation way. */
-async function planItem(context: CopyContext, id: string): Promise<PlannedItem | null> {
-  const parts = withoutReservedFields(id, await loadConversationParts(context.source, id), context.warnings);
+/** The batch item for a loaded conversation, or `null` when it must go the per-conversation way. */
+function planItem(context: CopyContext, stored: StoredConversation): PlannedItem | null {
+  const id = stored.conversationId;
+  const loaded: ConversationParts = [
+    stored.conversation,
+    stored.rawMessages,
+    stored.memories,
+    stored.chunkInfo,
+  ];
+  const parts = withoutReservedFields(id, loaded, context.warnings);
   const [conversation, messages, memories, chunk] = parts;
   if (memories.length > MAX_BATCH_ITEMS) return null;
   const plan = planMemories(id, parts, undefined, context.merge, context);
@@ -86,10 +97,13 @@ export async function copyConversationGroup(context: CopyContext, ids: readonly 
     await mapConcurrent(ids, 1, (id) => copyConversation(context, id));
     return;
   }
-  const planned = await mapConcurrent(ids, 1, async (id) => {
+  const planned: Array<{ id: string; planned: PlannedItem | null }> = [];
+  for (let start = 0; start < ids.length; start += READ_SLICE) {
     throwIfAborted(context.signal);
-    return { id, planned: await planItem(context, id) };
-  });
+    const loaded = await context.source.loadConversationBatch(ids.slice(start, start + READ_SLICE));
+    for (const stored of loaded)
+      planned.push({ id: stored.conversationId, planned: planItem(context, stored) });
+  }
   for (const { id, planned: item } of planned) {
     if (item === null) await copyConversation(context, id);
   }

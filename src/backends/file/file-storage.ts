@@ -25,6 +25,7 @@ import {
   rawMessagesEnvelope,
   stateEnvelope,
 } from './envelopes.js';
+import { readFileConversationBatch } from './batch-reads.js';
 import {
   buildFileParts,
   type FileParts,
@@ -170,6 +171,12 @@ export class FileStorage extends StorageInterface {
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {
     return this.parts.reads.memories(conversationId);
+  }
+
+  protected override readConversationBatch(ids: readonly string[]) {
+    // Where names fold, each id needs the single reads' twin check.
+    const { names, layout } = this.parts;
+    return names.folds ? super.readConversationBatch(ids) : readFileConversationBatch(layout, ids);
   }
 
   protected appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {

@@ -75,27 +75,42 @@ export function quoteLexeme(lexeme: string): string {
 /** The index columns of one record: `tsvector` text and length in tokens (both `null`: not indexed). */
 export type SearchColumns = [tokens: string | null, length: number | null];
 
-/** The index columns of a record of `kind`: its indexed text (per the extractor) split by the core tokenizer. */
+/** A token at most this long (UTF-16 units) is at most 999 UTF-8 bytes: its own lexeme, no length check. */
+const SHORT_TOKEN = Math.floor(MAX_LEXEME_BYTES / 3);
+
+/** `1`, `1,2`, `1,2,3`, ... by count: the position lists of a `tsvector`, built once. */
+const POSITION_LISTS: readonly string[] = (() => {
+  const lists = [''];
+  for (let n = 1; n <= MAX_POSITIONS; n += 1) lists.push(n === 1 ? '1' : `${lists[n - 1]},${n}`);
+  return lists;
+})();
+
+/**
+ * The index columns of a record of `kind`: its indexed text (per the extractor) split by the
+ * core tokenizer. Every write path (single, batch, migration) calls it per record, so it
+ * avoids per-token work beyond counting: a token is never quoted (token characters exclude
+ * `'` and `\`; checked anyway), and only lexemes that may be too long are measured in bytes.
+ */
 export function searchColumns(extractor: TextExtractor, kind: SearchKind, record: JsonValue): SearchColumns {
   const counts = new Map<string, number>();
   let length = 0;
   for (const text of extractor.extract(kind, record)) {
     for (const token of tokenize(text)) {
       length += 1;
-      const lexeme = lexemeOf(token);
+      const lexeme = token.length <= SHORT_TOKEN ? token : lexemeOf(token);
       counts.set(lexeme, (counts.get(lexeme) ?? 0) + 1);
     }
   }
-  const parts: string[] = [];
+  let vector = '';
   let bytes = 0;
   for (const [lexeme, count] of counts) {
     const positions = Math.min(count, MAX_POSITIONS);
     bytes += Buffer.byteLength(lexeme) + 8 + 2 * positions;
     if (bytes > MAX_VECTOR_BYTES) break;
-    const list = Array.from({ length: positions }, (_, i) => i + 1).join(',');
-    parts.push(`${quoteLexeme(lexeme)}:${list}`);
+    const quoted = lexeme.includes("'") || lexeme.includes('\\') ? quoteLexeme(lexeme) : `'${lexeme}'`;
+    vector += `${vector === '' ? '' : ' '}${quoted}:${POSITION_LISTS[positions] as string}`;
   }
-  return [parts.join(' '), length];
+  return [vector, length];
 }
 
 /** A row read for (re)indexing: its key (as text), record JSON and (memories) the other two columns. */

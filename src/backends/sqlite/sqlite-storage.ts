@@ -17,6 +17,7 @@ import {
 import type { SQLiteStorageConfig } from './config.js';
 import { chainFromRow, memoryFromRow, type ChainRow, type MemoryRow } from './rows.js';
 import { SQL } from './sql.js';
+import { readSqliteConversationBatch } from './batch-reads.js';
 import { searchWithIndex } from './search-read.js';
 import { chainSearchSync, memorySearchSync } from './search-writes.js';
 import {
@@ -202,6 +203,12 @@ export class SQLiteStorage extends SqliteStoreBase {
 
   protected readChunkInfo(conversationId: string): Promise<JsonObject | null> {
     return this.loadObject(`chunk info of ${quote(conversationId)}`, SQL.selectChunkInfo, conversationId);
+  }
+
+  // ----- whole conversations (see batch-reads.ts) -----------------------------------------
+
+  protected override readConversationBatch(ids: readonly string[]) {
+    return readSqliteConversationBatch(this.db, ids);
   }
 
   // ----- search (see search-index.ts) ------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
  * Conformance: `storeConversationBatch` (whole conversations per call). Each batch is compared
  * with the same single calls in a loop on a second fresh store; the batch's records are
- * searchable at once, and a batch that fails validation writes nothing.
+ * searchable at once, and a batch that fails validation writes nothing. `loadConversationBatch`
+ * returns what the four single loads return per id.
  */
 import {
   type ConversationBatchItem,
@@ -9,6 +10,7 @@ import {
   type SearchHit,
   type StorageInterface,
   StorageError,
+  ValidationError,
 } from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
 
@@ -142,6 +144,67 @@ export function conversationBatchTests(ctx: SuiteContext): void {
         expect((error as Error).message).toMatch(/^storeConversationBatch\(\) item 1: /);
       }
       expect(await s.listAllConversationIds()).toEqual([]);
+    });
+  });
+
+  describe('loadConversationBatch', () => {
+    it('equals the four single loads per id, in the order given, repeats and unknown ids included', async () => {
+      const s = ctx.storage();
+      await s.storeConversation('c1', { title: 'one', nested: { list: [1, 'two', null] } });
+      await s.storeRawMessages('c1', [{ content: 'first' }, 'plain', 3, { content: 'last' }]);
+      // Stored in this order with their creation times the other way round: loads keep the store order.
+      await s.storeMemory('c1', 'late', { v: 1, created_at: '2001-09-01T00:00:00+00:00' });
+      await s.storeMemory('c1', 'early', { v: 2, created_at: '2001-01-01T00:00:00+00:00' });
+      await s.storeMemory('c1', 'late', { v: 3, created_at: '2001-09-01T00:00:00+00:00' });
+      await s.storeChunkInfo('c1', { chunks: [0, 1] });
+      await s.storeRawMessages('raw-only', [{ content: 'only raw' }]);
+      await s.storeMemory('memory-only', 'm', { v: 'x' });
+      await s.storeChunkInfo('chunk-only', { chunks: [] });
+      const many = Array.from({ length: 70 }, (_, i) => `bulk-${String(i).padStart(2, '0')}`);
+      for (const id of many) await s.storeRawMessages(id, [{ n: id }, { n: `${id} again` }]);
+      const ids = ['chunk-only', 'c1', 'missing', 'raw-only', 'c1', 'memory-only', ...many];
+      const single = await Promise.all(
+        ids.map(async (id) => ({
+          conversationId: id,
+          conversation: await s.loadConversation(id),
+          rawMessages: await s.loadRawMessages(id),
+          memories: await s.loadMemories(id),
+          chunkInfo: await s.loadChunkInfo(id),
+        })),
+      );
+      const batch = await s.loadConversationBatch(ids);
+      expect(batch).toEqual(single);
+      expect(batch[1]?.memories.map((m) => [m.memory_id, m.v])).toEqual([
+        ['late', 3],
+        ['early', 2],
+      ]);
+      expect(batch[2]).toEqual({
+        conversationId: 'missing',
+        conversation: null,
+        rawMessages: [],
+        memories: [],
+        chunkInfo: null,
+      });
+      await expect(s.loadConversationBatch([])).resolves.toEqual([]);
+    });
+
+    it('validates every id before any I/O', async () => {
+      const s = ctx.storage();
+      const refusal = (ids: unknown) =>
+        s.loadConversationBatch(ids as string[]).then(
+          () => new Error('resolved'),
+          (e: unknown) => e,
+        );
+      for (const ids of [
+        ['ok', ''],
+        ['ok', 7],
+        ['ok', 'a\u0000b'],
+      ])
+        expect(await refusal(ids)).toBeInstanceOf(StorageError);
+      for (const ids of ['not a list', Array.from({ length: 1001 }, () => 'x')])
+        expect(await refusal(ids)).toBeInstanceOf(ValidationError);
+      const error = await s.loadConversationBatch(['ok', '']).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/^loadConversationBatch\(\) item 1: /);
     });
   });
 }

@@ -1,0 +1,79 @@
+/**
+ * `loadConversationBatch` on the file backend: a conversation's four files read with
+ * synchronous reads, a few ids at a time. An asynchronous `fs.readFile` of a small file costs
+ * four thread-pool round trips (open, stat, read, close) and about 3x the CPU of a
+ * synchronous read of a page-cached file (measured: ~55 vs ~18 µs per file); a batch reads
+ * hundreds of them. The event loop is handed back after every {@link IDS_PER_TURN} ids, so
+ * one turn blocks it for a few milliseconds at most. Errors and parsing are those of the
+ * single reads (`readJsonFile` in `atomic-json.ts`, the envelopes of `folder-reads.ts`).
+ */
+import fs from 'node:fs';
+import {
+  CorruptDataError,
+  type JsonValue,
+  parseStoredJson,
+  type StoredConversation,
+} from '../../core/index.js';
+import { ioError } from './atomic-json.js';
+import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
+import type { StoreLayout } from './layout.js';
+import { isMissing } from './temp-files.js';
+
+/** Ids read per turn of the event loop (4 files each). */
+const IDS_PER_TURN = 16;
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** `readJsonFile`, synchronously: `undefined` when the file does not exist. */
+function readJsonFileSync(file: string): JsonValue | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR')
+      throw new CorruptDataError(file, 'is a folder', error);
+    throw ioError('read', file, error);
+  }
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch (error) {
+    throw new CorruptDataError(file, 'not valid UTF-8', error);
+  }
+  return parseStoredJson(text, file);
+}
+
+function readConversationFiles(layout: StoreLayout, id: string): StoredConversation {
+  const read = <T>(
+    kind: Parameters<StoreLayout['conversationFile']>[1],
+    parse: (f: string, v: JsonValue) => T,
+  ) => {
+    const file = layout.conversationFile(id, kind);
+    const value = readJsonFileSync(file);
+    return value === undefined ? null : parse(file, value);
+  };
+  return {
+    conversationId: id,
+    conversation: read('conversation', (f, v) => parseWrappedObject(f, v, '_storage_metadata')),
+    rawMessages: read('rawMessages', (f, v) => parseListEnvelope(f, v, 'messages', false)) ?? [],
+    memories: read('memories', (f, v) => parseListEnvelope(f, v, 'memories', true)) ?? [],
+    chunkInfo: read('chunks', (f, v) => parseWrappedObject(f, v, '_metadata')),
+  };
+}
+
+/**
+ * Reads `ids` (validated, possibly repeated), results aligned with `ids`. Only for a store
+ * whose folder does not fold names (no twin folders to rule out; the caller checks).
+ */
+export async function readFileConversationBatch(
+  layout: StoreLayout,
+  ids: readonly string[],
+): Promise<StoredConversation[]> {
+  const out: StoredConversation[] = [];
+  for (const [index, id] of ids.entries()) {
+    if (index > 0 && index % IDS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    out.push(readConversationFiles(layout, id));
+  }
+  return out;
+}
