@@ -7,17 +7,35 @@
 import { describeWithService } from '../services.js';
 import { keysWithPrefix, useRedisStore } from './helpers.js';
 import { writeV1Store } from './v1-store.js';
+import { PENDING_DOCS } from '../../src/backends/redis/search-lua.js';
+import type { SearchHit } from '../../src/index.js';
+
+/** The memory id of a hit (undefined for other kinds). */
+const memoryIdOf = (hit: SearchHit): string | undefined => ('memoryId' in hit ? hit.memoryId : undefined);
 
 describeWithService('redis')('redis search index', () => {
   const ctx = useRedisStore();
 
-  /** The search keys of the store (postings `p:<token>`, doc lists), without the bucket tag. */
+  /**
+   * The search keys of the store (postings `p:<token>`, doc lists), without the bucket tag. A
+   * token held only by docs still pending in `search-new` counts as its posting `p:<token>`.
+   */
   async function searchKeys(): Promise<string[]> {
     const keys = await keysWithPrefix(ctx.raw(), ctx.prefix());
-    return keys
-      .map((key) => key.slice(ctx.prefix().length).replace(/^\{b:\d+\}:/, ''))
-      .filter((key) => key.startsWith('p:') || key === 'search-docs')
-      .sort();
+    const found = new Set<string>();
+    for (const key of keys) {
+      const name = key.slice(ctx.prefix().length).replace(/^\{b:\d+\}:/, '');
+      if (name.startsWith('p:') || name === 'search-docs') found.add(name);
+      if (name === 'search-new')
+        for (const spec of await ctx.raw().hvals(key))
+          for (const token of specTokens(spec)) found.add(`p:${token}`);
+    }
+    return [...found].sort();
+  }
+
+  /** The tokens of a pending doc's spec (`<length> <token> <score> ...`). */
+  function specTokens(spec: string): string[] {
+    return spec.split(' ').filter((_, i) => i % 2 === 1);
   }
 
   /** The sum of a counter field over every bucket. */
@@ -28,11 +46,20 @@ describeWithService('redis')('redis search index', () => {
     return total;
   }
 
-  /** Deletes the postings of a token behind the library's back (a scan would still find its records). */
+  /**
+   * Deletes the postings of a token behind the library's back, and the pending docs holding it
+   * (a scan would still find its records). Returns the buckets that held it.
+   */
   async function dropPostings(token: string): Promise<number> {
-    const postings = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(`:p:${token}`));
-    if (postings.length > 0) await ctx.raw().del(...postings);
-    return postings.length;
+    const buckets = new Set<string>();
+    for (const key of await keysWithPrefix(ctx.raw(), ctx.prefix())) {
+      const bucket = key.slice(0, key.indexOf('}') + 1);
+      if (key.endsWith(`:p:${token}`) && (await ctx.raw().del(key)) === 1) buckets.add(bucket);
+      if (!key.endsWith(':search-new')) continue;
+      for (const [doc, spec] of Object.entries(await ctx.raw().hgetall(key)))
+        if (specTokens(spec).includes(token) && (await ctx.raw().hdel(key, doc)) === 1) buckets.add(bucket);
+    }
+    return buckets.size;
   }
 
   it('every write indexes its record in its bucket; replaces, deletes and trims leave no posting behind', async () => {
@@ -151,7 +178,7 @@ describeWithService('redis')('redis search index', () => {
       { kind: 'raw_messages', conversationId: 'c1' },
     ]);
     expect(await counter('search_docs')).toBeGreaterThan(0);
-    expect(await ctx.raw().get(`${ctx.prefix()}{index}:search`)).toBe('2');
+    expect(await ctx.raw().get(`${ctx.prefix()}{index}:search`)).toBe('3');
   });
 
   it('indexes, on open, a v2 store written before search existed; a read-only open scans it meanwhile', async () => {
@@ -159,9 +186,9 @@ describeWithService('redis')('redis search index', () => {
     await s.storeMemory('c1', 'm1', { text: 'old penguin' });
     await s.storeReasoningChain('a1', { step: 'old thought' });
     await s.shutdown();
-    // Back to a store without an index: no postings, doc lists, search counters or version.
+    // Back to a store without an index: no postings, doc lists, pending docs, search counters or version.
     for (const key of await keysWithPrefix(ctx.raw(), ctx.prefix())) {
-      if (/:p:|:search-docs$|\{index\}:search$/.test(key)) await ctx.raw().del(key);
+      if (/:p:|:search-(docs|new)$|\{index\}:search$/.test(key)) await ctx.raw().del(key);
       if (key.endsWith(':counters')) await ctx.raw().hdel(key, 'search_docs', 'search_tokens', 'search_rev');
     }
     const readOnly = await ctx.open({ readOnly: true });
@@ -188,6 +215,15 @@ describeWithService('redis')('redis search index', () => {
     // Rewrite the index the way version 1 kept it: the same postings as zsets, version '1'.
     const raw = ctx.raw();
     for (const key of await keysWithPrefix(raw, ctx.prefix())) {
+      if (key.endsWith(':search-new')) {
+        // Version 1 had no pending docs: their postings were written at once.
+        for (const [doc, spec] of Object.entries(await raw.hgetall(key))) {
+          const parts = spec.split(' ');
+          for (let i = 1; i < parts.length; i += 2)
+            await raw.zadd(`${key.slice(0, -'search-new'.length)}x:${parts[i]}`, parts[i + 1]!, doc);
+        }
+        await raw.del(key);
+      }
       const posting = /^(.*):p:(.*)$/.exec(key);
       if (!posting) continue;
       const entries = await raw.hgetall(key);
@@ -199,7 +235,7 @@ describeWithService('redis')('redis search index', () => {
     expect(new Set(await searchKeys())).toEqual(new Set(['search-docs']));
 
     const reopened = await ctx.open();
-    expect(await raw.get(`${ctx.prefix()}{index}:search`)).toBe('2');
+    expect(await raw.get(`${ctx.prefix()}{index}:search`)).toBe('3');
     const keys = await keysWithPrefix(raw, ctx.prefix());
     expect(keys.filter((key) => key.includes(':x:'))).toEqual([]);
     expect(await searchKeys()).toEqual(expect.arrayContaining(['p:penguin', 'p:walrus', 'search-docs']));
@@ -208,6 +244,76 @@ describeWithService('redis')('redis search index', () => {
     );
     expect(before).toEqual(['memories', 'raw_messages', 'reasoning_chains']);
     expect(await counter('search_docs')).toBe(4);
+  });
+
+  it('docs wait in search-new until a bucket holds PENDING_DOCS of them, then move to the postings; searches find them the same either way', async () => {
+    const s = await ctx.open({ searchFields: { memories: ['text'] } });
+    const words = ['heron', 'ibis', 'stork', 'crane', 'egret'];
+    const texts = Array.from(
+      { length: 20 },
+      (_, i) => `${words[i % 5]} ${words[(i * 3) % 5]} ${words[(i * 7) % 4]}`,
+    );
+    // 'zebra' alone scores 10000001 (tf 1, length 1): a query for that number must not find it.
+    texts.push('zebra', '10000001 heron');
+    await s.storeMemories(
+      'c1',
+      texts.map((text, i) => ({ memoryId: `m${i}`, data: { text } })),
+    );
+    const queries = ['heron', 'ibis crane', 'stork egret heron', '10000001', 'zebra'];
+    // The reference: the same store searched by a scan (an instance with the index off).
+    const scan = await ctx.open({ searchIndex: false });
+    const results = async (store: typeof s) => {
+      const out = [];
+      for (const text of queries)
+        for (const match of ['any', 'all'] as const)
+          out.push((await store.search({ text, match, limit: 50 })).map((h) => [memoryIdOf(h), h.score]));
+      return out;
+    };
+    const pendingKey = (await keysWithPrefix(ctx.raw(), ctx.prefix())).find((k) =>
+      k.endsWith(':search-new'),
+    )!;
+    expect(await ctx.raw().hlen(pendingKey)).toBe(texts.length);
+    const whilePending = await results(s);
+    const ids = (list: Array<Array<Array<string | number | undefined>>>) =>
+      list.map((hits) => hits.map((h) => h[0]));
+    expect(ids(whilePending)).toEqual(ids(await results(scan)));
+    expect(whilePending[6]).toEqual([['m21', expect.any(Number)]]);
+    // Other docs of the bucket fill it up: the write that reaches PENDING_DOCS moves them all.
+    const fillers = Array.from({ length: PENDING_DOCS - texts.length }, (_, i) => ({
+      memoryId: `f${i}`,
+      data: { text: 'filler' },
+    }));
+    await s.storeMemories('c1', fillers);
+    expect(await ctx.raw().hlen(pendingKey)).toBe(0);
+    expect(await ctx.raw().hlen(pendingKey.replace(/search-new$/, 'p:heron'))).toBe(9);
+    // Without the fillers the corpus is what it was: the same hits with the same scores.
+    for (const filler of fillers) await s.deleteMemory('c1', filler.memoryId);
+    expect(await results(s)).toEqual(whilePending);
+    // A replace and a delete of posted docs leave neither postings nor pending docs behind.
+    await s.storeMemory('c1', 'm0', { text: 'ibis' });
+    await s.deleteMemory('c1', 'm21');
+    expect((await s.search({ text: 'heron', limit: 50 })).map(memoryIdOf)).not.toContain('m0');
+    expect(await s.search({ text: '10000001' })).toEqual([]);
+    expect(await ctx.raw().hlen(pendingKey)).toBe(1);
+    expect(await counter('search_docs')).toBe(texts.length - 1);
+  });
+
+  it('rebuilds an index of version 2 (no pending docs) on a writable open', async () => {
+    const s = await ctx.open();
+    await s.storeMemory('c1', 'm1', { text: 'old penguin' });
+    await s.shutdown();
+    const raw = ctx.raw();
+    await raw.set(`${ctx.prefix()}{index}:search`, '2');
+    // Version 2 wrote postings at once; this doc only pending would be missed by its readers.
+    expect(await searchKeys()).toContain('p:penguin');
+    expect(await dropPostings('penguin')).toBe(1);
+    const readOnly = await ctx.open({ readOnly: true });
+    expect(await readOnly.search({ text: 'penguin' })).toHaveLength(1); // scans: the index is not trusted
+    const reopened = await ctx.open();
+    expect(await raw.get(`${ctx.prefix()}{index}:search`)).toBe('3');
+    expect(await reopened.search({ text: 'penguin' })).toMatchObject([{ memoryId: 'm1' }]);
+    expect(await dropPostings('penguin')).toBe(1);
+    expect(await reopened.search({ text: 'penguin' })).toEqual([]); // found through the rebuilt index
   });
 
   it('getStorageStats reports the indexed records', async () => {

@@ -29,7 +29,10 @@ import { tokenize } from '../../core/index.js';
  * less CPU and memory than a zset's, and nothing read them in score order). A store of
  * another version is rebuilt by the next writable open.
  */
-export const SEARCH_INDEX_VERSION = '2';
+export const SEARCH_INDEX_VERSION = '3';
+
+/** Docs a bucket keeps in `search-new` before a write moves them into the postings. */
+export const PENDING_DOCS = 32;
 
 /** Most tokens a doc length counts in a posting's score (the score keeps it below 1e7). */
 const MAX_LENGTH = 9_999_999;
@@ -45,20 +48,44 @@ const MAX_TOKEN_KEY = 64;
  * reading the doc's old token list, but only when `searchStale` is false: in a bucket written
  * with the index off, a deleted record may still have a doc, whose postings must go.
  */
-export const SEARCH_LUA = `local function searchOn(counters, flag)
+export const SEARCH_LUA = `local PENDING_DOCS = ${PENDING_DOCS}
+local function searchOn(counters, flag)
   if flag == nil or flag == '' then return false end
   bump(counters, 'search_rev', 1)
   if flag == '1' then return true end
   redis.call('HSET', counters, 'search_stale', 1)
   return false
 end
+local function postDocs(base, flat)
+  local byToken, order = {}, {}
+  for i = 1, #flat, 2 do
+    local doc = flat[i]
+    for tok, score in string.gmatch(flat[i + 1], ' (%S+) (%S+)') do
+      local list = byToken[tok]
+      if list == nil then
+        list = {}
+        byToken[tok] = list
+        order[#order + 1] = tok
+      end
+      list[#list + 1] = doc
+      list[#list + 1] = score
+    end
+  end
+  for _, tok in ipairs(order) do
+    local list = byToken[tok]
+    for i = 1, #list, 1000 do
+      redis.call('HSET', base .. 'p:' .. tok, unpack(list, i, math.min(i + 999, #list)))
+    end
+  end
+end
 local function unindexDoc(counters, doc)
   local base = string.sub(counters, 1, #counters - 8)
   local old = redis.call('HGET', base .. 'search-docs', doc)
   if not old then return end
+  local posted = redis.call('HDEL', base .. 'search-new', doc) == 0
   local len
   for tok in string.gmatch(old, '%S+') do
-    if len == nil then len = tonumber(tok) else redis.call('HDEL', base .. 'p:' .. tok, doc) end
+    if len == nil then len = tonumber(tok) elseif posted then redis.call('HDEL', base .. 'p:' .. tok, doc) end
   end
   redis.call('HDEL', base .. 'search-docs', doc)
   bump(counters, 'search_docs', -1)
@@ -71,22 +98,14 @@ end
 local function indexDoc(counters, doc, spec, fresh)
   if not fresh then unindexDoc(counters, doc) end
   local base = string.sub(counters, 1, #counters - 8)
-  local len, tok
-  local list = {}
-  for part in string.gmatch(spec, '%S+') do
-    if len == nil then
-      len = tonumber(part)
-    elseif tok == nil then
-      tok = part
-    else
-      redis.call('HSET', base .. 'p:' .. tok, doc, part)
-      list[#list + 1] = tok
-      tok = nil
-    end
+  redis.call('HSET', base .. 'search-docs', doc, (string.gsub(spec, ' (%S+) %S+', ' %1')))
+  redis.call('HSET', base .. 'search-new', doc, spec)
+  if redis.call('HLEN', base .. 'search-new') >= PENDING_DOCS then
+    postDocs(base, redis.call('HGETALL', base .. 'search-new'))
+    redis.call('DEL', base .. 'search-new')
   end
-  redis.call('HSET', base .. 'search-docs', doc, tostring(len) .. ' ' .. table.concat(list, ' '))
   bump(counters, 'search_docs', 1)
-  bump(counters, 'search_tokens', len)
+  bump(counters, 'search_tokens', tonumber(string.match(spec, '^%d+')))
 end
 `;
 

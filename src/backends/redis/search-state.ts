@@ -82,9 +82,23 @@ if ARGV[2] == '1' then
     end
     unindexDoc(KEYS[1], doc)
   end
+  redis.call('DEL', base .. 'search-new')
   redis.call('HDEL', KEYS[1], 'search_docs', 'search_tokens')
 end
-for i = 4, #ARGV, 2 do indexDoc(KEYS[1], ARGV[i], ARGV[i + 1]) end
+-- The chunk's docs go straight into the postings (one HSET per token for the whole chunk).
+local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
+local lists, tokens = {}, 0
+for i = 4, #ARGV, 2 do
+  lists[#lists + 1] = ARGV[i]
+  lists[#lists + 1] = string.gsub(ARGV[i + 1], ' (%S+) %S+', ' %1')
+  tokens = tokens + tonumber(string.match(ARGV[i + 1], '^%d+'))
+end
+for i = 1, #lists, 1000 do
+  redis.call('HSET', base .. 'search-docs', unpack(lists, i, math.min(i + 999, #lists)))
+end
+postDocs(base, {unpack(ARGV, 4)})
+if #lists > 0 then redis.call('HINCRBY', KEYS[1], 'search_docs', #lists / 2) end
+if tokens > 0 then redis.call('HINCRBY', KEYS[1], 'search_tokens', tokens) end
 if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'search_stale') end
 return 1`,
 );
