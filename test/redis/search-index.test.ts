@@ -7,7 +7,7 @@
 import { describeWithService } from '../services.js';
 import { keysWithPrefix, useRedisStore } from './helpers.js';
 import { writeV1Store } from './v1-store.js';
-import { PENDING_DOCS } from '../../src/backends/redis/search-lua.js';
+import { DIRECT_DOCS, PENDING_DOCS } from '../../src/backends/redis/search-lua.js';
 import type { SearchHit } from '../../src/index.js';
 
 /** The memory id of a hit (undefined for other kinds). */
@@ -36,6 +36,18 @@ describeWithService('redis')('redis search index', () => {
   /** The tokens of a pending doc's spec (`<length> <token> <score> ...`). */
   function specTokens(spec: string): string[] {
     return spec.split(' ').filter((_, i) => i % 2 === 1);
+  }
+
+  /** The docs indexed under a token: in its postings, or pending with it in `search-new`. */
+  async function docsWithToken(token: string): Promise<string[]> {
+    const docs: string[] = [];
+    for (const key of await keysWithPrefix(ctx.raw(), ctx.prefix())) {
+      if (key.endsWith(`:p:${token}`)) docs.push(...(await ctx.raw().hkeys(key)));
+      if (key.endsWith(':search-new'))
+        for (const [doc, spec] of Object.entries(await ctx.raw().hgetall(key)))
+          if (specTokens(spec).includes(token)) docs.push(doc);
+    }
+    return docs.sort();
   }
 
   /** The sum of a counter field over every bucket. */
@@ -165,9 +177,7 @@ describeWithService('redis')('redis search index', () => {
     await indexed.storeRawMessages('c2', ['penguin']);
     // The rebuild drops what the doc lists name: a posting left out of them would survive it.
     expect(await indexed.reindex()).toBe(3);
-    const postings = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(':p:walrus'));
-    const docs = await Promise.all(postings.map((key) => ctx.raw().hkeys(key)));
-    expect(docs.flat().map((doc) => doc[0])).toEqual(['a']);
+    expect((await docsWithToken('walrus')).map((doc) => doc[0])).toEqual(['a']);
   });
 
   it('indexes a v1 store on the open that upgrades it', async () => {
@@ -255,10 +265,8 @@ describeWithService('redis')('redis search index', () => {
     );
     // 'zebra' alone scores 10000001 (tf 1, length 1): a query for that number must not find it.
     texts.push('zebra', '10000001 heron');
-    await s.storeMemories(
-      'c1',
-      texts.map((text, i) => ({ memoryId: `m${i}`, data: { text } })),
-    );
+    // One by one: a write of fewer than DIRECT_DOCS docs leaves them pending.
+    for (const [i, text] of texts.entries()) await s.storeMemory('c1', `m${i}`, { text });
     const queries = ['heron', 'ibis crane', 'stork egret heron', '10000001', 'zebra'];
     // The reference: the same store searched by a scan (an instance with the index off).
     const scan = await ctx.open({ searchIndex: false });
@@ -283,7 +291,7 @@ describeWithService('redis')('redis search index', () => {
       memoryId: `f${i}`,
       data: { text: 'filler' },
     }));
-    await s.storeMemories('c1', fillers);
+    for (const filler of fillers) await s.storeMemory('c1', filler.memoryId, filler.data);
     expect(await ctx.raw().hlen(pendingKey)).toBe(0);
     expect(await ctx.raw().hlen(pendingKey.replace(/search-new$/, 'p:heron'))).toBe(9);
     // Without the fillers the corpus is what it was: the same hits with the same scores.
@@ -296,6 +304,16 @@ describeWithService('redis')('redis search index', () => {
     expect(await s.search({ text: '10000001' })).toEqual([]);
     expect(await ctx.raw().hlen(pendingKey)).toBe(1);
     expect(await counter('search_docs')).toBe(texts.length - 1);
+    // A write of DIRECT_DOCS docs or more puts them straight into the postings.
+    const kestrels = Array.from({ length: DIRECT_DOCS }, (_, i) => `kestrel ${i}`);
+    await s.storeRawMessages('c1', kestrels);
+    expect(await ctx.raw().hlen(pendingKey)).toBe(1);
+    expect(await ctx.raw().hlen(pendingKey.replace(/search-new$/, 'p:kestrel'))).toBe(DIRECT_DOCS);
+    // Replaced by one message: the old docs leave the postings, the new one waits.
+    await s.storeRawMessages('c1', ['kestrel']);
+    expect(await docsWithToken('kestrel')).toHaveLength(1);
+    expect(await ctx.raw().hlen(pendingKey)).toBe(2);
+    expect(await counter('search_docs')).toBe(texts.length);
   });
 
   it('rebuilds an index of version 2 (no pending docs) on a writable open', async () => {

@@ -34,6 +34,9 @@ export const SEARCH_INDEX_VERSION = '3';
 /** Docs a bucket keeps in `search-new` before a write moves them into the postings. */
 export const PENDING_DOCS = 32;
 
+/** A write of at least this many docs puts them straight into the postings (one HSET per token). */
+export const DIRECT_DOCS = 8;
+
 /** Most tokens a doc length counts in a posting's score (the score keeps it below 1e7). */
 const MAX_LENGTH = 9_999_999;
 
@@ -48,7 +51,7 @@ const MAX_TOKEN_KEY = 64;
  * reading the doc's old token list, but only when `searchStale` is false: in a bucket written
  * with the index off, a deleted record may still have a doc, whose postings must go.
  */
-export const SEARCH_LUA = `local PENDING_DOCS = ${PENDING_DOCS}
+export const SEARCH_LUA = `local PENDING_DOCS, DIRECT_DOCS = ${PENDING_DOCS}, ${DIRECT_DOCS}
 local function searchOn(counters, flag)
   if flag == nil or flag == '' then return false end
   bump(counters, 'search_rev', 1)
@@ -95,17 +98,48 @@ local function searchStale(counters)
   local values = knownCounters[counters]
   return values == nil or (values['search_stale'] or '0') ~= '0'
 end
+local function addDocs(counters, docs, specs)
+  if #docs == 0 then return end
+  local base = string.sub(counters, 1, #counters - 8)
+  local lists, flat, tokens = {}, {}, 0
+  for i = 1, #docs do
+    lists[#lists + 1] = docs[i]
+    lists[#lists + 1] = (string.gsub(specs[i], ' (%S+) %S+', ' %1'))
+    flat[#flat + 1] = docs[i]
+    flat[#flat + 1] = specs[i]
+    tokens = tokens + tonumber(string.match(specs[i], '^%d+'))
+  end
+  for i = 1, #lists, 1000 do
+    redis.call('HSET', base .. 'search-docs', unpack(lists, i, math.min(i + 999, #lists)))
+  end
+  if #docs >= DIRECT_DOCS then
+    postDocs(base, flat)
+  else
+    redis.call('HSET', base .. 'search-new', unpack(flat))
+    if redis.call('HLEN', base .. 'search-new') >= PENDING_DOCS then
+      postDocs(base, redis.call('HGETALL', base .. 'search-new'))
+      redis.call('DEL', base .. 'search-new')
+    end
+  end
+  bump(counters, 'search_docs', #docs)
+  bump(counters, 'search_tokens', tokens)
+end
+local function newDocs()
+  local set = {docs = {}, specs = {}, at = {}}
+  function set.add(doc, spec)
+    local i = set.at[doc]
+    if i == nil then
+      i = #set.docs + 1
+      set.at[doc] = i
+      set.docs[i] = doc
+    end
+    set.specs[i] = spec
+  end
+  return set
+end
 local function indexDoc(counters, doc, spec, fresh)
   if not fresh then unindexDoc(counters, doc) end
-  local base = string.sub(counters, 1, #counters - 8)
-  redis.call('HSET', base .. 'search-docs', doc, (string.gsub(spec, ' (%S+) %S+', ' %1')))
-  redis.call('HSET', base .. 'search-new', doc, spec)
-  if redis.call('HLEN', base .. 'search-new') >= PENDING_DOCS then
-    postDocs(base, redis.call('HGETALL', base .. 'search-new'))
-    redis.call('DEL', base .. 'search-new')
-  end
-  bump(counters, 'search_docs', 1)
-  bump(counters, 'search_tokens', tonumber(string.match(spec, '^%d+')))
+  addDocs(counters, {doc}, {spec})
 end
 `;
 

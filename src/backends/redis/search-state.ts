@@ -85,20 +85,12 @@ if ARGV[2] == '1' then
   redis.call('DEL', base .. 'search-new')
   redis.call('HDEL', KEYS[1], 'search_docs', 'search_tokens')
 end
--- The chunk's docs go straight into the postings (one HSET per token for the whole chunk).
-local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
-local lists, tokens = {}, 0
+local docs, specs = {}, {}
 for i = 4, #ARGV, 2 do
-  lists[#lists + 1] = ARGV[i]
-  lists[#lists + 1] = string.gsub(ARGV[i + 1], ' (%S+) %S+', ' %1')
-  tokens = tokens + tonumber(string.match(ARGV[i + 1], '^%d+'))
+  docs[#docs + 1] = ARGV[i]
+  specs[#specs + 1] = ARGV[i + 1]
 end
-for i = 1, #lists, 1000 do
-  redis.call('HSET', base .. 'search-docs', unpack(lists, i, math.min(i + 999, #lists)))
-end
-postDocs(base, {unpack(ARGV, 4)})
-if #lists > 0 then redis.call('HINCRBY', KEYS[1], 'search_docs', #lists / 2) end
-if tokens > 0 then redis.call('HINCRBY', KEYS[1], 'search_tokens', tokens) end
+addDocs(KEYS[1], docs, specs)
 if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'search_stale') end
 return 1`,
 );
