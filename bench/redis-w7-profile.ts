@@ -5,7 +5,8 @@
  * alternating subjects every round. Per subject, medians of: ops/s, client CPU per op
  * (`process.cpuUsage()`), server CPU per op (`/proc/<pid>/stat` of the server on
  * `PROFILE_REDIS_URL`, best a private one so other clients do not count), and the server's
- * time inside the write scripts per op (`INFO commandstats` deltas of evalsha).
+ * time inside the write scripts per op (`INFO commandstats` deltas of evalsha); then search
+ * p50 per `match` after 1,000 more single writes spread over the buckets.
  * Run: `PROFILE_RECORDS=100000 npx tsx bench/redis-w7-profile.ts`.
  */
 import { execFileSync } from 'node:child_process';
@@ -45,6 +46,7 @@ interface Store {
   shutdown(): Promise<void>;
   storeMemory(c: string, m: string, d: object): Promise<void>;
   storeMemories(c: string, ms: Array<{ memoryId: string; data: object }>): Promise<void>;
+  search(query: { text: string; match: 'any' | 'all' }): Promise<unknown[]>;
 }
 type Create = (backend: 'redis', options: object) => Store;
 
@@ -129,6 +131,25 @@ async function main(): Promise<void> {
       samples.set(name, list);
     }
   }
+  // Searches after 1,000 more single writes (spread over the buckets, ~16 pending docs in each
+  // on this branch), W7's queries: 1-3 mid-frequency words, each subject in turn; p50 in ms.
+  const queryTimes = new Map<string, number[]>();
+  const indexedNames = subjects.filter(([, , index]) => index).map(([name]) => name);
+  for (const name of indexedNames) {
+    const store = stores.get(name)!;
+    for (let i = 0; i < 1000; i += 1) await store.storeMemory(`spread-${i}`, 'm', { summary: data() });
+  }
+  const rand = seededRandom(3);
+  for (let q = 0; q < 120; q += 1) {
+    const text = Array.from({ length: 1 + (q % 3) }, () => word(5 + Math.floor(rand() * 200))).join(' ');
+    const match = q % 2 === 0 ? 'any' : 'all';
+    for (const name of indexedNames) {
+      const t0 = performance.now();
+      await stores.get(name)!.search({ text, match });
+      const key = `${name} ${match}`;
+      queryTimes.set(key, [...(queryTimes.get(key) ?? []), performance.now() - t0]);
+    }
+  }
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
   console.log(`\nW7 writes at ${RECORDS} records, ${CALLS} calls x ${ROUNDS} rounds, load ${load}`);
   for (const [name, list] of samples) {
@@ -138,6 +159,7 @@ async function main(): Promise<void> {
         `server ${med((r) => r.server)} us/op  script ${med((r) => r.script)} us/op`,
     );
   }
+  for (const [key, times] of queryTimes) console.log(`search p50 ${key}: ${median(times).toFixed(2)} ms`);
   for (const [name, acc] of breakdown) {
     const n = ROUNDS * CALLS;
     const parts = [...acc]

@@ -5,49 +5,28 @@
  * are indexed by the next writable open, and a stale index is never trusted.
  */
 import { describeWithService } from '../services.js';
-import { keysWithPrefix, useRedisStore } from './helpers.js';
+import { Redis } from 'ioredis';
+import { keysWithPrefix, REDIS_TEST_URL, sleep, useRedisStore } from './helpers.js';
+import { searchDoc } from '../../src/backends/redis/search-lua.js';
 import { writeV1Store } from './v1-store.js';
-import { DIRECT_DOCS, PENDING_DOCS } from '../../src/backends/redis/search-lua.js';
-import type { SearchHit } from '../../src/index.js';
-
-/** The memory id of a hit (undefined for other kinds). */
-const memoryIdOf = (hit: SearchHit): string | undefined => ('memoryId' in hit ? hit.memoryId : undefined);
 
 describeWithService('redis')('redis search index', () => {
   const ctx = useRedisStore();
 
-  /**
-   * The search keys of the store (postings `p:<token>`, doc lists), without the bucket tag. A
-   * token held only by docs still pending in `search-new` counts as its posting `p:<token>`.
-   */
+  /** The search keys of the store (postings `p:<token>`, doc lists), without the bucket tag. */
   async function searchKeys(): Promise<string[]> {
     const keys = await keysWithPrefix(ctx.raw(), ctx.prefix());
-    const found = new Set<string>();
-    for (const key of keys) {
-      const name = key.slice(ctx.prefix().length).replace(/^\{b:\d+\}:/, '');
-      if (name.startsWith('p:') || name === 'search-docs') found.add(name);
-      if (name === 'search-new')
-        for (const spec of await ctx.raw().hvals(key))
-          for (const token of specTokens(spec)) found.add(`p:${token}`);
-    }
-    return [...found].sort();
+    return keys
+      .map((key) => key.slice(ctx.prefix().length).replace(/^\{b:\d+\}:/, ''))
+      .filter((key) => key.startsWith('p:') || key === 'search-docs')
+      .sort();
   }
 
-  /** The tokens of a pending doc's spec (`<length> <token> <score> ...`). */
-  function specTokens(spec: string): string[] {
-    return spec.split(' ').filter((_, i) => i % 2 === 1);
-  }
-
-  /** The docs indexed under a token: in its postings, or pending with it in `search-new`. */
-  async function docsWithToken(token: string): Promise<string[]> {
-    const docs: string[] = [];
-    for (const key of await keysWithPrefix(ctx.raw(), ctx.prefix())) {
-      if (key.endsWith(`:p:${token}`)) docs.push(...(await ctx.raw().hkeys(key)));
-      if (key.endsWith(':search-new'))
-        for (const [doc, spec] of Object.entries(await ctx.raw().hgetall(key)))
-          if (specTokens(spec).includes(token)) docs.push(doc);
-    }
-    return docs.sort();
+  /** Every bucket's postings of a token, merged: doc -> value. */
+  async function postings(token: string): Promise<Record<string, string>> {
+    const keys = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(`}:p:${token}`));
+    const all = await Promise.all(keys.map((key) => ctx.raw().hgetall(key)));
+    return Object.assign({}, ...all) as Record<string, string>;
   }
 
   /** The sum of a counter field over every bucket. */
@@ -58,20 +37,11 @@ describeWithService('redis')('redis search index', () => {
     return total;
   }
 
-  /**
-   * Deletes the postings of a token behind the library's back, and the pending docs holding it
-   * (a scan would still find its records). Returns the buckets that held it.
-   */
+  /** Deletes the postings of a token behind the library's back (a scan would still find its records). */
   async function dropPostings(token: string): Promise<number> {
-    const buckets = new Set<string>();
-    for (const key of await keysWithPrefix(ctx.raw(), ctx.prefix())) {
-      const bucket = key.slice(0, key.indexOf('}') + 1);
-      if (key.endsWith(`:p:${token}`) && (await ctx.raw().del(key)) === 1) buckets.add(bucket);
-      if (!key.endsWith(':search-new')) continue;
-      for (const [doc, spec] of Object.entries(await ctx.raw().hgetall(key)))
-        if (specTokens(spec).includes(token) && (await ctx.raw().hdel(key, doc)) === 1) buckets.add(bucket);
-    }
-    return buckets.size;
+    const postings = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(`:p:${token}`));
+    if (postings.length > 0) await ctx.raw().del(...postings);
+    return postings.length;
   }
 
   it('every write indexes its record in its bucket; replaces, deletes and trims leave no posting behind', async () => {
@@ -177,7 +147,9 @@ describeWithService('redis')('redis search index', () => {
     await indexed.storeRawMessages('c2', ['penguin']);
     // The rebuild drops what the doc lists name: a posting left out of them would survive it.
     expect(await indexed.reindex()).toBe(3);
-    expect((await docsWithToken('walrus')).map((doc) => doc[0])).toEqual(['a']);
+    const postings = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(':p:walrus'));
+    const docs = await Promise.all(postings.map((key) => ctx.raw().hkeys(key)));
+    expect(docs.flat().map((doc) => doc[0])).toEqual(['a']);
   });
 
   it('indexes a v1 store on the open that upgrades it', async () => {
@@ -188,7 +160,7 @@ describeWithService('redis')('redis search index', () => {
       { kind: 'raw_messages', conversationId: 'c1' },
     ]);
     expect(await counter('search_docs')).toBeGreaterThan(0);
-    expect(await ctx.raw().get(`${ctx.prefix()}{index}:search`)).toBe('3');
+    expect(await ctx.raw().get(`${ctx.prefix()}{index}:search`)).toBe('2');
   });
 
   it('indexes, on open, a v2 store written before search existed; a read-only open scans it meanwhile', async () => {
@@ -196,9 +168,9 @@ describeWithService('redis')('redis search index', () => {
     await s.storeMemory('c1', 'm1', { text: 'old penguin' });
     await s.storeReasoningChain('a1', { step: 'old thought' });
     await s.shutdown();
-    // Back to a store without an index: no postings, doc lists, pending docs, search counters or version.
+    // Back to a store without an index: no postings, doc lists, search counters or version.
     for (const key of await keysWithPrefix(ctx.raw(), ctx.prefix())) {
-      if (/:p:|:search-(docs|new)$|\{index\}:search$/.test(key)) await ctx.raw().del(key);
+      if (/:p:|:search-docs$|\{index\}:search$/.test(key)) await ctx.raw().del(key);
       if (key.endsWith(':counters')) await ctx.raw().hdel(key, 'search_docs', 'search_tokens', 'search_rev');
     }
     const readOnly = await ctx.open({ readOnly: true });
@@ -225,15 +197,6 @@ describeWithService('redis')('redis search index', () => {
     // Rewrite the index the way version 1 kept it: the same postings as zsets, version '1'.
     const raw = ctx.raw();
     for (const key of await keysWithPrefix(raw, ctx.prefix())) {
-      if (key.endsWith(':search-new')) {
-        // Version 1 had no pending docs: their postings were written at once.
-        for (const [doc, spec] of Object.entries(await raw.hgetall(key))) {
-          const parts = spec.split(' ');
-          for (let i = 1; i < parts.length; i += 2)
-            await raw.zadd(`${key.slice(0, -'search-new'.length)}x:${parts[i]}`, parts[i + 1]!, doc);
-        }
-        await raw.del(key);
-      }
       const posting = /^(.*):p:(.*)$/.exec(key);
       if (!posting) continue;
       const entries = await raw.hgetall(key);
@@ -245,7 +208,7 @@ describeWithService('redis')('redis search index', () => {
     expect(new Set(await searchKeys())).toEqual(new Set(['search-docs']));
 
     const reopened = await ctx.open();
-    expect(await raw.get(`${ctx.prefix()}{index}:search`)).toBe('3');
+    expect(await raw.get(`${ctx.prefix()}{index}:search`)).toBe('2');
     const keys = await keysWithPrefix(raw, ctx.prefix());
     expect(keys.filter((key) => key.includes(':x:'))).toEqual([]);
     expect(await searchKeys()).toEqual(expect.arrayContaining(['p:penguin', 'p:walrus', 'search-docs']));
@@ -256,82 +219,47 @@ describeWithService('redis')('redis search index', () => {
     expect(await counter('search_docs')).toBe(4);
   });
 
-  it('docs wait in search-new until a bucket holds PENDING_DOCS of them, then move to the postings; searches find them the same either way', async () => {
-    const s = await ctx.open({ searchFields: { memories: ['text'] } });
-    const words = ['heron', 'ibis', 'stork', 'crane', 'egret'];
-    const texts = Array.from(
-      { length: 20 },
-      (_, i) => `${words[i % 5]} ${words[(i * 3) % 5]} ${words[(i * 7) % 4]}`,
-    );
-    // 'zebra' alone scores 10000001 (tf 1, length 1): a query for that number must not find it.
-    texts.push('zebra', '10000001 heron');
-    // One by one: a write of fewer than DIRECT_DOCS docs leaves them pending.
-    for (const [i, text] of texts.entries()) await s.storeMemory('c1', `m${i}`, { text });
-    const queries = ['heron', 'ibis crane', 'stork egret heron', '10000001', 'zebra'];
-    // The reference: the same store searched by a scan (an instance with the index off).
-    const scan = await ctx.open({ searchIndex: false });
-    const results = async (store: typeof s) => {
-      const out = [];
-      for (const text of queries)
-        for (const match of ['any', 'all'] as const)
-          out.push((await store.search({ text, match, limit: 50 })).map((h) => [memoryIdOf(h), h.score]));
-      return out;
-    };
-    const pendingKey = (await keysWithPrefix(ctx.raw(), ctx.prefix())).find((k) =>
-      k.endsWith(':search-new'),
-    )!;
-    expect(await ctx.raw().hlen(pendingKey)).toBe(texts.length);
-    const whilePending = await results(s);
-    const ids = (list: Array<Array<Array<string | number | undefined>>>) =>
-      list.map((hits) => hits.map((h) => h[0]));
-    expect(ids(whilePending)).toEqual(ids(await results(scan)));
-    expect(whilePending[6]).toEqual([['m21', expect.any(Number)]]);
-    // Other docs of the bucket fill it up: the write that reaches PENDING_DOCS moves them all.
-    const fillers = Array.from({ length: PENDING_DOCS - texts.length }, (_, i) => ({
-      memoryId: `f${i}`,
-      data: { text: 'filler' },
-    }));
-    for (const filler of fillers) await s.storeMemory('c1', filler.memoryId, filler.data);
-    expect(await ctx.raw().hlen(pendingKey)).toBe(0);
-    expect(await ctx.raw().hlen(pendingKey.replace(/search-new$/, 'p:heron'))).toBe(9);
-    // Without the fillers the corpus is what it was: the same hits with the same scores.
-    for (const filler of fillers) await s.deleteMemory('c1', filler.memoryId);
-    expect(await results(s)).toEqual(whilePending);
-    // A replace and a delete of posted docs leave neither postings nor pending docs behind.
-    await s.storeMemory('c1', 'm0', { text: 'ibis' });
-    await s.deleteMemory('c1', 'm21');
-    expect((await s.search({ text: 'heron', limit: 50 })).map(memoryIdOf)).not.toContain('m0');
-    expect(await s.search({ text: '10000001' })).toEqual([]);
-    expect(await ctx.raw().hlen(pendingKey)).toBe(1);
-    expect(await counter('search_docs')).toBe(texts.length - 1);
-    // A write of DIRECT_DOCS docs or more puts them straight into the postings.
-    const kestrels = Array.from({ length: DIRECT_DOCS }, (_, i) => `kestrel ${i}`);
-    await s.storeRawMessages('c1', kestrels);
-    expect(await ctx.raw().hlen(pendingKey)).toBe(1);
-    expect(await ctx.raw().hlen(pendingKey.replace(/search-new$/, 'p:kestrel'))).toBe(DIRECT_DOCS);
-    // Replaced by one message: the old docs leave the postings, the new one waits.
-    await s.storeRawMessages('c1', ['kestrel']);
-    expect(await docsWithToken('kestrel')).toHaveLength(1);
-    expect(await ctx.raw().hlen(pendingKey)).toBe(2);
-    expect(await counter('search_docs')).toBe(texts.length);
-  });
-
-  it('rebuilds an index of version 2 (no pending docs) on a writable open', async () => {
-    const s = await ctx.open();
-    await s.storeMemory('c1', 'm1', { text: 'old penguin' });
-    await s.shutdown();
-    const raw = ctx.raw();
-    await raw.set(`${ctx.prefix()}{index}:search`, '2');
-    // Version 2 wrote postings at once; this doc only pending would be missed by its readers.
-    expect(await searchKeys()).toContain('p:penguin');
-    expect(await dropPostings('penguin')).toBe(1);
-    const readOnly = await ctx.open({ readOnly: true });
-    expect(await readOnly.search({ text: 'penguin' })).toHaveLength(1); // scans: the index is not trusted
-    const reopened = await ctx.open();
-    expect(await raw.get(`${ctx.prefix()}{index}:search`)).toBe('3');
-    expect(await reopened.search({ text: 'penguin' })).toMatchObject([{ memoryId: 'm1' }]);
-    expect(await dropPostings('penguin')).toBe(1);
-    expect(await reopened.search({ text: 'penguin' })).toEqual([]); // found through the rebuilt index
+  it('a write of several records posts each token of all of them with one HSET, exactly as one doc at a time would', async () => {
+    const s = await ctx.open({ searchFields: { memories: ['text'], reasoning_chains: ['step'] } });
+    const client = new Redis(REDIS_TEST_URL);
+    const monitor = await client.monitor();
+    const postingWrites: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'hset' && args[1]?.startsWith(ctx.prefix()) && args[1].includes('}:p:'))
+        postingWrites.push(args[1].replace(/^.*\}:p:/, ''));
+    });
+    await sleep(100);
+    try {
+      await s.storeRawMessages('c1', ['walrus tusk walrus', 'walrus', 'tusk tusk', 'seal']);
+      await s.storeMemories('c1', [
+        { memoryId: 'm1', data: { text: 'gull tern' } },
+        { memoryId: 'm2', data: { text: 'tern' } },
+        { memoryId: 'm1', data: { text: 'skua' } }, // the same id again: only this text is indexed
+      ]);
+      await s.appendReasoningChains('a1', [{ step: 'ponder ponder' }, { step: 'ponder' }]);
+      await sleep(300);
+    } finally {
+      monitor.disconnect();
+      client.disconnect();
+    }
+    expect(postingWrites.sort()).toEqual(['ponder', 'seal', 'skua', 'tern', 'tusk', 'walrus']);
+    // Each posting: doc -> tf * 1e7 + the doc's length, as a single write stores it.
+    const raw = (i: number) => searchDoc('raw_messages', 'c1', i);
+    const memory = (id: string) => searchDoc('memories', 'c1', id);
+    const chain = (n: number) => searchDoc('reasoning_chains', 'a1', n);
+    expect(await postings('walrus')).toEqual({ [raw(0)]: '20000003', [raw(1)]: '10000001' });
+    expect(await postings('tusk')).toEqual({ [raw(0)]: '10000003', [raw(2)]: '20000002' });
+    expect(await postings('tern')).toEqual({ [memory('m2')]: '10000001' });
+    expect(await postings('gull')).toEqual({});
+    expect(await postings('skua')).toEqual({ [memory('m1')]: '10000001' });
+    expect(await postings('ponder')).toEqual({ [chain(0)]: '20000002', [chain(1)]: '10000001' });
+    expect(await counter('search_docs')).toBe(8);
+    expect(await counter('search_tokens')).toBe(3 + 1 + 2 + 1 + 1 + 1 + 2 + 1);
+    // A replace by several messages drops every old doc first.
+    await s.storeRawMessages('c1', ['seal seal', 'seal']);
+    expect(await postings('walrus')).toEqual({});
+    expect(await postings('seal')).toEqual({ [raw(0)]: '20000002', [raw(1)]: '10000001' });
+    expect(await counter('search_docs')).toBe(6);
   });
 
   it('getStorageStats reports the indexed records', async () => {

@@ -29,13 +29,7 @@ import { tokenize } from '../../core/index.js';
  * less CPU and memory than a zset's, and nothing read them in score order). A store of
  * another version is rebuilt by the next writable open.
  */
-export const SEARCH_INDEX_VERSION = '3';
-
-/** Docs a bucket keeps in `search-new` before a write moves them into the postings. */
-export const PENDING_DOCS = 32;
-
-/** A write of at least this many docs puts them straight into the postings (one HSET per token). */
-export const DIRECT_DOCS = 8;
+export const SEARCH_INDEX_VERSION = '2';
 
 /** Most tokens a doc length counts in a posting's score (the score keeps it below 1e7). */
 const MAX_LENGTH = 9_999_999;
@@ -50,9 +44,13 @@ const MAX_TOKEN_KEY = 64;
  * that knows the doc is new (its record did not exist) passes `fresh`, and `indexDoc` skips
  * reading the doc's old token list, but only when `searchStale` is false: in a bucket written
  * with the index off, a deleted record may still have a doc, whose postings must go.
+ * A script writing several records (raw messages, memory and chain batches, index builds)
+ * drops their old docs first, collects the new ones (`newDocs()`: the last spec of a doc
+ * written twice wins) and indexes them together with `addDocs`, which writes each token's
+ * postings of all of them with one `HSET` (`postDocs`): a token shared by n docs costs one
+ * call instead of n.
  */
-export const SEARCH_LUA = `local PENDING_DOCS, DIRECT_DOCS = ${PENDING_DOCS}, ${DIRECT_DOCS}
-local function searchOn(counters, flag)
+export const SEARCH_LUA = `local function searchOn(counters, flag)
   if flag == nil or flag == '' then return false end
   bump(counters, 'search_rev', 1)
   if flag == '1' then return true end
@@ -60,6 +58,12 @@ local function searchOn(counters, flag)
   return false
 end
 local function postDocs(base, flat)
+  if #flat == 2 then
+    for tok, score in string.gmatch(flat[2], ' (%S+) (%S+)') do
+      redis.call('HSET', base .. 'p:' .. tok, flat[1], score)
+    end
+    return
+  end
   local byToken, order = {}, {}
   for i = 1, #flat, 2 do
     local doc = flat[i]
@@ -85,10 +89,9 @@ local function unindexDoc(counters, doc)
   local base = string.sub(counters, 1, #counters - 8)
   local old = redis.call('HGET', base .. 'search-docs', doc)
   if not old then return end
-  local posted = redis.call('HDEL', base .. 'search-new', doc) == 0
   local len
   for tok in string.gmatch(old, '%S+') do
-    if len == nil then len = tonumber(tok) elseif posted then redis.call('HDEL', base .. 'p:' .. tok, doc) end
+    if len == nil then len = tonumber(tok) else redis.call('HDEL', base .. 'p:' .. tok, doc) end
   end
   redis.call('HDEL', base .. 'search-docs', doc)
   bump(counters, 'search_docs', -1)
@@ -112,15 +115,7 @@ local function addDocs(counters, docs, specs)
   for i = 1, #lists, 1000 do
     redis.call('HSET', base .. 'search-docs', unpack(lists, i, math.min(i + 999, #lists)))
   end
-  if #docs >= DIRECT_DOCS then
-    postDocs(base, flat)
-  else
-    redis.call('HSET', base .. 'search-new', unpack(flat))
-    if redis.call('HLEN', base .. 'search-new') >= PENDING_DOCS then
-      postDocs(base, redis.call('HGETALL', base .. 'search-new'))
-      redis.call('DEL', base .. 'search-new')
-    end
-  end
+  postDocs(base, flat)
   bump(counters, 'search_docs', #docs)
   bump(counters, 'search_tokens', tokens)
 end

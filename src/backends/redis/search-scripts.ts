@@ -6,20 +6,6 @@
 import { LuaScript } from './scripts.js';
 
 /**
- * Lua: the posting score of token `tok` in the spec of a pending doc (`search-new`, see
- * `search-lua.ts`), nil when the doc lacks it. A plain find rules most docs out; the pair walk
- * then tells a token from a score that happens to spell it.
- */
-const PENDING_SCORE = `local function pendingScore(spec, tok)
-  if not string.find(spec, ' ' .. tok .. ' ', 1, true) then return nil end
-  for t, score in string.gmatch(spec, ' (%S+) (%S+)') do
-    if t == tok then return tonumber(score) end
-  end
-  return nil
-end
-`;
-
-/**
  * A bucket's corpus figures and the document frequency of each query token. KEYS: counters.
  * ARGV: posting tokens. Returns {docs, tokens, stale (0/1), df1, df2, ...}.
  */
@@ -28,14 +14,7 @@ export const SEARCH_STATS = new LuaScript(
   `local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
 local c = redis.call('HMGET', KEYS[1], 'search_docs', 'search_tokens', 'search_stale')
 local out = {tonumber(c[1] or '0') or 0, tonumber(c[2] or '0') or 0, tonumber(c[3] or '0') or 0}
-local pending = redis.call('HVALS', base .. 'search-new')
-${PENDING_SCORE}for i = 1, #ARGV do
-  local df = redis.call('HLEN', base .. 'p:' .. ARGV[i])
-  for _, spec in ipairs(pending) do
-    if pendingScore(spec, ARGV[i]) then df = df + 1 end
-  end
-  out[#out + 1] = df
-end
+for i = 1, #ARGV do out[#out + 1] = redis.call('HLEN', base .. 'p:' .. ARGV[i]) end
 return out`,
 );
 
@@ -126,22 +105,6 @@ else
         e[1] = score % 10000000
       end
     end
-  end
-end
-${PENDING_SCORE}local pending = redis.call('HGETALL', base .. 'search-new')
-for i = 1, #pending, 2 do
-  if allowed(pending[i]) then
-    local e, matched = {0}, 0
-    for t = 1, nt do
-      local score = pendingScore(pending[i + 1], ARGV[2 + 3 * t])
-      e[t + 1] = 0
-      if score then
-        matched = matched + 1
-        e[t + 1] = math.floor(score / 10000000)
-        e[1] = score % 10000000
-      end
-    end
-    if matched == nt or (matched > 0 and not all) then found[pending[i]] = e end
   end
 end
 local heap = {}

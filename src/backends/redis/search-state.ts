@@ -82,7 +82,6 @@ if ARGV[2] == '1' then
     end
     unindexDoc(KEYS[1], doc)
   end
-  redis.call('DEL', base .. 'search-new')
   redis.call('HDEL', KEYS[1], 'search_docs', 'search_tokens')
 end
 local docs, specs = {}, {}
