@@ -5,7 +5,9 @@
  * are indexed by the next writable open, and a stale index is never trusted.
  */
 import { describeWithService } from '../services.js';
-import { keysWithPrefix, useRedisStore } from './helpers.js';
+import { Redis } from 'ioredis';
+import { keysWithPrefix, REDIS_TEST_URL, sleep, useRedisStore } from './helpers.js';
+import { searchDoc } from '../../src/backends/redis/search-lua.js';
 import { writeV1Store } from './v1-store.js';
 
 describeWithService('redis')('redis search index', () => {
@@ -18,6 +20,13 @@ describeWithService('redis')('redis search index', () => {
       .map((key) => key.slice(ctx.prefix().length).replace(/^\{b:\d+\}:/, ''))
       .filter((key) => key.startsWith('p:') || key === 'search-docs')
       .sort();
+  }
+
+  /** Every bucket's postings of a token, merged: doc -> value. */
+  async function postings(token: string): Promise<Record<string, string>> {
+    const keys = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(`}:p:${token}`));
+    const all = await Promise.all(keys.map((key) => ctx.raw().hgetall(key)));
+    return Object.assign({}, ...all) as Record<string, string>;
   }
 
   /** The sum of a counter field over every bucket. */
@@ -208,6 +217,49 @@ describeWithService('redis')('redis search index', () => {
     );
     expect(before).toEqual(['memories', 'raw_messages', 'reasoning_chains']);
     expect(await counter('search_docs')).toBe(4);
+  });
+
+  it('a write of several records posts each token of all of them with one HSET, exactly as one doc at a time would', async () => {
+    const s = await ctx.open({ searchFields: { memories: ['text'], reasoning_chains: ['step'] } });
+    const client = new Redis(REDIS_TEST_URL);
+    const monitor = await client.monitor();
+    const postingWrites: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'hset' && args[1]?.startsWith(ctx.prefix()) && args[1].includes('}:p:'))
+        postingWrites.push(args[1].replace(/^.*\}:p:/, ''));
+    });
+    await sleep(100);
+    try {
+      await s.storeRawMessages('c1', ['walrus tusk walrus', 'walrus', 'tusk tusk', 'seal']);
+      await s.storeMemories('c1', [
+        { memoryId: 'm1', data: { text: 'gull tern' } },
+        { memoryId: 'm2', data: { text: 'tern' } },
+        { memoryId: 'm1', data: { text: 'skua' } }, // the same id again: only this text is indexed
+      ]);
+      await s.appendReasoningChains('a1', [{ step: 'ponder ponder' }, { step: 'ponder' }]);
+      await sleep(300);
+    } finally {
+      monitor.disconnect();
+      client.disconnect();
+    }
+    expect(postingWrites.sort()).toEqual(['ponder', 'seal', 'skua', 'tern', 'tusk', 'walrus']);
+    // Each posting: doc -> tf * 1e7 + the doc's length, as a single write stores it.
+    const raw = (i: number) => searchDoc('raw_messages', 'c1', i);
+    const memory = (id: string) => searchDoc('memories', 'c1', id);
+    const chain = (n: number) => searchDoc('reasoning_chains', 'a1', n);
+    expect(await postings('walrus')).toEqual({ [raw(0)]: '20000003', [raw(1)]: '10000001' });
+    expect(await postings('tusk')).toEqual({ [raw(0)]: '10000003', [raw(2)]: '20000002' });
+    expect(await postings('tern')).toEqual({ [memory('m2')]: '10000001' });
+    expect(await postings('gull')).toEqual({});
+    expect(await postings('skua')).toEqual({ [memory('m1')]: '10000001' });
+    expect(await postings('ponder')).toEqual({ [chain(0)]: '20000002', [chain(1)]: '10000001' });
+    expect(await counter('search_docs')).toBe(8);
+    expect(await counter('search_tokens')).toBe(3 + 1 + 2 + 1 + 1 + 1 + 2 + 1);
+    // A replace by several messages drops every old doc first.
+    await s.storeRawMessages('c1', ['seal seal', 'seal']);
+    expect(await postings('walrus')).toEqual({});
+    expect(await postings('seal')).toEqual({ [raw(0)]: '20000002', [raw(1)]: '10000001' });
+    expect(await counter('search_docs')).toBe(6);
   });
 
   it('getStorageStats reports the indexed records', async () => {

@@ -14,10 +14,11 @@ import { indexedScript, script, UPSERT_MEMORY_FN } from './scripts.js';
  */
 export const UPSERT_MEMORIES = indexedScript(
   'upsertMemories',
-  `${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[2])
+  `${UPSERT_MEMORY_FN}local docs = searchOn(KEYS[5], ARGV[2]) and newDocs()
 for i = 4, #ARGV, 5 do
-  upsertMemory(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], index, ARGV[3], ARGV[i + 4])
+  upsertMemory(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], docs, ARGV[3], ARGV[i + 4])
 end
+if docs then addDocs(KEYS[5], docs.docs, docs.specs) end
 redis.call('ZADD', KEYS[4], 0, ARGV[1])
 return (#ARGV - 3) / 5`,
 );

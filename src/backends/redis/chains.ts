@@ -68,8 +68,14 @@ for i = 8, 7 + n do bytes = bytes + #ARGV[i] end
 pushAll(KEYS[1], 8, 7 + n)
 if index then
   -- Sequence numbers are never reused: each doc is new.
-  local fresh = not searchStale(KEYS[5])
-  for i = 0, n - 1 do indexDoc(KEYS[5], 'a' .. ARGV[6] .. (first + i), ARGV[8 + n + i], fresh) end
+  local stale = searchStale(KEYS[5])
+  local docs, specs = {}, {}
+  for i = 0, n - 1 do
+    docs[i + 1] = 'a' .. ARGV[6] .. (first + i)
+    specs[i + 1] = ARGV[8 + n + i]
+    if stale then unindexDoc(KEYS[5], docs[i + 1]) end
+  end
+  addDocs(KEYS[5], docs, specs)
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

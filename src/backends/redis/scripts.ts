@@ -152,7 +152,13 @@ local oldBytes = tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0
 if searchOn(KEYS[4], ARGV[2]) then
   for i = n, oldCount - 1 do unindexDoc(KEYS[4], 'r' .. ARGV[3] .. i) end
   local stale = searchStale(KEYS[4])
-  for i = 0, n - 1 do indexDoc(KEYS[4], 'r' .. ARGV[3] .. i, ARGV[5 + n + i], i >= oldCount and not stale) end
+  local docs = newDocs()
+  for i = 0, n - 1 do
+    local doc = 'r' .. ARGV[3] .. i
+    if i < oldCount or stale then unindexDoc(KEYS[4], doc) end
+    docs.add(doc, ARGV[5 + n + i])
+  end
+  addDocs(KEYS[4], docs.docs, docs.specs)
 end
 redis.call('DEL', KEYS[1])
 if n > 0 then pushAll(KEYS[1], 5, 4 + n) end
@@ -176,11 +182,16 @@ return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`,
  * The write of one memory (D7), shared by the single and the batch script (KEYS as
  * {@link UPSERT_MEMORY}): a new id is appended to the order list; a known id keeps its
  * position, and its old created_at unless the caller gave one (the read applies memory-created).
- * With `index`, the memory's search doc is replaced by `spec` (doc `m<owner><id>`).
+ * With `docs` (a `newDocs()` set, indexed by the caller once every memory is written), the
+ * memory's old search doc is dropped and `spec` added to `docs` (doc `m<owner><id>`).
  */
-export const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, index, owner, spec)
+export const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, docs, owner, spec)
   local old = redis.call('HSTRLEN', KEYS[2], id)
-  if index then indexDoc(KEYS[5], 'm' .. owner .. id, spec, old == 0 and not searchStale(KEYS[5])) end
+  if docs then
+    local doc = 'm' .. owner .. id
+    if old ~= 0 or searchStale(KEYS[5]) then unindexDoc(KEYS[5], doc) end
+    docs.add(doc, spec)
+  end
   local added = redis.call('HSET', KEYS[2], id, json)
   if added == 1 then redis.call('RPUSH', KEYS[1], id) end
   if explicit == '1' then
@@ -203,8 +214,9 @@ if bad then return redis.error_reply(bad) end
  */
 export const UPSERT_MEMORY = indexedScript(
   'upsertMemory',
-  `${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[6])
-local added = upsertMemory(ARGV[1], ARGV[2], ARGV[3], ARGV[4], index, ARGV[7], ARGV[8])
+  `${UPSERT_MEMORY_FN}local docs = searchOn(KEYS[5], ARGV[6]) and newDocs()
+local added = upsertMemory(ARGV[1], ARGV[2], ARGV[3], ARGV[4], docs, ARGV[7], ARGV[8])
+if docs then addDocs(KEYS[5], docs.docs, docs.specs) end
 redis.call('ZADD', KEYS[4], 0, ARGV[5])
 return added`,
 );

@@ -44,6 +44,11 @@ const MAX_TOKEN_KEY = 64;
  * that knows the doc is new (its record did not exist) passes `fresh`, and `indexDoc` skips
  * reading the doc's old token list, but only when `searchStale` is false: in a bucket written
  * with the index off, a deleted record may still have a doc, whose postings must go.
+ * A script writing several records (raw messages, memory and chain batches, index builds)
+ * drops their old docs first, collects the new ones (`newDocs()`: the last spec of a doc
+ * written twice wins) and indexes them together with `addDocs`, which writes each token's
+ * postings of all of them with one `HSET` (`postDocs`): a token shared by n docs costs one
+ * call instead of n.
  */
 export const SEARCH_LUA = `local function searchOn(counters, flag)
   if flag == nil or flag == '' then return false end
@@ -51,6 +56,34 @@ export const SEARCH_LUA = `local function searchOn(counters, flag)
   if flag == '1' then return true end
   redis.call('HSET', counters, 'search_stale', 1)
   return false
+end
+local function postDocs(base, flat)
+  if #flat == 2 then
+    for tok, score in string.gmatch(flat[2], ' (%S+) (%S+)') do
+      redis.call('HSET', base .. 'p:' .. tok, flat[1], score)
+    end
+    return
+  end
+  local byToken, order = {}, {}
+  for i = 1, #flat, 2 do
+    local doc = flat[i]
+    for tok, score in string.gmatch(flat[i + 1], ' (%S+) (%S+)') do
+      local list = byToken[tok]
+      if list == nil then
+        list = {}
+        byToken[tok] = list
+        order[#order + 1] = tok
+      end
+      list[#list + 1] = doc
+      list[#list + 1] = score
+    end
+  end
+  for _, tok in ipairs(order) do
+    local list = byToken[tok]
+    for i = 1, #list, 1000 do
+      redis.call('HSET', base .. 'p:' .. tok, unpack(list, i, math.min(i + 999, #list)))
+    end
+  end
 end
 local function unindexDoc(counters, doc)
   local base = string.sub(counters, 1, #counters - 8)
@@ -68,25 +101,40 @@ local function searchStale(counters)
   local values = knownCounters[counters]
   return values == nil or (values['search_stale'] or '0') ~= '0'
 end
+local function addDocs(counters, docs, specs)
+  if #docs == 0 then return end
+  local base = string.sub(counters, 1, #counters - 8)
+  local lists, flat, tokens = {}, {}, 0
+  for i = 1, #docs do
+    lists[#lists + 1] = docs[i]
+    lists[#lists + 1] = (string.gsub(specs[i], ' (%S+) %S+', ' %1'))
+    flat[#flat + 1] = docs[i]
+    flat[#flat + 1] = specs[i]
+    tokens = tokens + tonumber(string.match(specs[i], '^%d+'))
+  end
+  for i = 1, #lists, 1000 do
+    redis.call('HSET', base .. 'search-docs', unpack(lists, i, math.min(i + 999, #lists)))
+  end
+  postDocs(base, flat)
+  bump(counters, 'search_docs', #docs)
+  bump(counters, 'search_tokens', tokens)
+end
+local function newDocs()
+  local set = {docs = {}, specs = {}, at = {}}
+  function set.add(doc, spec)
+    local i = set.at[doc]
+    if i == nil then
+      i = #set.docs + 1
+      set.at[doc] = i
+      set.docs[i] = doc
+    end
+    set.specs[i] = spec
+  end
+  return set
+end
 local function indexDoc(counters, doc, spec, fresh)
   if not fresh then unindexDoc(counters, doc) end
-  local base = string.sub(counters, 1, #counters - 8)
-  local len, tok
-  local list = {}
-  for part in string.gmatch(spec, '%S+') do
-    if len == nil then
-      len = tonumber(part)
-    elseif tok == nil then
-      tok = part
-    else
-      redis.call('HSET', base .. 'p:' .. tok, doc, part)
-      list[#list + 1] = tok
-      tok = nil
-    end
-  end
-  redis.call('HSET', base .. 'search-docs', doc, tostring(len) .. ' ' .. table.concat(list, ' '))
-  bump(counters, 'search_docs', 1)
-  bump(counters, 'search_tokens', len)
+  addDocs(counters, {doc}, {spec})
 end
 `;
 

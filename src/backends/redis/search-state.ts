@@ -84,7 +84,12 @@ if ARGV[2] == '1' then
   end
   redis.call('HDEL', KEYS[1], 'search_docs', 'search_tokens')
 end
-for i = 4, #ARGV, 2 do indexDoc(KEYS[1], ARGV[i], ARGV[i + 1]) end
+local docs, specs = {}, {}
+for i = 4, #ARGV, 2 do
+  docs[#docs + 1] = ARGV[i]
+  specs[#specs + 1] = ARGV[i + 1]
+end
+addDocs(KEYS[1], docs, specs)
 if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'search_stale') end
 return 1`,
 );

@@ -1,0 +1,154 @@
+/**
+ * The Redis bulk path's cost (not part of `npm run bench`): `storeConversationBatch` of W6's
+ * conversations (1 KB conversation, 20 raw messages, 3 memories, chunk info: 25 records), 64 per
+ * call as the migration sends them, indexed vs `searchIndex: false`, and with
+ * `PROFILE_BASE=<checkout>` another checkout's code, alternating subjects every round. Medians
+ * per record: wall, client CPU, server CPU (`/proc/<pid>/stat` of the server on
+ * `PROFILE_REDIS_URL`, best a private one), time in scripts and commands (`INFO commandstats`).
+ * Run: `PROFILE_REDIS_URL=redis://127.0.0.1:6391 npx tsx bench/redis-bulk-profile.ts`.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { median } from './method.js';
+import { chunkInfo, conversation, memory, rawMessage } from './workloads/data.js';
+
+const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 7);
+const CONVERSATIONS = Number(process.env.PROFILE_CONVERSATIONS ?? 512);
+const BATCH = 64;
+const RECORDS_PER_CONVERSATION = 25;
+const BASE = process.env.PROFILE_BASE;
+const port = new globalThis.URL(URL).port || '6379';
+const serverPid = Number(
+  execFileSync('pgrep', ['-f', `redis-server .*:${port}`])
+    .toString()
+    .trim()
+    .split('\n')[0],
+);
+
+function serverCpu(): number {
+  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Store {
+  initialize(): Promise<void>;
+  shutdown(): Promise<void>;
+  storeConversationBatch(items: object[]): Promise<number>;
+}
+type Create = (backend: 'redis', options: object) => Store;
+
+async function commandStats(admin: Redis): Promise<Map<string, [number, number]>> {
+  const text = await admin.info('commandstats');
+  const stats = new Map<string, [number, number]>();
+  for (const m of text.matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g))
+    stats.set(m[1]!, [Number(m[2]), Number(m[3])]);
+  return stats;
+}
+
+function items(round: number, from: number): object[] {
+  const body = conversation(0, 1024);
+  return Array.from({ length: BATCH }, (_, k) => {
+    const i = from + k;
+    return {
+      conversationId: `bulk-r${round}-${i}`,
+      conversation: body,
+      rawMessages: Array.from({ length: 20 }, (_, n) => rawMessage(i, n)),
+      memories: Array.from({ length: 3 }, (_, m) => ({ memoryId: `mem-${m}`, data: memory(m) })),
+      chunkInfo: chunkInfo(i),
+    };
+  });
+}
+
+async function main(): Promise<void> {
+  const admin = new Redis(URL);
+  const own = (await import('../src/index.js')) as unknown as { createStorage: Create };
+  const subjects: Array<[string, Create, boolean]> = [
+    ['branch indexed', own.createStorage, true],
+    ['branch plain', own.createStorage, false],
+  ];
+  if (BASE !== undefined) {
+    const base = (await import(`${BASE}/src/index.js`)) as { createStorage: Create };
+    subjects.push(['base indexed', base.createStorage, true]);
+  }
+  const prefixOf = (name: string): string => `bulkp${process.pid}:${name.replace(' ', '-')}:`;
+  const stores = new Map<string, Store>();
+  for (const [name, create, searchIndex] of subjects) {
+    const store = create('redis', { url: URL, keyPrefix: prefixOf(name), searchIndex });
+    await store.initialize();
+    stores.set(name, store);
+  }
+  type Sample = { wall: number; client: number; server: number; script: number };
+  const samples = new Map<string, Sample[]>();
+  const breakdown = new Map<string, Map<string, [number, number]>>();
+  for (let round = 0; round <= ROUNDS; round += 1) {
+    const order = subjects.map(([name]) => name);
+    for (let i = 0; i < round % order.length; i += 1) order.push(order.shift()!);
+    for (const name of order) {
+      const store = stores.get(name)!;
+      const batches = Array.from({ length: CONVERSATIONS / BATCH }, (_, b) => items(round, b * BATCH));
+      const stats0 = await commandStats(admin);
+      const cpu0 = process.cpuUsage();
+      const server0 = serverCpu();
+      const t0 = performance.now();
+      for (const batch of batches) await store.storeConversationBatch(batch);
+      const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      const server = serverCpu() - server0;
+      const stats1 = await commandStats(admin);
+      if (round === 0) continue;
+      const records = CONVERSATIONS * RECORDS_PER_CONVERSATION;
+      const script =
+        (stats1.get('evalsha')?.[1] ?? 0) -
+        (stats0.get('evalsha')?.[1] ?? 0) +
+        (stats1.get('eval')?.[1] ?? 0) -
+        (stats0.get('eval')?.[1] ?? 0);
+      const list = samples.get(name) ?? [];
+      list.push({
+        wall: (ms * 1000) / records,
+        client: (cpu.user + cpu.system) / records,
+        server: (server * 1e6) / records,
+        script: script / records,
+      });
+      samples.set(name, list);
+      const acc = breakdown.get(name) ?? new Map<string, [number, number]>();
+      for (const [cmd, [calls, usec]] of stats1) {
+        const [c0, u0] = stats0.get(cmd) ?? [0, 0];
+        const [ca, ua] = acc.get(cmd) ?? [0, 0];
+        acc.set(cmd, [ca + calls - c0, ua + usec - u0]);
+      }
+      breakdown.set(name, acc);
+    }
+  }
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  const records = CONVERSATIONS * RECORDS_PER_CONVERSATION;
+  console.log(`\nstoreConversationBatch x${BATCH}, ${records} records x ${ROUNDS} rounds, load ${load}`);
+  for (const [name, list] of samples) {
+    const med = (f: (r: Sample) => number): string => median(list.map(f)).toFixed(1);
+    console.log(
+      `${name.padEnd(15)} wall ${med((r) => r.wall)} us/record (${(1e6 / median(list.map((r) => r.wall))).toFixed(0)} records/s)  ` +
+        `client ${med((r) => r.client)}  server ${med((r) => r.server)}  script ${med((r) => r.script)} us/record`,
+    );
+  }
+  for (const [name, acc] of breakdown) {
+    const n = ROUNDS * records;
+    const parts = [...acc]
+      .filter(([, [, usec]]) => usec >= n * 0.2)
+      .sort((a, b) => b[1][1] - a[1][1])
+      .map(([cmd, [calls, usec]]) => `${cmd} ${(calls / n).toFixed(2)}x ${(usec / n).toFixed(1)}us`);
+    console.log(`${name.padEnd(15)} per record: ${parts.join(', ')}`);
+  }
+  for (const [name, store] of stores) {
+    await store.shutdown();
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefixOf(name)}*`, 'COUNT', 1000);
+      if (keys.length > 0) await admin.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  admin.disconnect();
+}
+
+void main();

@@ -1,0 +1,184 @@
+/**
+ * W7's write cost on Redis, broken down (not part of `npm run bench`): a store of N memories
+ * (W7's data), then rounds of `storeMemory` x CALLS into it, indexed vs `searchIndex: false`,
+ * and, with `PROFILE_BASE=<checkout>`, the same against another checkout's code (e.g. main),
+ * alternating subjects every round. Per subject, medians of: ops/s, client CPU per op
+ * (`process.cpuUsage()`), server CPU per op (`/proc/<pid>/stat` of the server on
+ * `PROFILE_REDIS_URL`, best a private one so other clients do not count), and the server's
+ * time inside the write scripts per op (`INFO commandstats` deltas of evalsha); then search
+ * p50 per `match` after 1,000 more single writes spread over the buckets.
+ * Run: `PROFILE_RECORDS=100000 npx tsx bench/redis-w7-profile.ts`.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { median } from './method.js';
+import { seededRandom } from './random.js';
+
+const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const RECORDS = Number(process.env.PROFILE_RECORDS ?? 10_000);
+const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 7);
+const CALLS = Number(process.env.PROFILE_CALLS ?? 200);
+const BASE = process.env.PROFILE_BASE;
+const port = new globalThis.URL(URL).port || '6379';
+const serverPid = Number(
+  execFileSync('pgrep', ['-f', `redis-server .*:${port}`])
+    .toString()
+    .trim()
+    .split('\n')[0],
+);
+
+/** Server CPU seconds so far (utime + stime). */
+function serverCpu(): number {
+  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const word = (i: number): string => `w${i.toString(36)}`;
+function sentences(seed: number): () => string {
+  const rand = seededRandom(seed);
+  const zipf = (): number => Math.min(4999, Math.floor(1 / (rand() + 1 / 5000)) - 1);
+  return () => Array.from({ length: 20 }, () => word(zipf())).join(' ');
+}
+
+interface Store {
+  initialize(): Promise<void>;
+  shutdown(): Promise<void>;
+  storeMemory(c: string, m: string, d: object): Promise<void>;
+  storeMemories(c: string, ms: Array<{ memoryId: string; data: object }>): Promise<void>;
+  search(query: { text: string; match: 'any' | 'all' }): Promise<unknown[]>;
+}
+type Create = (backend: 'redis', options: object) => Store;
+
+async function open(create: Create, prefix: string, searchIndex: boolean): Promise<Store> {
+  const store = create('redis', { url: URL, keyPrefix: prefix, searchIndex });
+  await store.initialize();
+  const next = sentences(7);
+  for (let c = 0; c * 100 < RECORDS; c += 1) {
+    const ms = Array.from({ length: Math.min(100, RECORDS - c * 100) }, (_, i) => ({
+      memoryId: `m${i}`,
+      data: { summary: next() },
+    }));
+    await store.storeMemories(`conv-${c}`, ms);
+  }
+  return store;
+}
+
+/** Per command: [calls, usec] so far (commands run by scripts count too). */
+async function commandStats(admin: Redis): Promise<Map<string, [number, number]>> {
+  const text = await admin.info('commandstats');
+  const stats = new Map<string, [number, number]>();
+  for (const m of text.matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g))
+    stats.set(m[1]!, [Number(m[2]), Number(m[3])]);
+  return stats;
+}
+async function scriptUsec(admin: Redis): Promise<number> {
+  return (await commandStats(admin)).get('evalsha')?.[1] ?? 0;
+}
+const breakdown = new Map<string, Map<string, [number, number]>>();
+
+async function main(): Promise<void> {
+  const admin = new Redis(URL);
+  const own = (await import('../src/index.js')) as unknown as { createStorage: Create };
+  const subjects: Array<[string, Create, boolean]> = [
+    ['branch indexed', own.createStorage, true],
+    ['branch plain', own.createStorage, false],
+  ];
+  if (BASE !== undefined) {
+    const base = (await import(`${BASE}/src/index.js`)) as { createStorage: Create };
+    subjects.push(['base indexed', base.createStorage, true]);
+  }
+  const stores = new Map<string, Store>();
+  for (const [name, create, index] of subjects) {
+    const t0 = performance.now();
+    stores.set(name, await open(create, `w7p${process.pid}:${name.replace(' ', '-')}:`, index));
+    console.log(`seeded ${name} (${RECORDS}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const samples = new Map<string, Array<{ ops: number; client: number; server: number; script: number }>>();
+  const data = sentences(11);
+  for (let round = 0; round <= ROUNDS; round += 1) {
+    const order = subjects.map(([name]) => name);
+    for (let i = 0; i < round % order.length; i += 1) order.push(order.shift()!);
+    for (const name of order) {
+      const store = stores.get(name)!;
+      const texts = Array.from({ length: CALLS }, () => ({ summary: data() }));
+      const stats0 = await commandStats(admin);
+      const s0 = stats0.get('evalsha')?.[1] ?? 0;
+      const cpu0 = process.cpuUsage();
+      const server0 = serverCpu();
+      const t0 = performance.now();
+      for (let i = 0; i < CALLS; i += 1) await store.storeMemory(`w7-r${round}`, `w${i}`, texts[i]!);
+      const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      const server = serverCpu() - server0;
+      const script = (await scriptUsec(admin)) - s0;
+      if (round === 0) continue;
+      const stats1 = await commandStats(admin);
+      const acc = breakdown.get(name) ?? new Map<string, [number, number]>();
+      for (const [cmd, [calls, usec]] of stats1) {
+        const [c0, u0] = stats0.get(cmd) ?? [0, 0];
+        const [ca, ua] = acc.get(cmd) ?? [0, 0];
+        acc.set(cmd, [ca + calls - c0, ua + usec - u0]);
+      }
+      breakdown.set(name, acc);
+      const list = samples.get(name) ?? [];
+      list.push({
+        ops: (CALLS * 1000) / ms,
+        client: (cpu.user + cpu.system) / CALLS,
+        server: (server * 1e6) / CALLS,
+        script: script / CALLS,
+      });
+      samples.set(name, list);
+    }
+  }
+  // Searches after 1,000 more single writes (spread over the buckets, ~16 pending docs in each
+  // on this branch), W7's queries: 1-3 mid-frequency words, each subject in turn; p50 in ms.
+  const queryTimes = new Map<string, number[]>();
+  const indexedNames = subjects.filter(([, , index]) => index).map(([name]) => name);
+  for (const name of indexedNames) {
+    const store = stores.get(name)!;
+    for (let i = 0; i < 1000; i += 1) await store.storeMemory(`spread-${i}`, 'm', { summary: data() });
+  }
+  const rand = seededRandom(3);
+  for (let q = 0; q < 120; q += 1) {
+    const text = Array.from({ length: 1 + (q % 3) }, () => word(5 + Math.floor(rand() * 200))).join(' ');
+    const match = q % 2 === 0 ? 'any' : 'all';
+    for (const name of indexedNames) {
+      const t0 = performance.now();
+      await stores.get(name)!.search({ text, match });
+      const key = `${name} ${match}`;
+      queryTimes.set(key, [...(queryTimes.get(key) ?? []), performance.now() - t0]);
+    }
+  }
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  console.log(`\nW7 writes at ${RECORDS} records, ${CALLS} calls x ${ROUNDS} rounds, load ${load}`);
+  for (const [name, list] of samples) {
+    const med = (f: (r: (typeof list)[number]) => number): string => median(list.map(f)).toFixed(1);
+    console.log(
+      `${name.padEnd(15)} ${med((r) => r.ops).padStart(7)} ops/s  client ${med((r) => r.client)} us/op  ` +
+        `server ${med((r) => r.server)} us/op  script ${med((r) => r.script)} us/op`,
+    );
+  }
+  for (const [key, times] of queryTimes) console.log(`search p50 ${key}: ${median(times).toFixed(2)} ms`);
+  for (const [name, acc] of breakdown) {
+    const n = ROUNDS * CALLS;
+    const parts = [...acc]
+      .filter(([, [calls]]) => calls >= n / 2)
+      .sort((a, b) => b[1][1] - a[1][1])
+      .map(([cmd, [calls, usec]]) => `${cmd} ${(calls / n).toFixed(1)}x ${(usec / n).toFixed(1)}us`);
+    console.log(`${name.padEnd(15)} per op: ${parts.join(', ')}`);
+  }
+  for (const [name, store] of stores) {
+    await store.shutdown();
+    const prefix = `w7p${process.pid}:${name.replace(' ', '-')}:`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await admin.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  admin.disconnect();
+}
+
+void main();
