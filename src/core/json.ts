@@ -38,70 +38,107 @@ const LOSSY_CLASSES: ReadonlyArray<abstract new (...args: never[]) => object> = 
  * called once with the property key, boxed primitives unwrapped, `undefined` properties
  * dropped), refusing what it would store unfaithfully. Recursion is bounded by
  * {@link MAX_JSON_DEPTH}, so the conversion itself cannot exhaust the stack.
+ *
+ * It runs on every stored value, so it allocates nothing it does not return: the path of the
+ * value being read is a stack of keys, written out only for an error, and a plain object or
+ * array (prototype `Object.prototype`, `null` or `Array.prototype`) skips the checks for
+ * classes JSON would empty, which such an object cannot be an instance of.
  */
 class JsonConverter {
   private readonly ancestors = new Set<object>();
-  /** Path of the value being read, for errors thrown by caller code (getters, toJSON, Proxies). */
-  path = '$';
+  /** Keys from the top-level value to the value being read (property names, array indexes). */
+  private readonly keys: Array<string | number> = [];
 
   constructor(private readonly what: string) {}
 
+  /** Path of the value being read (`$.a[2].b`), for errors thrown by caller code (getters, toJSON, Proxies). */
+  get path(): string {
+    let path = '$';
+    for (const key of this.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
+    return path;
+  }
+
   /** Converts `raw`, the value of property `key` of its holder; `undefined` means "omit". */
-  property(key: string, raw: unknown, path: string, depth: number): JsonValue | undefined {
-    this.path = path;
-    const v = unbox(applyToJson(raw, key, () => this.fail(path, 'invalid Date')));
+  property(key: string | number, raw: unknown, depth: number): JsonValue | undefined {
+    // Primitives first: toJSON and unboxing never apply to them.
+    switch (typeof raw) {
+      case 'string':
+      case 'boolean':
+        return raw;
+      case 'number':
+        if (!Number.isFinite(raw)) throw this.fail(`${raw} is not valid JSON`);
+        return raw;
+      case 'undefined':
+        return undefined;
+      default:
+        break;
+    }
+    const converted = applyToJson(raw, key, this);
+    if (typeof converted === 'object' && converted !== null) {
+      const proto: unknown = Object.getPrototypeOf(converted);
+      // A plain object or array is no boxed primitive and no instance of a lossy class.
+      if (proto === Object.prototype || proto === Array.prototype || proto === null) {
+        return this.container(converted, depth + 1, true);
+      }
+    }
+    const v = unbox(converted);
     switch (typeof v) {
       case 'string':
       case 'boolean':
         return v;
       case 'number':
-        if (!Number.isFinite(v)) throw this.fail(path, `${v} is not valid JSON`);
+        if (!Number.isFinite(v)) throw this.fail(`${v} is not valid JSON`);
         return v;
       case 'bigint':
-        throw this.fail(path, 'BigInt has no JSON representation');
+        throw this.fail('BigInt has no JSON representation');
       case 'undefined':
         return undefined;
       case 'function':
       case 'symbol':
-        throw this.fail(path, `a ${typeof v} has no JSON representation`);
+        throw this.fail(`a ${typeof v} has no JSON representation`);
       default:
-        return v === null ? null : this.container(v as object, path, depth + 1);
+        return v === null ? null : this.container(v as object, depth + 1, false);
     }
   }
 
-  private container(obj: object, path: string, depth: number): JsonValue {
+  /** Converts an object or array; `plain`: its prototype is `Object.prototype`, `Array.prototype` or `null`. */
+  private container(obj: object, depth: number, plain: boolean): JsonValue {
     if (depth > MAX_JSON_DEPTH) {
       throw new ValidationError(
         this.what,
-        `nested deeper than the limit of ${MAX_JSON_DEPTH} levels at ${path}`,
+        `nested deeper than the limit of ${MAX_JSON_DEPTH} levels at ${this.path}`,
       );
     }
-    const lossy = LOSSY_CLASSES.find((cls) => obj instanceof cls) ?? (ArrayBuffer.isView(obj) && ArrayBuffer);
+    const isArray = Array.isArray(obj);
+    // A typed array is refused whatever its prototype: its data lives outside its properties.
+    const lossy = plain
+      ? ArrayBuffer.isView(obj) && ArrayBuffer
+      : (LOSSY_CLASSES.find((cls) => obj instanceof cls) ?? (ArrayBuffer.isView(obj) && ArrayBuffer));
     if (lossy) {
       const name = obj.constructor?.name ?? lossy.name;
-      throw this.fail(path, `${name} would not survive JSON; convert it to a plain object or array`);
+      throw this.fail(`${name} would not survive JSON; convert it to a plain object or array`);
     }
-    if (this.ancestors.has(obj)) throw this.fail(path, 'circular reference');
+    if (this.ancestors.has(obj)) throw this.fail('circular reference');
     this.ancestors.add(obj);
+    const keys = this.keys;
     let result: JsonValue;
-    if (Array.isArray(obj)) {
+    if (isArray) {
       const items = obj as unknown[];
       const out: JsonValue[] = [];
       for (let i = 0; i < items.length; i += 1) {
-        const itemPath = `${path}[${i}]`;
-        this.path = itemPath;
-        const item = this.property(String(i), items[i], itemPath, depth);
-        if (item === undefined) throw this.fail(itemPath, 'undefined is not valid JSON');
+        keys.push(i);
+        const item = this.property(i, items[i], depth);
+        if (item === undefined) throw this.fail('undefined is not valid JSON');
+        keys.pop();
         out.push(item);
       }
       result = out;
     } else {
       const out: JsonObject = {};
-      this.path = path;
       for (const key of Object.keys(obj)) {
-        const keyPath = `${path}.${key}`;
-        this.path = keyPath;
-        const item = this.property(key, (obj as Record<string, unknown>)[key], keyPath, depth);
+        keys.push(key);
+        const item = this.property(key, (obj as Record<string, unknown>)[key], depth);
+        keys.pop();
         if (item !== undefined) setOwn(out, key, item);
       }
       result = out;
@@ -110,21 +147,27 @@ class JsonConverter {
     return result;
   }
 
-  private fail(path: string, reason: string): SerializationError {
-    return new SerializationError(this.what, path, reason);
+  /** The error for an invalid `Date` at the value being read. */
+  invalidDate(): SerializationError {
+    return this.fail('invalid Date');
+  }
+
+  /** The error for the value being read (the keys stack is left as it was at the failure). */
+  private fail(reason: string): SerializationError {
+    return new SerializationError(this.what, this.path, reason);
   }
 }
 
-/** `value.toJSON(key)` when it has one, as JSON.stringify calls it (once, not on its result). */
-function applyToJson(value: unknown, key: string, invalidDate: () => Error): unknown {
+/** `value.toJSON(key)` when it has one, as JSON.stringify calls it (once, not on its result; an index as a string). */
+function applyToJson(value: unknown, key: string | number, converter: { invalidDate(): Error }): unknown {
   if ((typeof value !== 'object' || value === null) && typeof value !== 'bigint') return value;
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON !== 'function') return value;
   // JSON.stringify writes null for an invalid Date; refusing keeps that loss visible (D4).
   if (toJSON === Date.prototype.toJSON && value instanceof Date && Number.isNaN(value.getTime())) {
-    throw invalidDate();
+    throw converter.invalidDate();
   }
-  return (toJSON as (key: string) => unknown).call(value, key);
+  return (toJSON as (key: string) => unknown).call(value, String(key));
 }
 
 /** Unwraps `new Number(1)`, `new String('x')`, `new Boolean(false)` and `Object(1n)` as JSON.stringify does. */
@@ -141,7 +184,7 @@ function unbox(value: unknown): unknown {
 function convert(value: unknown, what: string): JsonValue | undefined {
   const converter = new JsonConverter(what);
   try {
-    return converter.property('', value, '$', 0);
+    return converter.property('', value, 0);
   } catch (error) {
     if (error instanceof StorageError) throw error;
     throw new SerializationError(

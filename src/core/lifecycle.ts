@@ -26,7 +26,19 @@ export class StoreLifecycle {
   private current: LifecycleState = 'new';
   /** The last transition called and not yet finished. */
   private pending: { kind: TransitionKind; done: Promise<void> } | undefined;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Calls accepted and not yet settled (a count: tracking allocates nothing per call). */
+  private active = 0;
+  /** Resolves when {@link active} reaches 0; made only while a close waits. */
+  private idle: { promise: Promise<void>; resolve: () => void } | undefined;
+  // One pair of handlers for every tracked call, so tracking creates no closure per call.
+  private readonly settledOk = <T>(value: T): T => {
+    this.settle();
+    return value;
+  };
+  private readonly settledError = (error: unknown): never => {
+    this.settle();
+    throw error;
+  };
 
   constructor(private readonly hooks: LifecycleHooks) {}
 
@@ -49,12 +61,35 @@ export class StoreLifecycle {
     return this.enqueue('close', () => this.closeNow());
   }
 
-  /** Registers a call accepted while open, so that `close()` waits for it. */
+  /**
+   * Registers a call accepted while open, so that `close()` waits for it; returns a promise
+   * that settles like `call`, once the call no longer counts as in flight.
+   */
   track<T>(call: Promise<T>): Promise<T> {
-    this.inFlight.add(call);
-    const forget = (): void => void this.inFlight.delete(call);
-    call.then(forget, forget);
-    return call;
+    // Promise.resolve: a registered backend's primitive that returns a plain value still
+    // settles (and is counted out), instead of leaving a close waiting for ever.
+    const settled = Promise.resolve(call).then(this.settledOk, this.settledError);
+    this.active += 1;
+    return settled;
+  }
+
+  private settle(): void {
+    this.active -= 1;
+    if (this.active === 0 && this.idle !== undefined) {
+      this.idle.resolve();
+      this.idle = undefined;
+    }
+  }
+
+  /** Resolves once no tracked call is in flight. */
+  private whenIdle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    if (this.idle === undefined) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.idle = { promise, resolve };
+    }
+    return this.idle.promise;
   }
 
   private enqueue(kind: TransitionKind, step: () => Promise<void>): Promise<void> {
@@ -94,7 +129,7 @@ export class StoreLifecycle {
     try {
       // Calls accepted before the close finish (and release their locks) first; no new
       // ones are accepted while closing.
-      await Promise.allSettled([...this.inFlight]);
+      await this.whenIdle();
       await this.hooks.close();
     } finally {
       this.current = 'closed';

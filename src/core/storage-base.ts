@@ -166,10 +166,18 @@ export abstract class StorageBase extends StoragePrimitives {
     return this.lifecycle.track(call);
   }
 
-  /** Runs a primitive for public `method`: refused unless open, awaited by `shutdown()`. */
-  protected async run<T>(method: string, primitive: () => Promise<T>): Promise<T> {
-    this.ensureOpen(method);
-    return this.trackCall(primitive());
+  /**
+   * Runs a primitive for public `method`: refused unless open, awaited by `shutdown()`. Not
+   * an `async` function (one promise less per call), so it catches a synchronous throw itself:
+   * every failure is a rejection, never a throw.
+   */
+  protected run<T>(method: string, primitive: () => Promise<T>): Promise<T> {
+    try {
+      this.ensureOpen(method);
+      return this.trackCall(primitive());
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /**
@@ -177,8 +185,13 @@ export abstract class StorageBase extends StoragePrimitives {
    * instance refuses it with {@link ReadOnlyError} before any I/O. Every write goes through
    * here, so a registered backend that reports {@link isReadOnly} is protected too.
    */
-  protected async runWrite<T>(method: string, primitive: () => Promise<T>): Promise<T> {
-    if (this.isReadOnly) throw new ReadOnlyError(this.storageType, method, this.describeStore());
+  protected runWrite<T>(method: string, primitive: () => Promise<T>): Promise<T> {
+    try {
+      if (this.isReadOnly) throw new ReadOnlyError(this.storageType, method, this.describeStore());
+    } catch (error) {
+      // `isReadOnly` and `describeStore` may be a registered backend's code: reject, never throw.
+      return Promise.reject(error as Error);
+    }
     return this.run(method, primitive);
   }
 }

@@ -5,13 +5,46 @@
 
 /** Formats a date as `2025-03-06T10:00:00.123000+00:00`. */
 export function formatTimestamp(date: Date): string {
-  const iso = date.toISOString(); // 2025-03-06T10:00:00.123Z
-  return `${iso.slice(0, 23)}000+00:00`;
+  return formatEpochMs(date.getTime());
 }
 
 /** The current time in the reference's timestamp format. */
 export function nowTimestamp(): string {
-  return formatTimestamp(new Date());
+  return formatEpochMs(Date.now());
+}
+
+// Every write formats one or two timestamps (a cache write: now and its expiry), mostly within
+// the same few seconds: the text up to the second (`2025-03-06T10:00:00.`) of the last two
+// seconds formatted is kept, so a call costs a string concatenation instead of a
+// `Date#toISOString`. Two slots, so a write's two timestamps do not evict each other.
+const formattedSeconds: Array<{ second: number; prefix: string }> = [
+  { second: NaN, prefix: '' },
+  { second: NaN, prefix: '' },
+];
+
+/** `YYYY-MM-DDTHH:MM:SS.` of the epoch second `second`, or `null` outside years 0–9999 (six-digit ISO years). */
+function secondPrefix(second: number, epochMs: number): string | null {
+  const [recent, older] = formattedSeconds as [
+    { second: number; prefix: string },
+    { second: number; prefix: string },
+  ];
+  if (recent.second === second) return recent.prefix;
+  if (older.second === second) return older.prefix;
+  const iso = new Date(epochMs).toISOString(); // throws RangeError for an invalid time, as before
+  if (iso.length !== 24) return null;
+  formattedSeconds[0] = { second, prefix: iso.slice(0, 20) };
+  formattedSeconds[1] = recent;
+  return formattedSeconds[0].prefix;
+}
+
+/** Formats epoch milliseconds in the reference's timestamp format. */
+export function formatEpochMs(epochMs: number): string {
+  const time = Math.trunc(epochMs); // what `new Date(epochMs)` keeps
+  const second = Math.floor(time / 1000);
+  const prefix = secondPrefix(second, time);
+  if (prefix === null) return `${new Date(time).toISOString().slice(0, 23)}000+00:00`;
+  const ms = time - second * 1000;
+  return `${prefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}000+00:00`;
 }
 
 // Date, time, optional fraction of any length, then Z or ±HH:MM (or none: naive = UTC,
@@ -23,6 +56,40 @@ const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d
  * and up to microsecond precision. Returns epoch milliseconds, or `null` if unparsable.
  */
 export function parseTimestamp(value: string): number | null {
+  // The format this library writes (`2025-03-06T10:00:00.123000+00:00`): the part up to the
+  // second is parsed once per second (a load checks an expiry per call), the rest by hand,
+  // with the same arithmetic as below.
+  if (
+    value.length === 32 &&
+    value.charCodeAt(19) === 46 &&
+    value.endsWith('+00:00') &&
+    digitsAt(value, 20, 26)
+  ) {
+    const prefix = value.slice(0, 19);
+    if (prefix !== parsedSecond.prefix) {
+      const epoch = parseIso(prefix);
+      if (epoch === null) return null;
+      parsedSecond = { prefix, epoch };
+    }
+    return parsedSecond.epoch + Number(`0.${value.slice(20, 26)}`) * 1000;
+  }
+  return parseIso(value);
+}
+
+/** The last `YYYY-MM-DDTHH:MM:SS` {@link parseTimestamp} read, and its epoch milliseconds. */
+let parsedSecond = { prefix: '', epoch: 0 };
+
+/** True when `value` has only ASCII digits from `from` to `to` (exclusive). */
+function digitsAt(value: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i += 1) {
+    const code = value.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+}
+
+/** {@link parseTimestamp} by the pattern, for every form it reads. */
+function parseIso(value: string): number | null {
   const m = ISO_PATTERN.exec(value);
   if (!m) return null;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
@@ -37,11 +104,6 @@ export function parseTimestamp(value: string): number | null {
     epoch -= sign * offsetMin * 60_000;
   }
   return epoch;
-}
-
-/** Formats epoch milliseconds in the reference's timestamp format. */
-export function formatEpochMs(epochMs: number): string {
-  return formatTimestamp(new Date(epochMs));
 }
 
 /**

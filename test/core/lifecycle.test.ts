@@ -51,6 +51,30 @@ describe('StoreLifecycle', () => {
     expect([lifecycle.state, live()]).toEqual(['open', 1]);
   });
 
+  it('a close waits for every tracked call, rejected ones and plain values included, then closes', async () => {
+    const { log, hooks } = loggingHooks();
+    const lifecycle = new StoreLifecycle(hooks);
+    await lifecycle.open();
+    const finishers: Array<() => void> = [];
+    const calls = Array.from({ length: 5 }, () =>
+      lifecycle.track(new Promise<void>((resolve) => finishers.push(resolve))),
+    );
+    const failed = lifecycle.track(Promise.reject(new Error('boom')));
+    // A registered backend's primitive may return a value instead of a promise.
+    const plain = lifecycle.track(42 as unknown as Promise<number>);
+    const closing = lifecycle.close();
+    await expect(failed).rejects.toThrow('boom');
+    await expect(plain).resolves.toBe(42);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log).toEqual(['open']);
+    finishers.slice(0, 4).forEach((finish) => finish());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log).toEqual(['open']); // one call is still in flight
+    finishers[4]?.();
+    await Promise.all([closing, ...calls]);
+    expect([log, lifecycle.state]).toEqual([['open', 'close'], 'closed']);
+  });
+
   it('a failed open leaves the previous state and lets a later open retry', async () => {
     let fail = true;
     const lifecycle = new StoreLifecycle({

@@ -68,6 +68,20 @@ describeWithService('redis')('redis cache expiry and index', () => {
     expect(await s.purgeExpiredCache()).toBe(0);
   });
 
+  it('keeps the index entries of an expired entry written again, while trimming its expired neighbours', async () => {
+    const s = await ctx.open();
+    const neighbour = sameBucketKey('again');
+    await s.storeCacheEntry('again', { v: 1 }, 0.05);
+    await s.storeCacheEntry(neighbour, { v: 1 }, 0.05);
+    await sleep(150);
+    // The write reads the bucket's expired entries, 'again' among them, before writing it anew.
+    await s.storeCacheEntry('again', { v: 2 }, 60);
+    expect(await indexed()).toEqual(['again', 'again']);
+    expect(await s.listCacheKeys()).toEqual(['again']);
+    expect(await s.loadCacheEntry('again')).toEqual({ v: 2 });
+    expect(await s.purgeExpiredCache()).toBe(0);
+  });
+
   it('does not let loads write: an expired entry stays indexed until a write or purge', async () => {
     const s = await ctx.open();
     const { bucket } = layout().cache('k');

@@ -41,6 +41,18 @@ describeWithService('redis')('redis write faults', () => {
     expect(await ctx.raw().hgetall(agent.bucket.counters)).toEqual({});
   });
 
+  it('refuses a cache write whose keys index is not a zset, naming it, before writing anything', async () => {
+    const s = await ctx.open();
+    const cache = new KeyLayout(ctx.prefix()).cache('k1');
+    await ctx.raw().set(cache.bucket.cacheKeys, 'not a zset');
+    const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    const error = await s.storeCacheEntry('k1', { v: 1 }, 60).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toContain(`${cache.bucket.cacheKeys} is a string, expected a zset`);
+    expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+    expect(await ctx.raw().get(cache.bucket.cacheKeys)).toBe('not a zset');
+  });
+
   it('refuses a cache write whose value key is not a string, naming it, before writing anything', async () => {
     const s = await ctx.open();
     const cache = new KeyLayout(ctx.prefix()).cache('k1');

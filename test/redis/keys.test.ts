@@ -63,6 +63,23 @@ describe('redis key layout', () => {
     expect(new Set(Object.values(layout.store).map(keySlot)).size).toBe(1);
   });
 
+  it('keeps every bucket of the layout: FNV-1a over the UTF-8 bytes, ASCII ids and others alike', () => {
+    // Buckets of stores already written: a changed hash would lose their records.
+    const pinned: Array<[string, number, number, number]> = [
+      ['conv_001', 62, 6, 3],
+      ['a', 27, 3, 2],
+      ['', 56, 48, 0],
+      ['ключ', 28, 4, 5],
+      ['emoji-😀', 28, 36, 5],
+      ['mixed-é-x', 47, 23, 2],
+      ['w4s-r1-123', 51, 43, 6],
+      ['%{}', 11, 51, 5],
+    ];
+    for (const [id, c, k, k7] of pinned) {
+      expect([id, bucketOf('c', id), bucketOf('k', id), bucketOf('k', id, 7)]).toEqual([id, c, k, k7]);
+    }
+  });
+
   it('spreads records over every bucket, and the buckets over the three masters of a cluster', () => {
     const counts = new Array<number>(BUCKET_COUNT).fill(0);
     for (let i = 0; i < 64_000; i += 1) counts[bucketOf('c', `conversation-${i}`)]! += 1;

@@ -35,13 +35,47 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 /**
  * Writes a cache entry and trims the bucket's expired index entries (at most ARGV[4]).
  * KEYS: value, cache-keys, cache-expiry. ARGV: cache key, value, PX in ms ('0': no expiry), trim limit.
+ * Returns how many expired index entries it removed.
+ *
+ * The cache's hottest script, so it does what {@link WRITE_CACHE_FN} does in six server calls
+ * instead of eight, without the counter helpers of `script()` (the cache has no counters): the
+ * trim's read is the type check of the expiry zset, the keys zset's `ZADD` (the first write)
+ * its own check, and only the value key needs a `TYPE`. A wrong type still writes nothing and
+ * names the key, as `guard()` does.
  */
-export const WRITE_CACHE = script(
+export const WRITE_CACHE = new LuaScript(
   'writeCache',
-  `local bad = guard({KEYS[1], 'string', KEYS[2], 'zset', KEYS[3], 'zset'}, nil)
-if bad then return redis.error_reply(bad) end
-${WRITE_CACHE_FN}writeCache(KEYS[2], KEYS[3], KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), now)
-return trimCache(KEYS[2], KEYS[3], now, tonumber(ARGV[4]))`,
+  `local function wrongType(key, expected)
+  local t = redis.call('TYPE', key)['ok']
+  return redis.error_reply('WRONGTYPE ' .. key .. ' is a ' .. t .. ', expected a ' .. expected)
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local gone = redis.pcall('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[4]))
+if gone.err then return wrongType(KEYS[3], 'zset') end
+local valueType = redis.call('TYPE', KEYS[1])['ok']
+if valueType ~= 'none' and valueType ~= 'string' then return wrongType(KEYS[1], 'string') end
+local added = redis.pcall('ZADD', KEYS[2], 0, ARGV[1])
+if type(added) == 'table' and added.err then return wrongType(KEYS[2], 'zset') end
+local px = tonumber(ARGV[3])
+local score = '+inf'
+if px > 0 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', px)
+  score = now + px
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+redis.call('ZADD', KEYS[3], score, ARGV[1])
+-- The entry written now may have been among the expired ones read above: it stays.
+local trim = {}
+for _, key in ipairs(gone) do
+  if key ~= ARGV[1] then trim[#trim + 1] = key end
+end
+if #trim > 0 then
+  redis.call('ZREM', KEYS[3], unpack(trim))
+  redis.call('ZREM', KEYS[2], unpack(trim))
+end
+return #trim`,
 );
 
 /** Removes a cache entry and its index entries. KEYS as {@link WRITE_CACHE}; ARGV: cache key. */

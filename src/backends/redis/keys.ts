@@ -73,8 +73,21 @@ export type RecordKind = 'c' | 'a' | 'k' | 's';
 
 /** The bucket of a record: FNV-1a (32 bit) of `<kind>:<id>` in UTF-8, modulo `buckets`. */
 export function bucketOf(kind: RecordKind, id: string, buckets: number = BUCKET_COUNT): number {
+  const text = `${kind}:${id}`;
   let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(`${kind}:${id}`, 'utf8')) {
+  // Every call hashes a key: ASCII (one byte per code unit) without encoding it to a Buffer.
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return fnv1aUtf8(text, buckets);
+    hash = Math.imul(hash ^ code, 0x01000193) >>> 0;
+  }
+  return hash % buckets;
+}
+
+/** {@link bucketOf} over the UTF-8 bytes of any text. */
+function fnv1aUtf8(text: string, buckets: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
     hash ^= byte;
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }

@@ -1,0 +1,86 @@
+/**
+ * The value converter's plain-object branch and its error paths: the same result as
+ * `JSON.stringify` for plain, null-prototype and class-instance values, and errors naming
+ * the path of the value whose reading failed (built only when one fails).
+ */
+import { SerializationError, toJsonObject, toJsonValue, ValidationError } from '../../src/core/index.js';
+
+/** The SerializationError `convert` throws, or a failure naming what it returned instead. */
+function failure(convert: () => unknown): SerializationError {
+  try {
+    convert();
+  } catch (error) {
+    if (error instanceof SerializationError) return error;
+    throw error;
+  }
+  throw new Error('converted without an error');
+}
+
+describe('value conversion', () => {
+  it('converts plain, null-prototype and class-instance values exactly as JSON.stringify', () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    const bare = Object.assign(Object.create(null) as object, { a: 1, b: [true, null] });
+    const value = {
+      bare,
+      point: new Point(1, 2),
+      nested: [{ a: [1, 'two', { three: 3.5 }] }, [], {}],
+      keyed: [{ toJSON: (key: string) => ({ key, type: typeof key }) }],
+      dropped: undefined,
+      boxed: [Object('s'), Object(2), Object(false)],
+    };
+    expect(toJsonObject(value, 'v')).toEqual(JSON.parse(JSON.stringify(value)));
+    expect(toJsonObject(value, 'v').keyed).toEqual([{ key: '0', type: 'string' }]);
+  });
+
+  it('refuses a typed array whatever its prototype, and a Map dressed as a plain object stays empty as in JSON', () => {
+    const bytes = Object.setPrototypeOf(new Uint8Array([1, 2]), Object.prototype) as object;
+    expect(failure(() => toJsonValue({ a: [bytes] }, 'v')).path).toBe('$.a[0]');
+    const map = Object.setPrototypeOf(new Map([[1, 2]]), Object.prototype) as object;
+    expect(toJsonValue({ map }, 'v')).toEqual(JSON.parse(JSON.stringify({ map })));
+  });
+
+  it('names the path of the value whose reading failed, in objects and arrays alike', () => {
+    const getter = {
+      a: [
+        0,
+        {
+          get b(): never {
+            throw new Error('no b');
+          },
+        },
+      ],
+    };
+    const error = failure(() => toJsonValue(getter, 'v'));
+    expect([error.path, (error.cause as Error).message]).toEqual(['$.a[1].b', 'no b']);
+    const keys = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('no keys');
+        },
+      },
+    );
+    expect(failure(() => toJsonValue({ x: { y: keys } }, 'v')).path).toBe('$.x.y');
+    expect(failure(() => toJsonValue({ list: [1, new Date(NaN)] }, 'v')).message).toContain(
+      'invalid Date at $.list[1]',
+    );
+    expect(failure(() => toJsonValue({ n: [[Infinity]] }, 'v')).path).toBe('$.n[0][0]');
+    expect(failure(() => toJsonValue({ a: [1, undefined] }, 'v')).path).toBe('$.a[1]');
+    const cycle: Record<string, unknown> = { k: 1 };
+    cycle.self = [cycle];
+    expect(failure(() => toJsonValue({ top: cycle }, 'v')).path).toBe('$.top.self[0]');
+  });
+
+  it('reports the path of nesting that is too deep, and keeps converting after a failed value', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 600; i += 1) deep = [deep];
+    expect(() => toJsonValue({ deep }, 'v')).toThrow(ValidationError);
+    expect(() => toJsonValue({ deep }, 'v')).toThrow(/at \$\.deep(\[0\]){511}$/);
+    expect(toJsonValue({ fine: [1, { two: 2 }] }, 'v')).toEqual({ fine: [1, { two: 2 }] });
+  });
+});
