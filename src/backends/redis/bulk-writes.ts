@@ -1,8 +1,8 @@
 /**
  * Whole-conversation batches on Redis (`storeConversationBatch`): every part of every
  * conversation is its own write script, as with the single calls, all sent in the same tick so
- * that auto-pipelining puts them in one pipeline per node (one round trip instead of four per
- * conversation). Redis runs them in the order sent, so the result equals the single calls in a
+ * that they leave in one socket write per node (the store's own client corks each tick, see
+ * tick-batcher.ts; one round trip instead of four per conversation). Redis runs them in the order sent, so the result equals the single calls in a
  * loop. Each script is atomic, the batch is not: when one fails, the error names the items
  * whose parts all succeeded (not necessarily a prefix, since later scripts still run).
  */
