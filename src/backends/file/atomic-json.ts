@@ -216,12 +216,33 @@ export async function readJsonFile(file: string): Promise<JsonValue | undefined>
   try {
     bytes = await readBytes(file);
   } catch (error) {
-    if (isMissing(error)) return undefined;
-    // A folder where a data file belongs is bad data, not an I/O failure of the whole store.
-    if ((error as NodeJS.ErrnoException).code === 'EISDIR')
-      throw new CorruptDataError(file, 'is a folder', error);
-    throw ioError('read', file, error);
+    return missingOrThrow(file, error);
   }
+  return jsonFromBytes(file, bytes);
+}
+
+/** {@link readJsonFile}, synchronously (for batched reads of page-cached files). */
+export function readJsonFileSync(file: string): JsonValue | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    return missingOrThrow(file, error);
+  }
+  return jsonFromBytes(file, bytes);
+}
+
+/** A failed read of `file`: `undefined` when it does not exist, otherwise the typed error thrown. */
+function missingOrThrow(file: string, error: unknown): undefined {
+  if (isMissing(error)) return undefined;
+  // A folder where a data file belongs is bad data, not an I/O failure of the whole store.
+  if ((error as NodeJS.ErrnoException).code === 'EISDIR')
+    throw new CorruptDataError(file, 'is a folder', error);
+  throw ioError('read', file, error);
+}
+
+/** The JSON value in `bytes`, read from `file`; not UTF-8 or not JSON is a {@link CorruptDataError}. */
+function jsonFromBytes(file: string, bytes: Buffer): JsonValue {
   let text: string;
   try {
     text = UTF8.decode(bytes);

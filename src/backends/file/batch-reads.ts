@@ -7,42 +7,13 @@
  * one turn blocks it for a few milliseconds at most. Errors and parsing are those of the
  * single reads (`readJsonFile` in `atomic-json.ts`, the envelopes of `folder-reads.ts`).
  */
-import fs from 'node:fs';
-import {
-  CorruptDataError,
-  type JsonValue,
-  parseStoredJson,
-  type StoredConversation,
-} from '../../core/index.js';
-import { ioError } from './atomic-json.js';
+import { type JsonValue, type StoredConversation } from '../../core/index.js';
+import { readJsonFileSync } from './atomic-json.js';
 import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
 import type { StoreLayout } from './layout.js';
-import { isMissing } from './temp-files.js';
 
 /** Ids read per turn of the event loop (4 files each). */
 const IDS_PER_TURN = 16;
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** `readJsonFile`, synchronously: `undefined` when the file does not exist. */
-function readJsonFileSync(file: string): JsonValue | undefined {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    if ((error as NodeJS.ErrnoException).code === 'EISDIR')
-      throw new CorruptDataError(file, 'is a folder', error);
-    throw ioError('read', file, error);
-  }
-  let text: string;
-  try {
-    text = UTF8.decode(bytes);
-  } catch (error) {
-    throw new CorruptDataError(file, 'not valid UTF-8', error);
-  }
-  return parseStoredJson(text, file);
-}
 
 function readConversationFiles(layout: StoreLayout, id: string): StoredConversation {
   const read = <T>(
