@@ -1,15 +1,23 @@
 /**
  * Interleaved A/B of CPU per operation (not part of `npm run bench`): this library from two
- * checkouts (`main` = MAIN, default /work/main; `wt` = this one), and on Redis raw ioredis and
+ * checkouts (`main` = the checkout at MAIN, required; `wt` = this one), and on Redis raw ioredis and
  * Keyv too, alternating subjects every round; medians of client CPU (`process.cpuUsage()`)
  * and server CPU (`/proc/<pid>/stat`: redis-server, or every postgres process) per operation.
  * Run: `[BACKEND=sqlite|postgres] [SUBJECTS=main,wt,raw,keyv] npx tsx bench/ab-client-cpu.ts
  * <cache|cache64|conv|memory> [rounds] [calls]`; `REDIS_URL` and `REDIS_PID` select a private
  * Redis server. The other checkout needs its `node_modules`.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { median } from './method.js';
+import { cpuSecondsOf, pidsNamed } from './server-cpu.js';
 const WT = process.env.WT ?? process.cwd();
-const MAIN = process.env.MAIN ?? '/work/main';
+/** The other checkout (subject `main`), e.g. a git worktree of main with its `node_modules`. */
+function mainCheckout(): string {
+  const dir = process.env.MAIN;
+  if (dir === undefined) throw new Error('set MAIN to the other checkout (e.g. a git worktree of main)');
+  return dir;
+}
 const BACKEND = process.env.BACKEND ?? 'redis';
 /** A private server (REDIS_URL + REDIS_PID) keeps other clients' work out of the server CPU. */
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -17,36 +25,13 @@ const op = process.argv[2] ?? 'cache';
 const ROUNDS = Number(process.argv[3] ?? 7);
 const CALLS = Number(process.argv[4] ?? 3000);
 const serverPids = (): number[] =>
-  BACKEND === 'sqlite'
-    ? []
-    : readdirSync('/proc')
-        .filter((d) => /^\d+$/.test(d))
-        .filter((d) => {
-          try {
-            return (
-              readFileSync(`/proc/${d}/comm`, 'utf8').trim() ===
-              (BACKEND === 'redis' ? 'redis-server' : 'postgres')
-            );
-          } catch {
-            return false;
-          }
-        })
-        .map(Number);
+  BACKEND === 'sqlite' ? [] : pidsNamed(BACKEND === 'redis' ? 'redis-server' : 'postgres');
 /** Server CPU seconds so far (utime + stime of the server's processes). */
 let pids: number[] | undefined;
 function serverCpu(): number {
   // Listed at the first measurement, once every subject has opened its connections.
   pids ??= process.env.REDIS_PID ? [Number(process.env.REDIS_PID)] : serverPids();
-  let sum = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      sum += (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return sum;
+  return cpuSecondsOf(pids);
 }
 const filler = (length: number, seed: number): string =>
   `${seed}:`.padEnd(length, 'lorem ipsum dolor sit amet consectetur adipiscing elit ');
@@ -165,11 +150,6 @@ async function run(s: S, o: Op, conc: number, count: number, tag: string) {
     server: ((serverCpu() - s0) * 1e6) / count,
   };
 }
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 async function main() {
   const [o, conc] = ops[op]!;
   const idx = op === 'memory' ? process.env.INDEX === '1' : false;
@@ -178,7 +158,7 @@ async function main() {
   for (const w of which)
     subjects[w] =
       w === 'main'
-        ? await lib(MAIN, 'main', idx)
+        ? await lib(mainCheckout(), 'main', idx)
         : w === 'wt'
           ? await lib(WT, 'wt', idx)
           : w === 'raw'
@@ -193,9 +173,7 @@ async function main() {
       if (round > 0) (samples[name] ??= []).push(r);
     }
   }
-  console.log(
-    `## ${op} conc ${conc}, ${ROUNDS}x${CALLS}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
-  );
+  console.log(`## ${op} conc ${conc}, ${ROUNDS}x${CALLS}, load ${loadavg()[0]!.toFixed(2)}`);
   for (const [name, list] of Object.entries(samples)) {
     console.log(
       `${name.padEnd(5)} ${median(list.map((r) => r.ops))

@@ -7,10 +7,10 @@
  * `PROFILE_REDIS_URL`, best a private one), time in scripts and commands (`INFO commandstats`).
  * Run: `PROFILE_REDIS_URL=redis://127.0.0.1:6391 npx tsx bench/redis-bulk-profile.ts`.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { median } from './method.js';
+import { cpuSecondsOf, redisCommandStats as commandStats, redisServerPid } from './server-cpu.js';
 import { chunkInfo, conversation, memory, rawMessage } from './workloads/data.js';
 
 const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -19,18 +19,8 @@ const CONVERSATIONS = Number(process.env.PROFILE_CONVERSATIONS ?? 512);
 const BATCH = 64;
 const RECORDS_PER_CONVERSATION = 25;
 const BASE = process.env.PROFILE_BASE;
-const port = new globalThis.URL(URL).port || '6379';
-const serverPid = Number(
-  execFileSync('pgrep', ['-f', `redis-server .*:${port}`])
-    .toString()
-    .trim()
-    .split('\n')[0],
-);
-
-function serverCpu(): number {
-  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const serverPid = redisServerPid(URL);
+const serverCpu = (): number => cpuSecondsOf([serverPid]);
 
 interface Store {
   initialize(): Promise<void>;
@@ -38,14 +28,6 @@ interface Store {
   storeConversationBatch(items: object[]): Promise<number>;
 }
 type Create = (backend: 'redis', options: object) => Store;
-
-async function commandStats(admin: Redis): Promise<Map<string, [number, number]>> {
-  const text = await admin.info('commandstats');
-  const stats = new Map<string, [number, number]>();
-  for (const m of text.matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g))
-    stats.set(m[1]!, [Number(m[2]), Number(m[3])]);
-  return stats;
-}
 
 function items(round: number, from: number): object[] {
   const body = conversation(0, 1024);
@@ -121,7 +103,7 @@ async function main(): Promise<void> {
       breakdown.set(name, acc);
     }
   }
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  const load = loadavg()[0]!.toFixed(2);
   const records = CONVERSATIONS * RECORDS_PER_CONVERSATION;
   console.log(`\nstoreConversationBatch x${BATCH}, ${records} records x ${ROUNDS} rounds, load ${load}`);
   for (const [name, list] of samples) {

@@ -5,8 +5,7 @@
  * `redis-server`), over rounds where the subjects alternate; medians. Run:
  * `npx tsx bench/redis-profile.ts [op ...]` (ops: cache, cache64, conversation, memory, memory-noindex).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { createStorage } from '../src/index.js';
 import { deleteRedisPrefix } from './cleanup.js';
@@ -14,19 +13,14 @@ import { config } from './config.js';
 import { openKeyv } from './keyv/adapter.js';
 import { median } from './method.js';
 import { openRawRedis } from './raw/redis.js';
+import { cpuSecondsOf, redisServerPid } from './server-cpu.js';
 import type { BenchStore, OpenedStore } from './types.js';
 import { cacheValue, conversation, memory } from './workloads/data.js';
 
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 5);
 const CALLS = Number(process.env.PROFILE_CALLS ?? 2000);
-const serverPid = Number(execFileSync('pgrep', ['-o', 'redis-server']).toString().trim());
-const ticks = 100; // USER_HZ
-
-/** Server CPU seconds so far (utime + stime). */
-function serverCpu(): number {
-  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticks;
-}
+const serverPid = redisServerPid(config.redisUrl);
+const serverCpu = (): number => cpuSecondsOf([serverPid]);
 
 type Op = (store: BenchStore, n: number, tag: string) => Promise<unknown>;
 const ops: Record<string, { op: Op; concurrency: number; index?: boolean }> = {
@@ -148,7 +142,7 @@ async function main(): Promise<void> {
       }
     }
     console.log(
-      `\n## ${name} (${CALLS} calls x ${ROUNDS} rounds, concurrency ${concurrency}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`,
+      `\n## ${name} (${CALLS} calls x ${ROUNDS} rounds, concurrency ${concurrency}, load ${loadavg()[0]!.toFixed(2)})`,
     );
     for (const [subject, list] of samples) {
       const med = (f: (r: (typeof list)[number]) => number) => median(list.map(f));

@@ -9,10 +9,10 @@
  * p50 per `match` after 1,000 more single writes spread over the buckets.
  * Run: `PROFILE_RECORDS=100000 npx tsx bench/redis-w7-profile.ts`.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { median } from './method.js';
+import { cpuSecondsOf, redisCommandStats as commandStats, redisServerPid } from './server-cpu.js';
 import { seededRandom } from './random.js';
 
 const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -20,19 +20,8 @@ const RECORDS = Number(process.env.PROFILE_RECORDS ?? 10_000);
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 7);
 const CALLS = Number(process.env.PROFILE_CALLS ?? 200);
 const BASE = process.env.PROFILE_BASE;
-const port = new globalThis.URL(URL).port || '6379';
-const serverPid = Number(
-  execFileSync('pgrep', ['-f', `redis-server .*:${port}`])
-    .toString()
-    .trim()
-    .split('\n')[0],
-);
-
-/** Server CPU seconds so far (utime + stime). */
-function serverCpu(): number {
-  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const serverPid = redisServerPid(URL);
+const serverCpu = (): number => cpuSecondsOf([serverPid]);
 
 const word = (i: number): string => `w${i.toString(36)}`;
 function sentences(seed: number): () => string {
@@ -64,14 +53,6 @@ async function open(create: Create, prefix: string, searchIndex: boolean): Promi
   return store;
 }
 
-/** Per command: [calls, usec] so far (commands run by scripts count too). */
-async function commandStats(admin: Redis): Promise<Map<string, [number, number]>> {
-  const text = await admin.info('commandstats');
-  const stats = new Map<string, [number, number]>();
-  for (const m of text.matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g))
-    stats.set(m[1]!, [Number(m[2]), Number(m[3])]);
-  return stats;
-}
 async function scriptUsec(admin: Redis): Promise<number> {
   return (await commandStats(admin)).get('evalsha')?.[1] ?? 0;
 }
@@ -150,7 +131,7 @@ async function main(): Promise<void> {
       queryTimes.set(key, [...(queryTimes.get(key) ?? []), performance.now() - t0]);
     }
   }
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  const load = loadavg()[0]!.toFixed(2);
   console.log(`\nW7 writes at ${RECORDS} records, ${CALLS} calls x ${ROUNDS} rounds, load ${load}`);
   for (const [name, list] of samples) {
     const med = (f: (r: (typeof list)[number]) => number): string => median(list.map(f)).toFixed(1);

@@ -1,0 +1,54 @@
+/**
+ * Server-side measurements for the profiling scripts (Linux only: reads `/proc`): the CPU time
+ * of server processes, the `redis-server` behind a URL, and Redis's per-command statistics.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ). */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system) the processes `pids` have used so far; one that ended counts 0. */
+export function cpuSecondsOf(pids: readonly number[]): number {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      sum += (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return sum;
+}
+
+/** The pid of the `redis-server` listening on `url`'s port (the oldest if several match). */
+export function redisServerPid(url: string): number {
+  const port = new URL(url).port || '6379';
+  const out = execFileSync('pgrep', ['-o', '-f', `redis-server .*:${port}`]).toString();
+  return Number(out.trim().split('\n')[0]);
+}
+
+/** Pids of every process whose command name is `name` (e.g. `postgres`, `redis-server`). */
+export function pidsNamed(name: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Redis `INFO commandstats`: per command, [calls, microseconds] so far (commands scripts run count too). */
+export async function redisCommandStats(admin: Redis): Promise<Map<string, [number, number]>> {
+  const text = await admin.info('commandstats');
+  const stats = new Map<string, [number, number]>();
+  for (const m of text.matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g))
+    stats.set(m[1]!, [Number(m[2]), Number(m[3])]);
+  return stats;
+}
