@@ -6,29 +6,17 @@ import {
   type CacheRecord,
   type CacheRecordWrite,
   type ConversationWrite,
-  type HealthProbe,
   type JsonObject,
   type JsonValue,
-  type ListingName,
   type MemoryWrite,
-  type NormalizedSearchQuery,
-  NotInitializedError,
-  type SearchCandidate,
   type SequencedChain,
   type SequencedChainRead,
-  type StatsSnapshot,
-  StorageInterface,
-  logEvent,
-  openPrepared,
-  redactUrl,
 } from '../../core/index.js';
 import { readAllBuckets } from './bucket-index.js';
 import { listLiveCacheKeys, purgeCacheIndex, writeCacheValue } from './cache.js';
 import { decodeCacheRecord, decodeJson, decodeMemories, decodeObject } from './codec.js';
-import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
-import { RedisConnection } from './connection.js';
-import { conversationKeyList, KeyLayout } from './keys.js';
-import { describeRedisStore, prepareLayout, RedisUpgradeRequiredError } from './layout.js';
+import type { RedisStorageConfig } from './config.js';
+import { conversationKeyList } from './keys.js';
 import { REMOVE_CACHE } from './cache-scripts.js';
 import { removeMemory, removeReasoningChains } from './deletes.js';
 import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
@@ -41,17 +29,15 @@ import {
   WRITE_RAW,
   WRITE_STRING,
 } from './scripts.js';
-import { collectRedisStats, probeRedisHealth } from './stats.js';
-import { RedisSearchIndex } from './search-index.js';
 import { searchOwner } from './search-lua.js';
-import { readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
 import * as batches from './batches.js';
 import { writeConversationBatch } from './bulk-writes.js';
+import { RedisStorageBase } from './redis-base.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
 /** Storage on Redis. Every write, with its index entries and counters, is one atomic script. */
-export class RedisStorage extends StorageInterface {
+export class RedisStorage extends RedisStorageBase {
   /** Backend name as registered in the factory. */
   readonly storageType = 'redis';
 
@@ -59,89 +45,9 @@ export class RedisStorage extends StorageInterface {
   static readonly description =
     'Redis via ioredis (server or Cluster): shared by many processes, native cache expiry';
 
-  private readonly config: ResolvedRedisConfig;
-  private readonly keys: KeyLayout;
-  private connection: RedisConnection | undefined;
-  /** Set by a read-only open of a v1 (or part-upgraded) store: every call rejects with it. */
-  private pendingUpgrade: RedisUpgradeRequiredError | undefined;
-  /** The native full-text index (see `search-index.ts`). */
-  private readonly index: RedisSearchIndex;
-
   /** Validates the config (throws `ConfigError`); connects in `initialize()`. */
   constructor(config: RedisStorageConfig = {}) {
-    super();
-    this.config = parseRedisConfig(config);
-    this.keys = new KeyLayout(this.config.keyPrefix);
-    this.index = new RedisSearchIndex(this.keys, () => this.textExtractor, this.config.searchIndex);
-  }
-
-  /** The key prefix of this store. */
-  get keyPrefix(): string {
-    return this.keys.prefix;
-  }
-
-  private get redis(): RedisConnection {
-    // Only reachable when shutdown() ran while a call was on its way.
-    if (!this.connection) throw new NotInitializedError(this.storageType, 'a call', 'closed');
-    if (this.pendingUpgrade) throw this.pendingUpgrade;
-    return this.connection;
-  }
-
-  /** True when configured `readOnly`: opens a prefix holding a store only, and refuses every write. */
-  override get isReadOnly(): boolean {
-    return this.config.readOnly;
-  }
-
-  /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
-  override get maxReasoningChainsPerAgent(): number | null {
-    return this.config.maxReasoningChainsPerAgent;
-  }
-
-  protected override describeStore(): string {
-    const label = this.config.client ? 'given ioredis client' : redactUrl(this.config.url);
-    return describeRedisStore(this.connection?.label ?? label, this.keys.prefix);
-  }
-
-  protected async openStore(): Promise<void> {
-    this.pendingUpgrade = undefined;
-    let unindexed = false;
-    this.connection = await openPrepared(
-      () => RedisConnection.open(this.config),
-      async (connection) => {
-        // Read-only: nothing is created or upgraded; a missing store is refused. A v1 store
-        // opens, and says it needs an upgrade: in health, and in every call that reads it.
-        try {
-          const prepare = () => prepareLayout(connection, this.keys.prefix, { write: true }).then(() => {});
-          if (this.config.readOnly) await prepareLayout(connection, this.keys.prefix, { write: false });
-          else unindexed = await this.index.open(connection, prepare);
-        } catch (error) {
-          if (!(error instanceof RedisUpgradeRequiredError)) throw error;
-          this.pendingUpgrade = error;
-        }
-      },
-    );
-    // A writer builds the index of a store without one (upgraded from v1, written before the
-    // index or with it off) and rebuilds buckets written with `searchIndex: false`.
-    // A build that gives up (writers kept changing a bucket) leaves the bucket stale: searches
-    // scan it, and the open still succeeds.
-    if (!this.config.readOnly) {
-      await this.index.catchUp(this.connection, unindexed, this.scanSource).catch((error: unknown) => {
-        logEvent(this.config.logger, 'warn', 'redis storage: search index not rebuilt', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      });
-    }
-  }
-
-  protected async closeStore(): Promise<void> {
-    const connection = this.connection;
-    // Calls accepted before shutdown() finish first (close() drains them).
-    await connection?.close();
-    if (this.connection === connection) this.connection = undefined;
-  }
-
-  private loadObject(what: string, key: string): Promise<JsonObject | null> {
-    return this.redis.run(`load ${what}`, (c) => c.get(key)).then((text) => decodeObject(text, key));
+    super(config);
   }
 
   // ----- conversations, raw messages, chunk info ---------------------------------------
@@ -365,57 +271,5 @@ export class RedisStorage extends StorageInterface {
 
   protected listStateKeys(): Promise<string[]> {
     return readAllBuckets(this.redis, this.keys, (bucket) => bucket.stateKeys);
-  }
-
-  // ----- paging (see paging.ts) --------------------------------------------------------
-
-  protected override readIdPage(listing: ListingName, after: string | null, limit: number, nowMs: number) {
-    return readRedisIdPage(this.redis, this.keys, listing, { after, limit, nowMs });
-  }
-
-  protected override readRawMessagesWindow(conversationId: string, offset: number, limit: number | null) {
-    const k = this.keys.conversation(conversationId);
-    return readRedisRawWindow(this.redis, k, conversationId, { offset, limit });
-  }
-
-  protected override readMemoriesWindow(conversationId: string, offset: number, limit: number | null) {
-    const k = this.keys.conversation(conversationId);
-    return readRedisMemoryWindow(this.redis, k, conversationId, { offset, limit });
-  }
-
-  // ----- search (see search-index.ts) -------------------------------------------------
-
-  private readonly scanSource = {
-    readConversation: (id: string) => this.readConversation(id),
-    readRawMessages: (id: string) => this.readRawMessages(id),
-    readMemories: (id: string) => this.readMemories(id),
-    readChunkInfo: (id: string) => this.readChunkInfo(id),
-  };
-
-  protected override async searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
-    // Not trusted (off, not built, or a bucket written with the index off): the default scan.
-    return (await this.index.search(this.redis, query)) ?? super.searchIndex(query);
-  }
-
-  protected override rebuildSearchIndex(): Promise<number> {
-    return this.index.rebuild(this.redis, this.scanSource);
-  }
-
-  // ----- health and stats --------------------------------------------------------------
-
-  protected async probeHealth(): Promise<HealthProbe> {
-    const upgrade = this.pendingUpgrade;
-    if (upgrade) {
-      return {
-        healthy: false,
-        error: upgrade.message,
-        details: { needs_upgrade: true, layout: upgrade.layout, key_prefix: this.keys.prefix },
-      };
-    }
-    return probeRedisHealth(this.redis, this.keys);
-  }
-
-  protected collectStats(nowMs: number): Promise<StatsSnapshot> {
-    return collectRedisStats(this.redis, this.keys, nowMs);
   }
 }

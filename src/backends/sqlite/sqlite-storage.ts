@@ -28,10 +28,10 @@ import {
 } from './chains.js';
 import * as batches from './batches.js';
 import { replaceRawMessages, upsertMemoryRow } from './batches.js';
-import { quote, SqliteStoreBase } from './sqlite-store-base.js';
+import { quote, SQLiteStorageBase } from './sqlite-base.js';
 
 /** Storage in one SQLite database file (or `:memory:`), readable and writable by the Python reference. */
-export class SQLiteStorage extends SqliteStoreBase {
+export class SQLiteStorage extends SQLiteStorageBase {
   /** One-line description shown by the factory. */
   static readonly description = 'SQLite database file, same schema as the Python reference (needs sqlite3)';
 

@@ -39,7 +39,7 @@ import { FAST_WRITE_TEMP_OBJECTS, PLAIN_WRITE_TEMP_OBJECTS, SqliteFastWrites } f
 export const quote = (id: string): string => JSON.stringify(id);
 
 /** One SQLite database file (or `:memory:`) opened with the reference's schema; the records on top are SQLiteStorage's. */
-export abstract class SqliteStoreBase extends StorageInterface {
+export abstract class SQLiteStorageBase extends StorageInterface {
   /** The validated configuration, defaults filled in. */
   readonly config: Readonly<ResolvedSQLiteConfig>;
 

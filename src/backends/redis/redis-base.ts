@@ -1,0 +1,172 @@
+/**
+ * The part of {@link RedisStorage} that is not about one record kind: configuration, the
+ * connection and its lifecycle (layout check or upgrade, search index catch-up), the helpers
+ * every record kind uses, paging, search, health and stats. The record primitives are in
+ * `redis-storage.ts`.
+ */
+import {
+  type HealthProbe,
+  type JsonObject,
+  type ListingName,
+  type NormalizedSearchQuery,
+  NotInitializedError,
+  type SearchCandidate,
+  type StatsSnapshot,
+  StorageInterface,
+  logEvent,
+  openPrepared,
+  redactUrl,
+} from '../../core/index.js';
+import { decodeObject } from './codec.js';
+import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
+import { RedisConnection } from './connection.js';
+import { KeyLayout } from './keys.js';
+import { describeRedisStore, prepareLayout, RedisUpgradeRequiredError } from './layout.js';
+import { collectRedisStats, probeRedisHealth } from './stats.js';
+import { RedisSearchIndex } from './search-index.js';
+import { readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
+
+/** Configuration, connection, lifecycle, shared helpers, paging, search, health and stats of the Redis backend. */
+export abstract class RedisStorageBase extends StorageInterface {
+  /** The validated configuration, defaults filled in. */
+  protected readonly config: ResolvedRedisConfig;
+  /** Key names of this store's prefix. */
+  protected readonly keys: KeyLayout;
+  private connection: RedisConnection | undefined;
+  /** Set by a read-only open of a v1 (or part-upgraded) store: every call rejects with it. */
+  private pendingUpgrade: RedisUpgradeRequiredError | undefined;
+  /** The native full-text index (see `search-index.ts`). */
+  protected readonly index: RedisSearchIndex;
+
+  /** Validates the config (throws `ConfigError`); connects in `initialize()`. */
+  protected constructor(config: RedisStorageConfig) {
+    super();
+    this.config = parseRedisConfig(config);
+    this.keys = new KeyLayout(this.config.keyPrefix);
+    this.index = new RedisSearchIndex(this.keys, () => this.textExtractor, this.config.searchIndex);
+  }
+
+  /** The key prefix of this store. */
+  get keyPrefix(): string {
+    return this.keys.prefix;
+  }
+
+  /** The open connection (rejects when a read-only open found a store that needs an upgrade). */
+  protected get redis(): RedisConnection {
+    // Only reachable when shutdown() ran while a call was on its way.
+    if (!this.connection) throw new NotInitializedError(this.storageType, 'a call', 'closed');
+    if (this.pendingUpgrade) throw this.pendingUpgrade;
+    return this.connection;
+  }
+
+  /** True when configured `readOnly`: opens a prefix holding a store only, and refuses every write. */
+  override get isReadOnly(): boolean {
+    return this.config.readOnly;
+  }
+
+  /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
+  override get maxReasoningChainsPerAgent(): number | null {
+    return this.config.maxReasoningChainsPerAgent;
+  }
+
+  protected override describeStore(): string {
+    const label = this.config.client ? 'given ioredis client' : redactUrl(this.config.url);
+    return describeRedisStore(this.connection?.label ?? label, this.keys.prefix);
+  }
+
+  protected async openStore(): Promise<void> {
+    this.pendingUpgrade = undefined;
+    let unindexed = false;
+    this.connection = await openPrepared(
+      () => RedisConnection.open(this.config),
+      async (connection) => {
+        // Read-only: nothing is created or upgraded; a missing store is refused. A v1 store
+        // opens, and says it needs an upgrade: in health, and in every call that reads it.
+        try {
+          const prepare = () => prepareLayout(connection, this.keys.prefix, { write: true }).then(() => {});
+          if (this.config.readOnly) await prepareLayout(connection, this.keys.prefix, { write: false });
+          else unindexed = await this.index.open(connection, prepare);
+        } catch (error) {
+          if (!(error instanceof RedisUpgradeRequiredError)) throw error;
+          this.pendingUpgrade = error;
+        }
+      },
+    );
+    // A writer builds the index of a store without one (upgraded from v1, written before the
+    // index or with it off) and rebuilds buckets written with `searchIndex: false`.
+    // A build that gives up (writers kept changing a bucket) leaves the bucket stale: searches
+    // scan it, and the open still succeeds.
+    if (!this.config.readOnly) {
+      await this.index.catchUp(this.connection, unindexed, this.scanSource).catch((error: unknown) => {
+        logEvent(this.config.logger, 'warn', 'redis storage: search index not rebuilt', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
+    }
+  }
+
+  protected async closeStore(): Promise<void> {
+    const connection = this.connection;
+    // Calls accepted before shutdown() finish first (close() drains them).
+    await connection?.close();
+    if (this.connection === connection) this.connection = undefined;
+  }
+
+  /** The JSON object stored at `key`, or null. */
+  protected loadObject(what: string, key: string): Promise<JsonObject | null> {
+    return this.redis.run(`load ${what}`, (c) => c.get(key)).then((text) => decodeObject(text, key));
+  }
+
+  // ----- paging (see paging.ts) --------------------------------------------------------
+
+  protected override readIdPage(listing: ListingName, after: string | null, limit: number, nowMs: number) {
+    return readRedisIdPage(this.redis, this.keys, listing, { after, limit, nowMs });
+  }
+
+  protected override readRawMessagesWindow(conversationId: string, offset: number, limit: number | null) {
+    const k = this.keys.conversation(conversationId);
+    return readRedisRawWindow(this.redis, k, conversationId, { offset, limit });
+  }
+
+  protected override readMemoriesWindow(conversationId: string, offset: number, limit: number | null) {
+    const k = this.keys.conversation(conversationId);
+    return readRedisMemoryWindow(this.redis, k, conversationId, { offset, limit });
+  }
+
+  // ----- search (see search-index.ts) -------------------------------------------------
+
+  /** The record reads the index rebuild and catch-up scan with. */
+  protected readonly scanSource = {
+    readConversation: (id: string) => this.readConversation(id),
+    readRawMessages: (id: string) => this.readRawMessages(id),
+    readMemories: (id: string) => this.readMemories(id),
+    readChunkInfo: (id: string) => this.readChunkInfo(id),
+  };
+
+  protected override async searchIndex(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
+    // Not trusted (off, not built, or a bucket written with the index off): the default scan.
+    return (await this.index.search(this.redis, query)) ?? super.searchIndex(query);
+  }
+
+  protected override rebuildSearchIndex(): Promise<number> {
+    return this.index.rebuild(this.redis, this.scanSource);
+  }
+
+  // ----- health and stats --------------------------------------------------------------
+
+  protected async probeHealth(): Promise<HealthProbe> {
+    const upgrade = this.pendingUpgrade;
+    if (upgrade) {
+      return {
+        healthy: false,
+        error: upgrade.message,
+        details: { needs_upgrade: true, layout: upgrade.layout, key_prefix: this.keys.prefix },
+      };
+    }
+    return probeRedisHealth(this.redis, this.keys);
+  }
+
+  protected collectStats(nowMs: number): Promise<StatsSnapshot> {
+    return collectRedisStats(this.redis, this.keys, nowMs);
+  }
+}
