@@ -12,6 +12,7 @@
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { median } from './method.js';
+import { profileSubjects } from './profile-subjects.js';
 import { cpuSecondsOf, redisCommandStats as commandStats, redisServerPid } from './server-cpu.js';
 import { seededRandom } from './random.js';
 
@@ -60,15 +61,7 @@ const breakdown = new Map<string, Map<string, [number, number]>>();
 
 async function main(): Promise<void> {
   const admin = new Redis(URL);
-  const own = (await import('../src/index.js')) as unknown as { createStorage: Create };
-  const subjects: Array<[string, Create, boolean]> = [
-    ['branch indexed', own.createStorage, true],
-    ['branch plain', own.createStorage, false],
-  ];
-  if (BASE !== undefined) {
-    const base = (await import(`${BASE}/src/index.js`)) as { createStorage: Create };
-    subjects.push(['base indexed', base.createStorage, true]);
-  }
+  const subjects = await profileSubjects<Create>(BASE);
   const stores = new Map<string, Store>();
   for (const [name, create, index] of subjects) {
     const t0 = performance.now();
