@@ -10,15 +10,17 @@ import { dirname, resolve } from 'node:path';
 import {
   BackendUnavailableError,
   CorruptDataError,
-  KeyedMutex,
   StorageError,
   StoreNotFoundError,
 } from '../../core/index.js';
 import type { ResolvedSQLiteConfig } from './config.js';
+import { ConnectionLock } from './connection-lock.js';
 import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './driver.js';
 
 /** A bindable SQL parameter. */
 export type SqlParam = string | number | null;
+
+const NO_PARAMS: readonly SqlParam[] = Object.freeze([]);
 
 /** Statements run while holding the connection. */
 export interface Transaction {
@@ -85,13 +87,23 @@ async function assertDatabaseFileExists(path: string): Promise<void> {
 
 /** A shared connection whose users never interleave. */
 export class SqliteConnection {
-  private readonly mutex = new KeyedMutex();
+  private readonly lock = new ConnectionLock();
   private readonly statements = new Map<string, SqliteStatement>();
   private closed = false;
+  // A statement already prepared runs without an extra promise: every call goes through here.
+  // The driver only reads the parameter array, so the caller's (readonly) array is passed as is.
   private readonly queries: Transaction = {
-    all: async <T>(sql: string, params: readonly SqlParam[] = []) =>
-      (await this.statement(sql)).all<T[]>([...params]),
-    run: async (sql, params = []) => (await (await this.statement(sql)).run([...params])).changes ?? 0,
+    all: <T>(sql: string, params: readonly SqlParam[] = NO_PARAMS) => {
+      const prepared = this.statements.get(sql);
+      const bind = params as SqlParam[];
+      if (prepared !== undefined) return prepared.all<T[]>(bind);
+      return this.prepare(sql).then((stmt) => stmt.all<T[]>(bind));
+    },
+    run: async (sql, params = NO_PARAMS) => {
+      const bind = params as SqlParam[];
+      const result = await (this.statements.get(sql) ?? (await this.prepare(sql))).run(bind);
+      return result.changes ?? 0;
+    },
     exec: (sql) => this.db.exec(sql),
   };
 
@@ -146,7 +158,7 @@ export class SqliteConnection {
 
   /** Runs `fn` with the connection to itself; each statement commits on its own. */
   async exclusive<T>(what: string, fn: (q: Transaction) => Promise<T>): Promise<T> {
-    return this.mutex.run('', async () => {
+    return this.lock.run(async () => {
       if (this.closed) throw new StorageError(`SQLite ${what} failed on ${this.path}: connection is closed`);
       try {
         return await fn(this.queries);
@@ -187,9 +199,19 @@ export class SqliteConnection {
     return this.exclusive(what, (q) => q.run(sql, params));
   }
 
+  /**
+   * Calls `listener` with the SQL of every statement SQLite starts on this connection (tests
+   * count statements with it); returns the function that stops it.
+   */
+  traceStatements(listener: (sql: string) => void): () => void {
+    const native = this.db.getDatabaseInstance();
+    native.on('trace', listener);
+    return () => native.off('trace', listener);
+  }
+
   /** Finalizes every prepared statement (SQLite refuses to close otherwise) and closes. */
   async close(): Promise<void> {
-    await this.mutex.run('', async () => {
+    await this.lock.run(async () => {
       if (this.closed) return;
       this.closed = true;
       const statements = [...this.statements.values()];
@@ -199,12 +221,10 @@ export class SqliteConnection {
     });
   }
 
-  private async statement(sql: string): Promise<SqliteStatement> {
-    let stmt = this.statements.get(sql);
-    if (stmt === undefined) {
-      stmt = await this.db.prepare(sql);
-      this.statements.set(sql, stmt);
-    }
+  /** Prepares `sql` once; later calls reuse the statement. */
+  private async prepare(sql: string): Promise<SqliteStatement> {
+    const stmt = await this.db.prepare(sql);
+    this.statements.set(sql, stmt);
     return stmt;
   }
 }

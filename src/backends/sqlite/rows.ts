@@ -3,7 +3,7 @@
  * `memory_id`/`created_at` of a memory and `stored_at` of a chain in columns, not in the
  * JSON text, and adds them back on load; so do we, which keeps our rows readable by it.
  */
-import { type JsonObject, parseStoredJsonObject } from '../../core/index.js';
+import { isJsonObject, type JsonObject, parseStoredJsonObject } from '../../core/index.js';
 
 /** A row of `memories` as read. */
 export interface MemoryRow {
@@ -52,30 +52,44 @@ export function toRowParts(
 }
 
 /**
- * Rebuilds a record from its JSON text and column values: `{ [name]: column, ...data }`.
- * The timestamp `keepFromData` inside the JSON text, of any type, wins over the column: the
- * reference wrote the caller's own timestamp there and "now" in the column (D8), and this
- * library keeps a non-string timestamp there (see {@link toRowParts}). Other columns (ids)
- * always win: the id argument is the record's id (D7).
+ * Parses a row's JSON text into an object. The error location is built only on failure: a
+ * load of many rows would otherwise format one message per row for nothing.
  */
-function mergeColumns(data: JsonObject, columns: Record<string, string>, keepFromData: string): JsonObject {
-  const record: JsonObject = { ...columns, ...data };
-  for (const [name, value] of Object.entries(columns)) {
-    if (name !== keepFromData || !Object.hasOwn(data, name)) record[name] = value;
+function parseRowObject(text: unknown, location: () => string): JsonObject {
+  if (typeof text === 'string') {
+    try {
+      const value: unknown = JSON.parse(text);
+      if (isJsonObject(value)) return value;
+    } catch {
+      // Reported below with the row's location.
+    }
   }
+  return parseStoredJsonObject(text, location());
+}
+
+/**
+ * The loaded memory for a row: `{ memory_id, created_at, ...memory_data }`. A `created_at`
+ * inside the JSON text, of any type, wins over the column: the reference wrote the caller's own
+ * timestamp there and "now" in the column (D8), and this library keeps a non-string timestamp
+ * there (see {@link toRowParts}). The `memory_id` column always wins: it is the record's id (D7).
+ * Written out per kind (no generic merge loop): this runs once per loaded row.
+ */
+export function memoryFromRow(row: MemoryRow, conversationId: string): JsonObject {
+  const data = parseRowObject(
+    row.memory_data,
+    () =>
+      `memories row (conversation ${JSON.stringify(conversationId)}, memory ${JSON.stringify(row.memory_id)})`,
+  );
+  const record: JsonObject = { memory_id: row.memory_id, created_at: row.created_at, ...data };
+  if (Object.hasOwn(data, 'memory_id')) record.memory_id = row.memory_id;
   return record;
 }
 
-/** The loaded memory for a row: `{ memory_id, created_at, ...memory_data }`. */
-export function memoryFromRow(row: MemoryRow, conversationId: string): JsonObject {
-  const location = `memories row (conversation ${JSON.stringify(conversationId)}, memory ${JSON.stringify(row.memory_id)})`;
-  const data = parseStoredJsonObject(row.memory_data, location);
-  return mergeColumns(data, { memory_id: row.memory_id, created_at: row.created_at }, 'created_at');
-}
-
-/** The loaded chain for a row: `{ stored_at, ...chain_data }`. */
+/** The loaded chain for a row: `{ stored_at, ...chain_data }` (a `stored_at` in the JSON text wins, as above). */
 export function chainFromRow(row: ChainRow, agentId: string): JsonObject {
-  const location = `reasoning_chains row ${row.id} (agent ${JSON.stringify(agentId)})`;
-  const data = parseStoredJsonObject(row.chain_data, location);
-  return mergeColumns(data, { stored_at: row.created_at }, 'stored_at');
+  const data = parseRowObject(
+    row.chain_data,
+    () => `reasoning_chains row ${row.id} (agent ${JSON.stringify(agentId)})`,
+  );
+  return { stored_at: row.created_at, ...data };
 }
