@@ -285,8 +285,8 @@ export class SqliteSearchIndex {
   }
 }
 
-/** True for the driver's error on a statement naming an index table that is gone. */
-function isMissingIndexError(error: unknown): boolean {
+/** True for the driver's error when the index tables are gone (dropped by a `searchIndex: false` open). */
+export function isMissingIndexError(error: unknown): boolean {
   // Read structurally: the driver's errors may come from another realm (`instanceof Error` fails).
   const message = (error as { message?: unknown } | null)?.message;
   return typeof message === 'string' && /no such table: (main\.)?search_(fts|docs)\b/.test(message);

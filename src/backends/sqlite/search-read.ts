@@ -88,13 +88,3 @@ export async function searchWithIndex(
   }
   return candidates;
 }
-
-/** Entries in the index, or `null` when the database has none (a read-only open of an unindexed file). */
-export async function searchIndexEntries(
-  connection: SqliteConnection,
-  index: SqliteSearchIndex,
-): Promise<number | null> {
-  return connection.exclusive('count search index', async (q) =>
-    (await index.exists(q)) ? index.entries(q) : null,
-  );
-}

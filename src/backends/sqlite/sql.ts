@@ -25,6 +25,21 @@ export const LIVE_CANONICAL = `(expires_at IS NULL OR (${CANONICAL} AND expires_
 /** Rows decided in JavaScript; `schema.ts` keeps a partial index of exactly these (usually none). */
 export const OTHER_FORMAT = `(expires_at IS NOT NULL AND NOT ${CANONICAL})`;
 
+/** The columns of the stats statement (see {@link StatsRow}). Parameter: now (canonical). */
+const STATS_COLUMNS = `
+    (SELECT COUNT(*) FROM conversations) AS conversations,
+    (SELECT COUNT(*) FROM raw_messages) AS raw_messages,
+    (SELECT COUNT(*) FROM memories) AS memories,
+    (SELECT COUNT(*) FROM reasoning_chains) AS reasoning_chains,
+    (SELECT COUNT(DISTINCT agent_id) FROM reasoning_chains) AS agents,
+    (SELECT COUNT(*) FROM chunk_info) AS chunk_info,
+    (SELECT COUNT(*) FROM cache_entries WHERE ${LIVE_CANONICAL}) AS cache_entries,
+    (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries WHERE ${OTHER_FORMAT})
+      AS other_cache_entries,
+    (SELECT COUNT(*) FROM system_state) AS system_state,
+    (SELECT page_count FROM pragma_page_count) AS page_count,
+    (SELECT page_size FROM pragma_page_size) AS page_size`;
+
 /**
  * SQL text of every statement, by purpose. Lists return one JSON array in a column named
  * `ids`, single-object reads name their column `json`, so one helper serves each kind.
@@ -95,19 +110,9 @@ export const SQL = {
   health: `SELECT 1 AS ok, (SELECT journal_mode FROM pragma_journal_mode) AS journal_mode,
     (SELECT page_count * page_size FROM pragma_page_count, pragma_page_size) AS pages_bytes`,
   // One statement, so every count comes from the same snapshot. Parameter: now (canonical).
-  stats: `SELECT
-    (SELECT COUNT(*) FROM conversations) AS conversations,
-    (SELECT COUNT(*) FROM raw_messages) AS raw_messages,
-    (SELECT COUNT(*) FROM memories) AS memories,
-    (SELECT COUNT(*) FROM reasoning_chains) AS reasoning_chains,
-    (SELECT COUNT(DISTINCT agent_id) FROM reasoning_chains) AS agents,
-    (SELECT COUNT(*) FROM chunk_info) AS chunk_info,
-    (SELECT COUNT(*) FROM cache_entries WHERE ${LIVE_CANONICAL}) AS cache_entries,
-    (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries WHERE ${OTHER_FORMAT})
-      AS other_cache_entries,
-    (SELECT COUNT(*) FROM system_state) AS system_state,
-    (SELECT page_count FROM pragma_page_count) AS page_count,
-    (SELECT page_size FROM pragma_page_size) AS page_size`,
+  stats: `SELECT ${STATS_COLUMNS}`,
+  // The same with the search index's entry count (fails with "no such table" when it is gone).
+  statsWithIndex: `SELECT ${STATS_COLUMNS}, (SELECT COUNT(*) FROM search_docs) AS search_entries`,
 } as const;
 
 /** A row of the stats query. */
@@ -125,4 +130,6 @@ export interface StatsRow {
   system_state: number;
   page_count: number;
   page_size: number;
+  /** Entries of the search index (`statsWithIndex` only). */
+  search_entries?: number;
 }

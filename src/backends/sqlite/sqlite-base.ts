@@ -30,7 +30,6 @@ import { SQL } from './sql.js';
 import { listLiveCacheKeys, purgeExpiredCache } from './cache-expiry.js';
 import { readSqliteIdPage, readSqliteMemoryWindow, readSqliteRawWindow } from './paging.js';
 import { SqliteSearchIndex } from './search-index.js';
-import { searchIndexEntries } from './search-read.js';
 import * as batches from './batches.js';
 import { upsertCacheRow } from './batches.js';
 import { FAST_WRITE_TEMP_OBJECTS, PLAIN_WRITE_TEMP_OBJECTS, SqliteFastWrites } from './fast-writes.js';
@@ -209,11 +208,9 @@ export abstract class SQLiteStorageBase extends StorageInterface {
   }
 
   protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
-    const stats = await collectSqliteStats(this.db, nowMs);
-    const search_index_entries = this.config.searchIndex ? await searchIndexEntries(this.db, this.fts) : null;
-    return {
-      ...stats,
-      extra: { ...stats.extra, ...schemaVersionDetails(this.schemaVersion), search_index_entries },
-    };
+    const stats = await collectSqliteStats(this.db, nowMs, this.config.searchIndex);
+    const { search_index_entries, ...extra } = stats.extra;
+    const schema = schemaVersionDetails(this.schemaVersion);
+    return { ...stats, extra: { ...extra, ...schema, search_index_entries: search_index_entries ?? null } };
   }
 }

@@ -1,0 +1,124 @@
+/**
+ * Statements per call on SQLite's read paths and stats: each is one statement on the
+ * connection (what the raw driver would run), counted with SQLite's own trace. Also the shape
+ * of the loaded records those reads build (key order, which value wins), which the per-row
+ * conversion must keep.
+ */
+import { join } from 'node:path';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import type { SqliteConnection } from '../../src/backends/sqlite/connection.js';
+import { useTempDir, withRawDb } from './helpers.js';
+
+/** Trace events come from SQLite's thread: lets the ones already queued arrive. */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
+
+/**
+ * Counts statements on a store's connection: `during(fn)` gives the SQL of every top-level
+ * statement SQLite starts while `fn` runs (lines starting with `--` trace a trigger or pragma
+ * inside a statement). One listener for the whole test: the driver does not restart its trace
+ * after the last listener was removed.
+ */
+function traceOf(storage: SQLiteStorage) {
+  const connection = (storage as unknown as { db: SqliteConnection }).db;
+  const seen: string[] = [];
+  const stop = connection.traceStatements((sql) => seen.push(sql));
+  return {
+    stop,
+    async during(fn: () => Promise<unknown>): Promise<string[]> {
+      await settle();
+      const before = seen.length;
+      await fn();
+      await settle();
+      return seen.slice(before).filter((sql) => !sql.startsWith('--'));
+    },
+  };
+}
+
+describe('SQLite: statements per call', () => {
+  const dir = useTempDir();
+
+  for (const searchIndex of [true, false]) {
+    it(`getStorageStats is one statement (searchIndex: ${searchIndex})`, async () => {
+      const storage = new SQLiteStorage({ dbPath: join(dir(), 'stats.db'), searchIndex });
+      await storage.initialize();
+      await storage.storeMemory('c', 'm', { text: 'hello world' });
+      await storage.storeReasoningChain('a', { step: 'think' });
+      let stats: Record<string, unknown> = {};
+      const trace = traceOf(storage);
+      const statements = await trace.during(async () => {
+        stats = await storage.getStorageStats();
+      });
+      trace.stop();
+      expect(statements).toHaveLength(1);
+      expect(stats).toMatchObject({
+        memory_count: 1,
+        reasoning_chain_count: 1,
+        agent_count: 1,
+        search_index_entries: searchIndex ? 2 : null,
+      });
+      await storage.shutdown();
+    });
+  }
+
+  it('getStorageStats reports no index entries once another open dropped the index', async () => {
+    const dbPath = join(dir(), 'dropped.db');
+    const indexed = new SQLiteStorage({ dbPath });
+    await indexed.initialize();
+    await indexed.storeMemory('c', 'm', { text: 'hello' });
+    expect((await indexed.getStorageStats()).search_index_entries).toBe(1);
+    const unindexed = new SQLiteStorage({ dbPath, searchIndex: false });
+    await unindexed.initialize(); // drops the index tables
+    await unindexed.shutdown();
+    expect(await indexed.getStorageStats()).toMatchObject({ memory_count: 1, search_index_entries: null });
+    await indexed.shutdown();
+  });
+
+  it('loadReasoningChains, loadMemories, storeCacheEntry and loadCacheEntry are one statement each', async () => {
+    const storage = new SQLiteStorage({ dbPath: join(dir(), 'reads.db') });
+    await storage.initialize();
+    await storage.appendReasoningChains(
+      'a',
+      Array.from({ length: 30 }, (_, step) => ({ step })),
+    );
+    await storage.storeMemory('c', 'm', { text: 'x' });
+    const trace = traceOf(storage);
+    expect(await trace.during(() => storage.loadReasoningChains('a', 10))).toHaveLength(1);
+    expect(await trace.during(() => storage.loadMemories('c'))).toHaveLength(1);
+    expect(await trace.during(() => storage.storeCacheEntry('k', { v: 1 }, 60))).toHaveLength(1);
+    expect(await trace.during(() => storage.loadCacheEntry('k'))).toHaveLength(1);
+    trace.stop();
+    await storage.shutdown();
+  });
+
+  it('builds loaded records with the columns first; a timestamp in the JSON text wins, the memory id column always', async () => {
+    const dbPath = join(dir(), 'shape.db');
+    const storage = new SQLiteStorage({ dbPath, searchIndex: false });
+    await storage.initialize();
+    await storage.storeMemory('c', 'm1', { text: 'a' });
+    await storage.storeReasoningChain('a', { step: 1 });
+    // Rows as the reference may write them: the ids and the caller's timestamp inside the JSON text.
+    await withRawDb(dbPath, async (db) => {
+      await db.run(
+        'INSERT INTO memories (conversation_id, memory_id, memory_data, created_at) VALUES (?, ?, ?, ?)',
+        [
+          'c',
+          'm2',
+          '{"text":"b","memory_id":"other","created_at":"caller"}',
+          '2025-01-01T00:00:00.000000+00:00',
+        ],
+      );
+      await db.run('INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?)', [
+        'a',
+        '{"step":2,"stored_at":"caller"}',
+        '2025-01-01T00:00:00.000000+00:00',
+      ]);
+    });
+    const memories = await storage.loadMemories('c');
+    expect(Object.keys(memories[0]!)).toEqual(['memory_id', 'created_at', 'text']);
+    expect(JSON.stringify(memories[1])).toBe('{"memory_id":"m2","created_at":"caller","text":"b"}');
+    const chains = await storage.loadReasoningChains('a', 2);
+    expect(Object.keys(chains[0]!)).toEqual(['stored_at', 'step']);
+    expect(JSON.stringify(chains[1])).toBe('{"stored_at":"caller","step":2}');
+    await storage.shutdown();
+  });
+});
