@@ -233,7 +233,7 @@ export function readJsonFileSync(file: string): JsonValue | undefined {
 }
 
 /** A failed read of `file`: `undefined` when it does not exist, otherwise the typed error thrown. */
-function missingOrThrow(file: string, error: unknown): undefined {
+export function missingOrThrow(file: string, error: unknown): undefined {
   if (isMissing(error)) return undefined;
   // A folder where a data file belongs is bad data, not an I/O failure of the whole store.
   if ((error as NodeJS.ErrnoException).code === 'EISDIR')
@@ -242,7 +242,7 @@ function missingOrThrow(file: string, error: unknown): undefined {
 }
 
 /** The JSON value in `bytes`, read from `file`; not UTF-8 or not JSON is a {@link CorruptDataError}. */
-function jsonFromBytes(file: string, bytes: Buffer): JsonValue {
+export function jsonFromBytes(file: string, bytes: Buffer): JsonValue {
   let text: string;
   try {
     text = UTF8.decode(bytes);

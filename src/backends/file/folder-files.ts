@@ -178,6 +178,17 @@ export class FolderFiles {
   }
 
   /**
+   * A list file's items for a load (`null`: no file), kept parsed while the file is unchanged
+   * (see `list-cache.ts`); shared with the cache, so the caller copies what it hands out.
+   */
+  loadList(
+    file: string,
+    parse: (file: string, value: JsonValue) => JsonValue[],
+  ): Promise<JsonValue[] | null> {
+    return this.lists.read(file, parse);
+  }
+
+  /**
    * {@link replace} for a list file read by {@link readList}: `list` is the new content inside
    * `envelope`, kept for the next update; `read`'s stat spares the backup one of its own.
    */
