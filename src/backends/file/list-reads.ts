@@ -1,10 +1,11 @@
 /**
  * A list file read together with the identity of the content read, so a load can keep the
- * parsed list for the next one (see `list-cache.ts`). The identity is taken before and after
- * reading through the same descriptor: a file changed in place meanwhile (the Python reference
- * rewrites in place) shows two different ones, and its content is not kept.
+ * parsed list for the next one (see `list-cache.ts`). The identity is the descriptor's `fstat`
+ * taken before reading: a change made after it (the Python reference rewrites in place) gives
+ * the file another identity, so content newer than the identity is never trusted for long.
+ * Callback calls, as `readFile` makes them: one open, `fstat`, read and close, no more.
  */
-import fs from 'node:fs';
+import fs, { type BigIntStats } from 'node:fs';
 import type { JsonValue } from '../../core/index.js';
 import { type FileIdentity, identityOf, jsonFromBytes, missingOrThrow } from './atomic-json.js';
 
@@ -19,31 +20,54 @@ export const SETTLED_AFTER_MS = 2_000;
 export interface ReadWithIdentity {
   /** The parsed JSON; `undefined` when the file does not exist. */
   value: JsonValue | undefined;
-  /** The identity of what was read, or `null` when it changed meanwhile or is too recent to trust. */
+  /** The identity of what was read, or `null` when it is too recent to trust. */
   identity: FileIdentity | null;
 }
 
 /** Reads and parses `file` (errors as `readJsonFile`), with the identity of the content read. */
 export async function readWithIdentity(file: string): Promise<ReadWithIdentity> {
   const started = Date.now();
-  let handle: fs.promises.FileHandle;
+  let read: { bytes: Buffer; stat: BigIntStats };
   try {
-    handle = await fs.promises.open(file, 'r');
+    read = await readBytesAndStat(file);
   } catch (error) {
     return { value: missingOrThrow(file, error), identity: null };
   }
-  let bytes: Buffer;
-  let identity: FileIdentity | null = null;
-  try {
-    const before = await handle.stat({ bigint: true });
-    bytes = await handle.readFile();
-    const after = await handle.stat({ bigint: true });
-    const settled = Number(after.mtimeMs) < started - SETTLED_AFTER_MS;
-    if (settled && identityOf(before) === identityOf(after)) identity = identityOf(after);
-  } catch (error) {
-    return { value: missingOrThrow(file, error), identity: null };
-  } finally {
-    await handle.close();
-  }
-  return { value: jsonFromBytes(file, bytes), identity };
+  const settled = Number(read.stat.mtimeMs) < started - SETTLED_AFTER_MS;
+  return { value: jsonFromBytes(file, read.bytes), identity: settled ? identityOf(read.stat) : null };
+}
+
+/** The bytes of `file` and the `fstat` of its descriptor taken before reading them. */
+function readBytesAndStat(file: string): Promise<{ bytes: Buffer; stat: BigIntStats }> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, 'r', (openError, fd) => {
+      if (openError) return reject(openError);
+      const finish = (error: Error | null, result?: { bytes: Buffer; stat: BigIntStats }) =>
+        fs.close(fd, () => (error || result === undefined ? reject(error) : resolve(result)));
+      fs.fstat(fd, { bigint: true }, (statError, stat) => {
+        if (statError) return finish(statError);
+        readAll(fd, Number(stat.size), (readError, bytes) =>
+          readError || bytes === undefined ? finish(readError) : finish(null, { bytes, stat }),
+        );
+      });
+    });
+  });
+}
+
+/**
+ * Reads the `size` bytes `fstat` reported, as `readFile` does (no extra read to find the end):
+ * fewer if the file shrank meanwhile; content past them (a file grown meanwhile) gives the file
+ * another identity anyway.
+ */
+function readAll(fd: number, size: number, done: (error: Error | null, bytes?: Buffer) => void): void {
+  const buffer = Buffer.allocUnsafe(size);
+  const next = (offset: number): void => {
+    if (offset === size) return done(null, buffer);
+    fs.read(fd, buffer, offset, size - offset, offset, (error, bytesRead) => {
+      if (error) return done(error);
+      if (bytesRead === 0) return done(null, buffer.subarray(0, offset));
+      next(offset + bytesRead);
+    });
+  };
+  next(0);
 }
