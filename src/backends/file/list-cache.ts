@@ -1,7 +1,7 @@
 /**
- * The list files (memories, reasoning chains) this process wrote or loaded last, kept parsed, so the next
- * read-modify-write of one under its lock costs a `stat` instead of reading and parsing the whole
- * file (at 1,000 memories that file is ~300 KB). An entry is trusted only while the file on disk
+ * The list files (memories, reasoning chains) this process wrote or loaded last, kept parsed,
+ * so the next read-modify-write of one under its lock, or the next load, costs a `stat` instead
+ * of reading and parsing the whole file (at 1,000 memories that file is ~300 KB). An entry is trusted only while the file on disk
  * still has the identity (device, inode, size, mtime) it had when this process wrote it: another
  * process renames a new file in (a new inode), the Python reference rewrites it in place (a new
  * size or mtime), and either makes the entry stale, so the file is read again. Loads keep the
