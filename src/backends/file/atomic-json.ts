@@ -8,6 +8,7 @@ import path from 'node:path';
 import { CorruptDataError, type JsonValue, parseStoredJson } from '../../core/index.js';
 import { ioError } from './durable-dirs.js';
 import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolder } from './folder-sync.js';
+import { formatListEnvelope } from './list-format.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
 export { ensureDirDurable, ensureDirUnder, fsyncDir, ioError, makeDirUnder } from './durable-dirs.js';
@@ -84,6 +85,11 @@ export interface AtomicWriteOptions {
    * after the rename may be shared with concurrent writes (see `folder-sync.ts`).
    */
   sharedSyncDirs?: ReadonlySet<string>;
+  /**
+   * The list field of a list file's envelope: its records' encoded bytes are reused from
+   * earlier writes (see `list-format.ts`).
+   */
+  listField?: string;
 }
 
 /** What {@link writeTemp} leaves to do: folders to sync after the rename, and the file's identity. */
@@ -110,7 +116,7 @@ async function openTemp(temp: string, options: AtomicWriteOptions): Promise<[Fil
 /** Writes and syncs `text` to the new file `temp` (creating its folder if `options` say how). */
 export async function writeTemp(
   temp: string,
-  text: string,
+  text: string | Buffer,
   options: AtomicWriteOptions,
 ): Promise<WrittenTemp> {
   const [handle, newDirs] = await openTemp(temp, options);
@@ -120,7 +126,7 @@ export async function writeTemp(
     prepareFolderSync(dir, shared?.has(dir) ?? false),
   );
   try {
-    await handle.writeFile(text, 'utf8');
+    await handle.writeFile(text);
     // Size and mtime are final once written, so the stat runs alongside the sync.
     const wantStat = options.identity !== false;
     const [synced, stat] = await Promise.allSettled([
@@ -160,7 +166,11 @@ export async function atomicWriteJson(
   value: JsonValue,
   options: AtomicWriteOptions,
 ): Promise<FileIdentity | undefined> {
-  const written = await writeAndRename(file, formatJson(value, options.pretty), options);
+  const { listField, pretty } = options;
+  const isList =
+    listField !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value);
+  const text = isList ? formatListEnvelope(value, listField, pretty) : formatJson(value, pretty);
+  const written = await writeAndRename(file, text, options);
   try {
     await syncDirs(written.dirs);
   } catch (error) {
@@ -170,7 +180,11 @@ export async function atomicWriteJson(
 }
 
 /** Writes and syncs a temp file beside `file` (running `beforeRename` meanwhile), then renames it over `file`. */
-async function writeAndRename(file: string, text: string, options: AtomicWriteOptions): Promise<WrittenTemp> {
+async function writeAndRename(
+  file: string,
+  text: string | Buffer,
+  options: AtomicWriteOptions,
+): Promise<WrittenTemp> {
   const temp = path.join(path.dirname(file), tempEntryName(path.basename(file)));
   let written: WrittenTemp | undefined;
   try {
@@ -233,7 +247,7 @@ export function readJsonFileSync(file: string): JsonValue | undefined {
 }
 
 /** A failed read of `file`: `undefined` when it does not exist, otherwise the typed error thrown. */
-function missingOrThrow(file: string, error: unknown): undefined {
+export function missingOrThrow(file: string, error: unknown): undefined {
   if (isMissing(error)) return undefined;
   // A folder where a data file belongs is bad data, not an I/O failure of the whole store.
   if ((error as NodeJS.ErrnoException).code === 'EISDIR')
@@ -242,7 +256,7 @@ function missingOrThrow(file: string, error: unknown): undefined {
 }
 
 /** The JSON value in `bytes`, read from `file`; not UTF-8 or not JSON is a {@link CorruptDataError}. */
-function jsonFromBytes(file: string, bytes: Buffer): JsonValue {
+export function jsonFromBytes(file: string, bytes: Buffer): JsonValue {
   let text: string;
   try {
     text = UTF8.decode(bytes);

@@ -18,6 +18,7 @@ import {
 import { FileChains } from './chains.js';
 import { FileLocks } from './file-lock.js';
 import { FolderFiles } from './folder-files.js';
+import { FolderListings } from './folder-listings.js';
 import { FolderReads } from './folder-reads.js';
 import { KeyedFiles } from './keyed-files.js';
 import { StoreLayout } from './layout.js';
@@ -46,6 +47,8 @@ export interface FileParts {
   state: KeyedFiles<StateFileEntry>;
   /** The native full-text index (`null` with `searchIndex: false`). */
   textIndex: FileSearchIndex | null;
+  /** Folder listings kept between stats walks. */
+  listings: FolderListings;
 }
 
 /** Builds a store's parts from its validated config; touches no file. */
@@ -91,7 +94,18 @@ export function buildFileParts(
     parse: parseStateFile,
     backups,
   });
-  return { names, layout, locks, folders, reads, chains, cache, state, textIndex };
+  return {
+    names,
+    layout,
+    locks,
+    folders,
+    reads,
+    chains,
+    cache,
+    state,
+    textIndex,
+    listings: new FolderListings(),
+  };
 }
 
 /**
@@ -129,6 +143,7 @@ export function storeViewOf(parts: FileParts): StoreView {
     cache: parts.cache,
     state: parts.state,
     counts: parts.folders.counts,
+    listings: parts.listings,
     indexEntries: index === null ? null : (files) => index.entries(files),
   };
 }

@@ -20,7 +20,7 @@ import type { Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import { folderLockName, type StoreLayout } from './layout.js';
 import { ListFileCache, type ListSnapshot } from './list-cache.js';
-import { RecordCounts } from './record-counts.js';
+import { LIST_FIELDS, RecordCounts } from './record-counts.js';
 import { commitStaged, discardStaged, stageJson } from './staged-json.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
@@ -178,6 +178,17 @@ export class FolderFiles {
   }
 
   /**
+   * A list file's items for a load (`null`: no file), kept parsed while the file is unchanged
+   * (see `list-cache.ts`); shared with the cache, so the caller copies what it hands out.
+   */
+  loadList(
+    file: string,
+    parse: (file: string, value: JsonValue) => JsonValue[],
+  ): Promise<JsonValue[] | null> {
+    return this.lists.read(file, parse);
+  }
+
+  /**
    * {@link replace} for a list file read by {@link readList}: `list` is the new content inside
    * `envelope`, kept for the next update; `read`'s stat spares the backup one of its own.
    */
@@ -190,7 +201,9 @@ export class FolderFiles {
   ): Promise<void> {
     this.lists.forget(file);
     const backUp = () => this.backups.beforeOverwrite(file, read.stat);
-    const identity = await this.write(file, envelope, assertHeld, backUp, true);
+    // The records kept from earlier writes keep their encoded bytes (see `list-format.ts`).
+    const listField = LIST_FIELDS[path.basename(file)];
+    const identity = await this.write(file, envelope, assertHeld, backUp, true, listField);
     if (identity !== undefined) this.lists.remember(file, identity, list);
     this.counts.written(file, envelope, identity);
     await this.listener?.written(file, envelope, identity);
@@ -203,6 +216,7 @@ export class FolderFiles {
     assertHeld: AssertLockHeld,
     backUp: () => Promise<void>,
     identity = false,
+    listField?: string,
   ): Promise<string | undefined> {
     const dir = path.dirname(file);
     const written = await atomicWriteJson(file, envelope, {
@@ -214,6 +228,7 @@ export class FolderFiles {
       identity: identity || this.backups.enabled,
       beforeRename: backUp,
       sharedSyncDirs: this.layout.fixedDirs,
+      ...(listField === undefined ? {} : { listField }),
     });
     this.wrote(file, written);
     return written;

@@ -47,10 +47,14 @@ export class FolderReads {
     );
   }
 
-  /** The conversation's memories, in file order. */
+  /** The conversation's memories, in file order (copies: the parsed file may be kept for the next load). */
   async memories(conversationId: string): Promise<JsonObject[]> {
     if (await this.isConversationTwin(conversationId)) return [];
-    return this.memoriesFile(conversationId);
+    const file = this.layout.conversationFile(conversationId, 'memories');
+    const memories = await this.folders.loadList(file, (f, value) =>
+      parseListEnvelope(f, value, 'memories', true),
+    );
+    return memories === null ? [] : structuredClone(memories as JsonObject[]);
   }
 
   /** The memories file as it is, without the twin check (a writer holding the lock checked it). */
@@ -59,11 +63,14 @@ export class FolderReads {
     return (await readParsedFile(file, (f, value) => parseListEnvelope(f, value, 'memories', true))) ?? [];
   }
 
-  /** The agent's chains oldest first; with `limit`, the last `limit`. */
+  /** The agent's chains oldest first (copies); with `limit`, the last `limit`. */
   async chains(agentId: string, limit: number | null): Promise<JsonObject[]> {
     if (this.names.folds && (await this.folders.twinOf(this.layout.agentsDir, agentId)) !== null) return [];
-    const chains = await this.chainsFile(agentId);
-    return limit === null ? chains : chains.slice(-limit);
+    const file = this.layout.chainsFile(agentId);
+    const chains =
+      (await this.folders.loadList(file, (f, value) => parseListEnvelope(f, value, 'chains', true))) ?? [];
+    // Only the records handed out are copied: the parsed file may be kept for the next load.
+    return structuredClone((limit === null ? chains : chains.slice(-limit)) as JsonObject[]);
   }
 
   /** The chains file as it is, without the twin check (a writer holding the lock checked it). */

@@ -20,6 +20,7 @@ import {
   sanitizedKeyFileName,
 } from './layout.js';
 import { mapConcurrent } from '../../core/concurrency.js';
+import { KeptEntries } from './kept-entries.js';
 import type { FileNames } from './name-folding.js';
 import { commitStaged, discardStaged, stageJson } from './staged-json.js';
 import { isMissing } from './temp-files.js';
@@ -78,9 +79,12 @@ export class KeyedFiles<T extends Keyed> {
   private readonly backups: Backups | null;
   /** The folder's fsync is shared by concurrent writes: the store never removes it (see `folder-sync.ts`). */
   private readonly sharedSyncDirs: ReadonlySet<string>;
+  /** Parsed files kept by {@link list} (only listings use them). */
+  private readonly listed: KeptEntries<T>;
 
   constructor(private readonly options: KeyedFilesOptions<T>) {
     this.sharedSyncDirs = new Set([options.dir]);
+    this.listed = new KeptEntries(options.parse);
     // A file that looks like a backup may be a key's data (`x.20250306_101500.backup`): never prune it.
     const mayPrune = async (file: string) => !(await this.isLiveEntry(file));
     this.backups = options.backups ? new Backups(options.backups, mayPrune) : null;
@@ -182,7 +186,10 @@ export class KeyedFiles<T extends Keyed> {
     const corrupt: string[] = [];
     const files = names.filter((name) => name.endsWith('.json'));
     // A bounded number of reads at a time, so a large folder is not read into memory at once.
-    const probes = await mapConcurrent(files, LIST_CONCURRENCY, (name) => this.probe(this.pathOf(name)));
+    // An unchanged file is not read again (see `kept-entries.ts`).
+    const probes = await mapConcurrent(files, LIST_CONCURRENCY, (name) =>
+      this.listed.read(this.pathOf(name)),
+    );
     probes.forEach((probe, i) => {
       const name = files[i] as string;
       const file = this.pathOf(name);

@@ -1,16 +1,18 @@
 /**
- * The list files (memories, reasoning chains) this process wrote last, kept parsed, so the next
- * read-modify-write of one under its lock costs a `stat` instead of reading and parsing the whole
- * file (at 1,000 memories that file is ~300 KB). An entry is trusted only while the file on disk
+ * The list files (memories, reasoning chains) this process wrote or loaded last, kept parsed,
+ * so the next read-modify-write of one under its lock, or the next load, costs a `stat` instead
+ * of reading and parsing the whole file (at 1,000 memories that file is ~300 KB). An entry is trusted only while the file on disk
  * still has the identity (device, inode, size, mtime) it had when this process wrote it: another
  * process renames a new file in (a new inode), the Python reference rewrites it in place (a new
- * size or mtime), and either makes the entry stale, so the file is read again.
+ * size or mtime), and either makes the entry stale, so the file is read again. Loads keep the
+ * lists they read as well, once a file has not changed for a while (see `list-reads.ts`).
  */
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { JsonValue } from '../../core/index.js';
 import { type FileIdentity, identityOf, identitySize, ioError } from './atomic-json.js';
+import { readWithIdentity } from './list-reads.js';
 import { isMissing } from './temp-files.js';
 
 /** Parsed bytes kept at most, counted by file size (least recently used are dropped first). */
@@ -47,6 +49,33 @@ export class ListFileCache {
     }
     this.forget(file);
     return { list: stat === null ? [] : await readFromDisk(), stat };
+  }
+
+  /**
+   * `file`'s items for a load (`null`: no file): the kept list while the file is unchanged, else
+   * read from disk and kept when its content is settled (see `list-reads.ts`). The list is shared
+   * with the cache: callers copy what they hand out.
+   */
+  async read(
+    file: string,
+    parse: (file: string, value: JsonValue) => JsonValue[],
+  ): Promise<JsonValue[] | null> {
+    const entry = this.entries.get(file);
+    if (entry !== undefined) {
+      const stat = await statOrNull(file);
+      if (stat !== null && identityOf(stat) === entry.identity) {
+        this.entries.delete(file); // re-inserted as the most recently used
+        this.entries.set(file, entry);
+        return entry.list;
+      }
+      this.forget(file);
+      if (stat === null) return null;
+    }
+    const { value, identity } = await readWithIdentity(file);
+    if (value === undefined) return null;
+    const list = parse(file, value);
+    if (identity !== null) this.remember(file, identity, list);
+    return list;
   }
 
   /** Records `list` as the content of `file`, just written with `identity`. */

@@ -27,14 +27,12 @@ const CLEANUP_CONCURRENCY = 64;
 /** Existence checks made in one go before yielding to other work (each takes microseconds). */
 const CHECK_CHUNK = 256;
 
-/** True when `file` exists (a missing folder on the way counts as "no"). */
+/**
+ * True when `file` exists (a missing folder on the way counts as "no"). `existsSync` reports a
+ * miss without building an exception, which costs more than the lookup itself.
+ */
 function existsNow(file: string): boolean {
-  try {
-    fs.accessSync(file);
-    return true;
-  } catch {
-    return false;
-  }
+  return fs.existsSync(file);
 }
 
 /**

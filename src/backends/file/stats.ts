@@ -8,15 +8,19 @@ import path from 'node:path';
 import { CorruptDataError, isCacheExpired, type StatsSnapshot } from '../../core/index.js';
 import { type FileIdentity, readParsedFile } from './atomic-json.js';
 import { type CacheFileEntry, parseListEnvelope, type StateFileEntry } from './envelopes.js';
+import type { FolderListings } from './folder-listings.js';
 import type { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, DATA_DIRS, type StoreLayout } from './layout.js';
 import { mapConcurrent } from '../../core/concurrency.js';
-import type { RecordCounts } from './record-counts.js';
+import { LIST_FIELDS, type RecordCounts } from './record-counts.js';
 import { type SourceRef, sourceOf } from './search-sources.js';
 import { type DataDirScan, TreeWalk } from './tree-walk.js';
 
 /** List files parsed at once while counting. */
 const CONCURRENCY = 32;
+
+/** The files of conversation and agent folders the search index covers. */
+const DATA_FILES = [...Object.values(CONVERSATION_FILES), CHAINS_FILE];
 
 /** A data file the search index covers, with its identity as the walk found it. */
 export interface IndexedFile {
@@ -34,6 +38,8 @@ export interface StoreView {
   state: KeyedFiles<StateFileEntry>;
   /** Record counts of the list files, kept by writes and by earlier stats. */
   counts: RecordCounts;
+  /** Listings of the folders walked, kept by earlier stats. */
+  listings: FolderListings;
   /** The records the search index holds for these data files, or `null` without an index. */
   indexEntries: ((files: IndexedFile[]) => Promise<number>) | null;
 }
@@ -68,7 +74,9 @@ function indexedFiles(layout: StoreLayout, scans: DataDirScan[], dirs: string[])
 export async function collectFileStats(store: StoreView, nowMs: number): Promise<StatsSnapshot> {
   const { layout, counts } = store;
   const corrupt: string[] = [];
-  const walk = new TreeWalk(new Set([...Object.values(CONVERSATION_FILES), CHAINS_FILE]));
+  // Only the index needs the identities of the files that are not lists (it is handed them all).
+  const identified = store.indexEntries === null ? Object.keys(LIST_FIELDS) : DATA_FILES;
+  const walk = new TreeWalk(new Set(identified), store.listings);
   const conversations = await walk.scanDataDir(layout.conversationsDir);
   const agents = await walk.scanDataDir(layout.agentsDir);
 

@@ -4,13 +4,14 @@
  * calls, paced: each is a cached metadata lookup of microseconds, where a trip through Node's
  * thread pool costs several times that in CPU and, on a busy machine, far more in waiting, and
  * a store of 10,000 conversations takes 20,000 of them. The event loop is released every
- * {@link YIELD_EVERY} calls, so other work is not held up for long.
+ * {@link YIELD_EVERY} calls, so other work is not held up for long. A folder unchanged since an
+ * earlier walk is not read again (see `folder-listings.ts`).
  */
-import fs, { type Dirent } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
-import { type FileIdentity, identityOf, ioError } from './atomic-json.js';
+import { type FileIdentity, identityOf } from './atomic-json.js';
+import type { FolderEntry, FolderListings } from './folder-listings.js';
 import { statIdentity } from './search-sources.js';
-import { isMissing } from './temp-files.js';
 
 /** File-system calls made in one go before the event loop is released. */
 const YIELD_EVERY = 256;
@@ -35,8 +36,14 @@ export interface DataDirScan {
 export class TreeWalk {
   private calls = 0;
 
-  /** @param identified names of the files whose identity a folder scan records (the data files). */
-  constructor(private readonly identified: ReadonlySet<string>) {}
+  /**
+   * @param identified names of the files whose identity a folder scan records (the data files).
+   * @param listings the store's kept folder listings.
+   */
+  constructor(
+    private readonly identified: ReadonlySet<string>,
+    private readonly listings: FolderListings,
+  ) {}
 
   /**
    * Bytes of all files under `dir` (0 when missing), leaving out its entries named in `skip`;
@@ -48,9 +55,7 @@ export class TreeWalk {
     for (const entry of entries ?? []) {
       if (skip.includes(entry.name)) continue;
       const full = path.join(dir, entry.name);
-      bytes += entry.isDirectory()
-        ? await this.treeBytes(full)
-        : ((await this.lstat(full, entry))?.size ?? 0);
+      bytes += entry.isDirectory ? await this.treeBytes(full) : ((await this.lstat(full, entry))?.size ?? 0);
     }
     return bytes;
   }
@@ -61,7 +66,7 @@ export class TreeWalk {
     let bytes = 0;
     for (const top of (await this.list(dir)) ?? []) {
       const folder = path.join(dir, top.name);
-      if (!top.isDirectory()) {
+      if (!top.isDirectory) {
         bytes += (await this.lstat(folder, top))?.size ?? 0;
         continue;
       }
@@ -71,7 +76,7 @@ export class TreeWalk {
       folders.set(top.name, files);
       for (const entry of entries) {
         const full = path.join(folder, entry.name);
-        if (entry.isDirectory()) {
+        if (entry.isDirectory) {
           bytes += await this.treeBytes(full);
           files.set(entry.name, { size: 0, identity: null });
           continue;
@@ -86,20 +91,15 @@ export class TreeWalk {
   }
 
   /** A folder's entries, `null` when it is missing. */
-  private async list(dir: string): Promise<Dirent[] | null> {
+  private async list(dir: string): Promise<readonly FolderEntry[] | null> {
     await this.pace();
-    try {
-      return fs.readdirSync(dir, { withFileTypes: true });
-    } catch (error) {
-      if (isMissing(error)) return null;
-      throw ioError('list', dir, error);
-    }
+    return this.listings.list(dir);
   }
 
   /** Size and (for a data file) identity of `file`; `null` when it vanished. */
   private async lstat(
     file: string,
-    entry: Dirent,
+    entry: FolderEntry,
   ): Promise<{ size: number; identity: FileIdentity | null } | null> {
     await this.pace();
     const wanted = this.identified.has(entry.name);
