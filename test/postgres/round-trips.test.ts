@@ -103,4 +103,35 @@ describeWithService('postgres')('postgres round trips', () => {
     ).toEqual({ statements: 4, transactions: 1 });
     expect((await s.loadReasoningChains('agent')).map((chain) => chain.step)).toEqual([5, 6]);
   });
+
+  it('loads a batch of conversations, every kind, in one statement, as the single loads do', async () => {
+    const { pool, counts } = countingPool();
+    pools.push(pool);
+    const s = await ctx.open({ pool });
+    await s.storeConversation('a', { title: 'A' });
+    await s.storeRawMessages('a', ['one', { two: 2 }, null]);
+    await s.storeMemory('a', 'm2', { text: 'second' });
+    await s.storeMemory('a', 'm1', { text: 'first' });
+    await s.storeMemory('a', 'm2', { text: 'second, replaced' });
+    await s.storeChunkInfo('b', { chunks: 3 });
+    await s.storeRawMessages('b', ['b0']);
+    const ids = ['b', 'a', 'missing', 'a'];
+    let loaded: unknown[] = [];
+    expect(await cost(counts, async () => (loaded = await s.loadConversationBatch(ids)))).toEqual({
+      statements: 1,
+      transactions: 0,
+    });
+    const singles = [];
+    for (const id of ids) {
+      singles.push({
+        conversationId: id,
+        conversation: await s.loadConversation(id),
+        rawMessages: await s.loadRawMessages(id),
+        memories: await s.loadMemories(id),
+        chunkInfo: await s.loadChunkInfo(id),
+      });
+    }
+    expect(JSON.stringify(loaded)).toBe(JSON.stringify(singles)); // key order too
+    expect(loaded[1]).not.toBe(loaded[3]);
+  });
 });

@@ -1,7 +1,8 @@
 /**
- * Schema version 3 upgrades a version 2 schema (as the previous release created it) in place:
- * the id columns become `COLLATE "C"`, the stats trigger runs a static statement, and the rows,
- * the search index and its corpus figures are kept and stay in step with later writes.
+ * Older schemas upgrade in place to the current version. Version 3 (from 2): the id columns
+ * become `COLLATE "C"`, the stats trigger runs a static statement. Version 4 (from 3): the stats
+ * triggers run only for statements that touch an indexed row. The rows, the search index and
+ * its corpus figures are kept and stay in step with later writes.
  */
 import { migrationDdl, POSTGRES_SCHEMA_VERSION } from '../../src/backends/postgres/schema.js';
 import { describeWithService } from '../services.js';
@@ -27,7 +28,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
   }
 
   it('upgrades a version 2 schema in place, keeping rows, index and corpus figures', async () => {
-    expect(POSTGRES_SCHEMA_VERSION).toBe(3);
+    expect(POSTGRES_SCHEMA_VERSION).toBe(4);
     const s = await createAtVersion(2);
     // Rows as version 2 wrote them: two indexed (through its triggers), one written with the index off.
     await ctx.raw().query(
@@ -45,7 +46,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     const [meta] = await query<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
     );
-    expect(meta?.value).toBe('3');
+    expect(meta?.value).toBe('4');
     const collations = await query<{ column: string; collation: string | null }>(
       `SELECT table_name || '.' || column_name AS column, collation_name AS collation
         FROM information_schema.columns WHERE table_schema = $1
@@ -96,5 +97,81 @@ describeWithService('postgres')('postgres schema upgrade', () => {
         (hit) => hit.kind === 'conversations' && hit.conversationId,
       ),
     ).toEqual(['c']);
+  });
+
+  /** The corpus figures the triggers keep for `table`, and a recount of its rows' index columns. */
+  async function figuresAndRecount(s: string, table: string): Promise<[unknown, unknown]> {
+    const [figures] = await query(
+      `SELECT coalesce(sum(docs), 0)::int AS docs, coalesce(sum(total), 0)::int AS total
+        FROM ${s}.search_stats WHERE table_name = $1`,
+      [table],
+    );
+    const [recount] = await query(
+      `SELECT count(search_length)::int AS docs, coalesce(sum(search_length), 0)::int AS total FROM ${s}.${table}`,
+    );
+    return [figures, recount];
+  }
+
+  it('upgrades a version 3 schema in place; corpus figures stay exact under writers with the index on and off', async () => {
+    const s = await createAtVersion(3);
+    // Rows as version 3 wrote them: two indexed (counted by its triggers), one with the index off.
+    await ctx.raw().query(
+      `INSERT INTO ${s}.memories (conversation_id, memory_id, created_at, memory_data, search_tokens, search_length)
+        VALUES ('c', 'm1', '"t"', '{"t":"walrus"}', '''walrus'':1', 1), ('c', 'm2', '"t"', '{"t":"otter otter"}',
+        '''otter'':1,2', 2), ('c', 'm3', '"t"', '{"t":"seal"}', NULL, NULL)`,
+    );
+    await ctx.raw().query(
+      `INSERT INTO ${s}.reasoning_chains (agent_id, chain_data, search_tokens, search_length)
+        VALUES ('a', '{"t":"heron"}', '''heron'':1', 1)`,
+    );
+    expect((await figuresAndRecount(s, 'memories'))[0]).toEqual({ docs: 2, total: 3 });
+
+    const on = await ctx.open();
+    const [meta] = await query<{ value: string }>(
+      `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
+    );
+    expect(meta?.value).toBe('4');
+    const triggers = await query<{ name: string }>(
+      `SELECT tgname AS name FROM pg_trigger WHERE tgrelid = '${s}.memories'::regclass AND NOT tgisinternal
+        ORDER BY tgname::text COLLATE "C"`,
+    );
+    expect(triggers.map((row) => row.name)).toEqual(
+      ['delete', 'flag_delete', 'flag_insert', 'flag_update', 'insert', 'update'].map(
+        (suffix) => `memories_search_${suffix}`,
+      ),
+    );
+    // The open indexed m3.
+    const [opened, openedRecount] = await figuresAndRecount(s, 'memories');
+    expect(opened).toEqual(openedRecount);
+    expect(opened).toMatchObject({ docs: 3 });
+
+    const off = await ctx.open({ searchIndex: false });
+    await off.storeMemory('c', 'm1', { t: 'narwhal' }); // an indexed row loses its columns
+    await off.deleteMemory('c', 'm2'); // an indexed row goes
+    await off.storeMemory('c', 'm4', { t: 'new' });
+    await on.storeMemories('c', [
+      { memoryId: 'm5', data: { t: 'walrus walrus' } },
+      { memoryId: 'm4', data: { t: 'puffin' } },
+    ]);
+    await on.storeReasoningChain('a', { t: 'seal seal' });
+    await off.storeReasoningChain('a', { t: 'tern' });
+    for (const table of ['memories', 'reasoning_chains']) {
+      const [figures, recount] = await figuresAndRecount(s, table);
+      expect(figures).toEqual(recount);
+    }
+    expect(
+      (await on.search({ text: 'narwhal', kinds: ['memories'] })).map(
+        (hit) => hit.kind === 'memories' && hit.memoryId,
+      ),
+    ).toEqual(['m1']);
+    for (const table of ['memories', 'reasoning_chains']) {
+      const [figures, recount] = await figuresAndRecount(s, table);
+      expect(figures).toEqual(recount);
+    }
+    await off.deleteReasoningChains('a');
+    expect(await figuresAndRecount(s, 'reasoning_chains')).toEqual([
+      { docs: 0, total: 0 },
+      { docs: 0, total: 0 },
+    ]);
   });
 });

@@ -96,6 +96,7 @@ describeWithService('postgres')('postgres search index', () => {
     const schema = ident(ctx.schema());
     await ctx.raw().query(`DROP TABLE ${schema}.search_stats`);
     await ctx.raw().query(`DROP FUNCTION ${schema}.search_stats_track() CASCADE`);
+    await ctx.raw().query(`DROP FUNCTION ${schema}.search_stats_flag() CASCADE`);
     for (const table of ['conversations', 'raw_messages', 'memories', 'reasoning_chains', 'chunk_info'])
       await ctx
         .raw()

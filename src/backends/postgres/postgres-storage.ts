@@ -12,11 +12,13 @@ import {
   type MemoryWrite,
   type SequencedChain,
   type SequencedChainRead,
+  type StoredConversation,
   parseStoredJson,
   parseStoredJsonObject,
 } from '../../core/index.js';
 import { cacheRowValues, instant, memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
 import * as batches from './batches.js';
+import { readPostgresConversationBatch } from './batch-reads.js';
 import { buildBulkSql, type PostgresBulkSql, writeConversationBatch } from './bulk-writes.js';
 import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
 import { PostgresStorageBase } from './postgres-base.js';
@@ -100,6 +102,12 @@ export class PostgresStorage extends PostgresStorageBase {
   protected override writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
     const sql = (this.bulkSql ??= buildBulkSql(this.config.schema));
     return writeConversationBatch(this.db, sql, this.config.schema, this.index, writes);
+  }
+
+  protected override readConversationBatch(ids: readonly string[]): Promise<StoredConversation[]> {
+    return readPostgresConversationBatch(this.db, this.config.schema, ids, (table, what) =>
+      this.where(table, what),
+    );
   }
 
   protected override upsertMemoryBatch(

@@ -18,6 +18,7 @@ import type { PostgresConnection, Queryable } from './connection.js';
 import { POSTGRES_SCHEMA_VERSION } from './schema-version.js';
 import { searchSchemaVersion2 } from './search-schema.js';
 import { schemaVersion3 } from './schema-v3.js';
+import { schemaVersion4 } from './schema-v4.js';
 import { quoteIdent } from './sql.js';
 
 export { POSTGRES_SCHEMA_VERSION };
@@ -89,7 +90,12 @@ function version1(s: string): string[] {
 }
 
 /** `MIGRATIONS[v]` upgrades a schema from version `v` to `v + 1`. */
-const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [version1, searchSchemaVersion2, schemaVersion3];
+const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [
+  version1,
+  searchSchemaVersion2,
+  schemaVersion3,
+  schemaVersion4,
+];
 
 /**
  * The DDL that upgrades the schema `s` (quoted) from version `from` to `from + 1` (empty past

@@ -24,6 +24,9 @@ const SEARCHABLE: Readonly<Record<string, string>> = {
   chunk_info: 'conversation_id',
 };
 
+/** The tables with index columns and search-stats triggers. */
+export const SEARCHABLE_TABLES: readonly string[] = Object.keys(SEARCHABLE);
+
 /**
  * The body of the stats trigger function around `upsert`, the statement that adds `docs` and
  * `total` to the table's row of the stats table: adds the indexed rows a statement inserted (and
