@@ -1,16 +1,17 @@
 /**
  * Whole-conversation batches on PostgreSQL (`storeConversationBatch`): one transaction of at
  * most six statements whatever the number of conversations (advisory locks of the raw-message
- * lists, then one multi-row `unnest` statement per kind), so all or nothing. Rows carry their
- * search columns like the single writes, so the index is never behind the data.
+ * lists, then one multi-row statement per kind, its rows sent as JSON parameters, see
+ * `bulk-rows.ts`), so all or nothing. Rows carry their search columns like the single writes,
+ * so the index is never behind the data.
  */
 import { collapseMemoryWrites, type ConversationWrite } from '../../core/index.js';
 import { BulkRows, bulkRowsSql } from './bulk-rows.js';
-import type { PostgresConnection } from './connection.js';
+import type { PostgresConnection, SqlParam } from './connection.js';
 import { memoryParts } from './rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { quoteIdent } from './sql.js';
-import { statements } from './statements.js';
+import { type Statement, statements } from './statements.js';
 
 /** Columns of every kind's rows after the record: conversation id, `tsvector` text, length in tokens. */
 const SEARCHED = [
@@ -110,14 +111,17 @@ export async function writeConversationBatch(
     }
   }
   const what = `store ${writes.length} conversation(s) from ${JSON.stringify(writes[0]?.conversationId)}`;
+  // Every parameter is built before the transaction, so that the records (held by nothing
+  // else here) can be collected while its round trips run.
+  const locked = rawIds.length > 0 ? [...rawIds].sort() : null;
+  const params: Array<[Statement, SqlParam[]]> = [];
+  if (conversations.length > 0) params.push([sql.upsertConversations, conversations.params()]);
+  if (locked !== null) params.push([sql.replaceRawMessages, [...messages.params(), rawIds]]);
+  if (memories.length > 0) params.push([sql.upsertMemories, memories.params()]);
+  if (chunks.length > 0) params.push([sql.upsertChunkInfos, chunks.params()]);
+  const namespace = `connectome-storage raw_messages ${schema}`;
   await db.transaction(what, async (tx) => {
-    if (rawIds.length > 0) {
-      const namespace = `connectome-storage raw_messages ${schema}`;
-      await tx.rows(sql.lockRawMessages, [namespace, [...rawIds].sort()]);
-    }
-    if (conversations.length > 0) await tx.run(sql.upsertConversations, conversations.params());
-    if (rawIds.length > 0) await tx.run(sql.replaceRawMessages, [...messages.params(), rawIds]);
-    if (memories.length > 0) await tx.run(sql.upsertMemories, memories.params());
-    if (chunks.length > 0) await tx.run(sql.upsertChunkInfos, chunks.params());
+    if (locked !== null) await tx.rows(sql.lockRawMessages, [namespace, locked]);
+    for (const [statement, values] of params) await tx.run(statement, values);
   });
 }
