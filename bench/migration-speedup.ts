@@ -7,6 +7,7 @@
  * seeded once; every round migrates it with both versions, each in a fresh child process into
  * a fresh target, the order swapping every round so machine load hits both alike. Writes
  * `bench/results/migration-speedup.json` (or `smoke.migration-speedup.json` with `BENCH_SMOKE=1`).
+ * `BENCH_ROUNDS` sets the rounds (default 3), `BENCH_PAIRS=sqlite-postgres` limits the pairs.
  */
 import { writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -62,6 +63,12 @@ export interface PairSpeedup {
 }
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? (config.mode === 'smoke' ? 1 : 3));
+
+/** `BENCH_PAIRS=sqlite-postgres` (comma-separated) measures only those pairs; default all. */
+const pairFilter = process.env.BENCH_PAIRS?.split(',').map((pair) => pair.trim());
+const selectedPairs = SPEEDUP_PAIRS.filter(
+  ([from, to]) => pairFilter === undefined || pairFilter.includes(`${from}-${to}`),
+);
 
 async function measurePair(
   from: Backend,
@@ -142,7 +149,7 @@ async function main(): Promise<void> {
   const uptimeBefore = execFileSync('uptime').toString().trim();
   try {
     for (const size of config.migrationSizes)
-      for (const [from, to] of SPEEDUP_PAIRS) pairs.push(await measurePair(from, to, size, root, dir));
+      for (const [from, to] of selectedPairs) pairs.push(await measurePair(from, to, size, root, dir));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

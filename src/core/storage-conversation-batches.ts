@@ -157,8 +157,9 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
       await applyInOrder(METHOD, checked, (item) => this.applySingleCalls(item));
       return writes.length;
     }
+    const count = writes.length; // not `writes` after the write: its records may go meanwhile
     await this.runWrite(METHOD, () => this.writeConversationBatch(writes));
-    return writes.length;
+    return count;
   }
 
   /**

@@ -107,11 +107,18 @@ export async function copyConversationGroup(context: CopyContext, ids: readonly 
   for (const { id, planned: item } of planned) {
     if (item === null) await copyConversation(context, id);
   }
-  const batchable = planned.flatMap(({ planned: item }) => (item === null ? [] : [item]));
-  for (const batch of inBatches(batchable)) {
+  const batches = inBatches(planned.flatMap(({ planned: item }) => (item === null ? [] : [item])));
+  planned.length = 0;
+  // Each batch is let go once it is sent (only its counts stay), so that its records can be
+  // collected while the next batch is written.
+  for (let n = 0; n < batches.length; n += 1) {
     throwIfAborted(context.signal);
-    if (!context.dryRun) await context.target.storeConversationBatch(batch.map((planned) => planned.item));
-    for (const { counts } of batch)
-      for (const [kind, amount] of counts) context.counts[kind].copied += amount;
+    const batch = batches[n] as PlannedItem[];
+    const counts = batch.map((item) => item.counts);
+    const items = batch.map((item) => item.item);
+    batches[n] = [];
+    if (!context.dryRun) await context.target.storeConversationBatch(items);
+    for (const itemCounts of counts)
+      for (const [kind, amount] of itemCounts) context.counts[kind].copied += amount;
   }
 }

@@ -1,56 +1,74 @@
 /**
  * Whole-conversation batches on PostgreSQL (`storeConversationBatch`): one transaction of at
  * most six statements whatever the number of conversations (advisory locks of the raw-message
- * lists, then one multi-row `unnest` statement per kind), so all or nothing. Rows carry their
- * search columns like the single writes, so the index is never behind the data.
+ * lists, then one multi-row statement per kind, its rows sent as JSON parameters, see
+ * `bulk-rows.ts`), so all or nothing. Rows carry their search columns like the single writes,
+ * so the index is never behind the data.
  */
 import { collapseMemoryWrites, type ConversationWrite } from '../../core/index.js';
-import type { PostgresConnection } from './connection.js';
-import { memoryColumns } from './rows.js';
+import { BulkRows, bulkRowsSql } from './bulk-rows.js';
+import type { PostgresConnection, SqlParam } from './connection.js';
+import { memoryParts } from './rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { quoteIdent } from './sql.js';
-import { statements } from './statements.js';
+import { type Statement, statements } from './statements.js';
 
-/** The batch statements of a store whose tables live in `schema`. */
+/** Columns of every kind's rows after the record: conversation id, `tsvector` text, length in tokens. */
+const SEARCHED = [
+  ['i', 'text'],
+  ['v', 'tsvector'],
+  ['l', 'int'],
+] as const;
+
+/** Rows of conversation objects and chunk info. */
+const objectRows = bulkRowsSql(SEARCHED);
+/** Rows of raw messages: `p` the position in the list. */
+const messageRows = bulkRowsSql([...SEARCHED, ['p', 'int']]);
+/** Rows of memories: `m` memory id, `c` created_at (JSON text), `x` created_at given explicitly. */
+const memoryRows = bulkRowsSql([...SEARCHED, ['m', 'text'], ['c', 'text'], ['x', 'boolean']]);
+
+/**
+ * The batch statements of a store whose tables live in `schema`. Each multi-row statement
+ * takes its rows as JSON parameters ({@link BulkRows}); the statements are the single
+ * writes' (`sql.ts`) over many rows.
+ */
 export function buildBulkSql(schema: string) {
   const s = quoteIdent(schema);
+  const o = objectRows;
+  const r = messageRows;
+  const m = memoryRows;
   return statements({
     // The lock of `lockRawMessages` (sql.ts) per id, ids sorted by the caller so that two
     // batches take them in the same order (no deadlock). Its own statement: the replace then
     // reads with a snapshot taken after the locks. $1: namespace, $2: conversation ids.
     lockRawMessages: `SELECT count(pg_advisory_xact_lock(hashtext($1), hashtext(ids.id)))
       FROM unnest($2::text[]) WITH ORDINALITY AS ids(id, n)`,
-    // $1..$4: ids, data, search tokens, lengths (one element per conversation).
     upsertConversations: `INSERT INTO ${s}.conversations (conversation_id, data, search_tokens, search_length)
-      SELECT c.id, c.data, c.tokens::tsvector, c.len FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS c(id, data, tokens, len)
+      SELECT ${o.column('i')}, ${o.record}, ${o.column('v')}, ${o.column('l')} FROM ${o.from}
       ON CONFLICT (conversation_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now(),
         search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length`,
-    // `replaceRawMessages` (sql.ts) for many lists. $1: the ids whose list is replaced; $2..$6,
-    // one element per message: id, position, JSON text, search tokens, length.
-    replaceRawMessages: `WITH del AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = ANY($1::text[]) RETURNING 1)
+    // Many lists; $6: the ids whose list is replaced.
+    replaceRawMessages: `WITH del AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = ANY($6::text[]) RETURNING 1)
       INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data, search_tokens, search_length)
-      SELECT m.id, m.position, m.data, m.tokens::tsvector, m.len
-      FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::int[]) AS m(id, position, data, tokens, len)
+      SELECT ${r.column('i')}, ${r.column('p')}, ${r.record}, ${r.column('v')}, ${r.column('l')} FROM ${r.from}
       WHERE (SELECT count(*) FROM del) >= 0`,
-    // `upsertMemories` (sql.ts) over several conversations: rows in batch order, so new memories
-    // get ids (positions) in order; a replace keeps its row and, unless chosen, its created_at.
+    // Over several conversations: rows in batch order, so new memories get ids (positions) in
+    // order; a replace keeps its row and, unless chosen, its created_at.
     upsertMemories: `WITH b AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::int[])
-          WITH ORDINALITY AS b(conversation_id, memory_id, created_at, memory_data, explicit, tokens, len, n))
+        SELECT ${m.column('i')} AS i, ${m.column('m')} AS m, ${m.column('c')} AS c, ${m.record} AS data,
+          ${m.column('x')} AS x, ${m.column('v')} AS v, ${m.column('l')} AS l, r.n FROM ${m.from})
       INSERT INTO ${s}.memories AS m
         (conversation_id, memory_id, created_at, memory_data, search_tokens, search_length)
-      SELECT b.conversation_id, b.memory_id, b.created_at, b.memory_data, b.tokens::tsvector, b.len FROM b ORDER BY b.n
+      SELECT b.i, b.m, b.c, b.data, b.v, b.l FROM b ORDER BY b.n
       ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
         memory_data = EXCLUDED.memory_data,
         search_tokens = EXCLUDED.search_tokens,
         search_length = EXCLUDED.search_length,
-        created_at = CASE WHEN (SELECT b.explicit FROM b
-            WHERE b.conversation_id = EXCLUDED.conversation_id AND b.memory_id = EXCLUDED.memory_id)
+        created_at = CASE WHEN (SELECT b.x FROM b WHERE b.i = EXCLUDED.conversation_id AND b.m = EXCLUDED.memory_id)
           THEN EXCLUDED.created_at ELSE m.created_at END,
         updated_at = now()`,
-    // $1..$4 as for conversations.
     upsertChunkInfos: `INSERT INTO ${s}.chunk_info (conversation_id, chunk_data, search_tokens, search_length)
-      SELECT c.id, c.data, c.tokens::tsvector, c.len FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS c(id, data, tokens, len)
+      SELECT ${o.column('i')}, ${o.record}, ${o.column('v')}, ${o.column('l')} FROM ${o.from}
       ON CONFLICT (conversation_id) DO UPDATE SET chunk_data = EXCLUDED.chunk_data, updated_at = now(),
         search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length`,
   });
@@ -58,17 +76,6 @@ export function buildBulkSql(schema: string) {
 
 /** The statements of one store. */
 export type PostgresBulkSql = ReturnType<typeof buildBulkSql>;
-
-/** Column arrays of one multi-row statement. */
-type Columns = Array<Array<string | number | null>>;
-
-function columnsOf(width: number): Columns {
-  return Array.from({ length: width }, () => []);
-}
-
-function push(columns: Columns, values: Array<string | number | null>): void {
-  values.forEach((value, i) => columns[i]?.push(value));
-}
 
 /** Writes `writes` (distinct ids, validated) in one transaction. */
 export async function writeConversationBatch(
@@ -78,43 +85,43 @@ export async function writeConversationBatch(
   index: PostgresSearchIndex,
   writes: readonly ConversationWrite[],
 ): Promise<void> {
-  const conversations = columnsOf(4);
-  const chunks = columnsOf(4);
+  const conversations = new BulkRows(SEARCHED.length);
+  const chunks = new BulkRows(SEARCHED.length);
   const rawIds: string[] = [];
-  const messages = columnsOf(5);
-  const memories = columnsOf(7);
+  const messages = new BulkRows(SEARCHED.length + 1);
+  const memories = new BulkRows(SEARCHED.length + 3);
   for (const write of writes) {
     const id = write.conversationId;
     if (write.conversation !== null) {
-      const search = index.columns('conversations', write.conversation);
-      push(conversations, [id, JSON.stringify(write.conversation), ...search]);
+      conversations.add(write.conversation, id, ...index.columns('conversations', write.conversation));
     }
     if (write.rawMessages !== null) {
       rawIds.push(id);
       write.rawMessages.forEach((message, position) => {
-        const search = index.columns('raw_messages', message);
-        push(messages, [id, position, JSON.stringify(message), ...search]);
+        messages.add(message, id, ...index.columns('raw_messages', message), position);
       });
     }
     for (const memory of collapseMemoryWrites(write.memories)) {
-      const { createdAt, data } = memoryColumns(memory.record);
+      const { createdAt, rest } = memoryParts(memory.record);
       const search = index.columns('memories', memory.record);
-      push(memories, [id, memory.memoryId, createdAt, data, String(memory.explicitCreatedAt), ...search]);
+      memories.add(rest, id, ...search, memory.memoryId, createdAt, memory.explicitCreatedAt);
     }
     if (write.chunkInfo !== null) {
-      const search = index.columns('chunk_info', write.chunkInfo);
-      push(chunks, [id, JSON.stringify(write.chunkInfo), ...search]);
+      chunks.add(write.chunkInfo, id, ...index.columns('chunk_info', write.chunkInfo));
     }
   }
   const what = `store ${writes.length} conversation(s) from ${JSON.stringify(writes[0]?.conversationId)}`;
+  // Every parameter is built before the transaction, so that the records (held by nothing
+  // else here) can be collected while its round trips run.
+  const locked = rawIds.length > 0 ? [...rawIds].sort() : null;
+  const params: Array<[Statement, SqlParam[]]> = [];
+  if (conversations.length > 0) params.push([sql.upsertConversations, conversations.params()]);
+  if (locked !== null) params.push([sql.replaceRawMessages, [...messages.params(), rawIds]]);
+  if (memories.length > 0) params.push([sql.upsertMemories, memories.params()]);
+  if (chunks.length > 0) params.push([sql.upsertChunkInfos, chunks.params()]);
+  const namespace = `connectome-storage raw_messages ${schema}`;
   await db.transaction(what, async (tx) => {
-    if (rawIds.length > 0) {
-      const namespace = `connectome-storage raw_messages ${schema}`;
-      await tx.rows(sql.lockRawMessages, [namespace, [...rawIds].sort()]);
-    }
-    if (conversations[0]?.length) await tx.run(sql.upsertConversations, conversations);
-    if (rawIds.length > 0) await tx.run(sql.replaceRawMessages, [rawIds, ...messages]);
-    if (memories[0]?.length) await tx.run(sql.upsertMemories, memories);
-    if (chunks[0]?.length) await tx.run(sql.upsertChunkInfos, chunks);
+    if (locked !== null) await tx.rows(sql.lockRawMessages, [namespace, locked]);
+    for (const [statement, values] of params) await tx.run(statement, values);
   });
 }

@@ -22,6 +22,12 @@ export interface MemoryRow {
 
 /** The column values that store a memory record: `created_at` and the rest, as JSON text. */
 export function memoryColumns(record: JsonObject): { createdAt: string; data: string } {
+  const { createdAt, rest } = memoryParts(record);
+  return { createdAt, data: JSON.stringify(rest) };
+}
+
+/** {@link memoryColumns} with the rest of the record as an object (whose JSON text is `data`). */
+export function memoryParts(record: JsonObject): { createdAt: string; rest: JsonObject } {
   // A copy without the two keys rather than a spread and `delete`, which turns the copy into a
   // slow dictionary object (about twice the time to stringify). No prototype, so a
   // `"__proto__"` key is copied as an own key like any other.
@@ -29,7 +35,7 @@ export function memoryColumns(record: JsonObject): { createdAt: string; data: st
   for (const key of Object.keys(record)) {
     if (key !== 'memory_id' && key !== 'created_at') rest[key] = record[key] as JsonValue;
   }
-  return { createdAt: JSON.stringify(record.created_at ?? null), data: JSON.stringify(rest) };
+  return { createdAt: JSON.stringify(record.created_at ?? null), rest };
 }
 
 /**

@@ -62,66 +62,68 @@ export interface TokenSpan {
 }
 
 /**
- * Splits `text` into tokens with their positions. A run of token characters that folds to
- * nothing (only combining marks) yields no token, as in FTS5.
+ * Calls `visit` with each token of `text` in order, and where it came from (UTF-16 offsets,
+ * end exclusive). A run of token characters that folds to nothing (only combining marks)
+ * yields no token, as in FTS5. The one scanning loop of every tokenizing function: it
+ * allocates nothing but the tokens (indexing calls it for every stored record).
  */
-export function tokenizeWithSpans(text: string): TokenSpan[] {
-  const out: TokenSpan[] = [];
+export function forEachToken(text: string, visit: (token: string, start: number, end: number) => void): void {
   // A token is `token` + text[pending, end): characters that fold to themselves are copied as
   // one slice, not one by one (per-character concatenation took ~0.5 s per MB of text).
   let token = '';
   let start = -1;
   let pending = 0;
   let i = 0;
-  const flush = (end: number): void => {
-    if (start !== -1) {
-      token += text.slice(pending, end);
-      if (token.length > 0) out.push({ token, start, end });
-    }
-    token = '';
-    start = -1;
-  };
-  const begin = (at: number): void => {
-    if (start !== -1) return;
-    start = at;
-    pending = at;
-  };
   while (i < text.length) {
     const unit = text.charCodeAt(i);
-    if (unit < 128) {
-      const folded = asciiFold[unit] as number;
-      if (folded === -1) flush(i);
-      else {
-        begin(i);
-        if (folded !== unit) {
-          token += text.slice(pending, i) + String.fromCharCode(folded);
-          pending = i + 1;
-        }
-      }
-      i += 1;
-      continue;
-    }
-    const cp = text.codePointAt(i) as number;
-    const width = cp > 0xffff ? 2 : 1;
-    // Lone surrogates are not characters: separators, as the U+FFFD a driver turns them into.
-    if (cp >= 0xd800 && cp <= 0xdfff) flush(i);
-    else if (!isTokenCodePoint(cp)) flush(i);
+    let width = 1;
+    let folded: number;
+    if (unit < 128) folded = asciiFold[unit] as number;
     else {
-      begin(i);
-      const folded = folds.get(cp) ?? cp;
-      token += text.slice(pending, i);
-      if (folded !== 0) token += String.fromCodePoint(folded);
-      pending = i + width;
+      const cp = text.codePointAt(i) as number;
+      width = cp > 0xffff ? 2 : 1;
+      // Lone surrogates are not characters: separators, as the U+FFFD a driver turns them into.
+      folded = (cp >= 0xd800 && cp <= 0xdfff) || !isTokenCodePoint(cp) ? -1 : (folds.get(cp) ?? cp);
+    }
+    if (folded === -1) {
+      if (start !== -1) {
+        token += text.slice(pending, i);
+        if (token.length > 0) visit(token, start, i);
+        token = '';
+        start = -1;
+      }
+    } else {
+      if (start === -1) {
+        start = i;
+        pending = i;
+      }
+      if (folded !== unit) {
+        // Copy what is pending, then the folded character (nothing for a dropped mark).
+        token += text.slice(pending, i);
+        if (folded !== 0) token += String.fromCodePoint(folded);
+        pending = i + width;
+      }
     }
     i += width;
   }
-  flush(text.length);
+  if (start !== -1) {
+    token += text.slice(pending, text.length);
+    if (token.length > 0) visit(token, start, text.length);
+  }
+}
+
+/** Splits `text` into tokens with their positions (see {@link forEachToken}). */
+export function tokenizeWithSpans(text: string): TokenSpan[] {
+  const out: TokenSpan[] = [];
+  forEachToken(text, (token, start, end) => out.push({ token, start, end }));
   return out;
 }
 
 /** The tokens of `text`, in order, repeats kept (FTS5 `unicode61 remove_diacritics 2`). */
 export function tokenize(text: string): string[] {
-  return tokenizeWithSpans(text).map((span) => span.token);
+  const out: string[] = [];
+  forEachToken(text, (token) => out.push(token));
+  return out;
 }
 
 /** The distinct tokens of `text`, in first-seen order (the terms of a query). */

@@ -107,6 +107,43 @@ export function conversationBatchTests(ctx: SuiteContext): void {
       await expect(batch.storeConversationBatch([])).resolves.toBe(0);
     });
 
+    it('stores any value the single calls store: NUL, lone surrogates, escapes, scalars, key order', async () => {
+      const [batch, single] = [ctx.storage(), await (await ctx.newStore()).open()];
+      const odd = {
+        nul: 'walrus\u0000tusk',
+        lone: ['\ud800', 'a\udc00b', '\ud83d\ude00 whole pair'],
+        escapes: 'quote " backslash \\ \\u0000 as text, tab \t newline \n',
+        numbers: [0, -0.5, 1e21, 12.5],
+        ['__proto__']: { z: 1, a: 2 },
+      } as JsonObject;
+      const items: ConversationBatchItem[] = [
+        {
+          conversationId: 'odd',
+          conversation: { b: 1, a: odd },
+          rawMessages: [null, 'plain "quoted"', 42, true, [odd], odd],
+          memories: [{ memoryId: 'm', data: { ...odd, created_at: '2001-01-01T00:00:00+00:00' } }],
+          chunkInfo: { chunks: [odd] },
+        },
+        // A plain neighbour in the same batch, written in the same statements.
+        { conversationId: 'plain', conversation: { title: 'narwhal' }, rawMessages: [{ content: 'x' }] },
+      ];
+      await batch.storeConversationBatch(items);
+      for (const item of items) await storeSingly(single, item);
+      const ids = items.map((item) => item.conversationId);
+      // Compared as JSON text too: the key order (and `__proto__` as an own key) must survive.
+      const [got, want] = [await contents(batch, ids), await contents(single, ids)];
+      expect(got).toEqual(want);
+      expect(JSON.stringify(got)).toBe(JSON.stringify(want));
+      const kinds = ['conversations', 'raw_messages', 'memories', 'chunk_info'] as const;
+      const hits = await batch.search({ text: 'walrus tusk', match: 'all', kinds, limit: 50 });
+      expect([...new Set(hits.map((hit) => owner(hit).join(' ')))].sort()).toEqual([
+        'chunk_info odd',
+        'conversations odd',
+        'memories odd',
+        'raw_messages odd',
+      ]);
+    });
+
     it('keeps the search index current: the records are found, replaced ones are not', async () => {
       const s = ctx.storage();
       await s.storeRawMessages('c1', [{ content: 'walrus ballad' }]);
