@@ -46,6 +46,7 @@ function docPrefixes(query: NormalizedSearchQuery): string[] {
 /** A ranked doc: where it was found, its ref parts and its score. */
 interface Ranked {
   bucket: number;
+  name: string;
   doc: ParsedDoc;
   ref: SearchCandidate;
   matched: number;
@@ -118,11 +119,21 @@ export async function searchRedisIndex(
       const ref = refOf(doc);
       if (ref === null) continue;
       const matched = tfs.filter((f) => f > 0).length;
-      ranked.push({ bucket: useful[i]!, doc, ref, matched, bm25: bm25Score(tfs, idfs, length, corpus) });
+      ranked.push({
+        bucket: useful[i]!,
+        name: String(flat[j]),
+        doc,
+        ref,
+        matched,
+        bm25: bm25Score(tfs, idfs, length, corpus),
+      });
     }
   });
   ranked.sort((a, b) => b.matched - a.matched || b.bm25 - a.bm25 || compareRefs(a.ref, b.ref));
-  return loadCandidates(redis, keys, ranked.slice(0, query.limit));
+  // A doc comes back once (two live numbers for one doc would be an index fault, never a hit twice).
+  const seen = new Set<string>();
+  const unique = ranked.filter((r) => !seen.has(r.name) && Boolean(seen.add(r.name)));
+  return loadCandidates(redis, keys, unique.slice(0, query.limit));
 }
 
 /** The ref of a doc (a chain's position is set when its record is read). */
