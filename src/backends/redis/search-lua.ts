@@ -39,9 +39,6 @@ export const SEARCH_INDEX_VERSION = '3';
 /** Bytes of one posting entry (`POSTING_FORMAT`). */
 export const POSTING_BYTES = 13;
 
-/** Most tokens a doc length counts in a posting's score (the score keeps it below 1e7). */
-const MAX_LENGTH = 9_999_999;
-
 /** Tokens longer than this are indexed (and queried) as a hash, so no key name is huge. */
 const MAX_TOKEN_KEY = 64;
 
@@ -123,22 +120,45 @@ local function searchStale(counters)
   local values = knownCounters[counters]
   return values == nil or (values['search_stale'] or '0') ~= '0'
 end
+-- An entry is '<I4I4I4B': doc number, tf, doc length, kind letter. Per doc the number and the
+-- length+kind parts are packed once, per token only its tf (the few small ones cached).
+local tfBytes = {}
+local function packTf(tf)
+  local packed = tfBytes[tf]
+  if packed == nil then
+    packed = struct.pack('<I4', tonumber(tf))
+    tfBytes[tf] = packed
+  end
+  return packed
+end
 local function addDocs(counters, docs, specs)
   if #docs == 0 then return end
   local base = string.sub(counters, 1, #counters - 8)
   local first = takeNums(counters, #docs)
+  if #docs == 1 then
+    local doc, spec, num = docs[1], specs[1], string.format('%d', first)
+    local length = string.match(spec, '^%d+')
+    local head, tail = struct.pack('<I4', first), struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
+    for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
+      redis.call('APPEND', base .. 'q:' .. tok, head .. packTf(tf) .. tail)
+    end
+    redis.call('HSET', base .. 'search-docs', doc, num .. ' ' .. string.gsub(spec, ' (%S+) %S+', ' %1'))
+    redis.call('HSET', base .. 'search-nums', num, doc)
+    redis.call('SETBIT', base .. 'search-live', first, 1)
+    bump(counters, 'search_docs', 1)
+    bump(counters, 'search_tokens', tonumber(length))
+    return
+  end
   local lists, names, bits, tokens = {}, {}, {}, 0
   local byToken, order = {}, {}
   for i = 1, #docs do
     local doc, spec = docs[i], specs[i]
     local num = string.format('%d', first + i - 1)
     local length = string.match(spec, '^%d+')
-    local kind = string.byte(doc, 1)
-    local list = {num, length}
-    for tok, score in string.gmatch(spec, ' (%S+) (%S+)') do
-      list[#list + 1] = tok
-      score = tonumber(score)
-      local e = struct.pack('<I4I4I4B', first + i - 1, math.floor(score / 10000000), score % 10000000, kind)
+    local head = struct.pack('<I4', first + i - 1)
+    local tail = struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
+    for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
+      local e = head .. packTf(tf) .. tail
       local acc = byToken[tok]
       if acc == nil then
         byToken[tok] = {e}
@@ -148,7 +168,7 @@ local function addDocs(counters, docs, specs)
       end
     end
     lists[#lists + 1] = doc
-    lists[#lists + 1] = table.concat(list, ' ')
+    lists[#lists + 1] = num .. ' ' .. string.gsub(spec, ' (%S+) %S+', ' %1')
     names[#names + 1] = num
     names[#names + 1] = doc
     bits[#bits + 1] = 'SET'
@@ -161,12 +181,8 @@ local function addDocs(counters, docs, specs)
     redis.call('HSET', base .. 'search-docs', unpack(lists, i, math.min(i + 999, #lists)))
     redis.call('HSET', base .. 'search-nums', unpack(names, i, math.min(i + 999, #names)))
   end
-  if #docs == 1 then
-    redis.call('SETBIT', base .. 'search-live', bits[3], 1)
-  else
-    for i = 1, #bits, 2000 do
-      redis.call('BITFIELD', base .. 'search-live', unpack(bits, i, math.min(i + 1999, #bits)))
-    end
+  for i = 1, #bits, 2000 do
+    redis.call('BITFIELD', base .. 'search-live', unpack(bits, i, math.min(i + 1999, #bits)))
   end
   for _, tok in ipairs(order) do
     redis.call('APPEND', base .. 'q:' .. tok, table.concat(byToken[tok]))
@@ -250,9 +266,9 @@ export class SearchWriter {
   }
 
   /**
-   * The spec of a record of `kind` (`''` when the index is off): `"<length> <token> <score> ..."`
-   * of its indexed text, each score the posting's value, `tf * 1e7 + length` (computed here so
-   * the script stores the string as given; tokens hold no white space, so the Lua splits on it).
+   * The spec of a record of `kind` (`''` when the index is off): `"<length> <token> <tf> ..."`
+   * of its indexed text, each distinct posting token once with its count (tokens hold no white
+   * space, so the Lua splits on it).
    */
   spec(kind: SearchKind, record: JsonValue): string {
     return this.enabled ? searchSpec(this.extractor, kind, record) : '';
@@ -283,7 +299,6 @@ export function searchSpec(extractor: TextExtractor, kind: SearchKind, record: J
     }
   }
   const parts = [String(length)];
-  const scored = Math.min(length, MAX_LENGTH);
-  for (const [token, count] of counts) parts.push(token, String(count * 10_000_000 + scored));
+  for (const [token, count] of counts) parts.push(token, String(count));
   return parts.join(' ');
 }

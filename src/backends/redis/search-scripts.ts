@@ -26,14 +26,17 @@ return out`,
 
 /**
  * The best `limit` docs of a bucket for a query, by matched tokens then BM25 (FTS5's formula,
- * with the corpus-wide idfs and average length the client passes), ties by doc. KEYS: counters.
+ * with the corpus-wide idfs and average length the client passes), ties by doc number (the
+ * client orders the merged hits' ties by their refs). KEYS: counters.
  * ARGV: 'any' or 'all', limit, average doc length, n, then per token: posting token, idf, its
  * df in this bucket; then the doc prefixes searched (a kind letter, or letter + owner part for
- * a scoped kind). Entries of dead doc numbers (not in the live bitmap) are skipped; a scoped
+ * a scoped kind). Entries of dead doc numbers (not in the live bitmap; only read for a token
+ * with dead entries) are skipped; a scoped
  * kind's docs are checked by name. 'all' walks the rarest token's postings and looks each doc
  * up in the others by binary search (a string is sorted by doc number); 'any' walks every
- * token's postings. Only the heap of the `limit` best is kept, and only its docs are named.
- * Returns a flat array: doc, length, tf of each token, doc, ...
+ * token's postings. Only the heap of the `limit` best is kept.
+ * Returns a flat array: doc number, length, tf of each token, doc number, ... (the client
+ * names only the overall best: one `HMGET` of `search-nums` per bucket holding one).
  */
 export const SEARCH_RANK = new LuaScript(
   'searchRank',
@@ -57,23 +60,27 @@ for i = 5 + 3 * nt, #ARGV do
     table.insert(scoped[kind], ARGV[i])
   end
 end
-local live = redis.call('GET', base .. 'search-live') or ''
-local names = {}
-local function nameOf(num)
-  local name = names[num]
-  if name == nil then
-    name = redis.call('HGET', base .. 'search-nums', string.format('%d', num)) or ''
-    names[num] = name
-  end
-  return name
-end
 local found, nums = {}, {}
+-- A token without dead entries (the usual case) skips the bitmap.
+local tokens = {}
+for t = 1, nt do tokens[t] = ARGV[2 + 3 * t] end
+local dead = redis.call('HMGET', base .. 'search-dead', unpack(tokens))
+local checked, live = {}, ''
+for t = 1, nt do checked[t] = tonumber(dead[t] or '0') ~= 0 end
+for t = 1, nt do
+  if checked[t] then
+    live = redis.call('GET', base .. 'search-live') or ''
+    break
+  end
+end
+-- A candidate: {length, tf of each token, kind letter}.
+local unpackEntry, kindAt = struct.unpack, nt + 2
 local function add(t, num, tf, len, kind)
-  if not (open[kind] or scoped[kind]) or not isLive(live, num) then return end
+  if not (open[kind] or scoped[kind]) or (checked[t] and not isLive(live, num)) then return end
   local e = {len}
   for u = 1, nt do e[u + 1] = 0 end
   e[t + 1] = tf
-  e.kind = kind
+  e[kindAt] = kind
   found[num] = e
   nums[#nums + 1] = num
 end
@@ -114,7 +121,7 @@ else
   for t = 1, nt do
     local s = redis.call('GET', terms[t]) or ''
     for pos = 1, #s, ${POSTING_BYTES} do
-      local num, tf, len, kind = struct.unpack('<I4I4I4B', s, pos)
+      local num, tf, len, kind = unpackEntry('<I4I4I4B', s, pos)
       local e = found[num]
       if e then e[t + 1] = tf else add(t, num, tf, len, kind) end
     end
@@ -123,7 +130,7 @@ end
 -- A scoped kind's candidates are named (one HMGET per 1000) and kept when under the owner.
 local unnamed = {}
 for _, num in ipairs(nums) do
-  if not open[found[num].kind] then unnamed[#unnamed + 1] = num end
+  if not open[found[num][kindAt]] then unnamed[#unnamed + 1] = num end
 end
 for i = 1, #unnamed, 1000 do
   local part, fields = {}, {}
@@ -134,8 +141,7 @@ for i = 1, #unnamed, 1000 do
   local got = redis.call('HMGET', base .. 'search-nums', unpack(fields))
   for j = 1, #part do
     local name, ok = got[j] or '', false
-    names[part[j]] = name
-    for _, p in ipairs(scoped[found[part[j]].kind]) do
+    for _, p in ipairs(scoped[found[part[j]][kindAt]]) do
       if string.sub(name, 1, #p) == p then ok = true end
     end
     if not ok then found[part[j]] = nil end
@@ -145,7 +151,7 @@ local heap = {}
 local function better(a, b)
   if a[1] ~= b[1] then return a[1] > b[1] end
   if a[2] ~= b[2] then return a[2] > b[2] end
-  return nameOf(a[3]) < nameOf(b[3])
+  return a[3] < b[3]
 end
 local function up(i)
   while i > 1 do
@@ -190,8 +196,9 @@ for _, num in ipairs(nums) do
 end
 local out = {}
 for _, c in ipairs(heap) do
-  out[#out + 1] = nameOf(c[3])
-  for _, v in ipairs(found[c[3]]) do out[#out + 1] = v end
+  out[#out + 1] = c[3]
+  local e = found[c[3]]
+  for u = 1, nt + 1 do out[#out + 1] = e[u] end
 end
 return out`,
 );
