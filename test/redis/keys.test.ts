@@ -118,7 +118,8 @@ describe('redis key layout', () => {
       expect(cache.key).toBe(`${p}${tagOf(cache.key)}:k:k%7B1%7D:cache`);
       expect(state.key).toBe(`${p}${tagOf(state.key)}:s:s:1:state`);
       // The search index (search-lua.ts): its version, and postings and doc lists in the records' buckets.
-      const isSearchKey = (key: string) => /\}:p:|\}:search-docs$|\{index\}:search$/.test(key);
+      const isSearchKey = (key: string) =>
+        /\}:q:|\}:search-(docs|nums|live|dead)$|\{index\}:search$/.test(key);
       const searchKeys = (await keysWithPrefix(ctx.raw(), p)).filter(isSearchKey);
       expect(searchKeys).toContain(`${p}{index}:search`);
       const tags = [c.conversation, a.chains, cache.key, state.key].map(tagOf);

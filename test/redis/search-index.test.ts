@@ -7,26 +7,34 @@
 import { describeWithService } from '../services.js';
 import { Redis } from 'ioredis';
 import { keysWithPrefix, REDIS_TEST_URL, sleep, useRedisStore } from './helpers.js';
-import { searchDoc } from '../../src/backends/redis/search-lua.js';
+import { searchDoc, SEARCH_INDEX_VERSION } from '../../src/backends/redis/search-lua.js';
+import { decodePostings as decodeAt, postingKeys as postingKeysOf } from './search-postings.js';
 import { writeV1Store } from './v1-store.js';
 
 describeWithService('redis')('redis search index', () => {
   const ctx = useRedisStore();
 
-  /** The search keys of the store (postings `p:<token>`, doc lists), without the bucket tag. */
+  /** The search keys of the store (postings `q:<token>`, doc lists), without the bucket tag. */
   async function searchKeys(): Promise<string[]> {
     const keys = await keysWithPrefix(ctx.raw(), ctx.prefix());
     return keys
       .map((key) => key.slice(ctx.prefix().length).replace(/^\{b:\d+\}:/, ''))
-      .filter((key) => key.startsWith('p:') || key === 'search-docs')
+      .filter((key) => key.startsWith('q:') || key === 'search-docs')
       .sort();
   }
 
-  /** Every bucket's postings of a token, merged: doc -> value. */
+  const postingKeys = (token: string) => postingKeysOf(ctx.raw(), ctx.prefix(), token);
+  const decodePostings = (key: string) => decodeAt(ctx.raw(), key);
+
+  /** Every bucket's live postings of a token, merged: doc -> tf * 1e7 + length (version 2's value). */
   async function postings(token: string): Promise<Record<string, string>> {
-    const keys = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(`}:p:${token}`));
-    const all = await Promise.all(keys.map((key) => ctx.raw().hgetall(key)));
-    return Object.assign({}, ...all) as Record<string, string>;
+    const out: Record<string, string> = {};
+    for (const key of await postingKeys(token)) {
+      for (const e of await decodePostings(key)) {
+        if (e.live) out[e.doc!] = String(e.tf * 10_000_000 + e.length);
+      }
+    }
+    return out;
   }
 
   /** The sum of a counter field over every bucket. */
@@ -39,9 +47,9 @@ describeWithService('redis')('redis search index', () => {
 
   /** Deletes the postings of a token behind the library's back (a scan would still find its records). */
   async function dropPostings(token: string): Promise<number> {
-    const postings = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(`:p:${token}`));
-    if (postings.length > 0) await ctx.raw().del(...postings);
-    return postings.length;
+    const keys = await postingKeys(token);
+    if (keys.length > 0) await ctx.raw().del(...keys);
+    return keys.length;
   }
 
   it('every write indexes its record in its bucket; replaces, deletes and trims leave no posting behind', async () => {
@@ -56,24 +64,24 @@ describeWithService('redis')('redis search index', () => {
     expect(await searchKeys()).toEqual(
       expect.arrayContaining([
         'search-docs',
-        'p:cafe',
-        'p:chunk',
-        'p:gannet',
-        'p:penguin',
-        'p:ponder',
-        'p:tusk',
+        'q:cafe',
+        'q:chunk',
+        'q:gannet',
+        'q:penguin',
+        'q:ponder',
+        'q:tusk',
       ]),
     );
     expect(await counter('search_docs')).toBe(9);
 
     await s.storeRawMessages('c1', ['narwhal']);
-    expect(await searchKeys()).not.toContain('p:walrus');
+    expect(await searchKeys()).not.toContain('q:walrus');
     await s.storeMemory('c1', 'm1', { text: 'puffin' });
     await s.storeMemories('c1', [{ memoryId: 'm2', data: { text: 'skua' } }]);
-    expect(await searchKeys()).not.toContain('p:penguin');
-    expect(await searchKeys()).not.toContain('p:gannet');
+    expect(await searchKeys()).not.toContain('q:penguin');
+    expect(await searchKeys()).not.toContain('q:gannet');
     expect(await s.trimReasoningChains('a1', 2)).toBe(1);
-    expect(await searchKeys()).not.toContain('p:ponder');
+    expect(await searchKeys()).not.toContain('q:ponder');
     expect(await s.search({ text: 'muse reflect ponder' })).toMatchObject([
       { kind: 'reasoning_chains', chainIndex: 0, record: { step: 'muse' } },
       { kind: 'reasoning_chains', chainIndex: 1, record: { step: 'reflect' } },
@@ -90,7 +98,7 @@ describeWithService('redis')('redis search index', () => {
     const s = await ctx.open({ maxReasoningChainsPerAgent: 2, searchFields: { reasoning_chains: ['step'] } });
     await s.appendReasoningChains('a1', [{ step: 'alpha' }, { step: 'beta' }, { step: 'gamma' }]);
     await s.storeReasoningChain('a1', { step: 'delta' });
-    expect(await searchKeys()).toEqual(['p:delta', 'p:gamma', 'search-docs']);
+    expect(await searchKeys()).toEqual(['q:delta', 'q:gamma', 'search-docs']);
     expect((await s.search({ text: 'alpha beta gamma delta' })).map((h) => h.record)).toMatchObject([
       { step: 'gamma' },
       { step: 'delta' },
@@ -123,12 +131,12 @@ describeWithService('redis')('redis search index', () => {
     await off.storeMemory('c1', 'm1', { text: 'new penguin' });
     expect(await counter('search_stale')).toBe(1);
     // The stale postings still say walrus; the search does not trust them.
-    expect(await searchKeys()).toContain('p:walrus');
+    expect(await searchKeys()).toContain('q:walrus');
     expect(await indexed.search({ text: 'walrus' })).toEqual([]);
     expect(await indexed.search({ text: 'penguin' })).toMatchObject([{ memoryId: 'm1' }]);
     await ctx.open();
     expect(await counter('search_stale')).toBe(0);
-    expect(await searchKeys()).not.toContain('p:walrus');
+    expect(await searchKeys()).not.toContain('q:walrus');
     // The index is used again: without its postings the record is not found.
     expect(await dropPostings('penguin')).toBe(1);
     expect(await indexed.search({ text: 'penguin' })).toEqual([]);
@@ -147,9 +155,8 @@ describeWithService('redis')('redis search index', () => {
     await indexed.storeRawMessages('c2', ['penguin']);
     // The rebuild drops what the doc lists name: a posting left out of them would survive it.
     expect(await indexed.reindex()).toBe(3);
-    const postings = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) => k.endsWith(':p:walrus'));
-    const docs = await Promise.all(postings.map((key) => ctx.raw().hkeys(key)));
-    expect(docs.flat().map((doc) => doc[0])).toEqual(['a']);
+    const entries = (await Promise.all((await postingKeys('walrus')).map(decodePostings))).flat();
+    expect(entries.map((e) => [e.kind, e.live])).toEqual([['a', true]]);
   });
 
   it('indexes a v1 store on the open that upgrades it', async () => {
@@ -160,7 +167,7 @@ describeWithService('redis')('redis search index', () => {
       { kind: 'raw_messages', conversationId: 'c1' },
     ]);
     expect(await counter('search_docs')).toBeGreaterThan(0);
-    expect(await ctx.raw().get(`${ctx.prefix()}{index}:search`)).toBe('2');
+    expect(await ctx.raw().get(`${ctx.prefix()}{index}:search`)).toBe(SEARCH_INDEX_VERSION);
   });
 
   it('indexes, on open, a v2 store written before search existed; a read-only open scans it meanwhile', async () => {
@@ -170,15 +177,16 @@ describeWithService('redis')('redis search index', () => {
     await s.shutdown();
     // Back to a store without an index: no postings, doc lists, search counters or version.
     for (const key of await keysWithPrefix(ctx.raw(), ctx.prefix())) {
-      if (/:p:|:search-docs$|\{index\}:search$/.test(key)) await ctx.raw().del(key);
-      if (key.endsWith(':counters')) await ctx.raw().hdel(key, 'search_docs', 'search_tokens', 'search_rev');
+      if (/:q:|:search-(docs|nums|live|dead)$|\{index\}:search$/.test(key)) await ctx.raw().del(key);
+      if (key.endsWith(':counters'))
+        await ctx.raw().hdel(key, 'search_docs', 'search_tokens', 'search_rev', 'search_next');
     }
     const readOnly = await ctx.open({ readOnly: true });
     expect(await readOnly.search({ text: 'old' })).toHaveLength(2);
     expect(await searchKeys()).toEqual([]);
 
     const reopened = await ctx.open();
-    expect(await searchKeys()).toContain('p:penguin');
+    expect(await searchKeys()).toContain('q:penguin');
     expect((await reopened.search({ text: 'old' })).map((h) => h.kind).sort()).toEqual([
       'memories',
       'reasoning_chains',
@@ -187,46 +195,87 @@ describeWithService('redis')('redis search index', () => {
     expect(await readOnly.search({ text: 'old' })).toEqual([]); // the read-only instance now uses the index
   });
 
-  it('rebuilds an index of version 1 (postings in zsets x:<token>) on a writable open', async () => {
-    const s = await ctx.open();
-    await s.storeMemory('c1', 'm1', { text: 'old penguin' });
-    await s.storeRawMessages('c2', ['penguin colony', 'walrus']);
-    await s.storeReasoningChain('a1', { step: 'penguin thought' });
-    const before = (await s.search({ text: 'penguin', match: 'all' })).map((h) => h.kind).sort();
-    await s.shutdown();
-    // Rewrite the index the way version 1 kept it: the same postings as zsets, version '1'.
+  /**
+   * Rewrites the store's index the way an older version kept it: the same live postings as
+   * zsets `x:<token>` (version 1) or hashes `p:<token>` (version 2), doc lists without doc
+   * numbers, no bitmap, numbers or dead counts, and that version's marker.
+   */
+  async function rewriteIndexAs(version: '1' | '2'): Promise<void> {
     const raw = ctx.raw();
     for (const key of await keysWithPrefix(raw, ctx.prefix())) {
-      const posting = /^(.*):p:(.*)$/.exec(key);
-      if (!posting) continue;
-      const entries = await raw.hgetall(key);
-      for (const [doc, score] of Object.entries(entries))
-        await raw.zadd(`${posting[1]}:x:${posting[2]}`, score, doc);
-      await raw.del(key);
+      const posting = /^(.*):q:(.*)$/.exec(key);
+      if (posting) {
+        for (const e of await decodePostings(key)) {
+          if (!e.live) continue;
+          const score = String(e.tf * 10_000_000 + e.length);
+          if (version === '1') await raw.zadd(`${posting[1]}:x:${posting[2]}`, score, e.doc!);
+          else await raw.hset(`${posting[1]}:p:${posting[2]}`, e.doc!, score);
+        }
+        await raw.del(key);
+      } else if (key.endsWith(':search-docs')) {
+        for (const [doc, list] of Object.entries(await raw.hgetall(key)))
+          await raw.hset(key, doc, list.replace(/^\d+ /, ''));
+      } else if (/:search-(nums|live|dead)$/.test(key)) await raw.del(key);
+      else if (key.endsWith(':counters')) await raw.hdel(key, 'search_next');
     }
-    await raw.set(`${ctx.prefix()}{index}:search`, '1');
-    expect(new Set(await searchKeys())).toEqual(new Set(['search-docs']));
+    await raw.set(`${ctx.prefix()}{index}:search`, version);
+  }
 
-    const reopened = await ctx.open();
-    expect(await raw.get(`${ctx.prefix()}{index}:search`)).toBe('2');
-    const keys = await keysWithPrefix(raw, ctx.prefix());
-    expect(keys.filter((key) => key.includes(':x:'))).toEqual([]);
-    expect(await searchKeys()).toEqual(expect.arrayContaining(['p:penguin', 'p:walrus', 'search-docs']));
-    expect((await reopened.search({ text: 'penguin', match: 'all' })).map((h) => h.kind).sort()).toEqual(
-      before,
-    );
-    expect(before).toEqual(['memories', 'raw_messages', 'reasoning_chains']);
-    expect(await counter('search_docs')).toBe(4);
-  });
+  for (const [version, kept] of [
+    ['1', 'zsets x:<token>'],
+    ['2', 'hashes p:<token>'],
+  ] as const) {
+    it(`rebuilds an index of version ${version} (postings in ${kept}) on a writable open`, async () => {
+      const s = await ctx.open();
+      await s.storeMemory('c1', 'm1', { text: 'old penguin' });
+      await s.storeRawMessages('c2', ['penguin colony', 'walrus']);
+      await s.storeReasoningChain('a1', { step: 'penguin thought' });
+      const before = (await s.search({ text: 'penguin', match: 'all' })).map((h) => h.kind).sort();
+      await s.shutdown();
+      const postingCount = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((k) =>
+        k.includes(':q:'),
+      ).length;
+      await rewriteIndexAs(version);
+      const raw = ctx.raw();
+      const old = version === '1' ? ':x:' : ':p:';
+      expect(new Set(await searchKeys())).toEqual(new Set(['search-docs']));
+      expect((await keysWithPrefix(raw, ctx.prefix())).filter((key) => key.includes(old)).length).toBe(
+        postingCount,
+      );
+      // A read-only open does not trust an index of another version: it scans.
+      const readOnly = await ctx.open({ readOnly: true });
+      expect((await readOnly.search({ text: 'penguin', match: 'all' })).map((h) => h.kind).sort()).toEqual(
+        before,
+      );
 
-  it('a write of several records posts each token of all of them with one HSET, exactly as one doc at a time would', async () => {
+      const reopened = await ctx.open();
+      expect(await raw.get(`${ctx.prefix()}{index}:search`)).toBe(SEARCH_INDEX_VERSION);
+      const keys = await keysWithPrefix(raw, ctx.prefix());
+      expect(keys.filter((key) => key.includes(old))).toEqual([]);
+      expect(await searchKeys()).toEqual(expect.arrayContaining(['q:penguin', 'q:walrus', 'search-docs']));
+      expect((await reopened.search({ text: 'penguin', match: 'all' })).map((h) => h.kind).sort()).toEqual(
+        before,
+      );
+      expect(before).toEqual(['memories', 'raw_messages', 'reasoning_chains']);
+      expect(await counter('search_docs')).toBe(4);
+      // The index is used: without its postings nothing is found.
+      expect(await dropPostings('penguin')).toBeGreaterThan(0);
+      expect(await reopened.search({ text: 'penguin', match: 'all' })).toEqual([]);
+    });
+  }
+
+  it('a write of several records posts each token of all of them with one APPEND, exactly as one doc at a time would', async () => {
     const s = await ctx.open({ searchFields: { memories: ['text'], reasoning_chains: ['step'] } });
     const client = new Redis(REDIS_TEST_URL);
     const monitor = await client.monitor();
     const postingWrites: string[] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase() === 'hset' && args[1]?.startsWith(ctx.prefix()) && args[1].includes('}:p:'))
-        postingWrites.push(args[1].replace(/^.*\}:p:/, ''));
+      if (
+        args[0]?.toLowerCase() === 'append' &&
+        args[1]?.startsWith(ctx.prefix()) &&
+        args[1].includes('}:q:')
+      )
+        postingWrites.push(args[1].replace(/^.*\}:q:/, ''));
     });
     await sleep(100);
     try {

@@ -43,8 +43,9 @@
  *   bucket counters, so listings need no existence check and stats read O(buckets) keys.
  * - Cache index entries leave by themselves: every cache write trims the bucket's entries whose
  *   expiry passed (bounded per write); reads filter by score; `purgeExpiredCache()` trims all.
- * - Search index (see `search-lua.ts`): postings `{b:NN}:p:<token>` (hash of the bucket's docs
- *   holding the token), `{b:NN}:search-docs` (each doc's tokens) and `search_*` counter fields,
+ * - Search index (see `search-lua.ts`): postings `{b:NN}:q:<token>` (append-only string of the
+ *   bucket's docs holding the token), `{b:NN}:search-docs|search-nums|search-live|search-dead`
+ *   (each doc's number and tokens, number -> doc, live numbers, dead counts), `search_*` counters,
  *   written by the record's own script; `{index}:search` holds the index version. Room for
  *   later kinds in the record's slot: embeddings `{b:NN}:c:<id>:embeddings`.
  * - `deleteMemory` is LREM + HDEL + counters in one script; `deleteReasoningChains` drops the

@@ -3,10 +3,15 @@
  * keys in each record's bucket slot, see `keys.ts`, so it works on a Cluster too):
  *
  * ```
- * <prefix>{b:NN}:p:<token>      hash    doc -> tf * 1e7 + doc length (the bucket's docs holding the token)
- * <prefix>{b:NN}:search-docs    hash    doc -> "<length> <token> <token> ..." (what a replace or delete drops)
- * <prefix>{b:NN}:counters       hash    search_docs, search_tokens (BM25's corpus), search_rev (bumped by
- *                                       every searchable write), search_stale (1: written without the index)
+ * <prefix>{b:NN}:q:<token>      string  the token's postings, appended: one 13-byte entry per doc,
+ *                                       struct '<I4I4I4B' = doc number, tf, doc length, kind letter
+ * <prefix>{b:NN}:search-docs    hash    doc -> "<number> <length> <token> <token> ..." (live docs)
+ * <prefix>{b:NN}:search-nums    hash    doc number -> doc (live docs)
+ * <prefix>{b:NN}:search-live    string  bitmap: bit <number> set while that doc number is live
+ * <prefix>{b:NN}:search-dead    hash    token -> dead entries still in q:<token>
+ * <prefix>{b:NN}:counters       hash    search_docs, search_tokens (BM25's corpus), search_next (the
+ *                                       next doc number), search_rev (bumped by every searchable
+ *                                       write), search_stale (1: written without the index)
  * <prefix>{index}:search        string  index version, written once every bucket is indexed
  * ```
  *
@@ -24,18 +29,25 @@ import type { JsonValue, SearchKind, TextExtractor } from '../../core/index.js';
 import { tokenize } from '../../core/index.js';
 
 /**
- * The index version this library writes at `<prefix>{index}:search`. 2: postings are hashes
- * `p:<token>` (version 1 kept zsets `x:<token>`; a hash insert costs the server about a third
- * less CPU and memory than a zset's, and nothing read them in score order). A store of
- * another version is rebuilt by the next writable open.
+ * The index version this library writes at `<prefix>{index}:search`. 3: append-only postings
+ * (strings `q:<token>`, deletes lazy); version 2 kept hashes `p:<token>` (an `APPEND` costs the
+ * server about a third of an `HSET` into a posting hash), version 1 zsets `x:<token>`. A store
+ * of another version is rebuilt by the next writable open.
  */
-export const SEARCH_INDEX_VERSION = '2';
+export const SEARCH_INDEX_VERSION = '3';
 
-/** Most tokens a doc length counts in a posting's score (the score keeps it below 1e7). */
-const MAX_LENGTH = 9_999_999;
+/** Bytes of one posting entry (`POSTING_FORMAT`). */
+export const POSTING_BYTES = 13;
 
 /** Tokens longer than this are indexed (and queried) as a hash, so no key name is huge. */
 const MAX_TOKEN_KEY = 64;
+
+/** Lua: whether doc number `num` is set in the bitmap string `live` (SETBIT's bit order). */
+export const IS_LIVE_LUA = `local function isLive(live, num)
+  local byte = string.byte(live, math.floor(num / 8) + 1)
+  return byte ~= nil and bit.band(byte, bit.rshift(128, num % 8)) ~= 0
+end
+`;
 
 /**
  * Lua: the index helpers every write script may call (after `bump`). `searchOn(counters, flag)`
@@ -44,78 +56,137 @@ const MAX_TOKEN_KEY = 64;
  * that knows the doc is new (its record did not exist) passes `fresh`, and `indexDoc` skips
  * reading the doc's old token list, but only when `searchStale` is false: in a bucket written
  * with the index off, a deleted record may still have a doc, whose postings must go.
- * A script writing several records (raw messages, memory and chain batches, index builds)
- * drops their old docs first, collects the new ones (`newDocs()`: the last spec of a doc
- * written twice wins) and indexes them together with `addDocs`, which writes each token's
- * postings of all of them with one `HSET` (`postDocs`): a token shared by n docs costs one
- * call instead of n.
+ *
+ * A new doc gets the bucket's next doc number and one entry appended to each of its tokens'
+ * strings; numbers only grow, so each string stays sorted by number (a query binary-searches
+ * it). Dropping a doc is lazy: its number leaves the live bitmap and `search-nums`, and each of
+ * its tokens counts one more dead entry; when a token's dead entries pass half of its string,
+ * the same script rewrites the string with the live ones only (amortised O(1) per drop; a
+ * token whose docs are all gone loses its key). A script writing several records (raw
+ * messages, memory and chain batches, index builds) collects the new docs (`newDocs()`: the
+ * last spec of a doc written twice wins) and indexes them together with `addDocs`: one
+ * `APPEND` per token for all of them.
  */
-export const SEARCH_LUA = `local function searchOn(counters, flag)
+export const SEARCH_LUA = `${IS_LIVE_LUA}local function searchOn(counters, flag)
   if flag == nil or flag == '' then return false end
   bump(counters, 'search_rev', 1)
   if flag == '1' then return true end
   redis.call('HSET', counters, 'search_stale', 1)
   return false
 end
-local function postDocs(base, flat)
-  if #flat == 2 then
-    for tok, score in string.gmatch(flat[2], ' (%S+) (%S+)') do
-      redis.call('HSET', base .. 'p:' .. tok, flat[1], score)
-    end
-    return
+local function takeNums(counters, n)
+  local values = knownCounters[counters]
+  local current = values and (values['search_next'] or '0')
+  if current == nil or #current > 15 then
+    return redis.call('HINCRBY', counters, 'search_next', n) - n
   end
-  local byToken, order = {}, {}
-  for i = 1, #flat, 2 do
-    local doc = flat[i]
-    for tok, score in string.gmatch(flat[i + 1], ' (%S+) (%S+)') do
-      local list = byToken[tok]
-      if list == nil then
-        list = {}
-        byToken[tok] = list
-        order[#order + 1] = tok
-      end
-      list[#list + 1] = doc
-      list[#list + 1] = score
-    end
+  local pending = pendingCounters[counters]
+  local first = tonumber(current) + ((pending and pending['search_next']) or 0)
+  bump(counters, 'search_next', n)
+  return first
+end
+local function compactPostings(base, tok)
+  local key = base .. 'q:' .. tok
+  local s = redis.call('GET', key) or ''
+  local live = redis.call('GET', base .. 'search-live') or ''
+  local keep = {}
+  for pos = 1, #s, ${POSTING_BYTES} do
+    if isLive(live, struct.unpack('<I4', s, pos)) then keep[#keep + 1] = string.sub(s, pos, pos + ${POSTING_BYTES - 1}) end
   end
-  for _, tok in ipairs(order) do
-    local list = byToken[tok]
-    for i = 1, #list, 1000 do
-      redis.call('HSET', base .. 'p:' .. tok, unpack(list, i, math.min(i + 999, #list)))
-    end
-  end
+  if #keep == 0 then redis.call('DEL', key) else redis.call('SET', key, table.concat(keep)) end
+  redis.call('HDEL', base .. 'search-dead', tok)
 end
 local function unindexDoc(counters, doc)
   local base = string.sub(counters, 1, #counters - 8)
   local old = redis.call('HGET', base .. 'search-docs', doc)
   if not old then return end
-  local len
-  for tok in string.gmatch(old, '%S+') do
-    if len == nil then len = tonumber(tok) else redis.call('HDEL', base .. 'p:' .. tok, doc) end
+  local num, len, rest = string.match(old, '^(%d+) (%d+)(.*)$')
+  if num == nil then
+    -- A version 2 list in a bucket not rebuilt yet (its rebuild drops every posting anyway).
+    redis.call('HDEL', base .. 'search-docs', doc)
+    return
+  end
+  redis.call('SETBIT', base .. 'search-live', num, 0)
+  redis.call('HDEL', base .. 'search-nums', num)
+  for tok in string.gmatch(rest, '%S+') do
+    local dead = redis.call('HINCRBY', base .. 'search-dead', tok, 1)
+    if dead * ${2 * POSTING_BYTES} > redis.call('STRLEN', base .. 'q:' .. tok) then compactPostings(base, tok) end
   end
   redis.call('HDEL', base .. 'search-docs', doc)
   bump(counters, 'search_docs', -1)
-  bump(counters, 'search_tokens', -(len or 0))
+  bump(counters, 'search_tokens', -(tonumber(len) or 0))
 end
 local function searchStale(counters)
   local values = knownCounters[counters]
   return values == nil or (values['search_stale'] or '0') ~= '0'
 end
+-- An entry is '<I4I4I4B': doc number, tf, doc length, kind letter. Per doc the number and the
+-- length+kind parts are packed once, per token only its tf (the few small ones cached).
+local tfBytes = {}
+local function packTf(tf)
+  local packed = tfBytes[tf]
+  if packed == nil then
+    packed = struct.pack('<I4', tonumber(tf))
+    tfBytes[tf] = packed
+  end
+  return packed
+end
 local function addDocs(counters, docs, specs)
   if #docs == 0 then return end
   local base = string.sub(counters, 1, #counters - 8)
-  local lists, flat, tokens = {}, {}, 0
+  local first = takeNums(counters, #docs)
+  if #docs == 1 then
+    local doc, spec, num = docs[1], specs[1], string.format('%d', first)
+    local length = string.match(spec, '^%d+')
+    local head, tail = struct.pack('<I4', first), struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
+    for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
+      redis.call('APPEND', base .. 'q:' .. tok, head .. packTf(tf) .. tail)
+    end
+    redis.call('HSET', base .. 'search-docs', doc, num .. ' ' .. string.gsub(spec, ' (%S+) %S+', ' %1'))
+    redis.call('HSET', base .. 'search-nums', num, doc)
+    redis.call('SETBIT', base .. 'search-live', first, 1)
+    bump(counters, 'search_docs', 1)
+    bump(counters, 'search_tokens', tonumber(length))
+    return
+  end
+  local lists, names, bits, tokens = {}, {}, {}, 0
+  local byToken, order = {}, {}
   for i = 1, #docs do
-    lists[#lists + 1] = docs[i]
-    lists[#lists + 1] = (string.gsub(specs[i], ' (%S+) %S+', ' %1'))
-    flat[#flat + 1] = docs[i]
-    flat[#flat + 1] = specs[i]
-    tokens = tokens + tonumber(string.match(specs[i], '^%d+'))
+    local doc, spec = docs[i], specs[i]
+    local num = string.format('%d', first + i - 1)
+    local length = string.match(spec, '^%d+')
+    local head = struct.pack('<I4', first + i - 1)
+    local tail = struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
+    for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
+      local e = head .. packTf(tf) .. tail
+      local acc = byToken[tok]
+      if acc == nil then
+        byToken[tok] = {e}
+        order[#order + 1] = tok
+      else
+        acc[#acc + 1] = e
+      end
+    end
+    lists[#lists + 1] = doc
+    lists[#lists + 1] = num .. ' ' .. string.gsub(spec, ' (%S+) %S+', ' %1')
+    names[#names + 1] = num
+    names[#names + 1] = doc
+    bits[#bits + 1] = 'SET'
+    bits[#bits + 1] = 'u1'
+    bits[#bits + 1] = num
+    bits[#bits + 1] = 1
+    tokens = tokens + tonumber(length)
   end
   for i = 1, #lists, 1000 do
     redis.call('HSET', base .. 'search-docs', unpack(lists, i, math.min(i + 999, #lists)))
+    redis.call('HSET', base .. 'search-nums', unpack(names, i, math.min(i + 999, #names)))
   end
-  postDocs(base, flat)
+  for i = 1, #bits, 2000 do
+    redis.call('BITFIELD', base .. 'search-live', unpack(bits, i, math.min(i + 1999, #bits)))
+  end
+  for _, tok in ipairs(order) do
+    redis.call('APPEND', base .. 'q:' .. tok, table.concat(byToken[tok]))
+  end
   bump(counters, 'search_docs', #docs)
   bump(counters, 'search_tokens', tokens)
 end
@@ -195,9 +266,9 @@ export class SearchWriter {
   }
 
   /**
-   * The spec of a record of `kind` (`''` when the index is off): `"<length> <token> <score> ..."`
-   * of its indexed text, each score the posting's value, `tf * 1e7 + length` (computed here so
-   * the script stores the string as given; tokens hold no white space, so the Lua splits on it).
+   * The spec of a record of `kind` (`''` when the index is off): `"<length> <token> <tf> ..."`
+   * of its indexed text, each distinct posting token once with its count (tokens hold no white
+   * space, so the Lua splits on it).
    */
   spec(kind: SearchKind, record: JsonValue): string {
     return this.enabled ? searchSpec(this.extractor, kind, record) : '';
@@ -228,7 +299,6 @@ export function searchSpec(extractor: TextExtractor, kind: SearchKind, record: J
     }
   }
   const parts = [String(length)];
-  const scored = Math.min(length, MAX_LENGTH);
-  for (const [token, count] of counts) parts.push(token, String(count * 10_000_000 + scored));
+  for (const [token, count] of counts) parts.push(token, String(count));
   return parts.join(' ');
 }

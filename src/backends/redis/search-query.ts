@@ -46,6 +46,7 @@ function docPrefixes(query: NormalizedSearchQuery): string[] {
 /** A ranked doc: where it was found, its ref parts and its score. */
 interface Ranked {
   bucket: number;
+  name: string;
   doc: ParsedDoc;
   ref: SearchCandidate;
   matched: number;
@@ -107,22 +108,74 @@ export async function searchRedisIndex(
     }),
   );
   throwIfAborted(query.signal, 'search');
-  const ranked: Ranked[] = [];
+  const scored: Scored[] = [];
   const width = 2 + tokens.length;
   replies.forEach((flat, i) => {
     for (let j = 0; j + width <= flat.length; j += width) {
-      const doc = parseSearchDoc(String(flat[j]));
-      if (doc === null) continue;
-      const length = Number(flat[j + 1]);
       const tfs = flat.slice(j + 2, j + width).map(Number);
-      const ref = refOf(doc);
-      if (ref === null) continue;
       const matched = tfs.filter((f) => f > 0).length;
-      ranked.push({ bucket: useful[i]!, doc, ref, matched, bm25: bm25Score(tfs, idfs, length, corpus) });
+      const bm25 = bm25Score(tfs, idfs, Number(flat[j + 1]), corpus);
+      scored.push({ bucket: useful[i]!, num: String(flat[j]), matched, bm25 });
     }
   });
+  scored.sort((a, b) => b.matched - a.matched || b.bm25 - a.bm25);
+  const ranked = await nameBest(redis, keys, scored, query.limit);
+  throwIfAborted(query.signal, 'search');
   ranked.sort((a, b) => b.matched - a.matched || b.bm25 - a.bm25 || compareRefs(a.ref, b.ref));
-  return loadCandidates(redis, keys, ranked.slice(0, query.limit));
+  // A doc comes back once (two live numbers for one doc would be an index fault, never a hit twice).
+  const seen = new Set<string>();
+  const unique = ranked.filter((r) => !seen.has(r.name) && Boolean(seen.add(r.name)));
+  return loadCandidates(redis, keys, unique.slice(0, query.limit));
+}
+
+/** A bucket's `search-nums` hash (doc number -> doc), beside its counters hash. */
+function searchNumsKey(counters: string): string {
+  return `${counters.slice(0, -'counters'.length)}search-nums`;
+}
+
+/** A doc number a bucket ranked, with its score. */
+interface Scored {
+  bucket: number;
+  num: string;
+  matched: number;
+  bm25: number;
+}
+
+/**
+ * Names the best `limit` of `scored` (sorted best first) and every doc tied with the last of
+ * them (their order is by ref, so a tie is settled by name): one `HMGET` of `search-nums` per
+ * bucket, pipelined. A number no longer named (its doc was dropped since) is left out.
+ */
+async function nameBest(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  scored: readonly Scored[],
+  limit: number,
+): Promise<Ranked[]> {
+  let end = Math.min(limit, scored.length);
+  const last = scored[end - 1];
+  while (last !== undefined && end < scored.length) {
+    const next = scored[end]!;
+    if (next.matched !== last.matched || next.bm25 !== last.bm25) break;
+    end += 1;
+  }
+  const byBucket = new Map<number, Scored[]>();
+  for (const s of scored.slice(0, end)) byBucket.set(s.bucket, [...(byBucket.get(s.bucket) ?? []), s]);
+  const ranked: Ranked[] = [];
+  await Promise.all(
+    [...byBucket].map(async ([n, group]) => {
+      const names = await redis.run('name search hits', (c) =>
+        c.hmget(searchNumsKey(keys.buckets[n]!.counters), ...group.map((s) => s.num)),
+      );
+      group.forEach((s, i) => {
+        const name = names[i] ?? null;
+        const doc = name === null ? null : parseSearchDoc(name);
+        const ref = doc === null ? null : refOf(doc);
+        if (doc !== null && ref !== null) ranked.push({ ...s, name: name!, doc, ref });
+      });
+    }),
+  );
+  return ranked;
 }
 
 /** The ref of a doc (a chain's position is set when its record is read). */

@@ -4,32 +4,43 @@
  * and reads only keys of that slot.
  */
 import { LuaScript } from './scripts.js';
+import { IS_LIVE_LUA, POSTING_BYTES } from './search-lua.js';
 
 /**
- * A bucket's corpus figures and the document frequency of each query token. KEYS: counters.
- * ARGV: posting tokens. Returns {docs, tokens, stale (0/1), df1, df2, ...}.
+ * A bucket's corpus figures and the document frequency of each query token (its postings'
+ * entries less the dead ones). KEYS: counters. ARGV: posting tokens.
+ * Returns {docs, tokens, stale (0/1), df1, df2, ...}.
  */
 export const SEARCH_STATS = new LuaScript(
   'searchStats',
   `local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
 local c = redis.call('HMGET', KEYS[1], 'search_docs', 'search_tokens', 'search_stale')
 local out = {tonumber(c[1] or '0') or 0, tonumber(c[2] or '0') or 0, tonumber(c[3] or '0') or 0}
-for i = 1, #ARGV do out[#out + 1] = redis.call('HLEN', base .. 'p:' .. ARGV[i]) end
+if #ARGV == 0 then return out end
+local dead = redis.call('HMGET', base .. 'search-dead', unpack(ARGV))
+for i = 1, #ARGV do
+  out[#out + 1] = redis.call('STRLEN', base .. 'q:' .. ARGV[i]) / ${POSTING_BYTES} - (tonumber(dead[i]) or 0)
+end
 return out`,
 );
 
 /**
  * The best `limit` docs of a bucket for a query, by matched tokens then BM25 (FTS5's formula,
- * with the corpus-wide idfs and average length the client passes), ties by doc. KEYS: counters.
+ * with the corpus-wide idfs and average length the client passes), ties by doc number (the
+ * client orders the merged hits' ties by their refs). KEYS: counters.
  * ARGV: 'any' or 'all', limit, average doc length, n, then per token: posting token, idf, its
  * df in this bucket; then the doc prefixes searched (a kind letter, or letter + owner part for
- * a scoped kind). 'all' walks the rarest token's postings and checks the others with HMGET;
- * 'any' walks every token's postings. Only the heap of the `limit` best is kept.
- * Returns a flat array: doc, length, tf of each token, doc, ...
+ * a scoped kind). Entries of dead doc numbers (not in the live bitmap; only read for a token
+ * with dead entries) are skipped; a scoped
+ * kind's docs are checked by name. 'all' walks the rarest token's postings and looks each doc
+ * up in the others by binary search (a string is sorted by doc number); 'any' walks every
+ * token's postings. Only the heap of the `limit` best is kept.
+ * Returns a flat array: doc number, length, tf of each token, doc number, ... (the client
+ * names only the overall best: one `HMGET` of `search-nums` per bucket holding one).
  */
 export const SEARCH_RANK = new LuaScript(
   'searchRank',
-  `local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
+  `${IS_LIVE_LUA}local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
 local all = ARGV[1] == 'all'
 local limit = tonumber(ARGV[2])
 local avg = tonumber(ARGV[3])
@@ -37,74 +48,103 @@ if avg <= 0 then avg = 1 end
 local nt = tonumber(ARGV[4])
 local terms, idfs, dfs = {}, {}, {}
 for t = 1, nt do
-  terms[t] = base .. 'p:' .. ARGV[2 + 3 * t]
+  terms[t] = base .. 'q:' .. ARGV[2 + 3 * t]
   idfs[t] = tonumber(ARGV[3 + 3 * t])
   dfs[t] = tonumber(ARGV[4 + 3 * t])
 end
-local letters, prefixes = {}, {}
+local open, scoped = {}, {}
 for i = 5 + 3 * nt, #ARGV do
-  if #ARGV[i] == 1 then letters[ARGV[i]] = true else prefixes[#prefixes + 1] = ARGV[i] end
-end
-local function allowed(doc)
-  if letters[string.sub(doc, 1, 1)] then return true end
-  for _, p in ipairs(prefixes) do
-    if string.sub(doc, 1, #p) == p then return true end
+  local kind = string.byte(ARGV[i], 1)
+  if #ARGV[i] == 1 then open[kind] = true else
+    scoped[kind] = scoped[kind] or {}
+    table.insert(scoped[kind], ARGV[i])
   end
-  return false
 end
-local found = {}
-local function entry(doc)
-  local e = {0}
-  for t = 1, nt do e[t + 1] = 0 end
-  found[doc] = e
-  return e
+local found, nums = {}, {}
+-- A token without dead entries (the usual case) skips the bitmap.
+local tokens = {}
+for t = 1, nt do tokens[t] = ARGV[2 + 3 * t] end
+local dead = redis.call('HMGET', base .. 'search-dead', unpack(tokens))
+local checked, live = {}, ''
+for t = 1, nt do checked[t] = tonumber(dead[t] or '0') ~= 0 end
+for t = 1, nt do
+  if checked[t] then
+    live = redis.call('GET', base .. 'search-live') or ''
+    break
+  end
+end
+-- A candidate: {length, tf of each token, kind letter}.
+local unpackEntry, kindAt = struct.unpack, nt + 2
+local function add(t, num, tf, len, kind)
+  if not (open[kind] or scoped[kind]) or (checked[t] and not isLive(live, num)) then return end
+  local e = {len}
+  for u = 1, nt do e[u + 1] = 0 end
+  e[t + 1] = tf
+  e[kindAt] = kind
+  found[num] = e
+  nums[#nums + 1] = num
 end
 if all then
   local order = {}
   for t = 1, nt do order[t] = t end
   table.sort(order, function(a, b) return dfs[a] < dfs[b] end)
-  local first = order[1]
-  local docs = {}
-  local flat = redis.call('HGETALL', terms[first])
-  for i = 1, #flat, 2 do
-    if allowed(flat[i]) then
-      local score = tonumber(flat[i + 1])
-      local e = entry(flat[i])
-      e[first + 1] = math.floor(score / 10000000)
-      e[1] = score % 10000000
-      docs[#docs + 1] = flat[i]
-    end
+  local s = redis.call('GET', terms[order[1]]) or ''
+  for pos = 1, #s, ${POSTING_BYTES} do
+    local num, tf, len, kind = struct.unpack('<I4I4I4B', s, pos)
+    add(order[1], num, tf, len, kind)
   end
   for j = 2, nt do
+    if #nums == 0 then break end
     local t = order[j]
-    local keep = {}
-    for i = 1, #docs, 1000 do
-      local part = {unpack(docs, i, math.min(i + 999, #docs))}
-      local scores = redis.call('HMGET', terms[t], unpack(part))
-      for m = 1, #part do
-        if scores[m] then
-          found[part[m]][t + 1] = math.floor(tonumber(scores[m]) / 10000000)
-          keep[#keep + 1] = part[m]
-        else
-          found[part[m]] = nil
-        end
+    s = redis.call('GET', terms[t]) or ''
+    local keep, lo, hi = {}, 0, #s / ${POSTING_BYTES} - 1
+    for _, num in ipairs(nums) do
+      local a, b, hit = lo, hi, nil
+      while a <= b do
+        local mid = math.floor((a + b) / 2)
+        local m = struct.unpack('<I4', s, mid * ${POSTING_BYTES} + 1)
+        if m < num then a = mid + 1 elseif m > num then b = mid - 1 else hit = mid; break end
+      end
+      if hit then
+        local _, tf = struct.unpack('<I4I4', s, hit * ${POSTING_BYTES} + 1)
+        found[num][t + 1] = tf
+        keep[#keep + 1] = num
+        lo = hit + 1
+      else
+        found[num] = nil
+        lo = a
       end
     end
-    docs = keep
-    if #docs == 0 then break end
+    nums = keep
   end
 else
   for t = 1, nt do
-    local flat = redis.call('HGETALL', terms[t])
-    for i = 1, #flat, 2 do
-      local e = found[flat[i]]
-      if e == nil and allowed(flat[i]) then e = entry(flat[i]) end
-      if e then
-        local score = tonumber(flat[i + 1])
-        e[t + 1] = math.floor(score / 10000000)
-        e[1] = score % 10000000
-      end
+    local s = redis.call('GET', terms[t]) or ''
+    for pos = 1, #s, ${POSTING_BYTES} do
+      local num, tf, len, kind = unpackEntry('<I4I4I4B', s, pos)
+      local e = found[num]
+      if e then e[t + 1] = tf else add(t, num, tf, len, kind) end
     end
+  end
+end
+-- A scoped kind's candidates are named (one HMGET per 1000) and kept when under the owner.
+local unnamed = {}
+for _, num in ipairs(nums) do
+  if not open[found[num][kindAt]] then unnamed[#unnamed + 1] = num end
+end
+for i = 1, #unnamed, 1000 do
+  local part, fields = {}, {}
+  for j = i, math.min(i + 999, #unnamed) do
+    part[#part + 1] = unnamed[j]
+    fields[#fields + 1] = string.format('%d', unnamed[j])
+  end
+  local got = redis.call('HMGET', base .. 'search-nums', unpack(fields))
+  for j = 1, #part do
+    local name, ok = got[j] or '', false
+    for _, p in ipairs(scoped[found[part[j]][kindAt]]) do
+      if string.sub(name, 1, #p) == p then ok = true end
+    end
+    if not ok then found[part[j]] = nil end
   end
 end
 local heap = {}
@@ -132,29 +172,33 @@ local function down(i)
     i = w
   end
 end
-for doc, e in pairs(found) do
-  local norm = 1.2 * (1 - 0.75 + 0.75 * e[1] / avg)
-  local matched, score = 0, 0
-  for t = 1, nt do
-    local f = e[t + 1]
-    if f > 0 then
-      matched = matched + 1
-      score = score + idfs[t] * f * 2.2 / (f + norm)
+for _, num in ipairs(nums) do
+  local e = found[num]
+  if e then
+    local norm = 1.2 * (1 - 0.75 + 0.75 * e[1] / avg)
+    local matched, score = 0, 0
+    for t = 1, nt do
+      local f = e[t + 1]
+      if f > 0 then
+        matched = matched + 1
+        score = score + idfs[t] * f * 2.2 / (f + norm)
+      end
     end
-  end
-  local c = {matched, score, doc}
-  if #heap < limit then
-    heap[#heap + 1] = c
-    up(#heap)
-  elseif better(c, heap[1]) then
-    heap[1] = c
-    down(1)
+    local c = {matched, score, num}
+    if #heap < limit then
+      heap[#heap + 1] = c
+      up(#heap)
+    elseif better(c, heap[1]) then
+      heap[1] = c
+      down(1)
+    end
   end
 end
 local out = {}
 for _, c in ipairs(heap) do
   out[#out + 1] = c[3]
-  for _, v in ipairs(found[c[3]]) do out[#out + 1] = v end
+  local e = found[c[3]]
+  for u = 1, nt + 1 do out[#out + 1] = e[u] end
 end
 return out`,
 );

@@ -68,21 +68,20 @@ const BUILD_CHUNK = indexedScript(
   'searchBuildChunk',
   `if (redis.call('HGET', KEYS[1], 'search_rev') or '0') ~= ARGV[1] then return 0 end
 if ARGV[2] == '1' then
+  -- Drop the bucket's index, whatever its version wrote: every word of every doc list may name
+  -- postings (v3 strings q:, v2 hashes p:, v1 zsets x:); numbers restart from 0.
   local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
-  local docs = base .. 'search-docs'
   local dropped = {}
-  for _, doc in ipairs(redis.call('HKEYS', docs)) do
-    -- Index version 1 kept its postings in zsets x:<token>: drop them (none in version 2).
-    local len = true
-    for tok in string.gmatch(redis.call('HGET', docs, doc), '%S+') do
-      if len then len = false elseif not dropped[tok] then
-        dropped[tok] = true
-        redis.call('UNLINK', base .. 'x:' .. tok)
+  for _, list in ipairs(redis.call('HVALS', base .. 'search-docs')) do
+    for word in string.gmatch(list, '%S+') do
+      if not dropped[word] then
+        dropped[word] = true
+        redis.call('UNLINK', base .. 'q:' .. word, base .. 'p:' .. word, base .. 'x:' .. word)
       end
     end
-    unindexDoc(KEYS[1], doc)
   end
-  redis.call('HDEL', KEYS[1], 'search_docs', 'search_tokens')
+  redis.call('UNLINK', base .. 'search-docs', base .. 'search-nums', base .. 'search-live', base .. 'search-dead')
+  redis.call('HDEL', KEYS[1], 'search_docs', 'search_tokens', 'search_next')
 end
 local docs, specs = {}, {}
 for i = 4, #ARGV, 2 do

@@ -1,0 +1,219 @@
+/**
+ * The server CPU of W7's write script alone, A/B (not part of `npm run bench`): stores of N
+ * memories (W7's data) written by this checkout (indexed and `searchIndex: false`) and by
+ * `PROFILE_BASE`'s checkout (indexed), then rounds of CALLS memory upserts into each, sent as
+ * raw `EVALSHA`s of each checkout's own `UPSERT_MEMORY` script in pipelines of 100 (no client
+ * library cost, few socket reads), subjects alternating; per subject the median of the
+ * server main thread's CPU per call (`INFO cpu`, microseconds) and of the script time per call
+ * (`INFO commandstats`). Best on a private server: `PROFILE_REDIS_URL=redis://127.0.0.1:64NN`.
+ * Run: `PROFILE_BASE=../main PROFILE_RECORDS=100000 npx tsx bench/redis-w7-script-ab.ts`.
+ */
+import { loadavg } from 'node:os';
+import { Redis } from 'ioredis';
+import { median } from './method.js';
+import { redisCommandStats } from './server-cpu.js';
+import { seededRandom } from './random.js';
+
+const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const RECORDS = Number(process.env.PROFILE_RECORDS ?? 10_000);
+const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 7);
+const CALLS = Number(process.env.PROFILE_CALLS ?? 2000);
+const BASE = process.env.PROFILE_BASE;
+const QUERIES = Number(process.env.PROFILE_QUERIES ?? 200);
+
+const word = (i: number): string => `w${i.toString(36)}`;
+function sentences(seed: number): () => string {
+  const rand = seededRandom(seed);
+  const zipf = (): number => Math.min(4999, Math.floor(1 / (rand() + 1 / 5000)) - 1);
+  return () => Array.from({ length: 20 }, () => word(zipf())).join(' ');
+}
+
+/** What this script needs of a checkout. */
+interface Checkout {
+  createStorage(
+    backend: 'redis',
+    options: object,
+  ): {
+    initialize(): Promise<void>;
+    shutdown(): Promise<void>;
+    storeMemories(c: string, ms: Array<{ memoryId: string; data: object }>): Promise<void>;
+    search(query: { text: string; match: 'any' | 'all' }): Promise<unknown[]>;
+  };
+  KeyLayout: new (prefix: string) => {
+    conversation(id: string): {
+      memories: string;
+      memoryData: string;
+      memoryCreated: string;
+      bucket: { conversationIds: string; counters: string };
+    };
+  };
+  UPSERT_MEMORY: { sha: string; lua: string };
+  searchOwner(id: string): string;
+  searchSpec(extractor: unknown, kind: 'memories', record: object): string;
+  TextExtractor: new (fields: object) => unknown;
+}
+
+async function load(root: string): Promise<Checkout> {
+  const [index, keys, scripts, lua, core] = await Promise.all([
+    import(`${root}/src/index.js`),
+    import(`${root}/src/backends/redis/keys.js`),
+    import(`${root}/src/backends/redis/scripts.js`),
+    import(`${root}/src/backends/redis/search-lua.js`),
+    import(`${root}/src/core/index.js`),
+  ]);
+  return { ...index, ...keys, ...scripts, ...lua, ...core } as Checkout;
+}
+
+async function serverCpu(admin: Redis): Promise<number> {
+  const text = await admin.info('cpu');
+  return [...text.matchAll(/used_cpu_(?:user|sys)_main_thread:([\d.]+)/g)].reduce(
+    (s, m) => s + Number(m[1]),
+    0,
+  );
+}
+
+async function main(): Promise<void> {
+  const admin = new Redis(URL);
+  const own = await load('..');
+  const subjects: Array<[string, Checkout, boolean]> = [
+    ['branch indexed', own, true],
+    ['branch plain', own, false],
+  ];
+  if (BASE !== undefined) subjects.push(['base indexed', await load(BASE), true]);
+  const prefixes = new Map<string, string>();
+  for (const [name, checkout, index] of subjects) {
+    const prefix = `w7ab${process.pid}:${name.replace(' ', '-')}:`;
+    prefixes.set(name, prefix);
+    const store = checkout.createStorage('redis', { url: URL, keyPrefix: prefix, searchIndex: index });
+    await store.initialize();
+    const next = sentences(7);
+    for (let c = 0; c * 100 < RECORDS; c += 1) {
+      const ms = Array.from({ length: Math.min(100, RECORDS - c * 100) }, (_, i) => ({
+        memoryId: `m${i}`,
+        data: { summary: next() },
+      }));
+      await store.storeMemories(`conv-${c}`, ms);
+    }
+    await store.shutdown();
+    await admin.script('LOAD', checkout.UPSERT_MEMORY.lua);
+  }
+  const samples = new Map<string, Array<{ cpu: number; script: number }>>();
+  const breakdown = new Map<string, Map<string, [number, number]>>();
+  const data = sentences(11);
+  for (let round = 0; round <= ROUNDS; round += 1) {
+    const order = subjects.slice();
+    for (let i = 0; i < round % order.length; i += 1) order.push(order.shift()!);
+    for (const [name, checkout, index] of order) {
+      const keys = new checkout.KeyLayout(prefixes.get(name)!);
+      const extractor = new checkout.TextExtractor({});
+      const calls = Array.from({ length: CALLS }, (_, i) => {
+        const conversationId = `ab-r${round}-${i % 50}`;
+        const record = { summary: data(), created_at: '2026-01-01T00:00:00.000Z' };
+        const k = keys.conversation(conversationId);
+        return [
+          checkout.UPSERT_MEMORY.sha,
+          5,
+          k.memories,
+          k.memoryData,
+          k.memoryCreated,
+          k.bucket.conversationIds,
+          k.bucket.counters,
+          `w${i}`,
+          JSON.stringify(record),
+          JSON.stringify(record.created_at),
+          '1',
+          conversationId,
+          index ? '1' : '0',
+          checkout.searchOwner(conversationId),
+          index ? checkout.searchSpec(extractor, 'memories', record) : '',
+        ];
+      });
+      const before = await redisCommandStats(admin);
+      const stats0 = before.get('evalsha')?.[1] ?? 0;
+      const cpu0 = await serverCpu(admin);
+      for (let i = 0; i < calls.length; i += 100) {
+        const pipeline = admin.pipeline();
+        for (const args of calls.slice(i, i + 100)) pipeline.call('EVALSHA', ...args);
+        const replies = await pipeline.exec();
+        const failed = replies?.find(([error]) => error !== null);
+        if (failed) throw failed[0];
+      }
+      const cpu = (await serverCpu(admin)) - cpu0;
+      const after = await redisCommandStats(admin);
+      const script = (after.get('evalsha')?.[1] ?? 0) - stats0;
+      if (round === 0) continue;
+      const acc = breakdown.get(name) ?? new Map<string, [number, number]>();
+      for (const [cmd, [n, usec]] of after) {
+        const [n0, u0] = before.get(cmd) ?? [0, 0];
+        const [na, ua] = acc.get(cmd) ?? [0, 0];
+        acc.set(cmd, [na + n - n0, ua + usec - u0]);
+      }
+      breakdown.set(name, acc);
+      samples.set(name, [...(samples.get(name) ?? []), { cpu: (cpu * 1e6) / CALLS, script: script / CALLS }]);
+    }
+  }
+  console.log(
+    `\nW7 write script at ${RECORDS} records, ${CALLS} calls x ${ROUNDS} rounds, load ${loadavg()[0]!.toFixed(2)}`,
+  );
+  for (const [name, list] of samples) {
+    const cpu = list.map((s) => s.cpu);
+    console.log(
+      `${name.padEnd(15)} server CPU ${median(cpu).toFixed(1)} us/call (rounds ${cpu.map((c) => c.toFixed(0)).join(' ')}), ` +
+        `script ${median(list.map((s) => s.script)).toFixed(1)} us/call`,
+    );
+  }
+  // W7's queries (1-3 mid-frequency words), each indexed subject in turn: wall time and the
+  // server main thread's CPU per query, medians.
+  const queries = new Map<string, { wall: number[]; cpu: number[] }>();
+  const readers = subjects
+    .filter(([, , index]) => index)
+    .map(([name, checkout]) => {
+      const store = checkout.createStorage('redis', { url: URL, keyPrefix: prefixes.get(name)! });
+      return [name, store] as const;
+    });
+  for (const [, store] of readers) await store.initialize();
+  const rand = seededRandom(3);
+  for (let q = 0; q < QUERIES; q += 1) {
+    const text = Array.from({ length: 1 + (q % 3) }, () => word(5 + Math.floor(rand() * 200))).join(' ');
+    const match = q % 2 === 0 ? 'any' : 'all';
+    for (const [name, store] of q % 4 < 2 ? readers : [...readers].reverse()) {
+      const cpu0 = await serverCpu(admin);
+      const t0 = performance.now();
+      await store.search({ text, match });
+      const wall = performance.now() - t0;
+      const cpu = (await serverCpu(admin)) - cpu0;
+      const key = `${name} ${match}`;
+      const entry = queries.get(key) ?? { wall: [], cpu: [] };
+      entry.wall.push(wall);
+      entry.cpu.push(cpu * 1000);
+      queries.set(key, entry);
+    }
+  }
+  for (const [, store] of readers) await store.shutdown();
+  for (const [key, { wall, cpu }] of queries) {
+    const p95 = [...wall].sort((a, b) => a - b)[Math.floor(wall.length * 0.95)]!;
+    console.log(
+      `search ${key.padEnd(18)} p50 ${median(wall).toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, server CPU ${median(cpu).toFixed(2)} ms`,
+    );
+  }
+  // The commands inside the scripts, per call: how many and their time (Lua's own work is the rest).
+  for (const [name, acc] of breakdown) {
+    const n = ROUNDS * CALLS;
+    const parts = [...acc]
+      .filter(([cmd, [calls]]) => cmd !== 'evalsha' && calls >= n / 2)
+      .sort((a, b) => b[1][1] - a[1][1])
+      .map(([cmd, [calls, usec]]) => `${cmd} ${(calls / n).toFixed(1)}x ${(usec / n).toFixed(1)}us`);
+    console.log(`${name.padEnd(15)} per call: ${parts.join(', ')}`);
+  }
+  for (const prefix of prefixes.values()) {
+    let cursor = '0';
+    do {
+      const [next, found] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (found.length > 0) await admin.unlink(...found);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  admin.disconnect();
+}
+
+void main();
