@@ -122,11 +122,12 @@ describeWithService('redis')('redis cache expiry and index', () => {
     const s = await ctx.open();
     await withClockOffset(10 * 60_000, async () => {
       await s.storeCacheEntry('k', { v: 1 }, 60);
-      expect(await s.loadCacheEntry('k')).toEqual({ v: 1 });
-      expect(await s.listCacheKeys()).toEqual(['k']);
-      expect((await s.getStorageStats()).cache_entry_count).toBe(1);
+      await s.storeCacheEntries([{ key: 'batched', data: { v: 2 }, ttlSeconds: 60 }]);
+      expect(await s.loadCacheEntries(['k', 'batched'])).toEqual([{ v: 1 }, { v: 2 }]);
+      expect(await s.listCacheKeys()).toEqual(['batched', 'k']);
+      expect((await s.getStorageStats()).cache_entry_count).toBe(2);
       expect(await s.purgeExpiredCache()).toBe(0);
-      expect(await s.listCacheKeys()).toEqual(['k']);
+      expect(await s.listCacheKeys()).toEqual(['batched', 'k']);
     });
   });
 
@@ -134,12 +135,13 @@ describeWithService('redis')('redis cache expiry and index', () => {
     const s = await ctx.open();
     await withClockOffset(-10 * 60_000, async () => {
       await s.storeCacheEntry('k', { v: 1 }, 0.1);
-      await s.storeCacheEntry('forever', { v: 2 });
+      await s.storeCacheEntries([{ key: 'batched', data: { v: 2 }, ttlSeconds: 0.1 }]);
+      await s.storeCacheEntry('forever', { v: 3 });
       await sleep(250);
-      expect(await s.loadCacheEntry('k')).toBeNull();
+      expect(await s.loadCacheEntries(['k', 'batched'])).toEqual([null, null]);
       expect(await s.listCacheKeys()).toEqual(['forever']);
       expect((await s.getStorageStats()).cache_entry_count).toBe(1);
-      expect(await s.purgeExpiredCache()).toBe(1);
+      expect(await s.purgeExpiredCache()).toBe(2);
     });
   });
 

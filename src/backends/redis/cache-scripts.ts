@@ -5,17 +5,17 @@ import { LuaScript, script } from './scripts.js';
 
 /**
  * The write of one cache entry and the trim of a bucket's expired index entries, shared by the
- * single and the batch script. `writeCache` sets the value (with PX when `px` > 0) and its index
- * entries in the zsets `keysZ` and `expiryZ`; the expiry score is the server's clock plus PX:
- * the same instant Redis expires the value. `trimCache` removes at most `limit` expired entries.
+ * batch script. `writeCache` sets the value (with PX when `px` > 0) and its index entries in
+ * the zsets `keysZ` and `expiryZ`, scored by `score`: the record's `expiresAt` in ms on the
+ * caller's clock (see {@link WRITE_CACHE}). `trimCache` removes at most `limit` entries expired
+ * at `now` (the caller's ms).
  */
-export const WRITE_CACHE_FN = `local function writeCache(keysZ, expiryZ, valueKey, cacheKey, value, px, now)
-  local score = '+inf'
+export const WRITE_CACHE_FN = `local function writeCache(keysZ, expiryZ, valueKey, cacheKey, value, px, score)
   if px > 0 then
     redis.call('SET', valueKey, value, 'PX', px)
-    score = now + px
   else
     redis.call('SET', valueKey, value)
+    score = '+inf'
   end
   redis.call('ZADD', keysZ, 0, cacheKey)
   redis.call('ZADD', expiryZ, score, cacheKey)
@@ -28,8 +28,6 @@ local function trimCache(keysZ, expiryZ, now, limit)
   end
   return #gone
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**

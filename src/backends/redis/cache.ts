@@ -22,9 +22,13 @@ function expiryOf(record: CacheRecord, nowMs: number): [number | null, number] {
   return [expiresAtMs, expiresAtMs === null ? 0 : Math.max(1, Math.ceil(expiresAtMs - nowMs))];
 }
 
-/** A cache record's stored value and its PX in ms from now (0: no expiry; at least 1 otherwise). */
-export function cacheValueArgs(record: CacheRecord): [string, number] {
-  return [encodeCacheRecord(record), expiryOf(record, Date.now())[1]];
+/**
+ * A cache record's script arguments at `nowMs`: its stored value, PX in ms (0: no expiry; at
+ * least 1 otherwise) and its index score (its `expiresAt` in ms; 0 when it has none).
+ */
+export function cacheValueArgs(record: CacheRecord, nowMs: number): [string, number, number] {
+  const [expiresAtMs, ttlMs] = expiryOf(record, nowMs);
+  return [encodeCacheRecord(record), ttlMs, expiresAtMs ?? 0];
 }
 
 /**
@@ -41,8 +45,8 @@ export async function writeCacheValue(
   record: CacheRecord,
 ): Promise<void> {
   const nowMs = Date.now();
-  const [expiresAtMs, ttlMs] = expiryOf(record, nowMs);
-  const args = [cacheKey, encodeCacheRecord(record), ttlMs, TRIM_PER_WRITE, expiresAtMs ?? 0, nowMs];
+  const [value, ttlMs, score] = cacheValueArgs(record, nowMs);
+  const args = [cacheKey, value, ttlMs, TRIM_PER_WRITE, score, nowMs];
   const { cacheKeys, cacheExpiry } = keys.bucket;
   await redis.script(`store ${what}`, WRITE_CACHE, [keys.key, cacheKeys, cacheExpiry], args);
 }
