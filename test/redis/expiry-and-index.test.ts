@@ -107,6 +107,44 @@ describeWithService('redis')('redis cache expiry and index', () => {
     expect(await s.purgeExpiredCache()).toBe(0);
   });
 
+  /** Runs `body` with this process's clock `offsetMs` away from the server's (restored afterwards). */
+  async function withClockOffset(offsetMs: number, body: () => Promise<void>): Promise<void> {
+    const realNow = Date.now.bind(Date);
+    const spy = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offsetMs);
+    try {
+      await body();
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('lists, counts and keeps what it loads when the client clock is ahead of the server', async () => {
+    const s = await ctx.open();
+    await withClockOffset(10 * 60_000, async () => {
+      await s.storeCacheEntry('k', { v: 1 }, 60);
+      await s.storeCacheEntries([{ key: 'batched', data: { v: 2 }, ttlSeconds: 60 }]);
+      expect(await s.loadCacheEntries(['k', 'batched'])).toEqual([{ v: 1 }, { v: 2 }]);
+      expect(await s.listCacheKeys()).toEqual(['batched', 'k']);
+      expect((await s.getStorageStats()).cache_entry_count).toBe(2);
+      expect(await s.purgeExpiredCache()).toBe(0);
+      expect(await s.listCacheKeys()).toEqual(['batched', 'k']);
+    });
+  });
+
+  it('neither lists nor counts an expired entry when the client clock is behind the server', async () => {
+    const s = await ctx.open();
+    await withClockOffset(-10 * 60_000, async () => {
+      await s.storeCacheEntry('k', { v: 1 }, 0.1);
+      await s.storeCacheEntries([{ key: 'batched', data: { v: 2 }, ttlSeconds: 0.1 }]);
+      await s.storeCacheEntry('forever', { v: 3 });
+      await sleep(250);
+      expect(await s.loadCacheEntries(['k', 'batched'])).toEqual([null, null]);
+      expect(await s.listCacheKeys()).toEqual(['forever']);
+      expect((await s.getStorageStats()).cache_entry_count).toBe(1);
+      expect(await s.purgeExpiredCache()).toBe(2);
+    });
+  });
+
   it('reports stored data that is not JSON as CorruptDataError naming the key', async () => {
     const s = await ctx.open();
     const key = layout().conversation('c1').conversation;

@@ -25,8 +25,8 @@ return (#ARGV - 3) / 5`,
 
 /**
  * Writes cache entries of one bucket in order and trims its expired index entries. KEYS:
- * cache-keys, cache-expiry, then one value key per entry. ARGV: trim limit, then per entry:
- * cache key, value, PX in ms ('0': no expiry).
+ * cache-keys, cache-expiry, then one value key per entry. ARGV: trim limit, now (ms), then per
+ * entry: cache key, value, PX in ms ('0': no expiry), expiry score (ms; see `WRITE_CACHE`).
  */
 export const WRITE_CACHES = script(
   'writeCaches',
@@ -35,8 +35,8 @@ for i = 3, #KEYS do types[#types + 1] = KEYS[i]; types[#types + 1] = 'string' en
 local bad = guard(types, nil)
 if bad then return redis.error_reply(bad) end
 ${WRITE_CACHE_FN}for i = 3, #KEYS do
-  local a = 2 + (i - 3) * 3
-  writeCache(KEYS[1], KEYS[2], KEYS[i], ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), now)
+  local a = 3 + (i - 3) * 4
+  writeCache(KEYS[1], KEYS[2], KEYS[i], ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3])
 end
-return trimCache(KEYS[1], KEYS[2], now, tonumber(ARGV[1]))`,
+return trimCache(KEYS[1], KEYS[2], ARGV[2], tonumber(ARGV[1]))`,
 );

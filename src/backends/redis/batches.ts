@@ -75,10 +75,11 @@ export async function writeCacheRecordBatch(
   const results = await Promise.allSettled(
     groups.map(([bucket, group]) => {
       const scriptKeys = [bucket.cacheKeys, bucket.cacheExpiry];
-      const args: Array<string | number> = [TRIM_PER_WRITE];
+      const nowMs = Date.now();
+      const args: Array<string | number> = [TRIM_PER_WRITE, nowMs];
       for (const write of group) {
         scriptKeys.push(keys.cache(write.key).key);
-        args.push(write.key, ...cacheValueArgs(write.record));
+        args.push(write.key, ...cacheValueArgs(write.record, nowMs));
       }
       return redis.script(`store ${group.length} cache entries`, WRITE_CACHES, scriptKeys, args);
     }),

@@ -5,17 +5,17 @@ import { LuaScript, script } from './scripts.js';
 
 /**
  * The write of one cache entry and the trim of a bucket's expired index entries, shared by the
- * single and the batch script. `writeCache` sets the value (with PX when `px` > 0) and its index
- * entries in the zsets `keysZ` and `expiryZ`; the expiry score is the server's clock plus PX:
- * the same instant Redis expires the value. `trimCache` removes at most `limit` expired entries.
+ * batch script. `writeCache` sets the value (with PX when `px` > 0) and its index entries in
+ * the zsets `keysZ` and `expiryZ`, scored by `score`: the record's `expiresAt` in ms on the
+ * caller's clock (see {@link WRITE_CACHE}). `trimCache` removes at most `limit` entries expired
+ * at `now` (the caller's ms).
  */
-export const WRITE_CACHE_FN = `local function writeCache(keysZ, expiryZ, valueKey, cacheKey, value, px, now)
-  local score = '+inf'
+export const WRITE_CACHE_FN = `local function writeCache(keysZ, expiryZ, valueKey, cacheKey, value, px, score)
   if px > 0 then
     redis.call('SET', valueKey, value, 'PX', px)
-    score = now + px
   else
     redis.call('SET', valueKey, value)
+    score = '+inf'
   end
   redis.call('ZADD', keysZ, 0, cacheKey)
   redis.call('ZADD', expiryZ, score, cacheKey)
@@ -28,44 +28,54 @@ local function trimCache(keysZ, expiryZ, now, limit)
   end
   return #gone
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
  * Writes a cache entry and trims the bucket's expired index entries (at most ARGV[4]).
- * KEYS: value, cache-keys, cache-expiry. ARGV: cache key, value, PX in ms ('0': no expiry), trim limit.
+ * KEYS: value, cache-keys, cache-expiry. ARGV: cache key, value, PX in ms ('0': no expiry),
+ * trim limit, then the entry's expiry (its index score) and now, both ms on the caller's clock;
+ * without those two (an upgrade's copy) the server's clock gives now and now + PX.
  * Returns how many expired index entries it removed.
  *
- * The cache's hottest script, so it does what {@link WRITE_CACHE_FN} does in six server calls
- * instead of eight, without the counter helpers of `script()` (the cache has no counters): the
- * trim's read is the type check of the expiry zset, the keys zset's `ZADD` (the first write)
- * its own check, and only the value key needs a `TYPE`. A wrong type still writes nothing and
- * names the key, as `guard()` does.
+ * The cache's hottest script, so it makes five server calls and no more: the caller's clock
+ * replaces a `TIME` (and makes the index score the record's own `expiresAt`, the instant that
+ * loads, listings and stats compare with the caller's now, so a clock skew between client and
+ * server cannot make them disagree), the trim's read is the type check of the expiry zset, the
+ * keys zset's `ZADD` (the first write) its own check, and only the value key needs a `TYPE`. A
+ * wrong type still writes nothing and names the key, as `guard()` does.
  */
 export const WRITE_CACHE = new LuaScript(
   'writeCache',
-  `local function wrongType(key, expected)
-  local t = redis.call('TYPE', key)['ok']
-  return redis.error_reply('WRONGTYPE ' .. key .. ' is a ' .. t .. ', expected a ' .. expected)
+  `local now, score = ARGV[6], ARGV[5]
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  score = now + tonumber(ARGV[3])
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local gone = redis.pcall('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[4]))
-if gone.err then return wrongType(KEYS[3], 'zset') end
-local valueType = redis.call('TYPE', KEYS[1])['ok']
-if valueType ~= 'none' and valueType ~= 'string' then return wrongType(KEYS[1], 'string') end
-local added = redis.pcall('ZADD', KEYS[2], 0, ARGV[1])
-if type(added) == 'table' and added.err then return wrongType(KEYS[2], 'zset') end
-local px = tonumber(ARGV[3])
-local score = '+inf'
-if px > 0 then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', px)
-  score = now + px
+local gone = redis.pcall('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, ARGV[4])
+local bad, expected = nil, 'zset'
+if gone.err then
+  bad = KEYS[3]
 else
+  local valueType = redis.call('TYPE', KEYS[1])['ok']
+  if valueType ~= 'none' and valueType ~= 'string' then
+    bad, expected = KEYS[1], 'string'
+  else
+    local added = redis.pcall('ZADD', KEYS[2], 0, ARGV[1])
+    if type(added) == 'table' then bad = KEYS[2] end
+  end
+end
+if bad then
+  return redis.error_reply('WRONGTYPE ' .. bad .. ' is a ' .. redis.call('TYPE', bad)['ok'] .. ', expected a ' .. expected)
+end
+if ARGV[3] == '0' then
   redis.call('SET', KEYS[1], ARGV[2])
+  score = '+inf'
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 end
 redis.call('ZADD', KEYS[3], score, ARGV[1])
+if #gone == 0 then return 0 end
 -- The entry written now may have been among the expired ones read above: it stays.
 local trim = {}
 for _, key in ipairs(gone) do

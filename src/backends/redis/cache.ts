@@ -16,14 +16,27 @@ export const TRIM_PER_WRITE = 16;
 /** Keys a listing reads per call and bucket. */
 const LIST_PAGE_SIZE = 5_000;
 
-/** A cache record's stored value and its PX in ms from now (0: no expiry; at least 1 otherwise). */
-export function cacheValueArgs(record: CacheRecord): [string, number] {
+/** A record's expiry in epoch ms (`null`: none) and its PX from `nowMs` (0: none; at least 1 otherwise). */
+function expiryOf(record: CacheRecord, nowMs: number): [number | null, number] {
   const expiresAtMs = record.expiresAt === null ? null : parseTimestamp(record.expiresAt);
-  const ttlMs = expiresAtMs === null ? 0 : Math.max(1, Math.ceil(expiresAtMs - Date.now()));
-  return [encodeCacheRecord(record), ttlMs];
+  return [expiresAtMs, expiresAtMs === null ? 0 : Math.max(1, Math.ceil(expiresAtMs - nowMs))];
 }
 
-/** Writes a cache record and its index entries in one script; with an expiry, Redis deletes the value then (PX). */
+/**
+ * A cache record's script arguments at `nowMs`: its stored value, PX in ms (0: no expiry; at
+ * least 1 otherwise) and its index score (its `expiresAt` in ms; 0 when it has none).
+ */
+export function cacheValueArgs(record: CacheRecord, nowMs: number): [string, number, number] {
+  const [expiresAtMs, ttlMs] = expiryOf(record, nowMs);
+  return [encodeCacheRecord(record), ttlMs, expiresAtMs ?? 0];
+}
+
+/**
+ * Writes a cache record and its index entries in one script; with an expiry, Redis deletes the
+ * value then (PX: relative, so the server's clock does not move that instant). The index score
+ * is the record's `expiresAt` and the trim's now is this client's: the clock every reader
+ * compares with (loads check `expiresAt`, listings and stats pass their own now).
+ */
 export async function writeCacheValue(
   redis: RedisConnection,
   what: string,
@@ -31,14 +44,11 @@ export async function writeCacheValue(
   keys: ItemKeys,
   record: CacheRecord,
 ): Promise<void> {
-  const [value, ttlMs] = cacheValueArgs(record);
+  const nowMs = Date.now();
+  const [value, ttlMs, score] = cacheValueArgs(record, nowMs);
+  const args = [cacheKey, value, ttlMs, TRIM_PER_WRITE, score, nowMs];
   const { cacheKeys, cacheExpiry } = keys.bucket;
-  await redis.script(
-    `store ${what}`,
-    WRITE_CACHE,
-    [keys.key, cacheKeys, cacheExpiry],
-    [cacheKey, value, ttlMs, TRIM_PER_WRITE],
-  );
+  await redis.script(`store ${what}`, WRITE_CACHE, [keys.key, cacheKeys, cacheExpiry], args);
 }
 
 /** Keys of the cache entries live at `nowMs`, from the index alone (no per-entry read). */
