@@ -4,6 +4,7 @@
  * between the two files of a trim leaves numbers that agree with the chains file.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import type { JsonObject } from '../../src/core/index.js';
@@ -17,7 +18,10 @@ import {
   shutdownAll,
 } from './helpers.js';
 
-afterEach(shutdownAll);
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await shutdownAll();
+});
 afterAll(removeTempDirs);
 
 const SEQUENCES_DIR = path.join('.connectome-storage', 'chain-sequences');
@@ -50,6 +54,17 @@ async function sequenceFile(baseDir: string): Promise<string> {
   const names = await fse.readdir(path.join(baseDir, SEQUENCES_DIR));
   expect(names).toHaveLength(1);
   return path.join(baseDir, SEQUENCES_DIR, names[0] as string);
+}
+
+/** Counts `fs.readFile` calls on `file` (the backend reads data files through it). */
+function countReadsOf(file: string): () => number {
+  const original = fs.readFile;
+  let reads = 0;
+  jest.spyOn(fs, 'readFile').mockImplementation(((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+    if (target === file) reads += 1;
+    return (original as (...args: unknown[]) => void)(target, ...rest);
+  }) as typeof fs.readFile);
+  return () => reads;
 }
 
 const hashOf = (chain: JsonObject): string =>
@@ -141,5 +156,22 @@ describe('file backend: reasoning-chain sequence numbers', () => {
     });
     await storage.storeReasoningChain('agent', { n: 6 });
     expect((await storage.loadSequencedReasoningChains('agent')).map((c) => c.sequence)).toEqual([6]);
+  });
+
+  it('a plain append does not read the sequence file; a trim does, and the numbers stay right', async () => {
+    const storage = await storeWithChains(5);
+    await storage.trimReasoningChains('agent', 3);
+    const file = await sequenceFile(storage.baseDir);
+    const reads = countReadsOf(file);
+    for (let n = 5; n < 10; n += 1) await storage.storeReasoningChain('agent', { n });
+    expect(reads()).toBe(0);
+    expect((await storage.loadSequencedReasoningChains('agent')).map((c) => c.sequence)).toEqual([
+      2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    expect(await storage.trimReasoningChains('agent', 4)).toBe(4);
+    expect(reads()).toBeGreaterThan(1); // the sequenced load, then the trim
+    expect((await storage.loadSequencedReasoningChains('agent')).map((c) => c.sequence)).toEqual([
+      6, 7, 8, 9,
+    ]);
   });
 });

@@ -109,20 +109,20 @@ export class FileChains {
 
   /**
    * Appends `records` and, with `keepLast`, trims the agent to its last `keepLast` chains in
-   * the same locked step. Returns the sequence numbers given to the records. A batch append
-   * calls this too.
+   * the same locked step. A batch append calls this too.
    */
-  async append(agentId: string, records: readonly JsonObject[], keepLast: number | null): Promise<number[]> {
-    return this.folders.withAgent(agentId, async (assertHeld) => {
+  async append(agentId: string, records: readonly JsonObject[], keepLast: number | null): Promise<void> {
+    await this.folders.withAgent(agentId, async (assertHeld) => {
       // The list this store last wrote stays parsed (see FolderFiles.readList): no re-read.
       const file = this.layout.chainsFile(agentId);
       const read = await this.folders.readList(file, () => this.reads.chainsFile(agentId));
       const chains = read.list as JsonObject[];
-      const first = firstSequence(await this.readState(agentId), chains);
       const all = [...chains, ...records];
-      const sequences = records.map((_, i) => first + chains.length + i);
       const removed = keepLast === null ? 0 : Math.max(0, all.length - keepLast);
       if (removed > 0) {
+        // Only a trim moves `first`, so only a trim reads the sequence file (a plain append
+        // leaves it as it is, pending change included: readers settle that from the chains file).
+        const first = firstSequence(await this.readState(agentId), chains);
         await this.rewrite(agentId, first, removed, chains, all.slice(removed), assertHeld);
       } else if (all.length > 0) {
         await this.folders.replaceList(
@@ -133,7 +133,6 @@ export class FileChains {
           assertHeld,
         );
       }
-      return sequences;
     });
   }
 
