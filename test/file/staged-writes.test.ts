@@ -9,7 +9,7 @@ import lockfile from 'proper-lockfile';
 import { StorageError } from '../../src/index.js';
 import { isTempEntryName } from '../../src/backends/file/temp-files.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
-import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(async () => {
   jest.restoreAllMocks();
@@ -126,5 +126,46 @@ describe('a conversation write waiting for its lock', () => {
     await expect(write).resolves.toBe(true);
     expect(await storage.loadConversation('c1')).toMatchObject({ title: 'new' });
     expect((await fse.readdir(dir)).filter(isTempEntryName)).toEqual([]);
+  });
+});
+
+/** Counts `stat` calls on open files (`FileHandle.stat`: a write's `fstat` of its new file). */
+async function countHandleStats(dir: string): Promise<() => number> {
+  const probe = await fse.promises.open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { stat: (...args: unknown[]) => Promise<unknown> };
+  await probe.close();
+  const original = proto.stat;
+  let stats = 0;
+  jest.spyOn(proto, 'stat').mockImplementation(function (this: unknown, ...args: unknown[]) {
+    stats += 1;
+    return original.apply(this, args);
+  });
+  return () => stats;
+}
+
+describe('the identity of a staged write', () => {
+  it.each([
+    ['conversation', (s: FileStorage, n: number) => s.storeConversation('c1', { n })],
+    ['system state', (s: FileStorage, n: number) => s.storeSystemState('k1', { n })],
+  ] as const)('of a %s is taken only when the write backed up an old file', async (kind, store) => {
+    const storage = await openStore({ searchIndex: false });
+    const stats = await countHandleStats(await makeTempDir());
+    await store(storage, 1); // a new file: no backup, no fstat
+    expect(stats()).toBe(0);
+    await store(storage, 2); // backs up the first: the backups remember the new file's identity
+    expect(stats()).toBe(1);
+    await store(storage, 3);
+    expect(stats()).toBe(2);
+    const folder = kind === 'conversation' ? path.join('conversations', 'c1') : 'system';
+    const names = await fse.readdir(path.join(storage.baseDir, folder));
+    expect(names.filter((name) => name.includes('.backup.'))).toHaveLength(2);
+  });
+
+  it('of a conversation write is not taken without backups', async () => {
+    const storage = await openStore({ searchIndex: false, createBackups: false });
+    const stats = await countHandleStats(await makeTempDir());
+    for (let n = 0; n < 3; n += 1) await storage.storeConversation('c1', { n });
+    expect(stats()).toBe(0);
+    expect(await storage.loadConversation('c1')).toMatchObject({ n: 2 });
   });
 });

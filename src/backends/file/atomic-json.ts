@@ -73,8 +73,12 @@ export interface AtomicWriteOptions {
   createDir?: () => Promise<string[]>;
   /** Calls `createDir` before the first try (the folder is likely missing), saving a failed open. */
   createDirFirst?: boolean;
-  /** Whether the caller needs the written file's identity (one `fstat` more); default `true`. */
-  identity?: boolean;
+  /**
+   * Whether the caller needs the written file's identity (one `fstat` more); default `true`. A
+   * promise is an answer given later (by a staged write, once the backup is decided): the
+   * file stays open until then, and the `fstat` still runs alongside its sync.
+   */
+  identity?: boolean | Promise<boolean>;
   /**
    * Work that must be done before the rename but does not touch the temp file (the backup of
    * the old file): it runs while the temp file is written and synced.
@@ -128,10 +132,11 @@ export async function writeTemp(
   try {
     await handle.writeFile(text);
     // Size and mtime are final once written, so the stat runs alongside the sync.
-    const wantStat = options.identity !== false;
     const [synced, stat] = await Promise.allSettled([
       handle.sync(),
-      wantStat ? handle.stat({ bigint: true }) : Promise.resolve(undefined),
+      Promise.resolve(options.identity ?? true).then((want) =>
+        want ? handle.stat({ bigint: true }) : undefined,
+      ),
     ]);
     if (synced.status === 'rejected') throw synced.reason;
     if (stat.status === 'rejected') throw stat.reason;

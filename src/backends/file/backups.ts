@@ -144,6 +144,14 @@ export class Backups {
     }
   }
 
+  /**
+   * True when `file`'s backups are remembered (it was just backed up): then the next write of
+   * it should report its identity to {@link written}; a new file needs none.
+   */
+  remembers(file: string): boolean {
+    return this.remembered.has(file);
+  }
+
   /** Records the file just written, so the next backup of it can trust the remembered list. */
   written(file: string, identity: FileIdentity | undefined): void {
     const known = this.remembered.get(file);

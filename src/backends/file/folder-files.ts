@@ -21,7 +21,7 @@ import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import { folderLockName, type StoreLayout } from './layout.js';
 import { ListFileCache, type ListSnapshot } from './list-cache.js';
 import { LIST_FIELDS, RecordCounts } from './record-counts.js';
-import { commitStaged, discardStaged, stageJson } from './staged-json.js';
+import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
 /** Folders remembered as existing at most (then forgotten all at once: only a failed open more each). */
@@ -137,12 +137,15 @@ export class FolderFiles {
       return;
     }
     const dir = path.dirname(file);
+    // The index (listener) and the counts of list files need the new file's identity; backups
+    // only when this write backed up an old file (decided under the lock).
+    const backedUp = laterAnswer();
+    const tracked = this.listener !== null || LIST_FIELDS[path.basename(file)] !== undefined;
     const staged = stageJson(dir, path.basename(file), envelope, {
       pretty: this.pretty,
       createDir: () => makeDirUnder(this.layout.baseDir, dir),
       createDirFirst: !this.knownDirs.has(dir),
-      // Backups and the search index (listener) need the written file's identity.
-      identity: this.backups.enabled || this.listener !== null,
+      identity: tracked || (this.backups.enabled && backedUp.answer),
       sharedSyncDirs: this.layout.fixedDirs,
     });
     let handedOver = false;
@@ -150,6 +153,7 @@ export class FolderFiles {
       await this.withConversation(conversationId, async (assertHeld) => {
         this.lists.forget(file);
         await this.backups.beforeOverwrite(file);
+        backedUp.give(this.backups.remembers(file));
         handedOver = true; // commitStaged removes the temp file itself if it fails
         let identity: string | undefined;
         try {
@@ -165,6 +169,7 @@ export class FolderFiles {
         await this.listener?.written(file, envelope, identity);
       });
     } finally {
+      backedUp.give(false); // no answer yet (the lock or the backup failed): the temp file closes
       if (!handedOver) await discardStaged(staged);
     }
   }

@@ -22,7 +22,7 @@ import {
 import { mapConcurrent } from '../../core/concurrency.js';
 import { KeptEntries } from './kept-entries.js';
 import type { FileNames } from './name-folding.js';
-import { commitStaged, discardStaged, stageJson } from './staged-json.js';
+import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
 import { isMissing } from './temp-files.js';
 
 /** Whether `file` exists; an error other than "missing" counts as yes, so the removal reports it. */
@@ -116,11 +116,13 @@ export class KeyedFiles<T extends Keyed> {
     const hashedName = hashedKeyFileName(key);
     // The temp file is the same whichever name the key gets: it is written and synced while the
     // lock is taken and the name chosen, and only the rename waits for them.
+    // Backups remember the identity of a file they just backed up (decided under the lock); a
+    // new key's file needs none, and the cache keeps no backups.
+    const backedUp = laterAnswer();
     const staged = stageJson(dir, sanitizedKeyFileName(key) ?? hashedName, envelope, {
       pretty,
       createDir: () => makeDirUnder(root, dir),
-      // Backups remember the file's identity; the cache keeps none.
-      identity: backups?.enabled ?? false,
+      identity: (backups?.enabled ?? false) && backedUp.answer,
       sharedSyncDirs: this.sharedSyncDirs,
     });
     let handedOver = false;
@@ -134,12 +136,14 @@ export class KeyedFiles<T extends Keyed> {
           entryExists(hashed),
         ]);
         await backups?.beforeOverwrite(target);
+        backedUp.give(backups?.remembers(target) ?? false);
         handedOver = true; // commitStaged removes the temp file itself if it fails
         const identity = await commitStaged(staged, target, assertHeld);
         backups?.written(target, identity);
         if (target !== hashed && hashedCopy) await this.unlinkQuietly(hashed, true);
       });
     } finally {
+      backedUp.give(false); // no answer yet (the lock or the backup failed): the temp file closes
       if (!handedOver) await discardStaged(staged);
     }
   }

@@ -27,6 +27,23 @@ export type StageOptions = Pick<
   'pretty' | 'createDir' | 'createDirFirst' | 'identity' | 'sharedSyncDirs'
 >;
 
+/** A yes or no given later: whether a staged write needs its file's identity (see `StageOptions.identity`). */
+export interface LaterAnswer {
+  /** Settles with the answer once {@link LaterAnswer.give} is called (the first call counts). */
+  readonly answer: Promise<boolean>;
+  /** Gives the answer; later calls change nothing, so a `finally` may always give `false`. */
+  give(yes: boolean): void;
+}
+
+/** A {@link LaterAnswer} not given yet. */
+export function laterAnswer(): LaterAnswer {
+  let give: (yes: boolean) => void = () => undefined;
+  const answer = new Promise<boolean>((resolve) => {
+    give = resolve;
+  });
+  return { answer, give };
+}
+
 /** A temp file being written and synced in its folder, not yet renamed over any target. */
 export interface StagedJson {
   /** Path of the temp file. */
