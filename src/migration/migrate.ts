@@ -91,6 +91,12 @@ async function planTarget(target: StorageInterface, sourceId: string, merge: boo
   return { resumed: false, merge, warning };
 }
 
+/** Initializes `source` and (unless `null`) `target` concurrently; rejects after both settled. */
+async function openBoth(source: StorageInterface, target: StorageInterface | null): Promise<void> {
+  const opened = await Promise.allSettled([source.initialize(), target?.initialize()]);
+  for (const result of opened) if (result.status === 'rejected') throw result.reason;
+}
+
 /** The kept warnings, plus a line saying how many were left out. */
 function withOmitted(warnings: BoundedList<string>): string[] {
   const omitted = warnings.count - warnings.kept.length;
@@ -114,13 +120,13 @@ export async function migrateStorage(
   throwIfAborted(options.signal); // an already-aborted signal opens nothing
   const dryRun = options.dryRun ?? false;
   const maxNotes = options.maxDifferences ?? 50;
-  await source.initialize();
+  // Both stores open at once: opening costs each side a fixed wait (driver load, schema
+  // checks) that is a large share of a small migration's time. Opening writes no record, so
+  // a refusal below still leaves the target without any.
+  await openBoth(source, dryRun ? null : target);
   let plan: TargetPlan = { resumed: false, merge: options.merge ?? false };
   await refuseChainLimit(source, target, concurrency, options.signal);
-  if (!dryRun) {
-    await target.initialize();
-    plan = await planTarget(target, options.sourceId ?? source.storageType, plan.merge);
-  }
+  if (!dryRun) plan = await planTarget(target, options.sourceId ?? source.storageType, plan.merge);
   const context: CopyContext = {
     source,
     target,
