@@ -302,21 +302,19 @@ export function searchSpec(extractor: TextExtractor, kind: SearchKind, record: J
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
   }
-  let spec = String(length);
-  // Tokens seen more than once, by tf (few: most tokens of a text occur once).
-  let repeated: Map<number, string[]> | undefined;
-  for (const [token, count] of counts) {
-    if (count === 1) spec += ` ${token}`;
-    else {
-      repeated ??= new Map();
-      const group = repeated.get(count);
-      if (group === undefined) repeated.set(count, [token]);
-      else group.push(token);
-    }
+  const parts = [String(length)];
+  // Tokens seen more than once (few: most tokens of a text occur once), then by count.
+  const repeated: Array<[string, number]> = [];
+  for (const entry of counts) {
+    if (entry[1] === 1) parts.push(entry[0]);
+    else repeated.push(entry);
   }
-  if (repeated !== undefined) {
-    for (const [count, group] of [...repeated].sort((a, b) => a[0] - b[0]))
-      spec += ` *${count} ${group.join(' ')}`;
+  repeated.sort((x, y) => x[1] - y[1]);
+  let last = 1;
+  for (const [token, count] of repeated) {
+    if (count !== last) parts.push(`*${count}`);
+    parts.push(token);
+    last = count;
   }
-  return spec;
+  return parts.join(' ');
 }
