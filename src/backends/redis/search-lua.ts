@@ -120,66 +120,62 @@ local function searchStale(counters)
   local values = knownCounters[counters]
   return values == nil or (values['search_stale'] or '0') ~= '0'
 end
--- An entry is '<I4I4I4B': doc number, tf, doc length, kind letter. A spec lists its tokens of
--- tf 1 first, then each larger tf as a marker '*<tf>' before its tokens (a token never holds
--- '*'), so each token costs one capture and one APPEND: the entry changes only at a marker.
-local function specList(spec)
-  -- The doc's token list as search-docs keeps it ('<length> <token> ...', no markers).
-  local star = string.find(spec, ' *', 1, true)
-  if star == nil then return spec end
-  return string.sub(spec, 1, star - 1) .. string.gsub(string.sub(spec, star), ' %*%d+', '')
-end
-local function eachPosting(spec, num, doc, post)
-  local length = tonumber(string.match(spec, '^%d+'))
-  local tail = struct.pack('<I4B', length, string.byte(doc, 1))
-  local entry = struct.pack('<I4I4', num, 1) .. tail
-  for tok in string.gmatch(spec, ' (%S+)') do
-    if string.byte(tok, 1) == 42 then
-      entry = struct.pack('<I4I4', num, tonumber(string.sub(tok, 2))) .. tail
-    else
-      post(tok, entry)
-    end
+-- An entry is '<I4I4I4B': doc number, tf, doc length, kind letter. Per doc the number and the
+-- length+kind parts are packed once, per token only its tf (the few small ones cached).
+local tfBytes = {}
+local function packTf(tf)
+  local packed = tfBytes[tf]
+  if packed == nil then
+    packed = struct.pack('<I4', tonumber(tf))
+    tfBytes[tf] = packed
   end
-  return length
+  return packed
 end
 local function addDocs(counters, docs, specs)
   if #docs == 0 then return end
   local base = string.sub(counters, 1, #counters - 8)
-  local q = base .. 'q:'
   local first = takeNums(counters, #docs)
   if #docs == 1 then
     local doc, spec, num = docs[1], specs[1], string.format('%d', first)
-    local length = eachPosting(spec, first, doc, function(tok, entry) redis.call('APPEND', q .. tok, entry) end)
-    redis.call('HSET', base .. 'search-docs', doc, num .. ' ' .. specList(spec))
+    local length = string.match(spec, '^%d+')
+    local head, tail = struct.pack('<I4', first), struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
+    for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
+      redis.call('APPEND', base .. 'q:' .. tok, head .. packTf(tf) .. tail)
+    end
+    redis.call('HSET', base .. 'search-docs', doc, num .. ' ' .. string.gsub(spec, ' (%S+) %S+', ' %1'))
     redis.call('HSET', base .. 'search-nums', num, doc)
     redis.call('SETBIT', base .. 'search-live', first, 1)
     bump(counters, 'search_docs', 1)
-    bump(counters, 'search_tokens', length)
+    bump(counters, 'search_tokens', tonumber(length))
     return
   end
   local lists, names, bits, tokens = {}, {}, {}, 0
   local byToken, order = {}, {}
-  local function post(tok, entry)
-    local acc = byToken[tok]
-    if acc == nil then
-      byToken[tok] = {entry}
-      order[#order + 1] = tok
-    else
-      acc[#acc + 1] = entry
-    end
-  end
   for i = 1, #docs do
     local doc, spec = docs[i], specs[i]
     local num = string.format('%d', first + i - 1)
-    tokens = tokens + eachPosting(spec, first + i - 1, doc, post)
+    local length = string.match(spec, '^%d+')
+    local head = struct.pack('<I4', first + i - 1)
+    local tail = struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
+    for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
+      local e = head .. packTf(tf) .. tail
+      local acc = byToken[tok]
+      if acc == nil then
+        byToken[tok] = {e}
+        order[#order + 1] = tok
+      else
+        acc[#acc + 1] = e
+      end
+    end
     lists[#lists + 1] = doc
-    lists[#lists + 1] = num .. ' ' .. specList(spec)
+    lists[#lists + 1] = num .. ' ' .. string.gsub(spec, ' (%S+) %S+', ' %1')
     names[#names + 1] = num
     names[#names + 1] = doc
     bits[#bits + 1] = 'SET'
     bits[#bits + 1] = 'u1'
     bits[#bits + 1] = num
     bits[#bits + 1] = 1
+    tokens = tokens + tonumber(length)
   end
   for i = 1, #lists, 1000 do
     redis.call('HSET', base .. 'search-docs', unpack(lists, i, math.min(i + 999, #lists)))
@@ -189,7 +185,7 @@ local function addDocs(counters, docs, specs)
     redis.call('BITFIELD', base .. 'search-live', unpack(bits, i, math.min(i + 1999, #bits)))
   end
   for _, tok in ipairs(order) do
-    redis.call('APPEND', q .. tok, table.concat(byToken[tok]))
+    redis.call('APPEND', base .. 'q:' .. tok, table.concat(byToken[tok]))
   end
   bump(counters, 'search_docs', #docs)
   bump(counters, 'search_tokens', tokens)
@@ -270,9 +266,9 @@ export class SearchWriter {
   }
 
   /**
-   * The spec of a record of `kind` (`''` when the index is off): `"<length> <token> ..."` of its
-   * indexed text, each distinct posting token once: first those seen once, then per larger count
-   * `*<count>` and its tokens (tokens hold no white space or `*`, so the Lua splits on spaces).
+   * The spec of a record of `kind` (`''` when the index is off): `"<length> <token> <tf> ..."`
+   * of its indexed text, each distinct posting token once with its count (tokens hold no white
+   * space, so the Lua splits on it).
    */
   spec(kind: SearchKind, record: JsonValue): string {
     return this.enabled ? searchSpec(this.extractor, kind, record) : '';
@@ -303,18 +299,6 @@ export function searchSpec(extractor: TextExtractor, kind: SearchKind, record: J
     }
   }
   const parts = [String(length)];
-  // Tokens seen more than once (few: most tokens of a text occur once), then by count.
-  const repeated: Array<[string, number]> = [];
-  for (const entry of counts) {
-    if (entry[1] === 1) parts.push(entry[0]);
-    else repeated.push(entry);
-  }
-  repeated.sort((x, y) => x[1] - y[1]);
-  let last = 1;
-  for (const [token, count] of repeated) {
-    if (count !== last) parts.push(`*${count}`);
-    parts.push(token);
-    last = count;
-  }
+  for (const [token, count] of counts) parts.push(token, String(count));
   return parts.join(' ');
 }
