@@ -2,6 +2,7 @@
  * Config validation before any I/O, unreachable servers and timeouts reported as
  * BackendUnavailableError without the password, a given pool left open, health and stats.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
@@ -183,14 +184,23 @@ describeWithService('postgres')('postgres server behaviour', () => {
     expect(typeof health.pool_total_count).toBe('number');
   });
 
-  it('reports stats with table sizes, total_bytes their sum', async () => {
+  it('reports stats with table sizes (heap + TOAST), total_bytes their sum', async () => {
     const s = await ctx.open();
-    await s.storeConversation('c', { v: 'x'.repeat(10_000) });
+    // Incompressible, so it is stored out of line: the TOAST heap must be counted.
+    const big = randomBytes(15_000).toString('base64');
+    await s.storeConversation('c', { v: big });
     const stats = await s.getStorageStats();
     const tables = stats.table_bytes as Record<string, number>;
-    expect(Object.keys(tables)).toContain('conversations');
+    const { rows } = await ctx.raw().query<{ name: string; bytes: string }>(
+      `SELECT c.relname AS name,
+        pg_relation_size(c.oid) + coalesce(pg_relation_size(nullif(c.reltoastrelid, 0)), 0) AS bytes
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`,
+      [ctx.schema()],
+    );
+    expect(tables).toEqual(Object.fromEntries(rows.map((r) => [r.name, Number(r.bytes)])));
+    expect(tables.conversations).toBeGreaterThan(big.length);
     expect(stats.total_bytes).toBe(Object.values(tables).reduce((a, b) => a + b, 0));
-    expect(stats.total_bytes).toBeGreaterThan(0);
     expect(stats.schema).toBe(ctx.schema());
   });
 

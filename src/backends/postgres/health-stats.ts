@@ -36,8 +36,8 @@ export async function probePostgresHealth(
 }
 
 /**
- * Counts everything stored (live cache entries at `nowMs` only), the bytes the schema's tables
- * use and the search index entries.
+ * Counts everything stored (live cache entries at `nowMs` only), the bytes of the schema's
+ * tables' rows (heap and TOAST, see the stats statement in `sql.ts`) and the search index entries.
  */
 export async function collectPostgresStats(
   db: PostgresConnection,
