@@ -120,4 +120,31 @@ describeWithService('postgres')('postgres schema', () => {
     expect((error as Error).message).toContain('"bad"');
     expect(await s.loadConversation('good')).toEqual({ v: 1 });
   });
+
+  // Loads build the row's location only when a value is bad: it must still name the row.
+  it('names the bad row of a chain, memory or raw message load (not JSON, or not an object)', async () => {
+    const s = await ctx.open();
+    const t = ident(ctx.schema());
+    await s.storeReasoningChain('agent', { n: 1 });
+    await s.storeReasoningChain('agent', { n: 2 });
+    await s.storeMemory('conv', 'mem', { v: 1 });
+    await s.storeRawMessages('conv', [{ a: 1 }, { b: 2 }]);
+    const message = async (load: () => Promise<unknown>): Promise<string> => {
+      const error = await load().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptDataError);
+      return (error as Error).message;
+    };
+    const [last] = (await ctx.raw().query<{ id: string }>(`SELECT max(id) AS id FROM ${t}.reasoning_chains`))
+      .rows;
+    await ctx.raw().query(`UPDATE ${t}.reasoning_chains SET chain_data = '[1]' WHERE id = $1`, [last?.id]);
+    const chain = await message(() => s.loadReasoningChains('agent', 10));
+    expect(chain).toContain(`reasoning_chains id ${last?.id} (agent "agent")`);
+    expect(chain).toContain('not a JSON object');
+    await ctx.raw().query(`UPDATE ${t}.memories SET memory_data = '{oops'`);
+    expect(await message(() => s.loadMemories('conv'))).toContain(
+      'memories conversation "conv", memory "mem"',
+    );
+    await ctx.raw().query(`UPDATE ${t}.raw_messages SET message_data = '{oops' WHERE message_index = 1`);
+    expect(await message(() => s.loadRawMessages('conv'))).toContain('raw messages of "conv", index 1');
+  });
 });

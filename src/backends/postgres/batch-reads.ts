@@ -103,8 +103,8 @@ function parseConversation(
           created_at: row.created_at ?? 'null',
           memory_data: row.json,
         };
-        const what = `conversation ${label}, memory ${JSON.stringify(memory.memory_id)}`;
-        stored.memories.push(memoryFromRow(memory, where('memories', what)));
+        const what = () => `conversation ${label}, memory ${JSON.stringify(memory.memory_id)}`;
+        stored.memories.push(memoryFromRow(memory, () => where('memories', what())));
         break;
       }
       default:

@@ -5,9 +5,8 @@
  * `COLLATE "C"` too, so a page walks the primary key from the cursor instead of sorting.
  */
 import type { JsonObject, JsonValue, ListingName } from '../../core/index.js';
-import { parseStoredJson } from '../../core/index.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
-import { memoryFromRow, type MemoryRow } from './rows.js';
+import { memoryFromRow, type MemoryRow, parseRowJson } from './rows.js';
 import { quoteIdent } from './sql.js';
 
 /** The paging statements of a store whose tables live in `schema`. */
@@ -81,7 +80,9 @@ export async function readPostgresRawWindow(
     window.limit,
     window.offset,
   ]);
-  return rows.map((row, i) => parseStoredJson(row.json, window.where(`${what}, index ${window.offset + i}`)));
+  return rows.map((row, i) =>
+    parseRowJson(row.json, () => window.where(`${what}, index ${window.offset + i}`)),
+  );
 }
 
 /** Memories at `offset` (up to `limit`, all when `null`), in insertion order. */
@@ -98,6 +99,6 @@ export async function readPostgresMemoryWindow(
     window.offset,
   ]);
   return rows.map((row) =>
-    memoryFromRow(row, window.where(`${conversation}, memory ${JSON.stringify(row.memory_id)}`)),
+    memoryFromRow(row, () => window.where(`${conversation}, memory ${JSON.stringify(row.memory_id)}`)),
   );
 }

@@ -13,10 +13,17 @@ import {
   type SequencedChain,
   type SequencedChainRead,
   type StoredConversation,
-  parseStoredJson,
   parseStoredJsonObject,
 } from '../../core/index.js';
-import { cacheRowValues, instant, memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
+import {
+  cacheRowValues,
+  instant,
+  memoryColumns,
+  memoryFromRow,
+  type MemoryRow,
+  parseRowJson,
+  parseRowObject,
+} from './rows.js';
 import * as batches from './batches.js';
 import { readPostgresConversationBatch } from './batch-reads.js';
 import { buildBulkSql, type PostgresBulkSql, writeConversationBatch } from './bulk-writes.js';
@@ -78,7 +85,9 @@ export class PostgresStorage extends PostgresStorageBase {
     const rows = await this.db.rows<{ json: string }>(`load ${what}`, this.sql.selectRawMessages, [
       conversationId,
     ]);
-    return rows.map((row, i) => parseStoredJson(row.json, this.where('raw_messages', `${what}, index ${i}`)));
+    return rows.map((row, i) =>
+      parseRowJson(row.json, () => this.where('raw_messages', `${what}, index ${i}`)),
+    );
   }
 
   // ----- memories ------------------------------------------------------------------------
@@ -126,8 +135,7 @@ export class PostgresStorage extends PostgresStorageBase {
     const what = `memories of ${q(conversationId)}`;
     const rows = await this.db.rows<MemoryRow>(`load ${what}`, this.sql.selectMemories, [conversationId]);
     return rows.map((row) =>
-      memoryFromRow(
-        row,
+      memoryFromRow(row, () =>
         this.where('memories', `conversation ${q(conversationId)}, memory ${q(row.memory_id)}`),
       ),
     );
@@ -168,7 +176,7 @@ export class PostgresStorage extends PostgresStorageBase {
         ? await this.db.rows<Row>(what, this.sql.selectChains, [agentId])
         : await this.db.rows<Row>(what, this.sql.selectLastChains, [agentId, limit]);
     return rows.map((row) =>
-      parseStoredJsonObject(row.json, this.where('reasoning_chains', `id ${row.id} (agent ${q(agentId)})`)),
+      parseRowObject(row.json, () => this.where('reasoning_chains', `id ${row.id} (agent ${q(agentId)})`)),
     );
   }
 

@@ -124,7 +124,7 @@ function recordOf(kind: SearchKind, row: IndexRow, where: string): JsonValue {
     created_at: row.created_at ?? 'null',
     memory_data: row.json,
   };
-  return memoryFromRow(memory, where);
+  return memoryFromRow(memory, () => where);
 }
 
 /** The search index of one store: the write paths' columns, catch-up, rebuild and queries. */

@@ -200,7 +200,7 @@ function toCandidate(kind: SearchKind, row: SearchRow, s: string): SearchCandida
     case 'memories': {
       const memoryId = row.key ?? '';
       const columns = { memory_id: memoryId, created_at: row.created_at ?? 'null', memory_data: row.json };
-      return { kind, conversationId: row.owner, memoryId, record: memoryFromRow(columns, where), bm25 };
+      return { kind, conversationId: row.owner, memoryId, record: memoryFromRow(columns, () => where), bm25 };
     }
     case 'reasoning_chains':
       return {
