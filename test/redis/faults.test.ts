@@ -37,6 +37,21 @@ describeWithService('redis')('redis write faults', () => {
     expect(await ctx.raw().get(bucket.counters)).toBe('not a hash');
   });
 
+  it('refuses a conversation whose second index is not a zset, leaving the first index as it was', async () => {
+    const s = await ctx.open();
+    const { bucket } = new KeyLayout(ctx.prefix()).conversation('c1');
+    await ctx.raw().set(bucket.conversationIds, 'not a zset');
+    const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    const error = await s.storeConversation('c1', { a: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toContain(`${bucket.conversationIds} is a string, expected a zset`);
+    expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+    // A member already in the first index stays there.
+    await ctx.raw().zadd(bucket.conversations, 0, 'c1');
+    await expect(s.storeConversation('c1', { a: 1 })).rejects.toBeInstanceOf(CorruptDataError);
+    expect(await ctx.raw().zrange(bucket.conversations, 0, -1)).toEqual(['c1']);
+  });
+
   it('counts a string record once and its bytes exactly, whether new or replaced', async () => {
     const s = await ctx.open({ searchIndex: false });
     const k = new KeyLayout(ctx.prefix()).conversation('c1');
