@@ -49,7 +49,7 @@ describeWithService('redis')('redis write faults', () => {
     // A member already in the first index stays there.
     await ctx.raw().zadd(bucket.conversations, 0, 'c1');
     await expect(s.storeConversation('c1', { a: 1 })).rejects.toBeInstanceOf(CorruptDataError);
-    expect(await ctx.raw().zrange(bucket.conversations, 0, -1)).toEqual(['c1']);
+    expect(await ctx.raw().zrange(bucket.conversations, '0', '-1')).toEqual(['c1']);
   });
 
   it('counts a string record once and its bytes exactly, whether new or replaced', async () => {
