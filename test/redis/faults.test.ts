@@ -23,6 +23,53 @@ describeWithService('redis')('redis write faults', () => {
     expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
   });
 
+  it('refuses a write whose bucket counters are not a hash, naming them, before writing anything', async () => {
+    const s = await ctx.open();
+    const { bucket } = new KeyLayout(ctx.prefix()).conversation('c1');
+    await ctx.raw().set(bucket.counters, 'not a hash');
+    const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    const error = await s.storeConversation('c1', { a: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toContain(`${bucket.counters} is a string, expected a hash`);
+    await expect(s.storeChunkInfo('c1', { a: 1 })).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(s.storeMemory('c1', 'm1', { a: 1 })).rejects.toBeInstanceOf(CorruptDataError);
+    expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+    expect(await ctx.raw().get(bucket.counters)).toBe('not a hash');
+  });
+
+  it('refuses a conversation whose second index is not a zset, leaving the first index as it was', async () => {
+    const s = await ctx.open();
+    const { bucket } = new KeyLayout(ctx.prefix()).conversation('c1');
+    await ctx.raw().set(bucket.conversationIds, 'not a zset');
+    const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    const error = await s.storeConversation('c1', { a: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toContain(`${bucket.conversationIds} is a string, expected a zset`);
+    expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+    // A member already in the first index stays there.
+    await ctx.raw().zadd(bucket.conversations, 0, 'c1');
+    await expect(s.storeConversation('c1', { a: 1 })).rejects.toBeInstanceOf(CorruptDataError);
+    expect(await ctx.raw().zrange(bucket.conversations, '0', '-1')).toEqual(['c1']);
+  });
+
+  it('counts a string record once and its bytes exactly, whether new or replaced', async () => {
+    const s = await ctx.open({ searchIndex: false });
+    const k = new KeyLayout(ctx.prefix()).conversation('c1');
+    await s.storeConversation('c1', { text: 'a much longer first version' });
+    await s.storeConversation('c1', { text: 'short' });
+    await s.storeChunkInfo('c1', { chunks: [1, 2, 3] });
+    const bytes = (await ctx.raw().strlen(k.conversation)) + (await ctx.raw().strlen(k.chunks));
+    expect(
+      await ctx.raw().hmget(k.bucket.counters, 'conversations', 'chunk_infos', 'bytes', 'search_stale'),
+    ).toEqual(['1', '1', String(bytes), '1']);
+    await s.deleteConversation('c1');
+    expect(await ctx.raw().hmget(k.bucket.counters, 'conversations', 'chunk_infos', 'bytes')).toEqual([
+      '0',
+      '0',
+      '0',
+    ]);
+  });
+
   it('refuses a write whose index has the wrong type, before writing anything', async () => {
     const s = await ctx.open();
     const layout = new KeyLayout(ctx.prefix());

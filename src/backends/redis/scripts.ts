@@ -23,22 +23,30 @@ export class LuaScript {
 }
 
 // guard(types, counters): an error text when a key has another type than expected (pairs of
-// key, type) or a counter is not an integer; nil when the script may write. It keeps the
+// key, type) or a counter is not an integer; nil when the script may write. The type it found
+// for each key stays in keyTypes ('none': the key does not exist), so a script knows whether
+// its record existed without another call. The counters hash is not asked its TYPE: its
+// HGETALL fails on another type, and only then is TYPE called, for the message. It keeps the
 // counters it read, so bump() only adds to a pending delta and the script's end writes every
 // changed counter in one HSET (flushCounters) instead of one HINCRBY per bump: a write script
 // bumps up to five counters, and each command costs the server a call and an effect to
 // replicate. A script runs atomically, so the values read stay current; counters not read
 // by guard (a script without one) or too large for a Lua number are bumped by HINCRBY.
-const PRELUDE = `local knownCounters, pendingCounters = {}, {}
+const PRELUDE = `local knownCounters, pendingCounters, keyTypes = {}, {}, {}
+local function wrongType(key, expected)
+  return 'WRONGTYPE ' .. key .. ' is a ' .. redis.call('TYPE', key)['ok'] .. ', expected a ' .. expected
+end
 local function guard(types, counters)
   for i = 1, #types, 2 do
-    local t = redis.call('TYPE', types[i])['ok']
-    if t ~= 'none' and t ~= types[i + 1] then
-      return 'WRONGTYPE ' .. types[i] .. ' is a ' .. t .. ', expected a ' .. types[i + 1]
+    if types[i] ~= counters then
+      local t = redis.call('TYPE', types[i])['ok']
+      if t ~= 'none' and t ~= types[i + 1] then return wrongType(types[i], types[i + 1]) end
+      keyTypes[types[i]] = t
     end
   end
   if counters then
-    local flat = redis.call('HGETALL', counters)
+    local flat = redis.pcall('HGETALL', counters)
+    if flat.err then return wrongType(counters, 'hash') end
     local values = {}
     for i = 2, #flat, 2 do
       if not string.find(flat[i], '^%-?%d+$') then
@@ -105,18 +113,34 @@ export function indexedScript(name: string, body: string): LuaScript {
  * Writes a string record and indexes it. KEYS: record, counters, index zsets...
  * ARGV: member, JSON, counter field, and for a searchable record the search flag, doc and
  * spec (`search-lua.ts`). Returns 1 when the record existed.
+ *
+ * Conversations, chunk info and system states are its hot path, and each server call costs
+ * about as much as the key's own SET, so it makes as few as it can (a new record with the
+ * index off: TYPE, HGETALL, ZADD per index zset, SET, HSET). The index zsets are not asked
+ * their TYPE: each one's `ZADD NX` is its check, and when one fails the members the ones
+ * before it added are removed again (NX: a member already there was left as it was), so a
+ * wrong type still writes nothing.
  */
 export const WRITE_STRING = indexedScript(
   'writeString',
-  `local types = {KEYS[1], 'string', KEYS[2], 'hash'}
-for i = 3, #KEYS do types[#types + 1] = KEYS[i]; types[#types + 1] = 'zset' end
-local bad = guard(types, KEYS[2])
+  `local bad = guard({KEYS[1], 'string', KEYS[2], 'hash'}, KEYS[2])
 if bad then return redis.error_reply(bad) end
-local old = redis.call('STRLEN', KEYS[1])
-local existed = redis.call('EXISTS', KEYS[1])
+local added = {}
+for i = 3, #KEYS do
+  local n = redis.pcall('ZADD', KEYS[i], 'NX', 0, ARGV[1])
+  if type(n) == 'table' then
+    for j = 3, i - 1 do
+      if added[j] == 1 then redis.call('ZREM', KEYS[j], ARGV[1]) end
+    end
+    return redis.error_reply(wrongType(KEYS[i], 'zset'))
+  end
+  added[i] = n
+end
+-- guard() read the record's type: a new record has no old length to read.
+local existed = keyTypes[KEYS[1]] == 'none' and 0 or 1
+local old = existed == 1 and redis.call('STRLEN', KEYS[1]) or 0
 redis.call('SET', KEYS[1], ARGV[2])
 if searchOn(KEYS[2], ARGV[4]) then indexDoc(KEYS[2], ARGV[5], ARGV[6], existed == 0 and not searchStale(KEYS[2])) end
-for i = 3, #KEYS do redis.call('ZADD', KEYS[i], 0, ARGV[1]) end
 if existed == 0 then bump(KEYS[2], ARGV[3], 1) end
 bump(KEYS[2], 'bytes', #ARGV[2] - old)
 return existed`,

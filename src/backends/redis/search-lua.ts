@@ -71,7 +71,12 @@ export const SEARCH_LUA = `${IS_LIVE_LUA}local function searchOn(counters, flag)
   if flag == nil or flag == '' then return false end
   bump(counters, 'search_rev', 1)
   if flag == '1' then return true end
-  redis.call('HSET', counters, 'search_stale', 1)
+  -- Marked stale already (guard() read it, in this same atomic script): no HSET to repeat.
+  local values = knownCounters[counters]
+  if values == nil or values['search_stale'] ~= '1' then
+    redis.call('HSET', counters, 'search_stale', 1)
+    if values then values['search_stale'] = '1' end
+  end
   return false
 end
 local function takeNums(counters, n)
