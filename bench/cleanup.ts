@@ -4,8 +4,8 @@ import pg from 'pg';
 import { config } from './config.js';
 
 /** Deletes every key starting with `prefix` (SCAN + UNLINK; the bench owns the prefix). */
-export async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const client = new Redis(config.redisUrl, { lazyConnect: true });
+export async function deleteRedisPrefix(prefix: string, url = config.redisUrl): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true });
   try {
     await client.connect();
     let cursor = '0';

@@ -11,7 +11,13 @@ import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { median } from './method.js';
 import { profileSubjects } from './profile-subjects.js';
-import { cpuSecondsOf, redisCommandStats as commandStats, redisServerPid } from './server-cpu.js';
+import { deleteRedisPrefix } from './cleanup.js';
+import {
+  CommandBreakdown,
+  cpuSecondsOf,
+  redisCommandStats as commandStats,
+  redisServerPid,
+} from './server-cpu.js';
 import { chunkInfo, conversation, memory, rawMessage } from './workloads/data.js';
 
 const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -56,7 +62,7 @@ async function main(): Promise<void> {
   }
   type Sample = { wall: number; client: number; server: number; script: number };
   const samples = new Map<string, Sample[]>();
-  const breakdown = new Map<string, Map<string, [number, number]>>();
+  const breakdown = new CommandBreakdown();
   for (let round = 0; round <= ROUNDS; round += 1) {
     const order = subjects.map(([name]) => name);
     for (let i = 0; i < round % order.length; i += 1) order.push(order.shift()!);
@@ -87,13 +93,7 @@ async function main(): Promise<void> {
         script: script / records,
       });
       samples.set(name, list);
-      const acc = breakdown.get(name) ?? new Map<string, [number, number]>();
-      for (const [cmd, [calls, usec]] of stats1) {
-        const [c0, u0] = stats0.get(cmd) ?? [0, 0];
-        const [ca, ua] = acc.get(cmd) ?? [0, 0];
-        acc.set(cmd, [ca + calls - c0, ua + usec - u0]);
-      }
-      breakdown.set(name, acc);
+      breakdown.add(name, stats0, stats1);
     }
   }
   const load = loadavg()[0]!.toFixed(2);
@@ -106,22 +106,11 @@ async function main(): Promise<void> {
         `client ${med((r) => r.client)}  server ${med((r) => r.server)}  script ${med((r) => r.script)} us/record`,
     );
   }
-  for (const [name, acc] of breakdown) {
-    const n = ROUNDS * records;
-    const parts = [...acc]
-      .filter(([, [, usec]]) => usec >= n * 0.2)
-      .sort((a, b) => b[1][1] - a[1][1])
-      .map(([cmd, [calls, usec]]) => `${cmd} ${(calls / n).toFixed(2)}x ${(usec / n).toFixed(1)}us`);
-    console.log(`${name.padEnd(15)} per record: ${parts.join(', ')}`);
-  }
+  for (const line of breakdown.lines(ROUNDS * records, 'per record', (_, usec) => usec >= 0.2, 2))
+    console.log(line);
   for (const [name, store] of stores) {
     await store.shutdown();
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefixOf(name)}*`, 'COUNT', 1000);
-      if (keys.length > 0) await admin.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteRedisPrefix(prefixOf(name), URL);
   }
   admin.disconnect();
 }

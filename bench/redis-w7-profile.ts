@@ -13,7 +13,13 @@ import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { median } from './method.js';
 import { profileSubjects } from './profile-subjects.js';
-import { cpuSecondsOf, redisCommandStats as commandStats, redisServerPid } from './server-cpu.js';
+import { deleteRedisPrefix } from './cleanup.js';
+import {
+  CommandBreakdown,
+  cpuSecondsOf,
+  redisCommandStats as commandStats,
+  redisServerPid,
+} from './server-cpu.js';
 import { seededRandom } from './random.js';
 
 const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -65,7 +71,7 @@ async function open(create: Create, prefix: string, searchIndex: boolean): Promi
 async function scriptUsec(admin: Redis): Promise<number> {
   return (await commandStats(admin)).get('evalsha')?.[1] ?? 0;
 }
-const breakdown = new Map<string, Map<string, [number, number]>>();
+const breakdown = new CommandBreakdown();
 
 async function main(): Promise<void> {
   const admin = new Redis(URL);
@@ -96,13 +102,7 @@ async function main(): Promise<void> {
       const script = (await scriptUsec(admin)) - s0;
       if (round === 0) continue;
       const stats1 = await commandStats(admin);
-      const acc = breakdown.get(name) ?? new Map<string, [number, number]>();
-      for (const [cmd, [calls, usec]] of stats1) {
-        const [c0, u0] = stats0.get(cmd) ?? [0, 0];
-        const [ca, ua] = acc.get(cmd) ?? [0, 0];
-        acc.set(cmd, [ca + calls - c0, ua + usec - u0]);
-      }
-      breakdown.set(name, acc);
+      breakdown.add(name, stats0, stats1);
       const list = samples.get(name) ?? [];
       list.push({
         ops: (CALLS * 1000) / ms,
@@ -142,23 +142,11 @@ async function main(): Promise<void> {
     );
   }
   for (const [key, times] of queryTimes) console.log(`search p50 ${key}: ${median(times).toFixed(2)} ms`);
-  for (const [name, acc] of breakdown) {
-    const n = ROUNDS * CALLS;
-    const parts = [...acc]
-      .filter(([, [calls]]) => calls >= n / 2)
-      .sort((a, b) => b[1][1] - a[1][1])
-      .map(([cmd, [calls, usec]]) => `${cmd} ${(calls / n).toFixed(1)}x ${(usec / n).toFixed(1)}us`);
-    console.log(`${name.padEnd(15)} per op: ${parts.join(', ')}`);
-  }
+  for (const line of breakdown.lines(ROUNDS * CALLS, 'per op', (calls) => calls >= 0.5)) console.log(line);
   for (const [name, store] of stores) {
     await store.shutdown();
     const prefix = `w7p${process.pid}:${name.replace(' ', '-')}:`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await admin.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteRedisPrefix(prefix, URL);
   }
   admin.disconnect();
 }

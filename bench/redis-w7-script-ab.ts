@@ -11,7 +11,8 @@
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { median } from './method.js';
-import { redisCommandStats } from './server-cpu.js';
+import { deleteRedisPrefix } from './cleanup.js';
+import { CommandBreakdown, redisCommandStats } from './server-cpu.js';
 import { seededRandom } from './random.js';
 
 const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     await admin.script('LOAD', checkout.UPSERT_MEMORY.lua);
   }
   const samples = new Map<string, Array<{ cpu: number; script: number }>>();
-  const breakdown = new Map<string, Map<string, [number, number]>>();
+  const breakdown = new CommandBreakdown();
   const data = sentences(11);
   for (let round = 0; round <= ROUNDS; round += 1) {
     const order = subjects.slice();
@@ -142,13 +143,7 @@ async function main(): Promise<void> {
       const after = await redisCommandStats(admin);
       const script = (after.get('evalsha')?.[1] ?? 0) - stats0;
       if (round === 0) continue;
-      const acc = breakdown.get(name) ?? new Map<string, [number, number]>();
-      for (const [cmd, [n, usec]] of after) {
-        const [n0, u0] = before.get(cmd) ?? [0, 0];
-        const [na, ua] = acc.get(cmd) ?? [0, 0];
-        acc.set(cmd, [na + n - n0, ua + usec - u0]);
-      }
-      breakdown.set(name, acc);
+      breakdown.add(name, before, after);
       samples.set(name, [...(samples.get(name) ?? []), { cpu: (cpu * 1e6) / CALLS, script: script / CALLS }]);
     }
   }
@@ -197,22 +192,9 @@ async function main(): Promise<void> {
     );
   }
   // The commands inside the scripts, per call: how many and their time (Lua's own work is the rest).
-  for (const [name, acc] of breakdown) {
-    const n = ROUNDS * CALLS;
-    const parts = [...acc]
-      .filter(([cmd, [calls]]) => cmd !== 'evalsha' && calls >= n / 2)
-      .sort((a, b) => b[1][1] - a[1][1])
-      .map(([cmd, [calls, usec]]) => `${cmd} ${(calls / n).toFixed(1)}x ${(usec / n).toFixed(1)}us`);
-    console.log(`${name.padEnd(15)} per call: ${parts.join(', ')}`);
-  }
-  for (const prefix of prefixes.values()) {
-    let cursor = '0';
-    do {
-      const [next, found] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (found.length > 0) await admin.unlink(...found);
-      cursor = next;
-    } while (cursor !== '0');
-  }
+  const keep = (calls: number, _usec: number, cmd: string): boolean => cmd !== 'evalsha' && calls >= 0.5;
+  for (const line of breakdown.lines(ROUNDS * CALLS, 'per call', keep)) console.log(line);
+  for (const prefix of prefixes.values()) await deleteRedisPrefix(prefix, URL);
   admin.disconnect();
 }
 

@@ -52,3 +52,41 @@ export async function redisCommandStats(admin: Redis): Promise<Map<string, [numb
     stats.set(m[1]!, [Number(m[2]), Number(m[3])]);
   return stats;
 }
+
+/** Per subject, the commands Redis ran (calls, microseconds) added up over the measured rounds. */
+export class CommandBreakdown {
+  private readonly bySubject = new Map<string, Map<string, [number, number]>>();
+
+  /** Adds what ran between two `redisCommandStats` snapshots to `subject`'s totals. */
+  add(subject: string, before: Map<string, [number, number]>, after: Map<string, [number, number]>): void {
+    const totals = this.bySubject.get(subject) ?? new Map<string, [number, number]>();
+    for (const [cmd, [calls, usec]] of after) {
+      const [c0, u0] = before.get(cmd) ?? [0, 0];
+      const [ct, ut] = totals.get(cmd) ?? [0, 0];
+      totals.set(cmd, [ct + calls - c0, ut + usec - u0]);
+    }
+    this.bySubject.set(subject, totals);
+  }
+
+  /**
+   * One line per subject: `<cmd> <calls per unit>x <µs per unit>us`, slowest first, for the
+   * commands `keep` accepts (given calls and µs per unit).
+   */
+  lines(
+    units: number,
+    label: string,
+    keep: (calls: number, usec: number, cmd: string) => boolean,
+    callDigits = 1,
+  ): string[] {
+    return [...this.bySubject].map(([subject, totals]) => {
+      const parts = [...totals]
+        .filter(([cmd, [calls, usec]]) => keep(calls / units, usec / units, cmd))
+        .sort((a, b) => b[1][1] - a[1][1])
+        .map(
+          ([cmd, [calls, usec]]) =>
+            `${cmd} ${(calls / units).toFixed(callDigits)}x ${(usec / units).toFixed(1)}us`,
+        );
+      return `${subject.padEnd(15)} ${label}: ${parts.join(', ')}`;
+    });
+  }
+}
