@@ -4,11 +4,11 @@
  * between the two files of a trim leaves numbers that agree with the chains file.
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import type { JsonObject } from '../../src/core/index.js';
 import {
+  countReadsOf,
   FIXTURE_STORE,
   isBackup,
   listTree,
@@ -54,17 +54,6 @@ async function sequenceFile(baseDir: string): Promise<string> {
   const names = await fse.readdir(path.join(baseDir, SEQUENCES_DIR));
   expect(names).toHaveLength(1);
   return path.join(baseDir, SEQUENCES_DIR, names[0] as string);
-}
-
-/** Counts `fs.readFile` calls on `file` (the backend reads data files through it). */
-function countReadsOf(file: string): () => number {
-  const original = fs.readFile;
-  let reads = 0;
-  jest.spyOn(fs, 'readFile').mockImplementation(((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
-    if (target === file) reads += 1;
-    return (original as (...args: unknown[]) => void)(target, ...rest);
-  }) as typeof fs.readFile);
-  return () => reads;
 }
 
 const hashOf = (chain: JsonObject): string =>

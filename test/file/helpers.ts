@@ -1,4 +1,5 @@
 /** Shared helpers of the file-backend tests: temp stores, the Python fixture, tree listings. */
+import fs from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,4 +73,15 @@ export const isBackup = (rel: string): boolean => /\.\d{8}_\d{6}(_\d{6})?\.backu
 /** Names of the files directly in `dir`. */
 export async function filesIn(dir: string): Promise<string[]> {
   return (await fse.readdir(dir)).sort();
+}
+
+/** Counts `fs.readFile` calls on `file` (the backend reads data files through it; restore with `jest.restoreAllMocks`). */
+export function countReadsOf(file: string): () => number {
+  const original = fs.readFile;
+  let reads = 0;
+  jest.spyOn(fs, 'readFile').mockImplementation(((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+    if (target === file) reads += 1;
+    return (original as (...args: unknown[]) => void)(target, ...rest);
+  }) as typeof fs.readFile);
+  return () => reads;
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import lockfile from 'proper-lockfile';
-import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { countReadsOf, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(async () => {
   jest.restoreAllMocks();
@@ -16,17 +16,6 @@ afterEach(async () => {
 afterAll(removeTempDirs);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Counts `fs.readFile` calls on `file` (the backend reads data files through it). */
-function countReadsOf(file: string): () => number {
-  const original = fs.readFile;
-  let reads = 0;
-  jest.spyOn(fs, 'readFile').mockImplementation(((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
-    if (target === file) reads += 1;
-    return (original as (...args: unknown[]) => void)(target, ...rest);
-  }) as typeof fs.readFile);
-  return () => reads;
-}
 
 /** Lock folders (`*.lock`) in the store's locks folder. */
 async function lockFolders(baseDir: string): Promise<string[]> {
