@@ -56,6 +56,16 @@ describe('SQLite: statements per call', () => {
         agent_count: 1,
         search_index_entries: searchIndex ? 2 : null,
       });
+      // The order users see (the reference's keys, the schema version, the core keys last),
+      // whatever way the result is put together.
+      expect(Object.keys(stats)).toEqual([
+        ...['conversations_count', 'raw_messages_count', 'memories_count', 'reasoning_chains_count'],
+        ...['chunk_info_count', 'cache_entries_count', 'page_count', 'page_size_bytes'],
+        ...['total_pages_bytes', 'database_size_bytes', 'schema_version', 'supported_schema_version'],
+        ...['needs_upgrade', 'search_index_entries', 'storage_type', 'timestamp', 'conversation_count'],
+        ...['raw_message_count', 'memory_count', 'reasoning_chain_count', 'agent_count'],
+        ...['cache_entry_count', 'system_state_count', 'total_bytes'],
+      ]);
       await storage.shutdown();
     });
   }

@@ -3,7 +3,7 @@
  * (`conversations_count`, `database_size_bytes`...), every count from one statement so they describe one snapshot.
  */
 import { statSync } from 'node:fs';
-import { formatEpochMs, type HealthProbe, type StatsSnapshot } from '../../core/index.js';
+import { formatEpochMs, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
 import { countLiveOtherFormat } from './cache-expiry.js';
 import { isMemoryPath, type SqliteConnection } from './connection.js';
 import { isMissingIndexError } from './search-index.js';
@@ -58,12 +58,14 @@ function readStatsRow(db: SqliteConnection, now: string, searchIndex: boolean): 
 /**
  * Counts everything stored (live cache entries at `nowMs` only), the database size and, with
  * `searchIndex`, the index's entries (`extra.search_index_entries`, null without an index): one
- * statement and two file stats.
+ * statement and two file stats. `schema` (the schema version keys) goes into `extra` before
+ * `search_index_entries`.
  */
 export async function collectSqliteStats(
   db: SqliteConnection,
   nowMs: number,
   searchIndex: boolean,
+  schema: Readonly<Record<string, JsonValue>> = {},
 ): Promise<StatsSnapshot> {
   const inMemory = isMemoryPath(db.path);
   const s = await readStatsRow(db, formatEpochMs(nowMs), searchIndex);
@@ -74,7 +76,7 @@ export async function collectSqliteStats(
   const fileBytes = inMemory ? pagesBytes : fileSizeBytes;
   // On disk the database is the main file plus its write-ahead log.
   const totalBytes = fileBytes + walBytes;
-  return {
+  const stats: StatsSnapshot = {
     counts: {
       conversation_count: s.conversations,
       raw_message_count: s.raw_messages,
@@ -97,7 +99,11 @@ export async function collectSqliteStats(
       page_size_bytes: s.page_size,
       total_pages_bytes: pagesBytes,
       database_size_bytes: fileBytes,
-      search_index_entries: s.search_entries ?? null,
     },
   };
+  // Added after the literal, not spread into it: V8 builds a literal with spreads through a
+  // slow path once it has this many keys (see the core's getStorageStats).
+  Object.assign(stats.extra, schema);
+  stats.extra.search_index_entries = s.search_entries ?? null;
+  return stats;
 }

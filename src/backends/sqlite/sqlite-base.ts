@@ -208,9 +208,7 @@ export abstract class SQLiteStorageBase extends StorageInterface {
   }
 
   protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
-    const stats = await collectSqliteStats(this.db, nowMs, this.config.searchIndex);
-    const { search_index_entries, ...extra } = stats.extra;
     const schema = schemaVersionDetails(this.schemaVersion);
-    return { ...stats, extra: { ...extra, ...schema, search_index_entries: search_index_entries ?? null } };
+    return collectSqliteStats(this.db, nowMs, this.config.searchIndex, schema);
   }
 }
