@@ -8,10 +8,14 @@
  * of the same agent commits (a plain `bigserial` alone does not promise that).
  */
 import { type Statement, statements } from './statements.js';
-import { type JsonObject, type SequencedChain, type SequencedChainRead } from '../../core/index.js';
+import {
+  type JsonObject,
+  parseStoredJsonObject,
+  type SequencedChain,
+  type SequencedChainRead,
+} from '../../core/index.js';
 import type { PostgresConnection, Queryable, SqlParam } from './connection.js';
 import type { PostgresSearchIndex } from './search-index.js';
-import { parseRowObject } from './rows.js';
 import { quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
@@ -143,6 +147,6 @@ export async function readSequencedChainRecords(
   }
   return rows.map((row) => ({
     sequence: Number(row.id),
-    chain: parseRowObject(row.json, () => where(`id ${row.id} (agent ${q(agentId)})`)),
+    chain: parseStoredJsonObject(row.json, () => where(`id ${row.id} (agent ${q(agentId)})`)),
   }));
 }

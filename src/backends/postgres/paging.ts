@@ -4,9 +4,9 @@
  * so pages follow the library's order. Since schema version 3 the id columns are declared
  * `COLLATE "C"` too, so a page walks the primary key from the cursor instead of sorting.
  */
-import type { JsonObject, JsonValue, ListingName } from '../../core/index.js';
+import { type JsonObject, type JsonValue, type ListingName, parseStoredJson } from '../../core/index.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
-import { memoryFromRow, type MemoryRow, parseRowJson } from './rows.js';
+import { memoryFromRow, type MemoryRow } from './rows.js';
 import { quoteIdent } from './sql.js';
 
 /** The paging statements of a store whose tables live in `schema`. */
@@ -81,7 +81,7 @@ export async function readPostgresRawWindow(
     window.offset,
   ]);
   return rows.map((row, i) =>
-    parseRowJson(row.json, () => window.where(`${what}, index ${window.offset + i}`)),
+    parseStoredJson(row.json, () => window.where(`${what}, index ${window.offset + i}`)),
   );
 }
 

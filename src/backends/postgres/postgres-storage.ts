@@ -13,17 +13,10 @@ import {
   type SequencedChain,
   type SequencedChainRead,
   type StoredConversation,
+  parseStoredJson,
   parseStoredJsonObject,
 } from '../../core/index.js';
-import {
-  cacheRowValues,
-  instant,
-  memoryColumns,
-  memoryFromRow,
-  type MemoryRow,
-  parseRowJson,
-  parseRowObject,
-} from './rows.js';
+import { cacheRowValues, instant, memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
 import * as batches from './batches.js';
 import { readPostgresConversationBatch } from './batch-reads.js';
 import { buildBulkSql, type PostgresBulkSql, writeConversationBatch } from './bulk-writes.js';
@@ -86,7 +79,7 @@ export class PostgresStorage extends PostgresStorageBase {
       conversationId,
     ]);
     return rows.map((row, i) =>
-      parseRowJson(row.json, () => this.where('raw_messages', `${what}, index ${i}`)),
+      parseStoredJson(row.json, () => this.where('raw_messages', `${what}, index ${i}`)),
     );
   }
 
@@ -176,7 +169,9 @@ export class PostgresStorage extends PostgresStorageBase {
         ? await this.db.rows<Row>(what, this.sql.selectChains, [agentId])
         : await this.db.rows<Row>(what, this.sql.selectLastChains, [agentId, limit]);
     return rows.map((row) =>
-      parseRowObject(row.json, () => this.where('reasoning_chains', `id ${row.id} (agent ${q(agentId)})`)),
+      parseStoredJsonObject(row.json, () =>
+        this.where('reasoning_chains', `id ${row.id} (agent ${q(agentId)})`),
+      ),
     );
   }
 

@@ -6,10 +6,10 @@ import {
   type CacheRecord,
   type JsonObject,
   type JsonValue,
-  isJsonObject,
   parseStoredJson,
   parseStoredJsonObject,
   parseTimestamp,
+  type StoredLocation,
 } from '../../core/index.js';
 
 /** A row of `memories` as read. */
@@ -39,37 +39,13 @@ export function memoryParts(record: JsonObject): { createdAt: string; rest: Json
   return { createdAt: JSON.stringify(record.created_at ?? null), rest };
 }
 
-/** Where a stored value came from, for an error message; only called when the value is bad. */
-export type RowLocation = () => string;
-
-/**
- * A stored JSON value, as `parseStoredJson`, with the location built only for the error: a
- * read builds no message per row (a few µs each, a tenth of a 10-row chain load).
- */
-export function parseRowJson(text: unknown, location: RowLocation): JsonValue {
-  if (typeof text === 'string') {
-    try {
-      return JSON.parse(text) as JsonValue;
-    } catch {
-      // parseStoredJson below reports it, with the location.
-    }
-  }
-  return parseStoredJson(text, location());
-}
-
-/** A stored JSON object, as `parseStoredJsonObject`, with the location built only for the error. */
-export function parseRowObject(text: unknown, location: RowLocation): JsonObject {
-  const value = parseRowJson(text, location);
-  return isJsonObject(value) ? value : parseStoredJsonObject(text, location());
-}
-
 /**
  * The loaded memory for a row. The core builds every record as `{ memory_id, created_at,
  * ...data }`, so putting the two columns first gives back its exact key order.
  */
-export function memoryFromRow(row: MemoryRow, location: RowLocation): JsonObject {
-  const createdAt = parseRowJson(row.created_at, location);
-  const rest = parseRowObject(row.memory_data, location);
+export function memoryFromRow(row: MemoryRow, location: StoredLocation): JsonObject {
+  const createdAt = parseStoredJson(row.created_at, location);
+  const rest = parseStoredJsonObject(row.memory_data, location);
   return { memory_id: row.memory_id, created_at: createdAt, ...rest };
 }
 

@@ -3,7 +3,7 @@
  * `memory_id`/`created_at` of a memory and `stored_at` of a chain in columns, not in the
  * JSON text, and adds them back on load; so do we, which keeps our rows readable by it.
  */
-import { isJsonObject, type JsonObject, parseStoredJsonObject } from '../../core/index.js';
+import { type JsonObject, parseStoredJsonObject } from '../../core/index.js';
 
 /** A row of `memories` as read. */
 export interface MemoryRow {
@@ -52,22 +52,6 @@ export function toRowParts(
 }
 
 /**
- * Parses a row's JSON text into an object. The error location is built only on failure: a
- * load of many rows would otherwise format one message per row for nothing.
- */
-function parseRowObject(text: unknown, location: () => string): JsonObject {
-  if (typeof text === 'string') {
-    try {
-      const value: unknown = JSON.parse(text);
-      if (isJsonObject(value)) return value;
-    } catch {
-      // Reported below with the row's location.
-    }
-  }
-  return parseStoredJsonObject(text, location());
-}
-
-/**
  * The loaded memory for a row: `{ memory_id, created_at, ...memory_data }`. A `created_at`
  * inside the JSON text, of any type, wins over the column: the reference wrote the caller's own
  * timestamp there and "now" in the column (D8), and this library keeps a non-string timestamp
@@ -75,7 +59,7 @@ function parseRowObject(text: unknown, location: () => string): JsonObject {
  * Written out per kind (no generic merge loop): this runs once per loaded row.
  */
 export function memoryFromRow(row: MemoryRow, conversationId: string): JsonObject {
-  const data = parseRowObject(
+  const data = parseStoredJsonObject(
     row.memory_data,
     () =>
       `memories row (conversation ${JSON.stringify(conversationId)}, memory ${JSON.stringify(row.memory_id)})`,
@@ -87,7 +71,7 @@ export function memoryFromRow(row: MemoryRow, conversationId: string): JsonObjec
 
 /** The loaded chain for a row: `{ stored_at, ...chain_data }` (a `stored_at` in the JSON text wins, as above). */
 export function chainFromRow(row: ChainRow, agentId: string): JsonObject {
-  const data = parseRowObject(
+  const data = parseStoredJsonObject(
     row.chain_data,
     () => `reasoning_chains row ${row.id} (agent ${JSON.stringify(agentId)})`,
   );
