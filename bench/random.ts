@@ -21,3 +21,24 @@ export function seededRandom(seed: number): () => number {
 export function randomVector(random: () => number, dimensions: number): Float32Array {
   return Float32Array.from({ length: dimensions }, () => random() * 2 - 1);
 }
+
+/** How many distinct words W7's texts use. */
+export const W7_VOCABULARY = 5000;
+
+/** W7's texts, drawn from `random`. */
+export interface W7Text {
+  /** `words` words with a Zipf-like spread (rank ~ 1/u) over the vocabulary. */
+  sentence(words: number): string;
+  /** `terms` mid-frequency words: common enough to match, rare enough to be a real query. */
+  query(terms: number): string;
+}
+
+/** W7's text generator: words are `w` + their rank in base 36; both calls draw from `random`. */
+export function w7Text(random: () => number): W7Text {
+  const word = (rank: number): string => `w${rank.toString(36)}`;
+  const zipf = (): number => Math.min(W7_VOCABULARY - 1, Math.floor(1 / (random() + 1 / W7_VOCABULARY)) - 1);
+  return {
+    sentence: (words) => Array.from({ length: words }, () => word(zipf())).join(' '),
+    query: (terms) => Array.from({ length: terms }, () => word(5 + Math.floor(random() * 200))).join(' '),
+  };
+}

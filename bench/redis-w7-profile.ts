@@ -20,7 +20,7 @@ import {
   redisCommandStats as commandStats,
   redisServerPid,
 } from './server-cpu.js';
-import { seededRandom } from './random.js';
+import { seededRandom, w7Text } from './random.js';
 
 const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RECORDS = Number(process.env.PROFILE_RECORDS ?? 10_000);
@@ -38,11 +38,9 @@ async function serverCpu(admin: Redis): Promise<number> {
   return cpuSecondsOf([redisServerPid(URL)]);
 }
 
-const word = (i: number): string => `w${i.toString(36)}`;
 function sentences(seed: number): () => string {
-  const rand = seededRandom(seed);
-  const zipf = (): number => Math.min(4999, Math.floor(1 / (rand() + 1 / 5000)) - 1);
-  return () => Array.from({ length: 20 }, () => word(zipf())).join(' ');
+  const text = w7Text(seededRandom(seed));
+  return () => text.sentence(20);
 }
 
 interface Store {
@@ -121,9 +119,9 @@ async function main(): Promise<void> {
     const store = stores.get(name)!;
     for (let i = 0; i < 1000; i += 1) await store.storeMemory(`spread-${i}`, 'm', { summary: data() });
   }
-  const rand = seededRandom(3);
+  const queries = w7Text(seededRandom(3));
   for (let q = 0; q < 120; q += 1) {
-    const text = Array.from({ length: 1 + (q % 3) }, () => word(5 + Math.floor(rand() * 200))).join(' ');
+    const text = queries.query(1 + (q % 3));
     const match = q % 2 === 0 ? 'any' : 'all';
     for (const name of indexedNames) {
       const t0 = performance.now();

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { median } from './method.js';
 import { deleteRedisPrefix } from './cleanup.js';
 import { CommandBreakdown, redisCommandStats } from './server-cpu.js';
-import { seededRandom } from './random.js';
+import { seededRandom, w7Text } from './random.js';
 
 const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RECORDS = Number(process.env.PROFILE_RECORDS ?? 10_000);
@@ -22,11 +22,9 @@ const CALLS = Number(process.env.PROFILE_CALLS ?? 2000);
 const BASE = process.env.PROFILE_BASE;
 const QUERIES = Number(process.env.PROFILE_QUERIES ?? 200);
 
-const word = (i: number): string => `w${i.toString(36)}`;
 function sentences(seed: number): () => string {
-  const rand = seededRandom(seed);
-  const zipf = (): number => Math.min(4999, Math.floor(1 / (rand() + 1 / 5000)) - 1);
-  return () => Array.from({ length: 20 }, () => word(zipf())).join(' ');
+  const text = w7Text(seededRandom(seed));
+  return () => text.sentence(20);
 }
 
 /** What this script needs of a checkout. */
@@ -167,9 +165,9 @@ async function main(): Promise<void> {
       return [name, store] as const;
     });
   for (const [, store] of readers) await store.initialize();
-  const rand = seededRandom(3);
+  const queryText = w7Text(seededRandom(3));
   for (let q = 0; q < QUERIES; q += 1) {
-    const text = Array.from({ length: 1 + (q % 3) }, () => word(5 + Math.floor(rand() * 200))).join(' ');
+    const text = queryText.query(1 + (q % 3));
     const match = q % 2 === 0 ? 'any' : 'all';
     for (const [name, store] of q % 4 < 2 ? readers : [...readers].reverse()) {
       const cpu0 = await serverCpu(admin);

@@ -14,19 +14,15 @@ import { createStorage, type StorageInterface } from '../src/index.js';
 import { deleteRedisPrefix } from './cleanup.js';
 import { config } from './config.js';
 import { median, timeMs } from './method.js';
-import { seededRandom } from './random.js';
+import { seededRandom, w7Text } from './random.js';
 
 const records = config.mode === 'smoke' ? 500 : config.mode === 'full' ? 100_000 : 10_000;
 const queries = config.mode === 'smoke' ? 20 : 200;
 const writes = config.mode === 'smoke' ? 100 : 1000;
-const VOCABULARY = 5000;
 const SEED_CONCURRENCY = 16;
 
-const rand = seededRandom(7);
-const word = (i: number): string => `w${i.toString(36)}`;
-/** A word index with a Zipf-like spread (rank ~ 1/u). */
-const zipf = (): number => Math.min(VOCABULARY - 1, Math.floor(1 / (rand() + 1 / VOCABULARY)) - 1);
-const sentence = (n: number): string => Array.from({ length: n }, () => word(zipf())).join(' ');
+const words = w7Text(seededRandom(7));
+const sentence = (n: number): string => words.sentence(n);
 
 async function open(
   backend: string,
@@ -90,8 +86,7 @@ async function main(): Promise<void> {
         const times: number[] = [];
         let hits = 0;
         for (let q = 0; q < queries; q += 1) {
-          // Mid-frequency words: common enough to match, rare enough to be a real query.
-          const text = Array.from({ length: terms }, () => word(5 + Math.floor(rand() * 200))).join(' ');
+          const text = words.query(terms);
           times.push(await timeMs(async () => (hits += (await indexed.search({ text, match })).length)));
         }
         times.sort((a, b) => a - b);

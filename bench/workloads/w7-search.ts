@@ -10,11 +10,10 @@ import { createStorage, type StorageInterface } from '../../src/index.js';
 import { deleteRedisPrefix, dropSchema } from '../cleanup.js';
 import { config } from '../config.js';
 import { median, opsPerSecond, timeMs } from '../method.js';
-import { seededRandom } from '../random.js';
+import { seededRandom, w7Text, type W7Text } from '../random.js';
 import type { Row } from '../rows.js';
 import type { Backend, StoreLocation } from '../types.js';
 
-const VOCABULARY = 5000;
 const PER_CONVERSATION = 100;
 
 /** Records in the store: 10,000 by default, 100,000 with `BENCH_FULL=1`, 300 smoke (every backend has a native index). */
@@ -26,18 +25,8 @@ export function w7Records(): number {
 const QUERIES = config.mode === 'smoke' ? 6 : 60;
 const WRITES = config.mode === 'smoke' ? 20 : 200;
 
-const word = (i: number): string => `w${i.toString(36)}`;
-
 /** Sentences and queries from one seeded generator. */
-function generator(seed: number): { sentence: (n: number) => string; query: (terms: number) => string } {
-  const rand = seededRandom(seed);
-  const zipf = (): number => Math.min(VOCABULARY - 1, Math.floor(1 / (rand() + 1 / VOCABULARY)) - 1);
-  return {
-    sentence: (n) => Array.from({ length: n }, () => word(zipf())).join(' '),
-    // Mid-frequency words: common enough to match, rare enough to be a real query.
-    query: (terms) => Array.from({ length: terms }, () => word(5 + Math.floor(rand() * 200))).join(' '),
-  };
-}
+const generator = (seed: number): W7Text => w7Text(seededRandom(seed));
 
 /** One W7 store (indexed or not) and the means to remove it. */
 async function openStore(
