@@ -42,3 +42,20 @@ export function w7Text(random: () => number): W7Text {
     query: (terms) => Array.from({ length: terms }, () => word(5 + Math.floor(random() * 200))).join(' '),
   };
 }
+
+/** A store that takes memories in batches (any checkout's `StorageInterface`). */
+export interface MemoryBatchWriter {
+  storeMemories(conversationId: string, memories: Array<{ memoryId: string; data: object }>): Promise<void>;
+}
+
+/** Fills `store` with `records` W7 memories: 100 per conversation `conv-<n>`, texts seeded by 7. */
+export async function seedW7Memories(store: MemoryBatchWriter, records: number): Promise<void> {
+  const text = w7Text(seededRandom(7));
+  for (let c = 0; c * 100 < records; c += 1) {
+    const memories = Array.from({ length: Math.min(100, records - c * 100) }, (_, i) => ({
+      memoryId: `m${i}`,
+      data: { summary: text.sentence(20) },
+    }));
+    await store.storeMemories(`conv-${c}`, memories);
+  }
+}

@@ -20,7 +20,7 @@ import {
   redisCommandStats as commandStats,
   redisServerPid,
 } from './server-cpu.js';
-import { seededRandom, w7Text } from './random.js';
+import { seededRandom, seedW7Memories, w7Text } from './random.js';
 
 const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RECORDS = Number(process.env.PROFILE_RECORDS ?? 10_000);
@@ -55,14 +55,7 @@ type Create = (backend: 'redis', options: object) => Store;
 async function open(create: Create, prefix: string, searchIndex: boolean): Promise<Store> {
   const store = create('redis', { url: URL, keyPrefix: prefix, searchIndex });
   await store.initialize();
-  const next = sentences(7);
-  for (let c = 0; c * 100 < RECORDS; c += 1) {
-    const ms = Array.from({ length: Math.min(100, RECORDS - c * 100) }, (_, i) => ({
-      memoryId: `m${i}`,
-      data: { summary: next() },
-    }));
-    await store.storeMemories(`conv-${c}`, ms);
-  }
+  await seedW7Memories(store, RECORDS);
   return store;
 }
 

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { median } from './method.js';
 import { deleteRedisPrefix } from './cleanup.js';
 import { CommandBreakdown, redisCommandStats } from './server-cpu.js';
-import { seededRandom, w7Text } from './random.js';
+import { seededRandom, seedW7Memories, w7Text } from './random.js';
 
 const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RECORDS = Number(process.env.PROFILE_RECORDS ?? 10_000);
@@ -85,14 +85,7 @@ async function main(): Promise<void> {
     prefixes.set(name, prefix);
     const store = checkout.createStorage('redis', { url: URL, keyPrefix: prefix, searchIndex: index });
     await store.initialize();
-    const next = sentences(7);
-    for (let c = 0; c * 100 < RECORDS; c += 1) {
-      const ms = Array.from({ length: Math.min(100, RECORDS - c * 100) }, (_, i) => ({
-        memoryId: `m${i}`,
-        data: { summary: next() },
-      }));
-      await store.storeMemories(`conv-${c}`, ms);
-    }
+    await seedW7Memories(store, RECORDS);
     await store.shutdown();
     await admin.script('LOAD', checkout.UPSERT_MEMORY.lua);
   }
