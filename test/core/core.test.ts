@@ -143,6 +143,32 @@ describe('KeyedMutex', () => {
     await expect(mutex.run('k', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(mutex.run('k', async () => 7)).resolves.toBe(7);
   });
+
+  it('starts the task of a free key at once and runs other keys alongside a held one', async () => {
+    const mutex = new KeyedMutex();
+    const log: string[] = [];
+    let release!: () => void;
+    const held = mutex.run('a', () => new Promise<void>((r) => (release = r)));
+    const other = mutex.run('b', async () => void log.push('b ran'));
+    // No promise stands before a free key's task: it has started before run() returned.
+    expect(log).toEqual(['b ran']);
+    const queued = mutex.run('a', async () => void log.push('second a ran'));
+    await other;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(log).toEqual(['b ran']);
+    release();
+    await Promise.all([held, queued]);
+    expect(log).toEqual(['b ran', 'second a ran']);
+  });
+
+  it('passes the key on when a task throws before returning a promise', async () => {
+    const mutex = new KeyedMutex();
+    const throwing = (): Promise<void> => {
+      throw new Error('sync boom');
+    };
+    await expect(mutex.run('k', throwing)).rejects.toThrow('sync boom');
+    await expect(mutex.run('k', async () => 8)).resolves.toBe(8);
+  });
 });
 
 describe('StorageInterface lifecycle', () => {

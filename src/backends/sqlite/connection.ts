@@ -10,11 +10,11 @@ import { dirname, resolve } from 'node:path';
 import {
   BackendUnavailableError,
   CorruptDataError,
+  KeyedMutex,
   StorageError,
   StoreNotFoundError,
 } from '../../core/index.js';
 import type { ResolvedSQLiteConfig } from './config.js';
-import { ConnectionLock } from './connection-lock.js';
 import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './driver.js';
 
 /** A bindable SQL parameter. */
@@ -87,7 +87,7 @@ async function assertDatabaseFileExists(path: string): Promise<void> {
 
 /** A shared connection whose users never interleave. */
 export class SqliteConnection {
-  private readonly lock = new ConnectionLock();
+  private readonly lock = new KeyedMutex();
   private readonly statements = new Map<string, SqliteStatement>();
   private closed = false;
   // A statement already prepared runs without an extra promise: every call goes through here.
@@ -158,7 +158,7 @@ export class SqliteConnection {
 
   /** Runs `fn` with the connection to itself; each statement commits on its own. */
   async exclusive<T>(what: string, fn: (q: Transaction) => Promise<T>): Promise<T> {
-    return this.lock.run(async () => {
+    return this.lock.run('', async () => {
       if (this.closed) throw new StorageError(`SQLite ${what} failed on ${this.path}: connection is closed`);
       try {
         return await fn(this.queries);
@@ -211,7 +211,7 @@ export class SqliteConnection {
 
   /** Finalizes every prepared statement (SQLite refuses to close otherwise) and closes. */
   async close(): Promise<void> {
-    await this.lock.run(async () => {
+    await this.lock.run('', async () => {
       if (this.closed) return;
       this.closed = true;
       const statements = [...this.statements.values()];
