@@ -89,7 +89,7 @@ export async function purgeCacheIndex(
   // All buckets at once (one pipelined round trip), but settled together: a failed bucket
   // does not leave the others' scripts running after the call has rejected.
   const counts = await mapConcurrent(keys.buckets, keys.buckets.length, (bucket) => {
-    const valuePrefix = bucket.counters.slice(0, -'counters'.length) + 'k:';
+    const valuePrefix = `${bucket.base}k:`;
     return redis.script(
       'purge expired cache',
       PURGE_CACHE,

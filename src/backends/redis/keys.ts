@@ -97,6 +97,8 @@ function fnv1aUtf8(text: string, buckets: number): number {
 
 /** The per-bucket keys (one slot). */
 export interface BucketKeys {
+  /** `<prefix>{b:NN}:`, the start of every key in the bucket's slot. */
+  base: string;
   conversations: string;
   conversationIds: string;
   agents: string;
@@ -104,6 +106,8 @@ export interface BucketKeys {
   cacheExpiry: string;
   stateKeys: string;
   counters: string;
+  /** The full-text index's doc number -> doc hash (see `search-lua.ts` for the rest). */
+  searchNums: string;
 }
 
 /** The keys of one conversation, all in the slot of its bucket. */
@@ -149,6 +153,7 @@ export class KeyLayout {
     this.buckets = Array.from({ length: bucketCount }, (_, n) => {
       const base = `${prefix}{b:${String(n).padStart(width, '0')}}:`;
       return {
+        base,
         conversations: `${base}conversations`,
         conversationIds: `${base}conversation-ids`,
         agents: `${base}agents`,
@@ -156,6 +161,7 @@ export class KeyLayout {
         cacheExpiry: `${base}cache-expiry`,
         stateKeys: `${base}state-keys`,
         counters: `${base}counters`,
+        searchNums: `${base}search-nums`,
       };
     });
   }
@@ -163,9 +169,8 @@ export class KeyLayout {
   private base(kind: RecordKind, id: string): { base: string; bucket: BucketKeys } {
     const bucket = bucketOf(kind, id, this.bucketCount);
     const keys = this.buckets[bucket] as BucketKeys;
-    // The bucket's tag is the first `{...}` of its counters key: reuse it for the record.
-    const tag = keys.counters.slice(0, keys.counters.length - 'counters'.length);
-    return { base: `${tag}${kind}:${escapeKeyPart(id)}:`, bucket: keys };
+    // The record's keys start with its bucket's (one slot).
+    return { base: `${keys.base}${kind}:${escapeKeyPart(id)}:`, bucket: keys };
   }
 
   /** The keys of one conversation (one slot, shared with its bucket). */

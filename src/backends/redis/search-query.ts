@@ -128,11 +128,6 @@ export async function searchRedisIndex(
   return loadCandidates(redis, keys, unique.slice(0, query.limit));
 }
 
-/** A bucket's `search-nums` hash (doc number -> doc), beside its counters hash. */
-function searchNumsKey(counters: string): string {
-  return `${counters.slice(0, -'counters'.length)}search-nums`;
-}
-
 /** A doc number a bucket ranked, with its score. */
 interface Scored {
   bucket: number;
@@ -165,7 +160,7 @@ async function nameBest(
   await Promise.all(
     [...byBucket].map(async ([n, group]) => {
       const names = await redis.run('name search hits', (c) =>
-        c.hmget(searchNumsKey(keys.buckets[n]!.counters), ...group.map((s) => s.num)),
+        c.hmget(keys.buckets[n]!.searchNums, ...group.map((s) => s.num)),
       );
       group.forEach((s, i) => {
         const name = names[i] ?? null;
