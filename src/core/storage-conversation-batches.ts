@@ -157,7 +157,7 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
       await applyInOrder(METHOD, checked, (item) => this.applySingleCalls(item));
       return writes.length;
     }
-    const count = writes.length; // not `writes` after the write: its records may go meanwhile
+    const count = writes.length; // counted before the write: nothing here needs `writes` once it is sent
     await this.runWrite(METHOD, () => this.writeConversationBatch(writes));
     return count;
   }
