@@ -146,7 +146,10 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .command('search')
     .description('Find records by their words (opened read-only); best first, matched words in «»')
     .argument('<spec-or-words>', 'the store (see backend specs), or the words when --env is given')
-    .argument('[words]', 'the words to find (plain words; quotes, *, -, NEAR, ... are not syntax)')
+    .argument(
+      '[words]',
+      'the words to find (plain words; quotes, *, -, NEAR, ... are not syntax; words starting with - go after --)',
+    )
     .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)')
     .option(
       '--kind <kind...>',
@@ -161,6 +164,10 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
       'text (default), vector or hybrid (vector and hybrid need --env with semantic search on)',
     )
     .option('--json', 'print the hits as JSON')
+    // A word like "-draft" reads as an option: say how to pass it (the usual `--`).
+    .showHelpAfterError(
+      "(words that start with - go after --, options before it: search <spec> --all -- '-draft notes'; --help for usage)",
+    )
     .action((first: string, second: string | undefined, options: SearchCommandOptions) =>
       run(options.json, () => searchCommand(first, second, options, io)),
     );

@@ -16,7 +16,7 @@ export abstract class StoragePrimitives {
   protected abstract readConversation(conversationId: string): Promise<JsonObject | null>;
   /** Ids with a stored conversation. */
   protected abstract listConversationIds(): Promise<string[]>;
-  /** Ids with any stored kind. */
+  /** Ids with any stored kind (in any order; an id may repeat, e.g. once per kind). */
   protected abstract listStoredConversationIds(): Promise<string[]>;
   /** Removes the conversation, raw messages, memories and chunk info, all or nothing. */
   protected abstract removeConversation(conversationId: string): Promise<void>;

@@ -88,6 +88,39 @@ describeWithService('redis')('redis write faults', () => {
     expect(await ctx.raw().hgetall(agent.bucket.counters)).toEqual({});
   });
 
+  it.each([
+    ['chains', 'list'],
+    ['chainAppends', 'zset'],
+    ['agent', 'hash'],
+  ] as const)(
+    'refuses a chain append whose %s key is not a %s, naming it, before writing anything',
+    async (name, type) => {
+      const s = await ctx.open();
+      const agent = new KeyLayout(ctx.prefix()).agent('a1');
+      await ctx.raw().set(agent[name], `not a ${type}`);
+      const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+      const error = await s.storeReasoningChain('a1', { n: 1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptDataError);
+      expect((error as Error).message).toContain(`${agent[name]} is a string, expected a ${type}`);
+      expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+      expect(await ctx.raw().get(agent[name])).toBe(`not a ${type}`);
+      expect(await ctx.raw().hgetall(agent.bucket.counters)).toEqual({});
+    },
+  );
+
+  it('refuses a chain append whose sequence counter is not an integer, and takes back the agent it listed', async () => {
+    const s = await ctx.open();
+    const agent = new KeyLayout(ctx.prefix()).agent('a1');
+    await ctx.raw().hset(agent.agent, 'next', 'many');
+    const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    const error = await s.storeReasoningChain('a1', { n: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toContain(`${agent.agent} field next is not an integer`);
+    expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+    expect(await ctx.raw().zscore(agent.bucket.agents, 'a1')).toBeNull();
+    expect(await ctx.raw().hgetall(agent.bucket.counters)).toEqual({});
+  });
+
   it('refuses a cache write whose keys index is not a zset, naming it, before writing anything', async () => {
     const s = await ctx.open();
     const cache = new KeyLayout(ctx.prefix()).cache('k1');

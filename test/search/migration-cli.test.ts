@@ -3,12 +3,17 @@
  * the same records in the target), and the `search` command of the CLI.
  */
 import { join } from 'node:path';
-import { FileStorage } from '../../src/backends/file/index.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import type { SearchHit, SearchKind, StorageInterface } from '../../src/core/index.js';
 import { migrateStorage } from '../../src/migration/index.js';
 import { cli } from '../cli/run-cli.js';
+import type { BackendHarness } from '../conformance/harness.js';
+import { fileHarness } from '../conformance/harness-file.js';
+import { postgresHarness } from '../conformance/harness-postgres.js';
+import { redisHarness } from '../conformance/harness-redis.js';
+import { sqliteFileHarness } from '../conformance/harness-sqlite.js';
 import { populate } from '../migration/support.js';
+import { describeWithService, serviceUnavailableReason } from '../services.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const KINDS: SearchKind[] = ['raw_messages', 'memories', 'reasoning_chains', 'conversations', 'chunk_info'];
@@ -34,32 +39,54 @@ async function found(s: StorageInterface, text: string, match: 'any' | 'all'): P
   return (await s.search({ text, match, kinds: KINDS, limit: 1000 })).map(idOf).sort();
 }
 
-describe('search after a migration, and from the CLI', () => {
-  const dir = useTempDir();
+/** Pairs over every built-in backend: each is a source and a target at least once. */
+const PAIRS: Array<readonly [BackendHarness, BackendHarness]> = [
+  [fileHarness, sqliteFileHarness],
+  [sqliteFileHarness, postgresHarness],
+  [fileHarness, redisHarness],
+  [postgresHarness, redisHarness],
+  [redisHarness, fileHarness],
+];
 
-  it('a migrated store finds the same records for the same queries', async () => {
-    const source = new FileStorage({ baseDir: join(dir(), 'data') });
-    const target = new SQLiteStorage({ dbPath: join(dir(), 'copy.db') });
-    await source.initialize();
-    try {
-      await populate(source);
-      await migrateStorage(source, target);
-      for (const text of QUERIES) {
-        for (const match of ['any', 'all'] as const) {
-          const expected = await found(source, text, match);
-          expect({ text, match, hits: await found(target, text, match) }).toEqual({
-            text,
-            match,
-            hits: expected,
-          });
+for (const [from, to] of PAIRS) {
+  const service = [from.service, to.service].find(
+    (s) => s !== undefined && serviceUnavailableReason(s) !== null,
+  );
+  describeWithService(service ?? from.service ?? to.service)(
+    `search after a migration ${from.name} -> ${to.name}`,
+    () => {
+      it('finds the same records for the same queries in the target', async () => {
+        const [sourceStore, targetStore] = await Promise.all([from.createStore(), to.createStore()]);
+        const opened: StorageInterface[] = [];
+        try {
+          const source = await sourceStore.open();
+          opened.push(source);
+          const target = await targetStore.open();
+          opened.push(target);
+          await populate(source);
+          expect(await migrateStorage(source, target)).toMatchObject({ ok: true });
+          for (const text of QUERIES) {
+            for (const match of ['any', 'all'] as const) {
+              const expected = await found(source, text, match);
+              expect({ text, match, hits: await found(target, text, match) }).toEqual({
+                text,
+                match,
+                hits: expected,
+              });
+            }
+          }
+          expect((await found(target, 'stamped now', 'all')).length).toBeGreaterThan(4);
+        } finally {
+          await Promise.all(opened.map((storage) => storage.shutdown()));
+          await Promise.all([sourceStore.cleanup(), targetStore.cleanup()]);
         }
-      }
-      expect((await found(target, 'stamped now', 'all')).length).toBeGreaterThan(4);
-    } finally {
-      await source.shutdown();
-      await target.shutdown();
-    }
-  });
+      });
+    },
+  );
+}
+
+describe('the search command of the CLI', () => {
+  const dir = useTempDir();
 
   it('connectome-storage search prints hits best first, as text or JSON, and refuses a bad query with exit 2', async () => {
     const dbPath = join(dir(), 'cli.db');
@@ -85,6 +112,13 @@ describe('search after a migration, and from the CLI', () => {
     const all = await cli('search', spec, 'cafe report', '--all', '--conversation', 'c1', '--limit', '5');
     expect(all.stdout.trim().split('\n')).toHaveLength(1);
     expect((await cli('search', spec, 'unicorn')).stdout).toContain('No records');
+    // A word starting with "-" is a plain word after "--"; without it the error says so.
+    const dashed = await cli('search', spec, '--all', '--', '-cafe report');
+    expect(dashed.code).toBe(0);
+    expect(dashed.stdout).toContain('memories c1/m1');
+    const unquoted = await cli('search', spec, '-cafe report');
+    expect(unquoted.code).toBe(2);
+    expect(unquoted.stderr).toContain('words that start with - go after --');
     expect((await cli('search', spec, '   ')).code).toBe(2);
     expect((await cli('search', spec, 'x', '--kind', 'cache')).code).toBe(2);
     expect((await cli('search', `sqlite:${join(dir(), 'missing.db')}`, 'x')).code).toBe(2);

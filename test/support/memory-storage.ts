@@ -1,6 +1,9 @@
 /**
- * A complete in-memory backend, written the way a user would write their own: it only
- * implements the storage primitives, so migrating to and from it shows that the engine
+ * A complete in-memory backend, written the way a user would write their own (README, "Adding
+ * a backend"): it implements the storage primitives, takes the shared options, and numbers
+ * chains itself (so trims keep sequence numbers); everything else (batches, paging, search,
+ * semantic search) is the core's default. It runs the whole conformance suite
+ * (`test/conformance/harness-memory.ts`), and migrating to and from it shows that the engine
  * needs nothing beyond the public `StorageInterface`.
  */
 import { z } from 'zod';
@@ -12,34 +15,57 @@ import {
   type JsonObject,
   type JsonValue,
   type MemoryWrite,
+  selectSequenced,
+  type SequencedChain,
+  type SequencedChainRead,
+  sharedOptionsShape,
+  type SharedStorageOptions,
   type StatsSnapshot,
   StorageInterface,
+  StoreNotFoundError,
   upsertMemoryInList,
 } from '../../src/core/index.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
-const configSchema = z.object({ label: z.string().default('memory') });
+const configSchema = z.object({ label: z.string().default('memory'), ...sharedOptionsShape });
 
 /** Keeps every kind in Maps; config `{ label }` shows that factory config reaches the class. */
 export class InMemoryStorage extends StorageInterface {
   static readonly description = 'In-memory test storage';
   readonly storageType = 'in-memory';
   readonly label: string;
+  /** The parsed config: the core reads `searchFields`, `semantic` and `logger` from it. */
+  private readonly config: z.infer<typeof configSchema>;
   private readonly conversations = new Map<string, JsonObject>();
   private readonly raw = new Map<string, JsonValue[]>();
   private readonly memories = new Map<string, JsonValue[]>();
-  private readonly chains = new Map<string, JsonObject[]>();
+  /** Per agent, its chains numbered from the agent's counter, which deletes and trims never lower. */
+  private readonly chains = new Map<string, SequencedChain[]>();
+  private readonly nextSequence = new Map<string, number>();
   private readonly chunks = new Map<string, JsonObject>();
   private readonly cache = new Map<string, CacheRecord>();
   private readonly state = new Map<string, JsonObject>();
 
-  constructor(config?: { label?: string }) {
+  constructor(config?: { label?: string } & SharedStorageOptions) {
     super();
-    this.label = parseBackendConfig('in-memory', configSchema, config).label;
+    this.config = parseBackendConfig('in-memory', configSchema, config);
+    this.label = this.config.label;
   }
 
-  protected async openStore(): Promise<void> {}
+  override get isReadOnly(): boolean {
+    return this.config.readOnly;
+  }
+
+  override get maxReasoningChainsPerAgent(): number | null {
+    return this.config.maxReasoningChainsPerAgent ?? null;
+  }
+
+  protected async openStore(): Promise<void> {
+    // Nothing outlives an instance, so there is never an existing store to open read-only.
+    if (this.config.readOnly)
+      throw new StoreNotFoundError('in-memory', this.label, 'a new in-memory store is always empty');
+  }
   protected async closeStore(): Promise<void> {}
 
   protected async writeConversation(id: string, data: JsonObject): Promise<void> {
@@ -52,6 +78,7 @@ export class InMemoryStorage extends StorageInterface {
     return [...this.conversations.keys()];
   }
   protected async listStoredConversationIds(): Promise<string[]> {
+    // An id stored in several kinds is listed once per kind: the core must not mind.
     return [this.conversations, this.raw, this.memories, this.chunks].flatMap((map) => [...map.keys()]);
   }
   protected async removeConversation(id: string): Promise<void> {
@@ -77,12 +104,30 @@ export class InMemoryStorage extends StorageInterface {
   protected async removeReasoningChains(agentId: string): Promise<void> {
     this.chains.delete(agentId);
   }
+  /** Appends with the agent's next number, then keeps `maxReasoningChainsPerAgent` (one step: nothing awaits between). */
   protected async appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
-    this.chains.set(agentId, [...(this.chains.get(agentId) ?? []), copy(record)]);
+    const sequence = this.nextSequence.get(agentId) ?? 0;
+    this.nextSequence.set(agentId, sequence + 1);
+    const all = [...(this.chains.get(agentId) ?? []), { sequence, chain: copy(record) }];
+    const max = this.maxReasoningChainsPerAgent;
+    this.chains.set(agentId, max === null ? all : all.slice(-max));
   }
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {
-    const all = this.chains.get(agentId) ?? [];
+    const all = (this.chains.get(agentId) ?? []).map((item) => item.chain);
     return copy(limit === null ? all : all.slice(-limit));
+  }
+  protected override async readSequencedChains(
+    agentId: string,
+    read: SequencedChainRead,
+  ): Promise<SequencedChain[]> {
+    return copy(selectSequenced(this.chains.get(agentId) ?? [], read));
+  }
+  protected override async keepLastChains(agentId: string, keepLast: number): Promise<number> {
+    const all = this.chains.get(agentId) ?? [];
+    const kept = all.slice(Math.max(0, all.length - keepLast));
+    if (kept.length > 0) this.chains.set(agentId, kept);
+    else this.chains.delete(agentId);
+    return all.length - kept.length;
   }
   protected async listAgentIds(): Promise<string[]> {
     return [...this.chains.keys()];

@@ -50,39 +50,56 @@ end
  * Appends chains once per token (with their search docs), then trims when asked. KEYS: chains
  * (list), chain-appends (zset), agent (hash), agents (zset), counters. ARGV: token, how long
  * tokens are remembered (ms), agent id, chains to keep (-1: no limit), search flag, search
- * owner part, n, then n record JSON texts, then (flag '1') n search specs. Returns the first
- * new chain's sequence number, or -1 for a resend.
+ * owner part, now (ms, the writer's clock: tokens are kept an hour, so clock skew only moves
+ * when a token is forgotten), n, then n record JSON texts, then (flag '1') n search specs.
+ * Returns the first new chain's sequence number, or -1 for a resend.
+ *
+ * An append is the hot path, and each server call costs about as much as the `RPUSH` itself,
+ * so no key is asked its TYPE: the token's `ZSCORE` and the list's `LLEN` (reads it makes
+ * anyway) fail on another type, and so do the first two writes, `ZADD NX` of the agent into
+ * the bucket's agents and `HINCRBY` of the agent's `next`; a failed `HINCRBY` takes back the
+ * member the `ZADD` added. A wrong type still writes nothing.
  */
 export const APPEND_CHAINS = indexedScript(
   'appendChains',
-  `${TRIM_HEAD}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
+  `${TRIM_HEAD}local function failed(reply) return type(reply) == 'table' and reply.err ~= nil end
+local bad = guard({}, KEYS[5])
 if bad then return redis.error_reply(bad) end
-if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return -1 end
-local n = tonumber(ARGV[7])
+local seen = redis.pcall('ZSCORE', KEYS[2], ARGV[1])
+if failed(seen) then return redis.error_reply(wrongType(KEYS[2], 'zset')) end
+if seen then return -1 end
+local n = tonumber(ARGV[8])
 if n < 1 then return redis.error_reply('ERR appendChains needs at least one chain') end
+local before = redis.pcall('LLEN', KEYS[1])
+if failed(before) then return redis.error_reply(wrongType(KEYS[1], 'list')) end
+local added = redis.pcall('ZADD', KEYS[4], 'NX', 0, ARGV[3])
+if failed(added) then return redis.error_reply(wrongType(KEYS[4], 'zset')) end
+local nextSeq = redis.pcall('HINCRBY', KEYS[3], 'next', n)
+if failed(nextSeq) then
+  if added == 1 then redis.call('ZREM', KEYS[4], ARGV[3]) end
+  if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return redis.error_reply(wrongType(KEYS[3], 'hash')) end
+  return redis.error_reply('WRONGTYPE ' .. KEYS[3] .. ' field next is not an integer')
+end
 local index = searchOn(KEYS[5], ARGV[5])
-local first = redis.call('HINCRBY', KEYS[3], 'next', n) - n
-local before = redis.call('LLEN', KEYS[1])
+local first = nextSeq - n
 local bytes = 0
-for i = 8, 7 + n do bytes = bytes + #ARGV[i] end
-pushAll(KEYS[1], 8, 7 + n)
+for i = 9, 8 + n do bytes = bytes + #ARGV[i] end
+pushAll(KEYS[1], 9, 8 + n)
 if index then
   -- Sequence numbers are never reused: each doc is new.
   local stale = searchStale(KEYS[5])
   local docs, specs = {}, {}
   for i = 0, n - 1 do
     docs[i + 1] = 'a' .. ARGV[6] .. (first + i)
-    specs[i + 1] = ARGV[8 + n + i]
+    specs[i + 1] = ARGV[9 + n + i]
     if stale then unindexDoc(KEYS[5], docs[i + 1]) end
   end
   addDocs(KEYS[5], docs, specs)
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[7])
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-redis.call('ZADD', KEYS[4], 0, ARGV[3])
 bump(KEYS[5], 'chains', n)
 bump(KEYS[5], 'bytes', bytes)
 if before == 0 then bump(KEYS[5], 'agents', 1) end
@@ -146,6 +163,7 @@ export async function appendChainRecords(
     keepLast ?? -1,
     search.flag,
     searchOwner(agentId),
+    Date.now(),
   ];
   const json = records.map((record) => JSON.stringify(record));
   const specs = search.enabled ? records.map((record) => search.spec('reasoning_chains', record)) : [];

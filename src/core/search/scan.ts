@@ -6,6 +6,7 @@
 import { throwIfAborted } from '../abort.js';
 import { mapConcurrent } from '../concurrency.js';
 import type { JsonObject, JsonValue } from '../json.js';
+import { sortedByCodePoint } from '../order.js';
 import type { SequencedChain } from '../storage-retention.js';
 import type { TextExtractor } from './fields.js';
 import type { SearchCandidate } from './hits.js';
@@ -14,7 +15,7 @@ import { compareRefs } from './rank.js';
 import { bm25Idf, bm25Score, termFrequencies } from './scoring.js';
 import { tokenize } from './tokenizer.js';
 
-/** The primitives the scan reads with (bound to a backend). */
+/** The primitives the scan reads with (bound to a backend); listings may repeat an id. */
 export interface ScanSource {
   listConversationIds(): Promise<string[]>;
   listStoredConversationIds(): Promise<string[]>;
@@ -44,7 +45,7 @@ async function readKind(
   query: NormalizedSearchQuery,
 ): Promise<SearchCandidate[]> {
   if (kind === 'reasoning_chains') {
-    const agents = query.agentId !== null ? [query.agentId] : await source.listAgentIds();
+    const agents = query.agentId !== null ? [query.agentId] : sortedByCodePoint(await source.listAgentIds());
     const lists = await mapConcurrent(agents, SCAN_CONCURRENCY, (agentId) =>
       source.readSequencedChains(agentId),
     );
@@ -59,12 +60,16 @@ async function readKind(
       })),
     );
   }
+  // A registered backend's listing may name an id once per kind it holds (the primitives'
+  // contract does not forbid it): each id is read once.
   const ids =
     query.conversationId !== null
       ? [query.conversationId]
-      : kind === 'conversations'
-        ? await source.listConversationIds()
-        : await source.listStoredConversationIds();
+      : sortedByCodePoint(
+          kind === 'conversations'
+            ? await source.listConversationIds()
+            : await source.listStoredConversationIds(),
+        );
   const perId = await mapConcurrent(
     ids,
     SCAN_CONCURRENCY,

@@ -10,6 +10,7 @@
  */
 import type { JsonObject, JsonValue } from '../json.js';
 import { logEvent, type StorageLogger } from '../logger.js';
+import { sortedByCodePoint } from '../order.js';
 import type { MemoryWrite } from '../records.js';
 import { buildMemoryWrite } from '../records.js';
 import type { SequencedChain, SequencedChainRead } from '../storage-retention.js';
@@ -216,7 +217,8 @@ export interface ReembedAccess {
 /** Empties the vector store and embeds every raw message, memory and chain again, one owner at a time. */
 export async function reembedAll(index: SemanticIndex, access: ReembedAccess): Promise<void> {
   await index.reset();
-  for (const conversationId of await access.listStoredConversationIds()) {
+  // A registered backend's listing may repeat an id: each is embedded once.
+  for (const conversationId of sortedByCodePoint(await access.listStoredConversationIds())) {
     const raw = (await access.readRawMessages(conversationId)) ?? [];
     const memories = firstOfEachId(await access.readMemories(conversationId));
     await index.upsert(
@@ -234,7 +236,7 @@ export async function reembedAll(index: SemanticIndex, access: ReembedAccess): P
       ).upserts,
     );
   }
-  for (const agentId of await access.listAgentIds()) {
+  for (const agentId of sortedByCodePoint(await access.listAgentIds())) {
     const chains = await access.readAllSequencedChains(agentId);
     const refs = chains.map(({ sequence, chain }) => ({
       ref: { kind: 'reasoning_chains' as const, agentId, sequence },

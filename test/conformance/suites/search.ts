@@ -90,6 +90,12 @@ export function searchTests(ctx: SuiteContext): void {
         'reasoning_chains:a1:0',
       ]);
       expect(await ids(s, { text: 'lazy*' })).toEqual(['raw_messages:c1:1']);
+      expect(await ids(s, { text: 'laz*' })).toEqual([]); // no prefix query: "laz" is a word of its own
+      const foxAndDog = ['raw_messages:c1:2', 'reasoning_chains:a1:0'];
+      expect(await ids(s, { text: 'fox -dog', match: 'all' })).toEqual(foxAndDog); // "-" is no NOT
+      expect(await ids(s, { text: 'fox NOT dog', match: 'all' })).toEqual([]); // "not" is a word
+      expect(await ids(s, { text: 'fox OR unicorn', match: 'all' })).toEqual([]); // "or" is a word
+      expect(await ids(s, { text: 'content:lazy' })).toEqual(['raw_messages:c1:1']); // no column filter
       expect(await s.search({ text: '*** ??? ---' })).toEqual([]); // no words at all
     });
 

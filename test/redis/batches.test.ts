@@ -1,0 +1,98 @@
+/**
+ * Redis batches are native: a memory or chain batch is one script, a cache batch one script
+ * (or one `MGET`) per bucket its keys fall in; and a cache batch whose bucket fails reports the
+ * items of the other buckets as written.
+ */
+import type Redis from 'ioredis';
+import { KeyLayout } from '../../src/backends/redis/keys.js';
+import { BatchPartiallyAppliedError, CorruptDataError } from '../../src/core/index.js';
+import { REDIS_TEST_URL, useRedisStore } from './helpers.js';
+import { quickClient } from './redis-server.js';
+import { describeWithService } from '../services.js';
+
+/** A client that counts the commands sent through it, by name (lower case). */
+function countingClient(): { client: Redis; sent: Map<string, number> } {
+  const client = quickClient(REDIS_TEST_URL);
+  const sent = new Map<string, number>();
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+    const name = command.name.toLowerCase();
+    sent.set(name, (sent.get(name) ?? 0) + 1);
+    return (send as (...args: unknown[]) => unknown)(command, ...rest);
+  }) as Redis['sendCommand'];
+  return { client, sent };
+}
+
+describeWithService('redis')('redis batches', () => {
+  const ctx = useRedisStore();
+  const clients: Redis[] = [];
+
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.disconnect();
+  });
+
+  /** The commands `call` sends, by name. */
+  async function commandsOf(
+    sent: Map<string, number>,
+    call: () => Promise<unknown>,
+  ): Promise<Record<string, number>> {
+    sent.clear();
+    await call();
+    return Object.fromEntries(sent);
+  }
+
+  it('writes a memory or chain batch in one script and a cache batch in one script per bucket', async () => {
+    const { client, sent } = countingClient();
+    clients.push(client);
+    await client.connect();
+    const s = await ctx.open({ client, url: undefined });
+    // Load the scripts first, so each call below is one EVALSHA per script.
+    await s.storeMemories('warm', [{ memoryId: 'm', data: { n: 0 } }]);
+    await s.appendReasoningChains('warm', [{ n: 0 }]);
+    await s.storeCacheEntries([{ key: 'warm', data: { n: 0 } }]);
+
+    const memories = Array.from({ length: 20 }, (_, n) => ({ memoryId: `m${n}`, data: { n } }));
+    expect(await commandsOf(sent, () => s.storeMemories('c1', memories))).toEqual({ evalsha: 1 });
+    const chains = Array.from({ length: 20 }, (_, n) => ({ step: n }));
+    expect(await commandsOf(sent, () => s.appendReasoningChains('a1', chains))).toEqual({ evalsha: 1 });
+
+    const layout = new KeyLayout(ctx.prefix());
+    const keys = Array.from({ length: 50 }, (_, n) => `key-${n}`);
+    const buckets = new Set(keys.map((key) => layout.cache(key).bucket.counters)).size;
+    expect(buckets).toBeGreaterThan(1);
+    const entries = keys.map((key, n) => ({ key, data: { n }, ttlSeconds: 60 }));
+    expect(await commandsOf(sent, () => s.storeCacheEntries(entries))).toEqual({ evalsha: buckets });
+    let loaded: unknown[] = [];
+    expect(await commandsOf(sent, async () => (loaded = await s.loadCacheEntries(keys)))).toEqual({
+      mget: buckets,
+    });
+    expect(loaded).toEqual(keys.map((_, n) => ({ n })));
+    expect(await s.loadMemories('c1')).toHaveLength(20);
+    expect(await s.loadReasoningChains('a1')).toHaveLength(20);
+  });
+
+  it('reports the cache items of the other buckets as written when one bucket fails', async () => {
+    const s = await ctx.open();
+    const layout = new KeyLayout(ctx.prefix());
+    const keys = Array.from({ length: 12 }, (_, n) => `entry-${n}`);
+    const bad = layout.cache(keys[3]!).bucket;
+    await ctx.raw().set(bad.cacheExpiry, 'not a zset');
+    const inBad = keys.map((key, i) => (layout.cache(key).bucket.counters === bad.counters ? i : -1));
+    const failed = inBad.filter((i) => i >= 0);
+    const written = keys.map((_, i) => i).filter((i) => !failed.includes(i));
+    expect(written.length).toBeGreaterThan(0);
+
+    const error = await s
+      .storeCacheEntries(keys.map((key, n) => ({ key, data: { n } })))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatchPartiallyAppliedError);
+    const partial = error as BatchPartiallyAppliedError;
+    expect(partial).toMatchObject({ method: 'storeCacheEntries', total: 12, appliedItems: written });
+    expect(partial.cause).toBeInstanceOf(CorruptDataError);
+    expect(String((partial.cause as Error).message)).toContain(bad.cacheExpiry);
+    const loaded = await s.loadCacheEntries(keys);
+    expect(loaded.map((value, i) => [i, value !== null])).toEqual(
+      keys.map((_, i) => [i, written.includes(i)]),
+    );
+  });
+});
