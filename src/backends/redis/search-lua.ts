@@ -28,7 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { JsonValue, SearchKind, TextExtractor } from '../../core/index.js';
-import { tokenize } from '../../core/index.js';
+import { forEachToken } from '../../core/index.js';
 
 /**
  * The index version this library writes at `<prefix>{index}:search`. 4: a new doc costs its
@@ -151,8 +151,15 @@ local function addDocs(counters, docs, specs)
     local doc, spec, num = docs[1], specs[1], string.format('%d', first)
     local length = string.match(spec, '^%d+')
     local head, tail = struct.pack('<I4', first), struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
+    -- Most tokens occur once: the entry of each tf is built once per doc.
+    local entries = {}
     for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
-      redis.call('APPEND', base .. 'q:' .. tok, head .. packTf(tf) .. tail)
+      local e = entries[tf]
+      if e == nil then
+        e = head .. packTf(tf) .. tail
+        entries[tf] = e
+      end
+      redis.call('APPEND', base .. 'q:' .. tok, e)
     end
     redis.call('HSET', base .. 'search-docs', doc, num .. ' ' .. spec, num, doc)
     bump(counters, 'search_docs', 1)
@@ -293,14 +300,15 @@ export class SearchWriter {
 export function searchSpec(extractor: TextExtractor, kind: SearchKind, record: JsonValue): string {
   const counts = new Map<string, number>();
   let length = 0;
-  for (const text of extractor.extract(kind, record)) {
-    for (const token of tokenize(text)) {
-      length += 1;
-      const key = tokenKey(token);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  }
-  const parts = [String(length)];
-  for (const [token, count] of counts) parts.push(token, String(count));
-  return parts.join(' ');
+  // Every write runs this: the tokenizer's visitor, not its token array, and no hashing call
+  // for the usual short token.
+  const count = (token: string): void => {
+    length += 1;
+    const key = token.length <= MAX_TOKEN_KEY ? token : tokenKey(token);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+  for (const text of extractor.extract(kind, record)) forEachToken(text, count);
+  let spec = String(length);
+  for (const [token, n] of counts) spec += ` ${token} ${n}`;
+  return spec;
 }
