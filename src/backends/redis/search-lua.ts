@@ -8,7 +8,7 @@
  * <prefix>{b:NN}:search-docs    hash    both ways, live docs only: doc -> "<number> <spec>" (the
  *                                       spec the write was given: length, then token tf pairs),
  *                                       and doc number -> doc
- * <prefix>{b:NN}:search-gone    string  bitmap: bit <number> set once that doc number was dropped
+ * <prefix>{b:NN}:search-gone    string  bitmap: bit <number> set once that number was dropped
  * <prefix>{b:NN}:search-dead    hash    token -> dead entries still in q:<token>
  * <prefix>{b:NN}:counters       hash    search_docs, search_tokens (BM25's corpus), search_next (the
  *                                       next doc number), search_rev (bumped by every searchable
@@ -68,9 +68,9 @@ end
  * strings; numbers only grow, so each string stays sorted by number (a query binary-searches
  * it). A new doc writes no liveness: a number is live until its bit in `search-gone` is set.
  * Dropping a doc is lazy: its number is marked gone, both its fields leave `search-docs`, and
- * each of its tokens counts one more dead entry; when a token's dead entries pass half of its string,
- * the same script rewrites the string with the live ones only (amortised O(1) per drop; a
- * token whose docs are all gone loses its key). A script writing several records (raw
+ * each of its tokens counts one more dead entry; when a token's dead entries pass half of its
+ * string, the same script rewrites the string with the live ones only (amortised O(1) per
+ * drop; a token whose docs are all gone loses its key). A script writing several records (raw
  * messages, memory and chain batches, index builds) collects the new docs (`newDocs()`: the
  * last spec of a doc written twice wins) and indexes them together with `addDocs`: one
  * `APPEND` per token for all of them.
