@@ -6,7 +6,9 @@
  * (`process.cpuUsage()`), server CPU per op (`/proc/<pid>/stat` of the server on
  * `PROFILE_REDIS_URL`, best a private one so other clients do not count), and the server's
  * time inside the write scripts per op (`INFO commandstats` deltas of evalsha); then search
- * p50 per `match` after 1,000 more single writes spread over the buckets.
+ * p50 per `match` after 1,000 more single writes spread over the buckets. The writes of a round
+ * go to one conversation, or with `PROFILE_CONVERSATION_SIZE=100` to a new conversation every
+ * 100 calls, as `bench/w7-search.ts` writes.
  * Run: `PROFILE_RECORDS=100000 npx tsx bench/redis-w7-profile.ts`.
  */
 import { loadavg } from 'node:os';
@@ -27,6 +29,7 @@ const RECORDS = Number(process.env.PROFILE_RECORDS ?? 10_000);
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 7);
 const CALLS = Number(process.env.PROFILE_CALLS ?? 200);
 const BASE = process.env.PROFILE_BASE;
+const CONVERSATION_SIZE = Number(process.env.PROFILE_CONVERSATION_SIZE ?? Infinity);
 /**
  * The server's CPU seconds so far: its main thread's from `INFO cpu` (microseconds, so a round
  * of a few hundred calls measures well), else the process's from `/proc` (10 ms ticks).
@@ -86,7 +89,10 @@ async function main(): Promise<void> {
       const cpu0 = process.cpuUsage();
       const server0 = await serverCpu(admin);
       const t0 = performance.now();
-      for (let i = 0; i < CALLS; i += 1) await store.storeMemory(`w7-r${round}`, `w${i}`, texts[i]!);
+      for (let i = 0; i < CALLS; i += 1) {
+        const conversation = `w7-r${round}-${Math.floor(i / CONVERSATION_SIZE)}`;
+        await store.storeMemory(conversation, `w${i}`, texts[i]!);
+      }
       const ms = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       const server = (await serverCpu(admin)) - server0;

@@ -196,15 +196,32 @@ describeWithService('redis')('redis search index', () => {
   });
 
   /**
-   * Rewrites the store's index the way an older version kept it: the same live postings as
-   * zsets `x:<token>` (version 1) or hashes `p:<token>` (version 2), doc lists without doc
-   * numbers, no bitmap, numbers or dead counts, and that version's marker.
+   * Rewrites the store's index the way an older version kept it, with that version's marker.
+   * Version 3: the same postings, doc -> "<number> <length> <token> ..." in `search-docs`,
+   * number -> doc in `search-nums` and the live numbers in the bitmap `search-live`. Versions
+   * 1 and 2: the same live postings as zsets `x:<token>` (1) or hashes `p:<token>` (2), doc
+   * lists without doc numbers, no bitmap, numbers or dead counts.
    */
-  async function rewriteIndexAs(version: '1' | '2'): Promise<void> {
+  async function rewriteIndexAs(version: '1' | '2' | '3'): Promise<void> {
     const raw = ctx.raw();
     for (const key of await keysWithPrefix(raw, ctx.prefix())) {
       const posting = /^(.*):q:(.*)$/.exec(key);
-      if (posting) {
+      if (key.endsWith(':search-docs')) {
+        const base = key.slice(0, -'search-docs'.length);
+        for (const [field, value] of Object.entries(await raw.hgetall(key))) {
+          await raw.hdel(key, field);
+          if (/^\d/.test(field)) continue; // a number field (version 4's number -> doc)
+          const [num, length, ...pairs] = value.split(' ');
+          const tokens = pairs.filter((_, i) => i % 2 === 0);
+          await raw.hset(key, field, [...(version === '3' ? [num] : []), length, ...tokens].join(' '));
+          if (version === '3') {
+            await raw.hset(`${base}search-nums`, num!, field);
+            await raw.setbit(`${base}search-live`, Number(num), 1);
+          }
+        }
+      } else if (version === '3') {
+        if (key.endsWith(':search-gone')) await raw.del(key);
+      } else if (posting) {
         for (const e of await decodePostings(key)) {
           if (!e.live) continue;
           const score = String(e.tf * 10_000_000 + e.length);
@@ -212,10 +229,7 @@ describeWithService('redis')('redis search index', () => {
           else await raw.hset(`${posting[1]}:p:${posting[2]}`, e.doc!, score);
         }
         await raw.del(key);
-      } else if (key.endsWith(':search-docs')) {
-        for (const [doc, list] of Object.entries(await raw.hgetall(key)))
-          await raw.hset(key, doc, list.replace(/^\d+ /, ''));
-      } else if (/:search-(nums|live|dead)$/.test(key)) await raw.del(key);
+      } else if (/:search-(gone|dead)$/.test(key)) await raw.del(key);
       else if (key.endsWith(':counters')) await raw.hdel(key, 'search_next');
     }
     await raw.set(`${ctx.prefix()}{index}:search`, version);
@@ -224,9 +238,12 @@ describeWithService('redis')('redis search index', () => {
   for (const [version, kept] of [
     ['1', 'zsets x:<token>'],
     ['2', 'hashes p:<token>'],
+    ['3', 'strings q:<token>, with search-nums and search-live'],
   ] as const) {
     it(`rebuilds an index of version ${version} (postings in ${kept}) on a writable open`, async () => {
       const s = await ctx.open();
+      // A replaced memory: its first doc leaves a dead entry in q:penguin.
+      await s.storeMemory('c1', 'm1', { text: 'penguin first' });
       await s.storeMemory('c1', 'm1', { text: 'old penguin' });
       await s.storeRawMessages('c2', ['penguin colony', 'walrus']);
       await s.storeReasoningChain('a1', { step: 'penguin thought' });
@@ -237,11 +254,15 @@ describeWithService('redis')('redis search index', () => {
       ).length;
       await rewriteIndexAs(version);
       const raw = ctx.raw();
-      const old = version === '1' ? ':x:' : ':p:';
-      expect(new Set(await searchKeys())).toEqual(new Set(['search-docs']));
-      expect((await keysWithPrefix(raw, ctx.prefix())).filter((key) => key.includes(old)).length).toBe(
-        postingCount,
-      );
+      const old = { '1': ':x:', '2': ':p:', '3': /:search-(nums|live)$/ }[version];
+      const isOld = (key: string): boolean => (typeof old === 'string' ? key.includes(old) : old.test(key));
+      if (version === '3') {
+        expect(await searchKeys()).toEqual(expect.arrayContaining(['q:penguin', 'search-docs']));
+        expect((await keysWithPrefix(raw, ctx.prefix())).filter(isOld).length).toBeGreaterThanOrEqual(4);
+      } else {
+        expect(new Set(await searchKeys())).toEqual(new Set(['search-docs']));
+        expect((await keysWithPrefix(raw, ctx.prefix())).filter(isOld).length).toBe(postingCount);
+      }
       // A read-only open does not trust an index of another version: it scans.
       const readOnly = await ctx.open({ readOnly: true });
       expect((await readOnly.search({ text: 'penguin', match: 'all' })).map((h) => h.kind).sort()).toEqual(
@@ -251,7 +272,7 @@ describeWithService('redis')('redis search index', () => {
       const reopened = await ctx.open();
       expect(await raw.get(`${ctx.prefix()}{index}:search`)).toBe(SEARCH_INDEX_VERSION);
       const keys = await keysWithPrefix(raw, ctx.prefix());
-      expect(keys.filter((key) => key.includes(old))).toEqual([]);
+      expect(keys.filter(isOld)).toEqual([]);
       expect(await searchKeys()).toEqual(expect.arrayContaining(['q:penguin', 'q:walrus', 'search-docs']));
       expect((await reopened.search({ text: 'penguin', match: 'all' })).map((h) => h.kind).sort()).toEqual(
         before,

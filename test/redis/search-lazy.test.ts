@@ -1,5 +1,5 @@
 /**
- * The Redis index's append-only postings (index version 3): a replace or delete only marks its
+ * The Redis index's append-only postings (index versions 3 and 4): a replace or delete only marks its
  * doc's entries dead, queries skip them (a dropped doc is never found, and document frequencies
  * leave them out), and the write that makes a token's dead entries more than half of its
  * string rewrites it with the live ones.
@@ -62,6 +62,43 @@ describeWithService('redis')('redis search postings: lazy deletes and compaction
     expect(await s.reindex()).toBe(4);
     expect(await entries('walrus')).toHaveLength(4);
     expect(await hits(s, 'walrus seal m3')).toEqual(before);
+  });
+
+  it('a new doc is one search-docs field each way and no liveness bit; a drop sets its gone bit and removes both fields', async () => {
+    const s = await ctx.open({ searchFields: { memories: ['text'] } });
+    await s.storeMemories('c1', [
+      { memoryId: 'm1', data: { text: 'puffin' } },
+      { memoryId: 'm2', data: { text: 'puffin auk auk' } },
+    ]);
+    await s.storeMemory('c1', 'm3', { text: 'auk' });
+    const raw = ctx.raw();
+    const keys = await keysWithPrefix(raw, ctx.prefix());
+    const docsKey = keys.find((k) => k.endsWith(':search-docs'))!;
+    const base = docsKey.slice(0, -'search-docs'.length);
+    // No bitmap at all while nothing was dropped (version 3 set a bit per new doc).
+    expect(keys.filter((k) => /:search-(gone|live|nums)$/.test(k))).toEqual([]);
+    expect(await raw.hgetall(docsKey)).toEqual({
+      [memory('m1')]: '0 1 puffin 1',
+      [memory('m2')]: '1 3 puffin 1 auk 2',
+      [memory('m3')]: '2 1 auk 1',
+      '0': memory('m1'),
+      '1': memory('m2'),
+      '2': memory('m3'),
+    });
+
+    await s.deleteMemory('c1', 'm2');
+    expect(await raw.hgetall(docsKey)).toEqual({
+      [memory('m1')]: '0 1 puffin 1',
+      [memory('m3')]: '2 1 auk 1',
+      '0': memory('m1'),
+      '2': memory('m3'),
+    });
+    expect(await Promise.all([0, 1, 2].map((n) => raw.getbit(`${base}search-gone`, n)))).toEqual([0, 1, 0]);
+    expect((await entries('auk')).map((e) => [e.num, e.live])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect((await hits(s, 'auk'))[0]!.map((h) => h.split(' ')[0])).toEqual(['m3']);
   });
 
   it('compacts a token once its dead entries pass half of it: dead entries go, live ones and results stay', async () => {

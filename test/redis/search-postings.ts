@@ -1,4 +1,4 @@
-/** Reads the Redis search index's append-only postings (index version 3) the way queries see them. */
+/** Reads the Redis search index's append-only postings (index version 4) the way queries see them. */
 import type Redis from 'ioredis';
 import { POSTING_BYTES } from '../../src/backends/redis/search-lua.js';
 import { keysWithPrefix } from './helpers.js';
@@ -20,19 +20,19 @@ export async function postingKeys(raw: Redis, prefix: string, token: string): Pr
 
 /**
  * The entries of one posting string: doc number, tf, length, kind letter, whether the number
- * is live (the bucket's bitmap) and its doc (`search-nums`, live docs only).
+ * is live (not in the bucket's `search-gone` bitmap) and its doc (`search-docs`, live docs only).
  */
 export async function decodePostings(raw: Redis, key: string): Promise<PostingEntry[]> {
   const base = key.slice(0, key.lastIndexOf('}:q:') + 2);
-  const [data, live, names] = await Promise.all([
+  const [data, gone, names] = await Promise.all([
     raw.getBuffer(key),
-    raw.getBuffer(`${base}search-live`),
-    raw.hgetall(`${base}search-nums`),
+    raw.getBuffer(`${base}search-gone`),
+    raw.hgetall(`${base}search-docs`),
   ]);
   const entries: PostingEntry[] = [];
   for (let pos = 0; data !== null && pos + POSTING_BYTES <= data.length; pos += POSTING_BYTES) {
     const num = data.readUInt32LE(pos);
-    const alive = live !== null && ((live[num >> 3] ?? 0) & (128 >> (num & 7))) !== 0;
+    const alive = gone === null || ((gone[num >> 3] ?? 0) & (128 >> (num & 7))) === 0;
     entries.push({
       num,
       tf: data.readUInt32LE(pos + 4),

@@ -44,8 +44,8 @@
  * - Cache index entries leave by themselves: every cache write trims the bucket's entries whose
  *   expiry passed (bounded per write); reads filter by score; `purgeExpiredCache()` trims all.
  * - Search index (see `search-lua.ts`): postings `{b:NN}:q:<token>` (append-only string of the
- *   bucket's docs holding the token), `{b:NN}:search-docs|search-nums|search-live|search-dead`
- *   (each doc's number and tokens, number -> doc, live numbers, dead counts), `search_*` counters,
+ *   bucket's docs holding the token), `{b:NN}:search-docs|search-gone|search-dead`
+ *   (doc <-> number with its tokens, dropped numbers, dead counts), `search_*` counters,
  *   written by the record's own script; `{index}:search` holds the index version. Room for
  *   later kinds in the record's slot: embeddings `{b:NN}:c:<id>:embeddings`.
  * - `deleteMemory` is LREM + HDEL + counters in one script; `deleteReasoningChains` drops the
@@ -106,8 +106,8 @@ export interface BucketKeys {
   cacheExpiry: string;
   stateKeys: string;
   counters: string;
-  /** The full-text index's doc number -> doc hash (see `search-lua.ts` for the rest). */
-  searchNums: string;
+  /** The full-text index's doc <-> doc number hash (see `search-lua.ts` for the rest). */
+  searchDocs: string;
 }
 
 /** The keys of one conversation, all in the slot of its bucket. */
@@ -161,7 +161,7 @@ export class KeyLayout {
         cacheExpiry: `${base}cache-expiry`,
         stateKeys: `${base}state-keys`,
         counters: `${base}counters`,
-        searchNums: `${base}search-nums`,
+        searchDocs: `${base}search-docs`,
       };
     });
   }

@@ -5,9 +5,10 @@
  * ```
  * <prefix>{b:NN}:q:<token>      string  the token's postings, appended: one 13-byte entry per doc,
  *                                       struct '<I4I4I4B' = doc number, tf, doc length, kind letter
- * <prefix>{b:NN}:search-docs    hash    doc -> "<number> <length> <token> <token> ..." (live docs)
- * <prefix>{b:NN}:search-nums    hash    doc number -> doc (live docs)
- * <prefix>{b:NN}:search-live    string  bitmap: bit <number> set while that doc number is live
+ * <prefix>{b:NN}:search-docs    hash    both ways, live docs only: doc -> "<number> <spec>" (the
+ *                                       spec the write was given: length, then token tf pairs),
+ *                                       and doc number -> doc
+ * <prefix>{b:NN}:search-gone    string  bitmap: bit <number> set once that number was dropped
  * <prefix>{b:NN}:search-dead    hash    token -> dead entries still in q:<token>
  * <prefix>{b:NN}:counters       hash    search_docs, search_tokens (BM25's corpus), search_next (the
  *                                       next doc number), search_rev (bumped by every searchable
@@ -17,7 +18,8 @@
  *
  * A doc names its record: a kind letter (`r` raw message, `m` memory, `a` chain, `v`
  * conversation, `k` chunk info), the owner part `<length>:<owner id>` ({@link searchOwner}),
- * then the message index, memory id or chain sequence number (stable under trims).
+ * then the message index, memory id or chain sequence number (stable under trims). Its fields
+ * in `search-docs` never clash with the numbers' (those are all digits).
  *
  * Every searchable write script takes a search flag (see {@link SearchWriter.flag}): `'1'` index
  * (the docs' specs follow), `'0'` the store is written with `searchIndex: false` (the bucket is
@@ -26,15 +28,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { JsonValue, SearchKind, TextExtractor } from '../../core/index.js';
-import { tokenize } from '../../core/index.js';
+import { forEachToken } from '../../core/index.js';
 
 /**
- * The index version this library writes at `<prefix>{index}:search`. 3: append-only postings
- * (strings `q:<token>`, deletes lazy); version 2 kept hashes `p:<token>` (an `APPEND` costs the
- * server about a third of an `HSET` into a posting hash), version 1 zsets `x:<token>`. A store
- * of another version is rebuilt by the next writable open.
+ * The index version this library writes at `<prefix>{index}:search`. 4: a new doc costs its
+ * postings' `APPEND`s and one `HSET` (version 3 had a second hash `search-nums` for number ->
+ * doc and a `search-live` bitmap set per new doc); 3: append-only postings (strings
+ * `q:<token>`, deletes lazy); version 2 kept hashes `p:<token>` (an `APPEND` costs the server
+ * about a third of an `HSET` into a posting hash), version 1 zsets `x:<token>`. A store of
+ * another version is rebuilt by the next writable open.
  */
-export const SEARCH_INDEX_VERSION = '3';
+export const SEARCH_INDEX_VERSION = '4';
 
 /** Bytes of one posting entry (`POSTING_FORMAT`). */
 export const POSTING_BYTES = 13;
@@ -42,9 +46,12 @@ export const POSTING_BYTES = 13;
 /** Tokens longer than this are indexed (and queried) as a hash, so no key name is huge. */
 const MAX_TOKEN_KEY = 64;
 
-/** Lua: whether doc number `num` is set in the bitmap string `live` (SETBIT's bit order). */
-export const IS_LIVE_LUA = `local function isLive(live, num)
-  local byte = string.byte(live, math.floor(num / 8) + 1)
+/**
+ * Lua: whether doc number `num` was dropped, from the bitmap string `gone` (SETBIT's bit
+ * order; a number past its end was never dropped).
+ */
+export const IS_GONE_LUA = `local function isGone(gone, num)
+  local byte = string.byte(gone, math.floor(num / 8) + 1)
   return byte ~= nil and bit.band(byte, bit.rshift(128, num % 8)) ~= 0
 end
 `;
@@ -59,15 +66,16 @@ end
  *
  * A new doc gets the bucket's next doc number and one entry appended to each of its tokens'
  * strings; numbers only grow, so each string stays sorted by number (a query binary-searches
- * it). Dropping a doc is lazy: its number leaves the live bitmap and `search-nums`, and each of
- * its tokens counts one more dead entry; when a token's dead entries pass half of its string,
- * the same script rewrites the string with the live ones only (amortised O(1) per drop; a
- * token whose docs are all gone loses its key). A script writing several records (raw
+ * it). A new doc writes no liveness: a number is live until its bit in `search-gone` is set.
+ * Dropping a doc is lazy: its number is marked gone, both its fields leave `search-docs`, and
+ * each of its tokens counts one more dead entry; when a token's dead entries pass half of its
+ * string, the same script rewrites the string with the live ones only (amortised O(1) per
+ * drop; a token whose docs are all gone loses its key). A script writing several records (raw
  * messages, memory and chain batches, index builds) collects the new docs (`newDocs()`: the
  * last spec of a doc written twice wins) and indexes them together with `addDocs`: one
  * `APPEND` per token for all of them.
  */
-export const SEARCH_LUA = `${IS_LIVE_LUA}local function searchOn(counters, flag)
+export const SEARCH_LUA = `${IS_GONE_LUA}local function searchOn(counters, flag)
   if flag == nil or flag == '' then return false end
   bump(counters, 'search_rev', 1)
   if flag == '1' then return true end
@@ -93,10 +101,10 @@ end
 local function compactPostings(base, tok)
   local key = base .. 'q:' .. tok
   local s = redis.call('GET', key) or ''
-  local live = redis.call('GET', base .. 'search-live') or ''
+  local gone = redis.call('GET', base .. 'search-gone') or ''
   local keep = {}
   for pos = 1, #s, ${POSTING_BYTES} do
-    if isLive(live, struct.unpack('<I4', s, pos)) then keep[#keep + 1] = string.sub(s, pos, pos + ${POSTING_BYTES - 1}) end
+    if not isGone(gone, struct.unpack('<I4', s, pos)) then keep[#keep + 1] = string.sub(s, pos, pos + ${POSTING_BYTES - 1}) end
   end
   if #keep == 0 then redis.call('DEL', key) else redis.call('SET', key, table.concat(keep)) end
   redis.call('HDEL', base .. 'search-dead', tok)
@@ -107,17 +115,16 @@ local function unindexDoc(counters, doc)
   if not old then return end
   local num, len, rest = string.match(old, '^(%d+) (%d+)(.*)$')
   if num == nil then
-    -- A version 2 list in a bucket not rebuilt yet (its rebuild drops every posting anyway).
+    -- An older version's list in a bucket not rebuilt yet (its rebuild drops every posting anyway).
     redis.call('HDEL', base .. 'search-docs', doc)
     return
   end
-  redis.call('SETBIT', base .. 'search-live', num, 0)
-  redis.call('HDEL', base .. 'search-nums', num)
-  for tok in string.gmatch(rest, '%S+') do
+  redis.call('SETBIT', base .. 'search-gone', num, 1)
+  for tok in string.gmatch(rest, ' (%S+) %S+') do
     local dead = redis.call('HINCRBY', base .. 'search-dead', tok, 1)
     if dead * ${2 * POSTING_BYTES} > redis.call('STRLEN', base .. 'q:' .. tok) then compactPostings(base, tok) end
   end
-  redis.call('HDEL', base .. 'search-docs', doc)
+  redis.call('HDEL', base .. 'search-docs', doc, num)
   bump(counters, 'search_docs', -1)
   bump(counters, 'search_tokens', -(tonumber(len) or 0))
 end
@@ -144,17 +151,22 @@ local function addDocs(counters, docs, specs)
     local doc, spec, num = docs[1], specs[1], string.format('%d', first)
     local length = string.match(spec, '^%d+')
     local head, tail = struct.pack('<I4', first), struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
+    -- Most tokens occur once: the entry of each tf is built once per doc.
+    local entries = {}
     for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
-      redis.call('APPEND', base .. 'q:' .. tok, head .. packTf(tf) .. tail)
+      local e = entries[tf]
+      if e == nil then
+        e = head .. packTf(tf) .. tail
+        entries[tf] = e
+      end
+      redis.call('APPEND', base .. 'q:' .. tok, e)
     end
-    redis.call('HSET', base .. 'search-docs', doc, num .. ' ' .. string.gsub(spec, ' (%S+) %S+', ' %1'))
-    redis.call('HSET', base .. 'search-nums', num, doc)
-    redis.call('SETBIT', base .. 'search-live', first, 1)
+    redis.call('HSET', base .. 'search-docs', doc, num .. ' ' .. spec, num, doc)
     bump(counters, 'search_docs', 1)
     bump(counters, 'search_tokens', tonumber(length))
     return
   end
-  local lists, names, bits, tokens = {}, {}, {}, 0
+  local fields, tokens = {}, 0
   local byToken, order = {}, {}
   for i = 1, #docs do
     local doc, spec = docs[i], specs[i]
@@ -172,22 +184,14 @@ local function addDocs(counters, docs, specs)
         acc[#acc + 1] = e
       end
     end
-    lists[#lists + 1] = doc
-    lists[#lists + 1] = num .. ' ' .. string.gsub(spec, ' (%S+) %S+', ' %1')
-    names[#names + 1] = num
-    names[#names + 1] = doc
-    bits[#bits + 1] = 'SET'
-    bits[#bits + 1] = 'u1'
-    bits[#bits + 1] = num
-    bits[#bits + 1] = 1
+    fields[#fields + 1] = doc
+    fields[#fields + 1] = num .. ' ' .. spec
+    fields[#fields + 1] = num
+    fields[#fields + 1] = doc
     tokens = tokens + tonumber(length)
   end
-  for i = 1, #lists, 1000 do
-    redis.call('HSET', base .. 'search-docs', unpack(lists, i, math.min(i + 999, #lists)))
-    redis.call('HSET', base .. 'search-nums', unpack(names, i, math.min(i + 999, #names)))
-  end
-  for i = 1, #bits, 2000 do
-    redis.call('BITFIELD', base .. 'search-live', unpack(bits, i, math.min(i + 1999, #bits)))
+  for i = 1, #fields, 2000 do
+    redis.call('HSET', base .. 'search-docs', unpack(fields, i, math.min(i + 1999, #fields)))
   end
   for _, tok in ipairs(order) do
     redis.call('APPEND', base .. 'q:' .. tok, table.concat(byToken[tok]))
@@ -296,14 +300,15 @@ export class SearchWriter {
 export function searchSpec(extractor: TextExtractor, kind: SearchKind, record: JsonValue): string {
   const counts = new Map<string, number>();
   let length = 0;
-  for (const text of extractor.extract(kind, record)) {
-    for (const token of tokenize(text)) {
-      length += 1;
-      const key = tokenKey(token);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  }
-  const parts = [String(length)];
-  for (const [token, count] of counts) parts.push(token, String(count));
-  return parts.join(' ');
+  // Every write runs this: the tokenizer's visitor, not its token array, and no hashing call
+  // for the usual short token.
+  const count = (token: string): void => {
+    length += 1;
+    const key = token.length <= MAX_TOKEN_KEY ? token : tokenKey(token);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+  for (const text of extractor.extract(kind, record)) forEachToken(text, count);
+  let spec = String(length);
+  for (const [token, n] of counts) spec += ` ${token} ${n}`;
+  return spec;
 }

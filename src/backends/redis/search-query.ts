@@ -138,7 +138,7 @@ interface Scored {
 
 /**
  * Names the best `limit` of `scored` (sorted best first) and every doc tied with the last of
- * them (their order is by ref, so a tie is settled by name): one `HMGET` of `search-nums` per
+ * them (their order is by ref, so a tie is settled by name): one `HMGET` of `search-docs` per
  * bucket, pipelined. A number no longer named (its doc was dropped since) is left out.
  */
 async function nameBest(
@@ -160,7 +160,7 @@ async function nameBest(
   await Promise.all(
     [...byBucket].map(async ([n, group]) => {
       const names = await redis.run('name search hits', (c) =>
-        c.hmget(keys.buckets[n]!.searchNums, ...group.map((s) => s.num)),
+        c.hmget(keys.buckets[n]!.searchDocs, ...group.map((s) => s.num)),
       );
       group.forEach((s, i) => {
         const name = names[i] ?? null;

@@ -4,7 +4,7 @@
  * and reads only keys of that slot.
  */
 import { LuaScript } from './scripts.js';
-import { IS_LIVE_LUA, POSTING_BYTES } from './search-lua.js';
+import { IS_GONE_LUA, POSTING_BYTES } from './search-lua.js';
 
 /**
  * A bucket's corpus figures and the document frequency of each query token (its postings'
@@ -30,17 +30,17 @@ return out`,
  * client orders the merged hits' ties by their refs). KEYS: counters.
  * ARGV: 'any' or 'all', limit, average doc length, n, then per token: posting token, idf, its
  * df in this bucket; then the doc prefixes searched (a kind letter, or letter + owner part for
- * a scoped kind). Entries of dead doc numbers (not in the live bitmap; only read for a token
+ * a scoped kind). Entries of dead doc numbers (set in `search-gone`; only read for a token
  * with dead entries) are skipped; a scoped
  * kind's docs are checked by name. 'all' walks the rarest token's postings and looks each doc
  * up in the others by binary search (a string is sorted by doc number); 'any' walks every
  * token's postings. Only the heap of the `limit` best is kept.
  * Returns a flat array: doc number, length, tf of each token, doc number, ... (the client
- * names only the overall best: one `HMGET` of `search-nums` per bucket holding one).
+ * names only the overall best: one `HMGET` of `search-docs` per bucket holding one).
  */
 export const SEARCH_RANK = new LuaScript(
   'searchRank',
-  `${IS_LIVE_LUA}local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
+  `${IS_GONE_LUA}local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
 local all = ARGV[1] == 'all'
 local limit = tonumber(ARGV[2])
 local avg = tonumber(ARGV[3])
@@ -65,18 +65,18 @@ local found, nums = {}, {}
 local tokens = {}
 for t = 1, nt do tokens[t] = ARGV[2 + 3 * t] end
 local dead = redis.call('HMGET', base .. 'search-dead', unpack(tokens))
-local checked, live = {}, ''
+local checked, gone = {}, ''
 for t = 1, nt do checked[t] = tonumber(dead[t] or '0') ~= 0 end
 for t = 1, nt do
   if checked[t] then
-    live = redis.call('GET', base .. 'search-live') or ''
+    gone = redis.call('GET', base .. 'search-gone') or ''
     break
   end
 end
 -- A candidate: {length, tf of each token, kind letter}.
 local unpackEntry, kindAt = struct.unpack, nt + 2
 local function add(t, num, tf, len, kind)
-  if not (open[kind] or scoped[kind]) or (checked[t] and not isLive(live, num)) then return end
+  if not (open[kind] or scoped[kind]) or (checked[t] and isGone(gone, num)) then return end
   local e = {len}
   for u = 1, nt do e[u + 1] = 0 end
   e[t + 1] = tf
@@ -138,7 +138,7 @@ for i = 1, #unnamed, 1000 do
     part[#part + 1] = unnamed[j]
     fields[#fields + 1] = string.format('%d', unnamed[j])
   end
-  local got = redis.call('HMGET', base .. 'search-nums', unpack(fields))
+  local got = redis.call('HMGET', base .. 'search-docs', unpack(fields))
   for j = 1, #part do
     local name, ok = got[j] or '', false
     for _, p in ipairs(scoped[found[part[j]][kindAt]]) do

@@ -69,7 +69,8 @@ const BUILD_CHUNK = indexedScript(
   `if (redis.call('HGET', KEYS[1], 'search_rev') or '0') ~= ARGV[1] then return 0 end
 if ARGV[2] == '1' then
   -- Drop the bucket's index, whatever its version wrote: every word of every doc list may name
-  -- postings (v3 strings q:, v2 hashes p:, v1 zsets x:); numbers restart from 0.
+  -- postings (v3/v4 strings q:, v2 hashes p:, v1 zsets x:; v4's number fields hold doc names,
+  -- whose UNLINKs find nothing); numbers restart from 0.
   local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
   local dropped = {}
   for _, list in ipairs(redis.call('HVALS', base .. 'search-docs')) do
@@ -80,7 +81,8 @@ if ARGV[2] == '1' then
       end
     end
   end
-  redis.call('UNLINK', base .. 'search-docs', base .. 'search-nums', base .. 'search-live', base .. 'search-dead')
+  redis.call('UNLINK', base .. 'search-docs', base .. 'search-gone', base .. 'search-dead',
+    base .. 'search-nums', base .. 'search-live')
   redis.call('HDEL', KEYS[1], 'search_docs', 'search_tokens', 'search_next')
 end
 local docs, specs = {}, {}
