@@ -21,7 +21,7 @@ import {
   type SearchCandidate,
   type SearchKind,
   type TextExtractor,
-  tokenize,
+  countTokens,
 } from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
 import { memoryFromRow, type MemoryRow } from './rows.js';
@@ -92,21 +92,22 @@ const POSITION_LISTS: readonly string[] = (() => {
  * `'` and `\`; checked anyway), and only lexemes that may be too long are measured in bytes.
  */
 export function searchColumns(extractor: TextExtractor, kind: SearchKind, record: JsonValue): SearchColumns {
-  const counts = new Map<string, number>();
-  let length = 0;
-  for (const text of extractor.extract(kind, record)) {
-    for (const token of tokenize(text)) {
-      length += 1;
-      const lexeme = token.length <= SHORT_TOKEN ? token : lexemeOf(token);
-      counts.set(lexeme, (counts.get(lexeme) ?? 0) + 1);
-    }
-  }
+  const { tokens, counts, length } = countTokens(extractor.extract(kind, record));
+  // A UTF-8 byte is at most 3 per UTF-16 unit: bytes are counted exactly only if the bound passes the limit.
+  let bound = 0;
+  for (let i = 0; i < tokens.length; i += 1)
+    bound += (tokens[i] as string).length * 3 + 8 + 2 * Math.min(counts[i] as number, MAX_POSITIONS);
+  const exact = bound > MAX_VECTOR_BYTES;
   let vector = '';
   let bytes = 0;
-  for (const [lexeme, count] of counts) {
-    const positions = Math.min(count, MAX_POSITIONS);
-    bytes += Buffer.byteLength(lexeme) + 8 + 2 * positions;
-    if (bytes > MAX_VECTOR_BYTES) break;
+  for (let i = 0; i < tokens.length; i += 1) {
+    const token = tokens[i] as string;
+    const lexeme = token.length <= SHORT_TOKEN ? token : lexemeOf(token);
+    const positions = Math.min(counts[i] as number, MAX_POSITIONS);
+    if (exact) {
+      bytes += Buffer.byteLength(lexeme) + 8 + 2 * positions;
+      if (bytes > MAX_VECTOR_BYTES) break;
+    }
     const quoted = lexeme.includes("'") || lexeme.includes('\\') ? quoteLexeme(lexeme) : `'${lexeme}'`;
     vector += `${vector === '' ? '' : ' '}${quoted}:${POSITION_LISTS[positions] as string}`;
   }
