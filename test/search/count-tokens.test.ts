@@ -40,6 +40,8 @@ describe('countTokens', () => {
     [['ends in accent é', 'é starts', 'a\u0301', '\u0301', 'mid\u200bword', 'emoji😀word 😀'], undefined],
     [['lone \ud800 high', 'lone \udc00 low', 'pair \ud83d\ude00 ok', ''], undefined],
     [[], { tokens: [], counts: [], length: 0 }],
+    // More distinct tokens than the list scan takes, repeated before and after the switch to a map.
+    [[Array.from({ length: 40 }, (_, i) => `w${i % 25} W${i % 7}`).join(' '), 'w3 W3 w24 new'], undefined],
   ])('%j', (texts, expected) => {
     const counted = countTokens(texts);
     expect(counted).toEqual(reference(texts));

@@ -141,22 +141,32 @@ export interface TokenCounts {
   length: number;
 }
 
+/** Distinct tokens up to which a token is found by scanning the list: no `Map` for most records. */
+const SCAN_LIMIT = 16;
+
 /**
- * The counts being built by the current {@link countTokens} call (module state rather than a
- * closure per call: calls never nest, and a closure per record showed in profiles).
+ * The counts being built by the current {@link countTokens} call, and its token → index map
+ * once it has more than {@link SCAN_LIMIT} distinct tokens (module state rather than a closure
+ * per call: calls never nest, and a closure and a `Map` per record showed in profiles).
  */
-let current: { seen: Map<string, number>; counts: TokenCounts } | null = null;
+let current: TokenCounts = { tokens: [], counts: [], length: 0 };
+let currentIndex: Map<string, number> | null = null;
 
 /** Counts one token into the current call's result. */
 function addToken(token: string): void {
-  const { seen, counts } = current as NonNullable<typeof current>;
-  counts.length += 1;
-  const index = seen.get(token);
-  if (index === undefined) {
-    seen.set(token, counts.tokens.length);
-    counts.tokens.push(token);
-    counts.counts.push(1);
-  } else counts.counts[index] = (counts.counts[index] as number) + 1;
+  const { tokens, counts } = current;
+  current.length += 1;
+  let index = -1;
+  if (currentIndex !== null) index = currentIndex.get(token) ?? -1;
+  else for (let i = 0; i < tokens.length && index === -1; i += 1) if (tokens[i] === token) index = i;
+  if (index !== -1) {
+    counts[index] = (counts[index] as number) + 1;
+    return;
+  }
+  tokens.push(token);
+  counts.push(1);
+  if (currentIndex !== null) currentIndex.set(token, tokens.length - 1);
+  else if (tokens.length > SCAN_LIMIT) currentIndex = new Map(tokens.map((known, i) => [known, i]));
 }
 
 /**
@@ -167,11 +177,12 @@ function addToken(token: string): void {
  */
 export function countTokens(texts: readonly string[]): TokenCounts {
   const counts: TokenCounts = { tokens: [], counts: [], length: 0 };
-  current = { seen: new Map(), counts };
+  current = counts;
+  currentIndex = null;
   try {
     for (let i = 0; i < texts.length; i += 1) countText(texts[i] as string);
   } finally {
-    current = null;
+    currentIndex = null;
   }
   return counts;
 }
