@@ -1,17 +1,22 @@
 /**
- * `countTokens` (the fused scan every search index runs per record) equals counting what
- * `tokenize` returns, text by text, for every ASCII character, fixed tricky strings, random
- * mixes of ASCII words with accents, CJK, emoji and lone surrogates, and random code points.
+ * `tokenize` and `countTokens` (the scans every search index runs per record, with an ASCII fast
+ * path) equal the general code-point loop (`forEachToken`, as `tokenizeWithSpans` reports it),
+ * counted text by text, for every ASCII character, fixed tricky strings, random mixes of ASCII
+ * words with accents, CJK, emoji and lone surrogates, and random code points. (The general loop
+ * itself is checked against SQLite FTS5 in `tokenizer.test.ts`.)
  */
 import fc from 'fast-check';
-import { countTokens, type TokenCounts, tokenize } from '../../src/core/index.js';
+import { countTokens, type TokenCounts, tokenize, tokenizeWithSpans } from '../../src/core/index.js';
 
-/** The reference: `tokenize` each text, count in first-seen order. */
+/** The general loop's tokens of `text`. */
+const general = (text: string): string[] => tokenizeWithSpans(text).map((span) => span.token);
+
+/** The reference: the general loop's tokens of each text, counted in first-seen order. */
 function reference(texts: readonly string[]): TokenCounts {
   const seen = new Map<string, number>();
   const out: TokenCounts = { tokens: [], counts: [], length: 0 };
   for (const text of texts) {
-    for (const token of tokenize(text)) {
+    for (const token of general(text)) {
       out.length += 1;
       const index = seen.get(token);
       if (index === undefined) {
@@ -24,7 +29,13 @@ function reference(texts: readonly string[]): TokenCounts {
   return out;
 }
 
-describe('countTokens', () => {
+/** Checks both scans against the general loop. */
+function check(texts: readonly string[]): void {
+  expect(countTokens(texts)).toEqual(reference(texts));
+  for (const text of texts) expect(tokenize(text)).toEqual(general(text));
+}
+
+describe('tokenize and countTokens', () => {
   it('counts as tokenize splits, for every ASCII character alone and between words', () => {
     for (let cp = 0; cp < 128; cp += 1) {
       const c = String.fromCharCode(cp);
@@ -43,9 +54,8 @@ describe('countTokens', () => {
     // More distinct tokens than the list scan takes, repeated before and after the switch to a map.
     [[Array.from({ length: 40 }, (_, i) => `w${i % 25} W${i % 7}`).join(' '), 'w3 W3 w24 new'], undefined],
   ])('%j', (texts, expected) => {
-    const counted = countTokens(texts);
-    expect(counted).toEqual(reference(texts));
-    if (expected !== undefined) expect(counted).toEqual(expected);
+    check(texts);
+    if (expected !== undefined) expect(countTokens(texts)).toEqual(expected);
   });
 
   it('equals counting tokenize on random mixes of ASCII words and other characters', () => {
@@ -82,9 +92,7 @@ describe('countTokens', () => {
           text.map((parts) => parts.join('')),
           { maxLength: 4 },
         ),
-        (texts) => {
-          expect(countTokens(texts)).toEqual(reference(texts));
-        },
+        (texts) => check(texts),
       ),
       { numRuns: 2000 },
     );
@@ -100,7 +108,7 @@ describe('countTokens', () => {
       );
     fc.assert(
       fc.property(fc.array(text, { maxLength: 3 }), (texts) => {
-        expect(countTokens(texts)).toEqual(reference(texts));
+        check(texts);
       }),
       { numRuns: 2000 },
     );

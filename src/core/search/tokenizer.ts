@@ -119,10 +119,23 @@ export function tokenizeWithSpans(text: string): TokenSpan[] {
   return out;
 }
 
+/** The array {@link tokenize} is filling (module state rather than a closure per call: calls never nest). */
+let tokenList: string[] = [];
+
+/** Appends one token to the array {@link tokenize} is filling. */
+function pushToken(token: string): void {
+  tokenList.push(token);
+}
+
 /** The tokens of `text`, in order, repeats kept (FTS5 `unicode61 remove_diacritics 2`). */
 export function tokenize(text: string): string[] {
   const out: string[] = [];
-  forEachToken(text, (token) => out.push(token));
+  tokenList = out;
+  try {
+    scanText(text, pushToken);
+  } finally {
+    tokenList = [];
+  }
   return out;
 }
 
@@ -180,7 +193,7 @@ export function countTokens(texts: readonly string[]): TokenCounts {
   current = counts;
   currentIndex = null;
   try {
-    for (let i = 0; i < texts.length; i += 1) countText(texts[i] as string);
+    for (let i = 0; i < texts.length; i += 1) scanText(texts[i] as string, addToken);
   } finally {
     currentIndex = null;
   }
@@ -188,11 +201,11 @@ export function countTokens(texts: readonly string[]): TokenCounts {
 }
 
 /**
- * Counts the tokens of `text`. ASCII tokens are folded here; from the first
- * token or separator that is not ASCII on, the rest of the text goes through
- * {@link forEachToken}, so the rules for other characters stay in one place.
+ * Calls `add` with each token of `text`, in order. ASCII tokens are cut and folded here (most
+ * text); from the first token or separator that is not ASCII on, the rest of the text goes
+ * through {@link forEachToken}, so the rules for other characters stay in one place.
  */
-function countText(text: string): void {
+function scanText(text: string, add: (token: string) => void): void {
   const end = text.length;
   let i = 0;
   while (i < end) {
@@ -214,11 +227,11 @@ function countText(text: string): void {
     }
     if (i < end && unit >= 128) {
       // `start` follows a separator (or is 0), so the rest tokenizes as it would in place.
-      forEachToken(start === 0 ? text : text.slice(start), addToken);
+      forEachToken(start === 0 ? text : text.slice(start), add);
       return;
     }
     // ASCII folding is lower-casing (the tokenizer tests compare every ASCII character).
     const token = text.slice(start, i);
-    addToken(folds ? token.toLowerCase() : token);
+    add(folds ? token.toLowerCase() : token);
   }
 }
