@@ -21,7 +21,7 @@ import {
   type SearchCandidate,
   type SearchKind,
   type TextExtractor,
-  tokenize,
+  countTokens,
 } from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
 import { memoryFromRow, type MemoryRow } from './rows.js';
@@ -78,10 +78,10 @@ export type SearchColumns = [tokens: string | null, length: number | null];
 /** A token at most this long (UTF-16 units) is at most 999 UTF-8 bytes: its own lexeme, no length check. */
 const SHORT_TOKEN = Math.floor(MAX_LEXEME_BYTES / 3);
 
-/** `1`, `1,2`, `1,2,3`, ... by count: the position lists of a `tsvector`, built once. */
+/** `':1`, `':1,2`, `':1,2,3`, ... by count: a lexeme's closing quote and position list, built once. */
 const POSITION_LISTS: readonly string[] = (() => {
   const lists = [''];
-  for (let n = 1; n <= MAX_POSITIONS; n += 1) lists.push(n === 1 ? '1' : `${lists[n - 1]},${n}`);
+  for (let n = 1; n <= MAX_POSITIONS; n += 1) lists.push(n === 1 ? "':1" : `${lists[n - 1]},${n}`);
   return lists;
 })();
 
@@ -92,25 +92,27 @@ const POSITION_LISTS: readonly string[] = (() => {
  * `'` and `\`; checked anyway), and only lexemes that may be too long are measured in bytes.
  */
 export function searchColumns(extractor: TextExtractor, kind: SearchKind, record: JsonValue): SearchColumns {
-  const counts = new Map<string, number>();
-  let length = 0;
-  for (const text of extractor.extract(kind, record)) {
-    for (const token of tokenize(text)) {
-      length += 1;
-      const lexeme = token.length <= SHORT_TOKEN ? token : lexemeOf(token);
-      counts.set(lexeme, (counts.get(lexeme) ?? 0) + 1);
-    }
-  }
-  let vector = '';
+  const { tokens, counts, length } = countTokens(extractor.extract(kind, record));
+  // A UTF-8 byte is at most 3 per UTF-16 unit: bytes are counted exactly only if the bound passes the limit.
+  let bound = 0;
+  for (let i = 0; i < tokens.length; i += 1)
+    bound += (tokens[i] as string).length * 3 + 8 + 2 * Math.min(counts[i] as number, MAX_POSITIONS);
+  const exact = bound > MAX_VECTOR_BYTES;
+  // Pieces joined once (`'a':1 'b':1,2`): no intermediate string per lexeme.
+  const pieces: string[] = [];
   let bytes = 0;
-  for (const [lexeme, count] of counts) {
-    const positions = Math.min(count, MAX_POSITIONS);
-    bytes += Buffer.byteLength(lexeme) + 8 + 2 * positions;
-    if (bytes > MAX_VECTOR_BYTES) break;
-    const quoted = lexeme.includes("'") || lexeme.includes('\\') ? quoteLexeme(lexeme) : `'${lexeme}'`;
-    vector += `${vector === '' ? '' : ' '}${quoted}:${POSITION_LISTS[positions] as string}`;
+  for (let i = 0; i < tokens.length; i += 1) {
+    const token = tokens[i] as string;
+    const lexeme = token.length <= SHORT_TOKEN ? token : lexemeOf(token);
+    const positions = Math.min(counts[i] as number, MAX_POSITIONS);
+    if (exact) {
+      bytes += Buffer.byteLength(lexeme) + 8 + 2 * positions;
+      if (bytes > MAX_VECTOR_BYTES) break;
+    }
+    const quoted = lexeme.includes("'") || lexeme.includes('\\') ? quoteLexeme(lexeme).slice(1, -1) : lexeme;
+    pieces.push(i === 0 ? "'" : " '", quoted, POSITION_LISTS[positions] as string);
   }
-  return [vector, length];
+  return [pieces.join(''), length];
 }
 
 /** A row read for (re)indexing: its key (as text), record JSON and (memories) the other two columns. */

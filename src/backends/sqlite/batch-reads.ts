@@ -67,8 +67,10 @@ async function readSlice(db: SqliteConnection, ids: readonly string[]): Promise<
   const objects = (rows: JsonRow[], what: string) => {
     const parsed = new Map<string, JsonObject>();
     for (const row of rows) {
-      const where = `${what} ${JSON.stringify(row.cid)} in ${db.path}`;
-      parsed.set(row.cid, parseStoredJsonObject(row.json, where));
+      parsed.set(
+        row.cid,
+        parseStoredJsonObject(row.json, () => `${what} ${JSON.stringify(row.cid)} in ${db.path}`),
+      );
     }
     return parsed;
   };
@@ -79,10 +81,27 @@ async function readSlice(db: SqliteConnection, ids: readonly string[]): Promise<
   return ids.map((id) => ({
     conversationId: id,
     conversation: conversationOf.get(id) ?? null,
-    rawMessages: (messagesOf.get(id) ?? []).map((row, i): JsonValue =>
-      parseStoredJson(row.json, `raw_messages row ${i} of ${JSON.stringify(id)}`),
-    ),
+    rawMessages: parseMessages(messagesOf.get(id) ?? [], id),
     memories: (memoriesOf.get(id) ?? []).map((row) => memoryFromRow(row, id)),
     chunkInfo: chunkOf.get(id) ?? null,
   }));
+}
+
+/**
+ * The raw messages of `rows`, parsed; the location of a bad one is only written out when it
+ * is bad (a read of a group parses thousands of rows).
+ */
+function parseMessages(rows: readonly JsonRow[], id: string): JsonValue[] {
+  const out: JsonValue[] = [];
+  let i = 0;
+  try {
+    // JSON.parse would read a non-string (a NULL, a number) as JSON text: parseStoredJson refuses it below.
+    for (; i < rows.length && typeof (rows[i] as JsonRow).json === 'string'; i += 1)
+      out.push(JSON.parse((rows[i] as JsonRow).json) as JsonValue);
+  } catch {
+    // Reported below with its location.
+  }
+  if (i < rows.length)
+    parseStoredJson((rows[i] as JsonRow).json, `raw_messages row ${i} of ${JSON.stringify(id)}`);
+  return out;
 }
