@@ -131,11 +131,12 @@ export async function writeTemp(
   );
   try {
     await handle.writeFile(text);
-    // Size and mtime are final once written, so the stat runs alongside the sync.
+    // Size and mtime are final once written, so the stat runs alongside the sync; an `fstat` of
+    // an open file is answered from memory, so it is made at once (see `metadata-now.ts`).
     const [synced, stat] = await Promise.allSettled([
       handle.sync(),
       Promise.resolve(options.identity ?? true).then((want) =>
-        want ? handle.stat({ bigint: true }) : undefined,
+        want ? fs.fstatSync(handle.fd, { bigint: true }) : undefined,
       ),
     ]);
     if (synced.status === 'rejected') throw synced.reason;
@@ -201,7 +202,8 @@ async function writeAndRename(
     written = temped.value;
     if (prepared.status === 'rejected') throw prepared.reason;
     options.beforeCommit?.();
-    await fs.promises.rename(temp, file);
+    // A metadata call (the data is synced already), made at once (see `metadata-now.ts`).
+    fs.renameSync(temp, file);
     return written;
   } catch (error) {
     await closeQuietly(written?.dirs);

@@ -246,9 +246,10 @@ export class FileLocks {
   private async othersWaiting(target: string): Promise<boolean> {
     try {
       const file = `${target}.waiting`;
-      // Usually there is none: one `stat` says so; the token is read only for a fresh one.
-      const stat = await fse.promises.stat(file);
-      if (Date.now() - stat.mtimeMs >= WAITER_FRESH_MS) return false;
+      // Usually there is none: one `stat` (made at once, see `lock-fs.ts`) says so; the token
+      // is read only for a fresh one.
+      const stat = lockFs.statSync(file, { throwIfNoEntry: false });
+      if (stat === undefined || Date.now() - stat.mtimeMs >= WAITER_FRESH_MS) return false;
       return (await fse.promises.readFile(file, 'utf8')) !== OWN_TOKEN;
     } catch {
       return false; // no announcement (or it just went away)

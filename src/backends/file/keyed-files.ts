@@ -22,24 +22,9 @@ import {
 import { mapConcurrent } from '../../core/concurrency.js';
 import { KeptEntries } from './kept-entries.js';
 import type { FileNames } from './name-folding.js';
+import { existsNow } from './metadata-now.js';
 import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
 import { isMissing } from './temp-files.js';
-
-/**
- * Whether `file` exists; an error other than "missing" counts as yes, so the caller's own call
- * reports it. Synchronous: a `stat` in the folder being written is answered from the kernel's
- * caches in microseconds, where a trip through the thread pool costs a hand-off to a worker
- * and back; most writes and reads here look for a file that is not there (a new key, a key's
- * unused hashed name).
- */
-function entryExists(file: string, follow = false): boolean {
-  try {
-    const options = { throwIfNoEntry: false } as const;
-    return (follow ? fs.statSync(file, options) : fs.lstatSync(file, options)) !== undefined;
-  } catch (error) {
-    return !isMissing(error);
-  }
-}
 
 /** Files read at once when listing a folder. */
 const LIST_CONCURRENCY = 64;
@@ -137,7 +122,7 @@ export class KeyedFiles<T extends Keyed> {
         const hashed = this.pathOf(hashedName);
         // An older copy under the key's hashed name (one key, one file) is looked for alongside
         // the name check; usually there is none, and then nothing is removed afterwards.
-        const hashedCopy = entryExists(hashed);
+        const hashedCopy = existsNow(hashed, false);
         const target = await this.chooseTarget(key, hashed, assertHeld);
         await backups?.beforeOverwrite(target);
         backedUp.give(backups?.remembers(target) ?? false);
@@ -274,7 +259,7 @@ export class KeyedFiles<T extends Keyed> {
 
   private async probe(file: string): Promise<Probe<T>> {
     // A missing file (the usual case: a new key, an unused name) costs no read.
-    if (!entryExists(file, true)) return { state: 'missing' };
+    if (!existsNow(file, true)) return { state: 'missing' };
     try {
       const entry = await readParsedFile(file, this.options.parse);
       return entry === null ? { state: 'missing' } : { state: 'ok', entry };
