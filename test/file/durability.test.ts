@@ -2,7 +2,6 @@
  * Failure paths of the write machinery: a backup that fails half-way, a lock lost before the
  * commit, and a base folder removed while the store is open.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import { atomicWriteJson } from '../../src/backends/file/atomic-json.js';
@@ -30,9 +29,7 @@ describe('backups are written atomically', () => {
     await storage.storeConversation('c1', { version: 1, text: 'x'.repeat(1000) });
     const copy = halfCopyThenFail();
     // A link is the old file itself; where links are unsupported the copy path is used.
-    jest.spyOn(fs, 'linkSync').mockImplementation(() => {
-      throw Object.assign(new Error('EPERM'), { code: 'EPERM' });
-    });
+    jest.spyOn(fse.promises, 'link').mockRejectedValue(Object.assign(new Error('EPERM'), { code: 'EPERM' }));
     await expect(storage.storeConversation('c1', { version: 2 })).rejects.toBeInstanceOf(StorageError);
     expect(copy).toHaveBeenCalled();
     const dir = path.join(storage.baseDir, 'conversations', 'c1');
@@ -58,9 +55,7 @@ describe('backups are written atomically', () => {
   it('falls back to a durable copy where hard links are not supported', async () => {
     const storage = await openStore();
     await storage.storeSystemState('s', { version: 1 });
-    jest.spyOn(fs, 'linkSync').mockImplementation(() => {
-      throw Object.assign(new Error('EPERM'), { code: 'EPERM' });
-    });
+    jest.spyOn(fse.promises, 'link').mockRejectedValue(Object.assign(new Error('EPERM'), { code: 'EPERM' }));
     await storage.storeSystemState('s', { version: 2 });
     const system = path.join(storage.baseDir, 'system');
     const backups = (await filesIn(system)).filter(isBackup);

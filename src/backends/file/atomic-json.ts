@@ -202,8 +202,7 @@ async function writeAndRename(
     written = temped.value;
     if (prepared.status === 'rejected') throw prepared.reason;
     options.beforeCommit?.();
-    // A metadata call (the data is synced already), made at once (see `metadata-now.ts`).
-    fs.renameSync(temp, file);
+    await fs.promises.rename(temp, file);
     return written;
   } catch (error) {
     await closeQuietly(written?.dirs);

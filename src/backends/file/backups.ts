@@ -171,8 +171,7 @@ export class Backups {
       const name = `${stem}.${stampOf(micros)}.backup${suffix}`;
       const backup = path.join(dir, name);
       try {
-        // A new name for the same inode: a metadata call, made at once (see `metadata-now.ts`).
-        fs.linkSync(file, backup);
+        await fs.promises.link(file, backup);
         return name;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? '';

@@ -81,8 +81,7 @@ export async function makeDirUnder(root: string, dir: string): Promise<string[]>
   }
   const parent = path.dirname(dir);
   try {
-    // A metadata call, made at once rather than through the thread pool (see `metadata-now.ts`).
-    fs.mkdirSync(dir);
+    await fs.promises.mkdir(dir);
     return [parent];
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

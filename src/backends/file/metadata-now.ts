@@ -1,9 +1,10 @@
 /**
- * Metadata look-ups made synchronously on the calling thread. A `stat` of a file in a folder
- * the store is working in is answered from the kernel's inode and name caches in microseconds;
- * through the thread pool it costs a hand-off to a worker and back, which on a busy machine
- * costs more CPU and time than the call. The data itself (reads, writes, fsyncs) stays on the
- * pool, where waiting for the disk does not block the event loop.
+ * Look-ups made synchronously on the calling thread. A `stat` of a file in a folder the store
+ * is working in is answered from the kernel's inode and name caches in microseconds; through
+ * the thread pool it costs a hand-off to a worker and back, which on a busy machine costs more
+ * CPU and time than the call. Calls that change the file system (`mkdir`, `link`, `rename`,
+ * `unlink`) may wait for a journal commit to start and stay on the pool, as do the data calls
+ * (reads, writes, fsyncs): on the calling thread they would stall every other caller.
  */
 import fs, { type BigIntStats } from 'node:fs';
 import { ioError } from './durable-dirs.js';

@@ -78,8 +78,7 @@ export async function commitStaged(
   try {
     written = await staged.written;
     beforeCommit?.();
-    // A metadata call (the data is synced already), made at once (see `metadata-now.ts`).
-    fs.renameSync(staged.temp, file);
+    await fs.promises.rename(staged.temp, file);
   } catch (error) {
     await closeQuietly(written?.dirs);
     await fs.promises.unlink(staged.temp).catch(() => undefined);
