@@ -66,8 +66,9 @@ describe('thread-pool trips of a write', () => {
     const statted = jest.spyOn(fs, 'statSync');
     const trips = await countPoolTrips(storage.baseDir);
     await storage.storeCacheEntry('fresh-key', { n: 1 });
-    // The lock folder is made through the pool (and removed 10 ms later); its `stat` is not.
-    expect(trips()).toEqual([...RAW_WRITE, 'mkdir'].sort());
+    // The lock folder is made through the pool; its `stat` is not. Lock folders are removed 10 ms
+    // after their last use, off the calls' path (the warm-up's may fall in here on a busy machine).
+    expect(trips().filter((call) => call !== 'rmdir')).toEqual([...RAW_WRITE, 'mkdir'].sort());
     expect(statted.mock.calls.map(([file]) => path.dirname(String(file)))).toContain(locksDir);
     jest.restoreAllMocks();
     expect(await storage.loadCacheEntry('fresh-key')).toEqual({ n: 1 });
