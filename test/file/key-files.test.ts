@@ -132,23 +132,20 @@ describe('cache and state key files (D3)', () => {
     await storage.storeCacheEntry(key, { v: 1 });
     await storage.storeCacheEntry('quote_req_x_1', { plain: true }); // moves `key` to its hashed name
     await storage.deleteCacheEntry('quote_req_x_1'); // the reference name is free again
-    const sanitized = path.join(storage.baseDir, 'cache', 'quote_req_x_1.json');
+    const cache = path.join(storage.baseDir, 'cache');
+    const [hashedName] = (await fse.readdir(cache)).filter((name) => name.startsWith('quote_req_x_1~'));
+    const hashed = path.join(cache, hashedName as string);
     const realReadFile = fs.readFile;
     let writer: Promise<boolean> | undefined;
-    // The reader finds the reference name empty; before it looks at the hashed name, the
-    // writer stores the key under the reference name and removes the hashed copy.
-    type Done = (error: NodeJS.ErrnoException | null, data?: unknown) => void;
+    // The reader finds the reference name empty and the hashed name present; before it reads the
+    // hashed file, the writer stores the key under the reference name and removes the hashed copy.
     jest.spyOn(fs, 'readFile').mockImplementation(((file: string, ...rest: unknown[]) => {
-      const done = rest.pop() as Done;
-      const intercept: Done = (error, data) => {
-        if (error?.code === 'ENOENT' && file === sanitized && writer === undefined) {
-          writer = storage.storeCacheEntry(key, { v: 2 });
-          void writer.then(() => done(error));
-          return;
-        }
-        done(error, data);
-      };
-      (realReadFile as (...args: unknown[]) => void)(file, ...rest, intercept);
+      if (file === hashed && writer === undefined) {
+        writer = storage.storeCacheEntry(key, { v: 2 });
+        void writer.then(() => (realReadFile as (...args: unknown[]) => void)(file, ...rest));
+        return;
+      }
+      (realReadFile as (...args: unknown[]) => void)(file, ...rest);
     }) as typeof fs.readFile);
     expect(await storage.loadCacheEntry(key)).toEqual({ v: 2 });
     await expect(writer).resolves.toBe(true);

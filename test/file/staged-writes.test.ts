@@ -3,6 +3,7 @@
  * overlaps the wait), yet nothing becomes visible before the lock is held, and a write that never
  * gets its lock leaves no temp file behind.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import lockfile from 'proper-lockfile';
@@ -129,17 +130,14 @@ describe('a conversation write waiting for its lock', () => {
   });
 });
 
-/** Counts `stat` calls on open files (`FileHandle.stat`: a write's `fstat` of its new file). */
-async function countHandleStats(dir: string): Promise<() => number> {
-  const probe = await fse.promises.open(path.join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { stat: (...args: unknown[]) => Promise<unknown> };
-  await probe.close();
-  const original = proto.stat;
+/** Counts `fstat` calls (a write's `fstat` of its new file, made synchronously on its descriptor). */
+async function countHandleStats(_dir: string): Promise<() => number> {
+  const original = fs.fstatSync;
   let stats = 0;
-  jest.spyOn(proto, 'stat').mockImplementation(function (this: unknown, ...args: unknown[]) {
+  jest.spyOn(fs, 'fstatSync').mockImplementation(((...args: Parameters<typeof fs.fstatSync>) => {
     stats += 1;
-    return original.apply(this, args);
-  });
+    return original(...args);
+  }) as typeof fs.fstatSync);
   return () => stats;
 }
 

@@ -131,11 +131,12 @@ export async function writeTemp(
   );
   try {
     await handle.writeFile(text);
-    // Size and mtime are final once written, so the stat runs alongside the sync.
+    // Size and mtime are final once written, so the stat runs alongside the sync; an `fstat` of
+    // an open file is answered from memory, so it is made at once (see `metadata-now.ts`).
     const [synced, stat] = await Promise.allSettled([
       handle.sync(),
       Promise.resolve(options.identity ?? true).then((want) =>
-        want ? handle.stat({ bigint: true }) : undefined,
+        want ? fs.fstatSync(handle.fd, { bigint: true }) : undefined,
       ),
     ]);
     if (synced.status === 'rejected') throw synced.reason;

@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type FileIdentity, identityOf, ioError } from './atomic-json.js';
+import { statNow } from './metadata-now.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
 /** Backup policy of a store. */
@@ -124,7 +125,7 @@ export class Backups {
    */
   async beforeOverwrite(file: string, known?: fs.BigIntStats | null): Promise<void> {
     if (!this.enabled) return;
-    const stat = known === undefined ? await statOrNull(file) : known;
+    const stat = known === undefined ? statNow(file, 'back up') : known;
     if (stat === null) {
       this.remembered.delete(file);
       return; // nothing to back up yet
@@ -219,16 +220,6 @@ export class Backups {
       });
     }
     return names.slice(0, this.policy.keep);
-  }
-}
-
-/** `file`'s stat, or `null` when it does not exist. */
-async function statOrNull(file: string): Promise<fs.BigIntStats | null> {
-  try {
-    return await fs.promises.stat(file, { bigint: true });
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw ioError('back up', file, error);
   }
 }
 

@@ -32,6 +32,7 @@ import {
   leaseOf,
   pendingRelease,
 } from './lock-leases.js';
+import { lockFs } from './lock-fs.js';
 import { isMissing } from './temp-files.js';
 
 /**
@@ -39,6 +40,9 @@ import { isMissing } from './temp-files.js';
  * default). Our critical sections take milliseconds; refreshes run every `stale / 2`.
  */
 const STALE_MS = 10_000;
+
+/** proper-lockfile's options for every lock: no retries of its own, our stale time, synchronous metadata calls. */
+const LOCK_OPTIONS = { realpath: false, stale: STALE_MS, retries: 0, fs: lockFs } as const;
 
 /** How long a caller waits for a busy lock before failing: well past {@link STALE_MS}. */
 const WAIT_LIMIT_MS = 60_000;
@@ -162,7 +166,7 @@ export class FileLocks {
       // Taking and releasing the lock uses proper-lockfile's own stale rule; a live one says ELOCKED.
       await processQueue.run(target, async () => {
         const release = await lockfile
-          .lock(target, { realpath: false, stale: STALE_MS, retries: 0, onCompromised: () => undefined })
+          .lock(target, { ...LOCK_OPTIONS, onCompromised: () => undefined })
           .catch(() => undefined);
         if (release === undefined) return; // live (or unreadable): not ours to take
         // The lock folder existed and its owner was gone: this was a takeover.
@@ -189,7 +193,7 @@ export class FileLocks {
     name: string,
     onCompromised: (error: Error) => void,
   ): Promise<() => Promise<void>> {
-    const options = { realpath: false, stale: STALE_MS, retries: 0, onCompromised };
+    const options = { ...LOCK_OPTIONS, onCompromised };
     const deadline = Date.now() + WAIT_LIMIT_MS;
     let announced = false;
     let announcedAt = 0;
@@ -242,9 +246,10 @@ export class FileLocks {
   private async othersWaiting(target: string): Promise<boolean> {
     try {
       const file = `${target}.waiting`;
-      // Usually there is none: one `stat` says so; the token is read only for a fresh one.
-      const stat = await fse.promises.stat(file);
-      if (Date.now() - stat.mtimeMs >= WAITER_FRESH_MS) return false;
+      // Usually there is none: one `stat` (made at once, see `lock-fs.ts`) says so; the token
+      // is read only for a fresh one.
+      const stat = lockFs.statSync(file, { throwIfNoEntry: false });
+      if (stat === undefined || Date.now() - stat.mtimeMs >= WAITER_FRESH_MS) return false;
       return (await fse.promises.readFile(file, 'utf8')) !== OWN_TOKEN;
     } catch {
       return false; // no announcement (or it just went away)

@@ -22,18 +22,9 @@ import {
 import { mapConcurrent } from '../../core/concurrency.js';
 import { KeptEntries } from './kept-entries.js';
 import type { FileNames } from './name-folding.js';
+import { existsNow } from './metadata-now.js';
 import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
 import { isMissing } from './temp-files.js';
-
-/** Whether `file` exists; an error other than "missing" counts as yes, so the removal reports it. */
-async function entryExists(file: string): Promise<boolean> {
-  try {
-    await fs.promises.lstat(file);
-    return true;
-  } catch (error) {
-    return !isMissing(error);
-  }
-}
 
 /** Files read at once when listing a folder. */
 const LIST_CONCURRENCY = 64;
@@ -131,10 +122,8 @@ export class KeyedFiles<T extends Keyed> {
         const hashed = this.pathOf(hashedName);
         // An older copy under the key's hashed name (one key, one file) is looked for alongside
         // the name check; usually there is none, and then nothing is removed afterwards.
-        const [target, hashedCopy] = await Promise.all([
-          this.chooseTarget(key, hashed, assertHeld),
-          entryExists(hashed),
-        ]);
+        const hashedCopy = existsNow(hashed, false);
+        const target = await this.chooseTarget(key, hashed, assertHeld);
         await backups?.beforeOverwrite(target);
         backedUp.give(backups?.remembers(target) ?? false);
         handedOver = true; // commitStaged removes the temp file itself if it fails
@@ -269,6 +258,8 @@ export class KeyedFiles<T extends Keyed> {
   }
 
   private async probe(file: string): Promise<Probe<T>> {
+    // A missing file (the usual case: a new key, an unused name) costs no read.
+    if (!existsNow(file, true)) return { state: 'missing' };
     try {
       const entry = await readParsedFile(file, this.options.parse);
       return entry === null ? { state: 'missing' } : { state: 'ok', entry };

@@ -8,12 +8,11 @@
  * lists they read as well, once a file has not changed for a while (see `list-reads.ts`).
  */
 import type { BigIntStats } from 'node:fs';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { JsonValue } from '../../core/index.js';
-import { type FileIdentity, identityOf, identitySize, ioError } from './atomic-json.js';
+import { type FileIdentity, identityOf, identitySize } from './atomic-json.js';
 import { readWithIdentity } from './list-reads.js';
-import { isMissing } from './temp-files.js';
+import { statNow } from './metadata-now.js';
 
 /** Parsed bytes kept at most, counted by file size (least recently used are dropped first). */
 const MAX_CACHED_BYTES = 32 * 1024 * 1024;
@@ -41,7 +40,7 @@ export class ListFileCache {
   async load(file: string, readFromDisk: () => Promise<JsonValue[]>): Promise<ListSnapshot> {
     const entry = this.entries.get(file);
     if (entry === undefined) return { list: await readFromDisk(), stat: undefined };
-    const stat = await statOrNull(file);
+    const stat = statNow(file, 'read');
     if (stat !== null && identityOf(stat) === entry.identity) {
       this.entries.delete(file); // re-inserted as the most recently used
       this.entries.set(file, entry);
@@ -62,7 +61,7 @@ export class ListFileCache {
   ): Promise<JsonValue[] | null> {
     const entry = this.entries.get(file);
     if (entry !== undefined) {
-      const stat = await statOrNull(file);
+      const stat = statNow(file, 'read');
       if (stat !== null && identityOf(stat) === entry.identity) {
         this.entries.delete(file); // re-inserted as the most recently used
         this.entries.set(file, entry);
@@ -105,14 +104,5 @@ export class ListFileCache {
     for (const file of [...this.entries.keys()]) {
       if (file.startsWith(dir + path.sep)) this.forget(file);
     }
-  }
-}
-
-async function statOrNull(file: string): Promise<BigIntStats | null> {
-  try {
-    return await fs.promises.stat(file, { bigint: true });
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw ioError('read', file, error);
   }
 }
