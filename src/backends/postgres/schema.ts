@@ -19,6 +19,7 @@ import { POSTGRES_SCHEMA_VERSION } from './schema-version.js';
 import { searchSchemaVersion2 } from './search-schema.js';
 import { schemaVersion3 } from './schema-v3.js';
 import { schemaVersion4 } from './schema-v4.js';
+import { schemaVersion5 } from './schema-v5.js';
 import { quoteIdent } from './sql.js';
 
 export { POSTGRES_SCHEMA_VERSION };
@@ -95,6 +96,7 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [
   searchSchemaVersion2,
   schemaVersion3,
   schemaVersion4,
+  schemaVersion5,
 ];
 
 /**

@@ -126,23 +126,10 @@ export function buildSql(schema: string) {
     deleteState: `DELETE FROM ${s}.system_state WHERE state_key = $1`,
     listStateKeys: `SELECT state_key AS id FROM ${s}.system_state ORDER BY state_key`,
 
-    // One statement, one round trip, so every count comes from one snapshot (the search
-    // index entries too). $1: now (live cache entries),
-    // $2: the schema name (sizes of its tables, indexes and TOAST included).
-    stats: `SELECT
-      (SELECT count(*) FROM ${s}.conversations)::float8 AS conversations,
-      (SELECT count(*) FROM ${s}.raw_messages)::float8 AS raw_messages,
-      (SELECT count(*) FROM ${s}.memories)::float8 AS memories,
-      (SELECT count(*) FROM ${s}.reasoning_chains)::float8 AS reasoning_chains,
-      (SELECT count(DISTINCT agent_id) FROM ${s}.reasoning_chains)::float8 AS agents,
-      (SELECT count(*) FROM ${s}.chunk_info)::float8 AS chunk_info,
-      (SELECT count(*) FROM ${s}.cache_entries
-        WHERE expires_at IS NULL OR expires_at > $1::timestamptz)::float8 AS cache_entries,
-      (SELECT count(*) FROM ${s}.system_state)::float8 AS system_state,
-      (SELECT coalesce(sum(docs), 0) FROM ${s}.search_stats)::float8 AS search_entries,
-      (SELECT json_object_agg(c.relname, pg_total_relation_size(c.oid)::float8 ORDER BY c.relname)
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $2 AND c.relkind IN ('r', 'p'))::text AS table_bytes`,
+    // One statement, one round trip, one snapshot (the function is STABLE): the counts, the
+    // search index entries and the sizes of the schema's tables, indexes and TOAST included
+    // (schema-v5.ts). $1: now, for the live cache entries.
+    stats: `SELECT * FROM ${s}.storage_stats($1::timestamptz)`,
     health: `SELECT current_setting('server_version') AS server_version, current_database() AS database,
       (SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version') AS schema_version`,
   });
