@@ -73,4 +73,25 @@ describe('SQLite: query plans', () => {
       }
     }
   });
+
+  it('counts live cache entries in the stats statement from index ranges, not row by row', async () => {
+    const dbPath = join(dir(), 'stats-plan.db');
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    await storage.shutdown();
+    const plan = await withRawDb(dbPath, async (db) =>
+      (await db.all(`EXPLAIN QUERY PLAN ${SQL.stats}`, ['x'])).map((r) => String(r.detail)),
+    );
+    const cacheSteps = plan.filter((step) => step.includes('cache_entries') || step.includes('INDEX OR'));
+    // An OR of "no expiry" and "canonical and after now" made SQLite test the format (GLOB) on
+    // every live row: most of a stats call's time. Now each count is one index range, and the
+    // other-format rows come from their partial index.
+    expect(cacheSteps).toEqual([
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_expires (expires_at=?)',
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_expires (expires_at>?)',
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_other_expiry (expires_at>?)',
+      // The other-format rows themselves (the range is the implied "expires_at IS NOT NULL").
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_other_expiry (expires_at>?)',
+    ]);
+  });
 });
