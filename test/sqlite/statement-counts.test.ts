@@ -100,6 +100,40 @@ describe('SQLite: statements per call', () => {
     await storage.shutdown();
   });
 
+  for (const searchIndex of [true, false]) {
+    it(`the hot writes and loads are one statement each (searchIndex: ${searchIndex})`, async () => {
+      // What the raw driver runs for the same call: one autocommit statement, so one commit
+      // (one WAL fsync) and one round trip through the driver's thread pool.
+      const storage = new SQLiteStorage({ dbPath: join(dir(), 'writes.db'), searchIndex });
+      await storage.initialize();
+      const trace = traceOf(storage);
+      const calls: Record<string, () => Promise<unknown>> = {
+        storeConversation: () => storage.storeConversation('c', { title: 'hello world' }),
+        loadConversation: () => storage.loadConversation('c'),
+        storeRawMessages: () => storage.storeRawMessages('c', [{ text: 'one' }, { text: 'two' }]),
+        storeChunkInfo: () => storage.storeChunkInfo('c', { chunks: 2 }),
+        storeMemory: () => storage.storeMemory('c', 'm', { text: 'remember' }),
+        storeReasoningChain: () => storage.storeReasoningChain('a', { step: 'think' }),
+        storeCacheEntries: () =>
+          storage.storeCacheEntries(
+            Array.from({ length: 5 }, (_, n) => ({ key: `k${n}`, data: { n }, ttlSeconds: 60 })),
+          ),
+        loadCacheEntries: () => storage.loadCacheEntries(['k0', 'k4', 'missing']),
+      };
+      const counts: Record<string, number> = {};
+      for (const [name, call] of Object.entries(calls)) counts[name] = (await trace.during(call)).length;
+      trace.stop();
+      expect(counts).toEqual(Object.fromEntries(Object.keys(calls).map((name) => [name, 1])));
+      // The one-statement batch wrote every record, in order (the last of a key wins).
+      await storage.storeCacheEntries([
+        { key: 'k0', data: { n: 'first' } },
+        { key: 'k0', data: { n: 'last' } },
+      ]);
+      expect(await storage.loadCacheEntries(['k0', 'k3'])).toEqual([{ n: 'last' }, { n: 3 }]);
+      await storage.shutdown();
+    });
+  }
+
   it('builds loaded records with the columns first; a timestamp in the JSON text wins, the memory id column always', async () => {
     const dbPath = join(dir(), 'shape.db');
     const storage = new SQLiteStorage({ dbPath, searchIndex: false });

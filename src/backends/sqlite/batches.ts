@@ -1,7 +1,8 @@
 /**
  * The SQLite backend's per-record row writers, shared by the single writes and the batches, and
  * the batches themselves: each batch is one `BEGIN IMMEDIATE` transaction running the same
- * prepared statement per record (all or nothing); raw messages and batch reads are one statement.
+ * prepared statement per record (all or nothing); raw messages, cache batches and batch reads
+ * are one statement.
  * Writes that the search index follows take a hook run inside their transaction. Chain batches
  * go through `appendChainRecords` (chains.ts), like single appends.
  */
@@ -25,6 +26,13 @@ const BATCH_SQL = {
   // statement for the whole list; json_each yields the texts exactly, in order, with their index.
   insertRawMessages: `INSERT INTO raw_messages (conversation_id, message_data, message_index, created_at)
     SELECT ?, value, key, ? FROM json_each(?) ORDER BY key`,
+  // Parameter: a JSON array of `[key, data JSON text, created_at, expires_at]`. One statement
+  // for the whole batch: rows go in array order, so a repeated key's last record wins, as with
+  // single upserts in a loop ("WHERE true" lets SQLite parse the upsert clause after a SELECT).
+  upsertCacheRecords: `INSERT INTO cache_entries (cache_key, cache_data, created_at, expires_at)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true ORDER BY key
+    ON CONFLICT (cache_key) DO UPDATE SET
+      cache_data = excluded.cache_data, created_at = excluded.created_at, expires_at = excluded.expires_at`,
   // Parameter: a JSON array of keys.
   selectCacheRecords: `SELECT cache_key, cache_data, created_at, expires_at FROM cache_entries
     WHERE cache_key IN (SELECT value FROM json_each(?))`,
@@ -109,14 +117,21 @@ export async function upsertMemoryBatch(
   });
 }
 
-/** Upserts cache records in order (the last of a repeated key wins) in one transaction. */
+/**
+ * Upserts cache records in order (the last of a repeated key wins) in ONE statement, atomic on
+ * its own: one round trip through the driver instead of `BEGIN`, one upsert per record and `COMMIT`.
+ */
 export async function writeCacheRecordBatch(
   db: SqliteConnection,
   writes: ReadonlyArray<{ key: string; record: CacheRecord }>,
 ): Promise<void> {
-  await db.transaction(`store ${writes.length} cache entries`, async (q) => {
-    for (const write of writes) await upsertCacheRow(q, write.key, write.record);
-  });
+  const rows = writes.map(({ key, record }) => [
+    key,
+    JSON.stringify(record.data),
+    record.storedAt,
+    record.expiresAt,
+  ]);
+  await db.run(`store ${writes.length} cache entries`, BATCH_SQL.upsertCacheRecords, [JSON.stringify(rows)]);
 }
 
 /** The stored cache records of `keys` (expired or not), aligned with `keys`, in one query. */
