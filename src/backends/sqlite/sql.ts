@@ -102,9 +102,12 @@ export const SQL = {
       cache_data = excluded.cache_data, created_at = excluded.created_at, expires_at = excluded.expires_at`,
   selectCache: 'SELECT cache_data, created_at, expires_at FROM cache_entries WHERE cache_key = ?',
   deleteCache: 'DELETE FROM cache_entries WHERE cache_key = ?',
-  // Parameter: now (canonical). One statement, so both halves come from one snapshot.
+  // Parameter: now (canonical). One statement, so both halves come from one snapshot. The live
+  // half is LIVE_CANONICAL's rows without a GLOB per row (see LIVE_CANONICAL_COUNT): no expiry or
+  // after now, minus the other-format rows (a set read once from their partial index).
   listCacheKeys: `SELECT
-    (SELECT json_group_array(cache_key) FROM cache_entries WHERE ${LIVE_CANONICAL}) AS live,
+    (SELECT json_group_array(cache_key) FROM cache_entries WHERE (expires_at IS NULL OR expires_at > ?1)
+      AND rowid NOT IN (SELECT rowid FROM cache_entries WHERE ${OTHER_FORMAT})) AS live,
     (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries WHERE ${OTHER_FORMAT}) AS other`,
   // Parameter: now (canonical); served by the reference's index on expires_at.
   deleteExpiredCanonicalCache: `DELETE FROM cache_entries WHERE ${CANONICAL} AND expires_at <= ?`,
