@@ -122,14 +122,29 @@ describe('SQLite: statements per call', () => {
       };
       const counts: Record<string, number> = {};
       for (const [name, call] of Object.entries(calls)) counts[name] = (await trace.during(call)).length;
-      trace.stop();
       expect(counts).toEqual(Object.fromEntries(Object.keys(calls).map((name) => [name, 1])));
+      // A chain batch: one insert for all its chains (plus BEGIN, COMMIT and the index's sync).
+      const chainBatch = await trace.during(() =>
+        storage.appendReasoningChains('b', [{ step: 1 }, { step: 2, stored_at: 'mine' }, { step: 3 }]),
+      );
+      expect(chainBatch.filter((sql) => /INSERT INTO reasoning_chains\b/.test(sql))).toHaveLength(1);
+      expect(chainBatch.length).toBeLessThanOrEqual(searchIndex ? 6 : 3);
+      const sequenced = await storage.loadSequencedReasoningChains('b');
+      expect(sequenced.map((s) => s.chain)).toEqual([
+        { stored_at: expect.any(String), step: 1 },
+        { stored_at: 'mine', step: 2 },
+        { stored_at: expect.any(String), step: 3 },
+      ]);
+      expect(sequenced.map((s) => s.sequence)).toEqual(
+        [...sequenced.map((s) => s.sequence)].sort((a, b) => a - b),
+      );
       // The one-statement batch wrote every record, in order (the last of a key wins).
       await storage.storeCacheEntries([
         { key: 'k0', data: { n: 'first' } },
         { key: 'k0', data: { n: 'last' } },
       ]);
       expect(await storage.loadCacheEntries(['k0', 'k3'])).toEqual([{ n: 'last' }, { n: 3 }]);
+      trace.stop();
       await storage.shutdown();
     });
   }
