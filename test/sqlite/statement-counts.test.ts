@@ -138,6 +138,22 @@ describe('SQLite: statements per call', () => {
       expect(sequenced.map((s) => s.sequence)).toEqual(
         [...sequenced.map((s) => s.sequence)].sort((a, b) => a - b),
       );
+      // A memory batch: one read of the existing ids, one insert for the new ones, one update
+      // per id replaced in place (here `m`, stored above), whatever the batch's size.
+      const memoryBatch = await trace.during(() =>
+        storage.storeMemories(
+          'c',
+          ['m', 'n1', 'n2', 'n1', 'n3'].map((memoryId, n) => ({ memoryId, data: { n } })),
+        ),
+      );
+      const memoryWrites = memoryBatch.filter((sql) => /^(SELECT|INSERT|UPDATE)\b.*\bmemories\b/.test(sql));
+      expect(memoryWrites.map((sql) => sql.split(' ')[0])).toEqual(['SELECT', 'INSERT', 'UPDATE']);
+      expect((await storage.loadMemories('c')).map((m) => [m.memory_id, m.n])).toEqual([
+        ['m', 0],
+        ['n1', 3],
+        ['n2', 2],
+        ['n3', 4],
+      ]);
       // The one-statement batch wrote every record, in order (the last of a key wins).
       await storage.storeCacheEntries([
         { key: 'k0', data: { n: 'first' } },

@@ -2,7 +2,7 @@
  * The SQLite backend's per-record row writers, shared by the single writes and the batches, and
  * the batches themselves: each batch is one `BEGIN IMMEDIATE` transaction running the same
  * prepared statement per record (all or nothing); raw messages, cache batches and batch reads
- * are one statement.
+ * are one statement, a memory batch a few (memory-batch.ts).
  * Writes that the search index follows take a hook run inside their transaction. Chain batches
  * go through `appendChainRecords` (chains.ts), like single appends.
  */
@@ -16,6 +16,7 @@ import {
 } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import { memoryFromRow, type MemoryRow, toRowParts } from './rows.js';
+import { fitsMemoryBatch, upsertMemoryRows } from './memory-batch.js';
 import { SQL } from './sql.js';
 
 const quote = (id: string): string => JSON.stringify(id);
@@ -103,7 +104,11 @@ export async function replaceRawMessages(
   });
 }
 
-/** Upserts memories in order, then runs `onChange` once, in one transaction. */
+/**
+ * Upserts memories in order, then runs `onChange` once, in one transaction: a few statements
+ * for the whole batch (memory-batch.ts), or one read and write per record when a caller's
+ * timestamp cannot travel through JSON exactly.
+ */
 export async function upsertMemoryBatch(
   db: SqliteConnection,
   conversationId: string,
@@ -111,8 +116,9 @@ export async function upsertMemoryBatch(
   onChange: MemoriesChangedHook,
 ): Promise<void> {
   await db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, async (q) => {
-    const rows: WrittenMemoryRow[] = [];
-    for (const write of writes) rows.push(await upsertMemoryRow(q, conversationId, write));
+    let rows: WrittenMemoryRow[] = [];
+    if (fitsMemoryBatch(writes)) rows = await upsertMemoryRows(q, conversationId, writes);
+    else for (const write of writes) rows.push(await upsertMemoryRow(q, conversationId, write));
     await onChange(q, rows);
   });
 }
