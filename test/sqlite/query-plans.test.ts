@@ -73,4 +73,35 @@ describe('SQLite: query plans', () => {
       }
     }
   });
+
+  it('counts and lists live cache entries from index ranges, not with a format test per row', async () => {
+    const dbPath = join(dir(), 'stats-plan.db');
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    await storage.shutdown();
+    const planOf = (sql: string) =>
+      withRawDb(dbPath, async (db) =>
+        (await db.all(`EXPLAIN QUERY PLAN ${sql}`, ['x'])).map((r) => String(r.detail)),
+      );
+    const plan = await planOf(SQL.stats);
+    const cacheSteps = plan.filter((step) => step.includes('cache_entries') || step.includes('INDEX OR'));
+    // An OR of "no expiry" and "canonical and after now" made SQLite test the format (GLOB) on
+    // every live row: most of a stats call's time. Now each count is one index range, and the
+    // other-format rows come from their partial index.
+    expect(cacheSteps).toEqual([
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_expires (expires_at=?)',
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_expires (expires_at>?)',
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_other_expiry (expires_at>?)',
+      // The other-format rows themselves (the range is the implied "expires_at IS NOT NULL").
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_other_expiry (expires_at>?)',
+    ]);
+    // listCacheKeys: the live keys are the rows without expiry or after now, less the
+    // other-format rows read once from their partial index (a list, not a test per row).
+    const listPlan = await planOf(SQL.listCacheKeys);
+    const list = listPlan.indexOf('LIST SUBQUERY 1');
+    expect(list).toBeGreaterThan(0);
+    expect(listPlan[list + 1]).toBe(
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_other_expiry (expires_at>?)',
+    );
+  });
 });

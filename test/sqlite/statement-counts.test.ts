@@ -100,6 +100,71 @@ describe('SQLite: statements per call', () => {
     await storage.shutdown();
   });
 
+  for (const searchIndex of [true, false]) {
+    it(`the hot writes and loads are one statement each (searchIndex: ${searchIndex})`, async () => {
+      // What the raw driver runs for the same call: one autocommit statement, so one commit
+      // (one WAL fsync) and one round trip through the driver's thread pool.
+      const storage = new SQLiteStorage({ dbPath: join(dir(), 'writes.db'), searchIndex });
+      await storage.initialize();
+      const trace = traceOf(storage);
+      const calls: Record<string, () => Promise<unknown>> = {
+        storeConversation: () => storage.storeConversation('c', { title: 'hello world' }),
+        loadConversation: () => storage.loadConversation('c'),
+        storeRawMessages: () => storage.storeRawMessages('c', [{ text: 'one' }, { text: 'two' }]),
+        storeChunkInfo: () => storage.storeChunkInfo('c', { chunks: 2 }),
+        storeMemory: () => storage.storeMemory('c', 'm', { text: 'remember' }),
+        storeReasoningChain: () => storage.storeReasoningChain('a', { step: 'think' }),
+        storeCacheEntries: () =>
+          storage.storeCacheEntries(
+            Array.from({ length: 5 }, (_, n) => ({ key: `k${n}`, data: { n }, ttlSeconds: 60 })),
+          ),
+        loadCacheEntries: () => storage.loadCacheEntries(['k0', 'k4', 'missing']),
+      };
+      const counts: Record<string, number> = {};
+      for (const [name, call] of Object.entries(calls)) counts[name] = (await trace.during(call)).length;
+      expect(counts).toEqual(Object.fromEntries(Object.keys(calls).map((name) => [name, 1])));
+      // A chain batch: one insert for all its chains (plus BEGIN, COMMIT and the index's sync).
+      const chainBatch = await trace.during(() =>
+        storage.appendReasoningChains('b', [{ step: 1 }, { step: 2, stored_at: 'mine' }, { step: 3 }]),
+      );
+      expect(chainBatch.filter((sql) => /INSERT INTO reasoning_chains\b/.test(sql))).toHaveLength(1);
+      expect(chainBatch.length).toBeLessThanOrEqual(searchIndex ? 6 : 3);
+      const sequenced = await storage.loadSequencedReasoningChains('b');
+      expect(sequenced.map((s) => s.chain)).toEqual([
+        { stored_at: expect.any(String), step: 1 },
+        { stored_at: 'mine', step: 2 },
+        { stored_at: expect.any(String), step: 3 },
+      ]);
+      expect(sequenced.map((s) => s.sequence)).toEqual(
+        [...sequenced.map((s) => s.sequence)].sort((a, b) => a - b),
+      );
+      // A memory batch: one read of the existing ids, one insert for the new ones, one update
+      // per id replaced in place (here `m`, stored above), whatever the batch's size.
+      const memoryBatch = await trace.during(() =>
+        storage.storeMemories(
+          'c',
+          ['m', 'n1', 'n2', 'n1', 'n3'].map((memoryId, n) => ({ memoryId, data: { n } })),
+        ),
+      );
+      const memoryWrites = memoryBatch.filter((sql) => /^(SELECT|INSERT|UPDATE)\b.*\bmemories\b/.test(sql));
+      expect(memoryWrites.map((sql) => sql.split(' ')[0])).toEqual(['SELECT', 'INSERT', 'UPDATE']);
+      expect((await storage.loadMemories('c')).map((m) => [m.memory_id, m.n])).toEqual([
+        ['m', 0],
+        ['n1', 3],
+        ['n2', 2],
+        ['n3', 4],
+      ]);
+      // The one-statement batch wrote every record, in order (the last of a key wins).
+      await storage.storeCacheEntries([
+        { key: 'k0', data: { n: 'first' } },
+        { key: 'k0', data: { n: 'last' } },
+      ]);
+      expect(await storage.loadCacheEntries(['k0', 'k3'])).toEqual([{ n: 'last' }, { n: 3 }]);
+      trace.stop();
+      await storage.shutdown();
+    });
+  }
+
   it('builds loaded records with the columns first; a timestamp in the JSON text wins, the memory id column always', async () => {
     const dbPath = join(dir(), 'shape.db');
     const storage = new SQLiteStorage({ dbPath, searchIndex: false });

@@ -1,7 +1,8 @@
 /**
  * The SQLite backend's per-record row writers, shared by the single writes and the batches, and
  * the batches themselves: each batch is one `BEGIN IMMEDIATE` transaction running the same
- * prepared statement per record (all or nothing); raw messages and batch reads are one statement.
+ * prepared statement per record (all or nothing); raw messages, cache batches and batch reads
+ * are one statement, a memory batch a few (memory-batch.ts).
  * Writes that the search index follows take a hook run inside their transaction. Chain batches
  * go through `appendChainRecords` (chains.ts), like single appends.
  */
@@ -15,6 +16,7 @@ import {
 } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import { memoryFromRow, type MemoryRow, toRowParts } from './rows.js';
+import { fitsMemoryBatch, upsertMemoryRows } from './memory-batch.js';
 import { SQL } from './sql.js';
 
 const quote = (id: string): string => JSON.stringify(id);
@@ -25,6 +27,13 @@ const BATCH_SQL = {
   // statement for the whole list; json_each yields the texts exactly, in order, with their index.
   insertRawMessages: `INSERT INTO raw_messages (conversation_id, message_data, message_index, created_at)
     SELECT ?, value, key, ? FROM json_each(?) ORDER BY key`,
+  // Parameter: a JSON array of `[key, data JSON text, created_at, expires_at]`. One statement
+  // for the whole batch: rows go in array order, so a repeated key's last record wins, as with
+  // single upserts in a loop ("WHERE true" lets SQLite parse the upsert clause after a SELECT).
+  upsertCacheRecords: `INSERT INTO cache_entries (cache_key, cache_data, created_at, expires_at)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true ORDER BY key
+    ON CONFLICT (cache_key) DO UPDATE SET
+      cache_data = excluded.cache_data, created_at = excluded.created_at, expires_at = excluded.expires_at`,
   // Parameter: a JSON array of keys.
   selectCacheRecords: `SELECT cache_key, cache_data, created_at, expires_at FROM cache_entries
     WHERE cache_key IN (SELECT value FROM json_each(?))`,
@@ -95,7 +104,11 @@ export async function replaceRawMessages(
   });
 }
 
-/** Upserts memories in order, then runs `onChange` once, in one transaction. */
+/**
+ * Upserts memories in order, then runs `onChange` once, in one transaction: a few statements
+ * for the whole batch (memory-batch.ts), or one read and write per record when a caller's
+ * timestamp cannot travel through JSON exactly.
+ */
 export async function upsertMemoryBatch(
   db: SqliteConnection,
   conversationId: string,
@@ -103,20 +116,28 @@ export async function upsertMemoryBatch(
   onChange: MemoriesChangedHook,
 ): Promise<void> {
   await db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, async (q) => {
-    const rows: WrittenMemoryRow[] = [];
-    for (const write of writes) rows.push(await upsertMemoryRow(q, conversationId, write));
+    let rows: WrittenMemoryRow[] = [];
+    if (fitsMemoryBatch(writes)) rows = await upsertMemoryRows(q, conversationId, writes);
+    else for (const write of writes) rows.push(await upsertMemoryRow(q, conversationId, write));
     await onChange(q, rows);
   });
 }
 
-/** Upserts cache records in order (the last of a repeated key wins) in one transaction. */
+/**
+ * Upserts cache records in order (the last of a repeated key wins) in ONE statement, atomic on
+ * its own: one round trip through the driver instead of `BEGIN`, one upsert per record and `COMMIT`.
+ */
 export async function writeCacheRecordBatch(
   db: SqliteConnection,
   writes: ReadonlyArray<{ key: string; record: CacheRecord }>,
 ): Promise<void> {
-  await db.transaction(`store ${writes.length} cache entries`, async (q) => {
-    for (const write of writes) await upsertCacheRow(q, write.key, write.record);
-  });
+  const rows = writes.map(({ key, record }) => [
+    key,
+    JSON.stringify(record.data),
+    record.storedAt,
+    record.expiresAt,
+  ]);
+  await db.run(`store ${writes.length} cache entries`, BATCH_SQL.upsertCacheRecords, [JSON.stringify(rows)]);
 }
 
 /** The stored cache records of `keys` (expired or not), aligned with `keys`, in one query. */

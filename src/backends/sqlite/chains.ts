@@ -13,7 +13,7 @@ import {
   type SequencedChainRead,
 } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
-import { chainFromRow, type ChainRow, toRowParts } from './rows.js';
+import { chainFromRow, type ChainRow, type RowParts, toRowParts } from './rows.js';
 import { SQL } from './sql.js';
 
 const quote = (id: string): string => JSON.stringify(id);
@@ -22,6 +22,11 @@ const quote = (id: string): string => JSON.stringify(id);
 const CHAIN_SQL = {
   insertChain:
     'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?) RETURNING id',
+  // Parameters: agent id, a JSON array of `[chain_data JSON text, created_at]`. Rows go in array
+  // order, so AUTOINCREMENT gives them increasing ids in that order (RETURNING's own order is
+  // unspecified: the caller sorts the ids).
+  insertChains: `INSERT INTO reasoning_chains (agent_id, chain_data, created_at)
+    SELECT ?, value ->> 0, value ->> 1 FROM json_each(?) ORDER BY key RETURNING id`,
   // Everything older than the newest ? rows (served by the (agent_id, id) index).
   trimChains: `DELETE FROM reasoning_chains WHERE agent_id = ? AND id NOT IN
     (SELECT id FROM reasoning_chains WHERE agent_id = ? ORDER BY id DESC LIMIT ?)`,
@@ -68,21 +73,37 @@ export async function appendChainRecords(
 ): Promise<number[]> {
   const what = `store reasoning chain of ${quote(agentId)}`;
   const insert = async (q: Transaction): Promise<number[]> => {
-    const added: WrittenChainRow[] = [];
-    for (const record of records) {
-      const row = toRowParts(record, [], 'stored_at', nowTimestamp());
-      const [inserted] = await q.all<{ id: number }>(CHAIN_SQL.insertChain, [
-        agentId,
-        row.json,
-        row.timestamp,
-      ]);
-      added.push({ id: Number(inserted?.id), json: row.json, createdAt: row.timestamp });
-    }
+    const rows = records.map((record) => toRowParts(record, [], 'stored_at', nowTimestamp()));
+    const ids = await insertChainRows(q, agentId, rows);
+    const added = rows.map((row, i) => ({ id: ids[i]!, json: row.json, createdAt: row.timestamp }));
     const removed = keepLast === null ? 0 : await trimInside(q, agentId, keepLast);
     await onChange(q, removed > 0, removed > 0 ? [] : added);
     return added.map((row) => row.id);
   };
   return db.transaction(what, insert);
+}
+
+/**
+ * Inserts chain rows in order and returns their ids (sequence numbers) in that order: several
+ * rows in ONE statement (one round trip through the driver instead of one per chain), a single
+ * row, or a timestamp that JSON could not carry exactly (a lone surrogate), one statement each.
+ */
+async function insertChainRows(
+  q: Transaction,
+  agentId: string,
+  rows: readonly RowParts[],
+): Promise<number[]> {
+  if (rows.length > 1 && rows.every((row) => row.timestamp.isWellFormed())) {
+    const json = JSON.stringify(rows.map((row) => [row.json, row.timestamp]));
+    const inserted = await q.all<{ id: number }>(CHAIN_SQL.insertChains, [agentId, json]);
+    return inserted.map((row) => Number(row.id)).sort((a, b) => a - b);
+  }
+  const ids: number[] = [];
+  for (const row of rows) {
+    const [inserted] = await q.all<{ id: number }>(CHAIN_SQL.insertChain, [agentId, row.json, row.timestamp]);
+    ids.push(Number(inserted?.id));
+  }
+  return ids;
 }
 
 /** Keeps the newest `keepLast` chains of the agent; returns how many were removed. */

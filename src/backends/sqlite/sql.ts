@@ -25,6 +25,17 @@ export const LIVE_CANONICAL = `(expires_at IS NULL OR (${CANONICAL} AND expires_
 /** Rows decided in JavaScript; `schema.ts` keeps a partial index of exactly these (usually none). */
 export const OTHER_FORMAT = `(expires_at IS NOT NULL AND NOT ${CANONICAL})`;
 
+/**
+ * The number of rows {@link LIVE_CANONICAL} selects (parameter `?1`: now, canonical), without
+ * running GLOB on every live row (that was 85% of a stats call at 1,000 entries): the rows
+ * without expiry, plus those after now (a range of the expiry index), minus the other-format
+ * ones after now (the partial index, usually empty). Exact: a non-null expiry either matches
+ * the canonical GLOB or is other-format, never both.
+ */
+const LIVE_CANONICAL_COUNT = `((SELECT COUNT(*) FROM cache_entries WHERE expires_at IS NULL)
+    + (SELECT COUNT(*) FROM cache_entries WHERE expires_at > ?1)
+    - (SELECT COUNT(*) FROM cache_entries WHERE ${OTHER_FORMAT} AND expires_at > ?1))`;
+
 /** The columns of the stats statement (see {@link StatsRow}). Parameter: now (canonical). */
 const STATS_COLUMNS = `
     (SELECT COUNT(*) FROM conversations) AS conversations,
@@ -33,7 +44,7 @@ const STATS_COLUMNS = `
     (SELECT COUNT(*) FROM reasoning_chains) AS reasoning_chains,
     (SELECT COUNT(DISTINCT agent_id) FROM reasoning_chains) AS agents,
     (SELECT COUNT(*) FROM chunk_info) AS chunk_info,
-    (SELECT COUNT(*) FROM cache_entries WHERE ${LIVE_CANONICAL}) AS cache_entries,
+    ${LIVE_CANONICAL_COUNT} AS cache_entries,
     (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries WHERE ${OTHER_FORMAT})
       AS other_cache_entries,
     (SELECT COUNT(*) FROM system_state) AS system_state,
@@ -91,9 +102,12 @@ export const SQL = {
       cache_data = excluded.cache_data, created_at = excluded.created_at, expires_at = excluded.expires_at`,
   selectCache: 'SELECT cache_data, created_at, expires_at FROM cache_entries WHERE cache_key = ?',
   deleteCache: 'DELETE FROM cache_entries WHERE cache_key = ?',
-  // Parameter: now (canonical). One statement, so both halves come from one snapshot.
+  // Parameter: now (canonical). One statement, so both halves come from one snapshot. The live
+  // half is LIVE_CANONICAL's rows without a GLOB per row (see LIVE_CANONICAL_COUNT): no expiry or
+  // after now, minus the other-format rows (a set read once from their partial index).
   listCacheKeys: `SELECT
-    (SELECT json_group_array(cache_key) FROM cache_entries WHERE ${LIVE_CANONICAL}) AS live,
+    (SELECT json_group_array(cache_key) FROM cache_entries WHERE (expires_at IS NULL OR expires_at > ?1)
+      AND rowid NOT IN (SELECT rowid FROM cache_entries WHERE ${OTHER_FORMAT})) AS live,
     (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries WHERE ${OTHER_FORMAT}) AS other`,
   // Parameter: now (canonical); served by the reference's index on expires_at.
   deleteExpiredCanonicalCache: `DELETE FROM cache_entries WHERE ${CANONICAL} AND expires_at <= ?`,
