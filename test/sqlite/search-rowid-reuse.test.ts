@@ -156,6 +156,25 @@ describe('SQLite full-text index: rowids another writer reuses', () => {
     expect(await entries(dbPath)).toEqual(['4:1:first', '4:2:other', '4:3:third']);
   });
 
+  it('a read-only open reads the index as behind (and scans) when a rowid was reused', async () => {
+    const { s, dbPath } = await open('read-only');
+    await s.storeConversation('first', { title: 'first' });
+    await s.storeConversation('last', { title: 'tapir' });
+    await asReference(dbPath, async (db) => {
+      await db.run(REFERENCE.deleteConversation, ['last']);
+      await db.run(REFERENCE.storeConversation, [
+        'other',
+        '{"title": "bison"}',
+        REFERENCE_NOW,
+        REFERENCE_NOW,
+      ]);
+    });
+    const reader = new SQLiteStorage({ dbPath, readOnly: true });
+    await reader.initialize();
+    opened.push(reader);
+    expect(await ids(reader, 'tapir bison')).toEqual(['conversations:other']);
+  });
+
   it('stores a conversation whose rowid another writer reused, and finds its new text only', async () => {
     const { s, dbPath } = await open('reuse-write');
     await s.storeConversation('first', { title: 'first' });
