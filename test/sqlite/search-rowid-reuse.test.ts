@@ -5,6 +5,7 @@
  * one's rowid, and the index must find the new row (without a reopen) and never the old text.
  */
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { FRESHNESS, liveMark } from '../../src/backends/sqlite/search-sql.js';
 import { SEARCH_KINDS, type SearchHit } from '../../src/core/index.js';
 import { type RawDb, useTempDir, withRawDb } from './helpers.js';
 
@@ -194,6 +195,24 @@ describe('SQLite full-text index: rowids another writer reuses', () => {
     expect(await ids(s, 'tapir bison')).toEqual([]);
     await s.storeChunkInfo('first', { text: 'zebu' });
     expect(await ids(s, 'zebu')).toEqual(['chunk_info:first']);
+  });
+
+  it('checks and walks the marks of conversations and chunk info through primary keys only', async () => {
+    const { s, dbPath } = await open('plans');
+    await s.shutdown();
+    await withRawDb(dbPath, async (db) => {
+      for (const sql of [
+        FRESHNESS,
+        `SELECT ${liveMark('conversations')}`,
+        `SELECT ${liveMark('chunk_info')}`,
+      ]) {
+        const plan = (await db.all(`EXPLAIN QUERY PLAN ${sql}`)).map((row) => String(row.detail));
+        const lookups = plan.filter((d) => /^SEARCH (search_docs|t) /.test(d));
+        expect(lookups.length).toBeGreaterThan(0);
+        for (const d of lookups) expect(d).toMatch(/USING INTEGER PRIMARY KEY/);
+        expect(plan.filter((d) => d.startsWith('SCAN'))).toEqual(['SCAN CONSTANT ROW']);
+      }
+    });
   });
 
   it('memories, raw messages and chains never reuse a rowid (AUTOINCREMENT): the new rows are found, the old are not', async () => {
