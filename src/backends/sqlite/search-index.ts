@@ -25,8 +25,8 @@ import {
   INSERT_ENTRIES,
   JSON_LIST,
   KIND_CODES,
-  liveMark,
   KIND_TABLES,
+  liveMark,
   SEARCH_TABLES,
   SEARCH_TEMP_OBJECTS,
   selectBaseRows,
@@ -174,29 +174,17 @@ export class SqliteSearchIndex {
    */
   private async catchUp(q: Transaction, kind: SearchKind, before?: number): Promise<void> {
     const { base, reusesRowids } = KIND_TABLES[kind];
-    if (before === undefined && reusesRowids) {
-      const rows = await q.all<BaseRow>(
-        selectBaseRows(kind, `t.${base} > ${liveMark(kind)} AND ${unmatchedRow(kind)}`),
-      );
+    let where = `t.${base} > ${highWater(kind)} AND ${unindexedRow(kind)}`;
+    if (before !== undefined) {
+      where = `t.${base} > ${highWaterBelow(kind, '?1')} AND t.${base} < ?1 AND ${unindexedRow(kind)}`;
+    } else if (reusesRowids) where = `t.${base} > ${liveMark(kind)} AND ${unmatchedRow(kind)}`;
+    const rows = await q.all<BaseRow>(selectBaseRows(kind, where), before === undefined ? [] : [before]);
+    // A deleted row's entry may sit under a reused rowid: it goes first.
+    if (reusesRowids)
       await this.dropDocs(
         q,
         rows.map((row) => row.base * 8 + KIND_CODES[kind]),
       );
-      await this.indexRows(q, kind, rows);
-      return;
-    }
-    const rows =
-      before === undefined
-        ? await q.all<BaseRow>(
-            selectBaseRows(kind, `t.${base} > ${highWater(kind)} AND ${unindexedRow(kind)}`),
-          )
-        : await q.all<BaseRow>(
-            selectBaseRows(
-              kind,
-              `t.${base} > ${highWaterBelow(kind, '?1')} AND t.${base} < ?1 AND ${unindexedRow(kind)}`,
-            ),
-            [before],
-          );
     await this.indexRows(q, kind, rows);
   }
 
