@@ -183,29 +183,6 @@ describe('SQLite full-text index', () => {
     expect(await ids(again, 'okapi')).toEqual(['chunk_info:c1', 'conversations:c1']);
   });
 
-  it('never returns the old text of a reused rowid, and finds the new one after a reopen', async () => {
-    const dbPath = `${dir()}/reuse.db`;
-    const s = await open(dbPath);
-    await reuseNewestRowid(s, dbPath);
-    expect(await ids(s, 'tapir')).toEqual([]);
-    await s.shutdown();
-    const again = await open(dbPath);
-    expect(await ids(again, 'bison')).toEqual(['conversations:other']);
-    expect(await ids(again, 'tapir')).toEqual([]);
-  });
-
-  it('stores a conversation whose rowid another writer reused, and finds its new text only', async () => {
-    const dbPath = `${dir()}/reuse-write.db`;
-    const s = await open(dbPath);
-    await reuseNewestRowid(s, dbPath);
-    // "other" holds the rowid the stale "last" entry is filed under.
-    await s.storeConversation('other', { title: 'okapi' });
-    expect(await ids(s, 'okapi')).toEqual(['conversations:other']);
-    expect(await ids(s, 'tapir bison')).toEqual([]);
-    await s.storeChunkInfo('first', { text: 'zebu' });
-    expect(await ids(s, 'zebu')).toEqual(['chunk_info:first']);
-  });
-
   it('keeps one entry per record through every write, in the write transaction', async () => {
     const s = await open(`${dir()}/writes.db`);
     const entries = async (): Promise<unknown> => (await s.getStorageStats()).search_index_entries;
@@ -251,18 +228,3 @@ describe('SQLite full-text index', () => {
     expect(await ids(indexed, 'alpha gamma')).toEqual(scanned);
   });
 });
-
-/**
- * Stores "first" and "last" (title tapir), then, as another writer, deletes "last" and inserts
- * "other" (title bison), which takes the deleted row's rowid.
- */
-async function reuseNewestRowid(s: SQLiteStorage, dbPath: string): Promise<void> {
-  await s.storeConversation('first', { title: 'first' });
-  await s.storeConversation('last', { title: 'tapir' });
-  await withRawDb(dbPath, async (db) => {
-    await db.run('DELETE FROM conversations WHERE conversation_id = ?', ['last']);
-    await db.run(REFERENCE.storeConversation, ['other', '{"title": "bison"}', REFERENCE_NOW, REFERENCE_NOW]);
-    const rows = await db.all('SELECT rowid AS r FROM conversations WHERE conversation_id = ?', ['other']);
-    expect(rows).toEqual([{ r: 2 }]);
-  });
-}

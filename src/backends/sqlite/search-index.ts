@@ -2,8 +2,9 @@
  * The SQLite native full-text index (FTS5, ranked by `bm25()`), kept in step with the base
  * tables in the same transaction as every write ({@link SqliteSearchIndex.sync}), and caught
  * up with rows other writers (the Python reference) added or removed: on open (a full
- * reconcile), before a query (rows past each kind's rowid high-water mark) and at query time
- * (an entry whose base row is gone or was replaced is skipped and dropped).
+ * reconcile), before a query (rows past each kind's rowid high-water mark, and rows stored in
+ * the rowids of deleted newest rows) and at query time (an entry whose base row is gone or
+ * was replaced is skipped and dropped).
  */
 import {
   CorruptDataError,
@@ -25,11 +26,13 @@ import {
   JSON_LIST,
   KIND_CODES,
   KIND_TABLES,
+  liveMark,
   SEARCH_TABLES,
   SEARCH_TEMP_OBJECTS,
   selectBaseRows,
   staleEntry,
   unindexedRow,
+  unmatchedRow,
 } from './search-sql.js';
 
 /** What a write changed, for {@link SqliteSearchIndex.sync}. */
@@ -165,22 +168,23 @@ export class SqliteSearchIndex {
 
   /**
    * Indexes the kind's unindexed rows past its high-water mark (the largest indexed rowid,
-   * or with `before`, the largest below `before`, and then only rows below `before`).
+   * or with `before`, the largest below `before`, and then only rows below `before`). For a
+   * kind that reuses rowids, the mark is the largest rowid whose entry still matches its row,
+   * and the rows above it with another row's entry under their rowid get theirs instead.
    */
   private async catchUp(q: Transaction, kind: SearchKind, before?: number): Promise<void> {
-    const { base } = KIND_TABLES[kind];
-    const rows =
-      before === undefined
-        ? await q.all<BaseRow>(
-            selectBaseRows(kind, `t.${base} > ${highWater(kind)} AND ${unindexedRow(kind)}`),
-          )
-        : await q.all<BaseRow>(
-            selectBaseRows(
-              kind,
-              `t.${base} > ${highWaterBelow(kind, '?1')} AND t.${base} < ?1 AND ${unindexedRow(kind)}`,
-            ),
-            [before],
-          );
+    const { base, reusesRowids } = KIND_TABLES[kind];
+    let where = `t.${base} > ${highWater(kind)} AND ${unindexedRow(kind)}`;
+    if (before !== undefined) {
+      where = `t.${base} > ${highWaterBelow(kind, '?1')} AND t.${base} < ?1 AND ${unindexedRow(kind)}`;
+    } else if (reusesRowids) where = `t.${base} > ${liveMark(kind)} AND ${unmatchedRow(kind)}`;
+    const rows = await q.all<BaseRow>(selectBaseRows(kind, where), before === undefined ? [] : [before]);
+    // A deleted row's entry may sit under a reused rowid: it goes first.
+    if (reusesRowids)
+      await this.dropDocs(
+        q,
+        rows.map((row) => row.base * 8 + KIND_CODES[kind]),
+      );
     await this.indexRows(q, kind, rows);
   }
 

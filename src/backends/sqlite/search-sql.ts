@@ -78,6 +78,12 @@ interface KindTable {
   scope: string;
   /** Column that changes when another writer replaces the row in place of a reused rowid, or `NULL`. */
   stamp: string;
+  /**
+   * True for a plain rowid table (conversations, chunk info): a row inserted after the newest
+   * was deleted takes its rowid, so an entry under the rowid may be another row's. `AUTOINCREMENT`
+   * tables (raw messages, memories, chains) never hand out a rowid twice.
+   */
+  reusesRowids: boolean;
   columns: string;
   /** The record's position in its loaded list, for hits. */
   position: string;
@@ -90,6 +96,7 @@ export const KIND_TABLES: Readonly<Record<SearchKind, KindTable>> = {
     base: 'id',
     scope: 'conversation_id',
     stamp: 'NULL',
+    reusesRowids: false,
     columns: 't.message_data AS data',
     // Loads order by (message_index, id).
     position: `(SELECT count(*) FROM raw_messages p WHERE p.conversation_id = t.conversation_id
@@ -100,6 +107,7 @@ export const KIND_TABLES: Readonly<Record<SearchKind, KindTable>> = {
     base: 'id',
     scope: 'conversation_id',
     stamp: 'NULL',
+    reusesRowids: false,
     columns: 't.memory_id, t.memory_data, t.created_at',
     position: '0',
   },
@@ -108,6 +116,7 @@ export const KIND_TABLES: Readonly<Record<SearchKind, KindTable>> = {
     base: 'id',
     scope: 'agent_id',
     stamp: 'NULL',
+    reusesRowids: false,
     columns: 't.id, t.chain_data, t.created_at',
     position: '(SELECT count(*) FROM reasoning_chains p WHERE p.agent_id = t.agent_id AND p.id < t.id)',
   },
@@ -116,6 +125,7 @@ export const KIND_TABLES: Readonly<Record<SearchKind, KindTable>> = {
     base: 'rowid',
     scope: 'conversation_id',
     stamp: 'updated_at',
+    reusesRowids: true,
     columns: 't.data AS data',
     position: '0',
   },
@@ -124,6 +134,7 @@ export const KIND_TABLES: Readonly<Record<SearchKind, KindTable>> = {
     base: 'rowid',
     scope: 'conversation_id',
     stamp: 'updated_at',
+    reusesRowids: true,
     columns: 't.chunk_data AS data',
     position: '0',
   },
@@ -152,11 +163,16 @@ export function selectBaseRows(kind: SearchKind, where: string, withPosition = f
     FROM ${k.table} t WHERE ${where}`;
 }
 
+/** Condition: the entry (`entry` names its `search_docs` row) matches a base row: same rowid, scope and stamp. */
+function liveEntry(kind: SearchKind, entry: string): string {
+  const k = KIND_TABLES[kind];
+  const stamp = k.stamp === 'NULL' ? '' : ` AND t.${k.stamp} IS ${entry}.stamp`;
+  return `EXISTS (SELECT 1 FROM ${k.table} t WHERE t.${k.base} = (${entry}.doc >> 3) AND t.${k.scope} = ${entry}.scope${stamp})`;
+}
+
 /** Condition: the entry `d` no longer matches a base row (gone, other scope, or replaced). */
 export function staleEntry(kind: SearchKind): string {
-  const k = KIND_TABLES[kind];
-  const stamp = k.stamp === 'NULL' ? '' : ` AND t.${k.stamp} IS d.stamp`;
-  return `NOT EXISTS (SELECT 1 FROM ${k.table} t WHERE t.${k.base} = (d.doc >> 3) AND t.${k.scope} = d.scope${stamp})`;
+  return `NOT ${liveEntry(kind, 'd')}`;
 }
 
 /** Condition over base alias `t`: the row has no entry. */
@@ -165,22 +181,53 @@ export function unindexedRow(kind: SearchKind): string {
 }
 
 /**
+ * Condition over base alias `t`: no entry matches the row. For a kind that reuses rowids, an
+ * entry under its rowid may be a deleted row's (other scope or stamp): that one does not count.
+ */
+export function unmatchedRow(kind: SearchKind): string {
+  const k = KIND_TABLES[kind];
+  if (!k.reusesRowids) return unindexedRow(kind);
+  return `NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.doc = t.${k.base} * 8 + ${KIND_CODES[kind]}
+    AND d.scope = t.${k.scope} AND d.stamp IS t.${k.stamp})`;
+}
+
+/** `bound` of a walk from the kind's largest base rowid down (entries past it are deleted rows'). */
+function tableTop(kind: SearchKind): string {
+  const k = KIND_TABLES[kind];
+  return `((SELECT max(${k.base}) FROM main.${k.table}) + 1) * 8`;
+}
+
+/**
  * The kind's largest indexed base rowid below `bound` (SQL, times 8 as a doc), 0 when none:
  * a walk down the primary key from `bound`, past entries of the other kinds between (at most
  * four per rowid, and only over rows no entry covers yet, which the caller then indexes).
+ * With `checkTop`, one less when that entry no longer matches its row (one rowid lookup).
  */
-function indexedBelow(kind: SearchKind, bound: string): string {
-  return `coalesce((SELECT doc FROM search_docs WHERE doc < ${bound} AND (doc & 7) = ${KIND_CODES[kind]}
-    ORDER BY doc DESC LIMIT 1) >> 3, 0)`;
+function indexedBelow(kind: SearchKind, bound: string, checkTop = false): string {
+  const base = checkTop ? `(doc >> 3) - NOT ${liveEntry(kind, 'search_docs')}` : 'doc >> 3';
+  return `coalesce((SELECT ${base} FROM search_docs WHERE doc < ${bound} AND (doc & 7) = ${KIND_CODES[kind]}
+    ORDER BY doc DESC LIMIT 1), 0)`;
 }
 
 /**
  * A kind's high-water mark: its largest indexed base rowid not above the table's largest
  * rowid, 0 when none (entries past the table's end belong to rows another writer deleted).
+ * For a kind that reuses rowids, one less when that entry is not its row's (another writer
+ * deleted the newest rows and stored others in their rowids): the kind then reads as behind,
+ * and {@link liveMark} finds how far down the reused rowids go.
  */
 export function highWater(kind: SearchKind): string {
-  const k = KIND_TABLES[kind];
-  return indexedBelow(kind, `((SELECT max(${k.base}) FROM main.${k.table}) + 1) * 8`);
+  return indexedBelow(kind, tableTop(kind), KIND_TABLES[kind].reusesRowids);
+}
+
+/**
+ * The largest base rowid, not above the table's largest, whose entry still matches its row,
+ * 0 when none: every row above it needs its entry (re)made. A walk down the primary key that
+ * stops at the first matching entry (the top one, unless rowids were reused).
+ */
+export function liveMark(kind: SearchKind): string {
+  return `coalesce((SELECT doc >> 3 FROM search_docs WHERE doc < ${tableTop(kind)}
+    AND (doc & 7) = ${KIND_CODES[kind]} AND ${liveEntry(kind, 'search_docs')} ORDER BY doc DESC LIMIT 1), 0)`;
 }
 
 /** A kind's high-water mark below the rowid in parameter `param`: its largest indexed base rowid under it, 0 when none. */
@@ -188,7 +235,10 @@ export function highWaterBelow(kind: SearchKind, param: string): string {
   return indexedBelow(kind, `${param} * 8`);
 }
 
-/** One statement telling, per kind, whether its table has rows past its mark (1) or not (0). */
+/**
+ * One statement telling, per kind, whether its table has rows past its mark (1) or not (0);
+ * for a kind that reuses rowids, also 1 when the entry at the mark is not its row's.
+ */
 export const FRESHNESS = `SELECT ${SEARCH_KINDS_ORDER.map(
   (kind) => `(SELECT max(${KIND_TABLES[kind].base}) FROM ${kind}) > ${highWater(kind)} AS ${kind}`,
 ).join(', ')}`;
