@@ -84,6 +84,37 @@ describeWithService('postgres')('postgres round trips', () => {
     expect(stats).toMatchObject({ conversation_count: 5, memory_count: 1, search_index_entries: 7 });
   });
 
+  it('writes and loads each batch in one statement, however many items it holds', async () => {
+    const { pool, counts } = countingPool();
+    pools.push(pool);
+    const s = await ctx.open({ pool });
+    const one = { statements: 1, transactions: 0 };
+    const memories = Array.from({ length: 20 }, (_, n) => ({ memoryId: `m${n % 15}`, data: { n } }));
+    expect(await cost(counts, () => s.storeMemories('c1', memories))).toEqual(one);
+    expect((await s.loadMemories('c1')).map((memory) => memory.memory_id)).toEqual(
+      Array.from({ length: 15 }, (_, n) => `m${n}`),
+    );
+    const chains = Array.from({ length: 20 }, (_, n) => ({ step: n }));
+    expect(await cost(counts, () => s.appendReasoningChains('a1', chains))).toEqual(one);
+    const keys = Array.from({ length: 30 }, (_, n) => `k${n}`);
+    expect(
+      await cost(counts, () => s.storeCacheEntries(keys.map((key, n) => ({ key, data: { n } })))),
+    ).toEqual(one);
+    const now = Date.now();
+    const records = keys.map((key, n) => ({
+      key,
+      data: { n, again: true },
+      storedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 60_000).toISOString(),
+    }));
+    expect(await cost(counts, () => s.storeCacheRecords(records))).toEqual(one);
+    let loaded: unknown[] = [];
+    expect(await cost(counts, async () => (loaded = await s.loadCacheEntries([...keys, 'missing'])))).toEqual(
+      one,
+    );
+    expect(loaded).toEqual([...keys.map((_, n) => ({ n, again: true })), null]);
+  });
+
   it('appends a chain under a limit in one transaction of four round trips, trimmed', async () => {
     const { pool, counts } = countingPool();
     pools.push(pool);
