@@ -8,15 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
-import type { StorageInterface } from '../../src/core/index.js';
 import { migrateStorage, verifyMigration } from '../../src/migration/index.js';
 import type { BackendHarness } from '../conformance/harness.js';
 import { fileHarness } from '../conformance/harness-file.js';
 import { postgresHarness } from '../conformance/harness-postgres.js';
 import { redisClusterHarness, redisHarness } from '../conformance/harness-redis.js';
 import { sqliteFileHarness, sqliteMemoryHarness } from '../conformance/harness-sqlite.js';
-import { describeWithService, serviceUnavailableReason, type TestService } from '../services.js';
+import { describeWithService } from '../services.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
+import { pairService, withStorePair } from './pairs.js';
 import { EXPIRED_KEY, EXPIRY_WAIT_MS, populate, sleep, snapshot } from './support.js';
 
 const inMemoryHarness: BackendHarness = {
@@ -55,12 +55,6 @@ const pairs = [1, -1, 2].flatMap((step) =>
   harnesses.map((from, i) => [from, harnesses[(i + step + harnesses.length) % harnesses.length]] as const),
 );
 
-/** The service a pair needs, an unreachable one first (so that the pair is skipped loudly). */
-function pairService(from: BackendHarness, to: BackendHarness): TestService | undefined {
-  const needed = [from.service, to.service].filter((service) => service !== undefined);
-  return needed.find((service) => serviceUnavailableReason(service) !== null) ?? needed[0];
-}
-
 for (const [from, to] of pairs) {
   if (to === undefined) continue;
   describeWithService(pairService(from, to))(`migrate ${from.name} -> ${to.name}`, () => {
@@ -72,13 +66,7 @@ for (const [from, to] of pairs) {
     });
 
     it('copies a generated store of all seven kinds and verifies it', async () => {
-      const [sourceStore, targetStore] = await Promise.all([from.createStore(), to.createStore()]);
-      const opened: StorageInterface[] = [];
-      try {
-        const source = await sourceStore.open();
-        opened.push(source);
-        const target = await targetStore.open();
-        opened.push(target);
+      await withStorePair(from, to, async (source, target) => {
         await populate(source);
         await sleep(EXPIRY_WAIT_MS);
         const summary = await migrateStorage(source, target, { sourceId: from.name, targetId: to.name });
@@ -89,10 +77,7 @@ for (const [from, to] of pairs) {
         expect(await snapshot(target)).toEqual(await snapshot(source));
         expect(await target.loadCacheRecord(EXPIRED_KEY)).toBeNull();
         expect(await target.listSystemStateKeys()).toEqual(['runtime_config', 'state/with:odd?chars']);
-      } finally {
-        await Promise.all(opened.map((storage) => storage.shutdown()));
-        await Promise.all([sourceStore.cleanup(), targetStore.cleanup()]);
-      }
+      });
     });
   });
 }

@@ -12,8 +12,9 @@ import { fileHarness } from '../conformance/harness-file.js';
 import { postgresHarness } from '../conformance/harness-postgres.js';
 import { redisHarness } from '../conformance/harness-redis.js';
 import { sqliteFileHarness } from '../conformance/harness-sqlite.js';
+import { pairService, withStorePair } from '../migration/pairs.js';
 import { populate } from '../migration/support.js';
-import { describeWithService, serviceUnavailableReason } from '../services.js';
+import { describeWithService } from '../services.js';
 import { useTempDir } from '../support/temp-dir.js';
 
 const KINDS: SearchKind[] = ['raw_messages', 'memories', 'reasoning_chains', 'conversations', 'chunk_info'];
@@ -49,40 +50,25 @@ const PAIRS: Array<readonly [BackendHarness, BackendHarness]> = [
 ];
 
 for (const [from, to] of PAIRS) {
-  const service = [from.service, to.service].find(
-    (s) => s !== undefined && serviceUnavailableReason(s) !== null,
-  );
-  describeWithService(service ?? from.service ?? to.service)(
-    `search after a migration ${from.name} -> ${to.name}`,
-    () => {
-      it('finds the same records for the same queries in the target', async () => {
-        const [sourceStore, targetStore] = await Promise.all([from.createStore(), to.createStore()]);
-        const opened: StorageInterface[] = [];
-        try {
-          const source = await sourceStore.open();
-          opened.push(source);
-          const target = await targetStore.open();
-          opened.push(target);
-          await populate(source);
-          expect(await migrateStorage(source, target)).toMatchObject({ ok: true });
-          for (const text of QUERIES) {
-            for (const match of ['any', 'all'] as const) {
-              const expected = await found(source, text, match);
-              expect({ text, match, hits: await found(target, text, match) }).toEqual({
-                text,
-                match,
-                hits: expected,
-              });
-            }
+  describeWithService(pairService(from, to))(`search after a migration ${from.name} -> ${to.name}`, () => {
+    it('finds the same records for the same queries in the target', async () => {
+      await withStorePair(from, to, async (source, target) => {
+        await populate(source);
+        expect(await migrateStorage(source, target)).toMatchObject({ ok: true });
+        for (const text of QUERIES) {
+          for (const match of ['any', 'all'] as const) {
+            const expected = await found(source, text, match);
+            expect({ text, match, hits: await found(target, text, match) }).toEqual({
+              text,
+              match,
+              hits: expected,
+            });
           }
-          expect((await found(target, 'stamped now', 'all')).length).toBeGreaterThan(4);
-        } finally {
-          await Promise.all(opened.map((storage) => storage.shutdown()));
-          await Promise.all([sourceStore.cleanup(), targetStore.cleanup()]);
         }
+        expect((await found(target, 'stamped now', 'all')).length).toBeGreaterThan(4);
       });
-    },
-  );
+    });
+  });
 }
 
 describe('the search command of the CLI', () => {

@@ -48,6 +48,19 @@ function asReference(dbPath: string, fn: (db: RawDb) => Promise<void>): Promise<
   });
 }
 
+/**
+ * Stores "first" and "last" (title tapir) through `s`; then the reference deletes "last" and
+ * stores "other" (title bison), which takes the deleted row's rowid.
+ */
+async function reuseNewestConversationRowid(s: SQLiteStorage, dbPath: string): Promise<void> {
+  await s.storeConversation('first', { title: 'first' });
+  await s.storeConversation('last', { title: 'tapir' });
+  await asReference(dbPath, async (db) => {
+    await db.run(REFERENCE.deleteConversation, ['last']);
+    await db.run(REFERENCE.storeConversation, ['other', '{"title": "bison"}', REFERENCE_NOW, REFERENCE_NOW]);
+  });
+}
+
 async function rowidOf(db: RawDb, table: string, id: string): Promise<number> {
   const rows = await db.all(`SELECT rowid AS r FROM ${table} WHERE conversation_id = ?`, [id]);
   return Number(rows[0]?.r);
@@ -75,18 +88,8 @@ describe('SQLite full-text index: rowids another writer reuses', () => {
 
   it('finds a conversation stored in the rowid of the deleted newest one at the next search, never the old text', async () => {
     const { s, dbPath } = await open('conversation');
-    await s.storeConversation('first', { title: 'first' });
-    await s.storeConversation('last', { title: 'tapir' });
-    await asReference(dbPath, async (db) => {
-      await db.run(REFERENCE.deleteConversation, ['last']);
-      await db.run(REFERENCE.storeConversation, [
-        'other',
-        '{"title": "bison"}',
-        REFERENCE_NOW,
-        REFERENCE_NOW,
-      ]);
-      expect(await rowidOf(db, 'conversations', 'other')).toBe(2);
-    });
+    await reuseNewestConversationRowid(s, dbPath);
+    expect(await withRawDb(dbPath, (db) => rowidOf(db, 'conversations', 'other'))).toBe(2);
     expect(await ids(s, 'tapir bison')).toEqual(['conversations:other']);
     expect(await ids(s, 'tapir')).toEqual([]);
     // The stale entry went with the catch-up: one entry per row.
@@ -142,34 +145,14 @@ describe('SQLite full-text index: rowids another writer reuses', () => {
 
   it("the next write's catch-up indexes a row in a reused rowid (the write declines its fast path)", async () => {
     const { s, dbPath } = await open('write');
-    await s.storeConversation('first', { title: 'first' });
-    await s.storeConversation('last', { title: 'tapir' });
-    await asReference(dbPath, async (db) => {
-      await db.run(REFERENCE.deleteConversation, ['last']);
-      await db.run(REFERENCE.storeConversation, [
-        'other',
-        '{"title": "bison"}',
-        REFERENCE_NOW,
-        REFERENCE_NOW,
-      ]);
-    });
+    await reuseNewestConversationRowid(s, dbPath);
     await s.storeConversation('third', { title: 'okapi' });
     expect(await entries(dbPath)).toEqual(['4:1:first', '4:2:other', '4:3:third']);
   });
 
   it('a read-only open reads the index as behind (and scans) when a rowid was reused', async () => {
     const { s, dbPath } = await open('read-only');
-    await s.storeConversation('first', { title: 'first' });
-    await s.storeConversation('last', { title: 'tapir' });
-    await asReference(dbPath, async (db) => {
-      await db.run(REFERENCE.deleteConversation, ['last']);
-      await db.run(REFERENCE.storeConversation, [
-        'other',
-        '{"title": "bison"}',
-        REFERENCE_NOW,
-        REFERENCE_NOW,
-      ]);
-    });
+    await reuseNewestConversationRowid(s, dbPath);
     const reader = new SQLiteStorage({ dbPath, readOnly: true });
     await reader.initialize();
     opened.push(reader);
@@ -178,17 +161,7 @@ describe('SQLite full-text index: rowids another writer reuses', () => {
 
   it('stores a conversation whose rowid another writer reused, and finds its new text only', async () => {
     const { s, dbPath } = await open('reuse-write');
-    await s.storeConversation('first', { title: 'first' });
-    await s.storeConversation('last', { title: 'tapir' });
-    await asReference(dbPath, async (db) => {
-      await db.run(REFERENCE.deleteConversation, ['last']);
-      await db.run(REFERENCE.storeConversation, [
-        'other',
-        '{"title": "bison"}',
-        REFERENCE_NOW,
-        REFERENCE_NOW,
-      ]);
-    });
+    await reuseNewestConversationRowid(s, dbPath);
     // "other" holds the rowid the stale "last" entry is filed under.
     await s.storeConversation('other', { title: 'okapi' });
     expect(await ids(s, 'okapi')).toEqual(['conversations:other']);
