@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { JsonObject, JsonValue, SearchKind, TextExtractor } from '../../core/index.js';
-import { tokenize } from '../../core/index.js';
+import { countTokens } from '../../core/index.js';
 import type { FileIdentity } from './atomic-json.js';
 import { makeDirUnder } from './atomic-json.js';
 import { isMissing, tempEntryName } from './temp-files.js';
@@ -122,16 +122,8 @@ export class SegmentBuilder {
     if (known === undefined) this.known.set(kind, (known = new WeakMap()));
     const cached = cacheable ? known.get(record) : undefined;
     if (cached !== undefined) return cached;
-    const counts = new Map<string, number>();
-    let length = 0;
-    for (const text of this.extractor().extract(kind, record)) {
-      for (const token of tokenize(text)) {
-        counts.set(token, (counts.get(token) ?? 0) + 1);
-        length += 1;
-      }
-    }
-    const parts: string[] = [];
-    for (const [token, count] of counts) parts.push(count === 1 ? token : `${token}:${count}`);
+    const { tokens, counts, length } = countTokens(this.extractor().extract(kind, record));
+    const parts = tokens.map((token, i) => (counts[i] === 1 ? token : `${token}:${counts[i]}`));
     const doc = { length, text: parts.join(' ') };
     if (cacheable) known.set(record, doc);
     return doc;

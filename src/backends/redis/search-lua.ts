@@ -28,7 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { JsonValue, SearchKind, TextExtractor } from '../../core/index.js';
-import { forEachToken } from '../../core/index.js';
+import { countTokens } from '../../core/index.js';
 
 /**
  * The index version this library writes at `<prefix>{index}:search`. 4: a new doc costs its
@@ -298,17 +298,8 @@ export class SearchWriter {
 
 /** The spec of a record (see {@link SearchWriter.spec}), whatever the flag. */
 export function searchSpec(extractor: TextExtractor, kind: SearchKind, record: JsonValue): string {
-  const counts = new Map<string, number>();
-  let length = 0;
-  // Every write runs this: the tokenizer's visitor, not its token array, and no hashing call
-  // for the usual short token.
-  const count = (token: string): void => {
-    length += 1;
-    const key = token.length <= MAX_TOKEN_KEY ? token : tokenKey(token);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  };
-  for (const text of extractor.extract(kind, record)) forEachToken(text, count);
+  const { tokens, counts, length } = countTokens(extractor.extract(kind, record));
   let spec = String(length);
-  for (const [token, n] of counts) spec += ` ${token} ${n}`;
+  for (let i = 0; i < tokens.length; i += 1) spec += ` ${tokenKey(tokens[i] as string)} ${counts[i]}`;
   return spec;
 }
