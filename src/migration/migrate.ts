@@ -107,7 +107,8 @@ function withOmitted(warnings: BoundedList<string>): string[] {
  * Copies every record of `source` into `target` and (unless `verify: false`) verifies the
  * copy. Initializes both stores if needed (a dry run never touches the target) and leaves
  * them open; the caller shuts them down. Rejects with {@link MigrationRefusedError} before
- * writing anything when refused, with `MigrationAbortedError` when `signal` fires, and with
+ * writing any record when refused (both stores are opened first, which creates an empty target
+ * store where none existed), with `MigrationAbortedError` when `signal` fires, and with
  * the backend's error when a read or write fails; a later run resumes in both cases.
  */
 export async function migrateStorage(
