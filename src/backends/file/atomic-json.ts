@@ -130,6 +130,7 @@ export async function writeTemp(
   const dirs = [path.dirname(temp), ...newDirs].map((dir) =>
     prepareFolderSync(dir, shared?.has(dir) ?? false),
   );
+  let written: WrittenTemp;
   try {
     await writeAllFd(fd, bytes);
     // Size and mtime are final once written, so the stat runs alongside the sync; an `fstat` of
@@ -142,15 +143,21 @@ export async function writeTemp(
     ]);
     if (synced.status === 'rejected') throw synced.reason;
     if (stat.status === 'rejected') throw stat.reason;
-    return { dirs, identity: stat.value === undefined ? undefined : identityOf(stat.value) };
+    written = { dirs, identity: stat.value === undefined ? undefined : identityOf(stat.value) };
+  } catch (error) {
+    closeFdNow(fd);
+    await closeQuietly(dirs);
+    throw error;
+  }
+  try {
+    // At once: the data is synced, so the close has nothing left to flush (see `fd-io.ts`); a
+    // file system that still reports an error here (a network one) fails the write, as before.
+    fs.closeSync(fd);
   } catch (error) {
     await closeQuietly(dirs);
     throw error;
-  } finally {
-    // At once: the data is synced (or the write failed and the file is removed), so the close
-    // has nothing to flush (see `fd-io.ts`).
-    closeFdNow(fd);
   }
+  return written;
 }
 
 /** Closes the folders a {@link WrittenTemp} opened, ignoring errors (the write failed anyway). */
