@@ -2,6 +2,7 @@
  * Failure paths of the write machinery: a backup that fails half-way, a lock lost before the
  * commit, and a base folder removed while the store is open.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import { atomicWriteJson } from '../../src/backends/file/atomic-json.js';
@@ -81,6 +82,31 @@ describe('atomicWriteJson', () => {
     await expect(atomicWriteJson(file, { v: 2 }, { pretty: true, beforeCommit })).rejects.toBe(lost);
     expect(synced).toBe(true);
     expect(fse.promises.rename).not.toHaveBeenCalled();
+    expect(JSON.parse(await fse.readFile(file, 'utf8'))).toEqual({ v: 1 });
+    expect(await filesIn(path.dirname(file))).toEqual(['x.json']);
+  });
+
+  it('fails the write when closing the synced temp file fails (as a network file system may), leaving the old file', async () => {
+    const storage = await openStore();
+    const file = path.join(storage.baseDir, 'system', 'x.json');
+    await atomicWriteJson(file, { v: 1 }, { pretty: true });
+    const close = fs.closeSync;
+    const fsync = fs.fsync;
+    let failed = false;
+    // The first close after the temp file's fsync fails (the descriptor is closed all the same).
+    jest.spyOn(fs, 'fsync').mockImplementationOnce(((fd: number, callback: (error: Error | null) => void) =>
+      fsync(fd, (error) => {
+        jest.spyOn(fs, 'closeSync').mockImplementationOnce((target: number) => {
+          close(target);
+          failed = true;
+          throw Object.assign(new Error('EIO: i/o error, close'), { code: 'EIO' });
+        });
+        callback(error);
+      })) as typeof fs.fsync);
+    await expect(atomicWriteJson(file, { v: 2 }, { pretty: true })).rejects.toThrow(
+      /Cannot write .*x\.json: EIO/,
+    );
+    expect(failed).toBe(true);
     expect(JSON.parse(await fse.readFile(file, 'utf8'))).toEqual({ v: 1 });
     expect(await filesIn(path.dirname(file))).toEqual(['x.json']);
   });

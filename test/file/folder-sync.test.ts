@@ -5,7 +5,6 @@
  */
 import path from 'node:path';
 import fs from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { StorageError } from '../../src/index.js';
 import { openDir, syncAndCloseDir } from '../../src/backends/file/durable-dirs.js';
 import { setFolderSyncIo } from '../../src/backends/file/folder-sync.js';
@@ -32,7 +31,7 @@ interface Traced {
  */
 function traceSyncs(fsyncMs: number, failFirst = false) {
   let clock = 0;
-  const dirOf = new Map<FileHandle, string>();
+  const dirOf = new Map<number, string>();
   const fsyncs: { dir: string; start: number; end: number }[] = [];
   const renamed = new Map<string, Traced>();
   let failed = !failFirst;
@@ -48,7 +47,7 @@ function traceSyncs(fsyncMs: number, failFirst = false) {
       await sleep(fsyncMs);
       if (!failed) {
         failed = true;
-        await handle?.close();
+        if (handle !== null) fs.closeSync(handle);
         throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
       }
       await syncAndCloseDir(handle);

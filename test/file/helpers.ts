@@ -75,13 +75,21 @@ export async function filesIn(dir: string): Promise<string[]> {
   return (await fse.readdir(dir)).sort();
 }
 
-/** Counts `fs.readFile` calls on `file` (the backend reads data files through it; restore with `jest.restoreAllMocks`). */
+/**
+ * Counts reads of `file`: opens for reading (`fs.open(file, 'r')`, how the backend reads data
+ * files, see `fd-io.ts`) and `fs.readFile` calls. Restore with `jest.restoreAllMocks`.
+ */
 export function countReadsOf(file: string): () => number {
-  const original = fs.readFile;
+  const originalOpen = fs.open;
+  const originalReadFile = fs.readFile;
   let reads = 0;
+  jest.spyOn(fs, 'open').mockImplementation(((target: fs.PathLike, flags: unknown, ...rest: unknown[]) => {
+    if (target === file && flags === 'r') reads += 1;
+    return (originalOpen as (...args: unknown[]) => void)(target, flags, ...rest);
+  }) as typeof fs.open);
   jest.spyOn(fs, 'readFile').mockImplementation(((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
     if (target === file) reads += 1;
-    return (original as (...args: unknown[]) => void)(target, ...rest);
+    return (originalReadFile as (...args: unknown[]) => void)(target, ...rest);
   }) as typeof fs.readFile);
   return () => reads;
 }

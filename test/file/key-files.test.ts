@@ -135,18 +135,18 @@ describe('cache and state key files (D3)', () => {
     const cache = path.join(storage.baseDir, 'cache');
     const [hashedName] = (await fse.readdir(cache)).filter((name) => name.startsWith('quote_req_x_1~'));
     const hashed = path.join(cache, hashedName as string);
-    const realReadFile = fs.readFile;
+    const realOpen = fs.open;
     let writer: Promise<boolean> | undefined;
-    // The reader finds the reference name empty and the hashed name present; before it reads the
-    // hashed file, the writer stores the key under the reference name and removes the hashed copy.
-    jest.spyOn(fs, 'readFile').mockImplementation(((file: string, ...rest: unknown[]) => {
-      if (file === hashed && writer === undefined) {
+    // The reader finds the reference name empty and the hashed name present; before it opens the
+    // hashed file to read it, the writer stores the key under the reference name and removes the hashed copy.
+    jest.spyOn(fs, 'open').mockImplementation(((file: string, flags: unknown, ...rest: unknown[]) => {
+      if (file === hashed && flags === 'r' && writer === undefined) {
         writer = storage.storeCacheEntry(key, { v: 2 });
-        void writer.then(() => (realReadFile as (...args: unknown[]) => void)(file, ...rest));
+        void writer.then(() => (realOpen as (...args: unknown[]) => void)(file, flags, ...rest));
         return;
       }
-      (realReadFile as (...args: unknown[]) => void)(file, ...rest);
-    }) as typeof fs.readFile);
+      (realOpen as (...args: unknown[]) => void)(file, flags, ...rest);
+    }) as typeof fs.open);
     expect(await storage.loadCacheEntry(key)).toEqual({ v: 2 });
     await expect(writer).resolves.toBe(true);
   });

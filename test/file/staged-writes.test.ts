@@ -130,14 +130,36 @@ describe('a conversation write waiting for its lock', () => {
   });
 });
 
-/** Counts `fstat` calls (a write's `fstat` of its new file, made synchronously on its descriptor). */
+/**
+ * Counts `fstat` calls on the descriptors of new files (a write's `fstat` of its temp file, made
+ * synchronously on its descriptor); reads `fstat` their descriptors too, and are not counted.
+ */
 async function countHandleStats(_dir: string): Promise<() => number> {
-  const original = fs.fstatSync;
+  const originalOpen = fs.open;
+  const originalFstat = fs.fstatSync;
+  const originalClose = fs.closeSync;
+  const written = new Set<number>();
   let stats = 0;
+  jest.spyOn(fs, 'open').mockImplementation(((file: fs.PathLike, flags: unknown, ...rest: unknown[]) => {
+    const callback = rest.pop() as (error: NodeJS.ErrnoException | null, fd: number) => void;
+    (originalOpen as (...args: unknown[]) => void)(
+      file,
+      flags,
+      ...rest,
+      (error: NodeJS.ErrnoException | null, fd: number) => {
+        if (!error && flags === 'wx') written.add(fd);
+        callback(error, fd);
+      },
+    );
+  }) as typeof fs.open);
   jest.spyOn(fs, 'fstatSync').mockImplementation(((...args: Parameters<typeof fs.fstatSync>) => {
-    stats += 1;
-    return original(...args);
+    if (written.has(args[0])) stats += 1;
+    return originalFstat(...args);
   }) as typeof fs.fstatSync);
+  jest.spyOn(fs, 'closeSync').mockImplementation(((fd: number) => {
+    written.delete(fd);
+    originalClose(fd);
+  }) as typeof fs.closeSync);
   return () => stats;
 }
 

@@ -3,10 +3,10 @@
  * temp file in the same folder, fsync, rename over the target, fsync the folder.
  */
 import fs, { type BigIntStats } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CorruptDataError, type JsonValue, parseStoredJson } from '../../core/index.js';
 import { ioError } from './durable-dirs.js';
+import { closeFdNow, fsyncFd, openFd, readFileAndStat, writeAllFd } from './fd-io.js';
 import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolder } from './folder-sync.js';
 import { formatListEnvelope } from './list-format.js';
 import { isMissing, tempEntryName } from './temp-files.js';
@@ -103,17 +103,17 @@ export interface WrittenTemp {
   identity: FileIdentity | undefined;
 }
 
-async function openTemp(temp: string, options: AtomicWriteOptions): Promise<[FileHandle, string[]]> {
+async function openTemp(temp: string, options: AtomicWriteOptions): Promise<[number, string[]]> {
   if (options.createDirFirst && options.createDir) {
     const newDirs = await options.createDir();
-    return [await fs.promises.open(temp, 'wx'), newDirs];
+    return [await openFd(temp, 'wx'), newDirs];
   }
   try {
-    return [await fs.promises.open(temp, 'wx'), []];
+    return [await openFd(temp, 'wx'), []];
   } catch (error) {
     if (!isMissing(error) || !options.createDir) throw error;
     const newDirs = await options.createDir();
-    return [await fs.promises.open(temp, 'wx'), newDirs];
+    return [await openFd(temp, 'wx'), newDirs];
   }
 }
 
@@ -123,31 +123,41 @@ export async function writeTemp(
   text: string | Buffer,
   options: AtomicWriteOptions,
 ): Promise<WrittenTemp> {
-  const [handle, newDirs] = await openTemp(temp, options);
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const [fd, newDirs] = await openTemp(temp, options);
   // Each step waits for a worker thread: the ones that do not depend on each other overlap.
   const shared = options.sharedSyncDirs;
   const dirs = [path.dirname(temp), ...newDirs].map((dir) =>
     prepareFolderSync(dir, shared?.has(dir) ?? false),
   );
+  let written: WrittenTemp;
   try {
-    await handle.writeFile(text);
+    await writeAllFd(fd, bytes);
     // Size and mtime are final once written, so the stat runs alongside the sync; an `fstat` of
     // an open file is answered from memory, so it is made at once (see `metadata-now.ts`).
     const [synced, stat] = await Promise.allSettled([
-      handle.sync(),
+      fsyncFd(fd),
       Promise.resolve(options.identity ?? true).then((want) =>
-        want ? fs.fstatSync(handle.fd, { bigint: true }) : undefined,
+        want ? fs.fstatSync(fd, { bigint: true }) : undefined,
       ),
     ]);
     if (synced.status === 'rejected') throw synced.reason;
     if (stat.status === 'rejected') throw stat.reason;
-    return { dirs, identity: stat.value === undefined ? undefined : identityOf(stat.value) };
+    written = { dirs, identity: stat.value === undefined ? undefined : identityOf(stat.value) };
+  } catch (error) {
+    closeFdNow(fd);
+    await closeQuietly(dirs);
+    throw error;
+  }
+  try {
+    // At once: the data is synced, so the close has nothing left to flush (see `fd-io.ts`); a
+    // file system that still reports an error here (a network one) fails the write, as before.
+    fs.closeSync(fd);
   } catch (error) {
     await closeQuietly(dirs);
     throw error;
-  } finally {
-    await handle.close();
   }
+  return written;
 }
 
 /** Closes the folders a {@link WrittenTemp} opened, ignoring errors (the write failed anyway). */
@@ -211,14 +221,9 @@ async function writeAndRename(
   }
 }
 
-/**
- * Reads a file's bytes. Uses the callback API: `fs.promises.readFile` is several times slower
- * for small files on Node 20, and listing and stats read them by the thousand.
- */
-function readBytes(file: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    fs.readFile(file, (error, bytes) => (error ? reject(error) : resolve(bytes)));
-  });
+/** Reads a file's bytes: two thread-pool trips (`open`, `read`), see `fd-io.ts`. */
+async function readBytes(file: string): Promise<Buffer> {
+  return (await readFileAndStat(file)).bytes;
 }
 
 /**

@@ -3,9 +3,9 @@
  * crash once its folder is fsynced. Used by the atomic JSON writes and at start-up.
  */
 import fs from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError } from '../../core/index.js';
+import { closeFdNow, fsyncFd } from './fd-io.js';
 
 /** Wraps an I/O failure in a {@link StorageError} naming the path. */
 export function ioError(action: string, file: string, cause: unknown): StorageError {
@@ -28,25 +28,35 @@ function cannotSyncDirs(error: unknown): boolean {
   return code === 'EISDIR' || code === 'EPERM' || code === 'EINVAL' || code === 'EACCES';
 }
 
-/** Opens a folder to sync it later; `null` where folders cannot be opened. */
-export async function openDir(dir: string): Promise<FileHandle | null> {
+/**
+ * Opens a folder to sync it later: its descriptor, `null` where folders cannot be opened. The
+ * open is made at once, not on the thread pool: it changes nothing on disk, and the folder is
+ * one the store is writing into, so its inode is in memory (see `fd-io.ts`).
+ */
+export async function openDir(dir: string): Promise<number | null> {
   try {
-    return await fs.promises.open(dir, 'r');
+    return fs.openSync(dir, 'r');
   } catch (error) {
     if (cannotSyncDirs(error)) return null;
     throw error;
   }
 }
 
-export async function syncAndCloseDir(handle: FileHandle | null): Promise<void> {
-  if (handle === null) return;
+/** Fsyncs a folder opened by {@link openDir} (on the thread pool), then closes it at once. */
+export async function syncAndCloseDir(fd: number | null): Promise<void> {
+  if (fd === null) return;
   try {
-    await handle.sync();
+    await fsyncFd(fd);
   } catch (error) {
     if (!cannotSyncDirs(error)) throw error;
   } finally {
-    await handle.close();
+    closeFdNow(fd);
   }
+}
+
+/** Closes a folder opened by {@link openDir} without syncing it. */
+export function closeDir(fd: number | null): void {
+  if (fd !== null) closeFdNow(fd);
 }
 
 /** Creates `dir` (and parents) if needed, fsyncing each parent that gained an entry. Used at start-up. */

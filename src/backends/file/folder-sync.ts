@@ -10,15 +10,17 @@
  * again by another process, so a handle opened earlier might be the old folder's: its writes
  * keep an fsync of their own handle (they are serialised by the conversation's lock anyway).
  */
-import type { FileHandle } from 'node:fs/promises';
-import { openDir, syncAndCloseDir } from './durable-dirs.js';
+import { closeDir, openDir, syncAndCloseDir } from './durable-dirs.js';
 
 /** A folder to sync after a write's rename, with the handle opened for it while the file was written. */
 export interface FolderSyncTicket {
   /** Absolute path of the folder. */
   readonly dir: string;
-  /** Opened before the rename; `null` when a shared round will open the folder itself. */
-  readonly handle: Promise<FileHandle | null> | null;
+  /**
+   * The folder's descriptor (see `openDir`), opened before the rename; `null` when a shared
+   * round will open the folder itself.
+   */
+  readonly handle: Promise<number | null> | null;
   /** Whether the fsync may be shared with other writes to `dir` (see the module comment). */
   readonly shared: boolean;
 }
@@ -26,7 +28,7 @@ export interface FolderSyncTicket {
 /** The writes waiting for the next fsync of one folder, and the handles they brought. */
 interface Round {
   waiters: { resolve: () => void; reject: (error: unknown) => void }[];
-  handles: Promise<FileHandle | null>[];
+  handles: Promise<number | null>[];
 }
 
 /** One shared folder: whether an fsync is running, and the round that waits for the next one. */
@@ -40,8 +42,8 @@ const folders = new Map<string, FolderState>();
 
 /** How folders are opened and synced; a test seam, the defaults are the real calls. */
 export interface FolderSyncIo {
-  open: (dir: string) => Promise<FileHandle | null>;
-  syncAndClose: (handle: FileHandle | null) => Promise<void>;
+  open: (dir: string) => Promise<number | null>;
+  syncAndClose: (handle: number | null) => Promise<void>;
 }
 
 const realIo: FolderSyncIo = { open: openDir, syncAndClose: syncAndCloseDir };
@@ -82,7 +84,7 @@ export function syncFolder(ticket: FolderSyncTicket): Promise<void> {
 
 /** Closes a ticket's handle without syncing (the write failed), ignoring errors. */
 export async function discardFolderSync(ticket: FolderSyncTicket): Promise<void> {
-  await ticket.handle?.then((handle) => handle?.close()).catch(() => undefined);
+  await ticket.handle?.then(closeDir).catch(() => undefined);
 }
 
 /**
@@ -99,12 +101,8 @@ async function runRound(dir: string, state: FolderState): Promise<void> {
     const handles = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     const [first, ...rest] = handles;
     // Any member's handle is this folder (it is never replaced); spare ones are closed alongside.
-    const closing = Promise.all(rest.map((handle) => handle?.close().catch(() => undefined)));
-    try {
-      await io.syncAndClose(first === undefined ? await io.open(dir) : first);
-    } finally {
-      await closing;
-    }
+    rest.forEach(closeDir);
+    await io.syncAndClose(first === undefined ? await io.open(dir) : first);
     for (const waiter of round.waiters) waiter.resolve();
   } catch (error) {
     for (const waiter of round.waiters) waiter.reject(error);
