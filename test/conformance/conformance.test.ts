@@ -18,6 +18,7 @@ import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
 import { searchTests } from './suites/search.js';
 import { searchIndexOptionTests } from './suites/search-index-option.js';
+import { searchTimestampTests } from './suites/search-timestamps.js';
 import { semanticTests } from './suites/semantic.js';
 import { searchChainSequenceTests } from './suites/search-chain-sequence.js';
 import { retentionTests } from './suites/retention.js';
@@ -49,6 +50,7 @@ for (const harness of backends) {
     windowAndAbortTests(ctx);
     searchTests(ctx);
     searchIndexOptionTests(ctx);
+    searchTimestampTests(ctx);
     semanticTests(ctx);
     searchChainSequenceTests(ctx);
     retentionTests(ctx);

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { JsonObject, JsonValue, SearchKind, TextExtractor } from '../../core/index.js';
-import { countTokens } from '../../core/index.js';
+import { DEFAULT_TEXT_RULE_VERSION, LIBRARY_TIMESTAMP_FIELDS, countTokens } from '../../core/index.js';
 import type { FileIdentity } from './atomic-json.js';
 import { makeDirUnder } from './atomic-json.js';
 import { isMissing, tempEntryName } from './temp-files.js';
@@ -47,12 +47,19 @@ export interface Segment {
   terms: Map<string, number[]> | undefined;
 }
 
-/** A stable string for the `searchFields` of `kind` (segments built with other fields are stale). */
+/**
+ * A stable string for the `searchFields` of `kind` (segments built with other fields are stale).
+ * Without paths it names the default rule: `null` for a kind whose rule never changed, and the
+ * rule's version for memories and chains, whose default leaves out the library's timestamp
+ * since version 2 (segments written under version 1 said `null`, so they are rebuilt).
+ */
 export function fieldsFingerprint(
   fields: Partial<Record<SearchKind, readonly string[]>>,
   kind: SearchKind,
 ): string {
-  return JSON.stringify(fields[kind] ?? null);
+  const paths = fields[kind];
+  if (paths !== undefined) return JSON.stringify(paths);
+  return LIBRARY_TIMESTAMP_FIELDS[kind] === undefined ? 'null' : `default:${DEFAULT_TEXT_RULE_VERSION}`;
 }
 
 /** `.connectome-storage/search/{kind}/{32 hex of sha256(folder name)}.json` */

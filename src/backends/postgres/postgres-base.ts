@@ -87,10 +87,13 @@ export abstract class PostgresStorageBase extends StorageInterface {
     );
   }
 
-  /** Creates or upgrades the schema, then indexes rows stored without index columns (older versions, index off). */
+  /**
+   * Creates or upgrades the schema, then indexes rows stored without index columns (older
+   * versions, index off), or every row when the index was built under another text rule.
+   */
   private async prepareSchema(connection: PostgresConnection): Promise<void> {
     await ensureSchema(connection, this.config.schema);
-    if (this.index.enabled) await this.index.catchUp(connection);
+    if (this.index.enabled) await this.index.prepare(connection);
   }
 
   protected async closeStore(): Promise<void> {

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import {
   CorruptDataError,
+  DEFAULT_TEXT_RULE_VERSION,
   type JsonValue,
   type NormalizedSearchQuery,
   parseStoredJson,
@@ -39,6 +40,15 @@ const MAX_LEXEME_BYTES = 1000;
 const MAX_VECTOR_BYTES = 900_000;
 /** Rows indexed per round trip when building the index. */
 const BATCH = 500;
+
+/**
+ * The default text rule the index columns were built under (core `DEFAULT_TEXT_RULE_VERSION`),
+ * kept in `storage_meta` under `search_text_rule` (not a schema version: the tables are the
+ * same). Without it (built before version 2, whose columns hold the timestamps of memories and
+ * chains) or with another one, the index is not trusted: a writable open rebuilds it, searches
+ * scan until then.
+ */
+export const SEARCH_TEXT_RULE = String(DEFAULT_TEXT_RULE_VERSION);
 
 /** The searchable tables, by kind: table, record JSON column and primary key as (column, type) pairs. */
 export const SEARCH_TABLES: Readonly<
@@ -155,16 +165,32 @@ export class PostgresSearchIndex {
     return this.enabled ? searchColumns(this.extractor(), kind, record) : [null, null];
   }
 
-  /** The kinds that have rows without index columns (one cheap statement on the partial indexes). */
-  async behind(db: PostgresConnection, kinds: readonly SearchKind[]): Promise<SearchKind[]> {
+  /**
+   * The kinds that have rows without index columns (one cheap statement on the partial
+   * indexes), or `null` when the index was built under another text rule (not to be used).
+   */
+  async behind(db: PostgresConnection, kinds: readonly SearchKind[]): Promise<SearchKind[] | null> {
     const probes = kinds.map(
       (kind) => `EXISTS (SELECT 1 FROM ${this.s}.${SEARCH_TABLES[kind].table} WHERE search_length IS NULL)`,
     );
-    const [row] = await db.rows<{ behind: boolean[] }>(
+    const [row] = await db.rows<{ behind: boolean[]; rule: string | null }>(
       'check search index',
-      `SELECT ARRAY[${probes.join(', ')}] AS behind`,
+      `SELECT ARRAY[${probes.join(', ')}] AS behind, ${this.readRule} AS rule`,
     );
-    return kinds.filter((_, i) => row?.behind[i] === true);
+    if (row?.rule !== SEARCH_TEXT_RULE) return null;
+    return kinds.filter((_, i) => row.behind[i] === true);
+  }
+
+  /**
+   * A writable open: rebuilds an index built under another text rule, else indexes the rows
+   * stored without index columns (older versions, index off). Returns the rows indexed.
+   */
+  async prepare(db: PostgresConnection): Promise<number> {
+    const [row] = await db.rows<{ rule: string | null }>(
+      'read search text rule',
+      `SELECT ${this.readRule} AS rule`,
+    );
+    return row?.rule === SEARCH_TEXT_RULE ? this.catchUp(db) : this.rebuild(db);
   }
 
   /** Indexes the rows of `kinds` without index columns; returns how many. */
@@ -174,16 +200,32 @@ export class PostgresSearchIndex {
     return indexed;
   }
 
-  /** Indexes every row again (after a `searchFields` change, or to repair); returns how many. */
+  /**
+   * Indexes every row again (after a `searchFields` change, to repair, or built under another
+   * text rule), then records the text rule; returns how many.
+   */
   async rebuild(db: PostgresConnection): Promise<number> {
     let indexed = 0;
     for (const kind of SEARCH_KINDS) indexed += await this.indexRows(db, kind, false);
+    // Recorded last: a rebuild cut short leaves the old rule (or none), so it runs again.
+    await db.run(
+      'record search text rule',
+      `INSERT INTO ${this.s}.storage_meta (key, value) VALUES ('search_text_rule', $1)
+        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [SEARCH_TEXT_RULE],
+    );
     return indexed;
+  }
+
+  /** SQL: the text rule the index was built under (`NULL`: none recorded). */
+  private get readRule(): string {
+    return `(SELECT value FROM ${this.s}.storage_meta WHERE key = 'search_text_rule')`;
   }
 
   /**
    * The candidates of a query, from the index once it is caught up; `fallback` (the core's
-   * scan) when it is behind and cannot be caught up (`readOnly`).
+   * scan) when it is behind and cannot be caught up (`readOnly`), or was built under another
+   * text rule.
    */
   async search(
     db: PostgresConnection,
@@ -197,6 +239,7 @@ export class PostgresSearchIndex {
       this.behind(db, query.kinds),
       searchPostgres(db, this.s, query),
     ]);
+    if (behind === null) return fallback(); // built under another text rule: a writable open rebuilds it
     if (behind.length === 0) return candidates;
     if (readOnly) return fallback();
     await this.catchUp(db, behind);

@@ -31,14 +31,17 @@ import type { JsonValue, SearchKind, TextExtractor } from '../../core/index.js';
 import { countTokens } from '../../core/index.js';
 
 /**
- * The index version this library writes at `<prefix>{index}:search`. 4: a new doc costs its
+ * The index version this library writes at `<prefix>{index}:search`. 5: version 4's format,
+ * built under the default text rule that leaves out the library's timestamps
+ * (`DEFAULT_TEXT_RULE_VERSION` 2), so a version-4 index, which holds their tokens, is rebuilt.
+ * 4: a new doc costs its
  * postings' `APPEND`s and one `HSET` (version 3 had a second hash `search-nums` for number ->
  * doc and a `search-live` bitmap set per new doc); 3: append-only postings (strings
  * `q:<token>`, deletes lazy); version 2 kept hashes `p:<token>` (an `APPEND` costs the server
  * about a third of an `HSET` into a posting hash), version 1 zsets `x:<token>`. A store of
  * another version is rebuilt by the next writable open.
  */
-export const SEARCH_INDEX_VERSION = '4';
+export const SEARCH_INDEX_VERSION = '5';
 
 /** Bytes of one posting entry (`POSTING_FORMAT`). */
 export const POSTING_BYTES = 13;

@@ -27,12 +27,16 @@ import {
   KIND_CODES,
   KIND_TABLES,
   liveMark,
+  READ_TEXT_RULE,
+  SEARCH_TABLE_NAMES,
   SEARCH_TABLES,
   SEARCH_TEMP_OBJECTS,
   selectBaseRows,
   staleEntry,
+  TEXT_RULE,
   unindexedRow,
   unmatchedRow,
+  WRITE_TEXT_RULE,
 } from './search-sql.js';
 
 /** What a write changed, for {@link SqliteSearchIndex.sync}. */
@@ -62,10 +66,17 @@ export class SqliteSearchIndex {
     readonly enabled: () => boolean,
   ) {}
 
-  /** Creates the index tables if missing and reconciles them with the base tables (writable opens). */
+  /**
+   * Creates the index tables if missing and reconciles them with the base tables (writable
+   * opens). An index built under another text rule is emptied first, so it is rebuilt.
+   */
   async open(connection: SqliteConnection): Promise<void> {
     await connection.transaction('create search index', async (q) => {
       for (const sql of SEARCH_TABLES) await q.exec(sql);
+      const [row] = await q.all<{ rule: string | null }>(`SELECT ${READ_TEXT_RULE} AS rule`);
+      // Emptied and marked in one transaction: every entry from here on is the current rule's,
+      // and a reconcile cut short is resumed by the next open like any catch-up.
+      if (row?.rule !== TEXT_RULE) await clearEntries(q);
     });
     await connection.exclusive('prepare search index', async (q) => {
       for (const sql of SEARCH_TEMP_OBJECTS) await q.exec(sql);
@@ -87,9 +98,9 @@ export class SqliteSearchIndex {
   /** True when the database has the index tables (a read-only open may find none). */
   async exists(q: Transaction): Promise<boolean> {
     const rows = await q.all<{ n: number }>(
-      "SELECT count(*) AS n FROM sqlite_master WHERE name IN ('search_fts', 'search_docs')",
+      `SELECT count(*) AS n FROM sqlite_master WHERE name IN (${SEARCH_TABLE_NAMES.map((n) => `'${n}'`).join(', ')})`,
     );
-    return rows[0]?.n === 2;
+    return rows[0]?.n === SEARCH_TABLE_NAMES.length;
   }
 
   /**
@@ -223,10 +234,7 @@ export class SqliteSearchIndex {
 
   /** Drops the whole index and builds it again; returns the number of entries. */
   async rebuild(connection: SqliteConnection): Promise<number> {
-    await connection.transaction('clear search index', async (q) => {
-      await q.run("INSERT INTO search_fts (search_fts) VALUES ('delete-all')");
-      await q.run('DELETE FROM search_docs');
-    });
+    await connection.transaction('clear search index', clearEntries);
     await this.reconcile(connection);
     return connection.exclusive('count search index', (q) => this.entries(q));
   }
@@ -237,10 +245,16 @@ export class SqliteSearchIndex {
     return rows[0]?.n ?? 0;
   }
 
-  /** Kinds whose base table has rows past the index's mark (not yet indexed). */
-  async behind(q: Transaction, kinds: readonly SearchKind[]): Promise<SearchKind[]> {
-    const [row] = await q.all<Record<string, number | null>>(FRESHNESS);
-    return kinds.filter((kind) => row?.[kind] === 1);
+  /**
+   * Kinds whose base table has rows past the index's mark (not yet indexed), or `null` when
+   * the entries were built under another text rule (not to be used).
+   */
+  async behind(q: Transaction, kinds: readonly SearchKind[]): Promise<SearchKind[] | null> {
+    const [row] = await q.all<Record<string, number | string | null>>(
+      `${FRESHNESS}, ${READ_TEXT_RULE} AS text_rule`,
+    );
+    if (row?.text_rule !== TEXT_RULE) return null;
+    return kinds.filter((kind) => row[kind] === 1);
   }
 
   /** Catches up the given kinds in one transaction. */
@@ -289,9 +303,16 @@ export class SqliteSearchIndex {
   }
 }
 
+/** Empties the index and records the current text rule (in the caller's transaction). */
+async function clearEntries(q: Transaction): Promise<void> {
+  await q.run("INSERT INTO search_fts (search_fts) VALUES ('delete-all')");
+  await q.run('DELETE FROM search_docs');
+  await q.run(WRITE_TEXT_RULE);
+}
+
 /** True for the driver's error when the index tables are gone (dropped by a `searchIndex: false` open). */
 export function isMissingIndexError(error: unknown): boolean {
   // Read structurally: the driver's errors may come from another realm (`instanceof Error` fails).
   const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' && /no such table: (main\.)?search_(fts|docs)\b/.test(message);
+  return typeof message === 'string' && /no such table: (main\.)?search_(fts|docs|meta)\b/.test(message);
 }

@@ -67,8 +67,9 @@ async function loadCandidates(
 
 /**
  * A search through the index: catches it up first when rows were added behind its back (a
- * read-only store, which cannot, and a database without an index use `fallback`, the core's
- * scan), then queries it and drops the stale entries it met.
+ * read-only store, which cannot, and a database without an index or with one built under
+ * another text rule use `fallback`, the core's scan), then queries it and drops the stale
+ * entries it met.
  */
 export async function searchWithIndex(
   connection: SqliteConnection,
@@ -77,6 +78,7 @@ export async function searchWithIndex(
   readOnly: boolean,
   fallback: () => Promise<SearchCandidate[]>,
 ): Promise<SearchCandidate[]> {
+  // No index, or one built under another text rule (another version's entries): scan.
   const behind = await connection.exclusive('search', async (q) =>
     (await index.exists(q)) ? index.behind(q, query.kinds) : null,
   );

@@ -8,7 +8,11 @@
  * base rowid (`max(doc) >> 3`): rows past it are new. These tables sit beside the reference's
  * and are invisible to it.
  */
-import { SEARCH_KINDS as SEARCH_KINDS_ORDER, type SearchKind } from '../../core/index.js';
+import {
+  DEFAULT_TEXT_RULE_VERSION,
+  SEARCH_KINDS as SEARCH_KINDS_ORDER,
+  type SearchKind,
+} from '../../core/index.js';
 
 /** Statements creating the index (idempotent). */
 export const SEARCH_TABLES: readonly string[] = [
@@ -21,12 +25,33 @@ export const SEARCH_TABLES: readonly string[] = [
   // written per indexed commit. The marks now walk the primary key down from the kind's largest
   // base rowid instead (see highWater); an older version recreates the index on its next open.
   'DROP INDEX IF EXISTS search_docs_kind',
+  // What the entries were built under (see TEXT_RULE); no PRAGMA user_version, which is the schema's.
+  'CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
 ];
+
+/**
+ * The default text rule the entries were built under, kept in `search_meta` under `text_rule`
+ * (core `DEFAULT_TEXT_RULE_VERSION`). An index without it (built before version 2, whose
+ * entries hold the timestamps of memories and chains) or with another one is never trusted: a
+ * writable open rebuilds it, a read-only open scans.
+ */
+export const TEXT_RULE = String(DEFAULT_TEXT_RULE_VERSION);
+
+/** Records {@link TEXT_RULE} as the rule of the entries. */
+export const WRITE_TEXT_RULE = `INSERT INTO search_meta (key, value) VALUES ('text_rule', '${TEXT_RULE}')
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+
+/** The rule the entries were built under (`null` when none was recorded). */
+export const READ_TEXT_RULE = "(SELECT value FROM search_meta WHERE key = 'text_rule')";
+
+/** The names of the index's tables, which must all exist for it to be used. */
+export const SEARCH_TABLE_NAMES: readonly string[] = ['search_fts', 'search_docs', 'search_meta'];
 
 /** Statements dropping the index (its indexes and FTS5 shadow tables go with the tables). */
 export const DROP_SEARCH_TABLES: readonly string[] = [
   'DROP TABLE IF EXISTS search_fts',
   'DROP TABLE IF EXISTS search_docs',
+  'DROP TABLE IF EXISTS search_meta',
 ];
 
 /**

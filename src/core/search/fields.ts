@@ -1,9 +1,10 @@
 /**
  * What text of a record is indexed. By default every string value inside the record (object
- * keys, numbers and booleans are not text); per kind, a list of JSON paths narrows it, like
+ * keys, numbers and booleans are not text) except the timestamp the library adds to it (see
+ * {@link LIBRARY_TIMESTAMP_FIELDS}); per kind, a list of JSON paths narrows it, like
  * LangGraph's `fields`: `content`, `metadata.title`, `steps[*].text`, `tags[0]`, `$.summary`.
  * `*` (or `[*]`) walks every element of an array or value of an object; every string inside
- * what a path selects is indexed.
+ * what a path selects is indexed, and `$` selects the whole record, timestamp included.
  */
 import { z } from 'zod';
 import type { JsonValue } from '../json.js';
@@ -11,6 +12,25 @@ import { SEARCH_KINDS, type SearchKind } from './query.js';
 
 /** Per kind, the JSON paths whose strings are indexed (a kind not listed: every string). */
 export type SearchFields = Partial<Record<SearchKind, readonly string[]>>;
+
+/**
+ * The top-level key the library adds to a record of a kind, a timestamp that the default rule
+ * (no paths configured for the kind) leaves out of the index, also when the caller supplied it:
+ * `created_at` of a memory, `stored_at` of a reasoning chain. Their 5–7 tokens (`2026`, `12`,
+ * `00`, ...) would match every record written in the same month, and cost a third of a typical
+ * memory's index writes. List paths (`['$']` indexes the whole record) to index them.
+ */
+export const LIBRARY_TIMESTAMP_FIELDS: Readonly<Partial<Record<SearchKind, string>>> = Object.freeze({
+  memories: 'created_at',
+  reasoning_chains: 'stored_at',
+});
+
+/**
+ * The version of the default rule (what is indexed when no paths are configured). A backend
+ * stores it with its index, and an index built under another version is rebuilt, never
+ * trusted. 1: every string of the record; 2: without {@link LIBRARY_TIMESTAMP_FIELDS}.
+ */
+export const DEFAULT_TEXT_RULE_VERSION = 2;
 
 /** One step of a parsed path. */
 type PathStep = { key: string } | { index: number } | { any: true };
@@ -92,8 +112,17 @@ export class TextExtractor {
   extract(kind: SearchKind, record: JsonValue): string[] {
     const out: string[] = [];
     const paths = this.paths[kind];
-    if (paths === undefined) collectStrings(record, out);
-    else for (const steps of paths) select(record, steps, 0, out);
+    if (paths !== undefined) {
+      for (const steps of paths) select(record, steps, 0, out);
+      return out;
+    }
+    const skipped = LIBRARY_TIMESTAMP_FIELDS[kind];
+    if (skipped === undefined || typeof record !== 'object' || record === null || Array.isArray(record)) {
+      collectStrings(record, out);
+      return out;
+    }
+    // Only the top-level key: a `created_at` the caller nests in its data is the caller's text.
+    for (const key of Object.keys(record)) if (key !== skipped) collectStrings(record[key], out);
     return out;
   }
 }
