@@ -15,6 +15,7 @@ import {
   StoreNotFoundError,
 } from '../../core/index.js';
 import type { ResolvedSQLiteConfig } from './config.js';
+import type * as Sqlite3 from 'sqlite3';
 import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './driver.js';
 
 /** A bindable SQL parameter. */
@@ -85,24 +86,45 @@ async function assertDatabaseFileExists(path: string): Promise<void> {
   throw new StoreNotFoundError('sqlite', path, 'not a file');
 }
 
+/** Runs a prepared write; resolves with the number of rows it changed. */
+function runStatement(stmt: Sqlite3.Statement, bind: SqlParam[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    stmt.run(bind, function (this: Sqlite3.RunResult, error: Error | null) {
+      if (error) reject(error);
+      else resolve(this.changes ?? 0);
+    });
+  });
+}
+
+/** Runs a prepared query; resolves with every row. */
+function allRows<T>(stmt: Sqlite3.Statement, bind: SqlParam[]): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    stmt.all(bind, (error: Error | null, rows: T[]) => (error ? reject(error) : resolve(rows)));
+  });
+}
+
 /** A shared connection whose users never interleave. */
 export class SqliteConnection {
   private readonly lock = new KeyedMutex();
+  /** Prepared statements by SQL text: the wrapper's (to finalize) and the driver's own (to run). */
   private readonly statements = new Map<string, SqliteStatement>();
+  private readonly native = new Map<string, Sqlite3.Statement>();
   private closed = false;
-  // A statement already prepared runs without an extra promise: every call goes through here.
-  // The driver only reads the parameter array, so the caller's (readonly) array is passed as is.
+  // Every statement goes through here, so a prepared one runs on the driver's own statement
+  // with one promise, not through the `sqlite` wrapper's promise and result object. The driver
+  // only reads the parameter array, so the caller's (readonly) array is passed as is.
   private readonly queries: Transaction = {
     all: <T>(sql: string, params: readonly SqlParam[] = NO_PARAMS) => {
-      const prepared = this.statements.get(sql);
+      const prepared = this.native.get(sql);
       const bind = params as SqlParam[];
-      if (prepared !== undefined) return prepared.all<T[]>(bind);
-      return this.prepare(sql).then((stmt) => stmt.all<T[]>(bind));
+      if (prepared !== undefined) return allRows<T>(prepared, bind);
+      return this.prepare(sql).then((stmt) => allRows<T>(stmt, bind));
     },
-    run: async (sql, params = NO_PARAMS) => {
+    run: (sql, params = NO_PARAMS) => {
+      const prepared = this.native.get(sql);
       const bind = params as SqlParam[];
-      const result = await (this.statements.get(sql) ?? (await this.prepare(sql))).run(bind);
-      return result.changes ?? 0;
+      if (prepared !== undefined) return runStatement(prepared, bind);
+      return this.prepare(sql).then((stmt) => runStatement(stmt, bind));
     },
     exec: (sql) => this.db.exec(sql),
   };
@@ -157,7 +179,7 @@ export class SqliteConnection {
   }
 
   /** Runs `fn` with the connection to itself; each statement commits on its own. */
-  async exclusive<T>(what: string, fn: (q: Transaction) => Promise<T>): Promise<T> {
+  exclusive<T>(what: string, fn: (q: Transaction) => Promise<T>): Promise<T> {
     return this.lock.run('', async () => {
       if (this.closed) throw new StorageError(`SQLite ${what} failed on ${this.path}: connection is closed`);
       try {
@@ -216,15 +238,18 @@ export class SqliteConnection {
       this.closed = true;
       const statements = [...this.statements.values()];
       this.statements.clear();
+      this.native.clear();
       await Promise.allSettled(statements.map((s) => s.finalize()));
       await this.db.close();
     });
   }
 
   /** Prepares `sql` once; later calls reuse the statement. */
-  private async prepare(sql: string): Promise<SqliteStatement> {
+  private async prepare(sql: string): Promise<Sqlite3.Statement> {
     const stmt = await this.db.prepare(sql);
+    const native = stmt.getStatementInstance();
     this.statements.set(sql, stmt);
-    return stmt;
+    this.native.set(sql, native);
+    return native;
   }
 }

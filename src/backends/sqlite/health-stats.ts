@@ -68,9 +68,12 @@ export async function collectSqliteStats(
   schema: Readonly<Record<string, JsonValue>> = {},
 ): Promise<StatsSnapshot> {
   const inMemory = isMemoryPath(db.path);
-  const s = await readStatsRow(db, formatEpochMs(nowMs), searchIndex);
+  // The statement is handed to the driver's thread before the file stats run, so the two
+  // (synchronous, ~4 µs each) overlap with SQLite's work instead of adding to the call.
+  const row = readStatsRow(db, formatEpochMs(nowMs), searchIndex);
   const fileSizeBytes = inMemory ? 0 : fileSize(db.path);
   const walBytes = inMemory ? 0 : fileSize(`${db.path}-wal`);
+  const s = await row;
   const cacheEntries = s.cache_entries + countLiveOtherFormat(s.other_cache_entries, nowMs);
   const pagesBytes = s.page_count * s.page_size;
   const fileBytes = inMemory ? pagesBytes : fileSizeBytes;
