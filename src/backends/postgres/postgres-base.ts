@@ -124,7 +124,8 @@ export abstract class PostgresStorageBase extends StorageInterface {
     key: string,
   ): Promise<JsonObject | null> {
     const [row] = await this.db.rows<{ json: string }>(`load ${what}`, sql, [key]);
-    return row === undefined ? null : parseStoredJsonObject(row.json, this.where(table, what));
+    // The location is built only for a bad value, as for every load (not once per call).
+    return row === undefined ? null : parseStoredJsonObject(row.json, () => this.where(table, what));
   }
 
   /** The ids a listing statement returns, in its order. */
