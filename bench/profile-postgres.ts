@@ -4,7 +4,8 @@
  * (driver `query` calls) and pool checkouts, for the library with and without the search index,
  * the raw driver and Keyv. Subjects alternate within each round; medians over the rounds.
  *
- * `PROFILE_ONLY=W1,W4s` picks rows; `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw`.
+ * `PROFILE_ONLY=W1,W4s` picks rows; `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw`
+ * (`libSizes`: the library with `statsSizeMaxAgeMillis: 1000`).
  * Runs on this machine only (reads /proc): `npx tsx bench/profile-postgres.ts`.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -106,7 +107,7 @@ async function measure(ops: number, fn: () => Promise<void>): Promise<Sample> {
   };
 }
 
-type SubjectName = 'lib' | 'libNoIndex' | 'main' | 'mainNoIndex' | 'raw' | 'keyv';
+type SubjectName = 'libSizes' | 'lib' | 'libNoIndex' | 'main' | 'mainNoIndex' | 'raw' | 'keyv';
 
 /** `createStorage` of another checkout (`PROFILE_MAIN`, e.g. /work/main), for A/B runs. */
 async function mainCreateStorage(): Promise<typeof createStorage> {
@@ -114,10 +115,15 @@ async function mainCreateStorage(): Promise<typeof createStorage> {
   return ((await import(`${root}/src/index.ts`)) as { createStorage: typeof createStorage }).createStorage;
 }
 
-async function openLib(name: string, searchIndex: boolean, create = createStorage): Promise<OpenedStore> {
+async function openLib(
+  name: string,
+  searchIndex: boolean,
+  create = createStorage,
+  extra: { statsSizeMaxAgeMillis?: number } = {},
+): Promise<OpenedStore> {
   const schema = `prof_${name}`;
   await dropSchema(schema);
-  const s = create('postgres', { url: config.postgresUrl, schema, searchIndex });
+  const s = create('postgres', { url: config.postgresUrl, schema, searchIndex, ...extra });
   await s.initialize();
   const store = benchStoreOf(s);
   return {
@@ -136,6 +142,9 @@ async function openSubject(subject: SubjectName, tag: string): Promise<OpenedSto
       return openLib(`${tag}_lib`, true);
     case 'libNoIndex':
       return openLib(`${tag}_noidx`, false);
+    case 'libSizes':
+      // getStorageStats reusing sizes measured less than a second ago (W5stats rows).
+      return openLib(`${tag}_sizes`, true, createStorage, { statsSizeMaxAgeMillis: 1000 });
     case 'main':
       return openLib(`${tag}_main`, true, await mainCreateStorage());
     case 'mainNoIndex':

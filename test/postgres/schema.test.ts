@@ -122,7 +122,7 @@ describeWithService('postgres')('postgres schema', () => {
   });
 
   // Loads build the row's location only when a value is bad: it must still name the row.
-  it('names the bad row of a chain, memory or raw message load (not JSON, or not an object)', async () => {
+  it('names the bad row of a chain, memory, raw message, cache or chunk info load (not JSON, or not an object)', async () => {
     const s = await ctx.open();
     const t = ident(ctx.schema());
     await s.storeReasoningChain('agent', { n: 1 });
@@ -146,5 +146,13 @@ describeWithService('postgres')('postgres schema', () => {
     );
     await ctx.raw().query(`UPDATE ${t}.raw_messages SET message_data = '{oops' WHERE message_index = 1`);
     expect(await message(() => s.loadRawMessages('conv'))).toContain('raw messages of "conv", index 1');
+    await s.storeCacheEntry('key', { v: 1 }, 3600);
+    await ctx.raw().query(`UPDATE ${t}.cache_entries SET cache_data = '{oops'`);
+    expect(await message(() => s.loadCacheEntry('key'))).toContain('cache_entries cache entry "key"');
+    await s.storeChunkInfo('conv', { c: 1 });
+    await ctx.raw().query(`UPDATE ${t}.chunk_info SET chunk_data = '[1]'`);
+    const chunk = await message(() => s.loadChunkInfo('conv'));
+    expect(chunk).toContain('chunk_info chunk info of "conv"');
+    expect(chunk).toContain('not a JSON object');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Configuration of the PostgreSQL backend: `url`, `schema`, `max`,
  * `connectionTimeoutMillis`, `statementTimeoutMillis`, or a `pool` of the caller's own, and
- * `preparedStatements`.
+ * `preparedStatements`, `statsSizeMaxAgeMillis`.
  */
 import { z } from 'zod';
 import {
@@ -94,6 +94,13 @@ export interface PostgresStorageConfig extends SharedStorageOptions {
    */
   preparedStatements?: boolean;
   /**
+   * How old (milliseconds) the table sizes of `getStorageStats()` (`table_bytes`,
+   * `total_bytes`) may be. Default 0: every call measures them. A positive value reuses the
+   * sizes this storage instance measured less than that long ago (the stats then also carry
+   * `table_bytes_measured_at`); the counts are always counted at the call.
+   */
+  statsSizeMaxAgeMillis?: number;
+  /**
    * Open an existing store (schema with its `storage_meta` table) without creating or
    * upgrading anything; sessions default to read-only transactions and every write is refused.
    * Default false.
@@ -117,6 +124,8 @@ export interface ResolvedPostgresConfig {
   pool: PostgresPool | undefined;
   /** Whether statements run as named prepared statements. */
   preparedStatements: boolean;
+  /** Most milliseconds a table size measurement is reused by `getStorageStats()` (0: never). */
+  statsSizeMaxAgeMillis: number;
   /** Whether the store is opened read-only. */
   readOnly: boolean;
   /** Where background events go (`undefined`: nowhere). */
@@ -167,6 +176,7 @@ const postgresConfigSchema = z.object({
   statementTimeoutMillis: positiveMs.optional(),
   pool: z.custom<PostgresPool>(isPgPool, 'must be a pg.Pool instance').optional(),
   preparedStatements: z.boolean().optional(),
+  statsSizeMaxAgeMillis: z.number().int().nonnegative().max(2_147_483_647).optional(),
   ...sharedOptionsShape,
 });
 
@@ -193,6 +203,7 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     statementTimeoutMillis: parsed.statementTimeoutMillis ?? 60_000,
     pool: parsed.pool,
     preparedStatements: parsed.preparedStatements ?? true,
+    statsSizeMaxAgeMillis: parsed.statsSizeMaxAgeMillis ?? 0,
     readOnly: parsed.readOnly,
     logger: parsed.logger,
     searchFields: parsed.searchFields,

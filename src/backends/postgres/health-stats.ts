@@ -35,9 +35,27 @@ export async function probePostgresHealth(
   }
 }
 
+/** Table sizes one stats call measured, kept by a store that reuses them (`statsSizeMaxAgeMillis`). */
+export interface MeasuredSizes {
+  /** Table name -> bytes (`pg_total_relation_size`). */
+  readonly tableBytes: Record<string, number>;
+  /** When they were measured: the "now" of that stats call, in epoch milliseconds. */
+  readonly atMs: number;
+}
+
+/** What {@link collectPostgresStats} may reuse and where it keeps a new measurement. */
+export interface SizeReuse {
+  /** Most milliseconds a measurement is reused (0: every call measures). */
+  readonly maxAgeMs: number;
+  /** The last measurement of this store instance, if any. */
+  last: MeasuredSizes | undefined;
+}
+
 /**
  * Counts everything stored (live cache entries at `nowMs` only), the bytes the schema's tables
- * use and the search index entries.
+ * use and the search index entries. The counts are always counted by this call; the sizes too,
+ * unless `sizes` holds a measurement younger than its `maxAgeMs`, which is then reported with
+ * the time it was taken (`table_bytes_measured_at`).
  */
 export async function collectPostgresStats(
   db: PostgresConnection,
@@ -45,10 +63,31 @@ export async function collectPostgresStats(
   schema: string,
   nowMs: number,
   index: PostgresSearchIndex,
+  sizes: SizeReuse,
 ): Promise<StatsSnapshot> {
-  const [row] = await db.rows<StatsRow>('collect stats', sql.stats, [new Date(nowMs).toISOString()]);
+  const last = sizes.last;
+  const reuse =
+    sizes.maxAgeMs > 0 && last !== undefined && nowMs - last.atMs < sizes.maxAgeMs && nowMs >= last.atMs;
+  const [row] = await db.rows<StatsRow>('collect stats', reuse ? sql.statsCounts : sql.stats, [
+    new Date(nowMs).toISOString(),
+  ]);
   if (row === undefined) throw new CorruptDataError(`postgres (${db.label})`, 'stats query returned no row');
-  const tableBytes = JSON.parse(row.table_bytes ?? '{}') as Record<string, number>;
+  let measured: MeasuredSizes;
+  if (reuse) measured = last;
+  else {
+    measured = { tableBytes: JSON.parse(row.table_bytes ?? '{}') as Record<string, number>, atMs: nowMs };
+    if (sizes.maxAgeMs > 0) sizes.last = measured;
+  }
+  const tableBytes = measured.tableBytes;
+  const extra: Record<string, JsonValue> = {
+    postgres_url: db.label,
+    schema,
+    // A copy: the caller may change the object it is given, the kept measurement must not change.
+    table_bytes: reuse ? { ...tableBytes } : tableBytes,
+    // Rows with index columns (`null` with the index off: the store may still have some).
+    search_index_entries: index.enabled ? row.search_entries : null,
+  };
+  if (sizes.maxAgeMs > 0) extra.table_bytes_measured_at = new Date(measured.atMs).toISOString();
   return {
     counts: {
       conversation_count: row.conversations,
@@ -61,12 +100,6 @@ export async function collectPostgresStats(
       system_state_count: row.system_state,
       total_bytes: Object.values(tableBytes).reduce((sum, bytes) => sum + bytes, 0),
     },
-    extra: {
-      postgres_url: db.label,
-      schema,
-      table_bytes: tableBytes,
-      // Rows with index columns (`null` with the index off: the store may still have some).
-      search_index_entries: index.enabled ? row.search_entries : null,
-    },
+    extra,
   };
 }

@@ -18,7 +18,7 @@ import {
 } from '../../core/index.js';
 import { parsePostgresConfig, type PostgresStorageConfig, type ResolvedPostgresConfig } from './config.js';
 import { PostgresConnection, type SqlParam } from './connection.js';
-import { collectPostgresStats, probePostgresHealth } from './health-stats.js';
+import { collectPostgresStats, probePostgresHealth, type SizeReuse } from './health-stats.js';
 import { readPostgresIdPage, readPostgresMemoryWindow, readPostgresRawWindow } from './paging.js';
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
 import { PostgresSearchIndex } from './search-index.js';
@@ -41,6 +41,8 @@ export abstract class PostgresStorageBase extends StorageInterface {
   /** The search index: the columns each write stores, and the index queries. */
   protected readonly index: PostgresSearchIndex;
   private connection: PostgresConnection | undefined;
+  /** The table sizes `getStorageStats()` may reuse (`statsSizeMaxAgeMillis`). */
+  private readonly sizes: SizeReuse;
 
   /** Validates the configuration (unknown keys throw `ConfigError`); connects in `initialize()`. */
   constructor(config: PostgresStorageConfig = {}) {
@@ -48,6 +50,7 @@ export abstract class PostgresStorageBase extends StorageInterface {
     this.config = Object.freeze(parsePostgresConfig(config));
     this.sql = buildSql(this.config.schema);
     this.chainSql = buildChainSql(this.config.schema);
+    this.sizes = { maxAgeMs: this.config.statsSizeMaxAgeMillis, last: undefined };
     this.index = new PostgresSearchIndex(
       this.config.schema,
       this.config.searchIndex,
@@ -78,6 +81,8 @@ export abstract class PostgresStorageBase extends StorageInterface {
   }
 
   protected async openStore(): Promise<void> {
+    // A reopened store may face another server or a restored database: measure afresh.
+    this.sizes.last = undefined;
     this.connection = await openPrepared(
       () => PostgresConnection.open(this.config),
       (connection) =>
@@ -122,7 +127,8 @@ export abstract class PostgresStorageBase extends StorageInterface {
     key: string,
   ): Promise<JsonObject | null> {
     const [row] = await this.db.rows<{ json: string }>(`load ${what}`, sql, [key]);
-    return row === undefined ? null : parseStoredJsonObject(row.json, this.where(table, what));
+    // The location is built only for a bad value, as for every load (not once per call).
+    return row === undefined ? null : parseStoredJsonObject(row.json, () => this.where(table, what));
   }
 
   /** The ids a listing statement returns, in its order. */
@@ -165,6 +171,6 @@ export abstract class PostgresStorageBase extends StorageInterface {
   }
 
   protected collectStats(nowMs: number): Promise<StatsSnapshot> {
-    return collectPostgresStats(this.db, this.sql, this.config.schema, nowMs, this.index);
+    return collectPostgresStats(this.db, this.sql, this.config.schema, nowMs, this.index, this.sizes);
   }
 }

@@ -208,7 +208,7 @@ export class PostgresStorage extends PostgresStorageBase {
     type Row = { json: string; stored_at: string; expires_at_text: string | null };
     const [row] = await this.db.rows<Row>(`load ${what}`, this.sql.selectCache, [cacheKey]);
     if (row === undefined) return null;
-    const data = parseStoredJsonObject(row.json, this.where('cache_entries', what));
+    const data = parseStoredJsonObject(row.json, () => this.where('cache_entries', what));
     return { data, storedAt: row.stored_at, expiresAt: row.expires_at_text };
   }
 

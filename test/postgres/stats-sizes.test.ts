@@ -1,0 +1,99 @@
+/**
+ * What the table sizes of `getStorageStats()` mean: by default measured by every call (equal to
+ * `pg_total_relation_size` of each table at that moment); with `statsSizeMaxAgeMillis`, the
+ * measurement this storage instance took less than that long ago, stamped with its time, while
+ * the counts are still counted at the call.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../../src/index.js';
+import { PostgresStorage } from '../../src/backends/postgres/index.js';
+import { describeWithService } from '../services.js';
+import { POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
+
+/** A value TOAST cannot compress much, so storing it grows the conversations table. */
+const bulky = (): { blob: string } => ({ blob: randomBytes(120_000).toString('base64') });
+
+describeWithService('postgres')('postgres stats table sizes', () => {
+  const ctx = usePostgresStore();
+
+  /** `pg_total_relation_size` of each table of the test schema, now. */
+  async function serverSizes(): Promise<Record<string, number>> {
+    const { rows } = await ctx.raw().query<{ name: string; bytes: string }>(
+      `SELECT c.relname AS name, pg_total_relation_size(c.oid) AS bytes FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`,
+      [ctx.schema()],
+    );
+    return Object.fromEntries(rows.map((row) => [row.name, Number(row.bytes)]));
+  }
+
+  it('by default measures the sizes at every call', async () => {
+    const s = await ctx.open();
+    await s.storeConversation('a', { v: 1 });
+    const first = await s.getStorageStats();
+    expect(first.table_bytes).toEqual(await serverSizes());
+    expect(first).not.toHaveProperty('table_bytes_measured_at');
+    await s.storeConversation('b', bulky());
+    const second = await s.getStorageStats();
+    expect(second.table_bytes).toEqual(await serverSizes());
+    const bytes = (stats: typeof first) => (stats.table_bytes as Record<string, number>).conversations ?? 0;
+    expect(bytes(second)).toBeGreaterThan(bytes(first));
+  });
+
+  it('with statsSizeMaxAgeMillis reuses a recent measurement, stamped, and still counts at the call', async () => {
+    const s = await ctx.open({ statsSizeMaxAgeMillis: 600_000 });
+    const exact = ctx.track(new PostgresStorage({ url: POSTGRES_TEST_URL, schema: ctx.schema() }));
+    await exact.initialize();
+    await s.storeConversation('a', { v: 1 });
+    const before = Date.now();
+    const first = await s.getStorageStats();
+    const measuredAt = Date.parse(String(first.table_bytes_measured_at));
+    expect(measuredAt).toBeGreaterThanOrEqual(before);
+    expect(measuredAt).toBeLessThanOrEqual(Date.now());
+    const measured = await serverSizes();
+    expect(first.table_bytes).toEqual(measured);
+
+    await s.storeConversation('b', bulky());
+    await s.storeCacheEntry('k', { v: 1 }, 3600);
+    const second = await s.getStorageStats();
+    // The counts are today's, the same a measuring store reports...
+    const fresh = await exact.getStorageStats();
+    expect(second.conversation_count).toBe(2);
+    for (const key of ['conversation_count', 'cache_entry_count', 'memory_count', 'search_index_entries'])
+      expect(second[key]).toBe(fresh[key]);
+    // ...the sizes are the first measurement's, with its time, and total_bytes is their sum.
+    expect(second.table_bytes).toEqual(measured);
+    expect(second.table_bytes_measured_at).toBe(first.table_bytes_measured_at);
+    expect(second.total_bytes).toBe(first.total_bytes);
+    expect((await serverSizes()).conversations).toBeGreaterThan(measured.conversations ?? 0);
+    // Changing a returned object does not change the kept measurement.
+    (second.table_bytes as Record<string, number>).conversations = -1;
+    expect((await s.getStorageStats()).table_bytes).toEqual(measured);
+  });
+
+  it('measures again once the measurement is older than statsSizeMaxAgeMillis', async () => {
+    const s = await ctx.open({ statsSizeMaxAgeMillis: 50 });
+    const first = await s.getStorageStats();
+    await s.storeConversation('b', bulky());
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const second = await s.getStorageStats();
+    expect(second.table_bytes).toEqual(await serverSizes());
+    expect(Date.parse(String(second.table_bytes_measured_at))).toBeGreaterThan(
+      Date.parse(String(first.table_bytes_measured_at)),
+    );
+  });
+
+  it('reuses sizes with preparedStatements: false too', async () => {
+    const s = await ctx.open({ statsSizeMaxAgeMillis: 600_000, preparedStatements: false });
+    const first = await s.getStorageStats();
+    await s.storeMemory('c', 'm', { content: 'x' });
+    const second = await s.getStorageStats();
+    expect(second.memory_count).toBe(1);
+    expect(second.table_bytes).toEqual(first.table_bytes);
+  });
+
+  it.each([-1, 1.5, '10'])('refuses statsSizeMaxAgeMillis %p before any I/O', (value) => {
+    const config = { url: 'postgres://127.0.0.1:1/none', statsSizeMaxAgeMillis: value } as never;
+    expect(() => new PostgresStorage(config)).toThrow(ConfigError);
+    expect(() => new PostgresStorage(config)).toThrow(/statsSizeMaxAgeMillis/);
+  });
+});
