@@ -107,6 +107,7 @@ export const POSTGRES_ENV: EnvVarMap = {
   CONNECTOME_STORAGE_POSTGRES_URL: { key: 'url', kind: 'url' },
   CONNECTOME_STORAGE_POSTGRES_SCHEMA: { key: 'schema', kind: 'string' },
   CONNECTOME_STORAGE_POSTGRES_PREPARED_STATEMENTS: { key: 'preparedStatements', kind: 'boolean' },
+  CONNECTOME_STORAGE_POSTGRES_STATS_SIZE_MAX_AGE_MS: { key: 'statsSizeMaxAgeMillis', kind: 'integer' },
 };
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {

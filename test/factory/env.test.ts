@@ -118,6 +118,7 @@ describe('parsing environment values', () => {
       CONNECTOME_STORAGE_REDIS_PREFIX: 'app:',
       CONNECTOME_STORAGE_POSTGRES_URL: 'postgres://u:pw@db/x',
       CONNECTOME_STORAGE_POSTGRES_PREPARED_STATEMENTS: 'off',
+      CONNECTOME_STORAGE_POSTGRES_STATS_SIZE_MAX_AGE_MS: '5000',
     };
     expect(configFromEnv(env, FILE_ENV)).toEqual({
       baseDir: '/data',
@@ -134,6 +135,7 @@ describe('parsing environment values', () => {
     expect(configFromEnv(env, POSTGRES_ENV)).toEqual({
       url: 'postgres://u:pw@db/x',
       preparedStatements: false,
+      statsSizeMaxAgeMillis: 5000,
     });
     expect(configFromEnv({}, FILE_ENV)).toEqual({});
   });
