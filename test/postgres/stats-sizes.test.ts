@@ -54,12 +54,24 @@ describeWithService('postgres')('postgres stats table sizes', () => {
 
     await s.storeConversation('b', bulky());
     await s.storeCacheEntry('k', { v: 1 }, 3600);
+    // One record of every kind, so each count of the counts-only statement is compared non-zero.
+    await s.storeRawMessages('b', [{ role: 'user', content: 'hello' }]);
+    await s.storeMemory('b', 'm1', { content: 'a fact' });
+    await s.storeReasoningChain('agent-1', { steps: ['think'] });
+    await s.storeChunkInfo('b', { chunks: 1 });
+    await s.storeSystemState('mode', { on: true });
     const second = await s.getStorageStats();
-    // The counts are today's, the same a measuring store reports...
+    // The counts are today's, the same a measuring store reports (every count it reports)...
     const fresh = await exact.getStorageStats();
     expect(second.conversation_count).toBe(2);
-    for (const key of ['conversation_count', 'cache_entry_count', 'memory_count', 'search_index_entries'])
+    const counts = Object.keys(fresh).filter(
+      (key) => key.endsWith('_count') || key === 'search_index_entries',
+    );
+    expect(counts).toHaveLength(9);
+    for (const key of counts) {
+      expect(fresh[key]).toBeGreaterThan(0);
       expect(second[key]).toBe(fresh[key]);
+    }
     // ...the sizes are the first measurement's, with its time, and total_bytes is their sum.
     expect(second.table_bytes).toEqual(measured);
     expect(second.table_bytes_measured_at).toBe(first.table_bytes_measured_at);
