@@ -5,8 +5,9 @@
  * the base tables); `search_docs` keeps, per entry, its kind, scope (conversation or agent id)
  * and, for conversations and chunk info, `updated_at`, which tells a row replaced by another
  * writer from the one that was indexed. A kind's rowid high-water mark is its largest indexed
- * base rowid (`max(doc) >> 3`): rows past it are new. These tables sit beside the reference's
- * and are invisible to it.
+ * base rowid (`max(doc) >> 3`): rows past it are new. An entry's body waits in `search_pending`
+ * before it moves into FTS5 with others (see PENDING_LIMIT). These tables sit beside the
+ * reference's and are invisible to it.
  */
 import {
   DEFAULT_TEXT_RULE_VERSION,
@@ -39,7 +40,7 @@ export const SEARCH_TABLES: readonly string[] = [
  * this many does. A query sees the waiting entries: a writable store moves them in for the
  * query's own transaction and rolls it back, a read-only one scans (see search-read.ts).
  */
-export const PENDING_LIMIT = 64;
+export const PENDING_LIMIT = 16;
 
 /** Moves every waiting entry into FTS5 (in the caller's transaction). */
 export const FLUSH_PENDING: readonly string[] = [
