@@ -7,7 +7,7 @@ import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import type { SearchHit } from '../../src/core/index.js';
 import { useTempDir, withRawDb } from './helpers.js';
 
-const INDEX_TABLES = ['search_docs', 'search_docs_scope', 'search_fts', 'search_meta'];
+const INDEX_TABLES = ['search_docs', 'search_docs_scope', 'search_fts', 'search_meta', 'search_pending'];
 
 function idOf(hit: SearchHit): string {
   if (hit.kind === 'memories') return `memories:${hit.conversationId}:${hit.memoryId}`;

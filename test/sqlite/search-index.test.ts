@@ -209,6 +209,7 @@ describe('SQLite full-text index', () => {
     await s.storeReasoningChain('a', { text: 'lynx chain' });
     await withRawDb(dbPath, async (db) => {
       await db.run("INSERT INTO search_fts (search_fts) VALUES ('delete-all')");
+      await db.run('DELETE FROM search_pending');
     });
     expect(await ids(s, 'lynx')).toEqual([]);
     expect(await s.reindex()).toBe(2);

@@ -211,6 +211,22 @@ export class SqliteConnection {
     });
   }
 
+  /**
+   * Runs `fn` in a write transaction that is always rolled back: for work that needs
+   * uncommitted changes only while it runs (a query over entries moved into the index just for
+   * it). Nothing reaches the file, so it costs no commit.
+   */
+  async scratch<T>(what: string, fn: (q: Transaction) => Promise<T>): Promise<T> {
+    return this.exclusive(what, async (q) => {
+      await q.exec('BEGIN IMMEDIATE');
+      try {
+        return await fn(q);
+      } finally {
+        await q.exec('ROLLBACK').catch(() => undefined);
+      }
+    });
+  }
+
   /** Runs one query alone on the connection. */
   all<T>(what: string, sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
     return this.exclusive(what, (q) => q.all<T>(sql, params));

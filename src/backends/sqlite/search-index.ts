@@ -18,6 +18,7 @@ import { toCandidate } from './search-rows.js';
 import {
   type BaseRow,
   DROP_SEARCH_TABLES,
+  FLUSH_PENDING,
   FRESHNESS,
   highWater,
   highWaterBelow,
@@ -52,6 +53,14 @@ export interface SearchSync {
   added?: readonly BaseRow[];
 }
 
+/** How far the index is from the base tables (see {@link SqliteSearchIndex.behind}). */
+export interface IndexLag {
+  /** Kinds with rows no entry covers yet. */
+  kinds: SearchKind[];
+  /** Entries wait in `search_pending`: a query must move them into FTS5 first. */
+  pending: boolean;
+}
+
 /** Base rows indexed per transaction while reconciling a large store. */
 const RECONCILE_BATCH = 2000;
 
@@ -82,6 +91,23 @@ export class SqliteSearchIndex {
       for (const sql of SEARCH_TEMP_OBJECTS) await q.exec(sql);
     });
     await this.reconcile(connection);
+    await this.flush(connection);
+  }
+
+  /** Moves the waiting entries into FTS5 and commits (writable stores: open, shutdown). */
+  async flush(connection: SqliteConnection): Promise<void> {
+    await connection.transaction('flush search index', async (q) => {
+      for (const sql of FLUSH_PENDING) await q.run(sql);
+    });
+  }
+
+  /** {@link flush}, unless another process dropped the index (`searchIndex: false`). */
+  async flushIfIndexed(connection: SqliteConnection): Promise<void> {
+    try {
+      await this.flush(connection);
+    } catch (error) {
+      if (!isMissingIndexError(error)) throw error;
+    }
   }
 
   /**
@@ -236,6 +262,7 @@ export class SqliteSearchIndex {
   async rebuild(connection: SqliteConnection): Promise<number> {
     await connection.transaction('clear search index', clearEntries);
     await this.reconcile(connection);
+    await this.flush(connection);
     return connection.exclusive('count search index', (q) => this.entries(q));
   }
 
@@ -246,21 +273,23 @@ export class SqliteSearchIndex {
   }
 
   /**
-   * Kinds whose base table has rows past the index's mark (not yet indexed), or `null` when
-   * the entries were built under another text rule (not to be used).
+   * Kinds whose base table has rows past the index's mark (not yet indexed) and whether
+   * entries wait outside FTS5, or `null` when the entries were built under another text rule
+   * or layout (not to be used).
    */
-  async behind(q: Transaction, kinds: readonly SearchKind[]): Promise<SearchKind[] | null> {
+  async behind(q: Transaction, kinds: readonly SearchKind[]): Promise<IndexLag | null> {
     const [row] = await q.all<Record<string, number | string | null>>(
-      `${FRESHNESS}, ${READ_TEXT_RULE} AS text_rule`,
+      `${FRESHNESS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending`,
     );
     if (row?.text_rule !== TEXT_RULE) return null;
-    return kinds.filter((kind) => row[kind] === 1);
+    return { kinds: kinds.filter((kind) => row[kind] === 1), pending: row.pending === 1 };
   }
 
-  /** Catches up the given kinds in one transaction. */
+  /** Catches up the given kinds and moves every waiting entry into FTS5, in one transaction. */
   async catchUpKinds(connection: SqliteConnection, kinds: readonly SearchKind[]): Promise<void> {
     await connection.transaction('catch up search index', async (q) => {
       for (const kind of kinds) await this.catchUp(q, kind);
+      for (const sql of FLUSH_PENDING) await q.run(sql);
     });
   }
 
@@ -307,6 +336,7 @@ export class SqliteSearchIndex {
 async function clearEntries(q: Transaction): Promise<void> {
   await q.run("INSERT INTO search_fts (search_fts) VALUES ('delete-all')");
   await q.run('DELETE FROM search_docs');
+  await q.run('DELETE FROM search_pending');
   await q.run(WRITE_TEXT_RULE);
 }
 
@@ -314,5 +344,7 @@ async function clearEntries(q: Transaction): Promise<void> {
 export function isMissingIndexError(error: unknown): boolean {
   // Read structurally: the driver's errors may come from another realm (`instanceof Error` fails).
   const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' && /no such table: (main\.)?search_(fts|docs|meta)\b/.test(message);
+  return (
+    typeof message === 'string' && /no such table: (main\.)?search_(fts|docs|meta|pending)\b/.test(message)
+  );
 }

@@ -7,7 +7,14 @@ import type { SqliteConnection, Transaction } from './connection.js';
 import type { SqliteSearchIndex } from './search-index.js';
 import { buildMatchQuery } from './search-query.js';
 import { toCandidate } from './search-rows.js';
-import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from './search-sql.js';
+import {
+  type BaseRow,
+  FLUSH_PENDING,
+  JSON_LIST,
+  KIND_CODES,
+  KIND_TABLES,
+  selectBaseRows,
+} from './search-sql.js';
 
 /**
  * Runs a query on the index: the best `query.limit` candidates (most distinct terms, then
@@ -69,7 +76,9 @@ async function loadCandidates(
  * A search through the index: catches it up first when rows were added behind its back (a
  * read-only store, which cannot, and a database without an index or with one built under
  * another text rule use `fallback`, the core's scan), then queries it and drops the stale
- * entries it met.
+ * entries it met. Entries waiting outside FTS5 (`search_pending`) are moved in for the query
+ * in a transaction rolled back after it: scores are FTS5's own over every entry, and the query
+ * costs no commit. A read-only store cannot, and scans while entries wait.
  */
 export async function searchWithIndex(
   connection: SqliteConnection,
@@ -79,12 +88,19 @@ export async function searchWithIndex(
   fallback: () => Promise<SearchCandidate[]>,
 ): Promise<SearchCandidate[]> {
   // No index, or one built under another text rule (another version's entries): scan.
-  const behind = await connection.exclusive('search', async (q) =>
+  const lag = await connection.exclusive('search', async (q) =>
     (await index.exists(q)) ? index.behind(q, query.kinds) : null,
   );
-  if (behind === null || (behind.length > 0 && readOnly)) return fallback();
-  if (behind.length > 0) await index.catchUpKinds(connection, behind);
-  const { candidates, stale } = await connection.exclusive('search', (q) => queryIndex(q, query));
+  if (lag === null || (readOnly && (lag.kinds.length > 0 || lag.pending))) return fallback();
+  // Catching up commits, and moves the waiting entries in with it.
+  if (lag.kinds.length > 0) await index.catchUpKinds(connection, lag.kinds);
+  const { candidates, stale } =
+    lag.pending && lag.kinds.length === 0
+      ? await connection.scratch('search', async (q) => {
+          for (const sql of FLUSH_PENDING) await q.run(sql);
+          return queryIndex(q, query);
+        })
+      : await connection.exclusive('search', (q) => queryIndex(q, query));
   if (stale.length > 0 && !readOnly) {
     await connection.transaction('drop stale search entries', (q) => index.dropDocs(q, stale));
   }

@@ -5,8 +5,9 @@
  * the base tables); `search_docs` keeps, per entry, its kind, scope (conversation or agent id)
  * and, for conversations and chunk info, `updated_at`, which tells a row replaced by another
  * writer from the one that was indexed. A kind's rowid high-water mark is its largest indexed
- * base rowid (`max(doc) >> 3`): rows past it are new. These tables sit beside the reference's
- * and are invisible to it.
+ * base rowid (`max(doc) >> 3`): rows past it are new. An entry's body waits in `search_pending`
+ * before it moves into FTS5 with others (see PENDING_LIMIT). These tables sit beside the
+ * reference's and are invisible to it.
  */
 import {
   DEFAULT_TEXT_RULE_VERSION,
@@ -27,15 +28,35 @@ export const SEARCH_TABLES: readonly string[] = [
   'DROP INDEX IF EXISTS search_docs_kind',
   // What the entries were built under (see TEXT_RULE); no PRAGMA user_version, which is the schema's.
   'CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
+  // Entries written but not yet in search_fts (see PENDING_LIMIT).
+  'CREATE TABLE IF NOT EXISTS search_pending (doc INTEGER PRIMARY KEY, body TEXT NOT NULL)',
 ];
 
 /**
- * The default text rule the entries were built under, kept in `search_meta` under `text_rule`
- * (core `DEFAULT_TEXT_RULE_VERSION`). An index without it (built before version 2, whose
- * entries hold the timestamps of memories and chains) or with another one is never trusted: a
- * writable open rebuilds it, a read-only open scans.
+ * Entries a write adds wait in `search_pending` (one small table, about one page per commit)
+ * and move into FTS5 in bulk once this many are waiting, in the transaction that adds the last
+ * one. FTS5 writes a new segment, its index row and the corpus figures on every commit that
+ * touches it (four pages), so single-record writes paid that on each commit; now one commit in
+ * this many does. A query sees the waiting entries: a writable store moves them in for the
+ * query's own transaction and rolls it back, a read-only one scans (see search-read.ts).
  */
-export const TEXT_RULE = String(DEFAULT_TEXT_RULE_VERSION);
+export const PENDING_LIMIT = 16;
+
+/** Moves every waiting entry into FTS5 (in the caller's transaction). */
+export const FLUSH_PENDING: readonly string[] = [
+  'INSERT INTO main.search_fts (rowid, body) SELECT doc, body FROM main.search_pending',
+  'DELETE FROM main.search_pending',
+];
+
+/**
+ * The default text rule the entries were built under and the index's layout, kept in
+ * `search_meta` under `text_rule` (core `DEFAULT_TEXT_RULE_VERSION`, then `+pending`). An index
+ * without it (built before version 2, whose entries hold the timestamps of memories and chains)
+ * or with another one is never trusted: a writable open rebuilds it, a read-only open scans.
+ * The layout is in the same value because earlier versions of this library compare only it:
+ * they must not trust an index whose waiting entries (`search_pending`) they would not see.
+ */
+export const TEXT_RULE = `${DEFAULT_TEXT_RULE_VERSION}+pending`;
 
 /** Records {@link TEXT_RULE} as the rule of the entries. */
 export const WRITE_TEXT_RULE = `INSERT INTO search_meta (key, value) VALUES ('text_rule', '${TEXT_RULE}')
@@ -45,13 +66,19 @@ export const WRITE_TEXT_RULE = `INSERT INTO search_meta (key, value) VALUES ('te
 export const READ_TEXT_RULE = "(SELECT value FROM search_meta WHERE key = 'text_rule')";
 
 /** The names of the index's tables, which must all exist for it to be used. */
-export const SEARCH_TABLE_NAMES: readonly string[] = ['search_fts', 'search_docs', 'search_meta'];
+export const SEARCH_TABLE_NAMES: readonly string[] = [
+  'search_fts',
+  'search_docs',
+  'search_meta',
+  'search_pending',
+];
 
 /** Statements dropping the index (its indexes and FTS5 shadow tables go with the tables). */
 export const DROP_SEARCH_TABLES: readonly string[] = [
   'DROP TABLE IF EXISTS search_fts',
   'DROP TABLE IF EXISTS search_docs',
   'DROP TABLE IF EXISTS search_meta',
+  'DROP TABLE IF EXISTS search_pending',
 ];
 
 /**
@@ -61,12 +88,17 @@ export const DROP_SEARCH_TABLES: readonly string[] = [
  */
 export const SEARCH_TEMP_OBJECTS: readonly string[] = [
   'CREATE TEMP VIEW IF NOT EXISTS search_entry (doc, kind, scope, stamp, body) AS SELECT doc, kind, scope, stamp, NULL FROM main.search_docs',
+  // The count is taken once per statement (an uncorrelated subquery), before its rows move.
   `CREATE TEMP TRIGGER IF NOT EXISTS search_entry_insert INSTEAD OF INSERT ON search_entry BEGIN
-    INSERT INTO main.search_fts (rowid, body) VALUES (new.doc, new.body);
+    INSERT INTO main.search_pending (doc, body) VALUES (new.doc, new.body);
     INSERT INTO main.search_docs (doc, kind, scope, stamp) VALUES (new.doc, new.kind, new.scope, new.stamp);
+    ${FLUSH_PENDING.map((sql) => `${sql} WHERE (SELECT count(*) FROM main.search_pending) >= ${PENDING_LIMIT};`).join('\n    ')}
   END`,
+  // A waiting entry is not in FTS5 yet: only the waiting row goes.
   `CREATE TEMP TRIGGER IF NOT EXISTS search_entry_delete INSTEAD OF DELETE ON search_entry BEGIN
-    DELETE FROM main.search_fts WHERE rowid = old.doc;
+    DELETE FROM main.search_fts WHERE rowid = old.doc
+      AND NOT EXISTS (SELECT 1 FROM main.search_pending WHERE doc = old.doc);
+    DELETE FROM main.search_pending WHERE doc = old.doc;
     DELETE FROM main.search_docs WHERE doc = old.doc;
   END`,
 ];

@@ -98,7 +98,14 @@ export abstract class SQLiteStorageBase extends StorageInterface {
   protected async closeStore(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
-    await connection?.close();
+    if (connection === undefined) return;
+    try {
+      // A clean shutdown leaves no entry waiting outside FTS5, so read-only opens (which
+      // cannot move them in) use the index instead of scanning.
+      if (this.config.searchIndex && !this.config.readOnly) await this.fts.flushIfIndexed(connection);
+    } finally {
+      await connection.close();
+    }
   }
 
   /** The open connection; the core has already refused calls before `initialize()` and after `shutdown()`. */

@@ -1,0 +1,132 @@
+/**
+ * The SQLite index's waiting entries (`search_pending`): a write's entry waits outside FTS5
+ * until PENDING_LIMIT of them move in at once; searches see waiting entries with the scores
+ * they have once moved, without committing anything; deletes and replacements of a waiting
+ * entry's record leave nothing behind; a read-only open scans while entries wait; a clean
+ * shutdown leaves none; an index of the earlier layout is rebuilt.
+ */
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { PENDING_LIMIT } from '../../src/backends/sqlite/search-sql.js';
+import type { SearchHit } from '../../src/core/index.js';
+import { useTempDir, withRawDb } from './helpers.js';
+
+function idOf(hit: SearchHit): string {
+  if (hit.kind === 'memories') return `${hit.conversationId}:${hit.memoryId}`;
+  if (hit.kind === 'reasoning_chains') return `chain:${hit.agentId}:${hit.chainIndex}`;
+  return `${hit.kind}:${hit.conversationId}`;
+}
+
+async function hits(s: SQLiteStorage, text: string): Promise<Array<[string, number]>> {
+  return (await s.search({ text, limit: 100 })).map((hit) => [idOf(hit), hit.score]);
+}
+
+/** Waiting entries, and FTS5 entries matching `token`, read from the file. */
+async function counts(dbPath: string, token: string): Promise<{ pending: number; fts: number }> {
+  return withRawDb(dbPath, async (db) => {
+    const [pending] = await db.all('SELECT count(*) AS n FROM search_pending');
+    const [fts] = await db.all('SELECT count(*) AS n FROM search_fts WHERE search_fts MATCH ?', [token]);
+    return { pending: Number(pending?.n), fts: Number(fts?.n) };
+  });
+}
+
+describe('SQLite search index: waiting entries', () => {
+  const dir = useTempDir();
+  const opened: SQLiteStorage[] = [];
+  const open = async (dbPath: string, extra: Record<string, unknown> = {}): Promise<SQLiteStorage> => {
+    const s = new SQLiteStorage({ dbPath, ...extra });
+    opened.push(s);
+    await s.initialize();
+    return s;
+  };
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.shutdown();
+  });
+
+  it('a search finds waiting entries with the scores they have in FTS5, and commits nothing', async () => {
+    const dbPath = `${dir()}/wait.db`;
+    const s = await open(dbPath);
+    await s.storeMemory('c', 'one', { text: 'lynx' });
+    await s.storeMemory('c', 'two', { text: 'lynx lynx ocelot' });
+    await s.storeMemory('d', 'three', { text: 'ocelot heron' });
+    expect(await counts(dbPath, 'lynx')).toEqual({ pending: 3, fts: 0 });
+
+    const waiting = await hits(s, 'lynx heron');
+    expect(waiting.map(([id]) => id).sort()).toEqual(['c:one', 'c:two', 'd:three']);
+    expect(await counts(dbPath, 'lynx')).toEqual({ pending: 3, fts: 0 }); // rolled back
+
+    await s.shutdown(); // moves them in
+    expect(await counts(dbPath, 'lynx')).toEqual({ pending: 0, fts: 2 });
+    const moved = await hits(await open(dbPath), 'lynx heron');
+    expect(moved.map(([id]) => id)).toEqual(waiting.map(([id]) => id));
+    moved.forEach(([, score], i) => expect(score).toBeCloseTo(waiting[i]?.[1] ?? Number.NaN, 9));
+  });
+
+  it(`the write that brings ${PENDING_LIMIT} entries moves them all into FTS5`, async () => {
+    const dbPath = `${dir()}/limit.db`;
+    const s = await open(dbPath);
+    const batch = Array.from({ length: PENDING_LIMIT - 1 }, (_, i) => ({
+      memoryId: `m${i}`,
+      data: { text: `lynx number ${i}` },
+    }));
+    await s.storeMemories('c', batch);
+    expect(await counts(dbPath, 'lynx')).toEqual({ pending: PENDING_LIMIT - 1, fts: 0 });
+    await s.storeReasoningChain('a', { text: 'lynx chain' });
+    expect(await counts(dbPath, 'lynx')).toEqual({ pending: 0, fts: PENDING_LIMIT });
+    expect(await s.search({ text: 'lynx', limit: 1000 })).toHaveLength(PENDING_LIMIT);
+  });
+
+  it("replacing or deleting a waiting entry's record leaves nothing behind", async () => {
+    const dbPath = `${dir()}/replace.db`;
+    const s = await open(dbPath);
+    await s.storeMemory('c', 'm', { text: 'lynx' });
+    await s.storeMemory('c', 'm', { text: 'ocelot' }); // upsert in place
+    expect(await counts(dbPath, 'lynx')).toEqual({ pending: 1, fts: 0 });
+    expect(await hits(s, 'lynx')).toEqual([]);
+    expect((await hits(s, 'ocelot')).map(([id]) => id)).toEqual(['c:m']);
+
+    await s.storeRawMessages('c', [{ role: 'user', content: 'heron' }]);
+    await s.storeRawMessages('c', [{ role: 'user', content: 'egret' }]); // replaced as a whole
+    await s.deleteMemory('c', 'm');
+    expect(await hits(s, 'ocelot')).toEqual([]);
+    expect(await hits(s, 'heron')).toEqual([]);
+    await s.shutdown();
+    expect(await counts(dbPath, 'ocelot')).toEqual({ pending: 0, fts: 0 });
+    expect((await counts(dbPath, 'heron')).fts).toBe(0);
+    expect((await counts(dbPath, 'egret')).fts).toBe(1);
+  });
+
+  it('a read-only open finds entries another instance left waiting', async () => {
+    const dbPath = `${dir()}/reader.db`;
+    const writer = await open(dbPath);
+    await writer.storeMemory('c', 'old', { text: 'lynx' });
+    await writer.shutdown();
+    const live = await open(dbPath);
+    await live.storeMemory('c', 'new', { text: 'lynx ocelot' });
+    expect(await counts(dbPath, 'lynx')).toEqual({ pending: 1, fts: 1 });
+
+    const reader = await open(dbPath, { readOnly: true });
+    expect((await hits(reader, 'lynx')).map(([id]) => id).sort()).toEqual(['c:new', 'c:old']);
+    expect((await hits(reader, 'ocelot')).map(([id]) => id)).toEqual(['c:new']);
+    expect(await counts(dbPath, 'lynx')).toEqual({ pending: 1, fts: 1 }); // the reader changed nothing
+  });
+
+  it('an index of the earlier layout is rebuilt, its leftover waiting entries dropped', async () => {
+    const dbPath = `${dir()}/earlier.db`;
+    const s = await open(dbPath);
+    await s.storeMemory('c', 'm', { text: 'lynx' });
+    await s.shutdown();
+    // As the previous version leaves it: rule "2" recorded, and (from a later version's
+    // writes it did not know about) an entry waiting for a row that is gone.
+    await withRawDb(dbPath, async (db) => {
+      await db.run("UPDATE search_meta SET value = '2' WHERE key = 'text_rule'");
+      await db.run("INSERT INTO search_pending (doc, body) VALUES (9999 * 8 + 2, 'zebra')");
+    });
+    const reader = await open(dbPath, { readOnly: true });
+    expect((await hits(reader, 'lynx')).map(([id]) => id)).toEqual(['c:m']); // scans
+    const upgraded = await open(dbPath);
+    expect(await counts(dbPath, 'zebra')).toEqual({ pending: 0, fts: 0 });
+    expect(await counts(dbPath, 'lynx')).toEqual({ pending: 0, fts: 1 });
+    expect((await hits(upgraded, 'lynx')).map(([id]) => id)).toEqual(['c:m']);
+    expect(await hits(upgraded, 'zebra')).toEqual([]);
+  });
+});
