@@ -75,6 +75,19 @@ describe('SQLite search index: waiting entries', () => {
     expect(await s.search({ text: 'lynx', limit: 1000 })).toHaveLength(PENDING_LIMIT);
   });
 
+  it(`a batch of ${PENDING_LIMIT} or more goes into FTS5 at once, past the waiting ones`, async () => {
+    const dbPath = `${dir()}/batch.db`;
+    const s = await open(dbPath);
+    await s.storeMemory('c', 'single', { text: 'ocelot' });
+    const batch = Array.from({ length: PENDING_LIMIT }, (_, i) => ({
+      memoryId: `m${i}`,
+      data: { text: `ocelot number ${i}` },
+    }));
+    await s.storeMemories('d', batch);
+    expect(await counts(dbPath, 'ocelot')).toEqual({ pending: 1, fts: PENDING_LIMIT });
+    expect(await s.search({ text: 'ocelot', limit: 1000 })).toHaveLength(PENDING_LIMIT + 1);
+  });
+
   it("replacing or deleting a waiting entry's record leaves nothing behind", async () => {
     const dbPath = `${dir()}/replace.db`;
     const s = await open(dbPath);

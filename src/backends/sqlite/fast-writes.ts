@@ -120,7 +120,7 @@ function declines(error: unknown): boolean {
   return (
     message.includes(BEHIND) ||
     message.includes('UNIQUE constraint failed: memories.') ||
-    /no such table: (main\.)?search_(fts|docs)\b/.test(message)
+    /no such table: (main\.)?search_(fts|docs|pending)\b/.test(message)
   );
 }
 

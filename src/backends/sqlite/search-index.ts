@@ -23,11 +23,12 @@ import {
   highWater,
   highWaterBelow,
   insertAddedEntries,
-  INSERT_ENTRIES,
+  insertEntries,
   JSON_LIST,
   KIND_CODES,
   KIND_TABLES,
   liveMark,
+  PENDING_LIMIT,
   READ_TEXT_RULE,
   SEARCH_TABLE_NAMES,
   SEARCH_TABLES,
@@ -99,15 +100,6 @@ export class SqliteSearchIndex {
     await connection.transaction('flush search index', async (q) => {
       for (const sql of FLUSH_PENDING) await q.run(sql);
     });
-  }
-
-  /** {@link flush}, unless another process dropped the index (`searchIndex: false`). */
-  async flushIfIndexed(connection: SqliteConnection): Promise<void> {
-    try {
-      await this.flush(connection);
-    } catch (error) {
-      if (!isMissingIndexError(error)) throw error;
-    }
   }
 
   /**
@@ -196,7 +188,8 @@ export class SqliteSearchIndex {
     // The write's own rows are indexed from the values it wrote (no read back); the same
     // statement tells whether the row below them is indexed. If not, another writer added
     // rows since the last indexed one: those are caught up too.
-    const [inserted] = await q.all<{ caught_up: number }>(insertAddedEntries(kind), [
+    const direct = added.length >= PENDING_LIMIT;
+    const [inserted] = await q.all<{ caught_up: number }>(insertAddedEntries(kind, direct), [
       JSON.stringify(this.toEntries(kind, added)),
       first,
     ]);
@@ -302,7 +295,7 @@ export class SqliteSearchIndex {
   /** Adds an entry per row. */
   private async indexRows(q: Transaction, kind: SearchKind, rows: readonly BaseRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await q.run(INSERT_ENTRIES, [JSON.stringify(this.toEntries(kind, rows))]);
+    await q.run(insertEntries(rows.length >= PENDING_LIMIT), [JSON.stringify(this.toEntries(kind, rows))]);
   }
 
   /**

@@ -94,6 +94,13 @@ export const SEARCH_TEMP_OBJECTS: readonly string[] = [
     INSERT INTO main.search_docs (doc, kind, scope, stamp) VALUES (new.doc, new.kind, new.scope, new.stamp);
     ${FLUSH_PENDING.map((sql) => `${sql} WHERE (SELECT count(*) FROM main.search_pending) >= ${PENDING_LIMIT};`).join('\n    ')}
   END`,
+  // Statements adding many entries at once (batches, catch-up, reconcile) skip the wait: FTS5
+  // writes one segment for them all, and moving them through search_pending would only add work.
+  'CREATE TEMP VIEW IF NOT EXISTS search_entry_direct (doc, kind, scope, stamp, body) AS SELECT doc, kind, scope, stamp, NULL FROM main.search_docs',
+  `CREATE TEMP TRIGGER IF NOT EXISTS search_entry_direct_insert INSTEAD OF INSERT ON search_entry_direct BEGIN
+    INSERT INTO main.search_fts (rowid, body) VALUES (new.doc, new.body);
+    INSERT INTO main.search_docs (doc, kind, scope, stamp) VALUES (new.doc, new.kind, new.scope, new.stamp);
+  END`,
   // A waiting entry is not in FTS5 yet: only the waiting row goes.
   `CREATE TEMP TRIGGER IF NOT EXISTS search_entry_delete INSTEAD OF DELETE ON search_entry BEGIN
     DELETE FROM main.search_fts WHERE rowid = old.doc
@@ -103,19 +110,24 @@ export const SEARCH_TEMP_OBJECTS: readonly string[] = [
   END`,
 ];
 
-/** Adds the entries of a JSON array of `[doc, kind, scope, stamp, body]`. */
-export const INSERT_ENTRIES = `INSERT INTO search_entry (doc, kind, scope, stamp, body)
+/**
+ * Adds the entries of a JSON array of `[doc, kind, scope, stamp, body]`: waiting in
+ * `search_pending`, or with `direct` (at least {@link PENDING_LIMIT} of them) into FTS5 at once.
+ */
+export function insertEntries(direct: boolean): string {
+  return `INSERT INTO ${direct ? 'search_entry_direct' : 'search_entry'} (doc, kind, scope, stamp, body)
   SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)`;
+}
 
 /**
- * Adds the entries of rows a write just inserted (`?1`, as {@link INSERT_ENTRIES}) and returns
+ * Adds the entries of rows a write just inserted (`?1`, as {@link insertEntries}) and returns
  * per entry `caught_up`: 1 when the kind's row just below the first new rowid (`?2`) has an
  * entry or there is none, so every older row is indexed (the entries of new rows never count).
  */
-export function insertAddedEntries(kind: SearchKind): string {
+export function insertAddedEntries(kind: SearchKind, direct: boolean): string {
   const k = KIND_TABLES[kind];
   const below = `(SELECT max(p.${k.base}) FROM ${k.table} p WHERE p.${k.base} < ?2)`;
-  return `${INSERT_ENTRIES.replace('json_each(?)', 'json_each(?1)')}
+  return `${insertEntries(direct).replace('json_each(?)', 'json_each(?1)')}
     RETURNING ${below} IS NULL OR EXISTS (SELECT 1 FROM search_docs d WHERE d.doc = ${below} * 8 + ${KIND_CODES[kind]}) AS caught_up`;
 }
 

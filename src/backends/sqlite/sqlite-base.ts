@@ -99,13 +99,12 @@ export abstract class SQLiteStorageBase extends StorageInterface {
     const connection = this.connection;
     this.connection = undefined;
     if (connection === undefined) return;
-    try {
-      // A clean shutdown leaves no entry waiting outside FTS5, so read-only opens (which
-      // cannot move them in) use the index instead of scanning.
-      if (this.config.searchIndex && !this.config.readOnly) await this.fts.flushIfIndexed(connection);
-    } finally {
-      await connection.close();
-    }
+    // A clean shutdown leaves no entry waiting outside FTS5, so read-only opens (which cannot
+    // move them in) use the index instead of scanning. A failure (another process holding the
+    // write lock past the timeout) loses nothing: the entries stay, durable, for the next writer.
+    if (this.config.searchIndex && !this.config.readOnly)
+      await this.fts.flush(connection).catch(() => undefined);
+    await connection.close();
   }
 
   /** The open connection; the core has already refused calls before `initialize()` and after `shutdown()`. */
