@@ -5,6 +5,7 @@
  * entry's record leave nothing behind; a read-only open scans while entries wait; a clean
  * shutdown leaves none; an index of the earlier layout is rebuilt.
  */
+import type { SqliteConnection } from '../../src/backends/sqlite/connection.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { PENDING_LIMIT } from '../../src/backends/sqlite/search-sql.js';
 import type { SearchHit } from '../../src/core/index.js';
@@ -121,6 +122,59 @@ describe('SQLite search index: waiting entries', () => {
     expect((await hits(reader, 'lynx')).map(([id]) => id).sort()).toEqual(['c:new', 'c:old']);
     expect((await hits(reader, 'ocelot')).map(([id]) => id)).toEqual(['c:new']);
     expect(await counts(dbPath, 'lynx')).toEqual({ pending: 1, fts: 1 }); // the reader changed nothing
+  });
+
+  it('a read-only open ranks a waiting entry as FTS5 ranks the same text already in it', async () => {
+    const dbPath = `${dir()}/parity.db`;
+    const writer = await open(dbPath);
+    await writer.storeMemory('c', 'x', { text: 'lynx ocelot heron lynx' });
+    for (let i = 0; i < 6; i += 1) await writer.storeMemory('c', `other${i}`, { text: `egret ${i} heron` });
+    await writer.shutdown();
+    const live = await open(dbPath);
+    await live.storeMemory('d', 'w', { text: 'lynx ocelot heron lynx' }); // the same text, waiting
+    const reader = await open(dbPath, { readOnly: true });
+    // Through the index, not the scan (which would score both alike from its own corpus).
+    const seen: string[] = [];
+    const stop = (reader as unknown as { db: SqliteConnection }).db.traceStatements((sql) => seen.push(sql));
+    for (const match of ['any', 'all'] as const) {
+      const found = await reader.search({ text: 'lynx heron', match, limit: 2 });
+      expect(found.map(idOf).sort()).toEqual(['c:x', 'd:w']);
+      // Same text, same corpus figures: the JavaScript BM25 equals FTS5's bm25().
+      expect(found[0]?.score).toBeCloseTo(found[1]?.score ?? Number.NaN, 9);
+    }
+    stop();
+    expect(seen.filter((sql) => sql.includes('search_vocab') && sql.startsWith('SELECT'))).toHaveLength(2);
+    expect(seen.filter((sql) => sql.includes('FROM memories WHERE conversation_id = ?'))).toEqual([]);
+  });
+
+  it("a read-only open keeps a waiting entry within the query's kinds, scopes, match and limit", async () => {
+    const dbPath = `${dir()}/scopes.db`;
+    const writer = await open(dbPath);
+    for (let i = 0; i < 4; i += 1) await writer.storeMemory('c', `m${i}`, { text: `lynx ${i}` });
+    await writer.shutdown();
+    const live = await open(dbPath);
+    await live.storeMemory('d', 'w', { text: 'lynx ocelot' });
+    await live.storeReasoningChain('a', { text: 'lynx ocelot chain' });
+    expect((await counts(dbPath, 'lynx')).pending).toBe(2);
+    const reader = await open(dbPath, { readOnly: true });
+    const ids = async (query: Parameters<SQLiteStorage['search']>[0]): Promise<string[]> =>
+      (await reader.search(query)).map(idOf);
+    expect(await ids({ text: 'lynx ocelot', limit: 2 })).toEqual(
+      expect.arrayContaining(['d:w', 'chain:a:0']) as unknown as string[],
+    );
+    expect(await ids({ text: 'lynx ocelot', limit: 1, kinds: ['memories'] })).toEqual(['d:w']);
+    expect(await ids({ text: 'lynx ocelot', match: 'all' })).toHaveLength(2);
+    expect((await ids({ text: 'lynx', conversationId: 'c', kinds: ['memories'] })).sort()).toEqual([
+      'c:m0',
+      'c:m1',
+      'c:m2',
+      'c:m3',
+    ]);
+    expect(await ids({ text: 'lynx', agentId: 'a', kinds: ['reasoning_chains'] })).toEqual(['chain:a:0']);
+    expect(await ids({ text: 'lynx', conversationId: 'd', kinds: ['memories'] })).toEqual(['d:w']);
+    expect((await ids({ text: 'lynx', limit: 100 })).sort()).toEqual(
+      ['c:m0', 'c:m1', 'c:m2', 'c:m3', 'chain:a:0', 'd:w'].sort(),
+    );
   });
 
   it('an index of the earlier layout is rebuilt, its leftover waiting entries dropped', async () => {

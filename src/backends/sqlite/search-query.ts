@@ -10,25 +10,52 @@ import { KIND_CODES } from './search-sql.js';
 
 const CHAINS = KIND_CODES.reasoning_chains;
 
-/** The SQL and parameters returning `{ doc, score }` rows, best first, at most `limit`. */
+/** An entry a query ranks: how many distinct query terms it holds, then its BM25 (higher is better). */
+export interface RankedDoc {
+  doc: number;
+  matched: number;
+  score: number;
+}
+
+/** Orders ranked entries best first: most terms, then BM25, then doc id. */
+export function byRank(a: RankedDoc, b: RankedDoc): number {
+  return b.matched - a.matched || b.score - a.score || a.doc - b.doc;
+}
+
+/**
+ * The query's kind and scope condition over the doc id `doc` and its `search_docs` row `d`
+ * (`joined`: whether `d` is needed), and its parameters.
+ */
+export function kindAndScope(
+  query: NormalizedSearchQuery,
+  doc: string,
+): { sql: string; params: string[]; joined: boolean } {
+  const codes = query.kinds.map((kind: SearchKind) => KIND_CODES[kind]).join(', ');
+  const params: string[] = [];
+  const joined = query.conversationId !== null || query.agentId !== null;
+  // Conversation kinds are scoped by conversationId, chains by agentId (kinds are already narrowed).
+  const conversationScope = query.conversationId === null ? '' : ' AND d.scope = ?';
+  const agentScope = query.agentId === null ? '' : ' AND d.scope = ?';
+  const scope = joined
+    ? ` AND (((${doc} & 7) != ${CHAINS}${conversationScope}) OR ((${doc} & 7) = ${CHAINS}${agentScope}))`
+    : '';
+  if (query.conversationId !== null) params.push(query.conversationId);
+  if (query.agentId !== null) params.push(query.agentId);
+  return { sql: `(${doc} & 7) IN (${codes})${scope}`, params, joined };
+}
+
+/** The SQL and parameters returning {@link RankedDoc} rows, best first, at most `limit`. */
 export function buildMatchQuery(
   query: NormalizedSearchQuery,
   limit: number,
 ): { sql: string; params: Array<string | number> } {
-  const codes = query.kinds.map((kind: SearchKind) => KIND_CODES[kind]).join(', ');
   const params: Array<string | number> = [];
-  const scoped = query.conversationId !== null || query.agentId !== null;
-  // Conversation kinds are scoped by conversationId, chains by agentId (kinds are already narrowed).
-  const conversationScope = query.conversationId === null ? '' : ' AND d.scope = ?';
-  const agentScope = query.agentId === null ? '' : ' AND d.scope = ?';
-  const scope = scoped
-    ? ` AND (((u.doc & 7) != ${CHAINS}${conversationScope}) OR ((u.doc & 7) = ${CHAINS}${agentScope}))`
-    : '';
-  const join = scoped ? ' JOIN search_docs d ON d.doc = u.doc' : '';
+  const filter = kindAndScope(query, 'u.doc');
+  const join = filter.joined ? ' JOIN search_docs d ON d.doc = u.doc' : '';
   const quoted = query.terms.map((term) => `"${term}"`);
   let inner: string;
   if (query.match === 'all') {
-    inner = 'SELECT rowid AS doc, -rank AS score FROM search_fts WHERE search_fts MATCH ?';
+    inner = `SELECT rowid AS doc, ${query.terms.length} AS matched, -rank AS score FROM search_fts WHERE search_fts MATCH ?`;
     params.push(quoted.join(' '));
   } else {
     inner = quoted
@@ -37,11 +64,8 @@ export function buildMatchQuery(
     params.push(...quoted);
     inner = `SELECT doc, count(*) AS matched, sum(s) AS score FROM (${inner}) GROUP BY doc`;
   }
-  if (query.conversationId !== null) params.push(query.conversationId);
-  if (query.agentId !== null) params.push(query.agentId);
-  params.push(limit);
-  const order = query.match === 'all' ? 'u.score DESC' : 'u.matched DESC, u.score DESC';
-  const sql = `SELECT u.doc AS doc, u.score AS score FROM (${inner}) u${join}
-    WHERE (u.doc & 7) IN (${codes})${scope} ORDER BY ${order}, u.doc LIMIT ?`;
+  params.push(...filter.params, limit);
+  const sql = `SELECT u.doc AS doc, u.matched AS matched, u.score AS score FROM (${inner}) u${join}
+    WHERE ${filter.sql} ORDER BY u.matched DESC, u.score DESC, u.doc LIMIT ?`;
   return { sql, params };
 }

@@ -5,8 +5,9 @@
 import { type NormalizedSearchQuery, SEARCH_KINDS, type SearchCandidate } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import type { SqliteSearchIndex } from './search-index.js';
-import { buildMatchQuery } from './search-query.js';
+import { buildMatchQuery, byRank, type RankedDoc } from './search-query.js';
 import { toCandidate } from './search-rows.js';
+import { waitingMatches } from './search-waiting.js';
 import {
   type BaseRow,
   FLUSH_PENDING,
@@ -24,16 +25,26 @@ import {
 export async function queryIndex(
   q: Transaction,
   query: NormalizedSearchQuery,
+  waiting: readonly RankedDoc[] = [],
 ): Promise<{ candidates: SearchCandidate[]; stale: number[] }> {
   const candidates: SearchCandidate[] = [];
   const stale: number[] = [];
   for (let fetch = query.limit; ; fetch *= 2) {
     const { sql, params } = buildMatchQuery(query, fetch);
-    const docs = await q.all<{ doc: number; score: number }>(sql, params);
+    const docs = await q.all<RankedDoc>(sql, params);
+    const last = docs.at(-1);
+    // Waiting entries ranked after the last one fetched could be passed by entries not fetched yet.
+    const ranked =
+      waiting.length === 0
+        ? docs
+        : [
+            ...docs,
+            ...waiting.filter((w) => docs.length < fetch || (last !== undefined && byRank(w, last) < 0)),
+          ].sort(byRank);
     candidates.length = 0;
     stale.length = 0;
-    const found = await loadCandidates(q, docs);
-    for (const { doc, score } of docs) {
+    const found = await loadCandidates(q, ranked);
+    for (const { doc, score } of ranked) {
       const candidate = found.get(doc);
       if (candidate === undefined) stale.push(doc);
       else candidates.push({ ...candidate, bm25: score });
@@ -78,7 +89,8 @@ async function loadCandidates(
  * another text rule use `fallback`, the core's scan), then queries it and drops the stale
  * entries it met. Entries waiting outside FTS5 (`search_pending`) are moved in for the query
  * in a transaction rolled back after it: scores are FTS5's own over every entry, and the query
- * costs no commit. A read-only store cannot, and scans while entries wait.
+ * costs no commit. A read-only store cannot: it matches and ranks them beside FTS5's
+ * (search-waiting.ts).
  */
 export async function searchWithIndex(
   connection: SqliteConnection,
@@ -91,16 +103,23 @@ export async function searchWithIndex(
   const lag = await connection.exclusive('search', async (q) =>
     (await index.exists(q)) ? index.behind(q, query.kinds) : null,
   );
-  if (lag === null || (readOnly && (lag.kinds.length > 0 || lag.pending))) return fallback();
+  if (lag === null || (readOnly && lag.kinds.length > 0)) return fallback();
   // Catching up commits, and moves the waiting entries in with it.
   if (lag.kinds.length > 0) await index.catchUpKinds(connection, lag.kinds);
-  const { candidates, stale } =
-    lag.pending && lag.kinds.length === 0
-      ? await connection.scratch('search', async (q) => {
-          for (const sql of FLUSH_PENDING) await q.run(sql);
-          return queryIndex(q, query);
-        })
-      : await connection.exclusive('search', (q) => queryIndex(q, query));
+  let result: { candidates: SearchCandidate[]; stale: number[] };
+  if (!lag.pending || lag.kinds.length > 0) {
+    result = await connection.exclusive('search', (q) => queryIndex(q, query));
+  } else if (readOnly) {
+    result = await connection.exclusive('search', async (q) =>
+      queryIndex(q, query, await waitingMatches(q, query)),
+    );
+  } else {
+    result = await connection.scratch('search', async (q) => {
+      for (const sql of FLUSH_PENDING) await q.run(sql);
+      return queryIndex(q, query);
+    });
+  }
+  const { candidates, stale } = result;
   if (stale.length > 0 && !readOnly) {
     await connection.transaction('drop stale search entries', (q) => index.dropDocs(q, stale));
   }
