@@ -6,10 +6,31 @@
 import { chmod, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { FIXTURE_DB } from '../support/reference-fixture.js';
 
 export { referenceExpectations } from '../support/reference-fixture.js';
 export { useTempDir } from '../support/temp-dir.js';
+
+/**
+ * Opens SQLite stores for the tests of a `describe` (options over `dbPath`); each is shut down
+ * after its test.
+ */
+export function useSqliteStores(): (
+  dbPath: string,
+  extra?: Record<string, unknown>,
+) => Promise<SQLiteStorage> {
+  const opened: SQLiteStorage[] = [];
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.shutdown();
+  });
+  return async (dbPath, extra = {}) => {
+    const s = new SQLiteStorage({ dbPath, ...extra });
+    opened.push(s);
+    await s.initialize();
+    return s;
+  };
+}
 
 /** Copies the reference database (its WAL is empty, so the main file is the whole database). */
 export async function copyReferenceDb(dir: string): Promise<string> {

@@ -9,7 +9,7 @@ import type { SqliteConnection } from '../../src/backends/sqlite/connection.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { PENDING_LIMIT } from '../../src/backends/sqlite/search-sql.js';
 import type { SearchHit } from '../../src/core/index.js';
-import { useTempDir, withRawDb } from './helpers.js';
+import { useSqliteStores, useTempDir, withRawDb } from './helpers.js';
 
 function idOf(hit: SearchHit): string {
   if (hit.kind === 'memories') return `${hit.conversationId}:${hit.memoryId}`;
@@ -32,16 +32,7 @@ async function counts(dbPath: string, token: string): Promise<{ pending: number;
 
 describe('SQLite search index: waiting entries', () => {
   const dir = useTempDir();
-  const opened: SQLiteStorage[] = [];
-  const open = async (dbPath: string, extra: Record<string, unknown> = {}): Promise<SQLiteStorage> => {
-    const s = new SQLiteStorage({ dbPath, ...extra });
-    opened.push(s);
-    await s.initialize();
-    return s;
-  };
-  afterEach(async () => {
-    for (const s of opened.splice(0)) await s.shutdown();
-  });
+  const open = useSqliteStores();
 
   it('a search finds waiting entries with the scores they have in FTS5, and commits nothing', async () => {
     const dbPath = `${dir()}/wait.db`;
