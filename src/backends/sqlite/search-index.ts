@@ -58,7 +58,7 @@ export interface SearchSync {
 export interface IndexLag {
   /** Kinds with rows no entry covers yet. */
   kinds: SearchKind[];
-  /** Entries wait in `search_pending`: a query must move them into FTS5 first. */
+  /** Entries wait in `search_pending`: a query moves them into FTS5 for itself, or ranks them apart (read-only). */
   pending: boolean;
 }
 

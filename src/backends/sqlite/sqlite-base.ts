@@ -99,9 +99,9 @@ export abstract class SQLiteStorageBase extends StorageInterface {
     const connection = this.connection;
     this.connection = undefined;
     if (connection === undefined) return;
-    // A clean shutdown leaves no entry waiting outside FTS5, so read-only opens (which cannot
-    // move them in) use the index instead of scanning. A failure (another process holding the
-    // write lock past the timeout) loses nothing: the entries stay, durable, for the next writer.
+    // A clean shutdown leaves no entry waiting outside FTS5 (read-only opens, which cannot move
+    // them in, rank waiting entries apart). A failure (another process holding the write lock
+    // past the timeout) loses nothing: the entries stay, durable, for the next writer.
     if (this.config.searchIndex && !this.config.readOnly)
       await this.fts.flush(connection).catch(() => undefined);
     await connection.close();
