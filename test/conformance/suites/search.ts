@@ -239,6 +239,31 @@ export function searchTests(ctx: SuiteContext): void {
       ]);
     });
 
+    it('a read-only instance ranks what a live writer just stored as the writer does', async () => {
+      if (!ctx.harness.sharedStore) return;
+      const writer = ctx.storage();
+      // A few small writes: a backend that batches index work may still hold them apart.
+      await writer.storeMemory('c6', 'three', { text: 'quokka numbat wombat' });
+      await writer.storeMemory('c6', 'two', { text: 'numbat quokka' });
+      await writer.storeReasoningChain('a6', { text: 'quokka only' });
+      const readOnly = await ctx.openAnother({ readOnly: true });
+      const ranked = async (s: StorageInterface, query: SearchQuery): Promise<string[]> =>
+        (await s.search(query)).map((hit) => `${hitId(hit)}/${hit.matchedTerms}`);
+      for (const query of [
+        { text: 'quokka numbat wombat' },
+        { text: 'quokka numbat', match: 'all' as const },
+        { text: 'quokka', conversationId: 'c6', kinds: ['memories' as const] },
+      ]) {
+        const expected = await ranked(writer, query);
+        expect(await ranked(readOnly, query)).toEqual(expected);
+      }
+      expect(await ranked(writer, { text: 'quokka numbat wombat' })).toEqual([
+        'memories:c6:three/3',
+        'memories:c6:two/2',
+        'reasoning_chains:a6:0/1',
+      ]);
+    });
+
     it('searchFields narrows the indexed text per kind to JSON paths', async () => {
       if (!ctx.harness.sharedStore) return;
       const narrowed = await ctx.openAnother({
