@@ -2,7 +2,7 @@
  * The SQLite index's waiting entries (`search_pending`): a write's entry waits outside FTS5
  * until PENDING_LIMIT of them move in at once; searches see waiting entries with the scores
  * they have once moved, without committing anything; deletes and replacements of a waiting
- * entry's record leave nothing behind; a read-only open scans while entries wait; a clean
+ * entry's record leave nothing behind; a read-only open ranks waiting entries as FTS5 would; a clean
  * shutdown leaves none; an index of the earlier layout is rebuilt.
  */
 import type { SqliteConnection } from '../../src/backends/sqlite/connection.js';

@@ -38,7 +38,7 @@ export const SEARCH_TABLES: readonly string[] = [
  * one. FTS5 writes a new segment, its index row and the corpus figures on every commit that
  * touches it (four pages), so single-record writes paid that on each commit; now one commit in
  * this many does. A query sees the waiting entries: a writable store moves them in for the
- * query's own transaction and rolls it back, a read-only one scans (see search-read.ts).
+ * query's own transaction and rolls it back, a read-only one ranks them apart (search-waiting.ts).
  */
 export const PENDING_LIMIT = 16;
 
