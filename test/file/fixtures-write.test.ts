@@ -6,6 +6,7 @@
 import path from 'node:path';
 import fse from 'fs-extra';
 import type { FileStorage } from '../../src/backends/file/index.js';
+import { RANGE_LOCK_FILE } from '../../src/backends/file/range-locks.js';
 import { FIXTURE_STORE, isBackup, listTree, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 import { type ReferenceExpectations, referenceExpectations } from '../support/reference-fixture.js';
 
@@ -53,11 +54,13 @@ describe('file backend writes the Python reference layout', () => {
 
   const dataFiles = (rel: string) => !isBackup(rel) && !rel.startsWith('.connectome-storage/');
 
-  it('writes the same data files as the reference, and nothing else but backups and empty lock folders', async () => {
+  it('writes the same data files as the reference, and nothing else but backups and its own lock file', async () => {
     expect(await listTree(baseDir, dataFiles)).toEqual(await listTree(FIXTURE_STORE, dataFiles));
-    // Besides the search index's segments (the reference never looks there).
+    // Besides the search index's segments and the range lock file (the reference never looks there).
     const internal = await listTree(path.join(baseDir, '.connectome-storage'));
-    expect(internal.filter((rel) => !rel.startsWith('search/'))).toEqual([]);
+    expect(
+      internal.filter((rel) => !rel.startsWith('search/') && rel !== `locks/${RANGE_LOCK_FILE}`),
+    ).toEqual([]);
   });
 
   it('writes every data file byte for byte like the reference, timestamps aside', async () => {

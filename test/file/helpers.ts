@@ -4,7 +4,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fse from 'fs-extra';
+import fne from 'fs-native-extensions';
 import { FileStorage, type FileStorageConfig } from '../../src/backends/file/index.js';
+import type { FileStorageInternals } from '../../src/backends/file/name-folding.js';
+import { RANGE_LOCK_FILE } from '../../src/backends/file/range-locks.js';
 
 export { FIXTURE_DIR, FIXTURE_STORE } from '../support/reference-fixture.js';
 
@@ -26,10 +29,13 @@ export async function removeTempDirs(): Promise<void> {
 /** Opened stores, shut down by {@link shutdownAll}. */
 const openStores: FileStorage[] = [];
 
-/** An initialized store on `baseDir` (a fresh temp folder when omitted). */
-export async function openStore(config: FileStorageConfig = {}): Promise<FileStorage> {
+/** An initialized store on `baseDir` (a fresh temp folder when omitted); `internals`: test seams (the lock kind). */
+export async function openStore(
+  config: FileStorageConfig = {},
+  internals: FileStorageInternals = {},
+): Promise<FileStorage> {
   const given = config.baseDir !== undefined || config.base_dir !== undefined;
-  const storage = new FileStorage(given ? config : { ...config, baseDir: await makeTempDir() });
+  const storage = new FileStorage(given ? config : { ...config, baseDir: await makeTempDir() }, internals);
   await storage.initialize();
   openStores.push(storage);
   return storage;
@@ -92,4 +98,16 @@ export function countReadsOf(file: string): () => number {
     return (originalReadFile as (...args: unknown[]) => void)(target, ...rest);
   }) as typeof fs.readFile);
   return () => reads;
+}
+
+/**
+ * Holds every range lock of the store at `baseDir` from a descriptor of its own (as another
+ * process would) until the returned function is called.
+ */
+export function holdAllRangeLocks(baseDir: string): () => void {
+  const file = path.join(baseDir, '.connectome-storage', 'locks', RANGE_LOCK_FILE);
+  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+  // Length 0: from offset 0 to the end of any file, i.e. every lock's byte.
+  if (!fne.tryLock(fd, 0, 0)) throw new Error(`a range lock of ${file} is already held`);
+  return () => fs.closeSync(fd); // closing frees the locks
 }

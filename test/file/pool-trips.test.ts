@@ -1,6 +1,7 @@
 /**
  * A write costs fewer trips through Node's thread pool than the durability-equal raw writer
- * (`bench/raw/file.ts`), plus only the changes it adds (a lock folder, a backup link): its
+ * (`bench/raw/file.ts`), plus only the changes it adds (a lock folder where range locks are not
+ * used, a backup link): its
  * look-ups (`stat`s of the lock, the list file, the backups, the new file; the D3 name checks)
  * and its closes are synchronous.
  * Each trip is a hand-off to a worker thread and back, which is what a write's time and CPU
@@ -53,8 +54,19 @@ async function countPoolTrips(dir: string): Promise<() => string[]> {
  */
 const RAW_WRITE = ['open', 'write', 'fsync', 'promises.rename', 'fsync'];
 describe('thread-pool trips of a write', () => {
+  it('storeCacheEntry of a new key makes exactly the raw writer’s trips with a range lock', async () => {
+    const storage = await openStore({}, { lockKind: 'range' });
+    await storage.storeCacheEntry('warm', { n: 0 }); // folders made, name folding known
+    const trips = await countPoolTrips(storage.baseDir);
+    await storage.storeCacheEntry('fresh-key', { n: 1 });
+    // Taking and freeing the lock are two synchronous calls on a descriptor kept open.
+    expect(trips()).toEqual([...RAW_WRITE].sort());
+    jest.restoreAllMocks();
+    expect(await storage.loadCacheEntry('fresh-key')).toEqual({ n: 1 });
+  });
+
   it('storeCacheEntry of a new key makes the raw writer’s trips and the lock folder’s mkdir', async () => {
-    const storage = await openStore();
+    const storage = await openStore({}, { lockKind: 'folder' });
     await storage.storeCacheEntry('warm', { n: 0 }); // folders made, name folding known
     const locksDir = path.join(storage.baseDir, '.connectome-storage', 'locks');
     const statted = jest.spyOn(fs, 'statSync');

@@ -6,11 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
+import fne from 'fs-native-extensions';
 import lockfile from 'proper-lockfile';
 import { StorageError } from '../../src/index.js';
 import { isTempEntryName } from '../../src/backends/file/temp-files.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
-import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import type { LockKindName } from '../../src/backends/file/range-locks.js';
+import { holdAllRangeLocks, makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(async () => {
   jest.restoreAllMocks();
@@ -33,8 +35,26 @@ async function completeTempFiles(dir: string): Promise<unknown[]> {
   return found;
 }
 
-/** Makes every cross-process lock wait until the returned function is called. */
-function holdLocks(): () => void {
+/** The kinds of cross-process lock; each suite below runs on both. */
+const LOCK_KINDS: LockKindName[] = ['range', 'folder'];
+
+/**
+ * Makes every cross-process lock of `storage` wait until the returned function is called: a
+ * range lock held from another descriptor (once the store's own lease is gone), or a gate in
+ * front of proper-lockfile.
+ */
+async function holdLocks(kind: LockKindName, storage: FileStorage): Promise<() => void> {
+  if (kind === 'range') {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        return holdAllRangeLocks(storage.baseDir);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await sleep(5); // the store still holds a lease of its own
+      }
+    }
+  }
   const take = lockfile.lock.bind(lockfile);
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
@@ -45,19 +65,29 @@ function holdLocks(): () => void {
   return open;
 }
 
+/** Makes taking any lock of `kind` fail with `EACCES`. */
+function failLocks(kind: LockKindName): void {
+  const denied = Object.assign(new Error('no permission'), { code: 'EACCES' });
+  if (kind === 'folder') jest.spyOn(lockfile, 'lock').mockRejectedValue(denied);
+  else
+    jest.spyOn(fne, 'tryLock').mockImplementation(() => {
+      throw denied;
+    });
+}
+
 const KINDS: Array<[string, string, (s: FileStorage, key: string, data: { n: number }) => Promise<unknown>]> =
   [
     ['cache entry', 'cache', (s, key, data) => s.storeCacheEntry(key, data, 3600)],
     ['system state', 'system', (s, key, data) => s.storeSystemState(key, data)],
   ];
 
-describe('a cache or state write waiting for its lock', () => {
+describe.each(LOCK_KINDS)('a cache or state write waiting for its %s lock', (lockKind) => {
   it.each(KINDS)(
     'has its %s written to a temp file meanwhile, visible only once locked',
     async (_kind, folder, store) => {
-      const storage = await openStore();
+      const storage = await openStore({}, { lockKind });
       const dir = path.join(storage.baseDir, folder);
-      const release = holdLocks();
+      const release = await holdLocks(lockKind, storage);
       const write = store(storage, 'k1', { n: 1 });
       const deadline = Date.now() + 10_000;
       let staged: unknown[] = [];
@@ -77,21 +107,19 @@ describe('a cache or state write waiting for its lock', () => {
   );
 
   it.each(KINDS)('leaves no temp file when the lock cannot be had (%s)', async (_kind, folder, store) => {
-    const storage = await openStore();
+    const storage = await openStore({}, { lockKind });
     const dir = path.join(storage.baseDir, folder);
-    jest
-      .spyOn(lockfile, 'lock')
-      .mockRejectedValue(Object.assign(new Error('no permission'), { code: 'EACCES' }));
+    failLocks(lockKind);
     await expect(store(storage, 'k1', { n: 1 })).rejects.toThrow(StorageError);
     expect(await fse.readdir(dir)).toEqual([]);
   });
 });
 
-describe('a conversation write waiting for its lock', () => {
+describe.each(LOCK_KINDS)('a conversation write waiting for its %s lock', (lockKind) => {
   it('has its file written to a temp file in the new folder meanwhile, visible only once locked', async () => {
-    const storage = await openStore();
+    const storage = await openStore({}, { lockKind });
     const dir = path.join(storage.baseDir, 'conversations', 'c1');
-    const release = holdLocks();
+    const release = await holdLocks(lockKind, storage);
     const write = storage.storeConversation('c1', { title: 'one' });
     const deadline = Date.now() + 10_000;
     let staged: unknown[] = [];
@@ -108,7 +136,7 @@ describe('a conversation write waiting for its lock', () => {
   });
 
   it('is written again when a delete took the folder (and the temp file) away meanwhile', async () => {
-    const storage = await openStore();
+    const storage = await openStore({}, { lockKind });
     await storage.storeConversation('c1', { title: 'old' });
     // The lock that store kept for a moment (its lease) must be gone, so the next store waits.
     const locks = path.join(storage.baseDir, '.connectome-storage', 'locks');
@@ -116,8 +144,9 @@ describe('a conversation write waiting for its lock', () => {
     while ((await fse.readdir(locks)).some((name) => name.endsWith('.lock')) && Date.now() < freed) {
       await sleep(5);
     }
+    // (A range lock: `holdLocks` waits for the lease.)
     const dir = path.join(storage.baseDir, 'conversations', 'c1');
-    const release = holdLocks();
+    const release = await holdLocks(lockKind, storage);
     const write = storage.storeConversation('c1', { title: 'new' });
     const deadline = Date.now() + 10_000;
     while ((await completeTempFiles(dir)).length === 0 && Date.now() < deadline) await sleep(5);

@@ -6,8 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
+import fne from 'fs-native-extensions';
 import lockfile from 'proper-lockfile';
-import { countReadsOf, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { RANGE_LOCK_FILE } from '../../src/backends/file/range-locks.js';
+import { countReadsOf, holdAllRangeLocks, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(async () => {
   jest.restoreAllMocks();
@@ -82,9 +84,9 @@ describe('list files written by this process', () => {
   });
 });
 
-describe('cross-process locks of back-to-back calls', () => {
+describe('cross-process locks (folders) of back-to-back calls', () => {
   it('are taken once for a queue of calls, and freed soon after the last one', async () => {
-    const storage = await openStore();
+    const storage = await openStore({}, { lockKind: 'folder' });
     await storage.storeMemory('c1', 'm0', { n: 0 });
     const taken = jest.spyOn(lockfile, 'lock');
     // Queued in this process: each call hands the lock to the next without freeing it.
@@ -97,7 +99,7 @@ describe('cross-process locks of back-to-back calls', () => {
   });
 
   it('are freed at shutdown', async () => {
-    const storage = await openStore();
+    const storage = await openStore({}, { lockKind: 'folder' });
     await Promise.all([
       storage.storeMemory('c1', 'm0', { n: 0 }),
       storage.storeReasoningChain('a1', { n: 0 }),
@@ -105,5 +107,54 @@ describe('cross-process locks of back-to-back calls', () => {
     ]);
     await storage.shutdown();
     expect(await lockFolders(storage.baseDir)).toEqual([]);
+  });
+});
+
+describe('cross-process locks (byte ranges) of back-to-back calls', () => {
+  /** Whether another descriptor could lock every byte now (no lock of the store is held). */
+  const allFree = (baseDir: string): boolean => {
+    try {
+      holdAllRangeLocks(baseDir)();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('are taken once for a queue of calls, and freed soon after the last one', async () => {
+    const storage = await openStore({}, { lockKind: 'range' });
+    await storage.storeMemory('c1', 'm0', { n: 0 });
+    const deadline = Date.now() + 5_000;
+    while (!allFree(storage.baseDir) && Date.now() < deadline) await sleep(10);
+    const taken = jest.spyOn(fne, 'tryLock');
+    await Promise.all([1, 2, 3, 4, 5, 6].map((n) => storage.storeMemory('c1', `m${n}`, { n })));
+    expect(taken.mock.calls.length).toBe(1);
+    expect(await storage.loadMemories('c1')).toHaveLength(7);
+    while (!allFree(storage.baseDir) && Date.now() < deadline) await sleep(10);
+    expect(allFree(storage.baseDir)).toBe(true);
+  });
+
+  it('are freed at shutdown, which closes the lock file (it stays)', async () => {
+    const storage = await openStore({}, { lockKind: 'range' });
+    const file = path.join(storage.baseDir, '.connectome-storage', 'locks', RANGE_LOCK_FILE);
+    /** This process's descriptors open on the lock file. */
+    const descriptors = (): number =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false; // closed meanwhile
+        }
+      }).length;
+    await Promise.all([
+      storage.storeMemory('c1', 'm0', { n: 0 }),
+      storage.storeReasoningChain('a1', { n: 0 }),
+      storage.storeCacheEntry('k', { n: 0 }),
+    ]);
+    expect(descriptors()).toBe(1);
+    await storage.shutdown();
+    expect(descriptors()).toBe(0);
+    expect(allFree(storage.baseDir)).toBe(true);
+    expect(await fse.readdir(path.dirname(file))).toEqual([RANGE_LOCK_FILE]);
   });
 });

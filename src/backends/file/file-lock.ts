@@ -3,19 +3,20 @@
  * chains, the files of one cache/state key) within this process AND across processes sharing
  * the base folder.
  *
- * Across processes a lock is a `{hash}.lock` folder (proper-lockfile: `mkdir`, refreshed mtime,
- * taken over once stale). Within a process, callers queue in memory and only the head of the
+ * Across processes a lock is one byte of a lock file on Linux, else a `{hash}.lock` folder
+ * (`range-locks.ts`). Within a process, callers queue in memory and only the head of the
  * queue polls the folder. Polling alone is unfair: a process whose queue never empties hands the
  * lock from one of its callers to the next without a gap, so another process could wait until it
  * gives up. A waiting process therefore announces itself in `{hash}.waiting`, and a process that
  * has held a lock through back-to-back hand-offs for {@link FAIR_SHARE_MS} lets it go for a moment
  * when someone else announced.
  *
- * Taking and freeing the lock folder costs three file-system calls (`mkdir`, `stat`, `rmdir`), as
+ * Taking and freeing a lock folder costs three file-system calls (`mkdir`, `stat`, `rmdir`), as
  * much as the write it guards on a busy machine. So a process keeps a lock it just used for
  * 10 ms (a lease, see `lock-leases.ts`): its queued callers, and a caller that comes right after (a loop of
  * appends), run under the lock already held. Another process waits at most that long more, and
- * the fair share above still applies to a lease held through many calls.
+ * the fair share above still applies to a lease held through many calls. (A range lock is
+ * cheap to take; leases work the same for both kinds, so fairness does too.)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -33,18 +34,17 @@ import {
   pendingRelease,
 } from './lock-leases.js';
 import { lockFs } from './lock-fs.js';
+import {
+  type CrossProcessLocks,
+  crossProcessLocks,
+  FOLDER_LOCK_OPTIONS,
+  type LockKindName,
+  PLATFORM_LOCK_KIND,
+  type ReleaseLock,
+} from './range-locks.js';
 import { isMissing } from './temp-files.js';
 
-/**
- * A lock whose owner has not refreshed it for this long is taken over (proper-lockfile's
- * default). Our critical sections take milliseconds; refreshes run every `stale / 2`.
- */
-const STALE_MS = 10_000;
-
-/** proper-lockfile's options for every lock: no retries of its own, our stale time, synchronous metadata calls. */
-const LOCK_OPTIONS = { realpath: false, stale: STALE_MS, retries: 0, fs: lockFs } as const;
-
-/** How long a caller waits for a busy lock before failing: well past {@link STALE_MS}. */
+/** How long a caller waits for a busy lock before failing: well past a lock folder's stale time (10 s). */
 const WAIT_LIMIT_MS = 60_000;
 
 /** Polling back-off while a lock is busy: short, so a freed lock is noticed quickly. */
@@ -80,19 +80,25 @@ export type AssertLockHeld = () => void;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Cross-process locks kept as `{locksDir}/{hash}.lock` folders (proper-lockfile). */
+/** The cross-process locks of one store, in its locks folder (byte ranges of one file, or lock folders). */
 export class FileLocks {
+  private readonly kind: CrossProcessLocks;
+
   /**
-   * @param locksDir folder of the lock folders.
+   * @param locksDir the locks folder.
    * @param recreateDir recreates `locksDir` when it was removed while the store is open
    *   (without it, a missing folder fails the lock at once).
    * @param logger receives stale-lock takeovers and lost locks.
+   * @param kind which kind of lock (the platform's best by default; tests choose).
    */
   constructor(
     private readonly locksDir: string,
     private readonly recreateDir?: () => Promise<void>,
     private readonly logger?: StorageLogger,
-  ) {}
+    kind: LockKindName = PLATFORM_LOCK_KIND,
+  ) {
+    this.kind = crossProcessLocks(kind, locksDir);
+  }
 
   /**
    * Runs `task` holding the lock `name` (any string; it is hashed into a file name, so ids of
@@ -115,9 +121,13 @@ export class FileLocks {
     });
   }
 
-  /** Frees the idle leases on this store's locks (at shutdown), so no lock folder is left behind. */
+  /**
+   * Frees the idle leases on this store's locks (at shutdown), so no lock is left held, and
+   * what the lock kind keeps open for this store.
+   */
   async releaseIdle(): Promise<void> {
     await Promise.all(idleLeasesUnder(this.locksDir + path.sep).map((target) => dropLease(target)));
+    this.kind.close();
   }
 
   /**
@@ -166,7 +176,7 @@ export class FileLocks {
       // Taking and releasing the lock uses proper-lockfile's own stale rule; a live one says ELOCKED.
       await processQueue.run(target, async () => {
         const release = await lockfile
-          .lock(target, { ...LOCK_OPTIONS, onCompromised: () => undefined })
+          .lock(target, { ...FOLDER_LOCK_OPTIONS, onCompromised: () => undefined })
           .catch(() => undefined);
         if (release === undefined) return; // live (or unreadable): not ours to take
         // The lock folder existed and its owner was gone: this was a takeover.
@@ -184,27 +194,24 @@ export class FileLocks {
   }
 
   /**
-   * Takes the lock folder, polling while another process holds it. Only "held" is retried:
-   * any other failure (folder missing, no permission, disk full) is reported at once instead
-   * of being retried until the wait limit, as proper-lockfile's own retries would.
+   * Takes the lock, polling while another process holds it. Only "held" is retried: any other
+   * failure (folder missing, no permission, disk full) is reported at once instead of being
+   * retried until the wait limit.
    */
   private async acquire(
     target: string,
     name: string,
     onCompromised: (error: Error) => void,
-  ): Promise<() => Promise<void>> {
-    const options = { ...LOCK_OPTIONS, onCompromised };
+  ): Promise<ReleaseLock> {
     const deadline = Date.now() + WAIT_LIMIT_MS;
     let announced = false;
     let announcedAt = 0;
     let recreated = false;
     for (let attempt = 0; ; attempt += 1) {
+      let release: ReleaseLock | undefined;
       try {
-        const release = await lockfile.lock(target, options);
-        if (announced) await fse.promises.unlink(`${target}.waiting`).catch(() => undefined);
-        return release;
+        release = await this.kind.tryTake(target, onCompromised);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
         if (isMissing(error) && !recreated && this.recreateDir) {
           // The locks folder was removed under us: recreate it once and try again.
           recreated = true;
@@ -213,22 +220,26 @@ export class FileLocks {
           });
           continue;
         }
-        if (code !== 'ELOCKED') throw lockError(name, error);
-        if (Date.now() >= deadline) {
-          if (announced) await fse.promises.unlink(`${target}.waiting`).catch(() => undefined);
-          throw lockError(name, error, `still held by another process after ${WAIT_LIMIT_MS / 1000} s`);
-        }
-        if (Date.now() - announcedAt >= ANNOUNCE_EVERY_MS) {
-          // Tell the holder someone else is waiting (a failure here only costs fairness).
-          announcedAt = Date.now();
-          announced = await fse.promises.writeFile(`${target}.waiting`, OWN_TOKEN).then(
-            () => true,
-            () => announced,
-          );
-        }
-        const ceiling = Math.min(POLL_MAX_MS, POLL_MIN_MS * 1.5 ** attempt);
-        await sleep(POLL_MIN_MS + Math.random() * (ceiling - POLL_MIN_MS));
+        throw lockError(name, error);
       }
+      if (release !== undefined) {
+        if (announced) await fse.promises.unlink(`${target}.waiting`).catch(() => undefined);
+        return release;
+      }
+      if (Date.now() >= deadline) {
+        if (announced) await fse.promises.unlink(`${target}.waiting`).catch(() => undefined);
+        throw lockError(name, undefined, `still held by another process after ${WAIT_LIMIT_MS / 1000} s`);
+      }
+      if (Date.now() - announcedAt >= ANNOUNCE_EVERY_MS) {
+        // Tell the holder someone else is waiting (a failure here only costs fairness).
+        announcedAt = Date.now();
+        announced = await fse.promises.writeFile(`${target}.waiting`, OWN_TOKEN).then(
+          () => true,
+          () => announced,
+        );
+      }
+      const ceiling = Math.min(POLL_MAX_MS, POLL_MIN_MS * 1.5 ** attempt);
+      await sleep(POLL_MIN_MS + Math.random() * (ceiling - POLL_MIN_MS));
     }
   }
 

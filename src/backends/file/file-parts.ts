@@ -63,6 +63,7 @@ export function buildFileParts(
     layout.locksDir,
     () => ensureDirUnder(layout.baseDir, layout.locksDir),
     config.logger,
+    internals.lockKind,
   );
   const backups = { enabled: config.createBackups, keep: config.maxBackupFiles };
   const pretty = config.prettyPrintJson;

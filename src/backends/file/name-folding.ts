@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ioError } from './atomic-json.js';
+import type { LockKindName } from './range-locks.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
 /** Which names the file system treats as the same entry. */
@@ -85,6 +86,8 @@ export const SYSTEM_ENTRY_NAMES: EntryNames = {
 export interface FileStorageInternals {
   /** How entry names become paths; the operating system's own by default. */
   entryNames?: EntryNames;
+  /** Which kind of cross-process lock (`range-locks.ts`); the platform's best by default. */
+  lockKind?: LockKindName;
 }
 
 /** A store's name rules: the path seam and the folding found by {@link probeNameFolding}. */
