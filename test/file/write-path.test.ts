@@ -9,6 +9,7 @@ import fse from 'fs-extra';
 import fne from 'fs-native-extensions';
 import lockfile from 'proper-lockfile';
 import { RANGE_LOCK_FILE } from '../../src/backends/file/range-locks.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { countReadsOf, holdAllRangeLocks, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(async () => {
@@ -156,5 +157,25 @@ describe('cross-process locks (byte ranges) of back-to-back calls', () => {
     expect(descriptors()).toBe(0);
     expect(allFree(storage.baseDir)).toBe(true);
     expect(await fse.readdir(path.dirname(file))).toEqual([RANGE_LOCK_FILE]);
+  });
+
+  it('turn into lock folders, logged once, when the file system refuses byte-range locks', async () => {
+    const { logger, events } = recordingLogger();
+    const storage = await openStore({ logger }, { lockKind: 'range' });
+    const refused = jest.spyOn(fne, 'tryLock').mockImplementation(() => {
+      throw Object.assign(new Error('no locks available'), { code: 'ENOLCK' });
+    });
+    const folders = jest.spyOn(lockfile, 'lock');
+    await storage.storeMemory('c1', 'm0', { n: 0 });
+    await storage.storeCacheEntry('k', { n: 1 });
+    expect(refused).toHaveBeenCalledTimes(1);
+    expect(folders).toHaveBeenCalledTimes(2);
+    expect(await storage.loadMemories('c1')).toHaveLength(1);
+    expect(events.filter((event) => event.message.includes('refuses byte-range locks'))).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        details: expect.objectContaining({ error: 'no locks available' }),
+      }),
+    ]);
   });
 });

@@ -97,7 +97,12 @@ export class FileLocks {
     private readonly logger?: StorageLogger,
     kind: LockKindName = PLATFORM_LOCK_KIND,
   ) {
-    this.kind = crossProcessLocks(kind, locksDir);
+    this.kind = crossProcessLocks(kind, locksDir, (error) =>
+      logEvent(logger, 'warn', 'file storage: the file system refuses byte-range locks; using lock folders', {
+        locks: locksDir,
+        error: error.message,
+      }),
+    );
   }
 
   /**

@@ -44,6 +44,19 @@ export interface CrossProcessLocks {
   close(): void;
 }
 
+/**
+ * Error codes with which a file system refuses byte-range locks altogether (NFS without a lock
+ * manager, some FUSE file systems): a store there uses lock folders instead. Every process on
+ * that file system gets the same answer, so they all make the same switch.
+ */
+export const RANGE_LOCKS_REFUSED: ReadonlySet<string> = new Set([
+  'ENOLCK',
+  'EINVAL',
+  'ENOSYS',
+  'EOPNOTSUPP',
+  'ENOTSUP',
+]);
+
 /** A lock whose owner has not refreshed it for this long is taken over (proper-lockfile's default). */
 const STALE_MS = 10_000;
 
@@ -164,7 +177,47 @@ export class RangeLocks implements CrossProcessLocks {
   }
 }
 
-/** The cross-process locks of kind `kind` for the locks folder `locksDir`. */
-export function crossProcessLocks(kind: LockKindName, locksDir: string): CrossProcessLocks {
-  return kind === 'range' ? new RangeLocks(locksDir) : new FolderLocks();
+/**
+ * Range locks until the file system refuses one with a {@link RANGE_LOCKS_REFUSED} code, lock
+ * folders from then on (`onRefused` is told once).
+ */
+class RangeLocksOrFolders implements CrossProcessLocks {
+  private kind: CrossProcessLocks;
+
+  constructor(
+    locksDir: string,
+    private readonly onRefused: (error: Error) => void,
+  ) {
+    this.kind = new RangeLocks(locksDir);
+  }
+
+  async tryTake(target: string, onLost: (error: Error) => void): Promise<ReleaseLock | undefined> {
+    try {
+      return await this.kind.tryTake(target, onLost);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!(this.kind instanceof RangeLocks) || code === undefined || !RANGE_LOCKS_REFUSED.has(code))
+        throw error;
+      this.onRefused(error as Error);
+      this.kind.close();
+      this.kind = new FolderLocks();
+      return this.kind.tryTake(target, onLost);
+    }
+  }
+
+  close(): void {
+    this.kind.close();
+  }
+}
+
+/**
+ * The cross-process locks of kind `kind` for the locks folder `locksDir`; `onRefused` is told
+ * when range locks turn out to be refused and lock folders are used instead.
+ */
+export function crossProcessLocks(
+  kind: LockKindName,
+  locksDir: string,
+  onRefused: (error: Error) => void,
+): CrossProcessLocks {
+  return kind === 'range' ? new RangeLocksOrFolders(locksDir, onRefused) : new FolderLocks();
 }
