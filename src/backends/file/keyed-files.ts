@@ -22,7 +22,7 @@ import {
 import { mapConcurrent } from '../../core/concurrency.js';
 import { KeptEntries } from './kept-entries.js';
 import type { FileNames } from './name-folding.js';
-import { existsNow } from './metadata-now.js';
+import { existsNow, existsSoon } from './metadata-now.js';
 import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
 import { isMissing } from './temp-files.js';
 
@@ -121,8 +121,9 @@ export class KeyedFiles<T extends Keyed> {
       await this.options.locks.run(keyLockName(this.options.kind, key), async (assertHeld) => {
         const hashed = this.pathOf(hashedName);
         // An older copy under the key's hashed name (one key, one file) is looked for alongside
-        // the name check; usually there is none, and then nothing is removed afterwards.
-        const hashedCopy = existsNow(hashed, false);
+        // the name check; usually there is none, and then nothing is removed afterwards. Both
+        // look up names that are usually missing: through the pool (see `existsSoon`).
+        const hashedCopy = await existsSoon(hashed, false);
         const target = await this.chooseTarget(key, hashed, assertHeld);
         await backups?.beforeOverwrite(target);
         backedUp.give(backups?.remembers(target) ?? false);
@@ -212,7 +213,7 @@ export class KeyedFiles<T extends Keyed> {
     const sanitizedName = sanitizedKeyFileName(key);
     if (sanitizedName === null) return hashed;
     const sanitized = this.pathOf(sanitizedName);
-    const probe = await this.probe(sanitized);
+    const probe = await this.probe(sanitized, 'pool');
     if (isPlainKey(key)) {
       const occupant = probe.state === 'ok' ? probe.entry.key : key;
       const foreign = occupant !== key && this.rankOf(occupant, sanitizedName) !== -1;
@@ -257,9 +258,11 @@ export class KeyedFiles<T extends Keyed> {
     }
   }
 
-  private async probe(file: string): Promise<Probe<T>> {
+  /** `file`'s entry; `lookup`: whether its existence is checked at once or through the pool (`existsSoon`). */
+  private async probe(file: string, lookup: 'now' | 'pool' = 'now'): Promise<Probe<T>> {
     // A missing file (the usual case: a new key, an unused name) costs no read.
-    if (!existsNow(file, true)) return { state: 'missing' };
+    const exists = lookup === 'now' ? existsNow(file, true) : await existsSoon(file, true);
+    if (!exists) return { state: 'missing' };
     try {
       const entry = await readParsedFile(file, this.options.parse);
       return entry === null ? { state: 'missing' } : { state: 'ok', entry };

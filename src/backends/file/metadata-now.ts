@@ -32,3 +32,20 @@ export function existsNow(file: string, follow: boolean): boolean {
     return !isMissing(error);
   }
 }
+
+/**
+ * {@link existsNow} through the thread pool, for a name that is usually missing in a folder
+ * other writes are changing (a new cache or state key's file names). The kernel answers a miss
+ * for a name it has never seen only after taking the folder's lock, which a concurrent create
+ * or rename holds while it waits on the journal: on the calling thread that stalled every
+ * caller (64 concurrent cache set + get of new keys: ~360 µs per pair in `lstat`, 1,150–1,290
+ * pairs/s against 1,650–1,860 through the pool; sequential calls: no difference measured).
+ */
+export async function existsSoon(file: string, follow: boolean): Promise<boolean> {
+  try {
+    await (follow ? fs.promises.stat(file) : fs.promises.lstat(file));
+    return true;
+  } catch (error) {
+    return !isMissing(error);
+  }
+}
