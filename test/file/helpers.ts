@@ -4,10 +4,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fse from 'fs-extra';
-import fne from 'fs-native-extensions';
 import { FileStorage, type FileStorageConfig } from '../../src/backends/file/index.js';
 import type { FileStorageInternals } from '../../src/backends/file/name-folding.js';
-import { RANGE_LOCK_FILE } from '../../src/backends/file/range-locks.js';
 
 export { FIXTURE_DIR, FIXTURE_STORE } from '../support/reference-fixture.js';
 
@@ -98,16 +96,4 @@ export function countReadsOf(file: string): () => number {
     return (originalReadFile as (...args: unknown[]) => void)(target, ...rest);
   }) as typeof fs.readFile);
   return () => reads;
-}
-
-/**
- * Holds every range lock of the store at `baseDir` from a descriptor of its own (as another
- * process would) until the returned function is called.
- */
-export function holdAllRangeLocks(baseDir: string): () => void {
-  const file = path.join(baseDir, '.connectome-storage', 'locks', RANGE_LOCK_FILE);
-  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
-  // Length 0: from offset 0 to the end of any file, i.e. every lock's byte.
-  if (!fne.tryLock(fd, 0, 0)) throw new Error(`a range lock of ${file} is already held`);
-  return () => fs.closeSync(fd); // closing frees the locks
 }

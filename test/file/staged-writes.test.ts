@@ -12,7 +12,8 @@ import { StorageError } from '../../src/index.js';
 import { isTempEntryName } from '../../src/backends/file/temp-files.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
 import type { LockKindName } from '../../src/backends/file/range-locks.js';
-import { holdAllRangeLocks, makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { holdAllRangeLocks } from './range-lock-helpers.js';
+import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(async () => {
   jest.restoreAllMocks();
@@ -65,14 +66,19 @@ async function holdLocks(kind: LockKindName, storage: FileStorage): Promise<() =
   return open;
 }
 
-/** Makes taking any lock of `kind` fail with `EACCES`. */
+/**
+ * Makes taking any lock of `kind` fail for a reason other than "held": `EACCES` for a lock
+ * folder, `EIO` for a range lock (where `EACCES` means held).
+ */
 function failLocks(kind: LockKindName): void {
-  const denied = Object.assign(new Error('no permission'), { code: 'EACCES' });
-  if (kind === 'folder') jest.spyOn(lockfile, 'lock').mockRejectedValue(denied);
-  else
-    jest.spyOn(fne, 'tryLock').mockImplementation(() => {
-      throw denied;
-    });
+  if (kind === 'folder') {
+    const denied = Object.assign(new Error('no permission'), { code: 'EACCES' });
+    jest.spyOn(lockfile, 'lock').mockRejectedValue(denied);
+    return;
+  }
+  jest.spyOn(fne, 'tryLock').mockImplementation(() => {
+    throw Object.assign(new Error('i/o error'), { code: 'EIO' });
+  });
 }
 
 const KINDS: Array<[string, string, (s: FileStorage, key: string, data: { n: number }) => Promise<unknown>]> =

@@ -10,7 +10,8 @@ import fne from 'fs-native-extensions';
 import lockfile from 'proper-lockfile';
 import { RANGE_LOCK_FILE } from '../../src/backends/file/range-locks.js';
 import { recordingLogger } from '../support/recording-logger.js';
-import { countReadsOf, holdAllRangeLocks, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { holdAllRangeLocks } from './range-lock-helpers.js';
+import { countReadsOf, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(async () => {
   jest.restoreAllMocks();
@@ -171,7 +172,7 @@ describe('cross-process locks (byte ranges) of back-to-back calls', () => {
     expect(refused).toHaveBeenCalledTimes(1);
     expect(folders).toHaveBeenCalledTimes(2);
     expect(await storage.loadMemories('c1')).toHaveLength(1);
-    expect(events.filter((event) => event.message.includes('refuses byte-range locks'))).toEqual([
+    expect(events.filter((event) => event.message.includes('byte-range locks unavailable'))).toEqual([
       expect.objectContaining({
         level: 'warn',
         details: expect.objectContaining({ error: 'no locks available' }),

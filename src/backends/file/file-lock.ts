@@ -98,10 +98,15 @@ export class FileLocks {
     kind: LockKindName = PLATFORM_LOCK_KIND,
   ) {
     this.kind = crossProcessLocks(kind, locksDir, (error) =>
-      logEvent(logger, 'warn', 'file storage: the file system refuses byte-range locks; using lock folders', {
-        locks: locksDir,
-        error: error.message,
-      }),
+      logEvent(
+        logger,
+        'warn',
+        'file storage: byte-range locks unavailable (not built for this platform, or refused by the file system); using lock folders',
+        {
+          locks: locksDir,
+          error: error.message,
+        },
+      ),
     );
   }
 

@@ -1,7 +1,7 @@
 /** The part of fs-native-extensions (no type declarations of its own) that `range-locks.ts` uses. */
 declare module 'fs-native-extensions' {
   /** The package's functions used here. */
-  interface FsNativeExtensions {
+  export interface FsNativeExtensions {
     /** Locks `length` bytes at `offset` of `fd` (exclusive unless `shared`); false when another holder has them. */
     tryLock(fd: number, offset?: number, length?: number, options?: { shared?: boolean }): boolean;
     /** Frees a lock taken with `tryLock`. */

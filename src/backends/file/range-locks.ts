@@ -16,7 +16,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import fne from 'fs-native-extensions';
+import type { FsNativeExtensions } from 'fs-native-extensions';
 import lockfile from 'proper-lockfile';
 import { lockFs } from './lock-fs.js';
 
@@ -109,22 +109,39 @@ function closeIfUnused(where: string, file: OpenLockFile): void {
 /** How often a lock is taken again after its file was replaced under it before giving up. */
 const REPLACED_RETRIES = 3;
 
+/** fs-native-extensions, loaded once on first use (so a platform without its native build still loads this library). */
+let nativeExtensions: Promise<FsNativeExtensions> | undefined;
+
+function loadNativeExtensions(): Promise<FsNativeExtensions> {
+  nativeExtensions ??= import('fs-native-extensions').then(
+    (mod) => (mod as { default?: FsNativeExtensions }).default ?? (mod as unknown as FsNativeExtensions),
+  );
+  return nativeExtensions;
+}
+
 /** Byte-range locks of one file (Linux open file description locks). */
 export class RangeLocks implements CrossProcessLocks {
   private readonly file: string;
   private opened: OpenLockFile | undefined;
 
-  /** @param locksDir the store's locks folder */
-  constructor(locksDir: string) {
+  /**
+   * @param locksDir the store's locks folder
+   * @param fne the loaded fs-native-extensions
+   */
+  constructor(
+    locksDir: string,
+    private readonly fne: FsNativeExtensions,
+  ) {
     this.file = path.join(locksDir, RANGE_LOCK_FILE);
   }
 
   async tryTake(target: string): Promise<ReleaseLock | undefined> {
+    const { fne } = this;
     // 48 bits of the name's hash (the target's file name is its hex digest): a safe integer offset.
     const offset = Number.parseInt(path.basename(target).slice(0, 12), 16);
     for (let attempt = 0; attempt <= REPLACED_RETRIES; attempt += 1) {
       const file = this.openFile();
-      if (!fne.tryLock(file.fd, offset, 1)) return undefined;
+      if (!this.lockByte(file, offset)) return undefined;
       // A lock counts only while the path still names the locked file: one removed or replaced
       // meanwhile is what other processes lock from now on.
       const now = fs.statSync(this.file, { throwIfNoEntry: false });
@@ -148,6 +165,16 @@ export class RangeLocks implements CrossProcessLocks {
     this.opened = undefined;
     file.users -= 1;
     closeIfUnused(this.file, file);
+  }
+
+  /** Locks one byte; false when another holder has it (Linux says `EAGAIN`, POSIX allows `EACCES` too). */
+  private lockByte(file: OpenLockFile, offset: number): boolean {
+    try {
+      return this.fne.tryLock(file.fd, offset, 1);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') return false;
+      throw error;
+    }
   }
 
   /** This store's descriptor of the lock file, opened (or created) on first use. */
@@ -178,35 +205,44 @@ export class RangeLocks implements CrossProcessLocks {
 }
 
 /**
- * Range locks until the file system refuses one with a {@link RANGE_LOCKS_REFUSED} code, lock
- * folders from then on (`onRefused` is told once).
+ * Range locks until they turn out to be unavailable, lock folders from then on (`onRefused` is
+ * told once): when fs-native-extensions does not load (no native build for this platform), or
+ * the file system refuses a lock with a {@link RANGE_LOCKS_REFUSED} code.
  */
 class RangeLocksOrFolders implements CrossProcessLocks {
-  private kind: CrossProcessLocks;
+  private kind: Promise<CrossProcessLocks> | undefined;
 
   constructor(
-    locksDir: string,
+    private readonly locksDir: string,
     private readonly onRefused: (error: Error) => void,
-  ) {
-    this.kind = new RangeLocks(locksDir);
-  }
+  ) {}
 
   async tryTake(target: string, onLost: (error: Error) => void): Promise<ReleaseLock | undefined> {
+    // Made once, even for callers that arrive together (each instance registers on the lock file).
+    this.kind ??= loadNativeExtensions().then(
+      (fne) => new RangeLocks(this.locksDir, fne),
+      (error: unknown) => this.folders(error),
+    );
+    const kind = await this.kind;
     try {
-      return await this.kind.tryTake(target, onLost);
+      return await kind.tryTake(target, onLost);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (!(this.kind instanceof RangeLocks) || code === undefined || !RANGE_LOCKS_REFUSED.has(code))
-        throw error;
-      this.onRefused(error as Error);
-      this.kind.close();
-      this.kind = new FolderLocks();
-      return this.kind.tryTake(target, onLost);
+      if (!(kind instanceof RangeLocks) || code === undefined || !RANGE_LOCKS_REFUSED.has(code)) throw error;
+      kind.close();
+      const folders = this.folders(error);
+      this.kind = Promise.resolve(folders);
+      return folders.tryTake(target, onLost);
     }
   }
 
   close(): void {
-    this.kind.close();
+    void this.kind?.then((kind) => kind.close());
+  }
+
+  private folders(error: unknown): FolderLocks {
+    this.onRefused(error instanceof Error ? error : new Error(String(error)));
+    return new FolderLocks();
   }
 }
 
