@@ -179,4 +179,12 @@ describe('cross-process locks (byte ranges) of back-to-back calls', () => {
       }),
     ]);
   });
+
+  it('create the lock file with the locks folder’s read and write permissions (a group may share the store)', async () => {
+    const storage = await openStore({}, { lockKind: 'range' });
+    const locks = path.join(storage.baseDir, '.connectome-storage', 'locks');
+    await fs.promises.chmod(locks, 0o770);
+    await storage.storeMemory('c1', 'm0', { n: 0 });
+    expect((await fs.promises.stat(path.join(locks, RANGE_LOCK_FILE))).mode & 0o777).toBe(0o660);
+  });
 });

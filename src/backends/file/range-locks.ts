@@ -106,6 +106,37 @@ function closeIfUnused(where: string, file: OpenLockFile): void {
   fs.closeSync(file.fd);
 }
 
+/**
+ * Opens the lock file read-write (Linux grants a write lock only on a descriptor open for
+ * writing), creating it if missing. A new file gets the locks folder's read and write
+ * permissions: whoever may make lock folders there (a group sharing the store) may lock here.
+ */
+function openLockFile(file: string): number {
+  const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
+  for (;;) {
+    try {
+      return fs.openSync(file, O_RDWR);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const mode = fs.statSync(path.dirname(file)).mode & 0o666;
+    let fd: number;
+    try {
+      fd = fs.openSync(file, O_RDWR | O_CREAT | O_EXCL, mode);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // another process made it first
+      throw error;
+    }
+    try {
+      fs.fchmodSync(fd, mode); // past the umask
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+    return fd;
+  }
+}
+
 /** How often a lock is taken again after its file was replaced under it before giving up. */
 const REPLACED_RETRIES = 3;
 
@@ -182,8 +213,7 @@ export class RangeLocks implements CrossProcessLocks {
     if (this.opened !== undefined && !this.opened.retired) return this.opened;
     let file = openFiles.get(this.file);
     if (file === undefined) {
-      // Read-write: Linux grants a write lock only on a descriptor open for writing.
-      const fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+      const fd = openLockFile(this.file);
       const stat = fs.fstatSync(fd);
       file = { fd, dev: stat.dev, ino: stat.ino, users: 0, held: 0, retired: false, closed: false };
       openFiles.set(this.file, file);
