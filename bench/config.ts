@@ -17,6 +17,11 @@ export interface BenchConfig {
   mode: BenchMode;
   /** Measured rounds after the warm-up; subjects alternate within each. */
   rounds: number;
+  /**
+   * Measured rounds of W1 and W4, whose rounds take a fraction of a second: one slow moment of
+   * the machine moves a median of three, so they take more.
+   */
+  shortRounds: number;
   /** Warm-up rounds (not reported). */
   warmups: number;
   /** W1: conversation store + load pairs per round. */
@@ -54,6 +59,7 @@ const full = process.env.BENCH_FULL === '1';
 export const config: BenchConfig = {
   mode: smoke ? 'smoke' : full ? 'full' : 'default',
   rounds: smoke ? 1 : 3,
+  shortRounds: smoke ? 1 : 7,
   warmups: smoke ? 0 : 1,
   w1Pairs: smoke ? 5 : 100,
   appendCalls: smoke ? 20 : 1000,

@@ -52,9 +52,10 @@ export async function alternate(
   subjects: SubjectKind[],
   measure: RoundFn,
   warmups = config.warmups,
+  rounds = config.rounds,
 ): Promise<SubjectMedians> {
   const samples = new Map<SubjectKind, Map<string, number[]>>(subjects.map((s) => [s, new Map()]));
-  const total = warmups + config.rounds;
+  const total = warmups + rounds;
   for (let round = 0; round < total; round += 1) {
     const warmup = round < warmups;
     const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]!);

@@ -11,19 +11,24 @@ export async function runW1(backend: Backend, location: StoreLocation): Promise<
   const subjects = writeSubjectsFor(backend);
   const data = Array.from({ length: 10 }, (_, i) => conversation(i));
   return withStores(backend, subjects, location, async (stores) => {
-    const medians = await alternate(subjects, async (subject, round, warmup) => {
-      const store = stores.get(subject)!.store;
-      const pairs = warmup ? Math.ceil(config.w1Pairs / 10) : config.w1Pairs;
-      const ms = await timeMs(async () => {
-        for (let i = 0; i < pairs; i += 1) {
-          const id = `w1-r${round}-${i}`;
-          await store.storeConversation(id, data[i % data.length]!);
-          if ((await store.loadConversation(id)) === null)
-            throw new Error(`${subject}: ${id} not loaded back`);
-        }
-      });
-      return { pairs: opsPerSecond(pairs, ms) };
-    });
+    const medians = await alternate(
+      subjects,
+      async (subject, round, warmup) => {
+        const store = stores.get(subject)!.store;
+        const pairs = warmup ? Math.ceil(config.w1Pairs / 10) : config.w1Pairs;
+        const ms = await timeMs(async () => {
+          for (let i = 0; i < pairs; i += 1) {
+            const id = `w1-r${round}-${i}`;
+            await store.storeConversation(id, data[i % data.length]!);
+            if ((await store.loadConversation(id)) === null)
+              throw new Error(`${subject}: ${id} not loaded back`);
+          }
+        });
+        return { pairs: opsPerSecond(pairs, ms) };
+      },
+      config.warmups,
+      config.shortRounds,
+    );
     return toRows('W1', backend, medians, [{ metric: 'pairs', label: 'store + load (4 KB)', unit: 'ops/s' }]);
   });
 }

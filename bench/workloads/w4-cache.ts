@@ -18,17 +18,22 @@ async function setGet(store: BenchStore, key: string, n: number): Promise<void> 
 export async function runW4(backend: Backend, location: StoreLocation): Promise<Row[]> {
   const subjects = subjectsFor(backend);
   return withStores(backend, subjects, location, async (stores) => {
-    const medians = await alternate(subjects, async (subject, round, warmup) => {
-      const store = stores.get(subject)!.store;
-      const scale = warmup ? 10 : 1;
-      const sequential = await throughput(Math.ceil(config.cacheSequential / scale), 1, (n) =>
-        setGet(store, `w4s-r${round}-${n}`, n),
-      );
-      const concurrent = await throughput(Math.ceil(config.cacheConcurrent / scale), CONCURRENCY, (n) =>
-        setGet(store, `w4c-r${round}-${n}`, n),
-      );
-      return { sequential, concurrent };
-    });
+    const medians = await alternate(
+      subjects,
+      async (subject, round, warmup) => {
+        const store = stores.get(subject)!.store;
+        const scale = warmup ? 10 : 1;
+        const sequential = await throughput(Math.ceil(config.cacheSequential / scale), 1, (n) =>
+          setGet(store, `w4s-r${round}-${n}`, n),
+        );
+        const concurrent = await throughput(Math.ceil(config.cacheConcurrent / scale), CONCURRENCY, (n) =>
+          setGet(store, `w4c-r${round}-${n}`, n),
+        );
+        return { sequential, concurrent };
+      },
+      config.warmups,
+      config.shortRounds,
+    );
     return toRows('W4', backend, medians, [
       { metric: 'sequential', label: 'set + get (1 KB, TTL), sequential', unit: 'ops/s' },
       { metric: 'concurrent', label: `set + get (1 KB, TTL), ${CONCURRENCY} concurrent`, unit: 'ops/s' },
