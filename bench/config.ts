@@ -22,6 +22,12 @@ export interface BenchConfig {
    * the machine moves a median of three, so they take more.
    */
   shortRounds: number;
+  /**
+   * Pause after each subject's part of a round, before the next subject is timed: work a
+   * store defers past its call (the file index writes its segments 100 ms after the write)
+   * then finishes on its own time instead of the next subject's.
+   */
+  settleMs: number;
   /** Warm-up rounds (not reported). */
   warmups: number;
   /** W1: conversation store + load pairs per round. */
@@ -60,6 +66,7 @@ export const config: BenchConfig = {
   mode: smoke ? 'smoke' : full ? 'full' : 'default',
   rounds: smoke ? 1 : 3,
   shortRounds: smoke ? 1 : 7,
+  settleMs: smoke ? 0 : 200,
   warmups: smoke ? 0 : 1,
   w1Pairs: smoke ? 5 : 100,
   appendCalls: smoke ? 20 : 1000,

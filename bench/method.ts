@@ -61,6 +61,7 @@ export async function alternate(
     const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]!);
     for (const subject of order) {
       const metrics = await measure(subject, round, warmup);
+      if (config.settleMs > 0) await new Promise((resolve) => setTimeout(resolve, config.settleMs));
       if (warmup) continue;
       const bySubject = samples.get(subject)!;
       for (const [name, value] of Object.entries(metrics)) {
