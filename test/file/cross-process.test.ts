@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import fse from 'fs-extra';
-import { RANGE_LOCK_FILE } from '../../src/backends/file/range-locks.js';
+import { RANGE_LOCK_FILE } from '../../src/backends/file/lock-kinds.js';
 import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterAll(async () => {

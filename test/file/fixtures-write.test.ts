@@ -6,7 +6,7 @@
 import path from 'node:path';
 import fse from 'fs-extra';
 import type { FileStorage } from '../../src/backends/file/index.js';
-import { RANGE_LOCK_FILE } from '../../src/backends/file/range-locks.js';
+import { RANGE_LOCK_FILE } from '../../src/backends/file/lock-kinds.js';
 import { FIXTURE_STORE, isBackup, listTree, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 import { type ReferenceExpectations, referenceExpectations } from '../support/reference-fixture.js';
 

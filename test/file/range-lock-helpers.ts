@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fne from 'fs-native-extensions';
-import { RANGE_LOCK_FILE } from '../../src/backends/file/range-locks.js';
+import { RANGE_LOCK_FILE } from '../../src/backends/file/lock-kinds.js';
 
 /**
  * Holds every range lock of the store at `baseDir` from a descriptor of its own (as another

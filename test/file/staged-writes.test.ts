@@ -11,7 +11,7 @@ import lockfile from 'proper-lockfile';
 import { StorageError } from '../../src/index.js';
 import { isTempEntryName } from '../../src/backends/file/temp-files.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
-import type { LockKindName } from '../../src/backends/file/range-locks.js';
+import type { LockKindName } from '../../src/backends/file/lock-kinds.js';
 import { holdAllRangeLocks } from './range-lock-helpers.js';
 import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import fse from 'fs-extra';
 import fne from 'fs-native-extensions';
 import lockfile from 'proper-lockfile';
-import { RANGE_LOCK_FILE } from '../../src/backends/file/range-locks.js';
+import { RANGE_LOCK_FILE } from '../../src/backends/file/lock-kinds.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { holdAllRangeLocks } from './range-lock-helpers.js';
 import { countReadsOf, openStore, removeTempDirs, shutdownAll } from './helpers.js';

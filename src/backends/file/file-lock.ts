@@ -4,7 +4,7 @@
  * the base folder.
  *
  * Across processes a lock is one byte of a lock file on Linux, else a `{hash}.lock` folder
- * (`range-locks.ts`). Within a process, callers queue in memory and only the head of the
+ * (`lock-kinds.ts`). Within a process, callers queue in memory and only the head of the
  * queue polls the folder. Polling alone is unfair: a process whose queue never empties hands the
  * lock from one of its callers to the next without a gap, so another process could wait until it
  * gives up. A waiting process therefore announces itself in `{hash}.waiting`, and a process that
@@ -41,7 +41,7 @@ import {
   type LockKindName,
   PLATFORM_LOCK_KIND,
   type ReleaseLock,
-} from './range-locks.js';
+} from './lock-kinds.js';
 import { isMissing } from './temp-files.js';
 
 /** How long a caller waits for a busy lock before failing: well past a lock folder's stale time (10 s). */

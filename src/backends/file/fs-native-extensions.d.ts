@@ -1,4 +1,4 @@
-/** The part of fs-native-extensions (no type declarations of its own) that `range-locks.ts` uses. */
+/** The part of fs-native-extensions (no type declarations of its own) that `lock-kinds.ts` uses. */
 declare module 'fs-native-extensions' {
   /** The package's functions used here. */
   export interface FsNativeExtensions {

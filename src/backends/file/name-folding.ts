@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ioError } from './atomic-json.js';
-import type { LockKindName } from './range-locks.js';
+import type { LockKindName } from './lock-kinds.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
 /** Which names the file system treats as the same entry. */
@@ -86,7 +86,7 @@ export const SYSTEM_ENTRY_NAMES: EntryNames = {
 export interface FileStorageInternals {
   /** How entry names become paths; the operating system's own by default. */
   entryNames?: EntryNames;
-  /** Which kind of cross-process lock (`range-locks.ts`); the platform's best by default. */
+  /** Which kind of cross-process lock (`lock-kinds.ts`); the platform's best by default. */
   lockKind?: LockKindName;
 }
 

@@ -6,9 +6,11 @@
  *   file description lock (`F_OFD_SETLK`, via fs-native-extensions); the byte is the lock name's
  *   hash. Taking and freeing one is two system calls that touch no disk, and the kernel frees it
  *   when its process dies, so there is no stale lock to wait out or take over. A lock folder cost
- *   a `mkdir`, a `stat` and an `rmdir`, each a journalled change of the locks folder: 0.71x the
- *   raw writer's store + load pairs, 0.88–0.95x without (W1, 2026-12-01).
- * - **folder** (every other platform, where such locks cover only whole files): a `{hash}.lock`
+ *   a `mkdir`, a `stat` and an `rmdir`, each a journalled change of the locks folder: W1 (store +
+ *   load of new conversations) read 0.71x the raw writer with lock folders, 0.88–0.95x with no
+ *   cross-process lock at all (an experiment, 2026-12-01).
+ * - **folder** (every other platform, where such locks cover only whole files; and a Linux store
+ *   where range locks turn out unavailable, see {@link RangeLocksOrFolders}): a `{hash}.lock`
  *   folder, proper-lockfile's `mkdir` lock with a refreshed mtime, taken over once stale.
  *
  * Every process on one store must use the same kind, so they must run on the same kind of
@@ -175,7 +177,13 @@ export class RangeLocks implements CrossProcessLocks {
       if (!this.lockByte(file, offset)) return undefined;
       // A lock counts only while the path still names the locked file: one removed or replaced
       // meanwhile is what other processes lock from now on.
-      const now = fs.statSync(this.file, { throwIfNoEntry: false });
+      let now: fs.Stats | undefined;
+      try {
+        now = fs.statSync(this.file, { throwIfNoEntry: false });
+      } catch (error) {
+        fne.unlock(file.fd, offset, 1); // not held by anyone then (ENOTDIR: the folder became a file)
+        throw error;
+      }
       if (now !== undefined && now.ino === file.ino && now.dev === file.dev) {
         file.held += 1;
         return async () => {
