@@ -18,7 +18,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FsNativeExtensions } from 'fs-native-extensions';
 import lockfile from 'proper-lockfile';
 import { lockFs } from './lock-fs.js';
 
@@ -142,12 +141,20 @@ function openLockFile(file: string): number {
 /** How often a lock is taken again after its file was replaced under it before giving up. */
 const REPLACED_RETRIES = 3;
 
-/** fs-native-extensions, loaded once on first use (so a platform without its native build still loads this library). */
-let nativeExtensions: Promise<FsNativeExtensions> | undefined;
+/** The calls of fs-native-extensions used here (the package has no type declarations). */
+export interface ByteRangeCalls {
+  /** Locks `length` bytes at `offset` of `fd` (exclusive); false when another holder has them. */
+  tryLock(fd: number, offset: number, length: number): boolean;
+  /** Frees a lock taken with `tryLock`. */
+  unlock(fd: number, offset: number, length: number): void;
+}
 
-function loadNativeExtensions(): Promise<FsNativeExtensions> {
+/** fs-native-extensions, loaded once on first use (so a platform without its native build still loads this library). */
+let nativeExtensions: Promise<ByteRangeCalls> | undefined;
+
+function loadNativeExtensions(): Promise<ByteRangeCalls> {
   nativeExtensions ??= import('fs-native-extensions').then(
-    (mod) => (mod as { default?: FsNativeExtensions }).default ?? (mod as unknown as FsNativeExtensions),
+    (mod: { default?: ByteRangeCalls }) => mod.default ?? (mod as unknown as ByteRangeCalls),
   );
   return nativeExtensions;
 }
@@ -163,7 +170,7 @@ export class RangeLocks implements CrossProcessLocks {
    */
   constructor(
     locksDir: string,
-    private readonly fne: FsNativeExtensions,
+    private readonly fne: ByteRangeCalls,
   ) {
     this.file = path.join(locksDir, RANGE_LOCK_FILE);
   }
