@@ -12,6 +12,9 @@ export function holdAllRangeLocks(baseDir: string): () => void {
   const file = path.join(baseDir, '.connectome-storage', 'locks', RANGE_LOCK_FILE);
   const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
   // Length 0: from offset 0 to the end of any file, i.e. every lock's byte.
-  if (!fne.tryLock(fd, 0, 0)) throw new Error(`a range lock of ${file} is already held`);
+  if (!fne.tryLock(fd, 0, 0)) {
+    fs.closeSync(fd);
+    throw new Error(`a range lock of ${file} is already held`);
+  }
   return () => fs.closeSync(fd); // closing frees the locks
 }
