@@ -5,7 +5,7 @@
  *
  * Across processes a lock is one byte of a lock file on Linux, else a `{hash}.lock` folder
  * (`lock-kinds.ts`). Within a process, callers queue in memory and only the head of the
- * queue polls the folder. Polling alone is unfair: a process whose queue never empties hands the
+ * queue polls the lock. Polling alone is unfair: a process whose queue never empties hands the
  * lock from one of its callers to the next without a gap, so another process could wait until it
  * gives up. A waiting process therefore announces itself in `{hash}.waiting`, and a process that
  * has held a lock through back-to-back hand-offs for {@link FAIR_SHARE_MS} lets it go for a moment
@@ -88,7 +88,7 @@ export class FileLocks {
    * @param locksDir the locks folder.
    * @param recreateDir recreates `locksDir` when it was removed while the store is open
    *   (without it, a missing folder fails the lock at once).
-   * @param logger receives stale-lock takeovers and lost locks.
+   * @param logger receives stale-lock takeovers, lost locks and a switch from range locks to lock folders.
    * @param kind which kind of lock (the platform's best by default; tests choose).
    */
   constructor(

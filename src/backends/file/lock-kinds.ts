@@ -50,7 +50,7 @@ export interface CrossProcessLocks {
  * manager, some FUSE file systems): a store there uses lock folders instead. Every process on
  * that file system gets the same answer, so they all make the same switch.
  */
-export const RANGE_LOCKS_REFUSED: ReadonlySet<string> = new Set([
+const RANGE_LOCKS_REFUSED: ReadonlySet<string> = new Set([
   'ENOLCK',
   'EINVAL',
   'ENOSYS',
@@ -65,7 +65,7 @@ const STALE_MS = 10_000;
 export const FOLDER_LOCK_OPTIONS = { realpath: false, stale: STALE_MS, retries: 0, fs: lockFs } as const;
 
 /** Lock folders (proper-lockfile). */
-export class FolderLocks implements CrossProcessLocks {
+class FolderLocks implements CrossProcessLocks {
   async tryTake(target: string, onLost: (error: Error) => void): Promise<ReleaseLock | undefined> {
     try {
       return await lockfile.lock(target, { ...FOLDER_LOCK_OPTIONS, onCompromised: onLost });
@@ -142,7 +142,7 @@ function openLockFile(file: string): number {
 const REPLACED_RETRIES = 3;
 
 /** The calls of fs-native-extensions used here (the package has no type declarations). */
-export interface ByteRangeCalls {
+interface ByteRangeCalls {
   /** Locks `length` bytes at `offset` of `fd` (exclusive); false when another holder has them. */
   tryLock(fd: number, offset: number, length: number): boolean;
   /** Frees a lock taken with `tryLock`. */
@@ -160,7 +160,7 @@ function loadNativeExtensions(): Promise<ByteRangeCalls> {
 }
 
 /** Byte-range locks of one file (Linux open file description locks). */
-export class RangeLocks implements CrossProcessLocks {
+class RangeLocks implements CrossProcessLocks {
   private readonly file: string;
   private opened: OpenLockFile | undefined;
 

@@ -4,7 +4,9 @@
  * the thread pool it costs a hand-off to a worker and back, which on a busy machine costs more
  * CPU and time than the call. Calls that change the file system (`mkdir`, `link`, `rename`,
  * `unlink`) may wait for a journal commit to start and stay on the pool, as do the data calls
- * (reads, writes, fsyncs): on the calling thread they would stall every other caller.
+ * (reads, writes, fsyncs): on the calling thread they would stall every other caller. So do
+ * look-ups of names that are usually missing in a folder other writes are changing: those go
+ * through the pool ({@link existsSoon}).
  */
 import fs, { type BigIntStats } from 'node:fs';
 import { ioError } from './durable-dirs.js';
