@@ -13,6 +13,7 @@ const available = async (): Promise<true | string> =>
 export const sqliteMemoryHarness: BackendHarness = {
   name: 'sqlite (:memory:)',
   sharedStore: false,
+  corpusStatsFollowDeletes: false,
   available,
   async createStore() {
     return {
@@ -32,6 +33,7 @@ export const sqliteMemoryHarness: BackendHarness = {
 export const sqliteFileHarness: BackendHarness = {
   name: 'sqlite (file)',
   sharedStore: true,
+  corpusStatsFollowDeletes: false,
   available,
   async createStore() {
     const dir = await mkdtemp(join(tmpdir(), 'connectome-sqlite-'));

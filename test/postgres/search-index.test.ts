@@ -86,6 +86,40 @@ describeWithService('postgres')('postgres search index', () => {
     expect((await stats()).memories?.[0]).toBe(2);
   });
 
+  it('a raw-message replace rewrites only the messages that changed', async () => {
+    const s = await ctx.open();
+    // xmin: the transaction that last wrote the row version; unchanged rows keep theirs.
+    const versions = async (): Promise<string[]> =>
+      (
+        await ctx
+          .raw()
+          .query<{ v: string }>(
+            `SELECT xmin::text AS v FROM ${ident(ctx.schema())}.raw_messages ORDER BY message_index`,
+          )
+      ).rows.map((row) => row.v);
+    await s.storeRawMessages('c1', ['otter one', 'heron two', 'ibis three']);
+    const first = await versions();
+    await s.storeRawMessages('c1', ['otter one', 'heron two', 'ibis three', 'crane four']);
+    const grown = await versions();
+    expect(grown.slice(0, 3)).toEqual(first);
+    await s.storeRawMessages('c1', ['otter one', 'stork two', 'ibis three']);
+    const changed = await versions();
+    expect(changed).toHaveLength(3);
+    expect([changed[0], changed[2]]).toEqual([first[0], first[2]]);
+    expect(changed[1]).not.toBe(first[1]);
+    expect((await indexed('raw_messages')).map((r) => r.tokens).sort()).toEqual([
+      "'ibis':1 'three':1",
+      "'one':1 'otter':1",
+      "'stork':1 'two':1",
+    ]);
+    expect((await stats()).raw_messages).toEqual([3, 6]);
+    // Rows stored with the index off get their columns when an indexed store writes the same text.
+    const off = await ctx.open({ searchIndex: false });
+    await off.storeRawMessages('c2', ['walrus']);
+    await s.storeRawMessages('c2', ['walrus']);
+    expect((await indexed('raw_messages')).filter((r) => r.tokens === "'walrus':1")).toHaveLength(1);
+  });
+
   it('indexes, on open, the rows of a schema written before the index existed (version 1)', async () => {
     const s = await ctx.open();
     await s.storeMemory('c1', 'm1', { text: 'old penguin' });

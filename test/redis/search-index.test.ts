@@ -94,6 +94,32 @@ describeWithService('redis')('redis search index', () => {
     expect(await counter('search_tokens')).toBe(0);
   });
 
+  it('a raw-message replace re-indexes only the messages that changed', async () => {
+    const s = await ctx.open();
+    /** Every posting entry of a token, live or dropped: doc number and liveness. */
+    const entries = async (token: string): Promise<Array<[number, boolean]>> => {
+      const out: Array<[number, boolean]> = [];
+      for (const key of await postingKeys(token))
+        for (const e of await decodePostings(key)) out.push([e.num, e.live]);
+      return out;
+    };
+    await s.storeRawMessages('c1', ['otter one', 'heron two', 'ibis three']);
+    const otter = await entries('otter');
+    expect(otter).toEqual([[expect.any(Number), true]]);
+    await s.storeRawMessages('c1', ['otter one', 'heron two', 'ibis three', 'crane four']);
+    await s.storeRawMessages('c1', ['otter one', 'stork two', 'ibis three']);
+    // The unchanged messages kept their docs: one entry each, never dropped and re-added.
+    expect(await entries('otter')).toEqual(otter);
+    expect(await entries('ibis')).toHaveLength(1);
+    expect((await entries('heron')).filter(([, live]) => live)).toEqual([]);
+    expect((await entries('crane')).filter(([, live]) => live)).toEqual([]);
+    expect(await counter('search_docs')).toBe(3);
+    const hits = await s.search({ text: 'otter stork ibis heron crane' });
+    expect(hits.map((hit) => (hit.kind === 'raw_messages' ? hit.messageIndex : -1)).sort()).toEqual([
+      0, 1, 2,
+    ]);
+  });
+
   it('maxReasoningChainsPerAgent: an append that trims drops the trimmed chains from the index', async () => {
     const s = await ctx.open({ maxReasoningChainsPerAgent: 2, searchFields: { reasoning_chains: ['step'] } });
     await s.appendReasoningChains('a1', [{ step: 'alpha' }, { step: 'beta' }, { step: 'gamma' }]);

@@ -100,6 +100,37 @@ describe('SQLite index write path', () => {
 describe('SQLite one-statement writes', () => {
   const dir = useTempDir();
 
+  it('a raw-message replace keeps the rows and entries of the messages that did not change', async () => {
+    const dbPath = `${dir()}/raw.db`;
+    const s = new SQLiteStorage({ dbPath });
+    await s.initialize();
+    try {
+      const rowIds = (): Promise<number[]> =>
+        withRawDb(dbPath, async (db) =>
+          (
+            await db.all("SELECT id FROM raw_messages WHERE conversation_id = 'c' ORDER BY message_index")
+          ).map((row) => Number(row.id)),
+        );
+      await s.storeRawMessages('c', ['otter one', 'heron two', 'ibis three']);
+      const first = await rowIds();
+      await s.storeRawMessages('c', ['otter one', 'heron two', 'ibis three', 'crane four']);
+      expect((await rowIds()).slice(0, 3)).toEqual(first);
+      await s.storeRawMessages('c', ['otter one', 'stork two', 'ibis three']);
+      const changed = await rowIds();
+      expect([changed[0], changed[2]]).toEqual([first[0], first[2]]);
+      expect(changed[1]).toBeGreaterThan(Math.max(...first));
+      expect((await s.getStorageStats()).search_index_entries).toBe(3);
+      expect((await s.search({ text: 'otter stork ibis heron crane' })).map(idOf).sort()).toEqual([
+        'raw_messages:c:0',
+        'raw_messages:c:1',
+        'raw_messages:c:2',
+      ]);
+      expect(await s.search({ text: 'heron crane' })).toEqual([]);
+    } finally {
+      await s.shutdown();
+    }
+  });
+
   it('index exactly what a full rebuild indexes: same hits and scores before and after reindex()', async () => {
     const s = new SQLiteStorage({
       dbPath: `${dir()}/fast.db`,

@@ -22,6 +22,8 @@ import { readPostgresConversationBatch } from './batch-reads.js';
 import { buildBulkSql, type PostgresBulkSql, writeConversationBatch } from './bulk-writes.js';
 import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
 import { PostgresStorageBase } from './postgres-base.js';
+import type { SearchColumns } from './search-index.js';
+import { EntryMemo } from '../../core/search/entry-memo.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -32,6 +34,8 @@ export class PostgresStorage extends PostgresStorageBase {
     'PostgreSQL via pg: one schema shared by many processes, transactional, indexed cache expiry';
 
   private bulkSql: PostgresBulkSql | undefined;
+  /** Raw-message index columns by JSON text: a list stored again is not tokenized again. */
+  private readonly rawColumns = new EntryMemo<SearchColumns>(([tokens]) => tokens?.length ?? 0);
 
   // ----- conversations -------------------------------------------------------------------
 
@@ -63,7 +67,9 @@ export class PostgresStorage extends PostgresStorageBase {
 
   protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
     const texts = messages.map((message) => JSON.stringify(message));
-    const columns = messages.map((message) => this.index.columns('raw_messages', message));
+    const columns = messages.map((message, i) =>
+      this.rawColumns.get(texts[i] as string, () => this.index.columns('raw_messages', message)),
+    );
     const search = [columns.map(([tokens]) => tokens), columns.map(([, length]) => length)];
     const lockNamespace = `connectome-storage raw_messages ${this.config.schema}`;
     await this.db.transaction(`store raw messages of ${q(conversationId)}`, async (tx) => {

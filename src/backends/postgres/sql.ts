@@ -40,16 +40,22 @@ export function buildSql(schema: string) {
     // has not committed yet and then collide on (or interleave) their inserts. Parameters:
     // lock namespace, conversation id.
     lockRawMessages: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
-    // Delete and insert in one statement (one round trip): the one-time filter runs the DELETE
-    // to completion before the first insert, and rows deleted by this transaction no longer
-    // collide with the new ones. The whole list is one array parameter: a row per message would
-    // pass the 65,535 bind parameter limit. Parameters: conversation id, messages as JSON texts,
-    // their search tokens and lengths.
-    replaceRawMessages: `WITH del AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1 RETURNING 1)
-      INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data, search_tokens, search_length)
-      SELECT $1, m.ordinality - 1, m.data, m.tokens::tsvector, m.len
-      FROM unnest($2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS m(data, tokens, len, ordinality)
-      WHERE (SELECT count(*) FROM del) >= 0`,
+    // One statement (one round trip): the tail past the new list is deleted and every
+    // position upserted, but a row whose text is the one already stored keeps its row and
+    // its index columns (unless it has none yet and the write brings them), so an agent that
+    // stores its whole list after every turn rewrites and re-indexes the new messages only.
+    // The whole list is one array parameter: a row per message would pass the 65,535 bind
+    // parameter limit. Parameters: conversation id, messages as JSON texts, their search
+    // tokens and lengths.
+    replaceRawMessages: `WITH m AS (SELECT m.ordinality - 1 AS idx, m.data, m.tokens, m.len
+        FROM unnest($2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS m(data, tokens, len, ordinality)),
+      del AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1 AND message_index >= cardinality($2::text[]))
+      INSERT INTO ${s}.raw_messages AS r (conversation_id, message_index, message_data, search_tokens, search_length)
+      SELECT $1, m.idx, m.data, m.tokens::tsvector, m.len FROM m
+      ON CONFLICT (conversation_id, message_index) DO UPDATE SET message_data = EXCLUDED.message_data,
+        search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length, created_at = now()
+      WHERE r.message_data IS DISTINCT FROM EXCLUDED.message_data
+        OR (r.search_length IS NULL AND EXCLUDED.search_length IS NOT NULL)`,
     selectRawMessages: `SELECT message_data AS json FROM ${s}.raw_messages
       WHERE conversation_id = $1 ORDER BY message_index`,
 

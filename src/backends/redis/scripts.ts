@@ -165,6 +165,11 @@ return existed`,
  * Replaces the raw messages and their search docs. KEYS: raw (list), meta (hash),
  * conversation-ids (zset), counters. ARGV: conversation id, search flag, search owner part,
  * n, then n message JSON texts, then (flag '1') n search specs.
+ *
+ * Only the docs of messages that changed are replaced: a message whose JSON text is the one
+ * already stored at its position keeps its doc, so an agent that stores its whole list after
+ * every turn re-indexes the new messages, not the list (in a bucket marked stale, written with
+ * the index off, a doc may be missing or old, so every message is indexed again there).
  */
 export const WRITE_RAW = indexedScript(
   'writeRaw',
@@ -176,11 +181,15 @@ local oldBytes = tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0
 if searchOn(KEYS[4], ARGV[2]) then
   for i = n, oldCount - 1 do unindexDoc(KEYS[4], 'r' .. ARGV[3] .. i) end
   local stale = searchStale(KEYS[4])
+  local kept = {}
+  if not stale and oldCount > 0 and n > 0 then kept = redis.call('LRANGE', KEYS[1], 0, math.min(n, oldCount) - 1) end
   local docs = newDocs()
   for i = 0, n - 1 do
-    local doc = 'r' .. ARGV[3] .. i
-    if i < oldCount or stale then unindexDoc(KEYS[4], doc) end
-    docs.add(doc, ARGV[5 + n + i])
+    if kept[i + 1] ~= ARGV[5 + i] then
+      local doc = 'r' .. ARGV[3] .. i
+      if i < oldCount or stale then unindexDoc(KEYS[4], doc) end
+      docs.add(doc, ARGV[5 + n + i])
+    end
   end
   addDocs(KEYS[4], docs.docs, docs.specs)
 end

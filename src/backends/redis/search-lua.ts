@@ -29,6 +29,7 @@
 import { createHash } from 'node:crypto';
 import type { JsonValue, SearchKind, TextExtractor } from '../../core/index.js';
 import { countTokens } from '../../core/index.js';
+import { EntryMemo } from '../../core/search/entry-memo.js';
 
 /**
  * The index version this library writes at `<prefix>{index}:search`. 5: version 4's format,
@@ -291,10 +292,17 @@ export class SearchWriter {
     return [this.flag, searchDoc(kind, conversationId), this.spec(kind, record)];
   }
 
+  /** Raw-message specs by JSON text: a list stored again is not tokenized again (see EntryMemo). */
+  private readonly rawSpecs = new EntryMemo<string>((spec) => spec.length);
+
   /** The ARGV of `WRITE_RAW`: conversation id, flag, owner part, n, n JSON texts, n specs (index on). */
   rawArgs(conversationId: string, messages: readonly JsonValue[]): Array<string | number> {
     const json = messages.map((message) => JSON.stringify(message));
-    const specs = this.enabled ? messages.map((message) => this.spec('raw_messages', message)) : [];
+    const specs = this.enabled
+      ? messages.map((message, i) =>
+          this.rawSpecs.get(json[i] as string, () => this.spec('raw_messages', message)),
+        )
+      : [];
     return [conversationId, this.flag, searchOwner(conversationId), messages.length, ...json, ...specs];
   }
 }

@@ -11,6 +11,7 @@
  * them up first), or another process dropped the index tables.
  */
 import type { JsonObject, JsonValue, MemoryWrite, SearchKind } from '../../core/index.js';
+import { EntryMemo } from '../../core/search/entry-memo.js';
 import type { SqliteConnection, SqlParam } from './connection.js';
 import { toRowParts } from './rows.js';
 import type { SqliteSearchIndex } from './search-index.js';
@@ -64,6 +65,32 @@ function upsertView(kind: 'conversations' | 'chunk_info', upsert: string): strin
   ];
 }
 
+const RAW = KIND_CODES.raw_messages;
+
+/**
+ * Inside a raw-message replace trigger: `column` (an expression of the row `r`) of each of the
+ * conversation's rows that go, those past the new list and those whose text changed
+ * (`new.messages`: the JSON array of the texts). The list is walked once, each position looked
+ * up on the `(conversation_id, message_index)` index.
+ */
+const rawRowsReplaced = (column: string): string => `SELECT ${column} FROM main.raw_messages r
+      WHERE r.conversation_id = new.conversation_id AND r.message_index >= json_array_length(new.messages)
+      UNION ALL SELECT ${column} FROM json_each(new.messages) m CROSS JOIN main.raw_messages r
+      WHERE r.conversation_id = new.conversation_id AND r.message_index = m.key AND r.message_data IS NOT m.value`;
+
+/**
+ * A raw-message replace that rewrites only what changed: the rows that go are deleted and the
+ * positions left without a row inserted, so a message whose text is already stored at its
+ * position keeps its row (and its search entry). An agent that stores its whole list after
+ * every turn writes the new messages, not the list.
+ */
+const REPLACE_RAW_ROWS = `DELETE FROM main.raw_messages WHERE id IN (${rawRowsReplaced('r.id')});
+    INSERT INTO main.raw_messages (conversation_id, message_data, message_index, created_at)
+      SELECT new.conversation_id, m.value, m.key, new.created_at FROM json_each(new.messages) m
+      WHERE NOT EXISTS (SELECT 1 FROM main.raw_messages r
+        WHERE r.conversation_id = new.conversation_id AND r.message_index = m.key)
+      ORDER BY m.key;`;
+
 /** Connection-local (TEMP) views and triggers of the indexed fast paths; created after the index's own. */
 export const FAST_WRITE_TEMP_OBJECTS: readonly string[] = [
   ...appendView('memories', ['conversation_id', 'memory_id', 'memory_data', 'created_at']),
@@ -75,26 +102,24 @@ export const FAST_WRITE_TEMP_OBJECTS: readonly string[] = [
     AS SELECT NULL, NULL, NULL, NULL`,
   `CREATE TEMP TRIGGER IF NOT EXISTS raw_messages_fast_write_insert INSTEAD OF INSERT ON raw_messages_fast_write BEGIN
     ${abortWhenBehind('raw_messages')}
-    DELETE FROM main.raw_messages WHERE conversation_id = new.conversation_id;
-    INSERT INTO main.raw_messages (conversation_id, message_data, message_index, created_at)
-      SELECT new.conversation_id, value, key, new.created_at FROM json_each(new.messages) ORDER BY key;
-    DELETE FROM search_entry WHERE doc IN
-      (SELECT doc FROM search_docs WHERE scope = new.conversation_id AND kind = ${KIND_CODES.raw_messages});
+    DELETE FROM search_entry WHERE doc IN (${rawRowsReplaced(`r.id * 8 + ${RAW}`)}
+      UNION ALL SELECT d.doc FROM main.search_docs d WHERE d.scope = new.conversation_id AND d.kind = ${RAW}
+        AND NOT EXISTS (SELECT 1 FROM main.raw_messages r WHERE r.id = d.doc >> 3));
+    ${REPLACE_RAW_ROWS}
     INSERT INTO search_entry (doc, kind, scope, stamp, body)
-      SELECT r.id * 8 + ${KIND_CODES.raw_messages}, ${KIND_CODES.raw_messages}, new.conversation_id, NULL, b.value
-      FROM json_each(new.bodies) b JOIN main.raw_messages r
-        ON r.conversation_id = new.conversation_id AND r.message_index = b.key;
+      SELECT r.id * 8 + ${RAW}, ${RAW}, new.conversation_id, NULL, b.value
+      FROM json_each(new.bodies) b CROSS JOIN main.raw_messages r
+      WHERE r.conversation_id = new.conversation_id AND r.message_index = b.key
+        AND NOT EXISTS (SELECT 1 FROM main.search_docs d WHERE d.doc = r.id * 8 + ${RAW});
   END`,
 ];
 
-/** Connection-local views of the unindexed raw-message replace (delete + insert in one statement). */
+/** Connection-local views of the unindexed raw-message replace (one statement). */
 export const PLAIN_WRITE_TEMP_OBJECTS: readonly string[] = [
   `CREATE TEMP VIEW IF NOT EXISTS raw_messages_plain_write (conversation_id, created_at, messages)
     AS SELECT NULL, NULL, NULL`,
   `CREATE TEMP TRIGGER IF NOT EXISTS raw_messages_plain_write_insert INSTEAD OF INSERT ON raw_messages_plain_write BEGIN
-    DELETE FROM main.raw_messages WHERE conversation_id = new.conversation_id;
-    INSERT INTO main.raw_messages (conversation_id, message_data, message_index, created_at)
-      SELECT new.conversation_id, value, key, new.created_at FROM json_each(new.messages) ORDER BY key;
+    ${REPLACE_RAW_ROWS}
   END`,
 ];
 
@@ -126,6 +151,9 @@ function declines(error: unknown): boolean {
 
 /** The one-statement writes of one store; each returns `false` when the caller must take the general path. */
 export class SqliteFastWrites {
+  /** Raw-message entry bodies by JSON text: a list stored again is not extracted again. */
+  private readonly rawBodies = new EntryMemo<string>((body) => body.length);
+
   /**
    * @param db the store's connection (read when called: it changes across reopen)
    * @param index the store's search index (its `searchIndex` setting and what it indexes)
@@ -183,7 +211,9 @@ export class SqliteFastWrites {
     const params: SqlParam[] = [conversationId, now, JSON.stringify(texts)];
     const what = `store raw messages of ${quote(conversationId)}`;
     if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainRawMessages, params);
-    const bodies = messages.map((message) => this.index.body('raw_messages', message));
+    const bodies = messages.map((message, i) =>
+      this.rawBodies.get(texts[i] as string, () => this.index.body('raw_messages', message)),
+    );
     return this.attempt(what, FAST_SQL.rawMessages, [...params, JSON.stringify(bodies)]);
   }
 

@@ -215,6 +215,49 @@ export function searchTests(ctx: SuiteContext): void {
       expect(await ids(s, { text: 'cafe' })).toEqual(['memories:c2:m1', 'raw_messages:c2:0']);
     });
 
+    it('follows partial replaces of a raw-message list as a rebuilt index would', async () => {
+      const s = ctx.storage();
+      const list = (...words: string[]) => words.map((word) => ({ content: `${word} call` }));
+      const found = (text: string) => ids(s, { text, kinds: ['raw_messages'] });
+      // Ranked hits with their scores: what a rebuild from the stored records must reproduce.
+      const ranked = async () =>
+        (await s.search({ text: 'otter heron ibis crane stork egret call fox', limit: 50 })).map(
+          (hit) => [hitId(hit), hit.matchedTerms, hit.score] as const,
+        );
+      await s.storeRawMessages('c3', list('otter', 'heron', 'ibis', 'crane'));
+      // One message changed, one dropped, the rest unchanged.
+      await s.storeRawMessages('c3', list('otter', 'stork', 'ibis'));
+      expect(await found('heron crane')).toEqual([]);
+      expect(await found('otter stork ibis')).toEqual([
+        'raw_messages:c3:0',
+        'raw_messages:c3:1',
+        'raw_messages:c3:2',
+      ]);
+      // The same list again, then one message added: a turn of an agent.
+      await s.storeRawMessages('c3', list('otter', 'stork', 'ibis'));
+      await s.storeRawMessages('c3', list('otter', 'stork', 'ibis', 'egret'));
+      expect(await found('egret')).toEqual(['raw_messages:c3:3']);
+      // Texts that move to another position are found there only.
+      await s.storeRawMessages('c3', [...list('stork', 'otter'), 'otter call', { content: 'egret call' }]);
+      expect(await found('stork')).toEqual(['raw_messages:c3:0']);
+      expect(await found('otter')).toEqual(['raw_messages:c3:1', 'raw_messages:c3:2']);
+      expect(await found('ibis')).toEqual([]);
+      expect(await s.loadRawMessages('c3')).toEqual([
+        ...list('stork', 'otter'),
+        'otter call',
+        { content: 'egret call' },
+      ]);
+      const before = await ranked();
+      expect(before.length).toBeGreaterThan(4);
+      await s.reindex();
+      const after = await ranked();
+      expect(after.map(([id, terms]) => [id, terms])).toEqual(before.map(([id, terms]) => [id, terms]));
+      if (ctx.harness.corpusStatsFollowDeletes !== false) {
+        after.forEach(([, , score], i) => expect(score).toBeCloseTo(before[i]?.[2] ?? NaN, 9));
+      }
+      expect((await s.getStorageStats()).raw_message_count).toBe(3 + 2 + 4);
+    });
+
     it('finds what another instance on the same store wrote', async () => {
       if (!ctx.harness.sharedStore) return;
       const other = await ctx.openAnother();
