@@ -111,7 +111,27 @@ export interface RawMessageAccess {
   writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void>;
 }
 
-/** Embeds a raw-message list, runs `write` (the replace) and keeps the vectors in step with it. */
+/** Positions of `messages` whose JSON text is not the one `stored` holds there, `skip` left out. */
+function changedPositions(
+  messages: readonly JsonValue[],
+  stored: readonly JsonValue[] | null,
+  skip: ReadonlySet<number> = new Set(),
+): number[] {
+  return messages.flatMap((record, position) => {
+    const old = stored?.[position];
+    const same = old !== undefined && JSON.stringify(old) === JSON.stringify(record);
+    return same || skip.has(position) ? [] : [position];
+  });
+}
+
+/**
+ * Embeds a raw-message list, runs `write` (the replace) and keeps the vectors in step with it.
+ * Only messages that changed are embedded: one whose JSON text is the one stored at its position
+ * keeps its vector (its id is the position), so an agent that stores its whole list after every
+ * turn embeds the new messages, not the list. The list is read again after embedding (the
+ * version a failed vector write restores), and what another writer changed meanwhile is
+ * embedded too.
+ */
 export async function writeRawMessages(
   ctx: StepContext,
   conversationId: string,
@@ -120,13 +140,22 @@ export async function writeRawMessages(
   write: () => Promise<unknown>,
 ): Promise<void> {
   const { index, method } = ctx;
-  const changes = await index.prepare(
-    messages.map((record, messageIndex) => ({
-      ref: { kind: 'raw_messages' as const, conversationId, messageIndex },
-      record,
-    })),
-  );
+  const embed = (positions: readonly number[]): Promise<VectorChanges> =>
+    index.prepare(
+      positions.map((messageIndex) => ({
+        ref: { kind: 'raw_messages' as const, conversationId, messageIndex },
+        record: messages[messageIndex] as JsonValue,
+      })),
+    );
+  const seen = changedPositions(messages, await access.readRawMessages(conversationId));
+  const changes = await embed(seen);
   const before = await access.readRawMessages(conversationId);
+  const late = changedPositions(messages, before, new Set(seen));
+  if (late.length > 0) {
+    const more = await embed(late);
+    changes.upserts.push(...more.upserts);
+    changes.emptyIds.push(...more.emptyIds);
+  }
   if (before === null) {
     // Nothing to restore: vectors first, so a failed write is undone by removing them.
     await applyChanges(index, changes);

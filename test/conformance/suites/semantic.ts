@@ -24,11 +24,21 @@ import { hitId } from './hit-ids.js';
 /** A hashing embedder that fails while `failing` is set. */
 class SwitchableEmbedder implements Embedder {
   failing = false;
+  /** Every text embedded as a document, in order. */
+  readonly documents: string[] = [];
   private readonly inner = createEmbedder('hashing');
   readonly id = this.inner.id;
   readonly dimensions = this.inner.dimensions;
-  embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
-    if (this.failing) return Promise.reject(new EmbedderError(this.id, 'http', 'service down (test)'));
+  /** Runs once, inside the next document embedding (another writer acting meanwhile). */
+  meanwhile: (() => Promise<void>) | undefined;
+  async embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
+    if (this.failing) throw new EmbedderError(this.id, 'http', 'service down (test)');
+    if (options.purpose === 'document') {
+      this.documents.push(...texts);
+      const meanwhile = this.meanwhile;
+      this.meanwhile = undefined;
+      await meanwhile?.();
+    }
     return this.inner.embed(texts, options);
   }
 }
@@ -46,6 +56,8 @@ interface SemanticStore {
   s: StorageInterface;
   embedder: SwitchableEmbedder;
   vectors: SwitchableVectorStore;
+  /** Opens another instance on the same store (meaningful when the harness shares stores). */
+  openAnother(extra: Record<string, unknown>): Promise<StorageInterface>;
 }
 
 /** A fresh store of the harness's backend with semantic search on. */
@@ -54,7 +66,7 @@ async function openSemantic(ctx: SuiteContext, extra: Record<string, unknown> = 
   const vectors = new SwitchableVectorStore();
   const store = await ctx.newStore();
   const s = await store.open({ semantic: { embedder, vectorStore: vectors }, ...extra });
-  return { s, embedder, vectors };
+  return { s, embedder, vectors, openAnother: (more) => store.open(more) };
 }
 
 async function vectorIds(s: StorageInterface, text: string, extra: object = {}): Promise<string[]> {
@@ -85,6 +97,45 @@ export function semanticTests(ctx: SuiteContext): void {
       expect(top.score).toBeLessThanOrEqual(1);
       expect(top.snippet).toContain('«');
       expect(hits.map((hit) => hit.score)).toEqual([...hits.map((hit) => hit.score)].sort((a, b) => b - a));
+    });
+
+    it('a raw-message replace embeds only the messages that changed', async () => {
+      const { s, embedder, vectors } = await openSemantic(ctx);
+      await s.storeRawMessages('c1', ['alpha bravo', 'charlie delta', 'echo foxtrot']);
+      expect(embedder.documents).toEqual(['alpha bravo', 'charlie delta', 'echo foxtrot']);
+      embedder.documents.length = 0;
+      await s.storeRawMessages('c1', ['alpha bravo', 'charlie delta', 'echo foxtrot', 'golf hotel']);
+      expect(embedder.documents).toEqual(['golf hotel']);
+      embedder.documents.length = 0;
+      await s.storeRawMessages('c1', ['alpha bravo', 'india juliet', 'echo foxtrot']);
+      expect(embedder.documents).toEqual(['india juliet']);
+      expect(await vectors.count()).toBe(3);
+      expect(await vectorIds(s, 'india juliet', { kinds: ['raw_messages'], limit: 1 })).toEqual([
+        'raw_messages:c1:1',
+      ]);
+      expect(
+        (await s.search({ text: 'charlie delta', mode: 'vector', limit: 3 })).map((hit) => hit.record),
+      ).not.toContainEqual('charlie delta');
+    });
+
+    it('a raw-message replace embeds what another writer changed while it embedded', async () => {
+      if (!ctx.harness.sharedStore) return;
+      const { s, embedder, vectors, openAnother } = await openSemantic(ctx);
+      const other = await openAnother({
+        semantic: { embedder: createEmbedder('hashing'), vectorStore: vectors },
+      });
+      await s.storeRawMessages('c1', ['alpha bravo', 'charlie delta']);
+      embedder.meanwhile = async () => {
+        await other.storeRawMessages('c1', ['alpha bravo', 'kilo lima']);
+      };
+      await s.storeRawMessages('c1', ['alpha bravo', 'charlie delta', 'echo foxtrot']);
+      expect(await s.loadRawMessages('c1')).toEqual(['alpha bravo', 'charlie delta', 'echo foxtrot']);
+      // Position 1 holds 'charlie delta' again, and so does its vector (not the other writer's).
+      expect(await vectorIds(s, 'charlie delta', { kinds: ['raw_messages'], limit: 1 })).toEqual([
+        'raw_messages:c1:1',
+      ]);
+      // The new message, then the one the other writer had changed meanwhile.
+      expect(embedder.documents.slice(2)).toEqual(['echo foxtrot', 'charlie delta']);
     });
 
     it('replaces, deletes and conversation deletes remove the old vectors', async () => {
