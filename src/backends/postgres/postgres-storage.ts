@@ -70,12 +70,15 @@ export class PostgresStorage extends PostgresStorageBase {
     const columns = messages.map((message, i) =>
       this.rawColumns.get(texts[i] as string, () => this.index.columns('raw_messages', message)),
     );
-    const search = [columns.map(([tokens]) => tokens), columns.map(([, length]) => length)];
+    const search = [
+      JSON.stringify(columns.map(([tokens]) => tokens)),
+      JSON.stringify(columns.map(([, length]) => length)),
+    ];
     const lockNamespace = `connectome-storage raw_messages ${this.config.schema}`;
     await this.db.transaction(`store raw messages of ${q(conversationId)}`, async (tx) => {
       // The lock is its own statement: the next one then reads with a snapshot taken after it.
       await tx.rows(this.sql.lockRawMessages, [lockNamespace, conversationId]);
-      await tx.run(this.sql.replaceRawMessages, [conversationId, texts, ...search]);
+      await tx.run(this.sql.replaceRawMessages, [conversationId, JSON.stringify(texts), ...search]);
     });
   }
 

@@ -40,18 +40,20 @@ export function buildSql(schema: string) {
     // has not committed yet and then collide on (or interleave) their inserts. Parameters:
     // lock namespace, conversation id.
     lockRawMessages: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
-    // One statement (one round trip): the tail past the new list is deleted and every
-    // position upserted, but a row whose text is the one already stored keeps its row and
-    // its index columns (unless it has none yet and the write brings them), so an agent that
-    // stores its whole list after every turn rewrites and re-indexes the new messages only.
-    // The whole list is one array parameter: a row per message would pass the 65,535 bind
-    // parameter limit. Parameters: conversation id, messages as JSON texts, their search
-    // tokens and lengths.
-    replaceRawMessages: `WITH m AS (SELECT m.ordinality - 1 AS idx, m.data, m.tokens, m.len
-        FROM unnest($2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS m(data, tokens, len, ordinality)),
-      del AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1 AND message_index >= cardinality($2::text[]))
+    // One statement (one round trip): the tail past the new list is deleted, and only the
+    // positions whose text differs from the stored row (or that have none, or whose row has
+    // no index columns while the write brings them) are upserted; unchanged rows are only
+    // read, not even locked, so an agent that stores its whole list after every turn writes
+    // and indexes the new messages only. The lists travel as three JSON parameters (texts,
+    // tokens, lengths; see bulk-rows.ts): no bind-parameter limit, one native stringify each.
+    replaceRawMessages: `WITH m AS (SELECT m.n - 1 AS idx, m.data, m.tokens, m.len::int AS len
+        FROM ROWS FROM (json_array_elements_text($2::json), json_array_elements_text($3::json),
+          json_array_elements_text($4::json)) WITH ORDINALITY AS m(data, tokens, len, n)),
+      del AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1 AND message_index >= json_array_length($2::json)),
+      changed AS (SELECT m.* FROM m LEFT JOIN ${s}.raw_messages o ON o.conversation_id = $1 AND o.message_index = m.idx
+        WHERE o.message_data IS DISTINCT FROM m.data OR (o.search_length IS NULL AND m.len IS NOT NULL))
       INSERT INTO ${s}.raw_messages AS r (conversation_id, message_index, message_data, search_tokens, search_length)
-      SELECT $1, m.idx, m.data, m.tokens::tsvector, m.len FROM m
+      SELECT $1, c.idx, c.data, c.tokens::tsvector, c.len FROM changed c
       ON CONFLICT (conversation_id, message_index) DO UPDATE SET message_data = EXCLUDED.message_data,
         search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length, created_at = now()
       WHERE r.message_data IS DISTINCT FROM EXCLUDED.message_data
