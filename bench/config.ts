@@ -35,6 +35,9 @@ export interface BenchConfig {
   /** W2 / W3: calls per round, and the call numbers whose per-call time is reported. */
   appendCalls: number;
   appendPoints: number[];
+  /** W8: calls of a raw-message list growing by one message per call, and its reporting points. */
+  turnCalls: number;
+  turnPoints: number[];
   /** W3: `loadReasoningChains(agent, 10)` calls per round. */
   chainLoads: number;
   /** W4: sequential set + get pairs, and total pairs spread over 64 concurrent workers. */
@@ -71,6 +74,8 @@ export const config: BenchConfig = {
   w1Pairs: smoke ? 5 : 100,
   appendCalls: smoke ? 20 : 1000,
   appendPoints: smoke ? [5, 10, 20] : [10, 100, 1000],
+  turnCalls: smoke ? 20 : 300,
+  turnPoints: smoke ? [5, 10, 20] : [10, 100, 300],
   chainLoads: smoke ? 5 : 100,
   cacheSequential: smoke ? 5 : 200,
   cacheConcurrent: smoke ? 64 : 640,
