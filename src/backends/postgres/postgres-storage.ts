@@ -68,7 +68,9 @@ export class PostgresStorage extends PostgresStorageBase {
   protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
     const texts = messages.map((message) => JSON.stringify(message));
     const columns = messages.map((message, i) =>
-      this.rawColumns.get(texts[i] as string, () => this.index.columns('raw_messages', message)),
+      this.index.enabled
+        ? this.rawColumns.get(texts[i] as string, () => this.index.columns('raw_messages', message))
+        : this.index.columns('raw_messages', message),
     );
     const search = [
       JSON.stringify(columns.map(([tokens]) => tokens)),
