@@ -69,19 +69,20 @@ export function userStateKeys(keys: readonly string[]): string[] {
   return keys.filter((key) => key !== MIGRATION_MARKER_KEY);
 }
 
-/** Whether the target is empty and whether it holds a migration marker. Reads only. */
+/**
+ * Whether the target is empty and whether it holds a migration marker. Reads only, and only
+ * the first page of each listing (at most two ids): a large target is not listed whole. One
+ * call after another: on a pooled backend, calls at once would each open a connection before
+ * the copy needs them.
+ */
 export async function inspectTarget(target: StorageInterface): Promise<TargetState> {
-  const [ids, agents, cacheKeys, stateKeys] = await Promise.all([
-    target.listAllConversationIds(),
-    target.listAgents(),
-    target.listCacheKeys(),
-    target.listSystemStateKeys(),
-  ]);
-  const marker = stateKeys.includes(MIGRATION_MARKER_KEY) ? await readMarker(target) : null;
+  const marker = await readMarker(target);
+  const holds = async (page: Promise<{ items: string[] }>): Promise<boolean> => (await page).items.length > 0;
   const empty =
-    ids.length === 0 &&
-    agents.length === 0 &&
-    cacheKeys.length === 0 &&
-    userStateKeys(stateKeys).length === 0;
+    !(await holds(target.listAllConversationIds({ limit: 1 }))) &&
+    !(await holds(target.listAgents({ limit: 1 }))) &&
+    !(await holds(target.listCacheKeys({ limit: 1 }))) &&
+    // Two: the marker may be one of them.
+    userStateKeys((await target.listSystemStateKeys({ limit: 2 })).items).length === 0;
   return { empty, marker };
 }

@@ -8,6 +8,7 @@ import {
   MigrationRefusedError,
   verifyMigration,
 } from '../../src/migration/index.js';
+import type { StorageInterface } from '../../src/core/index.js';
 import { shiftClock } from '../support/clock.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 import {
@@ -119,6 +120,24 @@ describe('migrateStorage', () => {
       reason: 'foreign-marker',
     });
     expect(await inspectTarget(foreign)).toMatchObject({ empty: true, marker: { sourceId: 'elsewhere' } });
+  });
+
+  it('inspectTarget: any one record of any kind makes a target non-empty, the marker alone does not', async () => {
+    const holding = [
+      (s: StorageInterface) => s.storeRawMessages('c', ['hi']),
+      (s: StorageInterface) => s.storeMemory('c', 'm', { text: 'x' }),
+      (s: StorageInterface) => s.storeReasoningChain('a', { step: 1 }),
+      (s: StorageInterface) => s.storeCacheEntry('k', { v: 1 }),
+      (s: StorageInterface) => s.storeSystemState('k', { v: 1 }),
+    ];
+    for (const store of holding) {
+      const target = await openStore();
+      await store(target);
+      expect(await inspectTarget(target)).toEqual({ empty: false, marker: null });
+      await target.storeSystemState(MIGRATION_MARKER_KEY, { source_id: 's', started_at: 't' });
+      expect(await inspectTarget(target)).toMatchObject({ empty: false, marker: { sourceId: 's' } });
+    }
+    expect(await inspectTarget(await openStore())).toEqual({ empty: true, marker: null });
   });
 
   it('merges into a non-empty target with --merge, keeping its other records', async () => {
