@@ -49,7 +49,8 @@ export interface BackendHarness {
   /**
    * False when search scores may differ from a rebuilt index's after deletes or replaces:
    * SQLite's FTS5 `contentless_delete` table does not take a deleted row out of the row count
-   * `bm25()` ranks with (the hit sets and matched terms still follow every change).
+   * and total length `bm25()` ranks with (the hit sets and matched terms still follow every
+   * change).
    */
   corpusStatsFollowDeletes?: false;
 }
