@@ -1,8 +1,37 @@
 /** Per-call timing of a growing series of appends, shared by W2 (memories) and W3 (chains). */
 import { config } from '../config.js';
-import { median, opsPerSecond } from '../method.js';
-import type { RowSpec } from '../rows.js';
-import type { Metrics } from '../types.js';
+import { alternate, median, opsPerSecond, type SubjectMedians } from '../method.js';
+import type { Row, RowSpec } from '../rows.js';
+import { withStores, writeSubjectsFor } from '../subjects.js';
+import type { Backend, BenchStore, Metrics, StoreLocation, SubjectKind } from '../types.js';
+
+/** One subject's series of calls in one round: `count` calls (a tenth of the run's in the warm-up). */
+export type SeriesRound = (
+  store: BenchStore,
+  subject: SubjectKind,
+  round: number,
+  count: number,
+) => Promise<Metrics>;
+
+/**
+ * Runs `series` for every write subject of `backend` in alternating rounds (`calls` calls per
+ * measured round, a tenth in the warm-up) and turns the subjects' medians into rows.
+ */
+export async function runSeries(
+  backend: Backend,
+  location: StoreLocation,
+  calls: number,
+  series: SeriesRound,
+  rows: (medians: SubjectMedians) => Row[],
+): Promise<Row[]> {
+  const subjects = writeSubjectsFor(backend);
+  return withStores(backend, subjects, location, async (stores) => {
+    const medians = await alternate(subjects, (subject, round, warmup) =>
+      series(stores.get(subject)!.store, subject, round, warmup ? Math.ceil(calls / 10) : calls),
+    );
+    return rows(medians);
+  });
+}
 
 /**
  * Calls `append(k)` for k = 1..count, one after another, and returns ops/s over all calls

@@ -1,19 +1,18 @@
 /** W3: 1,000 chain appends to one agent, then `loadReasoningChains(agent, 10)`. */
 import { config } from '../config.js';
-import { alternate, throughput } from '../method.js';
+import { throughput } from '../method.js';
 import { toRows, type Row } from '../rows.js';
-import { withStores, writeSubjectsFor } from '../subjects.js';
 import type { Backend, StoreLocation } from '../types.js';
-import { perCallSpecs, timeAppends } from './appends.js';
+import { perCallSpecs, runSeries, timeAppends } from './appends.js';
 import { chain } from './data.js';
 
 /** Runs W3 on `backend`. */
-export async function runW3(backend: Backend, location: StoreLocation): Promise<Row[]> {
-  const subjects = writeSubjectsFor(backend);
-  return withStores(backend, subjects, location, async (stores) => {
-    const medians = await alternate(subjects, async (subject, round, warmup) => {
-      const store = stores.get(subject)!.store;
-      const count = warmup ? Math.ceil(config.appendCalls / 10) : config.appendCalls;
+export function runW3(backend: Backend, location: StoreLocation): Promise<Row[]> {
+  return runSeries(
+    backend,
+    location,
+    config.appendCalls,
+    async (store, subject, round, count) => {
       const agent = `w3-r${round}`;
       const metrics = await timeAppends(count, (k) => store.storeReasoningChain(agent, chain(k)));
       metrics.last10 = await throughput(config.chainLoads, 1, async () => {
@@ -21,11 +20,12 @@ export async function runW3(backend: Backend, location: StoreLocation): Promise<
         if (chains.length !== 10) throw new Error(`${subject}: ${chains.length} chains loaded, expected 10`);
       });
       return metrics;
-    });
-    return toRows('W3', backend, medians, [
-      { metric: 'appends', label: `storeReasoningChain x${config.appendCalls}`, unit: 'ops/s' },
-      ...perCallSpecs('storeReasoningChain'),
-      { metric: 'last10', label: 'loadReasoningChains(agent, 10)', unit: 'ops/s' },
-    ]);
-  });
+    },
+    (medians) =>
+      toRows('W3', backend, medians, [
+        { metric: 'appends', label: `storeReasoningChain x${config.appendCalls}`, unit: 'ops/s' },
+        ...perCallSpecs('storeReasoningChain'),
+        { metric: 'last10', label: 'loadReasoningChains(agent, 10)', unit: 'ops/s' },
+      ]),
+  );
 }
