@@ -105,20 +105,27 @@ describe('SQLite one-statement writes', () => {
     const s = new SQLiteStorage({ dbPath });
     await s.initialize();
     try {
-      const rowIds = (): Promise<number[]> =>
+      /** Each row's id and created_at, in position order. */
+      const rows = (): Promise<Array<[number, string]>> =>
         withRawDb(dbPath, async (db) =>
           (
-            await db.all("SELECT id FROM raw_messages WHERE conversation_id = 'c' ORDER BY message_index")
-          ).map((row) => Number(row.id)),
+            await db.all(
+              "SELECT id, created_at FROM raw_messages WHERE conversation_id = 'c' ORDER BY message_index",
+            )
+          ).map((row) => [Number(row.id), String(row.created_at)]),
         );
       await s.storeRawMessages('c', ['otter one', 'heron two', 'ibis three']);
-      const first = await rowIds();
+      const first = await rows();
       await s.storeRawMessages('c', ['otter one', 'heron two', 'ibis three', 'crane four']);
-      expect((await rowIds()).slice(0, 3)).toEqual(first);
+      expect((await rows()).slice(0, 3)).toEqual(first);
       await s.storeRawMessages('c', ['otter one', 'stork two', 'ibis three']);
-      const changed = await rowIds();
+      const changed = await rows();
+      // Unchanged rows untouched; the changed one updated in place (same id, new created_at), so
+      // ids stay in position order as after a full replace.
       expect([changed[0], changed[2]]).toEqual([first[0], first[2]]);
-      expect(changed[1]).toBeGreaterThan(Math.max(...first));
+      expect(changed[1]?.[0]).toBe(first[1]?.[0]);
+      expect(changed[1]?.[1]).not.toBe(first[1]?.[1]);
+      expect(await s.loadRawMessages('c')).toEqual(['otter one', 'stork two', 'ibis three']);
       expect((await s.getStorageStats()).search_index_entries).toBe(3);
       expect((await s.search({ text: 'otter stork ibis heron crane' })).map(idOf).sort()).toEqual([
         'raw_messages:c:0',

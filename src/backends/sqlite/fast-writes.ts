@@ -67,24 +67,35 @@ function upsertView(kind: 'conversations' | 'chunk_info', upsert: string): strin
 
 const RAW = KIND_CODES.raw_messages;
 
-/**
- * Inside a raw-message replace trigger: `column` (an expression of the row `r`) of each of the
- * conversation's rows that go, those past the new list and those whose text changed
- * (`new.messages`: the JSON array of the texts). The list is walked once, each position looked
- * up on the `(conversation_id, message_index)` index.
- */
-const rawRowsReplaced = (column: string): string => `SELECT ${column} FROM main.raw_messages r
-      WHERE r.conversation_id = new.conversation_id AND r.message_index >= json_array_length(new.messages)
-      UNION ALL SELECT ${column} FROM json_each(new.messages) m CROSS JOIN main.raw_messages r
-      WHERE r.conversation_id = new.conversation_id AND r.message_index = m.key AND r.message_data IS NOT m.value`;
+/** Rows of the conversation past the new list (`new.messages`: the JSON array of the texts). */
+const rawRowsPast = (column: string): string => `SELECT ${column} FROM main.raw_messages r
+      WHERE r.conversation_id = new.conversation_id AND r.message_index >= json_array_length(new.messages)`;
 
 /**
- * A raw-message replace that rewrites only what changed: the rows that go are deleted and the
- * positions left without a row inserted, so a message whose text is already stored at its
- * position keeps its row (and its search entry). An agent that stores its whole list after
- * every turn writes the new messages, not the list.
+ * Rows whose text differs from the new list's at their position: the list is walked once, each
+ * position looked up on the `(conversation_id, message_index)` index.
  */
-const REPLACE_RAW_ROWS = `DELETE FROM main.raw_messages WHERE id IN (${rawRowsReplaced('r.id')});
+const rawRowsChanged = (column: string): string => `SELECT ${column} FROM json_each(new.messages) m
+      CROSS JOIN main.raw_messages r
+      WHERE r.conversation_id = new.conversation_id AND r.message_index = m.key AND r.message_data IS NOT m.value`;
+
+/** Inside a raw-message replace trigger: `column` (of the row `r`) of each row that goes or changes. */
+const rawRowsReplaced = (column: string): string =>
+  `${rawRowsPast(column)}
+      UNION ALL ${rawRowsChanged(column)}`;
+
+/**
+ * A raw-message replace that rewrites only what changed: the rows past the new list are
+ * deleted, a row whose text differs is updated in place and the positions left without a row
+ * are inserted, so a message whose text is already stored at its position keeps its row (and
+ * its search entry). Rows keep their ids in position order (a changed message is not moved to
+ * a new, higher id), as a full replace leaves them for a reader that orders by id. An agent
+ * that stores its whole list after every turn writes the new messages, not the list.
+ */
+const REPLACE_RAW_ROWS = `DELETE FROM main.raw_messages WHERE id IN (${rawRowsPast('r.id')});
+    UPDATE main.raw_messages
+      SET message_data = json_extract(new.messages, '$[' || message_index || ']'), created_at = new.created_at
+      WHERE id IN (${rawRowsChanged('r.id')});
     INSERT INTO main.raw_messages (conversation_id, message_data, message_index, created_at)
       SELECT new.conversation_id, m.value, m.key, new.created_at FROM json_each(new.messages) m
       WHERE NOT EXISTS (SELECT 1 FROM main.raw_messages r
