@@ -4,7 +4,7 @@
  * (driver `query` calls) and pool checkouts, for the library with and without the search index,
  * the raw driver and Keyv. Subjects alternate within each round; medians over the rounds.
  *
- * `PROFILE_ONLY=W1,W4s` picks rows; `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw`
+ * `PROFILE_ONLY=W1,W4s` picks rows (W8: a list stored again one message longer, 1 to 300); `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw`
  * (`libSizes`: the library with `statsSizeMaxAgeMillis: 1000`).
  * Runs on this machine only (reads /proc): `npx tsx bench/profile-postgres.ts`.
  */
@@ -18,7 +18,7 @@ import { openKeyv } from './keyv/adapter.js';
 import { median } from './method.js';
 import { openRawPostgres } from './raw/postgres.js';
 import type { BenchStore, OpenedStore } from './types.js';
-import { cacheValue, chain, conversation, memory } from './workloads/data.js';
+import { cacheValue, chain, conversation, memory, rawMessage } from './workloads/data.js';
 
 const counters = { queries: 0, connects: 0 };
 const clientQuery = pg.Client.prototype.query;
@@ -200,6 +200,13 @@ const ROWS: Record<string, RowSpec> = {
     ops: 300,
     run: async (store, r) => {
       for (let k = 0; k < 300; k += 1) await store.storeReasoningChain(`w3-${r}`, chain(k));
+    },
+  },
+  W8: {
+    ops: 300,
+    run: async (store, r) => {
+      const list = Array.from({ length: 300 }, (_, n) => rawMessage(r, n));
+      for (let k = 1; k <= 300; k += 1) await store.storeRawMessages(`w8-${r}`, list.slice(0, k));
     },
   },
   W4s: {

@@ -2,7 +2,8 @@
  * Older schemas upgrade in place to the current version. Version 3 (from 2): the id columns
  * become `COLLATE "C"`, the stats trigger runs a static statement. Version 4 (from 3): the stats
  * triggers run only for statements that touch an indexed row. Version 5 (from 4): the stats are
- * one call of the schema's `storage_stats` function. The rows, the search index and its corpus
+ * one call of the schema's `storage_stats` function. Version 6 (from 5): a raw-message list is
+ * stored by one call of its `store_raw_messages` function. The rows, the search index and its corpus
  * figures are kept and stay in step with later writes.
  */
 import { migrationDdl, POSTGRES_SCHEMA_VERSION } from '../../src/backends/postgres/schema.js';
@@ -29,7 +30,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
   }
 
   it('upgrades a version 2 schema in place, keeping rows, index and corpus figures', async () => {
-    expect(POSTGRES_SCHEMA_VERSION).toBe(5);
+    expect(POSTGRES_SCHEMA_VERSION).toBe(6);
     const s = await createAtVersion(2);
     // Rows as version 2 wrote them: two indexed (through its triggers), one written with the index off.
     await ctx.raw().query(
@@ -47,7 +48,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     const [meta] = await query<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
     );
-    expect(meta?.value).toBe('5');
+    expect(meta?.value).toBe('6');
     const collations = await query<{ column: string; collation: string | null }>(
       `SELECT table_name || '.' || column_name AS column, collation_name AS collation
         FROM information_schema.columns WHERE table_schema = $1
@@ -131,7 +132,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     const [meta] = await query<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
     );
-    expect(meta?.value).toBe('5');
+    expect(meta?.value).toBe('6');
     const triggers = await query<{ name: string }>(
       `SELECT tgname AS name FROM pg_trigger WHERE tgrelid = '${s}.memories'::regclass AND NOT tgisinternal
         ORDER BY tgname::text COLLATE "C"`,
@@ -192,7 +193,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     const [meta] = await query<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
     );
-    expect(meta?.value).toBe('5');
+    expect(meta?.value).toBe('6');
     const stats = await store.getStorageStats();
     expect(stats).toMatchObject({ conversation_count: 2, cache_entry_count: 2, memory_count: 0 });
     const [sizes] = await query<{ total: number; tables: number }>(
@@ -207,5 +208,36 @@ describeWithService('postgres')('postgres schema upgrade', () => {
       [s],
     );
     expect(fn?.n).toBe(1);
+  });
+
+  it('upgrades a version 5 schema in place; a stored list is replaced by its store_raw_messages function', async () => {
+    const s = await createAtVersion(5);
+    // A list as version 5 wrote it (index columns included), then stored again by this version.
+    await ctx.raw().query(
+      `INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data, search_tokens, search_length)
+        VALUES ('c', 0, '{"t":"walrus"}', '''walrus'':1', 1), ('c', 1, '{"t":"otter"}', '''otter'':1', 1),
+          ('c', 2, '{"t":"seal"}', '''seal'':1', 1)`,
+    );
+    const store = await ctx.open();
+    // After the open, which may rebuild the index columns of rows it did not write itself.
+    const [before] = await query<{ xmin: string }>(
+      `SELECT xmin::text AS xmin FROM ${s}.raw_messages WHERE conversation_id = 'c' AND message_index = 0`,
+    );
+    const [meta] = await query<{ value: string }>(
+      `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
+    );
+    expect(meta?.value).toBe('6');
+    await store.storeRawMessages('c', [{ t: 'walrus' }, { t: 'narwhal' }]);
+    expect(await store.loadRawMessages('c')).toEqual([{ t: 'walrus' }, { t: 'narwhal' }]);
+    const rows = await query<{ xmin: string; message_index: number; search_tokens: string }>(
+      `SELECT xmin::text AS xmin, message_index, search_tokens::text FROM ${s}.raw_messages
+        WHERE conversation_id = 'c' ORDER BY message_index`,
+    );
+    // The unchanged message keeps its row version; the changed one is indexed anew.
+    expect(rows.map((row) => row.message_index)).toEqual([0, 1]);
+    expect(rows[0]?.xmin).toBe(before?.xmin);
+    expect(rows[1]?.search_tokens).toBe("'narwhal':1");
+    expect((await store.search({ text: 'narwhal' })).map((hit) => hit.kind)).toEqual(['raw_messages']);
+    expect(await store.search({ text: 'seal' })).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { BulkRows, bulkRowsSql } from './bulk-rows.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
 import { memoryParts } from './rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
-import { quoteIdent } from './sql.js';
+import { quoteIdent, rawMessagesLock } from './sql.js';
 import { type Statement, statements } from './statements.js';
 
 /** Columns of every kind's rows after the record: conversation id, `tsvector` text, length in tokens. */
@@ -38,7 +38,7 @@ export function buildBulkSql(schema: string) {
   const r = messageRows;
   const m = memoryRows;
   return statements({
-    // The lock of `lockRawMessages` (sql.ts) per id, ids sorted by the caller so that two
+    // The lock of `rawMessagesLock` (sql.ts) per id, ids sorted by the caller so that two
     // batches take them in the same order (no deadlock). Its own statement: the replace then
     // reads with a snapshot taken after the locks. $1: namespace, $2: conversation ids.
     lockRawMessages: `SELECT count(pg_advisory_xact_lock(hashtext($1), hashtext(ids.id)))
@@ -119,7 +119,7 @@ export async function writeConversationBatch(
   if (locked !== null) params.push([sql.replaceRawMessages, [...messages.params(), rawIds]]);
   if (memories.length > 0) params.push([sql.upsertMemories, memories.params()]);
   if (chunks.length > 0) params.push([sql.upsertChunkInfos, chunks.params()]);
-  const namespace = `connectome-storage raw_messages ${schema}`;
+  const namespace = rawMessagesLock(schema);
   await db.transaction(what, async (tx) => {
     if (locked !== null) await tx.rows(sql.lockRawMessages, [namespace, locked]);
     for (const [statement, values] of params) await tx.run(statement, values);

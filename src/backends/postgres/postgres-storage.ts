@@ -24,6 +24,7 @@ import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from 
 import { PostgresStorageBase } from './postgres-base.js';
 import type { SearchColumns } from './search-index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
+import { rawMessagesLock } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -66,22 +67,29 @@ export class PostgresStorage extends PostgresStorageBase {
   // ----- raw messages --------------------------------------------------------------------
 
   protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
-    const texts = messages.map((message) => JSON.stringify(message));
-    const columns = messages.map((message, i) =>
-      this.index.enabled
-        ? this.rawColumns.get(texts[i] as string, () => this.index.columns('raw_messages', message))
-        : this.index.columns('raw_messages', message),
-    );
-    const search = [
-      JSON.stringify(columns.map(([tokens]) => tokens)),
-      JSON.stringify(columns.map(([, length]) => length)),
-    ];
-    const lockNamespace = `connectome-storage raw_messages ${this.config.schema}`;
-    await this.db.transaction(`store raw messages of ${q(conversationId)}`, async (tx) => {
-      // The lock is its own statement: the next one then reads with a snapshot taken after it.
-      await tx.rows(this.sql.lockRawMessages, [lockNamespace, conversationId]);
-      await tx.run(this.sql.replaceRawMessages, [conversationId, JSON.stringify(texts), ...search]);
-    });
+    let list: string;
+    let search: [string, string] = ['[]', '[]'];
+    if (this.index.enabled) {
+      // Each message's text is the key of its memoized index columns; the list is their join
+      // (what JSON.stringify of the list writes).
+      const texts = messages.map((message) => JSON.stringify(message));
+      const columns = messages.map((message, i) =>
+        this.rawColumns.get(texts[i] as string, () => this.index.columns('raw_messages', message)),
+      );
+      list = `[${texts.join(',')}]`;
+      search = [
+        JSON.stringify(columns.map(([tokens]) => tokens)),
+        JSON.stringify(columns.map(([, length]) => length)),
+      ];
+    } else {
+      list = JSON.stringify(messages);
+    }
+    await this.db.run(`store raw messages of ${q(conversationId)}`, this.sql.storeRawMessages, [
+      conversationId,
+      rawMessagesLock(this.config.schema),
+      list,
+      ...search,
+    ]);
   }
 
   protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {

@@ -20,6 +20,7 @@ import { searchSchemaVersion2 } from './search-schema.js';
 import { schemaVersion3 } from './schema-v3.js';
 import { schemaVersion4 } from './schema-v4.js';
 import { schemaVersion5 } from './schema-v5.js';
+import { schemaVersion6 } from './schema-v6.js';
 import { quoteIdent } from './sql.js';
 
 export { POSTGRES_SCHEMA_VERSION };
@@ -97,6 +98,7 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [
   schemaVersion3,
   schemaVersion4,
   schemaVersion5,
+  schemaVersion6,
 ];
 
 /**

@@ -6,6 +6,14 @@
  */
 import { statements } from './statements.js';
 
+/**
+ * The advisory-lock namespace of a schema's raw-message lists (`pg_advisory_xact_lock(hashtext(
+ * namespace), hashtext(conversation id))`), taken by every write that replaces a list.
+ */
+export function rawMessagesLock(schema: string): string {
+  return `connectome-storage raw_messages ${schema}`;
+}
+
 /** Quotes an identifier, so any schema name the config accepts is used exactly as written. */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -36,28 +44,11 @@ export function buildSql(schema: string) {
       chunk AS (DELETE FROM ${s}.chunk_info WHERE conversation_id = $1)
       DELETE FROM ${s}.conversations WHERE conversation_id = $1`,
 
-    // Two concurrent replaces of one list would otherwise each delete the rows the other
-    // has not committed yet and then collide on (or interleave) their inserts. Parameters:
-    // lock namespace, conversation id.
-    lockRawMessages: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
-    // One statement (one round trip): the tail past the new list is deleted, and only the
-    // positions whose text differs from the stored row (or that have none, or whose row has
-    // no index columns while the write brings them) are upserted; unchanged rows are only
-    // read, not even locked, so an agent that stores its whole list after every turn writes
-    // and indexes the new messages only. The lists travel as three JSON parameters (texts,
-    // tokens, lengths; see bulk-rows.ts): no bind-parameter limit, one native stringify each.
-    replaceRawMessages: `WITH m AS (SELECT m.n - 1 AS idx, m.data, m.tokens, m.len::int AS len
-        FROM ROWS FROM (json_array_elements_text($2::json), json_array_elements_text($3::json),
-          json_array_elements_text($4::json)) WITH ORDINALITY AS m(data, tokens, len, n)),
-      del AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1 AND message_index >= json_array_length($2::json)),
-      changed AS (SELECT m.* FROM m LEFT JOIN ${s}.raw_messages o ON o.conversation_id = $1 AND o.message_index = m.idx
-        WHERE o.message_data IS DISTINCT FROM m.data OR (o.search_length IS NULL AND m.len IS NOT NULL))
-      INSERT INTO ${s}.raw_messages AS r (conversation_id, message_index, message_data, search_tokens, search_length)
-      SELECT $1, c.idx, c.data, c.tokens::tsvector, c.len FROM changed c
-      ON CONFLICT (conversation_id, message_index) DO UPDATE SET message_data = EXCLUDED.message_data,
-        search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length, created_at = now()
-      WHERE r.message_data IS DISTINCT FROM EXCLUDED.message_data
-        OR (r.search_length IS NULL AND EXCLUDED.search_length IS NOT NULL)`,
+    // Replaces a conversation's list under its lock, comparing with the stored rows (schema
+    // version 6, schema-v6.ts). $1 conversation id, $2 lock namespace ({@link rawMessagesLock}),
+    // $3 the messages as one JSON array, $4 and $5 their search tokens and lengths (JSON arrays,
+    // `[]` with the index off).
+    storeRawMessages: `SELECT ${s}.store_raw_messages($1, $2, $3, $4, $5)`,
     selectRawMessages: `SELECT message_data AS json FROM ${s}.raw_messages
       WHERE conversation_id = $1 ORDER BY message_index`,
 
