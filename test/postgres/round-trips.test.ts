@@ -115,24 +115,32 @@ describeWithService('postgres')('postgres round trips', () => {
     expect(loaded).toEqual([...keys.map((_, n) => ({ n, again: true })), null]);
   });
 
-  it('appends a chain under a limit in one transaction of four round trips, trimmed', async () => {
+  it('appends a chain under a limit in one statement, trimmed', async () => {
     const { pool, counts } = countingPool();
     pools.push(pool);
     const s = await ctx.open({ pool, maxReasoningChainsPerAgent: 2 });
     for (let step = 1; step <= 3; step += 1) {
-      // BEGIN, the locked insert, the trim, COMMIT.
+      // The schema's function: the lock, the insert and the trim in one call.
       expect(await cost(counts, () => s.storeReasoningChain('agent', { step }))).toEqual({
-        statements: 4,
-        transactions: 1,
+        statements: 1,
+        transactions: 0,
       });
     }
     const chains = await s.loadReasoningChains('agent');
     expect(chains.map((chain) => chain.step)).toEqual([2, 3]);
-    // A batch under the limit takes the same four.
+    // A batch under the limit takes the same one.
     expect(
       await cost(counts, () => s.appendReasoningChains('agent', [{ step: 4 }, { step: 5 }, { step: 6 }])),
-    ).toEqual({ statements: 4, transactions: 1 });
+    ).toEqual({ statements: 1, transactions: 0 });
     expect((await s.loadReasoningChains('agent')).map((chain) => chain.step)).toEqual([5, 6]);
+    // A trim alone: the same call with no records; it reports what it removed.
+    let removed = -1;
+    expect(await cost(counts, async () => (removed = await s.trimReasoningChains('agent', 1)))).toEqual({
+      statements: 1,
+      transactions: 0,
+    });
+    expect(removed).toBe(1);
+    expect((await s.loadReasoningChains('agent')).map((chain) => chain.step)).toEqual([6]);
   });
 
   it('loads a batch of conversations, every kind, in one statement, as the single loads do', async () => {

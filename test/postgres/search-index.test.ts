@@ -133,6 +133,7 @@ describeWithService('postgres')('postgres search index', () => {
     await ctx.raw().query(`DROP FUNCTION ${schema}.search_stats_flag() CASCADE`);
     await ctx.raw().query(`DROP FUNCTION ${schema}.storage_stats`);
     await ctx.raw().query(`DROP FUNCTION ${schema}.store_raw_messages`);
+    await ctx.raw().query(`DROP FUNCTION ${schema}.append_reasoning_chains`);
     for (const table of ['conversations', 'raw_messages', 'memories', 'reasoning_chains', 'chunk_info'])
       await ctx
         .raw()

@@ -14,7 +14,7 @@ import {
   type SequencedChain,
   type SequencedChainRead,
 } from '../../core/index.js';
-import type { PostgresConnection, Queryable, SqlParam } from './connection.js';
+import type { PostgresConnection, SqlParam } from './connection.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { quoteIdent } from './sql.js';
 
@@ -27,8 +27,6 @@ const LOCK_NAMESPACE = 'connectome-storage chains';
 export function buildChainSql(schema: string) {
   const t = `${quoteIdent(schema)}.reasoning_chains`;
   return statements({
-    // $1 namespace, $2 agent id.
-    lock: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))',
     // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
     // is drawn, and held until the statement's own commit (or the transaction's). $1
     // namespace, $2 agent, $3 records, $4 and $5 their search tokens and lengths
@@ -42,9 +40,12 @@ export function buildChainSql(schema: string) {
     lockedInsertOne: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)))
       INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
       SELECT $2, $3, $4::tsvector, $5::int FROM l`,
-    // Every chain at or below the ($2 + 1)-th newest: all but the newest $2. $1 agent.
-    trim: `DELETE FROM ${t} WHERE agent_id = $1 AND id <= (
-        SELECT id FROM ${t} WHERE agent_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1)`,
+    // An append followed by a trim, or a trim alone (no records): one call of the schema's
+    // function (schema-v6.ts), whose trim is a later statement than its lock, so it sees every
+    // append committed while it waited. $1 namespace, $2 agent, $3 records (a JSON array), $4
+    // and $5 their search tokens and lengths (JSON arrays, `[]` with the index off), $6 how
+    // many chains the agent keeps.
+    appendAndTrim: `SELECT ${quoteIdent(schema)}.append_reasoning_chains($1, $2, $3, $4, $5, $6::int) AS removed`,
     // LIMIT NULL is no limit. $1 agent, $2 after, $3 limit.
     selectAfter: `SELECT id, chain_data AS json FROM ${t}
       WHERE agent_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
@@ -58,18 +59,12 @@ export function buildChainSql(schema: string) {
 /** The chain statements of one store. */
 export type ChainSql = ReturnType<typeof buildChainSql>;
 
-/** Removes all but the newest `keepLast` chains, holding the agent's lock; returns how many. */
-async function trimLocked(tx: Queryable, sql: ChainSql, agentId: string, keepLast: number): Promise<number> {
-  await tx.rows(sql.lock, [LOCK_NAMESPACE, agentId]);
-  // A new statement after the lock: READ COMMITTED sees every append that committed meanwhile.
-  return tx.run(sql.trim, [agentId, keepLast]);
-}
-
 /**
  * Appends `records` in order (with their search columns, from `index`) and, with `keepLast`,
- * trims the agent to its newest `keepLast` chains in the same transaction. Without a limit it
- * is one statement; with one, a transaction of four round trips (`BEGIN`, the locked insert,
- * the trim, `COMMIT`). A batch append calls this too.
+ * trims the agent to its newest `keepLast` chains in the same call (then also a trim alone,
+ * with no records): one round trip either way. Without a limit it is one plain statement (the
+ * function call costs the server and the client more per append, measured). A batch append
+ * calls this too. Returns how many chains the trim removed.
  */
 export async function appendChainRecords(
   db: PostgresConnection,
@@ -78,19 +73,28 @@ export async function appendChainRecords(
   records: readonly JsonObject[],
   keepLast: number | null,
   index: PostgresSearchIndex,
-): Promise<void> {
+): Promise<number> {
   const what = `store reasoning chain of ${q(agentId)}`;
-  const params = insertParams(sql, agentId, records, index);
   if (keepLast === null) {
+    const params = insertParams(sql, agentId, records, index);
     await db.run(what, params.sql, params.values);
-    return;
+    return 0;
   }
-  await db.transaction(what, async (tx) => {
-    await tx.run(params.sql, params.values);
-    // A new statement after the lock: READ COMMITTED sees every append that committed while
-    // this one waited for it, and this transaction's own rows.
-    await tx.run(sql.trim, [agentId, keepLast]);
-  });
+  const texts = records.map((record) => JSON.stringify(record));
+  let search: [string, string] = ['[]', '[]'];
+  if (index.enabled) {
+    const columns = records.map((record) => index.columns('reasoning_chains', record));
+    search = [
+      JSON.stringify(columns.map(([tokens]) => tokens)),
+      JSON.stringify(columns.map(([, length]) => length)),
+    ];
+  }
+  const [row] = await db.rows<{ removed: string }>(
+    records.length === 0 ? `trim reasoning chains of ${q(agentId)}` : what,
+    sql.appendAndTrim,
+    [LOCK_NAMESPACE, agentId, `[${texts.join(',')}]`, ...search, keepLast],
+  );
+  return Number(row?.removed ?? 0);
 }
 
 /** The locked insert of `records` and its parameters: scalar for one record, arrays for more. */
@@ -121,10 +125,9 @@ export function trimChainRecords(
   sql: ChainSql,
   agentId: string,
   keepLast: number,
+  index: PostgresSearchIndex,
 ): Promise<number> {
-  return db.transaction(`trim reasoning chains of ${q(agentId)}`, (tx) =>
-    trimLocked(tx, sql, agentId, keepLast),
-  );
+  return appendChainRecords(db, sql, agentId, [], keepLast, index);
 }
 
 /** The chains `read` selects with their sequence numbers (row ids), oldest first. */

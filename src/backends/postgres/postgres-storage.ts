@@ -177,7 +177,7 @@ export class PostgresStorage extends PostgresStorageBase {
   }
 
   protected override keepLastChains(agentId: string, keepLast: number): Promise<number> {
-    return trimChainRecords(this.db, this.chainSql, agentId, keepLast);
+    return trimChainRecords(this.db, this.chainSql, agentId, keepLast, this.index);
   }
 
   protected async readReasoningChains(agentId: string, limit: number | null): Promise<JsonObject[]> {

@@ -1,6 +1,7 @@
 /**
  * Schema version 6: `storeRawMessages` is one call of the schema's `store_raw_messages`
- * function, one round trip instead of four.
+ * function, one round trip instead of four; so is a chain append that trims the agent to
+ * `maxReasoningChainsPerAgent`, and a trim alone (`append_reasoning_chains` with no records).
  *
  * A replace takes an advisory lock on the conversation first (two concurrent replaces of one
  * list would otherwise each delete the rows the other has not committed yet and then collide
@@ -12,6 +13,11 @@
  * transaction (or the caller's). The list travels as one JSON array (`JSON.stringify` of the
  * messages): a `json` value keeps each element's text exactly as sent, so no message is
  * stringified alone and then escaped again inside an array of strings.
+ *
+ * Chains take the agent's advisory lock before any id is drawn (so one agent's ids commit in
+ * order), and a trim after an append must see every append committed while it waited: the
+ * append with a limit was a transaction of four round trips (`BEGIN`, the locked insert, the
+ * trim, `COMMIT`), a trim alone one of four too.
  */
 
 /** The DDL of version 6 for the schema `s` (quoted). */
@@ -43,6 +49,29 @@ BEGIN
     search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length, created_at = now()
   WHERE r.message_data IS DISTINCT FROM EXCLUDED.message_data
     OR (r.search_length IS NULL AND EXCLUDED.search_length IS NOT NULL);
+END$body$`,
+    // The chains' lock namespace is p_lock (chains.ts); p_records, p_tokens, p_lengths as
+    // above (in order: the ids follow it); p_keep: the agent keeps its newest p_keep chains
+    // (NULL: no trim). Returns the number of chains the trim removed.
+    `CREATE FUNCTION ${s}.append_reasoning_chains(p_lock text, p_agent text, p_records json,
+        p_tokens json, p_lengths json, p_keep integer)
+      RETURNS bigint LANGUAGE plpgsql VOLATILE AS $body$
+DECLARE
+  removed bigint := 0;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext(p_lock), hashtext(p_agent));
+  INSERT INTO ${s}.reasoning_chains (agent_id, chain_data, search_tokens, search_length)
+  SELECT p_agent, c.data::text, c.tokens::tsvector, c.len::int
+  FROM ROWS FROM (json_array_elements(p_records), json_array_elements_text(p_tokens),
+    json_array_elements_text(p_lengths)) WITH ORDINALITY AS c(data, tokens, len, n)
+  ORDER BY c.n;
+  IF p_keep IS NOT NULL THEN
+    -- Every chain at or below the (p_keep + 1)-th newest: all but the newest p_keep.
+    DELETE FROM ${s}.reasoning_chains WHERE agent_id = p_agent AND id <= (
+      SELECT id FROM ${s}.reasoning_chains WHERE agent_id = p_agent ORDER BY id DESC OFFSET p_keep LIMIT 1);
+    GET DIAGNOSTICS removed = ROW_COUNT;
+  END IF;
+  RETURN removed;
 END$body$`,
   ];
 }
