@@ -50,6 +50,37 @@ describeWithService('postgres')('postgres concurrency across pools', () => {
     expect(loaded).toEqual(lists[winner]);
   });
 
+  it('keeps exactly the newest chains when two instances append under a limit at once', async () => {
+    const [a, b] = [
+      await ctx.open({ maxReasoningChainsPerAgent: 10 }),
+      await ctx.open({ maxReasoningChainsPerAgent: 10 }),
+    ];
+    await Promise.all(
+      Array.from({ length: 80 }, (_, i) =>
+        i % 5 === 4
+          ? (i % 2 ? a : b).appendReasoningChains('agent', [
+              { i, part: 0 },
+              { i, part: 1 },
+            ])
+          : (i % 2 ? a : b).storeReasoningChain('agent', { i }),
+      ),
+    );
+    // Every append trimmed after it took the agent's lock, seeing every append committed before:
+    // the survivors are the ten highest sequence numbers ever given, in order.
+    const kept = await a.loadSequencedReasoningChains('agent');
+    expect(kept).toHaveLength(10);
+    const { rows } = await ctx
+      .raw()
+      .query<{ id: string }>(`SELECT id FROM "${ctx.schema()}".reasoning_chains ORDER BY id DESC LIMIT 10`);
+    expect(kept.map((c) => c.sequence)).toEqual(rows.map((r) => Number(r.id)).reverse());
+    const maxSeq = await ctx
+      .raw()
+      .query<{ last: string }>(
+        `SELECT last_value::text AS last FROM "${ctx.schema()}".reasoning_chains_id_seq`,
+      );
+    expect(kept.at(-1)?.sequence).toBe(Number(maxSeq.rows[0]?.last));
+  });
+
   it('deletes a conversation with all its kinds while another instance reads', async () => {
     const [a, b] = [await ctx.open(), await ctx.open()];
     await a.storeConversation('c', { v: 1 });
