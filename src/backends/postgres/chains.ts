@@ -45,7 +45,7 @@ export function buildChainSql(schema: string) {
     // append committed while it waited. $1 namespace, $2 agent, $3 records (a JSON array), $4
     // and $5 their search tokens and lengths (JSON arrays, `[]` with the index off), $6 how
     // many chains the agent keeps.
-    appendAndTrim: `SELECT ${quoteIdent(schema)}.append_reasoning_chains($1, $2, $3, $4, $5, $6::int) AS removed`,
+    appendAndTrim: `SELECT ${quoteIdent(schema)}.append_reasoning_chains($1, $2, $3, $4, $5, $6::bigint) AS removed`,
     // LIMIT NULL is no limit. $1 agent, $2 after, $3 limit.
     selectAfter: `SELECT id, chain_data AS json FROM ${t}
       WHERE agent_id = $1 AND id > $2 ORDER BY id LIMIT $3`,

@@ -54,7 +54,7 @@ END$body$`,
     // above (in order: the ids follow it); p_keep: the agent keeps its newest p_keep chains
     // (NULL: no trim). Returns the number of chains the trim removed.
     `CREATE FUNCTION ${s}.append_reasoning_chains(p_lock text, p_agent text, p_records json,
-        p_tokens json, p_lengths json, p_keep integer)
+        p_tokens json, p_lengths json, p_keep bigint)
       RETURNS bigint LANGUAGE plpgsql VOLATILE AS $body$
 DECLARE
   removed bigint := 0;

@@ -101,6 +101,9 @@ export function retentionTests(ctx: SuiteContext): void {
       expect(await chainCounts(s)).toEqual({ chains: before.chains - 3, agents: 2 });
       expect(await s.trimReasoningChains('a1', 2)).toBe(0);
       expect(await s.trimReasoningChains('a1', 10)).toBe(0);
+      // Any safe integer is a valid keepLast, also past 32 bits.
+      expect(await s.trimReasoningChains('a1', 2 ** 40)).toBe(0);
+      expect(await s.trimReasoningChains('a1', Number.MAX_SAFE_INTEGER)).toBe(0);
       expect(await s.trimReasoningChains('nobody', 1)).toBe(0);
       expect(await s.loadSequencedReasoningChains('a2')).toEqual(a2);
       expect(await s.listAgents()).toEqual(['a1', 'a2']);
