@@ -4,8 +4,9 @@
  * (driver `query` calls) and pool checkouts, for the library with and without the search index,
  * the raw driver and Keyv. Subjects alternate within each round; medians over the rounds.
  *
- * `PROFILE_ONLY=W1,W4s` picks rows (W8: a list stored again one message longer, 1 to 300); `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw`
- * (`libSizes`: the library with `statsSizeMaxAgeMillis: 1000`).
+ * `PROFILE_ONLY=W1,W4s` picks rows (W8: a list stored again one message longer, 1 to 300);
+ * `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw` (`libSizes`: the library with
+ * `statsSizeMaxAgeMillis: 1000`).
  * Runs on this machine only (reads /proc): `npx tsx bench/profile-postgres.ts`.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';

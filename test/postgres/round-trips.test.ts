@@ -70,6 +70,13 @@ describeWithService('postgres')('postgres round trips', () => {
     expect(await cost(counts, () => s.loadConversation('b'))).toEqual(one);
     expect(await cost(counts, () => s.storeMemory('m-only', 'm1', { text: 'x' }))).toEqual(one);
     expect(await cost(counts, () => s.storeReasoningChain('agent', { step: 1 }))).toEqual(one);
+    // A raw-message list, new or stored again longer: one call of the schema's function.
+    expect(await cost(counts, () => s.storeRawMessages('m-only', [{ text: 'a' }, { text: 'b' }]))).toEqual(
+      one,
+    );
+    const longer = [{ text: 'a' }, { text: 'b' }, { text: 'c' }];
+    expect(await cost(counts, () => s.storeRawMessages('m-only', longer))).toEqual(one);
+    expect(await s.loadRawMessages('m-only')).toEqual(longer);
     expect(await cost(counts, () => s.storeCacheEntry('k', { v: 1 }, 60))).toEqual(one);
     expect(await cost(counts, () => s.loadCacheEntry('k'))).toEqual(one);
 
@@ -81,7 +88,12 @@ describeWithService('postgres')('postgres round trips', () => {
 
     let stats: Record<string, unknown> = {};
     expect(await cost(counts, async () => (stats = await s.getStorageStats()))).toEqual(one);
-    expect(stats).toMatchObject({ conversation_count: 5, memory_count: 1, search_index_entries: 7 });
+    expect(stats).toMatchObject({
+      conversation_count: 5,
+      memory_count: 1,
+      raw_message_count: 3,
+      search_index_entries: 10,
+    });
   });
 
   it('writes and loads each batch in one statement, however many items it holds', async () => {
