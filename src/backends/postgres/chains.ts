@@ -15,7 +15,7 @@ import {
   type SequencedChainRead,
 } from '../../core/index.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
-import type { PostgresSearchIndex } from './search-index.js';
+import { type PostgresSearchIndex, searchColumnArrays } from './search-index.js';
 import { quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
@@ -81,14 +81,9 @@ export async function appendChainRecords(
     return 0;
   }
   const texts = records.map((record) => JSON.stringify(record));
-  let search: [string, string] = ['[]', '[]'];
-  if (index.enabled) {
-    const columns = records.map((record) => index.columns('reasoning_chains', record));
-    search = [
-      JSON.stringify(columns.map(([tokens]) => tokens)),
-      JSON.stringify(columns.map(([, length]) => length)),
-    ];
-  }
+  const search = searchColumnArrays(
+    index.enabled ? records.map((record) => index.columns('reasoning_chains', record)) : null,
+  );
   const [row] = await db.rows<{ removed: string }>(
     records.length === 0 ? `trim reasoning chains of ${q(agentId)}` : what,
     sql.appendAndTrim,

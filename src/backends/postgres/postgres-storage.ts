@@ -22,7 +22,7 @@ import { readPostgresConversationBatch } from './batch-reads.js';
 import { buildBulkSql, type PostgresBulkSql, writeConversationBatch } from './bulk-writes.js';
 import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
 import { PostgresStorageBase } from './postgres-base.js';
-import type { SearchColumns } from './search-index.js';
+import { type SearchColumns, searchColumnArrays } from './search-index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
 import { rawMessagesLock } from './sql.js';
 
@@ -68,22 +68,19 @@ export class PostgresStorage extends PostgresStorageBase {
 
   protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
     let list: string;
-    let search: [string, string] = ['[]', '[]'];
+    let columns: SearchColumns[] | null = null;
     if (this.index.enabled) {
       // Each message's text is the key of its memoized index columns; the list is their join
       // (what JSON.stringify of the list writes).
       const texts = messages.map((message) => JSON.stringify(message));
-      const columns = messages.map((message, i) =>
+      columns = messages.map((message, i) =>
         this.rawColumns.get(texts[i] as string, () => this.index.columns('raw_messages', message)),
       );
       list = `[${texts.join(',')}]`;
-      search = [
-        JSON.stringify(columns.map(([tokens]) => tokens)),
-        JSON.stringify(columns.map(([, length]) => length)),
-      ];
     } else {
       list = JSON.stringify(messages);
     }
+    const search = searchColumnArrays(columns);
     await this.db.run(`store raw messages of ${q(conversationId)}`, this.sql.storeRawMessages, [
       conversationId,
       rawMessagesLock(this.config.schema),

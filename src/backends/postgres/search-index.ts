@@ -85,6 +85,19 @@ export function quoteLexeme(lexeme: string): string {
 /** The index columns of one record: `tsvector` text and length in tokens (both `null`: not indexed). */
 export type SearchColumns = [tokens: string | null, length: number | null];
 
+/**
+ * The index columns of many records as the two JSON array parameters the schema's functions
+ * take (tokens, lengths; schema-v6.ts). `null` (the index is off): two empty arrays, which the
+ * functions read as `NULL` columns for every record.
+ */
+export function searchColumnArrays(columns: readonly SearchColumns[] | null): [string, string] {
+  if (columns === null) return ['[]', '[]'];
+  return [
+    JSON.stringify(columns.map(([tokens]) => tokens)),
+    JSON.stringify(columns.map(([, length]) => length)),
+  ];
+}
+
 /** A token at most this long (UTF-16 units) is at most 999 UTF-8 bytes: its own lexeme, no length check. */
 const SHORT_TOKEN = Math.floor(MAX_LEXEME_BYTES / 3);
 
