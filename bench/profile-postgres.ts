@@ -4,7 +4,8 @@
  * (driver `query` calls) and pool checkouts, for the library with and without the search index,
  * the raw driver and Keyv. Subjects alternate within each round; medians over the rounds.
  *
- * `PROFILE_ONLY=W1,W4s` picks rows (W8: a list stored again one message longer, 1 to 300);
+ * `PROFILE_ONLY=W1,W4s` picks rows (W3load: `loadReasoningChains(agent, 10)` at 1,000 chains;
+ * W8: a list stored again one message longer, 1 to 300);
  * `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw` (`libSizes`: the library with
  * `statsSizeMaxAgeMillis: 1000`).
  * Runs on this machine only (reads /proc): `npx tsx bench/profile-postgres.ts`.
@@ -201,6 +202,17 @@ const ROWS: Record<string, RowSpec> = {
     ops: 300,
     run: async (store, r) => {
       for (let k = 0; k < 300; k += 1) await store.storeReasoningChain(`w3-${r}`, chain(k));
+    },
+  },
+  W3load: {
+    ops: 500,
+    setup: async (store) => {
+      for (let k = 0; k < 1000; k += 1) await store.storeReasoningChain('w3load', chain(k));
+    },
+    run: async (store) => {
+      for (let i = 0; i < 500; i += 1) {
+        if ((await store.loadReasoningChains('w3load', 10)).length !== 10) throw new Error('W3 load');
+      }
     },
   },
   W8: {
