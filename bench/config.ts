@@ -38,8 +38,10 @@ export interface BenchConfig {
   /** W8: calls of a raw-message list growing by one message per call, and its reporting points. */
   turnCalls: number;
   turnPoints: number[];
-  /** W3: `loadReasoningChains(agent, 10)` calls per round. */
+  /** W3: least `loadReasoningChains(agent, 10)` calls per subject and round. */
   chainLoads: number;
+  /** Least milliseconds of `loadReasoningChains` calls per subject and round (W3). */
+  chainLoadMs: number;
   /** W4: sequential set + get pairs, and total pairs spread over 64 concurrent workers. */
   cacheSequential: number;
   cacheConcurrent: number;
@@ -77,6 +79,7 @@ export const config: BenchConfig = {
   turnCalls: smoke ? 20 : 300,
   turnPoints: smoke ? [5, 10, 20] : [10, 100, 300],
   chainLoads: smoke ? 5 : 100,
+  chainLoadMs: smoke ? 0 : 300,
   cacheSequential: smoke ? 5 : 200,
   cacheConcurrent: smoke ? 64 : 640,
   listSizes: smoke ? [20] : full ? [1_000, 10_000, 100_000] : [1_000, 10_000],

@@ -24,6 +24,27 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
 /** Ops per second of `count` operations that took `ms`. */
 export const opsPerSecond = (count: number, ms: number): number => (count * 1000) / ms;
 
+/**
+ * Runs `op` one call after another until at least `minCalls` calls and `minMs` have passed;
+ * returns ops/s. For fast reads, whose fixed count would finish in a few milliseconds: too
+ * short a span for a rate (scheduler ticks and GC pauses swing it from run to run).
+ */
+export async function sustainedThroughput(
+  minCalls: number,
+  minMs: number,
+  op: (n: number) => Promise<unknown>,
+): Promise<number> {
+  const started = performance.now();
+  let calls = 0;
+  let elapsed = 0;
+  while (calls < minCalls || elapsed < minMs) {
+    await op(calls);
+    calls += 1;
+    elapsed = performance.now() - started;
+  }
+  return opsPerSecond(calls, elapsed);
+}
+
 /** Runs `count` calls of `op`, `concurrency` at a time; returns ops/s. */
 export async function throughput(
   count: number,

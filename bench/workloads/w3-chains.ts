@@ -1,6 +1,6 @@
 /** W3: 1,000 chain appends to one agent, then `loadReasoningChains(agent, 10)`. */
 import { config } from '../config.js';
-import { throughput } from '../method.js';
+import { sustainedThroughput } from '../method.js';
 import { toRows, type Row } from '../rows.js';
 import type { Backend, StoreLocation } from '../types.js';
 import { perCallSpecs, runSeries, timeAppends } from './appends.js';
@@ -15,7 +15,7 @@ export function runW3(backend: Backend, location: StoreLocation): Promise<Row[]>
     async (store, subject, round, count) => {
       const agent = `w3-r${round}`;
       const metrics = await timeAppends(count, (k) => store.storeReasoningChain(agent, chain(k)));
-      metrics.last10 = await throughput(config.chainLoads, 1, async () => {
+      metrics.last10 = await sustainedThroughput(config.chainLoads, config.chainLoadMs, async () => {
         const chains = await store.loadReasoningChains(agent, 10);
         if (chains.length !== 10) throw new Error(`${subject}: ${chains.length} chains loaded, expected 10`);
       });
