@@ -1,6 +1,6 @@
 /** Code point order (D9), checked against a reference that compares code points one by one. */
 import fc from 'fast-check';
-import { compareCodePoints, sortedByCodePoint } from '../../src/core/index.js';
+import { compareCodePoints, sortedByCodePoint, sortInCodePointOrder } from '../../src/core/index.js';
 
 /** The reference: compare the strings' code point arrays. */
 function referenceCompare(a: string, b: string): number {
@@ -36,6 +36,26 @@ describe('code point order', () => {
       }),
       { seed: 20261130, numRuns: 2000 },
     );
+  });
+
+  it('sorts ids without a code unit from U+D800 up (the engine comparison) as the reference does', () => {
+    // Units below U+D800 only, shuffled, with duplicates: the path that uses the default sort.
+    const id = fc.string({ unit: fc.integer({ min: 0, max: 0xd7ff }).map((u) => String.fromCharCode(u)) });
+    fc.assert(
+      fc.property(fc.array(id, { maxLength: 40 }), (list) => {
+        const shuffled = [...list, ...list.slice(0, 5)].reverse();
+        const expected = [...new Set(list)].sort(referenceCompare);
+        expect(sortedByCodePoint(shuffled)).toEqual(expected);
+        expect(sortInCodePointOrder([...new Set(shuffled)])).toEqual(expected);
+      }),
+      { seed: 20261201, numRuns: 500 },
+    );
+  });
+
+  it('sorts in place, with the comparator when one id holds a unit from U+D800 up', () => {
+    const ids = ['\uff01', 'b', '😀', 'a', '\ue000'];
+    expect(sortInCodePointOrder(ids)).toBe(ids);
+    expect(ids).toEqual(['a', 'b', '\ue000', '\uff01', '😀']);
   });
 
   it('sorts the same way as UTF-8 bytes', () => {

@@ -6,7 +6,7 @@
  * in one script.
  */
 import type { JsonObject, JsonValue, ListingName } from '../../core/index.js';
-import { compareCodePoints } from '../../core/order.js';
+import { compareCodePoints, sortInCodePointOrder } from '../../core/order.js';
 import { LIST_LIVE_CACHE } from './cache-scripts.js';
 import { decodeJson, decodeMemories } from './codec.js';
 import type { RedisConnection } from './connection.js';
@@ -53,7 +53,7 @@ export async function readRedisIdPage(
     // Every bucket that has more is read up to `horizon` at least: ids up to it are complete.
     const open = reads.filter((r) => r.readTo !== null).map((r) => r.readTo as string);
     const horizon = open.length === 0 ? null : open.reduce((a, b) => (compareCodePoints(a, b) <= 0 ? a : b));
-    ids.sort(compareCodePoints);
+    sortInCodePointOrder(ids);
     const final = horizon === null ? ids : ids.filter((id) => compareCodePoints(id, horizon) <= 0);
     if (horizon === null || final.length >= page.limit) return final.slice(0, page.limit);
     await Promise.all(
