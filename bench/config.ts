@@ -42,9 +42,11 @@ export interface BenchConfig {
   chainLoads: number;
   /** Least milliseconds of `loadReasoningChains` calls per subject and round (W3). */
   chainLoadMs: number;
-  /** W4: sequential set + get pairs, and total pairs spread over 64 concurrent workers. */
+  /** W4: least sequential set + get pairs, and least pairs over 64 concurrent workers, per round. */
   cacheSequential: number;
   cacheConcurrent: number;
+  /** Least milliseconds of each W4 measurement per subject and round. */
+  cacheMinMs: number;
   /** W5: store sizes (conversations), and calls of each listing per round. */
   listSizes: number[];
   listCalls: number;
@@ -82,6 +84,7 @@ export const config: BenchConfig = {
   chainLoadMs: smoke ? 0 : 300,
   cacheSequential: smoke ? 5 : 200,
   cacheConcurrent: smoke ? 64 : 640,
+  cacheMinMs: smoke ? 0 : 300,
   listSizes: smoke ? [20] : full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
   listCalls: 1,
   migrationSizes: smoke ? [10] : full ? [2_000, 10_000] : [2_000],

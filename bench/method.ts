@@ -25,24 +25,25 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
 export const opsPerSecond = (count: number, ms: number): number => (count * 1000) / ms;
 
 /**
- * Runs `op` one call after another until at least `minCalls` calls and `minMs` have passed;
- * returns ops/s. For fast reads, whose fixed count would finish in a few milliseconds: too
- * short a span for a rate (scheduler ticks and GC pauses swing it from run to run).
+ * Runs `op`, `concurrency` calls at a time, until at least `minCalls` calls have been made and
+ * `minMs` have passed; returns ops/s. For fast calls, whose fixed count would finish in a few
+ * milliseconds: too short a span for a rate (scheduler ticks, GC pauses and the first calls
+ * after the pause between subjects swing it from run to run).
  */
 export async function sustainedThroughput(
   minCalls: number,
   minMs: number,
   op: (n: number) => Promise<unknown>,
+  concurrency = 1,
 ): Promise<number> {
   const started = performance.now();
-  let calls = 0;
-  let elapsed = 0;
-  while (calls < minCalls || elapsed < minMs) {
-    await op(calls);
-    calls += 1;
-    elapsed = performance.now() - started;
-  }
-  return opsPerSecond(calls, elapsed);
+  let next = 0;
+  const more = (): boolean => next < minCalls || performance.now() - started < minMs;
+  const worker = async (): Promise<void> => {
+    while (more()) await op(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, minCalls)) }, worker));
+  return opsPerSecond(next, performance.now() - started);
 }
 
 /** Runs `count` calls of `op`, `concurrency` at a time; returns ops/s. */

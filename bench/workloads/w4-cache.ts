@@ -1,6 +1,6 @@
 /** W4: cache set (1 KB, TTL) + get, one after another and 64 at a time. */
 import { config } from '../config.js';
-import { alternate, throughput } from '../method.js';
+import { alternate, sustainedThroughput } from '../method.js';
 import { toRows, type Row } from '../rows.js';
 import { subjectsFor, withStores } from '../subjects.js';
 import type { Backend, BenchStore, StoreLocation } from '../types.js';
@@ -23,11 +23,15 @@ export async function runW4(backend: Backend, location: StoreLocation): Promise<
       async (subject, round, warmup) => {
         const store = stores.get(subject)!.store;
         const scale = warmup ? 10 : 1;
-        const sequential = await throughput(Math.ceil(config.cacheSequential / scale), 1, (n) =>
+        const minMs = warmup ? 0 : config.cacheMinMs;
+        const sequential = await sustainedThroughput(Math.ceil(config.cacheSequential / scale), minMs, (n) =>
           setGet(store, `w4s-r${round}-${n}`, n),
         );
-        const concurrent = await throughput(Math.ceil(config.cacheConcurrent / scale), CONCURRENCY, (n) =>
-          setGet(store, `w4c-r${round}-${n}`, n),
+        const concurrent = await sustainedThroughput(
+          Math.ceil(config.cacheConcurrent / scale),
+          minMs,
+          (n) => setGet(store, `w4c-r${round}-${n}`, n),
+          CONCURRENCY,
         );
         return { sequential, concurrent };
       },
