@@ -1,6 +1,6 @@
 /** W1: store a 4 KB conversation, then load it back. */
 import { config } from '../config.js';
-import { alternate, opsPerSecond, timeMs } from '../method.js';
+import { alternate, sustainedThroughput } from '../method.js';
 import { toRows, type Row } from '../rows.js';
 import { withStores, writeSubjectsFor } from '../subjects.js';
 import type { Backend, StoreLocation } from '../types.js';
@@ -16,15 +16,13 @@ export async function runW1(backend: Backend, location: StoreLocation): Promise<
       async (subject, round, warmup) => {
         const store = stores.get(subject)!.store;
         const pairs = warmup ? Math.ceil(config.w1Pairs / 10) : config.w1Pairs;
-        const ms = await timeMs(async () => {
-          for (let i = 0; i < pairs; i += 1) {
-            const id = `w1-r${round}-${i}`;
-            await store.storeConversation(id, data[i % data.length]!);
-            if ((await store.loadConversation(id)) === null)
-              throw new Error(`${subject}: ${id} not loaded back`);
-          }
+        const rate = await sustainedThroughput(pairs, warmup ? 0 : config.minRoundMs, async (i) => {
+          const id = `w1-r${round}-${i}`;
+          await store.storeConversation(id, data[i % data.length]!);
+          if ((await store.loadConversation(id)) === null)
+            throw new Error(`${subject}: ${id} not loaded back`);
         });
-        return { pairs: opsPerSecond(pairs, ms) };
+        return { pairs: rate };
       },
       config.warmups,
       config.shortRounds,

@@ -15,7 +15,7 @@ export function runW3(backend: Backend, location: StoreLocation): Promise<Row[]>
     async (store, subject, round, count) => {
       const agent = `w3-r${round}`;
       const metrics = await timeAppends(count, (k) => store.storeReasoningChain(agent, chain(k)));
-      metrics.last10 = await sustainedThroughput(config.chainLoads, config.chainLoadMs, async () => {
+      metrics.last10 = await sustainedThroughput(config.chainLoads, config.minRoundMs, async () => {
         const chains = await store.loadReasoningChains(agent, 10);
         if (chains.length !== 10) throw new Error(`${subject}: ${chains.length} chains loaded, expected 10`);
       });

@@ -23,7 +23,7 @@ export async function runW4(backend: Backend, location: StoreLocation): Promise<
       async (subject, round, warmup) => {
         const store = stores.get(subject)!.store;
         const scale = warmup ? 10 : 1;
-        const minMs = warmup ? 0 : config.cacheMinMs;
+        const minMs = warmup ? 0 : config.minRoundMs;
         const sequential = await sustainedThroughput(Math.ceil(config.cacheSequential / scale), minMs, (n) =>
           setGet(store, `w4s-r${round}-${n}`, n),
         );
