@@ -39,7 +39,7 @@ describe('code point order', () => {
   });
 
   it('sorts ids without a code unit from U+D800 up (the engine comparison) as the reference does', () => {
-    // Units below U+D800 only, shuffled, with duplicates: the path that uses the default sort.
+    // Units below U+D800 only, out of order and with duplicates: the path of the default sort.
     const id = fc.string({ unit: fc.integer({ min: 0, max: 0xd7ff }).map((u) => String.fromCharCode(u)) });
     fc.assert(
       fc.property(fc.array(id, { maxLength: 40 }), (list) => {
