@@ -1,4 +1,7 @@
-/** Per-call timing of a growing series of calls, shared by W2 (memories), W3 (chains) and W8 (raw-message lists). */
+/**
+ * Per-call timing of a growing series of calls, shared by W2 (memories), W3 (chains) and W8
+ * (raw-message lists).
+ */
 import { config } from '../config.js';
 import { alternate, median, opsPerSecond, type SubjectMedians } from '../method.js';
 import type { Row, RowSpec } from '../rows.js';
