@@ -17,7 +17,9 @@ afterAll(async () => {
 });
 
 const CHILD = path.join('test', 'file', 'busy-writer.child.ts');
-const TSX = path.join('node_modules', '.bin', 'tsx');
+// Node itself with tsx's loader, not the tsx wrapper: the wrapper runs the script in a child of
+// its own, which a SIGKILL of the wrapper leaves running (still holding the lock and writing).
+const TSX_LOADER = ['--import', 'tsx'];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -62,7 +64,7 @@ describe('file locks', () => {
   it('lets a second process in while the first keeps the same lock busy', async () => {
     const baseDir = await makeTempDir();
     const busyMs = 6_000;
-    const child = spawn(TSX, [CHILD, baseDir, 'shared-agent', String(busyMs)], {
+    const child = spawn(process.execPath, [...TSX_LOADER, CHILD, baseDir, 'shared-agent', String(busyMs)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -101,7 +103,7 @@ describe('file locks', () => {
     'frees a range lock at once when its holder is killed mid-write (no stale time to wait out)',
     async () => {
       const baseDir = await makeTempDir();
-      const child = spawn(TSX, [CHILD, baseDir, 'shared-agent', '60000'], {
+      const child = spawn(process.execPath, [...TSX_LOADER, CHILD, baseDir, 'shared-agent', '60000'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
