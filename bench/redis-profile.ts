@@ -3,7 +3,7 @@
  * and Keyv, the Redis commands each call sends (MONITOR, counted on a short run), and CPU per
  * operation on the client (`process.cpuUsage()`) and on the server (`/proc/<pid>/stat` of
  * `redis-server`), over rounds where the subjects alternate; medians. Run:
- * `npx tsx bench/redis-profile.ts [op ...]` (ops: cache, cache64, conversation, memory, memory-noindex).
+ * `npx tsx bench/redis-profile.ts [op ...]`, `PROFILE_SUBJECTS=library,raw` to leave Keyv out (ops: cache, cache64, conversation, memory, memory-noindex, chain, chain-noindex).
  */
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
@@ -15,10 +15,12 @@ import { median } from './method.js';
 import { openRawRedis } from './raw/redis.js';
 import { cpuSecondsOf, redisServerPid } from './server-cpu.js';
 import type { BenchStore, OpenedStore } from './types.js';
-import { cacheValue, conversation, memory } from './workloads/data.js';
+import { cacheValue, chain, conversation, memory } from './workloads/data.js';
 
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 5);
 const CALLS = Number(process.env.PROFILE_CALLS ?? 2000);
+/** Which of library, raw and keyv run (Keyv's chain append rewrites the agent's whole list: slow at thousands). */
+const SUBJECTS = process.env.PROFILE_SUBJECTS?.split(',') ?? ['library', 'raw', 'keyv'];
 const serverPid = redisServerPid(config.redisUrl);
 const serverCpu = (): number => cpuSecondsOf([serverPid]);
 
@@ -51,6 +53,12 @@ const ops: Record<string, { op: Op; concurrency: number; index?: boolean }> = {
     index: false,
     op: (s, n, tag) => s.storeMemory(`${tag}c${n % 50}`, `m${n}`, memory(n)),
   },
+  chain: { concurrency: 1, op: (s, n, tag) => s.storeReasoningChain(`${tag}agent`, chain(n)) },
+  'chain-noindex': {
+    concurrency: 1,
+    index: false,
+    op: (s, n, tag) => s.storeReasoningChain(`${tag}agent`, chain(n)),
+  },
 };
 
 async function openLib(prefix: string, searchIndex: boolean): Promise<OpenedStore> {
@@ -60,6 +68,7 @@ async function openLib(prefix: string, searchIndex: boolean): Promise<OpenedStor
     storeConversation: (id: string, d: never) => s.storeConversation(id, d),
     loadConversation: (id: string) => s.loadConversation(id),
     storeMemory: (id: string, m: string, d: never) => s.storeMemory(id, m, d),
+    storeReasoningChain: (id: string, d: never) => s.storeReasoningChain(id, d),
     storeCacheEntry: (k: string, d: never, t: number) => s.storeCacheEntry(k, d, t),
     loadCacheEntry: (k: string) => s.loadCacheEntry(k),
     close: () => s.shutdown(),
@@ -116,11 +125,13 @@ async function main(): Promise<void> {
   const location = { dir: '/tmp', name: `prof${process.pid}` };
   for (const name of chosen) {
     const { op, concurrency, index } = ops[name]!;
-    const subjects: Record<string, OpenedStore> = {
-      library: await openLib(`prof${process.pid}:lib:`, index !== false),
-      raw: await openRawRedis(location),
-      keyv: await openKeyv('redis', location),
-    };
+    const subjects: Record<string, OpenedStore> = {};
+    for (const subject of SUBJECTS) {
+      if (subject === 'library')
+        subjects[subject] = await openLib(`prof${process.pid}:lib:`, index !== false);
+      if (subject === 'raw') subjects[subject] = await openRawRedis(location);
+      if (subject === 'keyv') subjects[subject] = await openKeyv('redis', location);
+    }
     const markers: Record<string, string> = {
       library: `prof${process.pid}:lib:`,
       raw: 'raw:',
