@@ -43,6 +43,10 @@ export interface BenchConfig {
   /** W8: calls of a raw-message list growing by one message per call, and its reporting points. */
   turnCalls: number;
   turnPoints: number[];
+  /** W9: records written in batches of `batchSize` per kind and round, and written one call each. */
+  batchRecords: number;
+  batchSize: number;
+  batchSingles: number;
   /** W3: least `loadReasoningChains(agent, 10)` calls per subject and round. */
   chainLoads: number;
   /** W4: least sequential set + get pairs, and least pairs over 64 concurrent workers, per round. */
@@ -83,6 +87,9 @@ export const config: BenchConfig = {
   turnCalls: smoke ? 20 : 300,
   turnPoints: smoke ? [5, 10, 20] : [10, 100, 300],
   chainLoads: smoke ? 5 : 100,
+  batchRecords: smoke ? 20 : 1000,
+  batchSize: smoke ? 5 : 100,
+  batchSingles: smoke ? 10 : 200,
   cacheSequential: smoke ? 5 : 200,
   cacheConcurrent: smoke ? 64 : 640,
   listSizes: smoke ? [20] : full ? [1_000, 10_000, 100_000] : [1_000, 10_000],

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every backend (file, SQLite, Redis, PostgreSQL) on workloads W1-W8, this
+ * `npm run bench`: every backend (file, SQLite, Redis, PostgreSQL) on workloads W1-W9, this
  * library (on the write workloads also with `searchIndex: false`) next to the raw driver and
  * Keyv 5, written to `bench/results/latest.{md,json}`.
  * `BENCH_SMOKE=1`: tiny counts (CI), written to `smoke.*`. `BENCH_FULL=1`: adds the largest
@@ -22,6 +22,7 @@ import { runW5 } from './workloads/w5-listing.js';
 import { runW6 } from './workloads/w6-migration.js';
 import { runW7 } from './workloads/w7-search.js';
 import { runW8 } from './workloads/w8-turns.js';
+import { runW9 } from './workloads/w9-batches.js';
 
 type WorkloadRun = (backend: Backend, location: StoreLocation) => Promise<Row[]>;
 /** The workloads in report order; W6 runs once per source backend. */
@@ -34,6 +35,7 @@ const WORKLOADS: Array<[string, WorkloadRun]> = [
   ['W6', runW6],
   ['W7', runW7],
   ['W8', runW8],
+  ['W9', runW9],
 ];
 
 async function main(): Promise<number> {

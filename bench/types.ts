@@ -35,6 +35,12 @@ export interface BenchStore {
   loadReasoningChains(agentId: string, limit: number): Promise<unknown[]>;
   storeCacheEntry(key: string, data: JsonObject, ttlSeconds: number): Promise<unknown>;
   loadCacheEntry(key: string): Promise<unknown>;
+  /** W9's batches: each the subject's fewest calls for many records (one transaction, statement, command or pipeline). */
+  storeMemories(id: string, memories: MemoryItem[]): Promise<unknown>;
+  appendReasoningChains(agentId: string, chains: JsonObject[]): Promise<unknown>;
+  storeCacheEntries(entries: CacheItem[]): Promise<unknown>;
+  /** Aligned with `keys`; `null` for a missing or expired entry. */
+  loadCacheEntries(keys: string[]): Promise<unknown[]>;
   listConversations(): Promise<string[]>;
   listAllConversationIds(): Promise<string[]>;
   getStorageStats(): Promise<unknown>;
@@ -45,6 +51,19 @@ export interface BenchStore {
   inTransaction?(fn: () => Promise<void>): Promise<void>;
   /** Closes connections; the data stays (see {@link OpenedStore.drop}). */
   close(): Promise<void>;
+}
+
+/** One memory of a batch. */
+export interface MemoryItem {
+  memoryId: string;
+  data: JsonObject;
+}
+
+/** One cache entry of a batch. */
+export interface CacheItem {
+  key: string;
+  data: JsonObject;
+  ttlSeconds: number;
 }
 
 /** Where one subject keeps its data: a temp path, a Redis key prefix, a PostgreSQL schema. */

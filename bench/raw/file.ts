@@ -28,6 +28,33 @@ async function writeDurably(folder: string, name: string, text: string): Promise
   }
 }
 
+/**
+ * A batch in one folder: each file written and fsynced to its temp name (all at once), renamed,
+ * then one fsync of the folder for all of them.
+ */
+async function writeManyDurably(folder: string, files: Array<[name: string, text: string]>): Promise<void> {
+  const temps = await Promise.all(
+    files.map(async ([name, text]) => {
+      const temp = join(folder, `.${name}.${process.pid}.${tempCounter++}.tmp`);
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return temp;
+    }),
+  );
+  await Promise.all(temps.map((temp, i) => rename(temp, join(folder, files[i]![0]))));
+  const dir = await open(folder, 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
 async function readJson<T>(path: string): Promise<T | null> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as T;
@@ -62,6 +89,12 @@ export async function openRawFile(location: StoreLocation): Promise<OpenedStore>
     return path;
   };
   const chainCounts = new Map<string, number>();
+  const loadCache = async (key: string): Promise<JsonObject | null> => {
+    const record = await readJson<{ expiresAt: number; data: JsonObject }>(
+      join(root, 'cache', `${key}.json`),
+    );
+    return record && record.expiresAt > Date.now() ? record.data : null;
+  };
   const put = async (kind: string, id: string, value: JsonValue): Promise<void> =>
     writeDurably(await folder(kind), `${id}.json`, JSON.stringify(value));
 
@@ -96,12 +129,34 @@ export async function openRawFile(location: StoreLocation): Promise<OpenedStore>
       return Promise.all(last.map((name) => readJson(join(dir, name))));
     },
     storeCacheEntry: (key, data, ttl) => put('cache', key, { expiresAt: Date.now() + ttl * 1000, data }),
-    loadCacheEntry: async (key) => {
-      const record = await readJson<{ expiresAt: number; data: JsonObject }>(
-        join(root, 'cache', `${key}.json`),
-      );
-      return record && record.expiresAt > Date.now() ? record.data : null;
+    loadCacheEntry: (key) => loadCache(key),
+    storeMemories: async (id, memories) =>
+      writeManyDurably(
+        await folder('memories', id),
+        memories.map(({ memoryId, data }) => [
+          `${memoryId}.json`,
+          JSON.stringify({ memory_id: memoryId, ...data }),
+        ]),
+      ),
+    appendReasoningChains: async (agentId, chains) => {
+      const dir = await folder('chains', agentId);
+      const seq = chainCounts.get(agentId) ?? (await names(dir)).length;
+      chainCounts.set(agentId, seq + chains.length);
+      const files = chains.map((data, i): [string, string] => [
+        `${String(seq + i).padStart(12, '0')}.json`,
+        JSON.stringify(data),
+      ]);
+      await writeManyDurably(dir, files);
     },
+    storeCacheEntries: async (entries) =>
+      writeManyDurably(
+        await folder('cache'),
+        entries.map(({ key, data, ttlSeconds }) => [
+          `${key}.json`,
+          JSON.stringify({ expiresAt: Date.now() + ttlSeconds * 1000, data }),
+        ]),
+      ),
+    loadCacheEntries: (keys) => Promise.all(keys.map((key) => loadCache(key))),
     listConversations: async () => (await names(join(root, 'conversations'))).map(stem).sort(),
     listAllConversationIds: async () => {
       const lists = await Promise.all([

@@ -31,6 +31,13 @@ const statements = (s: string) =>
     getChains: `SELECT data FROM (SELECT seq, data FROM ${s}.chains WHERE agent = $1 ORDER BY seq DESC LIMIT $2) t ORDER BY seq`,
     putCache: `INSERT INTO ${s}.cache (key, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
     getCache: `SELECT data FROM ${s}.cache WHERE key = $1 AND expires_at > $2`,
+    // Batches: one statement each, the rows as array parameters.
+    putMemories: `INSERT INTO ${s}.memories (id, memory_id, data) SELECT $1, m, d FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(m, d, o)
+      ORDER BY o ON CONFLICT (id, memory_id) DO UPDATE SET data = excluded.data`,
+    putChains: `INSERT INTO ${s}.chains (agent, data) SELECT $1, d FROM unnest($2::text[]) WITH ORDINALITY AS t(d, o) ORDER BY o`,
+    putCaches: `INSERT INTO ${s}.cache (key, data, expires_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+      ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
+    getCaches: `SELECT key, data FROM ${s}.cache WHERE key = ANY($1) AND expires_at > $2`,
     listConversations: `SELECT id FROM ${s}.conversations ORDER BY id`,
     listAll: `SELECT id FROM ${s}.conversations UNION SELECT id FROM ${s}.raw UNION SELECT id FROM ${s}.chunks UNION SELECT id FROM ${s}.memories ORDER BY id`,
     stats: `SELECT (SELECT count(*) FROM ${s}.conversations) AS conversations, (SELECT count(*) FROM ${s}.raw) AS raw,
@@ -73,6 +80,33 @@ export async function openRawPostgres(location: StoreLocation): Promise<OpenedSt
     storeCacheEntry: (key, data, ttl) =>
       query('putCache', key, JSON.stringify(data), Date.now() + ttl * 1000),
     loadCacheEntry: (key) => one('getCache', key, Date.now()),
+    storeMemories: (id, memories) =>
+      query(
+        'putMemories',
+        id,
+        memories.map((m) => m.memoryId),
+        memories.map(({ memoryId, data }) => JSON.stringify({ memory_id: memoryId, ...data })),
+      ),
+    appendReasoningChains: (agentId, chains) =>
+      query(
+        'putChains',
+        agentId,
+        chains.map((data) => JSON.stringify(data)),
+      ),
+    storeCacheEntries: (entries) =>
+      query(
+        'putCaches',
+        entries.map((e) => e.key),
+        entries.map((e) => JSON.stringify(e.data)),
+        entries.map((e) => Date.now() + e.ttlSeconds * 1000),
+      ),
+    loadCacheEntries: async (keys) => {
+      const rows = await query('getCaches', keys, Date.now());
+      const found = new Map(
+        rows.map((row) => [row.key as string, JSON.parse(row.data as string) as unknown]),
+      );
+      return keys.map((key) => found.get(key) ?? null);
+    },
     listConversations: async () => ids(await query('listConversations')),
     listAllConversationIds: async () => ids(await query('listAll')),
     getStorageStats: async () => (await query('stats'))[0],

@@ -48,6 +48,27 @@ export async function openRawRedis(location: StoreLocation): Promise<OpenedStore
     storeCacheEntry: (cacheKey, data, ttl) =>
       redis.set(key('x', cacheKey), JSON.stringify(data), 'PX', ttl * 1000),
     loadCacheEntry: async (cacheKey) => parse(await redis.get(key('x', cacheKey))),
+    // Batches: one command each (HSET of many fields, RPUSH of many values, MGET), or one
+    // pipeline of SET PX (a TTL per key).
+    storeMemories: (id, memories) =>
+      redis.hset(
+        key('m', id),
+        Object.fromEntries(
+          memories.map(({ memoryId, data }) => [memoryId, JSON.stringify({ memory_id: memoryId, ...data })]),
+        ),
+      ),
+    appendReasoningChains: (agentId, chains) =>
+      redis.rpush(key('a', agentId), ...chains.map((data) => JSON.stringify(data))),
+    storeCacheEntries: async (entries) => {
+      const pipeline = redis.pipeline();
+      for (const e of entries)
+        pipeline.set(key('x', e.key), JSON.stringify(e.data), 'PX', e.ttlSeconds * 1000);
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error !== null);
+      if (failed) throw failed[0];
+    },
+    loadCacheEntries: async (keys) =>
+      (await redis.mget(keys.map((k) => key('x', k)))).map((text) => parse(text)),
     listConversations: async () => idsOf(await scan('c')).sort(),
     listAllConversationIds: async () => {
       const keys = (await scan('*')).filter((k) => /^[crkm]:/.test(k));

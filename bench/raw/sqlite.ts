@@ -31,6 +31,7 @@ const SQL = {
     'SELECT data FROM (SELECT seq, data FROM chains WHERE agent = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
   putCache: 'INSERT OR REPLACE INTO cache (key, data, expires_at) VALUES (?, ?, ?)',
   getCache: 'SELECT data FROM cache WHERE key = ? AND expires_at > ?',
+  getCaches: 'SELECT key, data FROM cache WHERE key IN (SELECT value FROM json_each(?)) AND expires_at > ?',
   listConversations: 'SELECT id FROM conversations ORDER BY id',
   listAll:
     'SELECT id FROM conversations UNION SELECT id FROM raw UNION SELECT id FROM chunks UNION SELECT id FROM memories ORDER BY id',
@@ -67,6 +68,16 @@ export async function openRawSqlite(location: StoreLocation): Promise<OpenedStor
     return rows[0] ? (JSON.parse(rows[0].data as string) as T) : null;
   };
   const column = (rows: Row[], key: string): string[] => rows.map((row) => row[key] as string);
+  const transaction = async (fn: () => Promise<unknown>): Promise<void> => {
+    await exec('BEGIN IMMEDIATE');
+    try {
+      await fn();
+      await exec('COMMIT');
+    } catch (error) {
+      await exec('ROLLBACK');
+      throw error;
+    }
+  };
 
   const store: BenchStore = {
     storeConversation: (id, data) => run('putConversation', id, JSON.stringify(data)),
@@ -84,19 +95,36 @@ export async function openRawSqlite(location: StoreLocation): Promise<OpenedStor
       (await all('getChains', agentId, limit)).map((row) => JSON.parse(row.data as string) as unknown),
     storeCacheEntry: (key, data, ttl) => run('putCache', key, JSON.stringify(data), Date.now() + ttl * 1000),
     loadCacheEntry: (key) => one('getCache', key, Date.now()),
+    // Batches: one transaction of prepared-statement runs (one commit, one fsync).
+    storeMemories: (id, memories) =>
+      transaction(() =>
+        Promise.all(
+          memories.map(({ memoryId, data }) =>
+            run('putMemory', id, memoryId, JSON.stringify({ memory_id: memoryId, ...data })),
+          ),
+        ),
+      ),
+    appendReasoningChains: (agentId, chains) =>
+      transaction(() => Promise.all(chains.map((data) => run('putChain', agentId, JSON.stringify(data))))),
+    storeCacheEntries: (entries) =>
+      transaction(() =>
+        Promise.all(
+          entries.map(({ key, data, ttlSeconds }) =>
+            run('putCache', key, JSON.stringify(data), Date.now() + ttlSeconds * 1000),
+          ),
+        ),
+      ),
+    loadCacheEntries: async (keys) => {
+      const rows = await all('getCaches', JSON.stringify(keys), Date.now());
+      const found = new Map(
+        rows.map((row) => [row.key as string, JSON.parse(row.data as string) as unknown]),
+      );
+      return keys.map((key) => found.get(key) ?? null);
+    },
     listConversations: async () => column(await all('listConversations'), 'id'),
     listAllConversationIds: async () => column(await all('listAll'), 'id'),
     getStorageStats: async () => (await all('stats'))[0],
-    inTransaction: async (fn) => {
-      await exec('BEGIN IMMEDIATE');
-      try {
-        await fn();
-        await exec('COMMIT');
-      } catch (error) {
-        await exec('ROLLBACK');
-        throw error;
-      }
-    },
+    inTransaction: (fn) => transaction(fn),
     close: async () => {
       for (const statement of statements.values()) {
         await new Promise<void>((resolve) => statement.finalize(() => resolve()));

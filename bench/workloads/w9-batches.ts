@@ -1,0 +1,117 @@
+/**
+ * W9: batch writes and reads. Memories (`storeMemories`), chain appends
+ * (`appendReasoningChains`) and cache entries (`storeCacheEntries`, `loadCacheEntries`) in
+ * batches of `batchSize`, against the same records one call each; records/s. Raw and Keyv do
+ * each batch their own fewest-calls way (one transaction, statement, command or pipeline;
+ * Keyv's `setMany` / `getMany`, an array value read and written once).
+ */
+import { config } from '../config.js';
+import { alternate, opsPerSecond, timeMs, type SubjectMedians } from '../method.js';
+import { toRows, type Row, type RowSpec } from '../rows.js';
+import { withStores, writeSubjectsFor } from '../subjects.js';
+import type { Backend, BenchStore, CacheItem, MemoryItem, StoreLocation } from '../types.js';
+import { cacheValue, chain, memory } from './data.js';
+
+/** Each kind's records: `groups` conversations or agents of `size` records, or `count` cache keys. */
+interface Shape {
+  groups: number;
+  size: number;
+}
+
+/** Records per second of writing `shape` with `write(group, items from, items to)`. */
+async function rate(shape: Shape, write: (group: number, from: number) => Promise<unknown>): Promise<number> {
+  const ms = await timeMs(async () => {
+    for (let group = 0; group < shape.groups; group += 1) await write(group, group * shape.size);
+  });
+  return opsPerSecond(shape.groups * shape.size, ms);
+}
+
+const range = (from: number, size: number): number[] => Array.from({ length: size }, (_, i) => from + i);
+
+/** One subject's round: batches and single calls on fresh ids (`tag`), checked as it goes. */
+async function measure(
+  store: BenchStore,
+  tag: string,
+  batch: Shape,
+  single: Shape,
+): Promise<Record<string, number>> {
+  const memories = (from: number, size: number): MemoryItem[] =>
+    range(from, size).map((n) => ({ memoryId: `m${n}`, data: memory(n) }));
+  const entries = (prefix: string, from: number, size: number): CacheItem[] =>
+    range(from, size).map((n) => ({ key: `${prefix}${n}`, data: cacheValue(n % 16), ttlSeconds: 3600 }));
+  const cacheKeys = (prefix: string, shape: Shape): string[] =>
+    range(0, shape.groups * shape.size).map((n) => `${prefix}${n}`);
+
+  const metrics: Record<string, number> = {};
+  metrics.memoriesBatch = await rate(batch, (g, from) =>
+    store.storeMemories(`${tag}mb${g}`, memories(from, batch.size)),
+  );
+  metrics.memoriesSingle = await rate(single, async (g, from) => {
+    for (const { memoryId, data } of memories(from, single.size))
+      await store.storeMemory(`${tag}ms${g}`, memoryId, data);
+  });
+  metrics.chainsBatch = await rate(batch, (g, from) =>
+    store.appendReasoningChains(`${tag}cb${g}`, range(from, batch.size).map(chain)),
+  );
+  metrics.chainsSingle = await rate(single, async (g, from) => {
+    for (const n of range(from, single.size)) await store.storeReasoningChain(`${tag}cs${g}`, chain(n));
+  });
+  metrics.cacheSetBatch = await rate(batch, (_, from) =>
+    store.storeCacheEntries(entries(`${tag}xb`, from, batch.size)),
+  );
+  metrics.cacheSetSingle = await rate(single, async (_, from) => {
+    for (const e of entries(`${tag}xs`, from, single.size))
+      await store.storeCacheEntry(e.key, e.data, e.ttlSeconds);
+  });
+  const batchKeys = cacheKeys(`${tag}xb`, batch);
+  metrics.cacheLoadBatch = await rate(batch, async (_, from) => {
+    const loaded = await store.loadCacheEntries(batchKeys.slice(from, from + batch.size));
+    if (loaded.some((value) => value === null))
+      throw new Error(`${tag}: a batch-written cache entry did not load`);
+  });
+  const singleKeys = cacheKeys(`${tag}xs`, single);
+  metrics.cacheLoadSingle = await rate(single, async (_, from) => {
+    for (const key of singleKeys.slice(from, from + single.size)) {
+      if ((await store.loadCacheEntry(key)) === null)
+        throw new Error(`${tag}: cache entry ${key} did not load`);
+    }
+  });
+  const stored = (await store.loadMemories(`${tag}mb0`)).length;
+  if (stored !== batch.size)
+    throw new Error(`${tag}: ${stored} memories stored by a batch, expected ${batch.size}`);
+  return metrics;
+}
+
+const size = config.batchSize;
+const specs = (kind: string, batchLabel: string, singleLabel: string): RowSpec[] => [
+  { metric: `${kind}Batch`, label: `${batchLabel}, ${size} per call`, unit: 'records/s' },
+  { metric: `${kind}Single`, label: `${singleLabel}, one per call`, unit: 'records/s', headline: false },
+];
+
+/** The medians without the unindexed library: the cache is never indexed, so it gets one row. */
+function withoutUnindexed(medians: SubjectMedians): SubjectMedians {
+  return Object.fromEntries(Object.entries(medians).filter(([subject]) => subject !== 'libraryUnindexed'));
+}
+
+/** Runs W9 on `backend`. */
+export async function runW9(backend: Backend, location: StoreLocation): Promise<Row[]> {
+  const subjects = writeSubjectsFor(backend);
+  const batch: Shape = { groups: Math.ceil(config.batchRecords / size), size };
+  const single: Shape = { groups: Math.ceil(config.batchSingles / size), size };
+  return withStores(backend, subjects, location, async (stores) => {
+    const medians = await alternate(subjects, async (subject, round, warmup) => {
+      const shrink = (shape: Shape): Shape => (warmup ? { groups: 1, size: shape.size } : shape);
+      return measure(stores.get(subject)!.store, `w9-r${round}-`, shrink(batch), shrink(single));
+    });
+    return [
+      ...toRows('W9', backend, medians, [
+        ...specs('memories', 'storeMemories', 'storeMemory'),
+        ...specs('chains', 'appendReasoningChains', 'storeReasoningChain'),
+      ]),
+      ...toRows('W9', backend, withoutUnindexed(medians), [
+        ...specs('cacheSet', 'storeCacheEntries (1 KB, TTL)', 'storeCacheEntry (1 KB, TTL)'),
+        ...specs('cacheLoad', 'loadCacheEntries', 'loadCacheEntry'),
+      ]),
+    ];
+  });
+}
