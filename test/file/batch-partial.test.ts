@@ -1,35 +1,62 @@
 /**
- * A file cache batch writes one file per key, in order: when one fails, the error lists the
- * items already written (a prefix), the later items are not written, and no temp file stays.
+ * A file cache batch writes one file per key, several at once: when one fails, the error lists
+ * exactly the items written (the others started before the failure finish; none starts after
+ * it), and no temp file stays.
  */
 import path from 'node:path';
 import fse from 'fs-extra';
 import { BatchPartiallyAppliedError } from '../../src/core/index.js';
+import { CACHE_BATCH_WRITES_AT_ONCE } from '../../src/backends/file/batches.js';
 import { filesIn, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(shutdownAll);
 afterAll(removeTempDirs);
 
+/** A folder where `key`'s file goes: its atomic replace fails (a rename cannot replace a folder). */
+const block = (cache: string, key: string): Promise<void> => fse.mkdirp(path.join(cache, `${key}.json`));
+
 describe('file cache batch failures', () => {
-  it('reports the prefix written before the failing key and writes nothing after it', async () => {
+  it('reports the items written around the failing key, which is not written', async () => {
     const storage = await openStore();
     const cache = path.join(storage.baseDir, 'cache');
-    // A folder where k2's file goes: its atomic replace fails (a rename cannot replace a folder).
-    await fse.mkdirp(path.join(cache, 'k2.json'));
+    await block(cache, 'k2');
     const entries = ['k1', 'k2', 'k3'].map((key, n) => ({ key, data: { n } }));
 
     const error = await storage.storeCacheEntries(entries).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BatchPartiallyAppliedError);
-    expect(error).toMatchObject({ method: 'storeCacheEntries', total: 3, applied: 1, appliedItems: [0] });
+    expect(error).toMatchObject({ method: 'storeCacheEntries', total: 3, applied: 2, appliedItems: [0, 2] });
     expect((error as Error).message).toContain('k2');
-    expect(await storage.loadCacheEntries(['k1', 'k3'])).toEqual([{ n: 0 }, null]);
-    expect(await filesIn(cache)).toEqual(['k1.json', 'k2.json']);
+    expect(await storage.loadCacheEntries(['k1', 'k3'])).toEqual([{ n: 0 }, { n: 2 }]);
+    expect(await filesIn(cache)).toEqual(['k1.json', 'k2.json', 'k3.json']);
   });
 
-  it('throws the plain error when the first item fails, having written nothing', async () => {
+  it('starts no write after a failure, and lists exactly the items whose entries load', async () => {
     const storage = await openStore();
     const cache = path.join(storage.baseDir, 'cache');
-    await fse.mkdirp(path.join(cache, 'k1.json'));
+    await block(cache, 'k00');
+    const total = CACHE_BATCH_WRITES_AT_ONCE * 3;
+    const entries = Array.from({ length: total }, (_, n) => ({
+      key: `k${String(n).padStart(2, '0')}`,
+      data: { n },
+    }));
+
+    const error = await storage.storeCacheEntries(entries).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatchPartiallyAppliedError);
+    const applied = (error as BatchPartiallyAppliedError).appliedItems;
+    // Every key but the blocked first one (its "file" is a folder, which a load reports).
+    const loaded = await storage.loadCacheEntries(entries.slice(1).map((e) => e.key));
+    const present = loaded.flatMap((value, index) => (value === null ? [] : [index + 1]));
+    expect(applied).toEqual(present);
+    // The first item failed at once: the writes started with it finish, later ones never start.
+    expect(applied.length).toBeLessThan(total - 1);
+    expect((await filesIn(cache)).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
+  it('throws the plain error when every item fails, having written nothing', async () => {
+    const storage = await openStore();
+    const cache = path.join(storage.baseDir, 'cache');
+    await block(cache, 'k1');
+    await block(cache, 'k2');
     const error = await storage
       .storeCacheEntries([
         { key: 'k1', data: { n: 0 } },
@@ -38,7 +65,6 @@ describe('file cache batch failures', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(BatchPartiallyAppliedError);
-    expect(await storage.loadCacheEntries(['k2'])).toEqual([null]);
-    expect(await filesIn(cache)).toEqual(['k1.json']);
+    expect(await filesIn(cache)).toEqual(['k1.json', 'k2.json']);
   });
 });
