@@ -95,16 +95,20 @@ export async function writeCacheRecordBatch(
   throw new BatchPartiallyAppliedError(method, writes.length, applied, failure.reason);
 }
 
-/** The stored cache records of `keys` (expired or not), aligned with `keys`: one MGET per bucket. */
+/**
+ * The stored cache records of `keys` (expired or not), aligned with `keys`: one MGET on a
+ * standalone server, one per bucket on a cluster (an MGET's keys must share a slot there).
+ */
 export async function readCacheRecordBatch(
   redis: RedisConnection,
   keys: KeyLayout,
   cacheKeys: readonly string[],
 ): Promise<Array<CacheRecord | null>> {
   const found = new Map<string, CacheRecord | null>();
-  const groups = [...byBucket(keys, [...new Set(cacheKeys)], (key) => key)];
+  const unique = [...new Set(cacheKeys)];
+  const groups = redis.isCluster ? [...byBucket(keys, unique, (key) => key).values()] : [unique];
   await Promise.all(
-    groups.map(async ([, group]) => {
+    groups.map(async (group) => {
       const valueKeys = group.map((key) => keys.cache(key).key);
       const texts = await redis.run(`load ${group.length} cache entries`, (c) => c.mget(...valueKeys));
       group.forEach((key, i) => found.set(key, decodeCacheRecord(texts[i] ?? null, valueKeys[i]!)));
