@@ -1,6 +1,11 @@
-/** Layout v2 on a 3-master cluster: writes spread over every master, and each write is one slot. */
+/**
+ * Layout v2 on a 3-master cluster: writes spread over every master, each write is one slot, and
+ * a cache batch is one script per bucket, so a failing bucket leaves the others written.
+ */
 import Redis, { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
+import { KeyLayout } from '../../src/backends/redis/keys.js';
+import { BatchPartiallyAppliedError, CorruptDataError } from '../../src/core/index.js';
 import { redisBinariesMissing, RedisClusterProcesses, scanKeysWithPrefix } from './redis-server.js';
 import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
@@ -65,6 +70,34 @@ describeWithService('redis')('redis layout v2 on a cluster', () => {
       cache_entry_count: 200,
     });
     expect(await s.purgeExpiredCache()).toBe(0);
+    await s.shutdown();
+  });
+
+  it('reports the cache items of the other buckets as written when one bucket fails', async () => {
+    const keyPrefix = uniqueTestPrefix();
+    const s = new RedisStorage({ client: client!, keyPrefix });
+    await s.initialize();
+    const layout = new KeyLayout(keyPrefix);
+    const keys = Array.from({ length: 12 }, (_, n) => `entry-${n}`);
+    const bad = layout.cache(keys[3]!).bucket;
+    await client!.set(bad.cacheExpiry, 'not a zset');
+    const failed = keys.flatMap((key, i) => (layout.cache(key).bucket.counters === bad.counters ? [i] : []));
+    const written = keys.map((_, i) => i).filter((i) => !failed.includes(i));
+    expect(written.length).toBeGreaterThan(0);
+
+    const error = await s
+      .storeCacheEntries(keys.map((key, n) => ({ key, data: { n } })))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatchPartiallyAppliedError);
+    const partial = error as BatchPartiallyAppliedError;
+    expect(partial).toMatchObject({ method: 'storeCacheEntries', total: 12, appliedItems: written });
+    expect(partial.cause).toBeInstanceOf(CorruptDataError);
+    expect(String((partial.cause as Error).message)).toContain(bad.cacheExpiry);
+    const loaded = await s.loadCacheEntries(keys);
+    expect(loaded.map((value, i) => [i, value !== null])).toEqual(
+      keys.map((_, i) => [i, written.includes(i)]),
+    );
+    await client!.del(bad.cacheExpiry);
     await s.shutdown();
   });
 });

@@ -63,7 +63,8 @@ function byBucket<T>(keys: KeyLayout, items: readonly T[], keyOf: (item: T) => s
 
 /**
  * Writes cache records in order (the last of a repeated key wins: one bucket holds every
- * write of a key, in order), one script per bucket, all sent at once.
+ * write of a key, in order): one script on a standalone server (all or nothing), one per
+ * bucket on a cluster (a script's keys must share a slot there), all sent at once.
  */
 export async function writeCacheRecordBatch(
   redis: RedisConnection,
@@ -72,23 +73,29 @@ export async function writeCacheRecordBatch(
   writes: readonly CacheRecordWrite[],
 ): Promise<void> {
   const groups = [...byBucket(keys, writes, (write) => write.key)];
+  const scripts = redis.isCluster ? groups.map((group) => [group]) : [groups];
   const results = await Promise.allSettled(
-    groups.map(([bucket, group]) => {
-      const scriptKeys = [bucket.cacheKeys, bucket.cacheExpiry];
+    scripts.map((part) => {
       const nowMs = Date.now();
-      const args: Array<string | number> = [TRIM_PER_WRITE, nowMs];
-      for (const write of group) {
-        scriptKeys.push(keys.cache(write.key).key);
-        args.push(write.key, ...cacheValueArgs(write.record, nowMs));
+      const scriptKeys = part.flatMap(([bucket]) => [bucket.cacheKeys, bucket.cacheExpiry]);
+      const args: Array<string | number> = [TRIM_PER_WRITE, nowMs, part.length];
+      for (const [, group] of part) args.push(group.length);
+      for (const [, group] of part) {
+        for (const write of group) {
+          scriptKeys.push(keys.cache(write.key).key);
+          args.push(write.key, ...cacheValueArgs(write.record, nowMs));
+        }
       }
-      return redis.script(`store ${group.length} cache entries`, WRITE_CACHES, scriptKeys, args);
+      const count = part.reduce((sum, [, group]) => sum + group.length, 0);
+      return redis.script(`store ${count} cache entries`, WRITE_CACHES, scriptKeys, args);
     }),
   );
   const failure = results.find((result) => result.status === 'rejected');
   if (failure === undefined) return;
   const written = new Set<string>();
   results.forEach((result, i) => {
-    if (result.status === 'fulfilled') for (const write of groups[i]![1]) written.add(write.key);
+    if (result.status !== 'fulfilled') return;
+    for (const [, group] of scripts[i]!) for (const write of group) written.add(write.key);
   });
   if (written.size === 0) throw failure.reason;
   const applied = indexesOfKeys(writes, written).sort((a, b) => a - b);
