@@ -1,45 +1,41 @@
 /**
- * Batches on PostgreSQL: each batch is one named statement (`buildSql()`) over `unnest(...)`
- * arrays (all or nothing, one round trip, no bind-parameter limit), fed by the same row builders
- * as the single writes (`memoryColumns`, `cacheRowValues`). One statement cannot update a row
- * twice, so repeated memory ids and cache keys are first folded as a loop of single calls would
- * leave them. Chain batches go through `appendChainRecords` (chains.ts), like single appends.
+ * Batches on PostgreSQL: each batch is one named statement (all or nothing, one round trip, no
+ * bind-parameter limit): memories through the whole-conversation batch's statement (rows as
+ * JSON parameters, `bulk-rows.ts`), cache entries over `unnest(...)` arrays built by the single
+ * write's `cacheRowValues`. One statement cannot update a row twice, so repeated memory ids and
+ * cache keys are first folded as a loop of single calls would leave them. Chain batches go
+ * through `appendChainRecords` (chains.ts), like single appends.
  */
 import {
   type CacheRecord,
   type CacheRecordWrite,
-  collapseMemoryWrites,
   lastWriteWins,
   type MemoryWrite,
   parseStoredJsonObject,
 } from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
-import { cacheRowValues, memoryColumns } from './rows.js';
+import { addMemoryRows, memoryBulkRows, type PostgresBulkSql } from './bulk-writes.js';
+import { cacheRowValues } from './rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { type PostgresSql, quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
-/** Upserts memories (ids may repeat) with their search columns (from `index`) in one statement. */
+/**
+ * Upserts memories (ids may repeat) with their search columns (from `index`) in one statement:
+ * the whole-conversation batch's (`bulk-writes.ts`), its rows sent as JSON parameters.
+ */
 export async function upsertMemoryBatch(
   db: PostgresConnection,
-  sql: PostgresSql,
+  bulkSql: PostgresBulkSql,
   conversationId: string,
   writes: readonly MemoryWrite[],
   index: PostgresSearchIndex,
 ): Promise<void> {
-  const folded = collapseMemoryWrites(writes);
-  const columns = folded.map((write) => memoryColumns(write.record));
-  const search = folded.map((write) => index.columns('memories', write.record));
-  await db.run(`store ${writes.length} memories of conversation ${q(conversationId)}`, sql.upsertMemories, [
-    conversationId,
-    folded.map((write) => write.memoryId),
-    columns.map((column) => column.createdAt),
-    columns.map((column) => column.data),
-    folded.map((write) => String(write.explicitCreatedAt)),
-    search.map(([tokens]) => tokens),
-    search.map(([, length]) => length),
-  ]);
+  const rows = memoryBulkRows();
+  addMemoryRows(rows, conversationId, writes, index);
+  const what = `store ${writes.length} memories of conversation ${q(conversationId)}`;
+  await db.run(what, bulkSql.upsertMemories, rows.params());
 }
 
 /** Upserts cache records (keys may repeat: the last wins) in one statement. */

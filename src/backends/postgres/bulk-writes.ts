@@ -5,7 +5,7 @@
  * `bulk-rows.ts`), so all or nothing. Rows carry their search columns like the single writes,
  * so the index is never behind the data.
  */
-import { collapseMemoryWrites, type ConversationWrite } from '../../core/index.js';
+import { collapseMemoryWrites, type ConversationWrite, type MemoryWrite } from '../../core/index.js';
 import { BulkRows, bulkRowsSql } from './bulk-rows.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
 import { memoryParts } from './rows.js';
@@ -77,6 +77,25 @@ export function buildBulkSql(schema: string) {
 /** The statements of one store. */
 export type PostgresBulkSql = ReturnType<typeof buildBulkSql>;
 
+/** Rows for the `upsertMemories` statement. */
+export function memoryBulkRows(): BulkRows {
+  return new BulkRows(SEARCHED.length + 3);
+}
+
+/** Adds a conversation's memory writes (ids may repeat: folded as single calls would leave them) to `rows`. */
+export function addMemoryRows(
+  rows: BulkRows,
+  conversationId: string,
+  writes: readonly MemoryWrite[],
+  index: PostgresSearchIndex,
+): void {
+  for (const memory of collapseMemoryWrites(writes)) {
+    const { createdAt, rest } = memoryParts(memory.record);
+    const search = index.columns('memories', memory.record);
+    rows.add(rest, conversationId, ...search, memory.memoryId, createdAt, memory.explicitCreatedAt);
+  }
+}
+
 /** Writes `writes` (distinct ids, validated) in one transaction. */
 export async function writeConversationBatch(
   db: PostgresConnection,
@@ -89,7 +108,7 @@ export async function writeConversationBatch(
   const chunks = new BulkRows(SEARCHED.length);
   const rawIds: string[] = [];
   const messages = new BulkRows(SEARCHED.length + 1);
-  const memories = new BulkRows(SEARCHED.length + 3);
+  const memories = memoryBulkRows();
   for (const write of writes) {
     const id = write.conversationId;
     if (write.conversation !== null) {
@@ -101,11 +120,7 @@ export async function writeConversationBatch(
         messages.add(message, id, ...index.columns('raw_messages', message), position);
       });
     }
-    for (const memory of collapseMemoryWrites(write.memories)) {
-      const { createdAt, rest } = memoryParts(memory.record);
-      const search = index.columns('memories', memory.record);
-      memories.add(rest, id, ...search, memory.memoryId, createdAt, memory.explicitCreatedAt);
-    }
+    addMemoryRows(memories, id, write.memories, index);
     if (write.chunkInfo !== null) {
       chunks.add(write.chunkInfo, id, ...index.columns('chunk_info', write.chunkInfo));
     }

@@ -132,7 +132,8 @@ export class PostgresStorage extends PostgresStorageBase {
     conversationId: string,
     writes: readonly MemoryWrite[],
   ): Promise<void> {
-    return batches.upsertMemoryBatch(this.db, this.sql, conversationId, writes, this.index);
+    const sql = (this.bulkSql ??= buildBulkSql(this.config.schema));
+    return batches.upsertMemoryBatch(this.db, sql, conversationId, writes, this.index);
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {

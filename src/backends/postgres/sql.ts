@@ -65,24 +65,6 @@ export function buildSql(schema: string) {
         updated_at = now()`,
     selectMemories: `SELECT memory_id, created_at, memory_data FROM ${s}.memories
       WHERE conversation_id = $1 ORDER BY id`,
-    // The batch of `upsertMemory` (batches.ts). $1: conversation id; $2..$5: memory ids,
-    // created_at JSON, data JSON, caller-chose-created_at; $6, $7: search tokens, lengths. Rows go in batch order (`ORDER BY n`),
-    // so new memories get ids, i.e. positions, in order; a replace keeps its row and, unless the
-    // caller chose one, its created_at (D7).
-    upsertMemories: `WITH b AS (
-        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::int[])
-          WITH ORDINALITY AS b(memory_id, created_at, memory_data, explicit, tokens, len, n))
-      INSERT INTO ${s}.memories AS m
-        (conversation_id, memory_id, created_at, memory_data, search_tokens, search_length)
-      SELECT $1, b.memory_id, b.created_at, b.memory_data, b.tokens::tsvector, b.len FROM b ORDER BY b.n
-      ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
-        memory_data = EXCLUDED.memory_data,
-        search_tokens = EXCLUDED.search_tokens,
-        search_length = EXCLUDED.search_length,
-        created_at = CASE WHEN (SELECT b.explicit FROM b WHERE b.memory_id = EXCLUDED.memory_id)
-          THEN EXCLUDED.created_at ELSE m.created_at END,
-        updated_at = now()`,
-
     deleteMemory: `DELETE FROM ${s}.memories WHERE conversation_id = $1 AND memory_id = $2`,
     deleteChains: `DELETE FROM ${s}.reasoning_chains WHERE agent_id = $1`,
     selectChains: `SELECT id, chain_data AS json FROM ${s}.reasoning_chains WHERE agent_id = $1 ORDER BY id`,
