@@ -76,7 +76,7 @@ export function toMarkdown(results: BenchResults): string {
   );
   if (results.rows.some((row) => row.searchIndex !== undefined))
     lines.push(
-      'Write workloads (W1-W3, W6, W8) measure the library twice in the same rounds: with `searchIndex: false`, which keeps no full-text index, like the raw drivers and Keyv (the raw and Keyv targets are checked on that row), and right below it with the default configuration (index on), whose ratios include the cost of maintaining the index.',
+      'Write workloads (W1-W3, W6, W8, and W9 memories and chains) measure the library twice in the same rounds: with `searchIndex: false`, which keeps no full-text index, like the raw drivers and Keyv (the raw and Keyv targets are checked on that row), and right below it with the default configuration (index on), whose ratios include the cost of maintaining the index.',
       '',
     );
   for (const workload of [...new Set(results.rows.map((row) => row.workload))]) {

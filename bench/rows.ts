@@ -17,7 +17,7 @@ export interface Row {
   /** Conversations in the store (W5, W6), or calls made (W2, W3 per-call rows). */
   size?: number;
   /**
-   * On write workloads (W1-W3, W6, W8), which configuration `values.library` was measured with:
+   * On write workloads (W1-W3, W6, W8, W9), which configuration `values.library` was measured with:
    * `false` (no full-text index, like raw and Keyv: the raw / Keyv targets apply) or `true`
    * (the default, index on; shown beside it, not checked). Absent elsewhere, and in results
    * written before the two were measured apart.
