@@ -10,7 +10,8 @@ import type { BenchStore, JsonObject, JsonValue, OpenedStore, StoreLocation } fr
 const KINDS = ['conversations', 'raw', 'chunks', 'memories', 'chains', 'cache'] as const;
 let tempCounter = 0;
 
-async function writeDurably(folder: string, name: string, text: string): Promise<void> {
+/** Writes `text` to a new temp file in `folder` and fsyncs it; returns the temp file's path. */
+async function writeSyncedTemp(folder: string, name: string, text: string): Promise<string> {
   const temp = join(folder, `.${name}.${process.pid}.${tempCounter++}.tmp`);
   const handle = await open(temp, 'wx');
   try {
@@ -19,7 +20,10 @@ async function writeDurably(folder: string, name: string, text: string): Promise
   } finally {
     await handle.close();
   }
-  await rename(temp, join(folder, name));
+  return temp;
+}
+
+async function syncFolder(folder: string): Promise<void> {
   const dir = await open(folder, 'r');
   try {
     await dir.sync();
@@ -28,31 +32,19 @@ async function writeDurably(folder: string, name: string, text: string): Promise
   }
 }
 
+async function writeDurably(folder: string, name: string, text: string): Promise<void> {
+  await rename(await writeSyncedTemp(folder, name, text), join(folder, name));
+  await syncFolder(folder);
+}
+
 /**
  * A batch in one folder: each file written and fsynced to its temp name (all at once), renamed,
  * then one fsync of the folder for all of them.
  */
 async function writeManyDurably(folder: string, files: Array<[name: string, text: string]>): Promise<void> {
-  const temps = await Promise.all(
-    files.map(async ([name, text]) => {
-      const temp = join(folder, `.${name}.${process.pid}.${tempCounter++}.tmp`);
-      const handle = await open(temp, 'wx');
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      return temp;
-    }),
-  );
+  const temps = await Promise.all(files.map(([name, text]) => writeSyncedTemp(folder, name, text)));
   await Promise.all(temps.map((temp, i) => rename(temp, join(folder, files[i]![0]))));
-  const dir = await open(folder, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await syncFolder(folder);
 }
 
 async function readJson<T>(path: string): Promise<T | null> {
