@@ -34,7 +34,7 @@ export class PostgresStorage extends PostgresStorageBase {
   static readonly description =
     'PostgreSQL via pg: one schema shared by many processes, transactional, indexed cache expiry';
 
-  private bulkSql: PostgresBulkSql | undefined;
+  private bulkStatements: PostgresBulkSql | undefined;
   /** Raw-message index columns by JSON text: a list stored again is not tokenized again. */
   private readonly rawColumns = new EntryMemo<SearchColumns>(([tokens]) => tokens?.length ?? 0);
 
@@ -117,9 +117,13 @@ export class PostgresStorage extends PostgresStorageBase {
     );
   }
 
+  /** The multi-row statements (whole-conversation and memory batches), built on first use. */
+  private bulkSql(): PostgresBulkSql {
+    return (this.bulkStatements ??= buildBulkSql(this.config.schema));
+  }
+
   protected override writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
-    const sql = (this.bulkSql ??= buildBulkSql(this.config.schema));
-    return writeConversationBatch(this.db, sql, this.config.schema, this.index, writes);
+    return writeConversationBatch(this.db, this.bulkSql(), this.config.schema, this.index, writes);
   }
 
   protected override readConversationBatch(ids: readonly string[]): Promise<StoredConversation[]> {
@@ -132,8 +136,7 @@ export class PostgresStorage extends PostgresStorageBase {
     conversationId: string,
     writes: readonly MemoryWrite[],
   ): Promise<void> {
-    const sql = (this.bulkSql ??= buildBulkSql(this.config.schema));
-    return batches.upsertMemoryBatch(this.db, sql, conversationId, writes, this.index);
+    return batches.upsertMemoryBatch(this.db, this.bulkSql(), conversationId, writes, this.index);
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
