@@ -193,6 +193,19 @@ export function batchTests(ctx: SuiteContext): void {
       ]);
     });
 
+    it('storeCacheEntries keeps every key of a batch whose keys share a reference file name', async () => {
+      // On the file backend `a b`, `a:b` and `a_b` all map to `a_b.json` (D3): the batch writes
+      // its files at once, and each key must still end up with its own entry.
+      const [batch, single] = await pair();
+      const keys = ['a b', 'a:b', 'a_b', 'A_B', 'a?b', 'plain'];
+      const entries = keys.map((key, i) => ({ key, data: { key, i }, ttlSeconds: 600 }));
+      await expect(batch.storeCacheEntries(entries)).resolves.toBe(keys.length);
+      for (const e of entries) await single.storeCacheEntry(e.key, e.data, e.ttlSeconds);
+      expect(await batch.loadCacheEntries(keys)).toEqual(entries.map((e) => e.data));
+      expect(await batch.listCacheKeys()).toEqual(await single.listCacheKeys());
+      expect(await counts(batch)).toEqual(await counts(single));
+    });
+
     it('storeCacheRecords equals storeCacheRecord in a loop, expired records included', async () => {
       const [batch, single] = await pair();
       const future = formatEpochMs(Date.now() + 86_400_000);
