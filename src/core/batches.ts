@@ -124,6 +124,22 @@ export function indexesOfKeys(writes: readonly CacheRecordWrite[], written: Read
 }
 
 /**
+ * What a cache batch that failed with `cause` rejects with, once every write it started has
+ * settled: `cause` itself when no key was written, else a {@link BatchPartiallyAppliedError}
+ * listing the items the `written` keys account for.
+ */
+export function cacheBatchFailure(
+  method: string,
+  writes: readonly CacheRecordWrite[],
+  written: ReadonlySet<string>,
+  cause: unknown,
+): unknown {
+  if (written.size === 0) return cause;
+  const applied = indexesOfKeys(writes, written).sort((a, b) => a - b);
+  return new BatchPartiallyAppliedError(method, writes.length, applied, cause);
+}
+
+/**
  * Applies `write` to each item in order (the default for backends without a native batch).
  * A failure after the first item rejects with {@link BatchPartiallyAppliedError} naming the
  * prefix written; a failure of the first item rejects with its own error (nothing written).

@@ -8,9 +8,8 @@
  */
 import { mapConcurrent } from '../../core/concurrency.js';
 import {
-  BatchPartiallyAppliedError,
+  cacheBatchFailure,
   type CacheRecordWrite,
-  indexesOfKeys,
   lastWriteWins,
   type MemoryWrite,
   nowTimestamp,
@@ -74,8 +73,6 @@ export async function writeCacheRecordBatch(
       written.add(write.key);
     });
   } catch (error) {
-    if (written.size === 0) throw error;
-    const applied = indexesOfKeys(writes, written).sort((a, b) => a - b);
-    throw new BatchPartiallyAppliedError(method, writes.length, applied, error);
+    throw cacheBatchFailure(method, writes, written, error);
   }
 }

@@ -1,14 +1,15 @@
 /**
  * Batches on Redis. A conversation's memories and an agent's chains live in one slot, so each
- * such batch is one script (all or nothing; chains: `appendChainRecords` in `chains.ts`). Cache keys spread over buckets (slots): a cache
- * batch is one script per bucket, sent together (pipelined); each bucket's part is all or
- * nothing, and a failure reports which items are known written (`BatchPartiallyAppliedError`).
+ * such batch is one script (all or nothing; chains: `appendChainRecords` in `chains.ts`). Cache
+ * keys spread over buckets (slots): on a standalone server a cache batch is one script (all or
+ * nothing) and a batch load one `MGET`; on a cluster, one of each per bucket, sent together
+ * (pipelined), each bucket's part all or nothing, and a failure reports which items are known
+ * written (`BatchPartiallyAppliedError`).
  */
 import {
-  BatchPartiallyAppliedError,
+  cacheBatchFailure,
   type CacheRecord,
   type CacheRecordWrite,
-  indexesOfKeys,
   type MemoryWrite,
 } from '../../core/index.js';
 import { cacheValueArgs, TRIM_PER_WRITE } from './cache.js';
@@ -97,9 +98,7 @@ export async function writeCacheRecordBatch(
     if (result.status !== 'fulfilled') return;
     for (const [, group] of scripts[i]!) for (const write of group) written.add(write.key);
   });
-  if (written.size === 0) throw failure.reason;
-  const applied = indexesOfKeys(writes, written).sort((a, b) => a - b);
-  throw new BatchPartiallyAppliedError(method, writes.length, applied, failure.reason);
+  throw cacheBatchFailure(method, writes, written, failure.reason);
 }
 
 /**
