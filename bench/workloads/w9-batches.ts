@@ -12,13 +12,13 @@ import { withStores, writeSubjectsFor } from '../subjects.js';
 import type { Backend, BenchStore, CacheItem, MemoryItem, StoreLocation } from '../types.js';
 import { cacheValue, chain, memory } from './data.js';
 
-/** Each kind's records: `groups` conversations or agents of `size` records, or `count` cache keys. */
+/** Each kind's records: `groups` conversations, agents or runs of cache keys, of `size` records each. */
 interface Shape {
   groups: number;
   size: number;
 }
 
-/** Records per second of writing `shape` with `write(group, items from, items to)`. */
+/** Records per second of `write(group, first record number)` called for each group of `shape` in turn. */
 async function rate(shape: Shape, write: (group: number, from: number) => Promise<unknown>): Promise<number> {
   const ms = await timeMs(async () => {
     for (let group = 0; group < shape.groups; group += 1) await write(group, group * shape.size);
