@@ -82,10 +82,15 @@ export class RedisStorage extends RedisStorageBase {
     await this.redis.script(`delete conversation ${q(conversationId)}`, REMOVE_CONVERSATION, keys, args);
   }
 
-  protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
+  /** Stores a list; `remember: false` for a batch's lists (see `SearchWriter.rawArgs`). */
+  protected async writeRawMessages(
+    conversationId: string,
+    messages: JsonValue[],
+    remember = true,
+  ): Promise<void> {
     const k = this.keys.conversation(conversationId);
     const keys = [k.raw, k.meta, k.bucket.conversationIds, k.bucket.counters];
-    const args = this.index.writer.rawArgs(conversationId, messages);
+    const args = this.index.writer.rawArgs(conversationId, messages, remember);
     await this.redis.script(`store raw messages of ${q(conversationId)}`, WRITE_RAW, keys, args);
   }
 
@@ -135,7 +140,7 @@ export class RedisStorage extends RedisStorageBase {
   protected override writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
     return writeConversationBatch(writes, {
       conversation: (id, data) => this.writeConversation(id, data),
-      rawMessages: (id, messages) => this.writeRawMessages(id, messages),
+      rawMessages: (id, messages) => this.writeRawMessages(id, messages, false),
       memories: (id, memories) => this.upsertMemoryBatch(id, memories),
       chunkInfo: (id, data) => this.writeChunkInfo(id, data),
     });

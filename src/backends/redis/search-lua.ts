@@ -295,14 +295,20 @@ export class SearchWriter {
   /** Raw-message specs by JSON text: a list stored again is not tokenized again (see EntryMemo). */
   private readonly rawSpecs = new EntryMemo<string>((spec) => spec.length);
 
-  /** The ARGV of `WRITE_RAW`: conversation id, flag, owner part, n, n JSON texts, n specs (index on). */
-  rawArgs(conversationId: string, messages: readonly JsonValue[]): Array<string | number> {
+  /**
+   * The ARGV of `WRITE_RAW`: conversation id, flag, owner part, n, n JSON texts, n specs (index
+   * on). `remember: false` (whole-conversation batches: a migration's or an import's lists, each
+   * sent once) tokenizes without the memo, whose look-up and eviction would cost each message
+   * more than it could save.
+   */
+  rawArgs(conversationId: string, messages: readonly JsonValue[], remember = true): Array<string | number> {
     const json = messages.map((message) => JSON.stringify(message));
-    const specs = this.enabled
-      ? messages.map((message, i) =>
-          this.rawSpecs.get(json[i] as string, () => this.spec('raw_messages', message)),
-        )
-      : [];
+    const spec = (message: JsonValue): string => this.spec('raw_messages', message);
+    const specs = !this.enabled
+      ? []
+      : remember
+        ? messages.map((message, i) => this.rawSpecs.get(json[i] as string, () => spec(message)))
+        : messages.map(spec);
     return [conversationId, this.flag, searchOwner(conversationId), messages.length, ...json, ...specs];
   }
 }
