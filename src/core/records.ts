@@ -16,6 +16,9 @@ export interface CacheRecord {
   expiresAt: string | null;
 }
 
+/** What a load of cache entries needs of a stored record: its data and expiry. */
+export type CacheEntryRead = Pick<CacheRecord, 'data' | 'expiresAt'>;
+
 /** A memory about to be written: the full record and whether the caller chose `created_at`. */
 export interface MemoryWrite {
   /** The memory id (also `record.memory_id`). */

@@ -22,6 +22,7 @@ import {
   buildCacheRecord,
   buildChainRecord,
   buildMemoryWrite,
+  type CacheEntryRead,
   type CacheRecord,
   isCacheExpired,
   type MemoryWrite,
@@ -108,13 +109,13 @@ export abstract class BatchStorage extends RecordStorage {
 
   /** Loads many live cache entries' data: an array aligned with `keys`, `null` for missing or expired. */
   async loadCacheEntries(keys: readonly string[]): Promise<Array<JsonObject | null>> {
-    const records = await this.loadLiveCacheRecords(keys, 'loadCacheEntries');
-    return records.map((record) => record?.data ?? null);
+    const entries = await this.loadLive(keys, 'loadCacheEntries', (valid) => this.readCacheEntryBatch(valid));
+    return entries.map((entry) => entry?.data ?? null);
   }
 
   /** Loads many live cache records with their timestamps: aligned with `keys`, `null` for missing or expired. */
   async loadCacheRecords(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
-    return this.loadLiveCacheRecords(keys, 'loadCacheRecords');
+    return this.loadLive(keys, 'loadCacheRecords', (valid) => this.readCacheRecordBatch(valid));
   }
 
   // ----- batch primitives (defaults: the single primitives in a loop) --------------------
@@ -147,6 +148,15 @@ export abstract class BatchStorage extends RecordStorage {
     return mapConcurrent(keys, DEFAULT_READ_CONCURRENCY, (key) => this.readCacheRecord(key));
   }
 
+  /**
+   * The stored data and expiry of `keys` (non-empty), expired or not, aligned with `keys`: what
+   * `loadCacheEntries` needs. Default: `readCacheRecordBatch`; a backend overrides it when
+   * leaving out the write's timestamp makes the read cheaper.
+   */
+  protected readCacheEntryBatch(keys: readonly string[]): Promise<Array<CacheEntryRead | null>> {
+    return this.readCacheRecordBatch(keys);
+  }
+
   // ----- helpers ---------------------------------------------------------------------------
 
   private async writeCacheBatch(method: string, writes: CacheRecordWrite[]): Promise<number> {
@@ -156,19 +166,17 @@ export abstract class BatchStorage extends RecordStorage {
     return writes.length;
   }
 
-  private async loadLiveCacheRecords(
+  /** Validates `keys`, reads them with `read` and drops the expired: aligned with `keys`. */
+  private async loadLive<T extends CacheEntryRead>(
     keys: readonly string[],
     method: string,
-  ): Promise<Array<CacheRecord | null>> {
+    read: (keys: string[]) => Promise<Array<T | null>>,
+  ): Promise<Array<T | null>> {
     const checked = checkBatch<unknown>(method, 'keys', keys);
     checked.forEach((key, index) => atItem(method, index, () => validateKey('cacheKey', key)));
     const valid = checked as string[];
-    const records = await this.run(method, async () =>
-      valid.length === 0 ? [] : this.readCacheRecordBatch(valid),
-    );
+    const entries = await this.run(method, async () => (valid.length === 0 ? [] : read(valid)));
     const nowMs = Date.now();
-    return records.map((record) =>
-      record === null || isCacheExpired(record.expiresAt, nowMs) ? null : record,
-    );
+    return entries.map((entry) => (entry === null || isCacheExpired(entry.expiresAt, nowMs) ? null : entry));
   }
 }

@@ -1,6 +1,7 @@
 /**
- * `loadConversationBatch` on SQLite (one query per kind, see `batch-reads.ts`) reports a row
- * another program corrupted as a `CorruptDataError` naming the row, and reads good rows around it.
+ * `loadConversationBatch` and the cache batch loads on SQLite (one query each, see
+ * `batch-reads.ts` and `batches.ts`) report a row another program corrupted as a
+ * `CorruptDataError` naming the row, and read good rows around it.
  */
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
@@ -33,6 +34,37 @@ describe('loadConversationBatch on SQLite', () => {
         expect((error as CorruptDataError).location).toBe('raw_messages row 1 of "bad"');
         const [good] = await storage.loadConversationBatch(['good']);
         expect(good?.rawMessages).toEqual([{ n: 0 }, 'two']);
+      } finally {
+        await storage.shutdown();
+      }
+    },
+  );
+});
+
+describe('cache batch loads on SQLite', () => {
+  it.each(['loadCacheEntries', 'loadCacheRecords'] as const)(
+    '%s names the key of a corrupted entry, wherever it is in the batch',
+    async (method) => {
+      const dbPath = join(dir(), 'cache.db');
+      const storage = new SQLiteStorage({ dbPath });
+      await storage.initialize();
+      try {
+        await storage.storeCacheEntries([
+          { key: 'a', data: { v: 'a' } },
+          { key: 'bad key', data: { v: 'b' } },
+          { key: 'c', data: { v: 'c' } },
+        ]);
+        await withRawDb(dbPath, (db) =>
+          db.run("UPDATE cache_entries SET cache_data = '[1, 2]' WHERE cache_key = 'bad key'"),
+        );
+        const error = await storage[method](['c', 'missing', 'a', 'bad key']).then(
+          () => new Error('resolved'),
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(CorruptDataError);
+        expect((error as CorruptDataError).location).toBe('cache_entries row "bad key"');
+        const [c, missing, a] = await storage.loadCacheEntries(['c', 'missing', 'a']);
+        expect([c, missing, a]).toEqual([{ v: 'c' }, null, { v: 'a' }]);
       } finally {
         await storage.shutdown();
       }

@@ -7,7 +7,9 @@
  * go through `appendChainRecords` (chains.ts), like single appends.
  */
 import {
+  type CacheEntryRead,
   type CacheRecord,
+  type JsonObject,
   type JsonValue,
   type MemoryWrite,
   nowTimestamp,
@@ -34,9 +36,14 @@ const BATCH_SQL = {
     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true ORDER BY key
     ON CONFLICT (cache_key) DO UPDATE SET
       cache_data = excluded.cache_data, created_at = excluded.created_at, expires_at = excluded.expires_at`,
-  // Parameter: a JSON array of keys.
-  selectCacheRecords: `SELECT cache_key, cache_data, created_at, expires_at FROM cache_entries
-    WHERE cache_key IN (SELECT value FROM json_each(?))`,
+  // Parameter: a JSON array of keys. Each row carries its key's position in the array (a
+  // repeated key has a row per position) instead of the key: the driver turns every text
+  // column into a string, and the stored key would be one more per row.
+  selectCacheRecords: `SELECT j.key AS i, c.cache_data AS d, c.created_at AS s, c.expires_at AS e
+    FROM json_each(?) j JOIN cache_entries c ON c.cache_key = j.value`,
+  // The same without the write's timestamp, which a load of entries does not return.
+  selectCacheEntries: `SELECT j.key AS i, c.cache_data AS d, c.expires_at AS e
+    FROM json_each(?) j JOIN cache_entries c ON c.cache_key = j.value`,
 } as const;
 
 /** Runs inside a write's transaction after its rows (the search index follows the write there). */
@@ -145,14 +152,30 @@ export async function readCacheRecordBatch(
   db: SqliteConnection,
   keys: readonly string[],
 ): Promise<Array<CacheRecord | null>> {
-  type Row = { cache_key: string; cache_data: string; created_at: string; expires_at: string | null };
+  type Row = { i: number; d: string; s: string; e: string | null };
   const rows = await db.all<Row>(`load ${keys.length} cache entries`, BATCH_SQL.selectCacheRecords, [
     JSON.stringify(keys),
   ]);
-  const found = new Map<string, CacheRecord>();
-  for (const row of rows) {
-    const data = parseStoredJsonObject(row.cache_data, `cache_entries row ${quote(row.cache_key)}`);
-    found.set(row.cache_key, { data, storedAt: row.created_at, expiresAt: row.expires_at });
-  }
-  return keys.map((key) => found.get(key) ?? null);
+  const records = new Array<CacheRecord | null>(keys.length).fill(null);
+  for (const row of rows) records[row.i] = { data: cacheData(keys, row), storedAt: row.s, expiresAt: row.e };
+  return records;
+}
+
+/** The stored entries of `keys` (data and expiry, expired or not), aligned with `keys`, in one query. */
+export async function readCacheEntryBatch(
+  db: SqliteConnection,
+  keys: readonly string[],
+): Promise<Array<CacheEntryRead | null>> {
+  type Row = { i: number; d: string; e: string | null };
+  const rows = await db.all<Row>(`load ${keys.length} cache entries`, BATCH_SQL.selectCacheEntries, [
+    JSON.stringify(keys),
+  ]);
+  const entries = new Array<CacheEntryRead | null>(keys.length).fill(null);
+  for (const row of rows) entries[row.i] = { data: cacheData(keys, row), expiresAt: row.e };
+  return entries;
+}
+
+/** A row's parsed data; the error names the key (looked up only then). */
+function cacheData(keys: readonly string[], row: { i: number; d: string }): JsonObject {
+  return parseStoredJsonObject(row.d, () => `cache_entries row ${quote(keys[row.i] as string)}`);
 }

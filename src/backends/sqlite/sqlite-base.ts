@@ -7,6 +7,7 @@ import {
   nowTimestamp,
   StorageError,
   StorageInterface,
+  type CacheEntryRead,
   type CacheRecord,
   type CacheRecordWrite,
   type HealthProbe,
@@ -151,6 +152,10 @@ export abstract class SQLiteStorageBase extends StorageInterface {
 
   protected override readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
     return batches.readCacheRecordBatch(this.db, keys);
+  }
+
+  protected override readCacheEntryBatch(keys: readonly string[]): Promise<Array<CacheEntryRead | null>> {
+    return batches.readCacheEntryBatch(this.db, keys);
   }
 
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
