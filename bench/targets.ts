@@ -92,24 +92,33 @@ export const MIGRATION_SPEEDUP_TARGET = 3;
 /**
  * W6 library records/s over the recorded per-record rate of the same pair and size. The two
  * were not measured side by side (see `migration-speedup.ts` for that), so machine load at
- * either time moves the ratio.
+ * either time moves the ratio. Checked on the default row, whose target ends up indexed
+ * (older results: the only row); the `searchIndex: false` row is reported beside it, as like
+ * for like: the per-record version's targets kept no full-text index.
  */
 function migrationSpeedups(rows: Row[], perRecord: readonly PerRecordRate[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
   for (const rate of perRecord) {
     const label = `migrate ${rate.from} -> ${rate.to}, ${rate.conversations} conversations`;
-    // The default configuration: the migration's target ends up indexed (older results: the only row).
-    const row = rows.find((r) => r.workload === 'W6' && r.label === label && r.searchIndex !== false);
-    const library = row?.values.library;
-    if (row === undefined || library === undefined) continue;
-    const speedup = library / rate.recordsPerSecond;
-    checks.push({
-      target: `W6 >= ${MIGRATION_SPEEDUP_TARGET}x the per-record migration`,
-      backend: row.backend,
-      what: label,
-      status: speedup >= MIGRATION_SPEEDUP_TARGET ? 'met' : 'missed',
-      detail: `${rate.from} -> ${rate.to}: ${fmt(rate.recordsPerSecond)} -> ${fmt(library)} records/s (${fmt(speedup)}x; per-record rate of ${rate.date.slice(0, 10)})`,
-    });
+    const w6 = rows.filter((r) => r.workload === 'W6' && r.label === label);
+    const indexed = w6.find((r) => r.searchIndex !== false);
+    const unindexed = w6.find((r) => r.searchIndex === false);
+    for (const [row, checked] of [
+      [indexed, true],
+      [unindexed, false],
+    ] as const) {
+      const library = row?.values.library;
+      if (row === undefined || library === undefined) continue;
+      const speedup = library / rate.recordsPerSecond;
+      const met = speedup >= MIGRATION_SPEEDUP_TARGET ? 'met' : 'missed';
+      checks.push({
+        target: `W6 >= ${MIGRATION_SPEEDUP_TARGET}x the per-record migration`,
+        backend: row.backend,
+        what: label,
+        status: checked ? met : 'reported',
+        detail: `${checked ? '' : '(searchIndex: false, like for like) '}${rate.from} -> ${rate.to}: ${fmt(rate.recordsPerSecond)} -> ${fmt(library)} records/s (${fmt(speedup)}x${checked ? '' : ` would be ${met}`}; per-record rate of ${rate.date.slice(0, 10)})`,
+      });
+    }
   }
   return checks;
 }
