@@ -191,6 +191,22 @@ describeWithService('redis')('redis write faults', () => {
     expect(stats.total_bytes).toBe(0);
   });
 
+  it('keeps counts and bytes exact through a memory batch of new, repeated and replaced ids', async () => {
+    const s = await ctx.open();
+    await s.storeMemory('c', 'old', { text: 'old memory' });
+    await s.storeMemories('c', [
+      { memoryId: 'new', data: { text: 'a' } },
+      { memoryId: 'old', data: { text: 'replaced with a longer text' } },
+      { memoryId: 'new', data: { text: 'the new one, written twice' } },
+    ]);
+    const { memoryData, bucket } = new KeyLayout(ctx.prefix()).conversation('c');
+    const stored =
+      (await ctx.raw().hstrlen(memoryData, 'old')) + (await ctx.raw().hstrlen(memoryData, 'new'));
+    expect(await ctx.raw().hmget(bucket.counters, 'bytes', 'memories')).toEqual([String(stored), '2']);
+    await s.deleteConversation('c');
+    expect(await s.getStorageStats()).toMatchObject({ memory_count: 0, total_bytes: 0 });
+  });
+
   it('keeps counters and indexes exact through memory and chain deletes, repeated or absent', async () => {
     const s = await ctx.open();
     const layout = new KeyLayout(ctx.prefix());

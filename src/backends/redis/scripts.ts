@@ -211,14 +211,20 @@ export const READ_RAW = new LuaScript(
 return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`,
 );
 
+/** The type and counter check of the memory scripts (KEYS as {@link UPSERT_MEMORY}), before any write. */
+export const MEMORY_GUARD = `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
+if bad then return redis.error_reply(bad) end
+`;
+
 /**
- * The write of one memory (D7), shared by the single and the batch script (KEYS as
- * {@link UPSERT_MEMORY}): a new id is appended to the order list; a known id keeps its
+ * The write of one memory (D7) by the single script, after {@link MEMORY_GUARD} (KEYS as
+ * {@link UPSERT_MEMORY}; the batch script, `UPSERT_MEMORIES`, does the same for many with a
+ * few commands in all): a new id is appended to the order list; a known id keeps its
  * position, and its old created_at unless the caller gave one (the read applies memory-created).
  * With `docs` (a `newDocs()` set, indexed by the caller once every memory is written), the
  * memory's old search doc is dropped and `spec` added to `docs` (doc `m<owner><id>`).
  */
-export const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, docs, owner, spec)
+const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, docs, owner, spec)
   local old = redis.call('HSTRLEN', KEYS[2], id)
   if docs then
     local doc = 'm' .. owner .. id
@@ -236,9 +242,7 @@ export const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, 
   bump(KEYS[5], 'bytes', #json - old)
   return added
 end
-local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
-if bad then return redis.error_reply(bad) end
-`;
+${MEMORY_GUARD}`;
 
 /**
  * Memory upsert (D7). KEYS: memories (list), memory-data, memory-created, conversation-ids,
