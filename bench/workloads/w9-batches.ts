@@ -6,7 +6,7 @@
  * Keyv's `setMany` / `getMany`, an array value read and written once).
  */
 import { config } from '../config.js';
-import { alternate, opsPerSecond, timeMs, type SubjectMedians } from '../method.js';
+import { alternate, sustainedThroughput, type SubjectMedians } from '../method.js';
 import { toRows, type Row, type RowSpec } from '../rows.js';
 import { withStores, writeSubjectsFor } from '../subjects.js';
 import type { Backend, BenchStore, CacheItem, MemoryItem, StoreLocation } from '../types.js';
@@ -18,60 +18,86 @@ interface Shape {
   size: number;
 }
 
-/** Records per second of `write(group, first record number)` called for each group of `shape` in turn. */
-async function rate(shape: Shape, write: (group: number, from: number) => Promise<unknown>): Promise<number> {
-  const ms = await timeMs(async () => {
-    for (let group = 0; group < shape.groups; group += 1) await write(group, group * shape.size);
+/**
+ * Records per second of `write(group, first record number)` for groups 0, 1, ... until at
+ * least `shape.groups` are written and `minMs` have passed (10 batches of 100 take 3–30 ms on
+ * Redis, SQLite and PostgreSQL: too short a span for a rate). `done` learns how many groups
+ * were written, for the loads that read them back.
+ */
+async function rate(
+  shape: Shape,
+  minMs: number,
+  write: (group: number, from: number) => Promise<unknown>,
+  done?: (groups: number) => void,
+): Promise<number> {
+  let groups = 0;
+  const calls = await sustainedThroughput(shape.groups, minMs, async (group) => {
+    groups = group + 1;
+    await write(group, group * shape.size);
   });
-  return opsPerSecond(shape.groups * shape.size, ms);
+  done?.(groups);
+  return calls * shape.size;
 }
 
 const range = (from: number, size: number): number[] => Array.from({ length: size }, (_, i) => from + i);
 
-/** One subject's round: batches and single calls on fresh ids (`tag`), checked as it goes. */
+/**
+ * One subject's round: batches and single calls on fresh ids (`tag`), checked as it goes; each
+ * rate runs for at least `minMs`. The loads read back what the cache writes wrote, group after
+ * group (again from the first once all were read).
+ */
 async function measure(
   store: BenchStore,
   tag: string,
   batch: Shape,
   single: Shape,
+  minMs: number,
 ): Promise<Record<string, number>> {
   const memories = (from: number, size: number): MemoryItem[] =>
     range(from, size).map((n) => ({ memoryId: `m${n}`, data: memory(n) }));
   const entries = (prefix: string, from: number, size: number): CacheItem[] =>
     range(from, size).map((n) => ({ key: `${prefix}${n}`, data: cacheValue(n % 16), ttlSeconds: 3600 }));
-  const cacheKeys = (prefix: string, shape: Shape): string[] =>
-    range(0, shape.groups * shape.size).map((n) => `${prefix}${n}`);
+  const keysOf = (prefix: string, group: number, size: number): string[] =>
+    range(group * size, size).map((n) => `${prefix}${n}`);
 
   const metrics: Record<string, number> = {};
-  metrics.memoriesBatch = await rate(batch, (g, from) =>
+  metrics.memoriesBatch = await rate(batch, minMs, (g, from) =>
     store.storeMemories(`${tag}mb${g}`, memories(from, batch.size)),
   );
-  metrics.memoriesSingle = await rate(single, async (g, from) => {
+  metrics.memoriesSingle = await rate(single, minMs, async (g, from) => {
     for (const { memoryId, data } of memories(from, single.size))
       await store.storeMemory(`${tag}ms${g}`, memoryId, data);
   });
-  metrics.chainsBatch = await rate(batch, (g, from) =>
+  metrics.chainsBatch = await rate(batch, minMs, (g, from) =>
     store.appendReasoningChains(`${tag}cb${g}`, range(from, batch.size).map(chain)),
   );
-  metrics.chainsSingle = await rate(single, async (g, from) => {
+  metrics.chainsSingle = await rate(single, minMs, async (g, from) => {
     for (const n of range(from, single.size)) await store.storeReasoningChain(`${tag}cs${g}`, chain(n));
   });
-  metrics.cacheSetBatch = await rate(batch, (_, from) =>
-    store.storeCacheEntries(entries(`${tag}xb`, from, batch.size)),
+  let batchGroups = 0;
+  metrics.cacheSetBatch = await rate(
+    batch,
+    minMs,
+    (_, from) => store.storeCacheEntries(entries(`${tag}xb`, from, batch.size)),
+    (groups) => (batchGroups = groups),
   );
-  metrics.cacheSetSingle = await rate(single, async (_, from) => {
-    for (const e of entries(`${tag}xs`, from, single.size))
-      await store.storeCacheEntry(e.key, e.data, e.ttlSeconds);
-  });
-  const batchKeys = cacheKeys(`${tag}xb`, batch);
-  metrics.cacheLoadBatch = await rate(batch, async (_, from) => {
-    const loaded = await store.loadCacheEntries(batchKeys.slice(from, from + batch.size));
+  let singleGroups = 0;
+  metrics.cacheSetSingle = await rate(
+    single,
+    minMs,
+    async (_, from) => {
+      for (const e of entries(`${tag}xs`, from, single.size))
+        await store.storeCacheEntry(e.key, e.data, e.ttlSeconds);
+    },
+    (groups) => (singleGroups = groups),
+  );
+  metrics.cacheLoadBatch = await rate(batch, minMs, async (g) => {
+    const loaded = await store.loadCacheEntries(keysOf(`${tag}xb`, g % batchGroups, batch.size));
     if (loaded.some((value) => value === null))
       throw new Error(`${tag}: a batch-written cache entry did not load`);
   });
-  const singleKeys = cacheKeys(`${tag}xs`, single);
-  metrics.cacheLoadSingle = await rate(single, async (_, from) => {
-    for (const key of singleKeys.slice(from, from + single.size)) {
+  metrics.cacheLoadSingle = await rate(single, minMs, async (g) => {
+    for (const key of keysOf(`${tag}xs`, g % singleGroups, single.size)) {
       if ((await store.loadCacheEntry(key)) === null)
         throw new Error(`${tag}: cache entry ${key} did not load`);
     }
@@ -101,7 +127,8 @@ export async function runW9(backend: Backend, location: StoreLocation): Promise<
   return withStores(backend, subjects, location, async (stores) => {
     const medians = await alternate(subjects, async (subject, round, warmup) => {
       const shrink = (shape: Shape): Shape => (warmup ? { groups: 1, size: shape.size } : shape);
-      return measure(stores.get(subject)!.store, `w9-r${round}-`, shrink(batch), shrink(single));
+      const minMs = warmup ? 0 : config.minRoundMs;
+      return measure(stores.get(subject)!.store, `w9-r${round}-`, shrink(batch), shrink(single), minMs);
     });
     return [
       ...toRows('W9', backend, medians, [
