@@ -2,8 +2,8 @@
  * Lua scripts of the Redis batches: each does what its single script does for every item,
  * inside one script (the memories' with a few commands for all items, the cache's per item
  * with `WRITE_CACHE_FN`), so a batch of one script is all or nothing (its key types are checked
- * before the first write). Chain batches are
- * `APPEND_CHAINS` in `chains.ts`, the script of single appends too.
+ * before the first write). Chain batches are `APPEND_CHAINS` in `chains.ts`, the script of
+ * single appends too.
  */
 import { WRITE_CACHE_FN } from './cache-scripts.js';
 import { indexedScript, MEMORY_GUARD, script } from './scripts.js';
@@ -16,8 +16,9 @@ import { indexedScript, MEMORY_GUARD, script } from './scripts.js';
  * Every `redis.call` costs the server about what a small command does, so the batch reads what
  * it needs first (the stored lengths and created_at of its ids, one `HMGET` each), works the
  * items out in Lua, and writes with one `HSET` of the records, one `RPUSH` of the new ids and one
- * `HSET` of the created_at values (per 500 items) instead of four calls per memory. A repeated
- * id is followed through the batch: its second write replaces its first in place, as in a loop.
+ * `HSET` of the created_at values (each split per 1,000 arguments) instead of four calls per
+ * memory. A repeated id is followed through the batch: its second write replaces its first in
+ * place, as in a loop.
  */
 export const UPSERT_MEMORIES = indexedScript(
   'upsertMemories',
