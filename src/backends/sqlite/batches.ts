@@ -147,35 +147,53 @@ export async function writeCacheRecordBatch(
   await db.run(`store ${writes.length} cache entries`, BATCH_SQL.upsertCacheRecords, [JSON.stringify(rows)]);
 }
 
+/** A cache row by its key's position: `i` the position in `keys`, `d` the data, `e` the expiry. */
+type CacheRow = { i: number; d: string; e: string | null };
+
+/**
+ * Runs a cache select (`keys` as its JSON array parameter) and places `build` of each row at
+ * its key's position; `null` where no row came back. The data's error names the key (looked up
+ * only then).
+ */
+async function cacheRowsByPosition<R extends CacheRow, T>(
+  db: SqliteConnection,
+  keys: readonly string[],
+  sql: string,
+  build: (row: R, data: JsonObject) => T,
+): Promise<Array<T | null>> {
+  const rows = await db.all<R>(`load ${keys.length} cache entries`, sql, [JSON.stringify(keys)]);
+  const found = new Array<T | null>(keys.length).fill(null);
+  for (const row of rows) {
+    const data = parseStoredJsonObject(row.d, () => `cache_entries row ${quote(keys[row.i] as string)}`);
+    found[row.i] = build(row, data);
+  }
+  return found;
+}
+
 /** The stored cache records of `keys` (expired or not), aligned with `keys`, in one query. */
-export async function readCacheRecordBatch(
+export function readCacheRecordBatch(
   db: SqliteConnection,
   keys: readonly string[],
 ): Promise<Array<CacheRecord | null>> {
-  type Row = { i: number; d: string; s: string; e: string | null };
-  const rows = await db.all<Row>(`load ${keys.length} cache entries`, BATCH_SQL.selectCacheRecords, [
-    JSON.stringify(keys),
-  ]);
-  const records = new Array<CacheRecord | null>(keys.length).fill(null);
-  for (const row of rows) records[row.i] = { data: cacheData(keys, row), storedAt: row.s, expiresAt: row.e };
-  return records;
+  return cacheRowsByPosition(
+    db,
+    keys,
+    BATCH_SQL.selectCacheRecords,
+    (row: CacheRow & { s: string }, data) => ({
+      data,
+      storedAt: row.s,
+      expiresAt: row.e,
+    }),
+  );
 }
 
 /** The stored entries of `keys` (data and expiry, expired or not), aligned with `keys`, in one query. */
-export async function readCacheEntryBatch(
+export function readCacheEntryBatch(
   db: SqliteConnection,
   keys: readonly string[],
 ): Promise<Array<CacheEntryRead | null>> {
-  type Row = { i: number; d: string; e: string | null };
-  const rows = await db.all<Row>(`load ${keys.length} cache entries`, BATCH_SQL.selectCacheEntries, [
-    JSON.stringify(keys),
-  ]);
-  const entries = new Array<CacheEntryRead | null>(keys.length).fill(null);
-  for (const row of rows) entries[row.i] = { data: cacheData(keys, row), expiresAt: row.e };
-  return entries;
-}
-
-/** A row's parsed data; the error names the key (looked up only then). */
-function cacheData(keys: readonly string[], row: { i: number; d: string }): JsonObject {
-  return parseStoredJsonObject(row.d, () => `cache_entries row ${quote(keys[row.i] as string)}`);
+  return cacheRowsByPosition(db, keys, BATCH_SQL.selectCacheEntries, (row: CacheRow, data) => ({
+    data,
+    expiresAt: row.e,
+  }));
 }
