@@ -1,5 +1,5 @@
 /** Native cache expiry (PX), remaining TTL for migration, and the bounded per-bucket cache index. */
-import { parseTimestamp } from '../../src/core/index.js';
+import { CorruptDataError, parseTimestamp } from '../../src/core/index.js';
 import { bucketOf, KeyLayout } from '../../src/backends/redis/keys.js';
 import { sleep, useRedisStore } from './helpers.js';
 import { describeWithService } from '../services.js';
@@ -80,6 +80,41 @@ describeWithService('redis')('redis cache expiry and index', () => {
     expect(await s.listCacheKeys()).toEqual(['again']);
     expect(await s.loadCacheEntry('again')).toEqual({ v: 2 });
     expect(await s.purgeExpiredCache()).toBe(0);
+  });
+
+  it("trims a batch's buckets the same way: rewritten keys keep their entries, expired neighbours go", async () => {
+    const s = await ctx.open();
+    const keys = ['again-1', 'again-2', 'again-3'];
+    const neighbours = keys.map(sameBucketKey);
+    await s.storeCacheEntries(
+      [...keys, ...neighbours].map((key) => ({ key, data: { v: 1 }, ttlSeconds: 0.05 })),
+    );
+    await sleep(150);
+    // Each key twice, one bucket's ZADDs then carrying both writes of a repeated key (the last wins).
+    const batch = [...keys, ...keys].map((key, n) => ({ key, data: { v: n }, ttlSeconds: 60 }));
+    await s.storeCacheEntries(batch);
+    expect(await indexed()).toEqual([...keys, ...keys].sort());
+    expect(await s.listCacheKeys()).toEqual(keys);
+    expect(await s.loadCacheEntries(keys)).toEqual([{ v: 3 }, { v: 4 }, { v: 5 }]);
+    const { cacheExpiry } = layout().cache(keys[0]!).bucket;
+    const score = Number(await ctx.raw().zscore(cacheExpiry, keys[0]!));
+    expect(score).toBeGreaterThan(Date.now() + 50_000);
+    expect(await s.purgeExpiredCache()).toBe(0);
+  });
+
+  it('names the value key of a cache batch that holds another type, and writes none of the batch', async () => {
+    const s = await ctx.open();
+    const keys = Array.from({ length: 8 }, (_, n) => `typed-${n}`);
+    const bad = layout().cache(keys[5]!);
+    await ctx.raw().rpush(bad.key, 'not a string');
+    const error = await s
+      .storeCacheEntries(keys.map((key, n) => ({ key, data: { n } })))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect(String((error as Error).message)).toContain(bad.key);
+    expect(await indexed()).toEqual([]);
+    const others = keys.filter((_, n) => n !== 5);
+    expect(await s.loadCacheEntries(others)).toEqual(others.map(() => null));
   });
 
   it('does not let loads write: an expired entry stays indexed until a write or purge', async () => {

@@ -1,11 +1,9 @@
 /**
  * Lua scripts of the Redis batches: each does what its single script does for every item,
- * inside one script (the memories' with a few commands for all items, the cache's per item
- * with `WRITE_CACHE_FN`), so a batch of one script is all or nothing (its key types are checked
- * before the first write). Chain batches are `APPEND_CHAINS` in `chains.ts`, the script of
+ * inside one script (with a few commands for all items, or per bucket), so a batch of one
+ * script is all or nothing (its key types are checked before the first write). Chain batches are `APPEND_CHAINS` in `chains.ts`, the script of
  * single appends too.
  */
-import { WRITE_CACHE_FN } from './cache-scripts.js';
 import { indexedScript, MEMORY_GUARD, script } from './scripts.js';
 
 /**
@@ -83,25 +81,61 @@ return (#ARGV - 3) / 5`,
  * per entry: cache key, value, PX in ms ('0': no expiry), expiry score (ms; see `WRITE_CACHE`).
  * Every key's type is checked before the first write, so the whole script is all or nothing.
  * Returns how many expired index entries it removed.
+ *
+ * Each `redis.call` costs the server about what a small command does, so the index calls are
+ * per bucket: a `TYPE` of the keys zset, the trim's read of the expiry zset (which fails on
+ * another type: its check), one `ZADD` to each zset; per entry a `TYPE` and its `SET`. (An
+ * `MGET` and an `EXISTS` of all value keys could replace the `TYPE`s, but copying the old
+ * values cost the server more than the calls it saved.) As in `WRITE_CACHE`, the trim removes
+ * the entries found expired before the writes, except those the batch rewrote.
  */
 export const WRITE_CACHES = script(
   'writeCaches',
-  `local buckets = tonumber(ARGV[3])
-local types = {}
-for i = 1, #KEYS do
-  types[#types + 1] = KEYS[i]
-  types[#types + 1] = i <= 2 * buckets and 'zset' or 'string'
-end
-local bad = guard(types, nil)
-if bad then return redis.error_reply(bad) end
-${WRITE_CACHE_FN}local key, a, trimmed = 2 * buckets + 1, 4 + buckets, 0
+  `local buckets, now, limit = tonumber(ARGV[3]), ARGV[2], tonumber(ARGV[1])
+local first = 2 * buckets + 1
+local gone = {}
 for b = 1, buckets do
   local keysZ, expiryZ = KEYS[2 * b - 1], KEYS[2 * b]
+  local t = redis.call('TYPE', keysZ)['ok']
+  if t ~= 'none' and t ~= 'zset' then return redis.error_reply(wrongType(keysZ, 'zset')) end
+  local expired = redis.pcall('ZRANGEBYSCORE', expiryZ, '-inf', '(' .. now, 'LIMIT', 0, limit)
+  if expired.err then return redis.error_reply(wrongType(expiryZ, 'zset')) end
+  gone[b] = expired
+end
+for i = first, #KEYS do
+  local t = redis.call('TYPE', KEYS[i])['ok']
+  if t ~= 'none' and t ~= 'string' then return redis.error_reply(wrongType(KEYS[i], 'string')) end
+end
+local key, a, trimmed = first, 4 + buckets, 0
+for b = 1, buckets do
+  local keysZ, expiryZ = KEYS[2 * b - 1], KEYS[2 * b]
+  local members, scores, written = {}, {}, {}
   for _ = 1, tonumber(ARGV[3 + b]) do
-    writeCache(keysZ, expiryZ, KEYS[key], ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3])
+    local cacheKey, score = ARGV[a], ARGV[a + 3]
+    if ARGV[a + 2] == '0' then
+      redis.call('SET', KEYS[key], ARGV[a + 1])
+      score = '+inf'
+    else
+      redis.call('SET', KEYS[key], ARGV[a + 1], 'PX', ARGV[a + 2])
+    end
+    members[#members + 1] = 0
+    members[#members + 1] = cacheKey
+    scores[#scores + 1] = score
+    scores[#scores + 1] = cacheKey
+    written[cacheKey] = true
     key, a = key + 1, a + 4
   end
-  trimmed = trimmed + trimCache(keysZ, expiryZ, ARGV[2], tonumber(ARGV[1]))
+  redis.call('ZADD', keysZ, unpack(members))
+  redis.call('ZADD', expiryZ, unpack(scores))
+  local trim = {}
+  for _, cacheKey in ipairs(gone[b]) do
+    if not written[cacheKey] then trim[#trim + 1] = cacheKey end
+  end
+  if #trim > 0 then
+    redis.call('ZREM', expiryZ, unpack(trim))
+    redis.call('ZREM', keysZ, unpack(trim))
+    trimmed = trimmed + #trim
+  end
 end
 return trimmed`,
 );

@@ -4,33 +4,6 @@
 import { LuaScript, script } from './scripts.js';
 
 /**
- * The write of one cache entry and the trim of a bucket's expired index entries, shared by the
- * batch script. `writeCache` sets the value (with PX when `px` > 0) and its index entries in
- * the zsets `keysZ` and `expiryZ`, scored by `score`: the record's `expiresAt` in ms on the
- * caller's clock (see {@link WRITE_CACHE}). `trimCache` removes at most `limit` entries expired
- * at `now` (the caller's ms).
- */
-export const WRITE_CACHE_FN = `local function writeCache(keysZ, expiryZ, valueKey, cacheKey, value, px, score)
-  if px > 0 then
-    redis.call('SET', valueKey, value, 'PX', px)
-  else
-    redis.call('SET', valueKey, value)
-    score = '+inf'
-  end
-  redis.call('ZADD', keysZ, 0, cacheKey)
-  redis.call('ZADD', expiryZ, score, cacheKey)
-end
-local function trimCache(keysZ, expiryZ, now, limit)
-  local gone = redis.call('ZRANGEBYSCORE', expiryZ, '-inf', '(' .. now, 'LIMIT', 0, limit)
-  for _, key in ipairs(gone) do
-    redis.call('ZREM', expiryZ, key)
-    redis.call('ZREM', keysZ, key)
-  end
-  return #gone
-end
-`;
-
-/**
  * Writes a cache entry and trims the bucket's expired index entries (at most ARGV[4]).
  * KEYS: value, cache-keys, cache-expiry. ARGV: cache key, value, PX in ms ('0': no expiry),
  * trim limit, then the entry's expiry (its index score) and now, both ms on the caller's clock;
