@@ -83,6 +83,39 @@ describe('SQLite index write path', () => {
     ]);
   });
 
+  it('a conversation batch indexes what another writer added before it, inside its one transaction', async () => {
+    const dbPath = `${dir()}/conversation-batch.db`;
+    const s = new SQLiteStorage({ dbPath });
+    await s.initialize();
+    opened.push(s);
+    await s.storeConversationBatch([
+      { conversationId: 'ours-1', conversation: { title: 'first' }, chunkInfo: { text: 'first' } },
+    ]);
+    await withRawDb(dbPath, async (db) => {
+      await db.run(REFERENCE.storeConversation, ['theirs', '{"title": "puffin"}', NOW, NOW]);
+      await db.run(REFERENCE.storeChunkInfo, ['theirs', '{"text": "puffin"}', NOW, NOW]);
+      await db.run(REFERENCE.storeRawMessage, ['theirs', '{"content": "puffin"}', 0, NOW]);
+    });
+    // Each part's one-statement write declines (the index is behind) and the general path
+    // catches up and indexes, all in the batch's transaction.
+    await s.storeConversationBatch([
+      {
+        conversationId: 'ours-2',
+        conversation: { title: 'second puffin' },
+        rawMessages: [{ content: 'second' }],
+        chunkInfo: { text: 'second' },
+      },
+    ]);
+    expect((await s.getStorageStats()).search_index_entries).toBe(8);
+    const hits = await s.search({ text: 'puffin', kinds: ['conversations', 'chunk_info', 'raw_messages'] });
+    expect(hits.map(idOf).sort()).toEqual([
+      'chunk_info:theirs',
+      'conversations:ours-2',
+      'conversations:theirs',
+      'raw_messages:theirs:0',
+    ]);
+  });
+
   it('replacing a memory inserted by the same batch leaves one entry with the last text', async () => {
     const s = new SQLiteStorage({ dbPath: `${dir()}/batch.db` });
     await s.initialize();

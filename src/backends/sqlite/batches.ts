@@ -92,9 +92,21 @@ export async function upsertCacheRow(q: Transaction, cacheKey: string, record: C
   await q.run(SQL.upsertCache, [cacheKey, JSON.stringify(record.data), record.storedAt, record.expiresAt]);
 }
 
+/** Replaces a conversation's raw message rows in `q`'s transaction: one delete and one insert statement. */
+export async function replaceRawMessageRows(
+  q: Transaction,
+  conversationId: string,
+  messages: readonly JsonValue[],
+): Promise<void> {
+  await q.run(SQL.deleteRawMessages, [conversationId]);
+  if (messages.length === 0) return;
+  const texts = JSON.stringify(messages.map((message) => JSON.stringify(message)));
+  await q.run(BATCH_SQL.insertRawMessages, [conversationId, nowTimestamp(), texts]);
+}
+
 /**
- * Replaces a conversation's raw messages: one delete and one insert statement, then `onChange`,
- * in one transaction.
+ * Replaces a conversation's raw messages ({@link replaceRawMessageRows}), then `onChange`, in
+ * one transaction.
  */
 export async function replaceRawMessages(
   db: SqliteConnection,
@@ -102,32 +114,39 @@ export async function replaceRawMessages(
   messages: readonly JsonValue[],
   onChange: RowsChangedHook,
 ): Promise<void> {
-  const texts = JSON.stringify(messages.map((message) => JSON.stringify(message)));
   await db.transaction(`store raw messages of ${quote(conversationId)}`, async (q) => {
-    await q.run(SQL.deleteRawMessages, [conversationId]);
-    if (messages.length > 0)
-      await q.run(BATCH_SQL.insertRawMessages, [conversationId, nowTimestamp(), texts]);
+    await replaceRawMessageRows(q, conversationId, messages);
     await onChange(q);
   });
 }
 
 /**
- * Upserts memories in order, then runs `onChange` once, in one transaction: a few statements
+ * Upserts memories in order in `q`'s transaction, then runs `onChange` once: a few statements
  * for the whole batch (memory-batch.ts), or one read and write per record when a caller's
  * timestamp cannot travel through JSON exactly.
  */
+export async function upsertMemoryBatchRows(
+  q: Transaction,
+  conversationId: string,
+  writes: readonly MemoryWrite[],
+  onChange: MemoriesChangedHook,
+): Promise<void> {
+  let rows: WrittenMemoryRow[] = [];
+  if (fitsMemoryBatch(writes)) rows = await upsertMemoryRows(q, conversationId, writes);
+  else for (const write of writes) rows.push(await upsertMemoryRow(q, conversationId, write));
+  await onChange(q, rows);
+}
+
+/** Upserts memories in order ({@link upsertMemoryBatchRows}) in one transaction. */
 export async function upsertMemoryBatch(
   db: SqliteConnection,
   conversationId: string,
   writes: readonly MemoryWrite[],
   onChange: MemoriesChangedHook,
 ): Promise<void> {
-  await db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, async (q) => {
-    let rows: WrittenMemoryRow[] = [];
-    if (fitsMemoryBatch(writes)) rows = await upsertMemoryRows(q, conversationId, writes);
-    else for (const write of writes) rows.push(await upsertMemoryRow(q, conversationId, write));
-    await onChange(q, rows);
-  });
+  await db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, (q) =>
+    upsertMemoryBatchRows(q, conversationId, writes, onChange),
+  );
 }
 
 /**

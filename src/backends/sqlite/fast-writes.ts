@@ -12,7 +12,7 @@
  */
 import type { JsonObject, JsonValue, MemoryWrite, SearchKind } from '../../core/index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
-import type { SqliteConnection, SqlParam } from './connection.js';
+import type { SqliteConnection, SqlParam, Transaction } from './connection.js';
 import { toRowParts } from './rows.js';
 import type { SqliteSearchIndex } from './search-index.js';
 import { highWater, KIND_CODES, KIND_TABLES } from './search-sql.js';
@@ -197,40 +197,61 @@ export class SqliteFastWrites {
     return this.attempt(what, FAST_SQL.chain, [...params, body]);
   }
 
-  /** Stores a conversation (`kind: 'conversations'`) or chunk info object, with its entry. */
+  /**
+   * Stores a conversation (`kind: 'conversations'`) or chunk info object, with its entry; in
+   * `q`'s transaction when given (a batch's), else alone.
+   */
   upsertObject(
     kind: 'conversations' | 'chunk_info',
     id: string,
     data: JsonObject,
     now: string,
+    q?: Transaction,
   ): Promise<boolean> {
     const json = JSON.stringify(data);
     const what =
       kind === 'conversations' ? `store conversation ${quote(id)}` : `store chunk info of ${quote(id)}`;
     if (!this.index.enabled()) {
       const sql = kind === 'conversations' ? SQL.upsertConversation : SQL.upsertChunkInfo;
-      return this.attempt(what, sql, [id, json, now, now]);
+      return this.attempt(what, sql, [id, json, now, now], q);
     }
     const body = this.index.body(kind, data);
     const sql = kind === 'conversations' ? FAST_SQL.conversation : FAST_SQL.chunkInfo;
-    return this.attempt(what, sql, [id, json, now, body]);
+    return this.attempt(what, sql, [id, json, now, body], q);
   }
 
-  /** Replaces a conversation's raw messages with `messages` (JSON values), with their entries. */
-  replaceRawMessages(conversationId: string, messages: readonly JsonValue[], now: string): Promise<boolean> {
+  /**
+   * Replaces a conversation's raw messages with `messages` (JSON values), with their entries;
+   * in `q`'s transaction when given.
+   */
+  replaceRawMessages(
+    conversationId: string,
+    messages: readonly JsonValue[],
+    now: string,
+    q?: Transaction,
+  ): Promise<boolean> {
     const texts = messages.map((message) => JSON.stringify(message));
     const params: SqlParam[] = [conversationId, now, JSON.stringify(texts)];
     const what = `store raw messages of ${quote(conversationId)}`;
-    if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainRawMessages, params);
+    if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainRawMessages, params, q);
     const bodies = messages.map((message, i) =>
       this.rawBodies.get(texts[i] as string, () => this.index.body('raw_messages', message)),
     );
-    return this.attempt(what, FAST_SQL.rawMessages, [...params, JSON.stringify(bodies)]);
+    return this.attempt(what, FAST_SQL.rawMessages, [...params, JSON.stringify(bodies)], q);
   }
 
-  /** Runs `sql` alone on the connection as one autocommit statement; `false` when it declined. */
-  private attempt(what: string, sql: string, params: readonly SqlParam[]): Promise<boolean> {
-    return this.db().exclusive(what, async (q) => {
+  /**
+   * Runs `sql` as one statement, in `inside`'s transaction or alone on the connection
+   * (autocommit); `false` when it declined. A declined statement leaves the transaction open
+   * with none of its changes (SQLite's `ABORT` undoes only the statement).
+   */
+  private attempt(
+    what: string,
+    sql: string,
+    params: readonly SqlParam[],
+    inside?: Transaction,
+  ): Promise<boolean> {
+    const run = async (q: Transaction): Promise<boolean> => {
       try {
         await q.run(sql, params);
         return true;
@@ -238,6 +259,7 @@ export class SqliteFastWrites {
         if (declines(error)) return false;
         throw error;
       }
-    });
+    };
+    return inside === undefined ? this.db().exclusive(what, run) : run(inside);
   }
 }

@@ -4,6 +4,7 @@
  * place, caller timestamps kept, sorted lists, bulk TTL purge).
  */
 import {
+  type ConversationWrite,
   nowTimestamp,
   type JsonObject,
   type JsonValue,
@@ -17,6 +18,7 @@ import {
 import type { SQLiteStorageConfig } from './config.js';
 import { chainFromRow, memoryFromRow, type ChainRow, type MemoryRow } from './rows.js';
 import { SQL } from './sql.js';
+import type { Transaction } from './connection.js';
 import { readSqliteConversationBatch } from './batch-reads.js';
 import { searchWithIndex } from './search-read.js';
 import { chainSearchSync, memorySearchSync } from './search-writes.js';
@@ -48,10 +50,34 @@ export class SQLiteStorage extends SQLiteStorageBase {
   protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
     const now = nowTimestamp();
     if (await this.fast.upsertObject('conversations', conversationId, data, now)) return;
-    await this.db.transaction(`store conversation ${quote(conversationId)}`, async (q) => {
-      await q.run(SQL.upsertConversation, [conversationId, JSON.stringify(data), now, now]);
-      await this.fts.sync(q, 'conversations', conversationId, { reindex: 'scope' });
-    });
+    await this.db.transaction(`store conversation ${quote(conversationId)}`, (q) =>
+      this.upsertObjectRow(q, 'conversations', conversationId, data, now),
+    );
+  }
+
+  /** Stores a conversation or chunk-info object in `q`'s transaction: the fast statement, else the general path. */
+  private async storeObjectIn(
+    q: Transaction,
+    kind: 'conversations' | 'chunk_info',
+    conversationId: string,
+    data: JsonObject,
+  ): Promise<void> {
+    const now = nowTimestamp();
+    if (!(await this.fast.upsertObject(kind, conversationId, data, now, q)))
+      await this.upsertObjectRow(q, kind, conversationId, data, now);
+  }
+
+  /** Upserts a conversation or chunk-info row and reindexes its scope, in `q`'s transaction. */
+  private async upsertObjectRow(
+    q: Transaction,
+    kind: 'conversations' | 'chunk_info',
+    conversationId: string,
+    data: JsonObject,
+    now: string,
+  ): Promise<void> {
+    const sql = kind === 'conversations' ? SQL.upsertConversation : SQL.upsertChunkInfo;
+    await q.run(sql, [conversationId, JSON.stringify(data), now, now]);
+    await this.fts.sync(q, kind, conversationId, { reindex: 'scope' });
   }
 
   protected readConversation(conversationId: string): Promise<JsonObject | null> {
@@ -195,17 +221,41 @@ export class SQLiteStorage extends SQLiteStorageBase {
   protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
     const now = nowTimestamp();
     if (await this.fast.upsertObject('chunk_info', conversationId, data, now)) return;
-    await this.db.transaction(`store chunk info of ${quote(conversationId)}`, async (q) => {
-      await q.run(SQL.upsertChunkInfo, [conversationId, JSON.stringify(data), now, now]);
-      await this.fts.sync(q, 'chunk_info', conversationId, { reindex: 'scope' });
-    });
+    await this.db.transaction(`store chunk info of ${quote(conversationId)}`, (q) =>
+      this.upsertObjectRow(q, 'chunk_info', conversationId, data, now),
+    );
   }
 
   protected readChunkInfo(conversationId: string): Promise<JsonObject | null> {
     return this.loadObject(`chunk info of ${quote(conversationId)}`, SQL.selectChunkInfo, conversationId);
   }
 
-  // ----- whole conversations (see batch-reads.ts) -----------------------------------------
+  // ----- whole conversations (reads: batch-reads.ts) ----------------------------------------
+
+  /**
+   * Writes every part of every conversation in ONE transaction, each as the general single
+   * write does (the same statements and search-index steps), so a batch is all or nothing and
+   * costs one commit: the single writes' fast paths commit once per part, each commit a sync
+   * to disk (`synchronous=FULL`).
+   */
+  protected override async writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
+    const what = `store ${writes.length} conversation(s) from ${quote(writes[0]?.conversationId ?? '')}`;
+    await this.db.transaction(what, async (q) => {
+      for (const write of writes) {
+        const id = write.conversationId;
+        if (write.conversation !== null) await this.storeObjectIn(q, 'conversations', id, write.conversation);
+        if (write.rawMessages !== null) {
+          if (!(await this.fast.replaceRawMessages(id, write.rawMessages, nowTimestamp(), q))) {
+            await batches.replaceRawMessageRows(q, id, write.rawMessages);
+            await this.fts.sync(q, 'raw_messages', id, { prune: true });
+          }
+        }
+        if (write.memories.length > 0)
+          await batches.upsertMemoryBatchRows(q, id, write.memories, this.memoriesChanged(id));
+        if (write.chunkInfo !== null) await this.storeObjectIn(q, 'chunk_info', id, write.chunkInfo);
+      }
+    });
+  }
 
   protected override readConversationBatch(ids: readonly string[]) {
     return readSqliteConversationBatch(this.db, ids);
