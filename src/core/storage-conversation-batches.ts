@@ -179,11 +179,18 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
   // ----- primitives a backend may implement natively --------------------------------------
 
   /**
+   * Ids the default {@link readConversationBatch} reads at once (the four single reads of each):
+   * a few, where each read is I/O of its own; a backend whose reads made in one tick leave
+   * together (Redis: one socket write, one round trip) reads every id at once.
+   */
+  protected readonly conversationReadConcurrency: number = DEFAULT_READ_CONCURRENCY;
+
+  /**
    * Reads validated conversation ids (non-empty, possibly repeated) as the single read
    * primitives would, results aligned with `ids`. Default: those primitives, a few ids at a time.
    */
   protected readConversationBatch(ids: readonly string[]): Promise<StoredConversation[]> {
-    return mapConcurrent(ids, DEFAULT_READ_CONCURRENCY, async (id) => {
+    return mapConcurrent(ids, this.conversationReadConcurrency, async (id) => {
       const [conversation, rawMessages, memories, chunkInfo] = await Promise.all([
         this.readConversation(id),
         this.readRawMessages(id),

@@ -72,6 +72,43 @@ describeWithService('redis')('redis batches', () => {
     expect(await s.loadReasoningChains('a1')).toHaveLength(20);
   });
 
+  it('sends every read of a conversation batch before the first reply comes back (one round trip)', async () => {
+    const client = quickClient(REDIS_TEST_URL);
+    clients.push(client);
+    let sent = 0;
+    let sentAfterAReply = 0;
+    let replies = 0;
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = ((command: { promise: Promise<unknown> }, ...rest: unknown[]) => {
+      sent += 1;
+      if (replies > 0) sentAfterAReply += 1;
+      void command.promise.then(
+        () => (replies += 1),
+        () => (replies += 1),
+      );
+      return (send as (...args: unknown[]) => unknown)(command, ...rest);
+    }) as Redis['sendCommand'];
+    await client.connect();
+    const s = await ctx.open({ client, url: undefined });
+    const ids = Array.from({ length: 24 }, (_, n) => `c${n}`);
+    await s.storeConversationBatch(
+      ids.map((id, n) => ({
+        conversationId: id,
+        conversation: { n },
+        rawMessages: [{ n }],
+        memories: [{ memoryId: 'm', data: { n } }],
+        chunkInfo: { n },
+      })),
+    );
+    await s.loadConversationBatch(['c0']); // the read scripts are loaded from here on
+    [sent, sentAfterAReply, replies] = [0, 0, 0];
+    const loaded = await s.loadConversationBatch(ids);
+    expect(sent).toBe(4 * ids.length);
+    expect(sentAfterAReply).toBe(0);
+    expect(loaded.map((c) => c.chunkInfo)).toEqual(ids.map((_, n) => ({ n })));
+    expect(loaded[7]?.memories).toEqual([expect.objectContaining({ memory_id: 'm', n: 7 })]);
+  });
+
   it('writes nothing of a cache batch when one bucket has a key of the wrong type', async () => {
     const s = await ctx.open();
     const layout = new KeyLayout(ctx.prefix());

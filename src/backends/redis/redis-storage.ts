@@ -8,6 +8,7 @@ import {
   type ConversationWrite,
   type JsonObject,
   type JsonValue,
+  MAX_BATCH_ITEMS,
   type MemoryWrite,
   type SequencedChain,
   type SequencedChainRead,
@@ -49,6 +50,10 @@ export class RedisStorage extends RedisStorageBase {
   constructor(config: RedisStorageConfig = {}) {
     super(config);
   }
+
+  // A conversation batch read makes every id's reads at once: the client corks its socket per
+  // tick, so they leave in one write (64 ids: ~7.5 ms against ~11 four ids at a time).
+  protected override readonly conversationReadConcurrency = MAX_BATCH_ITEMS;
 
   // ----- conversations, raw messages, chunk info ---------------------------------------
 
