@@ -11,6 +11,7 @@
 import { MAX_BATCH_ITEMS } from '../core/batches.js';
 import { mapConcurrent } from '../core/concurrency.js';
 import type { ConversationBatchItem, StoredConversation } from '../core/storage-conversation-batches.js';
+import type { StorageInterface } from '../core/storage-interface.js';
 import { type CopyContext, copyConversation } from './copy.js';
 import { throwIfAborted } from './errors.js';
 import { type ConversationParts, planMemories } from './memories.js';
@@ -67,6 +68,22 @@ function planItem(context: CopyContext, stored: StoredConversation): PlannedItem
   }
   const records = counts.reduce((sum, [, amount]) => sum + amount, 0);
   return records > BATCH_RECORDS ? null : { item, records, counts };
+}
+
+/**
+ * Each id's conversation, raw messages, memories and chunk info (as `loadConversationParts`),
+ * aligned with `ids`, read with `loadConversationBatch` {@link READ_SLICE} ids at a time.
+ */
+export async function loadConversationPartsBatch(
+  store: StorageInterface,
+  ids: readonly string[],
+): Promise<ConversationParts[]> {
+  const parts: ConversationParts[] = [];
+  for (let start = 0; start < ids.length; start += READ_SLICE) {
+    for (const stored of await store.loadConversationBatch(ids.slice(start, start + READ_SLICE)))
+      parts.push([stored.conversation, stored.rawMessages, stored.memories, stored.chunkInfo]);
+  }
+  return parts;
 }
 
 /** Splits planned items into consecutive batches of at most {@link BATCH_RECORDS} records. */

@@ -5,14 +5,17 @@
  * `storedAt` and expiry within a tolerance) and, unless `allowExtra`, nothing else.
  */
 import type { JsonValue } from '../core/json.js';
-import { cacheRecordTimesProblem } from '../core/records.js';
+import { type CacheRecord, cacheRecordTimesProblem } from '../core/records.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BoundedList } from './bounded.js';
 import { describeDifference } from './compare.js';
-import { EXPIRY_TOLERANCE_MS, expiryMs, loadConversationParts, sameExpiry, sameStoredAt } from './copy.js';
+import { CONVERSATION_GROUP_SIZE, loadConversationPartsBatch } from './copy-batches.js';
+import { CACHE_GROUP_SIZE } from './copy-cache.js';
+import { EXPIRY_TOLERANCE_MS, expiryMs, sameExpiry, sameStoredAt } from './copy.js';
+import type { ConversationParts } from './memories.js';
 import { userStateKeys } from './marker.js';
 import { upsertedMemories } from './memories.js';
-import { type PassContext, runPhase } from './pool.js';
+import { type PassContext, runGroupedPhase, runPhase } from './pool.js';
 import { withoutReservedFields } from './reserved.js';
 import {
   type MigrationDifference,
@@ -65,12 +68,22 @@ interface VerifyContext {
   checked: Record<RecordKind, number>;
 }
 
-async function verifyConversation(context: VerifyContext, id: string): Promise<void> {
-  const { source, target, differences, checked, allowExtra } = context;
-  const [sourceParts, [tConversation, tMessages, tMemories, tChunk]] = await Promise.all([
-    loadConversationParts(source, id),
-    loadConversationParts(target, id),
+/** Compares a group of conversation ids, each side read with batch loads. */
+async function verifyConversationGroup(context: VerifyContext, ids: readonly string[]): Promise<void> {
+  const [sources, targets] = await Promise.all([
+    loadConversationPartsBatch(context.source, ids),
+    loadConversationPartsBatch(context.target, ids),
   ]);
+  ids.forEach((id, i) => compareConversation(context, id, sources[i]!, targets[i]!));
+}
+
+function compareConversation(
+  context: VerifyContext,
+  id: string,
+  sourceParts: ConversationParts,
+  [tConversation, tMessages, tMemories, tChunk]: ConversationParts,
+): void {
+  const { differences, checked, allowExtra } = context;
   // The copy left out the reserved fields (with a warning); they are not differences.
   const [conversation, messages, memories, chunk] = withoutReservedFields(id, sourceParts);
   checked.conversations += conversation === null ? 0 : 1;
@@ -99,11 +112,21 @@ async function verifyAgent(context: VerifyContext, agentId: string): Promise<voi
   context.differences.compare('reasoning_chains', agentId, 'chain list', chains, tChains);
 }
 
-async function verifyCacheEntry(context: VerifyContext, key: string): Promise<void> {
-  const [record, tRecord] = await Promise.all([
-    context.source.loadCacheRecord(key),
-    context.target.loadCacheRecord(key),
+/** Compares a group of cache keys, each side read with one `loadCacheRecords`. */
+async function verifyCacheGroup(context: VerifyContext, keys: readonly string[]): Promise<void> {
+  const [records, tRecords] = await Promise.all([
+    context.source.loadCacheRecords(keys),
+    context.target.loadCacheRecords(keys),
   ]);
+  keys.forEach((key, i) => compareCacheEntry(context, key, records[i] ?? null, tRecords[i] ?? null));
+}
+
+function compareCacheEntry(
+  context: VerifyContext,
+  key: string,
+  record: CacheRecord | null,
+  tRecord: CacheRecord | null,
+): void {
   if (record === null) return; // expired since it was listed
   context.checked.cache_entries += 1;
   const expiresAt = expiryMs(record);
@@ -194,11 +217,17 @@ export async function verifyMigration(
     concurrency: options.concurrency ?? 4,
   };
   const ids = await listBoth(context, 'conversations', 'conversation id', (s) => s.listAllConversationIds());
-  await runPhase(pass, 'conversations', ids, (id) => verifyConversation(context, id));
+  // Groups as the copy's (an even share at most), each side read with batch loads.
+  const groupSize = Math.max(1, Math.min(CONVERSATION_GROUP_SIZE, Math.ceil(ids.length / pass.concurrency)));
+  await runGroupedPhase(pass, 'conversations', ids, groupSize, (group) =>
+    verifyConversationGroup(context, group),
+  );
   const agents = await listBoth(context, 'reasoning_chains', 'agent', (s) => s.listAgents());
   await runPhase(pass, 'agents', agents, (agentId) => verifyAgent(context, agentId));
   const cacheKeys = await listBoth(context, 'cache_entries', 'cache entry', (s) => s.listCacheKeys());
-  await runPhase(pass, 'cache', cacheKeys, (key) => verifyCacheEntry(context, key));
+  await runGroupedPhase(pass, 'cache', cacheKeys, CACHE_GROUP_SIZE, (group) =>
+    verifyCacheGroup(context, group),
+  );
   const stateKeys = await listBoth(context, 'system_state', 'system state', async (s) =>
     userStateKeys(await s.listSystemStateKeys()),
   );

@@ -253,6 +253,44 @@ describe('migrateStorage with an AbortSignal', () => {
 });
 
 describe('verifyMigration', () => {
+  it('verifies conversations and cache entries with batch loads, a group of ids per call', async () => {
+    const source = await openStore();
+    await populate(source, 50); // 200 conversations and more
+    const target = await openStore();
+    await migrateStorage(source, target, { verify: false });
+    const ids = await source.listAllConversationIds();
+    const calls = new Map<string, number>();
+    const counted = (store: StorageInterface): StorageInterface =>
+      new Proxy(store, {
+        get(object, property, receiver) {
+          const value: unknown = Reflect.get(object, property, receiver);
+          if (typeof property !== 'string' || typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (/^load/.test(property)) calls.set(property, (calls.get(property) ?? 0) + 1);
+            return (value as (...a: unknown[]) => unknown).apply(object, args);
+          };
+        },
+      });
+    const result = await verifyMigration(counted(source), counted(target), { concurrency: 2 });
+    expect(result).toMatchObject({ ok: true, differenceCount: 0 });
+    expect(result.checked.conversations).toBe(ids.length - 2); // raw-only, memory-only
+    // Two sides, 64 ids per call: no single conversation or cache load.
+    expect(calls.get('loadConversationBatch')).toBe(2 * Math.ceil(ids.length / 64));
+    expect(calls.get('loadCacheRecords')).toBe(2);
+    for (const single of [
+      'loadConversation',
+      'loadRawMessages',
+      'loadMemories',
+      'loadChunkInfo',
+      'loadCacheRecord',
+    ])
+      expect(calls.get(single)).toBeUndefined();
+    // A difference is still found through the batch reads.
+    await target.storeMemory(ids[150]!, 'mem-a-0', { summary: 'edited' });
+    const changed = await verifyMigration(source, target);
+    expect(changed.differences.map((d) => `${d.kind} ${d.id}`)).toEqual([`memories ${ids[150]}`]);
+  });
+
   it('lists what differs, bounded, with the path of the first difference', async () => {
     const source = await populatedSource();
     const target = await openStore();
