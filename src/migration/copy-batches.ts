@@ -9,7 +9,6 @@
  * interrupted group is simply written again by the next run.
  */
 import { MAX_BATCH_ITEMS } from '../core/batches.js';
-import { mapConcurrent } from '../core/concurrency.js';
 import type { ConversationBatchItem, StoredConversation } from '../core/storage-conversation-batches.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { type CopyContext, copyConversation } from './copy.js';
@@ -106,12 +105,21 @@ function inBatches(items: readonly PlannedItem[]): PlannedItem[][] {
 
 /**
  * Copies a group of conversation ids. Without comparing (a fresh target), the group is read
- * and written in batches; otherwise each id goes through `copyConversation`.
+ * and written in batches; otherwise both stores are read in batches and each id is compared
+ * and written by `copyConversation`, one at a time (the phase runs `concurrency` groups at once).
  */
 export async function copyConversationGroup(context: CopyContext, ids: readonly string[]): Promise<void> {
-  // One id at a time per group: the phase already runs `concurrency` groups at once.
   if (context.compareFirst) {
-    await mapConcurrent(ids, 1, (id) => copyConversation(context, id));
+    for (let start = 0; start < ids.length; start += READ_SLICE) {
+      throwIfAborted(context.signal);
+      const slice = ids.slice(start, start + READ_SLICE);
+      const [loaded, held] = await Promise.all([
+        loadConversationPartsBatch(context.source, slice),
+        loadConversationPartsBatch(context.target, slice),
+      ]);
+      for (const [i, id] of slice.entries())
+        await copyConversation(context, id, { loaded: loaded[i]!, held: held[i] });
+    }
     return;
   }
   const planned: Array<{ id: string; planned: PlannedItem | null }> = [];

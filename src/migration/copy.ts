@@ -89,16 +89,25 @@ export function loadConversationParts(store: StorageInterface, id: string): Prom
   ]);
 }
 
+/** A conversation id's parts read beforehand: the source's, and the target's when comparing. */
+export interface ReadParts {
+  loaded: ConversationParts;
+  held: ConversationParts | undefined;
+}
+
 /**
  * Copies a conversation id's conversation, raw messages, memories (in the source's order,
- * see `memories.ts`) and chunk info.
+ * see `memories.ts`) and chunk info; reads them (and, when comparing, the target's) unless
+ * `read` brings them.
  */
-export async function copyConversation(context: CopyContext, id: string): Promise<void> {
+export async function copyConversation(context: CopyContext, id: string, read?: ReadParts): Promise<void> {
   const { source, target } = context;
-  const [loaded, held] = await Promise.all([
-    loadConversationParts(source, id),
-    whenComparing(context, () => loadConversationParts(target, id)),
-  ]);
+  const [loaded, held] = read
+    ? [read.loaded, read.held]
+    : await Promise.all([
+        loadConversationParts(source, id),
+        whenComparing(context, () => loadConversationParts(target, id)),
+      ]);
   const parts = withoutReservedFields(id, loaded, context.warnings);
   const [conversation, messages, memories, chunk] = parts;
   const plan = planMemories(id, parts, held, context.merge, context);

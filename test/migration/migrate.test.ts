@@ -253,7 +253,7 @@ describe('migrateStorage with an AbortSignal', () => {
 });
 
 describe('verifyMigration', () => {
-  it('verifies conversations and cache entries with batch loads, a group of ids per call', async () => {
+  it('verifies, and compares a merge or resumed run, with batch loads: a group of ids per call', async () => {
     const source = await openStore();
     await populate(source, 50); // 200 conversations and more
     const target = await openStore();
@@ -286,9 +286,21 @@ describe('verifyMigration', () => {
     ])
       expect(calls.get(single)).toBeUndefined();
     // A difference is still found through the batch reads.
-    await target.storeMemory(ids[150]!, 'mem-a-0', { summary: 'edited' });
+    const [first] = await target.loadMemories(ids[150]!);
+    await target.storeMemory(ids[150]!, String(first!.memory_id), { summary: 'edited' });
     const changed = await verifyMigration(source, target);
     expect(changed.differences.map((d) => `${d.kind} ${d.id}`)).toEqual([`memories ${ids[150]}`]);
+
+    // A merge (or resumed) run compares with the target: both sides are read in batches too,
+    // and only what differs is written.
+    calls.clear();
+    const merged = await migrateStorage(counted(source), counted(target), { merge: true, verify: false });
+    expect(calls.get('loadConversationBatch')).toBe(2 * Math.ceil(ids.length / 64));
+    for (const single of ['loadConversation', 'loadRawMessages', 'loadMemories', 'loadChunkInfo'])
+      expect(calls.get(single)).toBeUndefined();
+    expect(merged.counts.memories.copied).toBe(1); // the edited memory, back to the source's
+    expect(merged.counts.conversations).toEqual({ copied: 0, skipped: ids.length - 2 });
+    expect((await verifyMigration(source, target)).ok).toBe(true);
   });
 
   it('lists what differs, bounded, with the path of the first difference', async () => {
