@@ -162,7 +162,11 @@ describe('connectome-storage CLI', () => {
     await source.initialize();
     await populate(source, 10);
     const copyPath = join(dir, 'big-copy.db');
-    const args = ['migrate', '--from', 'file:./big', '--to', 'sqlite:./big-copy.db', '--concurrency', '1'];
+    // One conversation per batch: SQLite commits a whole batch at once, so it is killed between batches.
+    const args = [
+      ...['migrate', '--from', 'file:./big', '--to', 'sqlite:./big-copy.db'],
+      ...['--concurrency', '1', '--batch-size', '1'],
+    ];
     const migration = startMigration(args);
     // Kill it (no chance to clean up) once a few conversations have been written.
     expect(await migration.whenConversations(copyPath, 5)).toBe(true);
@@ -233,7 +237,7 @@ describe('connectome-storage CLI', () => {
     const args = [
       'migrate',
       ...['--from', 'file:./big-locked', '--to', 'sqlite:./big-locked-copy.db?connectionTimeout=1'],
-      ...['--concurrency', '1'],
+      ...['--concurrency', '1', '--batch-size', '1'],
     ];
     const migration = startMigration(args);
     expect(await migration.whenConversations(copyPath, 5)).toBe(true);
