@@ -12,9 +12,8 @@ import { describeDifference } from './compare.js';
 import { CONVERSATION_GROUP_SIZE, loadConversationPartsBatch } from './copy-batches.js';
 import { CACHE_GROUP_SIZE } from './copy-cache.js';
 import { EXPIRY_TOLERANCE_MS, expiryMs, sameExpiry, sameStoredAt } from './copy.js';
-import type { ConversationParts } from './memories.js';
 import { userStateKeys } from './marker.js';
-import { upsertedMemories } from './memories.js';
+import { type ConversationParts, upsertedMemories } from './memories.js';
 import { type PassContext, runGroupedPhase, runPhase } from './pool.js';
 import { withoutReservedFields } from './reserved.js';
 import {
@@ -77,6 +76,7 @@ async function verifyConversationGroup(context: VerifyContext, ids: readonly str
   ids.forEach((id, i) => compareConversation(context, id, sources[i]!, targets[i]!));
 }
 
+/** Notes how a conversation id's parts in the target differ from the source's. */
 function compareConversation(
   context: VerifyContext,
   id: string,
@@ -121,6 +121,7 @@ async function verifyCacheGroup(context: VerifyContext, keys: readonly string[])
   keys.forEach((key, i) => compareCacheEntry(context, key, records[i] ?? null, tRecords[i] ?? null));
 }
 
+/** Notes how a cache entry in the target differs from the source's (`null`: none live). */
 function compareCacheEntry(
   context: VerifyContext,
   key: string,

@@ -1,8 +1,8 @@
 /**
  * Lua scripts of the Redis batches: each does what its single script does for every item,
  * inside one script (with a few commands for all items, or per bucket), so a batch of one
- * script is all or nothing (its key types are checked before the first write). Chain batches are `APPEND_CHAINS` in `chains.ts`, the script of
- * single appends too.
+ * script is all or nothing (its key types are checked before the first write). Chain batches
+ * are `APPEND_CHAINS` in `chains.ts`, the script of single appends too.
  */
 import { indexedScript, MEMORY_GUARD, script } from './scripts.js';
 
