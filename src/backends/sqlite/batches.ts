@@ -46,9 +46,6 @@ const BATCH_SQL = {
     FROM json_each(?) j JOIN cache_entries c ON c.cache_key = j.value`,
 } as const;
 
-/** Runs inside a write's transaction after its rows (the search index follows the write there). */
-export type RowsChangedHook = (q: Transaction) => Promise<void>;
-
 /** A memory row as a write left it: its row id and columns, and whether it replaced a row in place. */
 export interface WrittenMemoryRow {
   id: number;
@@ -102,22 +99,6 @@ export async function replaceRawMessageRows(
   if (messages.length === 0) return;
   const texts = JSON.stringify(messages.map((message) => JSON.stringify(message)));
   await q.run(BATCH_SQL.insertRawMessages, [conversationId, nowTimestamp(), texts]);
-}
-
-/**
- * Replaces a conversation's raw messages ({@link replaceRawMessageRows}), then `onChange`, in
- * one transaction.
- */
-export async function replaceRawMessages(
-  db: SqliteConnection,
-  conversationId: string,
-  messages: readonly JsonValue[],
-  onChange: RowsChangedHook,
-): Promise<void> {
-  await db.transaction(`store raw messages of ${quote(conversationId)}`, async (q) => {
-    await replaceRawMessageRows(q, conversationId, messages);
-    await onChange(q);
-  });
 }
 
 /**

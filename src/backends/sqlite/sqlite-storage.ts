@@ -29,7 +29,7 @@ import {
   trimChainRecords,
 } from './chains.js';
 import * as batches from './batches.js';
-import { replaceRawMessages, upsertMemoryRow } from './batches.js';
+import { upsertMemoryRow } from './batches.js';
 import { quote, SQLiteStorageBase } from './sqlite-base.js';
 
 /** Storage in one SQLite database file (or `:memory:`), readable and writable by the Python reference. */
@@ -47,24 +47,43 @@ export class SQLiteStorage extends SQLiteStorageBase {
 
   // ----- conversations -------------------------------------------------------------------
 
-  protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
-    const now = nowTimestamp();
-    if (await this.fast.upsertObject('conversations', conversationId, data, now)) return;
-    await this.db.transaction(`store conversation ${quote(conversationId)}`, (q) =>
-      this.upsertObjectRow(q, 'conversations', conversationId, data, now),
-    );
+  protected writeConversation(conversationId: string, data: JsonObject): Promise<void> {
+    return this.storeObject('conversations', conversationId, data);
   }
 
-  /** Stores a conversation or chunk-info object in `q`'s transaction: the fast statement, else the general path. */
-  private async storeObjectIn(
-    q: Transaction,
+  /**
+   * A write with a one-statement fast path: `fast` in `q`'s transaction when given (a batch's),
+   * else alone (autocommit); when it declines, `general` in the same transaction, or its own.
+   */
+  private async fastOrGeneral(
+    what: string,
+    fast: (q?: Transaction) => Promise<boolean>,
+    general: (q: Transaction) => Promise<void>,
+    q?: Transaction,
+  ): Promise<void> {
+    if (await fast(q)) return;
+    if (q === undefined) await this.db.transaction(what, general);
+    else await general(q);
+  }
+
+  /** Stores a conversation or chunk-info object (in `q`'s transaction when given). */
+  private storeObject(
     kind: 'conversations' | 'chunk_info',
     conversationId: string,
     data: JsonObject,
+    q?: Transaction,
   ): Promise<void> {
     const now = nowTimestamp();
-    if (!(await this.fast.upsertObject(kind, conversationId, data, now, q)))
-      await this.upsertObjectRow(q, kind, conversationId, data, now);
+    const what =
+      kind === 'conversations'
+        ? `store conversation ${quote(conversationId)}`
+        : `store chunk info of ${quote(conversationId)}`;
+    return this.fastOrGeneral(
+      what,
+      (t) => this.fast.upsertObject(kind, conversationId, data, now, t),
+      (t) => this.upsertObjectRow(t, kind, conversationId, data, now),
+      q,
+    );
   }
 
   /** Upserts a conversation or chunk-info row and reindexes its scope, in `q`'s transaction. */
@@ -104,10 +123,24 @@ export class SQLiteStorage extends SQLiteStorageBase {
 
   // ----- raw messages --------------------------------------------------------------------
 
-  protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
-    if (await this.fast.replaceRawMessages(conversationId, messages, nowTimestamp())) return;
-    return replaceRawMessages(this.db, conversationId, messages, (q) =>
-      this.fts.sync(q, 'raw_messages', conversationId, { prune: true }),
+  protected writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
+    return this.storeRawMessageList(conversationId, messages);
+  }
+
+  /** Replaces a conversation's raw messages (in `q`'s transaction when given). */
+  private storeRawMessageList(
+    conversationId: string,
+    messages: readonly JsonValue[],
+    q?: Transaction,
+  ): Promise<void> {
+    return this.fastOrGeneral(
+      `store raw messages of ${quote(conversationId)}`,
+      (t) => this.fast.replaceRawMessages(conversationId, messages, nowTimestamp(), t),
+      async (t) => {
+        await batches.replaceRawMessageRows(t, conversationId, messages);
+        await this.fts.sync(t, 'raw_messages', conversationId, { prune: true });
+      },
+      q,
     );
   }
 
@@ -218,12 +251,8 @@ export class SQLiteStorage extends SQLiteStorageBase {
 
   // ----- chunk info ----------------------------------------------------------------------
 
-  protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
-    const now = nowTimestamp();
-    if (await this.fast.upsertObject('chunk_info', conversationId, data, now)) return;
-    await this.db.transaction(`store chunk info of ${quote(conversationId)}`, (q) =>
-      this.upsertObjectRow(q, 'chunk_info', conversationId, data, now),
-    );
+  protected writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
+    return this.storeObject('chunk_info', conversationId, data);
   }
 
   protected readChunkInfo(conversationId: string): Promise<JsonObject | null> {
@@ -243,16 +272,11 @@ export class SQLiteStorage extends SQLiteStorageBase {
     await this.db.transaction(what, async (q) => {
       for (const write of writes) {
         const id = write.conversationId;
-        if (write.conversation !== null) await this.storeObjectIn(q, 'conversations', id, write.conversation);
-        if (write.rawMessages !== null) {
-          if (!(await this.fast.replaceRawMessages(id, write.rawMessages, nowTimestamp(), q))) {
-            await batches.replaceRawMessageRows(q, id, write.rawMessages);
-            await this.fts.sync(q, 'raw_messages', id, { prune: true });
-          }
-        }
+        if (write.conversation !== null) await this.storeObject('conversations', id, write.conversation, q);
+        if (write.rawMessages !== null) await this.storeRawMessageList(id, write.rawMessages, q);
         if (write.memories.length > 0)
           await batches.upsertMemoryBatchRows(q, id, write.memories, this.memoriesChanged(id));
-        if (write.chunkInfo !== null) await this.storeObjectIn(q, 'chunk_info', id, write.chunkInfo);
+        if (write.chunkInfo !== null) await this.storeObject('chunk_info', id, write.chunkInfo, q);
       }
     });
   }
