@@ -71,18 +71,14 @@ function planItem(context: CopyContext, stored: StoredConversation): PlannedItem
 
 /**
  * Each id's conversation, raw messages, memories and chunk info (as `loadConversationParts`),
- * aligned with `ids`, read with `loadConversationBatch` {@link READ_SLICE} ids at a time.
+ * aligned with `ids` (one group, at most {@link READ_SLICE}), with one `loadConversationBatch`.
  */
 export async function loadConversationPartsBatch(
   store: StorageInterface,
   ids: readonly string[],
 ): Promise<ConversationParts[]> {
-  const parts: ConversationParts[] = [];
-  for (let start = 0; start < ids.length; start += READ_SLICE) {
-    for (const stored of await store.loadConversationBatch(ids.slice(start, start + READ_SLICE)))
-      parts.push([stored.conversation, stored.rawMessages, stored.memories, stored.chunkInfo]);
-  }
-  return parts;
+  const stored = await store.loadConversationBatch(ids);
+  return stored.map((c): ConversationParts => [c.conversation, c.rawMessages, c.memories, c.chunkInfo]);
 }
 
 /** Splits planned items into consecutive batches of at most {@link BATCH_RECORDS} records. */

@@ -9,7 +9,7 @@ import { type CacheRecord, cacheRecordTimesProblem } from '../core/records.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BoundedList } from './bounded.js';
 import { describeDifference } from './compare.js';
-import { CONVERSATION_GROUP_SIZE, loadConversationPartsBatch } from './copy-batches.js';
+import { loadConversationPartsBatch, READ_SLICE } from './copy-batches.js';
 import { CACHE_GROUP_SIZE } from './copy-cache.js';
 import { EXPIRY_TOLERANCE_MS, expiryMs, sameExpiry, sameStoredAt } from './copy.js';
 import { userStateKeys } from './marker.js';
@@ -218,8 +218,8 @@ export async function verifyMigration(
     concurrency: options.concurrency ?? 4,
   };
   const ids = await listBoth(context, 'conversations', 'conversation id', (s) => s.listAllConversationIds());
-  // Groups as the copy's (an even share at most), each side read with batch loads.
-  const groupSize = Math.max(1, Math.min(CONVERSATION_GROUP_SIZE, Math.ceil(ids.length / pass.concurrency)));
+  // Groups as the copy's (an even share at most, at most READ_SLICE), each side read with one batch load.
+  const groupSize = Math.max(1, Math.min(READ_SLICE, Math.ceil(ids.length / pass.concurrency)));
   await runGroupedPhase(pass, 'conversations', ids, groupSize, (group) =>
     verifyConversationGroup(context, group),
   );
