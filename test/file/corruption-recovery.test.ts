@@ -1,11 +1,10 @@
 /** Corrupt files are reported with their path without making the rest unreadable; start-up cleans up after crashes. */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fse from 'fs-extra';
 import lockfile from 'proper-lockfile';
 import { CorruptDataError } from '../../src/core/index.js';
 import { tempEntryName } from '../../src/backends/file/temp-files.js';
-import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { deadPid, markCrashedWriter, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(shutdownAll);
 afterAll(removeTempDirs);
@@ -85,11 +84,6 @@ describe('corrupt files', () => {
 
 describe('start-up clean-up after a killed process', () => {
   /** A pid that belonged to a process that has exited. */
-  function deadPid(): number {
-    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-    return Number(child.stdout.toString());
-  }
-
   it('removes temp files, trash and stale locks of dead writers, and keeps live ones', async () => {
     const first = await openStore();
     const baseDir = first.baseDir;
@@ -97,6 +91,8 @@ describe('start-up clean-up after a killed process', () => {
     await first.shutdown();
 
     const dead = deadPid();
+    // The dead writer's mark, as a writer killed mid-write leaves it.
+    const mark = await markCrashedWriter(baseDir, dead);
     const asDead = (name: string) => name.replace(`-${process.pid}-`, `-${dead}-`);
     const conversation = path.join(baseDir, 'conversations', 'c1');
     const deadTemp = path.join(conversation, asDead(tempEntryName('memories.json')));
@@ -127,6 +123,7 @@ describe('start-up clean-up after a killed process', () => {
     expect(await fse.pathExists(liveTemp)).toBe(true);
     expect(await fse.pathExists(newForeign)).toBe(true);
     expect(await fse.pathExists(`${liveLock}.lock`)).toBe(true);
+    expect(await fse.pathExists(mark)).toBe(false); // swept: forgotten
     await release();
     // Temp files are never taken for data.
     expect(await second.loadMemories('c1')).toHaveLength(1);

@@ -1,4 +1,5 @@
 /** Shared helpers of the file-backend tests: temp stores, the Python fixture, tree listings. */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import path from 'node:path';
 import fse from 'fs-extra';
 import { FileStorage, type FileStorageConfig } from '../../src/backends/file/index.js';
 import type { FileStorageInternals } from '../../src/backends/file/name-folding.js';
+import { WRITERS_DIR, writerMarkName } from '../../src/backends/file/writer-marks.js';
 
 export { FIXTURE_DIR, FIXTURE_STORE } from '../support/reference-fixture.js';
 
@@ -96,4 +98,20 @@ export function countReadsOf(file: string): () => number {
     return (originalReadFile as (...args: unknown[]) => void)(target, ...rest);
   }) as typeof fs.readFile);
   return () => reads;
+}
+
+/** The id of a process that has exited (a child run to its end). */
+export function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout);
+}
+
+/**
+ * Leaves in `baseDir` the writer mark of a process that never shut down (`pid`, an exited one
+ * by default), as a killed writer does: the next writable open sweeps for its temp files.
+ * Returns the mark's path.
+ */
+export async function markCrashedWriter(baseDir: string, pid: number = deadPid()): Promise<string> {
+  const mark = path.join(baseDir, '.connectome-storage', WRITERS_DIR, writerMarkName(pid));
+  await fse.outputFile(mark, '');
+  return mark;
 }

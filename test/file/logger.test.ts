@@ -7,6 +7,7 @@ import { tempEntryName } from '../../src/backends/file/temp-files.js';
 import type { StorageLogger } from '../../src/core/index.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { useTempDir } from '../support/temp-dir.js';
+import { markCrashedWriter } from './helpers.js';
 
 /** An hour ago: past every "abandoned" and "stale" age. */
 const longAgo = () => new Date(Date.now() - 60 * 60 * 1000);
@@ -17,6 +18,7 @@ async function storeWithCrashLeftovers(baseDir: string): Promise<{ leftover: str
   await storage.initialize();
   await storage.storeConversation('conv_1', { title: 'kept' });
   await storage.shutdown();
+  await markCrashedWriter(baseDir);
   const layout = new StoreLayout(baseDir);
   const folder = path.join(layout.conversationsDir, 'conv_1');
   // A temp file written before the rename that never came (see temp-files.ts).

@@ -6,12 +6,19 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import fse from 'fs-extra';
 import { tempEntryName } from '../../src/backends/file/temp-files.js';
 import { SEARCH_KINDS, type SearchHit, type SearchKind, type SearchQuery } from '../../src/core/index.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
-import { FIXTURE_STORE, makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import {
+  deadPid,
+  FIXTURE_STORE,
+  makeTempDir,
+  markCrashedWriter,
+  openStore,
+  removeTempDirs,
+  shutdownAll,
+} from './helpers.js';
 
 afterEach(shutdownAll);
 afterAll(removeTempDirs);
@@ -293,9 +300,8 @@ describe('file search index', () => {
     const s = await openStore();
     await s.storeMemory('c1', 'm1', { text: 'words' });
     await s.shutdown();
-    const dead = Number(
-      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout,
-    );
+    const dead = deadPid();
+    await markCrashedWriter(s.baseDir, dead);
     const folder = path.join(s.baseDir, '.connectome-storage', 'search', 'memories');
     const leftover = path.join(folder, tempEntryName('x.json').replace(`-${process.pid}-`, `-${dead}-`));
     await fse.writeFile(leftover, '{"v":1,');

@@ -31,6 +31,7 @@ import {
 } from './name-folding.js';
 import type { StoreView } from './stats.js';
 import { FileSearchIndex, type FileSearchIndexOptions } from './search-index.js';
+import { markWriter, type WriterMarks } from './writer-marks.js';
 
 /** What the parts need from the store object itself (known only once it is built). */
 export type StoreHooks = Pick<FileSearchIndexOptions, 'extractor' | 'firstChainSequence'>;
@@ -49,6 +50,8 @@ export interface FileParts {
   textIndex: FileSearchIndex | null;
   /** Folder listings kept between stats walks. */
   listings: FolderListings;
+  /** This open's writer mark (`null` while closed, and for read-only opens). */
+  writerMarks: WriterMarks | null;
 }
 
 /** Builds a store's parts from its validated config; touches no file. */
@@ -106,6 +109,7 @@ export function buildFileParts(
     state,
     textIndex,
     listings: new FolderListings(),
+    writerMarks: null,
   };
 }
 
@@ -130,10 +134,26 @@ export async function openFileStore(
       throw ioError('create folder', dir, error);
     });
   }
-  await cleanUpAfterCrash(layout, parts.locks, config.logger);
-  // Before any call: keys and ids that differ only by case must not share a file or folder
-  // where the file system does not tell them apart.
-  names.folding = await probeNameFolding(layout.internalDir, names.entries);
+  const marks = await markWriter(layout);
+  try {
+    await cleanUpAfterCrash(layout, parts.locks, config.logger, marks.sweepNeeded);
+    await marks.forgetDead();
+    // Before any call: keys and ids that differ only by case must not share a file or folder
+    // where the file system does not tell them apart.
+    names.folding = await probeNameFolding(layout.internalDir, names.entries);
+  } catch (error) {
+    // A failed open is not closed (the core calls no closeStore): its mark goes now.
+    await marks.remove().catch(() => undefined);
+    throw error;
+  }
+  parts.writerMarks = marks;
+}
+
+/** Closes the store's folder: the last step of a writable store's shutdown, once every write has finished. */
+export async function closeFileStore(parts: FileParts): Promise<void> {
+  const marks = parts.writerMarks;
+  parts.writerMarks = null;
+  await marks?.remove();
 }
 
 /** What the stats walk sees of a store; where names fold, the index is left out (the default scan counts). */

@@ -28,6 +28,7 @@ import {
 import { readFileConversationBatch } from './batch-reads.js';
 import {
   buildFileParts,
+  closeFileStore,
   type FileParts,
   liveCacheKeys,
   openFileStore,
@@ -107,6 +108,7 @@ export class FileStorage extends StorageInterface {
     // The core lets the calls it accepted finish first, so every lock they kept is idle now.
     await this.parts.locks.releaseIdle();
     await this.parts.textIndex?.flush();
+    await closeFileStore(this.parts);
   }
 
   // ----- conversations -------------------------------------------------------------------

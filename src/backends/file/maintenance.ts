@@ -55,15 +55,20 @@ export async function subfoldersHolding(parent: string, files: readonly string[]
 }
 
 /**
- * Removes what killed processes left: temp files whose writer is gone, half-removed
- * conversations in the trash, and stale lock folders. Live writers' files are left alone.
- * Each folder something was removed from is reported to `logger` (the locks report their own).
+ * Removes what killed processes left: stale lock folders and, when `sweepTemps` (the writer
+ * marks say a writer may have died: see `writer-marks.ts`), temp files whose writer is gone and
+ * half-removed conversations in the trash, which takes a look into every conversation and agent
+ * folder. Live writers' files are left alone. Each folder something was removed from is
+ * reported to `logger` (the locks report their own).
  */
 export async function cleanUpAfterCrash(
   layout: StoreLayout,
   locks: FileLocks,
-  logger?: StorageLogger,
+  logger: StorageLogger | undefined,
+  sweepTemps: boolean,
 ): Promise<void> {
+  await locks.removeStale();
+  if (!sweepTemps) return;
   const now = Date.now();
   const subdirs = async (parent: string) =>
     (await readdirOrEmpty(parent)).map((name) => path.join(parent, name));
@@ -87,7 +92,6 @@ export async function cleanUpAfterCrash(
       });
     }
   });
-  await locks.removeStale();
 }
 
 /**

@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import fse from 'fs-extra';
 
-/** Identifies this machine in temp names, so a pid is only checked on the host that owns it. */
-const HOST_TAG = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+/** Identifies this machine in temp names (and writer marks), so a pid is only checked on the host that owns it. */
+export const HOST_TAG = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
 
 /** `.{label}.{host}-{pid}-{random}.tmp`: hidden, never ends in `.json`, so no listing takes it for data. */
 const TEMP_NAME = /^\..*\.([0-9a-f]{8})-(\d+)-[0-9a-f]{12}\.tmp$/;
@@ -27,11 +27,16 @@ export const ABANDONED_AFTER_MS = 15 * 60 * 1000;
  */
 let nextSuffix = randomBytes(6).readUIntBE(0, 6);
 
-/** A fresh temp entry name for `label` (usually the target's file name), unique per call. */
-export function tempEntryName(label: string): string {
+/** Twelve hex digits, never the same twice in this process. */
+export function uniqueSuffix(): string {
   const suffix = nextSuffix.toString(16).padStart(12, '0');
   nextSuffix = (nextSuffix + 1) % 2 ** 48;
-  return `.${label}.${HOST_TAG}-${process.pid}-${suffix}.tmp`;
+  return suffix;
+}
+
+/** A fresh temp entry name for `label` (usually the target's file name), unique per call. */
+export function tempEntryName(label: string): string {
+  return `.${label}.${HOST_TAG}-${process.pid}-${uniqueSuffix()}.tmp`;
 }
 
 /** True for names made by {@link tempEntryName}. */
@@ -39,7 +44,8 @@ export function isTempEntryName(name: string): boolean {
   return TEMP_NAME.test(name);
 }
 
-function isProcessAlive(pid: number): boolean {
+/** True when process `pid` exists on this host. */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

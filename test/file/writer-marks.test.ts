@@ -1,0 +1,114 @@
+/**
+ * Writer marks (`writer-marks.ts`): an open sweeps every folder for a dead writer's temp files
+ * only when a writer may have died since the last sweep, so opening a store that was shut down
+ * cleanly does not read every conversation folder.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import fse from 'fs-extra';
+import { tempEntryName } from '../../src/backends/file/temp-files.js';
+import { WRITERS_DIR } from '../../src/backends/file/writer-marks.js';
+import { deadPid, markCrashedWriter, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+
+afterEach(async () => {
+  await shutdownAll();
+});
+
+afterAll(async () => {
+  await removeTempDirs();
+});
+
+const marksOf = async (baseDir: string): Promise<string[]> =>
+  (await fse.readdir(path.join(baseDir, '.connectome-storage', WRITERS_DIR))).sort();
+
+/** A temp file of a dead process in conversation `c1`'s folder, as a killed write leaves it. */
+async function deadWritersTemp(baseDir: string): Promise<string> {
+  const name = tempEntryName('conversation.json').replace(`-${process.pid}-`, `-${deadPid()}-`);
+  const temp = path.join(baseDir, 'conversations', 'c1', name);
+  await fse.writeFile(temp, '{"title": "half');
+  return temp;
+}
+
+describe('file backend writer marks', () => {
+  it('an open marks its writer until shutdown; one per open, also in one process', async () => {
+    const first = await openStore();
+    const { baseDir } = first;
+    const second = await openStore({ baseDir });
+    const marks = await marksOf(baseDir);
+    expect(marks).toHaveLength(2);
+    for (const mark of marks)
+      expect(mark).toMatch(new RegExp(`^[0-9a-f]{8}-${process.pid}-[0-9a-f]{12}\\.writer$`));
+    await first.shutdown();
+    expect(await marksOf(baseDir)).toHaveLength(1);
+    await second.shutdown();
+    expect(await marksOf(baseDir)).toEqual([]);
+  });
+
+  it('a read-only open leaves no mark', async () => {
+    const writer = await openStore();
+    await writer.storeConversation('c1', { title: 'x' });
+    await writer.shutdown();
+    const reader = await openStore({ baseDir: writer.baseDir, readOnly: true });
+    expect(await reader.loadConversation('c1')).toEqual({ title: 'x' });
+    expect(await marksOf(writer.baseDir)).toEqual([]);
+  });
+
+  it('after a clean shutdown the next open does not sweep; after a dead writer it does', async () => {
+    const store = await openStore();
+    const { baseDir } = store;
+    await store.storeConversation('c1', { title: 'kept' });
+    await store.shutdown();
+    const temp = await deadWritersTemp(baseDir);
+    // Nobody died with a mark: the folders are not read (this temp was planted by hand).
+    await (await openStore({ baseDir })).shutdown();
+    expect(await fse.pathExists(temp)).toBe(true);
+    const mark = await markCrashedWriter(baseDir);
+    const reopened = await openStore({ baseDir });
+    expect(await fse.pathExists(temp)).toBe(false);
+    expect(await fse.pathExists(mark)).toBe(false); // swept, so forgotten
+    expect(await reopened.loadConversation('c1')).toEqual({ title: 'kept' });
+  });
+
+  it('a process that exited without shutdown: the next open removes its temp files and its mark', async () => {
+    const store = await openStore();
+    const { baseDir } = store;
+    await store.shutdown();
+    const child = path.join('test', 'file', 'crashed-writer.child.ts');
+    const temp = execFileSync(process.execPath, ['--import', 'tsx', child, baseDir]).toString().trim();
+    expect(await fse.pathExists(temp)).toBe(true);
+    expect(await marksOf(baseDir)).toHaveLength(1); // the child's
+    const reopened = await openStore({ baseDir });
+    expect(await fse.pathExists(temp)).toBe(false);
+    const marks = await marksOf(baseDir);
+    expect(marks).toHaveLength(1); // only this open's own
+    expect(marks[0]).toContain(`-${process.pid}-`);
+    expect(await reopened.loadConversation('c1')).toEqual({ title: 'stored' });
+  });
+
+  it("another host's mark cannot be checked: every open sweeps, and the mark stays", async () => {
+    const store = await openStore();
+    const { baseDir } = store;
+    await store.storeConversation('c1', { title: 'kept' });
+    await store.shutdown();
+    const foreign = path.join(baseDir, '.connectome-storage', WRITERS_DIR, '0badbeef-1-000000000000.writer');
+    await fse.writeFile(foreign, '');
+    for (let round = 0; round < 2; round += 1) {
+      const temp = await deadWritersTemp(baseDir);
+      await (await openStore({ baseDir })).shutdown();
+      expect(await fse.pathExists(temp)).toBe(false);
+    }
+    expect(await fse.pathExists(foreign)).toBe(true);
+  });
+
+  it('a store without a folder of marks (written by an older version) is swept at its first open', async () => {
+    const store = await openStore();
+    const { baseDir } = store;
+    await store.storeConversation('c1', { title: 'kept' });
+    await store.shutdown();
+    await fse.remove(path.join(baseDir, '.connectome-storage', WRITERS_DIR));
+    const temp = await deadWritersTemp(baseDir);
+    await openStore({ baseDir });
+    expect(await fse.pathExists(temp)).toBe(false);
+    expect(await marksOf(baseDir)).toHaveLength(1);
+  });
+});
