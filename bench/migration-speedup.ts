@@ -4,8 +4,10 @@
  *
  * `npx tsx bench/migration-speedup.ts <checkout>`: `<checkout>` is a worktree of the older
  * commit (with this `bench/` folder copied in and `node_modules` linked). Each pair's source is
- * seeded once; every round migrates it with both versions, each in a fresh child process into
- * a fresh target, the order swapping every round so machine load hits both alike. Writes
+ * seeded once; every round migrates it with the older version and twice with this one (into a
+ * target with its defaults, and into one with `searchIndex: false`: like for like, as the
+ * older version's targets kept no index), each in a fresh child process into a fresh target,
+ * the order reversing every round so machine load hits all alike. Writes
  * `bench/results/migration-speedup.json` (or `smoke.migration-speedup.json` with `BENCH_SMOKE=1`).
  * `BENCH_ROUNDS` sets the rounds (default 3), `BENCH_PAIRS=sqlite-postgres` limits the pairs.
  */
@@ -29,9 +31,16 @@ export const SPEEDUP_PAIRS: Array<[Backend, Backend]> = [
   ['file', 'redis'],
 ];
 
+/**
+ * The runs of a round: the older version (whose targets kept no full-text index: it had none),
+ * this version into a target with its defaults (index on), and this version into a target
+ * with `searchIndex: false` (like for like: the same work as the older version's copy).
+ */
+type Version = 'before' | 'after' | 'afterUnindexed';
+
 /** One migration run of one version. */
 interface Sample {
-  version: 'before' | 'after';
+  version: Version;
   round: number;
   recordsPerSecond: number;
   /** The child's CPU time per record copied, in microseconds (load moves it less than records/s). */
@@ -55,8 +64,12 @@ export interface PairSpeedup {
   conversations: number;
   before: VersionSummary;
   after: VersionSummary;
+  /** This version into a target with `searchIndex: false` (like for like). */
+  afterUnindexed: VersionSummary;
   /** after / before records/s (medians). */
   ratio: number;
+  /** afterUnindexed / before records/s (medians): the same work on both sides. */
+  unindexedRatio: number;
   /** before / after CPU time per record (medians): the client-side share of the speed-up. */
   cpuRatio: number;
   samples: Sample[];
@@ -85,13 +98,18 @@ async function measurePair(
     await seedSource(opened, size);
     await opened.store.close();
     for (let round = 0; round < rounds; round += 1) {
-      const order: Array<Sample['version']> = round % 2 === 0 ? ['before', 'after'] : ['after', 'before'];
+      const versions: Version[] = ['before', 'after', 'afterUnindexed'];
+      const order = round % 2 === 0 ? versions : [...versions].reverse();
       for (const version of order) {
-        const target: StoreLocation = { dir, name: `${name}t${version[0]}${round}` };
+        const target: StoreLocation = {
+          dir,
+          name: `${name}t${version === 'afterUnindexed' ? 'u' : version[0]}${round}`,
+        };
         const root = version === 'before' ? before : process.cwd();
+        const subject = version === 'afterUnindexed' ? 'libraryUnindexed' : 'library';
         const load1 = loadavg()[0]!;
         try {
-          const result = await runChild({ subject: 'library', from, to, source, target }, root);
+          const result = await runChild({ subject, from, to, source, target }, root);
           const expected = size * RECORDS_PER_CONVERSATION;
           if (result.records !== expected)
             throw new Error(`${version} ${from}->${to} copied ${result.records} records, not ${expected}`);
@@ -110,14 +128,14 @@ async function measurePair(
               `${cpuUsPerRecord.toFixed(0)} us CPU/record, ${result.maxRssMb.toFixed(0)} MB, load ${load1.toFixed(1)}`,
           );
         } finally {
-          await (await openSubject('library', to, target)).drop();
+          await (await openSubject(subject, to, target)).drop();
         }
       }
     }
   } finally {
     await opened.drop();
   }
-  const summary = (version: Sample['version']): VersionSummary => {
+  const summary = (version: Version): VersionSummary => {
     const mine = samples.filter((sample) => sample.version === version);
     return {
       recordsPerSecond: median(mine.map((sample) => sample.recordsPerSecond)),
@@ -125,14 +143,16 @@ async function measurePair(
       maxRssMb: median(mine.map((sample) => sample.maxRssMb)),
     };
   };
-  const [b, a] = [summary('before'), summary('after')];
+  const [b, a, u] = [summary('before'), summary('after'), summary('afterUnindexed')];
   return {
     from,
     to,
     conversations: size,
     before: b,
     after: a,
+    afterUnindexed: u,
     ratio: a.recordsPerSecond / b.recordsPerSecond,
+    unindexedRatio: u.recordsPerSecond / b.recordsPerSecond,
     cpuRatio: b.cpuUsPerRecord / a.cpuUsPerRecord,
     samples,
   };
@@ -172,7 +192,9 @@ async function main(): Promise<void> {
     console.log(
       `${pair.from}->${pair.to} at ${pair.conversations}: ${pair.before.recordsPerSecond.toFixed(0)} -> ` +
         `${pair.after.recordsPerSecond.toFixed(0)} records/s (${pair.ratio.toFixed(2)}x; target ${MIGRATION_SPEEDUP_TARGET}x ` +
-        `${pair.ratio >= MIGRATION_SPEEDUP_TARGET ? 'met' : 'MISSED'}), CPU/record ${pair.cpuRatio.toFixed(2)}x less, RSS ${pair.before.maxRssMb.toFixed(0)} -> ${pair.after.maxRssMb.toFixed(0)} MB`,
+        `${pair.ratio >= MIGRATION_SPEEDUP_TARGET ? 'met' : 'MISSED'}), CPU/record ${pair.cpuRatio.toFixed(2)}x less, RSS ${pair.before.maxRssMb.toFixed(0)} -> ${pair.after.maxRssMb.toFixed(0)} MB; ` +
+        `like for like (target searchIndex: false) ${pair.afterUnindexed.recordsPerSecond.toFixed(0)} records/s (${pair.unindexedRatio.toFixed(2)}x, ` +
+        `${pair.unindexedRatio >= MIGRATION_SPEEDUP_TARGET ? 'met' : 'MISSED'})`,
     );
   }
   console.log(`results in ${file}`);

@@ -5,7 +5,7 @@
  * the raw driver and Keyv. Subjects alternate within each round; medians over the rounds.
  *
  * `PROFILE_ONLY=W1,W4s` picks rows (W3load: `loadReasoningChains(agent, 10)` at 1,000 chains;
- * W8: a list stored again one message longer, 1 to 300);
+ * W8: a list stored again one message longer, 1 to 300; W9mem, W9chains: batches of 100 records);
  * `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw` (`libSizes`: the library with
  * `statsSizeMaxAgeMillis: 1000`).
  * Runs on this machine only (reads /proc): `npx tsx bench/profile-postgres.ts`.
@@ -238,6 +238,26 @@ const ROWS: Record<string, RowSpec> = {
         await store.storeCacheEntry(`w4c-${r}-${n}`, cacheValue(n % 16), 3600);
         if ((await store.loadCacheEntry(`w4c-${r}-${n}`)) === null) throw new Error('W4 not loaded');
       }),
+  },
+  // W9: a batch of 100 new memories of a new conversation, or 100 chain appends of a new agent.
+  W9mem: {
+    ops: 20,
+    run: async (store, r) => {
+      for (let g = 0; g < 20; g += 1) {
+        const items = Array.from({ length: 100 }, (_, n) => ({ memoryId: `m${n}`, data: memory(n) }));
+        await store.storeMemories(`w9m-${r}-${g}`, items);
+      }
+    },
+  },
+  W9chains: {
+    ops: 20,
+    run: async (store, r) => {
+      for (let g = 0; g < 20; g += 1)
+        await store.appendReasoningChains(
+          `w9c-${r}-${g}`,
+          Array.from({ length: 100 }, (_, n) => chain(n)),
+        );
+    },
   },
 };
 for (const size of [1000, 10000]) {
