@@ -75,7 +75,7 @@ describe('text rule upgrade: file', () => {
 
   const fileOf = (baseDir: string, kind: SearchKind, owner: string): string =>
     segmentFile(path.join(baseDir, '.connectome-storage', 'search'), kind, owner);
-  const segmentOf = (baseDir: string, kind: SearchKind, owner: string): Promise<Segment | null> =>
+  const segmentOf = (baseDir: string, kind: SearchKind, owner: string): Segment | null =>
     readSegment(fileOf(baseDir, kind, owner), kind, owner);
 
   /** Rewrites a segment's fields fingerprint, keeping its postings. */

@@ -52,6 +52,8 @@ export const SEARCH_DIR = 'search';
 
 /** Segments or data files read at once while catching up. */
 const READ_CONCURRENCY = 8;
+/** Stale segments checked (each a synchronous read) before the event loop gets a turn. */
+const CATCH_UP_CHUNK = 32;
 /** Data files bigger than this are indexed by the next search instead of by their write. */
 const MAX_INDEXED_ON_WRITE_BYTES = 1024 * 1024;
 /** Segment paths remembered at most (then forgotten all at once). */
@@ -250,13 +252,19 @@ export class FileSearchIndex implements FolderWriteListener {
         out[i] = cached;
       } else stale.push(i);
     });
-    await mapConcurrent(stale, READ_CONCURRENCY, async (i) => {
-      const source = sources[i] as SourceRef;
-      out[i] = await this.catchUp(source, identities[i] as FileIdentity, persist).catch((error: unknown) => {
-        if (skipCorrupt && error instanceof CorruptDataError) return null;
-        throw error;
-      });
-    });
+    // Segments and data files are read synchronously: a chunk at a time, then the event loop.
+    for (let first = 0; first < stale.length; first += CATCH_UP_CHUNK) {
+      if (first > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const i of stale.slice(first, first + CATCH_UP_CHUNK)) {
+        const source = sources[i] as SourceRef;
+        out[i] = await this.catchUp(source, identities[i] as FileIdentity, persist).catch(
+          (error: unknown) => {
+            if (skipCorrupt && error instanceof CorruptDataError) return null;
+            throw error;
+          },
+        );
+      }
+    }
     return out;
   }
 
@@ -268,8 +276,12 @@ export class FileSearchIndex implements FolderWriteListener {
   ): Promise<Segment | null> {
     const target = this.segmentOf(source);
     const queued = this.writer.queued(target);
-    const onDisk =
-      queued !== undefined ? queued : await readSegment(target, source.kind, source.owner).catch(() => null);
+    let onDisk: Segment | null;
+    try {
+      onDisk = queued !== undefined ? queued : readSegment(target, source.kind, source.owner);
+    } catch {
+      onDisk = null; // unreadable: indexed again from the data file
+    }
     if (onDisk !== null && onDisk.source === identity && onDisk.fields === this.fingerprint(source)) {
       this.memory.remember(target, onDisk);
       return onDisk;
