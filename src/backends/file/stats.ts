@@ -6,18 +6,17 @@
  */
 import path from 'node:path';
 import { CorruptDataError, isCacheExpired, type StatsSnapshot } from '../../core/index.js';
-import { type FileIdentity, readParsedFile } from './atomic-json.js';
+import { type FileIdentity, readJsonFileSync } from './atomic-json.js';
 import { type CacheFileEntry, parseListEnvelope, type StateFileEntry } from './envelopes.js';
 import type { FolderListings } from './folder-listings.js';
 import type { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, DATA_DIRS, type StoreLayout } from './layout.js';
-import { mapConcurrent } from '../../core/concurrency.js';
 import { LIST_FIELDS, type RecordCounts } from './record-counts.js';
 import { type SourceRef, sourceOf } from './search-sources.js';
 import { type DataDirScan, TreeWalk } from './tree-walk.js';
 
-/** List files parsed at once while counting. */
-const CONCURRENCY = 32;
+/** List files read and counted before the event loop gets a turn. */
+const READ_CHUNK = 32;
 
 /** The files of conversation and agent folders the search index covers. */
 const DATA_FILES = [...Object.values(CONVERSATION_FILES), CHAINS_FILE];
@@ -87,13 +86,14 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
     name: string,
     field: string,
   ): Promise<number> => {
-    const lengths = await mapConcurrent(holding(scan, name), CONCURRENCY, async (id) => {
+    const countOf = (id: string): number => {
       const file = path.join(parent, id, name);
       const identity = scan.folders.get(id)?.get(name)?.identity ?? null;
       const known = identity === null ? undefined : counts.get(file, identity);
       if (known !== undefined) return known;
       try {
-        const list = await readParsedFile(file, (f, value) => parseListEnvelope(f, value, field, false));
+        const value = readJsonFileSync(file);
+        const list = value === undefined ? null : parseListEnvelope(file, value, field, false);
         // Counted for the identity the walk saw: a file changed since has another one, so is counted again.
         if (list !== null && identity !== null) counts.set(file, identity, list.length);
         return list?.length ?? 0;
@@ -102,8 +102,16 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
         corrupt.push(file);
         return 0;
       }
-    });
-    return lengths.reduce((sum, n) => sum + n, 0);
+    };
+    // Synchronous reads of page-cached files (an asynchronous one is four thread-pool trips),
+    // a chunk at a time between turns of the event loop.
+    const ids = holding(scan, name);
+    let total = 0;
+    for (let first = 0; first < ids.length; first += READ_CHUNK) {
+      if (first > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const id of ids.slice(first, first + READ_CHUNK)) total += countOf(id);
+    }
+    return total;
   };
   const { conversationsDir, agentsDir } = layout;
   const rawMessages = await listTotal(
