@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import fse from 'fs-extra';
 import { tempEntryName } from '../../src/backends/file/temp-files.js';
-import { WRITERS_DIR } from '../../src/backends/file/writer-marks.js';
+import { MARK_STALE_MS, WRITERS_DIR } from '../../src/backends/file/writer-marks.js';
 import { deadPid, markCrashedWriter, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(async () => {
@@ -27,6 +27,15 @@ async function deadWritersTemp(baseDir: string): Promise<string> {
   const temp = path.join(baseDir, 'conversations', 'c1', name);
   await fse.writeFile(temp, '{"title": "half');
   return temp;
+}
+
+/** Resolves once `check` holds (polled every 10 ms), failing after 5 s. */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  const until = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not reached in 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 describe('file backend writer marks', () => {
@@ -98,6 +107,39 @@ describe('file backend writer marks', () => {
       expect(await fse.pathExists(temp)).toBe(false);
     }
     expect(await fse.pathExists(foreign)).toBe(true);
+  });
+
+  it('a mark not touched for an hour is dead, even where its pid is alive (reused); so is a stale mark of another host', async () => {
+    const store = await openStore();
+    const { baseDir } = store;
+    await store.storeConversation('c1', { title: 'kept' });
+    await store.shutdown();
+    const dir = path.join(baseDir, '.connectome-storage', WRITERS_DIR);
+    const reused = await markCrashedWriter(baseDir, process.pid); // a live pid: this one
+    const foreign = path.join(dir, '0badbeef-1-000000000000.writer');
+    await fse.writeFile(foreign, '');
+    const longAgo = new Date(Date.now() - MARK_STALE_MS - 60_000);
+    for (const mark of [reused, foreign]) await fse.utimes(mark, longAgo, longAgo);
+    const temp = await deadWritersTemp(baseDir);
+    const reopened = await openStore({ baseDir });
+    expect(await fse.pathExists(temp)).toBe(false);
+    expect(await fse.pathExists(reused)).toBe(false);
+    expect(await fse.pathExists(foreign)).toBe(false);
+    await reopened.shutdown();
+    expect(await marksOf(baseDir)).toEqual([]);
+  });
+
+  it('an open store touches its mark, and makes it again if another process removed it', async () => {
+    const store = await openStore({}, { writerMarkRefreshMs: 30 });
+    const [name] = await marksOf(store.baseDir);
+    const mark = path.join(store.baseDir, '.connectome-storage', WRITERS_DIR, name!);
+    const longAgo = new Date(Date.now() - MARK_STALE_MS - 60_000);
+    await fse.utimes(mark, longAgo, longAgo);
+    await waitFor(async () => Date.now() - (await fse.stat(mark)).mtimeMs < MARK_STALE_MS);
+    await fse.remove(mark);
+    await waitFor(() => fse.pathExists(mark));
+    await store.shutdown();
+    expect(await fse.pathExists(mark)).toBe(false);
   });
 
   it('a store without a folder of marks (written by an older version) is swept at its first open', async () => {

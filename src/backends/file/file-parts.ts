@@ -52,6 +52,8 @@ export interface FileParts {
   listings: FolderListings;
   /** This open's writer mark (`null` while closed, and for read-only opens). */
   writerMarks: WriterMarks | null;
+  /** How often the mark is touched (a test seam; `undefined`: the default). */
+  writerMarkRefreshMs: number | undefined;
 }
 
 /** Builds a store's parts from its validated config; touches no file. */
@@ -110,6 +112,7 @@ export function buildFileParts(
     textIndex,
     listings: new FolderListings(),
     writerMarks: null,
+    writerMarkRefreshMs: internals.writerMarkRefreshMs,
   };
 }
 
@@ -134,7 +137,7 @@ export async function openFileStore(
       throw ioError('create folder', dir, error);
     });
   }
-  const marks = await markWriter(layout);
+  const marks = await markWriter(layout, parts.writerMarkRefreshMs);
   try {
     await cleanUpAfterCrash(layout, parts.locks, config.logger, marks.sweepNeeded);
     await marks.forgetDead();

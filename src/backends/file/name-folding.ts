@@ -88,6 +88,8 @@ export interface FileStorageInternals {
   entryNames?: EntryNames;
   /** Which kind of cross-process lock (`lock-kinds.ts`); the platform's best by default. */
   lockKind?: LockKindName;
+  /** How often an open store touches its writer mark (`writer-marks.ts`); 10 minutes by default. */
+  writerMarkRefreshMs?: number;
 }
 
 /** A store's name rules: the path seam and the folding found by {@link probeNameFolding}. */

@@ -1,11 +1,19 @@
 /**
  * Writer marks: each writable open of a file store leaves an empty file named after its host
- * and process in `.connectome-storage/writers/` and removes it at `shutdown()`. Temp files are
- * only left behind by a writer that did not shut down, so the start-up sweep for them, which
- * reads every conversation and agent folder (about 60 ms per 1,000 conversations at every open,
- * seconds for a large store), runs only when the marks say a writer may have died: its process
- * on this host is gone, the mark was made on another host (whose processes cannot be checked),
- * or there is no folder of marks (a store last opened by a version without them).
+ * and process in `.connectome-storage/writers/`, touches it every {@link MARK_REFRESH_MS} and
+ * removes it at `shutdown()`. Temp files are only left behind by a writer that did not shut
+ * down, so the start-up sweep for them, which reads every conversation and agent folder (about
+ * 60 ms per 1,000 conversations at every open, seconds for a large store), runs only when the
+ * marks say a writer may have died since the last sweep:
+ *
+ * - a mark not touched for {@link MARK_STALE_MS}: its writer is gone (or its pid was reused),
+ *   whatever the host;
+ * - a mark of this host whose process is gone;
+ * - a fresh mark of another host: its process cannot be checked, so every open sweeps (and
+ *   keeps the mark) until it is removed or goes stale;
+ * - no folder of marks: a store last opened by a version without them.
+ *
+ * Dead writers' marks are removed once the sweep has finished.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +23,12 @@ import { HOST_TAG, isMissing, isProcessAlive, uniqueSuffix } from './temp-files.
 
 /** The folder of writer marks, inside the store's own folder. */
 export const WRITERS_DIR = 'writers';
+
+/** How often an open store touches its mark. */
+export const MARK_REFRESH_MS = 10 * 60 * 1000;
+
+/** A mark not touched for this long belongs to no live writer (six missed refreshes). */
+export const MARK_STALE_MS = 60 * 60 * 1000;
 
 /** `{host}-{pid}-{suffix}.writer`; the suffix differs per open (a process may open a store twice). */
 const MARK_NAME = /^([0-9a-f]{8})-(\d+)-[0-9a-f]{12}\.writer$/;
@@ -28,48 +42,71 @@ export function writerMarkName(pid: number = process.pid): string {
 export interface WriterMarks {
   /** True when a writer may have died since the last sweep: the start-up sweep must run. */
   readonly sweepNeeded: boolean;
-  /** Removes the marks of the writers found dead (once the sweep has finished). */
+  /** Removes the marks of the writers found dead (once the sweep has finished); never throws. */
   forgetDead(): Promise<void>;
-  /** Removes this open's own mark (at shutdown, once every write has finished). */
+  /** Stops the refreshes and removes this open's own mark (at shutdown, once every write has finished). */
   remove(): Promise<void>;
+}
+
+/** What a mark says of its writer. */
+type MarkState = 'alive' | 'dead' | 'unknown';
+
+function markState(dir: string, name: string, nowMs: number): MarkState | null {
+  const match = MARK_NAME.exec(name);
+  if (!match) return null;
+  const stat = fs.statSync(path.join(dir, name), { throwIfNoEntry: false });
+  if (stat === undefined) return null; // forgotten meanwhile by another opening process
+  if (nowMs - stat.mtimeMs > MARK_STALE_MS) return 'dead';
+  if (match[1] !== HOST_TAG) return 'unknown';
+  return isProcessAlive(Number(match[2])) ? 'alive' : 'dead';
 }
 
 /**
  * Reads the marks of `layout`'s store and adds this open's own, durably, before this open
- * makes any temp file. A failure is a `StorageError` naming the folder or file.
+ * makes any temp file; the mark is touched every `refreshMs` until {@link WriterMarks.remove}.
+ * A failure is a `StorageError` naming the folder or file.
  */
-export async function markWriter(layout: StoreLayout): Promise<WriterMarks> {
+export async function markWriter(layout: StoreLayout, refreshMs = MARK_REFRESH_MS): Promise<WriterMarks> {
   const dir = path.join(layout.internalDir, WRITERS_DIR);
   const existed = fs.existsSync(dir);
   const dead: string[] = [];
   let unknown = false;
+  const nowMs = Date.now();
   for (const name of await readdirOrEmpty(dir)) {
-    const match = MARK_NAME.exec(name);
-    if (!match) continue;
-    if (match[1] !== HOST_TAG) unknown = true;
-    else if (!isProcessAlive(Number(match[2]))) dead.push(name);
+    const state = markState(dir, name, nowMs);
+    if (state === 'dead') dead.push(name);
+    else if (state === 'unknown') unknown = true;
   }
   const own = path.join(dir, writerMarkName());
+  const create = async () => (await fs.promises.open(own, 'a')).close();
   try {
     await ensureDirDurable(dir);
-    await (await fs.promises.open(own, 'wx')).close();
+    await create();
     await fsyncDir(dir);
   } catch (error) {
     throw ioError('mark this writer in', dir, error);
   }
-  const unlink = async (file: string): Promise<void> => {
-    try {
-      await fs.promises.unlink(file);
-    } catch (error) {
-      // Another process opening the store may have forgotten the same dead writer first.
-      if (!isMissing(error)) throw ioError('remove writer mark', file, error);
-    }
+  // Touched, or made again if another process took it for dead (this one was suspended, say);
+  // a failure only risks a needless sweep by the next open, so it is not reported.
+  const touch = async () => {
+    const now = new Date();
+    await fs.promises.utimes(own, now, now).catch(create);
   };
+  const timer = setInterval(() => void touch().catch(() => undefined), refreshMs);
+  timer.unref();
   return {
     sweepNeeded: !existed || unknown || dead.length > 0,
     forgetDead: async () => {
-      for (const name of dead) await unlink(path.join(dir, name));
+      // A mark left (no permission, say) only means another sweep at the next open.
+      for (const name of dead) await fs.promises.unlink(path.join(dir, name)).catch(() => undefined);
     },
-    remove: () => unlink(own),
+    remove: async () => {
+      clearInterval(timer);
+      try {
+        await fs.promises.unlink(own);
+      } catch (error) {
+        if (!isMissing(error)) throw ioError('remove writer mark', own, error);
+      }
+    },
   };
 }
