@@ -11,6 +11,7 @@ import { type JsonValue, type StoredConversation } from '../../core/index.js';
 import { readJsonFileSync } from './atomic-json.js';
 import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
 import type { StoreLayout } from './layout.js';
+import { LoopTurns } from './loop-turns.js';
 
 /** Ids read per turn of the event loop (4 files each). */
 const IDS_PER_TURN = 16;
@@ -42,8 +43,9 @@ export async function readFileConversationBatch(
   ids: readonly string[],
 ): Promise<StoredConversation[]> {
   const out: StoredConversation[] = [];
-  for (const [index, id] of ids.entries()) {
-    if (index > 0 && index % IDS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+  const turns = new LoopTurns(IDS_PER_TURN);
+  for (const id of ids) {
+    await turns.step();
     out.push(readConversationFiles(layout, id));
   }
   return out;

@@ -18,6 +18,7 @@ import { CHAIN_SEQUENCES_DIR } from './chains.js';
 import { SEARCH_DIR } from './search-index.js';
 import type { FileLocks } from './file-lock.js';
 import { DATA_DIRS, type StoreLayout } from './layout.js';
+import { LoopTurns } from './loop-turns.js';
 import { mapConcurrent } from '../../core/concurrency.js';
 import { isMissing, removeAbandonedTempEntries, tempEntryName } from './temp-files.js';
 
@@ -45,11 +46,10 @@ function existsNow(file: string): boolean {
 export async function subfoldersHolding(parent: string, files: readonly string[]): Promise<string[]> {
   const names = await readdirOrEmpty(parent);
   const out: string[] = [];
-  for (let i = 0; i < names.length; i += CHECK_CHUNK) {
-    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const name of names.slice(i, i + CHECK_CHUNK)) {
-      if (files.some((file) => existsNow(path.join(parent, name, file)))) out.push(name);
-    }
+  const turns = new LoopTurns(CHECK_CHUNK);
+  for (const name of names) {
+    await turns.step();
+    if (files.some((file) => existsNow(path.join(parent, name, file)))) out.push(name);
   }
   return out;
 }

@@ -46,13 +46,14 @@ import {
   sourcesInScope,
 } from './search-sources.js';
 import path from 'node:path';
+import { LoopTurns } from './loop-turns.js';
 
 /** Folder of the segments, inside `.connectome-storage/`. */
 export const SEARCH_DIR = 'search';
 
 /** Segments or data files read at once while catching up. */
 const READ_CONCURRENCY = 8;
-/** Stale segments checked (each a synchronous read) before the event loop gets a turn. */
+/** Stale segments checked (each a synchronous read, or a data file read and indexed) per turn of the event loop. */
 const CATCH_UP_CHUNK = 32;
 /** Data files bigger than this are indexed by the next search instead of by their write. */
 const MAX_INDEXED_ON_WRITE_BYTES = 1024 * 1024;
@@ -253,17 +254,14 @@ export class FileSearchIndex implements FolderWriteListener {
       } else stale.push(i);
     });
     // Segments and data files are read synchronously: a chunk at a time, then the event loop.
-    for (let first = 0; first < stale.length; first += CATCH_UP_CHUNK) {
-      if (first > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      for (const i of stale.slice(first, first + CATCH_UP_CHUNK)) {
-        const source = sources[i] as SourceRef;
-        out[i] = await this.catchUp(source, identities[i] as FileIdentity, persist).catch(
-          (error: unknown) => {
-            if (skipCorrupt && error instanceof CorruptDataError) return null;
-            throw error;
-          },
-        );
-      }
+    const turns = new LoopTurns(CATCH_UP_CHUNK);
+    for (const i of stale) {
+      await turns.step();
+      const source = sources[i] as SourceRef;
+      out[i] = await this.catchUp(source, identities[i] as FileIdentity, persist).catch((error: unknown) => {
+        if (skipCorrupt && error instanceof CorruptDataError) return null;
+        throw error;
+      });
     }
     return out;
   }

@@ -9,6 +9,7 @@ import { CorruptDataError, type JsonValue, parseStoredJson, type SearchKind } fr
 import { type FileIdentity, identityOf, ioError, readdirOrEmpty } from './atomic-json.js';
 import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
 import { CHAINS_FILE, CONVERSATION_FILES, type StoreLayout } from './layout.js';
+import { LoopTurns } from './loop-turns.js';
 
 /** The data file of each kind, inside its conversation's or agent's folder. */
 export const SOURCE_FILES: Readonly<Record<SearchKind, string>> = {
@@ -113,9 +114,10 @@ export function statIdentity(file: string): FileIdentity | null {
  */
 export async function identitiesOf(files: readonly string[]): Promise<Array<FileIdentity | null>> {
   const out: Array<FileIdentity | null> = [];
-  for (let i = 0; i < files.length; i += STAT_CHUNK) {
-    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const file of files.slice(i, i + STAT_CHUNK)) out.push(statIdentity(file));
+  const turns = new LoopTurns(STAT_CHUNK);
+  for (const file of files) {
+    await turns.step();
+    out.push(statIdentity(file));
   }
   return out;
 }

@@ -13,6 +13,7 @@ import type { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, DATA_DIRS, type StoreLayout } from './layout.js';
 import { LIST_FIELDS, type RecordCounts } from './record-counts.js';
 import { type SourceRef, sourceOf } from './search-sources.js';
+import { LoopTurns } from './loop-turns.js';
 import { type DataDirScan, TreeWalk } from './tree-walk.js';
 
 /** List files read and counted before the event loop gets a turn. */
@@ -105,11 +106,11 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
     };
     // Synchronous reads of page-cached files (an asynchronous one is four thread-pool trips),
     // a chunk at a time between turns of the event loop.
-    const ids = holding(scan, name);
+    const turns = new LoopTurns(READ_CHUNK);
     let total = 0;
-    for (let first = 0; first < ids.length; first += READ_CHUNK) {
-      if (first > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      for (const id of ids.slice(first, first + READ_CHUNK)) total += countOf(id);
+    for (const id of holding(scan, name)) {
+      await turns.step();
+      total += countOf(id);
     }
     return total;
   };

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type FileIdentity, identityOf } from './atomic-json.js';
+import { LoopTurns } from './loop-turns.js';
 import type { FolderEntry, FolderListings } from './folder-listings.js';
 import { statIdentity } from './search-sources.js';
 
@@ -34,7 +35,7 @@ export interface DataDirScan {
 
 /** One walk's paced calls (see the module comment). */
 export class TreeWalk {
-  private calls = 0;
+  private readonly turns = new LoopTurns(YIELD_EVERY);
 
   /**
    * @param identified names of the files whose identity a folder scan records (the data files).
@@ -118,8 +119,7 @@ export class TreeWalk {
     }
   }
 
-  private async pace(): Promise<void> {
-    this.calls += 1;
-    if (this.calls % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  private pace(): Promise<void> {
+    return this.turns.step();
   }
 }
