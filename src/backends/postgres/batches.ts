@@ -14,7 +14,7 @@ import {
   parseStoredJsonObject,
 } from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
-import { addMemoryRows, memoryBulkRows, type PostgresBulkSql } from './bulk-writes.js';
+import { addMemoryRows, MemoryBulkRows, memoryUpsertFor, type PostgresBulkSql } from './bulk-writes.js';
 import { cacheRowValues } from './rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { type PostgresSql, quoteIdent } from './sql.js';
@@ -32,10 +32,10 @@ export async function upsertMemoryBatch(
   writes: readonly MemoryWrite[],
   index: PostgresSearchIndex,
 ): Promise<void> {
-  const rows = memoryBulkRows();
+  const rows = new MemoryBulkRows();
   addMemoryRows(rows, conversationId, writes, index);
   const what = `store ${writes.length} memories of conversation ${q(conversationId)}`;
-  await db.run(what, bulkSql.upsertMemories, rows.params());
+  await db.run(what, memoryUpsertFor(bulkSql, rows), rows.params());
 }
 
 /** Upserts cache records (keys may repeat: the last wins) in one statement. */

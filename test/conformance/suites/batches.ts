@@ -90,6 +90,43 @@ export function batchTests(ctx: SuiteContext): void {
       expect(await counts(batch)).toEqual(await counts(single));
     });
 
+    it('storeMemories equals storeMemory in a loop where none or every item chooses its created_at', async () => {
+      const [batch, single] = await pair();
+      const dated = (month: string) => `${CALLER_YEAR}${month}-01T00:00:00+00:00`;
+      const before = [
+        { memoryId: 'a', data: { v: 'a0', created_at: dated('01') } },
+        { memoryId: 'b', data: { v: 'b0' } },
+      ];
+      const none = [
+        { memoryId: 'b', data: { v: 'b1' } },
+        { memoryId: 'a', data: { v: 'a1, keeps its date' } },
+        { memoryId: 'c', data: { v: 'c1' } },
+      ];
+      const every = [
+        { memoryId: 'c', data: { v: 'c2', created_at: dated('02') } },
+        { memoryId: 'a', data: { v: 'a2', created_at: dated('03') } },
+        { memoryId: 'd', data: { v: 'd2', created_at: dated('04') } },
+      ];
+      for (const s of [batch, single]) {
+        for (const m of before) await s.storeMemory('c1', m.memoryId, m.data);
+      }
+      await batch.storeMemories('c1', none);
+      for (const m of none) await single.storeMemory('c1', m.memoryId, m.data);
+      const afterNone = withoutClock(await batch.loadMemories('c1'));
+      expect(afterNone).toEqual(withoutClock(await single.loadMemories('c1')));
+      expect(afterNone[0]).toMatchObject({ v: 'a1, keeps its date', created_at: dated('01') });
+      await batch.storeMemories('c1', every);
+      for (const m of every) await single.storeMemory('c1', m.memoryId, m.data);
+      const afterEvery = withoutClock(await batch.loadMemories('c1'));
+      expect(afterEvery).toEqual(withoutClock(await single.loadMemories('c1')));
+      expect(afterEvery.map((m) => [m.memory_id, m.created_at])).toEqual([
+        ['a', dated('03')],
+        ['b', expect.anything()],
+        ['c', dated('02')],
+        ['d', dated('04')],
+      ]);
+    });
+
     it('storeMemories of a new conversation keeps the clock created_at of a memory given twice', async () => {
       const s = ctx.storage();
       await s.storeMemories('c2', [
