@@ -93,7 +93,7 @@ export function batchTests(ctx: SuiteContext): void {
     it('storeMemories equals storeMemory in a loop where none or every item chooses its created_at', async () => {
       const [batch, single] = await pair();
       const dated = (month: string) => `${CALLER_YEAR}${month}-01T00:00:00+00:00`;
-      const before = [
+      const before: Array<{ memoryId: string; data: JsonObject }> = [
         { memoryId: 'a', data: { v: 'a0', created_at: dated('01') } },
         { memoryId: 'b', data: { v: 'b0' } },
       ];
