@@ -7,6 +7,7 @@
  * in id order: a reader paging with `afterSequence` never sees a higher id before a lower one
  * of the same agent commits (a plain `bigserial` alone does not promise that).
  */
+import { BulkRows, bulkRowsSql } from './bulk-rows.js';
 import { type Statement, statements } from './statements.js';
 import {
   type JsonObject,
@@ -20,21 +21,29 @@ import { quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
+/** Rows of a many-record append: the record, its `tsvector` text and its length in tokens. */
+const chainRows = bulkRowsSql([
+  ['v', 'tsvector'],
+  ['l', 'int'],
+]);
+
 /** The advisory-lock namespace of chain writes (`pg_advisory_xact_lock(hashtext(ns), hashtext(agent))`). */
 const LOCK_NAMESPACE = 'connectome-storage chains';
 
 /** The chain statements of a store whose tables live in `schema`, named prepared statements (`statements.ts`). */
 export function buildChainSql(schema: string) {
   const t = `${quoteIdent(schema)}.reasoning_chains`;
+  const c = chainRows;
   return statements({
     // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
     // is drawn, and held until the statement's own commit (or the transaction's). $1
     // namespace, $2 agent, $3 records, $4 and $5 their search tokens and lengths
     // (search-index.ts).
-    lockedInsert: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)))
+    // Many records: $1 to $3 the records and their search columns as JSON parameters
+    // (bulk-rows.ts: no array escaping of every record by the driver), $4 namespace, $5 agent.
+    lockedInsert: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($4), hashtext($5)))
       INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
-      SELECT $2, c.data, c.tokens::tsvector, c.len
-      FROM l, unnest($3::text[], $4::text[], $5::int[]) WITH ORDINALITY AS c(data, tokens, len, n) ORDER BY c.n`,
+      SELECT $5, ${c.record}, ${c.column('v')}, ${c.column('l')} FROM l, ${c.from} ORDER BY r.n`,
     // The same for one record, with scalar parameters: an array parameter makes the driver
     // escape every quote of the JSON text and the server parse it back. $3 the record, $4 and $5 its search tokens and length.
     lockedInsertOne: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)))
@@ -107,11 +116,9 @@ function insertParams(
       values: [LOCK_NAMESPACE, agentId, JSON.stringify(record), tokens, length],
     };
   }
-  const texts = records.map((record) => JSON.stringify(record));
-  const columns = records.map((record) => index.columns('reasoning_chains', record));
-  const tokens = columns.map(([vector]) => vector);
-  const lengths = columns.map(([, length]) => length);
-  return { sql: sql.lockedInsert, values: [LOCK_NAMESPACE, agentId, texts, tokens, lengths] };
+  const rows = new BulkRows(2);
+  for (const record of records) rows.add(record, ...index.columns('reasoning_chains', record));
+  return { sql: sql.lockedInsert, values: [...rows.params(), LOCK_NAMESPACE, agentId] };
 }
 
 /** Keeps the newest `keepLast` chains of the agent; returns how many were removed. */
