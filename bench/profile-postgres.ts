@@ -5,7 +5,7 @@
  * the raw driver and Keyv. Subjects alternate within each round; medians over the rounds.
  *
  * `PROFILE_ONLY=W1,W4s` picks rows (W3load: `loadReasoningChains(agent, 10)` at 1,000 chains;
- * W8: a list stored again one message longer, 1 to 300; W9mem, W9chains: batches of 100 records);
+ * W8: a list stored again one message longer, 1 to 300; W9mem, W9chains, W9cache: batches of 100 records);
  * `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw` (`libSizes`: the library with
  * `statsSizeMaxAgeMillis: 1000`).
  * Runs on this machine only (reads /proc): `npx tsx bench/profile-postgres.ts`.
@@ -246,6 +246,19 @@ const ROWS: Record<string, RowSpec> = {
       for (let g = 0; g < 20; g += 1) {
         const items = Array.from({ length: 100 }, (_, n) => ({ memoryId: `m${n}`, data: memory(n) }));
         await store.storeMemories(`w9m-${r}-${g}`, items);
+      }
+    },
+  },
+  W9cache: {
+    ops: 20,
+    run: async (store, r) => {
+      for (let g = 0; g < 20; g += 1) {
+        const entries = Array.from({ length: 100 }, (_, n) => ({
+          key: `w9x-${r}-${g}-${n}`,
+          data: cacheValue(n % 16),
+          ttlSeconds: 3600,
+        }));
+        await store.storeCacheEntries(entries);
       }
     },
   },

@@ -1,10 +1,10 @@
 /**
  * Batches on PostgreSQL: each batch is one named statement (all or nothing, one round trip, no
- * bind-parameter limit): memories through the whole-conversation batch's statement (rows as
- * JSON parameters, `bulk-rows.ts`), cache entries over `unnest(...)` arrays built by the single
- * write's `cacheRowValues`. One statement cannot update a row twice, so repeated memory ids and
- * cache keys are first folded as a loop of single calls would leave them. Chain batches go
- * through `appendChainRecords` (chains.ts), like single appends.
+ * bind-parameter limit), its rows sent as JSON parameters (`bulk-rows.ts`): memories through
+ * the whole-conversation batch's statement, cache entries through `upsertCaches`. One statement
+ * cannot update a row twice, so repeated memory ids and cache keys are first folded as a loop
+ * of single calls would leave them. Chain batches go through `appendChainRecords` (chains.ts),
+ * like single appends.
  */
 import {
   type CacheRecord,
@@ -15,7 +15,8 @@ import {
 } from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
 import { addMemoryRows, MemoryBulkRows, memoryUpsertFor, type PostgresBulkSql } from './bulk-writes.js';
-import { cacheRowValues } from './rows.js';
+import { BulkRows } from './bulk-rows.js';
+import { expiryInstant } from './rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { type PostgresSql, quoteIdent } from './sql.js';
 
@@ -44,15 +45,11 @@ export async function writeCacheRecordBatch(
   sql: PostgresSql,
   writes: readonly CacheRecordWrite[],
 ): Promise<void> {
-  const rows = lastWriteWins(writes).map((write) => cacheRowValues(write.key, write.record));
-  const column = (i: 0 | 1 | 2 | 3 | 4): string[] => rows.map((row) => row[i] ?? '');
-  await db.run(`store ${writes.length} cache entries`, sql.upsertCaches, [
-    column(0),
-    column(1),
-    column(2),
-    column(3),
-    column(4),
-  ]);
+  const rows = new BulkRows(4);
+  for (const { key, record } of lastWriteWins(writes)) {
+    rows.add(record.data, key, record.storedAt, record.expiresAt, expiryInstant(record.expiresAt));
+  }
+  await db.run(`store ${writes.length} cache entries`, sql.upsertCaches, rows.params());
 }
 
 /** The stored cache records of `keys` (expired or not), aligned with `keys`, in one query. */

@@ -4,7 +4,16 @@
  * served by a primary key or an index (see `schema.ts`). JSON lives in `text` columns: `jsonb`
  * would refuse `\u0000` and reorder keys.
  */
+import { bulkRowsSql } from './bulk-rows.js';
 import { statements } from './statements.js';
+
+/** Rows of a cache batch: key, stored_at, expiry text and instant (the value is the row's record). */
+const cacheRows = bulkRowsSql([
+  ['k', 'text'],
+  ['s', 'text'],
+  ['e', 'text'],
+  ['i', 'timestamptz'],
+]);
 
 /**
  * The advisory-lock namespace of a schema's raw-message lists (`pg_advisory_xact_lock(hashtext(
@@ -22,6 +31,7 @@ export function quoteIdent(name: string): string {
 /** The statements of a store whose tables live in `schema`. */
 export function buildSql(schema: string) {
   const s = quoteIdent(schema);
+  const c = cacheRows;
   return statements({
     // Every write of a searchable record also writes its search columns, tokens and length
     // (`PostgresSearchIndex.columns` in search-index.ts; both null with the index off).
@@ -86,11 +96,10 @@ export function buildSql(schema: string) {
       ON CONFLICT (cache_key) DO UPDATE SET cache_data = EXCLUDED.cache_data, stored_at = EXCLUDED.stored_at,
         expires_at_text = EXCLUDED.expires_at_text, expires_at = EXCLUDED.expires_at`,
     selectCache: `SELECT cache_data AS json, stored_at, expires_at_text FROM ${s}.cache_entries WHERE cache_key = $1`,
-    // The batches of `upsertCache`/`selectCache` (batches.ts): the columns of `cacheRowValues`,
-    // one array each ('' stands for a null expiry); the keys as one array.
+    // The batches of `upsertCache`/`selectCache` (batches.ts): the values as JSON parameters
+    // (bulk-rows.ts), then the columns of `cacheRowValues` but the data; the keys as one array.
     upsertCaches: `INSERT INTO ${s}.cache_entries (cache_key, cache_data, stored_at, expires_at_text, expires_at)
-      SELECT c.k, c.d, c.s, NULLIF(c.e, ''), NULLIF(c.i, '')::timestamptz
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS c(k, d, s, e, i)
+      SELECT ${c.column('k')}, ${c.record}, ${c.column('s')}, ${c.column('e')}, ${c.column('i')} FROM ${c.from}
       ON CONFLICT (cache_key) DO UPDATE SET cache_data = EXCLUDED.cache_data, stored_at = EXCLUDED.stored_at,
         expires_at_text = EXCLUDED.expires_at_text, expires_at = EXCLUDED.expires_at`,
     selectCaches: `SELECT cache_key, cache_data AS json, stored_at, expires_at_text FROM ${s}.cache_entries
