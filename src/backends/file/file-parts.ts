@@ -146,7 +146,7 @@ export async function openFileStore(
     names.folding = await probeNameFolding(layout.internalDir, names.entries);
   } catch (error) {
     // A failed open is not closed (the core calls no closeStore): its mark goes now.
-    await marks.remove().catch(() => undefined);
+    await marks.remove();
     throw error;
   }
   parts.writerMarks = marks;
