@@ -230,6 +230,35 @@ export function batchTests(ctx: SuiteContext): void {
       ]);
     });
 
+    it('chain and cache batches store any value the single calls store: NUL, lone surrogates, escapes, key order', async () => {
+      const [batch, single] = await pair();
+      const odd = {
+        nul: 'walrus\u0000tusk',
+        lone: ['\ud800', 'a\udc00b', '\ud83d\ude00 whole pair'],
+        escapes: 'quote " backslash \\ \\u0000 as text, tab \t newline \n',
+        numbers: [0, -0.5, 1e21, 12.5],
+        ['__proto__']: { z: 1, a: 2 },
+      } as JsonObject;
+      const chains: JsonObject[] = [{ b: 1, a: odd }, { plain: 'narwhal' }, { nested: [odd, null] }];
+      const entries = [
+        { key: 'odd', data: odd, ttlSeconds: 3600 },
+        { key: 'plain', data: { v: 'x' } },
+      ];
+      await batch.appendReasoningChains('a1', chains);
+      await batch.storeCacheEntries(entries);
+      for (const chain of chains) await single.storeReasoningChain('a1', chain);
+      for (const e of entries) await single.storeCacheEntry(e.key, e.data, e.ttlSeconds);
+      const loaded = async (s: StorageInterface) => [
+        withoutClock(await s.loadReasoningChains('a1')),
+        await s.loadCacheEntries(['odd', 'plain']),
+      ];
+      const [got, want] = [await loaded(batch), await loaded(single)];
+      expect(got).toEqual(want);
+      // Compared as JSON text too: the key order (and `__proto__` as an own key) must survive.
+      expect(JSON.stringify(got)).toBe(JSON.stringify(want));
+      expect((got[1] as JsonObject[])[0]).toEqual(odd);
+    });
+
     it('storeCacheEntries keeps every key of a batch whose keys share a reference file name', async () => {
       // On the file backend `a b`, `a:b` and `a_b` all map to `a_b.json` (D3): the batch writes
       // its files at once, and each key must still end up with its own entry.
