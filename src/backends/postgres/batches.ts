@@ -16,7 +16,7 @@ import {
 import type { PostgresConnection } from './connection.js';
 import { addMemoryRows, MemoryBulkRows, memoryUpsertFor, type PostgresBulkSql } from './bulk-writes.js';
 import { BulkRows } from './bulk-rows.js';
-import { expiryInstant } from './rows.js';
+import { cacheTimeColumns } from './rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { type PostgresSql, quoteIdent } from './sql.js';
 
@@ -47,7 +47,7 @@ export async function writeCacheRecordBatch(
 ): Promise<void> {
   const rows = new BulkRows(4);
   for (const { key, record } of lastWriteWins(writes)) {
-    rows.add(record.data, key, record.storedAt, record.expiresAt, expiryInstant(record.expiresAt));
+    rows.add(record.data, key, ...cacheTimeColumns(record));
   }
   await db.run(`store ${writes.length} cache entries`, sql.upsertCaches, rows.params());
 }

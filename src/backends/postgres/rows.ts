@@ -62,16 +62,15 @@ export function expiryInstant(expiresAt: string | null): string | null {
   return at === null ? '-infinity' : instant(at);
 }
 
-/** The column values of a cache row: key, data JSON, stored_at, expires_at text, expiry instant. */
+/** The time columns of a cache row: stored_at, expires_at text, expiry instant. */
+export function cacheTimeColumns(record: CacheRecord): [string, string | null, string | null] {
+  return [record.storedAt, record.expiresAt, expiryInstant(record.expiresAt)];
+}
+
+/** The column values of a cache row: key, data JSON, then {@link cacheTimeColumns}. */
 export function cacheRowValues(
   cacheKey: string,
   record: CacheRecord,
 ): [string, string, string, string | null, string | null] {
-  return [
-    cacheKey,
-    JSON.stringify(record.data),
-    record.storedAt,
-    record.expiresAt,
-    expiryInstant(record.expiresAt),
-  ];
+  return [cacheKey, JSON.stringify(record.data), ...cacheTimeColumns(record)];
 }
