@@ -3,8 +3,8 @@
  * synchronous reads, a few ids at a time. An asynchronous `fs.readFile` of a small file costs
  * four thread-pool round trips (open, stat, read, close) and about 3x the CPU of a
  * synchronous read of a page-cached file (measured: ~55 vs ~18 µs per file); a batch reads
- * hundreds of them. The event loop is handed back after every {@link IDS_PER_TURN} ids, so
- * one turn blocks it for a few milliseconds at most. Errors and parsing are those of the
+ * hundreds of them. The event loop is handed back after every {@link IDS_PER_TURN} ids or 10
+ * ms (`loop-turns.ts`), whichever comes first. Errors and parsing are those of the
  * single reads (`readJsonFile` in `atomic-json.ts`, the envelopes of `folder-reads.ts`).
  */
 import { type JsonValue, type StoredConversation } from '../../core/index.js';

@@ -2,9 +2,9 @@
  * Writer marks: each writable open of a file store leaves an empty file named after its host
  * and process in `.connectome-storage/writers/`, touches it every {@link MARK_REFRESH_MS} and
  * removes it at `shutdown()`. Temp files are only left behind by a writer that did not shut
- * down, so the start-up sweep for them, which reads every conversation and agent folder (about
- * 60 ms per 1,000 conversations at every open, seconds for a large store), runs only when the
- * marks say a writer may have died since the last sweep:
+ * down, so the start-up sweep for them, which reads every conversation and agent folder (22–60
+ * ms per 1,000 conversations at every open, warm or cold; seconds for a large store), runs
+ * only when the marks say a writer may have died since the last sweep:
  *
  * - a mark not touched for {@link MARK_STALE_MS}: its writer is gone (or its pid was reused),
  *   whatever the host;
