@@ -21,6 +21,14 @@ afterAll(async () => {
 const marksOf = async (baseDir: string): Promise<string[]> =>
   (await fse.readdir(path.join(baseDir, '.connectome-storage', WRITERS_DIR))).sort();
 
+/** A store holding conversation `c1` ({ title: 'kept' }), shut down cleanly; its folder. */
+async function cleanlyClosedStore(): Promise<string> {
+  const store = await openStore();
+  await store.storeConversation('c1', { title: 'kept' });
+  await store.shutdown();
+  return store.baseDir;
+}
+
 /** A temp file of a dead process in conversation `c1`'s folder, as a killed write leaves it. */
 async function deadWritersTemp(baseDir: string): Promise<string> {
   const name = tempEntryName('conversation.json').replace(`-${process.pid}-`, `-${deadPid()}-`);
@@ -63,10 +71,7 @@ describe('file backend writer marks', () => {
   });
 
   it('after a clean shutdown the next open does not sweep; after a dead writer it does', async () => {
-    const store = await openStore();
-    const { baseDir } = store;
-    await store.storeConversation('c1', { title: 'kept' });
-    await store.shutdown();
+    const baseDir = await cleanlyClosedStore();
     const temp = await deadWritersTemp(baseDir);
     // Nobody died with a mark: the folders are not read (this temp was planted by hand).
     await (await openStore({ baseDir })).shutdown();
@@ -95,10 +100,7 @@ describe('file backend writer marks', () => {
   });
 
   it("another host's mark cannot be checked: every open sweeps, and the mark stays", async () => {
-    const store = await openStore();
-    const { baseDir } = store;
-    await store.storeConversation('c1', { title: 'kept' });
-    await store.shutdown();
+    const baseDir = await cleanlyClosedStore();
     const foreign = path.join(baseDir, '.connectome-storage', WRITERS_DIR, '0badbeef-1-000000000000.writer');
     await fse.writeFile(foreign, '');
     for (let round = 0; round < 2; round += 1) {
@@ -110,10 +112,7 @@ describe('file backend writer marks', () => {
   });
 
   it('a mark not touched for an hour is dead, even where its pid is alive (reused); so is a stale mark of another host', async () => {
-    const store = await openStore();
-    const { baseDir } = store;
-    await store.storeConversation('c1', { title: 'kept' });
-    await store.shutdown();
+    const baseDir = await cleanlyClosedStore();
     const dir = path.join(baseDir, '.connectome-storage', WRITERS_DIR);
     const reused = await markCrashedWriter(baseDir, process.pid); // a live pid: this one
     const foreign = path.join(dir, '0badbeef-1-000000000000.writer');
@@ -143,10 +142,7 @@ describe('file backend writer marks', () => {
   });
 
   it('a store without a folder of marks (written by an older version) is swept at its first open', async () => {
-    const store = await openStore();
-    const { baseDir } = store;
-    await store.storeConversation('c1', { title: 'kept' });
-    await store.shutdown();
+    const baseDir = await cleanlyClosedStore();
     await fse.remove(path.join(baseDir, '.connectome-storage', WRITERS_DIR));
     const temp = await deadWritersTemp(baseDir);
     await openStore({ baseDir });

@@ -8,6 +8,7 @@ import {
   type JsonObject,
   type StorageInterface,
 } from '../../../src/core/index.js';
+import { oddValue } from './value-helpers.js';
 import type { SuiteContext } from '../context.js';
 import { batchValidationTests } from './batch-validation.js';
 
@@ -232,13 +233,7 @@ export function batchTests(ctx: SuiteContext): void {
 
     it('chain and cache batches store any value the single calls store: NUL, lone surrogates, escapes, key order', async () => {
       const [batch, single] = await pair();
-      const odd = {
-        nul: 'walrus\u0000tusk',
-        lone: ['\ud800', 'a\udc00b', '\ud83d\ude00 whole pair'],
-        escapes: 'quote " backslash \\ \\u0000 as text, tab \t newline \n',
-        numbers: [0, -0.5, 1e21, 12.5],
-        ['__proto__']: { z: 1, a: 2 },
-      } as JsonObject;
+      const odd = oddValue();
       const chains: JsonObject[] = [{ b: 1, a: odd }, { plain: 'narwhal' }, { nested: [odd, null] }];
       const entries = [
         { key: 'odd', data: odd, ttlSeconds: 3600 },

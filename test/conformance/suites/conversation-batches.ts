@@ -12,6 +12,7 @@ import {
   StorageError,
   ValidationError,
 } from '../../../src/core/index.js';
+import { oddValue } from './value-helpers.js';
 import type { SuiteContext } from '../context.js';
 
 /** Memories with the clock-set `created_at` replaced (a caller's own, from 2001, is kept). */
@@ -109,13 +110,7 @@ export function conversationBatchTests(ctx: SuiteContext): void {
 
     it('stores any value the single calls store: NUL, lone surrogates, escapes, scalars, key order', async () => {
       const [batch, single] = [ctx.storage(), await (await ctx.newStore()).open()];
-      const odd = {
-        nul: 'walrus\u0000tusk',
-        lone: ['\ud800', 'a\udc00b', '\ud83d\ude00 whole pair'],
-        escapes: 'quote " backslash \\ \\u0000 as text, tab \t newline \n',
-        numbers: [0, -0.5, 1e21, 12.5],
-        ['__proto__']: { z: 1, a: 2 },
-      } as JsonObject;
+      const odd = oddValue();
       const items: ConversationBatchItem[] = [
         {
           conversationId: 'odd',

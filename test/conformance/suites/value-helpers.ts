@@ -44,3 +44,18 @@ export function nested(depth: number): JsonObject {
   for (let i = 1; i < depth; i += 1) value = { child: value };
   return value;
 }
+
+/**
+ * A value every store must give back exactly: NUL, lone surrogates, escapes as text, scalars
+ * JSON keeps only as text, and `__proto__` as an own key (compared as JSON text too, the key
+ * order must survive).
+ */
+export function oddValue(): JsonObject {
+  return {
+    nul: 'walrus\u0000tusk',
+    lone: ['\ud800', 'a\udc00b', '\ud83d\ude00 whole pair'],
+    escapes: 'quote " backslash \\ \\u0000 as text, tab \t newline \n',
+    numbers: [0, -0.5, 1e21, 12.5],
+    ['__proto__']: { z: 1, a: 2 },
+  } as JsonObject;
+}
