@@ -4,6 +4,7 @@
  */
 import { backends } from './backends.js';
 import { batchTests } from './suites/batches.js';
+import { batchPropertyTests } from './suites/batch-properties.js';
 import { conversationBatchTests } from './suites/conversation-batches.js';
 import { describeWithService } from '../services.js';
 import { useFreshStore } from './context.js';
@@ -55,6 +56,7 @@ for (const harness of backends) {
     searchChainSequenceTests(ctx);
     retentionTests(ctx);
     batchTests(ctx);
+    batchPropertyTests(ctx);
     conversationBatchTests(ctx);
   });
 }
