@@ -8,17 +8,17 @@
  */
 import fc from 'fast-check';
 import {
-  type CacheRecord,
+  type ConversationBatchItem,
   type JsonObject,
   type JsonValue,
   type SearchHit,
   type StorageInterface,
 } from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
+import { contents, storeSingly } from './conversation-batches.js';
 import { RUN } from './property-arbitraries.js';
+import { CALLER_YEAR, ttlOf, withoutClock } from './value-helpers.js';
 
-/** Caller-chosen timestamps start with this; the clock's never do. */
-const CALLER_YEAR = '2001-';
 /** Words the records' texts are made of; each is searched for after a run. */
 const WORDS = ['otter', 'heron', 'lynx', 'vole'] as const;
 /** Chains an agent keeps in the chain property (its stores are opened with this limit). */
@@ -30,11 +30,13 @@ interface Step<T> {
   items: T[];
 }
 
+/** Sequences of one to four steps, each with a batch's items drawn by `items`. */
+const stepsOf = <T>(items: fc.Arbitrary<T[]>): fc.Arbitrary<Array<Step<T>>> =>
+  fc.array(fc.record({ single: fc.boolean(), items }), { minLength: 1, maxLength: 4 });
+
+/** Sequences whose batches hold one to six items drawn by `item`. */
 const steps = <T>(item: fc.Arbitrary<T>): fc.Arbitrary<Array<Step<T>>> =>
-  fc.array(fc.record({ single: fc.boolean(), items: fc.array(item, { minLength: 1, maxLength: 6 }) }), {
-    minLength: 1,
-    maxLength: 4,
-  });
+  stepsOf(fc.array(item, { minLength: 1, maxLength: 6 }));
 
 const text = fc.tuple(fc.constantFrom(...WORDS), fc.nat(99)).map(([word, n]) => `${word} ${n}`);
 
@@ -60,35 +62,33 @@ const chainItem = fc
     storedAt === undefined ? { thought } : { thought, stored_at: storedAt },
   );
 
+/** A whole-conversation batch: up to three distinct ids, each with some of its four parts. */
+const conversationItems = fc.uniqueArray(
+  fc
+    .record({
+      conversationId: fc.constantFrom('x', 'y', 'z'),
+      conversation: fc.option(text, { nil: undefined }),
+      rawMessages: fc.option(fc.array(text, { maxLength: 3 }), { nil: undefined }),
+      memories: fc.option(fc.array(memoryItem, { minLength: 1, maxLength: 3 }), { nil: undefined }),
+      chunkInfo: fc.option(fc.nat(9), { nil: undefined }),
+    })
+    .map(({ conversationId, conversation, rawMessages, memories, chunkInfo }) => {
+      const item: ConversationBatchItem = { conversationId };
+      if (conversation !== undefined) item.conversation = { title: conversation };
+      if (rawMessages !== undefined) item.rawMessages = rawMessages.map((content) => ({ content }));
+      if (memories !== undefined) item.memories = memories;
+      if (chunkInfo !== undefined) item.chunkInfo = { chunks: [chunkInfo] };
+      return item;
+    })
+    .filter((item) => Object.keys(item).length > 1),
+  { minLength: 1, maxLength: 3, selector: (item) => item.conversationId },
+);
+
 const cacheItem = fc.record({
   key: fc.constantFrom('k1', 'k2', 'k3', 'k4'),
   data: text.map((v): JsonObject => ({ v })),
   ttlSeconds: fc.constantFrom<number | null | undefined>(undefined, null, 30, 3600),
 });
-
-/** Replaces timestamps the clock set (`created_at`, `stored_at`) with a placeholder. */
-function withoutClock(records: JsonObject[]): JsonObject[] {
-  return records.map((record) => {
-    const out = { ...record };
-    for (const field of ['created_at', 'stored_at']) {
-      const value = out[field];
-      if (typeof value === 'string' && !value.startsWith(CALLER_YEAR)) out[field] = '<clock>';
-    }
-    return out;
-  });
-}
-
-/** A cache record as the TTL it was given (seconds, rounded) and its data. */
-const ttlOf = (record: CacheRecord | null): unknown =>
-  record === null
-    ? null
-    : {
-        data: record.data,
-        ttl:
-          record.expiresAt === null
-            ? null
-            : Math.round((Date.parse(record.expiresAt) - Date.parse(record.storedAt)) / 1000),
-      };
 
 /** Per word, what a search for it finds (mapped by `id`, sorted). */
 async function hitsPerWord(
@@ -198,6 +198,69 @@ export function batchPropertyTests(ctx: SuiteContext): void {
       );
       const count = async (s: StorageInterface) => (await s.getStorageStats()).reasoning_chain_count;
       expect(await count(batch)).toBe(await count(single));
+    });
+
+    it('storeConversationBatch equals the single calls in a loop: parts, upserts, search', async () => {
+      const batch = ctx.storage();
+      const single = await (await ctx.newStore()).open();
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(stepsOf(conversationItems), async (sequence) => {
+          const prefix = `conv-run-${(run += 1)}-`;
+          const model = new Map<string, { parts: ConversationBatchItem; memories: Map<string, string> }>();
+          for (const step of sequence) {
+            const items = step.items.map((item) => ({
+              ...item,
+              conversationId: prefix + item.conversationId,
+            }));
+            if (step.single) {
+              for (const item of items) await storeSingly(batch, item);
+            } else {
+              await expect(batch.storeConversationBatch(items)).resolves.toBe(items.length);
+            }
+            for (const item of items) {
+              await storeSingly(single, item);
+              const held = model.get(item.conversationId) ?? { parts: item, memories: new Map() };
+              held.parts = { ...held.parts, ...item };
+              for (const m of item.memories ?? []) held.memories.set(m.memoryId, String(m.data.summary));
+              model.set(item.conversationId, held);
+            }
+          }
+          const ids = [...model.keys()];
+          expect(await contents(batch, ids, prefix)).toEqual(await contents(single, ids, prefix));
+          for (const [id, { parts, memories }] of model) {
+            const [conversation, raw, loaded, chunk] = await Promise.all([
+              batch.loadConversation(id),
+              batch.loadRawMessages(id),
+              batch.loadMemories(id),
+              batch.loadChunkInfo(id),
+            ]);
+            expect([conversation, raw, chunk]).toEqual([
+              parts.conversation ?? null,
+              parts.rawMessages ?? [],
+              parts.chunkInfo ?? null,
+            ]);
+            expect(loaded.map((m) => [m.memory_id, m.summary])).toEqual([...memories]);
+            // Which record each hit is (scores, snippets and clock times aside).
+            const hit = ({ record: _record, score: _score, snippet: _snippet, ...ref }: SearchHit) =>
+              JSON.stringify(ref);
+            const expected = expectedPerWord(
+              [...memories],
+              ([, summary]) => summary,
+              ([memoryId]) => memoryId,
+            );
+            for (const [w, word] of WORDS.entries()) {
+              const query = { text: word, conversationId: id, limit: 50 };
+              const hits = await batch.search(query);
+              expect(hits.map(hit).sort()).toEqual((await single.search(query)).map(hit).sort());
+              const memoryIds = hits.flatMap((h) => (h.kind === 'memories' ? [h.memoryId] : []));
+              expect(memoryIds.sort()).toEqual(expected[w]);
+            }
+          }
+        }),
+        RUN,
+      );
+      expect(await contents(batch, [])).toEqual(await contents(single, []));
     });
 
     it('storeCacheEntries equals storeCacheEntry in a loop: last write wins, TTLs, listings', async () => {

@@ -2,40 +2,10 @@
  * Conformance: batch writes and reads. Each batch is compared with the same single calls on a
  * second fresh store (timestamps the clock sets are ignored, those the caller sets are not).
  */
-import {
-  type CacheRecord,
-  formatEpochMs,
-  type JsonObject,
-  type StorageInterface,
-} from '../../../src/core/index.js';
-import { oddValue } from './value-helpers.js';
+import { formatEpochMs, type JsonObject, type StorageInterface } from '../../../src/core/index.js';
+import { CALLER_YEAR, oddValue, ttlOf, withoutClock } from './value-helpers.js';
 import type { SuiteContext } from '../context.js';
 import { batchValidationTests } from './batch-validation.js';
-
-/** Caller-chosen timestamps start with this; any other timestamp was set by the clock. */
-const CALLER_YEAR = '2001-';
-
-/** Replaces timestamps the clock set (`created_at`, `stored_at`) with a placeholder. */
-function withoutClock(records: JsonObject[]): JsonObject[] {
-  return records.map((record) => {
-    const out = { ...record };
-    for (const field of ['created_at', 'stored_at']) {
-      const value = out[field];
-      if (typeof value === 'string' && !value.startsWith(CALLER_YEAR)) out[field] = '<clock>';
-    }
-    return out;
-  });
-}
-
-/** A cache record with clock-set times replaced by the TTL they encode (seconds, rounded). */
-function ttlOf(record: CacheRecord | null): unknown {
-  if (record === null) return null;
-  const ttl =
-    record.expiresAt === null
-      ? null
-      : Math.round((Date.parse(record.expiresAt) - Date.parse(record.storedAt)) / 1000);
-  return { data: record.data, ttl };
-}
 
 /** Counts of stats that batches change. */
 async function counts(s: StorageInterface): Promise<Record<string, unknown>> {

@@ -24,9 +24,15 @@ function withoutClock(records: JsonObject[]): JsonObject[] {
   });
 }
 
-/** Everything the stores hold for `ids`, and the listings and counts. */
-async function contents(s: StorageInterface, ids: readonly string[]): Promise<unknown> {
-  const stats = await s.getStorageStats();
+/**
+ * Everything the stores hold for `ids`, and the listings and counts; with `scope`, only the
+ * listed ids that start with it, and no counts (so that one test's runs can share a store).
+ */
+export async function contents(
+  s: StorageInterface,
+  ids: readonly string[],
+  scope?: string,
+): Promise<unknown> {
   const perId = await Promise.all(
     ids.map(async (id) => [
       await s.loadConversation(id),
@@ -35,13 +41,15 @@ async function contents(s: StorageInterface, ids: readonly string[]): Promise<un
       await s.loadChunkInfo(id),
     ]),
   );
-  return {
+  const listed = (list: string[]) => list.filter((id) => scope === undefined || id.startsWith(scope)).sort();
+  const listings = {
     perId,
-    ids: [...(await s.listAllConversationIds())].sort(),
-    conversations: [...(await s.listConversations())].sort(),
-    memories: stats.memory_count,
-    rawMessages: stats.raw_message_count,
+    ids: listed(await s.listAllConversationIds()),
+    conversations: listed(await s.listConversations()),
   };
+  if (scope !== undefined) return listings;
+  const stats = await s.getStorageStats();
+  return { ...listings, memories: stats.memory_count, rawMessages: stats.raw_message_count };
 }
 
 /** A hit's kind and owner id. */
@@ -50,7 +58,7 @@ function owner(hit: SearchHit): [string, string] {
 }
 
 /** Applies `item` with the single calls, in the batch's order of parts. */
-async function storeSingly(s: StorageInterface, item: ConversationBatchItem): Promise<void> {
+export async function storeSingly(s: StorageInterface, item: ConversationBatchItem): Promise<void> {
   const id = item.conversationId;
   if (item.conversation !== undefined) await s.storeConversation(id, item.conversation);
   if (item.rawMessages !== undefined) await s.storeRawMessages(id, item.rawMessages);

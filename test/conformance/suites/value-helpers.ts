@@ -1,5 +1,5 @@
-/** Shared helpers of the value suites: every store method as one call, a store's full contents, deep values. */
-import type { JsonObject, JsonValue, StorageInterface } from '../../../src/core/index.js';
+/** Shared helpers of the value and batch suites: every store method as one call, a store's full contents, deep values, clock-free records. */
+import type { CacheRecord, JsonObject, JsonValue, StorageInterface } from '../../../src/core/index.js';
 
 /** Every public store method, taking only the value (ids and keys fixed and valid). */
 export function storeCalls(s: StorageInterface): Record<string, (value: unknown) => Promise<unknown>> {
@@ -58,4 +58,29 @@ export function oddValue(): JsonObject {
     numbers: [0, -0.5, 1e21, 12.5],
     ['__proto__']: { z: 1, a: 2 },
   } as JsonObject;
+}
+
+/** Caller-chosen timestamps in the batch tests start with this; the clock's never do. */
+export const CALLER_YEAR = '2001-';
+
+/** Replaces timestamps the clock set (`created_at`, `stored_at`) with a placeholder. */
+export function withoutClock(records: JsonObject[]): JsonObject[] {
+  return records.map((record) => {
+    const out = { ...record };
+    for (const field of ['created_at', 'stored_at']) {
+      const value = out[field];
+      if (typeof value === 'string' && !value.startsWith(CALLER_YEAR)) out[field] = '<clock>';
+    }
+    return out;
+  });
+}
+
+/** A cache record with clock-set times replaced by the TTL they encode (seconds, rounded). */
+export function ttlOf(record: CacheRecord | null): unknown {
+  if (record === null) return null;
+  const ttl =
+    record.expiresAt === null
+      ? null
+      : Math.round((Date.parse(record.expiresAt) - Date.parse(record.storedAt)) / 1000);
+  return { data: record.data, ttl };
 }
