@@ -52,9 +52,13 @@ export interface BenchConfig {
   /** W4: least sequential set + get pairs, and least pairs over 64 concurrent workers, per round. */
   cacheSequential: number;
   cacheConcurrent: number;
-  /** W5: store sizes (conversations), and calls of each listing per round. */
+  /**
+   * W5: store sizes (conversations); each listing is called again until `listMinMs` have passed
+   * in the round (at most `listMaxCalls` times, at least once), and the round takes its median.
+   */
   listSizes: number[];
-  listCalls: number;
+  listMinMs: number;
+  listMaxCalls: number;
   /** W6: conversations migrated on the issue's pairs (file → redis, sqlite → postgres). */
   migrationSizes: number[];
   /**
@@ -93,7 +97,8 @@ export const config: BenchConfig = {
   cacheSequential: smoke ? 5 : 200,
   cacheConcurrent: smoke ? 64 : 640,
   listSizes: smoke ? [20] : full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
-  listCalls: 1,
+  listMinMs: smoke ? 0 : 100,
+  listMaxCalls: 200,
   migrationSizes: smoke ? [10] : full ? [2_000, 10_000] : [2_000],
   cycleMigrationSizes: smoke ? [10] : full ? [2_000, 10_000] : [1_000],
   redisUrl: process.env.CONNECTOME_STORAGE_REDIS_URL ?? 'redis://127.0.0.1:6379',

@@ -71,7 +71,7 @@ export function toMarkdown(results: BenchResults): string {
   ];
   if (results.note) lines.push(`> ${results.note}`, '');
   lines.push(
-    `Medians of ${config.rounds} round(s) (W1 and W4, whose rounds are short: ${config.shortRounds}) after ${config.warmups} warm-up (W6: no warm-up), with a ${config.settleMs} ms pause after each subject's part of a round (so work a store defers past its calls is not timed against the next subject); ratios are library speed / other speed (> 1: the library is faster; for ms and MB rows the inverse of the values). Keyv 5 has no file adapter.`,
+    `Medians of ${config.rounds} round(s) (W1 and W4, whose rounds are short: ${config.shortRounds}) after ${config.warmups} warm-up (W6: no warm-up; W5 repeats each call for ${config.listMinMs} ms per round and takes its median), with a ${config.settleMs} ms pause after each subject's part of a round (so work a store defers past its calls is not timed against the next subject); ratios are library speed / other speed (> 1: the library is faster; for ms and MB rows the inverse of the values). Keyv 5 has no file adapter.`,
     '',
   );
   if (results.rows.some((row) => row.searchIndex !== undefined))
