@@ -6,23 +6,13 @@
  */
 import {
   type ConversationBatchItem,
-  type JsonObject,
   type SearchHit,
   type StorageInterface,
   StorageError,
   ValidationError,
 } from '../../../src/core/index.js';
-import { oddValue } from './value-helpers.js';
+import { oddValue, withoutClock } from './value-helpers.js';
 import type { SuiteContext } from '../context.js';
-
-/** Memories with the clock-set `created_at` replaced (a caller's own, from 2001, is kept). */
-function withoutClock(records: JsonObject[]): JsonObject[] {
-  return records.map((record) => {
-    const createdAt = record.created_at;
-    const kept = typeof createdAt === 'string' && createdAt.startsWith('2001-');
-    return kept ? record : { ...record, created_at: '<clock>' };
-  });
-}
 
 /**
  * Everything the stores hold for `ids`, and the listings and counts; with `scope`, only the
