@@ -4,8 +4,8 @@
  * calls, paced: each is a cached metadata lookup of microseconds, where a trip through Node's
  * thread pool costs several times that in CPU and, on a busy machine, far more in waiting, and
  * a store of 10,000 conversations takes 20,000 of them. The event loop is released every
- * {@link YIELD_EVERY} calls or 10 ms (`loop-turns.ts`), so other work is not held up for long. A folder unchanged since an
- * earlier walk is not read again (see `folder-listings.ts`).
+ * {@link YIELD_EVERY} calls or 10 ms (`loop-turns.ts`), so other work is not held up for long.
+ * A folder unchanged since an earlier walk is not read again (see `folder-listings.ts`).
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -36,16 +36,15 @@ export function buildChainSql(schema: string) {
   const c = chainRows;
   return statements({
     // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
-    // is drawn, and held until the statement's own commit (or the transaction's). $1
-    // namespace, $2 agent, $3 records, $4 and $5 their search tokens and lengths
-    // (search-index.ts).
-    // Many records: $1 to $3 the records and their search columns as JSON parameters
-    // (bulk-rows.ts: no array escaping of every record by the driver), $4 namespace, $5 agent.
+    // is drawn, and held until the statement's own commit (or the transaction's). Many
+    // records: $1 to $3 the records and their search tokens and lengths (search-index.ts) as
+    // JSON parameters (bulk-rows.ts: no array escaping of every record by the driver), $4
+    // namespace, $5 agent.
     lockedInsert: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($4), hashtext($5)))
       INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
       SELECT $5, ${c.record}, ${c.column('v')}, ${c.column('l')} FROM l, ${c.from} ORDER BY r.n`,
-    // The same for one record, with scalar parameters: an array parameter makes the driver
-    // escape every quote of the JSON text and the server parse it back. $3 the record, $4 and $5 its search tokens and length.
+    // The same for one record, with scalar parameters (no JSON array to build and unpack): $1
+    // namespace, $2 agent, $3 the record, $4 and $5 its search tokens and length.
     lockedInsertOne: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)))
       INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
       SELECT $2, $3, $4::tsvector, $5::int FROM l`,
