@@ -90,6 +90,26 @@ const cacheItem = fc.record({
   ttlSeconds: fc.constantFrom<number | null | undefined>(undefined, null, 30, 3600),
 });
 
+/**
+ * Writes one step's `items` to both stores: on `batch` as one batch call (or, for a `single`
+ * step, as single calls), on `single` always as single calls, in order.
+ */
+async function writeStep<T>(
+  stores: [batch: StorageInterface, single: StorageInterface],
+  isSingle: boolean,
+  items: T[],
+  batchCall: (s: StorageInterface, items: T[]) => Promise<number>,
+  singleCall: (s: StorageInterface, item: T) => Promise<unknown>,
+): Promise<void> {
+  const [batch, single] = stores;
+  if (isSingle) {
+    for (const item of items) await singleCall(batch, item);
+  } else {
+    await expect(batchCall(batch, items)).resolves.toBe(items.length);
+  }
+  for (const item of items) await singleCall(single, item);
+}
+
 /** Per word, what a search for it finds (mapped by `id`, sorted). */
 async function hitsPerWord(
   s: StorageInterface,
@@ -124,12 +144,13 @@ export function batchPropertyTests(ctx: SuiteContext): void {
           const id = `mem-run-${(run += 1)}`;
           const model = new Map<string, string>();
           for (const step of sequence) {
-            if (step.single) {
-              for (const m of step.items) await batch.storeMemory(id, m.memoryId, m.data);
-            } else {
-              await expect(batch.storeMemories(id, step.items)).resolves.toBe(step.items.length);
-            }
-            for (const m of step.items) await single.storeMemory(id, m.memoryId, m.data);
+            await writeStep(
+              [batch, single],
+              step.single,
+              step.items,
+              (s, items) => s.storeMemories(id, items),
+              (s, m) => s.storeMemory(id, m.memoryId, m.data),
+            );
             for (const m of step.items) model.set(m.memoryId, String(m.data.summary));
           }
           const loaded = withoutClock(await batch.loadMemories(id));
@@ -162,12 +183,13 @@ export function batchPropertyTests(ctx: SuiteContext): void {
           const agent = `agent-run-${(run += 1)}`;
           const model: JsonObject[] = [];
           for (const step of sequence) {
-            if (step.single) {
-              for (const chain of step.items) await batch.storeReasoningChain(agent, chain);
-            } else {
-              await expect(batch.appendReasoningChains(agent, step.items)).resolves.toBe(step.items.length);
-            }
-            for (const chain of step.items) await single.storeReasoningChain(agent, chain);
+            await writeStep(
+              [batch, single],
+              step.single,
+              step.items,
+              (s, chains) => s.appendReasoningChains(agent, chains),
+              (s, chain) => s.storeReasoningChain(agent, chain),
+            );
             model.push(...step.items);
           }
           const kept = await batch.loadSequencedReasoningChains(agent);
@@ -213,13 +235,14 @@ export function batchPropertyTests(ctx: SuiteContext): void {
               ...item,
               conversationId: prefix + item.conversationId,
             }));
-            if (step.single) {
-              for (const item of items) await storeSingly(batch, item);
-            } else {
-              await expect(batch.storeConversationBatch(items)).resolves.toBe(items.length);
-            }
+            await writeStep(
+              [batch, single],
+              step.single,
+              items,
+              (s, batchItems) => s.storeConversationBatch(batchItems),
+              storeSingly,
+            );
             for (const item of items) {
-              await storeSingly(single, item);
               const held = model.get(item.conversationId) ?? { parts: item, memories: new Map() };
               held.parts = { ...held.parts, ...item };
               for (const m of item.memories ?? []) held.memories.set(m.memoryId, String(m.data.summary));
@@ -273,12 +296,13 @@ export function batchPropertyTests(ctx: SuiteContext): void {
           const model = new Map<string, JsonObject>();
           for (const step of sequence) {
             const items = step.items.map((e) => ({ ...e, key: prefix + e.key }));
-            if (step.single) {
-              for (const e of items) await batch.storeCacheEntry(e.key, e.data, e.ttlSeconds);
-            } else {
-              await expect(batch.storeCacheEntries(items)).resolves.toBe(items.length);
-            }
-            for (const e of items) await single.storeCacheEntry(e.key, e.data, e.ttlSeconds);
+            await writeStep(
+              [batch, single],
+              step.single,
+              items,
+              (s, entries) => s.storeCacheEntries(entries),
+              (s, e) => s.storeCacheEntry(e.key, e.data, e.ttlSeconds),
+            );
             for (const e of items) model.set(e.key, e.data);
           }
           const keys = ['k1', 'k2', 'k3', 'k4'].map((key) => prefix + key);
