@@ -183,6 +183,44 @@ describe('SQLite full-text index', () => {
     expect(await ids(again, 'okapi')).toEqual(['chunk_info:c1', 'conversations:c1']);
   });
 
+  // A writable open reconciles only when a cheap check fails (a kind behind its mark, or more
+  // entries than rows); each case below passes one half of that check and fails the other.
+  it('an open drops the entries of rows another writer deleted, though no kind is behind its mark', async () => {
+    const dbPath = `${dir()}/deleted.db`;
+    const s = await open(dbPath);
+    await s.storeRawMessages('c0', [{ content: 'gone walrus' }, { content: 'gone walrus two' }]);
+    await s.storeMemory('c0', 'm0', { text: 'gone walrus memory' });
+    await s.storeRawMessages('c1', [{ content: 'kept okapi' }]);
+    await s.storeMemory('c1', 'm1', { text: 'kept okapi memory' });
+    await s.shutdown();
+    await withRawDb(dbPath, async (db) => {
+      await db.run('DELETE FROM raw_messages WHERE conversation_id = ?', ['c0']);
+      await db.run('DELETE FROM memories WHERE conversation_id = ?', ['c0']);
+    });
+    const again = await open(dbPath);
+    expect((await again.getStorageStats()).search_index_entries).toBe(2);
+    expect(await recordCount(again)).toBe(2);
+    expect(await ids(again, 'walrus', 'any')).toEqual([]);
+    expect(await ids(again, 'okapi', 'any')).toEqual(['memories:c1:m1', 'raw_messages:c1:0']);
+  });
+
+  it('an open reconciles rows another writer deleted and added, though entries and rows are as many', async () => {
+    const dbPath = `${dir()}/replaced.db`;
+    const s = await open(dbPath);
+    await s.storeMemory('c', 'm1', { text: 'old penguin' });
+    await s.storeMemory('c', 'm2', { text: 'kept penguin' });
+    await s.shutdown();
+    await withRawDb(dbPath, async (db) => {
+      await db.run('DELETE FROM memories WHERE memory_id = ?', ['m1']);
+      await db.run(REFERENCE.storeMemory, ['c', 'm3', '{"text": "new penguin"}', REFERENCE_NOW]);
+    });
+    const again = await open(dbPath);
+    // A query catches up rows past the mark by itself; only the open drops the unmet stale entry.
+    expect(await ids(again, 'new')).toEqual(['memories:c:m3']);
+    expect((await again.getStorageStats()).search_index_entries).toBe(2);
+    expect(await ids(again, 'penguin')).toEqual(['memories:c:m2', 'memories:c:m3']);
+  });
+
   it('keeps one entry per record through every write, in the write transaction', async () => {
     const s = await open(`${dir()}/writes.db`);
     const entries = async (): Promise<unknown> => (await s.getStorageStats()).search_index_entries;

@@ -312,5 +312,14 @@ export const FRESHNESS = `SELECT ${SEARCH_KINDS_ORDER.map(
   (kind) => `(SELECT max(${KIND_TABLES[kind].base}) FROM ${kind}) > ${highWater(kind)} AS ${kind}`,
 ).join(', ')}`;
 
+/**
+ * One statement (one snapshot) for a writable open's check of the index: {@link FRESHNESS}'s
+ * columns, the text rule (`text_rule`), the rows of every kind's table (`rows`) and the entries
+ * (`entries`). Counts walk their smallest index; the entries are not read one by one.
+ */
+export const STEP_CHECK = `${FRESHNESS}, ${READ_TEXT_RULE} AS text_rule, ${SEARCH_KINDS_ORDER.map(
+  (kind) => `(SELECT count(*) FROM main.${KIND_TABLES[kind].table})`,
+).join(' + ')} AS rows, (SELECT count(*) FROM main.search_docs) AS entries`;
+
 /** A JSON array parameter as a row source: `IN (SELECT value FROM json_each(?))`. */
 export const JSON_LIST = '(SELECT value FROM json_each(?))';
