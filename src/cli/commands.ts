@@ -39,9 +39,10 @@ export interface MigrateCommandOptions {
   merge?: boolean;
   upgradeSource?: boolean;
   json?: boolean;
-  concurrency: number;
-  /** Conversations per batch write (`conversationBatchSize`). */
-  batchSize: number;
+  /** Default: the target's `bulkCopyDefaults`. */
+  concurrency?: number;
+  /** Conversations per batch write (`conversationBatchSize`); default: the target's `bulkCopyDefaults`. */
+  batchSize?: number;
 }
 
 /** Options of the single-store commands. */

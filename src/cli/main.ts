@@ -97,12 +97,15 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
       'open the source writable, so a source in an older format is upgraded in place first',
     )
     .option('--json', 'print only a JSON summary on stdout, no progress')
-    .option('--concurrency <n>', 'conversations/agents/keys copied at once', positiveInteger, 4)
+    .option(
+      '--concurrency <n>',
+      "groups of conversations/agents/keys copied at once (default: the target's, 2 into Redis and PostgreSQL, else 4)",
+      positiveInteger,
+    )
     .option(
       '--batch-size <n>',
-      'conversations per batch write (0: one conversation at a time)',
+      "conversations per batch write, 0: one conversation at a time (default: the target's, 32 into Redis, else 64)",
       nonNegativeInteger,
-      64,
     )
     .addHelpText('after', `\n${SPEC_HELP}\n\nRe-running an interrupted migration resumes it.\n\n${EXIT_HELP}`)
     .action((options: MigrateCommandOptions) => run(options.json, () => migrateCommand(options, io)));

@@ -118,8 +118,34 @@ function checkItem(item: unknown, now: string): CheckedItem {
   return { write, memoryItems };
 }
 
+/**
+ * How a bulk copy into a store goes fastest: the `migrateStorage` options a migration into it
+ * uses when the caller leaves them out (see {@link ConversationBatchStorage.bulkCopyDefaults}).
+ */
+export interface BulkCopyDefaults {
+  /** Conversation ids per `storeConversationBatch` call (the migration's `conversationBatchSize`). */
+  conversationBatchSize: number;
+  /** Groups, agents and keys copied at the same time (the migration's `concurrency`). */
+  concurrency: number;
+}
+
+/** The defaults of a store that states none of its own (file, SQLite, registered backends). */
+export const DEFAULT_BULK_COPY: Readonly<BulkCopyDefaults> = Object.freeze({
+  conversationBatchSize: 64,
+  concurrency: 4,
+});
+
 /** Whole-conversation batches. Extend `StorageInterface`, not this. */
 export abstract class ConversationBatchStorage extends SemanticStorage {
+  /**
+   * The migration options a copy into this store uses unless given (conversations per batch
+   * write, groups at once): {@link DEFAULT_BULK_COPY}; the Redis and PostgreSQL backends,
+   * whose writes a server runs, keep fewer conversations in flight.
+   */
+  get bulkCopyDefaults(): Readonly<BulkCopyDefaults> {
+    return DEFAULT_BULK_COPY;
+  }
+
   /**
    * Stores several conversations' parts in one call: for each item, in order, the conversation
    * object, raw messages, memories and chunk info it carries, each as its single call would.

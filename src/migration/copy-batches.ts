@@ -17,9 +17,6 @@ import { type ConversationParts, planMemories } from './memories.js';
 import { withoutReservedFields } from './reserved.js';
 import type { RecordKind } from './types.js';
 
-/** Conversation ids per group by default (one batch write and one progress event each). */
-export const CONVERSATION_GROUP_SIZE = 64;
-
 /** Conversation ids per `loadConversationBatch` call (a group of more is read in slices). */
 export const READ_SLICE = 64;
 

@@ -13,7 +13,7 @@
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BoundedList } from './bounded.js';
 import { type CopyContext, copyAgentChains, copyConversation, copySystemState } from './copy.js';
-import { CONVERSATION_GROUP_SIZE, copyConversationGroup } from './copy-batches.js';
+import { copyConversationGroup } from './copy-batches.js';
 import { CACHE_GROUP_SIZE, copyCacheEntries } from './copy-cache.js';
 import { refuseChainLimit } from './chain-limit.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
@@ -36,15 +36,22 @@ interface TargetPlan {
   warning?: string;
 }
 
-function checkOptions(source: StorageInterface, target: StorageInterface, options: MigrateOptions): number {
-  const concurrency = options.concurrency ?? 4;
+/** The run's concurrency and conversations per batch write: the options', else the target's defaults. */
+interface RunShape {
+  concurrency: number;
+  batchSize: number;
+}
+
+function checkOptions(source: StorageInterface, target: StorageInterface, options: MigrateOptions): RunShape {
+  const defaults = target.bulkCopyDefaults;
+  const concurrency = options.concurrency ?? defaults.concurrency;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw new MigrationRefusedError(
       'invalid-option',
       `concurrency must be a positive integer (got ${concurrency})`,
     );
   }
-  const batchSize = options.conversationBatchSize ?? 0;
+  const batchSize = options.conversationBatchSize ?? defaults.conversationBatchSize;
   if (!Number.isSafeInteger(batchSize) || batchSize < 0) {
     throw new MigrationRefusedError(
       'invalid-option',
@@ -61,7 +68,7 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
       `Source and target are the same store${sameId ? ` (${options.sourceId})` : ''}; nothing was written`,
     );
   }
-  return concurrency;
+  return { concurrency, batchSize };
 }
 
 /** Checks the target and writes (or keeps) the resume marker. */
@@ -117,7 +124,7 @@ export async function migrateStorage(
   options: MigrateOptions = {},
 ): Promise<MigrationSummary> {
   const started = performance.now();
-  const concurrency = checkOptions(source, target, options);
+  const { concurrency, batchSize } = checkOptions(source, target, options);
   throwIfAborted(options.signal); // an already-aborted signal opens nothing
   const dryRun = options.dryRun ?? false;
   const maxNotes = options.maxDifferences ?? 50;
@@ -151,7 +158,6 @@ export async function migrateStorage(
   // Checked before each listing too (runPhase checks before each record).
   throwIfAborted(options.signal);
   const ids = await source.listAllConversationIds();
-  const batchSize = options.conversationBatchSize ?? CONVERSATION_GROUP_SIZE;
   if (batchSize === 0) await runPhase(pass, 'conversations', ids, (id) => copyConversation(context, id));
   else {
     // Groups no larger than an even share, so that a small store still copies `concurrency` at once.

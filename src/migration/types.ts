@@ -84,7 +84,10 @@ export interface MigrateOptions {
   verify?: boolean;
   /** Allow a target that already holds data (not from this migration's unfinished run). Default false. */
   merge?: boolean;
-  /** Conversations / agents / keys copied at the same time. Default 4. */
+  /**
+   * Groups of conversations / agents / keys copied at the same time. Default: the target's
+   * `bulkCopyDefaults` (2 into Redis and PostgreSQL, 4 into the others).
+   */
   concurrency?: number;
   /**
    * Stable identity of the source store (e.g. a resolved path or host/port/prefix, never a
@@ -96,7 +99,7 @@ export interface MigrateOptions {
   targetId?: string;
   /**
    * Conversation ids written per `storeConversationBatch` call (also bounded to 2,000
-   * records). Default 64; `0` copies each conversation with its single calls (four writes).
+   * records). Default: the target's `bulkCopyDefaults` (32 into Redis, 64 into the others); `0` copies each conversation with its single calls (four writes).
    */
   conversationBatchSize?: number;
   /** Differences kept in the verification result, and conflicts and warnings kept in the summary. Default 50. */

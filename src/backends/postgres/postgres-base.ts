@@ -15,6 +15,7 @@ import {
   StorageInterface,
   openPrepared,
   redactUrl,
+  type BulkCopyDefaults,
 } from '../../core/index.js';
 import { parsePostgresConfig, type PostgresStorageConfig, type ResolvedPostgresConfig } from './config.js';
 import { PostgresConnection, type SqlParam } from './connection.js';
@@ -25,6 +26,17 @@ import { PostgresSearchIndex } from './search-index.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
 import type { SqlText } from './statements.js';
 import { buildChainSql, type ChainSql } from './chains.js';
+
+/**
+ * Copies into PostgreSQL: groups of 64 conversations (one transaction each: smaller groups
+ * commit more often), two at once (four held more parsed records in memory and gave the
+ * server's processes no more to do on two cores): sqlite→postgres at 2,000 conversations, index
+ * on, 1,918 → 1,756 ms, medians of 6 alternating cold runs (README, Migration).
+ */
+const POSTGRES_BULK_COPY: Readonly<BulkCopyDefaults> = Object.freeze({
+  conversationBatchSize: 64,
+  concurrency: 2,
+});
 
 /** Configuration, lifecycle, shared helpers, paging, search, health and stats of the PostgreSQL backend. */
 export abstract class PostgresStorageBase extends StorageInterface {
@@ -56,6 +68,11 @@ export abstract class PostgresStorageBase extends StorageInterface {
       this.config.searchIndex,
       () => this.textExtractor,
     );
+  }
+
+  /** A copy into this store goes in groups of 64 conversations, two at once (see `POSTGRES_BULK_COPY`). */
+  override get bulkCopyDefaults(): Readonly<BulkCopyDefaults> {
+    return POSTGRES_BULK_COPY;
   }
 
   /** The `maxReasoningChainsPerAgent` option (`null`: no limit). */
