@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { formatEpochMs, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
 import { countLiveOtherFormat } from './cache-expiry.js';
 import { isMemoryPath, type SqliteConnection } from './connection.js';
-import { isMissingIndexError } from './search-index.js';
+import { isMissingIndexError } from './search-entries.js';
 import { SQL, type StatsRow } from './sql.js';
 
 /**

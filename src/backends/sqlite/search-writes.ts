@@ -4,7 +4,7 @@
  */
 import type { WrittenMemoryRow } from './batches.js';
 import type { WrittenChainRow } from './chains.js';
-import type { SearchSync } from './search-index.js';
+import type { SearchSync } from './search-entries.js';
 
 /**
  * A memory write: rows replaced in place are reindexed; new rows are added from their values
