@@ -168,12 +168,11 @@ export class SqliteSearchEntries {
    * or layout (not to be used).
    */
   async behind(q: Transaction, kinds: readonly SearchKind[]): Promise<IndexLag | null> {
-    const [row] = await q.all<Record<string, number | string | null>>(
+    const [row] = await q.all<FreshnessRow>(
       `${FRESHNESS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending`,
     );
-
-    if (row?.text_rule !== TEXT_RULE) return null;
-    return { kinds: kinds.filter((kind) => row[kind] === 1), pending: row.pending === 1 };
+    const lagging = laggingKinds(row, kinds);
+    return lagging === null ? null : { kinds: lagging, pending: row?.pending === 1 };
   }
 
   /** Catches up the given kinds and moves every waiting entry into FTS5, in one transaction. */
@@ -221,6 +220,21 @@ export class SqliteSearchEntries {
       return [row.base * 8 + code, code, row.scope, row.stamp, body];
     });
   }
+}
+
+/** A row of a statement with {@link FRESHNESS}'s columns and the text rule (`text_rule`), and maybe more. */
+export type FreshnessRow = Record<string, number | string | null>;
+
+/**
+ * Of `kinds`, those whose table has rows past the index's mark, read from a {@link FreshnessRow};
+ * `null` when the entries were built under another text rule or layout (not to be used).
+ */
+export function laggingKinds(
+  row: FreshnessRow | undefined,
+  kinds: readonly SearchKind[],
+): SearchKind[] | null {
+  if (row?.text_rule !== TEXT_RULE) return null;
+  return kinds.filter((kind) => row[kind] === 1);
 }
 
 /** True for the driver's error when the index tables are gone (dropped by a `searchIndex: false` open). */

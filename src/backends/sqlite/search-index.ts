@@ -8,7 +8,7 @@
  */
 import { SEARCH_KINDS } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
-import { SqliteSearchEntries } from './search-entries.js';
+import { type FreshnessRow, laggingKinds, SqliteSearchEntries } from './search-entries.js';
 import {
   type BaseRow,
   DROP_SEARCH_TABLES,
@@ -62,12 +62,8 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
    * short leaves its kind behind (it indexes in rowid order) or stale entries in place.
    */
   private async inStep(connection: SqliteConnection): Promise<boolean> {
-    const [row] = await connection.all<Record<string, number | string | null>>(
-      'check search index',
-      STEP_CHECK,
-    );
-    if (row?.text_rule !== TEXT_RULE || SEARCH_KINDS.some((kind) => row[kind] === 1)) return false;
-    return row.rows === row.entries;
+    const [row] = await connection.all<FreshnessRow>('check search index', STEP_CHECK);
+    return laggingKinds(row, SEARCH_KINDS)?.length === 0 && row?.rows === row?.entries;
   }
 
   /** Moves the waiting entries into FTS5 and commits (writable stores: open, shutdown). */
