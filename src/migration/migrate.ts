@@ -44,18 +44,20 @@ interface RunShape {
 
 function checkOptions(source: StorageInterface, target: StorageInterface, options: MigrateOptions): RunShape {
   const defaults = target.bulkCopyDefaults;
+  // A value left out comes from the target: a bad one is the backend's, and the message says so.
+  const from = (given: unknown) => (given === undefined ? ", the target's bulkCopyDefaults" : '');
   const concurrency = options.concurrency ?? defaults.concurrency;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw new MigrationRefusedError(
       'invalid-option',
-      `concurrency must be a positive integer (got ${concurrency})`,
+      `concurrency must be a positive integer (got ${concurrency}${from(options.concurrency)})`,
     );
   }
   const batchSize = options.conversationBatchSize ?? defaults.conversationBatchSize;
   if (!Number.isSafeInteger(batchSize) || batchSize < 0) {
     throw new MigrationRefusedError(
       'invalid-option',
-      `conversationBatchSize must be a non-negative integer (got ${batchSize})`,
+      `conversationBatchSize must be a non-negative integer (got ${batchSize}${from(options.conversationBatchSize)})`,
     );
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {

@@ -71,6 +71,14 @@ it("the caller's options win over the target's defaults", async () => {
   expect(target.mostInFlight).toBe(2);
 });
 
+it('refuses a target whose own defaults are not usable, naming them; nothing is written', async () => {
+  const target = new RecordingTarget({ conversationBatchSize: 64, concurrency: 0 });
+  await expect(migrateStorage(await sourceOf(1), target)).rejects.toThrow(
+    "concurrency must be a positive integer (got 0, the target's bulkCopyDefaults)",
+  );
+  expect(target.batchSizes).toEqual([]);
+});
+
 it('Redis targets take groups of 32 and PostgreSQL targets groups of 64, two at once; file, SQLite and registered backends 64, four at once', () => {
   // Constructing a store validates its configuration only: nothing is opened.
   expect(new RedisStorage({ url: 'redis://127.0.0.1:1' }).bulkCopyDefaults).toEqual({

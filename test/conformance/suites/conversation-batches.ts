@@ -59,6 +59,23 @@ export async function storeSingly(s: StorageInterface, item: ConversationBatchIt
 /** Registers the conversation batch tests. */
 export function conversationBatchTests(ctx: SuiteContext): void {
   describe('storeConversationBatch', () => {
+    it('takes a batch of its own bulkCopyDefaults size, what a migration into it sends', async () => {
+      const s = ctx.storage();
+      const { conversationBatchSize, concurrency } = s.bulkCopyDefaults;
+      expect(Number.isSafeInteger(concurrency) && concurrency >= 1).toBe(true);
+      expect(Number.isSafeInteger(conversationBatchSize) && conversationBatchSize >= 1).toBe(true);
+      const items = Array.from({ length: conversationBatchSize }, (_, i) => ({
+        conversationId: `sized-${String(i).padStart(4, '0')}`,
+        conversation: { i },
+        rawMessages: [{ content: `message ${i}` }],
+      }));
+      expect(await s.storeConversationBatch(items)).toBe(conversationBatchSize);
+      const loaded = await s.loadConversationBatch(items.map((item) => item.conversationId));
+      expect(loaded.map((c) => [c.conversation?.i, c.rawMessages])).toEqual(
+        items.map((item) => [item.conversation.i, item.rawMessages]),
+      );
+    });
+
     it('equals the single calls in a loop: replaces, upserts in place, order, partial items', async () => {
       const [batch, single] = [ctx.storage(), await (await ctx.newStore()).open()];
       for (const s of [batch, single]) {
