@@ -28,10 +28,10 @@ import type { SqlText } from './statements.js';
 import { buildChainSql, type ChainSql } from './chains.js';
 
 /**
- * Copies into PostgreSQL: groups of 64 conversations (one transaction each: smaller groups
- * commit more often), two at once (four held more parsed records in memory and gave the
- * server's processes no more to do on two cores): sqlite→postgres at 2,000 conversations, index
- * on, 1,918 → 1,756 ms, medians of 6 alternating cold runs (README, Migration).
+ * Copies into PostgreSQL: groups of 64 conversations (one transaction each; groups of 32 commit
+ * twice as often and measured slower), two at once (four hold twice the parsed records in
+ * memory): sqlite→postgres at 2,000 conversations, index on, 1,918 → 1,756 ms against 64 × 4,
+ * medians of 6 alternating cold runs on 2 cores (README, Migration).
  */
 const POSTGRES_BULK_COPY: Readonly<BulkCopyDefaults> = Object.freeze({
   conversationBatchSize: 64,
