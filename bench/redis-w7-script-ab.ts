@@ -53,14 +53,16 @@ interface Checkout {
 }
 
 async function load(root: string): Promise<Checkout> {
-  const [index, keys, scripts, lua, core] = await Promise.all([
+  const [index, keys, scripts, lua, writer, core] = await Promise.all([
     import(`${root}/src/index.js`),
     import(`${root}/src/backends/redis/keys.js`),
     import(`${root}/src/backends/redis/scripts.js`),
     import(`${root}/src/backends/redis/search-lua.js`),
+    // `searchOwner` and `searchSpec` live here since 2026-12-02; older checkouts have them in search-lua.
+    import(`${root}/src/backends/redis/search-writer.js`).catch(() => ({})),
     import(`${root}/src/core/index.js`),
   ]);
-  return { ...index, ...keys, ...scripts, ...lua, ...core } as Checkout;
+  return { ...index, ...keys, ...scripts, ...lua, ...writer, ...core } as Checkout;
 }
 
 async function serverCpu(admin: Redis): Promise<number> {

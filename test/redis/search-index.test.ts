@@ -7,7 +7,8 @@
 import { describeWithService } from '../services.js';
 import { Redis } from 'ioredis';
 import { keysWithPrefix, REDIS_TEST_URL, sleep, useRedisStore } from './helpers.js';
-import { searchDoc, SEARCH_INDEX_VERSION } from '../../src/backends/redis/search-lua.js';
+import { SEARCH_INDEX_VERSION } from '../../src/backends/redis/search-lua.js';
+import { searchDoc } from '../../src/backends/redis/search-writer.js';
 import { decodePostings as decodeAt, postingKeys as postingKeysOf } from './search-postings.js';
 import { writeV1Store } from './v1-store.js';
 

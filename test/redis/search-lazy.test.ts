@@ -6,7 +6,7 @@
  */
 import { describeWithService } from '../services.js';
 import type { RedisStorage } from '../../src/backends/redis/index.js';
-import { searchDoc } from '../../src/backends/redis/search-lua.js';
+import { searchDoc } from '../../src/backends/redis/search-writer.js';
 import { keysWithPrefix, useRedisStore } from './helpers.js';
 import { tokenEntries } from './search-postings.js';
 

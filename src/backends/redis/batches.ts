@@ -16,7 +16,7 @@ import { cacheValueArgs, TRIM_PER_WRITE } from './cache.js';
 import { decodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { BucketKeys, KeyLayout } from './keys.js';
-import { searchOwner, type SearchWriter } from './search-lua.js';
+import { searchOwner, type SearchWriter } from './search-writer.js';
 import { UPSERT_MEMORIES, WRITE_CACHES } from './batch-scripts.js';
 
 const q = (value: string): string => JSON.stringify(value);

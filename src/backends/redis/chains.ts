@@ -12,7 +12,7 @@ import { decodeObject } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys } from './keys.js';
 import { LuaScript, indexedScript } from './scripts.js';
-import { searchOwner, type SearchWriter } from './search-lua.js';
+import { searchOwner, type SearchWriter } from './search-writer.js';
 
 const q = (value: string): string => JSON.stringify(value);
 

@@ -6,7 +6,7 @@
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys, ConversationKeys } from './keys.js';
 import { indexedScript } from './scripts.js';
-import { searchOwner, type SearchWriter } from './search-lua.js';
+import { searchOwner, type SearchWriter } from './search-writer.js';
 
 const q = (value: string): string => JSON.stringify(value);
 

@@ -30,7 +30,7 @@ import {
   WRITE_RAW,
   WRITE_STRING,
 } from './scripts.js';
-import { searchOwner } from './search-lua.js';
+import { searchOwner } from './search-writer.js';
 import * as batches from './batches.js';
 import { writeConversationBatch } from './bulk-writes.js';
 import { RedisStorageBase } from './redis-base.js';

@@ -112,7 +112,7 @@ export function indexedScript(name: string, body: string): LuaScript {
 /**
  * Writes a string record and indexes it. KEYS: record, counters, index zsets...
  * ARGV: member, JSON, counter field, and for a searchable record the search flag, doc and
- * spec (`search-lua.ts`). Returns 1 when the record existed.
+ * spec (`search-writer.ts`). Returns 1 when the record existed.
  *
  * Conversations, chunk info and system states are its hot path, and each server call costs
  * about as much as the key's own SET, so it makes as few as it can (a new record with the

@@ -7,7 +7,7 @@
 import type { NormalizedSearchQuery, SearchCandidate, TextExtractor } from '../../core/index.js';
 import type { RedisConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';
-import { SearchWriter } from './search-lua.js';
+import { SearchWriter } from './search-writer.js';
 import { searchRedisIndex } from './search-query.js';
 import {
   type BuildSource,

@@ -19,7 +19,7 @@ import { throwIfAborted } from '../../core/abort.js';
 import { decodeJson, decodeMemories, decodeObject } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import { bucketOf, type KeyLayout } from './keys.js';
-import { KIND_LETTERS, parseSearchDoc, type ParsedDoc, searchOwner, tokenKey } from './search-lua.js';
+import { KIND_LETTERS, parseSearchDoc, type ParsedDoc, searchOwner, tokenKey } from './search-writer.js';
 import { SEARCH_LOAD, SEARCH_RANK, SEARCH_STATS } from './search-scripts.js';
 import { searchMarkerKey, SEARCH_INDEX_VERSION } from './search-state.js';
 

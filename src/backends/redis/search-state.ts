@@ -14,7 +14,8 @@ import type { RedisConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';
 import { LuaScript, indexedScript } from './scripts.js';
 import { readSequencedChainRecords } from './chains.js';
-import { SEARCH_INDEX_VERSION, searchDoc, searchSpec } from './search-lua.js';
+import { SEARCH_INDEX_VERSION } from './search-lua.js';
+import { searchDoc, searchSpec } from './search-writer.js';
 
 export { SEARCH_INDEX_VERSION };
 
