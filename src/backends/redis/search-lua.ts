@@ -131,8 +131,7 @@ local function searchStale(counters)
   return values == nil or (values['search_stale'] or '0') ~= '0'
 end
 -- An entry is '<I4I4I4B': doc number, tf, doc length, kind letter. Per doc the number and the
--- length+kind parts are packed once, and the entry once per distinct tf (most tokens of a doc
--- share a tf, and each new Lua string is hashed), per token only its tf (the few small ones cached).
+-- length+kind parts are packed once, per token only its tf (the few small ones cached).
 local tfBytes = {}
 local function packTf(tf)
   local packed = tfBytes[tf]
@@ -173,13 +172,8 @@ local function addDocs(counters, docs, specs)
     local length = string.match(spec, '^%d+')
     local head = struct.pack('<I4', first + i - 1)
     local tail = struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
-    local entries = {}
     for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
-      local e = entries[tf]
-      if e == nil then
-        e = head .. packTf(tf) .. tail
-        entries[tf] = e
-      end
+      local e = head .. packTf(tf) .. tail
       local acc = byToken[tok]
       if acc == nil then
         byToken[tok] = {e}
