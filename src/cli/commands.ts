@@ -39,7 +39,7 @@ export interface MigrateCommandOptions {
   merge?: boolean;
   upgradeSource?: boolean;
   json?: boolean;
-  /** Default: the target's `bulkCopyDefaults`. */
+  /** Default 4; for the conversation groups, the target's `bulkCopyDefaults`. */
   concurrency?: number;
   /** Conversations per batch write (`conversationBatchSize`); default: the target's `bulkCopyDefaults`. */
   batchSize?: number;

@@ -99,7 +99,7 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .option('--json', 'print only a JSON summary on stdout, no progress')
     .option(
       '--concurrency <n>',
-      "groups of conversations/agents/keys copied at once (default: the target's, 2 into Redis and PostgreSQL, else 4)",
+      "groups of conversations/agents/keys copied at once (default 4; conversation groups: the target's, 2 into Redis and PostgreSQL)",
       positiveInteger,
     )
     .option(

@@ -125,7 +125,10 @@ function checkItem(item: unknown, now: string): CheckedItem {
 export interface BulkCopyDefaults {
   /** Conversation ids per `storeConversationBatch` call (the migration's `conversationBatchSize`). */
   conversationBatchSize: number;
-  /** Groups, agents and keys copied at the same time (the migration's `concurrency`). */
+  /**
+   * Conversation groups copied at the same time (the migration's `concurrency` for its
+   * conversations; agents, cache keys, state and the verification use 4 unless given).
+   */
   concurrency: number;
 }
 
@@ -139,7 +142,7 @@ export const DEFAULT_BULK_COPY: Readonly<BulkCopyDefaults> = Object.freeze({
 export abstract class ConversationBatchStorage extends SemanticStorage {
   /**
    * The migration options a copy into this store uses unless given (conversations per batch
-   * write, groups at once): {@link DEFAULT_BULK_COPY}; the Redis and PostgreSQL backends,
+   * write, conversation groups at once): {@link DEFAULT_BULK_COPY}; the Redis and PostgreSQL backends,
    * whose writes a server runs, keep fewer conversations in flight.
    */
   get bulkCopyDefaults(): Readonly<BulkCopyDefaults> {

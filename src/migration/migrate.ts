@@ -11,6 +11,7 @@
  * resumes when started again: every write is idempotent (see `copy.ts`).
  */
 import type { StorageInterface } from '../core/storage-interface.js';
+import { DEFAULT_BULK_COPY } from '../core/storage-conversation-batches.js';
 import { BoundedList } from './bounded.js';
 import { type CopyContext, copyAgentChains, copyConversation, copySystemState } from './copy.js';
 import { copyConversationGroup } from './copy-batches.js';
@@ -36,9 +37,19 @@ interface TargetPlan {
   warning?: string;
 }
 
-/** The run's concurrency and conversations per batch write: the options', else the target's defaults. */
+/**
+ * The run's shape: the options', else the defaults. The target's `bulkCopyDefaults` shape only
+ * the conversation groups (their records are what a run holds in flight); agents, cache keys,
+ * state and the verification are copied or read one item or small group per call, so more at
+ * once is faster (1,000 agents of 10 chains, 3 alternating cold runs, 4 against 2 at once: into
+ * Redis 1,164–1,276 against 1,507–1,610 ms, into PostgreSQL 1,835–1,968 against 1,975–2,395).
+ */
 interface RunShape {
+  /** Agents, cache key groups, state keys and verification reads at once. */
   concurrency: number;
+  /** Conversation groups at once. */
+  groupConcurrency: number;
+  /** Conversations per batch write (0: one conversation at a time). */
   batchSize: number;
 }
 
@@ -46,12 +57,15 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
   const defaults = target.bulkCopyDefaults;
   // A value left out comes from the target: a bad one is the backend's, and the message says so.
   const from = (given: unknown) => (given === undefined ? ", the target's bulkCopyDefaults" : '');
-  const concurrency = options.concurrency ?? defaults.concurrency;
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-    throw new MigrationRefusedError(
-      'invalid-option',
-      `concurrency must be a positive integer (got ${concurrency}${from(options.concurrency)})`,
-    );
+  const concurrency = options.concurrency ?? DEFAULT_BULK_COPY.concurrency;
+  const groupConcurrency = options.concurrency ?? defaults.concurrency;
+  for (const value of [concurrency, groupConcurrency]) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new MigrationRefusedError(
+        'invalid-option',
+        `concurrency must be a positive integer (got ${value}${from(options.concurrency)})`,
+      );
+    }
   }
   const batchSize = options.conversationBatchSize ?? defaults.conversationBatchSize;
   if (!Number.isSafeInteger(batchSize) || batchSize < 0) {
@@ -70,7 +84,7 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
       `Source and target are the same store${sameId ? ` (${options.sourceId})` : ''}; nothing was written`,
     );
   }
-  return { concurrency, batchSize };
+  return { concurrency, groupConcurrency, batchSize };
 }
 
 /** Checks the target and writes (or keeps) the resume marker. */
@@ -126,7 +140,7 @@ export async function migrateStorage(
   options: MigrateOptions = {},
 ): Promise<MigrationSummary> {
   const started = performance.now();
-  const { concurrency, batchSize } = checkOptions(source, target, options);
+  const { concurrency, groupConcurrency, batchSize } = checkOptions(source, target, options);
   throwIfAborted(options.signal); // an already-aborted signal opens nothing
   const dryRun = options.dryRun ?? false;
   const maxNotes = options.maxDifferences ?? 50;
@@ -162,9 +176,10 @@ export async function migrateStorage(
   const ids = await source.listAllConversationIds();
   if (batchSize === 0) await runPhase(pass, 'conversations', ids, (id) => copyConversation(context, id));
   else {
-    // Groups no larger than an even share, so that a small store still copies `concurrency` at once.
-    const groupSize = Math.max(1, Math.min(batchSize, Math.ceil(ids.length / concurrency)));
-    await runGroupedPhase(pass, 'conversations', ids, groupSize, (group) =>
+    // Groups no larger than an even share, so that a small store still copies as many at once as it may.
+    const groupSize = Math.max(1, Math.min(batchSize, Math.ceil(ids.length / groupConcurrency)));
+    const groupPass = { ...pass, concurrency: groupConcurrency };
+    await runGroupedPhase(groupPass, 'conversations', ids, groupSize, (group) =>
       copyConversationGroup(context, group),
     );
   }

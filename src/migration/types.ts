@@ -85,7 +85,8 @@ export interface MigrateOptions {
   /** Allow a target that already holds data (not from this migration's unfinished run). Default false. */
   merge?: boolean;
   /**
-   * Groups of conversations / agents / keys copied at the same time. Default: the target's
+   * Groups of conversations / agents / groups of cache keys copied (and read back by the
+   * verification) at the same time. Default 4; for the conversation groups, the target's
    * `bulkCopyDefaults` (2 into Redis and PostgreSQL, 4 into the others).
    */
   concurrency?: number;

@@ -1,6 +1,6 @@
 /**
  * A migration copies conversations in the target's groups, as many at once as the target says
- * (`bulkCopyDefaults`), unless the caller's options say otherwise.
+ * (`bulkCopyDefaults`), unless the caller's options say otherwise; agents go four at once.
  */
 import { FileStorage } from '../../src/backends/file/index.js';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
@@ -10,16 +10,19 @@ import {
   type BulkCopyDefaults,
   type ConversationBatchItem,
   DEFAULT_BULK_COPY,
+  type JsonObject,
 } from '../../src/core/index.js';
 import { migrateStorage } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 import { sleep } from './support.js';
 
-/** An in-memory target with its own copy defaults, which records its batch writes. */
+/** An in-memory target with its own copy defaults, which records its batch writes and chain appends. */
 class RecordingTarget extends InMemoryStorage {
   readonly batchSizes: number[] = [];
   mostInFlight = 0;
   private inFlight = 0;
+  mostAppendsInFlight = 0;
+  private appendsInFlight = 0;
 
   constructor(private readonly defaults: BulkCopyDefaults) {
     super();
@@ -40,6 +43,17 @@ class RecordingTarget extends InMemoryStorage {
       this.inFlight -= 1;
     }
   }
+
+  override async appendReasoningChains(agentId: string, chains: readonly JsonObject[]): Promise<number> {
+    this.appendsInFlight += 1;
+    this.mostAppendsInFlight = Math.max(this.mostAppendsInFlight, this.appendsInFlight);
+    try {
+      await sleep(5);
+      return await super.appendReasoningChains(agentId, chains);
+    } finally {
+      this.appendsInFlight -= 1;
+    }
+  }
 }
 
 async function sourceOf(conversations: number): Promise<InMemoryStorage> {
@@ -58,6 +72,20 @@ it("copies in the target's groups, as many at once as the target says, when the 
   expect(summary).toMatchObject({ ok: true, counts: { conversations: { copied: 7 } } });
   expect(target.batchSizes).toEqual([3, 3, 1]);
   expect(target.mostInFlight).toBe(1);
+});
+
+it("copies agents four at once whatever the target's conversation groups, unless the options say otherwise", async () => {
+  const source = await sourceOf(2);
+  for (let a = 0; a < 8; a += 1) await source.appendReasoningChains(`agent-${a}`, [{ step: a }]);
+  const target = new RecordingTarget({ conversationBatchSize: 3, concurrency: 1 });
+  const summary = await migrateStorage(source, target);
+  expect(summary).toMatchObject({ ok: true, counts: { reasoning_chains: { copied: 8 } } });
+  expect(target.mostInFlight).toBe(1);
+  expect(target.mostAppendsInFlight).toBe(DEFAULT_BULK_COPY.concurrency);
+
+  const given = new RecordingTarget({ conversationBatchSize: 3, concurrency: 1 });
+  await migrateStorage(source, given, { concurrency: 2 });
+  expect(given.mostAppendsInFlight).toBe(2);
 });
 
 it("the caller's options win over the target's defaults", async () => {
