@@ -1,7 +1,8 @@
 /**
- * `loadConversationBatch` on the file backend (synchronous reads, see `batch-reads.ts`):
- * corrupt files are reported as the single reads report them, and a store whose names fold
- * reads through the single reads' twin check.
+ * `loadConversationBatch` and the cache batch reads on the file backend (synchronous reads,
+ * see `batch-reads.ts` and `KeyedFiles.readMany`): corrupt files are reported as the single
+ * reads report them, keys find their files by the single reads' D3 names, and a store whose
+ * names fold reads through the single reads' twin check.
  */
 import path from 'node:path';
 import fse from 'fs-extra';
@@ -69,5 +70,58 @@ describe('loadConversationBatch on files', () => {
     });
     expect(own?.conversation).toEqual({ title: 'lower' });
     expect(own?.memories.map((m) => m.memory_id)).toEqual(['m']);
+  });
+});
+
+describe('loadCacheEntries and loadCacheRecords on files', () => {
+  it('find each key where the single reads do: its own name, its hashed name, or none', async () => {
+    const storage = await openStore();
+    // `a b` and `a:b` both map to `a_b.json`: the second key written takes its hashed name.
+    const keys = ['a_b', 'a b', 'a:b', 'plain', 'x'.repeat(300), 'ünï cödé'];
+    for (const [i, key] of keys.entries()) await storage.storeCacheEntry(key, { key, i }, 600);
+    await storage.storeCacheRecord('old', {
+      data: { v: 0 },
+      storedAt: '2020-01-01T00:00:00+00:00',
+      expiresAt: '2020-01-02T00:00:00+00:00',
+    });
+    const asked = [...keys, 'missing', 'old', 'a b'];
+    const singles = [];
+    for (const key of asked) singles.push(await storage.loadCacheEntry(key));
+    expect(await storage.loadCacheEntries(asked)).toEqual(singles);
+    expect(singles.slice(0, keys.length)).toEqual(keys.map((key, i) => ({ key, i })));
+    const records = [];
+    for (const key of asked) records.push(await storage.loadCacheRecord(key));
+    expect(await storage.loadCacheRecords(asked)).toEqual(records);
+    expect(records.at(-2)).toBeNull(); // expired
+  });
+
+  it('report a corrupt cache file with its path, like the single read', async () => {
+    const storage = await openStore();
+    await storage.storeCacheEntry('good', { v: 1 });
+    await storage.storeCacheEntry('bad', { v: 2 });
+    const file = path.join(storage.baseDir, 'cache', 'bad.json');
+    await fse.writeFile(file, '{"key": "bad", "data": ');
+    const single = await corruptionOf(storage.loadCacheEntry('bad'));
+    const batch = await corruptionOf(storage.loadCacheEntries(['good', 'bad']));
+    expect(batch).toBeInstanceOf(CorruptDataError);
+    expect((batch as CorruptDataError).location).toBe(file);
+    expect((batch as Error).message).toBe((single as Error).message);
+    expect(await storage.loadCacheEntries(['good'])).toEqual([{ v: 1 }]);
+  });
+
+  it('read case twins as the single reads do where names fold', async () => {
+    const storage = new FileStorage(
+      { baseDir: await makeTempDir() },
+      { entryNames: foldingEntryNames(NTFS_LIKE) },
+    );
+    await storage.initialize();
+    opened.push(storage);
+    await storage.storeCacheEntry('Key', { v: 'upper' });
+    await storage.storeCacheEntry('key', { v: 'lower' });
+    const asked = ['key', 'KEY', 'Key'];
+    const singles = [];
+    for (const key of asked) singles.push(await storage.loadCacheEntry(key));
+    expect(singles).toEqual([{ v: 'lower' }, null, { v: 'upper' }]);
+    expect(await storage.loadCacheEntries(asked)).toEqual(singles);
   });
 });

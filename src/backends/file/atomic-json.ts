@@ -277,6 +277,12 @@ export function jsonFromBytes(file: string, bytes: Buffer): JsonValue {
   return parseStoredJson(text, file);
 }
 
+/** {@link readParsedFile}, synchronously (for batched reads of page-cached files). */
+export function readParsedFileSync<T>(file: string, parse: (file: string, value: JsonValue) => T): T | null {
+  const value = readJsonFileSync(file);
+  return value === undefined ? null : parse(file, value);
+}
+
 /** Reads `file` and checks it with `parse`; `null` when the file does not exist. */
 export async function readParsedFile<T>(
   file: string,

@@ -233,6 +233,12 @@ export class FileStorage extends StorageInterface {
     return (await this.parts.cache.read(cacheKey))?.record ?? null;
   }
 
+  protected override async readCacheRecordBatch(
+    cacheKeys: readonly string[],
+  ): Promise<Array<CacheRecord | null>> {
+    return (await this.parts.cache.readMany(cacheKeys)).map((entry) => entry?.record ?? null);
+  }
+
   protected async removeCacheRecord(cacheKey: string): Promise<void> {
     await this.parts.cache.remove(cacheKey);
   }

@@ -15,7 +15,7 @@ import { isMissing } from './temp-files.js';
 /** Bytes of kept files at most, counted by file size (the oldest are dropped first). */
 const MAX_KEPT_BYTES = 16 * 1024 * 1024;
 
-/** A file read for a listing: its entry, a file that does not parse, or none. */
+/** A file read (for a listing, or a key's look-up): its entry, a file that does not parse, or none. */
 export type ListedFile<T> =
   { state: 'ok'; entry: T } | { state: 'corrupt'; error: CorruptDataError } | { state: 'missing' };
 
