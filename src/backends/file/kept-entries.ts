@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { CorruptDataError, type JsonValue } from '../../core/index.js';
 import { type FileIdentity, identityOf, ioError } from './atomic-json.js';
-import { readWithIdentity } from './list-reads.js';
+import { readWithIdentitySync } from './list-reads.js';
 import { isMissing } from './temp-files.js';
 
 /** Bytes of kept files at most, counted by file size (the oldest are dropped first). */
@@ -33,25 +33,28 @@ export class KeptEntries<T> {
   /** @param parse checks a parsed file; throws {@link CorruptDataError} for a wrong shape. */
   constructor(private readonly parse: (file: string, value: JsonValue) => T) {}
 
-  /** `file`'s entry: the kept one while the file is unchanged, else read (and kept when settled). */
-  async read(file: string): Promise<ListedFile<T>> {
+  /**
+   * `file`'s entry: the kept one while the file is unchanged, else read (and kept when
+   * settled). Synchronous, like the passes that call it (a listing reads every file of a folder:
+   * see `fd-io.ts`).
+   */
+  read(file: string): ListedFile<T> {
     const known = this.kept.get(file);
     if (known !== undefined) {
-      const stat = await statOrUndefined(file);
+      const stat = statOrUndefined(file);
       if (stat !== undefined && identityOf(stat) === known.identity)
         return { state: 'ok', entry: known.entry };
       this.forget(file);
       if (stat === undefined) return { state: 'missing' };
     }
     try {
-      const { value, identity } = await readWithIdentity(file);
+      const { value, identity } = readWithIdentitySync(file);
       if (value === undefined) return { state: 'missing' };
       const entry = this.parse(file, value);
       if (identity !== null) this.keep(file, identity, entry);
       return { state: 'ok', entry };
     } catch (error) {
-      if (error instanceof CorruptDataError) return { state: 'corrupt', error };
-      throw error;
+      return corruptOrThrow(error);
     }
   }
 
@@ -74,11 +77,17 @@ export class KeptEntries<T> {
   }
 }
 
-async function statOrUndefined(file: string): Promise<fs.BigIntStats | undefined> {
+function statOrUndefined(file: string): fs.BigIntStats | undefined {
   try {
-    return await fs.promises.stat(file, { bigint: true });
+    return fs.statSync(file, { bigint: true });
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw ioError('read', file, error);
   }
+}
+
+/** A read's failure as a listed file: corrupt (it does not parse), else thrown. */
+export function corruptOrThrow(error: unknown): ListedFile<never> {
+  if (error instanceof CorruptDataError) return { state: 'corrupt', error };
+  throw error;
 }

@@ -19,7 +19,6 @@ import {
   keyLockName,
   sanitizedKeyFileName,
 } from './layout.js';
-import { mapConcurrent } from '../../core/concurrency.js';
 import { KeptEntries, type ListedFile } from './kept-entries.js';
 import { probeKeyedFile, probeKeyedFileNow } from './keyed-probes.js';
 import { LoopTurns } from './loop-turns.js';
@@ -28,10 +27,7 @@ import { existsSoon } from './metadata-now.js';
 import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
 import { isMissing } from './temp-files.js';
 
-/** Files read at once when listing a folder. */
-const LIST_CONCURRENCY = 64;
-
-/** Keys read per turn of the event loop by {@link KeyedFiles.readMany}. */
+/** Keys read by {@link KeyedFiles.readMany}, or files by a listing, per turn of the event loop. */
 const KEYS_PER_TURN = 32;
 
 /** What a parsed entry must tell: the key recorded in the file. */
@@ -205,11 +201,14 @@ export class KeyedFiles<T extends Keyed> {
     const byKey = new Map<string, KeyedFile<T> & { rank: number }>();
     const corrupt: string[] = [];
     const files = names.filter((name) => name.endsWith('.json'));
-    // A bounded number of reads at a time, so a large folder is not read into memory at once.
-    // An unchanged file is not read again (see `kept-entries.ts`).
-    const probes = await mapConcurrent(files, LIST_CONCURRENCY, (name) =>
-      this.listed.read(this.pathOf(name)),
-    );
+    // One file at a time, read at once (see `fd-io.ts`), the event loop getting a turn every
+    // few files; an unchanged file is not read again (see `kept-entries.ts`).
+    const probes: Probe<T>[] = [];
+    const turns = new LoopTurns(KEYS_PER_TURN);
+    for (const name of files) {
+      await turns.step();
+      probes.push(this.listed.read(this.pathOf(name)));
+    }
     probes.forEach((probe, i) => {
       const name = files[i] as string;
       const file = this.pathOf(name);

@@ -2,21 +2,16 @@
  * A look at one file of a keyed folder (`keyed-files.ts`): its entry, a file that does not
  * parse, or none. A missing file (the usual case: a new key, an unused name) costs no read.
  */
-import { CorruptDataError, type JsonValue } from '../../core/index.js';
+import type { JsonValue } from '../../core/index.js';
 import { readParsedFile, readParsedFileSync } from './atomic-json.js';
-import type { ListedFile } from './kept-entries.js';
+import { corruptOrThrow, type ListedFile } from './kept-entries.js';
 import { existsNow, existsSoon } from './metadata-now.js';
 
-/** Checks a parsed file and says whose it is; throws {@link CorruptDataError} for a wrong shape. */
+/** Checks a parsed file and says whose it is; throws `CorruptDataError` for a wrong shape. */
 type Parse<T> = (file: string, value: JsonValue) => T;
 
 const found = <T>(entry: T | null): ListedFile<T> =>
   entry === null ? { state: 'missing' } : { state: 'ok', entry };
-
-function corruptOrThrow(error: unknown): ListedFile<never> {
-  if (error instanceof CorruptDataError) return { state: 'corrupt', error };
-  throw error;
-}
 
 /** `file`'s entry; `lookup`: whether its existence is checked at once or through the pool (`existsSoon`). */
 export async function probeKeyedFile<T>(

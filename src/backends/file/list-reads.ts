@@ -7,7 +7,7 @@
  */
 import type { JsonValue } from '../../core/index.js';
 import { type FileIdentity, identityOf, jsonFromBytes, missingOrThrow } from './atomic-json.js';
-import { type BytesAndStat, readFileAndStat } from './fd-io.js';
+import { type BytesAndStat, readFileAndStat, readFileAndStatSync } from './fd-io.js';
 
 /**
  * A file's mtime must be at least this much older than the read for its content to be kept:
@@ -33,6 +33,22 @@ export async function readWithIdentity(file: string): Promise<ReadWithIdentity> 
   } catch (error) {
     return { value: missingOrThrow(file, error), identity: null };
   }
+  return parsedWithIdentity(file, read, started);
+}
+
+/** {@link readWithIdentity} with every call made at once (listings: see `fd-io.ts`). */
+export function readWithIdentitySync(file: string): ReadWithIdentity {
+  const started = Date.now();
+  let read: BytesAndStat;
+  try {
+    read = readFileAndStatSync(file);
+  } catch (error) {
+    return { value: missingOrThrow(file, error), identity: null };
+  }
+  return parsedWithIdentity(file, read, started);
+}
+
+function parsedWithIdentity(file: string, read: BytesAndStat, started: number): ReadWithIdentity {
   const settled = Number(read.stat.mtimeMs) < started - SETTLED_AFTER_MS;
   return { value: jsonFromBytes(file, read.bytes), identity: settled ? identityOf(read.stat) : null };
 }
