@@ -7,7 +7,10 @@
  * disk), `read`, `write`, `fsync`. Calls that only touch the process's descriptor table or
  * an inode already in memory are made at once: `fstat` of an open descriptor, `close` of a
  * descriptor whose data is already synced or that was only read, and `open` of a folder the
- * store just wrote into (to fsync it; see `durable-dirs.ts`).
+ * store just wrote into (to fsync it; see `durable-dirs.ts`). Passes over many files (batch
+ * reads, listings of `cache/` and `system/`) read each file at once instead
+ * ({@link readFileAndStatSync}), giving the event loop a turn every few files: their files are
+ * usually page-cached, and a pass through the pool costs about three times the CPU.
  */
 import fs, { type BigIntStats } from 'node:fs';
 

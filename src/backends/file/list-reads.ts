@@ -4,6 +4,7 @@
  * taken before reading: a change made after it (the Python reference rewrites in place) gives
  * the file another identity, so content newer than the identity is never trusted for long.
  * Two thread-pool trips (`open`, `read`); the `fstat` and `close` are made at once (`fd-io.ts`).
+ * Listings read with {@link readWithIdentitySync}, every call made at once.
  */
 import type { JsonValue } from '../../core/index.js';
 import { type FileIdentity, identityOf, jsonFromBytes, missingOrThrow } from './atomic-json.js';
