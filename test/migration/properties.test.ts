@@ -6,6 +6,7 @@
  * backends makes each one a source and a target once.
  */
 import fc from 'fast-check';
+import { assertAsync } from '../support/assert-async.js';
 import type { JsonValue, StorageInterface } from '../../src/core/index.js';
 import { migrateStorage } from '../../src/migration/index.js';
 import type { BackendHarness } from '../conformance/harness.js';
@@ -72,8 +73,9 @@ for (const [i, from] of ring.entries()) {
   const to = ring[(i + 1) % ring.length] as BackendHarness;
   describeWithService(pairService(from, to))(`migrate random stores ${from.name} -> ${to.name}`, () => {
     it('copies every record exactly and verifies the copy', async () => {
-      await fc.assert(
-        fc.asyncProperty(storeContents, async (contents) => {
+      await assertAsync(
+        [storeContents],
+        async (contents) => {
           await withStorePair(from, to, async (source, target) => {
             const memories = await fill(source, contents);
             const summary = await migrateStorage(source, target);
@@ -82,7 +84,7 @@ for (const [i, from] of ring.entries()) {
             expect(summary.counts.memories.copied).toBe(memories);
             expect(await snapshot(target)).toEqual(await snapshot(source));
           });
-        }),
+        },
         RUN,
       );
     }, 60_000);

@@ -7,6 +7,7 @@
  * keeps, and what a search finds after upserts and trims.
  */
 import fc from 'fast-check';
+import { assertAsync } from '../../support/assert-async.js';
 import {
   type ConversationBatchItem,
   type JsonObject,
@@ -139,8 +140,9 @@ export function batchPropertyTests(ctx: SuiteContext): void {
       const batch = ctx.storage();
       const single = await (await ctx.newStore()).open();
       let run = 0;
-      await fc.assert(
-        fc.asyncProperty(steps(memoryItem), async (sequence) => {
+      await assertAsync(
+        [steps(memoryItem)],
+        async (sequence) => {
           const id = `mem-run-${(run += 1)}`;
           const model = new Map<string, string>();
           for (const step of sequence) {
@@ -167,7 +169,7 @@ export function batchPropertyTests(ctx: SuiteContext): void {
               ([memoryId]) => memoryId,
             ),
           );
-        }),
+        },
         RUN,
       );
       const count = async (s: StorageInterface) => (await s.getStorageStats()).memory_count;
@@ -178,8 +180,9 @@ export function batchPropertyTests(ctx: SuiteContext): void {
       const open = async () => (await ctx.newStore()).open({ maxReasoningChainsPerAgent: CHAIN_LIMIT });
       const [batch, single] = [await open(), await open()];
       let run = 0;
-      await fc.assert(
-        fc.asyncProperty(steps(chainItem), async (sequence) => {
+      await assertAsync(
+        [steps(chainItem)],
+        async (sequence) => {
           const agent = `agent-run-${(run += 1)}`;
           const model: JsonObject[] = [];
           for (const step of sequence) {
@@ -215,7 +218,7 @@ export function batchPropertyTests(ctx: SuiteContext): void {
               (c) => c.sequence,
             ),
           );
-        }),
+        },
         RUN,
       );
       const count = async (s: StorageInterface) => (await s.getStorageStats()).reasoning_chain_count;
@@ -226,8 +229,9 @@ export function batchPropertyTests(ctx: SuiteContext): void {
       const batch = ctx.storage();
       const single = await (await ctx.newStore()).open();
       let run = 0;
-      await fc.assert(
-        fc.asyncProperty(stepsOf(conversationItems), async (sequence) => {
+      await assertAsync(
+        [stepsOf(conversationItems)],
+        async (sequence) => {
           const prefix = `conv-run-${(run += 1)}-`;
           const model = new Map<string, { parts: ConversationBatchItem; memories: Map<string, string> }>();
           for (const step of sequence) {
@@ -280,7 +284,7 @@ export function batchPropertyTests(ctx: SuiteContext): void {
               expect(memoryIds.sort()).toEqual(expected[w]);
             }
           }
-        }),
+        },
         RUN,
       );
       expect(await contents(batch, [])).toEqual(await contents(single, []));
@@ -290,8 +294,9 @@ export function batchPropertyTests(ctx: SuiteContext): void {
       const batch = ctx.storage();
       const single = await (await ctx.newStore()).open();
       let run = 0;
-      await fc.assert(
-        fc.asyncProperty(steps(cacheItem), async (sequence) => {
+      await assertAsync(
+        [steps(cacheItem)],
+        async (sequence) => {
           const prefix = `run-${(run += 1)}-`;
           const model = new Map<string, JsonObject>();
           for (const step of sequence) {
@@ -310,7 +315,7 @@ export function batchPropertyTests(ctx: SuiteContext): void {
             (await single.loadCacheRecords(keys)).map(ttlOf),
           );
           expect(await batch.loadCacheEntries(keys)).toEqual(keys.map((key) => model.get(key) ?? null));
-        }),
+        },
         RUN,
       );
       expect(await batch.listCacheKeys()).toEqual(await single.listCacheKeys());

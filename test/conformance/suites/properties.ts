@@ -3,6 +3,7 @@
  * failure reproduces, and bounded in runs and time, so every backend's run stays short.
  */
 import fc from 'fast-check';
+import { assertAsync } from '../../support/assert-async.js';
 import {
   compareCodePoints,
   InvalidIdError,
@@ -31,8 +32,9 @@ export function propertyTests(ctx: SuiteContext): void {
       const s = ctx.storage();
       const uniqueIds = fc.uniqueArray(validId, { minLength: 2, maxLength: 3 });
       const uniqueKeys = fc.uniqueArray(validKey, { minLength: 2, maxLength: 3 });
-      await fc.assert(
-        fc.asyncProperty(uniqueIds, uniqueKeys, async (ids, keys) => {
+      await assertAsync(
+        [uniqueIds, uniqueKeys],
+        async (ids, keys) => {
           for (const id of ids) {
             await s.storeConversation(id, { id });
             await s.storeMemory(ids[0] as string, id, { id });
@@ -65,7 +67,7 @@ export function propertyTests(ctx: SuiteContext): void {
           }
           expect(await s.listAllConversationIds()).toEqual([]);
           expect(await s.listCacheKeys()).toEqual([]);
-        }),
+        },
         RUN,
       );
     });
@@ -78,8 +80,9 @@ export function propertyTests(ctx: SuiteContext): void {
           maxLength: 4,
         },
       );
-      await fc.assert(
-        fc.asyncProperty(jsonObject, messages, async (value, list) => {
+      await assertAsync(
+        [jsonObject, messages],
+        async (value, list) => {
           const expected = JSON.stringify(asStored(value));
           await s.storeConversation('c1', value);
           await s.storeRawMessages('c1', list);
@@ -94,15 +97,16 @@ export function propertyTests(ctx: SuiteContext): void {
           expect(JSON.stringify(await s.loadChunkInfo('c1'))).toBe(expected);
           expect(JSON.stringify(await s.loadCacheEntry('k1'))).toBe(expected);
           expect(JSON.stringify(await s.loadSystemState('k1'))).toBe(expected);
-        }),
+        },
         RUN,
       );
     });
 
     it('Dates, toJSON and boxed primitives load back as JSON.stringify made them', async () => {
       const s = ctx.storage();
-      await fc.assert(
-        fc.asyncProperty(convertibleObject, async (value) => {
+      await assertAsync(
+        [convertibleObject],
+        async (value) => {
           const expected = asStored(value);
           await s.storeConversation('c1', value as never);
           await s.storeCacheEntry('k1', value as never);
@@ -110,7 +114,7 @@ export function propertyTests(ctx: SuiteContext): void {
           expect(await s.loadConversation('c1')).toEqual(expected);
           expect(await s.loadCacheEntry('k1')).toEqual(expected);
           expect(await s.loadRawMessages('c1')).toEqual([expected]);
-        }),
+        },
         RUN,
       );
     });
@@ -124,8 +128,9 @@ export function propertyTests(ctx: SuiteContext): void {
       const closed = await ctx.openAnother();
       await closed.shutdown();
       for (const store of [s, closed]) {
-        await fc.assert(
-          fc.asyncProperty(invalidId, invalidKey, async (id, key) => {
+        await assertAsync(
+          [invalidId, invalidKey],
+          async (id, key) => {
             const calls: Array<Promise<unknown>> = [
               store.storeConversation(id as string, { v: 2 }),
               store.loadConversation(id as string),
@@ -138,7 +143,7 @@ export function propertyTests(ctx: SuiteContext): void {
               store.loadSystemState(key as string),
             ];
             for (const call of calls) await expect(call).rejects.toBeInstanceOf(InvalidIdError);
-          }),
+          },
           RUN,
         );
       }
@@ -155,20 +160,22 @@ export function propertyTests(ctx: SuiteContext): void {
       const closed = await ctx.openAnother();
       await closed.shutdown();
       const method = fc.constantFrom(...METHOD_NAMES);
-      await fc.assert(
-        fc.asyncProperty(method, badValue, fc.boolean(), async (name, bad, useClosed) => {
+      await assertAsync(
+        [method, badValue, fc.boolean()],
+        async (name, bad, useClosed) => {
           const call = storeCalls(useClosed ? closed : s)[name] as (v: unknown) => Promise<unknown>;
           const value = name === 'storeRawMessages' ? [bad.make()] : bad.make();
           await expect(call(value)).rejects.toBeInstanceOf(bad.error);
-        }),
+        },
         RUN,
       );
-      await fc.assert(
-        fc.asyncProperty(method, badTopLevel, fc.boolean(), async (name, bad, useClosed) => {
+      await assertAsync(
+        [method, badTopLevel, fc.boolean()],
+        async (name, bad, useClosed) => {
           fc.pre(bad.only === undefined || bad.only === name);
           const call = storeCalls(useClosed ? closed : s)[name] as (v: unknown) => Promise<unknown>;
           await expect(call(bad.make())).rejects.toBeInstanceOf(ValidationError);
-        }),
+        },
         RUN,
       );
       expect(await storeSnapshot(s)).toEqual(before);

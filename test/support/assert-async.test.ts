@@ -1,0 +1,53 @@
+/** `assertAsync` waits for a run its time limit interrupted (plain `fc.assert` does not). */
+import fc from 'fast-check';
+import { assertAsync } from './assert-async.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const LIMITED = { seed: 1, numRuns: 5, interruptAfterTimeLimit: 50 } as const;
+
+describe('assertAsync', () => {
+  it('resolves only after the run the time limit interrupted has finished', async () => {
+    // The first run is quick (an interrupted property with no success counts as failed), the
+    // next ones outlast the 50 ms limit.
+    const make = (finished: number[]) => {
+      let runs = 0;
+      return async (n: number) => {
+        runs += 1;
+        if (runs > 1) await sleep(200);
+        finished.push(n);
+      };
+    };
+    // Through fast-check alone the assert returns while the interrupted run still goes on.
+    const alone: number[] = [];
+    await fc.assert(fc.asyncProperty(fc.nat(), make(alone)), LIMITED);
+    expect(alone).toHaveLength(1);
+    await sleep(250);
+    expect(alone).toHaveLength(2);
+    const waited: number[] = [];
+    await assertAsync([fc.nat()], make(waited), LIMITED);
+    expect(waited).toHaveLength(2);
+  });
+
+  it('still reports a failing run, and skips values fc.pre rejects', async () => {
+    const seen: number[] = [];
+    await assertAsync(
+      [fc.integer({ min: 0, max: 9 })],
+      async (n) => {
+        fc.pre(n % 2 === 0);
+        seen.push(n);
+      },
+      { seed: 2, numRuns: 10 },
+    );
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((n) => n % 2 === 0)).toBe(true);
+    await expect(
+      assertAsync(
+        [fc.integer({ min: 0, max: 9 })],
+        async (n) => {
+          if (n > 4) throw new Error(`too big: ${n}`);
+        },
+        { seed: 3, numRuns: 50 },
+      ),
+    ).rejects.toThrow(/Counterexample: \[5\]/);
+  });
+});
