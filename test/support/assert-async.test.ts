@@ -28,7 +28,7 @@ describe('assertAsync', () => {
     expect(waited).toHaveLength(2);
   });
 
-  it('still reports a failing run, and skips values fc.pre rejects', async () => {
+  it('still reports a failing run (a throw or false), and skips values fc.pre rejects', async () => {
     const seen: number[] = [];
     await assertAsync(
       [fc.integer({ min: 0, max: 9 })],
@@ -49,5 +49,8 @@ describe('assertAsync', () => {
         { seed: 3, numRuns: 50 },
       ),
     ).rejects.toThrow(/Counterexample: \[5\]/);
+    await expect(
+      assertAsync([fc.integer({ min: 0, max: 9 })], async (n) => n < 7, { seed: 4, numRuns: 50 }),
+    ).rejects.toThrow(/Counterexample: \[7\]/);
   });
 });

@@ -11,14 +11,14 @@ import fc from 'fast-check';
 /** Asserts `predicate` over values of `arbitraries` with `params`; resolves once no run is left going. */
 export async function assertAsync<Ts extends [unknown, ...unknown[]]>(
   arbitraries: { [K in keyof Ts]: fc.Arbitrary<Ts[K]> },
-  predicate: (...values: Ts) => Promise<unknown>,
+  predicate: (...values: Ts) => Promise<boolean | void>,
   params: fc.Parameters<Ts>,
 ): Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
-  const tracked = (...values: Ts): Promise<void> => {
+  const tracked = (...values: Ts): Promise<boolean | void> => {
     const run = predicate(...values);
     running = run.catch(() => undefined);
-    return run.then(() => undefined);
+    return run; // as given: `false` still fails the run
   };
   // asyncProperty's overloads take a fixed number of arbitraries; the tuple is spread as they expect.
   const property = (fc.asyncProperty as (...args: unknown[]) => fc.IAsyncPropertyWithHooks<Ts>)(
