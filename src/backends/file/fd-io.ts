@@ -7,10 +7,11 @@
  * disk), `read`, `write`, `fsync`. Calls that only touch the process's descriptor table or
  * an inode already in memory are made at once: `fstat` of an open descriptor, `close` of a
  * descriptor whose data is already synced or that was only read, and `open` of a folder the
- * store just wrote into (to fsync it; see `durable-dirs.ts`). Passes over many files (batch
- * reads, listings of `cache/` and `system/`) read each file at once instead
- * ({@link readFileAndStatSync}), giving the event loop a turn every few files: their files are
- * usually page-cached, and a pass through the pool costs about three times the CPU.
+ * store just wrote into (to fsync it; see `durable-dirs.ts`). Passes over many files read each
+ * file at once instead, giving the event loop a turn every few files (their files are usually
+ * page-cached, and a pass through the pool costs about three times the CPU): listings of
+ * `cache/` and `system/` with {@link readFileAndStatSync} (the identity is kept), batch reads
+ * with `readJsonFileSync` (`atomic-json.ts`).
  */
 import fs, { type BigIntStats } from 'node:fs';
 

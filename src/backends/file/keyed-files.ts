@@ -63,8 +63,6 @@ export interface KeyedFile<T> {
   entry: T;
 }
 
-type Probe<T> = ListedFile<T>;
-
 /** Key → file store for one folder (see the module comment). */
 export class KeyedFiles<T extends Keyed> {
   private readonly backups: Backups | null;
@@ -103,7 +101,7 @@ export class KeyedFiles<T extends Keyed> {
 
   private async find(
     key: string,
-    probeFile: (file: string) => Probe<T> | Promise<Probe<T>>,
+    probeFile: (file: string) => ListedFile<T> | Promise<ListedFile<T>>,
   ): Promise<T | null> {
     const names = candidateKeyFileNames(key);
     // A key that is not plain (or, where names fold, a plain key whose case twin held the name)
@@ -203,7 +201,7 @@ export class KeyedFiles<T extends Keyed> {
     const files = names.filter((name) => name.endsWith('.json'));
     // One file at a time, read at once (see `fd-io.ts`), the event loop getting a turn every
     // few files; an unchanged file is not read again (see `kept-entries.ts`).
-    const probes: Probe<T>[] = [];
+    const probes: ListedFile<T>[] = [];
     const turns = new LoopTurns(KEYS_PER_TURN);
     for (const name of files) {
       await turns.step();
