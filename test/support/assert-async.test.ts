@@ -3,28 +3,42 @@ import fc from 'fast-check';
 import { assertAsync } from './assert-async.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const LIMITED = { seed: 1, numRuns: 5, interruptAfterTimeLimit: 50 } as const;
+/** A 1 s cap: the quick first run always ends inside it, even on a loaded machine. */
+const LIMITED = { seed: 1, numRuns: 5, interruptAfterTimeLimit: 1000 } as const;
+
+/** A predicate whose first run is quick and whose later runs wait for `gate` (an interrupted property with no success counts as failed). */
+function gated(finished: number[], gate: Promise<void>) {
+  let runs = 0;
+  return async (n: number) => {
+    runs += 1;
+    if (runs > 1) await gate;
+    finished.push(n);
+  };
+}
 
 describe('assertAsync', () => {
   it('resolves only after the run the time limit interrupted has finished', async () => {
-    // The first run is quick (an interrupted property with no success counts as failed), the
-    // next ones outlast the 50 ms limit.
-    const make = (finished: number[]) => {
-      let runs = 0;
-      return async (n: number) => {
-        runs += 1;
-        if (runs > 1) await sleep(200);
-        finished.push(n);
-      };
-    };
-    // Through fast-check alone the assert returns while the interrupted run still goes on.
+    // Through fast-check alone the assert returns while the interrupted run still waits.
+    let open = (): void => undefined;
     const alone: number[] = [];
-    await fc.assert(fc.asyncProperty(fc.nat(), make(alone)), LIMITED);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), gated(alone, new Promise<void>((resolve) => (open = resolve)))),
+      LIMITED,
+    );
     expect(alone).toHaveLength(1);
-    await sleep(250);
+    open();
+    await sleep(10);
     expect(alone).toHaveLength(2);
+    // assertAsync waits for it: the gate opens only after the cap, and the run ends after that.
     const waited: number[] = [];
-    await assertAsync([fc.nat()], make(waited), LIMITED);
+    await assertAsync(
+      [fc.nat()],
+      gated(
+        waited,
+        sleep(1300).then(() => undefined),
+      ),
+      LIMITED,
+    );
     expect(waited).toHaveLength(2);
   });
 
