@@ -5,6 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fse from 'fs-extra';
+import { READ_FLAGS } from '../../src/backends/file/fd-io.js';
 import { FileStorage, type FileStorageConfig } from '../../src/backends/file/index.js';
 import type { FileStorageInternals } from '../../src/backends/file/name-folding.js';
 import { WRITERS_DIR, writerMarkName } from '../../src/backends/file/writer-marks.js';
@@ -82,15 +83,15 @@ export async function filesIn(dir: string): Promise<string[]> {
 }
 
 /**
- * Counts reads of `file`: opens for reading (`fs.open(file, 'r')`, how the backend reads data
- * files, see `fd-io.ts`) and `fs.readFile` calls. Restore with `jest.restoreAllMocks`.
+ * Counts reads of `file`: opens for reading (`fs.open(file, READ_FLAGS)`, how the backend reads
+ * data files, see `fd-io.ts`) and `fs.readFile` calls. Restore with `jest.restoreAllMocks`.
  */
 export function countReadsOf(file: string): () => number {
   const originalOpen = fs.open;
   const originalReadFile = fs.readFile;
   let reads = 0;
   jest.spyOn(fs, 'open').mockImplementation(((target: fs.PathLike, flags: unknown, ...rest: unknown[]) => {
-    if (target === file && flags === 'r') reads += 1;
+    if (target === file && flags === READ_FLAGS) reads += 1;
     return (originalOpen as (...args: unknown[]) => void)(target, flags, ...rest);
   }) as typeof fs.open);
   jest.spyOn(fs, 'readFile').mockImplementation(((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
+import { READ_FLAGS } from '../../src/backends/file/fd-io.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
 import { filesIn, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
@@ -140,7 +141,7 @@ describe('cache and state key files (D3)', () => {
     // The reader finds the reference name empty and the hashed name present; before it opens the
     // hashed file to read it, the writer stores the key under the reference name and removes the hashed copy.
     jest.spyOn(fs, 'open').mockImplementation(((file: string, flags: unknown, ...rest: unknown[]) => {
-      if (file === hashed && flags === 'r' && writer === undefined) {
+      if (file === hashed && flags === READ_FLAGS && writer === undefined) {
         writer = storage.storeCacheEntry(key, { v: 2 });
         void writer.then(() => (realOpen as (...args: unknown[]) => void)(file, flags, ...rest));
         return;

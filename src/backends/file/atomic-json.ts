@@ -6,7 +6,7 @@ import fs, { type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, type JsonValue, parseStoredJson } from '../../core/index.js';
 import { ioError } from './durable-dirs.js';
-import { closeFdNow, fsyncFd, openFd, readFileAndStat, writeAllFd } from './fd-io.js';
+import { closeFdNow, fsyncFd, openFd, readFileAndStat, readFileAndStatSync, writeAllFd } from './fd-io.js';
 import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolder } from './folder-sync.js';
 import { formatListEnvelope } from './list-format.js';
 import { isMissing, tempEntryName } from './temp-files.js';
@@ -246,11 +246,15 @@ export async function readJsonFile(file: string): Promise<JsonValue | undefined>
   return jsonFromBytes(file, bytes);
 }
 
-/** {@link readJsonFile}, synchronously (for batched reads of page-cached files). */
+/**
+ * {@link readJsonFile}, synchronously (for batched reads of page-cached files). Read as
+ * `readFileSync` would (open, fstat, read, close), but a FIFO fails at once instead of
+ * blocking the event loop in `open` (see `fd-io.ts`).
+ */
 export function readJsonFileSync(file: string): JsonValue | undefined {
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(file);
+    bytes = readFileAndStatSync(file).bytes;
   } catch (error) {
     return missingOrThrow(file, error);
   }

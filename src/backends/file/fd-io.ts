@@ -14,9 +14,28 @@
  * with `readJsonFileSync` (`atomic-json.ts`).
  */
 import fs, { type BigIntStats } from 'node:fs';
+import { CorruptDataError } from '../../core/index.js';
+
+/**
+ * Flags of every open of a file to read. `O_NONBLOCK` makes the open of a FIFO (or a device)
+ * return at once instead of waiting for a writer, which would freeze the event loop in a
+ * synchronous read and a pool thread in an asynchronous one; the file is then refused by its
+ * `fstat` ({@link checkRegularFile}). It changes nothing for a regular file.
+ */
+export const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
+/**
+ * Throws {@link CorruptDataError} naming `file` unless `stat` (of its open descriptor) is a
+ * regular file: a folder, a FIFO or a device where a data file belongs is bad data, like a file
+ * that does not parse, not an I/O failure of the whole store.
+ */
+export function checkRegularFile(file: string, stat: BigIntStats): void {
+  if (stat.isFile()) return;
+  throw new CorruptDataError(file, stat.isDirectory() ? 'is a folder' : 'is not a regular file');
+}
 
 /** Opens `file` with `flags` on the thread pool; resolves with the descriptor. */
-export function openFd(file: string, flags: string): Promise<number> {
+export function openFd(file: string, flags: string | number): Promise<number> {
   return new Promise((resolve, reject) => {
     fs.open(file, flags, 0o666, (error, fd) => (error ? reject(error) : resolve(fd)));
   });
@@ -61,12 +80,14 @@ export interface BytesAndStat {
  * Reads a whole file: `open` and `read` on the pool, the `fstat` and `close` at once (two trips
  * instead of `readFile`'s four). Reads the size `fstat` reported, as `readFile` does, fewer
  * bytes if the file shrank meanwhile; a size of 0 (a file whose size the kernel does not know)
- * is read until the end. A folder fails with `EISDIR`, as `readFile` does.
+ * is read until the end. Anything but a regular file (a folder, a FIFO) is a
+ * `CorruptDataError`, found before any read ({@link READ_FLAGS}).
  */
 export async function readFileAndStat(file: string): Promise<BytesAndStat> {
-  const fd = await openFd(file, 'r');
+  const fd = await openFd(file, READ_FLAGS);
   try {
     const stat = fs.fstatSync(fd, { bigint: true });
+    checkRegularFile(file, stat);
     const size = Number(stat.size);
     return { bytes: size > 0 ? await readSize(fd, size) : await readToEnd(fd), stat };
   } finally {
@@ -79,9 +100,10 @@ export async function readFileAndStat(file: string): Promise<BytesAndStat> {
  * (a listing, a batch): about a third of the CPU of the trips through the pool.
  */
 export function readFileAndStatSync(file: string): BytesAndStat {
-  const fd = fs.openSync(file, 'r');
+  const fd = fs.openSync(file, READ_FLAGS);
   try {
     const stat = fs.fstatSync(fd, { bigint: true });
+    checkRegularFile(file, stat);
     const size = Number(stat.size);
     if (size === 0) return { bytes: fs.readFileSync(fd), stat };
     const buffer = Buffer.allocUnsafe(size);

@@ -10,9 +10,15 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { JsonObject, JsonValue, SearchKind, TextExtractor } from '../../core/index.js';
-import { DEFAULT_TEXT_RULE_VERSION, LIBRARY_TIMESTAMP_FIELDS, countTokens } from '../../core/index.js';
+import {
+  CorruptDataError,
+  DEFAULT_TEXT_RULE_VERSION,
+  LIBRARY_TIMESTAMP_FIELDS,
+  countTokens,
+} from '../../core/index.js';
 import type { FileIdentity } from './atomic-json.js';
 import { makeDirUnder } from './atomic-json.js';
+import { readFileAndStatSync } from './fd-io.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
 /** Format version written in every segment; another version is stale. */
@@ -212,9 +218,10 @@ export function parseSegment(text: string, kind: SearchKind, owner: string): Seg
 export function readSegment(file: string, kind: SearchKind, owner: string): Segment | null {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // Not `readFileSync`: a FIFO in its place would block the event loop in `open` (see `fd-io.ts`).
+    text = readFileAndStatSync(file).bytes.toString('utf8');
   } catch (error) {
-    if (isMissing(error)) return null;
+    if (isMissing(error) || error instanceof CorruptDataError) return null; // not a segment file
     throw error;
   }
   return parseSegment(text, kind, owner);

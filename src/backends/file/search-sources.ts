@@ -7,6 +7,7 @@ import fs, { type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, type JsonValue, parseStoredJson, type SearchKind } from '../../core/index.js';
 import { type FileIdentity, identityOf, ioError, readdirOrEmpty } from './atomic-json.js';
+import { checkRegularFile, READ_FLAGS } from './fd-io.js';
 import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
 import { CHAINS_FILE, CONVERSATION_FILES, type StoreLayout } from './layout.js';
 import { LoopTurns } from './loop-turns.js';
@@ -144,7 +145,7 @@ export function readSource(source: SourceRef): Promise<SourceContent | null> {
 function readSourceNow({ file, kind }: SourceRef): SourceContent | null {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(file, READ_FLAGS); // a FIFO opens at once, then is refused (see `fd-io.ts`)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -154,7 +155,7 @@ function readSourceNow({ file, kind }: SourceRef): SourceContent | null {
   let stat: BigIntStats;
   try {
     stat = fs.fstatSync(fd, { bigint: true });
-    if (stat.isDirectory()) throw new CorruptDataError(file, 'is a folder');
+    checkRegularFile(file, stat);
     bytes = fs.readFileSync(fd);
   } catch (error) {
     if (error instanceof CorruptDataError) throw error;
