@@ -1,12 +1,13 @@
 /**
  * A file cache batch writes one file per key, several at once: when one fails, the error lists
  * exactly the items written (the others started before the failure finish; none starts after
- * it), and no temp file stays.
+ * it), and no temp file stays. A write that landed is never reported as failed.
  */
 import path from 'node:path';
 import fse from 'fs-extra';
 import { BatchPartiallyAppliedError } from '../../src/core/index.js';
 import { CACHE_BATCH_WRITES_AT_ONCE } from '../../src/backends/file/batches.js';
+import { hashedKeyFileName } from '../../src/backends/file/layout.js';
 import { filesIn, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(shutdownAll);
@@ -66,5 +67,49 @@ describe('file cache batch failures', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(BatchPartiallyAppliedError);
     expect(await filesIn(cache)).toEqual(['k1.json', 'k2.json']);
+  });
+});
+
+describe('file cache writes that landed', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('a key moved back to its reference name is written even when its old hashed copy cannot be removed', async () => {
+    const warn = jest.fn();
+    const storage = await openStore({ logger: { warn } });
+    const cache = path.join(storage.baseDir, 'cache');
+    await storage.storeCacheEntry('x_y', { plain: true });
+    await storage.storeCacheEntry('x:y', { v: 'old' }); // `x_y.json` is taken: the hashed name
+    await storage.deleteCacheEntry('x_y'); // the reference name is free again
+    const hashed = path.join(cache, hashedKeyFileName('x:y'));
+    expect(await fse.pathExists(hashed)).toBe(true);
+    const realUnlink = fse.promises.unlink;
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    jest.spyOn(fse.promises, 'unlink').mockImplementation(async (file) => {
+      if (file === hashed) throw denied;
+      return realUnlink(file);
+    });
+
+    // Neither rejects: both writes landed.
+    await storage.storeCacheEntries([
+      { key: 'e', data: { n: 0 } },
+      { key: 'x:y', data: { v: 'new' } },
+    ]);
+    expect(await storage.loadCacheEntry('x:y')).toEqual({ v: 'new' });
+    await storage.storeCacheEntry('x:y', { v: 'newer' });
+    // The new file is under the reference name, which reads and listings try first.
+    expect(await storage.loadCacheEntry('x:y')).toEqual({ v: 'newer' });
+    expect(await storage.loadCacheEntries(['e', 'x:y'])).toEqual([{ n: 0 }, { v: 'newer' }]);
+    expect(await storage.listCacheKeys()).toEqual(['e', 'x:y']);
+    expect(await fse.pathExists(hashed)).toBe(true);
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringContaining('could not remove the old copy'),
+      expect.objectContaining({ path: hashed, error: expect.stringContaining('EACCES') as unknown }),
+    );
+
+    // The key's next write removes the copy.
+    jest.restoreAllMocks();
+    await storage.storeCacheEntry('x:y', { v: 'last' });
+    expect(await fse.pathExists(hashed)).toBe(false);
+    expect(await storage.loadCacheEntry('x:y')).toEqual({ v: 'last' });
   });
 });

@@ -85,7 +85,7 @@ export function buildFileParts(
   const folders = new FolderFiles(layout, locks, new Backups(backups), pretty, textIndex);
   const reads = new FolderReads(layout, names, folders);
   const chains = new FileChains(layout, folders, reads, pretty);
-  const shared = { locks, pretty, root: layout.baseDir, names };
+  const shared = { locks, pretty, root: layout.baseDir, names, logger: config.logger };
   const cache = new KeyedFiles({
     ...shared,
     dir: layout.cacheDir,

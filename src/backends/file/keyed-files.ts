@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CorruptDataError, type JsonObject, type JsonValue } from '../../core/index.js';
+import { CorruptDataError, type JsonObject, type JsonValue, type StorageLogger } from '../../core/index.js';
 import { fsyncDir, ioError, makeDirUnder, readdirOrEmpty } from './atomic-json.js';
 import { type BackupPolicy, Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
@@ -25,7 +25,7 @@ import { LoopTurns } from './loop-turns.js';
 import type { FileNames } from './name-folding.js';
 import { existsSoon } from './metadata-now.js';
 import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
-import { isMissing } from './temp-files.js';
+import { removeOldCopy, unlinkEntry } from './keyed-removals.js';
 
 /** Keys read by {@link KeyedFiles.readMany}, or files by a listing, per turn of the event loop. */
 const KEYS_PER_TURN = 32;
@@ -53,6 +53,8 @@ export interface KeyedFilesOptions<T extends Keyed> {
   backups: BackupPolicy | null;
   /** The store's name rules (paths, and whether the file system folds names). */
   names: FileNames;
+  /** Receives an old copy that could not be removed after a write (see {@link KeyedFiles.write}). */
+  logger: StorageLogger | undefined;
 }
 
 /** A valid entry found on disk. */
@@ -150,7 +152,7 @@ export class KeyedFiles<T extends Keyed> {
         handedOver = true; // commitStaged removes the temp file itself if it fails
         const identity = await commitStaged(staged, target, assertHeld);
         backups?.written(target, identity);
-        if (target !== hashed && hashedCopy) await this.unlinkQuietly(hashed, true);
+        if (target !== hashed && hashedCopy) await removeOldCopy(hashed, this.backups, this.options.logger);
       });
     } finally {
       backedUp.give(false); // no answer yet (the lock or the backup failed): the temp file closes
@@ -183,7 +185,7 @@ export class KeyedFiles<T extends Keyed> {
         const mine = probe.state === 'ok' && probe.entry.key === key && (predicate?.(probe.entry) ?? true);
         if (!mine && !owned) continue;
         assertHeld();
-        removed = (await this.unlinkQuietly(file, false)) || removed;
+        removed = (await unlinkEntry(file, this.backups, false)) || removed;
       }
       if (removed) await fsyncDir(this.options.dir);
       return removed;
@@ -265,20 +267,6 @@ export class KeyedFiles<T extends Keyed> {
     }
     const free = probe.state === 'missing' || (probe.state === 'ok' && probe.entry.key === key);
     return free ? sanitized : hashed;
-  }
-
-  /** Deletes a file if present (backing it up first when asked); returns whether it existed. */
-  private async unlinkQuietly(file: string, backupFirst: boolean): Promise<boolean> {
-    if (backupFirst) await this.backups?.beforeOverwrite(file);
-    try {
-      await fs.promises.unlink(file);
-      return true;
-    } catch (error) {
-      if (isMissing(error)) return false;
-      throw ioError('remove', file, error);
-    } finally {
-      this.backups?.forget(file);
-    }
   }
 
   /**

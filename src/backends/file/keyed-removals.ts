@@ -1,0 +1,55 @@
+/**
+ * Removals of a keyed folder's files (`keyed-files.ts`): a key's file on delete or purge, and
+ * the old copy a write leaves at the key's hashed name when the key moves back to its
+ * reference name.
+ */
+import fs from 'node:fs';
+import { logEvent, type StorageLogger } from '../../core/index.js';
+import { ioError } from './atomic-json.js';
+import type { Backups } from './backups.js';
+import { isMissing } from './temp-files.js';
+
+/** Deletes `file` if present (backed up first when `backupFirst`); returns whether it existed. */
+export async function unlinkEntry(
+  file: string,
+  backups: Backups | null,
+  backupFirst: boolean,
+): Promise<boolean> {
+  if (backupFirst) await backups?.beforeOverwrite(file);
+  try {
+    await fs.promises.unlink(file);
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw ioError('remove', file, error);
+  } finally {
+    backups?.forget(file);
+  }
+}
+
+/**
+ * Removes a key's old copy at its hashed name once its new file is in place under the
+ * reference name. Reads and listings try that name first, so a copy left behind is what a crash
+ * just before this removal leaves: never read while the new file is there, and removed by the
+ * key's next write or delete. A failure here therefore does not fail the write that landed: it
+ * is logged (`warn`, with the path).
+ */
+export async function removeOldCopy(
+  file: string,
+  backups: Backups | null,
+  logger: StorageLogger | undefined,
+): Promise<void> {
+  try {
+    await unlinkEntry(file, backups, true);
+  } catch (error) {
+    logEvent(
+      logger,
+      'warn',
+      'file storage: could not remove the old copy of a key moved to its reference name',
+      {
+        path: file,
+        error: error instanceof Error ? error.message : String(error),
+      },
+    );
+  }
+}
