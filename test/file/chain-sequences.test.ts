@@ -4,6 +4,7 @@
  * between the two files of a trim leaves numbers that agree with the chains file.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import type { JsonObject } from '../../src/core/index.js';
@@ -162,5 +163,62 @@ describe('file backend: reasoning-chain sequence numbers', () => {
     expect((await storage.loadSequencedReasoningChains('agent')).map((c) => c.sequence)).toEqual([
       6, 7, 8, 9,
     ]);
+  });
+  describe('an interrupted append-with-trim of chains whose first ones are equal', () => {
+    /** An agent holding two identical chains (a batch gives its chains one `stored_at`), at most 2 kept. */
+    async function twinChains() {
+      const storage = await openStore({ createBackups: false, maxReasoningChainsPerAgent: 2 });
+      await storage.appendReasoningChains('agent', [{ step: 'same' }, { step: 'same' }]);
+      const [a, b] = await storage.loadReasoningChains('agent');
+      expect(a).toEqual(b);
+      return storage;
+    }
+
+    /** Fails the `nth` (from 1) rename onto a file whose path ends with `suffix`; the others go through. */
+    function failRename(suffix: string, nth: number): void {
+      const realRename = fs.promises.rename;
+      let seen = 0;
+      jest.spyOn(fs.promises, 'rename').mockImplementation(async (from, to) => {
+        if (String(to).endsWith(suffix) && (seen += 1) === nth) throw new Error('EIO: injected');
+        return realRename(from, to);
+      });
+    }
+
+    const sequences = async (storage: Awaited<ReturnType<typeof twinChains>>) =>
+      (await storage.loadSequencedReasoningChains('agent')).map((c) => [c.sequence, c.chain.step]);
+
+    it('keeps the old numbers when the chains file was not replaced', async () => {
+      const storage = await twinChains();
+      failRename('reasoning_chains.json', 1); // the journal is written, the chains file is not
+      await expect(storage.storeReasoningChain('agent', { step: 'B' })).rejects.toThrow('injected');
+      jest.restoreAllMocks();
+      expect(await sequences(storage)).toEqual([
+        [0, 'same'],
+        [1, 'same'],
+      ]);
+      await storage.storeReasoningChain('agent', { step: 'C' });
+      expect(await sequences(storage)).toEqual([
+        [1, 'same'],
+        [2, 'C'],
+      ]);
+    });
+
+    it('reads the new numbers when only the settle step failed', async () => {
+      const storage = await twinChains();
+      failRename('.json', 3); // journal, chains file, then the settle of the sequence file
+      await expect(storage.storeReasoningChain('agent', { step: 'B' })).rejects.toThrow('injected');
+      jest.restoreAllMocks();
+      const file = await sequenceFile(storage.baseDir);
+      expect((await fse.readJson(file)) as JsonObject).toHaveProperty('pending');
+      expect(await sequences(storage)).toEqual([
+        [1, 'same'],
+        [2, 'B'],
+      ]);
+      await storage.storeReasoningChain('agent', { step: 'C' });
+      expect(await sequences(storage)).toEqual([
+        [2, 'B'],
+        [3, 'C'],
+      ]);
+    });
   });
 });

@@ -12,8 +12,13 @@
  * the change it is about to make (`pending`: the new `first`, the new length and a hash of the
  * new and old first chain), then the chains file is replaced, then the sequence file is
  * settled. A crash between leaves `pending`, and readers tell from the chains file whether the
- * change landed (its first chain is no longer the old one, or, when old and new look the same,
- * its length is the new length); the next write settles it.
+ * change landed: its first chain is no longer the old one. When the old and the new first chain
+ * are the same (a batch gives its chains one `stored_at`, so `[A, A]` are equal), `pending` also
+ * holds hashes of the whole new and old lists and the old length, and the change landed when
+ * the file begins with the new list and not with the old one; where it begins with both (one
+ * list begins the other), when its length is the new length and not the old one. A record
+ * without them (written by an earlier version) is judged by the length alone. The next write
+ * settles it.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -43,6 +48,8 @@ interface PendingChange {
   length: number;
   head: string | null;
   old_head: string | null;
+  /** Only where `head === old_head`: what tells the two lists apart (see the file comment). */
+  lists: { list_hash: string; old_length: number; old_list_hash: string } | null;
 }
 
 /** The parsed sequence file of an agent. */
@@ -54,6 +61,23 @@ interface SequenceState {
 /** A hash of a chain list's first record (`null` for an empty list). */
 function headHash(chains: readonly JsonValue[]): string | null {
   return chains.length === 0 ? null : createHash('sha256').update(JSON.stringify(chains[0])).digest('hex');
+}
+
+/** A hash of the first `length` chains of `chains` (`null` when it has fewer). */
+function listHash(chains: readonly JsonValue[], length: number): string | null {
+  if (chains.length < length) return null;
+  const hash = createHash('sha256');
+  // JSON text holds no raw line break, so the records cannot run into each other.
+  for (let i = 0; i < length; i += 1) hash.update(`${JSON.stringify(chains[i])}\n`);
+  return hash.digest('hex');
+}
+
+/** The list hashes of a pending change, `null` when absent or not well formed (an older record). */
+function parseLists(pending: JsonObject): PendingChange['lists'] {
+  const { list_hash, old_length, old_list_hash } = pending;
+  if (typeof list_hash !== 'string' || typeof old_list_hash !== 'string') return null;
+  if (!Number.isSafeInteger(old_length)) return null;
+  return { list_hash, old_length: old_length as number, old_list_hash };
 }
 
 function parseSequenceFile(file: string, value: JsonValue): SequenceState {
@@ -77,6 +101,7 @@ function parseSequenceFile(file: string, value: JsonValue): SequenceState {
             length: pending.length as number,
             head: typeof pending.head === 'string' ? pending.head : null,
             old_head: typeof pending.old_head === 'string' ? pending.old_head : null,
+            lists: parseLists(pending),
           },
   };
 }
@@ -86,10 +111,21 @@ export function firstSequence(state: SequenceState | null, chains: readonly Json
   if (state === null) return 0;
   const pending = state.pending;
   if (pending === null) return state.first;
+  return landed(pending, chains) ? pending.first : state.first;
+}
+
+/** Whether the chains file as read (`chains`) is the one `pending` was about to write (see the file comment). */
+function landed(pending: PendingChange, chains: readonly JsonValue[]): boolean {
   const head = headHash(chains);
-  const landed =
-    head !== pending.old_head || (pending.head === pending.old_head && chains.length === pending.length);
-  return landed ? pending.first : state.first;
+  if (pending.head !== pending.old_head) return head !== pending.old_head;
+  const { lists } = pending;
+  if (lists !== null) {
+    const isNew = listHash(chains, pending.length) === lists.list_hash;
+    const isOld = listHash(chains, lists.old_length) === lists.old_list_hash;
+    if (isNew !== isOld) return isNew;
+    if (isNew) return chains.length === pending.length && chains.length !== lists.old_length;
+  }
+  return head !== pending.old_head || chains.length === pending.length;
 }
 
 /** Chain writes and sequenced reads of one file store; every write holds the agent's lock. */
@@ -221,7 +257,16 @@ export class FileChains {
     assertHeld: AssertLockHeld,
   ): Promise<void> {
     const next = first + removed;
-    const pending = { first: next, length: kept.length, head: headHash(kept), old_head: headHash(old) };
+    const head = headHash(kept);
+    const oldHead = headHash(old);
+    const pending: JsonObject = { first: next, length: kept.length, head, old_head: oldHead };
+    // Only where the first chains are equal do the lists need telling apart: a hash of each
+    // whole list, which costs a pass over both (see the file comment).
+    if (head === oldHead) {
+      pending.list_hash = listHash(kept, kept.length);
+      pending.old_length = old.length;
+      pending.old_list_hash = listHash(old, old.length);
+    }
     await this.writeState(agentId, { agent_id: agentId, first, pending }, assertHeld);
     await this.writeChains(agentId, kept, assertHeld);
     await this.writeState(agentId, { agent_id: agentId, first: next }, assertHeld);
