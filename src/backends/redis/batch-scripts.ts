@@ -16,7 +16,7 @@ import { indexedScript, MEMORY_GUARD, script } from './scripts.js';
  * items out in Lua, and writes with one `HSET` of the records, one `RPUSH` of the new ids and one
  * `HSET` of the created_at values (each split per 1,000 arguments) instead of four calls per
  * memory. A repeated id is followed through the batch: its second write replaces its first in
- * place, as in a loop.
+ * place, as in a loop. The index is written before the records (`indexPhase`, `search-lua.ts`).
  */
 export const UPSERT_MEMORIES = indexedScript(
   'upsertMemories',
@@ -41,35 +41,44 @@ for i = 1, #ids, 1000 do
   end
 end
 local records, fresh, created, added, bytes = {}, {}, {}, 0, 0
-for i = 4, #ARGV, 5 do
-  local id, json = ARGV[i], ARGV[i + 1]
-  local old = length[id]
-  if docs then
-    local doc = 'm' .. ARGV[3] .. id
-    if old ~= 0 or stale then unindexDoc(KEYS[5], doc) end
-    docs.add(doc, ARGV[i + 4])
+-- Works the items out and (docs) writes their index, all before the first record write.
+local function prepare()
+  for i = 4, #ARGV, 5 do
+    local id, json = ARGV[i], ARGV[i + 1]
+    local old = length[id]
+    if docs then
+      local doc = 'm' .. ARGV[3] .. id
+      if old ~= 0 or stale then unindexDoc(KEYS[5], doc) end
+      docs.add(doc, ARGV[i + 4])
+    end
+    if old == 0 then
+      added = added + 1
+      fresh[#fresh + 1] = id
+    end
+    records[#records + 1] = id
+    records[#records + 1] = json
+    -- An explicit created_at replaces the kept one; otherwise it is set only when none is kept (HSETNX).
+    if ARGV[i + 3] == '1' or not dated[id] then
+      created[#created + 1] = id
+      created[#created + 1] = ARGV[i + 2]
+      dated[id] = true
+    end
+    bytes = bytes + #json - old
+    length[id] = #json
   end
-  if old == 0 then
-    added = added + 1
-    fresh[#fresh + 1] = id
-  end
-  records[#records + 1] = id
-  records[#records + 1] = json
-  -- An explicit created_at replaces the kept one; otherwise it is set only when none is kept (HSETNX).
-  if ARGV[i + 3] == '1' or not dated[id] then
-    created[#created + 1] = id
-    created[#created + 1] = ARGV[i + 2]
-    dated[id] = true
-  end
-  bytes = bytes + #json - old
-  length[id] = #json
+  if docs then addDocs(KEYS[5], docs.docs, docs.specs) end
+end
+if docs then
+  local bad = indexPhase(KEYS[5], prepare)
+  if bad then return redis.error_reply(bad) end
+else
+  prepare()
 end
 callAll('HSET', KEYS[2], records)
 callAll('RPUSH', KEYS[1], fresh)
 callAll('HSET', KEYS[3], created)
 bump(KEYS[5], 'memories', added)
 bump(KEYS[5], 'bytes', bytes)
-if docs then addDocs(KEYS[5], docs.docs, docs.specs) end
 redis.call('ZADD', KEYS[4], 0, ARGV[1])
 return (#ARGV - 3) / 5`,
 );

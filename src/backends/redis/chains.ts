@@ -19,18 +19,17 @@ const q = (value: string): string => JSON.stringify(value);
 /** How long a chain-append token is remembered, so a resent append lands once (ms). */
 const APPEND_TOKEN_TTL_MS = 60 * 60 * 1000;
 
-// trimHead(chains, agents, counters, agent id, keep, agent hash, index, search owner): drops all
-// but the last `keep` chains, with the counters, their search docs when `index` (docs are keyed
-// by sequence number: the head's is next - LLEN) and the agent's index entry when none is
-// left; returns how many.
-const TRIM_HEAD = `local function trimHead(chains, agents, counters, agentId, keep, agent, index, owner)
-  local len = redis.call('LLEN', chains)
+// unindexHead(counters, owner, next, len, keep): drops the search docs of all but the last
+// `keep` of `len` chains (docs are keyed by sequence number: the head's is next - len), the
+// index phase of a trim. trimHead(chains, agents, counters, agent id, keep, len): then drops
+// those chains, with the counters and the agent's index entry when none is left; returns how many.
+const TRIM_HEAD = `local function unindexHead(counters, owner, nextSeq, len, keep)
+  local head = nextSeq - len
+  for seq = head, head + len - keep - 1 do unindexDoc(counters, 'a' .. owner .. seq) end
+end
+local function trimHead(chains, agents, counters, agentId, keep, len)
   local remove = len - keep
   if remove <= 0 then return 0 end
-  if index then
-    local head = (tonumber(redis.call('HGET', agent, 'next') or '0') or 0) - len
-    for seq = head, head + remove - 1 do unindexDoc(counters, 'a' .. owner .. seq) end
-  end
   local bytes = 0
   for i = 0, remove - 1, 1000 do
     for _, v in ipairs(redis.call('LRANGE', chains, i, math.min(i + 999, remove - 1))) do bytes = bytes + #v end
@@ -58,7 +57,9 @@ end
  * so no key is asked its TYPE: the token's `ZSCORE` and the list's `LLEN` (reads it makes
  * anyway) fail on another type, and so do the first two writes, `ZADD NX` of the agent into
  * the bucket's agents and `HINCRBY` of the agent's `next`; a failed `HINCRBY` takes back the
- * member the `ZADD` added. A wrong type still writes nothing.
+ * member the `ZADD` added. A wrong type still writes nothing. The search docs (the new chains',
+ * then a trim's) are written next, before the chains (`indexPhase`, `search-lua.ts`); when
+ * that fails, `next` and the agent's member are taken back the same way.
  */
 export const APPEND_CHAINS = indexedScript(
   'appendChains',
@@ -80,22 +81,30 @@ if failed(nextSeq) then
   if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return redis.error_reply(wrongType(KEYS[3], 'hash')) end
   return redis.error_reply('WRONGTYPE ' .. KEYS[3] .. ' field next is not an integer')
 end
-local index = searchOn(KEYS[5], ARGV[5])
-local first = nextSeq - n
+local first, len, keep = nextSeq - n, before + n, tonumber(ARGV[4])
+if searchOn(KEYS[5], ARGV[5]) then
+  local bad = indexPhase(KEYS[5], function()
+    -- Sequence numbers are never reused: each doc is new.
+    local stale = searchStale(KEYS[5])
+    local docs, specs = {}, {}
+    for i = 0, n - 1 do
+      docs[i + 1] = 'a' .. ARGV[6] .. (first + i)
+      specs[i + 1] = ARGV[9 + n + i]
+      if stale then unindexDoc(KEYS[5], docs[i + 1]) end
+    end
+    addDocs(KEYS[5], docs, specs)
+    if keep >= 0 then unindexHead(KEYS[5], ARGV[6], nextSeq, len, keep) end
+  end)
+  if bad then
+    -- Take back the first two writes (next was never stored as 0: it was absent).
+    if nextSeq == n then redis.call('HDEL', KEYS[3], 'next') else redis.call('HINCRBY', KEYS[3], 'next', -n) end
+    if added == 1 then redis.call('ZREM', KEYS[4], ARGV[3]) end
+    return redis.error_reply(bad)
+  end
+end
 local bytes = 0
 for i = 9, 8 + n do bytes = bytes + #ARGV[i] end
 pushAll(KEYS[1], 9, 8 + n)
-if index then
-  -- Sequence numbers are never reused: each doc is new.
-  local stale = searchStale(KEYS[5])
-  local docs, specs = {}, {}
-  for i = 0, n - 1 do
-    docs[i + 1] = 'a' .. ARGV[6] .. (first + i)
-    specs[i + 1] = ARGV[9 + n + i]
-    if stale then unindexDoc(KEYS[5], docs[i + 1]) end
-  end
-  addDocs(KEYS[5], docs, specs)
-end
 local now = tonumber(ARGV[7])
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
@@ -103,8 +112,7 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 bump(KEYS[5], 'chains', n)
 bump(KEYS[5], 'bytes', bytes)
 if before == 0 then bump(KEYS[5], 'agents', 1) end
-local keep = tonumber(ARGV[4])
-if keep >= 0 then trimHead(KEYS[1], KEYS[4], KEYS[5], ARGV[3], keep, KEYS[3], index, ARGV[6]) end
+if keep >= 0 then trimHead(KEYS[1], KEYS[4], KEYS[5], ARGV[3], keep, len) end
 return first`,
 );
 
@@ -117,8 +125,13 @@ const TRIM_CHAINS = indexedScript(
   'trimChains',
   `${TRIM_HEAD}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'hash'}, KEYS[3])
 if bad then return redis.error_reply(bad) end
-local index = tonumber(ARGV[2]) < redis.call('LLEN', KEYS[1]) and searchOn(KEYS[3], ARGV[3])
-return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]), KEYS[4], index, ARGV[4])`,
+local keep, len = tonumber(ARGV[2]), redis.call('LLEN', KEYS[1])
+if keep < len and searchOn(KEYS[3], ARGV[3]) then
+  local nextSeq = tonumber(redis.call('HGET', KEYS[4], 'next') or '0') or 0
+  bad = indexPhase(KEYS[3], function() unindexHead(KEYS[3], ARGV[4], nextSeq, len, keep) end)
+  if bad then return redis.error_reply(bad) end
+end
+return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], keep, len)`,
 );
 
 /**

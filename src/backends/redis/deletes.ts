@@ -1,7 +1,8 @@
 /**
  * Deletes of single memories and of an agent's reasoning chains (layout v2, see `keys.ts`).
  * Like the scripts in `scripts.ts`, each Lua script touches one bucket's slot, checks key
- * types before its first write, keeps the bucket counters exact and is idempotent.
+ * types before its first write (the search index's by dropping the docs first, in an
+ * `indexPhase`: `search-lua.ts`), keeps the bucket counters exact and is idempotent.
  */
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys, ConversationKeys } from './keys.js';
@@ -22,10 +23,13 @@ const REMOVE_MEMORY = indexedScript(
   KEYS[6], 'string', KEYS[7], 'zset', KEYS[8], 'hash'}, KEYS[8])
 if bad then return redis.error_reply(bad) end
 local old = redis.call('HSTRLEN', KEYS[2], ARGV[1])
+if searchOn(KEYS[8], ARGV[3]) then
+  local bad = indexPhase(KEYS[8], function() unindexDoc(KEYS[8], 'm' .. ARGV[4] .. ARGV[1]) end)
+  if bad then return redis.error_reply(bad) end
+end
 local existed = redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('LREM', KEYS[1], 0, ARGV[1])
-if searchOn(KEYS[8], ARGV[3]) then unindexDoc(KEYS[8], 'm' .. ARGV[4] .. ARGV[1]) end
 bump(KEYS[8], 'memories', -existed)
 bump(KEYS[8], 'bytes', -old)
 if redis.call('EXISTS', KEYS[1], KEYS[4], KEYS[6]) == 0 and redis.call('HEXISTS', KEYS[5], 'raw') == 0 then
@@ -49,7 +53,10 @@ local bytes = 0
 for _, v in ipairs(old) do bytes = bytes + #v end
 if #old > 0 and searchOn(KEYS[3], ARGV[2]) then
   local nextSeq = tonumber(redis.call('HGET', KEYS[4], 'next') or '0') or 0
-  for seq = nextSeq - #old, nextSeq - 1 do unindexDoc(KEYS[3], 'a' .. ARGV[3] .. seq) end
+  local bad = indexPhase(KEYS[3], function()
+    for seq = nextSeq - #old, nextSeq - 1 do unindexDoc(KEYS[3], 'a' .. ARGV[3] .. seq) end
+  end)
+  if bad then return redis.error_reply(bad) end
 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])

@@ -119,28 +119,40 @@ export function indexedScript(name: string, body: string): LuaScript {
  * index off: TYPE, HGETALL, ZADD per index zset, SET, HSET). The index zsets are not asked
  * their TYPE: each one's `ZADD NX` is its check, and when one fails the members the ones
  * before it added are removed again (NX: a member already there was left as it was), so a
- * wrong type still writes nothing.
+ * wrong type still writes nothing. The search doc is written next (`indexPhase`,
+ * `search-lua.ts`), before the record; when that fails the members are taken back the same way.
  */
 export const WRITE_STRING = indexedScript(
   'writeString',
   `local bad = guard({KEYS[1], 'string', KEYS[2], 'hash'}, KEYS[2])
 if bad then return redis.error_reply(bad) end
 local added = {}
+local function takeBack(upto)
+  for j = 3, upto do
+    if added[j] == 1 then redis.call('ZREM', KEYS[j], ARGV[1]) end
+  end
+end
 for i = 3, #KEYS do
   local n = redis.pcall('ZADD', KEYS[i], 'NX', 0, ARGV[1])
   if type(n) == 'table' then
-    for j = 3, i - 1 do
-      if added[j] == 1 then redis.call('ZREM', KEYS[j], ARGV[1]) end
-    end
+    takeBack(i - 1)
     return redis.error_reply(wrongType(KEYS[i], 'zset'))
   end
   added[i] = n
 end
 -- guard() read the record's type: a new record has no old length to read.
 local existed = keyTypes[KEYS[1]] == 'none' and 0 or 1
+if searchOn(KEYS[2], ARGV[4]) then
+  local bad = indexPhase(KEYS[2], function()
+    indexDoc(KEYS[2], ARGV[5], ARGV[6], existed == 0 and not searchStale(KEYS[2]))
+  end)
+  if bad then
+    takeBack(#KEYS)
+    return redis.error_reply(bad)
+  end
+end
 local old = existed == 1 and redis.call('STRLEN', KEYS[1]) or 0
 redis.call('SET', KEYS[1], ARGV[2])
-if searchOn(KEYS[2], ARGV[4]) then indexDoc(KEYS[2], ARGV[5], ARGV[6], existed == 0 and not searchStale(KEYS[2])) end
 if existed == 0 then bump(KEYS[2], ARGV[3], 1) end
 bump(KEYS[2], 'bytes', #ARGV[2] - old)
 return existed`,
@@ -178,7 +190,7 @@ if bad then return redis.error_reply(bad) end
 local n = tonumber(ARGV[4])
 local oldCount = tonumber(redis.call('HGET', KEYS[2], 'raw') or '0') or 0
 local oldBytes = tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0
-if searchOn(KEYS[4], ARGV[2]) then
+local function index()
   for i = n, oldCount - 1 do unindexDoc(KEYS[4], 'r' .. ARGV[3] .. i) end
   local stale = searchStale(KEYS[4])
   local kept = {}
@@ -192,6 +204,10 @@ if searchOn(KEYS[4], ARGV[2]) then
     end
   end
   addDocs(KEYS[4], docs.docs, docs.specs)
+end
+if searchOn(KEYS[4], ARGV[2]) then
+  local bad = indexPhase(KEYS[4], index)
+  if bad then return redis.error_reply(bad) end
 end
 redis.call('DEL', KEYS[1])
 if n > 0 then pushAll(KEYS[1], 5, 4 + n) end
@@ -221,15 +237,17 @@ if bad then return redis.error_reply(bad) end
  * {@link UPSERT_MEMORY}; the batch script, `UPSERT_MEMORIES`, does the same for many with a
  * few commands in all): a new id is appended to the order list; a known id keeps its
  * position, and its old created_at unless the caller gave one (the read applies memory-created).
- * With `docs` (a `newDocs()` set, indexed by the caller once every memory is written), the
- * memory's old search doc is dropped and `spec` added to `docs` (doc `m<owner><id>`).
+ * With `index`, the memory's search doc (`m<owner><id>`) is replaced by `spec` first, in an
+ * `indexPhase` (`search-lua.ts`); when that fails, nothing else is written and the second
+ * result is the error text.
  */
-const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, docs, owner, spec)
+const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, index, owner, spec)
   local old = redis.call('HSTRLEN', KEYS[2], id)
-  if docs then
-    local doc = 'm' .. owner .. id
-    if old ~= 0 or searchStale(KEYS[5]) then unindexDoc(KEYS[5], doc) end
-    docs.add(doc, spec)
+  if index then
+    local bad = indexPhase(KEYS[5], function()
+      indexDoc(KEYS[5], 'm' .. owner .. id, spec, old == 0 and not searchStale(KEYS[5]))
+    end)
+    if bad then return 0, bad end
   end
   local added = redis.call('HSET', KEYS[2], id, json)
   if added == 1 then redis.call('RPUSH', KEYS[1], id) end
@@ -251,9 +269,9 @@ ${MEMORY_GUARD}`;
  */
 export const UPSERT_MEMORY = indexedScript(
   'upsertMemory',
-  `${UPSERT_MEMORY_FN}local docs = searchOn(KEYS[5], ARGV[6]) and newDocs()
-local added = upsertMemory(ARGV[1], ARGV[2], ARGV[3], ARGV[4], docs, ARGV[7], ARGV[8])
-if docs then addDocs(KEYS[5], docs.docs, docs.specs) end
+  `${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[6])
+local added, bad = upsertMemory(ARGV[1], ARGV[2], ARGV[3], ARGV[4], index, ARGV[7], ARGV[8])
+if bad then return redis.error_reply(bad) end
 redis.call('ZADD', KEYS[4], 0, ARGV[5])
 return added`,
 );
@@ -312,18 +330,24 @@ local rawCount = tonumber(redis.call('HGET', KEYS[2], 'raw') or '0') or 0
 local bytes = redis.call('STRLEN', KEYS[1]) + redis.call('STRLEN', KEYS[4])
 bytes = bytes + (tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0)
 for _, v in ipairs(redis.call('HVALS', KEYS[6])) do bytes = bytes + #v end
-bump(c, 'conversations', -redis.call('EXISTS', KEYS[1]))
-bump(c, 'chunk_infos', -redis.call('EXISTS', KEYS[4]))
-bump(c, 'memories', -redis.call('HLEN', KEYS[6]))
-bump(c, 'raw_messages', -rawCount)
-bump(c, 'bytes', -bytes)
+local conversations, chunkInfos = redis.call('EXISTS', KEYS[1]), redis.call('EXISTS', KEYS[4])
+local memories = redis.call('HLEN', KEYS[6])
 if searchOn(c, ARGV[2]) then
   local o = ARGV[3]
-  unindexDoc(c, 'v' .. o)
-  unindexDoc(c, 'k' .. o)
-  for i = 0, rawCount - 1 do unindexDoc(c, 'r' .. o .. i) end
-  for _, id in ipairs(redis.call('HKEYS', KEYS[6])) do unindexDoc(c, 'm' .. o .. id) end
+  local bad = indexPhase(c, function()
+    unindexDoc(c, 'v' .. o)
+    unindexDoc(c, 'k' .. o)
+    for i = 0, rawCount - 1 do unindexDoc(c, 'r' .. o .. i) end
+    for _, id in ipairs(redis.call('HKEYS', KEYS[6])) do unindexDoc(c, 'm' .. o .. id) end
+  end)
+  if bad then return redis.error_reply(bad) end
 end
+-- After the index phase: a counter too large for a Lua number is bumped at once (HINCRBY).
+bump(c, 'conversations', -conversations)
+bump(c, 'chunk_infos', -chunkInfos)
+bump(c, 'memories', -memories)
+bump(c, 'raw_messages', -rawCount)
+bump(c, 'bytes', -bytes)
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 redis.call('ZREM', KEYS[8], ARGV[1])
 redis.call('ZREM', KEYS[9], ARGV[1])

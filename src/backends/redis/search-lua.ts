@@ -72,8 +72,21 @@ end
  * messages, memory and chain batches, index builds) collects the new docs (`newDocs()`: the
  * last spec of a doc written twice wins) and indexes them together with `addDocs`: one
  * `APPEND` per token for all of them.
+ *
+ * The index keys are not asked their `TYPE` (an indexed write touches one per token): a write
+ * script runs its whole index phase (every `unindexDoc`, `addDocs`) before its first record
+ * write, as `indexPhase(counters, fn)`, which runs `fn` under `pcall`. When a call fails (a
+ * wrong-typed index key, a corrupt `search-dead` count, ...) the phase may have half-changed
+ * the index: `indexPhase` drops the script's pending counter changes, marks the bucket stale
+ * (searches scan it, the next writable open rebuilds it), bumps `search_rev` (so a rebuild
+ * under way starts again) and returns a `WRONGTYPE` message naming the bucket's prefix and the
+ * key (`indexKey`, set before each call), which the script returns as its error without
+ * writing anything else (the client makes it a `CorruptDataError`). A server-side refusal
+ * (OOM, a read-only replica) fails the stale mark too, so the script ends with that error.
  */
-export const SEARCH_LUA = `${IS_GONE_LUA}local function searchOn(counters, flag)
+export const SEARCH_LUA = `${IS_GONE_LUA}-- The index key of the call in progress, named when the index phase fails (indexPhase).
+local indexKey = nil
+local function searchOn(counters, flag)
   if flag == nil or flag == '' then return false end
   bump(counters, 'search_rev', 1)
   if flag == '1' then return true end
@@ -98,18 +111,22 @@ local function takeNums(counters, n)
 end
 local function compactPostings(base, tok)
   local key = base .. 'q:' .. tok
+  indexKey = key
   local s = redis.call('GET', key) or ''
-  local gone = redis.call('GET', base .. 'search-gone') or ''
+  indexKey = base .. 'search-gone'
+  local gone = redis.call('GET', indexKey) or ''
   local keep = {}
   for pos = 1, #s, ${POSTING_BYTES} do
     if not isGone(gone, struct.unpack('<I4', s, pos)) then keep[#keep + 1] = string.sub(s, pos, pos + ${POSTING_BYTES - 1}) end
   end
   if #keep == 0 then redis.call('DEL', key) else redis.call('SET', key, table.concat(keep)) end
-  redis.call('HDEL', base .. 'search-dead', tok)
+  indexKey = base .. 'search-dead'
+  redis.call('HDEL', indexKey, tok)
 end
 local function unindexDoc(counters, doc)
   local base = string.sub(counters, 1, #counters - 8)
-  local old = redis.call('HGET', base .. 'search-docs', doc)
+  indexKey = base .. 'search-docs'
+  local old = redis.call('HGET', indexKey, doc)
   if not old then return end
   local num, len, rest = string.match(old, '^(%d+) (%d+)(.*)$')
   if num == nil then
@@ -117,12 +134,16 @@ local function unindexDoc(counters, doc)
     redis.call('HDEL', base .. 'search-docs', doc)
     return
   end
-  redis.call('SETBIT', base .. 'search-gone', num, 1)
+  indexKey = base .. 'search-gone'
+  redis.call('SETBIT', indexKey, num, 1)
   for tok in string.gmatch(rest, ' (%S+) %S+') do
-    local dead = redis.call('HINCRBY', base .. 'search-dead', tok, 1)
-    if dead * ${2 * POSTING_BYTES} > redis.call('STRLEN', base .. 'q:' .. tok) then compactPostings(base, tok) end
+    indexKey = base .. 'search-dead'
+    local dead = redis.call('HINCRBY', indexKey, tok, 1)
+    indexKey = base .. 'q:' .. tok
+    if dead * ${2 * POSTING_BYTES} > redis.call('STRLEN', indexKey) then compactPostings(base, tok) end
   end
-  redis.call('HDEL', base .. 'search-docs', doc, num)
+  indexKey = base .. 'search-docs'
+  redis.call('HDEL', indexKey, doc, num)
   bump(counters, 'search_docs', -1)
   bump(counters, 'search_tokens', -(tonumber(len) or 0))
 end
@@ -157,9 +178,11 @@ local function addDocs(counters, docs, specs)
         e = head .. packTf(tf) .. tail
         entries[tf] = e
       end
-      redis.call('APPEND', base .. 'q:' .. tok, e)
+      indexKey = base .. 'q:' .. tok
+      redis.call('APPEND', indexKey, e)
     end
-    redis.call('HSET', base .. 'search-docs', doc, num .. ' ' .. spec, num, doc)
+    indexKey = base .. 'search-docs'
+    redis.call('HSET', indexKey, doc, num .. ' ' .. spec, num, doc)
     bump(counters, 'search_docs', 1)
     bump(counters, 'search_tokens', tonumber(length))
     return
@@ -188,11 +211,13 @@ local function addDocs(counters, docs, specs)
     fields[#fields + 1] = doc
     tokens = tokens + tonumber(length)
   end
+  indexKey = base .. 'search-docs'
   for i = 1, #fields, 2000 do
-    redis.call('HSET', base .. 'search-docs', unpack(fields, i, math.min(i + 1999, #fields)))
+    redis.call('HSET', indexKey, unpack(fields, i, math.min(i + 1999, #fields)))
   end
   for _, tok in ipairs(order) do
-    redis.call('APPEND', base .. 'q:' .. tok, table.concat(byToken[tok]))
+    indexKey = base .. 'q:' .. tok
+    redis.call('APPEND', indexKey, table.concat(byToken[tok]))
   end
   bump(counters, 'search_docs', #docs)
   bump(counters, 'search_tokens', tokens)
@@ -213,5 +238,18 @@ end
 local function indexDoc(counters, doc, spec, fresh)
   if not fresh then unindexDoc(counters, doc) end
   addDocs(counters, {doc}, {spec})
+end
+local function indexPhase(counters, phase)
+  indexKey = nil
+  local ok, err = pcall(phase)
+  if ok then return nil end
+  pendingCounters = {}
+  redis.call('HSET', counters, 'search_stale', 1)
+  redis.call('HINCRBY', counters, 'search_rev', 1)
+  local text = type(err) == 'table' and tostring(err.err or err.msg) or tostring(err)
+  local where = ''
+  if indexKey then where = indexKey .. ' is a ' .. redis.call('TYPE', indexKey)['ok'] .. ': ' end
+  return 'WRONGTYPE search index of ' .. string.sub(counters, 1, #counters - 8) ..
+    ' (marked stale, nothing else written): ' .. where .. text
 end
 `;
