@@ -41,7 +41,7 @@ describeWithService('redis')('redis batches', () => {
     return Object.fromEntries(sent);
   }
 
-  it('writes a memory, chain or cache batch in one script, and loads a cache batch with one MGET', async () => {
+  it('writes a memory, chain or cache batch in one script, and loads a cache batch with one MGET and one EXISTS', async () => {
     const { client, sent } = countingClient();
     clients.push(client);
     await client.connect();
@@ -66,6 +66,7 @@ describeWithService('redis')('redis batches', () => {
     let loaded: unknown[] = [];
     expect(await commandsOf(sent, async () => (loaded = await s.loadCacheEntries(keys)))).toEqual({
       mget: 1,
+      exists: 1,
     });
     expect(loaded).toEqual(keys.map((_, n) => ({ n })));
     expect(await s.loadMemories('c1')).toHaveLength(20);
@@ -107,6 +108,49 @@ describeWithService('redis')('redis batches', () => {
     expect(sentAfterAReply).toBe(0);
     expect(loaded.map((c) => c.chunkInfo)).toEqual(ids.map((_, n) => ({ n })));
     expect(loaded[7]?.memories).toEqual([expect.objectContaining({ memory_id: 'm', n: 7 })]);
+  });
+
+  it('rejects a cache batch load with a value key of another type, as the single load does', async () => {
+    const s = await ctx.open();
+    await s.storeCacheEntries([
+      { key: 'a', data: { v: 1 } },
+      { key: 'b', data: { v: 2 } },
+    ]);
+    const valueKey = new KeyLayout(ctx.prefix()).cache('b').key;
+    await ctx.raw().del(valueKey);
+    await ctx.raw().rpush(valueKey, 'not a string');
+    const single = await s.loadCacheEntry('b').catch((e: unknown) => e);
+    expect(single).toBeInstanceOf(CorruptDataError);
+    for (const load of [() => s.loadCacheEntries(['a', 'missing', 'b']), () => s.loadCacheRecords(['b'])]) {
+      const error = await load().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptDataError);
+      expect((error as Error).message).toContain(`load cache entry "b": WRONGTYPE ${valueKey} is a list`);
+      expect((error as CorruptDataError).location).toBe((single as CorruptDataError).location);
+    }
+  });
+
+  it("takes a value key written between a batch load's MGET and EXISTS for what the MGET saw", async () => {
+    const { client, sent } = countingClient();
+    clients.push(client);
+    await client.connect();
+    const s = await ctx.open({ client, url: undefined });
+    await s.storeCacheEntries([{ key: 'a', data: { v: 1 } }]);
+    const late = new KeyLayout(ctx.prefix()).cache('late').key;
+    // Right after the MGET, on the same connection (so before the EXISTS), another write lands.
+    const send = client.sendCommand.bind(client);
+    let armed = true;
+    client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      const reply = (send as (...args: unknown[]) => unknown)(command, ...rest);
+      if (armed && command.name.toLowerCase() === 'mget') {
+        armed = false;
+        void client.set(late, '{}');
+      }
+      return reply;
+    }) as Redis['sendCommand'];
+    sent.clear();
+    expect(await s.loadCacheEntries(['a', 'late'])).toEqual([{ v: 1 }, null]);
+    expect(armed).toBe(false);
+    expect(sent.get('type')).toBe(1);
   });
 
   it('writes nothing of a cache batch when one bucket has a key of the wrong type', async () => {

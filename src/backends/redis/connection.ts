@@ -250,14 +250,17 @@ export class RedisConnection {
     }
   }
 
+  /** The error of a call (`what`) that found corrupt data: as a `WRONGTYPE` reply becomes. */
+  corrupt(what: string, message: string, cause?: unknown): CorruptDataError {
+    return new CorruptDataError(`redis (${this.label})`, `${what}: ${message}`, cause);
+  }
+
   private toStorageError(what: string, error: unknown): StorageError {
     if (error instanceof StorageError) return error;
     const message = error instanceof Error ? error.message : String(error);
     const text = `redis storage (${this.label}): ${what} failed: ${message}`;
     const isReply = error instanceof Error && error.name === 'ReplyError';
-    if (isReply && message.startsWith('WRONGTYPE')) {
-      return new CorruptDataError(`redis (${this.label})`, `${what}: ${message}`, error);
-    }
+    if (isReply && message.startsWith('WRONGTYPE')) return this.corrupt(what, message, error);
     if (!isReply || UNAVAILABLE_REPLY.test(message)) return new BackendUnavailableError(text, error);
     return new StorageError(text, { cause: error });
   }
