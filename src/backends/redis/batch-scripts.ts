@@ -4,7 +4,8 @@
  * script is all or nothing (its key types are checked before the first write). Chain batches
  * are `APPEND_CHAINS` in `chains.ts`, the script of single appends too.
  */
-import { indexedScript, MEMORY_GUARD, script } from './scripts.js';
+import { MEMORY_GUARD } from './memory-scripts.js';
+import { indexedScript, script } from './scripts.js';
 
 /**
  * Upserts memories of one conversation in order, as `UPSERT_MEMORY` per item would. KEYS as

@@ -17,7 +17,8 @@ import {
   LAYOUT_VERSION,
   UPGRADING_LAYOUT_VERSION,
 } from './keys.js';
-import { READ_MEMORIES, RESTORE_CHAINS, UPSERT_MEMORY, WRITE_RAW, WRITE_STRING } from './scripts.js';
+import { READ_MEMORIES, UPSERT_MEMORY } from './memory-scripts.js';
+import { RESTORE_CHAINS, WRITE_RAW, WRITE_STRING } from './scripts.js';
 
 /** Test hooks: `beforeStep` runs before every write step and may throw to simulate a crash there. */
 export interface UpgradeHooks {

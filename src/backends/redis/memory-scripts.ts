@@ -1,0 +1,71 @@
+/**
+ * Lua scripts of a conversation's memories (layout v2, see `keys.ts`; the helpers `guard`,
+ * `bump` and the search index's come with `indexedScript`, `scripts.ts`). The batch script,
+ * `UPSERT_MEMORIES`, is in `batch-scripts.ts`.
+ */
+import { indexedScript, LuaScript } from './scripts.js';
+
+/** The type and counter check of the memory scripts (KEYS as {@link UPSERT_MEMORY}), before any write. */
+export const MEMORY_GUARD = `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
+if bad then return redis.error_reply(bad) end
+`;
+
+/**
+ * The write of one memory (D7) by the single script, after {@link MEMORY_GUARD} (KEYS as
+ * {@link UPSERT_MEMORY}; the batch script, `UPSERT_MEMORIES`, does the same for many with a
+ * few commands in all): a new id is appended to the order list; a known id keeps its
+ * position, and its old created_at unless the caller gave one (the read applies memory-created).
+ * With `index`, the memory's search doc (`m<owner><id>`) is replaced by `spec` first, in an
+ * `indexPhase` (`search-lua.ts`); when that fails, nothing else is written and the second
+ * result is the error text.
+ */
+const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, index, owner, spec)
+  local old = redis.call('HSTRLEN', KEYS[2], id)
+  if index then
+    local bad = indexPhase(KEYS[5], function()
+      indexDoc(KEYS[5], 'm' .. owner .. id, spec, old == 0 and not searchStale(KEYS[5]))
+    end)
+    if bad then return 0, bad end
+  end
+  local added = redis.call('HSET', KEYS[2], id, json)
+  if added == 1 then redis.call('RPUSH', KEYS[1], id) end
+  if explicit == '1' then
+    redis.call('HSET', KEYS[3], id, created)
+  else
+    redis.call('HSETNX', KEYS[3], id, created)
+  end
+  bump(KEYS[5], 'memories', added)
+  bump(KEYS[5], 'bytes', #json - old)
+  return added
+end
+${MEMORY_GUARD}`;
+
+/**
+ * Memory upsert (D7). KEYS: memories (list), memory-data, memory-created, conversation-ids,
+ * counters. ARGV: memory id, record JSON, created_at as JSON, '1' when the caller chose
+ * created_at, conversation id, search flag, search owner part, search spec.
+ */
+export const UPSERT_MEMORY = indexedScript(
+  'upsertMemory',
+  `${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[6])
+local added, bad = upsertMemory(ARGV[1], ARGV[2], ARGV[3], ARGV[4], index, ARGV[7], ARGV[8])
+if bad then return redis.error_reply(bad) end
+redis.call('ZADD', KEYS[4], 0, ARGV[5])
+return added`,
+);
+
+/**
+ * Reads a conversation's memories in order. KEYS: memories, memory-data, memory-created.
+ * ARGV: first and last position (LRANGE: `0, -1` for all). Returns a flat array: id, record JSON (or nil), created_at (or nil), id, ...
+ */
+export const READ_MEMORIES = new LuaScript(
+  'readMemories',
+  `local ids = redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])
+local out = {}
+for _, id in ipairs(ids) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGET', KEYS[2], id)
+  out[#out + 1] = redis.call('HGET', KEYS[3], id)
+end
+return out`,
+);
