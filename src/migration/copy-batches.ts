@@ -42,7 +42,7 @@ function planItem(context: CopyContext, stored: StoredConversation): PlannedItem
   const parts = withoutReservedFields(id, loaded, context.warnings);
   const [conversation, messages, memories, chunk] = parts;
   if (memories.length > MAX_BATCH_ITEMS) return null;
-  const plan = planMemories(id, parts, undefined, context.merge, context);
+  const plan = planMemories(id, parts, undefined, context.converge, context);
   const item: ConversationBatchItem = { conversationId: id };
   const counts: Array<[RecordKind, number]> = [];
   if (conversation !== null) {

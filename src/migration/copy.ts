@@ -35,8 +35,12 @@ export interface CopyContext {
   dryRun: boolean;
   /** The target held records before this run: read it first and skip what is already there. */
   compareFirst: boolean;
-  /** The target may hold records of its own, which must survive (`--merge`). */
-  merge: boolean;
+  /**
+   * The target holds only this migration's earlier attempt (a resumed run, not a merge): what
+   * it holds and the source no longer does is deleted, so that it ends equal to the source. A
+   * merge's target may hold records of its own, which must survive: never set then.
+   */
+  converge: boolean;
   counts: KindCounts;
   conflicts: BoundedList<MigrationConflict>;
   warnings: BoundedList<string>;
@@ -110,7 +114,7 @@ export async function copyConversation(context: CopyContext, id: string, read?: 
       ]);
   const parts = withoutReservedFields(id, loaded, context.warnings);
   const [conversation, messages, memories, chunk] = parts;
-  const plan = planMemories(id, parts, held, context.merge, context);
+  const plan = planMemories(id, parts, held, context.converge, context);
   let existing = held;
   if (plan.rewrite) {
     // Upserts cannot move a memory: start this id afresh (a crash here resumes as a new copy of it).
@@ -169,7 +173,8 @@ const FROM_START = Number.MIN_SAFE_INTEGER;
  * number. Chains the target already holds are skipped when they are exactly the first ones of
  * the source (a resumed run: each append is atomic, so an interrupted copy leaves a prefix),
  * and the copy goes on after the source sequence of the last one held: no duplicates, no gaps.
- * Any other existing chains are a conflict and nothing is written for that agent.
+ * Any other existing chains are a conflict and nothing is written for that agent, unless the
+ * run converges (`context.converge`): then they are deleted and the agent copied from the start.
  */
 export async function copyAgentChains(context: CopyContext, agentId: string): Promise<void> {
   const { source, target } = context;
@@ -187,6 +192,16 @@ export async function copyAgentChains(context: CopyContext, agentId: string): Pr
     });
     const chains = (items: SequencedChain[]) => items.map((item) => item.chain);
     if (!isCanonicalPrefix(chains(theirs), chains(ours))) {
+      if (context.converge) {
+        // The source's chains changed since the interrupted run: start this agent afresh.
+        await target.deleteReasoningChains(agentId);
+        context.warnings.add(
+          `agent ${JSON.stringify(agentId)}: the target's chains were not the first of the source's ` +
+            '(changed since the interrupted run); copied again from the start',
+        );
+        [after, held] = [FROM_START, 0];
+        break;
+      }
       const [count, existing] = await Promise.all([
         source.loadReasoningChains(agentId).then((all) => all.length),
         target.loadReasoningChains(agentId).then((all) => all.length),

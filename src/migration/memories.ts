@@ -56,16 +56,20 @@ function holdsOwnRecords(source: ConversationParts, target: ConversationParts): 
 /**
  * Plans the memories of conversation `id`. Source memories without a string id are
  * conflicts; duplicate ids (which the reference file backend wrote) collapse as upserts
- * would, with a warning. When the target (`existing`, read only on a resumed run or a
- * merge) holds the source's ids in another order, its parts are rewritten, unless that
- * would delete records only the target holds (`merge`): then nothing is written to its
+ * would, with a warning. `existing` is the target's parts, read only on a resumed run or a
+ * merge. With `converge` (a resumed run that is not a merge: the target holds nothing but
+ * this migration's earlier attempt), a target holding anything of this id the source no
+ * longer has (a memory id, a conversation, raw messages, chunk info deleted since) is
+ * rewritten, so that it ends equal to the source. Otherwise (a merge) the target's own
+ * records stay: when it holds the source's ids in another order, its parts are rewritten
+ * unless that would delete records only the target holds; then nothing is written to its
  * memories and a conflict is reported.
  */
 export function planMemories(
   id: string,
   source: ConversationParts,
   existing: ConversationParts | undefined,
-  merge: boolean,
+  converge: boolean,
   report: { conflicts: BoundedList<MigrationConflict>; warnings: BoundedList<string> },
 ): MemoryPlan {
   const valid = source[2].filter((memory) => typeof memory.memory_id === 'string');
@@ -82,11 +86,13 @@ export function planMemories(
   }
   const records = upsertedMemories(valid);
   if (existing === undefined) return { records, rewrite: false };
+  const ownRecords = holdsOwnRecords(source, existing);
+  if (converge && ownRecords) return { records, rewrite: true };
   const order = records.map((memory) => memory.memory_id);
   const wanted = new Set(order);
   const held = existing[2].map((memory) => memory.memory_id).filter((memoryId) => wanted.has(memoryId));
   if (held.every((memoryId, i) => memoryId === order[i])) return { records, rewrite: false };
-  if (merge && holdsOwnRecords(source, existing)) {
+  if (!converge && ownRecords) {
     report.conflicts.add({
       kind: 'memories',
       id,

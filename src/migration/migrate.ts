@@ -8,13 +8,15 @@
  * both sides, a non-empty target without `merge` unless it holds this migration's own
  * unfinished run (see `marker.ts`), and a target whose `maxReasoningChainsPerAgent` is below
  * an agent's chain count in the source (see `chain-limit.ts`). A run that stops halfway (abort, crash, failed write)
- * resumes when started again: every write is idempotent (see `copy.ts`).
+ * resumes when started again: every write is idempotent (see `copy.ts`), and a resumed run that
+ * is not a merge deletes what the source no longer holds (see `converge.ts`).
  */
 import type { StorageInterface } from '../core/storage-interface.js';
 import { DEFAULT_BULK_COPY } from '../core/storage-conversation-batches.js';
 import { BoundedList } from './bounded.js';
 import { type CopyContext, copyAgentChains, copyConversation, copySystemState } from './copy.js';
 import { copyConversationGroup } from './copy-batches.js';
+import { AGENTS, CACHE_KEYS, CONVERSATION_IDS, removeTargetOnly, STATE_KEYS } from './converge.js';
 import { CACHE_GROUP_SIZE, copyCacheEntries } from './copy-cache.js';
 import { refuseChainLimit } from './chain-limit.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
@@ -156,7 +158,7 @@ export async function migrateStorage(
     target,
     dryRun,
     compareFirst: !dryRun && (plan.resumed || plan.merge),
-    merge: plan.merge,
+    converge: !dryRun && plan.resumed && !plan.merge,
     counts: emptyCounts(),
     // Bounded like the differences: one note per conversation or agent could be O(store).
     conflicts: new BoundedList(maxNotes),
@@ -174,6 +176,7 @@ export async function migrateStorage(
   // Checked before each listing too (runPhase checks before each record).
   throwIfAborted(options.signal);
   const ids = await source.listAllConversationIds();
+  await removeTargetOnly(context, CONVERSATION_IDS, ids, concurrency);
   if (batchSize === 0) await runPhase(pass, 'conversations', ids, (id) => copyConversation(context, id));
   else {
     // Groups no larger than an even share, so that a small store still copies as many at once as it may.
@@ -185,15 +188,18 @@ export async function migrateStorage(
   }
   throwIfAborted(options.signal);
   const agents = await source.listAgents();
+  await removeTargetOnly(context, AGENTS, agents, concurrency);
   await runPhase(pass, 'agents', agents, (agentId) => copyAgentChains(context, agentId));
   throwIfAborted(options.signal);
   const cacheKeys = await source.listCacheKeys();
+  await removeTargetOnly(context, CACHE_KEYS, cacheKeys, concurrency);
   await runGroupedPhase(pass, 'cache', cacheKeys, CACHE_GROUP_SIZE, (group) =>
     copyCacheEntries(context, group),
   );
   throwIfAborted(options.signal);
   const allStateKeys = await source.listSystemStateKeys();
   const stateKeys = userStateKeys(allStateKeys);
+  await removeTargetOnly(context, STATE_KEYS, stateKeys, concurrency);
   if (stateKeys.length < allStateKeys.length) {
     context.warnings.add(
       `the source holds an unfinished migration marker (${MIGRATION_MARKER_KEY}); not copied`,

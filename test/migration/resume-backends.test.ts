@@ -102,5 +102,38 @@ for (const harness of targets) {
         }
       }
     });
+
+    it('removes what the source deleted between the attempts, so the resumed run finishes verified', async () => {
+      const changing = new InMemoryStorage();
+      await changing.initialize();
+      await populate(changing);
+      await sleep(EXPIRY_WAIT_MS);
+      const store = await harness.createStore();
+      const opened: StorageInterface[] = [];
+      try {
+        const crashedInstance = await store.open();
+        opened.push(crashedInstance);
+        // Crashes at the marker's removal: the target holds the whole first copy and the marker.
+        const crashed = migrateStorage(changing, failingAfter(crashedInstance, calls.length - 1), {
+          sourceId: 'src',
+          conversationBatchSize: BATCH_SIZE,
+        });
+        await expect(crashed).rejects.toThrow('simulated crash');
+        await changing.deleteMemory('plain', 'mem-a-3');
+        await changing.deleteConversation('with space');
+        await changing.deleteReasoningChains('agent beta');
+        await changing.deleteCacheEntry('chunk:aa_bb');
+        await changing.deleteSystemState('runtime_config');
+        const target = await store.open();
+        opened.push(target);
+        const summary = await migrateStorage(changing, target, { sourceId: 'src' });
+        expect(summary.verification?.differences).toEqual([]);
+        expect(summary).toMatchObject({ ok: true, resumed: true, conflicts: [] });
+        expect(await snapshot(target)).toEqual(await snapshot(changing));
+      } finally {
+        for (const instance of opened) await instance.shutdown();
+        await store.cleanup();
+      }
+    });
   });
 }

@@ -202,3 +202,67 @@ describe("a partial memory list in the target that is not the start of the sourc
     expect(await target.loadConversation('c')).toEqual({ title: 'c' });
   });
 });
+
+describe('a resumed run after the source lost records between the attempts', () => {
+  /** A source of every kind, a target holding a crashed first attempt's full copy, then the source's deletions. */
+  async function changedSource(
+    marker: JsonObject,
+  ): Promise<{ store: InMemoryStorage; target: InMemoryStorage }> {
+    const store = await openStore();
+    for (const id of ['c0', 'c1', 'c2']) {
+      await store.storeConversation(id, { id });
+      for (const memoryId of ['m1', 'm2', 'm3']) await store.storeMemory(id, memoryId, { memoryId });
+      await store.storeChunkInfo(id, { id });
+    }
+    await store.storeRawMessages('raw-only', [{ n: 1 }]);
+    for (const agent of ['a0', 'a1']) await store.appendReasoningChains(agent, [{ step: 1 }, { step: 2 }]);
+    await store.storeCacheEntry('k0', { v: 0 });
+    await store.storeCacheEntry('k1', { v: 1 });
+    await store.storeSystemState('s0', { v: 0 });
+    await store.storeSystemState('s1', { v: 1 });
+    const target = await openStore();
+    expect(await migrateStorage(store, target, { sourceId: 'src' })).toMatchObject({ ok: true });
+    await target.storeSystemState(MIGRATION_MARKER_KEY, marker);
+    await store.deleteMemory('c0', 'm2');
+    await store.deleteConversation('c1');
+    // c2 keeps its conversation and memories but loses its chunk info (there is no single delete for it).
+    const memories = await store.loadMemories('c2');
+    await store.deleteConversation('c2');
+    await store.storeConversation('c2', { id: 'c2' });
+    await store.storeMemories(
+      'c2',
+      memories.map((data) => ({ memoryId: String(data.memory_id), data })),
+    );
+    await store.deleteConversation('raw-only');
+    await store.deleteReasoningChains('a0');
+    await store.deleteReasoningChains('a1');
+    await store.appendReasoningChains('a1', [{ step: 'other' }]); // not a continuation of the copy
+    await store.deleteCacheEntry('k1');
+    await store.deleteSystemState('s1');
+    return { store, target };
+  }
+
+  it('removes from the target what the source no longer holds, and finishes verified', async () => {
+    const { store, target } = await changedSource(markerFor('src'));
+    const summary = await migrateStorage(store, target, { sourceId: 'src' });
+    expect(summary.verification?.differences).toEqual([]);
+    expect(summary).toMatchObject({ ok: true, resumed: true, conflicts: [] });
+    expect(summary.warnings).toEqual(
+      expect.arrayContaining([expect.stringContaining('removed 2 conversation id(s)')]),
+    );
+    expect(await snapshot(target)).toEqual(await snapshot(store));
+    expect(await target.listSystemStateKeys()).not.toContain(MIGRATION_MARKER_KEY);
+  });
+
+  it('deletes nothing when the interrupted run was a merge', async () => {
+    const { store, target } = await changedSource({ ...markerFor('src'), merge: true });
+    const summary = await migrateStorage(store, target, { sourceId: 'src' });
+    expect(summary).toMatchObject({ resumed: true, merge: true });
+    expect(await target.listAllConversationIds()).toEqual(expect.arrayContaining(['c1', 'raw-only']));
+    expect(await target.loadMemories('c0')).toHaveLength(3);
+    expect(await target.loadChunkInfo('c2')).toEqual({ id: 'c2' });
+    expect(await target.listAgents()).toContain('a0');
+    expect(await target.loadCacheEntry('k1')).toEqual({ v: 1 });
+    expect(await target.loadSystemState('s1')).toEqual({ v: 1 });
+  });
+});
