@@ -6,6 +6,7 @@
 import { mapConcurrent } from '../core/concurrency.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
+import { AGENT_ID, screenIds } from './screen.js';
 
 /**
  * Rejects with {@link MigrationRefusedError} (reason `chain-limit`, naming the agent, its chain
@@ -21,7 +22,8 @@ export async function refuseChainLimit(
   const limit = target.maxReasoningChainsPerAgent;
   // No agent can hold more than Number.MAX_SAFE_INTEGER chains.
   if (limit === null || limit >= Number.MAX_SAFE_INTEGER) return;
-  const agents = await source.listAgents();
+  // An agent the id rule refuses cannot be read; the copy reports it as a conflict.
+  const agents = screenIds(AGENT_ID, await source.listAgents()).valid;
   await mapConcurrent(agents, concurrency, async (agentId) => {
     throwIfAborted(signal);
     if ((await source.loadReasoningChains(agentId, limit + 1)).length <= limit) return;

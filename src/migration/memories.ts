@@ -7,6 +7,7 @@
 import type { JsonObject, JsonValue } from '../core/json.js';
 import { buildMemoryWrite, upsertMemoryInList } from '../core/records.js';
 import type { BoundedList } from './bounded.js';
+import { screenMemories } from './screen.js';
 import type { MigrationConflict } from './types.js';
 
 /** A conversation id's conversation, raw messages, memories and chunk info. */
@@ -54,8 +55,8 @@ function holdsOwnRecords(source: ConversationParts, target: ConversationParts): 
 }
 
 /**
- * Plans the memories of conversation `id`. Source memories without a string id are
- * conflicts; duplicate ids (which the reference file backend wrote) collapse as upserts
+ * Plans the memories of conversation `id`. Source memories without a string id, or with
+ * one the id rule refuses, are conflicts (naming the conversation and the id) and not copied; duplicate ids (which the reference file backend wrote) collapse as upserts
  * would, with a warning. `existing` is the target's parts, read only on a resumed run or a
  * merge. With `converge` (a resumed run that is not a merge: the target holds nothing but
  * this migration's earlier attempt), a target holding anything of this id the source no
@@ -72,11 +73,12 @@ export function planMemories(
   converge: boolean,
   report: { conflicts: BoundedList<MigrationConflict>; warnings: BoundedList<string> },
 ): MemoryPlan {
-  const valid = source[2].filter((memory) => typeof memory.memory_id === 'string');
-  if (valid.length < source[2].length) {
-    const message = `${source[2].length - valid.length} source memory(ies) without a string memory_id; not copied`;
+  const { valid, withoutString, refused } = screenMemories(source[2]);
+  if (withoutString > 0) {
+    const message = `${withoutString} source memory(ies) without a string memory_id; not copied`;
     report.conflicts.add({ kind: 'memories', id, message });
   }
+  for (const message of refused) report.conflicts.add({ kind: 'memories', id, message });
   const duplicates = describeDuplicates(valid);
   if (duplicates !== null) {
     report.warnings.add(

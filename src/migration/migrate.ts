@@ -29,6 +29,7 @@ import {
   writeMarker,
 } from './marker.js';
 import { type PassContext, runGroupedPhase, runPhase } from './pool.js';
+import { AGENT_ID, CACHE_KEY, CONVERSATION_ID, type ListedKind, screenIds, STATE_KEY } from './screen.js';
 import { emptyCounts, type MigrateOptions, type MigrationSummary } from './types.js';
 import { verifyMigration } from './verify.js';
 
@@ -122,6 +123,16 @@ async function openBoth(source: StorageInterface, target: StorageInterface | nul
   for (const result of opened) if (result.status === 'rejected') throw result.reason;
 }
 
+/**
+ * The ids of a source listing that the id rule accepts; each refused one is a conflict naming
+ * it (it can be neither read by id nor written), and the rest is copied.
+ */
+function screened(context: CopyContext, listed: ListedKind, ids: string[]): string[] {
+  const { valid, refused } = screenIds(listed, ids);
+  for (const { id, message } of refused) context.conflicts.add({ kind: listed.kind, id, message });
+  return valid;
+}
+
 /** The kept warnings, plus a line saying how many were left out. */
 function withOmitted(warnings: BoundedList<string>): string[] {
   const omitted = warnings.count - warnings.kept.length;
@@ -175,7 +186,7 @@ export async function migrateStorage(
 
   // Checked before each listing too (runPhase checks before each record).
   throwIfAborted(options.signal);
-  const ids = await source.listAllConversationIds();
+  const ids = screened(context, CONVERSATION_ID, await source.listAllConversationIds());
   await removeTargetOnly(context, CONVERSATION_IDS, ids, concurrency);
   if (batchSize === 0) await runPhase(pass, 'conversations', ids, (id) => copyConversation(context, id));
   else {
@@ -187,18 +198,18 @@ export async function migrateStorage(
     );
   }
   throwIfAborted(options.signal);
-  const agents = await source.listAgents();
+  const agents = screened(context, AGENT_ID, await source.listAgents());
   await removeTargetOnly(context, AGENTS, agents, concurrency);
   await runPhase(pass, 'agents', agents, (agentId) => copyAgentChains(context, agentId));
   throwIfAborted(options.signal);
-  const cacheKeys = await source.listCacheKeys();
+  const cacheKeys = screened(context, CACHE_KEY, await source.listCacheKeys());
   await removeTargetOnly(context, CACHE_KEYS, cacheKeys, concurrency);
   await runGroupedPhase(pass, 'cache', cacheKeys, CACHE_GROUP_SIZE, (group) =>
     copyCacheEntries(context, group),
   );
   throwIfAborted(options.signal);
   const allStateKeys = await source.listSystemStateKeys();
-  const stateKeys = userStateKeys(allStateKeys);
+  const stateKeys = screened(context, STATE_KEY, userStateKeys(allStateKeys));
   await removeTargetOnly(context, STATE_KEYS, stateKeys, concurrency);
   if (stateKeys.length < allStateKeys.length) {
     context.warnings.add(

@@ -17,6 +17,15 @@ import { type ConversationParts, upsertedMemories } from './memories.js';
 import { type PassContext, runGroupedPhase, runPhase } from './pool.js';
 import { withoutReservedFields } from './reserved.js';
 import {
+  AGENT_ID,
+  CACHE_KEY,
+  CONVERSATION_ID,
+  type ListedKind,
+  refusal,
+  screenIds,
+  STATE_KEY,
+} from './screen.js';
+import {
   type MigrationDifference,
   RECORD_KINDS,
   type RecordKind,
@@ -178,19 +187,28 @@ async function expiringInTarget(context: VerifyContext, key: string): Promise<bo
   return expiresAt !== null && expiresAt - Date.now() <= context.toleranceMs;
 }
 
-/** Lists ids on both sides, reports target-only ids unless extras are allowed, and returns the source's. */
+/**
+ * Lists ids on both sides, reports target-only ids unless extras are allowed, and returns the
+ * source's that the id rule accepts: a refused one cannot be read by id (nor was it copied),
+ * so it is reported as missing in the target, with the reason.
+ */
 async function listBoth(
   context: VerifyContext,
-  kind: RecordKind,
+  listed: ListedKind,
   what: string,
   list: (store: StorageInterface) => Promise<string[]>,
 ): Promise<string[]> {
+  const { kind } = listed;
   const [ids, tIds] = await Promise.all([list(context.source), list(context.target)]);
   if (!context.allowExtra) {
     const excused = kind === 'cache_entries' ? (key: string) => expiringInTarget(context, key) : undefined;
     await context.differences.extras(kind, ids, tIds, what, excused);
   }
-  return ids;
+  const { valid, refused } = screenIds(listed, ids);
+  for (const { id } of refused) {
+    context.differences.note(kind, id, `${what} missing in the target: ${refusal(listed.field, id)}`);
+  }
+  return valid;
 }
 
 /**
@@ -217,19 +235,19 @@ export async function verifyMigration(
     signal: options.signal,
     concurrency: options.concurrency ?? 4,
   };
-  const ids = await listBoth(context, 'conversations', 'conversation id', (s) => s.listAllConversationIds());
+  const ids = await listBoth(context, CONVERSATION_ID, 'conversation id', (s) => s.listAllConversationIds());
   // Groups as the copy's (an even share at most, at most READ_SLICE), each side read with one batch load.
   const groupSize = Math.max(1, Math.min(READ_SLICE, Math.ceil(ids.length / pass.concurrency)));
   await runGroupedPhase(pass, 'conversations', ids, groupSize, (group) =>
     verifyConversationGroup(context, group),
   );
-  const agents = await listBoth(context, 'reasoning_chains', 'agent', (s) => s.listAgents());
+  const agents = await listBoth(context, AGENT_ID, 'agent', (s) => s.listAgents());
   await runPhase(pass, 'agents', agents, (agentId) => verifyAgent(context, agentId));
-  const cacheKeys = await listBoth(context, 'cache_entries', 'cache entry', (s) => s.listCacheKeys());
+  const cacheKeys = await listBoth(context, CACHE_KEY, 'cache entry', (s) => s.listCacheKeys());
   await runGroupedPhase(pass, 'cache', cacheKeys, CACHE_GROUP_SIZE, (group) =>
     verifyCacheGroup(context, group),
   );
-  const stateKeys = await listBoth(context, 'system_state', 'system state', async (s) =>
+  const stateKeys = await listBoth(context, STATE_KEY, 'system state', async (s) =>
     userStateKeys(await s.listSystemStateKeys()),
   );
   await runPhase(pass, 'system_state', stateKeys, (key) => verifySystemState(context, key));
