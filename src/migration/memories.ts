@@ -56,8 +56,9 @@ function holdsOwnRecords(source: ConversationParts, target: ConversationParts): 
 
 /**
  * Plans the memories of conversation `id`. Source memories without a string id, or with
- * one the id rule refuses, are conflicts (naming the conversation and the id) and not copied; duplicate ids (which the reference file backend wrote) collapse as upserts
- * would, with a warning. `existing` is the target's parts, read only on a resumed run or a
+ * one the id rule refuses, are conflicts (naming the conversation and the id) and not
+ * copied; duplicate ids (which the reference file backend wrote) collapse as upserts would,
+ * with a warning. `existing` is the target's parts, read only on a resumed run or a
  * merge. With `converge` (a resumed run that is not a merge: the target holds nothing but
  * this migration's earlier attempt), a target holding anything of this id the source no
  * longer has (a memory id, a conversation, raw messages, chunk info deleted since) is
