@@ -90,22 +90,38 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
   return { concurrency, groupConcurrency, batchSize };
 }
 
-/** Checks the target and writes (or keeps) the resume marker. */
-async function planTarget(target: StorageInterface, sourceId: string, merge: boolean): Promise<TargetPlan> {
+/**
+ * Checks the target and writes (or keeps) the resume marker. A marker is this run's own only
+ * when `sourceId` was given and equals the marker's: without one, nothing proves that the
+ * unfinished run read the same store (the backend type alone does not; stores do not expose
+ * an identity of their own), so any marker refuses the run unless it merges.
+ */
+async function planTarget(
+  target: StorageInterface,
+  sourceId: string | undefined,
+  sourceType: string,
+  merge: boolean,
+): Promise<TargetPlan> {
   const state = await inspectTarget(target);
   let warning: string | undefined;
-  if (state.marker !== null && state.marker.sourceId === sourceId) {
+  if (state.marker !== null && sourceId !== undefined && state.marker.sourceId === sourceId) {
     return { resumed: true, merge: merge || state.marker.merge };
   }
   if (state.marker !== null) {
+    const { sourceId: from, startedAt } = state.marker;
     if (!merge) {
+      const unproven =
+        sourceId === undefined
+          ? `The target holds an unfinished migration (from ${from}, started ${startedAt}), and without sourceId ` +
+            'this run cannot tell whether it reads the same source; pass the sourceId that run was given to resume it (a run given ' +
+            'none can only be finished as a merge)'
+          : `The target holds an unfinished migration from another source (${from}, started ${startedAt}); finish that one`;
       throw new MigrationRefusedError(
         'foreign-marker',
-        `The target holds an unfinished migration from another source (${state.marker.sourceId}, started ` +
-          `${state.marker.startedAt}); finish that one, or pass --merge (merge: true) to copy into it anyway. Nothing was written`,
+        `${unproven}, or pass --merge (merge: true) to copy into it anyway. Nothing was written`,
       );
     }
-    warning = `the target held an unfinished migration from ${state.marker.sourceId}; its marker was replaced`;
+    warning = `the target held an unfinished migration from ${from}; its marker was replaced`;
   } else if (!state.empty && !merge) {
     throw new MigrationRefusedError(
       'target-not-empty',
@@ -113,7 +129,8 @@ async function planTarget(target: StorageInterface, sourceId: string, merge: boo
         'the same id or key). Nothing was written',
     );
   }
-  await writeMarker(target, newMarker(sourceId, merge));
+  // Without a sourceId the marker names the backend type only, marked as such: no later run resumes it as its own.
+  await writeMarker(target, newMarker(sourceId ?? `${sourceType} (no sourceId given)`, merge));
   return { resumed: false, merge, warning };
 }
 
@@ -163,7 +180,7 @@ export async function migrateStorage(
   await openBoth(source, dryRun ? null : target);
   let plan: TargetPlan = { resumed: false, merge: options.merge ?? false };
   await refuseChainLimit(source, target, concurrency, options.signal);
-  if (!dryRun) plan = await planTarget(target, options.sourceId ?? source.storageType, plan.merge);
+  if (!dryRun) plan = await planTarget(target, options.sourceId, source.storageType, plan.merge);
   const context: CopyContext = {
     source,
     target,

@@ -93,7 +93,8 @@ export interface MigrateOptions {
   /**
    * Stable identity of the source store (e.g. a resolved path or host/port/prefix, never a
    * secret). Written to the resume marker, so that a re-run can tell its own unfinished
-   * run from someone else's. Default: the source's `storageType`.
+   * run from someone else's. Without it, a run into a target holding any unfinished
+   * migration is refused (`foreign-marker`) unless it merges: nothing proves the same source.
    */
   sourceId?: string;
   /** Stable identity of the target store; equal to `sourceId` means the same store (refused). */

@@ -218,6 +218,7 @@ describe('migrateStorage', () => {
     const target = await openStore();
     const controller = new AbortController();
     const run = migrateStorage(source, target, {
+      sourceId: 'src',
       signal: controller.signal,
       concurrency: 1,
       conversationBatchSize: 1,
@@ -227,7 +228,12 @@ describe('migrateStorage', () => {
     });
     await expect(run).rejects.toBeInstanceOf(MigrationAbortedError);
     expect((await target.listAllConversationIds()).length).toBe(3);
-    expect(await migrateStorage(source, target)).toMatchObject({ ok: true, resumed: true });
+    // Resuming needs the same sourceId: without one, the run cannot prove it reads the same store.
+    await expect(migrateStorage(source, target)).rejects.toMatchObject({ reason: 'foreign-marker' });
+    expect(await migrateStorage(source, target, { sourceId: 'src' })).toMatchObject({
+      ok: true,
+      resumed: true,
+    });
     expect(await snapshot(target)).toEqual(await snapshot(source));
   });
 });

@@ -86,6 +86,7 @@ describe('a migration crashed at any write and run again', () => {
     const target = await openStore();
     const controller = new AbortController();
     const run = migrateStorage(source, target, {
+      sourceId: 'src',
       signal: controller.signal,
       onProgress: (event) => {
         if (event.stage === 'verify' && event.type === 'item') controller.abort();
@@ -93,7 +94,7 @@ describe('a migration crashed at any write and run again', () => {
     });
     await expect(run).rejects.toBeInstanceOf(MigrationAbortedError);
     expect(await target.loadSystemState(MIGRATION_MARKER_KEY)).not.toBeNull();
-    const summary = await migrateStorage(source, target);
+    const summary = await migrateStorage(source, target, { sourceId: 'src' });
     expect(summary).toMatchObject({ ok: true, resumed: true });
     expect(Object.values(summary.counts).every((count) => count.copied === 0)).toBe(true);
     expect(await snapshot(target)).toEqual(await snapshot(source));

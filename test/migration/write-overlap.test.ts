@@ -77,9 +77,10 @@ it('rejects with the failed write only after the other writes of the conversatio
   const inner = await openStore();
   const target = slowTarget(inner, 30, events, 'storeRawMessages');
   await expect(
-    migrateStorage(source, target.store, { concurrency: 1, conversationBatchSize: 0 }),
+    migrateStorage(source, target.store, { sourceId: 'src', concurrency: 1, conversationBatchSize: 0 }),
   ).rejects.toThrow('simulated storeRawMessages failure');
   expect(events.sort()).toEqual(['storeChunkInfo done', 'storeConversation done', 'storeMemories done']);
   // The next run resumes and completes the copy.
-  expect(await migrateStorage(source, inner, { concurrency: 1 })).toMatchObject({ ok: true, resumed: true });
+  const resumed = await migrateStorage(source, inner, { sourceId: 'src', concurrency: 1 });
+  expect(resumed).toMatchObject({ ok: true, resumed: true });
 });
