@@ -2,7 +2,8 @@
  * Verification: re-reads both stores and compares every record by canonical JSON. The
  * target must hold every source record unchanged (memories in order with their ids and
  * `created_at`, chains in order with `stored_at`, cache entries with the same data, the same
- * `storedAt` and expiry within a tolerance) and, unless `allowExtra`, nothing else.
+ * `storedAt` and expiry within a tolerance), list every source id it holds records under,
+ * and, unless `allowExtra`, hold nothing else.
  */
 import type { JsonValue } from '../core/json.js';
 import { type CacheRecord, cacheRecordTimesProblem } from '../core/records.js';
@@ -74,6 +75,32 @@ interface VerifyContext {
   toleranceMs: number;
   differences: Differences;
   checked: Record<RecordKind, number>;
+  /** The target's listing of each kind listed so far (conversation ids, agents, cache keys, state keys). */
+  listed: Partial<Record<RecordKind, ReadonlySet<string>>>;
+}
+
+/**
+ * Notes a source id whose records the target holds but does not list: a store is walked
+ * through its listings, so such records are lost to anyone who lists the target. A source id
+ * the target holds nothing under is reported by the comparison of its records instead (once),
+ * and one the source holds nothing under is no loss (an id with only an empty raw-message
+ * list is listed by the file and Redis backends, not by SQLite and PostgreSQL).
+ */
+function checkListed(
+  context: VerifyContext,
+  kind: RecordKind,
+  id: string,
+  what: string,
+  held: boolean,
+): void {
+  if (held && context.listed[kind]?.has(id) === false) {
+    context.differences.note(kind, id, `${what} listed by the source but not by the target, which holds it`);
+  }
+}
+
+/** True when any of a conversation id's parts holds something. */
+function holdsAny([conversation, messages, memories, chunk]: ConversationParts): boolean {
+  return conversation !== null || messages.length > 0 || memories.length > 0 || chunk !== null;
 }
 
 /** Compares a group of conversation ids, each side read with batch loads. */
@@ -82,7 +109,10 @@ async function verifyConversationGroup(context: VerifyContext, ids: readonly str
     loadConversationPartsBatch(context.source, ids),
     loadConversationPartsBatch(context.target, ids),
   ]);
-  ids.forEach((id, i) => compareConversation(context, id, sources[i]!, targets[i]!));
+  ids.forEach((id, i) => {
+    compareConversation(context, id, sources[i]!, targets[i]!);
+    checkListed(context, 'conversations', id, 'conversation id', holdsAny(targets[i]!));
+  });
 }
 
 /** Notes how a conversation id's parts in the target differ from the source's. */
@@ -119,6 +149,7 @@ async function verifyAgent(context: VerifyContext, agentId: string): Promise<voi
   ]);
   context.checked.reasoning_chains += chains.length;
   context.differences.compare('reasoning_chains', agentId, 'chain list', chains, tChains);
+  checkListed(context, 'reasoning_chains', agentId, 'agent', tChains.length > 0);
 }
 
 /** Compares a group of cache keys, each side read with one `loadCacheRecords`. */
@@ -147,6 +178,7 @@ function compareCacheEntry(
     }
     return;
   }
+  checkListed(context, 'cache_entries', key, 'cache key', true);
   context.differences.compare('cache_entries', key, 'cache entry', record.data, tRecord.data);
   if (!sameExpiry(expiresAt, expiryMs(tRecord), context.toleranceMs)) {
     context.differences.note(
@@ -174,6 +206,7 @@ async function verifySystemState(context: VerifyContext, key: string): Promise<v
   if (state === null) return; // deleted since it was listed
   context.checked.system_state += 1;
   context.differences.compare('system_state', key, 'system state', state, tState);
+  checkListed(context, 'system_state', key, 'system state key', tState !== null);
 }
 
 /**
@@ -200,6 +233,7 @@ async function listBoth(
 ): Promise<string[]> {
   const { kind } = listed;
   const [ids, tIds] = await Promise.all([list(context.source), list(context.target)]);
+  context.listed[kind] = new Set(tIds);
   if (!context.allowExtra) {
     const excused = kind === 'cache_entries' ? (key: string) => expiringInTarget(context, key) : undefined;
     await context.differences.extras(kind, ids, tIds, what, excused);
@@ -228,6 +262,7 @@ export async function verifyMigration(
     toleranceMs: options.expiryToleranceMs ?? EXPIRY_TOLERANCE_MS,
     differences,
     checked: Object.fromEntries(RECORD_KINDS.map((kind) => [kind, 0])) as Record<RecordKind, number>,
+    listed: {},
   };
   const pass: PassContext = {
     stage: 'verify',
