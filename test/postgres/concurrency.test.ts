@@ -95,4 +95,33 @@ describeWithService('postgres')('postgres concurrency across pools', () => {
       chunk_info_count: 0,
     });
   });
+
+  it('runs batches of two instances that lock the same rows in opposite orders, none failing', async () => {
+    const [a, b] = [await ctx.open(), await ctx.open()];
+    // Each pair of batches locks shared rows in opposite orders: without a retry, the server
+    // picks one of each deadlocked pair as its victim (40P01) and the call rejects.
+    for (let round = 0; round < 4; round += 1) {
+      const keys = Array.from({ length: 200 }, (_, i) => `r${round}-${String(i).padStart(3, '0')}`);
+      const reversed = [...keys].reverse();
+      const memories = keys.map((memoryId) => ({ memoryId, data: { memoryId } }));
+      const results = await Promise.allSettled([
+        a.storeCacheEntries(keys.map((key) => ({ key, data: { from: 'a' } }))),
+        b.storeCacheEntries(reversed.map((key) => ({ key, data: { from: 'b' } }))),
+        a.storeMemories(`c${round}`, memories),
+        b.storeMemories(`c${round}`, [...memories].reverse()),
+        a.storeConversationBatch(
+          keys.slice(0, 60).map((conversationId) => ({ conversationId, conversation: { a: 1 } })),
+        ),
+        b.storeConversationBatch(
+          reversed.slice(140).map((conversationId) => ({ conversationId, conversation: { b: 1 } })),
+        ),
+      ]);
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      // Each batch applied whole, once: the memories keep the positions one batch gave them.
+      const order = (await a.loadMemories(`c${round}`)).map((m) => m.memory_id);
+      expect([keys, reversed]).toContainEqual(order);
+      const cached = await a.loadCacheEntries(keys);
+      expect(new Set(cached.map((c) => JSON.stringify(c))).size).toBe(1);
+    }
+  });
 });

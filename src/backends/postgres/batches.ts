@@ -39,14 +39,20 @@ export async function upsertMemoryBatch(
   await db.run(what, memoryUpsertFor(bulkSql, rows), rows.params());
 }
 
-/** Upserts cache records (keys may repeat: the last wins) in one statement. */
+/**
+ * Upserts cache records (keys may repeat: the last wins) in one statement, its rows in key
+ * order: the order of distinct keys does not change the result, and two batches that lock
+ * shared keys in one order cannot deadlock each other.
+ */
 export async function writeCacheRecordBatch(
   db: PostgresConnection,
   sql: PostgresSql,
   writes: readonly CacheRecordWrite[],
 ): Promise<void> {
   const rows = new BulkRows(4);
-  for (const { key, record } of lastWriteWins(writes)) {
+  // lastWriteWins returns a new array, so sorting it leaves the caller's alone.
+  const ordered = lastWriteWins(writes).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  for (const { key, record } of ordered) {
     rows.add(record.data, key, ...cacheTimeColumns(record));
   }
   await db.run(`store ${writes.length} cache entries`, sql.upsertCaches, rows.params());

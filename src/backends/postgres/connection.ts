@@ -66,6 +66,27 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
+/**
+ * How many times a statement or transaction the server chose as a deadlock victim (SQLSTATE
+ * 40P01) runs again. The server rolled the victim back whole, so running it again applies it
+ * once; the other side of the deadlock has gone on, so a retry usually succeeds at once.
+ */
+const DEADLOCK_RETRIES = 5;
+
+/** Whether `error` is the server's deadlock victim (worth running the same work again). */
+function isDeadlock(error: unknown): boolean {
+  return sqlState(error) === '40P01';
+}
+
+/**
+ * A short random pause before retry `attempt` (from 1): 5 to 25 ms times the attempt, so two
+ * victims of one cycle do not meet again in lockstep.
+ */
+function deadlockBackoff(attempt: number): Promise<void> {
+  const ms = attempt * (5 + Math.random() * 20);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** One pool plus the rules for using it. */
 export class PostgresConnection {
   /** Last error the pool reported in the background (an idle connection dropped), for health. */
@@ -114,30 +135,56 @@ export class PostgresConnection {
     return connection;
   }
 
-  /** Runs one statement on any pooled connection (atomic on its own); returns its rows. */
+  /**
+   * Runs one statement on any pooled connection (atomic on its own); returns its rows. A
+   * statement the server picked as a deadlock victim (two batches locking shared rows in
+   * different orders) runs again, up to {@link DEADLOCK_RETRIES} times.
+   */
   async rows<R>(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<R[]> {
-    try {
-      return (await this.pool.query(this.config(sql, params))).rows as R[];
-    } catch (error) {
-      throw this.toStorageError(what, error);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return (await this.pool.query(this.config(sql, params))).rows as R[];
+      } catch (error) {
+        if (!isDeadlock(error) || attempt > DEADLOCK_RETRIES) throw this.toStorageError(what, error);
+      }
+      await deadlockBackoff(attempt);
     }
   }
 
-  /** Runs one write statement on any pooled connection; returns how many rows it changed. */
+  /** Runs one write statement on any pooled connection, as {@link rows}; returns how many rows it changed. */
   async run(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<number> {
-    try {
-      return (await this.pool.query(this.config(sql, params))).rowCount ?? 0;
-    } catch (error) {
-      throw this.toStorageError(what, error);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return (await this.pool.query(this.config(sql, params))).rowCount ?? 0;
+      } catch (error) {
+        if (!isDeadlock(error) || attempt > DEADLOCK_RETRIES) throw this.toStorageError(what, error);
+      }
+      await deadlockBackoff(attempt);
     }
   }
 
   /**
    * Runs `fn` in one transaction on one checked-out connection, committed when `fn`
    * resolves and rolled back when it rejects. The connection always goes back to the pool;
-   * one whose rollback failed is discarded rather than reused mid-transaction.
+   * one whose rollback failed is discarded rather than reused mid-transaction. A transaction
+   * the server picked as a deadlock victim was rolled back whole and runs again, `fn` and all,
+   * up to {@link DEADLOCK_RETRIES} times: `fn` must only run statements (no effect outside the
+   * transaction that a second run would repeat).
    */
   async transaction<T>(what: string, fn: (q: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      const outcome = await this.transactionOnce(what, fn, attempt <= DEADLOCK_RETRIES);
+      if (outcome.done) return outcome.result;
+      await deadlockBackoff(attempt);
+    }
+  }
+
+  /** One run of {@link transaction}; `done: false` when it was a deadlock victim and `retry` allows another run. */
+  private async transactionOnce<T>(
+    what: string,
+    fn: (q: Queryable) => Promise<T>,
+    retry: boolean,
+  ): Promise<{ done: true; result: T } | { done: false }> {
     let client: PostgresPoolClient;
     try {
       client = await this.pool.connect();
@@ -153,13 +200,14 @@ export class PostgresConnection {
         run: async (sql, params = []) => (await client.query(this.config(sql, params))).rowCount ?? 0,
       });
       await client.query({ text: 'COMMIT', values: [] });
-      return result;
+      return { done: true, result };
     } catch (error) {
       try {
         await client.query({ text: 'ROLLBACK', values: [] });
       } catch (rollbackError) {
         broken = rollbackError as Error;
       }
+      if (retry && broken === undefined && isDeadlock(error)) return { done: false };
       throw this.toStorageError(what, error);
     } finally {
       client.release(broken);
