@@ -2,6 +2,7 @@
  * Several PostgresStorage instances (separate pools) writing one schema at once lose
  * nothing, never duplicate a memory id, and never mix two raw-message lists.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { describeWithService } from '../services.js';
 import { usePostgresStore } from './helpers.js';
 
@@ -123,5 +124,29 @@ describeWithService('postgres')('postgres concurrency across pools', () => {
       const cached = await a.loadCacheEntries(keys);
       expect(new Set(cached.map((c) => JSON.stringify(c))).size).toBe(1);
     }
+  });
+
+  it('deletes a conversation during a replace of its raw messages: all of it or none, never a part', async () => {
+    const [a, b] = [await ctx.open(), await ctx.open()];
+    const base = Array.from({ length: 2000 }, (_, i) => ({ role: 'user', content: `message ${i}` }));
+    const longer = [
+      ...base,
+      ...Array.from({ length: 50 }, (_, i) => ({ role: 'assistant', content: `${i}` })),
+    ];
+    // The replace skips its 2000 unchanged rows; a delete that did not wait for its lock removed
+    // those and missed the 50 new ones, leaving a list of 50. The delay slides the delete along.
+    const partial: number[] = [];
+    for (let round = 0; round < 24; round += 1) {
+      const id = `conv${round}`;
+      await a.storeConversation(id, { round });
+      await a.storeRawMessages(id, base);
+      await Promise.all([
+        a.storeRawMessages(id, longer),
+        new Promise((resolve) => setTimeout(resolve, round % 8)).then(() => b.deleteConversation(id)),
+      ]);
+      const loaded = await a.loadRawMessages(id);
+      if (loaded.length > 0 && !isDeepStrictEqual(loaded, longer)) partial.push(loaded.length);
+    }
+    expect(partial).toEqual([]);
   });
 });

@@ -61,7 +61,11 @@ export class PostgresStorage extends PostgresStorageBase {
 
   protected async removeConversation(conversationId: string): Promise<void> {
     const what = `delete conversation ${q(conversationId)}`;
-    await this.db.run(what, this.sql.deleteConversation, [conversationId]);
+    const lock = [rawMessagesLock(this.config.schema), conversationId];
+    await this.db.transaction(what, async (tx) => {
+      await tx.rows(this.sql.lockRawMessageList, lock);
+      await tx.run(this.sql.deleteConversation, [conversationId]);
+    });
   }
 
   // ----- raw messages --------------------------------------------------------------------

@@ -48,7 +48,14 @@ export function buildSql(schema: string) {
       UNION SELECT conversation_id FROM ${s}.memories
       UNION SELECT conversation_id FROM ${s}.chunk_info
       ORDER BY id`,
-    // One statement, so all or nothing: data-modifying CTEs always run to completion.
+    // The lock of {@link rawMessagesLock} on one conversation ($1 namespace, $2 id), in its own
+    // statement: what runs after it in the transaction reads with a snapshot taken after the
+    // lock, so it sees every list replace committed while this one waited.
+    lockRawMessageList: `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`,
+    // One statement, so all or nothing: data-modifying CTEs always run to completion. Runs after
+    // `lockRawMessageList` (postgres-storage.ts): a list replace skips its unchanged rows without
+    // locking them, so a delete that did not wait for it would remove those rows and miss the
+    // new ones, leaving only the new messages.
     deleteConversation: `WITH raw AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1),
       mem AS (DELETE FROM ${s}.memories WHERE conversation_id = $1),
       chunk AS (DELETE FROM ${s}.chunk_info WHERE conversation_id = $1)
