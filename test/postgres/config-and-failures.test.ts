@@ -203,4 +203,13 @@ describeWithService('postgres')('postgres server behaviour', () => {
     expect(error.message).toContain('store system state "k"');
     expect(error.message).toContain('42P01');
   });
+
+  it('names the count and the first key of a failing cache batch', async () => {
+    const s = await ctx.open();
+    await ctx.raw().query(`DROP TABLE ${ident(ctx.schema())}.cache_entries`);
+    const entries = ['zeta', 'alpha'].map((key) => ({ key, data: { key } }));
+    const error = await errorOf(() => s.storeCacheEntries(entries));
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error.message).toContain('store 2 cache entries from "zeta"');
+  });
 });

@@ -55,7 +55,8 @@ export async function writeCacheRecordBatch(
   for (const { key, record } of ordered) {
     rows.add(record.data, key, ...cacheTimeColumns(record));
   }
-  await db.run(`store ${writes.length} cache entries`, sql.upsertCaches, rows.params());
+  const what = `store ${writes.length} cache entries from ${q(writes[0]?.key ?? '')}`;
+  await db.run(what, sql.upsertCaches, rows.params());
 }
 
 /** The stored cache records of `keys` (expired or not), aligned with `keys`, in one query. */
