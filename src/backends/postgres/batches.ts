@@ -59,7 +59,10 @@ export async function writeCacheRecordBatch(
   await db.run(what, sql.upsertCaches, rows.params());
 }
 
-/** The stored cache records of `keys` (expired or not), aligned with `keys`, in one query. */
+/**
+ * The stored cache records of `keys` (expired or not), aligned with `keys`, in one query. A
+ * key given twice gets an object of its own at each position, as two single loads would.
+ */
 export async function readCacheRecordBatch(
   db: PostgresConnection,
   sql: PostgresSql,
@@ -70,11 +73,13 @@ export async function readCacheRecordBatch(
   const rows = await db.rows<Row>(`load ${keys.length} cache entries`, sql.selectCaches, [
     [...new Set(keys)],
   ]);
-  const found = new Map<string, CacheRecord>();
-  for (const row of rows) {
-    const where = `postgres ${quoteIdent(schema)}.cache_entries cache entry ${q(row.cache_key)}`;
+  const found = new Map<string, Row>();
+  for (const row of rows) found.set(row.cache_key, row);
+  return keys.map((key) => {
+    const row = found.get(key);
+    if (row === undefined) return null;
+    const where = () => `postgres ${quoteIdent(schema)}.cache_entries cache entry ${q(key)}`;
     const data = parseStoredJsonObject(row.json, where);
-    found.set(row.cache_key, { data, storedAt: row.stored_at, expiresAt: row.expires_at_text });
-  }
-  return keys.map((key) => found.get(key) ?? null);
+    return { data, storedAt: row.stored_at, expiresAt: row.expires_at_text };
+  });
 }

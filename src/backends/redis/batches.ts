@@ -132,14 +132,15 @@ async function rejectWrongTyped(
  * standalone server, one per bucket on a cluster (an MGET's keys must share a slot there).
  * `MGET` answers nil for a key of another type, where the single load's `GET` fails, so an
  * `EXISTS` of the same keys goes with each (same round trip); only when it counts more keys
- * than the `MGET` found are the nil ones asked their `TYPE`.
+ * than the `MGET` found are the nil ones asked their `TYPE`. A key given twice is decoded at
+ * each position, so each gets an object of its own, as two single loads would.
  */
 export async function readCacheRecordBatch(
   redis: RedisConnection,
   keys: KeyLayout,
   cacheKeys: readonly string[],
 ): Promise<Array<CacheRecord | null>> {
-  const found = new Map<string, CacheRecord | null>();
+  const found = new Map<string, { text: string | null; valueKey: string }>();
   const unique = [...new Set(cacheKeys)];
   const groups = redis.isCluster ? [...byBucket(keys, unique, (key) => key).values()] : [unique];
   await Promise.all(
@@ -150,8 +151,11 @@ export async function readCacheRecordBatch(
       );
       const present = texts.reduce((n, text) => (text === null ? n : n + 1), 0);
       if (existing > present) await rejectWrongTyped(redis, group, valueKeys, texts);
-      group.forEach((key, i) => found.set(key, decodeCacheRecord(texts[i] ?? null, valueKeys[i]!)));
+      group.forEach((key, i) => found.set(key, { text: texts[i] ?? null, valueKey: valueKeys[i]! }));
     }),
   );
-  return cacheKeys.map((key) => found.get(key) ?? null);
+  return cacheKeys.map((key) => {
+    const stored = found.get(key);
+    return stored === undefined ? null : decodeCacheRecord(stored.text, stored.valueKey);
+  });
 }

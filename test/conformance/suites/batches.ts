@@ -268,12 +268,15 @@ export function batchTests(ctx: SuiteContext): void {
       const s = ctx.storage();
       await s.storeCacheEntry('x', { v: 'x' });
       await s.storeCacheEntry('y', { v: 'y' }, 60);
-      expect(await s.loadCacheEntries(['y', 'nope', 'x', 'y'])).toEqual([
-        { v: 'y' },
-        null,
-        { v: 'x' },
-        { v: 'y' },
-      ]);
+      const loaded = await s.loadCacheEntries(['y', 'nope', 'x', 'y']);
+      expect(loaded).toEqual([{ v: 'y' }, null, { v: 'x' }, { v: 'y' }]);
+      // A repeated key gets an object of its own at each position, as two single loads give:
+      // a caller that edits one result does not change the other.
+      expect(loaded[0]).not.toBe(loaded[3]);
+      const records = await s.loadCacheRecords(['y', 'y']);
+      expect(records[0]).toEqual(records[1]);
+      expect(records[0]).not.toBe(records[1]);
+      expect(records[0]?.data).not.toBe(records[1]?.data);
       expect(await s.loadCacheEntries([])).toEqual([]);
     });
 
