@@ -26,6 +26,7 @@ export * from './storage-primitives.js';
 export * from './storage-base.js';
 export * from './storage-records.js';
 export * from './batches.js';
+export * from './batch-text.js';
 export * from './storage-batches.js';
 export * from './storage-paging.js';
 export * from './storage-retention.js';

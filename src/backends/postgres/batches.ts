@@ -36,7 +36,13 @@ export async function upsertMemoryBatch(
   const rows = new MemoryBulkRows();
   addMemoryRows(rows, conversationId, writes, index);
   const what = `store ${writes.length} memories of conversation ${q(conversationId)}`;
-  await db.run(what, memoryUpsertFor(bulkSql, rows), rows.params());
+  const name = () => ({
+    method: 'storeMemories',
+    field: 'memories',
+    count: writes.length,
+    first: `memory ${q(writes[0]?.memoryId ?? '')} of conversation ${q(conversationId)}`,
+  });
+  await db.run(what, memoryUpsertFor(bulkSql, rows), rows.params(name));
 }
 
 /**
@@ -47,6 +53,7 @@ export async function upsertMemoryBatch(
 export async function writeCacheRecordBatch(
   db: PostgresConnection,
   sql: PostgresSql,
+  method: string,
   writes: readonly CacheRecordWrite[],
 ): Promise<void> {
   const rows = new BulkRows(4);
@@ -55,8 +62,15 @@ export async function writeCacheRecordBatch(
   for (const { key, record } of ordered) {
     rows.add(record.data, key, ...cacheTimeColumns(record));
   }
-  const what = `store ${writes.length} cache entries from ${q(writes[0]?.key ?? '')}`;
-  await db.run(what, sql.upsertCaches, rows.params());
+  const first = q(writes[0]?.key ?? '');
+  const what = `store ${writes.length} cache entries from ${first}`;
+  const name = () => ({
+    method,
+    field: method === 'storeCacheRecords' ? 'records' : 'entries',
+    count: writes.length,
+    first: `key ${first}`,
+  });
+  await db.run(what, sql.upsertCaches, rows.params(name));
 }
 
 /**

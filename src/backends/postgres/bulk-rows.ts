@@ -13,7 +13,7 @@
  * surrogates), `tsvector` texts, numbers and JSON texts (escaped once more by the outer
  * `JSON.stringify`, so they come back as the JSON text itself).
  */
-import type { JsonValue } from '../../core/index.js';
+import { type BatchName, batchText, type JsonValue } from '../../core/index.js';
 import type { SqlParam } from './connection.js';
 
 /** A scalar column value. */
@@ -61,8 +61,13 @@ export class BulkRows {
     for (let i = 0; i < this.columns.length; i += 1) (this.columns[i] as Scalar[]).push(values[i] ?? null);
   }
 
-  /** The statement's parameters: the records, then one per column. */
-  params(): SqlParam[] {
-    return [JSON.stringify(this.records), ...this.columns.map((column) => JSON.stringify(column))];
+  /**
+   * The statement's parameters: the records, then one per column. A batch whose records make
+   * a text longer than a JavaScript string is a `ValidationError` naming the batch (`name`).
+   */
+  params(name: () => BatchName): SqlParam[] {
+    const text = (values: ReadonlyArray<JsonValue | Scalar>): string =>
+      batchText(name, () => JSON.stringify(values));
+    return [text(this.records), ...this.columns.map(text)];
   }
 }

@@ -161,15 +161,23 @@ export async function writeConversationBatch(
       chunks.add(write.chunkInfo, id, ...index.columns('chunk_info', write.chunkInfo));
     }
   }
-  const what = `store ${writes.length} conversation(s) from ${JSON.stringify(writes[0]?.conversationId)}`;
-  // Every parameter is built before the transaction, so that the records (held by nothing
-  // else here) can be collected while its round trips run.
+  const first = JSON.stringify(writes[0]?.conversationId);
+  const what = `store ${writes.length} conversation(s) from ${first}`;
+  const name = () => ({
+    method: 'storeConversationBatch',
+    field: 'items',
+    count: writes.length,
+    first: `conversation ${first}`,
+  });
+  // Every parameter is built before the transaction (a batch too large to send fails before
+  // any write), so that the records (held by nothing else here) can be collected while its
+  // round trips run.
   const locked = rawIds.length > 0 ? [...rawIds].sort() : null;
   const params: Array<[Statement, SqlParam[]]> = [];
-  if (conversations.length > 0) params.push([sql.upsertConversations, conversations.params()]);
-  if (locked !== null) params.push([sql.replaceRawMessages, [...messages.params(), rawIds]]);
-  if (memories.length > 0) params.push([memoryUpsertFor(sql, memories), memories.params()]);
-  if (chunks.length > 0) params.push([sql.upsertChunkInfos, chunks.params()]);
+  if (conversations.length > 0) params.push([sql.upsertConversations, conversations.params(name)]);
+  if (locked !== null) params.push([sql.replaceRawMessages, [...messages.params(name), rawIds]]);
+  if (memories.length > 0) params.push([memoryUpsertFor(sql, memories), memories.params(name)]);
+  if (chunks.length > 0) params.push([sql.upsertChunkInfos, chunks.params(name)]);
   const namespace = rawMessagesLock(schema);
   await db.transaction(what, async (tx) => {
     if (locked !== null) await tx.rows(sql.lockRawMessages, [namespace, locked]);

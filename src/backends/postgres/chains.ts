@@ -10,6 +10,8 @@
 import { BulkRows, bulkRowsSql } from './bulk-rows.js';
 import { type Statement, statements } from './statements.js';
 import {
+  type BatchName,
+  batchText,
   type JsonObject,
   parseStoredJsonObject,
   type SequencedChain,
@@ -92,10 +94,11 @@ export async function appendChainRecords(
   const search = searchColumnArrays(
     index.enabled ? records.map((record) => index.columns('reasoning_chains', record)) : null,
   );
+  const list = batchText(batchName(agentId, records), () => `[${texts.join(',')}]`);
   const [row] = await db.rows<{ removed: string }>(
     records.length === 0 ? `trim reasoning chains of ${q(agentId)}` : what,
     sql.appendAndTrim,
-    [LOCK_NAMESPACE, agentId, `[${texts.join(',')}]`, ...search, keepLast],
+    [LOCK_NAMESPACE, agentId, list, ...search, keepLast],
   );
   return Number(row?.removed ?? 0);
 }
@@ -117,7 +120,23 @@ function insertParams(
   }
   const rows = new BulkRows(2);
   for (const record of records) rows.add(record, ...index.columns('reasoning_chains', record));
-  return { sql: sql.lockedInsert, values: [...rows.params(), LOCK_NAMESPACE, agentId] };
+  return {
+    sql: sql.lockedInsert,
+    values: [...rows.params(batchName(agentId, records)), LOCK_NAMESPACE, agentId],
+  };
+}
+
+/**
+ * Names an append in the error of a batch too large to send: each record's own text is built
+ * first, so only a list of several records (`appendReasoningChains`) gets that far.
+ */
+function batchName(agentId: string, records: readonly JsonObject[]): () => BatchName {
+  return () => ({
+    method: 'appendReasoningChains',
+    field: 'chains',
+    count: records.length,
+    first: `chain of agent ${q(agentId)}`,
+  });
 }
 
 /** Keeps the newest `keepLast` chains of the agent; returns how many were removed. */

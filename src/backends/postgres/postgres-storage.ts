@@ -237,10 +237,10 @@ export class PostgresStorage extends PostgresStorageBase {
   }
 
   protected override writeCacheRecordBatch(
-    _method: string,
+    method: string,
     writes: readonly CacheRecordWrite[],
   ): Promise<void> {
-    return batches.writeCacheRecordBatch(this.db, this.sql, writes);
+    return batches.writeCacheRecordBatch(this.db, this.sql, method, writes);
   }
 
   protected override readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {

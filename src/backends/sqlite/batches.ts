@@ -7,6 +7,7 @@
  * go through `appendChainRecords` (chains.ts), like single appends.
  */
 import {
+  batchText,
   type CacheEntryRead,
   type CacheRecord,
   type JsonObject,
@@ -131,20 +132,40 @@ export async function upsertMemoryBatch(
 }
 
 /**
- * Upserts cache records in order (the last of a repeated key wins) in ONE statement, atomic on
- * its own: one round trip through the driver instead of `BEGIN`, one upsert per record and `COMMIT`.
+ * The parameter of `upsertCacheRecords`: a JSON array of `[key, data JSON text, created_at,
+ * expires_at]` in order. Records that fit one call each can add up to more than one string
+ * holds: that is a `ValidationError` naming the batch (public `method`), thrown before any write.
  */
-export async function writeCacheRecordBatch(
-  db: SqliteConnection,
+export function cacheBatchJson(
+  method: string,
   writes: ReadonlyArray<{ key: string; record: CacheRecord }>,
-): Promise<void> {
+): string {
   const rows = writes.map(({ key, record }) => [
     key,
     JSON.stringify(record.data),
     record.storedAt,
     record.expiresAt,
   ]);
-  await db.run(`store ${writes.length} cache entries`, BATCH_SQL.upsertCacheRecords, [JSON.stringify(rows)]);
+  const name = () => ({
+    method,
+    field: method === 'storeCacheRecords' ? 'records' : 'entries',
+    count: writes.length,
+    first: `key ${quote(writes[0]?.key ?? '')}`,
+  });
+  return batchText(name, () => JSON.stringify(rows));
+}
+
+/**
+ * Upserts cache records in order (the last of a repeated key wins) in ONE statement, atomic on
+ * its own: one round trip through the driver instead of `BEGIN`, one upsert per record and `COMMIT`.
+ */
+export async function writeCacheRecordBatch(
+  db: SqliteConnection,
+  method: string,
+  writes: ReadonlyArray<{ key: string; record: CacheRecord }>,
+): Promise<void> {
+  const json = cacheBatchJson(method, writes);
+  await db.run(`store ${writes.length} cache entries`, BATCH_SQL.upsertCacheRecords, [json]);
 }
 
 /** A cache row by its key's position: `i` the position in `keys`, `d` the data, `e` the expiry. */

@@ -144,10 +144,10 @@ export abstract class SQLiteStorageBase extends StorageInterface {
   }
 
   protected override writeCacheRecordBatch(
-    _method: string,
+    method: string,
     writes: readonly CacheRecordWrite[],
   ): Promise<void> {
-    return batches.writeCacheRecordBatch(this.db, writes);
+    return batches.writeCacheRecordBatch(this.db, method, writes);
   }
 
   protected override readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {

@@ -1,0 +1,45 @@
+/**
+ * A cache batch whose records add up to more than one JavaScript string holds (about 512 MB in
+ * V8) is refused with a ValidationError naming the batch, not the engine's bare RangeError. The
+ * real overflow needs ~600 MB and many seconds to build, too heavy for CI, so a record whose
+ * JSON conversion throws that same RangeError stands in for it, in the function that builds
+ * the batch statement's parameter (`cacheBatchJson`, what `storeCacheEntries` runs).
+ */
+import { cacheBatchJson } from '../../src/backends/sqlite/batches.js';
+import { ValidationError } from '../../src/core/index.js';
+
+/** A value whose text "is too long": JSON.stringify throws what an overflow throws. */
+const tooLong = {
+  toJSON: () => {
+    throw new RangeError('Invalid string length');
+  },
+} as unknown as string;
+
+describe('sqlite cache batch too large for one string', () => {
+  it('is a ValidationError naming the method, the first key and the count', () => {
+    const writes = [
+      { key: 'k0', record: { data: { v: 0 }, storedAt: '2025-01-01T00:00:00Z', expiresAt: null } },
+      { key: 'k1', record: { data: { v: 1 }, storedAt: tooLong, expiresAt: null } },
+    ];
+    let error: unknown;
+    try {
+      cacheBatchJson('storeCacheEntries', writes);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('entries');
+    expect((error as Error).message).toBe(
+      'Invalid entries: storeCacheEntries() of 2 items, the first key "k0", is too large to send as ' +
+        'one statement (its text is longer than a JavaScript string can be: Invalid string length); ' +
+        'split the batch',
+    );
+  });
+
+  it('builds the parameter of a batch that fits', () => {
+    const record = { data: { v: 0 }, storedAt: 's', expiresAt: null };
+    expect(JSON.parse(cacheBatchJson('storeCacheRecords', [{ key: 'k', record }]))).toEqual([
+      ['k', '{"v":0}', 's', null],
+    ]);
+  });
+});
