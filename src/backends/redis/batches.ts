@@ -2,7 +2,7 @@
  * Batches on Redis. A conversation's memories and an agent's chains live in one slot, so each
  * such batch is one script (all or nothing; chains: `appendChainRecords` in `chains.ts`). Cache
  * keys spread over buckets (slots): on a standalone server a cache batch is one script (all or
- * nothing) and a batch load one `MGET` (with an `EXISTS`); on a cluster, one of each per
+ * nothing) and a batch load one `MGET` (and, when it misses keys, an `EXISTS` of them); on a cluster, one of each per
  * bucket, sent together (pipelined), each bucket's part all or nothing, and a failure reports
  * which items are known written (`BatchPartiallyAppliedError`).
  */
@@ -103,9 +103,9 @@ export async function writeCacheRecordBatch(
 
 /**
  * Rejects like the single load (`GET`: `WRONGTYPE`) when one of the value keys an `MGET`
- * answered nil for holds another type. Called only when `EXISTS` counted more keys than the
- * `MGET` found: one `TYPE` per nil key, all at once. A key written or deleted between the two
- * commands (another client's) is a string or gone by now, and is left as the `MGET` saw it.
+ * answered nil for holds another type: one `EXISTS` of those keys, and only when it counts
+ * any, a `TYPE` of each. A key written or deleted since the `MGET` (another client's) is a
+ * string or gone by then, and is left as the `MGET` saw it.
  */
 async function rejectWrongTyped(
   redis: RedisConnection,
@@ -114,15 +114,15 @@ async function rejectWrongTyped(
   texts: ReadonlyArray<string | null>,
 ): Promise<void> {
   const missing = group.flatMap((key, i) => (texts[i] === null ? [i] : []));
-  const types = await redis.run(`check ${missing.length} cache entries`, (c) =>
-    Promise.all(missing.map((i) => c.type(valueKeys[i]!))),
-  );
+  const nilKeys = missing.map((i) => valueKeys[i]!);
+  const what = `check ${missing.length} cache entries`;
+  if ((await redis.run(what, (c) => c.exists(...nilKeys))) === 0) return;
+  const types = await redis.run(what, (c) => Promise.all(nilKeys.map((key) => c.type(key))));
   types.forEach((type, j) => {
     if (type === 'string' || type === 'none') return;
-    const i = missing[j]!;
     throw redis.corrupt(
-      `load cache entry ${q(group[i]!)}`,
-      `WRONGTYPE ${valueKeys[i]!} is a ${type}, expected a string`,
+      `load cache entry ${q(group[missing[j]!]!)}`,
+      `WRONGTYPE ${nilKeys[j]!} is a ${type}, expected a string`,
     );
   });
 }
@@ -130,10 +130,10 @@ async function rejectWrongTyped(
 /**
  * The stored cache records of `keys` (expired or not), aligned with `keys`: one MGET on a
  * standalone server, one per bucket on a cluster (an MGET's keys must share a slot there).
- * `MGET` answers nil for a key of another type, where the single load's `GET` fails, so an
- * `EXISTS` of the same keys goes with each (same round trip); only when it counts more keys
- * than the `MGET` found are the nil ones asked their `TYPE`. A key given twice is decoded at
- * each position, so each gets an object of its own, as two single loads would.
+ * `MGET` answers nil for a key of another type, where the single load's `GET` fails, so when
+ * it answers nil for any key those keys are checked ({@link rejectWrongTyped}: one round trip
+ * more, none for a batch whose keys all hold a value). A key given twice is decoded at each
+ * position, so each gets an object of its own, as two single loads would.
  */
 export async function readCacheRecordBatch(
   redis: RedisConnection,
@@ -146,11 +146,8 @@ export async function readCacheRecordBatch(
   await Promise.all(
     groups.map(async (group) => {
       const valueKeys = group.map((key) => keys.cache(key).key);
-      const [texts, existing] = await redis.run(`load ${group.length} cache entries`, (c) =>
-        Promise.all([c.mget(...valueKeys), c.exists(...valueKeys)]),
-      );
-      const present = texts.reduce((n, text) => (text === null ? n : n + 1), 0);
-      if (existing > present) await rejectWrongTyped(redis, group, valueKeys, texts);
+      const texts = await redis.run(`load ${group.length} cache entries`, (c) => c.mget(...valueKeys));
+      if (texts.includes(null)) await rejectWrongTyped(redis, group, valueKeys, texts);
       group.forEach((key, i) => found.set(key, { text: texts[i] ?? null, valueKey: valueKeys[i]! }));
     }),
   );
