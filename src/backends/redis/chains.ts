@@ -27,6 +27,19 @@ const TRIM_HEAD = `local function unindexHead(counters, owner, nextSeq, len, kee
   local head = nextSeq - len
   for seq = head, head + len - keep - 1 do unindexDoc(counters, 'a' .. owner .. seq) end
 end
+-- indexChains(n, first, nextSeq, len, keep): the index phase of an append (APPEND_CHAINS).
+local function indexChains(n, first, nextSeq, len, keep)
+  -- Sequence numbers are never reused: each doc is new.
+  local stale = searchStale(KEYS[5])
+  local docs, specs = {}, {}
+  for i = 0, n - 1 do
+    docs[i + 1] = 'a' .. ARGV[6] .. (first + i)
+    specs[i + 1] = ARGV[9 + n + i]
+    if stale then unindexDoc(KEYS[5], docs[i + 1]) end
+  end
+  addDocs(KEYS[5], docs, specs)
+  if keep >= 0 then unindexHead(KEYS[5], ARGV[6], nextSeq, len, keep) end
+end
 local function trimHead(chains, agents, counters, agentId, keep, len)
   local remove = len - keep
   if remove <= 0 then return 0 end
@@ -83,18 +96,7 @@ if failed(nextSeq) then
 end
 local first, len, keep = nextSeq - n, before + n, tonumber(ARGV[4])
 if searchOn(KEYS[5], ARGV[5]) then
-  local bad = indexPhase(KEYS[5], function()
-    -- Sequence numbers are never reused: each doc is new.
-    local stale = searchStale(KEYS[5])
-    local docs, specs = {}, {}
-    for i = 0, n - 1 do
-      docs[i + 1] = 'a' .. ARGV[6] .. (first + i)
-      specs[i + 1] = ARGV[9 + n + i]
-      if stale then unindexDoc(KEYS[5], docs[i + 1]) end
-    end
-    addDocs(KEYS[5], docs, specs)
-    if keep >= 0 then unindexHead(KEYS[5], ARGV[6], nextSeq, len, keep) end
-  end)
+  local bad = indexPhase(KEYS[5], indexChains, n, first, nextSeq, len, keep)
   if bad then
     -- Take back the first two writes (next was never stored as 0: it was absent).
     if nextSeq == n then redis.call('HDEL', KEYS[3], 'next') else redis.call('HINCRBY', KEYS[3], 'next', -n) end
@@ -128,7 +130,7 @@ if bad then return redis.error_reply(bad) end
 local keep, len = tonumber(ARGV[2]), redis.call('LLEN', KEYS[1])
 if keep < len and searchOn(KEYS[3], ARGV[3]) then
   local nextSeq = tonumber(redis.call('HGET', KEYS[4], 'next') or '0') or 0
-  bad = indexPhase(KEYS[3], function() unindexHead(KEYS[3], ARGV[4], nextSeq, len, keep) end)
+  bad = indexPhase(KEYS[3], unindexHead, KEYS[3], ARGV[4], nextSeq, len, keep)
   if bad then return redis.error_reply(bad) end
 end
 return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], keep, len)`,

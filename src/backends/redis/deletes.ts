@@ -24,7 +24,7 @@ const REMOVE_MEMORY = indexedScript(
 if bad then return redis.error_reply(bad) end
 local old = redis.call('HSTRLEN', KEYS[2], ARGV[1])
 if searchOn(KEYS[8], ARGV[3]) then
-  local bad = indexPhase(KEYS[8], function() unindexDoc(KEYS[8], 'm' .. ARGV[4] .. ARGV[1]) end)
+  local bad = indexPhase(KEYS[8], unindexDoc, KEYS[8], 'm' .. ARGV[4] .. ARGV[1])
   if bad then return redis.error_reply(bad) end
 end
 local existed = redis.call('HDEL', KEYS[2], ARGV[1])

@@ -22,9 +22,7 @@ if bad then return redis.error_reply(bad) end
 const UPSERT_MEMORY_FN = `local function upsertMemory(id, json, created, explicit, index, owner, spec)
   local old = redis.call('HSTRLEN', KEYS[2], id)
   if index then
-    local bad = indexPhase(KEYS[5], function()
-      indexDoc(KEYS[5], 'm' .. owner .. id, spec, old == 0 and not searchStale(KEYS[5]))
-    end)
+    local bad = indexPhase(KEYS[5], indexDoc, KEYS[5], 'm' .. owner .. id, spec, old == 0 and not searchStale(KEYS[5]))
     if bad then return 0, bad end
   end
   local added = redis.call('HSET', KEYS[2], id, json)

@@ -145,9 +145,7 @@ end
 -- guard() read the record's type: a new record has no old length to read.
 local existed = keyTypes[KEYS[1]] == 'none' and 0 or 1
 if searchOn(KEYS[2], ARGV[4]) then
-  local bad = indexPhase(KEYS[2], function()
-    indexDoc(KEYS[2], ARGV[5], ARGV[6], existed == 0 and not searchStale(KEYS[2]))
-  end)
+  local bad = indexPhase(KEYS[2], indexDoc, KEYS[2], ARGV[5], ARGV[6], existed == 0 and not searchStale(KEYS[2]))
   if bad then
     takeBack(#KEYS)
     return redis.error_reply(bad)

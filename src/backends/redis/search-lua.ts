@@ -75,7 +75,7 @@ end
  *
  * The index keys are not asked their `TYPE` (an indexed write touches one per token): a write
  * script runs its whole index phase (every `unindexDoc`, `addDocs`) before its first record
- * write, as `indexPhase(counters, fn)`, which runs `fn` under `pcall`. When a call fails (a
+ * write, as `indexPhase(counters, fn, ...)`, which runs `fn(...)` under `pcall`. When a call fails (a
  * wrong-typed index key, a corrupt `search-dead` count, ...) the phase may have half-changed
  * the index: `indexPhase` drops the script's pending counter changes, marks the bucket stale
  * (searches scan it, the next writable open rebuilds it), bumps `search_rev` (so a rebuild
@@ -83,6 +83,9 @@ end
  * key (`indexKey`, set before each call), which the script returns as its error without
  * writing anything else (the client makes it a `CorruptDataError`). A server-side refusal
  * (OOM, a read-only replica) fails the stale mark too, so the script ends with that error.
+ * The hot scripts hand `indexPhase` a named function and its arguments, not a closure made in
+ * the call: with a closure, a single chain append measured 5–19% more server time (`EVALSHA`
+ * in `INFO commandstats`, 300 appends, 8 alternating rounds, six runs); with arguments, none.
  */
 export const SEARCH_LUA = `${IS_GONE_LUA}-- The index key of the call in progress, named when the index phase fails (indexPhase).
 local indexKey = nil
@@ -239,9 +242,9 @@ local function indexDoc(counters, doc, spec, fresh)
   if not fresh then unindexDoc(counters, doc) end
   addDocs(counters, {doc}, {spec})
 end
-local function indexPhase(counters, phase)
+local function indexPhase(counters, phase, ...)
   indexKey = nil
-  local ok, err = pcall(phase)
+  local ok, err = pcall(phase, ...)
   if ok then return nil end
   pendingCounters = {}
   redis.call('HSET', counters, 'search_stale', 1)
