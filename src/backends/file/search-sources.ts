@@ -5,9 +5,16 @@
  */
 import fs, { type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { CorruptDataError, type JsonValue, parseStoredJson, type SearchKind } from '../../core/index.js';
-import { type FileIdentity, identityOf, ioError, readdirOrEmpty } from './atomic-json.js';
-import { checkRegularFile, READ_FLAGS } from './fd-io.js';
+import type { JsonValue, SearchKind } from '../../core/index.js';
+import {
+  type FileIdentity,
+  identityOf,
+  ioError,
+  jsonFromBytes,
+  missingOrThrow,
+  readdirOrEmpty,
+} from './atomic-json.js';
+import { type BytesAndStat, readFileAndStatSync } from './fd-io.js';
 import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
 import { CHAINS_FILE, CONVERSATION_FILES, type StoreLayout } from './layout.js';
 import { LoopTurns } from './loop-turns.js';
@@ -129,8 +136,6 @@ export interface SourceContent {
   records: JsonValue[];
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * Reads a data file's records with the identity of the very file read (`fstat` of the open
  * file), or `null` when it is missing. A file that does not parse is a `CorruptDataError`,
@@ -143,31 +148,12 @@ export function readSource(source: SourceRef): Promise<SourceContent | null> {
 }
 
 function readSourceNow({ file, kind }: SourceRef): SourceContent | null {
-  let fd: number;
+  let read: BytesAndStat;
   try {
-    fd = fs.openSync(file, READ_FLAGS); // a FIFO opens at once, then is refused (see `fd-io.ts`)
+    read = readFileAndStatSync(file); // a FIFO is refused, never waited on (see `fd-io.ts`)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw ioError('read', file, error);
+    missingOrThrow(file, error); // throws unless the file is missing
+    return null;
   }
-  let bytes: Buffer;
-  let stat: BigIntStats;
-  try {
-    stat = fs.fstatSync(fd, { bigint: true });
-    checkRegularFile(file, stat);
-    bytes = fs.readFileSync(fd);
-  } catch (error) {
-    if (error instanceof CorruptDataError) throw error;
-    throw ioError('read', file, error);
-  } finally {
-    fs.closeSync(fd);
-  }
-  let text: string;
-  try {
-    text = UTF8.decode(bytes);
-  } catch (error) {
-    throw new CorruptDataError(file, 'not valid UTF-8', error);
-  }
-  return { identity: identityOf(stat), records: recordsOf(kind, file, parseStoredJson(text, file)) };
+  return { identity: identityOf(read.stat), records: recordsOf(kind, file, jsonFromBytes(file, read.bytes)) };
 }
