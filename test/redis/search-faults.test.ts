@@ -4,9 +4,9 @@
  * record write, so the failure is a CorruptDataError naming the bucket and the key, nothing else
  * is written, and the bucket is marked stale (searches scan it), so its records are still found.
  */
-import type { RedisStorage } from '../../src/backends/redis/index.js';
+import type { RedisStorage, RedisStorageConfig } from '../../src/backends/redis/index.js';
 import { KeyLayout, type BucketKeys } from '../../src/backends/redis/keys.js';
-import { CorruptDataError } from '../../src/core/index.js';
+import { CorruptDataError, type SearchQuery } from '../../src/core/index.js';
 import { keysWithPrefix, useRedisStore } from './helpers.js';
 import { describeWithService } from '../services.js';
 
@@ -227,5 +227,66 @@ describeWithService('redis')('redis search index faults', () => {
     expect(await ctx.raw().hget(bucket.counters, 'search_stale')).toBeNull();
     expect(await found(reopened, 'walrus')).toEqual(['m0']);
     expect(await found(reopened, 'puffin')).toEqual([]);
+  });
+});
+
+describeWithService('redis')('redis search index faults: searches and builds', () => {
+  const ctx = useRedisStore();
+  const layout = (): KeyLayout => new KeyLayout(ctx.prefix());
+
+  /** A store whose logger's warnings land in `warnings`. */
+  async function openLogged(config: RedisStorageConfig = {}) {
+    const warnings: Array<Record<string, unknown>> = [];
+    const logger = {
+      warn: (message: string, details?: Record<string, unknown>) => warnings.push({ message, ...details }),
+    };
+    return { s: await ctx.open({ ...config, logger }), warnings };
+  }
+
+  const ids = async (s: RedisStorage, query: SearchQuery): Promise<string[]> =>
+    (await s.search(query)).map((hit) => (hit.kind === 'memories' ? hit.memoryId : hit.kind)).sort();
+
+  it('a search meeting a wrong-typed index key scans, marks the bucket stale and logs the key', async () => {
+    const { s, warnings } = await openLogged();
+    await s.storeMemory('c', 'm0', { text: 'walrus puffin' });
+    await s.storeMemory('c', 'm1', { text: 'walrus gannet' });
+    await s.deleteMemory('c', 'm1');
+    const { bucket } = layout().conversation('c');
+    const scoped: SearchQuery = { text: 'walrus', kinds: ['memories'], conversationId: 'c' };
+    // search-gone is read for a token with dead entries; search-docs by the scoped search's
+    // rank script and the unscoped search's naming of its hits.
+    for (const [bad, query] of [
+      [`${bucket.base}q:walrus`, { text: 'walrus' }],
+      [`${bucket.base}search-dead`, { text: 'walrus' }],
+      [`${bucket.base}search-gone`, { text: 'walrus' }],
+      [`${bucket.base}search-docs`, { text: 'walrus' }],
+      [`${bucket.base}search-docs`, scoped],
+    ] as const) {
+      await ctx.raw().rename(bad, `${bad}-saved`);
+      await ctx.raw().sadd(bad, 'x');
+      warnings.length = 0;
+      expect(await ids(s, query)).toEqual(['m0']);
+      expect(await ctx.raw().hget(bucket.counters, 'search_stale')).toBe('1');
+      expect(warnings).toEqual([expect.objectContaining({ markedStale: true })]);
+      expect(warnings[0]!.problem).toContain(`search index of ${bucket.base}: ${bad} is a set`);
+      await ctx.raw().rename(`${bad}-saved`, bad);
+      await ctx.raw().hdel(bucket.counters, 'search_stale');
+    }
+    // The index is whole again: trusted, and it finds what it found before.
+    expect(await ids(s, { text: 'walrus puffin gannet' })).toEqual(['m0']);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('a read-only store scans past a wrong-typed index key and changes nothing', async () => {
+    const writer = await ctx.open();
+    await writer.storeMemory('c', 'm0', { text: 'walrus' });
+    const { bucket } = layout().conversation('c');
+    await ctx.raw().del(`${bucket.base}q:walrus`);
+    await ctx.raw().hset(`${bucket.base}q:walrus`, 'f', 'v');
+    const counters = await ctx.raw().hgetall(bucket.counters);
+    const { s, warnings } = await openLogged({ readOnly: true });
+    expect(await ids(s, { text: 'walrus' })).toEqual(['m0']);
+    expect(await ctx.raw().hgetall(bucket.counters)).toEqual(counters);
+    expect(warnings).toEqual([expect.objectContaining({ markedStale: false })]);
   });
 });

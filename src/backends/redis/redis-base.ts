@@ -55,7 +55,10 @@ export abstract class RedisStorageBase extends StorageInterface {
     super();
     this.config = parseRedisConfig(config);
     this.keys = new KeyLayout(this.config.keyPrefix);
-    this.index = new RedisSearchIndex(this.keys, () => this.textExtractor, this.config.searchIndex);
+    this.index = new RedisSearchIndex(this.keys, () => this.textExtractor, this.config.searchIndex, {
+      readOnly: this.config.readOnly,
+      logger: this.config.logger,
+    });
   }
 
   /** A copy into this store goes in groups of 32 conversations, two at once (see `REDIS_BULK_COPY`). */

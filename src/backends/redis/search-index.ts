@@ -4,13 +4,21 @@
  * rebuild buckets marked stale), and search and reindex on it. Keys and Lua: `search-lua.ts`;
  * queries: `search-query.ts`; trust and builds: `search-state.ts`.
  */
-import type { NormalizedSearchQuery, SearchCandidate, TextExtractor } from '../../core/index.js';
+import {
+  logEvent,
+  type NormalizedSearchQuery,
+  type SearchCandidate,
+  type StorageLogger,
+  type TextExtractor,
+} from '../../core/index.js';
 import type { RedisConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';
 import { SearchWriter } from './search-writer.js';
+import type { IndexFault } from './search-faults.js';
 import { searchRedisIndex } from './search-query.js';
 import {
   type BuildSource,
+  markBucketStale,
   markSearchIndexBuilt,
   readSearchState,
   rebuildSearchIndex,
@@ -27,6 +35,8 @@ export class RedisSearchIndex {
     private readonly extractor: () => TextExtractor,
     /** The `searchIndex` option. */
     readonly enabled: boolean,
+    /** The `readOnly` and `logger` options. */
+    private readonly options: { readOnly: boolean; logger: StorageLogger | undefined },
   ) {}
 
   /** What the write scripts are given for the index. */
@@ -64,7 +74,32 @@ export class RedisSearchIndex {
   /** Candidates from the index; `null` when it is off or may not be trusted (the caller scans). */
   search(redis: RedisConnection, query: NormalizedSearchQuery): Promise<SearchCandidate[] | null> {
     if (!this.enabled) return Promise.resolve(null);
-    return searchRedisIndex(redis, this.keys, query);
+    return searchRedisIndex(redis, this.keys, query, (faults) => this.faulty(redis, faults));
+  }
+
+  /**
+   * Buckets whose index a search could not read (a wrong-typed key): each is marked stale, so
+   * searches scan it without reading its index again and the next writable open rebuilds it
+   * (not by a read-only storage, which changes nothing: its searches scan while the fault
+   * lasts), and logged as a warning. A failed mark is logged too: the search still scans.
+   */
+  private async faulty(redis: RedisConnection, faults: readonly IndexFault[]): Promise<void> {
+    await Promise.all(
+      faults.map(async ({ bucket, problem }) => {
+        let marked: boolean | string = false;
+        if (!this.options.readOnly) {
+          marked = await markBucketStale(redis, this.keys, bucket).then(
+            () => true,
+            (error: unknown) => (error instanceof Error ? error.message : String(error)),
+          );
+        }
+        logEvent(this.options.logger, 'warn', 'redis storage: search index unreadable, searches scan it', {
+          problem,
+          markedStale: marked === true,
+          ...(typeof marked === 'string' ? { markError: marked } : {}),
+        });
+      }),
+    );
   }
 
   /** Rebuilds every bucket (and writes the index version); returns the docs indexed. 0 when off. */

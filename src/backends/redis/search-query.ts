@@ -5,6 +5,8 @@
  * with the index version; (2) each bucket's best `limit` docs, ranked on the server with the
  * corpus-wide figures, so only those come back, never a whole posting list; (3) the records of
  * the overall best `limit`. Nothing is cached here, so what another process wrote is found.
+ * A bucket whose index keys cannot be read (a wrong-typed key: `search-scripts.ts`) is
+ * reported to the caller, and the search answers `null` (the caller scans).
  */
 import {
   bm25Idf,
@@ -20,6 +22,7 @@ import { decodeJson, decodeMemories, decodeObject } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import { bucketOf, type KeyLayout } from './keys.js';
 import { KIND_LETTERS, parseSearchDoc, type ParsedDoc, searchOwner, tokenKey } from './search-writer.js';
+import { docsFault, type IndexFault, IndexFaults, throwFaults } from './search-faults.js';
 import { SEARCH_LOAD, SEARCH_RANK, SEARCH_STATS } from './search-scripts.js';
 import { searchMarkerKey, SEARCH_INDEX_VERSION } from './search-state.js';
 
@@ -56,9 +59,26 @@ interface Ranked {
 /**
  * Searches the index: at most `query.limit` candidates, best first; `null` when the index
  * may not be trusted (not built yet, or a bucket written with `searchIndex: false` since its
- * last build), so the caller scans instead.
+ * last build), so the caller scans instead. So it is when a bucket's index keys cannot be
+ * read (a key of the wrong type): `faulty` is told first (it marks them stale).
  */
 export async function searchRedisIndex(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  query: NormalizedSearchQuery,
+  faulty: (faults: IndexFault[]) => Promise<void>,
+): Promise<SearchCandidate[] | null> {
+  try {
+    return await searchBuckets(redis, keys, query);
+  } catch (error) {
+    if (!(error instanceof IndexFaults)) throw error;
+    await faulty(error.faults);
+    return null;
+  }
+}
+
+/** {@link searchRedisIndex} without its fault handling. */
+async function searchBuckets(
   redis: RedisConnection,
   keys: KeyLayout,
   query: NormalizedSearchQuery,
@@ -76,7 +96,9 @@ export async function searchRedisIndex(
       ),
     ),
   ]);
-  if (marker !== SEARCH_INDEX_VERSION || stats.some((s) => Number(s[2]) !== 0)) return null;
+  if (marker !== SEARCH_INDEX_VERSION) return null;
+  throwFaults(buckets, stats);
+  if (stats.some((s) => Number(s[2]) !== 0)) return null;
   throwIfAborted(query.signal, 'search');
   let documentCount = 0;
   let totalLength = 0;
@@ -107,6 +129,7 @@ export async function searchRedisIndex(
       ) as Promise<Array<string | number>>;
     }),
   );
+  throwFaults(useful, replies);
   throwIfAborted(query.signal, 'search');
   const scored: Scored[] = [];
   const width = 2 + tokens.length;
@@ -159,9 +182,9 @@ async function nameBest(
   const ranked: Ranked[] = [];
   await Promise.all(
     [...byBucket].map(async ([n, group]) => {
-      const names = await redis.run('name search hits', (c) =>
-        c.hmget(keys.buckets[n]!.searchDocs, ...group.map((s) => s.num)),
-      );
+      const names = await redis
+        .run('name search hits', (c) => c.hmget(keys.buckets[n]!.searchDocs, ...group.map((s) => s.num)))
+        .catch((error: unknown) => docsFault(redis, keys, n, error));
       group.forEach((s, i) => {
         const name = names[i] ?? null;
         const doc = name === null ? null : parseSearchDoc(name);

@@ -2,26 +2,31 @@
  * The read scripts of the Redis search index (see `search-lua.ts` for its keys). Each runs on
  * one bucket (KEYS[1] is the bucket's counters, so a Cluster routes it to the bucket's slot)
  * and reads only keys of that slot.
+ * The index scripts answer `{'corrupt', why}` when the bucket's index cannot be read
+ * (`search-faults.ts`). They only read.
  */
 import { LuaScript } from './scripts.js';
+import { READ_INDEX_LUA } from './search-faults.js';
 import { IS_GONE_LUA, POSTING_BYTES } from './search-lua.js';
 
 /**
  * A bucket's corpus figures and the document frequency of each query token (its postings'
  * entries less the dead ones). KEYS: counters. ARGV: posting tokens.
- * Returns {docs, tokens, stale (0/1), df1, df2, ...}.
+ * Returns {docs, tokens, stale (0/1), df1, df2, ...} (no dfs for a stale bucket, which is
+ * scanned), or `{'corrupt', why}` (`readIndex`).
  */
 export const SEARCH_STATS = new LuaScript(
   'searchStats',
-  `local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
-local c = redis.call('HMGET', KEYS[1], 'search_docs', 'search_tokens', 'search_stale')
-local out = {tonumber(c[1] or '0') or 0, tonumber(c[2] or '0') or 0, tonumber(c[3] or '0') or 0}
-if #ARGV == 0 then return out end
-local dead = redis.call('HMGET', base .. 'search-dead', unpack(ARGV))
-for i = 1, #ARGV do
-  out[#out + 1] = redis.call('STRLEN', base .. 'q:' .. ARGV[i]) / ${POSTING_BYTES} - (tonumber(dead[i]) or 0)
-end
-return out`,
+  `${READ_INDEX_LUA}return readIndex(function()
+  local c = redis.call('HMGET', KEYS[1], 'search_docs', 'search_tokens', 'search_stale')
+  local out = {tonumber(c[1] or '0') or 0, tonumber(c[2] or '0') or 0, tonumber(c[3] or '0') or 0}
+  if #ARGV == 0 or out[3] ~= 0 then return out end
+  local dead = redis.call('HMGET', base .. 'search-dead', unpack(ARGV))
+  for i = 1, #ARGV do
+    out[#out + 1] = redis.call('STRLEN', base .. 'q:' .. ARGV[i]) / ${POSTING_BYTES} - (tonumber(dead[i]) or 0)
+  end
+  return out
+end, ARGV)`,
 );
 
 /**
@@ -36,12 +41,12 @@ return out`,
  * up in the others by binary search (a string is sorted by doc number); 'any' walks every
  * token's postings. Only the heap of the `limit` best is kept.
  * Returns a flat array: doc number, length, tf of each token, doc number, ... (the client
- * names only the overall best: one `HMGET` of `search-docs` per bucket holding one).
+ * names only the overall best: one `HMGET` of `search-docs` per bucket holding one), or
+ * `{'corrupt', why}` (`readIndex`).
  */
 export const SEARCH_RANK = new LuaScript(
   'searchRank',
-  `${IS_GONE_LUA}local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
-local all = ARGV[1] == 'all'
+  `${IS_GONE_LUA}${READ_INDEX_LUA}local all = ARGV[1] == 'all'
 local limit = tonumber(ARGV[2])
 local avg = tonumber(ARGV[3])
 if avg <= 0 then avg = 1 end
@@ -60,147 +65,149 @@ for i = 5 + 3 * nt, #ARGV do
     table.insert(scoped[kind], ARGV[i])
   end
 end
-local found, nums = {}, {}
--- A token without dead entries (the usual case) skips the bitmap.
 local tokens = {}
 for t = 1, nt do tokens[t] = ARGV[2 + 3 * t] end
-local dead = redis.call('HMGET', base .. 'search-dead', unpack(tokens))
-local checked, gone = {}, ''
-for t = 1, nt do checked[t] = tonumber(dead[t] or '0') ~= 0 end
-for t = 1, nt do
-  if checked[t] then
-    gone = redis.call('GET', base .. 'search-gone') or ''
-    break
-  end
-end
--- A candidate: {length, tf of each token, kind letter}.
-local unpackEntry, kindAt = struct.unpack, nt + 2
-local function add(t, num, tf, len, kind)
-  if not (open[kind] or scoped[kind]) or (checked[t] and isGone(gone, num)) then return end
-  local e = {len}
-  for u = 1, nt do e[u + 1] = 0 end
-  e[t + 1] = tf
-  e[kindAt] = kind
-  found[num] = e
-  nums[#nums + 1] = num
-end
-if all then
-  local order = {}
-  for t = 1, nt do order[t] = t end
-  table.sort(order, function(a, b) return dfs[a] < dfs[b] end)
-  local s = redis.call('GET', terms[order[1]]) or ''
-  for pos = 1, #s, ${POSTING_BYTES} do
-    local num, tf, len, kind = struct.unpack('<I4I4I4B', s, pos)
-    add(order[1], num, tf, len, kind)
-  end
-  for j = 2, nt do
-    if #nums == 0 then break end
-    local t = order[j]
-    s = redis.call('GET', terms[t]) or ''
-    local keep, lo, hi = {}, 0, #s / ${POSTING_BYTES} - 1
-    for _, num in ipairs(nums) do
-      local a, b, hit = lo, hi, nil
-      while a <= b do
-        local mid = math.floor((a + b) / 2)
-        local m = struct.unpack('<I4', s, mid * ${POSTING_BYTES} + 1)
-        if m < num then a = mid + 1 elseif m > num then b = mid - 1 else hit = mid; break end
-      end
-      if hit then
-        local _, tf = struct.unpack('<I4I4', s, hit * ${POSTING_BYTES} + 1)
-        found[num][t + 1] = tf
-        keep[#keep + 1] = num
-        lo = hit + 1
-      else
-        found[num] = nil
-        lo = a
-      end
-    end
-    nums = keep
-  end
-else
+return readIndex(function()
+  local found, nums = {}, {}
+  -- A token without dead entries (the usual case) skips the bitmap.
+  local dead = redis.call('HMGET', base .. 'search-dead', unpack(tokens))
+  local checked, gone = {}, ''
+  for t = 1, nt do checked[t] = tonumber(dead[t] or '0') ~= 0 end
   for t = 1, nt do
-    local s = redis.call('GET', terms[t]) or ''
+    if checked[t] then
+      gone = redis.call('GET', base .. 'search-gone') or ''
+      break
+    end
+  end
+  -- A candidate: {length, tf of each token, kind letter}.
+  local unpackEntry, kindAt = struct.unpack, nt + 2
+  local function add(t, num, tf, len, kind)
+    if not (open[kind] or scoped[kind]) or (checked[t] and isGone(gone, num)) then return end
+    local e = {len}
+    for u = 1, nt do e[u + 1] = 0 end
+    e[t + 1] = tf
+    e[kindAt] = kind
+    found[num] = e
+    nums[#nums + 1] = num
+  end
+  if all then
+    local order = {}
+    for t = 1, nt do order[t] = t end
+    table.sort(order, function(a, b) return dfs[a] < dfs[b] end)
+    local s = redis.call('GET', terms[order[1]]) or ''
     for pos = 1, #s, ${POSTING_BYTES} do
-      local num, tf, len, kind = unpackEntry('<I4I4I4B', s, pos)
-      local e = found[num]
-      if e then e[t + 1] = tf else add(t, num, tf, len, kind) end
+      local num, tf, len, kind = struct.unpack('<I4I4I4B', s, pos)
+      add(order[1], num, tf, len, kind)
     end
-  end
-end
--- A scoped kind's candidates are named (one HMGET per 1000) and kept when under the owner.
-local unnamed = {}
-for _, num in ipairs(nums) do
-  if not open[found[num][kindAt]] then unnamed[#unnamed + 1] = num end
-end
-for i = 1, #unnamed, 1000 do
-  local part, fields = {}, {}
-  for j = i, math.min(i + 999, #unnamed) do
-    part[#part + 1] = unnamed[j]
-    fields[#fields + 1] = string.format('%d', unnamed[j])
-  end
-  local got = redis.call('HMGET', base .. 'search-docs', unpack(fields))
-  for j = 1, #part do
-    local name, ok = got[j] or '', false
-    for _, p in ipairs(scoped[found[part[j]][kindAt]]) do
-      if string.sub(name, 1, #p) == p then ok = true end
+    for j = 2, nt do
+      if #nums == 0 then break end
+      local t = order[j]
+      s = redis.call('GET', terms[t]) or ''
+      local keep, lo, hi = {}, 0, #s / ${POSTING_BYTES} - 1
+      for _, num in ipairs(nums) do
+        local a, b, hit = lo, hi, nil
+        while a <= b do
+          local mid = math.floor((a + b) / 2)
+          local m = struct.unpack('<I4', s, mid * ${POSTING_BYTES} + 1)
+          if m < num then a = mid + 1 elseif m > num then b = mid - 1 else hit = mid; break end
+        end
+        if hit then
+          local _, tf = struct.unpack('<I4I4', s, hit * ${POSTING_BYTES} + 1)
+          found[num][t + 1] = tf
+          keep[#keep + 1] = num
+          lo = hit + 1
+        else
+          found[num] = nil
+          lo = a
+        end
+      end
+      nums = keep
     end
-    if not ok then found[part[j]] = nil end
-  end
-end
-local heap = {}
-local function better(a, b)
-  if a[1] ~= b[1] then return a[1] > b[1] end
-  if a[2] ~= b[2] then return a[2] > b[2] end
-  return a[3] < b[3]
-end
-local function up(i)
-  while i > 1 do
-    local p = math.floor(i / 2)
-    if not better(heap[p], heap[i]) then return end
-    heap[p], heap[i] = heap[i], heap[p]
-    i = p
-  end
-end
-local function down(i)
-  local n = #heap
-  while true do
-    local l, r, w = 2 * i, 2 * i + 1, i
-    if l <= n and better(heap[w], heap[l]) then w = l end
-    if r <= n and better(heap[w], heap[r]) then w = r end
-    if w == i then return end
-    heap[w], heap[i] = heap[i], heap[w]
-    i = w
-  end
-end
-for _, num in ipairs(nums) do
-  local e = found[num]
-  if e then
-    local norm = 1.2 * (1 - 0.75 + 0.75 * e[1] / avg)
-    local matched, score = 0, 0
+  else
     for t = 1, nt do
-      local f = e[t + 1]
-      if f > 0 then
-        matched = matched + 1
-        score = score + idfs[t] * f * 2.2 / (f + norm)
+      local s = redis.call('GET', terms[t]) or ''
+      for pos = 1, #s, ${POSTING_BYTES} do
+        local num, tf, len, kind = unpackEntry('<I4I4I4B', s, pos)
+        local e = found[num]
+        if e then e[t + 1] = tf else add(t, num, tf, len, kind) end
       end
     end
-    local c = {matched, score, num}
-    if #heap < limit then
-      heap[#heap + 1] = c
-      up(#heap)
-    elseif better(c, heap[1]) then
-      heap[1] = c
-      down(1)
+  end
+  -- A scoped kind's candidates are named (one HMGET per 1000) and kept when under the owner.
+  local unnamed = {}
+  for _, num in ipairs(nums) do
+    if not open[found[num][kindAt]] then unnamed[#unnamed + 1] = num end
+  end
+  for i = 1, #unnamed, 1000 do
+    local part, fields = {}, {}
+    for j = i, math.min(i + 999, #unnamed) do
+      part[#part + 1] = unnamed[j]
+      fields[#fields + 1] = string.format('%d', unnamed[j])
+    end
+    local got = redis.call('HMGET', base .. 'search-docs', unpack(fields))
+    for j = 1, #part do
+      local name, ok = got[j] or '', false
+      for _, p in ipairs(scoped[found[part[j]][kindAt]]) do
+        if string.sub(name, 1, #p) == p then ok = true end
+      end
+      if not ok then found[part[j]] = nil end
     end
   end
-end
-local out = {}
-for _, c in ipairs(heap) do
-  out[#out + 1] = c[3]
-  local e = found[c[3]]
-  for u = 1, nt + 1 do out[#out + 1] = e[u] end
-end
-return out`,
+  local heap = {}
+  local function better(a, b)
+    if a[1] ~= b[1] then return a[1] > b[1] end
+    if a[2] ~= b[2] then return a[2] > b[2] end
+    return a[3] < b[3]
+  end
+  local function up(i)
+    while i > 1 do
+      local p = math.floor(i / 2)
+      if not better(heap[p], heap[i]) then return end
+      heap[p], heap[i] = heap[i], heap[p]
+      i = p
+    end
+  end
+  local function down(i)
+    local n = #heap
+    while true do
+      local l, r, w = 2 * i, 2 * i + 1, i
+      if l <= n and better(heap[w], heap[l]) then w = l end
+      if r <= n and better(heap[w], heap[r]) then w = r end
+      if w == i then return end
+      heap[w], heap[i] = heap[i], heap[w]
+      i = w
+    end
+  end
+  for _, num in ipairs(nums) do
+    local e = found[num]
+    if e then
+      local norm = 1.2 * (1 - 0.75 + 0.75 * e[1] / avg)
+      local matched, score = 0, 0
+      for t = 1, nt do
+        local f = e[t + 1]
+        if f > 0 then
+          matched = matched + 1
+          score = score + idfs[t] * f * 2.2 / (f + norm)
+        end
+      end
+      local c = {matched, score, num}
+      if #heap < limit then
+        heap[#heap + 1] = c
+        up(#heap)
+      elseif better(c, heap[1]) then
+        heap[1] = c
+        down(1)
+      end
+    end
+  end
+  local out = {}
+  for _, c in ipairs(heap) do
+    out[#out + 1] = c[3]
+    local e = found[c[3]]
+    for u = 1, nt + 1 do out[#out + 1] = e[u] end
+  end
+  return out
+end, tokens)`,
 );
 
 /**

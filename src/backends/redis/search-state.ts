@@ -53,6 +53,21 @@ export async function staleBuckets(redis: RedisConnection, keys: KeyLayout): Pro
   return flags.flatMap((flag, n) => (flag !== null && flag !== '0' ? [n] : []));
 }
 
+/**
+ * Marks a bucket stale and bumps its `search_rev` (a build under way starts again), as a write
+ * script's failed index phase does. KEYS: counters.
+ */
+const MARK_STALE = new LuaScript(
+  'searchMarkStale',
+  `redis.call('HSET', KEYS[1], 'search_stale', 1)
+redis.call('HINCRBY', KEYS[1], 'search_rev', 1)`,
+);
+
+/** Marks bucket `n` stale: its index is not trusted (searches scan) until rebuilt. */
+export async function markBucketStale(redis: RedisConnection, keys: KeyLayout, n: number): Promise<void> {
+  await redis.script('mark search index stale', MARK_STALE, [keys.buckets[n]!.counters], []);
+}
+
 /** Marks a bucket stale and returns its `search_rev`. KEYS: counters. */
 const BEGIN_BUILD = new LuaScript(
   'searchBuildBegin',
