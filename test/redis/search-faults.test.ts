@@ -289,4 +289,84 @@ describeWithService('redis')('redis search index faults: searches and builds', (
     expect(await ctx.raw().hgetall(bucket.counters)).toEqual(counters);
     expect(warnings).toEqual([expect.objectContaining({ markedStale: false })]);
   });
+
+  it('a failed index write leaves no posting its doc lists do not name (a rebuild drops them all)', async () => {
+    const s = await ctx.open();
+    await s.storeMemory('c', 'm0', { text: 'walrus' });
+    const { bucket } = layout().conversation('c');
+    const bad = `${bucket.base}q:puffin`;
+    await ctx.raw().hset(bad, 'f', 'v');
+    // alpha's posting is appended before puffin's fails.
+    await expect(s.storeMemory('c', 'm1', { text: 'alpha puffin' })).rejects.toBeInstanceOf(CorruptDataError);
+    expect(await ctx.raw().exists(`${bucket.base}q:alpha`)).toBe(1);
+    await ctx.raw().del(bad);
+    await s.reindex();
+    // Left behind, its entry's number would be the next doc's (a candidate the ranking drops,
+    // taking the place of a hit).
+    expect(await ctx.raw().exists(`${bucket.base}q:alpha`)).toBe(0);
+    await s.storeMemory('c', 'm2', { text: 'gannet' });
+    expect(await ids(s, { text: 'gannet walrus' })).toEqual(['m0', 'm2']);
+  });
+
+  /** reindex() rejects naming the bucket and `bad`, the bucket stays stale, searches scan. */
+  async function expectBuildRefused(s: RedisStorage, bucket: BucketKeys, bad: string): Promise<void> {
+    const error = await s.reindex().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toContain(`search index of ${bucket.base}`);
+    expect((error as Error).message).toContain(bad);
+    expect(await ctx.raw().hget(bucket.counters, 'search_stale')).toBe('1');
+    expect(await ids(s, { text: 'walrus' })).toEqual(['m0', 'm1']);
+  }
+
+  it('a build meeting a wrong-typed posting key fails naming it; once it is removed, the next build repairs', async () => {
+    const s = await ctx.open();
+    await s.storeMemory('c', 'm0', { text: 'walrus gannet' });
+    // Written with the index off: no doc list names zebra, so the build's drop leaves its key.
+    const unindexed = await ctx.open({ searchIndex: false });
+    await unindexed.storeMemory('c', 'm1', { text: 'zebra walrus puffin' });
+    await unindexed.shutdown();
+    const { bucket } = layout().conversation('c');
+    const bad = `${bucket.base}q:zebra`;
+    await ctx.raw().hset(bad, 'f', 'v');
+    await expectBuildRefused(s, bucket, bad);
+    // The next writable open's build fails alike: logged, the store opens, searches scan.
+    await s.shutdown();
+    const { s: reopened, warnings } = await openLogged();
+    expect(warnings).toEqual([
+      expect.objectContaining({ message: 'redis storage: search index not rebuilt' }),
+    ]);
+    expect((warnings[0]!.error as string).includes(bad)).toBe(true);
+    expect(await ids(reopened, { text: 'zebra' })).toEqual(['m1']);
+    await ctx.raw().del(bad);
+    expect(await reopened.reindex()).toBe(2);
+    expect(await ctx.raw().hget(bucket.counters, 'search_stale')).toBeNull();
+    // What the failed builds appended was dropped: one entry per doc.
+    for (const [token, docs] of [
+      ['walrus', 2],
+      ['zebra', 1],
+      ['gannet', 1],
+      ['puffin', 1],
+    ] as const)
+      expect(await ctx.raw().strlen(`${bucket.base}q:${token}`)).toBe(13 * docs);
+    expect(await ids(reopened, { text: 'zebra gannet' })).toEqual(['m0', 'm1']);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('a build refuses, and never removes, its old keys of the wrong type', async () => {
+    const s = await ctx.open();
+    await s.storeMemory('c', 'm0', { text: 'walrus gannet' });
+    await s.storeMemory('c', 'm1', { text: 'walrus puffin' });
+    const { bucket } = layout().conversation('c');
+    for (const name of ['search-docs', 'search-dead', 'search-gone', 'q:walrus']) {
+      const bad = `${bucket.base}${name}`;
+      await ctx.raw().del(bad);
+      await ctx.raw().sadd(bad, 'x');
+      await expectBuildRefused(s, bucket, bad);
+      expect(await ctx.raw().smembers(bad)).toEqual(['x']);
+      await ctx.raw().del(bad);
+      expect(await s.reindex()).toBe(2);
+      expect(await ctx.raw().strlen(`${bucket.base}q:walrus`)).toBe(26);
+      expect(await ids(s, { text: 'gannet puffin' })).toEqual(['m0', 'm1']);
+    }
+  });
 });

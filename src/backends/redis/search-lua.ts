@@ -173,6 +173,10 @@ local function addDocs(counters, docs, specs)
     local doc, spec, num = docs[1], specs[1], string.format('%d', first)
     local length = string.match(spec, '^%d+')
     local head, tail = struct.pack('<I4', first), struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
+    -- The doc list first: when an APPEND fails, it names the postings appended before (a
+    -- rebuild drops what the lists name).
+    indexKey = base .. 'search-docs'
+    redis.call('HSET', indexKey, doc, num .. ' ' .. spec, num, doc)
     -- Most tokens occur once: the entry of each tf is built once per doc.
     local entries = {}
     for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
@@ -184,8 +188,6 @@ local function addDocs(counters, docs, specs)
       indexKey = base .. 'q:' .. tok
       redis.call('APPEND', indexKey, e)
     end
-    indexKey = base .. 'search-docs'
-    redis.call('HSET', indexKey, doc, num .. ' ' .. spec, num, doc)
     bump(counters, 'search_docs', 1)
     bump(counters, 'search_tokens', tonumber(length))
     return
@@ -214,6 +216,7 @@ local function addDocs(counters, docs, specs)
     fields[#fields + 1] = doc
     tokens = tokens + tonumber(length)
   end
+  -- The doc lists first, as for one doc.
   indexKey = base .. 'search-docs'
   for i = 1, #fields, 2000 do
     redis.call('HSET', indexKey, unpack(fields, i, math.min(i + 1999, #fields)))

@@ -78,35 +78,69 @@ return redis.call('HGET', KEYS[1], 'search_rev') or '0'`,
 /**
  * Indexes a chunk of a bucket's docs when `search_rev` is still the given one (else returns 0).
  * KEYS: counters. ARGV: rev, '1' for the first chunk (drops the bucket's old docs first), '1'
- * for the last (clears the stale mark), then doc, spec, doc, spec, ...
+ * for the last (clears the stale mark), n, the posting keys of the n tokens no earlier chunk
+ * of the build held, then doc, spec, doc, spec, ...
+ * The drop and the adds are its index phase (`indexPhase`, `search-lua.ts`): when an index key
+ * has the wrong type, the bucket stays stale (its rev bumped) and the build fails with the
+ * error naming the bucket and the key, which it never removes (so every build fails until
+ * it is). What the chunk wrote until then is named by the doc lists the chunk wrote first
+ * (`addDocs`), so the next build drops it.
  */
 const BUILD_CHUNK = indexedScript(
   'searchBuildChunk',
   `if (redis.call('HGET', KEYS[1], 'search_rev') or '0') ~= ARGV[1] then return 0 end
-if ARGV[2] == '1' then
+local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
+local function drop()
   -- Drop the bucket's index, whatever its version wrote: every word of every doc list may name
   -- postings (v3/v4 strings q:, v2 hashes p:, v1 zsets x:; v4's number fields hold doc names,
-  -- whose UNLINKs find nothing); numbers restart from 0.
-  local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
+  -- whose UNLINKs find nothing); numbers restart from 0. The current version's keys are read
+  -- first (STRLEN, HLEN), so one of another type is refused like in a write, not removed.
   local dropped = {}
-  for _, list in ipairs(redis.call('HVALS', base .. 'search-docs')) do
+  indexKey = base .. 'search-docs'
+  for _, list in ipairs(redis.call('HVALS', indexKey)) do
     for word in string.gmatch(list, '%S+') do
       if not dropped[word] then
         dropped[word] = true
-        redis.call('UNLINK', base .. 'q:' .. word, base .. 'p:' .. word, base .. 'x:' .. word)
+        indexKey = base .. 'q:' .. word
+        redis.call('STRLEN', indexKey)
+        redis.call('UNLINK', indexKey, base .. 'p:' .. word, base .. 'x:' .. word)
       end
     end
   end
+  indexKey = base .. 'search-gone'
+  redis.call('STRLEN', indexKey)
+  indexKey = base .. 'search-dead'
+  redis.call('HLEN', indexKey)
   redis.call('UNLINK', base .. 'search-docs', base .. 'search-gone', base .. 'search-dead',
     base .. 'search-nums', base .. 'search-live')
   redis.call('HDEL', KEYS[1], 'search_docs', 'search_tokens', 'search_next')
 end
+-- Postings of the chunk's new tokens that no doc list named (the lists were lost): dropped too,
+-- so no entry is appended after a stale one. One EXISTS per 1000 when there are none.
+local function dropUnnamed(from, to)
+  for i = from, to, 1000 do
+    local last = math.min(i + 999, to)
+    if redis.call('EXISTS', unpack(ARGV, i, last)) > 0 then
+      for j = i, last do
+        indexKey = ARGV[j]
+        if redis.call('STRLEN', indexKey) > 0 then redis.call('UNLINK', indexKey) end
+      end
+    end
+  end
+end
+local fresh = 4 + tonumber(ARGV[4])
 local docs, specs = {}, {}
-for i = 4, #ARGV, 2 do
+for i = fresh + 1, #ARGV, 2 do
   docs[#docs + 1] = ARGV[i]
   specs[#specs + 1] = ARGV[i + 1]
 end
-addDocs(KEYS[1], docs, specs)
+local function build()
+  if ARGV[2] == '1' then drop() end
+  dropUnnamed(5, fresh)
+  addDocs(KEYS[1], docs, specs)
+end
+local bad = indexPhase(KEYS[1], build)
+if bad then return redis.error_reply(bad) end
 if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'search_stale') end
 return 1`,
 );
@@ -164,6 +198,22 @@ async function bucketDocs(
   return docs;
 }
 
+/** The posting keys of the tokens of `docs`' specs not in `held` (which gets them). */
+function newPostingKeys(base: string, docs: ReadonlyArray<[string, string]>, held: Set<string>): string[] {
+  const fresh: string[] = [];
+  for (const [, spec] of docs) {
+    const words = spec.split(' ');
+    // A spec is "<length> <token> <tf> <token> <tf> ...".
+    for (let w = 1; w < words.length; w += 2) {
+      const token = words[w]!;
+      if (held.has(token)) continue;
+      held.add(token);
+      fresh.push(`${base}q:${token}`);
+    }
+  }
+  return fresh;
+}
+
 /** Rebuilds one bucket's index; returns the docs indexed. */
 async function rebuildBucket(
   redis: RedisConnection,
@@ -177,15 +227,17 @@ async function rebuildBucket(
     const rev = String(await redis.script('begin search build', BEGIN_BUILD, [counters], []));
     const docs = await bucketDocs(redis, keys, n, extractor, source);
     let applied = true;
+    const held = new Set<string>();
     for (let i = 0; applied && (i === 0 || i < docs.length); i += CHUNK_DOCS) {
-      const chunk = docs.slice(i, i + CHUNK_DOCS).flat();
+      const chunk = docs.slice(i, i + CHUNK_DOCS);
       const first = i === 0 ? '1' : '0';
       const last = i + CHUNK_DOCS >= docs.length ? '1' : '0';
+      const fresh = newPostingKeys(keys.buckets[n]!.base, chunk, held);
       const reply = await redis.script(
         'build search index',
         BUILD_CHUNK,
         [counters],
-        [rev, first, last, ...chunk],
+        [rev, first, last, fresh.length, ...fresh, ...chunk.flat()],
       );
       applied = Number(reply) === 1;
     }
