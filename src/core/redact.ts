@@ -80,5 +80,33 @@ function redactAfterScheme(rest: string): string {
  * other character stays as it was, so words, JSON keys and the rest of each URL are intact.
  */
 export function redactUrlsInText(text: string): string {
-  return text.replace(URL_IN_TEXT, (_url, scheme: string, rest: string) => scheme + redactAfterScheme(rest));
+  return text.replace(URL_IN_TEXT, (_url, scheme: string, rest: string) => {
+    const end = urlEnd(rest);
+    return scheme + redactAfterScheme(rest.slice(0, end)) + rest.slice(end);
+  });
+}
+
+// Punctuation that ends a sentence or clause right after a URL in prose.
+const PROSE_END = '.,:;!?';
+
+/**
+ * Where the URL ends in `rest` (what follows its `scheme://` up to whitespace): before the
+ * prose around it, so that masking a last query value (`(postgres://h/db?password=x).`) keeps
+ * the `).` of the text. A `)` or `]` belongs to the URL only when the URL opened it; trailing
+ * `.,:;!?` never does (a secret that truly ends with one shows that one character).
+ */
+function urlEnd(rest: string): number {
+  let end = rest.length;
+  for (;;) {
+    const last = rest[end - 1];
+    if (last === undefined) return end;
+    const opener = last === ')' ? '(' : last === ']' ? '[' : null;
+    if (opener !== null) {
+      const url = rest.slice(0, end);
+      if (url.split(last).length <= url.split(opener).length) return end;
+    } else if (!PROSE_END.includes(last)) {
+      return end;
+    }
+    end -= 1;
+  }
 }

@@ -51,6 +51,16 @@ describe('redactUrlsInText', () => {
     ['http://h:8080/users/@me', 'http://h:8080/users/@me'],
     ['https://h/a:b/c@d', 'https://h/a:b/c@d'],
     ['postgres://u:pw@h/db/x@y', 'postgres://u:***@h/db/x@y'],
+    // The text around a URL stays when its last query value is masked.
+    ['(postgres://u@h/db?password=secret)', '(postgres://u@h/db?password=***)'],
+    ['failed (postgres://u@h/db?password=secret).', 'failed (postgres://u@h/db?password=***).'],
+    ['[redis://h/0?token=t], retrying', '[redis://h/0?token=***], retrying'],
+    ['see postgres://u@h/db?password=secret; then', 'see postgres://u@h/db?password=***; then'],
+    ['at postgres://u@h/db?sslpassword=s!', 'at postgres://u@h/db?sslpassword=***!'],
+    // A parenthesis the URL opened is part of it.
+    ['postgres://u@h/db?password=a(b) failed', 'postgres://u@h/db?password=*** failed'],
+    ['(postgres://u@h/db?password=a(b))', '(postgres://u@h/db?password=***)'],
+    ['(postgres://u:pw@h/db)', '(postgres://u:***@h/db)'],
   ])('%s', (text, expected) => {
     expect(redactUrlsInText(text)).toBe(expected);
   });
