@@ -1,4 +1,5 @@
 /** The file vector store's own guarantees: its file layout, appends, crash leftovers, failed writes, damaged files. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,7 +19,16 @@ function frameBytes(...records: [string, string, string | null, string | null][]
 describe('file vector store', () => {
   const base = useTempDir('connectome-file-vectors-');
   let store: FileVectorStore | undefined;
+  /** FIFOs a test made: a read that waits in their `open` (the bug) is let go after the test. */
+  const fifos: string[] = [];
   afterEach(async () => {
+    for (const fifo of fifos.splice(0)) {
+      try {
+        fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+      } catch {
+        // ENXIO: no read waits for a writer.
+      }
+    }
     jest.restoreAllMocks();
     await store?.close();
     store = undefined;
@@ -174,4 +184,21 @@ describe('file vector store', () => {
     await store.ensureIndex(sig);
     expect(await store.count()).toBe(1);
   });
+
+  // An open of a FIFO waits for a writer: `readFile` never settled (and held a pool thread).
+  (process.platform === 'win32' ? test.skip : test).each(['vectors-1.f32', 'log-1.bin'])(
+    'a FIFO in place of %s is a CorruptDataError naming it, and no read waits for a writer',
+    async (name) => {
+      const dir = (await filled()).dir;
+      await store?.close();
+      const file = join(dir, name);
+      fs.rmSync(file);
+      execFileSync('mkfifo', [file]);
+      fifos.push(file);
+      store = new FileVectorStore({ baseDir: base() });
+      const error = await store.ensureIndex(sig).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptDataError);
+      expect((error as Error).message).toBe(`Corrupt data at ${file}: is not a regular file`);
+    },
+  );
 });

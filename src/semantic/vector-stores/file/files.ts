@@ -21,6 +21,7 @@ import {
   readdirOrEmpty,
   readJsonFile,
 } from '../../../backends/file/atomic-json.js';
+import { readFileAndStat } from '../../../backends/file/fd-io.js';
 import { isMissing, removeAbandonedTempEntries, tempEntryName } from '../../../backends/file/temp-files.js';
 import type { IndexSignature } from '../types.js';
 import { validateSignature } from '../validation.js';
@@ -84,6 +85,22 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
   return { signature, count: count as number, generation: generation as number, version: value.version };
 }
 
+/**
+ * The bytes of a file the manifest names. Read through the file backend's descriptor calls
+ * (`fd-io.ts`), not `fs.readFile`: anything but a regular file (a FIFO, whose `open` would
+ * wait for a writer forever, a folder) is a {@link CorruptDataError} naming it, as a missing
+ * one is; other failures are I/O errors naming it.
+ */
+export async function readGenerationFile(file: string): Promise<Buffer> {
+  try {
+    return (await readFileAndStat(file)).bytes;
+  } catch (error) {
+    if (error instanceof CorruptDataError) throw error;
+    if (isMissing(error)) throw new CorruptDataError(file, 'missing (the manifest names it)', error);
+    throw ioError('read', file, error);
+  }
+}
+
 function isNullableString(value: unknown): value is string | null {
   return value === null || typeof value === 'string';
 }
@@ -93,16 +110,7 @@ export async function readSnapshot(dir: string, manifest: Manifest): Promise<Sna
   const { count, generation, signature } = manifest;
   const vectorPath = vectorsFile(dir, generation);
   const itemPath = itemsFile(dir, generation);
-  let bytes: Buffer;
-  try {
-    // The callback API: `fs.promises.readFile` is many times slower for large files on Node 20.
-    bytes = await new Promise<Buffer>((resolve, reject) => {
-      fs.readFile(vectorPath, (error, data) => (error ? reject(error) : resolve(data)));
-    });
-  } catch (error) {
-    if (isMissing(error)) throw new CorruptDataError(vectorPath, 'missing (the manifest names it)', error);
-    throw ioError('read', vectorPath, error);
-  }
+  const bytes = await readGenerationFile(vectorPath);
   if (bytes.byteLength !== count * signature.dimensions * 4) {
     throw new CorruptDataError(
       vectorPath,

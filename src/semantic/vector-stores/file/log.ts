@@ -11,11 +11,9 @@
  * an incomplete or mismatching frame at the end of the file is a torn write: ignored and cut off
  * at open. A bad frame with data after it is corruption and is reported, never skipped.
  */
-import fs from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { CorruptDataError } from '../../../core/errors.js';
-import { ioError } from '../../../backends/file/atomic-json.js';
-import { isMissing } from '../../../backends/file/temp-files.js';
+import { readGenerationFile } from './files.js';
 import type { PreparedItem } from '../validation.js';
 
 const HEADER_BYTES = 12;
@@ -141,15 +139,7 @@ export interface LogReplay {
 
 /** Reads `file` and hands each committed record to `handler`, in order; a missing file is corruption. */
 export async function replayLog(file: string, dimensions: number, handler: LogHandler): Promise<LogReplay> {
-  let bytes: Buffer;
-  try {
-    bytes = await new Promise<Buffer>((resolve, reject) => {
-      fs.readFile(file, (error, data) => (error ? reject(error) : resolve(data)));
-    });
-  } catch (error) {
-    if (isMissing(error)) throw new CorruptDataError(file, 'missing (the manifest names it)', error);
-    throw ioError('read', file, error);
-  }
+  const bytes = await readGenerationFile(file);
   handler.reserve(Math.floor(bytes.byteLength / (dimensions * 4 + 8)));
   const scratch = new Float32Array(dimensions);
   let at = 0;
