@@ -6,6 +6,8 @@
  * the batch statement's parameter (`cacheBatchJson`, what `storeCacheEntries` runs).
  */
 import { cacheBatchJson } from '../../src/backends/sqlite/batches.js';
+import { chainBatchJson } from '../../src/backends/sqlite/chains.js';
+import { newMemoryRowsJson } from '../../src/backends/sqlite/memory-batch.js';
 import { ValidationError } from '../../src/core/index.js';
 
 /** A value whose text "is too long": JSON.stringify throws what an overflow throws. */
@@ -42,4 +44,53 @@ describe('sqlite cache batch too large for one string', () => {
       ['k', '{"v":0}', 's', null],
     ]);
   });
+
+  // Memory and chain batches send their rows in one parameter too (storeMemories'
+  // new rows, storeConversationBatch's, appendReasoningChains'): before, the RangeError became
+  // a StorageError with the bare engine text, after the transaction had begun.
+  it('refuses the new rows of a memory batch the same way', () => {
+    const name = () => ({
+      method: 'storeMemories',
+      field: 'memories',
+      count: 2,
+      first: 'memory "m0" of conversation "c"',
+    });
+    const error = errorOf(() =>
+      newMemoryRowsJson(name, [
+        ['m0', '{}', 't'],
+        ['m1', '{}', tooLong],
+      ]),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toBe(
+      'Invalid memories: storeMemories() of 2 items, the first memory "m0" of conversation "c", is too ' +
+        'large to send as one statement (its text is longer than a JavaScript string can be: Invalid ' +
+        'string length); split the batch',
+    );
+    expect(JSON.parse(newMemoryRowsJson(name, [['m0', '{}', 't']]))).toEqual([['m0', '{}', 't']]);
+  });
+
+  it('refuses the rows of a chain batch the same way', () => {
+    const error = errorOf(() =>
+      chainBatchJson('a', [
+        { json: '{}', timestamp: 't' },
+        { json: '{}', timestamp: tooLong },
+      ]),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('chains');
+    expect((error as Error).message).toContain(
+      'appendReasoningChains() of 2 items, the first chain of agent "a"',
+    );
+    expect(JSON.parse(chainBatchJson('a', [{ json: '{}', timestamp: 't' }]))).toEqual([['{}', 't']]);
+  });
 });
+
+function errorOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}

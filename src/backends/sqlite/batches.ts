@@ -7,6 +7,7 @@
  * go through `appendChainRecords` (chains.ts), like single appends.
  */
 import {
+  type BatchName,
   batchText,
   type CacheEntryRead,
   type CacheRecord,
@@ -105,18 +106,30 @@ export async function replaceRawMessageRows(
 /**
  * Upserts memories in order in `q`'s transaction, then runs `onChange` once: a few statements
  * for the whole batch (memory-batch.ts), or one read and write per record when a caller's
- * timestamp cannot travel through JSON exactly.
+ * timestamp cannot travel through JSON exactly. `name` names the public batch in the error of
+ * one too large to send (a `ValidationError` thrown before any write).
  */
 export async function upsertMemoryBatchRows(
   q: Transaction,
   conversationId: string,
   writes: readonly MemoryWrite[],
   onChange: MemoriesChangedHook,
+  name: () => BatchName,
 ): Promise<void> {
   let rows: WrittenMemoryRow[] = [];
-  if (fitsMemoryBatch(writes)) rows = await upsertMemoryRows(q, conversationId, writes);
+  if (fitsMemoryBatch(writes)) rows = await upsertMemoryRows(q, conversationId, writes, name);
   else for (const write of writes) rows.push(await upsertMemoryRow(q, conversationId, write));
   await onChange(q, rows);
+}
+
+/** Names `storeConversationBatch` in the error of a batch too large to send. */
+export function conversationBatchName(writes: ReadonlyArray<{ conversationId: string }>): () => BatchName {
+  return () => ({
+    method: 'storeConversationBatch',
+    field: 'items',
+    count: writes.length,
+    first: `conversation ${quote(writes[0]?.conversationId ?? '')}`,
+  });
 }
 
 /** Upserts memories in order ({@link upsertMemoryBatchRows}) in one transaction. */
@@ -126,8 +139,14 @@ export async function upsertMemoryBatch(
   writes: readonly MemoryWrite[],
   onChange: MemoriesChangedHook,
 ): Promise<void> {
+  const name = () => ({
+    method: 'storeMemories',
+    field: 'memories',
+    count: writes.length,
+    first: `memory ${quote(writes[0]?.memoryId ?? '')} of conversation ${quote(conversationId)}`,
+  });
   await db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, (q) =>
-    upsertMemoryBatchRows(q, conversationId, writes, onChange),
+    upsertMemoryBatchRows(q, conversationId, writes, onChange, name),
   );
 }
 

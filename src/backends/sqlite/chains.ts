@@ -7,6 +7,7 @@
  * are shared by all agents, so an agent's numbers increase but are not contiguous.
  */
 import {
+  batchText,
   nowTimestamp,
   type JsonObject,
   type SequencedChain,
@@ -94,7 +95,7 @@ async function insertChainRows(
   rows: readonly RowParts[],
 ): Promise<number[]> {
   if (rows.length > 1 && rows.every((row) => row.timestamp.isWellFormed())) {
-    const json = JSON.stringify(rows.map((row) => [row.json, row.timestamp]));
+    const json = chainBatchJson(agentId, rows);
     const inserted = await q.all<{ id: number }>(CHAIN_SQL.insertChains, [agentId, json]);
     return inserted.map((row) => Number(row.id)).sort((a, b) => a - b);
   }
@@ -104,6 +105,21 @@ async function insertChainRows(
     ids.push(Number(inserted?.id));
   }
   return ids;
+}
+
+/**
+ * The parameter of `insertChains`: a JSON array of `[chain_data JSON text, created_at]`. Chains
+ * that fit one call each can add up to more than one string holds: a `ValidationError` naming
+ * the batch, thrown before the insert (only a list of several chains comes here).
+ */
+export function chainBatchJson(agentId: string, rows: readonly RowParts[]): string {
+  const name = () => ({
+    method: 'appendReasoningChains',
+    field: 'chains',
+    count: rows.length,
+    first: `chain of agent ${quote(agentId)}`,
+  });
+  return batchText(name, () => JSON.stringify(rows.map((row) => [row.json, row.timestamp])));
 }
 
 /** Keeps the newest `keepLast` chains of the agent; returns how many were removed. */

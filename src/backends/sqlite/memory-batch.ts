@@ -6,7 +6,13 @@
  * existing id keeps its row and ends with its last write, and the written rows handed to the
  * search index are the loop's, one per write.
  */
-import { type MemoryWrite, nowTimestamp, replaceMemoryRecord } from '../../core/index.js';
+import {
+  type BatchName,
+  batchText,
+  type MemoryWrite,
+  nowTimestamp,
+  replaceMemoryRecord,
+} from '../../core/index.js';
 import type { WrittenMemoryRow } from './batches.js';
 import type { Transaction } from './connection.js';
 import { memoryFromRow, type MemoryRow, type RowParts, toRowParts } from './rows.js';
@@ -21,6 +27,17 @@ const MEMORY_BATCH_SQL = {
   insertNew: `INSERT INTO memories (conversation_id, memory_id, memory_data, created_at)
     SELECT ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) ORDER BY key RETURNING id`,
 } as const;
+
+/** A new row of `insertNew`: memory id, `memory_data` JSON text, `created_at`. */
+export type NewMemoryRow = [memoryId: string, json: string, createdAt: string];
+
+/**
+ * The parameter of `insertNew`. Rows that fit one call each can add up to more than one string
+ * holds: a `ValidationError` naming the batch (`name`), thrown before the insert.
+ */
+export function newMemoryRowsJson(name: () => BatchName, rows: readonly NewMemoryRow[]): string {
+  return batchText(name, () => JSON.stringify(rows));
+}
 
 /** What one memory id's row holds after the writes so far. */
 interface RowState {
@@ -41,11 +58,16 @@ export function fitsMemoryBatch(writes: readonly MemoryWrite[]): boolean {
   });
 }
 
-/** Upserts `writes` in order in `q`'s transaction; returns the rows written, one per write. */
+/**
+ * Upserts `writes` in order in `q`'s transaction; returns the rows written, one per write. New
+ * rows too large together for one parameter text are a `ValidationError` naming the batch
+ * (`name`), thrown before the first insert or update.
+ */
 export async function upsertMemoryRows(
   q: Transaction,
   conversationId: string,
   writes: readonly MemoryWrite[],
+  name: () => BatchName,
 ): Promise<WrittenMemoryRow[]> {
   const ids = [...new Set(writes.map((w) => w.memoryId))];
   const found = await q.all<MemoryRow & { id: number }>(MEMORY_BATCH_SQL.selectExisting, [
@@ -79,11 +101,9 @@ export async function upsertMemoryRows(
   // Map order is first appearance: new ids are inserted in the loop's order.
   const added = [...state].filter(([, s]) => s.id === null);
   if (added.length > 0) {
-    const values = added.map(([memoryId, s]) => [memoryId, s.row.json, s.row.timestamp]);
-    const inserted = await q.all<{ id: number }>(MEMORY_BATCH_SQL.insertNew, [
-      conversationId,
-      JSON.stringify(values),
-    ]);
+    const values = added.map(([memoryId, s]): NewMemoryRow => [memoryId, s.row.json, s.row.timestamp]);
+    const json = newMemoryRowsJson(name, values);
+    const inserted = await q.all<{ id: number }>(MEMORY_BATCH_SQL.insertNew, [conversationId, json]);
     const rowIds = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
     added.forEach(([, s], i) => (s.id = rowIds[i]!));
   }

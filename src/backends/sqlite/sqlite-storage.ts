@@ -269,13 +269,14 @@ export class SQLiteStorage extends SQLiteStorageBase {
    */
   protected override async writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
     const what = `store ${writes.length} conversation(s) from ${quote(writes[0]?.conversationId ?? '')}`;
+    const name = batches.conversationBatchName(writes);
     await this.db.transaction(what, async (q) => {
       for (const write of writes) {
         const id = write.conversationId;
         if (write.conversation !== null) await this.storeObject('conversations', id, write.conversation, q);
         if (write.rawMessages !== null) await this.storeRawMessageList(id, write.rawMessages, q);
         if (write.memories.length > 0)
-          await batches.upsertMemoryBatchRows(q, id, write.memories, this.memoriesChanged(id));
+          await batches.upsertMemoryBatchRows(q, id, write.memories, this.memoriesChanged(id), name);
         if (write.chunkInfo !== null) await this.storeObject('chunk_info', id, write.chunkInfo, q);
       }
     });
