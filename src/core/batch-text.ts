@@ -3,7 +3,7 @@
  * that a batch too large for one JavaScript string is refused with a typed error instead of
  * the engine's bare `RangeError`.
  */
-import { ValidationError } from './errors.js';
+import { StorageError, ValidationError } from './errors.js';
 
 /** Names a batch in the error of {@link batchText}. */
 export interface BatchName {
@@ -38,4 +38,40 @@ export function batchText(name: () => BatchName, build: () => string): string {
       error,
     );
   }
+}
+
+/** Names one record (or a batch) in the error of {@link refuseTooLong}. */
+export interface RecordName {
+  /** The argument that holds it, e.g. `memoryData`. */
+  field: string;
+  /** The record, described: `memory "m" of conversation "c"`, `3 items, the first key "k0"`. */
+  what: string;
+}
+
+/**
+ * V8's error for a string longer than it can hold (`JSON.stringify`, a join or a concatenation
+ * past 2^29 - 24 characters), thrown as is or kept as the `cause` of a backend's
+ * {@link StorageError}; `null` for any other error.
+ */
+export function stringTooLong(error: unknown): RangeError | null {
+  const cause = error instanceof StorageError && !(error instanceof ValidationError) ? error.cause : error;
+  return cause instanceof RangeError && cause.message === 'Invalid string length' ? cause : null;
+}
+
+/**
+ * `error`, or for a write whose record's text outgrew one JavaScript string (a single record
+ * of more than ~512 MB of JSON, which every backend stringifies whole before its write) a
+ * {@link ValidationError} naming the method and the record: the engine's bare RangeError
+ * named neither. The backends build a record's text before any I/O of its write, so nothing
+ * stored has changed.
+ */
+export function refuseTooLong(error: unknown, method: string, name: RecordName): unknown {
+  const cause = stringTooLong(error);
+  if (cause === null) return error;
+  return new ValidationError(
+    name.field,
+    `${method}() of ${name.what} is too large to store (its JSON text is longer than a JavaScript ` +
+      `string can be: ${cause.message})`,
+    cause,
+  );
 }

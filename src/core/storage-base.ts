@@ -3,6 +3,7 @@
  * open/close lifecycle, the read-only flag, the health check, and the guard that refuses calls
  * while the store is not open. `StorageInterface` adds the record methods on top.
  */
+import { type RecordName, refuseTooLong } from './batch-text.js';
 import { describeValue, NotInitializedError, ReadOnlyError } from './errors.js';
 import { StoreLifecycle } from './lifecycle.js';
 import type { HealthProbe, HealthReport } from './records.js';
@@ -183,15 +184,19 @@ export abstract class StorageBase extends StoragePrimitives {
   /**
    * {@link run} for a public method that writes (stores, deletes, purges): a read-only
    * instance refuses it with {@link ReadOnlyError} before any I/O. Every write goes through
-   * here, so a registered backend that reports {@link isReadOnly} is protected too.
+   * here, so a registered backend that reports {@link isReadOnly} is protected too. With
+   * `record`, a record too large for one string is a `ValidationError` naming it ({@link refuseTooLong}).
    */
-  protected runWrite<T>(method: string, primitive: () => Promise<T>): Promise<T> {
+  protected runWrite<T>(method: string, primitive: () => Promise<T>, record?: RecordName): Promise<T> {
     try {
       if (this.isReadOnly) throw new ReadOnlyError(this.storageType, method, this.describeStore());
     } catch (error) {
       // `isReadOnly` and `describeStore` may be a registered backend's code: reject, never throw.
       return Promise.reject(error as Error);
     }
-    return this.run(method, primitive);
+    const result = this.run(method, primitive);
+    if (record === undefined) return result;
+    // A record too large for one string fails in the backend's JSON.stringify, before its write.
+    return result.catch((error: unknown) => Promise.reject(refuseTooLong(error, method, record) as Error));
   }
 }

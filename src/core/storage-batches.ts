@@ -53,9 +53,14 @@ export abstract class BatchStorage extends RecordStorage {
         return buildMemoryWrite(memoryId, toJsonObject(data, `memory ${JSON.stringify(memoryId)}`), now);
       }),
     );
-    await this.runWrite(method, async () => {
-      if (writes.length > 0) await this.upsertMemoryBatch(conversationId, writes);
-    });
+    const first = `memory ${JSON.stringify(writes[0]?.memoryId)} of conversation ${JSON.stringify(conversationId)}`;
+    await this.runWrite(
+      method,
+      async () => {
+        if (writes.length > 0) await this.upsertMemoryBatch(conversationId, writes);
+      },
+      { field: 'memories', what: `${writes.length} items, the first ${first},` },
+    );
     return writes.length;
   }
 
@@ -69,9 +74,16 @@ export abstract class BatchStorage extends RecordStorage {
         buildChainRecord(toJsonObject(chain, `reasoning chain of ${JSON.stringify(agentId)}`), now),
       ),
     );
-    await this.runWrite(method, async () => {
-      if (records.length > 0) await this.addReasoningChainBatch(agentId, records);
-    });
+    await this.runWrite(
+      method,
+      async () => {
+        if (records.length > 0) await this.addReasoningChainBatch(agentId, records);
+      },
+      {
+        field: 'chains',
+        what: `${records.length} items, the first chain of agent ${JSON.stringify(agentId)},`,
+      },
+    );
     return records.length;
   }
 
@@ -160,9 +172,14 @@ export abstract class BatchStorage extends RecordStorage {
   // ----- helpers ---------------------------------------------------------------------------
 
   private async writeCacheBatch(method: string, writes: CacheRecordWrite[]): Promise<number> {
-    await this.runWrite(method, async () => {
-      if (writes.length > 0) await this.writeCacheRecordBatch(method, writes);
-    });
+    const field = method === 'storeCacheRecords' ? 'records' : 'entries';
+    await this.runWrite(
+      method,
+      async () => {
+        if (writes.length > 0) await this.writeCacheRecordBatch(method, writes);
+      },
+      { field, what: `${writes.length} items, the first key ${JSON.stringify(writes[0]?.key)},` },
+    );
     return writes.length;
   }
 

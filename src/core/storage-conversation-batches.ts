@@ -187,7 +187,8 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
       return writes.length;
     }
     const count = writes.length; // counted before the write: nothing here needs `writes` once it is sent
-    await this.runWrite(METHOD, () => this.writeConversationBatch(writes));
+    const what = `${count} items, the first conversation ${JSON.stringify(writes[0]?.conversationId)},`;
+    await this.runWrite(METHOD, () => this.writeConversationBatch(writes), { field: 'items', what });
     return count;
   }
 
