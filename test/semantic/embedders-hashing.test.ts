@@ -75,3 +75,21 @@ describe('hashing embedder', () => {
     await expect(new HashingEmbedder().embed(['a'], {} as never)).rejects.toBeInstanceOf(ValidationError);
   });
 });
+
+describe('hashing embedder: features that cancel out', () => {
+  // "e" and "ⱥ" hash their word and 3-gram features into the same buckets with opposite signs
+  // (as "d" and "t" do at 16 dimensions): the sum is all zeros, which once gave 0 / 0 = NaN.
+  test.each([
+    ['e ⱥ', DEFAULT_HASHING_DIMENSIONS],
+    ['d t', 16],
+  ])('%p at %p dimensions gets the direction of a text without words', async (text, dimensions) => {
+    const embedder = createEmbedder('hashing', { dimensions });
+    const [vector, empty] = (await embedder.embed([text, ''], { purpose: 'document' })) as Float32Array[];
+    expect(Array.from(vector as Float32Array).every(Number.isFinite)).toBe(true);
+    expect(Array.from(vector as Float32Array)).toEqual(Array.from(empty as Float32Array));
+    const store = new MemoryVectorStore();
+    await store.ensureIndex({ embedderId: embedder.id, dimensions, metric: 'cosine' });
+    await store.upsert([{ id: 'x', vector: vector as Float32Array, kind: 'memory' }]);
+    expect(await store.count()).toBe(1);
+  });
+});

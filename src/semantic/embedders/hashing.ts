@@ -60,6 +60,15 @@ function addFeature(vector: Float64Array, feature: string, weight: number): void
   vector[bucket] = (vector[bucket] ?? 0) + (hash & 0x80000000 ? -weight : weight);
 }
 
+/** Below this norm every bucket cancelled out (see {@link hashText}). */
+const MIN_NORM = 0.025;
+
+function vectorNorm(vector: Float64Array): number {
+  let sum = 0;
+  for (const value of vector) sum += value * value;
+  return Math.sqrt(sum);
+}
+
 /** The hashed, L2-normalised feature vector of one text (never all zeros). */
 export function hashText(text: string, dimensions: number): Float32Array {
   const vector = new Float64Array(dimensions);
@@ -75,9 +84,16 @@ export function hashText(text: string, dimensions: number): Float32Array {
   }
   // A text without words still gets a direction, so cosine distance is defined for it.
   if (words.length === 0) addFeature(vector, 'empty', 1);
-  let norm = 0;
-  for (const value of vector) norm += value * value;
-  norm = Math.sqrt(norm);
+  let norm = vectorNorm(vector);
+  // Features of opposite signs in one bucket can cancel out exactly ("e ⱥ" at 256 dimensions):
+  // the text then gets the direction of a text without words instead of 0 / 0. A bucket that
+  // did not cancel holds a multiple of 0.05 (weights 1 and 0.35 = 7/20), so a smaller norm is
+  // only rounding left over from a cancellation; no other vector changes.
+  if (norm < MIN_NORM) {
+    vector.fill(0);
+    addFeature(vector, 'empty', 1);
+    norm = vectorNorm(vector);
+  }
   const out = new Float32Array(dimensions);
   for (let i = 0; i < dimensions; i += 1) out[i] = (vector[i] ?? 0) / norm;
   return out;
