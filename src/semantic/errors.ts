@@ -1,5 +1,5 @@
 /** Typed errors of the semantic building blocks (embedders and vector stores). */
-import { StorageError } from '../core/errors.js';
+import { BackendUnavailableError, StorageError } from '../core/errors.js';
 
 /** Why an embedder call failed, for programmatic handling (retry on `timeout`/`http`/`network`). */
 export type EmbedderFailure =
@@ -28,5 +28,24 @@ export class EmbedderError extends StorageError {
     this.embedderId = embedderId;
     this.failure = failure;
     this.status = options.status;
+  }
+}
+
+/**
+ * A file vector store's folder is already open for writing by another instance, in this
+ * process or another: one writer per folder, since two would append over each other's log.
+ * It lasts until that instance calls `close()` (or its process ends).
+ */
+export class VectorStoreInUseError extends BackendUnavailableError {
+  /** The vector folder. */
+  readonly location: string;
+
+  constructor(location: string, cause?: unknown) {
+    super(
+      `Vector store ${location} is open for writing by another instance (this process or another); ` +
+        'one writer per folder: close it first, or give this store another folder',
+      cause,
+    );
+    this.location = location;
   }
 }

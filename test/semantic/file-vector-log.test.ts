@@ -1,11 +1,18 @@
 /** The file vector store's append log: torn writes, corruption, compaction, a killed writer. */
 import { spawn } from 'node:child_process';
-import { appendFile, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptDataError, FileVectorStore } from '../../src/index.js';
 import { COMPACTION_MIN_DEAD } from '../../src/semantic/vector-stores/file/file-vector-store.js';
 import { useTempDir } from '../support/temp-dir.js';
-import { bruteForce, randomVector, scopedItems, seededRandom, signatureOf } from './vector-fixtures.js';
+import {
+  bruteForce,
+  dataFiles,
+  randomVector,
+  scopedItems,
+  seededRandom,
+  signatureOf,
+} from './vector-fixtures.js';
 
 const sig = signatureOf(3);
 const CHILD = join('test', 'semantic', 'vector-writer.child.ts');
@@ -93,10 +100,10 @@ describe('file vector store log', () => {
     await opened.upsert(items);
     const replaced = items.map((item, i) => ({ ...item, vector: randomVector(seededRandom(i + 1), dims) }));
     await opened.upsert(replaced.slice(0, COMPACTION_MIN_DEAD - 1));
-    expect((await readdir(opened.dir)).sort()).toContain('log-1.bin');
+    expect(await dataFiles(opened.dir)).toContain('log-1.bin');
     // The replaced records are dead, but fewer than the live ones: no compaction yet.
     await opened.upsert(replaced.slice(COMPACTION_MIN_DEAD - 1));
-    expect((await readdir(opened.dir)).sort()).toEqual([
+    expect(await dataFiles(opened.dir)).toEqual([
       'items-2.json',
       'log-2.bin',
       'manifest.json',

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { CorruptDataError, FileVectorStore, StorageError } from '../../src/index.js';
 import { tempEntryName } from '../../src/backends/file/temp-files.js';
 import { useTempDir } from '../support/temp-dir.js';
-import { randomVector, seededRandom } from './vector-fixtures.js';
+import { writerLockEntry } from '../../src/semantic/vector-stores/file/writer-lock.js';
+import { dataFiles, randomVector, seededRandom } from './vector-fixtures.js';
 
 const sig = { embedderId: 'test:v1', dimensions: 3, metric: 'cosine' } as const;
 
@@ -48,7 +49,10 @@ describe('file vector store', () => {
     const opened = await filled();
     expect(opened.dir).toBe(join(base(), '.connectome-storage', 'vectors'));
     const names = (await readdir(opened.dir)).sort();
-    expect(names).toEqual(['items-1.json', 'log-1.bin', 'manifest.json', 'vectors-1.f32']);
+    // Beside the data files, the writer lock (held while the store is open).
+    expect(names).toEqual(
+      ['items-1.json', 'log-1.bin', 'manifest.json', 'vectors-1.f32', writerLockEntry()].sort(),
+    );
     const manifest = JSON.parse(await readFile(join(opened.dir, 'manifest.json'), 'utf8')) as Record<
       string,
       unknown
@@ -89,12 +93,7 @@ describe('file vector store', () => {
     const before = await stat(join(dir, 'vectors-1.f32'));
     const logBefore = (await stat(join(dir, 'log-1.bin'))).size;
     await store.upsert([{ id: 'one-more', vector: randomVector(random, 64), kind: 'memory' }]);
-    expect((await readdir(dir)).sort()).toEqual([
-      'items-1.json',
-      'log-1.bin',
-      'manifest.json',
-      'vectors-1.f32',
-    ]);
+    expect(await dataFiles(dir)).toEqual(['items-1.json', 'log-1.bin', 'manifest.json', 'vectors-1.f32']);
     const after = await stat(join(dir, 'vectors-1.f32'));
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
     expect((await stat(join(dir, 'log-1.bin'))).size - logBefore).toBe(
@@ -117,12 +116,7 @@ describe('file vector store', () => {
     await store.ensureIndex(sig);
     expect(await store.count()).toBe(2);
     expect((await store.query({ vector: [0, 1, 0], k: 5 })).map((m) => m.id)).toEqual(['b', 'a']);
-    expect((await readdir(dir)).sort()).toEqual([
-      'items-1.json',
-      'log-1.bin',
-      'manifest.json',
-      'vectors-1.f32',
-    ]);
+    expect(await dataFiles(dir)).toEqual(['items-1.json', 'log-1.bin', 'manifest.json', 'vectors-1.f32']);
   });
 
   test('a write whose append fails halfway changes nothing, in memory or on disk, and the next write lands', async () => {

@@ -1,9 +1,16 @@
 /** Deterministic vectors and a brute-force reference search for the vector-store tests. */
 import { randomVector, seededRandom } from '../../bench/random.js';
+import { readdir } from 'node:fs/promises';
 import type { IndexSignature, VectorFilter, VectorItem, VectorMetric } from '../../src/index.js';
+import { writerLockEntry } from '../../src/semantic/vector-stores/file/writer-lock.js';
 
 // The seeded generator is shared with the benchmarks (`bench/random.ts`).
 export { randomVector, seededRandom };
+
+/** The data files of a file vector store's folder, sorted: every entry but its writer lock. */
+export async function dataFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name !== writerLockEntry()).sort();
+}
 
 /** The signature most tests use. */
 export function signatureOf(

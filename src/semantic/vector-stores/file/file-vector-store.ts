@@ -2,12 +2,13 @@
  * The file vector store: exact search over vectors held in memory and persisted, crash-safe,
  * beside a file store's data (see `files.ts` for the layout). Each write appends one fsynced
  * frame to the generation's log; compaction rewrites the snapshot once most stored records are
- * dead. One process writes a folder at a time.
+ * dead. One instance writes a folder at a time: it holds the folder's writer lock from its open to
+ * `close()` (`writer-lock.ts`).
  */
 import path from 'node:path';
 import { z } from 'zod';
 import { parseBackendConfig } from '../../../core/config.js';
-import { StorageError } from '../../../core/errors.js';
+import { CorruptDataError, StorageError } from '../../../core/errors.js';
 import { ensureDirDurable } from '../../../backends/file/atomic-json.js';
 import { INTERNAL_DIR } from '../../../backends/file/layout.js';
 import { BaseVectorStore } from '../base-store.js';
@@ -24,6 +25,7 @@ import {
 } from './files.js';
 import { encodeDelete, encodeUpsert, replayLog } from './log.js';
 import { LogAppender } from './log-appender.js';
+import { lockVectorFolder, type WriterLock } from './writer-lock.js';
 
 /**
  * Compaction runs when the files hold at least this many dead records (replaced or deleted
@@ -61,6 +63,7 @@ export class FileVectorStore extends BaseVectorStore {
   /** Folder holding the manifest and data files. */
   readonly dir: string;
   #open: OpenIndex | null = null;
+  #lock: WriterLock | null = null;
   // Raised after a failed compaction so a full disk is not retried on every write.
   #compactAtDead = COMPACTION_MIN_DEAD;
 
@@ -79,16 +82,38 @@ export class FileVectorStore extends BaseVectorStore {
     return (await readManifest(this.dir))?.signature ?? null;
   }
 
+  /**
+   * Runs `task` (an open or a reset) holding the folder's writer lock, taken first if this
+   * instance does not hold it yet; if the task fails with no index open, the lock goes again.
+   */
+  async #locked(task: () => Promise<void>): Promise<void> {
+    this.#lock ??= await lockVectorFolder(this.dir);
+    try {
+      await task();
+    } catch (error) {
+      if (this.#open === null) await this.#releaseLock();
+      throw error;
+    }
+  }
+
+  async #releaseLock(): Promise<void> {
+    const lock = this.#lock;
+    this.#lock = null;
+    await lock?.release();
+  }
+
   protected async createIndex(signature: IndexSignature): Promise<void> {
     await ensureDirDurable(this.dir);
-    // A reset must also work on a damaged store: its generation number is then unknown, 1 will do.
-    const manifest = await readManifest(this.dir).catch(() => null);
-    const generation = (manifest?.generation ?? this.#open?.generation ?? 0) + 1;
-    await this.#writeGeneration(
-      signature,
-      generation,
-      new VectorTable(signature.dimensions, signature.metric),
-    );
+    await this.#locked(async () => {
+      // A reset must also work on a damaged store: its generation number is then unknown, 1 will do.
+      const manifest = await readManifest(this.dir).catch(() => null);
+      const generation = (manifest?.generation ?? this.#open?.generation ?? 0) + 1;
+      await this.#writeGeneration(
+        signature,
+        generation,
+        new VectorTable(signature.dimensions, signature.metric),
+      );
+    });
   }
 
   /** Commits `table` as generation `generation` and appends to its (empty) log from now on. */
@@ -105,6 +130,11 @@ export class FileVectorStore extends BaseVectorStore {
   }
 
   protected async openIndex(signature: IndexSignature): Promise<void> {
+    await this.#locked(() => this.#load(signature));
+  }
+
+  /** Reads the open generation's snapshot and replays its log (with the writer lock held). */
+  async #load(signature: IndexSignature): Promise<void> {
     let manifest = await readManifest(this.dir);
     if (manifest === null)
       throw new StorageError(`Vector store ${this.dir}: its manifest vanished while opening`);
@@ -145,13 +175,17 @@ export class FileVectorStore extends BaseVectorStore {
   /** Commits one frame; memory changes only after it is on disk. */
   async #append(frame: Uint8Array): Promise<OpenIndex> {
     const open = this.#current();
+    this.#lock?.assertHeld();
     try {
       await open.log.append(frame);
     } catch (error) {
+      // The log is not the length this instance wrote: nothing was written, and reloading or
+      // cutting the file would take another writer's frames for a torn write.
+      if (error instanceof CorruptDataError) throw error;
       // The appender cut its file back; should that have failed too, reloading cuts it at open.
       await this.#closeLog();
       this.#open = null;
-      await this.openIndex(open.signature).catch(() => undefined);
+      await this.#load(open.signature).catch(() => undefined);
       throw error;
     }
     return open;
@@ -167,7 +201,7 @@ export class FileVectorStore extends BaseVectorStore {
     } catch {
       // The write itself is committed; compaction is housekeeping and is retried after as many dead again.
       this.#compactAtDead = dead * 2;
-      if (this.#open === null) await this.openIndex(open.signature).catch(() => undefined);
+      if (this.#open === null) await this.#load(open.signature).catch(() => undefined);
     }
   }
 
@@ -203,5 +237,6 @@ export class FileVectorStore extends BaseVectorStore {
   protected async closeStore(): Promise<void> {
     await this.#closeLog();
     this.#open = null;
+    await this.#releaseLock();
   }
 }

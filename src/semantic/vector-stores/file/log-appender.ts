@@ -1,9 +1,11 @@
 /**
  * Appends frames to the file vector store's log: each append is written at the end of the
  * committed bytes and fsynced before it counts. A failed append is cut off again, so the next
- * one never lands behind a half-written frame.
+ * one never lands behind a half-written frame. Before each append the file's size is checked
+ * against the committed length, so a write of another writer is never overwritten.
  */
 import fs from 'node:fs';
+import { CorruptDataError } from '../../../core/errors.js';
 import { ioError } from '../../../backends/file/atomic-json.js';
 
 // The callback API, looked up at each call: faster than `fs.promises` handles on Node 20.
@@ -55,8 +57,25 @@ export class LogAppender {
     await call((done) => fs.fdatasync(this.#fd, done));
   }
 
-  /** Writes `bytes` after the committed ones and syncs them; on failure the file is cut back. */
+  /**
+   * Writes `bytes` after the committed ones and syncs them; on failure the file is cut back.
+   *
+   * @throws {CorruptDataError} before writing anything, when the file is not the committed
+   *   length (another writer appended to it or cut it): the file is left as it is.
+   */
   async append(bytes: Uint8Array): Promise<void> {
+    let size: number;
+    try {
+      size = (await call<fs.Stats>((done) => fs.fstat(this.#fd, done))).size;
+    } catch (error) {
+      throw ioError('stat', this.file, error);
+    }
+    if (size !== this.#length)
+      throw new CorruptDataError(
+        this.file,
+        `it is ${size} bytes long where this store committed ${this.#length}: another writer changed it ` +
+          '(one writer per folder); nothing was written',
+      );
     try {
       let written = 0;
       while (written < bytes.byteLength) {

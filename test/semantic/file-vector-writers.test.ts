@@ -1,0 +1,89 @@
+/**
+ * One writer per file vector folder: a second instance (in this process or another) is refused
+ * at open, and a log changed behind an open store's back is never written over.
+ */
+import { spawn } from 'node:child_process';
+import { appendFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CorruptDataError, FileVectorStore, VectorStoreInUseError } from '../../src/index.js';
+import { useTempDir } from '../support/temp-dir.js';
+import { signatureOf } from './vector-fixtures.js';
+
+const sig = signatureOf(3);
+const CHILD = join('test', 'semantic', 'vector-writer.child.ts');
+
+describe('file vector store writers', () => {
+  const base = useTempDir('connectome-vector-writers-');
+  const opened: FileVectorStore[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+  });
+
+  function make(): FileVectorStore {
+    const store = new FileVectorStore({ baseDir: base() });
+    opened.push(store);
+    return store;
+  }
+
+  test('a second instance on the folder is refused at open (and at reset) until the first closes', async () => {
+    const first = make();
+    await first.ensureIndex(sig);
+    await first.upsert([{ id: 'a', vector: [1, 0, 0], kind: 'memory' }]);
+    const second = make();
+    const refused = second.ensureIndex(sig);
+    await expect(refused).rejects.toBeInstanceOf(VectorStoreInUseError);
+    await expect(refused).rejects.toMatchObject({ location: first.dir, code: 'BACKEND_UNAVAILABLE' });
+    await expect(second.reset(sig)).rejects.toBeInstanceOf(VectorStoreInUseError);
+    // The first one still works, and what it wrote is what the second finds once it may open.
+    await first.upsert([{ id: 'b', vector: [0, 1, 0], kind: 'memory' }]);
+    await first.close();
+    await second.ensureIndex(sig);
+    expect(await second.count()).toBe(2);
+    await second.upsert([{ id: 'c', vector: [0, 0, 1], kind: 'memory' }]);
+  });
+
+  test('a log that grew behind the store is never written over: the write fails and changes nothing', async () => {
+    const store = make();
+    await store.ensureIndex(sig);
+    await store.upsert([{ id: 'a', vector: [1, 0, 0], kind: 'memory' }]);
+    const log = join(store.dir, 'log-1.bin');
+    // What another writer's frame would look like to this store: bytes it did not write.
+    await appendFile(log, Buffer.from('another writer'));
+    const before = await readFile(log);
+    const write = store.upsert([{ id: 'b', vector: [0, 1, 0], kind: 'memory' }]);
+    await expect(write).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(write).rejects.toMatchObject({ location: log });
+    expect((await readFile(log)).equals(before)).toBe(true);
+    await expect(store.delete(['a'])).rejects.toBeInstanceOf(CorruptDataError);
+    expect(await store.count()).toBe(1);
+  });
+
+  test('a writer in another process holds the folder; its lock goes with its process', async () => {
+    const dir = base();
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_, signal) => resolve(signal)),
+    );
+    try {
+      // The child printed a committed batch: it has the folder open for writing.
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`child exited ${code}: ${stderr}`)));
+      });
+      const store = make();
+      await expect(store.ensureIndex(signatureOf(32))).rejects.toBeInstanceOf(VectorStoreInUseError);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(await exited).toBe('SIGKILL');
+    const after = make();
+    await after.ensureIndex(signatureOf(32));
+    expect(await after.count()).toBeGreaterThanOrEqual(10);
+  }, 60_000);
+});
