@@ -66,10 +66,23 @@ export abstract class BaseVectorStore implements VectorStore {
     return this.#signature;
   }
 
+  /**
+   * Marks the store open after `ensureIndex()` or `reset()` did its work, unless `close()` was
+   * called meanwhile: the store then stays closed (its `closeStore()` is queued behind this task)
+   * and the call rejects, so a closed store never becomes usable again.
+   */
+  #markOpen(method: string, signature: IndexSignature): void {
+    if (this.#state === 'closed') throw this.#notReady(method, 'closed');
+    this.#signature = signature;
+    this.#state = 'open';
+  }
+
   async ensureIndex(signature: IndexSignature): Promise<void> {
     const wanted = validateSignature(signature);
     if (this.#state === 'closed') throw this.#notReady('ensureIndex', 'closed');
     await this.#exclusive(async () => {
+      // close() may have come while this call waited in the queue: then there is nothing to open.
+      if (this.#state === 'closed') throw this.#notReady('ensureIndex', 'closed');
       if (this.#state === 'open' && this.#signature !== null) {
         if (!sameSignature(this.#signature, wanted))
           throw signatureMismatch(this.location(), this.#signature, wanted);
@@ -80,8 +93,7 @@ export abstract class BaseVectorStore implements VectorStore {
         throw signatureMismatch(this.location(), stored, wanted);
       if (stored === null) await this.createIndex(wanted);
       else await this.openIndex(wanted);
-      this.#signature = wanted;
-      this.#state = 'open';
+      this.#markOpen('ensureIndex', wanted);
     });
   }
 
@@ -89,9 +101,9 @@ export abstract class BaseVectorStore implements VectorStore {
     const wanted = validateSignature(signature);
     if (this.#state === 'closed') throw this.#notReady('reset', 'closed');
     await this.#exclusive(async () => {
+      if (this.#state === 'closed') throw this.#notReady('reset', 'closed');
       await this.createIndex(wanted);
-      this.#signature = wanted;
-      this.#state = 'open';
+      this.#markOpen('reset', wanted);
     });
   }
 

@@ -160,4 +160,25 @@ export function vectorBasicsTests(open: OpenStore): void {
     await expect(store.ensureIndex(sig)).rejects.toBeInstanceOf(NotInitializedError);
     await expect(store.delete(['a'])).rejects.toBeInstanceOf(NotInitializedError);
   });
+
+  test.each(['ensureIndex', 'reset'] as const)(
+    'close() while %s() runs leaves the store closed: every later call is a NotInitializedError',
+    async (method) => {
+      const store = open();
+      const opening = method === 'ensureIndex' ? store.ensureIndex(sig) : store.reset(sig);
+      const closing = store.close();
+      // The open either finished first or is refused; either way the store ends closed.
+      await Promise.allSettled([opening]);
+      await closing;
+      await expect(store.upsert([{ id: 'a', vector: [1, 0, 0, 0], kind: 'memory' }])).rejects.toBeInstanceOf(
+        NotInitializedError,
+      );
+      await expect(store.count()).rejects.toBeInstanceOf(NotInitializedError);
+      await expect(store.ensureIndex(sig)).rejects.toBeInstanceOf(NotInitializedError);
+      // What it held (a connection, the folder's writer lock) was given back.
+      const again = open();
+      await again.ensureIndex(sig);
+      await again.close();
+    },
+  );
 }

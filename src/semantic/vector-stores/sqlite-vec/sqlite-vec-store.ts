@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parseBackendConfig } from '../../../core/config.js';
-import { StorageError } from '../../../core/errors.js';
+import { NotInitializedError, StorageError } from '../../../core/errors.js';
 import { toStorageError } from '../../../backends/sqlite/connection.js';
 import type { SqliteDatabase } from '../../../backends/sqlite/driver.js';
 import { BaseVectorStore } from '../base-store.js';
@@ -44,6 +44,8 @@ export class SqliteVecStore extends BaseVectorStore {
   readonly path: string;
   readonly #busyTimeoutMs: number;
   #db: SqliteDatabase | null = null;
+  // Set by close(): the connection is opened lazily, and must never be opened again after it.
+  #closed = false;
   #signature: IndexSignature | null = null;
 
   constructor(config: SqliteVecStoreConfig = {}) {
@@ -58,6 +60,11 @@ export class SqliteVecStore extends BaseVectorStore {
   }
 
   async #connection(): Promise<SqliteDatabase> {
+    if (this.#closed) {
+      const error = new NotInitializedError('sqlite-vec vector', 'query', 'closed');
+      error.message = `sqlite-vec vector store ${this.path}: used after close()`;
+      throw error;
+    }
     this.#db ??= await openVectorDatabase(this.path, this.#busyTimeoutMs);
     return this.#db;
   }
@@ -200,6 +207,7 @@ export class SqliteVecStore extends BaseVectorStore {
   }
 
   protected async closeStore(): Promise<void> {
+    this.#closed = true;
     const db = this.#db;
     this.#db = null;
     if (db !== null)
