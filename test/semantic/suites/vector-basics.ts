@@ -73,6 +73,35 @@ export function vectorBasicsTests(open: OpenStore): void {
     },
   );
 
+  test('ties at the k cut-off go by id: the smallest ids among those at the k-th distance', async () => {
+    const store = open();
+    await store.ensureIndex(sig);
+    // 40 records at one distance, written in a scrambled order (a scan meets them in that
+    // order, and keeps either the first or the last it meets), and one nearer record; also a
+    // scope holding half of the tied records.
+    const tied = Array.from({ length: 40 }, (_, i) => `t${String((i * 17 + 13) % 40).padStart(2, '0')}`);
+    for (const id of tied)
+      await store.upsert([
+        {
+          id,
+          vector: [0, 1, 0, 0],
+          kind: 'memory',
+          conversationId: Number(id.slice(1)) % 2 ? 'odd' : 'even',
+        },
+      ]);
+    await store.upsert([{ id: 'z-nearest', vector: [1, 0.1, 0, 0], kind: 'memory' }]);
+    expect((await store.query({ vector: [1, 1, 0, 0], k: 4 })).map((m) => m.id)).toEqual([
+      'z-nearest',
+      't00',
+      't01',
+      't02',
+    ]);
+    expect(
+      (await store.query({ vector: [0, 1, 0, 0], k: 2, filter: { conversationId: 'odd' } })).map((m) => m.id),
+    ).toEqual(['t01', 't03']);
+    await store.close();
+  });
+
   test('upsert replaces a record by id: its vector and its scope', async () => {
     const store = open();
     await store.ensureIndex(sig);

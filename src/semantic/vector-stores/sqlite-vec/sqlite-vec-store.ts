@@ -9,7 +9,7 @@ import { NotInitializedError, StorageError } from '../../../core/errors.js';
 import { toStorageError } from '../../../backends/sqlite/connection.js';
 import type { SqliteDatabase } from '../../../backends/sqlite/driver.js';
 import { BaseVectorStore } from '../base-store.js';
-import type { IndexSignature, VectorMatch } from '../types.js';
+import { type IndexSignature, MAX_QUERY_K, type VectorMatch } from '../types.js';
 import { type PreparedFilter, type PreparedItem, validateSignature } from '../validation.js';
 import { compareMatches, scoreOf } from '../vector-table.js';
 import { openVectorDatabase } from './connection.js';
@@ -172,9 +172,10 @@ export class SqliteVecStore extends BaseVectorStore {
   protected search(vector: Float32Array, k: number, filter: PreparedFilter): Promise<VectorMatch[]> {
     const metric = this.#signature?.metric ?? 'cosine';
     const where = ['embedding MATCH ?', 'k = ?'];
+    // `k` is filled in per fetch (see below).
     const params: (string | number | Buffer)[] = [
       Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
-      k,
+      0,
     ];
     if (filter.agentId !== null) {
       where.push('agent_id = ?');
@@ -188,14 +189,22 @@ export class SqliteVecStore extends BaseVectorStore {
       where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`);
       params.push(...filter.kinds);
     }
+    const sql = `SELECT id, distance FROM ${VECTORS} WHERE ${where.join(' AND ')} ORDER BY distance`;
     return this.#run('query vectors', async (db) => {
-      const rows = await db.all<Row[]>(
-        `SELECT id, distance FROM ${VECTORS} WHERE ${where.join(' AND ')} ORDER BY distance`,
-        params,
-      );
+      // vec0 keeps whichever rows at the k-th distance its scan meets first, but ties go by id
+      // (as in every store): one row more than asked tells whether the tie runs past the cut,
+      // and then the fetch grows until it has every row at that distance (up to vec0's cap).
+      let rows: Row[];
+      for (let fetch = Math.min(k + 1, MAX_QUERY_K); ; fetch = Math.min(fetch * 2, MAX_QUERY_K)) {
+        params[1] = fetch;
+        rows = await db.all<Row[]>(sql, params);
+        const last = rows[rows.length - 1];
+        if (rows.length < fetch || fetch === MAX_QUERY_K || last?.distance !== rows[k - 1]?.distance) break;
+      }
       return rows
         .map((row) => ({ id: row.id, distance: row.distance, score: scoreOf(metric, row.distance) }))
-        .sort(compareMatches);
+        .sort(compareMatches)
+        .slice(0, k);
     });
   }
 
