@@ -203,16 +203,17 @@ export function readEnvironment(cwd: string = process.cwd()): Record<string, str
 
 /**
  * Puts a backend's config error in environment terms: when `error` is a {@link ConfigError}
- * about a key that one of `vars` set, the result names that variable and its (redacted)
- * value, with the original error as its cause. Anything else is returned unchanged.
+ * about a key one of `vars` feeds, the result names that variable, with its (redacted) value
+ * when it is set and "is not set" when it is not (a required key left out), and has the
+ * original error as its cause. Anything else is returned unchanged.
  */
 export function explainEnvConfigError(error: unknown, env: EnvSource, vars: EnvVarMap): unknown {
   if (!(error instanceof ConfigError)) return error;
   for (const [name, spec] of Object.entries(vars)) {
+    if (spec.key !== error.key) continue;
     const value = env[name];
-    if (spec.key === error.key && value !== undefined) {
-      return new ConfigError(`Invalid ${name}=${shown(value, spec.kind)}: ${error.message}`, name, error);
-    }
+    const problem = value === undefined ? `${name} is not set` : `Invalid ${name}=${shown(value, spec.kind)}`;
+    return new ConfigError(`${problem}: ${error.message}`, name, error);
   }
   return error;
 }

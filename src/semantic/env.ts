@@ -66,15 +66,18 @@ function chosenType(env: EnvSource, variable: string, fallback: string): string 
   return type;
 }
 
-/** Builds with `make`, putting a config error in terms of the variable that caused it (never showing the key). */
-function withEnvErrors<T>(env: EnvSource, vars: EnvVarMap, make: () => T): T {
+/**
+ * Builds with `make`, putting a config error in terms of the variable that caused it (never
+ * showing the key); an unknown type names `typeVar`.
+ */
+function withEnvErrors<T>(env: EnvSource, typeVar: string, vars: EnvVarMap, make: () => T): T {
   try {
     return make();
   } catch (error) {
     if (error instanceof ConfigError && error.key === 'apiKey' && env[API_KEY_VAR] !== undefined) {
       throw new ConfigError(`Invalid ${API_KEY_VAR} (value not shown): ${error.message}`, API_KEY_VAR, error);
     }
-    throw explainEnvConfigError(error, env, vars);
+    throw explainEnvConfigError(error, env, { ...vars, [typeVar]: { key: 'type', kind: 'string' } });
   }
 }
 
@@ -83,7 +86,7 @@ export function createEmbedderFromEnv(env: EnvSource = readEnvironment()): Embed
   const type = chosenType(env, EMBEDDER_TYPE_VAR, DEFAULT_EMBEDDER);
   const vars = EMBEDDER_ENV[type] ?? SERVICE_EMBEDDER_ENV;
   const config = configFromEnv(env, vars);
-  return withEnvErrors(env, vars, () => createEmbedder(type, config));
+  return withEnvErrors(env, EMBEDDER_TYPE_VAR, vars, () => createEmbedder(type, config));
 }
 
 /**
@@ -96,5 +99,5 @@ export function createVectorStoreFromEnv(env: EnvSource = readEnvironment()): Ve
   const config = configFromEnv(env, vars);
   const mainBaseDir = env.CONNECTOME_STORAGE_BASE_DIR;
   if (type === 'file' && config.baseDir === undefined && mainBaseDir) config.baseDir = mainBaseDir;
-  return withEnvErrors(env, vars, () => createVectorStore(type, config));
+  return withEnvErrors(env, VECTOR_TYPE_VAR, vars, () => createVectorStore(type, config));
 }

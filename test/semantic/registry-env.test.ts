@@ -17,6 +17,7 @@ import {
   SqliteVecStore,
   vectorDirOf,
 } from '../../src/index.js';
+import { thrown } from '../factory/support.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { sendJson, startStub } from './stub-server.js';
 
@@ -199,4 +200,52 @@ describe('configuration from the environment', () => {
       createVectorStoreFromEnv({ CONNECTOME_VECTOR_TYPE: 'sqlite-vec', CONNECTOME_VECTOR_TIMEOUT: '-1' }),
     ).toThrow(/CONNECTOME_VECTOR_TIMEOUT="-1"/);
   });
+
+  test('a required key left out names its variable; an unknown type names the type variable', () => {
+    const cases: [Record<string, string>, string, string][] = [
+      [
+        { CONNECTOME_EMBEDDER_TYPE: 'openai' },
+        'CONNECTOME_EMBEDDER_MODEL',
+        'CONNECTOME_EMBEDDER_MODEL is not set',
+      ],
+      [
+        { CONNECTOME_EMBEDDER_TYPE: 'ollama', CONNECTOME_EMBEDDER_MODEL: 'm' },
+        'CONNECTOME_EMBEDDER_DIMENSIONS',
+        'CONNECTOME_EMBEDDER_DIMENSIONS is not set',
+      ],
+      [
+        { CONNECTOME_EMBEDDER_TYPE: 'nope' },
+        'CONNECTOME_EMBEDDER_TYPE',
+        'Invalid CONNECTOME_EMBEDDER_TYPE="nope"',
+      ],
+    ];
+    for (const [env, key, message] of cases) {
+      const error = thrown(() => createEmbedderFromEnv(env));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ key });
+      expect(error.message).toContain(message);
+    }
+    const store = thrown(() => createVectorStoreFromEnv({ CONNECTOME_VECTOR_TYPE: 'nope' }));
+    expect(store).toMatchObject({ key: 'CONNECTOME_VECTOR_TYPE' });
+  });
+
+  test.each(['ftp://models.example/v1', 'javascript:alert(1)', 'file:///etc/passwd'])(
+    'CONNECTOME_EMBEDDER_URL=%s is refused before any request: only http and https',
+    (url) => {
+      const env = {
+        CONNECTOME_EMBEDDER_TYPE: 'openai',
+        CONNECTOME_EMBEDDER_MODEL: 'm',
+        CONNECTOME_EMBEDDER_DIMENSIONS: '8',
+        CONNECTOME_EMBEDDER_URL: url,
+      };
+      const error = thrown(() => createEmbedderFromEnv(env));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ key: 'CONNECTOME_EMBEDDER_URL' });
+      expect(error.message).toMatch(/http:\/\/ or https:\/\//);
+      expect(() => createEmbedder('ollama', { url, model: 'm', dimensions: 8 })).toThrow(ConfigError);
+      expect(createEmbedderFromEnv({ ...env, CONNECTOME_EMBEDDER_URL: 'HTTPS://models.example/v1' }).id).toBe(
+        'openai:m',
+      );
+    },
+  );
 });

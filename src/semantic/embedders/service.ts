@@ -30,7 +30,8 @@ export interface ServiceEmbedderConfig {
 /** The zod shape of {@link ServiceEmbedderConfig}, for a subclass to extend. */
 export function serviceConfigShape(defaultUrl: string, defaultBatch: number) {
   return {
-    url: z.url().default(defaultUrl),
+    // Only HTTP(S): any other scheme (ftp:, file:, javascript:) would pass here and fail at the first write.
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).default(defaultUrl),
     model: z.string().min(1),
     dimensions: z.number().int().min(1).max(8192),
     apiKey: z.string().min(1).optional(),
