@@ -1,4 +1,4 @@
-// Checks the package as a user gets it: packs the built package (run `npm run build` first),
+// Checks the package as a user gets it: packs the package (`npm pack` builds it first),
 // installs the tarball into a fresh temp project, type-checks a TypeScript consumer with
 // `tsc --strict` and `skipLibCheck: false`, then runs an ES module, a CommonJS and the compiled
 // TypeScript consumer (each stores and loads a record in a file store) and the installed `bin`.
