@@ -109,11 +109,15 @@ void storage;
  */
 function checkDeclarationImports(installed) {
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
-  const typesDir = join(installed, 'dist/types');
   const problems = [];
-  for (const file of readdirSync(typesDir, { recursive: true })) {
-    if (!String(file).endsWith('.d.ts')) continue;
-    const text = readFileSync(join(typesDir, String(file)), 'utf8');
+  // Each build has its own declarations (read in that build's module format).
+  const declarations = ['dist/esm', 'dist/cjs'].flatMap((dir) =>
+    readdirSync(join(installed, dir), { recursive: true })
+      .map((file) => join(dir, String(file)))
+      .filter((file) => file.endsWith('.d.ts')),
+  );
+  for (const file of declarations) {
+    const text = readFileSync(join(installed, file), 'utf8');
     for (const [, specifier] of text.matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)) {
       if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
       const name = specifier.startsWith('@')

@@ -3,6 +3,7 @@
  * `npm pack`, and the tarball unpacked into a temp consumer project whose dependencies resolve
  * through this repository's `node_modules` (no install, so the test stays offline and cheap;
  * the one build is most of its time). `scripts/check-consumers.mjs` (CI) installs it for real.
+ * `CONNECTOME_PACKAGE_TARBALL=<file.tgz>` checks that tarball instead (e.g. an older release).
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -15,6 +16,7 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,12 +48,16 @@ beforeAll(() => {
   symlinkSync(modules, join(copy, 'node_modules'), 'dir');
   const packs = join(work, 'packs');
   mkdirSync(packs);
-  // Lifecycle scripts (prepack) run as `npm pack` would run them for a publish.
-  execFileSync('npm', ['pack', '--pack-destination', packs], {
-    cwd: copy,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const tarball = join(packs, readdirSync(packs).find((name) => name.endsWith('.tgz')) ?? 'missing.tgz');
+  const given = process.env.CONNECTOME_PACKAGE_TARBALL;
+  if (given === undefined || given === '') {
+    // Lifecycle scripts (prepack) run as `npm pack` would run them for a publish.
+    execFileSync('npm', ['pack', '--pack-destination', packs], {
+      cwd: copy,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  }
+  const tarball =
+    given || join(packs, readdirSync(packs).find((name) => name.endsWith('.tgz')) ?? 'missing.tgz');
   tarFiles = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
 
   // An installed package's dependencies resolve from the folders above it: here the repository's.
@@ -73,4 +79,85 @@ describe('npm pack', () => {
     }
     expect(tarFiles.some((file) => file.endsWith('.d.ts'))).toBe(true);
   });
+});
+
+/** The repository's TypeScript compiler, as a consumer project would run its own. */
+const TSC = join(repo, 'node_modules/typescript/bin/tsc');
+
+/**
+ * Writes `files` into the consumer and type-checks them (strict, the package's declarations
+ * checked too) with `options`. Returns the compiler's output: '' when they check.
+ */
+function typeCheck(name: string, files: Record<string, string>, options: Record<string, unknown>): string {
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(consumer, file), text);
+  const config = join(consumer, `tsconfig.${name}.json`);
+  const compilerOptions = {
+    target: 'ES2022',
+    strict: true,
+    skipLibCheck: false,
+    noEmit: true,
+    types: ['node'],
+  };
+  writeFileSync(
+    config,
+    JSON.stringify({ compilerOptions: { ...compilerOptions, ...options }, files: Object.keys(files) }),
+  );
+  try {
+    execFileSync(process.execPath, [TSC, '-p', config], { cwd: consumer, encoding: 'utf8', stdio: 'pipe' });
+    return '';
+  } catch (error) {
+    return String((error as { stdout?: unknown }).stdout ?? error);
+  }
+}
+
+/** Runs `file` (written into the consumer) with node; its output, stdout and stderr. */
+function runNode(file: string, text: string): { ok: boolean; output: string } {
+  writeFileSync(join(consumer, file), text);
+  try {
+    return {
+      ok: true,
+      output: execFileSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8', stdio: 'pipe' }),
+    };
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: unknown; stderr?: unknown };
+    return { ok: false, output: `${String(stdout)}${String(stderr)}` };
+  }
+}
+
+const NODE_NEXT = { module: 'NodeNext', moduleResolution: 'NodeNext' };
+const USES_API = `const storage: StorageInterface = createStorage('file', { baseDir: './unused' });
+void storage;
+void StorageFactory;
+`;
+
+/** One compiler run for the checks below (it reads every declaration, so it is the slow part). */
+let formatsOutput: string | undefined;
+function checkFormats(): string {
+  const imports =
+    "import { createStorage, StorageFactory, type StorageInterface } from 'connectome-storage';\n";
+  formatsOutput ??= typeCheck(
+    'formats',
+    {
+      'esm.mts': imports + USES_API,
+      'cjs.cts': imports + USES_API,
+      'default-import.mts': "import lib from 'connectome-storage';\nvoid lib;\n",
+    },
+    NODE_NEXT,
+  );
+  return formatsOutput;
+}
+
+describe('type declarations per module format', () => {
+  it('type-check an ES module (.mts) and a CommonJS (.cts) consumer under NodeNext', () => {
+    const errors = checkFormats()
+      .split('\n')
+      .filter((line) => /error TS/.test(line) && !line.startsWith('default-import.mts'));
+    expect(errors).toEqual([]);
+  }, 300_000);
+
+  it('refuse an ES module default import, which the ES module build does not have at run time', () => {
+    const run = runNode('default-import.mjs', "import lib from 'connectome-storage';\nvoid lib;\n");
+    expect(run.output).toMatch(/does not provide an export named 'default'/);
+    expect(checkFormats()).toMatch(/default-import\.mts.*has no default export/);
+  }, 300_000);
 });
