@@ -7,6 +7,7 @@ import { SQLiteStorage } from '../backends/sqlite/index.js';
 import { ConfigError, describeValue, StorageError } from '../core/errors.js';
 import { StorageInterface } from '../core/storage-interface.js';
 import { missingPackages } from './availability.js';
+import { parseRegisterOptions } from './register-options.js';
 import { BUILTIN_BACKENDS } from './builtins.js';
 import { type EnvSource, explainEnvConfigError, readEnvironment, storageConfigFromEnv } from './env.js';
 import { semanticOptionsFromEnv } from './semantic-env.js';
@@ -59,15 +60,14 @@ export class StorageFactory {
    * A name that is already registered (a built-in included) is replaced only with
    * `{ override: true }`; otherwise registering it again is a {@link ConfigError}.
    * @throws {ConfigError} for an invalid name, a value that is not a class, a class that
-   * does not extend {@link StorageInterface}, or a taken name without `override`.
+   * does not extend {@link StorageInterface}, an option of the wrong type or an unknown one
+   * (its `key` names it, e.g. `options.packages`), or a taken name without `override`.
    */
   static registerBackend(
     name: string,
     BackendClass: StorageBackendClass,
     options?: string | RegisterBackendOptions,
   ): void {
-    const opts: RegisterBackendOptions =
-      typeof options === 'string' ? { description: options } : (options ?? {});
     const key = typeof name === 'string' ? name.toLowerCase() : '';
     if (!BACKEND_NAME.test(key)) {
       throw new ConfigError(
@@ -82,6 +82,7 @@ export class StorageFactory {
       const reason = isFunction ? 'does not extend StorageInterface' : 'is not a class';
       throw new ConfigError(`Cannot register storage backend '${key}': ${what} ${reason}`, 'BackendClass');
     }
+    const opts = parseRegisterOptions(key, options);
     if (StorageFactory.backends.has(key) && opts.override !== true) {
       throw new ConfigError(
         `Storage backend '${key}' is already registered; pass { override: true } to replace it`,

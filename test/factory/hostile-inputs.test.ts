@@ -11,6 +11,7 @@ import {
   StorageError,
   StorageFactory,
 } from '../../src/index.js';
+import { InMemoryStorage } from '../support/memory-storage.js';
 
 const boom = new Error('boom');
 const fail = (): never => {
@@ -47,6 +48,8 @@ const CALLS: Record<string, (bad: unknown) => unknown> = {
   'createSqliteStorage(dbPath)': (bad) => createSqliteStorage(bad as never),
   'createStorageFromEnv(env)': (bad) => createStorageFromEnv(bad as never),
   'registerBackend(name)': (bad) => StorageFactory.registerBackend(bad as never, class {} as never),
+  'registerBackend(name, class, options)': (bad) =>
+    StorageFactory.registerBackend('hostile-options', InMemoryStorage, bad as never),
 };
 
 it.each(Object.entries(CALLS))('%s throws only StorageErrors for hostile arguments', (_, call) => {

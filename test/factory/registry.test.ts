@@ -13,6 +13,7 @@ import {
   FILE_ENV,
   getAvailableBackends,
   isPackageInstalled,
+  type RegisterBackendOptions,
   type StorageBackendClass,
   StorageFactory,
 } from '../../src/factory/index.js';
@@ -210,6 +211,69 @@ describe('registerBackend', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain(reason);
     expect(getAvailableBackends().bad).toBeUndefined();
+  });
+});
+
+describe('registerBackend options', () => {
+  it.each([
+    [
+      'a description that is not a string',
+      { description: 123 },
+      'options.description',
+      "option 'description' must be a string, got 123",
+    ],
+    [
+      'packages given as one string',
+      { packages: 'left-pad' },
+      'options.packages',
+      'must be an array of npm package names, got "left-pad"',
+    ],
+    [
+      'a package name with a space',
+      { packages: ['left pad'] },
+      'options.packages.0',
+      `option 'packages.0' must be an array of npm package names, got "left pad"`,
+    ],
+    [
+      'an environment variable without a spec',
+      { env: { X: null } },
+      'options.env.X',
+      "option 'env.X' must be an object mapping",
+    ],
+    [
+      'an environment variable of an unknown kind',
+      { env: { X: { key: 'x', kind: 'date' } } },
+      'options.env.X.kind',
+      "option 'env.X.kind' must be",
+    ],
+    [
+      'override that is not a boolean',
+      { override: 'yes' },
+      'options.override',
+      'option \'override\' must be a boolean, got "yes"',
+    ],
+    ['an unknown option', { descripton: 'typo' }, 'options.descripton', "unknown option 'descripton'"],
+    ['options that are not an object', 42, 'options', 'options must be a description or an object, got 42'],
+    ['options that are an array', ['x'], 'options', 'options must be a description or an object'],
+  ])('refuses %s with a ConfigError naming the option', (_, options, key, message) => {
+    const error = thrown(() =>
+      StorageFactory.registerBackend('bad-options', InMemoryStorage, options as RegisterBackendOptions),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe(key);
+    expect(error.message).toContain("Cannot register storage backend 'bad-options': ");
+    expect(error.message).toContain(message);
+    expect(getAvailableBackends()['bad-options']).toBeUndefined();
+  });
+
+  it('accepts every option with valid values', () => {
+    StorageFactory.registerBackend('all-options', InMemoryStorage, {
+      description: 'All options',
+      packages: ['dotenv', '@eslint/js'],
+      env: { MY_DIR: { key: 'baseDir', kind: 'string', allowEmpty: true } },
+      override: false,
+    });
+    expect(getAvailableBackends()['all-options']).toBe('All options');
   });
 });
 
