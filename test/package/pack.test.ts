@@ -161,3 +161,50 @@ describe('type declarations per module format', () => {
     expect(checkFormats()).toMatch(/default-import\.mts.*has no default export/);
   }, 300_000);
 });
+
+describe('one module instance for import and require', () => {
+  it('lets an ES module app use a backend that a CommonJS plugin registered, and register its class', () => {
+    writeFileSync(
+      join(consumer, 'plugin.cjs'),
+      `const { StorageFactory, StorageInterface } = require('connectome-storage');
+class PluginStorage extends StorageInterface {}
+StorageFactory.registerBackend('plugin', PluginStorage, 'A plugin');
+module.exports = { PluginStorage };
+`,
+    );
+    const run = runNode(
+      'plugin-app.mjs',
+      `import { createRequire } from 'node:module';
+import { ConfigError, createStorage, getAvailableBackends, StorageFactory, StorageInterface } from 'connectome-storage';
+import { PluginStorage } from './plugin.cjs';
+const required = createRequire(import.meta.url)('connectome-storage');
+const result = { listed: getAvailableBackends().plugin ?? null, sameClasses: required.StorageInterface === StorageInterface };
+try {
+  result.created = createStorage('plugin') instanceof PluginStorage;
+} catch (error) {
+  result.created = error.message;
+}
+try {
+  StorageFactory.registerBackend('plugin-again', PluginStorage);
+  result.registered = true;
+} catch (error) {
+  result.registered = error.message;
+}
+try {
+  required.createStorage('no-such-backend');
+} catch (error) {
+  result.errorIsConfigError = error instanceof ConfigError;
+}
+console.log(JSON.stringify(result));
+`,
+    );
+    expect(run.ok).toBe(true);
+    expect(JSON.parse(run.output)).toEqual({
+      listed: 'A plugin',
+      sameClasses: true,
+      created: true,
+      registered: true,
+      errorIsConfigError: true,
+    });
+  });
+});
