@@ -1,30 +1,50 @@
 /**
- * Whether a backend's driver package is installed. Works in both builds: the CommonJS
- * build resolves from this library's own location, the ES module build (which has no
- * `require`) from the current directory and from the main script.
+ * Whether a backend's driver package is installed, judged from this library's own location:
+ * where its backends load their drivers from, also when the package is reached through a
+ * symlink (pnpm) and the app's folder holds no such package. Both published entries run the
+ * CommonJS build (the ES module entry wraps it), whose `require` is this module's own.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-/** Resolvers to try, most specific first. */
-function resolvers(): NodeJS.RequireResolve[] {
-  if (typeof require === 'function') return [require.resolve];
-  const bases = [join(process.cwd(), 'noop.js'), process.argv[1]];
-  return bases
-    .filter((base): base is string => base !== undefined)
-    .map((base) => createRequire(base).resolve);
+/**
+ * Packages whose install builds a native binding. Resolving one is not enough: installed with
+ * `--ignore-scripts` (or for another platform) it resolves but fails to load, so availability
+ * loads it, once, when asked (what `initialize()` would do anyway), never at import.
+ */
+const NATIVE_PACKAGES: ReadonlySet<string> = new Set(['sqlite3']);
+
+/** Whether each native package loaded, so a failing load is tried once per process. */
+const nativeLoads = new Map<string, boolean>();
+
+/** This module's own `require`; only the sources run as ES modules lack one (then: the current directory's). */
+function libraryRequire(): NodeJS.Require {
+  return typeof require === 'function' ? require : createRequire(join(process.cwd(), 'noop.js'));
 }
 
-/** True when `pkg` can be resolved (installed where this process can load it). */
+/**
+ * True when `pkg` is installed where this library loads it from (and, for a package with a
+ * native binding such as `sqlite3`, the binding loads).
+ */
 export function isPackageInstalled(pkg: string): boolean {
-  return resolvers().some((resolve) => {
+  const load = libraryRequire();
+  try {
+    load.resolve(pkg);
+  } catch {
+    return false;
+  }
+  if (!NATIVE_PACKAGES.has(pkg)) return true;
+  let loads = nativeLoads.get(pkg);
+  if (loads === undefined) {
     try {
-      resolve(pkg);
-      return true;
+      load(pkg);
+      loads = true;
     } catch {
-      return false;
+      loads = false;
     }
-  });
+    nativeLoads.set(pkg, loads);
+  }
+  return loads;
 }
 
 /** The packages of `packages` that are not installed, in the given order. */

@@ -47,8 +47,7 @@ export class StorageFactory {
    */
   static createStorage(type: string, config?: BackendConfig): StorageInterface {
     // The driver is loaded (and a missing one reported with BackendUnavailableError) by the
-    // backend's initialize(): resolving packages here is a heuristic in the ES module build,
-    // good enough for the listing but not to refuse a backend that would work.
+    // backend's initialize(), not checked here: creating stays free of I/O.
     const [, definition] = StorageFactory.lookup(type);
     return new definition.backend(config);
   }

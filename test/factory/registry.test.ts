@@ -294,4 +294,17 @@ describe('driver availability', () => {
     );
     expect(createStorage('needs-driver')).toBeInstanceOf(InMemoryStorage);
   });
+
+  it('lists sqlite as unavailable when the sqlite3 native binding does not load (installed with --ignore-scripts)', async () => {
+    await jest.isolateModulesAsync(async () => {
+      jest.doMock('sqlite3', () => {
+        throw new Error('Could not locate the bindings file');
+      });
+      const factory = await import('../../src/factory/index.js');
+      expect(factory.isPackageInstalled('sqlite3')).toBe(false);
+      expect(factory.getAvailableBackends().sqlite).toMatch(/\(unavailable: npm install sqlite3\)$/);
+    });
+    jest.dontMock('sqlite3');
+    expect(getAvailableBackends().sqlite).not.toContain('unavailable');
+  });
 });

@@ -37,6 +37,8 @@ let work = '';
 let tarFiles: string[] = [];
 /** The consumer project, with the package in `node_modules/connectome-storage`. */
 let consumer = '';
+/** A folder outside `work`, so no `node_modules` above it holds the drivers. */
+let elsewhere = '';
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'connectome-package-'));
@@ -69,7 +71,7 @@ beforeAll(() => {
 }, 15 * 60_000);
 
 afterAll(() => {
-  if (work !== '') rmSync(work, { recursive: true, force: true });
+  for (const dir of [work, elsewhere]) if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
 describe('npm pack', () => {
@@ -206,5 +208,28 @@ console.log(JSON.stringify(result));
       registered: true,
       errorIsConfigError: true,
     });
+  });
+});
+
+describe('driver availability', () => {
+  it('resolves drivers from where the package is, when an app reaches it through a symlink (pnpm)', () => {
+    elsewhere = mkdtempSync(join(tmpdir(), 'connectome-symlinked-'));
+    mkdirSync(join(elsewhere, 'node_modules'));
+    symlinkSync(
+      join(consumer, 'node_modules/connectome-storage'),
+      join(elsewhere, 'node_modules/connectome-storage'),
+      'dir',
+    );
+    const print = 'console.log(JSON.stringify(getAvailableBackends()));\n';
+    for (const [file, head] of [
+      ['app.mjs', "import { getAvailableBackends } from 'connectome-storage';\n"],
+      ['app.cjs', "const { getAvailableBackends } = require('connectome-storage');\n"],
+    ] as const) {
+      writeFileSync(join(elsewhere, file), head + print);
+      const output = execFileSync(process.execPath, [file], { cwd: elsewhere, encoding: 'utf8' });
+      const backends = JSON.parse(output) as Record<string, string>;
+      for (const name of ['sqlite', 'redis', 'postgres'])
+        expect(`${file}: ${backends[name]}`).not.toContain('unavailable');
+    }
   });
 });
