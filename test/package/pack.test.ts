@@ -81,6 +81,10 @@ describe('npm pack', () => {
     }
     expect(tarFiles.some((file) => file.endsWith('.d.ts'))).toBe(true);
   });
+
+  it('ships the MIT license', () => {
+    expect(tarFiles).toContain('package/LICENSE');
+  });
 });
 
 /** The repository's TypeScript compiler, as a consumer project would run its own. */
@@ -232,4 +236,20 @@ describe('driver availability', () => {
         expect(`${file}: ${backends[name]}`).not.toContain('unavailable');
     }
   });
+});
+
+describe('declarations for CommonJS TypeScript without esModuleInterop', () => {
+  it('type-check (no default imports of Node modules in the published declarations)', () => {
+    const output = typeCheck(
+      'node10',
+      {
+        'node10.ts':
+          "import { createStorage, FileStorage } from 'connectome-storage';\nvoid createStorage;\nvoid FileStorage;\n",
+      },
+      { module: 'CommonJS', moduleResolution: 'Node10', esModuleInterop: false },
+    );
+    // Only this package's declarations: zod's own need esModuleInterop (not ours to fix).
+    const ours = output.split('\n').filter((line) => line.startsWith('node_modules/connectome-storage/'));
+    expect(ours).toEqual([]);
+  }, 300_000);
 });

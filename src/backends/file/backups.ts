@@ -9,7 +9,7 @@
  * no copy, and holds bytes that were already synced. Where links are unsupported, the file is
  * copied to a temp file, synced and renamed into place, so no half-written backup can exist.
  */
-import fs from 'node:fs';
+import * as fs from 'node:fs';
 import path from 'node:path';
 import { type FileIdentity, identityOf, ioError } from './atomic-json.js';
 import { statNow } from './metadata-now.js';

@@ -7,7 +7,7 @@
  * on the calling thread they would stall every other caller (64 concurrent cache writes ran
  * at 0.3x the raw writer instead of 0.7x), so they stay on the pool.
  */
-import fs from 'node:fs';
+import * as fs from 'node:fs';
 
 type Callback<T> = (error: NodeJS.ErrnoException | null, value?: T) => void;
 

@@ -16,7 +16,7 @@
  * Every process on one store must use the same kind, so they must run on the same kind of
  * system (a store on a share between Linux and macOS hosts is not supported).
  */
-import fs from 'node:fs';
+import * as fs from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { lockFs } from './lock-fs.js';
