@@ -21,6 +21,7 @@ import { searchTests } from './suites/search.js';
 import { searchIndexOptionTests } from './suites/search-index-option.js';
 import { searchTimestampTests } from './suites/search-timestamps.js';
 import { semanticTests } from './suites/semantic.js';
+import { semanticFailureTests } from './suites/semantic-failures.js';
 import { searchChainSequenceTests } from './suites/search-chain-sequence.js';
 import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
@@ -53,6 +54,7 @@ for (const harness of backends) {
     searchIndexOptionTests(ctx);
     searchTimestampTests(ctx);
     semanticTests(ctx);
+    semanticFailureTests(ctx);
     searchChainSequenceTests(ctx);
     retentionTests(ctx);
     batchTests(ctx);

@@ -1,7 +1,7 @@
 /**
  * Vector and hybrid search over a store's records: the query text is embedded, the vector
  * store is asked within the query's scope, and each vector id is resolved to its record as
- * loads return it now (ids whose record is gone are dropped). Hybrid fuses the full-text and
+ * loads return it now (ids whose record is gone or has no text any more are dropped). Hybrid fuses the full-text and
  * vector lists by reciprocal rank.
  */
 import type { JsonObject, JsonValue } from '../json.js';
@@ -14,7 +14,7 @@ import { tokenize } from '../search/tokenizer.js';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from '../../semantic/fusion.js';
 import type { VectorFilter, VectorMatch } from '../../semantic/vector-stores/types.js';
 import type { SemanticIndex } from './semantic-index.js';
-import { isEmbeddedKind, parseVectorId, type VectorRef } from './vector-ids.js';
+import { embeddedText, isEmbeddedKind, parseVectorId, type VectorRef } from './vector-ids.js';
 
 /** How much deeper than `limit` each list of a hybrid search is fetched before fusion. */
 export const HYBRID_DEPTH = 4;
@@ -125,8 +125,10 @@ export async function vectorHits(
   const hits: SearchHit[] = [];
   for (const match of matches) {
     const ref = parseVectorId(match.id);
-    const found = ref === null ? null : await resolver.resolve(ref);
-    if (found === null) continue;
+    if (ref === null) continue;
+    const found = await resolver.resolve(ref);
+    // A record without text has no vector: this one is a leftover whose removal failed.
+    if (found === null || embeddedText(extractor, ref.kind, found.record) === '') continue;
     const segments = extractor.extract(found.kind, found.record);
     const present = new Set<string>();
     for (const segment of segments)

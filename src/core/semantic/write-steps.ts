@@ -24,10 +24,15 @@ export interface StepContext {
   logger: StorageLogger | undefined;
 }
 
-/** Removes the vectors of records that lost their text, then upserts the rest (the commit point). */
-export async function applyChanges(index: SemanticIndex, changes: VectorChanges): Promise<void> {
-  await index.remove(changes.emptyIds);
-  await index.upsert(changes.upserts);
+/**
+ * Upserts the new vectors (the commit point), then removes those of records that lost their
+ * text. In this order a failed upsert has changed nothing (the caller undoes the record write
+ * and the old vectors still match it), and a failed removal only leaves vectors of text-less
+ * records, which search drops; it is logged, not thrown.
+ */
+export async function applyChanges(ctx: StepContext, changes: VectorChanges): Promise<void> {
+  await ctx.index.upsert(changes.upserts);
+  await ctx.index.removeStale(changes.emptyIds, ctx.method);
 }
 
 /** Runs an undo step; its own failure is logged (the caller rethrows the original error). */
@@ -93,7 +98,7 @@ export async function writeMemories(
   );
   const before = await access.readMemories(conversationId);
   await write();
-  await applyChanges(ctx.index, changes).catch(async (error: unknown) => {
+  await applyChanges(ctx, changes).catch(async (error: unknown) => {
     await undo(ctx, async () => {
       for (const memoryId of last.keys()) {
         const old = before.find((memory) => memory.memory_id === memoryId);
@@ -158,7 +163,7 @@ export async function writeRawMessages(
   }
   if (before === null) {
     // Nothing to restore: vectors first, so a failed write is undone by removing them.
-    await applyChanges(index, changes);
+    await applyChanges(ctx, changes);
     await write().catch(async (error: unknown) => {
       await index.removeStale(
         changes.upserts.map((item) => item.id),
@@ -169,7 +174,7 @@ export async function writeRawMessages(
     return;
   }
   await write();
-  await applyChanges(index, changes).catch(async (error: unknown) => {
+  await applyChanges(ctx, changes).catch(async (error: unknown) => {
     await undo(ctx, () => access.writeRawMessages(conversationId, before));
     throw error;
   });
@@ -219,7 +224,7 @@ export async function appendChains(
     vectors.slice(values.length - added.length),
   );
   try {
-    await applyChanges(index, changes);
+    await applyChanges(ctx, changes);
   } catch (error) {
     logEvent(ctx.logger, 'error', `${method}: chains stored without vectors; reindex() embeds them`, {
       method,

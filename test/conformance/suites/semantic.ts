@@ -4,74 +4,11 @@
  * vectors, vector queries honour scopes, modes are validated, and a failing embedder or
  * vector store leaves the store as it was.
  */
-import {
-  type JsonObject,
-  type StorageInterface,
-  StorageError,
-  ValidationError,
-} from '../../../src/core/index.js';
-import {
-  createEmbedder,
-  EmbedderError,
-  type EmbedOptions,
-  type Embedder,
-  MemoryVectorStore,
-  type VectorItem,
-} from '../../../src/semantic/index.js';
+import { type JsonObject, ValidationError } from '../../../src/core/index.js';
+import { createEmbedder, EmbedderError } from '../../../src/semantic/index.js';
 import type { SuiteContext } from '../context.js';
 import { hitId } from './hit-ids.js';
-
-/** A hashing embedder that fails while `failing` is set. */
-class SwitchableEmbedder implements Embedder {
-  failing = false;
-  /** Every text embedded as a document, in order. */
-  readonly documents: string[] = [];
-  private readonly inner = createEmbedder('hashing');
-  readonly id = this.inner.id;
-  readonly dimensions = this.inner.dimensions;
-  /** Runs once, inside the next document embedding (another writer acting meanwhile). */
-  meanwhile: (() => Promise<void>) | undefined;
-  async embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
-    if (this.failing) throw new EmbedderError(this.id, 'http', 'service down (test)');
-    if (options.purpose === 'document') {
-      this.documents.push(...texts);
-      const meanwhile = this.meanwhile;
-      this.meanwhile = undefined;
-      await meanwhile?.();
-    }
-    return this.inner.embed(texts, options);
-  }
-}
-
-/** An in-memory vector store whose upserts fail while `failUpserts` is set. */
-class SwitchableVectorStore extends MemoryVectorStore {
-  failUpserts = false;
-  override upsert(items: readonly VectorItem[]): Promise<void> {
-    if (this.failUpserts) return Promise.reject(new StorageError('vector store down (test)'));
-    return super.upsert(items);
-  }
-}
-
-interface SemanticStore {
-  s: StorageInterface;
-  embedder: SwitchableEmbedder;
-  vectors: SwitchableVectorStore;
-  /** Opens another instance on the same store (meaningful when the harness shares stores). */
-  openAnother(extra: Record<string, unknown>): Promise<StorageInterface>;
-}
-
-/** A fresh store of the harness's backend with semantic search on. */
-async function openSemantic(ctx: SuiteContext, extra: Record<string, unknown> = {}): Promise<SemanticStore> {
-  const embedder = new SwitchableEmbedder();
-  const vectors = new SwitchableVectorStore();
-  const store = await ctx.newStore();
-  const s = await store.open({ semantic: { embedder, vectorStore: vectors }, ...extra });
-  return { s, embedder, vectors, openAnother: (more) => store.open(more) };
-}
-
-async function vectorIds(s: StorageInterface, text: string, extra: object = {}): Promise<string[]> {
-  return (await s.search({ text, mode: 'vector', limit: 50, ...extra })).map(hitId);
-}
+import { openSemantic, vectorIds } from './semantic-fixtures.js';
 
 /** Registers the semantic search tests. */
 export function semanticTests(ctx: SuiteContext): void {
