@@ -4,6 +4,7 @@
  * `Embedder` and `VectorStore` interfaces).
  */
 import { z } from 'zod';
+import { MAX_DIMENSIONS } from '../../semantic/embedders/checks.js';
 import type { Embedder } from '../../semantic/embedders/types.js';
 import type { VectorStore } from '../../semantic/vector-stores/types.js';
 
@@ -26,8 +27,16 @@ function hasMethods(value: unknown, methods: readonly string[]): boolean {
 
 function isEmbedder(value: unknown): value is Embedder {
   if (!hasMethods(value, EMBEDDER_METHODS)) return false;
+  // As `checkedEmbedder` (which wraps it) requires, so a bad one fails the config, before any I/O.
   const { id, dimensions } = value as { id?: unknown; dimensions?: unknown };
-  return typeof id === 'string' && typeof dimensions === 'number';
+  return (
+    typeof id === 'string' &&
+    id !== '' &&
+    !id.includes('\u0000') &&
+    Number.isInteger(dimensions) &&
+    (dimensions as number) >= 1 &&
+    (dimensions as number) <= MAX_DIMENSIONS
+  );
 }
 
 function isVectorStore(value: unknown): value is VectorStore {
@@ -39,7 +48,7 @@ export const semanticOption = z
   .object({
     embedder: z
       .custom<Embedder>(isEmbedder, {
-        message: 'expected an Embedder (id, dimensions, embed()), e.g. createEmbedder()',
+        message: `expected an Embedder (a non-empty id, dimensions from 1 to ${MAX_DIMENSIONS}, embed()), e.g. createEmbedder()`,
       })
       .optional(),
     vectorStore: z.custom<VectorStore>(isVectorStore, {

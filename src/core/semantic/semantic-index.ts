@@ -46,7 +46,10 @@ export class SemanticIndex {
     private readonly extractor: () => TextExtractor,
     private readonly logger: StorageLogger | undefined,
   ) {
-    const embedder = options.embedder ?? checkedEmbedder(new HashingEmbedder());
+    // Every embedder is checked, one given as an instance too: a wrong count or size of vectors
+    // would otherwise pair vectors with the wrong records, and a plain Error would reach the
+    // caller untyped. (One made by createEmbedder() is checked twice; the checks cost little.)
+    const embedder = checkedEmbedder(options.embedder ?? new HashingEmbedder());
     this.embedder = embedder;
     this.signature = { embedderId: embedder.id, dimensions: embedder.dimensions, metric: 'cosine' };
   }

@@ -2,8 +2,10 @@
  * Conformance: what semantic search leaves behind when the embedder or the vector store fails
  * part-way (the undo of a record write, leftovers of failed removals).
  */
+import { ConfigError } from '../../../src/core/index.js';
+import { createEmbedder, EmbedderError, type Embedder } from '../../../src/semantic/index.js';
 import type { SuiteContext } from '../context.js';
-import { openSemantic, vectorIds } from './semantic-fixtures.js';
+import { openSemantic, SwitchableVectorStore, vectorIds } from './semantic-fixtures.js';
 
 /** Registers the semantic failure tests. */
 export function semanticFailureTests(ctx: SuiteContext): void {
@@ -41,6 +43,40 @@ export function semanticFailureTests(ctx: SuiteContext): void {
       expect(await vectorIds(s, 'alpha apples')).toEqual(['raw_messages:c1:1']);
       await s.reindex();
       expect(await vectors.count()).toBe(1);
+    });
+    it('an embedder given as an instance is checked: a wrong count or a plain Error is an EmbedderError', async () => {
+      const hashing = createEmbedder('hashing');
+      let mode: 'short' | 'throw' | 'ok' = 'short';
+      const embedder: Embedder = {
+        id: 'my-model',
+        dimensions: hashing.dimensions,
+        embed: async (texts, options) => {
+          if (mode === 'throw') throw new Error('model crashed');
+          const vectors = await hashing.embed(texts, options);
+          return mode === 'short' ? vectors.slice(0, -1) : vectors;
+        },
+      };
+      const vectors = new SwitchableVectorStore();
+      const store = await ctx.newStore();
+      const s = await store.open({ semantic: { embedder, vectorStore: vectors } });
+      const batch = [
+        { memoryId: 'm1', data: { text: 'apples are red' } },
+        { memoryId: 'm2', data: { text: 'bananas are yellow' } },
+      ];
+      await expect(s.storeMemories('c1', batch)).rejects.toThrow(/returned 1 vectors for 2 texts/);
+      mode = 'throw';
+      const failure = s.storeMemories('c1', batch);
+      await expect(failure).rejects.toThrow(EmbedderError);
+      await expect(failure).rejects.toThrow(/model crashed/);
+      expect(await s.loadMemories('c1')).toEqual([]);
+      expect(await vectors.count()).toBe(0);
+      mode = 'ok';
+      expect(await s.storeMemories('c1', batch)).toBe(2);
+      expect(await vectors.count()).toBe(2);
+      const bad = { ...embedder, dimensions: 0 };
+      await expect(store.open({ semantic: { embedder: bad, vectorStore: vectors } })).rejects.toThrow(
+        ConfigError,
+      );
     });
   });
 }
