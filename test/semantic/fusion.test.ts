@@ -1,5 +1,6 @@
-/** Reciprocal rank fusion. */
-import { reciprocalRankFusion, ValidationError } from '../../src/index.js';
+/** Reciprocal rank fusion, and hybrid search's fusion of hits. */
+import { fuseHits } from '../../src/core/semantic/vector-search.js';
+import { reciprocalRankFusion, type SearchHit, ValidationError } from '../../src/index.js';
 
 describe('reciprocalRankFusion', () => {
   test('scores Σ 1/(k + rank) with k = 60 by default', () => {
@@ -55,5 +56,32 @@ describe('reciprocalRankFusion', () => {
     expect(() => reciprocalRankFusion([['a']], { limit: 0 })).toThrow(ValidationError);
     expect(() => reciprocalRankFusion(['a'] as never)).toThrow(ValidationError);
     expect(() => reciprocalRankFusion([[{ id: 3 }]] as never)).toThrow(ValidationError);
+  });
+});
+
+describe('hybrid fusion of search hits', () => {
+  const chain = (sequence: number, chainIndex: number, t: string): SearchHit => ({
+    kind: 'reasoning_chains',
+    agentId: 'a1',
+    chainIndex,
+    sequence,
+    record: { t },
+    score: 1,
+    matchedTerms: 1,
+    snippet: t,
+  });
+
+  test('chains are told apart by sequence number, not by their position (a trim between the two lists shifts it)', () => {
+    // The text list was read before a trim, the vector list after it: position 0 is another chain.
+    const text = [chain(2, 1, 'password beta'), chain(1, 0, 'password alpha')];
+    const vector = [chain(2, 0, 'password beta'), chain(3, 1, 'gamma')];
+    const fused = fuseHits(text, vector, 10);
+    expect(fused.map((hit) => (hit.kind === 'reasoning_chains' ? hit.sequence : -1))).toEqual([2, 1, 3]);
+    expect(fused[0]!.score).toBeCloseTo(2 / 61, 12);
+    expect(fused.map((hit) => hit.record)).toEqual([
+      { t: 'password beta' },
+      { t: 'password alpha' },
+      { t: 'gamma' },
+    ]);
   });
 });

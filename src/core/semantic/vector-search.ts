@@ -143,7 +143,7 @@ export async function vectorHits(
   return hits;
 }
 
-/** A hit's kind and ids as one key. */
+/** A hit's kind and ids as one key (a chain by its sequence number: its position shifts with trims). */
 export function hitKey(hit: SearchHit): string {
   switch (hit.kind) {
     case 'raw_messages':
@@ -151,7 +151,7 @@ export function hitKey(hit: SearchHit): string {
     case 'memories':
       return `memories/${hit.conversationId}/${hit.memoryId}`;
     case 'reasoning_chains':
-      return `reasoning_chains/${hit.agentId}/${hit.chainIndex}`;
+      return `reasoning_chains/${hit.agentId}/${hit.sequence}`;
     default:
       return `${hit.kind}/${hit.conversationId}`;
   }
