@@ -54,15 +54,22 @@ export class SemanticIndex {
     this.signature = { embedderId: embedder.id, dimensions: embedder.dimensions, metric: 'cosine' };
   }
 
-  /** Opens the vector store for the embedder's signature; a mismatch says how to re-embed. */
+  /**
+   * Opens the vector store for the embedder's signature; a mismatch says how to re-embed. On
+   * failure the vector store is closed (what `ensureIndex` opened to read the signature, e.g. a
+   * sqlite-vec connection, must not outlive a failed `initialize()`).
+   */
   async open(): Promise<void> {
     try {
       await this.options.vectorStore.ensureIndex(this.signature);
     } catch (error) {
+      await this.close().catch(() => undefined);
       if (!(error instanceof ConfigError)) throw error;
       throw new ConfigError(
-        `${error.message} With a store: call vectorStore.reset(signature) with the new embedder's ` +
-          '{ embedderId, dimensions, metric: "cosine" }, then initialize() the store and call reindex().',
+        `${error.message} With a store: on a new vector store instance for the same place, call ` +
+          `reset({ embedderId: ${JSON.stringify(this.signature.embedderId)}, dimensions: ` +
+          `${this.signature.dimensions}, metric: "cosine" }) and close() it; then initialize() a store ` +
+          'given new semantic instances and call reindex() (this vector store instance is closed).',
         'semantic',
         error,
       );

@@ -2,7 +2,7 @@
  * Conformance: what semantic search leaves behind when the embedder or the vector store fails
  * part-way (the undo of a record write, leftovers of failed removals).
  */
-import { ConfigError } from '../../../src/core/index.js';
+import { ConfigError, NotInitializedError } from '../../../src/core/index.js';
 import { createEmbedder, EmbedderError, type Embedder } from '../../../src/semantic/index.js';
 import type { SuiteContext } from '../context.js';
 import { openSemantic, SwitchableVectorStore, vectorIds } from './semantic-fixtures.js';
@@ -77,6 +77,16 @@ export function semanticFailureTests(ctx: SuiteContext): void {
       await expect(store.open({ semantic: { embedder: bad, vectorStore: vectors } })).rejects.toThrow(
         ConfigError,
       );
+    });
+    it('a failed initialize() closes the vector store it opened', async () => {
+      const vectors = new SwitchableVectorStore();
+      await vectors.reset({ embedderId: 'another-model', dimensions: 8, metric: 'cosine' });
+      const store = await ctx.newStore();
+      const refusal = store.open({ semantic: { vectorStore: vectors } });
+      await expect(refusal).rejects.toThrow(ConfigError);
+      await expect(refusal).rejects.toThrow(/new vector store instance/);
+      await expect(vectors.count()).rejects.toThrow(NotInitializedError);
+      await expect(vectors.count()).rejects.toThrow(/after close\(\)/);
     });
   });
 }
