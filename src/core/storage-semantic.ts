@@ -232,6 +232,7 @@ export abstract class SemanticStorage extends SearchableStorage {
         readRawMessages: (id) => this.readRawMessages(id),
         readMemories: (id) => this.readMemories(id),
         readAllSequencedChains: (id) => this.readAllSequencedChains(id),
+        exclusive: (owner, task) => this.ownerLocks.run(owner, task),
       });
       return count;
     });

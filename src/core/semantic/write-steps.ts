@@ -246,37 +246,50 @@ export interface ReembedAccess {
   readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
   readMemories(conversationId: string): Promise<JsonObject[]>;
   readAllSequencedChains(agentId: string): Promise<SequencedChain[]>;
+  /**
+   * Runs `task` holding the write lock of `owner` (`c/<conversationId>` or `a/<agentId>`, as the
+   * semantic writes take it), so no write of that owner lands between the read and the upsert.
+   */
+  exclusive<T>(owner: string, task: () => Promise<T>): Promise<T>;
 }
 
-/** Empties the vector store and embeds every raw message, memory and chain again, one owner at a time. */
+/**
+ * Empties the vector store and embeds every raw message, memory and chain again, one owner at a
+ * time; each owner is read, embedded and upserted under its write lock (else a write finishing
+ * meanwhile would get its fresh vector overwritten by one of the text read before it).
+ */
 export async function reembedAll(index: SemanticIndex, access: ReembedAccess): Promise<void> {
   await index.reset();
   // A registered backend's listing may repeat an id: each is embedded once.
   for (const conversationId of sortedByCodePoint(await access.listStoredConversationIds())) {
-    const raw = (await access.readRawMessages(conversationId)) ?? [];
-    const memories = firstOfEachId(await access.readMemories(conversationId));
-    await index.upsert(
-      (
-        await index.prepare([
-          ...raw.map((record, messageIndex) => ({
-            ref: { kind: 'raw_messages' as const, conversationId, messageIndex },
-            record,
-          })),
-          ...memories.map((record) => ({
-            ref: { kind: 'memories' as const, conversationId, memoryId: record.memory_id as string },
-            record,
-          })),
-        ])
-      ).upserts,
-    );
+    await access.exclusive(`c/${conversationId}`, async () => {
+      const raw = (await access.readRawMessages(conversationId)) ?? [];
+      const memories = firstOfEachId(await access.readMemories(conversationId));
+      await index.upsert(
+        (
+          await index.prepare([
+            ...raw.map((record, messageIndex) => ({
+              ref: { kind: 'raw_messages' as const, conversationId, messageIndex },
+              record,
+            })),
+            ...memories.map((record) => ({
+              ref: { kind: 'memories' as const, conversationId, memoryId: record.memory_id as string },
+              record,
+            })),
+          ])
+        ).upserts,
+      );
+    });
   }
   for (const agentId of sortedByCodePoint(await access.listAgentIds())) {
-    const chains = await access.readAllSequencedChains(agentId);
-    const refs = chains.map(({ sequence, chain }) => ({
-      ref: { kind: 'reasoning_chains' as const, agentId, sequence },
-      record: chain,
-    }));
-    await index.upsert((await index.prepare(refs)).upserts);
+    await access.exclusive(`a/${agentId}`, async () => {
+      const chains = await access.readAllSequencedChains(agentId);
+      const refs = chains.map(({ sequence, chain }) => ({
+        ref: { kind: 'reasoning_chains' as const, agentId, sequence },
+        record: chain,
+      }));
+      await index.upsert((await index.prepare(refs)).upserts);
+    });
   }
 }
 
