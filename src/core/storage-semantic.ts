@@ -21,6 +21,7 @@ import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } fr
 import { rankCandidates } from './search/rank.js';
 import type { SemanticOptions } from './semantic/options.js';
 import { SemanticIndex } from './semantic/semantic-index.js';
+import { reembedAll } from './semantic/reindex.js';
 import { vectorIdOf } from './semantic/vector-ids.js';
 import { fuseHits, HYBRID_DEPTH, type RecordReader, vectorHits } from './semantic/vector-search.js';
 import {
@@ -30,7 +31,6 @@ import {
   conversationVectorIds,
   type MemoryAccess,
   type RawMessageAccess,
-  reembedAll,
   type StepContext,
   writeMemories,
   writeRawMessages,
@@ -218,22 +218,27 @@ export abstract class SemanticStorage extends SearchableStorage {
 
   /**
    * Rebuilds the full-text index and, with the `semantic` option, re-embeds every raw message,
-   * memory and chain into an emptied vector store (after an embedder switch, or for records
-   * written before semantic search was on). Returns the full-text count, as without it.
+   * memory and chain over the vectors there are and removes those of records that are gone
+   * (after an embedder switch, or for records written before semantic search was on); see
+   * `semantic/reindex.ts` for what a failure leaves. Returns the full-text count, as without it.
    */
   override async reindex(): Promise<number> {
     const index = this.semantic;
     if (index === null) return super.reindex();
     return this.runWrite('reindex', async () => {
       const count = await this.rebuildSearchIndex();
-      await reembedAll(index, {
-        listStoredConversationIds: () => this.listStoredConversationIds(),
-        listAgentIds: () => this.listAgentIds(),
-        readRawMessages: (id) => this.readRawMessages(id),
-        readMemories: (id) => this.readMemories(id),
-        readAllSequencedChains: (id) => this.readAllSequencedChains(id),
-        exclusive: (owner, task) => this.ownerLocks.run(owner, task),
-      });
+      await reembedAll(
+        index,
+        {
+          listStoredConversationIds: () => this.listStoredConversationIds(),
+          listAgentIds: () => this.listAgentIds(),
+          readRawMessages: (id) => this.readRawMessages(id),
+          readMemories: (id) => this.readMemories(id),
+          readAllSequencedChains: (id) => this.readAllSequencedChains(id),
+          exclusive: (owner, task) => this.ownerLocks.run(owner, task),
+        },
+        this.logger,
+      );
       return count;
     });
   }

@@ -5,7 +5,7 @@
 import type { JsonObject, JsonValue } from '../../src/core/json.js';
 import { TextExtractor } from '../../src/core/search/fields.js';
 import { SemanticIndex } from '../../src/core/semantic/semantic-index.js';
-import { reembedAll, type ReembedAccess } from '../../src/core/semantic/write-steps.js';
+import { reembedAll, type ReembedAccess } from '../../src/core/semantic/reindex.js';
 import type { SequencedChain } from '../../src/core/storage-retention.js';
 import { MemoryVectorStore, type VectorItem } from '../../src/semantic/index.js';
 
@@ -76,7 +76,7 @@ describe('reembedAll', () => {
       chains: { a1: [{ sequence: 0, chain: { t: 'delta dates' } }] },
     };
     const { access, reads } = accessTo(records, vectors);
-    await reembedAll(index, access);
+    await reembedAll(index, access, undefined);
     expect(reads).toHaveLength(5);
     for (const read of reads) expect(read.held).toBe(read.owner);
     expect(vectors.upserts).toEqual([

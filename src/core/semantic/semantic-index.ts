@@ -149,6 +149,11 @@ export class SemanticIndex {
     return this.options.vectorStore.query({ vector, k: Math.min(k, MAX_QUERY_K), filter });
   }
 
+  /** How many vectors the vector store holds. */
+  count(): Promise<number> {
+    return this.options.vectorStore.count();
+  }
+
   /** Drops every vector and starts an empty index (before `reindex()` re-embeds everything). */
   reset(): Promise<void> {
     return this.options.vectorStore.reset(this.signature);

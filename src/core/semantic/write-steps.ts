@@ -10,7 +10,6 @@
  */
 import type { JsonObject, JsonValue } from '../json.js';
 import { logEvent, type StorageLogger } from '../logger.js';
-import { sortedByCodePoint } from '../order.js';
 import type { MemoryWrite } from '../records.js';
 import { buildMemoryWrite } from '../records.js';
 import type { SequencedChain, SequencedChainRead } from '../storage-retention.js';
@@ -237,67 +236,4 @@ export async function appendChains(
   const kept = new Set(after.map((item) => item.sequence));
   const trimmed = access.limited ? before.filter((item) => !kept.has(item.sequence)) : [];
   await index.removeStale(chainIds(agentId, trimmed), method);
-}
-
-/** The reads `reindex()` re-embeds a store with. */
-export interface ReembedAccess {
-  listStoredConversationIds(): Promise<string[]>;
-  listAgentIds(): Promise<string[]>;
-  readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
-  readMemories(conversationId: string): Promise<JsonObject[]>;
-  readAllSequencedChains(agentId: string): Promise<SequencedChain[]>;
-  /**
-   * Runs `task` holding the write lock of `owner` (`c/<conversationId>` or `a/<agentId>`, as the
-   * semantic writes take it), so no write of that owner lands between the read and the upsert.
-   */
-  exclusive<T>(owner: string, task: () => Promise<T>): Promise<T>;
-}
-
-/**
- * Empties the vector store and embeds every raw message, memory and chain again, one owner at a
- * time; each owner is read, embedded and upserted under its write lock (else a write finishing
- * meanwhile would get its fresh vector overwritten by one of the text read before it).
- */
-export async function reembedAll(index: SemanticIndex, access: ReembedAccess): Promise<void> {
-  await index.reset();
-  // A registered backend's listing may repeat an id: each is embedded once.
-  for (const conversationId of sortedByCodePoint(await access.listStoredConversationIds())) {
-    await access.exclusive(`c/${conversationId}`, async () => {
-      const raw = (await access.readRawMessages(conversationId)) ?? [];
-      const memories = firstOfEachId(await access.readMemories(conversationId));
-      await index.upsert(
-        (
-          await index.prepare([
-            ...raw.map((record, messageIndex) => ({
-              ref: { kind: 'raw_messages' as const, conversationId, messageIndex },
-              record,
-            })),
-            ...memories.map((record) => ({
-              ref: { kind: 'memories' as const, conversationId, memoryId: record.memory_id as string },
-              record,
-            })),
-          ])
-        ).upserts,
-      );
-    });
-  }
-  for (const agentId of sortedByCodePoint(await access.listAgentIds())) {
-    await access.exclusive(`a/${agentId}`, async () => {
-      const chains = await access.readAllSequencedChains(agentId);
-      const refs = chains.map(({ sequence, chain }) => ({
-        ref: { kind: 'reasoning_chains' as const, agentId, sequence },
-        record: chain,
-      }));
-      await index.upsert((await index.prepare(refs)).upserts);
-    });
-  }
-}
-
-/** Memories with a string id, each id once (the first one, as a search resolves ids). */
-function firstOfEachId(memories: readonly JsonObject[]): JsonObject[] {
-  const byId = new Map<string, JsonObject>();
-  for (const memory of memories)
-    if (typeof memory.memory_id === 'string' && !byId.has(memory.memory_id))
-      byId.set(memory.memory_id, memory);
-  return [...byId.values()];
 }

@@ -88,5 +88,40 @@ export function semanticFailureTests(ctx: SuiteContext): void {
       await expect(vectors.count()).rejects.toThrow(NotInitializedError);
       await expect(vectors.count()).rejects.toThrow(/after close\(\)/);
     });
+    it('a failed reindex() leaves the index working', async () => {
+      const { s, embedder, vectors } = await openSemantic(ctx);
+      for (const c of ['c1', 'c2', 'c3', 'c4'])
+        await s.storeMemory(c, 'm1', { text: `notes about ${c} password` });
+      embedder.failDocumentCall = 2;
+      await expect(s.reindex()).rejects.toThrow(EmbedderError);
+      expect(await vectors.count()).toBe(4);
+      expect(await s.search({ text: 'password', mode: 'vector' })).toHaveLength(4);
+    });
+
+    it('reindex() removes the vectors of conversations that are gone; a failed refill says the index is partial', async () => {
+      const errors: string[] = [];
+      const logger = { error: (message: string) => errors.push(message) };
+      const { s, embedder, vectors } = await openSemantic(ctx, { logger });
+      await s.storeMemory('c1', 'm1', { text: 'kept memory' });
+      const leaveBehind = async (conversationId: string): Promise<void> => {
+        await s.storeMemory(conversationId, 'm1', { text: 'deleted memory' });
+        vectors.failDeletes = true;
+        await s.deleteConversation(conversationId);
+        vectors.failDeletes = false;
+      };
+      await leaveBehind('c2');
+      expect(await vectors.count()).toBe(2);
+      await s.reindex();
+      expect(await vectors.count()).toBe(1);
+      await leaveBehind('c3');
+      embedder.failDocumentCall = 2; // the refill's first call: c1 was embedded once already
+      const failure = s.reindex();
+      await expect(failure).rejects.toThrow(EmbedderError);
+      await expect(failure).rejects.toThrow(/partial; run reindex\(\) again/);
+      expect(errors).toEqual([expect.stringMatching(/partial/)]);
+      expect(await vectors.count()).toBe(0);
+      await s.reindex();
+      expect(await vectorIds(s, 'memory')).toEqual(['memories:c1:m1']);
+    });
   });
 }

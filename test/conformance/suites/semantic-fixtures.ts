@@ -21,8 +21,12 @@ export class SwitchableEmbedder implements Embedder {
   readonly dimensions = this.inner.dimensions;
   /** Runs once, inside the next document embedding (another writer acting meanwhile). */
   meanwhile: (() => Promise<void>) | undefined;
+  /** When set, the document embedding call with this number (counted down) fails. */
+  failDocumentCall = 0;
   async embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
     if (this.failing) throw new EmbedderError(this.id, 'http', 'service down (test)');
+    if (options.purpose === 'document' && this.failDocumentCall > 0 && --this.failDocumentCall === 0)
+      throw new EmbedderError(this.id, 'timeout', 'no answer (test)');
     if (options.purpose === 'document') {
       this.documents.push(...texts);
       const meanwhile = this.meanwhile;
