@@ -14,7 +14,17 @@ export interface SemanticOptions {
   embedder?: Embedder;
   /** Holds the vectors; opened by the store's `initialize()` and closed by its `shutdown()`. */
   vectorStore: VectorStore;
+  /**
+   * Longest text embedded, in UTF-16 code units: a longer record (or query) is embedded by its
+   * first `maxInputChars` characters, so one over-long record (a tool output) never exceeds a
+   * model's context and fails every write of its conversation. Default
+   * {@link DEFAULT_MAX_INPUT_CHARS}.
+   */
+  maxInputChars?: number;
 }
+
+/** Default `maxInputChars`: 8000 characters stay within an 8192-token model for nearly any text. */
+export const DEFAULT_MAX_INPUT_CHARS = 8000;
 
 const EMBEDDER_METHODS = ['embed'] as const;
 const VECTOR_STORE_METHODS = ['ensureIndex', 'upsert', 'delete', 'query', 'close'] as const;
@@ -43,7 +53,7 @@ function isVectorStore(value: unknown): value is VectorStore {
   return hasMethods(value, VECTOR_STORE_METHODS);
 }
 
-/** The `semantic` config option: `{ embedder, vectorStore }`, checked by shape (instances are kept as given). */
+/** The `semantic` config option: `{ embedder, vectorStore, maxInputChars }`, checked by shape (instances are kept as given). */
 export const semanticOption = z
   .object({
     embedder: z
@@ -54,6 +64,7 @@ export const semanticOption = z
     vectorStore: z.custom<VectorStore>(isVectorStore, {
       message: 'expected a VectorStore (ensureIndex, upsert, delete, query, close), e.g. createVectorStore()',
     }),
+    maxInputChars: z.number().int().min(1).optional(),
   })
   .strict()
   .optional();

@@ -17,7 +17,7 @@ import {
   type VectorItem,
   type VectorMatch,
 } from '../../semantic/vector-stores/types.js';
-import type { SemanticOptions } from './options.js';
+import { DEFAULT_MAX_INPUT_CHARS, type SemanticOptions } from './options.js';
 import { embeddedText, type VectorRef, vectorIdOf } from './vector-ids.js';
 
 /** Texts per `embed()` call: big enough to batch, small enough to bound one request. */
@@ -40,6 +40,7 @@ export interface VectorChanges {
 export class SemanticIndex {
   readonly signature: IndexSignature;
   private readonly embedder: Embedder;
+  private readonly maxInputChars: number;
 
   constructor(
     private readonly options: SemanticOptions,
@@ -51,6 +52,7 @@ export class SemanticIndex {
     // caller untyped. (One made by createEmbedder() is checked twice; the checks cost little.)
     const embedder = checkedEmbedder(options.embedder ?? new HashingEmbedder());
     this.embedder = embedder;
+    this.maxInputChars = options.maxInputChars ?? DEFAULT_MAX_INPUT_CHARS;
     this.signature = { embedderId: embedder.id, dimensions: embedder.dimensions, metric: 'cosine' };
   }
 
@@ -81,7 +83,7 @@ export class SemanticIndex {
     return this.options.vectorStore.close();
   }
 
-  /** One vector per text, in order, embedded in batches. */
+  /** One vector per text, in order, embedded in batches; each text cut to `maxInputChars`. */
   async embed(
     texts: readonly string[],
     purpose: EmbedPurpose,
@@ -89,7 +91,7 @@ export class SemanticIndex {
   ): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     for (let at = 0; at < texts.length; at += EMBED_BATCH) {
-      const batch = texts.slice(at, at + EMBED_BATCH);
+      const batch = texts.slice(at, at + EMBED_BATCH).map((text) => cut(text, this.maxInputChars));
       const options = signal === undefined ? { purpose } : { purpose, signal };
       out.push(...(await this.embedder.embed(batch, options)));
     }
@@ -158,6 +160,13 @@ export class SemanticIndex {
   reset(): Promise<void> {
     return this.options.vectorStore.reset(this.signature);
   }
+}
+
+/** The first `max` UTF-16 code units of `text`, never ending in half a surrogate pair. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
 /** The vector item of a record. */
