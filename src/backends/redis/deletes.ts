@@ -14,7 +14,8 @@ const q = (value: string): string => JSON.stringify(value);
 /**
  * Removes one memory. KEYS: memories (list), memory-data, memory-created, conversation, meta,
  * chunks, conversation-ids, counters. ARGV: memory id, conversation id, search flag, search
- * owner part. The conversation leaves the any-kind index when nothing else of it is stored.
+ * owner part. The conversation leaves the any-kind index when nothing else of it is stored
+ * (an empty raw-message list counts as nothing).
  * Returns 1 when the memory existed.
  */
 const REMOVE_MEMORY = indexedScript(
@@ -32,7 +33,8 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('LREM', KEYS[1], 0, ARGV[1])
 bump(KEYS[8], 'memories', -existed)
 bump(KEYS[8], 'bytes', -old)
-if redis.call('EXISTS', KEYS[1], KEYS[4], KEYS[6]) == 0 and redis.call('HEXISTS', KEYS[5], 'raw') == 0 then
+-- An empty raw list (count 0, as stores before the empty-list rule kept it) is no stored data.
+if redis.call('EXISTS', KEYS[1], KEYS[4], KEYS[6]) == 0 and (tonumber(redis.call('HGET', KEYS[5], 'raw') or '0') or 0) == 0 then
   redis.call('ZREM', KEYS[7], ARGV[2])
 end
 return existed`,

@@ -17,7 +17,7 @@ import { readAllBuckets } from './bucket-index.js';
 import { listLiveCacheKeys, purgeCacheIndex, writeCacheValue } from './cache.js';
 import { decodeCacheRecord, decodeJson, decodeMemories, decodeObject } from './codec.js';
 import type { RedisStorageConfig } from './config.js';
-import { conversationKeyList } from './keys.js';
+import { conversationKeyList, writeRawKeys } from './keys.js';
 import { REMOVE_CACHE } from './cache-scripts.js';
 import { removeMemory, removeReasoningChains } from './deletes.js';
 import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
@@ -87,9 +87,8 @@ export class RedisStorage extends RedisStorageBase {
     remember = true,
   ): Promise<void> {
     const k = this.keys.conversation(conversationId);
-    const keys = [k.raw, k.meta, k.bucket.conversationIds, k.bucket.counters];
     const args = this.index.writer.rawArgs(conversationId, messages, remember);
-    await this.redis.script(`store raw messages of ${q(conversationId)}`, WRITE_RAW, keys, args);
+    await this.redis.script(`store raw messages of ${q(conversationId)}`, WRITE_RAW, writeRawKeys(k), args);
   }
 
   protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {

@@ -175,8 +175,14 @@ return existed`,
 
 /**
  * Replaces the raw messages and their search docs. KEYS: raw (list), meta (hash),
- * conversation-ids (zset), counters. ARGV: conversation id, search flag, search owner part,
- * n, then n message JSON texts, then (flag '1') n search specs.
+ * conversation-ids (zset), counters, conversation, chunks, memories (`writeRawKeys`). ARGV:
+ * conversation id, search flag, search owner part, n, then n message JSON texts, then (flag
+ * '1') n search specs.
+ *
+ * An empty list is no stored data (as on SQLite and PostgreSQL, which keep a row per
+ * message): it removes the list and its count, and the id leaves the any-kind index unless a
+ * conversation, chunk info or memory of it is stored. Only then are those three looked at
+ * (`EXISTS`), so a non-empty write makes no call more than before.
  *
  * Only the docs of messages that changed are replaced: a message whose JSON text is the one
  * already stored at its position keeps its doc, so an agent that stores its whole list after
@@ -210,11 +216,16 @@ if searchOn(KEYS[4], ARGV[2]) then
   if bad then return redis.error_reply(bad) end
 end
 redis.call('DEL', KEYS[1])
-if n > 0 then pushAll(KEYS[1], 5, 4 + n) end
 local bytes = 0
-for i = 5, 4 + n do bytes = bytes + #ARGV[i] end
-redis.call('HSET', KEYS[2], 'raw', n, 'raw-bytes', bytes)
-redis.call('ZADD', KEYS[3], 0, ARGV[1])
+if n > 0 then
+  pushAll(KEYS[1], 5, 4 + n)
+  for i = 5, 4 + n do bytes = bytes + #ARGV[i] end
+  redis.call('HSET', KEYS[2], 'raw', n, 'raw-bytes', bytes)
+  redis.call('ZADD', KEYS[3], 0, ARGV[1])
+else
+  redis.call('HDEL', KEYS[2], 'raw', 'raw-bytes')
+  if redis.call('EXISTS', KEYS[5], KEYS[6], KEYS[7]) == 0 then redis.call('ZREM', KEYS[3], ARGV[1]) end
+end
 bump(KEYS[4], 'raw_messages', n - oldCount)
 bump(KEYS[4], 'bytes', bytes - oldBytes)
 return 1`,

@@ -16,6 +16,7 @@ import {
   type KeyLayout,
   LAYOUT_VERSION,
   UPGRADING_LAYOUT_VERSION,
+  writeRawKeys,
 } from './keys.js';
 import { READ_MEMORIES, UPSERT_MEMORY } from './memory-scripts.js';
 import { RESTORE_CHAINS, WRITE_RAW, WRITE_STRING } from './scripts.js';
@@ -82,7 +83,7 @@ async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: str
     const items = messages.map((m) => JSON.stringify(m));
     // Search flag '': the index is left alone (it is built after the upgrade).
     const args = [id, '', '', items.length, ...items];
-    await redis.script(what, WRITE_RAW, [k.raw, k.meta, conversationIds, counters], args);
+    await redis.script(what, WRITE_RAW, writeRawKeys(k), args);
   }
   await step('chunk info');
   if (chunksJson !== null) {
