@@ -1,5 +1,6 @@
 /** Verification compares the listings both ways: a source id the target holds but does not list is a loss. */
 import { join } from 'node:path';
+import fse from 'fs-extra';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import type { StorageInterface } from '../../src/core/index.js';
@@ -61,14 +62,21 @@ it('reports a source id of each kind the target holds but does not list, once ea
   ]);
 });
 
-it('does not report an id holding only an empty raw-message list, which SQLite does not list', async () => {
+it('copies an id holding only an empty raw-message list as nothing: neither side lists it', async () => {
   const source = new FileStorage({ baseDir: join(dir(), 'files') });
   const target = new SQLiteStorage({ dbPath: join(dir(), 'target.db') });
   try {
     await source.initialize();
-    await source.storeRawMessages('empty-only', []);
+    await source.storeRawMessages('emptied', ['x']);
+    await source.storeRawMessages('emptied', []);
+    // The file the Python reference writes for an empty list.
+    const reference = { messages: [], _metadata: { message_count: 0, conversation_id: 'python-empty' } };
+    await fse.outputJson(
+      join(source.baseDir, 'conversations', 'python-empty', 'raw_messages.json'),
+      reference,
+    );
     await source.storeConversation('c', { t: 1 });
-    expect(await source.listAllConversationIds()).toEqual(['c', 'empty-only']);
+    expect(await source.listAllConversationIds()).toEqual(['c']);
     const summary = await migrateStorage(source, target, { sourceId: 'files', targetId: 'sqlite' });
     expect(summary).toMatchObject({ ok: true, verification: { differences: [] } });
     expect(await target.listAllConversationIds()).toEqual(['c']);

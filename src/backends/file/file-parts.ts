@@ -21,7 +21,7 @@ import { FolderFiles } from './folder-files.js';
 import { FolderListings } from './folder-listings.js';
 import { FolderReads } from './folder-reads.js';
 import { KeyedFiles } from './keyed-files.js';
-import { StoreLayout } from './layout.js';
+import { type ConversationFileKind, StoreLayout } from './layout.js';
 import { assertStoreFolderExists, cleanUpAfterCrash } from './maintenance.js';
 import {
   assumedNameFolding,
@@ -170,6 +170,21 @@ export function storeViewOf(parts: FileParts): StoreView {
     listings: parts.listings,
     indexEntries: index === null ? null : (files) => index.entries(files),
   };
+}
+
+/**
+ * Removes one data file of a conversation (backed up, as a replace would be) under the
+ * conversation's lock, with its folder when nothing else is left; nothing when absent.
+ */
+export async function removeConversationFile(
+  parts: FileParts,
+  conversationId: string,
+  kind: ConversationFileKind,
+): Promise<void> {
+  const file = parts.layout.conversationFile(conversationId, kind);
+  await parts.folders.withConversation(conversationId, (assertHeld) =>
+    parts.folders.remove(file, assertHeld),
+  );
 }
 
 /** Removes every memory `memoryId` of a conversation (the reference may have written duplicates). */

@@ -33,6 +33,7 @@ import {
   liveCacheKeys,
   openFileStore,
   purgeExpiredCache,
+  removeConversationFile,
   removeMemoryFrom,
   storeViewOf,
 } from './file-parts.js';
@@ -41,6 +42,7 @@ import { probeFileHealth, subfoldersHolding } from './maintenance.js';
 import type { FileStorageInternals } from './name-folding.js';
 import type { FileSearchIndex } from './search-index.js';
 import { collectFileStats } from './stats.js';
+import { storedConversationIds } from './stored-ids.js';
 import * as batches from './batches.js';
 
 /**
@@ -127,7 +129,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async listStoredConversationIds(): Promise<string[]> {
-    return subfoldersHolding(this.parts.layout.conversationsDir, Object.values(CONVERSATION_FILES));
+    return storedConversationIds(this.parts.layout.conversationsDir);
   }
 
   protected async removeConversation(conversationId: string): Promise<void> {
@@ -137,6 +139,8 @@ export class FileStorage extends StorageInterface {
   // ----- raw messages, chunk info ---------------------------------------------------------
 
   protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
+    // An empty list is no stored data (see stored-ids.ts): the file goes, so the id is not listed.
+    if (messages.length === 0) return removeConversationFile(this.parts, conversationId, 'rawMessages');
     const envelope = rawMessagesEnvelope(conversationId, messages, nowTimestamp());
     await this.replaceConversationFile(conversationId, 'rawMessages', envelope);
   }
