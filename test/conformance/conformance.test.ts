@@ -22,6 +22,7 @@ import { searchIndexOptionTests } from './suites/search-index-option.js';
 import { searchTimestampTests } from './suites/search-timestamps.js';
 import { semanticTests } from './suites/semantic.js';
 import { semanticFailureTests } from './suites/semantic-failures.js';
+import { storedIdTests } from './suites/stored-ids.js';
 import { searchChainSequenceTests } from './suites/search-chain-sequence.js';
 import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
@@ -39,6 +40,7 @@ for (const harness of backends) {
 
     const ctx = useFreshStore(harness);
     conversationTests(ctx);
+    storedIdTests(ctx);
     memoryAndChainTests(ctx);
     cacheAndStateTests(ctx);
     cacheRecordTests(ctx);

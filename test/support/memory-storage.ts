@@ -85,7 +85,9 @@ export class InMemoryStorage extends StorageInterface {
     for (const map of [this.conversations, this.raw, this.memories, this.chunks]) map.delete(id);
   }
   protected async writeRawMessages(id: string, messages: JsonValue[]): Promise<void> {
-    this.raw.set(id, copy(messages));
+    // An empty list is no stored data: the id is not listed for it (README, "Adding a backend").
+    if (messages.length === 0) this.raw.delete(id);
+    else this.raw.set(id, copy(messages));
   }
   protected async readRawMessages(id: string): Promise<JsonValue[] | null> {
     return copy(this.raw.get(id) ?? null);
