@@ -49,8 +49,8 @@ function planItem(context: CopyContext, stored: StoredConversation): PlannedItem
     item.conversation = conversation;
     counts.push(['conversations', 1]);
   }
-  // An empty list is copied only when it is all the id holds, so that the id still exists.
-  if (messages.length > 0 || (conversation === null && memories.length === 0 && chunk === null)) {
+  // An empty list is no stored data on any backend: there is nothing to copy.
+  if (messages.length > 0) {
     item.rawMessages = messages;
     counts.push(['raw_messages', messages.length]);
   }

@@ -113,7 +113,7 @@ export async function copyConversation(context: CopyContext, id: string, read?: 
         whenComparing(context, () => loadConversationParts(target, id)),
       ]);
   const parts = withoutReservedFields(id, loaded, context.warnings);
-  const [conversation, messages, memories, chunk] = parts;
+  const [conversation, messages, , chunk] = parts;
   const plan = planMemories(id, parts, held, context.converge, context);
   let existing = held;
   if (plan.rewrite) {
@@ -129,9 +129,9 @@ export async function copyConversation(context: CopyContext, id: string, read?: 
     const run = () => target.storeConversation(id, conversation);
     writes.push(write(context, 'conversations', 1, run, existing?.[0], conversation));
   }
-  // An empty list is copied only when it is all the id holds, so that the id still exists.
-  const onlyRawMessages = conversation === null && memories.length === 0 && chunk === null;
-  if (messages.length > 0 || onlyRawMessages) {
+  // An empty list is no stored data on any backend: there is nothing to copy (and writing it
+  // would delete a merge target's own messages).
+  if (messages.length > 0) {
     const run = () => target.storeRawMessages(id, messages);
     const current = existing?.[1].length ? existing[1] : null; // [] may mean "none stored"
     writes.push(write(context, 'raw_messages', messages.length, run, current, messages));

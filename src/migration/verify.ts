@@ -83,8 +83,7 @@ interface VerifyContext {
  * Notes a source id whose records the target holds but does not list: a store is walked
  * through its listings, so such records are lost to anyone who lists the target. A source id
  * the target holds nothing under is reported by the comparison of its records instead (once),
- * and one the source holds nothing under is no loss (an id with only an empty raw-message
- * list is listed by the file and Redis backends, not by SQLite and PostgreSQL).
+ * and one neither side holds anything under (deleted since the source listed it) is no loss.
  */
 function checkListed(
   context: VerifyContext,

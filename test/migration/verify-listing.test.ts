@@ -84,3 +84,24 @@ it('copies an id holding only an empty raw-message list as nothing: neither side
     await Promise.all([source.shutdown(), target.shutdown()]);
   }
 });
+
+it('a merge leaves the raw messages of an id the source lists but holds nothing under', async () => {
+  // As a source listing an id deleted since, or holding only an empty list written before the
+  // rule that such a list is no data: the copy must not write [] over the target's messages.
+  const inner = new InMemoryStorage();
+  await inner.initialize();
+  await inner.storeConversation('c', { t: 1 });
+  const source = new Proxy(inner, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (property !== 'listAllConversationIds')
+        return typeof value === 'function' ? value.bind(target) : value;
+      return async () => ['c', 'gone'];
+    },
+  });
+  const target = new InMemoryStorage();
+  await target.initialize();
+  await target.storeRawMessages('gone', ['the target’s own']);
+  expect(await migrateStorage(source, target, { merge: true })).toMatchObject({ ok: true });
+  expect(await target.loadRawMessages('gone')).toEqual(['the target’s own']);
+});
