@@ -56,6 +56,13 @@ describe('empty raw-message lists', () => {
     await expect(storage.loadRawMessages('cut')).rejects.toBeInstanceOf(CorruptDataError);
     expect((await storage.getStorageStats()).raw_message_count).toBe(1);
 
+    // The reference rewrites files in place: a listing sees the change (counts are kept by identity).
+    const refOne = path.join(folder('ref-one'), 'raw_messages.json');
+    await fse.writeFile(refOne, referenceRawFile('ref-one', []));
+    expect(await storage.listAllConversationIds()).toEqual(['cut', 'ref-both']);
+    await fse.writeFile(refOne, referenceRawFile('ref-one', ['again']));
+    expect(await storage.listAllConversationIds()).toEqual(['cut', 'ref-both', 'ref-one']);
+
     // Written again with [] the file goes; with messages it is the reference's envelope again.
     await storage.storeRawMessages('ref-empty', []);
     expect(await fse.pathExists(path.join(folder('ref-empty'), 'raw_messages.json'))).toBe(false);

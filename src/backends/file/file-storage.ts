@@ -129,7 +129,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async listStoredConversationIds(): Promise<string[]> {
-    return storedConversationIds(this.parts.layout.conversationsDir);
+    return storedConversationIds(this.parts.layout.conversationsDir, this.parts.folders.counts);
   }
 
   protected async removeConversation(conversationId: string): Promise<void> {
