@@ -14,7 +14,7 @@ import {
   parseStoredJsonObject,
 } from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
-import { addMemoryRows, MemoryBulkRows, memoryUpsertFor, type PostgresBulkSql } from './bulk-writes.js';
+import { addMemoryRows, MemoryBulkRows, type PostgresBulkSql } from './bulk-writes.js';
 import { BulkRows } from './bulk-rows.js';
 import { cacheTimeColumns } from './rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
@@ -42,7 +42,7 @@ export async function upsertMemoryBatch(
     count: writes.length,
     first: `memory ${q(writes[0]?.memoryId ?? '')} of conversation ${q(conversationId)}`,
   });
-  await db.run(what, memoryUpsertFor(bulkSql, rows), rows.params(name));
+  await db.run(what, ...rows.upsert(bulkSql, name));
 }
 
 /**
