@@ -13,7 +13,8 @@ describeWithService('postgres')('postgres mixed memory batches', () => {
   it('plans the mixed upsert without a subplan run per row', async () => {
     await ctx.open();
     const text = buildBulkSql(ctx.schema()).upsertMemories.text;
-    const params = ['[]', '[]', '[]', '[]', '[]', '[]', '{}'];
+    // The six row columns, the lock namespace and conversation ids, the choices.
+    const params = ['[]', '[]', '[]', '[]', '[]', '[]', 'lock', [], '{}'];
     const { rows } = await ctx.raw().query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
     const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
     // A correlated subquery (a "SubPlan") runs once per replaced row: the lookup of each row's

@@ -24,11 +24,13 @@ const q = (value: string): string => JSON.stringify(value);
 
 /**
  * Upserts memories (ids may repeat) with their search columns (from `index`) in one statement:
- * the whole-conversation batch's (`bulk-writes.ts`), its rows sent as JSON parameters.
+ * the whole-conversation batch's (`bulk-writes.ts`), its rows sent as JSON parameters, which
+ * first takes the conversation's lock of namespace `lock` (`conversationRowsLock`, sql.ts).
  */
 export async function upsertMemoryBatch(
   db: PostgresConnection,
   bulkSql: PostgresBulkSql,
+  lock: string,
   conversationId: string,
   writes: readonly MemoryWrite[],
   index: PostgresSearchIndex,
@@ -42,7 +44,7 @@ export async function upsertMemoryBatch(
     count: writes.length,
     first: `memory ${q(writes[0]?.memoryId ?? '')} of conversation ${q(conversationId)}`,
   });
-  await db.run(what, ...rows.upsert(bulkSql, name));
+  await db.run(what, ...rows.upsert(bulkSql, name, [lock, [conversationId]]));
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Whole-conversation batches on PostgreSQL (`storeConversationBatch`): one transaction of at
- * most six statements whatever the number of conversations (advisory locks of the raw-message
- * lists, then one multi-row statement per kind, its rows sent as JSON parameters, see
- * `bulk-rows.ts`), so all or nothing. Rows carry their search columns like the single writes,
+ * most six statements whatever the number of conversations (advisory locks of the
+ * conversations, then one multi-row statement per kind, its rows sent as JSON parameters, see
+ * `bulk-rows.ts`), so all or nothing, and a `deleteConversation` of one of them comes wholly
+ * before or after it. Rows carry their search columns like the single writes,
  * so the index is never behind the data.
  */
 import {
@@ -15,7 +16,7 @@ import { BulkRows, bulkRowsSql } from './bulk-rows.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
 import { memoryParts } from './rows.js';
 import type { PostgresSearchIndex, SearchColumns } from './search-index.js';
-import { quoteIdent, rawMessagesLock } from './sql.js';
+import { conversationRowsLock, quoteIdent, rawMessagesLock } from './sql.js';
 import { type Statement, statements } from './statements.js';
 
 /** Columns of every kind's rows after the record: conversation id, `tsvector` text, length in tokens. */
@@ -33,16 +34,29 @@ const messageRows = bulkRowsSql([...SEARCHED, ['p', 'int']]);
 const memoryRows = bulkRowsSql([...SEARCHED, ['m', 'text'], ['c', 'text']]);
 
 /**
+ * The `WHERE` of an upsert that first takes the shared locks of namespace `$<namespace>`
+ * (`conversationRowsLock`, sql.ts) on the conversation ids `$<ids>` (none when its
+ * transaction already holds them): an uncorrelated subquery, run once before any row is
+ * written. The locks come after the statement's snapshot, which an upsert does not mind: its
+ * conflicts are checked against the latest committed rows.
+ */
+function sharedLocks(namespace: number, ids: number): string {
+  return `WHERE (SELECT count(pg_advisory_xact_lock_shared(hashtext($${namespace}), hashtext(id)))
+      FROM unnest($${ids}::text[]) AS id) >= 0`;
+}
+
+/**
  * The memory upsert over {@link memoryRows} (rows in batch order, so new memories get ids,
  * their positions, in order; a replace keeps its row) where every row's replace sets
  * `created_at` to `createdAt` (`m.created_at`: kept; `EXCLUDED.created_at`: the row's own).
+ * $7 and $8: the locks to take first ({@link sharedLocks}).
  */
 function memoryUpsert(s: string, createdAt: string): string {
   const m = memoryRows;
   return `INSERT INTO ${s}.memories AS m
       (conversation_id, memory_id, created_at, memory_data, search_tokens, search_length)
     SELECT ${m.column('i')}, ${m.column('m')}, ${m.column('c')}, ${m.record}, ${m.column('v')}, ${m.column('l')}
-    FROM ${m.from} ORDER BY r.n
+    FROM ${m.from} ${sharedLocks(7, 8)} ORDER BY r.n
     ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
       memory_data = EXCLUDED.memory_data,
       search_tokens = EXCLUDED.search_tokens,
@@ -61,13 +75,20 @@ export function buildBulkSql(schema: string) {
   const o = objectRows;
   const r = messageRows;
   return statements({
-    // The lock of `rawMessagesLock` (sql.ts) per id, ids sorted by the caller so that two
-    // batches take them in the same order (no deadlock). Its own statement: the replace then
-    // reads with a snapshot taken after the locks. $1: namespace, $2: conversation ids.
-    lockRawMessages: `SELECT count(pg_advisory_xact_lock(hashtext($1), hashtext(ids.id)))
-      FROM unnest($2::text[]) WITH ORDINALITY AS ids(id, n)`,
+    // The locks of a batch that replaces raw-message lists, ids sorted by the caller so that
+    // two batches take them in the same order (no deadlock): $1 the namespace of
+    // `rawMessagesLock` (sql.ts), taken exclusive on the first $3 ids (those whose list is
+    // replaced), then $2 the namespace of `conversationRowsLock`, shared on the others (a
+    // delete waits for the batch either way). Its own statement: the replace then reads with
+    // a snapshot taken after the locks. $4: conversation ids. A batch that replaces no list
+    // has its first upsert take the shared locks ({@link sharedLocks}): no round trip more.
+    lockConversations: `SELECT count(CASE WHEN ids.n <= $3
+        THEN pg_advisory_xact_lock(hashtext($1), hashtext(ids.id))
+        ELSE pg_advisory_xact_lock_shared(hashtext($2), hashtext(ids.id)) END)
+      FROM unnest($4::text[]) WITH ORDINALITY AS ids(id, n)`,
+    // $5 and $6: the locks to take first ({@link sharedLocks}), as the memory and chunk upserts.
     upsertConversations: `INSERT INTO ${s}.conversations (conversation_id, data, search_tokens, search_length)
-      SELECT ${o.column('i')}, ${o.record}, ${o.column('v')}, ${o.column('l')} FROM ${o.from}
+      SELECT ${o.column('i')}, ${o.record}, ${o.column('v')}, ${o.column('l')} FROM ${o.from} ${sharedLocks(5, 6)}
       ON CONFLICT (conversation_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now(),
         search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length`,
     // Many lists; $6: the ids whose list is replaced.
@@ -76,20 +97,20 @@ export function buildBulkSql(schema: string) {
       SELECT ${r.column('i')}, ${r.column('p')}, ${r.record}, ${r.column('v')}, ${r.column('l')} FROM ${r.from}
       WHERE (SELECT count(*) FROM del) >= 0`,
     // Some rows chose their created_at and some did not: a replace looks its row's choice up
-    // in $7, a JSON object {conversation id: {memory id: true}} of the rows that chose. As
+    // in $9, a JSON object {conversation id: {memory id: true}} of the rows that chose. As
     // `jsonb` (parsed once: an uncorrelated subquery is an init plan) each `->` and `?` is a
     // binary search of the object's sorted keys, so a batch of n costs O(n log n); the former
     // lookup in the rows themselves (a CTE scanned per replaced row) was O(n^2): 20,000
     // replaces took 28 s.
     upsertMemories: memoryUpsert(
       s,
-      `CASE WHEN ((SELECT $7::jsonb) -> EXCLUDED.conversation_id) ? EXCLUDED.memory_id
+      `CASE WHEN ((SELECT $9::jsonb) -> EXCLUDED.conversation_id) ? EXCLUDED.memory_id
         THEN EXCLUDED.created_at ELSE m.created_at END`,
     ),
     upsertMemoriesKeepingCreatedAt: memoryUpsert(s, 'm.created_at'),
     upsertMemoriesSettingCreatedAt: memoryUpsert(s, 'EXCLUDED.created_at'),
     upsertChunkInfos: `INSERT INTO ${s}.chunk_info (conversation_id, chunk_data, search_tokens, search_length)
-      SELECT ${o.column('i')}, ${o.record}, ${o.column('v')}, ${o.column('l')} FROM ${o.from}
+      SELECT ${o.column('i')}, ${o.record}, ${o.column('v')}, ${o.column('l')} FROM ${o.from} ${sharedLocks(5, 6)}
       ON CONFLICT (conversation_id) DO UPDATE SET chunk_data = EXCLUDED.chunk_data, updated_at = now(),
         search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length`,
   });
@@ -120,12 +141,18 @@ export class MemoryBulkRows extends BulkRows {
 
   /**
    * The upsert of these rows and its parameters (`name` names the batch in a too-large
-   * error): one of the two plain forms when all or none of the rows chose their `created_at`.
+   * error; `lock` the namespace and conversation ids it locks first): one of the two plain
+   * forms when all or none of the rows chose their `created_at`.
    */
-  upsert(sql: PostgresBulkSql, name: () => BatchName): [Statement, SqlParam[]] {
-    if (this.explicit === 0) return [sql.upsertMemoriesKeepingCreatedAt, this.params(name)];
-    if (this.explicit === this.length) return [sql.upsertMemoriesSettingCreatedAt, this.params(name)];
-    return [sql.upsertMemories, [...this.params(name), JSON.stringify(this.chosen)]];
+  upsert(
+    sql: PostgresBulkSql,
+    name: () => BatchName,
+    lock: [namespace: string, conversationIds: string[]],
+  ): [Statement, SqlParam[]] {
+    const params = [...this.params(name), ...lock];
+    if (this.explicit === 0) return [sql.upsertMemoriesKeepingCreatedAt, params];
+    if (this.explicit === this.length) return [sql.upsertMemoriesSettingCreatedAt, params];
+    return [sql.upsertMemories, [...params, JSON.stringify(this.chosen)]];
   }
 }
 
@@ -152,6 +179,7 @@ export async function writeConversationBatch(
   const conversations = new BulkRows(SEARCHED.length);
   const chunks = new BulkRows(SEARCHED.length);
   const rawIds: string[] = [];
+  const otherIds: string[] = [];
   const messages = new BulkRows(SEARCHED.length + 1);
   const memories = new MemoryBulkRows();
   for (const write of writes) {
@@ -164,6 +192,8 @@ export async function writeConversationBatch(
       write.rawMessages.forEach((message, position) => {
         messages.add(message, id, ...index.columns('raw_messages', message), position);
       });
+    } else {
+      otherIds.push(id);
     }
     addMemoryRows(memories, id, write.memories, index);
     if (write.chunkInfo !== null) {
@@ -180,16 +210,26 @@ export async function writeConversationBatch(
   });
   // Every parameter is built before the transaction (a batch too large to send fails before
   // any write), so that the records (held by nothing else here) can be collected while its
-  // round trips run.
-  const locked = rawIds.length > 0 ? [...rawIds].sort() : null;
+  // round trips run. The shared locks are taken by the lock statement when the batch replaces
+  // lists, else by its first upsert; the statements after it take none.
+  const rowsLock = conversationRowsLock(schema);
+  otherIds.sort();
+  let pending = rawIds.length > 0 ? [] : otherIds;
+  const locks = (): [string, string[]] => {
+    const ids = pending;
+    pending = [];
+    return [rowsLock, ids];
+  };
   const params: Array<[Statement, SqlParam[]]> = [];
-  if (conversations.length > 0) params.push([sql.upsertConversations, conversations.params(name)]);
-  if (locked !== null) params.push([sql.replaceRawMessages, [...messages.params(name), rawIds]]);
-  if (memories.length > 0) params.push(memories.upsert(sql, name));
-  if (chunks.length > 0) params.push([sql.upsertChunkInfos, chunks.params(name)]);
-  const namespace = rawMessagesLock(schema);
+  if (conversations.length > 0) {
+    params.push([sql.upsertConversations, [...conversations.params(name), ...locks()]]);
+  }
+  if (rawIds.length > 0) params.push([sql.replaceRawMessages, [...messages.params(name), rawIds]]);
+  if (memories.length > 0) params.push(memories.upsert(sql, name, locks()));
+  if (chunks.length > 0) params.push([sql.upsertChunkInfos, [...chunks.params(name), ...locks()]]);
+  const lock = [rawMessagesLock(schema), rowsLock, rawIds.length, [...[...rawIds].sort(), ...otherIds]];
   await db.transaction(what, async (tx) => {
-    if (locked !== null) await tx.rows(sql.lockRawMessages, [namespace, locked]);
+    if (rawIds.length > 0) await tx.rows(sql.lockConversations, lock);
     for (const [statement, values] of params) await tx.run(statement, values);
   });
 }

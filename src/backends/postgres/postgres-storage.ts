@@ -24,7 +24,7 @@ import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from 
 import { PostgresStorageBase } from './postgres-base.js';
 import { type SearchColumns, searchColumnArrays } from './search-index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
-import { rawMessagesLock } from './sql.js';
+import { conversationRowsLock, rawMessagesLock } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -61,9 +61,10 @@ export class PostgresStorage extends PostgresStorageBase {
 
   protected async removeConversation(conversationId: string): Promise<void> {
     const what = `delete conversation ${q(conversationId)}`;
-    const lock = [rawMessagesLock(this.config.schema), conversationId];
+    const schema = this.config.schema;
+    const lock = [rawMessagesLock(schema), conversationRowsLock(schema), conversationId];
     await this.db.transaction(what, async (tx) => {
-      await tx.rows(this.sql.lockRawMessageList, lock);
+      await tx.rows(this.sql.lockConversation, lock);
       await tx.run(this.sql.deleteConversation, [conversationId]);
     });
   }
@@ -140,7 +141,8 @@ export class PostgresStorage extends PostgresStorageBase {
     conversationId: string,
     writes: readonly MemoryWrite[],
   ): Promise<void> {
-    return batches.upsertMemoryBatch(this.db, this.bulkSql(), conversationId, writes, this.index);
+    const lock = conversationRowsLock(this.config.schema);
+    return batches.upsertMemoryBatch(this.db, this.bulkSql(), lock, conversationId, writes, this.index);
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {

@@ -23,6 +23,18 @@ export function rawMessagesLock(schema: string): string {
   return `connectome-storage raw_messages ${schema}`;
 }
 
+/**
+ * The advisory-lock namespace of a schema's conversations' other rows, locked like
+ * {@link rawMessagesLock}: shared by every write of many rows of one conversation (a memory
+ * batch, a conversation batch's parts) that does not hold its raw-message lock, exclusive by
+ * `deleteConversation`. A delete then comes wholly before or after such a write: without it,
+ * a delete whose snapshot missed the write's new rows waited for the rows it replaced, removed
+ * those and left the new ones. Shared, so such writes never wait for each other.
+ */
+export function conversationRowsLock(schema: string): string {
+  return `connectome-storage conversation rows ${schema}`;
+}
+
 /** Quotes an identifier, so any schema name the config accepts is used exactly as written. */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -48,14 +60,17 @@ export function buildSql(schema: string) {
       UNION SELECT conversation_id FROM ${s}.memories
       UNION SELECT conversation_id FROM ${s}.chunk_info
       ORDER BY id`,
-    // The lock of {@link rawMessagesLock} on one conversation ($1 namespace, $2 id), in its own
-    // statement: what runs after it in the transaction reads with a snapshot taken after the
-    // lock, so it sees every list replace committed while this one waited.
-    lockRawMessageList: `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`,
+    // The locks of {@link rawMessagesLock} and {@link conversationRowsLock} on one
+    // conversation ($1 and $2 the namespaces, $3 the id), exclusive, in that order (as batches
+    // take them), in their own statement: what runs after it in the transaction reads with a
+    // snapshot taken after the locks, so it sees every write committed while this one waited.
+    lockConversation: `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($3)),
+      pg_advisory_xact_lock(hashtext($2), hashtext($3))`,
     // One statement, so all or nothing: data-modifying CTEs always run to completion. Runs after
-    // `lockRawMessageList` (postgres-storage.ts): a list replace skips its unchanged rows without
+    // `lockConversation` (postgres-storage.ts): a list replace skips its unchanged rows without
     // locking them, so a delete that did not wait for it would remove those rows and miss the
-    // new ones, leaving only the new messages.
+    // new ones, leaving only the new messages (and likewise new memories, see
+    // {@link conversationRowsLock}).
     deleteConversation: `WITH raw AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1),
       mem AS (DELETE FROM ${s}.memories WHERE conversation_id = $1),
       chunk AS (DELETE FROM ${s}.chunk_info WHERE conversation_id = $1)
