@@ -13,8 +13,11 @@
  * OPTIONS := key=value(&key=value)*   the backend's config keys, e.g. createBackups=false
  * ```
  * Option values are parsed like environment variables (booleans `true/false/1/0/yes/no/on/off`,
- * numbers). In Redis and PostgreSQL URLs only the options above are taken out; any other query
- * parameter stays in the URL for the driver (e.g. `sslmode=require`). A `?` in a file or SQLite
+ * numbers); see `spec-options.ts`. A built-in backend takes the config keys its environment
+ * variables set (`searchIndex`, `readOnly`, `preparedStatements`, ...) and the drivers' timeouts;
+ * an unknown key, or one the path or URL already gives (`baseDir`, `dbPath`, `url`), is refused.
+ * In Redis and PostgreSQL URLs the other query parameters stay in the URL for the driver (e.g.
+ * `sslmode=require`); the library's own keys are taken out first. A `?` in a file or SQLite
  * path is therefore not supported. An env file (`--from-env FILE`) gives a spec too: its
  * `CONNECTOME_STORAGE_*` variables alone (not the process environment) choose and configure it.
  */
@@ -22,14 +25,11 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dotenv from 'dotenv';
-import { snakeToCamel } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import {
   type EnvSource,
-  type EnvValueKind,
   type EnvVarMap,
   FILE_ENV,
-  parseEnvValue,
   POSTGRES_ENV,
   REDIS_ENV,
   semanticOptionsFromEnv,
@@ -38,6 +38,7 @@ import {
   storageConfigFromEnv,
 } from '../factory/index.js';
 import { redactUrl } from '../core/redact.js';
+import { takeOptions } from './spec-options.js';
 
 /** A store named on the command line. */
 export interface BackendSpec {
@@ -52,36 +53,6 @@ export interface BackendSpec {
   /** Absolute path of a file or SQLite store (none for `:memory:` and network stores). */
   localPath?: string;
 }
-
-/** Options every built-in backend takes. */
-const SHARED_OPTION_KINDS: Readonly<Record<string, EnvValueKind>> = { maxReasoningChainsPerAgent: 'integer' };
-
-/** How option values are parsed, per backend (keys not listed are passed on as strings). */
-const OPTION_KINDS: Readonly<Record<string, Readonly<Record<string, EnvValueKind>>>> = {
-  file: {
-    ...SHARED_OPTION_KINDS,
-    createBackups: 'boolean',
-    maxBackupFiles: 'integer',
-    prettyPrintJson: 'boolean',
-  },
-  sqlite: { ...SHARED_OPTION_KINDS, connectionTimeout: 'number', enableWalMode: 'boolean' },
-  redis: {
-    ...SHARED_OPTION_KINDS,
-    keyPrefix: 'string',
-    connectTimeout: 'integer',
-    commandTimeout: 'integer',
-  },
-  postgres: {
-    ...SHARED_OPTION_KINDS,
-    schema: 'string',
-    max: 'integer',
-    connectionTimeoutMillis: 'integer',
-    statementTimeoutMillis: 'integer',
-  },
-};
-
-/** Short names accepted in URL queries. */
-const OPTION_ALIASES: Readonly<Record<string, string>> = { prefix: 'keyPrefix' };
 
 /** URL schemes and the backend they name. */
 const URL_SCHEMES: Readonly<Record<string, string>> = {
@@ -116,26 +87,6 @@ const SECRET_OPTION = /pass|pwd|secret|token|credential|api_?key|auth/i;
 
 const SPEC_HELP =
   'use file:PATH, sqlite:PATH, redis://HOST[:PORT][?prefix=P], postgres://HOST/DB or NAME:[?key=value]';
-
-/** One `key=value` option, parsed by the backend's option kinds. */
-function parseOption(type: string, rawKey: string, value: string): [string, unknown] {
-  const key = OPTION_ALIASES[rawKey] ?? snakeToCamel(rawKey);
-  const kind = OPTION_KINDS[type]?.[key] ?? 'string';
-  return [key, parseEnvValue(`option ${rawKey}`, value, { key, kind, allowEmpty: kind === 'string' })];
-}
-
-/** Options of a query string; `keep` decides which keys stay in a URL instead. */
-function takeOptions(type: string, params: URLSearchParams, keep: (key: string) => boolean) {
-  const config: Record<string, unknown> = {};
-  for (const [rawKey, value] of [...params]) {
-    if (keep(rawKey)) continue;
-    params.delete(rawKey);
-    const [key, parsed] = parseOption(type, rawKey, value);
-    if (key in config) throw new ConfigError(`Option ${rawKey} is given twice`, key);
-    config[key] = parsed;
-  }
-  return config;
-}
 
 /** Realpath of the deepest existing ancestor joined with the rest, so that links and new folders compare right. */
 function canonicalPath(path: string, cwd: string): string {
@@ -218,19 +169,15 @@ export function parseBackendSpec(text: string, cwd: string = process.cwd()): Bac
       );
     }
     const url = new URL(text);
-    const known = OPTION_KINDS[urlType] ?? {};
-    const config = takeOptions(urlType, url.searchParams, (key) => !((OPTION_ALIASES[key] ?? key) in known));
+    const config = takeOptions(urlType, url.searchParams, redactUrl(text), true);
     // Keep the URL as written unless options were taken out of it.
     config.url = url.search === new URL(text).search ? text : url.toString();
     return describeBackend(urlType, config, cwd);
   }
   const queryAt = rest.indexOf('?');
   const location = queryAt === -1 ? rest : rest.slice(0, queryAt);
-  const options = takeOptions(
-    scheme,
-    new URLSearchParams(queryAt === -1 ? '' : rest.slice(queryAt + 1)),
-    () => false,
-  );
+  const query = new URLSearchParams(queryAt === -1 ? '' : rest.slice(queryAt + 1));
+  const options = takeOptions(scheme, query, JSON.stringify(text), false);
   if (scheme === 'file' || scheme === 'sqlite') {
     const path =
       scheme === 'file' && location.startsWith('//') ? fileURLToPath(`file:${location}`) : location;

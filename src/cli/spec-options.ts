@@ -1,0 +1,87 @@
+/**
+ * The `?key=value` options of a backend spec: which keys each built-in backend takes and how
+ * their values are parsed. The table comes from the backends' environment variables (the
+ * factory's `*_ENV` maps carry each config key and its kind), plus the few config keys that
+ * have no variable, so that a spec takes every option the environment does.
+ */
+import { snakeToCamel } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import { BUILTIN_BACKENDS } from '../factory/builtins.js';
+import { type EnvValueKind, parseEnvValue } from '../factory/index.js';
+
+/** Config keys with no environment variable, per built-in backend (the drivers' timeouts and pool size). */
+const KEYS_WITHOUT_ENV: Readonly<Record<string, Readonly<Record<string, EnvValueKind>>>> = {
+  redis: { connectTimeout: 'integer', commandTimeout: 'integer' },
+  postgres: { max: 'integer', connectionTimeoutMillis: 'integer', statementTimeoutMillis: 'integer' },
+};
+
+/** The config key the location part of a spec sets (the path or the URL itself). */
+const LOCATION_KEYS: Readonly<Record<string, string>> = {
+  file: 'baseDir',
+  sqlite: 'dbPath',
+  redis: 'url',
+  postgres: 'url',
+};
+
+/** Short names accepted in URL queries. */
+const OPTION_ALIASES: Readonly<Record<string, string>> = { prefix: 'keyPrefix' };
+
+/** Config keys whose values are objects, which a spec cannot give. */
+const OBJECT_KEYS = ['logger', 'searchFields', 'semantic', 'client', 'pool'];
+
+/** The options a built-in backend takes in a spec and their kinds (`undefined` for other backends). */
+export function optionKinds(type: string): Readonly<Record<string, EnvValueKind>> | undefined {
+  const definition = Object.hasOwn(BUILTIN_BACKENDS, type) ? BUILTIN_BACKENDS[type] : undefined;
+  if (definition === undefined) return undefined;
+  const kinds: Record<string, EnvValueKind> = { ...KEYS_WITHOUT_ENV[type] };
+  for (const { key, kind } of Object.values(definition.env)) kinds[key] = kind;
+  delete kinds[LOCATION_KEYS[type] as string];
+  return kinds;
+}
+
+/** The config key a query key names: an alias, or the camelCase of a snake_case key (not in URLs). */
+function configKey(rawKey: string, inUrl: boolean): string {
+  return OPTION_ALIASES[rawKey] ?? (inUrl ? rawKey : snakeToCamel(rawKey));
+}
+
+/**
+ * Takes the library's options out of a spec's query and parses them. For a built-in backend an
+ * unknown key, an object-valued key and a key that the path or URL already gives are refused,
+ * naming the key; in a Redis or PostgreSQL URL the keys that are not the library's stay in
+ * `params` for the driver (e.g. `sslmode`). Other backends get every option as a string.
+ */
+export function takeOptions(
+  type: string,
+  params: URLSearchParams,
+  spec: string,
+  inUrl: boolean,
+): Record<string, unknown> {
+  const kinds = optionKinds(type);
+  const location = LOCATION_KEYS[type];
+  const config: Record<string, unknown> = {};
+  for (const [rawKey, value] of [...params]) {
+    const key = configKey(rawKey, inUrl);
+    if (key === location) {
+      throw new ConfigError(
+        `Option ${rawKey} of ${spec} conflicts with its ${inUrl ? 'URL' : 'path'}: give the ${type} location once, before the ?`,
+        key,
+      );
+    }
+    if (kinds !== undefined && OBJECT_KEYS.includes(key)) {
+      throw new ConfigError(
+        `Option ${rawKey} of ${spec} cannot be given in a spec${key === 'semantic' ? ' (use an env file with CONNECTOME_SEMANTIC=1)' : ''}`,
+        key,
+      );
+    }
+    const kind = kinds === undefined ? 'string' : kinds[key];
+    if (kind === undefined) {
+      if (inUrl) continue; // the driver's parameter
+      const known = Object.keys(kinds ?? {}).join(', ');
+      throw new ConfigError(`Unknown option ${rawKey} in ${spec}; ${type} takes: ${known}`, rawKey);
+    }
+    params.delete(rawKey);
+    if (Object.hasOwn(config, key)) throw new ConfigError(`Option ${rawKey} is given twice`, key);
+    config[key] = parseEnvValue(`option ${rawKey}`, value, { key, kind, allowEmpty: kind === 'string' });
+  }
+  return config;
+}

@@ -1,0 +1,107 @@
+/**
+ * Backend spec options: every config key a built-in backend reads from its environment
+ * variables is taken (parsed, and out of a URL before the driver sees it); an unknown key or one
+ * that the path already gives is refused, naming the key.
+ */
+import { FileStorage } from '../../src/backends/file/index.js';
+import { parseBackendSpec } from '../../src/cli/backend-spec.js';
+import { ConfigError } from '../../src/core/index.js';
+import {
+  dropSchema,
+  POSTGRES_TEST_URL,
+  uniqueTestSchema,
+  withPgClient,
+} from '../conformance/harness-postgres.js';
+import { populate } from '../migration/support.js';
+import { describeWithService } from '../services.js';
+import { cli } from './run-cli.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+describe('backend spec options', () => {
+  it('parses every option of the environment tables, in paths and URLs', () => {
+    expect(parseBackendSpec('file:./d?searchIndex=false&readOnly=1', '/').config).toEqual({
+      baseDir: './d',
+      searchIndex: false,
+      readOnly: true,
+    });
+    expect(parseBackendSpec('sqlite:./x.db?search_index=off', '/').config).toEqual({
+      dbPath: './x.db',
+      searchIndex: false,
+    });
+    const pg = parseBackendSpec(
+      'postgres://u:p@db/app?schema=s&searchIndex=false&preparedStatements=false&statsSizeMaxAgeMillis=5&sslmode=require',
+    );
+    expect(pg.config).toEqual({
+      url: 'postgres://u:p@db/app?sslmode=require',
+      schema: 's',
+      searchIndex: false,
+      preparedStatements: false,
+      statsSizeMaxAgeMillis: 5,
+    });
+    expect(parseBackendSpec('redis://h/1?searchIndex=no&family=6').config).toEqual({
+      url: 'redis://h/1?family=6',
+      searchIndex: false,
+    });
+  });
+
+  it.each([
+    ['file:./d?baseDir=./other', /Option baseDir .* conflicts with its path/],
+    ['sqlite:a.db?dbPath=b.db', /Option dbPath .* conflicts with its path/],
+    ['sqlite:a.db?db_path=b.db', /Option db_path .* conflicts with its path/],
+    ['redis://h?url=redis://other', /Option url .* conflicts with its URL/],
+    [
+      'sqlite:a.db?statsSizeMaxAgeMillis=5',
+      /Unknown option statsSizeMaxAgeMillis .*sqlite takes: .*searchIndex/,
+    ],
+    ['file:./d?createBackup=false', /Unknown option createBackup /],
+    ['file:./d?searchIndex=maybe', /option searchIndex="maybe": expected true\/false/],
+    ['postgres://h/db?preparedStatements=perhaps', /option preparedStatements="perhaps"/],
+    ['file:./d?semantic=1', /Option semantic .* cannot be given in a spec/],
+  ])('refuses %s, naming the key', (spec, message) => {
+    expect(() => parseBackendSpec(spec, '/')).toThrow(ConfigError);
+    expect(() => parseBackendSpec(spec, '/')).toThrow(message);
+  });
+
+  it('exits 2 for a conflicting path option, writing nothing', async () => {
+    const result = await cli('stats', 'file:./d?baseDir=./other');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Option baseDir .* conflicts with its path/);
+  });
+});
+
+describeWithService('postgres')('backend spec options reach PostgreSQL', () => {
+  const schema = uniqueTestSchema();
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'connectome-spec-options-'));
+    const source = new FileStorage({ baseDir: join(dir, 'src') });
+    await source.initialize();
+    await populate(source);
+    await source.shutdown();
+  });
+  afterAll(async () => {
+    await dropSchema(schema);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('migrates with searchIndex=false and preparedStatements=false: no index entries are written', async () => {
+    const url = new URL(POSTGRES_TEST_URL);
+    url.searchParams.set('schema', schema);
+    url.searchParams.set('searchIndex', 'false');
+    url.searchParams.set('preparedStatements', 'false');
+    const result = await cli('migrate', '--from', `file:${join(dir, 'src')}`, '--to', url.href, '--json');
+    expect(result.code).toBe(0);
+    const indexed = await withPgClient((client) =>
+      client.query(
+        `SELECT count(*)::int AS n FROM "${schema}".conversations WHERE search_length IS NOT NULL`,
+      ),
+    );
+    const total = await withPgClient((client) =>
+      client.query(`SELECT count(*)::int AS n FROM "${schema}".conversations`),
+    );
+    expect(total.rows[0].n).toBeGreaterThan(0);
+    expect(indexed.rows[0].n).toBe(0);
+  });
+});
