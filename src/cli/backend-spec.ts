@@ -38,6 +38,7 @@ import {
   storageConfigFromEnv,
 } from '../factory/index.js';
 import { redactUrl } from '../core/redact.js';
+import { assertKnownVariables } from './env-file.js';
 import { takeOptions } from './spec-options.js';
 
 /** A store named on the command line. */
@@ -217,6 +218,8 @@ export function specFromEnvFile(path: string, cwd: string = process.cwd()): Back
         STORAGE_TYPE_VAR,
       );
     }
+    // A misspelled variable would be ignored, and the store go to its default location.
+    assertKnownVariables(env, name.toLowerCase(), vars, path);
     return vars;
   });
   const spec = describeBackend(type.toLowerCase(), config, cwd);

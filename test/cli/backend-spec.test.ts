@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBackendSpec, specFromEnvFile } from '../../src/cli/backend-spec.js';
 import { ConfigError } from '../../src/core/index.js';
+import { cli } from './run-cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -144,5 +145,38 @@ describe('specFromEnvFile', () => {
     expect(() => specFromEnvFile(bad)).toThrow(/Unsupported storage type 'mongo'/);
     await writeFile(bad, 'CONNECTOME_STORAGE_TYPE=file\nCONNECTOME_STORAGE_CREATE_BACKUPS=maybe\n');
     expect(() => specFromEnvFile(bad)).toThrow(/CONNECTOME_STORAGE_CREATE_BACKUPS/);
+  });
+
+  it('refuses a library variable the chosen backend and semantic search do not read, naming it', async () => {
+    const typo = join(dir, 'typo.env');
+    await writeFile(typo, 'CONNECTOME_STORAGE_TYPE=sqlite\nCONNECTOME_STORAGE_SQLITE_PATH=./t.db\n');
+    expect(() => specFromEnvFile(typo, dir)).toThrow(ConfigError);
+    expect(() => specFromEnvFile(typo, dir)).toThrow(
+      /Unknown variable CONNECTOME_STORAGE_SQLITE_PATH in .*typo\.env.*CONNECTOME_STORAGE_DB_PATH/,
+    );
+    // Another backend's variable, and misspelled semantic ones, are refused too.
+    for (const line of [
+      'CONNECTOME_STORAGE_TYPE=file\nCONNECTOME_STORAGE_DB_PATH=./t.db',
+      'CONNECTOME_STORAGE_TYPE=file\nCONNECTOME_SEMANTICS=1',
+      'CONNECTOME_EMBEDDER_TYPE=hashing\nCONNECTOME_EMBEDDER_DIMENSION=8',
+      'CONNECTOME_VECTOR_TYPE=file\nCONNECTOME_VECTOR_DB_PATH=./v.db',
+    ]) {
+      await writeFile(typo, `${line}\n`);
+      expect(() => specFromEnvFile(typo, dir)).toThrow(/Unknown variable CONNECTOME_/);
+    }
+    // What the file's choices read, and other applications' variables, are fine.
+    await writeFile(
+      typo,
+      'CONNECTOME_STORAGE_TYPE=sqlite\nCONNECTOME_STORAGE_DB_PATH=./t.db\nCONNECTOME_SEMANTIC=0\n' +
+        'CONNECTOME_EMBEDDER_TYPE=openai\nCONNECTOME_EMBEDDER_MODEL=m\nCONNECTOME_VECTOR_TYPE=sqlite-vec\n' +
+        'CONNECTOME_VECTOR_DB_PATH=./v.db\nOTHER_APP_SETTING=1\n',
+    );
+    expect(specFromEnvFile(typo, dir).config).toEqual({ dbPath: './t.db' });
+    // The CLI exits 2 naming it (a dry run would otherwise count into the default location).
+    await writeFile(typo, 'CONNECTOME_STORAGE_TYPE=sqlite\nCONNECTOME_STORAGE_SQLITE_PATH=./t.db\n');
+    await writeFile(join(dir, 'src.env'), `CONNECTOME_STORAGE_BASE_DIR=${dir}\n`);
+    const result = await cli('migrate', '--from-env', join(dir, 'src.env'), '--to-env', typo, '--dry-run');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Unknown variable CONNECTOME_STORAGE_SQLITE_PATH/);
   });
 });
