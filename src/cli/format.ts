@@ -2,6 +2,24 @@
 import type { JsonValue } from '../core/json.js';
 import { type MigrationSummary, RECORD_KINDS } from '../migration/index.js';
 
+/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `text` with its control characters written as escapes (`\n`, `\u001b`), for text output:
+ * a stored record may hold terminal escape sequences, which must not reach the terminal, and
+ * line breaks, which would break the one-line-per-item form. JSON strings stay valid JSON.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    CONTROL,
+    (char) => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** Differences and conflicts printed at most (the JSON summary holds the kept ones). */
 const MAX_LISTED = 20;
 
@@ -21,7 +39,7 @@ function table(rows: readonly (readonly string[])[]): string[] {
 /** One line per conflict or difference (at most {@link MAX_LISTED}), then how many were not listed. */
 function listed(items: readonly { kind: string; id: string; message: string }[], count: number): string[] {
   const shown = items.slice(0, MAX_LISTED);
-  const lines = shown.map((item) => `  ${item.kind} ${JSON.stringify(item.id)}: ${item.message}`);
+  const lines = shown.map((item) => printable(`  ${item.kind} ${JSON.stringify(item.id)}: ${item.message}`));
   if (count > shown.length) lines.push(`  ... and ${count - shown.length} more`);
   return lines;
 }

@@ -4,7 +4,8 @@ import type { ListingName, Page, PageOptions } from '../core/paging.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import type { CliIO, StoreCommandOptions } from './commands.js';
 import { withStore } from './commands.js';
-import { CliError, errorText, EXIT } from './open.js';
+import { printable } from './format.js';
+import { CliError, errorText, EXIT, redactOutput } from './open.js';
 
 /** The listings as the command names them. */
 export const CLI_LISTINGS: Record<string, ListingName> = {
@@ -58,12 +59,14 @@ export async function listCommand(
         throw error instanceof ValidationError ? new CliError(errorText(error), EXIT.usage) : error;
       },
     );
+    // Ids may hold URLs with passwords (cache keys) and control characters: printed
+    // redacted, and in text one line each with every control character escaped.
+    const items = redactOutput(page.items);
     if (options.json) {
-      io.stdout.write(
-        `${JSON.stringify({ store: parsed.display, listing: listingName, ...page }, null, 2)}\n`,
-      );
+      const result = { store: parsed.display, listing: listingName, items, next: page.next };
+      io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
-      for (const id of page.items) io.stdout.write(`${JSON.stringify(id)}\n`);
+      for (const id of items) io.stdout.write(`${printable(JSON.stringify(id))}\n`);
       if (page.next !== null) io.stderr.write(`more: --after ${page.next}\n`);
     }
     return EXIT.ok;

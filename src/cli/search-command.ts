@@ -8,6 +8,7 @@ import {
   type SearchQuery,
 } from '../core/search/index.js';
 import { type CliIO, type StoreCommandOptions, withStore } from './commands.js';
+import { printable } from './format.js';
 import { CliError, EXIT, redactOutput } from './open.js';
 
 /** Options of `search`, as commander parses them. */
@@ -89,8 +90,11 @@ export async function searchCommand(
     } else if (hits.length === 0) {
       io.stdout.write(`No records in ${parsed.display} match ${JSON.stringify(words)}.\n`);
     } else {
-      for (const hit of hits)
-        io.stdout.write(`${hit.score.toFixed(3)}  ${describeHit(hit)}  ${hit.snippet}\n`);
+      // Stored text may hold URLs with passwords and terminal escape sequences.
+      for (const hit of hits) {
+        const line = `${hit.score.toFixed(3)}  ${describeHit(hit)}  ${hit.snippet}`;
+        io.stdout.write(`${printable(redactOutput(line))}\n`);
+      }
     }
     return EXIT.ok;
   });
