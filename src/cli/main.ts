@@ -12,6 +12,8 @@
  * connectome-storage search SPEC|--env FILE "words" [--kind K]... [--agent ID] [--conversation ID]
  *                           [--limit N] [--all] [--mode text|vector|hybrid] [--json]
  * connectome-storage backends [--json]
+ * connectome-storage --version | -V
+ * connectome-storage help [command]
  * ```
  * SPEC: see `backend-spec.ts`. Exit codes: see `EXIT` in `open.ts` and {@link EXIT_HELP}.
  */
@@ -30,6 +32,7 @@ import {
 import { redactUrlsInText } from '../core/redact.js';
 import { CLI_LISTINGS, listCommand, type ListCommandOptions } from './list-command.js';
 import { EXIT } from './open.js';
+import { packageVersion } from './version.js';
 import { searchCommand, type SearchCommandOptions } from './search-command.js';
 
 const SPEC_HELP = `Backend specs:
@@ -70,6 +73,7 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .description(
       'Migrate, check and maintain connectome-storage stores (file, SQLite, Redis, PostgreSQL, or any registered backend).',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -200,7 +204,8 @@ export async function main(
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
-    const helpShown = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
+    // `--help`, `help [command]` and `--version` end the parse with these codes: done, exit 0.
+    const helpShown = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code);
     return helpShown ? EXIT.ok : EXIT.usage;
   }
   return exitCode;

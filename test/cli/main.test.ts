@@ -1,6 +1,6 @@
 /** The CLI's `main()` in process (fast): usage errors, conflicts and the kept marker, Redis specs. */
 import { existsSync, mkdtempSync } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
@@ -118,6 +118,19 @@ describe('main()', () => {
     for (const help of [result.stdout, (await cli('--help')).stdout]) {
       expect(help).toMatch(/Exit codes:\n {2}0 +done/);
       expect(help).toMatch(/^ {2}130 +interrupted/m);
+    }
+  });
+
+  it('exits 0 for help [command] and prints the package version with --version and -V', async () => {
+    const help = await cli('help');
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: connectome-storage /);
+    const helpMigrate = await cli('help', 'migrate');
+    expect(helpMigrate.code).toBe(0);
+    expect(helpMigrate.stdout).toContain('--concurrency <n>');
+    const { version } = JSON.parse(await readFile(join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      expect(await cli(flag)).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
     }
   });
 
