@@ -211,8 +211,22 @@ export async function main(
   return exitCode;
 }
 
+/**
+ * Lets `stream` be closed by its reader (`connectome-storage list ... | head -1`): the write
+ * that finds the pipe closed (EPIPE), and any after it, are dropped instead of crashing the
+ * process with an unhandled 'error' event. The command ends as it would have (its exit code).
+ */
+function toleratesClosedReader(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+    throw error;
+  });
+}
+
 /** Runs the CLI as a process entry: sets `process.exitCode` (an unexpected failure is exit 3). */
 export function runMain(argv: readonly string[], name = 'connectome-storage'): void {
+  toleratesClosedReader(process.stdout);
+  toleratesClosedReader(process.stderr);
   main(argv).then(
     (code) => {
       process.exitCode = code;
