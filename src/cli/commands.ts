@@ -96,6 +96,15 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
     );
   }
   const dryRun = options.dryRun === true;
+  // Every write into a read-only target would fail: refused before anything is opened, since
+  // "run the same command again" could never get further.
+  if (!dryRun && (to.config.readOnly === true || to.config.read_only === true)) {
+    throw new CliError(
+      `The target ${to.display} is configured read-only (readOnly / CONNECTOME_STORAGE_READ_ONLY); ` +
+        'a migration writes to it. Nothing was written; open it writable',
+      EXIT.usage,
+    );
+  }
   const stores: StorageInterface[] = [];
   const renderer = createProgressRenderer(options.json ? 'none' : 'auto', io.stderr);
   const controller = new AbortController();

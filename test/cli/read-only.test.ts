@@ -4,7 +4,7 @@
  * it was, a Python reference database included (it is not upgraded).
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,6 +17,8 @@ import { REDIS_TEST_URL, uniqueTestPrefix } from '../conformance/harness-redis.j
 import { deleteKeysWithPrefix, quickClient, scanKeysWithPrefix } from '../redis/redis-server.js';
 import { describeWithService } from '../services.js';
 import { cli } from './run-cli.js';
+import { FileStorage } from '../../src/backends/file/index.js';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { copyReferenceDb, withRawDb } from '../sqlite/helpers.js';
 import { FIXTURE_STORE } from '../support/reference-fixture.js';
 
@@ -101,6 +103,49 @@ describe('CLI: read-only opens of local stores', () => {
     expect(await dbState(target)).toEqual(before);
     // Nor did the file source get this library's bookkeeping folder.
     expect(existsSync(join(source, '.connectome-storage'))).toBe(false);
+  });
+
+  it('refuses a read-only target before copying (exit 2), a dry run still counts into it', async () => {
+    const source = join(dir, 'src');
+    await cp(FIXTURE_STORE, source, { recursive: true });
+    const target = join(dir, 'ro.db');
+    // An existing, empty store: opening it read-only works, only the writes would fail.
+    const existing = new SQLiteStorage({ dbPath: target });
+    await existing.initialize();
+    await existing.shutdown();
+    const before = await dbState(target);
+    await writeFile(
+      join(dir, 'ro.env'),
+      `CONNECTOME_STORAGE_TYPE=sqlite\nCONNECTOME_STORAGE_DB_PATH=${target}\nCONNECTOME_STORAGE_READ_ONLY=true\n`,
+    );
+    for (const to of [
+      ['--to', `sqlite:${target}?readOnly=true`],
+      ['--to-env', join(dir, 'ro.env')],
+    ]) {
+      const result = await cli('migrate', '--from', `file:${source}`, ...to);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/The target sqlite:.* is configured read-only .*Nothing was written/);
+      expect(result.stderr).not.toContain('run the same command again');
+    }
+    expect(await dbState(target)).toEqual(before);
+    const folder = join(dir, 'ro-folder');
+    const folderStore = new FileStorage({ baseDir: folder });
+    await folderStore.initialize();
+    await folderStore.shutdown();
+    const files = async () => (await readdir(folder, { recursive: true })).sort();
+    const filesBefore = await files();
+    const result = await cli('migrate', '--from', `file:${source}`, '--to', `file:${folder}?readOnly=1`);
+    expect(result.code).toBe(2);
+    expect(await files()).toEqual(filesBefore);
+    const dry = await cli(
+      'migrate',
+      '--from',
+      `file:${source}`,
+      '--to',
+      `file:${folder}?readOnly=1`,
+      '--dry-run',
+    );
+    expect(dry.code).toBe(0);
   });
 
   it('still opens a purge-cache store writable', async () => {
