@@ -109,16 +109,23 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
   const renderer = createProgressRenderer(options.json ? 'none' : 'auto', io.stderr);
   const controller = new AbortController();
   const stopListening = onInterrupt(() => controller.abort(new Error('interrupted')));
+  const { signal } = controller;
   try {
-    // The source is only read: a read-only open never creates, upgrades or changes it, unless
-    // the user asked for an older-format source to be upgraded in place first.
-    stores.push(await openStore(from, 'source', true, { readOnly: options.upgradeSource !== true }));
-    // A dry run validates the target spec but never opens (creates, upgrades) the target,
-    // and makes it read-only so that nothing could write to it.
-    stores.push(dryRun ? createStore(to, 'target', { readOnly: true }) : await openStore(to, 'target'));
-    const [source, target] = stores as [StorageInterface, StorageInterface];
+    // Printed before the stores open: opening a store may take its connect timeout, and an
+    // interrupt meanwhile ends the command at once (exit 130).
     if (!options.json)
       io.stderr.write(`${dryRun ? 'Counting' : 'Migrating'} ${from.display} -> ${to.display}\n`);
+    // The source is only read: a read-only open never creates, upgrades or changes it, unless
+    // the user asked for an older-format source to be upgraded in place first.
+    stores.push(await openStore(from, 'source', true, { readOnly: options.upgradeSource !== true, signal }));
+    // A dry run validates the target spec but never opens (creates, upgrades) the target,
+    // and makes it read-only so that nothing could write to it.
+    stores.push(
+      dryRun
+        ? createStore(to, 'target', { readOnly: true })
+        : await openStore(to, 'target', false, { signal }),
+    );
+    const [source, target] = stores as [StorageInterface, StorageInterface];
     const summary = await migrateStorage(source, target, {
       dryRun,
       verify: options.verify,

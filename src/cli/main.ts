@@ -230,6 +230,10 @@ export function runMain(argv: readonly string[], name = 'connectome-storage'): v
   main(argv).then(
     (code) => {
       process.exitCode = code;
+      // Interrupted while a store was still opening, its connection attempt would keep the
+      // process alive until its timeout (a shutdown waits for it): exit now. The stores that
+      // had opened are closed, and on Linux stdout and stderr write synchronously (nothing is lost).
+      if (code === EXIT.interrupted) process.exit(code);
     },
     (error: unknown) => {
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

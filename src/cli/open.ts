@@ -84,6 +84,8 @@ export interface OpenOptions {
    * a missing one (exit code 2). A backend you register is opened as it is.
    */
   readOnly?: boolean;
+  /** Gives up opening when it aborts (SIGINT/SIGTERM): a {@link CliError} with exit code 130. */
+  signal?: AbortSignal;
 }
 
 /** The spec's config, with `readOnly: true` for a read-only open of a built-in backend. */
@@ -148,16 +150,40 @@ export async function openStore(
 ): Promise<StorageInterface> {
   if (mustExist) assertExists(spec, role);
   const storage = createStore(spec, role, options);
-  try {
+  const opening = (async () => {
     await storage.initialize();
     // A read-only store in an older format may open but refuse to be read (a Redis v1
     // prefix): one small read finds that out before any work starts.
     if (options.readOnly === true) await storage.loadSystemState(MIGRATION_MARKER_KEY);
+  })();
+  try {
+    await untilAborted(opening, options.signal);
   } catch (error) {
-    await storage.shutdown().catch(() => undefined);
+    // A shutdown waits for the open under way (an unreachable server: until its connect
+    // timeout), so after an interrupt it is not awaited: the CLI exits (see `runMain`).
+    const closing = storage.shutdown().catch(() => undefined);
+    if (options.signal?.aborted === true) {
+      opening.catch(() => undefined);
+      throw new CliError(
+        `Interrupted while opening the ${role} ${spec.display}; nothing was written`,
+        EXIT.interrupted,
+      );
+    }
+    await closing;
     throw openError(error, spec, role);
   }
   return storage;
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (the work of `promise` goes on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Shuts stores down, ignoring failures (used on the way out). */

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -52,4 +53,37 @@ describe('connectome-storage as a process', () => {
     const { code, stderr } = await run.exited;
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'exits 130 on %s while a store is still opening, without waiting for its connect timeout',
+    async (signal) => {
+      // A loopback server that accepts connections and never answers: the open hangs until
+      // the CLI's timeouts (2 minutes; without the fix, the run ends there with exit 2).
+      const sockets: Socket[] = [];
+      const server = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      let run: ReturnType<typeof start> | undefined;
+      try {
+        const source = `redis://127.0.0.1:${port}/0?connectTimeout=120000&commandTimeout=120000`;
+        run = start(['migrate', '--from', source, '--to', 'file:./never-created']);
+        // The first line is printed once the signal handler is in place, before the opens.
+        const started = run;
+        await new Promise<void>((resolve) =>
+          started.child.stderr.on('data', () => {
+            if (started.stderr().includes('\n')) resolve();
+          }),
+        );
+        run.child.kill(signal);
+        const { code, stderr } = await run.exited;
+        expect(code).toBe(130);
+        expect(stderr).toMatch(/Interrupted while opening the source redis:.*; nothing was written/);
+        expect(stderr).not.toContain('partial copy');
+      } finally {
+        if (run?.child.exitCode === null) run.child.kill('SIGKILL');
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    },
+  );
 });
