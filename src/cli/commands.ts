@@ -106,7 +106,7 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
     );
   }
   const stores: StorageInterface[] = [];
-  const renderer = createProgressRenderer(options.json ? 'none' : 'auto', io.stderr);
+  const renderer = createProgressRenderer(options.json ? 'none' : 'auto', io.stderr, dryRun);
   const controller = new AbortController();
   const stopListening = onInterrupt(() => controller.abort(new Error('interrupted')));
   const { signal } = controller;
@@ -144,22 +144,26 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
     return summary.ok ? EXIT.ok : EXIT.failed;
   } catch (error) {
     renderer.stop();
-    throw migrationError(error);
+    throw migrationError(error, dryRun);
   } finally {
     stopListening();
     await closeAll(stores);
   }
 }
 
-function migrationError(error: unknown): CliError {
+/** The CLI error of a failed migration; a dry run wrote nothing, so there is nothing to resume. */
+function migrationError(error: unknown, dryRun: boolean): CliError {
   if (error instanceof MigrationRefusedError) return asCliError(error, EXIT.usage);
   if (error instanceof MigrationAbortedError) {
     return new CliError(
-      'Interrupted; the target holds a partial copy: run the same command again to resume',
+      dryRun
+        ? 'Interrupted; nothing was written (dry run)'
+        : 'Interrupted; the target holds a partial copy: run the same command again to resume',
       EXIT.interrupted,
     );
   }
   if (error instanceof CliError) return error;
+  if (dryRun) return new CliError(`Dry run failed: ${errorText(error)}. Nothing was written`, EXIT.error);
   return new CliError(
     `Migration failed: ${errorText(error)}. The target holds a partial copy; run the same command again to resume`,
     EXIT.error,

@@ -20,8 +20,10 @@ export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean };
 
 const PLAIN_INTERVAL_MS = 1000;
 
-function label(event: MigrationProgressEvent): string {
-  return `${event.stage} ${event.phase.replace('_', ' ')}`;
+/** A phase's name, e.g. `copy conversations`; a dry run copies nothing, its `copy` stage counts. */
+function labeller(dryRun: boolean): (event: MigrationProgressEvent) => string {
+  return (event) =>
+    `${dryRun && event.stage === 'copy' ? 'count' : event.stage} ${event.phase.replace('_', ' ')}`;
 }
 
 /** Items per second since `startedAt`. */
@@ -30,7 +32,10 @@ function rate(done: number, startedAt: number): string {
   return seconds > 0 ? (done / seconds).toFixed(done / seconds >= 100 ? 0 : 1) : '0';
 }
 
-function barsRenderer(stream: ProgressStream): ProgressRenderer {
+function barsRenderer(
+  stream: ProgressStream,
+  label: (event: MigrationProgressEvent) => string,
+): ProgressRenderer {
   const multibar = new cliProgress.MultiBar(
     {
       stream,
@@ -57,7 +62,10 @@ function barsRenderer(stream: ProgressStream): ProgressRenderer {
   };
 }
 
-function plainRenderer(stream: ProgressStream): ProgressRenderer {
+function plainRenderer(
+  stream: ProgressStream,
+  label: (event: MigrationProgressEvent) => string,
+): ProgressRenderer {
   const started = new Map<string, number>();
   let lastLine = 0;
   const line = (text: string) => {
@@ -83,13 +91,17 @@ function plainRenderer(stream: ProgressStream): ProgressRenderer {
   };
 }
 
-/** The renderer for `mode` (`auto`: bars on a terminal, plain lines otherwise). */
+/**
+ * The renderer for `mode` (`auto`: bars on a terminal, plain lines otherwise); with `dryRun`
+ * the copy phases are named `count ...`.
+ */
 export function createProgressRenderer(
   mode: ProgressMode | 'auto',
   stream: ProgressStream,
+  dryRun = false,
 ): ProgressRenderer {
   const chosen = mode === 'auto' ? (stream.isTTY === true ? 'bars' : 'plain') : mode;
-  if (chosen === 'bars') return barsRenderer(stream);
-  if (chosen === 'plain') return plainRenderer(stream);
+  if (chosen === 'bars') return barsRenderer(stream, labeller(dryRun));
+  if (chosen === 'plain') return plainRenderer(stream, labeller(dryRun));
   return { listener: undefined, stop: () => undefined };
 }
