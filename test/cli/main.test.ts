@@ -93,7 +93,7 @@ describe('main()', () => {
     ],
     [
       ['migrate', '--from', `file:${SOURCE_DIR}`, '--to', 'file:b?colour=red'],
-      /Unknown file storage config key "colour"/,
+      /Unknown option colour in "file:b\?colour=red"; file takes: /,
     ],
     [['migrate', '--from', 'file:a', '--to', 'file:b', '--bogus'], /unknown option '--bogus'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
