@@ -139,8 +139,9 @@ export function describeBackend(
     if (URL.canParse(raw)) {
       const url = new URL(raw);
       const port = url.port || (isRedis ? '6379' : '5432');
+      // ioredis takes the database from the path, else from a `db` query parameter.
       const database = isRedis
-        ? url.pathname.replace(/^\//, '') || '0'
+        ? url.pathname.replace(/^\//, '') || url.searchParams.get('db') || '0'
         : url.pathname.replace(/^\//, '') || decodeURIComponent(url.username) || 'postgres';
       identity = `${type}://${url.hostname.toLowerCase()}:${port}/${database}#${scope}`;
     }

@@ -47,7 +47,14 @@ export async function searchCommand(
   options: SearchCommandOptions,
   io: CliIO,
 ): Promise<number> {
-  // `search SPEC WORDS`, or `search --env FILE WORDS`.
+  // `search SPEC WORDS`, or `search --env FILE WORDS`: without --env, one argument is the
+  // store and the words are missing.
+  if (second === undefined && options.env === undefined) {
+    throw new CliError(
+      'Missing the words to find: search <backend spec> "words" (or search --env <file> "words")',
+      EXIT.usage,
+    );
+  }
   const [spec, words] = second === undefined ? [undefined, first] : [first, second];
   const kinds = options.kind?.map((kind) => {
     if (!(SEARCH_KINDS as readonly string[]).includes(kind)) {

@@ -66,6 +66,16 @@ describe('parseBackendSpec', () => {
     expect(pg.display).toBe('postgresql://u:***@db:5433/app?sslmode=require (schema "s1")');
   });
 
+  it("gives a Redis URL's ?db=N the identity of /N (ioredis reads either)", () => {
+    expect(parseBackendSpec('redis://h:6379?db=3').identity).toBe(
+      parseBackendSpec('redis://h:6379/3').identity,
+    );
+    expect(parseBackendSpec('redis://h:6379?db=3').identity).not.toBe(
+      parseBackendSpec('redis://h:6379').identity,
+    );
+    expect(parseBackendSpec('redis://h/2?db=3').identity).toBe(parseBackendSpec('redis://h/2').identity);
+  });
+
   it('reads maxReasoningChainsPerAgent as an integer for every built-in backend', () => {
     for (const spec of ['file:./d', 'sqlite:./x.db', 'redis://h:6379/0', 'postgres://h/db']) {
       const sep = spec.includes('?') ? '&' : '?';

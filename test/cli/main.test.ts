@@ -98,6 +98,7 @@ describe('main()', () => {
     [['migrate', '--from', 'file:a', '--to', 'file:b', '--bogus'], /unknown option '--bogus'/],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['stats'], /Missing <backend spec> \(or --env <file>\)/],
+    [['search', 'file:./x'], /Missing the words to find: search <backend spec> "words"/],
     [['stats', 'file:a', '--env', 'x.env'], /Give either <backend spec> or --env, not both/],
   ])('exits 2 for %j', async (args, message) => {
     const result = await cli(...args);
