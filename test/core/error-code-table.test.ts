@@ -18,6 +18,7 @@ import {
   StoreNeedsUpgradeError,
   StoreNotFoundError,
   ValidationError,
+  VectorStoreInUseError,
 } from '../../src/index.js';
 
 const EXAMPLES: [string, StorageError, string][] = [
@@ -46,6 +47,7 @@ const EXAMPLES: [string, StorageError, string][] = [
     new BatchPartiallyAppliedError('storeCacheEntries', 2, [0], new Error('x')),
     'BATCH_PARTIALLY_APPLIED',
   ],
+  ['VectorStoreInUseError', new VectorStoreInUseError('/tmp/vectors'), 'BACKEND_UNAVAILABLE'],
 ];
 
 describe('error codes', () => {
