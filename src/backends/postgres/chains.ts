@@ -19,7 +19,7 @@ import {
 } from '../../core/index.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
 import { type PostgresSearchIndex, searchColumnArrays } from './search-index.js';
-import { chainsLock, quoteIdent } from './sql.js';
+import { quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -29,44 +29,41 @@ const chainRows = bulkRowsSql([
   ['l', 'int'],
 ]);
 
-/**
- * The chain statements of a store whose tables live in `schema`, named prepared statements
- * (`statements.ts`), and its lock namespace ({@link chainsLock}).
- */
+/** The advisory-lock namespace of chain writes (`pg_advisory_xact_lock(hashtext(ns), hashtext(agent))`). */
+const LOCK_NAMESPACE = 'connectome-storage chains';
+
+/** The chain statements of a store whose tables live in `schema`, named prepared statements (`statements.ts`). */
 export function buildChainSql(schema: string) {
   const t = `${quoteIdent(schema)}.reasoning_chains`;
   const c = chainRows;
-  return {
-    lock: chainsLock(schema),
-    ...statements({
-      // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
-      // is drawn, and held until the statement's own commit (or the transaction's). Many
-      // records: $1 to $3 the records and their search tokens and lengths (search-index.ts) as
-      // JSON parameters (bulk-rows.ts: no array escaping of every record by the driver), $4
-      // namespace, $5 agent.
-      lockedInsert: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($4), hashtext($5)))
+  return statements({
+    // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
+    // is drawn, and held until the statement's own commit (or the transaction's). Many
+    // records: $1 to $3 the records and their search tokens and lengths (search-index.ts) as
+    // JSON parameters (bulk-rows.ts: no array escaping of every record by the driver), $4
+    // namespace, $5 agent.
+    lockedInsert: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($4), hashtext($5)))
       INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
       SELECT $5, ${c.record}, ${c.column('v')}, ${c.column('l')} FROM l, ${c.from} ORDER BY r.n`,
-      // The same for one record, with scalar parameters (no JSON array to build and unpack): $1
-      // namespace, $2 agent, $3 the record, $4 and $5 its search tokens and length.
-      lockedInsertOne: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)))
+    // The same for one record, with scalar parameters (no JSON array to build and unpack): $1
+    // namespace, $2 agent, $3 the record, $4 and $5 its search tokens and length.
+    lockedInsertOne: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2)))
       INSERT INTO ${t} (agent_id, chain_data, search_tokens, search_length)
       SELECT $2, $3, $4::tsvector, $5::int FROM l`,
-      // An append followed by a trim, or a trim alone (no records): one call of the schema's
-      // function (schema-v6.ts), whose trim is a later statement than its lock, so it sees every
-      // append committed while it waited. $1 namespace, $2 agent, $3 records (a JSON array), $4
-      // and $5 their search tokens and lengths (JSON arrays, `[]` with the index off), $6 how
-      // many chains the agent keeps.
-      appendAndTrim: `SELECT ${quoteIdent(schema)}.append_reasoning_chains($1, $2, $3, $4, $5, $6::bigint) AS removed`,
-      // LIMIT NULL is no limit. $1 agent, $2 after, $3 limit.
-      selectAfter: `SELECT id, chain_data AS json FROM ${t}
+    // An append followed by a trim, or a trim alone (no records): one call of the schema's
+    // function (schema-v6.ts), whose trim is a later statement than its lock, so it sees every
+    // append committed while it waited. $1 namespace, $2 agent, $3 records (a JSON array), $4
+    // and $5 their search tokens and lengths (JSON arrays, `[]` with the index off), $6 how
+    // many chains the agent keeps.
+    appendAndTrim: `SELECT ${quoteIdent(schema)}.append_reasoning_chains($1, $2, $3, $4, $5, $6::bigint) AS removed`,
+    // LIMIT NULL is no limit. $1 agent, $2 after, $3 limit.
+    selectAfter: `SELECT id, chain_data AS json FROM ${t}
       WHERE agent_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-      selectLast: `SELECT id, json FROM (
+    selectLast: `SELECT id, json FROM (
         SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id DESC LIMIT $2
       ) AS last ORDER BY id`,
-      selectAll: `SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id`,
-    }),
-  };
+    selectAll: `SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id`,
+  });
 }
 
 /** The chain statements of one store. */
@@ -101,7 +98,7 @@ export async function appendChainRecords(
   const [row] = await db.rows<{ removed: string }>(
     records.length === 0 ? `trim reasoning chains of ${q(agentId)}` : what,
     sql.appendAndTrim,
-    [sql.lock, agentId, list, ...search, keepLast],
+    [LOCK_NAMESPACE, agentId, list, ...search, keepLast],
   );
   return Number(row?.removed ?? 0);
 }
@@ -118,14 +115,14 @@ function insertParams(
     const [tokens, length] = index.columns('reasoning_chains', record);
     return {
       sql: sql.lockedInsertOne,
-      values: [sql.lock, agentId, JSON.stringify(record), tokens, length],
+      values: [LOCK_NAMESPACE, agentId, JSON.stringify(record), tokens, length],
     };
   }
   const rows = new BulkRows(2);
   for (const record of records) rows.add(record, ...index.columns('reasoning_chains', record));
   return {
     sql: sql.lockedInsert,
-    values: [...rows.params(batchName(agentId, records)), sql.lock, agentId],
+    values: [...rows.params(batchName(agentId, records)), LOCK_NAMESPACE, agentId],
   };
 }
 

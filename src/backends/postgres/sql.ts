@@ -35,17 +35,6 @@ export function conversationRowsLock(schema: string): string {
   return `connectome-storage conversation rows ${schema}`;
 }
 
-/**
- * The advisory-lock namespace of a schema's chain writes (`pg_advisory_xact_lock(hashtext(ns),
- * hashtext(agent))`, chains.ts): per schema, so stores in two schemas never wait for each
- * other's agents of the same name. Until 2026-12-03 one namespace served every schema, so a
- * process of an older version and one of this version appending to one agent at the same
- * moment do not wait for each other (ids of that moment may commit out of order).
- */
-export function chainsLock(schema: string): string {
-  return `connectome-storage chains ${schema}`;
-}
-
 /** Quotes an identifier, so any schema name the config accepts is used exactly as written. */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
