@@ -185,9 +185,10 @@ export abstract class StorageBase extends StoragePrimitives {
    * {@link run} for a public method that writes (stores, deletes, purges): a read-only
    * instance refuses it with {@link ReadOnlyError} before any I/O. Every write goes through
    * here, so a registered backend that reports {@link isReadOnly} is protected too. With
-   * `record`, a record too large for one string is a `ValidationError` naming it ({@link refuseTooLong}).
+   * `record` (called only on a failure, so that a call builds no names it does not need), a
+   * record too large for one string is a `ValidationError` naming it ({@link refuseTooLong}).
    */
-  protected runWrite<T>(method: string, primitive: () => Promise<T>, record?: RecordName): Promise<T> {
+  protected runWrite<T>(method: string, primitive: () => Promise<T>, record?: () => RecordName): Promise<T> {
     try {
       if (this.isReadOnly) throw new ReadOnlyError(this.storageType, method, this.describeStore());
     } catch (error) {
@@ -197,6 +198,6 @@ export abstract class StorageBase extends StoragePrimitives {
     const result = this.run(method, primitive);
     if (record === undefined) return result;
     // A record too large for one string fails in the backend's JSON.stringify, before its write.
-    return result.catch((error: unknown) => Promise.reject(refuseTooLong(error, method, record) as Error));
+    return result.catch((error: unknown) => Promise.reject(refuseTooLong(error, method, record()) as Error));
   }
 }

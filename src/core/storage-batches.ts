@@ -53,13 +53,15 @@ export abstract class BatchStorage extends RecordStorage {
         return buildMemoryWrite(memoryId, toJsonObject(data, `memory ${JSON.stringify(memoryId)}`), now);
       }),
     );
-    const first = `memory ${JSON.stringify(writes[0]?.memoryId)} of conversation ${JSON.stringify(conversationId)}`;
     await this.runWrite(
       method,
       async () => {
         if (writes.length > 0) await this.upsertMemoryBatch(conversationId, writes);
       },
-      { field: 'memories', what: `${writes.length} items, the first ${first},` },
+      () => ({
+        field: 'memories',
+        what: `${writes.length} items, the first memory ${JSON.stringify(writes[0]?.memoryId)} of conversation ${JSON.stringify(conversationId)},`,
+      }),
     );
     return writes.length;
   }
@@ -79,10 +81,10 @@ export abstract class BatchStorage extends RecordStorage {
       async () => {
         if (records.length > 0) await this.addReasoningChainBatch(agentId, records);
       },
-      {
+      () => ({
         field: 'chains',
         what: `${records.length} items, the first chain of agent ${JSON.stringify(agentId)},`,
-      },
+      }),
     );
     return records.length;
   }
@@ -178,7 +180,7 @@ export abstract class BatchStorage extends RecordStorage {
       async () => {
         if (writes.length > 0) await this.writeCacheRecordBatch(method, writes);
       },
-      { field, what: `${writes.length} items, the first key ${JSON.stringify(writes[0]?.key)},` },
+      () => ({ field, what: `${writes.length} items, the first key ${JSON.stringify(writes[0]?.key)},` }),
     );
     return writes.length;
   }

@@ -188,7 +188,11 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
     }
     const count = writes.length; // counted before the write: nothing here needs `writes` once it is sent
     const what = `${count} items, the first conversation ${JSON.stringify(writes[0]?.conversationId)},`;
-    await this.runWrite(METHOD, () => this.writeConversationBatch(writes), { field: 'items', what });
+    await this.runWrite(
+      METHOD,
+      () => this.writeConversationBatch(writes),
+      () => ({ field: 'items', what }),
+    );
     return count;
   }
 

@@ -37,10 +37,14 @@ export abstract class RecordStorage extends StorageBase {
     validateId('conversationId', conversationId);
     const value = toJsonObject(data, `conversation ${JSON.stringify(conversationId)}`);
     refuseReservedField(value, CONVERSATION_METADATA_FIELD, `conversation ${JSON.stringify(conversationId)}`);
-    await this.runWrite('storeConversation', () => this.writeConversation(conversationId, value), {
-      field: 'data',
-      what: `conversation ${JSON.stringify(conversationId)}`,
-    });
+    await this.runWrite(
+      'storeConversation',
+      () => this.writeConversation(conversationId, value),
+      () => ({
+        field: 'data',
+        what: `conversation ${JSON.stringify(conversationId)}`,
+      }),
+    );
     return true;
   }
 
@@ -63,10 +67,14 @@ export abstract class RecordStorage extends StorageBase {
   async storeRawMessages(conversationId: string, messages: JsonValue[]): Promise<boolean> {
     validateId('conversationId', conversationId);
     const value = toJsonArray(messages, `raw messages of ${JSON.stringify(conversationId)}`);
-    await this.runWrite('storeRawMessages', () => this.writeRawMessages(conversationId, value), {
-      field: 'messages',
-      what: `raw messages of ${JSON.stringify(conversationId)}`,
-    });
+    await this.runWrite(
+      'storeRawMessages',
+      () => this.writeRawMessages(conversationId, value),
+      () => ({
+        field: 'messages',
+        what: `raw messages of ${JSON.stringify(conversationId)}`,
+      }),
+    );
     return true;
   }
 
@@ -86,10 +94,10 @@ export abstract class RecordStorage extends StorageBase {
     await this.runWrite(
       'storeMemory',
       () => this.upsertMemory(conversationId, buildMemoryWrite(memoryId, value, nowTimestamp())),
-      {
+      () => ({
         field: 'memoryData',
         what: `memory ${JSON.stringify(memoryId)} of conversation ${JSON.stringify(conversationId)}`,
-      },
+      }),
     );
     return true;
   }
@@ -117,7 +125,7 @@ export abstract class RecordStorage extends StorageBase {
     await this.runWrite(
       'storeReasoningChain',
       () => this.appendReasoningChain(agentId, buildChainRecord(value, nowTimestamp())),
-      { field: 'chainData', what: `reasoning chain of ${JSON.stringify(agentId)}` },
+      () => ({ field: 'chainData', what: `reasoning chain of ${JSON.stringify(agentId)}` }),
     );
     return true;
   }
@@ -143,10 +151,14 @@ export abstract class RecordStorage extends StorageBase {
     validateId('conversationId', conversationId);
     const value = toJsonObject(chunkData, `chunk info of ${JSON.stringify(conversationId)}`);
     refuseReservedField(value, CHUNK_INFO_METADATA_FIELD, `chunk info of ${JSON.stringify(conversationId)}`);
-    await this.runWrite('storeChunkInfo', () => this.writeChunkInfo(conversationId, value), {
-      field: 'chunkData',
-      what: `chunk info of ${JSON.stringify(conversationId)}`,
-    });
+    await this.runWrite(
+      'storeChunkInfo',
+      () => this.writeChunkInfo(conversationId, value),
+      () => ({
+        field: 'chunkData',
+        what: `chunk info of ${JSON.stringify(conversationId)}`,
+      }),
+    );
     return true;
   }
 
@@ -170,7 +182,7 @@ export abstract class RecordStorage extends StorageBase {
     await this.runWrite(
       'storeCacheEntry',
       () => this.writeCacheRecord(cacheKey, buildCacheRecord(value, ttl, Date.now())),
-      { field: 'cacheData', what: `cache entry ${JSON.stringify(cacheKey)}` },
+      () => ({ field: 'cacheData', what: `cache entry ${JSON.stringify(cacheKey)}` }),
     );
     return true;
   }
@@ -183,10 +195,14 @@ export abstract class RecordStorage extends StorageBase {
   async storeCacheRecord(cacheKey: string, record: CacheRecord): Promise<boolean> {
     validateKey('cacheKey', cacheKey);
     const value = validateCacheRecord(cacheKey, record);
-    await this.runWrite('storeCacheRecord', () => this.writeCacheRecord(cacheKey, value), {
-      field: 'record',
-      what: `cache entry ${JSON.stringify(cacheKey)}`,
-    });
+    await this.runWrite(
+      'storeCacheRecord',
+      () => this.writeCacheRecord(cacheKey, value),
+      () => ({
+        field: 'record',
+        what: `cache entry ${JSON.stringify(cacheKey)}`,
+      }),
+    );
     return true;
   }
 
@@ -213,10 +229,14 @@ export abstract class RecordStorage extends StorageBase {
   async storeSystemState(stateKey: string, stateData: JsonObject): Promise<boolean> {
     validateKey('stateKey', stateKey);
     const value = toJsonObject(stateData, `system state ${JSON.stringify(stateKey)}`);
-    await this.runWrite('storeSystemState', () => this.writeSystemState(stateKey, value), {
-      field: 'stateData',
-      what: `system state ${JSON.stringify(stateKey)}`,
-    });
+    await this.runWrite(
+      'storeSystemState',
+      () => this.writeSystemState(stateKey, value),
+      () => ({
+        field: 'stateData',
+        what: `system state ${JSON.stringify(stateKey)}`,
+      }),
+    );
     return true;
   }
 
