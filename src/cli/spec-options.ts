@@ -1,18 +1,25 @@
 /**
  * The `?key=value` options of a backend spec: which keys each built-in backend takes and how
  * their values are parsed. The table comes from the backends' environment variables (the
- * factory's `*_ENV` maps carry each config key and its kind), plus the few config keys that
- * have no variable, so that a spec takes every option the environment does.
+ * factory's `*_ENV` maps carry each config key and its kind), plus the config keys that have no
+ * variable, which each backend's config module lists beside its schema, so that a spec takes
+ * every option the environment does. Only the config modules are imported: they load no driver.
  */
-import { snakeToCamel } from '../core/config.js';
+import { FILE_KEYS_WITHOUT_ENV } from '../backends/file/config.js';
+import { POSTGRES_KEYS_WITHOUT_ENV } from '../backends/postgres/config.js';
+import { REDIS_KEYS_WITHOUT_ENV } from '../backends/redis/config.js';
+import { SQLITE_KEYS_WITHOUT_ENV } from '../backends/sqlite/config.js';
+import { type KeysWithoutEnv, snakeToCamel } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { BUILTIN_BACKENDS } from '../factory/builtins.js';
 import { type EnvValueKind, parseEnvValue } from '../factory/index.js';
 
-/** Config keys with no environment variable, per built-in backend (the drivers' timeouts and pool size). */
-const KEYS_WITHOUT_ENV: Readonly<Record<string, Readonly<Record<string, EnvValueKind>>>> = {
-  redis: { connectTimeout: 'integer', commandTimeout: 'integer' },
-  postgres: { max: 'integer', connectionTimeoutMillis: 'integer', statementTimeoutMillis: 'integer' },
+/** Config keys with no environment variable, per built-in backend, as the backends declare them. */
+const KEYS_WITHOUT_ENV: Readonly<Record<string, KeysWithoutEnv>> = {
+  file: FILE_KEYS_WITHOUT_ENV,
+  sqlite: SQLITE_KEYS_WITHOUT_ENV,
+  redis: REDIS_KEYS_WITHOUT_ENV,
+  postgres: POSTGRES_KEYS_WITHOUT_ENV,
 };
 
 /** The config key the location part of a spec sets (the path or the URL itself). */
@@ -27,7 +34,7 @@ const LOCATION_KEYS: Readonly<Record<string, string>> = {
 const OPTION_ALIASES: Readonly<Record<string, string>> = { prefix: 'keyPrefix' };
 
 /** Config keys whose values are objects, which a spec cannot give. */
-const OBJECT_KEYS = ['logger', 'searchFields', 'semantic', 'client', 'pool'];
+export const OBJECT_KEYS: readonly string[] = ['logger', 'searchFields', 'semantic', 'client', 'pool'];
 
 /** The options a built-in backend takes in a spec and their kinds (`undefined` for other backends). */
 export function optionKinds(type: string): Readonly<Record<string, EnvValueKind>> | undefined {

@@ -73,6 +73,15 @@ export interface SharedStorageOptions {
   semantic?: SemanticOptions;
 }
 
+/** How a config value given as text (an environment variable, a spec option) is read: `url` is a string whose secrets are never shown. */
+export type ConfigValueKind = 'string' | 'url' | 'boolean' | 'number' | 'integer';
+
+/**
+ * The config keys of a backend that no environment variable sets, with how each is read from
+ * text; next to the backend's schema so that a key added there is added here too.
+ */
+export type KeysWithoutEnv = Readonly<Record<string, ConfigValueKind>>;
+
 /** Converts `base_dir` to `baseDir`. */
 export function snakeToCamel(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
+import type { ConfigValueKind } from '../core/config.js';
 import { ConfigError, describeValue } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 
@@ -25,7 +26,7 @@ export type EnvSource = Readonly<Record<string, string | undefined>>;
 export type EnvConfigValue = string | number | boolean;
 
 /** How a variable's text is read: `url` is a string whose secrets are never shown. */
-export type EnvValueKind = 'string' | 'url' | 'boolean' | 'number' | 'integer';
+export type EnvValueKind = ConfigValueKind;
 
 /** How one environment variable maps to a backend config key. */
 export interface EnvVarSpec {

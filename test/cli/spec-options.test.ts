@@ -3,9 +3,15 @@
  * variables is taken (parsed, and out of a URL before the driver sees it); an unknown key or one
  * that the path already gives is refused, naming the key.
  */
+import { FILE_CONFIG_KEYS } from '../../src/backends/file/config.js';
 import { FileStorage } from '../../src/backends/file/index.js';
+import { POSTGRES_CONFIG_KEYS } from '../../src/backends/postgres/config.js';
+import { REDIS_CONFIG_KEYS } from '../../src/backends/redis/config.js';
+import { SQLITE_CONFIG_KEYS } from '../../src/backends/sqlite/config.js';
 import { parseBackendSpec } from '../../src/cli/backend-spec.js';
+import { OBJECT_KEYS, optionKinds } from '../../src/cli/spec-options.js';
 import { ConfigError } from '../../src/core/index.js';
+import { BUILTIN_BACKENDS } from '../../src/factory/builtins.js';
 import {
   dropSchema,
   POSTGRES_TEST_URL,
@@ -19,7 +25,41 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** The schema keys of each built-in backend, as its config module lists them. */
+const SCHEMA_KEYS: Readonly<Record<string, readonly string[]>> = {
+  file: FILE_CONFIG_KEYS,
+  sqlite: SQLITE_CONFIG_KEYS,
+  redis: REDIS_CONFIG_KEYS,
+  postgres: POSTGRES_CONFIG_KEYS,
+};
+
 describe('backend spec options', () => {
+  it('reach every config key of every built-in backend: by an env variable, a spec option or as an object', () => {
+    expect(Object.keys(SCHEMA_KEYS).sort()).toEqual(Object.keys(BUILTIN_BACKENDS).sort());
+    for (const [type, keys] of Object.entries(SCHEMA_KEYS)) {
+      const byEnv = Object.values(BUILTIN_BACKENDS[type]?.env ?? {}).map((spec) => spec.key);
+      const reachable = new Set([...byEnv, ...Object.keys(optionKinds(type) ?? {}), ...OBJECT_KEYS]);
+      const missing = keys.filter((key) => !reachable.has(key));
+      expect({ type, missing }).toEqual({ type, missing: [] });
+    }
+  });
+
+  it('takes the keys a backend declares without a variable, parsed', () => {
+    expect(parseBackendSpec('redis://h?connectTimeout=5&commandTimeout=6').config).toEqual({
+      url: 'redis://h',
+      connectTimeout: 5,
+      commandTimeout: 6,
+    });
+    expect(
+      parseBackendSpec('postgres://h/db?max=3&connectionTimeoutMillis=4&statementTimeoutMillis=5').config,
+    ).toEqual({
+      url: 'postgres://h/db',
+      max: 3,
+      connectionTimeoutMillis: 4,
+      statementTimeoutMillis: 5,
+    });
+  });
+
   it('parses every option of the environment tables, in paths and URLs', () => {
     expect(parseBackendSpec('file:./d?searchIndex=false&readOnly=1', '/').config).toEqual({
       baseDir: './d',

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import {
+  type KeysWithoutEnv,
   parseBackendConfig,
   type SearchFields,
   type SharedStorageOptions,
@@ -40,6 +41,12 @@ const fileConfigSchema = z.object({
   prettyPrintJson: z.boolean().default(true),
   ...sharedOptionsShape,
 });
+
+/** Every key of the file config schema (the CLI's test checks each can be given as text). */
+export const FILE_CONFIG_KEYS: readonly string[] = Object.keys(fileConfigSchema.shape);
+
+/** The file config keys no environment variable sets: none, every one has its variable. */
+export const FILE_KEYS_WITHOUT_ENV: KeysWithoutEnv = {};
 
 /** The file backend's options with every default filled in. */
 export interface ResolvedFileStorageConfig {

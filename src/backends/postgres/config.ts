@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import {
   ConfigError,
+  type KeysWithoutEnv,
   parseBackendConfig,
   type SearchFields,
   type SharedStorageOptions,
@@ -179,6 +180,16 @@ const postgresConfigSchema = z.object({
   statsSizeMaxAgeMillis: z.number().int().nonnegative().max(2_147_483_647).optional(),
   ...sharedOptionsShape,
 });
+
+/** Every key of the PostgreSQL config schema (the CLI's test checks each can be given as text). */
+export const POSTGRES_CONFIG_KEYS: readonly string[] = Object.keys(postgresConfigSchema.shape);
+
+/** The PostgreSQL config keys no environment variable sets (the pool's size and timeouts), which a backend spec's `?key=value` still takes. */
+export const POSTGRES_KEYS_WITHOUT_ENV: KeysWithoutEnv = {
+  max: 'integer',
+  connectionTimeoutMillis: 'integer',
+  statementTimeoutMillis: 'integer',
+};
 
 /** Keys that configure a pool this storage creates, and so mean nothing with a given `pool`. */
 const POOL_KEYS = ['url', 'max', 'connectionTimeoutMillis', 'statementTimeoutMillis'] as const;

@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import {
   ConfigError,
+  type KeysWithoutEnv,
   parseBackendConfig,
   type SearchFields,
   type SharedStorageOptions,
@@ -90,6 +91,15 @@ const redisConfigSchema = z.object({
   client: z.custom<RedisClient>(isIoredisClient, 'must be an ioredis Redis or Cluster instance').optional(),
   ...sharedOptionsShape,
 });
+
+/** Every key of the Redis config schema (the CLI's test checks each can be given as text). */
+export const REDIS_CONFIG_KEYS: readonly string[] = Object.keys(redisConfigSchema.shape);
+
+/** The Redis config keys no environment variable sets, which a backend spec's `?key=value` still takes. */
+export const REDIS_KEYS_WITHOUT_ENV: KeysWithoutEnv = {
+  connectTimeout: 'integer',
+  commandTimeout: 'integer',
+};
 
 /** Validates a Redis config (before any I/O); throws `ConfigError` naming the key. */
 export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {

@@ -3,7 +3,12 @@
  * `enableWalMode`, with the reference's snake_case spellings accepted.
  */
 import { z } from 'zod';
-import { parseBackendConfig, type SharedStorageOptions, sharedOptionsShape } from '../../core/index.js';
+import {
+  type KeysWithoutEnv,
+  parseBackendConfig,
+  type SharedStorageOptions,
+  sharedOptionsShape,
+} from '../../core/index.js';
 
 /** Database file used when no `dbPath` is given (the reference's default). */
 export const DEFAULT_SQLITE_DB_PATH = './storage_data/connectome.db';
@@ -25,6 +30,12 @@ const sqliteConfigSchema = z.object({
   enableWalMode: z.boolean().default(true),
   ...sharedOptionsShape,
 });
+
+/** Every key of the SQLite config schema (the CLI's test checks each can be given as text). */
+export const SQLITE_CONFIG_KEYS: readonly string[] = Object.keys(sqliteConfigSchema.shape);
+
+/** The SQLite config keys no environment variable sets: none, every one has its variable. */
+export const SQLITE_KEYS_WITHOUT_ENV: KeysWithoutEnv = {};
 
 /**
  * Options of {@link SQLiteStorage}. The Python reference's keys (`db_path`,
