@@ -3,9 +3,11 @@
  * at open, and a log changed behind an open store's back is never written over.
  */
 import { spawn } from 'node:child_process';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as lockKinds from '../../src/backends/file/lock-kinds.js';
 import { CorruptDataError, FileVectorStore, VectorStoreInUseError } from '../../src/index.js';
+import { lockVectorFolder } from '../../src/semantic/vector-stores/file/writer-lock.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { signatureOf } from './vector-fixtures.js';
 
@@ -19,8 +21,8 @@ describe('file vector store writers', () => {
     await Promise.all(opened.splice(0).map((store) => store.close()));
   });
 
-  function make(): FileVectorStore {
-    const store = new FileVectorStore({ baseDir: base() });
+  function make(baseDir = base()): FileVectorStore {
+    const store = new FileVectorStore({ baseDir });
     opened.push(store);
     return store;
   }
@@ -40,6 +42,23 @@ describe('file vector store writers', () => {
     await second.ensureIndex(sig);
     expect(await second.count()).toBe(2);
     await second.upsert([{ id: 'c', vector: [0, 0, 1], kind: 'memory' }]);
+  });
+
+  test('a second instance reaching the folder through a symlink is refused too', async () => {
+    const real = join(base(), 'real');
+    const link = join(base(), 'link');
+    await mkdir(real);
+    await symlink(real, link, 'dir');
+    const first = make(real);
+    await first.ensureIndex(sig);
+    await first.upsert([{ id: 'a', vector: [1, 0, 0], kind: 'memory' }]);
+    const second = make(link);
+    const refused = second.ensureIndex(sig);
+    await expect(refused).rejects.toBeInstanceOf(VectorStoreInUseError);
+    await expect(refused).rejects.toMatchObject({ location: second.dir });
+    await first.close();
+    await second.ensureIndex(sig);
+    expect(await second.count()).toBe(1);
   });
 
   test('a log that grew behind the store is never written over: the write fails and changes nothing', async () => {
@@ -86,4 +105,33 @@ describe('file vector store writers', () => {
     await after.ensureIndex(signatureOf(32));
     expect(await after.count()).toBeGreaterThanOrEqual(10);
   }, 60_000);
+});
+
+describe('file vector writer lock within one process', () => {
+  const base = useTempDir('connectome-vector-writer-lock-');
+  afterEach(() => jest.restoreAllMocks());
+
+  test('knows a folder reached through a symlink as the folder it holds, whatever the cross-process lock says', async () => {
+    // A cross-process lock that grants every take, as one process's shared lock file does: the
+    // in-process check alone must then refuse the second taker.
+    jest.spyOn(lockKinds, 'crossProcessLocks').mockReturnValue({
+      tryTake: () => Promise.resolve(() => Promise.resolve()),
+      close: () => undefined,
+    });
+    const real = join(base(), 'real');
+    const link = join(base(), 'link');
+    await mkdir(real);
+    await symlink(real, link, 'dir');
+    const held = await lockVectorFolder(real);
+    const refused = lockVectorFolder(link);
+    await expect(refused).rejects.toBeInstanceOf(VectorStoreInUseError);
+    await expect(refused).rejects.toMatchObject({ location: link });
+    await held.release();
+    await (await lockVectorFolder(link)).release();
+  });
+
+  test('a folder that is not there is a StorageError naming it', async () => {
+    const missing = join(base(), 'missing');
+    await expect(lockVectorFolder(missing)).rejects.toThrow(`Cannot lock vector store ${missing}`);
+  });
 });

@@ -8,8 +8,11 @@
  * dies; a refreshed lock folder elsewhere, taken over once stale), held from the store's open
  * to its `close()`. Within a process that lock is shared by every instance (range locks belong
  * to the open file, which a process opens once), so a set of the folders held here comes first.
+ * That set holds each folder's real path: one folder reached through a symlink (or `..`) is
+ * still one folder.
  */
 import { createHash } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError } from '../../../core/errors.js';
 import { crossProcessLocks, PLATFORM_LOCK_KIND, RANGE_LOCK_FILE } from '../../../backends/file/lock-kinds.js';
@@ -24,6 +27,21 @@ const TARGET_NAME = createHash('sha256').update('vector writer', 'utf8').digest(
 /** The entry of the vector folder that holds its writer lock on this platform (a file, or a lock folder while held). */
 export function writerLockEntry(): string {
   return PLATFORM_LOCK_KIND === 'range' ? RANGE_LOCK_FILE : `${TARGET_NAME}.lock`;
+}
+
+/** The error of a lock that could not be taken at all, naming the folder. */
+function cannotLock(dir: string, error: unknown): StorageError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StorageError(`Cannot lock vector store ${dir}: ${reason}`, { cause: error });
+}
+
+/** The real path of the vector folder `dir`, the key of {@link heldHere}. */
+async function realFolder(dir: string): Promise<string> {
+  try {
+    return await realpath(dir);
+  } catch (error) {
+    throw cannotLock(dir, error);
+  }
 }
 
 /** The writer lock on one vector folder, held until {@link WriterLock.release}. */
@@ -41,8 +59,9 @@ export interface WriterLock {
  * @throws {StorageError} when the lock cannot be taken at all (no permission, folder gone).
  */
 export async function lockVectorFolder(dir: string): Promise<WriterLock> {
-  if (heldHere.has(dir)) throw new VectorStoreInUseError(dir);
-  heldHere.add(dir);
+  const key = await realFolder(dir);
+  if (heldHere.has(key)) throw new VectorStoreInUseError(dir);
+  heldHere.add(key);
   // A refusal of range locks switches to lock folders; every process on the folder does the same.
   const locks = crossProcessLocks(PLATFORM_LOCK_KIND, dir, () => undefined);
   let lost: Error | undefined;
@@ -52,13 +71,12 @@ export async function lockVectorFolder(dir: string): Promise<WriterLock> {
       lost = error;
     });
   } catch (error) {
-    heldHere.delete(dir);
+    heldHere.delete(key);
     locks.close();
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new StorageError(`Cannot lock vector store ${dir}: ${reason}`, { cause: error });
+    throw cannotLock(dir, error);
   }
   if (release === undefined) {
-    heldHere.delete(dir);
+    heldHere.delete(key);
     locks.close();
     throw new VectorStoreInUseError(dir);
   }
@@ -73,7 +91,7 @@ export async function lockVectorFolder(dir: string): Promise<WriterLock> {
       released ??= free()
         .catch(() => undefined)
         .finally(() => {
-          heldHere.delete(dir);
+          heldHere.delete(key);
           locks.close();
         });
       return released;
