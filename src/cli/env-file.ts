@@ -5,7 +5,13 @@
  * migration to the default location; the CLI refuses it instead.
  */
 import { ConfigError } from '../core/errors.js';
-import { type EnvSource, type EnvVarMap, SEMANTIC_VAR, STORAGE_TYPE_VAR } from '../factory/index.js';
+import {
+  type EnvSource,
+  type EnvVarMap,
+  SEMANTIC_MAX_INPUT_CHARS_VAR,
+  SEMANTIC_VAR,
+  STORAGE_TYPE_VAR,
+} from '../factory/index.js';
 import {
   DEFAULT_VECTOR_STORE,
   EMBEDDER_ENV,
@@ -26,6 +32,7 @@ function readVariables(env: EnvSource, storageVars: EnvVarMap): Set<string> {
   const names = [
     STORAGE_TYPE_VAR,
     SEMANTIC_VAR,
+    SEMANTIC_MAX_INPUT_CHARS_VAR,
     EMBEDDER_TYPE_VAR,
     VECTOR_TYPE_VAR,
     ...Object.keys(storageVars),

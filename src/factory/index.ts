@@ -33,4 +33,4 @@ export type {
   RegisterBackendOptions,
   StorageBackendClass,
 } from './types.js';
-export { SEMANTIC_VAR, semanticOptionsFromEnv } from './semantic-env.js';
+export { SEMANTIC_MAX_INPUT_CHARS_VAR, SEMANTIC_VAR, semanticOptionsFromEnv } from './semantic-env.js';

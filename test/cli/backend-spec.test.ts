@@ -178,6 +178,7 @@ describe('specFromEnvFile', () => {
     await writeFile(
       typo,
       'CONNECTOME_STORAGE_TYPE=sqlite\nCONNECTOME_STORAGE_DB_PATH=./t.db\nCONNECTOME_SEMANTIC=0\n' +
+        'CONNECTOME_SEMANTIC_MAX_INPUT_CHARS=100\n' +
         'CONNECTOME_EMBEDDER_TYPE=openai\nCONNECTOME_EMBEDDER_MODEL=m\nCONNECTOME_VECTOR_TYPE=sqlite-vec\n' +
         'CONNECTOME_VECTOR_DB_PATH=./v.db\nOTHER_APP_SETTING=1\n',
     );

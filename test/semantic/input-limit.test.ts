@@ -6,6 +6,7 @@
 import {
   ConfigError,
   createEmbedder,
+  createStorageFromEnv,
   createVectorStore,
   SQLiteStorage,
   type StorageInterface,
@@ -77,5 +78,38 @@ describe('semantic.maxInputChars', () => {
       ).toThrow(ConfigError);
     }
     expect(sent).toEqual([]);
+  });
+
+  describe('from CONNECTOME_SEMANTIC_MAX_INPUT_CHARS', () => {
+    const env = (chars: string): Record<string, string> => ({
+      CONNECTOME_STORAGE_TYPE: 'sqlite',
+      CONNECTOME_STORAGE_DB_PATH: ':memory:',
+      CONNECTOME_EMBEDDER_TYPE: 'openai',
+      CONNECTOME_EMBEDDER_URL: stub.url,
+      CONNECTOME_EMBEDDER_MODEL: 'm',
+      CONNECTOME_EMBEDDER_DIMENSIONS: '4',
+      CONNECTOME_EMBEDDER_API_KEY: 'sk-test',
+      CONNECTOME_VECTOR_TYPE: 'memory',
+      CONNECTOME_SEMANTIC_MAX_INPUT_CHARS: chars,
+    });
+
+    test('a store made from the environment cuts texts to it', async () => {
+      const storage = createStorageFromEnv(env('4'));
+      opened.push(storage);
+      await storage.initialize();
+      await storage.storeRawMessages('c1', ['abcdefgh']);
+      expect(sent).toEqual(['abcd']);
+    });
+
+    test.each(['0', '00', '-1', '1.5', 'abc', ''])(
+      '%j is a ConfigError naming the variable, before any I/O',
+      (chars) => {
+        const make = (): StorageInterface => createStorageFromEnv(env(chars));
+        expect(make).toThrow(ConfigError);
+        expect(make).toThrow(/CONNECTOME_SEMANTIC_MAX_INPUT_CHARS/);
+        expect(make).toThrow(expect.objectContaining({ key: 'CONNECTOME_SEMANTIC_MAX_INPUT_CHARS' }));
+        expect(sent).toEqual([]);
+      },
+    );
   });
 });
