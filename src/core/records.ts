@@ -4,6 +4,7 @@
  */
 import { SerializationError, ValidationError } from './errors.js';
 import { type JsonObject, type JsonValue, toJsonObject } from './json.js';
+import { recordText } from './record-names.js';
 import { formatEpochMs, isValidTimestamp, parseTimestamp } from './time.js';
 
 /** A cache entry as stored: the data plus when it was stored and when it expires. */
@@ -113,7 +114,7 @@ export function cacheRecordTimesProblem(record: {
  * The timestamps are kept exactly as given.
  */
 export function validateCacheRecord(cacheKey: string, record: unknown): CacheRecord {
-  const what = `cache entry ${JSON.stringify(cacheKey)}`;
+  const what = recordText.cacheEntry(cacheKey);
   let fields: { data: unknown; storedAt: unknown; expiresAt: unknown };
   try {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {

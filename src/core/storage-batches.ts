@@ -28,6 +28,7 @@ import {
   type MemoryWrite,
   validateCacheRecord,
 } from './records.js';
+import { batchName, recordText } from './record-names.js';
 import { RecordStorage } from './storage-records.js';
 import { nowTimestamp } from './time.js';
 
@@ -50,7 +51,7 @@ export abstract class BatchStorage extends RecordStorage {
       atItem(method, index, () => {
         const { memoryId, data } = itemFields(item, ['memoryId', 'data'] as const);
         validateId('memoryId', memoryId);
-        return buildMemoryWrite(memoryId, toJsonObject(data, `memory ${JSON.stringify(memoryId)}`), now);
+        return buildMemoryWrite(memoryId, toJsonObject(data, recordText.memoryById(memoryId)), now);
       }),
     );
     await this.runWrite(
@@ -58,10 +59,7 @@ export abstract class BatchStorage extends RecordStorage {
       async () => {
         if (writes.length > 0) await this.upsertMemoryBatch(conversationId, writes);
       },
-      () => ({
-        field: 'memories',
-        what: `${writes.length} items, the first memory ${JSON.stringify(writes[0]?.memoryId)} of conversation ${JSON.stringify(conversationId)},`,
-      }),
+      batchName('memories', writes.length, recordText.memory, conversationId, writes[0]?.memoryId ?? ''),
     );
     return writes.length;
   }
@@ -73,7 +71,7 @@ export abstract class BatchStorage extends RecordStorage {
     const now = nowTimestamp();
     const records = checkBatch<unknown>(method, 'chains', chains).map((chain, index) =>
       atItem(method, index, () =>
-        buildChainRecord(toJsonObject(chain, `reasoning chain of ${JSON.stringify(agentId)}`), now),
+        buildChainRecord(toJsonObject(chain, recordText.reasoningChain(agentId)), now),
       ),
     );
     await this.runWrite(
@@ -81,10 +79,7 @@ export abstract class BatchStorage extends RecordStorage {
       async () => {
         if (records.length > 0) await this.addReasoningChainBatch(agentId, records);
       },
-      () => ({
-        field: 'chains',
-        what: `${records.length} items, the first chain of agent ${JSON.stringify(agentId)},`,
-      }),
+      batchName('chains', records.length, recordText.chainOfAgent, agentId),
     );
     return records.length;
   }
@@ -98,7 +93,7 @@ export abstract class BatchStorage extends RecordStorage {
         const { key, data, ttlSeconds } = itemFields(item, ['key', 'data', 'ttlSeconds'] as const);
         validateKey('cacheKey', key);
         const ttl = validateTtl(ttlSeconds);
-        const value = toJsonObject(data, `cache entry ${JSON.stringify(key)}`);
+        const value = toJsonObject(data, recordText.cacheEntry(key));
         return { key, record: buildCacheRecord(value, ttl, nowMs), index };
       }),
     );
@@ -180,7 +175,7 @@ export abstract class BatchStorage extends RecordStorage {
       async () => {
         if (writes.length > 0) await this.writeCacheRecordBatch(method, writes);
       },
-      () => ({ field, what: `${writes.length} items, the first key ${JSON.stringify(writes[0]?.key)},` }),
+      batchName(field, writes.length, recordText.cacheKey, writes[0]?.key ?? ''),
     );
     return writes.length;
   }

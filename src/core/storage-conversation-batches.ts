@@ -12,6 +12,7 @@ import { mapConcurrent } from './concurrency.js';
 import { ValidationError } from './errors.js';
 import { validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
+import { batchName, recordText } from './record-names.js';
 import { buildMemoryWrite, type MemoryWrite } from './records.js';
 import {
   CHUNK_INFO_METADATA_FIELD,
@@ -102,7 +103,7 @@ function checkItem(item: unknown, now: string): CheckedItem {
       : checkBatch<unknown>(METHOD, 'memories', fields.memories).map((memory): MemoryBatchItem => {
           const { memoryId, data } = itemFields(memory, ['memoryId', 'data'] as const);
           validateId('memoryId', memoryId);
-          return { memoryId, data: toJsonObject(data as JsonObject, `memory ${JSON.stringify(memoryId)}`) };
+          return { memoryId, data: toJsonObject(data as JsonObject, recordText.memoryById(memoryId)) };
         });
   const memories = memoryItems.map((memory) => buildMemoryWrite(memory.memoryId, memory.data, now));
   const write: ConversationWrite = {
@@ -187,11 +188,10 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
       return writes.length;
     }
     const count = writes.length; // counted before the write: nothing here needs `writes` once it is sent
-    const what = `${count} items, the first conversation ${JSON.stringify(writes[0]?.conversationId)},`;
     await this.runWrite(
       METHOD,
       () => this.writeConversationBatch(writes),
-      () => ({ field: 'items', what }),
+      batchName('items', count, recordText.conversation, writes[0]?.conversationId ?? ''),
     );
     return count;
   }

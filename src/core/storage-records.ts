@@ -22,6 +22,7 @@ import {
   CONVERSATION_METADATA_FIELD,
   refuseReservedField,
 } from './reserved-fields.js';
+import { recordName, recordText } from './record-names.js';
 import { StorageBase } from './storage-base.js';
 import { nowTimestamp } from './time.js';
 
@@ -35,15 +36,13 @@ export abstract class RecordStorage extends StorageBase {
   /** Stores (replaces) a conversation object. */
   async storeConversation(conversationId: string, data: JsonObject): Promise<boolean> {
     validateId('conversationId', conversationId);
-    const value = toJsonObject(data, `conversation ${JSON.stringify(conversationId)}`);
-    refuseReservedField(value, CONVERSATION_METADATA_FIELD, `conversation ${JSON.stringify(conversationId)}`);
+    const what = recordText.conversation(conversationId);
+    const value = toJsonObject(data, what);
+    refuseReservedField(value, CONVERSATION_METADATA_FIELD, what);
     await this.runWrite(
       'storeConversation',
       () => this.writeConversation(conversationId, value),
-      () => ({
-        field: 'data',
-        what: `conversation ${JSON.stringify(conversationId)}`,
-      }),
+      recordName('data', recordText.conversation, conversationId),
     );
     return true;
   }
@@ -66,14 +65,11 @@ export abstract class RecordStorage extends StorageBase {
   /** Stores (replaces) the raw message list of a conversation. */
   async storeRawMessages(conversationId: string, messages: JsonValue[]): Promise<boolean> {
     validateId('conversationId', conversationId);
-    const value = toJsonArray(messages, `raw messages of ${JSON.stringify(conversationId)}`);
+    const value = toJsonArray(messages, recordText.rawMessages(conversationId));
     await this.runWrite(
       'storeRawMessages',
       () => this.writeRawMessages(conversationId, value),
-      () => ({
-        field: 'messages',
-        what: `raw messages of ${JSON.stringify(conversationId)}`,
-      }),
+      recordName('messages', recordText.rawMessages, conversationId),
     );
     return true;
   }
@@ -90,14 +86,11 @@ export abstract class RecordStorage extends StorageBase {
   async storeMemory(conversationId: string, memoryId: string, memoryData: JsonObject): Promise<boolean> {
     validateId('conversationId', conversationId);
     validateId('memoryId', memoryId);
-    const value = toJsonObject(memoryData, `memory ${JSON.stringify(memoryId)}`);
+    const value = toJsonObject(memoryData, recordText.memoryById(memoryId));
     await this.runWrite(
       'storeMemory',
       () => this.upsertMemory(conversationId, buildMemoryWrite(memoryId, value, nowTimestamp())),
-      () => ({
-        field: 'memoryData',
-        what: `memory ${JSON.stringify(memoryId)} of conversation ${JSON.stringify(conversationId)}`,
-      }),
+      recordName('memoryData', recordText.memory, conversationId, memoryId),
     );
     return true;
   }
@@ -121,11 +114,11 @@ export abstract class RecordStorage extends StorageBase {
   /** Appends a reasoning chain to an agent's list; it is loaded back with `stored_at`. */
   async storeReasoningChain(agentId: string, chainData: JsonObject): Promise<boolean> {
     validateId('agentId', agentId);
-    const value = toJsonObject(chainData, `reasoning chain of ${JSON.stringify(agentId)}`);
+    const value = toJsonObject(chainData, recordText.reasoningChain(agentId));
     await this.runWrite(
       'storeReasoningChain',
       () => this.appendReasoningChain(agentId, buildChainRecord(value, nowTimestamp())),
-      () => ({ field: 'chainData', what: `reasoning chain of ${JSON.stringify(agentId)}` }),
+      recordName('chainData', recordText.reasoningChain, agentId),
     );
     return true;
   }
@@ -149,15 +142,13 @@ export abstract class RecordStorage extends StorageBase {
   /** Stores (replaces) the chunk info of a conversation. */
   async storeChunkInfo(conversationId: string, chunkData: JsonObject): Promise<boolean> {
     validateId('conversationId', conversationId);
-    const value = toJsonObject(chunkData, `chunk info of ${JSON.stringify(conversationId)}`);
-    refuseReservedField(value, CHUNK_INFO_METADATA_FIELD, `chunk info of ${JSON.stringify(conversationId)}`);
+    const what = recordText.chunkInfo(conversationId);
+    const value = toJsonObject(chunkData, what);
+    refuseReservedField(value, CHUNK_INFO_METADATA_FIELD, what);
     await this.runWrite(
       'storeChunkInfo',
       () => this.writeChunkInfo(conversationId, value),
-      () => ({
-        field: 'chunkData',
-        what: `chunk info of ${JSON.stringify(conversationId)}`,
-      }),
+      recordName('chunkData', recordText.chunkInfo, conversationId),
     );
     return true;
   }
@@ -178,11 +169,11 @@ export abstract class RecordStorage extends StorageBase {
   ): Promise<boolean> {
     validateKey('cacheKey', cacheKey);
     const ttl = validateTtl(ttlSeconds);
-    const value = toJsonObject(cacheData, `cache entry ${JSON.stringify(cacheKey)}`);
+    const value = toJsonObject(cacheData, recordText.cacheEntry(cacheKey));
     await this.runWrite(
       'storeCacheEntry',
       () => this.writeCacheRecord(cacheKey, buildCacheRecord(value, ttl, Date.now())),
-      () => ({ field: 'cacheData', what: `cache entry ${JSON.stringify(cacheKey)}` }),
+      recordName('cacheData', recordText.cacheEntry, cacheKey),
     );
     return true;
   }
@@ -198,10 +189,7 @@ export abstract class RecordStorage extends StorageBase {
     await this.runWrite(
       'storeCacheRecord',
       () => this.writeCacheRecord(cacheKey, value),
-      () => ({
-        field: 'record',
-        what: `cache entry ${JSON.stringify(cacheKey)}`,
-      }),
+      recordName('record', recordText.cacheEntry, cacheKey),
     );
     return true;
   }
@@ -228,14 +216,11 @@ export abstract class RecordStorage extends StorageBase {
   /** Stores (replaces) a system state object. */
   async storeSystemState(stateKey: string, stateData: JsonObject): Promise<boolean> {
     validateKey('stateKey', stateKey);
-    const value = toJsonObject(stateData, `system state ${JSON.stringify(stateKey)}`);
+    const value = toJsonObject(stateData, recordText.systemState(stateKey));
     await this.runWrite(
       'storeSystemState',
       () => this.writeSystemState(stateKey, value),
-      () => ({
-        field: 'stateData',
-        what: `system state ${JSON.stringify(stateKey)}`,
-      }),
+      recordName('stateData', recordText.systemState, stateKey),
     );
     return true;
   }

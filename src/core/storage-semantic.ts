@@ -18,6 +18,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import type { StorageLogger } from './logger.js';
 import type { SearchHit } from './search/hits.js';
 import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } from './search/query.js';
+import { recordText } from './record-names.js';
 import { rankCandidates } from './search/rank.js';
 import type { SemanticOptions } from './semantic/options.js';
 import { SemanticIndex } from './semantic/semantic-index.js';
@@ -58,7 +59,7 @@ export abstract class SemanticStorage extends SearchableStorage {
     if (this.semantic === null) return super.storeMemory(conversationId, memoryId, memoryData);
     validateId('conversationId', conversationId);
     validateId('memoryId', memoryId);
-    const value = toJsonObject(memoryData, `memory ${JSON.stringify(memoryId)}`);
+    const value = toJsonObject(memoryData, recordText.memoryById(memoryId));
     await this.locked('storeMemory', `c/${conversationId}`, (ctx) =>
       writeMemories(ctx, conversationId, [{ memoryId, data: value }], this.memoryAccess, () =>
         super.storeMemory(conversationId, memoryId, value),
@@ -78,7 +79,7 @@ export abstract class SemanticStorage extends SearchableStorage {
       atItem(method, index, () => {
         const { memoryId, data } = itemFields(item, ['memoryId', 'data'] as const);
         validateId('memoryId', memoryId);
-        return { memoryId, data: toJsonObject(data, `memory ${JSON.stringify(memoryId)}`) };
+        return { memoryId, data: toJsonObject(data, recordText.memoryById(memoryId)) };
       }),
     );
     if (items.length === 0) return super.storeMemories(conversationId, items);
@@ -94,7 +95,7 @@ export abstract class SemanticStorage extends SearchableStorage {
     if (this.semantic === null) return super.storeRawMessages(conversationId, messages);
     const method = 'storeRawMessages';
     validateId('conversationId', conversationId);
-    const value = toJsonArray(messages, `raw messages of ${JSON.stringify(conversationId)}`);
+    const value = toJsonArray(messages, recordText.rawMessages(conversationId));
     const access: RawMessageAccess = {
       readRawMessages: (id) => this.readRawMessages(id),
       writeRawMessages: (id, list) => this.writeRawMessages(id, list),
@@ -110,7 +111,7 @@ export abstract class SemanticStorage extends SearchableStorage {
   override async storeReasoningChain(agentId: string, chainData: JsonObject): Promise<boolean> {
     if (this.semantic === null) return super.storeReasoningChain(agentId, chainData);
     validateId('agentId', agentId);
-    const value = toJsonObject(chainData, `reasoning chain of ${JSON.stringify(agentId)}`);
+    const value = toJsonObject(chainData, recordText.reasoningChain(agentId));
     await this.locked('storeReasoningChain', `a/${agentId}`, (ctx) =>
       appendChains(ctx, agentId, [value], this.chainAccess, () => super.storeReasoningChain(agentId, value)),
     );
@@ -122,7 +123,7 @@ export abstract class SemanticStorage extends SearchableStorage {
     const method = 'appendReasoningChains';
     validateId('agentId', agentId);
     const values = checkBatch<unknown>(method, 'chains', chains).map((chain, index) =>
-      atItem(method, index, () => toJsonObject(chain, `reasoning chain of ${JSON.stringify(agentId)}`)),
+      atItem(method, index, () => toJsonObject(chain, recordText.reasoningChain(agentId))),
     );
     if (values.length === 0) return super.appendReasoningChains(agentId, values);
     await this.locked(method, `a/${agentId}`, (ctx) =>
