@@ -14,11 +14,12 @@ import { atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.
 import { ValidationError } from './errors.js';
 import { validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
+import type { RecordName } from './batch-text.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { StorageLogger } from './logger.js';
 import type { SearchHit } from './search/hits.js';
 import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } from './search/query.js';
-import { recordText } from './record-names.js';
+import { batchName, recordName, recordText } from './record-names.js';
 import { rankCandidates } from './search/rank.js';
 import type { SemanticOptions } from './semantic/options.js';
 import { SemanticIndex } from './semantic/semantic-index.js';
@@ -60,7 +61,8 @@ export abstract class SemanticStorage extends SearchableStorage {
     validateId('conversationId', conversationId);
     validateId('memoryId', memoryId);
     const value = toJsonObject(memoryData, recordText.memoryById(memoryId));
-    await this.locked('storeMemory', `c/${conversationId}`, (ctx) =>
+    const name = recordName('memoryData', recordText.memory, conversationId, memoryId);
+    await this.locked('storeMemory', `c/${conversationId}`, name, (ctx) =>
       writeMemories(ctx, conversationId, [{ memoryId, data: value }], this.memoryAccess, () =>
         super.storeMemory(conversationId, memoryId, value),
       ),
@@ -83,7 +85,9 @@ export abstract class SemanticStorage extends SearchableStorage {
       }),
     );
     if (items.length === 0) return super.storeMemories(conversationId, items);
-    await this.locked(method, `c/${conversationId}`, (ctx) =>
+    const first = items[0]?.memoryId ?? '';
+    const name = batchName('memories', items.length, recordText.memory, conversationId, first);
+    await this.locked(method, `c/${conversationId}`, name, (ctx) =>
       writeMemories(ctx, conversationId, items, this.memoryAccess, () =>
         super.storeMemories(conversationId, items),
       ),
@@ -100,7 +104,8 @@ export abstract class SemanticStorage extends SearchableStorage {
       readRawMessages: (id) => this.readRawMessages(id),
       writeRawMessages: (id, list) => this.writeRawMessages(id, list),
     };
-    await this.locked(method, `c/${conversationId}`, (ctx) =>
+    const name = recordName('messages', recordText.rawMessages, conversationId);
+    await this.locked(method, `c/${conversationId}`, name, (ctx) =>
       writeRawMessages(ctx, conversationId, value, access, () =>
         super.storeRawMessages(conversationId, value),
       ),
@@ -112,7 +117,8 @@ export abstract class SemanticStorage extends SearchableStorage {
     if (this.semantic === null) return super.storeReasoningChain(agentId, chainData);
     validateId('agentId', agentId);
     const value = toJsonObject(chainData, recordText.reasoningChain(agentId));
-    await this.locked('storeReasoningChain', `a/${agentId}`, (ctx) =>
+    const name = recordName('chainData', recordText.reasoningChain, agentId);
+    await this.locked('storeReasoningChain', `a/${agentId}`, name, (ctx) =>
       appendChains(ctx, agentId, [value], this.chainAccess, () => super.storeReasoningChain(agentId, value)),
     );
     return true;
@@ -126,7 +132,8 @@ export abstract class SemanticStorage extends SearchableStorage {
       atItem(method, index, () => toJsonObject(chain, recordText.reasoningChain(agentId))),
     );
     if (values.length === 0) return super.appendReasoningChains(agentId, values);
-    await this.locked(method, `a/${agentId}`, (ctx) =>
+    const name = batchName('chains', values.length, recordText.chainOfAgent, agentId);
+    await this.locked(method, `a/${agentId}`, name, (ctx) =>
       appendChains(ctx, agentId, values, this.chainAccess, () =>
         super.appendReasoningChains(agentId, values),
       ),
@@ -140,7 +147,7 @@ export abstract class SemanticStorage extends SearchableStorage {
     if (this.semantic === null) return super.deleteMemory(conversationId, memoryId);
     validateId('conversationId', conversationId);
     validateId('memoryId', memoryId);
-    await this.locked('deleteMemory', `c/${conversationId}`, async ({ index }) => {
+    await this.locked('deleteMemory', `c/${conversationId}`, undefined, async ({ index }) => {
       await super.deleteMemory(conversationId, memoryId);
       await index.removeStale([vectorIdOf({ kind: 'memories', conversationId, memoryId })], 'deleteMemory');
     });
@@ -150,7 +157,7 @@ export abstract class SemanticStorage extends SearchableStorage {
   override async deleteConversation(conversationId: string): Promise<boolean> {
     if (this.semantic === null) return super.deleteConversation(conversationId);
     validateId('conversationId', conversationId);
-    await this.locked('deleteConversation', `c/${conversationId}`, async ({ index }) => {
+    await this.locked('deleteConversation', `c/${conversationId}`, undefined, async ({ index }) => {
       const raw = (await this.readRawMessages(conversationId)) ?? [];
       const memories = await this.readMemories(conversationId);
       await super.deleteConversation(conversationId);
@@ -162,7 +169,7 @@ export abstract class SemanticStorage extends SearchableStorage {
   override async deleteReasoningChains(agentId: string): Promise<boolean> {
     if (this.semantic === null) return super.deleteReasoningChains(agentId);
     validateId('agentId', agentId);
-    await this.locked('deleteReasoningChains', `a/${agentId}`, async ({ index }) => {
+    await this.locked('deleteReasoningChains', `a/${agentId}`, undefined, async ({ index }) => {
       const before = await this.readAllSequencedChains(agentId);
       await super.deleteReasoningChains(agentId);
       await index.removeStale(chainIds(agentId, before), 'deleteReasoningChains');
@@ -174,7 +181,7 @@ export abstract class SemanticStorage extends SearchableStorage {
     if (this.semantic === null) return super.trimReasoningChains(agentId, keepLast);
     validateId('agentId', agentId);
     const keep = validateKeepLast(keepLast);
-    return this.locked('trimReasoningChains', `a/${agentId}`, async ({ index }) => {
+    return this.locked('trimReasoningChains', `a/${agentId}`, undefined, async ({ index }) => {
       const before = await this.readAllSequencedChains(agentId);
       const removed = await super.trimReasoningChains(agentId, keep);
       const kept = new Set((await this.readAllSequencedChains(agentId)).map((item) => item.sequence));
@@ -278,10 +285,20 @@ export abstract class SemanticStorage extends SearchableStorage {
     return (this as { config?: { logger?: StorageLogger } }).config?.logger;
   }
 
-  /** Runs a semantic write: refused when read-only or closed, one at a time per owner. */
-  private locked<T>(method: string, owner: string, task: (ctx: StepContext) => Promise<T>): Promise<T> {
+  /**
+   * Runs a semantic write: refused when read-only or closed, one at a time per owner. `record`
+   * names what a store writes, as the storage path names it: its text (extracted and joined
+   * whole before it is cut to `maxInputChars`, or a raw message's JSON compared with the
+   * stored one) is built before the write and overflows a string just as the write's JSON would.
+   */
+  private locked<T>(
+    method: string,
+    owner: string,
+    record: (() => RecordName) | undefined,
+    task: (ctx: StepContext) => Promise<T>,
+  ): Promise<T> {
     const ctx: StepContext = { index: this.semantic!, method, logger: this.logger };
-    return this.runWrite(method, () => this.ownerLocks.run(owner, () => task(ctx)));
+    return this.runWrite(method, () => this.ownerLocks.run(owner, () => task(ctx)), record);
   }
 
   private get memoryAccess(): MemoryAccess {
