@@ -31,6 +31,7 @@ export * from './storage-batches.js';
 export * from './storage-paging.js';
 export * from './storage-retention.js';
 export * from './storage-search.js';
+export * from './storage-semantic-search.js';
 export * from './storage-semantic.js';
 export * from './storage-conversation-batches.js';
 export { type SemanticOptions } from './semantic/options.js';

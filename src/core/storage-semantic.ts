@@ -1,31 +1,21 @@
 /**
- * Semantic search wired into the store. With the `semantic` option (`{ embedder, vectorStore }`)
+ * Semantic search wired into the writes. With the `semantic` option (`{ embedder, vectorStore }`)
  * every write of a memory, reasoning chain or raw-message list embeds the record's text and
- * upserts its vector, every delete, replace or trim removes the old vectors, and `search()`
- * takes `mode: 'vector' | 'hybrid'`. Without it this layer passes every call through.
+ * upserts its vector, and every delete, replace or trim removes the old vectors; `search()` and
+ * `reindex()` are the layer below's (`storage-semantic-search.ts`). Without it this layer
+ * passes every call through.
  *
  * Order of a write: validate, embed (an embedder failure rejects with nothing written), write
  * the record, upsert its vectors; a failed upsert undoes the record write (chains excepted:
  * an append cannot be taken back). The steps and their guarantees: `semantic/write-steps.ts`.
  * Writes of one conversation or agent are serialised in this process.
  */
-import { raceAbort, throwIfAborted } from './abort.js';
 import { atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.js';
-import { ValidationError } from './errors.js';
+import type { RecordName } from './batch-text.js';
 import { validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
-import type { RecordName } from './batch-text.js';
-import { KeyedMutex } from './keyed-mutex.js';
-import type { StorageLogger } from './logger.js';
-import type { SearchHit } from './search/hits.js';
-import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } from './search/query.js';
 import { batchName, recordName, recordText } from './record-names.js';
-import { rankCandidates } from './search/rank.js';
-import type { SemanticOptions } from './semantic/options.js';
-import { SemanticIndex } from './semantic/semantic-index.js';
-import { reembedAll } from './semantic/reindex.js';
 import { vectorIdOf } from './semantic/vector-ids.js';
-import { fuseHits, HYBRID_DEPTH, type RecordReader, vectorHits } from './semantic/vector-search.js';
 import {
   appendChains,
   type ChainAccess,
@@ -37,19 +27,11 @@ import {
   writeMemories,
   writeRawMessages,
 } from './semantic/write-steps.js';
-import { validateKeepLast, type SequencedChain } from './storage-retention.js';
-import { SearchableStorage } from './storage-search.js';
+import { validateKeepLast } from './storage-retention.js';
+import { SemanticSearchStorage } from './storage-semantic-search.js';
 
-/** Semantic and hybrid search wired into the writes. Extend `StorageInterface`, not this. */
-export abstract class SemanticStorage extends SearchableStorage {
-  private semanticIndex: SemanticIndex | null | undefined;
-  private readonly ownerLocks = new KeyedMutex();
-
-  /** True when the store was configured with the `semantic` option (vector and hybrid search work). */
-  get hasSemanticSearch(): boolean {
-    return this.semantic !== null;
-  }
-
+/** Semantic search wired into the writes. Extend `StorageInterface`, not this. */
+export abstract class SemanticStorage extends SemanticSearchStorage {
   // ----- writes ----------------------------------------------------------------------------
 
   override async storeMemory(
@@ -191,99 +173,7 @@ export abstract class SemanticStorage extends SearchableStorage {
     });
   }
 
-  // ----- search and reindex --------------------------------------------------------------------
-
-  /**
-   * Full-text search (`mode: 'text'`, the default), vector search (`'vector'`: the records
-   * nearest to the text's embedding within the scope; `score` is the similarity) or both
-   * fused by reciprocal rank (`'hybrid'`: each list fetched 4x deeper than `limit`, k = 60;
-   * `score` is the fused score). `'vector'`/`'hybrid'` on a store without the `semantic`
-   * option is a `ValidationError` before any I/O. Vector search covers raw messages, memories and
-   * chains (the embedded kinds); other kinds only come from the full-text list.
-   */
-  override async search(query: SearchQuery): Promise<SearchHit[]> {
-    const normalized = normalizeSearchQuery(query);
-    if (normalized.mode === 'text') return super.search(query);
-    const index = this.semantic;
-    if (index === null) {
-      throw new ValidationError(
-        'mode',
-        `'${normalized.mode}' needs the store's semantic option ({ embedder, vectorStore }); this store has none`,
-      );
-    }
-    throwIfAborted(normalized.signal, 'search');
-    const work = this.run('search', async () => {
-      if (normalized.mode === 'vector') return this.vectorList(index, normalized, normalized.limit);
-      const depth = normalized.limit * HYBRID_DEPTH;
-      const [text, vector] = await Promise.all([
-        this.textList(normalized, depth),
-        this.vectorList(index, normalized, depth),
-      ]);
-      return fuseHits(text, vector, normalized.limit);
-    });
-    return raceAbort(work, normalized.signal, 'search');
-  }
-
-  /**
-   * Rebuilds the full-text index and, with the `semantic` option, re-embeds every raw message,
-   * memory and chain over the vectors there are and removes those of records that are gone
-   * (after an embedder switch, or for records written before semantic search was on); see
-   * `semantic/reindex.ts` for what a failure leaves. Returns the full-text count, as without it.
-   */
-  override async reindex(): Promise<number> {
-    const index = this.semantic;
-    if (index === null) return super.reindex();
-    return this.runWrite('reindex', async () => {
-      const count = await this.rebuildSearchIndex();
-      await reembedAll(
-        index,
-        {
-          listStoredConversationIds: () => this.listStoredConversationIds(),
-          listAgentIds: () => this.listAgentIds(),
-          readRawMessages: (id) => this.readRawMessages(id),
-          readMemories: (id) => this.readMemories(id),
-          readAllSequencedChains: (id) => this.readAllSequencedChains(id),
-          exclusive: (owner, task) => this.ownerLocks.run(owner, task),
-        },
-        this.logger,
-      );
-      return count;
-    });
-  }
-
-  // ----- lifecycle -----------------------------------------------------------------------------
-
-  protected override async openAttachments(): Promise<void> {
-    await super.openAttachments();
-    await this.semantic?.open();
-  }
-
-  protected override async closeAttachments(): Promise<void> {
-    try {
-      await this.semantic?.close();
-    } finally {
-      await super.closeAttachments();
-    }
-  }
-
   // ----- helpers -------------------------------------------------------------------------------
-
-  /** The store's embedder and vector store, or `null` without the `semantic` option. */
-  private get semantic(): SemanticIndex | null {
-    if (this.semanticIndex === undefined) {
-      // Read structurally, as `searchFields` is: the core does not know each backend's config type.
-      const { config } = this as { config?: { semantic?: SemanticOptions; logger?: StorageLogger } };
-      this.semanticIndex =
-        config?.semantic === undefined
-          ? null
-          : new SemanticIndex(config.semantic, () => this.textExtractor, config.logger);
-    }
-    return this.semanticIndex;
-  }
-
-  private get logger(): StorageLogger | undefined {
-    return (this as { config?: { logger?: StorageLogger } }).config?.logger;
-  }
 
   /**
    * Runs a semantic write: refused when read-only or closed, one at a time per owner. `record`
@@ -314,25 +204,5 @@ export abstract class SemanticStorage extends SearchableStorage {
       readSequencedChains: (id, read) => this.readSequencedChains(id, read),
       limited: this.maxReasoningChainsPerAgent !== null,
     };
-  }
-
-  /** Every chain of an agent, numbered. */
-  private readAllSequencedChains(agentId: string): Promise<SequencedChain[]> {
-    return this.readSequencedChains(agentId, { after: null, limit: null });
-  }
-
-  private textList(query: NormalizedSearchQuery, limit: number): Promise<SearchHit[]> | SearchHit[] {
-    if (query.terms.length === 0) return [];
-    const deep = { ...query, limit };
-    return this.searchIndex(deep).then((candidates) => rankCandidates(candidates, deep, this.textExtractor));
-  }
-
-  private vectorList(index: SemanticIndex, query: NormalizedSearchQuery, k: number): Promise<SearchHit[]> {
-    const reader: RecordReader = {
-      readRawMessages: (id) => this.readRawMessages(id),
-      readMemories: (id) => this.readMemories(id),
-      readAllSequencedChains: (id) => this.readAllSequencedChains(id),
-    };
-    return vectorHits(index, reader, this.textExtractor, query, k);
   }
 }
