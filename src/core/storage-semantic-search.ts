@@ -93,7 +93,7 @@ export abstract class SemanticSearchStorage extends SearchableStorage {
 
   protected override async openAttachments(): Promise<void> {
     await super.openAttachments();
-    await this.semantic?.open();
+    await this.semantic?.open(this.isReadOnly);
   }
 
   protected override async closeAttachments(): Promise<void> {

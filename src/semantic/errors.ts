@@ -43,7 +43,7 @@ export class VectorStoreInUseError extends BackendUnavailableError {
   constructor(location: string, cause?: unknown) {
     super(
       `Vector store ${location} is open for writing by another instance (this process or another); ` +
-        'one writer per folder: close it first, or give this store another folder',
+        'one writer per folder: close it first, give this store another folder, or open it read-only to search',
       cause,
     );
     this.location = location;

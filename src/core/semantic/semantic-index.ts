@@ -57,13 +57,16 @@ export class SemanticIndex {
   }
 
   /**
-   * Opens the vector store for the embedder's signature; a mismatch says how to re-embed. On
-   * failure the vector store is closed (what `ensureIndex` opened to read the signature, e.g. a
-   * sqlite-vec connection, must not outlive a failed `initialize()`).
+   * Opens the vector store for the embedder's signature (`readOnly`: for reading only, see
+   * `EnsureIndexOptions`); a mismatch says how to re-embed. On failure the vector store is
+   * closed (what `ensureIndex` opened to read the signature, e.g. a sqlite-vec connection, must
+   * not outlive a failed `initialize()`).
    */
-  async open(): Promise<void> {
+  async open(readOnly = false): Promise<void> {
+    const store = this.options.vectorStore;
     try {
-      await this.options.vectorStore.ensureIndex(this.signature);
+      // Without the option when writable, as before it existed (a user's store may check its arguments).
+      await (readOnly ? store.ensureIndex(this.signature, { readOnly }) : store.ensureIndex(this.signature));
     } catch (error) {
       await this.close().catch(() => undefined);
       if (!(error instanceof ConfigError)) throw error;

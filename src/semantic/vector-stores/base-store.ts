@@ -3,9 +3,16 @@
  * signature check, and one queue so a store's calls run one at a time. A store implements
  * only the primitives below.
  */
-import { NotInitializedError } from '../../core/errors.js';
+import { NotInitializedError, ReadOnlyError } from '../../core/errors.js';
 import { KeyedMutex } from '../../core/keyed-mutex.js';
-import type { IndexSignature, VectorItem, VectorMatch, VectorQuery, VectorStore } from './types.js';
+import type {
+  EnsureIndexOptions,
+  IndexSignature,
+  VectorItem,
+  VectorMatch,
+  VectorQuery,
+  VectorStore,
+} from './types.js';
 import {
   prepareFilter,
   prepareIds,
@@ -25,7 +32,17 @@ export abstract class BaseVectorStore implements VectorStore {
   abstract readonly kind: string;
   #state: 'new' | 'open' | 'closed' = 'new';
   #signature: IndexSignature | null = null;
+  #readOnly = false;
   readonly #queue = new KeyedMutex();
+
+  /**
+   * True while the store is being opened or is open with `readOnly`: the primitives then open
+   * files and connections for reading only, and `readSignature()` / `openIndex()` (called for a
+   * store without an index too) create nothing.
+   */
+  protected get readOnly(): boolean {
+    return this.#readOnly;
+  }
 
   /** Where the store lives, for messages (a path, `memory`). */
   protected abstract location(): string;
@@ -45,6 +62,15 @@ export abstract class BaseVectorStore implements VectorStore {
   protected abstract countItems(): Promise<number>;
   /** Releases files and connections. */
   protected abstract closeStore(): Promise<void>;
+
+  /**
+   * Releases what a failed open (`ensureIndex()` or `reset()` of a store not yet open) left
+   * open, without making the store final as `closeStore()` may: the store is then opened again
+   * from scratch by the next call. Default: nothing.
+   */
+  protected releaseFailedOpen(): Promise<void> {
+    return Promise.resolve();
+  }
 
   #exclusive<T>(task: () => Promise<T>): Promise<T> {
     return this.#queue.run('store', task);
@@ -71,39 +97,79 @@ export abstract class BaseVectorStore implements VectorStore {
    * called meanwhile: the store then stays closed (its `closeStore()` is queued behind this task)
    * and the call rejects, so a closed store never becomes usable again.
    */
+  #refuseWrite(method: string): void {
+    if (!this.#readOnly || this.#state !== 'open') return;
+    const error = new ReadOnlyError(`${this.kind} vector`, method, this.location());
+    error.message = `${this.kind} vector store ${this.location()} is open read-only: ${method}() refused, nothing was written`;
+    throw error;
+  }
+
+  /**
+   * Runs an open of a store not yet open (`task`); when it fails, releases what it opened and
+   * leaves the store new, so that an open once the cause is gone (a writer's lock freed, a
+   * database reachable again) starts from scratch.
+   */
+  async #opening(readOnly: boolean, task: () => Promise<void>): Promise<void> {
+    this.#readOnly = readOnly;
+    try {
+      await task();
+    } catch (error) {
+      if (this.#state === 'new') {
+        this.#readOnly = false;
+        await this.releaseFailedOpen().catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
   #markOpen(method: string, signature: IndexSignature): void {
     if (this.#state === 'closed') throw this.#notReady(method, 'closed');
     this.#signature = signature;
     this.#state = 'open';
   }
 
-  async ensureIndex(signature: IndexSignature): Promise<void> {
+  /**
+   * Opens the index (see {@link VectorStore.ensureIndex}). An open store keeps the mode it was
+   * opened in: asking an open read-only store for a writable open is a `ReadOnlyError`, while a
+   * writable one also serves a read-only open.
+   */
+  async ensureIndex(signature: IndexSignature, options?: EnsureIndexOptions): Promise<void> {
     const wanted = validateSignature(signature);
+    const readOnly = options?.readOnly === true;
     if (this.#state === 'closed') throw this.#notReady('ensureIndex', 'closed');
     await this.#exclusive(async () => {
       // close() may have come while this call waited in the queue: then there is nothing to open.
       if (this.#state === 'closed') throw this.#notReady('ensureIndex', 'closed');
       if (this.#state === 'open' && this.#signature !== null) {
+        if (!readOnly) this.#refuseWrite('ensureIndex');
         if (!sameSignature(this.#signature, wanted))
           throw signatureMismatch(this.location(), this.#signature, wanted);
         return;
       }
-      const stored = await this.readSignature();
-      if (stored !== null && !sameSignature(stored, wanted))
-        throw signatureMismatch(this.location(), stored, wanted);
-      if (stored === null) await this.createIndex(wanted);
-      else await this.openIndex(wanted);
-      this.#markOpen('ensureIndex', wanted);
+      await this.#opening(readOnly, async () => {
+        const stored = await this.readSignature();
+        if (stored !== null && !sameSignature(stored, wanted))
+          throw signatureMismatch(this.location(), stored, wanted);
+        // A read-only open creates nothing: the store opens what there is, possibly no index.
+        if (stored === null && !readOnly) await this.createIndex(wanted);
+        else await this.openIndex(wanted);
+        this.#markOpen('ensureIndex', wanted);
+      });
     });
   }
 
   async reset(signature: IndexSignature): Promise<void> {
     const wanted = validateSignature(signature);
     if (this.#state === 'closed') throw this.#notReady('reset', 'closed');
+    this.#refuseWrite('reset');
     await this.#exclusive(async () => {
       if (this.#state === 'closed') throw this.#notReady('reset', 'closed');
-      await this.createIndex(wanted);
-      this.#markOpen('reset', wanted);
+      this.#refuseWrite('reset');
+      const task = async (): Promise<void> => {
+        await this.createIndex(wanted);
+        this.#markOpen('reset', wanted);
+      };
+      await (this.#state === 'new' ? this.#opening(false, task) : task());
     });
   }
 
@@ -113,13 +179,16 @@ export abstract class BaseVectorStore implements VectorStore {
   }
 
   async upsert(items: readonly VectorItem[]): Promise<void> {
-    const prepared = prepareItems(items, this.#openSignature('upsert'));
+    const signature = this.#openSignature('upsert');
+    this.#refuseWrite('upsert');
+    const prepared = prepareItems(items, signature);
     if (prepared.length === 0) return;
     await this.#exclusive(() => this.upsertItems(prepared));
   }
 
   async delete(ids: readonly string[]): Promise<number> {
     this.#openSignature('delete');
+    this.#refuseWrite('delete');
     const checked = [...new Set(prepareIds(ids))];
     if (checked.length === 0) return 0;
     return this.#exclusive(() => this.deleteIds(checked));

@@ -34,7 +34,9 @@ export class MemoryVectorStore extends BaseVectorStore {
     return Promise.resolve();
   }
 
-  protected openIndex(): Promise<void> {
+  protected openIndex(signature: IndexSignature): Promise<void> {
+    // A read-only open of an empty store: an empty table, stored nowhere.
+    this.#table ??= new VectorTable(signature.dimensions, signature.metric);
     return Promise.resolve();
   }
 

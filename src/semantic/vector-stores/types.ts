@@ -60,6 +60,17 @@ export interface VectorMatch {
   score: number;
 }
 
+/** How {@link VectorStore.ensureIndex} opens a store. */
+export interface EnsureIndexOptions {
+  /**
+   * Open for reading only (default `false`): create, change and lock nothing, so a reader can
+   * open a store that a writer (another instance or process) has open; `upsert`, `delete` and
+   * `reset` then reject with a `ReadOnlyError`. A store without an index opens empty. A store
+   * that has no read-only mode may ignore the option (a read-only storage never writes to it).
+   */
+  readOnly?: boolean;
+}
+
 /** Largest `k` a query takes (sqlite-vec's `vec0` limit, applied to every store alike). */
 export const MAX_QUERY_K = 4096;
 
@@ -72,9 +83,11 @@ export interface VectorStore {
   readonly kind: string;
   /**
    * Opens the index for `signature`, creating it when the store is empty. A store filled with
-   * another signature is refused with a `ConfigError` (use {@link reset} to re-index).
+   * another signature is refused with a `ConfigError` (use {@link reset} to re-index). With
+   * `readOnly`, see {@link EnsureIndexOptions}. The built-in stores release what a failed call
+   * opened and can be opened again once its cause is gone.
    */
-  ensureIndex(signature: IndexSignature): Promise<void>;
+  ensureIndex(signature: IndexSignature, options?: EnsureIndexOptions): Promise<void>;
   /** Drops every vector and starts an empty index for `signature` (before re-embedding with a new model). */
   reset(signature: IndexSignature): Promise<void>;
   /** The signature the store was filled with, `null` when it has none yet. */

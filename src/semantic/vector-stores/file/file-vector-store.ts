@@ -3,7 +3,8 @@
  * beside a file store's data (see `files.ts` for the layout). Each write appends one fsynced
  * frame to the generation's log; compaction rewrites the snapshot once most stored records are
  * dead. One instance writes a folder at a time: it holds the folder's writer lock from its open to
- * `close()` (`writer-lock.ts`).
+ * `close()` (`writer-lock.ts`). A read-only open takes no lock and follows the writer
+ * (`read-only-index.ts`).
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -25,6 +26,7 @@ import {
 } from './files.js';
 import { encodeDelete, encodeUpsert, replayLog } from './log.js';
 import { LogAppender } from './log-appender.js';
+import { ReadOnlyIndex } from './read-only-index.js';
 import { lockVectorFolder, type WriterLock } from './writer-lock.js';
 
 /**
@@ -64,6 +66,8 @@ export class FileVectorStore extends BaseVectorStore {
   readonly dir: string;
   #open: OpenIndex | null = null;
   #lock: WriterLock | null = null;
+  /** The index of a read-only open (`#open` stays `null`). */
+  #view: ReadOnlyIndex | null = null;
   // Raised after a failed compaction so a full disk is not retried on every write.
   #compactAtDead = COMPACTION_MIN_DEAD;
 
@@ -130,7 +134,9 @@ export class FileVectorStore extends BaseVectorStore {
   }
 
   protected async openIndex(signature: IndexSignature): Promise<void> {
-    await this.#locked(() => this.#load(signature));
+    // Read-only (also when there is no index yet): no lock, no write, an empty folder stays so.
+    if (this.readOnly) this.#view = await ReadOnlyIndex.open(this.dir, signature);
+    else await this.#locked(() => this.#load(signature));
   }
 
   /** Reads the open generation's snapshot and replays its log (with the writer lock held). */
@@ -222,12 +228,20 @@ export class FileVectorStore extends BaseVectorStore {
     return existing.length;
   }
 
-  protected search(vector: Float32Array, k: number, filter: PreparedFilter): Promise<VectorMatch[]> {
-    return Promise.resolve(this.#current().table.search(vector, k, filter));
+  protected async search(vector: Float32Array, k: number, filter: PreparedFilter): Promise<VectorMatch[]> {
+    return (await this.#readable()).search(vector, k, filter);
   }
 
-  protected countItems(): Promise<number> {
-    return Promise.resolve(this.#current().table.size);
+  protected async countItems(): Promise<number> {
+    return (await this.#readable()).size;
+  }
+
+  /** The table to read: a read-only open's after catching up with the writer, else the open index's. */
+  async #readable(): Promise<VectorTable> {
+    const view = this.#view;
+    if (view === null) return this.#current().table;
+    await view.refresh();
+    return view.table;
   }
 
   async #closeLog(): Promise<void> {
@@ -235,8 +249,14 @@ export class FileVectorStore extends BaseVectorStore {
   }
 
   protected async closeStore(): Promise<void> {
+    this.#view = null;
     await this.#closeLog();
     this.#open = null;
     await this.#releaseLock();
+  }
+
+  /** Nothing here is final: releasing the log and the lock is enough for a later open. */
+  protected override releaseFailedOpen(): Promise<void> {
+    return this.closeStore();
   }
 }

@@ -139,7 +139,20 @@ export interface LogReplay {
 
 /** Reads `file` and hands each committed record to `handler`, in order; a missing file is corruption. */
 export async function replayLog(file: string, dimensions: number, handler: LogHandler): Promise<LogReplay> {
-  const bytes = await readGenerationFile(file);
+  return replayFrames(await readGenerationFile(file), file, dimensions, handler);
+}
+
+/**
+ * Hands each committed record of `bytes` (the part of log `file` that starts at byte `start`,
+ * on a frame boundary) to `handler`, in order; `length` counts from `start`.
+ */
+export function replayFrames(
+  bytes: Buffer,
+  file: string,
+  dimensions: number,
+  handler: LogHandler,
+  start = 0,
+): LogReplay {
   handler.reserve(Math.floor(bytes.byteLength / (dimensions * 4 + 8)));
   const scratch = new Float32Array(dimensions);
   let at = 0;
@@ -150,18 +163,25 @@ export async function replayLog(file: string, dimensions: number, handler: LogHa
     const length = rest.readUInt32LE(0);
     if (rest.readUInt32LE(8) !== crc32(rest.subarray(0, 8))) {
       if (allZero(rest)) break; // space the file system allocated for a write that never landed
-      throw new CorruptDataError(file, `bad frame header at byte ${at}, with data after it`);
+      throw new CorruptDataError(file, `bad frame header at byte ${start + at}, with data after it`);
     }
     if (HEADER_BYTES + length > rest.byteLength) break;
     const payload = rest.subarray(HEADER_BYTES, HEADER_BYTES + length);
     if (crc32(payload) !== rest.readUInt32LE(4)) {
       if (HEADER_BYTES + length === rest.byteLength) break;
-      throw new CorruptDataError(file, `checksum mismatch in the frame at byte ${at}, with frames after it`);
+      throw new CorruptDataError(
+        file,
+        `checksum mismatch in the frame at byte ${start + at}, with frames after it`,
+      );
     }
     try {
       records += decode(payload, dimensions, handler, scratch);
     } catch (error) {
-      throw new CorruptDataError(file, `unreadable frame at byte ${at}: ${(error as Error).message}`, error);
+      throw new CorruptDataError(
+        file,
+        `unreadable frame at byte ${start + at}: ${(error as Error).message}`,
+        error,
+      );
     }
     at += HEADER_BYTES + length;
   }

@@ -39,18 +39,26 @@ async function extensionPath(): Promise<string> {
  */
 export const VECTOR_MMAP_BYTES = 1024 ** 3;
 
-/** Opens `path` (creating its folder), loads `vec0`, and sets WAL, the busy timeout, full sync and the memory map. */
-export async function openVectorDatabase(path: string, busyTimeoutMs: number): Promise<SqliteDatabase> {
+/**
+ * Opens `path` (creating its folder), loads `vec0`, and sets WAL, the busy timeout, full sync and
+ * the memory map. `readOnly` opens an existing file without write access and changes nothing
+ * (no folder, no journal mode: a reader of a WAL database still reads beside its writer).
+ */
+export async function openVectorDatabase(
+  path: string,
+  busyTimeoutMs: number,
+  readOnly = false,
+): Promise<SqliteDatabase> {
   const open = await loadSqliteDriver();
   const file = isMemoryPath(path) ? path : resolve(path);
   let db: SqliteDatabase | undefined;
   try {
-    if (!isMemoryPath(path)) await mkdir(dirname(file), { recursive: true });
-    db = await open(file, false);
+    if (!isMemoryPath(path) && !readOnly) await mkdir(dirname(file), { recursive: true });
+    db = await open(file, readOnly);
     db.configure('busyTimeout', busyTimeoutMs);
     await db.loadExtension(await extensionPath());
     if (!isMemoryPath(path)) {
-      await db.exec('PRAGMA journal_mode = WAL');
+      if (!readOnly) await db.exec('PRAGMA journal_mode = WAL');
       await db.exec(`PRAGMA mmap_size = ${VECTOR_MMAP_BYTES}`);
     }
     await db.exec('PRAGMA synchronous = FULL');

@@ -6,11 +6,18 @@
 import { z } from 'zod';
 import { parseBackendConfig } from '../../../core/config.js';
 import { NotInitializedError, StorageError } from '../../../core/errors.js';
-import { toStorageError } from '../../../backends/sqlite/connection.js';
+import { access } from 'node:fs/promises';
+import { isMemoryPath, toStorageError } from '../../../backends/sqlite/connection.js';
 import type { SqliteDatabase } from '../../../backends/sqlite/driver.js';
 import { BaseVectorStore } from '../base-store.js';
 import { type IndexSignature, MAX_QUERY_K, type VectorMatch } from '../types.js';
-import { type PreparedFilter, type PreparedItem, validateSignature } from '../validation.js';
+import {
+  type PreparedFilter,
+  type PreparedItem,
+  sameSignature,
+  signatureMismatch,
+  validateSignature,
+} from '../validation.js';
 import { compareMatches, scoreOf } from '../vector-table.js';
 import { openVectorDatabase } from './connection.js';
 
@@ -47,6 +54,8 @@ export class SqliteVecStore extends BaseVectorStore {
   // Set by close(): the connection is opened lazily, and must never be opened again after it.
   #closed = false;
   #signature: IndexSignature | null = null;
+  // False only for a read-only open of a file without an index yet: reads find nothing until one appears.
+  #indexed = false;
 
   constructor(config: SqliteVecStoreConfig = {}) {
     super();
@@ -65,7 +74,7 @@ export class SqliteVecStore extends BaseVectorStore {
       error.message = `sqlite-vec vector store ${this.path}: used after close()`;
       throw error;
     }
-    this.#db ??= await openVectorDatabase(this.path, this.#busyTimeoutMs);
+    this.#db ??= await openVectorDatabase(this.path, this.#busyTimeoutMs, this.readOnly);
     return this.#db;
   }
 
@@ -94,7 +103,9 @@ export class SqliteVecStore extends BaseVectorStore {
     });
   }
 
-  protected readSignature(): Promise<IndexSignature | null> {
+  protected async readSignature(): Promise<IndexSignature | null> {
+    // A read-only open creates nothing, so it does not open a file that is not there (yet).
+    if (this.readOnly && this.#db === null && !(await this.#fileExists())) return null;
     return this.#run('read the index signature', async (db) => {
       const table = await db.get<{ name: string }>(
         `SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`,
@@ -129,11 +140,32 @@ export class SqliteVecStore extends BaseVectorStore {
       );
     });
     this.#signature = signature;
+    this.#indexed = true;
   }
 
-  protected openIndex(signature: IndexSignature): Promise<void> {
+  protected async openIndex(signature: IndexSignature): Promise<void> {
     this.#signature = signature;
-    return Promise.resolve();
+    // Writable opens get here only with an index; a read-only one may find none yet.
+    this.#indexed = !this.readOnly || (await this.readSignature()) !== null;
+  }
+
+  async #fileExists(): Promise<boolean> {
+    if (isMemoryPath(this.path)) return false;
+    return access(this.path).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Whether there is an index to read: a read-only open without one looks again (a writer may have made one). */
+  async #hasIndex(): Promise<boolean> {
+    if (this.#indexed) return true;
+    const stored = await this.readSignature();
+    const wanted = this.#signature;
+    if (stored === null || wanted === null) return false;
+    if (!sameSignature(stored, wanted)) throw signatureMismatch(this.path, stored, wanted);
+    this.#indexed = true;
+    return true;
   }
 
   protected upsertItems(items: PreparedItem[]): Promise<void> {
@@ -169,7 +201,8 @@ export class SqliteVecStore extends BaseVectorStore {
     });
   }
 
-  protected search(vector: Float32Array, k: number, filter: PreparedFilter): Promise<VectorMatch[]> {
+  protected async search(vector: Float32Array, k: number, filter: PreparedFilter): Promise<VectorMatch[]> {
+    if (!(await this.#hasIndex())) return [];
     const metric = this.#signature?.metric ?? 'cosine';
     const where = ['embedding MATCH ?', 'k = ?'];
     // `k` is filled in per fetch (see below).
@@ -208,7 +241,8 @@ export class SqliteVecStore extends BaseVectorStore {
     });
   }
 
-  protected countItems(): Promise<number> {
+  protected async countItems(): Promise<number> {
+    if (!(await this.#hasIndex())) return 0;
     return this.#run(
       'count vectors',
       async (db) => (await db.get<{ n: number }>(`SELECT count(*) AS n FROM ${VECTORS}`))?.n ?? 0,
@@ -217,6 +251,15 @@ export class SqliteVecStore extends BaseVectorStore {
 
   protected async closeStore(): Promise<void> {
     this.#closed = true;
+    await this.#closeConnection();
+  }
+
+  /** A failed open closes the connection it opened; the next open opens another (in its own mode). */
+  protected override releaseFailedOpen(): Promise<void> {
+    return this.#closeConnection();
+  }
+
+  async #closeConnection(): Promise<void> {
     const db = this.#db;
     this.#db = null;
     if (db !== null)
