@@ -17,6 +17,7 @@ import {
   type VectorItem,
   type VectorMatch,
 } from '../../semantic/vector-stores/types.js';
+import { BaseVectorStore } from '../../semantic/vector-stores/base-store.js';
 import { DEFAULT_MAX_INPUT_CHARS, type SemanticOptions } from './options.js';
 import { embeddedText, type VectorRef, vectorIdOf } from './vector-ids.js';
 
@@ -58,23 +59,30 @@ export class SemanticIndex {
 
   /**
    * Opens the vector store for the embedder's signature (`readOnly`: for reading only, see
-   * `EnsureIndexOptions`); a mismatch says how to re-embed. On failure the vector store is
-   * closed (what `ensureIndex` opened to read the signature, e.g. a sqlite-vec connection, must
-   * not outlive a failed `initialize()`).
+   * `EnsureIndexOptions`); a mismatch says how to re-embed. On failure a built-in vector store
+   * has released what the call opened and can be opened again once the cause is gone (a
+   * writer's lock freed); any other store is closed, since what its `ensureIndex` opened to read
+   * the signature (a connection) must not outlive a failed `initialize()`.
    */
   async open(readOnly = false): Promise<void> {
     const store = this.options.vectorStore;
+    const reusable = store instanceof BaseVectorStore;
     try {
       // Without the option when writable, as before it existed (a user's store may check its arguments).
       await (readOnly ? store.ensureIndex(this.signature, { readOnly }) : store.ensureIndex(this.signature));
     } catch (error) {
-      await this.close().catch(() => undefined);
+      if (!reusable) await this.close().catch(() => undefined);
       if (!(error instanceof ConfigError)) throw error;
+      const reset =
+        `reset({ embedderId: ${JSON.stringify(this.signature.embedderId)}, dimensions: ` +
+        `${this.signature.dimensions}, metric: "cosine" })`;
       throw new ConfigError(
-        `${error.message} With a store: on a new vector store instance for the same place, call ` +
-          `reset({ embedderId: ${JSON.stringify(this.signature.embedderId)}, dimensions: ` +
-          `${this.signature.dimensions}, metric: "cosine" }) and close() it; then initialize() a store ` +
-          'given new semantic instances and call reindex() (this vector store instance is closed).',
+        reusable
+          ? `${error.message} With a store: call the vector store's ${reset} (this instance may be ` +
+              'given again), then initialize() the store and call reindex().'
+          : `${error.message} With a store: on a new vector store instance for the same place, call ` +
+              `${reset} and close() it; then initialize() a store given new semantic instances and ` +
+              'call reindex() (this vector store instance is closed).',
         'semantic',
         error,
       );

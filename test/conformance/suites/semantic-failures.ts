@@ -2,7 +2,7 @@
  * Conformance: what semantic search leaves behind when the embedder or the vector store fails
  * part-way (the undo of a record write, leftovers of failed removals).
  */
-import { ConfigError, NotInitializedError } from '../../../src/core/index.js';
+import { ConfigError } from '../../../src/core/index.js';
 import { createEmbedder, EmbedderError, type Embedder } from '../../../src/semantic/index.js';
 import type { SuiteContext } from '../context.js';
 import { openSemantic, SwitchableVectorStore, vectorIds } from './semantic-fixtures.js';
@@ -78,15 +78,20 @@ export function semanticFailureTests(ctx: SuiteContext): void {
         ConfigError,
       );
     });
-    it('a failed initialize() closes the vector store it opened', async () => {
+    it('a failed initialize() leaves the vector store as it was, to be given again', async () => {
       const vectors = new SwitchableVectorStore();
       await vectors.reset({ embedderId: 'another-model', dimensions: 8, metric: 'cosine' });
       const store = await ctx.newStore();
       const refusal = store.open({ semantic: { vectorStore: vectors } });
       await expect(refusal).rejects.toThrow(ConfigError);
-      await expect(refusal).rejects.toThrow(/new vector store instance/);
-      await expect(vectors.count()).rejects.toThrow(NotInitializedError);
-      await expect(vectors.count()).rejects.toThrow(/after close\(\)/);
+      await expect(refusal).rejects.toThrow(/this instance may be given again/);
+      // Not closed: the storage closes only what its initialize() opened.
+      expect(await vectors.count()).toBe(0);
+      const hashing = createEmbedder('hashing');
+      await vectors.reset({ embedderId: hashing.id, dimensions: hashing.dimensions, metric: 'cosine' });
+      const s = await store.open({ semantic: { vectorStore: vectors } });
+      await s.storeMemory('c1', 'm1', { text: 'apples are red' });
+      expect(await vectors.count()).toBe(1);
     });
     it('a failed reindex() leaves the index working', async () => {
       const { s, embedder, vectors } = await openSemantic(ctx);
