@@ -18,6 +18,7 @@ import {
   SqliteVecStore,
   type StorageInterface,
 } from '../../src/index.js';
+import * as files from '../../src/semantic/vector-stores/file/files.js';
 import { encodeUpsert } from '../../src/semantic/vector-stores/file/log.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { dataFiles, signatureOf } from './vector-fixtures.js';
@@ -69,6 +70,56 @@ describe('read-only file vector store', () => {
     expect(await reader.count()).toBe(1);
     await writer.reset(signatureOf(3, 'cosine', 'other:v2'));
     await expect(reader.count()).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  test('follows the writer through compactions that run while it reads', async () => {
+    const writer = make();
+    await writer.ensureIndex(sig);
+    const items = Array.from({ length: 100 }, (_, i) => ({
+      id: `item_${i}`,
+      vector: [1, i + 1, 0],
+      kind: 'memory',
+    }));
+    await writer.upsert(items);
+    const reader = make();
+    await reader.ensureIndex(sig, readOnly);
+    // Each rewrite of the same 100 records adds 100 dead ones: a compaction every 10 writes.
+    let writing = true;
+    const writes = (async () => {
+      for (let i = 0; i < 40; i += 1) await writer.upsert(items);
+      writing = false;
+    })();
+    const counts: number[] = [];
+    while (writing) counts.push(await reader.count());
+    await writes;
+    expect(new Set(counts)).toEqual(new Set([100]));
+    expect(await dataFiles(writer.dir)).toEqual([
+      'items-5.json',
+      'log-5.bin',
+      'manifest.json',
+      'vectors-5.f32',
+    ]);
+    expect(await reader.count()).toBe(100);
+  });
+
+  test('a read that raced the writer replacing the generation is retried on the new one', async () => {
+    const writer = make();
+    await writer.ensureIndex(sig);
+    await writer.upsert([{ id: 'a', vector: [1, 0, 0], kind: 'memory' }]);
+    const reader = make();
+    await reader.ensureIndex(sig, readOnly);
+    const stale = await files.readManifest(writer.dir);
+    await writer.reset(sig);
+    await writer.upsert([{ id: 'b', vector: [0, 1, 0], kind: 'memory' }]);
+    await writer.upsert([{ id: 'c', vector: [0, 0, 1], kind: 'memory' }]);
+    // The manifest as read just before the writer's switch: it names generation 1, now removed.
+    const spy = jest.spyOn(files, 'readManifest').mockResolvedValueOnce(stale);
+    try {
+      expect(await reader.count()).toBe(2);
+      expect(spy).toHaveBeenCalledTimes(3);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test('a half-written last frame is not read yet, and is no corruption', async () => {
@@ -219,5 +270,10 @@ describe('read-only sqlite-vec store', () => {
     await another.ensureIndex(sig, readOnly);
     expect(await another.count()).toBe(2);
     await expect(make().ensureIndex(signatureOf(4), readOnly)).rejects.toBeInstanceOf(ConfigError);
+    // Once the writer has closed (and SQLite removed its WAL files), a reader still opens.
+    await writer.close();
+    const later = make();
+    await later.ensureIndex(sig, readOnly);
+    expect(await later.count()).toBe(2);
   });
 });
