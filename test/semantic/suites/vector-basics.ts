@@ -1,5 +1,5 @@
 /** Conformance: upsert, replace, delete, ordering, metrics, lifecycle. */
-import { NotInitializedError, type VectorStore } from '../../../src/index.js';
+import { NotInitializedError, ReadOnlyError, type VectorStore } from '../../../src/index.js';
 import { bruteForce, randomVector, scopedItems, seededRandom, signatureOf } from '../vector-fixtures.js';
 
 /** Gives each test a fresh store of the harness under test. */
@@ -12,6 +12,23 @@ export function vectorBasicsTests(open: OpenStore): void {
     const store = open();
     await store.ensureIndex(sig);
     expect(await store.query({ vector: [1, 0, 0, 0], k: 5 })).toEqual([]);
+    expect(await store.count()).toBe(0);
+    await store.close();
+  });
+
+  test('a read-only open of an empty store reads nothing, refuses writes and stays read-only', async () => {
+    const store = open();
+    await store.ensureIndex(sig, { readOnly: true });
+    expect(await store.count()).toBe(0);
+    expect(await store.query({ vector: [1, 0, 0, 0], k: 3 })).toEqual([]);
+    for (const refused of [
+      store.upsert([{ id: 'a', vector: [1, 0, 0, 0], kind: 'memory' }]),
+      store.delete(['a']),
+      store.reset(sig),
+      store.ensureIndex(sig),
+    ]) {
+      await expect(refused).rejects.toBeInstanceOf(ReadOnlyError);
+    }
     expect(await store.count()).toBe(0);
     await store.close();
   });

@@ -153,6 +153,38 @@ export function vectorPersistenceTests(harness: VectorHarness, dir: () => string
     await second.close();
   });
 
+  test('a read-only instance reads beside the writer, and a read-only open creates nothing', async () => {
+    const empty = harness.open(dir());
+    await empty.ensureIndex(signatureOf(2), { readOnly: true });
+    await empty.close();
+    const writer = harness.open(dir());
+    expect(await writer.signature()).toBeNull();
+    await writer.ensureIndex(signatureOf(2));
+    await writer.upsert([{ id: 'a', vector: [1, 0], kind: 'memory' }]);
+    const reader = harness.open(dir());
+    await reader.ensureIndex(signatureOf(2), { readOnly: true });
+    await writer.upsert([{ id: 'b', vector: [0, 1], kind: 'memory' }]);
+    expect((await reader.query({ vector: [0, 1], k: 1 })).map((m) => m.id)).toEqual(['b']);
+    await writer.delete(['a']);
+    expect(await reader.count()).toBe(1);
+    await writer.close();
+    expect(await reader.count()).toBe(1);
+    await reader.close();
+  });
+
+  test('a failed open holds nothing: the same instance opens again, in the other mode too', async () => {
+    const first = harness.open(dir());
+    await first.ensureIndex(signatureOf(2));
+    await first.close();
+    const store = harness.open(dir());
+    await expect(store.ensureIndex(signatureOf(3), { readOnly: true })).rejects.toBeInstanceOf(ConfigError);
+    // Writable now: nothing of the read-only attempt (a read-only connection) is reused.
+    await store.reset(signatureOf(3));
+    await store.upsert([{ id: 'a', vector: [1, 0, 0], kind: 'memory' }]);
+    expect(await store.count()).toBe(1);
+    await store.close();
+  });
+
   test('a fresh store reports no signature until ensureIndex() creates one', async () => {
     const store = harness.open(dir());
     expect(await store.signature()).toBeNull();
