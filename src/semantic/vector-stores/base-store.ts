@@ -1,6 +1,7 @@
 /**
  * What every vector store shares: argument checks before any I/O, the open/closed state, the
- * signature check, and one queue so a store's calls run one at a time. A store implements
+ * signature check, the read-only mode (writes refused before any I/O), and one queue so a
+ * store's calls run one at a time. A store implements
  * only the primitives below.
  */
 import { NotInitializedError, ReadOnlyError } from '../../core/errors.js';
@@ -92,11 +93,7 @@ export abstract class BaseVectorStore implements VectorStore {
     return this.#signature;
   }
 
-  /**
-   * Marks the store open after `ensureIndex()` or `reset()` did its work, unless `close()` was
-   * called meanwhile: the store then stays closed (its `closeStore()` is queued behind this task)
-   * and the call rejects, so a closed store never becomes usable again.
-   */
+  /** Refuses a write (`method`) while the store is open read-only, before any I/O. */
   #refuseWrite(method: string): void {
     if (!this.#readOnly || this.#state !== 'open') return;
     const error = new ReadOnlyError(`${this.kind} vector`, method, this.location());
@@ -122,6 +119,11 @@ export abstract class BaseVectorStore implements VectorStore {
     }
   }
 
+  /**
+   * Marks the store open after `ensureIndex()` or `reset()` did its work, unless `close()` was
+   * called meanwhile: the store then stays closed (its `closeStore()` is queued behind this task)
+   * and the call rejects, so a closed store never becomes usable again.
+   */
   #markOpen(method: string, signature: IndexSignature): void {
     if (this.#state === 'closed') throw this.#notReady(method, 'closed');
     this.#signature = signature;

@@ -3,10 +3,10 @@
  * record's kind, agent and conversation as metadata columns. Filters on them run inside the
  * KNN scan, so a query scoped to a small part of the data still gets its k nearest.
  */
+import { access } from 'node:fs/promises';
 import { z } from 'zod';
 import { parseBackendConfig } from '../../../core/config.js';
 import { NotInitializedError, StorageError } from '../../../core/errors.js';
-import { access } from 'node:fs/promises';
 import { isMemoryPath, toStorageError } from '../../../backends/sqlite/connection.js';
 import type { SqliteDatabase } from '../../../backends/sqlite/driver.js';
 import { BaseVectorStore } from '../base-store.js';
