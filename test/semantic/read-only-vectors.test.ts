@@ -272,6 +272,15 @@ describe('read-only sqlite-vec store', () => {
     await expect(make().ensureIndex(signatureOf(4), readOnly)).rejects.toBeInstanceOf(ConfigError);
     // Once the writer has closed (and SQLite removed its WAL files), a reader still opens.
     await writer.close();
+    const switching = make();
+    await switching.reset(signatureOf(3, 'cosine', 'other:v2'));
+    await expect(reader.query({ vector: [1, 0, 0], k: 1 })).rejects.toBeInstanceOf(ConfigError);
+    await switching.reset(sig);
+    await switching.upsert([
+      { id: 'a', vector: [1, 0, 0], kind: 'memory' },
+      { id: 'b', vector: [0, 1, 0], kind: 'memory' },
+    ]);
+    await switching.close();
     const later = make();
     await later.ensureIndex(sig, readOnly);
     expect(await later.count()).toBe(2);

@@ -1,8 +1,7 @@
 /**
  * What every vector store shares: argument checks before any I/O, the open/closed state, the
  * signature check, the read-only mode (writes refused before any I/O), and one queue so a
- * store's calls run one at a time. A store implements
- * only the primitives below.
+ * store's calls run one at a time. A store implements only the primitives below.
  */
 import { NotInitializedError, ReadOnlyError } from '../../core/errors.js';
 import { KeyedMutex } from '../../core/keyed-mutex.js';

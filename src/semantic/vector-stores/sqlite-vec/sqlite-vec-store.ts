@@ -54,8 +54,6 @@ export class SqliteVecStore extends BaseVectorStore {
   // Set by close(): the connection is opened lazily, and must never be opened again after it.
   #closed = false;
   #signature: IndexSignature | null = null;
-  // False only for a read-only open of a file without an index yet: reads find nothing until one appears.
-  #indexed = false;
 
   constructor(config: SqliteVecStoreConfig = {}) {
     super();
@@ -140,13 +138,12 @@ export class SqliteVecStore extends BaseVectorStore {
       );
     });
     this.#signature = signature;
-    this.#indexed = true;
   }
 
-  protected async openIndex(signature: IndexSignature): Promise<void> {
+  protected openIndex(signature: IndexSignature): Promise<void> {
+    // A read-only open may find no index yet: each read looks again (`#hasIndex`).
     this.#signature = signature;
-    // Writable opens get here only with an index; a read-only one may find none yet.
-    this.#indexed = !this.readOnly || (await this.readSignature()) !== null;
+    return Promise.resolve();
   }
 
   async #fileExists(): Promise<boolean> {
@@ -157,14 +154,17 @@ export class SqliteVecStore extends BaseVectorStore {
     );
   }
 
-  /** Whether there is an index to read: a read-only open without one looks again (a writer may have made one). */
+  /**
+   * Whether there is an index to read. A writable open made or found one; a read-only one reads
+   * the signature at each read (one small query beside the scan), since a writer may make the
+   * index later or reset it for another embedder (a `ConfigError`, as at open).
+   */
   async #hasIndex(): Promise<boolean> {
-    if (this.#indexed) return true;
+    if (!this.readOnly) return true;
     const stored = await this.readSignature();
     const wanted = this.#signature;
     if (stored === null || wanted === null) return false;
     if (!sameSignature(stored, wanted)) throw signatureMismatch(this.path, stored, wanted);
-    this.#indexed = true;
     return true;
   }
 
