@@ -176,7 +176,8 @@ describe('redis key layout', () => {
   it('never uses KEYS or SCAN over the keyspace (only its own index zsets)', () => {
     const dir = join(__dirname, '..', '..', 'src', 'backends', 'redis');
     for (const file of readdirSync(dir)) {
-      const source = readFileSync(join(dir, file), 'utf8');
+      // `Object.keys(` lists an object's own keys (the config schema's), not the keyspace.
+      const source = readFileSync(join(dir, file), 'utf8').replaceAll('Object.keys(', '');
       expect({ file, uses: source.match(/\.(keys|scan|scanStream)\(|'(KEYS|SCAN)'/gi) }).toEqual({
         file,
         uses: null,
