@@ -6,6 +6,7 @@
  */
 import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { describeWithService } from '../services.js';
+import { eventText, recordingLogger } from '../support/recording-logger.js';
 import { useRedisStore } from './helpers.js';
 
 describeWithService('redis')('redis: empty raw-message lists', () => {
@@ -24,5 +25,59 @@ describeWithService('redis')('redis: empty raw-message lists', () => {
     // The stale count goes with the next write of the list.
     await s.storeRawMessages('c1', []);
     expect(await ctx.raw().exists(k.meta)).toBe(0);
+  });
+
+  it('a writable open repairs the ids a store before the rule kept listed for an empty list, and records that it did', async () => {
+    const first = await ctx.open();
+    await first.storeConversation('kept', { title: 't' });
+    await first.shutdown();
+    const layout = new KeyLayout(ctx.prefix());
+    const raw = ctx.raw();
+    // What storeRawMessages(id, []) left before the rule: the count 0 and the id in the any-kind index.
+    const oldEmptyList = async (id: string) => {
+      const k = layout.conversation(id);
+      await raw.hset(k.meta, 'raw', 0, 'raw-bytes', 0);
+      await raw.zadd(k.bucket.conversationIds, 0, id);
+    };
+    await oldEmptyList('empty');
+    await oldEmptyList('kept');
+    // A meta key of another type is left alone (the id's own writes report it).
+    const odd = layout.conversation('odd');
+    await raw.set(odd.meta, 'x');
+    await raw.zadd(odd.bucket.conversationIds, 0, 'odd');
+    // The store was written by the version before the repair: no marker.
+    await raw.del(layout.store.emptyRawSwept);
+
+    // A read-only open changes nothing.
+    const reader = await ctx.open({ readOnly: true });
+    expect(await reader.listAllConversationIds()).toEqual(['empty', 'kept', 'odd']);
+    expect(await raw.exists(layout.store.emptyRawSwept)).toBe(0);
+
+    const s = await ctx.open();
+    expect(await s.listAllConversationIds()).toEqual(['kept', 'odd']);
+    expect(await s.listAllConversationIds({ limit: 10 })).toEqual({ items: ['kept', 'odd'], next: null });
+    expect(await raw.exists(layout.conversation('empty').meta)).toBe(0);
+    expect(await raw.hgetall(layout.conversation('kept').meta)).toEqual({});
+    expect(await raw.get(odd.meta)).toBe('x');
+    expect(await s.loadConversation('kept')).toEqual({ title: 't' });
+    const stats = await s.getStorageStats();
+    expect(stats.conversation_count).toBe(1);
+    expect(stats.raw_message_count).toBe(0);
+    expect(await raw.get(layout.store.emptyRawSwept)).toBe('1');
+  });
+
+  it('a repair that cannot read a bucket is logged, the open goes on and the next one tries again', async () => {
+    await (await ctx.open()).shutdown();
+    const layout = new KeyLayout(ctx.prefix());
+    const broken = layout.buckets[3]!.conversationIds;
+    await ctx.raw().del(layout.store.emptyRawSwept);
+    await ctx.raw().set(broken, 'not a zset');
+    const { logger, events } = recordingLogger();
+    const s = await ctx.open({ logger });
+    await s.storeConversation('c1', { v: 1 });
+    const warnings = events.filter((e) => eventText(e).includes('empty raw-message lists not repaired'));
+    expect(warnings).toHaveLength(1);
+    expect(eventText(warnings[0]!)).toContain('WRONGTYPE');
+    expect(await ctx.raw().exists(layout.store.emptyRawSwept)).toBe(0);
   });
 });

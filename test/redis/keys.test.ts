@@ -149,6 +149,7 @@ describe('redis key layout', () => {
           state.bucket.counters,
           layout.store.layout,
           layout.store.buckets,
+          layout.store.emptyRawSwept,
         ]
           .filter((key, i, all) => all.indexOf(key) === i)
           .sort(),

@@ -35,6 +35,7 @@
  * <prefix>{index}:layout                string  layout version ("2"; "1" = v1; "1>2" = upgrading)
  * <prefix>{index}:buckets               string  bucket count of this store (fixed when created)
  * <prefix>{index}:upgrade               hash    progress of a v1 -> v2 upgrade (records moved per kind)
+ * <prefix>{index}:empty-raw-swept       string  "1": empty raw lists of earlier versions repaired (`empty-raw-repair.ts`)
  * ```
  *
  * - Index zsets have score 0, so members come back in byte order, which for UTF-8 is Unicode
@@ -139,7 +140,7 @@ export interface ItemKeys {
 /** Builds every key name of one store (one prefix). */
 export class KeyLayout {
   /** Store-wide keys, in the `{index}` slot (read and written only when a store opens). */
-  readonly store: { layout: string; buckets: string; upgrade: string };
+  readonly store: { layout: string; buckets: string; upgrade: string; emptyRawSwept: string };
   /** The keys of every bucket, by bucket number. */
   readonly buckets: readonly BucketKeys[];
 
@@ -148,7 +149,12 @@ export class KeyLayout {
     readonly bucketCount: number = BUCKET_COUNT,
   ) {
     const at = (name: string) => `${prefix}{index}:${name}`;
-    this.store = { layout: at('layout'), buckets: at('buckets'), upgrade: at('upgrade') };
+    this.store = {
+      layout: at('layout'),
+      buckets: at('buckets'),
+      upgrade: at('upgrade'),
+      emptyRawSwept: at('empty-raw-swept'),
+    };
     const width = String(bucketCount - 1).length;
     this.buckets = Array.from({ length: bucketCount }, (_, n) => {
       const base = `${prefix}{b:${String(n).padStart(width, '0')}}:`;

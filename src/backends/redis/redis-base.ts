@@ -24,6 +24,7 @@ import { RedisConnection } from './connection.js';
 import { KeyLayout } from './keys.js';
 import { describeRedisStore, prepareLayout, RedisUpgradeRequiredError } from './layout.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
+import { repairEmptyRawLists } from './empty-raw-repair.js';
 import { RedisSearchIndex } from './search-index.js';
 import { readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
 
@@ -117,6 +118,13 @@ export abstract class RedisStorageBase extends StorageInterface {
     // A build that gives up (writers kept changing a bucket) leaves the bucket stale: searches
     // scan it, and the open still succeeds.
     if (!this.config.readOnly) {
+      // Ids an earlier version kept listed for an empty raw-message list (once per store). A
+      // failure (a wrong-typed index zset) is logged and the open goes on: the next one retries.
+      await repairEmptyRawLists(this.connection, this.keys).catch((error: unknown) => {
+        logEvent(this.config.logger, 'warn', 'redis storage: empty raw-message lists not repaired', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
       await this.index.catchUp(this.connection, unindexed, this.scanSource).catch((error: unknown) => {
         logEvent(this.config.logger, 'warn', 'redis storage: search index not rebuilt', {
           error: error instanceof Error ? error.message : String(error),

@@ -1,0 +1,82 @@
+/**
+ * Repair, once per store, of what `storeRawMessages(id, [])` left before the empty-list rule
+ * (an empty list is no stored data: see `WRITE_RAW`). Redis cannot hold an empty list, so such
+ * a write kept the count `raw = 0` (and `raw-bytes = 0`) in the conversation's meta hash and
+ * the id in its bucket's any-kind index (`conversation-ids`); it added nothing to a counter.
+ * Such an id stayed listed by `listAllConversationIds` until it was written again.
+ *
+ * A writable open sweeps every bucket's any-kind index once: for each id whose meta says
+ * `raw = 0`, one script removes the count and, when no conversation, chunk info or memory of
+ * the id is stored, its index entry; then `<prefix>{index}:empty-raw-swept` records that the
+ * store needs no sweep again. Each page of ids is one script that looks at every id again, so
+ * the sweep is safe beside other processes, of this version or an earlier one: an id written
+ * meanwhile is judged by what it holds when its page runs. A process of an earlier version
+ * that writes an empty list after the sweep leaves the old state again for that id; its next
+ * raw-message write or its last memory's deletion by this version clears it (see README).
+ */
+import { mapConcurrent } from '../../core/concurrency.js';
+import type { RedisConnection } from './connection.js';
+import type { BucketKeys, KeyLayout } from './keys.js';
+import { LuaScript } from './scripts.js';
+
+/** Ids looked at per script (4 keys each): short enough that no script blocks the server long. */
+const PAGE_SIZE = 500;
+/** Buckets swept at once. */
+const BUCKET_CONCURRENCY = 4;
+
+/**
+ * Clears the `raw = 0` state of the page's ids. KEYS: conversation-ids, then per id its meta,
+ * conversation, chunks, memories. ARGV: the ids. A key of another type than expected is left
+ * alone (the record's own writes report it). Returns the ids removed from the index.
+ */
+const CLEAR_EMPTY_RAW = new LuaScript(
+  'clearEmptyRaw',
+  `local removed = 0
+for i = 1, #ARGV do
+  local meta = KEYS[2 + (i - 1) * 4]
+  local raw = redis.pcall('HGET', meta, 'raw')
+  if raw == '0' then
+    redis.call('HDEL', meta, 'raw', 'raw-bytes')
+    local k = 2 + (i - 1) * 4
+    if redis.call('EXISTS', KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]) == 0 then
+      removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
+    end
+  end
+end
+return removed`,
+);
+
+/** Sweeps one bucket's any-kind index page by page; returns the ids removed from it. */
+async function sweepBucket(redis: RedisConnection, keys: KeyLayout, bucket: BucketKeys): Promise<number> {
+  let removed = 0;
+  let from = '-';
+  for (;;) {
+    const ids = await redis.run('read conversation ids to repair', (c) =>
+      c.zrangebylex(bucket.conversationIds, from, '+', 'LIMIT', 0, PAGE_SIZE),
+    );
+    if (ids.length === 0) return removed;
+    const scriptKeys = [bucket.conversationIds];
+    for (const id of ids) {
+      const k = keys.conversation(id);
+      scriptKeys.push(k.meta, k.conversation, k.chunks, k.memories);
+    }
+    removed += Number(await redis.script('repair empty raw-message lists', CLEAR_EMPTY_RAW, scriptKeys, ids));
+    if (ids.length < PAGE_SIZE) return removed;
+    // Keyset paging: an id removed by the page does not shift the next one.
+    from = `(${ids[ids.length - 1] as string}`;
+  }
+}
+
+/**
+ * Repairs the empty raw-message lists an earlier version left (see the module comment), unless
+ * the store was swept already (one GET). Returns the ids that left the any-kind index.
+ */
+export async function repairEmptyRawLists(redis: RedisConnection, keys: KeyLayout): Promise<number> {
+  const marker = keys.store.emptyRawSwept;
+  if ((await redis.run('read empty raw-list repair marker', (c) => c.get(marker))) !== null) return 0;
+  const counts = await mapConcurrent([...keys.buckets], BUCKET_CONCURRENCY, (bucket) =>
+    sweepBucket(redis, keys, bucket),
+  );
+  await redis.run('write empty raw-list repair marker', (c) => c.set(marker, '1'));
+  return counts.reduce((sum, n) => sum + n, 0);
+}
