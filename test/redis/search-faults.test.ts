@@ -10,7 +10,7 @@ import { CorruptDataError, type SearchQuery } from '../../src/core/index.js';
 import { keysWithPrefix, useRedisStore } from './helpers.js';
 import { describeWithService } from '../services.js';
 
-const INDEX_KEY = /\}:(q:.*|search-docs|search-gone|search-dead)$/;
+const INDEX_KEY = /\}:(q:.*|search-docs|search-gone|search-dead|search-unheld)$/;
 
 describeWithService('redis')('redis search index faults', () => {
   const ctx = useRedisStore();
@@ -357,7 +357,7 @@ describeWithService('redis')('redis search index faults: searches and builds', (
     await s.storeMemory('c', 'm0', { text: 'walrus gannet' });
     await s.storeMemory('c', 'm1', { text: 'walrus puffin' });
     const { bucket } = layout().conversation('c');
-    for (const name of ['search-docs', 'search-dead', 'search-gone', 'q:walrus']) {
+    for (const name of ['search-docs', 'search-dead', 'search-gone', 'search-unheld', 'q:walrus']) {
       const bad = `${bucket.base}${name}`;
       await ctx.raw().del(bad);
       await ctx.raw().sadd(bad, 'x');

@@ -45,8 +45,9 @@
  * - Cache index entries leave by themselves: every cache write trims the bucket's entries whose
  *   expiry passed (bounded per write); reads filter by score; `purgeExpiredCache()` trims all.
  * - Search index (see `search-lua.ts`): postings `{b:NN}:q:<token>` (append-only string of the
- *   bucket's docs holding the token), `{b:NN}:search-docs|search-gone|search-dead`
- *   (doc <-> number with its tokens, dropped numbers, dead counts), `search_*` counters,
+ *   bucket's docs holding the token), `{b:NN}:search-docs|search-gone|search-dead|search-unheld`
+ *   (doc <-> number with its tokens, dropped numbers, dead counts, wrong-typed postings of
+ *   tokens no doc holds), `search_*` counters,
  *   written by the record's own script; `{index}:search` holds the index version. Room for
  *   later kinds in the record's slot: embeddings `{b:NN}:c:<id>:embeddings`.
  * - `deleteMemory` is LREM + HDEL + counters in one script; `deleteReasoningChains` drops the

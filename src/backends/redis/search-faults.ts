@@ -17,24 +17,43 @@ const INDEX_FAULT = 'corrupt';
 
 /**
  * Lua: `readIndex(main, tokens)` runs `main()` and returns its result, or, when it fails,
- * `{'corrupt', why}`: the bucket's keys (counters, `search-docs`, `search-gone`,
- * `search-dead` and the postings of `tokens`) whose type is not theirs, else the error text.
+ * `{'corrupt', why, token...}`: the bucket's keys (counters, `search-docs`, `search-gone`,
+ * `search-dead`, `search-unheld` and the postings of `tokens`) whose type is not theirs, else
+ * the error text, then the tokens whose postings are of the wrong type.
  */
 export const READ_INDEX_LUA = `local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
 local function readIndex(main, tokens)
   local ok, result = pcall(main)
   if ok then return result end
   local expected = {{KEYS[1], 'hash'}, {base .. 'search-docs', 'hash'}, {base .. 'search-gone', 'string'},
-    {base .. 'search-dead', 'hash'}}
+    {base .. 'search-dead', 'hash'}, {base .. 'search-unheld', 'hash'}}
+  local fixed = #expected
   for _, tok in ipairs(tokens) do expected[#expected + 1] = {base .. 'q:' .. tok, 'string'} end
-  local wrong = {}
-  for _, e in ipairs(expected) do
+  local wrong, badTokens = {}, {}
+  for i, e in ipairs(expected) do
     local t = redis.call('TYPE', e[1])['ok']
-    if t ~= 'none' and t ~= e[2] then wrong[#wrong + 1] = e[1] .. ' is a ' .. t .. ', expected a ' .. e[2] end
+    if t ~= 'none' and t ~= e[2] then
+      wrong[#wrong + 1] = e[1] .. ' is a ' .. t .. ', expected a ' .. e[2]
+      if i > fixed then badTokens[#badTokens + 1] = tokens[i - fixed] end
+    end
   end
   local why = table.concat(wrong, '; ')
   if #wrong == 0 then why = type(result) == 'table' and tostring(result.err or result.msg) or tostring(result) end
-  return {'${INDEX_FAULT}', 'search index of ' .. base .. ': ' .. why}
+  return {'${INDEX_FAULT}', 'search index of ' .. base .. ': ' .. why, unpack(badTokens)}
+end
+`;
+
+/**
+ * Lua: `postingLength(tok)`, the bytes of `tok`'s postings; 0 for a posting key of the wrong
+ * type whose token the last build of the bucket found held by no doc (`search-unheld` says
+ * '1'), so a search reads the bucket's index as if it had none (see `noteUnheld` in
+ * `search-state.ts`). Any other wrong-typed key is an error (`readIndex` names it).
+ */
+export const POSTING_LENGTH_LUA = `local function postingLength(tok)
+  local n = redis.pcall('STRLEN', base .. 'q:' .. tok)
+  if type(n) ~= 'table' then return n end
+  if redis.call('HGET', base .. 'search-unheld', tok) == '1' then return 0 end
+  error(n)
 end
 `;
 
@@ -42,6 +61,8 @@ end
 export interface IndexFault {
   bucket: number;
   problem: string;
+  /** The query tokens whose posting keys have the wrong type (noted for the next rebuild). */
+  tokens: string[];
 }
 
 /** Thrown by a search that met buckets whose index cannot be read; caught by `searchRedisIndex`. */
@@ -57,7 +78,9 @@ export function throwFaults(
   replies: ReadonlyArray<ReadonlyArray<unknown>>,
 ): void {
   const faults = replies.flatMap((reply, i) =>
-    reply[0] === INDEX_FAULT ? [{ bucket: buckets[i]!, problem: String(reply[1]) }] : [],
+    reply[0] === INDEX_FAULT
+      ? [{ bucket: buckets[i]!, problem: String(reply[1]), tokens: reply.slice(2).map(String) }]
+      : [],
   );
   if (faults.length > 0) throw new IndexFaults(faults);
 }
@@ -76,6 +99,10 @@ export async function docsFault(
   const { base, searchDocs } = keys.buckets[n]!;
   const type = await redis.run('read search index key type', (c) => c.type(searchDocs));
   throw new IndexFaults([
-    { bucket: n, problem: `search index of ${base}: ${searchDocs} is a ${type}, expected a hash` },
+    {
+      bucket: n,
+      problem: `search index of ${base}: ${searchDocs} is a ${type}, expected a hash`,
+      tokens: [],
+    },
   ]);
 }

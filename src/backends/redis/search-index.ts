@@ -82,13 +82,15 @@ export class RedisSearchIndex {
    * searches scan it without reading its index again and the next writable open rebuilds it
    * (not by a read-only storage, which changes nothing: its searches scan while the fault
    * lasts), and logged as a warning. A failed mark is logged too: the search still scans.
+   * Wrong-typed posting keys are noted with the mark: a rebuild that finds their tokens held
+   * by no doc lets searches read them as no postings, so they do not mark the bucket again.
    */
   private async faulty(redis: RedisConnection, faults: readonly IndexFault[]): Promise<void> {
     await Promise.all(
-      faults.map(async ({ bucket, problem }) => {
+      faults.map(async ({ bucket, problem, tokens }) => {
         let marked: boolean | string = false;
         if (!this.options.readOnly) {
-          marked = await markBucketStale(redis, this.keys, bucket).then(
+          marked = await markBucketStale(redis, this.keys, bucket, tokens).then(
             () => true,
             (error: unknown) => (error instanceof Error ? error.message : String(error)),
           );

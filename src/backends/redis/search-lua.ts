@@ -10,6 +10,9 @@
  *                                       and doc number -> doc
  * <prefix>{b:NN}:search-gone    string  bitmap: bit <number> set once that number was dropped
  * <prefix>{b:NN}:search-dead    hash    token -> dead entries still in q:<token>
+ * <prefix>{b:NN}:search-unheld  hash    token -> '0': a search found q:<token> of the wrong type;
+ *                                       '1': the last build found no doc holding it (searches
+ *                                       read that key as no postings; see `search-state.ts`)
  * <prefix>{b:NN}:counters       hash    search_docs, search_tokens (BM25's corpus), search_next (the
  *                                       next doc number), search_rev (bumped by every searchable
  *                                       write), search_stale (1: written without the index)

@@ -6,7 +6,7 @@
  * (`search-faults.ts`). They only read.
  */
 import { LuaScript } from './scripts.js';
-import { READ_INDEX_LUA } from './search-faults.js';
+import { POSTING_LENGTH_LUA, READ_INDEX_LUA } from './search-faults.js';
 import { IS_GONE_LUA, POSTING_BYTES } from './search-lua.js';
 
 /**
@@ -17,13 +17,15 @@ import { IS_GONE_LUA, POSTING_BYTES } from './search-lua.js';
  */
 export const SEARCH_STATS = new LuaScript(
   'searchStats',
-  `${READ_INDEX_LUA}return readIndex(function()
+  `${READ_INDEX_LUA}${POSTING_LENGTH_LUA}return readIndex(function()
   local c = redis.call('HMGET', KEYS[1], 'search_docs', 'search_tokens', 'search_stale')
   local out = {tonumber(c[1] or '0') or 0, tonumber(c[2] or '0') or 0, tonumber(c[3] or '0') or 0}
   if #ARGV == 0 or out[3] ~= 0 then return out end
   local dead = redis.call('HMGET', base .. 'search-dead', unpack(ARGV))
   for i = 1, #ARGV do
-    out[#out + 1] = redis.call('STRLEN', base .. 'q:' .. ARGV[i]) / ${POSTING_BYTES} - (tonumber(dead[i]) or 0)
+    local bytes = postingLength(ARGV[i])
+    -- No live entry (none, or a key held by no doc): the rank script does not read it.
+    out[#out + 1] = bytes == 0 and 0 or bytes / ${POSTING_BYTES} - (tonumber(dead[i]) or 0)
   end
   return out
 end, ARGV)`,
@@ -125,7 +127,8 @@ return readIndex(function()
     end
   else
     for t = 1, nt do
-      local s = redis.call('GET', terms[t]) or ''
+      -- A token without a live entry in the bucket (its df here is 0) adds no candidate.
+      local s = dfs[t] > 0 and (redis.call('GET', terms[t]) or '') or ''
       for pos = 1, #s, ${POSTING_BYTES} do
         local num, tf, len, kind = unpackEntry('<I4I4I4B', s, pos)
         local e = found[num]

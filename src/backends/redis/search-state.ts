@@ -55,17 +55,29 @@ export async function staleBuckets(redis: RedisConnection, keys: KeyLayout): Pro
 
 /**
  * Marks a bucket stale and bumps its `search_rev` (a build under way starts again), as a write
- * script's failed index phase does. KEYS: counters.
+ * script's failed index phase does. KEYS: counters. ARGV: tokens whose posting keys a search
+ * found of the wrong type: each goes into `search-unheld` as '0' (to check) unless there
+ * already; a `search-unheld` of the wrong type is left alone (the next build names it).
  */
 const MARK_STALE = new LuaScript(
   'searchMarkStale',
   `redis.call('HSET', KEYS[1], 'search_stale', 1)
-redis.call('HINCRBY', KEYS[1], 'search_rev', 1)`,
+redis.call('HINCRBY', KEYS[1], 'search_rev', 1)
+local unheld = string.sub(KEYS[1], 1, #KEYS[1] - 8) .. 'search-unheld'
+for i = 1, #ARGV do redis.pcall('HSETNX', unheld, ARGV[i], '0') end`,
 );
 
-/** Marks bucket `n` stale: its index is not trusted (searches scan) until rebuilt. */
-export async function markBucketStale(redis: RedisConnection, keys: KeyLayout, n: number): Promise<void> {
-  await redis.script('mark search index stale', MARK_STALE, [keys.buckets[n]!.counters], []);
+/**
+ * Marks bucket `n` stale: its index is not trusted (searches scan) until rebuilt. `tokens`:
+ * those whose posting keys had the wrong type, for the rebuild to check (see `noteUnheld`).
+ */
+export async function markBucketStale(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  n: number,
+  tokens: readonly string[] = [],
+): Promise<void> {
+  await redis.script('mark search index stale', MARK_STALE, [keys.buckets[n]!.counters], [...tokens]);
 }
 
 /** Marks a bucket stale and returns its `search_rev`. KEYS: counters. */
@@ -80,6 +92,7 @@ return redis.call('HGET', KEYS[1], 'search_rev') or '0'`,
  * KEYS: counters. ARGV: rev, '1' for the first chunk (drops the bucket's old docs first), '1'
  * for the last (clears the stale mark), n, the posting keys of the n tokens no earlier chunk
  * of the build held, then doc, spec, doc, spec, ...
+ * The last chunk also settles `search-unheld` (`noteUnheld`), before it clears the stale mark.
  * The drop and the adds are its index phase (`indexPhase`, `search-lua.ts`): when an index key
  * has the wrong type, the bucket stays stale (its rev bumped) and the build fails with the
  * error naming the bucket and the key, which it never removes (so every build fails until
@@ -134,10 +147,26 @@ for i = fresh + 1, #ARGV, 2 do
   docs[#docs + 1] = ARGV[i]
   specs[#specs + 1] = ARGV[i + 1]
 end
+-- The tokens of search-unheld (a search found their posting keys of the wrong type, or an
+-- earlier build did): one whose key is still of another type is held by no doc, since every
+-- token the build's docs hold had its key read (dropUnnamed) and appended to without error,
+-- so it is noted '1' and searches read it as no postings, instead of marking the bucket stale
+-- again and again; the key itself is never removed. One whose key is a posting string again,
+-- or gone, is forgotten.
+local function noteUnheld()
+  indexKey = base .. 'search-unheld'
+  local flat = redis.call('HGETALL', indexKey)
+  for i = 1, #flat, 2 do
+    local t = redis.call('TYPE', base .. 'q:' .. flat[i])['ok']
+    if t == 'none' or t == 'string' then redis.call('HDEL', indexKey, flat[i])
+    elseif flat[i + 1] ~= '1' then redis.call('HSET', indexKey, flat[i], '1') end
+  end
+end
 local function build()
   if ARGV[2] == '1' then drop() end
   dropUnnamed(5, fresh)
   addDocs(KEYS[1], docs, specs)
+  if ARGV[3] == '1' then noteUnheld() end
 end
 local bad = indexPhase(KEYS[1], build)
 if bad then return redis.error_reply(bad) end
