@@ -155,6 +155,40 @@ export function describeBackend(
   return spec(`${type}:`, `${type}:${JSON.stringify(Object.fromEntries(shown))}`);
 }
 
+/** A network store's identity: `<type>://<host>:<port><rest>` (`describeBackend`). */
+const NETWORK_IDENTITY = /^(redis|postgres):\/\/(\[[^\]]*\]|[^:/]*):(\d+)(\/[\s\S]*)$/;
+
+/**
+ * A host name as the same-store check compares it: every name of the loopback address (the
+ * name `localhost`, `127.0.0.1` in any form a resolver reads as it, `::1`, `::ffff:127.0.0.1`)
+ * is one host. Only those: other names are not looked up (no DNS), and other 127.x.y.z
+ * addresses are other addresses (a server bound to 127.0.0.1 does not answer on them).
+ */
+function hostAlike(hostname: string): string {
+  const host = hostname.toLowerCase();
+  if (['localhost', 'localhost.', '[::1]', '[::ffff:7f00:1]'].includes(host)) return 'loopback';
+  // `127.1`, `0x7f.0.0.1`, `2130706433`: a WHATWG http URL parses IPv4 as inet_aton does.
+  const http = `http://${host}/`;
+  if (/^[0-9a-fx.]+$/.test(host) && URL.canParse(http) && new URL(http).hostname === '127.0.0.1') {
+    return 'loopback';
+  }
+  return host;
+}
+
+/**
+ * Whether two specs name the same store (the migration refuses to copy a store onto itself):
+ * equal identities, or a Redis or PostgreSQL store on one port, database and prefix or schema
+ * whose hosts are both loopback names (`localhost`, `127.0.0.1`, `[::1]`). The identities
+ * themselves keep the host as given, since a target's resume marker holds its source's.
+ */
+export function sameStore(a: BackendSpec, b: BackendSpec): boolean {
+  if (a.identity === b.identity) return true;
+  const [x, y] = [NETWORK_IDENTITY.exec(a.identity), NETWORK_IDENTITY.exec(b.identity)];
+  if (x === null || y === null) return false;
+  const key = (m: RegExpExecArray) => `${m[1]}://${hostAlike(m[2] as string)}:${m[3]}${m[4]}`;
+  return key(x) === key(y);
+}
+
 /** Parses a backend spec (see the module comment); throws {@link ConfigError} for a malformed one. */
 export function parseBackendSpec(text: string, cwd: string = process.cwd()): BackendSpec {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();

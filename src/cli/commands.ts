@@ -4,7 +4,7 @@ import type { JsonValue } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { StorageFactory } from '../factory/index.js';
 import { MigrationAbortedError, MigrationRefusedError, migrateStorage } from '../migration/index.js';
-import type { BackendSpec } from './backend-spec.js';
+import { type BackendSpec, sameStore } from './backend-spec.js';
 import { formatMigrationSummary, formatReport } from './format.js';
 import {
   asCliError,
@@ -89,7 +89,7 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
     env: '--from-env',
   });
   const to = resolveSpec(options.to, options.toEnv, { spec: '--to <backend spec>', env: '--to-env' });
-  if (from.identity === to.identity) {
+  if (sameStore(from, to)) {
     throw new CliError(
       `Source and target are the same store (${to.display}); nothing was written`,
       EXIT.usage,

@@ -2,7 +2,7 @@
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseBackendSpec, specFromEnvFile } from '../../src/cli/backend-spec.js';
+import { parseBackendSpec, sameStore, specFromEnvFile } from '../../src/cli/backend-spec.js';
 import { ConfigError } from '../../src/core/index.js';
 import { cli } from './run-cli.js';
 
@@ -74,6 +74,28 @@ describe('parseBackendSpec', () => {
       parseBackendSpec('redis://h:6379').identity,
     );
     expect(parseBackendSpec('redis://h/2?db=3').identity).toBe(parseBackendSpec('redis://h/2').identity);
+  });
+
+  it('counts loopback host names as one host in the same-store check, and nothing else', () => {
+    const same = (a: string, b: string) => sameStore(parseBackendSpec(a), parseBackendSpec(b));
+    for (const host of ['127.0.0.1', '[::1]', 'LocalHost', 'localhost.', '127.1', '[0:0:0:0:0:0:0:1]']) {
+      expect(same('redis://localhost:6379', `redis://${host}:6379`)).toBe(true);
+      expect(same(`redis://${host}`, 'redis://127.0.0.1:6379/0?prefix=connectome:')).toBe(true);
+      expect(same('postgres://u@localhost/app', `postgresql://u:pw@${host}:5432/app`)).toBe(true);
+    }
+    // A loopback host on another port, database, prefix or schema is another store.
+    expect(same('redis://localhost:6379', 'redis://127.0.0.1:6380')).toBe(false);
+    expect(same('redis://localhost:6379', 'redis://127.0.0.1:6379/1')).toBe(false);
+    expect(same('redis://localhost?prefix=a:', 'redis://127.0.0.1?prefix=b:')).toBe(false);
+    expect(same('postgres://localhost/app', 'postgres://[::1]/app?schema=s2')).toBe(false);
+    // Only loopback names: other hosts are never looked up, and 127.0.0.2 is another address.
+    expect(same('redis://localhost', 'redis://127.0.0.2')).toBe(false);
+    expect(same('redis://localhost', 'redis://myhost')).toBe(false);
+    expect(same('redis://1.2.3.4.5', 'redis://1.2.3.4.5:6379')).toBe(true);
+    expect(same('redis://localhost', 'postgres://localhost:6379/0')).toBe(false);
+    expect(same('redis://cache.local', 'redis://Cache.Local:6379')).toBe(true);
+    // The identity (written into a target's resume marker) keeps the host as given.
+    expect(parseBackendSpec('redis://localhost').identity).toBe('redis://localhost:6379/0#connectome:');
   });
 
   it('reads maxReasoningChainsPerAgent as an integer for every built-in backend', () => {

@@ -75,6 +75,10 @@ describe('connectome-storage CLI', () => {
         /same store \(file:\.\/ref\/\.\.\/ref\/\); nothing was written/,
       ],
       [
+        ['migrate', '--from', 'redis://localhost:1/0', '--to', 'redis://:hunter2@[::1]:1?connectTimeout=300'],
+        /same store \(redis:\/\/:\*\*\*@\[::1\]:1 \(prefix "connectome:"\)\); nothing was written/,
+      ],
+      [
         ['migrate', '--from', 'file:./ref', '--to', 'redis://:hunter2@127.0.0.1:1?connectTimeout=300'],
         /Cannot (use|open) the target redis:\/\/:\*\*\*@127\.0\.0\.1:1/,
       ],
