@@ -16,8 +16,9 @@
  * numbers); see `spec-options.ts`. A built-in backend takes the config keys its environment
  * variables set (`searchIndex`, `readOnly`, `preparedStatements`, ...) and the drivers' timeouts;
  * an unknown key, or one the path or URL already gives (`baseDir`, `dbPath`, `url`), is refused.
- * In Redis and PostgreSQL URLs the other query parameters stay in the URL for the driver (e.g.
- * `sslmode=require`); the library's own keys are taken out first. A `?` in a file or SQLite
+ * In Redis and PostgreSQL URLs the driver's query parameters stay in the URL (e.g.
+ * `sslmode=require`; the list is in `spec-options.ts`); the library's own keys are taken out
+ * first, and any other parameter is refused. A `?` in a file or SQLite
  * path is therefore not supported. An env file (`--from-env FILE`) gives a spec too: its
  * `CONNECTOME_STORAGE_*` variables alone (not the process environment) choose and configure it.
  */
@@ -138,12 +139,15 @@ export function describeBackend(
     let identity = `${type}:${redactUrl(raw)}#${scope}`;
     if (URL.canParse(raw)) {
       const url = new URL(raw);
-      const port = url.port || (isRedis ? '6379' : '5432');
+      const query = (name: string) => url.searchParams.get(name) ?? '';
+      // pg reads the host, port and user of the query over the URL's (ioredis only its db).
+      const host = (!isRedis && query('host')) || url.hostname;
+      const port = (!isRedis && query('port')) || url.port || (isRedis ? '6379' : '5432');
       // ioredis takes the database from the path, else from a `db` query parameter.
       const database = isRedis
-        ? url.pathname.replace(/^\//, '') || url.searchParams.get('db') || '0'
-        : url.pathname.replace(/^\//, '') || decodeURIComponent(url.username) || 'postgres';
-      identity = `${type}://${url.hostname.toLowerCase()}:${port}/${database}#${scope}`;
+        ? url.pathname.replace(/^\//, '') || query('db') || '0'
+        : url.pathname.replace(/^\//, '') || query('user') || decodeURIComponent(url.username) || 'postgres';
+      identity = `${type}://${host.toLowerCase()}:${port}/${database}#${scope}`;
     }
     const scopeName = isRedis ? 'prefix' : 'schema';
     return spec(`${redactUrl(raw)} (${scopeName} ${JSON.stringify(scope)})`, identity);

@@ -30,6 +30,67 @@ const LOCATION_KEYS: Readonly<Record<string, string>> = {
   postgres: 'url',
 };
 
+/**
+ * The query parameters of a Redis or PostgreSQL URL that its driver reads, which a spec passes
+ * on. Any other is refused: the driver would ignore a misspelt one silently, and ioredis makes
+ * every parameter a client option (as a string) that wins over the library's own settings.
+ * ioredis 5/6 (`parseURL`): the database, address family, credentials and a TLS profile name;
+ * its other options (`enableOfflineQueue`, `keepAlive`, ...) arrive as strings it misreads or
+ * that undo the library's choices. pg 8 (`pg-connection-string`, `ConnectionParameters`):
+ * credentials, host and port (a socket folder as `host`), TLS, and the session settings.
+ */
+const DRIVER_URL_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  redis: ['db', 'family', 'username', 'password', 'tls'],
+  postgres: [
+    'user',
+    'password',
+    'host',
+    'port',
+    'ssl',
+    'sslmode',
+    'sslcert',
+    'sslkey',
+    'sslrootcert',
+    'sslnegotiation',
+    'uselibpqcompat',
+    'application_name',
+    'fallback_application_name',
+    'client_encoding',
+    'options',
+    'lock_timeout',
+    'query_timeout',
+  ],
+};
+
+/**
+ * Driver parameters the library sets from its own options: in the URL they would override
+ * those silently (pg reads the URL's over the pool's config), so the spec names the option.
+ */
+const LIBRARY_SET_PARAMS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  postgres: {
+    statement_timeout: 'statementTimeoutMillis',
+    idle_in_transaction_session_timeout: 'statementTimeoutMillis',
+    connect_timeout: 'connectionTimeoutMillis',
+  },
+};
+
+/** Refuses a URL query parameter that is neither the library's nor one its driver reads. */
+function checkDriverParam(type: string, rawKey: string, spec: string, known: string): void {
+  const driver = DRIVER_URL_PARAMS[type];
+  if (driver === undefined || driver.includes(rawKey)) return;
+  const option = LIBRARY_SET_PARAMS[type]?.[rawKey];
+  if (option !== undefined) {
+    throw new ConfigError(
+      `Parameter ${rawKey} of ${spec} is set by the library: give ${option} instead`,
+      rawKey,
+    );
+  }
+  throw new ConfigError(
+    `Unknown parameter ${rawKey} in ${spec}; ${type} takes: ${known}; and for its driver: ${driver.join(', ')}`,
+    rawKey,
+  );
+}
+
 /** Short names accepted in URL queries. */
 const OPTION_ALIASES: Readonly<Record<string, string>> = { prefix: 'keyPrefix' };
 
@@ -55,7 +116,8 @@ function configKey(rawKey: string, inUrl: boolean): string {
  * Takes the library's options out of a spec's query and parses them. For a built-in backend an
  * unknown key, an object-valued key and a key that the path or URL already gives are refused,
  * naming the key; in a Redis or PostgreSQL URL the keys that are not the library's stay in
- * `params` for the driver (e.g. `sslmode`). Other backends get every option as a string.
+ * `params` for the driver when the driver reads them (e.g. `sslmode`, see
+ * `DRIVER_URL_PARAMS`), and are refused otherwise. Other backends get every option as a string.
  */
 export function takeOptions(
   type: string,
@@ -82,8 +144,11 @@ export function takeOptions(
     }
     const kind = kinds === undefined ? 'string' : kinds[key];
     if (kind === undefined) {
-      if (inUrl) continue; // the driver's parameter
       const known = Object.keys(kinds ?? {}).join(', ');
+      if (inUrl) {
+        checkDriverParam(type, rawKey, spec, known);
+        continue; // the driver's parameter: stays in the URL
+      }
       throw new ConfigError(`Unknown option ${rawKey} in ${spec}; ${type} takes: ${known}`, rawKey);
     }
     params.delete(rawKey);

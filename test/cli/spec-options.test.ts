@@ -86,6 +86,19 @@ describe('backend spec options', () => {
     });
   });
 
+  it("passes on the URL parameters the driver reads, and counts pg's host, port and user in the identity", () => {
+    const redis = 'redis://h/1?db=2&family=6&username=u&password=p&tls=RedisCloudFixed';
+    expect(parseBackendSpec(`${redis}&prefix=a:`).config).toEqual({ url: redis, keyPrefix: 'a:' });
+    const pg =
+      'postgres://h/db?user=u&password=p&host=h2&port=5433&ssl=true&sslmode=require&sslnegotiation=postgres' +
+      '&uselibpqcompat=true&application_name=a&fallback_application_name=b&client_encoding=UTF8' +
+      '&options=-c+x%3D1&lock_timeout=1&query_timeout=2';
+    expect(parseBackendSpec(`${pg}&schema=s`).config).toEqual({ url: pg, schema: 's' });
+    expect(parseBackendSpec('postgres://h?host=h2&port=5433&user=u').identity).toBe(
+      'postgres://h2:5433/u#connectome',
+    );
+  });
+
   it.each([
     ['file:./d?baseDir=./other', /Option baseDir .* conflicts with its path/],
     ['sqlite:a.db?dbPath=b.db', /Option dbPath .* conflicts with its path/],
@@ -99,6 +112,22 @@ describe('backend spec options', () => {
     ['file:./d?searchIndex=maybe', /option searchIndex="maybe": expected true\/false/],
     ['postgres://h/db?preparedStatements=perhaps', /option preparedStatements="perhaps"/],
     ['file:./d?semantic=1', /Option semantic .* cannot be given in a spec/],
+    // A URL parameter that is neither the library's nor one its driver reads.
+    [
+      'redis://h?serachIndex=false',
+      /Unknown parameter serachIndex in redis:\/\/h\?serachIndex=false; redis takes: .*searchIndex.*; and for its driver: db, family, username, password, tls$/,
+    ],
+    ['redis://h/0?enableOfflineQueue=true', /Unknown parameter enableOfflineQueue .*for its driver: db,/],
+    [
+      'postgres://h/db?prepared_statements=false',
+      /Unknown parameter prepared_statements .*preparedStatements.*sslmode/,
+    ],
+    ['postgres://h/db?sslmod=require', /Unknown parameter sslmod /],
+    [
+      'postgres://h/db?statement_timeout=0',
+      /Parameter statement_timeout .* is set by the library: give statementTimeoutMillis/,
+    ],
+    ['postgres://h/db?connect_timeout=5', /Parameter connect_timeout .* give connectionTimeoutMillis/],
   ])('refuses %s, naming the key', (spec, message) => {
     expect(() => parseBackendSpec(spec, '/')).toThrow(ConfigError);
     expect(() => parseBackendSpec(spec, '/')).toThrow(message);
