@@ -230,9 +230,11 @@ export function runMain(argv: readonly string[], name = 'connectome-storage'): v
   main(argv).then(
     (code) => {
       process.exitCode = code;
-      // Interrupted while a store was still opening, its connection attempt would keep the
-      // process alive until its timeout (a shutdown waits for it): exit now. The stores that
-      // had opened are closed, and on Linux stdout and stderr write synchronously (nothing is lost).
+      // Interrupted while a store was still opening: the command gave that store up to
+      // INTERRUPTED_CLOSE_WAIT_MS to finish opening and close (`openStore`); a connection
+      // attempt still going would keep the process alive until its timeout: exit now. The
+      // stores that had opened are closed, and on Linux stdout and stderr write synchronously
+      // (nothing is lost).
       if (code === EXIT.interrupted) process.exit(code);
     },
     (error: unknown) => {

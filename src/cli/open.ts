@@ -159,11 +159,14 @@ export async function openStore(
   try {
     await untilAborted(opening, options.signal);
   } catch (error) {
-    // A shutdown waits for the open under way (an unreachable server: until its connect
-    // timeout), so after an interrupt it is not awaited: the CLI exits (see `runMain`).
     const closing = storage.shutdown().catch(() => undefined);
     if (options.signal?.aborted === true) {
       opening.catch(() => undefined);
+      // The shutdown waits for the open under way, then closes what it opened (connections, a
+      // schema step in progress). The exit waits for it, but only so long: against an
+      // unreachable server the open lasts until its connect timeout, and the CLI then exits
+      // with the attempt still going (see `runMain`; nothing was written to end).
+      await settledWithin(closing, INTERRUPTED_CLOSE_WAIT_MS);
       throw new CliError(
         `Interrupted while opening the ${role} ${spec.display}; nothing was written`,
         EXIT.interrupted,
@@ -173,6 +176,25 @@ export async function openStore(
     throw openError(error, spec, role);
   }
   return storage;
+}
+
+/** How long an interrupted command waits for the store it was opening to close. */
+export const INTERRUPTED_CLOSE_WAIT_MS = 3000;
+
+/**
+ * Resolves when `promise` settles or after `ms`, whichever is first. The timer is not unref'd:
+ * were nothing else left to run, the process would end during the wait with exit code 0.
+ */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([promise.then(() => undefined), elapsed]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts (the work of `promise` goes on). */
