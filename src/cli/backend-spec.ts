@@ -40,7 +40,7 @@ import {
 } from '../factory/index.js';
 import { redactUrl } from '../core/redact.js';
 import { assertKnownVariables } from './env-file.js';
-import { takeOptions } from './spec-options.js';
+import { checkEnvUrlParams, takeOptions } from './spec-options.js';
 
 /** A store named on the command line. */
 export interface BackendSpec {
@@ -262,6 +262,9 @@ export function specFromEnvFile(path: string, cwd: string = process.cwd()): Back
     return vars;
   });
   const spec = describeBackend(type.toLowerCase(), config, cwd);
+  if (typeof config.url === 'string') {
+    checkEnvUrlParams(spec.type, config.url, `the URL ${redactUrl(config.url)} of ${path}`);
+  }
   // CONNECTOME_SEMANTIC / _VECTOR_* / _EMBEDDER_* of the file give the store semantic search.
   const semantic = semanticOptionsFromEnv(env);
   const withSemantic = semantic === undefined ? spec.config : { ...spec.config, semantic };

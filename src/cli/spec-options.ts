@@ -74,7 +74,10 @@ const LIBRARY_SET_PARAMS: Readonly<Record<string, Readonly<Record<string, string
   },
 };
 
-/** Refuses a URL query parameter that is neither the library's nor one its driver reads. */
+/**
+ * Refuses a URL query parameter that is neither the library's nor one its driver reads.
+ * `known` says what the library takes instead (its options, or where they are given).
+ */
 function checkDriverParam(type: string, rawKey: string, spec: string, known: string): void {
   const driver = DRIVER_URL_PARAMS[type];
   if (driver === undefined || driver.includes(rawKey)) return;
@@ -86,9 +89,20 @@ function checkDriverParam(type: string, rawKey: string, spec: string, known: str
     );
   }
   throw new ConfigError(
-    `Unknown parameter ${rawKey} in ${spec}; ${type} takes: ${known}; and for its driver: ${driver.join(', ')}`,
+    `Unknown parameter ${rawKey} in ${spec}; ${known}; and for its driver: ${driver.join(', ')}`,
     rawKey,
   );
+}
+
+/**
+ * Refuses the query parameters of an env file's Redis or PostgreSQL URL that its driver does
+ * not read: there every parameter goes to the driver (the library's options are the file's
+ * variables), so a misspelt one would be ignored, or, with ioredis, override the library.
+ */
+export function checkEnvUrlParams(type: string, url: string, where: string): void {
+  if (DRIVER_URL_PARAMS[type] === undefined || !URL.canParse(url)) return;
+  const known = `the ${type} options are CONNECTOME_STORAGE_* variables there`;
+  for (const rawKey of new URL(url).searchParams.keys()) checkDriverParam(type, rawKey, where, known);
 }
 
 /** Short names accepted in URL queries. */
@@ -146,7 +160,7 @@ export function takeOptions(
     if (kind === undefined) {
       const known = Object.keys(kinds ?? {}).join(', ');
       if (inUrl) {
-        checkDriverParam(type, rawKey, spec, known);
+        checkDriverParam(type, rawKey, spec, `${type} takes: ${known}`);
         continue; // the driver's parameter: stays in the URL
       }
       throw new ConfigError(`Unknown option ${rawKey} in ${spec}; ${type} takes: ${known}`, rawKey);

@@ -212,4 +212,29 @@ describe('specFromEnvFile', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/Unknown variable CONNECTOME_STORAGE_SQLITE_PATH/);
   });
+
+  it('refuses a URL parameter its driver does not read (every one goes to the driver there), naming it', async () => {
+    const path = join(dir, 'url.env');
+    for (const [line, message] of [
+      [
+        'REDIS_URL=redis://:pw@h/0?keyPrefix=x:',
+        /Unknown parameter keyPrefix in the URL redis:\/\/:\*\*\*@h\/0\?keyPrefix=\*\*\* of .*url\.env; the redis options are CONNECTOME_STORAGE_\* variables there; and for its driver: db,/,
+      ],
+      ['POSTGRES_URL=postgres://h/db?sslmod=require', /Unknown parameter sslmod /],
+      [
+        'POSTGRES_URL=postgres://h/db?statement_timeout=0',
+        /statement_timeout .* give statementTimeoutMillis/,
+      ],
+    ] as const) {
+      const type = line.startsWith('REDIS') ? 'redis' : 'postgres';
+      await writeFile(path, `CONNECTOME_STORAGE_TYPE=${type}\nCONNECTOME_STORAGE_${line}\n`);
+      expect(() => specFromEnvFile(path, dir)).toThrow(ConfigError);
+      expect(() => specFromEnvFile(path, dir)).toThrow(message);
+    }
+    await writeFile(
+      path,
+      'CONNECTOME_STORAGE_TYPE=postgres\nCONNECTOME_STORAGE_POSTGRES_URL=postgres://h/db?sslmode=require&user=u\n',
+    );
+    expect(specFromEnvFile(path, dir).config).toEqual({ url: 'postgres://h/db?sslmode=require&user=u' });
+  });
 });
