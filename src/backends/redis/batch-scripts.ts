@@ -9,15 +9,20 @@ import { indexedScript, script } from './scripts.js';
 
 /**
  * Upserts memories of one conversation in order, as `UPSERT_MEMORY` per item would. KEYS as
- * `UPSERT_MEMORY`. ARGV: conversation id, search flag, search owner part, then per memory: id,
- * record JSON, created_at as JSON, '1' when the caller chose it, search spec.
+ * `UPSERT_MEMORY`. ARGV: conversation id, search flag, search owner part, the batch's default
+ * created_at as JSON, n, then per memory: id, record JSON, created_at (`''`: not chosen by the
+ * caller and equal to the default; otherwise `'1'` when the caller chose it, else `'0'`,
+ * followed by its JSON), then (flag `'1'`) the n search specs.
  *
- * Every `redis.call` costs the server about what a small command does, so the batch reads what
- * it needs first (the stored lengths and created_at of its ids, one `HMGET` each), works the
- * items out in Lua, and writes with one `HSET` of the records, one `RPUSH` of the new ids and one
- * `HSET` of the created_at values (each split per 1,000 arguments) instead of four calls per
- * memory. A repeated id is followed through the batch: its second write replaces its first in
- * place, as in a loop. The index is written before the records (`indexPhase`, `search-lua.ts`).
+ * Every argument and every `redis.call` costs the server (an argument ~0.15 µs to pass in,
+ * about as much again to pass on), so the batch reads what it needs first (the stored lengths
+ * and created_at of its ids, one `HMGET` each, none for a hash that does not exist yet), works
+ * the items out in Lua, and writes with one `HSET` of the records, one `RPUSH` of the new ids
+ * and one `HSET` of the created_at values (each split per 1,000 arguments) instead of four
+ * calls per memory; a memory's created_at and whether it was chosen are one argument, the
+ * shared default none, and specs come only with the index. A repeated id is followed through
+ * the batch: its second write replaces its first in place, as in a loop. The index is written
+ * before the records (`indexPhase`, `search-lua.ts`).
  */
 export const UPSERT_MEMORIES = indexedScript(
   'upsertMemories',
@@ -26,31 +31,35 @@ local stale = docs and searchStale(KEYS[5])
 local function callAll(command, key, list)
   for i = 1, #list, 1000 do redis.call(command, key, unpack(list, i, math.min(i + 999, #list))) end
 end
+local n, default = tonumber(ARGV[5]), ARGV[4]
+local last = 5 + 3 * n
 -- The stored length (0: none) and whether a created_at is kept, per id, as the batch goes.
-local ids, length, dated = {}, {}, {}
-for i = 4, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
-for i = 1, #ids, 1000 do
-  local last = math.min(i + 999, #ids)
-  local stored = redis.call('HMGET', KEYS[2], unpack(ids, i, last))
-  local created = redis.call('HMGET', KEYS[3], unpack(ids, i, last))
-  for j = i, last do
-    local id = ids[j]
-    if length[id] == nil then
-      length[id] = stored[j - i + 1] and #stored[j - i + 1] or 0
-      dated[id] = created[j - i + 1] ~= false
+local length, dated = {}, {}
+local function readStored(key, into, value)
+  if keyTypes[key] == 'none' then return end
+  local ids = {}
+  for i = 6, last, 3 do ids[#ids + 1] = ARGV[i] end
+  for i = 1, #ids, 1000 do
+    local upto = math.min(i + 999, #ids)
+    local stored = redis.call('HMGET', key, unpack(ids, i, upto))
+    for j = i, upto do
+      local got = stored[j - i + 1]
+      if got and into[ids[j]] == nil then into[ids[j]] = value(got) end
     end
   end
 end
+readStored(KEYS[2], length, function(json) return #json end)
+readStored(KEYS[3], dated, function() return true end)
 local records, fresh, created, added, bytes = {}, {}, {}, 0, 0
 -- Works the items out and (docs) writes their index, all before the first record write.
 local function prepare()
-  for i = 4, #ARGV, 5 do
-    local id, json = ARGV[i], ARGV[i + 1]
-    local old = length[id]
+  for i = 6, last, 3 do
+    local id, json, chosen = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    local old = length[id] or 0
     if docs then
       local doc = 'm' .. ARGV[3] .. id
       if old ~= 0 or stale then unindexDoc(KEYS[5], doc) end
-      docs.add(doc, ARGV[i + 4])
+      docs.add(doc, ARGV[last + (i - 3) / 3])
     end
     if old == 0 then
       added = added + 1
@@ -59,9 +68,10 @@ local function prepare()
     records[#records + 1] = id
     records[#records + 1] = json
     -- An explicit created_at replaces the kept one; otherwise it is set only when none is kept (HSETNX).
-    if ARGV[i + 3] == '1' or not dated[id] then
+    local explicit = chosen ~= '' and string.byte(chosen) == 49
+    if explicit or not dated[id] then
       created[#created + 1] = id
-      created[#created + 1] = ARGV[i + 2]
+      created[#created + 1] = chosen == '' and default or string.sub(chosen, 2)
       dated[id] = true
     end
     bytes = bytes + #json - old
@@ -81,7 +91,7 @@ callAll('HSET', KEYS[3], created)
 bump(KEYS[5], 'memories', added)
 bump(KEYS[5], 'bytes', bytes)
 redis.call('ZADD', KEYS[4], 0, ARGV[1])
-return (#ARGV - 3) / 5`,
+return n`,
 );
 
 /**

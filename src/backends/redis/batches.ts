@@ -21,7 +21,11 @@ import { UPSERT_MEMORIES, WRITE_CACHES } from './batch-scripts.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
-/** Upserts memories of one conversation in order, in one script (with their search docs). */
+/**
+ * Upserts memories of one conversation in order, in one script (with their search docs). A
+ * memory whose created_at was not chosen by the caller and equals the first such one's (a
+ * batch stamps them all with one time) sends none: the script takes the batch's default.
+ */
 export async function upsertMemoryBatch(
   redis: RedisConnection,
   keys: KeyLayout,
@@ -30,17 +34,17 @@ export async function upsertMemoryBatch(
   writes: readonly MemoryWrite[],
 ): Promise<void> {
   const k = keys.conversation(conversationId);
-  const args = [conversationId, search.flag, searchOwner(conversationId)];
+  const stamp = writes.find((write) => !write.explicitCreatedAt)?.record.created_at ?? null;
+  const fallback = JSON.stringify(stamp);
+  const args = [conversationId, search.flag, searchOwner(conversationId), fallback, String(writes.length)];
   for (const write of writes) {
-    // The same arguments as the single upsert (created_at kept apart for D7).
-    args.push(
-      write.memoryId,
-      JSON.stringify(write.record),
-      JSON.stringify(write.record.created_at ?? null),
-      write.explicitCreatedAt ? '1' : '0',
-      search.spec('memories', write.record),
-    );
+    // created_at is kept apart for D7: '' for the default, else the chosen flag and its JSON.
+    const createdAt = write.record.created_at ?? null;
+    const chosen = write.explicitCreatedAt ? '1' : '0';
+    const created = !write.explicitCreatedAt && createdAt === stamp ? '' : chosen + JSON.stringify(createdAt);
+    args.push(write.memoryId, JSON.stringify(write.record), created);
   }
+  if (search.enabled) for (const write of writes) args.push(search.spec('memories', write.record));
   const scriptKeys = [k.memories, k.memoryData, k.memoryCreated, k.bucket.conversationIds, k.bucket.counters];
   await redis.script(
     `store ${writes.length} memories of ${q(conversationId)}`,
