@@ -6,7 +6,7 @@
 import type Redis from 'ioredis';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { BatchPartiallyAppliedError, CorruptDataError } from '../../src/core/index.js';
-import { REDIS_TEST_URL, useRedisStore } from './helpers.js';
+import { keysWithPrefix, REDIS_TEST_URL, useRedisStore } from './helpers.js';
 import { quickClient } from './redis-server.js';
 import { describeWithService } from '../services.js';
 
@@ -158,6 +158,23 @@ describeWithService('redis')('redis batches', () => {
     expect(await s.loadCacheEntries(['a', 'late'])).toEqual([{ v: 1 }, null]);
     expect(armed).toBe(false);
     expect(sent.get('type')).toBe(1);
+  });
+
+  it('writes nothing of a cache batch when a value key among stored and new ones has another type', async () => {
+    const s = await ctx.open();
+    const keys = Array.from({ length: 12 }, (_, n) => `value-${n}`);
+    await s.storeCacheEntry(keys[1]!, { stored: true }, 60);
+    const bad = new KeyLayout(ctx.prefix()).cache(keys[7]!).key;
+    await ctx.raw().rpush(bad, 'not a string');
+    const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+
+    const error = await s
+      .storeCacheEntries(keys.map((key, n) => ({ key, data: { n }, ttlSeconds: n % 2 === 0 ? 60 : null })))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect(String((error as Error).message)).toContain(`${bad} is a list`);
+    expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+    expect(await s.loadCacheEntry(keys[1]!)).toEqual({ stored: true });
   });
 
   it('writes nothing of a cache batch when one bucket has a key of the wrong type', async () => {

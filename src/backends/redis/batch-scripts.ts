@@ -97,15 +97,18 @@ return n`,
 /**
  * Writes cache entries of one or more buckets in order and trims each bucket's expired index
  * entries. KEYS: each bucket's cache-keys and cache-expiry, then one value key per entry, in
- * bucket order. ARGV: trim limit, now (ms), the bucket count, each bucket's entry count, then
- * per entry: cache key, value, PX in ms ('0': no expiry), expiry score (ms; see `WRITE_CACHE`).
+ * bucket order. ARGV: trim limit, now (ms), the bucket count, the batch's default PX in ms
+ * ('0': no expiry) and expiry score (ms; see `WRITE_CACHE`), each bucket's entry count, then
+ * per entry: cache key, value, and `''` for the defaults or its own `'<PX> <score>'`.
  * Every key's type is checked before the first write, so the whole script is all or nothing.
  * Returns how many expired index entries it removed.
  *
- * Each `redis.call` costs the server about what a small command does, so the index calls are
- * per bucket: a `TYPE` of the keys zset, the trim's read of the expiry zset (which fails on
- * another type: its check), one `ZADD` to each zset; per entry a `TYPE` and its `SET`. (An
- * `MGET` and an `EXISTS` of all value keys could replace the `TYPE`s, but copying the old
+ * Each `redis.call` and each argument costs the server, so the index calls are per bucket: a
+ * `TYPE` of the keys zset, the trim's read of the expiry zset (which fails on another type: its
+ * check), one `ZADD` to each zset; per entry its `SET`; the value keys' types are asked only
+ * when an `EXISTS` of them all counts any (a batch of new keys: one call instead of a `TYPE`
+ * each), and a batch's entries, written at one time with one TTL, share their PX and score.
+ * (An `MGET` and an `EXISTS` of all value keys could replace the `TYPE`s, but copying the old
  * values cost the server more than the calls it saved.) As in `WRITE_CACHE`, the trim removes
  * the entries found expired before the writes, except those the batch rewrote.
  */
@@ -122,28 +125,33 @@ for b = 1, buckets do
   if expired.err then return redis.error_reply(wrongType(expiryZ, 'zset')) end
   gone[b] = expired
 end
-for i = first, #KEYS do
-  local t = redis.call('TYPE', KEYS[i])['ok']
-  if t ~= 'none' and t ~= 'string' then return redis.error_reply(wrongType(KEYS[i], 'string')) end
+for i = first, #KEYS, 1000 do
+  if redis.call('EXISTS', unpack(KEYS, i, math.min(i + 999, #KEYS))) > 0 then
+    for j = i, math.min(i + 999, #KEYS) do
+      local t = redis.call('TYPE', KEYS[j])['ok']
+      if t ~= 'none' and t ~= 'string' then return redis.error_reply(wrongType(KEYS[j], 'string')) end
+    end
+  end
 end
-local key, a, trimmed = first, 4 + buckets, 0
+local key, a, trimmed = first, 6 + buckets, 0
 for b = 1, buckets do
   local keysZ, expiryZ = KEYS[2 * b - 1], KEYS[2 * b]
   local members, scores, written = {}, {}, {}
-  for _ = 1, tonumber(ARGV[3 + b]) do
-    local cacheKey, score = ARGV[a], ARGV[a + 3]
-    if ARGV[a + 2] == '0' then
+  for _ = 1, tonumber(ARGV[5 + b]) do
+    local cacheKey, px, score = ARGV[a], ARGV[4], ARGV[5]
+    if ARGV[a + 2] ~= '' then px, score = string.match(ARGV[a + 2], '^(%S+) (%S+)$') end
+    if px == '0' then
       redis.call('SET', KEYS[key], ARGV[a + 1])
       score = '+inf'
     else
-      redis.call('SET', KEYS[key], ARGV[a + 1], 'PX', ARGV[a + 2])
+      redis.call('SET', KEYS[key], ARGV[a + 1], 'PX', px)
     end
-    members[#members + 1] = 0
+    members[#members + 1] = '0'
     members[#members + 1] = cacheKey
     scores[#scores + 1] = score
     scores[#scores + 1] = cacheKey
     written[cacheKey] = true
-    key, a = key + 1, a + 4
+    key, a = key + 1, a + 3
   end
   redis.call('ZADD', keysZ, unpack(members))
   redis.call('ZADD', expiryZ, unpack(scores))

@@ -12,8 +12,8 @@ import {
   type CacheRecordWrite,
   type MemoryWrite,
 } from '../../core/index.js';
-import { cacheValueArgs, TRIM_PER_WRITE } from './cache.js';
-import { decodeCacheRecord } from './codec.js';
+import { cacheExpiryArgs, TRIM_PER_WRITE } from './cache.js';
+import { decodeCacheRecord, encodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { BucketKeys, KeyLayout } from './keys.js';
 import { searchOwner, type SearchWriter } from './search-writer.js';
@@ -82,13 +82,17 @@ export async function writeCacheRecordBatch(
   const results = await Promise.allSettled(
     scripts.map((part) => {
       const nowMs = Date.now();
+      const expiry = cacheExpiryArgs(nowMs);
+      const shared = expiry(part[0]![1][0]!.record);
       const scriptKeys = part.flatMap(([bucket]) => [bucket.cacheKeys, bucket.cacheExpiry]);
-      const args: Array<string | number> = [TRIM_PER_WRITE, nowMs, part.length];
+      const args: Array<string | number> = [TRIM_PER_WRITE, nowMs, part.length, ...shared.split(' ')];
       for (const [, group] of part) args.push(group.length);
       for (const [, group] of part) {
         for (const write of group) {
+          // '' when the entry shares the batch's PX and score (the first entry's).
+          const own = expiry(write.record);
           scriptKeys.push(keys.cache(write.key).key);
-          args.push(write.key, ...cacheValueArgs(write.record, nowMs));
+          args.push(write.key, encodeCacheRecord(write.record), own === shared ? '' : own);
         }
       }
       const count = part.reduce((sum, [, group]) => sum + group.length, 0);

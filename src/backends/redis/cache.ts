@@ -32,6 +32,21 @@ export function cacheValueArgs(record: CacheRecord, nowMs: number): [string, num
 }
 
 /**
+ * The PX and score of records at `nowMs` as `'<PX> <score>'` (see {@link cacheValueArgs}),
+ * worked out once per distinct `expiresAt`: the entries of one batch call share theirs.
+ */
+export function cacheExpiryArgs(nowMs: number): (record: CacheRecord) => string {
+  let last: { expiresAt: string | null; text: string } | undefined;
+  return (record) => {
+    if (last?.expiresAt !== record.expiresAt) {
+      const [expiresAtMs, ttlMs] = expiryOf(record, nowMs);
+      last = { expiresAt: record.expiresAt, text: `${ttlMs} ${expiresAtMs ?? 0}` };
+    }
+    return last.text;
+  };
+}
+
+/**
  * Writes a cache record and its index entries in one script; with an expiry, Redis deletes the
  * value then (PX: relative, so the server's clock does not move that instant). The index score
  * is the record's `expiresAt` and the trim's now is this client's: the clock every reader
