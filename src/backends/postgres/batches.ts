@@ -1,9 +1,9 @@
 /**
  * Batches on PostgreSQL: each batch is one named statement (all or nothing, one round trip, no
  * bind-parameter limit), its rows sent as JSON parameters (`bulk-rows.ts`): memories through
- * the whole-conversation batch's statement, cache entries through `upsertCaches`. One statement
- * cannot update a row twice, so repeated memory ids and cache keys are first folded as a loop
- * of single calls would leave them. Chain batches go through `appendChainRecords` (chains.ts),
+ * `storeMemories`' own statements (`memory-rows.ts`), cache entries through `upsertCaches`.
+ * One statement cannot update a row twice, so repeated memory ids and cache keys are first
+ * folded as a loop of single calls would leave them. Chain batches go through `appendChainRecords` (chains.ts),
  * like single appends.
  */
 import {
@@ -14,7 +14,7 @@ import {
   parseStoredJsonObject,
 } from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
-import { addMemoryRows, MemoryBulkRows, type PostgresBulkSql } from './bulk-writes.js';
+import { addMemoryRows, MemoryBulkRows, type MemoryUpserts } from './memory-rows.js';
 import { BulkRows } from './bulk-rows.js';
 import { cacheTimeColumns } from './rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
@@ -23,19 +23,19 @@ import { type PostgresSql, quoteIdent } from './sql.js';
 const q = (value: string): string => JSON.stringify(value);
 
 /**
- * Upserts memories (ids may repeat) with their search columns (from `index`) in one statement:
- * the whole-conversation batch's (`bulk-writes.ts`), its rows sent as JSON parameters, which
- * first takes the conversation's lock of namespace `lock` (`conversationRowsLock`, sql.ts).
+ * Upserts memories (ids may repeat) with their search columns (from `index`, only with the
+ * index on) in one statement of `sql` (memory-rows.ts), which first takes the conversation's
+ * shared lock of namespace `lock` (`conversationRowsLock`, sql.ts).
  */
 export async function upsertMemoryBatch(
   db: PostgresConnection,
-  bulkSql: PostgresBulkSql,
+  sql: MemoryUpserts,
   lock: string,
   conversationId: string,
   writes: readonly MemoryWrite[],
   index: PostgresSearchIndex,
 ): Promise<void> {
-  const rows = new MemoryBulkRows();
+  const rows = new MemoryBulkRows(false, index.enabled);
   addMemoryRows(rows, conversationId, writes, index);
   const what = `store ${writes.length} memories of conversation ${q(conversationId)}`;
   const name = () => ({
@@ -44,7 +44,7 @@ export async function upsertMemoryBatch(
     count: writes.length,
     first: `memory ${q(writes[0]?.memoryId ?? '')} of conversation ${q(conversationId)}`,
   });
-  await db.run(what, ...rows.upsert(bulkSql, name, [lock, [conversationId]]));
+  await db.run(what, ...rows.upsert(sql, name, [conversationId, lock]));
 }
 
 /**

@@ -23,15 +23,24 @@ type Scalar = string | number | boolean | null;
  * The `FROM` item and the record's text expression of a statement whose rows come from
  * {@link BulkRows.params}: `$1` the records (as `r.d`), then one parameter per column of
  * `columns` (as `r.<name>`, cast to its type), numbered from `$2`. `r.n` is the row's
- * position (from 1).
+ * position (from 1). `once`, a function call, is evaluated once before the first row is
+ * returned: `ROWS FROM` reads every function's rows into a store first (e.g. to take a lock
+ * before any row is written, without a plan node of its own).
  */
-export function bulkRowsSql(columns: ReadonlyArray<readonly [name: string, type: string]>): {
+export function bulkRowsSql(
+  columns: ReadonlyArray<readonly [name: string, type: string]>,
+  once?: string,
+): {
   from: string;
   record: string;
   column: (name: string) => string;
 } {
   const inputs = columns.map((_, i) => `json_array_elements_text($${i + 2}::json)`);
   const names = columns.map(([name]) => name);
+  if (once !== undefined) {
+    inputs.push(once);
+    names.push('once');
+  }
   const types = new Map(columns);
   return {
     from: `ROWS FROM (json_array_elements($1::json), ${inputs.join(', ')}) WITH ORDINALITY AS r(d, ${names.join(', ')}, n)`,

@@ -6,16 +6,11 @@
  * before or after it. Rows carry their search columns like the single writes,
  * so the index is never behind the data.
  */
-import {
-  type BatchName,
-  collapseMemoryWrites,
-  type ConversationWrite,
-  type MemoryWrite,
-} from '../../core/index.js';
+import type { ConversationWrite } from '../../core/index.js';
 import { BulkRows, bulkRowsSql } from './bulk-rows.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
-import { memoryParts } from './rows.js';
-import type { PostgresSearchIndex, SearchColumns } from './search-index.js';
+import { addMemoryRows, chosenCreatedAt, MemoryBulkRows, type MemoryUpserts } from './memory-rows.js';
+import type { PostgresSearchIndex } from './search-index.js';
 import { conversationRowsLock, quoteIdent, rawMessagesLock } from './sql.js';
 import { type Statement, statements } from './statements.js';
 
@@ -97,16 +92,8 @@ export function buildBulkSql(schema: string) {
       SELECT ${r.column('i')}, ${r.column('p')}, ${r.record}, ${r.column('v')}, ${r.column('l')} FROM ${r.from}
       WHERE (SELECT count(*) FROM del) >= 0`,
     // Some rows chose their created_at and some did not: a replace looks its row's choice up
-    // in $9, a JSON object {conversation id: {memory id: true}} of the rows that chose. As
-    // `jsonb` (parsed once: an uncorrelated subquery is an init plan) each `->` and `?` is a
-    // binary search of the object's sorted keys, so a batch of n costs O(n log n); the former
-    // lookup in the rows themselves (a CTE scanned per replaced row) was O(n^2): 20,000
-    // replaces took 28 s.
-    upsertMemories: memoryUpsert(
-      s,
-      `CASE WHEN ((SELECT $9::jsonb) -> EXCLUDED.conversation_id) ? EXCLUDED.memory_id
-        THEN EXCLUDED.created_at ELSE m.created_at END`,
-    ),
+    // in $9 ({@link chosenCreatedAt}).
+    upsertMemories: memoryUpsert(s, chosenCreatedAt(9)),
     upsertMemoriesKeepingCreatedAt: memoryUpsert(s, 'm.created_at'),
     upsertMemoriesSettingCreatedAt: memoryUpsert(s, 'EXCLUDED.created_at'),
     upsertChunkInfos: `INSERT INTO ${s}.chunk_info (conversation_id, chunk_data, search_tokens, search_length)
@@ -119,53 +106,13 @@ export function buildBulkSql(schema: string) {
 /** The statements of one store. */
 export type PostgresBulkSql = ReturnType<typeof buildBulkSql>;
 
-/** Rows for a memory upsert; notes the rows that chose their `created_at`. */
-export class MemoryBulkRows extends BulkRows {
-  /** Rows whose record carries its own `created_at`. */
-  private explicit = 0;
-  /** Their ids by conversation id (no prototype: any id is an own key). */
-  private readonly chosen = Object.create(null) as Record<string, Record<string, true>>;
-
-  constructor() {
-    super(SEARCHED.length + 2);
-  }
-
-  /** Adds the row of `memory` (of `conversationId`), its search columns `search`. */
-  addMemory(conversationId: string, memory: MemoryWrite, search: SearchColumns): void {
-    const { createdAt, rest } = memoryParts(memory.record);
-    this.add(rest, conversationId, ...search, memory.memoryId, createdAt);
-    if (!memory.explicitCreatedAt) return;
-    this.explicit += 1;
-    (this.chosen[conversationId] ??= Object.create(null) as Record<string, true>)[memory.memoryId] = true;
-  }
-
-  /**
-   * The upsert of these rows and its parameters (`name` names the batch in a too-large
-   * error; `lock` the namespace and conversation ids it locks first): one of the two plain
-   * forms when all or none of the rows chose their `created_at`.
-   */
-  upsert(
-    sql: PostgresBulkSql,
-    name: () => BatchName,
-    lock: [namespace: string, conversationIds: string[]],
-  ): [Statement, SqlParam[]] {
-    const params = [...this.params(name), ...lock];
-    if (this.explicit === 0) return [sql.upsertMemoriesKeepingCreatedAt, params];
-    if (this.explicit === this.length) return [sql.upsertMemoriesSettingCreatedAt, params];
-    return [sql.upsertMemories, [...params, JSON.stringify(this.chosen)]];
-  }
-}
-
-/** Adds a conversation's memory writes (ids may repeat: folded as single calls would leave them) to `rows`. */
-export function addMemoryRows(
-  rows: MemoryBulkRows,
-  conversationId: string,
-  writes: readonly MemoryWrite[],
-  index: PostgresSearchIndex,
-): void {
-  for (const memory of collapseMemoryWrites(writes)) {
-    rows.addMemory(conversationId, memory, index.columns('memories', memory.record));
-  }
+/** The memory upserts of a conversation batch. */
+function memoryUpserts(sql: PostgresBulkSql): MemoryUpserts {
+  return {
+    keep: sql.upsertMemoriesKeepingCreatedAt,
+    set: sql.upsertMemoriesSettingCreatedAt,
+    mixed: sql.upsertMemories,
+  };
 }
 
 /** Writes `writes` (distinct ids, validated) in one transaction. */
@@ -181,7 +128,7 @@ export async function writeConversationBatch(
   const rawIds: string[] = [];
   const otherIds: string[] = [];
   const messages = new BulkRows(SEARCHED.length + 1);
-  const memories = new MemoryBulkRows();
+  const memories = new MemoryBulkRows(true, true);
   for (const write of writes) {
     const id = write.conversationId;
     if (write.conversation !== null) {
@@ -225,7 +172,7 @@ export async function writeConversationBatch(
     params.push([sql.upsertConversations, [...conversations.params(name), ...locks()]]);
   }
   if (rawIds.length > 0) params.push([sql.replaceRawMessages, [...messages.params(name), rawIds]]);
-  if (memories.length > 0) params.push(memories.upsert(sql, name, locks()));
+  if (memories.length > 0) params.push(memories.upsert(memoryUpserts(sql), name, locks()));
   if (chunks.length > 0) params.push([sql.upsertChunkInfos, [...chunks.params(name), ...locks()]]);
   const lock = [rawMessagesLock(schema), rowsLock, rawIds.length, [...[...rawIds].sort(), ...otherIds]];
   await db.transaction(what, async (tx) => {

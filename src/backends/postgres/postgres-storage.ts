@@ -21,6 +21,7 @@ import * as batches from './batches.js';
 import { readPostgresConversationBatch } from './batch-reads.js';
 import { buildBulkSql, type PostgresBulkSql, writeConversationBatch } from './bulk-writes.js';
 import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
+import { buildMemoryBatchSql, type MemoryUpserts } from './memory-rows.js';
 import { PostgresStorageBase } from './postgres-base.js';
 import { type SearchColumns, searchColumnArrays } from './search-index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
@@ -35,6 +36,8 @@ export class PostgresStorage extends PostgresStorageBase {
     'PostgreSQL via pg: one schema shared by many processes, transactional, indexed cache expiry';
 
   private bulkStatements: PostgresBulkSql | undefined;
+  /** The statements of `storeMemories`, built on first use. */
+  private memoryStatements: MemoryUpserts | undefined;
   /** Raw-message index columns by JSON text: a list stored again is not tokenized again. */
   private readonly rawColumns = new EntryMemo<SearchColumns>(([tokens]) => tokens?.length ?? 0);
 
@@ -142,7 +145,15 @@ export class PostgresStorage extends PostgresStorageBase {
     writes: readonly MemoryWrite[],
   ): Promise<void> {
     const lock = conversationRowsLock(this.config.schema);
-    return batches.upsertMemoryBatch(this.db, this.bulkSql(), lock, conversationId, writes, this.index);
+    this.memoryStatements ??= buildMemoryBatchSql(this.config.schema, this.index.enabled);
+    return batches.upsertMemoryBatch(
+      this.db,
+      this.memoryStatements,
+      lock,
+      conversationId,
+      writes,
+      this.index,
+    );
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
