@@ -43,7 +43,7 @@ export function bulkRowsSql(
   }
   const types = new Map(columns);
   return {
-    from: `ROWS FROM (json_array_elements($1::json), ${inputs.join(', ')}) WITH ORDINALITY AS r(d, ${names.join(', ')}, n)`,
+    from: `ROWS FROM (${['json_array_elements($1::json)', ...inputs].join(', ')}) WITH ORDINALITY AS r(${['d', ...names, 'n'].join(', ')})`,
     record: 'r.d::text',
     column: (name) => `r.${name}::${types.get(name) ?? 'text'}`,
   };
