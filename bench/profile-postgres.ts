@@ -5,7 +5,8 @@
  * the raw driver and Keyv. Subjects alternate within each round; medians over the rounds.
  *
  * `PROFILE_ONLY=W1,W4s` picks rows (W3load: `loadReasoningChains(agent, 10)` at 1,000 chains;
- * W8: a list stored again one message longer, 1 to 300; W9mem, W9chains, W9cache: batches of 100 records);
+ * W8: a list stored again one message longer, 1 to 300; W9mem, W9chains, W9cache: batches of 100 records;
+ * W9load: `loadCacheEntries` of 100 stored keys);
  * `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw` (`libSizes`: the library with
  * `statsSizeMaxAgeMillis: 1000`).
  * Runs on this machine only (reads /proc): `npx tsx bench/profile-postgres.ts`.
@@ -259,6 +260,26 @@ const ROWS: Record<string, RowSpec> = {
           ttlSeconds: 3600,
         }));
         await store.storeCacheEntries(entries);
+      }
+    },
+  },
+  // loadCacheEntries of 100 keys the setup stored (1 KB values), 20 batches per round.
+  W9load: {
+    ops: 20,
+    setup: async (store) => {
+      for (let g = 0; g < 20; g += 1) {
+        const entries = Array.from({ length: 100 }, (_, n) => ({
+          key: `w9l-${g}-${n}`,
+          data: cacheValue(n % 16),
+          ttlSeconds: 3600,
+        }));
+        await store.storeCacheEntries(entries);
+      }
+    },
+    run: async (store) => {
+      for (let g = 0; g < 20; g += 1) {
+        const loaded = await store.loadCacheEntries(Array.from({ length: 100 }, (_, n) => `w9l-${g}-${n}`));
+        if (loaded.some((value) => value === null)) throw new Error('W9load: an entry did not load');
       }
     },
   },
