@@ -19,7 +19,7 @@ import {
 } from '../../core/index.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
 import { type PostgresSearchIndex, searchColumnArrays } from './search-index.js';
-import { quoteIdent } from './sql.js';
+import { lastChainsSql, quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
 
@@ -67,9 +67,7 @@ export function buildChainSql(schema: string) {
     // LIMIT NULL is no limit. $1 agent, $2 after, $3 limit.
     selectAfter: `SELECT id, chain_data AS json FROM ${t}
       WHERE agent_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-    selectLast: `SELECT id, json FROM (
-        SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id DESC LIMIT $2
-      ) AS last ORDER BY id`,
+    selectLast: lastChainsSql(t),
     selectAll: `SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id`,
   });
 }

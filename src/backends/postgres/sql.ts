@@ -35,6 +35,28 @@ export function conversationRowsLock(schema: string): string {
   return `connectome-storage conversation rows ${schema}`;
 }
 
+/**
+ * The most recent $2 chains of agent $1, returned oldest first: always a backward walk of the
+ * `(agent_id, id)` index that stops after $2 entries, whatever the table's statistics say.
+ * Written plainly (`agent_id = $1 ORDER BY id DESC LIMIT $2`), the server planned each call
+ * with the values and the statistics of the moment: before the table's first `ANALYZE`, and
+ * for an agent newer than the last one, it expected a few rows and read all of the agent's
+ * (bitmap scan and sort); once the agent was in the statistics it walked the primary key
+ * filtering out other agents' newer chains, and planned every call anew, as the plan with the
+ * values looked cheaper than the cached one. Which happened depended on the table's width
+ * (index columns or not) and on when autovacuum ran. So the values are hidden from the planner
+ * (sub-selects, run once per call), its one plan serves every agent and limit and is reused
+ * after the connection's fifth call; the agent is a range of one value (the same rows under
+ * `COLLATE "C"`), so the order `(agent_id, id)` is one only that index gives.
+ */
+export function lastChainsSql(table: string): string {
+  return `SELECT id, json FROM (
+      SELECT id, chain_data AS json FROM ${table}
+      WHERE agent_id >= (SELECT $1::text) AND agent_id <= (SELECT $1::text)
+      ORDER BY agent_id DESC, id DESC LIMIT (SELECT $2::bigint)
+    ) AS last ORDER BY id`;
+}
+
 /** Quotes an identifier, so any schema name the config accepts is used exactly as written. */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -100,10 +122,7 @@ export function buildSql(schema: string) {
     deleteMemory: `DELETE FROM ${s}.memories WHERE conversation_id = $1 AND memory_id = $2`,
     deleteChains: `DELETE FROM ${s}.reasoning_chains WHERE agent_id = $1`,
     selectChains: `SELECT id, chain_data AS json FROM ${s}.reasoning_chains WHERE agent_id = $1 ORDER BY id`,
-    // The most recent $2, returned oldest first.
-    selectLastChains: `SELECT id, json FROM (
-        SELECT id, chain_data AS json FROM ${s}.reasoning_chains WHERE agent_id = $1 ORDER BY id DESC LIMIT $2
-      ) AS last ORDER BY id`,
+    selectLastChains: lastChainsSql(`${s}.reasoning_chains`),
     listAgents: `SELECT DISTINCT agent_id AS id FROM ${s}.reasoning_chains ORDER BY id`,
 
     upsertChunkInfo: `INSERT INTO ${s}.chunk_info (conversation_id, chunk_data, search_tokens, search_length)
