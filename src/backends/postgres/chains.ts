@@ -64,9 +64,15 @@ export function buildChainSql(schema: string) {
     // and $5 their search tokens and lengths (JSON arrays, `[]` with the index off), $6 how
     // many chains the agent keeps.
     appendAndTrim: `SELECT ${quoteIdent(schema)}.append_reasoning_chains($1, $2, $3, $4, $5, $6::bigint) AS removed`,
-    // LIMIT NULL is no limit. $1 agent, $2 after, $3 limit.
+    // LIMIT NULL is no limit. $1 agent, $2 after, $3 limit. Written as `lastChainsSql` is
+    // (sql.ts) and for the same reason: plainly, a page was planned with the values and the
+    // statistics of the moment, and read all of the agent's chains (bitmap scan and sort)
+    // before the first ANALYZE, or walked the primary key from $2 through other agents' newer
+    // chains after it. The row comparison starts the walk of the `(agent_id, id)` index at
+    // ($1, $2); the upper bound ends it at the agent's last chain.
     selectAfter: `SELECT id, chain_data AS json FROM ${t}
-      WHERE agent_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+      WHERE (agent_id, id) > ((SELECT $1::text), (SELECT $2::bigint)) AND agent_id <= (SELECT $1::text)
+      ORDER BY agent_id, id LIMIT (SELECT $3::bigint)`,
     selectLast: lastChainsSql(t),
     selectAll: `SELECT id, chain_data AS json FROM ${t} WHERE agent_id = $1 ORDER BY id`,
   });
