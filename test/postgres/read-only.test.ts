@@ -91,4 +91,23 @@ describeWithService('postgres')('postgres read-only opens', () => {
     }
     expect(await schemaExists(ctx.schema())).toBe(false);
   });
+
+  it("keeps the server's read-only setting when the URL gives session options of its own", async () => {
+    const url = new URL(POSTGRES_TEST_URL);
+    url.searchParams.set('options', '-c default_transaction_read_only=off -c search_path=probe_path');
+    const connection = await PostgresConnection.open(
+      parsePostgresConfig({ url: url.toString(), schema: ctx.schema(), readOnly: true }),
+    );
+    try {
+      // The URL's options still apply (pg read them over the pool's, dropping the read-only one).
+      const rows = await connection.rows('probe', 'SHOW search_path');
+      expect(rows).toEqual([{ search_path: 'probe_path' }]);
+      await expect(connection.run('probe', `CREATE SCHEMA ${ident(ctx.schema())}`)).rejects.toThrow(
+        /read-only transaction/,
+      );
+    } finally {
+      await connection.close();
+    }
+    expect(await schemaExists(ctx.schema())).toBe(false);
+  });
 });

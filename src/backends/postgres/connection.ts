@@ -78,6 +78,24 @@ function isDeadlock(error: unknown): boolean {
   return sqlState(error) === '40P01';
 }
 
+/** The server setting a read-only store's sessions carry. */
+const READ_ONLY_OPTION = '-c default_transaction_read_only=on';
+
+/**
+ * The URL and session `options` of a store's own pool. pg reads a URL's `?options=` over the
+ * pool's, so for a read-only store the URL's are moved into the pool's, followed by the
+ * read-only setting (a later `-c` wins): a URL's options (e.g. a `search_path`) cannot drop it.
+ */
+function readOnlySession(config: ResolvedPostgresConfig): { url: string; options?: string } {
+  if (!config.readOnly) return { url: config.url };
+  if (!URL.canParse(config.url)) return { url: config.url, options: READ_ONLY_OPTION };
+  const url = new URL(config.url);
+  const given = url.searchParams.getAll('options');
+  if (given.length === 0) return { url: config.url, options: READ_ONLY_OPTION };
+  url.searchParams.delete('options');
+  return { url: url.toString(), options: [...given, READ_ONLY_OPTION].join(' ') };
+}
+
 /**
  * A short random pause before retry `attempt` (from 1): 5 to 25 ms times the attempt, so two
  * victims of one cycle do not meet again in lockstep.
@@ -108,8 +126,9 @@ export class PostgresConnection {
     if (config.pool !== undefined)
       return new PostgresConnection(config.pool, false, 'given pg.Pool', prepared);
     const pg = await loadPg();
+    const { url, options } = readOnlySession(config);
     const pool = new pg.Pool({
-      connectionString: config.url,
+      connectionString: url,
       max: config.max,
       // The driver's default, 0, waits for a connection forever.
       connectionTimeoutMillis: config.connectionTimeoutMillis,
@@ -122,7 +141,7 @@ export class PostgresConnection {
       // Idle pooled connections alone do not keep the process running.
       allowExitOnIdle: true,
       // Read-only: the server itself refuses any write, should one ever slip past the core.
-      ...(config.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+      ...(options !== undefined ? { options } : {}),
     });
     const connection = new PostgresConnection(pool, true, redactUrl(config.url), prepared);
     // Without a listener, an idle connection dropped by the server crashes the process.
