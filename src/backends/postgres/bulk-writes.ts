@@ -9,7 +9,13 @@
 import type { ConversationWrite } from '../../core/index.js';
 import { BulkRows, bulkRowsSql } from './bulk-rows.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
-import { addMemoryRows, chosenCreatedAt, MemoryBulkRows, type MemoryUpserts } from './memory-rows.js';
+import {
+  addMemoryRows,
+  chosenCreatedAt,
+  MemoryBulkRows,
+  memoryReplace,
+  type MemoryUpserts,
+} from './memory-rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { conversationRowsLock, quoteIdent, rawMessagesLock } from './sql.js';
 import { type Statement, statements } from './statements.js';
@@ -52,12 +58,7 @@ function memoryUpsert(s: string, createdAt: string): string {
       (conversation_id, memory_id, created_at, memory_data, search_tokens, search_length)
     SELECT ${m.column('i')}, ${m.column('m')}, ${m.column('c')}, ${m.record}, ${m.column('v')}, ${m.column('l')}
     FROM ${m.from} ${sharedLocks(7, 8)} ORDER BY r.n
-    ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
-      memory_data = EXCLUDED.memory_data,
-      search_tokens = EXCLUDED.search_tokens,
-      search_length = EXCLUDED.search_length,
-      created_at = ${createdAt},
-      updated_at = now()`;
+    ${memoryReplace(createdAt)}`;
 }
 
 /**

@@ -36,6 +36,19 @@ export function chosenCreatedAt(n: number): string {
 }
 
 /**
+ * What a memory upsert does to a row that exists: the record and its search columns replaced,
+ * `created_at` set to `createdAt` (`m.created_at`: kept), `updated_at` now.
+ */
+export function memoryReplace(createdAt: string): string {
+  return `ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
+      memory_data = EXCLUDED.memory_data,
+      search_tokens = EXCLUDED.search_tokens,
+      search_length = EXCLUDED.search_length,
+      created_at = ${createdAt},
+      updated_at = now()`;
+}
+
+/**
  * The upserts of `storeMemories` in `schema`: the rows (batch order, so new memories get ids,
  * their positions, in order; a replace keeps its row) from `$1` (records) and the columns
  * {@link oneConversationColumns}; then the conversation id, the namespace of its shared lock
@@ -58,12 +71,7 @@ export function buildMemoryBatchSql(schema: string, search: boolean): MemoryUpse
       (conversation_id, memory_id, created_at, memory_data, search_tokens, search_length)
     SELECT $${id}::text, ${rows.column('m')}, ${rows.column('c')}, ${rows.record}, ${searched}
     FROM ${rows.from} ORDER BY r.n
-    ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
-      memory_data = EXCLUDED.memory_data,
-      search_tokens = EXCLUDED.search_tokens,
-      search_length = EXCLUDED.search_length,
-      created_at = ${createdAt},
-      updated_at = now()`;
+    ${memoryReplace(createdAt)}`;
   return statements({
     keep: upsert('m.created_at'),
     set: upsert('EXCLUDED.created_at'),
