@@ -56,6 +56,19 @@ const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d
  * and up to microsecond precision. Returns epoch milliseconds, or `null` if unparsable.
  */
 export function parseTimestamp(value: string): number | null {
+  // The rows of a cache batch written together share one expiry text: the last one read is
+  // answered without parsing (a string comparison, where a parse slices and builds two strings).
+  if (value === parsedLast.value) return parsedLast.epoch;
+  const epoch = parseTimestampText(value);
+  parsedLast = { value, epoch };
+  return epoch;
+}
+
+/** The last text {@link parseTimestamp} read, and what it returned. */
+let parsedLast: { value: string; epoch: number | null } = { value: '', epoch: null };
+
+/** {@link parseTimestamp} without the memo of the last text. */
+function parseTimestampText(value: string): number | null {
   // The format this library writes (`2025-03-06T10:00:00.123000+00:00`): the part up to the
   // second is parsed once per second (a load checks an expiry per call), the rest by hand,
   // with the same arithmetic as below.

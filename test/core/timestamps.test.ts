@@ -59,4 +59,24 @@ describe('formatEpochMs and parseTimestamp (cached per second)', () => {
       expect([bad, parseTimestamp(bad)]).toEqual([bad, parseTimestamp(bad.replace('+00:00', 'Z'))]);
     }
   });
+
+  // parseTimestamp answers a text equal to the last one from memory: the answer must be that text's.
+  it('reads a text repeated, alternated or after a bad one as when read alone', () => {
+    const a = '2025-03-06T10:00:00.123000+00:00';
+    const b = '2025-03-06T10:00:01.000000+00:00';
+    const bad = 'not a time';
+    const sequence = [a, a, b, a, bad, bad, a, '', b, b];
+    const expected = [
+      1741255200123,
+      1741255200123,
+      1741255201000,
+      1741255200123,
+      null,
+      null,
+      1741255200123,
+      null,
+    ];
+    expected.push(1741255201000, 1741255201000);
+    expect(sequence.map((text) => parseTimestamp(text))).toEqual(expected);
+  });
 });

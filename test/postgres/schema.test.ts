@@ -149,6 +149,12 @@ describeWithService('postgres')('postgres schema', () => {
     await s.storeCacheEntry('key', { v: 1 }, 3600);
     await ctx.raw().query(`UPDATE ${t}.cache_entries SET cache_data = '{oops'`);
     expect(await message(() => s.loadCacheEntry('key'))).toContain('cache_entries cache entry "key"');
+    // A batch names the bad row's own key, not the last key of the batch (one location per batch).
+    await s.storeCacheEntries(['a', 'key', 'z'].map((key) => ({ key, data: { v: 1 }, ttlSeconds: 3600 })));
+    await ctx.raw().query(`UPDATE ${t}.cache_entries SET cache_data = '{oops' WHERE cache_key = 'key'`);
+    const batch = await message(() => s.loadCacheEntries(['a', 'key', 'z']));
+    expect(batch).toContain('cache_entries cache entry "key"');
+    expect(batch).not.toContain('"z"');
     await s.storeChunkInfo('conv', { c: 1 });
     await ctx.raw().query(`UPDATE ${t}.chunk_info SET chunk_data = '[1]'`);
     const chunk = await message(() => s.loadChunkInfo('conv'));
