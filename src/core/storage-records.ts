@@ -124,10 +124,15 @@ export abstract class RecordStorage extends StorageBase {
   }
 
   /** Loads an agent's chains oldest first; with `limit`, the most recent `limit`, still oldest first. */
-  async loadReasoningChains(agentId: string, limit?: number): Promise<JsonObject[]> {
-    validateId('agentId', agentId);
-    const max = validateLimit(limit);
-    return this.run('loadReasoningChains', () => this.readReasoningChains(agentId, max));
+  loadReasoningChains(agentId: string, limit?: number): Promise<JsonObject[]> {
+    // Not `async` (see the core's getStorageStats): bad input is a rejection made here.
+    try {
+      validateId('agentId', agentId);
+      const max = validateLimit(limit);
+      return this.run('loadReasoningChains', () => this.readReasoningChains(agentId, max));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /** Deletes all reasoning chains of an agent; it is no longer listed. True also when absent. */

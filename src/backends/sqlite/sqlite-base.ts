@@ -218,7 +218,8 @@ export abstract class SQLiteStorageBase extends StorageInterface {
     return { ...probe, details: { ...probe.details, ...schemaVersionDetails(this.schemaVersion) } };
   }
 
-  protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
+  // Not `async`: the collector's promise is returned as it is, without two more microtask turns.
+  protected collectStats(nowMs: number): Promise<StatsSnapshot> {
     const schema = schemaVersionDetails(this.schemaVersion);
     return collectSqliteStats(this.db, nowMs, this.config.searchIndex, schema);
   }
