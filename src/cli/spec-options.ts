@@ -11,6 +11,7 @@ import { REDIS_KEYS_WITHOUT_ENV } from '../backends/redis/config.js';
 import { SQLITE_KEYS_WITHOUT_ENV } from '../backends/sqlite/config.js';
 import { type KeysWithoutEnv, snakeToCamel } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+import { checkUrlParamNames, checkUrlParams, isUrlParamBackend } from '../core/url-params.js';
 import { BUILTIN_BACKENDS } from '../factory/builtins.js';
 import { type EnvValueKind, parseEnvValue } from '../factory/index.js';
 
@@ -31,78 +32,13 @@ const LOCATION_KEYS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The query parameters of a Redis or PostgreSQL URL that its driver reads, which a spec passes
- * on. Any other is refused: the driver would ignore a misspelt one silently, and ioredis makes
- * every parameter a client option (as a string) that wins over the library's own settings.
- * ioredis 5/6 (`parseURL`): the database, address family, credentials and a TLS profile name;
- * its other options (`enableOfflineQueue`, `keepAlive`, ...) arrive as strings it misreads or
- * that undo the library's choices. pg 8 (`pg-connection-string`, `ConnectionParameters`):
- * credentials, host and port (a socket folder as `host`), TLS, and the session settings.
- */
-const DRIVER_URL_PARAMS: Readonly<Record<string, readonly string[]>> = {
-  redis: ['db', 'family', 'username', 'password', 'tls'],
-  postgres: [
-    'user',
-    'password',
-    'host',
-    'port',
-    'ssl',
-    'sslmode',
-    'sslcert',
-    'sslkey',
-    'sslrootcert',
-    'sslnegotiation',
-    'uselibpqcompat',
-    'application_name',
-    'fallback_application_name',
-    'client_encoding',
-    'options',
-    'lock_timeout',
-    'query_timeout',
-  ],
-};
-
-/**
- * Driver parameters the library sets from its own options: in the URL they would override
- * those silently (pg reads the URL's over the pool's config), so the spec names the option.
- */
-const LIBRARY_SET_PARAMS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  postgres: {
-    statement_timeout: 'statementTimeoutMillis',
-    idle_in_transaction_session_timeout: 'statementTimeoutMillis',
-    connect_timeout: 'connectionTimeoutMillis',
-  },
-};
-
-/**
- * Refuses a URL query parameter that is neither the library's nor one its driver reads.
- * `known` says what the library takes instead (its options, or where they are given).
- */
-function checkDriverParam(type: string, rawKey: string, spec: string, known: string): void {
-  const driver = DRIVER_URL_PARAMS[type];
-  if (driver === undefined || driver.includes(rawKey)) return;
-  const option = LIBRARY_SET_PARAMS[type]?.[rawKey];
-  if (option !== undefined) {
-    throw new ConfigError(
-      `Parameter ${rawKey} of ${spec} is set by the library: give ${option} instead`,
-      rawKey,
-    );
-  }
-  throw new ConfigError(
-    `Unknown parameter ${rawKey} in ${spec}; ${known}; and for its driver: ${driver.join(', ')}`,
-    rawKey,
-  );
-}
-
-/**
  * Refuses the query parameters of an env file's Redis or PostgreSQL URL that its driver does
- * not read: there every parameter goes to the driver (the library's options are the file's
- * variables), so a misspelt one would be ignored, or, with ioredis, override the library.
+ * not read (the backends' own check, `core/url-params.ts`, with the CLI's hint): there every
+ * parameter goes to the driver (the library's options are the file's variables).
  */
 export function checkEnvUrlParams(type: string, url: string, where: string): void {
-  if (DRIVER_URL_PARAMS[type] === undefined || !URL.canParse(url)) return;
-  const known = `the ${type} options are CONNECTOME_STORAGE_* variables there`;
-  for (const rawKey of new URL(url).searchParams.keys()) checkDriverParam(type, rawKey, where, known);
+  if (!isUrlParamBackend(type)) return;
+  checkUrlParams(type, url, { where, hint: `the ${type} options are CONNECTOME_STORAGE_* variables there` });
 }
 
 /** Short names accepted in URL queries. */
@@ -131,7 +67,7 @@ function configKey(rawKey: string, inUrl: boolean): string {
  * unknown key, an object-valued key and a key that the path or URL already gives are refused,
  * naming the key; in a Redis or PostgreSQL URL the keys that are not the library's stay in
  * `params` for the driver when the driver reads them (e.g. `sslmode`, see
- * `DRIVER_URL_PARAMS`), and are refused otherwise. Other backends get every option as a string.
+ * `DRIVER_URL_PARAMS` in `core/url-params.ts`), and are refused otherwise, all named at once. Other backends get every option as a string.
  */
 export function takeOptions(
   type: string,
@@ -142,6 +78,7 @@ export function takeOptions(
   const kinds = optionKinds(type);
   const location = LOCATION_KEYS[type];
   const config: Record<string, unknown> = {};
+  const driverParams: string[] = [];
   for (const [rawKey, value] of [...params]) {
     const key = configKey(rawKey, inUrl);
     if (key === location) {
@@ -159,15 +96,19 @@ export function takeOptions(
     const kind = kinds === undefined ? 'string' : kinds[key];
     if (kind === undefined) {
       const known = Object.keys(kinds ?? {}).join(', ');
-      if (inUrl) {
-        checkDriverParam(type, rawKey, spec, `${type} takes: ${known}`);
-        continue; // the driver's parameter: stays in the URL
+      if (inUrl && isUrlParamBackend(type)) {
+        driverParams.push(rawKey); // the driver's parameter, if it reads it: stays in the URL
+        continue;
       }
       throw new ConfigError(`Unknown option ${rawKey} in ${spec}; ${type} takes: ${known}`, rawKey);
     }
     params.delete(rawKey);
     if (Object.hasOwn(config, key)) throw new ConfigError(`Option ${rawKey} is given twice`, key);
     config[key] = parseEnvValue(`option ${rawKey}`, value, { key, kind, allowEmpty: kind === 'string' });
+  }
+  if (isUrlParamBackend(type)) {
+    const hint = `${type} takes: ${Object.keys(kinds ?? {}).join(', ')}`;
+    checkUrlParamNames(type, driverParams, { where: spec, hint });
   }
   return config;
 }

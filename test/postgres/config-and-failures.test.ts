@@ -48,10 +48,30 @@ describe('postgres config', () => {
     ['a pool that is not a pg.Pool', { pool: { query: () => 1 } }, 'pool'],
     ['both pool and url', { pool, url: 'postgres://127.0.0.1/db' }, 'url'],
     ['both pool and max', { pool, max: 3 }, 'max'],
+    ['a URL parameter pg does not read', { url: 'postgres://127.0.0.1/db?sslmod=require' }, 'url'],
+    ['a URL timeout the library sets', { url: 'postgres://127.0.0.1/db?statement_timeout=0' }, 'url'],
   ])('refuses %s with a ConfigError naming the key, before any I/O', async (_, config, key) => {
     const error = await errorOf(() => new PostgresStorage(config as never));
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).key).toBe(key);
+  });
+
+  it('refuses every URL parameter but the ones pg reads, naming them and the option to give', async () => {
+    const typo = await errorOf(
+      () => new PostgresStorage({ url: `postgres://h/db?password=${PASSWORD}&sslmod=require&schema=s` }),
+    );
+    expect(typo).toBeInstanceOf(ConfigError);
+    expect(typo.message).toMatch(
+      /^Unknown parameters sslmod, schema in postgres storage config "url" .*for its driver: user, .*sslmode/,
+    );
+    expect(typo.message).not.toContain(PASSWORD);
+    const timeout = await errorOf(() => new PostgresStorage({ url: 'postgres://h/db?connect_timeout=5' }));
+    expect(timeout.message).toMatch(
+      /Parameter connect_timeout .* is set by the library: give connectionTimeoutMillis/,
+    );
+    const accepted =
+      'postgres://h/db?user=u&password=p&host=h2&port=5433&sslmode=disable&application_name=a&options=-c+x%3D1';
+    expect(new PostgresStorage({ url: accepted }).config.url).toBe(accepted);
   });
 
   it('never echoes a password from a bad URL', async () => {

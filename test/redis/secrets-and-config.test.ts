@@ -9,6 +9,16 @@ import { describeWithService } from '../services.js';
 
 const PASSWORD = 's3cret-Pw_42';
 
+/** The error `fn` throws (a failure when it does not). */
+function thrownBy(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+
 describe('redis config', () => {
   it.each([
     ['an unknown key', { urll: 'redis://x' }, 'urll'],
@@ -19,6 +29,8 @@ describe('redis config', () => {
     ['a fractional timeout', { commandTimeout: 1.5 }, 'commandTimeout'],
     ['a client that is not ioredis', { client: { get: () => 1 } }, 'client'],
     ['both url and client', { url: 'redis://127.0.0.1', client: new Redis({ lazyConnect: true }) }, 'client'],
+    // ioredis would make it a client option: keys under another prefix than the store's.
+    ['a URL parameter ioredis is not read for', { url: 'redis://127.0.0.1:6379/0?keyPrefix=x:' }, 'url'],
   ])('refuses %s with a ConfigError naming the key, before any I/O', (_, config, key) => {
     const make = () => new RedisStorage(config as never);
     expect(make).toThrow(ConfigError);
@@ -27,6 +39,19 @@ describe('redis config', () => {
     } catch (error) {
       expect((error as ConfigError).key).toBe(key);
     }
+  });
+
+  it('refuses every URL parameter but the ones ioredis reads, naming them and the known ones', () => {
+    const error = thrownBy(
+      () => new RedisStorage({ url: `redis://h/0?password=${PASSWORD}&keyPrefix=x&enableOfflineQueue=1` }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(
+      /^Unknown parameters keyPrefix, enableOfflineQueue in redis storage config "url" \(redis:\/\/h\/0\?password=\*\*\*&.*config keys.*for its driver: db, family, username, password, tls$/,
+    );
+    expect(error.message).not.toContain(PASSWORD);
+    const accepted = 'redis://127.0.0.1:6379?db=2&family=4&username=u&password=p&tls=RedisCloudFixed';
+    expect(new RedisStorage({ url: accepted }).storageType).toBe('redis');
   });
 
   it('never echoes a password from a bad URL', () => {

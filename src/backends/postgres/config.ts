@@ -13,6 +13,7 @@ import {
   sharedOptionsShape,
   type StorageLogger,
 } from '../../core/index.js';
+import { checkConfigUrlParams } from '../../core/url-params.js';
 
 /** Server used when no `url` is given (the library default of `CONNECTOME_STORAGE_POSTGRES_URL`). */
 export const DEFAULT_POSTGRES_URL = 'postgres://127.0.0.1:5432/postgres';
@@ -72,7 +73,9 @@ export interface PostgresStorageConfig extends SharedStorageOptions {
   /**
    * `postgres://[user:password@]host[:port]/database[?sslmode=...]` (or `postgresql://`).
    * Default `postgres://127.0.0.1:5432/postgres`. The password never appears in errors,
-   * health or stats.
+   * health or stats. Its query may hold only the parameters pg reads (`sslmode`, `user`,
+   * `host`, `port`, `application_name`, `options`, ...; `DRIVER_URL_PARAMS`): any other is a
+   * `ConfigError`, and `statement_timeout` / `connect_timeout` name the option to give instead.
    */
   url?: string;
   /** Schema holding the tables, created if missing; used exactly as written (case-sensitive). Default `connectome`. */
@@ -197,6 +200,8 @@ const POOL_KEYS = ['url', 'max', 'connectionTimeoutMillis', 'statementTimeoutMil
 /** Validates a PostgreSQL config (before any I/O); throws `ConfigError` naming the key. */
 export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
   const parsed = parseBackendConfig('postgres', postgresConfigSchema, raw);
+  // pg ignores a misspelt parameter silently, and reads its timeouts over the pool's.
+  checkConfigUrlParams('postgres', parsed.url);
   if (parsed.pool !== undefined) {
     const clash = POOL_KEYS.find((key) => parsed[key] !== undefined);
     if (clash !== undefined) {

@@ -10,13 +10,18 @@ import {
   sharedOptionsShape,
   type StorageLogger,
 } from '../../core/index.js';
+import { checkConfigUrlParams } from '../../core/url-params.js';
 
 /** An `ioredis` client: a `Redis` connection or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
 
 /** Options of {@link RedisStorage}. */
 export interface RedisStorageConfig extends SharedStorageOptions {
-  /** `redis://[user:password@]host[:port][/db]` or `rediss://...` (TLS). Default `redis://127.0.0.1:6379`. */
+  /**
+   * `redis://[user:password@]host[:port][/db]` or `rediss://...` (TLS). Default
+   * `redis://127.0.0.1:6379`. Its query may hold only `db`, `family`, `username`, `password`
+   * and `tls` (ioredis makes any parameter a client option): any other is a `ConfigError`.
+   */
   url?: string;
   /** Prefix of every key this store writes. Default `connectome:`. */
   keyPrefix?: string;
@@ -107,6 +112,8 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
   if (parsed.client !== undefined && parsed.url !== undefined) {
     throw new ConfigError('redis storage config sets both "url" and "client"; use one of them', 'client');
   }
+  // ioredis makes every URL parameter a client option, over the library's own settings.
+  checkConfigUrlParams('redis', parsed.url);
   return {
     url: parsed.url ?? DEFAULT_REDIS_URL,
     keyPrefix: parsed.keyPrefix,

@@ -1,0 +1,128 @@
+/**
+ * The query parameters a Redis or PostgreSQL URL may carry. Checked by each backend's config
+ * parsing (so `createStorage('redis', { url })`, the `CONNECTOME_STORAGE_*_URL` variables and
+ * the CLI all refuse the same ones, before any I/O) and by the CLI's spec parsing, which gives
+ * its own hint about where the library's options go.
+ */
+import { ConfigError } from './errors.js';
+import { redactUrl } from './redact.js';
+
+/** The backends whose `url` goes to a driver that reads query parameters. */
+export type UrlParamBackend = 'redis' | 'postgres';
+
+/**
+ * The query parameters of a Redis or PostgreSQL URL that its driver reads. Any other is
+ * refused: the driver would ignore a misspelt one silently, and ioredis makes every parameter
+ * a client option (as a string) that wins over the library's own settings (`?keyPrefix=x`
+ * would change the client's prefix under the store's keys). ioredis 5/6 (`parseURL`): the
+ * database, address family, credentials and a TLS profile name; its other options
+ * (`enableOfflineQueue`, `keepAlive`, ...) arrive as strings it misreads or that undo the
+ * library's choices. pg 8 (`pg-connection-string`, `ConnectionParameters`): credentials, host
+ * and port (a socket folder as `host`), TLS, and the session settings.
+ */
+export const DRIVER_URL_PARAMS: Readonly<Record<UrlParamBackend, readonly string[]>> = {
+  redis: ['db', 'family', 'username', 'password', 'tls'],
+  postgres: [
+    'user',
+    'password',
+    'host',
+    'port',
+    'ssl',
+    'sslmode',
+    'sslcert',
+    'sslkey',
+    'sslrootcert',
+    'sslnegotiation',
+    'uselibpqcompat',
+    'application_name',
+    'fallback_application_name',
+    'client_encoding',
+    'options',
+    'lock_timeout',
+    'query_timeout',
+  ],
+};
+
+/**
+ * Driver parameters the library sets from its own options: in the URL they would override
+ * those silently (pg reads the URL's over the pool's config), so the error names the option.
+ */
+const LIBRARY_SET_PARAMS: Readonly<Record<UrlParamBackend, Readonly<Record<string, string>>>> = {
+  redis: {},
+  postgres: {
+    statement_timeout: 'statementTimeoutMillis',
+    idle_in_transaction_session_timeout: 'statementTimeoutMillis',
+    connect_timeout: 'connectionTimeoutMillis',
+  },
+};
+
+/** Whether `type` names a backend whose URL parameters are checked. */
+export function isUrlParamBackend(type: string): type is UrlParamBackend {
+  return Object.hasOwn(DRIVER_URL_PARAMS, type);
+}
+
+/** Where a refused parameter was found and what to tell the user about the library's options. */
+export interface UrlParamContext {
+  /** The URL as the message shows it (redacted), e.g. `the URL redis://h?x=1 of ./a.env`. */
+  where: string;
+  /** Where the library's own options go instead, e.g. `redis takes: keyPrefix, ...`. */
+  hint: string;
+  /** The config key the error names (`ConfigError.key`); default: the first refused parameter. */
+  key?: string;
+}
+
+/**
+ * Refuses the parameters among `names` that `backend`'s driver does not read, with a
+ * {@link ConfigError} whose message names every refused one: a parameter the library sets
+ * itself names the option to give instead, any other lists the driver's parameters. Reads
+ * nothing but its arguments (no I/O).
+ */
+export function checkUrlParamNames(
+  backend: UrlParamBackend,
+  names: Iterable<string>,
+  context: UrlParamContext,
+): void {
+  const driver = DRIVER_URL_PARAMS[backend];
+  const librarySet = LIBRARY_SET_PARAMS[backend];
+  const unknown: string[] = [];
+  for (const name of new Set(names)) {
+    if (driver.includes(name)) continue;
+    const option = librarySet[name];
+    if (option !== undefined) {
+      throw new ConfigError(
+        `Parameter ${name} of ${context.where} is set by the library: give ${option} instead`,
+        context.key ?? name,
+      );
+    }
+    unknown.push(name);
+  }
+  if (unknown.length === 0) return;
+  throw new ConfigError(
+    `Unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} in ${context.where}; ` +
+      `${context.hint}; and for its driver: ${driver.join(', ')}`,
+    context.key ?? unknown[0],
+  );
+}
+
+/**
+ * Refuses a `url` whose query holds a parameter its driver does not read (see
+ * {@link checkUrlParamNames}); a URL that does not parse is left to the caller's own check.
+ */
+export function checkUrlParams(backend: UrlParamBackend, url: string, context: UrlParamContext): void {
+  if (!URL.canParse(url)) return;
+  checkUrlParamNames(backend, new URL(url).searchParams.keys(), context);
+}
+
+/**
+ * The check of a backend's config: a `url` parameter that the driver does not read is refused
+ * with a {@link ConfigError} on the key `url` (so an environment variable's error names the
+ * variable), telling that the library's options are config keys.
+ */
+export function checkConfigUrlParams(backend: UrlParamBackend, url: string | undefined): void {
+  if (url === undefined) return;
+  checkUrlParams(backend, url, {
+    where: `${backend} storage config "url" (${redactUrl(url)})`,
+    hint: `the ${backend} storage options are config keys, not URL parameters`,
+    key: 'url',
+  });
+}

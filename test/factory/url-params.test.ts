@@ -1,0 +1,47 @@
+/**
+ * Redis and PostgreSQL URL parameters through every entry point of the library (not only the
+ * CLI): `createStorage(type, { url })` and the `CONNECTOME_STORAGE_*_URL` variables refuse a
+ * parameter the driver does not read, before any I/O, with a ConfigError naming it.
+ */
+import { ConfigError } from '../../src/core/index.js';
+import { createStorage, createStorageFromEnv } from '../../src/factory/index.js';
+import { thrown } from './support.js';
+
+describe('URL parameters of the network backends', () => {
+  it.each([
+    ['redis', 'redis://127.0.0.1:1/0?keyPrefix=other:', /Unknown parameter keyPrefix .*db, family/],
+    ['redis', 'redis://127.0.0.1:1?db=1&connectTimeout=5', /Unknown parameter connectTimeout /],
+    ['postgres', 'postgres://127.0.0.1:1/db?serachIndex=false', /Unknown parameter serachIndex .*sslmode/],
+    ['postgres', 'postgres://127.0.0.1:1/db?statement_timeout=0', /give statementTimeoutMillis instead/],
+  ])("createStorage('%s', { url: %s }) refuses it before any I/O", (type, url, message) => {
+    const error = thrown(() => createStorage(type, { url }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe('url');
+    expect(error.message).toMatch(message);
+  });
+
+  it.each([
+    ['redis', 'CONNECTOME_STORAGE_REDIS_URL', 'redis://:pw-9@127.0.0.1:1/0?keyPrefix=x:', /keyPrefix/],
+    [
+      'postgres',
+      'CONNECTOME_STORAGE_POSTGRES_URL',
+      'postgres://u:pw-9@127.0.0.1:1/db?sslmod=require',
+      /sslmod/,
+    ],
+  ])('the %s URL variable refuses it, naming the variable without the password', (type, name, url, param) => {
+    const error = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: type, [name]: url }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe(name);
+    expect(error.message).toContain(name);
+    expect(error.message).toMatch(param);
+    expect(error.message).not.toContain('pw-9');
+  });
+
+  it('takes the parameters the drivers read', () => {
+    const redis = 'redis://127.0.0.1:1/0?family=4';
+    const postgres = 'postgres://127.0.0.1:1/db?sslmode=disable&application_name=a&user=u';
+    // Constructing opens nothing: the config is checked and kept.
+    expect(createStorage('redis', { url: redis }).storageType).toBe('redis');
+    expect(createStorage('postgres', { url: postgres }).storageType).toBe('postgres');
+  });
+});
