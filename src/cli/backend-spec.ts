@@ -39,6 +39,7 @@ import {
   storageConfigFromEnv,
 } from '../factory/index.js';
 import { redactUrl } from '../core/redact.js';
+import { canonicalHost, sameStoreId } from '../migration/identity.js';
 import { assertKnownVariables } from './env-file.js';
 import { checkEnvUrlParams, takeOptions } from './spec-options.js';
 
@@ -50,7 +51,10 @@ export interface BackendSpec {
   config: Record<string, unknown>;
   /** How the store is shown (passwords redacted). */
   display: string;
-  /** Stable identity with defaults filled in and paths resolved (no secrets): equal means same store. */
+  /**
+   * Stable identity with defaults filled in, paths resolved and a network host in canonical
+   * form (`canonicalHost`; no secrets): equal means same store.
+   */
   identity: string;
   /** Absolute path of a file or SQLite store (none for `:memory:` and network stores). */
   localPath?: string;
@@ -147,7 +151,8 @@ export function describeBackend(
       const database = isRedis
         ? url.pathname.replace(/^\//, '') || query('db') || '0'
         : url.pathname.replace(/^\//, '') || query('user') || decodeURIComponent(url.username) || 'postgres';
-      identity = `${type}://${host.toLowerCase()}:${port}/${database}#${scope}`;
+      // Canonical (loopback names as one, pg's `?host=::1` as `[::1]`): the resume marker holds it.
+      identity = `${type}://${canonicalHost(host)}:${port}/${database}#${scope}`;
     }
     const scopeName = isRedis ? 'prefix' : 'schema';
     return spec(`${redactUrl(raw)} (${scopeName} ${JSON.stringify(scope)})`, identity);
@@ -159,38 +164,14 @@ export function describeBackend(
   return spec(`${type}:`, `${type}:${JSON.stringify(Object.fromEntries(shown))}`);
 }
 
-/** A network store's identity: `<type>://<host>:<port><rest>` (`describeBackend`). */
-const NETWORK_IDENTITY = /^(redis|postgres):\/\/(\[[^\]]*\]|[^:/]*):(\d+)(\/[\s\S]*)$/;
-
-/**
- * A host name as the same-store check compares it: every name of the loopback address (the
- * name `localhost`, `127.0.0.1` in any form a resolver reads as it, `::1`, `::ffff:127.0.0.1`)
- * is one host. Only those: other names are not looked up (no DNS), and other 127.x.y.z
- * addresses are other addresses (a server bound to 127.0.0.1 does not answer on them).
- */
-function hostAlike(hostname: string): string {
-  const host = hostname.toLowerCase();
-  if (['localhost', 'localhost.', '[::1]', '[::ffff:7f00:1]'].includes(host)) return 'loopback';
-  // `127.1`, `0x7f.0.0.1`, `2130706433`: a WHATWG http URL parses IPv4 as inet_aton does.
-  const http = `http://${host}/`;
-  if (/^[0-9a-fx.]+$/.test(host) && URL.canParse(http) && new URL(http).hostname === '127.0.0.1') {
-    return 'loopback';
-  }
-  return host;
-}
-
 /**
  * Whether two specs name the same store (the migration refuses to copy a store onto itself):
- * equal identities, or a Redis or PostgreSQL store on one port, database and prefix or schema
- * whose hosts are both loopback names (`localhost`, `127.0.0.1`, `[::1]`). The identities
- * themselves keep the host as given, since a target's resume marker holds its source's.
+ * equal identities in canonical form (`sameStoreId`), so a Redis or PostgreSQL store on one
+ * port, database and prefix or schema is one store whether its host is spelled `localhost`,
+ * `127.0.0.1` or `[::1]`. The resume marker compares identities the same way.
  */
 export function sameStore(a: BackendSpec, b: BackendSpec): boolean {
-  if (a.identity === b.identity) return true;
-  const [x, y] = [NETWORK_IDENTITY.exec(a.identity), NETWORK_IDENTITY.exec(b.identity)];
-  if (x === null || y === null) return false;
-  const key = (m: RegExpExecArray) => `${m[1]}://${hostAlike(m[2] as string)}:${m[3]}${m[4]}`;
-  return key(x) === key(y);
+  return sameStoreId(a.identity, b.identity);
 }
 
 /** Parses a backend spec (see the module comment); throws {@link ConfigError} for a malformed one. */

@@ -4,4 +4,5 @@ export { verifyMigration } from './verify.js';
 export { MigrationAbortedError, MigrationRefusedError, type RefusalReason } from './errors.js';
 export { MIGRATION_MARKER_KEY, inspectTarget, type MigrationMarker, type TargetState } from './marker.js';
 export { describeDifference } from './compare.js';
+export { canonicalStoreId, sameStoreId } from './identity.js';
 export * from './types.js';

@@ -20,6 +20,7 @@ import { AGENTS, CACHE_KEYS, CONVERSATION_IDS, removeTargetOnly, STATE_KEYS } fr
 import { CACHE_GROUP_SIZE, copyCacheEntries } from './copy-cache.js';
 import { refuseChainLimit } from './chain-limit.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
+import { canonicalStoreId, sameStoreId } from './identity.js';
 import {
   clearMarker,
   inspectTarget,
@@ -80,7 +81,10 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new MigrationRefusedError('invalid-option', 'signal must be an AbortSignal');
   }
-  const sameId = options.sourceId !== undefined && options.sourceId === options.targetId;
+  const sameId =
+    options.sourceId !== undefined &&
+    options.targetId !== undefined &&
+    sameStoreId(options.sourceId, options.targetId);
   if (source === target || sameId) {
     throw new MigrationRefusedError(
       'same-store',
@@ -104,7 +108,9 @@ async function planTarget(
 ): Promise<TargetPlan> {
   const state = await inspectTarget(target);
   let warning: string | undefined;
-  if (state.marker !== null && sourceId !== undefined && state.marker.sourceId === sourceId) {
+  // Compared in canonical form: a marker written with the host spelled otherwise (`127.0.0.1`
+  // for `localhost`, or by a version whose identities kept the host as given) is this run's.
+  if (state.marker !== null && sourceId !== undefined && sameStoreId(state.marker.sourceId, sourceId)) {
     return { resumed: true, merge: merge || state.marker.merge };
   }
   if (state.marker !== null) {
@@ -130,7 +136,8 @@ async function planTarget(
     );
   }
   // Without a sourceId the marker names the backend type only, marked as such: no later run resumes it as its own.
-  await writeMarker(target, newMarker(sourceId ?? `${sourceType} (no sourceId given)`, merge));
+  const markerId = sourceId === undefined ? `${sourceType} (no sourceId given)` : canonicalStoreId(sourceId);
+  await writeMarker(target, newMarker(markerId, merge));
   return { resumed: false, merge, warning };
 }
 

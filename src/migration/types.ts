@@ -95,9 +95,11 @@ export interface MigrateOptions {
    * secret). Written to the resume marker, so that a re-run can tell its own unfinished
    * run from someone else's. Without it, a run into a target holding any unfinished
    * migration is refused (`foreign-marker`) unless it merges: nothing proves the same source.
+   * A Redis or PostgreSQL identity in the CLI's form (`redis://host:port/db#prefix`) is compared
+   * with its host in canonical form (`canonicalStoreId`: loopback names are one host).
    */
   sourceId?: string;
-  /** Stable identity of the target store; equal to `sourceId` means the same store (refused). */
+  /** Stable identity of the target store; equal to `sourceId` (in canonical form) means the same store (refused). */
   targetId?: string;
   /**
    * Conversation ids written per `storeConversationBatch` call (also bounded to 2,000

@@ -54,7 +54,7 @@ describe('parseBackendSpec', () => {
       display: 'redis://:***@Cache.local/2 (prefix "app:")',
       identity: 'redis://cache.local:6379/2#app:',
     });
-    expect(parseBackendSpec('rediss://127.0.0.1:6380').identity).toBe('redis://127.0.0.1:6380/0#connectome:');
+    expect(parseBackendSpec('rediss://127.0.0.1:6380').identity).toBe('redis://localhost:6380/0#connectome:');
     const pg = parseBackendSpec('postgresql://u:p%40ss@db:5433/app?sslmode=require&schema=s1&max=3');
     expect(pg.type).toBe('postgres');
     expect(pg.config).toEqual({
@@ -94,8 +94,24 @@ describe('parseBackendSpec', () => {
     expect(same('redis://1.2.3.4.5', 'redis://1.2.3.4.5:6379')).toBe(true);
     expect(same('redis://localhost', 'postgres://localhost:6379/0')).toBe(false);
     expect(same('redis://cache.local', 'redis://Cache.Local:6379')).toBe(true);
-    // The identity (written into a target's resume marker) keeps the host as given.
-    expect(parseBackendSpec('redis://localhost').identity).toBe('redis://localhost:6379/0#connectome:');
+    // The identity (written into a target's resume marker) is canonical: one for every loopback spelling.
+    for (const host of ['127.0.0.1', '[::1]', 'LocalHost', '127.1']) {
+      expect(parseBackendSpec(`redis://${host}`).identity).toBe('redis://localhost:6379/0#connectome:');
+    }
+  });
+
+  it("gives pg's ?host= and ?port= the identity of the same host and port written in the URL", () => {
+    const same = (a: string, b: string) => sameStore(parseBackendSpec(a), parseBackendSpec(b));
+    expect(same('postgres://ignored/app?host=::1&port=5433', 'postgres://[::1]:5433/app')).toBe(true);
+    expect(same('postgres://x/app?host=LOCALHOST', 'postgres://127.0.0.1/app')).toBe(true);
+    expect(same('postgres://x/app?host=%3A%3Affff%3A127.0.0.1', 'postgres://localhost/app')).toBe(true);
+    expect(same('postgres://x/app?host=::2', 'postgres://[::1]/app')).toBe(false);
+    expect(parseBackendSpec('postgres://x/app?host=::1').identity).toBe(
+      'postgres://localhost:5432/app#connectome',
+    );
+    expect(parseBackendSpec('postgres://x/app?host=fe80::A').identity).toBe(
+      'postgres://[fe80::a]:5432/app#connectome',
+    );
   });
 
   it('reads maxReasoningChainsPerAgent as an integer for every built-in backend', () => {

@@ -1,5 +1,5 @@
 /** `migrateStorage` without `sourceId`: a resume marker it cannot prove its own is refused. */
-import { migrateStorage } from '../../src/migration/index.js';
+import { migrateStorage, MIGRATION_MARKER_KEY } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 import { failingAfter, snapshot } from './support.js';
 
@@ -32,5 +32,67 @@ describe('migrateStorage without a sourceId', () => {
       reason: 'foreign-marker',
     });
     expect(await snapshot(target)).toEqual(before);
+  });
+});
+
+describe('resume markers compared in canonical form', () => {
+  /** A run from `first` into a new target that crashes after three writes, leaving its marker. */
+  async function crashedInto(
+    sourceId: string,
+  ): Promise<{ source: InMemoryStorage; target: InMemoryStorage }> {
+    const source = await openStore();
+    for (let i = 0; i < 5; i += 1) await source.storeConversation(`c-${i}`, { n: i });
+    const target = await openStore();
+    const crashed = migrateStorage(source, failingAfter(target, 3), {
+      conversationBatchSize: 1,
+      concurrency: 1,
+      sourceId,
+    });
+    await expect(crashed).rejects.toThrow('simulated crash');
+    return { source, target };
+  }
+
+  it.each([
+    // Markers of the previous version kept the host as spelled: they resume under the canonical identity.
+    ['redis://127.0.0.1:6379/0#app:', 'redis://localhost:6379/0#app:'],
+    ['redis://[::1]:6379/0#app:', 'redis://localhost:6379/0#app:'],
+    ['postgres://::1:5432/app#s', 'postgres://localhost:5432/app#s'],
+    ['postgres://Db.Example:5432/app#s', 'postgres://db.example:5432/app#s'],
+    // And a canonical marker resumes a run that spells the host otherwise.
+    ['redis://localhost:6379/0#app:', 'redis://127.0.0.1:6379/0#app:'],
+  ])('a marker of %s resumes as %s', async (written, resumedAs) => {
+    const { source, target } = await crashedInto(written);
+    const summary = await migrateStorage(source, target, { sourceId: resumedAs });
+    expect(summary).toMatchObject({ ok: true, resumed: true });
+    expect(await target.listConversations()).toHaveLength(5);
+  });
+
+  it.each([
+    ['redis://127.0.0.1:6379/0#app:', 'redis://127.0.0.2:6379/0#app:'],
+    ['redis://localhost:6379/0#app:', 'redis://localhost:6380/0#app:'],
+    ['redis://localhost:6379/0#app:', 'redis://localhost:6379/0#other:'],
+    ['postgres://::1:5432/app#s', 'postgres://[::2]:5432/app#s'],
+  ])('a marker of %s is foreign to %s', async (written, other) => {
+    const { source, target } = await crashedInto(written);
+    await expect(migrateStorage(source, target, { sourceId: other })).rejects.toMatchObject({
+      reason: 'foreign-marker',
+    });
+  });
+
+  it('writes the marker with the canonical identity', async () => {
+    const { target } = await crashedInto('redis://[::1]:6379/0#app:');
+    expect(await target.loadSystemState(MIGRATION_MARKER_KEY)).toMatchObject({
+      source_id: 'redis://localhost:6379/0#app:',
+    });
+  });
+
+  it('refuses a source and target whose identities differ only in the spelling of loopback', async () => {
+    const [source, target] = [await openStore(), await openStore()];
+    await expect(
+      migrateStorage(source, target, {
+        sourceId: 'redis://127.0.0.1:6379/0#app:',
+        targetId: 'redis://[::1]:6379/0#app:',
+      }),
+    ).rejects.toMatchObject({ reason: 'same-store' });
   });
 });

@@ -1,0 +1,47 @@
+/**
+ * Store identities in their canonical form: how the CLI's same-store check and the resume
+ * marker tell whether two identities name one store. A Redis or PostgreSQL identity is
+ * `<type>://<host>:<port>/<database>#<prefix or schema>` (the CLI's `describeBackend`); its host
+ * is compared canonically, so that `localhost`, `127.0.0.1` and `[::1]` (and pg's `?host=::1`
+ * beside `[::1]`) are one store both for the same-store refusal and for resuming. Any other
+ * identity (a path, an opaque `sourceId` of the API) is compared as it is.
+ */
+
+/** `<type>://<host>:<port><rest>`; the host up to the first `:port/` (it may hold `:` or `/`). */
+const NETWORK_IDENTITY = /^(redis|postgres):\/\/(\[[^\]]*\]|[\s\S]*?):(\d+)(\/[\s\S]*)$/;
+
+/** The loopback address's names as a WHATWG URL writes them. */
+const LOOPBACK = new Set(['localhost', 'localhost.', '127.0.0.1', '[::1]', '[::ffff:7f00:1]']);
+
+/**
+ * A host name as identities compare it: lower case, an IPv6 address bracketed, an IPv4 address
+ * in the form a resolver reads it as (`127.1`, `0x7f.0.0.1` are `127.0.0.1`), and every name of
+ * the loopback address (`localhost`, `127.0.0.1`, `::1`, `::ffff:127.0.0.1`) `localhost`. Only
+ * those: other names are not looked up (no DNS), and other 127.x.y.z addresses stay apart (a
+ * server bound to 127.0.0.1 does not answer on them). A socket folder (pg's `host=/run/...`)
+ * is kept as it is, in lower case as identities always had it.
+ */
+export function canonicalHost(host: string): string {
+  const bare = host.toLowerCase().replace(/^\[([\s\S]*)\]$/, '$1');
+  if (bare === '' || bare.startsWith('/')) return bare;
+  const http = `http://${bare.includes(':') ? `[${bare}]` : bare}/`;
+  const name = URL.canParse(http) ? new URL(http).hostname : bare;
+  return LOOPBACK.has(name) ? 'localhost' : name;
+}
+
+/**
+ * An identity in canonical form: a Redis or PostgreSQL identity with its host made canonical
+ * ({@link canonicalHost}), anything else unchanged. Markers written before identities were
+ * canonical (host as spelled) map to the same form, so an earlier run still resumes.
+ */
+export function canonicalStoreId(identity: string): string {
+  const match = NETWORK_IDENTITY.exec(identity);
+  if (match === null) return identity;
+  const [, type, host, port, rest] = match as unknown as [string, string, string, string, string];
+  return `${type}://${canonicalHost(host)}:${port}${rest}`;
+}
+
+/** Whether two store identities name one store (equal in canonical form). */
+export function sameStoreId(a: string, b: string): boolean {
+  return a === b || canonicalStoreId(a) === canonicalStoreId(b);
+}
