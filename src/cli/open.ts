@@ -140,7 +140,8 @@ export function openError(error: unknown, spec: BackendSpec, role: string): CliE
 /**
  * Creates and initializes the store `spec` names. An unknown backend, a bad config, an
  * unreachable store or a missing store (a read-only open, or `mustExist` for a file or
- * SQLite store) is a {@link CliError} with exit code 2 (nothing was written).
+ * SQLite store) is a {@link CliError} with exit code 2 (no record was copied); an interrupt
+ * (`options.signal`) is exit code 130, saying what the open may have written.
  */
 export async function openStore(
   spec: BackendSpec,
@@ -168,7 +169,7 @@ export async function openStore(
       // with the attempt still going (see `runMain`; nothing was written to end).
       await settledWithin(closing, INTERRUPTED_CLOSE_WAIT_MS);
       throw new CliError(
-        `Interrupted while opening the ${role} ${spec.display}; nothing was written`,
+        `Interrupted while opening the ${role} ${spec.display}; ${interruptedOpenOutcome(spec, options)}`,
         EXIT.interrupted,
       );
     }
@@ -176,6 +177,22 @@ export async function openStore(
     throw openError(error, spec, role);
   }
   return storage;
+}
+
+/**
+ * What an open cut short by an interrupt may have written. A read-only open writes nothing; a
+ * writable one copies no record (the copy starts after both opens) but may have begun its
+ * one-time setup: PostgreSQL DDL, SQLite schema creation, a file store's folders, a Redis
+ * prefix's layout key or upgrade step, each finished by the store's next writable open.
+ */
+export function interruptedOpenOutcome(spec: BackendSpec, options: OpenOptions): string {
+  // Only a built-in backend is known to honour `readOnly` (see `storeConfig`).
+  const builtin = Object.hasOwn(BUILTIN_BACKENDS, spec.type);
+  if (builtin && storeConfig(spec, options).readOnly === true) return 'nothing was written';
+  return (
+    'no record was copied, but the open may have begun creating or upgrading the store ' +
+    '(schema, key layout or folders), which its next writable open completes'
+  );
 }
 
 /** How long an interrupted command waits for the store it was opening to close. */

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { FileStorage } from '../../src/backends/file/index.js';
-import { INTERRUPTED_CLOSE_WAIT_MS } from '../../src/cli/open.js';
+import { parseBackendSpec } from '../../src/cli/backend-spec.js';
+import { INTERRUPTED_CLOSE_WAIT_MS, interruptedOpenOutcome } from '../../src/cli/open.js';
 import { describeWithService } from '../services.js';
 import { quickClient, usePrivateRedisServer, waitFor } from '../redis/redis-server.js';
 import { cli } from './run-cli.js';
@@ -53,7 +54,11 @@ describeWithService('redis')('an interrupt while a store opens', () => {
       const { code, stderr } = await run;
       clearTimeout(unpause);
       expect(code).toBe(130);
-      expect(stderr).toMatch(/Interrupted while opening the target redis:.*; nothing was written/);
+      // The open had begun writing the store's layout: the message does not claim nothing was.
+      expect(stderr).toMatch(
+        /Interrupted while opening the target redis:.*; no record was copied, but the open may have begun creating or upgrading the store/,
+      );
+      expect(stderr).not.toContain('nothing was written');
       // Closed before the command returned: no connection of the library is left.
       expect(await libraryClients(raw)).toEqual([]);
     } finally {
@@ -81,5 +86,23 @@ describeWithService('redis')('an interrupt while a store opens', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
     }
+  });
+});
+
+describe('what an interrupted open says it wrote', () => {
+  it('says nothing was written only for a read-only open of a built-in backend', () => {
+    for (const spec of ['file:./d', 'sqlite:./x.db', 'redis://h', 'postgres://h/db']) {
+      const parsed = parseBackendSpec(spec, dir);
+      expect(interruptedOpenOutcome(parsed, { readOnly: true })).toBe('nothing was written');
+      expect(interruptedOpenOutcome(parsed, {})).toMatch(
+        /^no record was copied, but the open may have begun/,
+      );
+      const readOnlySpec = parseBackendSpec(`${spec}?readOnly=true`, dir);
+      expect(interruptedOpenOutcome(readOnlySpec, {})).toBe('nothing was written');
+    }
+    // A registered backend is opened as it is: read-only is not known to hold for it.
+    expect(interruptedOpenOutcome(parseBackendSpec('mine:?x=1'), { readOnly: true })).not.toContain(
+      'nothing',
+    );
   });
 });
