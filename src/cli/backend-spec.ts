@@ -17,9 +17,9 @@
  * variables set (`searchIndex`, `readOnly`, `preparedStatements`, ...) and the drivers' timeouts;
  * an unknown key, or one the path or URL already gives (`baseDir`, `dbPath`, `url`), is refused.
  * In Redis and PostgreSQL URLs the driver's query parameters stay in the URL (e.g.
- * `sslmode=require`; the list is in `spec-options.ts`); the library's own keys are taken out
- * first, and any other parameter is refused. A `?` in a file or SQLite
- * path is therefore not supported. An env file (`--from-env FILE`) gives a spec too: its
+ * `sslmode=require`; the list is in `core/url-params.ts`, which the backends check too); the
+ * library's own keys are taken out first, and any other parameter is refused. A `?` in a file
+ * or SQLite path is therefore not supported. An env file (`--from-env FILE`) gives a spec too: its
  * `CONNECTOME_STORAGE_*` variables alone (not the process environment) choose and configure it.
  */
 import { readFileSync, realpathSync } from 'node:fs';
