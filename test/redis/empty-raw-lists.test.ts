@@ -4,10 +4,19 @@
  * and the id in the any-kind index for such a list, and the id must not outlive its last
  * memory because of it.
  */
+import type Redis from 'ioredis';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { describeWithService } from '../services.js';
 import { eventText, recordingLogger } from '../support/recording-logger.js';
 import { useRedisStore } from './helpers.js';
+
+/** Every key under `prefix` with its type and value, to show that a read-only open wrote nothing. */
+async function dump(raw: Redis, prefix: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const key of (await raw.keys(`${prefix}*`)).sort())
+    out[key] = [await raw.type(key), await raw.dump(key)];
+  return out;
+}
 
 describeWithService('redis')('redis: empty raw-message lists', () => {
   const ctx = useRedisStore();
@@ -48,9 +57,21 @@ describeWithService('redis')('redis: empty raw-message lists', () => {
     // The store was written by the version before the repair: no marker.
     await raw.del(layout.store.emptyRawSwept);
 
-    // A read-only open changes nothing.
+    // A read-only open changes nothing, but lists what the repair will leave (it reads each id).
+    const before = await dump(raw, ctx.prefix());
     const reader = await ctx.open({ readOnly: true });
-    expect(await reader.listAllConversationIds()).toEqual(['empty', 'kept', 'odd']);
+    expect(await reader.listAllConversationIds()).toEqual(['kept', 'odd']);
+    const firstPage = await reader.listAllConversationIds({ limit: 1 });
+    expect(firstPage.items).toEqual(['kept']);
+    expect(await reader.listAllConversationIds({ limit: 1, after: firstPage.next })).toEqual({
+      items: ['odd'],
+      next: null,
+    });
+    expect(await reader.listAllConversationIds({ limit: 10 })).toEqual({
+      items: ['kept', 'odd'],
+      next: null,
+    });
+    expect(await dump(raw, ctx.prefix())).toEqual(before);
     expect(await raw.exists(layout.store.emptyRawSwept)).toBe(0);
 
     const s = await ctx.open();

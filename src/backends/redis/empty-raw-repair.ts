@@ -80,3 +80,54 @@ export async function repairEmptyRawLists(redis: RedisConnection, keys: KeyLayou
   await redis.run('write empty raw-list repair marker', (c) => c.set(marker, '1'));
   return counts.reduce((sum, n) => sum + n, 0);
 }
+
+/**
+ * Of the page's ids, those that are only an empty raw-message list of an earlier version (the
+ * meta's `raw = 0`, no conversation, chunk info or memory). KEYS: per id its meta,
+ * conversation, chunks, memories. ARGV: the ids. Reads only (a read-only open uses it).
+ */
+const FIND_EMPTY_RAW = new LuaScript(
+  'findEmptyRaw',
+  `local found = {}
+for i = 1, #ARGV do
+  local k = 1 + (i - 1) * 4
+  if redis.pcall('HGET', KEYS[k], 'raw') == '0' and redis.call('EXISTS', KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]) == 0 then
+    found[#found + 1] = ARGV[i]
+  end
+end
+return found`,
+);
+
+/** Whether the store still needs the sweep (no `{index}:empty-raw-swept` yet): one GET. */
+export async function emptyRawSweepPending(redis: RedisConnection, keys: KeyLayout): Promise<boolean> {
+  const marker = keys.store.emptyRawSwept;
+  return (await redis.run('read empty raw-list repair marker', (c) => c.get(marker))) === null;
+}
+
+/**
+ * `ids` without those the sweep would remove, read without writing: what a read-only open of
+ * a store not swept yet lists (a writable open sweeps instead). One script per page of ids.
+ */
+export async function withoutEmptyRawIds(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  ids: readonly string[],
+): Promise<string[]> {
+  const empty = new Set<string>();
+  for (let start = 0; start < ids.length; start += PAGE_SIZE) {
+    const page = ids.slice(start, start + PAGE_SIZE);
+    const scriptKeys: string[] = [];
+    for (const id of page) {
+      const k = keys.conversation(id);
+      scriptKeys.push(k.meta, k.conversation, k.chunks, k.memories);
+    }
+    const found = (await redis.script(
+      'find empty raw-message lists',
+      FIND_EMPTY_RAW,
+      scriptKeys,
+      page,
+    )) as string[];
+    for (const id of found) empty.add(id);
+  }
+  return empty.size === 0 ? [...ids] : ids.filter((id) => !empty.has(id));
+}

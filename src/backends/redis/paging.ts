@@ -43,9 +43,9 @@ export async function readRedisIdPage(
   redis: RedisConnection,
   keys: KeyLayout,
   listing: ListingName,
-  page: { after: string | null; limit: number; nowMs: number },
+  page: { after: string | null; limit: number; nowMs: number; keep?: IdFilter },
 ): Promise<string[]> {
-  const read = bucketReader(redis, listing, page.nowMs);
+  const read = bucketReader(redis, listing, page.nowMs, page.keep);
   const buckets = keys.buckets;
   const firstCount = Math.min(page.limit, Math.ceil((page.limit * 2) / buckets.length) + 8);
   const reads = await Promise.all(buckets.map((bucket) => read(bucket, page.after, firstCount)));
@@ -68,8 +68,19 @@ export async function readRedisIdPage(
   }
 }
 
+/**
+ * Which of the ids one bucket's index gave are listed (all of them when absent): the page goes
+ * on from the last member read, so an id left out does not end a bucket early.
+ */
+export type IdFilter = (ids: string[]) => Promise<string[]>;
+
 /** How one bucket of `listing` is read. */
-function bucketReader(redis: RedisConnection, listing: ListingName, nowMs: number): BucketReader {
+function bucketReader(
+  redis: RedisConnection,
+  listing: ListingName,
+  nowMs: number,
+  keep?: IdFilter,
+): BucketReader {
   if (listing === 'cacheKeys') {
     // The cache index holds expired entries until a write or purge trims them: the script
     // returns the live ones among the members it read, and the last member read.
@@ -88,7 +99,8 @@ function bucketReader(redis: RedisConnection, listing: ListingName, nowMs: numbe
     const key = bucket[index];
     const from = after === null ? '-' : `(${after}`;
     const ids = await redis.run(`list ${listing}`, (c) => c.zrangebylex(key, from, '+', 'LIMIT', 0, count));
-    return { ids, readTo: ids.length === count ? (ids[ids.length - 1] as string) : null };
+    const readTo = ids.length === count ? (ids[ids.length - 1] as string) : null;
+    return { ids: keep === undefined || ids.length === 0 ? ids : await keep(ids), readTo };
   };
 }
 

@@ -24,9 +24,9 @@ import { RedisConnection } from './connection.js';
 import { KeyLayout } from './keys.js';
 import { describeRedisStore, prepareLayout, RedisUpgradeRequiredError } from './layout.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
-import { repairEmptyRawLists } from './empty-raw-repair.js';
+import { emptyRawSweepPending, repairEmptyRawLists, withoutEmptyRawIds } from './empty-raw-repair.js';
 import { RedisSearchIndex } from './search-index.js';
-import { readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
+import { type IdFilter, readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
 
 /**
  * Copies into Redis: groups of 32 conversations, two at once. With 64 × 4 the groups in flight
@@ -48,6 +48,8 @@ export abstract class RedisStorageBase extends StorageInterface {
   private connection: RedisConnection | undefined;
   /** Set by a read-only open of a v1 (or part-upgraded) store: every call rejects with it. */
   private pendingUpgrade: RedisUpgradeRequiredError | undefined;
+  /** A read-only open of a store not swept of earlier versions' empty raw lists (`empty-raw-repair.ts`). */
+  private emptyRawPending = false;
   /** The native full-text index (see `search-index.ts`). */
   protected readonly index: RedisSearchIndex;
 
@@ -97,6 +99,7 @@ export abstract class RedisStorageBase extends StorageInterface {
 
   protected async openStore(): Promise<void> {
     this.pendingUpgrade = undefined;
+    this.emptyRawPending = false;
     let unindexed = false;
     this.connection = await openPrepared(
       () => RedisConnection.open(this.config),
@@ -117,6 +120,10 @@ export abstract class RedisStorageBase extends StorageInterface {
     // index or with it off) and rebuilds buckets written with `searchIndex: false`.
     // A build that gives up (writers kept changing a bucket) leaves the bucket stale: searches
     // scan it, and the open still succeeds.
+    // A read-only open sweeps nothing: its listings leave those ids out instead (one GET here).
+    if (this.config.readOnly && this.pendingUpgrade === undefined) {
+      this.emptyRawPending = await emptyRawSweepPending(this.connection, this.keys);
+    }
     if (!this.config.readOnly) {
       // Ids an earlier version kept listed for an empty raw-message list (once per store). A
       // failure (a wrong-typed index zset) is logged and the open goes on: the next one retries.
@@ -148,7 +155,18 @@ export abstract class RedisStorageBase extends StorageInterface {
   // ----- paging (see paging.ts) --------------------------------------------------------
 
   protected override readIdPage(listing: ListingName, after: string | null, limit: number, nowMs: number) {
-    return readRedisIdPage(this.redis, this.keys, listing, { after, limit, nowMs });
+    const keep = listing === 'allConversationIds' ? this.conversationIdFilter() : undefined;
+    return readRedisIdPage(this.redis, this.keys, listing, { after, limit, nowMs, keep });
+  }
+
+  /**
+   * How the any-kind conversation index is read: as stored, unless this is a read-only open of
+   * a store whose empty raw-list sweep has not run (a writable open sweeps at open), whose
+   * listings then leave out the ids the sweep would remove, reading them without writing.
+   */
+  protected conversationIdFilter(): IdFilter | undefined {
+    if (!this.emptyRawPending) return undefined;
+    return (ids) => withoutEmptyRawIds(this.redis, this.keys, ids);
   }
 
   protected override readRawMessagesWindow(conversationId: string, offset: number, limit: number | null) {

@@ -13,7 +13,7 @@ import {
   type SequencedChain,
   type SequencedChainRead,
 } from '../../core/index.js';
-import { readAllBuckets } from './bucket-index.js';
+import { readAllBuckets, readIndexZset } from './bucket-index.js';
 import { listLiveCacheKeys, purgeCacheIndex, writeCacheValue } from './cache.js';
 import { decodeCacheRecord, decodeJson, decodeMemories, decodeObject } from './codec.js';
 import type { RedisStorageConfig } from './config.js';
@@ -68,8 +68,14 @@ export class RedisStorage extends RedisStorageBase {
     return readAllBuckets(this.redis, this.keys, (bucket) => bucket.conversations);
   }
 
-  protected listStoredConversationIds(): Promise<string[]> {
-    return readAllBuckets(this.redis, this.keys, (bucket) => bucket.conversationIds);
+  protected async listStoredConversationIds(): Promise<string[]> {
+    const keep = this.conversationIdFilter();
+    if (keep === undefined) return readAllBuckets(this.redis, this.keys, (bucket) => bucket.conversationIds);
+    // Filtered per bucket: a script's keys are one bucket's (one Cluster slot).
+    const lists = await Promise.all(
+      this.keys.buckets.map(async (bucket) => keep(await readIndexZset(this.redis, bucket.conversationIds))),
+    );
+    return lists.flat();
   }
 
   protected async removeConversation(conversationId: string): Promise<void> {
