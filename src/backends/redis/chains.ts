@@ -67,49 +67,72 @@ end
  * Returns the first new chain's sequence number, or -1 for a resend.
  *
  * An append is the hot path, and each server call costs about as much as the `RPUSH` itself,
- * so no key is asked its TYPE: the token's `ZSCORE` and the list's `LLEN` (reads it makes
- * anyway) fail on another type, and so do the first two writes, `ZADD NX` of the agent into
- * the bucket's agents and `HINCRBY` of the agent's `next`; a failed `HINCRBY` takes back the
- * member the `ZADD` added. A wrong type still writes nothing. The search docs (the new chains',
- * then a trim's) are written next, before the chains (`indexPhase`, `search-lua.ts`); when
- * that fails, `next` and the agent's member are taken back the same way.
+ * so it makes as few as it can (with the index off, for an agent that has chains: the guard's
+ * `HGETALL`, `ZADD NX` of the token, `LLEN`, `HINCRBY`, `RPUSH`, `PEXPIRE`, the counters'
+ * `HSET`). No key is asked its TYPE: the token's `ZADD NX` (the first write; it answers 0 for a
+ * token already there, a resend) and the list's `LLEN` fail on another type, and so do `ZADD NX`
+ * of the agent into the bucket's agents (only when the list is empty, or the trim keeps none:
+ * a listed agent stays listed while it has chains) and `HINCRBY` of the agent's `next`; when
+ * one fails, the writes before it are taken back (`ZADD NX` added only what was missing), so a
+ * wrong type still writes nothing. The search docs (the new chains', then a trim's) are written
+ * next, before the chains (`indexPhase`, `search-lua.ts`); when that fails, the same writes
+ * are taken back. Tokens older than the TTL are dropped when the new sequence numbers cross a
+ * multiple of 64 (at least every 64 chains, known without a read), not on every append: the
+ * zset holds at most an hour's tokens plus 64, and a token is never dropped before its hour.
  */
 export const APPEND_CHAINS = indexedScript(
   'appendChains',
   `${TRIM_HEAD}local function failed(reply) return type(reply) == 'table' and reply.err ~= nil end
 local bad = guard({}, KEYS[5])
 if bad then return redis.error_reply(bad) end
-local seen = redis.pcall('ZSCORE', KEYS[2], ARGV[1])
-if failed(seen) then return redis.error_reply(wrongType(KEYS[2], 'zset')) end
-if seen then return -1 end
 local n = tonumber(ARGV[8])
 if n < 1 then return redis.error_reply('ERR appendChains needs at least one chain') end
+local now = tonumber(ARGV[7])
+local fresh = redis.pcall('ZADD', KEYS[2], 'NX', now, ARGV[1])
+if failed(fresh) then return redis.error_reply(wrongType(KEYS[2], 'zset')) end
+if fresh == 0 then return -1 end
+local added = 0
+-- takeBack(): undoes the token and the agent's member (ZADD NX: each was missing before).
+local function takeBack()
+  if added == 1 then redis.call('ZREM', KEYS[4], ARGV[3]) end
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
 local before = redis.pcall('LLEN', KEYS[1])
-if failed(before) then return redis.error_reply(wrongType(KEYS[1], 'list')) end
-local added = redis.pcall('ZADD', KEYS[4], 'NX', 0, ARGV[3])
-if failed(added) then return redis.error_reply(wrongType(KEYS[4], 'zset')) end
+if failed(before) then
+  takeBack()
+  return redis.error_reply(wrongType(KEYS[1], 'list'))
+end
+local keep = tonumber(ARGV[4])
+if before == 0 or keep == 0 then
+  added = redis.pcall('ZADD', KEYS[4], 'NX', 0, ARGV[3])
+  if failed(added) then
+    added = 0
+    takeBack()
+    return redis.error_reply(wrongType(KEYS[4], 'zset'))
+  end
+end
 local nextSeq = redis.pcall('HINCRBY', KEYS[3], 'next', n)
 if failed(nextSeq) then
-  if added == 1 then redis.call('ZREM', KEYS[4], ARGV[3]) end
+  takeBack()
   if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return redis.error_reply(wrongType(KEYS[3], 'hash')) end
   return redis.error_reply('WRONGTYPE ' .. KEYS[3] .. ' field next is not an integer')
 end
-local first, len, keep = nextSeq - n, before + n, tonumber(ARGV[4])
+local first, len = nextSeq - n, before + n
 if searchOn(KEYS[5], ARGV[5]) then
   local bad = indexPhase(KEYS[5], indexChains, n, first, nextSeq, len, keep)
   if bad then
-    -- Take back the first two writes (next was never stored as 0: it was absent).
+    -- Take back the writes before (next was never stored as 0: it was absent).
     if nextSeq == n then redis.call('HDEL', KEYS[3], 'next') else redis.call('HINCRBY', KEYS[3], 'next', -n) end
-    if added == 1 then redis.call('ZREM', KEYS[4], ARGV[3]) end
+    takeBack()
     return redis.error_reply(bad)
   end
 end
 local bytes = 0
 for i = 9, 8 + n do bytes = bytes + #ARGV[i] end
 pushAll(KEYS[1], 9, 8 + n)
-local now = tonumber(ARGV[7])
-redis.call('ZADD', KEYS[2], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
+if math.floor(nextSeq / 64) ~= math.floor(first / 64) then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
+end
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 bump(KEYS[5], 'chains', n)
 bump(KEYS[5], 'bytes', bytes)

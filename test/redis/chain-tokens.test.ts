@@ -1,0 +1,80 @@
+/**
+ * The append tokens of a Redis chain append: a resent append lands once for at least an hour,
+ * older tokens are pruned at least every 64 chains (not on every append), and a refused
+ * append leaves the tokens it found as they were.
+ */
+import { APPEND_CHAINS } from '../../src/backends/redis/chains.js';
+import { KeyLayout } from '../../src/backends/redis/keys.js';
+import { runScript } from '../../src/backends/redis/scripts.js';
+import { CorruptDataError } from '../../src/core/index.js';
+import { describeWithService } from '../services.js';
+import { keysWithPrefix, useRedisStore } from './helpers.js';
+
+const HOUR = 60 * 60 * 1000;
+
+describeWithService('redis')('redis chain append tokens', () => {
+  const ctx = useRedisStore();
+
+  /** Appends one chain under `token` as the writer's clock `now`; the first sequence, or -1 for a resend. */
+  async function append(token: string, now: number, n = 0): Promise<number> {
+    const k = new KeyLayout(ctx.prefix()).agent('a');
+    const keys = [k.chains, k.chainAppends, k.agent, k.bucket.agents, k.bucket.counters];
+    // ARGV: token, token TTL, agent id, chains to keep (-1: none), search flag ('0': index
+    // off) and owner part, now (ms), record count, records.
+    const args = [token, HOUR, 'a', -1, '0', '1:a', now, 1, JSON.stringify({ n })];
+    return Number(await runScript(ctx.raw(), APPEND_CHAINS, keys, args));
+  }
+
+  it('keeps a token an hour through the pruning and drops older ones within 64 appends', async () => {
+    const s = await ctx.open();
+    const tokens = new KeyLayout(ctx.prefix()).agent('a').chainAppends;
+    const now = Date.now();
+    for (let i = 0; i < 10; i += 1) expect(await append(`old${i}`, now - 2 * HOUR, i)).toBe(i);
+    expect(await append('recent', now - HOUR + 60_000, 10)).toBe(10);
+    // Sequence numbers 11..70: the append of 63 crosses 64 and prunes what is older than an hour.
+    for (let i = 11; i <= 70; i += 1) expect(await append(`t${i}`, now, i)).toBe(i);
+    expect(await ctx.raw().zscore(tokens, 'old0')).toBeNull();
+    expect(await ctx.raw().zcard(tokens)).toBe(61);
+    // A resend within its hour, after the pruning, still lands once.
+    expect(await append('recent', now, 99)).toBe(-1);
+    expect(await append('t12', now, 99)).toBe(-1);
+    expect(await s.loadReasoningChains('a')).toHaveLength(71);
+    expect(await s.getStorageStats()).toMatchObject({ reasoning_chain_count: 71, agent_count: 1 });
+    const ttl = await ctx.raw().pttl(tokens);
+    expect(ttl).toBeGreaterThan(HOUR - 60_000);
+  });
+
+  it('bounds the tokens to the last hour plus 64 appends', async () => {
+    await ctx.open();
+    const tokens = new KeyLayout(ctx.prefix()).agent('a').chainAppends;
+    const start = Date.now() - 10 * HOUR;
+    // One append every 5 minutes of writer's clock for 10 hours: 12 an hour.
+    let most = 0;
+    for (let i = 0; i < 120; i += 1) {
+      expect(await append(`t${i}`, start + i * 5 * 60_000, i)).toBe(i);
+      most = Math.max(most, await ctx.raw().zcard(tokens));
+    }
+    expect(most).toBeLessThanOrEqual(13 + 64);
+    expect(await ctx.raw().zcard(tokens)).toBeLessThan(120);
+  });
+
+  it.each([
+    ['chains', 'not a list', (key: string) => ctx.raw().set(key, 'not a list')],
+    ['agent', 'a hash whose next is not an integer', (key: string) => ctx.raw().hset(key, 'next', 'x')],
+  ] as const)('leaves the tokens as they were when the %s key is %s', async (name, _what, corrupt) => {
+    const s = await ctx.open();
+    await s.storeReasoningChain('a', { n: 1 });
+    const k = new KeyLayout(ctx.prefix()).agent('a');
+    if (name === 'chains') await ctx.raw().del(k.chains);
+    await corrupt(k[name]);
+    const tokens = await ctx.raw().zrange(k.chainAppends, '0', '-1', 'WITHSCORES');
+    const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    const counters = await ctx.raw().hgetall(k.bucket.counters);
+    const agents = await ctx.raw().zrange(k.bucket.agents, '0', '-1');
+    await expect(s.storeReasoningChain('a', { n: 2 })).rejects.toBeInstanceOf(CorruptDataError);
+    expect(await ctx.raw().zrange(k.chainAppends, '0', '-1', 'WITHSCORES')).toEqual(tokens);
+    expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+    expect(await ctx.raw().hgetall(k.bucket.counters)).toEqual(counters);
+    expect(await ctx.raw().zrange(k.bucket.agents, '0', '-1')).toEqual(agents);
+  });
+});
