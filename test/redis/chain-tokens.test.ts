@@ -58,23 +58,61 @@ describeWithService('redis')('redis chain append tokens', () => {
     expect(await ctx.raw().zcard(tokens)).toBeLessThan(120);
   });
 
-  it.each([
-    ['chains', 'not a list', (key: string) => ctx.raw().set(key, 'not a list')],
-    ['agent', 'a hash whose next is not an integer', (key: string) => ctx.raw().hset(key, 'next', 'x')],
-  ] as const)('leaves the tokens as they were when the %s key is %s', async (name, _what, corrupt) => {
-    const s = await ctx.open();
-    await s.storeReasoningChain('a', { n: 1 });
-    const k = new KeyLayout(ctx.prefix()).agent('a');
-    if (name === 'chains') await ctx.raw().del(k.chains);
-    await corrupt(k[name]);
-    const tokens = await ctx.raw().zrange(k.chainAppends, '0', '-1', 'WITHSCORES');
-    const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
-    const counters = await ctx.raw().hgetall(k.bucket.counters);
-    const agents = await ctx.raw().zrange(k.bucket.agents, '0', '-1');
-    await expect(s.storeReasoningChain('a', { n: 2 })).rejects.toBeInstanceOf(CorruptDataError);
-    expect(await ctx.raw().zrange(k.chainAppends, '0', '-1', 'WITHSCORES')).toEqual(tokens);
-    expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
-    expect(await ctx.raw().hgetall(k.bucket.counters)).toEqual(counters);
-    expect(await ctx.raw().zrange(k.bucket.agents, '0', '-1')).toEqual(agents);
+  // The index on takes the guard's counters path, off the HINCRBYs first (bumpFirst).
+  describe.each([true, false])('searchIndex %s', (searchIndex) => {
+    it.each([
+      ['chains', 'not a list', (key: string) => ctx.raw().set(key, 'not a list')],
+      ['agent', 'a hash whose next is not an integer', (key: string) => ctx.raw().hset(key, 'next', 'x')],
+    ] as const)('leaves the tokens as they were when the %s key is %s', async (name, _what, corrupt) => {
+      const s = await ctx.open({ searchIndex });
+      await s.storeReasoningChain('a', { n: 1 });
+      const k = new KeyLayout(ctx.prefix()).agent('a');
+      if (name === 'chains') await ctx.raw().del(k.chains);
+      await corrupt(k[name]);
+      const tokens = await ctx.raw().zrange(k.chainAppends, '0', '-1', 'WITHSCORES');
+      const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+      const counters = await ctx.raw().hgetall(k.bucket.counters);
+      const agents = await ctx.raw().zrange(k.bucket.agents, '0', '-1');
+      await expect(s.storeReasoningChain('a', { n: 2 })).rejects.toBeInstanceOf(CorruptDataError);
+      expect(await ctx.raw().zrange(k.chainAppends, '0', '-1', 'WITHSCORES')).toEqual(tokens);
+      expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+      expect(await ctx.raw().hgetall(k.bucket.counters)).toEqual(counters);
+      expect(await ctx.raw().zrange(k.bucket.agents, '0', '-1')).toEqual(agents);
+    });
+
+    it.each([
+      ['a first append', false, (key: string) => ctx.raw().hset(key, 'bytes', 'x')],
+      ['an append to listed chains', true, (key: string) => ctx.raw().hset(key, 'bytes', 'x')],
+      ['an append to listed chains', true, (key: string) => ctx.raw().hset(key, 'search_rev', '1.5')],
+    ] as const)('refuses %s whose counters are corrupt, writing nothing', async (_what, listed, corrupt) => {
+      const s = await ctx.open({ searchIndex });
+      const k = new KeyLayout(ctx.prefix()).agent('a');
+      if (listed) await s.storeReasoningChain('a', { n: 1 });
+      await corrupt(k.bucket.counters);
+      const counters = await ctx.raw().hgetall(k.bucket.counters);
+      const tokens = await ctx.raw().zrange(k.chainAppends, '0', '-1', 'WITHSCORES');
+      const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+      const next = await ctx.raw().hget(k.agent, 'next');
+      const error = await s.storeReasoningChain('a', { n: 2 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptDataError);
+      expect((error as Error).message).toContain(`${k.bucket.counters} field`);
+      expect(await ctx.raw().hgetall(k.bucket.counters)).toEqual(counters);
+      expect(await ctx.raw().zrange(k.chainAppends, '0', '-1', 'WITHSCORES')).toEqual(tokens);
+      expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+      expect(await ctx.raw().hget(k.agent, 'next')).toBe(next);
+      expect(await ctx.raw().llen(k.chains)).toBe(listed ? 1 : 0);
+    });
+
+    it('refuses an append whose counters are not a hash, writing nothing', async () => {
+      const s = await ctx.open({ searchIndex });
+      const k = new KeyLayout(ctx.prefix()).agent('a');
+      await ctx.raw().set(k.bucket.counters, 'not a hash');
+      const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
+      const error = await s.storeReasoningChain('a', { n: 1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptDataError);
+      expect((error as Error).message).toContain(`${k.bucket.counters} is a string, expected a hash`);
+      expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual(before);
+      expect(await ctx.raw().zrange(k.bucket.agents, '0', '-1')).toEqual([]);
+    });
   });
 });
