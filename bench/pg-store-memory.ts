@@ -11,7 +11,9 @@
  * `memory_data` replaced, on that copy: the statement's clauses left out, the schema kept);
  * `nopk`, `noorder`, `strip`, `bare` (the library's statement on copies without the primary key
  * on `id`, without the `(conversation_id, id)` order index, without the search machinery, without
- * all three); `raw` (what the benchmark's raw subject sends, to its own table).
+ * all three); `timeouts` (`full` on a connection started with the session settings of the
+ * library's own pool: `statement_timeout` and the others); `raw` (what the benchmark's raw
+ * subject sends, to its own table).
  *
  * `npx tsx bench/pg-store-memory.ts [calls per round] [rounds]`; Linux only, the server on
  * this machine. Drops its `sm_*` schemas at the end.
@@ -35,8 +37,15 @@ const nanosOnCpu = (pid: number): number =>
   Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
 
 /** A one-connection pool that counts the statements sent through it. */
-async function countingPool(): Promise<{ pool: pg.Pool; pid: number; counter: { n: number } }> {
-  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 1, idleTimeoutMillis: 0 });
+async function countingPool(
+  session: pg.PoolConfig = {},
+): Promise<{ pool: pg.Pool; pid: number; counter: { n: number } }> {
+  const pool = new pg.Pool({
+    connectionString: config.postgresUrl,
+    max: 1,
+    idleTimeoutMillis: 0,
+    ...session,
+  });
   const counter = { n: 0 };
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
   (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args) => {
@@ -75,8 +84,9 @@ async function bare(
   name: string,
   text: string,
   params: (id: string, k: number) => unknown[],
+  session: pg.PoolConfig = {},
 ): Promise<Subject> {
-  const { pool, pid } = await countingPool();
+  const { pool, pid } = await countingPool(session);
   let statements = 0;
   return {
     call: (id, k) => {
@@ -161,6 +171,13 @@ async function main(): Promise<void> {
     for (const d of ddl) await admin.query(d.replace('%s', schema));
     subjects[variant] = await bare(`sm_${variant}`, upsertSql(schema), libParams);
   }
+  // The session settings the library's own pool starts its connections with (connection.ts).
+  subjects.timeouts = await bare('sm_timeouts', upsertSql('sm_full'), libParams, {
+    statement_timeout: 60_000,
+    idle_in_transaction_session_timeout: 60_000,
+    keepAlive: true,
+    application_name: 'connectome-storage',
+  });
   const results: Record<string, { wall: number[]; client: number[]; server: number[]; stmts: number[] }> = {};
   for (let round = 0; round <= rounds; round += 1) {
     const order = Object.keys(subjects);
