@@ -6,6 +6,9 @@
  * Run: `[BACKEND=sqlite|postgres] [SUBJECTS=main,wt,raw,keyv] npx tsx bench/ab-client-cpu.ts
  * <cache|cache64|conv|memory> [rounds] [calls]`; `REDIS_URL` and `REDIS_PID` select a private
  * Redis server. The other checkout needs its `node_modules`.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';

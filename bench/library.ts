@@ -1,13 +1,15 @@
 /**
  * Subjects "library" and "libraryUnindexed": this library's backends with their defaults, or
  * with `searchIndex: false` (no full-text index maintained, like the raw drivers and Keyv),
- * through the public API.
+ * through the public API of the built package (`BENCH_SOURCE=src`: the sources; see
+ * `library-module.ts`).
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createStorage, type StorageInterface } from '../src/index.js';
+import type { StorageInterface } from '../src/index.js';
 import { deleteRedisPrefix, dropSchema } from './cleanup.js';
 import { config } from './config.js';
+import { library } from './library-module.js';
 import type { Backend, BenchStore, OpenedStore, StoreLocation } from './types.js';
 
 /**
@@ -28,6 +30,7 @@ export function libraryStorage(
   const name = `${location.name}-${part(searchIndex)}`;
   // Only set when off, so the default run uses the backends' defaults exactly as users get them.
   const index = searchIndex ? {} : { searchIndex: false };
+  const { createStorage } = library;
   switch (backend) {
     case 'file':
       return createStorage('file', { baseDir: join(location.dir, name), ...index });

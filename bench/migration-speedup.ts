@@ -10,6 +10,9 @@
  * the order reversing every round so machine load hits all alike. Writes
  * `bench/results/migration-speedup.json` (or `smoke.migration-speedup.json` with `BENCH_SMOKE=1`).
  * `BENCH_ROUNDS` sets the rounds (default 3), `BENCH_PAIRS=sqlite-postgres` limits the pairs.
+ * Both versions run their built package (`npm run build` in each checkout first; checked before
+ * seeding), or both their sources through tsx with `BENCH_SOURCE=src`: never one of each, which
+ * would credit the build's speed to the newer version.
  */
 import { writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { config } from './config.js';
+import { builtEntry, librarySource } from './library-module.js';
 import { median } from './method.js';
 import { machineInfo } from './report.js';
 import { ensureServices } from './services.js';
@@ -162,6 +166,9 @@ async function main(): Promise<void> {
   const before = process.argv[2];
   if (before === undefined) throw new Error('usage: tsx bench/migration-speedup.ts <older checkout>');
   const root = resolve(before);
+  // This checkout's build was checked when the library loaded; the older one's child would
+  // only fail after the seeding.
+  if (librarySource === 'dist') builtEntry(root);
   const commit = (cwd: string) => execFileSync('git', ['rev-parse', 'HEAD'], { cwd }).toString().trim();
   await ensureServices();
   const dir = await mkdtemp(join(tmpdir(), 'connectome-migspeed-'));
@@ -178,6 +185,7 @@ async function main(): Promise<void> {
     mode: config.mode,
     ...machineInfo(),
     rounds,
+    librarySource,
     commits: { before: commit(root), after: commit(process.cwd()) },
     uptime: { start: uptimeBefore, end: execFileSync('uptime').toString().trim() },
     target: MIGRATION_SPEEDUP_TARGET,

@@ -13,6 +13,9 @@
  *
  * `npx tsx bench/pg-schema-pieces.ts [w2|w3|w2u|w9m|w9c] [statements per round] [rounds]`;
  * Linux only, the server on this machine. Drops its `pieces_*` schemas at the end.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';

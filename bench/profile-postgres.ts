@@ -10,6 +10,9 @@
  * `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw` (`libSizes`: the library with
  * `statsSizeMaxAgeMillis: 1000`).
  * Runs on this machine only (reads /proc): `npx tsx bench/profile-postgres.ts`.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import pg from 'pg';

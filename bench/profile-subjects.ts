@@ -2,6 +2,9 @@
  * The subjects the Redis profiling scripts alternate: this checkout's library with the index
  * and with `searchIndex: false`, and with `PROFILE_BASE=<checkout>` another checkout's library
  * (indexed), loaded from its `src/index.js`.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
  */
 
 /** A subject: its name, the `createStorage` it opens stores with, and whether they are indexed. */

@@ -7,6 +7,9 @@
  * `CONNECTOME_STORAGE_REDIS_URL`, best a private one) and time in scripts (`INFO commandstats`).
  * Run: `CONNECTOME_STORAGE_REDIS_URL=redis://127.0.0.1:6391 npx tsx bench/redis-batch-profile.ts
  * [memories|chains|cache ...]`; `PROFILE_ROUNDS`, `PROFILE_BATCHES` (calls per round).
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
  */
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';

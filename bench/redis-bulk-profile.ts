@@ -6,6 +6,9 @@
  * per record: wall, client CPU, server CPU (`/proc/<pid>/stat` of the server on
  * `PROFILE_REDIS_URL`, best a private one), time in scripts and commands (`INFO commandstats`).
  * Run: `PROFILE_REDIS_URL=redis://127.0.0.1:6391 npx tsx bench/redis-bulk-profile.ts`.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
  */
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';

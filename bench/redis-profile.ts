@@ -4,6 +4,9 @@
  * operation on the client (`process.cpuUsage()`) and on the server (`/proc/<pid>/stat` of
  * `redis-server`), over rounds where the subjects alternate; medians. Run:
  * `npx tsx bench/redis-profile.ts [op ...]`, `PROFILE_SUBJECTS=library,raw` to leave Keyv out (ops: cache, cache64, conversation, memory, memory-noindex, chain, chain-noindex).
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
  */
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';

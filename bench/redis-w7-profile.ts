@@ -10,6 +10,9 @@
  * go to one conversation, or with `PROFILE_CONVERSATION_SIZE=100` to a new conversation every
  * 100 calls, as `bench/w7-search.ts` writes.
  * Run: `PROFILE_RECORDS=100000 npx tsx bench/redis-w7-profile.ts`.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
  */
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';

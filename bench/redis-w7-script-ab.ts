@@ -7,6 +7,9 @@
  * server main thread's CPU per call (`INFO cpu`, microseconds) and of the script time per call
  * (`INFO commandstats`). Best on a private server: `PROFILE_REDIS_URL=redis://127.0.0.1:64NN`.
  * Run: `PROFILE_BASE=../main PROFILE_RECORDS=100000 npx tsx bench/redis-w7-script-ab.ts`.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
  */
 import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';

@@ -4,12 +4,15 @@
  * Keyv 5, written to `bench/results/latest.{md,json}`.
  * `BENCH_SMOKE=1`: tiny counts (CI), written to `smoke.*`. `BENCH_FULL=1`: adds the largest
  * sizes. `BENCH_ONLY=W1,W4`: only those workloads; `BENCH_BACKENDS=file,sqlite`: only those
- * backends. Exits 1 when any subject threw.
+ * backends. Exits 1 when any subject threw. The library runs from its built package (`npm run
+ * bench` builds it first; a missing or stale `dist` is refused), or with `BENCH_SOURCE=src` from
+ * its sources through tsx (see `library-module.ts`).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config } from './config.js';
+import { librarySource } from './library-module.js';
 import { driverVersions, machineInfo, writeResults } from './report.js';
 import type { Row } from './rows.js';
 import { ensureServices, serverVersions } from './services.js';
@@ -71,7 +74,11 @@ async function main(): Promise<number> {
     date: new Date().toISOString(),
     mode: config.mode,
     ...machineInfo(),
-    versions: { ...driverVersions(), ...(await serverVersions()) },
+    versions: {
+      library: librarySource === 'dist' ? 'dist (built)' : 'src (tsx)',
+      ...driverVersions(),
+      ...(await serverVersions()),
+    },
     counts: { ...config, redisUrl: undefined, postgresUrl: undefined, resultsDir: undefined },
     durationSeconds: (performance.now() - started) / 1000,
     note: process.env.BENCH_NOTE ?? '',

@@ -4,6 +4,9 @@
  * table; not part of `npm run bench`. Scoped queries ask for one agent's records (5 % of the data).
  * "1 upsert" is one single-record upsert (a new id) into the full index, as the storage's
  * per-record writes do. The load average is printed, since the figures depend on it.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';

@@ -5,14 +5,16 @@
  * queries (`any` and `all`, limit 10), and write throughput with the index against the same
  * store without it (1,000 sequential `storeMemory` calls into the seeded store). N is 10,000
  * by default, 100,000 with `BENCH_FULL=1`, 500 with `BENCH_SMOKE=1`. Writes
- * `bench/results/w7-<backend>.json`.
+ * `bench/results/w7-<backend>.json`. Runs the built package (`npm run build` first) or, with
+ * `BENCH_SOURCE=src`, the sources (see `library-module.ts`).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createStorage, type StorageInterface } from '../src/index.js';
+import type { StorageInterface } from '../src/index.js';
 import { deleteRedisPrefix } from './cleanup.js';
 import { config } from './config.js';
+import { library } from './library-module.js';
 import { median, timeMs } from './method.js';
 import { seededRandom, w7Text } from './random.js';
 
@@ -36,7 +38,7 @@ async function open(
     redis: { url: config.redisUrl, keyPrefix: `bench-w7-${process.pid}-${name}:` },
     postgres: { url: config.postgresUrl, schema: `bench_w7_${process.pid}_${name}` },
   };
-  const store = createStorage(backend, { ...options[backend], ...extra });
+  const store = library.createStorage(backend, { ...options[backend], ...extra });
   await store.initialize();
   return store;
 }

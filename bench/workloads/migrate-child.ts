@@ -3,13 +3,14 @@
  * `{ ms, cpuMs, maxRssMb, records }` (`cpuMs`: this process's user + system CPU time during the
  * copy, which machine load moves less than `ms`; `records`: what the library's summary counts
  * as copied). The library uses `migrateStorage` (verification off, default
- * concurrency 4) from the library's source into a target with its defaults (`library`) or with
+ * concurrency 4) from the built package (or the sources with `BENCH_SOURCE=src`, which this
+ * process inherits from the bench; see `library-module.ts`) into a target with its defaults (`library`) or with
  * `searchIndex: false` (`libraryUnindexed`, no index to maintain, like raw and Keyv); raw and Keyv copy every record through the same bench interface with the
  * same concurrency, since neither has a migration of its own.
  */
 import { libraryStorage } from '../library.js';
+import { library } from '../library-module.js';
 import { throughput, timeMs } from '../method.js';
-import { migrateStorage } from '../../src/index.js';
 import { openSubject } from '../subjects.js';
 import type { BenchStore } from '../types.js';
 import type { MigrateJob } from './w6-migration.js';
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     const source = libraryStorage(job.from, job.source);
     const target = libraryStorage(job.to, job.target, job.subject === 'library');
     ms = await timeMs(async () => {
-      const summary = await migrateStorage(source, target, { verify: false });
+      const summary = await library.migrateStorage(source, target, { verify: false });
       if (!summary.ok) throw new Error(`migration not ok: ${JSON.stringify(summary.conflicts)}`);
       records = Object.values(summary.counts).reduce((sum, count) => sum + count.copied, 0);
     });

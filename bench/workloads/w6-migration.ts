@@ -64,7 +64,9 @@ export async function seedSource(opened: OpenedStore, conversations: number): Pr
 
 /**
  * Runs one migration in a fresh child process of the checkout at `root` (default: this one),
- * so that another version of the library can be measured with the same job.
+ * so that another version of the library can be measured with the same job. The child runs
+ * the bench's TypeScript through tsx, and the library from `<root>/dist` (or `<root>/src`: it
+ * inherits `BENCH_SOURCE`; see `library-module.ts`).
  */
 export function runChild(job: MigrateJob, root = process.cwd()): Promise<ChildResult> {
   const script = resolve(root, 'bench/workloads/migrate-child.ts');

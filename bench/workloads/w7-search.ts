@@ -6,9 +6,10 @@
  * machine load hits both alike. Library only (raw drivers and Keyv have no search).
  */
 import { join } from 'node:path';
-import { createStorage, type StorageInterface } from '../../src/index.js';
+import type { StorageInterface } from '../../src/index.js';
 import { deleteRedisPrefix, dropSchema } from '../cleanup.js';
 import { config } from '../config.js';
+import { library } from '../library-module.js';
 import { median, opsPerSecond, timeMs } from '../method.js';
 import { seededRandom, w7Text, type W7Text } from '../random.js';
 import type { Row } from '../rows.js';
@@ -43,7 +44,7 @@ async function openStore(
     redis: { url: config.redisUrl, keyPrefix: prefix },
     postgres: { url: config.postgresUrl, schema },
   };
-  const store = createStorage(backend, { ...options[backend], searchIndex });
+  const store = library.createStorage(backend, { ...options[backend], searchIndex });
   await store.initialize();
   const drop = async (): Promise<void> => {
     await store.shutdown();
