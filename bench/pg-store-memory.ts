@@ -17,6 +17,9 @@
  *
  * `npx tsx bench/pg-store-memory.ts [calls per round] [rounds]`; Linux only, the server on
  * this machine. Drops its `sm_*` schemas at the end.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`).
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';

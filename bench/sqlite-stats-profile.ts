@@ -5,6 +5,9 @@
  * medians of client CPU (`process.cpuUsage()`, every thread) and wall per call.
  * Run: `[OLD=/path/to/checkout] [SUBJECTS=wt,old,raw,bare] npx tsx bench/sqlite-stats-profile.ts
  * <stats|chains> [size] [rounds] [calls]`.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
