@@ -23,6 +23,7 @@
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { buildSql } from '../src/backends/postgres/sql.js';
 import { createStorage } from '../src/index.js';
 import { config } from './config.js';
 import { median } from './method.js';
@@ -134,15 +135,8 @@ const VARIANTS: Record<string, string[]> = {
 };
 VARIANTS.bare = [...VARIANTS.nopk!, ...VARIANTS.noorder!, ...VARIANTS.strip!];
 
-const upsertSql = (schema: string): string => `INSERT INTO "${schema}".memories AS m
-      (conversation_id, memory_id, created_at, memory_data, search_tokens, search_length)
-    VALUES ($1, $2, $3, $4, $6::tsvector, $7::int)
-    ON CONFLICT (conversation_id, memory_id) DO UPDATE SET
-      memory_data = EXCLUDED.memory_data,
-      search_tokens = EXCLUDED.search_tokens,
-      search_length = EXCLUDED.search_length,
-      created_at = CASE WHEN $5::boolean THEN EXCLUDED.created_at ELSE m.created_at END,
-      updated_at = now()`;
+/** The library's own upsert statement, on the schema `schema` (the one `storeMemory` sends). */
+const upsertSql = (schema: string): string => buildSql(schema).upsertMemory.text;
 
 async function main(): Promise<void> {
   const calls = Number(process.argv[2] ?? 1000);
