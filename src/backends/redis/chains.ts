@@ -58,14 +58,17 @@ local function trimHead(chains, agents, counters, agentId, keep, len)
 end
 `;
 
-// bumpFirst(counters, fields, flag): the counters of an unindexed append (pairs of field,
-// amount), bumped by HINCRBY before its list is written, then (search flag '0') search_rev and
-// the stale mark. Against the guard's HGETALL and the closing HSET this is ~20% fewer server
-// instructions per append. When one HINCRBY fails (counters of another type, a field that is
-// not an integer), those before it are taken back (a field the bump created is deleted again:
-// absent and '0' read alike) and the error text is returned, so a corrupt counter still
-// writes nothing.
-const BUMP_FIRST = `local function bumpFirst(counters, fields, flag)
+/**
+ * Lua helper `bumpFirst(counters, fields, flag)` (needs the prelude's `wrongType`), used by the
+ * unindexed chain append and single memory upsert (`memory-scripts.ts`): the counters of the
+ * write (pairs of field, amount), bumped by HINCRBY before its records are written, then
+ * (search flag '0') search_rev and the stale mark. Against the guard's HGETALL and the closing
+ * HSET this is ~20% fewer server instructions per append. When one HINCRBY fails (counters of
+ * another type, a field that is not an integer), those before it are taken back (a field the
+ * bump created is deleted again: absent and '0' read alike) and the error text is returned, so
+ * a corrupt counter still writes nothing.
+ */
+export const BUMP_FIRST = `local function bumpFirst(counters, fields, flag)
   if flag == '0' then fields[#fields + 1], fields[#fields + 2] = 'search_rev', 1 end
   for i = 1, #fields, 2 do
     local value = redis.pcall('HINCRBY', counters, fields[i], fields[i + 1])

@@ -1,0 +1,127 @@
+/**
+ * The single Redis memory upsert: a new memory with the index off takes the fast path (no TYPE,
+ * counters bumped first, failures taken back), replaces and the index on the guard path. Both
+ * must keep the counters exact and write nothing when a key has the wrong type or a counter
+ * the write bumps is corrupt.
+ */
+import type { RedisStorage } from '../../src/backends/redis/index.js';
+import { KeyLayout, type ConversationKeys } from '../../src/backends/redis/keys.js';
+import { CorruptDataError } from '../../src/core/index.js';
+import { describeWithService } from '../services.js';
+import { keysWithPrefix, useRedisStore } from './helpers.js';
+
+/**
+ * What the conversation holds before the write of memory m1: nothing; another memory (the
+ * conversation is listed already: the fast path's `ZADD NX` adds nothing); a created_at left
+ * from a lost m1 (its `HSETNX` adds nothing); m1 itself (a replace: the guard path).
+ */
+const BEFORE = ['none', 'other', 'leftover', 'same'] as const;
+type Before = (typeof BEFORE)[number];
+
+describeWithService('redis')('redis single memory writes', () => {
+  const ctx = useRedisStore();
+
+  const layout = (): ConversationKeys => new KeyLayout(ctx.prefix()).conversation('c');
+
+  async function prepare(s: RedisStorage, before: Before): Promise<void> {
+    if (before === 'other') await s.storeMemory('c', 'm0', { v: 0 });
+    if (before === 'same') await s.storeMemory('c', 'm1', { v: 1 });
+    if (before === 'leftover')
+      await ctx.raw().hset(layout().memoryCreated, 'm1', JSON.stringify('2000-01-01'));
+  }
+
+  /** Every key of the test prefix with its DUMP, to compare before and after a refused write. */
+  async function snapshot(): Promise<Array<[string, Buffer | null]>> {
+    const keys = await keysWithPrefix(ctx.raw(), ctx.prefix());
+    return Promise.all(
+      keys.map(async (key) => [key, await ctx.raw().dumpBuffer(key)] as [string, Buffer | null]),
+    );
+  }
+
+  describe.each([true, false])('searchIndex %s', (searchIndex) => {
+    it('counts new and replaced memories exactly and keeps position and created_at', async () => {
+      const s = await ctx.open({ searchIndex });
+      const k = layout();
+      // A bucket an index-on writer left (an index-off open may have marked every bucket already).
+      await ctx.raw().hdel(k.bucket.counters, 'search_stale');
+      const rev = Number((await ctx.raw().hget(k.bucket.counters, 'search_rev')) ?? '0');
+      await s.storeMemory('c', 'm1', { v: 'one', created_at: '2020-01-01T00:00:00.000Z' });
+      // A new memory with the index off marks the bucket stale (a replace would too).
+      expect(await ctx.raw().hget(k.bucket.counters, 'search_stale')).toBe(searchIndex ? null : '1');
+      await s.storeMemory('c', 'm2', { v: 'two' });
+      await s.storeMemory('c', 'm1', { v: 'one, longer' });
+      await s.storeMemory('c', 'm3', { v: 3 });
+      const memories = await s.loadMemories('c');
+      expect(memories.map((m) => m.v)).toEqual(['one, longer', 'two', 3]);
+      expect(memories[0]!.created_at).toBe('2020-01-01T00:00:00.000Z');
+      const data = await ctx.raw().hvals(k.memoryData);
+      const bytes = data.reduce((sum, json) => sum + Buffer.byteLength(json), 0);
+      const stats = await s.getStorageStats();
+      expect(stats.memory_count).toBe(3);
+      expect(stats.total_bytes).toBe(bytes);
+      expect(await ctx.raw().zrange(k.bucket.conversationIds, '0', '-1')).toEqual(['c']);
+      // Every searchable write bumps search_rev, index on or off.
+      expect(Number(await ctx.raw().hget(k.bucket.counters, 'search_rev'))).toBe(rev + 4);
+    });
+
+    it('writes an explicit created_at over one left from a lost memory, and keeps it otherwise', async () => {
+      const s = await ctx.open({ searchIndex });
+      const k = layout();
+      await ctx.raw().hset(k.memoryCreated, 'm1', JSON.stringify('2000-01-01T00:00:00.000Z'));
+      await ctx.raw().hset(k.memoryCreated, 'm2', JSON.stringify('2000-01-01T00:00:00.000Z'));
+      await s.storeMemory('c', 'm1', { v: 1, created_at: '2021-01-01T00:00:00.000Z' });
+      await s.storeMemory('c', 'm2', { v: 2 });
+      const memories = await s.loadMemories('c');
+      expect(memories.map((m) => m.created_at)).toEqual([
+        '2021-01-01T00:00:00.000Z',
+        '2000-01-01T00:00:00.000Z',
+      ]);
+      expect((await s.getStorageStats()).memory_count).toBe(2);
+    });
+
+    it('appends again an id left in the list by a lost memory, as the guard path did, counting it once', async () => {
+      const s = await ctx.open({ searchIndex });
+      const k = layout();
+      await ctx.raw().rpush(k.memories, 'm1');
+      await s.storeMemory('c', 'm1', { v: 1 });
+      expect(await ctx.raw().lrange(k.memories, 0, -1)).toEqual(['m1', 'm1']);
+      const stats = await s.getStorageStats();
+      expect(stats.memory_count).toBe(1);
+      expect(stats.total_bytes).toBe(Buffer.byteLength((await ctx.raw().hget(k.memoryData, 'm1'))!));
+    });
+
+    const names = ['memories', 'memoryData', 'memoryCreated', 'conversationIds', 'counters'] as const;
+    it.each(BEFORE.flatMap((before) => names.map((name) => [name, before] as const)))(
+      'refuses a memory when the %s key has the wrong type (before: %s), writing nothing',
+      async (name, before) => {
+        const s = await ctx.open({ searchIndex });
+        const k = layout();
+        await prepare(s, before);
+        const key = name === 'conversationIds' || name === 'counters' ? k.bucket[name] : k[name];
+        await ctx.raw().del(key);
+        await ctx.raw().set(key, 'wrong type');
+        const was = await snapshot();
+        const error = await s.storeMemory('c', 'm1', { v: 2 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(CorruptDataError);
+        expect((error as Error).message).toContain(`${key} is a string`);
+        expect(await snapshot()).toEqual(was);
+      },
+    );
+
+    it.each(
+      BEFORE.flatMap((before) =>
+        ['memories', 'bytes', 'search_rev'].map((field) => [field, before] as const),
+      ),
+    )('refuses a memory whose counter %s is corrupt (before: %s), writing nothing', async (field, before) => {
+      const s = await ctx.open({ searchIndex });
+      const k = layout();
+      await prepare(s, before);
+      await ctx.raw().hset(k.bucket.counters, field, 'x');
+      const was = await snapshot();
+      const error = await s.storeMemory('c', 'm1', { v: 2 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptDataError);
+      expect((error as Error).message).toContain(`${k.bucket.counters} field ${field} is not an integer`);
+      expect(await snapshot()).toEqual(was);
+    });
+  });
+});
