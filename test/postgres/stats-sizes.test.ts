@@ -39,6 +39,37 @@ describeWithService('postgres')('postgres stats table sizes', () => {
     expect(bytes(second)).toBeGreaterThan(bytes(first));
   });
 
+  it('by default keeps every call exact across deletes, VACUUM, VACUUM FULL, a new index and an unlogged table', async () => {
+    const s = await ctx.open();
+    const q = (text: string) => ctx.raw().query(text.replaceAll('$s', `"${ctx.schema()}"`));
+    const exact = async (): Promise<void> => {
+      // Twice: the second call is the one that may reuse the first's measurement.
+      expect((await s.getStorageStats()).table_bytes).toEqual(await serverSizes());
+      const again = await s.getStorageStats();
+      expect(again.table_bytes).toEqual(await serverSizes());
+      const sum = Object.values(await serverSizes()).reduce((a, b) => a + b, 0);
+      expect(again.total_bytes).toBe(sum);
+    };
+    for (let i = 0; i < 40; i += 1) await s.storeMemory('c', `m${i}`, { content: 'x'.repeat(2_000) });
+    await exact();
+    for (let i = 0; i < 40; i += 1) await s.deleteMemory('c', `m${i}`);
+    await exact();
+    // VACUUM truncates the emptied table and writes its free space and visibility maps.
+    await q('VACUUM $s.memories');
+    await exact();
+    await s.storeConversation('big', bulky());
+    await exact();
+    await q('VACUUM FULL $s.conversations');
+    await exact();
+    await q('CREATE INDEX extra_idx ON $s.memories (memory_id, conversation_id)');
+    await exact();
+    // An unlogged table writes no WAL: its measurement is never reused.
+    await q('ALTER TABLE $s.cache_entries SET UNLOGGED');
+    await exact();
+    for (let i = 0; i < 20; i += 1) await s.storeCacheEntry(`k${i}`, { v: 'y'.repeat(3_000) }, 3600);
+    await exact();
+  });
+
   it('with statsSizeMaxAgeMillis reuses a recent measurement, stamped, and still counts at the call', async () => {
     const s = await ctx.open({ statsSizeMaxAgeMillis: 600_000 });
     const exact = ctx.track(new PostgresStorage({ url: POSTGRES_TEST_URL, schema: ctx.schema() }));

@@ -99,9 +99,11 @@ export interface PostgresStorageConfig extends SharedStorageOptions {
   preparedStatements?: boolean;
   /**
    * How old (milliseconds) the table sizes of `getStorageStats()` (`table_bytes`,
-   * `total_bytes`) may be. Default 0: every call measures them. A positive value reuses the
-   * sizes this storage instance measured less than that long ago (the stats then also carry
-   * `table_bytes_measured_at`); the counts are always counted at the call.
+   * `total_bytes`) may be. Default 0: every call reports them as they are at the call (it
+   * measures them unless no file can have changed since this instance's last measurement: see
+   * the README). A positive value reuses the sizes this storage instance measured or found
+   * unchanged less than that long ago (the stats then also carry `table_bytes_measured_at`);
+   * the counts are always counted at the call.
    */
   statsSizeMaxAgeMillis?: number;
   /**

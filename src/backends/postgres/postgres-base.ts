@@ -53,7 +53,7 @@ export abstract class PostgresStorageBase extends StorageInterface {
   /** The search index: the columns each write stores, and the index queries. */
   protected readonly index: PostgresSearchIndex;
   private connection: PostgresConnection | undefined;
-  /** The table sizes `getStorageStats()` may reuse (`statsSizeMaxAgeMillis`). */
+  /** The table sizes `getStorageStats()` may reuse (unchanged by the guard, or `statsSizeMaxAgeMillis`). */
   private readonly sizes: SizeReuse;
 
   /** Validates the configuration (unknown keys throw `ConfigError`); connects in `initialize()`. */
@@ -62,7 +62,11 @@ export abstract class PostgresStorageBase extends StorageInterface {
     this.config = Object.freeze(parsePostgresConfig(config));
     this.sql = buildSql(this.config.schema);
     this.chainSql = buildChainSql(this.config.schema);
-    this.sizes = { maxAgeMs: this.config.statsSizeMaxAgeMillis, last: undefined };
+    this.sizes = {
+      maxAgeMs: this.config.statsSizeMaxAgeMillis,
+      last: undefined,
+      guarded: this.config.preparedStatements,
+    };
     this.index = new PostgresSearchIndex(
       this.config.schema,
       this.config.searchIndex,
@@ -100,6 +104,7 @@ export abstract class PostgresStorageBase extends StorageInterface {
   protected async openStore(): Promise<void> {
     // A reopened store may face another server or a restored database: measure afresh.
     this.sizes.last = undefined;
+    this.sizes.guarded = this.config.preparedStatements;
     this.connection = await openPrepared(
       () => PostgresConnection.open(this.config),
       (connection) =>

@@ -6,6 +6,7 @@
  */
 import { bulkRowsSql } from './bulk-rows.js';
 import { statements } from './statements.js';
+import { statsCountsSql, statsGuardedSql } from './stats-sql.js';
 
 /** Rows of a cache batch: key, stored_at, expiry text and instant (the value is the row's record). */
 const cacheRows = bulkRowsSql([
@@ -161,20 +162,11 @@ export function buildSql(schema: string) {
     // search index entries and the sizes of the schema's tables, indexes and TOAST included
     // (schema-v5.ts). $1: now, for the live cache entries.
     stats: `SELECT * FROM ${s}.storage_stats($1::timestamptz)`,
-    // The counts of `storage_stats` without the sizes, for a store that reuses recent sizes
-    // (`statsSizeMaxAgeMillis`): one statement, so they still describe one snapshot. $1: now.
-    statsCounts: `SELECT
-      (SELECT count(*) FROM ${s}.conversations)::float8 AS conversations,
-      (SELECT count(*) FROM ${s}.raw_messages)::float8 AS raw_messages,
-      (SELECT count(*) FROM ${s}.memories)::float8 AS memories,
-      (SELECT count(*) FROM ${s}.reasoning_chains)::float8 AS reasoning_chains,
-      (SELECT count(DISTINCT agent_id) FROM ${s}.reasoning_chains)::float8 AS agents,
-      (SELECT count(*) FROM ${s}.chunk_info)::float8 AS chunk_info,
-      (SELECT count(*) FROM ${s}.cache_entries
-        WHERE expires_at IS NULL OR expires_at > $1::timestamptz)::float8 AS cache_entries,
-      (SELECT count(*) FROM ${s}.system_state)::float8 AS system_state,
-      (SELECT coalesce(sum(docs), 0) FROM ${s}.search_stats)::float8 AS search_entries,
-      NULL::text AS table_bytes`,
+    // The counts alone, for a store that reuses recent sizes (`statsSizeMaxAgeMillis`). $1: now.
+    statsCounts: statsCountsSql(s),
+    // The counts, and the sizes only when a file may have changed since the store's last
+    // measurement (stats-sql.ts). $1: now; $2-$4: that measurement's guard.
+    statsGuarded: statsGuardedSql(s, `'${s.replaceAll("'", "''")}'::regnamespace`),
     health: `SELECT current_setting('server_version') AS server_version, current_database() AS database,
       (SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version') AS schema_version`,
   });
