@@ -70,6 +70,35 @@ describeWithService('postgres')('postgres stats table sizes', () => {
     await exact();
   });
 
+  it('measures every call when the server refuses the WAL position to the role', async () => {
+    const owner = await ctx.open();
+    await owner.storeConversation('a', { v: 1 });
+    const role = `cs_stats_${randomBytes(4).toString('hex')}`;
+    const schema = `"${ctx.schema()}"`;
+    const lsn = 'FUNCTION pg_catalog.pg_current_wal_insert_lsn()';
+    await ctx.raw().query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
+    try {
+      await ctx.raw().query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`);
+      await ctx.raw().query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
+      // Server-wide for a moment: superusers (every other test) keep the function.
+      await ctx.raw().query(`REVOKE EXECUTE ON ${lsn} FROM PUBLIC`);
+      const url = new URL(POSTGRES_TEST_URL);
+      url.username = role;
+      url.password = 'pw';
+      const reader = await ctx.open({ url: url.toString(), readOnly: true });
+      expect((await reader.getStorageStats()).table_bytes).toEqual(await serverSizes());
+      await owner.storeConversation('b', bulky());
+      const stats = await reader.getStorageStats();
+      expect(stats.table_bytes).toEqual(await serverSizes());
+      expect(stats.conversation_count).toBe(2);
+      await reader.close();
+    } finally {
+      await ctx.raw().query(`GRANT EXECUTE ON ${lsn} TO PUBLIC`);
+      await ctx.raw().query(`DROP OWNED BY ${role}`);
+      await ctx.raw().query(`DROP ROLE ${role}`);
+    }
+  });
+
   it('with statsSizeMaxAgeMillis reuses a recent measurement, stamped, and still counts at the call', async () => {
     const s = await ctx.open({ statsSizeMaxAgeMillis: 600_000 });
     const exact = ctx.track(new PostgresStorage({ url: POSTGRES_TEST_URL, schema: ctx.schema() }));
