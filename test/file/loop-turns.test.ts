@@ -27,4 +27,14 @@ describe('LoopTurns', () => {
   it('gives it a turn once maxMs of synchronous work passed, before maxSteps', async () => {
     expect(await stepsBeforeOtherWork(new LoopTurns(1000, 5), 20, busy(2))).toBeLessThanOrEqual(4);
   });
+
+  it('stepSoon hands out a promise only when a turn is due, then counts afresh', async () => {
+    const turns = new LoopTurns(3, 60_000);
+    const due = () => Array.from({ length: 3 }, () => turns.stepSoon() !== undefined);
+    expect(due()).toEqual([false, false, false]);
+    const turn = turns.stepSoon();
+    expect(turn).toBeInstanceOf(Promise);
+    await turn;
+    expect(due()).toEqual([false, false, true]);
+  });
 });

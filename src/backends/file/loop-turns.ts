@@ -20,11 +20,21 @@ export class LoopTurns {
 
   /** Call before each step: resolves at once, or after a turn of the event loop when one is due. */
   async step(): Promise<void> {
-    if (this.steps >= this.maxSteps || performance.now() - this.started > this.maxMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.steps = 0;
-      this.started = performance.now();
-    }
+    const turn = this.stepSoon();
+    if (turn !== undefined) await turn;
+  }
+
+  /**
+   * As {@link step}, for tight loops: `undefined` when no turn is due (the step may run at
+   * once), else a promise to await first. Awaiting a settled promise still costs a microtask
+   * turn and its garbage per step, a measurable part of a pass over 10,000 folders.
+   */
+  stepSoon(): Promise<void> | undefined {
     this.steps += 1;
+    if (this.steps <= this.maxSteps && performance.now() - this.started <= this.maxMs) return undefined;
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.steps = 1;
+      this.started = performance.now();
+    });
   }
 }

@@ -45,11 +45,21 @@ function existsNow(file: string): boolean {
  */
 export async function subfoldersHolding(parent: string, files: readonly string[]): Promise<string[]> {
   const names = await readdirOrEmpty(parent);
+  // Paths are concatenated: `path.join` normalises the whole path each time, a measurable part
+  // of a listing of 10,000 folders (the names are single entries, never `.` or `..`).
+  const base = path.join(parent, path.sep);
   const out: string[] = [];
   const turns = new LoopTurns(CHECK_CHUNK);
   for (const name of names) {
-    await turns.step();
-    if (files.some((file) => existsNow(path.join(parent, name, file)))) out.push(name);
+    const turn = turns.stepSoon();
+    if (turn !== undefined) await turn;
+    const prefix = base + name + path.sep;
+    for (const file of files) {
+      if (existsNow(prefix + file)) {
+        out.push(name);
+        break;
+      }
+    }
   }
   return out;
 }

@@ -98,7 +98,8 @@ export async function storedConversationIds(parent: string, counts: RecordCounts
   const out: string[] = [];
   const turns = new LoopTurns(CHECK_CHUNK);
   for (const name of names) {
-    await turns.step();
+    const turn = turns.stepSoon();
+    if (turn !== undefined) await turn;
     if (holdsData(base + name + path.sep, counts)) out.push(name);
   }
   return out;
