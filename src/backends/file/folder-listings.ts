@@ -5,6 +5,10 @@
  * renamed in it, by any process; a listing is kept only when the folder's ctime was already
  * older than the read by {@link SETTLED_AFTER_MS}, since file systems stamp times with a coarse
  * clock and two changes within one tick would otherwise look like one.
+ *
+ * For folders whose files are only ever replaced whole (created under a temp name, renamed,
+ * removed: the search index's segments), the bytes of their files are kept with the listing
+ * too, as none can change size without the folder changing (see {@link FolderListings.keptBytes}).
  */
 import fs, { type Stats } from 'node:fs';
 import { ioError } from './atomic-json.js';
@@ -22,13 +26,23 @@ export interface FolderEntry {
   isDirectory: boolean;
 }
 
+/** A kept listing: what changes with a folder's entries (inode, mtime, ctime), its entries. */
 interface Listing {
-  identity: string;
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
   entries: FolderEntry[];
+  /** Bytes of the files among `entries`, temp files left out, once a walk summed them. */
+  fileBytes?: number;
 }
 
-/** What changes with a folder's entries: inode, mtime and ctime. */
-const identityOf = (stat: Stats): string => `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${stat.ctimeMs}`;
+/** True when `stat` is the folder `known` was listed from, unchanged (compared as numbers: no string per folder). */
+const unchanged = (known: Listing, stat: Stats): boolean =>
+  known.ino === stat.ino &&
+  known.mtimeMs === stat.mtimeMs &&
+  known.ctimeMs === stat.ctimeMs &&
+  known.dev === stat.dev;
 
 /** Kept listings of one store's folders, valid while each folder is unchanged (see the module comment). */
 export class FolderListings {
@@ -48,17 +62,35 @@ export class FolderListings {
       this.listings.delete(dir);
       return null;
     }
-    const identity = identityOf(stat);
     const known = this.listings.get(dir);
-    if (known?.identity === identity) return known.entries;
+    if (known !== undefined && unchanged(known, stat)) return known.entries;
     this.listings.delete(dir);
     const entries = readEntries(dir);
     // Taken before the read: a change during it shows as another identity next time.
     if (entries !== null && stat.ctimeMs < started - SETTLED_AFTER_MS) {
       if (this.listings.size >= MAX_FOLDERS) this.listings.clear();
-      this.listings.set(dir, { identity, entries });
+      const { dev, ino, mtimeMs, ctimeMs } = stat;
+      this.listings.set(dir, { dev, ino, mtimeMs, ctimeMs, entries });
     }
     return entries;
+  }
+
+  /**
+   * The bytes of the files among `entries` (temp files left out) summed by an earlier walk, when
+   * `entries` is still the kept listing of `dir` (what {@link list} just returned), else
+   * `undefined`. Only for folders whose files are replaced whole, never rewritten in place: a
+   * file created, renamed or removed there changes the folder, and so its listing; a temp file
+   * may still be growing, so the caller measures those each time.
+   */
+  keptBytes(dir: string, entries: readonly FolderEntry[]): number | undefined {
+    const known = this.listings.get(dir);
+    return known?.entries === entries ? known.fileBytes : undefined;
+  }
+
+  /** Keeps `bytes` as {@link keptBytes} of `dir` while `entries` is its kept listing. */
+  keepBytes(dir: string, entries: readonly FolderEntry[], bytes: number): void {
+    const known = this.listings.get(dir);
+    if (known?.entries === entries) known.fileBytes = bytes;
   }
 }
 

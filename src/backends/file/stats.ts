@@ -5,14 +5,15 @@
  * a file that does not parse is skipped and named in `corrupt_files`, never fatal.
  */
 import path from 'node:path';
-import { CorruptDataError, isCacheExpired, type StatsSnapshot } from '../../core/index.js';
+import { CorruptDataError, isCacheExpired, type SearchKind, type StatsSnapshot } from '../../core/index.js';
 import { type FileIdentity, readJsonFileSync } from './atomic-json.js';
 import { type CacheFileEntry, parseListEnvelope, type StateFileEntry } from './envelopes.js';
 import type { FolderListings } from './folder-listings.js';
 import type { KeyedFiles } from './keyed-files.js';
 import { CHAINS_FILE, CONVERSATION_FILES, DATA_DIRS, type StoreLayout } from './layout.js';
 import { LIST_FIELDS, type RecordCounts } from './record-counts.js';
-import { type SourceRef, sourceOf } from './search-sources.js';
+import { SEARCH_DIR } from './search-index.js';
+import { type SourceRef, SOURCE_FILES } from './search-sources.js';
 import { LoopTurns } from './loop-turns.js';
 import { type DataDirScan, TreeWalk } from './tree-walk.js';
 
@@ -46,20 +47,39 @@ export interface StoreView {
 
 /** Ids of the folders holding `file`. */
 function holding(scan: DataDirScan, file: string): string[] {
-  return [...scan.folders].filter(([, files]) => files.has(file)).map(([id]) => id);
+  const ids: string[] = [];
+  for (const [id, files] of scan.folders) if (files.has(file)) ids.push(id);
+  return ids;
 }
 
-/** The data files of the walked folders, with their identities. */
-function indexedFiles(layout: StoreLayout, scans: DataDirScan[], dirs: string[]): IndexedFile[] {
+/** The search kind of each data file name in a folder of `dir` (what `sourceOf` answers for its path). */
+function kindsIn(dir: 'conversations' | 'agents'): Map<string, SearchKind> {
+  const kinds = Object.entries(SOURCE_FILES) as Array<[SearchKind, string]>;
+  return new Map(
+    kinds.filter(([kind]) => (kind === 'reasoning_chains') === (dir === 'agents')).map(([k, f]) => [f, k]),
+  );
+}
+const KINDS_IN = { conversations: kindsIn('conversations'), agents: kindsIn('agents') };
+
+/**
+ * The data files of the walked folders, with their identities: the sources `sourceOf` gives for
+ * their paths, made from the folder and file names the walk has (parsing 10,000 paths back cost
+ * more than the rest of the step).
+ */
+function indexedFiles(layout: StoreLayout, conversations: DataDirScan, agents: DataDirScan): IndexedFile[] {
   const out: IndexedFile[] = [];
-  scans.forEach((scan, i) => {
-    for (const [id, files] of scan.folders) {
+  const add = (scan: DataDirScan, dir: string, kinds: Map<string, SearchKind>): void => {
+    const base = path.join(dir, path.sep); // normalised once: then concatenation is `path.join`
+    for (const [owner, files] of scan.folders) {
       for (const [name, { identity }] of files) {
-        const source = identity === null ? null : sourceOf(layout, path.join(dirs[i] as string, id, name));
-        if (source !== null && identity !== null) out.push({ source, identity });
+        const kind = kinds.get(name);
+        if (kind === undefined || identity === null) continue;
+        out.push({ source: { kind, owner, file: base + owner + path.sep + name }, identity });
       }
     }
-  });
+  };
+  add(conversations, layout.conversationsDir, KINDS_IN.conversations);
+  add(agents, layout.agentsDir, KINDS_IN.agents);
   return out;
 }
 
@@ -76,7 +96,8 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
   const corrupt: string[] = [];
   // Only the index needs the identities of the files that are not lists (it is handed them all).
   const identified = store.indexEntries === null ? Object.keys(LIST_FIELDS) : DATA_FILES;
-  const walk = new TreeWalk(new Set(identified), store.listings);
+  // The index's segment folders: their files are only ever written under a temp name and renamed.
+  const walk = new TreeWalk(new Set(identified), store.listings, path.join(layout.internalDir, SEARCH_DIR));
   const conversations = await walk.scanDataDir(layout.conversationsDir);
   const agents = await walk.scanDataDir(layout.agentsDir);
 
@@ -126,9 +147,7 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
   const searchIndexEntries =
     store.indexEntries === null
       ? null
-      : await store.indexEntries(
-          indexedFiles(layout, [conversations, agents], [conversationsDir, agentsDir]),
-        );
+      : await store.indexEntries(indexedFiles(layout, conversations, agents));
 
   const cache = await store.cache.list();
   const state = await store.state.list();

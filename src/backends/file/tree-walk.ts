@@ -4,8 +4,10 @@
  * calls, paced: each is a cached metadata lookup of microseconds, where a trip through Node's
  * thread pool costs several times that in CPU and, on a busy machine, far more in waiting, and
  * a store of 10,000 conversations takes 20,000 of them. The event loop is released every
- * {@link YIELD_EVERY} calls or 10 ms (`loop-turns.ts`), so other work is not held up for long.
- * A folder unchanged since an earlier walk is not read again (see `folder-listings.ts`).
+ * {@link YIELD_EVERY} steps (a data folder, or a file elsewhere) or 10 ms (`loop-turns.ts`), so
+ * other work is not held up for long; the steps are not promises (see `LoopTurns.stepSoon`).
+ * A folder unchanged since an earlier walk is not read again (see `folder-listings.ts`), and
+ * the search index's segments are not `lstat`ed again while their folder is unchanged.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,8 +15,9 @@ import { type FileIdentity, identityOf } from './atomic-json.js';
 import { LoopTurns } from './loop-turns.js';
 import type { FolderEntry, FolderListings } from './folder-listings.js';
 import { statIdentity } from './search-sources.js';
+import { isTempEntryName } from './temp-files.js';
 
-/** File-system calls made in one go before the event loop is released. */
+/** Steps (a data folder: its listing and its files' `lstat`s; a file elsewhere) between turns of the event loop. */
 const YIELD_EVERY = 256;
 
 /** A file of a conversation or agent folder: its size, and its identity when it is a data file. */
@@ -40,10 +43,14 @@ export class TreeWalk {
   /**
    * @param identified names of the files whose identity a folder scan records (the data files).
    * @param listings the store's kept folder listings.
+   * @param wholeFilesDir a folder whose sub-folders' files are only ever replaced whole (the
+   *   search index's), so their bytes are kept while a sub-folder is unchanged (see
+   *   `FolderListings.keptBytes`); `null`: none.
    */
   constructor(
     private readonly identified: ReadonlySet<string>,
     private readonly listings: FolderListings,
+    private readonly wholeFilesDir: string | null = null,
   ) {}
 
   /**
@@ -51,58 +58,71 @@ export class TreeWalk {
    * files vanishing during the walk count 0.
    */
   async treeBytes(dir: string, skip: readonly string[] = []): Promise<number> {
-    const entries = await this.list(dir);
+    const due = this.turns.stepSoon();
+    if (due !== undefined) await due;
+    const entries = this.listings.list(dir);
+    if (entries === null) return 0;
+    const wholeFiles = this.wholeFilesDir !== null && path.dirname(dir) === this.wholeFilesDir;
+    const kept = wholeFiles ? this.listings.keptBytes(dir, entries) : undefined;
+    const prefix = path.join(dir, path.sep); // normalised once: then concatenation is `path.join`
     let bytes = 0;
-    for (const entry of entries ?? []) {
-      if (skip.includes(entry.name)) continue;
-      const full = path.join(dir, entry.name);
-      bytes += entry.isDirectory ? await this.treeBytes(full) : ((await this.lstat(full, entry))?.size ?? 0);
+    let fileBytes = 0;
+    for (const entry of entries) {
+      if (skip.length > 0 && skip.includes(entry.name)) continue;
+      if (entry.isDirectory) {
+        bytes += await this.treeBytes(prefix + entry.name);
+        continue;
+      }
+      const temp = isTempEntryName(entry.name);
+      if (kept !== undefined && !temp) continue; // counted in `kept`
+      const turn = this.turns.stepSoon();
+      if (turn !== undefined) await turn;
+      const size = this.lstat(prefix + entry.name, entry)?.size ?? 0;
+      if (temp) bytes += size;
+      else fileBytes += size;
     }
-    return bytes;
+    if (kept !== undefined) return bytes + kept;
+    if (wholeFiles) this.listings.keepBytes(dir, entries, fileBytes);
+    return bytes + fileBytes;
   }
 
   /** Walks `conversations/` or `agents/`: its bytes and the files of each sub-folder. */
   async scanDataDir(dir: string): Promise<DataDirScan> {
     const folders = new Map<string, Map<string, FolderFile>>();
     let bytes = 0;
-    for (const top of (await this.list(dir)) ?? []) {
-      const folder = path.join(dir, top.name);
+    const prefix = path.join(dir, path.sep);
+    for (const top of this.listings.list(dir) ?? []) {
+      // One step per folder (its listing and the `lstat` of its few files), not per call.
+      const turn = this.turns.stepSoon();
+      if (turn !== undefined) await turn;
+      const folder = prefix + top.name;
       if (!top.isDirectory) {
-        bytes += (await this.lstat(folder, top))?.size ?? 0;
+        bytes += this.lstat(folder, top)?.size ?? 0;
         continue;
       }
-      const files = new Map<string, FolderFile>();
-      const entries = await this.list(folder);
+      const entries = this.listings.list(folder);
       if (entries === null) continue; // removed meanwhile
+      const files = new Map<string, FolderFile>();
       folders.set(top.name, files);
+      const inner = folder + path.sep;
       for (const entry of entries) {
-        const full = path.join(folder, entry.name);
+        const full = inner + entry.name;
         if (entry.isDirectory) {
           bytes += await this.treeBytes(full);
           files.set(entry.name, { size: 0, identity: null });
           continue;
         }
-        const stat = await this.lstat(full, entry);
+        const stat = this.lstat(full, entry);
         if (stat === null) continue; // removed meanwhile
         bytes += stat.size;
-        files.set(entry.name, { size: stat.size, identity: stat.identity });
+        files.set(entry.name, stat);
       }
     }
     return { bytes, folders };
   }
 
-  /** A folder's entries, `null` when it is missing. */
-  private async list(dir: string): Promise<readonly FolderEntry[] | null> {
-    await this.pace();
-    return this.listings.list(dir);
-  }
-
   /** Size and (for a data file) identity of `file`; `null` when it vanished. */
-  private async lstat(
-    file: string,
-    entry: FolderEntry,
-  ): Promise<{ size: number; identity: FileIdentity | null } | null> {
-    await this.pace();
+  private lstat(file: string, entry: FolderEntry): FolderFile | null {
     const wanted = this.identified.has(entry.name);
     try {
       if (!wanted) {
@@ -117,9 +137,5 @@ export class TreeWalk {
     } catch {
       return null; // unreadable counts as gone, as the thread-pool walk did
     }
-  }
-
-  private pace(): Promise<void> {
-    return this.turns.step();
   }
 }
