@@ -9,7 +9,8 @@
  * (nothing they do writes) and alternate every round, the order reversing, each round making
  * `AB_CALLS` calls of each (default 20, stats 5). Each figure is the median over `BENCH_ROUNDS`
  * rounds (default 9, after a warm-up round) of `process.cpuUsage()` per call; the load average
- * is printed with them.
+ * is printed with them. `AB_UNSETTLED=1` sets the clock an hour back, so that every folder looks
+ * just changed and nothing is kept between calls (the state right after seeding).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
@@ -27,6 +28,12 @@ const dir = process.env.AB_DIR ?? join(tmpdir(), 'connectome-file-listing-ab');
 const sizes = (process.env.AB_SIZES ?? '1000,10000').split(',').map(Number);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
 const calls = Number(process.env.AB_CALLS ?? 20);
+if (process.env.AB_UNSETTLED === '1') {
+  // Every folder then looks changed within the last 2 s, as right after W5's seeding: no folder
+  // listing or cache entry is kept, and every walk reads every folder.
+  const realNow = Date.now.bind(Date);
+  Date.now = () => realNow() - 3_600_000;
+}
 
 /** Client CPU and wall time in µs per call of `n` calls of `fn`. */
 async function perCall(n: number, fn: () => Promise<unknown>): Promise<{ cpu: number; wall: number }> {
