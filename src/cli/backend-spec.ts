@@ -39,7 +39,7 @@ import {
   storageConfigFromEnv,
 } from '../factory/index.js';
 import { redactUrl } from '../core/redact.js';
-import { canonicalHost, sameStoreId } from '../migration/identity.js';
+import { canonicalHost, canonicalPgDatabase, canonicalPort, sameStoreId } from '../migration/identity.js';
 import { assertKnownVariables } from './env-file.js';
 import { checkEnvUrlParams, takeOptions } from './spec-options.js';
 
@@ -147,12 +147,17 @@ export function describeBackend(
       // pg reads the host, port and user of the query over the URL's (ioredis only its db).
       const host = (!isRedis && query('host')) || url.hostname;
       const port = (!isRedis && query('port')) || url.port || (isRedis ? '6379' : '5432');
-      // ioredis takes the database from the path, else from a `db` query parameter.
+      // ioredis takes the database from the path, else from a `db` query parameter; pg decodes
+      // the path (`canonicalPgDatabase`), else connects to the user's database.
       const database = isRedis
         ? url.pathname.replace(/^\//, '') || query('db') || '0'
-        : url.pathname.replace(/^\//, '') || query('user') || decodeURIComponent(url.username) || 'postgres';
-      // Canonical (loopback names as one, pg's `?host=::1` as `[::1]`): the resume marker holds it.
-      identity = `${type}://${canonicalHost(host)}:${port}/${database}#${scope}`;
+        : canonicalPgDatabase(url.pathname.replace(/^\//, '')) ||
+          query('user') ||
+          decodeURIComponent(url.username) ||
+          'postgres';
+      // Canonical (loopback names as one, pg's `?host=::1` as `[::1]`, a host or database as
+      // pg decodes it, a port as a number): the resume marker holds it.
+      identity = `${type}://${canonicalHost(host)}:${canonicalPort(port)}/${database}#${scope}`;
     }
     const scopeName = isRedis ? 'prefix' : 'schema';
     return spec(`${redactUrl(raw)} (${scopeName} ${JSON.stringify(scope)})`, identity);

@@ -22,23 +22,59 @@ const LOOPBACK = new Set(['localhost', 'localhost.', '127.0.0.1', '[::1]', '[::f
  * is kept as it is, in lower case as identities always had it.
  */
 export function canonicalHost(host: string): string {
-  const bare = host.toLowerCase().replace(/^\[([\s\S]*)\]$/, '$1');
+  // pg decodes a URL's host (a socket folder is written `%2Fvar%2Frun...`); a WHATWG URL keeps
+  // a postgres:// or redis:// host percent-encoded, so `%2F...` and `/...` are decoded alike.
+  const bare = decodeWith(decodeURIComponent, host)
+    .toLowerCase()
+    .replace(/^\[([\s\S]*)\]$/, '$1');
   if (bare === '' || bare.startsWith('/')) return bare;
   const http = `http://${bare.includes(':') ? `[${bare}]` : bare}/`;
   const name = URL.canParse(http) ? new URL(http).hostname : bare;
   return LOOPBACK.has(name) ? 'localhost' : name;
 }
 
+/** `text` decoded by `decode`, or as it is when it holds a malformed escape. */
+function decodeWith(decode: (text: string) => string, text: string): string {
+  if (!text.includes('%')) return text;
+  try {
+    return decode(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A port as the drivers read it (a number: `05432` is `5432`). */
+export function canonicalPort(port: string): string {
+  return /^\d+$/.test(port) ? String(Number(port)) : port;
+}
+
 /**
- * An identity in canonical form: a Redis or PostgreSQL identity with its host made canonical
- * ({@link canonicalHost}), anything else unchanged. Markers written before identities were
- * canonical (host as spelled) map to the same form, so an earlier run still resumes.
+ * A PostgreSQL database name as pg reads it from a URL's path: `decodeURI`, which decodes
+ * every escape but those of reserved characters (`%2F` stays: a database may be named so).
+ */
+export function canonicalPgDatabase(database: string): string {
+  return decodeWith(decodeURI, database);
+}
+
+/**
+ * An identity in canonical form: a Redis or PostgreSQL identity with its host
+ * ({@link canonicalHost}) and port made canonical, and a PostgreSQL database decoded as pg
+ * reads it ({@link canonicalPgDatabase}); anything else unchanged. Markers written before
+ * identities were canonical (host, port and database as spelled) map to the same form, so an
+ * earlier run still resumes.
  */
 export function canonicalStoreId(identity: string): string {
   const match = NETWORK_IDENTITY.exec(identity);
   if (match === null) return identity;
   const [, type, host, port, rest] = match as unknown as [string, string, string, string, string];
-  return `${type}://${canonicalHost(host)}:${port}${rest}`;
+  let tail = rest;
+  if (type === 'postgres') {
+    // `/<database>#<schema>`: a URL's path holds no `#`, so the first one ends the database.
+    const hash = rest.indexOf('#');
+    const database = hash < 0 ? rest : rest.slice(0, hash);
+    tail = canonicalPgDatabase(database) + (hash < 0 ? '' : rest.slice(hash));
+  }
+  return `${type}://${canonicalHost(host)}:${canonicalPort(port)}${tail}`;
 }
 
 /** Whether two store identities name one store (equal in canonical form). */

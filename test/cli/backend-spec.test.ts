@@ -114,6 +114,25 @@ describe('parseBackendSpec', () => {
     );
   });
 
+  it("reads a PostgreSQL URL's percent-encoded host and database and its ?port= as pg does", () => {
+    const same = (a: string, b: string) => sameStore(parseBackendSpec(a), parseBackendSpec(b));
+    // pg decodes the host (a socket folder may be written %2F...) and the database (decodeURI).
+    expect(
+      same('postgres://%2Fvar%2Frun%2Fpostgresql/app', 'postgres://x/app?host=/var/run/postgresql'),
+    ).toBe(true);
+    expect(same('postgres://h/te%73t', 'postgres://h/test')).toBe(true);
+    expect(same('postgres://h/donn%c3%a9es', 'postgres://h/données')).toBe(true);
+    expect(same('postgres://h/%75', 'postgres://u@h/')).toBe(true);
+    // pg reads ?port= as a number.
+    expect(same('postgres://h/app?port=05432', 'postgres://h:5432/app')).toBe(true);
+    // decodeURI keeps an escaped reserved character: pg connects to a database named a%2Fb.
+    expect(same('postgres://h/a%2Fb', 'postgres://h/a/b')).toBe(false);
+    expect(same('postgres://h/app', 'postgres://h/apq')).toBe(false);
+    expect(parseBackendSpec('postgres://%2Ftmp%2Fpg/te%73t').identity).toBe(
+      'postgres:///tmp/pg:5432/test#connectome',
+    );
+  });
+
   it('reads maxReasoningChainsPerAgent as an integer for every built-in backend', () => {
     for (const spec of ['file:./d', 'sqlite:./x.db', 'redis://h:6379/0', 'postgres://h/db']) {
       const sep = spec.includes('?') ? '&' : '?';
