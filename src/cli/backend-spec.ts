@@ -39,7 +39,13 @@ import {
   storageConfigFromEnv,
 } from '../factory/index.js';
 import { redactUrl } from '../core/redact.js';
-import { canonicalHost, canonicalPgDatabase, canonicalPort, sameStoreId } from '../migration/identity.js';
+import {
+  canonicalHost,
+  canonicalPgDatabase,
+  canonicalPort,
+  canonicalRedisDb,
+  sameStoreId,
+} from '../migration/identity.js';
 import { assertKnownVariables } from './env-file.js';
 import { checkEnvUrlParams, takeOptions } from './spec-options.js';
 
@@ -147,10 +153,11 @@ export function describeBackend(
       // pg reads the host, port and user of the query over the URL's (ioredis only its db).
       const host = (!isRedis && query('host')) || url.hostname;
       const port = (!isRedis && query('port')) || url.port || (isRedis ? '6379' : '5432');
-      // ioredis takes the database from the path, else from a `db` query parameter; pg decodes
+      // ioredis takes the database from the path, else from a `db` query parameter (a number:
+      // `canonicalRedisDb`); pg decodes
       // the path (`canonicalPgDatabase`), else connects to the user's database.
       const database = isRedis
-        ? url.pathname.replace(/^\//, '') || query('db') || '0'
+        ? canonicalRedisDb(url.pathname.replace(/^\//, '') || query('db') || '0')
         : canonicalPgDatabase(url.pathname.replace(/^\//, '')) ||
           query('user') ||
           decodeURIComponent(url.username) ||

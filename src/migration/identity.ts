@@ -57,9 +57,19 @@ export function canonicalPgDatabase(database: string): string {
 }
 
 /**
+ * A Redis database number as ioredis reads it (`parseInt`: `01` and `1/` are database 1);
+ * anything that reads as no number is kept as it is.
+ */
+export function canonicalRedisDb(db: string): string {
+  const n = Number.parseInt(db, 10);
+  return Number.isNaN(n) ? db : String(n);
+}
+
+/**
  * An identity in canonical form: a Redis or PostgreSQL identity with its host
- * ({@link canonicalHost}) and port made canonical, and a PostgreSQL database decoded as pg
- * reads it ({@link canonicalPgDatabase}); anything else unchanged. Markers written before
+ * ({@link canonicalHost}), port and database made canonical (a PostgreSQL database decoded as
+ * pg reads it, {@link canonicalPgDatabase}; a Redis one a number, {@link canonicalRedisDb});
+ * anything else unchanged. Markers written before
  * identities were canonical (host, port and database as spelled) map to the same form, so an
  * earlier run still resumes.
  */
@@ -67,14 +77,12 @@ export function canonicalStoreId(identity: string): string {
   const match = NETWORK_IDENTITY.exec(identity);
   if (match === null) return identity;
   const [, type, host, port, rest] = match as unknown as [string, string, string, string, string];
-  let tail = rest;
-  if (type === 'postgres') {
-    // `/<database>#<schema>`: a URL's path holds no `#`, so the first one ends the database.
-    const hash = rest.indexOf('#');
-    const database = hash < 0 ? rest : rest.slice(0, hash);
-    tail = canonicalPgDatabase(database) + (hash < 0 ? '' : rest.slice(hash));
-  }
-  return `${type}://${canonicalHost(host)}:${canonicalPort(port)}${tail}`;
+  // `/<database>#<prefix or schema>`: a URL's path holds no `#`, so the first one ends the database.
+  const hash = rest.indexOf('#');
+  const database = (hash < 0 ? rest : rest.slice(0, hash)).slice(1);
+  const scope = hash < 0 ? '' : rest.slice(hash);
+  const canonical = type === 'postgres' ? canonicalPgDatabase(database) : canonicalRedisDb(database);
+  return `${type}://${canonicalHost(host)}:${canonicalPort(port)}/${canonical}${scope}`;
 }
 
 /** Whether two store identities name one store (equal in canonical form). */

@@ -74,6 +74,12 @@ describe('parseBackendSpec', () => {
       parseBackendSpec('redis://h:6379').identity,
     );
     expect(parseBackendSpec('redis://h/2?db=3').identity).toBe(parseBackendSpec('redis://h/2').identity);
+    // ioredis reads the database as a number (parseInt).
+    const same = (a: string, b: string) => sameStore(parseBackendSpec(a), parseBackendSpec(b));
+    expect(same('redis://h/01', 'redis://h/1')).toBe(true);
+    expect(same('redis://h?db=02', 'redis://h/2')).toBe(true);
+    expect(same('redis://h/00', 'redis://h')).toBe(true);
+    expect(same('redis://h/01', 'redis://h/10')).toBe(false);
   });
 
   it('counts loopback host names as one host in the same-store check, and nothing else', () => {

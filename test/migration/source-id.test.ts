@@ -61,6 +61,7 @@ describe('resume markers compared in canonical form', () => {
     // pg's percent-encoded socket host and database, and a zero-padded port, as pg reads them.
     ['postgres://%2fvar%2frun%2fpostgresql:5432/te%73t#s', 'postgres:///var/run/postgresql:5432/test#s'],
     ['postgres://db:05432/app#s', 'postgres://db:5432/app#s'],
+    ['redis://h:6379/01#app:', 'redis://h:6379/1#app:'],
     // And a canonical marker resumes a run that spells the host otherwise.
     ['redis://localhost:6379/0#app:', 'redis://127.0.0.1:6379/0#app:'],
   ])('a marker of %s resumes as %s', async (written, resumedAs) => {
