@@ -74,8 +74,8 @@ export interface UrlParamContext {
 /**
  * Refuses the parameters among `names` that `backend`'s driver does not read, with a
  * {@link ConfigError} whose message names every refused one: a parameter the library sets
- * itself names the option to give instead, any other lists the driver's parameters. Reads
- * nothing but its arguments (no I/O).
+ * itself names the option to give instead, any other lists the driver's parameters. A
+ * driver's parameter given twice is refused too. Reads nothing but its arguments (no I/O).
  */
 export function checkUrlParamNames(
   backend: UrlParamBackend,
@@ -85,7 +85,18 @@ export function checkUrlParamNames(
   const driver = DRIVER_URL_PARAMS[backend];
   const librarySet = LIBRARY_SET_PARAMS[backend];
   const unknown: string[] = [];
-  for (const name of new Set(names)) {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      // pg reads the last of a repeated parameter, ioredis makes it an array: the store's
+      // identity (the same-store check) and the value the user meant would differ.
+      if (!driver.includes(name)) continue;
+      throw new ConfigError(
+        `Parameter ${name} is given more than once in ${context.where}: give it once`,
+        context.key ?? name,
+      );
+    }
+    seen.add(name);
     if (driver.includes(name)) continue;
     const option = librarySet[name];
     if (option !== undefined) {

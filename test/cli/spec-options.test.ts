@@ -128,6 +128,8 @@ describe('backend spec options', () => {
       /Parameter statement_timeout .* is set by the library: give statementTimeoutMillis/,
     ],
     ['postgres://h/db?connect_timeout=5', /Parameter connect_timeout .* give connectionTimeoutMillis/],
+    // A driver's parameter given twice: pg reads the last, the same-store check the first.
+    ['postgres://x/db?host=h1&host=localhost', /Parameter host is given more than once in postgres:/],
   ])('refuses %s, naming the key', (spec, message) => {
     expect(() => parseBackendSpec(spec, '/')).toThrow(ConfigError);
     expect(() => parseBackendSpec(spec, '/')).toThrow(message);

@@ -37,6 +37,19 @@ describe('URL parameters of the network backends', () => {
     expect(error.message).not.toContain('pw-9');
   });
 
+  it.each([
+    // pg would connect to the last host (the same-store check reads the first), ioredis would
+    // make the database an array.
+    ['postgres', 'postgres://127.0.0.1:1/db?host=elsewhere&host=127.0.0.1', 'host'],
+    ['postgres', 'postgres://127.0.0.1:1/db?options=-c%20a%3D1&options=-c%20b%3D2', 'options'],
+    ['redis', 'redis://127.0.0.1:1?db=1&db=2', 'db'],
+  ])("createStorage('%s', { url: %s }) refuses a driver parameter given twice", (type, url, param) => {
+    const error = thrown(() => createStorage(type, { url }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe('url');
+    expect(error.message).toContain(`Parameter ${param} is given more than once`);
+  });
+
   it('takes the parameters the drivers read', () => {
     const redis = 'redis://127.0.0.1:1/0?family=4';
     const postgres = 'postgres://127.0.0.1:1/db?sslmode=disable&application_name=a&user=u';
