@@ -195,7 +195,11 @@ export function parseBackendSpec(text: string, cwd: string = process.cwd()): Bac
   const rest = text.slice(scheme.length + 1);
   const urlType = URL_SCHEMES[scheme];
   if (urlType !== undefined) {
-    if (!URL.canParse(text) || new URL(text).hostname === '') {
+    // pg (like libpq) reads the host from `?host=` over the URL's, so `postgres:///db?host=/run/pg`
+    // (a socket folder) names one; ioredis has no such parameter.
+    const hasHost = (url: URL) =>
+      url.hostname !== '' || (urlType === 'postgres' && url.searchParams.get('host'));
+    if (!URL.canParse(text) || !hasHost(new URL(text))) {
       throw new ConfigError(
         `Invalid ${urlType} URL ${redactUrl(text)} (a host is needed): ${SPEC_HELP}`,
         'spec',

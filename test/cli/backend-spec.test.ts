@@ -139,6 +139,22 @@ describe('parseBackendSpec', () => {
     );
   });
 
+  it('takes a PostgreSQL URL without a host when its ?host= gives one, as pg and libpq do', () => {
+    const same = (a: string, b: string) => sameStore(parseBackendSpec(a), parseBackendSpec(b));
+    const socket = parseBackendSpec('postgres:///app?host=/var/run/postgresql&schema=s');
+    expect(socket.config).toMatchObject({ schema: 's' });
+    expect(new URL(socket.config.url as string).searchParams.get('host')).toBe('/var/run/postgresql');
+    expect(socket.identity).toBe('postgres:///var/run/postgresql:5432/app#s');
+    expect(same('postgres:///app?host=/var/run/postgresql', 'postgres://%2Fvar%2Frun%2Fpostgresql/app')).toBe(
+      true,
+    );
+    expect(same('postgresql:///app?host=::1&port=5433', 'postgres://localhost:5433/app')).toBe(true);
+    // Without a host anywhere it is still refused.
+    expect(() => parseBackendSpec('postgres:///app')).toThrow(/a host is needed/);
+    expect(() => parseBackendSpec('postgres:///app?host=')).toThrow(/a host is needed/);
+    expect(() => parseBackendSpec('redis:///0?host=h')).toThrow(/a host is needed/);
+  });
+
   it('reads maxReasoningChainsPerAgent as an integer for every built-in backend', () => {
     for (const spec of ['file:./d', 'sqlite:./x.db', 'redis://h:6379/0', 'postgres://h/db']) {
       const sep = spec.includes('?') ? '&' : '?';
