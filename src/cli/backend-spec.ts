@@ -154,8 +154,8 @@ export function describeBackend(
       const host = (!isRedis && query('host')) || url.hostname;
       const port = (!isRedis && query('port')) || url.port || (isRedis ? '6379' : '5432');
       // ioredis takes the database from the path, else from a `db` query parameter (a number:
-      // `canonicalRedisDb`); pg decodes
-      // the path (`canonicalPgDatabase`), else connects to the user's database.
+      // `canonicalRedisDb`); pg decodes the path (`canonicalPgDatabase`), else connects to the
+      // user's database.
       const database = isRedis
         ? canonicalRedisDb(url.pathname.replace(/^\//, '') || query('db') || '0')
         : canonicalPgDatabase(url.pathname.replace(/^\//, '')) ||

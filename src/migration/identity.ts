@@ -69,9 +69,8 @@ export function canonicalRedisDb(db: string): string {
  * An identity in canonical form: a Redis or PostgreSQL identity with its host
  * ({@link canonicalHost}), port and database made canonical (a PostgreSQL database decoded as
  * pg reads it, {@link canonicalPgDatabase}; a Redis one a number, {@link canonicalRedisDb});
- * anything else unchanged. Markers written before
- * identities were canonical (host, port and database as spelled) map to the same form, so an
- * earlier run still resumes.
+ * anything else unchanged. Markers written before identities were canonical (host, port and
+ * database as spelled) map to the same form, so an earlier run still resumes.
  */
 export function canonicalStoreId(identity: string): string {
   const match = NETWORK_IDENTITY.exec(identity);
