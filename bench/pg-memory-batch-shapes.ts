@@ -17,6 +17,9 @@
  *
  * `npx tsx bench/pg-memory-batch-shapes.ts [batches per round] [rounds]`; Linux only, the
  * server on this machine. Drops its `mbs` schema at the end.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`).
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';

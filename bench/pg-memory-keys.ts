@@ -18,6 +18,9 @@
  *
  * `npx tsx bench/pg-memory-keys.ts [w2 calls per round] [w9 batches per round] [rounds]`; Linux
  * only, the server on this machine. Drops its `mk_*` schemas at the end.
+ *
+ * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
+ * `library-module.ts`).
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
