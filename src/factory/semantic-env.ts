@@ -36,15 +36,21 @@ function maxInputCharsFromEnv(env: EnvSource): number | undefined {
   return chars;
 }
 
-/** The `semantic` option the environment describes, or `undefined` when semantic search is off. */
+/**
+ * The `semantic` option the environment describes, or `undefined` when semantic search is off.
+ * `CONNECTOME_SEMANTIC_MAX_INPUT_CHARS` is checked either way (a bad value throws
+ * {@link ConfigError} naming it).
+ */
 export function semanticOptionsFromEnv(env: EnvSource): SemanticOptions | undefined {
+  // Read even when search is off: a bad value is a ConfigError now, not a surprise on the day
+  // search is switched on (the variable names only this option, so it is never someone else's).
+  const maxInputChars = maxInputCharsFromEnv(env);
   const switch_ = env[SEMANTIC_VAR];
   const on =
     switch_ === undefined
       ? env[EMBEDDER_TYPE_VAR] !== undefined || env[VECTOR_TYPE_VAR] !== undefined
       : parseEnvValue(SEMANTIC_VAR, switch_, { key: 'semantic', kind: 'boolean' }) === true;
   if (!on) return undefined;
-  const maxInputChars = maxInputCharsFromEnv(env);
   const options: SemanticOptions = {
     embedder: createEmbedderFromEnv(env),
     vectorStore: createVectorStoreFromEnv(env),

@@ -111,5 +111,22 @@ describe('semantic.maxInputChars', () => {
         expect(sent).toEqual([]);
       },
     );
+
+    // The variable is checked even when semantic search is off, so a bad value is not
+    // accepted quietly today and turned into an error only when search is switched on.
+    test.each([
+      ['CONNECTOME_SEMANTIC=0', { CONNECTOME_SEMANTIC: '0' }],
+      ['no embedder or vector type', {}],
+    ])('a bad value is a ConfigError naming it with semantic search off (%s)', (_what, extra) => {
+      const make = (): StorageInterface =>
+        createStorageFromEnv({
+          CONNECTOME_STORAGE_TYPE: 'sqlite',
+          CONNECTOME_STORAGE_DB_PATH: ':memory:',
+          CONNECTOME_SEMANTIC_MAX_INPUT_CHARS: '0',
+          ...extra,
+        });
+      expect(make).toThrow(ConfigError);
+      expect(make).toThrow(expect.objectContaining({ key: 'CONNECTOME_SEMANTIC_MAX_INPUT_CHARS' }));
+    });
   });
 });
