@@ -1,8 +1,10 @@
 /**
  * The append tokens of a Redis chain append: a resent append lands once for at least an hour,
- * older tokens are pruned at least every 64 chains (not on every append), and a refused
- * append leaves the tokens it found as they were.
+ * on the server's clock whatever the writers' clocks say, older tokens are pruned at least
+ * every 64 chains (not on every append), and a refused append leaves the tokens it found as
+ * they were.
  */
+import { jest } from '@jest/globals';
 import { APPEND_CHAINS } from '../../src/backends/redis/chains.js';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { runScript } from '../../src/backends/redis/scripts.js';
@@ -15,29 +17,37 @@ const HOUR = 60 * 60 * 1000;
 describeWithService('redis')('redis chain append tokens', () => {
   const ctx = useRedisStore();
 
-  /** Appends one chain under `token` as the writer's clock `now`; the first sequence, or -1 for a resend. */
-  async function append(token: string, now: number, n = 0): Promise<number> {
+  /** Appends one chain under `token`; the first sequence, or -1 for a resend. */
+  async function append(token: string, n = 0): Promise<number> {
     const k = new KeyLayout(ctx.prefix()).agent('a');
     const keys = [k.chains, k.chainAppends, k.agent, k.bucket.agents, k.bucket.counters];
     // ARGV: token, token TTL, agent id, chains to keep (-1: none), search flag ('0': index
-    // off) and owner part, now (ms), record count, records.
-    const args = [token, HOUR, 'a', -1, '0', '1:a', now, 1, JSON.stringify({ n })];
+    // off) and owner part, record count, records.
+    const args = [token, HOUR, 'a', -1, '0', '1:a', 1, JSON.stringify({ n })];
     return Number(await runScript(ctx.raw(), APPEND_CHAINS, keys, args));
+  }
+
+  /** The server's clock (ms), which the tokens' scores follow. */
+  async function serverNow(): Promise<number> {
+    const [seconds, micros] = await ctx.raw().time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
   it('keeps a token an hour through the pruning and drops older ones within 64 appends', async () => {
     const s = await ctx.open();
     const tokens = new KeyLayout(ctx.prefix()).agent('a').chainAppends;
-    const now = Date.now();
-    for (let i = 0; i < 10; i += 1) expect(await append(`old${i}`, now - 2 * HOUR, i)).toBe(i);
-    expect(await append('recent', now - HOUR + 60_000, 10)).toBe(10);
-    // Sequence numbers 11..70: the append of 63 crosses 64 and prunes what is older than an hour.
-    for (let i = 11; i <= 70; i += 1) expect(await append(`t${i}`, now, i)).toBe(i);
+    expect(await append('first', 0)).toBe(0);
+    const now = await serverNow();
+    // Tokens as earlier appends left them: ten over two hours old, one within its hour.
+    for (let i = 0; i < 10; i += 1) await ctx.raw().zadd(tokens, now - 2 * HOUR, `old${i}`);
+    await ctx.raw().zadd(tokens, now - HOUR + 60_000, 'recent');
+    // Sequence numbers 1..70: the append of 63 crosses 64 and prunes what is older than an hour.
+    for (let i = 1; i <= 70; i += 1) expect(await append(`t${i}`, i)).toBe(i);
     expect(await ctx.raw().zscore(tokens, 'old0')).toBeNull();
-    expect(await ctx.raw().zcard(tokens)).toBe(61);
+    expect(await ctx.raw().zcard(tokens)).toBe(72);
     // A resend within its hour, after the pruning, still lands once.
-    expect(await append('recent', now, 99)).toBe(-1);
-    expect(await append('t12', now, 99)).toBe(-1);
+    expect(await append('recent', 99)).toBe(-1);
+    expect(await append('t12', 99)).toBe(-1);
     expect(await s.loadReasoningChains('a')).toHaveLength(71);
     expect(await s.getStorageStats()).toMatchObject({ reasoning_chain_count: 71, agent_count: 1 });
     const ttl = await ctx.raw().pttl(tokens);
@@ -47,15 +57,37 @@ describeWithService('redis')('redis chain append tokens', () => {
   it('bounds the tokens to the last hour plus 64 appends', async () => {
     await ctx.open();
     const tokens = new KeyLayout(ctx.prefix()).agent('a').chainAppends;
-    const start = Date.now() - 10 * HOUR;
-    // One append every 5 minutes of writer's clock for 10 hours: 12 an hour.
+    expect(await append('first', 0)).toBe(0);
+    const now = await serverNow();
+    // Ten hours of earlier appends, one every 5 minutes: all but the last hour's are pruned.
+    for (let i = 0; i < 120; i += 1) await ctx.raw().zadd(tokens, now - (120 - i) * 5 * 60_000, `e${i}`);
     let most = 0;
-    for (let i = 0; i < 120; i += 1) {
-      expect(await append(`t${i}`, start + i * 5 * 60_000, i)).toBe(i);
+    for (let i = 1; i <= 64; i += 1) {
+      expect(await append(`t${i}`, i)).toBe(i);
       most = Math.max(most, await ctx.raw().zcard(tokens));
     }
-    expect(most).toBeLessThanOrEqual(13 + 64);
-    expect(await ctx.raw().zcard(tokens)).toBeLessThan(120);
+    expect(most).toBeLessThanOrEqual(121 + 64);
+    expect(await ctx.raw().zcard(tokens)).toBeLessThanOrEqual(12 + 65);
+  });
+
+  it("keeps a slow-clocked writer's token its hour though another writer's clock is hours ahead", async () => {
+    const tokens = new KeyLayout(ctx.prefix()).agent('a').chainAppends;
+    const behind = await ctx.open();
+    const ahead = await ctx.open();
+    const realNow = Date.now.bind(Date);
+    // The writer whose clock is two hours behind appends one chain...
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() - 2 * HOUR);
+    try {
+      await behind.storeReasoningChain('a', { n: 0 });
+    } finally {
+      clock.mockRestore();
+    }
+    const [token] = await ctx.raw().zrange(tokens, '0', '-1');
+    // ...then the other writer appends past a multiple of 64, which prunes the tokens.
+    for (let i = 1; i <= 64; i += 1) await ahead.storeReasoningChain('a', { n: i });
+    // The first writer's resend a moment later still lands once.
+    expect(await append(token ?? 'missing', 99)).toBe(-1);
+    expect(await ahead.loadReasoningChains('a')).toHaveLength(65);
   });
 
   // The index on takes the guard's counters path, off the HINCRBYs first (bumpFirst).

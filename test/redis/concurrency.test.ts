@@ -46,23 +46,13 @@ describeWithService('redis')('redis concurrency across clients', () => {
     const keys = [k.chains, k.chainAppends, k.agent, k.bucket.agents, k.bucket.counters];
     const record = JSON.stringify({ stored_at: '2025-01-01T00:00:00.000000+00:00', n: 1 });
     // ARGV: token, token TTL, agent id, chains to keep (-1: no limit), search flag ('': leave
-    // the index alone) and owner part, now (ms), record count, records.
-    const args = ['token-1', 60_000, 'a', -1, '', '', Date.now(), 1, record];
+    // the index alone) and owner part, record count, records (the script reads the time).
+    const args = ['token-1', 60_000, 'a', -1, '', '', 1, record];
     // The reply is the first chain's sequence number, or -1 for a resend.
     expect(await runScript(ctx.raw(), APPEND_CHAINS, keys, args)).toBe(0);
     expect(await runScript(ctx.raw(), APPEND_CHAINS, keys, args)).toBe(-1);
     expect(
-      await runScript(ctx.raw(), APPEND_CHAINS, keys, [
-        'token-2',
-        60_000,
-        'a',
-        -1,
-        '',
-        '',
-        Date.now(),
-        1,
-        record,
-      ]),
+      await runScript(ctx.raw(), APPEND_CHAINS, keys, ['token-2', 60_000, 'a', -1, '', '', 1, record]),
     ).toBe(1);
     expect(await s.loadReasoningChains('a')).toHaveLength(2);
     expect(await s.getStorageStats()).toMatchObject({ reasoning_chain_count: 2, agent_count: 1 });

@@ -34,7 +34,7 @@ local function indexChains(n, first, nextSeq, len, keep)
   local docs, specs = {}, {}
   for i = 0, n - 1 do
     docs[i + 1] = 'a' .. ARGV[6] .. (first + i)
-    specs[i + 1] = ARGV[9 + n + i]
+    specs[i + 1] = ARGV[8 + n + i]
     if stale then unindexDoc(KEYS[5], docs[i + 1]) end
   end
   addDocs(KEYS[5], docs, specs)
@@ -91,9 +91,14 @@ end
  * Appends chains once per token (with their search docs), then trims when asked. KEYS: chains
  * (list), chain-appends (zset), agent (hash), agents (zset), counters. ARGV: token, how long
  * tokens are remembered (ms), agent id, chains to keep (-1: no limit), search flag, search
- * owner part, now (ms, the writer's clock: tokens are kept an hour, so clock skew only moves
- * when a token is forgotten), n, then n record JSON texts, then (flag '1') n search specs.
- * Returns the first new chain's sequence number, or -1 for a resend.
+ * owner part, n, then n record JSON texts, then (flag '1') n search specs. Returns the first
+ * new chain's sequence number, or -1 for a resend.
+ *
+ * A token's score and the prune bound are the server's clock (`TIME`), not the writer's: with
+ * each writer's own clock, a writer more than the TTL ahead of another pruned that one's fresh
+ * tokens, and its resend within the hour appended twice. One clock for all writers keeps the
+ * hour for every token; it costs one `TIME` call per append (allowed before writes since
+ * scripts replicate their effects, the default from Redis 5 and the only mode from 7).
  *
  * An append is the hot path, and each server call costs about as much as the `RPUSH` itself,
  * so it makes as few as it can. No key is asked its TYPE: the token's `ZADD NX` (the first
@@ -112,7 +117,7 @@ end
 export const APPEND_CHAINS = indexedScript(
   'appendChains',
   `${TRIM_HEAD}local function failed(reply) return type(reply) == 'table' and reply.err ~= nil end
-${BUMP_FIRST}local n, keep = tonumber(ARGV[8]), tonumber(ARGV[4])
+${BUMP_FIRST}local n, keep = tonumber(ARGV[7]), tonumber(ARGV[4])
 if n < 1 then return redis.error_reply('ERR appendChains needs at least one chain') end
 -- The index phase takes doc numbers from the counters the guard reads, and a trim that keeps
 -- none bumps agents after the list's writes; other appends bump their counters first (bumpFirst).
@@ -121,7 +126,8 @@ if guarded then
   local bad = guard({}, KEYS[5])
   if bad then return redis.error_reply(bad) end
 end
-local now = tonumber(ARGV[7])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local fresh = redis.pcall('ZADD', KEYS[2], 'NX', now, ARGV[1])
 if failed(fresh) then return redis.error_reply(wrongType(KEYS[2], 'zset')) end
 if fresh == 0 then return -1 end
@@ -155,7 +161,7 @@ end
 nextSeq = seq
 local first, len = nextSeq - n, before + n
 local bytes = 0
-for i = 9, 8 + n do bytes = bytes + #ARGV[i] end
+for i = 8, 7 + n do bytes = bytes + #ARGV[i] end
 if not guarded then
   local fields = {'chains', n, 'bytes', bytes}
   if before == 0 then fields[5], fields[6] = 'agents', 1 end
@@ -171,7 +177,7 @@ elseif searchOn(KEYS[5], ARGV[5]) then
     return redis.error_reply(bad)
   end
 end
-pushAll(KEYS[1], 9, 8 + n)
+pushAll(KEYS[1], 8, 7 + n)
 if math.floor(nextSeq / 64) ~= math.floor(first / 64) then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
 end
@@ -245,7 +251,6 @@ export async function appendChainRecords(
     keepLast ?? -1,
     search.flag,
     searchOwner(agentId),
-    Date.now(),
   ];
   const json = records.map((record) => JSON.stringify(record));
   const specs = search.enabled ? records.map((record) => search.spec('reasoning_chains', record)) : [];
