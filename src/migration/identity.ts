@@ -19,15 +19,17 @@ const LOOPBACK = new Set(['localhost', 'localhost.', '127.0.0.1', '[::1]', '[::f
  * the loopback address (`localhost`, `127.0.0.1`, `::1`, `::ffff:127.0.0.1`) `localhost`. Only
  * those: other names are not looked up (no DNS), and other 127.x.y.z addresses stay apart (a
  * server bound to 127.0.0.1 does not answer on them). A socket folder (pg's `host=/run/...`)
- * is kept as it is, in lower case as identities always had it.
+ * is a path and keeps its case: `/tmp/A` and `/tmp/a` are two folders, two servers. (Identities
+ * before 2026-12-03 lower-cased it too; such a marker of a folder with capitals cannot be told
+ * from one of the lower-case folder, so it is foreign now: refused, or finished with `merge`.)
  */
 export function canonicalHost(host: string): string {
   // pg decodes a URL's host (a socket folder is written `%2Fvar%2Frun...`); a WHATWG URL keeps
   // a postgres:// or redis:// host percent-encoded, so `%2F...` and `/...` are decoded alike.
-  const bare = decodeWith(decodeURIComponent, host)
-    .toLowerCase()
-    .replace(/^\[([\s\S]*)\]$/, '$1');
-  if (bare === '' || bare.startsWith('/')) return bare;
+  const decoded = decodeWith(decodeURIComponent, host);
+  if (decoded === '' || decoded.startsWith('/')) return decoded;
+  // Host names are case-insensitive (DNS): only they are lower-cased.
+  const bare = decoded.toLowerCase().replace(/^\[([\s\S]*)\]$/, '$1');
   const http = `http://${bare.includes(':') ? `[${bare}]` : bare}/`;
   const name = URL.canParse(http) ? new URL(http).hostname : bare;
   return LOOPBACK.has(name) ? 'localhost' : name;

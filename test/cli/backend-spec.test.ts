@@ -139,6 +139,20 @@ describe('parseBackendSpec', () => {
     );
   });
 
+  it('keeps the case of a socket folder, which a host name does not have', () => {
+    const same = (a: string, b: string) => sameStore(parseBackendSpec(a), parseBackendSpec(b));
+    // Paths are case-sensitive: /tmp/A and /tmp/a are two socket folders, two servers.
+    expect(same('postgres:///app?host=/tmp/A', 'postgres:///app?host=/tmp/a')).toBe(false);
+    expect(same('postgres://%2Ftmp%2FA/app', 'postgres://%2Ftmp%2Fa/app')).toBe(false);
+    expect(same('postgres://%2Ftmp%2FA/app', 'postgres:///app?host=/tmp/A')).toBe(true);
+    expect(parseBackendSpec('postgres:///app?host=/Tmp/PG').identity).toBe(
+      'postgres:///Tmp/PG:5432/app#connectome',
+    );
+    // Host names stay case-insensitive.
+    expect(same('postgres://DB.Example/app', 'postgres://db.example/app')).toBe(true);
+    expect(same('postgres://x/app?host=DB.Example', 'postgres://db.example/app')).toBe(true);
+  });
+
   it('takes a PostgreSQL URL without a host when its ?host= gives one, as pg and libpq do', () => {
     const same = (a: string, b: string) => sameStore(parseBackendSpec(a), parseBackendSpec(b));
     const socket = parseBackendSpec('postgres:///app?host=/var/run/postgresql&schema=s');

@@ -62,6 +62,7 @@ describe('resume markers compared in canonical form', () => {
     ['postgres://%2fvar%2frun%2fpostgresql:5432/te%73t#s', 'postgres:///var/run/postgresql:5432/test#s'],
     ['postgres://db:05432/app#s', 'postgres://db:5432/app#s'],
     ['redis://h:6379/01#app:', 'redis://h:6379/1#app:'],
+    ['postgres://%2FTmp%2FPG:5432/app#s', 'postgres:///Tmp/PG:5432/app#s'],
     // And a canonical marker resumes a run that spells the host otherwise.
     ['redis://localhost:6379/0#app:', 'redis://127.0.0.1:6379/0#app:'],
   ])('a marker of %s resumes as %s', async (written, resumedAs) => {
@@ -76,6 +77,9 @@ describe('resume markers compared in canonical form', () => {
     ['redis://localhost:6379/0#app:', 'redis://localhost:6380/0#app:'],
     ['redis://localhost:6379/0#app:', 'redis://localhost:6379/0#other:'],
     ['postgres://::1:5432/app#s', 'postgres://[::2]:5432/app#s'],
+    // Socket folders are paths: their case tells two servers apart.
+    ['postgres:///tmp/A:5432/app#s', 'postgres:///tmp/a:5432/app#s'],
+    ['postgres:///tmp/a:5432/app#s', 'postgres://%2Ftmp%2FA:5432/app#s'],
   ])('a marker of %s is foreign to %s', async (written, other) => {
     const { source, target } = await crashedInto(written);
     await expect(migrateStorage(source, target, { sourceId: other })).rejects.toMatchObject({
