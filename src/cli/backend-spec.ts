@@ -152,15 +152,21 @@ export function describeBackend(
       const query = (name: string) => url.searchParams.get(name) ?? '';
       // pg reads the host, port and user of the query over the URL's (ioredis only its db).
       const host = (!isRedis && query('host')) || url.hostname;
-      const port = (!isRedis && query('port')) || url.port || (isRedis ? '6379' : '5432');
+      // pg reads what the URL leaves out from PGPORT, PGDATABASE and PGUSER (an empty one is
+      // unset), as its ConnectionParameters does; the identity must name that store.
+      const env = (name: string) => (isRedis ? '' : (process.env[name] ?? ''));
+      const port = (!isRedis && query('port')) || url.port || env('PGPORT') || (isRedis ? '6379' : '5432');
       // ioredis takes the database from the path, else from a `db` query parameter (a number:
-      // `canonicalRedisDb`); pg decodes the path (`canonicalPgDatabase`), else connects to the
-      // user's database.
+      // `canonicalRedisDb`); pg decodes the path (`canonicalPgDatabase`), else PGDATABASE, else
+      // the user's database (the URL's user, else PGUSER, else the login name pg defaults to).
       const database = isRedis
         ? canonicalRedisDb(url.pathname.replace(/^\//, '') || query('db') || '0')
         : canonicalPgDatabase(url.pathname.replace(/^\//, '')) ||
+          env('PGDATABASE') ||
           query('user') ||
           decodeURIComponent(url.username) ||
+          env('PGUSER') ||
+          env(process.platform === 'win32' ? 'USERNAME' : 'USER') ||
           'postgres';
       // Canonical (loopback names as one, pg's `?host=::1` as `[::1]`, a host or database as
       // pg decodes it, a port as a number): the resume marker holds it.
