@@ -35,7 +35,11 @@ else
     bad, expected = KEYS[1], 'string'
   else
     local added = redis.pcall('ZADD', KEYS[2], 0, ARGV[1])
-    if type(added) == 'table' then bad = KEYS[2] end
+    if type(added) == 'table' then
+      -- The first write: the server may refuse it (OOM, READONLY), which is no wrong type.
+      if string.sub(added.err, 1, 9) ~= 'WRONGTYPE' then return redis.error_reply(added.err) end
+      bad = KEYS[2]
+    end
   end
 end
 if bad then

@@ -129,7 +129,7 @@ end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local fresh = redis.pcall('ZADD', KEYS[2], 'NX', now, ARGV[1])
-if failed(fresh) then return redis.error_reply(wrongType(KEYS[2], 'zset')) end
+if failed(fresh) then return redis.error_reply(refused(fresh, KEYS[2], 'zset')) end
 if fresh == 0 then return -1 end
 local added, nextSeq = 0, nil
 -- takeBack(): undoes next, the agent's member and the token (ZADD NX: each was missing before;

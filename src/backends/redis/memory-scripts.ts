@@ -52,7 +52,7 @@ ${MEMORY_GUARD}`;
  */
 const NEW_UNINDEXED = `if old == 0 and ARGV[6] ~= '1' then
   local pushed = redis.pcall('RPUSH', KEYS[1], ARGV[1])
-  if failed(pushed) then return redis.error_reply(wrongType(KEYS[1], 'list')) end
+  if failed(pushed) then return redis.error_reply(refused(pushed, KEYS[1], 'list')) end
   local fresh = redis.pcall('HSETNX', KEYS[3], ARGV[1], ARGV[3])
   if failed(fresh) then
     redis.call('RPOP', KEYS[1])

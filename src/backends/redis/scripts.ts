@@ -38,6 +38,13 @@ const PRELUDE = `local knownCounters, pendingCounters, keyTypes = {}, {}, {}
 local function wrongType(key, expected)
   return 'WRONGTYPE ' .. key .. ' is a ' .. redis.call('TYPE', key)['ok'] .. ', expected a ' .. expected
 end
+-- refused(reply, key, expected): the error of a write run by pcall as its key's type check. A
+-- script's first write may also be refused by the server (OOM, READONLY on a replica), which
+-- must reach the caller as it is (unavailable, not corrupt data): only a WRONGTYPE names the key.
+local function refused(reply, key, expected)
+  if string.sub(reply.err, 1, 9) ~= 'WRONGTYPE' then return reply.err end
+  return wrongType(key, expected)
+end
 local function guard(types, counters)
   for i = 1, #types, 2 do
     if types[i] ~= counters then
@@ -138,7 +145,7 @@ for i = 3, #KEYS do
   local n = redis.pcall('ZADD', KEYS[i], 'NX', 0, ARGV[1])
   if type(n) == 'table' then
     takeBack(i - 1)
-    return redis.error_reply(wrongType(KEYS[i], 'zset'))
+    return redis.error_reply(refused(n, KEYS[i], 'zset'))
   end
   added[i] = n
 end
