@@ -44,6 +44,7 @@ import {
   canonicalPgDatabase,
   canonicalPort,
   canonicalRedisDb,
+  escapePercent,
   sameStoreId,
 } from '../migration/identity.js';
 import { assertKnownVariables } from './env-file.js';
@@ -150,8 +151,9 @@ export function describeBackend(
     if (URL.canParse(raw)) {
       const url = new URL(raw);
       const query = (name: string) => url.searchParams.get(name) ?? '';
-      // pg reads the host, port and user of the query over the URL's (ioredis only its db).
-      const host = (!isRedis && query('host')) || url.hostname;
+      // pg reads the host, port and user of the query over the URL's (ioredis only its db). A
+      // query's value is decoded already: escaped again, so `canonicalHost` decodes it only once.
+      const host = (!isRedis && escapePercent(query('host'))) || url.hostname;
       // pg reads what the URL leaves out from PGPORT, PGDATABASE and PGUSER (an empty one is
       // unset), as its ConnectionParameters does; the identity must name that store.
       const env = (name: string) => (isRedis ? '' : (process.env[name] ?? ''));
@@ -162,12 +164,15 @@ export function describeBackend(
       const database = isRedis
         ? canonicalRedisDb(url.pathname.replace(/^\//, '') || query('db') || '0')
         : canonicalPgDatabase(url.pathname.replace(/^\//, '')) ||
-          env('PGDATABASE') ||
-          query('user') ||
-          decodeURIComponent(url.username) ||
-          env('PGUSER') ||
-          env(process.platform === 'win32' ? 'USERNAME' : 'USER') ||
-          'postgres';
+          // Names as they are (not URL-encoded): escaped as the decoded path is.
+          escapePercent(
+            env('PGDATABASE') ||
+              query('user') ||
+              decodeURIComponent(url.username) ||
+              env('PGUSER') ||
+              env(process.platform === 'win32' ? 'USERNAME' : 'USER') ||
+              'postgres',
+          );
       // Canonical (loopback names as one, pg's `?host=::1` as `[::1]`, a host or database as
       // pg decodes it, a port as a number): the resume marker holds it.
       identity = `${type}://${canonicalHost(host)}:${canonicalPort(port)}/${database}#${scope}`;

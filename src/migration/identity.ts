@@ -22,17 +22,30 @@ const LOOPBACK = new Set(['localhost', 'localhost.', '127.0.0.1', '[::1]', '[::f
  * is a path and keeps its case: `/tmp/A` and `/tmp/a` are two folders, two servers. (Identities
  * before 2026-12-03 lower-cased it too; such a marker of a folder with capitals cannot be told
  * from one of the lower-case folder, so it is foreign now: refused, or finished with `merge`.)
+ * `host` is percent-encoded as a URL writes it and decoded once, as pg does; a `%` left in the
+ * result is written `%25` ({@link escapePercent}).
  */
 export function canonicalHost(host: string): string {
   // pg decodes a URL's host (a socket folder is written `%2Fvar%2Frun...`); a WHATWG URL keeps
   // a postgres:// or redis:// host percent-encoded, so `%2F...` and `/...` are decoded alike.
   const decoded = decodeWith(decodeURIComponent, host);
-  if (decoded === '' || decoded.startsWith('/')) return decoded;
+  if (decoded === '' || decoded.startsWith('/')) return escapePercent(decoded);
   // Host names are case-insensitive (DNS): only they are lower-cased.
   const bare = decoded.toLowerCase().replace(/^\[([\s\S]*)\]$/, '$1');
   const http = `http://${bare.includes(':') ? `[${bare}]` : bare}/`;
   const name = URL.canParse(http) ? new URL(http).hostname : bare;
-  return LOOPBACK.has(name) ? 'localhost' : name;
+  return LOOPBACK.has(name) ? 'localhost' : escapePercent(name);
+}
+
+/**
+ * `text` with each `%` written `%25`: how a decoded host or database is kept in an identity, so
+ * that the canonical form decodes back to itself. An identity is made canonical more than once
+ * (by the CLI, then by each comparison and the resume marker); without this each pass decoded
+ * again, and a database pg reads as `a%41` (its URL path `/a%2541`) became `aA`: two databases
+ * were one store to the same-store check and the resume marker.
+ */
+export function escapePercent(text: string): string {
+  return text.replaceAll('%', '%25');
 }
 
 /** `text` decoded by `decode`, or as it is when it holds a malformed escape. */
@@ -52,10 +65,11 @@ export function canonicalPort(port: string): string {
 
 /**
  * A PostgreSQL database name as pg reads it from a URL's path: `decodeURI`, which decodes
- * every escape but those of reserved characters (`%2F` stays: a database may be named so).
+ * every escape but those of reserved characters (`%2F` stays: a database may be named so),
+ * then each `%` of the name escaped again ({@link escapePercent}).
  */
 export function canonicalPgDatabase(database: string): string {
-  return decodeWith(decodeURI, database);
+  return escapePercent(decodeWith(decodeURI, database));
 }
 
 /**

@@ -139,6 +139,19 @@ describe('parseBackendSpec', () => {
     );
   });
 
+  it('decodes a host or database once, as pg does, however often the identity is compared', () => {
+    const same = (a: string, b: string) => sameStore(parseBackendSpec(a), parseBackendSpec(b));
+    // pg connects to a database named a%41 (decodeURI of /a%2541), not to aA.
+    expect(same('postgres://h/a%2541', 'postgres://h/aA')).toBe(false);
+    expect(same('postgres://h/a%2541', 'postgres://h/a%2541')).toBe(true);
+    // ?host= is decoded by the URL's query already: /tmp/a%41 is a socket folder of its own.
+    expect(same('postgres://h/app?host=/tmp/a%2541', 'postgres://h/app?host=/tmp/aA')).toBe(false);
+    expect(same('postgres://%2Ftmp%2Fa%2541/app', 'postgres://h/app?host=/tmp/a%2541')).toBe(true);
+    // A database pg takes from the user (no path) is a name, not URL-encoded.
+    expect(same('postgres://a%2541@h/', 'postgres://h/a%2541')).toBe(true);
+    expect(same('postgres://a%2541@h/', 'postgres://h/aA')).toBe(false);
+  });
+
   it('keeps the case of a socket folder, which a host name does not have', () => {
     const same = (a: string, b: string) => sameStore(parseBackendSpec(a), parseBackendSpec(b));
     // Paths are case-sensitive: /tmp/A and /tmp/a are two socket folders, two servers.

@@ -63,6 +63,8 @@ describe('resume markers compared in canonical form', () => {
     ['postgres://db:05432/app#s', 'postgres://db:5432/app#s'],
     ['redis://h:6379/01#app:', 'redis://h:6379/1#app:'],
     ['postgres://%2FTmp%2FPG:5432/app#s', 'postgres:///Tmp/PG:5432/app#s'],
+    // A canonical identity decodes to itself: its marker (canonical again) resumes it.
+    ['postgres://h:5432/a%2541#s', 'postgres://h:5432/a%2541#s'],
     // And a canonical marker resumes a run that spells the host otherwise.
     ['redis://localhost:6379/0#app:', 'redis://127.0.0.1:6379/0#app:'],
   ])('a marker of %s resumes as %s', async (written, resumedAs) => {
@@ -80,6 +82,8 @@ describe('resume markers compared in canonical form', () => {
     // Socket folders are paths: their case tells two servers apart.
     ['postgres:///tmp/A:5432/app#s', 'postgres:///tmp/a:5432/app#s'],
     ['postgres:///tmp/a:5432/app#s', 'postgres://%2Ftmp%2FA:5432/app#s'],
+    // The CLI's identity of /a%2541 (pg's database a%41) is not database aA, decoded once more.
+    ['postgres://h:5432/aA#s', 'postgres://h:5432/a%2541#s'],
   ])('a marker of %s is foreign to %s', async (written, other) => {
     const { source, target } = await crashedInto(written);
     await expect(migrateStorage(source, target, { sourceId: other })).rejects.toMatchObject({
