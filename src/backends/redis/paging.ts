@@ -12,7 +12,7 @@ import { decodeJson, decodeMemories } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { BucketKeys, ConversationKeys, KeyLayout } from './keys.js';
 import { READ_MEMORIES } from './memory-scripts.js';
-import { READ_RAW } from './scripts.js';
+import { READ_RAW } from './record-scripts.js';
 
 /** What one bucket gave: its ids after the cursor (live ones for the cache), and how far it read. */
 interface BucketRead {

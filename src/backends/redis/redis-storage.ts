@@ -21,7 +21,7 @@ import { conversationKeyList, writeRawKeys } from './keys.js';
 import { REMOVE_CACHE } from './cache-scripts.js';
 import { removeMemory, removeReasoningChains } from './deletes.js';
 import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
-import { READ_RAW, REMOVE_CONVERSATION, REMOVE_STRING, WRITE_RAW, WRITE_STRING } from './scripts.js';
+import { READ_RAW, REMOVE_CONVERSATION, REMOVE_STRING, WRITE_RAW, WRITE_STRING } from './record-scripts.js';
 import { READ_MEMORIES, UPSERT_MEMORY } from './memory-scripts.js';
 import { searchOwner } from './search-writer.js';
 import * as batches from './batches.js';

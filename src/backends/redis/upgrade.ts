@@ -19,7 +19,7 @@ import {
   writeRawKeys,
 } from './keys.js';
 import { READ_MEMORIES, UPSERT_MEMORY } from './memory-scripts.js';
-import { RESTORE_CHAINS, WRITE_RAW, WRITE_STRING } from './scripts.js';
+import { RESTORE_CHAINS, WRITE_RAW, WRITE_STRING } from './record-scripts.js';
 
 /** Test hooks: `beforeStep` runs before every write step and may throw to simulate a crash there. */
 export interface UpgradeHooks {
