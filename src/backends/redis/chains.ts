@@ -11,7 +11,7 @@ import type { JsonObject, SequencedChain, SequencedChainRead } from '../../core/
 import { decodeObject } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys } from './keys.js';
-import { LuaScript, indexedScript } from './scripts.js';
+import { LuaScript, indexedScript, WRITE_CHECKS } from './scripts.js';
 import { searchOwner, type SearchWriter } from './search-writer.js';
 
 const q = (value: string): string => JSON.stringify(value);
@@ -59,35 +59,6 @@ end
 `;
 
 /**
- * Lua helper `bumpFirst(counters, fields, flag)` (needs the prelude's `wrongType`), used by the
- * unindexed chain append and single memory upsert (`memory-scripts.ts`): the counters of the
- * write (pairs of field, amount), bumped by HINCRBY before its records are written, then
- * (search flag '0') search_rev and the stale mark. Against the guard's HGETALL and the closing
- * HSET this is ~20% fewer server instructions per append. When one HINCRBY fails (counters of
- * another type, a field that is not an integer), those before it are taken back (a field the
- * bump created is deleted again: absent and '0' read alike) and the error text is returned, so
- * a corrupt counter still writes nothing.
- */
-export const BUMP_FIRST = `local function bumpFirst(counters, fields, flag)
-  if flag == '0' then fields[#fields + 1], fields[#fields + 2] = 'search_rev', 1 end
-  for i = 1, #fields, 2 do
-    local value = redis.pcall('HINCRBY', counters, fields[i], fields[i + 1])
-    if type(value) == 'table' then
-      for j = 1, i - 2, 2 do
-        if redis.call('HINCRBY', counters, fields[j], -fields[j + 1]) == 0 then redis.call('HDEL', counters, fields[j]) end
-      end
-      if redis.call('TYPE', counters)['ok'] ~= 'hash' then return wrongType(counters, 'hash') end
-      return 'WRONGTYPE ' .. counters .. ' field ' .. fields[i] .. ' is not an integer'
-    end
-  end
-  if flag == '0' and redis.call('HGET', counters, 'search_stale') ~= '1' then
-    redis.call('HSET', counters, 'search_stale', 1)
-  end
-  return nil
-end
-`;
-
-/**
  * Appends chains once per token (with their search docs), then trims when asked. KEYS: chains
  * (list), chain-appends (zset), agent (hash), agents (zset), counters. ARGV: token, how long
  * tokens are remembered (ms), agent id, chains to keep (-1: no limit), search flag, search
@@ -116,8 +87,7 @@ end
  */
 export const APPEND_CHAINS = indexedScript(
   'appendChains',
-  `${TRIM_HEAD}local function failed(reply) return type(reply) == 'table' and reply.err ~= nil end
-${BUMP_FIRST}local n, keep = tonumber(ARGV[7]), tonumber(ARGV[4])
+  `${TRIM_HEAD}${WRITE_CHECKS}local n, keep = tonumber(ARGV[7]), tonumber(ARGV[4])
 if n < 1 then return redis.error_reply('ERR appendChains needs at least one chain') end
 -- The index phase takes doc numbers from the counters the guard reads, and a trim that keeps
 -- none bumps agents after the list's writes; other appends bump their counters first (bumpFirst).

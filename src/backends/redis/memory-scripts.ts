@@ -3,8 +3,7 @@
  * `bump` and the search index's come with `indexedScript`, `scripts.ts`). The batch script,
  * `UPSERT_MEMORIES`, is in `batch-scripts.ts`.
  */
-import { BUMP_FIRST } from './chains.js';
-import { indexedScript, LuaScript } from './scripts.js';
+import { indexedScript, LuaScript, WRITE_CHECKS } from './scripts.js';
 
 /** The type and counter check of the memory scripts (KEYS as {@link UPSERT_MEMORY}), before any write. */
 export const MEMORY_GUARD = `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
@@ -86,8 +85,7 @@ end
  */
 export const UPSERT_MEMORY = indexedScript(
   'upsertMemory',
-  `${BUMP_FIRST}local function failed(reply) return type(reply) == 'table' and reply.err ~= nil end
-local old = redis.pcall('HSTRLEN', KEYS[2], ARGV[1])
+  `${WRITE_CHECKS}local old = redis.pcall('HSTRLEN', KEYS[2], ARGV[1])
 if failed(old) then return redis.error_reply(wrongType(KEYS[2], 'hash')) end
 ${NEW_UNINDEXED}${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[6])
 local added, bad = upsertMemory(old, ARGV[1], ARGV[2], ARGV[3], ARGV[4], index, ARGV[7], ARGV[8])
