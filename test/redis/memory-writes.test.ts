@@ -38,6 +38,22 @@ describeWithService('redis')('redis single memory writes', () => {
     );
   }
 
+  it.each(['single', 'batch'])(
+    'drops the doc of a stored empty value when it is replaced, %s write',
+    async (how) => {
+      const s = await ctx.open({ searchIndex: true });
+      await s.storeMemory('c', 'm1', { text: 'xylophone' });
+      await ctx.raw().hset(layout().memoryData, 'm1', '');
+      if (how === 'single') await s.storeMemory('c', 'm1', { text: 'zither' });
+      else await s.storeMemories('c', [{ memoryId: 'm1', data: { text: 'zither' } }]);
+      expect(await s.search({ text: 'xylophone' })).toEqual([]);
+      expect(await s.search({ text: 'zither' })).toMatchObject([{ kind: 'memories', memoryId: 'm1' }]);
+      // One doc left in the index (its name and its number), its first number marked gone.
+      expect(await ctx.raw().hlen(layout().bucket.searchDocs)).toBe(2);
+      expect(await ctx.raw().hget(layout().bucket.counters, 'search_docs')).toBe('1');
+    },
+  );
+
   describe.each([true, false])('searchIndex %s', (searchIndex) => {
     it('counts new and replaced memories exactly and keeps position and created_at', async () => {
       const s = await ctx.open({ searchIndex });
@@ -89,6 +105,27 @@ describeWithService('redis')('redis single memory writes', () => {
       expect(stats.memory_count).toBe(1);
       expect(stats.total_bytes).toBe(Buffer.byteLength((await ctx.raw().hget(k.memoryData, 'm1'))!));
     });
+
+    it.each(['single', 'batch'])(
+      'takes a stored empty value (a hand edit) as a replace, %s write: counted once, listed once',
+      async (how) => {
+        const s = await ctx.open({ searchIndex });
+        const k = layout();
+        await s.storeMemory('c', 'm1', { v: 1, created_at: '2020-01-01T00:00:00.000Z' });
+        await ctx.raw().hset(k.memoryData, 'm1', '');
+        const bytes = Number(await ctx.raw().hget(k.bucket.counters, 'bytes'));
+        if (how === 'single') await s.storeMemory('c', 'm1', { v: 2 });
+        else await s.storeMemories('c', [{ memoryId: 'm1', data: { v: 2 } }]);
+        const json = (await ctx.raw().hget(k.memoryData, 'm1'))!;
+        expect(await ctx.raw().lrange(k.memories, 0, -1)).toEqual(['m1']);
+        const memories = await s.loadMemories('c');
+        expect(memories.map((m) => [m.v, m.created_at])).toEqual([[2, '2020-01-01T00:00:00.000Z']]);
+        const stats = await s.getStorageStats();
+        expect(stats.memory_count).toBe(1);
+        // As a replace: the stored value's 0 bytes are taken off (the hand edit left the counter).
+        expect(stats.total_bytes).toBe(bytes + Buffer.byteLength(json));
+      },
+    );
 
     const names = ['memories', 'memoryData', 'memoryCreated', 'conversationIds', 'counters'] as const;
     it.each(BEFORE.flatMap((before) => names.map((name) => [name, before] as const)))(

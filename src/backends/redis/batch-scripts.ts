@@ -33,7 +33,8 @@ local function callAll(command, key, list)
 end
 local n, default = tonumber(ARGV[5]), ARGV[4]
 local last = 5 + 3 * n
--- The stored length (0: none) and whether a created_at is kept, per id, as the batch goes.
+-- The stored length (nil: none; 0 is an empty value, a replace) and whether a created_at is
+-- kept, per id, as the batch goes.
 local length, dated = {}, {}
 local function readStored(key, into, value)
   if keyTypes[key] == 'none' then return end
@@ -55,13 +56,13 @@ local records, fresh, created, added, bytes = {}, {}, {}, 0, 0
 local function prepare()
   for i = 6, last, 3 do
     local id, json, chosen = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-    local old = length[id] or 0
+    local old = length[id]
     if docs then
       local doc = 'm' .. ARGV[3] .. id
-      if old ~= 0 or stale then unindexDoc(KEYS[5], doc) end
+      if old or stale then unindexDoc(KEYS[5], doc) end
       docs.add(doc, ARGV[last + (i - 3) / 3])
     end
-    if old == 0 then
+    if not old then
       added = added + 1
       fresh[#fresh + 1] = id
     end
@@ -74,7 +75,7 @@ local function prepare()
       created[#created + 1] = chosen == '' and default or string.sub(chosen, 2)
       dated[id] = true
     end
-    bytes = bytes + #json - old
+    bytes = bytes + #json - (old or 0)
     length[id] = #json
   end
   if docs then addDocs(KEYS[5], docs.docs, docs.specs) end

@@ -21,7 +21,9 @@ if bad then return redis.error_reply(bad) end
  */
 const UPSERT_MEMORY_FN = `local function upsertMemory(old, id, json, created, explicit, index, owner, spec)
   if index then
-    local bad = indexPhase(KEYS[5], indexDoc, KEYS[5], 'm' .. owner .. id, spec, old == 0 and not searchStale(KEYS[5]))
+    -- A doc known new skips the read of its old postings; HSTRLEN is 0 for an empty stored value too.
+    local fresh = old == 0 and not searchStale(KEYS[5]) and redis.call('HEXISTS', KEYS[2], id) == 0
+    local bad = indexPhase(KEYS[5], indexDoc, KEYS[5], 'm' .. owner .. id, spec, fresh)
     if bad then return 0, bad end
   end
   local added = redis.call('HSET', KEYS[2], id, json)
@@ -47,7 +49,10 @@ ${MEMORY_GUARD}`;
  * an explicit created_at over a leftover one are written last, when nothing can fail. A
  * replace (its old value and created_at would make take-backs inexact) and the index on (its
  * phase takes doc numbers from the counters read) keep the guard path below. 211k -> 157k
- * server instructions per call (docs/performance-history.md, Redis).
+ * server instructions per call (docs/performance-history.md, Redis). HSTRLEN is also 0 for a
+ * stored empty value (only a hand edit or an older writer leaves one): the data HSET then
+ * replaced a memory (it returns 0), so the id pushed and the memory counted are taken back,
+ * leaving what a replace writes, with no command more for a new memory.
  */
 const NEW_UNINDEXED = `if old == 0 and ARGV[6] ~= '1' then
   local pushed = redis.pcall('RPUSH', KEYS[1], ARGV[1])
@@ -72,9 +77,13 @@ const NEW_UNINDEXED = `if old == 0 and ARGV[6] ~= '1' then
     takeBack()
     return redis.error_reply(bad)
   end
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  local added = redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
   if fresh == 0 and ARGV[4] == '1' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
-  return 1
+  if added == 0 then
+    redis.call('RPOP', KEYS[1])
+    redis.call('HINCRBY', KEYS[5], 'memories', -1)
+  end
+  return added
 end
 `;
 
