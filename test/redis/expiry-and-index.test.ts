@@ -153,6 +153,31 @@ describeWithService('redis')('redis cache expiry and index', () => {
     }
   }
 
+  it.each(['purge', 'write', 'batch write'])(
+    'takes an entry as expired at its expiresAt instant, as loads do (%s)',
+    async (how) => {
+      const s = await ctx.open();
+      const realNow = Date.now.bind(Date);
+      const start = realNow();
+      const clock = jest.spyOn(Date, 'now').mockImplementation(() => start);
+      try {
+        await s.storeCacheEntry('k', { v: 1 }, 60);
+        clock.mockImplementation(() => start + 60_000);
+        expect(await s.loadCacheEntry('k')).toBeNull();
+        expect(await s.listCacheKeys()).toEqual([]);
+        expect((await s.getStorageStats()).cache_entry_count).toBe(0);
+        const neighbour = sameBucketKey('k');
+        if (how === 'purge') expect(await s.purgeExpiredCache()).toBe(1);
+        if (how === 'write') await s.storeCacheEntry(neighbour, { v: 2 });
+        if (how === 'batch write') await s.storeCacheEntries([{ key: neighbour, data: { v: 2 } }]);
+        const left = how === 'purge' ? [] : [neighbour, neighbour];
+        expect(await indexed()).toEqual(left);
+      } finally {
+        clock.mockRestore();
+      }
+    },
+  );
+
   it('lists, counts and keeps what it loads when the client clock is ahead of the server', async () => {
     const s = await ctx.open();
     await withClockOffset(10 * 60_000, async () => {

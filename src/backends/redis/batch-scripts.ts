@@ -122,7 +122,7 @@ for b = 1, buckets do
   local keysZ, expiryZ = KEYS[2 * b - 1], KEYS[2 * b]
   local t = redis.call('TYPE', keysZ)['ok']
   if t ~= 'none' and t ~= 'zset' then return redis.error_reply(wrongType(keysZ, 'zset')) end
-  local expired = redis.pcall('ZRANGEBYSCORE', expiryZ, '-inf', '(' .. now, 'LIMIT', 0, limit)
+  local expired = redis.pcall('ZRANGEBYSCORE', expiryZ, '-inf', now, 'LIMIT', 0, limit)
   if expired.err then return redis.error_reply(wrongType(expiryZ, 'zset')) end
   gone[b] = expired
 end

@@ -1,5 +1,8 @@
 /**
  * Lua scripts of the cache and of stats (layout v2, see `keys.ts`): each touches one bucket.
+ * An entry is expired from its `expiresAt` instant on (score <= now), as loads read it
+ * (`isCacheExpired`): trims and purges take the score `now` (inclusive), listings and stats
+ * count only scores above it.
  */
 import { LuaScript, script } from './scripts.js';
 
@@ -25,7 +28,7 @@ if not now then
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   score = now + tonumber(ARGV[3])
 end
-local gone = redis.pcall('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, ARGV[4])
+local gone = redis.pcall('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, ARGV[4])
 local bad, expected = nil, 'zset'
 if gone.err then
   bad = KEYS[3]
@@ -106,7 +109,7 @@ return {last, live}`,
 export const PURGE_CACHE = new LuaScript(
   'purgeCache',
   `local removed = 0
-for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])) do
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])) do
   redis.call('ZREM', KEYS[2], key)
   removed = removed + redis.call('ZREM', KEYS[1], key)
 end
