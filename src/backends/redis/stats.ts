@@ -20,6 +20,9 @@ const COUNTERS = [
   'bytes',
 ];
 
+/** A counter's value as the write scripts keep it (`guard` in `scripts.ts` refuses any other). */
+const INTEGER = /^-?\d+$/;
+
 /** Counts of everything stored under the store's prefix (live cache entries at `nowMs`). */
 export async function collectRedisStats(
   redis: RedisConnection,
@@ -39,10 +42,16 @@ export async function collectRedisStats(
         ) as Promise<[string[], number]>,
     ),
   );
-  for (const [flat, liveCache] of replies) {
+  for (const [n, [flat, liveCache]] of replies.entries()) {
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const name = flat[i] as string;
-      totals.set(name, (totals.get(name) ?? 0) + Number(flat[i + 1]));
+      const value = flat[i + 1] as string;
+      // As the write scripts' guard: a count that is not an integer would be NaN in the stats.
+      if (!INTEGER.test(value)) {
+        const counters = keys.buckets[n]!.counters;
+        throw redis.corrupt('read bucket stats', `${counters} field ${name} is not an integer`);
+      }
+      totals.set(name, (totals.get(name) ?? 0) + Number(value));
     }
     cacheEntries += liveCache;
   }
