@@ -5,8 +5,13 @@
 import Redis, { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
-import { BatchPartiallyAppliedError, CorruptDataError } from '../../src/core/index.js';
-import { redisBinariesMissing, RedisClusterProcesses, scanKeysWithPrefix } from './redis-server.js';
+import { BatchPartiallyAppliedError, ConfigError, CorruptDataError } from '../../src/core/index.js';
+import {
+  deleteKeysWithPrefix,
+  redisBinariesMissing,
+  RedisClusterProcesses,
+  scanKeysWithPrefix,
+} from './redis-server.js';
 import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
 
@@ -99,5 +104,25 @@ describeWithService('redis')('redis layout v2 on a cluster', () => {
     );
     await client!.del(bad.cacheExpiry);
     await s.shutdown();
+  });
+
+  it('refuses a key prefix whose first brace opens an empty hash tag, before any I/O', async () => {
+    // `{}` is no hash tag to a cluster: each whole key is hashed, so a record's keys (and its
+    // bucket's) would land in different slots and every write script would fail (CROSSSLOT).
+    const keyPrefix = `${uniqueTestPrefix()}{}`;
+    const open = async () => {
+      const s = new RedisStorage({ client: client!, keyPrefix });
+      try {
+        await s.initialize();
+        await s.storeConversation('c', { a: 1 });
+      } finally {
+        await s.shutdown();
+      }
+    };
+    const error = await open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ key: 'keyPrefix' });
+    // Nothing was written (and nothing is left behind by a refused open).
+    expect(await deleteKeysWithPrefix(client!, keyPrefix)).toBe(0);
   });
 });

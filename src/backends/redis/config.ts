@@ -106,6 +106,24 @@ export const REDIS_KEYS_WITHOUT_ENV: KeysWithoutEnv = {
   commandTimeout: 'integer',
 };
 
+/**
+ * A cluster hashes the text between a key's first `{` and the next `}`, but the whole key when
+ * that text is empty: with a prefix whose first brace opens `{}`, a record's keys and its
+ * bucket's would land in different slots and every write script fail (CROSSSLOT). A standalone
+ * server has no slots, so such a prefix is refused on a cluster only.
+ */
+function checkClusterPrefix(prefix: string): void {
+  const open = prefix.indexOf('{');
+  if (open >= 0 && prefix[open + 1] === '}') {
+    throw new ConfigError(
+      `redis storage keyPrefix ${JSON.stringify(prefix)} opens an empty hash tag ("{}") at its first brace, ` +
+        "so a Redis Cluster would hash each whole key and a record's keys would not share a slot; " +
+        'use a prefix without "{}"',
+      'keyPrefix',
+    );
+  }
+}
+
 /** Validates a Redis config (before any I/O); throws `ConfigError` naming the key. */
 export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
   const parsed = parseBackendConfig('redis', redisConfigSchema, raw);
@@ -114,6 +132,9 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
   }
   // ioredis makes every URL parameter a client option, over the library's own settings.
   checkConfigUrlParams('redis', parsed.url);
+  if (parsed.client !== undefined && (parsed.client as { isCluster?: boolean }).isCluster === true) {
+    checkClusterPrefix(parsed.keyPrefix);
+  }
   return {
     url: parsed.url ?? DEFAULT_REDIS_URL,
     keyPrefix: parsed.keyPrefix,

@@ -54,7 +54,9 @@
  *   chains list and the agent's index entry but keeps the agent hash, so `next` never goes back.
  * - `%`, `{` and `}` in ids and keys are written as `%25`, `%7B` and `%7D`, so braces in user
  *   ids can neither pick the slot nor make two ids share a key. (A prefix that contains `{...}`
- *   itself pins every key to that one slot: still correct, but a cluster cannot spread it.)
+ *   itself pins every key to that one slot: still correct, but a cluster cannot spread it; one
+ *   whose first brace opens an empty `{}` makes a cluster hash each whole key, and is refused
+ *   there: `checkClusterPrefix`, `config.ts`.)
  */
 
 /** Layout version stored at `<prefix>{index}:layout`. */
