@@ -1,9 +1,9 @@
 /** Config validation before any I/O, a given client, and passwords kept out of every message. */
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { redactUrl } from '../../src/core/index.js';
 import { BackendUnavailableError, ConfigError } from '../../src/core/index.js';
-import { REDIS_TEST_URL, useRedisStore } from './helpers.js';
+import { keysWithPrefix, REDIS_TEST_URL, useRedisStore } from './helpers.js';
 import { freePort, redisBinariesMissing, RedisServerProcess } from './redis-server.js';
 import { describeWithService } from '../services.js';
 
@@ -114,6 +114,35 @@ describeWithService('redis')('redis with a given client', () => {
       expect(await other.loadConversation('c1')).toEqual({ v: 1 });
     } finally {
       client.disconnect();
+    }
+  });
+
+  it("refuses a given client with ioredis's own keyPrefix, before any I/O", async () => {
+    // ioredis prefixes the keys of commands, not the key names the scripts build from their
+    // arguments: with one, a purge removed live cache entries from the listings and searches
+    // found nothing.
+    const client = new Redis(REDIS_TEST_URL, { keyPrefix: `${ctx.prefix()}outer:`, lazyConnect: true });
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], {
+      redisOptions: { keyPrefix: 'outer:' },
+      lazyConnect: true,
+    });
+    try {
+      for (const given of [client, cluster]) {
+        const open = async () => {
+          const s = new RedisStorage({ client: given, keyPrefix: 'inner:' });
+          await s.initialize();
+          await s.shutdown();
+        };
+        const error = await open().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(error).toMatchObject({ key: 'client' });
+        expect((error as Error).message).toContain('keyPrefix');
+      }
+      expect(client.status).toBe('wait');
+      expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual([]);
+    } finally {
+      client.disconnect();
+      cluster.disconnect();
     }
   });
 });

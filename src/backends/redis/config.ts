@@ -124,6 +124,25 @@ function checkClusterPrefix(prefix: string): void {
   }
 }
 
+/**
+ * A given client's settings the store cannot work with. ioredis's own `keyPrefix` (a Cluster
+ * takes its `redisOptions`' too) prefixes the keys of commands, not the key names the scripts
+ * build from their arguments (a purge's value keys, the search index's): with one, a purge
+ * removed live cache entries from the listings and searches found nothing. The store's
+ * `keyPrefix` does what it would.
+ */
+function checkGivenClient(client: RedisClient, prefix: string): void {
+  const options = (client as { options?: { keyPrefix?: unknown } }).options;
+  if (typeof options?.keyPrefix === 'string' && options.keyPrefix !== '') {
+    throw new ConfigError(
+      `redis storage client has ioredis's own keyPrefix ${JSON.stringify(options.keyPrefix)}, which the ` +
+        "store's scripts cannot follow; give a client without one and put the prefix in the store's keyPrefix",
+      'client',
+    );
+  }
+  if ((client as { isCluster?: boolean }).isCluster === true) checkClusterPrefix(prefix);
+}
+
 /** Validates a Redis config (before any I/O); throws `ConfigError` naming the key. */
 export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
   const parsed = parseBackendConfig('redis', redisConfigSchema, raw);
@@ -132,9 +151,7 @@ export function parseRedisConfig(raw: unknown): ResolvedRedisConfig {
   }
   // ioredis makes every URL parameter a client option, over the library's own settings.
   checkConfigUrlParams('redis', parsed.url);
-  if (parsed.client !== undefined && (parsed.client as { isCluster?: boolean }).isCluster === true) {
-    checkClusterPrefix(parsed.keyPrefix);
-  }
+  if (parsed.client !== undefined) checkGivenClient(parsed.client, parsed.keyPrefix);
   return {
     url: parsed.url ?? DEFAULT_REDIS_URL,
     keyPrefix: parsed.keyPrefix,
