@@ -3,9 +3,9 @@
  * per bucket (one small script per bucket, O(buckets) whatever the number of records).
  */
 import type { Redis } from 'ioredis';
-import type { HealthProbe, JsonValue, StatsSnapshot } from '../../core/index.js';
+import { CorruptDataError, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
 import type { RedisConnection } from './connection.js';
-import type { KeyLayout } from './keys.js';
+import type { BucketKeys, KeyLayout } from './keys.js';
 import { BUCKET_STATS } from './cache-scripts.js';
 
 /** Counter fields of a bucket (see `keys.ts`), as the scripts name them. */
@@ -23,6 +23,25 @@ const COUNTERS = [
 /** A counter's value as the write scripts keep it (`guard` in `scripts.ts` refuses any other). */
 const INTEGER = /^-?\d+$/;
 
+/**
+ * Rethrows `error` of bucket `bucket`'s stats script; a `WRONGTYPE` (the server's text names no
+ * key) as a `CorruptDataError` naming the key of another type, found by asking both keys' types.
+ */
+async function nameWrongType(redis: RedisConnection, bucket: BucketKeys, error: unknown): Promise<never> {
+  if (!(error instanceof CorruptDataError)) throw error;
+  const expected: Array<[string, string]> = [
+    [bucket.counters, 'hash'],
+    [bucket.cacheExpiry, 'zset'],
+  ];
+  for (const [key, type] of expected) {
+    const found = await redis.run('read bucket stats', (c) => c.type(key));
+    if (found !== 'none' && found !== type) {
+      throw redis.corrupt('read bucket stats', `${key} is a ${found}, expected a ${type}`, error);
+    }
+  }
+  throw error;
+}
+
 /** Counts of everything stored under the store's prefix (live cache entries at `nowMs`). */
 export async function collectRedisStats(
   redis: RedisConnection,
@@ -32,14 +51,15 @@ export async function collectRedisStats(
   const totals = new Map<string, number>(COUNTERS.map((name) => [name, 0]));
   let cacheEntries = 0;
   const replies = await Promise.all(
-    keys.buckets.map(
-      (bucket) =>
+    keys.buckets.map((bucket) =>
+      (
         redis.script(
           'read bucket stats',
           BUCKET_STATS,
           [bucket.counters, bucket.cacheExpiry],
           [nowMs],
-        ) as Promise<[string[], number]>,
+        ) as Promise<[string[], number]>
+      ).catch((error: unknown) => nameWrongType(redis, bucket, error)),
     ),
   );
   for (const [n, [flat, liveCache]] of replies.entries()) {
