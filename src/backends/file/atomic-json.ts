@@ -94,6 +94,8 @@ export interface AtomicWriteOptions {
    * earlier writes (see `list-format.ts`).
    */
   listField?: string;
+  /** With `listField`: the list as read from the file, whose records keep their text (`record-texts.ts`). */
+  readList?: readonly JsonValue[];
 }
 
 /** What {@link writeTemp} leaves to do: folders to sync after the rename, and the file's identity. */
@@ -185,7 +187,9 @@ export async function atomicWriteJson(
   const { listField, pretty } = options;
   const isList =
     listField !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value);
-  const text = isList ? formatListEnvelope(value, listField, pretty) : formatJson(value, pretty);
+  const text = isList
+    ? formatListEnvelope(value, listField, pretty, options.readList)
+    : formatJson(value, pretty);
   const written = await writeAndRename(file, text, options);
   try {
     await syncDirs(written.dirs);
@@ -272,13 +276,16 @@ export function missingOrThrow(file: string, error: unknown): undefined {
 
 /** The JSON value in `bytes`, read from `file`; not UTF-8 or not JSON is a {@link CorruptDataError}. */
 export function jsonFromBytes(file: string, bytes: Buffer): JsonValue {
-  let text: string;
+  return parseStoredJson(textFromBytes(file, bytes), file);
+}
+
+/** The text of `bytes`, read from `file`; not UTF-8 is a {@link CorruptDataError}. */
+export function textFromBytes(file: string, bytes: Buffer): string {
   try {
-    text = UTF8.decode(bytes);
+    return UTF8.decode(bytes);
   } catch (error) {
     throw new CorruptDataError(file, 'not valid UTF-8', error);
   }
-  return parseStoredJson(text, file);
 }
 
 /** {@link readParsedFile}, synchronously (for batched reads of page-cached files). */

@@ -234,14 +234,16 @@ export class FileChains {
     });
   }
 
+  /** Replaces the chains file by `chains`; records of `old` (the file as read) keep their text. */
   private async writeChains(
     agentId: string,
     chains: JsonObject[],
+    old: readonly JsonObject[],
     assertHeld: AssertLockHeld,
   ): Promise<void> {
     const file = this.layout.chainsFile(agentId);
     if (chains.length === 0) return this.folders.remove(file, assertHeld);
-    await this.folders.replace(file, chainsEnvelope(agentId, chains, nowTimestamp()), assertHeld);
+    await this.folders.replace(file, chainsEnvelope(agentId, chains, nowTimestamp()), assertHeld, old);
   }
 
   /**
@@ -268,7 +270,7 @@ export class FileChains {
       pending.old_list_hash = listHash(old, old.length);
     }
     await this.writeState(agentId, { agent_id: agentId, first, pending }, assertHeld);
-    await this.writeChains(agentId, kept, assertHeld);
+    await this.writeChains(agentId, kept, old, assertHeld);
     await this.writeState(agentId, { agent_id: agentId, first: next }, assertHeld);
   }
 }

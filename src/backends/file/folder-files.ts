@@ -111,17 +111,18 @@ export class FolderFiles {
   /**
    * Backs up the current `file`, then replaces it atomically; the caller holds its folder's
    * lock. The folder is created when missing (never the base folder, see `ensureDirUnder`).
+   * `readList`: for a list file, the list as read from it (see {@link write}).
    */
-  async replace(file: string, envelope: JsonObject, assertHeld: AssertLockHeld): Promise<void> {
+  async replace(
+    file: string,
+    envelope: JsonObject,
+    assertHeld: AssertLockHeld,
+    readList?: readonly JsonValue[],
+  ): Promise<void> {
     this.lists.forget(file);
     const tracked = this.listener !== null;
-    const identity = await this.write(
-      file,
-      envelope,
-      assertHeld,
-      () => this.backups.beforeOverwrite(file),
-      tracked,
-    );
+    const backUp = () => this.backups.beforeOverwrite(file);
+    const identity = await this.write(file, envelope, assertHeld, backUp, tracked, readList);
     this.counts.written(file, envelope, identity);
     await this.listener?.written(file, envelope, identity);
   }
@@ -188,7 +189,7 @@ export class FolderFiles {
    */
   loadList(
     file: string,
-    parse: (file: string, value: JsonValue) => JsonValue[],
+    parse: (file: string, value: JsonValue, text: string) => JsonValue[],
   ): Promise<JsonValue[] | null> {
     return this.lists.read(file, parse);
   }
@@ -206,24 +207,27 @@ export class FolderFiles {
   ): Promise<void> {
     this.lists.forget(file);
     const backUp = () => this.backups.beforeOverwrite(file, read.stat);
-    // The records kept from earlier writes keep their encoded bytes (see `list-format.ts`).
-    const listField = LIST_FIELDS[path.basename(file)];
-    const identity = await this.write(file, envelope, assertHeld, backUp, true, listField);
+    const identity = await this.write(file, envelope, assertHeld, backUp, true, read.list);
     if (identity !== undefined) this.lists.remember(file, identity, list);
     this.counts.written(file, envelope, identity);
     await this.listener?.written(file, envelope, identity);
   }
 
-  /** Writes `file`, backing up the old one (`backUp`) meanwhile; returns its identity when asked or tracked. */
+  /**
+   * Writes `file`, backing up the old one (`backUp`) meanwhile; returns its identity when asked
+   * or tracked. A list file reuses its records' encoded bytes (see `list-format.ts`), and those
+   * of `readList`, the list as read from it, keep the text they had (see `record-texts.ts`).
+   */
   private async write(
     file: string,
     envelope: JsonObject,
     assertHeld: AssertLockHeld,
     backUp: () => Promise<void>,
     identity = false,
-    listField?: string,
+    readList?: readonly JsonValue[],
   ): Promise<string | undefined> {
     const dir = path.dirname(file);
+    const listField = LIST_FIELDS[path.basename(file)];
     const written = await atomicWriteJson(file, envelope, {
       pretty: this.pretty,
       beforeCommit: assertHeld,
@@ -233,7 +237,7 @@ export class FolderFiles {
       identity: identity || this.backups.enabled,
       beforeRename: backUp,
       sharedSyncDirs: this.layout.fixedDirs,
-      ...(listField === undefined ? {} : { listField }),
+      ...(listField === undefined ? {} : { listField, ...(readList ? { readList } : {}) }),
     });
     this.wrote(file, written);
     return written;

@@ -6,6 +6,8 @@
 import type { JsonObject, JsonValue } from '../../core/index.js';
 import { readParsedFile } from './atomic-json.js';
 import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
+import { readWithIdentity } from './list-reads.js';
+import { keepRecordTexts } from './record-texts.js';
 import type { FolderFiles } from './folder-files.js';
 import type { StoreLayout } from './layout.js';
 import type { FileNames } from './name-folding.js';
@@ -51,16 +53,15 @@ export class FolderReads {
   async memories(conversationId: string): Promise<JsonObject[]> {
     if (await this.isConversationTwin(conversationId)) return [];
     const file = this.layout.conversationFile(conversationId, 'memories');
-    const memories = await this.folders.loadList(file, (f, value) =>
-      parseListEnvelope(f, value, 'memories', true),
+    const memories = await this.folders.loadList(file, (f, value, text) =>
+      recordsOf(f, value, text, 'memories'),
     );
     return memories === null ? [] : structuredClone(memories as JsonObject[]);
   }
 
   /** The memories file as it is, without the twin check (a writer holding the lock checked it). */
   async memoriesFile(conversationId: string): Promise<JsonObject[]> {
-    const file = this.layout.conversationFile(conversationId, 'memories');
-    return (await readParsedFile(file, (f, value) => parseListEnvelope(f, value, 'memories', true))) ?? [];
+    return readRecords(this.layout.conversationFile(conversationId, 'memories'), 'memories');
   }
 
   /** The agent's chains oldest first (copies); with `limit`, the last `limit`. */
@@ -68,15 +69,14 @@ export class FolderReads {
     if (this.names.folds && (await this.folders.twinOf(this.layout.agentsDir, agentId)) !== null) return [];
     const file = this.layout.chainsFile(agentId);
     const chains =
-      (await this.folders.loadList(file, (f, value) => parseListEnvelope(f, value, 'chains', true))) ?? [];
+      (await this.folders.loadList(file, (f, value, text) => recordsOf(f, value, text, 'chains'))) ?? [];
     // Only the records handed out are copied: the parsed file may be kept for the next load.
     return structuredClone((limit === null ? chains : chains.slice(-limit)) as JsonObject[]);
   }
 
   /** The chains file as it is, without the twin check (a writer holding the lock checked it). */
   async chainsFile(agentId: string): Promise<JsonObject[]> {
-    const file = this.layout.chainsFile(agentId);
-    return (await readParsedFile(file, (f, value) => parseListEnvelope(f, value, 'chains', true))) ?? [];
+    return readRecords(this.layout.chainsFile(agentId), 'chains');
   }
 
   /** True when the conversation's folder is a twin's; no I/O on a folder that does not fold names. */
@@ -84,4 +84,21 @@ export class FolderReads {
     if (!this.names.folds) return false;
     return (await this.folders.twinOf(this.layout.conversationsDir, conversationId)) !== null;
   }
+}
+
+/**
+ * The records of a list file (`field`: `memories` or `chains`) parsed from `text`, each one's
+ * text kept, so a rewrite of the file writes the records it did not change as they were read
+ * (see `record-texts.ts`).
+ */
+function recordsOf(file: string, value: JsonValue, text: string, field: string): JsonObject[] {
+  const records = parseListEnvelope(file, value, field, true);
+  keepRecordTexts(text, records, field);
+  return records;
+}
+
+/** The records of the list file `file` (`[]` when it does not exist), for an update of it. */
+async function readRecords(file: string, field: string): Promise<JsonObject[]> {
+  const { value, text } = await readWithIdentity(file);
+  return value === undefined ? [] : recordsOf(file, value, text, field);
 }

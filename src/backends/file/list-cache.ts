@@ -57,7 +57,7 @@ export class ListFileCache {
    */
   async read(
     file: string,
-    parse: (file: string, value: JsonValue) => JsonValue[],
+    parse: (file: string, value: JsonValue, text: string) => JsonValue[],
   ): Promise<JsonValue[] | null> {
     const entry = this.entries.get(file);
     if (entry !== undefined) {
@@ -70,9 +70,9 @@ export class ListFileCache {
       this.forget(file);
       if (stat === null) return null;
     }
-    const { value, identity } = await readWithIdentity(file);
+    const { value, identity, text } = await readWithIdentity(file);
     if (value === undefined) return null;
-    const list = parse(file, value);
+    const list = parse(file, value, text);
     if (identity !== null) this.remember(file, identity, list);
     return list;
   }

@@ -6,8 +6,8 @@
  * Two thread-pool trips (`open`, `read`); the `fstat` and `close` are made at once (`fd-io.ts`).
  * Listings read with {@link readWithIdentitySync}, every call made at once.
  */
-import type { JsonValue } from '../../core/index.js';
-import { type FileIdentity, identityOf, jsonFromBytes, missingOrThrow } from './atomic-json.js';
+import { type JsonValue, parseStoredJson } from '../../core/index.js';
+import { type FileIdentity, identityOf, missingOrThrow, textFromBytes } from './atomic-json.js';
 import { type BytesAndStat, readFileAndStat, readFileAndStatSync } from './fd-io.js';
 
 /**
@@ -23,6 +23,8 @@ export interface ReadWithIdentity {
   value: JsonValue | undefined;
   /** The identity of what was read, or `null` when it is too recent to trust. */
   identity: FileIdentity | null;
+  /** The file's text (`''` when it does not exist). */
+  text: string;
 }
 
 /** Reads and parses `file` (errors as `readJsonFile`), with the identity of the content read. */
@@ -32,7 +34,7 @@ export async function readWithIdentity(file: string): Promise<ReadWithIdentity> 
   try {
     read = await readFileAndStat(file);
   } catch (error) {
-    return { value: missingOrThrow(file, error), identity: null };
+    return { value: missingOrThrow(file, error), identity: null, text: '' };
   }
   return parsedWithIdentity(file, read, started);
 }
@@ -44,12 +46,13 @@ export function readWithIdentitySync(file: string): ReadWithIdentity {
   try {
     read = readFileAndStatSync(file);
   } catch (error) {
-    return { value: missingOrThrow(file, error), identity: null };
+    return { value: missingOrThrow(file, error), identity: null, text: '' };
   }
   return parsedWithIdentity(file, read, started);
 }
 
 function parsedWithIdentity(file: string, read: BytesAndStat, started: number): ReadWithIdentity {
   const settled = Number(read.stat.mtimeMs) < started - SETTLED_AFTER_MS;
-  return { value: jsonFromBytes(file, read.bytes), identity: settled ? identityOf(read.stat) : null };
+  const text = textFromBytes(file, read.bytes);
+  return { value: parseStoredJson(text, file), identity: settled ? identityOf(read.stat) : null, text };
 }
