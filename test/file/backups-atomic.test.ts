@@ -87,6 +87,35 @@ describe('backups', () => {
     expect(await filesIn(path.join(storage.baseDir, 'cache'))).toEqual(['k.json']);
   });
 
+  it('prunes the backups an earlier open kept once maxBackupFiles is 0, as it prunes down to 1', async () => {
+    const first = await openStore();
+    const { baseDir } = first;
+    const lookalike = 's.20200101_000000.backup';
+    await first.storeSystemState(lookalike, { mine: true });
+    for (let i = 0; i < 3; i += 1) {
+      await first.storeConversation('c1', { i });
+      await first.storeConversation('c2', { i });
+      await first.storeSystemState('s', { i });
+    }
+    await first.shutdown();
+    const stateBackups = async () =>
+      (await filesIn(path.join(baseDir, 'system'))).filter((name) => /^s\.\d{8}_\d{6}_\d{6}\./.test(name));
+    expect((await listTree(baseDir)).filter(isBackup)).toHaveLength(7); // the look-alike key too
+    for (const keep of [1, 0]) {
+      const storage = await openStore({ baseDir, maxBackupFiles: keep });
+      await storage.storeConversation('c1', { i: 3 + keep });
+      await storage.storeSystemState('s', { i: 3 + keep });
+      await storage.shutdown();
+      const c1 = (await filesIn(conversationDir(baseDir, 'c1'))).filter(isBackup);
+      expect([c1.length, (await stateBackups()).length]).toEqual([keep, keep]);
+    }
+    // Only the files written lose their backups; a key named like a backup is data.
+    expect((await filesIn(conversationDir(baseDir, 'c2'))).filter(isBackup)).toHaveLength(2);
+    const storage = await openStore({ baseDir, maxBackupFiles: 0 });
+    expect(await storage.loadSystemState(lookalike)).toEqual({ mine: true });
+    expect(await storage.loadSystemState('s')).toEqual({ i: 3 });
+  });
+
   it('backs up system state, never lists a backup as a key, and never prunes a key that looks like a backup', async () => {
     const storage = await openStore({ maxBackupFiles: 1 });
     const lookalike = 'runtime.20200101_000000.backup';

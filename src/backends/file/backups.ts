@@ -113,9 +113,12 @@ export class Backups {
     private readonly mayPrune: MayPrune = async () => true,
   ) {}
 
-  /** True when this store makes backups. */
+  /**
+   * True when this store manages backups (`createBackups`): it makes them when `keep` is over
+   * 0, and prunes them to the newest `keep` (with `keep` 0, the ones an earlier open kept).
+   */
   get enabled(): boolean {
-    return this.policy.enabled && this.policy.keep > 0;
+    return this.policy.enabled;
   }
 
   /**
@@ -130,13 +133,14 @@ export class Backups {
       this.remembered.delete(file);
       return; // nothing to back up yet
     }
-    const name = await this.makeBackup(file);
+    // `keep` 0 makes none, but prunes what a larger `keep` left, as a smaller one prunes down to it.
+    const name = this.policy.keep > 0 ? await this.makeBackup(file) : undefined;
     if (name === null) return;
     const remembered = this.remembered.get(file);
     this.remembered.delete(file); // re-inserted below as the most recently used
     const names =
       remembered !== undefined && remembered.identity === identityOf(stat)
-        ? [name, ...remembered.names]
+        ? [...(name === undefined ? [] : [name]), ...remembered.names]
         : await this.listBackups(file);
     const kept = await this.prune(file, names);
     this.remembered.set(file, { identity: undefined, names: kept });

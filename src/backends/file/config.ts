@@ -18,7 +18,10 @@ export interface FileStorageConfig extends SharedStorageOptions {
   baseDir?: string;
   /** Copy a file to a timestamped `.backup` file beside it before overwriting it (cache files excepted). Default `true`. */
   createBackups?: boolean;
-  /** Backups kept per file, newest first; `0` keeps none. Default `5`. */
+  /**
+   * Backups kept per file, newest first; `0` keeps none (an overwrite also removes the file's
+   * older backups, as any lower value prunes down to it). Default `5`.
+   */
   maxBackupFiles?: number;
   /** Write JSON with a 2-space indent (as the reference does); `false` writes one line. Default `true`. */
   prettyPrintJson?: boolean;
