@@ -5,7 +5,7 @@
  */
 import { validateSignal, type AbortOptions } from './abort.js';
 import { describeValue, ValidationError } from './errors.js';
-import { validateId, validateKey } from './ids.js';
+import { validateKey } from './ids.js';
 
 /** The paged listings, named after their public methods. */
 export type ListingName = 'conversations' | 'allConversationIds' | 'agents' | 'cacheKeys' | 'systemStateKeys';
@@ -167,10 +167,12 @@ export function decodeCursor(listing: ListingName, cursor: unknown): string | nu
   const { v, l, k } = parsed as Record<string, unknown>;
   if (v !== CURSOR_VERSION) throw bad('is a cursor of another version');
   if (l !== listing) throw bad(`is a cursor of another listing (${describeValue(l)})`);
+  // Keys and ids alike: a store the reference wrote may list ids the id rule refuses
+  // (`team/alpha` in its SQLite file, `team\alpha` as a folder), and a page may end with one.
+  // A cursor only positions a listing, never names a record, so only what no store can hold
+  // (NUL, a lone surrogate) is refused.
   try {
-    if (listing === 'cacheKeys') validateKey('cacheKey', k);
-    else if (listing === 'systemStateKeys') validateKey('stateKey', k);
-    else validateId(listing === 'agents' ? 'agentId' : 'conversationId', k);
+    validateKey(listing === 'systemStateKeys' ? 'stateKey' : 'cacheKey', k);
   } catch {
     throw bad('is not a cursor');
   }

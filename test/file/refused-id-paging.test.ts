@@ -1,0 +1,39 @@
+/**
+ * The Python reference uses ids raw as folder names, so its store may hold folders no id of
+ * this library may name (`team\alpha`, a control character): listings show them (migration
+ * screens and reports them, see `src/migration/screen.ts`), so a page may end with one, and
+ * the `next` cursor of that page must lead on instead of being refused as "not a cursor".
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
+
+afterEach(shutdownAll);
+afterAll(removeTempDirs);
+
+/** A conversation folder as the reference writes one, for an id of its own choosing. */
+function referenceConversation(baseDir: string, id: string): void {
+  const dir = path.join(baseDir, 'conversations', id);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'current.json'), JSON.stringify({ conversation_id: id }));
+}
+
+describe('file listings: paging past ids the id rule refuses', () => {
+  it('walks every listed id, a page ending with a refused one included', async () => {
+    const s = await openStore({ searchIndex: false });
+    const ids = ['a', 'team\\alpha', 'tab\there', 'z'];
+    for (const id of ids) referenceConversation(s.baseDir, id);
+    const sorted = [...ids].sort();
+    expect(await s.listConversations()).toEqual(sorted);
+    const walked: string[] = [];
+    for await (const id of s.iterate('conversations', { pageSize: 1 })) walked.push(id);
+    expect(walked).toEqual(sorted);
+    let page = await s.listConversations({ limit: 1 });
+    const paged = [...page.items];
+    while (page.next !== null) {
+      page = await s.listConversations({ after: page.next, limit: 1 });
+      paged.push(...page.items);
+    }
+    expect(paged).toEqual(sorted);
+  });
+});
