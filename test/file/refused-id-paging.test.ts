@@ -36,4 +36,13 @@ describe('file listings: paging past ids the id rule refuses', () => {
     }
     expect(paged).toEqual(sorted);
   });
+
+  it('pages past a cache key longer than any cursor length limit (keys have none)', async () => {
+    const s = await openStore({ searchIndex: false });
+    const long = 'k'.repeat(60_000); // its cursor is 80,040 characters
+    for (const key of [long, 'a', 'z']) await s.storeCacheEntry(key, { key: key.length });
+    const walked: string[] = [];
+    for await (const key of s.iterate('cacheKeys', { pageSize: 1 })) walked.push(key);
+    expect(walked).toEqual(['a', long, 'z']);
+  });
 });
