@@ -54,12 +54,17 @@ export const instant = (epochMs: number): string => new Date(epochMs).toISOStrin
 
 /**
  * The expiry instant to index for a cache record: `null` for none, `-infinity` for a value
- * the core's own check cannot parse (it counts as expired there too).
+ * the core's own check cannot parse (it counts as expired there too). A fraction of a
+ * millisecond (the reference writes microseconds) is rounded UP to the next millisecond: the
+ * core calls an entry expired when `expiry <= now` with `now` in whole milliseconds
+ * (`Date.now()`), and `ceil(expiry) <= now` holds exactly then, so listing, counting and purging
+ * in SQL agree with loads. Truncated (as `new Date()` does), an entry expiring at `.000500`
+ * was purged, and left out of lists, at `.000` while a load still returned it.
  */
 export function expiryInstant(expiresAt: string | null): string | null {
   if (expiresAt === null) return null;
   const at = parseTimestamp(expiresAt);
-  return at === null ? '-infinity' : instant(at);
+  return at === null ? '-infinity' : instant(Math.ceil(at));
 }
 
 /** The time columns of a cache row: stored_at, expires_at text, expiry instant. */

@@ -46,6 +46,30 @@ export function cacheRecordTests(ctx: SuiteContext): void {
       expect((await s.getStorageStats()).cache_entry_count).toBe(1);
     });
 
+    it('treats an expiry inside its last millisecond alike in loads, lists, counts and purges', async () => {
+      // The reference writes microseconds (`...:00.000500+00:00`): at the whole millisecond
+      // before it the entry is still live, one millisecond later it has expired, whichever call asks.
+      const s = ctx.storage();
+      const at = Math.trunc(Date.now()) + DAY_MS;
+      const expiresAt = formatEpochMs(at).replace('000+00:00', '500+00:00');
+      const record = { data: { v: 1 }, storedAt: '2020-01-01T00:00:00+00:00', expiresAt };
+      await s.storeCacheRecord('edge', record);
+      const clock = jest.spyOn(Date, 'now').mockReturnValue(at);
+      try {
+        expect(await s.loadCacheEntry('edge')).toEqual(record.data);
+        expect(await s.listCacheKeys()).toEqual(['edge']);
+        expect((await s.getStorageStats()).cache_entry_count).toBe(1);
+        await s.purgeExpiredCache();
+        expect(await s.loadCacheRecord('edge')).toEqual(record);
+        clock.mockReturnValue(at + 1);
+        expect(await s.loadCacheEntry('edge')).toBeNull();
+        expect(await s.listCacheKeys()).toEqual([]);
+        expect((await s.getStorageStats()).cache_entry_count).toBe(0);
+      } finally {
+        clock.mockRestore();
+      }
+    });
+
     it('refuses invalid records with a typed error naming the key, writing nothing', async () => {
       const s = ctx.storage();
       const good = { data: { v: 1 }, storedAt: '2020-01-01T00:00:00+00:00', expiresAt: null };
