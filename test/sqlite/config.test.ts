@@ -51,6 +51,20 @@ describe('SQLite: configuration', () => {
     expect(existsSync(join(dir(), 'never'))).toBe(false);
   });
 
+  it.each([
+    ['a NUL', 'x\u0000.db'],
+    ['a lone surrogate', 'x\ud800.db'],
+  ])('refuses a dbPath with %s (the driver would open another file) before touching the disk', (_, name) => {
+    // The driver passes the path to SQLite as a C string: `x\0.db` opened the file `x`, so two
+    // stores configured with different paths shared one database; a lone surrogate becomes
+    // U+FFFD on the way, with the same effect.
+    const dbPath = join(dir(), 'never', name);
+    expect(() => new SQLiteStorage({ dbPath })).toThrow(ConfigError);
+    expect(() => new SQLiteStorage({ dbPath })).toThrow(/dbPath.*without NUL/);
+    expect(() => new SQLiteStorage({ dbPath, readOnly: true })).toThrow(ConfigError);
+    expect(existsSync(join(dir(), 'never'))).toBe(false);
+  });
+
   it('uses WAL by default and reports the health keys', async () => {
     const dbPath = join(dir(), 'sub', 'wal.db');
     const storage = new SQLiteStorage({ dbPath });

@@ -20,7 +20,14 @@ export const DEFAULT_SQLITE_TIMEOUT_SECONDS = 30;
 const MAX_TIMEOUT_SECONDS = Math.floor(2 ** 31 / 1000) - 1;
 
 const sqliteConfigSchema = z.object({
-  dbPath: z.string().min(1).default(DEFAULT_SQLITE_DB_PATH),
+  // The driver hands the path to SQLite as a UTF-8 C string: a NUL ends it early (`x\0.db`
+  // opened the file `x`) and a lone surrogate becomes U+FFFD, so two different paths would
+  // share one database. Refused here, before any file is touched.
+  dbPath: z
+    .string()
+    .min(1)
+    .refine((p) => p.isWellFormed() && !p.includes('\u0000'), 'must be well-formed and without NUL')
+    .default(DEFAULT_SQLITE_DB_PATH),
   connectionTimeout: z
     .number()
     .finite()
