@@ -64,26 +64,23 @@ async function readSlice(db: SqliteConnection, ids: readonly string[]): Promise<
     await q.all<MemoryRow & { cid: string }>(BATCH_SQL.memories, params),
     await q.all<JsonRow>(BATCH_SQL.chunkInfo, params),
   ]);
-  const objects = (rows: JsonRow[], what: string) => {
-    const parsed = new Map<string, JsonObject>();
-    for (const row of rows) {
-      parsed.set(
-        row.cid,
-        parseStoredJsonObject(row.json, () => `${what} ${JSON.stringify(row.cid)} in ${db.path}`),
-      );
-    }
-    return parsed;
-  };
-  const conversationOf = objects(conversations, 'conversation');
-  const chunkOf = objects(chunks, 'chunk info');
+  // Texts by id, parsed per position: an id given twice gets objects of its own at each, as two
+  // single loads would (one object at both, a caller's change to one showed in the other).
+  const texts = (rows: JsonRow[]) => new Map(rows.map((row) => [row.cid, row.json]));
+  const object = (json: string | undefined, what: string, id: string): JsonObject | null =>
+    json === undefined
+      ? null
+      : parseStoredJsonObject(json, () => `${what} ${JSON.stringify(id)} in ${db.path}`);
+  const conversationOf = texts(conversations);
+  const chunkOf = texts(chunks);
   const messagesOf = byId(messages);
   const memoriesOf = byId(memories);
   return ids.map((id) => ({
     conversationId: id,
-    conversation: conversationOf.get(id) ?? null,
+    conversation: object(conversationOf.get(id), 'conversation', id),
     rawMessages: parseMessages(messagesOf.get(id) ?? [], id),
     memories: (memoriesOf.get(id) ?? []).map((row) => memoryFromRow(row, id)),
-    chunkInfo: chunkOf.get(id) ?? null,
+    chunkInfo: object(chunkOf.get(id), 'chunk info', id),
   }));
 }
 

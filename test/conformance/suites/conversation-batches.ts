@@ -232,6 +232,16 @@ export function conversationBatchTests(ctx: SuiteContext): void {
         memories: [],
         chunkInfo: null,
       });
+      // A repeated id gets objects of its own at each position, as two single loads would: a
+      // caller that changes one position's result does not change another's.
+      const [first, again] = [batch[1], batch[4]];
+      if (first?.conversation && first.chunkInfo && first.memories[0]) {
+        first.conversation.title = 'changed';
+        first.chunkInfo.chunks = [];
+        first.memories[0].v = 'changed';
+        first.rawMessages.length = 0;
+      }
+      expect(again).toEqual(single[4]);
       await expect(s.loadConversationBatch([])).resolves.toEqual([]);
     });
 
