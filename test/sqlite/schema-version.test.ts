@@ -3,6 +3,7 @@
  * adopted and upgraded in place without losing rows, a newer version is refused, and a
  * file whose tables are not ours is refused rather than silently misread.
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SQLITE_SCHEMA_VERSION, SQLiteStorage } from '../../src/backends/sqlite/index.js';
@@ -121,6 +122,27 @@ describe('SQLite: schema versioning', () => {
       expect(await userVersion(db)).toBe(0);
       expect((await db.schema()).map((e) => e.name)).toEqual(['memories']);
     });
+  });
+
+  it.each([
+    ['a newer schema version', 'PRAGMA user_version = 99', ConfigError],
+    [
+      'a foreign table of our name',
+      'CREATE TABLE memories (id INTEGER PRIMARY KEY, body TEXT)',
+      CorruptDataError,
+    ],
+  ])('leaves the journal mode of a file it refuses (%s) as it was', async (_, setup, refusal) => {
+    // Switching to WAL rewrites the file header and makes -wal and -shm files beside it: not
+    // something to do to a database that is then refused (another program's, or a newer
+    // version's that chose the rollback journal).
+    const dbPath = join(dir(), 'refused.db');
+    await withRawDb(dbPath, (db) => db.run(setup));
+    const error = await new SQLiteStorage({ dbPath }).initialize().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(refusal);
+    expect(await withRawDb(dbPath, (db) => db.all('PRAGMA journal_mode'))).toEqual([
+      { journal_mode: 'delete' },
+    ]);
+    expect(existsSync(`${dbPath}-wal`)).toBe(false);
   });
 
   it('reports a file that is not a database as corrupt, with its path', async () => {

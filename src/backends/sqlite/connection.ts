@@ -136,9 +136,9 @@ export class SqliteConnection {
   ) {}
 
   /**
-   * Opens the database (creating its folder), sets the busy timeout, WAL and durability. With
-   * `readOnly`, opens an existing file with `OPEN_READONLY` and changes nothing (a missing
-   * file is a {@link StoreNotFoundError}).
+   * Opens the database (creating its folder), sets the busy timeout and durability; WAL is
+   * {@link enableWal}'s, once the file is known to be ours. With `readOnly`, opens an existing
+   * file with `OPEN_READONLY` and changes nothing (a missing file is a {@link StoreNotFoundError}).
    */
   static async open(config: ResolvedSQLiteConfig): Promise<SqliteConnection> {
     const open = await loadSqliteDriver();
@@ -159,8 +159,11 @@ export class SqliteConnection {
       // Another process holding the write lock makes us wait up to the timeout instead of
       // failing at once with SQLITE_BUSY (the driver's own default is 1 s).
       db.configure('busyTimeout', Math.round(config.connectionTimeout * 1000));
-      // Read-only: the journal mode is a property of the file, so it is left as it is.
-      if (!config.readOnly) await connection.configureWrites(config.enableWalMode);
+      // FULL: an acknowledged commit survives power loss, not only a process crash. A
+      // connection setting: the file is not changed.
+      if (!config.readOnly) {
+        await connection.exclusive('configure connection', (q) => q.exec('PRAGMA synchronous = FULL'));
+      }
     } catch (error) {
       await connection.close().catch(() => undefined);
       throw toStorageError(error, 'configure connection', path);
@@ -168,14 +171,15 @@ export class SqliteConnection {
     return connection;
   }
 
-  /** Switches to WAL (when asked, and on disk) and full durability. */
-  private async configureWrites(enableWalMode: boolean): Promise<void> {
-    const path = this.path;
-    await this.exclusive('configure connection', async (q) => {
-      if (enableWalMode && !isMemoryPath(path)) await q.exec('PRAGMA journal_mode = WAL');
-      // FULL: an acknowledged commit survives power loss, not only a process crash.
-      await q.exec('PRAGMA synchronous = FULL');
-    });
+  /**
+   * Switches the file to WAL (on disk; `:memory:` has none). A property of the file (its header,
+   * and `-wal`/`-shm` files beside it), so the store calls it only after the schema check
+   * accepted the file: a database it refuses (a newer version's, another program's) keeps its
+   * journal mode.
+   */
+  async enableWal(): Promise<void> {
+    if (isMemoryPath(this.path)) return;
+    await this.exclusive('switch to WAL', (q) => q.exec('PRAGMA journal_mode = WAL'));
   }
 
   /** Runs `fn` with the connection to itself; each statement commits on its own. */
