@@ -50,6 +50,12 @@ describe('postgres config', () => {
     ['both pool and max', { pool, max: 3 }, 'max'],
     ['a URL parameter pg does not read', { url: 'postgres://127.0.0.1/db?sslmod=require' }, 'url'],
     ['a URL timeout the library sets', { url: 'postgres://127.0.0.1/db?statement_timeout=0' }, 'url'],
+    // pg decodes %00 and sends every part as a C string: the server refused the startup packet,
+    // which read as an unreachable server (BackendUnavailableError: worth retrying) after I/O.
+    ['a URL with a NUL in the database', { url: 'postgres://127.0.0.1/db%00x' }, 'url'],
+    ['a URL with a raw NUL', { url: 'postgres://127.0.0.1/db\u0000x' }, 'url'],
+    ['a URL with a NUL in the user', { url: 'postgres://me%00x@127.0.0.1/db' }, 'url'],
+    ['a URL with a NUL in a parameter', { url: 'postgres://127.0.0.1/db?application_name=a%00b' }, 'url'],
   ])('refuses %s with a ConfigError naming the key, before any I/O', async (_, config, key) => {
     const error = await errorOf(() => new PostgresStorage(config as never));
     expect(error).toBeInstanceOf(ConfigError);

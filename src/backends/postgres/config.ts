@@ -169,7 +169,13 @@ function isPgPool(value: unknown): value is PostgresPool {
 const positiveMs = z.number().int().positive().max(2_147_483_647);
 
 const postgresConfigSchema = z.object({
-  url: z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL').optional(),
+  url: z
+    .string()
+    .refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL')
+    // pg decodes the URL and sends each part (user, database, options) as a C string: a NUL
+    // made the server refuse the startup packet, reported as an unreachable server.
+    .refine((u) => !u.includes('\u0000') && !/%00/i.test(u), 'must not contain a NUL (raw or as %00)')
+    .optional(),
   schema: z
     .string()
     .min(1)
