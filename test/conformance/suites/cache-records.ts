@@ -54,15 +54,16 @@ export function cacheRecordTests(ctx: SuiteContext): void {
       const expiresAt = formatEpochMs(at).replace('000+00:00', '500+00:00');
       const record = { data: { v: 1 }, storedAt: '2020-01-01T00:00:00+00:00', expiresAt };
       await s.storeCacheRecord('edge', record);
+      await s.storeCacheRecords([{ key: 'edge-batch', ...record }]);
       const clock = jest.spyOn(Date, 'now').mockReturnValue(at);
       try {
-        expect(await s.loadCacheEntry('edge')).toEqual(record.data);
-        expect(await s.listCacheKeys()).toEqual(['edge']);
-        expect((await s.getStorageStats()).cache_entry_count).toBe(1);
+        expect(await s.loadCacheEntries(['edge', 'edge-batch'])).toEqual([record.data, record.data]);
+        expect(await s.listCacheKeys()).toEqual(['edge', 'edge-batch']);
+        expect((await s.getStorageStats()).cache_entry_count).toBe(2);
         await s.purgeExpiredCache();
-        expect(await s.loadCacheRecord('edge')).toEqual(record);
+        expect(await s.loadCacheRecords(['edge', 'edge-batch'])).toEqual([record, record]);
         clock.mockReturnValue(at + 1);
-        expect(await s.loadCacheEntry('edge')).toBeNull();
+        expect(await s.loadCacheEntries(['edge', 'edge-batch'])).toEqual([null, null]);
         expect(await s.listCacheKeys()).toEqual([]);
         expect((await s.getStorageStats()).cache_entry_count).toBe(0);
       } finally {
