@@ -1,12 +1,13 @@
 /**
- * A file cache batch writes one file per key, several at once: when one fails, the error lists
- * exactly the items written (the others started before the failure finish; none starts after
- * it), and no temp file stays. A write that landed is never reported as failed.
+ * A file cache batch writes one file per key, all at once (temp files, then renames, then one
+ * folder fsync): when one fails, the error lists exactly the items written (every other item is
+ * still written), and no temp file stays. A write that landed is never reported as failed; keys
+ * sharing a reference name in one batch are written one after another, as single writes are.
  */
 import path from 'node:path';
 import fse from 'fs-extra';
-import { BatchPartiallyAppliedError } from '../../src/core/index.js';
-import { CACHE_BATCH_WRITES_AT_ONCE } from '../../src/backends/file/batches.js';
+import { BatchPartiallyAppliedError, MAX_BATCH_ITEMS } from '../../src/core/index.js';
+import { KEYS_PER_SLICE } from '../../src/backends/file/keyed-batches.js';
 import { hashedKeyFileName } from '../../src/backends/file/layout.js';
 import { filesIn, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
@@ -31,13 +32,13 @@ describe('file cache batch failures', () => {
     expect(await filesIn(cache)).toEqual(['k1.json', 'k2.json', 'k3.json']);
   });
 
-  it('starts no write after a failure, and lists exactly the items whose entries load', async () => {
+  it('writes every other item of its slice after a failure, starts no later slice, and lists exactly the items written', async () => {
     const storage = await openStore();
     const cache = path.join(storage.baseDir, 'cache');
-    await block(cache, 'k00');
-    const total = CACHE_BATCH_WRITES_AT_ONCE * 3;
+    await block(cache, 'k000');
+    const total = KEYS_PER_SLICE * 2 + 10;
     const entries = Array.from({ length: total }, (_, n) => ({
-      key: `k${String(n).padStart(2, '0')}`,
+      key: `k${String(n).padStart(3, '0')}`,
       data: { n },
     }));
 
@@ -48,9 +49,16 @@ describe('file cache batch failures', () => {
     const loaded = await storage.loadCacheEntries(entries.slice(1).map((e) => e.key));
     const present = loaded.flatMap((value, index) => (value === null ? [] : [index + 1]));
     expect(applied).toEqual(present);
-    // The first item failed at once: the writes started with it finish, later ones never start.
-    expect(applied.length).toBeLessThan(total - 1);
+    // The first slice but the blocked key; none of the later slices.
+    expect(applied).toEqual(Array.from({ length: KEYS_PER_SLICE - 1 }, (_, n) => n + 1));
     expect((await filesIn(cache)).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
+  it('writes a batch of the largest size, slice after slice', async () => {
+    const storage = await openStore({ searchIndex: false });
+    const entries = Array.from({ length: MAX_BATCH_ITEMS }, (_, n) => ({ key: `b${n}`, data: { n } }));
+    expect(await storage.storeCacheEntries(entries)).toBe(MAX_BATCH_ITEMS);
+    expect(await storage.loadCacheEntries(entries.map((e) => e.key))).toEqual(entries.map((e) => e.data));
   });
 
   it('throws the plain error when every item fails, having written nothing', async () => {
@@ -111,5 +119,30 @@ describe('file cache writes that landed', () => {
     await storage.storeCacheEntry('x:y', { v: 'last' });
     expect(await fse.pathExists(hashed)).toBe(false);
     expect(await storage.loadCacheEntry('x:y')).toEqual({ v: 'last' });
+  });
+});
+
+describe('file cache batches of keys sharing a reference name', () => {
+  it('writes them one after another: a key moving back to its name, then the plain key taking it', async () => {
+    const storage = await openStore();
+    const cache = path.join(storage.baseDir, 'cache');
+    await storage.storeCacheEntry('x_y', { plain: 0 });
+    await storage.storeCacheEntry('x:y', { v: 0 }); // `x_y.json` is taken: the hashed name
+    await storage.deleteCacheEntry('x_y'); // the reference name is free again
+    // `x:y` moves back to `x_y.json` (its hashed copy to be removed), then `x_y` moves it aside
+    // to that hashed name again: the removal must come before the move, or it removes the new copy.
+    await storage.storeCacheEntries([
+      { key: 'x:y', data: { v: 1 } },
+      { key: 'x_y', data: { plain: 1 } },
+    ]);
+    expect(await storage.loadCacheEntries(['x:y', 'x_y'])).toEqual([{ v: 1 }, { plain: 1 }]);
+    expect(await filesIn(cache)).toEqual([hashedKeyFileName('x:y'), 'x_y.json'].sort());
+
+    await storage.storeCacheEntries([
+      { key: 'x_y', data: { plain: 2 } },
+      { key: 'x:y', data: { v: 2 } },
+    ]);
+    expect(await storage.loadCacheEntries(['x:y', 'x_y'])).toEqual([{ v: 2 }, { plain: 2 }]);
+    expect(await storage.listCacheKeys()).toEqual(['x:y', 'x_y']);
   });
 });

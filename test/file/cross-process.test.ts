@@ -62,4 +62,19 @@ describe('file backend across processes', () => {
     const chains = await storage.loadReasoningChains('agent');
     expect(new Set(chains.map((c) => c.chain_id)).size).toBe(200);
   });
+
+  it('finishes cache batches two processes write over the same keys in opposite orders', async () => {
+    const baseDir = await makeTempDir();
+    // Each batch holds all its keys' locks at once: taken in any other order than one both
+    // processes share, the two would wait for each other until the lock wait limit (60 s).
+    await Promise.all([
+      runChild([baseDir, 'cache', '64', 'a', '20']),
+      runChild([baseDir, 'cache', '64', 'b', '20']),
+    ]);
+    const storage = await openStore({ baseDir });
+    const keys = Array.from({ length: 64 }, (_, i) => `k${i}`);
+    for (const value of await storage.loadCacheEntries(keys)) {
+      expect(value).toMatchObject({ writer: expect.stringMatching(/^[ab]$/) as unknown });
+    }
+  }, 50_000);
 });

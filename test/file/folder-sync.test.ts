@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import fs from 'node:fs';
-import { StorageError } from '../../src/index.js';
+import { BatchPartiallyAppliedError, StorageError } from '../../src/index.js';
 import { openDir, syncAndCloseDir } from '../../src/backends/file/durable-dirs.js';
 import { setFolderSyncIo } from '../../src/backends/file/folder-sync.js';
 import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
@@ -112,5 +112,32 @@ describe('folder fsyncs shared by concurrent writes', () => {
       expect(reason).toBeInstanceOf(StorageError);
       expect(reason.message).toMatch(/sync folder of .*cache.*k\d\.json.*EIO/);
     }
+  });
+
+  it('serve a cache batch with one fsync, after all its renames and before it resolves', async () => {
+    const storage = await openStore({ searchIndex: false });
+    const cacheDir = path.join(storage.baseDir, 'cache');
+    const trace = traceSyncs(15);
+    const keys = Array.from({ length: 100 }, (_, i) => `key-${i}`);
+    await storage.storeCacheEntries(keys.map((key, i) => ({ key, data: { i } })));
+    const resolved = trace.now();
+    const cacheSyncs = trace.fsyncs.filter((sync) => sync.dir === cacheDir);
+    expect(cacheSyncs).toHaveLength(1);
+    const sync = cacheSyncs[0] as { start: number; end: number };
+    const renames = keys.map((key) => trace.renamed.get(path.join(cacheDir, `${key}.json`))?.at ?? Infinity);
+    expect(Math.max(...renames)).toBeLessThan(sync.start);
+    expect(sync.end).toBeLessThan(resolved);
+    expect(await storage.loadCacheEntries(keys)).toEqual(keys.map((_, i) => ({ i })));
+  });
+
+  it('report nothing of a cache batch written when its fsync fails, naming a file', async () => {
+    const storage = await openStore({ searchIndex: false });
+    traceSyncs(0, true);
+    const error = await storage
+      .storeCacheEntries(Array.from({ length: 8 }, (_, i) => ({ key: `k${i}`, data: { i } })))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).not.toBeInstanceOf(BatchPartiallyAppliedError);
+    expect((error as Error).message).toMatch(/sync folder of .*cache.*k\d\.json.*EIO/);
   });
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { CorruptDataError, type JsonValue, parseStoredJson } from '../../core/index.js';
 import { ioError } from './durable-dirs.js';
 import { closeFdNow, fsyncFd, openFd, readFileAndStat, readFileAndStatSync, writeAllFd } from './fd-io.js';
-import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolder } from './folder-sync.js';
+import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolders } from './folder-sync.js';
 import { formatListEnvelope } from './list-format.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
@@ -90,6 +90,11 @@ export interface AtomicWriteOptions {
    */
   sharedSyncDirs?: ReadonlySet<string>;
   /**
+   * Leave the folders to be opened by their fsync after the rename instead of while the file is
+   * written: a batch's files all join one shared fsync, which then opens the folder once.
+   */
+  openFoldersLater?: boolean;
+  /**
    * The list field of a list file's envelope: its records' encoded bytes are reused from
    * earlier writes (see `list-format.ts`).
    */
@@ -130,7 +135,7 @@ export async function writeTemp(
   // Each step waits for a worker thread: the ones that do not depend on each other overlap.
   const shared = options.sharedSyncDirs;
   const dirs = [path.dirname(temp), ...newDirs].map((dir) =>
-    prepareFolderSync(dir, shared?.has(dir) ?? false),
+    prepareFolderSync(dir, shared?.has(dir) ?? false, options.openFoldersLater !== true),
   );
   let written: WrittenTemp;
   try {
@@ -169,9 +174,7 @@ export async function closeQuietly(dirs: FolderSyncTicket[] | undefined): Promis
 
 /** Syncs and closes every folder (at once: each must be on disk before the write resolves, in any order). */
 export async function syncDirs(dirs: FolderSyncTicket[]): Promise<void> {
-  const results = await Promise.allSettled(dirs.map(syncFolder));
-  const failed = results.find((result) => result.status === 'rejected');
-  if (failed) throw failed.reason;
+  await syncFolders(dirs);
 }
 
 /**

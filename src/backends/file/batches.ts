@@ -6,7 +6,6 @@
  * key's lock, several at once; a failure reports exactly the items written
  * (`BatchPartiallyAppliedError`).
  */
-import { mapConcurrent } from '../../core/concurrency.js';
 import {
   cacheBatchFailure,
   type CacheRecordWrite,
@@ -18,6 +17,8 @@ import {
 import { cacheEnvelope, type CacheFileEntry, memoriesEnvelope } from './envelopes.js';
 import type { FolderFiles } from './folder-files.js';
 import type { FolderReads } from './folder-reads.js';
+import { writeKeyedBatch } from './keyed-batches.js';
+import type { FileLocks } from './file-lock.js';
 import type { KeyedFiles } from './keyed-files.js';
 import type { StoreLayout } from './layout.js';
 
@@ -27,6 +28,7 @@ export interface FileBatchParts {
   reads: FolderReads;
   layout: StoreLayout;
   cache: KeyedFiles<CacheFileEntry>;
+  locks: FileLocks;
 }
 
 /**
@@ -50,16 +52,8 @@ export async function upsertMemoryBatch(
 }
 
 /**
- * Cache key files a batch writes at once. One at a time, each write waited for its own file's
- * and its folder's fsync (a batch of 100 ran as fast as 100 single calls); at once, the file
- * fsyncs overlap and writes into `cache/` share the folder's (see `folder-sync.ts`).
- */
-export const CACHE_BATCH_WRITES_AT_ONCE = 32;
-
-/**
- * Writes each cache file touched once (a repeated key: its last record), up to
- * {@link CACHE_BATCH_WRITES_AT_ONCE} at a time, starting them in batch order. After a failure no
- * further write starts, the ones running finish, and the error lists the items written.
+ * Writes each cache file touched once (a repeated key: its last record), all at once in the raw
+ * writer's phases (see `keyed-batches.ts`). After a failure the error lists the items written.
  */
 export async function writeCacheRecordBatch(
   store: FileBatchParts,
@@ -67,11 +61,12 @@ export async function writeCacheRecordBatch(
   writes: readonly CacheRecordWrite[],
 ): Promise<void> {
   const written = new Set<string>();
+  const entries = lastWriteWins(writes).map((write) => ({
+    key: write.key,
+    envelope: cacheEnvelope(write.key, write.record),
+  }));
   try {
-    await mapConcurrent(lastWriteWins(writes), CACHE_BATCH_WRITES_AT_ONCE, async (write) => {
-      await store.cache.write(write.key, cacheEnvelope(write.key, write.record));
-      written.add(write.key);
-    });
+    await writeKeyedBatch(store.cache, store.locks, entries, (key) => written.add(key));
   } catch (error) {
     throw cacheBatchFailure(method, writes, written, error);
   }

@@ -114,9 +114,13 @@ export class FileLocks {
    * Runs `task` holding the lock `name` (any string; it is hashed into a file name, so ids of
    * any length and case stay distinct). Rejects with a {@link StorageError} when the lock
    * cannot be had within {@link WAIT_LIMIT_MS}, or at once when the lock folder is unusable.
+   * `target` is `name`'s {@link targetFor}, when the caller has it already.
    */
-  async run<T>(name: string, task: (assertHeld: AssertLockHeld) => Promise<T>): Promise<T> {
-    const target = this.targetFor(name);
+  async run<T>(
+    name: string,
+    task: (assertHeld: AssertLockHeld) => Promise<T>,
+    target = this.targetFor(name),
+  ): Promise<T> {
     return processQueue.run(target, async () => {
       const lease = await this.take(target, name);
       const assertHeld: AssertLockHeld = () => {
@@ -198,7 +202,8 @@ export class FileLocks {
     }
   }
 
-  private targetFor(name: string): string {
+  /** The lock file (or byte) `name` is held by; batches take their locks in the order of these. */
+  targetFor(name: string): string {
     const digest = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 32);
     return path.join(this.locksDir, digest);
   }

@@ -57,18 +57,32 @@ export function setFolderSyncIo(replacement: FolderSyncIo | null): void {
 /**
  * A ticket for syncing `dir` after a rename, opened now (alongside the file's write) unless
  * the folder is shared and an fsync of it is running: the write then most likely joins the
- * next round, which needs only one handle.
+ * next round, which needs only one handle. `openNow: false` leaves the open to the sync (a
+ * batch's writes all join one round, which opens the folder once).
  */
-export function prepareFolderSync(dir: string, shared: boolean): FolderSyncTicket {
+export function prepareFolderSync(dir: string, shared: boolean, openNow = true): FolderSyncTicket {
   const joining = shared && folders.get(dir)?.running === true;
-  return { dir, handle: joining ? null : io.open(dir), shared };
+  return { dir, handle: joining || !openNow ? null : io.open(dir), shared };
 }
 
 /**
- * Resolves once `dir` is fsynced by a call that started after this one: the caller's rename
- * is then on disk. Rejects when that fsync fails. The ticket's handle is closed either way.
+ * Resolves once the folder of every ticket is fsynced by a call that started after this one:
+ * the caller's renames are then on disk. All tickets join the next round of their folder before
+ * it starts, so a batch's files renamed into one folder cost one fsync. Rejects when an fsync
+ * fails, once all have settled. The tickets' handles are closed either way.
  */
-export function syncFolder(ticket: FolderSyncTicket): Promise<void> {
+export async function syncFolders(tickets: readonly FolderSyncTicket[]): Promise<void> {
+  const done = tickets.map(joinRound);
+  for (const { dir } of tickets) {
+    const state = folders.get(dir);
+    if (state !== undefined && !state.running) void runRound(dir, state);
+  }
+  const failed = (await Promise.allSettled(done)).find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Adds `ticket` to the next round of its folder (an unshared folder: syncs it alone, now). */
+function joinRound(ticket: FolderSyncTicket): Promise<void> {
   if (!ticket.shared) return (ticket.handle ?? io.open(ticket.dir)).then((handle) => io.syncAndClose(handle));
   let state = folders.get(ticket.dir);
   if (state === undefined) {
@@ -77,9 +91,7 @@ export function syncFolder(ticket: FolderSyncTicket): Promise<void> {
   }
   const round: Round = (state.next ??= { waiters: [], handles: [] });
   if (ticket.handle !== null) round.handles.push(ticket.handle);
-  const done = new Promise<void>((resolve, reject) => round.waiters.push({ resolve, reject }));
-  if (!state.running) void runRound(ticket.dir, state);
-  return done;
+  return new Promise<void>((resolve, reject) => round.waiters.push({ resolve, reject }));
 }
 
 /** Closes a ticket's handle without syncing (the write failed), ignoring errors. */

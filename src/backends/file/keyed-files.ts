@@ -5,26 +5,32 @@
  * folds names (case-insensitive), names are compared folded: of two plain keys differing only by
  * case, the one already holding `{key}.json` keeps it and the other uses its hashed name.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, type JsonObject, type JsonValue, type StorageLogger } from '../../core/index.js';
-import { fsyncDir, ioError, makeDirUnder, readdirOrEmpty } from './atomic-json.js';
+import { fsyncDir, makeDirUnder, readdirOrEmpty } from './atomic-json.js';
 import { type BackupPolicy, Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import {
   candidateKeyFileNames,
-  candidateRank,
   hashedKeyFileName,
   isPlainKey,
   keyLockName,
   sanitizedKeyFileName,
 } from './layout.js';
 import { KeptEntries, type ListedFile } from './kept-entries.js';
+import { chooseTarget, holdsExactName, type PlacedEntry, rankIn } from './keyed-names.js';
 import { probeKeyedFile, probeKeyedFileNow } from './keyed-probes.js';
 import { LoopTurns } from './loop-turns.js';
 import type { FileNames } from './name-folding.js';
-import { existsSoon } from './metadata-now.js';
-import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
+import { existsNow, existsSoon } from './metadata-now.js';
+import {
+  discardStaged,
+  laterAnswer,
+  renameStaged,
+  type StagedJson,
+  stageJson,
+  syncRenamed,
+} from './staged-json.js';
 import { removeOldCopy, unlinkEntry } from './keyed-removals.js';
 
 /** Keys read by {@link KeyedFiles.readMany}, or files by a listing, per turn of the event loop. */
@@ -124,40 +130,92 @@ export class KeyedFiles<T extends Keyed> {
 
   /** Stores `envelope` as `key`'s entry, choosing (and freeing) its file per D3. */
   async write(key: string, envelope: JsonObject): Promise<void> {
-    const { dir, root, pretty } = this.options;
     const backups = this.backups;
-    const hashedName = hashedKeyFileName(key);
     // The temp file is the same whichever name the key gets: it is written and synced while the
     // lock is taken and the name chosen, and only the rename waits for them.
     // Backups remember the identity of a file they just backed up (decided under the lock); a
     // new key's file needs none, and the cache keeps no backups.
     const backedUp = laterAnswer();
-    const staged = stageJson(dir, sanitizedKeyFileName(key) ?? hashedName, envelope, {
-      pretty,
-      createDir: () => makeDirUnder(root, dir),
-      identity: (backups?.enabled ?? false) && backedUp.answer,
-      sharedSyncDirs: this.sharedSyncDirs,
-    });
+    const staged = this.stage(key, envelope, (backups?.enabled ?? false) && backedUp.answer);
     let handedOver = false;
     try {
-      await this.options.locks.run(keyLockName(this.options.kind, key), async (assertHeld) => {
-        const hashed = this.pathOf(hashedName);
-        // An older copy under the key's hashed name (one key, one file) is looked for alongside
-        // the name check; usually there is none, and then nothing is removed afterwards. Both
-        // look up names that are usually missing: through the pool (see `existsSoon`).
-        const hashedCopy = await existsSoon(hashed, false);
-        const target = await this.chooseTarget(key, hashed, assertHeld);
-        await backups?.beforeOverwrite(target);
-        backedUp.give(backups?.remembers(target) ?? false);
-        handedOver = true; // commitStaged removes the temp file itself if it fails
-        const identity = await commitStaged(staged, target, assertHeld);
-        backups?.written(target, identity);
-        if (target !== hashed && hashedCopy) await removeOldCopy(hashed, this.backups, this.options.logger);
+      await this.options.locks.run(this.lockName(key), async (assertHeld) => {
+        const placed = await this.place(key, staged, assertHeld, async (target) => {
+          await backups?.beforeOverwrite(target);
+          backedUp.give(backups?.remembers(target) ?? false);
+          handedOver = true; // renameStaged removes the temp file itself if it fails
+        });
+        const identity = await syncRenamed(placed.written, placed.target);
+        backups?.written(placed.target, identity);
+        await this.dropOldCopy(placed);
       });
     } finally {
       backedUp.give(false); // no answer yet (the lock or the backup failed): the temp file closes
       if (!handedOver) await discardStaged(staged);
     }
+  }
+
+  /** Whether this folder keeps backups (a batch then writes key by key, see `keyed-batches.ts`). */
+  get keepsBackups(): boolean {
+    return this.backups !== null;
+  }
+
+  /** The cross-process lock every write of `key` holds (keys sharing a reference name share it). */
+  lockName(key: string): string {
+    return keyLockName(this.options.kind, key);
+  }
+
+  /**
+   * Starts writing `key`'s temp file (see `stageJson`); it must end in {@link place} or
+   * `discardStaged`. `identity`: see `StageOptions`; `inBatch`: the folder is opened by the
+   * batch's one fsync (`openFoldersLater`).
+   */
+  stage(
+    key: string,
+    envelope: JsonObject,
+    identity: boolean | Promise<boolean>,
+    inBatch = false,
+  ): StagedJson {
+    const { dir, root, pretty } = this.options;
+    return stageJson(dir, sanitizedKeyFileName(key) ?? hashedKeyFileName(key), envelope, {
+      pretty,
+      createDir: () => makeDirUnder(root, dir),
+      identity,
+      sharedSyncDirs: this.sharedSyncDirs,
+      openFoldersLater: inBatch,
+    });
+  }
+
+  /**
+   * Under `key`'s lock: picks its file (D3, see `chooseTarget`) and renames `staged` over
+   * it after `beforeRename` (which hands the temp file over: from then on a failure removes it).
+   * The folder sync ({@link syncRenamed}) and then {@link dropOldCopy} are the caller's.
+   * `lookup`: the name checks' look-ups (and read of a file found) made through the pool or at
+   * once (a batch, once its own temp files are all created: see `keyed-batches.ts`).
+   */
+  async place(
+    key: string,
+    staged: StagedJson,
+    assertHeld: AssertLockHeld,
+    beforeRename: (target: string) => Promise<void>,
+    lookup: 'pool' | 'now' = 'pool',
+  ): Promise<PlacedEntry> {
+    const hashed = this.pathOf(hashedKeyFileName(key));
+    // An older copy under the key's hashed name (one key, one file) is looked for alongside
+    // the name check; usually there is none, and then nothing is removed afterwards. Both
+    // look up names that are usually missing: through the pool (see `existsSoon`).
+    const hashedCopy = lookup === 'now' ? existsNow(hashed, false) : await existsSoon(hashed, false);
+    const { dir, names, parse } = this.options;
+    const folder = { dir, names, parse, backups: this.backups };
+    const target = await chooseTarget(folder, key, hashed, assertHeld, lookup);
+    await beforeRename(target);
+    const written = await renameStaged(staged, target, assertHeld);
+    return { target, written, oldCopy: target !== hashed && hashedCopy ? hashed : null };
+  }
+
+  /** Removes the old copy a {@link place} left at the key's hashed name, once the new file is synced. */
+  async dropOldCopy(placed: PlacedEntry): Promise<void> {
+    if (placed.oldCopy !== null) await removeOldCopy(placed.oldCopy, this.backups, this.options.logger);
   }
 
   /** Deletes `key`'s entry wherever it is; nothing when absent. */
@@ -230,58 +288,13 @@ export class KeyedFiles<T extends Keyed> {
     return probe.state === 'ok' && this.rankOf(probe.entry.key, path.basename(file)) !== -1;
   }
 
-  /**
-   * Picks `key`'s file (D3): its reference name when that name is free or already its own, else
-   * the hashed name; a plain key first moves another key's file out of its way.
-   */
-  private async chooseTarget(key: string, hashed: string, assertHeld: AssertLockHeld): Promise<string> {
-    const sanitizedName = sanitizedKeyFileName(key);
-    if (sanitizedName === null) return hashed;
-    const sanitized = this.pathOf(sanitizedName);
-    const probe = await probeKeyedFile(sanitized, this.options.parse, 'pool');
-    if (isPlainKey(key)) {
-      const occupant = probe.state === 'ok' ? probe.entry.key : key;
-      const foreign = occupant !== key && this.rankOf(occupant, sanitizedName) !== -1;
-      // Where names fold, a plain case twin (`abc` for `Abc`) holds the same name by the same
-      // right: the first keeps it, this key takes its hashed name and nothing moves. A corrupt
-      // file under another spelling may be the twin's: it is not replaced either.
-      if (
-        (foreign && isPlainKey(occupant)) ||
-        (probe.state === 'corrupt' && !(await this.holdsExactName(sanitizedName)))
-      ) {
-        return hashed;
-      }
-      // Only another key's live entry moves to that key's hashed name. A file there that is not
-      // any key's entry (a backup named like this key) would turn into a stale copy of its key
-      // there, even bring back a deleted key; it is backed up and replaced like any old file.
-      if (foreign) {
-        const moved = this.pathOf(hashedKeyFileName(occupant));
-        assertHeld();
-        await fs.promises.rename(sanitized, moved).catch((error: unknown) => {
-          throw ioError('move aside', sanitized, error);
-        });
-        this.backups?.forget(sanitized);
-        this.backups?.forget(moved);
-      }
-      return sanitized;
-    }
-    const free = probe.state === 'missing' || (probe.state === 'ok' && probe.entry.key === key);
-    return free ? sanitized : hashed;
+  /** True unless names fold and `name`'s file is on disk under another spelling (see `keyed-names.ts`). */
+  private holdsExactName(name: string): Promise<boolean> {
+    return holdsExactName(this.options.names, this.options.dir, name);
   }
 
-  /**
-   * True unless names fold and the file `name` resolves to is on disk under another spelling
-   * (a case twin's file): only then is it not certainly this name's own.
-   */
-  private async holdsExactName(name: string): Promise<boolean> {
-    const { names, dir } = this.options;
-    return (await names.twinOf(dir, name)) === null;
-  }
-
-  /** {@link candidateRank} with names compared as this file system compares them. */
   private rankOf(key: string, name: string): number {
-    const { names } = this.options;
-    return names.folds ? candidateRank(key, name, (a, b) => names.sameEntry(a, b)) : candidateRank(key, name);
+    return rankIn(this.options.names, key, name);
   }
 
   private pathOf(name: string): string {

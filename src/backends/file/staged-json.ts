@@ -24,7 +24,7 @@ import { tempEntryName } from './temp-files.js';
 /** How a staged file is written: the parts of {@link AtomicWriteOptions} that do not need the target. */
 export type StageOptions = Pick<
   AtomicWriteOptions,
-  'pretty' | 'createDir' | 'createDirFirst' | 'identity' | 'sharedSyncDirs'
+  'pretty' | 'createDir' | 'createDirFirst' | 'identity' | 'sharedSyncDirs' | 'openFoldersLater'
 >;
 
 /** A yes or no given later: whether a staged write needs its file's identity (see `StageOptions.identity`). */
@@ -74,22 +74,49 @@ export async function commitStaged(
   file: string,
   beforeCommit?: () => void,
 ): Promise<FileIdentity | undefined> {
+  return syncRenamed(await renameStaged(staged, file, beforeCommit), file);
+}
+
+/**
+ * The first half of {@link commitStaged}: the rename, after `beforeCommit`. On failure the temp
+ * file is removed and `file` is unchanged; on success the new content is visible but not yet
+ * durable: {@link syncRenamed} must follow (a batch renames all its files first, then syncs
+ * their folder once).
+ */
+export async function renameStaged(
+  staged: StagedJson,
+  file: string,
+  beforeCommit?: () => void,
+): Promise<WrittenTemp> {
   let written: WrittenTemp | undefined;
   try {
     written = await staged.written;
     beforeCommit?.();
     await fs.promises.rename(staged.temp, file);
+    return written;
   } catch (error) {
     await closeQuietly(written?.dirs);
     await fs.promises.unlink(staged.temp).catch(() => undefined);
     throw ioError('write', file, error);
   }
+}
+
+/** The second half of {@link commitStaged}: syncs the folders of a file renamed into place; returns its identity. */
+export async function syncRenamed(written: WrittenTemp, file: string): Promise<FileIdentity | undefined> {
+  await syncAllRenamed([written], file);
+  return written.identity;
+}
+
+/**
+ * {@link syncRenamed} of many files, their folders synced together (one fsync per folder, see
+ * `syncFolders`); a failure names `file` (one of them).
+ */
+export async function syncAllRenamed(written: readonly WrittenTemp[], file: string): Promise<void> {
   try {
-    await syncDirs(written.dirs);
+    await syncDirs(written.flatMap((one) => one.dirs));
   } catch (error) {
     throw ioError('sync folder of', file, error);
   }
-  return written.identity;
 }
 
 /** Abandons a staged file: waits for its write to settle, then removes it (nothing is left behind). */

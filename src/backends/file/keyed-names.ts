@@ -1,0 +1,97 @@
+/**
+ * The D3 names of a keyed folder (`keyed-files.ts`): which names a key's file may have, and
+ * which one a write of the key goes to.
+ */
+import fs from 'node:fs';
+import type { JsonValue } from '../../core/index.js';
+import { ioError, type WrittenTemp } from './atomic-json.js';
+import type { Backups } from './backups.js';
+import type { AssertLockHeld } from './file-lock.js';
+import type { ListedFile } from './kept-entries.js';
+import { probeKeyedFile, probeKeyedFileNow } from './keyed-probes.js';
+import { candidateRank, hashedKeyFileName, isPlainKey, sanitizedKeyFileName } from './layout.js';
+import type { FileNames } from './name-folding.js';
+
+/** A key's file renamed into place by `KeyedFiles.place`, its folder not yet synced. */
+export interface PlacedEntry {
+  /** The file written. */
+  target: string;
+  /** The folders to sync (`syncRenamed`). */
+  written: WrittenTemp;
+  /** The key's old copy at its hashed name, to remove once the new file is synced; usually `null`. */
+  oldCopy: string | null;
+}
+
+/** What choosing a key's file needs of its folder. */
+export interface KeyedFolder<T> {
+  /** The folder. */
+  dir: string;
+  /** The store's name rules. */
+  names: FileNames;
+  /** Checks a parsed file and says whose it is. */
+  parse: (file: string, value: JsonValue) => T;
+  /** The folder's backups (told of a file moved aside), or `null`. */
+  backups: Backups | null;
+}
+
+/** {@link candidateRank} with names compared as the file system `names` describes compares them. */
+export function rankIn(names: FileNames, key: string, name: string): number {
+  return names.folds ? candidateRank(key, name, (a, b) => names.sameEntry(a, b)) : candidateRank(key, name);
+}
+
+/**
+ * True unless names fold and the file `name` resolves to in `dir` is on disk under another
+ * spelling (a case twin's file): only then is it not certainly this name's own.
+ */
+export async function holdsExactName(names: FileNames, dir: string, name: string): Promise<boolean> {
+  return (await names.twinOf(dir, name)) === null;
+}
+
+/**
+ * Picks `key`'s file (D3), under its lock: its reference name when that name is free or already
+ * its own, else the hashed name (`hashed`, its path); a plain key first moves another key's file
+ * out of its way. `lookup`: the reference name is looked up (and a file there read) through the
+ * pool or at once.
+ */
+export async function chooseTarget<T extends { key: string }>(
+  folder: KeyedFolder<T>,
+  key: string,
+  hashed: string,
+  assertHeld: AssertLockHeld,
+  lookup: 'pool' | 'now',
+): Promise<string> {
+  const { dir, names, parse, backups } = folder;
+  const sanitizedName = sanitizedKeyFileName(key);
+  if (sanitizedName === null) return hashed;
+  const sanitized = names.pathOf(dir, sanitizedName);
+  const probe: ListedFile<T> =
+    lookup === 'now' ? probeKeyedFileNow(sanitized, parse) : await probeKeyedFile(sanitized, parse, 'pool');
+  if (isPlainKey(key)) {
+    const occupant = probe.state === 'ok' ? probe.entry.key : key;
+    const foreign = occupant !== key && rankIn(names, occupant, sanitizedName) !== -1;
+    // Where names fold, a plain case twin (`abc` for `Abc`) holds the same name by the same
+    // right: the first keeps it, this key takes its hashed name and nothing moves. A corrupt
+    // file under another spelling may be the twin's: it is not replaced either.
+    if (
+      (foreign && isPlainKey(occupant)) ||
+      (probe.state === 'corrupt' && !(await holdsExactName(names, dir, sanitizedName)))
+    ) {
+      return hashed;
+    }
+    // Only another key's live entry moves to that key's hashed name. A file there that is not
+    // any key's entry (a backup named like this key) would turn into a stale copy of its key
+    // there, even bring back a deleted key; it is backed up and replaced like any old file.
+    if (foreign) {
+      const moved = names.pathOf(dir, hashedKeyFileName(occupant));
+      assertHeld();
+      await fs.promises.rename(sanitized, moved).catch((error: unknown) => {
+        throw ioError('move aside', sanitized, error);
+      });
+      backups?.forget(sanitized);
+      backups?.forget(moved);
+    }
+    return sanitized;
+  }
+  const free = probe.state === 'missing' || (probe.state === 'ok' && probe.entry.key === key);
+  return free ? sanitized : hashed;
+}
