@@ -14,6 +14,7 @@ import { hostileInputTests } from './suites/hostile-inputs.js';
 import { conversationTests } from './suites/conversations.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
+import { modelSequenceTests } from './suites/model-sequences.js';
 import { pagingTests } from './suites/paging.js';
 import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
@@ -62,5 +63,6 @@ for (const harness of backends) {
     batchTests(ctx);
     batchPropertyTests(ctx);
     conversationBatchTests(ctx);
+    modelSequenceTests(ctx);
   });
 }
