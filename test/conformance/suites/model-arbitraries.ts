@@ -62,6 +62,8 @@ const sampled = <T>(arb: fc.Arbitrary<T>, seed: number, n: number): T[] =>
   fc.sample(arb, { seed, numRuns: n });
 /** Conversation ids of a run. */
 export const CONVERSATION = fc.constantFrom(
+  'café', // NFC and NFD spellings: two distinct ids
+  'cafe\u0301',
   'c1',
   'c2',
   '會話-ü',
@@ -72,8 +74,17 @@ export const CONVERSATION = fc.constantFrom(
 export const MEMORY = fc.constantFrom('m1', 'm2', 'm 3', ...sampled(validId, 12, 1));
 /** Agent ids of a run. */
 export const AGENT = fc.constantFrom('agent', 'ägent two', ...sampled(validId, 13, 1));
-/** `chunk:aa/bb` and `chunk:aa_bb` share a sanitized file name in the reference (D3). */
-export const KEYS = ['k1', 'chunk:aa/bb', 'chunk:aa_bb', 'K1', ...sampled(validKey, 14, 1)];
+/** `a/b` and `a_b`, `chunk:aa/bb` and `chunk:aa_bb` share a sanitized file name in the reference (D3). */
+export const KEYS = [
+  'a/b',
+  'a_b',
+  'x.json',
+  'k1',
+  'chunk:aa/bb',
+  'chunk:aa_bb',
+  'K1',
+  ...sampled(validKey, 14, 1),
+];
 /** A cache or state key of a run. */
 export const KEY = fc.constantFrom(...KEYS);
 
@@ -90,6 +101,20 @@ const scalar = fc.nat(99);
 export const value: fc.Arbitrary<JsonObject> = fc.oneof(
   { weight: 4, arbitrary: scalar.map((v): JsonObject => ({ v })) },
   { weight: 1, arbitrary: scalar.map((v): JsonObject => ({ z: 'first', a: v })) },
+  // Field names the formats use (file envelopes, memory and chain records), nested or where the kind has no such field.
+  {
+    weight: 1,
+    arbitrary: scalar.map((v): JsonObject => ({
+      v,
+      nested: { _metadata: v, _storage_metadata: 1 },
+      memory_id: 'x',
+      stored_at: 1,
+      created_at: 2,
+      cache_key: 'k',
+      state_key: 's',
+      data: v,
+    })),
+  },
   { weight: 1, arbitrary: scalar.map((v): JsonObject => ({ v, s: 'nul\u0000 會 🧠 "q" \\ end' })) },
 );
 /** A raw-message list, empty included (an empty list is no stored data). */
