@@ -87,11 +87,13 @@ export function checkVectors(
     const out = new Float32Array(vector.length);
     for (let i = 0; i < vector.length; i += 1) {
       const value: unknown = vector[i];
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
+      // Checked as a float32 too: 1e39 is a finite double but Infinity in the Float32Array, which
+      // every vector store refuses, after the record's write (a chain append cannot be undone).
+      if (typeof value !== 'number' || !Number.isFinite(value) || !Number.isFinite(Math.fround(value))) {
         throw new EmbedderError(
           embedder.id,
           'malformed',
-          `vector ${index} holds ${describeValue(value)} at ${i}, not a finite number`,
+          `vector ${index} holds ${describeValue(value)} at ${i}, not a finite float32 number`,
         );
       }
       out[i] = value;
