@@ -63,3 +63,37 @@ describe('an embedder vector outside the float32 range', () => {
     expect(Array.from(vector ?? [])).toEqual([1, Math.fround(3.4e38), 0, 0]);
   });
 });
+
+describe('an embedder vector of all zeros', () => {
+  // The store's index is always cosine, where a zero vector has no direction: every vector store
+  // refuses it, and only after the record's write would that refusal come.
+  it.each<[string, (storage: StorageInterface) => Promise<unknown>]>([
+    ['storeReasoningChain', (s) => s.storeReasoningChain('a', { thought: 'plan' })],
+    ['storeMemory', (s) => s.storeMemory('c', 'm', { content: 'note' })],
+    ['storeRawMessages', (s) => s.storeRawMessages('c', ['hello'])],
+  ])('makes %s reject with an EmbedderError (malformed) and write nothing', async (_, write) => {
+    const storage = new InMemoryStorage({
+      semantic: { embedder: fixed([0, 0, 0, 0]), vectorStore: createVectorStore('memory') },
+    });
+    await storage.initialize();
+    const error: unknown = await write(storage).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EmbedderError);
+    expect((error as EmbedderError).failure).toBe('malformed');
+    expect(await storage.loadReasoningChains('a')).toEqual([]);
+    expect(await storage.loadMemories('c')).toEqual([]);
+    expect(await storage.loadRawMessages('c')).toEqual([]);
+    await storage.close();
+  });
+
+  it('as a query embedding is an EmbedderError too, not a complaint about the caller', async () => {
+    const storage = new InMemoryStorage({
+      semantic: { embedder: fixed([0, 0, 0, 0]), vectorStore: createVectorStore('memory') },
+    });
+    await storage.initialize();
+    await expect(storage.search({ text: 'plan', mode: 'vector' })).rejects.toBeInstanceOf(EmbedderError);
+    await storage.close();
+  });
+});

@@ -18,6 +18,7 @@ import {
   type VectorMatch,
 } from '../../semantic/vector-stores/types.js';
 import { BaseVectorStore } from '../../semantic/vector-stores/base-store.js';
+import { EmbedderError } from '../../semantic/errors.js';
 import { DEFAULT_MAX_INPUT_CHARS, type SemanticOptions } from './options.js';
 import { embeddedText, type VectorRef, vectorIdOf } from './vector-ids.js';
 
@@ -104,7 +105,19 @@ export class SemanticIndex {
     for (let at = 0; at < texts.length; at += EMBED_BATCH) {
       const batch = texts.slice(at, at + EMBED_BATCH).map((text) => cut(text, this.maxInputChars));
       const options = signal === undefined ? { purpose } : { purpose, signal };
-      out.push(...(await this.embedder.embed(batch, options)));
+      const vectors = await this.embedder.embed(batch, options);
+      vectors.forEach((vector, i) => {
+        // The index is cosine, where a zero vector has no direction: the vector store would refuse
+        // it with a ValidationError, after the record's write, blaming the caller for the model.
+        if (vector.every((value) => value === 0)) {
+          throw new EmbedderError(
+            this.embedder.id,
+            'malformed',
+            `vector ${at + i} is all zeros, which has no direction for the cosine metric`,
+          );
+        }
+      });
+      out.push(...vectors);
     }
     return out;
   }
