@@ -12,7 +12,7 @@ import { CONVERSATION_KINDS, type NormalizedSearchQuery } from '../search/query.
 import { buildSnippet } from '../search/snippet.js';
 import { tokenize } from '../search/tokenizer.js';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from '../../semantic/fusion.js';
-import type { VectorFilter, VectorMatch } from '../../semantic/vector-stores/types.js';
+import { MAX_QUERY_K, type VectorFilter, type VectorMatch } from '../../semantic/vector-stores/types.js';
 import type { SemanticIndex } from './semantic-index.js';
 import { embeddedText, isEmbeddedKind, parseVectorId, type VectorRef } from './vector-ids.js';
 
@@ -103,7 +103,9 @@ function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promis
 /**
  * The `k` records nearest to the query text within its scope, nearest first, as hits: `score`
  * is the similarity, `matchedTerms` and `snippet` as full-text search builds them (a snippet
- * without marks when no query word is in the record).
+ * without marks when no query word is in the record). Vectors left behind by a failed removal
+ * resolve to no record; when they took places among the nearest `k`, the vector store is asked
+ * again, twice as deep, until `k` live hits are found or it has no more.
  */
 export async function vectorHits(
   index: SemanticIndex,
@@ -115,13 +117,28 @@ export async function vectorHits(
   const filters = filtersOf(query);
   if (filters.length === 0) return [];
   const [vector] = await index.embed([query.text], 'query', query.signal);
-  const lists = await Promise.all(filters.map((filter) => index.query(vector!, k, filter)));
-  const matches: VectorMatch[] = lists
-    .flat()
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .slice(0, k);
+  // Loads are cached per search, so a deeper round resolves only the matches it adds.
   const resolver = new Resolver(reader);
   const terms = new Set(query.terms);
+  for (let depth = Math.min(k, MAX_QUERY_K); ; depth = Math.min(depth * 2, MAX_QUERY_K)) {
+    const lists = await Promise.all(filters.map((filter) => index.query(vector!, depth, filter)));
+    const matches: VectorMatch[] = lists
+      .flat()
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, depth);
+    const hits = await resolveMatches(matches, resolver, extractor, terms);
+    const exhausted = depth >= MAX_QUERY_K || lists.every((list) => list.length < depth);
+    if (hits.length >= k || exhausted) return hits.slice(0, k);
+  }
+}
+
+/** The hits of `matches`, in order, without those whose record is gone or has no text. */
+async function resolveMatches(
+  matches: readonly VectorMatch[],
+  resolver: Resolver,
+  extractor: TextExtractor,
+  terms: ReadonlySet<string>,
+): Promise<SearchHit[]> {
   const hits: SearchHit[] = [];
   for (const match of matches) {
     const ref = parseVectorId(match.id);
