@@ -84,7 +84,9 @@ function withEnvErrors<T>(env: EnvSource, typeVar: string, vars: EnvVarMap, make
 /** The embedder the environment describes (`CONNECTOME_EMBEDDER_TYPE`, default `hashing`); `env` defaults to the process's plus `.env`. */
 export function createEmbedderFromEnv(env: EnvSource = readEnvironment()): Embedder {
   const type = chosenType(env, EMBEDDER_TYPE_VAR, DEFAULT_EMBEDDER);
-  const vars = EMBEDDER_ENV[type] ?? SERVICE_EMBEDDER_ENV;
+  // Own names only: a registered `constructor` or `toString` would otherwise get the inherited
+  // Object member as its table and none of the variables that are set.
+  const vars = (Object.hasOwn(EMBEDDER_ENV, type) ? EMBEDDER_ENV[type] : undefined) ?? SERVICE_EMBEDDER_ENV;
   const config = configFromEnv(env, vars);
   return withEnvErrors(env, EMBEDDER_TYPE_VAR, vars, () => createEmbedder(type, config));
 }
@@ -95,7 +97,7 @@ export function createEmbedderFromEnv(env: EnvSource = readEnvironment()): Embed
  */
 export function createVectorStoreFromEnv(env: EnvSource = readEnvironment()): VectorStore {
   const type = chosenType(env, VECTOR_TYPE_VAR, DEFAULT_VECTOR_STORE);
-  const vars = VECTOR_ENV[type] ?? {};
+  const vars = (Object.hasOwn(VECTOR_ENV, type) ? VECTOR_ENV[type] : undefined) ?? {};
   const config = configFromEnv(env, vars);
   const mainBaseDir = env.CONNECTOME_STORAGE_BASE_DIR;
   if (type === 'file' && config.baseDir === undefined && mainBaseDir) config.baseDir = mainBaseDir;
