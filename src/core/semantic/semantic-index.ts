@@ -95,7 +95,7 @@ export class SemanticIndex {
     return this.options.vectorStore.close();
   }
 
-  /** One vector per text, in order, embedded in batches; each text cut to `maxInputChars`. */
+  /** One vector per text, in order, embedded in batches; each text cut to `maxInputChars`, made well-formed. */
   async embed(
     texts: readonly string[],
     purpose: EmbedPurpose,
@@ -103,7 +103,11 @@ export class SemanticIndex {
   ): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     for (let at = 0; at < texts.length; at += EMBED_BATCH) {
-      const batch = texts.slice(at, at + EMBED_BATCH).map((text) => cut(text, this.maxInputChars));
+      // A lone surrogate (which records may hold) becomes U+FFFD, as full-text search reads it:
+      // embedders refuse ill-formed text, which would refuse a record the store accepts.
+      const batch = texts
+        .slice(at, at + EMBED_BATCH)
+        .map((text) => cut(text, this.maxInputChars).toWellFormed());
       const options = signal === undefined ? { purpose } : { purpose, signal };
       const vectors = await this.embedder.embed(batch, options);
       vectors.forEach((vector, i) => {

@@ -223,5 +223,22 @@ export function semanticTests(ctx: SuiteContext): void {
       expect(await vectors.count()).toBe(5);
       expect((await vectorIds(s, 'zulu'))[0]).toBe('reasoning_chains:a1:1');
     });
+
+    it('a record or query holding a lone surrogate is embedded as full-text search reads it (U+FFFD)', async () => {
+      // Such records are stored without semantic search; turning it on must not refuse them.
+      const { s, embedder, vectors } = await openSemantic(ctx);
+      await s.storeMemory('c1', 'm1', { summary: 'password \uD800reset' });
+      await s.storeRawMessages('c1', ['lone \uDC00 surrogate']);
+      await s.storeReasoningChain('a1', { thought: 'plan \uD83D' });
+      expect(await vectors.count()).toBe(3);
+      expect(embedder.documents).toEqual([
+        'm1\npassword \uFFFDreset',
+        'lone \uFFFD surrogate',
+        'plan \uFFFD',
+      ]);
+      expect(await vectorIds(s, 'password \uDBFFreset', { kinds: ['memories'], limit: 1 })).toEqual([
+        'memories:c1:m1',
+      ]);
+    });
   });
 }
