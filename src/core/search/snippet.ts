@@ -32,7 +32,11 @@ export function buildSnippet(segments: readonly string[], terms: ReadonlySet<str
   }
   if (best === undefined) {
     const text = collapse(segments.find((s) => s.trim() !== '') ?? '');
-    return text.length > PLAIN_CHARS ? `${text.slice(0, PLAIN_CHARS)}${SNIPPET_ELLIPSIS}` : text;
+    if (text.length <= PLAIN_CHARS) return text;
+    // Never half a surrogate pair (an emoji across the cut): a lone surrogate is not text.
+    const last = text.charCodeAt(PLAIN_CHARS - 1);
+    const cut = last >= 0xd800 && last <= 0xdbff ? PLAIN_CHARS - 1 : PLAIN_CHARS;
+    return `${text.slice(0, cut)}${SNIPPET_ELLIPSIS}`;
   }
   const { text, spans } = best;
   const firstMatch = spans.findIndex((s) => terms.has(s.token));
