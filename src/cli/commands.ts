@@ -5,7 +5,7 @@ import type { StorageInterface } from '../core/storage-interface.js';
 import { StorageFactory } from '../factory/index.js';
 import { MigrationAbortedError, MigrationRefusedError, migrateStorage } from '../migration/index.js';
 import { type BackendSpec, sameStore } from './backend-spec.js';
-import { formatMigrationSummary, formatReport } from './format.js';
+import { formatMigrationSummary, formatReport, printable } from './format.js';
 import {
   asCliError,
   assertExists,
@@ -65,7 +65,8 @@ export async function runCommand(
     return await run();
   } catch (error) {
     const failure = asCliError(error, EXIT.error);
-    io.stderr.write(`connectome-storage: ${failure.message}\n`);
+    // A message may quote stored text (an agent id, a key), whose control characters must not reach the terminal.
+    io.stderr.write(`connectome-storage: ${printable(failure.message)}\n`);
     if (json) writeJson(io, { ok: false, error: failure.message, exitCode: failure.exitCode });
     return failure.exitCode;
   }

@@ -61,7 +61,8 @@ export function formatMigrationSummary(summary: MigrationSummary, from: string, 
   lines.push(
     `  (${summary.conversationIds} conversation ids, ${summary.agents} agents; skipped = already in the target or expired)`,
   );
-  for (const warning of summary.warnings) lines.push(`Warning: ${warning}`);
+  // Warnings quote stored text (ids, keys, a foreign file's timestamps): escaped like the conflicts.
+  for (const warning of summary.warnings) lines.push(printable(`Warning: ${warning}`));
   if (summary.conflictCount > 0) {
     lines.push(`Conflicts (${summary.conflictCount}):`, ...listed(summary.conflicts, summary.conflictCount));
   }

@@ -3,7 +3,7 @@
  * JSON), and in text output every control character is escaped, so a stored terminal escape
  * sequence never reaches the terminal and each item stays on one line.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
@@ -55,5 +55,36 @@ describe('stored text in CLI output', () => {
     expect(json.code).toBe(0);
     expect(json.stdout).not.toContain(SECRET);
     expect(JSON.parse(json.stdout).items).toContain('dsn postgres://admin:***@db.example/x');
+  });
+
+  it('migrate escapes control characters of stored text in its warnings and messages', async () => {
+    // A cache file another program wrote: its stored_at is text no store accepts (a warning
+    // quoting it), holding C1 controls and a line separator that JSON.stringify leaves as they are.
+    const source = join(dir, 'odd-source');
+    await mkdir(join(source, 'cache'), { recursive: true });
+    const envelope = {
+      cache_key: 'odd',
+      data: { v: 1 },
+      stored_at: 'yesterday \u009b2J\u0085\u2028',
+      expires_at: null,
+    };
+    await writeFile(join(source, 'cache', 'odd.json'), JSON.stringify(envelope));
+    const copied = await cli('migrate', '--from', `file:${source}`, '--to', `sqlite:${join(dir, 'odd.db')}`);
+    expect(copied.code).toBe(0);
+    expect(copied.stdout).toContain('(got "yesterday \\u009b2J\\u0085\\u2028")');
+    expectSafe(copied.stdout);
+    expect(copied.stdout).not.toContain('\u2028');
+
+    // A refusal naming an agent whose id holds a C1 control (the id rule allows them).
+    const chains = join(dir, 'chains-source');
+    const store = new FileStorage({ baseDir: chains });
+    await store.initialize();
+    await store.appendReasoningChains('agent \u009b2J', [{ step: 1 }, { step: 2 }]);
+    await store.shutdown();
+    const target = `sqlite:${join(dir, 'chains.db')}?maxReasoningChainsPerAgent=1`;
+    const refused = await cli('migrate', '--from', `file:${chains}`, '--to', target);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('Agent "agent \\u009b2J" has 2 reasoning chains');
+    expectSafe(refused.stderr);
   });
 });
