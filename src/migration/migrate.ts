@@ -235,7 +235,8 @@ export async function migrateStorage(
   const allStateKeys = await source.listSystemStateKeys();
   const stateKeys = screened(context, STATE_KEY, userStateKeys(allStateKeys));
   await removeTargetOnly(context, STATE_KEYS, stateKeys, concurrency);
-  if (stateKeys.length < allStateKeys.length) {
+  // Asked by name: a key the id rule refuses (screened out above) is no marker.
+  if (allStateKeys.includes(MIGRATION_MARKER_KEY)) {
     context.warnings.add(
       `the source holds an unfinished migration marker (${MIGRATION_MARKER_KEY}); not copied`,
     );

@@ -4,6 +4,7 @@ import { FileStorage } from '../../src/backends/file/index.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import type { StorageInterface } from '../../src/core/index.js';
 import { migrateStorage } from '../../src/migration/index.js';
+import { MIGRATION_MARKER_KEY } from '../../src/migration/marker.js';
 import { copyReferenceDb, useTempDir, withRawDb } from '../sqlite/helpers.js';
 
 const dir = useTempDir('connectome-migrate-refused-');
@@ -65,5 +66,44 @@ it('reports each refused id as a conflict naming it, copies the rest, and does s
     expect((await target.listAllConversationIds()).sort()).toEqual(ids.sort());
   } finally {
     await Promise.all(opened.map((store) => store.shutdown()));
+  }
+});
+
+it('does not take a refused system-state key for a migration marker', async () => {
+  // The reference's SQLite backend stores any key, the empty one too; the id rule refuses it.
+  const dbPath = await copyReferenceDb(dir());
+  await withRawDb(dbPath, async (db) => {
+    const state =
+      'INSERT INTO system_state (state_key, state_data, created_at, updated_at) VALUES (?, ?, ?, ?)';
+    await db.run(state, ['', '{"empty": "key"}', AT, AT]);
+  });
+  const source = new SQLiteStorage({ dbPath, readOnly: true });
+  const target = new FileStorage({ baseDir: join(dir(), 'files'), maxReasoningChainsPerAgent: 100 });
+  try {
+    await source.initialize();
+    expect(await source.listSystemStateKeys()).toContain(''); // the source really lists it
+    const summary = await migrateStorage(source, target);
+    expect(summary.conflicts).toEqual([
+      { kind: 'system_state', id: '', message: expect.stringContaining('Invalid stateKey') },
+    ]);
+    expect(summary.warnings.filter((warning) => warning.includes('marker'))).toEqual([]);
+  } finally {
+    await Promise.all([source.shutdown(), target.shutdown()]);
+  }
+  // A source that does hold a marker (it was a migration's target) still says so.
+  await withRawDb(dbPath, async (db) => {
+    const state =
+      'INSERT INTO system_state (state_key, state_data, created_at, updated_at) VALUES (?, ?, ?, ?)';
+    await db.run(state, [MIGRATION_MARKER_KEY, '{"source_id": "x", "started_at": "y"}', AT, AT]);
+  });
+  const marked = new SQLiteStorage({ dbPath, readOnly: true });
+  const other = new FileStorage({ baseDir: join(dir(), 'other'), maxReasoningChainsPerAgent: 100 });
+  try {
+    const summary = await migrateStorage(marked, other);
+    expect(summary.warnings.filter((warning) => warning.includes('marker'))).toEqual([
+      `the source holds an unfinished migration marker (${MIGRATION_MARKER_KEY}); not copied`,
+    ]);
+  } finally {
+    await Promise.all([marked.shutdown(), other.shutdown()]);
   }
 });
