@@ -1,5 +1,5 @@
 /** The CLI's commands: `migrate`, `health`, `stats`, `purge-cache`, `backends` (`list`: `list-command.ts`, `search`: `search-command.ts`). */
-import { StoreNotFoundError } from '../core/errors.js';
+import { ReadOnlyError, StoreNotFoundError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { StorageFactory } from '../factory/index.js';
@@ -235,7 +235,11 @@ export async function statsCommand(spec: string | undefined, options: StoreComma
 /** `purge-cache`: removes expired cache entries. */
 export async function purgeCacheCommand(spec: string | undefined, options: StoreCommandOptions, io: CliIO) {
   return withStore(spec, options, {}, async (store, parsed) => {
-    const removed = await store.purgeExpiredCache();
+    const removed = await store.purgeExpiredCache().catch((error: unknown) => {
+      // A store configured read-only refuses before removing anything: nothing was written, so
+      // this is a refusal (exit 2, as for a read-only migration target), not a failed write.
+      throw error instanceof ReadOnlyError ? new CliError(errorText(error), EXIT.usage) : error;
+    });
     if (options.json) writeJson(io, { store: parsed.display, removed });
     else
       io.stdout.write(

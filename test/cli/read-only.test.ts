@@ -154,6 +154,34 @@ describe('CLI: read-only opens of local stores', () => {
     expect(result.code).toBe(0);
     expect(existsSync(join(dir, 'cache'))).toBe(true);
   });
+
+  it('refuses purge-cache on a store configured read-only (exit 2), removing nothing', async () => {
+    // As a read-only migration target: the store refuses before it writes, so nothing was written.
+    const stores = [
+      new FileStorage({ baseDir: join(dir, 'files') }),
+      new SQLiteStorage({ dbPath: join(dir, 'x.db') }),
+    ];
+    for (const store of stores) {
+      await store.initialize();
+      await store.storeCacheEntry('soon', { v: 1 }, 0.01);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    for (const spec of [
+      `file:${join(dir, 'files')}?readOnly=true`,
+      `sqlite:${join(dir, 'x.db')}?readOnly=true`,
+    ]) {
+      const text = await cli('purge-cache', spec);
+      expect({ spec, code: text.code }).toEqual({ spec, code: 2 });
+      expect(text.stderr).toContain('read-only');
+      const json = await cli('purge-cache', spec, '--json');
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, exitCode: 2 });
+    }
+    // The expired entries are still there: a writable purge removes them.
+    for (const store of stores) {
+      expect(await store.purgeExpiredCache()).toBe(1);
+      await store.shutdown();
+    }
+  });
 });
 
 describeWithService('postgres')('CLI: read-only opens on PostgreSQL', () => {
