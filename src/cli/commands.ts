@@ -155,6 +155,11 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
 /** The CLI error of a failed migration; a dry run wrote nothing, so there is nothing to resume. */
 function migrationError(error: unknown, dryRun: boolean): CliError {
   if (error instanceof MigrationRefusedError) return asCliError(error, EXIT.usage);
+  // A target open read-only (a registered backend may be, whatever its spec says) refuses every
+  // write, its first one (the resume marker) included: nothing was written, as in the check above.
+  if (error instanceof ReadOnlyError) {
+    return new CliError(`${errorText(error)}: the target is read-only; open it writable`, EXIT.usage);
+  }
   if (error instanceof MigrationAbortedError) {
     return new CliError(
       dryRun

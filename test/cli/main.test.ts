@@ -58,6 +58,13 @@ class DiskGoesAwayStorage extends FileStorage {
   }
 }
 
+/** A user backend that is always read-only (a replica, say): the CLI cannot see it in the spec. */
+class ReplicaStorage extends FileStorage {
+  constructor(config?: { baseDir?: string }) {
+    super({ ...config, readOnly: true });
+  }
+}
+
 const fixture = join(__dirname, '..', 'fixtures', 'python-reference', 'sample', 'storage_data');
 // An existing (empty) source folder, so refusals about the target are what is tested.
 const SOURCE_DIR = mkdtempSync(join(tmpdir(), 'connectome-main-source-'));
@@ -70,6 +77,7 @@ beforeAll(async () => {
   await cp(fixture, ref, { recursive: true });
   StorageFactory.registerBackend('leaky', LeakyStorage, { override: true });
   StorageFactory.registerBackend('disk-goes-away', DiskGoesAwayStorage, { override: true });
+  StorageFactory.registerBackend('replica', ReplicaStorage, { override: true });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -213,6 +221,27 @@ describe('main()', () => {
       error: 'login to leaky://admin:***@db failed',
     });
     expect(JSON.parse(results[2]?.stdout ?? '')).toMatchObject({ dsn: 'leaky://admin:***@db' });
+  });
+
+  it('exits 2 when a target the spec does not show as read-only refuses the first write', async () => {
+    const target = join(dir, 'replica');
+    const empty = new FileStorage({ baseDir: target });
+    await empty.initialize(); // exists, so that its read-only open succeeds
+    await empty.shutdown();
+    const spec = `replica:?baseDir=${encodeURIComponent(target)}`;
+    for (const json of [false, true]) {
+      const result = await cli('migrate', '--from', `file:${ref}`, '--to', spec, ...(json ? ['--json'] : []));
+      expect({ json, code: result.code }).toEqual({ json, code: 2 });
+      expect(result.stderr).toContain('read-only');
+      expect(result.stderr).not.toContain('partial copy');
+    }
+    const replica = new FileStorage({ baseDir: target });
+    await replica.initialize();
+    try {
+      expect(await replica.listSystemStateKeys()).toEqual([]);
+    } finally {
+      await replica.shutdown();
+    }
   });
 
   it('exits 3 when the target fails after writing started, and the same command resumes', async () => {
