@@ -7,6 +7,7 @@ import { canonicalJson } from '../core/json.js';
 import { type CacheRecord, cacheRecordTimesProblem } from '../core/records.js';
 import { type CopyContext, expiryMs, sameExpiry, sameStoredAt, whenComparing, write } from './copy.js';
 import { throwIfAborted } from './errors.js';
+import { formatEpochMs, nowTimestamp } from '../core/time.js';
 
 /** Cache keys copied per batch (well under `MAX_BATCH_ITEMS`, so one group's records stay small). */
 export const CACHE_GROUP_SIZE = 200;
@@ -24,8 +25,8 @@ function alreadyHeld(existing: CacheRecord | null | undefined, record: CacheReco
 /**
  * Copies live cache entries with their original `storedAt` and `expiresAt`; ones that have
  * expired meanwhile, or that the target already holds, are skipped. A source record whose
- * timestamps the target would refuse (written by another program) is copied with its
- * remaining TTL and a warning instead.
+ * timestamps the target would refuse (written by another program) is copied with a new
+ * `storedAt`, its expiry instant written in the store's format, and a warning instead.
  */
 export async function copyCacheEntries(context: CopyContext, keys: string[]): Promise<void> {
   const [records, existing] = await Promise.all([
@@ -33,7 +34,7 @@ export async function copyCacheEntries(context: CopyContext, keys: string[]): Pr
     whenComparing(context, () => context.target.loadCacheRecords(keys)),
   ]);
   const batch: CacheRecordBatchItem[] = [];
-  const others: Array<{ key: string; record: CacheRecord; ttlSeconds: number | null }> = [];
+  const others: Array<{ key: string; record: CacheRecord; expiresAt: number | null }> = [];
   keys.forEach((key, i) => {
     const record = records[i] ?? null;
     const expiresAt = record === null ? null : expiryMs(record);
@@ -43,20 +44,28 @@ export async function copyCacheEntries(context: CopyContext, keys: string[]): Pr
     } else if (cacheRecordTimesProblem(record) === null) {
       batch.push({ key, ...record });
     } else {
-      others.push({ key, record, ttlSeconds });
+      others.push({ key, record, expiresAt });
     }
   });
   throwIfAborted(context.signal);
   if (batch.length > 0) {
     await write(context, 'cache_entries', batch.length, () => context.target.storeCacheRecords(batch));
   }
-  for (const { key, record, ttlSeconds } of others) {
+  for (const { key, record, expiresAt } of others) {
     const problem = cacheRecordTimesProblem(record);
+    // The same expiry instant, not a TTL: a TTL over the 1,000 years `storeCacheEntry` takes
+    // (an expiry in year 3500) failed the whole migration, every time it was run.
+    const item = {
+      key,
+      data: record.data,
+      storedAt: nowTimestamp(),
+      expiresAt: expiresAt === null ? null : formatEpochMs(expiresAt),
+    };
     await write(context, 'cache_entries', 1, async () => {
       context.warnings.add(
-        `cache entry ${JSON.stringify(key)}: its ${problem?.field} ${problem?.problem}; copied with the remaining TTL and a new storedAt`,
+        `cache entry ${JSON.stringify(key)}: its ${problem?.field} ${problem?.problem}; copied with its expiry and a new storedAt`,
       );
-      return context.target.storeCacheEntry(key, record.data, ttlSeconds);
+      return context.target.storeCacheRecords([item]);
     });
   }
 }

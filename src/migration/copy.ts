@@ -23,7 +23,7 @@ import type { KindCounts, MigrationConflict, RecordKind } from './types.js';
 
 /**
  * Cache expiry times closer than this are the same (copies keep the exact expiry, but one made
- * with a remaining TTL, by an older version or from a record with unusable timestamps, does not).
+ * with a remaining TTL by an older version does not).
  */
 export const EXPIRY_TOLERANCE_MS = 2000;
 

@@ -73,4 +73,22 @@ describe('cache timestamps across a migration file -> sqlite', () => {
     expect(copied).toMatchObject({ data: { v: 1 }, expiresAt: null });
     expect(isValidTimestamp(copied?.storedAt)).toBe(true);
   });
+
+  it('copies such a record whose expiry is over 1,000 years away with that expiry', async () => {
+    // As a TTL it is more than storeCacheEntry takes: the migration failed on it, every run.
+    await mkdir(join(dir, 'files', 'cache'), { recursive: true });
+    const expiresAt = '3500-01-01T00:00:00.000000+00:00';
+    const envelope = { cache_key: 'far', data: { v: 2 }, stored_at: 'yesterday', expires_at: expiresAt };
+    await writeFile(join(dir, 'files', 'cache', 'far.json'), JSON.stringify(envelope));
+    const summary = await migrateStorage(source, target);
+    expect(summary).toMatchObject({ ok: true, verification: { ok: true } });
+    expect(summary.warnings).toEqual([
+      expect.stringMatching(
+        /^cache entry "far": its storedAt must be .*; copied with its expiry and a new storedAt$/,
+      ),
+    ]);
+    const copied = await target.loadCacheRecord('far');
+    expect(copied).toMatchObject({ data: { v: 2 }, expiresAt });
+    expect(isValidTimestamp(copied?.storedAt)).toBe(true);
+  });
 });
