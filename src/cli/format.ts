@@ -90,12 +90,17 @@ export function formatMigrationSummary(summary: MigrationSummary, from: string, 
   return `${lines.join('\n')}\n`;
 }
 
-/** A flat `key: value` report (nested values as one line of JSON). */
+/**
+ * A flat `key: value` report (nested values as one line of JSON), control characters escaped:
+ * a health report's error or a registered backend's stats may quote stored text.
+ */
 export function formatReport(report: Readonly<Record<string, JsonValue | undefined>>): string {
   const entries = Object.entries(report).filter(
     (entry): entry is [string, JsonValue] => entry[1] !== undefined,
   );
   const width = Math.max(0, ...entries.map(([key]) => key.length));
   const text = (value: JsonValue) => (typeof value === 'string' ? value : JSON.stringify(value));
-  return entries.map(([key, value]) => `${`${key}:`.padEnd(width + 1)} ${text(value)}\n`).join('');
+  return entries
+    .map(([key, value]) => `${printable(`${`${key}:`.padEnd(width + 1)} ${text(value)}`)}\n`)
+    .join('');
 }

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
+import { formatReport } from '../../src/cli/format.js';
 import { cli } from './run-cli.js';
 
 const SECRET = 's3cret-pw';
@@ -86,5 +87,17 @@ describe('stored text in CLI output', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('Agent "agent \\u009b2J" has 2 reasoning chains');
     expectSafe(refused.stderr);
+  });
+
+  it('health and stats text reports escape control characters, one line per field', () => {
+    const text = formatReport({
+      store: 'file:/tmp/x',
+      status: 'error',
+      error: 'Corrupt data in key "k \u001b]0;title\u0007": line1\nline2 \u009b2J',
+      details: { key: 'k \u009b2J \u2028 \u0085' },
+    });
+    expectSafe(text);
+    expect(text.split('\n')).toHaveLength(5);
+    expect(text).toContain('\\u009b2J');
   });
 });
