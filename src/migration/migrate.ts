@@ -2,7 +2,7 @@
  * `migrateStorage(source, target)`: copies everything from one store to another through
  * the public `StorageInterface` only, so any backend (a user's own included) can be either
  * side. Order: conversations (all ids from `listAllConversationIds()`), reasoning chains per
- * agent, live cache entries with their remaining TTL, system state; then verification.
+ * agent, live cache entries with their stored and expiry times, system state; then verification.
  *
  * Refusals (a {@link MigrationRefusedError}, before anything is written): the same store on
  * both sides, a non-empty target without `merge` unless it holds this migration's own

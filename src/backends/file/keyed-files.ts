@@ -203,7 +203,8 @@ export class KeyedFiles<T extends Keyed> {
     const hashed = this.pathOf(hashedKeyFileName(key));
     // An older copy under the key's hashed name (one key, one file) is looked for alongside
     // the name check; usually there is none, and then nothing is removed afterwards. Both
-    // look up names that are usually missing: through the pool (see `existsSoon`).
+    // look up names that are usually missing: through the pool (see `existsSoon`), except in a
+    // batch, whose own creates are done by then, so nothing of its own holds the folder.
     const hashedCopy = lookup === 'now' ? existsNow(hashed, false) : await existsSoon(hashed, false);
     const { dir, names, parse } = this.options;
     const folder = { dir, names, parse, backups: this.backups };
