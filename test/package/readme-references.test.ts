@@ -1,0 +1,194 @@
+/**
+ * What the README names exists: the `connectome-storage` subcommands and flags it shows (asked
+ * of the real program through its `--help`), the environment variables (against those the
+ * sources read, found in their syntax tree, both ways), the config keys of each backend (its
+ * schema's, both ways) and the error classes (exported by the package).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ts from 'typescript';
+import { FILE_CONFIG_KEYS } from '../../src/backends/file/config.js';
+import { POSTGRES_CONFIG_KEYS } from '../../src/backends/postgres/config.js';
+import { REDIS_CONFIG_KEYS } from '../../src/backends/redis/config.js';
+import { SQLITE_CONFIG_KEYS } from '../../src/backends/sqlite/config.js';
+import * as library from '../../src/index.js';
+import { cli } from '../cli/run-cli.js';
+import {
+  commandMentions,
+  configKeys,
+  errorMentions,
+  flagMentions,
+  REPO,
+  readmeText,
+  variableMentions,
+} from './readme.js';
+
+const readme = readmeText();
+
+/** A CLI's help, parsed: its commands (top level) or options, and any argument choices. */
+interface Help {
+  commands: string[];
+  options: string[];
+  choices: string[];
+}
+
+async function help(...command: string[]): Promise<Help> {
+  const { code, stdout } = await cli(...command, '--help');
+  expect(code).toBe(0);
+  const section = (title: string) => stdout.split(`\n${title}:\n`)[1]?.split('\n\n')[0]?.split('\n') ?? [];
+  return {
+    commands: section('Commands').flatMap((line) => /^ {2}([a-z][a-z-]*)/.exec(line)?.[1] ?? []),
+    options: section('Options').flatMap((line) => /^ {2}(?:-\w, )?(--[a-z][a-z0-9-]*)/.exec(line)?.[1] ?? []),
+    choices: [
+      ...(/choices: ([^)]*)\)/.exec(stdout.replace(/\s+/g, ' '))?.[1] ?? '').matchAll(/"([^"]+)"/g),
+    ].map((match) => match[1] ?? ''),
+  };
+}
+
+/** Flags the README gives to other programs, not to `connectome-storage`, and why. */
+const OTHER_PROGRAMS: Readonly<Record<string, string>> = {
+  '--max-semi-space-size': 'a Node.js option (the migration memory measurement)',
+  '--strict': 'a tsc option (the consumer check)',
+};
+
+describe('README: the CLI', () => {
+  let program: Help;
+  const commands = new Map<string, Help>();
+
+  beforeAll(async () => {
+    program = await help();
+    for (const command of program.commands) commands.set(command, await help(command));
+  });
+
+  it('has the subcommands and flags its command lines show', () => {
+    const mentions = commandMentions(readme);
+    expect(mentions.length).toBeGreaterThan(10);
+    const wrong = mentions.flatMap(({ line, command, flags }) => {
+      const known = command === undefined ? program : commands.get(command);
+      if (known === undefined) return [`README.md:${line}: no subcommand ${command}`];
+      return flags
+        .filter((flag) => !known.options.includes(flag) && !program.options.includes(flag))
+        .map((flag) => `README.md:${line}: ${command ?? 'connectome-storage'} has no ${flag}`);
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  it('has every --flag the README mentions, unless it belongs to another program', () => {
+    const all = new Set([
+      ...program.options,
+      ...[...commands.values()].flatMap((command) => command.options),
+    ]);
+    const wrong = [...flagMentions(readme)]
+      .filter(([flag]) => !all.has(flag) && !Object.hasOwn(OTHER_PROGRAMS, flag))
+      .map(([flag, line]) => `README.md:${line}: ${flag}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it('is documented: each subcommand, and each option but --help', () => {
+    const shown = new Set(commandMentions(readme).map((mention) => mention.command));
+    const flags = flagMentions(readme);
+    const missing = [...commands].flatMap(([name, command]) => [
+      ...(shown.has(name) ? [] : [`connectome-storage ${name}`]),
+      ...command.options
+        .filter((flag) => flag !== '--help' && !flags.has(flag))
+        .map((flag) => `${name} ${flag}`),
+    ]);
+    expect(missing).toEqual([]);
+  });
+
+  it('lists the listings `list` takes', () => {
+    const shown = /connectome-storage list <([a-z|-]+)>/.exec(readme)?.[1]?.split('|');
+    expect(shown).toEqual(commands.get('list')?.choices);
+  });
+});
+
+/** Every `.ts` file under `dir`. */
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sources(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/**
+ * The `CONNECTOME_*` names the code under `dir` reads: as string literals, property names and
+ * object keys (`env.CONNECTOME_X`, `{ CONNECTOME_X: ... }`). Comments and messages are not code.
+ */
+function variablesRead(dir: string): Set<string> {
+  const names = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    const text = ts.isStringLiteralLike(node) || ts.isIdentifier(node) ? node.text : undefined;
+    if (text !== undefined && /^CONNECTOME_[A-Z0-9_]*[A-Z0-9]$/.test(text)) names.add(text);
+    ts.forEachChild(node, visit);
+  };
+  for (const path of sources(dir)) {
+    visit(ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true));
+  }
+  return names;
+}
+
+describe('README: environment variables', () => {
+  const library = variablesRead(join(REPO, 'src'));
+  const mentioned = variableMentions(readme);
+
+  it('finds the variables on both sides', () => {
+    expect(library.size).toBeGreaterThan(20);
+    expect(mentioned.size).toBeGreaterThan(20);
+  });
+
+  it('names only variables the code reads (the library, or the tooling in scripts/ and bench/)', () => {
+    const tooling = new Set([...variablesRead(join(REPO, 'scripts')), ...variablesRead(join(REPO, 'bench'))]);
+    const unknown = [...mentioned]
+      .filter(([name]) => !library.has(name) && !tooling.has(name))
+      .map(([name, line]) => `README.md:${line}: ${name}`);
+    expect(unknown).toEqual([]);
+  });
+
+  it('documents every variable the library reads', () => {
+    expect([...library].filter((name) => !mentioned.has(name)).sort()).toEqual([]);
+  });
+});
+
+describe('README: config keys', () => {
+  it('are, per backend, the keys its config schema takes', () => {
+    const documented = configKeys(readme);
+    const all = [...(documented.get('all') ?? [])];
+    const per = (backend: string) => [...all, ...(documented.get(backend) ?? [])].sort();
+    expect({
+      file: per('file'),
+      sqlite: per('sqlite'),
+      redis: per('redis'),
+      postgres: per('postgres'),
+    }).toEqual({
+      file: [...FILE_CONFIG_KEYS].sort(),
+      sqlite: [...SQLITE_CONFIG_KEYS].sort(),
+      redis: [...REDIS_CONFIG_KEYS].sort(),
+      postgres: [...POSTGRES_CONFIG_KEYS].sort(),
+    });
+  });
+});
+
+describe('README: error classes', () => {
+  const exported = library as unknown as Readonly<Record<string, unknown>>;
+  const isErrorClass = (value: unknown): boolean =>
+    typeof value === 'function' && (value === Error || value.prototype instanceof Error);
+
+  it('are exported by the package (or are JavaScript built-ins)', () => {
+    const mentioned = errorMentions(readme);
+    expect(mentioned.size).toBeGreaterThan(10);
+    const unknown = [...mentioned]
+      .filter(([name]) => !isErrorClass(exported[name]))
+      .filter(([name]) => !isErrorClass((globalThis as unknown as Record<string, unknown>)[name]))
+      .map(([name, line]) => `README.md:${line}: ${name}`);
+    expect(unknown).toEqual([]);
+  });
+
+  it('are all documented: each error class the package exports', () => {
+    const mentioned = errorMentions(readme);
+    const undocumented = Object.keys(exported).filter(
+      (name) => isErrorClass(exported[name]) && !mentioned.has(name),
+    );
+    expect(undocumented.sort()).toEqual([]);
+  });
+});
