@@ -103,6 +103,7 @@ export function errorMentions(text: string): Map<string, number> {
 
 /** A `connectome-storage <subcommand> ...` mention, with the flags written after it on its line. */
 export interface CommandMention {
+  /** The line it ends on (1-based). */
   line: number;
   /** The subcommand, or `undefined` for `connectome-storage --flag`. */
   command: string | undefined;
@@ -113,11 +114,19 @@ const FLAG = /(?<![\w-])--[a-z][a-z0-9-]*/g;
 
 /**
  * Every `connectome-storage <subcommand>` of `text` (a command line in a code block or in
- * backticks), with the flags written after it up to the next one or the line's end.
+ * backticks), with the flags written after it up to the next one or the line's end, or on the
+ * indented lines continuing it.
  */
 export function commandMentions(text: string): CommandMention[] {
   const mentions: CommandMention[] = [];
   text.split('\n').forEach((line, index) => {
+    // A command line wrapped in a code block goes on with an indented `[--option ...]`.
+    const previous = mentions.at(-1);
+    if (previous !== undefined && previous.line === index && /^\s+\[--/.test(line)) {
+      previous.flags.push(...(line.match(FLAG) ?? []));
+      previous.line = index + 1;
+      return;
+    }
     const parts = line.split(/(?=\bconnectome-storage (?:[a-z-]+\b|--))/);
     for (const part of parts) {
       const head = /^connectome-storage ([a-z][a-z-]*)?/.exec(part);
