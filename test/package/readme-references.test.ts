@@ -2,15 +2,15 @@
  * What the README names exists: the `connectome-storage` subcommands and flags it shows (asked
  * of the real program through its `--help`), the environment variables (against those the
  * sources read, found in their syntax tree, both ways), the config keys of each backend (its
- * schema's, both ways) and the error classes (exported by the package).
+ * schema's, both ways) and their defaults, and the error classes (exported by the package).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ts from 'typescript';
-import { FILE_CONFIG_KEYS } from '../../src/backends/file/config.js';
-import { POSTGRES_CONFIG_KEYS } from '../../src/backends/postgres/config.js';
-import { REDIS_CONFIG_KEYS } from '../../src/backends/redis/config.js';
-import { SQLITE_CONFIG_KEYS } from '../../src/backends/sqlite/config.js';
+import { FILE_CONFIG_KEYS, parseFileStorageConfig } from '../../src/backends/file/config.js';
+import { parsePostgresConfig, POSTGRES_CONFIG_KEYS } from '../../src/backends/postgres/config.js';
+import { parseRedisConfig, REDIS_CONFIG_KEYS } from '../../src/backends/redis/config.js';
+import { parseSqliteConfig, SQLITE_CONFIG_KEYS } from '../../src/backends/sqlite/config.js';
 import * as library from '../../src/index.js';
 import { cli } from '../cli/run-cli.js';
 import {
@@ -152,22 +152,42 @@ describe('README: environment variables', () => {
   });
 });
 
+/** Each built-in backend: its schema's keys and its config with every default filled in. */
+const BACKENDS: Readonly<Record<string, { keys: readonly string[]; defaults: object }>> = {
+  file: { keys: FILE_CONFIG_KEYS, defaults: parseFileStorageConfig({}) },
+  sqlite: { keys: SQLITE_CONFIG_KEYS, defaults: parseSqliteConfig({}) },
+  redis: { keys: REDIS_CONFIG_KEYS, defaults: parseRedisConfig({}) },
+  postgres: { keys: POSTGRES_CONFIG_KEYS, defaults: parsePostgresConfig({}) },
+};
+
 describe('README: config keys', () => {
+  const documented = configKeys(readme);
+  const per = (backend: string) =>
+    new Map([...(documented.get('all') ?? []), ...(documented.get(backend) ?? [])]);
+
   it('are, per backend, the keys its config schema takes', () => {
-    const documented = configKeys(readme);
-    const all = [...(documented.get('all') ?? [])];
-    const per = (backend: string) => [...all, ...(documented.get(backend) ?? [])].sort();
-    expect({
-      file: per('file'),
-      sqlite: per('sqlite'),
-      redis: per('redis'),
-      postgres: per('postgres'),
-    }).toEqual({
-      file: [...FILE_CONFIG_KEYS].sort(),
-      sqlite: [...SQLITE_CONFIG_KEYS].sort(),
-      redis: [...REDIS_CONFIG_KEYS].sort(),
-      postgres: [...POSTGRES_CONFIG_KEYS].sort(),
-    });
+    const shown = Object.fromEntries(
+      Object.keys(BACKENDS).map((backend) => [backend, [...per(backend).keys()].sort()]),
+    );
+    const taken = Object.fromEntries(
+      Object.entries(BACKENDS).map(([backend, { keys }]) => [backend, [...keys].sort()]),
+    );
+    expect(shown).toEqual(taken);
+  });
+
+  it('have the defaults the backends fill in ("none": no value)', () => {
+    let compared = 0;
+    const wrong = Object.entries(BACKENDS).flatMap(([backend, { defaults }]) =>
+      [...per(backend)].flatMap(([key, shown]) => {
+        const actual: unknown = (defaults as Record<string, unknown>)[key];
+        if (shown === undefined) return [];
+        compared += 1;
+        if (shown === null && (actual === undefined || actual === null)) return [];
+        return actual === shown ? [] : [`${backend} ${key}: README ${String(shown)}, code ${String(actual)}`];
+      }),
+    );
+    expect(wrong).toEqual([]);
+    expect(compared).toBeGreaterThan(30);
   });
 });
 

@@ -158,19 +158,38 @@ export function section(text: string, title: string): string {
 }
 
 /**
- * The config keys the Configuration section documents per backend: its table's rows (`all`
- * rows apply to every backend) and its "`postgres` also takes `x` (...) and `y` (...)" lines.
- * A key is a cell's backticked name before its parenthesised default.
+ * A config key's documented default: `true`, `10`, `'./storage_data'`; `null` for "none" (no
+ * value); `undefined` when the README gives a kind of value, not a default (`client` (an
+ * ioredis `Redis`/`Cluster`)).
  */
-export function configKeys(text: string): Map<string, Set<string>> {
-  const keys = new Map<string, Set<string>>();
-  const add = (backend: string, key: string) => keys.set(backend, (keys.get(backend) ?? new Set()).add(key));
+export type DocumentedDefault = boolean | number | string | null | undefined;
+
+/** The default a key's parenthesis states: its first backticked value, unless it describes a kind. */
+function documentedDefault(parenthesis: string): DocumentedDefault {
+  if (parenthesis.startsWith('none')) return null;
+  if (/^an? /.test(parenthesis)) return undefined;
+  const value = /`([^`]*)`/.exec(parenthesis)?.[1];
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/**
+ * The config keys the Configuration section documents per backend, with their defaults: its
+ * table's rows (`all` rows apply to every backend) and its "`postgres` also takes `x` (...)
+ * and `y` (...)" lines. A key is a backticked name before its parenthesised default.
+ */
+export function configKeys(text: string): Map<string, Map<string, DocumentedDefault>> {
+  const keys = new Map<string, Map<string, DocumentedDefault>>();
   for (const line of section(text, 'Configuration').split('\n')) {
     const row = /^\|\s*`?([a-z]+)`?\s*\|(.*)\|\s*$/.exec(line);
     const also = /^`([a-z]+)` also takes (.*?):/.exec(line);
     const [backend, cell] = row ? [row[1], row[2]] : also ? [also[1], also[2]] : [];
     if (backend === undefined || cell === undefined || backend === 'backend') continue;
-    for (const [, key] of cell.matchAll(/`([A-Za-z]+)` \(/g)) if (key !== undefined) add(backend, key);
+    const backendKeys = keys.get(backend) ?? new Map<string, DocumentedDefault>();
+    keys.set(backend, backendKeys);
+    for (const [, key, parenthesis] of cell.matchAll(/`([A-Za-z]+)` \(([^)]*)\)/g)) {
+      if (key !== undefined) backendKeys.set(key, documentedDefault(parenthesis ?? ''));
+    }
   }
   return keys;
 }
