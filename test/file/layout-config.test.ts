@@ -34,6 +34,28 @@ describe('config', () => {
     expect(() => new FileStorage({ baseDir, basedir: 'x' } as never)).toThrow(/basedir/);
     expect(await fse.pathExists(baseDir)).toBe(false);
   });
+
+  it.each([
+    ['a NUL', 'x\u0000y'],
+    ['a lone surrogate', 'x\ud800y'],
+  ])('refuses a baseDir with %s with a ConfigError naming it, before touching the disk', async (_, name) => {
+    // Node refused a NUL only at the first file operation (a TypeError, not a ConfigError) and
+    // wrote a lone surrogate as U+FFFD, so two stores with different baseDirs shared a folder.
+    const parent = path.join(await makeTempDir(), 'never');
+    const baseDir = path.join(parent, name);
+    for (const config of [{ baseDir }, { base_dir: baseDir }, { baseDir, readOnly: true }]) {
+      let error: unknown;
+      try {
+        new FileStorage(config);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).key).toBe('baseDir');
+      expect((error as Error).message).toMatch(/baseDir.*without NUL/);
+    }
+    expect(await fse.pathExists(parent)).toBe(false);
+  });
 });
 
 describe('layout', () => {

@@ -38,7 +38,14 @@ export interface FileStorageConfig extends SharedStorageOptions {
 }
 
 const fileConfigSchema = z.object({
-  baseDir: z.string().min(1).default('./storage_data'),
+  // Node refuses a path with a NUL only at the first file operation (a TypeError), and writes a
+  // lone surrogate as U+FFFD, so two different baseDirs would share one folder. Refused here,
+  // before any file is touched (as SQLite's dbPath is).
+  baseDir: z
+    .string()
+    .min(1)
+    .refine((p) => p.isWellFormed() && !p.includes('\u0000'), 'must be well-formed and without NUL')
+    .default('./storage_data'),
   createBackups: z.boolean().default(true),
   maxBackupFiles: z.number().int().min(0).max(10_000).default(5),
   prettyPrintJson: z.boolean().default(true),
