@@ -19,7 +19,8 @@
  * In Redis and PostgreSQL URLs the driver's query parameters stay in the URL (e.g.
  * `sslmode=require`; the list is in `core/url-params.ts`, which the backends check too); the
  * library's own keys are taken out first, and any other parameter is refused. A `?` in a file
- * or SQLite path is therefore not supported. An env file (`--from-env FILE`) gives a spec too: its
+ * or SQLite path is therefore not supported. A `file://` URL's path is percent-decoded (`%23`
+ * for `#`) and a fragment is refused; a `file:PATH` or `sqlite:PATH` is taken as written. An env file (`--from-env FILE`) gives a spec too: its
  * `CONNECTOME_STORAGE_*` variables alone (not the process environment) choose and configure it.
  */
 import { readFileSync, realpathSync } from 'node:fs';
@@ -197,6 +198,31 @@ export function sameStore(a: BackendSpec, b: BackendSpec): boolean {
   return sameStoreId(a.identity, b.identity);
 }
 
+/**
+ * The path a `file://` URL names, decoded; a ConfigError naming the spec for a URL the parser
+ * refuses (another host, an encoded `/`, a malformed escape: a TypeError or URIError otherwise)
+ * or a path no file system takes (a NUL or a lone surrogate, decoded from `%00`, `%ED%A0%80`).
+ */
+function fileUrlPath(text: string, location: string): string {
+  let path: string;
+  try {
+    path = fileURLToPath(`file:${location}`);
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid backend spec ${JSON.stringify(text)}: ${(error as Error).message}`,
+      'spec',
+      error,
+    );
+  }
+  if (!path.isWellFormed() || path.includes('\u0000')) {
+    throw new ConfigError(
+      `Invalid backend spec ${JSON.stringify(text)}: the path must be well-formed and without NUL`,
+      'spec',
+    );
+  }
+  return path;
+}
+
 /** Parses a backend spec (see the module comment); throws {@link ConfigError} for a malformed one. */
 export function parseBackendSpec(text: string, cwd: string = process.cwd()): BackendSpec {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
@@ -222,13 +248,19 @@ export function parseBackendSpec(text: string, cwd: string = process.cwd()): Bac
     config.url = url.search === new URL(text).search ? text : url.toString();
     return describeBackend(urlType, config, cwd);
   }
+  if (scheme === 'file' && rest.startsWith('//') && rest.includes('#')) {
+    // The URL parser drops a fragment: `file:///tmp/a#b` would name the folder /tmp/a.
+    throw new ConfigError(
+      `Invalid backend spec ${JSON.stringify(text)}: a file URL's fragment (#...) is not part of its path; write a # in the path as %23`,
+      'spec',
+    );
+  }
   const queryAt = rest.indexOf('?');
   const location = queryAt === -1 ? rest : rest.slice(0, queryAt);
   const query = new URLSearchParams(queryAt === -1 ? '' : rest.slice(queryAt + 1));
   const options = takeOptions(scheme, query, JSON.stringify(text), false);
   if (scheme === 'file' || scheme === 'sqlite') {
-    const path =
-      scheme === 'file' && location.startsWith('//') ? fileURLToPath(`file:${location}`) : location;
+    const path = scheme === 'file' && location.startsWith('//') ? fileUrlPath(text, location) : location;
     if (path === '') {
       throw new ConfigError(
         `Invalid backend spec ${JSON.stringify(text)}: the ${scheme} path is missing`,

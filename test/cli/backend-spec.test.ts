@@ -35,6 +35,37 @@ describe('parseBackendSpec', () => {
     expect(parseBackendSpec('sqlite::memory:', dir).identity).not.toBe(memory.identity);
   });
 
+  it('refuses a file URL it cannot read whole, naming it, and reads %23 as #', () => {
+    // `file:///tmp/a#b` named the folder /tmp/a: the URL parser drops a fragment silently, so
+    // the command went to another store. Other malformed file URLs threw a TypeError or a
+    // URIError (not a ConfigError) from the URL parser.
+    const refused: [string, RegExp][] = [
+      ['file:///tmp/a#b', /fragment.*%23/],
+      ['file:///tmp/a?createBackups=false#b', /fragment.*%23/],
+      ['file:///tmp/a#', /fragment.*%23/],
+      ['file://elsewhere/tmp/a', /host/],
+      ['file:///tmp/a%2Fb', /encoded \//],
+      ['file:///tmp/a%ED%A0%80', /malformed|well-formed/],
+      ['file:///tmp/a%00b', /NUL/],
+    ];
+    for (const [spec, message] of refused) {
+      let error: unknown;
+      try {
+        parseBackendSpec(spec, dir);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain(JSON.stringify(spec));
+      expect((error as Error).message).toMatch(message);
+    }
+    expect(parseBackendSpec('file:///tmp/a%23b', dir).config).toEqual({ baseDir: '/tmp/a#b' });
+    expect(parseBackendSpec('file://localhost/tmp/a', dir).config).toEqual({ baseDir: '/tmp/a' });
+    // Not a URL: a path as written, `#` included.
+    expect(parseBackendSpec('file:./a#b', dir).config).toEqual({ baseDir: './a#b' });
+    expect(parseBackendSpec('sqlite:/tmp/a#b.db', dir).config).toEqual({ dbPath: '/tmp/a#b.db' });
+  });
+
   it('gives one identity to paths that name the same place', async () => {
     await symlink(dir, join(dir, 'link'));
     const a = parseBackendSpec(`file:${dir}/data`, '/');
