@@ -5,7 +5,7 @@
 import { SerializationError, ValidationError } from './errors.js';
 import { type JsonObject, type JsonValue, toJsonObject } from './json.js';
 import { recordText } from './record-names.js';
-import { formatEpochMs, isValidTimestamp, parseTimestamp } from './time.js';
+import { formatEpochMs, isOutOfRangeCanonical, isValidTimestamp, parseTimestamp } from './time.js';
 
 /** A cache entry as stored: the data plus when it was stored and when it expires. */
 export interface CacheRecord {
@@ -137,11 +137,18 @@ export function validateCacheRecord(cacheKey: string, record: unknown): CacheRec
   };
 }
 
-/** True when a cache record's expiry is at or before `nowMs`; unparsable expiry counts as expired. */
+/**
+ * True when a cache record's expiry is at or before `nowMs`; unparsable expiry counts as expired.
+ * A text in the canonical shape with a field out of range (`2025-02-30T...`, written by another
+ * program) is compared by its text with now's, as SQLite compares every canonical expiry in SQL:
+ * its rolled-over instant (Mar 2) would make loads disagree with the listings, counts and purges.
+ */
 export function isCacheExpired(expiresAt: string | null, nowMs: number): boolean {
   if (expiresAt === null) return false;
   const at = parseTimestamp(expiresAt);
-  return at === null || at <= nowMs;
+  if (at === null) return true;
+  if (isOutOfRangeCanonical(expiresAt)) return expiresAt <= formatEpochMs(nowMs);
+  return at <= nowMs;
 }
 
 /** The counts every backend reports in `getStorageStats()`, so stats compare across backends. */

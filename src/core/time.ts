@@ -138,3 +138,64 @@ export function isValidTimestamp(value: unknown): value is string {
   const zoneOk = !/^[+-]\d{4}$/.test(zone) || (Number(zone.slice(1, 3)) <= 23 && Number(zone.slice(3)) <= 59);
   return year >= 1000 && sameDate && hour <= 23 && minute <= 59 && second <= 59 && zoneOk;
 }
+
+/** The two-digit number at `from` of a text whose digits were checked. */
+function twoDigits(value: string, from: number): number {
+  return (value.charCodeAt(from) - 48) * 10 + value.charCodeAt(from + 1) - 48;
+}
+
+/**
+ * True when `value` has exactly the canonical shape (`YYYY-MM-DDTHH:MM:SS.ffffff+00:00`, ASCII
+ * digits: what SQLite's backend compares as text) but is not {@link isValidTimestamp} (a field
+ * out of range, `2025-02-30`, hour 47, or a year below 1000). {@link parseTimestamp} rolls such
+ * fields over (Feb 30 is Mar 2), so its instant and its text order disagree about what is past.
+ * By hand, not by pattern: a cache load or listing checks every expiry it reads.
+ */
+export function isOutOfRangeCanonical(value: string): boolean {
+  if (value.length !== 32 || value.charCodeAt(19) !== 46 || !value.endsWith('+00:00')) return false;
+  if (value === checkedCanonical.value) return checkedCanonical.outOfRange;
+  const outOfRange = isCanonicalShape(value) && !canonicalFieldsInRange(value);
+  checkedCanonical = { value, outOfRange };
+  return outOfRange;
+}
+
+/** The last text {@link isOutOfRangeCanonical} checked and its answer (a batch shares one expiry). */
+let checkedCanonical = { value: '', outOfRange: false };
+
+/** Whether a 32-character text ending `.` + 6 characters + `+00:00` has the canonical separators and digits. */
+function isCanonicalShape(value: string): boolean {
+  return (
+    value.charCodeAt(4) === 45 && // -
+    value.charCodeAt(7) === 45 &&
+    value.charCodeAt(10) === 84 && // T (GLOB is case-sensitive)
+    value.charCodeAt(13) === 58 && // :
+    value.charCodeAt(16) === 58 &&
+    digitsAt(value, 0, 4) &&
+    digitsAt(value, 5, 7) &&
+    digitsAt(value, 8, 10) &&
+    digitsAt(value, 11, 13) &&
+    digitsAt(value, 14, 16) &&
+    digitsAt(value, 17, 19) &&
+    digitsAt(value, 20, 26)
+  );
+}
+
+/** {@link isValidTimestamp}'s field ranges, for a text of the canonical shape. */
+function canonicalFieldsInRange(value: string): boolean {
+  const year = twoDigits(value, 0) * 100 + twoDigits(value, 2);
+  const month = twoDigits(value, 5);
+  const day = twoDigits(value, 8);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days =
+    month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return (
+    year >= 1000 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= days &&
+    twoDigits(value, 11) <= 23 &&
+    twoDigits(value, 14) <= 59 &&
+    twoDigits(value, 17) <= 59
+  );
+}

@@ -1,5 +1,11 @@
 /** Which timestamps `storeCacheRecord` accepts: the formats loads read, with every field in range. */
-import { formatEpochMs, isValidTimestamp, parseTimestamp } from '../../src/core/index.js';
+import {
+  formatEpochMs,
+  isCacheExpired,
+  isOutOfRangeCanonical,
+  isValidTimestamp,
+  parseTimestamp,
+} from '../../src/core/index.js';
 
 describe('isValidTimestamp', () => {
   it.each([
@@ -78,5 +84,46 @@ describe('formatEpochMs and parseTimestamp (cached per second)', () => {
     ];
     expected.push(1741255201000, 1741255201000);
     expect(sequence.map((text) => parseTimestamp(text))).toEqual(expected);
+  });
+});
+
+describe('isOutOfRangeCanonical and isCacheExpired', () => {
+  it('flags exactly the canonical-shaped texts isValidTimestamp refuses', () => {
+    // Random fields, each sometimes out of range: the hand-written check must equal the rule.
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    for (let i = 0; i < 20_000; i += 1) {
+      const year = random(4) === 0 ? random(1100) : 1900 + random(300);
+      const text =
+        `${pad(year, 4)}-${pad(random(14), 2)}-${pad(random(33), 2)}T${pad(random(26), 2)}:` +
+        `${pad(random(62), 2)}:${pad(random(62), 2)}.${pad(random(1_000_000), 6)}+00:00`;
+      expect({ text, out: isOutOfRangeCanonical(text) }).toEqual({ text, out: !isValidTimestamp(text) });
+    }
+    for (const other of [
+      '2025-02-30T00:00:00Z',
+      '2025-02-30T00:00:00.000+00:00',
+      '2025-02-30t00:00:00.000000+00:00',
+      '2025-02-30T00:00:00.000000+01:00',
+      '2025-02-30 00:00:00.000000+00:00',
+      '2025-02-3xT00:00:00.000000+00:00',
+    ]) {
+      expect({ other, out: isOutOfRangeCanonical(other) }).toEqual({ other, out: false });
+    }
+  });
+
+  it('decides a canonical-shaped expiry with a field out of range by its text, as SQL compares it', () => {
+    const now = Date.UTC(2026, 5, 30, 12);
+    // Hour 47 of June 29 parses as June 30, 23:00 (later than now), but its text is earlier.
+    expect(isCacheExpired('2026-06-29T47:00:00.000000+00:00', now)).toBe(true);
+    // Day 0 of July parses as June 30, 11:00 (earlier than now), but its text is later.
+    expect(isCacheExpired('2026-07-00T11:00:00.000000+00:00', now)).toBe(false);
+    // Other forms keep their parsed instant (Feb 30 in `Z` form is Mar 2).
+    expect(isCacheExpired('2026-06-29T47:00:00Z', now)).toBe(false);
+    expect(isCacheExpired(formatEpochMs(now), now)).toBe(true);
+    expect(isCacheExpired(formatEpochMs(now + 1), now)).toBe(false);
   });
 });

@@ -107,6 +107,58 @@ describe('SQLite: cache expiry', () => {
     }
   });
 
+  it('agrees with loadCacheEntry on canonical-looking expiries with impossible fields', async () => {
+    // Another program may write `2026-02-30T...` or an hour of 47 in the canonical shape. SQL
+    // compared such a text with now as a string (the canonical GLOB matches it), while loads
+    // parsed it with the fields rolled over (hour 47 of June 29 = June 30, 23:00): an entry
+    // that loaded as live was left out of listings and stats and deleted by a purge, and one
+    // that loaded as expired (day 00) was listed and counted and never purged.
+    const dbPath = join(dir(), 'cache.db');
+    const storage = new SQLiteStorage({ dbPath });
+    await storage.initialize();
+    const now = Date.UTC(2026, 5, 30, 12); // 2026-06-30T12:00:00Z
+    const expiries: Record<string, string> = {
+      validPast: formatEpochMs(now - HOUR),
+      validFuture: formatEpochMs(now + HOUR),
+      hourRollsForward: '2026-06-29T47:00:00.000000+00:00',
+      minuteRollsForward: '2026-06-30T11:99:00.000000+00:00',
+      dayZero: '2026-07-00T11:00:00.000000+00:00',
+      february30: '2026-02-30T00:00:00.000000+00:00',
+      month13: '2026-13-01T00:00:00.000000+00:00',
+    };
+    await withRawDb(dbPath, async (db) => {
+      for (const [key, expiresAt] of Object.entries(expiries)) {
+        await db.run('INSERT INTO cache_entries VALUES (?, ?, ?, ?)', [
+          key,
+          '{}',
+          formatEpochMs(now),
+          expiresAt,
+        ]);
+      }
+    });
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      const live: string[] = [];
+      for (const key of Object.keys(expiries))
+        if ((await storage.loadCacheEntry(key)) !== null) live.push(key);
+      live.sort();
+      // Such a text is decided by its text order (as SQL compares it, and as the reference's
+      // SQLite backend does): after now's text is live.
+      expect(live).toEqual(['dayZero', 'month13', 'validFuture']);
+      expect(await storage.listCacheKeys()).toEqual(live);
+      expect((await storage.getStorageStats()).cache_entry_count).toBe(live.length);
+      expect((await storage.loadCacheEntries(Object.keys(expiries))).filter((e) => e !== null)).toHaveLength(
+        live.length,
+      );
+      expect(await storage.purgeExpiredCache()).toBe(Object.keys(expiries).length - live.length);
+      for (const key of live) expect(await storage.loadCacheEntry(key)).toEqual({});
+      expect(await storage.listCacheKeys()).toEqual(live);
+    } finally {
+      clock.mockRestore();
+      await storage.shutdown();
+    }
+  });
+
   it('agrees with loadCacheEntry on forms SQLite parses differently from the core', async () => {
     const dbPath = join(dir(), 'cache.db');
     const storage = new SQLiteStorage({ dbPath });
