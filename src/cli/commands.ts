@@ -3,7 +3,12 @@ import { ReadOnlyError, StoreNotFoundError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { StorageFactory } from '../factory/index.js';
-import { MigrationAbortedError, MigrationRefusedError, migrateStorage } from '../migration/index.js';
+import {
+  MIGRATION_MARKER_KEY,
+  MigrationAbortedError,
+  MigrationRefusedError,
+  migrateStorage,
+} from '../migration/index.js';
 import { type BackendSpec, sameStore } from './backend-spec.js';
 import { formatMigrationSummary, formatReport, printable } from './format.js';
 import {
@@ -145,15 +150,32 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
     return summary.ok ? EXIT.ok : EXIT.failed;
   } catch (error) {
     renderer.stop();
-    throw migrationError(error, dryRun);
+    const target = dryRun ? undefined : stores[1];
+    throw migrationError(error, dryRun, target !== undefined && (await holdsNoMarker(target)));
   } finally {
     stopListening();
     await closeAll(stores);
   }
 }
 
-/** The CLI error of a failed migration; a dry run wrote nothing, so there is nothing to resume. */
-function migrationError(error: unknown, dryRun: boolean): CliError {
+/**
+ * Whether `target` holds no resume marker (`false` when that cannot be read). A migration
+ * writes its marker before any other write and removes it only when it succeeds, so a failed
+ * run that left none wrote nothing (it failed reading the source's chain counts or the target).
+ */
+async function holdsNoMarker(target: StorageInterface): Promise<boolean> {
+  try {
+    return (await target.loadSystemState(MIGRATION_MARKER_KEY)) === null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The CLI error of a failed migration. A dry run wrote nothing, nor did a run that failed
+ * before its first write (`unwritten`): exit 2, as a refusal, with nothing to resume.
+ */
+function migrationError(error: unknown, dryRun: boolean, unwritten: boolean): CliError {
   if (error instanceof MigrationRefusedError) return asCliError(error, EXIT.usage);
   // A target open read-only (a registered backend may be, whatever its spec says) refuses every
   // write, its first one (the resume marker) included: nothing was written, as in the check above.
@@ -169,7 +191,13 @@ function migrationError(error: unknown, dryRun: boolean): CliError {
     );
   }
   if (error instanceof CliError) return error;
-  if (dryRun) return new CliError(`Dry run failed: ${errorText(error)}. Nothing was written`, EXIT.error);
+  if (dryRun) return new CliError(`Dry run failed: ${errorText(error)}. Nothing was written`, EXIT.usage);
+  if (unwritten) {
+    return new CliError(
+      `Migration failed before writing anything: ${errorText(error)}. Nothing was written to the target`,
+      EXIT.usage,
+    );
+  }
   return new CliError(
     `Migration failed: ${errorText(error)}. The target holds a partial copy; run the same command again to resume`,
     EXIT.error,
@@ -181,7 +209,11 @@ function storeSpec(spec: string | undefined, options: StoreCommandOptions): Back
   return resolveSpec(spec, options.env, { spec: '<backend spec>', env: '--env' });
 }
 
-/** Opens the store of a single-store command, runs `use` on it and closes it. */
+/**
+ * Opens the store of a single-store command, runs `use` on it and closes it. A failure of a
+ * read-only command (`stats`, `list`, `search`) wrote nothing: exit 2, not 3 (a failure after
+ * writing started, which only `purge-cache` can have).
+ */
 export async function withStore<T>(
   spec: string | undefined,
   options: StoreCommandOptions,
@@ -193,7 +225,7 @@ export async function withStore<T>(
   try {
     return await use(store, parsed);
   } catch (error) {
-    throw asCliError(error, EXIT.error);
+    throw asCliError(error, open.readOnly === true ? EXIT.usage : EXIT.error);
   } finally {
     await closeAll([store]);
   }

@@ -47,8 +47,9 @@ const SPEC_HELP = `Backend specs:
 const EXIT_HELP = `Exit codes:
   0    done (migrated and verified; healthy)
   1    differences or conflicts (fix them and run the same command again), or not healthy
-  2    refused before writing: bad usage or spec, unknown backend, unreachable or missing
-       store, source and target the same store, read-only or non-empty target (without --merge)
+  2    refused or failed before writing: bad usage or spec, unknown backend, unreachable or
+       missing store, source and target the same store, read-only or non-empty target (without
+       --merge); a failed dry run, stats, list or search, or migration before its first write
   3    failed after writing started (run the same command again to resume)
   130  interrupted (run the same command again to resume)`;
 

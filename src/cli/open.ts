@@ -14,7 +14,11 @@ export const EXIT = {
   ok: 0,
   /** Verification differences or conflicts; an unhealthy store. */
   failed: 1,
-  /** Refused before writing anything: bad usage or spec, unknown backend, unreachable or missing store, same store, non-empty target. */
+  /**
+   * Refused or failed before writing anything: bad usage or spec, unknown backend, unreachable or
+   * missing store, same store, non-empty target; a failed read-only command or dry run, or a
+   * migration that failed before its first write.
+   */
   usage: 2,
   /** A failure after writing started (the same command resumes). */
   error: 3,
