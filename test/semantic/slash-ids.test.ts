@@ -3,8 +3,8 @@
  * but a store the Python reference wrote may hold a memory `notes/2025` or an agent
  * `team/beta`, which `reindex()` embeds. Vector ids join the parts with `/`, so such an id
  * made an ambiguous one: `c/x/1` (memory `x/1` of conversation `c`) read back as chain 1 of
- * agent `x`, and `c/notes/2025` as nothing. (A conversation or agent id with a `/` is refused
- * by the vector stores' scope check, so only memories are searched here.)
+ * agent `x`, and `c/notes/2025` as nothing. A conversation or agent id the id rule refuses is
+ * refused by the vector stores' scope check too: `reindex()` skips it with a warning.
  */
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
@@ -12,6 +12,7 @@ import { parseVectorId, vectorIdOf, type VectorRef } from '../../src/core/semant
 import { formatEpochMs } from '../../src/core/index.js';
 import { createVectorStore } from '../../src/index.js';
 import { useTempDir, withRawDb } from '../sqlite/helpers.js';
+import { recordingLogger } from '../support/recording-logger.js';
 
 const dir = useTempDir();
 
@@ -64,6 +65,51 @@ describe('vector ids of ids with a slash or a backslash', () => {
         memoryId: 'a\\s',
       });
       expect(await top('quiet harbour lighthouse')).toMatchObject({ kind: 'reasoning_chains', agentId: 'x' });
+    } finally {
+      await storage.shutdown();
+    }
+  });
+
+  it('reindex() skips a conversation or agent whose id the vector stores refuse, with a warning', async () => {
+    // It threw the vector store's InvalidIdError at `team/alpha`, and every owner after it in
+    // code point order was left unindexed.
+    const dbPath = join(dir(), 'reference.db');
+    const plain = new SQLiteStorage({ dbPath });
+    await plain.initialize();
+    await plain.storeMemory('zeta', 'm', { content: 'quiet harbour lighthouse' });
+    await plain.shutdown();
+    const now = formatEpochMs(Date.now());
+    await withRawDb(dbPath, async (db) => {
+      await db.run("INSERT INTO conversations VALUES ('team/alpha', '{}', ?, ?)", [now, now]);
+      await db.run(
+        "INSERT INTO memories (conversation_id, memory_id, memory_data, created_at) VALUES ('team/alpha', 'm', ?, ?)",
+        [JSON.stringify({ content: 'violet kite festival' }), now],
+      );
+      await db.run(
+        "INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES ('team/beta', ?, ?)",
+        [JSON.stringify({ text: 'copper kettle repair' }), now],
+      );
+    });
+    const { logger, events } = recordingLogger();
+    const storage = new SQLiteStorage({
+      dbPath,
+      logger,
+      semantic: { vectorStore: createVectorStore('memory') },
+    });
+    await storage.initialize();
+    try {
+      await storage.reindex();
+      const [hit] = await storage.search({ text: 'quiet harbour lighthouse', mode: 'vector', limit: 1 });
+      expect(hit).toMatchObject({ kind: 'memories', conversationId: 'zeta', memoryId: 'm' });
+      const warnings = events.filter((event) => event.level === 'warn' && /reindex\(\)/.test(event.message));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]?.details).toMatchObject({
+        conversationIds: ['team/alpha'],
+        agentIds: ['team/beta'],
+      });
+      // Full-text search still finds them.
+      const [text] = await storage.search({ text: 'violet kite festival', mode: 'text', limit: 1 });
+      expect(text).toMatchObject({ kind: 'memories', conversationId: 'team/alpha' });
     } finally {
       await storage.shutdown();
     }

@@ -5,6 +5,7 @@
  * failure part-way (a transient embedder error) leaves a working index. Only when vectors
  * remain that no owner still stored holds is the index emptied and filled again.
  */
+import { validateId } from '../ids.js';
 import type { JsonObject, JsonValue } from '../json.js';
 import { logEvent, type StorageLogger } from '../logger.js';
 import { sortedByCodePoint } from '../order.js';
@@ -38,14 +39,31 @@ export async function reembedAll(
   access: ReembedAccess,
   logger: StorageLogger | undefined,
 ): Promise<void> {
-  const live = await embedEveryOwner(index, access, true);
+  const skipped: SkippedOwners = { conversationIds: [], agentIds: [] };
+  const live = await embedEveryOwner(index, access, true, skipped);
+  if (skipped.conversationIds.length + skipped.agentIds.length > 0) {
+    logEvent(
+      logger,
+      'warn',
+      'reindex() skipped the conversations and agents whose ids the id rule refuses (written by another ' +
+        'program; the vector stores take only such ids as scopes): their records have no vectors',
+      // The first few of each (a store could hold many), and how many there were.
+      {
+        method: 'reindex',
+        conversationIds: skipped.conversationIds.slice(0, 20),
+        conversationCount: skipped.conversationIds.length,
+        agentIds: skipped.agentIds.slice(0, 20),
+        agentCount: skipped.agentIds.length,
+      },
+    );
+  }
   // More vectors than the owners hold: some belong to owners that are gone (or to an owner with
   // more than one query returns). A write landing meanwhile may also add some: that only costs
   // a refill.
   if ((await index.count()) <= live) return;
   await index.reset();
   try {
-    await embedEveryOwner(index, access, false);
+    await embedEveryOwner(index, access, false, { conversationIds: [], agentIds: [] });
   } catch (error) {
     const note =
       'reindex() emptied the vector index to refill it and failed: the index is partial; run reindex() again to complete it';
@@ -58,11 +76,41 @@ export async function reembedAll(
   }
 }
 
-/** Re-embeds every owner; with `sweep`, removes each owner's leftover vectors. Returns the vectors upserted. */
-async function embedEveryOwner(index: SemanticIndex, access: ReembedAccess, sweep: boolean): Promise<number> {
+/** The owners {@link embedEveryOwner} left out, as their ids are refused by the id rule. */
+interface SkippedOwners {
+  conversationIds: string[];
+  agentIds: string[];
+}
+
+/** The ids of `ids` the id rule accepts, sorted; the others are added to `skipped`. */
+function indexable(field: 'conversationId' | 'agentId', ids: readonly string[], skipped: string[]): string[] {
+  return sortedByCodePoint(ids).filter((id) => {
+    try {
+      validateId(field, id);
+      return true;
+    } catch {
+      skipped.push(id);
+      return false;
+    }
+  });
+}
+
+/**
+ * Re-embeds every owner; with `sweep`, removes each owner's leftover vectors. Returns the vectors
+ * upserted. An owner whose id the id rule refuses (a store the Python reference wrote may hold a
+ * conversation `team/alpha`) is left out and noted in `skipped`: the vector stores refuse such a
+ * scope, and the first one failed the whole reindex.
+ */
+async function embedEveryOwner(
+  index: SemanticIndex,
+  access: ReembedAccess,
+  sweep: boolean,
+  skipped: SkippedOwners,
+): Promise<number> {
   let upserted = 0;
+  const conversationIds = await access.listStoredConversationIds();
   // A registered backend's listing may repeat an id: each is embedded once.
-  for (const conversationId of sortedByCodePoint(await access.listStoredConversationIds())) {
+  for (const conversationId of indexable('conversationId', conversationIds, skipped.conversationIds)) {
     upserted += await access.exclusive(`c/${conversationId}`, async () => {
       const raw = (await access.readRawMessages(conversationId)) ?? [];
       const memories = firstOfEachId(await access.readMemories(conversationId));
@@ -80,7 +128,7 @@ async function embedEveryOwner(index: SemanticIndex, access: ReembedAccess, swee
       return reembedOwner(index, records, sweep ? scope : null);
     });
   }
-  for (const agentId of sortedByCodePoint(await access.listAgentIds())) {
+  for (const agentId of indexable('agentId', await access.listAgentIds(), skipped.agentIds)) {
     upserted += await access.exclusive(`a/${agentId}`, async () => {
       const chains = await access.readAllSequencedChains(agentId);
       const records: RecordToEmbed[] = chains.map(({ sequence, chain }) => ({
