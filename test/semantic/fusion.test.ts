@@ -84,4 +84,23 @@ describe('hybrid fusion of search hits', () => {
       { t: 'gamma' },
     ]);
   });
+  test('tells apart records whose ids hold a `/` (a store the Python reference wrote may hold them)', () => {
+    // The keys were `memories/c/x/1` for both: the memory `x/1` of `c` and the memory `1` of
+    // `c/x` were fused into one hit, and the other was lost.
+    const memory = (conversationId: string, memoryId: string): SearchHit => ({
+      kind: 'memories',
+      conversationId,
+      memoryId,
+      record: { memory_id: memoryId },
+      score: 1,
+      matchedTerms: 1,
+      snippet: memoryId,
+    });
+    const fused = fuseHits([memory('c/x', '1')], [memory('c', 'x/1')], 10);
+    const ids = fused.map((hit) => (hit.kind === 'memories' ? [hit.conversationId, hit.memoryId] : []));
+    expect(ids.sort()).toEqual([
+      ['c', 'x/1'],
+      ['c/x', '1'],
+    ]);
+  });
 });

@@ -31,7 +31,7 @@ export function isEmbeddedKind(kind: SearchKind): kind is EmbeddedKind {
  * vector ids written before this escaping (2026-12-03) read back as they did; only ids a
  * store the Python reference wrote may hold (a memory `notes/2025`) are escaped.
  */
-function idPart(id: string): string {
+export function idPart(id: string): string {
   return id.includes('/') || id.includes('\\')
     ? id.replace(/[\\/]/g, (c) => (c === '/' ? '\\s' : '\\\\'))
     : id;

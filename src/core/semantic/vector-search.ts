@@ -14,7 +14,7 @@ import { tokenize } from '../search/tokenizer.js';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from '../../semantic/fusion.js';
 import { MAX_QUERY_K, type VectorFilter, type VectorMatch } from '../../semantic/vector-stores/types.js';
 import type { SemanticIndex } from './semantic-index.js';
-import { embeddedText, isEmbeddedKind, parseVectorId, type VectorRef } from './vector-ids.js';
+import { embeddedText, idPart, isEmbeddedKind, parseVectorId, type VectorRef } from './vector-ids.js';
 
 /** How much deeper than `limit` each list of a hybrid search is fetched before fusion. */
 export const HYBRID_DEPTH = 4;
@@ -160,17 +160,22 @@ async function resolveMatches(
   return hits;
 }
 
-/** A hit's kind and ids as one key (a chain by its sequence number: its position shifts with trims). */
+/**
+ * A hit's kind and ids as one key (a chain by its sequence number: its position shifts with
+ * trims). Ids escaped as in vector ids (`idPart`), so ids holding a `/` (a store the Python
+ * reference wrote may hold a memory `x/1`) cannot make two records one key; the keys of ids
+ * the id rule allows, and so the order of tied hits, are as before.
+ */
 export function hitKey(hit: SearchHit): string {
   switch (hit.kind) {
     case 'raw_messages':
-      return `raw_messages/${hit.conversationId}/${hit.messageIndex}`;
+      return `raw_messages/${idPart(hit.conversationId)}/${hit.messageIndex}`;
     case 'memories':
-      return `memories/${hit.conversationId}/${hit.memoryId}`;
+      return `memories/${idPart(hit.conversationId)}/${idPart(hit.memoryId)}`;
     case 'reasoning_chains':
-      return `reasoning_chains/${hit.agentId}/${hit.sequence}`;
+      return `reasoning_chains/${idPart(hit.agentId)}/${hit.sequence}`;
     default:
-      return `${hit.kind}/${hit.conversationId}`;
+      return `${hit.kind}/${idPart(hit.conversationId)}`;
   }
 }
 
