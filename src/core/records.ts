@@ -5,7 +5,13 @@
 import { SerializationError, ValidationError } from './errors.js';
 import { type JsonObject, type JsonValue, toJsonObject } from './json.js';
 import { recordText } from './record-names.js';
-import { formatEpochMs, isOutOfRangeCanonical, isValidTimestamp, parseTimestamp } from './time.js';
+import {
+  formatEpochMs,
+  isOutOfRangeCanonical,
+  isValidTimestamp,
+  outOfRangeCeilingMs,
+  parseTimestamp,
+} from './time.js';
 
 /** A cache entry as stored: the data plus when it was stored and when it expires. */
 export interface CacheRecord {
@@ -138,17 +144,24 @@ export function validateCacheRecord(cacheKey: string, record: unknown): CacheRec
 }
 
 /**
- * True when a cache record's expiry is at or before `nowMs`; unparsable expiry counts as expired.
- * A text in the canonical shape with a field out of range (`2025-02-30T...`, written by another
- * program) is compared by its text with now's, as SQLite compares every canonical expiry in SQL:
- * its rolled-over instant (Mar 2) would make loads disagree with the listings, counts and purges.
+ * The instant a stored cache expiry text means, in epoch milliseconds; `null` when it does not
+ * parse (the entry counts as expired). A text in the canonical shape with a field out of range
+ * (`2025-02-30T...`, written by another program) means the instant its text order gives it
+ * (`outOfRangeCeilingMs`: Mar 1), as SQLite compares every canonical expiry as text in SQL: its
+ * rolled-over instant (Mar 2) would make loads disagree with listings, counts and purges, and a
+ * migration copy with its source.
  */
+export function cacheExpiryMs(expiresAt: string): number | null {
+  const at = parseTimestamp(expiresAt);
+  if (at === null) return null;
+  return isOutOfRangeCanonical(expiresAt) ? outOfRangeCeilingMs(expiresAt) : at;
+}
+
+/** True when a cache record's expiry ({@link cacheExpiryMs}) is at or before `nowMs`; unparsable expiry counts as expired. */
 export function isCacheExpired(expiresAt: string | null, nowMs: number): boolean {
   if (expiresAt === null) return false;
-  const at = parseTimestamp(expiresAt);
-  if (at === null) return true;
-  if (isOutOfRangeCanonical(expiresAt)) return expiresAt <= formatEpochMs(nowMs);
-  return at <= nowMs;
+  const at = cacheExpiryMs(expiresAt);
+  return at === null || at <= nowMs;
 }
 
 /** The counts every backend reports in `getStorageStats()`, so stats compare across backends. */

@@ -199,3 +199,35 @@ function canonicalFieldsInRange(value: string): boolean {
     twoDigits(value, 17) <= 59
   );
 }
+
+/** The last millisecond of year 9999, the latest instant the canonical format can write. */
+const LAST_CANONICAL_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * For a text {@link isOutOfRangeCanonical} accepts: the epoch milliseconds of the first valid
+ * timestamp its text order puts after it, which is when the text is passed (it compares `<=`
+ * now's text exactly when that instant is `<=` now): hour 47 of June 29 is June 30 00:00, day 00
+ * of July is July 1, Feb 30 is Mar 1 (its rolled-over instant, Mar 2 or June 30 23:00, is not).
+ * After the last such text of year 9999: the last millisecond of 9999.
+ */
+export function outOfRangeCeilingMs(value: string): number {
+  const year = twoDigits(value, 0) * 100 + twoDigits(value, 2);
+  const [month, day, hour, minute] = [5, 8, 11, 14].map((at) => twoDigits(value, at)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (year < 1000) return Date.UTC(1000, 0, 1);
+  // The first field out of range decides (the later ones only order texts within it). Date.UTC
+  // carries a next day, hour or minute over the month's end correctly from in-range fields.
+  let at: number;
+  if (month === 0) at = Date.UTC(year, 0, 1);
+  else if (month > 12) at = Date.UTC(year + 1, 0, 1);
+  else if (day === 0) at = Date.UTC(year, month - 1, 1);
+  else if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) at = Date.UTC(year, month, 1);
+  else if (hour > 23) at = Date.UTC(year, month - 1, day + 1);
+  else if (minute > 59) at = Date.UTC(year, month - 1, day, hour + 1);
+  else at = Date.UTC(year, month - 1, day, hour, minute + 1); // the second is out of range
+  return Math.min(at, LAST_CANONICAL_MS);
+}

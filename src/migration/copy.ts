@@ -9,7 +9,7 @@
  */
 import { MAX_BATCH_ITEMS, type MemoryBatchItem } from '../core/batches.js';
 import { canonicalJson, type JsonValue } from '../core/json.js';
-import type { CacheRecord } from '../core/records.js';
+import { type CacheRecord, cacheExpiryMs } from '../core/records.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import type { SequencedChain } from '../core/storage-retention.js';
 import { parseTimestamp } from '../core/time.js';
@@ -73,9 +73,13 @@ export function whenComparing<T>(context: CopyContext, read: () => Promise<T>): 
   return context.compareFirst ? read() : Promise.resolve(undefined);
 }
 
-/** Milliseconds since the epoch of a record's expiry, `null` for none. */
+/**
+ * Milliseconds since the epoch of a record's expiry, `null` for none: the instant its store's
+ * loads expire it at (`cacheExpiryMs`, so an expiry text with a field out of range is copied
+ * as the instant its text means, not its rolled-over one); 0 for an unparsable one.
+ */
 export function expiryMs(record: CacheRecord): number | null {
-  return record.expiresAt === null ? null : (parseTimestamp(record.expiresAt) ?? 0);
+  return record.expiresAt === null ? null : (cacheExpiryMs(record.expiresAt) ?? 0);
 }
 
 /** True when two expiry times are the same within {@link EXPIRY_TOLERANCE_MS}. */

@@ -1,5 +1,6 @@
 /** Which timestamps `storeCacheRecord` accepts: the formats loads read, with every field in range. */
 import {
+  cacheExpiryMs,
   formatEpochMs,
   isCacheExpired,
   isOutOfRangeCanonical,
@@ -112,6 +113,45 @@ describe('isOutOfRangeCanonical and isCacheExpired', () => {
       '2025-02-3xT00:00:00.000000+00:00',
     ]) {
       expect({ other, out: isOutOfRangeCanonical(other) }).toEqual({ other, out: false });
+    }
+  });
+
+  it('expires such a text exactly when now passes it in text order (as SQL compares)', () => {
+    let seed = 11;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    let checked = 0;
+    while (checked < 3_000) {
+      const year = random(8) === 0 ? random(1000) : 2020 + random(10);
+      const text =
+        `${pad(year, 4)}-${pad(random(14), 2)}-${pad(random(33), 2)}T${pad(random(26), 2)}:` +
+        `${pad(random(62), 2)}:${pad(random(62), 2)}.${pad(random(1_000_000), 6)}+00:00`;
+      if (!isOutOfRangeCanonical(text)) continue;
+      checked += 1;
+      // Around its rolled-over instant, around the instant its text order means, and later
+      // (now is never before year 1000, where texts the format writes are not valid ones).
+      const rolled = parseTimestamp(text) ?? 0;
+      const meant = cacheExpiryMs(text) ?? 0;
+      const nows = [
+        rolled - 1,
+        rolled,
+        rolled + 1,
+        meant - 1,
+        meant,
+        meant + 1,
+        meant + 86_400_000 * random(40),
+      ];
+      for (const now of nows) {
+        if (now < Date.UTC(1000, 0, 1) || now > Date.UTC(9999, 11, 31)) continue;
+        expect({ text, now, expired: isCacheExpired(text, now) }).toEqual({
+          text,
+          now,
+          expired: text <= formatEpochMs(now),
+        });
+      }
     }
   });
 

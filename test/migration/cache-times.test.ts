@@ -91,4 +91,43 @@ describe('cache timestamps across a migration file -> sqlite', () => {
     expect(copied).toMatchObject({ data: { v: 2 }, expiresAt });
     expect(isValidTimestamp(copied?.storedAt)).toBe(true);
   });
+
+  it('copies a canonical-looking expiry with a field out of range as the instant its text means', async () => {
+    // Day 00 of July: loads compare its text (live until July 1), but the copy took its
+    // rolled-over instant, June 30 11:00, already past: the entry was skipped as expired and
+    // verification found it missing, on every run. Hour 47 of June 30 (text: expired at
+    // July 1 00:00) was copied to expire at July 1 23:00.
+    await mkdir(join(dir, 'files', 'cache'), { recursive: true });
+    const write = (key: string, expiresAt: string) =>
+      writeFile(
+        join(dir, 'files', 'cache', `${key}.json`),
+        JSON.stringify({
+          cache_key: key,
+          data: { key },
+          stored_at: '2026-06-01T00:00:00.000000+00:00',
+          expires_at: expiresAt,
+        }),
+      );
+    await write('dayZero', '2026-07-00T11:00:00.000000+00:00');
+    await write('hour47', '2026-06-30T47:00:00.000000+00:00');
+    const now = Date.UTC(2026, 5, 30, 12);
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      expect((await source.listCacheKeys()).sort()).toEqual(['dayZero', 'hour47']);
+      const summary = await migrateStorage(source, target);
+      expect(summary).toMatchObject({ ok: true, verification: { ok: true } });
+      expect(summary.counts.cache_entries).toEqual({ copied: 2, skipped: 0 });
+      expect((await target.loadCacheRecord('dayZero'))?.expiresAt).toBe('2026-07-01T00:00:00.000000+00:00');
+      expect((await target.loadCacheRecord('hour47'))?.expiresAt).toBe('2026-07-01T00:00:00.000000+00:00');
+      // Both stores expire them at the same instant.
+      clock.mockReturnValue(Date.UTC(2026, 6, 1) - 1);
+      expect((await source.listCacheKeys()).sort()).toEqual(['dayZero', 'hour47']);
+      expect((await target.listCacheKeys()).sort()).toEqual(['dayZero', 'hour47']);
+      clock.mockReturnValue(Date.UTC(2026, 6, 1));
+      expect(await source.listCacheKeys()).toEqual([]);
+      expect(await target.listCacheKeys()).toEqual([]);
+    } finally {
+      clock.mockRestore();
+    }
+  });
 });
