@@ -3,6 +3,7 @@
  * open/close lifecycle, the read-only flag, the health check, and the guard that refuses calls
  * while the store is not open. `StorageInterface` adds the record methods on top.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type RecordName, refuseTooLong } from './batch-text.js';
 import { describeValue, NotInitializedError, ReadOnlyError } from './errors.js';
 import { StoreLifecycle } from './lifecycle.js';
@@ -13,6 +14,14 @@ import { nowTimestamp } from './time.js';
 // Node 20 has `Symbol.asyncDispose`; older 20.x builds may not. Define it once, as TypeScript's
 // docs suggest, so `await using` works everywhere the library runs.
 (Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol('Symbol.asyncDispose');
+
+/**
+ * The store whose accepted call the current async context is a step of (see
+ * {@link StorageBase.runSteps}): a call made of other public calls (a semantic write embeds, then
+ * writes its record through the plain write path) must still be able to make them once a
+ * `shutdown()` has begun, since that shutdown waits for the call.
+ */
+const stepsOf = new AsyncLocalStorage<StorageBase>();
 
 /**
  * The message of whatever a health probe threw. Reading it may run the thrower's code (a
@@ -149,9 +158,20 @@ export abstract class StorageBase extends StoragePrimitives {
 
   /** Throws {@link NotInitializedError} unless the backend is open. */
   protected ensureOpen(method: string): void {
-    if (!this.isInitialized) {
-      throw new NotInitializedError(this.storageType, method, this.notOpenReason().error);
-    }
+    if (this.isInitialized) return;
+    // A step of a call accepted before the shutdown began: the close waits for that call, so
+    // it must be able to finish (checked only here, off the path of an open store).
+    if (this.lifecycle.state === 'closing' && stepsOf.getStore() === this) return;
+    throw new NotInitializedError(this.storageType, method, this.notOpenReason().error);
+  }
+
+  /**
+   * Runs `steps`, the body of an accepted (tracked) call that makes other public calls of this
+   * store: those calls are let through while a `shutdown()` waits for it, instead of being
+   * refused half way as calls made after the shutdown began.
+   */
+  protected runSteps<T>(steps: () => Promise<T>): Promise<T> {
+    return stepsOf.run(this, steps);
   }
 
   /** Why the store is not open: never opened yet (or still opening), or shut down (or closing). */

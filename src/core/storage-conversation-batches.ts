@@ -183,8 +183,11 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
     );
     if (writes.length === 0) return 0;
     if (this.hasSemanticSearch) {
-      // Each part must be embedded with its write (and undone with it): the single calls do that.
-      await applyInOrder(METHOD, checked, (item) => this.applySingleCalls(item));
+      // Each part must be embedded with its write (and undone with it): the single calls do that,
+      // as steps of this one call, so a shutdown() waits for the whole batch.
+      await this.runWrite(METHOD, () =>
+        this.runSteps(() => applyInOrder(METHOD, checked, (item) => this.applySingleCalls(item))),
+      );
       return writes.length;
     }
     const count = writes.length; // counted before the write: nothing here needs `writes` once it is sent

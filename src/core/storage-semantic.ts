@@ -188,7 +188,13 @@ export abstract class SemanticStorage extends SemanticSearchStorage {
     task: (ctx: StepContext) => Promise<T>,
   ): Promise<T> {
     const ctx: StepContext = { index: this.semantic!, method, logger: this.logger };
-    return this.runWrite(method, () => this.ownerLocks.run(owner, () => task(ctx)), record);
+    // The task writes through the plain write path (`super.storeMemory`, ...): `runSteps` lets
+    // those writes through while a shutdown() called after this call was accepted waits for it.
+    return this.runWrite(
+      method,
+      () => this.runSteps(() => this.ownerLocks.run(owner, () => task(ctx))),
+      record,
+    );
   }
 
   private get memoryAccess(): MemoryAccess {
