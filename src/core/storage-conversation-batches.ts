@@ -181,8 +181,7 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
           );
       }),
     );
-    if (writes.length === 0) return 0;
-    if (this.hasSemanticSearch) {
+    if (this.hasSemanticSearch && writes.length > 0) {
       // Each part must be embedded with its write (and undone with it): the single calls do that,
       // as steps of this one call, so a shutdown() waits for the whole batch.
       await this.runWrite(METHOD, () =>
@@ -191,9 +190,12 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
       return writes.length;
     }
     const count = writes.length; // counted before the write: nothing here needs `writes` once it is sent
+    // An empty batch goes through runWrite too: refused when read-only or closed, as any write.
     await this.runWrite(
       METHOD,
-      () => this.writeConversationBatch(writes),
+      async () => {
+        if (count > 0) await this.writeConversationBatch(writes);
+      },
       batchName('items', count, recordText.conversation, writes[0]?.conversationId ?? ''),
     );
     return count;
@@ -209,8 +211,8 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
   async loadConversationBatch(conversationIds: readonly string[]): Promise<StoredConversation[]> {
     const ids = checkBatch<string>(LOAD_METHOD, 'conversationIds', conversationIds);
     ids.forEach((id, index) => atItem(LOAD_METHOD, index, () => validateId('conversationId', id)));
-    if (ids.length === 0) return [];
-    return this.run(LOAD_METHOD, () => this.readConversationBatch(ids));
+    // An empty list goes through run too: refused before initialize() and after shutdown().
+    return this.run(LOAD_METHOD, async () => (ids.length === 0 ? [] : this.readConversationBatch(ids)));
   }
 
   // ----- primitives a backend may implement natively --------------------------------------

@@ -62,6 +62,30 @@ export function lifecycleAndStatsTests(ctx: SuiteContext): void {
       if (ctx.harness.sharedStore) expect(await s.loadConversation('c1')).toEqual({ v: 1 });
     });
 
+    it('refuses an empty batch after shutdown like any call (a batch call is a call)', async () => {
+      const s = ctx.storage();
+      await s.shutdown();
+      // Until 2026-12-03 the two conversation batches returned 0 / [] on a closed store.
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['storeConversationBatch', () => s.storeConversationBatch([])],
+        ['loadConversationBatch', () => s.loadConversationBatch([])],
+        ['storeMemories', () => s.storeMemories('c1', [])],
+        ['appendReasoningChains', () => s.appendReasoningChains('a1', [])],
+        ['storeCacheEntries', () => s.storeCacheEntries([])],
+        ['storeCacheRecords', () => s.storeCacheRecords([])],
+        ['loadCacheEntries', () => s.loadCacheEntries([])],
+        ['loadCacheRecords', () => s.loadCacheRecords([])],
+      ];
+      for (const [method, call] of calls) {
+        const error = await call().then(
+          () => new Error(`${method} resolved`),
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(NotInitializedError);
+        expect((error as Error).message).toContain(`${method}() called after shutdown()`);
+      }
+    });
+
     it('finishes the calls accepted before shutdown()', async () => {
       const s = ctx.storage();
       const calls: Array<Promise<boolean>> = [];

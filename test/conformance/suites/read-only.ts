@@ -125,6 +125,24 @@ export function readOnlyTests(ctx: SuiteContext): void {
       expect(await snapshot(readOnly)).toEqual(before);
     });
 
+    shared(
+      'refuses an empty batch write as any write (until 2026-12-03 storeConversationBatch([]) returned 0)',
+      async () => {
+        await populate(ctx.storage());
+        const readOnly = await ctx.openAnother({ readOnly: true });
+        const empties: Array<[string, () => Promise<unknown>]> = [
+          ['storeConversationBatch', () => readOnly.storeConversationBatch([])],
+          ['storeMemories', () => readOnly.storeMemories('c1', [])],
+          ['appendReasoningChains', () => readOnly.appendReasoningChains('a1', [])],
+          ['storeCacheEntries', () => readOnly.storeCacheEntries([])],
+          ['storeCacheRecords', () => readOnly.storeCacheRecords([])],
+        ];
+        for (const [method, write] of empties) {
+          await expect(write()).rejects.toMatchObject({ code: 'READ_ONLY', method });
+        }
+      },
+    );
+
     it('the list of refused writes covers every public write method of every API layer', () => {
       const names = new Set<string>();
       for (
