@@ -30,6 +30,10 @@ const LOSSY_CLASSES: ReadonlyArray<abstract new (...args: never[]) => object> = 
   RegExp,
   Promise,
   ArrayBuffer,
+  WeakRef,
+  // Its message and stack are not enumerable: JSON keeps `{}`, or only the fields added to it.
+  // One with a toJSON of its own (as some libraries give their errors) is converted by it.
+  Error,
   Date, // only reached when its toJSON was replaced or removed
 ];
 

@@ -44,6 +44,16 @@ describe('value conversion', () => {
     expect(toJsonValue({ map }, 'v')).toEqual(JSON.parse(JSON.stringify({ map })));
   });
 
+  it('refuses an Error (JSON would keep none of its message), but takes one with its own toJSON', () => {
+    const error = Object.assign(new RangeError('too far'), { code: 'E_RANGE' });
+    const refused = failure(() => toJsonValue({ steps: [{ error }] }, 'chain'));
+    expect(refused.path).toBe('$.steps[0].error');
+    expect(refused.message).toContain('RangeError would not survive JSON');
+    const described = Object.assign(new Error('boom'), { toJSON: () => ({ message: 'boom' }) });
+    expect(toJsonValue({ error: described }, 'v')).toEqual({ error: { message: 'boom' } });
+    expect(failure(() => toJsonValue({ ref: new WeakRef({}) }, 'v')).path).toBe('$.ref');
+  });
+
   it('names the path of the value whose reading failed, in objects and arrays alike', () => {
     const getter = {
       a: [

@@ -80,6 +80,10 @@ const UNSERIALISABLE: Record<string, () => unknown> = {
   Map: () => ({ m: new Map([['a', 1]]) }),
   'undefined in array': () => ({ list: [1, undefined] }),
   'invalid Date': () => ({ when: new Date('nope') }),
+  // JSON.stringify writes an Error as {} (message and stack are not enumerable); until 2026-12-03
+  // it was stored so, silently. One with its own fields kept them and lost its message.
+  Error: () => ({ error: new Error('boom') }),
+  'Error with own fields': () => ({ error: Object.assign(new TypeError('boom'), { code: 'E_BOOM' }) }),
 };
 
 async function expectEmpty(s: StorageInterface): Promise<void> {
