@@ -120,9 +120,18 @@ function parseIso(value: string): number | null {
 }
 
 /**
+ * The last instant a stored timestamp may mean, 9999-12-31T23:59:59.999Z: ISO years (and
+ * Python's) end at 9999, and PostgreSQL refuses a later one as "time zone displacement out of
+ * range" (it reads a value like `9999-12-31T23:00:00-23:59` as the instant, in year 10000).
+ */
+export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
  * True when `value` is a timestamp {@link parseTimestamp} reads and every field is in range
  * (year 1000–9999, month 1–12, a day the month has, hour ≤ 23, minute and second ≤ 59, offset
- * ≤ 23:59), so that it means the same instant to every backend and to Python.
+ * ≤ 23:59), and the instant it means, rounded up to the millisecond (as PostgreSQL indexes a
+ * fraction of one), is not after {@link MAX_TIMESTAMP_MS}: so that it means the same instant
+ * to every backend and to Python, and every backend stores it.
  */
 export function isValidTimestamp(value: unknown): value is string {
   if (typeof value !== 'string') return false;
@@ -136,7 +145,17 @@ export function isValidTimestamp(value: unknown): value is string {
     date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
   const zone = (m[8] ?? '').replace(':', '');
   const zoneOk = !/^[+-]\d{4}$/.test(zone) || (Number(zone.slice(1, 3)) <= 23 && Number(zone.slice(3)) <= 59);
-  return year >= 1000 && sameDate && hour <= 23 && minute <= 59 && second <= 59 && zoneOk;
+  if (!(year >= 1000 && sameDate && hour <= 23 && minute <= 59 && second <= 59 && zoneOk)) return false;
+  // In whole milliseconds from the text: near year 9999 a double holds no microseconds.
+  const fraction = m[7] ?? '';
+  const offsetMinutes = /^[+-]\d{4}$/.test(zone)
+    ? (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3)))
+    : 0; // Z, or none: UTC
+  const ceilMs =
+    Date.UTC(year, month - 1, day, hour, minute, second, Number(fraction.slice(0, 3).padEnd(3, '0'))) -
+    offsetMinutes * 60_000 +
+    (/[1-9]/.test(fraction.slice(3)) ? 1 : 0);
+  return ceilMs <= MAX_TIMESTAMP_MS;
 }
 
 /** The two-digit number at `from` of a text whose digits were checked. */

@@ -12,7 +12,7 @@ import { canonicalJson, type JsonValue } from '../core/json.js';
 import { type CacheRecord, cacheExpiryMs } from '../core/records.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import type { SequencedChain } from '../core/storage-retention.js';
-import { parseTimestamp } from '../core/time.js';
+import { MAX_TIMESTAMP_MS, parseTimestamp } from '../core/time.js';
 import type { BoundedList } from './bounded.js';
 import { isCanonicalPrefix } from './compare.js';
 import { throwIfAborted } from './errors.js';
@@ -76,10 +76,12 @@ export function whenComparing<T>(context: CopyContext, read: () => Promise<T>): 
 /**
  * Milliseconds since the epoch of a record's expiry, `null` for none: the instant its store's
  * loads expire it at (`cacheExpiryMs`, so an expiry text with a field out of range is copied
- * as the instant its text means, not its rolled-over one); 0 for an unparsable one.
+ * as the instant its text means, not its rolled-over one); 0 for an unparsable one. One past
+ * the last instant a store takes (year 10000, which an earlier version accepted:
+ * `9999-12-31T23:00:00-23:59`) is that last instant, so the copy keeps an expiry every store writes.
  */
 export function expiryMs(record: CacheRecord): number | null {
-  return record.expiresAt === null ? null : (cacheExpiryMs(record.expiresAt) ?? 0);
+  return record.expiresAt === null ? null : Math.min(cacheExpiryMs(record.expiresAt) ?? 0, MAX_TIMESTAMP_MS);
 }
 
 /** True when two expiry times are the same within {@link EXPIRY_TOLERANCE_MS}. */

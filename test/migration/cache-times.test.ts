@@ -130,4 +130,24 @@ describe('cache timestamps across a migration file -> sqlite', () => {
       clock.mockRestore();
     }
   });
+
+  it('copies an expiry in year 10000 (an earlier version took one) as the last millisecond of 9999', async () => {
+    // `9999-12-31T23:00:00-23:59` has every field in range, but its instant is in year 10000,
+    // which PostgreSQL refuses; since 2026-12-03 storeCacheRecord refuses it everywhere.
+    await mkdir(join(dir, 'files', 'cache'), { recursive: true });
+    const envelope = {
+      cache_key: 'y10k',
+      data: { v: 3 },
+      stored_at: '2020-01-01T00:00:00+00:00',
+      expires_at: '9999-12-31T23:00:00-23:59',
+    };
+    await writeFile(join(dir, 'files', 'cache', 'y10k.json'), JSON.stringify(envelope));
+    const summary = await migrateStorage(source, target);
+    expect(summary).toMatchObject({ ok: true, verification: { ok: true } });
+    expect(summary.warnings).toEqual([expect.stringMatching(/^cache entry "y10k": its expiresAt must be /)]);
+    expect(await target.loadCacheRecord('y10k')).toMatchObject({
+      data: { v: 3 },
+      expiresAt: '9999-12-31T23:59:59.999000+00:00',
+    });
+  });
 });

@@ -71,6 +71,36 @@ export function cacheRecordTests(ctx: SuiteContext): void {
       }
     });
 
+    it('stores an expiry at the last millisecond of year 9999, and refuses one past it before any I/O', async () => {
+      // Until 2026-12-03 a timestamp whose fields are in range but whose instant is in year
+      // 10000 (an offset behind UTC, or a fraction that rounds up) was accepted: three backends
+      // stored it and PostgreSQL failed the write ("time zone displacement out of range").
+      const s = ctx.storage();
+      const storedAt = '2020-01-01T00:00:00+00:00';
+      const last = { data: { v: 1 }, storedAt, expiresAt: '9999-12-31T23:59:59.999+00:00' };
+      await s.storeCacheRecord('last', last);
+      await s.storeCacheRecords([{ key: 'last-batch', ...last }]);
+      expect(await s.loadCacheRecords(['last', 'last-batch'])).toEqual([last, last]);
+      for (const expiresAt of [
+        '9999-12-31T23:00:00-23:59',
+        '9999-12-31T23:59:59.999001+00:00',
+        '9999-12-31T23:59:59.9999999Z',
+      ]) {
+        const record = { data: { v: 2 }, storedAt, expiresAt };
+        await expect(s.storeCacheRecord('past', record)).rejects.toMatchObject({
+          field: 'expiresAt',
+          code: 'VALIDATION_ERROR',
+        });
+        await expect(s.storeCacheRecords([{ key: 'past', ...record }])).rejects.toMatchObject({
+          field: 'expiresAt',
+          code: 'VALIDATION_ERROR',
+        });
+      }
+      const late = { data: { v: 3 }, storedAt: '9999-12-31T20:00:00-05:00', expiresAt: null };
+      await expect(s.storeCacheRecord('past', late)).rejects.toMatchObject({ field: 'storedAt' });
+      expect(await s.listCacheKeys()).toEqual(['last', 'last-batch']);
+    });
+
     it('refuses invalid records with a typed error naming the key, writing nothing', async () => {
       const s = ctx.storage();
       const good = { data: { v: 1 }, storedAt: '2020-01-01T00:00:00+00:00', expiresAt: null };
