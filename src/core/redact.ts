@@ -80,10 +80,35 @@ function redactAfterScheme(rest: string): string {
  * other character stays as it was, so words, JSON keys and the rest of each URL are intact.
  */
 export function redactUrlsInText(text: string): string {
-  return text.replace(URL_IN_TEXT, (_url, scheme: string, rest: string) => {
+  const urls = new RegExp(URL_IN_TEXT); // own lastIndex: the scan below moves it
+  let shown = '';
+  let done = 0;
+  for (let m = urls.exec(text); m !== null; m = urls.exec(text)) {
+    const [url, scheme = '', run = ''] = m;
+    const spread = spreadUserInfo(run, text.slice(m.index + url.length));
+    const rest = run + spread;
     const end = urlEnd(rest);
-    return scheme + redactAfterScheme(rest.slice(0, end)) + rest.slice(end);
-  });
+    shown += text.slice(done, m.index) + scheme + redactAfterScheme(rest.slice(0, end)) + rest.slice(end);
+    done = m.index + url.length + spread.length;
+    urls.lastIndex = done;
+  }
+  return shown + text.slice(done);
+}
+
+/**
+ * The rest of a user info the scan cut short: a URL parser (so pg and ioredis) takes a raw
+ * space, quote, `<`, `>` or backtick in a password and percent-encodes it, where the scan
+ * stops. When `run` (the URL so far) is `user:pass` with no `@`, `/`, `?` or `#` and no port,
+ * what follows on the same line up to the first `@` (and the host after it) belongs to it;
+ * otherwise nothing (`''`). At worst some prose is masked with the password, never shown.
+ */
+function spreadUserInfo(run: string, after: string): string {
+  if (/[@/?#]/.test(run)) return '';
+  const colon = run.indexOf(':');
+  // No password, or a port (before the prose after it: `redis://h:6379, then ...`).
+  if (colon === -1 || /^\d*$/.test(run.slice(colon + 1, urlEnd(run)))) return '';
+  const spread = /^[^\r\n@]*@[^\s"<>`]*/.exec(after)?.[0];
+  return spread === undefined || spread.includes('://') ? '' : spread;
 }
 
 // Punctuation that ends a sentence or clause right after a URL in prose.

@@ -65,6 +65,28 @@ describe('redactUrlsInText', () => {
     expect(redactUrlsInText(text)).toBe(expected);
   });
 
+  // A URL parser (so pg and ioredis) takes a raw space, quote, `<`, `>` or backtick in a
+  // password (it percent-encodes it), where the scan of a text stopped: until 2026-12-03 such a
+  // password was shown whole (`postgres://u:my pass@h/db`).
+  it.each([
+    ['failed: postgres://u:my pass@h/db end', 'failed: postgres://u:***@h/db end'],
+    ["unknown option '--too=redis://:a b c@h:6379/0'", "unknown option '--too=redis://:***@h:6379/0'"],
+    ['{"url":"postgres://u:pa\\"ss@h/db?password=x"}', '{"url":"postgres://u:***@h/db?password=***"}'],
+    ['at postgres://u:p<w>@h/db.', 'at postgres://u:***@h/db.'],
+    ['postgres://u:p`w@h/db and postgres://v:q r@h2/db', 'postgres://u:***@h/db and postgres://v:***@h2/db'],
+  ])('masks a password with a character that ends a URL in text: %s', (text, expected) => {
+    expect(redactUrlsInText(text)).toBe(expected);
+  });
+
+  it.each([
+    'redis://127.0.0.1:6379 refused for user@example.com',
+    'redis://h:6379, then mail admin@example.com',
+    'postgres://u@h/db failed; ask admin@example.com',
+    'see https://h/a:b c@d',
+  ])('keeps a port or a path followed by an address on the line: %s', (text) => {
+    expect(redactUrlsInText(text)).toBe(text);
+  });
+
   it('masks every URL of a text, and is idempotent', () => {
     const text = 'from redis://:a@h1 to postgres://u:b@h2/db';
     expect(redactUrlsInText(text)).toBe('from redis://:***@h1 to postgres://u:***@h2/db');
