@@ -135,3 +135,17 @@ function urlEnd(rest: string): number {
     end -= 1;
   }
 }
+
+/**
+ * `value` with {@link redactUrlsInText} applied to every string in it, at any depth (keys are
+ * kept): for reports a backend builds, such as a registered backend's health details.
+ */
+export function redactUrlsInJson<T>(value: T): T {
+  if (typeof value === 'string') return redactUrlsInText(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => redactUrlsInJson(item)) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  // Object.fromEntries defines each key as its own property, `__proto__` included.
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]: [string, unknown]) => [key, redactUrlsInJson(item)]),
+  ) as T;
+}

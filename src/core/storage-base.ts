@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type RecordName, refuseTooLong } from './batch-text.js';
 import { describeValue, NotInitializedError, ReadOnlyError } from './errors.js';
 import { StoreLifecycle } from './lifecycle.js';
+import { redactUrlsInJson, redactUrlsInText } from './redact.js';
 import type { HealthProbe, HealthReport } from './records.js';
 import { StoragePrimitives } from './storage-primitives.js';
 import { nowTimestamp } from './time.js';
@@ -135,13 +136,14 @@ export abstract class StorageBase extends StoragePrimitives {
     try {
       // Tracked like any call, so a shutdown() waits for it instead of closing under it.
       const probe: HealthProbe = await this.lifecycle.track(this.probeHealth());
+      // A registered backend's probe may quote its connection URL: no password in the report.
       const report: HealthReport = {
         status: probe.healthy ? 'healthy' : 'unhealthy',
         ...base,
         latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        ...probe.details,
+        ...redactUrlsInJson(probe.details),
       };
-      if (probe.error !== undefined) report.error = probe.error;
+      if (probe.error !== undefined) report.error = redactUrlsInText(probe.error);
       if (this.isReadOnly) report.read_only = true;
       return report;
     } catch (error) {
@@ -149,7 +151,7 @@ export abstract class StorageBase extends StoragePrimitives {
         status: 'error',
         ...base,
         latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        error: messageOf(error),
+        error: redactUrlsInText(messageOf(error)),
       };
     }
   }

@@ -40,3 +40,32 @@ describe('healthCheck()', () => {
     },
   );
 });
+
+/** A user backend whose probe reports (or throws) its connection URL with the password in it. */
+class UrlQuotingStorage extends InMemoryStorage {
+  constructor(private readonly mode: 'throw' | 'report') {
+    super();
+  }
+
+  protected override async probeHealth(): Promise<HealthProbe> {
+    const url = 'mydb://app:s3cret@db.local:7000/main';
+    if (this.mode === 'throw') throw new Error(`cannot reach ${url}: connection refused`);
+    return { healthy: false, error: `no answer from ${url}`, details: { url, nested: { url } } };
+  }
+}
+
+describe('healthCheck() of a registered backend that quotes its URL', () => {
+  // Until 2026-12-03 the core passed a probe's messages and details through unredacted, so
+  // a registered backend's password reached the report (the logger's events were redacted).
+  it.each(['throw', 'report'] as const)('masks the password when the probe does %s it', async (mode) => {
+    const storage = new UrlQuotingStorage(mode);
+    await storage.initialize();
+    const report = await storage.healthCheck();
+    await storage.shutdown();
+    expect(JSON.stringify(report)).not.toContain('s3cret');
+    expect(report.error).toContain('mydb://app:***@db.local:7000/main');
+    if (mode === 'report') {
+      expect(report).toMatchObject({ status: 'unhealthy', url: 'mydb://app:***@db.local:7000/main' });
+    }
+  });
+});
