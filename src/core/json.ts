@@ -71,7 +71,9 @@ class JsonConverter {
         return raw;
       case 'number':
         if (!Number.isFinite(raw)) throw this.fail(`${raw} is not valid JSON`);
-        return raw;
+        // -0 is 0 in JSON text: a backend that keeps the converted value in memory (the file
+        // backend's lists) must load what one that reads the text back loads.
+        return raw === 0 ? 0 : raw;
       case 'undefined':
         return undefined;
       default:
@@ -92,7 +94,7 @@ class JsonConverter {
         return v;
       case 'number':
         if (!Number.isFinite(v)) throw this.fail(`${v} is not valid JSON`);
-        return v;
+        return v === 0 ? 0 : v; // -0 as above
       case 'bigint':
         throw this.fail('BigInt has no JSON representation');
       case 'undefined':
@@ -226,7 +228,7 @@ function requireObjectArgument(value: unknown, what: string, expected: string): 
 /**
  * Returns a deep, plain-JSON copy of `value`, converted exactly as `JSON.stringify` would
  * (`toJSON` called with the property key, `Date` as its ISO string, boxed primitives
- * unwrapped, `undefined` properties dropped). Throws {@link SerializationError} naming the
+ * unwrapped, `undefined` properties dropped, `-0` as `0`). Throws {@link SerializationError} naming the
  * path for what JSON would not round-trip faithfully (BigInt, NaN, ±Infinity, cycles,
  * functions, symbols, `undefined` array items, Map/Set-like objects, invalid dates) or when
  * a getter, Proxy or `toJSON` throws (the thrown value is the `cause`), and

@@ -83,6 +83,43 @@ export function valueTests(ctx: SuiteContext): void {
       expect(await s.loadSystemState('k1')).toEqual(expectedTop);
     });
 
+    it('loads -0 as 0, as its JSON text is, in every kind and batch', async () => {
+      // Until 2026-12-03 the file backend loaded -0 from the memory and chain lists it keeps in
+      // memory (0 once it read the file again); every other backend loaded 0.
+      const s = ctx.storage();
+      const value = { z: -0, list: [-0, { n: -0 }] };
+      await s.storeConversation('c1', value);
+      await s.storeRawMessages('c1', [value]);
+      await s.storeMemory('c1', 'm1', value);
+      await s.storeMemories('c1', [{ memoryId: 'm2', data: value }]);
+      await s.storeReasoningChain('a1', value);
+      await s.appendReasoningChains('a1', [value]);
+      await s.storeChunkInfo('c1', value);
+      await s.storeCacheEntry('k1', value);
+      await s.storeCacheEntries([{ key: 'k2', data: value }]);
+      await s.storeSystemState('k1', value);
+      const [batch] = await s.loadConversationBatch(['c1']);
+      const loaded = [
+        await s.loadConversation('c1'),
+        ...(await s.loadRawMessages('c1')),
+        ...(await s.loadMemories('c1')),
+        ...(await s.loadReasoningChains('a1')),
+        ...(batch?.memories ?? []),
+        await s.loadChunkInfo('c1'),
+        ...(await s.loadCacheEntries(['k1', 'k2'])),
+        await s.loadSystemState('k1'),
+      ];
+      expect(loaded).toHaveLength(12);
+      const negativeZeros = (v: unknown): number =>
+        Object.is(v, -0)
+          ? 1
+          : typeof v === 'object' && v !== null
+            ? Object.values(v).reduce((n: number, x) => n + negativeZeros(x), 0)
+            : 0;
+      expect(loaded.map(negativeZeros)).toEqual(loaded.map(() => 0));
+      expect(loaded.map((record) => (record as JsonObject).z)).toEqual(loaded.map(() => 0));
+    });
+
     it(`refuses nesting deeper than ${MAX_JSON_DEPTH} levels with a ValidationError naming the limit`, async () => {
       const s = ctx.storage();
       const before = await storeSnapshot(s);
