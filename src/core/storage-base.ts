@@ -137,12 +137,13 @@ export abstract class StorageBase extends StoragePrimitives {
       // Tracked like any call, so a shutdown() waits for it instead of closing under it.
       const probe: HealthProbe = await this.lifecycle.track(this.probeHealth());
       // A registered backend's probe may quote its connection URL: no password in the report.
-      const report: HealthReport = {
-        status: probe.healthy ? 'healthy' : 'unhealthy',
-        ...base,
-        latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        ...redactUrlsInJson(probe.details),
-      };
+      const status = probe.healthy ? 'healthy' : 'unhealthy';
+      const latency = Math.round((performance.now() - started) * 1000) / 1000;
+      const core = { status, ...base, latency_ms: latency } as const;
+      const report: HealthReport = { ...core, ...redactUrlsInJson(probe.details) };
+      // The core keys win over details of the same name (a registered backend's `status: 'ok'`
+      // would make the status none of the three); set again, they keep their place first.
+      Object.assign(report, core);
       if (probe.error !== undefined) report.error = redactUrlsInText(probe.error);
       if (this.isReadOnly) report.read_only = true;
       return report;

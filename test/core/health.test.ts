@@ -69,3 +69,28 @@ describe('healthCheck() of a registered backend that quotes its URL', () => {
     }
   });
 });
+
+/** A user backend whose probe details reuse the names of the report's own keys. */
+class ClashingDetailsStorage extends InMemoryStorage {
+  protected override async probeHealth(): Promise<HealthProbe> {
+    return {
+      healthy: true,
+      details: { status: 'ok', storage_type: 'fake', timestamp: 'never', latency_ms: -1, pool: 3 },
+    };
+  }
+}
+
+describe('healthCheck() of a registered backend whose details use the core keys', () => {
+  // Until 2026-12-03 a detail named `status` (or `storage_type`, `timestamp`, `latency_ms`)
+  // replaced the core's, so `status` could be 'ok', none of 'healthy' | 'unhealthy' | 'error'.
+  it('keeps the core keys, status first, and the other details', async () => {
+    const storage = new ClashingDetailsStorage();
+    await storage.initialize();
+    const report = await storage.healthCheck();
+    await storage.shutdown();
+    expect(report).toMatchObject({ status: 'healthy', storage_type: storage.storageType, pool: 3 });
+    expect(report.timestamp).not.toBe('never');
+    expect(report.latency_ms).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(report)[0]).toBe('status');
+  });
+});
