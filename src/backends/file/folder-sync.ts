@@ -62,7 +62,12 @@ export function setFolderSyncIo(replacement: FolderSyncIo | null): void {
  */
 export function prepareFolderSync(dir: string, shared: boolean, openNow = true): FolderSyncTicket {
   const joining = shared && folders.get(dir)?.running === true;
-  return { dir, handle: joining || !openNow ? null : io.open(dir), shared };
+  const handle = joining || !openNow ? null : io.open(dir);
+  // The handle is awaited only after the file's write: a failed open (the folder moved away
+  // meanwhile by another process's deleteConversation) must not be an unhandled rejection,
+  // which ends the process; whoever awaits the handle still sees the failure.
+  handle?.catch(() => undefined);
+  return { dir, handle, shared };
 }
 
 /**
