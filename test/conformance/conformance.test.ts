@@ -15,6 +15,7 @@ import { conversationTests } from './suites/conversations.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
 import { modelSequenceTests } from './suites/model-sequences.js';
+import { multiProcessTests } from './suites/multi-process.js';
 import { pagingTests } from './suites/paging.js';
 import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
@@ -64,5 +65,6 @@ for (const harness of backends) {
     batchPropertyTests(ctx);
     conversationBatchTests(ctx);
     modelSequenceTests(ctx);
+    multiProcessTests(ctx);
   });
 }

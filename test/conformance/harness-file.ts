@@ -21,6 +21,7 @@ export const fileHarness: BackendHarness = {
       },
       exists: async () => existsSync(baseDir),
       cleanup: () => rm(parent, { recursive: true, force: true }),
+      childSpec: { backend: 'file', config: { baseDir } },
     };
   },
 };

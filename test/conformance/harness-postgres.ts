@@ -75,6 +75,7 @@ export const postgresHarness: BackendHarness = {
       },
       exists: () => schemaExists(schema),
       cleanup: () => dropSchema(schema),
+      childSpec: { backend: 'postgres', config: { url: url.toString(), schema } },
       openConnections: () =>
         withPgClient(async (client) => {
           const result = await client.query<{ count: string }>(
@@ -96,6 +97,10 @@ export const postgresUnpreparedHarness: BackendHarness = {
     return {
       ...store,
       open: (extraConfig = {}) => store.open({ preparedStatements: false, ...extraConfig }),
+      childSpec: store.childSpec && {
+        ...store.childSpec,
+        config: { ...store.childSpec.config, preparedStatements: false },
+      },
     };
   },
 };

@@ -100,6 +100,7 @@ export const redisHarness: BackendHarness = {
         }
       },
       openConnections: async () => sockets.count(),
+      childSpec: { backend: 'redis', config: { url: REDIS_TEST_URL, keyPrefix } },
       async cleanup() {
         sockets.stop();
         const client = quickClient(REDIS_TEST_URL);
@@ -172,6 +173,7 @@ export const redisClusterHarness: BackendHarness = {
     const keyPrefix = uniqueTestPrefix();
     const clients: Cluster[] = [];
     return {
+      childSpec: { backend: 'redis', config: { keyPrefix }, clusterNodes: processes.nodes },
       async open(extraConfig = {}) {
         const client = clusterClient(processes);
         clients.push(client);

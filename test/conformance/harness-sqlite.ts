@@ -46,6 +46,7 @@ export const sqliteFileHarness: BackendHarness = {
       },
       exists: async () => existsSync(dbPath),
       cleanup: () => rm(dir, { recursive: true, force: true }),
+      childSpec: { backend: 'sqlite', config: { dbPath } },
     };
   },
 };

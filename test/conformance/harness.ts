@@ -29,6 +29,20 @@ export interface HarnessStore {
    * prove that `initialize()`/`shutdown()` races leak nothing.
    */
   openConnections?(): Promise<number>;
+  /**
+   * How another process opens this same store (see `multi-process.child.ts`); left out where
+   * instances never share data (`:memory:`, the in-memory user backend).
+   */
+  childSpec?: ChildStoreSpec;
+}
+
+/** A JSON description of a store that a child process can open on its own. */
+export interface ChildStoreSpec {
+  backend: 'file' | 'sqlite' | 'redis' | 'postgres';
+  /** The backend's config (JSON only: no client objects). */
+  config: Record<string, unknown>;
+  /** Start-up nodes of a Redis Cluster: the child then makes its own ioredis `Cluster` client. */
+  clusterNodes?: Array<{ host: string; port: number }>;
 }
 
 /** A backend as the conformance suite sees it. */

@@ -1,0 +1,39 @@
+/**
+ * What a child process of the multi-process suite did, as it reports it on stdout: every
+ * write and delete in the order it finished them, so the parent can check the end state.
+ */
+
+/** One finished call of a child (`value` is what it wrote; deletes carry none). */
+export interface LoggedOp {
+  /** The writer's lane (its calls in one lane run one after another, in log order). */
+  lane: 'memories' | 'chains' | 'kept' | 'overwrites' | 'deletes';
+  kind: 'memory' | 'chain' | 'conversation' | 'raw' | 'chunk' | 'cache' | 'state';
+  /** `store` or `delete` (`deleteConversation` for the conversation kinds). */
+  op: 'store' | 'delete';
+  /** Conversation, agent, cache key or state key. */
+  id: string;
+  /** The memory id (memories only). */
+  memoryId?: string;
+  value?: unknown;
+}
+
+/** A child's whole report (one JSON line on stdout). */
+export interface ChildReport {
+  writer: string;
+  ops: LoggedOp[];
+}
+
+/** Chains kept per agent by the `kept` lane's instance (`maxReasoningChainsPerAgent`). */
+export const KEPT_CHAINS = 10;
+
+/** A small seeded generator (mulberry32): the same seed gives the same workload. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * Conformance: several processes on one store at once. Three child processes
+ * (`multi-process.child.ts`, run with tsx) write, overwrite and delete the same ids in the same
+ * store; a fresh instance then checks that the end state is one the spec allows and that the
+ * stats count exactly what the listings and loads hold. Runs for every setup whose instances
+ * share a store.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { StorageInterface } from '../../../src/core/index.js';
+import type { SuiteContext } from '../context.js';
+import type { ChildStoreSpec } from '../harness.js';
+import { type ChildReport, KEPT_CHAINS, type LoggedOp } from '../multi-process-log.js';
+import { expectPossibleFinal, expectStatsMatch } from './multi-process-checks.js';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const CHILD = join(ROOT, 'test', 'conformance', 'multi-process.child.ts');
+
+/** Runs one child to its end; resolves with its report, rejects with its stderr. */
+function runChild(spec: ChildStoreSpec, writer: string, seed: number): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    // tsx as a loader of this node, not its own CLI (which starts a second node process).
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CHILD, JSON.stringify(spec), writer, String(seed)],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(JSON.parse(stdout) as ChildReport);
+      else reject(new Error(`child ${writer} exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+const WRITERS = ['a', 'b', 'c'];
+
+/** The memories of `conversationId` as [writer, memory id] pairs of `ops`, in log order. */
+function memoryOps(reports: ChildReport[], lane: LoggedOp['lane']): Array<[string, LoggedOp]> {
+  return reports.flatMap((r) =>
+    r.ops.filter((op) => op.lane === lane).map((op): [string, LoggedOp] => [r.writer, op]),
+  );
+}
+
+async function checkMemories(s: StorageInterface, reports: ChildReport[]): Promise<void> {
+  const written = memoryOps(reports, 'memories');
+  for (const id of ['m0', 'm1', 'm2']) {
+    const loaded = await s.loadMemories(id);
+    const ids = loaded.map((m) => m.memory_id as string);
+    const expectedIds = new Set(written.filter(([, op]) => op.id === id).map(([, op]) => op.memoryId));
+    expect(new Set(ids).size).toBe(ids.length); // each id once
+    expect([...ids].sort()).toEqual([...expectedIds].sort());
+    for (const memory of loaded) {
+      const { memory_id: memoryId, created_at: createdAt, ...data } = memory;
+      expect(typeof createdAt).toBe('string');
+      const sameId = reports.map((r) => ({
+        writer: r.writer,
+        ops: r.ops.filter((op) => op.lane === 'memories' && op.id === id && op.memoryId === memoryId),
+      }));
+      expectPossibleFinal(`memory ${id}/${String(memoryId)}`, data, sameId);
+    }
+    // Each writer's own ids keep the order it stored them in.
+    for (const writer of WRITERS) {
+      const mine = written
+        .filter(([w, op]) => w === writer && op.id === id && op.memoryId?.startsWith(`${writer}-`))
+        .map(([, op]) => op.memoryId);
+      expect(ids.filter((m) => m.startsWith(`${writer}-`))).toEqual(mine);
+    }
+  }
+}
+
+async function checkChains(s: StorageInterface, reports: ChildReport[]): Promise<void> {
+  for (const agent of ['chains', 'kept'] as const) {
+    const loaded = await s.loadSequencedReasoningChains(agent);
+    expect(loaded.map((item) => item.chain)).toEqual(await s.loadReasoningChains(agent));
+    const sequences = loaded.map((item) => item.sequence);
+    for (let i = 1; i < sequences.length; i += 1) expect(sequences[i]).toBeGreaterThan(sequences[i - 1]!);
+    const label = (c: Record<string, unknown>): string =>
+      `${String(c.writer)}/${String(c.i)}/${String(c.part)}`;
+    const labels = loaded.map((item) => label(item.chain));
+    expect(new Set(labels).size).toBe(labels.length);
+    const total = reports.reduce((n, r) => n + r.ops.filter((op) => op.lane === agent).length, 0);
+    expect(loaded).toHaveLength(agent === 'kept' ? Math.min(total, KEPT_CHAINS) : total);
+    for (const report of reports) {
+      const mine = report.ops
+        .filter((op) => op.lane === agent)
+        .map((op) => label(op.value as Record<string, unknown>));
+      const kept = labels.filter((l) => l.startsWith(`${report.writer}/`));
+      // All of them in order; with retention, the most recent ones (a suffix), in order.
+      expect(kept).toEqual(agent === 'kept' ? mine.slice(mine.length - kept.length) : mine);
+    }
+  }
+}
+
+async function checkOverwrites(s: StorageInterface, reports: ChildReport[]): Promise<void> {
+  const lane = (kind: LoggedOp['kind'], id: string, deletes: LoggedOp['kind']) =>
+    reports.map((r) => ({
+      writer: r.writer,
+      ops: r.ops.filter(
+        (op) =>
+          op.lane === 'overwrites' &&
+          op.id === id &&
+          (op.kind === kind ? true : op.op === 'delete' && op.kind === deletes),
+      ),
+    }));
+  for (const id of ['o0', 'o1', 'o2']) {
+    expectPossibleFinal(
+      `conversation ${id}`,
+      await s.loadConversation(id),
+      lane('conversation', id, 'conversation'),
+    );
+    expectPossibleFinal(`chunk info ${id}`, await s.loadChunkInfo(id), lane('chunk', id, 'conversation'));
+    const raw = await s.loadRawMessages(id);
+    expectPossibleFinal(`raw messages ${id}`, raw.length === 0 ? null : raw, lane('raw', id, 'conversation'));
+  }
+  for (const id of ['k0', 'k1', 'k2']) {
+    expectPossibleFinal(`cache ${id}`, await s.loadCacheEntry(id), lane('cache', id, 'cache'));
+  }
+  for (const id of ['s0', 's1', 's2']) {
+    expectPossibleFinal(`state ${id}`, await s.loadSystemState(id), lane('state', id, 'state'));
+  }
+}
+
+async function checkDeleteRace(s: StorageInterface, reports: ChildReport[]): Promise<void> {
+  const ids = (await s.loadMemories('d')).map((m) => m.memory_id as string);
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const report of reports) {
+    const ops = report.ops.filter((op) => op.lane === 'deletes');
+    const lastDelete = ops.map((op) => op.op).lastIndexOf('delete');
+    const after = ops.slice(lastDelete + 1).map((op) => op.memoryId);
+    const mine = ids.filter((id) => id.startsWith(`${report.writer}-d`));
+    // A delete takes all or nothing: what survives of a writer is the end of what it stored
+    // after its own last delete, in order.
+    expect(mine).toEqual(after.slice(after.length - mine.length));
+  }
+}
+
+/** Registers the multi-process tests (skipped where instances do not share a store). */
+export function multiProcessTests(ctx: SuiteContext): void {
+  const maybe = ctx.harness.sharedStore ? describe : describe.skip;
+  maybe('several processes on one store', () => {
+    it('three processes writing, overwriting and deleting the same ids leave a state the spec allows', async () => {
+      const spec = ctx.childSpec();
+      if (!spec) throw new Error(`${ctx.harness.name}: a shared store needs a childSpec`);
+      // The store exists already (the test's own instance opened it, as a deployed application
+      // would have), so the children race on data, not on set-up.
+      // Every child is waited for, so none still writes when the store is removed.
+      const settled = await Promise.allSettled(WRITERS.map((writer, n) => runChild(spec, writer, 1000 + n)));
+      const reports = settled.map((result) => {
+        if (result.status === 'rejected') throw result.reason;
+        return result.value;
+      });
+      const fresh = await ctx.openAnother();
+      await checkMemories(fresh, reports);
+      await checkChains(fresh, reports);
+      await checkOverwrites(fresh, reports);
+      await checkDeleteRace(fresh, reports);
+      await expectStatsMatch(fresh);
+    }, 120_000);
+  });
+}
