@@ -292,13 +292,22 @@ export class FolderFiles {
       // One rename takes every file away at once (all or nothing); removing the moved folder
       // afterwards cannot leave a half-deleted conversation behind.
       const trash = path.join(this.layout.trashDir, tempEntryName('conversation'));
+      let renaming = false;
       try {
         await ensureDirUnder(this.layout.baseDir, this.layout.trashDir);
         assertHeld();
+        renaming = true;
         await fs.promises.rename(dir, trash);
       } catch (error) {
-        // Already absent (or the whole store is gone); a segment left by another writer's delete goes.
-        if (!(await fse.pathExists(dir))) return this.listener?.removedFolder(dir);
+        // Already absent (or the whole store is gone); a segment left by another writer's delete
+        // goes. A folder there by now that the rename did not find (the trash being there) was
+        // made since by another process's write staging its temp file before taking this lock:
+        // nothing of this id was stored, and that write lands after this delete.
+        const absent =
+          renaming && isMissing(error)
+            ? !(await fse.pathExists(dir)) || (await fse.pathExists(this.layout.trashDir))
+            : !(await fse.pathExists(dir));
+        if (absent) return this.listener?.removedFolder(dir);
         throw ioError('delete conversation folder', dir, error);
       }
       await fsyncDir(this.layout.conversationsDir);
