@@ -4,7 +4,7 @@
  */
 import type { StorageInterface } from '../../src/core/index.js';
 import { shiftClock, type ShiftedClock } from '../support/clock.js';
-import type { BackendHarness, ChildStoreSpec, HarnessStore } from './harness.js';
+import type { BackendHarness, HarnessStore } from './harness.js';
 
 /** What each group of conformance tests works with. */
 export interface SuiteContext {
@@ -22,8 +22,6 @@ export interface SuiteContext {
   passTime(ms: number, cacheKeys: string[]): Promise<void>;
   /** Counts the server connections of the test's store, where the harness can (else undefined). */
   connectionCounter(): (() => Promise<number>) | undefined;
-  /** How a child process opens the test's store (undefined where instances share nothing). */
-  childSpec(): ChildStoreSpec | undefined;
 }
 
 /** Registers beforeEach/afterEach hooks that give every test a fresh store. */
@@ -60,10 +58,6 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
     storage() {
       if (!main) throw new Error('conformance: storage used outside a test');
       return main;
-    },
-    childSpec() {
-      if (!store) throw new Error('conformance: store used outside a test');
-      return store.childSpec;
     },
     connectionCounter() {
       if (!store) throw new Error('conformance: store used outside a test');

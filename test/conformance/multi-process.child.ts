@@ -8,13 +8,20 @@
 import type { Cluster } from 'ioredis';
 import type { JsonObject, StorageInterface } from '../../src/core/index.js';
 import type { ChildStoreSpec } from './harness.js';
-import { type ChildReport, KEPT_CHAINS, type LoggedOp, seededRandom } from './multi-process-log.js';
+import {
+  type ChildReport,
+  KEPT_CHAINS,
+  type LoggedOp,
+  SHORT_TTL_SECONDS,
+  seededRandom,
+} from './multi-process-log.js';
 
 /** Calls per lane. */
 const MEMORY_OPS = 40;
 const CHAIN_OPS = 20;
 const OVERWRITE_OPS = 60;
 const DELETE_RACE_OPS = 30;
+const EXPIRY_OPS = 40;
 
 const clients: Cluster[] = [];
 
@@ -61,6 +68,12 @@ async function main(): Promise<void> {
   const memories = async (): Promise<void> => {
     for (let i = 0; i < MEMORY_OPS; i += 1) {
       const id = `m${pick(3)}`;
+      if (random() < 0.1) {
+        const memoryId = `shared-${pick(4)}`;
+        await s.deleteMemory(id, memoryId);
+        log({ lane: 'memories', kind: 'memory', op: 'delete', id, memoryId });
+        continue;
+      }
       const own = { memoryId: `${writer}-${i}`, data: valueOf(writer, i, random) };
       const shared = { memoryId: `shared-${pick(4)}`, data: valueOf(writer, i, random) };
       const batch = random() < 0.5 ? [own] : random() < 0.5 ? [own, shared] : [shared];
@@ -82,6 +95,25 @@ async function main(): Promise<void> {
     }
   };
 
+  /** One batch call over several kinds or keys, logged as its single stores. */
+  const batchWrite = async (cache: boolean, id: string, value: JsonObject): Promise<void> => {
+    if (cache) {
+      const other = `k${pick(3)}`;
+      const entries = [{ key: id, data: value }];
+      if (other !== id) entries.push({ key: other, data: { ...value, other: true } });
+      await s.storeCacheEntries(entries);
+      for (const entry of entries)
+        log({ lane: 'overwrites', kind: 'cache', op: 'store', id: entry.key, value: entry.data });
+      return;
+    }
+    const rawMessages = [{ ...value, n: 0 }];
+    const chunkInfo = { ...value, chunk: true };
+    await s.storeConversationBatch([{ conversationId: id, conversation: value, rawMessages, chunkInfo }]);
+    log({ lane: 'overwrites', kind: 'conversation', op: 'store', id, value });
+    log({ lane: 'overwrites', kind: 'raw', op: 'store', id, value: rawMessages });
+    log({ lane: 'overwrites', kind: 'chunk', op: 'store', id, value: chunkInfo });
+  };
+
   const overwrites = async (): Promise<void> => {
     for (let i = 0; i < OVERWRITE_OPS; i += 1) {
       const kind = (['conversation', 'raw', 'chunk', 'cache', 'state'] as const)[pick(5)]!;
@@ -94,6 +126,10 @@ async function main(): Promise<void> {
         // deleteConversation removes every conversation kind of the id at once.
         const deleted = kind === 'cache' || kind === 'state' ? kind : 'conversation';
         log({ lane: 'overwrites', kind: deleted, op: 'delete', id });
+        continue;
+      }
+      if (random() < 0.15 && kind !== 'state') {
+        await batchWrite(kind === 'cache', id, value);
         continue;
       }
       let stored: unknown = value;
@@ -123,7 +159,29 @@ async function main(): Promise<void> {
     }
   };
 
-  await Promise.all([memories(), chains('chains', s), chains('kept', kept), overwrites(), deletes()]);
+  // Entries that expire within moments, stored over live ones, while everyone purges.
+  const expiry = async (): Promise<void> => {
+    for (let i = 0; i < EXPIRY_OPS; i += 1) {
+      if (random() < 0.3) {
+        await s.purgeExpiredCache();
+        continue;
+      }
+      const id = `e${pick(2)}`;
+      const value = valueOf(writer, i, random);
+      const ttlSeconds = random() < 0.5 ? SHORT_TTL_SECONDS : undefined;
+      await s.storeCacheEntry(id, value, ttlSeconds);
+      log({ lane: 'expiry', kind: 'cache', op: 'store', id, value, ...(ttlSeconds ? { ttlSeconds } : {}) });
+    }
+  };
+
+  await Promise.all([
+    memories(),
+    chains('chains', s),
+    chains('kept', kept),
+    overwrites(),
+    deletes(),
+    expiry(),
+  ]);
   await s.shutdown();
   await kept.shutdown();
   for (const client of clients) client.disconnect();

@@ -46,7 +46,7 @@ export async function expectStatsMatch(s: StorageInterface): Promise<void> {
   for (const agent of agents) chains += (await s.loadReasoningChains(agent)).length;
   const cacheKeys = await s.listCacheKeys();
   // A cache entry is listed iff it loads.
-  for (const key of ['k0', 'k1', 'k2']) {
+  for (const key of ['k0', 'k1', 'k2', 'e0', 'e1']) {
     expect([key, cacheKeys.includes(key)]).toEqual([key, (await s.loadCacheEntry(key)) !== null]);
   }
   const stateKeys = await s.listSystemStateKeys();
