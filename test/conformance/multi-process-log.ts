@@ -6,7 +6,7 @@
 /** One finished call of a child (`value` is what it wrote; deletes carry none). */
 export interface LoggedOp {
   /** The writer's lane (its calls in one lane run one after another, in log order). */
-  lane: 'memories' | 'chains' | 'kept' | 'overwrites' | 'deletes' | 'expiry';
+  lane: 'memories' | 'chains' | 'kept' | 'overwrites' | 'deletes' | 'expiry' | 'trims';
   kind: 'memory' | 'chain' | 'conversation' | 'raw' | 'chunk' | 'cache' | 'state';
   /** `store` or `delete` (`deleteConversation` for the conversation kinds). */
   op: 'store' | 'delete';
@@ -27,6 +27,9 @@ export interface ChildReport {
 
 /** The short TTL of the `expiry` lane's entries: long gone by the time the parent checks. */
 export const SHORT_TTL_SECONDS = 0.05;
+
+/** What the `trims` lane's `trimReasoningChains` calls keep. */
+export const TRIM_KEEP = 5;
 
 /** Chains kept per agent by the `kept` lane's instance (`maxReasoningChainsPerAgent`). */
 export const KEPT_CHAINS = 10;

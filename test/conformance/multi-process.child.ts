@@ -14,6 +14,7 @@ import {
   type LoggedOp,
   SHORT_TTL_SECONDS,
   seededRandom,
+  TRIM_KEEP,
 } from './multi-process-log.js';
 
 /** Calls per lane. */
@@ -22,6 +23,7 @@ const CHAIN_OPS = 20;
 const OVERWRITE_OPS = 60;
 const DELETE_RACE_OPS = 30;
 const EXPIRY_OPS = 40;
+const TRIM_OPS = 30;
 
 const clients: Cluster[] = [];
 
@@ -151,10 +153,38 @@ async function main(): Promise<void> {
       if (random() < 0.2) {
         await s.deleteConversation('d');
         log({ lane: 'deletes', kind: 'conversation', op: 'delete', id: 'd' });
+      } else if (random() < 0.3) {
+        // Two memories in one batch (all or nothing, as a delete is).
+        const memories = [0, 1].map((n) => ({
+          memoryId: `${writer}-d${i}.${n}`,
+          data: valueOf(writer, i, random),
+        }));
+        await s.storeConversationBatch([{ conversationId: 'd', memories }]);
+        for (const { memoryId, data } of memories) {
+          log({ lane: 'deletes', kind: 'memory', op: 'store', id: 'd', memoryId, value: data });
+        }
       } else {
         const value = valueOf(writer, i, random);
         await s.storeMemory('d', `${writer}-d${i}`, value);
         log({ lane: 'deletes', kind: 'memory', op: 'store', id: 'd', memoryId: `${writer}-d${i}`, value });
+      }
+    }
+  };
+
+  // Appends to one agent while all trim it and delete its chains.
+  const trims = async (): Promise<void> => {
+    for (let i = 0; i < TRIM_OPS; i += 1) {
+      const roll = random();
+      if (roll < 0.1) {
+        await s.deleteReasoningChains('trimmed');
+        log({ lane: 'trims', kind: 'chain', op: 'delete', id: 'trimmed' });
+      } else if (roll < 0.25) {
+        await s.trimReasoningChains('trimmed', TRIM_KEEP);
+      } else {
+        const batch = Array.from({ length: 1 + pick(2) }, (_, part) => ({ writer, i, part }));
+        await s.appendReasoningChains('trimmed', batch);
+        for (const chain of batch)
+          log({ lane: 'trims', kind: 'chain', op: 'store', id: 'trimmed', value: chain });
       }
     }
   };
@@ -181,6 +211,7 @@ async function main(): Promise<void> {
     overwrites(),
     deletes(),
     expiry(),
+    trims(),
   ]);
   await s.shutdown();
   await kept.shutdown();

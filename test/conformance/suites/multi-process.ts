@@ -137,6 +137,30 @@ async function checkOverwrites(s: StorageInterface, reports: ChildReport[]): Pro
   }
 }
 
+/**
+ * Appends, trims and deletes of one agent's chains: sequences increase, nothing is doubled, and
+ * what is left of each writer is the end of what it appended after its own last delete, in order
+ * (a trim takes the oldest, a delete all; each writer's appends get increasing sequences).
+ */
+async function checkTrims(s: StorageInterface, reports: ChildReport[]): Promise<void> {
+  const loaded = await s.loadSequencedReasoningChains('trimmed');
+  const sequences = loaded.map((item) => item.sequence);
+  for (let i = 1; i < sequences.length; i += 1) expect(sequences[i]).toBeGreaterThan(sequences[i - 1]!);
+  const label = (c: unknown): string => {
+    const chain = c as Record<string, unknown>;
+    return `${String(chain.writer)}/${String(chain.i)}/${String(chain.part)}`;
+  };
+  const labels = loaded.map((item) => label(item.chain));
+  expect(new Set(labels).size).toBe(labels.length);
+  for (const report of reports) {
+    const ops = report.ops.filter((op) => op.lane === 'trims');
+    const lastDelete = ops.map((op) => op.op).lastIndexOf('delete');
+    const after = ops.slice(lastDelete + 1).map((op) => label(op.value));
+    const mine = labels.filter((l) => l.startsWith(`${report.writer}/`));
+    expect(mine).toEqual(after.slice(after.length - mine.length));
+  }
+}
+
 /** A purge removes only what expired: a key whose last write had no TTL keeps some writer's last value. */
 async function checkExpiry(s: StorageInterface, reports: ChildReport[]): Promise<void> {
   for (const id of ['e0', 'e1']) {
@@ -185,6 +209,7 @@ export function multiProcessTests(ctx: SuiteContext): void {
       await checkChains(fresh, reports);
       await checkOverwrites(fresh, reports);
       await checkDeleteRace(fresh, reports);
+      await checkTrims(fresh, reports);
       await sleep(SHORT_TTL_SECONDS * 1000 * 2);
       await checkExpiry(fresh, reports);
       await expectStatsMatch(fresh);
