@@ -199,8 +199,27 @@ export function multiProcessTests(ctx: SuiteContext): void {
       const spec = store.childSpec;
       if (!spec) throw new Error(`${ctx.harness.name}: a shared store needs a childSpec`);
       // Every child is waited for, so none still writes when the store is removed.
-      const settled = await Promise.allSettled(WRITERS.map((writer, n) => runChild(spec, writer, SEED + n)));
-      const reports = settled.map((result) => {
+      const children = Promise.allSettled(WRITERS.map((writer, n) => runChild(spec, writer, SEED + n)));
+      let running = true;
+      void children.then(() => (running = false));
+      // An instance of this process reads all along (once the children are likely set up): no
+      // read may fail on what another process is writing, and its stats, kept across all those
+      // changes, must be as exact as a fresh instance's.
+      await sleep(1500);
+      const watcher = await store.open();
+      try {
+        for (let reads = 0; running || reads === 0; reads += 1) {
+          await watcher.getStorageStats();
+          await watcher.loadMemories('m0');
+          await watcher.loadConversation('o0');
+          await watcher.loadRawMessages('o1');
+          await watcher.listCacheKeys();
+          await watcher.loadSequencedReasoningChains('trimmed');
+        }
+      } finally {
+        await children; // before the store is removed
+      }
+      const reports = (await children).map((result) => {
         if (result.status === 'rejected') throw result.reason;
         return result.value;
       });
@@ -213,6 +232,7 @@ export function multiProcessTests(ctx: SuiteContext): void {
       await sleep(SHORT_TTL_SECONDS * 1000 * 2);
       await checkExpiry(fresh, reports);
       await expectStatsMatch(fresh);
+      await expectStatsMatch(watcher);
     }, 120_000);
   });
 }
