@@ -161,6 +161,33 @@ async function checkTrims(s: StorageInterface, reports: ChildReport[]): Promise<
   }
 }
 
+/**
+ * The search index, written by all the processes, finds exactly what the loads hold: every
+ * memory and chain of a writer (its name is a word of each), none that was deleted or trimmed.
+ */
+async function checkSearch(s: StorageInterface): Promise<void> {
+  for (const writer of WRITERS) {
+    for (const conversationId of ['d', 'm0', 'm1', 'm2']) {
+      const hits = await s.search({ text: writer, kinds: ['memories'], conversationId, limit: 1000 });
+      const loaded = (await s.loadMemories(conversationId)).filter((m) => m.writer === writer);
+      expect([
+        conversationId,
+        hits.map((hit) => (hit.kind === 'memories' ? hit.memoryId : hit.kind)).sort(),
+      ]).toEqual([conversationId, loaded.map((m) => m.memory_id).sort()]);
+    }
+    const hits = await s.search({
+      text: writer,
+      kinds: ['reasoning_chains'],
+      agentId: 'trimmed',
+      limit: 1000,
+    });
+    const loaded = (await s.loadSequencedReasoningChains('trimmed')).filter((c) => c.chain.writer === writer);
+    expect(hits.map((hit) => (hit.kind === 'reasoning_chains' ? hit.sequence : -1)).sort()).toEqual(
+      loaded.map((c) => c.sequence).sort(),
+    );
+  }
+}
+
 /** A purge removes only what expired: a key whose last write had no TTL keeps some writer's last value. */
 async function checkExpiry(s: StorageInterface, reports: ChildReport[]): Promise<void> {
   for (const id of ['e0', 'e1']) {
@@ -229,6 +256,7 @@ export function multiProcessTests(ctx: SuiteContext): void {
       await checkOverwrites(fresh, reports);
       await checkDeleteRace(fresh, reports);
       await checkTrims(fresh, reports);
+      await checkSearch(fresh);
       await sleep(SHORT_TTL_SECONDS * 1000 * 2);
       await checkExpiry(fresh, reports);
       await expectStatsMatch(fresh);
