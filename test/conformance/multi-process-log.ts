@@ -33,15 +33,3 @@ export const TRIM_KEEP = 5;
 
 /** Chains kept per agent by the `kept` lane's instance (`maxReasoningChainsPerAgent`). */
 export const KEPT_CHAINS = 10;
-
-/** A small seeded generator (mulberry32): the same seed gives the same workload. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -7,13 +7,13 @@
  */
 import type { Cluster } from 'ioredis';
 import type { JsonObject, StorageInterface } from '../../src/core/index.js';
+import { seededRandom } from '../../bench/random.js';
 import type { ChildStoreSpec } from './harness.js';
 import {
   type ChildReport,
   KEPT_CHAINS,
   type LoggedOp,
   SHORT_TTL_SECONDS,
-  seededRandom,
   TRIM_KEEP,
 } from './multi-process-log.js';
 
