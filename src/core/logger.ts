@@ -1,9 +1,11 @@
 /**
  * The optional `logger` every built-in backend takes: where background events go (reconnects,
  * pool errors, lock takeovers, crash leftovers removed at start-up) that no call returns.
- * Silent by default. Messages and details pass through URL redaction before they are logged.
+ * Silent by default. Messages and details (at any depth, `Error`s included) pass through URL
+ * redaction before they are logged.
  */
 import { z } from 'zod';
+import { redactLogDetails } from './redact-log.js';
 import { redactUrlsInText } from './redact.js';
 
 /** Log levels a {@link StorageLogger} may implement. */
@@ -34,15 +36,6 @@ export const loggerOption = z
   })
   .optional();
 
-/** Redacts URLs in every string of `details` (one level deep: details are flat by convention). */
-function redactDetails(details: Record<string, unknown>): Record<string, unknown> {
-  const shown: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(details)) {
-    shown[key] = typeof value === 'string' ? redactUrlsInText(value) : value;
-  }
-  return shown;
-}
-
 /**
  * Sends one event to `logger` at `level`, with URLs redacted. Never throws and never rejects:
  * a logger that throws (or returns a rejected promise) is ignored, so logging cannot break a call.
@@ -57,7 +50,7 @@ export function logEvent(
   try {
     const method = logger[level];
     if (typeof method !== 'function') return;
-    const result: unknown = method.call(logger, redactUrlsInText(message), redactDetails(details));
+    const result: unknown = method.call(logger, redactUrlsInText(message), redactLogDetails(details));
     if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
       Promise.resolve(result).catch(() => undefined);
     }

@@ -52,6 +52,51 @@ describe('logEvent', () => {
     expect(JSON.stringify(calls)).not.toMatch(/hunter2|s3cret/);
   });
 
+  it('redacts nested objects, arrays and Errors (message, stack, cause) without changing them', () => {
+    const calls: unknown[][] = [];
+    const logger: StorageLogger = { error: (...args) => void calls.push(args) };
+    const cause = new Error('dial postgres://app:hunter2@db:5432/x refused');
+    const error = Object.assign(new Error('connect to redis://:s3cret@cache:6379 failed', { cause }), {
+      code: 'ECONNREFUSED',
+      url: 'redis://:s3cret@cache:6379',
+    });
+    const nested = { attempts: [{ url: 'redis://u:s3cret@h:1' }, 2], when: new Date(0) };
+    const cyclic: Record<string, unknown> = { url: 'postgres://a:hunter2@h/db' };
+    cyclic.self = cyclic;
+    logEvent(logger, 'error', 'failed', { error, nested, cyclic, list: ['rediss://:s3cret@h'] });
+    const details = calls[0]![1] as Record<string, unknown>;
+    const shownError = details.error as Error & { code: string; url: string; cause: Error };
+    expect(shownError).toBeInstanceOf(Error);
+    expect(shownError.message).toBe('connect to redis://:***@cache:6379 failed');
+    expect(shownError.stack).toContain('connect to redis://:***@cache:6379 failed');
+    expect(shownError.cause.message).toBe('dial postgres://app:***@db:5432/x refused');
+    expect(shownError.code).toBe('ECONNREFUSED');
+    expect(shownError.url).toBe('redis://:***@cache:6379');
+    expect(Object.keys(shownError)).toEqual(['code', 'url']); // message/stack stay non-enumerable
+    expect(details.nested).toEqual({ attempts: [{ url: 'redis://u:***@h:1' }, 2], when: new Date(0) });
+    const shownCycle = details.cyclic as Record<string, unknown>;
+    expect(shownCycle.self).toBe(shownCycle);
+    expect(shownCycle.url).toBe('postgres://a:***@h/db');
+    expect(details.list).toEqual(['rediss://:***@h']);
+    const printed = [shownError.stack, shownError.cause.stack, JSON.stringify(details.nested), details.list];
+    expect(printed.join(' ')).not.toMatch(/hunter2|s3cret/);
+    // The caller's objects are untouched.
+    expect(error.message).toContain('s3cret');
+    expect(error.url).toContain('s3cret');
+    expect(nested.attempts[0]).toEqual({ url: 'redis://u:s3cret@h:1' });
+    expect(cyclic.url).toContain('hunter2');
+  });
+
+  it('replaces values nested beyond the depth bound instead of showing them', () => {
+    const calls: unknown[][] = [];
+    const logger: StorageLogger = { warn: (...args) => void calls.push(args) };
+    let deep: unknown = 'redis://:s3cret@h';
+    for (let i = 0; i < 50; i += 1) deep = { inner: deep };
+    logEvent(logger, 'warn', 'deep', { deep });
+    expect(JSON.stringify(calls)).not.toContain('s3cret');
+    expect(JSON.stringify(calls)).toContain('[redacted: nested too deep]');
+  });
+
   it('drops events for a missing level or no logger', () => {
     expect(() => logEvent({}, 'warn', 'nobody listens')).not.toThrow();
     expect(() => logEvent(undefined, 'warn', 'nobody listens')).not.toThrow();
