@@ -122,7 +122,9 @@ export class StoreLifecycle {
 
   private async closeNow(): Promise<void> {
     if (this.current !== 'open') {
-      this.current = 'closed';
+      // A store never opened (or whose every open failed) stays 'new': its calls keep saying
+      // "before initialize()", not "after shutdown()", which would point at the wrong cause.
+      if (this.current !== 'new') this.current = 'closed';
       return;
     }
     this.current = 'closing';

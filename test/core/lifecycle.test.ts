@@ -1,5 +1,8 @@
 /** The store lifecycle state machine: transitions in call order, joined duplicates, tracked calls. */
+import { FileStorage } from '../../src/backends/file/index.js';
+import { NotInitializedError } from '../../src/core/index.js';
 import { StoreLifecycle } from '../../src/core/lifecycle.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 /** Hooks that log opens and closes and take a tick each. */
 function loggingHooks() {
@@ -88,5 +91,37 @@ describe('StoreLifecycle', () => {
     fail = false;
     await lifecycle.open();
     expect(lifecycle.state).toBe('open');
+  });
+
+  it('a close of a store never opened (or whose open failed) leaves it new, not closed', async () => {
+    const { log, hooks } = loggingHooks();
+    const lifecycle = new StoreLifecycle(hooks);
+    await lifecycle.close();
+    expect([lifecycle.state, log]).toEqual(['new', []]);
+    const failing = new StoreLifecycle({
+      open: () => Promise.reject(new Error('unreachable')),
+      close: async () => undefined,
+    });
+    await expect(failing.open()).rejects.toThrow('unreachable');
+    await failing.close();
+    expect(failing.state).toBe('new');
+  });
+});
+
+describe('a store shut down without ever being initialized', () => {
+  const tempDir = useTempDir();
+
+  it('refuses calls as "before initialize()" and reports not initialized', async () => {
+    const storage = new FileStorage({ baseDir: tempDir() });
+    await storage.shutdown();
+    const refused = await storage.getStorageStats().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(NotInitializedError);
+    expect((refused as Error).message).toBe('file storage: getStorageStats() called before initialize()');
+    expect(await storage.healthCheck()).toMatchObject({ status: 'error', error: 'not initialized' });
+    // It opens normally afterwards, and a shutdown after that is a shutdown.
+    await storage.initialize();
+    await storage.shutdown();
+    const closed = await storage.getStorageStats().catch((error: unknown) => error);
+    expect((closed as Error).message).toBe('file storage: getStorageStats() called after shutdown()');
   });
 });
