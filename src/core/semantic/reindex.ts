@@ -11,7 +11,9 @@ import { logEvent, type StorageLogger } from '../logger.js';
 import { sortedByCodePoint } from '../order.js';
 import type { SequencedChain } from '../storage-retention.js';
 import { MAX_QUERY_K, type VectorFilter } from '../../semantic/vector-stores/types.js';
+import { validateVectorId } from '../../semantic/vector-stores/validation.js';
 import type { RecordToEmbed, SemanticIndex } from './semantic-index.js';
+import { vectorIdOf, type VectorRef } from './vector-ids.js';
 
 /** The reads `reindex()` re-embeds a store with. */
 export interface ReembedAccess {
@@ -39,7 +41,7 @@ export async function reembedAll(
   access: ReembedAccess,
   logger: StorageLogger | undefined,
 ): Promise<void> {
-  const skipped: SkippedOwners = { conversationIds: [], agentIds: [] };
+  const skipped: SkippedOwners = { conversationIds: [], agentIds: [], memories: [] };
   const live = await embedEveryOwner(index, access, true, skipped);
   if (skipped.conversationIds.length + skipped.agentIds.length > 0) {
     logEvent(
@@ -57,13 +59,30 @@ export async function reembedAll(
       },
     );
   }
+  if (skipped.memories.length > 0) {
+    logEvent(
+      logger,
+      'warn',
+      'reindex() skipped the memories whose vector ids the vector stores refuse (a memory id longer than ' +
+        'the id rule allows, written by another program): they have no vectors, full-text search finds them',
+      {
+        method: 'reindex',
+        // The first few (ids cut to 100 characters: such an id may be very long), and how many.
+        memories: skipped.memories.slice(0, 20).map(({ conversationId, memoryId }) => ({
+          conversationId,
+          memoryId: memoryId.length > 100 ? `${memoryId.slice(0, 100)}…` : memoryId,
+        })),
+        memoryCount: skipped.memories.length,
+      },
+    );
+  }
   // More vectors than the owners hold: some belong to owners that are gone (or to an owner with
   // more than one query returns). A write landing meanwhile may also add some: that only costs
   // a refill.
   if ((await index.count()) <= live) return;
   await index.reset();
   try {
-    await embedEveryOwner(index, access, false, { conversationIds: [], agentIds: [] });
+    await embedEveryOwner(index, access, false, { conversationIds: [], agentIds: [], memories: [] });
   } catch (error) {
     const note =
       'reindex() emptied the vector index to refill it and failed: the index is partial; run reindex() again to complete it';
@@ -76,10 +95,28 @@ export async function reembedAll(
   }
 }
 
-/** The owners {@link embedEveryOwner} left out, as their ids are refused by the id rule. */
+/**
+ * What {@link embedEveryOwner} left out: owners whose ids the id rule refuses, and memories whose
+ * vector id the vector stores refuse.
+ */
 interface SkippedOwners {
   conversationIds: string[];
   agentIds: string[];
+  memories: Array<{ conversationId: string; memoryId: string }>;
+}
+
+/**
+ * True when the vector stores take the vector id of `ref`. Every id the id rule allows gives one
+ * (at most 511 bytes); a memory id longer than it allows (a store the Python reference wrote may
+ * hold one) can give one past the 512-byte limit, which failed the whole `reindex()`.
+ */
+function hasVectorId(ref: VectorRef): boolean {
+  try {
+    validateVectorId('id', vectorIdOf(ref));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The ids of `ids` the id rule accepts, sorted; the others are added to `skipped`. */
@@ -119,11 +156,12 @@ async function embedEveryOwner(
           ref: { kind: 'raw_messages' as const, conversationId, messageIndex },
           record,
         })),
-        ...memories.map((record) => ({
-          ref: { kind: 'memories' as const, conversationId, memoryId: record.memory_id as string },
-          record,
-        })),
       ];
+      for (const record of memories) {
+        const ref = { kind: 'memories' as const, conversationId, memoryId: record.memory_id as string };
+        if (hasVectorId(ref)) records.push({ ref, record });
+        else skipped.memories.push({ conversationId, memoryId: ref.memoryId });
+      }
       const scope = { conversationId, kinds: ['raw_messages', 'memories'] };
       return reembedOwner(index, records, sweep ? scope : null);
     });
