@@ -14,10 +14,12 @@ import { parseSqliteConfig, SQLITE_CONFIG_KEYS } from '../../src/backends/sqlite
 import * as library from '../../src/index.js';
 import { cli } from '../cli/run-cli.js';
 import {
+  anchorLinks,
   commandMentions,
   configKeys,
   errorMentions,
   flagMentions,
+  headingAnchors,
   REPO,
   readmeText,
   variableMentions,
@@ -212,5 +214,20 @@ describe('README: error classes', () => {
       (name) => isErrorClass(exported[name]) && !mentioned.has(name),
     );
     expect(undocumented.sort()).toEqual([]);
+  });
+});
+
+describe('README: links to a heading', () => {
+  it('each name a heading of the README or of the file they point to', () => {
+    const links = anchorLinks(readme);
+    expect(links.length).toBeGreaterThan(30);
+    const anchors = new Map<string, Set<string>>();
+    const dead = links.flatMap(({ line, file, anchor }) => {
+      const known =
+        anchors.get(file) ?? headingAnchors(file === '' ? readme : readFileSync(join(REPO, file), 'utf8'));
+      anchors.set(file, known);
+      return known.has(anchor) ? [] : [`README.md:${line}: ${file}#${anchor}`];
+    });
+    expect(dead).toEqual([]);
   });
 });

@@ -193,3 +193,39 @@ export function configKeys(text: string): Map<string, Map<string, DocumentedDefa
   }
   return keys;
 }
+
+/** A heading's GitHub anchor: lower case, punctuation dropped, each space a hyphen. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/**
+ * The anchors a Markdown text's headings give, as GitHub makes them (a repeated heading gets
+ * `-1`, `-2`, ...). Fenced code is skipped: a `# comment` in a shell block is no heading.
+ */
+export function headingAnchors(text: string): Set<string> {
+  const counts = new Map<string, number>();
+  const anchors = new Set<string>();
+  for (const [, heading] of text.replace(/```[\s\S]*?```/g, '').matchAll(/^#{1,6}\s+(.+)$/gm)) {
+    const base = slug(heading ?? '');
+    const seen = counts.get(base) ?? 0;
+    counts.set(base, seen + 1);
+    anchors.add(seen === 0 ? base : `${base}-${seen}`);
+  }
+  return anchors;
+}
+
+/** Every `](file#anchor)` link of `text` (file empty for the text itself), with its line. */
+export function anchorLinks(text: string): { line: number; file: string; anchor: string }[] {
+  return text
+    .split('\n')
+    .flatMap((line, index) =>
+      [...line.matchAll(/\]\(([^)#\s]*)#([^)\s]+)\)/g)]
+        .filter(([, file]) => !/^[a-z]+:/.test(file ?? ''))
+        .map(([, file, anchor]) => ({ line: index + 1, file: file ?? '', anchor: anchor ?? '' })),
+    );
+}
