@@ -6,9 +6,8 @@ import { resolve } from 'node:path';
 
 /**
  * `smoke`: tiny counts for CI. `default`: the published run (W2/W3 1,000 calls, W5 at 1,000 and
- * 10,000, W6 at 2,000 conversations on the issue's pairs and 1,000 on the others), about 17
- * minutes on 2 idle cores. `full`: adds W5 at
- * 100,000 and W6 at 10,000.
+ * 10,000, W6 at 2,000 conversations on the issue's pairs and 1,000 on the others), about 13–14
+ * minutes on 2 idle cores (README: Benchmark). `full`: adds W5 at 100,000 and W6 at 10,000.
  */
 export type BenchMode = 'smoke' | 'default' | 'full';
 

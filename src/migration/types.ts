@@ -58,7 +58,10 @@ export interface VerifyOptions {
   concurrency?: number;
   /** Differences kept in the result (all are counted). Default 50. */
   maxDifferences?: number;
-  /** Cache expiry times may differ by this much (the TTL is recomputed on copy). Default 2000 ms. */
+  /**
+   * Cache expiry times may differ by this much (a copy keeps the exact expiry; one an older
+   * version made with a remaining TTL does not). Default 2000 ms.
+   */
   expiryToleranceMs?: number;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
