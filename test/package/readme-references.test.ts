@@ -12,6 +12,7 @@ import { parsePostgresConfig, POSTGRES_CONFIG_KEYS } from '../../src/backends/po
 import { parseRedisConfig, REDIS_CONFIG_KEYS } from '../../src/backends/redis/config.js';
 import { parseSqliteConfig, SQLITE_CONFIG_KEYS } from '../../src/backends/sqlite/config.js';
 import * as library from '../../src/index.js';
+import type { StorageInterface } from '../../src/index.js';
 import { cli } from '../cli/run-cli.js';
 import {
   anchorLinks,
@@ -22,6 +23,7 @@ import {
   headingAnchors,
   REPO,
   readmeText,
+  section,
   variableMentions,
 } from './readme.js';
 
@@ -229,5 +231,74 @@ describe('README: links to a heading', () => {
       return known.has(anchor) ? [] : [`README.md:${line}: ${file}#${anchor}`];
     });
     expect(dead).toEqual([]);
+  });
+});
+
+/**
+ * Where the README documents each public member of a store: the API table, or the section named.
+ * Typed by `keyof StorageInterface`, so a member added to (or removed from) the class fails to
+ * compile until it is listed here, and the test then asks the README for it.
+ */
+const MEMBERS: Readonly<Record<Exclude<keyof StorageInterface, symbol>, string>> = {
+  appendReasoningChains: 'API',
+  close: 'API',
+  deleteCacheEntry: 'API',
+  deleteConversation: 'API',
+  deleteMemory: 'API',
+  deleteReasoningChains: 'API',
+  deleteSystemState: 'API',
+  getStorageStats: 'API',
+  healthCheck: 'API',
+  initialize: 'API',
+  isInitialized: 'API',
+  isReadOnly: 'API',
+  iterate: 'API',
+  listAgents: 'API',
+  listAllConversationIds: 'API',
+  listCacheKeys: 'API',
+  listConversations: 'API',
+  listSystemStateKeys: 'API',
+  loadCacheEntries: 'API',
+  loadCacheEntry: 'API',
+  loadCacheRecord: 'API',
+  loadCacheRecords: 'API',
+  loadChunkInfo: 'API',
+  loadConversation: 'API',
+  loadConversationBatch: 'API',
+  loadMemories: 'API',
+  loadRawMessages: 'API',
+  loadReasoningChains: 'API',
+  loadSequencedReasoningChains: 'API',
+  loadSystemState: 'API',
+  maxReasoningChainsPerAgent: 'API',
+  purgeExpiredCache: 'API',
+  reindex: 'API',
+  search: 'API',
+  shutdown: 'API',
+  storeCacheEntries: 'API',
+  storeCacheEntry: 'API',
+  storeCacheRecord: 'API',
+  storeCacheRecords: 'API',
+  storeChunkInfo: 'API',
+  storeConversation: 'API',
+  storeConversationBatch: 'API',
+  storeMemories: 'API',
+  storeMemory: 'API',
+  storeRawMessages: 'API',
+  storeReasoningChain: 'API',
+  storeSystemState: 'API',
+  trimReasoningChains: 'API',
+  bulkCopyDefaults: 'Adding a backend',
+  hasSemanticSearch: 'Semantic search',
+  storageType: 'Adding a backend',
+};
+
+describe('README: the store API', () => {
+  it('documents every public member of a store in its section', () => {
+    const missing = Object.entries(MEMBERS).filter(([name, title]) => {
+      // Named as code: `name(`, `name`, `storage.name`, or declared (`readonly name`).
+      return !new RegExp(`(\`|\\.|readonly )${name}\\b`).test(section(readme, title));
+    });
+    expect(missing.map(([name, title]) => `${name} (in ## ${title})`)).toEqual([]);
   });
 });
