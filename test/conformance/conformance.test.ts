@@ -16,6 +16,7 @@ import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
 import { modelSequenceTests } from './suites/model-sequences.js';
 import { multiProcessTests } from './suites/multi-process.js';
+import { crashTests } from './suites/crash.js';
 import { pagingTests } from './suites/paging.js';
 import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
@@ -66,5 +67,6 @@ for (const harness of backends) {
     conversationBatchTests(ctx);
     modelSequenceTests(ctx);
     multiProcessTests(ctx);
+    crashTests(ctx);
   });
 }

@@ -1,0 +1,137 @@
+/**
+ * Child process of the crash conformance suite: opens the store described by its first argument
+ * (a {@link ChildStoreSpec} as JSON) and writes as writer `<writer>` in three lanes at once until
+ * it is killed. Each call is logged on stdout (one JSON line, written synchronously) BEFORE it
+ * starts and again once it has finished, so the parent knows which calls had certainly landed
+ * when the SIGKILL came and which (at most one per lane) may or may not have.
+ * Usage: tsx crash.child.ts <spec json> <writer> <seed>
+ */
+import { writeSync } from 'node:fs';
+import type { Cluster } from 'ioredis';
+import type { JsonObject, StorageInterface } from '../../src/core/index.js';
+import { seededRandom } from '../../bench/random.js';
+import type { ChildStoreSpec } from './harness.js';
+import type { CrashCall, CrashLine, CrashWrite } from './crash-log.js';
+
+async function open(spec: ChildStoreSpec): Promise<StorageInterface> {
+  const config = spec.config;
+  let storage: StorageInterface;
+  if (spec.backend === 'file') {
+    storage = new (await import('../../src/backends/file/index.js')).FileStorage(config);
+  } else if (spec.backend === 'sqlite') {
+    storage = new (await import('../../src/backends/sqlite/index.js')).SQLiteStorage(config);
+  } else if (spec.backend === 'postgres') {
+    storage = new (await import('../../src/backends/postgres/index.js')).PostgresStorage(config);
+  } else {
+    const { RedisStorage } = await import('../../src/backends/redis/index.js');
+    if (spec.clusterNodes) {
+      const client: Cluster = new (await import('ioredis')).Cluster(spec.clusterNodes, {
+        enableAutoPipelining: true,
+      });
+      storage = new RedisStorage({ ...config, client });
+    } else storage = new RedisStorage(config);
+  }
+  await storage.initialize();
+  return storage;
+}
+
+/** Synchronous, so a line is out before the call it announces starts (or the process dies). */
+function emit(line: CrashLine): void {
+  writeSync(1, `${JSON.stringify(line)}\n`);
+}
+
+async function main(): Promise<void> {
+  const [specJson, writer, seedText] = process.argv.slice(2);
+  if (!specJson || !writer || !seedText) throw new Error('usage: crash.child.ts <spec json> <writer> <seed>');
+  const random = seededRandom(Number(seedText));
+  const s = await open(JSON.parse(specJson) as ChildStoreSpec);
+  emit({ ready: true });
+  let next = 0;
+  const pick = (n: number): number => Math.floor(random() * n);
+  /** A value naming its writer, lane and step throughout, so a mix of two writes cannot pass as one. */
+  const valueOf = (lane: string, i: number): JsonObject => ({
+    writer,
+    lane,
+    i,
+    pad: `${writer}${lane}${i}|`.repeat(1 + pick(300)),
+  });
+  const run = async (call: string, writes: CrashWrite[], act: () => Promise<unknown>): Promise<void> => {
+    const n = next++;
+    const started: CrashCall = { n, call, writes };
+    emit(started);
+    await act();
+    emit({ done: n });
+  };
+
+  const memories = async (): Promise<void> => {
+    for (let i = 0; ; i += 1) {
+      const id = `m${pick(3)}`;
+      const items = Array.from({ length: 1 + pick(3) }, (_, part) => ({
+        memoryId: `${writer}-${i}.${part}`,
+        data: valueOf('m', i),
+      }));
+      const writes = items.map((m) => ({ kind: 'memory' as const, id, memoryId: m.memoryId, value: m.data }));
+      if (items.length === 1)
+        await run('storeMemory', writes, () => s.storeMemory(id, items[0]!.memoryId, items[0]!.data));
+      else await run('storeMemories', writes, () => s.storeMemories(id, items));
+    }
+  };
+
+  const chains = async (): Promise<void> => {
+    for (let i = 0; ; i += 1) {
+      const batch = Array.from({ length: 1 + pick(3) }, (_, part) => ({ writer, i, part }));
+      const writes = batch.map((value) => ({ kind: 'chain' as const, id: 'chains', value }));
+      if (batch.length === 1)
+        await run('storeReasoningChain', writes, () => s.storeReasoningChain('chains', batch[0]!));
+      else await run('appendReasoningChains', writes, () => s.appendReasoningChains('chains', batch));
+    }
+  };
+
+  const overwrites = async (): Promise<void> => {
+    for (let i = 0; ; i += 1) {
+      const value = valueOf('o', i);
+      const roll = random();
+      if (roll < 0.2) {
+        const id = `o${pick(3)}`;
+        const rawMessages = [0, 1].map((n) => ({ ...value, n }));
+        const chunkInfo = { ...value, chunk: true };
+        const writes: CrashWrite[] = [
+          { kind: 'conversation', id, value },
+          { kind: 'raw', id, value: rawMessages },
+          { kind: 'chunk', id, value: chunkInfo },
+        ];
+        await run('storeConversationBatch', writes, () =>
+          s.storeConversationBatch([{ conversationId: id, conversation: value, rawMessages, chunkInfo }]),
+        );
+      } else if (roll < 0.4) {
+        const keys = [...new Set([`k${pick(3)}`, `k${pick(3)}`])];
+        const entries = keys.map((key, n) => ({ key, data: { ...value, n } }));
+        const writes = entries.map((e) => ({ kind: 'cache' as const, id: e.key, value: e.data }));
+        await run('storeCacheEntries', writes, () => s.storeCacheEntries(entries));
+      } else {
+        const id = roll < 0.55 ? `o${pick(3)}` : roll < 0.7 ? `k${pick(3)}` : `s${pick(3)}`;
+        if (id.startsWith('k')) {
+          await run('storeCacheEntry', [{ kind: 'cache', id, value }], () => s.storeCacheEntry(id, value));
+        } else if (id.startsWith('s')) {
+          await run('storeSystemState', [{ kind: 'state', id, value }], () => s.storeSystemState(id, value));
+        } else if (random() < 0.5) {
+          await run('storeConversation', [{ kind: 'conversation', id, value }], () =>
+            s.storeConversation(id, value),
+          );
+        } else {
+          const messages = Array.from({ length: 1 + pick(3) }, (_, n) => ({ ...value, n }));
+          await run('storeRawMessages', [{ kind: 'raw', id, value: messages }], () =>
+            s.storeRawMessages(id, messages),
+          );
+        }
+      }
+    }
+  };
+
+  await Promise.all([memories(), chains(), overwrites()]);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
