@@ -5,7 +5,8 @@
 
 /** One record a call writes (a memory, a chain, or a whole value under a key). */
 export interface CrashWrite {
-  kind: 'memory' | 'chain' | 'conversation' | 'raw' | 'chunk' | 'cache' | 'state';
+  /** `trim` (value: keepLast) and `deleteChains` write no record: they change an agent's chains. */
+  kind: 'memory' | 'chain' | 'trim' | 'deleteChains' | 'conversation' | 'raw' | 'chunk' | 'cache' | 'state';
   /** Conversation, agent, cache key or state key. */
   id: string;
   /** The memory id (memories only). */

@@ -1,6 +1,6 @@
 /**
  * Child process of the crash conformance suite: opens the store described by its first argument
- * (a {@link ChildStoreSpec} as JSON) and writes as writer `<writer>` in three lanes at once until
+ * (a {@link ChildStoreSpec} as JSON) and writes as writer `<writer>` in four lanes at once until
  * it is killed. Each call is logged on stdout (one JSON line, written synchronously) BEFORE it
  * starts and again once it has finished, so the parent knows which calls had certainly landed
  * when the SIGKILL came and which (at most one per lane) may or may not have.
@@ -87,6 +87,27 @@ async function main(): Promise<void> {
     }
   };
 
+  // Appends to a second agent that the same lane trims and deletes (the file backend journals those).
+  const trims = async (): Promise<void> => {
+    for (let i = 0; ; i += 1) {
+      const roll = random();
+      if (roll < 0.1) {
+        await run('deleteReasoningChains', [{ kind: 'deleteChains', id: 'trimmed', value: null }], () =>
+          s.deleteReasoningChains('trimmed'),
+        );
+      } else if (roll < 0.3) {
+        const keep = 1 + pick(4);
+        await run('trimReasoningChains', [{ kind: 'trim', id: 'trimmed', value: keep }], () =>
+          s.trimReasoningChains('trimmed', keep),
+        );
+      } else {
+        const batch = Array.from({ length: 1 + pick(2) }, (_, part) => ({ writer, i, part }));
+        const writes = batch.map((value) => ({ kind: 'chain' as const, id: 'trimmed', value }));
+        await run('appendReasoningChains', writes, () => s.appendReasoningChains('trimmed', batch));
+      }
+    }
+  };
+
   const overwrites = async (): Promise<void> => {
     for (let i = 0; ; i += 1) {
       const value = valueOf('o', i);
@@ -128,7 +149,7 @@ async function main(): Promise<void> {
     }
   };
 
-  await Promise.all([memories(), chains(), overwrites()]);
+  await Promise.all([memories(), chains(), trims(), overwrites()]);
 }
 
 main().catch((error: unknown) => {

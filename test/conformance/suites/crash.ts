@@ -183,20 +183,49 @@ async function checkMemories(s: StorageInterface, calls: LoggedCall[]): Promise<
   }
 }
 
+/** A chain's writer, step and part (a stored chain also gains a `stored_at`). */
+function label(c: unknown): string {
+  const chain = c as Record<string, unknown>;
+  return `${String(chain.writer)}/${String(chain.i)}/${String(chain.part)}`;
+}
+
+/**
+ * The `trimmed` agent's chains, appended, trimmed and deleted by one lane: what loads is the
+ * end state of the calls with each unfinished one applied or not (all or nothing, in order),
+ * with sequences increasing.
+ */
+async function checkTrims(s: StorageInterface, calls: LoggedCall[]): Promise<void> {
+  const lane = calls.filter((call) => call.writes.some((w) => w.id === 'trimmed'));
+  let states: string[][] = [[]];
+  for (const call of lane) {
+    const apply = (list: string[]): string[] => {
+      const first = call.writes[0]!;
+      if (first.kind === 'deleteChains') return [];
+      if (first.kind === 'trim') return list.slice(Math.max(0, list.length - (first.value as number)));
+      return [...list, ...call.writes.map((w) => label(w.value))];
+    };
+    states = call.done ? states.map(apply) : [...states, ...states.map(apply)];
+  }
+  const loaded = await s.loadSequencedReasoningChains('trimmed');
+  for (let i = 1; i < loaded.length; i += 1)
+    expect(loaded[i]!.sequence).toBeGreaterThan(loaded[i - 1]!.sequence);
+  const actual = loaded.map((item) => label(item.chain));
+  if (!states.some((state) => same(state, actual))) {
+    throw new Error(`trimmed chains ${brief(actual)} are none of ${states.map(brief).join(', ')}`);
+  }
+}
+
 async function checkChains(s: StorageInterface, calls: LoggedCall[]): Promise<void> {
   const loaded = await s.loadSequencedReasoningChains('chains');
   expect(loaded.map((item) => item.chain)).toEqual(await s.loadReasoningChains('chains'));
   for (let i = 1; i < loaded.length; i += 1)
     expect(loaded[i]!.sequence).toBeGreaterThan(loaded[i - 1]!.sequence);
-  // A chain gains a `stored_at`: the writer's labels name it.
-  const label = (c: unknown): string => {
-    const chain = c as Record<string, unknown>;
-    return `${String(chain.writer)}/${String(chain.i)}/${String(chain.part)}`;
-  };
   const actual = loaded.map((item) => label(item.chain));
   let at = 0;
   for (const call of calls) {
-    const mine = call.writes.filter((w) => w.kind === 'chain').map((w) => label(w.value));
+    const mine = call.writes
+      .filter((w) => w.kind === 'chain' && w.id === 'chains')
+      .map((w) => label(w.value));
     if (mine.length === 0) continue;
     const here = same(actual.slice(at, at + mine.length), mine);
     // A finished append is there, in order; an unfinished one entirely or not at all.
@@ -233,7 +262,9 @@ export function crashTests(ctx: SuiteContext): void {
       const calls: LoggedCall[] = [];
       const pids: number[] = [];
       for (const [n, writer] of ['a', 'b'].entries()) {
-        const delay = 150 + Math.floor(random() * 500);
+        const delay =
+          Number(process.env.CRASH_DELAY_BASE ?? 100) +
+          Math.floor(random() * Number(process.env.CRASH_DELAY_SPAN ?? 400));
         const run = await runAndKill(spec, writer, SEED + n, delay);
         calls.push(...run.calls);
         pids.push(run.pid);
@@ -247,6 +278,7 @@ export function crashTests(ctx: SuiteContext): void {
       checkUnfinishedBatches(spec, calls, finals);
       await checkMemories(fresh, calls);
       await checkChains(fresh, calls);
+      await checkTrims(fresh, calls);
       await expectStatsMatch(fresh);
       // The dead processes' locks do not block a new write of every kind.
       const before = await fresh.loadSequencedReasoningChains('chains');
@@ -259,6 +291,12 @@ export function crashTests(ctx: SuiteContext): void {
       const chains = await fresh.loadSequencedReasoningChains('chains');
       expect(chains.slice(before.length).map((c) => c.chain.after)).toEqual([1, 2]);
       expect(chains[before.length]!.sequence).toBeGreaterThan(before.at(-1)?.sequence ?? -1);
+      // The next write settles an interrupted trim or delete: the chains keep their numbers.
+      const trimmed = await fresh.loadSequencedReasoningChains('trimmed');
+      await fresh.appendReasoningChains('trimmed', [{ after: 3 }]);
+      const settled = await fresh.loadSequencedReasoningChains('trimmed');
+      expect(settled.slice(0, -1)).toEqual(trimmed);
+      expect(settled.at(-1)!.sequence).toBeGreaterThan(trimmed.at(-1)?.sequence ?? -1);
       expect(await fresh.loadConversation('o0')).toEqual({ after: true });
       expect(await fresh.loadCacheEntry('k0')).toEqual({ after: true });
       expect(await fresh.loadSystemState('s0')).toEqual({ after: true });
