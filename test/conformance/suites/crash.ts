@@ -15,7 +15,15 @@ import type { StorageInterface } from '../../../src/core/index.js';
 import { seededRandom } from '../../../bench/random.js';
 import type { SuiteContext } from '../context.js';
 import type { ChildStoreSpec } from '../harness.js';
-import type { CrashCall, CrashLine, CrashWrite } from '../crash-log.js';
+import type { CrashLine } from '../crash-log.js';
+import {
+  checkChains,
+  checkKeys,
+  checkMemories,
+  checkTrims,
+  checkUnfinishedBatches,
+  type LoggedCall,
+} from './crash-checks.js';
 import { expectStatsMatch } from './multi-process-checks.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -24,12 +32,10 @@ const CHILD = join(ROOT, 'test', 'conformance', 'crash.child.ts');
 /** The kill delays (and the children's seeds) derive from this (`CRASH_SEED=n` tries others). */
 const SEED = Number(process.env.CRASH_SEED ?? 2300);
 
-/** A call of a killed child, and whether it had finished. */
-interface LoggedCall extends CrashCall {
-  done: boolean;
-}
+/** Calls a child finishes at least before it is killed. */
+const MIN_FINISHED = 3;
 
-/** Starts a child, lets it write for `delayMs` once it is ready, kills it; resolves with its calls in start order. */
+/** Starts a child, lets it write for `delayMs` once it is ready (and finish {@link MIN_FINISHED} calls), kills it; resolves with its calls in start order. */
 function runAndKill(
   spec: ChildStoreSpec,
   writer: string,
@@ -47,17 +53,27 @@ function runAndKill(
     );
     let stdout = '';
     let stderr = '';
-    let killed = false;
+    let timer: NodeJS.Timeout | undefined;
+    let due = false;
+    // Killed once the delay has passed and some calls have finished (a loaded machine may
+    // run none in the delay): a kill mid-write, not at start-up, whatever the load.
+    const killIfDue = (): void => {
+      if (due && (stdout.match(/"done"/g)?.length ?? 0) >= MIN_FINISHED) child.kill('SIGKILL');
+    };
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (!killed && stdout.includes('"ready":true')) {
-        killed = true;
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
+      if (!timer && stdout.includes('"ready":true')) {
+        timer = setTimeout(() => {
+          due = true;
+          killIfDue();
+        }, delayMs);
       }
+      killIfDue();
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (_code, signal) => {
+      clearTimeout(timer);
       if (signal !== 'SIGKILL') {
         reject(new Error(`crash child ${writer} ended by itself: ${stderr}`));
         return;
@@ -77,166 +93,6 @@ function runAndKill(
       resolve({ pid: child.pid!, calls: [...calls.values()].sort((a, b) => a.n - b.n) });
     });
   });
-}
-
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-const brief = (v: unknown): string => JSON.stringify(v)?.slice(0, 100) ?? 'undefined';
-
-/** The values a key may hold: its last finished write's (or nothing), or any later unfinished one's. */
-function candidates(calls: LoggedCall[], kind: CrashWrite['kind'], id: string): unknown[] {
-  const writes = calls.flatMap((call) =>
-    call.writes
-      .filter((w) => w.kind === kind && w.id === id)
-      .map((w) => ({ value: w.value, done: call.done })),
-  );
-  const last = writes.map((w) => w.done).lastIndexOf(true);
-  return [last < 0 ? null : writes[last]!.value, ...writes.slice(last + 1).map((w) => w.value)];
-}
-
-async function loadKey(s: StorageInterface, kind: CrashWrite['kind'], id: string): Promise<unknown> {
-  if (kind === 'conversation') return s.loadConversation(id);
-  if (kind === 'chunk') return s.loadChunkInfo(id);
-  if (kind === 'cache') return s.loadCacheEntry(id);
-  if (kind === 'state') return s.loadSystemState(id);
-  const raw = await s.loadRawMessages(id);
-  return raw.length === 0 ? null : raw;
-}
-
-const KEYS: Array<[CrashWrite['kind'], string[]]> = [
-  ['conversation', ['o0', 'o1', 'o2']],
-  ['raw', ['o0', 'o1', 'o2']],
-  ['chunk', ['o0', 'o1', 'o2']],
-  ['cache', ['k0', 'k1', 'k2']],
-  ['state', ['s0', 's1', 's2']],
-];
-
-async function checkKeys(s: StorageInterface, calls: LoggedCall[]): Promise<Map<string, unknown>> {
-  const finals = new Map<string, unknown>();
-  for (const [kind, ids] of KEYS) {
-    for (const id of ids) {
-      const actual = await loadKey(s, kind, id);
-      const allowed = candidates(calls, kind, id);
-      if (!allowed.some((c) => same(c, actual))) {
-        throw new Error(`${kind} ${id}: ${brief(actual)} is none of ${allowed.map(brief).join(', ')}`);
-      }
-      finals.set(`${kind}/${id}`, actual);
-    }
-  }
-  return finals;
-}
-
-/**
- * An unfinished batch's parts that no later call wrote again landed or not by the README's rule
- * for the backend: all or nothing, or (file conversation batches) a prefix.
- */
-function checkUnfinishedBatches(
-  spec: ChildStoreSpec,
-  calls: LoggedCall[],
-  finals: Map<string, unknown>,
-): void {
-  calls.forEach((call, index) => {
-    if (call.done || !['storeConversationBatch', 'storeCacheEntries'].includes(call.call)) return;
-    const later = calls.slice(index + 1).flatMap((c) => c.writes.map((w) => `${w.kind}/${w.id}`));
-    const parts = call.writes.filter((w) => !later.includes(`${w.kind}/${w.id}`));
-    if (parts.length < call.writes.length) return; // some part's outcome is hidden by a later write
-    const landed = parts.map((w) => same(finals.get(`${w.kind}/${w.id}`), w.value));
-    const label = `${call.call} #${call.n} landed ${JSON.stringify(landed)}`;
-    if (call.call === 'storeCacheEntries') {
-      if (spec.backend === 'file' || spec.clusterNodes) return; // per key / per bucket
-      expect([label, new Set(landed).size]).toEqual([label, 1]);
-    } else if (spec.backend === 'file') {
-      expect([
-        label,
-        landed.indexOf(false) < 0 || !landed.slice(landed.indexOf(false)).includes(true),
-      ]).toEqual([label, true]);
-    } else if (spec.backend !== 'redis') {
-      expect([label, new Set(landed).size]).toEqual([label, 1]);
-    }
-  });
-}
-
-async function checkMemories(s: StorageInterface, calls: LoggedCall[]): Promise<void> {
-  for (const id of ['m0', 'm1', 'm2']) {
-    const loaded = await s.loadMemories(id);
-    const byId = new Map(loaded.map((m) => [m.memory_id as string, m]));
-    expect(byId.size).toBe(loaded.length);
-    const expected: string[] = [];
-    for (const call of calls) {
-      const writes = call.writes.filter((w) => w.kind === 'memory' && w.id === id);
-      if (writes.length === 0) continue;
-      const present = writes.map((w) => byId.has(w.memoryId!));
-      const label = `${call.call} #${call.n} on ${id} (done: ${call.done})`;
-      // A finished call is all there; an unfinished one all or nothing (every backend's rule).
-      expect([label, present]).toEqual([label, writes.map(() => call.done || present[0]!)]);
-      for (const w of writes) {
-        const memory = byId.get(w.memoryId!);
-        if (!memory) continue;
-        expected.push(w.memoryId!);
-        const data: Record<string, unknown> = { ...memory };
-        delete data.memory_id;
-        delete data.created_at;
-        expect([w.memoryId, data]).toEqual([w.memoryId, w.value]);
-      }
-    }
-    // Nothing that no call wrote, and in the order the calls stored them.
-    expect(loaded.map((m) => m.memory_id)).toEqual(expected);
-  }
-}
-
-/** A chain's writer, step and part (a stored chain also gains a `stored_at`). */
-function label(c: unknown): string {
-  const chain = c as Record<string, unknown>;
-  return `${String(chain.writer)}/${String(chain.i)}/${String(chain.part)}`;
-}
-
-/**
- * The `trimmed` agent's chains, appended, trimmed and deleted by one lane: what loads is the
- * end state of the calls with each unfinished one applied or not (all or nothing, in order),
- * with sequences increasing.
- */
-async function checkTrims(s: StorageInterface, calls: LoggedCall[]): Promise<void> {
-  const lane = calls.filter((call) => call.writes.some((w) => w.id === 'trimmed'));
-  let states: string[][] = [[]];
-  for (const call of lane) {
-    const apply = (list: string[]): string[] => {
-      const first = call.writes[0]!;
-      if (first.kind === 'deleteChains') return [];
-      if (first.kind === 'trim') return list.slice(Math.max(0, list.length - (first.value as number)));
-      return [...list, ...call.writes.map((w) => label(w.value))];
-    };
-    states = call.done ? states.map(apply) : [...states, ...states.map(apply)];
-  }
-  const loaded = await s.loadSequencedReasoningChains('trimmed');
-  for (let i = 1; i < loaded.length; i += 1)
-    expect(loaded[i]!.sequence).toBeGreaterThan(loaded[i - 1]!.sequence);
-  const actual = loaded.map((item) => label(item.chain));
-  if (!states.some((state) => same(state, actual))) {
-    throw new Error(`trimmed chains ${brief(actual)} are none of ${states.map(brief).join(', ')}`);
-  }
-}
-
-async function checkChains(s: StorageInterface, calls: LoggedCall[]): Promise<void> {
-  const loaded = await s.loadSequencedReasoningChains('chains');
-  expect(loaded.map((item) => item.chain)).toEqual(await s.loadReasoningChains('chains'));
-  for (let i = 1; i < loaded.length; i += 1)
-    expect(loaded[i]!.sequence).toBeGreaterThan(loaded[i - 1]!.sequence);
-  const actual = loaded.map((item) => label(item.chain));
-  let at = 0;
-  for (const call of calls) {
-    const mine = call.writes
-      .filter((w) => w.kind === 'chain' && w.id === 'chains')
-      .map((w) => label(w.value));
-    if (mine.length === 0) continue;
-    const here = same(actual.slice(at, at + mine.length), mine);
-    // A finished append is there, in order; an unfinished one entirely or not at all.
-    if (here) at += mine.length;
-    else
-      expect([`${call.call} #${call.n} (done: ${call.done}) at ${at}`, actual.slice(at, at + 3)]).toEqual([
-        `${call.call} #${call.n} (done: ${call.done}) at ${at}`,
-        call.done ? mine.slice(0, 3) : actual.slice(at, at + 3),
-      ]);
-  }
-  expect(actual.slice(at)).toEqual([]);
 }
 
 /** Every writer mark, temp entry and lock folder left under `dir` (the lock file itself stays by design). */
@@ -261,7 +117,10 @@ export function crashTests(ctx: SuiteContext): void {
       const random = seededRandom(SEED);
       const calls: LoggedCall[] = [];
       const pids: number[] = [];
+      let watcher: StorageInterface | undefined;
       for (const [n, writer] of ['a', 'b'].entries()) {
+        // An instance open across the second crash: what it remembers must not hide the crash.
+        if (n === 1) watcher = await store.open();
         const delay =
           Number(process.env.CRASH_DELAY_BASE ?? 100) +
           Math.floor(random() * Number(process.env.CRASH_DELAY_SPAN ?? 400));
@@ -274,12 +133,14 @@ export function crashTests(ctx: SuiteContext): void {
       if (spec.backend === 'file') {
         expect(await leftovers(String(spec.config.baseDir), pids)).toEqual([]);
       }
-      const finals = await checkKeys(fresh, calls);
-      checkUnfinishedBatches(spec, calls, finals);
-      await checkMemories(fresh, calls);
-      await checkChains(fresh, calls);
-      await checkTrims(fresh, calls);
-      await expectStatsMatch(fresh);
+      for (const s of [fresh, watcher!]) {
+        const finals = await checkKeys(s, calls);
+        checkUnfinishedBatches(spec, calls, finals);
+        await checkMemories(s, calls);
+        await checkChains(s, calls);
+        await checkTrims(s, calls);
+        await expectStatsMatch(s);
+      }
       // The dead processes' locks do not block a new write of every kind.
       const before = await fresh.loadSequencedReasoningChains('chains');
       await fresh.storeMemories('m0', [{ memoryId: 'after', data: { after: true } }]);
@@ -301,6 +162,9 @@ export function crashTests(ctx: SuiteContext): void {
       expect(await fresh.loadCacheEntry('k0')).toEqual({ after: true });
       expect(await fresh.loadSystemState('s0')).toEqual({ after: true });
       await expectStatsMatch(fresh);
+      await expectStatsMatch(watcher!);
+      await watcher!.shutdown();
+      await fresh.shutdown();
     }, 30_000);
   });
 }
