@@ -37,7 +37,16 @@ async function open(spec: ChildStoreSpec): Promise<StorageInterface> {
 
 /** Synchronous, so a line is out before the call it announces starts (or the process dies). */
 function emit(line: CrashLine): void {
-  writeSync(1, `${JSON.stringify(line)}\n`);
+  let rest = Buffer.from(`${JSON.stringify(line)}\n`);
+  // stdout is a non-blocking pipe: when the parent is slow to read, a write fails with EAGAIN
+  // or takes part of the line; waiting here keeps the line before the call it announces.
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(1, rest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    }
+  }
 }
 
 async function main(): Promise<void> {
