@@ -7,33 +7,11 @@
  * Usage: tsx crash.child.ts <spec json> <writer> <seed>
  */
 import { writeSync } from 'node:fs';
-import type { Cluster } from 'ioredis';
-import type { JsonObject, StorageInterface } from '../../src/core/index.js';
+import type { JsonObject } from '../../src/core/index.js';
 import { seededRandom } from '../../bench/random.js';
+import { openChildStore } from './child-store.js';
 import type { ChildStoreSpec } from './harness.js';
 import type { CrashCall, CrashLine, CrashWrite } from './crash-log.js';
-
-async function open(spec: ChildStoreSpec): Promise<StorageInterface> {
-  const config = spec.config;
-  let storage: StorageInterface;
-  if (spec.backend === 'file') {
-    storage = new (await import('../../src/backends/file/index.js')).FileStorage(config);
-  } else if (spec.backend === 'sqlite') {
-    storage = new (await import('../../src/backends/sqlite/index.js')).SQLiteStorage(config);
-  } else if (spec.backend === 'postgres') {
-    storage = new (await import('../../src/backends/postgres/index.js')).PostgresStorage(config);
-  } else {
-    const { RedisStorage } = await import('../../src/backends/redis/index.js');
-    if (spec.clusterNodes) {
-      const client: Cluster = new (await import('ioredis')).Cluster(spec.clusterNodes, {
-        enableAutoPipelining: true,
-      });
-      storage = new RedisStorage({ ...config, client });
-    } else storage = new RedisStorage(config);
-  }
-  await storage.initialize();
-  return storage;
-}
 
 /** Synchronous, so a line is out before the call it announces starts (or the process dies). */
 function emit(line: CrashLine): void {
@@ -53,7 +31,7 @@ async function main(): Promise<void> {
   const [specJson, writer, seedText] = process.argv.slice(2);
   if (!specJson || !writer || !seedText) throw new Error('usage: crash.child.ts <spec json> <writer> <seed>');
   const random = seededRandom(Number(seedText));
-  const s = await open(JSON.parse(specJson) as ChildStoreSpec);
+  const s = await openChildStore(JSON.parse(specJson) as ChildStoreSpec);
   emit({ ready: true });
   let next = 0;
   const pick = (n: number): number => Math.floor(random() * n);

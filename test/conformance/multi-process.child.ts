@@ -8,6 +8,7 @@
 import type { Cluster } from 'ioredis';
 import type { JsonObject, StorageInterface } from '../../src/core/index.js';
 import { seededRandom } from '../../bench/random.js';
+import { openChildStore } from './child-store.js';
 import type { ChildStoreSpec } from './harness.js';
 import {
   type ChildReport,
@@ -27,28 +28,6 @@ const TRIM_OPS = 30;
 
 const clients: Cluster[] = [];
 
-async function open(spec: ChildStoreSpec, extra: Record<string, unknown> = {}): Promise<StorageInterface> {
-  const config = { ...spec.config, ...extra };
-  // Only the backend in use is loaded: a child's start-up is most of its time.
-  let storage: StorageInterface;
-  if (spec.backend === 'file') {
-    storage = new (await import('../../src/backends/file/index.js')).FileStorage(config);
-  } else if (spec.backend === 'sqlite') {
-    storage = new (await import('../../src/backends/sqlite/index.js')).SQLiteStorage(config);
-  } else if (spec.backend === 'postgres') {
-    storage = new (await import('../../src/backends/postgres/index.js')).PostgresStorage(config);
-  } else {
-    const { RedisStorage } = await import('../../src/backends/redis/index.js');
-    if (spec.clusterNodes) {
-      const client = new (await import('ioredis')).Cluster(spec.clusterNodes, { enableAutoPipelining: true });
-      clients.push(client);
-      storage = new RedisStorage({ ...config, client });
-    } else storage = new RedisStorage(config);
-  }
-  await storage.initialize();
-  return storage;
-}
-
 /** A value that names its writer and step throughout, so a mix of two writes cannot pass as one. */
 function valueOf(writer: string, i: number, random: () => number): JsonObject {
   return { writer, i, pad: `${writer}${i}|`.repeat(1 + Math.floor(random() * 200)) };
@@ -61,8 +40,8 @@ async function main(): Promise<void> {
   }
   const spec = JSON.parse(specJson) as ChildStoreSpec;
   const random = seededRandom(Number(seedText));
-  const s = await open(spec);
-  const kept = await open(spec, { maxReasoningChainsPerAgent: KEPT_CHAINS });
+  const s = await openChildStore(spec, {}, clients);
+  const kept = await openChildStore(spec, { maxReasoningChainsPerAgent: KEPT_CHAINS }, clients);
   const ops: LoggedOp[] = [];
   const log = (op: LoggedOp): void => void ops.push(op);
   const pick = (n: number): number => Math.floor(random() * n);
