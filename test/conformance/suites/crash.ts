@@ -8,12 +8,12 @@
  * locks are taken over) and, on the file backend, that no temp file or lock folder is left.
  * Runs for every setup whose instances share a store.
  */
-import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StorageInterface } from '../../../src/core/index.js';
 import { seededRandom } from '../../../bench/random.js';
 import type { SuiteContext } from '../context.js';
+import { startChildWriter } from '../child-writer.js';
 import type { ChildStoreSpec } from '../harness.js';
 import type { CrashLine } from '../crash-log.js';
 import {
@@ -25,9 +25,6 @@ import {
   type LoggedCall,
 } from './crash-checks.js';
 import { expectStatsMatch } from './multi-process-checks.js';
-
-const ROOT = join(__dirname, '..', '..', '..');
-const CHILD = join(ROOT, 'test', 'conformance', 'crash.child.ts');
 
 /** The kill delays (and the children's seeds) derive from this (`CRASH_SEED=n` tries others). */
 const SEED = Number(process.env.CRASH_SEED ?? 2300);
@@ -43,14 +40,7 @@ function runAndKill(
   delayMs: number,
 ): Promise<{ pid: number; calls: LoggedCall[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CHILD, JSON.stringify(spec), writer, String(seed)],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = startChildWriter('crash.child.ts', spec, writer, seed);
     let stdout = '';
     let stderr = '';
     let timer: NodeJS.Timeout | undefined;

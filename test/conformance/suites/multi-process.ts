@@ -5,29 +5,17 @@
  * stats count exactly what the listings and loads hold. Runs for every setup whose instances
  * share a store.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { StorageInterface } from '../../../src/core/index.js';
 import { sleep, type SuiteContext } from '../context.js';
+import { startChildWriter } from '../child-writer.js';
 import type { ChildStoreSpec } from '../harness.js';
 import { type ChildReport, KEPT_CHAINS, type LoggedOp, SHORT_TTL_SECONDS } from '../multi-process-log.js';
 import { expectPossibleFinal, expectStatsMatch } from './multi-process-checks.js';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const CHILD = join(ROOT, 'test', 'conformance', 'multi-process.child.ts');
-
 /** Runs one child to its end; resolves with its report, rejects with its stderr. */
 function runChild(spec: ChildStoreSpec, writer: string, seed: number): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
-    // tsx as a loader of this node, not its own CLI (which starts a second node process).
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CHILD, JSON.stringify(spec), writer, String(seed)],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = startChildWriter('multi-process.child.ts', spec, writer, seed);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,0 +1,25 @@
+/**
+ * How the multi-process and crash suites start a child writer: `node --import tsx` (tsx as a
+ * loader of this node, not its own CLI, which starts a second node process) on a child script of
+ * this folder, given the store's {@link ChildStoreSpec}, the writer's name and its seed.
+ */
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ChildStoreSpec } from './harness.js';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** Starts `script` (a file of test/conformance/) as writer `writer` of the store `spec` describes. */
+export function startChildWriter(
+  script: 'multi-process.child.ts' | 'crash.child.ts',
+  spec: ChildStoreSpec,
+  writer: string,
+  seed: number,
+): ChildProcessByStdio<null, Readable, Readable> {
+  const file = join(ROOT, 'test', 'conformance', script);
+  return spawn(process.execPath, ['--import', 'tsx', file, JSON.stringify(spec), writer, String(seed)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
