@@ -45,6 +45,10 @@ export interface PostgresPoolClient {
   query(config: PostgresQueryConfig): Promise<PostgresQueryResult>;
   /** Returns the connection to its pool; an error (or `true`) discards it instead. */
   release(error?: Error | boolean): void;
+  /** Listens for the connection's background errors (a `pg.PoolClient` is an EventEmitter). */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  /** Stops listening, as {@link on} started. */
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /**

@@ -211,6 +211,13 @@ export class PostgresConnection {
       throw this.toStorageError(what, error);
     }
     let broken: Error | undefined;
+    // A checked-out client has no pool listener: without one, a connection the server
+    // terminates mid-transaction (pg_terminate_backend, a restart) emits an 'error' nobody
+    // hears, which crashes the process. The query in flight rejects on its own.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on?.('error', onError);
     try {
       await client.query({ text: 'BEGIN', values: [] });
       const result = await fn({
@@ -229,6 +236,7 @@ export class PostgresConnection {
       if (retry && broken === undefined && isDeadlock(error)) return { done: false };
       throw this.toStorageError(what, error);
     } finally {
+      client.removeListener?.('error', onError);
       client.release(broken);
     }
   }

@@ -1,0 +1,106 @@
+/**
+ * Shared pieces of the private-server fault tests: stores on their own schema of the private
+ * server, a watch for unhandled rejections, and the termination of a store's backend once it
+ * waits on a lock another session holds.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/postgres/index.js';
+import type { PrivatePostgres } from './private-server.js';
+
+/** A schema name of its own for one test. */
+export const freshSchema = (): string => `faults_${randomBytes(5).toString('hex')}`;
+
+/** Quotes an identifier. */
+export const ident = (name: string): string => pg.escapeIdentifier(name);
+
+/** Stores opened by a test file, shut down (errors ignored) by {@link closeAll}. */
+export class StoreTracker {
+  private readonly open: PostgresStorage[] = [];
+
+  /** Opens and initializes a store on `server`, on a fresh schema unless one is given. */
+  async store(server: PrivatePostgres, config: PostgresStorageConfig = {}): Promise<PostgresStorage> {
+    const storage = new PostgresStorage({
+      url: server.url,
+      schema: freshSchema(),
+      connectionTimeoutMillis: 2000,
+      statementTimeoutMillis: 8000,
+      ...config,
+    });
+    this.open.push(storage);
+    await storage.initialize();
+    return storage;
+  }
+
+  /** Shuts every store down. */
+  async closeAll(): Promise<void> {
+    for (const storage of this.open.splice(0)) await storage.shutdown().catch(() => undefined);
+  }
+}
+
+/**
+ * Records every unhandled rejection and uncaught exception while installed; `stop()` removes
+ * the listeners and returns what was seen.
+ */
+export function watchUnhandled(): { seen: unknown[]; stop(): unknown[] } {
+  const seen: unknown[] = [];
+  const onRejection = (reason: unknown) => seen.push(reason);
+  const onException = (error: unknown) => seen.push(error);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return {
+    seen,
+    stop() {
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
+      return seen;
+    },
+  };
+}
+
+/** A connection holding `BEGIN` + `sql` (row or advisory locks) until `release()`. */
+export async function holdLocks(server: PrivatePostgres, sql: string): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: server.url, application_name: 'fault-locker' });
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(sql);
+  return {
+    async release() {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Waits until one of the store's connections (`application_name` connectome-storage) waits
+ * on a lock, then terminates that backend with `pg_terminate_backend`; returns its query text.
+ */
+export async function terminateWaitingBackend(server: PrivatePostgres): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const rows = await server.query<{ pid: number; query: string }>(
+      `SELECT pid, query FROM pg_stat_activity
+        WHERE application_name = 'connectome-storage' AND wait_event_type = 'Lock'`,
+    );
+    const row = rows[0];
+    if (row !== undefined) {
+      await server.query('SELECT pg_terminate_backend($1)', [row.pid]);
+      return row.query;
+    }
+    if (Date.now() > deadline) throw new Error('no store connection came to wait on the lock');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Settles `promise` into `{ ok, value | error }` without throwing. */
+export async function settle<T>(
+  promise: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
