@@ -104,3 +104,17 @@ export async function settle<T>(
     return { ok: false, error };
   }
 }
+
+/** Waits until `count` of the store's connections wait on a lock. */
+export async function waitForLockWaiters(server: PrivatePostgres, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [row] = await server.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE application_name = 'connectome-storage' AND wait_event_type = 'Lock'`,
+    );
+    if ((row?.n ?? 0) >= count) return;
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} store connections wait on a lock`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -94,6 +94,11 @@ export class PrivatePostgres {
     return server;
   }
 
+  /** True between `start()` and a stop or kill. */
+  get running(): boolean {
+    return this.pid !== undefined;
+  }
+
   /** A URL of database `postgres` on this server. */
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
