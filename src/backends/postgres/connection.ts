@@ -78,6 +78,14 @@ function isDeadlock(error: unknown): boolean {
   return sqlState(error) === '40P01';
 }
 
+/** How much longer than `statementTimeoutMillis` the client waits for a reply before giving up. */
+const CLIENT_TIMEOUT_MARGIN_MILLIS = 5000;
+
+/** The error `pg` gives when a statement's `query_timeout` ran out (the connection is unusable). */
+function isClientTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
+}
+
 /** The server setting a read-only store's sessions carry. */
 const READ_ONLY_OPTION = '-c default_transaction_read_only=on';
 
@@ -133,6 +141,10 @@ export class PostgresConnection {
       // The driver's default, 0, waits for a connection forever.
       connectionTimeoutMillis: config.connectionTimeoutMillis,
       statement_timeout: config.statementTimeoutMillis,
+      // The server's statement_timeout cannot answer over a dead network path (no FIN, no
+      // RST): without a client-side bound a call waited for TCP keepalive, hours. A little
+      // later than the server's, so a live server's own timeout error comes first.
+      query_timeout: config.statementTimeoutMillis + CLIENT_TIMEOUT_MARGIN_MILLIS,
       // A process that dies inside a transaction would otherwise hold its locks until the
       // server notices the dead socket; ours never leave a transaction idle that long.
       idle_in_transaction_session_timeout: config.statementTimeoutMillis,
@@ -228,8 +240,11 @@ export class PostgresConnection {
       await client.query({ text: 'COMMIT', values: [] });
       return { done: true, result };
     } catch (error) {
+      // A connection that timed out or died cannot roll back (a ROLLBACK would wait behind the
+      // unanswered statement): it is discarded, and the server rolls back when it notices.
+      if (broken === undefined && isClientTimeout(error)) broken = error as Error;
       try {
-        await client.query({ text: 'ROLLBACK', values: [] });
+        if (broken === undefined) await client.query({ text: 'ROLLBACK', values: [] });
       } catch (rollbackError) {
         broken = rollbackError as Error;
       }

@@ -1,0 +1,65 @@
+/**
+ * A loopback TCP proxy in front of a server that can turn into a black hole: every byte
+ * either way is then held back without closing a socket (a network path gone dead, no FIN,
+ * no RST), and new connections are accepted but never answered. `heal()` forwards again.
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+/** One proxy on a free loopback port. */
+export class BlackholeProxy {
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server;
+  private dead = false;
+  /** The proxy's port (0 until started). */
+  port = 0;
+
+  private constructor(private readonly target: number) {
+    this.server = createServer((client) => this.accept(client));
+  }
+
+  /** Starts a proxy to 127.0.0.1:`target`. */
+  static async start(target: number): Promise<BlackholeProxy> {
+    const proxy = new BlackholeProxy(target);
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    proxy.port = (proxy.server.address() as { port: number }).port;
+    return proxy;
+  }
+
+  /** From now on nothing passes, and no socket is closed. */
+  blackhole(): void {
+    this.dead = true;
+  }
+
+  /** New connections are forwarded again (the ones held in the black hole stay dead). */
+  heal(): void {
+    this.dead = false;
+  }
+
+  /** Destroys every socket and closes the proxy. */
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  private accept(client: Socket): void {
+    this.track(client);
+    if (this.dead) return;
+    const upstream = createConnection(this.target, '127.0.0.1');
+    this.track(upstream);
+    // Forwarded chunk by chunk, so a black hole holds back what arrives after it opened.
+    client.on('data', (chunk) => {
+      if (!this.dead) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!this.dead) client.write(chunk);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * A network path to the server that goes dead without closing anything (no FIN, no RST:
+ * a failover's old address, a dropped route), simulated by a proxy: calls in flight reject
+ * typed within about `statementTimeoutMillis`, never wait for TCP keepalive (hours), and the
+ * same instance works again once the path is back.
+ */
+import { BackendUnavailableError } from '../../src/core/index.js';
+import { BlackholeProxy } from './blackhole-proxy.js';
+import { settle, StoreTracker, watchUnhandled } from './fault-helpers.js';
+import { describeWithPrivatePostgres, usePrivatePostgres } from './private-server.js';
+
+/** Rejects when `promise` has not settled after `ms` (a hang, not a slow call). */
+function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, hang]).finally(() => clearTimeout(timer));
+}
+
+describeWithPrivatePostgres()('postgres: the network path goes dead', () => {
+  const stores = new StoreTracker();
+  const server = usePrivatePostgres(() => stores.closeAll());
+  let proxy: BlackholeProxy | undefined;
+  let watch: ReturnType<typeof watchUnhandled>;
+  beforeEach(async () => {
+    watch = watchUnhandled();
+    proxy = await BlackholeProxy.start(server().port);
+  });
+  afterEach(async () => {
+    // The proxy first: its sockets' close ends any call still waiting, which shutdown() awaits.
+    await proxy?.close();
+    await stores.closeAll();
+    expect(watch.stop()).toEqual([]);
+  });
+
+  it('rejects calls in flight typed, single statements and transactions, then recovers', async () => {
+    const url = `postgres://postgres@127.0.0.1:${proxy!.port}/postgres`;
+    const s = await stores.store(server(), {
+      url,
+      statementTimeoutMillis: 1000,
+      connectionTimeoutMillis: 1000,
+    });
+    await s.storeConversation('c', { v: 1 });
+    await s.storeConversationBatch([{ conversationId: 'b', conversation: { v: 1 } }]);
+    proxy!.blackhole();
+    const single = settle(s.storeConversation('c', { v: 2 }));
+    const batch = settle(s.storeConversationBatch([{ conversationId: 'b', conversation: { v: 2 } }]));
+    const outcomes = await withinMs(Promise.all([single, batch]), 15_000, 'a call on a dead path');
+    for (const outcome of outcomes) {
+      expect(outcome.ok).toBe(false);
+      expect((outcome as { error: unknown }).error).toBeInstanceOf(BackendUnavailableError);
+    }
+    expect((outcomes[0] as { error: Error }).error.message).toContain('"c"');
+    proxy!.heal();
+    expect(await withinMs(s.loadConversation('c'), 15_000, 'a load after healing')).toEqual({ v: 1 });
+    await s.storeConversation('c', { v: 3 });
+    expect(await s.loadConversation('c')).toEqual({ v: 3 });
+    expect((await s.healthCheck()).status).toBe('healthy');
+  });
+});
