@@ -32,6 +32,12 @@ export class StoreTracker {
     return storage;
   }
 
+  /** Registers a store the test opens itself, to shut it down with the others. */
+  adopt(storage: PostgresStorage): PostgresStorage {
+    this.open.push(storage);
+    return storage;
+  }
+
   /** Shuts every store down. */
   async closeAll(): Promise<void> {
     for (const storage of this.open.splice(0)) await storage.shutdown().catch(() => undefined);

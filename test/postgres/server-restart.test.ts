@@ -4,8 +4,10 @@
  * `healthCheck()` follows the server; prepared statements are prepared again on the new
  * connections; a store opened right after a restart works.
  */
+import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { BackendUnavailableError } from '../../src/core/index.js';
 import {
+  freshSchema,
   holdLocks,
   ident,
   settle,
@@ -108,6 +110,22 @@ describeWithPrivatePostgres()('postgres: the server restarts', () => {
     const fresh = await stores.store(server());
     await fresh.storeMemory('c', 'm', { v: 2 });
     expect(await fresh.loadMemories('c')).toEqual([expect.objectContaining({ v: 2 })]);
+  });
+
+  it('initialize() on a stopped server fails typed; the same instance opens once it is back', async () => {
+    await server().stop('fast');
+    const s = new PostgresStorage({
+      url: server().url,
+      schema: freshSchema(),
+      connectionTimeoutMillis: 2000,
+    });
+    stores.adopt(s);
+    const failed = await settle(s.initialize());
+    expect((failed as { error: unknown }).error).toBeInstanceOf(BackendUnavailableError);
+    await server().start();
+    await s.initialize();
+    await s.storeCacheEntry('k', { v: 1 });
+    expect(await s.loadCacheEntry('k')).toEqual({ v: 1 });
   });
 
   it('shutdown() while the server is down resolves promptly', async () => {
