@@ -124,3 +124,12 @@ export async function waitForLockWaiters(server: PrivatePostgres, count: number)
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Rejects when `promise` has not settled after `ms` (a hang, not a slow call). */
+export function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, hang]).finally(() => clearTimeout(timer));
+}

@@ -6,17 +6,8 @@
  */
 import { BackendUnavailableError } from '../../src/core/index.js';
 import { BlackholeProxy } from './blackhole-proxy.js';
-import { settle, StoreTracker, watchUnhandled } from './fault-helpers.js';
+import { settle, StoreTracker, watchUnhandled, withinMs } from './fault-helpers.js';
 import { describeWithPrivatePostgres, usePrivatePostgres } from './private-server.js';
-
-/** Rejects when `promise` has not settled after `ms` (a hang, not a slow call). */
-function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, hang]).finally(() => clearTimeout(timer));
-}
 
 describeWithPrivatePostgres()('postgres: the network path goes dead', () => {
   const stores = new StoreTracker();

@@ -11,6 +11,7 @@ import {
   holdLocks,
   ident,
   settle,
+  withinMs,
   StoreTracker,
   waitForLockWaiters,
   watchUnhandled,
@@ -18,15 +19,6 @@ import {
 import { describeWithPrivatePostgres, usePrivatePostgres } from './private-server.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-/** Rejects when `promise` has not settled after `ms` (a hang, not a slow call). */
-function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, hang]).finally(() => clearTimeout(timer));
-}
 
 describeWithPrivatePostgres()('postgres: the server restarts', () => {
   const stores = new StoreTracker();
