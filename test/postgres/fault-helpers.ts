@@ -80,15 +80,19 @@ export async function holdLocks(server: PrivatePostgres, sql: string): Promise<{
 }
 
 /**
- * Waits until one of the store's connections (`application_name` connectome-storage) waits
- * on a lock, then terminates that backend with `pg_terminate_backend`; returns its query text.
+ * Waits until one of the store's connections (`application_name` connectome-storage unless
+ * given) waits on a lock, then terminates that backend with `pg_terminate_backend`; returns its query text.
  */
-export async function terminateWaitingBackend(server: PrivatePostgres): Promise<string> {
+export async function terminateWaitingBackend(
+  server: PrivatePostgres,
+  applicationName = 'connectome-storage',
+): Promise<string> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const rows = await server.query<{ pid: number; query: string }>(
       `SELECT pid, query FROM pg_stat_activity
-        WHERE application_name = 'connectome-storage' AND wait_event_type = 'Lock'`,
+        WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+      [applicationName],
     );
     const row = rows[0];
     if (row !== undefined) {

@@ -37,7 +37,9 @@ describeWithPrivatePostgres()('postgres: the network path goes dead', () => {
     proxy!.blackhole();
     const single = settle(s.storeConversation('c', { v: 2 }));
     const batch = settle(s.storeConversationBatch([{ conversationId: 'b', conversation: { v: 2 } }]));
+    const health = s.healthCheck();
     const outcomes = await withinMs(Promise.all([single, batch]), 15_000, 'a call on a dead path');
+    expect((await withinMs(health, 15_000, 'healthCheck() on a dead path')).status).toBe('unhealthy');
     for (const outcome of outcomes) {
       expect(outcome.ok).toBe(false);
       expect((outcome as { error: unknown }).error).toBeInstanceOf(BackendUnavailableError);

@@ -3,8 +3,11 @@
  * failover dropping sessions), on a private server: the call rejects typed, naming what it
  * did, the batch is all or nothing, and the same instance goes on working.
  */
+import pg from 'pg';
+import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { BackendUnavailableError } from '../../src/core/index.js';
 import {
+  freshSchema,
   holdLocks,
   ident,
   settle,
@@ -133,5 +136,34 @@ describeWithPrivatePostgres()('postgres: a connection terminated mid-batch', () 
     expect((await s.loadReasoningChains('agent')).map((c) => c.old)).toEqual(range(5));
     expect(await s.appendReasoningChains('agent', [{ next: 1 }])).toBe(1);
     expect((await s.loadReasoningChains('agent')).map((c) => c.old ?? c.next)).toEqual([1, 2, 3, 4, 1]);
+  });
+
+  it('storeConversationBatch on a given pg.Pool: a terminated connection rejects typed, no crash', async () => {
+    const pool = new pg.Pool({ connectionString: server().url, max: 2, application_name: 'pool-user' });
+    pool.on('error', () => undefined);
+    try {
+      const s = stores.adopt(new PostgresStorage({ pool, schema: freshSchema() }));
+      await s.initialize();
+      await s.storeMemory('c1', 'm', { old: true });
+      const locker = await holdLocks(
+        server(),
+        `SELECT 1 FROM ${ident(s.schema)}.memories WHERE conversation_id = 'c1' FOR UPDATE`,
+      );
+      const items = ['c0', 'c1'].map((id) => ({
+        conversationId: id,
+        conversation: { id },
+        memories: [{ memoryId: 'm', data: { id } }],
+      }));
+      const call = settle(s.storeConversationBatch(items));
+      await terminateWaitingBackend(server(), 'pool-user');
+      const outcome = await call;
+      await locker.release();
+      expect((outcome as { error: unknown }).error).toBeInstanceOf(BackendUnavailableError);
+      expect(await s.listConversations()).toEqual([]);
+      expect(await s.storeConversationBatch(items)).toBe(2);
+      await stores.closeAll();
+    } finally {
+      await pool.end();
+    }
   });
 });
