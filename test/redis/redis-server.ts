@@ -108,12 +108,23 @@ export class RedisClusterProcesses {
   readonly servers: RedisServerProcess[] = [];
   private readonly dir = mkdtempSync(join(tmpdir(), 'connectome-redis-cluster-'));
 
+  /** `nodeArgs(i)`: extra `redis-server` arguments of master `i` (none by default). */
+  constructor(private readonly nodeArgs: (i: number) => string[] = () => []) {}
+
   /** Starts three masters, joins them and waits for `cluster_state:ok` on each. */
   async start(): Promise<void> {
     for (let i = 0; i < 3; i += 1) {
       const port = await freePort();
       const conf = join(this.dir, `nodes-${port}.conf`);
-      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', conf, '--dir', this.dir];
+      const args = [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        conf,
+        '--dir',
+        this.dir,
+        ...this.nodeArgs(i),
+      ];
       const server = new RedisServerProcess(port, args);
       this.servers.push(server);
       await server.start();

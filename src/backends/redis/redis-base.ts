@@ -24,6 +24,7 @@ import { RedisConnection } from './connection.js';
 import { KeyLayout } from './keys.js';
 import { describeRedisStore, prepareLayout, RedisUpgradeRequiredError } from './layout.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
+import { evictionWarning, readEvictionPolicies } from './eviction.js';
 import { emptyRawSweepPending, repairEmptyRawLists, withoutEmptyRawIds } from './empty-raw-repair.js';
 import { RedisSearchIndex } from './search-index.js';
 import { type IdFilter, readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
@@ -116,6 +117,7 @@ export abstract class RedisStorageBase extends StorageInterface {
         }
       },
     );
+    await this.warnOfEviction(this.connection);
     // A writer builds the index of a store without one (upgraded from v1, written before the
     // index or with it off) and rebuilds buckets written with `searchIndex: false`.
     // A build that gives up (writers kept changing a bucket) leaves the bucket stale: searches
@@ -138,6 +140,22 @@ export abstract class RedisStorageBase extends StorageInterface {
         });
       });
     }
+  }
+
+  /**
+   * Logs one `warn` when the server may evict this store's keys (any `maxmemory-policy` but
+   * `noeviction`): Redis does it silently, and the store cannot notice afterwards. Says nothing
+   * when the policy cannot be read (neither `CONFIG GET` nor `INFO` allowed) or no logger is set.
+   */
+  private async warnOfEviction(connection: RedisConnection): Promise<void> {
+    if (this.config.logger === undefined) return;
+    const policies = await readEvictionPolicies(connection);
+    const warnings = policies.flatMap((policy) => evictionWarning(policy) ?? []);
+    if (warnings.length === 0) return;
+    logEvent(this.config.logger, 'warn', `redis storage (${connection.label}): ${warnings.join('; ')}`, {
+      maxmemoryPolicy: policies.join(','),
+      keyPrefix: this.keys.prefix,
+    });
   }
 
   protected async closeStore(): Promise<void> {

@@ -7,6 +7,7 @@ import { CorruptDataError, type HealthProbe, type JsonValue, type StatsSnapshot 
 import type { RedisConnection } from './connection.js';
 import type { BucketKeys, KeyLayout } from './keys.js';
 import { BUCKET_STATS } from './cache-scripts.js';
+import { evictionWarning } from './eviction.js';
 
 /** Counter fields of a bucket (see `keys.ts`), as the scripts name them. */
 const COUNTERS = [
@@ -111,7 +112,7 @@ function parseInfo(text: string): Map<string, string> {
   return fields;
 }
 
-/** PING latency, server version and memory; on a cluster, of every master. */
+/** PING latency, server version, memory and eviction policy; on a cluster, of every master. */
 export async function probeRedisHealth(redis: RedisConnection, keys: KeyLayout): Promise<HealthProbe> {
   const client = redis.client;
   const details: Record<string, JsonValue> = {
@@ -137,6 +138,11 @@ export async function probeRedisHealth(redis: RedisConnection, keys: KeyLayout):
     details.redis_version = infos[0]?.get('redis_version') ?? null;
     details.used_memory_bytes = infos.reduce((sum, info) => sum + Number(info.get('used_memory') ?? 0), 0);
     details.used_memory_human = infos[0]?.get('used_memory_human') ?? null;
+    // Still healthy under an evicting policy (it works now), but said, with why (eviction.ts).
+    const policies = [...new Set(infos.flatMap((info) => info.get('maxmemory_policy') ?? []))];
+    details.maxmemory_policy = policies.length > 0 ? policies.join(',') : null;
+    const warnings = policies.flatMap((policy) => evictionWarning(policy) ?? []);
+    if (warnings.length > 0) details.warnings = warnings;
     let healthy = pongs.every((pong) => pong === 'PONG');
     if (redis.isCluster) {
       const info = parseInfo(await redis.run('read cluster info', (c) => c.cluster('INFO')));

@@ -1,0 +1,153 @@
+/**
+ * A server whose `maxmemory-policy` may evict keys: `initialize()` logs one warning and the
+ * health check reports it (policy read by `CONFIG GET`, else `INFO`, else not at all). Only
+ * private servers: the shared one's configuration is never changed.
+ */
+import { Cluster } from 'ioredis';
+import type Redis from 'ioredis';
+import { RedisStorage } from '../../src/backends/redis/index.js';
+import { eventText, recordingLogger } from '../support/recording-logger.js';
+import { describeWithService } from '../services.js';
+import {
+  freePort,
+  quickClient,
+  RedisClusterProcesses,
+  RedisServerProcess,
+  usePrivateRedisServer,
+} from './redis-server.js';
+
+const EVICTING = [
+  'allkeys-lru',
+  'allkeys-lfu',
+  'allkeys-random',
+  'volatile-lru',
+  'volatile-lfu',
+  'volatile-random',
+  'volatile-ttl',
+];
+
+/** Opens a storage with a recording logger; returns it and the `warn` events of its open. */
+async function openLogged(config: ConstructorParameters<typeof RedisStorage>[0]) {
+  const { logger, events } = recordingLogger();
+  const storage = new RedisStorage({ keyPrefix: 'evict:', searchIndex: false, ...config, logger });
+  await storage.initialize();
+  return { storage, warnings: () => events.filter((e) => e.level === 'warn') };
+}
+
+describeWithService('redis')('redis eviction policy warning', () => {
+  let raw: Redis | undefined;
+  const opened: RedisStorage[] = [];
+  const server = usePrivateRedisServer(async () => {
+    raw?.disconnect();
+  });
+  afterEach(async () => {
+    for (const storage of opened.splice(0)) await storage.shutdown();
+  });
+  const open = async (config: ConstructorParameters<typeof RedisStorage>[0]) => {
+    const result = await openLogged(config);
+    opened.push(result.storage);
+    return result;
+  };
+
+  beforeAll(async () => {
+    raw = quickClient(server().url);
+    await raw.connect();
+  });
+
+  it('says nothing under noeviction, and health names the policy', async () => {
+    await raw!.config('SET', 'maxmemory-policy', 'noeviction');
+    const { storage, warnings } = await open({ url: server().url });
+    expect(warnings()).toEqual([]);
+    const health = await storage.healthCheck();
+    expect(health.status).toBe('healthy');
+    expect(health.maxmemory_policy).toBe('noeviction');
+    expect(health.warnings).toBeUndefined();
+  });
+
+  it.each(EVICTING)('warns once at initialize and in health under %s', async (policy) => {
+    // The private server's own configuration (never the shared server's).
+    await raw!.config('SET', 'maxmemory-policy', policy);
+    const { storage, warnings } = await open({ url: server().url });
+    expect(warnings()).toHaveLength(1);
+    const text = eventText(warnings()[0]!);
+    expect(text).toContain(`maxmemory-policy is ${policy}`);
+    expect(text).toContain('noeviction');
+    expect(text).toContain(`127.0.0.1:${server().port}`);
+    expect(text).toContain(policy.startsWith('volatile-') ? 'cache entries' : 'index zsets and counters');
+    await storage.storeConversation('c', { v: 1 });
+    expect(warnings()).toHaveLength(1);
+    const health = await storage.healthCheck();
+    // It works now: healthy, with the warning beside.
+    expect(health.status).toBe('healthy');
+    expect(health.maxmemory_policy).toBe(policy);
+    expect(health.warnings).toEqual([expect.stringContaining(`maxmemory-policy is ${policy}`)]);
+    // The health check reads the policy live: fixed, the warning is gone.
+    await raw!.config('SET', 'maxmemory-policy', 'noeviction');
+    expect((await storage.healthCheck()).warnings).toBeUndefined();
+  });
+});
+
+describeWithService('redis')('redis eviction policy where CONFIG is not allowed', () => {
+  const servers: RedisServerProcess[] = [];
+  const opened: RedisStorage[] = [];
+  afterEach(async () => {
+    for (const storage of opened.splice(0)) await storage.shutdown();
+    for (const s of servers.splice(0)) await s.stop();
+  });
+  const start = async (args: string[]) => {
+    const s = new RedisServerProcess(await freePort(), ['--maxmemory-policy', 'allkeys-lru', ...args]);
+    servers.push(s);
+    await s.start();
+    return s;
+  };
+
+  it('reads INFO memory when CONFIG is renamed away (as on managed servers)', async () => {
+    const s = await start(['--rename-command', 'CONFIG', '']);
+    const { storage, warnings } = await openLogged({ url: s.url });
+    opened.push(storage);
+    expect(warnings()).toHaveLength(1);
+    expect(eventText(warnings()[0]!)).toContain('maxmemory-policy is allkeys-lru');
+    expect((await storage.healthCheck()).maxmemory_policy).toBe('allkeys-lru');
+  });
+
+  it('opens and says nothing when an ACL denies both CONFIG and INFO', async () => {
+    // (A renamed INFO cannot be tested: ioredis's ready check needs INFO, or a NOPERM reply.)
+    const acl = ['--user', 'app', 'on', '>pw', '~*', '&*', '+@all', '-config', '-info'];
+    const s = await start(acl);
+    const { storage, warnings } = await openLogged({ url: s.url.replace('redis://', 'redis://app:pw@') });
+    opened.push(storage);
+    expect(warnings()).toEqual([]);
+    await storage.storeConversation('c', { v: 1 });
+    expect(await storage.loadConversation('c')).toEqual({ v: 1 });
+  });
+});
+
+describeWithService('redis')('redis eviction policy on a cluster', () => {
+  // Master 0 evicts any key, master 1 keys with an expiry, master 2 nothing.
+  const policies = ['allkeys-lru', 'volatile-ttl', 'noeviction'];
+  const processes = new RedisClusterProcesses((i) => ['--maxmemory-policy', policies[i]!]);
+  let client: Cluster | undefined;
+  let storage: RedisStorage | undefined;
+  beforeAll(async () => {
+    await processes.start();
+  }, 60_000);
+  afterAll(async () => {
+    await storage?.shutdown();
+    client?.disconnect();
+    await processes.stop();
+  });
+
+  it('warns once naming every master policy that evicts, and health lists them', async () => {
+    client = new Cluster(processes.nodes);
+    const opened = await openLogged({ client });
+    storage = opened.storage;
+    expect(opened.warnings()).toHaveLength(1);
+    const text = eventText(opened.warnings()[0]!);
+    expect(text).toContain('maxmemory-policy is allkeys-lru');
+    expect(text).toContain('maxmemory-policy is volatile-ttl');
+    const health = await storage.healthCheck();
+    expect(health.status).toBe('healthy');
+    expect(String(health.maxmemory_policy).split(',').sort()).toEqual([...policies].sort());
+    expect(health.warnings).toHaveLength(2);
+  });
+});
