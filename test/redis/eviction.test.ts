@@ -6,6 +6,7 @@
 import { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
+import { CorruptDataError } from '../../src/core/index.js';
 import { eventText, recordingLogger } from '../support/recording-logger.js';
 import { describeWithService } from '../services.js';
 import {
@@ -149,5 +150,112 @@ describeWithService('redis')('redis eviction policy on a cluster', () => {
     expect(health.status).toBe('healthy');
     expect(String(health.maxmemory_policy).split(',').sort()).toEqual([...policies].sort());
     expect(health.warnings).toHaveLength(2);
+  });
+});
+
+/** The `evicted_keys` count of a server's `INFO stats`. */
+async function evictedKeys(raw: Redis): Promise<number> {
+  return Number(/evicted_keys:(\d+)/.exec(await raw.info('stats'))?.[1] ?? NaN);
+}
+
+describeWithService('redis')('redis keys evicted under allkeys-lru', () => {
+  let raw: Redis | undefined;
+  const opened: RedisStorage[] = [];
+  const server = usePrivateRedisServer(async () => {
+    for (const storage of opened.splice(0)) await storage.shutdown();
+    raw?.disconnect();
+  });
+  const open = async (config: ConstructorParameters<typeof RedisStorage>[0] = {}) => {
+    const storage = new RedisStorage({ url: server().url, keyPrefix: 'evicted:', ...config });
+    opened.push(storage);
+    await storage.initialize();
+    return storage;
+  };
+
+  beforeAll(async () => {
+    raw = quickClient(server().url);
+    await raw.connect();
+  });
+
+  it('keeps working when keys are evicted: what survives loads as stored, nothing throws', async () => {
+    const storage = await open();
+    // 2 MB above what the server uses now: some thousand records in, it starts evicting.
+    const used = Number(/used_memory:(\d+)/.exec(await raw!.info('memory'))?.[1]);
+    await raw!.config('SET', 'maxmemory', String(used + 2_000_000));
+    await raw!.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    const pad = 'x'.repeat(1000);
+    let written = 0;
+    while ((await evictedKeys(raw!)) < 1000) {
+      const ids = Array.from({ length: 50 }, (_, i) => `c${written + i}`);
+      // Every write succeeds: Redis makes room by evicting instead of refusing it.
+      await Promise.all(
+        ids.map(async (id, i) => {
+          await storage.storeConversation(id, { n: written + i, pad });
+          await storage.storeMemory(id, 'm', { n: written + i, note: 'tea' });
+          await storage.storeCacheEntry(id, { n: written + i, pad }, 3600);
+        }),
+      );
+      written += ids.length;
+      expect(written).toBeLessThan(20_000);
+    }
+    // No more evictions from here on: the checks below see one state.
+    await raw!.config('SET', 'maxmemory', '0');
+    // A surviving record loads exactly as stored; an evicted one is gone (null / empty).
+    let survivor = '';
+    let survivors = 0;
+    let corruptMemories = 0;
+    for (let n = 0; n < written; n += 1) {
+      const conversation = await storage.loadConversation(`c${n}`);
+      if (conversation !== null) {
+        expect(conversation).toEqual({ n, pad });
+        survivors += 1;
+        survivor = `c${n}`;
+      }
+      // A memory list whose data hash was evicted is corrupt (a typed error naming the key);
+      // deleting the conversation clears it (writing the memory again would list it twice).
+      const memories = await storage.loadMemories(`c${n}`).catch(async (error: unknown) => {
+        expect(error).toBeInstanceOf(CorruptDataError);
+        expect((error as Error).message).toContain(`c${n}:memories`);
+        corruptMemories += 1;
+        await storage.deleteConversation(`c${n}`);
+        return storage.loadMemories(`c${n}`);
+      });
+      const stripped = memories.map((m) => ({ n: m.n, note: m.note }));
+      expect([[], [{ n, note: 'tea' }]]).toContainEqual(stripped);
+      expect([null, { n, pad }]).toContainEqual(await storage.loadCacheEntry(`c${n}`));
+    }
+    expect(survivors).toBeGreaterThan(0);
+    expect(survivors).toBeLessThan(written);
+    process.stdout.write(
+      `evicted: ${written} written, ${survivors} left, ${corruptMemories} corrupt memory lists\n`,
+    );
+    // Listings, stats, searches and purges answer; listings may name evicted records (their
+    // index zset survived) and miss surviving ones (it was evicted): see README, redis.
+    const all = new Set(Array.from({ length: written }, (_, n) => `c${n}`));
+    for (const id of await storage.listAllConversationIds()) expect(all.has(id)).toBe(true);
+    for (const key of await storage.listCacheKeys()) expect(all.has(key)).toBe(true);
+    const stats = await storage.getStorageStats();
+    expect(Number.isInteger(stats.conversation_count)).toBe(true);
+    expect((await storage.search({ text: 'tea' })).length).toBeGreaterThan(0);
+    expect(await storage.purgeExpiredCache()).toBeGreaterThanOrEqual(0);
+    // The open's own keys ({index}:layout, :buckets) are the least recently used: a new
+    // instance still opens and reads what survived.
+    const again = await open();
+    expect(await again.loadConversation(survivor)).toEqual(await storage.loadConversation(survivor));
+    expect(await again.loadConversation(survivor)).not.toBeNull();
+  });
+
+  it('opens a store whose bucket count key was evicted, and puts it back', async () => {
+    const storage = await open({ keyPrefix: 'no-count:' });
+    await storage.storeConversation('c', { v: 1 });
+    await storage.shutdown();
+    // As an eviction would (deterministic here): the key every open reads.
+    expect(await raw!.del('no-count:{index}:buckets')).toBe(1);
+    const readOnly = await open({ keyPrefix: 'no-count:', readOnly: true });
+    expect(await readOnly.loadConversation('c')).toEqual({ v: 1 });
+    expect(await raw!.exists('no-count:{index}:buckets')).toBe(0);
+    const writer = await open({ keyPrefix: 'no-count:' });
+    expect(await writer.loadConversation('c')).toEqual({ v: 1 });
+    expect(await raw!.get('no-count:{index}:buckets')).toBe('64');
   });
 });

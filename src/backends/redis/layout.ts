@@ -88,7 +88,17 @@ export async function prepareLayout(
     }
     await upgradeFromV1(connection, keys, options.upgradeHooks);
   }
-  const count = await connection.run('read bucket count', (c) => c.get(keys.store.buckets));
+  let count = await connection.run('read bucket count', (c) => c.get(keys.store.buckets));
+  if (count === null && state === 'v2') {
+    // Written before the version and never changed, so only an eviction (a maxmemory-policy
+    // other than noeviction) or a hand delete removes it: the count is the one every v2 store
+    // has. A writer puts it back; a read-only open takes it as read. (Before, such a store
+    // never opened again: "bucket count null is not supported".)
+    if (options.write) {
+      await connection.run('write bucket count', (c) => c.set(keys.store.buckets, BUCKET_COUNT, 'NX'));
+    }
+    count = String(BUCKET_COUNT);
+  }
   if (count !== String(BUCKET_COUNT)) {
     throw new CorruptDataError(
       `redis key ${keys.store.buckets}`,
