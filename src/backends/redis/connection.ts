@@ -29,6 +29,9 @@ async function loadIoredis(): Promise<RedisClass> {
 const UNAVAILABLE_REPLY =
   /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOAUTH|WRONGPASS|NOPERM)\b/;
 
+/** What a call in flight when its connection dropped says: sent, so it may have run. */
+const LOST_REPLY = 'connection lost before the reply (a write may or may not have been applied)';
+
 /** Rejects with `onTimeout()` when `promise` has not settled after `ms`. */
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -85,6 +88,10 @@ export class RedisConnection {
       enableOfflineQueue: false,
       // A command in flight when the connection drops fails instead of being resent later.
       autoResendUnfulfilledCommands: false,
+      // ...and fails at the drop: without this, ioredis drops such commands unsettled at the
+      // reconnect, and each call waited out its whole commandTimeout (10 s by default) to fail
+      // with "Command timed out" while the server was back in milliseconds.
+      maxRetriesPerRequest: 0,
       // Commands go out as they are called, batched per tick by corking the socket (see
       // `TickBatcher`): the same one write per tick as auto-pipelining, without its pipeline
       // object, setImmediate hop and per-reply nextTick, which cost more client CPU per
@@ -257,8 +264,11 @@ export class RedisConnection {
 
   private toStorageError(what: string, error: unknown): StorageError {
     if (error instanceof StorageError) return error;
-    const message = error instanceof Error ? error.message : String(error);
+    // ioredis's rejection at a dropped connection (see `maxRetriesPerRequest` above) names an option.
+    const dropped = error instanceof Error && error.name === 'MaxRetriesPerRequestError';
+    const message = dropped ? LOST_REPLY : error instanceof Error ? error.message : String(error);
     const text = `redis storage (${this.label}): ${what} failed: ${message}`;
+    if (dropped) return new BackendUnavailableError(text, error);
     const isReply = error instanceof Error && error.name === 'ReplyError';
     if (isReply && message.startsWith('WRONGTYPE')) return this.corrupt(what, message, error);
     if (!isReply || UNAVAILABLE_REPLY.test(message)) return new BackendUnavailableError(text, error);
