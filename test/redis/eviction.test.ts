@@ -120,6 +120,9 @@ describeWithService('redis')('redis eviction policy where CONFIG is not allowed'
     expect(warnings()).toEqual([]);
     await storage.storeConversation('c', { v: 1 });
     expect(await storage.loadConversation('c')).toEqual({ v: 1 });
+    // The PING answers: healthy, what INFO would tell unknown.
+    const health = await storage.healthCheck();
+    expect([health.status, health.maxmemory_policy, health.redis_version]).toEqual(['healthy', null, null]);
   });
 });
 

@@ -112,6 +112,15 @@ function parseInfo(text: string): Map<string, string> {
   return fields;
 }
 
+/**
+ * '' (no fields) when the server denies `INFO` (an ACL's `NOPERM`, as managed servers may set):
+ * the PING still tells whether it answers. (Before, such a store was never healthy.)
+ */
+function unlessDenied(error: unknown): string {
+  if (error instanceof Error && /\bNOPERM\b/.test(error.message)) return '';
+  throw error;
+}
+
 /** PING latency, server version, memory and eviction policy; on a cluster, of every master. */
 export async function probeRedisHealth(redis: RedisConnection, keys: KeyLayout): Promise<HealthProbe> {
   const client = redis.client;
@@ -133,10 +142,12 @@ export async function probeRedisHealth(redis: RedisConnection, keys: KeyLayout):
     const pongs = await Promise.all(nodes.map((node) => redis.run('ping', () => node.ping())));
     details.ping_ms = Math.round((performance.now() - started) * 1000) / 1000;
     const infos = await Promise.all(
-      nodes.map((node) => redis.run('read server info', () => node.info())),
+      nodes.map((node) => redis.run('read server info', () => node.info()).catch(unlessDenied)),
     ).then((texts) => texts.map(parseInfo));
     details.redis_version = infos[0]?.get('redis_version') ?? null;
-    details.used_memory_bytes = infos.reduce((sum, info) => sum + Number(info.get('used_memory') ?? 0), 0);
+    const memory = infos.flatMap((info) => info.get('used_memory') ?? []);
+    details.used_memory_bytes =
+      memory.length > 0 ? memory.reduce((sum, used) => sum + Number(used), 0) : null;
     details.used_memory_human = infos[0]?.get('used_memory_human') ?? null;
     // Still healthy under an evicting policy (it works now), but said, with why (eviction.ts).
     const policies = [...new Set(infos.flatMap((info) => info.get('maxmemory_policy') ?? []))];
