@@ -203,10 +203,11 @@ describe('file backend: reasoning-chain sequence numbers', () => {
       ]);
     });
 
-    it('reads the new numbers when only the settle step failed', async () => {
+    it('reads the new numbers when only the settle step failed, and the call resolves (it landed)', async () => {
       const storage = await twinChains();
       failRename('.json', 3); // journal, chains file, then the settle of the sequence file
-      await expect(storage.storeReasoningChain('agent', { step: 'B' })).rejects.toThrow('injected');
+      // Until 2026-12-03 it rejected, so a caller's retry appended the chain a second time.
+      await expect(storage.storeReasoningChain('agent', { step: 'B' })).resolves.toBe(true);
       jest.restoreAllMocks();
       const file = await sequenceFile(storage.baseDir);
       expect((await fse.readJson(file)) as JsonObject).toHaveProperty('pending');

@@ -31,6 +31,7 @@ import {
   type SequencedChain,
   type SequencedChainRead,
   selectSequenced,
+  StorageError,
 } from '../../core/index.js';
 import { atomicWriteJson, makeDirUnder, readParsedFile } from './atomic-json.js';
 import { chainsEnvelope } from './envelopes.js';
@@ -227,11 +228,22 @@ export class FileChains {
 
   private async writeState(agentId: string, state: JsonObject, assertHeld: AssertLockHeld): Promise<void> {
     const file = this.stateFile(agentId);
-    await atomicWriteJson(file, state, {
-      pretty: this.pretty,
-      beforeCommit: assertHeld,
-      createDir: () => makeDirUnder(this.layout.baseDir, path.dirname(file)),
-    });
+    try {
+      await atomicWriteJson(file, state, {
+        pretty: this.pretty,
+        beforeCommit: assertHeld,
+        createDir: () => makeDirUnder(this.layout.baseDir, path.dirname(file)),
+      });
+    } catch (error) {
+      // The file is named by a hash: an I/O failure says whose it is (a lost lock says so itself).
+      if (!(error instanceof StorageError) || error.constructor !== StorageError) throw error;
+      throw new StorageError(
+        `${error.message} (the chain sequence file of agent ${JSON.stringify(agentId)})`,
+        {
+          cause: error.cause ?? error,
+        },
+      );
+    }
   }
 
   /** Replaces the chains file by `chains`; records of `old` (the file as read) keep their text. */
@@ -271,6 +283,9 @@ export class FileChains {
     }
     await this.writeState(agentId, { agent_id: agentId, first, pending }, assertHeld);
     await this.writeChains(agentId, kept, old, assertHeld);
-    await this.writeState(agentId, { agent_id: agentId, first: next }, assertHeld);
+    // The change has landed: readers and the next write settle a `pending` record left here (as
+    // after a crash), so a failed settle (a full disk) must not report the call as failed; a
+    // caller that retried it would trim or append twice.
+    await this.writeState(agentId, { agent_id: agentId, first: next }, assertHeld).catch(() => undefined);
   }
 }

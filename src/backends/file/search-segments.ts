@@ -239,7 +239,17 @@ export function readSegment(file: string, kind: SearchKind, owner: string): Segm
 export function writeSegment(baseDir: string, file: string, segment: Segment): Promise<void> {
   const temp = path.join(path.dirname(file), tempEntryName(path.basename(file)));
   const text = formatSegment(segment);
-  const write = (): void => fs.writeFileSync(temp, text, { flag: 'wx' });
+  const write = (): void => {
+    try {
+      fs.writeFileSync(temp, text, { flag: 'wx' });
+    } catch (error) {
+      // A write cut short (a full disk) leaves the created temp file: nothing else would remove
+      // it while this process lives. EEXIST is another file; ENOENT, no file was made.
+      if (!isMissing(error) && (error as NodeJS.ErrnoException).code !== 'EEXIST')
+        fs.rmSync(temp, { force: true });
+      throw error;
+    }
+  };
   return (async () => {
     try {
       write();

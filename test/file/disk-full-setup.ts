@@ -1,0 +1,78 @@
+/**
+ * The file backend's side of the full-disk suites: its setups (backups on or off) and a
+ * `describe` that runs every write of `test/support/disk-full-ops.ts` under each fill.
+ */
+import path from 'node:path';
+import { FileStorage } from '../../src/backends/file/index.js';
+import { isTempEntryName } from '../../src/backends/file/temp-files.js';
+import {
+  type DiskFill,
+  type DiskSetup,
+  referenceOf,
+  removeTemplate,
+  runDiskCase,
+  type SeededTemplate,
+  seedTemplate,
+} from '../support/disk-full-cases.js';
+import { DISK_WRITES } from '../support/disk-full-ops.js';
+import { describeWithSmallDisk, type SmallDisk, useSmallDisk } from '../support/small-disk.js';
+import { listTree } from './helpers.js';
+
+/** What a file-backend error on a full disk must name as its cause. */
+export const ENOSPC = /ENOSPC|no space left/i;
+
+/** A file store in a folder, with backups on or off. */
+export function fileSetup(name: string, createBackups: boolean): DiskSetup {
+  return {
+    name,
+    cause: ENOSPC,
+    open: async (dir) => {
+      const store = new FileStorage({ baseDir: dir, createBackups });
+      await store.initialize();
+      return store;
+    },
+    // Search segments are written in the background (see segment-writer.ts): one may be half
+    // way through while the store is open, so they are looked at once it is shut down.
+    leftovers: (dir, closed) =>
+      listTree(
+        dir,
+        (rel) =>
+          isTempEntryName(path.basename(rel)) && (closed || !rel.startsWith('.connectome-storage/search/')),
+      ),
+  };
+}
+
+/** Room for `pages` pages of data (files, folders and inodes are plenty). */
+export const spaceFill = (pages: number): DiskFill => ({
+  label: `${pages} free pages`,
+  apply: (disk: SmallDisk) => disk.fillSpace(pages),
+  full: pages === 0,
+});
+
+/** Room for `inodes` new files or folders (space is plenty). */
+export const inodeFill = (inodes: number): DiskFill => ({
+  label: `${inodes} free inodes`,
+  apply: (disk: SmallDisk) => disk.fillInodes(inodes),
+  full: inodes === 0,
+});
+
+/** The disk every file case gets: room for the seeded store and its copies, few inodes. */
+export const FILE_DISK = { kb: 1024, inodes: 400 };
+
+/** Runs every write of the full-disk suite on `setup` under each of `fills`. */
+export function describeFileDiskFull(setup: DiskSetup, fills: DiskFill[]): void {
+  describeWithSmallDisk()(`${setup.name} on a full disk`, () => {
+    const disk = useSmallDisk(FILE_DISK);
+    let template: SeededTemplate;
+    beforeAll(async () => {
+      template = await seedTemplate(setup);
+    });
+    afterAll(() => removeTemplate(template));
+    for (const write of DISK_WRITES) {
+      it(`${write.name}: fails cleanly, loses nothing, writes again once there is room`, async () => {
+        const ref = await referenceOf(setup, template, write);
+        for (const fill of fills) await runDiskCase(disk(), setup, template, write, fill, ref);
+      });
+    }
+  });
+}
