@@ -5,6 +5,7 @@
  * `test/support/disk-full-cases.ts`. Also: background search segments and the health check
  * on a full disk. `disk-full-no-backups.test.ts` runs the writes with backups off.
  */
+import fs from 'node:fs';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { describeWithSmallDisk, useSmallDisk } from '../support/small-disk.js';
 import {
@@ -52,6 +53,32 @@ describeWithSmallDisk()('file backend on a full disk: background writes and heal
     expect(await fresh.loadMemories('c1')).toMatchObject([{ memory_id: 'm1', body }]);
     // The missing segments are rebuilt from the data files: both memories are found.
     expect((await fresh.search({ text: 'banana' })).length).toBe(2);
+  });
+
+  it('a chain append that trims either fails leaving the chains as they were or lands whole (never both)', async () => {
+    const dir = `${disk().dir}/store`;
+    const chain = (n: number) => ({ n, text: `${n}`.padEnd(3000, '.') });
+    let sawFailure = false;
+    let sawLanding = false;
+    // From no room at all to room for the whole journalled trim: the failure lands on each step.
+    for (let pages = 0; pages <= 8; pages += 1) {
+      const store = new FileStorage({ baseDir: dir, maxReasoningChainsPerAgent: 2 });
+      await store.initialize();
+      await store.appendReasoningChains('a1', [chain(1), chain(2)]);
+      disk().fillSpace(pages);
+      const failed = await store.storeReasoningChain('a1', chain(3)).then(
+        () => false,
+        () => true,
+      );
+      const ns = (await store.loadReasoningChains('a1')).map((c) => c.n);
+      expect([pages, ns]).toEqual([pages, failed ? [1, 2] : [2, 3]]);
+      if (failed) sawFailure = true;
+      else sawLanding = true;
+      disk().free();
+      await store.shutdown();
+      await fs.promises.rm(dir, { recursive: true });
+    }
+    expect([sawFailure, sawLanding]).toEqual([true, true]);
   });
 
   it.each([
