@@ -3,6 +3,8 @@
  * (`conversations_count`, `database_size_bytes`...), every count from one statement so they describe one snapshot.
  */
 import { statSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { formatEpochMs, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
 import { countLiveOtherFormat } from './cache-expiry.js';
 import { isMemoryPath, type SqliteConnection } from './connection.js';
@@ -22,10 +24,30 @@ function fileSize(path: string): number {
   }
 }
 
-/** Runs a trivial query and reports the path, file size, journal mode and connection state. */
+/**
+ * Space of the file system holding the database (the file backend's `disk_usage` shape), or
+ * `null` for an in-memory database. Reported, not judged: a full disk fails writes with
+ * SQLITE_FULL, yet the database still answers, and a write may still fit in a WAL that a
+ * checkpoint left allocated, so the status stays what the query says (see README Guarantees).
+ */
+async function diskUsage(dbPath: string): Promise<JsonValue> {
+  if (isMemoryPath(dbPath)) return null;
+  try {
+    const s = await statfs(dirname(dbPath));
+    return {
+      total_bytes: s.blocks * s.bsize,
+      used_bytes: (s.blocks - s.bfree) * s.bsize,
+      free_bytes: s.bavail * s.bsize,
+    };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Runs a trivial query and reports the path, file size, journal mode, connection state and disk space. */
 export async function probeSqliteHealth(db: SqliteConnection): Promise<HealthProbe> {
   type Row = { ok: number; journal_mode: string; pages_bytes: number };
-  const [row] = await db.all<Row>('health check', SQL.health);
+  const [[row], disk] = await Promise.all([db.all<Row>('health check', SQL.health), diskUsage(db.path)]);
   return {
     healthy: row?.ok === 1,
     details: {
@@ -33,6 +55,7 @@ export async function probeSqliteHealth(db: SqliteConnection): Promise<HealthPro
       database_size_bytes: isMemoryPath(db.path) ? (row?.pages_bytes ?? 0) : fileSize(db.path),
       journal_mode: row?.journal_mode ?? 'unknown',
       connection_active: true,
+      disk_usage: disk,
     },
   };
 }

@@ -1,0 +1,88 @@
+/**
+ * A really full disk (a private tmpfs, no mocks) under a SQLite database file, with WAL (the
+ * default) and with a rollback journal: every kind of write, the failure landing in the WAL
+ * or journal or the database pages at different points; what each case checks is in
+ * `test/support/disk-full-cases.ts`. Also the health check on a full disk.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import {
+  type DiskFill,
+  type DiskSetup,
+  referenceOf,
+  removeTemplate,
+  runDiskCase,
+  type SeededTemplate,
+  seedTemplate,
+} from '../support/disk-full-cases.js';
+import { DISK_WRITES } from '../support/disk-full-ops.js';
+import { describeWithSmallDisk, type SmallDisk, useSmallDisk } from '../support/small-disk.js';
+
+const DB = 'store.db';
+
+function sqliteSetup(name: string, enableWalMode: boolean): DiskSetup {
+  return {
+    name,
+    cause: /SQLITE_FULL|disk is full/i,
+    storeName: (dir) => path.join(dir, DB),
+    open: async (dir) => {
+      const store = new SQLiteStorage({ dbPath: path.join(dir, DB), enableWalMode });
+      await store.initialize();
+      return store;
+    },
+    // Open, the WAL and its index belong to the connection; closed, only the database is left.
+    leftovers: async (dir, closed) =>
+      (await readdir(dir)).filter((name) => name !== DB && (closed || name.endsWith('-journal'))),
+  };
+}
+
+const spaceFill = (pages: number): DiskFill => ({
+  label: `${pages} free pages`,
+  apply: (disk: SmallDisk) => disk.fillSpace(pages),
+  full: pages === 0,
+});
+
+const CASES: Array<[DiskSetup, DiskFill[]]> = [
+  [sqliteSetup('sqlite (WAL)', true), [0, 1, 3, 8, 20].map(spaceFill)],
+  [sqliteSetup('sqlite (rollback journal)', false), [0, 2, 6, 20].map(spaceFill)],
+];
+
+for (const [setup, fills] of CASES) {
+  describeWithSmallDisk()(`${setup.name} on a full disk`, () => {
+    const disk = useSmallDisk({ kb: 2048, inodes: 64 });
+    let template: SeededTemplate;
+    beforeAll(async () => {
+      template = await seedTemplate(setup);
+    });
+    afterAll(() => removeTemplate(template));
+    for (const write of DISK_WRITES) {
+      it(`${write.name}: fails cleanly, loses nothing, writes again once there is room`, async () => {
+        const ref = await referenceOf(setup, template, write);
+        for (const fill of fills) await runDiskCase(disk(), setup, template, write, fill, ref);
+      });
+    }
+  });
+}
+
+describeWithSmallDisk()('sqlite health on a full disk', () => {
+  const disk = useSmallDisk({ kb: 2048, inodes: 64 });
+
+  it('stays healthy (the database answers) and reports the free space, which shows the disk full', async () => {
+    const setup = sqliteSetup('sqlite (WAL)', true);
+    const store = await setup.open(path.join(disk().dir, 'store'));
+    try {
+      await store.storeConversation('c1', { a: 1 });
+      const roomy = await store.healthCheck();
+      expect(roomy.disk_usage).toMatchObject({ total_bytes: 2048 * 1024 });
+      expect((roomy.disk_usage as { free_bytes: number }).free_bytes).toBeGreaterThan(1024 * 1024);
+      disk().fillSpace(0);
+      await expect(store.storeConversation('c2', { b: 'x'.repeat(9000) })).rejects.toThrow(/SQLITE_FULL/);
+      const full = await store.healthCheck();
+      expect(full).toMatchObject({ status: 'healthy', disk_usage: { free_bytes: 0 } });
+      expect(await store.loadConversation('c1')).toEqual({ a: 1 });
+    } finally {
+      await store.shutdown();
+    }
+  });
+});
