@@ -24,7 +24,7 @@ const DB = 'store.db';
 function sqliteSetup(name: string, enableWalMode: boolean): DiskSetup {
   return {
     name,
-    cause: /SQLITE_FULL|disk is full/i,
+    cause: /SQLITE_FULL|disk is full|ENOSPC/i,
     storeName: (dir) => path.join(dir, DB),
     open: async (dir) => {
       const store = new SQLiteStorage({ dbPath: path.join(dir, DB), enableWalMode });
@@ -43,9 +43,16 @@ const spaceFill = (pages: number): DiskFill => ({
   full: pages === 0,
 });
 
+/** No inode left: a rollback journal cannot be created (the WAL and its index exist once open). */
+const noInode = (full: boolean): DiskFill => ({
+  label: 'no free inode',
+  apply: (disk: SmallDisk) => disk.fillInodes(0),
+  full,
+});
+
 const CASES: Array<[DiskSetup, DiskFill[]]> = [
-  [sqliteSetup('sqlite (WAL)', true), [0, 1, 3, 8, 20].map(spaceFill)],
-  [sqliteSetup('sqlite (rollback journal)', false), [0, 2, 6, 20].map(spaceFill)],
+  [sqliteSetup('sqlite (WAL)', true), [...[0, 1, 3, 8, 20].map(spaceFill), noInode(false)]],
+  [sqliteSetup('sqlite (rollback journal)', false), [...[0, 2, 6, 20].map(spaceFill), noInode(true)]],
 ];
 
 for (const [setup, fills] of CASES) {

@@ -5,6 +5,7 @@
  * within a transaction", or a rollback that undoes someone else's write). Here every use
  * of the connection, read or write, runs alone behind a mutex.
  */
+import { statfsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
@@ -43,6 +44,20 @@ function sqliteCode(error: unknown): string | undefined {
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 }
 
+/** What is used up on the file system of `dbPath` (no free inode or byte), or `null`. */
+function fileSystemFull(dbPath: string): string | null {
+  if (isMemoryPath(dbPath)) return null;
+  try {
+    const s = statfsSync(dirname(resolve(dbPath)));
+    // File systems that make inodes on demand (btrfs) report 0 of 0: not a lack of them.
+    if (s.files > 0 && s.ffree === 0) return 'no free inode on its file system';
+    if (s.bavail === 0) return 'no free space on its file system';
+  } catch {
+    // Cannot tell: the driver's own error stands.
+  }
+  return null;
+}
+
 /** Wraps a driver error in the library's typed errors, naming what was being done and the file. */
 export function toStorageError(error: unknown, what: string, dbPath: string): StorageError {
   if (error instanceof StorageError) return error;
@@ -51,11 +66,21 @@ export function toStorageError(error: unknown, what: string, dbPath: string): St
     case 'SQLITE_CORRUPT':
     case 'SQLITE_NOTADB':
       return new CorruptDataError(dbPath, `${what}: ${reason}`, error);
-    case 'SQLITE_CANTOPEN':
+    case 'SQLITE_CANTOPEN': {
+      // SQLite says CANTOPEN, not FULL, when a file it must create (a rollback journal at each
+      // write) gets no inode: the database is open and fine, the disk is full.
+      const full = fileSystemFull(dbPath);
+      if (full !== null) {
+        return new StorageError(
+          `SQLite ${what} failed on ${dbPath}: ${full} (ENOSPC), so SQLite cannot create its journal: ${reason}`,
+          { cause: error },
+        );
+      }
       return new BackendUnavailableError(
         `SQLite database ${dbPath} cannot be opened (${what}): ${reason}`,
         error,
       );
+    }
     // Another connection kept its lock past `connectionTimeout`: the database is there but
     // not available right now, the same kind of failure as a Redis or PostgreSQL timeout,
     // so callers can retry on one error class whatever the backend.
