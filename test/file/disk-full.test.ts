@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { FileStorage } from '../../src/backends/file/index.js';
+import { StorageError } from '../../src/core/index.js';
 import { describeWithSmallDisk, useSmallDisk } from '../support/small-disk.js';
 import {
   describeFileDiskFull,
@@ -80,6 +81,39 @@ describeWithSmallDisk()('file backend on a full disk: background writes and heal
     }
     expect([sawFailure, sawLanding]).toEqual([true, true]);
   });
+
+  it.each([
+    ['no free page', () => disk().fillSpace(0), false],
+    ['no free inode', () => disk().fillInodes(0), true],
+  ])(
+    'opens an existing store or fails naming ENOSPC (%s); a new one too (empty folders need no page)',
+    async (_, fill, noFolder) => {
+      const dir = `${disk().dir}/store`;
+      const first = await open();
+      await first.storeConversation('c1', { a: 1 });
+      await first.shutdown();
+      fill();
+      const existing = new FileStorage({ baseDir: dir });
+      const opened = await existing.initialize().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      if (opened === null) {
+        stores.push(existing);
+        expect(await existing.loadConversation('c1')).toEqual({ a: 1 });
+      } else {
+        expect(opened).toBeInstanceOf(StorageError);
+        expect((opened as Error).message).toMatch(ENOSPC);
+      }
+      // Node's recursive mkdir said ENOENT here: the new store's folder looked missing, not the disk full.
+      const fresh = new FileStorage({ baseDir: `${disk().dir}/new` });
+      if (noFolder)
+        await expect(fresh.initialize()).rejects.toThrow(/ENOSPC: no space left on device, mkdir/);
+      else stores.push(await fresh.initialize().then(() => fresh));
+      disk().free();
+      expect(await (await open()).loadConversation('c1')).toEqual({ a: 1 });
+    },
+  );
 
   it.each([
     ['no free page', () => disk().fillSpace(0)],

@@ -7,6 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { StorageError } from '../../src/core/index.js';
 import {
   type DiskFill,
   type DiskSetup,
@@ -92,4 +93,46 @@ describeWithSmallDisk()('sqlite health on a full disk', () => {
       await store.shutdown();
     }
   });
+});
+
+describeWithSmallDisk()('sqlite opened on a full disk', () => {
+  const disk = useSmallDisk({ kb: 2048, inodes: 64 });
+  const fills: Array<[string, (d: SmallDisk) => void, RegExp]> = [
+    ['no free page', (d) => d.fillSpace(0), /no free space on its file system \(ENOSPC\)|SQLITE_FULL/],
+    [
+      'no free inode',
+      (d) => d.fillInodes(0),
+      /no free inode on its file system \(ENOSPC\)|ENOSPC: no space left on device, mkdir/,
+    ],
+  ];
+
+  it.each(fills)(
+    '(%s) fails naming the full disk, then opens and reads everything once there is room',
+    async (_, fill, cause) => {
+      const setup = sqliteSetup('sqlite (WAL)', true);
+      const dir = path.join(disk().dir, 'store');
+      const first = await setup.open(dir);
+      await first.storeConversation('c1', { a: 1 });
+      await first.shutdown(); // the WAL and its index are gone: the next open must create them
+      fill(disk());
+      for (const target of [dir, path.join(disk().dir, 'new')]) {
+        const store = new SQLiteStorage({ dbPath: path.join(target, DB) });
+        const error = await store.initialize().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(StorageError);
+        expect((error as Error).message).toContain(path.join(target, DB));
+        expect((error as Error).message).toMatch(cause);
+      }
+      disk().free();
+      const again = await setup.open(dir);
+      try {
+        expect(await again.loadConversation('c1')).toEqual({ a: 1 });
+        expect((await again.healthCheck()).status).toBe('healthy');
+      } finally {
+        await again.shutdown();
+      }
+    },
+  );
 });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StorageError } from '../../core/index.js';
 import { closeFdNow, fsyncFd } from './fd-io.js';
+import { makeDirs } from '../make-dirs.js';
 
 /** Wraps an I/O failure in a {@link StorageError} naming the path. */
 export function ioError(action: string, file: string, cause: unknown): StorageError {
@@ -61,7 +62,7 @@ export function closeDir(fd: number | null): void {
 
 /** Creates `dir` (and parents) if needed, fsyncing each parent that gained an entry. Used at start-up. */
 export async function ensureDirDurable(dir: string): Promise<void> {
-  const first = await fs.promises.mkdir(dir, { recursive: true });
+  const first = await makeDirs(dir);
   if (first === undefined) return;
   // Every folder from the first created one down to `dir` is new: fsync each one's parent.
   for (let current = dir; ; current = path.dirname(current)) {

@@ -5,8 +5,7 @@
  * within a transaction", or a rollback that undoes someone else's write). Here every use
  * of the connection, read or write, runs alone behind a mutex.
  */
-import { statfsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   BackendUnavailableError,
@@ -17,6 +16,8 @@ import {
 } from '../../core/index.js';
 import type { ResolvedSQLiteConfig } from './config.js';
 import type * as Sqlite3 from 'sqlite3';
+import { makeDirs } from '../make-dirs.js';
+import { withFullDisk } from './full-disk.js';
 import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './driver.js';
 
 /** A bindable SQL parameter. */
@@ -44,20 +45,6 @@ function sqliteCode(error: unknown): string | undefined {
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 }
 
-/** What is used up on the file system of `dbPath` (no free inode or byte), or `null`. */
-function fileSystemFull(dbPath: string): string | null {
-  if (isMemoryPath(dbPath)) return null;
-  try {
-    const s = statfsSync(dirname(resolve(dbPath)));
-    // File systems that make inodes on demand (btrfs) report 0 of 0: not a lack of them.
-    if (s.files > 0 && s.ffree === 0) return 'no free inode on its file system';
-    if (s.bavail === 0) return 'no free space on its file system';
-  } catch {
-    // Cannot tell: the driver's own error stands.
-  }
-  return null;
-}
-
 /** Wraps a driver error in the library's typed errors, naming what was being done and the file. */
 export function toStorageError(error: unknown, what: string, dbPath: string): StorageError {
   if (error instanceof StorageError) return error;
@@ -69,13 +56,9 @@ export function toStorageError(error: unknown, what: string, dbPath: string): St
     case 'SQLITE_CANTOPEN': {
       // SQLite says CANTOPEN, not FULL, when a file it must create (a rollback journal at each
       // write) gets no inode: the database is open and fine, the disk is full.
-      const full = fileSystemFull(dbPath);
-      if (full !== null) {
-        return new StorageError(
-          `SQLite ${what} failed on ${dbPath}: ${full} (ENOSPC), so SQLite cannot create its journal: ${reason}`,
-          { cause: error },
-        );
-      }
+      const full = withFullDisk(reason, error, dbPath);
+      if (full !== reason)
+        return new StorageError(`SQLite ${what} failed on ${dbPath}: ${full}`, { cause: error });
       return new BackendUnavailableError(
         `SQLite database ${dbPath} cannot be opened (${what}): ${reason}`,
         error,
@@ -88,7 +71,9 @@ export function toStorageError(error: unknown, what: string, dbPath: string): St
     case 'SQLITE_LOCKED':
       return new BackendUnavailableError(`SQLite ${what} failed on ${dbPath}: ${reason}`, error);
     default:
-      return new StorageError(`SQLite ${what} failed on ${dbPath}: ${reason}`, { cause: error });
+      return new StorageError(`SQLite ${what} failed on ${dbPath}: ${withFullDisk(reason, error, dbPath)}`, {
+        cause: error,
+      });
   }
 }
 
@@ -171,11 +156,12 @@ export class SqliteConnection {
     if (config.readOnly) await assertDatabaseFileExists(path);
     let db: SqliteDatabase;
     try {
-      if (!isMemoryPath(path) && !config.readOnly) await mkdir(dirname(path), { recursive: true });
+      if (!isMemoryPath(path) && !config.readOnly) await makeDirs(dirname(path));
       db = await open(path, config.readOnly);
     } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
       throw new BackendUnavailableError(
-        `SQLite database ${path} cannot be opened: ${error instanceof Error ? error.message : String(error)}`,
+        `SQLite database ${path} cannot be opened: ${withFullDisk(reason, error, path)}`,
         error,
       );
     }
