@@ -52,8 +52,8 @@ const noInode = (full: boolean): DiskFill => ({
 });
 
 const CASES: Array<[DiskSetup, DiskFill[]]> = [
-  [sqliteSetup('sqlite (WAL)', true), [...[0, 1, 3, 8, 20].map(spaceFill), noInode(false)]],
-  [sqliteSetup('sqlite (rollback journal)', false), [...[0, 2, 6, 20].map(spaceFill), noInode(true)]],
+  [sqliteSetup('sqlite (WAL)', true), [...[0, 3, 8, 20].map(spaceFill), noInode(false)]],
+  [sqliteSetup('sqlite (rollback journal)', false), [...[0, 6, 20].map(spaceFill), noInode(true)]],
 ];
 
 for (const [setup, fills] of CASES) {
