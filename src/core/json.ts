@@ -4,6 +4,7 @@
  * faithfully is refused up front, so nothing accepted can fail to load.
  */
 import { CorruptDataError, SerializationError, StorageError, ValidationError } from './errors.js';
+import { lossyBuiltInName } from './json-lossy.js';
 
 /** A JSON primitive. */
 export type JsonPrimitive = string | number | boolean | null;
@@ -20,22 +21,6 @@ export interface JsonObject {
  * for the envelopes the file format wraps around memories and chains.
  */
 export const MAX_JSON_DEPTH = 512;
-
-// Objects JSON.stringify would turn into `{}` (or worse): refused instead of silently emptied.
-const LOSSY_CLASSES: ReadonlyArray<abstract new (...args: never[]) => object> = [
-  Map,
-  Set,
-  WeakMap,
-  WeakSet,
-  RegExp,
-  Promise,
-  ArrayBuffer,
-  WeakRef,
-  // Its message and stack are not enumerable: JSON keeps `{}`, or only the fields added to it.
-  // One with a toJSON of its own (as some libraries give their errors) is converted by it.
-  Error,
-  Date, // only reached when its toJSON was replaced or removed
-];
 
 /**
  * Converts one caller value the way `JSON.stringify` does (SerializeJSONProperty: `toJSON`
@@ -116,13 +101,15 @@ class JsonConverter {
       );
     }
     const isArray = Array.isArray(obj);
-    // A typed array is refused whatever its prototype: its data lives outside its properties.
-    const lossy = plain
-      ? ArrayBuffer.isView(obj) && ArrayBuffer
-      : (LOSSY_CLASSES.find((cls) => obj instanceof cls) ?? (ArrayBuffer.isView(obj) && ArrayBuffer));
-    if (lossy) {
-      const name = obj.constructor?.name ?? lossy.name;
-      throw this.fail(`${name} would not survive JSON; convert it to a plain object or array`);
+    // A typed array or DataView is refused whatever its prototype: its data lives outside its
+    // properties. Other built-ins JSON would empty are found by their prototype (json-lossy.ts).
+    const lossy = ArrayBuffer.isView(obj)
+      ? (obj.constructor?.name ?? 'ArrayBufferView')
+      : plain
+        ? undefined
+        : lossyBuiltInName(obj);
+    if (lossy !== undefined) {
+      throw this.fail(`${lossy} would not survive JSON; convert it to a plain object or array`);
     }
     if (this.ancestors.has(obj)) throw this.fail('circular reference');
     this.ancestors.add(obj);
@@ -176,13 +163,15 @@ function applyToJson(value: unknown, key: string | number, converter: { invalidD
   return (toJSON as (key: string) => unknown).call(value, String(key));
 }
 
-/** Unwraps `new Number(1)`, `new String('x')`, `new Boolean(false)` and `Object(1n)` as JSON.stringify does. */
+/** Unwraps `new Number(1)`, `new String('x')`, `new Boolean(false)`, `Object(1n)` and `Object(Symbol())`. */
 function unbox(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (value instanceof Number) return Number(value);
   if (value instanceof String) return String(value);
   if (value instanceof Boolean) return value.valueOf();
   if (value instanceof BigInt) return value.valueOf();
+  // JSON.stringify writes a boxed symbol as {}; unwrapped, it is refused like a symbol.
+  if (value instanceof Symbol) return value.valueOf();
   return value;
 }
 

@@ -54,6 +54,21 @@ describe('value conversion', () => {
     expect(failure(() => toJsonValue({ ref: new WeakRef({}) }, 'v')).path).toBe('$.ref');
   });
 
+  it('names a refused built-in by its class or tag, and keeps those JSON writes faithfully', () => {
+    class Registry extends Map<string, number> {}
+    expect(failure(() => toJsonValue({ r: new Registry() }, 'v')).message).toContain('Registry would not');
+    expect(failure(() => toJsonValue([[1].values()], 'v')).message).toContain('Array Iterator would not');
+    expect(failure(() => toJsonValue({ s: Object(Symbol('s')) }, 'v')).message).toContain(
+      'a symbol has no JSON representation at $.s',
+    );
+    // A toJSON of their own, or plain data in enumerable fields: converted as JSON.stringify does.
+    class Agent extends EventTarget {
+      name = 'a1';
+    }
+    const kept = { url: new URL('http://h/p?q=1'), bytes: Buffer.from('ab'), agent: new Agent() };
+    expect(toJsonValue(kept, 'v')).toEqual(JSON.parse(JSON.stringify(kept)));
+  });
+
   it('names the path of the value whose reading failed, in objects and arrays alike', () => {
     const getter = {
       a: [

@@ -86,6 +86,40 @@ const UNSERIALISABLE: Record<string, () => unknown> = {
   'Error with own fields': () => ({ error: Object.assign(new TypeError('boom'), { code: 'E_BOOM' }) }),
 };
 
+/**
+ * Built-ins JSON.stringify writes as `{}` (their data is in internal slots), each refused with the
+ * path of the value; until 2026-12-03 they were stored as `{}`. URL and Buffer have a toJSON and
+ * are kept (test/core/json-conversion.test.ts); typed arrays, Map, Error and the like are in UNSERIALISABLE above.
+ */
+const EMPTIED_BUILT_INS: Record<string, () => unknown> = {
+  'boxed symbol': () => Object(Symbol('x')),
+  DataView: () => new DataView(new ArrayBuffer(2)),
+  SharedArrayBuffer: () => new SharedArrayBuffer(2),
+  generator: () =>
+    (function* steps() {
+      yield 1;
+    })(),
+  'async generator': () =>
+    (async function* steps() {
+      yield 1;
+    })(),
+  'array iterator': () => [1, 2].values(),
+  'Map iterator': () => new Map([['a', 1]]).entries(),
+  'Intl.NumberFormat': () => new Intl.NumberFormat('en', { style: 'percent' }),
+  'Intl.Locale': () => new Intl.Locale('en-GB'),
+  'Intl segments': () => new Intl.Segmenter('en').segment('a b'),
+  FinalizationRegistry: () => new FinalizationRegistry(() => undefined),
+  Blob: () => new Blob(['text']),
+  File: () => new File(['text'], 'notes.txt'),
+  AbortSignal: () => AbortSignal.abort('stop'),
+  URLSearchParams: () => new URLSearchParams('q=1'),
+  Headers: () => new Headers({ accept: 'text/plain' }),
+  Event: () => new Event('done'),
+  ReadableStream: () => new ReadableStream(),
+  TextDecoder: () => new TextDecoder('utf-16le'),
+  Response: () => new Response('body'),
+};
+
 async function expectEmpty(s: StorageInterface): Promise<void> {
   expect(await s.listAllConversationIds()).toEqual([]);
   expect(await s.listAgents()).toEqual([]);
@@ -135,6 +169,27 @@ export function validationTests(ctx: SuiteContext): void {
           () => s.storeSystemState('k1', make() as never),
         ];
         for (const attempt of attempts) await expect(attempt()).rejects.toBeInstanceOf(SerializationError);
+        await expectEmpty(s);
+      },
+    );
+
+    it.each(Object.entries(EMPTIED_BUILT_INS))(
+      'refuses a %s (JSON would store it emptied) with SerializationError naming its path',
+      async (_, make) => {
+        const s = ctx.storage();
+        const attempts: Array<[() => Promise<unknown>, string]> = [
+          [() => s.storeMemory('c1', 'm1', { v: make() } as never), '$.v'],
+          [() => s.storeConversation('c1', { turns: [{ v: make() }] } as never), '$.turns[0].v'],
+          [() => s.storeCacheEntry('k1', { v: make() } as never), '$.v'],
+        ];
+        for (const [attempt, path] of attempts) {
+          const error: unknown = await attempt().then(
+            () => new Error('accepted'),
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(SerializationError);
+          expect((error as SerializationError).path).toBe(path);
+        }
         await expectEmpty(s);
       },
     );

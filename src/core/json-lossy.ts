@@ -1,0 +1,129 @@
+/**
+ * The built-in objects `JSON.stringify` would store unfaithfully: their data lives in internal
+ * slots, not in enumerable properties, so JSON writes `{}` (or only the fields added to them).
+ * The value converter (`json.ts`) refuses them instead of silently emptying them (D4).
+ */
+
+/**
+ * Prototype of each refused built-in, with the name an error gives it. Keyed by prototype so
+ * one walk up a value's prototype chain finds any of them (and their subclasses).
+ */
+const LOSSY_PROTOTYPES = new Map<object, string>();
+
+function addLossy(name: string, prototype: unknown): void {
+  if (typeof prototype === 'object' && prototype !== null) LOSSY_PROTOTYPES.set(prototype, name);
+}
+
+/** The prototype of the constructor at `path` under `globalThis`, when this runtime has it. */
+function globalPrototype(path: string): unknown {
+  let value: unknown = globalThis;
+  for (const part of path.split('.')) {
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return typeof value === 'function' ? (value as { prototype?: unknown }).prototype : undefined;
+}
+
+for (const cls of [
+  Map,
+  Set,
+  WeakMap,
+  WeakSet,
+  RegExp,
+  Promise,
+  ArrayBuffer,
+  SharedArrayBuffer,
+  WeakRef,
+  FinalizationRegistry,
+  // Its message and stack are not enumerable: JSON keeps `{}`, or only the fields added to it.
+  // One with a toJSON of its own (as some libraries give their errors) is converted by it.
+  // DOMException is one too.
+  Error,
+  Date, // only reached when its toJSON was replaced or removed
+]) {
+  addLossy(cls.name, cls.prototype);
+}
+
+// Host objects of Node (and browsers) whose state JSON drops; looked up by name because a
+// runtime may lack some. URL, Buffer and Performance entries have a toJSON and are kept.
+// EventTarget itself is not listed: it holds no data, and a subclass of it may be a data class.
+for (const name of [
+  'Blob', // and File
+  'AbortSignal',
+  'AbortController',
+  'Event',
+  'MessagePort',
+  'MessageChannel',
+  'BroadcastChannel',
+  'URLSearchParams',
+  'Headers',
+  'Request',
+  'Response',
+  'FormData',
+  'ReadableStream',
+  'WritableStream',
+  'TransformStream',
+  'ReadableStreamDefaultReader',
+  'ReadableStreamBYOBReader',
+  'WritableStreamDefaultWriter',
+  'TextDecoder',
+  'CryptoKey',
+  'Intl.Collator',
+  'Intl.DateTimeFormat',
+  'Intl.DisplayNames',
+  'Intl.ListFormat',
+  'Intl.Locale',
+  'Intl.NumberFormat',
+  'Intl.PluralRules',
+  'Intl.RelativeTimeFormat',
+  'Intl.Segmenter',
+  'WebAssembly.Module',
+  'WebAssembly.Instance',
+  'WebAssembly.Memory',
+  'WebAssembly.Table',
+  'WebAssembly.Global',
+]) {
+  addLossy(name, globalPrototype(name));
+}
+
+// Iterators and generators keep their position and source in internal slots. These
+// prototypes have no global constructor: they are reached from instances.
+const iteratorPrototype: unknown = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+addLossy('iterator', iteratorPrototype);
+async function* asyncGenerator(): AsyncGenerator<never> {}
+// async generator object → its function's prototype → %AsyncGeneratorPrototype% → %AsyncIteratorPrototype%
+addLossy(
+  'async iterator',
+  Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf(asyncGenerator()))),
+);
+if (typeof Intl.Segmenter === 'function') {
+  addLossy('Intl.Segments', Object.getPrototypeOf(new Intl.Segmenter('en').segment('')));
+}
+
+/**
+ * Name of the built-in `obj` is (or extends) whose data JSON would lose, or `undefined`.
+ * A subclass is named by its constructor (`class Registry extends Map` → `Registry`).
+ */
+export function lossyBuiltInName(obj: object): string | undefined {
+  let proto: unknown = Object.getPrototypeOf(obj);
+  for (let depth = 0; proto !== null; depth += 1) {
+    const name = LOSSY_PROTOTYPES.get(proto as object);
+    if (name !== undefined) return depth === 0 ? name : (subclassName(obj) ?? name);
+    proto = Object.getPrototypeOf(proto);
+  }
+  return undefined;
+}
+
+/**
+ * The name of `obj`'s class (`obj.constructor.name`), or its string tag (`Array Iterator`,
+ * `Generator`) for built-ins whose constructor is `Object` or not a function.
+ */
+function subclassName(obj: object): string | undefined {
+  const ctor: unknown = (obj as { constructor?: unknown }).constructor;
+  if (typeof ctor === 'function' && ctor !== Object) {
+    const name: unknown = (ctor as { name?: unknown }).name;
+    if (typeof name === 'string' && name !== '') return name;
+  }
+  const tag = Object.prototype.toString.call(obj).slice('[object '.length, -1);
+  return tag === 'Object' ? undefined : tag;
+}
