@@ -77,12 +77,23 @@ export function buildChainRecord(data: JsonObject, now: string): JsonObject {
   return { stored_at: now, ...data };
 }
 
-/** Builds a cache record for a TTL in seconds (`null`: no expiry). */
+/**
+ * Milliseconds of life a TTL in seconds gives an entry: the TTL to the microsecond (as Python's
+ * `timedelta` keeps it, so float noise such as 1.1 × 1000 = 1100.0000000000002 adds nothing),
+ * rounded up to a whole millisecond, and at least 1. An entry so never expires before its TTL
+ * has passed; until 2026-12-03 the expiry was cut down to the millisecond, so a TTL under 1 ms
+ * stored an entry already expired and 1.0004 s lived 1,000 ms.
+ */
+function ttlLifetimeMs(ttlSeconds: number): number {
+  return Math.max(1, Math.ceil(Math.round(ttlSeconds * 1e6) / 1000));
+}
+
+/** Builds a cache record for a TTL in seconds (`null`: no expiry), see {@link ttlLifetimeMs}. */
 export function buildCacheRecord(data: JsonObject, ttlSeconds: number | null, nowMs: number): CacheRecord {
   return {
     data,
     storedAt: formatEpochMs(nowMs),
-    expiresAt: ttlSeconds === null ? null : formatEpochMs(nowMs + ttlSeconds * 1000),
+    expiresAt: ttlSeconds === null ? null : formatEpochMs(nowMs + ttlLifetimeMs(ttlSeconds)),
   };
 }
 

@@ -20,6 +20,8 @@ export interface SuiteContext {
    * the test ends) and, where the server owns expiry, expires `cacheKeys` whose TTL ran out.
    */
   passTime(ms: number, cacheKeys: string[]): Promise<void>;
+  /** True where the server expires cache entries itself, in real time (Redis `PX`). */
+  serverOwnsExpiry(): boolean;
   /** Counts the server connections of the test's store, where the harness can (else undefined). */
   connectionCounter(): (() => Promise<number>) | undefined;
 }
@@ -74,6 +76,10 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
       clock ??= shiftClock();
       clock.advance(ms);
       await store.passServerTime?.(ms, cacheKeys);
+    },
+    serverOwnsExpiry() {
+      if (!store) throw new Error('conformance: store used outside a test');
+      return store.passServerTime !== undefined;
     },
     async newStore() {
       const fresh = await harness.createStore();

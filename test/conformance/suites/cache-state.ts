@@ -1,5 +1,10 @@
 /** Conformance: the TTL cache and system state (expiry, purge, distinct keys, listing). */
-import { compareCodePoints, parseTimestamp, ValidationError } from '../../../src/core/index.js';
+import {
+  compareCodePoints,
+  formatEpochMs,
+  parseTimestamp,
+  ValidationError,
+} from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
 
 /** Keys that a naive file-name mapping would merge (D3), plus awkward ones. */
@@ -98,6 +103,53 @@ export function cacheAndStateTests(ctx: SuiteContext): void {
       expect(await s.loadCacheEntry('k')).toEqual({ v: 2 });
       expect(await s.purgeExpiredCache()).toBe(0);
       expect(await s.listCacheKeys()).toEqual(['k']);
+    });
+
+    it('gives a TTL its length to the microsecond, rounded up to a millisecond and at least 1 ms', async () => {
+      // Until 2026-12-03 the expiry was cut down to the millisecond: a TTL of 0.0004 s stored an
+      // entry already expired (a load right after missed) and 1.0004 s lived 1,000 ms.
+      const s = ctx.storage();
+      const lives: Array<[ttlSeconds: number, ms: number]> = [
+        [0.0004, 1],
+        [1e-9, 1],
+        [0.0015, 2],
+        [1.0004, 1001],
+        [1.005, 1005],
+        [1.1, 1100], // 1.1 × 1000 is 1100.0000000000002: not 1,101
+        [1.0000004, 1000], // under a microsecond, as Python's timedelta drops it
+      ];
+      const single = lives.map((_, i) => `one-${i}`);
+      const batched = lives.map((_, i) => `batch-${i}`);
+      const at = Math.trunc(Date.now()) + 24 * 3600_000;
+      const clock = jest.spyOn(Date, 'now').mockReturnValue(at);
+      try {
+        for (const [i, [ttl]] of lives.entries()) await s.storeCacheEntry(single[i] ?? '', { i }, ttl);
+        await s.storeCacheEntries(
+          lives.map(([ttl], i) => ({ key: batched[i] ?? '', data: { i }, ttlSeconds: ttl })),
+        );
+        const records = await s.loadCacheRecords([...single, ...batched]);
+        for (const [n, record] of records.entries()) {
+          const i = n % lives.length;
+          const ms = lives[i]?.[1] ?? NaN;
+          // The server's own expiry (Redis PX) runs in real time: 1 or 2 ms may be over already.
+          if (record === null && ctx.serverOwnsExpiry() && ms < 1000) continue;
+          expect([n, record]).toEqual([
+            n,
+            { data: { i }, storedAt: formatEpochMs(at), expiresAt: formatEpochMs(at + ms) },
+          ]);
+        }
+        for (const [i, [, ms]] of lives.entries()) {
+          const keys = [single[i] ?? '', batched[i] ?? ''];
+          if (ms >= 1000) {
+            clock.mockReturnValue(at + ms - 1);
+            expect(await s.loadCacheEntries(keys)).toEqual([{ i }, { i }]);
+          }
+          clock.mockReturnValue(at + ms);
+          expect(await s.loadCacheEntries(keys)).toEqual([null, null]);
+        }
+      } finally {
+        clock.mockRestore();
+      }
     });
 
     it('refuses a TTL that is not a positive finite number (D5), writing nothing', async () => {
