@@ -3,28 +3,26 @@ import { ReadOnlyError, StoreNotFoundError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { StorageFactory } from '../factory/index.js';
-import {
-  MIGRATION_MARKER_KEY,
-  MigrationAbortedError,
-  MigrationRefusedError,
-  migrateStorage,
-} from '../migration/index.js';
+import { migrateStorage } from '../migration/index.js';
 import { type BackendSpec, sameStore } from './backend-spec.js';
 import { formatMigrationSummary, formatReport, printable } from './format.js';
 import {
   asCliError,
   assertExists,
   closeAll,
+  closeWithin,
   CliError,
   createStore,
   errorText,
   EXIT,
+  INTERRUPTED_CLOSE_WAIT_MS,
   openError,
   type OpenOptions,
   openStore,
   redactOutput,
   resolveSpec,
 } from './open.js';
+import { MARKER_READ_WAIT_MS, type MarkerRead, migrationError, readMarkerWithin } from './migrate-failure.js';
 import { createProgressRenderer, type ProgressStream } from './progress.js';
 
 /** Where the CLI writes: results on stdout, progress and messages on stderr. */
@@ -116,6 +114,7 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
   const controller = new AbortController();
   const stopListening = onInterrupt(() => controller.abort(new Error('interrupted')));
   const { signal } = controller;
+  let marker: MarkerRead | undefined;
   try {
     // Printed before the stores open: opening a store may take its connect timeout, and an
     // interrupt meanwhile ends the command at once (exit 130).
@@ -151,57 +150,15 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
   } catch (error) {
     renderer.stop();
     const target = dryRun ? undefined : stores[1];
-    throw migrationError(error, dryRun, target !== undefined && (await holdsNoMarker(target)));
+    marker = target === undefined ? 'unread' : await readMarkerWithin(target, MARKER_READ_WAIT_MS);
+    throw migrationError(error, dryRun, marker);
   } finally {
     stopListening();
-    await closeAll(stores);
+    // A target that did not answer in time still has the read running; its close would wait
+    // for it (its driver's timeout): given up after a while, and the process exits (runMain).
+    if (marker === 'unanswered') await closeWithin(stores, INTERRUPTED_CLOSE_WAIT_MS);
+    else await closeAll(stores);
   }
-}
-
-/**
- * Whether `target` holds no resume marker (`false` when that cannot be read). A migration
- * writes its marker before any other write and removes it only when it succeeds, so a failed
- * run that left none wrote nothing (it failed reading the source's chain counts or the target).
- */
-async function holdsNoMarker(target: StorageInterface): Promise<boolean> {
-  try {
-    return (await target.loadSystemState(MIGRATION_MARKER_KEY)) === null;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The CLI error of a failed migration. A dry run wrote nothing, nor did a run that failed
- * before its first write (`unwritten`): exit 2, as a refusal, with nothing to resume.
- */
-function migrationError(error: unknown, dryRun: boolean, unwritten: boolean): CliError {
-  if (error instanceof MigrationRefusedError) return asCliError(error, EXIT.usage);
-  // A target open read-only (a registered backend may be, whatever its spec says) refuses every
-  // write, its first one (the resume marker) included: nothing was written, as in the check above.
-  if (error instanceof ReadOnlyError) {
-    return new CliError(`${errorText(error)}: the target is read-only; open it writable`, EXIT.usage);
-  }
-  if (error instanceof MigrationAbortedError) {
-    return new CliError(
-      dryRun
-        ? 'Interrupted; nothing was written (dry run)'
-        : 'Interrupted; the target holds a partial copy: run the same command again to resume',
-      EXIT.interrupted,
-    );
-  }
-  if (error instanceof CliError) return error;
-  if (dryRun) return new CliError(`Dry run failed: ${errorText(error)}. Nothing was written`, EXIT.usage);
-  if (unwritten) {
-    return new CliError(
-      `Migration failed before writing anything: ${errorText(error)}. Nothing was written to the target`,
-      EXIT.usage,
-    );
-  }
-  return new CliError(
-    `Migration failed: ${errorText(error)}. The target holds a partial copy; run the same command again to resume`,
-    EXIT.error,
-  );
 }
 
 /** The store of a single-store command: `<backend spec>` or `--env FILE`. */

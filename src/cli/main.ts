@@ -31,7 +31,7 @@ import {
 } from './commands.js';
 import { redactUrlsInText } from '../core/redact.js';
 import { CLI_LISTINGS, listCommand, type ListCommandOptions } from './list-command.js';
-import { EXIT } from './open.js';
+import { EXIT, storesLeftClosing } from './open.js';
 import { packageVersion } from './version.js';
 import { searchCommand, type SearchCommandOptions } from './search-command.js';
 
@@ -236,7 +236,9 @@ export function runMain(argv: readonly string[], name = 'connectome-storage'): v
       // attempt still going would keep the process alive until its timeout: exit now. The
       // stores that had opened are closed, and on Linux stdout and stderr write synchronously
       // (nothing is lost).
-      if (code === EXIT.interrupted) process.exit(code);
+      // So too when a failed migration gave up closing a target that stopped answering
+      // (`closeWithin`): the read it gave up on would keep the process until its timeout.
+      if (code === EXIT.interrupted || storesLeftClosing()) process.exit(code);
     },
     (error: unknown) => {
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

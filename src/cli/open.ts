@@ -229,6 +229,30 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
   });
 }
 
+let leftClosing = false;
+
+/** True once a command gave up waiting for a store to close ({@link closeWithin}): the process then exits at once. */
+export function storesLeftClosing(): boolean {
+  return leftClosing;
+}
+
+/**
+ * {@link closeAll}, waiting at most `ms`: a store with a call still running against an
+ * unreachable server closes only once its driver times out. After that wait the command goes
+ * on and the process exits when it ends ({@link storesLeftClosing}).
+ */
+export async function closeWithin(
+  stores: readonly (StorageInterface | undefined)[],
+  ms: number,
+): Promise<void> {
+  let closed = false;
+  const closing = closeAll(stores).then(() => {
+    closed = true;
+  });
+  await settledWithin(closing, ms);
+  if (!closed) leftClosing = true;
+}
+
 /** Shuts stores down, ignoring failures (used on the way out). */
 export async function closeAll(stores: readonly (StorageInterface | undefined)[]): Promise<void> {
   await Promise.all(stores.map((store) => store?.shutdown().catch(() => undefined)));
