@@ -66,9 +66,10 @@ export interface AtomicWriteOptions {
    */
   beforeCommit?: () => void;
   /**
-   * Creates the missing parent folder; called once if the temp file cannot be created for lack
-   * of it. Returns the folders that gained an entry (see {@link makeDirUnder}): they are synced
-   * after the file, before the write resolves.
+   * Creates the missing parent folder; called when the temp file cannot be created for lack of
+   * it (again if the folder vanishes before the open, a few times at most). Returns the folders
+   * that gained an entry (see {@link makeDirUnder}): they are synced after the file, before the
+   * write resolves.
    */
   createDir?: () => Promise<string[]>;
   /** Calls `createDir` before the first try (the folder is likely missing), saving a failed open. */
@@ -110,17 +111,26 @@ export interface WrittenTemp {
   identity: FileIdentity | undefined;
 }
 
+/**
+ * Opens at most this many times a temp file whose folder vanishes between its creation and the
+ * open: an empty conversation folder may be removed at any time by a write that gave up before
+ * its lock (see `FolderFiles.replaceInConversation`), once per such write.
+ */
+const OPEN_ATTEMPTS = 5;
+
 async function openTemp(temp: string, options: AtomicWriteOptions): Promise<[number, string[]]> {
-  if (options.createDirFirst && options.createDir) {
-    const newDirs = await options.createDir();
-    return [await openFd(temp, 'wx'), newDirs];
-  }
-  try {
-    return [await openFd(temp, 'wx'), []];
-  } catch (error) {
-    if (!isMissing(error) || !options.createDir) throw error;
-    const newDirs = await options.createDir();
-    return [await openFd(temp, 'wx'), newDirs];
+  const { createDir } = options;
+  if (!createDir) return [await openFd(temp, 'wx'), []];
+  const newDirs = new Set<string>();
+  let create = options.createDirFirst === true;
+  for (let attempt = 1; ; attempt += 1) {
+    if (create) for (const dir of await createDir()) newDirs.add(dir);
+    try {
+      return [await openFd(temp, 'wx'), [...newDirs]];
+    } catch (error) {
+      if (!isMissing(error) || attempt >= OPEN_ATTEMPTS) throw error;
+      create = true;
+    }
   }
 }
 

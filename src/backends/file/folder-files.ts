@@ -142,9 +142,14 @@ export class FolderFiles {
     // only when this write backed up an old file (decided under the lock).
     const backedUp = laterAnswer();
     const tracked = this.listener !== null || LIST_FIELDS[path.basename(file)] !== undefined;
+    let madeDir = false;
     const staged = stageJson(dir, path.basename(file), envelope, {
       pretty: this.pretty,
-      createDir: () => makeDirUnder(this.layout.baseDir, dir),
+      createDir: async () => {
+        const made = await makeDirUnder(this.layout.baseDir, dir);
+        madeDir ||= made.length > 0;
+        return made;
+      },
       createDirFirst: !this.knownDirs.has(dir),
       identity: tracked || (this.backups.enabled && backedUp.answer),
       sharedSyncDirs: this.layout.fixedDirs,
@@ -171,7 +176,14 @@ export class FolderFiles {
       });
     } finally {
       backedUp.give(false); // no answer yet (the lock or the backup failed): the temp file closes
-      if (!handedOver) await discardStaged(staged);
+      if (!handedOver) {
+        await discardStaged(staged);
+        // The folder this write made is litter if nothing else is in it. Removed without the
+        // lock (this write never had it): rmdir fails on a folder holding another writer's
+        // file, and a writer that made the folder and lost it before its open makes it again
+        // (`openTemp`); a staged one, which lost its temp file, writes again under the lock.
+        if (madeDir) await fs.promises.rmdir(dir).catch(() => undefined);
+      }
     }
   }
 
