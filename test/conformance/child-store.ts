@@ -8,12 +8,14 @@ import type { ChildStoreSpec } from './harness.js';
 
 /**
  * Opens and initializes the store `spec` describes, with `extra` config on top. A Redis Cluster
- * client it makes is pushed to `clients`, for the child to disconnect when it is done.
+ * client it makes is pushed to `clients`, for the child to disconnect when it is done;
+ * `beforeInitialize` runs once the backend is loaded, just before `initialize()` starts.
  */
 export async function openChildStore(
   spec: ChildStoreSpec,
   extra: Record<string, unknown> = {},
   clients: Cluster[] = [],
+  beforeInitialize: () => void = () => undefined,
 ): Promise<StorageInterface> {
   const config = { ...spec.config, ...extra };
   // Only the backend in use is loaded: a child's start-up is most of its time.
@@ -32,6 +34,7 @@ export async function openChildStore(
       storage = new RedisStorage({ ...config, client });
     } else storage = new RedisStorage(config);
   }
+  beforeInitialize();
   await storage.initialize();
   return storage;
 }

@@ -10,16 +10,21 @@ import type { ChildStoreSpec } from './harness.js';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Starts `script` (a file of test/conformance/) as writer `writer` of the store `spec` describes. */
+/** Starts `script` (a file of test/conformance/) as writer `writer` of the store `spec` describes; `extra` follows the seed. */
 export function startChildWriter(
   script: 'multi-process.child.ts' | 'crash.child.ts',
   spec: ChildStoreSpec,
   writer: string,
   seed: number,
+  extra: string[] = [],
 ): ChildProcessByStdio<null, Readable, Readable> {
   const file = join(ROOT, 'test', 'conformance', script);
-  return spawn(process.execPath, ['--import', 'tsx', file, JSON.stringify(spec), writer, String(seed)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', file, JSON.stringify(spec), writer, String(seed), ...extra],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 }

@@ -3,6 +3,8 @@
  * before each call starts and one after it finishes (the parent then kills it mid-write).
  */
 
+import { bucketOf } from '../../src/backends/redis/keys.js';
+
 /** One record a call writes (a memory, a chain, or a whole value under a key). */
 export interface CrashWrite {
   /** `trim` (value: keepLast) and `deleteChains` write no record: they change an agent's chains. */
@@ -23,5 +25,26 @@ export interface CrashCall {
   writes: CrashWrite[];
 }
 
-/** One line of a child's stdout. */
-export type CrashLine = { ready: true } | CrashCall | { done: number };
+/**
+ * One line of a child's stdout: `init` just before `initialize()` starts, `ready` once it is
+ * done, `end` once a child given a call count has finished them all and shut down.
+ */
+export type CrashLine = { init: true } | { ready: true } | CrashCall | { done: number } | { end: true };
+
+/** What a crash child does: the mixed workload, only open the store, or only cache batches. */
+export type CrashMode = 'mixed' | 'init' | 'cache';
+
+/**
+ * The cache keys of the `cache` mode's batches: three in each of four Redis buckets (a Redis
+ * Cluster writes a batch per bucket), found by the backend's own bucket hash.
+ */
+export function cacheBatchKeys(): string[][] {
+  const groups = new Map<number, string[]>();
+  for (let i = 0; ; i += 1) {
+    const key = `q${i}`;
+    const group = groups.get(bucketOf('k', key)) ?? [];
+    groups.set(bucketOf('k', key), [...group, key]);
+    const full = [...groups.values()].filter((keys) => keys.length >= 3);
+    if (full.length === 4) return full.map((keys) => keys.slice(0, 3));
+  }
+}

@@ -3,15 +3,25 @@
  * (a {@link ChildStoreSpec} as JSON) and writes as writer `<writer>` in four lanes at once until
  * it is killed. Each call is logged on stdout (one JSON line, written synchronously) BEFORE it
  * starts and again once it has finished, so the parent knows which calls had certainly landed
- * when the SIGKILL came and which (at most one per lane) may or may not have.
- * Usage: tsx crash.child.ts <spec json> <writer> <seed>
+ * when the SIGKILL came and which (at most one per lane) may or may not have. `mode` `init`
+ * only opens the store (announced before `initialize()` starts) and waits to be killed; `cache`
+ * writes only cache batches over {@link cacheBatchKeys}. Given `calls`, each lane makes that many
+ * more calls once the child gets SIGUSR2, then the child shuts down, prints `{"end":true}`, exits.
+ * Usage: tsx crash.child.ts <spec json> <writer> <seed> [mixed|init|cache] [calls]
  */
 import { writeSync } from 'node:fs';
+import type { Cluster } from 'ioredis';
 import type { JsonObject } from '../../src/core/index.js';
 import { seededRandom } from '../../bench/random.js';
 import { openChildStore } from './child-store.js';
 import type { ChildStoreSpec } from './harness.js';
-import type { CrashCall, CrashLine, CrashWrite } from './crash-log.js';
+import {
+  cacheBatchKeys,
+  type CrashCall,
+  type CrashLine,
+  type CrashMode,
+  type CrashWrite,
+} from './crash-log.js';
 
 /** Synchronous, so a line is out before the call it announces starts (or the process dies). */
 function emit(line: CrashLine): void {
@@ -28,11 +38,27 @@ function emit(line: CrashLine): void {
 }
 
 async function main(): Promise<void> {
-  const [specJson, writer, seedText] = process.argv.slice(2);
+  const [specJson, writer, seedText, modeText = 'mixed', callsText] = process.argv.slice(2);
   if (!specJson || !writer || !seedText) throw new Error('usage: crash.child.ts <spec json> <writer> <seed>');
+  const mode = modeText as CrashMode;
   const random = seededRandom(Number(seedText));
-  const s = await openChildStore(JSON.parse(specJson) as ChildStoreSpec);
+  const clients: Cluster[] = [];
+  const s = await openChildStore(JSON.parse(specJson) as ChildStoreSpec, {}, clients, () =>
+    emit({ init: true }),
+  );
   emit({ ready: true });
+  if (mode === 'init') {
+    setInterval(() => undefined, 60_000); // open, idle, until killed
+    return;
+  }
+  // Told to finish (SIGUSR2, given a call count): each lane's last call number, set at its next call.
+  let finishing = false;
+  process.on('SIGUSR2', () => (finishing = callsText !== undefined));
+  const ends = new Map<string, number>();
+  const going = (lane: string, i: number): boolean => {
+    if (finishing && !ends.has(lane)) ends.set(lane, i + Number(callsText));
+    return i < (ends.get(lane) ?? Infinity);
+  };
   let next = 0;
   const pick = (n: number): number => Math.floor(random() * n);
   /** A value naming its writer, lane and step throughout, so a mix of two writes cannot pass as one. */
@@ -51,7 +77,7 @@ async function main(): Promise<void> {
   };
 
   const memories = async (): Promise<void> => {
-    for (let i = 0; ; i += 1) {
+    for (let i = 0; going('memories', i); i += 1) {
       const id = `m${pick(3)}`;
       const items = Array.from({ length: 1 + pick(3) }, (_, part) => ({
         memoryId: `${writer}-${i}.${part}`,
@@ -65,7 +91,7 @@ async function main(): Promise<void> {
   };
 
   const chains = async (): Promise<void> => {
-    for (let i = 0; ; i += 1) {
+    for (let i = 0; going('chains', i); i += 1) {
       const batch = Array.from({ length: 1 + pick(3) }, (_, part) => ({ writer, i, part }));
       const writes = batch.map((value) => ({ kind: 'chain' as const, id: 'chains', value }));
       if (batch.length === 1)
@@ -76,7 +102,7 @@ async function main(): Promise<void> {
 
   // Appends to a second agent that the same lane trims and deletes (the file backend journals those).
   const trims = async (): Promise<void> => {
-    for (let i = 0; ; i += 1) {
+    for (let i = 0; going('trims', i); i += 1) {
       const roll = random();
       if (roll < 0.1) {
         await run('deleteReasoningChains', [{ kind: 'deleteChains', id: 'trimmed', value: null }], () =>
@@ -96,7 +122,7 @@ async function main(): Promise<void> {
   };
 
   const overwrites = async (): Promise<void> => {
-    for (let i = 0; ; i += 1) {
+    for (let i = 0; going('overwrites', i); i += 1) {
       const value = valueOf('o', i);
       const roll = random();
       if (roll < 0.2) {
@@ -136,7 +162,20 @@ async function main(): Promise<void> {
     }
   };
 
-  await Promise.all([memories(), chains(), trims(), overwrites()]);
+  // One batch of every key, in four buckets (a cluster's batch is one script per bucket).
+  const cacheBatches = async (): Promise<void> => {
+    const keys = cacheBatchKeys().flat();
+    for (let i = 0; going('cache', i); i += 1) {
+      const entries = keys.map((key, n) => ({ key, data: { writer, i, n } }));
+      const writes = entries.map((e) => ({ kind: 'cache' as const, id: e.key, value: e.data }));
+      await run('storeCacheEntries', writes, () => s.storeCacheEntries(entries));
+    }
+  };
+
+  await Promise.all(mode === 'cache' ? [cacheBatches()] : [memories(), chains(), trims(), overwrites()]);
+  await s.shutdown();
+  for (const client of clients) client.disconnect();
+  emit({ end: true });
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 /** End-state checks of the crash suite: every record is some call's write, batches keep their rule. */
 import type { StorageInterface } from '../../../src/core/index.js';
 import type { ChildStoreSpec } from '../harness.js';
+import { bucketOf } from '../../../src/backends/redis/keys.js';
 import type { CrashCall, CrashWrite } from '../crash-log.js';
 
 /** A call of a killed child, and whether it had finished. */
@@ -11,15 +12,24 @@ export interface LoggedCall extends CrashCall {
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 const brief = (v: unknown): string => JSON.stringify(v)?.slice(0, 100) ?? 'undefined';
 
-/** The values a key may hold: its last finished write's (or nothing), or any later unfinished one's. */
-function candidates(calls: LoggedCall[], kind: CrashWrite['kind'], id: string): unknown[] {
-  const writes = calls.flatMap((call) =>
-    call.writes
-      .filter((w) => w.kind === kind && w.id === id)
-      .map((w) => ({ value: w.value, done: call.done })),
-  );
-  const last = writes.map((w) => w.done).lastIndexOf(true);
-  return [last < 0 ? null : writes[last]!.value, ...writes.slice(last + 1).map((w) => w.value)];
+/**
+ * The values a key may hold, given each writer's calls (in start order): any writer's last
+ * finished write or a later unfinished one of it; nothing only while no writer finished one.
+ */
+function candidates(writers: LoggedCall[][], kind: CrashWrite['kind'], id: string): unknown[] {
+  const found: unknown[] = [];
+  let finished = false;
+  for (const calls of writers) {
+    const writes = calls.flatMap((call) =>
+      call.writes
+        .filter((w) => w.kind === kind && w.id === id)
+        .map((w) => ({ value: w.value, done: call.done })),
+    );
+    const last = writes.map((w) => w.done).lastIndexOf(true);
+    if (last >= 0) finished = true;
+    found.push(...writes.slice(Math.max(last, 0)).map((w) => w.value));
+  }
+  return finished ? found : [null, ...found];
 }
 
 async function loadKey(s: StorageInterface, kind: CrashWrite['kind'], id: string): Promise<unknown> {
@@ -31,7 +41,8 @@ async function loadKey(s: StorageInterface, kind: CrashWrite['kind'], id: string
   return raw.length === 0 ? null : raw;
 }
 
-const KEYS: Array<[CrashWrite['kind'], string[]]> = [
+/** The keys the mixed workload writes, by kind. */
+export const KEYS: Array<[CrashWrite['kind'], string[]]> = [
   ['conversation', ['o0', 'o1', 'o2']],
   ['raw', ['o0', 'o1', 'o2']],
   ['chunk', ['o0', 'o1', 'o2']],
@@ -39,13 +50,20 @@ const KEYS: Array<[CrashWrite['kind'], string[]]> = [
   ['state', ['s0', 's1', 's2']],
 ];
 
-/** Every keyed record holds its last finished write, or a later unfinished one (or nothing). */
-export async function checkKeys(s: StorageInterface, calls: LoggedCall[]): Promise<Map<string, unknown>> {
+/**
+ * Every keyed record holds some writer's last finished write, or a later unfinished one (or
+ * nothing); `writers` holds each concurrent writer's calls (one list for writers one after another).
+ */
+export async function checkKeys(
+  s: StorageInterface,
+  writers: LoggedCall[][],
+  keys = KEYS,
+): Promise<Map<string, unknown>> {
   const finals = new Map<string, unknown>();
-  for (const [kind, ids] of KEYS) {
+  for (const [kind, ids] of keys) {
     for (const id of ids) {
       const actual = await loadKey(s, kind, id);
-      const allowed = candidates(calls, kind, id);
+      const allowed = candidates(writers, kind, id);
       if (!allowed.some((c) => same(c, actual))) {
         throw new Error(`${kind} ${id}: ${brief(actual)} is none of ${allowed.map(brief).join(', ')}`);
       }
@@ -55,25 +73,42 @@ export async function checkKeys(s: StorageInterface, calls: LoggedCall[]): Promi
   return finals;
 }
 
+/** The parts of a cache batch that land all or nothing (README atomicity table): the key, the bucket, the batch. */
+function cacheGroup(spec: ChildStoreSpec, key: string): string {
+  if (spec.backend === 'file') return key; // per key
+  if (spec.clusterNodes) return String(bucketOf('k', key)); // per bucket: one script per slot
+  return 'batch';
+}
+
 /**
- * An unfinished batch's parts that no later call wrote again landed or not by the README's rule
- * for the backend: all or nothing, or (file conversation batches) a prefix.
+ * An unfinished batch's parts that no later call (nor any call of `others`, concurrent writers)
+ * wrote again landed or not by the README's rule for the backend: all or nothing (a cache batch:
+ * per {@link cacheGroup}), or (file conversation batches) a prefix.
  */
 export function checkUnfinishedBatches(
   spec: ChildStoreSpec,
   calls: LoggedCall[],
   finals: Map<string, unknown>,
+  others: LoggedCall[] = [],
 ): void {
   calls.forEach((call, index) => {
     if (call.done || !['storeConversationBatch', 'storeCacheEntries'].includes(call.call)) return;
-    const later = calls.slice(index + 1).flatMap((c) => c.writes.map((w) => `${w.kind}/${w.id}`));
+    const later = [...calls.slice(index + 1), ...others].flatMap((c) =>
+      c.writes.map((w) => `${w.kind}/${w.id}`),
+    );
     const parts = call.writes.filter((w) => !later.includes(`${w.kind}/${w.id}`));
     if (parts.length < call.writes.length) return; // some part's outcome is hidden by a later write
     const landed = parts.map((w) => same(finals.get(`${w.kind}/${w.id}`), w.value));
     const label = `${call.call} #${call.n} landed ${JSON.stringify(landed)}`;
     if (call.call === 'storeCacheEntries') {
-      if (spec.backend === 'file' || spec.clusterNodes) return; // per key / per bucket
-      expect([label, new Set(landed).size]).toEqual([label, 1]);
+      const groups = new Map<string, boolean[]>();
+      parts.forEach((w, i) => {
+        const group = cacheGroup(spec, w.id);
+        groups.set(group, [...(groups.get(group) ?? []), landed[i]!]);
+      });
+      for (const [group, part] of groups) {
+        expect([label, group, new Set(part).size]).toEqual([label, group, 1]);
+      }
     } else if (spec.backend === 'file') {
       expect([
         label,
@@ -85,10 +120,19 @@ export function checkUnfinishedBatches(
   });
 }
 
-/** Every memory is some call's, in call order; finished calls all there, unfinished all or nothing. */
-export async function checkMemories(s: StorageInterface, calls: LoggedCall[]): Promise<void> {
+/**
+ * Every memory is some call's, in call order; finished calls all there, unfinished all or
+ * nothing. With `writer`, only that writer's memories (ids `<writer>-…`) are looked at.
+ */
+export async function checkMemories(
+  s: StorageInterface,
+  calls: LoggedCall[],
+  writer?: string,
+): Promise<void> {
   for (const id of ['m0', 'm1', 'm2']) {
-    const loaded = await s.loadMemories(id);
+    const all = await s.loadMemories(id);
+    const loaded =
+      writer === undefined ? all : all.filter((m) => String(m.memory_id).startsWith(`${writer}-`));
     const byId = new Map(loaded.map((m) => [m.memory_id as string, m]));
     expect(byId.size).toBe(loaded.length);
     const expected: string[] = [];
@@ -146,13 +190,18 @@ export async function checkTrims(s: StorageInterface, calls: LoggedCall[]): Prom
   }
 }
 
-/** The `chains` agent: finished appends in order, unfinished ones whole or absent, sequences increasing. */
-export async function checkChains(s: StorageInterface, calls: LoggedCall[]): Promise<void> {
+/**
+ * The `chains` agent: finished appends in order, unfinished ones whole or absent, sequences
+ * increasing. With `writer`, only that writer's chains are matched against its calls.
+ */
+export async function checkChains(s: StorageInterface, calls: LoggedCall[], writer?: string): Promise<void> {
   const loaded = await s.loadSequencedReasoningChains('chains');
   expect(loaded.map((item) => item.chain)).toEqual(await s.loadReasoningChains('chains'));
   for (let i = 1; i < loaded.length; i += 1)
     expect(loaded[i]!.sequence).toBeGreaterThan(loaded[i - 1]!.sequence);
-  const actual = loaded.map((item) => label(item.chain));
+  const actual = loaded
+    .map((item) => label(item.chain))
+    .filter((l) => writer === undefined || l.startsWith(`${writer}/`));
   let at = 0;
   for (const call of calls) {
     const mine = call.writes

@@ -8,14 +8,10 @@
  * locks are taken over) and, on the file backend, that no temp file or lock folder is left.
  * Runs for every setup whose instances share a store.
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { StorageInterface } from '../../../src/core/index.js';
 import { seededRandom } from '../../../bench/random.js';
 import type { SuiteContext } from '../context.js';
-import { startChildWriter } from '../child-writer.js';
-import type { ChildStoreSpec } from '../harness.js';
-import type { CrashLine } from '../crash-log.js';
+import { leftovers, runCrashChild } from '../crash-runs.js';
 import {
   checkChains,
   checkKeys,
@@ -28,73 +24,6 @@ import { expectStatsMatch } from './multi-process-checks.js';
 
 /** The kill delays (and the children's seeds) derive from this (`CRASH_SEED=n` tries others). */
 const SEED = Number(process.env.CRASH_SEED ?? 2300);
-
-/** Calls a child finishes at least before it is killed. */
-const MIN_FINISHED = 3;
-
-/** Starts a child, lets it write for `delayMs` once it is ready (and finish {@link MIN_FINISHED} calls), kills it; resolves with its calls in start order. */
-function runAndKill(
-  spec: ChildStoreSpec,
-  writer: string,
-  seed: number,
-  delayMs: number,
-): Promise<{ pid: number; calls: LoggedCall[] }> {
-  return new Promise((resolve, reject) => {
-    const child = startChildWriter('crash.child.ts', spec, writer, seed);
-    let stdout = '';
-    let stderr = '';
-    let timer: NodeJS.Timeout | undefined;
-    let due = false;
-    // Killed once the delay has passed and some calls have finished (a loaded machine may
-    // run none in the delay): a kill mid-write, not at start-up, whatever the load.
-    const killIfDue = (): void => {
-      if (due && (stdout.match(/"done"/g)?.length ?? 0) >= MIN_FINISHED) child.kill('SIGKILL');
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (!timer && stdout.includes('"ready":true')) {
-        timer = setTimeout(() => {
-          due = true;
-          killIfDue();
-        }, delayMs);
-      }
-      killIfDue();
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (_code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') {
-        reject(new Error(`crash child ${writer} ended by itself: ${stderr}`));
-        return;
-      }
-      const calls = new Map<number, LoggedCall>();
-      // The last line may be cut by the kill; JSON.parse would throw on it.
-      for (const text of stdout.split('\n')) {
-        let line: CrashLine;
-        try {
-          line = JSON.parse(text) as CrashLine;
-        } catch {
-          continue;
-        }
-        if ('n' in line) calls.set(line.n, { ...line, done: false });
-        else if ('done' in line) calls.get(line.done)!.done = true;
-      }
-      resolve({ pid: child.pid!, calls: [...calls.values()].sort((a, b) => a.n - b.n) });
-    });
-  });
-}
-
-/** Every writer mark, temp entry and lock folder left under `dir` (the lock file itself stays by design). */
-async function leftovers(dir: string, pids: number[]): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    const name = entry.name;
-    const deadMark = name.endsWith('.writer') && pids.some((pid) => name.includes(`-${pid}-`));
-    if (name.endsWith('.tmp') || name.endsWith('.lock') || deadMark) found.push(join(entry.parentPath, name));
-  }
-  return found;
-}
 
 /** Registers the crash test (skipped where instances do not share a store). */
 export function crashTests(ctx: SuiteContext): void {
@@ -114,7 +43,7 @@ export function crashTests(ctx: SuiteContext): void {
         const delay =
           Number(process.env.CRASH_DELAY_BASE ?? 100) +
           Math.floor(random() * Number(process.env.CRASH_DELAY_SPAN ?? 400));
-        const run = await runAndKill(spec, writer, SEED + n, delay);
+        const run = await runCrashChild(spec, writer, SEED + n, { at: 'write', delayMs: delay });
         calls.push(...run.calls);
         pids.push(run.pid);
       }
@@ -124,7 +53,7 @@ export function crashTests(ctx: SuiteContext): void {
         expect(await leftovers(String(spec.config.baseDir), pids)).toEqual([]);
       }
       for (const s of [fresh, watcher!]) {
-        const finals = await checkKeys(s, calls);
+        const finals = await checkKeys(s, [calls]);
         checkUnfinishedBatches(spec, calls, finals);
         await checkMemories(s, calls);
         await checkChains(s, calls);
