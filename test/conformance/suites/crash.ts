@@ -21,6 +21,7 @@ import {
   type LoggedCall,
 } from './crash-checks.js';
 import { expectStatsMatch } from './multi-process-checks.js';
+import { initKillTests } from './crash-init.js';
 
 /** The kill delays (and the children's seeds) derive from this (`CRASH_SEED=n` tries others). */
 const SEED = Number(process.env.CRASH_SEED ?? 2300);
@@ -85,5 +86,6 @@ export function crashTests(ctx: SuiteContext): void {
       await watcher!.shutdown();
       await fresh.shutdown();
     }, 30_000);
+    initKillTests(ctx);
   });
 }
