@@ -22,6 +22,7 @@ import {
 } from './crash-checks.js';
 import { expectStatsMatch } from './multi-process-checks.js';
 import { initKillTests } from './crash-init.js';
+import { concurrentKillTests } from './crash-concurrent.js';
 
 /** The kill delays (and the children's seeds) derive from this (`CRASH_SEED=n` tries others). */
 const SEED = Number(process.env.CRASH_SEED ?? 2300);
@@ -87,5 +88,6 @@ export function crashTests(ctx: SuiteContext): void {
       await fresh.shutdown();
     }, 30_000);
     initKillTests(ctx);
+    concurrentKillTests(ctx);
   });
 }
