@@ -15,7 +15,7 @@ export async function openChildStore(
   spec: ChildStoreSpec,
   extra: Record<string, unknown> = {},
   clients: Cluster[] = [],
-  beforeInitialize: () => void = () => undefined,
+  beforeInitialize: () => void | Promise<void> = () => undefined,
 ): Promise<StorageInterface> {
   const config = { ...spec.config, ...extra };
   // Only the backend in use is loaded: a child's start-up is most of its time.
@@ -34,7 +34,7 @@ export async function openChildStore(
       storage = new RedisStorage({ ...config, client });
     } else storage = new RedisStorage(config);
   }
-  beforeInitialize();
+  await beforeInitialize();
   await storage.initialize();
   return storage;
 }

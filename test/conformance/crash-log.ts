@@ -26,10 +26,12 @@ export interface CrashCall {
 }
 
 /**
- * One line of a child's stdout: `init` just before `initialize()` starts, `ready` once it is
- * done, `end` once a child given a call count has finished them all and shut down.
+ * One line of a child's stdout: `loaded` when an `init` child waits for SIGUSR2 to open the
+ * store, `init` just before `initialize()` starts, `ready` once it is done, `end` once a child
+ * given a call count has finished them all and shut down.
  */
-export type CrashLine = { init: true } | { ready: true } | CrashCall | { done: number } | { end: true };
+export type CrashLine =
+  { loaded: true } | { init: true } | { ready: true } | CrashCall | { done: number } | { end: true };
 
 /** What a crash child does: the mixed workload, only open the store, or only cache batches. */
 export type CrashMode = 'mixed' | 'init' | 'cache';

@@ -20,8 +20,8 @@ export type KillPlan =
    * {@link MIN_FINISHED} calls (mid-write, whatever the load).
    */
   | { at: 'write'; delayMs: number; startAfter?: Promise<unknown> }
-  /** `delayMs` after it announced `initialize()` (ready or not by then). */
-  | { at: 'init'; delayMs: number }
+  /** `delayMs` after it announced `initialize()` (ready or not by then); it opens once `openAfter` resolved. */
+  | { at: 'init'; delayMs: number; openAfter: Promise<unknown> }
   /**
    * Never: once `finishOn` resolves it is told to make `calls` more per lane and end; it must
    * end within `deadlineMs` of that, else it is killed and the run fails.
@@ -93,14 +93,23 @@ export function runCrashChild(
       });
     }
     let ready = false;
+    let loaded = false;
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
+      if (!loaded && plan.at === 'init' && stdout.includes('"loaded":true')) {
+        loaded = true;
+        void plan.openAfter.then(() => closed || child.kill('SIGUSR2'));
+      }
       if (!ready && stdout.includes('"ready":true')) {
         ready = true;
         onReady();
         if (plan.at === 'write') void (plan.startAfter ?? Promise.resolve()).then(() => arm(plan.delayMs));
       }
-      if (plan.at === 'init' && stdout.includes('"init":true')) arm(plan.delayMs);
+      if (plan.at === 'init' && stdout.includes('"init":true')) {
+        // No delay: killed here, not a timer tick later (a short open may be over by then).
+        if (plan.delayMs === 0) child.kill('SIGKILL');
+        else arm(plan.delayMs);
+      }
       killIfDue();
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

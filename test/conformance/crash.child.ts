@@ -4,7 +4,8 @@
  * it is killed. Each call is logged on stdout (one JSON line, written synchronously) BEFORE it
  * starts and again once it has finished, so the parent knows which calls had certainly landed
  * when the SIGKILL came and which (at most one per lane) may or may not have. `mode` `init`
- * only opens the store (announced before `initialize()` starts) and waits to be killed; `cache`
+ * loads the backend, waits for SIGUSR2, opens the store (announced before `initialize()`
+ * starts) and waits to be killed; `cache`
  * writes only cache batches over {@link cacheBatchKeys}. Given `calls`, each lane makes that many
  * more calls once the child gets SIGUSR2, then the child shuts down, prints `{"end":true}`, exits.
  * Usage: tsx crash.child.ts <spec json> <writer> <seed> [mixed|init|cache] [calls]
@@ -43,9 +44,19 @@ async function main(): Promise<void> {
   const mode = modeText as CrashMode;
   const random = seededRandom(Number(seedText));
   const clients: Cluster[] = [];
-  const s = await openChildStore(JSON.parse(specJson) as ChildStoreSpec, {}, clients, () =>
-    emit({ init: true }),
-  );
+  // An `init` child is started ahead (start-up is most of its time) and opens when told.
+  // `on`, not `once`: signal-exit (of the file backend's lock library) re-raises a signal that
+  // no other listener takes, which would kill the child.
+  const told = new Promise((resolve) => process.on('SIGUSR2', resolve));
+  const s = await openChildStore(JSON.parse(specJson) as ChildStoreSpec, {}, clients, async () => {
+    if (mode === 'init') {
+      emit({ loaded: true });
+      const alive = setInterval(() => undefined, 1000); // a signal listener alone keeps no process up
+      await told;
+      clearInterval(alive);
+    }
+    emit({ init: true });
+  });
   emit({ ready: true });
   if (mode === 'init') {
     setInterval(() => undefined, 60_000); // open, idle, until killed

@@ -21,7 +21,7 @@ const SEED = Number(process.env.CRASH_SEED ?? 2300) + 100;
 
 /** Kills inside the first open of a fresh store, then inside opens of the store holding data. */
 const FRESH_KILLS = 2;
-const DATA_KILLS = 3;
+const DATA_KILLS = 2;
 
 /** The tables, indexes, sequences, views, functions and constraints of a PostgreSQL schema, by name and kind. */
 async function schemaObjects(schema: string): Promise<string[]> {
@@ -68,22 +68,33 @@ export function initKillTests(ctx: SuiteContext): void {
     const spec: ChildStoreSpec | undefined = store.childSpec;
     if (!spec) throw new Error(`${ctx.harness.name}: a shared store needs a childSpec`);
     const random = seededRandom(SEED);
-    const runs: ChildRun[] = [];
-    const killOpens = async (count: number, name: string): Promise<void> => {
+    // Every child is started at once (start-up is most of a child's time); each opens when the
+    // one before it died, the data ones once the writer died.
+    let writerDied!: () => void;
+    const writerDead = new Promise<void>((resolve) => (writerDied = resolve));
+    const starts: Array<Promise<ChildRun>> = [];
+    const startKills = (count: number, name: string, first: Promise<unknown>): void => {
       for (let i = 0; i < count; i += 1) {
         // The first at once (mid-open whatever the load), the others up to the whole open.
         const delayMs = i === 0 ? 0 : Math.floor(random() * openMs);
-        runs.push(await runCrashChild(spec, `${name}${i}`, SEED + i, { at: 'init', delayMs }, 'init'));
+        const openAfter = i === 0 ? first : starts.at(-1)!.catch(() => undefined);
+        starts.push(runCrashChild(spec, `${name}${i}`, SEED + i, { at: 'init', delayMs, openAfter }, 'init'));
       }
     };
-    await killOpens(FRESH_KILLS, 'fresh');
+    startKills(FRESH_KILLS, 'fresh', Promise.resolve());
+    const freshKilled = starts.at(-1)!;
+    startKills(DATA_KILLS, 'data', writerDead);
     // A writer opens what the killed opens left, writes, and dies mid-write: the next opens
     // find its temp files, locks and mark (the file backend's start-up sweep).
-    const writer = await runCrashChild(spec, 'a', SEED, {
-      at: 'write',
-      delayMs: 100 + Math.floor(random() * 300),
-    });
-    await killOpens(DATA_KILLS, 'data');
+    let writer: ChildRun;
+    try {
+      await freshKilled;
+      const delayMs = 100 + Math.floor(random() * 300);
+      writer = await runCrashChild(spec, 'a', SEED, { at: 'write', delayMs });
+    } finally {
+      writerDied();
+    }
+    const runs = await Promise.all(starts);
     const inside = runs.filter((run) => !run.ready).length;
     // At least one kill per store state landed inside initialize() (the delay-0 ones).
     expect([ctx.harness.name, 'kills inside initialize()', inside >= 2]).toEqual([
