@@ -9,13 +9,16 @@ import type { ChildStoreSpec } from './harness.js';
 /**
  * Opens and initializes the store `spec` describes, with `extra` config on top. A Redis Cluster
  * client it makes is pushed to `clients`, for the child to disconnect when it is done;
- * `beforeInitialize` runs once the backend is loaded, just before `initialize()` starts.
+ * `beforeInitialize` runs once the backend is loaded, just before `initialize()` starts;
+ * `whileInitializing` right after it started (its first synchronous steps done, its first I/O
+ * pending).
  */
 export async function openChildStore(
   spec: ChildStoreSpec,
   extra: Record<string, unknown> = {},
   clients: Cluster[] = [],
   beforeInitialize: () => void | Promise<void> = () => undefined,
+  whileInitializing: () => void = () => undefined,
 ): Promise<StorageInterface> {
   const config = { ...spec.config, ...extra };
   // Only the backend in use is loaded: a child's start-up is most of its time.
@@ -35,6 +38,8 @@ export async function openChildStore(
     } else storage = new RedisStorage(config);
   }
   await beforeInitialize();
-  await storage.initialize();
+  const opening = storage.initialize();
+  whileInitializing();
+  await opening;
   return storage;
 }

@@ -60,7 +60,9 @@ export function runCrashChild(
   mode: CrashMode = 'mixed',
   onReady: () => void = () => undefined,
 ): Promise<ChildRun> {
-  const extra = plan.at === 'never' ? [mode, String(plan.calls)] : [mode];
+  // A kill at once inside initialize(): the child holds there until it comes (crash.child.ts).
+  const hold = plan.at === 'init' && plan.delayMs === 0;
+  const extra = plan.at === 'never' ? [mode, String(plan.calls)] : hold ? [mode, 'hold'] : [mode];
   return new Promise((resolve, reject) => {
     const child = startChildWriter('crash.child.ts', spec, writer, seed, extra);
     let stdout = '';

@@ -4,11 +4,11 @@
  * it is killed. Each call is logged on stdout (one JSON line, written synchronously) BEFORE it
  * starts and again once it has finished, so the parent knows which calls had certainly landed
  * when the SIGKILL came and which (at most one per lane) may or may not have. `mode` `init`
- * loads the backend, waits for SIGUSR2, opens the store (announced before `initialize()`
- * starts) and waits to be killed; `cache`
+ * loads the backend, waits for SIGUSR2, opens the store (announced once `initialize()` has
+ * started; told `hold`, it blocks there until killed) and waits to be killed; `cache`
  * writes only cache batches over {@link cacheBatchKeys}. Given `calls`, each lane makes that many
  * more calls once the child gets SIGUSR2, then the child shuts down, prints `{"end":true}`, exits.
- * Usage: tsx crash.child.ts <spec json> <writer> <seed> [mixed|init|cache] [calls]
+ * Usage: tsx crash.child.ts <spec json> <writer> <seed> [mixed|init|cache] [calls | hold (init)]
  */
 import { writeSync } from 'node:fs';
 import type { Cluster } from 'ioredis';
@@ -48,15 +48,27 @@ async function main(): Promise<void> {
   // `on`, not `once`: signal-exit (of the file backend's lock library) re-raises a signal that
   // no other listener takes, which would kill the child.
   const told = new Promise((resolve) => process.on('SIGUSR2', resolve));
-  const s = await openChildStore(JSON.parse(specJson) as ChildStoreSpec, {}, clients, async () => {
-    if (mode === 'init') {
-      emit({ loaded: true });
-      const alive = setInterval(() => undefined, 1000); // a signal listener alone keeps no process up
-      await told;
-      clearInterval(alive);
-    }
-    emit({ init: true });
-  });
+  const s = await openChildStore(
+    JSON.parse(specJson) as ChildStoreSpec,
+    {},
+    clients,
+    async () => {
+      if (mode === 'init') {
+        emit({ loaded: true });
+        const alive = setInterval(() => undefined, 1000); // a signal listener alone keeps no process up
+        await told;
+        clearInterval(alive);
+      }
+    },
+    () => {
+      // Announced once initialize() has started. Told to hold (a kill at once), the child then
+      // blocks its event loop until the kill comes, so that open cannot finish first however slow
+      // the parent is to read the line.
+      emit({ init: true });
+      if (mode === 'init' && callsText === 'hold')
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000);
+    },
+  );
   emit({ ready: true });
   if (mode === 'init') {
     setInterval(() => undefined, 60_000); // open, idle, until killed
