@@ -7,7 +7,6 @@ import path from 'node:path';
 import fse from 'fs-extra';
 import {
   type HealthProbe,
-  type JsonValue,
   logEvent,
   SEARCH_KINDS,
   type StorageLogger,
@@ -20,6 +19,7 @@ import type { FileLocks } from './file-lock.js';
 import { DATA_DIRS, type StoreLayout } from './layout.js';
 import { LoopTurns } from './loop-turns.js';
 import { mapConcurrent } from '../../core/concurrency.js';
+import { diskUsage } from '../disk-usage.js';
 import { isMissing, removeAbandonedTempEntries, tempEntryName } from './temp-files.js';
 
 /** Folders cleaned at once at start-up. */
@@ -176,17 +176,4 @@ async function probeWrite(layout: StoreLayout): Promise<string | null> {
     await fse.remove(probe).catch(() => undefined);
   }
   return writeError;
-}
-
-async function diskUsage(dir: string): Promise<JsonValue> {
-  try {
-    const s = await fse.promises.statfs(dir);
-    return {
-      total_bytes: s.blocks * s.bsize,
-      used_bytes: (s.blocks - s.bfree) * s.bsize,
-      free_bytes: s.bavail * s.bsize,
-    };
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
 }

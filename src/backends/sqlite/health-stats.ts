@@ -3,9 +3,9 @@
  * (`conversations_count`, `database_size_bytes`...), every count from one statement so they describe one snapshot.
  */
 import { statSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { formatEpochMs, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
+import { diskUsage } from '../disk-usage.js';
 import { countLiveOtherFormat } from './cache-expiry.js';
 import { isMemoryPath, type SqliteConnection } from './connection.js';
 import { isMissingIndexError } from './search-entries.js';
@@ -30,24 +30,14 @@ function fileSize(path: string): number {
  * SQLITE_FULL, yet the database still answers, and a write may still fit in a WAL that a
  * checkpoint left allocated, so the status stays what the query says (see README Guarantees).
  */
-async function diskUsage(dbPath: string): Promise<JsonValue> {
-  if (isMemoryPath(dbPath)) return null;
-  try {
-    const s = await statfs(dirname(dbPath));
-    return {
-      total_bytes: s.blocks * s.bsize,
-      used_bytes: (s.blocks - s.bfree) * s.bsize,
-      free_bytes: s.bavail * s.bsize,
-    };
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
+function dbDiskUsage(dbPath: string): Promise<JsonValue> {
+  return isMemoryPath(dbPath) ? Promise.resolve(null) : diskUsage(dirname(dbPath));
 }
 
 /** Runs a trivial query and reports the path, file size, journal mode, connection state and disk space. */
 export async function probeSqliteHealth(db: SqliteConnection): Promise<HealthProbe> {
   type Row = { ok: number; journal_mode: string; pages_bytes: number };
-  const [[row], disk] = await Promise.all([db.all<Row>('health check', SQL.health), diskUsage(db.path)]);
+  const [[row], disk] = await Promise.all([db.all<Row>('health check', SQL.health), dbDiskUsage(db.path)]);
   return {
     healthy: row?.ok === 1,
     details: {

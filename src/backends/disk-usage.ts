@@ -1,0 +1,20 @@
+/**
+ * The `disk_usage` health detail of the embedded backends: the space of the file system holding
+ * a store, as the Python reference's file backend reports it.
+ */
+import { statfs } from 'node:fs/promises';
+import type { JsonValue } from '../core/index.js';
+
+/** Total, used and free bytes of the file system holding `dir`, or `{ error }` when it cannot be read. */
+export async function diskUsage(dir: string): Promise<JsonValue> {
+  try {
+    const s = await statfs(dir);
+    return {
+      total_bytes: s.blocks * s.bsize,
+      used_bytes: (s.blocks - s.bfree) * s.bsize,
+      free_bytes: s.bavail * s.bsize,
+    };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
