@@ -81,7 +81,8 @@ export const SYSTEM_ENTRY_NAMES: EntryNames = {
 
 /**
  * Not part of the public API: the second argument of `FileStorage`'s constructor, which lets
- * tests put a case-folding file-system layer under the backend. @internal
+ * tests put a case-folding file-system layer under the backend. (Not tagged internal: the
+ * published constructor's declaration names it, and the build strips what is.)
  */
 export interface FileStorageInternals {
   /** How entry names become paths; the operating system's own by default. */

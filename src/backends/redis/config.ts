@@ -1,5 +1,4 @@
 /** Configuration of the Redis backend and the URL redaction used in every message. */
-import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import {
   ConfigError,
@@ -12,8 +11,26 @@ import {
 } from '../../core/index.js';
 import { checkConfigUrlParams } from '../../core/url-params.js';
 
-/** An `ioredis` client: a `Redis` connection or a `Cluster`. */
-export type RedisClient = Redis | Cluster;
+/**
+ * An `ioredis` client: a `Redis` connection or a `Cluster` instance. Typed by the members the
+ * store checks a given client for, not by ioredis's own types: those (ioredis 6.1) import the
+ * untyped `redis-errors`, so declarations that loaded them failed every user's strict type
+ * check with `skipLibCheck: false`, Redis user or not.
+ */
+export interface RedisClient {
+  /** The connection's state (`'ready'`, `'connecting'`, …). */
+  readonly status: string;
+  /** Runs a loaded script. */
+  evalsha(...args: never[]): unknown;
+  /** Runs a script. */
+  eval(...args: never[]): unknown;
+  /** Reads a string key. */
+  get(...args: never[]): unknown;
+  /** Writes a string key. */
+  set(...args: never[]): unknown;
+  /** Closes the connection. */
+  disconnect(...args: never[]): unknown;
+}
 
 /** Options of {@link RedisStorage}. */
 export interface RedisStorageConfig extends SharedStorageOptions {

@@ -6,7 +6,8 @@
 import type { Redis } from 'ioredis';
 import { BackendUnavailableError, CorruptDataError, StorageError } from '../../core/index.js';
 import { logEvent, redactUrl } from '../../core/index.js';
-import { type RedisClient, type ResolvedRedisConfig } from './config.js';
+import type { ResolvedRedisConfig } from './config.js';
+import type { IoredisClient } from './ioredis-client.js';
 import { type LuaScript, runScript } from './scripts.js';
 import { TickBatcher } from './tick-batcher.js';
 
@@ -54,7 +55,7 @@ export class RedisConnection {
   private readonly batcher: TickBatcher | undefined;
 
   private constructor(
-    readonly client: RedisClient,
+    readonly client: IoredisClient,
     /** True when this storage created the client (and so closes it). */
     private readonly owned: boolean,
     /** Redacted URL, or a description of the given client, for messages. */
@@ -69,7 +70,8 @@ export class RedisConnection {
     if (config.client !== undefined) {
       const isCluster = (config.client as { isCluster?: boolean }).isCluster === true;
       return new RedisConnection(
-        config.client,
+        // Checked for these members by the config; ioredis's full type stays out of the public one.
+        config.client as unknown as IoredisClient,
         false,
         isCluster ? 'given ioredis Cluster' : 'given ioredis client',
         config.commandTimeout,
@@ -160,7 +162,7 @@ export class RedisConnection {
    * `what`. On a client this storage opened, the call first waits for the connection (there
    * is no offline queue), and is never sent once the timeout has rejected it.
    */
-  async run<T>(what: string, call: (client: RedisClient) => Promise<T>): Promise<T> {
+  async run<T>(what: string, call: (client: IoredisClient) => Promise<T>): Promise<T> {
     this.active += 1;
     try {
       if (this.batcher !== undefined && this.client.status === 'ready') {
@@ -182,7 +184,7 @@ export class RedisConnection {
   }
 
   /** A call while the connection is not ready (or on a given client): bounded by our own timer. */
-  private attempt<T>(call: (client: RedisClient) => Promise<T>): Promise<T> {
+  private attempt<T>(call: (client: IoredisClient) => Promise<T>): Promise<T> {
     let gaveUp = false;
     const send = async (): Promise<T> => {
       const status = this.client.status;

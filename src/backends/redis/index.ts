@@ -2,4 +2,4 @@
 export { RedisStorage } from './redis-storage.js';
 export type { RedisClient, RedisStorageConfig } from './config.js';
 export { DEFAULT_KEY_PREFIX, DEFAULT_REDIS_URL } from './config.js';
-export { inspectLayout, type LayoutState, RedisUpgradeRequiredError } from './layout.js';
+export { inspectLayout, type LayoutState, RedisUpgradeRequiredError } from './layout-state.js';

@@ -1,54 +1,12 @@
 /**
- * Which key layout a prefix holds, and the open step that creates a new store or upgrades a
- * v1 one (see `upgrade.ts`). A read-only open can call {@link inspectLayout} alone.
+ * The open step that creates a new store or upgrades a v1 one (see `upgrade.ts`); which layout
+ * a prefix holds is `layout-state.ts` (a read-only open calls {@link inspectLayout} alone).
  */
-import { CorruptDataError, StoreNeedsUpgradeError, StoreNotFoundError } from '../../core/index.js';
-import type { RedisClient } from './config.js';
+import { CorruptDataError, StoreNotFoundError } from '../../core/index.js';
 import type { RedisConnection } from './connection.js';
-import {
-  BUCKET_COUNT,
-  KeyLayout,
-  LAYOUT_VERSION,
-  UPGRADING_LAYOUT_VERSION,
-  V1_LAYOUT_VERSION,
-} from './keys.js';
+import { BUCKET_COUNT, KeyLayout, LAYOUT_VERSION } from './keys.js';
+import { describeRedisStore, inspectLayout, RedisUpgradeRequiredError } from './layout-state.js';
 import { upgradeFromV1, type UpgradeHooks } from './upgrade.js';
-
-/** What a prefix holds: nothing, the v1 layout, the v2 layout, or a v1 -> v2 upgrade under way. */
-export type LayoutState = 'missing' | 'v1' | 'v2' | 'upgrading';
-
-/**
- * A read-only open of a prefix that holds the v1 layout (or a v1 -> v2 upgrade that did not
- * finish): open it once writable, which upgrades it in place.
- */
-export class RedisUpgradeRequiredError extends StoreNeedsUpgradeError {
-  constructor(
-    store: string,
-    readonly prefix: string,
-    readonly layout: 'v1' | 'upgrading',
-  ) {
-    super('redis', store, 1, Number(LAYOUT_VERSION));
-  }
-}
-
-/** The store as messages name it: the server (`label` is already redacted) and the key prefix. */
-export function describeRedisStore(label: string, prefix: string): string {
-  return `${label} prefix ${JSON.stringify(prefix)}`;
-}
-
-/** The layout at `prefix` (one GET); an unknown version is `CorruptDataError`. */
-export async function inspectLayout(client: RedisClient, prefix: string): Promise<LayoutState> {
-  const keys = new KeyLayout(prefix);
-  const version = await client.get(keys.store.layout);
-  if (version === UPGRADING_LAYOUT_VERSION) return 'upgrading';
-  if (version === null) return 'missing';
-  if (version === V1_LAYOUT_VERSION) return 'v1';
-  if (version === LAYOUT_VERSION) return 'v2';
-  throw new CorruptDataError(
-    `redis key ${keys.store.layout}`,
-    `key layout version ${JSON.stringify(version)} is not supported (this library writes ${LAYOUT_VERSION})`,
-  );
-}
 
 /** What the open step may do. */
 export interface PrepareOptions {

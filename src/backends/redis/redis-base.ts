@@ -22,7 +22,8 @@ import { decodeObject } from './codec.js';
 import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
 import { RedisConnection } from './connection.js';
 import { KeyLayout } from './keys.js';
-import { describeRedisStore, prepareLayout, RedisUpgradeRequiredError } from './layout.js';
+import { prepareLayout } from './layout.js';
+import { describeRedisStore, RedisUpgradeRequiredError } from './layout-state.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
 import { evictionWarning, readEvictionPolicies } from './eviction.js';
 import { emptyRawSweepPending, repairEmptyRawLists, withoutEmptyRawIds } from './empty-raw-repair.js';
@@ -51,7 +52,7 @@ export abstract class RedisStorageBase extends StorageInterface {
   private pendingUpgrade: RedisUpgradeRequiredError | undefined;
   /** A read-only open of a store not swept of earlier versions' empty raw lists (`empty-raw-repair.ts`). */
   private emptyRawPending = false;
-  /** The native full-text index (see `search-index.ts`). */
+  /** The native full-text index (see `search-index.ts`). @internal (as {@link redis}) */
   protected readonly index: RedisSearchIndex;
 
   /** Validates the config (throws `ConfigError`); connects in `initialize()`. */
@@ -75,7 +76,11 @@ export abstract class RedisStorageBase extends StorageInterface {
     return this.keys.prefix;
   }
 
-  /** The open connection (rejects when a read-only open found a store that needs an upgrade). */
+  /**
+   * The open connection (rejects when a read-only open found a store that needs an upgrade).
+   * @internal Kept out of the published declarations, which must not load ioredis's own types
+   * (see `RedisClient` in `config.ts`).
+   */
   protected get redis(): RedisConnection {
     // Only reachable when shutdown() ran while a call was on its way.
     if (!this.connection) throw new NotInitializedError(this.storageType, 'a call', 'closed');
@@ -181,6 +186,7 @@ export abstract class RedisStorageBase extends StorageInterface {
    * How the any-kind conversation index is read: as stored, unless this is a read-only open of
    * a store whose empty raw-list sweep has not run (a writable open sweeps at open), whose
    * listings then leave out the ids the sweep would remove, reading them without writing.
+   * @internal (as {@link redis})
    */
   protected conversationIdFilter(): IdFilter | undefined {
     if (!this.emptyRawPending) return undefined;

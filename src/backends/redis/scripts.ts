@@ -10,7 +10,7 @@
  * `memory-scripts.ts`.
  */
 import { createHash } from 'node:crypto';
-import type { RedisClient } from './config.js';
+import type { IoredisClient } from './ioredis-client.js';
 import { SEARCH_LUA } from './search-lua.js';
 
 /** A Lua script, run by SHA with a fallback to its source when the server does not know it. */
@@ -157,7 +157,7 @@ function isNoScript(error: unknown): boolean {
 
 /** Runs a script by SHA, loading it by source when the server has not seen it yet. */
 export async function runScript(
-  client: RedisClient,
+  client: IoredisClient,
   script: LuaScript,
   keys: string[],
   args: Array<string | number>,
