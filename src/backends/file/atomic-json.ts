@@ -7,11 +7,19 @@ import path from 'node:path';
 import { CorruptDataError, type JsonValue, parseStoredJson } from '../../core/index.js';
 import { ioError } from './durable-dirs.js';
 import { closeFdNow, fsyncFd, openFd, readFileAndStat, readFileAndStatSync, writeAllFd } from './fd-io.js';
+import { unsyncedEntry } from './durable-entries.js';
 import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolders } from './folder-sync.js';
 import { formatListEnvelope } from './list-format.js';
 import { isMissing, tempEntryName } from './temp-files.js';
 
-export { ensureDirDurable, ensureDirUnder, fsyncDir, ioError, makeDirUnder } from './durable-dirs.js';
+export {
+  ensureDirDurable,
+  ensureDirsDurable,
+  ensureDirUnder,
+  fsyncDir,
+  ioError,
+  makeDirUnder,
+} from './durable-dirs.js';
 
 /**
  * JSON text as the reference's `json.dump(..., ensure_ascii=False)` writes it: 2-space indent
@@ -144,8 +152,13 @@ export async function writeTemp(
   const [fd, newDirs] = await openTemp(temp, options);
   // Each step waits for a worker thread: the ones that do not depend on each other overlap.
   const shared = options.sharedSyncDirs;
-  const dirs = [path.dirname(temp), ...newDirs].map((dir) =>
-    prepareFolderSync(dir, shared?.has(dir) ?? false, options.openFoldersLater !== true),
+  const folder = path.dirname(temp);
+  const syncs = new Map<string, (() => void) | undefined>(newDirs.map((dir) => [dir, undefined]));
+  // A folder made lazily, made by this write or found there: its own entry too (see `durable-entries.ts`).
+  const entry = options.createDir && !(shared?.has(folder) ?? false) ? unsyncedEntry(folder) : null;
+  if (entry !== null) syncs.set(path.dirname(folder), entry);
+  const dirs = [folder, ...syncs.keys()].map((dir) =>
+    prepareFolderSync(dir, shared?.has(dir) ?? false, options.openFoldersLater !== true, syncs.get(dir)),
   );
   let written: WrittenTemp;
   try {

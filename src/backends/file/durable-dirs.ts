@@ -7,6 +7,7 @@ import path from 'node:path';
 import { StorageError } from '../../core/index.js';
 import { closeFdNow, fsyncFd } from './fd-io.js';
 import { makeDirs } from '../make-dirs.js';
+import { unsyncedEntry } from './durable-entries.js';
 
 /** Wraps an I/O failure in a {@link StorageError} naming the path. */
 export function ioError(action: string, file: string, cause: unknown): StorageError {
@@ -62,12 +63,44 @@ export function closeDir(fd: number | null): void {
 
 /** Creates `dir` (and parents) if needed, fsyncing each parent that gained an entry. Used at start-up. */
 export async function ensureDirDurable(dir: string): Promise<void> {
-  const first = await makeDirs(dir);
-  if (first === undefined) return;
-  // Every folder from the first created one down to `dir` is new: fsync each one's parent.
-  for (let current = dir; ; current = path.dirname(current)) {
-    await fsyncDir(path.dirname(current));
-    if (current === first || path.dirname(current) === current) break;
+  await ensureDirsDurable([dir]);
+}
+
+/**
+ * {@link ensureDirDurable} of each of `dirs`; a folder found there whose entry this process
+ * does not know to be on disk (its maker may have died before syncing it, see
+ * `durable-entries.ts`) has its parent fsynced too, once per parent. A failure is passed to
+ * `wrap` with the folder involved (thrown as is without it).
+ */
+export async function ensureDirsDurable(
+  dirs: readonly string[],
+  wrap: (dir: string, error: unknown) => unknown = (_dir, error) => error,
+): Promise<void> {
+  const found = new Map<string, (() => void)[]>();
+  for (const dir of dirs) {
+    try {
+      const first = await makeDirs(dir);
+      const entry = unsyncedEntry(dir);
+      if (first === undefined) {
+        const parent = path.dirname(dir);
+        if (entry !== null) found.set(parent, [...(found.get(parent) ?? []), entry]);
+        continue;
+      }
+      // Every folder from the first created one down to `dir` is new: fsync each one's parent.
+      for (let current = dir; ; current = path.dirname(current)) {
+        await fsyncDir(path.dirname(current));
+        if (current === first || path.dirname(current) === current) break;
+      }
+      entry?.();
+    } catch (error) {
+      throw wrap(dir, error);
+    }
+  }
+  for (const [parent, entries] of found) {
+    await fsyncDir(parent).catch((error: unknown) => {
+      throw wrap(parent, error);
+    });
+    entries.forEach((entry) => entry());
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { isCacheExpired, type JsonObject, nowTimestamp } from '../../core/index.js';
 import { throwIfAborted } from '../../core/abort.js';
-import { ensureDirDurable, ensureDirUnder, ioError } from './atomic-json.js';
+import { ensureDirsDurable, ensureDirUnder, ioError } from './atomic-json.js';
 import { Backups } from './backups.js';
 import type { ResolvedFileStorageConfig } from './config.js';
 import {
@@ -132,11 +132,7 @@ export async function openFileStore(
     names.folding = assumedNameFolding();
     return;
   }
-  for (const dir of layout.requiredDirs) {
-    await ensureDirDurable(dir).catch((error: unknown) => {
-      throw ioError('create folder', dir, error);
-    });
-  }
+  await ensureDirsDurable(layout.requiredDirs, (dir, error) => ioError('create folder', dir, error));
   const marks = await markWriter(layout, parts.writerMarkRefreshMs);
   try {
     await cleanUpAfterCrash(layout, parts.locks, config.logger, marks.sweepNeeded);

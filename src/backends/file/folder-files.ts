@@ -17,6 +17,7 @@ import {
   makeDirUnder,
 } from './atomic-json.js';
 import type { Backups } from './backups.js';
+import { forgetEntry } from './durable-entries.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import { folderLockName, type StoreLayout } from './layout.js';
 import { ListFileCache, type ListSnapshot } from './list-cache.js';
@@ -287,7 +288,10 @@ export class FolderFiles {
       () => true,
       () => false,
     );
-    if (removedDir) this.knownDirs.delete(dir);
+    if (removedDir) {
+      this.knownDirs.delete(dir);
+      forgetEntry(dir);
+    }
     // Make the unlink (or the folder's removal) durable.
     await fsyncDir(removedDir ? path.dirname(dir) : dir);
   }
@@ -301,6 +305,7 @@ export class FolderFiles {
       this.lists.forgetUnder(dir);
       this.counts.forgetUnder(dir);
       this.knownDirs.delete(dir);
+      forgetEntry(dir);
       // One rename takes every file away at once (all or nothing); removing the moved folder
       // afterwards cannot leave a half-deleted conversation behind.
       const trash = path.join(this.layout.trashDir, tempEntryName('conversation'));

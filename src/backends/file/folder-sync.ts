@@ -23,6 +23,8 @@ export interface FolderSyncTicket {
   readonly handle: Promise<number | null> | null;
   /** Whether the fsync may be shared with other writes to `dir` (see the module comment). */
   readonly shared: boolean;
+  /** Called once the fsync this ticket waited for succeeded (see `durable-entries.ts`). */
+  readonly afterSync?: () => void;
 }
 
 /** The writes waiting for the next fsync of one folder, and the handles they brought. */
@@ -58,16 +60,22 @@ export function setFolderSyncIo(replacement: FolderSyncIo | null): void {
  * A ticket for syncing `dir` after a rename, opened now (alongside the file's write) unless
  * the folder is shared and an fsync of it is running: the write then most likely joins the
  * next round, which needs only one handle. `openNow: false` leaves the open to the sync (a
- * batch's writes all join one round, which opens the folder once).
+ * batch's writes all join one round, which opens the folder once). `afterSync` is called once
+ * that fsync succeeded (a folder entry then known to be on disk, see `durable-entries.ts`).
  */
-export function prepareFolderSync(dir: string, shared: boolean, openNow = true): FolderSyncTicket {
+export function prepareFolderSync(
+  dir: string,
+  shared: boolean,
+  openNow = true,
+  afterSync?: () => void,
+): FolderSyncTicket {
   const joining = shared && folders.get(dir)?.running === true;
   const handle = joining || !openNow ? null : io.open(dir);
   // The handle is awaited only after the file's write: a failed open (the folder moved away
   // meanwhile by another process's deleteConversation) must not be an unhandled rejection,
   // which ends the process; whoever awaits the handle still sees the failure.
   handle?.catch(() => undefined);
-  return { dir, handle, shared };
+  return { dir, handle, shared, ...(afterSync ? { afterSync } : {}) };
 }
 
 /**
@@ -77,7 +85,7 @@ export function prepareFolderSync(dir: string, shared: boolean, openNow = true):
  * fails, once all have settled. The tickets' handles are closed either way.
  */
 export async function syncFolders(tickets: readonly FolderSyncTicket[]): Promise<void> {
-  const done = tickets.map(joinRound);
+  const done = tickets.map((ticket) => joinRound(ticket).then(ticket.afterSync));
   for (const { dir } of tickets) {
     const state = folders.get(dir);
     if (state !== undefined && !state.running) void runRound(dir, state);

@@ -85,6 +85,7 @@ export class StoreLayout {
       this.agentsDir,
       this.cacheDir,
       this.systemDir,
+      this.internalDir,
       this.locksDir,
       this.trashDir,
     ];
