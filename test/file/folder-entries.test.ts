@@ -83,10 +83,15 @@ describeLinux('a folder this process did not make has its own entry synced', () 
     expect(synced).toContain(conversations);
   });
 
-  it('made by a write of another process that finished: synced once all the same (it cannot be told apart)', async () => {
+  it('an agent folder made and synced by another process: synced once all the same (it cannot be told apart)', async () => {
     const storage = await openStore({ searchIndex: false });
     const agents = path.join(storage.baseDir, 'agents');
-    inOtherProcess("require('fs').mkdirSync(process.argv[1])", path.join(agents, 'a1'));
+    // Made and synced into agents/ as a finished write does: this process cannot know that.
+    const madeAndSynced = `
+const fs = require('fs');
+fs.mkdirSync(process.argv[1]);
+fs.fsyncSync(fs.openSync(require('path').dirname(process.argv[1]), 'r'));`;
+    inOtherProcess(madeAndSynced, path.join(agents, 'a1'));
     const synced = recordSyncs();
     await storage.storeReasoningChain('a1', { chain_id: 'c1' });
     expect(synced).toContain(agents);
