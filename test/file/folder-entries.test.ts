@@ -114,15 +114,19 @@ fs.fsyncSync(fs.openSync(require('path').dirname(process.argv[1]), 'r'));`;
     expect(synced).toContain(conversations);
   });
 
-  it('a store folder made by an open killed before its fsync: the next open syncs the base folder once', async () => {
+  it('a store folder made by an open killed before its fsync: the next open syncs the base folder once, the internal one not', async () => {
     const first = await openStore({ searchIndex: false });
     const base = first.baseDir;
     await shutdownAll();
     // As an open killed after its mkdir leaves it: this process never saw these folders synced.
-    await fse.remove(path.join(base, 'cache'));
-    inOtherProcess("require('fs').mkdirSync(process.argv[1])", path.join(base, 'cache'));
+    for (const dir of ['cache', '.connectome-storage/locks', '.connectome-storage/writers']) {
+      await fse.remove(path.join(base, dir));
+      inOtherProcess("require('fs').mkdirSync(process.argv[1])", path.join(base, dir));
+    }
     const synced = recordSyncs();
     await openStore({ searchIndex: false, baseDir: base });
     expect(synced.filter((dir) => dir === base)).toHaveLength(1);
+    // Locks, trash and writer marks hold no data: their entries cost no fsync of their own.
+    expect(synced).not.toContain(path.join(base, '.connectome-storage'));
   });
 });

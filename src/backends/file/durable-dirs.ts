@@ -61,26 +61,32 @@ export function closeDir(fd: number | null): void {
   if (fd !== null) closeFdNow(fd);
 }
 
-/** Creates `dir` (and parents) if needed, fsyncing each parent that gained an entry. Used at start-up. */
-export async function ensureDirDurable(dir: string): Promise<void> {
-  await ensureDirsDurable([dir]);
+/**
+ * Creates `dir` (and parents) if needed, fsyncing each parent that gained an entry. Used at
+ * start-up. `entryMatters: false`: a folder found there is not synced into its parent (see
+ * {@link ensureDirsDurable}), for folders whose loss in a power failure loses no data.
+ */
+export async function ensureDirDurable(dir: string, entryMatters = true): Promise<void> {
+  await ensureDirsDurable([dir], undefined, entryMatters ? new Set() : new Set([dir]));
 }
 
 /**
  * {@link ensureDirDurable} of each of `dirs`; a folder found there whose entry this process
  * does not know to be on disk (its maker may have died before syncing it, see
- * `durable-entries.ts`) has its parent fsynced too, once per parent. A failure is passed to
- * `wrap` with the folder involved (thrown as is without it).
+ * `durable-entries.ts`) has its parent fsynced too, once per parent, unless it is in
+ * `scratch` (its loss loses no data). A failure is passed to `wrap` with the folder involved
+ * (thrown as is without it).
  */
 export async function ensureDirsDurable(
   dirs: readonly string[],
   wrap: (dir: string, error: unknown) => unknown = (_dir, error) => error,
+  scratch: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   const found = new Map<string, (() => void)[]>();
   for (const dir of dirs) {
     try {
       const first = await makeDirs(dir);
-      const entry = unsyncedEntry(dir);
+      const entry = scratch.has(dir) ? null : unsyncedEntry(dir);
       if (first === undefined) {
         const parent = path.dirname(dir);
         if (entry !== null) found.set(parent, [...(found.get(parent) ?? []), entry]);

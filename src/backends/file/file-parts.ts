@@ -132,7 +132,12 @@ export async function openFileStore(
     names.folding = assumedNameFolding();
     return;
   }
-  await ensureDirsDurable(layout.requiredDirs, (dir, error) => ioError('create folder', dir, error));
+  // Locks and trash hold no data: a power failure that loses their folder loses nothing.
+  await ensureDirsDurable(
+    layout.requiredDirs,
+    (dir, error) => ioError('create folder', dir, error),
+    new Set([layout.locksDir, layout.trashDir]),
+  );
   const marks = await markWriter(layout, parts.writerMarkRefreshMs);
   try {
     await cleanUpAfterCrash(layout, parts.locks, config.logger, marks.sweepNeeded);

@@ -85,7 +85,8 @@ export async function markWriter(layout: StoreLayout, refreshMs = MARK_REFRESH_M
   const own = path.join(dir, writerMarkName());
   const create = async () => (await fs.promises.open(own, 'a')).close();
   try {
-    await ensureDirDurable(dir);
+    // A folder of marks lost in a power failure only makes the next open sweep (no data lost).
+    await ensureDirDurable(dir, false);
     await create();
     await fsyncDir(dir);
   } catch (error) {
