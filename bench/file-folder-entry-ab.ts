@@ -2,7 +2,7 @@
  * The cost of syncing a conversation folder's own entry (`durable-entries.ts`) in this checkout's
  * sources against another copy (`AB_OTHER=<dir>/src/index.ts npx tsx bench/file-folder-entry-ab.ts`),
  * in one process (not part of `npm run bench`). Per round and subject, alternating, the order
- * rotating: `first`, one `storeConversation` into each of `AB_FOLDERS` (default 50) conversation
+ * rotating: `open`, the first open in this process of the store the other copy made; `first`, one `storeConversation` into each of `AB_FOLDERS` (default 50) conversation
  * folders the other copy made (a folder this copy has not seen: one parent fsync more each), one
  * after another; `w2`, W2's loop: `AB_CALLS` (default 100) `storeMemory` calls into one new
  * conversation. Medians over `BENCH_ROUNDS` (default 7) of ms per call; the load average with them.
@@ -31,14 +31,20 @@ async function open(lib: typeof Library, baseDir: string) {
   return store;
 }
 
-async function round(name: string, baseDir: string, n: number): Promise<{ first: number; w2: number }> {
+async function round(
+  name: string,
+  baseDir: string,
+  n: number,
+): Promise<{ opened: number; first: number; w2: number }> {
   const lib = copies[name] as typeof Library;
   const maker = await open(copies[name === 'here' ? 'before' : 'here'] as typeof Library, baseDir);
   const ids = Array.from({ length: folders }, (_, i) => `r${n}-${name}-${i}`);
   for (const id of ids) await maker.storeConversation(id, { made: true });
   await maker.shutdown();
-  const store = await open(lib, baseDir);
   let start = performance.now();
+  const store = await open(lib, baseDir);
+  const opened = performance.now() - start;
+  start = performance.now();
   for (const id of ids) await store.storeConversation(id, { again: true });
   const first = (performance.now() - start) / folders;
   start = performance.now();
@@ -46,21 +52,22 @@ async function round(name: string, baseDir: string, n: number): Promise<{ first:
     await store.storeMemory(`w2-${n}-${name}`, `m${i}`, { i, text: 'x'.repeat(200) });
   const w2 = (performance.now() - start) / calls;
   await store.shutdown();
-  return { first, w2 };
+  return { opened, first, w2 };
 }
 
 async function main(): Promise<void> {
   const names = Object.keys(copies);
-  const results: Record<string, { first: number[]; w2: number[] }> = {};
-  for (const name of names) results[name] = { first: [], w2: [] };
+  const results: Record<string, { opened: number[]; first: number[]; w2: number[] }> = {};
+  for (const name of names) results[name] = { opened: [], first: [], w2: [] };
   const dirs: string[] = [];
   for (let n = 0; n <= rounds; n += 1) {
     const order = n % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
       const dir = await mkdtemp(join(tmpdir(), 'folder-entry-ab-'));
       dirs.push(dir);
-      const { first, w2 } = await round(name, dir, n);
+      const { opened, first, w2 } = await round(name, dir, n);
       if (n > 0) {
+        results[name]?.opened.push(opened);
         results[name]?.first.push(first);
         results[name]?.w2.push(w2);
       }
@@ -68,9 +75,9 @@ async function main(): Promise<void> {
   }
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   for (const name of names) {
-    const { first, w2 } = results[name] as { first: number[]; w2: number[] };
+    const { opened, first, w2 } = results[name] as { opened: number[]; first: number[]; w2: number[] };
     console.log(
-      `${name.padEnd(7)} first write into a folder it did not make ${median(first).toFixed(3)} ms/call, ` +
+      `${name.padEnd(7)} open ${median(opened).toFixed(2)} ms, first write into a folder it did not make ${median(first).toFixed(3)} ms/call, ` +
         `W2 storeMemory ${median(w2).toFixed(3)} ms/call  (load ${loadavg()[0]?.toFixed(2)})`,
     );
   }
