@@ -4,19 +4,19 @@
  * messages carry the redacted URL, never a password.
  */
 import type { Pool } from 'pg';
-import {
-  BackendUnavailableError,
-  logEvent,
-  redactUrl,
-  redactUrlsInText,
-  StorageError,
-} from '../../core/index.js';
+import { BackendUnavailableError, logEvent, redactUrl, type StorageError } from '../../core/index.js';
 import type {
   PostgresPool,
   PostgresPoolClient,
   PostgresQueryConfig,
   ResolvedPostgresConfig,
 } from './config.js';
+import {
+  describeDriverError,
+  driverErrorToStorageError,
+  isClientTimeout,
+  isDeadlock,
+} from './driver-errors.js';
 import { queryConfig, type SqlText } from './statements.js';
 
 /** A bindable parameter: scalars, and arrays (nulls allowed) for `unnest($n::text[])` batches. */
@@ -50,22 +50,6 @@ async function loadPg(): Promise<PgModule> {
   }
 }
 
-// SQLSTATE classes that mean "the server cannot serve us right now" rather than "bad request":
-// 08 connection exception, 28 invalid authorization, 53 insufficient resources (too many
-// connections, disk full), 57P0x server shutting down / starting up, 3D000 no such database,
-// 57014 statement timeout (query canceled).
-const UNAVAILABLE_SQLSTATE = /^(08|28|53|57P0|3D000|57014)/;
-
-// Failures before or outside a server reply: a Node socket code (ECONNREFUSED, ENOTFOUND,
-// ECONNRESET...) or the driver's own connection messages (connect timeout, terminated, pool ended).
-const NETWORK_CODE = /^E[A-Z]+$/;
-const CONNECTION_MESSAGE = /connect|terminated|timeout|not queryable|after calling end/i;
-
-function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
 /**
  * How many times a statement or transaction the server chose as a deadlock victim (SQLSTATE
  * 40P01) runs again. The server rolled the victim back whole, so running it again applies it
@@ -73,18 +57,8 @@ function sqlState(error: unknown): string | undefined {
  */
 const DEADLOCK_RETRIES = 5;
 
-/** Whether `error` is the server's deadlock victim (worth running the same work again). */
-function isDeadlock(error: unknown): boolean {
-  return sqlState(error) === '40P01';
-}
-
 /** How much longer than `statementTimeoutMillis` the client waits for a reply before giving up. */
 const CLIENT_TIMEOUT_MARGIN_MILLIS = 5000;
-
-/** The error `pg` gives when a statement's `query_timeout` ran out (the connection is unusable). */
-function isClientTimeout(error: unknown): boolean {
-  return error instanceof Error && error.message === 'Query read timeout';
-}
 
 /** The server setting a read-only store's sessions carry. */
 const READ_ONLY_OPTION = '-c default_transaction_read_only=on';
@@ -126,13 +100,15 @@ export class PostgresConnection {
     readonly label: string,
     /** Whether statements run as named prepared statements (`preparedStatements`). */
     readonly prepared: boolean,
+    /** Whether the store was opened read-only (`readOnly`), for reading the server's refusals. */
+    private readonly readOnly: boolean,
   ) {}
 
   /** Creates a pool for `config.url`, or adopts `config.pool`. Connects lazily. */
   static async open(config: ResolvedPostgresConfig): Promise<PostgresConnection> {
-    const prepared = config.preparedStatements;
+    const { preparedStatements: prepared, readOnly } = config;
     if (config.pool !== undefined)
-      return new PostgresConnection(config.pool, false, 'given pg.Pool', prepared);
+      return new PostgresConnection(config.pool, false, 'given pg.Pool', prepared, readOnly);
     const pg = await loadPg();
     const { url, options } = readOnlySession(config);
     const pool = new pg.Pool({
@@ -155,10 +131,10 @@ export class PostgresConnection {
       // Read-only: the server itself refuses any write, should one ever slip past the core.
       ...(options !== undefined ? { options } : {}),
     });
-    const connection = new PostgresConnection(pool, true, redactUrl(config.url), prepared);
+    const connection = new PostgresConnection(pool, true, redactUrl(config.url), prepared, readOnly);
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {
-      connection.lastError = connection.describe(error);
+      connection.lastError = describeDriverError(error);
       logEvent(config.logger, 'error', `postgres storage: pooled connection to ${connection.label} failed`, {
         error: connection.lastError,
       });
@@ -272,30 +248,8 @@ export class PostgresConnection {
     if (this.owned) await this.pool.end();
   }
 
-  /**
-   * An error's message with the password of any URL in it masked, should the driver ever echo
-   * one; only the password field changes (a password that is also a word, such as `postgres`,
-   * leaves "role "postgres"" intact).
-   */
-  private describe(error: unknown): string {
-    const message = error instanceof Error ? error.message : String(error);
-    return redactUrlsInText(message);
-  }
-
   /** Wraps a driver error in the library's typed errors, naming what was being done and where. */
   toStorageError(what: string, error: unknown): StorageError {
-    if (error instanceof StorageError) return error;
-    const state = sqlState(error);
-    const text = `postgres storage (${this.label}): ${what} failed: ${this.describe(error)}`;
-    if (state !== undefined) {
-      if (UNAVAILABLE_SQLSTATE.test(state)) return new BackendUnavailableError(text, error);
-      return new StorageError(`${text} (SQLSTATE ${state})`, { cause: error });
-    }
-    const code = (error as { code?: unknown } | null)?.code;
-    const message = error instanceof Error ? error.message : '';
-    if ((typeof code === 'string' && NETWORK_CODE.test(code)) || CONNECTION_MESSAGE.test(message)) {
-      return new BackendUnavailableError(text, error);
-    }
-    return new StorageError(text, { cause: error });
+    return driverErrorToStorageError(this.label, what, error, this.readOnly);
   }
 }

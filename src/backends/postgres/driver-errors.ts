@@ -1,0 +1,83 @@
+/**
+ * How the PostgreSQL backend reads `pg` driver errors: which ones mean "the server cannot
+ * serve us right now" (a {@link BackendUnavailableError}, worth a retry later), which are a
+ * deadlock victim or a client-side timeout, and the typed error a call rejects with.
+ */
+import { BackendUnavailableError, redactUrlsInText, StorageError } from '../../core/index.js';
+
+// SQLSTATE classes that mean "the server cannot serve us right now" rather than "bad request":
+// 08 connection exception, 28 invalid authorization, 53 insufficient resources (too many
+// connections, disk full), 57P0x server shutting down / starting up, 3D000 no such database,
+// 57014 statement timeout (query canceled).
+const UNAVAILABLE_SQLSTATE = /^(08|28|53|57P0|3D000|57014)/;
+
+/**
+ * A write in a read-only transaction. On a writable store it is the server refusing writes
+ * (a hot standby the address now points at after a failover, `default_transaction_read_only`
+ * set by a DBA): unavailable for writing, as Redis's `READONLY` reply. On a store opened
+ * read-only the core refuses writes before any I/O, so one reaching the server is a bug of
+ * ours that no retry cures: a plain {@link StorageError}.
+ */
+const READ_ONLY_SQLSTATE = '25006';
+
+// Failures before or outside a server reply: a Node socket code (ECONNREFUSED, ENOTFOUND,
+// ECONNRESET...) or the driver's own connection messages (connect timeout, terminated, pool ended).
+const NETWORK_CODE = /^E[A-Z]+$/;
+const CONNECTION_MESSAGE = /connect|terminated|timeout|not queryable|after calling end/i;
+
+/** The SQLSTATE of a server error, if `error` is one. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** Whether `error` is the server's deadlock victim (worth running the same work again). */
+export function isDeadlock(error: unknown): boolean {
+  return sqlState(error) === '40P01';
+}
+
+/** The error `pg` gives when a statement's `query_timeout` ran out (the connection is unusable). */
+export function isClientTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
+}
+
+/**
+ * An error's message with the password of any URL in it masked, should the driver ever echo
+ * one; only the password field changes (a password that is also a word, such as `postgres`,
+ * leaves "role "postgres"" intact).
+ */
+export function describeDriverError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return redactUrlsInText(message);
+}
+
+/**
+ * Wraps a driver error in the library's typed errors, naming what was being done (`what`) and
+ * where (`label`, a redacted URL); `readOnly` is whether the store was opened read-only.
+ */
+export function driverErrorToStorageError(
+  label: string,
+  what: string,
+  error: unknown,
+  readOnly: boolean,
+): StorageError {
+  if (error instanceof StorageError) return error;
+  const state = sqlState(error);
+  const text = `postgres storage (${label}): ${what} failed: ${describeDriverError(error)}`;
+  if (state !== undefined) {
+    if (UNAVAILABLE_SQLSTATE.test(state)) return new BackendUnavailableError(text, error);
+    if (state === READ_ONLY_SQLSTATE && !readOnly) {
+      return new BackendUnavailableError(
+        `${text} (SQLSTATE ${state}: the server accepts no writes: a standby, or default_transaction_read_only)`,
+        error,
+      );
+    }
+    return new StorageError(`${text} (SQLSTATE ${state})`, { cause: error });
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+  if ((typeof code === 'string' && NETWORK_CODE.test(code)) || CONNECTION_MESSAGE.test(message)) {
+    return new BackendUnavailableError(text, error);
+  }
+  return new StorageError(text, { cause: error });
+}
