@@ -91,6 +91,8 @@ function deadlockBackoff(attempt: number): Promise<void> {
 export class PostgresConnection {
   /** Last error the pool reported in the background (an idle connection dropped), for health. */
   lastError: string | undefined;
+  /** When {@link lastError} came, in epoch milliseconds. */
+  lastErrorAtMs: number | undefined;
 
   private constructor(
     readonly pool: PostgresPool,
@@ -135,6 +137,7 @@ export class PostgresConnection {
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {
       connection.lastError = describeDriverError(error);
+      connection.lastErrorAtMs = Date.now();
       logEvent(config.logger, 'error', `postgres storage: pooled connection to ${connection.label} failed`, {
         error: connection.lastError,
       });

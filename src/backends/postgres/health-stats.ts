@@ -22,7 +22,12 @@ export async function probePostgresHealth(
     pool_idle_count: pool.idle,
     pool_waiting_count: pool.waiting,
   };
-  if (db.lastError !== undefined) details.last_pool_error = db.lastError;
+  // Kept after the server recovered (an operator may want to know a connection dropped), so
+  // with its time: a `healthy` probe after it shows the pool got over it.
+  if (db.lastError !== undefined) {
+    details.last_pool_error = db.lastError;
+    if (db.lastErrorAtMs !== undefined) details.last_pool_error_at = new Date(db.lastErrorAtMs).toISOString();
+  }
   try {
     type Row = { server_version: string; database: string; schema_version: string | null };
     const [row] = await db.rows<Row>('health check', sql.health);
