@@ -1,7 +1,8 @@
 /**
  * A loopback TCP proxy in front of a server that can turn into a black hole: every byte
  * either way is then held back without closing a socket (a network path gone dead, no FIN,
- * no RST), and new connections are accepted but never answered. `heal()` forwards again.
+ * no RST, nor a close of the other side), and new connections are accepted but never
+ * answered. `heal()` forwards again.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
@@ -59,7 +60,13 @@ export class BlackholeProxy {
     upstream.on('data', (chunk) => {
       if (!this.dead) client.write(chunk);
     });
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    // A dead path carries no FIN or RST either: a side closed meanwhile (the server ending an
+    // idle transaction, the driver giving up) stays unseen by the other until close().
+    client.on('close', () => {
+      if (!this.dead) upstream.destroy();
+    });
+    upstream.on('close', () => {
+      if (!this.dead) client.destroy();
+    });
   }
 }
