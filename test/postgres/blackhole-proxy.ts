@@ -11,6 +11,8 @@ export class BlackholeProxy {
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
   private dead = false;
+  /** The forwarded pairs, each dead for good once a black hole caught it. */
+  private readonly pairs = new Set<{ dead: boolean }>();
   /** The proxy's port (0 until started). */
   port = 0;
 
@@ -29,6 +31,7 @@ export class BlackholeProxy {
   /** From now on nothing passes, and no socket is closed. */
   blackhole(): void {
     this.dead = true;
+    for (const pair of this.pairs) pair.dead = true;
   }
 
   /** New connections are forwarded again (the ones held in the black hole stay dead). */
@@ -53,20 +56,23 @@ export class BlackholeProxy {
     if (this.dead) return;
     const upstream = createConnection(this.target, '127.0.0.1');
     this.track(upstream);
+    const pair = { dead: false };
+    this.pairs.add(pair);
     // Forwarded chunk by chunk, so a black hole holds back what arrives after it opened.
     client.on('data', (chunk) => {
-      if (!this.dead) upstream.write(chunk);
+      if (!pair.dead) upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
-      if (!this.dead) client.write(chunk);
+      if (!pair.dead) client.write(chunk);
     });
     // A dead path carries no FIN or RST either: a side closed meanwhile (the server ending an
     // idle transaction, the driver giving up) stays unseen by the other until close().
     client.on('close', () => {
-      if (!this.dead) upstream.destroy();
+      if (!pair.dead) upstream.destroy();
     });
     upstream.on('close', () => {
-      if (!this.dead) client.destroy();
+      if (!pair.dead) client.destroy();
     });
+    client.on('close', () => this.pairs.delete(pair));
   }
 }
