@@ -51,4 +51,21 @@ describeWithPrivatePostgres()('postgres: the network path goes dead', () => {
     expect(await s.loadConversation('c')).toEqual({ v: 3 });
     expect((await s.healthCheck()).status).toBe('healthy');
   });
+
+  it('idle connections on a dead path cost one call, then the pool opens fresh ones', async () => {
+    const url = `postgres://postgres@127.0.0.1:${proxy!.port}/postgres`;
+    // query_timeout (6 + 5 s) outlasts the pool's idle timeout (10 s): while one call waits on
+    // a dead idle connection, the pool closes the other idle ones.
+    const s = await stores.store(server(), { url, statementTimeoutMillis: 6000, max: 4 });
+    await Promise.all(['a', 'b', 'c', 'd'].map((id) => s.storeConversation(id, { v: 1 })));
+    // Every pooled connection goes dead; new connections pass again.
+    proxy!.blackhole();
+    proxy!.heal();
+    const first = await withinMs(settle(s.loadConversation('a')), 20_000, 'a call on a dead connection');
+    expect(first.ok).toBe(false);
+    expect((first as { error: unknown }).error).toBeInstanceOf(BackendUnavailableError);
+    expect((first as { error: Error }).error.message).toContain('"a"');
+    expect(await withinMs(s.loadConversation('b'), 3_000, 'the next call')).toEqual({ v: 1 });
+    expect((await s.healthCheck()).status).toBe('healthy');
+  }, 40_000);
 });

@@ -60,6 +60,9 @@ const DEADLOCK_RETRIES = 5;
 /** How much longer than `statementTimeoutMillis` the client waits for a reply before giving up. */
 const CLIENT_TIMEOUT_MARGIN_MILLIS = 5000;
 
+/** How long a pooled connection stays open unused. */
+const IDLE_TIMEOUT_MILLIS = 10_000;
+
 /** The server setting a read-only store's sessions carry. */
 const READ_ONLY_OPTION = '-c default_transaction_read_only=on';
 
@@ -126,6 +129,11 @@ export class PostgresConnection {
       // A process that dies inside a transaction would otherwise hold its locks until the
       // server notices the dead socket; ours never leave a transaction idle that long.
       idle_in_transaction_session_timeout: config.statementTimeoutMillis,
+      // An idle connection whose path died silently costs the call that next takes it up to
+      // query_timeout; closing idle ones soon (pg-pool's default, set so it cannot drift)
+      // bounds how many calls meet one. TCP keepalive cannot find it sooner: Node sets only
+      // its start, and Linux then waits 9 probes 75 s apart.
+      idleTimeoutMillis: IDLE_TIMEOUT_MILLIS,
       keepAlive: true,
       application_name: 'connectome-storage',
       // Idle pooled connections alone do not keep the process running.
