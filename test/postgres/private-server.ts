@@ -72,12 +72,7 @@ export class PrivatePostgres {
   /** Creates the data dir (initdb, trust auth) on a free port; not started yet. */
   static async create(): Promise<PrivatePostgres> {
     const server = new PrivatePostgres(await freePort());
-    mkdirSync(server.socket);
-    if (userInfo().uid === 0) {
-      const uid = Number(execFileSync('id', ['-u', OS_USER], { encoding: 'utf8' }).trim());
-      const gid = Number(execFileSync('id', ['-g', OS_USER], { encoding: 'utf8' }).trim());
-      for (const path of [server.dir, server.socket]) chownSync(path, uid, gid);
-    }
+    server.prepareDirs();
     await run(
       ...asPostgres('initdb', [
         '-D',
@@ -92,6 +87,39 @@ export class PrivatePostgres {
       ]),
     );
     return server;
+  }
+
+  /**
+   * Creates a hot standby of `primary` (running): a base backup with `-R` (streaming from it,
+   * read-only; a fast checkpoint, not a spread one) on a free port of its own; not started yet.
+   */
+  static async standbyOf(primary: PrivatePostgres): Promise<PrivatePostgres> {
+    const server = new PrivatePostgres(await freePort());
+    server.prepareDirs();
+    await run(
+      ...asPostgres('pg_basebackup', [
+        '-D',
+        server.data,
+        '-R',
+        '-X',
+        'stream',
+        '--checkpoint=fast',
+        '--no-sync',
+        '-d',
+        primary.url,
+      ]),
+    );
+    return server;
+  }
+
+  /** Creates the socket dir; the postgres OS user owns it and the temp dir when run as root. */
+  private prepareDirs(): void {
+    mkdirSync(this.socket);
+    if (userInfo().uid === 0) {
+      const uid = Number(execFileSync('id', ['-u', OS_USER], { encoding: 'utf8' }).trim());
+      const gid = Number(execFileSync('id', ['-g', OS_USER], { encoding: 'utf8' }).trim());
+      for (const path of [this.dir, this.socket]) chownSync(path, uid, gid);
+    }
   }
 
   /** True between `start()` and a stop or kill. */

@@ -10,7 +10,7 @@ import { PostgresConnection } from '../../src/backends/postgres/connection.js';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { BackendUnavailableError, ReadOnlyError, StorageError } from '../../src/core/index.js';
 import { freshSchema, settle, StoreTracker, watchUnhandled } from './fault-helpers.js';
-import { describeWithPrivatePostgres, usePrivatePostgres, type PrivatePostgres } from './private-server.js';
+import { describeWithPrivatePostgres, PrivatePostgres, usePrivatePostgres } from './private-server.js';
 
 /** Sets the server-wide default (ALTER SYSTEM + reload), which live sessions pick up too. */
 async function serverReadOnly(server: PrivatePostgres, on: boolean): Promise<void> {
@@ -86,6 +86,25 @@ describeWithPrivatePostgres()('postgres: the server refuses writes (read-only, S
     await serverReadOnly(server(), false);
     await s.storeConversation('c', { v: 3 });
     expect(await s.loadConversation('c')).toEqual({ v: 3 });
+  });
+
+  it('a real hot standby (where the address may point after a failover): writes reject typed, reads work', async () => {
+    const primary = await stores.store(server());
+    await primary.storeConversation('c', { v: 1 });
+    const standby = await PrivatePostgres.standbyOf(server());
+    try {
+      await standby.start();
+      const s = await stores.store(standby, { schema: primary.schema });
+      expect(await s.loadConversation('c')).toEqual({ v: 1 });
+      const error = await failure(s.storeConversation('c', { v: 2 }));
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect(error.message).toContain('"c"');
+      expect(error.message).toContain('SQLSTATE 25006');
+      expect(await s.loadConversation('c')).toEqual({ v: 1 });
+    } finally {
+      await stores.closeAll();
+      await standby.destroy();
+    }
   });
 
   it('initialize() of a new schema on a read-only server fails typed; it opens once writes come back', async () => {
