@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/postgres/index.js';
-import type { PrivatePostgres } from './private-server.js';
+import { type PrivatePostgres, usePrivatePostgres } from './private-server.js';
 
 /** A schema name of its own for one test. */
 export const freshSchema = (): string => `faults_${randomBytes(5).toString('hex')}`;
@@ -136,4 +136,35 @@ export function withinMs<T>(promise: Promise<T>, ms: number, what: string): Prom
     timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms);
   });
   return Promise.race([promise, hang]).finally(() => clearTimeout(timer));
+}
+
+/** What {@link useFaultSuite} gives a suite: its stores and its private server. */
+export interface FaultSuite {
+  stores: StoreTracker;
+  server: () => PrivatePostgres;
+}
+
+/**
+ * The set-up every fault suite shares: a private server for the file, the stores each test
+ * opens (shut down after it) and a check that nothing went unhandled meanwhile. `before` runs
+ * at the start of each test, `after` at its end before the stores close; with `restart`, a
+ * server a test left down is started again.
+ */
+export function useFaultSuite(
+  hooks: { before?: () => Promise<void>; after?: () => Promise<void>; restart?: boolean } = {},
+): FaultSuite {
+  const stores = new StoreTracker();
+  const server = usePrivatePostgres(() => stores.closeAll());
+  let watch: ReturnType<typeof watchUnhandled> | undefined;
+  beforeEach(async () => {
+    watch = watchUnhandled();
+    await hooks.before?.();
+  });
+  afterEach(async () => {
+    await hooks.after?.();
+    await stores.closeAll();
+    if (hooks.restart === true && !server().running) await server().start();
+    expect(watch?.stop()).toEqual([]);
+  });
+  return { stores, server };
 }

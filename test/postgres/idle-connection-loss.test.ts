@@ -4,8 +4,8 @@
  * and `healthCheck()` reports the error with its time (`last_pool_error_at`) while `healthy`,
  * so an operator can tell an old drop the pool got over from a current failure.
  */
-import { settle, StoreTracker, watchUnhandled } from './fault-helpers.js';
-import { describeWithPrivatePostgres, usePrivatePostgres, type PrivatePostgres } from './private-server.js';
+import { settle, useFaultSuite } from './fault-helpers.js';
+import { describeWithPrivatePostgres, type PrivatePostgres } from './private-server.js';
 import type { PostgresStorage } from '../../src/backends/postgres/index.js';
 
 /** Terminates every idle connection of the store's pool; returns how many there were. */
@@ -29,16 +29,7 @@ async function poolErrorReported(s: PostgresStorage): Promise<Record<string, unk
 }
 
 describeWithPrivatePostgres()('postgres: an idle pooled connection is terminated', () => {
-  const stores = new StoreTracker();
-  const server = usePrivatePostgres(() => stores.closeAll());
-  let watch: ReturnType<typeof watchUnhandled>;
-  beforeEach(() => {
-    watch = watchUnhandled();
-  });
-  afterEach(async () => {
-    await stores.closeAll();
-    expect(watch.stop()).toEqual([]);
-  });
+  const { stores, server } = useFaultSuite();
 
   it('health reports the drop with its time while healthy, and calls go on working', async () => {
     const s = await stores.store(server(), { max: 1 });

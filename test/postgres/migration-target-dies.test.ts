@@ -9,9 +9,9 @@ import { BackendUnavailableError, type StorageInterface } from '../../src/core/i
 import { migrateStorage, type MigrationProgressEvent } from '../../src/migration/index.js';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
-import { freshSchema, settle, StoreTracker, watchUnhandled, withinMs } from './fault-helpers.js';
+import { freshSchema, settle, useFaultSuite, withinMs } from './fault-helpers.js';
 import { BlackholeProxy } from './blackhole-proxy.js';
-import { describeWithPrivatePostgres, usePrivatePostgres } from './private-server.js';
+import { describeWithPrivatePostgres } from './private-server.js';
 
 const CONVERSATIONS = 300;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -47,17 +47,7 @@ function atHalf(onHalf: () => void): { onProgress(event: MigrationProgressEvent)
 }
 
 describeWithPrivatePostgres()('postgres: a migration target dies mid-run', () => {
-  const stores = new StoreTracker();
-  const server = usePrivatePostgres(() => stores.closeAll());
-  let watch: ReturnType<typeof watchUnhandled>;
-  beforeEach(() => {
-    watch = watchUnhandled();
-  });
-  afterEach(async () => {
-    await stores.closeAll();
-    if (!server().running) await server().start();
-    expect(watch.stop()).toEqual([]);
-  });
+  const { stores, server } = useFaultSuite({ restart: true });
 
   /** Migrates `from` into `schema` on a fresh target instance (reaching it at `url`). */
   function run(from: StorageInterface, schema: string, url: string, extra: object = {}) {

@@ -6,23 +6,17 @@
  */
 import { BackendUnavailableError } from '../../src/core/index.js';
 import { BlackholeProxy } from './blackhole-proxy.js';
-import { settle, StoreTracker, watchUnhandled, withinMs } from './fault-helpers.js';
-import { describeWithPrivatePostgres, usePrivatePostgres } from './private-server.js';
+import { settle, useFaultSuite, withinMs } from './fault-helpers.js';
+import { describeWithPrivatePostgres } from './private-server.js';
 
 describeWithPrivatePostgres()('postgres: the network path goes dead', () => {
-  const stores = new StoreTracker();
-  const server = usePrivatePostgres(() => stores.closeAll());
   let proxy: BlackholeProxy | undefined;
-  let watch: ReturnType<typeof watchUnhandled>;
-  beforeEach(async () => {
-    watch = watchUnhandled();
-    proxy = await BlackholeProxy.start(server().port);
-  });
-  afterEach(async () => {
+  const { stores, server } = useFaultSuite({
+    before: async () => {
+      proxy = await BlackholeProxy.start(server().port);
+    },
     // The proxy first: its sockets' close ends any call still waiting, which shutdown() awaits.
-    await proxy?.close();
-    await stores.closeAll();
-    expect(watch.stop()).toEqual([]);
+    after: async () => proxy?.close(),
   });
 
   it('rejects calls in flight typed, single statements and transactions, then recovers', async () => {

@@ -5,31 +5,14 @@
  * the interrupted batch is not, and the same instance goes on without `initialize()`.
  */
 import { BackendUnavailableError } from '../../src/core/index.js';
-import {
-  holdLocks,
-  ident,
-  settle,
-  StoreTracker,
-  waitForLockWaiters,
-  watchUnhandled,
-} from './fault-helpers.js';
-import { describeWithPrivatePostgres, usePrivatePostgres } from './private-server.js';
+import { holdLocks, ident, settle, useFaultSuite, waitForLockWaiters } from './fault-helpers.js';
+import { describeWithPrivatePostgres } from './private-server.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const id = (i: number) => `c${String(i).padStart(3, '0')}`;
 
 describeWithPrivatePostgres()('postgres: the server crashes', () => {
-  const stores = new StoreTracker();
-  const server = usePrivatePostgres(() => stores.closeAll());
-  let watch: ReturnType<typeof watchUnhandled>;
-  beforeEach(() => {
-    watch = watchUnhandled();
-  });
-  afterEach(async () => {
-    await stores.closeAll();
-    if (!server().running) await server().start();
-    expect(watch.stop()).toEqual([]);
-  });
+  const { stores, server } = useFaultSuite({ restart: true });
 
   it.each(['kill -9', 'immediate stop'] as const)(
     'keeps what was committed across a %s, drops the batch in flight, recovers',

@@ -11,27 +11,17 @@ import {
   holdLocks,
   ident,
   settle,
-  StoreTracker,
   terminateWaitingBackend,
-  watchUnhandled,
+  useFaultSuite,
 } from './fault-helpers.js';
-import { describeWithPrivatePostgres, usePrivatePostgres } from './private-server.js';
+import { describeWithPrivatePostgres } from './private-server.js';
 
 const N = 200;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const pad = (i: number) => String(i).padStart(4, '0');
 
 describeWithPrivatePostgres()('postgres: a connection terminated mid-batch', () => {
-  const stores = new StoreTracker();
-  const server = usePrivatePostgres(() => stores.closeAll());
-  let watch: ReturnType<typeof watchUnhandled>;
-  beforeEach(() => {
-    watch = watchUnhandled();
-  });
-  afterEach(async () => {
-    await stores.closeAll();
-    expect(watch.stop()).toEqual([]);
-  });
+  const { stores, server } = useFaultSuite();
 
   it('storeMemories: rejects typed naming the conversation, writes none, the next call works', async () => {
     const s = await stores.store(server());

@@ -9,8 +9,8 @@ import { parsePostgresConfig } from '../../src/backends/postgres/config.js';
 import { PostgresConnection } from '../../src/backends/postgres/connection.js';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { BackendUnavailableError, ReadOnlyError, StorageError } from '../../src/core/index.js';
-import { freshSchema, settle, StoreTracker, watchUnhandled } from './fault-helpers.js';
-import { describeWithPrivatePostgres, PrivatePostgres, usePrivatePostgres } from './private-server.js';
+import { freshSchema, settle, useFaultSuite } from './fault-helpers.js';
+import { describeWithPrivatePostgres, PrivatePostgres } from './private-server.js';
 
 /** Sets the server-wide default (ALTER SYSTEM + reload), which live sessions pick up too. */
 async function serverReadOnly(server: PrivatePostgres, on: boolean): Promise<void> {
@@ -40,17 +40,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 }
 
 describeWithPrivatePostgres()('postgres: the server refuses writes (read-only, SQLSTATE 25006)', () => {
-  const stores = new StoreTracker();
-  const server = usePrivatePostgres(() => stores.closeAll());
-  let watch: ReturnType<typeof watchUnhandled>;
-  beforeEach(() => {
-    watch = watchUnhandled();
-  });
-  afterEach(async () => {
-    await stores.closeAll();
-    await serverReadOnly(server(), false);
-    expect(watch.stop()).toEqual([]);
-  });
+  const { stores, server } = useFaultSuite({ after: () => serverReadOnly(server(), false) });
 
   it('writes reject as BackendUnavailableError naming the call, reads go on, writes come back', async () => {
     const s = await stores.store(server());

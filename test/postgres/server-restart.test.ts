@@ -11,27 +11,16 @@ import {
   holdLocks,
   ident,
   settle,
-  withinMs,
-  StoreTracker,
+  useFaultSuite,
   waitForLockWaiters,
-  watchUnhandled,
+  withinMs,
 } from './fault-helpers.js';
-import { describeWithPrivatePostgres, usePrivatePostgres } from './private-server.js';
+import { describeWithPrivatePostgres } from './private-server.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describeWithPrivatePostgres()('postgres: the server restarts', () => {
-  const stores = new StoreTracker();
-  const server = usePrivatePostgres(() => stores.closeAll());
-  let watch: ReturnType<typeof watchUnhandled>;
-  beforeEach(() => {
-    watch = watchUnhandled();
-  });
-  afterEach(async () => {
-    await stores.closeAll();
-    if (!server().running) await server().start();
-    expect(watch.stop()).toEqual([]);
-  });
+  const { stores, server } = useFaultSuite({ restart: true });
 
   it('between calls: fails typed while down, health follows, the same instance recovers', async () => {
     const s = await stores.store(server());
