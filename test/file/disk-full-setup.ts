@@ -5,17 +5,8 @@
 import path from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { isTempEntryName } from '../../src/backends/file/temp-files.js';
-import {
-  type DiskFill,
-  type DiskSetup,
-  referenceOf,
-  removeTemplate,
-  runDiskCase,
-  type SeededTemplate,
-  seedTemplate,
-} from '../support/disk-full-cases.js';
-import { DISK_WRITES } from '../support/disk-full-ops.js';
-import { describeWithSmallDisk, type SmallDisk, useSmallDisk } from '../support/small-disk.js';
+import { describeDiskFull, type DiskFill, type DiskSetup } from '../support/disk-full-cases.js';
+import type { SmallDisk } from '../support/small-disk.js';
 import { listTree } from './helpers.js';
 
 /** What a file-backend error on a full disk must name as its cause. */
@@ -59,20 +50,7 @@ export const inodeFill = (inodes: number): DiskFill => ({
 /** The disk every file case gets: room for the seeded store and its copies, few inodes. */
 export const FILE_DISK = { kb: 1024, inodes: 400 };
 
-/** Runs every write of the full-disk suite on `setup` under each of `fills`. */
+/** Runs every write of the full-disk suite on the file backend `setup` under each of `fills`. */
 export function describeFileDiskFull(setup: DiskSetup, fills: DiskFill[]): void {
-  describeWithSmallDisk()(`${setup.name} on a full disk`, () => {
-    const disk = useSmallDisk(FILE_DISK);
-    let template: SeededTemplate;
-    beforeAll(async () => {
-      template = await seedTemplate(setup);
-    });
-    afterAll(() => removeTemplate(template));
-    for (const write of DISK_WRITES) {
-      it(`${write.name}: fails cleanly, loses nothing, writes again once there is room`, async () => {
-        const ref = await referenceOf(setup, template, write);
-        for (const fill of fills) await runDiskCase(disk(), setup, template, write, fill, ref);
-      });
-    }
-  });
+  describeDiskFull(setup, fills, FILE_DISK);
 }

@@ -8,16 +8,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { StorageError } from '../../src/core/index.js';
-import {
-  type DiskFill,
-  type DiskSetup,
-  referenceOf,
-  removeTemplate,
-  runDiskCase,
-  type SeededTemplate,
-  seedTemplate,
-} from '../support/disk-full-cases.js';
-import { DISK_WRITES } from '../support/disk-full-ops.js';
+import { describeDiskFull, type DiskFill, type DiskSetup } from '../support/disk-full-cases.js';
 import { describeWithSmallDisk, type SmallDisk, useSmallDisk } from '../support/small-disk.js';
 
 const DB = 'store.db';
@@ -56,22 +47,7 @@ const CASES: Array<[DiskSetup, DiskFill[]]> = [
   [sqliteSetup('sqlite (rollback journal)', false), [...[0, 6, 20].map(spaceFill), noInode(true)]],
 ];
 
-for (const [setup, fills] of CASES) {
-  describeWithSmallDisk()(`${setup.name} on a full disk`, () => {
-    const disk = useSmallDisk({ kb: 2048, inodes: 64 });
-    let template: SeededTemplate;
-    beforeAll(async () => {
-      template = await seedTemplate(setup);
-    });
-    afterAll(() => removeTemplate(template));
-    for (const write of DISK_WRITES) {
-      it(`${write.name}: fails cleanly, loses nothing, writes again once there is room`, async () => {
-        const ref = await referenceOf(setup, template, write);
-        for (const fill of fills) await runDiskCase(disk(), setup, template, write, fill, ref);
-      });
-    }
-  });
-}
+for (const [setup, fills] of CASES) describeDiskFull(setup, fills, { kb: 2048, inodes: 64 });
 
 describeWithSmallDisk()('sqlite health on a full disk', () => {
   const disk = useSmallDisk({ kb: 2048, inodes: 64 });

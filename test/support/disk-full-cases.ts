@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type HealthReport, StorageError, type StorageInterface } from '../../src/core/index.js';
 import {
+  DISK_WRITES,
   type DiskWrite,
   seedStore,
   type StoreSnapshot,
   snapshotStore,
   snapshotWithoutTimes,
 } from './disk-full-ops.js';
-import type { SmallDisk } from './small-disk.js';
+import { describeWithSmallDisk, type SmallDisk, useSmallDisk } from './small-disk.js';
 
 /** A backend configuration under test. */
 export interface DiskSetup {
@@ -202,4 +203,26 @@ export async function runDiskCase(
     disk.free();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs every write of the full-disk suite on `setup` under each of `fills`, on a disk of `size`. */
+export function describeDiskFull(
+  setup: DiskSetup,
+  fills: DiskFill[],
+  size: { kb: number; inodes: number },
+): void {
+  describeWithSmallDisk()(`${setup.name} on a full disk`, () => {
+    const disk = useSmallDisk(size);
+    let template: SeededTemplate;
+    beforeAll(async () => {
+      template = await seedTemplate(setup);
+    });
+    afterAll(() => removeTemplate(template));
+    for (const write of DISK_WRITES) {
+      it(`${write.name}: fails cleanly, loses nothing, writes again once there is room`, async () => {
+        const ref = await referenceOf(setup, template, write);
+        for (const fill of fills) await runDiskCase(disk(), setup, template, write, fill, ref);
+      });
+    }
+  });
 }
