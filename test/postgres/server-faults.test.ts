@@ -14,11 +14,33 @@ import {
   terminateWaitingBackend,
   useFaultSuite,
 } from './fault-helpers.js';
-import { describeWithPrivatePostgres } from './private-server.js';
+import { describeWithPrivatePostgres, type PrivatePostgres } from './private-server.js';
 
 const N = 200;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const pad = (i: number) => String(i).padStart(4, '0');
+
+/**
+ * Starts `call` once a session holds `lockSql`, terminates the store's backend when it waits on
+ * that lock, and returns the call's rejection (checked to be BackendUnavailableError) and the
+ * terminated backend's query text.
+ */
+async function terminatedMidCall(
+  server: PrivatePostgres,
+  lockSql: string,
+  call: () => Promise<unknown>,
+  applicationName?: string,
+): Promise<{ error: Error; waiting: string }> {
+  const locker = await holdLocks(server, lockSql);
+  const outcome = settle(call());
+  const waiting = await terminateWaitingBackend(server, applicationName);
+  const settled = await outcome;
+  await locker.release();
+  expect(settled.ok).toBe(false);
+  const error = (settled as { error: Error }).error;
+  expect(error).toBeInstanceOf(BackendUnavailableError);
+  return { error, waiting };
+}
 
 describeWithPrivatePostgres()('postgres: a connection terminated mid-batch', () => {
   const { stores, server } = useFaultSuite();
@@ -26,22 +48,15 @@ describeWithPrivatePostgres()('postgres: a connection terminated mid-batch', () 
   it('storeMemories: rejects typed naming the conversation, writes none, the next call works', async () => {
     const s = await stores.store(server());
     await s.storeMemory('conv', 'm0100', { old: true });
-    const locker = await holdLocks(
+    const { error } = await terminatedMidCall(
       server(),
       `SELECT 1 FROM ${ident(s.schema)}.memories WHERE memory_id = 'm0100' FOR UPDATE`,
+      () =>
+        s.storeMemories(
+          'conv',
+          range(N).map((i) => ({ memoryId: `m${pad(i)}`, data: { i } })),
+        ),
     );
-    const call = settle(
-      s.storeMemories(
-        'conv',
-        range(N).map((i) => ({ memoryId: `m${pad(i)}`, data: { i } })),
-      ),
-    );
-    await terminateWaitingBackend(server());
-    const outcome = await call;
-    await locker.release();
-    expect(outcome.ok).toBe(false);
-    const error = (outcome as { error: Error }).error;
-    expect(error).toBeInstanceOf(BackendUnavailableError);
     expect(error.message).toContain('memories of conversation "conv"');
     expect(await s.loadMemories('conv')).toEqual([
       expect.objectContaining({ memory_id: 'm0100', old: true }),
@@ -53,17 +68,11 @@ describeWithPrivatePostgres()('postgres: a connection terminated mid-batch', () 
   it('storeCacheEntries: rejects typed naming the first key, writes none, the next call works', async () => {
     const s = await stores.store(server());
     await s.storeCacheEntry('k0100', { old: true });
-    const locker = await holdLocks(
+    const { error } = await terminatedMidCall(
       server(),
       `SELECT 1 FROM ${ident(s.schema)}.cache_entries WHERE cache_key = 'k0100' FOR UPDATE`,
+      () => s.storeCacheEntries(range(N).map((i) => ({ key: `k${pad(i)}`, data: { i } }))),
     );
-    const call = settle(s.storeCacheEntries(range(N).map((i) => ({ key: `k${pad(i)}`, data: { i } }))));
-    await terminateWaitingBackend(server());
-    const outcome = await call;
-    await locker.release();
-    expect(outcome.ok).toBe(false);
-    const error = (outcome as { error: Error }).error;
-    expect(error).toBeInstanceOf(BackendUnavailableError);
     expect(error.message).toContain('"k0000"');
     const loaded = await s.loadCacheEntries(range(N).map((i) => `k${pad(i)}`));
     expect(loaded.filter((entry) => entry !== null)).toEqual([{ old: true }]);
@@ -75,22 +84,16 @@ describeWithPrivatePostgres()('postgres: a connection terminated mid-batch', () 
     const s = await stores.store(server());
     await s.storeMemory('c050', 'm', { old: true });
     // The conversations' statement runs first; the memories' one waits on this row.
-    const locker = await holdLocks(
-      server(),
-      `SELECT 1 FROM ${ident(s.schema)}.memories WHERE conversation_id = 'c050' FOR UPDATE`,
-    );
     const items = range(100).map((i) => ({
       conversationId: `c${pad(i).slice(1)}`,
       conversation: { i },
       memories: [{ memoryId: 'm', data: { i } }],
     }));
-    const call = settle(s.storeConversationBatch(items));
-    await terminateWaitingBackend(server());
-    const outcome = await call;
-    await locker.release();
-    expect(outcome.ok).toBe(false);
-    const error = (outcome as { error: Error }).error;
-    expect(error).toBeInstanceOf(BackendUnavailableError);
+    const { error } = await terminatedMidCall(
+      server(),
+      `SELECT 1 FROM ${ident(s.schema)}.memories WHERE conversation_id = 'c050' FOR UPDATE`,
+      () => s.storeConversationBatch(items),
+    );
     expect(error.message).toContain('store 100 conversation(s) from "c000"');
     expect(await s.listConversations()).toEqual([]);
     expect(await s.loadMemories('c050')).toEqual([expect.objectContaining({ memory_id: 'm', old: true })]);
@@ -105,23 +108,16 @@ describeWithPrivatePostgres()('postgres: a connection terminated mid-batch', () 
       range(5).map((i) => ({ old: i })),
     );
     // The append inserts its rows, then its trim waits to delete this one.
-    const locker = await holdLocks(
+    const { error, waiting } = await terminatedMidCall(
       server(),
       `SELECT 1 FROM ${ident(s.schema)}.reasoning_chains ORDER BY id LIMIT 1 FOR UPDATE`,
+      () =>
+        s.appendReasoningChains(
+          'agent',
+          range(N).map((i) => ({ i })),
+        ),
     );
-    const call = settle(
-      s.appendReasoningChains(
-        'agent',
-        range(N).map((i) => ({ i })),
-      ),
-    );
-    const waiting = await terminateWaitingBackend(server());
     expect(waiting).toContain('append_reasoning_chains');
-    const outcome = await call;
-    await locker.release();
-    expect(outcome.ok).toBe(false);
-    const error = (outcome as { error: Error }).error;
-    expect(error).toBeInstanceOf(BackendUnavailableError);
     expect(error.message).toContain('"agent"');
     expect((await s.loadReasoningChains('agent')).map((c) => c.old)).toEqual(range(5));
     expect(await s.appendReasoningChains('agent', [{ next: 1 }])).toBe(1);
@@ -135,20 +131,17 @@ describeWithPrivatePostgres()('postgres: a connection terminated mid-batch', () 
       const s = stores.adopt(new PostgresStorage({ pool, schema: freshSchema() }));
       await s.initialize();
       await s.storeMemory('c1', 'm', { old: true });
-      const locker = await holdLocks(
-        server(),
-        `SELECT 1 FROM ${ident(s.schema)}.memories WHERE conversation_id = 'c1' FOR UPDATE`,
-      );
       const items = ['c0', 'c1'].map((id) => ({
         conversationId: id,
         conversation: { id },
         memories: [{ memoryId: 'm', data: { id } }],
       }));
-      const call = settle(s.storeConversationBatch(items));
-      await terminateWaitingBackend(server(), 'pool-user');
-      const outcome = await call;
-      await locker.release();
-      expect((outcome as { error: unknown }).error).toBeInstanceOf(BackendUnavailableError);
+      await terminatedMidCall(
+        server(),
+        `SELECT 1 FROM ${ident(s.schema)}.memories WHERE conversation_id = 'c1' FOR UPDATE`,
+        () => s.storeConversationBatch(items),
+        'pool-user',
+      );
       expect(await s.listConversations()).toEqual([]);
       expect(await s.storeConversationBatch(items)).toBe(2);
       await stores.closeAll();
