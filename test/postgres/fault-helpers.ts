@@ -168,3 +168,26 @@ export function useFaultSuite(
   });
   return { stores, server };
 }
+
+/**
+ * Sets the server-wide `default_transaction_read_only` (ALTER SYSTEM + reload, as a DBA
+ * would), which live sessions pick up too; waits until a new session sees it.
+ */
+export async function serverReadOnly(server: PrivatePostgres, on: boolean): Promise<void> {
+  await server.query(
+    on
+      ? 'ALTER SYSTEM SET default_transaction_read_only = on'
+      : 'ALTER SYSTEM RESET default_transaction_read_only',
+  );
+  await server.query('SELECT pg_reload_conf()');
+  // The reload is signalled: wait until a new session sees the setting.
+  const want = on ? 'on' : 'off';
+  for (let i = 0; i < 200; i += 1) {
+    const [row] = await server.query<{ v: string }>(
+      "SELECT current_setting('default_transaction_read_only') AS v",
+    );
+    if (row?.v === want) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`default_transaction_read_only never became ${want}`);
+}

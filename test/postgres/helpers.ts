@@ -1,6 +1,7 @@
 /** Shared set-up for the PostgreSQL backend tests: storages on fresh schemas, dropped afterwards. */
 import pg from 'pg';
 import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/postgres/index.js';
+import { migrationDdl } from '../../src/backends/postgres/schema.js';
 import {
   dropSchema,
   POSTGRES_TEST_URL,
@@ -82,3 +83,24 @@ export function usePostgresStore(): PostgresTestContext {
 
 /** Quotes an identifier for the raw pool's SQL. */
 export const ident = (name: string): string => pg.escapeIdentifier(name);
+
+/**
+ * Creates `schema` at schema `version` with the DDL each earlier release ran, through `query`
+ * (any server's); returns the quoted schema name.
+ */
+export async function createSchemaAtVersion(
+  query: (sql: string, params?: unknown[]) => Promise<unknown>,
+  schema: string,
+  version: number,
+): Promise<string> {
+  const s = ident(schema);
+  const ddl = [
+    `CREATE SCHEMA ${s}`,
+    `CREATE TABLE ${s}.storage_meta (key text PRIMARY KEY, value text NOT NULL)`,
+  ];
+  for (let v = 0; v < version; v += 1) ddl.push(...migrationDdl(v, s));
+  // One simple query: a fresh connection per statement (a private server's query()) is slow.
+  await query(ddl.join(';\n'));
+  await query(`INSERT INTO ${s}.storage_meta (key, value) VALUES ('schema_version', $1)`, [String(version)]);
+  return s;
+}

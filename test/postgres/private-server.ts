@@ -153,6 +153,11 @@ export class PrivatePostgres {
     await this.waitUntilReady();
   }
 
+  /** Promotes a hot standby to a primary (a failover) and waits until it accepts writes. */
+  async promote(): Promise<void> {
+    await run(...asPostgres('pg_ctl', ['promote', '-D', this.data, '-w', '-t', '30']));
+  }
+
   /** Stops the server: `fast` (backends terminated, clean shutdown) or `immediate` (no checkpoint). */
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
     if (this.pid === undefined) return;

@@ -6,24 +6,16 @@
  * stored by one call of its `store_raw_messages` function. The rows, the search index and its corpus
  * figures are kept and stay in step with later writes.
  */
-import { migrationDdl, POSTGRES_SCHEMA_VERSION } from '../../src/backends/postgres/schema.js';
+import { POSTGRES_SCHEMA_VERSION } from '../../src/backends/postgres/schema.js';
 import { describeWithService } from '../services.js';
-import { ident, usePostgresStore } from './helpers.js';
+import { createSchemaAtVersion, usePostgresStore } from './helpers.js';
 
 describeWithService('postgres')('postgres schema upgrade', () => {
   const ctx = usePostgresStore();
 
   /** Creates the test schema at `version` with the DDL each earlier release ran. */
-  async function createAtVersion(version: number): Promise<string> {
-    const s = ident(ctx.schema());
-    await ctx.raw().query(`CREATE SCHEMA ${s}`);
-    await ctx.raw().query(`CREATE TABLE ${s}.storage_meta (key text PRIMARY KEY, value text NOT NULL)`);
-    for (let v = 0; v < version; v += 1) for (const sql of migrationDdl(v, s)) await ctx.raw().query(sql);
-    await ctx
-      .raw()
-      .query(`INSERT INTO ${s}.storage_meta (key, value) VALUES ('schema_version', $1)`, [String(version)]);
-    return s;
-  }
+  const createAtVersion = (version: number): Promise<string> =>
+    createSchemaAtVersion((sql, params) => ctx.raw().query(sql, params), ctx.schema(), version);
 
   async function query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
     return (await ctx.raw().query<R>(sql, params)).rows;

@@ -9,28 +9,8 @@ import { parsePostgresConfig } from '../../src/backends/postgres/config.js';
 import { PostgresConnection } from '../../src/backends/postgres/connection.js';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { BackendUnavailableError, ReadOnlyError, StorageError } from '../../src/core/index.js';
-import { freshSchema, settle, useFaultSuite } from './fault-helpers.js';
+import { freshSchema, serverReadOnly, settle, useFaultSuite } from './fault-helpers.js';
 import { describeWithPrivatePostgres, PrivatePostgres } from './private-server.js';
-
-/** Sets the server-wide default (ALTER SYSTEM + reload), which live sessions pick up too. */
-async function serverReadOnly(server: PrivatePostgres, on: boolean): Promise<void> {
-  await server.query(
-    on
-      ? 'ALTER SYSTEM SET default_transaction_read_only = on'
-      : 'ALTER SYSTEM RESET default_transaction_read_only',
-  );
-  await server.query('SELECT pg_reload_conf()');
-  // The reload is signalled: wait until a new session sees the setting.
-  const want = on ? 'on' : 'off';
-  for (let i = 0; i < 200; i += 1) {
-    const [row] = await server.query<{ v: string }>(
-      "SELECT current_setting('default_transaction_read_only') AS v",
-    );
-    if (row?.v === want) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`default_transaction_read_only never became ${want}`);
-}
 
 /** The error of a call that must reject. */
 async function failure(promise: Promise<unknown>): Promise<Error> {
