@@ -36,6 +36,15 @@ export function isDeadlock(error: unknown): boolean {
   return sqlState(error) === '40P01';
 }
 
+/**
+ * Whether `error` (a driver error, or the typed error wrapping one) is the server refusing a
+ * write (SQLSTATE 25006: a hot standby, `default_transaction_read_only`).
+ */
+export function isWriteRefused(error: unknown): boolean {
+  if (sqlState(error) === READ_ONLY_SQLSTATE) return true;
+  return error instanceof StorageError && sqlState(error.cause) === READ_ONLY_SQLSTATE;
+}
+
 /** The error `pg` gives when a statement's `query_timeout` ran out (the connection is unusable). */
 export function isClientTimeout(error: unknown): boolean {
   return error instanceof Error && error.message === 'Query read timeout';

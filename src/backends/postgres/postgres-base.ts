@@ -13,12 +13,14 @@ import {
   parseStoredJsonObject,
   type StatsSnapshot,
   StorageInterface,
+  logEvent,
   openPrepared,
   redactUrl,
   type BulkCopyDefaults,
 } from '../../core/index.js';
 import { parsePostgresConfig, type PostgresStorageConfig, type ResolvedPostgresConfig } from './config.js';
 import { PostgresConnection, type SqlParam } from './connection.js';
+import { isWriteRefused } from './driver-errors.js';
 import { collectPostgresStats, probePostgresHealth, type SizeReuse } from './health-stats.js';
 import { readPostgresIdPage, readPostgresMemoryWindow, readPostgresRawWindow } from './paging.js';
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
@@ -120,7 +122,24 @@ export abstract class PostgresStorageBase extends StorageInterface {
    */
   private async prepareSchema(connection: PostgresConnection): Promise<void> {
     await ensureSchema(connection, this.config.schema);
-    if (this.index.enabled) await this.index.prepare(connection);
+    if (!this.index.enabled) return;
+    try {
+      await this.index.prepare(connection);
+    } catch (error) {
+      // A server that refuses writes (a standby, default_transaction_read_only) still serves
+      // reads, and the schema needs no change: the store opens, searches scan until the
+      // index is caught up (a search once writes work again, or the next open), and each
+      // write rejects as unavailable.
+      if (!isWriteRefused(error)) throw error;
+      logEvent(
+        this.config.logger,
+        'warn',
+        `postgres storage: ${this.describeStore()}: search index not caught up on open`,
+        {
+          error: error instanceof Error ? error.message : String(error),
+        },
+      );
+    }
   }
 
   protected async closeStore(): Promise<void> {

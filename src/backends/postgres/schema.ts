@@ -168,7 +168,13 @@ export async function ensureSchema(db: PostgresConnection, schema: string): Prom
   if (seen > POSTGRES_SCHEMA_VERSION) refuseNewer(seen, schema, db.label);
   if (seen === POSTGRES_SCHEMA_VERSION) return;
   const s = quoteIdent(schema);
-  await db.transaction(`create schema ${JSON.stringify(schema)}`, async (q) => {
+  // What the error of a failed step names (a server that refuses writes fails it at once): an
+  // upgrade must not read as a missing schema.
+  const what =
+    seen === 0
+      ? `create schema ${JSON.stringify(schema)}`
+      : `upgrade schema ${JSON.stringify(schema)} from version ${seen} to ${POSTGRES_SCHEMA_VERSION}`;
+  await db.transaction(what, async (q) => {
     await q.rows('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
       'connectome-storage schema',
       schema,

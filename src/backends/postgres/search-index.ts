@@ -25,6 +25,7 @@ import {
   countTokens,
 } from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
+import { isWriteRefused } from './driver-errors.js';
 import { memoryFromRow, type MemoryRow } from './rows.js';
 import { searchPostgres } from './search-query.js';
 import { quoteIdent } from './sql.js';
@@ -255,7 +256,13 @@ export class PostgresSearchIndex {
     if (behind === null) return fallback(); // built under another text rule: a writable open rebuilds it
     if (behind.length === 0) return candidates;
     if (readOnly) return fallback();
-    await this.catchUp(db, behind);
+    try {
+      await this.catchUp(db, behind);
+    } catch (error) {
+      // The server refuses writes (a standby): a search is a read, it scans as a readOnly store's.
+      if (isWriteRefused(error)) return fallback();
+      throw error;
+    }
     return searchPostgres(db, this.s, query);
   }
 
