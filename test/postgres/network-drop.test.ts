@@ -2,7 +2,8 @@
  * A network path to the server that goes dead without closing anything (no FIN, no RST:
  * a failover's old address, a dropped route), simulated by a proxy: calls in flight reject
  * typed within about `statementTimeoutMillis`, never wait for TCP keepalive (hours), and the
- * same instance works again once the path is back.
+ * same instance works again once the path is back. Dead idle connections cost one call: its
+ * timeout closes the others, whatever `statementTimeoutMillis`.
  */
 import { BackendUnavailableError } from '../../src/core/index.js';
 import { BlackholeProxy } from './blackhole-proxy.js';
@@ -61,5 +62,34 @@ describeWithPrivatePostgres()('postgres: the network path goes dead', () => {
     expect((first as { error: Error }).error.message).toContain('"a"');
     expect(await withinMs(s.loadConversation('b'), 3_000, 'the next call')).toEqual({ v: 1 });
     expect((await s.healthCheck()).status).toBe('healthy');
+  }, 40_000);
+
+  it('with statementTimeoutMillis under 5 s too, the call that timed out closes the other idle ones', async () => {
+    const url = `postgres://postgres@127.0.0.1:${proxy!.port}/postgres`;
+    // query_timeout (1 + 5 s) ends before the pool's idle timeout (10 s) would close the other
+    // dead idle connections: the timeout itself must, or each next call waits 6 s on one.
+    const s = await stores.store(server(), { url, statementTimeoutMillis: 1000, max: 4 });
+    const ids = ['a', 'b', 'c', 'd'];
+    await Promise.all(ids.map((id) => s.storeConversation(id, { v: 1 })));
+    const calls: Array<() => Promise<unknown>> = [
+      () => s.loadConversation('a'),
+      () => s.storeConversationBatch([{ conversationId: 'a', conversation: { v: 2 } }]),
+    ];
+    for (const call of calls) {
+      // Four pooled connections, then every one of them goes dead; new connections pass.
+      await Promise.all(ids.map((id) => s.loadConversation(id)));
+      expect(await s.healthCheck()).toMatchObject({ pool_total_count: 4 });
+      proxy!.blackhole();
+      proxy!.heal();
+      const first = await withinMs(settle(call()), 15_000, 'a call on a dead connection');
+      expect(first.ok).toBe(false);
+      expect((first as { error: unknown }).error).toBeInstanceOf(BackendUnavailableError);
+      for (const id of ids)
+        expect(await withinMs(s.loadConversation(id), 3_000, 'a next call')).toEqual({ v: 1 });
+    }
+    const health = await s.healthCheck();
+    expect(health.status).toBe('healthy');
+    // The connections closed after the timeout are not reported as pool errors.
+    expect(health).not.toHaveProperty('last_pool_error');
   }, 40_000);
 });

@@ -17,6 +17,7 @@ import {
   isClientTimeout,
   isDeadlock,
 } from './driver-errors.js';
+import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
 import { queryConfig, type SqlText } from './statements.js';
 
 /** A bindable parameter: scalars, and arrays (nulls allowed) for `unnest($n::text[])` batches. */
@@ -107,6 +108,8 @@ export class PostgresConnection {
     readonly prepared: boolean,
     /** Whether the store was opened read-only (`readOnly`), for reading the server's refusals. */
     private readonly readOnly: boolean,
+    /** The idle connections of an owned pool, closed after a client timeout (a given pool keeps its own). */
+    private readonly idle?: IdleConnections,
   ) {}
 
   /** Creates a pool for `config.url`, or adopts `config.pool`. Connects lazily. */
@@ -130,8 +133,8 @@ export class PostgresConnection {
       // server notices the dead socket; ours never leave a transaction idle that long.
       idle_in_transaction_session_timeout: config.statementTimeoutMillis,
       // An idle connection whose path died silently costs the call that next takes it up to
-      // query_timeout; closing idle ones soon (pg-pool's default, set so it cannot drift)
-      // bounds how many calls meet one. TCP keepalive cannot find it sooner: Node sets only
+      // query_timeout, which then closes the other idle ones (IdleConnections); closing idle
+      // ones soon too (pg-pool's default, set so it cannot drift) bounds how long one lingers. TCP keepalive cannot find it sooner: Node sets only
       // its start, and Linux then waits 9 probes 75 s apart.
       idleTimeoutMillis: IDLE_TIMEOUT_MILLIS,
       keepAlive: true,
@@ -141,9 +144,12 @@ export class PostgresConnection {
       // Read-only: the server itself refuses any write, should one ever slip past the core.
       ...(options !== undefined ? { options } : {}),
     });
-    const connection = new PostgresConnection(pool, true, redactUrl(config.url), prepared, readOnly);
+    const idle = new IdleConnections(pool);
+    const connection = new PostgresConnection(pool, true, redactUrl(config.url), prepared, readOnly, idle);
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {
+      // Closed by us after a client timeout: that call's error already tells.
+      if (error instanceof ClosedAfterTimeout) return;
       connection.lastError = describeDriverError(error);
       connection.lastErrorAtMs = Date.now();
       logEvent(config.logger, 'error', `postgres storage: pooled connection to ${connection.label} failed`, {
@@ -259,8 +265,14 @@ export class PostgresConnection {
     if (this.owned) await this.pool.end();
   }
 
-  /** Wraps a driver error in the library's typed errors, naming what was being done and where. */
+  /**
+   * Wraps a driver error in the library's typed errors, naming what was being done and where.
+   * A client timeout also closes the owned pool's idle connections: the path they share is
+   * likely dead, so the calls after this one open fresh connections instead of each waiting
+   * out a timeout on one.
+   */
   toStorageError(what: string, error: unknown): StorageError {
+    if (isClientTimeout(error)) this.idle?.closeAll();
     return driverErrorToStorageError(this.label, what, error, this.readOnly);
   }
 }
