@@ -108,6 +108,22 @@ describeWithPrivatePostgres()('postgres: initialize() against a server that refu
     expect(await indexed(server(), schema, 'd')).toBe(true);
   });
 
+  it('a schema only ever written with the index off opens with it on; reindex() builds it once writes work', async () => {
+    const plain = await stores.store(server(), { searchIndex: false });
+    await plain.storeConversation('c', { t: 'walrus' });
+    await stores.closeAll();
+    await serverReadOnly(server(), true);
+    const s = await open(server(), { schema: plain.schema });
+    expect(found(await s.search({ text: 'walrus', kinds: ['conversations'] }))).toEqual(['c']);
+    await serverReadOnly(server(), false);
+    // No index was ever built here (no text rule recorded): searches scan until a rebuild.
+    expect(found(await s.search({ text: 'walrus', kinds: ['conversations'] }))).toEqual(['c']);
+    expect(await indexed(server(), plain.schema, 'c')).toBe(false);
+    await s.reindex();
+    expect(await indexed(server(), plain.schema, 'c')).toBe(true);
+    expect(found(await s.search({ text: 'walrus', kinds: ['conversations'] }))).toEqual(['c']);
+  });
+
   it('an older schema: a writable open fails at once naming the upgrade, and leaves it as it was', async () => {
     const schema = await olderSchema(server());
     await serverReadOnly(server(), true);
