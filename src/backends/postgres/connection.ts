@@ -134,8 +134,9 @@ export class PostgresConnection {
       idle_in_transaction_session_timeout: config.statementTimeoutMillis,
       // An idle connection whose path died silently costs the call that next takes it up to
       // query_timeout, which then closes the other idle ones (IdleConnections); closing idle
-      // ones soon too (pg-pool's default, set so it cannot drift) bounds how long one lingers. TCP keepalive cannot find it sooner: Node sets only
-      // its start, and Linux then waits 9 probes 75 s apart.
+      // ones soon too (pg-pool's default, set so it cannot drift) bounds how long one lingers.
+      // TCP keepalive cannot find it sooner: Node sets only its start, and Linux then waits 9
+      // probes 75 s apart.
       idleTimeoutMillis: IDLE_TIMEOUT_MILLIS,
       keepAlive: true,
       application_name: 'connectome-storage',

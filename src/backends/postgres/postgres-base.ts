@@ -128,8 +128,8 @@ export abstract class PostgresStorageBase extends StorageInterface {
     } catch (error) {
       // A server that refuses writes (a standby, default_transaction_read_only) still serves
       // reads, and the schema needs no change: the store opens, searches scan until the
-      // index is caught up (a search once writes work again, or the next open), and each
-      // write rejects as unavailable.
+      // index is caught up (a search once writes work again; an index never built: the next
+      // writable open or reindex()), and each write rejects as unavailable.
       if (!isWriteRefused(error)) throw error;
       logEvent(
         this.config.logger,
