@@ -1,8 +1,17 @@
 /**
  * The built-in objects `JSON.stringify` would store unfaithfully: their data lives in internal
  * slots, not in enumerable properties, so JSON writes `{}` (or only the fields added to them).
- * The value converter (`json.ts`) refuses them instead of silently emptying them (D4).
+ * The value converter (`json.ts`) refuses them instead of silently emptying them (D4): those of
+ * the language and the web platform, and instances of Node classes that are not globals.
  */
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { DiffieHellman, DiffieHellmanGroup, ECDH, KeyObject } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Dir } from 'node:fs';
+import { BlockList } from 'node:net';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
+import { Script } from 'node:vm';
 
 /**
  * Prototype of each refused built-in, with the name an error gives it. Keyed by prototype so
@@ -86,6 +95,36 @@ for (const name of [
   addLossy(name, globalPrototype(name));
 }
 
+// Node classes that are not globals, whose state is in native handles or symbol-keyed fields:
+// JSON writes `{}`, or internals that load back as junk (an emitter's `_events`, a stream's
+// `_readableState`). The library's own modules load these built-in modules anyway.
+for (const cls of [
+  // Everything built on it: streams, sockets, servers, HTTP messages, child processes, workers,
+  // readline, zlib, crypto streams (Hash, Hmac, Cipheriv, Sign), `process`, FileHandle (Node 21+),
+  // and a class of the caller's extending it (JSON would store its `_events` beside its fields).
+  EventEmitter,
+  KeyObject,
+  ECDH,
+  DiffieHellman,
+  DiffieHellmanGroup,
+  Dir,
+  BlockList,
+  Script,
+  AsyncLocalStorage,
+  AsyncResource, // and PerformanceObserver, which extends it (listed too in case a version does not)
+  PerformanceObserver,
+  StringDecoder, // JSON keeps its encoding, not the bytes of a character it has begun
+] as ReadonlyArray<{ readonly name: string; readonly prototype: unknown }>) {
+  addLossy(cls.name, cls.prototype);
+}
+// Node 20 builds BlockList, FileHandle, X509Certificate and SocketAddress on an internal
+// JSTransferable class; the last two have a toJSON (never reaching the walk), FileHandle keeps
+// its descriptor in a native handle. Later versions have no such class.
+const transferable: unknown = Object.getPrototypeOf(BlockList.prototype);
+if (transferable !== Object.prototype && constructorName(transferable) === 'JSTransferable') {
+  addLossy('JSTransferable', transferable);
+}
+
 // Iterators and generators keep their position and source in internal slots. These
 // prototypes have no global constructor: they are reached from instances.
 const iteratorPrototype: unknown = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
@@ -98,6 +137,13 @@ addLossy(
 );
 if (typeof Intl.Segmenter === 'function') {
   addLossy('Intl.Segments', Object.getPrototypeOf(new Intl.Segmenter('en').segment('')));
+}
+
+/** `prototype.constructor.name`, when it is a string. */
+function constructorName(prototype: unknown): string | undefined {
+  if (typeof prototype !== 'object' || prototype === null) return undefined;
+  const name: unknown = (prototype as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 /**

@@ -3,6 +3,10 @@
  * `JSON.stringify` for plain, null-prototype and class-instance values, and errors naming
  * the path of the value whose reading failed (built only when one fails).
  */
+import { createSecretKey } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { BlockList, SocketAddress, Socket } from 'node:net';
+import { createHistogram } from 'node:perf_hooks';
 import { SerializationError, toJsonObject, toJsonValue, ValidationError } from '../../src/core/index.js';
 
 /** The SerializationError `convert` throws, or a failure naming what it returned instead. */
@@ -67,6 +71,38 @@ describe('value conversion', () => {
     }
     const kept = { url: new URL('http://h/p?q=1'), bytes: Buffer.from('ab'), agent: new Agent() };
     expect(toJsonValue(kept, 'v')).toEqual(JSON.parse(JSON.stringify(kept)));
+  });
+
+  it('refuses Node class instances by their prototype chain, named by their class, and keeps those with a toJSON', () => {
+    class Agent extends EventEmitter {
+      name = 'a1';
+    }
+    const refusals = [
+      [new EventEmitter(), 'EventEmitter'],
+      [new Agent(), 'Agent'], // a caller's subclass: JSON would store its _events beside name
+      [new Socket(), 'Socket'], // Socket → Duplex → Readable → Stream → EventEmitter
+      [createSecretKey(Buffer.from('k')), 'SecretKeyObject'],
+      [new BlockList(), 'BlockList'],
+    ] as const;
+    for (const [value, name] of refusals) {
+      const refused = failure(() => toJsonValue({ list: [value] }, 'v'));
+      expect([refused.path, refused.message]).toEqual([
+        '$.list[0]',
+        expect.stringContaining(`${name} would not survive JSON`),
+      ]);
+    }
+    // A toJSON of their own is used, as JSON.stringify does: also on an emitter subclass.
+    class Job extends EventEmitter {
+      toJSON(): object {
+        return { job: 7 };
+      }
+    }
+    const address = new SocketAddress({ address: '127.0.0.1', port: 80 });
+    const histogram = createHistogram();
+    histogram.record(5); // an empty one's mean is NaN, refused as in any value
+    const kept = { address, histogram, job: new Job() };
+    expect(toJsonValue(kept, 'v')).toEqual(JSON.parse(JSON.stringify(kept)));
+    expect(toJsonValue(kept, 'v')).toMatchObject({ address: { port: 80 }, job: { job: 7 } });
   });
 
   it('names the path of the value whose reading failed, in objects and arrays alike', () => {

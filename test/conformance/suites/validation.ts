@@ -7,6 +7,7 @@ import {
   ValidationError,
 } from '../../../src/core/index.js';
 import { EMPTY_COUNTS, type SuiteContext } from '../context.js';
+import { NODE_CLASS_VALUES } from './node-class-values.js';
 
 const HOSTILE_IDS: unknown[] = [
   '',
@@ -128,6 +129,24 @@ async function expectEmpty(s: StorageInterface): Promise<void> {
   expect(await s.getStorageStats()).toMatchObject(EMPTY_COUNTS);
 }
 
+/** Stores `make()` nested in three kinds of value: each is refused with SerializationError naming its path, and nothing is written. */
+async function expectRefusedAtItsPath(s: StorageInterface, make: () => unknown): Promise<void> {
+  const attempts: Array<[() => Promise<unknown>, string]> = [
+    [() => s.storeMemory('c1', 'm1', { v: make() } as never), '$.v'],
+    [() => s.storeConversation('c1', { turns: [{ v: make() }] } as never), '$.turns[0].v'],
+    [() => s.storeCacheEntry('k1', { v: make() } as never), '$.v'],
+  ];
+  for (const [attempt, path] of attempts) {
+    const error: unknown = await attempt().then(
+      () => new Error('accepted'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SerializationError);
+    expect((error as SerializationError).path).toBe(path);
+  }
+  await expectEmpty(s);
+}
+
 export function validationTests(ctx: SuiteContext): void {
   describe('validation', () => {
     it.each(Object.entries(ID_CALLS))(
@@ -176,21 +195,19 @@ export function validationTests(ctx: SuiteContext): void {
     it.each(Object.entries(EMPTIED_BUILT_INS))(
       'refuses a %s (JSON would store it emptied) with SerializationError naming its path',
       async (_, make) => {
-        const s = ctx.storage();
-        const attempts: Array<[() => Promise<unknown>, string]> = [
-          [() => s.storeMemory('c1', 'm1', { v: make() } as never), '$.v'],
-          [() => s.storeConversation('c1', { turns: [{ v: make() }] } as never), '$.turns[0].v'],
-          [() => s.storeCacheEntry('k1', { v: make() } as never), '$.v'],
-        ];
-        for (const [attempt, path] of attempts) {
-          const error: unknown = await attempt().then(
-            () => new Error('accepted'),
-            (e: unknown) => e,
-          );
-          expect(error).toBeInstanceOf(SerializationError);
-          expect((error as SerializationError).path).toBe(path);
+        await expectRefusedAtItsPath(ctx.storage(), make);
+      },
+    );
+
+    it.each(Object.entries(NODE_CLASS_VALUES))(
+      'refuses a %s (JSON would store it emptied or as its internals) with SerializationError naming its path',
+      async (_, make) => {
+        const { value, release } = await make();
+        try {
+          await expectRefusedAtItsPath(ctx.storage(), () => value);
+        } finally {
+          await release?.();
         }
-        await expectEmpty(s);
       },
     );
 
