@@ -11,6 +11,7 @@ import { Dir } from 'node:fs';
 import { BlockList } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
+import { clearImmediate, clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { Script } from 'node:vm';
 
 /**
@@ -125,6 +126,22 @@ if (transferable !== Object.prototype && constructorName(transferable) === 'JSTr
   addLossy('JSTransferable', transferable);
 }
 
+// Timers have no exported class: one of each is made and cleared here to reach its prototype
+// (from node:timers, which fake timers in tests do not replace). JSON writes a run or cleared
+// one as its list fields (`_idleTimeout`, `_onTimeout: null`, …); the name check keeps out a
+// runtime whose timers are plain objects.
+const timeout = setTimeout(noop, 0);
+clearTimeout(timeout);
+const immediate = setImmediate(noop);
+clearImmediate(immediate);
+for (const [name, timer] of [
+  ['Timeout', timeout],
+  ['Immediate', immediate],
+] as const) {
+  const prototype: unknown = Object.getPrototypeOf(timer);
+  if (constructorName(prototype) === name) addLossy(name, prototype);
+}
+
 // Iterators and generators keep their position and source in internal slots. These
 // prototypes have no global constructor: they are reached from instances.
 const iteratorPrototype: unknown = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
@@ -138,6 +155,8 @@ addLossy(
 if (typeof Intl.Segmenter === 'function') {
   addLossy('Intl.Segments', Object.getPrototypeOf(new Intl.Segmenter('en').segment('')));
 }
+
+function noop(): void {}
 
 /** `prototype.constructor.name`, when it is a string. */
 function constructorName(prototype: unknown): string | undefined {

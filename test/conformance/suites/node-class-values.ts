@@ -91,4 +91,19 @@ export const NODE_CLASS_VALUES: Record<string, () => HeldValue | Promise<HeldVal
   AsyncResource: () => ({ value: new AsyncResource('job') }),
   PerformanceObserver: () => ({ value: new PerformanceObserver(() => undefined) }),
   StringDecoder: () => ({ value: halfDecoded() }),
+  // JSON writes a cleared (or run) timer as its list fields: `_idleTimeout`, `_onTimeout: null`, …
+  'cleared Timeout': () => {
+    const timer = setTimeout(() => undefined, 60_000);
+    clearTimeout(timer);
+    return { value: timer };
+  },
+  'cleared Immediate': () => {
+    const immediate = setImmediate(() => undefined);
+    clearImmediate(immediate);
+    return { value: immediate };
+  },
+  'pending Timeout': () => {
+    const timer = setTimeout(() => undefined, 60_000);
+    return { value: timer, release: () => clearTimeout(timer) };
+  },
 };
