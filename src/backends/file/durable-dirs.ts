@@ -6,14 +6,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StorageError } from '../../core/index.js';
 import { closeFdNow, fsyncFd } from './fd-io.js';
+import { ioReason } from '../io-reason.js';
 import { makeDirs } from '../make-dirs.js';
 import { unsyncedEntry } from './durable-entries.js';
 
-/** Wraps an I/O failure in a {@link StorageError} naming the path. */
+/**
+ * Wraps an I/O failure in a {@link StorageError} naming the path once, then the code and the
+ * system's words (see {@link ioReason}); the original error is its `cause`.
+ */
 export function ioError(action: string, file: string, cause: unknown): StorageError {
   if (cause instanceof StorageError) return cause;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new StorageError(`Cannot ${action} ${file}: ${reason}`, { cause });
+  return new StorageError(`Cannot ${action} ${file}: ${ioReason(cause)}`, { cause });
 }
 
 /**

@@ -23,6 +23,7 @@ import path from 'node:path';
 import fse from 'fs-extra';
 import lockfile from 'proper-lockfile';
 import { KeyedMutex, logEvent, StorageError, type StorageLogger } from '../../core/index.js';
+import { ioReason } from '../io-reason.js';
 import { readdirOrEmpty } from './atomic-json.js';
 import {
   addLease,
@@ -125,7 +126,8 @@ export class FileLocks {
       const lease = await this.take(target, name);
       const assertHeld: AssertLockHeld = () => {
         const { lost } = lease;
-        if (lost) throw new StorageError(`Lost the lock on ${name}: ${lost.message}`, { cause: lost });
+        if (lost)
+          throw new StorageError(`Lost the lock on ${name}: ${ioReason(lost, true)}`, { cause: lost });
       };
       try {
         return await task(assertHeld);
@@ -293,6 +295,6 @@ export class FileLocks {
 }
 
 function lockError(name: string, cause: unknown, reason?: string): StorageError {
-  const detail = reason ?? (cause instanceof Error ? cause.message : String(cause));
+  const detail = reason ?? ioReason(cause, true);
   return new StorageError(`Cannot lock ${name}: ${detail}`, { cause });
 }

@@ -20,6 +20,7 @@ import { DATA_DIRS, type StoreLayout } from './layout.js';
 import { LoopTurns } from './loop-turns.js';
 import { mapConcurrent } from '../../core/concurrency.js';
 import { diskUsage } from '../disk-usage.js';
+import { ioReason } from '../io-reason.js';
 import { isMissing, removeAbandonedTempEntries, tempEntryName } from './temp-files.js';
 
 /** Folders cleaned at once at start-up. */
@@ -171,7 +172,7 @@ async function probeWrite(layout: StoreLayout): Promise<string | null> {
     await fse.writeFile(probe, 'ok');
     if ((await fse.readFile(probe, 'utf8')) !== 'ok') writeError = `probe file ${probe} read back wrong`;
   } catch (error) {
-    writeError = `cannot write ${probe}: ${error instanceof Error ? error.message : String(error)}`;
+    writeError = `cannot write ${probe}: ${ioReason(error)}`;
   } finally {
     await fse.remove(probe).catch(() => undefined);
   }
