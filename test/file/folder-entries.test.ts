@@ -12,12 +12,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
+import { resetKnownEntries } from '../../src/backends/file/durable-entries.js';
 import * as fdIo from '../../src/backends/file/fd-io.js';
 import { StorageError } from '../../src/index.js';
 import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(async () => {
   jest.restoreAllMocks();
+  resetKnownEntries();
   await shutdownAll();
 });
 afterAll(removeTempDirs);
@@ -128,5 +130,27 @@ fs.fsyncSync(fs.openSync(require('path').dirname(process.argv[1]), 'r'));`;
     expect(synced.filter((dir) => dir === base)).toHaveLength(1);
     // Locks, trash and writer marks hold no data: their entries cost no fsync of their own.
     expect(synced).not.toContain(path.join(base, '.connectome-storage'));
+  });
+});
+
+describeLinux('folders known to be on disk are bounded, least recently written forgotten first', () => {
+  it('past the bound, the folder written longest ago is synced again; recently written ones are not', async () => {
+    const storage = await openStore({ searchIndex: false });
+    resetKnownEntries(3); // from here on: the conversation folders only
+    const conversations = path.join(storage.baseDir, 'conversations');
+    const synced = recordSyncs();
+    /** Whether a write into conversation `id` synced `conversations/` (the folder's own entry). */
+    const syncsEntry = async (id: string): Promise<boolean> => {
+      synced.length = 0;
+      await storage.storeConversation(id, { id });
+      return synced.includes(conversations);
+    };
+    for (const id of ['c1', 'c2', 'c3']) expect(await syncsEntry(id)).toBe(true);
+    expect(await syncsEntry('c1')).toBe(false); // known, and now the most recently written
+    expect(await syncsEntry('c4')).toBe(true); // a fourth folder: c2, written longest ago, goes
+    expect(await syncsEntry('c1')).toBe(false);
+    expect(await syncsEntry('c3')).toBe(false);
+    expect(await syncsEntry('c4')).toBe(false);
+    expect(await syncsEntry('c2')).toBe(true);
   });
 });

@@ -8,12 +8,22 @@
  * deleted and made again by another process has a new identity and is synced again.
  */
 import fs from 'node:fs';
+import { LRUCache } from 'lru-cache';
 
-/** Folders remembered at most (then forgotten all at once: one parent fsync more each). */
+/**
+ * Folders remembered at most. Past it the least recently written one is forgotten (its next
+ * write pays one parent fsync more), not all of them: a store with more folders than this kept
+ * paying that fsync for every folder after each time the memory filled up.
+ */
 const MAX_KNOWN = 10_000;
 
 /** Durable folder entries, by path: the identity of the folder that was synced. */
-const known = new Map<string, string>();
+let known = new LRUCache<string, string>({ max: MAX_KNOWN });
+
+/** Test seam (not exported by the package): forgets every folder and keeps at most `max` from now on. */
+export function resetKnownEntries(max = MAX_KNOWN): void {
+  known = new LRUCache<string, string>({ max });
+}
 
 /**
  * Identity of a folder: device, inode and creation time (an inode number may be reused at once
@@ -37,9 +47,9 @@ export function unsyncedEntry(dir: string): (() => void) | null {
   const identity = folderIdentity(dir);
   // Unreadable (moved away meanwhile): the write fails or writes again, so nothing is remembered.
   if (identity === null) return () => undefined;
+  // A lookup counts as a use: folders written into often stay known.
   if (known.get(dir) === identity) return null;
   return () => {
-    if (known.size >= MAX_KNOWN) known.clear();
     known.set(dir, identity);
   };
 }
