@@ -5,10 +5,10 @@
  * synchronous read of a page-cached file (measured: ~55 vs ~18 µs per file); a batch reads
  * hundreds of them. The event loop is handed back after every {@link IDS_PER_TURN} ids or 10
  * ms (`loop-turns.ts`), whichever comes first. Errors and parsing are those of the
- * single reads (`readJsonFile` in `atomic-json.ts`, the envelopes of `folder-reads.ts`).
+ * single reads (`readJsonFile` in `json-reads.ts`, the envelopes of `folder-reads.ts`).
  */
 import { type JsonValue, type StoredConversation } from '../../core/index.js';
-import { readJsonFileSync } from './atomic-json.js';
+import { readJsonFileSync } from './json-reads.js';
 import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
 import type { StoreLayout } from './layout.js';
 import { LoopTurns } from './loop-turns.js';

@@ -33,7 +33,8 @@ import {
   selectSequenced,
   StorageError,
 } from '../../core/index.js';
-import { atomicWriteJson, makeDirUnder, readParsedFile } from './atomic-json.js';
+import { atomicWriteJson, makeDirUnder } from './atomic-json.js';
+import { readParsedFile } from './json-reads.js';
 import { chainsEnvelope } from './envelopes.js';
 import type { AssertLockHeld } from './file-lock.js';
 import type { FolderFiles } from './folder-files.js';

@@ -11,7 +11,7 @@
  * file at once instead, giving the event loop a turn every few files (their files are usually
  * page-cached, and a pass through the pool costs about three times the CPU): listings of
  * `cache/` and `system/` with {@link readFileAndStatSync} (the identity is kept), batch reads
- * with `readJsonFileSync` (`atomic-json.ts`).
+ * with `readJsonFileSync` (`json-reads.ts`).
  */
 import fs, { type BigIntStats } from 'node:fs';
 import { CorruptDataError } from '../../core/index.js';

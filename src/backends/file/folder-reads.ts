@@ -4,7 +4,7 @@
  * nothing stored, so its reads find nothing instead of the twin's data.
  */
 import type { JsonObject, JsonValue } from '../../core/index.js';
-import { readParsedFile } from './atomic-json.js';
+import { readParsedFile } from './json-reads.js';
 import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
 import { readWithIdentity } from './list-reads.js';
 import { keepRecordTexts } from './record-texts.js';

@@ -3,7 +3,7 @@
  * parse, or none. A missing file (the usual case: a new key, an unused name) costs no read.
  */
 import type { JsonValue } from '../../core/index.js';
-import { readParsedFile, readParsedFileSync } from './atomic-json.js';
+import { readParsedFile, readParsedFileSync } from './json-reads.js';
 import { corruptOrThrow, type ListedFile } from './kept-entries.js';
 import { existsNow, existsSoon } from './metadata-now.js';
 

@@ -7,7 +7,8 @@
  * Listings read with {@link readWithIdentitySync}, every call made at once.
  */
 import { type JsonValue, parseStoredJson } from '../../core/index.js';
-import { type FileIdentity, identityOf, missingOrThrow, textFromBytes } from './atomic-json.js';
+import { type FileIdentity, identityOf } from './atomic-json.js';
+import { missingOrThrow, textFromBytes } from './json-reads.js';
 import { type BytesAndStat, readFileAndStat, readFileAndStatSync } from './fd-io.js';
 
 /**

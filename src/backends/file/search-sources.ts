@@ -6,14 +6,8 @@
 import fs, { type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { JsonValue, SearchKind } from '../../core/index.js';
-import {
-  type FileIdentity,
-  identityOf,
-  ioError,
-  jsonFromBytes,
-  missingOrThrow,
-  readdirOrEmpty,
-} from './atomic-json.js';
+import { type FileIdentity, identityOf, ioError, readdirOrEmpty } from './atomic-json.js';
+import { jsonFromBytes, missingOrThrow } from './json-reads.js';
 import { type BytesAndStat, readFileAndStatSync } from './fd-io.js';
 import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
 import { CHAINS_FILE, CONVERSATION_FILES, type StoreLayout } from './layout.js';

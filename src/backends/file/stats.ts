@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { CorruptDataError, isCacheExpired, type SearchKind, type StatsSnapshot } from '../../core/index.js';
-import { type FileIdentity, readJsonFileSync } from './atomic-json.js';
+import { type FileIdentity } from './atomic-json.js';
+import { readJsonFileSync } from './json-reads.js';
 import { type CacheFileEntry, parseListEnvelope, type StateFileEntry } from './envelopes.js';
 import type { FolderListings } from './folder-listings.js';
 import type { KeyedFiles } from './keyed-files.js';

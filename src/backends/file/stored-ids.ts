@@ -11,7 +11,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { identityOf, readdirOrEmpty, readJsonFileSync } from './atomic-json.js';
+import { identityOf, readdirOrEmpty } from './atomic-json.js';
+import { readJsonFileSync } from './json-reads.js';
 import { parseListEnvelope } from './envelopes.js';
 import { CONVERSATION_FILES } from './layout.js';
 import { LoopTurns } from './loop-turns.js';

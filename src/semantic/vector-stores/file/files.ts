@@ -14,13 +14,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, type JsonValue } from '../../../core/index.js';
-import {
-  atomicWriteJson,
-  fsyncDir,
-  ioError,
-  readdirOrEmpty,
-  readJsonFile,
-} from '../../../backends/file/atomic-json.js';
+import { atomicWriteJson, fsyncDir, ioError, readdirOrEmpty } from '../../../backends/file/atomic-json.js';
+import { readJsonFile } from '../../../backends/file/json-reads.js';
 import { readFileAndStat } from '../../../backends/file/fd-io.js';
 import { isMissing, removeAbandonedTempEntries, tempEntryName } from '../../../backends/file/temp-files.js';
 import type { IndexSignature } from '../types.js';
