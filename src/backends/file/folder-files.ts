@@ -6,24 +6,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import fse from 'fs-extra';
 import { InvalidIdError, type JsonObject, type JsonValue, StorageError } from '../../core/index.js';
-import {
-  atomicWriteJson,
-  ensureDirUnder,
-  type FileIdentity,
-  fsyncDir,
-  ioError,
-  makeDirUnder,
-} from './atomic-json.js';
+import { atomicWriteJson, type FileIdentity, makeDirUnder } from './atomic-json.js';
 import type { Backups } from './backups.js';
-import { forgetEntry } from './durable-entries.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import { folderLockName, type StoreLayout } from './layout.js';
 import { ListFileCache, type ListSnapshot } from './list-cache.js';
 import { LIST_FIELDS, RecordCounts } from './record-counts.js';
 import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
-import { isMissing, tempEntryName } from './temp-files.js';
+import { removeConversationFolder, removeFolderFile, type RemovalContext } from './folder-removals.js';
+import { isMissing } from './temp-files.js';
 
 /** Folders remembered as existing at most (then forgotten all at once: only a failed open more each). */
 const MAX_KNOWN_DIRS = 10_000;
@@ -52,6 +44,8 @@ export class FolderFiles {
    * creates its folder before the first try instead of after a failed one.
    */
   private readonly knownDirs = new Set<string>();
+  /** What {@link remove} and {@link removeConversation} update (see `folder-removals.ts`). */
+  private readonly removals: RemovalContext;
 
   /**
    * @param layout where the folders are.
@@ -68,7 +62,10 @@ export class FolderFiles {
     private readonly pretty: boolean,
     private readonly listener: FolderWriteListener | null = null,
     readonly counts = new RecordCounts(),
-  ) {}
+  ) {
+    const { lists, knownDirs } = this;
+    this.removals = { layout, backups, lists, counts, listener, knownDirs };
+  }
 
   /**
    * Runs `task` holding a conversation's lock (every file of a conversation shares it); rejects
@@ -267,33 +264,8 @@ export class FolderFiles {
    * Backs up and deletes `file` (nothing when absent), then its folder when that is left empty;
    * the caller holds the folder's lock.
    */
-  async remove(file: string, assertHeld: AssertLockHeld): Promise<void> {
-    this.lists.forget(file);
-    this.counts.forget(file);
-    await this.backups.beforeOverwrite(file);
-    assertHeld();
-    const dir = path.dirname(file);
-    try {
-      await fs.promises.unlink(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.listener?.removed(file);
-      throw ioError('remove', file, error);
-    } finally {
-      this.backups.forget(file);
-    }
-    await this.listener?.removed(file);
-    // A folder with nothing left is what an id with nothing stored looks like; one still
-    // holding other files (or backups) stays.
-    const removedDir = await fs.promises.rmdir(dir).then(
-      () => true,
-      () => false,
-    );
-    if (removedDir) {
-      this.knownDirs.delete(dir);
-      forgetEntry(dir);
-    }
-    // Make the unlink (or the folder's removal) durable.
-    await fsyncDir(removedDir ? path.dirname(dir) : dir);
+  remove(file: string, assertHeld: AssertLockHeld): Promise<void> {
+    return removeFolderFile(this.removals, file, assertHeld);
   }
 
   /** Removes a conversation's folder with everything in it; nothing when absent. */
@@ -302,35 +274,7 @@ export class FolderFiles {
       // A twin's folder is not this id's: this id has nothing stored, so there is nothing to delete.
       if ((await this.twinOf(this.layout.conversationsDir, conversationId)) !== null) return;
       const dir = this.layout.conversationDir(conversationId);
-      this.lists.forgetUnder(dir);
-      this.counts.forgetUnder(dir);
-      this.knownDirs.delete(dir);
-      forgetEntry(dir);
-      // One rename takes every file away at once (all or nothing); removing the moved folder
-      // afterwards cannot leave a half-deleted conversation behind.
-      const trash = path.join(this.layout.trashDir, tempEntryName('conversation'));
-      let renaming = false;
-      try {
-        await ensureDirUnder(this.layout.baseDir, this.layout.trashDir);
-        assertHeld();
-        renaming = true;
-        await fs.promises.rename(dir, trash);
-      } catch (error) {
-        // Already absent (or the whole store is gone); a segment left by another writer's delete
-        // goes. A folder there by now that the rename did not find (the trash being there) was
-        // made since by another process's write staging its temp file before taking this lock:
-        // nothing of this id was stored, and that write lands after this delete.
-        const absent =
-          renaming && isMissing(error)
-            ? !(await fse.pathExists(dir)) || (await fse.pathExists(this.layout.trashDir))
-            : !(await fse.pathExists(dir));
-        if (absent) return this.listener?.removedFolder(dir);
-        throw ioError('delete conversation folder', dir, error);
-      }
-      await fsyncDir(this.layout.conversationsDir);
-      await this.listener?.removedFolder(dir);
-      // A failure here only leaves garbage in the trash, which start-up removes.
-      await fse.remove(trash).catch(() => undefined);
+      await removeConversationFolder(this.removals, dir, assertHeld);
     });
   }
 }

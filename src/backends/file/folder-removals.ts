@@ -1,0 +1,105 @@
+/**
+ * Removals inside the conversation and agent folders, for {@link FolderFiles}: a data file
+ * (backed up first, its folder removed when left empty), or a whole conversation folder moved
+ * to the trash with one rename, so it is gone all at once or not at all.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import fse from 'fs-extra';
+import { ensureDirUnder, fsyncDir, ioError } from './atomic-json.js';
+import type { Backups } from './backups.js';
+import { forgetEntry } from './durable-entries.js';
+import type { AssertLockHeld } from './file-lock.js';
+import type { FolderWriteListener } from './folder-files.js';
+import type { StoreLayout } from './layout.js';
+import type { ListFileCache } from './list-cache.js';
+import type { RecordCounts } from './record-counts.js';
+import { isMissing, tempEntryName } from './temp-files.js';
+
+/** What a removal updates besides the files: the folder files' caches, backups and listener. */
+export interface RemovalContext {
+  readonly layout: StoreLayout;
+  readonly backups: Backups;
+  readonly lists: ListFileCache;
+  readonly counts: RecordCounts;
+  readonly listener: FolderWriteListener | null;
+  /** Folders the store wrote into last (see `FolderFiles`): a removed one is forgotten. */
+  readonly knownDirs: Set<string>;
+}
+
+/**
+ * Backs up and deletes `file` (nothing when absent), then its folder when that is left empty;
+ * the caller holds the folder's lock.
+ */
+export async function removeFolderFile(
+  ctx: RemovalContext,
+  file: string,
+  assertHeld: AssertLockHeld,
+): Promise<void> {
+  ctx.lists.forget(file);
+  ctx.counts.forget(file);
+  await ctx.backups.beforeOverwrite(file);
+  assertHeld();
+  const dir = path.dirname(file);
+  try {
+    await fs.promises.unlink(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ctx.listener?.removed(file);
+    throw ioError('remove', file, error);
+  } finally {
+    ctx.backups.forget(file);
+  }
+  await ctx.listener?.removed(file);
+  // A folder with nothing left is what an id with nothing stored looks like; one still
+  // holding other files (or backups) stays.
+  const removedDir = await fs.promises.rmdir(dir).then(
+    () => true,
+    () => false,
+  );
+  if (removedDir) {
+    ctx.knownDirs.delete(dir);
+    forgetEntry(dir);
+  }
+  // Make the unlink (or the folder's removal) durable.
+  await fsyncDir(removedDir ? path.dirname(dir) : dir);
+}
+
+/**
+ * Removes the conversation folder `dir` with everything in it (nothing when absent); the caller
+ * holds the conversation's lock and has checked that the folder is this id's, not a twin's.
+ */
+export async function removeConversationFolder(
+  ctx: RemovalContext,
+  dir: string,
+  assertHeld: AssertLockHeld,
+): Promise<void> {
+  ctx.lists.forgetUnder(dir);
+  ctx.counts.forgetUnder(dir);
+  ctx.knownDirs.delete(dir);
+  forgetEntry(dir);
+  // One rename takes every file away at once (all or nothing); removing the moved folder
+  // afterwards cannot leave a half-deleted conversation behind.
+  const trash = path.join(ctx.layout.trashDir, tempEntryName('conversation'));
+  let renaming = false;
+  try {
+    await ensureDirUnder(ctx.layout.baseDir, ctx.layout.trashDir);
+    assertHeld();
+    renaming = true;
+    await fs.promises.rename(dir, trash);
+  } catch (error) {
+    // Already absent (or the whole store is gone); a segment left by another writer's delete
+    // goes. A folder there by now that the rename did not find (the trash being there) was
+    // made since by another process's write staging its temp file before taking this lock:
+    // nothing of this id was stored, and that write lands after this delete.
+    const absent =
+      renaming && isMissing(error)
+        ? !(await fse.pathExists(dir)) || (await fse.pathExists(ctx.layout.trashDir))
+        : !(await fse.pathExists(dir));
+    if (absent) return ctx.listener?.removedFolder(dir);
+    throw ioError('delete conversation folder', dir, error);
+  }
+  await fsyncDir(ctx.layout.conversationsDir);
+  await ctx.listener?.removedFolder(dir);
+  // A failure here only leaves garbage in the trash, which start-up removes.
+  await fse.remove(trash).catch(() => undefined);
+}
