@@ -6,14 +6,12 @@
  * reference, a crash between a record and its segment) is re-indexed before it is searched.
  */
 import {
-  CorruptDataError,
   type JsonObject,
   type JsonValue,
   logEvent,
   type NormalizedSearchQuery,
   type SearchCandidate,
   type SearchFields,
-  type SearchKind,
   SEARCH_KINDS,
   type StorageLogger,
   type TextExtractor,
@@ -24,20 +22,10 @@ import { type FileIdentity, identitySize, readdirOrEmpty } from './atomic-json.j
 import type { FolderWriteListener } from './folder-files.js';
 import type { StoreLayout } from './layout.js';
 import { rankSegments, toCandidates } from './search-lookup.js';
-import {
-  fieldsFingerprint,
-  readSegment,
-  removeSegment,
-  type Segment,
-  SegmentBuilder,
-  segmentFile,
-  writeSegment,
-} from './search-segments.js';
+import { removeSegment, type Segment, SegmentBuilder } from './search-segments.js';
 import { SearchMemory } from './search-memory.js';
 import { SegmentWriter } from './segment-writer.js';
 import {
-  identitiesOf,
-  readSource,
   recordsOf,
   type SourceContent,
   type SourceRef,
@@ -46,19 +34,15 @@ import {
   sourcesInScope,
 } from './search-sources.js';
 import path from 'node:path';
-import { LoopTurns } from './loop-turns.js';
+import { SegmentCatchUp } from './search-catch-up.js';
 
 /** Folder of the segments, inside `.connectome-storage/`. */
 export const SEARCH_DIR = 'search';
 
 /** Segments or data files read at once while catching up. */
 const READ_CONCURRENCY = 8;
-/** Stale segments checked (each a synchronous read, or a data file read and indexed) per turn of the event loop. */
-const CATCH_UP_CHUNK = 32;
 /** Data files bigger than this are indexed by the next search instead of by their write. */
 const MAX_INDEXED_ON_WRITE_BYTES = 1024 * 1024;
-/** Segment paths remembered at most (then forgotten all at once). */
-const MAX_CACHED_PATHS = 200_000;
 /** Searches retried when a data file changes between the check and the read of its records. */
 const MAX_ATTEMPTS = 3;
 
@@ -83,12 +67,10 @@ export class FileSearchIndex implements FolderWriteListener {
   private readonly builder: SegmentBuilder;
   /** Parsed segments and data files. */
   private readonly memory = new SearchMemory();
-  /** The `searchFields` fingerprint of each kind. */
-  private readonly fingerprints: Partial<Record<SearchKind, string>> = {};
-  /** Segment file by kind and folder name. */
-  private readonly segmentPaths = new Map<string, string>();
   /** Segment files still to be written (in the background, after the calls that changed them). */
   private readonly writer: SegmentWriter;
+  /** Segments brought up to date with their data files. */
+  private readonly segments: SegmentCatchUp;
 
   constructor(private readonly options: FileSearchIndexOptions) {
     this.dir = path.join(options.layout.internalDir, SEARCH_DIR);
@@ -96,6 +78,17 @@ export class FileSearchIndex implements FolderWriteListener {
     this.writer = new SegmentWriter(options.layout.baseDir, (action, file, error) =>
       this.failed(action, file, error),
     );
+    const { fields, readOnly } = options;
+    const { dir, builder, memory, writer } = this;
+    this.segments = new SegmentCatchUp({
+      dir,
+      baseDir: options.layout.baseDir,
+      fields,
+      readOnly,
+      builder,
+      memory,
+      writer,
+    });
   }
 
   /** Writes the segments still queued (at shutdown). */
@@ -112,7 +105,7 @@ export class FileSearchIndex implements FolderWriteListener {
   async written(file: string, content: JsonObject, identity: FileIdentity | undefined): Promise<void> {
     const source = sourceOf(this.options.layout, file);
     if (source === null) return;
-    const target = this.segmentOf(source);
+    const target = this.segments.segmentOf(source);
     this.memory.forget(target);
     // A big data file is left to the first search that needs it (its segment is stale by its
     // identity), so a write does not wait for its tokenizing.
@@ -122,7 +115,7 @@ export class FileSearchIndex implements FolderWriteListener {
       const segment = this.builder.build(
         source.kind,
         source.owner,
-        this.fingerprint(source),
+        this.segments.fingerprint(source),
         identity,
         records,
       );
@@ -138,7 +131,7 @@ export class FileSearchIndex implements FolderWriteListener {
   async removed(file: string): Promise<void> {
     const source = sourceOf(this.options.layout, file);
     if (source === null) return;
-    const target = this.segmentOf(source);
+    const target = this.segments.segmentOf(source);
     this.memory.forget(target);
     this.writer.remove(target);
   }
@@ -162,7 +155,7 @@ export class FileSearchIndex implements FolderWriteListener {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const sources = await sourcesInScope(layout, query.kinds, query.conversationId, query.agentId);
       throwIfAborted(query.signal, 'search');
-      const segments = await this.current(sources);
+      const segments = await this.segments.current(sources);
       throwIfAborted(query.signal, 'search');
       const ranked = rankSegments(
         segments.filter((s): s is Segment => s !== null),
@@ -175,7 +168,10 @@ export class FileSearchIndex implements FolderWriteListener {
       const needed = [...new Set(ranked.map((r) => r.segment))];
       const contents = new Map<Segment, SourceContent | null>();
       await mapConcurrent(needed, READ_CONCURRENCY, async (segment) => {
-        contents.set(segment, await this.content(bySegment.get(segment) as SourceRef, segment.source));
+        contents.set(
+          segment,
+          await this.segments.content(bySegment.get(segment) as SourceRef, segment.source),
+        );
       });
       const firsts = new Map<Segment, number>();
       for (const segment of needed) {
@@ -198,9 +194,9 @@ export class FileSearchIndex implements FolderWriteListener {
     const keep = new Set<string>();
     let count = 0;
     await mapConcurrent(sources, READ_CONCURRENCY, async (source) => {
-      const segment = await this.reindex(source, true);
+      const segment = await this.segments.reindex(source, true);
       if (segment === null) return;
-      keep.add(this.segmentOf(source));
+      keep.add(this.segments.segmentOf(source));
       count += segment.lengths.length;
     });
     for (const kind of SEARCH_KINDS) {
@@ -218,7 +214,7 @@ export class FileSearchIndex implements FolderWriteListener {
    * the stats walk found; caught up in memory: stats write nothing).
    */
   async entries(files: ReadonlyArray<{ source: SourceRef; identity: FileIdentity }>): Promise<number> {
-    const segments = await this.current(
+    const segments = await this.segments.current(
       files.map((file) => file.source),
       true,
       false,
@@ -227,115 +223,7 @@ export class FileSearchIndex implements FolderWriteListener {
     return segments.reduce((sum, segment) => sum + (segment?.lengths.length ?? 0), 0);
   }
 
-  // ----- helpers ---------------------------------------------------------------------------
-
-  /**
-   * The segment of each data file (`null`: no such file), re-indexing the stale ones. A data
-   * file that does not parse throws `CorruptDataError`, as its load does, or counts as empty
-   * when `skipCorrupt` (stats are never failed by one bad file). `known`: the files'
-   * identities when the caller has just taken them, else each file is `stat`ed.
-   */
-  private async current(
-    sources: readonly SourceRef[],
-    skipCorrupt = false,
-    persist = true,
-    known?: ReadonlyArray<FileIdentity | null>,
-  ): Promise<Array<Segment | null>> {
-    const identities = known ?? (await identitiesOf(sources.map((source) => source.file)));
-    const out: Array<Segment | null> = [];
-    const stale: number[] = [];
-    sources.forEach((source, i) => {
-      const identity = identities[i] ?? null;
-      if (identity === null) return void (out[i] = null);
-      const target = this.segmentOf(source);
-      const cached = this.memory.segment(target);
-      if (cached !== undefined && cached.source === identity && cached.fields === this.fingerprint(source)) {
-        out[i] = cached;
-      } else stale.push(i);
-    });
-    // Segments and data files are read synchronously: a chunk at a time, then the event loop.
-    const turns = new LoopTurns(CATCH_UP_CHUNK);
-    for (const i of stale) {
-      await turns.step();
-      const source = sources[i] as SourceRef;
-      out[i] = await this.catchUp(source, identities[i] as FileIdentity, persist).catch((error: unknown) => {
-        if (skipCorrupt && error instanceof CorruptDataError) return null;
-        throw error;
-      });
-    }
-    return out;
-  }
-
-  /** The segment on disk when it indexed the data file as it is (`identity`), else a new one. */
-  private async catchUp(
-    source: SourceRef,
-    identity: FileIdentity,
-    persist: boolean,
-  ): Promise<Segment | null> {
-    const target = this.segmentOf(source);
-    const queued = this.writer.queued(target);
-    let onDisk: Segment | null;
-    try {
-      onDisk = queued !== undefined ? queued : readSegment(target, source.kind, source.owner);
-    } catch {
-      onDisk = null; // unreadable: indexed again from the data file
-    }
-    if (onDisk !== null && onDisk.source === identity && onDisk.fields === this.fingerprint(source)) {
-      this.memory.remember(target, onDisk);
-      return onDisk;
-    }
-    return this.reindex(source, false, persist);
-  }
-
-  /** Indexes a data file from its content; stored unless the store is read-only. */
-  private async reindex(source: SourceRef, strict: boolean, persist = true): Promise<Segment | null> {
-    const content = await readSource(source);
-    const target = this.segmentOf(source);
-    if (content === null) return null;
-    const segment = this.builder.build(
-      source.kind,
-      source.owner,
-      this.fingerprint(source),
-      content.identity,
-      content.records,
-    );
-    this.memory.remember(target, segment);
-    this.memory.rememberSource(source.file, content);
-    if (persist && !this.options.readOnly) {
-      // No lock: the segment names the data file it indexed, so one that loses a race with
-      // a writer is stale, never wrong, and is redone by the next search.
-      if (strict) await writeSegment(this.options.layout.baseDir, target, segment);
-      else this.writer.write(target, segment);
-    }
-    return segment;
-  }
-
-  /** A data file's records when it still has `identity`, from memory or read again; `null` otherwise. */
-  private async content(source: SourceRef, identity: FileIdentity): Promise<SourceContent | null> {
-    const cached = this.memory.source(source.file);
-    if (cached?.identity === identity) return cached;
-    const content = await readSource(source);
-    if (content === null) return null;
-    this.memory.rememberSource(source.file, content);
-    return content.identity === identity ? content : null;
-  }
-
-  /** The segment file of a data file (its hash remembered: a search asks for every file in scope). */
-  private segmentOf(source: SourceRef): string {
-    const key = `${source.kind}/${source.owner}`;
-    let file = this.segmentPaths.get(key);
-    if (file === undefined) {
-      if (this.segmentPaths.size >= MAX_CACHED_PATHS) this.segmentPaths.clear();
-      file = segmentFile(this.dir, source.kind, source.owner);
-      this.segmentPaths.set(key, file);
-    }
-    return file;
-  }
-
-  private fingerprint(source: SourceRef): string {
-    return (this.fingerprints[source.kind] ??= fieldsFingerprint(this.options.fields, source.kind));
-  }
-
+  /** Logs a segment that could not be written or removed (the next search redoes it). */
   private failed(action: string, file: string, error: unknown): void {
     logEvent(
       this.options.logger,
