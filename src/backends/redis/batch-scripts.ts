@@ -4,7 +4,7 @@
  * script is all or nothing (its key types are checked before the first write). Chain batches
  * are `APPEND_CHAINS` in `chains.ts`, the script of single appends too.
  */
-import { MEMORY_GUARD } from './memory-scripts.js';
+import { DROP_EVICTED, MEMORY_GUARD } from './memory-scripts.js';
 import { indexedScript, script } from './scripts.js';
 
 /**
@@ -22,11 +22,13 @@ import { indexedScript, script } from './scripts.js';
  * calls per memory; a memory's created_at and whether it was chosen are one argument, the
  * shared default none, and specs come only with the index. A repeated id is followed through
  * the batch: its second write replaces its first in place, as in a loop. The index is written
- * before the records (`indexPhase`, `search-lua.ts`).
+ * before the records (`indexPhase`, `search-lua.ts`). A conversation whose data hash was evicted
+ * has its listed ids dropped first (`DROP_EVICTED`).
  */
 export const UPSERT_MEMORIES = indexedScript(
   'upsertMemories',
-  `${MEMORY_GUARD}local docs = searchOn(KEYS[5], ARGV[2]) and newDocs()
+  `${MEMORY_GUARD}${DROP_EVICTED}local ghosts = evictedIds()
+local docs = searchOn(KEYS[5], ARGV[2]) and newDocs()
 local stale = docs and searchStale(KEYS[5])
 local function callAll(command, key, list)
   for i = 1, #list, 1000 do redis.call(command, key, unpack(list, i, math.min(i + 999, #list))) end
@@ -50,10 +52,12 @@ local function readStored(key, into, value)
   end
 end
 readStored(KEYS[2], length, function(json) return #json end)
-readStored(KEYS[3], dated, function() return true end)
+-- The created_at values of evicted memories go with them (dropEvicted).
+if #ghosts == 0 then readStored(KEYS[3], dated, function() return true end) end
 local records, fresh, created, added, bytes = {}, {}, {}, 0, 0
 -- Works the items out and (docs) writes their index, all before the first record write.
 local function prepare()
+  if docs then unindexIds(ghosts, ARGV[3]) end
   for i = 6, last, 3 do
     local id, json, chosen = ARGV[i], ARGV[i + 1], ARGV[i + 2]
     local old = length[id]
@@ -86,6 +90,7 @@ if docs then
 else
   prepare()
 end
+dropEvicted(ghosts)
 callAll('HSET', KEYS[2], records)
 callAll('RPUSH', KEYS[1], fresh)
 callAll('HSET', KEYS[3], created)

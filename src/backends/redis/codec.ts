@@ -31,17 +31,26 @@ export function decodeArray(text: string | null, key: string): JsonValue[] | nul
 
 /**
  * Decodes the reply of the `READ_MEMORIES` script (id, record JSON, created_at JSON, id, ...)
- * into memory records, `created_at` taken from its own hash (kept on replace, D7).
+ * of `conversationId` into memory records, `created_at` taken from its own hash (kept on
+ * replace, D7).
  */
 export function decodeMemories(
   flat: Array<string | null>,
   keys: Pick<ConversationKeys, 'memories' | 'memoryData' | 'memoryCreated'>,
+  conversationId: string,
 ): JsonObject[] {
   const memories: JsonObject[] = [];
   for (let i = 0; i + 2 < flat.length; i += 3) {
     const [id, json, createdAt] = [JSON.stringify(String(flat[i])), flat[i + 1], flat[i + 2]];
     const record = decodeObject(json ?? null, `${keys.memoryData} field ${id}`);
-    if (record === null) throw new CorruptDataError(`redis key ${keys.memories}`, `memory ${id} has no data`);
+    if (record === null) {
+      // An evicted data hash reads as no memories (READ_MEMORIES): one field gone is a hand edit.
+      throw new CorruptDataError(
+        `redis key ${keys.memoryData} field ${id}`,
+        `memory ${id} of conversation ${JSON.stringify(conversationId)} is listed in ${keys.memories} ` +
+          `but has no data (deleteMemory removes it)`,
+      );
+    }
     if (typeof createdAt === 'string') {
       record.created_at = decodeJson(createdAt, `${keys.memoryCreated} field ${id}`);
     }

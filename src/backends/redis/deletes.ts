@@ -16,7 +16,8 @@ const q = (value: string): string => JSON.stringify(value);
  * chunks, conversation-ids, counters. ARGV: memory id, conversation id, search flag, search
  * owner part. The conversation leaves the any-kind index when nothing else of it is stored
  * (an empty raw-message list counts as nothing).
- * Returns 1 when the memory existed.
+ * Returns 1 when the memory existed. The count goes down by the times the id was listed (or 1 when
+ * only its data was there), so removing the ids of an evicted data hash keeps it exact.
  */
 const REMOVE_MEMORY = indexedScript(
   'removeMemory',
@@ -30,8 +31,9 @@ if searchOn(KEYS[8], ARGV[3]) then
 end
 local existed = redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
-redis.call('LREM', KEYS[1], 0, ARGV[1])
-bump(KEYS[8], 'memories', -existed)
+-- A listed id was counted, its data there or not (a data hash evicted while the list survived).
+local listed = redis.call('LREM', KEYS[1], 0, ARGV[1])
+bump(KEYS[8], 'memories', -math.max(existed, listed))
 bump(KEYS[8], 'bytes', -old)
 -- An empty raw list (count 0, as stores before the empty-list rule kept it) is no stored data.
 if redis.call('EXISTS', KEYS[1], KEYS[4], KEYS[6]) == 0 and (tonumber(redis.call('HGET', KEYS[5], 'raw') or '0') or 0) == 0 then

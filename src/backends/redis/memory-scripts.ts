@@ -11,6 +11,31 @@ if bad then return redis.error_reply(bad) end
 `;
 
 /**
+ * Lua of the memory writes, after {@link MEMORY_GUARD} (whose `keyTypes` it reads), for a
+ * conversation whose data hash is gone while its id list survived (an eviction under any
+ * `maxmemory-policy` but `noeviction` removes whole keys): every listed id is then a memory
+ * lost. `evictedIds()`: those ids (none when the data hash exists); `unindexIds(ids, owner)`
+ * drops their search docs (in the write's index phase); `dropEvicted(ids)` removes the list and
+ * the created_at hash and counts the memories out, so the write starts the conversation's
+ * memories afresh: an id stored again is listed once, and the count stays exact (their bytes
+ * stay counted: they were in the evicted hash). Only the write that finds the data hash
+ * missing reads the list, so no write pays an O(N) search of it (`LPOS`).
+ */
+export const DROP_EVICTED = `local function evictedIds()
+  if keyTypes[KEYS[2]] ~= 'none' or keyTypes[KEYS[1]] ~= 'list' then return {} end
+  return redis.call('LRANGE', KEYS[1], 0, -1)
+end
+local function unindexIds(ids, owner)
+  for _, id in ipairs(ids) do unindexDoc(KEYS[5], 'm' .. owner .. id) end
+end
+local function dropEvicted(ids)
+  if #ids == 0 then return end
+  redis.call('DEL', KEYS[1], KEYS[3])
+  bump(KEYS[5], 'memories', -#ids)
+end
+`;
+
+/**
  * The write of one memory (D7) by the single script, after {@link MEMORY_GUARD} (KEYS as
  * {@link UPSERT_MEMORY}; the batch script, `UPSERT_MEMORIES`, does the same for many with a
  * few commands in all): a new id is appended to the order list; a known id keeps its
@@ -19,13 +44,22 @@ if bad then return redis.error_reply(bad) end
  * `indexPhase` (`search-lua.ts`); when that fails, nothing else is written and the second
  * result is the error text.
  */
-const UPSERT_MEMORY_FN = `local function upsertMemory(old, id, json, created, explicit, index, owner, spec)
+const UPSERT_MEMORY_FN = `${DROP_EVICTED}local function upsertMemory(old, id, json, created, explicit, index, owner, spec, ghosts)
   if index then
     -- A doc known new skips the read of its old postings; HSTRLEN is 0 for an empty stored value too.
     local fresh = old == 0 and not searchStale(KEYS[5]) and redis.call('HEXISTS', KEYS[2], id) == 0
-    local bad = indexPhase(KEYS[5], indexDoc, KEYS[5], 'm' .. owner .. id, spec, fresh)
+    local doc, bad = 'm' .. owner .. id, nil
+    if #ghosts == 0 then
+      bad = indexPhase(KEYS[5], indexDoc, KEYS[5], doc, spec, fresh)
+    else
+      bad = indexPhase(KEYS[5], function()
+        unindexIds(ghosts, owner)
+        indexDoc(KEYS[5], doc, spec, fresh)
+      end)
+    end
     if bad then return 0, bad end
   end
+  dropEvicted(ghosts)
   local added = redis.call('HSET', KEYS[2], id, json)
   if added == 1 then redis.call('RPUSH', KEYS[1], id) end
   if explicit == '1' then
@@ -54,7 +88,7 @@ ${MEMORY_GUARD}`;
  * replaced a memory (it returns 0), so the id pushed and the memory counted are taken back,
  * leaving what a replace writes, with no command more for a new memory.
  */
-const NEW_UNINDEXED = `if old == 0 and ARGV[6] ~= '1' then
+const NEW_UNINDEXED = `if old == 0 and ARGV[6] ~= '1' and not evicted then
   local pushed = redis.pcall('RPUSH', KEYS[1], ARGV[1])
   if failed(pushed) then return redis.error_reply(refused(pushed, KEYS[1], 'list')) end
   local fresh = redis.pcall('HSETNX', KEYS[3], ARGV[1], ARGV[3])
@@ -96,8 +130,11 @@ export const UPSERT_MEMORY = indexedScript(
   'upsertMemory',
   `${WRITE_CHECKS}local old = redis.pcall('HSTRLEN', KEYS[2], ARGV[1])
 if failed(old) then return redis.error_reply(wrongType(KEYS[2], 'hash')) end
+-- A new id in a data hash that is missing while the list is not: the guard path drops the list.
+local evicted = old == 0 and redis.call('EXISTS', KEYS[2]) == 0 and redis.call('EXISTS', KEYS[1]) == 1
 ${NEW_UNINDEXED}${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[6])
-local added, bad = upsertMemory(old, ARGV[1], ARGV[2], ARGV[3], ARGV[4], index, ARGV[7], ARGV[8])
+local ghosts = evicted and evictedIds() or {}
+local added, bad = upsertMemory(old, ARGV[1], ARGV[2], ARGV[3], ARGV[4], index, ARGV[7], ARGV[8], ghosts)
 if bad then return redis.error_reply(bad) end
 redis.call('ZADD', KEYS[4], 0, ARGV[5])
 return added`,
@@ -106,10 +143,14 @@ return added`,
 /**
  * Reads a conversation's memories in order. KEYS: memories, memory-data, memory-created.
  * ARGV: first and last position (LRANGE: `0, -1` for all). Returns a flat array: id, record JSON (or nil), created_at (or nil), id, ...
+ * No data hash (evicted whole while the id list survived: {@link DROP_EVICTED}) is no memories,
+ * as any evicted record reads as absent; a listed id missing from a data hash that exists is
+ * not what an eviction does, and stays corrupt (`decodeMemories`).
  */
 export const READ_MEMORIES = new LuaScript(
   'readMemories',
-  `local ids = redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])
+  `if redis.call('EXISTS', KEYS[2]) == 0 then return {} end
+local ids = redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])
 local out = {}
 for _, id in ipairs(ids) do
   out[#out + 1] = id

@@ -132,5 +132,5 @@ export async function readRedisMemoryWindow(
     [k.memories, k.memoryData, k.memoryCreated],
     [window.offset, stop],
   )) as Array<string | null>;
-  return decodeMemories(flat, k);
+  return decodeMemories(flat, k, conversationId);
 }

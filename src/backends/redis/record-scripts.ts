@@ -171,7 +171,10 @@ local bytes = redis.call('STRLEN', KEYS[1]) + redis.call('STRLEN', KEYS[4])
 bytes = bytes + (tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0)
 for _, v in ipairs(redis.call('HVALS', KEYS[6])) do bytes = bytes + #v end
 local conversations, chunkInfos = redis.call('EXISTS', KEYS[1]), redis.call('EXISTS', KEYS[4])
-local memories = redis.call('HLEN', KEYS[6])
+-- Every listed id was counted: more than the data hash holds when it was evicted (any
+-- maxmemory-policy but noeviction) while the list survived, fewer when the list was.
+local held, listed = redis.call('HLEN', KEYS[6]), redis.call('LLEN', KEYS[5])
+local memories = math.max(held, listed)
 if searchOn(c, ARGV[2]) then
   local o = ARGV[3]
   local bad = indexPhase(c, function()
@@ -179,6 +182,9 @@ if searchOn(c, ARGV[2]) then
     unindexDoc(c, 'k' .. o)
     for i = 0, rawCount - 1 do unindexDoc(c, 'r' .. o .. i) end
     for _, id in ipairs(redis.call('HKEYS', KEYS[6])) do unindexDoc(c, 'm' .. o .. id) end
+    if held < listed then
+      for _, id in ipairs(redis.call('LRANGE', KEYS[5], 0, -1)) do unindexDoc(c, 'm' .. o .. id) end
+    end
   end)
   if bad then return redis.error_reply(bad) end
 end

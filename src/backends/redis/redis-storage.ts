@@ -169,7 +169,7 @@ export class RedisStorage extends RedisStorageBase {
       [k.memories, k.memoryData, k.memoryCreated],
       [0, -1],
     )) as Array<string | null>;
-    return decodeMemories(flat, k);
+    return decodeMemories(flat, k, conversationId);
   }
 
   protected appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {

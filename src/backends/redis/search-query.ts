@@ -276,8 +276,8 @@ function withRecord(
         bm25,
       };
     case 'memories': {
-      const k = keys.conversation(doc.owner);
-      const [record] = decodeMemories([doc.key, text, typeof extra === 'string' ? extra : null], k);
+      const created = typeof extra === 'string' ? extra : null;
+      const [record] = decodeMemories([doc.key, text, created], keys.conversation(doc.owner), doc.owner);
       return record === undefined ? null : { ...ref, record, bm25 };
     }
     case 'reasoning_chains': {

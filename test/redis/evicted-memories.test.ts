@@ -1,0 +1,156 @@
+/**
+ * A conversation whose memory data hash was evicted (any `maxmemory-policy` but `noeviction`)
+ * while its id list survived: reads answer what survives, a write of its memories starts them
+ * afresh, deletes leave the counts exact (README, redis). Evicted by `DEL` of exactly that key,
+ * as an eviction would, on a private server.
+ */
+import type Redis from 'ioredis';
+import { RedisStorage } from '../../src/backends/redis/index.js';
+import { KeyLayout } from '../../src/backends/redis/keys.js';
+import { CorruptDataError, type JsonObject } from '../../src/core/index.js';
+import { migrateStorage } from '../../src/migration/index.js';
+import { describeWithService } from '../services.js';
+import { quickClient, scanKeysWithPrefix, usePrivateRedisServer } from './redis-server.js';
+
+describeWithService('redis')('redis memories whose data hash was evicted', () => {
+  let raw: Redis | undefined;
+  const opened: RedisStorage[] = [];
+  const server = usePrivateRedisServer(async () => {
+    raw?.disconnect();
+  });
+  let prefix = '';
+  let run = 0;
+  beforeAll(async () => {
+    raw = quickClient(server().url);
+    await raw.connect();
+  });
+  beforeEach(() => {
+    run += 1;
+    prefix = `evm${run}:`;
+  });
+  afterEach(async () => {
+    for (const storage of opened.splice(0)) await storage.shutdown();
+  });
+  const open = async (config: Partial<ConstructorParameters<typeof RedisStorage>[0]> = {}) => {
+    const storage = new RedisStorage({ url: server().url, keyPrefix: prefix, ...config });
+    opened.push(storage);
+    await storage.initialize();
+    return storage;
+  };
+  const keys = () => new KeyLayout(prefix).conversation('c');
+  /** Stores m1, m2 in `c` and m in `other`, then evicts `c`'s memory data hash. */
+  const evicted = async (storage: RedisStorage) => {
+    await storage.storeMemory('c', 'm1', { note: 'tea one' });
+    await storage.storeMemory('c', 'm2', { note: 'tea two' });
+    await storage.storeMemory('other', 'm', { note: 'tea three' });
+    expect(await raw!.del(keys().memoryData)).toBe(1);
+    expect(await raw!.lrange(keys().memories, 0, -1)).toEqual(['m1', 'm2']);
+  };
+  const notes = (memories: JsonObject[]) => memories.map((m) => [m.memory_id, m.note]);
+  const memoryCount = async (storage: RedisStorage) => (await storage.getStorageStats()).memory_count;
+
+  describe.each([true, false])('with searchIndex %s', (searchIndex) => {
+    it('loads what survives: none of its memories, in full and by window', async () => {
+      const storage = await open({ searchIndex });
+      await evicted(storage);
+      expect(await storage.loadMemories('c')).toEqual([]);
+      expect(await storage.loadMemories('c', { offset: 0, limit: 1 })).toEqual([]);
+      expect(await storage.loadMemories('c', { offset: 1 })).toEqual([]);
+      expect(notes(await storage.loadMemories('other'))).toEqual([['m', 'tea three']]);
+      // Search hits of the evicted memories are dropped (their record is gone).
+      const hits = await storage.search({ text: 'tea' });
+      expect(hits.map((h) => [h.kind, 'conversationId' in h ? h.conversationId : ''])).toEqual([
+        ['memories', 'other'],
+      ]);
+      expect((await storage.healthCheck()).status).toBe('healthy');
+      // A read-only open reads the same (it can repair nothing).
+      const readOnly = await open({ searchIndex, readOnly: true });
+      expect(await readOnly.loadMemories('c')).toEqual([]);
+    });
+
+    it('stores an evicted id again once, a new one after it, and counts them exactly', async () => {
+      const storage = await open({ searchIndex });
+      await evicted(storage);
+      // Until a write, the counters still count the evicted memories.
+      expect(await memoryCount(storage)).toBe(3);
+      expect(await storage.storeMemory('c', 'm2', { note: 'again' })).toBe(true);
+      expect(notes(await storage.loadMemories('c'))).toEqual([['m2', 'again']]);
+      expect(await raw!.lrange(keys().memories, 0, -1)).toEqual(['m2']);
+      expect(await memoryCount(storage)).toBe(2);
+      await storage.storeMemory('c', 'm3', { note: 'new' });
+      expect(notes(await storage.loadMemories('c'))).toEqual([
+        ['m2', 'again'],
+        ['m3', 'new'],
+      ]);
+      expect(await memoryCount(storage)).toBe(3);
+      expect(await storage.search({ text: 'tea' })).toHaveLength(1);
+      if (searchIndex) expect((await storage.getStorageStats()).search_index_entries).toBe(3);
+    });
+
+    it('stores a batch over evicted ids once each, counted exactly', async () => {
+      const storage = await open({ searchIndex });
+      await evicted(storage);
+      await storage.storeMemories('c', [
+        { memoryId: 'm1', data: { note: 'one' } },
+        { memoryId: 'm4', data: { note: 'four' } },
+      ]);
+      expect(notes(await storage.loadMemories('c'))).toEqual([
+        ['m1', 'one'],
+        ['m4', 'four'],
+      ]);
+      expect((await storage.loadMemories('c'))[0]!.created_at).toEqual(expect.any(String));
+      expect(await memoryCount(storage)).toBe(3);
+      if (searchIndex) expect((await storage.getStorageStats()).search_index_entries).toBe(3);
+    });
+
+    it('deletes evicted memories one by one, and the conversation, with exact counts', async () => {
+      const storage = await open({ searchIndex });
+      await evicted(storage);
+      await storage.storeConversation('c', { title: 'kept' });
+      expect(await storage.deleteMemory('c', 'm1')).toBe(true);
+      expect(await memoryCount(storage)).toBe(2);
+      expect(await storage.deleteMemory('c', 'm2')).toBe(true);
+      expect(await memoryCount(storage)).toBe(1);
+      expect(await raw!.exists(keys().memories)).toBe(0);
+      expect(await storage.loadConversation('c')).toEqual({ title: 'kept' });
+      // Once more, whole: the conversation's delete counts the evicted memories out.
+      await storage.storeMemory('c', 'm5', { note: 'five' });
+      await raw!.del(keys().memoryData);
+      expect(await memoryCount(storage)).toBe(2);
+      expect(await storage.deleteConversation('c')).toBe(true);
+      expect(await memoryCount(storage)).toBe(1);
+      expect(await storage.listAllConversationIds()).toEqual(['other']);
+      if (searchIndex) expect((await storage.getStorageStats()).search_index_entries).toBe(1);
+      const left = await scanKeysWithPrefix(raw!, `${prefix}{b:`);
+      expect(left.filter((key) => key.includes(':c:c:'))).toEqual([]);
+    });
+  });
+
+  it('migrates out what survives', async () => {
+    const storage = await open();
+    await evicted(storage);
+    await storage.storeConversation('c', { title: 'kept' });
+    const target = new RedisStorage({ url: server().url, keyPrefix: `${prefix}target:` });
+    opened.push(target);
+    const summary = await migrateStorage(storage, target, { sourceId: 'evicted', targetId: 'copy' });
+    expect(summary).toMatchObject({ ok: true, conflictCount: 0 });
+    const copy = await open({ keyPrefix: `${prefix}target:` });
+    expect(await copy.loadConversation('c')).toEqual({ title: 'kept' });
+    expect(await copy.loadMemories('c')).toEqual([]);
+    expect(notes(await copy.loadMemories('other'))).toEqual([['m', 'tea three']]);
+  });
+
+  it('still calls a listed memory missing from a data hash that exists corrupt, naming the conversation', async () => {
+    // Not what an eviction does (it removes whole keys): a hand edit.
+    const storage = await open();
+    await evicted(storage);
+    await storage.storeMemory('c', 'm3', { note: 'three' });
+    await storage.storeMemory('c', 'm4', { note: 'four' });
+    await raw!.hdel(keys().memoryData, 'm3');
+    const error = await storage.loadMemories('c').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toContain('conversation "c"');
+    expect((error as Error).message).toContain('memory "m3"');
+    expect((error as Error).message).toContain(keys().memoryData);
+  });
+});
