@@ -6,7 +6,7 @@ import { CorruptDataError, StoreNotFoundError } from '../../core/index.js';
 import type { RedisConnection } from './connection.js';
 import { BUCKET_COUNT, KeyLayout, LAYOUT_VERSION } from './keys.js';
 import { describeRedisStore, inspectLayout, RedisUpgradeRequiredError } from './layout-state.js';
-import { upgradeFromV1, type UpgradeHooks } from './upgrade.js';
+import { upgradeFromV1, type UpgradeHooks, v1IndexKeys } from './upgrade.js';
 
 /** What the open step may do. */
 export interface PrepareOptions {
@@ -14,6 +14,35 @@ export interface PrepareOptions {
   write: boolean;
   /** Test hooks of the upgrade. */
   upgradeHooks?: UpgradeHooks;
+}
+
+/**
+ * What a prefix without `{index}:layout` holds. The key is written once and read only at open,
+ * so under a `maxmemory-policy` other than `noeviction` it is the least recently used: a v2
+ * store that lost it is recognised by keys only v2 writes (the bucket count, or a bucket's
+ * counters hash, which every record write touches), and only when nothing of the v1 layout's
+ * `{index}` sets or an upgrade's progress is there. A v1 store or an unfinished upgrade without
+ * its layout key is refused, read-only or not: taken for a new v2 store, its data would be
+ * left unread (before 2026-12-03 a writable open did that). An empty prefix is `missing`.
+ */
+async function recogniseUnmarked(connection: RedisConnection, keys: KeyLayout): Promise<'missing' | 'v2'> {
+  const what = 'read layout keys';
+  const older = [keys.store.upgrade, ...v1IndexKeys(keys.prefix)];
+  const found = await Promise.all(older.map((key) => connection.run(what, (c) => c.exists(key))));
+  const left = older.filter((_, i) => found[i] === 1);
+  if (left.length > 0) {
+    throw new CorruptDataError(
+      `redis key ${keys.store.layout}`,
+      `missing (evicted?) while ${left.map((key) => JSON.stringify(key)).join(', ')} of the v1 layout or ` +
+        `of an upgrade to v2 are there: set it back by hand ("1" for a v1 store, "1>2" while ` +
+        `${JSON.stringify(keys.store.upgrade)} exists) and open the store writable, which upgrades it`,
+    );
+  }
+  if ((await connection.run(what, (c) => c.exists(keys.store.buckets))) === 1) return 'v2';
+  const counters = await Promise.all(
+    keys.buckets.map((bucket) => connection.run(what, (c) => c.exists(bucket.counters))),
+  );
+  return counters.includes(1) ? 'v2' : 'missing';
 }
 
 /**
@@ -27,6 +56,13 @@ export async function prepareLayout(
 ): Promise<KeyLayout> {
   const keys = new KeyLayout(prefix);
   let state = await connection.run('read layout version', (c) => inspectLayout(c, prefix));
+  if (state === 'missing') {
+    state = await recogniseUnmarked(connection, keys);
+    if (state === 'v2' && options.write) {
+      // A v2 store that lost its layout key: a writer puts it back (NX, as a new store's below).
+      await connection.run('write layout version', (c) => c.set(keys.store.layout, LAYOUT_VERSION, 'NX'));
+    }
+  }
   if (state === 'missing' && options.write) {
     // Bucket count first: whoever sees the version also finds the count.
     await connection.run('write bucket count', (c) => c.set(keys.store.buckets, BUCKET_COUNT, 'NX'));

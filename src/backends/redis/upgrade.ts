@@ -49,6 +49,12 @@ function v1Layout(prefix: string) {
   };
 }
 
+/** The v1 layout's `{index}` sets: only a v1 store, or an upgrade not done with them, has one. */
+export function v1IndexKeys(prefix: string): string[] {
+  const v1 = v1Layout(prefix);
+  return [v1.conversations, v1.conversationIds, v1.agents, v1.cacheKeys, v1.stateKeys];
+}
+
 type Step = (name: string) => Promise<void>;
 
 /** Copies one conversation (every kind) to v2, then deletes its v1 keys. */
