@@ -4,7 +4,19 @@
  * tell) can close them at once: they share that path, and each call that took one next would
  * wait a whole timeout on it before the pool's idle timeout closed it.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { EventEmitter } from 'node:events';
+
+/** A pooled connection as the pool's events hand it over (a `pg.PoolClient` is an EventEmitter). */
+type PooledConnection = Pick<EventEmitter, 'emit' | 'listenerCount'>;
+
+/**
+ * The pool events tracked (a `pg.Pool` emits them). Declared here, not taken from `pg`, so the
+ * published declarations do not need `@types/pg`.
+ */
+interface PoolEvents {
+  on(event: 'acquire' | 'remove', listener: (client: PooledConnection) => void): unknown;
+  on(event: 'release', listener: (error: Error | undefined, client: PooledConnection) => void): unknown;
+}
 
 /**
  * The error an idle connection is closed with. pg-pool's own listener on an idle connection
@@ -20,10 +32,10 @@ export class ClosedAfterTimeout extends Error {
 
 /** Tracks which connections of one pool are idle (from the pool's events) and closes them on demand. */
 export class IdleConnections {
-  private readonly idle = new Set<PoolClient>();
+  private readonly idle = new Set<PooledConnection>();
 
   /** Starts tracking `pool` (before its first connection). */
-  constructor(pool: Pool) {
+  constructor(pool: PoolEvents) {
     pool.on('acquire', (client) => this.idle.delete(client));
     pool.on('release', (error, client) => {
       if (error) this.idle.delete(client);
