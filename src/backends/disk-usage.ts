@@ -4,6 +4,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import type { JsonValue } from '../core/index.js';
+import { ioReason } from './io-reason.js';
 
 /** Total, used and free bytes of the file system holding `dir`, or `{ error }` when it cannot be read. */
 export async function diskUsage(dir: string): Promise<JsonValue> {
@@ -15,6 +16,7 @@ export async function diskUsage(dir: string): Promise<JsonValue> {
       free_bytes: s.bavail * s.bsize,
     };
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
+    // The folder is in the report already (`base_directory`, `database_path`): the reason only.
+    return { error: ioReason(error) };
   }
 }

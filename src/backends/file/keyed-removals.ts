@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { logEvent, type StorageLogger } from '../../core/index.js';
+import { ioReason } from '../io-reason.js';
 import { ioError } from './atomic-json.js';
 import type { Backups } from './backups.js';
 import { isMissing } from './temp-files.js';
@@ -48,7 +49,7 @@ export async function removeOldCopy(
       'file storage: could not remove the old copy of a key moved to its reference name',
       {
         path: file,
-        error: error instanceof Error ? error.message : String(error),
+        error: ioReason(error),
       },
     );
   }

@@ -34,6 +34,7 @@ import {
   sourcesInScope,
 } from './search-sources.js';
 import path from 'node:path';
+import { ioReason } from '../io-reason.js';
 import { SegmentCatchUp } from './search-catch-up.js';
 
 /** Folder of the segments, inside `.connectome-storage/`. */
@@ -231,7 +232,7 @@ export class FileSearchIndex implements FolderWriteListener {
       `file storage: could not ${action} a search index segment; the next search rebuilds it`,
       {
         file,
-        error: error instanceof Error ? error.message : String(error),
+        error: ioReason(error),
       },
     );
   }
