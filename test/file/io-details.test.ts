@@ -2,15 +2,19 @@
  * Log and health details of the file backend on real file-system faults: the `error` of a
  * search index segment that could not be removed, and of a `disk_usage` that cannot be read,
  * is the code, the system's words and the call, with no "Error:" pasted in and no path (the
- * entry names its file or folder in its own field).
+ * entry names its file or folder in its own field); so is the logged refusal of byte-range
+ * locks, whose native errors come from Node's realm.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import vm from 'node:vm';
+import fne from 'fs-native-extensions';
 import type { FileStorage } from '../../src/backends/file/index.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(shutdownAll);
+afterEach(() => jest.restoreAllMocks());
 afterAll(removeTempDirs);
 
 /** Waits for the segments `s` still has to write (a write queues its segment for the background). */
@@ -50,5 +54,31 @@ describe('file backend log and health details from failed file-system calls', ()
     const report = await store.healthCheck();
     expect(report.base_directory).toBe(store.baseDir);
     expect(report.disk_usage).toEqual({ error: 'ENOENT, no such file or directory (statfs)' });
+  });
+
+  it('byte-range locks refused with an error of another realm log its code and words, no "Error:"', async () => {
+    const { logger, events } = recordingLogger();
+    const store = await openStore({ logger }, { lockKind: 'range' });
+    // The native module throws errors made in Node's realm, which fail `instanceof Error` here
+    // (no file system at hand refuses range locks: the refusal is the module's answer).
+    const refusal = Object.assign(vm.runInNewContext('new Error("no locks available")') as object, {
+      code: 'ENOLCK',
+    });
+    const refused = jest.spyOn(fne, 'tryLock').mockImplementation(() => {
+      throw refusal;
+    });
+    await store.storeMemory('c1', 'm1', { n: 1 });
+    expect(refused).toHaveBeenCalledTimes(1);
+    expect(await store.loadMemories('c1')).toHaveLength(1);
+    const logged = events.filter((event) => event.message.includes('byte-range locks unavailable'));
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        details: {
+          locks: path.join(store.baseDir, '.connectome-storage', 'locks'),
+          error: 'ENOLCK, no locks available',
+        },
+      }),
+    ]);
   });
 });

@@ -177,7 +177,7 @@ describe('cross-process locks (byte ranges) of back-to-back calls', () => {
     expect(events.filter((event) => event.message.includes('byte-range locks unavailable'))).toEqual([
       expect.objectContaining({
         level: 'warn',
-        details: expect.objectContaining({ error: 'no locks available' }),
+        details: expect.objectContaining({ error: 'ENOLCK, no locks available' }),
       }),
     ]);
   });

@@ -105,7 +105,7 @@ export class FileLocks {
         'file storage: byte-range locks unavailable (not built for this platform, or refused by the file system); using lock folders',
         {
           locks: locksDir,
-          error: error.message,
+          error: ioReason(error),
         },
       ),
     );

@@ -259,7 +259,7 @@ class RangeLocksOrFolders implements CrossProcessLocks {
 
   constructor(
     private readonly locksDir: string,
-    private readonly onRefused: (error: Error) => void,
+    private readonly onRefused: (error: unknown) => void,
   ) {}
 
   async tryTake(target: string, onLost: (error: Error) => void): Promise<ReleaseLock | undefined> {
@@ -286,7 +286,9 @@ class RangeLocksOrFolders implements CrossProcessLocks {
   }
 
   private folders(error: unknown): FolderLocks {
-    this.onRefused(error instanceof Error ? error : new Error(String(error)));
+    // Passed as is: the native module's errors come from Node's realm, not always this one's, so
+    // `instanceof Error` fails for them and a new Error of their String() read "Error: ...".
+    this.onRefused(error);
     return new FolderLocks();
   }
 }
@@ -298,7 +300,7 @@ class RangeLocksOrFolders implements CrossProcessLocks {
 export function crossProcessLocks(
   kind: LockKindName,
   locksDir: string,
-  onRefused: (error: Error) => void,
+  onRefused: (error: unknown) => void,
 ): CrossProcessLocks {
   return kind === 'range' ? new RangeLocksOrFolders(locksDir, onRefused) : new FolderLocks();
 }
