@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { appendFile, mkdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as lockKinds from '../../src/backends/file/lock-kinds.js';
-import { CorruptDataError, FileVectorStore, VectorStoreInUseError } from '../../src/index.js';
-import { lockVectorFolder } from '../../src/semantic/vector-stores/file/writer-lock.js';
+import { CorruptDataError, FileVectorStore, StorageError, VectorStoreInUseError } from '../../src/index.js';
+import { lockVectorFolder, writerLockEntry } from '../../src/semantic/vector-stores/file/writer-lock.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { signatureOf } from './vector-fixtures.js';
 
@@ -132,6 +132,26 @@ describe('file vector writer lock within one process', () => {
 
   test('a folder that is not there is a StorageError naming it', async () => {
     const missing = join(base(), 'missing');
-    await expect(lockVectorFolder(missing)).rejects.toThrow(`Cannot lock vector store ${missing}`);
+    await expect(lockVectorFolder(missing)).rejects.toHaveProperty(
+      'message',
+      `Cannot lock vector store ${missing}: ENOENT, no such file or directory (realpath)`,
+    );
+  });
+
+  test('a lock file that cannot be opened names the folder, then the call with the lock file', async () => {
+    const dir = base();
+    const entry = join(dir, writerLockEntry());
+    await mkdir(join(entry, 'inside'), { recursive: true }); // a folder where the lock file goes
+    const error = await lockVectorFolder(dir).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StorageError);
+    const { message } = error as StorageError;
+    expect(message).toMatch(
+      new RegExp(`^Cannot lock vector store ${dir}: E[A-Z]+, [^:]+ \\(\\w+ ${entry}\\)$`),
+    );
+    expect(message).not.toMatch(/Error:/);
+    expect(message.split(dir).length - 1).toBe(2); // the folder, then the call's path
   });
 });

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError } from '../../../core/errors.js';
+import { ioReason } from '../../../backends/io-reason.js';
 import { crossProcessLocks, PLATFORM_LOCK_KIND, RANGE_LOCK_FILE } from '../../../backends/file/lock-kinds.js';
 import { VectorStoreInUseError } from '../../errors.js';
 
@@ -29,10 +30,15 @@ export function writerLockEntry(): string {
   return PLATFORM_LOCK_KIND === 'range' ? RANGE_LOCK_FILE : `${TARGET_NAME}.lock`;
 }
 
-/** The error of a lock that could not be taken at all, naming the folder. */
+/**
+ * The error of a lock that could not be taken at all, naming the folder, then the failed call's
+ * code and words, and its path when that is not the folder (the lock file inside it).
+ */
 function cannotLock(dir: string, error: unknown): StorageError {
-  const reason = error instanceof Error ? error.message : String(error);
-  return new StorageError(`Cannot lock vector store ${dir}: ${reason}`, { cause: error });
+  const callPath = (error as { path?: unknown } | null)?.path;
+  return new StorageError(`Cannot lock vector store ${dir}: ${ioReason(error, callPath !== dir)}`, {
+    cause: error,
+  });
 }
 
 /** The real path of the vector folder `dir`, the key of {@link heldHere}. */
@@ -85,7 +91,9 @@ export async function lockVectorFolder(dir: string): Promise<WriterLock> {
   return {
     assertHeld() {
       if (lost !== undefined)
-        throw new StorageError(`Vector store ${dir}: lost its writer lock: ${lost.message}`, { cause: lost });
+        throw new StorageError(`Vector store ${dir}: lost its writer lock: ${ioReason(lost, true)}`, {
+          cause: lost,
+        });
     },
     release() {
       released ??= free()
