@@ -1,9 +1,9 @@
 /** SQLite options: validation before any I/O, the reference's snake_case keys, WAL, health. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteConnection } from '../../src/backends/sqlite/connection.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
-import { ConfigError } from '../../src/core/index.js';
+import { BackendUnavailableError, ConfigError } from '../../src/core/index.js';
 import { useTempDir } from './helpers.js';
 
 describe('SQLite: configuration', () => {
@@ -98,6 +98,21 @@ describe('SQLite: configuration', () => {
         await connection.close();
       }
     }
+  });
+
+  it('a folder of the path that is a file fails the open naming the database, then the call and its path', async () => {
+    const blocker = join(dir(), 'file');
+    writeFileSync(blocker, 'not a folder');
+    const dbPath = join(blocker, 'sub', 'x.db');
+    const error = await new SQLiteStorage({ dbPath }).initialize().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as Error).message).toBe(
+      `SQLite database ${dbPath} cannot be opened: ENOTDIR, not a directory (mkdir ${join(blocker, 'sub')})`,
+    );
+    expect(readFileSync(blocker, 'utf8')).toBe('not a folder');
   });
 
   it('leaves the rollback journal when WAL is off', async () => {

@@ -78,7 +78,7 @@ describeWithSmallDisk()('sqlite opened on a full disk', () => {
     [
       'no free inode',
       (d) => d.fillInodes(0),
-      /no free inode on its file system \(ENOSPC\)|ENOSPC: no space left on device, mkdir/,
+      /no free inode on its file system \(ENOSPC\)|ENOSPC, no space left on device \(mkdir /,
     ],
   ];
 

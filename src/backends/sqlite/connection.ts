@@ -17,6 +17,7 @@ import {
 import type { ResolvedSQLiteConfig } from './config.js';
 import type * as Sqlite3 from 'sqlite3';
 import { makeDirs } from '../make-dirs.js';
+import { ioReason } from '../io-reason.js';
 import { withFullDisk } from './full-disk.js';
 import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './driver.js';
 
@@ -154,9 +155,19 @@ export class SqliteConnection {
     const open = await loadSqliteDriver();
     const path = isMemoryPath(config.dbPath) ? config.dbPath : resolve(config.dbPath);
     if (config.readOnly) await assertDatabaseFileExists(path);
+    if (!isMemoryPath(path) && !config.readOnly) {
+      try {
+        await makeDirs(dirname(path));
+      } catch (error) {
+        // Node's words, without its copy of the path or (from Node's realm) an "Error:" prefix.
+        throw new BackendUnavailableError(
+          `SQLite database ${path} cannot be opened: ${ioReason(error, true)}`,
+          error,
+        );
+      }
+    }
     let db: SqliteDatabase;
     try {
-      if (!isMemoryPath(path) && !config.readOnly) await makeDirs(dirname(path));
       db = await open(path, config.readOnly);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
