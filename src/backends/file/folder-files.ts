@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { InvalidIdError, type JsonObject, type JsonValue, StorageError } from '../../core/index.js';
 import { atomicWriteJson, type FileIdentity, makeDirUnder } from './atomic-json.js';
 import type { Backups } from './backups.js';
@@ -17,8 +18,19 @@ import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-js
 import { removeConversationFolder, removeFolderFile, type RemovalContext } from './folder-removals.js';
 import { isMissing } from './temp-files.js';
 
-/** Folders remembered as existing at most (then forgotten all at once: only a failed open more each). */
+/**
+ * Folders remembered as existing at most. Past it the least recently written one is forgotten
+ * (its next write makes the folder first: one `mkdir` more, finding it there), not all of them.
+ * An entry is only a hint, so one gone stale (the folder removed by another process) costs a
+ * failed open and the folder is made again.
+ */
 const MAX_KNOWN_DIRS = 10_000;
+let knownDirsBound = MAX_KNOWN_DIRS;
+
+/** Test seam (not exported by the package): stores made from now on remember at most `max` folders. */
+export function resetKnownDirsBound(max = MAX_KNOWN_DIRS): void {
+  knownDirsBound = max;
+}
 
 /**
  * Told of every change to a conversation's or agent's data file, under the folder's lock,
@@ -40,10 +52,11 @@ export type LockedTask<T> = (assertHeld: AssertLockHeld) => Promise<T>;
 export class FolderFiles {
   private readonly lists = new ListFileCache();
   /**
-   * Folders this store wrote into last: a write elsewhere (likely a new conversation or agent)
-   * creates its folder before the first try instead of after a failed one.
+   * Folders this store wrote into last (at most {@link MAX_KNOWN_DIRS}, least recently written
+   * forgotten first): a write elsewhere (likely a new conversation or agent) creates its folder
+   * before the first try instead of after a failed one.
    */
-  private readonly knownDirs = new Set<string>();
+  private readonly knownDirs = new LRUCache<string, true>({ max: knownDirsBound });
   /** What {@link remove} and {@link removeConversation} update (see `folder-removals.ts`). */
   private readonly removals: RemovalContext;
 
@@ -256,8 +269,7 @@ export class FolderFiles {
   /** Records a write of `file`: its identity for the backups, its folder as existing. */
   private wrote(file: string, identity: string | undefined): void {
     this.backups.written(file, identity);
-    if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
-    this.knownDirs.add(path.dirname(file));
+    this.knownDirs.set(path.dirname(file), true); // the most recently written from now on
   }
 
   /**

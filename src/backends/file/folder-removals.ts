@@ -24,7 +24,7 @@ export interface RemovalContext {
   readonly counts: RecordCounts;
   readonly listener: FolderWriteListener | null;
   /** Folders the store wrote into last (see `FolderFiles`): a removed one is forgotten. */
-  readonly knownDirs: Set<string>;
+  readonly knownDirs: { delete(dir: string): boolean };
 }
 
 /**
