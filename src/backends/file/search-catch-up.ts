@@ -21,7 +21,14 @@ import { identitiesOf, readSource, type SourceContent, type SourceRef } from './
 
 /** Stale segments checked (each a synchronous read, or a data file read and indexed) per turn of the event loop. */
 const CATCH_UP_CHUNK = 32;
-/** Segment paths remembered at most (then forgotten all at once). */
+/**
+ * Segment paths remembered at most, then forgotten all at once. Not a least-recently-used
+ * cache as the folders known to exist are: a path is a pure function of kind and folder name
+ * (it never goes stale), a miss costs one sha256 of a short name (a few µs), and its callers
+ * are searches asking for every data file in scope in the same order. On such repeated scans
+ * of more files than the bound an LRU misses on every look-up, as this does, and under the
+ * bound it would add its bookkeeping to every hit (measured: 130-250 ns a hit, a Map 1-115 ns).
+ */
 const MAX_CACHED_PATHS = 200_000;
 
 /** What {@link SegmentCatchUp} works with: the index's folder, builder, memory and background writer. */
