@@ -4,47 +4,24 @@
  * afresh, deletes leave the counts exact (README, redis). Evicted by `DEL` of exactly that key,
  * as an eviction would, on a private server.
  */
-import type Redis from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { CorruptDataError, type JsonObject } from '../../src/core/index.js';
 import { migrateStorage } from '../../src/migration/index.js';
 import { describeWithService } from '../services.js';
-import { quickClient, scanKeysWithPrefix, usePrivateRedisServer } from './redis-server.js';
+import { usePrivateStores } from './private-stores.js';
+import { scanKeysWithPrefix } from './redis-server.js';
 
 describeWithService('redis')('redis memories whose data hash was evicted', () => {
-  let raw: Redis | undefined;
-  const opened: RedisStorage[] = [];
-  const server = usePrivateRedisServer(async () => {
-    raw?.disconnect();
-  });
-  let prefix = '';
-  let run = 0;
-  beforeAll(async () => {
-    raw = quickClient(server().url);
-    await raw.connect();
-  });
-  beforeEach(() => {
-    run += 1;
-    prefix = `evm${run}:`;
-  });
-  afterEach(async () => {
-    for (const storage of opened.splice(0)) await storage.shutdown();
-  });
-  const open = async (config: Partial<ConstructorParameters<typeof RedisStorage>[0]> = {}) => {
-    const storage = new RedisStorage({ url: server().url, keyPrefix: prefix, ...config });
-    opened.push(storage);
-    await storage.initialize();
-    return storage;
-  };
-  const keys = () => new KeyLayout(prefix).conversation('c');
+  const { server, raw, prefix, open, track } = usePrivateStores('evm');
+  const keys = () => new KeyLayout(prefix()).conversation('c');
   /** Stores m1, m2 in `c` and m in `other`, then evicts `c`'s memory data hash. */
   const evicted = async (storage: RedisStorage) => {
     await storage.storeMemory('c', 'm1', { note: 'tea one' });
     await storage.storeMemory('c', 'm2', { note: 'tea two' });
     await storage.storeMemory('other', 'm', { note: 'tea three' });
-    expect(await raw!.del(keys().memoryData)).toBe(1);
-    expect(await raw!.lrange(keys().memories, 0, -1)).toEqual(['m1', 'm2']);
+    expect(await raw().del(keys().memoryData)).toBe(1);
+    expect(await raw().lrange(keys().memories, 0, -1)).toEqual(['m1', 'm2']);
   };
   const notes = (memories: JsonObject[]) => memories.map((m) => [m.memory_id, m.note]);
   const memoryCount = async (storage: RedisStorage) => (await storage.getStorageStats()).memory_count;
@@ -75,7 +52,7 @@ describeWithService('redis')('redis memories whose data hash was evicted', () =>
       expect(await memoryCount(storage)).toBe(3);
       expect(await storage.storeMemory('c', 'm2', { note: 'again' })).toBe(true);
       expect(notes(await storage.loadMemories('c'))).toEqual([['m2', 'again']]);
-      expect(await raw!.lrange(keys().memories, 0, -1)).toEqual(['m2']);
+      expect(await raw().lrange(keys().memories, 0, -1)).toEqual(['m2']);
       expect(await memoryCount(storage)).toBe(2);
       await storage.storeMemory('c', 'm3', { note: 'new' });
       expect(notes(await storage.loadMemories('c'))).toEqual([
@@ -111,17 +88,17 @@ describeWithService('redis')('redis memories whose data hash was evicted', () =>
       expect(await memoryCount(storage)).toBe(2);
       expect(await storage.deleteMemory('c', 'm2')).toBe(true);
       expect(await memoryCount(storage)).toBe(1);
-      expect(await raw!.exists(keys().memories)).toBe(0);
+      expect(await raw().exists(keys().memories)).toBe(0);
       expect(await storage.loadConversation('c')).toEqual({ title: 'kept' });
       // Once more, whole: the conversation's delete counts the evicted memories out.
       await storage.storeMemory('c', 'm5', { note: 'five' });
-      await raw!.del(keys().memoryData);
+      await raw().del(keys().memoryData);
       expect(await memoryCount(storage)).toBe(2);
       expect(await storage.deleteConversation('c')).toBe(true);
       expect(await memoryCount(storage)).toBe(1);
       expect(await storage.listAllConversationIds()).toEqual(['other']);
       if (searchIndex) expect((await storage.getStorageStats()).search_index_entries).toBe(1);
-      const left = await scanKeysWithPrefix(raw!, `${prefix}{b:`);
+      const left = await scanKeysWithPrefix(raw(), `${prefix()}{b:`);
       expect(left.filter((key) => key.includes(':c:c:'))).toEqual([]);
     });
   });
@@ -130,11 +107,11 @@ describeWithService('redis')('redis memories whose data hash was evicted', () =>
     const storage = await open();
     await evicted(storage);
     await storage.storeConversation('c', { title: 'kept' });
-    const target = new RedisStorage({ url: server().url, keyPrefix: `${prefix}target:` });
-    opened.push(target);
+    const target = new RedisStorage({ url: server().url, keyPrefix: `${prefix()}target:` });
+    track(target);
     const summary = await migrateStorage(storage, target, { sourceId: 'evicted', targetId: 'copy' });
     expect(summary).toMatchObject({ ok: true, conflictCount: 0 });
-    const copy = await open({ keyPrefix: `${prefix}target:` });
+    const copy = await open({ keyPrefix: `${prefix()}target:` });
     expect(await copy.loadConversation('c')).toEqual({ title: 'kept' });
     expect(await copy.loadMemories('c')).toEqual([]);
     expect(notes(await copy.loadMemories('other'))).toEqual([['m', 'tea three']]);
@@ -146,7 +123,7 @@ describeWithService('redis')('redis memories whose data hash was evicted', () =>
     await evicted(storage);
     await storage.storeMemory('c', 'm3', { note: 'three' });
     await storage.storeMemory('c', 'm4', { note: 'four' });
-    await raw!.hdel(keys().memoryData, 'm3');
+    await raw().hdel(keys().memoryData, 'm3');
     const error = await storage.loadMemories('c').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptDataError);
     expect((error as Error).message).toContain('conversation "c"');
