@@ -40,6 +40,7 @@ import {
   storageConfigFromEnv,
 } from '../factory/index.js';
 import { redactUrl } from '../core/redact.js';
+import { ioReason } from '../backends/io-reason.js';
 import {
   canonicalHost,
   canonicalPgDatabase,
@@ -284,10 +285,13 @@ export function parseBackendSpec(text: string, cwd: string = process.cwd()): Bac
  */
 export function specFromEnvFile(path: string, cwd: string = process.cwd()): BackendSpec {
   let env: EnvSource;
+  const file = resolve(cwd, path);
   try {
-    env = dotenv.parse(readFileSync(resolve(cwd, path)));
+    env = dotenv.parse(readFileSync(file));
   } catch (error) {
-    throw new ConfigError(`Cannot read env file ${path}: ${(error as Error).message}`, path, error);
+    // Node's message names the path again; the given one only adds when it is not the resolved one.
+    const given = file === path ? '' : ` (given as ${path})`;
+    throw new ConfigError(`Cannot read env file ${file}${given}: ${ioReason(error)}`, path, error);
   }
   const { type, config } = storageConfigFromEnv(env, (name) => {
     const vars = ENV_VARS[name.toLowerCase()];

@@ -287,6 +287,23 @@ describe('specFromEnvFile', () => {
 
   it('refuses a missing file, an unknown type and a bad value, naming them', async () => {
     expect(() => specFromEnvFile(join(dir, 'none.env'))).toThrow(/Cannot read env file/);
+    // The path once (resolved, then the given one when it differs), then the cause's words.
+    const missing = join(dir, 'none.env');
+    const messageOf = (given: string, cwd?: string): string => {
+      try {
+        specFromEnvFile(given, cwd);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).message;
+      }
+      throw new Error(`${given} was read`);
+    };
+    expect(messageOf(missing)).toBe(
+      `Cannot read env file ${missing}: ENOENT, no such file or directory (open)`,
+    );
+    expect(messageOf('none.env', dir)).toBe(
+      `Cannot read env file ${missing} (given as none.env): ENOENT, no such file or directory (open)`,
+    );
     const bad = join(dir, 'bad.env');
     await writeFile(bad, 'CONNECTOME_STORAGE_TYPE=mongo\n');
     expect(() => specFromEnvFile(bad)).toThrow(/Unsupported storage type 'mongo'/);
