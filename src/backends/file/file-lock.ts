@@ -172,7 +172,8 @@ export class FileLocks {
       lease.lost = error;
       logEvent(this.logger, 'error', 'file storage: lost a lock (its holder stalled past the stale time)', {
         lock: name,
-        error: error.message,
+        // With the call's path: `lock` is the caller's name, no path.
+        error: ioReason(error, true),
       });
     });
     lease.takenAt = Date.now();
