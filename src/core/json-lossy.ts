@@ -4,14 +4,16 @@
  * The value converter (`json.ts`) refuses them instead of silently emptying them (D4): those of
  * the language and the web platform, and instances of Node classes that are not globals.
  */
-import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource, createHook } from 'node:async_hooks';
 import { DiffieHellman, DiffieHellmanGroup, ECDH, KeyObject } from 'node:crypto';
+import { Channel, channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { Dir } from 'node:fs';
 import { BlockList } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from 'node:timers';
+import { Deserializer, Serializer } from 'node:v8';
 import { Script } from 'node:vm';
 
 /**
@@ -115,6 +117,9 @@ for (const cls of [
   AsyncResource, // and PerformanceObserver, which extends it (listed too in case a version does not)
   PerformanceObserver,
   StringDecoder, // JSON keeps its encoding, not the bytes of a character it has begun
+  Channel, // JSON keeps its name only (nothing for a symbol's)
+  Serializer, // and DefaultSerializer: JSON keeps nothing of what was written
+  Deserializer, // JSON keeps its buffer, not the position read to
 ] as ReadonlyArray<{ readonly name: string; readonly prototype: unknown }>) {
   addLossy(cls.name, cls.prototype);
 }
@@ -125,6 +130,16 @@ const transferable: unknown = Object.getPrototypeOf(BlockList.prototype);
 if (transferable !== Object.prototype && constructorName(transferable) === 'JSTransferable') {
   addLossy('JSTransferable', transferable);
 }
+
+// A subscribed Channel switches to another prototype, not exported (ActiveChannel, on Node 20
+// not a subclass: JSON writes its `_subscribers` and `_stores`); the hook of `createHook` has no
+// exported class either. One of each is made here to reach its prototype: a channel named by a
+// fresh symbol (no one else's), subscribed and unsubscribed again; a hook never enabled.
+const probe = channel(Symbol('json-lossy probe'));
+probe.subscribe(noop);
+addLossy('Channel', Object.getPrototypeOf(probe));
+probe.unsubscribe(noop);
+addLossy('AsyncHook', Object.getPrototypeOf(createHook({})));
 
 // Timers have no exported class: one of each is made and cleared here to reach its prototype
 // (from node:timers, which fake timers in tests do not replace). JSON writes a run or cleared

@@ -4,9 +4,10 @@
  * `_readableState`), and until 2026-12-03 they were stored so. Each is a real instance; those
  * holding a file descriptor or a thread come with the release that frees it.
  */
-import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource, createHook } from 'node:async_hooks';
 import { ChildProcess } from 'node:child_process';
 import { createCipheriv, createECDH, createHash, createSecretKey } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { createReadStream, opendirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { PassThrough, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { DefaultSerializer, Deserializer, Serializer } from 'node:v8';
 import { Script } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 
@@ -91,6 +93,23 @@ export const NODE_CLASS_VALUES: Record<string, () => HeldValue | Promise<HeldVal
   AsyncResource: () => ({ value: new AsyncResource('job') }),
   PerformanceObserver: () => ({ value: new PerformanceObserver(() => undefined) }),
   StringDecoder: () => ({ value: halfDecoded() }),
+  // JSON writes a channel as `{ name }`; a subscribed one as its `_subscribers` and `_stores`.
+  'diagnostics_channel.Channel': () => ({ value: channel('connectome-storage:test') }),
+  'subscribed diagnostics_channel.Channel': () => {
+    const subscribed = channel('connectome-storage:test:subscribed');
+    const listener = (): void => undefined;
+    subscribed.subscribe(listener);
+    return { value: subscribed, release: () => subscribed.unsubscribe(listener) };
+  },
+  'v8.Serializer': () => {
+    const serializer = new Serializer();
+    serializer.writeHeader();
+    return { value: serializer };
+  },
+  'v8.DefaultSerializer': () => ({ value: new DefaultSerializer() }),
+  // JSON writes its buffer, not how far it was read.
+  'v8.Deserializer': () => ({ value: new Deserializer(Buffer.from([0xff, 0x0f])) }),
+  'async_hooks hook': () => ({ value: createHook({}) }),
   // JSON writes a cleared (or run) timer as its list fields: `_idleTimeout`, `_onTimeout: null`, …
   'cleared Timeout': () => {
     const timer = setTimeout(() => undefined, 60_000);
