@@ -18,7 +18,8 @@ import {
   type SequencedChainRead,
 } from '../../core/index.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
-import { type PostgresSearchIndex, searchColumnArrays } from './search-index.js';
+import { searchColumnArrays } from './search-columns.js';
+import type { PostgresSearchIndex } from './search-index.js';
 import { lastChainsSql, quoteIdent } from './sql.js';
 
 const q = (value: string): string => JSON.stringify(value);
@@ -41,7 +42,7 @@ export function buildChainSql(schema: string) {
   return statements({
     // The lock is taken (a volatile CTE runs once, before any row is produced) before any id
     // is drawn, and held until the statement's own commit (or the transaction's). Many
-    // records: $1 to $3 the records and their search tokens and lengths (search-index.ts) as
+    // records: $1 to $3 the records and their search tokens and lengths (search-columns.ts) as
     // JSON parameters (bulk-rows.ts: no array escaping of every record by the driver), $4
     // namespace, $5 agent.
     lockedInsert: `WITH l AS (SELECT pg_advisory_xact_lock(hashtext($4), hashtext($5)))

@@ -9,7 +9,8 @@ import { type BatchName, collapseMemoryWrites, type MemoryWrite } from '../../co
 import { BulkRows, bulkRowsSql } from './bulk-rows.js';
 import type { SqlParam } from './connection.js';
 import { memoryParts } from './rows.js';
-import type { PostgresSearchIndex, SearchColumns } from './search-index.js';
+import type { SearchColumns } from './search-columns.js';
+import type { PostgresSearchIndex } from './search-index.js';
 import { quoteIdent } from './sql.js';
 import { type Statement, statements } from './statements.js';
 

@@ -23,7 +23,7 @@ import { buildBulkSql, type PostgresBulkSql, writeConversationBatch } from './bu
 import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
 import { buildMemoryBatchSql, type MemoryUpserts } from './memory-rows.js';
 import { PostgresStorageBase } from './postgres-base.js';
-import { type SearchColumns, searchColumnArrays } from './search-index.js';
+import { type SearchColumns, searchColumnArrays } from './search-columns.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
 import { conversationRowsLock, rawMessagesLock } from './sql.js';
 

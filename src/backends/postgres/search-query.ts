@@ -16,7 +16,7 @@ import {
 } from '../../core/index.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
 import { memoryFromRow } from './rows.js';
-import { lexemeOf, quoteLexeme } from './search-index.js';
+import { lexemeOf, quoteLexeme } from './search-columns.js';
 import { statement } from './statements.js';
 
 /** Per kind: the table, the row's owner and position (expressions on `t`), memory id, record JSON, scope parameter. */
