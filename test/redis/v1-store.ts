@@ -1,8 +1,8 @@
 /** A Redis store written in the v1 key layout, for upgrade tests. */
-import type Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** Writes a small store exactly as the v1 layout did (see git history of keys.ts). */
-export async function writeV1Store(raw: Redis, p: string): Promise<void> {
+export async function writeV1Store(raw: Redis | Cluster, p: string): Promise<void> {
   const c = (id: string, kind: string) => `${p}{c:${id}}:${kind}`;
   const conversation = { title: 'hello', n: 1 };
   await raw.set(`${p}{index}:layout`, '1');

@@ -1,0 +1,107 @@
+/**
+ * The eviction cases of `evicted-layout.test.ts` and `evicted-memories.test.ts` on a 3-master
+ * cluster: the layout checks at open run one `EXISTS` per key, each routed to the master of its
+ * slot, and a conversation's keys share a slot, so its scripts run where its data lives.
+ */
+import Redis, { Cluster } from 'ioredis';
+import { RedisStorage } from '../../src/backends/redis/index.js';
+import { KeyLayout } from '../../src/backends/redis/keys.js';
+import { CorruptDataError } from '../../src/core/index.js';
+import { uniqueTestPrefix } from '../conformance/harness-redis.js';
+import { describeWithService } from '../services.js';
+import {
+  deleteKeysWithPrefix,
+  redisBinariesMissing,
+  RedisClusterProcesses,
+  scanKeysWithPrefix,
+} from './redis-server.js';
+import { writeV1Store } from './v1-store.js';
+
+describeWithService('redis')('redis eviction cases on a cluster', () => {
+  const processes = new RedisClusterProcesses();
+  let client: Cluster | undefined;
+  let prefix = '';
+  const opened: RedisStorage[] = [];
+  const cluster = () => client!;
+  const open = async (readOnly = false) => {
+    const storage = new RedisStorage({ client: cluster(), keyPrefix: prefix, readOnly });
+    opened.push(storage);
+    await storage.initialize();
+    return storage;
+  };
+  /** Every key under the prefix, over all three masters. */
+  const allKeys = async () => {
+    const perNode = await Promise.all(
+      processes.servers.map(async (server) => {
+        const node = new Redis(server.port, '127.0.0.1');
+        try {
+          return await scanKeysWithPrefix(node, prefix);
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
+    return perNode.flat().sort();
+  };
+
+  beforeAll(async () => {
+    const missing = await redisBinariesMissing();
+    if (missing) throw new Error(missing);
+    await processes.start();
+    client = new Cluster(processes.nodes);
+  }, 60_000);
+  beforeEach(() => {
+    prefix = uniqueTestPrefix();
+  });
+  afterEach(async () => {
+    for (const storage of opened.splice(0)) await storage.shutdown();
+    await deleteKeysWithPrefix(cluster(), prefix);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await processes.stop();
+  });
+
+  it('opens a v2 store without its layout key read-only (writing nothing) and writable', async () => {
+    const store = new KeyLayout(prefix).store;
+    const writer = await open();
+    await writer.storeConversation('c', { v: 1 });
+    await writer.storeMemory('c', 'm', { note: 'n' });
+    expect(await cluster().del(store.layout)).toBe(1);
+    const before = await allKeys();
+    const readOnly = await open(true);
+    expect(await readOnly.loadConversation('c')).toEqual({ v: 1 });
+    expect((await readOnly.getStorageStats()).conversation_count).toBe(1);
+    expect(await allKeys()).toEqual(before);
+    // With the bucket count gone too, a bucket's counters hash (on whichever master) tells it.
+    expect(await cluster().del(store.buckets)).toBe(1);
+    const again = await open();
+    expect((await again.loadMemories('c')).map((m) => m.note)).toEqual(['n']);
+    expect([await cluster().get(store.layout), await cluster().get(store.buckets)]).toEqual(['2', '64']);
+  });
+
+  it('refuses a v1 store without its layout key, leaving it as it was', async () => {
+    await writeV1Store(cluster(), prefix);
+    expect(await cluster().del(new KeyLayout(prefix).store.layout)).toBe(1);
+    const before = await allKeys();
+    await expect(open(true)).rejects.toBeInstanceOf(CorruptDataError);
+    expect(await allKeys()).toEqual(before);
+  });
+
+  it('loads, re-stores, deletes and counts memories whose data hash was evicted', async () => {
+    const keys = new KeyLayout(prefix).conversation('c');
+    const storage = await open();
+    await storage.storeMemory('c', 'm1', { note: 'one' });
+    await storage.storeMemory('c', 'm2', { note: 'two' });
+    await storage.storeMemory('other', 'm', { note: 'three' });
+    expect(await cluster().del(keys.memoryData)).toBe(1);
+    expect(await storage.loadMemories('c')).toEqual([]);
+    expect(await storage.loadMemories('c', { offset: 0, limit: 1 })).toEqual([]);
+    expect(await storage.storeMemory('c', 'm2', { note: 'again' })).toBe(true);
+    expect((await storage.loadMemories('c')).map((m) => [m.memory_id, m.note])).toEqual([['m2', 'again']]);
+    expect(await cluster().lrange(keys.memories, 0, -1)).toEqual(['m2']);
+    expect((await storage.getStorageStats()).memory_count).toBe(2);
+    expect(await storage.deleteMemory('c', 'm2')).toBe(true);
+    expect((await storage.getStorageStats()).memory_count).toBe(1);
+  });
+});
