@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage, AsyncResource, createHook } from 'node:async_hooks';
 import { DiffieHellman, DiffieHellmanGroup, ECDH, KeyObject } from 'node:crypto';
-import { Channel, channel } from 'node:diagnostics_channel';
+import { Channel, channel, tracingChannel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { Dir } from 'node:fs';
 import { BlockList } from 'node:net';
@@ -140,6 +140,11 @@ probe.subscribe(noop);
 addLossy('Channel', Object.getPrototypeOf(probe));
 probe.unsubscribe(noop);
 addLossy('AsyncHook', Object.getPrototypeOf(createHook({})));
+// A TracingChannel (no exported class either) keeps its five channels in non-enumerable fields:
+// JSON writes `{}`. One is made over the probe (not by name: that would register its channels).
+const part = probe as Channel<unknown, object>;
+const parts = { start: part, end: part, asyncStart: part, asyncEnd: part, error: part };
+addLossy('TracingChannel', Object.getPrototypeOf(tracingChannel(parts)));
 
 // Timers have no exported class: one of each is made and cleared here to reach its prototype
 // (from node:timers, which fake timers in tests do not replace). JSON writes a run or cleared

@@ -7,7 +7,7 @@
 import { AsyncLocalStorage, AsyncResource, createHook } from 'node:async_hooks';
 import { ChildProcess } from 'node:child_process';
 import { createCipheriv, createECDH, createHash, createSecretKey } from 'node:crypto';
-import { channel } from 'node:diagnostics_channel';
+import { channel, type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { createReadStream, opendirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -47,6 +47,15 @@ function halfDecoded(): StringDecoder {
   const decoder = new StringDecoder('utf8');
   decoder.write(Buffer.from([0xe2, 0x82]));
   return decoder;
+}
+
+/** A tracing channel with subscribers (its channels then active), or `part` of it; released by unsubscribing. */
+function subscribedTracing(part: (tracing: TracingChannel<unknown, object>) => unknown): HeldValue {
+  const tracing = tracingChannel('connectome-storage:test:tracing:subscribed');
+  const ignore = (): void => undefined;
+  const handlers = { start: ignore, end: ignore, asyncStart: ignore, asyncEnd: ignore, error: ignore };
+  tracing.subscribe(handlers);
+  return { value: part(tracing), release: () => tracing.unsubscribe(handlers) };
 }
 
 const message = (): IncomingMessage => new IncomingMessage(new Socket());
@@ -101,6 +110,11 @@ export const NODE_CLASS_VALUES: Record<string, () => HeldValue | Promise<HeldVal
     subscribed.subscribe(listener);
     return { value: subscribed, release: () => subscribed.unsubscribe(listener) };
   },
+  // JSON writes a tracing channel as `{}` (its channels are not enumerable), subscribed or not.
+  'diagnostics_channel.TracingChannel': () => ({ value: tracingChannel('connectome-storage:test:tracing') }),
+  'subscribed diagnostics_channel.TracingChannel': () => subscribedTracing((tracing) => tracing),
+  'channel of a subscribed diagnostics_channel.TracingChannel': () =>
+    subscribedTracing((tracing) => tracing.asyncEnd),
   'v8.Serializer': () => {
     const serializer = new Serializer();
     serializer.writeHeader();
