@@ -3,15 +3,16 @@
  * search index segment that could not be removed, and of a `disk_usage` that cannot be read,
  * is the code, the system's words and the call, with no "Error:" pasted in and no path (the
  * entry names its file or folder in its own field); so is the logged refusal of byte-range
- * locks, whose native errors come from Node's realm.
+ * locks, whose native errors come from Node's realm. A lost lock's log entry names the lock, then the code and words with the call's path.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import fne from 'fs-native-extensions';
+import { FileLocks } from '../../src/backends/file/file-lock.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
-import { recordingLogger } from '../support/recording-logger.js';
-import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { type LoggedEvent, recordingLogger } from '../support/recording-logger.js';
+import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(shutdownAll);
 afterEach(() => jest.restoreAllMocks());
@@ -20,6 +21,13 @@ afterAll(removeTempDirs);
 /** Waits for the segments `s` still has to write (a write queues its segment for the background). */
 async function flushed(s: FileStorage): Promise<void> {
   await (s as unknown as { textIndex: { flush(): Promise<void> } | null }).textIndex?.flush();
+}
+
+/** Resolves once `events` holds an entry `match` accepts (polled; a lock folder is refreshed every 5 s). */
+async function loggedSoon(events: LoggedEvent[], match: (event: LoggedEvent) => boolean): Promise<void> {
+  for (let waited = 0; !events.some(match) && waited < 30_000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 describe('file backend log and health details from failed file-system calls', () => {
@@ -80,5 +88,50 @@ describe('file backend log and health details from failed file-system calls', ()
         },
       }),
     ]);
+  });
+
+  it('a lost lock logs the lock, then code, words and the call with its path; its holder is told', async () => {
+    const { logger, events } = recordingLogger();
+    const locks = new FileLocks(await makeTempDir(), undefined, logger, 'folder');
+    const lostLog = (lock: string) => (event: LoggedEvent) =>
+      event.message.includes('lost a lock') && event.details?.lock === lock;
+    // Two ways another process ends up with a lock folder this one holds: it removed the folder
+    // (stat fails), or it took the lock over (the folder's mtime is no longer the one set here).
+    // Either is found at the holder's next refresh of the folder, half the stale time after.
+    const removed = 'conversation "c1"';
+    const removedFolder = `${locks.targetFor(removed)}.lock`;
+    const takenOver = 'conversation "c2"';
+    const held = (name: string, steal: () => void) =>
+      locks.run(name, async (assertHeld) => {
+        steal();
+        await loggedSoon(events, lostLog(name));
+        return (() => assertHeld()) as () => void;
+      });
+    const [afterRemoval, afterTakeover] = await Promise.all([
+      held(removed, () => fs.rmdirSync(removedFolder)),
+      held(takenOver, () => {
+        const folder = `${locks.targetFor(takenOver)}.lock`;
+        fs.utimesSync(folder, new Date(1_000_000), new Date(1_000_000));
+      }),
+    ]);
+    await locks.releaseIdle();
+
+    const words = `ECOMPROMISED, ENOENT: no such file or directory (stat ${removedFolder})`;
+    const message = 'file storage: lost a lock (its holder stalled past the stale time)';
+    expect(events.filter(lostLog(removed))).toEqual([
+      { level: 'error', message, details: { lock: removed, error: words } },
+    ]);
+    expect(events.filter(lostLog(takenOver))).toEqual([
+      {
+        level: 'error',
+        message,
+        details: { lock: takenOver, error: 'ECOMPROMISED, Unable to update lock within the stale threshold' },
+      },
+    ]);
+    // The write under a lost lock is refused with the same words, the lock named once.
+    expect(afterRemoval).toThrow(`Lost the lock on ${removed}: ${words}`);
+    expect(afterTakeover).toThrow(
+      `Lost the lock on ${takenOver}: ECOMPROMISED, Unable to update lock within the stale threshold`,
+    );
   });
 });
