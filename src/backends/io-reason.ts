@@ -8,6 +8,7 @@
  * in one) Node's own errors come from another realm, fail that check, and their `String()`
  * ("Error: ENOSPC: ...") was pasted in instead.
  */
+import { StorageError } from '../core/errors.js';
 
 /** The fields of a Node I/O error this reads. */
 interface IoFailure {
@@ -24,10 +25,12 @@ function isFailure(cause: unknown): cause is IoFailure {
 /**
  * Code, the system's words and the call of a Node I/O error: `ENOSPC, no space left on device
  * (open)`. `withPath`: the call's path too, for a message that names no path of its own
- * (`(open /x/y)`). Any other error: its message; not an error: its text.
+ * (`(open /x/y)`). Any other error (also one of ours, whose `code` is no system code): its
+ * message; not an error: its text.
  */
 export function ioReason(cause: unknown, withPath = false): string {
   if (!isFailure(cause)) return String(cause);
+  if (cause instanceof StorageError) return cause.message;
   const { code, syscall, path } = cause;
   if (typeof code !== 'string') return cause.message;
   let words = cause.message.startsWith(`${code}: `) ? cause.message.slice(code.length + 2) : cause.message;

@@ -3,7 +3,8 @@
  * search index segment that could not be removed, and of a `disk_usage` that cannot be read,
  * is the code, the system's words and the call, with no "Error:" pasted in and no path (the
  * entry names its file or folder in its own field); so is the logged refusal of byte-range
- * locks, whose native errors come from Node's realm. A lost lock's log entry names the lock, then the code and words with the call's path.
+ * locks, whose native errors come from Node's realm, and the old copy of a key that could not be
+ * removed. A lost lock's log entry names the lock, then the code and words with the call's path.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,9 @@ import vm from 'node:vm';
 import fne from 'fs-native-extensions';
 import { FileLocks } from '../../src/backends/file/file-lock.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
+import { hashedKeyFileName } from '../../src/backends/file/layout.js';
+import { ioReason } from '../../src/backends/io-reason.js';
+import { StorageError } from '../../src/core/index.js';
 import { type LoggedEvent, recordingLogger } from '../support/recording-logger.js';
 import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
@@ -133,5 +137,37 @@ describe('file backend log and health details from failed file-system calls', ()
     expect(afterTakeover).toThrow(
       `Lost the lock on ${takenOver}: ECOMPROMISED, Unable to update lock within the stale threshold`,
     );
+  });
+
+  it('an old copy of a key that cannot be removed (EISDIR) logs its path, then code, words and call', async () => {
+    const { logger, events } = recordingLogger();
+    const store = await openStore({ logger });
+    // `x:y` is not a plain key: its reference name `x_y.json` is free, so it is written there and
+    // its copy at the hashed name removed; a folder stands there, which unlink refuses.
+    const hashed = path.join(store.baseDir, 'cache', hashedKeyFileName('x:y'));
+    fs.mkdirSync(path.join(hashed, 'inside'), { recursive: true });
+
+    await store.storeCacheEntry('x:y', { v: 1 });
+
+    expect(await store.loadCacheEntry('x:y')).toEqual({ v: 1 });
+    expect(events.filter((event) => event.message.includes('old copy'))).toEqual([
+      {
+        level: 'warn',
+        message: 'file storage: could not remove the old copy of a key moved to its reference name',
+        details: { path: hashed, error: 'EISDIR, illegal operation on a directory (unlink)' },
+      },
+    ]);
+  });
+
+  it('an error of ours is given by its message: its code (STORAGE_ERROR) is no system code', () => {
+    // Called directly: each failed call logged today hands over Node's error (the old copy's
+    // removal above hands over the cause of the error it throws).
+    const cause = Object.assign(new Error("ENOTDIR: not a directory, mkdir '/x/y'"), {
+      code: 'ENOTDIR',
+      syscall: 'mkdir',
+      path: '/x/y',
+    });
+    const wrapped = new StorageError(`Cannot create folder /x/y: ${ioReason(cause)}`, { cause });
+    expect(ioReason(wrapped)).toBe('Cannot create folder /x/y: ENOTDIR, not a directory (mkdir)');
   });
 });

@@ -4,7 +4,7 @@
  * reference name.
  */
 import fs from 'node:fs';
-import { logEvent, type StorageLogger } from '../../core/index.js';
+import { logEvent, StorageError, type StorageLogger } from '../../core/index.js';
 import { ioReason } from '../io-reason.js';
 import { ioError } from './atomic-json.js';
 import type { Backups } from './backups.js';
@@ -33,7 +33,8 @@ export async function unlinkEntry(
  * reference name. Reads and listings try that name first, so a copy left behind is what a crash
  * just before this removal leaves: never read while the new file is there, and removed by the
  * key's next write or delete. A failure here therefore does not fail the write that landed: it
- * is logged (`warn`, with the path).
+ * is logged (`warn`, with the path, and the failed call's code, words and call: the thrown
+ * error's cause, as its message names the path again).
  */
 export async function removeOldCopy(
   file: string,
@@ -49,7 +50,7 @@ export async function removeOldCopy(
       'file storage: could not remove the old copy of a key moved to its reference name',
       {
         path: file,
-        error: ioReason(error),
+        error: ioReason(error instanceof StorageError && error.cause !== undefined ? error.cause : error),
       },
     );
   }
