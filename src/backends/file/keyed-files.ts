@@ -6,8 +6,8 @@
  * case, the one already holding `{key}.json` keeps it and the other uses its hashed name.
  */
 import path from 'node:path';
-import { CorruptDataError, type JsonObject, type JsonValue, type StorageLogger } from '../../core/index.js';
-import { fsyncDir, makeDirUnder, readdirOrEmpty } from './atomic-json.js';
+import type { CorruptDataError, JsonObject, JsonValue, StorageLogger } from '../../core/index.js';
+import { makeDirUnder, readdirOrEmpty } from './atomic-json.js';
 import { type BackupPolicy, Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import {
@@ -18,7 +18,7 @@ import {
   sanitizedKeyFileName,
 } from './layout.js';
 import { KeptEntries, type ListedFile } from './kept-entries.js';
-import { chooseTarget, holdsExactName, type PlacedEntry, rankIn } from './keyed-names.js';
+import { chooseTarget, type KeyedFolder, type PlacedEntry, rankIn } from './keyed-names.js';
 import { probeKeyedFile, probeKeyedFileNow } from './keyed-probes.js';
 import { LoopTurns } from './loop-turns.js';
 import type { FileNames } from './name-folding.js';
@@ -31,7 +31,7 @@ import {
   stageJson,
   syncRenamed,
 } from './staged-json.js';
-import { removeOldCopy, unlinkEntry } from './keyed-removals.js';
+import { removeKeyFiles, removeOldCopy } from './keyed-removals.js';
 
 /** Keys read by {@link KeyedFiles.readMany}, or files by a listing, per turn of the event loop. */
 const KEYS_PER_TURN = 32;
@@ -206,9 +206,7 @@ export class KeyedFiles<T extends Keyed> {
     // look up names that are usually missing: through the pool (see `existsSoon`), except in a
     // batch, whose own creates are done by then, so nothing of its own holds the folder.
     const hashedCopy = lookup === 'now' ? existsNow(hashed, false) : await existsSoon(hashed, false);
-    const { dir, names, parse } = this.options;
-    const folder = { dir, names, parse, backups: this.backups };
-    const target = await chooseTarget(folder, key, hashed, assertHeld, lookup);
+    const target = await chooseTarget(this.folder, key, hashed, assertHeld, lookup);
     await beforeRename(target);
     const written = await renameStaged(staged, target, assertHeld);
     return { target, written, oldCopy: target !== hashed && hashedCopy ? hashed : null };
@@ -230,25 +228,9 @@ export class KeyedFiles<T extends Keyed> {
    * also a corrupt file that can only be this key's. Returns whether something was deleted.
    */
   async removeMatching(key: string, predicate: ((entry: T) => boolean) | null): Promise<boolean> {
-    return this.options.locks.run(keyLockName(this.options.kind, key), async (assertHeld) => {
-      let removed = false;
-      for (const name of candidateKeyFileNames(key)) {
-        const file = this.pathOf(name);
-        const probe = await probeKeyedFile(file, this.options.parse);
-        // A corrupt file is removed only where no other key could live: a plain key's own
-        // name (exactly, where names fold), or this key's hashed name.
-        const owned =
-          predicate === null &&
-          probe.state === 'corrupt' &&
-          (name === hashedKeyFileName(key) || (isPlainKey(key) && (await this.holdsExactName(name))));
-        const mine = probe.state === 'ok' && probe.entry.key === key && (predicate?.(probe.entry) ?? true);
-        if (!mine && !owned) continue;
-        assertHeld();
-        removed = (await unlinkEntry(file, this.backups, false)) || removed;
-      }
-      if (removed) await fsyncDir(this.options.dir);
-      return removed;
-    });
+    return this.options.locks.run(keyLockName(this.options.kind, key), (assertHeld) =>
+      removeKeyFiles(this.folder, key, predicate, assertHeld),
+    );
   }
 
   /**
@@ -289,9 +271,10 @@ export class KeyedFiles<T extends Keyed> {
     return probe.state === 'ok' && this.rankOf(probe.entry.key, path.basename(file)) !== -1;
   }
 
-  /** True unless names fold and `name`'s file is on disk under another spelling (see `keyed-names.ts`). */
-  private holdsExactName(name: string): Promise<boolean> {
-    return holdsExactName(this.options.names, this.options.dir, name);
+  /** This folder as choosing and removing a key's files sees it. */
+  private get folder(): KeyedFolder<T> {
+    const { dir, names, parse } = this.options;
+    return { dir, names, parse, backups: this.backups };
   }
 
   private rankOf(key: string, name: string): number {

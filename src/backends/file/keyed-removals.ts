@@ -6,9 +6,44 @@
 import fs from 'node:fs';
 import { logEvent, StorageError, type StorageLogger } from '../../core/index.js';
 import { ioReason } from '../io-reason.js';
-import { ioError } from './atomic-json.js';
+import { fsyncDir, ioError } from './atomic-json.js';
 import type { Backups } from './backups.js';
+import type { AssertLockHeld } from './file-lock.js';
+import { holdsExactName, type KeyedFolder } from './keyed-names.js';
+import { probeKeyedFile } from './keyed-probes.js';
+import { candidateKeyFileNames, hashedKeyFileName, isPlainKey } from './layout.js';
 import { isMissing } from './temp-files.js';
+
+/**
+ * Deletes `key`'s files in `folder` for which `predicate` holds (`null`: whatever they hold,
+ * and also a corrupt file that can only be this key's); the caller holds the key's lock.
+ * Returns whether something was deleted.
+ */
+export async function removeKeyFiles<T extends { key: string }>(
+  folder: KeyedFolder<T>,
+  key: string,
+  predicate: ((entry: T) => boolean) | null,
+  assertHeld: AssertLockHeld,
+): Promise<boolean> {
+  const { dir, names, parse, backups } = folder;
+  let removed = false;
+  for (const name of candidateKeyFileNames(key)) {
+    const file = names.pathOf(dir, name);
+    const probe = await probeKeyedFile(file, parse);
+    // A corrupt file is removed only where no other key could live: a plain key's own
+    // name (exactly, where names fold), or this key's hashed name.
+    const owned =
+      predicate === null &&
+      probe.state === 'corrupt' &&
+      (name === hashedKeyFileName(key) || (isPlainKey(key) && (await holdsExactName(names, dir, name))));
+    const mine = probe.state === 'ok' && probe.entry.key === key && (predicate?.(probe.entry) ?? true);
+    if (!mine && !owned) continue;
+    assertHeld();
+    removed = (await unlinkEntry(file, backups, false)) || removed;
+  }
+  if (removed) await fsyncDir(dir);
+  return removed;
+}
 
 /** Deletes `file` if present (backed up first when `backupFirst`); returns whether it existed. */
 export async function unlinkEntry(
