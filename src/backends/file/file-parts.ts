@@ -1,27 +1,22 @@
 /**
  * The parts a file store is made of (name rules, layout, locks, folder writes, reads, chains,
  * the cache and state folders, the optional full-text index), wired together from its config,
- * and the cache and memory operations that are more than a call into one part.
+ * and the cache operations that are more than a call into one part (a conversation's files:
+ * `conversation-files.ts`).
  */
-import { isCacheExpired, type JsonObject, nowTimestamp } from '../../core/index.js';
+import { isCacheExpired } from '../../core/index.js';
 import { throwIfAborted } from '../../core/abort.js';
 import { ensureDirsDurable, ensureDirUnder, ioError } from './atomic-json.js';
 import { Backups } from './backups.js';
 import type { ResolvedFileStorageConfig } from './config.js';
-import {
-  type CacheFileEntry,
-  memoriesEnvelope,
-  parseCacheFile,
-  parseStateFile,
-  type StateFileEntry,
-} from './envelopes.js';
+import { type CacheFileEntry, parseCacheFile, parseStateFile, type StateFileEntry } from './envelopes.js';
 import { FileChains } from './chains.js';
 import { FileLocks } from './file-lock.js';
 import { FolderFiles } from './folder-files.js';
 import { FolderListings } from './folder-listings.js';
 import { FolderReads } from './folder-reads.js';
 import { KeyedFiles } from './keyed-files.js';
-import { type ConversationFileKind, StoreLayout } from './layout.js';
+import { StoreLayout } from './layout.js';
 import { assertStoreFolderExists, cleanUpAfterCrash } from './maintenance.js';
 import {
   assumedNameFolding,
@@ -171,40 +166,6 @@ export function storeViewOf(parts: FileParts): StoreView {
     listings: parts.listings,
     indexEntries: index === null ? null : (files) => index.entries(files),
   };
-}
-
-/**
- * Removes one data file of a conversation (backed up, as a replace would be) under the
- * conversation's lock, with its folder when nothing else is left; nothing when absent.
- */
-export async function removeConversationFile(
-  parts: FileParts,
-  conversationId: string,
-  kind: ConversationFileKind,
-): Promise<void> {
-  const file = parts.layout.conversationFile(conversationId, kind);
-  await parts.folders.withConversation(conversationId, (assertHeld) =>
-    parts.folders.remove(file, assertHeld),
-  );
-}
-
-/** Removes every memory `memoryId` of a conversation (the reference may have written duplicates). */
-export async function removeMemoryFrom(
-  parts: FileParts,
-  conversationId: string,
-  memoryId: string,
-): Promise<void> {
-  const { folders, layout, reads } = parts;
-  await folders.withConversation(conversationId, async (assertHeld) => {
-    const file = layout.conversationFile(conversationId, 'memories');
-    const read = await folders.readList(file, () => reads.memoriesFile(conversationId));
-    const kept = read.list.filter((memory) => (memory as JsonObject).memory_id !== memoryId);
-    if (kept.length === read.list.length) return;
-    // A conversation without memories has no memories file.
-    if (kept.length === 0) return folders.remove(file, assertHeld);
-    const envelope = memoriesEnvelope(conversationId, kept, nowTimestamp());
-    await folders.replaceList(file, kept, envelope, read, assertHeld);
-  });
 }
 
 /** The keys of the cache entries still live at `nowMs`. */

@@ -18,13 +18,7 @@ import {
   StorageInterface,
 } from '../../core/index.js';
 import { type FileStorageConfig, parseFileStorageConfig, type ResolvedFileStorageConfig } from './config.js';
-import {
-  cacheEnvelope,
-  chunksEnvelope,
-  conversationEnvelope,
-  rawMessagesEnvelope,
-  stateEnvelope,
-} from './envelopes.js';
+import { cacheEnvelope, stateEnvelope } from './envelopes.js';
 import { readFileConversationBatch } from './batch-reads.js';
 import {
   buildFileParts,
@@ -33,11 +27,10 @@ import {
   liveCacheKeys,
   openFileStore,
   purgeExpiredCache,
-  removeConversationFile,
-  removeMemoryFrom,
   storeViewOf,
 } from './file-parts.js';
-import { CHAINS_FILE, CONVERSATION_FILES, type ConversationFileKind } from './layout.js';
+import { removeMemoryFrom, writeConversationFile, writeRawMessagesFile } from './conversation-files.js';
+import { CHAINS_FILE, CONVERSATION_FILES } from './layout.js';
 import { probeFileHealth, subfoldersHolding } from './maintenance.js';
 import type { FileStorageInternals } from './name-folding.js';
 import type { FileSearchIndex } from './search-index.js';
@@ -116,8 +109,7 @@ export class FileStorage extends StorageInterface {
   // ----- conversations -------------------------------------------------------------------
 
   protected async writeConversation(conversationId: string, data: JsonObject): Promise<void> {
-    const envelope = conversationEnvelope(conversationId, data, nowTimestamp());
-    await this.replaceConversationFile(conversationId, 'conversation', envelope);
+    await writeConversationFile(this.parts, conversationId, 'conversation', data);
   }
 
   protected async readConversation(conversationId: string): Promise<JsonObject | null> {
@@ -139,10 +131,7 @@ export class FileStorage extends StorageInterface {
   // ----- raw messages, chunk info ---------------------------------------------------------
 
   protected async writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
-    // An empty list is no stored data (see stored-ids.ts): the file goes, so the id is not listed.
-    if (messages.length === 0) return removeConversationFile(this.parts, conversationId, 'rawMessages');
-    const envelope = rawMessagesEnvelope(conversationId, messages, nowTimestamp());
-    await this.replaceConversationFile(conversationId, 'rawMessages', envelope);
+    await writeRawMessagesFile(this.parts, conversationId, messages);
   }
 
   protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
@@ -150,8 +139,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
-    const envelope = chunksEnvelope(conversationId, data, nowTimestamp());
-    await this.replaceConversationFile(conversationId, 'chunks', envelope);
+    await writeConversationFile(this.parts, conversationId, 'chunks', data);
   }
 
   protected async readChunkInfo(conversationId: string): Promise<JsonObject | null> {
@@ -299,15 +287,5 @@ export class FileStorage extends StorageInterface {
 
   private get batchParts(): batches.FileBatchParts {
     return this.parts;
-  }
-
-  /** Replaces one file of a conversation under the conversation's lock. */
-  private async replaceConversationFile(
-    conversationId: string,
-    kind: ConversationFileKind,
-    envelope: JsonObject,
-  ): Promise<void> {
-    const file = this.parts.layout.conversationFile(conversationId, kind);
-    await this.parts.folders.replaceInConversation(conversationId, file, envelope);
   }
 }
