@@ -7,9 +7,9 @@
  * (`lock-kinds.ts`). Within a process, callers queue in memory and only the head of the
  * queue polls the lock. Polling alone is unfair: a process whose queue never empties hands the
  * lock from one of its callers to the next without a gap, so another process could wait until it
- * gives up. A waiting process therefore announces itself in `{hash}.waiting`, and a process that
- * has held a lock through back-to-back hand-offs for {@link FAIR_SHARE_MS} lets it go for a moment
- * when someone else announced.
+ * gives up. A waiting process therefore announces itself in `{hash}.waiting` (see
+ * `lock-waiters.ts`), and a process that has held a lock through back-to-back hand-offs for
+ * {@link FAIR_SHARE_MS} lets it go for a moment when someone else announced.
  *
  * Taking and freeing a lock folder costs three file-system calls (`mkdir`, `stat`, `rmdir`), as
  * much as the write it guards on a busy machine. So a process keeps a lock it just used for
@@ -18,9 +18,8 @@
  * the fair share above still applies to a lease held through many calls. (A range lock is
  * cheap to take; leases work the same for both kinds, so fairness does too.)
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
-import fse from 'fs-extra';
 import lockfile from 'proper-lockfile';
 import { KeyedMutex, logEvent, StorageError, type StorageLogger } from '../../core/index.js';
 import { ioReason } from '../io-reason.js';
@@ -34,7 +33,6 @@ import {
   leaseOf,
   pendingRelease,
 } from './lock-leases.js';
-import { lockFs } from './lock-fs.js';
 import {
   type CrossProcessLocks,
   crossProcessLocks,
@@ -43,6 +41,13 @@ import {
   PLATFORM_LOCK_KIND,
   type ReleaseLock,
 } from './lock-kinds.js';
+import {
+  ANNOUNCE_EVERY_MS,
+  announceWaiting,
+  othersWaiting,
+  removeOldAnnouncement,
+  withdrawWaiting,
+} from './lock-waiters.js';
 import { isMissing } from './temp-files.js';
 
 /** How long a caller waits for a busy lock before failing: well past a lock folder's stale time (10 s). */
@@ -60,15 +65,6 @@ const YIELD_MS = 3 * POLL_MAX_MS;
 
 /** How often a process holding a lease past its fair share looks for waiting processes. */
 const WAITER_CHECK_MS = POLL_MAX_MS;
-
-/** A waiting announcement older than this is from a waiter that gave up or died. */
-const WAITER_FRESH_MS = 1_000;
-
-/** How often a waiter renews its announcement (well within {@link WAITER_FRESH_MS}). */
-const ANNOUNCE_EVERY_MS = 200;
-
-/** Identifies this copy of the module (this process) in waiting announcements. */
-const OWN_TOKEN = randomBytes(8).toString('hex');
 
 /**
  * One queue per lock path for the whole process, so several instances on one folder wait
@@ -185,7 +181,7 @@ export class FileLocks {
   async removeStale(): Promise<void> {
     for (const name of await readdirOrEmpty(this.locksDir)) {
       if (name.endsWith('.waiting')) {
-        await this.removeOldAnnouncement(path.join(this.locksDir, name));
+        await removeOldAnnouncement(path.join(this.locksDir, name));
         continue;
       }
       if (!name.endsWith('.lock')) continue;
@@ -241,20 +237,17 @@ export class FileLocks {
         throw lockError(name, error);
       }
       if (release !== undefined) {
-        if (announced) await fse.promises.unlink(`${target}.waiting`).catch(() => undefined);
+        if (announced) await withdrawWaiting(target);
         return release;
       }
       if (Date.now() >= deadline) {
-        if (announced) await fse.promises.unlink(`${target}.waiting`).catch(() => undefined);
+        if (announced) await withdrawWaiting(target);
         throw lockError(name, undefined, `still held by another process after ${WAIT_LIMIT_MS / 1000} s`);
       }
       if (Date.now() - announcedAt >= ANNOUNCE_EVERY_MS) {
         // Tell the holder someone else is waiting (a failure here only costs fairness).
         announcedAt = Date.now();
-        announced = await fse.promises.writeFile(`${target}.waiting`, OWN_TOKEN).then(
-          () => true,
-          () => announced,
-        );
+        announced = (await announceWaiting(target)) || announced;
       }
       const ceiling = Math.min(POLL_MAX_MS, POLL_MIN_MS * 1.5 ** attempt);
       await sleep(POLL_MIN_MS + Math.random() * (ceiling - POLL_MIN_MS));
@@ -269,29 +262,7 @@ export class FileLocks {
     const now = Date.now();
     if (now - lease.takenAt < FAIR_SHARE_MS || now - lease.waitersCheckedAt < WAITER_CHECK_MS) return false;
     lease.waitersCheckedAt = now;
-    return this.othersWaiting(target);
-  }
-
-  private async othersWaiting(target: string): Promise<boolean> {
-    try {
-      const file = `${target}.waiting`;
-      // Usually there is none: one `stat` (made at once, see `lock-fs.ts`) says so; the token
-      // is read only for a fresh one.
-      const stat = lockFs.statSync(file, { throwIfNoEntry: false });
-      if (stat === undefined || Date.now() - stat.mtimeMs >= WAITER_FRESH_MS) return false;
-      return (await fse.promises.readFile(file, 'utf8')) !== OWN_TOKEN;
-    } catch {
-      return false; // no announcement (or it just went away)
-    }
-  }
-
-  private async removeOldAnnouncement(file: string): Promise<void> {
-    try {
-      const stat = await fse.promises.stat(file);
-      if (Date.now() - stat.mtimeMs >= WAITER_FRESH_MS) await fse.promises.unlink(file);
-    } catch (error) {
-      if (!isMissing(error)) throw error;
-    }
+    return othersWaiting(target);
   }
 }
 
