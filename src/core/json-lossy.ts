@@ -100,7 +100,9 @@ for (const name of [
 
 // Node classes that are not globals, whose state is in native handles or symbol-keyed fields:
 // JSON writes `{}`, or internals that load back as junk (an emitter's `_events`, a stream's
-// `_readableState`). The library's own modules load these built-in modules anyway.
+// `_readableState`). The library's own modules load these built-in modules anyway. Not listed:
+// fs.Dirent, whose name and folder are enumerable and kept; only its entry type (a symbol-keyed
+// field) is lost, as README D4 says.
 for (const cls of [
   // Everything built on it: streams, sockets, servers, HTTP messages, child processes, workers,
   // readline, zlib, crypto streams (Hash, Hmac, Cipheriv, Sign), `process`, FileHandle (Node 21+),

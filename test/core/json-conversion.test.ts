@@ -5,6 +5,7 @@
  */
 import { createSecretKey } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { BlockList, SocketAddress, Socket } from 'node:net';
 import { createHistogram } from 'node:perf_hooks';
 import { SerializationError, toJsonObject, toJsonValue, ValidationError } from '../../src/core/index.js';
@@ -103,6 +104,14 @@ describe('value conversion', () => {
     const kept = { address, histogram, job: new Job() };
     expect(toJsonValue(kept, 'v')).toEqual(JSON.parse(JSON.stringify(kept)));
     expect(toJsonValue(kept, 'v')).toMatchObject({ address: { port: 80 }, job: { job: 7 } });
+  });
+
+  it('keeps an fs.Dirent as JSON writes it: its name and folder, not its entry type (README D4)', () => {
+    const entry = readdirSync(__dirname, { withFileTypes: true }).find((e) => e.name === 'core.test.ts');
+    expect(entry?.isFile()).toBe(true);
+    const converted = toJsonValue({ entry }, 'v');
+    expect(converted).toEqual(JSON.parse(JSON.stringify({ entry })));
+    expect(converted).toEqual({ entry: expect.objectContaining({ name: 'core.test.ts' }) });
   });
 
   it('names the path of the value whose reading failed, in objects and arrays alike', () => {
