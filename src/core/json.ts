@@ -3,7 +3,7 @@
  * (D4): converted as `JSON.stringify` would, and anything it would not round-trip
  * faithfully is refused up front, so nothing accepted can fail to load.
  */
-import { CorruptDataError, SerializationError, StorageError, ValidationError } from './errors.js';
+import { SerializationError, StorageError, ValidationError } from './errors.js';
 import { lossyBuiltInName } from './json-lossy.js';
 
 /** A JSON primitive. */
@@ -284,42 +284,4 @@ export function canonicalJson(value: JsonValue): string {
     return v;
   };
   return JSON.stringify(sort(value));
-}
-
-/**
- * Where a stored value lives (a column, key or path), for an error: the text, or a function
- * that builds it, called only when the value is bad (a load of many rows then formats no
- * message per row).
- */
-export type StoredLocation = string | (() => string);
-
-const locationText = (location: StoredLocation): string =>
-  typeof location === 'string' ? location : location();
-
-/**
- * Parses JSON text read back from a store. Anything that is not JSON text is a
- * {@link CorruptDataError} naming `location`, so one bad record is reported where it lives
- * instead of failing somewhere later.
- */
-export function parseStoredJson(text: unknown, location: StoredLocation): JsonValue {
-  if (typeof text !== 'string') {
-    throw new CorruptDataError(
-      locationText(location),
-      `expected JSON text, found ${text === null ? 'NULL' : typeof text}`,
-    );
-  }
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (error) {
-    throw new CorruptDataError(locationText(location), 'stored value is not valid JSON', error);
-  }
-}
-
-/** {@link parseStoredJson} for values that must be a JSON object. */
-export function parseStoredJsonObject(text: unknown, location: StoredLocation): JsonObject {
-  const value = parseStoredJson(text, location);
-  if (!isJsonObject(value)) {
-    throw new CorruptDataError(locationText(location), 'stored value is not a JSON object');
-  }
-  return value;
 }
