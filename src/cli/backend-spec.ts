@@ -20,27 +20,14 @@
  * `sslmode=require`; the list is in `core/url-params.ts`, which the backends check too); the
  * library's own keys are taken out first, and any other parameter is refused. A `?` in a file
  * or SQLite path is therefore not supported. A `file://` URL's path is percent-decoded (`%23`
- * for `#`) and a fragment is refused; a `file:PATH` or `sqlite:PATH` is taken as written. An env file (`--from-env FILE`) gives a spec too: its
- * `CONNECTOME_STORAGE_*` variables alone (not the process environment) choose and configure it.
+ * for `#`) and a fragment is refused; a `file:PATH` or `sqlite:PATH` is taken as written. An
+ * env file (`--from-env FILE`) gives a spec too (`env-file-spec.ts`).
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import dotenv from 'dotenv';
 import { ConfigError } from '../core/errors.js';
-import {
-  type EnvSource,
-  type EnvVarMap,
-  FILE_ENV,
-  POSTGRES_ENV,
-  REDIS_ENV,
-  semanticOptionsFromEnv,
-  SQLITE_ENV,
-  STORAGE_TYPE_VAR,
-  storageConfigFromEnv,
-} from '../factory/index.js';
 import { redactUrl } from '../core/redact.js';
-import { ioReason } from '../backends/io-reason.js';
 import {
   canonicalHost,
   canonicalPgDatabase,
@@ -49,8 +36,7 @@ import {
   escapePercent,
   sameStoreId,
 } from '../migration/identity.js';
-import { assertKnownVariables } from './env-file.js';
-import { checkEnvUrlParams, takeOptions } from './spec-options.js';
+import { takeOptions } from './spec-options.js';
 
 /** A store named on the command line. */
 export interface BackendSpec {
@@ -75,14 +61,6 @@ const URL_SCHEMES: Readonly<Record<string, string>> = {
   rediss: 'redis',
   postgres: 'postgres',
   postgresql: 'postgres',
-};
-
-/** Environment variables per built-in backend, for `--from-env` files. */
-const ENV_VARS: Readonly<Record<string, EnvVarMap>> = {
-  file: FILE_ENV,
-  sqlite: SQLITE_ENV,
-  redis: REDIS_ENV,
-  postgres: POSTGRES_ENV,
 };
 
 const DEFAULTS = {
@@ -277,40 +255,4 @@ export function parseBackendSpec(text: string, cwd: string = process.cwd()): Bac
     );
   }
   return describeBackend(scheme, options, cwd);
-}
-
-/**
- * The store an env file describes: its `CONNECTOME_STORAGE_*` variables only (the process
- * environment is not consulted, so a shell variable cannot redirect a migration).
- */
-export function specFromEnvFile(path: string, cwd: string = process.cwd()): BackendSpec {
-  let env: EnvSource;
-  const file = resolve(cwd, path);
-  try {
-    env = dotenv.parse(readFileSync(file));
-  } catch (error) {
-    // Node's message names the path again; the given one only adds when it is not the resolved one.
-    const given = file === path ? '' : ` (given as ${path})`;
-    throw new ConfigError(`Cannot read env file ${file}${given}: ${ioReason(error)}`, path, error);
-  }
-  const { type, config } = storageConfigFromEnv(env, (name) => {
-    const vars = ENV_VARS[name.toLowerCase()];
-    if (vars === undefined) {
-      throw new ConfigError(
-        `Unsupported storage type '${name}' in ${STORAGE_TYPE_VAR} of ${path}. Available types: ${Object.keys(ENV_VARS).join(', ')}`,
-        STORAGE_TYPE_VAR,
-      );
-    }
-    // A misspelled variable would be ignored, and the store go to its default location.
-    assertKnownVariables(env, name.toLowerCase(), vars, path);
-    return vars;
-  });
-  const spec = describeBackend(type.toLowerCase(), config, cwd);
-  if (typeof config.url === 'string') {
-    checkEnvUrlParams(spec.type, config.url, `the URL ${redactUrl(config.url)} of ${path}`);
-  }
-  // CONNECTOME_SEMANTIC / _VECTOR_* / _EMBEDDER_* of the file give the store semantic search.
-  const semantic = semanticOptionsFromEnv(env);
-  const withSemantic = semantic === undefined ? spec.config : { ...spec.config, semantic };
-  return { ...spec, config: withSemantic, display: `${spec.display} (from ${path})` };
 }

@@ -6,7 +6,8 @@ import type { StorageInterface } from '../core/storage-interface.js';
 import { BUILTIN_BACKENDS } from '../factory/builtins.js';
 import { StorageFactory } from '../factory/index.js';
 import { MIGRATION_MARKER_KEY } from '../migration/marker.js';
-import { type BackendSpec, parseBackendSpec, specFromEnvFile } from './backend-spec.js';
+import { type BackendSpec, parseBackendSpec } from './backend-spec.js';
+import { specFromEnvFile } from './env-file-spec.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = {

@@ -2,7 +2,8 @@
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseBackendSpec, sameStore, specFromEnvFile } from '../../src/cli/backend-spec.js';
+import { parseBackendSpec, sameStore } from '../../src/cli/backend-spec.js';
+import { specFromEnvFile } from '../../src/cli/env-file-spec.js';
 import { ConfigError } from '../../src/core/index.js';
 import { cli } from './run-cli.js';
 
