@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
-import { highWater, highWaterBelow } from '../../src/backends/sqlite/search-sql.js';
+import { highWater, highWaterBelow } from '../../src/backends/sqlite/search-marks.js';
 import { SEARCH_KINDS } from '../../src/core/index.js';
 import { useTempDir, withRawDb } from './helpers.js';
 

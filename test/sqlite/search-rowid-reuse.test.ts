@@ -5,7 +5,7 @@
  * one's rowid, and the index must find the new row (without a reopen) and never the old text.
  */
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
-import { FRESHNESS, liveMark } from '../../src/backends/sqlite/search-sql.js';
+import { FRESHNESS, liveMark } from '../../src/backends/sqlite/search-marks.js';
 import { SEARCH_KINDS, type SearchHit } from '../../src/core/index.js';
 import { type RawDb, useTempDir, withRawDb } from './helpers.js';
 

@@ -15,7 +15,8 @@ import { EntryMemo } from '../../core/search/entry-memo.js';
 import type { SqliteConnection, SqlParam, Transaction } from './connection.js';
 import { toRowParts } from './rows.js';
 import type { SqliteSearchIndex } from './search-index.js';
-import { highWater, KIND_CODES, KIND_TABLES } from './search-sql.js';
+import { KIND_CODES, KIND_TABLES } from './search-sql.js';
+import { highWater } from './search-marks.js';
 import { SQL } from './sql.js';
 
 const quote = (id: string): string => JSON.stringify(id);

@@ -10,15 +10,11 @@ import { toCandidate } from './search-rows.js';
 import {
   type BaseRow,
   FLUSH_PENDING,
-  FRESHNESS,
-  highWater,
-  highWaterBelow,
   insertAddedEntries,
   insertEntries,
   JSON_LIST,
   KIND_CODES,
   KIND_TABLES,
-  liveMark,
   PENDING_LIMIT,
   READ_TEXT_RULE,
   selectBaseRows,
@@ -27,6 +23,7 @@ import {
   unindexedRow,
   unmatchedRow,
 } from './search-sql.js';
+import { FRESHNESS, highWater, highWaterBelow, liveMark } from './search-marks.js';
 /** What a write changed, for {@link SqliteSearchEntries.sync}. */
 export interface SearchSync {
   /** Rows of the scope were deleted (or replaced by new rows): drop their entries. */

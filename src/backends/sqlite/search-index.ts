@@ -17,7 +17,6 @@ import {
   SEARCH_TABLE_NAMES,
   SEARCH_TABLES,
   SEARCH_TEMP_OBJECTS,
-  STEP_CHECK,
   selectBaseRows,
   staleEntry,
   TEXT_RULE,
@@ -26,6 +25,7 @@ import {
   KIND_CODES,
   WRITE_TEXT_RULE,
 } from './search-sql.js';
+import { STEP_CHECK } from './search-marks.js';
 
 /** Base rows indexed per transaction while reconciling a large store. */
 const RECONCILE_BATCH = 2000;
