@@ -9,10 +9,15 @@ import { keySlot, keysWithPrefix, REDIS_TEST_URL, useRedisStore } from './helper
 import { freePort, redisBinariesMissing, RedisServerProcess } from './redis-server.js';
 import { describeWithService } from '../services.js';
 
-/** An ioredis client that records the keys of every multi-key call (scripts, DEL, EXISTS). */
+/**
+ * An ioredis client that records the keys of every multi-key call (scripts, DEL, EXISTS). It
+ * says it is a Cluster, so the library sends what it sends a cluster: on one server some calls
+ * name keys of many slots at once (an open's `EXISTS` of the layout keys, batch scripts).
+ */
 function recordingClient(target: Redis, groups: string[][]): Redis {
   return new Proxy(target, {
     get(t, prop, receiver) {
+      if (prop === 'isCluster') return true;
       const value: unknown = Reflect.get(t, prop, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {

@@ -8,9 +8,11 @@
  * A writable open sweeps every bucket's any-kind index once: for each id whose meta says
  * `raw = 0`, one script removes the count and, when no conversation, chunk info or memory of
  * the id is stored, its index entry; then `<prefix>{index}:empty-raw-swept` records that the
- * store needs no sweep again. Each page of ids is one script that looks at every id again, so
- * the sweep is safe beside other processes, of this version or an earlier one: an id written
- * meanwhile is judged by what it holds when its page runs. A process of an earlier version
+ * store needs no sweep again. A store this version creates is written with that marker, as it
+ * holds nothing to sweep (before, its first open swept 64 empty buckets: 64 `ZRANGEBYLEX`, 16
+ * round trips). Each page of ids is one script that looks at every id again, so the sweep is
+ * safe beside other processes, of this version or an earlier one: an id written meanwhile is
+ * judged by what it holds when its page runs. A process of an earlier version
  * that writes an empty list after the sweep leaves the old state again for that id; its next
  * raw-message write or its last memory's deletion by this version clears it (see README).
  */
@@ -69,11 +71,18 @@ async function sweepBucket(redis: RedisConnection, keys: KeyLayout, bucket: Buck
 
 /**
  * Repairs the empty raw-message lists an earlier version left (see the module comment), unless
- * the store was swept already (one GET). Returns the ids that left the any-kind index.
+ * the store was swept already: `swept`, the marker as the open read it, else one GET. Returns
+ * the ids that left the any-kind index.
  */
-export async function repairEmptyRawLists(redis: RedisConnection, keys: KeyLayout): Promise<number> {
+export async function repairEmptyRawLists(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  swept?: string | null,
+): Promise<number> {
   const marker = keys.store.emptyRawSwept;
-  if ((await redis.run('read empty raw-list repair marker', (c) => c.get(marker))) !== null) return 0;
+  const found =
+    swept !== undefined ? swept : await redis.run('read empty raw-list repair marker', (c) => c.get(marker));
+  if (found !== null) return 0;
   const counts = await mapConcurrent([...keys.buckets], BUCKET_CONCURRENCY, (bucket) =>
     sweepBucket(redis, keys, bucket),
   );
@@ -97,12 +106,6 @@ for i = 1, #ARGV do
 end
 return found`,
 );
-
-/** Whether the store still needs the sweep (no `{index}:empty-raw-swept` yet): one GET. */
-export async function emptyRawSweepPending(redis: RedisConnection, keys: KeyLayout): Promise<boolean> {
-  const marker = keys.store.emptyRawSwept;
-  return (await redis.run('read empty raw-list repair marker', (c) => c.get(marker))) === null;
-}
 
 /**
  * `ids` without those the sweep would remove, read without writing: what a read-only open of

@@ -73,6 +73,17 @@ export function escapeKeyPart(value: string): string {
   return value.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
+/**
+ * The part of `key` a Redis Cluster hashes to pick its slot: the text between the first `{` and
+ * the first `}` after it when not empty, else the whole key. Keys with the same tag share a slot.
+ */
+export function clusterHashTag(key: string): string {
+  const open = key.indexOf('{');
+  if (open === -1) return key;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
 /** Record kinds, each hashed apart so a conversation and an agent with one id spread independently. */
 export type RecordKind = 'c' | 'a' | 'k' | 's';
 

@@ -34,7 +34,11 @@ export function describeRedisStore(label: string, prefix: string): string {
 export async function inspectLayout(client: RedisClient, prefix: string): Promise<LayoutState> {
   const keys = new KeyLayout(prefix);
   // Public: typed by the config's RedisClient, which keeps ioredis's own types out of the package's.
-  const version = await (client as unknown as IoredisClient).get(keys.store.layout);
+  return layoutOfVersion(keys, await (client as unknown as IoredisClient).get(keys.store.layout));
+}
+
+/** What the value of `{index}:layout` (`version`, null when absent) says; an unknown one is `CorruptDataError`. */
+export function layoutOfVersion(keys: KeyLayout, version: string | null): LayoutState {
   if (version === UPGRADING_LAYOUT_VERSION) return 'upgrading';
   if (version === null) return 'missing';
   if (version === V1_LAYOUT_VERSION) return 'v1';

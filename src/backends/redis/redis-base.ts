@@ -22,11 +22,11 @@ import { decodeObject } from './codec.js';
 import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
 import { RedisConnection } from './connection.js';
 import { KeyLayout } from './keys.js';
-import { prepareLayout } from './layout.js';
+import { type PreparedLayout, prepareLayout } from './layout.js';
 import { describeRedisStore, RedisUpgradeRequiredError } from './layout-state.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
 import { evictionWarning, readEvictionPolicies } from './eviction.js';
-import { emptyRawSweepPending, repairEmptyRawLists, withoutEmptyRawIds } from './empty-raw-repair.js';
+import { repairEmptyRawLists, withoutEmptyRawIds } from './empty-raw-repair.js';
 import { RedisSearchIndex } from './search-index.js';
 import { type IdFilter, readRedisIdPage, readRedisMemoryWindow, readRedisRawWindow } from './paging.js';
 
@@ -107,15 +107,24 @@ export abstract class RedisStorageBase extends StorageInterface {
     this.pendingUpgrade = undefined;
     this.emptyRawPending = false;
     let unindexed = false;
+    let prepared: PreparedLayout | undefined;
+    const swept = this.keys.store.emptyRawSwept;
+    const writable = !this.config.readOnly;
     this.connection = await openPrepared(
       () => RedisConnection.open(this.config),
       async (connection) => {
         // Read-only: nothing is created or upgraded; a missing store is refused. A v1 store
         // opens, and says it needs an upgrade: in health, and in every call that reads it.
+        // The empty raw-list sweep's marker and the index version are read with the layout
+        // version (one MGET), and a store this open creates starts with both: it has nothing
+        // to sweep and a complete, empty index.
         try {
-          const prepare = () => prepareLayout(connection, this.keys.prefix, { write: true }).then(() => {});
-          if (this.config.readOnly) await prepareLayout(connection, this.keys.prefix, { write: false });
-          else unindexed = await this.index.open(connection, prepare);
+          prepared = await prepareLayout(connection, this.keys.prefix, {
+            write: writable,
+            alsoRead: [swept, ...(writable ? this.index.openReads : [])],
+            startWith: [[swept, '1'], ...this.index.startWith],
+          });
+          if (writable) unindexed = await this.index.open(connection, prepared, prepared.found[1] ?? null);
         } catch (error) {
           if (!(error instanceof RedisUpgradeRequiredError)) throw error;
           this.pendingUpgrade = error;
@@ -127,23 +136,26 @@ export abstract class RedisStorageBase extends StorageInterface {
     // index or with it off) and rebuilds buckets written with `searchIndex: false`.
     // A build that gives up (writers kept changing a bucket) leaves the bucket stale: searches
     // scan it, and the open still succeeds.
-    // A read-only open sweeps nothing: its listings leave those ids out instead (one GET here).
-    if (this.config.readOnly && this.pendingUpgrade === undefined) {
-      this.emptyRawPending = await emptyRawSweepPending(this.connection, this.keys);
-    }
-    if (!this.config.readOnly) {
+    // A read-only open sweeps nothing: its listings leave those ids out instead.
+    if (!writable && prepared !== undefined) this.emptyRawPending = (prepared.found[0] ?? null) === null;
+    if (writable && prepared !== undefined) {
+      const { found, created } = prepared;
       // Ids an earlier version kept listed for an empty raw-message list (once per store). A
       // failure (a wrong-typed index zset) is logged and the open goes on: the next one retries.
-      await repairEmptyRawLists(this.connection, this.keys).catch((error: unknown) => {
-        logEvent(this.config.logger, 'warn', 'redis storage: empty raw-message lists not repaired', {
-          error: error instanceof Error ? error.message : String(error),
+      await repairEmptyRawLists(this.connection, this.keys, created ? '1' : (found[0] ?? null)).catch(
+        (error: unknown) => {
+          logEvent(this.config.logger, 'warn', 'redis storage: empty raw-message lists not repaired', {
+            error: error instanceof Error ? error.message : String(error),
+          });
+        },
+      );
+      await this.index
+        .catchUp(this.connection, unindexed, this.scanSource, created)
+        .catch((error: unknown) => {
+          logEvent(this.config.logger, 'warn', 'redis storage: search index not rebuilt', {
+            error: error instanceof Error ? error.message : String(error),
+          });
         });
-      });
-      await this.index.catchUp(this.connection, unindexed, this.scanSource).catch((error: unknown) => {
-        logEvent(this.config.logger, 'warn', 'redis storage: search index not rebuilt', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      });
     }
   }
 

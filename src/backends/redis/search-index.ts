@@ -20,10 +20,12 @@ import {
   type BuildSource,
   markBucketStale,
   markSearchIndexBuilt,
-  readSearchState,
   rebuildSearchIndex,
+  SEARCH_INDEX_VERSION,
+  searchMarkerKey,
   staleBuckets,
 } from './search-state.js';
+import type { PreparedLayout } from './layout.js';
 
 /** The search index of one storage instance (its config and key layout). */
 export class RedisSearchIndex {
@@ -45,25 +47,42 @@ export class RedisSearchIndex {
     return this.searchWriter;
   }
 
+  /** The `{index}` keys a writable open reads with the layout version (the index version), when on. */
+  get openReads(): string[] {
+    return this.enabled ? [searchMarkerKey(this.keys)] : [];
+  }
+
+  /** What a store a writable open creates starts with: a complete, empty index (when on). */
+  get startWith(): Array<[string, string]> {
+    return this.enabled ? [[searchMarkerKey(this.keys), SEARCH_INDEX_VERSION]] : [];
+  }
+
   /**
-   * A writable open with the index on, around `prepareLayout` (`prepare`): a new store starts
-   * with a complete, empty index; returns whether the store has no index yet (built by
-   * {@link catchUp}).
+   * After a writable open's layout step, given what it found (`marker`: the index version read
+   * with the layout version, `openReads`): a store without a layout version then starts with a
+   * complete, empty index (written with the store when this open created it); returns whether
+   * the store has no index yet (built by {@link catchUp}).
    */
-  async open(redis: RedisConnection, prepare: () => Promise<void>): Promise<boolean> {
-    if (!this.enabled) return prepare().then(() => false);
-    const state = await readSearchState(redis, this.keys);
-    await prepare();
-    if (state === 'new store') await markSearchIndexBuilt(redis, this.keys);
-    return state === 'missing';
+  async open(redis: RedisConnection, layout: PreparedLayout, marker: string | null): Promise<boolean> {
+    if (!this.enabled) return false;
+    if (!layout.unmarked) return marker !== SEARCH_INDEX_VERSION;
+    if (!layout.created) await markSearchIndexBuilt(redis, this.keys);
+    return false;
   }
 
   /**
    * After a writable open with the index on: builds every bucket of a store without an index
-   * (`missing`), else rebuilds the buckets written with `searchIndex: false` since their last build.
+   * (`missing`), else rebuilds the buckets written with `searchIndex: false` since their last
+   * build; none in a store this open created (`created`): a concurrent unindexed writer's mark
+   * makes searches scan that bucket until the next writable open rebuilds it.
    */
-  async catchUp(redis: RedisConnection, missing: boolean, source: BuildSource): Promise<void> {
-    if (!this.enabled) return;
+  async catchUp(
+    redis: RedisConnection,
+    missing: boolean,
+    source: BuildSource,
+    created = false,
+  ): Promise<void> {
+    if (!this.enabled || created) return;
     if (missing) await this.rebuild(redis, source);
     else {
       const stale = await staleBuckets(redis, this.keys);

@@ -24,22 +24,6 @@ export function searchMarkerKey(keys: KeyLayout): string {
   return `${keys.prefix}{index}:search`;
 }
 
-/**
- * Before a writable open: `'new store'` (no layout yet: it starts with an empty, complete
- * index), `'ready'` (built once) or `'missing'` (a v1 store, or one written before the index
- * or only with `searchIndex: false`). One round trip: both keys are in `{index}`.
- */
-export async function readSearchState(
-  redis: RedisConnection,
-  keys: KeyLayout,
-): Promise<'new store' | 'ready' | 'missing'> {
-  const [layout, marker] = await redis.run('read search index version', (c) =>
-    c.mget(keys.store.layout, searchMarkerKey(keys)),
-  );
-  if (layout === null) return 'new store';
-  return marker === SEARCH_INDEX_VERSION ? 'ready' : 'missing';
-}
-
 /** Records that every bucket of the store is indexed. */
 export async function markSearchIndexBuilt(redis: RedisConnection, keys: KeyLayout): Promise<void> {
   await redis.run('write search index version', (c) => c.set(searchMarkerKey(keys), SEARCH_INDEX_VERSION));
