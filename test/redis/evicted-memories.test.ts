@@ -131,3 +131,87 @@ describeWithService('redis')('redis memories whose data hash was evicted', () =>
     expect((error as Error).message).toContain(keys().memoryData);
   });
 });
+
+describeWithService('redis')('redis memories whose id list was evicted', () => {
+  const { raw, prefix, open } = usePrivateStores('evl');
+  const keys = () => new KeyLayout(prefix()).conversation('c');
+  const ids = (memories: JsonObject[]) => memories.map((m) => m.memory_id);
+  /** The survivors' created_at order: the instant (any offset), ties by id, no timestamp last. */
+  const ORDER = ['a', 'd', 'c', 'b', 'n', 'e'];
+  /** Stores b, a, c, d, n, e in `c` (created_at out of that order) and m in `other`, then evicts `c`'s id list. */
+  const unlisted = async (storage: RedisStorage) => {
+    await storage.storeMemory('c', 'b', { note: 'tea b', created_at: '2026-01-01T00:00:03.000000+00:00' });
+    await storage.storeMemory('c', 'a', { note: 'tea a', created_at: '2026-01-01T00:00:01Z' });
+    await storage.storeMemory('c', 'c', { note: 'tea c', created_at: '2026-01-01T01:00:02+01:00' });
+    await storage.storeMemory('c', 'd', { note: 'tea d', created_at: '2026-01-01T00:00:01.000000+00:00' });
+    await storage.storeMemory('c', 'n', { note: 'tea n' });
+    await storage.storeMemory('c', 'e', { note: 'tea e', created_at: 'someday' });
+    await storage.storeMemory('other', 'm', { note: 'tea m' });
+    expect(await raw().del(keys().memories)).toBe(1);
+  };
+  const memoryCount = async (storage: RedisStorage) => (await storage.getStorageStats()).memory_count;
+
+  describe.each([true, false])('with searchIndex %s', (searchIndex) => {
+    it('loads the survivors in created_at order, in full, by window and by search', async () => {
+      const storage = await open({ searchIndex });
+      await unlisted(storage);
+      const loaded = await storage.loadMemories('c');
+      expect(ids(loaded)).toEqual(ORDER);
+      expect(loaded[0]).toEqual({ memory_id: 'a', note: 'tea a', created_at: '2026-01-01T00:00:01Z' });
+      expect(ids(await storage.loadMemories('c', { offset: 1, limit: 2 }))).toEqual(['d', 'c']);
+      expect(ids(await storage.loadMemories('c', { offset: 4 }))).toEqual(['n', 'e']);
+      expect(await storage.loadMemories('c', { offset: 6 })).toEqual([]);
+      expect(await memoryCount(storage)).toBe(7);
+      expect(await storage.search({ text: 'tea' })).toHaveLength(7);
+      expect(await storage.listAllConversationIds()).toEqual(['c', 'other']);
+      // A read-only open reads the same and writes nothing.
+      const readOnly = await open({ searchIndex, readOnly: true });
+      expect(ids(await readOnly.loadMemories('c'))).toEqual(ORDER);
+      expect(await raw().exists(keys().memories)).toBe(0);
+    });
+
+    it('puts the list back in that order at the next single write: a new id, then a replace', async () => {
+      const storage = await open({ searchIndex });
+      await unlisted(storage);
+      await storage.storeMemory('c', 'x', { note: 'new' });
+      expect(await raw().lrange(keys().memories, 0, -1)).toEqual([...ORDER, 'x']);
+      expect(await memoryCount(storage)).toBe(8);
+      await raw().del(keys().memories);
+      await storage.storeMemory('c', 'b', { note: 'again' });
+      // x, stored now, comes before e, which has no timestamp.
+      expect(await raw().lrange(keys().memories, 0, -1)).toEqual(['a', 'd', 'c', 'b', 'n', 'x', 'e']);
+      const b = (await storage.loadMemories('c')).find((m) => m.memory_id === 'b');
+      expect(b).toEqual({ memory_id: 'b', note: 'again', created_at: '2026-01-01T00:00:03.000000+00:00' });
+      expect(await memoryCount(storage)).toBe(8);
+      if (searchIndex) expect((await storage.getStorageStats()).search_index_entries).toBe(8);
+    });
+
+    it('puts the list back in that order at the next batch, replaces in place', async () => {
+      const storage = await open({ searchIndex });
+      await unlisted(storage);
+      await storage.storeMemories('c', [
+        { memoryId: 'y', data: { note: 'why' } },
+        { memoryId: 'a', data: { note: 'a again' } },
+      ]);
+      expect(await raw().lrange(keys().memories, 0, -1)).toEqual([...ORDER, 'y']);
+      expect(ids(await storage.loadMemories('c'))).toEqual([...ORDER, 'y']);
+      expect(await memoryCount(storage)).toBe(8);
+    });
+
+    it('deletes one (the rest listed again, the conversation still listed), then the conversation', async () => {
+      const storage = await open({ searchIndex });
+      await unlisted(storage);
+      expect(await storage.deleteMemory('c', 'a')).toBe(true);
+      expect(await raw().lrange(keys().memories, 0, -1)).toEqual(ORDER.slice(1));
+      expect(await memoryCount(storage)).toBe(6);
+      expect(await storage.listAllConversationIds()).toEqual(['c', 'other']);
+      await raw().del(keys().memories);
+      expect(await storage.deleteConversation('c')).toBe(true);
+      expect(await memoryCount(storage)).toBe(1);
+      expect(await storage.listAllConversationIds()).toEqual(['other']);
+      if (searchIndex) expect((await storage.getStorageStats()).search_index_entries).toBe(1);
+      const left = await scanKeysWithPrefix(raw(), `${prefix()}{b:`);
+      expect(left.filter((key) => key.includes(':c:c:'))).toEqual([]);
+    });
+  });
+});

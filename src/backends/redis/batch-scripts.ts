@@ -23,11 +23,11 @@ import { indexedScript, script } from './scripts.js';
  * shared default none, and specs come only with the index. A repeated id is followed through
  * the batch: its second write replaces its first in place, as in a loop. The index is written
  * before the records (`indexPhase`, `search-lua.ts`). A conversation whose data hash was evicted
- * has its listed ids dropped first (`DROP_EVICTED`).
+ * has its listed ids dropped first, one whose list was evicted gets it back first (`DROP_EVICTED`).
  */
 export const UPSERT_MEMORIES = indexedScript(
   'upsertMemories',
-  `${MEMORY_GUARD}${DROP_EVICTED}local ghosts = evictedIds()
+  `${MEMORY_GUARD}${DROP_EVICTED}local ghosts, unlisted = evictedIds(), unlistedIds()
 local docs = searchOn(KEYS[5], ARGV[2]) and newDocs()
 local stale = docs and searchStale(KEYS[5])
 local function callAll(command, key, list)
@@ -91,6 +91,7 @@ else
   prepare()
 end
 dropEvicted(ghosts)
+relist(unlisted)
 callAll('HSET', KEYS[2], records)
 callAll('RPUSH', KEYS[1], fresh)
 callAll('HSET', KEYS[3], created)

@@ -6,6 +6,7 @@
  */
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys, ConversationKeys } from './keys.js';
+import { RELIST_SURVIVORS } from './memory-survivors.js';
 import { indexedScript } from './scripts.js';
 import { searchOwner, type SearchWriter } from './search-writer.js';
 
@@ -17,11 +18,13 @@ const q = (value: string): string => JSON.stringify(value);
  * owner part. The conversation leaves the any-kind index when nothing else of it is stored
  * (an empty raw-message list counts as nothing).
  * Returns 1 when the memory existed. The count goes down by the times the id was listed (or 1 when
- * only its data was there), so removing the ids of an evicted data hash keeps it exact.
+ * only its data was there), so removing the ids of an evicted data hash keeps it exact; an
+ * evicted list is put back from the data hash (`RELIST_SURVIVORS`), so the conversation stays
+ * listed while memories of it remain.
  */
 const REMOVE_MEMORY = indexedScript(
   'removeMemory',
-  `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'string', KEYS[5], 'hash',
+  `${RELIST_SURVIVORS}local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'string', KEYS[5], 'hash',
   KEYS[6], 'string', KEYS[7], 'zset', KEYS[8], 'hash'}, KEYS[8])
 if bad then return redis.error_reply(bad) end
 local old = redis.call('HSTRLEN', KEYS[2], ARGV[1])
@@ -34,6 +37,8 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 -- A listed id was counted, its data there or not (a data hash evicted while the list survived).
 local listed = redis.call('LREM', KEYS[1], 0, ARGV[1])
 bump(KEYS[8], 'memories', -math.max(existed, listed))
+-- A list evicted while the data hash survived comes back without the id (the others are stored).
+relist(unlistedIds())
 bump(KEYS[8], 'bytes', -old)
 -- An empty raw list (count 0, as stores before the empty-list rule kept it) is no stored data.
 if redis.call('EXISTS', KEYS[1], KEYS[4], KEYS[6]) == 0 and (tonumber(redis.call('HGET', KEYS[5], 'raw') or '0') or 0) == 0 then

@@ -3,6 +3,7 @@
  * `bump` and the search index's come with `indexedScript`, `scripts.ts`). The batch script,
  * `UPSERT_MEMORIES`, is in `batch-scripts.ts`.
  */
+import { RELIST_SURVIVORS, SURVIVOR_ORDER } from './memory-survivors.js';
 import { indexedScript, LuaScript, WRITE_CHECKS } from './scripts.js';
 
 /** The type and counter check of the memory scripts (KEYS as {@link UPSERT_MEMORY}), before any write. */
@@ -19,9 +20,10 @@ if bad then return redis.error_reply(bad) end
  * the created_at hash and counts the memories out, so the write starts the conversation's
  * memories afresh: an id stored again is listed once, and the count stays exact (their bytes
  * stay counted: they were in the evicted hash). Only the write that finds the data hash
- * missing reads the list, so no write pays an O(N) search of it (`LPOS`).
+ * missing reads the list, so no write pays an O(N) search of it (`LPOS`). The other way round
+ * (the list evicted, the data hash not) the write puts the list back first (`RELIST_SURVIVORS`).
  */
-export const DROP_EVICTED = `local function evictedIds()
+export const DROP_EVICTED = `${RELIST_SURVIVORS}local function evictedIds()
   if keyTypes[KEYS[2]] ~= 'none' or keyTypes[KEYS[1]] ~= 'list' then return {} end
   return redis.call('LRANGE', KEYS[1], 0, -1)
 end
@@ -44,7 +46,7 @@ end
  * `indexPhase` (`search-lua.ts`); when that fails, nothing else is written and the second
  * result is the error text.
  */
-const UPSERT_MEMORY_FN = `${DROP_EVICTED}local function upsertMemory(old, id, json, created, explicit, index, owner, spec, ghosts)
+const UPSERT_MEMORY_FN = `${DROP_EVICTED}local function upsertMemory(old, id, json, created, explicit, index, owner, spec, ghosts, unlisted)
   if index then
     -- A doc known new skips the read of its old postings; HSTRLEN is 0 for an empty stored value too.
     local fresh = old == 0 and not searchStale(KEYS[5]) and redis.call('HEXISTS', KEYS[2], id) == 0
@@ -60,6 +62,7 @@ const UPSERT_MEMORY_FN = `${DROP_EVICTED}local function upsertMemory(old, id, js
     if bad then return 0, bad end
   end
   dropEvicted(ghosts)
+  relist(unlisted)
   local added = redis.call('HSET', KEYS[2], id, json)
   if added == 1 then redis.call('RPUSH', KEYS[1], id) end
   if explicit == '1' then
@@ -130,11 +133,13 @@ export const UPSERT_MEMORY = indexedScript(
   'upsertMemory',
   `${WRITE_CHECKS}local old = redis.pcall('HSTRLEN', KEYS[2], ARGV[1])
 if failed(old) then return redis.error_reply(wrongType(KEYS[2], 'hash')) end
--- A new id in a data hash that is missing while the list is not: the guard path drops the list.
-local evicted = old == 0 and redis.call('EXISTS', KEYS[2]) == 0 and redis.call('EXISTS', KEYS[1]) == 1
+-- A new id where one of the data hash and the list exists without the other (an eviction): the
+-- guard path drops the list of a lost data hash, or puts back the lost list of one that exists.
+local evicted = old == 0 and redis.call('EXISTS', KEYS[1], KEYS[2]) == 1
 ${NEW_UNINDEXED}${UPSERT_MEMORY_FN}local index = searchOn(KEYS[5], ARGV[6])
 local ghosts = evicted and evictedIds() or {}
-local added, bad = upsertMemory(old, ARGV[1], ARGV[2], ARGV[3], ARGV[4], index, ARGV[7], ARGV[8], ghosts)
+local unlisted = unlistedIds()
+local added, bad = upsertMemory(old, ARGV[1], ARGV[2], ARGV[3], ARGV[4], index, ARGV[7], ARGV[8], ghosts, unlisted)
 if bad then return redis.error_reply(bad) end
 redis.call('ZADD', KEYS[4], 0, ARGV[5])
 return added`,
@@ -145,12 +150,21 @@ return added`,
  * ARGV: first and last position (LRANGE: `0, -1` for all). Returns a flat array: id, record JSON (or nil), created_at (or nil), id, ...
  * No data hash (evicted whole while the id list survived: {@link DROP_EVICTED}) is no memories,
  * as any evicted record reads as absent; a listed id missing from a data hash that exists is
- * not what an eviction does, and stays corrupt (`decodeMemories`).
+ * not what an eviction does, and stays corrupt (`decodeMemories`). A data hash whose list was
+ * evicted answers its memories in created_at order (`SURVIVOR_ORDER`); only an empty `LRANGE`
+ * asks whether the list exists.
  */
 export const READ_MEMORIES = new LuaScript(
   'readMemories',
-  `if redis.call('EXISTS', KEYS[2]) == 0 then return {} end
+  `${SURVIVOR_ORDER}if redis.call('EXISTS', KEYS[2]) == 0 then return {} end
 local ids = redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])
+if #ids == 0 and redis.call('EXISTS', KEYS[1]) == 0 then
+  local all = survivorIds(KEYS[2], KEYS[3])
+  local first, last = tonumber(ARGV[1]), tonumber(ARGV[2])
+  if first < 0 then first = math.max(#all + first, 0) end
+  if last < 0 then last = #all + last end
+  for i = first + 1, math.min(last + 1, #all) do ids[#ids + 1] = all[i] end
+end
 local out = {}
 for _, id in ipairs(ids) do
   out[#out + 1] = id

@@ -1,0 +1,96 @@
+/**
+ * Lua of a conversation whose memory id list was evicted while its data hash survived (an
+ * eviction under any `maxmemory-policy` but `noeviction` removes whole keys): the data hash
+ * still holds every memory, only their order is lost. Reads answer the survivors in created_at
+ * order and the next write puts the list back in that order (`memory-scripts.ts`), so the
+ * same order is worked out here once for both.
+ */
+
+/**
+ * Lua: `survivorIds(data, created)`, the ids of the data hash `data` in created_at order
+ * (the instant, so `Z`, `+00:00` and other offsets compare alike, then the fraction up to
+ * nanoseconds), ties and ids without a timestamp (these last) by id in byte order (code point
+ * order, D9; Lua's `<` on strings follows the server's locale). A memory's created_at is its
+ * value in `created` (JSON text), else, that hash evicted too, the one in its record's JSON.
+ * Only the rare path runs this: O(N log N) in the conversation's memories.
+ */
+export const SURVIVOR_ORDER = `local function daysFromCivil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+end
+-- The instant of a timestamp text as seconds and nanoseconds, or nil when it is none.
+local function instantOf(text)
+  local y, mo, d, h, mi, s, rest = string.match(text, '^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.*)$')
+  if not y then return nil end
+  local frac, zone = string.match(rest, '^%.(%d+)(.*)$')
+  if not frac then frac, zone = '', rest end
+  local offset = 0
+  if zone ~= '' and zone ~= 'Z' and zone ~= 'z' then
+    local sign, oh, om = string.match(zone, '^([+-])(%d%d):?(%d%d)$')
+    if not sign then return nil end
+    offset = (tonumber(oh) * 60 + tonumber(om)) * 60
+    if sign == '-' then offset = -offset end
+  end
+  local days = daysFromCivil(tonumber(y), tonumber(mo), tonumber(d))
+  local seconds = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s) - offset
+  return seconds, tonumber(string.sub(frac .. '000000000', 1, 9))
+end
+-- The created_at string of a record's JSON (the record starts with memory_id and created_at).
+local function recordCreatedAt(json)
+  local ok, record = pcall(cjson.decode, json)
+  if ok and type(record) == 'table' and type(record.created_at) == 'string' then return record.created_at end
+  return nil
+end
+local function bytesBefore(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+local function survivorIds(data, created)
+  local ids = redis.call('HKEYS', data)
+  local entries = {}
+  for i = 1, #ids, 1000 do
+    local upto = math.min(i + 999, #ids)
+    local stamps = redis.call('HMGET', created, unpack(ids, i, upto))
+    for j = i, upto do
+      local stamp = stamps[j - i + 1]
+      local text = stamp and string.match(stamp, '^"([^"\\\\]*)"$')
+      if not stamp then text = recordCreatedAt(redis.call('HGET', data, ids[j])) end
+      local seconds, nanos = nil, nil
+      if text then seconds, nanos = instantOf(text) end
+      entries[j] = {id = ids[j], seconds = seconds, nanos = nanos}
+    end
+  end
+  table.sort(entries, function(a, b)
+    if a.seconds ~= b.seconds then
+      if a.seconds == nil or b.seconds == nil then return b.seconds == nil end
+      return a.seconds < b.seconds
+    end
+    if a.nanos ~= b.nanos then return a.nanos < b.nanos end
+    return bytesBefore(a.id, b.id)
+  end)
+  local out = {}
+  for i, entry in ipairs(entries) do out[i] = entry.id end
+  return out
+end
+`;
+
+/**
+ * Lua of the memory write scripts (KEYS: memories, memory-data, memory-created first), after a
+ * `guard` that asked their types: `unlistedIds()`, the survivors in order when the list is
+ * missing while the data hash exists (else none: no call), and `relist(ids)`, which pushes them
+ * back, so the write then applies itself to a whole store.
+ */
+export const RELIST_SURVIVORS = `${SURVIVOR_ORDER}local function unlistedIds()
+  if keyTypes[KEYS[1]] ~= 'none' or keyTypes[KEYS[2]] ~= 'hash' then return {} end
+  return survivorIds(KEYS[2], KEYS[3])
+end
+local function relist(ids)
+  for i = 1, #ids, 1000 do redis.call('RPUSH', KEYS[1], unpack(ids, i, math.min(i + 999, #ids))) end
+end
+`;
