@@ -215,3 +215,58 @@ describeWithService('redis')('redis memories whose id list was evicted', () => {
     });
   });
 });
+
+describeWithService('redis')('redis memories whose created_at hash was evicted', () => {
+  const { raw, prefix, open } = usePrivateStores('evc');
+  const keys = () => new KeyLayout(prefix()).conversation('c');
+  const created = (memories: JsonObject[]) => memories.map((m) => [m.memory_id, m.created_at]);
+  const T1 = '2026-01-01T00:00:01.000000+00:00';
+  const T2 = '2026-01-01T00:00:02.000000+00:00';
+  /** Stores p (at T2) and q (at T1), replaces both without a created_at, then evicts the created_at hash. */
+  const undated = async (storage: RedisStorage) => {
+    await storage.storeMemory('c', 'p', { note: 'p', created_at: T2 });
+    await storage.storeMemory('c', 'q', { note: 'q', created_at: T1 });
+    await storage.storeMemory('c', 'p', { note: 'p2' });
+    await storage.storeMemories('c', [{ memoryId: 'q', data: { note: 'q2' } }]);
+    expect(await raw().del(keys().memoryCreated)).toBe(1);
+  };
+
+  describe.each([true, false])('with searchIndex %s', (searchIndex) => {
+    it('loads each memory with the created_at it kept through replaces (its record carries it)', async () => {
+      const storage = await open({ searchIndex });
+      await undated(storage);
+      const expected = [
+        ['p', T2],
+        ['q', T1],
+      ];
+      expect(created(await storage.loadMemories('c'))).toEqual(expected);
+      // Replaced again, single and in a batch: still the created_at it had, put back in its hash.
+      await storage.storeMemory('c', 'p', { note: 'p3' });
+      await storage.storeMemories('c', [{ memoryId: 'q', data: { note: 'q3' } }]);
+      expect(created(await storage.loadMemories('c'))).toEqual(expected);
+      expect(await raw().hgetall(keys().memoryCreated)).toEqual({
+        p: JSON.stringify(T2),
+        q: JSON.stringify(T1),
+      });
+      // An explicit created_at still replaces it.
+      await storage.storeMemory('c', 'p', { note: 'p4', created_at: T1 });
+      expect(created(await storage.loadMemories('c'))).toEqual([
+        ['p', T1],
+        ['q', T1],
+      ]);
+    });
+
+    it('orders the survivors by their records created_at when the id list was evicted too', async () => {
+      const storage = await open({ searchIndex });
+      await undated(storage);
+      await raw().del(keys().memories);
+      expect(created(await storage.loadMemories('c'))).toEqual([
+        ['q', T1],
+        ['p', T2],
+      ]);
+      await storage.storeMemory('c', 'r', { note: 'r' });
+      expect(await raw().lrange(keys().memories, 0, -1)).toEqual(['q', 'p', 'r']);
+      expect((await storage.getStorageStats()).memory_count).toBe(3);
+    });
+  });
+});

@@ -35,8 +35,8 @@ local function callAll(command, key, list)
 end
 local n, default = tonumber(ARGV[5]), ARGV[4]
 local last = 5 + 3 * n
--- The stored length (nil: none; 0 is an empty value, a replace) and whether a created_at is
--- kept, per id, as the batch goes.
+-- The stored length (nil: none; 0 is an empty value, a replace) and the created_at kept (JSON
+-- text), per id, as the batch goes.
 local length, dated = {}, {}
 local function readStored(key, into, value)
   if keyTypes[key] == 'none' then return end
@@ -53,7 +53,7 @@ local function readStored(key, into, value)
 end
 readStored(KEYS[2], length, function(json) return #json end)
 -- The created_at values of evicted memories go with them (dropEvicted).
-if #ghosts == 0 then readStored(KEYS[3], dated, function() return true end) end
+if #ghosts == 0 then readStored(KEYS[3], dated, function(kept) return kept end) end
 local records, fresh, created, added, bytes = {}, {}, {}, 0, 0
 -- Works the items out and (docs) writes their index, all before the first record write.
 local function prepare()
@@ -70,15 +70,27 @@ local function prepare()
       added = added + 1
       fresh[#fresh + 1] = id
     end
-    records[#records + 1] = id
-    records[#records + 1] = json
-    -- An explicit created_at replaces the kept one; otherwise it is set only when none is kept (HSETNX).
+    -- An explicit created_at replaces the kept one; otherwise it is set only when none is kept
+    -- (HSETNX), and the record carries the kept one too (CREATED_AT_TEXT).
     local explicit = chosen ~= '' and string.byte(chosen) == 49
+    local value = chosen == '' and default or string.sub(chosen, 2)
+    if not explicit and old and not dated[id] then
+      -- A replace whose created_at the hash lost (evicted): its record's.
+      dated[id] = createdAtText(redis.call('HGET', KEYS[2], id))
+      if dated[id] then
+        created[#created + 1] = id
+        created[#created + 1] = dated[id]
+      end
+    end
     if explicit or not dated[id] then
       created[#created + 1] = id
-      created[#created + 1] = chosen == '' and default or string.sub(chosen, 2)
-      dated[id] = true
+      created[#created + 1] = value
+      dated[id] = value
+    elseif dated[id] ~= value then
+      json = withCreatedAt(json, dated[id])
     end
+    records[#records + 1] = id
+    records[#records + 1] = json
     bytes = bytes + #json - (old or 0)
     length[id] = #json
   end

@@ -41,7 +41,8 @@ end
  * The write of one memory (D7) by the single script, after {@link MEMORY_GUARD} (KEYS as
  * {@link UPSERT_MEMORY}; the batch script, `UPSERT_MEMORIES`, does the same for many with a
  * few commands in all): a new id is appended to the order list; a known id keeps its
- * position, and its old created_at unless the caller gave one (the read applies memory-created).
+ * position, and its old created_at unless the caller gave one (the read applies memory-created;
+ * the record carries it too, `CREATED_AT_TEXT`, from which one lost from that hash comes back).
  * With `index`, the memory's search doc (`m<owner><id>`) is replaced by `spec` first, in an
  * `indexPhase` (`search-lua.ts`); when that fails, nothing else is written and the second
  * result is the error text.
@@ -63,12 +64,22 @@ const UPSERT_MEMORY_FN = `${DROP_EVICTED}local function upsertMemory(old, id, js
   end
   dropEvicted(ghosts)
   relist(unlisted)
+  local kept, lost = nil, nil
+  if explicit ~= '1' and old > 0 then
+    -- A replace keeps created_at, the hash's or (that hash evicted) its record's, in its record too.
+    kept = redis.call('HGET', KEYS[3], id)
+    if not kept then
+      kept = createdAtText(redis.call('HGET', KEYS[2], id))
+      lost = kept
+    end
+    if kept then json = withCreatedAt(json, kept) end
+  end
   local added = redis.call('HSET', KEYS[2], id, json)
   if added == 1 then redis.call('RPUSH', KEYS[1], id) end
-  if explicit == '1' then
-    redis.call('HSET', KEYS[3], id, created)
-  else
-    redis.call('HSETNX', KEYS[3], id, created)
+  if explicit == '1' or not kept then
+    redis.call(explicit == '1' and 'HSET' or 'HSETNX', KEYS[3], id, created)
+  elseif lost then
+    redis.call('HSET', KEYS[3], id, lost)
   end
   bump(KEYS[5], 'memories', added)
   bump(KEYS[5], 'bytes', #json - old)

@@ -7,14 +7,40 @@
  */
 
 /**
+ * Lua of a record's own created_at (records are built `{"memory_id":…,"created_at":…,…}`, D7):
+ * `createdAtText(json)`, the JSON text of that created_at when it is a string without escapes
+ * after an id without escapes (else nil: a timestamp is such a string), and
+ * `withCreatedAt(json, text)`, the record with `text` as its created_at (as it is when nil). A
+ * replace writes the created_at it keeps into the record too, so a record read without its
+ * created_at hash (evicted) still has it.
+ */
+export const CREATED_AT_TEXT = `local function createdAtStart(json)
+  if type(json) ~= 'string' then return nil end
+  local head = string.match(json, '^{"memory_id":"[^"\\\\]*"')
+  if not head or string.sub(json, #head + 1, #head + 14) ~= ',"created_at":' then return nil end
+  return #head + 15
+end
+local function createdAtText(json)
+  local start = createdAtStart(json)
+  return start and string.match(json, '^"[^"\\\\]*"', start)
+end
+local function withCreatedAt(json, text)
+  local old = createdAtText(json)
+  if not old or old == text then return json end
+  local start = createdAtStart(json)
+  return string.sub(json, 1, start - 1) .. text .. string.sub(json, start + #old)
+end
+`;
+
+/**
  * Lua: `survivorIds(data, created)`, the ids of the data hash `data` in created_at order
  * (the instant, so `Z`, `+00:00` and other offsets compare alike, then the fraction up to
  * nanoseconds), ties and ids without a timestamp (these last) by id in byte order (code point
  * order, D9; Lua's `<` on strings follows the server's locale). A memory's created_at is its
- * value in `created` (JSON text), else, that hash evicted too, the one in its record's JSON.
+ * value in `created` (JSON text), else, that hash evicted too, its record's (`CREATED_AT_TEXT`).
  * Only the rare path runs this: O(N log N) in the conversation's memories.
  */
-export const SURVIVOR_ORDER = `local function daysFromCivil(y, m, d)
+export const SURVIVOR_ORDER = `${CREATED_AT_TEXT}local function daysFromCivil(y, m, d)
   if m <= 2 then y = y - 1 end
   local era = math.floor(y / 400)
   local yoe = y - era * 400
@@ -38,12 +64,6 @@ local function instantOf(text)
   local seconds = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s) - offset
   return seconds, tonumber(string.sub(frac .. '000000000', 1, 9))
 end
--- The created_at string of a record's JSON (the record starts with memory_id and created_at).
-local function recordCreatedAt(json)
-  local ok, record = pcall(cjson.decode, json)
-  if ok and type(record) == 'table' and type(record.created_at) == 'string' then return record.created_at end
-  return nil
-end
 local function bytesBefore(a, b)
   for i = 1, math.min(#a, #b) do
     local x, y = string.byte(a, i), string.byte(b, i)
@@ -58,9 +78,8 @@ local function survivorIds(data, created)
     local upto = math.min(i + 999, #ids)
     local stamps = redis.call('HMGET', created, unpack(ids, i, upto))
     for j = i, upto do
-      local stamp = stamps[j - i + 1]
+      local stamp = stamps[j - i + 1] or createdAtText(redis.call('HGET', data, ids[j]))
       local text = stamp and string.match(stamp, '^"([^"\\\\]*)"$')
-      if not stamp then text = recordCreatedAt(redis.call('HGET', data, ids[j])) end
       local seconds, nanos = nil, nil
       if text then seconds, nanos = instantOf(text) end
       entries[j] = {id = ids[j], seconds = seconds, nanos = nanos}
