@@ -104,4 +104,26 @@ describeWithService('redis')('redis eviction cases on a cluster', () => {
     expect(await storage.deleteMemory('c', 'm2')).toBe(true);
     expect((await storage.getStorageStats()).memory_count).toBe(1);
   });
+
+  it('loads, re-lists and deletes memories whose id list and created_at hash were evicted', async () => {
+    const keys = new KeyLayout(prefix).conversation('c');
+    const storage = await open();
+    await storage.storeMemory('c', 'm2', { note: 'two', created_at: '2026-01-01T00:00:02Z' });
+    await storage.storeMemory('c', 'm1', { note: 'one', created_at: '2026-01-01T00:00:01Z' });
+    await storage.storeMemory('c', 'm2', { note: 'two again' });
+    expect(await cluster().del(keys.memories, keys.memoryCreated)).toBe(2);
+    const loaded = (await storage.loadMemories('c')).map((m) => [m.memory_id, m.created_at]);
+    expect(loaded).toEqual([
+      ['m1', '2026-01-01T00:00:01Z'],
+      ['m2', '2026-01-01T00:00:02Z'],
+    ]);
+    expect((await storage.loadMemories('c', { offset: 1 })).map((m) => m.note)).toEqual(['two again']);
+    await storage.storeMemory('c', 'm3', { note: 'three' });
+    expect(await cluster().lrange(keys.memories, 0, -1)).toEqual(['m1', 'm2', 'm3']);
+    await cluster().del(keys.memories);
+    expect(await storage.deleteMemory('c', 'm1')).toBe(true);
+    expect(await cluster().lrange(keys.memories, 0, -1)).toEqual(['m2', 'm3']);
+    expect((await storage.getStorageStats()).memory_count).toBe(2);
+    expect(await storage.listAllConversationIds()).toEqual(['c']);
+  });
 });
