@@ -13,8 +13,8 @@ import { searchOwner, type SearchWriter } from './search-writer.js';
 const q = (value: string): string => JSON.stringify(value);
 
 /**
- * Removes one memory. KEYS: memories (list), memory-data, memory-created, conversation, meta,
- * chunks, conversation-ids, counters. ARGV: memory id, conversation id, search flag, search
+ * Removes one memory. KEYS: memories (list), memory-data, memory-created, conversation, raw
+ * (list), chunks, conversation-ids, counters. ARGV: memory id, conversation id, search flag, search
  * owner part. The conversation leaves the any-kind index when nothing else of it is stored
  * (an empty raw-message list counts as nothing).
  * Returns 1 when the memory existed. The count goes down by the times the id was listed (or 1 when
@@ -24,7 +24,7 @@ const q = (value: string): string => JSON.stringify(value);
  */
 const REMOVE_MEMORY = indexedScript(
   'removeMemory',
-  `${RELIST_SURVIVORS}local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'string', KEYS[5], 'hash',
+  `${RELIST_SURVIVORS}local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'string', KEYS[5], 'list',
   KEYS[6], 'string', KEYS[7], 'zset', KEYS[8], 'hash'}, KEYS[8])
 if bad then return redis.error_reply(bad) end
 local old = redis.call('HSTRLEN', KEYS[2], ARGV[1])
@@ -40,8 +40,9 @@ bump(KEYS[8], 'memories', -math.max(existed, listed))
 -- A list evicted while the data hash survived comes back without the id (the others are stored).
 relist(unlistedIds())
 bump(KEYS[8], 'bytes', -old)
--- An empty raw list (count 0, as stores before the empty-list rule kept it) is no stored data.
-if redis.call('EXISTS', KEYS[1], KEYS[4], KEYS[6]) == 0 and (tonumber(redis.call('HGET', KEYS[5], 'raw') or '0') or 0) == 0 then
+-- Raw messages are stored when their list exists (an empty one stored is none, and its count
+-- may have been evicted with the meta hash): what is left of the memories is in either key.
+if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]) == 0 then
   redis.call('ZREM', KEYS[7], ARGV[2])
 end
 return existed`,
@@ -84,7 +85,7 @@ export async function removeMemory(
   memoryId: string,
 ): Promise<void> {
   const { conversationIds, counters } = k.bucket;
-  const keys = [k.memories, k.memoryData, k.memoryCreated, k.conversation, k.meta, k.chunks];
+  const keys = [k.memories, k.memoryData, k.memoryCreated, k.conversation, k.raw, k.chunks];
   const what = `delete memory ${q(memoryId)} of ${q(conversationId)}`;
   const args = [memoryId, conversationId, search.flag, searchOwner(conversationId)];
   await redis.script(what, REMOVE_MEMORY, [...keys, conversationIds, counters], args);

@@ -243,5 +243,6 @@ export function conversationKeyList(keys: ConversationKeys): string[] {
 /** The KEYS of `WRITE_RAW`: the list, its count, the any-kind index, counters, then the kinds it checks. */
 export function writeRawKeys(keys: ConversationKeys): string[] {
   const { conversationIds, counters } = keys.bucket;
-  return [keys.raw, keys.meta, conversationIds, counters, keys.conversation, keys.chunks, keys.memories];
+  const kinds = [keys.conversation, keys.chunks, keys.memories, keys.memoryData];
+  return [keys.raw, keys.meta, conversationIds, counters, ...kinds];
 }

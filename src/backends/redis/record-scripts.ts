@@ -68,8 +68,25 @@ return existed`,
 );
 
 /**
+ * Lua: `rawHeld(meta, raw)`, after a `guard` that asked the raw list's type: the stored count and
+ * bytes of a conversation's raw messages, the meta hash's, or, when that hash lost them (evicted
+ * under any `maxmemory-policy` but `noeviction`) while the list survived, the list's own (the
+ * counters counted them), so a write or delete still takes them out exactly.
+ */
+const RAW_HELD = `local function rawHeld(meta, raw)
+  local count = redis.call('HGET', meta, 'raw')
+  if count or keyTypes[raw] ~= 'list' then
+    return tonumber(count or '0') or 0, tonumber(redis.call('HGET', meta, 'raw-bytes') or '0') or 0
+  end
+  local items, bytes = redis.call('LRANGE', raw, 0, -1), 0
+  for _, v in ipairs(items) do bytes = bytes + #v end
+  return #items, bytes
+end
+`;
+
+/**
  * Replaces the raw messages and their search docs. KEYS: raw (list), meta (hash),
- * conversation-ids (zset), counters, conversation, chunks, memories (`writeRawKeys`). ARGV:
+ * conversation-ids (zset), counters, conversation, chunks, memories, memory-data (`writeRawKeys`). ARGV:
  * conversation id, search flag, search owner part, n, then n message JSON texts, then (flag
  * '1') n search specs.
  *
@@ -85,11 +102,10 @@ return existed`,
  */
 export const WRITE_RAW = indexedScript(
   'writeRaw',
-  `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'zset', KEYS[4], 'hash'}, KEYS[4])
+  `${RAW_HELD}local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'zset', KEYS[4], 'hash'}, KEYS[4])
 if bad then return redis.error_reply(bad) end
 local n = tonumber(ARGV[4])
-local oldCount = tonumber(redis.call('HGET', KEYS[2], 'raw') or '0') or 0
-local oldBytes = tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0
+local oldCount, oldBytes = rawHeld(KEYS[2], KEYS[1])
 local function index()
   for i = n, oldCount - 1 do unindexDoc(KEYS[4], 'r' .. ARGV[3] .. i) end
   local stale = searchStale(KEYS[4])
@@ -118,18 +134,24 @@ if n > 0 then
   redis.call('ZADD', KEYS[3], 0, ARGV[1])
 else
   redis.call('HDEL', KEYS[2], 'raw', 'raw-bytes')
-  if redis.call('EXISTS', KEYS[5], KEYS[6], KEYS[7]) == 0 then redis.call('ZREM', KEYS[3], ARGV[1]) end
+  -- The memory data hash too: its id list may have been evicted (relisted at its next write).
+  if redis.call('EXISTS', KEYS[5], KEYS[6], KEYS[7], KEYS[8]) == 0 then redis.call('ZREM', KEYS[3], ARGV[1]) end
 end
 bump(KEYS[4], 'raw_messages', n - oldCount)
 bump(KEYS[4], 'bytes', bytes - oldBytes)
 return 1`,
 );
 
-/** A window of raw messages, or nil when none were stored. KEYS: raw, meta. ARGV: start, stop (LRANGE). */
+/**
+ * A window of raw messages, or nil when none were stored. KEYS: raw, meta. ARGV: start, stop
+ * (LRANGE). Messages in the list are stored also when the meta hash lost their count (evicted);
+ * only an empty window asks the meta hash (an empty list stored is a count of 0 and no list).
+ */
 export const READ_RAW = new LuaScript(
   'readRaw',
-  `if redis.call('HEXISTS', KEYS[2], 'raw') == 0 then return false end
-return redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])`,
+  `local items = redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])
+if #items == 0 and redis.call('HEXISTS', KEYS[2], 'raw') == 0 then return false end
+return items`,
 );
 
 /**
@@ -162,13 +184,12 @@ return count`,
  */
 export const REMOVE_CONVERSATION = indexedScript(
   'removeConversation',
-  `local bad = guard({KEYS[1], 'string', KEYS[2], 'hash', KEYS[3], 'list', KEYS[4], 'string', KEYS[5], 'list',
+  `${RAW_HELD}local bad = guard({KEYS[1], 'string', KEYS[2], 'hash', KEYS[3], 'list', KEYS[4], 'string', KEYS[5], 'list',
   KEYS[6], 'hash', KEYS[7], 'hash', KEYS[8], 'zset', KEYS[9], 'zset', KEYS[10], 'hash'}, KEYS[10])
 if bad then return redis.error_reply(bad) end
 local c = KEYS[10]
-local rawCount = tonumber(redis.call('HGET', KEYS[2], 'raw') or '0') or 0
-local bytes = redis.call('STRLEN', KEYS[1]) + redis.call('STRLEN', KEYS[4])
-bytes = bytes + (tonumber(redis.call('HGET', KEYS[2], 'raw-bytes') or '0') or 0)
+local rawCount, rawBytes = rawHeld(KEYS[2], KEYS[3])
+local bytes = redis.call('STRLEN', KEYS[1]) + redis.call('STRLEN', KEYS[4]) + rawBytes
 for _, v in ipairs(redis.call('HVALS', KEYS[6])) do bytes = bytes + #v end
 local conversations, chunkInfos = redis.call('EXISTS', KEYS[1]), redis.call('EXISTS', KEYS[4])
 -- Every listed id was counted: more than the data hash holds when it was evicted (any
