@@ -3,7 +3,8 @@
  * eviction under any `maxmemory-policy` but `noeviction` removes whole keys): the data hash
  * still holds every memory, only their order is lost. Reads answer the survivors in created_at
  * order and the next write puts the list back in that order (`memory-scripts.ts`), so the
- * same order is worked out here once for both.
+ * same order is worked out here once for both. The created_at hash may be evicted as well: a
+ * record carries its created_at itself (`CREATED_AT_TEXT`).
  */
 
 /**
