@@ -6,7 +6,7 @@
  */
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
-import { CorruptDataError, type JsonObject } from '../../src/core/index.js';
+import { compareCodePoints, CorruptDataError, type JsonObject } from '../../src/core/index.js';
 import { migrateStorage } from '../../src/migration/index.js';
 import { describeWithService } from '../services.js';
 import { usePrivateStores } from './private-stores.js';
@@ -213,6 +213,22 @@ describeWithService('redis')('redis memories whose id list was evicted', () => {
       const left = await scanKeysWithPrefix(raw(), `${prefix()}{b:`);
       expect(left.filter((key) => key.includes(':c:c:'))).toEqual([]);
     });
+  });
+
+  it('orders 2,500 survivors of one created_at by id in code point order', async () => {
+    const storage = await open();
+    const many = Array.from({ length: 2500 }, (_, i) => `m${String(2499 - i).padStart(4, '0')}`);
+    const all = [...many, '\u{1F600}', '\uFF01', '\u00E9'];
+    const created_at = '2026-01-01T00:00:00.000000+00:00';
+    for (let i = 0; i < all.length; i += 1000) {
+      const batch = all.slice(i, i + 1000).map((memoryId) => ({ memoryId, data: { created_at } }));
+      await storage.storeMemories('c', batch);
+    }
+    await raw().del(keys().memories);
+    const expected = [...all].sort(compareCodePoints);
+    expect(ids(await storage.loadMemories('c'))).toEqual(expected);
+    await storage.storeMemory('c', 'z', { n: 2 });
+    expect(await raw().lrange(keys().memories, 0, -1)).toEqual([...expected, 'z']);
   });
 });
 
