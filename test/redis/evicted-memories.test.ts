@@ -4,6 +4,7 @@
  * afresh, deletes leave the counts exact (README, redis). Evicted by `DEL` of exactly that key,
  * as an eviction would, on a private server.
  */
+import type { Redis } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { compareCodePoints, CorruptDataError, type JsonObject } from '../../src/core/index.js';
@@ -11,6 +12,25 @@ import { migrateStorage } from '../../src/migration/index.js';
 import { describeWithService } from '../services.js';
 import { usePrivateStores } from './private-stores.js';
 import { scanKeysWithPrefix } from './redis-server.js';
+
+/**
+ * Deletes conversation `c` and checks that only `other` is left: one memory, listed alone, one
+ * search entry with the index on, and no key of `c`'s in the search buckets.
+ */
+async function expectDeletedLeavingOther(
+  storage: RedisStorage,
+  raw: Redis,
+  prefix: string,
+  searchIndex: boolean,
+) {
+  expect(await storage.deleteConversation('c')).toBe(true);
+  const stats = await storage.getStorageStats();
+  expect(stats.memory_count).toBe(1);
+  expect(await storage.listAllConversationIds()).toEqual(['other']);
+  if (searchIndex) expect(stats.search_index_entries).toBe(1);
+  const left = await scanKeysWithPrefix(raw, `${prefix}{b:`);
+  expect(left.filter((key) => key.includes(':c:c:'))).toEqual([]);
+}
 
 describeWithService('redis')('redis memories whose data hash was evicted', () => {
   const { server, raw, prefix, open, track } = usePrivateStores('evm');
@@ -94,12 +114,7 @@ describeWithService('redis')('redis memories whose data hash was evicted', () =>
       await storage.storeMemory('c', 'm5', { note: 'five' });
       await raw().del(keys().memoryData);
       expect(await memoryCount(storage)).toBe(2);
-      expect(await storage.deleteConversation('c')).toBe(true);
-      expect(await memoryCount(storage)).toBe(1);
-      expect(await storage.listAllConversationIds()).toEqual(['other']);
-      if (searchIndex) expect((await storage.getStorageStats()).search_index_entries).toBe(1);
-      const left = await scanKeysWithPrefix(raw(), `${prefix()}{b:`);
-      expect(left.filter((key) => key.includes(':c:c:'))).toEqual([]);
+      await expectDeletedLeavingOther(storage, raw(), prefix(), searchIndex);
     });
   });
 
@@ -206,12 +221,7 @@ describeWithService('redis')('redis memories whose id list was evicted', () => {
       expect(await memoryCount(storage)).toBe(6);
       expect(await storage.listAllConversationIds()).toEqual(['c', 'other']);
       await raw().del(keys().memories);
-      expect(await storage.deleteConversation('c')).toBe(true);
-      expect(await memoryCount(storage)).toBe(1);
-      expect(await storage.listAllConversationIds()).toEqual(['other']);
-      if (searchIndex) expect((await storage.getStorageStats()).search_index_entries).toBe(1);
-      const left = await scanKeysWithPrefix(raw(), `${prefix()}{b:`);
-      expect(left.filter((key) => key.includes(':c:c:'))).toEqual([]);
+      await expectDeletedLeavingOther(storage, raw(), prefix(), searchIndex);
     });
   });
 
