@@ -60,7 +60,14 @@ const RANGE_LOCKS_REFUSED: ReadonlySet<string> = new Set([
 const STALE_MS = 10_000;
 
 /** proper-lockfile's options for every lock folder: no retries of its own, our stale time, synchronous metadata calls. */
-export const FOLDER_LOCK_OPTIONS = { realpath: false, stale: STALE_MS, retries: 0, fs: lockFs } as const;
+// Annotated, so the declarations name `typeof lockFs` instead of spelling out its types with
+// `import("fs")`, a bare specifier that scripts/check-consumers.mjs refuses.
+export const FOLDER_LOCK_OPTIONS: {
+  readonly realpath: false;
+  readonly stale: number;
+  readonly retries: 0;
+  readonly fs: typeof lockFs;
+} = { realpath: false, stale: STALE_MS, retries: 0, fs: lockFs };
 
 /** Lock folders (proper-lockfile). */
 class FolderLocks implements CrossProcessLocks {
