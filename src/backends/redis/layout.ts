@@ -1,6 +1,7 @@
 /**
- * The open step that creates a new store or upgrades a v1 one (see `upgrade.ts`); which layout
- * a prefix holds is `layout-state.ts` (a read-only open calls {@link inspectLayout} alone).
+ * The open step of every open (read-only ones with `write: false`): it reads the layout, and
+ * creates a new store or upgrades a v1 one when writable (see `upgrade.ts`); what a layout
+ * version means is `layout-state.ts` ({@link layoutOfVersion}; the public `inspectLayout`).
  */
 import { CorruptDataError, StoreNotFoundError } from '../../core/index.js';
 import type { RedisConnection } from './connection.js';
