@@ -3,11 +3,13 @@
  * `keys.ts`). The agent hash's `next` counts the chains ever appended and never goes back, and
  * chains leave the list only from its head (a trim) or all at once (a delete), so the chain at
  * list index `i` has sequence `next - LLEN + i`: per agent, contiguous from 0, never reused.
+ * A `next` below the list's length is one an eviction lost (`agent-next.ts`).
  * Each script touches one bucket's slot, checks key types before its first write and keeps
  * the bucket counters exact, like those in `scripts.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, SequencedChain, SequencedChainRead } from '../../core/index.js';
+import { AGENT_NEXT_LUA } from './agent-next.js';
 import { decodeObject } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys } from './keys.js';
@@ -87,7 +89,7 @@ end
  */
 export const APPEND_CHAINS = indexedScript(
   'appendChains',
-  `${TRIM_HEAD}${WRITE_CHECKS}local n, keep = tonumber(ARGV[7]), tonumber(ARGV[4])
+  `${TRIM_HEAD}${AGENT_NEXT_LUA}${WRITE_CHECKS}local n, keep = tonumber(ARGV[7]), tonumber(ARGV[4])
 if n < 1 then return redis.error_reply('ERR appendChains needs at least one chain') end
 -- The index phase takes doc numbers from the counters the guard reads, and a trim that keeps
 -- none bumps agents after the list's writes; other appends bump their counters first (bumpFirst).
@@ -127,6 +129,11 @@ if failed(seq) then
   takeBack()
   if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return redis.error_reply(wrongType(KEYS[3], 'hash')) end
   return redis.error_reply('WRONGTYPE ' .. KEYS[3] .. ' field next is not an integer')
+end
+if seq < before + n then
+  -- The agent hash lost next (evicted) while chains survived: number on from theirs.
+  seq = recoveredNext(KEYS[5], ARGV[6], before) + n
+  redis.call('HSET', KEYS[3], 'next', seq)
 end
 nextSeq = seq
 local first, len = nextSeq - n, before + n
@@ -168,11 +175,11 @@ return first`,
  */
 const TRIM_CHAINS = indexedScript(
   'trimChains',
-  `${TRIM_HEAD}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'hash'}, KEYS[3])
+  `${TRIM_HEAD}${AGENT_NEXT_LUA}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'hash'}, KEYS[3])
 if bad then return redis.error_reply(bad) end
 local keep, len = tonumber(ARGV[2]), redis.call('LLEN', KEYS[1])
 if keep < len and searchOn(KEYS[3], ARGV[3]) then
-  local nextSeq = tonumber(redis.call('HGET', KEYS[4], 'next') or '0') or 0
+  local nextSeq = agentNext(KEYS[4], len, KEYS[3], ARGV[4], true)
   bad = indexPhase(KEYS[3], unindexHead, KEYS[3], ARGV[4], nextSeq, len, keep)
   if bad then return redis.error_reply(bad) end
 end
@@ -180,13 +187,14 @@ return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], keep, len)`,
 );
 
 /**
- * Reads chains with the head's sequence, from one snapshot. KEYS: chains, agent. ARGV: 'after'
- * or 'last', the sequence to read after, limit (0: none). Returns {first sequence, items}.
+ * Reads chains with the head's sequence, from one snapshot. KEYS: chains, agent, counters (of
+ * the agent's bucket). ARGV: 'after' or 'last', the sequence to read after, limit (0: none),
+ * search owner part. Returns {first sequence, items}.
  */
 const READ_SEQUENCED = new LuaScript(
   'readSequencedChains',
-  `local len = redis.call('LLEN', KEYS[1])
-local head = (tonumber(redis.call('HGET', KEYS[2], 'next') or '0') or 0) - len
+  `${AGENT_NEXT_LUA}local len = redis.call('LLEN', KEYS[1])
+local head = agentNext(KEYS[2], len, KEYS[3], ARGV[4], false) - len
 local limit = tonumber(ARGV[3])
 local start, stop = 0, -1
 if ARGV[1] == 'after' then
@@ -255,12 +263,12 @@ export async function readSequencedChainRecords(
   agentId: string,
   read: SequencedChainRead,
 ): Promise<SequencedChain[]> {
-  const args = read.after === null ? ['last', 0, read.limit ?? 0] : ['after', read.after, read.limit ?? 0];
+  const owner = searchOwner(agentId);
+  const args =
+    read.after === null ? ['last', 0, read.limit ?? 0, owner] : ['after', read.after, read.limit ?? 0, owner];
   const what = `load reasoning chains of ${q(agentId)}`;
-  const [first, items] = (await redis.script(what, READ_SEQUENCED, [k.chains, k.agent], args)) as [
-    number,
-    string[],
-  ];
+  const keys = [k.chains, k.agent, k.bucket.counters];
+  const [first, items] = (await redis.script(what, READ_SEQUENCED, keys, args)) as [number, string[]];
   return items.map((json, i) => ({
     sequence: Number(first) + i,
     chain: decodeObject(json, `${k.chains} item ${i}`) as JsonObject,

@@ -4,6 +4,7 @@
  * types before its first write (the search index's by dropping the docs first, in an
  * `indexPhase`: `search-lua.ts`), keeps the bucket counters exact and is idempotent.
  */
+import { AGENT_NEXT_LUA } from './agent-next.js';
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys, ConversationKeys } from './keys.js';
 import { RELIST_SURVIVORS } from './memory-survivors.js';
@@ -56,13 +57,14 @@ return existed`,
  */
 const REMOVE_CHAINS = indexedScript(
   'removeChains',
-  `local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'hash'}, KEYS[3])
+  `${AGENT_NEXT_LUA}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'hash'}, KEYS[3])
 if bad then return redis.error_reply(bad) end
 local old = redis.call('LRANGE', KEYS[1], 0, -1)
 local bytes = 0
 for _, v in ipairs(old) do bytes = bytes + #v end
+-- With the hash evicted, next is recovered and kept, so numbers still never go back.
+local nextSeq = #old > 0 and agentNext(KEYS[4], #old, KEYS[3], ARGV[3], true)
 if #old > 0 and searchOn(KEYS[3], ARGV[2]) then
-  local nextSeq = tonumber(redis.call('HGET', KEYS[4], 'next') or '0') or 0
   local bad = indexPhase(KEYS[3], function()
     for seq = nextSeq - #old, nextSeq - 1 do unindexDoc(KEYS[3], 'a' .. ARGV[3] .. seq) end
   end)

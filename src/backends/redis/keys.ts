@@ -51,7 +51,8 @@
  *   written by the record's own script; `{index}:search` holds the index version. Room for
  *   later kinds in the record's slot: embeddings `{b:NN}:c:<id>:embeddings`.
  * - `deleteMemory` is LREM + HDEL + counters in one script; `deleteReasoningChains` drops the
- *   chains list and the agent's index entry but keeps the agent hash, so `next` never goes back.
+ *   chains list and the agent's index entry but keeps the agent hash, so `next` never goes back
+ *   (an evicted agent hash's `next` is recovered from the chains' search docs: `agent-next.ts`).
  * - `%`, `{` and `}` in ids and keys are written as `%25`, `%7B` and `%7D`, so braces in user
  *   ids can neither pick the slot nor make two ids share a key. (A prefix that contains `{...}`
  *   itself pins every key to that one slot: still correct, but a cluster cannot spread it; one

@@ -216,7 +216,7 @@ function loadArgs(keys: KeyLayout, doc: ParsedDoc): string[] {
   const letter = KIND_LETTERS[doc.kind];
   if (doc.kind === 'reasoning_chains') {
     const k = keys.agent(doc.owner);
-    return [letter, k.chains, k.agent, doc.key];
+    return [letter, k.chains, k.agent, `${doc.key} ${searchOwner(doc.owner)}`];
   }
   const k = keys.conversation(doc.owner);
   switch (doc.kind) {

@@ -5,6 +5,7 @@
  * The index scripts answer `{'corrupt', why}` when the bucket's index cannot be read
  * (`search-faults.ts`). They only read.
  */
+import { AGENT_NEXT_LUA } from './agent-next.js';
 import { LuaScript } from './scripts.js';
 import { POSTING_LENGTH_LUA, READ_INDEX_LUA } from './search-faults.js';
 import { IS_GONE_LUA, POSTING_BYTES } from './search-lua.js';
@@ -216,13 +217,14 @@ end, tokens)`,
 /**
  * Reads the records of docs of one bucket, from one snapshot. KEYS: counters (for routing).
  * ARGV per doc: kind letter, then `r`: raw list, '', message index; `m`: memory-data,
- * memory-created, memory id; `a`: chains list, agent hash, sequence number; `v`/`k`: the
+ * memory-created, memory id; `a`: chains list, agent hash, sequence number and search owner part
+ * (`<sequence> <owner>`); `v`/`k`: the
  * record's key, '', ''. Returns per doc: the record JSON (nil when gone) and the memory's
  * created_at JSON or the chain's position (nil otherwise).
  */
 export const SEARCH_LOAD = new LuaScript(
   'searchLoad',
-  `local out = {}
+  `${AGENT_NEXT_LUA}local out = {}
 for i = 1, #ARGV, 4 do
   local kind, a, b, c = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local record, extra = false, false
@@ -233,7 +235,8 @@ for i = 1, #ARGV, 4 do
     extra = redis.call('HGET', b, c)
   elseif kind == 'a' then
     local len = redis.call('LLEN', a)
-    local position = tonumber(c) - ((tonumber(redis.call('HGET', b, 'next') or '0') or 0) - len)
+    local seq, owner = string.match(c, '^(%-?%d+) (.*)$')
+    local position = tonumber(seq) - (agentNext(b, len, KEYS[1], owner, false) - len)
     if position >= 0 and position < len then
       record = redis.call('LINDEX', a, position)
       extra = position
