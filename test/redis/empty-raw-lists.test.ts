@@ -87,6 +87,25 @@ describeWithService('redis')('redis: empty raw-message lists', () => {
     expect(await raw.get(layout.store.emptyRawSwept)).toBe('1');
   });
 
+  it('an id whose memory id list was evicted keeps its memories listed through the repair', async () => {
+    const first = await ctx.open();
+    await first.storeMemory('c1', 'm1', { text: 'x' });
+    await first.shutdown();
+    const layout = new KeyLayout(ctx.prefix());
+    const k = layout.conversation('c1');
+    const raw = ctx.raw();
+    expect(await raw.del(k.memories)).toBe(1); // evicted: the data hash survives
+    await raw.hset(k.meta, 'raw', 0, 'raw-bytes', 0); // an empty list before the rule
+    await raw.del(layout.store.emptyRawSwept);
+
+    const reader = await ctx.open({ readOnly: true });
+    expect(await reader.listAllConversationIds()).toEqual(['c1']);
+    const s = await ctx.open();
+    expect(await raw.get(layout.store.emptyRawSwept)).toBe('1');
+    expect(await s.listAllConversationIds()).toEqual(['c1']);
+    expect((await s.loadMemories('c1')).map((m) => m.memory_id)).toEqual(['m1']);
+  });
+
   it('a repair that cannot read a bucket is logged, the open goes on and the next one tries again', async () => {
     await (await ctx.open()).shutdown();
     const layout = new KeyLayout(ctx.prefix());

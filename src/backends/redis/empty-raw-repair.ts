@@ -21,26 +21,34 @@ import type { RedisConnection } from './connection.js';
 import type { BucketKeys, KeyLayout } from './keys.js';
 import { LuaScript } from './scripts.js';
 
-/** Ids looked at per script (4 keys each): short enough that no script blocks the server long. */
+/** Ids looked at per script (5 keys each): short enough that no script blocks the server long. */
 const PAGE_SIZE = 500;
+
+/**
+ * The keys the scripts read per id: its meta, then what else it may hold (conversation, chunk
+ * info, memory id list, memory data: either memory key may survive an eviction of the other).
+ */
+function idKeys(keys: KeyLayout, id: string): string[] {
+  const k = keys.conversation(id);
+  return [k.meta, k.conversation, k.chunks, k.memories, k.memoryData];
+}
 /** Buckets swept at once. */
 const BUCKET_CONCURRENCY = 4;
 
 /**
- * Clears the `raw = 0` state of the page's ids. KEYS: conversation-ids, then per id its meta,
- * conversation, chunks, memories. ARGV: the ids. A key of another type than expected is left
+ * Clears the `raw = 0` state of the page's ids. KEYS: conversation-ids, then per id its
+ * {@link idKeys}. ARGV: the ids. A key of another type than expected is left
  * alone (the record's own writes report it). Returns the ids removed from the index.
  */
 const CLEAR_EMPTY_RAW = new LuaScript(
   'clearEmptyRaw',
   `local removed = 0
 for i = 1, #ARGV do
-  local meta = KEYS[2 + (i - 1) * 4]
-  local raw = redis.pcall('HGET', meta, 'raw')
+  local k = 2 + (i - 1) * 5
+  local raw = redis.pcall('HGET', KEYS[k], 'raw')
   if raw == '0' then
-    redis.call('HDEL', meta, 'raw', 'raw-bytes')
-    local k = 2 + (i - 1) * 4
-    if redis.call('EXISTS', KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]) == 0 then
+    redis.call('HDEL', KEYS[k], 'raw', 'raw-bytes')
+    if redis.call('EXISTS', KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]) == 0 then
       removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
     end
   end
@@ -57,11 +65,7 @@ async function sweepBucket(redis: RedisConnection, keys: KeyLayout, bucket: Buck
       c.zrangebylex(bucket.conversationIds, from, '+', 'LIMIT', 0, PAGE_SIZE),
     );
     if (ids.length === 0) return removed;
-    const scriptKeys = [bucket.conversationIds];
-    for (const id of ids) {
-      const k = keys.conversation(id);
-      scriptKeys.push(k.meta, k.conversation, k.chunks, k.memories);
-    }
+    const scriptKeys = [bucket.conversationIds, ...ids.flatMap((id) => idKeys(keys, id))];
     removed += Number(await redis.script('repair empty raw-message lists', CLEAR_EMPTY_RAW, scriptKeys, ids));
     if (ids.length < PAGE_SIZE) return removed;
     // Keyset paging: an id removed by the page does not shift the next one.
@@ -92,15 +96,14 @@ export async function repairEmptyRawLists(
 
 /**
  * Of the page's ids, those that are only an empty raw-message list of an earlier version (the
- * meta's `raw = 0`, no conversation, chunk info or memory). KEYS: per id its meta,
- * conversation, chunks, memories. ARGV: the ids. Reads only (a read-only open uses it).
+ * meta's `raw = 0`, no conversation, chunk info or memory). KEYS: per id its {@link idKeys}. ARGV: the ids. Reads only (a read-only open uses it).
  */
 const FIND_EMPTY_RAW = new LuaScript(
   'findEmptyRaw',
   `local found = {}
 for i = 1, #ARGV do
-  local k = 1 + (i - 1) * 4
-  if redis.pcall('HGET', KEYS[k], 'raw') == '0' and redis.call('EXISTS', KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]) == 0 then
+  local k = 1 + (i - 1) * 5
+  if redis.pcall('HGET', KEYS[k], 'raw') == '0' and redis.call('EXISTS', KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]) == 0 then
     found[#found + 1] = ARGV[i]
   end
 end
@@ -119,11 +122,7 @@ export async function withoutEmptyRawIds(
   const empty = new Set<string>();
   for (let start = 0; start < ids.length; start += PAGE_SIZE) {
     const page = ids.slice(start, start + PAGE_SIZE);
-    const scriptKeys: string[] = [];
-    for (const id of page) {
-      const k = keys.conversation(id);
-      scriptKeys.push(k.meta, k.conversation, k.chunks, k.memories);
-    }
+    const scriptKeys = page.flatMap((id) => idKeys(keys, id));
     const found = (await redis.script(
       'find empty raw-message lists',
       FIND_EMPTY_RAW,
