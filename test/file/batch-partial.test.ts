@@ -10,6 +10,7 @@ import { BatchPartiallyAppliedError, MAX_BATCH_ITEMS } from '../../src/core/inde
 import { KEYS_PER_SLICE } from '../../src/backends/file/keyed-batches.js';
 import { hashedKeyFileName } from '../../src/backends/file/layout.js';
 import { filesIn, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { clearImmutable, describeImmutable, makeImmutable } from './immutable.js';
 
 afterEach(shutdownAll);
 afterAll(removeTempDirs);
@@ -78,9 +79,7 @@ describe('file cache batch failures', () => {
   });
 });
 
-describe('file cache writes that landed', () => {
-  afterEach(() => jest.restoreAllMocks());
-
+describeImmutable('file cache writes that landed', () => {
   it('a key moved back to its reference name is written even when its old hashed copy cannot be removed', async () => {
     const warn = jest.fn();
     const storage = await openStore({ logger: { warn } });
@@ -90,12 +89,7 @@ describe('file cache writes that landed', () => {
     await storage.deleteCacheEntry('x_y'); // the reference name is free again
     const hashed = path.join(cache, hashedKeyFileName('x:y'));
     expect(await fse.pathExists(hashed)).toBe(true);
-    const realUnlink = fse.promises.unlink;
-    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
-    jest.spyOn(fse.promises, 'unlink').mockImplementation(async (file) => {
-      if (file === hashed) throw denied;
-      return realUnlink(file);
-    });
+    makeImmutable(hashed); // its unlink fails: EPERM
 
     // Neither rejects: both writes landed.
     await storage.storeCacheEntries([
@@ -111,11 +105,11 @@ describe('file cache writes that landed', () => {
     expect(await fse.pathExists(hashed)).toBe(true);
     expect(warn).toHaveBeenCalledWith(
       expect.stringContaining('could not remove the old copy'),
-      expect.objectContaining({ path: hashed, error: expect.stringContaining('EACCES') as unknown }),
+      expect.objectContaining({ path: hashed, error: expect.stringContaining('EPERM') as unknown }),
     );
 
     // The key's next write removes the copy.
-    jest.restoreAllMocks();
+    clearImmutable();
     await storage.storeCacheEntry('x:y', { v: 'last' });
     expect(await fse.pathExists(hashed)).toBe(false);
     expect(await storage.loadCacheEntry('x:y')).toEqual({ v: 'last' });

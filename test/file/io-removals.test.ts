@@ -2,51 +2,13 @@
  * Messages of the file backend's removals that fail on a real fault: a file or folder made
  * immutable (`chattr +i`), which even root may not unlink or rename (EPERM). Each names the
  * file or folder once, then the code, the system's words and the call; nothing stored is lost.
- * Setting the flag needs CAP_LINUX_IMMUTABLE and a file system that has it (ext4, xfs, btrfs,
- * tmpfs): without them the suite is skipped with a loud notice.
+ * Without CAP_LINUX_IMMUTABLE the suite is skipped with a loud notice (`immutable.ts`).
  */
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { StorageError } from '../../src/core/index.js';
 import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { describeImmutable, makeImmutable as immutable } from './immutable.js';
 
-/** Sets (`+i`) or clears (`-i`) the immutable flag; the error text, or `null` when it worked. */
-function chattr(flag: '+i' | '-i', target: string): string | null {
-  const result = spawnSync('chattr', [flag, target], { encoding: 'utf8' });
-  if (result.error) return result.error.message;
-  return result.status === 0 ? null : `chattr ${flag} ${target}: ${result.stderr.trim()}`;
-}
-
-/** Why the immutable flag cannot be set in the temp folder, or `null` when it can. */
-function immutableUnavailableReason(): string | null {
-  const dir = mkdtempSync(path.join(tmpdir(), 'connectome-immutable-probe-'));
-  const reason = chattr('+i', dir);
-  if (reason === null) chattr('-i', dir);
-  fs.rmdirSync(dir);
-  return reason;
-}
-
-const unavailable = immutableUnavailableReason();
-if (unavailable !== null) {
-  console.warn(`\n!!! SKIPPING IMMUTABLE-FILE TESTS: ${unavailable}\n!!! They need CAP_LINUX_IMMUTABLE.\n`);
-}
-
-/** Made immutable by {@link immutable}, cleared after each test (else their folders cannot be removed). */
-const flagged: string[] = [];
-
-function immutable(target: string): void {
-  const reason = chattr('+i', target);
-  if (reason !== null) throw new Error(reason);
-  flagged.push(target);
-}
-
-// Cleared before the stores shut down and their folders go.
-afterEach(() => {
-  for (const target of flagged.splice(0)) chattr('-i', target);
-});
 afterEach(shutdownAll);
 afterAll(removeTempDirs);
 
@@ -61,7 +23,7 @@ async function refused(call: Promise<unknown>): Promise<StorageError> {
   return error as StorageError;
 }
 
-(unavailable === null ? describe : describe.skip)('file backend removals that fail (EPERM)', () => {
+describeImmutable('file backend removals that fail (EPERM)', () => {
   it('a cache entry whose file cannot be unlinked names the file once, then code, words and call', async () => {
     const store = await openStore();
     await store.storeCacheEntry('k', { v: 1 });
