@@ -32,13 +32,14 @@ function idKeys(keys: KeyLayout, id: string): string[] {
   const k = keys.conversation(id);
   return [k.meta, k.conversation, k.chunks, k.memories, k.memoryData];
 }
+
 /** Buckets swept at once. */
 const BUCKET_CONCURRENCY = 4;
 
 /**
  * Clears the `raw = 0` state of the page's ids. KEYS: conversation-ids, then per id its
- * {@link idKeys}. ARGV: the ids. A key of another type than expected is left
- * alone (the record's own writes report it). Returns the ids removed from the index.
+ * {@link idKeys}. ARGV: the ids. A key of another type than expected is left alone (the
+ * record's own writes report it). Returns the ids removed from the index.
  */
 const CLEAR_EMPTY_RAW = new LuaScript(
   'clearEmptyRaw',
@@ -96,7 +97,8 @@ export async function repairEmptyRawLists(
 
 /**
  * Of the page's ids, those that are only an empty raw-message list of an earlier version (the
- * meta's `raw = 0`, no conversation, chunk info or memory). KEYS: per id its {@link idKeys}. ARGV: the ids. Reads only (a read-only open uses it).
+ * meta's `raw = 0`, no conversation, chunk info or memory). KEYS: per id its {@link idKeys}.
+ * ARGV: the ids. Reads only (a read-only open uses it).
  */
 const FIND_EMPTY_RAW = new LuaScript(
   'findEmptyRaw',
