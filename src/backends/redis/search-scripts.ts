@@ -217,9 +217,9 @@ end, tokens)`,
 /**
  * Reads the records of docs of one bucket, from one snapshot. KEYS: counters (for routing).
  * ARGV per doc: kind letter, then `r`: raw list, '', message index; `m`: memory-data,
- * memory-created, memory id; `a`: chains list, agent hash, sequence number and search owner part
- * (`<sequence> <owner>`); `v`/`k`: the
- * record's key, '', ''. Returns per doc: the record JSON (nil when gone) and the memory's
+ * memory-created, memory id; `a`: chains list, agent hash, `<sequence number> <search owner
+ * part>` (the owner finds the agent's docs when its `next` was evicted: `agent-next.ts`);
+ * `v`/`k`: the record's key, '', ''. Returns per doc: the record JSON (nil when gone) and the memory's
  * created_at JSON or the chain's position (nil otherwise).
  */
 export const SEARCH_LOAD = new LuaScript(
