@@ -294,5 +294,19 @@ describeWithService('redis')('redis memories whose created_at hash was evicted',
       expect(await raw().lrange(keys().memories, 0, -1)).toEqual(['q', 'p', 'r']);
       expect((await storage.getStorageStats()).memory_count).toBe(3);
     });
+
+    it('keeps the created_at of ids whose JSON text has escapes (ids may hold a quote)', async () => {
+      const storage = await open({ searchIndex });
+      const ids = ['q"u"o', '"', 'say "hi" \u00e9'];
+      for (const [i, id] of ids.entries())
+        await storage.storeMemory('c', id, { note: 'first', created_at: `2026-01-01T00:00:0${i}Z` });
+      for (const id of ids) await storage.storeMemory('c', id, { note: 'second' });
+      expect(await raw().del(keys().memoryCreated, keys().memories)).toBe(2);
+      const dated = ids.map((id, i) => [id, `2026-01-01T00:00:0${i}Z`]);
+      expect(created(await storage.loadMemories('c'))).toEqual(dated);
+      await storage.storeMemory('c', ids[0]!, { note: 'third' });
+      await storage.storeMemories('c', [{ memoryId: ids[1]!, data: { note: 'third' } }]);
+      expect(created(await storage.loadMemories('c'))).toEqual(dated);
+    });
   });
 });

@@ -9,21 +9,33 @@
 
 /**
  * Lua of a record's own created_at (records are built `{"memory_id":…,"created_at":…,…}`, D7):
- * `createdAtText(json)`, the JSON text of that created_at when it is a string without escapes
- * after an id without escapes (else nil: a timestamp is such a string), and
- * `withCreatedAt(json, text)`, the record with `text` as its created_at (as it is when nil). A
- * replace writes the created_at it keeps into the record too, so a record read without its
- * created_at hash (evicted) still has it.
+ * `createdAtText(json)`, the JSON text of that created_at when it is a string (else nil: a
+ * timestamp is one), and `withCreatedAt(json, text)`, the record with `text` as its created_at
+ * (as it is when nil). The id and the created_at are JSON strings, read with their escapes (an id
+ * may hold `"`), so a record read without its created_at hash (evicted) still has it. A replace
+ * writes the created_at it keeps into the record too.
  */
-export const CREATED_AT_TEXT = `local function createdAtStart(json)
-  if type(json) ~= 'string' then return nil end
-  local head = string.match(json, '^{"memory_id":"[^"\\\\]*"')
-  if not head or string.sub(json, #head + 1, #head + 14) ~= ',"created_at":' then return nil end
-  return #head + 15
+export const CREATED_AT_TEXT = `-- jsonStringEnd(json, start): where the JSON string opening at start ends (its closing quote).
+local function jsonStringEnd(json, start)
+  if string.byte(json, start) ~= 34 then return nil end
+  local at = start + 1
+  while true do
+    local hit = string.find(json, '[\\\\"]', at)
+    if not hit then return nil end
+    if string.byte(json, hit) == 34 then return hit end
+    at = hit + 2
+  end
+end
+local function createdAtStart(json)
+  if type(json) ~= 'string' or string.sub(json, 1, 13) ~= '{"memory_id":' then return nil end
+  local close = jsonStringEnd(json, 14)
+  if not close or string.sub(json, close + 1, close + 14) ~= ',"created_at":' then return nil end
+  return close + 15
 end
 local function createdAtText(json)
   local start = createdAtStart(json)
-  return start and string.match(json, '^"[^"\\\\]*"', start)
+  local close = start and jsonStringEnd(json, start)
+  return close and string.sub(json, start, close)
 end
 local function withCreatedAt(json, text)
   local old = createdAtText(json)
