@@ -1,6 +1,6 @@
 /**
- * The eviction cases of `evicted-layout.test.ts` and `evicted-memories.test.ts` on a 3-master
- * cluster: the layout checks at open run one `EXISTS` per key, each routed to the master of its
+ * The eviction cases of `evicted-layout.test.ts`, `evicted-memories.test.ts` and
+ * `evicted-agent.test.ts` on a 3-master cluster: the layout checks at open run one `EXISTS` per key, each routed to the master of its
  * slot, and a conversation's keys share a slot, so its scripts run where its data lives.
  */
 import Redis, { Cluster } from 'ioredis';
@@ -125,5 +125,24 @@ describeWithService('redis')('redis eviction cases on a cluster', () => {
     expect(await cluster().lrange(keys.memories, 0, -1)).toEqual(['m2', 'm3']);
     expect((await storage.getStorageStats()).memory_count).toBe(2);
     expect(await storage.listAllConversationIds()).toEqual(['c']);
+  });
+
+  it('numbers on from the surviving chains of an agent whose hash was evicted', async () => {
+    // The recovery scans the agent's bucket's search docs, a key of the agent's slot.
+    const agentHash = new KeyLayout(prefix).agent('agent').agent;
+    const storage = await open();
+    for (const word of ['alpha', 'bravo', 'charlie', 'delta'])
+      await storage.storeReasoningChain('agent', { steps: [`think ${word}`] });
+    expect(await storage.trimReasoningChains('agent', 2)).toBe(2);
+    expect(await cluster().del(agentHash)).toBe(1);
+    const sequences = async (reader: RedisStorage) =>
+      (await reader.loadSequencedReasoningChains('agent')).map(({ sequence }) => sequence);
+    expect(await sequences(await open(true))).toEqual([2, 3]);
+    expect(await cluster().exists(agentHash)).toBe(0);
+    await storage.appendReasoningChains('agent', [{ steps: ['think echo'] }]);
+    expect(await sequences(storage)).toEqual([2, 3, 4]);
+    expect(await cluster().hget(agentHash, 'next')).toBe('5');
+    const hits = await storage.search({ text: 'delta', kinds: ['reasoning_chains'] });
+    expect(hits.map((hit) => (hit.kind === 'reasoning_chains' ? hit.sequence : -1))).toEqual([3]);
   });
 });
