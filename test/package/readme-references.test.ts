@@ -53,6 +53,7 @@ async function help(...command: string[]): Promise<Help> {
 const OTHER_PROGRAMS: Readonly<Record<string, string>> = {
   '--max-semi-space-size': 'a Node.js option (the migration memory measurement)',
   '--strict': 'a tsc option (the consumer check)',
+  '--no-allow-scripts-pin': 'an npm option (approving the sqlite3 install script)',
 };
 
 describe('README: the CLI', () => {
