@@ -1,7 +1,8 @@
 /**
  * The eviction cases of `evicted-layout.test.ts`, `evicted-memories.test.ts` and
- * `evicted-agent.test.ts` on a 3-master cluster: the layout checks at open run one `EXISTS` per key, each routed to the master of its
- * slot, and a conversation's keys share a slot, so its scripts run where its data lives.
+ * `evicted-agent.test.ts` on a 3-master cluster: the layout checks at open run one `EXISTS` per
+ * key, each routed to the master of its slot, and a conversation's keys share a slot, so its
+ * scripts run where its data lives.
  */
 import Redis, { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
