@@ -7,6 +7,7 @@
  */
 import type { RedisStorage } from '../../src/backends/redis/index.js';
 import { bucketOf, KeyLayout } from '../../src/backends/redis/keys.js';
+import { CorruptDataError } from '../../src/core/index.js';
 import { describeWithService } from '../services.js';
 import { usePrivateStores } from './private-stores.js';
 
@@ -90,6 +91,31 @@ describeWithService('redis')('redis chains whose agent hash was evicted', () => 
     await storage.storeReasoningChain('agent', chain('india'));
     expect(await sequences(storage, 'agent')).toEqual([[8, ['think india']]]);
     expect(await chainHits(storage, 'india')).toEqual([['agent', 8, ['think india']]]);
+  });
+
+  it('leaves the lost hash as it was when a write fails in its index phase', async () => {
+    const storage = await open();
+    await seed(storage, 'agent');
+    // The postings of "think" (every chain has it) replaced by a key of the wrong type.
+    const posting = `${new KeyLayout(prefix()).agent('agent').bucket.base}q:think`;
+    expect(await raw().del(posting)).toBe(1);
+    await raw().hset(posting, 'f', 'v');
+    const survivors = [
+      [2, ['think charlie']],
+      [3, ['think delta']],
+      [4, ['think echo']],
+    ];
+    await expect(storage.trimReasoningChains('agent', 1)).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(storage.deleteReasoningChains('agent')).rejects.toBeInstanceOf(CorruptDataError);
+    expect(await raw().exists(agentHash('agent'))).toBe(0);
+    expect(await sequences(storage, 'agent')).toEqual(survivors);
+    // An append's index phase writes its doc before the postings (a rebuild drops such docs),
+    // so only the hash is checked after it.
+    await expect(storage.storeReasoningChain('agent', chain('foxtrot'))).rejects.toBeInstanceOf(
+      CorruptDataError,
+    );
+    expect(await raw().exists(agentHash('agent'))).toBe(0);
+    expect(await raw().llen(new KeyLayout(prefix()).agent('agent').chains)).toBe(3);
   });
 
   it('with searchIndex false, numbers the survivors from 0 and appends after them', async () => {

@@ -10,11 +10,13 @@
  * `len` chains survive, found in its bucket's search docs (`search-lua.ts`): every chain
  * appended with the index on has a doc `a<owner><sequence>`, a trim or delete drops the docs of
  * the chains it removes, so one past the highest such number is `next` exactly when the newest
- * chain has a doc. It is at least `len`: without docs (`searchIndex: false`, or the docs hash
- * lost too) the survivors are numbered from 0. An `HSCAN` of the bucket's docs: O(docs of the
- * bucket), only on this rare path. `agentNext(agent, len, counters, owner, repair)`: the stored
- * `next` when it is at least `len` (one `HGET`, the usual path), else the recovered one, written
- * back when `repair` (writes only: a read-only open or a replica reads it without writing).
+ * chain has a doc (a stale bucket may also hold the docs of an append that failed in its index
+ * phase, until a rebuild drops them: then higher, never lower). It is at least `len`: without
+ * docs (`searchIndex: false`, or the docs hash lost too) the survivors are numbered from 0. An
+ * `HSCAN` of the bucket's docs: O(docs of the bucket), only on this rare path. `agentNext(agent, len, counters, owner)`: the stored `next`
+ * when it is at least `len` (one `HGET`, the usual path), else the recovered one, and whether it
+ * was recovered. Writes write it back after their own checks and index phase, so a write that
+ * fails leaves the hash as it was; reads never write it (a read-only open or a replica reads).
  */
 export const AGENT_NEXT_LUA = `local function recoveredNext(counters, owner, len)
   local docs = string.sub(counters, 1, #counters - 8) .. 'search-docs'
@@ -33,11 +35,9 @@ export const AGENT_NEXT_LUA = `local function recoveredNext(counters, owner, len
   until cursor == '0'
   return best
 end
-local function agentNext(agent, len, counters, owner, repair)
+local function agentNext(agent, len, counters, owner)
   local stored = tonumber(redis.call('HGET', agent, 'next') or '0') or 0
-  if stored >= len then return stored end
-  local recovered = recoveredNext(counters, owner, len)
-  if repair then redis.call('HSET', agent, 'next', recovered) end
-  return recovered
+  if stored >= len then return stored, false end
+  return recoveredNext(counters, owner, len), true
 end
 `;

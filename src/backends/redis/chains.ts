@@ -103,11 +103,11 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local fresh = redis.pcall('ZADD', KEYS[2], 'NX', now, ARGV[1])
 if failed(fresh) then return redis.error_reply(refused(fresh, KEYS[2], 'zset')) end
 if fresh == 0 then return -1 end
-local added, nextSeq = 0, nil
--- takeBack(): undoes next, the agent's member and the token (ZADD NX: each was missing before;
--- next was never stored as 0: it was absent).
+local added, prior = 0, nil
+-- takeBack(): undoes next (back to \`prior\`, recovered or not; never stored as 0: it was
+-- absent), the agent's member and the token (ZADD NX: each was missing before).
 local function takeBack()
-  if nextSeq == n then redis.call('HDEL', KEYS[3], 'next') elseif nextSeq then redis.call('HINCRBY', KEYS[3], 'next', -n) end
+  if prior == 0 then redis.call('HDEL', KEYS[3], 'next') elseif prior then redis.call('HSET', KEYS[3], 'next', prior) end
   if added == 1 then redis.call('ZREM', KEYS[4], ARGV[3]) end
   redis.call('ZREM', KEYS[2], ARGV[1])
 end
@@ -130,12 +130,13 @@ if failed(seq) then
   if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return redis.error_reply(wrongType(KEYS[3], 'hash')) end
   return redis.error_reply('WRONGTYPE ' .. KEYS[3] .. ' field next is not an integer')
 end
+prior = seq - n
 if seq < before + n then
   -- The agent hash lost next (evicted) while chains survived: number on from theirs.
   seq = recoveredNext(KEYS[5], ARGV[6], before) + n
   redis.call('HSET', KEYS[3], 'next', seq)
 end
-nextSeq = seq
+local nextSeq = seq
 local first, len = nextSeq - n, before + n
 local bytes = 0
 for i = 8, 7 + n do bytes = bytes + #ARGV[i] end
@@ -179,9 +180,10 @@ const TRIM_CHAINS = indexedScript(
 if bad then return redis.error_reply(bad) end
 local keep, len = tonumber(ARGV[2]), redis.call('LLEN', KEYS[1])
 if keep < len and searchOn(KEYS[3], ARGV[3]) then
-  local nextSeq = agentNext(KEYS[4], len, KEYS[3], ARGV[4], true)
+  local nextSeq, lost = agentNext(KEYS[4], len, KEYS[3], ARGV[4])
   bad = indexPhase(KEYS[3], unindexHead, KEYS[3], ARGV[4], nextSeq, len, keep)
   if bad then return redis.error_reply(bad) end
+  if lost then redis.call('HSET', KEYS[4], 'next', nextSeq) end
 end
 return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], keep, len)`,
 );
@@ -194,7 +196,7 @@ return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], keep, len)`,
 const READ_SEQUENCED = new LuaScript(
   'readSequencedChains',
   `${AGENT_NEXT_LUA}local len = redis.call('LLEN', KEYS[1])
-local head = agentNext(KEYS[2], len, KEYS[3], ARGV[4], false) - len
+local head = agentNext(KEYS[2], len, KEYS[3], ARGV[4]) - len
 local limit = tonumber(ARGV[3])
 local start, stop = 0, -1
 if ARGV[1] == 'after' then

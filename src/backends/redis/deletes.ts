@@ -62,14 +62,17 @@ if bad then return redis.error_reply(bad) end
 local old = redis.call('LRANGE', KEYS[1], 0, -1)
 local bytes = 0
 for _, v in ipairs(old) do bytes = bytes + #v end
--- With the hash evicted, next is recovered and kept, so numbers still never go back.
-local nextSeq = #old > 0 and agentNext(KEYS[4], #old, KEYS[3], ARGV[3], true)
+-- With the hash evicted, next is recovered and kept (once the index phase is through), so
+-- numbers still never go back.
+local nextSeq, lost = 0, false
+if #old > 0 then nextSeq, lost = agentNext(KEYS[4], #old, KEYS[3], ARGV[3]) end
 if #old > 0 and searchOn(KEYS[3], ARGV[2]) then
   local bad = indexPhase(KEYS[3], function()
     for seq = nextSeq - #old, nextSeq - 1 do unindexDoc(KEYS[3], 'a' .. ARGV[3] .. seq) end
   end)
   if bad then return redis.error_reply(bad) end
 end
+if lost then redis.call('HSET', KEYS[4], 'next', nextSeq) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 bump(KEYS[3], 'chains', -#old)

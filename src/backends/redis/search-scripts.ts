@@ -236,7 +236,7 @@ for i = 1, #ARGV, 4 do
   elseif kind == 'a' then
     local len = redis.call('LLEN', a)
     local seq, owner = string.match(c, '^(%-?%d+) (.*)$')
-    local position = tonumber(seq) - (agentNext(b, len, KEYS[1], owner, false) - len)
+    local position = tonumber(seq) - (agentNext(b, len, KEYS[1], owner) - len)
     if position >= 0 and position < len then
       record = redis.call('LINDEX', a, position)
       extra = position
