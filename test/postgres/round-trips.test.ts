@@ -7,31 +7,47 @@ import pg from 'pg';
 import { describeWithService } from '../services.js';
 import { POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
 
+type ConnectCallback = (
+  error: Error | undefined,
+  client: pg.PoolClient | undefined,
+  done: (release?: Error | boolean) => void,
+) => void;
+
 /** A real pool that counts the statements sent through it and the transactions checked out. */
 function countingPool(): { pool: pg.Pool; counts: { statements: number; transactions: number } } {
   const pool = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 2 });
   pool.on('error', () => undefined);
   const counts = { statements: 0, transactions: 0 };
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-  const connect = pool.connect.bind(pool) as (...args: unknown[]) => Promise<pg.PoolClient>;
+  const connect = pool.connect.bind(pool) as (callback: ConnectCallback) => void;
+  // pg's own `query` checks out through `connect` too, in the same turn: not a transaction.
+  let inPoolQuery = false;
   Object.assign(pool, {
     query: (...args: unknown[]) => {
       counts.statements += 1;
-      return query(...args);
+      inPoolQuery = true;
+      try {
+        return query(...args);
+      } finally {
+        inPoolQuery = false;
+      }
     },
-    // pg's own `query` checks out with a callback; a caller's transaction calls it without,
-    // and each statement of the transaction (BEGIN and COMMIT too) is one round trip.
-    connect: async (...args: unknown[]) => {
-      if (args.length > 0) return connect(...args);
+    // A caller's transaction checks out a client; each statement of the transaction (BEGIN
+    // and COMMIT too) is one round trip.
+    connect: (callback: ConnectCallback) => {
+      if (inPoolQuery) return connect(callback);
       counts.transactions += 1;
-      const client = await connect();
-      const clientQuery = client.query.bind(client) as (...a: unknown[]) => unknown;
-      return Object.assign(Object.create(client) as pg.PoolClient, {
-        query: (...a: unknown[]) => {
-          counts.statements += 1;
-          return clientQuery(...a);
-        },
-        release: (error?: Error | boolean) => client.release(error),
+      return connect((error, client, done) => {
+        if (client === undefined) return callback(error, client, done);
+        const clientQuery = client.query.bind(client) as (...a: unknown[]) => unknown;
+        const counted = Object.assign(Object.create(client) as pg.PoolClient, {
+          query: (...a: unknown[]) => {
+            counts.statements += 1;
+            return clientQuery(...a);
+          },
+          release: (releaseError?: Error | boolean) => client.release(releaseError),
+        });
+        return callback(error, counted, done);
       });
     },
   });

@@ -64,8 +64,12 @@ export interface PostgresPool {
   readonly waitingCount: number;
   /** Runs one statement on any pooled connection. */
   query(config: PostgresQueryConfig): Promise<PostgresQueryResult>;
-  /** Checks out one connection (for a transaction). */
-  connect(): Promise<PostgresPoolClient>;
+  /**
+   * Checks out one connection (for a transaction) and calls back in the turn the pool hands it
+   * over, as `pg.Pool#connect(callback)` does (its promise form resolves a microtask too late
+   * to listen for the connection's errors from the start).
+   */
+  connect(callback: (error: Error | undefined, client: PostgresPoolClient | undefined) => void): void;
   /** Closes every connection of the pool. */
   end(): Promise<void>;
   /** Listens for errors of idle connections. */

@@ -210,12 +210,6 @@ export class PostgresConnection {
     fn: (q: Queryable) => Promise<T>,
     retry: boolean,
   ): Promise<{ done: true; result: T } | { done: false }> {
-    let client: PostgresPoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw this.toStorageError(what, error);
-    }
     let broken: Error | undefined;
     // A checked-out client has no pool listener: without one, a connection the server
     // terminates mid-transaction (pg_terminate_backend, a restart) emits an 'error' nobody
@@ -223,7 +217,12 @@ export class PostgresConnection {
     const onError = (error: Error) => {
       broken = error;
     };
-    client.on?.('error', onError);
+    let client: PostgresPoolClient;
+    try {
+      client = await this.checkOut(onError);
+    } catch (error) {
+      throw this.toStorageError(what, error);
+    }
     try {
       await client.query({ text: 'BEGIN', values: [] });
       const result = await fn({
@@ -248,6 +247,25 @@ export class PostgresConnection {
       client.removeListener?.('error', onError);
       client.release(broken);
     }
+  }
+
+  /**
+   * Checks out a connection with `onError` listening from the turn the pool hands it over. A
+   * promise would attach it a microtask later: a server that ends a new connection right after
+   * its start-up (a terminate that arrives in the same socket read as the connection's
+   * ReadyForQuery) emitted its 'error' in between, to no listener, and crashed the process.
+   */
+  private checkOut(onError: (error: Error) => void): Promise<PostgresPoolClient> {
+    return new Promise((resolve, reject) => {
+      this.pool.connect((error, client) => {
+        if (client === undefined) {
+          reject(error ?? new Error('the pool handed over no connection'));
+          return;
+        }
+        client.on?.('error', onError);
+        resolve(client);
+      });
+    });
   }
 
   /** The query `pg` runs for `sql`: named (prepared once per connection) or not, per the config. */
