@@ -144,6 +144,32 @@ export function cacheBatchFailure(
 }
 
 /**
+ * Writes each item's parts (`partsOf`: one step per part) in order, item after item. A failure
+ * rejects with {@link BatchPartiallyAppliedError} naming the items written (a prefix) and the
+ * failing item as written in part when some of its parts were; a failure before any part was
+ * written rejects with its own error.
+ */
+export async function applyPartsInOrder<T>(
+  method: string,
+  items: readonly T[],
+  partsOf: (item: T) => Array<() => Promise<unknown>>,
+): Promise<void> {
+  for (const [index, item] of items.entries()) {
+    let written = 0;
+    try {
+      for (const part of partsOf(item)) {
+        await part();
+        written += 1;
+      }
+    } catch (error) {
+      if (index === 0 && written === 0) throw error;
+      const applied = Array.from({ length: index }, (_, i) => i);
+      throw new BatchPartiallyAppliedError(method, items.length, applied, error, written > 0 ? [index] : []);
+    }
+  }
+}
+
+/**
  * Applies `write` to each item in order (the default for backends without a native batch).
  * A failure after the first item rejects with {@link BatchPartiallyAppliedError} naming the
  * prefix written; a failure of the first item rejects with its own error (nothing written).

@@ -197,7 +197,8 @@ function describeReason(reason: unknown): string {
 /**
  * A batch write that failed after some of its items were written (only backends that cannot
  * write a batch all or nothing, see the README's atomicity table). `appliedItems` lists the
- * indexes (into the batch) known to be written; the cause is the failure.
+ * indexes (into the batch) known to be written, `partlyAppliedItems` those of items made of
+ * parts (`storeConversationBatch`) of which only some were written; the cause is the failure.
  */
 export class BatchPartiallyAppliedError extends StorageError {
   /** The public method, e.g. `storeCacheEntries`. */
@@ -208,17 +209,30 @@ export class BatchPartiallyAppliedError extends StorageError {
   readonly applied: number;
   /** Indexes of the items known to be written, ascending (`0 .. applied - 1` for a prefix). */
   readonly appliedItems: readonly number[];
+  /** Indexes of the items known to be written in part only (some of their parts), ascending. */
+  readonly partlyAppliedItems: readonly number[];
 
-  constructor(method: string, total: number, appliedItems: readonly number[], cause: unknown) {
+  constructor(
+    method: string,
+    total: number,
+    appliedItems: readonly number[],
+    cause: unknown,
+    partlyAppliedItems: readonly number[] = [],
+  ) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`${method}(): ${appliedItems.length} of ${total} item(s) written before a failure: ${reason}`, {
-      code: 'BATCH_PARTIALLY_APPLIED',
-      cause,
-    });
+    const partly = partlyAppliedItems.length > 0 ? ` (and ${partlyAppliedItems.length} in part)` : '';
+    super(
+      `${method}(): ${appliedItems.length} of ${total} item(s) written${partly} before a failure: ${reason}`,
+      {
+        code: 'BATCH_PARTIALLY_APPLIED',
+        cause,
+      },
+    );
     this.method = method;
     this.total = total;
     this.applied = appliedItems.length;
     this.appliedItems = Object.freeze([...appliedItems]);
+    this.partlyAppliedItems = Object.freeze([...partlyAppliedItems]);
   }
 }
 

@@ -7,7 +7,7 @@
  * have defaults built on the single-conversation primitives, so a registered backend keeps
  * working; built-in backends replace them with one transaction / pipeline / query per kind.
  */
-import { applyInOrder, atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.js';
+import { applyPartsInOrder, atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.js';
 import { mapConcurrent } from './concurrency.js';
 import { ValidationError } from './errors.js';
 import { validateId } from './ids.js';
@@ -185,7 +185,7 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
       // Each part must be embedded with its write (and undone with it): the single calls do that,
       // as steps of this one call, so a shutdown() waits for the whole batch.
       await this.runWrite(METHOD, () =>
-        this.runSteps(() => applyInOrder(METHOD, checked, (item) => this.applySingleCalls(item))),
+        this.runSteps(() => applyPartsInOrder(METHOD, checked, (item) => this.singleCalls(item))),
       );
       return writes.length;
     }
@@ -246,22 +246,28 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
    * rejects with `BatchPartiallyAppliedError` naming the items written.
    */
   protected writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
-    return applyInOrder(METHOD, writes, async (write) => {
-      const id = write.conversationId;
-      if (write.conversation !== null) await this.writeConversation(id, write.conversation);
-      if (write.rawMessages !== null) await this.writeRawMessages(id, write.rawMessages);
-      if (write.memories.length > 0) await this.upsertMemoryBatch(id, write.memories);
-      if (write.chunkInfo !== null) await this.writeChunkInfo(id, write.chunkInfo);
+    return applyPartsInOrder(METHOD, writes, (write) => {
+      const { conversationId: id, conversation, rawMessages, memories, chunkInfo } = write;
+      const parts: Array<() => Promise<unknown>> = [];
+      if (conversation !== null) parts.push(() => this.writeConversation(id, conversation));
+      if (rawMessages !== null) parts.push(() => this.writeRawMessages(id, rawMessages));
+      if (memories.length > 0) parts.push(() => this.upsertMemoryBatch(id, memories));
+      if (chunkInfo !== null) parts.push(() => this.writeChunkInfo(id, chunkInfo));
+      return parts;
     });
   }
 
   // ----- helpers ---------------------------------------------------------------------------
 
-  private async applySingleCalls({ write, memoryItems }: CheckedItem): Promise<void> {
+  /** An item's parts as the single calls, in their order. */
+  private singleCalls({ write, memoryItems }: CheckedItem): Array<() => Promise<unknown>> {
     const id = write.conversationId;
-    if (write.conversation !== null) await this.storeConversation(id, write.conversation);
-    if (write.rawMessages !== null) await this.storeRawMessages(id, write.rawMessages);
-    if (memoryItems.length > 0) await this.storeMemories(id, memoryItems);
-    if (write.chunkInfo !== null) await this.storeChunkInfo(id, write.chunkInfo);
+    const { conversation, rawMessages, chunkInfo } = write;
+    const calls: Array<() => Promise<unknown>> = [];
+    if (conversation !== null) calls.push(() => this.storeConversation(id, conversation));
+    if (rawMessages !== null) calls.push(() => this.storeRawMessages(id, rawMessages));
+    if (memoryItems.length > 0) calls.push(() => this.storeMemories(id, memoryItems));
+    if (chunkInfo !== null) calls.push(() => this.storeChunkInfo(id, chunkInfo));
+    return calls;
   }
 }

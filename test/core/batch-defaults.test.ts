@@ -1,12 +1,13 @@
 /**
  * The batch defaults a registered backend gets (single primitives in a loop): a failure after
- * some items reports the prefix written with `BatchPartiallyAppliedError`; a failure of the
- * first item is the failure itself, with nothing written.
+ * some items reports the prefix written with `BatchPartiallyAppliedError` (and a conversation
+ * item written in part as such); a failure before anything was written is the failure itself.
  */
 import {
   BackendUnavailableError,
   BatchPartiallyAppliedError,
   type CacheRecord,
+  type JsonValue,
   type MemoryWrite,
   StorageError,
 } from '../../src/core/index.js';
@@ -22,6 +23,11 @@ class FailingStorage extends InMemoryStorage {
   protected override async upsertMemory(id: string, memory: MemoryWrite): Promise<void> {
     if (memory.memoryId === 'boom') throw new BackendUnavailableError('disk went away');
     await super.upsertMemory(id, memory);
+  }
+
+  protected override async writeRawMessages(id: string, messages: JsonValue[]): Promise<void> {
+    if (id.startsWith('boom')) throw new BackendUnavailableError('disk went away');
+    await super.writeRawMessages(id, messages);
   }
 }
 
@@ -56,6 +62,39 @@ describe('batch defaults of a backend without native batches', () => {
       null,
       null,
     ]);
+  });
+
+  it('a conversation batch failing in a later part of an item reports that item as written in part', async () => {
+    const s = await open();
+    const rawMessages = [{ role: 'user', content: 'hi' }];
+    const item = (conversationId: string) => ({
+      conversationId,
+      conversation: { id: conversationId },
+      rawMessages,
+      chunkInfo: { n: 1 },
+    });
+    // The first item's conversation is written, then its raw messages fail.
+    const first = await s.storeConversationBatch([item('boom-0'), item('c1')]).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(BatchPartiallyAppliedError);
+    expect(first).toMatchObject({ applied: 0, appliedItems: [], partlyAppliedItems: [0], total: 2 });
+    expect((first as Error).message).toContain('0 of 2 item(s) written (and 1 in part) before a failure');
+    expect((first as Error).cause).toBeInstanceOf(BackendUnavailableError);
+    expect(await s.loadConversation('boom-0')).toEqual({ id: 'boom-0' });
+    expect(await s.loadChunkInfo('boom-0')).toBeNull();
+    expect(await s.loadConversation('c1')).toBeNull();
+
+    // A later item: the items before it are written, it in part.
+    const later = await s.storeConversationBatch([item('c2'), item('boom-3')]).catch((e: unknown) => e);
+    expect(later).toMatchObject({ appliedItems: [0], partlyAppliedItems: [1] });
+    expect(await s.loadRawMessages('c2')).toEqual(rawMessages);
+    expect(await s.loadConversation('boom-3')).toEqual({ id: 'boom-3' });
+
+    // The failing part first: nothing of the item written, the failure itself.
+    const none = await s
+      .storeConversationBatch([{ conversationId: 'boom-4', rawMessages }, item('c5')])
+      .catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(BackendUnavailableError);
+    expect(await s.loadConversation('c5')).toBeNull();
   });
 
   it('a memory batch failing at its first item rejects with that failure and writes nothing', async () => {

@@ -160,6 +160,37 @@ describeWithService('redis')('redis batches', () => {
     expect(sent.get('type')).toBe(1);
   });
 
+  it('reports a conversation batch item written in part when one of its parts fails', async () => {
+    const s = await ctx.open();
+    const bad = new KeyLayout(ctx.prefix()).conversation('c1').raw;
+    await ctx.raw().set(bad, 'not a list');
+    const item = (conversationId: string) => ({
+      conversationId,
+      conversation: { title: conversationId },
+      rawMessages: [{ role: 'user', content: 'hi' }],
+      chunkInfo: { n: 1 },
+    });
+    const error = await s.storeConversationBatch([item('c1'), item('c2')]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatchPartiallyAppliedError);
+    // Each part is its own script: c1's conversation and chunk info are written, its raw messages not.
+    expect(error).toMatchObject({ appliedItems: [1], partlyAppliedItems: [0] });
+    expect((error as Error).cause).toBeInstanceOf(CorruptDataError);
+    expect(await s.loadConversation('c1')).toEqual({ title: 'c1' });
+    expect(await s.loadChunkInfo('c1')).toEqual({ n: 1 });
+    expect(await s.loadRawMessages('c2')).toEqual([{ role: 'user', content: 'hi' }]);
+
+    // c1 alone: no item whole, one in part (not the failure itself, which would say nothing was written).
+    const partOnly = await s.storeConversationBatch([item('c1')]).catch((e: unknown) => e);
+    expect(partOnly).toBeInstanceOf(BatchPartiallyAppliedError);
+    expect(partOnly).toMatchObject({ appliedItems: [], partlyAppliedItems: [0] });
+
+    // Only parts of c1 that fail: nothing written, the failure itself.
+    const alone = await s
+      .storeConversationBatch([{ conversationId: 'c1', rawMessages: [{ role: 'user', content: 'again' }] }])
+      .catch((e: unknown) => e);
+    expect(alone).toBeInstanceOf(CorruptDataError);
+  });
+
   it('writes nothing of a cache batch when a value key among stored and new ones has another type', async () => {
     const s = await ctx.open();
     const keys = Array.from({ length: 12 }, (_, n) => `value-${n}`);

@@ -4,7 +4,8 @@
  * that they leave in one socket write per node (the store's own client corks each tick, see
  * tick-batcher.ts; one round trip instead of four per conversation). Redis runs them in the order sent, so the result equals the single calls in a
  * loop. Each script is atomic, the batch is not: when one fails, the error names the items
- * whose parts all succeeded (not necessarily a prefix, since later scripts still run).
+ * whose parts all succeeded (not necessarily a prefix, since later scripts still run) and those
+ * written in part.
  */
 import {
   BatchPartiallyAppliedError,
@@ -39,9 +40,20 @@ export async function writeConversationBatch(
   const settled = await Promise.all(items);
   const failed = settled.flat().find((result) => result.status === 'rejected');
   if (failed === undefined) return;
-  const applied = settled.flatMap((parts, index) =>
-    parts.every((part) => part.status === 'fulfilled') ? [index] : [],
+  const applied: number[] = [];
+  const partly: number[] = [];
+  settled.forEach((parts, index) => {
+    const written = parts.filter((part) => part.status === 'fulfilled').length;
+    if (written === parts.length) applied.push(index);
+    else if (written > 0) partly.push(index);
+  });
+  // Nothing written only when no part of any item was.
+  if (applied.length === 0 && partly.length === 0) throw failed.reason;
+  throw new BatchPartiallyAppliedError(
+    'storeConversationBatch',
+    writes.length,
+    applied,
+    failed.reason,
+    partly,
   );
-  if (applied.length === 0) throw failed.reason;
-  throw new BatchPartiallyAppliedError('storeConversationBatch', writes.length, applied, failed.reason);
 }
