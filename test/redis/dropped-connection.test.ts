@@ -105,7 +105,7 @@ describeWithService('redis')('redis connection dropped mid-batch', () => {
     // One script on a standalone server: all or nothing, so the failure itself.
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect((error as Error).message).toContain(
-      'store 500 cache entries failed: connection lost before the reply',
+      'store 500 cache entries from "k0" failed: connection lost before the reply',
     );
     await expectNothingLanded(s, 'drop-cache:');
     expect(await s.listCacheKeys()).toEqual([]);

@@ -96,7 +96,8 @@ export async function writeCacheRecordBatch(
         }
       }
       const count = part.reduce((sum, [, group]) => sum + group.length, 0);
-      return redis.script(`store ${count} cache entries`, WRITE_CACHES, scriptKeys, args);
+      const first = part[0]![1][0]!.key;
+      return redis.script(`store ${count} cache entries from ${q(first)}`, WRITE_CACHES, scriptKeys, args);
     }),
   );
   const failure = results.find((result) => result.status === 'rejected');
@@ -154,7 +155,9 @@ export async function readCacheRecordBatch(
   await Promise.all(
     groups.map(async (group) => {
       const valueKeys = group.map((key) => keys.cache(key).key);
-      const texts = await redis.run(`load ${group.length} cache entries`, (c) => c.mget(...valueKeys));
+      const texts = await redis.run(`load ${group.length} cache entries from ${q(group[0]!)}`, (c) =>
+        c.mget(...valueKeys),
+      );
       if (texts.includes(null)) await rejectWrongTyped(redis, group, valueKeys, texts);
       group.forEach((key, i) => found.set(key, { text: texts[i] ?? null, valueKey: valueKeys[i]! }));
     }),
