@@ -76,6 +76,7 @@ if bad then return redis.error_reply(bad) end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 return redis.call('DEL', KEYS[1])`,
+  { allowOom: true },
 );
 
 /**

@@ -186,6 +186,7 @@ if keep < len and searchOn(KEYS[3], ARGV[3]) then
   if lost then redis.call('HSET', KEYS[4], 'next', nextSeq) end
 end
 return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], keep, len)`,
+  { allowOom: true },
 );
 
 /**

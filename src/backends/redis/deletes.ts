@@ -47,6 +47,7 @@ if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]) == 0 then
   redis.call('ZREM', KEYS[7], ARGV[2])
 end
 return existed`,
+  { allowOom: true },
 );
 
 /**
@@ -79,6 +80,7 @@ bump(KEYS[3], 'chains', -#old)
 bump(KEYS[3], 'bytes', -bytes)
 if #old > 0 then bump(KEYS[3], 'agents', -1) end
 return #old`,
+  { allowOom: true },
 );
 
 /** Removes one memory of a conversation (all or nothing); nothing when absent. */

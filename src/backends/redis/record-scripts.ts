@@ -65,6 +65,7 @@ for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 if existed == 1 then bump(KEYS[2], ARGV[2], -1) end
 bump(KEYS[2], 'bytes', -old)
 return existed`,
+  { allowOom: true },
 );
 
 /**
@@ -219,4 +220,5 @@ redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 redis.call('ZREM', KEYS[8], ARGV[1])
 redis.call('ZREM', KEYS[9], ARGV[1])
 return 1`,
+  { allowOom: true },
 );

@@ -141,14 +141,28 @@ function flushedBody(body: string): string {
   return `local function main()\n${body}\nend\nlocal result = main()\nflushCounters()\nreturn result`;
 }
 
+/** How a script runs. */
+export interface ScriptOptions {
+  /**
+   * A removal: it runs on a server out of memory too (`noeviction` refusing writes), as deleting
+   * is how a caller makes room. Redis 7 refuses, on a full server, a script whose first write may
+   * grow memory (an index mark, a counter, a list put back) unless the script declares
+   * `allow-oom`; its later writes are then allowed as well.
+   */
+  allowOom?: boolean;
+}
+
+const shebang = (options: ScriptOptions): string =>
+  options.allowOom === true ? '#!lua flags=allow-oom\n' : '';
+
 /** A write script: `body` after the guard/bump/pushAll helpers. */
-export function script(name: string, body: string): LuaScript {
-  return new LuaScript(name, PRELUDE + flushedBody(body));
+export function script(name: string, body: string, options: ScriptOptions = {}): LuaScript {
+  return new LuaScript(name, shebang(options) + PRELUDE + flushedBody(body));
 }
 
 /** A write script of searchable records: {@link script} plus the search index helpers (`search-lua.ts`). */
-export function indexedScript(name: string, body: string): LuaScript {
-  return new LuaScript(name, PRELUDE + SEARCH_LUA + flushedBody(body));
+export function indexedScript(name: string, body: string, options: ScriptOptions = {}): LuaScript {
+  return new LuaScript(name, shebang(options) + PRELUDE + SEARCH_LUA + flushedBody(body));
 }
 
 function isNoScript(error: unknown): boolean {
