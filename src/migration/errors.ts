@@ -6,6 +6,8 @@ export type RefusalReason =
   | 'same-store'
   | 'target-not-empty'
   | 'foreign-marker'
+  /** Another run is writing into the target now (its marker's heartbeat is recent). */
+  | 'migration-running'
   | 'invalid-option'
   /** The target's `maxReasoningChainsPerAgent` is below an agent's chain count in the source. */
   | 'chain-limit';

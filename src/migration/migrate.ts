@@ -20,25 +20,19 @@ import { AGENTS, CACHE_KEYS, CONVERSATION_IDS, removeTargetOnly, STATE_KEYS } fr
 import { CACHE_GROUP_SIZE, copyCacheEntries } from './copy-cache.js';
 import { refuseChainLimit } from './chain-limit.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
-import { canonicalStoreId, sameStoreId } from './identity.js';
-import {
-  clearMarker,
-  inspectTarget,
-  MIGRATION_MARKER_KEY,
-  newMarker,
-  userStateKeys,
-  writeMarker,
-} from './marker.js';
+import { sameStoreId } from './identity.js';
+import { clearMarker, keepMarkerAlive, MIGRATION_MARKER_KEY, userStateKeys } from './marker.js';
 import { type PassContext, runGroupedPhase, runPhase } from './pool.js';
 import { AGENT_ID, CACHE_KEY, CONVERSATION_ID, type ListedKind, screenIds, STATE_KEY } from './screen.js';
 import { emptyCounts, type MigrateOptions, type MigrationSummary } from './types.js';
+import { planTarget, type TargetPlan } from './target-plan.js';
 import { verifyMigration } from './verify.js';
 
 /** What a run may do to its target, decided before the first write. */
-interface TargetPlan {
-  resumed: boolean;
-  merge: boolean;
-  warning?: string;
+
+/** Stops the run's marker heartbeat (`keepMarkerAlive`) once it started. */
+interface Heartbeat {
+  stop?: () => Promise<void>;
 }
 
 /**
@@ -94,53 +88,6 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
   return { concurrency, groupConcurrency, batchSize };
 }
 
-/**
- * Checks the target and writes (or keeps) the resume marker. A marker is this run's own only
- * when `sourceId` was given and equals the marker's: without one, nothing proves that the
- * unfinished run read the same store (the backend type alone does not; stores do not expose
- * an identity of their own), so any marker refuses the run unless it merges.
- */
-async function planTarget(
-  target: StorageInterface,
-  sourceId: string | undefined,
-  sourceType: string,
-  merge: boolean,
-): Promise<TargetPlan> {
-  const state = await inspectTarget(target);
-  let warning: string | undefined;
-  // Compared in canonical form: a marker written with the host spelled otherwise (`127.0.0.1`
-  // for `localhost`, or by a version whose identities kept the host as given) is this run's.
-  if (state.marker !== null && sourceId !== undefined && sameStoreId(state.marker.sourceId, sourceId)) {
-    return { resumed: true, merge: merge || state.marker.merge };
-  }
-  if (state.marker !== null) {
-    const { sourceId: from, startedAt } = state.marker;
-    if (!merge) {
-      const unproven =
-        sourceId === undefined
-          ? `The target holds an unfinished migration (from ${from}, started ${startedAt}), and without sourceId ` +
-            'this run cannot tell whether it reads the same source; pass the sourceId that run was given to resume it (a run given ' +
-            'none can only be finished as a merge)'
-          : `The target holds an unfinished migration from another source (${from}, started ${startedAt}); finish that one`;
-      throw new MigrationRefusedError(
-        'foreign-marker',
-        `${unproven}, or pass --merge (merge: true) to copy into it anyway. Nothing was written`,
-      );
-    }
-    warning = `the target held an unfinished migration from ${from}; its marker was replaced`;
-  } else if (!state.empty && !merge) {
-    throw new MigrationRefusedError(
-      'target-not-empty',
-      'The target is not empty; pass --merge (merge: true) to copy into it anyway (source records overwrite records with ' +
-        'the same id or key). Nothing was written',
-    );
-  }
-  // Without a sourceId the marker names the backend type only, marked as such: no later run resumes it as its own.
-  const markerId = sourceId === undefined ? `${sourceType} (no sourceId given)` : canonicalStoreId(sourceId);
-  await writeMarker(target, newMarker(markerId, merge));
-  return { resumed: false, merge, warning };
-}
-
 /** Initializes `source` and (unless `null`) `target` concurrently; rejects after both settled. */
 async function openBoth(source: StorageInterface, target: StorageInterface | null): Promise<void> {
   const opened = await Promise.allSettled([source.initialize(), target?.initialize()]);
@@ -170,11 +117,28 @@ function withOmitted(warnings: BoundedList<string>): string[] {
  * writing any record when refused (both stores are opened first, which creates an empty target
  * store where none existed), with `MigrationAbortedError` when `signal` fires, and with
  * the backend's error when a read or write fails; a later run resumes in both cases.
+ * While it runs, its marker in the target carries a heartbeat: a second run into the same
+ * target is refused (`migration-running`) instead of copying beside it.
  */
 export async function migrateStorage(
   source: StorageInterface,
   target: StorageInterface,
   options: MigrateOptions = {},
+): Promise<MigrationSummary> {
+  const heartbeat: Heartbeat = {};
+  try {
+    return await runMigration(source, target, options, heartbeat);
+  } finally {
+    await heartbeat.stop?.();
+  }
+}
+
+/** {@link migrateStorage}'s run; starts the marker's heartbeat into `heartbeat`. */
+async function runMigration(
+  source: StorageInterface,
+  target: StorageInterface,
+  options: MigrateOptions,
+  heartbeat: Heartbeat,
 ): Promise<MigrationSummary> {
   const started = performance.now();
   const { concurrency, groupConcurrency, batchSize } = checkOptions(source, target, options);
@@ -188,6 +152,7 @@ export async function migrateStorage(
   let plan: TargetPlan = { resumed: false, merge: options.merge ?? false };
   await refuseChainLimit(source, target, concurrency, options.signal);
   if (!dryRun) plan = await planTarget(target, options.sourceId, source.storageType, plan.merge);
+  if (plan.marker !== undefined) heartbeat.stop = keepMarkerAlive(target, plan.marker);
   const context: CopyContext = {
     source,
     target,
@@ -254,8 +219,13 @@ export async function migrateStorage(
           signal: options.signal,
         });
   const ok = context.conflicts.count === 0 && (verification?.ok ?? true);
-  // The marker stays until a run succeeds, so that the same command can be run again.
-  if (!dryRun && ok) await clearMarker(target);
+  // The marker stays until a run succeeds, so that the same command can be run again. No
+  // heartbeat may land after it is cleared.
+  if (!dryRun && ok) {
+    await heartbeat.stop?.();
+    heartbeat.stop = undefined;
+    await clearMarker(target);
+  }
   return {
     ok,
     dryRun,
