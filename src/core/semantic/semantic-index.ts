@@ -3,7 +3,7 @@
  * with the store, and the steps the write and search paths share (embed records, upsert,
  * remove, query). Knows nothing of any backend.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError, StorageError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import { logEvent, type StorageLogger } from '../logger.js';
 import type { TextExtractor } from '../search/fields.js';
@@ -38,6 +38,21 @@ export interface VectorChanges {
   emptyIds: string[];
 }
 
+/**
+ * Runs one call of the vector store: a failure that is no `StorageError` (a user's store
+ * throwing a plain `Error`) becomes one naming the call, with the store's error as its cause,
+ * as every public method rejects with a `StorageError` (embedders: `checkedEmbedder`).
+ */
+async function storeCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof StorageError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StorageError(`vector store ${operation} failed: ${reason}`, { cause: error });
+  }
+}
+
 /** Embedder + vector store of one storage instance. */
 export class SemanticIndex {
   readonly signature: IndexSignature;
@@ -70,7 +85,9 @@ export class SemanticIndex {
     const reusable = store instanceof BaseVectorStore;
     try {
       // Without the option when writable, as before it existed (a user's store may check its arguments).
-      await (readOnly ? store.ensureIndex(this.signature, { readOnly }) : store.ensureIndex(this.signature));
+      await storeCall('ensureIndex', () =>
+        readOnly ? store.ensureIndex(this.signature, { readOnly }) : store.ensureIndex(this.signature),
+      );
     } catch (error) {
       if (!reusable) await this.close().catch(() => undefined);
       if (!(error instanceof ConfigError)) throw error;
@@ -92,7 +109,7 @@ export class SemanticIndex {
 
   /** Closes the vector store. */
   close(): Promise<void> {
-    return this.options.vectorStore.close();
+    return storeCall('close', () => this.options.vectorStore.close());
   }
 
   /** One vector per text, in order, embedded in batches; each text cut to `maxInputChars`, made well-formed. */
@@ -150,12 +167,12 @@ export class SemanticIndex {
 
   /** Upserts vectors (one call: all or none). */
   async upsert(items: readonly VectorItem[]): Promise<void> {
-    if (items.length > 0) await this.options.vectorStore.upsert(items);
+    if (items.length > 0) await storeCall('upsert', () => this.options.vectorStore.upsert(items));
   }
 
   /** Removes vectors; rejects when the vector store does. */
   async remove(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.options.vectorStore.delete(ids);
+    if (ids.length > 0) await storeCall('delete', () => this.options.vectorStore.delete(ids));
   }
 
   /**
@@ -176,17 +193,19 @@ export class SemanticIndex {
 
   /** The nearest vectors to `vector` within `filter`, at most `k` (capped at the stores' limit). */
   query(vector: Float32Array, k: number, filter: VectorFilter): Promise<VectorMatch[]> {
-    return this.options.vectorStore.query({ vector, k: Math.min(k, MAX_QUERY_K), filter });
+    return storeCall('query', () =>
+      this.options.vectorStore.query({ vector, k: Math.min(k, MAX_QUERY_K), filter }),
+    );
   }
 
   /** How many vectors the vector store holds. */
   count(): Promise<number> {
-    return this.options.vectorStore.count();
+    return storeCall('count', () => this.options.vectorStore.count());
   }
 
   /** Drops every vector and starts an empty index (before `reindex()` re-embeds everything). */
   reset(): Promise<void> {
-    return this.options.vectorStore.reset(this.signature);
+    return storeCall('reset', () => this.options.vectorStore.reset(this.signature));
   }
 }
 

@@ -2,7 +2,7 @@
  * Conformance: what semantic search leaves behind when the embedder or the vector store fails
  * part-way (the undo of a record write, leftovers of failed removals).
  */
-import { ConfigError } from '../../../src/core/index.js';
+import { ConfigError, StorageError } from '../../../src/core/index.js';
 import { createEmbedder, EmbedderError, type Embedder } from '../../../src/semantic/index.js';
 import type { SuiteContext } from '../context.js';
 import { openSemantic, SwitchableVectorStore, vectorIds } from './semantic-fixtures.js';
@@ -30,6 +30,27 @@ export function semanticFailureTests(ctx: SuiteContext): void {
       expect(await s.loadRawMessages('c1')).toEqual(['alpha apples', 'beta bananas']);
       expect(await vectors.count()).toBe(4);
       expect(await vectorIds(s, 'beta bananas', { limit: 1 })).toEqual(['raw_messages:c1:1']);
+      expect(await vectorIds(s, 'gamma grapes', { limit: 1 })).toEqual(['memories:c1:m1']);
+    });
+
+    it("a vector store's plain Error reaches the caller as a StorageError naming the call", async () => {
+      const { s, vectors } = await openSemantic(ctx);
+      await s.storeMemory('c1', 'm1', { text: 'gamma grapes' });
+      vectors.plainErrors = true;
+      vectors.failUpserts = true;
+      const write = await s.storeMemory('c1', 'm2', { text: 'delta dates' }).catch((e: unknown) => e);
+      expect(write).toBeInstanceOf(StorageError);
+      expect((write as Error).message).toMatch(/vector store upsert failed: vector store down \(plain\)/);
+      expect((write as Error).cause).toBeInstanceOf(Error);
+      expect((write as Error).cause).not.toBeInstanceOf(StorageError);
+      // The write was undone, as for any failed upsert.
+      expect((await s.loadMemories('c1')).map((m) => m.memory_id)).toEqual(['m1']);
+      vectors.failUpserts = false;
+      vectors.failQueries = true;
+      const search = await s.search({ text: 'gamma', mode: 'vector' }).catch((e: unknown) => e);
+      expect(search).toBeInstanceOf(StorageError);
+      expect((search as Error).message).toMatch(/vector store query failed: vector store down \(plain\)/);
+      vectors.failQueries = false;
       expect(await vectorIds(s, 'gamma grapes', { limit: 1 })).toEqual(['memories:c1:m1']);
     });
 

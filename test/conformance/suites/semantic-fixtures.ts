@@ -7,6 +7,8 @@ import {
   type Embedder,
   MemoryVectorStore,
   type VectorItem,
+  type VectorMatch,
+  type VectorQuery,
 } from '../../../src/semantic/index.js';
 import type { SuiteContext } from '../context.js';
 import { hitId } from './hit-ids.js';
@@ -41,13 +43,25 @@ export class SwitchableEmbedder implements Embedder {
 export class SwitchableVectorStore extends MemoryVectorStore {
   failUpserts = false;
   failDeletes = false;
+  failQueries = false;
+  /** Failures as a user's store may throw them: plain `Error`s. */
+  plainErrors = false;
+  private failure(): Error {
+    return this.plainErrors
+      ? new Error('vector store down (plain)')
+      : new StorageError('vector store down (test)');
+  }
   override upsert(items: readonly VectorItem[]): Promise<void> {
-    if (this.failUpserts) return Promise.reject(new StorageError('vector store down (test)'));
+    if (this.failUpserts) return Promise.reject(this.failure());
     return super.upsert(items);
   }
   override delete(ids: readonly string[]): Promise<number> {
-    if (this.failDeletes) return Promise.reject(new StorageError('vector store down (test)'));
+    if (this.failDeletes) return Promise.reject(this.failure());
     return super.delete(ids);
+  }
+  override query(query: VectorQuery): Promise<VectorMatch[]> {
+    if (this.failQueries) return Promise.reject(this.failure());
+    return super.query(query);
   }
 }
 
