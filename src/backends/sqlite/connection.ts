@@ -219,11 +219,13 @@ export class SqliteConnection {
   /**
    * Runs `fn` in one write transaction, alone on the connection. `BEGIN IMMEDIATE` takes
    * the write lock up front: in WAL mode a deferred transaction that reads and then writes
-   * can fail with SQLITE_BUSY without waiting for the busy timeout.
+   * can fail with SQLITE_BUSY without waiting for the busy timeout. `read` runs a read
+   * transaction instead (`BEGIN`, no write lock): its reads see one state (in WAL mode, the
+   * snapshot of its first read), whatever other connections commit meanwhile.
    */
-  async transaction<T>(what: string, fn: (q: Transaction) => Promise<T>): Promise<T> {
+  async transaction<T>(what: string, fn: (q: Transaction) => Promise<T>, read = false): Promise<T> {
     return this.exclusive(what, async (q) => {
-      await q.exec('BEGIN IMMEDIATE');
+      await q.exec(read ? 'BEGIN' : 'BEGIN IMMEDIATE');
       try {
         const result = await fn(q);
         await q.exec('COMMIT');

@@ -5,7 +5,7 @@
  * adds the index's lifecycle: creating, checking and reconciling it on open, rebuilding, dropping.
  */
 import { CorruptDataError, type JsonValue, type SearchKind, type TextExtractor } from '../../core/index.js';
-import type { SqliteConnection, Transaction } from './connection.js';
+import type { Transaction } from './connection.js';
 import { toCandidate } from './search-rows.js';
 import {
   type BaseRow,
@@ -172,12 +172,10 @@ export class SqliteSearchEntries {
     return lagging === null ? null : { kinds: lagging, pending: row?.pending === 1 };
   }
 
-  /** Catches up the given kinds and moves every waiting entry into FTS5, in one transaction. */
-  async catchUpKinds(connection: SqliteConnection, kinds: readonly SearchKind[]): Promise<void> {
-    await connection.transaction('catch up search index', async (q) => {
-      for (const kind of kinds) await this.catchUp(q, kind);
-      for (const sql of FLUSH_PENDING) await q.run(sql);
-    });
+  /** Catches up the given kinds and moves every waiting entry into FTS5 (in the caller's write transaction). */
+  async catchUpKinds(q: Transaction, kinds: readonly SearchKind[]): Promise<void> {
+    for (const kind of kinds) await this.catchUp(q, kind);
+    for (const sql of FLUSH_PENDING) await q.run(sql);
   }
 
   /** Drops entries by doc id. */

@@ -33,6 +33,12 @@ const RECONCILE_BATCH = 2000;
 /** The FTS5 index of one SQLite store: its lifecycle here, its upkeep per write in {@link SqliteSearchEntries}. */
 export class SqliteSearchIndex extends SqliteSearchEntries {
   /**
+   * Test seam (the package does not export this class): awaited after each transaction of a
+   * rebuild or reconcile commits, so tests can search between them.
+   */
+  afterStep: ((step: 'cleared' | 'reconciled') => Promise<void>) | undefined;
+
+  /**
    * Creates the index tables if missing and reconciles them with the base tables when they are
    * not in step (writable opens). An index built under another text rule is emptied first, so it
    * is rebuilt.
@@ -108,6 +114,7 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
           stale.map((r) => r.doc),
         );
       });
+      await this.afterStep?.('reconciled');
       const { base } = KIND_TABLES[kind];
       let after = 0;
       for (;;) {
@@ -120,14 +127,21 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
           after = rows.at(-1)?.base ?? after;
           return rows.length < RECONCILE_BATCH;
         });
+        await this.afterStep?.('reconciled');
         if (done) break;
       }
     }
   }
 
-  /** Drops the whole index and builds it again; returns the number of entries. */
+  /**
+   * Drops the whole index and builds it again; returns the number of entries. It commits in
+   * steps (the emptying, then {@link reconcile}'s batches), and searches run between them: each
+   * kind not yet refilled is behind its mark there, so they catch it up or, read-only, scan
+   * (each reads one state, see `searchWithIndex`).
+   */
   async rebuild(connection: SqliteConnection): Promise<number> {
     await connection.transaction('clear search index', clearEntries);
+    await this.afterStep?.('cleared');
     await this.reconcile(connection);
     await this.flush(connection);
     return connection.exclusive('count search index', (q) => this.entries(q));

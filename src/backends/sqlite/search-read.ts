@@ -8,14 +8,7 @@ import type { SqliteSearchIndex } from './search-index.js';
 import { buildMatchQuery, byRank, type RankedDoc } from './search-query.js';
 import { toCandidate } from './search-rows.js';
 import { waitingMatches } from './search-waiting.js';
-import {
-  type BaseRow,
-  FLUSH_PENDING,
-  JSON_LIST,
-  KIND_CODES,
-  KIND_TABLES,
-  selectBaseRows,
-} from './search-sql.js';
+import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from './search-sql.js';
 
 /**
  * Runs a query on the index: the best `query.limit` candidates (most distinct terms, then
@@ -83,6 +76,12 @@ async function loadCandidates(
   return out;
 }
 
+/** A query's candidates and the stale entries it met. */
+interface Found {
+  candidates: SearchCandidate[];
+  stale: number[];
+}
+
 /**
  * A search through the index: catches it up first when rows were added behind its back (a
  * read-only store, which cannot, and a database without an index or with one built under
@@ -91,6 +90,12 @@ async function loadCandidates(
  * in a transaction rolled back after it: scores are FTS5's own over every entry, and the query
  * costs no commit. A read-only store cannot: it matches and ranks them beside FTS5's
  * (search-waiting.ts).
+ *
+ * The check and the query run in one transaction, so they read one state: a `reindex()`
+ * emptying the index after the check made hits vanish, and a writer moving waiting entries
+ * into FTS5 between the read of those entries and FTS5's match made them come twice. A
+ * rebuild's later steps leave each kind not yet refilled behind its mark, so a search then
+ * catches it up (or, read-only, scans).
  */
 export async function searchWithIndex(
   connection: SqliteConnection,
@@ -99,29 +104,58 @@ export async function searchWithIndex(
   readOnly: boolean,
   fallback: () => Promise<SearchCandidate[]>,
 ): Promise<SearchCandidate[]> {
-  // No index, or one built under another text rule (another version's entries): scan.
-  const lag = await connection.exclusive('search', async (q) =>
-    (await index.exists(q)) ? index.behind(q, query.kinds) : null,
-  );
-  if (lag === null || (readOnly && lag.kinds.length > 0)) return fallback();
-  // Catching up commits, and moves the waiting entries in with it.
-  if (lag.kinds.length > 0) await index.catchUpKinds(connection, lag.kinds);
-  let result: { candidates: SearchCandidate[]; stale: number[] };
-  if (!lag.pending || lag.kinds.length > 0) {
-    result = await connection.exclusive('search', (q) => queryIndex(q, query));
-  } else if (readOnly) {
-    result = await connection.exclusive('search', async (q) =>
-      queryIndex(q, query, await waitingMatches(q, query)),
-    );
-  } else {
-    result = await connection.scratch('search', async (q) => {
-      for (const sql of FLUSH_PENDING) await q.run(sql);
-      return queryIndex(q, query);
-    });
-  }
-  const { candidates, stale } = result;
+  // A read transaction first: most searches need nothing else, and take no write lock.
+  const pass = await connection.transaction('search', (q) => readPass(q, index, query, readOnly), true);
+  let found: Found | 'scan';
+  if (pass === 'catch up') {
+    // Committed: the rows caught up (and the waiting entries moved) stay indexed.
+    found = await connection.transaction('search', (q) => writePass(q, index, query));
+  } else if (pass === 'move waiting') {
+    // Rolled back: no commit (no fsync) for the waiting entries' sake.
+    found = await connection.scratch('search', (q) => writePass(q, index, query));
+  } else found = pass;
+  if (found === 'scan') return fallback();
+  const { candidates, stale } = found;
   if (stale.length > 0 && !readOnly) {
     await connection.transaction('drop stale search entries', (q) => index.dropDocs(q, stale));
   }
   return candidates;
+}
+
+/** How far the index is behind for the query's kinds, `null` when it is missing or not to be used. */
+async function lagOf(q: Transaction, index: SqliteSearchIndex, query: NormalizedSearchQuery) {
+  // No index, or one built under another text rule (another version's entries): scan.
+  return (await index.exists(q)) ? index.behind(q, query.kinds) : null;
+}
+
+/** The search in a read transaction, or what it needs instead. */
+async function readPass(
+  q: Transaction,
+  index: SqliteSearchIndex,
+  query: NormalizedSearchQuery,
+  readOnly: boolean,
+): Promise<Found | 'scan' | 'catch up' | 'move waiting'> {
+  const lag = await lagOf(q, index, query);
+  if (lag === null || (readOnly && lag.kinds.length > 0)) return 'scan';
+  if (lag.kinds.length > 0) return 'catch up';
+  if (!lag.pending) return queryIndex(q, query);
+  if (!readOnly) return 'move waiting';
+  return queryIndex(q, query, await waitingMatches(q, query));
+}
+
+/**
+ * The search in a write transaction: catches up the lagging kinds, moves the waiting entries
+ * into FTS5, queries. It checks the index again: another writer may have emptied it, added
+ * rows or moved the entries since the read pass (rows it then catches up in a rolled-back
+ * pass are caught up for good by the next search or write).
+ */
+async function writePass(
+  q: Transaction,
+  index: SqliteSearchIndex,
+  query: NormalizedSearchQuery,
+): Promise<Found | 'scan'> {
+  const lag = await lagOf(q, index, query);
+  if (lag === null) return 'scan';
+  await index.catchUpKinds(q, lag.kinds);
+  return queryIndex(q, query);
 }
