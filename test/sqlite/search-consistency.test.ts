@@ -10,7 +10,7 @@ import type { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import type { SqliteSearchIndex } from '../../src/backends/sqlite/search-index.js';
 import { PENDING_LIMIT } from '../../src/backends/sqlite/search-sql.js';
 import type { SearchHit, SearchKind } from '../../src/core/index.js';
-import { useSqliteStores, useTempDir } from './helpers.js';
+import { useSqliteStores, useTempDir, withRawDb } from './helpers.js';
 
 /** The store's connection and index (protected members, reached for the seams). */
 function internals(s: SQLiteStorage): { db: SqliteConnection; fts: SqliteSearchIndex } {
@@ -144,6 +144,36 @@ describe('SQLite search: one consistent state per search', () => {
     expect(await writer.reindex()).toBe(23);
     expect(seen.length).toBeGreaterThan(3);
     for (const found of seen) expect(found).toEqual(all);
+  });
+
+  it('a stale entry a search met is not dropped once a write has indexed its row again', async () => {
+    const dbPath = `${dir()}/stale.db`;
+    const s = await open(dbPath);
+    await s.storeConversation('c1', { t: 'stable one' });
+    await s.storeConversation('c2', { t: 'other' });
+    // Another program replaces c1's row: its entry is stale (its stamp is the old updated_at).
+    await withRawDb(dbPath, (db) =>
+      db.run(`UPDATE conversations SET data = '{"t":"stable changed"}', updated_at = '2030-01-01T00:00:00'
+        WHERE conversation_id = 'c1'`),
+    );
+    const { db } = internals(s);
+    const transaction = db.transaction.bind(db);
+    let rewritten = false;
+    // Before the search drops the stale entry, a write indexes c1 again under the same doc.
+    db.transaction = async <T>(
+      what: string,
+      fn: (q: Transaction) => Promise<T>,
+      read?: boolean,
+    ): Promise<T> => {
+      if (what === 'drop stale search entries' && !rewritten) {
+        rewritten = true;
+        await s.storeConversation('c1', { t: 'stable again' });
+      }
+      return transaction(what, fn, read);
+    };
+    expect(await ids(s, ['conversations'])).toEqual([]);
+    expect(rewritten).toBe(true);
+    expect(await ids(s, ['conversations'])).toEqual(['conversations:c1']);
   });
 
   it('a read-only search does not return a waiting entry twice when the writer moves it into FTS5 between its reads', async () => {

@@ -4,7 +4,13 @@
  * high-water mark, and the entries made from base rows. `SqliteSearchIndex` (search-index.ts)
  * adds the index's lifecycle: creating, checking and reconciling it on open, rebuilding, dropping.
  */
-import { CorruptDataError, type JsonValue, type SearchKind, type TextExtractor } from '../../core/index.js';
+import {
+  CorruptDataError,
+  type JsonValue,
+  SEARCH_KINDS,
+  type SearchKind,
+  type TextExtractor,
+} from '../../core/index.js';
 import type { Transaction } from './connection.js';
 import { toCandidate } from './search-rows.js';
 import {
@@ -182,6 +188,25 @@ export class SqliteSearchEntries {
   async dropDocs(q: Transaction, docs: readonly number[]): Promise<void> {
     if (docs.length === 0) return;
     await q.run(`DELETE FROM search_entry WHERE doc IN ${JSON_LIST}`, [JSON.stringify(docs)]);
+  }
+
+  /**
+   * Drops those of `docs` (entries a query found stale) that are still stale: the query may
+   * have read an earlier state, and since then a write may have indexed the row again under
+   * the same doc (a conversation's new stamp, a rebuild), which must stay.
+   */
+  async dropStale(q: Transaction, docs: readonly number[]): Promise<void> {
+    if (docs.length === 0) return;
+    for (const kind of SEARCH_KINDS) {
+      const code = KIND_CODES[kind];
+      const mine = docs.filter((doc) => (doc & 7) === code);
+      if (mine.length === 0) continue;
+      await q.run(
+        `DELETE FROM search_entry WHERE doc IN (SELECT d.doc FROM search_docs d
+          WHERE d.doc IN ${JSON_LIST} AND ${staleEntry(kind)})`,
+        [JSON.stringify(mine)],
+      );
+    }
   }
 
   /** Adds an entry per row. */

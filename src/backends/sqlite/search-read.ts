@@ -117,7 +117,7 @@ export async function searchWithIndex(
   if (found === 'scan') return fallback();
   const { candidates, stale } = found;
   if (stale.length > 0 && !readOnly) {
-    await connection.transaction('drop stale search entries', (q) => index.dropDocs(q, stale));
+    await connection.transaction('drop stale search entries', (q) => index.dropStale(q, stale));
   }
   return candidates;
 }
