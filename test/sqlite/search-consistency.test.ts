@@ -1,9 +1,10 @@
 /**
  * A SQLite search answers from one state of the index, whatever another instance or the same
  * one commits between its statements: a `reindex()` that has emptied the index and not yet
- * refilled it, or a writer moving waiting entries into FTS5. Each test commits that change at
- * the exact point between two of the search's reads (through the rebuild's test seam and a
- * wrapper around the searching connection), so none depends on timing.
+ * refilled it, or a writer moving waiting entries into FTS5; and a stale entry it met is
+ * dropped only if still stale then. Each test commits that change at the exact point between
+ * two of the search's steps (through the rebuild's test seam and a wrapper around the searching
+ * connection), so none depends on timing.
  */
 import type { SqliteConnection, Transaction } from '../../src/backends/sqlite/connection.js';
 import type { SQLiteStorage } from '../../src/backends/sqlite/index.js';
