@@ -23,7 +23,7 @@
  * for `#`) and a fragment is refused; a `file:PATH` or `sqlite:PATH` is taken as written. An
  * env file (`--from-env FILE`) gives a spec too (`env-file-spec.ts`).
  */
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.js';
@@ -167,14 +167,31 @@ export function describeBackend(
   return spec(`${type}:`, `${type}:${JSON.stringify(Object.fromEntries(shown))}`);
 }
 
+/** Device and inode of the existing file or folder at `path`, or `undefined` (none, or unknown). */
+function deviceInode(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    const stat = statSync(path, { bigint: true });
+    // An inode of 0 is a file system that reports none: it tells nothing.
+    return stat.ino === 0n ? undefined : `${stat.dev}:${stat.ino}`;
+  } catch {
+    return undefined; // missing or unreadable: the resolved path alone decides
+  }
+}
+
 /**
  * Whether two specs name the same store (the migration refuses to copy a store onto itself):
  * equal identities in canonical form (`sameStoreId`), so a Redis or PostgreSQL store on one
  * port, database and prefix or schema is one store whether its host is spelled `localhost`,
- * `127.0.0.1` or `[::1]`. The resume marker compares identities the same way.
+ * `127.0.0.1`, `[::1]` or `0.0.0.0`. The resume marker compares identities the same way. Two
+ * paths that exist are also one store when they are one file (device and inode): a hard link
+ * to a SQLite file, or a folder bind-mounted elsewhere, resolves to another path (until
+ * 2026-12-04 such a migration wrote its marker into the source through the other name).
  */
 export function sameStore(a: BackendSpec, b: BackendSpec): boolean {
-  return sameStoreId(a.identity, b.identity);
+  if (sameStoreId(a.identity, b.identity)) return true;
+  const inode = deviceInode(a.localPath);
+  return inode !== undefined && inode === deviceInode(b.localPath);
 }
 
 /**

@@ -10,15 +10,29 @@
 /** `<type>://<host>:<port><rest>`; the host up to the first `:port/` (it may hold `:` or `/`). */
 const NETWORK_IDENTITY = /^(redis|postgres):\/\/(\[[^\]]*\]|[\s\S]*?):(\d+)(\/[\s\S]*)$/;
 
-/** The loopback address's names as a WHATWG URL writes them. */
-const LOOPBACK = new Set(['localhost', 'localhost.', '127.0.0.1', '[::1]', '[::ffff:7f00:1]']);
+/**
+ * The names of the local host as a WHATWG URL writes them: the loopback address's, and the
+ * unspecified addresses `0.0.0.0` and `::`, which a client connecting to them reaches the local
+ * host by (Linux, macOS): `redis://0.0.0.0` is the server `redis://127.0.0.1` is.
+ */
+const LOOPBACK = new Set([
+  'localhost',
+  'localhost.',
+  '127.0.0.1',
+  '[::1]',
+  '[::ffff:7f00:1]',
+  '0.0.0.0',
+  '[::]',
+  '[::ffff:0:0]',
+]);
 
 /**
  * A host name as identities compare it: lower case, an IPv6 address bracketed, an IPv4 address
  * in the form a resolver reads it as (`127.1`, `0x7f.0.0.1` are `127.0.0.1`), and every name of
- * the loopback address (`localhost`, `127.0.0.1`, `::1`, `::ffff:127.0.0.1`) `localhost`. Only
- * those: other names are not looked up (no DNS), and other 127.x.y.z addresses stay apart (a
- * server bound to 127.0.0.1 does not answer on them). A socket folder (pg's `host=/run/...`)
+ * the loopback address (`localhost`, `127.0.0.1`, `::1`, `::ffff:127.0.0.1`) and of the
+ * unspecified one (`0.0.0.0`, `::`; until 2026-12-04 another host) `localhost`. Only those:
+ * other names are not looked up (no DNS), and other 127.x.y.z addresses stay apart (a server
+ * bound to 127.0.0.1 does not answer on them). A socket folder (pg's `host=/run/...`)
  * is a path and keeps its case: `/tmp/A` and `/tmp/a` are two folders, two servers. (Identities
  * before 2026-12-03 lower-cased it too; such a marker of a folder with capitals cannot be told
  * from one of the lower-case folder, so it is foreign now: refused, or finished with `merge`.)
