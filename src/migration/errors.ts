@@ -10,7 +10,9 @@ export type RefusalReason =
   | 'migration-running'
   | 'invalid-option'
   /** The target's `maxReasoningChainsPerAgent` is below an agent's chain count in the source. */
-  | 'chain-limit';
+  | 'chain-limit'
+  /** The source holds files that do not parse (its stats' `corrupt_files`), whose records a copy would lose. */
+  | 'corrupt-source';
 
 /** A migration that refused to start; nothing was written to the target. */
 export class MigrationRefusedError extends StorageError {

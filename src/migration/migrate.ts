@@ -6,8 +6,9 @@
  *
  * Refusals (a {@link MigrationRefusedError}, before anything is written): the same store on
  * both sides, a non-empty target without `merge` unless it holds this migration's own
- * unfinished run (see `marker.ts`), and a target whose `maxReasoningChainsPerAgent` is below
- * an agent's chain count in the source (see `chain-limit.ts`). A run that stops halfway (abort, crash, failed write)
+ * unfinished run (see `marker.ts`), a target whose `maxReasoningChainsPerAgent` is below
+ * an agent's chain count in the source (see `chain-limit.ts`), and a source whose stats list
+ * files that do not parse (see `corrupt-source.ts`). A run that stops halfway (abort, crash, failed write)
  * resumes when started again: every write is idempotent (see `copy.ts`), and a resumed run that
  * is not a merge deletes what the source no longer holds (see `converge.ts`).
  */
@@ -19,6 +20,7 @@ import { copyConversationGroup } from './copy-batches.js';
 import { AGENTS, CACHE_KEYS, CONVERSATION_IDS, removeTargetOnly, STATE_KEYS } from './converge.js';
 import { CACHE_GROUP_SIZE, copyCacheEntries } from './copy-cache.js';
 import { refuseChainLimit } from './chain-limit.js';
+import { refuseCorruptSource } from './corrupt-source.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
 import { sameStoreId } from './identity.js';
 import { clearMarker, keepMarkerAlive, MIGRATION_MARKER_KEY, userStateKeys } from './marker.js';
@@ -150,6 +152,7 @@ async function runMigration(
   // a refusal below still leaves the target without any.
   await openBoth(source, dryRun ? null : target);
   let plan: TargetPlan = { resumed: false, merge: options.merge ?? false };
+  await refuseCorruptSource(source);
   await refuseChainLimit(source, target, concurrency, options.signal);
   if (!dryRun) plan = await planTarget(target, options.sourceId, source.storageType, plan.merge);
   if (plan.marker !== undefined) heartbeat.stop = keepMarkerAlive(target, plan.marker);

@@ -1,0 +1,67 @@
+/**
+ * A file-store source with cache or state files that do not parse: their keys are inside them,
+ * so the listings skip them. The migration refuses before writing anything, naming the files,
+ * where it copied the rest and verified "no differences" (the records were lost silently).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileStorage } from '../../src/backends/file/index.js';
+import { migrateStorage, MigrationRefusedError } from '../../src/migration/index.js';
+import { InMemoryStorage } from '../support/memory-storage.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'connectome-migrate-corrupt-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** A file store with a conversation, a cache entry and a state key; `corrupt` spoils the named files. */
+async function sourceWith(name: string, corrupt: string[]): Promise<FileStorage> {
+  const baseDir = join(dir, name);
+  const writer = new FileStorage({ baseDir });
+  await writer.initialize();
+  await writer.storeConversation('c1', { title: 'kept' });
+  await writer.storeCacheEntry('forever', { v: 1 });
+  await writer.storeSystemState('settings', { mode: 'a' });
+  await writer.shutdown();
+  for (const file of corrupt) await writeFile(join(baseDir, file), '{"truncated": ');
+  return new FileStorage({ baseDir, readOnly: true });
+}
+
+it('refuses a source whose cache or state files do not parse, naming them, before writing', async () => {
+  const source = await sourceWith('both', ['cache/forever.json', 'system/settings.json']);
+  const target = new InMemoryStorage();
+  try {
+    const run = migrateStorage(source, target);
+    await expect(run).rejects.toBeInstanceOf(MigrationRefusedError);
+    await expect(run).rejects.toMatchObject({
+      reason: 'corrupt-source',
+      message: expect.stringContaining('cache/forever.json, system/settings.json'),
+    });
+    // Nothing was written: no conversation, no resume marker.
+    expect(await target.listAllConversationIds()).toEqual([]);
+    expect(await target.listSystemStateKeys()).toEqual([]);
+    // A dry run says so too.
+    await expect(migrateStorage(source, new InMemoryStorage(), { dryRun: true })).rejects.toMatchObject({
+      reason: 'corrupt-source',
+    });
+  } finally {
+    await source.shutdown();
+    await target.shutdown();
+  }
+});
+
+it('copies the cache and state of a source without such files', async () => {
+  const source = await sourceWith('moved', []);
+  const target = new InMemoryStorage();
+  try {
+    const summary = await migrateStorage(source, target);
+    expect(summary.ok).toBe(true);
+    expect(await target.loadCacheEntry('forever')).toEqual({ v: 1 });
+    expect(await target.loadSystemState('settings')).toEqual({ mode: 'a' });
+  } finally {
+    await source.shutdown();
+    await target.shutdown();
+  }
+});
