@@ -5,7 +5,12 @@
  */
 import { ReadOnlyError } from '../core/errors.js';
 import type { StorageInterface } from '../core/storage-interface.js';
-import { MIGRATION_MARKER_KEY, MigrationAbortedError, MigrationRefusedError } from '../migration/index.js';
+import {
+  CorruptSourceError,
+  MIGRATION_MARKER_KEY,
+  MigrationAbortedError,
+  MigrationRefusedError,
+} from '../migration/index.js';
 import { asCliError, CliError, errorText, EXIT } from './open.js';
 
 /**
@@ -49,6 +54,7 @@ export async function readMarkerWithin(target: StorageInterface, waitMs: number)
  */
 export function migrationError(error: unknown, dryRun: boolean, marker: MarkerRead): CliError {
   if (error instanceof MigrationRefusedError) return asCliError(error, EXIT.usage);
+  if (error instanceof CorruptSourceError) return corruptSourceError(error, dryRun, marker);
   // A target open read-only (a registered backend may be, whatever its spec says) refuses every
   // write, its first one (the resume marker) included: nothing was written, as in the check above.
   if (error instanceof ReadOnlyError) {
@@ -79,6 +85,32 @@ export function migrationError(error: unknown, dryRun: boolean, marker: MarkerRe
   }
   return new CliError(
     `Migration failed: ${errorText(error)}. The target holds a partial copy; run the same command again to resume`,
+    EXIT.error,
+  );
+}
+
+/**
+ * A source record that does not parse: the exit code says, as for any failure, whether
+ * anything was written, but running again fails at the same record, so the message says to
+ * repair it (or move it out of the source) first, where another failure's says to run again.
+ */
+function corruptSourceError(error: CorruptSourceError, dryRun: boolean, marker: MarkerRead): CliError {
+  const fix = 'Running it again fails there too until that data is repaired or moved out of the source';
+  if (dryRun)
+    return new CliError(`Dry run failed: ${errorText(error)}. Nothing was written. ${fix}`, EXIT.usage);
+  // `unread`: the target was never opened, so nothing was written.
+  if (marker === 'absent' || marker === 'unread') {
+    return new CliError(
+      `Migration failed before writing anything: ${errorText(error)}. Nothing was written to the target. ${fix}`,
+      EXIT.usage,
+    );
+  }
+  const held =
+    marker === 'present'
+      ? 'The target holds a partial copy'
+      : 'The target did not answer whether anything was written to it; it may hold a partial copy';
+  return new CliError(
+    `Migration failed: ${errorText(error)}. ${held}. ${fix}; then run the same command again to resume`,
     EXIT.error,
   );
 }

@@ -1,5 +1,5 @@
 /** Errors of the migration engine. */
-import { StorageError } from '../core/errors.js';
+import { CorruptDataError, StorageError } from '../core/errors.js';
 
 /** Why a migration refused to start (nothing was written). */
 export type RefusalReason =
@@ -37,4 +37,19 @@ export class MigrationAbortedError extends StorageError {
 /** Throws {@link MigrationAbortedError} when `signal` has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new MigrationAbortedError(signal.reason);
+}
+
+/**
+ * A read of the migration's source found data that does not parse (its `location`, as the
+ * source's {@link CorruptDataError} named it). Unlike a failed write or an unreachable store,
+ * running the same migration again fails at the same record until it is repaired or moved out
+ * of the source. Still a `CorruptDataError`, with the source's as its `cause`.
+ */
+export class CorruptSourceError extends CorruptDataError {
+  constructor(error: CorruptDataError) {
+    const prefix = `Corrupt data at ${error.location}: `;
+    const reason = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+    super(error.location, reason, error);
+    this.message = `Corrupt data in the source at ${error.location}: ${reason}`;
+  }
 }

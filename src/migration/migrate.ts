@@ -21,6 +21,7 @@ import { AGENTS, CACHE_KEYS, CONVERSATION_IDS, removeTargetOnly, STATE_KEYS } fr
 import { CACHE_GROUP_SIZE, copyCacheEntries } from './copy-cache.js';
 import { refuseChainLimit } from './chain-limit.js';
 import { refuseCorruptSource } from './corrupt-source.js';
+import { markingSourceErrors } from './source-reads.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
 import { sameStoreId } from './identity.js';
 import { clearMarker, keepMarkerAlive, MIGRATION_MARKER_KEY, userStateKeys } from './marker.js';
@@ -118,9 +119,10 @@ function withOmitted(warnings: BoundedList<string>): string[] {
  * them open; the caller shuts them down. Rejects with {@link MigrationRefusedError} before
  * writing any record when refused (both stores are opened first, which creates an empty target
  * store where none existed), with `MigrationAbortedError` when `signal` fires, and with
- * the backend's error when a read or write fails; a later run resumes in both cases.
- * While it runs, its marker in the target carries a heartbeat: a second run into the same
- * target is refused (`migration-running`) instead of copying beside it.
+ * the backend's error when a read or write fails; a later run resumes in both cases, except
+ * after a `CorruptSourceError` (data of the source that does not parse), which every run meets
+ * until that data is repaired. While it runs, its marker in the target carries a heartbeat: a
+ * second run into the same target is refused (`migration-running`) instead of copying beside it.
  */
 export async function migrateStorage(
   source: StorageInterface,
@@ -144,6 +146,8 @@ async function runMigration(
 ): Promise<MigrationSummary> {
   const started = performance.now();
   const { concurrency, groupConcurrency, batchSize } = checkOptions(source, target, options);
+  // Every read below goes through it: corrupt data of the source is told from the target's.
+  source = markingSourceErrors(source);
   throwIfAborted(options.signal); // an already-aborted signal opens nothing
   const dryRun = options.dryRun ?? false;
   const maxNotes = options.maxDifferences ?? 50;

@@ -1,7 +1,9 @@
 /**
  * `migrate` from a source holding data that does not parse. A file store's cache or state file
  * that does not parse is skipped by its listings: the run refuses before writing (exit 2),
- * naming the files, where it copied the rest and exited 0 with no warning.
+ * naming the files, where it copied the rest and exited 0 with no warning. Other source data
+ * that does not parse fails the run, and the message says that running it again fails there
+ * too until the data is repaired, where it said only "run the same command again to resume".
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -40,5 +42,31 @@ describe('migrate from a source with files that do not parse', () => {
     expect(result.stderr).toMatch(/move them out of the store/);
     expect(result.stderr).toMatch(/Nothing was written/);
     expect(existsSync(join(target, 'conversations', 'c1'))).toBe(false);
+  });
+
+  it('says a corrupt source record stops every run until it is repaired (exit 3 after writing)', async () => {
+    const source = await sourceWith('record', []);
+    // A second conversation after it, so the run has written when it meets the corrupt one.
+    const writer = new FileStorage({ baseDir: source });
+    await writer.initialize();
+    await writer.storeConversation('c2', { title: 'second' });
+    await writer.shutdown();
+    await writeFile(join(source, 'conversations', 'c2', 'current.json'), '{"title": ');
+    const target = join(dir, 'record-out');
+    const args = ['migrate', '--from', `file:${source}`, '--to', `file:${target}`, '--batch-size', '0'];
+    for (let run = 0; run < 2; run += 1) {
+      const result = await cli(...args);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain(`Corrupt data in the source at ${join(source, 'conversations', 'c2')}`);
+      expect(result.stderr).toMatch(
+        /The target holds a partial copy\. Running it again fails there too until/,
+      );
+      expect(result.stderr).toMatch(/repaired or moved out of the source; then run the same command again/);
+    }
+    const dry = await cli(...args, '--dry-run');
+    expect(dry.code).toBe(2);
+    expect(dry.stderr).toMatch(
+      /Dry run failed: Corrupt data in the source .* Running it again fails there too/,
+    );
   });
 });

@@ -2,12 +2,15 @@
  * A file-store source with cache or state files that do not parse: their keys are inside them,
  * so the listings skip them. The migration refuses before writing anything, naming the files,
  * where it copied the rest and verified "no differences" (the records were lost silently).
+ * Data of the source that does not parse otherwise fails the run with a `CorruptSourceError`,
+ * told from the target's, since running again cannot get past it.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
-import { migrateStorage, MigrationRefusedError } from '../../src/migration/index.js';
+import { CorruptDataError } from '../../src/core/index.js';
+import { CorruptSourceError, migrateStorage, MigrationRefusedError } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 
 let dir: string;
@@ -62,6 +65,36 @@ it('copies the cache and state of a source without such files', async () => {
     expect(await target.loadSystemState('settings')).toEqual({ mode: 'a' });
   } finally {
     await source.shutdown();
+    await target.shutdown();
+  }
+});
+
+it("names a source record that does not parse as the source's, and a target's as it was", async () => {
+  // A conversation file is listed by its folder, so its load fails (stats do not count it).
+  const source = await sourceWith('conversation', ['conversations/c1/current.json']);
+  try {
+    const run = migrateStorage(source, new InMemoryStorage());
+    await expect(run).rejects.toBeInstanceOf(CorruptSourceError);
+    await expect(run).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(run).rejects.toMatchObject({
+      location: join(dir, 'conversation', 'conversations', 'c1', 'current.json'),
+      message: expect.stringMatching(/^Corrupt data in the source at .*current\.json: /),
+    });
+  } finally {
+    await source.shutdown();
+  }
+  const clean = await sourceWith('clean', []);
+  const target = new (class extends InMemoryStorage {
+    override loadConversationBatch(): Promise<never> {
+      return Promise.reject(new CorruptDataError('target row c1', 'bad'));
+    }
+  })();
+  try {
+    const run = migrateStorage(clean, target, { merge: true });
+    await expect(run).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(run).rejects.not.toBeInstanceOf(CorruptSourceError);
+  } finally {
+    await clean.shutdown();
     await target.shutdown();
   }
 });
