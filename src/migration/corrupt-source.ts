@@ -1,33 +1,43 @@
 /**
- * The refusal of a source holding files that do not parse. The file backend keeps a cache entry
- * or a system state's key inside its file, so its listings skip a file that does not parse (its
- * key cannot be known), and a copy that follows the listings leaves that record behind; the
- * verification, reading the same listings, finds nothing missing. Its stats name such files
- * (`corrupt_files`), so a run reads them first and refuses instead of losing them silently.
- * (A backend whose records are rows lists every key it holds: reading an unreadable one fails
- * the copy with a `CorruptDataError` naming it.)
+ * The refusal of a source holding records its listings leave out. The file backend keeps a
+ * cache entry's or a system state's key inside its file, so its listings skip a file that does
+ * not parse (its key cannot be known), and a copy that follows the listings leaves that record
+ * behind; the verification, reading the same listings, finds nothing missing. Such a store
+ * names those files (`listUnlistedFiles()`, a file store's), so a run asks first and refuses
+ * instead of losing them silently. (A backend whose records are rows lists every key it holds:
+ * reading an unreadable one fails the copy with a `CorruptDataError` naming it.)
  */
 import type { StorageInterface } from '../core/storage-interface.js';
 import { MigrationRefusedError } from './errors.js';
 
-/** Files named in the refusal; the rest are counted (stats lists them all). */
+/** Files named in the refusal; the rest are counted. */
 const SHOWN_FILES = 10;
+
+/** A store that can name the files whose records its listings leave out (a `FileStorage`). */
+interface ListsUnlistedFiles {
+  listUnlistedFiles(): Promise<string[]>;
+}
+
+function listsUnlistedFiles(store: StorageInterface): store is StorageInterface & ListsUnlistedFiles {
+  return typeof (store as Partial<ListsUnlistedFiles>).listUnlistedFiles === 'function';
+}
 
 /**
  * Rejects with {@link MigrationRefusedError} (reason `corrupt-source`, naming the files) when
- * the source's stats list files that do not parse (`corrupt_files`); a backend that reports
- * none passes. Reads the source's stats; writes nothing.
+ * the source holds records its listings leave out (a file store's cache or state files that do
+ * not parse); a store that cannot have such records passes. Reads only those files (once read,
+ * the copy's own listing of the same keys costs a `stat` each); writes nothing.
  */
 export async function refuseCorruptSource(source: StorageInterface): Promise<void> {
-  const listed = (await source.getStorageStats()).corrupt_files;
-  if (!Array.isArray(listed) || listed.length === 0) return;
-  const files = listed.map(String);
+  if (!listsUnlistedFiles(source)) return;
+  const files = await source.listUnlistedFiles();
+  if (files.length === 0) return;
   const more = files.length > SHOWN_FILES ? `, and ${files.length - SHOWN_FILES} more` : '';
   throw new MigrationRefusedError(
     'corrupt-source',
-    `The source holds ${files.length} file(s) that do not parse (its stats' corrupt_files, relative to its ` +
-      `folder): ${files.slice(0, SHOWN_FILES).join(', ')}${more}. A migration would leave their records ` +
-      'behind (a cache or state file holds its own key, so the listings skip it) or fail at them. Repair ' +
-      'those files, or move them out of the store (keep a copy), then run again. Nothing was written',
+    `The source holds ${files.length} file(s) that do not parse (relative to its folder): ` +
+      `${files.slice(0, SHOWN_FILES).join(', ')}${more}. A migration would leave their records behind (a ` +
+      'cache or state file holds its own key, so the listings skip it). Repair those files, or move them ' +
+      'out of the store (keep a copy), then run again. Nothing was written',
   );
 }

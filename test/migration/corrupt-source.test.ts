@@ -42,6 +42,9 @@ it('refuses a source whose cache or state files do not parse, naming them, befor
       reason: 'corrupt-source',
       message: expect.stringContaining('cache/forever.json, system/settings.json'),
     });
+    // The store names them itself, as its listings leave their records out.
+    expect(await source.listUnlistedFiles()).toEqual(['cache/forever.json', 'system/settings.json']);
+    expect(await source.listCacheKeys()).toEqual([]);
     // Nothing was written: no conversation, no resume marker.
     expect(await target.listAllConversationIds()).toEqual([]);
     expect(await target.listSystemStateKeys()).toEqual([]);

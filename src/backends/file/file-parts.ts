@@ -4,6 +4,7 @@
  * and the cache operations that are more than a call into one part (a conversation's files:
  * `conversation-files.ts`).
  */
+import path from 'node:path';
 import { isCacheExpired } from '../../core/index.js';
 import { throwIfAborted } from '../../core/abort.js';
 import { ensureDirsDurable, ensureDirUnder, ioError } from './atomic-json.js';
@@ -174,6 +175,15 @@ export async function liveCacheKeys(cache: KeyedFiles<CacheFileEntry>, nowMs: nu
   return entries
     .filter(({ entry }) => !isCacheExpired(entry.record.expiresAt, nowMs))
     .map(({ entry }) => entry.key);
+}
+
+/**
+ * Cache and system-state files that do not parse, relative to the store's folder, sorted: their
+ * keys are inside them, so the key listings leave their records out.
+ */
+export async function unlistedKeyedFiles(parts: FileParts): Promise<string[]> {
+  const corrupt = [...(await parts.cache.list()).corrupt, ...(await parts.state.list()).corrupt];
+  return corrupt.map((file) => path.relative(parts.layout.baseDir, file)).sort();
 }
 
 /** Deletes the cache entries expired at `nowMs`, stopping between two removals when `signal` fires. */

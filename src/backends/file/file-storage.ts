@@ -25,6 +25,7 @@ import {
   closeFileStore,
   type FileParts,
   liveCacheKeys,
+  unlistedKeyedFiles,
   openFileStore,
   purgeExpiredCache,
   storeViewOf,
@@ -259,6 +260,16 @@ export class FileStorage extends StorageInterface {
 
   protected async listStateKeys(): Promise<string[]> {
     return (await this.parts.state.list()).entries.map(({ entry }) => entry.key);
+  }
+
+  /**
+   * Cache and system-state files that do not parse, relative to the store's folder (sorted): a
+   * key is kept inside its file, so `listCacheKeys()` and `listSystemStateKeys()` cannot name
+   * their records, and a copy that follows the listings would leave them behind (the migration
+   * asks first). `getStorageStats()` lists them too, among `corrupt_files`.
+   */
+  listUnlistedFiles(): Promise<string[]> {
+    return this.run('listUnlistedFiles', () => unlistedKeyedFiles(this.parts));
   }
 
   // ----- health and stats ------------------------------------------------------------------
