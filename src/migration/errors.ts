@@ -11,7 +11,7 @@ export type RefusalReason =
   | 'invalid-option'
   /** The target's `maxReasoningChainsPerAgent` is below an agent's chain count in the source. */
   | 'chain-limit'
-  /** The source holds files that do not parse (its stats' `corrupt_files`), whose records a copy would lose. */
+  /** The source holds files that do not parse whose records its listings leave out (`listUnlistedFiles()`), which a copy would lose. */
   | 'corrupt-source';
 
 /** A migration that refused to start; nothing was written to the target. */

@@ -7,8 +7,8 @@
  * Refusals (a {@link MigrationRefusedError}, before anything is written): the same store on
  * both sides, a non-empty target without `merge` unless it holds this migration's own
  * unfinished run (see `marker.ts`), a target whose `maxReasoningChainsPerAgent` is below
- * an agent's chain count in the source (see `chain-limit.ts`), and a source whose stats list
- * files that do not parse (see `corrupt-source.ts`). A run that stops halfway (abort, crash, failed write)
+ * an agent's chain count in the source (see `chain-limit.ts`), and a source holding files that
+ * do not parse whose records its listings leave out (see `corrupt-source.ts`). A run that stops halfway (abort, crash, failed write)
  * resumes when started again: every write is idempotent (see `copy.ts`), and a resumed run that
  * is not a merge deletes what the source no longer holds (see `converge.ts`).
  */
