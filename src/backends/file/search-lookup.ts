@@ -7,6 +7,7 @@ import {
   bm25Idf,
   bm25Score,
   compareRefs,
+  hitScore,
   type JsonValue,
   type NormalizedSearchQuery,
   type SearchCandidate,
@@ -21,6 +22,8 @@ export interface RankedDoc {
   position: number;
   matched: number;
   bm25: number;
+  /** The hit's score (`hitScore`), which orders records. */
+  score: number;
 }
 
 /** The ids of a segment's record (what hits report), for ordering and for the candidate. */
@@ -40,7 +43,8 @@ function refOf(segment: Segment, position: number, firstSequence = 0): SearchRec
 
 /**
  * The best `query.limit` records of `segments` holding a query term (every term for `'all'`):
- * most distinct terms first, then highest BM25, then the ids' order (as the default scan).
+ * by the hits' score (most distinct terms, then BM25), then the ids' order (as the core and the
+ * default scan).
  */
 export function rankSegments(segments: readonly Segment[], query: NormalizedSearchQuery): RankedDoc[] {
   const { terms } = query;
@@ -75,14 +79,14 @@ export function rankSegments(segments: readonly Segment[], query: NormalizedSear
       const matched = row.reduce((n, f) => (f > 0 ? n + 1 : n), 0);
       if (query.match === 'all' && matched < terms.length) continue;
       const length = segment.lengths[position] as number;
-      ranked.push({ segment, position, matched, bm25: bm25Score(row, idfs, length, corpus) });
+      const bm25 = bm25Score(row, idfs, length, corpus);
+      ranked.push({ segment, position, matched, bm25, score: hitScore(matched, bm25) });
     }
   }
+  // By the hits' own score (two BM25s the squash makes equal are a tie), then as the core orders
+  // ties, so the cut keeps the records the core would.
   ranked.sort(
-    (a, b) =>
-      b.matched - a.matched ||
-      b.bm25 - a.bm25 ||
-      compareRefs(refOf(a.segment, a.position), refOf(b.segment, b.position)),
+    (a, b) => b.score - a.score || compareRefs(refOf(a.segment, a.position), refOf(b.segment, b.position)),
   );
   return ranked.slice(0, query.limit);
 }

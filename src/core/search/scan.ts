@@ -12,7 +12,7 @@ import type { TextExtractor } from './fields.js';
 import type { SearchCandidate } from './hits.js';
 import type { NormalizedSearchQuery, SearchKind } from './query.js';
 import { compareRefs } from './rank.js';
-import { bm25Idf, bm25Score, termFrequencies } from './scoring.js';
+import { bm25Idf, bm25Score, hitScore, termFrequencies } from './scoring.js';
 import { tokenize } from './tokenizer.js';
 
 /** The primitives the scan reads with (bound to a backend); listings may repeat an id. */
@@ -136,13 +136,15 @@ export async function scanSearch(
   }
   const corpus = { documentCount: documents, averageLength: documents === 0 ? 0 : totalLength / documents };
   const idfs = documentFrequency.map((df) => bm25Idf(df, documents));
-  const ranked = scanned.map(({ candidate, frequencies, length }) => ({
-    candidate: { ...candidate, bm25: bm25Score(frequencies, idfs, length, corpus) },
-    matched: frequencies.filter((f) => f > 0).length,
-  }));
-  ranked.sort(
-    (a, b) =>
-      b.matched - a.matched || b.candidate.bm25 - a.candidate.bm25 || compareRefs(a.candidate, b.candidate),
-  );
+  const ranked = scanned.map(({ candidate, frequencies, length }) => {
+    const bm25 = bm25Score(frequencies, idfs, length, corpus);
+    return {
+      candidate: { ...candidate, bm25 },
+      score: hitScore(frequencies.filter((f) => f > 0).length, bm25),
+    };
+  });
+  // The hits' own score, not (matched, BM25): two BM25s the squash makes equal are a tie the
+  // core orders by ref, so the cut must too.
+  ranked.sort((a, b) => b.score - a.score || compareRefs(a.candidate, b.candidate));
   return ranked.slice(0, query.limit).map((r) => r.candidate);
 }
