@@ -2,8 +2,9 @@
  * The SQLite index's waiting entries (`search_pending`): a write's entry waits outside FTS5
  * until PENDING_LIMIT of them move in at once; searches see waiting entries with the scores
  * they have once moved, without committing anything; deletes and replacements of a waiting
- * entry's record leave nothing behind; a read-only open ranks waiting entries as FTS5 would; a clean
- * shutdown leaves none; an index of the earlier layout is rebuilt.
+ * entry's record leave nothing behind; a read-only open ranks waiting entries as FTS5 would (and
+ * cuts ties as the core orders them); a clean shutdown leaves none; an index of the earlier
+ * layout is rebuilt.
  */
 import type { SqliteConnection } from '../../src/backends/sqlite/connection.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
@@ -166,6 +167,26 @@ describe('SQLite search index: waiting entries', () => {
     expect((await ids({ text: 'lynx', limit: 100 })).sort()).toEqual(
       ['c:m0', 'c:m1', 'c:m2', 'c:m3', 'chain:a:0', 'd:w'].sort(),
     );
+  });
+
+  it('a read-only open cuts ties, in FTS5 and waiting, as the core orders them', async () => {
+    const dbPath = `${dir()}/ties.db`;
+    const writer = await open(dbPath);
+    // Ids in an order unlike code point order; 2 * 41 entries: 80 moved into FTS5, 2 waiting.
+    for (let i = 0; i < 41; i += 1) {
+      await writer.storeMemory(`c${(i * 17) % 41}`, 'm', { text: 'tied lynx' });
+      await writer.storeMemory(`c${(i * 17) % 41}`, 'a', { text: 'tied lynx' });
+    }
+    expect((await counts(dbPath, 'lynx')).pending).toBe(2);
+    const reader = await open(dbPath, { readOnly: true });
+    for (const match of ['any', 'all'] as const) {
+      const full = (await reader.search({ text: 'tied lynx', match, limit: 1000 })).map(idOf);
+      expect(full.slice(0, 3)).toEqual(['c0:a', 'c0:m', 'c1:a']);
+      for (const limit of [1, 2, 3, 17, 80, 81]) {
+        const cut = (await reader.search({ text: 'tied lynx', match, limit })).map(idOf);
+        expect({ match, limit, cut }).toEqual({ match, limit, cut: full.slice(0, limit) });
+      }
+    }
   });
 
   it('an index of the earlier layout is rebuilt, its leftover waiting entries dropped', async () => {

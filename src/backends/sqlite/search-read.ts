@@ -2,7 +2,12 @@
  * Searches through the SQLite FTS5 index: the query (with stale entries skipped), and the
  * store's search entry point, which catches the index up or falls back to the core's scan.
  */
-import { type NormalizedSearchQuery, SEARCH_KINDS, type SearchCandidate } from '../../core/index.js';
+import {
+  hitScore,
+  type NormalizedSearchQuery,
+  SEARCH_KINDS,
+  type SearchCandidate,
+} from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import type { SqliteSearchIndex } from './search-index.js';
 import { buildMatchQuery, byRank, type RankedDoc } from './search-query.js';
@@ -12,8 +17,11 @@ import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from
 
 /**
  * Runs a query on the index: the best `query.limit` candidates (most distinct terms, then
- * BM25), skipping entries whose base row is gone or replaced; returns them with the stale
- * entries it met (the caller may drop those).
+ * BM25) and every further one whose hit score (`hitScore`) equals the last of them, skipping
+ * entries whose base row is gone or replaced; returns them with the stale entries it met (the
+ * caller may drop those). The ties matter because FTS5 orders them by doc id, which is neither
+ * the core's order of ties (`compareRefs`) nor the same on another backend: the core orders
+ * them and cuts at the limit. One row past the limit is fetched to see whether the last is tied.
  */
 export async function queryIndex(
   q: Transaction,
@@ -21,29 +29,38 @@ export async function queryIndex(
   waiting: readonly RankedDoc[] = [],
 ): Promise<{ candidates: SearchCandidate[]; stale: number[] }> {
   const candidates: SearchCandidate[] = [];
+  const scores: number[] = [];
   const stale: number[] = [];
-  for (let fetch = query.limit; ; fetch *= 2) {
+  for (let fetch = query.limit + 1; ; fetch *= 2) {
     const { sql, params } = buildMatchQuery(query, fetch);
     const docs = await q.all<RankedDoc>(sql, params);
     const last = docs.at(-1);
+    const complete = docs.length < fetch;
     // Waiting entries ranked after the last one fetched could be passed by entries not fetched yet.
     const ranked =
       waiting.length === 0
         ? docs
-        : [
-            ...docs,
-            ...waiting.filter((w) => docs.length < fetch || (last !== undefined && byRank(w, last) < 0)),
-          ].sort(byRank);
+        : [...docs, ...waiting.filter((w) => complete || (last !== undefined && byRank(w, last) < 0))].sort(
+            byRank,
+          );
     candidates.length = 0;
+    scores.length = 0;
     stale.length = 0;
     const found = await loadCandidates(q, ranked);
-    for (const { doc, score } of ranked) {
+    for (const { doc, matched, score } of ranked) {
       const candidate = found.get(doc);
       if (candidate === undefined) stale.push(doc);
-      else candidates.push({ ...candidate, bm25: score });
+      else {
+        candidates.push({ ...candidate, bm25: score });
+        scores.push(hitScore(matched, score));
+      }
     }
-    if (candidates.length >= query.limit || docs.length < fetch)
-      return { candidates: candidates.slice(0, query.limit), stale };
+    const cut = scores[query.limit - 1];
+    // Done when the candidates run out or one past the limit scores below the last kept (the
+    // rows are in score order, so every later one does too).
+    if (complete || (cut !== undefined && (scores.at(-1) as number) < cut)) {
+      return { candidates: candidates.filter((_, i) => i < query.limit || scores[i] === cut), stale };
+    }
   }
 }
 
