@@ -2,9 +2,10 @@
  * Search on the Redis index (see `search-lua.ts`), in three pipelined round trips, each one
  * small script per bucket the query covers (only the owner's bucket when every searched kind
  * is scoped): (1) each bucket's corpus figures and the document frequency of each query token,
- * with the index version; (2) each bucket's best `limit` docs, ranked on the server with the
- * corpus-wide figures, so only those come back, never a whole posting list; (3) the records of
- * the overall best `limit`. Nothing is cached here, so what another process wrote is found.
+ * with the index version; (2) each bucket's best `limit` docs and those tied with the last,
+ * ranked on the server with the corpus-wide figures, so only those come back, never a whole
+ * posting list; (3) the records of the overall best `limit`, ties taken in the core's order
+ * (`compareRefs`). Nothing is cached here, so what another process wrote is found.
  * A bucket whose index keys cannot be read (a wrong-typed key: `search-scripts.ts`) is
  * reported to the caller, and the search answers `null` (the caller scans).
  */
@@ -13,6 +14,7 @@ import {
   bm25Score,
   compareRefs,
   CONVERSATION_KINDS,
+  hitScore,
   type JsonObject,
   type NormalizedSearchQuery,
   type SearchCandidate,
@@ -52,8 +54,8 @@ interface Ranked {
   name: string;
   doc: ParsedDoc;
   ref: SearchCandidate;
-  matched: number;
   bm25: number;
+  score: number;
 }
 
 /**
@@ -138,13 +140,14 @@ async function searchBuckets(
       const tfs = flat.slice(j + 2, j + width).map(Number);
       const matched = tfs.filter((f) => f > 0).length;
       const bm25 = bm25Score(tfs, idfs, Number(flat[j + 1]), corpus);
-      scored.push({ bucket: useful[i]!, num: String(flat[j]), matched, bm25 });
+      scored.push({ bucket: useful[i]!, num: String(flat[j]), bm25, score: hitScore(matched, bm25) });
     }
   });
-  scored.sort((a, b) => b.matched - a.matched || b.bm25 - a.bm25);
+  // By the hits' own score: BM25s the squash makes equal are a tie, which the core orders by ref.
+  scored.sort((a, b) => b.score - a.score);
   const ranked = await nameBest(redis, keys, scored, query.limit);
   throwIfAborted(query.signal, 'search');
-  ranked.sort((a, b) => b.matched - a.matched || b.bm25 - a.bm25 || compareRefs(a.ref, b.ref));
+  ranked.sort((a, b) => b.score - a.score || compareRefs(a.ref, b.ref));
   // A doc comes back once (two live numbers for one doc would be an index fault, never a hit twice).
   const seen = new Set<string>();
   const unique = ranked.filter((r) => !seen.has(r.name) && Boolean(seen.add(r.name)));
@@ -155,8 +158,9 @@ async function searchBuckets(
 interface Scored {
   bucket: number;
   num: string;
-  matched: number;
   bm25: number;
+  /** The hit's score (`hitScore`), which the core orders by. */
+  score: number;
 }
 
 /**
@@ -170,15 +174,10 @@ async function nameBest(
   scored: readonly Scored[],
   limit: number,
 ): Promise<Ranked[]> {
-  let end = Math.min(limit, scored.length);
-  const last = scored[end - 1];
-  while (last !== undefined && end < scored.length) {
-    const next = scored[end]!;
-    if (next.matched !== last.matched || next.bm25 !== last.bm25) break;
-    end += 1;
-  }
+  const cut = scored[Math.min(limit, scored.length) - 1]?.score;
   const byBucket = new Map<number, Scored[]>();
-  for (const s of scored.slice(0, end)) byBucket.set(s.bucket, [...(byBucket.get(s.bucket) ?? []), s]);
+  for (const s of scored.filter((d, i) => i < limit || d.score === cut))
+    byBucket.set(s.bucket, [...(byBucket.get(s.bucket) ?? []), s]);
   const ranked: Ranked[] = [];
   await Promise.all(
     [...byBucket].map(async ([n, group]) => {
@@ -205,7 +204,8 @@ function refOf(doc: ParsedDoc): SearchCandidate | null {
     case 'memories':
       return { kind, conversationId: owner, memoryId: key, record: {}, bm25: 0 };
     case 'reasoning_chains':
-      return { kind, agentId: owner, chainIndex: -1, sequence: Number(key), record: {}, bm25: 0 };
+      // Until the record is read, the sequence orders an agent's chains as positions do.
+      return { kind, agentId: owner, chainIndex: Number(key), sequence: Number(key), record: {}, bm25: 0 };
     default:
       return { kind, conversationId: owner, record: {}, bm25: 0 };
   }

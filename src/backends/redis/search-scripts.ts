@@ -33,16 +33,17 @@ end, ARGV)`,
 );
 
 /**
- * The best `limit` docs of a bucket for a query, by matched tokens then BM25 (FTS5's formula,
- * with the corpus-wide idfs and average length the client passes), ties by doc number (the
- * client orders the merged hits' ties by their refs). KEYS: counters.
+ * The best `limit` docs of a bucket for a query, by the hits' score (matched tokens, then BM25
+ * by FTS5's formula with the corpus-wide idfs and average length the client passes), and every
+ * doc tied with the last of them (the client orders the merged hits' ties by their refs).
+ * KEYS: counters.
  * ARGV: 'any' or 'all', limit, average doc length, n, then per token: posting token, idf, its
  * df in this bucket; then the doc prefixes searched (a kind letter, or letter + owner part for
  * a scoped kind). Entries of dead doc numbers (set in `search-gone`; only read for a token
  * with dead entries) are skipped; a scoped
  * kind's docs are checked by name. 'all' walks the rarest token's postings and looks each doc
  * up in the others by binary search (a string is sorted by doc number); 'any' walks every
- * token's postings. Only the heap of the `limit` best is kept.
+ * token's postings. A heap of the `limit` best finds the score to keep.
  * Returns a flat array: doc number, length, tf of each token, doc number, ... (the client
  * names only the overall best: one `HMGET` of `search-docs` per bucket holding one), or
  * `{'corrupt', why}` (`readIndex`).
@@ -157,11 +158,13 @@ return readIndex(function()
       if not ok then found[part[j]] = nil end
     end
   end
-  local heap = {}
+  -- Scored as the client scores hits (hitScore: matched + BM25 squashed into [0, 1)), so equal
+  -- here is a tie there. The heap finds the limit-th best; every doc scoring as well goes back,
+  -- ties included: the client orders ties by their refs, which a cut here by number would not.
+  local heap, scored = {}, {}
   local function better(a, b)
     if a[1] ~= b[1] then return a[1] > b[1] end
-    if a[2] ~= b[2] then return a[2] > b[2] end
-    return a[3] < b[3]
+    return a[2] < b[2]
   end
   local function up(i)
     while i > 1 do
@@ -194,7 +197,9 @@ return readIndex(function()
           score = score + idfs[t] * f * 2.2 / (f + norm)
         end
       end
-      local c = {matched, score, num}
+      if score < 0 then score = 0 end
+      local c = {matched + score / (1 + score), num}
+      scored[#scored + 1] = c
       if #heap < limit then
         heap[#heap + 1] = c
         up(#heap)
@@ -204,11 +209,16 @@ return readIndex(function()
       end
     end
   end
+  -- With fewer docs than the limit, all go back. The margin only returns a near tie too (the
+  -- client re-scores and cuts exactly), in case the client's arithmetic ever rounds otherwise.
+  local cut = #heap < limit and -1 or heap[1][1] - 1e-9
   local out = {}
-  for _, c in ipairs(heap) do
-    out[#out + 1] = c[3]
-    local e = found[c[3]]
-    for u = 1, nt + 1 do out[#out + 1] = e[u] end
+  for _, c in ipairs(scored) do
+    if c[1] >= cut then
+      out[#out + 1] = c[2]
+      local e = found[c[2]]
+      for u = 1, nt + 1 do out[#out + 1] = e[u] end
+    end
   end
   return out
 end, tokens)`,
