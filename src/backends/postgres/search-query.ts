@@ -1,9 +1,10 @@
 /**
  * The PostgreSQL search: one statement finds the rows through the GIN indexes, ranks them by
- * distinct query words then BM25 (FTS5's formula) and returns the best `limit` with their
- * records. Its corpus figures: document count and total length of the searched kinds from
- * `search_stats` (kept by triggers, so no scan), document frequencies counted through the GIN
- * index (taken from the matched rows themselves for an unscoped `'any'` query, which holds them).
+ * distinct query words then BM25 (FTS5's formula), ties in the core's order, and returns the
+ * best `limit` with their records. Its corpus figures: document count and total length of the
+ * searched kinds from `search_stats` (kept by triggers, so no scan), document frequencies
+ * counted through the GIN index (taken from the matched rows themselves for an unscoped
+ * `'any'` query, which holds them).
  */
 import {
   BM25_B,
@@ -66,6 +67,16 @@ const KIND_SQL: Readonly<
 };
 
 /**
+ * The order of hits, which `LIMIT` cuts: the core's (`rankCandidates`), so the rows kept are
+ * the ones it would keep. The score is the hit's (`hitScore`, the same float8 arithmetic as
+ * the client's doubles; two BM25s the squash makes equal are a tie), ties as `compareRefs`
+ * orders them: kind (the kinds are in `SEARCH_KINDS` order), owner id and memory id in code
+ * point order (`COLLATE "C"`: UTF-8 byte order), then message index or chain id, which orders
+ * an agent's chains as their positions do.
+ */
+const ORDER = 'score DESC, kind, owner COLLATE "C", key COLLATE "C", pos';
+
+/**
  * The search statement. Parameters: $1 lexemes (text[]), $2 the row filter (tsquery), $3
  * conversation scope, $4 agent scope, $5 limit, $6 one tsquery per lexeme, $7 the searched
  * tables. Statistics cover the searched kinds, unscoped (as FTS5's cover its whole table).
@@ -78,8 +89,8 @@ function searchSql(s: string, kinds: readonly SearchKind[], terms: number, dfFro
     `(${KIND_SQL[kind].scope}::text IS NULL OR ${KIND_SQL[kind].owner} = ${KIND_SQL[kind].scope})`;
   const hits = kinds.map((kind, i) => {
     const k = KIND_SQL[kind];
-    return `SELECT ${i} AS kind, ${k.owner} AS owner, ${k.pos} AS pos, t.search_length AS len,
-        ARRAY[${tfs}] AS tf
+    return `SELECT ${i} AS kind, ${k.owner} AS owner, ${k.pos} AS pos, ${k.key} AS key,
+        t.search_length AS len, ARRAY[${tfs}] AS tf
       FROM ${s}.${k.table} AS t WHERE t.search_tokens @@ $2::tsquery AND ${scoped(kind)}`;
   });
   const df = dfFromHits
@@ -97,7 +108,7 @@ function searchSql(s: string, kinds: readonly SearchKind[], terms: number, dfFro
         ? `(SELECT count(*) FROM ${s}.reasoning_chains AS c WHERE c.agent_id = r.owner AND c.id < r.pos)`
         : 'r.pos';
     const createdAt = kind === 'memories' ? 't.created_at' : 'NULL::text';
-    return `SELECT r.kind, r.owner, r.pos, r.matched, r.bm25, ${k.key} AS key, ${k.json} AS json,
+    return `SELECT r.kind, r.owner, r.pos, r.key, r.score, r.bm25, ${k.json} AS json,
         ${createdAt} AS created_at, ${position} AS position
       FROM ranked AS r JOIN ${s}.${k.table} AS t ON r.kind = ${i} AND ${k.owner} = r.owner AND ${k.pos} = r.pos`;
   });
@@ -110,18 +121,18 @@ function searchSql(s: string, kinds: readonly SearchKind[], terms: number, dfFro
       FROM ${s}.search_stats WHERE table_name = ANY($7::text[])),
     idf AS MATERIALIZED (SELECT q.n, ln((greatest(corpus.docs, d.df) - d.df + 0.5) / (d.df + 0.5)) AS v
       FROM terms AS q CROSS JOIN corpus CROSS JOIN LATERAL (SELECT (${df})::float8 AS df) AS d),
-    ranked AS (
-      SELECT h.kind, h.owner, h.pos,
+    scored AS (
+      SELECT h.kind, h.owner, h.pos, h.key,
         (SELECT count(*) FROM unnest(h.tf) AS f WHERE f > 0) AS matched,
         (SELECT coalesce(sum(CASE WHEN idf.v <= 0 THEN 1e-6 ELSE idf.v END * f.tf * ${BM25_K1 + 1}
             / (f.tf + ${BM25_K1} * (${1 - BM25_B} + ${BM25_B} * h.len
               / CASE WHEN corpus.docs > 0 AND corpus.total > 0 THEN corpus.total / corpus.docs ELSE 1 END))), 0)
           FROM unnest(h.tf) WITH ORDINALITY AS f(tf, n) JOIN idf ON idf.n = f.n WHERE f.tf > 0) AS bm25
-      FROM hits AS h CROSS JOIN corpus
-      ORDER BY matched DESC, bm25 DESC, h.kind, h.owner COLLATE "C", h.pos
-      LIMIT $5)
-    SELECT * FROM (${records.join('\n UNION ALL ')}) AS r
-      ORDER BY r.matched DESC, r.bm25 DESC, r.kind, r.owner COLLATE "C", r.pos`;
+      FROM hits AS h CROSS JOIN corpus),
+    ranked AS (
+      SELECT *, matched + greatest(bm25, 0) / (1 + greatest(bm25, 0)) AS score FROM scored
+      ORDER BY ${ORDER} LIMIT $5)
+    SELECT * FROM (${records.join('\n UNION ALL ')}) AS r ORDER BY ${ORDER}`;
 }
 
 /**
