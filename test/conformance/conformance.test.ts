@@ -27,6 +27,7 @@ import { semanticTests } from './suites/semantic.js';
 import { semanticFailureTests } from './suites/semantic-failures.js';
 import { storedIdTests } from './suites/stored-ids.js';
 import { searchChainSequenceTests } from './suites/search-chain-sequence.js';
+import { searchTieTests } from './suites/search-ties.js';
 import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
@@ -61,6 +62,7 @@ for (const harness of backends) {
     semanticTests(ctx);
     semanticFailureTests(ctx);
     searchChainSequenceTests(ctx);
+    searchTieTests(ctx);
     retentionTests(ctx);
     batchTests(ctx);
     batchPropertyTests(ctx);
