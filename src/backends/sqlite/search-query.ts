@@ -44,11 +44,12 @@ export function kindAndScope(
   return { sql: `(${doc} & 7) IN (${codes})${scope}`, params, joined };
 }
 
-/** The SQL and parameters returning {@link RankedDoc} rows, best first, at most `limit`. */
-export function buildMatchQuery(
-  query: NormalizedSearchQuery,
-  limit: number,
-): { sql: string; params: Array<string | number> } {
+/** The FTS5 rows of a query as `u` (doc, matched, score), with its kind and scope condition. */
+function matchSource(query: NormalizedSearchQuery): {
+  from: string;
+  where: string;
+  params: Array<string | number>;
+} {
   const params: Array<string | number> = [];
   const filter = kindAndScope(query, 'u.doc');
   const join = filter.joined ? ' JOIN search_docs d ON d.doc = u.doc' : '';
@@ -64,8 +65,32 @@ export function buildMatchQuery(
     params.push(...quoted);
     inner = `SELECT doc, count(*) AS matched, sum(s) AS score FROM (${inner}) GROUP BY doc`;
   }
-  params.push(...filter.params, limit);
-  const sql = `SELECT u.doc AS doc, u.matched AS matched, u.score AS score FROM (${inner}) u${join}
-    WHERE ${filter.sql} ORDER BY u.matched DESC, u.score DESC, u.doc LIMIT ?`;
-  return { sql, params };
+  params.push(...filter.params);
+  return { from: `(${inner}) u${join}`, where: filter.sql, params };
+}
+
+/** The SQL and parameters returning {@link RankedDoc} rows, best first, at most `limit`. */
+export function buildMatchQuery(
+  query: NormalizedSearchQuery,
+  limit: number,
+): { sql: string; params: Array<string | number> } {
+  const { from, where, params } = matchSource(query);
+  const sql = `SELECT u.doc AS doc, u.matched AS matched, u.score AS score FROM ${from}
+    WHERE ${where} ORDER BY u.matched DESC, u.score DESC, u.doc LIMIT ?`;
+  return { sql, params: [...params, limit] };
+}
+
+/**
+ * The SQL and parameters returning every {@link RankedDoc} row whose hit score (`hitScore`:
+ * matched terms plus BM25 squashed into [0, 1), the same double arithmetic) is at least
+ * `minScore`, in no order: the records tied at a limit, found without ranking the rest.
+ */
+export function buildScoreFloorQuery(
+  query: NormalizedSearchQuery,
+  minScore: number,
+): { sql: string; params: Array<string | number> } {
+  const { from, where, params } = matchSource(query);
+  const sql = `SELECT u.doc AS doc, u.matched AS matched, u.score AS score FROM ${from}
+    WHERE ${where} AND u.matched + max(u.score, 0) / (1 + max(u.score, 0)) >= ?`;
+  return { sql, params: [...params, minScore] };
 }

@@ -12,6 +12,7 @@ import type { SqliteConnection, Transaction } from './connection.js';
 import type { SqliteSearchIndex } from './search-index.js';
 import { buildMatchQuery, byRank, type RankedDoc } from './search-query.js';
 import { toCandidate } from './search-rows.js';
+import { tiedDocs } from './search-ties.js';
 import { waitingMatches } from './search-waiting.js';
 import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from './search-sql.js';
 
@@ -20,8 +21,9 @@ import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from
  * BM25) and every further one whose hit score (`hitScore`) equals the last of them, skipping
  * entries whose base row is gone or replaced; returns them with the stale entries it met (the
  * caller may drop those). The ties matter because FTS5 orders them by doc id, which is neither
- * the core's order of ties (`compareRefs`) nor the same on another backend: the core orders
- * them and cuts at the limit. One row past the limit is fetched to see whether the last is tied.
+ * the core's order of ties (`compareRefs`) nor the same on another backend. One row past the
+ * limit is fetched to see whether the last is tied; when it is, the tied records are ordered by
+ * their refs (`search-ties.ts`) and only the ones within the limit are loaded.
  */
 export async function queryIndex(
   q: Transaction,
@@ -61,6 +63,19 @@ export async function queryIndex(
     if (complete || (cut !== undefined && (scores.at(-1) as number) < cut)) {
       return { candidates: candidates.filter((_, i) => i < query.limit || scores[i] === cut), stale };
     }
+    // Tied past the limit: the ties are ordered by their refs, and only those kept are loaded.
+    if (cut !== undefined) {
+      const above = candidates.filter((_, i) => (scores[i] as number) > cut);
+      const ties = await tiedDocs(q, query, cut, waiting);
+      const kept = ties.ordered.slice(0, query.limit - above.length);
+      const loaded = await loadCandidates(q, kept);
+      const tied = kept.flatMap(({ doc, bm25 }) => {
+        const candidate = loaded.get(doc);
+        return candidate === undefined ? [] : [{ ...candidate, bm25 }];
+      });
+      return { candidates: [...above, ...tied], stale: [...new Set([...stale, ...ties.stale])] };
+    }
+    // Fewer live candidates than the limit yet (stale entries among those fetched): fetch more.
   }
 }
 
