@@ -122,13 +122,15 @@ function searchSql(s: string, kinds: readonly SearchKind[], terms: number, dfFro
     idf AS MATERIALIZED (SELECT q.n, ln((greatest(corpus.docs, d.df) - d.df + 0.5) / (d.df + 0.5)) AS v
       FROM terms AS q CROSS JOIN corpus CROSS JOIN LATERAL (SELECT (${df})::float8 AS df) AS d),
     scored AS (
-      SELECT h.kind, h.owner, h.pos, h.key,
-        (SELECT count(*) FROM unnest(h.tf) AS f WHERE f > 0) AS matched,
-        (SELECT coalesce(sum(CASE WHEN idf.v <= 0 THEN 1e-6 ELSE idf.v END * f.tf * ${BM25_K1 + 1}
+      -- LATERAL, so each is computed once per row: as select-list subqueries, the score below
+      -- (bm25 named three times in the inlined CTE) ran the BM25 sum three times.
+      SELECT h.kind, h.owner, h.pos, h.key, m.matched, b.bm25
+      FROM hits AS h CROSS JOIN corpus
+        CROSS JOIN LATERAL (SELECT count(*) AS matched FROM unnest(h.tf) AS f WHERE f > 0) AS m
+        CROSS JOIN LATERAL (SELECT coalesce(sum(CASE WHEN idf.v <= 0 THEN 1e-6 ELSE idf.v END * f.tf * ${BM25_K1 + 1}
             / (f.tf + ${BM25_K1} * (${1 - BM25_B} + ${BM25_B} * h.len
-              / CASE WHEN corpus.docs > 0 AND corpus.total > 0 THEN corpus.total / corpus.docs ELSE 1 END))), 0)
-          FROM unnest(h.tf) WITH ORDINALITY AS f(tf, n) JOIN idf ON idf.n = f.n WHERE f.tf > 0) AS bm25
-      FROM hits AS h CROSS JOIN corpus),
+              / CASE WHEN corpus.docs > 0 AND corpus.total > 0 THEN corpus.total / corpus.docs ELSE 1 END))), 0) AS bm25
+          FROM unnest(h.tf) WITH ORDINALITY AS f(tf, n) JOIN idf ON idf.n = f.n WHERE f.tf > 0) AS b),
     ranked AS (
       SELECT *, matched + greatest(bm25, 0) / (1 + greatest(bm25, 0)) AS score FROM scored
       ORDER BY ${ORDER} LIMIT $5)
