@@ -4,27 +4,23 @@
  * no RST, nor a close of the other side), and new connections are accepted but never
  * answered. `heal()` forwards again.
  */
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
+import { LoopbackProxyBase } from './loopback-proxy.js';
 
 /** One proxy on a free loopback port. */
-export class BlackholeProxy {
-  private readonly sockets = new Set<Socket>();
-  private readonly server: Server;
+export class BlackholeProxy extends LoopbackProxyBase {
   private dead = false;
   /** The forwarded pairs, each dead for good once a black hole caught it. */
   private readonly pairs = new Set<{ dead: boolean }>();
-  /** The proxy's port (0 until started). */
-  port = 0;
 
   private constructor(private readonly target: number) {
-    this.server = createServer((client) => this.accept(client));
+    super((client) => this.accept(client));
   }
 
   /** Starts a proxy to 127.0.0.1:`target`. */
   static async start(target: number): Promise<BlackholeProxy> {
     const proxy = new BlackholeProxy(target);
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
-    proxy.port = (proxy.server.address() as { port: number }).port;
+    await proxy.listen();
     return proxy;
   }
 
@@ -37,18 +33,6 @@ export class BlackholeProxy {
   /** New connections are forwarded again (the ones held in the black hole stay dead). */
   heal(): void {
     this.dead = false;
-  }
-
-  /** Destroys every socket and closes the proxy. */
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.sockets.delete(socket));
   }
 
   private accept(client: Socket): void {

@@ -4,7 +4,8 @@
  * server's `ReadyForQuery` and a FATAL `57P01` error reach the client in one socket write, so
  * the driver hands the connection over and hears its termination in the same turn.
  */
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
+import { LoopbackProxyBase } from './loopback-proxy.js';
 
 /** The ErrorResponse a backend sends when it is terminated by an administrator. */
 function terminationMessage(): Buffer {
@@ -37,24 +38,19 @@ function readyForQueryEnd(bytes: Buffer): number {
 }
 
 /** One proxy on a free loopback port. */
-export class TerminatingProxy {
-  private readonly sockets = new Set<Socket>();
-  private readonly server: Server;
+export class TerminatingProxy extends LoopbackProxyBase {
   private armed = false;
   /** Connections ended after their start-up so far. */
   terminated = 0;
-  /** The proxy's port (0 until started). */
-  port = 0;
 
   private constructor(private readonly target: number) {
-    this.server = createServer((client) => this.accept(client));
+    super((client) => this.accept(client));
   }
 
   /** Starts a proxy to 127.0.0.1:`target`. */
   static async start(target: number): Promise<TerminatingProxy> {
     const proxy = new TerminatingProxy(target);
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
-    proxy.port = (proxy.server.address() as { port: number }).port;
+    await proxy.listen();
     return proxy;
   }
 
@@ -65,19 +61,7 @@ export class TerminatingProxy {
 
   /** Closes every open connection (both sides), armed or not. */
   dropAll(): void {
-    for (const socket of this.sockets) socket.destroy();
-  }
-
-  /** Destroys every socket and closes the proxy. */
-  async close(): Promise<void> {
-    this.dropAll();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.sockets.delete(socket));
+    this.destroySockets();
   }
 
   private accept(client: Socket): void {
