@@ -369,4 +369,14 @@ describeWithService('redis')('redis search index faults: searches and builds', (
       expect(await ids(s, { text: 'gannet puffin' })).toEqual(['m0', 'm1']);
     }
   });
+  it('a search that fails names itself and its words', async () => {
+    const s = await ctx.open();
+    await s.storeMemory('c', 'm', { text: 'alpha beta' });
+    // The index version key, of another type: no bucket's fault, so nothing to scan instead.
+    await ctx.raw().del(`${ctx.prefix()}{index}:search`);
+    await ctx.raw().rpush(`${ctx.prefix()}{index}:search`, 'not a version');
+    const error = await s.search({ text: 'alpha beta' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toContain('search "alpha beta": read index version');
+  });
 });

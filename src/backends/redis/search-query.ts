@@ -87,12 +87,14 @@ async function searchBuckets(
 ): Promise<SearchCandidate[] | null> {
   const buckets = bucketsOf(keys, query);
   const tokens = query.terms.map(tokenKey);
+  // Each step's failure names the search, as PostgreSQL's does.
+  const label = `search ${JSON.stringify(query.text)}`;
   const [marker, stats] = await Promise.all([
-    redis.run('read search index version', (c) => c.get(searchMarkerKey(keys))),
+    redis.run(`${label}: read index version`, (c) => c.get(searchMarkerKey(keys))),
     Promise.all(
       buckets.map(
         (n) =>
-          redis.script('read search stats', SEARCH_STATS, [keys.buckets[n]!.counters], tokens) as Promise<
+          redis.script(`${label}: read stats`, SEARCH_STATS, [keys.buckets[n]!.counters], tokens) as Promise<
             number[]
           >,
       ),
@@ -124,7 +126,7 @@ async function searchBuckets(
       const args: Array<string | number> = [query.match, query.limit, corpus.averageLength, tokens.length];
       tokens.forEach((token, t) => args.push(token, idfs[t] as number, Number(local[3 + t])));
       return redis.script(
-        'rank search postings',
+        `${label}: rank postings`,
         SEARCH_RANK,
         [keys.buckets[n]!.counters],
         [...args, ...prefixes],
@@ -145,13 +147,13 @@ async function searchBuckets(
   });
   // By the hits' own score: BM25s the squash makes equal are a tie, which the core orders by ref.
   scored.sort((a, b) => b.score - a.score);
-  const ranked = await nameBest(redis, keys, scored, query.limit);
+  const ranked = await nameBest(redis, keys, scored, query.limit, label);
   throwIfAborted(query.signal, 'search');
   ranked.sort((a, b) => b.score - a.score || compareRefs(a.ref, b.ref));
   // A doc comes back once (two live numbers for one doc would be an index fault, never a hit twice).
   const seen = new Set<string>();
   const unique = ranked.filter((r) => !seen.has(r.name) && Boolean(seen.add(r.name)));
-  return loadCandidates(redis, keys, unique.slice(0, query.limit));
+  return loadCandidates(redis, keys, unique.slice(0, query.limit), label);
 }
 
 /** A doc number a bucket ranked, with its score. */
@@ -173,6 +175,7 @@ async function nameBest(
   keys: KeyLayout,
   scored: readonly Scored[],
   limit: number,
+  label: string,
 ): Promise<Ranked[]> {
   const cut = scored[Math.min(limit, scored.length) - 1]?.score;
   const byBucket = new Map<number, Scored[]>();
@@ -182,7 +185,7 @@ async function nameBest(
   await Promise.all(
     [...byBucket].map(async ([n, group]) => {
       const names = await redis
-        .run('name search hits', (c) => c.hmget(keys.buckets[n]!.searchDocs, ...group.map((s) => s.num)))
+        .run(`${label}: name hits`, (c) => c.hmget(keys.buckets[n]!.searchDocs, ...group.map((s) => s.num)))
         .catch((error: unknown) => docsFault(redis, keys, n, error));
       group.forEach((s, i) => {
         const name = names[i] ?? null;
@@ -236,6 +239,7 @@ async function loadCandidates(
   redis: RedisConnection,
   keys: KeyLayout,
   ranked: Ranked[],
+  label: string,
 ): Promise<SearchCandidate[]> {
   const byBucket = new Map<number, Ranked[]>();
   for (const r of ranked) byBucket.set(r.bucket, [...(byBucket.get(r.bucket) ?? []), r]);
@@ -243,7 +247,7 @@ async function loadCandidates(
   await Promise.all(
     [...byBucket].map(async ([n, group]) => {
       const args = group.flatMap((r) => loadArgs(keys, r.doc));
-      const what = 'load search hits';
+      const what = `${label}: load hits`;
       const flat = (await redis.script(what, SEARCH_LOAD, [keys.buckets[n]!.counters], args)) as Array<
         string | number | null
       >;
