@@ -69,6 +69,17 @@ function nonNegativeInteger(value: string): number {
   return number;
 }
 
+/**
+ * An option's parser that refuses the option given twice (commander keeps the last: `--to A
+ * --to B` would copy into B without a word), then parses it with `parse`.
+ */
+function once<T = string>(parse?: (value: string) => T): (value: string, previous: unknown) => T {
+  return (value, previous) => {
+    if (previous !== undefined) throw new InvalidArgumentError('the option is given twice; give it once');
+    return parse === undefined ? (value as T) : parse(value);
+  };
+}
+
 function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('connectome-storage')
     .description(
@@ -90,10 +101,10 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   program
     .command('migrate')
     .description('Copy every record from one store to another, then verify the copy')
-    .option('--from <spec>', 'source store')
-    .option('--from-env <file>', 'source store from an env file (CONNECTOME_STORAGE_* variables)')
-    .option('--to <spec>', 'target store')
-    .option('--to-env <file>', 'target store from an env file')
+    .option('--from <spec>', 'source store', once())
+    .option('--from-env <file>', 'source store from an env file (CONNECTOME_STORAGE_* variables)', once())
+    .option('--to <spec>', 'target store', once())
+    .option('--to-env <file>', 'target store from an env file', once())
     .option('--dry-run', 'count what would be copied; write nothing, do not open the target')
     .option('--no-verify', 'skip the record-by-record comparison afterwards')
     .option('--merge', 'allow a non-empty target (source records overwrite same ids/keys)')
@@ -105,12 +116,12 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .option(
       '--concurrency <n>',
       "groups of conversations/agents/keys copied at once (default 4; conversation groups: the target's, 2 into Redis and PostgreSQL)",
-      positiveInteger,
+      once(positiveInteger),
     )
     .option(
       '--batch-size <n>',
       "conversations per batch write, 0: one conversation at a time (default: the target's, 32 into Redis, else 64)",
-      nonNegativeInteger,
+      once(nonNegativeInteger),
     )
     .addHelpText('after', `\n${SPEC_HELP}\n\nRe-running an interrupted migration resumes it.\n\n${EXIT_HELP}`)
     .action((options: MigrateCommandOptions) => run(options.json, () => migrateCommand(options, io)));
@@ -124,7 +135,7 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
       .command(name)
       .description(description)
       .argument('[spec]', 'the store (see backend specs)')
-      .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)')
+      .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)', once())
       .option('--json', 'print JSON')
       .action((spec: string | undefined, options: StoreCommandOptions) =>
         run(options.json, () => action(spec, options, io)),
@@ -142,9 +153,9 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .description('Print one page of ids of a store (opened read-only), one JSON string per line')
     .addArgument(new Argument('<listing>', 'what to list').choices(Object.keys(CLI_LISTINGS)))
     .argument('[spec]', 'the store (see backend specs)')
-    .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)')
-    .option('--after <cursor>', 'the cursor printed by the previous page (`more: --after ...`)')
-    .option('--limit <n>', 'ids per page (at most 10000)', positiveInteger)
+    .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)', once())
+    .option('--after <cursor>', 'the cursor printed by the previous page (`more: --after ...`)', once())
+    .option('--limit <n>', 'ids per page (at most 10000)', once(positiveInteger))
     .option('--json', 'print { store, listing, items, next }')
     .action((listing: string, spec: string | undefined, options: ListCommandOptions) =>
       run(options.json, () => listCommand(listing, spec, options, io)),
@@ -158,18 +169,19 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
       '[words]',
       'the words to find (plain words; quotes, *, -, NEAR, ... are not syntax; words starting with - go after --)',
     )
-    .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)')
+    .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)', once())
     .option(
       '--kind <kind...>',
       'raw_messages, memories, reasoning_chains, conversations, chunk_info (default: the first three)',
     )
-    .option('--agent <id>', 'only reasoning chains of this agent')
-    .option('--conversation <id>', 'only records of this conversation')
-    .option('--limit <n>', 'most hits (1 to 1000, default 10)', positiveInteger)
+    .option('--agent <id>', 'only reasoning chains of this agent', once())
+    .option('--conversation <id>', 'only records of this conversation', once())
+    .option('--limit <n>', 'most hits (1 to 1000, default 10)', once(positiveInteger))
     .option('--all', 'only records holding every word (default: any word, ranked)')
     .option(
       '--mode <mode>',
       'text (default), vector or hybrid (vector and hybrid need --env with semantic search on)',
+      once(),
     )
     .option('--json', 'print the hits as JSON')
     // A word like "-draft" reads as an option: say how to pass it (the usual `--`).

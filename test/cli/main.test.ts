@@ -104,6 +104,15 @@ describe('main()', () => {
       /Unknown option colour in "file:b\?colour=red"; file takes: /,
     ],
     [['migrate', '--from', 'file:a', '--to', 'file:b', '--bogus'], /unknown option '--bogus'/],
+    // Given twice, an option was taken as its last value (into file:c, without a word).
+    [
+      ['migrate', '--from', 'file:a', '--to', 'file:b', '--to', 'file:c'],
+      /'--to <spec>' argument 'file:c' is invalid\. the option is given twice; give it once/,
+    ],
+    [
+      ['search', 'file:a', 'words', '--limit', '3', '--limit', '4'],
+      /'--limit <n>' argument '4' is invalid\. the option is given twice/,
+    ],
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['stats'], /Missing <backend spec> \(or --env <file>\)/],
     [['search', 'file:./x'], /Missing the words to find: search <backend spec> "words"/],
