@@ -17,6 +17,7 @@ import { toRowParts } from './rows.js';
 import type { SqliteSearchIndex } from './search-index.js';
 import { KIND_CODES, KIND_TABLES } from './search-sql.js';
 import { highWater } from './search-marks.js';
+import { markDirty, markScopeDirty } from './search-dirty.js';
 import { SQL } from './sql.js';
 
 const quote = (id: string): string => JSON.stringify(id);
@@ -126,13 +127,34 @@ export const FAST_WRITE_TEMP_OBJECTS: readonly string[] = [
   END`,
 ];
 
-/** Connection-local views of the unindexed raw-message replace (one statement). */
+/**
+ * A keyed object kind's unindexed upsert (one statement): the row, if any, is marked as changed
+ * in place first (search-dirty.ts; only while another process's index exists).
+ */
+function plainUpsertView(kind: 'conversations' | 'chunk_info', upsert: string): string[] {
+  const view = `${kind}_plain_write`;
+  return [
+    `CREATE TEMP VIEW IF NOT EXISTS ${view} (id, data, now) AS SELECT NULL, NULL, NULL`,
+    `CREATE TEMP TRIGGER IF NOT EXISTS ${view}_insert INSTEAD OF INSERT ON ${view} BEGIN
+      ${markScopeDirty(kind, 'new.id')};
+      ${upsert.replace('VALUES (?, ?, ?, ?)', 'VALUES (new.id, new.data, new.now, new.now)')};
+    END`,
+  ];
+}
+
+/**
+ * Connection-local views of the unindexed writes that change rows in place (one statement
+ * each), which mark those rows for another process's indexed instance (search-dirty.ts).
+ */
 export const PLAIN_WRITE_TEMP_OBJECTS: readonly string[] = [
   `CREATE TEMP VIEW IF NOT EXISTS raw_messages_plain_write (conversation_id, created_at, messages)
     AS SELECT NULL, NULL, NULL`,
   `CREATE TEMP TRIGGER IF NOT EXISTS raw_messages_plain_write_insert INSTEAD OF INSERT ON raw_messages_plain_write BEGIN
+    ${markDirty('raw_messages', rawRowsChanged('r.id AS base'))};
     ${REPLACE_RAW_ROWS}
   END`,
+  ...plainUpsertView('conversations', SQL.upsertConversation),
+  ...plainUpsertView('chunk_info', SQL.upsertChunkInfo),
 ];
 
 const FAST_SQL = {
@@ -144,6 +166,8 @@ const FAST_SQL = {
   plainChain: 'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?)',
   conversation: 'INSERT INTO conversations_fast_write (id, data, now, body) VALUES (?, ?, ?, ?)',
   chunkInfo: 'INSERT INTO chunk_info_fast_write (id, data, now, body) VALUES (?, ?, ?, ?)',
+  plainConversation: 'INSERT INTO conversations_plain_write (id, data, now) VALUES (?, ?, ?)',
+  plainChunkInfo: 'INSERT INTO chunk_info_plain_write (id, data, now) VALUES (?, ?, ?)',
   rawMessages:
     'INSERT INTO raw_messages_fast_write (conversation_id, created_at, messages, bodies) VALUES (?, ?, ?, ?)',
   plainRawMessages:
@@ -213,8 +237,8 @@ export class SqliteFastWrites {
     const what =
       kind === 'conversations' ? `store conversation ${quote(id)}` : `store chunk info of ${quote(id)}`;
     if (!this.index.enabled()) {
-      const sql = kind === 'conversations' ? SQL.upsertConversation : SQL.upsertChunkInfo;
-      return this.attempt(what, sql, [id, json, now, now], q);
+      const sql = kind === 'conversations' ? FAST_SQL.plainConversation : FAST_SQL.plainChunkInfo;
+      return this.attempt(what, sql, [id, json, now], q);
     }
     const body = this.index.body(kind, data);
     const sql = kind === 'conversations' ? FAST_SQL.conversation : FAST_SQL.chunkInfo;

@@ -30,6 +30,7 @@ import {
   unmatchedRow,
 } from './search-sql.js';
 import { FRESHNESS, highWater, highWaterBelow, liveMark } from './search-marks.js';
+import { markChanged, TAKE_DIRTY } from './search-dirty.js';
 /** What a write changed, for {@link SqliteSearchEntries.sync}. */
 export interface SearchSync {
   /** Rows of the scope were deleted (or replaced by new rows): drop their entries. */
@@ -66,10 +67,11 @@ export class SqliteSearchEntries {
    * THE maintenance step of every write path: call it inside the write's transaction, after
    * changing rows of `kind` in `scope` (a conversation or agent id). It drops entries of rows
    * that are gone (`prune`), reindexes rows changed in place (`reindex`), and indexes rows past
-   * the kind's high-water mark (new rows, this write's and any other writer's).
+   * the kind's high-water mark (new rows, this write's and any other writer's). With the index
+   * off, it marks the rows changed in place for another process's indexed instance (search-dirty.ts).
    */
   async sync(q: Transaction, kind: SearchKind, scope: string, change: SearchSync = {}): Promise<void> {
-    if (!this.enabled()) return;
+    if (!this.enabled()) return markChanged(q, kind, scope, change.reindex);
     try {
       await this.syncTables(q, kind, scope, change);
     } catch (error) {
@@ -178,10 +180,36 @@ export class SqliteSearchEntries {
     return lagging === null ? null : { kinds: lagging, pending: row?.pending === 1 };
   }
 
-  /** Catches up the given kinds and moves every waiting entry into FTS5 (in the caller's write transaction). */
+  /**
+   * Catches up the given kinds and moves every waiting entry into FTS5 (in the caller's write
+   * transaction). Rows marked as changed in place are reindexed first, whatever their kind.
+   */
   async catchUpKinds(q: Transaction, kinds: readonly SearchKind[]): Promise<void> {
+    await this.catchUpDirty(q);
     for (const kind of kinds) await this.catchUp(q, kind);
     for (const sql of FLUSH_PENDING) await q.run(sql);
+  }
+
+  /**
+   * Reindexes the rows a `searchIndex: false` writer changed in place (search-dirty.ts) and
+   * clears their marks: one statement when there are none.
+   */
+  async catchUpDirty(q: Transaction): Promise<void> {
+    const marked = await q.all<{ kind: number; base: number }>(TAKE_DIRTY);
+    for (const kind of SEARCH_KINDS) {
+      const bases = marked.filter((row) => row.kind === KIND_CODES[kind]).map((row) => row.base);
+      if (bases.length === 0) continue;
+      await this.dropDocs(
+        q,
+        bases.map((base) => base * 8 + KIND_CODES[kind]),
+      );
+      const where = `t.${KIND_TABLES[kind].base} IN ${JSON_LIST}`;
+      await this.indexRows(
+        q,
+        kind,
+        await q.all<BaseRow>(selectBaseRows(kind, where), [JSON.stringify(bases)]),
+      );
+    }
   }
 
   /** Drops entries by doc id. */
@@ -246,7 +274,8 @@ export class SqliteSearchEntries {
 export type FreshnessRow = Record<string, number | string | null>;
 
 /**
- * Of `kinds`, those whose table has rows past the index's mark, read from a {@link FreshnessRow};
+ * Of `kinds`, those whose table has rows past the index's mark (all of them while rows are
+ * marked as changed in place: its `dirty` column), read from a {@link FreshnessRow};
  * `null` when the entries were built under another text rule or layout (not to be used).
  */
 export function laggingKinds(
@@ -254,7 +283,7 @@ export function laggingKinds(
   kinds: readonly SearchKind[],
 ): SearchKind[] | null {
   if (row?.text_rule !== TEXT_RULE) return null;
-  return kinds.filter((kind) => row[kind] === 1);
+  return kinds.filter((kind) => row[kind] === 1 || row.dirty === 1);
 }
 
 /** True for the driver's error when the index tables are gone (dropped by a `searchIndex: false` open). */
@@ -262,6 +291,7 @@ export function isMissingIndexError(error: unknown): boolean {
   // Read structurally: the driver's errors may come from another realm (`instanceof Error` fails).
   const message = (error as { message?: unknown } | null)?.message;
   return (
-    typeof message === 'string' && /no such table: (main\.)?search_(fts|docs|meta|pending)\b/.test(message)
+    typeof message === 'string' &&
+    /no such table: (main\.)?search_(fts|docs|meta|pending|dirty)\b/.test(message)
   );
 }

@@ -11,6 +11,7 @@ import type { SqliteConnection, Transaction } from './connection.js';
 import { type FreshnessRow, laggingKinds, SqliteSearchEntries } from './search-entries.js';
 import {
   type BaseRow,
+  CREATE_DIRTY,
   DROP_SEARCH_TABLES,
   FLUSH_PENDING,
   READ_TEXT_RULE,
@@ -82,11 +83,14 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
   /**
    * `searchIndex: false` on a writable open: drops the index (FTS5 table and entries), so no
    * later open trusts entries this instance's writes would leave stale; an open with the index
-   * on recreates it and indexes every row.
+   * on recreates it and indexes every row. The marks' table is created again, empty.
    */
   async drop(connection: SqliteConnection): Promise<void> {
     await connection.transaction('drop search index', async (q) => {
       for (const sql of DROP_SEARCH_TABLES) await q.exec(sql);
+      // Empty, for this instance's writes, which mark rows they change in place whenever an
+      // index exists (another process's indexed open recreates it): see search-dirty.ts.
+      await q.exec(CREATE_DIRTY);
     });
   }
 
@@ -104,6 +108,9 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
    * transaction (it resumes where it stopped if interrupted), and sets the marks.
    */
   async reconcile(connection: SqliteConnection): Promise<void> {
+    // Rows a `searchIndex: false` writer changed in place: their entries match their rowid and
+    // scope but hold the old text, which the checks below cannot tell.
+    await connection.transaction('reconcile search index', (q) => this.catchUpDirty(q));
     for (const kind of SEARCH_KINDS) {
       await connection.transaction('reconcile search index', async (q) => {
         const stale = await q.all<{ doc: number }>(

@@ -11,6 +11,14 @@
  */
 import { DEFAULT_TEXT_RULE_VERSION, type SearchKind } from '../../core/index.js';
 
+/**
+ * Rows changed in place by a `searchIndex: false` writer, `(kind code, base rowid)`
+ * (search-dirty.ts). Dropped with the index, but such a writer's open then creates it (empty)
+ * again, for its own writes: their statements name it.
+ */
+export const CREATE_DIRTY = `CREATE TABLE IF NOT EXISTS search_dirty (
+    kind INTEGER NOT NULL, base INTEGER NOT NULL, PRIMARY KEY (kind, base)) WITHOUT ROWID`;
+
 /** Statements creating the index (idempotent). */
 export const SEARCH_TABLES: readonly string[] = [
   `CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(body,
@@ -27,6 +35,8 @@ export const SEARCH_TABLES: readonly string[] = [
   'CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
   // Entries written but not yet in search_fts (see PENDING_LIMIT).
   'CREATE TABLE IF NOT EXISTS search_pending (doc INTEGER PRIMARY KEY, body TEXT NOT NULL)',
+  // Rows a `searchIndex: false` writer changed in place (search-dirty.ts).
+  CREATE_DIRTY,
 ];
 
 /**
@@ -68,6 +78,7 @@ export const SEARCH_TABLE_NAMES: readonly string[] = [
   'search_docs',
   'search_meta',
   'search_pending',
+  'search_dirty',
 ];
 
 /** Statements dropping the index (its indexes and FTS5 shadow tables go with the tables). */
@@ -76,6 +87,7 @@ export const DROP_SEARCH_TABLES: readonly string[] = [
   'DROP TABLE IF EXISTS search_docs',
   'DROP TABLE IF EXISTS search_meta',
   'DROP TABLE IF EXISTS search_pending',
+  'DROP TABLE IF EXISTS search_dirty',
 ];
 
 /**

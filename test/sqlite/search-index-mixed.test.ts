@@ -1,0 +1,87 @@
+/**
+ * A `searchIndex: false` writer beside another process's indexed instance that (re)opened the
+ * file after it, so an index exists again: rows the writer changes in place keep their rowids,
+ * so the high-water marks cannot see them; it marks them (`search_dirty`), and the indexed
+ * instance reindexes them before its next search (a read-only one scans meanwhile).
+ */
+import type { SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import type { SearchHit } from '../../src/core/index.js';
+import { useSqliteStores, useTempDir, withRawDb } from './helpers.js';
+
+function idOf(hit: SearchHit): string {
+  if (hit.kind === 'memories') return `memories:${hit.conversationId}:${hit.memoryId}`;
+  if (hit.kind === 'raw_messages') return `raw_messages:${hit.conversationId}:${hit.messageIndex}`;
+  if (hit.kind === 'reasoning_chains') return `reasoning_chains:${hit.agentId}:${hit.chainIndex}`;
+  return `${hit.kind}:${hit.conversationId}`;
+}
+
+describe('SQLite index beside a searchIndex: false writer', () => {
+  const dir = useTempDir();
+  const open = useSqliteStores();
+
+  it('an indexed instance finds what the unindexed one replaced in place, and not the old text', async () => {
+    const dbPath = `${dir()}/mixed.db`;
+    const first = await open(dbPath);
+    const plain = await open(dbPath, { searchIndex: false });
+    await plain.storeRawMessages('c', [{ text: 'delta old' }, { text: 'kept' }]);
+    await plain.storeMemory('c', 'm', { text: 'delta old' });
+    await plain.storeConversation('c', { text: 'delta old' });
+    await plain.storeChunkInfo('c', { text: 'delta old' });
+    // Newer rows, so the changed ones are not at their kinds' marks.
+    await plain.storeMemory('d', 'm', { text: 'other' });
+    await plain.storeConversation('d', { text: 'other' });
+    await plain.storeChunkInfo('d', { text: 'other' });
+    await first.shutdown();
+    const indexed = await open(dbPath); // an app restart: the index is rebuilt from every row
+    const reader = await open(dbPath, { readOnly: true });
+    await plain.storeRawMessages('c', [{ text: 'alpha new' }, { text: 'kept' }]);
+    await plain.storeMemory('c', 'm', { text: 'alpha new' });
+    await plain.storeConversation('c', { text: 'alpha new' });
+    await plain.storeChunkInfo('c', { text: 'alpha new' });
+    const expected = ['chunk_info:c', 'conversations:c', 'memories:c:m', 'raw_messages:c:0'];
+    const ids = async (s: SQLiteStorage, text: string) =>
+      (
+        await s.search({
+          text,
+          limit: 100,
+          kinds: ['raw_messages', 'memories', 'conversations', 'chunk_info'],
+        })
+      )
+        .map(idOf)
+        .sort();
+    expect(await ids(plain, 'alpha')).toEqual(expected);
+    expect(await ids(reader, 'alpha')).toEqual(expected);
+    expect(await ids(indexed, 'alpha')).toEqual(expected);
+    expect(await ids(indexed, 'delta')).toEqual([]);
+    // The catch-up cleared the marks: the read-only store uses the index again.
+    expect(await withRawDb(dbPath, (db) => db.all('SELECT * FROM search_dirty'))).toEqual([]);
+    expect(await ids(reader, 'alpha')).toEqual(expected);
+  });
+
+  it('a writer with the index off marks nothing while no index exists', async () => {
+    const dbPath = `${dir()}/plain.db`;
+    const plain = await open(dbPath, { searchIndex: false });
+    await plain.storeMemory('c', 'm', { text: 'one' });
+    await plain.storeMemory('c', 'm', { text: 'two' });
+    await plain.storeConversation('c', { text: 'one' });
+    await plain.storeConversation('c', { text: 'two' });
+    await plain.storeRawMessages('c', [{ text: 'one' }]);
+    await plain.storeRawMessages('c', [{ text: 'two' }]);
+    expect(await withRawDb(dbPath, (db) => db.all('SELECT * FROM search_dirty'))).toEqual([]);
+  });
+
+  it('an indexed open reindexes rows marked while it was closed', async () => {
+    const dbPath = `${dir()}/reopen.db`;
+    const first = await open(dbPath);
+    const plain = await open(dbPath, { searchIndex: false });
+    await plain.storeMemory('c', 'm', { text: 'delta' });
+    await plain.storeMemory('c', 'n', { text: 'other' });
+    await first.shutdown();
+    const second = await open(dbPath);
+    await second.shutdown();
+    await plain.storeMemory('c', 'm', { text: 'alpha' });
+    const third = await open(dbPath);
+    expect(await withRawDb(dbPath, (db) => db.all('SELECT * FROM search_dirty'))).toEqual([]);
+    expect((await third.search({ text: 'alpha' })).map(idOf)).toEqual(['memories:c:m']);
+  });
+});
