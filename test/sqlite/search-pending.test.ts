@@ -135,8 +135,45 @@ describe('SQLite search index: waiting entries', () => {
       expect(found[0]?.score).toBeCloseTo(found[1]?.score ?? Number.NaN, 9);
     }
     stop();
-    expect(seen.filter((sql) => sql.includes('search_vocab') && sql.startsWith('SELECT'))).toHaveLength(2);
+    expect(seen.filter((sql) => sql.includes('search_fts_docsize') && sql.startsWith('SELECT'))).toHaveLength(
+      2,
+    );
     expect(seen.filter((sql) => sql.includes('FROM memories WHERE conversation_id = ?'))).toEqual([]);
+  });
+
+  it('a read-only open ranks and scores as the writer does: waiting entries count in the corpus figures', async () => {
+    const dbPath = `${dir()}/figures.db`;
+    const writer = await open(dbPath);
+    // Into FTS5 at once (a batch of PENDING_LIMIT or more): one holds "yak".
+    await writer.storeMemories('c0', [
+      ...Array.from({ length: PENDING_LIMIT }, (_, i) => ({
+        memoryId: `n${i}`,
+        data: { text: `nothing ${i}` },
+      })),
+      { memoryId: 'moved', data: { text: 'yak here' } },
+    ]);
+    // Waiting: every one holds "xeno", a common word once they count.
+    for (let i = 0; i < PENDING_LIMIT - 2; i += 1) {
+      await writer.storeMemory('c1', `x${i}`, { text: `xeno filler${i} more words here` });
+    }
+    await writer.storeMemory('c1', 'waiting', { text: 'xeno here' });
+    const reader = await open(dbPath, { readOnly: true });
+    for (const [text, limit] of [
+      ['xeno yak', 2],
+      ['yak', 5],
+      ['here', 3],
+      ['xeno here', 4],
+    ] as const) {
+      const query = { text, limit, kinds: ['memories' as const] };
+      const expected = (await writer.search(query)).map((hit) => [idOf(hit), hit.score] as const);
+      const found = (await reader.search(query)).map((hit) => [idOf(hit), hit.score] as const);
+      expect(found.map(([id]) => id)).toEqual(expected.map(([id]) => id));
+      found.forEach(([, score], i) => expect(score).toBeCloseTo(expected[i]?.[1] ?? Number.NaN, 9));
+    }
+    expect((await reader.search({ text: 'xeno yak', limit: 2 })).map(idOf)).toEqual([
+      'c0:moved',
+      'c1:waiting',
+    ]);
   });
 
   it("a read-only open keeps a waiting entry within the query's kinds, scopes, match and limit", async () => {

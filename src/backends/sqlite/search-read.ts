@@ -10,10 +10,10 @@ import {
 } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import type { SqliteSearchIndex } from './search-index.js';
-import { buildMatchQuery, byRank, type RankedDoc } from './search-query.js';
+import { buildMatchQuery, type RankedDoc } from './search-query.js';
 import { toCandidate } from './search-rows.js';
-import { tiedDocs } from './search-ties.js';
-import { waitingMatches } from './search-waiting.js';
+import { orderTies, tiedDocs } from './search-ties.js';
+import { rankedWithWaiting } from './search-waiting.js';
 import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from './search-sql.js';
 
 /**
@@ -23,33 +23,30 @@ import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from
  * caller may drop those). The ties matter because FTS5 orders them by doc id, which is neither
  * the core's order of ties (`compareRefs`) nor the same on another backend. One row past the
  * limit is fetched to see whether the last is tied; when it is, the tied records are ordered by
- * their refs (`search-ties.ts`) and only the ones within the limit are loaded.
+ * their refs (`search-ties.ts`) and only the ones within the limit are loaded. With `ranked`
+ * (every matching entry, best first: a read-only store's, beside waiting entries), FTS5 is not
+ * queried: the rows are taken from it.
  */
 export async function queryIndex(
   q: Transaction,
   query: NormalizedSearchQuery,
-  waiting: readonly RankedDoc[] = [],
+  ranked?: readonly RankedDoc[],
 ): Promise<{ candidates: SearchCandidate[]; stale: number[] }> {
   const candidates: SearchCandidate[] = [];
   const scores: number[] = [];
   const stale: number[] = [];
   for (let fetch = query.limit + 1; ; fetch *= 2) {
-    const { sql, params } = buildMatchQuery(query, fetch);
-    const docs = await q.all<RankedDoc>(sql, params);
-    const last = docs.at(-1);
+    let docs: readonly RankedDoc[];
+    if (ranked === undefined) {
+      const { sql, params } = buildMatchQuery(query, fetch);
+      docs = await q.all<RankedDoc>(sql, params);
+    } else docs = ranked.slice(0, fetch);
     const complete = docs.length < fetch;
-    // Waiting entries ranked after the last one fetched could be passed by entries not fetched yet.
-    const ranked =
-      waiting.length === 0
-        ? docs
-        : [...docs, ...waiting.filter((w) => complete || (last !== undefined && byRank(w, last) < 0))].sort(
-            byRank,
-          );
     candidates.length = 0;
     scores.length = 0;
     stale.length = 0;
-    const found = await loadCandidates(q, ranked);
-    for (const { doc, matched, score } of ranked) {
+    const found = await loadCandidates(q, docs);
+    for (const { doc, matched, score } of docs) {
       const candidate = found.get(doc);
       if (candidate === undefined) stale.push(doc);
       else {
@@ -66,7 +63,7 @@ export async function queryIndex(
     // Tied past the limit: the ties are ordered by their refs, and only those kept are loaded.
     if (cut !== undefined) {
       const above = candidates.filter((_, i) => (scores[i] as number) > cut);
-      const ties = await tiedDocs(q, query, cut, waiting);
+      const ties = await (ranked === undefined ? tiedDocs(q, query, cut) : orderTies(q, cut, ranked));
       const kept = ties.ordered.slice(0, query.limit - above.length);
       const loaded = await loadCandidates(q, kept);
       const tied = kept.flatMap(({ doc, bm25 }) => {
@@ -120,8 +117,8 @@ interface Found {
  * another text rule use `fallback`, the core's scan), then queries it and drops the stale
  * entries it met. Entries waiting outside FTS5 (`search_pending`) are moved in for the query
  * in a transaction rolled back after it: scores are FTS5's own over every entry, and the query
- * costs no commit. A read-only store cannot: it matches and ranks them beside FTS5's
- * (search-waiting.ts).
+ * costs no commit. A read-only store cannot: it ranks every match itself, over the corpus
+ * figures FTS5's entries and the waiting ones make together (search-waiting.ts).
  *
  * The check and the query run in one transaction, so they read one state: a `reindex()`
  * emptying the index after the check made hits vanish, and a writer moving waiting entries
@@ -172,7 +169,7 @@ async function readPass(
   if (lag.kinds.length > 0) return 'catch up';
   if (!lag.pending) return queryIndex(q, query);
   if (!readOnly) return 'move waiting';
-  return queryIndex(q, query, await waitingMatches(q, query));
+  return queryIndex(q, query, await rankedWithWaiting(q, query));
 }
 
 /**

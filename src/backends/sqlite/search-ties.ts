@@ -52,20 +52,30 @@ function compareTies(a: TieRef, b: TieRef): number {
 }
 
 /**
- * Every live record whose hit score equals `cut` (FTS5's and the `waiting` entries a
- * read-only store ranks beside them), in the core's order of ties, with its BM25; and the tied
- * entries whose row is gone or was replaced (`stale`).
+ * Every live record whose hit score equals `cut` among FTS5's matches, in the core's order of
+ * ties, with its BM25; and the tied entries whose row is gone or was replaced (`stale`).
  */
 export async function tiedDocs(
   q: Transaction,
   query: NormalizedSearchQuery,
   cut: number,
-  waiting: readonly RankedDoc[],
-): Promise<{ ordered: Array<{ doc: number; bm25: number }>; stale: number[] }> {
-  // A hair below the cut in SQL (the same double arithmetic as `hitScore`), exact here.
+): ReturnType<typeof orderTies> {
+  // A hair below the cut in SQL (the same double arithmetic as `hitScore`), exact in orderTies.
   const { sql, params } = buildScoreFloorQuery(query, cut - 1e-9);
+  return orderTies(q, cut, await q.all<RankedDoc>(sql, params));
+}
+
+/**
+ * Of `ranked` (any order), the live records whose hit score equals `cut`, in the core's order
+ * of ties, with their BM25; and the tied entries whose row is gone or was replaced (`stale`).
+ */
+export async function orderTies(
+  q: Transaction,
+  cut: number,
+  ranked: readonly RankedDoc[],
+): Promise<{ ordered: Array<{ doc: number; bm25: number }>; stale: number[] }> {
   const bm25s = new Map<number, number>();
-  for (const row of [...(await q.all<RankedDoc>(sql, params)), ...waiting]) {
+  for (const row of ranked) {
     if (hitScore(row.matched, row.score) === cut) bm25s.set(row.doc, row.score);
   }
   const docs = [...bm25s.keys()];
