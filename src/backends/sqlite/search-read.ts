@@ -22,8 +22,10 @@ import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from
  * entries whose base row is gone or replaced; returns them with the stale entries it met (the
  * caller may drop those). The ties matter because FTS5 orders them by doc id, which is neither
  * the core's order of ties (`compareRefs`) nor the same on another backend. One row past the
- * limit is fetched to see whether the last is tied; when it is, the tied records are ordered by
- * their refs (`search-ties.ts`) and only the ones within the limit are loaded. With `ranked`
+ * limit is loaded to see whether the last is tied, and the scores of twice the limit more are
+ * fetched with it; when it is tied, the tied records (from those scores when the ties end
+ * there, else from a query for every match at the cut) are ordered by their refs
+ * (`search-ties.ts`) and only the ones within the limit are loaded. With `ranked`
  * (every matching entry, best first: a read-only store's, beside waiting entries), FTS5 is not
  * queried: the rows are taken from it.
  */
@@ -36,11 +38,10 @@ export async function queryIndex(
   const scores: number[] = [];
   const stale: number[] = [];
   for (let fetch = query.limit + 1; ; fetch *= 2) {
-    let docs: readonly RankedDoc[];
-    if (ranked === undefined) {
-      const { sql, params } = buildMatchQuery(query, fetch);
-      docs = await q.all<RankedDoc>(sql, params);
-    } else docs = ranked.slice(0, fetch);
+    // Past the rows loaded, a window of scores only: ties at the limit usually end within it,
+    // and are then ordered without matching the query again (see below).
+    const window = ranked ?? (await q.all<RankedDoc>(...matchQuery(query, fetch + 2 * query.limit)));
+    const docs = window.slice(0, fetch);
     const complete = docs.length < fetch;
     candidates.length = 0;
     scores.length = 0;
@@ -63,7 +64,11 @@ export async function queryIndex(
     // Tied past the limit: the ties are ordered by their refs, and only those kept are loaded.
     if (cut !== undefined) {
       const above = candidates.filter((_, i) => (scores[i] as number) > cut);
-      const ties = await (ranked === undefined ? tiedDocs(q, query, cut) : orderTies(q, cut, ranked));
+      const last = window.at(-1) as RankedDoc;
+      const whole = ranked !== undefined || window.length < fetch + 2 * query.limit;
+      const ties = await (whole || hitScore(last.matched, last.score) < cut
+        ? orderTies(q, cut, window)
+        : tiedDocs(q, query, cut));
       const kept = ties.ordered.slice(0, query.limit - above.length);
       const loaded = await loadCandidates(q, kept);
       const tied = kept.flatMap(({ doc, bm25 }) => {
@@ -74,6 +79,12 @@ export async function queryIndex(
     }
     // Fewer live candidates than the limit yet (stale entries among those fetched): fetch more.
   }
+}
+
+/** {@link buildMatchQuery}'s statement and parameters, as `q.all` takes them. */
+function matchQuery(query: NormalizedSearchQuery, limit: number): [string, Array<string | number>] {
+  const { sql, params } = buildMatchQuery(query, limit);
+  return [sql, params];
 }
 
 /** Loads the records of `docs` that still match their entry, by doc id. */
