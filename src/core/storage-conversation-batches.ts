@@ -49,6 +49,32 @@ export interface ConversationWrite {
   chunkInfo: JsonObject | null;
 }
 
+/** What writes each part of a conversation batch item; `M`: its memories' shape. */
+export interface ConversationPartWriters<M> {
+  conversation(conversationId: string, data: JsonObject): Promise<unknown>;
+  rawMessages(conversationId: string, messages: JsonValue[]): Promise<unknown>;
+  memories(conversationId: string, memories: M): Promise<unknown>;
+  chunkInfo(conversationId: string, data: JsonObject): Promise<unknown>;
+}
+
+/**
+ * The steps writing the parts `write` holds (`memories` in the writers' shape, written when
+ * non-empty), in the single calls' order: conversation, raw messages, memories, chunk info.
+ */
+export function conversationParts<M extends readonly unknown[]>(
+  write: ConversationWrite,
+  memories: M,
+  writers: ConversationPartWriters<M>,
+): Array<() => Promise<unknown>> {
+  const { conversationId: id, conversation, rawMessages, chunkInfo } = write;
+  const parts: Array<() => Promise<unknown>> = [];
+  if (conversation !== null) parts.push(() => writers.conversation(id, conversation));
+  if (rawMessages !== null) parts.push(() => writers.rawMessages(id, rawMessages));
+  if (memories.length > 0) parts.push(() => writers.memories(id, memories));
+  if (chunkInfo !== null) parts.push(() => writers.chunkInfo(id, chunkInfo));
+  return parts;
+}
+
 /** One conversation id's parts as {@link ConversationBatchStorage.loadConversationBatch} returns them. */
 export interface StoredConversation {
   conversationId: string;
@@ -246,28 +272,25 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
    * rejects with `BatchPartiallyAppliedError` naming the items written.
    */
   protected writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
-    return applyPartsInOrder(METHOD, writes, (write) => {
-      const { conversationId: id, conversation, rawMessages, memories, chunkInfo } = write;
-      const parts: Array<() => Promise<unknown>> = [];
-      if (conversation !== null) parts.push(() => this.writeConversation(id, conversation));
-      if (rawMessages !== null) parts.push(() => this.writeRawMessages(id, rawMessages));
-      if (memories.length > 0) parts.push(() => this.upsertMemoryBatch(id, memories));
-      if (chunkInfo !== null) parts.push(() => this.writeChunkInfo(id, chunkInfo));
-      return parts;
-    });
+    return applyPartsInOrder(METHOD, writes, (write) =>
+      conversationParts(write, write.memories, {
+        conversation: (id, data) => this.writeConversation(id, data),
+        rawMessages: (id, messages) => this.writeRawMessages(id, messages),
+        memories: (id, memories) => this.upsertMemoryBatch(id, memories),
+        chunkInfo: (id, data) => this.writeChunkInfo(id, data),
+      }),
+    );
   }
 
   // ----- helpers ---------------------------------------------------------------------------
 
   /** An item's parts as the single calls, in their order. */
   private singleCalls({ write, memoryItems }: CheckedItem): Array<() => Promise<unknown>> {
-    const id = write.conversationId;
-    const { conversation, rawMessages, chunkInfo } = write;
-    const calls: Array<() => Promise<unknown>> = [];
-    if (conversation !== null) calls.push(() => this.storeConversation(id, conversation));
-    if (rawMessages !== null) calls.push(() => this.storeRawMessages(id, rawMessages));
-    if (memoryItems.length > 0) calls.push(() => this.storeMemories(id, memoryItems));
-    if (chunkInfo !== null) calls.push(() => this.storeChunkInfo(id, chunkInfo));
-    return calls;
+    return conversationParts(write, memoryItems, {
+      conversation: (id, data) => this.storeConversation(id, data),
+      rawMessages: (id, messages) => this.storeRawMessages(id, messages),
+      memories: (id, items) => this.storeMemories(id, items),
+      chunkInfo: (id, data) => this.storeChunkInfo(id, data),
+    });
   }
 }

@@ -9,34 +9,21 @@
  */
 import {
   BatchPartiallyAppliedError,
+  type ConversationPartWriters,
+  conversationParts,
   type ConversationWrite,
-  type JsonObject,
-  type JsonValue,
   type MemoryWrite,
 } from '../../core/index.js';
-
-/** The single-conversation primitives the batch sends (the store's own). */
-export interface ConversationPartWriters {
-  conversation(conversationId: string, data: JsonObject): Promise<void>;
-  rawMessages(conversationId: string, messages: JsonValue[]): Promise<void>;
-  memories(conversationId: string, memories: readonly MemoryWrite[]): Promise<void>;
-  chunkInfo(conversationId: string, data: JsonObject): Promise<void>;
-}
 
 /** Sends every part of `writes` at once and waits for all of them. */
 export async function writeConversationBatch(
   writes: readonly ConversationWrite[],
-  write: ConversationPartWriters,
+  write: ConversationPartWriters<readonly MemoryWrite[]>,
 ): Promise<void> {
-  const items = writes.map((item) => {
-    const id = item.conversationId;
-    const parts: Array<Promise<void>> = [];
-    if (item.conversation !== null) parts.push(write.conversation(id, item.conversation));
-    if (item.rawMessages !== null) parts.push(write.rawMessages(id, item.rawMessages));
-    if (item.memories.length > 0) parts.push(write.memories(id, item.memories));
-    if (item.chunkInfo !== null) parts.push(write.chunkInfo(id, item.chunkInfo));
-    return Promise.allSettled(parts);
-  });
+  // Every step started now, in the same tick: one socket write for the whole batch.
+  const items = writes.map((item) =>
+    Promise.allSettled(conversationParts(item, item.memories, write).map((step) => step())),
+  );
   const settled = await Promise.all(items);
   const failed = settled.flat().find((result) => result.status === 'rejected');
   if (failed === undefined) return;
