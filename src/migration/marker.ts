@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JsonObject } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
-import { nowTimestamp } from '../core/time.js';
+import { nowTimestamp, parseTimestamp } from '../core/time.js';
 
 /** How often a running migration writes its marker again (its heartbeat). */
 export const MARKER_HEARTBEAT_MS = 5_000;
@@ -83,7 +83,9 @@ function processExists(pid: number): boolean {
  */
 export function markerRunning(marker: MigrationMarker, nowMs = Date.now()): boolean {
   if (marker.runId === undefined || marker.heartbeatAt === undefined) return false;
-  if (!(nowMs - Date.parse(marker.heartbeatAt) < MARKER_LEASE_MS)) return false;
+  // Parsed as the core reads its own timestamps (microseconds, an offset); unreadable: not running.
+  const beat = parseTimestamp(marker.heartbeatAt);
+  if (beat === null || !(nowMs - beat < MARKER_LEASE_MS)) return false;
   if (marker.host !== hostname() || marker.pid === undefined) return true;
   if (marker.pid === process.pid) return liveRuns.has(marker.runId);
   return processExists(marker.pid);
