@@ -113,6 +113,22 @@ describeWithService('redis')('redis connection dropped mid-batch', () => {
     expect((await s.loadCacheEntries(['k0', 'k499'])).map((e) => e?.i)).toEqual([0, 499]);
   });
 
+  it('a read cut the same way says it was sent, without calling itself a write', async () => {
+    const s = await open('drop-read:');
+    await s.storeCacheEntries([{ key: 'k0', data: { i: 0 }, ttlSeconds: 600 }]);
+    // The stats read is a script the server holds like a write (scripts declare no flags).
+    const error = await killWhileHeld(() => s.getStorageStats());
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as Error).message).toMatch(
+      /read (bucket )?stats failed: connection lost before the reply \(the call was sent: if it writes, it may/,
+    );
+    await waitFor('the store to work again', async () => {
+      await s.storeSystemState('after', { v: 1 });
+      return true;
+    });
+    expect((await s.getStorageStats()).cache_entry_count).toBe(1);
+  });
+
   it('storeConversationBatch: each part whole or absent, the applied items complete', async () => {
     const s = await open('drop-batch:');
     const pad = 'x'.repeat(2000);

@@ -30,8 +30,12 @@ async function loadIoredis(): Promise<RedisClass> {
 const UNAVAILABLE_REPLY =
   /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOAUTH|WRONGPASS|NOPERM)\b/;
 
-/** What a call in flight when its connection dropped says: sent, so it may have run. */
-const LOST_REPLY = 'connection lost before the reply (a write may or may not have been applied)';
+/**
+ * What a call in flight when its connection dropped says: sent, so it may have run. One text
+ * for reads and writes (the call sites do not say which they are), worded to fit both.
+ */
+const LOST_REPLY =
+  'connection lost before the reply (the call was sent: if it writes, it may or may not have been applied)';
 
 /** Rejects with `onTimeout()` when `promise` has not settled after `ms`. */
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
