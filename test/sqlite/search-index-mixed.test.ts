@@ -2,8 +2,10 @@
  * A `searchIndex: false` writer beside another process's indexed instance that (re)opened the
  * file after it, so an index exists again: rows the writer changes in place keep their rowids,
  * so the high-water marks cannot see them; it marks them (`search_dirty`), and the indexed
- * instance reindexes them before its next search (a read-only one scans meanwhile).
+ * instance reindexes them before its next search (a read-only one scans meanwhile). A file
+ * indexed by a version from before `search_dirty` has no such table: no row of it is marked.
  */
+import type { SqliteConnection } from '../../src/backends/sqlite/connection.js';
 import type { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import type { SearchHit } from '../../src/core/index.js';
 import { useSqliteStores, useTempDir, withRawDb } from './helpers.js';
@@ -83,5 +85,33 @@ describe('SQLite index beside a searchIndex: false writer', () => {
     const third = await open(dbPath);
     expect(await withRawDb(dbPath, (db) => db.all('SELECT * FROM search_dirty'))).toEqual([]);
     expect((await third.search({ text: 'alpha' })).map(idOf)).toEqual(['memories:c:m']);
+  });
+
+  it('a read-only open of a file indexed before search_dirty existed searches its index and writes nothing', async () => {
+    const dbPath = `${dir()}/earlier.db`;
+    const first = await open(dbPath);
+    for (let i = 0; i < 4; i += 1) await first.storeMemory('c', `m${i}`, { text: `lynx ${i}` });
+    await first.shutdown(); // into FTS5
+    const live = await open(dbPath);
+    await live.storeMemory('d', 'w', { text: 'lynx ocelot' }); // waiting
+    const reader = await open(dbPath, { readOnly: true });
+    const scored = async (text: string) =>
+      (await reader.search({ text, limit: 3 })).map((hit) => [idOf(hit), hit.score]);
+    const expected = [await scored('lynx ocelot'), await scored('lynx')];
+    // The layout the versions before search_dirty leave: every other table of the index.
+    const dirty = "SELECT name FROM sqlite_master WHERE name = 'search_dirty'";
+    await withRawDb(dbPath, (db) => db.run('DROP TABLE search_dirty'));
+    const seen: string[] = [];
+    const stop = (reader as unknown as { db: SqliteConnection }).db.traceStatements((sql) => seen.push(sql));
+    expect([await scored('lynx ocelot'), await scored('lynx')]).toEqual(expected);
+    stop();
+    expect(seen.filter((sql) => sql.includes('search_fts MATCH'))).not.toEqual([]);
+    // The scan's loads: none.
+    expect(seen.filter((sql) => sql.includes('FROM memories WHERE conversation_id = ?'))).toEqual([]);
+    expect(await withRawDb(dbPath, (db) => db.all(dirty))).toEqual([]);
+    // A writable open adds the table and keeps the index.
+    await open(dbPath);
+    expect(await withRawDb(dbPath, (db) => db.all(dirty))).toEqual([{ name: 'search_dirty' }]);
+    expect([await scored('lynx ocelot'), await scored('lynx')]).toEqual(expected);
   });
 });

@@ -29,7 +29,7 @@ import {
   unindexedRow,
   unmatchedRow,
 } from './search-sql.js';
-import { FRESHNESS, highWater, highWaterBelow, liveMark } from './search-marks.js';
+import { FRESHNESS, FRESHNESS_WITHOUT_MARKS, highWater, highWaterBelow, liveMark } from './search-marks.js';
 import { markChanged, TAKE_DIRTY } from './search-dirty.js';
 /** What a write changed, for {@link SqliteSearchEntries.sync}. */
 export interface SearchSync {
@@ -170,12 +170,11 @@ export class SqliteSearchEntries {
   /**
    * Kinds whose base table has rows past the index's mark (not yet indexed) and whether
    * entries wait outside FTS5, or `null` when the entries were built under another text rule
-   * or layout (not to be used).
+   * or layout (not to be used). `marks: false` for an index without `search_dirty` (an
+   * earlier version's, read-only): no row is marked.
    */
-  async behind(q: Transaction, kinds: readonly SearchKind[]): Promise<IndexLag | null> {
-    const [row] = await q.all<FreshnessRow>(
-      `${FRESHNESS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending`,
-    );
+  async behind(q: Transaction, kinds: readonly SearchKind[], marks = true): Promise<IndexLag | null> {
+    const [row] = await q.all<FreshnessRow>(marks ? BEHIND : BEHIND_WITHOUT_MARKS);
     const lagging = laggingKinds(row, kinds);
     return lagging === null ? null : { kinds: lagging, pending: row?.pending === 1 };
   }
@@ -269,6 +268,12 @@ export class SqliteSearchEntries {
     });
   }
 }
+
+/** {@link SqliteSearchEntries.behind}'s statement: the freshness, the text rule, any entry waiting. */
+const BEHIND = `${FRESHNESS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending`;
+
+/** {@link BEHIND} for an index without `search_dirty` (see FRESHNESS_WITHOUT_MARKS). */
+const BEHIND_WITHOUT_MARKS = `${FRESHNESS_WITHOUT_MARKS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending`;
 
 /** A row of a statement with {@link FRESHNESS}'s columns and the text rule (`text_rule`), and maybe more. */
 export type FreshnessRow = Record<string, number | string | null>;

@@ -28,6 +28,13 @@ import {
 } from './search-sql.js';
 import { STEP_CHECK } from './search-marks.js';
 
+/** Which index tables exist: see {@link SqliteSearchIndex.tables}. */
+export type IndexTables = 'complete' | 'without marks' | 'missing';
+
+/** How many of the index tables exist, and whether `search_dirty` is one of them. */
+const TABLES = `SELECT count(*) AS n, count(*) FILTER (WHERE name = 'search_dirty') AS marks
+  FROM sqlite_master WHERE name IN (${SEARCH_TABLE_NAMES.map((n) => `'${n}'`).join(', ')})`;
+
 /** Base rows indexed per transaction while reconciling a large store. */
 const RECONCILE_BATCH = 2000;
 
@@ -94,12 +101,15 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
     });
   }
 
-  /** True when the database has the index tables (a read-only open may find none). */
-  async exists(q: Transaction): Promise<boolean> {
-    const rows = await q.all<{ n: number }>(
-      `SELECT count(*) AS n FROM sqlite_master WHERE name IN (${SEARCH_TABLE_NAMES.map((n) => `'${n}'`).join(', ')})`,
-    );
-    return rows[0]?.n === SEARCH_TABLE_NAMES.length;
+  /**
+   * Which of the index tables the database has (a read-only open may find none): all of them,
+   * all but `search_dirty` (an index built by a version from before it, which a writable open
+   * completes), or too few to use.
+   */
+  async tables(q: Transaction): Promise<IndexTables> {
+    const [row] = await q.all<{ n: number; marks: number }>(TABLES);
+    if (row?.n === SEARCH_TABLE_NAMES.length) return 'complete';
+    return row?.n === SEARCH_TABLE_NAMES.length - 1 && row.marks === 0 ? 'without marks' : 'missing';
   }
 
   /**

@@ -52,6 +52,13 @@ export function highWaterBelow(kind: SearchKind, param: string): string {
   return indexedBelow(kind, `${param} * 8`);
 }
 
+/** Per kind, a column: 1 when its table has rows past its mark. */
+function kindsBehind(): string {
+  return SEARCH_KINDS_ORDER.map(
+    (kind) => `(SELECT max(${KIND_TABLES[kind].base}) FROM ${kind}) > ${highWater(kind)} AS ${kind}`,
+  ).join(', ');
+}
+
 /**
  * One statement telling, per kind, whether its table has rows past its mark (1) or not (0);
  * for a kind that reuses rowids, also 1 when the entry at the mark is not its row's. Its
@@ -59,9 +66,14 @@ export function highWaterBelow(kind: SearchKind, param: string): string {
  * (search-dirty.ts): one seek into a table that is empty but beside such a writer (a check per
  * kind, five seeks, cost 12 µs of process CPU more per statement; this one 1-3 µs).
  */
-export const FRESHNESS = `SELECT ${SEARCH_KINDS_ORDER.map(
-  (kind) => `(SELECT max(${KIND_TABLES[kind].base}) FROM ${kind}) > ${highWater(kind)} AS ${kind}`,
-).join(', ')}, ${ANY_DIRTY} AS dirty`;
+export const FRESHNESS = `SELECT ${kindsBehind()}, ${ANY_DIRTY} AS dirty`;
+
+/**
+ * {@link FRESHNESS} for an index built by a version from before `search_dirty` (a read-only
+ * store's; a writable open creates the table): no row can be marked, since a writer that marks
+ * rows creates the table at its open, after dropping any index there.
+ */
+export const FRESHNESS_WITHOUT_MARKS = `SELECT ${kindsBehind()}, 0 AS dirty`;
 
 /**
  * One statement (one snapshot) for a writable open's check of the index: {@link FRESHNESS}'s

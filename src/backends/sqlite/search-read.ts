@@ -163,9 +163,20 @@ export async function searchWithIndex(
 }
 
 /** How far the index is behind for the query's kinds, `null` when it is missing or not to be used. */
-async function lagOf(q: Transaction, index: SqliteSearchIndex, query: NormalizedSearchQuery) {
+async function lagOf(
+  q: Transaction,
+  index: SqliteSearchIndex,
+  query: NormalizedSearchQuery,
+  readOnly: boolean,
+) {
+  const tables = await index.tables(q);
+  if (tables === 'complete') return index.behind(q, query.kinds);
+  // An index built before `search_dirty` existed has no marked rows (search-marks.ts): a
+  // read-only store, which cannot add the table, uses the index as it is rather than scan. A
+  // writable store's open creates the table, so it misses only if dropped since.
+  if (tables === 'without marks' && readOnly) return index.behind(q, query.kinds, false);
   // No index, or one built under another text rule (another version's entries): scan.
-  return (await index.exists(q)) ? index.behind(q, query.kinds) : null;
+  return null;
 }
 
 /** The search in a read transaction, or what it needs instead. */
@@ -175,7 +186,7 @@ async function readPass(
   query: NormalizedSearchQuery,
   readOnly: boolean,
 ): Promise<Found | 'scan' | 'catch up' | 'move waiting'> {
-  const lag = await lagOf(q, index, query);
+  const lag = await lagOf(q, index, query, readOnly);
   if (lag === null || (readOnly && lag.kinds.length > 0)) return 'scan';
   if (lag.kinds.length > 0) return 'catch up';
   if (!lag.pending) return queryIndex(q, query);
@@ -194,7 +205,7 @@ async function writePass(
   index: SqliteSearchIndex,
   query: NormalizedSearchQuery,
 ): Promise<Found | 'scan'> {
-  const lag = await lagOf(q, index, query);
+  const lag = await lagOf(q, index, query, false);
   if (lag === null) return 'scan';
   await index.catchUpKinds(q, lag.kinds);
   return queryIndex(q, query);
