@@ -176,6 +176,49 @@ describe('SQLite search index: waiting entries', () => {
     ]);
   });
 
+  it('a read-only open beside replaced records whose new entries wait scores as the writer does once they moved, without the old text', async () => {
+    const dbPath = `${dir()}/replaced.db`;
+    const writer = await open(dbPath);
+    await writer.storeMemories(
+      'c0',
+      Array.from({ length: PENDING_LIMIT }, (_, i) => ({
+        memoryId: `n${i}`,
+        data: { text: `egret filler ${i}` },
+      })),
+    );
+    await writer.storeMemory('c', 'm', { text: 'lynx egret old words here' });
+    await writer.storeConversation('c', { title: 'heron egret old title' });
+    await writer.storeChunkInfo('c', { note: 'stork old chunk' });
+    await writer.storeRawMessages('c', [{ content: 'puffin old' }, { content: 'kept egret' }]);
+    await writer.shutdown(); // every entry in FTS5
+    const live = await open(dbPath);
+    // Replaced: the old entries leave FTS5, the new ones wait.
+    await live.storeMemory('c', 'm', { text: 'ocelot egret' });
+    await live.storeConversation('c', { title: 'gannet' });
+    await live.storeChunkInfo('c', { note: 'tern egret egret' });
+    await live.storeRawMessages('c', [{ content: 'auk egret' }, { content: 'kept egret' }]);
+    expect(await counts(dbPath, 'lynx OR heron OR stork OR puffin')).toEqual({ pending: 4, fts: 0 });
+    const reader = await open(dbPath, { readOnly: true });
+    const kinds = ['raw_messages', 'memories', 'conversations', 'chunk_info'] as const;
+    const search = async (s: SQLiteStorage, text: string) =>
+      (await s.search({ text, kinds: [...kinds], limit: 100 })).map((hit) => [idOf(hit), hit.score] as const);
+    const queries = ['egret', 'ocelot egret', 'kept', 'gannet tern auk', 'old', 'lynx heron stork puffin'];
+    const seen: string[] = [];
+    const stop = (reader as unknown as { db: SqliteConnection }).db.traceStatements((sql) => seen.push(sql));
+    const read = [];
+    for (const text of queries) read.push(await search(reader, text));
+    stop();
+    expect(seen.filter((sql) => sql.includes('SELECT doc, body FROM search_pending'))).not.toEqual([]); // ranked apart
+    expect(read.slice(-2)).toEqual([[], []]); // words only the old texts held
+    await live.shutdown(); // the waiting entries move into FTS5
+    const moved = await open(dbPath);
+    for (const [i, text] of queries.entries()) {
+      const expected = await search(moved, text);
+      expect({ text, ids: read[i]?.map(([id]) => id) }).toEqual({ text, ids: expected.map(([id]) => id) });
+      read[i]?.forEach(([, score], j) => expect(score).toBeCloseTo(expected[j]?.[1] ?? Number.NaN, 9));
+    }
+  });
+
   it("a read-only open keeps a waiting entry within the query's kinds, scopes, match and limit", async () => {
     const dbPath = `${dir()}/scopes.db`;
     const writer = await open(dbPath);
