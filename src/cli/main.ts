@@ -170,9 +170,12 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
       'the words to find (plain words; quotes, *, -, NEAR, ... are not syntax; words starting with - go after --)',
     )
     .option('--env <file>', 'the store from an env file (CONNECTOME_STORAGE_* variables)', once())
+    // One kind per --kind, repeated for more: a variadic `<kind...>` took the words after it as
+    // kinds too (`search <spec> --kind memories cafe` failed with "Missing the words").
     .option(
-      '--kind <kind...>',
-      'raw_messages, memories, reasoning_chains, conversations, chunk_info (default: the first three)',
+      '--kind <kind>',
+      'raw_messages, memories, reasoning_chains, conversations, chunk_info (default: the first three); repeat it for several',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--agent <id>', 'only reasoning chains of this agent', once())
     .option('--conversation <id>', 'only records of this conversation', once())

@@ -109,4 +109,29 @@ describe('the search command of the CLI', () => {
     expect((await cli('search', spec, 'x', '--kind', 'cache')).code).toBe(2);
     expect((await cli('search', `sqlite:${join(dir(), 'missing.db')}`, 'x')).code).toBe(2);
   });
+
+  it('takes one kind per --kind, so the words may follow the options', async () => {
+    const dbPath = join(dir(), 'kinds.db');
+    const store = new SQLiteStorage({ dbPath });
+    await store.initialize();
+    await store.storeMemory('c1', 'm1', { summary: 'cafe report' });
+    await store.storeReasoningChain('a1', { steps: ['cafe visit'] });
+    await store.storeRawMessages('c1', [{ role: 'user', content: 'cafe' }]);
+    await store.shutdown();
+    const spec = `sqlite:${dbPath}`;
+
+    // Options first, then the words, as README's usage allows: a variadic --kind took "cafe"
+    // as a second kind and the command failed with "Missing the words to find".
+    const ids = async (...args: string[]): Promise<string[]> => {
+      const result = await cli('search', spec, ...args, '--json');
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+      return (JSON.parse(result.stdout) as { hits: SearchHit[] }).hits.map(idOf).sort();
+    };
+    expect(await ids('--kind', 'memories', 'cafe')).toEqual(['memories:c1:m1']);
+    expect(await ids('--kind', 'memories', '--kind', 'reasoning_chains', 'cafe')).toEqual([
+      'memories:c1:m1',
+      'reasoning_chains:a1:0',
+    ]);
+    expect(await ids('cafe', '--kind', 'raw_messages')).toEqual(['raw_messages:c1:0']);
+  });
 });
