@@ -94,6 +94,11 @@ export interface AtomicWriteOptions {
    */
   beforeRename?: () => Promise<void>;
   /**
+   * Work once the file is renamed into place, given its identity (pruning old backups): it runs
+   * alongside the folder sync. It must not throw: the write has landed.
+   */
+  afterRename?: AfterRename;
+  /**
    * Folders the store never removes or replaces (`cache/`, `conversations/`, ...): their fsync
    * after the rename may be shared with concurrent writes (see `folder-sync.ts`).
    */
@@ -111,6 +116,9 @@ export interface AtomicWriteOptions {
   /** With `listField`: the list as read from the file, whose records keep their text (`record-texts.ts`). */
   readList?: readonly JsonValue[];
 }
+
+/** Work done once a write's file is renamed into place, alongside its folder sync (see `AtomicWriteOptions`). */
+export type AfterRename = (identity: FileIdentity | undefined) => Promise<void>;
 
 /** What {@link writeTemp} leaves to do: folders to sync after the rename, and the file's identity. */
 export interface WrittenTemp {
@@ -217,12 +225,22 @@ export async function atomicWriteJson(
     ? formatListEnvelope(value, listField, pretty, options.readList)
     : formatJson(value, pretty);
   const written = await writeAndRename(file, text, options);
-  try {
-    await syncDirs(written.dirs);
-  } catch (error) {
-    throw ioError('sync folder of', file, error);
-  }
+  const { afterRename } = options;
+  await syncDirsAlong(written.dirs, file, afterRename && (() => afterRename(written.identity)));
   return written.identity;
+}
+
+/**
+ * Syncs the folders of a write renamed into place as `file`, with `alongside` (which must not
+ * throw) running meanwhile; a failed sync names `file`.
+ */
+export async function syncDirsAlong(
+  dirs: FolderSyncTicket[],
+  file: string,
+  alongside?: () => Promise<void>,
+): Promise<void> {
+  const [synced] = await Promise.allSettled([syncDirs(dirs), alongside?.()]);
+  if (synced.status === 'rejected') throw ioError('sync folder of', file, synced.reason);
 }
 
 /** Writes and syncs a temp file beside `file` (running `beforeRename` meanwhile), then renames it over `file`. */

@@ -11,6 +11,8 @@
  */
 import * as fs from 'node:fs';
 import path from 'node:path';
+import { logEvent, StorageError, type StorageLogger } from '../../core/index.js';
+import { ioReason } from '../io-reason.js';
 import { type FileIdentity, identityOf, ioError } from './atomic-json.js';
 import { statNow } from './metadata-now.js';
 import { isMissing, tempEntryName } from './temp-files.js';
@@ -94,23 +96,42 @@ interface Remembered {
   names: string[];
 }
 
+/** A backup made for a write that has not landed yet (see {@link Backups.beforeOverwrite}). */
+interface Pending {
+  /** The backup's name (`undefined`: `keep` is 0, none was made). */
+  name: string | undefined;
+  /** The file's identity when it was backed up: unchanged after a failed write, the backup is a copy of it. */
+  identity: FileIdentity;
+  /** The file's backups once the write lands, newest first, before pruning. */
+  names: string[];
+}
+
 /**
  * Makes and prunes the backups of one store. Pruning must know a file's backups; listing the
  * folder for each write costs time in proportion to the folder (the system folder holds every
  * state key and its backups), so the list is remembered per file and trusted while the file is
  * still the one this process wrote last. Any other writer (another process, the reference)
  * replaces the file, which changes its identity, and the folder is listed again.
+ *
+ * A write makes its backup first ({@link beforeOverwrite}) but prunes only once it has landed
+ * ({@link landed}); a write that fails removes its backup again ({@link abandon}). Pruning
+ * first lost an old version to each failed write (a full disk): after `keep` failed retries
+ * every backup was a copy of the current file.
  */
 export class Backups {
   private readonly remembered = new Map<string, Remembered>();
+  /** Backups made for writes in flight (one per file: its writes hold its lock). */
+  private readonly pending = new Map<string, Pending>();
 
   /**
    * @param policy whether and how many backups to keep.
    * @param mayPrune spares look-alike files from pruning (see {@link MayPrune}).
+   * @param logger receives a backup that could not be pruned after a write landed.
    */
   constructor(
     private readonly policy: BackupPolicy,
     private readonly mayPrune: MayPrune = async () => true,
+    private readonly logger?: StorageLogger,
   ) {}
 
   /**
@@ -122,12 +143,14 @@ export class Backups {
   }
 
   /**
-   * Backs up `file` (if it exists) before it is replaced, and prunes its backups to the newest
-   * `keep`. The caller holds the file's lock and reports the new file with {@link written}.
-   * `known` is the file's stat when the caller just took it (`null`: it is missing), saving one.
+   * Backs up `file` (if it exists) before it is replaced or removed. The caller holds the
+   * file's lock, and then reports the outcome: {@link landed} (which prunes the file's backups
+   * to the newest `keep`) or {@link abandon}. `known` is the file's stat when the caller just
+   * took it (`null`: it is missing), saving one.
    */
   async beforeOverwrite(file: string, known?: fs.BigIntStats | null): Promise<void> {
     if (!this.enabled) return;
+    this.pending.delete(file);
     const stat = known === undefined ? statNow(file, 'back up') : known;
     if (stat === null) {
       this.remembered.delete(file);
@@ -136,36 +159,82 @@ export class Backups {
     // `keep` 0 makes none, but prunes what a larger `keep` left, as a smaller one prunes down to it.
     const name = this.policy.keep > 0 ? await this.makeBackup(file) : undefined;
     if (name === null) return;
+    const identity = identityOf(stat);
     const remembered = this.remembered.get(file);
-    this.remembered.delete(file); // re-inserted below as the most recently used
     const names =
-      remembered !== undefined && remembered.identity === identityOf(stat)
+      remembered !== undefined && remembered.identity === identity
         ? [...(name === undefined ? [] : [name]), ...remembered.names]
         : await this.listBackups(file);
-    const kept = await this.prune(file, names);
-    this.remembered.set(file, { identity: undefined, names: kept });
+    this.pending.set(file, { name, identity, names });
+  }
+
+  /**
+   * True when `file` was just backed up: then the write should report its new identity to
+   * {@link landed}; a new file needs none.
+   */
+  remembers(file: string): boolean {
+    return this.pending.has(file);
+  }
+
+  /**
+   * The write of `file` backed up by {@link beforeOverwrite} landed (`identity`: the new file's,
+   * `null`: it was removed): prunes its backups to the newest `keep`. The write has happened,
+   * so a backup that cannot be removed does not fail it: it is logged and pruned by the next one.
+   */
+  async landed(file: string, identity: FileIdentity | undefined | null): Promise<void> {
+    const pending = this.pending.get(file);
+    if (pending === undefined) return;
+    this.pending.delete(file);
+    this.remembered.delete(file); // re-inserted below as the most recently used
+    try {
+      const kept = await this.prune(file, pending.names);
+      if (identity !== null) this.remembered.set(file, { identity, names: kept });
+    } catch (error) {
+      logEvent(this.logger, 'warn', 'file storage: could not remove an old backup', {
+        path: file,
+        error: ioReason(error instanceof StorageError && error.cause !== undefined ? error.cause : error),
+      });
+      return;
+    }
     if (this.remembered.size > REMEMBERED_FILES) {
       this.remembered.delete(this.remembered.keys().next().value as string);
     }
   }
 
   /**
-   * True when `file`'s backups are remembered (it was just backed up): then the next write of
-   * it should report its identity to {@link written}; a new file needs none.
+   * The write of `file` backed up by {@link beforeOverwrite} failed: when the file is still the
+   * one backed up, its new backup is a copy of it and is removed, so the backups stay as they
+   * were. When the file changed (the write failed after its rename, or someone else replaced
+   * it) the backup holds the only copy of the old version and stays, pruned by the next write.
    */
-  remembers(file: string): boolean {
-    return this.remembered.has(file);
-  }
-
-  /** Records the file just written, so the next backup of it can trust the remembered list. */
-  written(file: string, identity: FileIdentity | undefined): void {
-    const known = this.remembered.get(file);
-    if (known) known.identity = identity;
+  async abandon(file: string): Promise<void> {
+    const pending = this.pending.get(file);
+    if (pending === undefined) return;
+    this.pending.delete(file);
+    let unchanged = false;
+    try {
+      const stat = statNow(file, 'back up');
+      unchanged = stat !== null && identityOf(stat) === pending.identity;
+    } catch {
+      // Unknown: keep the backup.
+    }
+    const { name } = pending;
+    // The write failed already: a backup that cannot be removed is left for a later write to prune.
+    const asBefore =
+      unchanged &&
+      (name === undefined ||
+        (await fs.promises.unlink(path.join(path.dirname(file), name)).then(
+          () => true,
+          () => false,
+        )));
+    // Otherwise the remembered list misses a backup: the next write lists the folder again.
+    if (!asBefore) this.remembered.delete(file);
   }
 
   /** Forgets what is known about `file` (it was removed). */
   forget(file: string): void {
     this.remembered.delete(file);
+    this.pending.delete(file);
   }
 
   /** Links (or durably copies) `file` to a new backup name; `null` if the file is gone. */

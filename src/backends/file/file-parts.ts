@@ -78,7 +78,13 @@ export function buildFileParts(
         firstChainSequence: hooks.firstChainSequence,
       })
     : null;
-  const folders = new FolderFiles(layout, locks, new Backups(backups), pretty, textIndex);
+  const folders = new FolderFiles(
+    layout,
+    locks,
+    new Backups(backups, undefined, config.logger),
+    pretty,
+    textIndex,
+  );
   const reads = new FolderReads(layout, names, folders);
   const chains = new FileChains(layout, folders, reads, pretty);
   const shared = { locks, pretty, root: layout.baseDir, names, logger: config.logger };

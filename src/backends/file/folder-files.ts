@@ -174,14 +174,16 @@ export class FolderFiles {
         handedOver = true; // commitStaged removes the temp file itself if it fails
         let identity: string | undefined;
         try {
-          identity = await commitStaged(staged, file, assertHeld);
+          // Old backups are pruned once the file is in place (see Backups.landed).
+          identity = await commitStaged(staged, file, assertHeld, (id) => this.backups.landed(file, id));
         } catch (error) {
+          await this.backups.abandon(file);
           // A delete (under this lock) moved the folder away with the temp file: write it again.
           if (!(error instanceof StorageError && isMissing(error.cause))) throw error;
           await this.replace(file, envelope, assertHeld);
           return;
         }
-        this.wrote(file, identity);
+        this.wrote(file);
         this.counts.written(file, envelope, identity);
         await this.listener?.written(file, envelope, identity);
       });
@@ -251,24 +253,30 @@ export class FolderFiles {
   ): Promise<string | undefined> {
     const dir = path.dirname(file);
     const listField = LIST_FIELDS[path.basename(file)];
-    const written = await atomicWriteJson(file, envelope, {
-      pretty: this.pretty,
-      beforeCommit: assertHeld,
-      createDir: () => makeDirUnder(this.layout.baseDir, dir),
-      createDirFirst: !this.knownDirs.has(dir),
-      // Backups remember the file's identity (see Backups.written).
-      identity: identity || this.backups.enabled,
-      beforeRename: backUp,
-      sharedSyncDirs: this.layout.fixedDirs,
-      ...(listField === undefined ? {} : { listField, ...(readList ? { readList } : {}) }),
-    });
-    this.wrote(file, written);
+    let written: string | undefined;
+    try {
+      written = await atomicWriteJson(file, envelope, {
+        pretty: this.pretty,
+        beforeCommit: assertHeld,
+        createDir: () => makeDirUnder(this.layout.baseDir, dir),
+        createDirFirst: !this.knownDirs.has(dir),
+        // Backups remember the file's identity (see Backups.landed).
+        identity: identity || this.backups.enabled,
+        beforeRename: backUp,
+        afterRename: (id) => this.backups.landed(file, id),
+        sharedSyncDirs: this.layout.fixedDirs,
+        ...(listField === undefined ? {} : { listField, ...(readList ? { readList } : {}) }),
+      });
+    } catch (error) {
+      await this.backups.abandon(file);
+      throw error;
+    }
+    this.wrote(file);
     return written;
   }
 
-  /** Records a write of `file`: its identity for the backups, its folder as existing. */
-  private wrote(file: string, identity: string | undefined): void {
-    this.backups.written(file, identity);
+  /** Records a write of `file`: its folder as existing. */
+  private wrote(file: string): void {
     this.knownDirs.set(path.dirname(file), true); // the most recently written from now on
   }
 

@@ -39,17 +39,24 @@ export async function removeFolderFile(
   ctx.lists.forget(file);
   ctx.counts.forget(file);
   await ctx.backups.beforeOverwrite(file);
-  assertHeld();
   const dir = path.dirname(file);
+  let removed: boolean;
   try {
-    await fs.promises.unlink(file);
+    assertHeld();
+    removed = await fs.promises.unlink(file).then(
+      () => true,
+      (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw ioError('remove', file, error);
+      },
+    );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ctx.listener?.removed(file);
-    throw ioError('remove', file, error);
-  } finally {
-    ctx.backups.forget(file);
+    await ctx.backups.abandon(file);
+    throw error;
   }
+  await ctx.backups.landed(file, null);
   await ctx.listener?.removed(file);
+  if (!removed) return;
   // A folder with nothing left is what an id with nothing stored looks like; one still
   // holding other files (or backups) stays.
   const removedDir = await fs.promises.rmdir(dir).then(

@@ -84,7 +84,7 @@ export class KeyedFiles<T extends Keyed> {
     this.listed = new KeptEntries(options.parse);
     // A file that looks like a backup may be a key's data (`x.20250306_101500.backup`): never prune it.
     const mayPrune = async (file: string) => !(await this.isLiveEntry(file));
-    this.backups = options.backups ? new Backups(options.backups, mayPrune) : null;
+    this.backups = options.backups ? new Backups(options.backups, mayPrune, options.logger) : null;
   }
 
   /** The entry stored for `key`, or `null`; a corrupt file that may be this key's throws. Never writes. */
@@ -140,13 +140,23 @@ export class KeyedFiles<T extends Keyed> {
     let handedOver = false;
     try {
       await this.options.locks.run(this.lockName(key), async (assertHeld) => {
-        const placed = await this.place(key, staged, assertHeld, async (target) => {
-          await backups?.beforeOverwrite(target);
-          backedUp.give(backups?.remembers(target) ?? false);
-          handedOver = true; // renameStaged removes the temp file itself if it fails
-        });
-        const identity = await syncRenamed(placed.written, placed.target);
-        backups?.written(placed.target, identity);
+        let backedUpFile = null as string | null;
+        let placed: PlacedEntry;
+        try {
+          placed = await this.place(key, staged, assertHeld, async (target) => {
+            backedUpFile = target;
+            await backups?.beforeOverwrite(target);
+            backedUp.give(backups?.remembers(target) ?? false);
+            handedOver = true; // renameStaged removes the temp file itself if it fails
+          });
+          // Old backups are pruned once the file is in place (see Backups.landed).
+          const { target } = placed;
+          await syncRenamed(placed.written, target, async (id) => backups?.landed(target, id));
+        } catch (error) {
+          // The write did not land: its backup goes again (see Backups.abandon).
+          if (backedUpFile !== null) await backups?.abandon(backedUpFile);
+          throw error;
+        }
         await this.dropOldCopy(placed);
       });
     } finally {

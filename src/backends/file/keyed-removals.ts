@@ -52,15 +52,19 @@ export async function unlinkEntry(
   backupFirst: boolean,
 ): Promise<boolean> {
   if (backupFirst) await backups?.beforeOverwrite(file);
+  let existed = true;
   try {
     await fs.promises.unlink(file);
-    return true;
   } catch (error) {
-    if (isMissing(error)) return false;
-    throw ioError('remove', file, error);
-  } finally {
-    backups?.forget(file);
+    if (!isMissing(error)) {
+      await backups?.abandon(file);
+      throw ioError('remove', file, error);
+    }
+    existed = false;
   }
+  await backups?.landed(file, null);
+  backups?.forget(file);
+  return existed;
 }
 
 /**

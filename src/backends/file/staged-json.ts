@@ -10,12 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { JsonValue } from '../../core/index.js';
 import {
+  type AfterRename,
   type AtomicWriteOptions,
   closeQuietly,
   type FileIdentity,
   formatJson,
   ioError,
-  syncDirs,
+  syncDirsAlong,
   writeTemp,
   type WrittenTemp,
 } from './atomic-json.js';
@@ -66,15 +67,17 @@ export function stageJson(dir: string, label: string, value: JsonValue, options:
 
 /**
  * Renames the staged file over `file` (in the same folder), after `beforeCommit` (the lock
- * check), then syncs the folder: from then on the new content survives a crash. On failure the
- * temp file is removed and `file` is unchanged. Returns the file's identity when it was asked.
+ * check), then syncs the folder (`afterRename` alongside): from then on the new content
+ * survives a crash. On a failure before the rename the temp file is removed and `file` is
+ * unchanged. Returns the file's identity when it was asked.
  */
 export async function commitStaged(
   staged: StagedJson,
   file: string,
   beforeCommit?: () => void,
+  afterRename?: AfterRename,
 ): Promise<FileIdentity | undefined> {
-  return syncRenamed(await renameStaged(staged, file, beforeCommit), file);
+  return syncRenamed(await renameStaged(staged, file, beforeCommit), file, afterRename);
 }
 
 /**
@@ -101,9 +104,16 @@ export async function renameStaged(
   }
 }
 
-/** The second half of {@link commitStaged}: syncs the folders of a file renamed into place; returns its identity. */
-export async function syncRenamed(written: WrittenTemp, file: string): Promise<FileIdentity | undefined> {
-  await syncAllRenamed([written], file);
+/**
+ * The second half of {@link commitStaged}: syncs the folders of a file renamed into place (with
+ * `afterRename` alongside); returns its identity.
+ */
+export async function syncRenamed(
+  written: WrittenTemp,
+  file: string,
+  afterRename?: AfterRename,
+): Promise<FileIdentity | undefined> {
+  await syncDirsAlong(written.dirs, file, afterRename && (() => afterRename(written.identity)));
   return written.identity;
 }
 
@@ -112,11 +122,10 @@ export async function syncRenamed(written: WrittenTemp, file: string): Promise<F
  * `syncFolders`); a failure names `file` (one of them).
  */
 export async function syncAllRenamed(written: readonly WrittenTemp[], file: string): Promise<void> {
-  try {
-    await syncDirs(written.flatMap((one) => one.dirs));
-  } catch (error) {
-    throw ioError('sync folder of', file, error);
-  }
+  await syncDirsAlong(
+    written.flatMap((one) => one.dirs),
+    file,
+  );
 }
 
 /** Abandons a staged file: waits for its write to settle, then removes it (nothing is left behind). */
