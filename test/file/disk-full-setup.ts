@@ -2,12 +2,17 @@
  * The file backend's side of the full-disk suites: its setups (backups on or off) and a
  * `describe` that runs every write of `test/support/disk-full-ops.ts` under each fill.
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { isTempEntryName } from '../../src/backends/file/temp-files.js';
 import { describeDiskFull, type DiskFill, type DiskSetup } from '../support/disk-full-cases.js';
 import type { SmallDisk } from '../support/small-disk.js';
-import { listTree } from './helpers.js';
+import { isBackup, listTree } from './helpers.js';
+
+/** A short digest of a file's bytes (backups are compared by it). */
+const digest = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 
 /** What a file-backend error on a full disk must name as its cause. */
 export const ENOSPC = /ENOSPC|no space left/i;
@@ -24,6 +29,10 @@ export function fileSetup(name: string, createBackups: boolean): DiskSetup {
     },
     // Search segments are written in the background (see segment-writer.ts): one may be half
     // way through while the store is open, so they are looked at once it is shut down.
+    backups: async (dir) => {
+      const names = await listTree(dir, isBackup);
+      return names.map((rel) => `${rel} ${digest(fs.readFileSync(path.join(dir, rel)))}`);
+    },
     leftovers: (dir, closed) =>
       listTree(
         dir,

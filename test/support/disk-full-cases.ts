@@ -35,6 +35,11 @@ export interface DiskSetup {
    * record in one (SQLite), under `dir`.
    */
   storeName?: (dir: string) => string;
+  /**
+   * The backups under `dir` (each with a digest of its bytes), for a store that keeps them: a
+   * write that fails all or nothing must leave them as they were.
+   */
+  backups?: (dir: string) => Promise<string[]>;
 }
 
 /** How full a case makes the disk. */
@@ -163,6 +168,7 @@ export async function runDiskCase(
     const before = await snapshotStore(store);
     expect(snapshotWithoutTimes(before)).toEqual(ref.before);
     fill.apply(disk);
+    const backups = await setup.backups?.(dir);
     const error = await settleWithin(
       where,
       write.run(store).then(
@@ -181,6 +187,7 @@ export async function runDiskCase(
       checkError(error, write, setup, dir, where);
       if (write.atomic) expect([where, full]).toEqual([where, before]);
       else checkEachRecord(snapshotWithoutTimes(full), ref, where);
+      if (write.atomic) expect([where, await setup.backups?.(dir)]).toEqual([where, backups]);
     }
     const health = await settleWithin(`${where}: healthCheck`, store.healthCheck());
     expect([where, await setup.leftovers(dir, false)]).toEqual([where, []]);
