@@ -5,7 +5,7 @@
  * that does not parse fails the run, and the message says that running it again fails there
  * too until the data is repaired, where it said only "run the same command again to resume".
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,13 +44,14 @@ describe('migrate from a source with files that do not parse', () => {
     expect(existsSync(join(target, 'conversations', 'c1'))).toBe(false);
   });
 
-  it('says a corrupt source record stops every run until it is repaired (exit 3 after writing)', async () => {
+  it('says a corrupt source record stops every run until it is repaired (exit 3 after writing), then resumes', async () => {
     const source = await sourceWith('record', []);
     // A second conversation after it, so the run has written when it meets the corrupt one.
     const writer = new FileStorage({ baseDir: source });
     await writer.initialize();
     await writer.storeConversation('c2', { title: 'second' });
     await writer.shutdown();
+    const original = await readFile(join(source, 'conversations', 'c2', 'current.json'));
     await writeFile(join(source, 'conversations', 'c2', 'current.json'), '{"title": ');
     const target = join(dir, 'record-out');
     const args = ['migrate', '--from', `file:${source}`, '--to', `file:${target}`, '--batch-size', '0'];
@@ -68,5 +69,17 @@ describe('migrate from a source with files that do not parse', () => {
     expect(dry.stderr).toMatch(
       /Dry run failed: Corrupt data in the source .* Running it again fails there too/,
     );
+    // Repaired, the same command resumes the partial copy and finishes it.
+    await writeFile(join(source, 'conversations', 'c2', 'current.json'), original);
+    const resumed = await cli(...args);
+    expect(resumed).toMatchObject({ code: 0 });
+    const copy = new FileStorage({ baseDir: target, readOnly: true });
+    await copy.initialize();
+    try {
+      expect(await copy.loadConversation('c2')).toEqual({ title: 'second' });
+      expect(await copy.loadRawMessages('c1')).toEqual([{ role: 'user', content: 'hi' }]);
+    } finally {
+      await copy.shutdown();
+    }
   });
 });
