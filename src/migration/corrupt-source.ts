@@ -5,10 +5,12 @@
  * behind; the verification, reading the same listings, finds nothing missing. Such a store
  * names those files (`listUnlistedFiles()`, a file store's), so a run asks first and refuses
  * instead of losing them silently. (A backend whose records are rows lists every key it holds:
- * reading an unreadable one fails the copy with a `CorruptDataError` naming it.)
+ * reading an unreadable one fails the copy with a `CorruptDataError` naming it.) The verification
+ * asks too, and rejects naming them, where it would have found nothing missing.
  */
 import type { StorageInterface } from '../core/storage-interface.js';
-import { MigrationRefusedError } from './errors.js';
+import { CorruptDataError } from '../core/errors.js';
+import { CorruptSourceError, MigrationRefusedError } from './errors.js';
 
 /** Files named in the refusal; the rest are counted. */
 const SHOWN_FILES = 10;
@@ -16,6 +18,12 @@ const SHOWN_FILES = 10;
 /** A store that can name the files whose records its listings leave out (a `FileStorage`). */
 interface ListsUnlistedFiles {
   listUnlistedFiles(): Promise<string[]>;
+}
+
+/** The first {@link SHOWN_FILES} of `files`, and how many more. */
+function shown(files: readonly string[]): string {
+  const more = files.length > SHOWN_FILES ? `, and ${files.length - SHOWN_FILES} more` : '';
+  return `${files.slice(0, SHOWN_FILES).join(', ')}${more}`;
 }
 
 function listsUnlistedFiles(store: StorageInterface): store is StorageInterface & ListsUnlistedFiles {
@@ -32,12 +40,27 @@ export async function refuseCorruptSource(source: StorageInterface): Promise<voi
   if (!listsUnlistedFiles(source)) return;
   const files = await source.listUnlistedFiles();
   if (files.length === 0) return;
-  const more = files.length > SHOWN_FILES ? `, and ${files.length - SHOWN_FILES} more` : '';
   throw new MigrationRefusedError(
     'corrupt-source',
     `The source holds ${files.length} file(s) that do not parse (relative to its folder): ` +
-      `${files.slice(0, SHOWN_FILES).join(', ')}${more}. A migration would leave their records behind (a ` +
+      `${shown(files)}. A migration would leave their records behind (a ` +
       'cache or state file holds its own key, so the listings skip it). Repair those files, or move them ' +
       'out of the store (keep a copy), then run again. Nothing was written',
   );
+}
+
+/**
+ * Rejects with a {@link CorruptSourceError} (at the first such file, naming them all) when the
+ * source holds records its listings leave out: a verification that follows the listings would
+ * find nothing missing, and these records cannot be compared. A store that cannot have any passes.
+ */
+export async function throwIfSourceUnlisted(source: StorageInterface): Promise<void> {
+  if (!listsUnlistedFiles(source)) return;
+  const files = await source.listUnlistedFiles();
+  if (files.length === 0) return;
+  const reason =
+    "does not parse, so the source's listings leave its record out and it cannot be compared " +
+    `(${files.length} such file(s), relative to the source's folder: ${shown(files)}); ` +
+    'repair them or move them out of the source (keep a copy)';
+  throw new CorruptSourceError(new CorruptDataError(files[0] as string, reason));
 }

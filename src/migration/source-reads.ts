@@ -17,13 +17,18 @@ function fromSource(error: unknown): unknown {
     : error;
 }
 
+/** The stores {@link markingSourceErrors} returned. */
+const marked = new WeakSet<StorageInterface>();
+
 /**
  * `source` with its corrupt-data errors marked as the source's ({@link CorruptSourceError}).
  * Methods run on the store itself (`this` is `source`, so private fields work); other
  * properties (`storageType`, `bulkCopyDefaults`) are read from it unchanged.
  */
 export function markingSourceErrors(source: StorageInterface): StorageInterface {
-  return new Proxy(source, {
+  // Marked once: the migration hands its marked source to the verification, which marks its own.
+  if (marked.has(source)) return source;
+  const proxy = new Proxy(source, {
     get(store, property) {
       const value: unknown = Reflect.get(store, property, store);
       if (typeof value !== 'function') return value;
@@ -40,4 +45,6 @@ export function markingSourceErrors(source: StorageInterface): StorageInterface 
       };
     },
   });
+  marked.add(proxy);
+  return proxy;
 }

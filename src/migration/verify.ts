@@ -12,11 +12,13 @@ import { BoundedList } from './bounded.js';
 import { describeDifference } from './compare.js';
 import { loadConversationPartsBatch, READ_SLICE } from './copy-batches.js';
 import { CACHE_GROUP_SIZE } from './copy-cache.js';
+import { throwIfSourceUnlisted } from './corrupt-source.js';
 import { EXPIRY_TOLERANCE_MS, expiryMs, sameExpiry, sameStoredAt } from './copy.js';
 import { userStateKeys } from './marker.js';
 import { type ConversationParts, upsertedMemories } from './memories.js';
 import { type PassContext, runGroupedPhase, runPhase } from './pool.js';
 import { withoutReservedFields } from './reserved.js';
+import { markingSourceErrors } from './source-reads.js';
 import {
   AGENT_ID,
   CACHE_KEY,
@@ -245,14 +247,18 @@ async function listBoth(
 }
 
 /**
- * Compares every record of `source` with `target` (see the module comment). Reads only;
- * both stores must be initialized. The resume marker is ignored on both sides.
+ * Compares every record of `source` with `target` (see the module comment). Reads only; both
+ * stores must be initialized. The resume marker is ignored on both sides. Source data that does
+ * not parse (a file source's unlisted cache or state files too) rejects with a `CorruptSourceError`
+ * naming where, not a difference; the target's stays a `CorruptDataError`.
  */
 export async function verifyMigration(
   source: StorageInterface,
   target: StorageInterface,
   options: VerifyOptions = {},
 ): Promise<VerificationResult> {
+  source = markingSourceErrors(source);
+  await throwIfSourceUnlisted(source);
   const differences = new Differences(options.maxDifferences ?? 50);
   const context: VerifyContext = {
     source,

@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { CorruptDataError } from '../../src/core/index.js';
-import { CorruptSourceError, migrateStorage, MigrationRefusedError } from '../../src/migration/index.js';
+import {
+  CorruptSourceError,
+  migrateStorage,
+  MigrationRefusedError,
+  verifyMigration,
+} from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 
 let dir: string;
@@ -100,4 +105,76 @@ it("names a source record that does not parse as the source's, and a target's as
     await clean.shutdown();
     await target.shutdown();
   }
+});
+
+describe('verifyMigration on its own, of a copy whose source is now corrupt', () => {
+  /** A copy of a clean source, then the source's `corrupt` files spoilt (the source reopened). */
+  async function copiedThenSpoilt(name: string, corrupt: string[]): Promise<[FileStorage, InMemoryStorage]> {
+    const clean = await sourceWith(name, []);
+    const target = new InMemoryStorage();
+    expect((await migrateStorage(clean, target)).ok).toBe(true);
+    await clean.shutdown();
+    for (const file of corrupt) await writeFile(join(dir, name, file), '{"truncated": ');
+    const source = new FileStorage({ baseDir: join(dir, name), readOnly: true });
+    await source.initialize();
+    return [source, target];
+  }
+
+  it("rejects a source record that does not parse as the source's, naming its path", async () => {
+    const [source, target] = await copiedThenSpoilt('verify-record', ['conversations/c1/current.json']);
+    try {
+      const run = verifyMigration(source, target);
+      await expect(run).rejects.toBeInstanceOf(CorruptSourceError);
+      await expect(run).rejects.toMatchObject({
+        location: join(dir, 'verify-record', 'conversations', 'c1', 'current.json'),
+        message: expect.stringMatching(/^Corrupt data in the source at .*current\.json: /),
+      });
+    } finally {
+      await source.shutdown();
+      await target.shutdown();
+    }
+  });
+
+  it('rejects unlisted cache or state files of the source, naming them, where it found no difference', async () => {
+    const [source, target] = await copiedThenSpoilt('verify-unlisted', [
+      'cache/forever.json',
+      'system/settings.json',
+    ]);
+    try {
+      const run = verifyMigration(source, target, { allowExtra: true });
+      await expect(run).rejects.toBeInstanceOf(CorruptSourceError);
+      await expect(run).rejects.toMatchObject({
+        location: 'cache/forever.json',
+        message: expect.stringContaining(
+          "relative to the source's folder: cache/forever.json, system/settings.json",
+        ),
+      });
+    } finally {
+      await source.shutdown();
+      await target.shutdown();
+    }
+  });
+
+  it("leaves the target's data that does not parse a CorruptDataError of the target", async () => {
+    const source = await sourceWith('verify-source', []);
+    const targetDir = join(dir, 'verify-target');
+    const writer = new FileStorage({ baseDir: targetDir });
+    await writer.initialize();
+    expect((await migrateStorage(source, writer)).ok).toBe(true);
+    await writer.shutdown();
+    await writeFile(join(targetDir, 'conversations', 'c1', 'current.json'), '{"title": ');
+    const target = new FileStorage({ baseDir: targetDir, readOnly: true });
+    await target.initialize();
+    try {
+      const run = verifyMigration(source, target);
+      await expect(run).rejects.toBeInstanceOf(CorruptDataError);
+      await expect(run).rejects.not.toBeInstanceOf(CorruptSourceError);
+      await expect(run).rejects.toMatchObject({
+        location: join(targetDir, 'conversations', 'c1', 'current.json'),
+      });
+    } finally {
+      await source.shutdown();
+      await target.shutdown();
+    }
+  });
 });
