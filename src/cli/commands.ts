@@ -40,6 +40,8 @@ export interface MigrateCommandOptions {
   dryRun?: boolean;
   verify: boolean;
   merge?: boolean;
+  /** Read the whole source before writing, refusing if any of it does not parse (`checkSource`). */
+  checkSource?: boolean;
   upgradeSource?: boolean;
   json?: boolean;
   /** Default 4; for the conversation groups, the target's `bulkCopyDefaults`. */
@@ -135,6 +137,7 @@ export async function migrateCommand(options: MigrateCommandOptions, io: CliIO):
       dryRun,
       verify: options.verify,
       merge: options.merge === true,
+      checkSource: options.checkSource === true,
       concurrency: options.concurrency,
       conversationBatchSize: options.batchSize,
       sourceId: from.identity,

@@ -4,7 +4,7 @@
  * ```
  * connectome-storage migrate --from SPEC|--from-env FILE --to SPEC|--to-env FILE
  *                            [--dry-run] [--no-verify] [--merge] [--upgrade-source] [--json] [--concurrency N]
- *                            [--batch-size N]
+ *                            [--batch-size N] [--check-source]
  * connectome-storage health SPEC|--env FILE [--json]
  * connectome-storage stats SPEC|--env FILE [--json]
  * connectome-storage purge-cache SPEC|--env FILE [--json]
@@ -108,6 +108,10 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .option('--dry-run', 'count what would be copied; write nothing, do not open the target')
     .option('--no-verify', 'skip the record-by-record comparison afterwards')
     .option('--merge', 'allow a non-empty target (source records overwrite same ids/keys)')
+    .option(
+      '--check-source',
+      'read the whole source first; if any of it does not parse, name all of it and write nothing',
+    )
     .option(
       '--upgrade-source',
       'open the source writable, so a source in an older format is upgraded in place first',

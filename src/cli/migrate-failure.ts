@@ -96,12 +96,17 @@ export function migrationError(error: unknown, dryRun: boolean, marker: MarkerRe
  */
 function corruptSourceError(error: CorruptSourceError, dryRun: boolean, marker: MarkerRead): CliError {
   const fix = 'Running it again fails there too until that data is repaired or moved out of the source';
+  // A run names only the first such record it meets; the pre-pass names all of them.
+  const all = '--check-source names all the data of the source that does not parse, writing nothing';
   if (dryRun)
-    return new CliError(`Dry run failed: ${errorText(error)}. Nothing was written. ${fix}`, EXIT.usage);
+    return new CliError(
+      `Dry run failed: ${errorText(error)}. Nothing was written. ${fix}. ${all}`,
+      EXIT.usage,
+    );
   // `unread`: the target was never opened, so nothing was written.
   if (marker === 'absent' || marker === 'unread') {
     return new CliError(
-      `Migration failed before writing anything: ${errorText(error)}. Nothing was written to the target. ${fix}`,
+      `Migration failed before writing anything: ${errorText(error)}. Nothing was written to the target. ${fix}. ${all}`,
       EXIT.usage,
     );
   }
@@ -110,7 +115,7 @@ function corruptSourceError(error: CorruptSourceError, dryRun: boolean, marker: 
       ? 'The target holds a partial copy'
       : 'The target did not answer whether anything was written to it; it may hold a partial copy';
   return new CliError(
-    `Migration failed: ${errorText(error)}. ${held}. ${fix}; then run the same command again to resume`,
+    `Migration failed: ${errorText(error)}. ${held}. ${fix}; then run the same command again to resume. ${all}`,
     EXIT.error,
   );
 }

@@ -8,7 +8,8 @@
  * both sides, a non-empty target without `merge` unless it holds this migration's own
  * unfinished run (see `marker.ts`), a target whose `maxReasoningChainsPerAgent` is below
  * an agent's chain count in the source (see `chain-limit.ts`), and a source holding files that
- * do not parse whose records its listings leave out (see `corrupt-source.ts`). A run that stops halfway (abort, crash, failed write)
+ * do not parse whose records its listings leave out (see `corrupt-source.ts`), or with
+ * `checkSource` any record that does not parse (see `source-check.ts`). A run that stops halfway (abort, crash, failed write)
  * resumes when started again: every write is idempotent (see `copy.ts`), and a resumed run that
  * is not a merge deletes what the source no longer holds (see `converge.ts`).
  */
@@ -21,6 +22,7 @@ import { AGENTS, CACHE_KEYS, CONVERSATION_IDS, removeTargetOnly, STATE_KEYS } fr
 import { CACHE_GROUP_SIZE, copyCacheEntries } from './copy-cache.js';
 import { refuseChainLimit } from './chain-limit.js';
 import { refuseCorruptSource } from './corrupt-source.js';
+import { refuseCorruptRecords } from './source-check.js';
 import { markingSourceErrors } from './source-reads.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
 import { sameStoreId } from './identity.js';
@@ -156,7 +158,15 @@ async function runMigration(
   // a refusal below still leaves the target without any.
   await openBoth(source, dryRun ? null : target);
   let plan: TargetPlan = { resumed: false, merge: options.merge ?? false };
-  await refuseCorruptSource(source);
+  if (options.checkSource === true) {
+    const check: PassContext = {
+      stage: 'check',
+      onProgress: options.onProgress,
+      signal: options.signal,
+      concurrency,
+    };
+    await refuseCorruptRecords(source, check);
+  } else await refuseCorruptSource(source);
   await refuseChainLimit(source, target, concurrency, options.signal);
   if (!dryRun) plan = await planTarget(target, options.sourceId, source.storageType, plan.merge);
   if (plan.marker !== undefined) heartbeat.stop = keepMarkerAlive(target, plan.marker);

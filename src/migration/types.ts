@@ -11,8 +11,8 @@ export { RECORD_KINDS, type RecordKind };
  */
 export type MigrationPhase = 'conversations' | 'agents' | 'cache' | 'system_state';
 
-/** Which pass a progress event belongs to. */
-export type MigrationStage = 'copy' | 'verify';
+/** Which pass a progress event belongs to (`check`: the `checkSource` read of the source). */
+export type MigrationStage = 'check' | 'copy' | 'verify';
 
 /** Progress of a migration, reported through `onProgress` (the CLI draws bars from it). */
 export type MigrationProgressEvent =
@@ -87,6 +87,13 @@ export interface MigrateOptions {
   verify?: boolean;
   /** Allow a target that already holds data (not from this migration's unfinished run). Default false. */
   merge?: boolean;
+  /**
+   * Read every record of the source before writing anything, and refuse (`corrupt-source`,
+   * nothing written) naming every one that does not parse. Default false: such a record fails
+   * the run when the copy reaches it (a `CorruptSourceError`), after what came before it was
+   * copied, and only the first is named. Costs one more read of the whole source.
+   */
+  checkSource?: boolean;
   /**
    * Groups of conversations / agents / groups of cache keys copied (and read back by the
    * verification) at the same time. Default 4; for the conversation groups, the target's

@@ -3,7 +3,9 @@
  * that does not parse is skipped by its listings: the run refuses before writing (exit 2),
  * naming the files, where it copied the rest and exited 0 with no warning. Other source data
  * that does not parse fails the run, and the message says that running it again fails there
- * too until the data is repaired, where it said only "run the same command again to resume".
+ * too until the data is repaired, where it said only "run the same command again to resume",
+ * and that `--check-source` names all of it; with `--check-source` the run reads the whole source
+ * first and refuses before writing (exit 2), naming every file that does not parse.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -63,6 +65,7 @@ describe('migrate from a source with files that do not parse', () => {
         /The target holds a partial copy\. Running it again fails there too until/,
       );
       expect(result.stderr).toMatch(/repaired or moved out of the source; then run the same command again/);
+      expect(result.stderr).toMatch(/--check-source names all the data of the source that does not parse/);
     }
     const dry = await cli(...args, '--dry-run');
     expect(dry.code).toBe(2);
@@ -81,5 +84,33 @@ describe('migrate from a source with files that do not parse', () => {
     } finally {
       await copy.shutdown();
     }
+  });
+
+  it('--check-source names every file that does not parse before writing (exit 2)', async () => {
+    const source = await sourceWith('check', ['conversations/c1/raw_messages.json', 'cache/forever.json']);
+    const writer = new FileStorage({ baseDir: source });
+    await writer.initialize();
+    await writer.storeConversation('c2', { title: 'second' });
+    await writer.shutdown();
+    await writeFile(join(source, 'conversations', 'c2', 'current.json'), '{"title": ');
+    const target = join(dir, 'check-out');
+    const result = await cli(
+      'migrate',
+      '--from',
+      `file:${source}`,
+      '--to',
+      `file:${target}`,
+      '--check-source',
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('holds 3 file(s) or record(s) that do not parse');
+    for (const file of [
+      'cache/forever.json',
+      join(source, 'conversations', 'c1', 'raw_messages.json'),
+      join(source, 'conversations', 'c2', 'current.json'),
+    ])
+      expect(result.stderr).toContain(file);
+    expect(result.stderr).toMatch(/Nothing was written/);
+    expect(existsSync(join(target, 'conversations', 'c1'))).toBe(false);
   });
 });

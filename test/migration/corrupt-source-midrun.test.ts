@@ -5,14 +5,20 @@
  * fails when it reads it, with a `CorruptSourceError` naming its path. What a user needs then:
  * no conversation or agent half-written (each is read whole before any of its parts is
  * written), nothing a merge target held lost, and, once the file is repaired, the same run
- * resumes and ends verified.
+ * resumes and ends verified. With `checkSource`, the whole source is read first, and a run
+ * refuses before writing anything, naming every such file at once.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
 import type { StorageInterface } from '../../src/core/index.js';
-import { CorruptSourceError, MIGRATION_MARKER_KEY, migrateStorage } from '../../src/migration/index.js';
+import {
+  CorruptSourceError,
+  MIGRATION_MARKER_KEY,
+  migrateStorage,
+  MigrationRefusedError,
+} from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 
 let dir: string;
@@ -125,4 +131,79 @@ it("keeps a merge target's own version of a conversation whose source file does 
     await source.shutdown();
     await target.shutdown();
   }
+});
+
+describe('checkSource: the whole source read before anything is written', () => {
+  const SPOILT = [
+    'conversations/c2/current.json',
+    'conversations/c3/memories.json',
+    'conversations/c3/chunks.json',
+    'agents/a2/reasoning_chains.json',
+  ];
+
+  it('refuses naming every file that does not parse, listed or not, and writes nothing', async () => {
+    const baseDir = join(dir, 'check-source');
+    await writeSource(baseDir);
+    const writer = new FileStorage({ baseDir });
+    await writer.initialize();
+    await writer.storeCacheEntry('forever', { v: 1 });
+    await writer.shutdown();
+    for (const file of [...SPOILT, 'cache/forever.json']) await writeFile(join(baseDir, file), '{"x": ');
+    const source = new FileStorage({ baseDir, readOnly: true });
+    const target = new InMemoryStorage();
+    try {
+      // Without it, the up-front check names only the file the listings leave out.
+      await expect(migrateStorage(source, target, { verify: false })).rejects.toMatchObject({
+        reason: 'corrupt-source',
+        message: expect.not.stringContaining('c2'),
+      });
+      for (const dryRun of [false, true]) {
+        const stages = new Set<string>();
+        const run = migrateStorage(source, target, {
+          checkSource: true,
+          dryRun,
+          conversationBatchSize: 64,
+          onProgress: (event) => stages.add(event.stage),
+        });
+        await expect(run).rejects.toBeInstanceOf(MigrationRefusedError);
+        const error = (await run.catch((e: unknown) => e)) as MigrationRefusedError;
+        expect(error.reason).toBe('corrupt-source');
+        expect(error.message).toContain('holds 5 file(s) or record(s) that do not parse');
+        expect(error.message).toContain('cache/forever.json');
+        for (const file of SPOILT) expect(error.message).toContain(join(baseDir, file));
+        expect(error.message).toMatch(/Nothing was written$/);
+        expect([...stages]).toEqual(['check']);
+      }
+      expect(await target.listAllConversationIds()).toEqual([]);
+      expect(await target.listSystemStateKeys()).toEqual([]);
+    } finally {
+      await source.shutdown();
+      await target.shutdown();
+    }
+  });
+
+  it('names a record the copy would meet mid-run, before writing, where the run failed after writing', async () => {
+    const baseDir = join(dir, 'check-source-one');
+    await writeSource(baseDir);
+    await writeFile(join(baseDir, SPOILT[3]!), '{"chains": [');
+    const source = new FileStorage({ baseDir, readOnly: true });
+    const [unchecked, checked] = [new InMemoryStorage(), new InMemoryStorage()];
+    try {
+      await expect(migrateStorage(source, unchecked)).rejects.toBeInstanceOf(CorruptSourceError);
+      expect(await unchecked.listAllConversationIds()).toEqual(IDS);
+      await expect(migrateStorage(source, checked, { checkSource: true })).rejects.toMatchObject({
+        reason: 'corrupt-source',
+        message: expect.stringContaining(join(baseDir, SPOILT[3]!)),
+      });
+      expect(await checked.listAllConversationIds()).toEqual([]);
+      // Repaired, the checked run copies everything.
+      await writeFile(join(baseDir, SPOILT[3]!), JSON.stringify({ chains: [] }));
+      const summary = await migrateStorage(source, checked, { checkSource: true });
+      expect(summary.ok).toBe(true);
+      expect(await checked.listAllConversationIds()).toEqual(IDS);
+    } finally {
+      await source.shutdown();
+      await Promise.all([unchecked.shutdown(), checked.shutdown()]);
+    }
+  });
 });
