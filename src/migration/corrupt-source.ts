@@ -31,14 +31,21 @@ function listsUnlistedFiles(store: StorageInterface): store is StorageInterface 
 }
 
 /**
+ * The files of `source` whose records its listings leave out (`listUnlistedFiles()`, relative
+ * to its folder); none for a store that cannot have any.
+ */
+export function unlistedFiles(source: StorageInterface): Promise<string[]> {
+  return listsUnlistedFiles(source) ? source.listUnlistedFiles() : Promise.resolve([]);
+}
+
+/**
  * Rejects with {@link MigrationRefusedError} (reason `corrupt-source`, naming the files) when
  * the source holds records its listings leave out (a file store's cache or state files that do
  * not parse); a store that cannot have such records passes. Reads only those files (once read,
  * the copy's own listing of the same keys costs a `stat` each); writes nothing.
  */
 export async function refuseCorruptSource(source: StorageInterface): Promise<void> {
-  if (!listsUnlistedFiles(source)) return;
-  const files = await source.listUnlistedFiles();
+  const files = await unlistedFiles(source);
   if (files.length === 0) return;
   throw new MigrationRefusedError(
     'corrupt-source',
@@ -55,8 +62,7 @@ export async function refuseCorruptSource(source: StorageInterface): Promise<voi
  * find nothing missing, and these records cannot be compared. A store that cannot have any passes.
  */
 export async function throwIfSourceUnlisted(source: StorageInterface): Promise<void> {
-  if (!listsUnlistedFiles(source)) return;
-  const files = await source.listUnlistedFiles();
+  const files = await unlistedFiles(source);
   if (files.length === 0) return;
   const reason =
     "does not parse, so the source's listings leave its record out and it cannot be compared " +

@@ -14,6 +14,7 @@ import { BoundedList } from './bounded.js';
 import { CACHE_GROUP_SIZE } from './copy-cache.js';
 import { CHAIN_PAGE_SIZE } from './copy.js';
 import { READ_SLICE } from './copy-batches.js';
+import { unlistedFiles } from './corrupt-source.js';
 import { MigrationRefusedError } from './errors.js';
 import { userStateKeys } from './marker.js';
 import { type PassContext, runGroupedPhase, runPhase } from './pool.js';
@@ -21,11 +22,6 @@ import { AGENT_ID, CACHE_KEY, CONVERSATION_ID, type ListedKind, screenIds, STATE
 
 /** Places named in the refusal; the rest are counted. */
 const SHOWN = 20;
-
-/** A store that can name the files whose records its listings leave out (a `FileStorage`). */
-interface ListsUnlistedFiles {
-  listUnlistedFiles(): Promise<string[]>;
-}
 
 /** `null` when `read` resolves, the `CorruptDataError` it rejects with; any other error rejects. */
 async function corruptIn(read: () => Promise<unknown>): Promise<CorruptDataError | null> {
@@ -97,8 +93,7 @@ export async function findCorruptSource(
   pass: PassContext,
 ): Promise<BoundedList<string>> {
   const found = new BoundedList<string>(SHOWN);
-  const unlisted = (source as Partial<ListsUnlistedFiles>).listUnlistedFiles;
-  if (typeof unlisted === 'function') for (const file of await unlisted.call(source)) found.add(file);
+  for (const file of await unlistedFiles(source)) found.add(file);
   const ids = await readable(CONVERSATION_ID, () => source.listAllConversationIds());
   await runGroupedPhase(pass, 'conversations', ids, READ_SLICE, (group) =>
     checkConversations(source, found, group),
