@@ -61,10 +61,15 @@ export function migrationError(error: unknown, dryRun: boolean, marker: MarkerRe
     return new CliError(`${errorText(error)}: the target is read-only; open it writable`, EXIT.usage);
   }
   if (error instanceof MigrationAbortedError) {
+    // No marker: interrupted before the first write (reading the source for --check-source or
+    // the chain counts), so there is nothing to resume.
+    const nothing = marker === 'absent' || marker === 'unread';
     return new CliError(
       dryRun
         ? 'Interrupted; nothing was written (dry run)'
-        : 'Interrupted; the target holds a partial copy: run the same command again to resume',
+        : nothing
+          ? 'Interrupted before the first write; nothing was written to the target'
+          : 'Interrupted; the target holds a partial copy: run the same command again to resume',
       EXIT.interrupted,
     );
   }
