@@ -25,6 +25,7 @@ import { searchIndexOptionTests } from './suites/search-index-option.js';
 import { searchTimestampTests } from './suites/search-timestamps.js';
 import { semanticTests } from './suites/semantic.js';
 import { semanticFailureTests } from './suites/semantic-failures.js';
+import { semanticTieTests } from './suites/semantic-ties.js';
 import { storedIdTests } from './suites/stored-ids.js';
 import { searchChainSequenceTests } from './suites/search-chain-sequence.js';
 import { searchTieTests } from './suites/search-ties.js';
@@ -61,6 +62,7 @@ for (const harness of backends) {
     searchTimestampTests(ctx);
     semanticTests(ctx);
     semanticFailureTests(ctx);
+    semanticTieTests(ctx);
     searchChainSequenceTests(ctx);
     searchTieTests(ctx);
     retentionTests(ctx);

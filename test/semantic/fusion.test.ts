@@ -1,6 +1,11 @@
 /** Reciprocal rank fusion, and hybrid search's fusion of hits. */
 import { fuseHits } from '../../src/core/semantic/vector-search.js';
-import { reciprocalRankFusion, type SearchHit, ValidationError } from '../../src/index.js';
+import {
+  reciprocalRankFusion,
+  type SearchHit,
+  type SearchRecordRef,
+  ValidationError,
+} from '../../src/index.js';
 
 describe('reciprocalRankFusion', () => {
   test('scores Σ 1/(k + rank) with k = 60 by default', () => {
@@ -102,5 +107,25 @@ describe('hybrid fusion of search hits', () => {
       ['c', 'x/1'],
       ['c/x', '1'],
     ]);
+  });
+});
+
+describe('hybrid fusion: ties', () => {
+  const hit = (ref: SearchRecordRef): SearchHit =>
+    ({ ...ref, record: 'x', score: 1, matchedTerms: 1, snippet: 'x' }) as SearchHit;
+
+  test('equal fused scores follow compareRefs (kind, owner, position or memory id), not the keys’ string order', () => {
+    // Each first in one list only: the same fused score and best rank. The keys' order
+    // (`memories/…` before `raw_messages/…`, `r/c/10` before `r/c/2`) is not the refs'.
+    const memory = hit({ kind: 'memories', conversationId: 'c', memoryId: 'm' });
+    const raw = (messageIndex: number): SearchHit =>
+      hit({ kind: 'raw_messages', conversationId: 'c', messageIndex });
+    const fused = fuseHits([memory, raw(10)], [raw(2), raw(11)], 10);
+    const refs = fused.map((h) => (h.kind === 'raw_messages' ? h.messageIndex : h.kind));
+    expect(refs).toEqual([2, 'memories', 10, 11]);
+    expect(fused.map((h) => h.score)).toEqual([1 / 61, 1 / 61, 1 / 62, 1 / 62]);
+    // limit cuts that order.
+    expect(fuseHits([memory, raw(10)], [raw(2), raw(11)], 1)).toEqual(fused.slice(0, 1));
+    expect(fuseHits([memory, raw(10)], [raw(2), raw(11)], 3)).toEqual(fused.slice(0, 3));
   });
 });

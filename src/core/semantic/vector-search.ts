@@ -9,10 +9,11 @@ import type { SequencedChain } from '../storage-retention.js';
 import type { TextExtractor } from '../search/fields.js';
 import type { SearchHit, SearchRecordRef } from '../search/hits.js';
 import { CONVERSATION_KINDS, type NormalizedSearchQuery } from '../search/query.js';
+import { compareRefs } from '../search/rank.js';
 import { buildSnippet } from '../search/snippet.js';
 import { tokenize } from '../search/tokenizer.js';
-import { DEFAULT_RRF_K, reciprocalRankFusion } from '../../semantic/fusion.js';
-import { MAX_QUERY_K, type VectorFilter, type VectorMatch } from '../../semantic/vector-stores/types.js';
+import { DEFAULT_RRF_K, type FusedResult, reciprocalRankFusion } from '../../semantic/fusion.js';
+import { MAX_QUERY_K, type VectorFilter } from '../../semantic/vector-stores/types.js';
 import type { SemanticIndex } from './semantic-index.js';
 import { embeddedText, idPart, isEmbeddedKind, parseVectorId, type VectorRef } from './vector-ids.js';
 
@@ -101,11 +102,16 @@ function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promis
 }
 
 /**
- * The `k` records nearest to the query text within its scope, nearest first, as hits: `score`
- * is the similarity, `matchedTerms` and `snippet` as full-text search builds them (a snippet
- * without marks when no query word is in the record). Vectors left behind by a failed removal
- * resolve to no record; when they took places among the nearest `k`, the vector store is asked
- * again, twice as deep, until `k` live hits are found or it has no more.
+ * The `k` records nearest to the query text within its scope, nearest first, ties in
+ * {@link compareRefs} order (as full-text search orders them), as hits: `score` is the
+ * similarity, `matchedTerms` and `snippet` as full-text search builds them (a snippet without
+ * marks when no query word is in the record). A vector store cuts its `k` with ties broken by
+ * vector id, an order unlike the refs' (`r/c/10` before `r/c/2`), so each list is fetched one
+ * deeper than needed, and deeper again while the hits tied with the `k`-th may run past its end:
+ * a search with `limit: n` is then the first n hits of the same search with a larger limit.
+ * Vectors left behind by a failed removal resolve to no record; when they took places among
+ * the nearest `k`, the vector store is asked again, twice as deep, until `k` live hits are
+ * found or it has no more.
  */
 export async function vectorHits(
   index: SemanticIndex,
@@ -120,29 +126,57 @@ export async function vectorHits(
   // Loads are cached per search, so a deeper round resolves only the matches it adds.
   const resolver = new Resolver(reader);
   const terms = new Set(query.terms);
-  for (let depth = Math.min(k, MAX_QUERY_K); ; depth = Math.min(depth * 2, MAX_QUERY_K)) {
+  for (let depth = Math.min(k + 1, MAX_QUERY_K); ; depth = Math.min(depth * 2, MAX_QUERY_K)) {
     const lists = await Promise.all(filters.map((filter) => index.query(vector!, depth, filter)));
-    const matches: VectorMatch[] = lists
+    // A list as long as asked holds every record nearer than its last one, but maybe not all of
+    // those at the last one's score: only scores above the highest such last score are complete.
+    // At the vector stores' largest `k` there is no asking deeper: the lists are taken as they are.
+    let floor = -Infinity;
+    if (depth < MAX_QUERY_K) {
+      for (const list of lists) if (list.length >= depth) floor = Math.max(floor, list[depth - 1]!.score);
+    }
+    const matches = lists
       .flat()
-      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .slice(0, depth);
-    const hits = await resolveMatches(matches, resolver, extractor, terms);
-    const exhausted = depth >= MAX_QUERY_K || lists.every((list) => list.length < depth);
-    if (hits.length >= k || exhausted) return hits.slice(0, k);
+      .filter((match) => match.score > floor)
+      .flatMap((match) => {
+        const ref = parseVectorId(match.id);
+        return ref === null ? [] : [{ ref, order: orderRef(ref), score: match.score }];
+      })
+      .sort((a, b) => b.score - a.score || compareRefs(a.order, b.order));
+    const hits = await resolveMatches(matches, k, resolver, extractor, terms);
+    if (hits.length >= k || floor === -Infinity) return hits;
   }
 }
 
-/** The hits of `matches`, in order, without those whose record is gone or has no text. */
+/**
+ * A vector ref as the ref {@link compareRefs} orders: a chain's position among its agent's
+ * chains follows its sequence number, so the sequence stands in for the position.
+ */
+function orderRef(ref: VectorRef): SearchRecordRef {
+  return ref.kind === 'reasoning_chains' ? { ...ref, chainIndex: ref.sequence } : ref;
+}
+
+/** A vector match with its parsed ref. */
+interface RefMatch {
+  ref: VectorRef;
+  order: SearchRecordRef;
+  score: number;
+}
+
+/**
+ * The first `k` hits of `matches` (in order), without those whose record is gone or has no
+ * text: only the records of those up to the `k`-th live one are loaded.
+ */
 async function resolveMatches(
-  matches: readonly VectorMatch[],
+  matches: readonly RefMatch[],
+  k: number,
   resolver: Resolver,
   extractor: TextExtractor,
   terms: ReadonlySet<string>,
 ): Promise<SearchHit[]> {
   const hits: SearchHit[] = [];
-  for (const match of matches) {
-    const ref = parseVectorId(match.id);
-    if (ref === null) continue;
+  for (const { ref, score } of matches) {
+    if (hits.length >= k) break;
     const found = await resolver.resolve(ref);
     // A record without text has no vector: this one is a leftover whose removal failed.
     if (found === null || embeddedText(extractor, ref.kind, found.record) === '') continue;
@@ -152,7 +186,7 @@ async function resolveMatches(
       for (const token of tokenize(segment)) if (terms.has(token)) present.add(token);
     hits.push({
       ...found,
-      score: match.score,
+      score,
       matchedTerms: present.size,
       snippet: buildSnippet(segments, terms),
     } as SearchHit);
@@ -182,7 +216,9 @@ export function hitKey(hit: SearchHit): string {
 /**
  * Fuses full-text and vector hits by reciprocal rank (k = 60) and keeps the best `limit`; a
  * hit's `score` becomes its fused score, its other fields come from the full-text hit when
- * there is one (matched words, marked snippet).
+ * there is one (matched words, marked snippet). Equal fused scores go to the better best rank,
+ * then in {@link compareRefs} order (as in the other modes; `reciprocalRankFusion` alone would
+ * order them by key string), before `limit` cuts.
  */
 export function fuseHits(
   textHits: readonly SearchHit[],
@@ -191,9 +227,11 @@ export function fuseHits(
 ): SearchHit[] {
   const byKey = new Map<string, SearchHit>();
   for (const hit of [...vectorList, ...textHits]) byKey.set(hitKey(hit), hit);
-  const fused = reciprocalRankFusion([textHits.map(hitKey), vectorList.map(hitKey)], {
-    k: DEFAULT_RRF_K,
-    limit,
-  });
-  return fused.map(({ id, score }) => ({ ...byKey.get(id)!, score }));
+  const fused = reciprocalRankFusion([textHits.map(hitKey), vectorList.map(hitKey)], { k: DEFAULT_RRF_K });
+  const bestRank = ({ ranks }: FusedResult): number => Math.min(...ranks.map((rank) => rank ?? Infinity));
+  return fused
+    .map((result) => ({ hit: { ...byKey.get(result.id)!, score: result.score }, rank: bestRank(result) }))
+    .sort((a, b) => b.hit.score - a.hit.score || a.rank - b.rank || compareRefs(a.hit, b.hit))
+    .slice(0, limit)
+    .map(({ hit }) => hit);
 }
