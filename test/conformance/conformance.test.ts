@@ -25,6 +25,7 @@ import { searchIndexOptionTests } from './suites/search-index-option.js';
 import { searchTimestampTests } from './suites/search-timestamps.js';
 import { semanticTests } from './suites/semantic.js';
 import { semanticFailureTests } from './suites/semantic-failures.js';
+import { semanticReindexTests } from './suites/semantic-reindex.js';
 import { semanticTieTests } from './suites/semantic-ties.js';
 import { storedIdTests } from './suites/stored-ids.js';
 import { searchChainSequenceTests } from './suites/search-chain-sequence.js';
@@ -63,6 +64,7 @@ for (const harness of backends) {
     semanticTests(ctx);
     semanticFailureTests(ctx);
     semanticTieTests(ctx);
+    semanticReindexTests(ctx);
     searchChainSequenceTests(ctx);
     searchTieTests(ctx);
     retentionTests(ctx);

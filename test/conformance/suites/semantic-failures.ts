@@ -124,10 +124,11 @@ export function semanticFailureTests(ctx: SuiteContext): void {
       expect(await s.search({ text: 'password', mode: 'vector' })).toHaveLength(4);
     });
 
-    it('reindex() removes the vectors of conversations that are gone; a failed refill says the index is partial', async () => {
+    it('reindex() removes the vectors of conversations that are gone, without emptying the index', async () => {
+      // Emptying it is left for a kind holding 4,096 vectors or more: test/semantic/reindex.test.ts.
       const errors: string[] = [];
       const logger = { error: (message: string) => errors.push(message) };
-      const { s, embedder, vectors } = await openSemantic(ctx, { logger });
+      const { s, vectors } = await openSemantic(ctx, { logger });
       await s.storeMemory('c1', 'm1', { text: 'kept memory' });
       const leaveBehind = async (conversationId: string): Promise<void> => {
         await s.storeMemory(conversationId, 'm1', { text: 'deleted memory' });
@@ -136,17 +137,11 @@ export function semanticFailureTests(ctx: SuiteContext): void {
         vectors.failDeletes = false;
       };
       await leaveBehind('c2');
-      expect(await vectors.count()).toBe(2);
+      await leaveBehind('c3');
+      expect(await vectors.count()).toBe(3);
       await s.reindex();
       expect(await vectors.count()).toBe(1);
-      await leaveBehind('c3');
-      embedder.failDocumentCall = 2; // the refill's first call: c1 was embedded once already
-      const failure = s.reindex();
-      await expect(failure).rejects.toThrow(EmbedderError);
-      await expect(failure).rejects.toThrow(/partial; run reindex\(\) again/);
-      expect(errors).toEqual([expect.stringMatching(/partial/)]);
-      expect(await vectors.count()).toBe(0);
-      await s.reindex();
+      expect(errors).toEqual([]);
       expect(await vectorIds(s, 'memory')).toEqual(['memories:c1:m1']);
     });
   });

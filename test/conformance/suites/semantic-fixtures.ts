@@ -23,6 +23,9 @@ export class SwitchableEmbedder implements Embedder {
   readonly dimensions = this.inner.dimensions;
   /** Runs once, inside the next document embedding (another writer acting meanwhile). */
   meanwhile: (() => Promise<void>) | undefined;
+  /** Runs inside every document embedding while set (not within itself: its own writes embed too). */
+  eachDocumentCall: (() => Promise<void>) | undefined;
+  #inEachCall = false;
   /** When set, the document embedding call with this number (counted down) fails. */
   failDocumentCall = 0;
   async embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
@@ -34,6 +37,14 @@ export class SwitchableEmbedder implements Embedder {
       const meanwhile = this.meanwhile;
       this.meanwhile = undefined;
       await meanwhile?.();
+      if (this.eachDocumentCall !== undefined && !this.#inEachCall) {
+        this.#inEachCall = true;
+        try {
+          await this.eachDocumentCall();
+        } finally {
+          this.#inEachCall = false;
+        }
+      }
     }
     return this.inner.embed(texts, options);
   }
