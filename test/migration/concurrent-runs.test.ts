@@ -12,7 +12,7 @@ import {
   MigrationRefusedError,
 } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
-import { AGENT_IDS, populate, snapshot } from './support.js';
+import { AGENT_IDS, EXPIRY_WAIT_MS, populate, sleep, snapshot } from './support.js';
 
 async function openStore(): Promise<InMemoryStorage> {
   const storage = new InMemoryStorage();
@@ -42,6 +42,8 @@ describe('migrations into one target at once', () => {
   it('refuses a second run while the first is copying, and the first copies every chain once', async () => {
     const source = await openStore();
     await populate(source, 3); // long enough a copy that the second run starts well before it ends
+    // The short-lived entry expires now, not between the snapshots of target and source.
+    await sleep(EXPIRY_WAIT_MS);
     const target = await openStore();
     let second: Promise<unknown> | undefined;
     const first = migrateStorage(source, target, {
@@ -68,6 +70,7 @@ describe('migrations into one target at once', () => {
   it('resumes at once after a run of this process ended in a failure', async () => {
     const source = await openStore();
     await populate(source);
+    await sleep(EXPIRY_WAIT_MS);
     const target = await openStore();
     const controller = new AbortController();
     const aborted = await migrateStorage(source, target, {
@@ -84,6 +87,7 @@ describe('migrations into one target at once', () => {
   it('refuses while another live process of this machine, or another machine, keeps its marker fresh', async () => {
     const source = await openStore();
     await populate(source);
+    await sleep(EXPIRY_WAIT_MS);
     for (const [pid, host] of [
       [process.ppid, hostname()],
       [12345, 'another-machine'],
@@ -100,6 +104,7 @@ describe('migrations into one target at once', () => {
   it('takes over a marker whose process is gone or whose heartbeat is older than the lease', async () => {
     const source = await openStore();
     await populate(source);
+    await sleep(EXPIRY_WAIT_MS);
     for (const [pid, host, ageMs] of [
       [deadPid(), hostname(), 1_000],
       [12345, 'another-machine', 31_000],
