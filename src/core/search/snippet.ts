@@ -21,17 +21,25 @@ const PLAIN_CHARS = 100;
  * most distinct query terms, a window of up to {@link SNIPPET_WORDS} words starting a few
  * words before the first match, with matched words between {@link SNIPPET_MARK_START} and
  * {@link SNIPPET_MARK_END} and {@link SNIPPET_ELLIPSIS} where text was cut. Whitespace runs
- * are collapsed to one space.
+ * are collapsed to one space. Without any match, the start of the segment with the most
+ * space-separated words (the first of equals), unmarked.
  */
 export function buildSnippet(segments: readonly string[], terms: ReadonlySet<string>): string {
   let best: { text: string; spans: ReturnType<typeof tokenizeWithSpans>; matched: number } | undefined;
+  // Without a match (a vector hit), the segment with the most words between spaces: a raw
+  // message's content, not its role; a memory's text, not its id (`mem_1`, a UUID: one word).
+  let wordiest: { text: string; words: number } | undefined;
   for (const text of segments) {
     const spans = tokenizeWithSpans(text);
     const matched = new Set(spans.filter((s) => terms.has(s.token)).map((s) => s.token)).size;
     if (matched > 0 && (best === undefined || matched > best.matched)) best = { text, spans, matched };
+    if (best === undefined && spans.length > 0) {
+      const words = text.trim().split(/\s+/).length;
+      if (words > (wordiest?.words ?? 0)) wordiest = { text, words };
+    }
   }
   if (best === undefined) {
-    const text = collapse(segments.find((s) => s.trim() !== '') ?? '');
+    const text = collapse(wordiest?.text ?? segments.find((s) => s.trim() !== '') ?? '');
     if (text.length <= PLAIN_CHARS) return text;
     // Never half a surrogate pair (an emoji across the cut): a lone surrogate is not text.
     const last = text.charCodeAt(PLAIN_CHARS - 1);
