@@ -9,6 +9,8 @@ export { SQLiteStorage, type SQLiteStorageConfig } from './backends/sqlite/index
 export {
   RedisStorage,
   RedisUpgradeRequiredError,
+  inspectLayout as inspectRedisLayout,
+  type LayoutState as RedisLayoutState,
   type RedisClient,
   type RedisStorageConfig,
 } from './backends/redis/index.js';

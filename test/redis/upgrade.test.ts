@@ -4,7 +4,8 @@ import { migrateStorage } from '../../src/migration/index.js';
 import { StoreNotFoundError } from '../../src/core/index.js';
 import { parseRedisConfig } from '../../src/backends/redis/config.js';
 import { RedisConnection } from '../../src/backends/redis/connection.js';
-import { inspectLayout, RedisUpgradeRequiredError } from '../../src/backends/redis/layout-state.js';
+// Through the package's own export, as users call it.
+import { inspectRedisLayout as inspectLayout, RedisUpgradeRequiredError } from '../../src/index.js';
 import { prepareLayout } from '../../src/backends/redis/layout.js';
 import { keysWithPrefix, REDIS_TEST_URL, useRedisStore } from './helpers.js';
 import { writeV1Store } from './v1-store.js';
