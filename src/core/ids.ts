@@ -52,24 +52,28 @@ export function validateKey(field: KeyField, value: unknown): asserts value is s
 
 /**
  * Checks a cache TTL: a positive finite number of seconds, or `undefined`/`null` for no
- * expiry (D5: the reference treats `0` as "never"; here it is refused).
+ * expiry (D5: the reference treats `0` as "never"; here it is refused). `what`, when given,
+ * names the entry in the error (`cache entry "k"`), as every bad input names its record.
  */
-export function validateTtl(ttlSeconds: unknown): number | null {
+export function validateTtl(ttlSeconds: unknown, what?: string): number | null {
   if (ttlSeconds === undefined || ttlSeconds === null) return null;
   if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
     throw new ValidationError(
       'ttlSeconds',
-      `must be a positive finite number of seconds, or null/undefined for no expiry (got ${describeValue(ttlSeconds)})`,
+      `${entryPrefix(what)}must be a positive finite number of seconds, or null/undefined for no expiry (got ${describeValue(ttlSeconds)})`,
     );
   }
   if (ttlSeconds > MAX_TTL_SECONDS) {
     throw new ValidationError(
       'ttlSeconds',
-      `must be at most ${MAX_TTL_SECONDS} seconds (1000 years); omit it for no expiry (got ${ttlSeconds})`,
+      `${entryPrefix(what)}must be at most ${MAX_TTL_SECONDS} seconds (1000 years); omit it for no expiry (got ${ttlSeconds})`,
     );
   }
   return ttlSeconds;
 }
+
+/** `what: ` for an error message, or nothing. */
+const entryPrefix = (what: string | undefined): string => (what === undefined ? '' : `${what}: `);
 
 /**
  * Longest TTL accepted: 1000 years. Longer ones would put the expiry past year 9999, which

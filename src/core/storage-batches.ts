@@ -92,8 +92,9 @@ export abstract class BatchStorage extends RecordStorage {
       atItem(method, index, (): CacheRecordWrite => {
         const { key, data, ttlSeconds } = itemFields(item, ['key', 'data', 'ttlSeconds'] as const);
         validateKey('cacheKey', key);
-        const ttl = validateTtl(ttlSeconds);
-        const value = toJsonObject(data, recordText.cacheEntry(key));
+        const what = recordText.cacheEntry(key);
+        const ttl = validateTtl(ttlSeconds, what);
+        const value = toJsonObject(data, what);
         return { key, record: buildCacheRecord(value, ttl, nowMs), index };
       }),
     );

@@ -173,8 +173,9 @@ export abstract class RecordStorage extends StorageBase {
     ttlSeconds?: number | null,
   ): Promise<boolean> {
     validateKey('cacheKey', cacheKey);
-    const ttl = validateTtl(ttlSeconds);
-    const value = toJsonObject(cacheData, recordText.cacheEntry(cacheKey));
+    const what = recordText.cacheEntry(cacheKey);
+    const ttl = validateTtl(ttlSeconds, what);
+    const value = toJsonObject(cacheData, what);
     await this.runWrite(
       'storeCacheEntry',
       () => this.writeCacheRecord(cacheKey, buildCacheRecord(value, ttl, Date.now())),

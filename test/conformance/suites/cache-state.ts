@@ -157,6 +157,12 @@ export function cacheAndStateTests(ctx: SuiteContext): void {
       for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, '60', true, 1e12]) {
         await expect(s.storeCacheEntry('k', { v: 1 }, bad as number)).rejects.toBeInstanceOf(ValidationError);
       }
+      // The error names the key, single and batched (until 2026-12-04 it named neither).
+      await expect(s.storeCacheEntry('k', { v: 1 }, 0)).rejects.toThrow('cache entry "k"');
+      const batch = s.storeCacheEntries([{ key: 'b', data: { v: 1 }, ttlSeconds: -1 }]);
+      await expect(batch).rejects.toThrow(
+        /storeCacheEntries\(\) item 0: Invalid ttlSeconds: cache entry "b"/,
+      );
       expect(await s.loadCacheEntry('k')).toBeNull();
       expect(await s.listCacheKeys()).toEqual([]);
       await expect(s.storeCacheEntry('k', { v: 1 }, null)).resolves.toBe(true);
