@@ -2,7 +2,7 @@
  * Identifier, key and argument rules, checked once here so that every backend
  * accepts exactly the same inputs and data can always move from one backend to another.
  */
-import { describeValue, InvalidIdError, ValidationError } from './errors.js';
+import { describeValue, InvalidIdError, SerializationError, ValidationError } from './errors.js';
 
 /** Longest id in UTF-8 bytes: one path component on common file systems. */
 export const MAX_ID_BYTES = 255;
@@ -91,4 +91,31 @@ export function validateLimit(limit: unknown): number | null {
     );
   }
   return limit;
+}
+
+/**
+ * Refuses an own field of `item` that is not one of `known`, with a {@link ValidationError} on
+ * `field` naming `what` (`cache entry "k"`) and the field: a misspelt optional field would
+ * otherwise be dropped without a word (`{ key, data, ttl: 60 }` stored an entry that never
+ * expires). Call it once the item's fields were read (as `itemFields` in `batches.ts` reads them).
+ */
+export function refuseUnknownFields(
+  item: unknown,
+  known: readonly string[],
+  what: string,
+  field = 'item',
+): void {
+  let unknown: string | undefined;
+  try {
+    unknown = Object.keys(item as object).find((name) => !known.includes(name));
+  } catch (error) {
+    // A Proxy of the caller's threw while its keys were listed.
+    throw new SerializationError(what, '$', 'listing the fields threw', error);
+  }
+  if (unknown !== undefined) {
+    throw new ValidationError(
+      field,
+      `${what}: unknown field ${JSON.stringify(unknown)} (known: ${known.join(', ')})`,
+    );
+  }
 }

@@ -3,6 +3,7 @@
  * records (D7, D8), reasoning-chain records, cache records with expiry, stats and health.
  */
 import { SerializationError, ValidationError } from './errors.js';
+import { refuseUnknownFields } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonObject } from './json.js';
 import { recordText } from './record-names.js';
 import {
@@ -125,6 +126,9 @@ export function cacheRecordTimesProblem(record: {
   return null;
 }
 
+/** The fields of a cache record given with its own timestamps; any other is refused. */
+const CACHE_RECORD_FIELDS = ['data', 'storedAt', 'expiresAt'] as const;
+
 /**
  * Checks a cache record given with its own timestamps (`storeCacheRecord`) and returns it
  * with its data as plain JSON; throws {@link ValidationError} naming the field and the key.
@@ -139,8 +143,9 @@ export function validateCacheRecord(cacheKey: string, record: unknown): CacheRec
     }
     const { data, storedAt, expiresAt } = record as Record<string, unknown>;
     fields = { data, storedAt, expiresAt };
+    refuseUnknownFields(record, CACHE_RECORD_FIELDS, what, 'record');
   } catch (error) {
-    if (error instanceof ValidationError) throw error;
+    if (error instanceof ValidationError || error instanceof SerializationError) throw error;
     // A Proxy or getter of the caller's threw while its fields were read.
     throw new SerializationError(what, '$', 'reading the record threw', error);
   }

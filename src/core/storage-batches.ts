@@ -16,7 +16,7 @@ import {
   type MemoryBatchItem,
 } from './batches.js';
 import { mapConcurrent } from './concurrency.js';
-import { validateId, validateKey, validateTtl } from './ids.js';
+import { refuseUnknownFields, validateId, validateKey, validateTtl } from './ids.js';
 import { type JsonObject, toJsonObject } from './json.js';
 import {
   buildCacheRecord,
@@ -31,6 +31,11 @@ import {
 import { batchName, recordText } from './record-names.js';
 import { RecordStorage } from './storage-records.js';
 import { nowTimestamp } from './time.js';
+
+/** The fields of a `storeCacheEntries` item; any other is refused (a misspelt `ttlSeconds`). */
+const CACHE_ENTRY_FIELDS = ['key', 'data', 'ttlSeconds'] as const;
+/** The fields of a `storeCacheRecords` item. */
+const CACHE_RECORD_FIELDS = ['key', 'data', 'storedAt', 'expiresAt'] as const;
 
 /** How many single reads the default `readCacheRecordBatch` runs at once. */
 const DEFAULT_READ_CONCURRENCY = 8;
@@ -90,9 +95,10 @@ export abstract class BatchStorage extends RecordStorage {
     const nowMs = Date.now();
     const writes = checkBatch<unknown>(method, 'entries', entries).map((item, index) =>
       atItem(method, index, (): CacheRecordWrite => {
-        const { key, data, ttlSeconds } = itemFields(item, ['key', 'data', 'ttlSeconds'] as const);
+        const { key, data, ttlSeconds } = itemFields(item, CACHE_ENTRY_FIELDS);
         validateKey('cacheKey', key);
         const what = recordText.cacheEntry(key);
+        refuseUnknownFields(item, CACHE_ENTRY_FIELDS, what);
         const ttl = validateTtl(ttlSeconds, what);
         const value = toJsonObject(data, what);
         return { key, record: buildCacheRecord(value, ttl, nowMs), index };
@@ -109,8 +115,9 @@ export abstract class BatchStorage extends RecordStorage {
     const method = 'storeCacheRecords';
     const writes = checkBatch<unknown>(method, 'records', records).map((item, index) =>
       atItem(method, index, (): CacheRecordWrite => {
-        const { key, ...fields } = itemFields(item, ['key', 'data', 'storedAt', 'expiresAt'] as const);
+        const { key, ...fields } = itemFields(item, CACHE_RECORD_FIELDS);
         validateKey('cacheKey', key);
+        refuseUnknownFields(item, CACHE_RECORD_FIELDS, recordText.cacheEntry(key));
         return { key, record: validateCacheRecord(key, fields), index };
       }),
     );

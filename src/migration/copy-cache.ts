@@ -42,7 +42,8 @@ export async function copyCacheEntries(context: CopyContext, keys: string[]): Pr
     if (record === null || (ttlSeconds !== null && ttlSeconds <= 0) || alreadyHeld(existing?.[i], record)) {
       context.counts.cache_entries.skipped += 1;
     } else if (cacheRecordTimesProblem(record) === null) {
-      batch.push({ key, ...record });
+      // The three fields by name: a source's record may carry more (a user backend's row), which the target refuses.
+      batch.push({ key, data: record.data, storedAt: record.storedAt, expiresAt: record.expiresAt });
     } else {
       others.push({ key, record, expiresAt });
     }

@@ -168,6 +168,41 @@ export function cacheAndStateTests(ctx: SuiteContext): void {
       await expect(s.storeCacheEntry('k', { v: 1 }, null)).resolves.toBe(true);
     });
 
+    it('refuses an unknown field in a cache item or record (a misspelt TTL), writing nothing', async () => {
+      // Until 2026-12-04 `{ key, data, ttl: 60 }` stored an entry that never expires.
+      const s = ctx.storage();
+      const record = { data: { v: 1 }, storedAt: '2020-01-01T00:00:00Z', expiresAt: null };
+      const refusals: Array<[() => Promise<unknown>, string, RegExp]> = [
+        [
+          () =>
+            s.storeCacheEntries([
+              { key: 'ok', data: { v: 1 }, ttlSeconds: 60 },
+              { key: 'k', data: { v: 1 }, ttl: 60 } as never,
+            ]),
+          'item',
+          /storeCacheEntries\(\) item 1: Invalid item: cache entry "k": unknown field "ttl" \(known: key, data, ttlSeconds\)/,
+        ],
+        [
+          () => s.storeCacheRecords([{ key: 'k', ...record, ttlSeconds: 60 } as never]),
+          'item',
+          /storeCacheRecords\(\) item 0: Invalid item: cache entry "k": unknown field "ttlSeconds"/,
+        ],
+        [
+          () => s.storeCacheRecord('k', { ...record, expires_at: '2999-01-01T00:00:00Z' } as never),
+          'record',
+          /Invalid record: cache entry "k": unknown field "expires_at" \(known: data, storedAt, expiresAt\)/,
+        ],
+      ];
+      for (const [call, field, message] of refusals) {
+        const refusal = call();
+        await expect(refusal).rejects.toBeInstanceOf(ValidationError);
+        await expect(refusal).rejects.toMatchObject({ field, code: 'VALIDATION_ERROR' });
+        await expect(refusal).rejects.toThrow(message);
+      }
+      expect(await s.loadCacheEntries(['ok', 'k'])).toEqual([null, null]);
+      expect(await s.listCacheKeys()).toEqual([]);
+    });
+
     it('keeps keys that look alike apart (D3) and lists them sorted', async () => {
       const s = ctx.storage();
       for (const key of LOOKALIKE_KEYS) await s.storeCacheEntry(key, { key });
