@@ -209,4 +209,23 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
       await target.shutdown();
     }
   });
+
+  it('indexes a moved cache entry at its own expiresAt, so listings agree with loads whatever the clocks', async () => {
+    // Until 2026-12-04 the upgrade indexed it at the server's now + its remaining PX: with this
+    // client's clock ten minutes ahead of the server's, k1 (60 s left) loaded live but was
+    // neither listed nor counted, and a purge dropped its index entry.
+    const realNow = Date.now.bind(Date);
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 10 * 60_000);
+    try {
+      await writeV1Store(ctx.raw(), ctx.prefix());
+      const s = await ctx.open();
+      expect(await s.loadCacheEntries(['k1', 'forever'])).toEqual([{ v: 1 }, { v: 2 }]);
+      expect(await s.listCacheKeys()).toEqual(['forever', 'k1']);
+      expect((await s.getStorageStats()).cache_entry_count).toBe(2);
+      expect(await s.purgeExpiredCache()).toBe(0);
+      expect(await s.listCacheKeys()).toEqual(['forever', 'k1']);
+    } finally {
+      clock.mockRestore();
+    }
+  });
 });

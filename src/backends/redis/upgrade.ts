@@ -7,8 +7,9 @@
  * While it runs, the layout version reads `1>2` so that a v1 library refuses the prefix.
  */
 import { mapConcurrent } from '../../core/concurrency.js';
+import { cacheValueArgs } from './cache.js';
 import { WRITE_CACHE } from './cache-scripts.js';
-import { decodeArray } from './codec.js';
+import { decodeArray, decodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import {
   BUCKET_COUNT,
@@ -141,7 +142,28 @@ async function moveAgent(redis: RedisConnection, keys: KeyLayout, id: string, st
   await redis.run(what, (c) => c.del(chains, appends));
 }
 
-/** Copies one cache entry with its remaining time to live, then deletes its v1 key. */
+/**
+ * The `WRITE_CACHE` arguments after the value for a moved entry whose v1 key has `pttl` ms left
+ * (0: none): PX, trim limit 0, and the index score and now on this client's clock. A cache
+ * record with an expiry is indexed at its own `expiresAt`, with its PX from now, as every write
+ * indexes it: the instant loads, listings and stats compare with the caller's clock (the
+ * server's now plus the remaining PX was off by the clock skew between client and server). A
+ * value that is no cache record keeps its remaining PX, scored on the server's clock as before.
+ */
+function movedCacheArgs(value: string, valueKey: string, pttl: number): Array<string | number> {
+  let record;
+  try {
+    record = decodeCacheRecord(value, valueKey);
+  } catch {
+    return [pttl, 0];
+  }
+  const now = Date.now();
+  if (record === null || record.expiresAt === null) return [pttl, 0, pttl === 0 ? 0 : now + pttl, now];
+  const [, px, score] = cacheValueArgs(record, now);
+  return [px, 0, score, now];
+}
+
+/** Copies one cache entry with its expiry, then deletes its v1 key. */
 async function moveCacheEntry(redis: RedisConnection, keys: KeyLayout, cacheKey: string, step: Step) {
   const key = v1Layout(keys.prefix).cache(cacheKey);
   const what = `upgrade cache entry ${JSON.stringify(cacheKey)}`;
@@ -152,12 +174,11 @@ async function moveCacheEntry(redis: RedisConnection, keys: KeyLayout, cacheKey:
   const k = keys.cache(cacheKey);
   await step('cache entry');
   if (value !== null && ttl !== -2) {
-    const px = ttl > 0 ? ttl : 0;
     await redis.script(
       what,
       WRITE_CACHE,
       [k.key, k.bucket.cacheKeys, k.bucket.cacheExpiry],
-      [cacheKey, value, px, 0],
+      [cacheKey, value, ...movedCacheArgs(value, key, ttl > 0 ? ttl : 0)],
     );
   }
   await step('delete v1 cache entry');
