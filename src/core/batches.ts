@@ -13,6 +13,9 @@ import { type CacheRecord, type MemoryWrite, replaceMemoryRecord } from './recor
  */
 export const MAX_BATCH_ITEMS = 1000;
 
+/** The fields of a memory batch item; any other is refused (see `refuseUnknownFields`). */
+export const MEMORY_ITEM_FIELDS = ['memoryId', 'data'] as const;
+
 /** One memory of `storeMemories`. */
 export interface MemoryBatchItem {
   memoryId: string;

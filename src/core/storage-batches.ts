@@ -13,6 +13,7 @@ import {
   type CacheRecordWrite,
   checkBatch,
   itemFields,
+  MEMORY_ITEM_FIELDS,
   type MemoryBatchItem,
 } from './batches.js';
 import { mapConcurrent } from './concurrency.js';
@@ -54,9 +55,11 @@ export abstract class BatchStorage extends RecordStorage {
     const now = nowTimestamp();
     const writes = checkBatch<unknown>(method, 'memories', memories).map((item, index) =>
       atItem(method, index, () => {
-        const { memoryId, data } = itemFields(item, ['memoryId', 'data'] as const);
+        const { memoryId, data } = itemFields(item, MEMORY_ITEM_FIELDS);
         validateId('memoryId', memoryId);
-        return buildMemoryWrite(memoryId, toJsonObject(data, recordText.memoryById(memoryId)), now);
+        const what = recordText.memoryById(memoryId);
+        refuseUnknownFields(item, MEMORY_ITEM_FIELDS, what);
+        return buildMemoryWrite(memoryId, toJsonObject(data, what), now);
       }),
     );
     await this.runWrite(

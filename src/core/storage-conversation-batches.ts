@@ -7,10 +7,17 @@
  * have defaults built on the single-conversation primitives, so a registered backend keeps
  * working; built-in backends replace them with one transaction / pipeline / query per kind.
  */
-import { applyPartsInOrder, atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.js';
+import {
+  applyPartsInOrder,
+  atItem,
+  checkBatch,
+  itemFields,
+  MEMORY_ITEM_FIELDS,
+  type MemoryBatchItem,
+} from './batches.js';
 import { mapConcurrent } from './concurrency.js';
 import { ValidationError } from './errors.js';
-import { validateId } from './ids.js';
+import { refuseUnknownFields, validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import { batchName, recordText } from './record-names.js';
 import { buildMemoryWrite, type MemoryWrite } from './records.js';
@@ -106,17 +113,22 @@ interface CheckedItem {
   memoryItems: MemoryBatchItem[];
 }
 
+/** The fields of a `storeConversationBatch` item; any other is refused. */
+const CONVERSATION_ITEM_FIELDS = [
+  'conversationId',
+  'conversation',
+  'rawMessages',
+  'memories',
+  'chunkInfo',
+] as const;
+
 function checkItem(item: unknown, now: string): CheckedItem {
-  const fields = itemFields(item, [
-    'conversationId',
-    'conversation',
-    'rawMessages',
-    'memories',
-    'chunkInfo',
-  ] as const);
+  const fields = itemFields(item, CONVERSATION_ITEM_FIELDS);
   const { conversationId } = fields;
   validateId('conversationId', conversationId);
   const label = JSON.stringify(conversationId);
+  // A misspelt part (`chunk_info`) would otherwise be left out without a word.
+  refuseUnknownFields(item, CONVERSATION_ITEM_FIELDS, recordText.conversation(conversationId));
   const object = (value: unknown, what: string, reserved: string): JsonObject | null => {
     if (value === undefined) return null;
     const json = toJsonObject(value as JsonObject, `${what} ${label}`);
@@ -127,8 +139,10 @@ function checkItem(item: unknown, now: string): CheckedItem {
     fields.memories === undefined
       ? []
       : checkBatch<unknown>(METHOD, 'memories', fields.memories).map((memory): MemoryBatchItem => {
-          const { memoryId, data } = itemFields(memory, ['memoryId', 'data'] as const);
+          const { memoryId, data } = itemFields(memory, MEMORY_ITEM_FIELDS);
           validateId('memoryId', memoryId);
+          const what = `${recordText.memoryById(memoryId)} of ${label}`;
+          refuseUnknownFields(memory, MEMORY_ITEM_FIELDS, what);
           return { memoryId, data: toJsonObject(data as JsonObject, recordText.memoryById(memoryId)) };
         });
   const memories = memoryItems.map((memory) => buildMemoryWrite(memory.memoryId, memory.data, now));

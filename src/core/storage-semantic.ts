@@ -10,9 +10,9 @@
  * an append cannot be taken back). The steps and their guarantees: `semantic/write-steps.ts`.
  * Writes of one conversation or agent are serialised in this process.
  */
-import { atItem, checkBatch, itemFields, type MemoryBatchItem } from './batches.js';
+import { atItem, checkBatch, itemFields, MEMORY_ITEM_FIELDS, type MemoryBatchItem } from './batches.js';
 import type { RecordName } from './batch-text.js';
-import { validateId } from './ids.js';
+import { refuseUnknownFields, validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import { batchName, recordName, recordText } from './record-names.js';
 import { vectorIdOf } from './semantic/vector-ids.js';
@@ -61,9 +61,11 @@ export abstract class SemanticStorage extends SemanticSearchStorage {
     validateId('conversationId', conversationId);
     const items = checkBatch<unknown>(method, 'memories', memories).map((item, index) =>
       atItem(method, index, () => {
-        const { memoryId, data } = itemFields(item, ['memoryId', 'data'] as const);
+        const { memoryId, data } = itemFields(item, MEMORY_ITEM_FIELDS);
         validateId('memoryId', memoryId);
-        return { memoryId, data: toJsonObject(data, recordText.memoryById(memoryId)) };
+        const what = recordText.memoryById(memoryId);
+        refuseUnknownFields(item, MEMORY_ITEM_FIELDS, what);
+        return { memoryId, data: toJsonObject(data, what) };
       }),
     );
     if (items.length === 0) return super.storeMemories(conversationId, items);

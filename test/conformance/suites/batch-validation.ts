@@ -38,6 +38,41 @@ const BAD_BATCHES: ReadonlyArray<[string, ErrorClass, RegExp, (s: StorageInterfa
       ]),
   ],
   [
+    'a memory item with an unknown field',
+    ValidationError,
+    /storeMemories\(\) item 2: Invalid item: memory "m3": unknown field "summary" \(known: memoryId, data\)/,
+    (s) =>
+      s.storeMemories('c1', [
+        { memoryId: 'm1', data: { v: 1 } },
+        { memoryId: 'm2', data: { v: 2 } },
+        // Until 2026-12-04 an unknown field was dropped without a word.
+        { memoryId: 'm3', data: { v: 3 }, summary: 'lost' } as never,
+      ]),
+  ],
+  [
+    'a conversation item with a misspelt part',
+    ValidationError,
+    /storeConversationBatch\(\) item 2: Invalid item: conversation "c3": unknown field "chunk_info"/,
+    (s) =>
+      s.storeConversationBatch([
+        { conversationId: 'c1', conversation: { v: 1 } },
+        { conversationId: 'c2', rawMessages: [{ v: 2 }] },
+        // `chunk_info` for `chunkInfo`: the chunk info was left out and the rest stored.
+        { conversationId: 'c3', conversation: { v: 3 }, chunk_info: { chunks: 1 } } as never,
+      ]),
+  ],
+  [
+    "a conversation item's memory with an unknown field",
+    ValidationError,
+    /storeConversationBatch\(\) item 2: Invalid item: memory "m1" of "c3": unknown field "memory_id"/,
+    (s) =>
+      s.storeConversationBatch([
+        { conversationId: 'c1', conversation: { v: 1 } },
+        { conversationId: 'c2', memories: [{ memoryId: 'm1', data: { v: 2 } }] },
+        { conversationId: 'c3', memories: [{ memoryId: 'm1', data: { v: 3 }, memory_id: 'm1' } as never] },
+      ]),
+  ],
+  [
     'a chain that is not an object',
     ValidationError,
     /appendReasoningChains\(\) item 2/,
