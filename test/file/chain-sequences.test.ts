@@ -164,6 +164,35 @@ describe('file backend: reasoning-chain sequence numbers', () => {
       6, 7, 8, 9,
     ]);
   });
+  it('a sequenced load that a trim by another instance overtakes numbers the chains it read as they were', async () => {
+    const reader = await storeWithChains(5);
+    const writer = await openStore({ baseDir: reader.baseDir, createBackups: false });
+    await writer.trimReasoningChains('agent', 4); // the sequence file exists from here on: chains 1..4
+    // The reader has read the chains file and is about to read the sequence file when the
+    // other instance trims (journal, chains file, settle) and appends: the reader then holds
+    // the chains as they were before, and the sequence file of after.
+    const realOpen = fs.open;
+    let overtake = true;
+    jest.spyOn(fs, 'open').mockImplementation(((target: fs.PathLike, ...rest: unknown[]) => {
+      const open = () => (realOpen as (...args: unknown[]) => void)(target, ...rest);
+      if (!overtake || !String(target).includes(SEQUENCES_DIR)) return open();
+      overtake = false;
+      void writer
+        .trimReasoningChains('agent', 2)
+        .then(() => writer.storeReasoningChain('agent', { n: 5 }))
+        .then(open, open);
+      return undefined;
+    }) as typeof fs.open);
+    const loaded = await reader.loadSequencedReasoningChains('agent');
+    expect(overtake).toBe(false);
+    // Each chain's number is its `n` (appended in order from 0), whichever list was read.
+    for (const { sequence, chain } of loaded) expect(sequence).toBe(chain.n);
+    // A forward walk from there misses nothing and repeats nothing.
+    const last = loaded.at(-1)?.sequence ?? -1;
+    const rest = await reader.loadSequencedReasoningChains('agent', { afterSequence: last });
+    expect([...loaded, ...rest].map((c) => c.chain.n).filter((n) => (n as number) >= 3)).toEqual([3, 4, 5]);
+  });
+
   describe('an interrupted append-with-trim of chains whose first ones are equal', () => {
     /** An agent holding two identical chains (a batch gives its chains one `stored_at`), at most 2 kept. */
     async function twinChains() {

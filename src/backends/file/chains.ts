@@ -33,13 +33,14 @@ import {
   selectSequenced,
   StorageError,
 } from '../../core/index.js';
-import { atomicWriteJson, makeDirUnder } from './atomic-json.js';
+import { atomicWriteJson, identityOf, makeDirUnder } from './atomic-json.js';
 import { readParsedFile } from './json-reads.js';
 import { chainsEnvelope } from './envelopes.js';
 import type { AssertLockHeld } from './file-lock.js';
 import type { FolderFiles } from './folder-files.js';
 import type { FolderReads } from './folder-reads.js';
 import type { StoreLayout } from './layout.js';
+import { statNow } from './metadata-now.js';
 
 /** Folder of the per-agent sequence files, inside `.connectome-storage/`. */
 export const CHAIN_SEQUENCES_DIR = 'chain-sequences';
@@ -189,15 +190,28 @@ export class FileChains {
     });
   }
 
-  /** The chains `read` selects with their sequence numbers, oldest first. */
+  /**
+   * The chains `read` selects with their sequence numbers, oldest first. Two reads without the
+   * lock: a trim landing between them would number the chains read by the `first` of the list
+   * that replaced them (a forward walk then skips what it removed), so the pair is used only
+   * when the chains file is unchanged from before the first read to after the second; else it
+   * is read again (each retry means a write landed, and a write takes far longer than reads).
+   */
   async readSequenced(agentId: string, read: SequencedChainRead): Promise<SequencedChain[]> {
-    const chains = await this.reads.chains(agentId, null);
-    if (chains.length === 0) return [];
-    const first = firstSequence(await this.readState(agentId), chains);
-    return selectSequenced(
-      chains.map((chain, i) => ({ sequence: first + i, chain })),
-      read,
-    );
+    const file = this.layout.chainsFile(agentId);
+    for (;;) {
+      const before = statNow(file, 'read');
+      const chains = await this.reads.chains(agentId, null);
+      if (chains.length === 0) return [];
+      const state = await this.readState(agentId);
+      const after = statNow(file, 'read');
+      if (before === null || after === null || identityOf(before) !== identityOf(after)) continue;
+      const first = firstSequence(state, chains);
+      return selectSequenced(
+        chains.map((chain, i) => ({ sequence: first + i, chain })),
+        read,
+      );
+    }
   }
 
   // ----- helpers ---------------------------------------------------------------------------
