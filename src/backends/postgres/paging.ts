@@ -9,19 +9,29 @@ import type { PostgresConnection, SqlParam } from './connection.js';
 import { memoryFromRow, type MemoryRow } from './rows.js';
 import { quoteIdent } from './sql.js';
 
-/** The paging statements of a store whose tables live in `schema`. */
-function buildPagingSql(schema: string) {
+/** The paging statements of a store whose tables live in `schema` (exported for the plan tests). */
+export function buildPagingSql(schema: string) {
   const s = quoteIdent(schema);
   // Parameters: after ('' for the start: every id is non-empty), limit.
   const page = (id: string, from: string, where = '', distinct = ''): string =>
     `SELECT ${distinct}${id} COLLATE "C" AS id FROM ${from} WHERE ${id} COLLATE "C" > $1${where}
       ORDER BY id LIMIT $2`;
-  const union = ['conversations', 'raw_messages', 'memories', 'chunk_info']
-    .map((table) => `SELECT conversation_id FROM ${s}.${table} WHERE conversation_id COLLATE "C" > $1`)
+  // Each kind's first `limit` ids after the cursor, from its index, then merged: the page is
+  // among them. A union of whole kinds filtered afterwards read every id after the cursor of
+  // all four tables (and every message and memory row) for each page, so a walk was quadratic.
+  // Messages and memories hold many rows per id: their pages are of distinct ids.
+  const kinds: Array<[table: string, distinct: string]> = [
+    ['conversations', ''],
+    ['raw_messages', 'DISTINCT '],
+    ['memories', 'DISTINCT '],
+    ['chunk_info', ''],
+  ];
+  const union = kinds
+    .map(([table, distinct]) => `(${page('conversation_id', `${s}.${table}`, '', distinct)})`)
     .join(' UNION ');
   const pages: Record<ListingName, string> = {
     conversations: page('conversation_id', `${s}.conversations`),
-    allConversationIds: page('conversation_id', `(${union}) AS ids`),
+    allConversationIds: `SELECT id FROM (${union}) AS ids ORDER BY id LIMIT $2`,
     agents: page('agent_id', `${s}.reasoning_chains`, '', 'DISTINCT '),
     // $3: now; live entries only, as loads decide.
     cacheKeys: page(

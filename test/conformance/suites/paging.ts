@@ -182,6 +182,26 @@ export function pagingTests(ctx: SuiteContext): void {
       });
     });
 
+    it('pages every conversation id across the kinds that hold it, each id once', async () => {
+      const s = ctx.storage();
+      // Each id in one or more kinds, so a page merges the kinds' ids around the cursor.
+      const kinds = ['conversation', 'raw', 'memories', 'chunk'] as const;
+      for (const [i, id] of SORTED.entries()) {
+        const held = kinds.filter((_, k) => (i + 1) & (1 << k));
+        if (held.includes('conversation')) await s.storeConversation(id, { id });
+        if (held.includes('raw')) await s.storeRawMessages(id, [1, 2, 3]);
+        if (held.includes('memories'))
+          await s.storeMemories(id, [
+            { memoryId: 'a', data: {} },
+            { memoryId: 'b', data: {} },
+          ]);
+        if (held.includes('chunk')) await s.storeChunkInfo(id, { id });
+      }
+      for (const limit of [1, 2, 3, 5]) {
+        expect((await allPages(s, 'allConversationIds', limit)).flat()).toEqual(SORTED);
+      }
+    });
+
     it('resumes a walk from a cursor with the iterator', async () => {
       const s = ctx.storage();
       await seed(s, 'conversations', IDS);
