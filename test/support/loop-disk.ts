@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** Runs a command; its stdout, or throws with its stderr. */
-function run(command: string, args: string[]): string {
+export function run(command: string, args: string[]): string {
   const result = spawnSync(command, args, { encoding: 'utf8' });
   if (result.error) throw result.error;
   if (result.status !== 0) {

@@ -10,17 +10,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { run } from './loop-disk.js';
 import { mountSmallDisk, SmallDisk, unmountSmallDisk } from './small-disk.js';
-
-/** Runs a command; its stdout, or throws with its stderr. */
-function run(command: string, args: string[]): string {
-  const result = spawnSync(command, args, { encoding: 'utf8' });
-  if (result.error) throw result.error;
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')}: ${result.stderr.trim() || `exit ${result.status}`}`);
-  }
-  return result.stdout.trim();
-}
 
 /** A mounted thin disk: {@link SmallDisk}'s fills act on the device's room, not the file system's. */
 export class ThinDisk extends SmallDisk {

@@ -1,5 +1,5 @@
 /** Search-hit helpers shared by the conformance suites. */
-import type { SearchHit } from '../../../src/core/index.js';
+import type { SearchHit, SearchQuery, StorageInterface } from '../../../src/core/index.js';
 
 /** A hit's kind and ids as one string: `kind:owner[:position or memory id]`. */
 export function hitId(hit: SearchHit): string {
@@ -12,5 +12,26 @@ export function hitId(hit: SearchHit): string {
       return `reasoning_chains:${hit.agentId}:${hit.chainIndex}`;
     default:
       return `${hit.kind}:${hit.conversationId}`;
+  }
+}
+
+/**
+ * Asserts that `query` with each of `limits` returns exactly the first hits of `full` (the same
+ * search with a larger limit): ties at the cut follow one order.
+ */
+export async function expectLimitPrefixes(
+  s: StorageInterface,
+  query: SearchQuery,
+  full: readonly SearchHit[],
+  limits: readonly number[],
+): Promise<void> {
+  for (const limit of limits) {
+    const cut = await s.search({ ...query, limit });
+    expect({ query, limit, hits: cut.map(hitId) }).toEqual({
+      query,
+      limit,
+      hits: full.slice(0, limit).map(hitId),
+    });
+    expect(cut).toEqual(full.slice(0, limit));
   }
 }

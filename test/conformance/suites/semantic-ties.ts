@@ -25,7 +25,7 @@ import {
   type VectorStore,
 } from '../../../src/semantic/index.js';
 import type { SuiteContext } from '../context.js';
-import { hitId } from './hit-ids.js';
+import { expectLimitPrefixes, hitId } from './hit-ids.js';
 
 const TEXT = 'tied words here';
 const VECTOR_STORES: ReadonlyArray<[string, (dir: string) => VectorStore]> = [
@@ -93,15 +93,7 @@ async function checkedResults(s: StorageInterface, mode: 'vector' | 'hybrid'): P
     const query: SearchQuery = { ...base, mode, match: 'any' };
     const full = await s.search({ ...query, limit: 1000 });
     expectTieOrder(full, `${mode} ${JSON.stringify(base)}`);
-    for (const limit of LIMITS) {
-      const cut = await s.search({ ...query, limit });
-      expect({ query, limit, hits: cut.map(hitId) }).toEqual({
-        query,
-        limit,
-        hits: full.slice(0, limit).map(hitId),
-      });
-      expect(cut).toEqual(full.slice(0, limit));
-    }
+    await expectLimitPrefixes(s, query, full, LIMITS);
     results.push(full.map(hitId));
   }
   return results;
