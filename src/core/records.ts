@@ -7,6 +7,7 @@ import { refuseUnknownFields } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonObject } from './json.js';
 import { recordText } from './record-names.js';
 import {
+  canonicalTimestamp,
   formatEpochMs,
   isOutOfRangeCanonical,
   isValidTimestamp,
@@ -132,7 +133,8 @@ const CACHE_RECORD_FIELDS = ['data', 'storedAt', 'expiresAt'] as const;
 /**
  * Checks a cache record given with its own timestamps (`storeCacheRecord`) and returns it
  * with its data as plain JSON; throws {@link ValidationError} naming the field and the key.
- * The timestamps are kept exactly as given.
+ * The timestamps are returned in the reference's format ({@link canonicalTimestamp}): the
+ * same instants, which the Python reference can parse.
  */
 export function validateCacheRecord(cacheKey: string, record: unknown): CacheRecord {
   const what = recordText.cacheEntry(cacheKey);
@@ -152,10 +154,11 @@ export function validateCacheRecord(cacheKey: string, record: unknown): CacheRec
   const { data, storedAt, expiresAt } = fields;
   const problem = cacheRecordTimesProblem({ storedAt, expiresAt });
   if (problem !== null) throw new ValidationError(problem.field, `${what}: ${problem.problem}`);
+  // Valid timestamps always parse, so the fallbacks only satisfy the type checker.
   return {
     data: toJsonObject(data, what),
-    storedAt: storedAt as string,
-    expiresAt: expiresAt as string | null,
+    storedAt: canonicalTimestamp(storedAt as string) ?? (storedAt as string),
+    expiresAt: expiresAt === null ? null : (canonicalTimestamp(expiresAt as string) ?? (expiresAt as string)),
   };
 }
 

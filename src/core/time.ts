@@ -158,6 +158,41 @@ export function isValidTimestamp(value: unknown): value is string {
   return ceilMs <= MAX_TIMESTAMP_MS;
 }
 
+/**
+ * `value` (a text {@link parseTimestamp} reads) in the reference's format: the same instant in
+ * UTC, `+00:00`, six fraction digits; a longer fraction is rounded up to the microsecond, which
+ * changes no decision made against a whole millisecond. `null` unless {@link isValidTimestamp}
+ * and in year 1000 or later in UTC. The
+ * reference parses `expires_at` with `datetime.fromisoformat`: before Python 3.11 that refuses
+ * `Z`, `+0000` and fractions other than 3 or 6 digits, and a time without offset cannot be
+ * compared with its aware "now" in any version (a `TypeError` its file backend does not catch).
+ */
+export function canonicalTimestamp(value: string): string | null {
+  if (value.length === 32 && value.endsWith('+00:00') && isCanonicalShape(value)) {
+    // Already canonical (the common case, checked without a pattern): valid if in range.
+    return canonicalFieldsInRange(value) && value <= LAST_CANONICAL_TEXT ? value : null;
+  }
+  if (!isValidTimestamp(value)) return null;
+  const m = ISO_PATTERN.exec(value);
+  if (!m) return null;
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map(Number);
+  const fraction = m[7] ?? '';
+  const zone = (m[8] ?? '').replace(':', '');
+  const offsetMinutes = /^[+-]\d{4}$/.test(zone)
+    ? (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3)))
+    : 0; // Z, or none: UTC
+  // Whole seconds and microseconds apart: microseconds since the epoch pass 2^53.
+  let secondsMs = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
+  let micros = Number(fraction.slice(0, 6).padEnd(6, '0')) + (/[1-9]/.test(fraction.slice(6)) ? 1 : 0);
+  if (micros === 1_000_000) [secondsMs, micros] = [secondsMs + 1000, 0];
+  // An offset may move year 1000 back to 999, which is not a valid timestamp any more.
+  if (secondsMs < Date.UTC(1000, 0, 1)) return null;
+  return `${new Date(secondsMs).toISOString().slice(0, 19)}.${String(micros).padStart(6, '0')}+00:00`;
+}
+
+/** {@link MAX_TIMESTAMP_MS} in the canonical format: later canonical texts sort after it. */
+const LAST_CANONICAL_TEXT = '9999-12-31T23:59:59.999000+00:00';
+
 /** The two-digit number at `from` of a text whose digits were checked. */
 function twoDigits(value: string, from: number): number {
   return (value.charCodeAt(from) - 48) * 10 + value.charCodeAt(from + 1) - 48;

@@ -12,7 +12,7 @@ import { canonicalJson, type JsonValue } from '../core/json.js';
 import { type CacheRecord, cacheExpiryMs } from '../core/records.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import type { SequencedChain } from '../core/storage-retention.js';
-import { MAX_TIMESTAMP_MS, parseTimestamp } from '../core/time.js';
+import { canonicalTimestamp, MAX_TIMESTAMP_MS } from '../core/time.js';
 import type { BoundedList } from './bounded.js';
 import { isCanonicalPrefix } from './compare.js';
 import { throwIfAborted } from './errors.js';
@@ -240,9 +240,13 @@ export async function copyAgentChains(context: CopyContext, agentId: string): Pr
   }
 }
 
-/** True when two `storedAt` times are the same instant (or, when unreadable, the same text). */
+/**
+ * True when two `storedAt` times are the same instant to the microsecond, as stores write them
+ * (`canonicalTimestamp`: a copy of `...00.1234567Z` holds `...00.123457+00:00`), or, when
+ * unreadable, the same text.
+ */
 export function sameStoredAt(a: string, b: string): boolean {
-  const [at, bt] = [parseTimestamp(a), parseTimestamp(b)];
+  const [at, bt] = [canonicalTimestamp(a), canonicalTimestamp(b)];
   return at === null || bt === null ? a === b : at === bt;
 }
 

@@ -1,6 +1,7 @@
 /** Which timestamps `storeCacheRecord` accepts: the formats loads read, with every field in range. */
 import {
   cacheExpiryMs,
+  canonicalTimestamp,
   formatEpochMs,
   isCacheExpired,
   isOutOfRangeCanonical,
@@ -175,5 +176,37 @@ describe('isOutOfRangeCanonical and isCacheExpired', () => {
     expect(isCacheExpired('2026-06-29T47:00:00Z', now)).toBe(false);
     expect(isCacheExpired(formatEpochMs(now), now)).toBe(true);
     expect(isCacheExpired(formatEpochMs(now + 1), now)).toBe(false);
+  });
+});
+
+describe('canonicalTimestamp', () => {
+  it.each([
+    ['2025-03-06T10:00:00.123456+00:00', '2025-03-06T10:00:00.123456+00:00'],
+    ['2025-03-06T10:00:00Z', '2025-03-06T10:00:00.000000+00:00'],
+    ['2025-03-06T10:00:00+00:00', '2025-03-06T10:00:00.000000+00:00'],
+    ['2025-03-06 10:00:00.5', '2025-03-06T10:00:00.500000+00:00'],
+    ['2025-03-06t10:00:00.123+0100', '2025-03-06T09:00:00.123000+00:00'],
+    ['2025-03-06T00:30:00-05:30', '2025-03-06T06:00:00.000000+00:00'],
+    ['2024-12-31T23:59:59.9999991Z', '2025-01-01T00:00:00.000000+00:00'],
+    ['2025-03-06T10:00:00.1234560000Z', '2025-03-06T10:00:00.123456+00:00'],
+    ['9999-12-31T23:59:59.9989999Z', '9999-12-31T23:59:59.999000+00:00'],
+  ])('writes %s as %s', (given, canonical) => {
+    expect(canonicalTimestamp(given)).toBe(canonical);
+    expect(canonicalTimestamp(canonical)).toBe(canonical);
+    // The same expiry decision at every whole millisecond around it.
+    const at = Math.floor(parseTimestamp(given) as number);
+    for (const now of [at - 1, at, at + 1, at + 2]) {
+      expect([now, isCacheExpired(canonical, now)]).toEqual([now, isCacheExpired(given, now)]);
+    }
+  });
+
+  it.each([
+    'yesterday',
+    '2025-02-30T00:00:00Z',
+    '2025-02-30T00:00:00.000000+00:00',
+    '9999-12-31T23:59:59.9999Z',
+    '1000-01-01T00:30:00+01:00',
+  ])('gives null for %s (not a valid timestamp, or before year 1000 in UTC)', (value) => {
+    expect(canonicalTimestamp(value)).toBeNull();
   });
 });

@@ -36,10 +36,37 @@ describe('cache timestamps across a migration file -> sqlite', () => {
     expect(summary).toMatchObject({ ok: true, warnings: [] });
     expect(summary.counts.cache_entries).toEqual({ copied: 2, skipped: 0 });
     expect(await target.loadCacheRecord('old')).toEqual(OLD);
-    expect(await target.loadCacheRecord('forever')).toEqual(FOREVER);
+    // Written in the reference's format (`Z` is what Python before 3.11 cannot parse).
+    expect(await target.loadCacheRecord('forever')).toEqual({
+      ...FOREVER,
+      storedAt: '2021-01-01T00:00:00.000000+00:00',
+    });
     // A second run finds both already there.
     const again = await migrateStorage(source, target, { merge: true });
     expect(again.counts.cache_entries).toEqual({ copied: 0, skipped: 2 });
+  });
+
+  it('writes times another program wrote in other forms in the reference format, the same instants', async () => {
+    // As the Python reference reads `expires_at` (`datetime.fromisoformat`): before 3.11 it
+    // refuses `Z` and a 7-digit fraction. The copy holds the same instants to the microsecond,
+    // so verification and a second run see no difference.
+    await mkdir(join(dir, 'files', 'cache'), { recursive: true });
+    const envelope = {
+      cache_key: 'odd',
+      data: { v: 1 },
+      stored_at: '2021-01-01T00:00:00.1234567Z',
+      expires_at: '2999-01-01T01:00:00.5+01:00',
+    };
+    await writeFile(join(dir, 'files', 'cache', 'odd.json'), JSON.stringify(envelope));
+    expect(await migrateStorage(source, target)).toMatchObject({ ok: true, warnings: [] });
+    expect(await target.loadCacheRecord('odd')).toEqual({
+      data: { v: 1 },
+      storedAt: '2021-01-01T00:00:00.123457+00:00',
+      expiresAt: '2999-01-01T00:00:00.500000+00:00',
+    });
+    expect(await verifyMigration(source, target)).toMatchObject({ ok: true, differenceCount: 0 });
+    const again = await migrateStorage(source, target, { merge: true });
+    expect(again.counts.cache_entries).toEqual({ copied: 0, skipped: 1 });
   });
 
   it('reports a cache entry whose storedAt differs in the target', async () => {

@@ -255,9 +255,10 @@ export function batchTests(ctx: SuiteContext): void {
       for (const { key, ...record } of records) await single.storeCacheRecord(key, record);
       const keys = ['kept', 'never', 'gone', 'missing'];
       expect(await batch.loadCacheRecords(keys)).toEqual(await single.loadCacheRecords(keys));
+      // Timestamps are written in the reference's format (`canonicalTimestamp`).
       expect(await batch.loadCacheRecords(keys)).toEqual([
-        { data: { v: 4 }, storedAt: '2021-01-01T00:00:00+00:00', expiresAt: future },
-        { data: { v: 2 }, storedAt: '2020-01-01T00:00:00Z', expiresAt: null },
+        { data: { v: 4 }, storedAt: '2021-01-01T00:00:00.000000+00:00', expiresAt: future },
+        { data: { v: 2 }, storedAt: '2020-01-01T00:00:00.000000+00:00', expiresAt: null },
         null,
         null,
       ]);

@@ -16,19 +16,44 @@ export function cacheRecordTests(ctx: SuiteContext): void {
       await expect(s.storeCacheRecord('old', record)).resolves.toBe(true);
       expect(await s.loadCacheRecord('old')).toEqual(record);
       expect(await s.loadCacheEntry('old')).toEqual(record.data);
-      const forever = { data: { v: 1 }, storedAt: '2019-12-31T23:59:59+00:00', expiresAt: null };
+      const forever = { data: { v: 1 }, storedAt: '2019-12-31T23:59:59.000000+00:00', expiresAt: null };
       await s.storeCacheRecord('forever', forever);
       expect(await s.loadCacheRecord('forever')).toEqual(forever);
-      // Other formats the library reads (Z, another offset, no offset) are kept as written.
-      const zulu = {
-        data: { v: 2 },
-        storedAt: '2021-06-01T10:00:00Z',
-        expiresAt: '2999-01-01T00:00:00-05:00',
-      };
-      await s.storeCacheRecord('zulu', zulu);
-      expect(await s.loadCacheRecord('zulu')).toEqual(zulu);
-      expect(await s.listCacheKeys()).toEqual(['forever', 'old', 'zulu']);
-      expect((await s.getStorageStats()).cache_entry_count).toBe(3);
+      expect(await s.listCacheKeys()).toEqual(['forever', 'old']);
+      expect((await s.getStorageStats()).cache_entry_count).toBe(2);
+    });
+
+    it('writes timestamps given in other forms as the reference does: the same instant, UTC, +00:00, six digits', async () => {
+      // The reference reads `expires_at` with `datetime.fromisoformat`: before Python 3.11 it
+      // refuses `Z`, `+0000` and 1, 2, 4, 5 or 7+ fraction digits, and a time without offset
+      // cannot be compared with its aware "now" (its file backend raises TypeError on that load).
+      // Until 2026-12-04 these were stored as given.
+      const s = ctx.storage();
+      const given: Array<[string, string, string]> = [
+        ['zulu', '2021-06-01T10:00:00Z', '2021-06-01T10:00:00.000000+00:00'],
+        ['naive', '2021-06-01 10:00:00.5', '2021-06-01T10:00:00.500000+00:00'],
+        ['offset', '2021-06-01T05:30:00.1234-05:30', '2021-06-01T11:00:00.123400+00:00'],
+        ['compact', '2021-06-01t23:59:59.9999999+0100', '2021-06-01T23:00:00.000000+00:00'],
+        ['plain', '2021-06-01T10:00:00+00:00', '2021-06-01T10:00:00.000000+00:00'],
+      ];
+      const expiry = (text: string) => text.replace('2021-06-01', '2999-06-01');
+      for (const [key, text] of given) {
+        await s.storeCacheRecord(key, { data: { key }, storedAt: text, expiresAt: expiry(text) });
+      }
+      await s.storeCacheRecords(
+        given.map(([key, text]) => ({
+          key: `${key}-batch`,
+          data: { key },
+          storedAt: text,
+          expiresAt: expiry(text),
+        })),
+      );
+      for (const [key, , canonical] of given) {
+        const want = { data: { key }, storedAt: canonical, expiresAt: expiry(canonical) };
+        expect([key, await s.loadCacheRecord(key)]).toEqual([key, want]);
+        expect([key, await s.loadCacheRecord(`${key}-batch`)]).toEqual([key, want]);
+      }
+      expect((await s.getStorageStats()).cache_entry_count).toBe(2 * given.length);
     });
 
     it('never loads, lists or counts a record that has already expired', async () => {
@@ -52,7 +77,7 @@ export function cacheRecordTests(ctx: SuiteContext): void {
       const s = ctx.storage();
       const at = Math.trunc(Date.now()) + DAY_MS;
       const expiresAt = formatEpochMs(at).replace('000+00:00', '500+00:00');
-      const record = { data: { v: 1 }, storedAt: '2020-01-01T00:00:00+00:00', expiresAt };
+      const record = { data: { v: 1 }, storedAt: '2020-01-01T00:00:00.000000+00:00', expiresAt };
       await s.storeCacheRecord('edge', record);
       await s.storeCacheRecords([{ key: 'edge-batch', ...record }]);
       const clock = jest.spyOn(Date, 'now').mockReturnValue(at);
@@ -76,8 +101,8 @@ export function cacheRecordTests(ctx: SuiteContext): void {
       // 10000 (an offset behind UTC, or a fraction that rounds up) was accepted: three backends
       // stored it and PostgreSQL failed the write ("time zone displacement out of range").
       const s = ctx.storage();
-      const storedAt = '2020-01-01T00:00:00+00:00';
-      const last = { data: { v: 1 }, storedAt, expiresAt: '9999-12-31T23:59:59.999+00:00' };
+      const storedAt = '2020-01-01T00:00:00.000000+00:00';
+      const last = { data: { v: 1 }, storedAt, expiresAt: '9999-12-31T23:59:59.999000+00:00' };
       await s.storeCacheRecord('last', last);
       await s.storeCacheRecords([{ key: 'last-batch', ...last }]);
       expect(await s.loadCacheRecords(['last', 'last-batch'])).toEqual([last, last]);
@@ -103,7 +128,7 @@ export function cacheRecordTests(ctx: SuiteContext): void {
 
     it('refuses invalid records with a typed error naming the key, writing nothing', async () => {
       const s = ctx.storage();
-      const good = { data: { v: 1 }, storedAt: '2020-01-01T00:00:00+00:00', expiresAt: null };
+      const good = { data: { v: 1 }, storedAt: '2020-01-01T00:00:00.000000+00:00', expiresAt: null };
       await s.storeCacheRecord('k', good);
       const bad: [string, unknown, string][] = [
         ['storedAt', { ...good, storedAt: 'yesterday' }, 'storedAt'],
