@@ -18,7 +18,7 @@ import {
   sanitizedKeyFileName,
 } from './layout.js';
 import { KeptEntries, type ListedFile } from './kept-entries.js';
-import { chooseTarget, type KeyedFolder, type PlacedEntry, rankIn } from './keyed-names.js';
+import { chooseTarget, type KeyedFolder, legacyCopyOf, type PlacedEntry, rankIn } from './keyed-names.js';
 import { probeKeyedFile, probeKeyedFileNow } from './keyed-probes.js';
 import { LoopTurns } from './loop-turns.js';
 import type { FileNames } from './name-folding.js';
@@ -217,14 +217,18 @@ export class KeyedFiles<T extends Keyed> {
     // batch, whose own creates are done by then, so nothing of its own holds the folder.
     const hashedCopy = lookup === 'now' ? existsNow(hashed, false) : await existsSoon(hashed, false);
     const target = await chooseTarget(this.folder, key, hashed, assertHeld, lookup);
+    const legacyCopy = target === hashed ? await legacyCopyOf(this.folder, key, lookup) : null;
     await beforeRename(target);
     const written = await renameStaged(staged, target, assertHeld);
-    return { target, written, oldCopy: target !== hashed && hashedCopy ? hashed : null };
+    if (target !== hashed && hashedCopy) return { target, written, oldCopy: { file: hashed, backup: true } };
+    return { target, written, oldCopy: legacyCopy === null ? null : { file: legacyCopy, backup: false } };
   }
 
-  /** Removes the old copy a {@link place} left at the key's hashed name, once the new file is synced. */
+  /** Removes the old copy a {@link place} left (see `PlacedEntry`), once the new file is synced. */
   async dropOldCopy(placed: PlacedEntry): Promise<void> {
-    if (placed.oldCopy !== null) await removeOldCopy(placed.oldCopy, this.backups, this.options.logger);
+    const { oldCopy } = placed;
+    if (oldCopy === null) return;
+    await removeOldCopy(oldCopy.file, oldCopy.backup ? this.backups : null, this.options.logger);
   }
 
   /** Deletes `key`'s entry wherever it is; nothing when absent. */

@@ -9,7 +9,13 @@ import type { Backups } from './backups.js';
 import type { AssertLockHeld } from './file-lock.js';
 import type { ListedFile } from './kept-entries.js';
 import { probeKeyedFile, probeKeyedFileNow } from './keyed-probes.js';
-import { candidateRank, hashedKeyFileName, isPlainKey, sanitizedKeyFileName } from './layout.js';
+import {
+  candidateRank,
+  hashedKeyFileName,
+  isPlainKey,
+  legacyKeyFileName,
+  sanitizedKeyFileName,
+} from './layout.js';
 import type { FileNames } from './name-folding.js';
 
 /** A key's file renamed into place by `KeyedFiles.place`, its folder not yet synced. */
@@ -18,8 +24,12 @@ export interface PlacedEntry {
   target: string;
   /** The folders to sync (`syncRenamed`). */
   written: WrittenTemp;
-  /** The key's old copy at its hashed name, to remove once the new file is synced; usually `null`. */
-  oldCopy: string | null;
+  /**
+   * The key's old copy to remove once the new file is synced, usually `null`: at its hashed
+   * name, or (`backup: false`: its name has no room for a backup suffix) the reference's name
+   * of a key whose sanitized name passes 200 bytes.
+   */
+  oldCopy: { file: string; backup: boolean } | null;
 }
 
 /** What choosing a key's file needs of its folder. */
@@ -94,4 +104,23 @@ export async function chooseTarget<T extends { key: string }>(
   }
   const free = probe.state === 'missing' || (probe.state === 'ok' && probe.entry.key === key);
   return free ? sanitized : hashed;
+}
+
+/**
+ * The reference's file of `key` in `folder` when its sanitized name passes 200 bytes (see
+ * `legacyKeyFileName`) and the file there is this key's, else `null`; under the key's lock.
+ */
+export async function legacyCopyOf<T extends { key: string }>(
+  folder: KeyedFolder<T>,
+  key: string,
+  lookup: 'pool' | 'now',
+): Promise<string | null> {
+  const name = legacyKeyFileName(key);
+  if (name === null) return null;
+  const file = folder.names.pathOf(folder.dir, name);
+  const probe =
+    lookup === 'now'
+      ? probeKeyedFileNow(file, folder.parse)
+      : await probeKeyedFile(file, folder.parse, 'pool');
+  return probe.state === 'ok' && probe.entry.key === key ? file : null;
 }

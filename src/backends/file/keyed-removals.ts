@@ -1,7 +1,7 @@
 /**
  * Removals of a keyed folder's files (`keyed-files.ts`): a key's file on delete or purge, and
  * the old copy a write leaves at the key's hashed name when the key moves back to its
- * reference name.
+ * reference name (or at the reference's name of a key too long for it, see `legacyKeyFileName`).
  */
 import fs from 'node:fs';
 import { logEvent, StorageError, type StorageLogger } from '../../core/index.js';
@@ -68,8 +68,9 @@ export async function unlinkEntry(
 }
 
 /**
- * Removes a key's old copy at its hashed name once its new file is in place under the
- * reference name. Reads and listings try that name first, so a copy left behind is what a crash
+ * Removes a key's old copy (at its hashed name once its new file is in place under the
+ * reference name, or the other way round for a key too long for the reference name; backed
+ * up first when `backups` is given). Reads and listings try the new name first, so a copy left behind is what a crash
  * just before this removal leaves: never read while the new file is there, and removed by the
  * key's next write or delete. A failure here therefore does not fail the write that landed: it
  * is logged (`warn`, with the path, and the failed call's code, words and call: the thrown

@@ -29,6 +29,8 @@ export const INTERNAL_DIR = '.connectome-storage';
 
 /** Longest file stem (in bytes) a key may use as it is; longer ones get a hashed name. */
 const MAX_PLAIN_STEM_BYTES = 200;
+/** Longest file name (in bytes) file systems take. */
+const MAX_NAME_BYTES = 255;
 /** Bytes of the sanitized key kept in front of the hash in a hashed name. */
 const HASHED_PREFIX_BYTES = 180;
 
@@ -150,16 +152,28 @@ export function sanitizedKeyFileName(key: string): string | null {
   return stem.length <= MAX_PLAIN_STEM_BYTES ? `${stem}.json` : null;
 }
 
+/**
+ * The name the reference gives a key whose sanitized name is too long for this library to use
+ * as it is (`{sanitized}.json` up to 255 bytes), or `null` for other keys. Never written here:
+ * read, and replaced by the hashed name on the key's next write (one key, one file).
+ */
+export function legacyKeyFileName(key: string): string | null {
+  const stem = sanitizeKey(key);
+  return stem.length > MAX_PLAIN_STEM_BYTES && stem.length <= MAX_NAME_BYTES - 5 ? `${stem}.json` : null;
+}
+
 /** Every file name a key's entry may have, in the order reads try them. */
 export function candidateKeyFileNames(key: string): string[] {
   const sanitized = sanitizedKeyFileName(key);
   const hashed = hashedKeyFileName(key);
-  return sanitized === null ? [hashed] : [sanitized, hashed];
+  if (sanitized !== null) return [sanitized, hashed];
+  const legacy = legacyKeyFileName(key);
+  return legacy === null ? [hashed] : [hashed, legacy];
 }
 
 /**
  * Position of `name` in {@link candidateKeyFileNames}`(key)`, or -1 when `key` never uses it;
- * hashes only when the name is not the reference name (listing calls this for every file).
+ * hashes only for a name with a `~` (listing calls this for every file).
  * `sameEntry` compares names as the file system does (a case-insensitive one folds them).
  */
 export function candidateRank(
@@ -169,8 +183,10 @@ export function candidateRank(
 ): number {
   const sanitized = sanitizedKeyFileName(key);
   if (sanitized !== null && sameEntry(name, sanitized)) return 0;
-  if (!name.includes('~') || !sameEntry(name, hashedKeyFileName(key))) return -1;
-  return sanitized === null ? 0 : 1;
+  // Sanitized names have no `~`, hashed names always do.
+  if (name.includes('~')) return sameEntry(name, hashedKeyFileName(key)) ? (sanitized === null ? 0 : 1) : -1;
+  const legacy = sanitized === null ? legacyKeyFileName(key) : null;
+  return legacy !== null && sameEntry(name, legacy) ? 1 : -1;
 }
 
 /**
