@@ -186,8 +186,9 @@ export abstract class RecordStorage extends StorageBase {
 
   /**
    * Stores a cache entry with the timestamps given (a copy that keeps the original `storedAt`
-   * and `expiresAt`, kept exactly as given); `expiresAt` must be after `storedAt`, or `null`
-   * for no expiry. A record already expired is stored but never loaded.
+   * and `expiresAt` instants, written in the reference's format: `canonicalTimestamp`);
+   * `expiresAt` must be after `storedAt`, or `null` for no expiry. A record already expired is
+   * stored but never loaded.
    */
   async storeCacheRecord(cacheKey: string, record: CacheRecord): Promise<boolean> {
     validateKey('cacheKey', cacheKey);
