@@ -22,9 +22,10 @@ export {
 } from './durable-dirs.js';
 
 /**
- * JSON text as the reference's `json.dump(..., ensure_ascii=False)` writes it: 2-space indent
- * when pretty, otherwise Python's default `", "` / `": "` separators; no trailing newline;
- * non-ASCII as is.
+ * JSON text laid out as the reference's `json.dumps(data, indent=2 if pretty else None)` writes
+ * it: 2-space indent when pretty, otherwise Python's default `", "` / `": "` separators; no
+ * trailing newline. Non-ASCII is written as is, as the spec asks; the reference (default
+ * `ensure_ascii`) escapes it as `\uXXXX`, and either reads both.
  */
 export function formatJson(value: JsonValue, pretty: boolean): string {
   return pretty ? JSON.stringify(value, null, 2) : compactJson(value);
