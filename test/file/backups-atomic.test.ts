@@ -1,7 +1,19 @@
 /** Atomic writes (no temp files left, readers never see a partial file) and backups before overwrite. */
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fse from 'fs-extra';
-import { filesIn, isBackup, listTree, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import {
+  filesIn,
+  isBackup,
+  listTree,
+  makeTempDir,
+  openStore,
+  removeTempDirs,
+  shutdownAll,
+} from './helpers.js';
+
+const TSX = path.join('node_modules', '.bin', 'tsx');
+const BACKUP_ZONE_CHILD = path.join('test', 'file', 'backup-zone.child.ts');
 
 afterEach(async () => {
   jest.restoreAllMocks();
@@ -71,6 +83,27 @@ describe('backups', () => {
     );
     expect(counts).toEqual([4, 5]);
     expect(await storage.loadMemories('c1')).toHaveLength(6);
+  });
+
+  it('orders a reference backup by the local time it is named in, not as UTC', async () => {
+    // The reference names backups by `datetime.now()`: local time. East of UTC, read as UTC, an
+    // hour-old one sorted newer than ours made since, and pruning removed ours instead. A
+    // process of its own: the zone is fixed at its start.
+    const baseDir = await makeTempDir();
+    const child = spawnSync(TSX, [BACKUP_ZONE_CHILD, baseDir], {
+      env: { ...process.env, TZ: 'Asia/Tokyo' },
+      encoding: 'utf8',
+    });
+    expect({ status: child.status, stderr: child.stderr }).toEqual({ status: 0, stderr: '' });
+    const { offset, planted, backups } = JSON.parse(child.stdout) as {
+      offset: number;
+      planted: string;
+      backups: string[];
+    };
+    expect(offset).toBe(-540);
+    // The reference's is the oldest of three, so it went; both of ours stay.
+    expect(backups).toHaveLength(2);
+    expect(backups).not.toContain(planted);
   });
 
   it('makes no backups with createBackups: false or maxBackupFiles: 0, and never of cache files', async () => {

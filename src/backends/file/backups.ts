@@ -52,9 +52,24 @@ function backupPattern(file: string): RegExp {
   return new RegExp(`^${escapeRegExp(stem)}\\.(\\d{8}_\\d{6}(?:_\\d{6})?)\\.backup${escapeRegExp(suffix)}$`);
 }
 
-/** Sort key of a backup name: a reference name (whole seconds) counts as microsecond 0 of its second. */
+/**
+ * Sort key of a backup name, a UTC stamp. Ours are UTC; a reference name (whole seconds) is in
+ * the local time of the process that wrote it (`datetime.now()`), taken as this process's zone,
+ * and counts as microsecond 0 of its second. Read as UTC, a reference backup in a zone east of
+ * UTC sorted newer than ours made after it, and pruning removed ours first.
+ */
 function orderOf(stamp: string): string {
-  return stamp.length === 15 ? `${stamp}_000000` : stamp;
+  if (stamp.length !== 15) return stamp;
+  const local = new Date(
+    Number(stamp.slice(0, 4)),
+    Number(stamp.slice(4, 6)) - 1,
+    Number(stamp.slice(6, 8)),
+    Number(stamp.slice(9, 11)),
+    Number(stamp.slice(11, 13)),
+    Number(stamp.slice(13, 15)),
+  ).getTime();
+  // A stamp no calendar has (month 13) keeps its own text.
+  return Number.isNaN(local) ? `${stamp}_000000` : stampOf(local * 1000);
 }
 
 /** `YYYYMMDD_HHMMSS_ffffff` (UTC) for a time in microseconds since the epoch. */
