@@ -5,6 +5,7 @@
 import type { VectorStore } from '../../src/index.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { vectorBasicsTests } from './suites/vector-basics.js';
+import { vectorIdTests } from './suites/vector-ids.js';
 import { vectorPersistenceTests, vectorScopeChurnTests, vectorScopeTests } from './suites/vector-scopes.js';
 import { vectorHarnesses } from './vector-harnesses.js';
 
@@ -25,6 +26,7 @@ for (const harness of vectorHarnesses) {
     vectorBasicsTests(open);
     vectorScopeTests(open);
     vectorScopeChurnTests(open);
+    vectorIdTests(open);
     if (harness.persistent) vectorPersistenceTests(harness, dir);
   });
 }

@@ -5,9 +5,11 @@
  */
 import { NotInitializedError, ReadOnlyError } from '../../core/errors.js';
 import { KeyedMutex } from '../../core/keyed-mutex.js';
+import type { Page } from '../../core/paging.js';
 import type {
   EnsureIndexOptions,
   IndexSignature,
+  VectorIdPageOptions,
   VectorItem,
   VectorMatch,
   VectorQuery,
@@ -21,6 +23,7 @@ import {
   type PreparedItem,
   sameSignature,
   signatureMismatch,
+  validateIdPage,
   validateK,
   validateSignature,
   validateVector,
@@ -60,6 +63,8 @@ export abstract class BaseVectorStore implements VectorStore {
   protected abstract search(vector: Float32Array, k: number, filter: PreparedFilter): Promise<VectorMatch[]>;
   /** Number of records. */
   protected abstract countItems(): Promise<number>;
+  /** The first `count` ids after `after` (all from the first with `null`), in code point order. */
+  protected abstract idsAfter(after: string | null, count: number): Promise<string[]>;
   /** Releases files and connections. */
   protected abstract closeStore(): Promise<void>;
 
@@ -207,6 +212,16 @@ export abstract class BaseVectorStore implements VectorStore {
   async count(): Promise<number> {
     this.#openSignature('count');
     return this.#exclusive(() => this.countItems());
+  }
+
+  /** Record ids, a page at a time (see {@link VectorStore.listIds}). */
+  async listIds(options?: VectorIdPageOptions): Promise<Page<string>> {
+    this.#openSignature('listIds');
+    const { after, limit } = validateIdPage(options);
+    // One id more than the page tells whether another page follows, so the last one says so.
+    const ids = await this.#exclusive(() => this.idsAfter(after, limit + 1));
+    const items = ids.slice(0, limit);
+    return { items, next: ids.length > limit ? (items[items.length - 1] as string) : null };
   }
 
   async close(): Promise<void> {

@@ -65,6 +65,10 @@ export class MemoryVectorStore extends BaseVectorStore {
     return Promise.resolve(this.#open().size);
   }
 
+  protected idsAfter(after: string | null, count: number): Promise<string[]> {
+    return Promise.resolve(this.#open().idsAfter(after, count));
+  }
+
   protected closeStore(): Promise<void> {
     this.#table = null;
     return Promise.resolve();

@@ -1,4 +1,5 @@
 /** The vector store contract: nearest-neighbour search over embedded records, scoped by agent, conversation and kind. */
+import type { Page } from '../../core/paging.js';
 
 /** How nearness is measured: `cosine` (1 − cosine similarity) or `l2` (Euclidean distance). */
 export type VectorMetric = 'cosine' | 'l2';
@@ -71,6 +72,18 @@ export interface EnsureIndexOptions {
   readOnly?: boolean;
 }
 
+/**
+ * A page of {@link VectorStore.listIds}: a keyset page like the storage's listings (README
+ * "Paging"), but `after` and `next` are plain record ids, so a store of your own needs no
+ * cursor format.
+ */
+export interface VectorIdPageOptions {
+  /** List the ids after this one (the `next` of the previous page); omit it or `null` for the first page. */
+  after?: string | null;
+  /** Ids per page, 1 to `MAX_PAGE_SIZE` (10,000); default `DEFAULT_PAGE_SIZE` (1,000). */
+  limit?: number;
+}
+
 /** Largest `k` a query takes (sqlite-vec's `vec0` limit, applied to every store alike). */
 export const MAX_QUERY_K = 4096;
 
@@ -100,6 +113,16 @@ export interface VectorStore {
   query(query: VectorQuery): Promise<VectorMatch[]>;
   /** Number of records stored. */
   count(): Promise<number>;
+  /**
+   * Optional: the stored record ids, one page at a time, in code point order (as the storage's
+   * listings; UTF-8 byte order). `items` are the first `limit` ids after `after`; `next` is the
+   * last of them when more follow, `null` on the last page (no empty page after it). A walk is
+   * stable under concurrent writes: an id stored for the whole walk is listed exactly once.
+   * `reindex()` uses it to check every vector against the records; a store without it is
+   * checked with queries, which list at most {@link MAX_QUERY_K} vectors of a kind (beyond
+   * that, `reindex()` empties the index and fills it again). The built-in stores have it.
+   */
+  listIds?(options?: VectorIdPageOptions): Promise<Page<string>>;
   /** Releases files and connections; the store cannot be used afterwards. */
   close(): Promise<void>;
 }

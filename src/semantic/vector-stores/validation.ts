@@ -5,6 +5,7 @@
  */
 import { ConfigError, describeValue, InvalidIdError, ValidationError } from '../../core/errors.js';
 import { validateId } from '../../core/ids.js';
+import { readOptions, validatePageSize } from '../../core/paging.js';
 import { validateDimensions } from '../embedders/checks.js';
 import {
   type IndexSignature,
@@ -210,6 +211,18 @@ export function validateK(k: unknown): number {
     );
   }
   return k;
+}
+
+/**
+ * Checks the options of `listIds()`: only `after` (an id, or `null`/absent for the first page)
+ * and `limit` (1 to `MAX_PAGE_SIZE`, default `DEFAULT_PAGE_SIZE`), as the storage's listings.
+ */
+export function validateIdPage(options: unknown): { after: string | null; limit: number } {
+  const { after, limit } = readOptions(options, ['after', 'limit'] as const);
+  return {
+    after: after === undefined || after === null ? null : validateVectorId('after', after),
+    limit: validatePageSize('limit', limit),
+  };
 }
 
 /** Checks a query filter. */

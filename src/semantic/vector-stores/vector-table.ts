@@ -3,6 +3,7 @@
  * `Float32Array`, a slot per record, scopes beside them and indexed by agent, conversation and
  * kind. The in-memory store is this table; the file store is this table plus its files.
  */
+import { compareCodePoints, sortInCodePointOrder } from '../../core/order.js';
 import { ScopeIndex } from './scope-index.js';
 import { TopK } from './top-k.js';
 import type { PreparedFilter, PreparedItem } from './validation.js';
@@ -45,6 +46,9 @@ export class VectorTable {
   readonly #entries: TableEntry[] = [];
   readonly #slots = new Map<string, number>();
   readonly #scopes = new ScopeIndex();
+  // The ids in code point order, for paging; dropped when an id comes or goes (not when a record
+  // is replaced) and sorted again at the next page, so a walk of n ids costs one sort, not one per page.
+  #sortedIds: string[] | null = null;
 
   constructor(dimensions: number, metric: VectorMetric, capacity = 16) {
     this.#dimensions = dimensions;
@@ -119,6 +123,7 @@ export class VectorTable {
     if (slot === undefined) {
       slot = this.#entries.length;
       if (slot >= this.#inverseNorms.length) this.#grow();
+      this.#sortedIds = null;
       this.#entries.push(entry);
       this.#slots.set(item.id, slot);
     } else {
@@ -147,7 +152,22 @@ export class VectorTable {
     }
     this.#entries.pop();
     this.#slots.delete(id);
+    this.#sortedIds = null;
     return true;
+  }
+
+  /** The first `count` ids after `after` (from the first with `null`), in code point order. */
+  idsAfter(after: string | null, count: number): string[] {
+    const sorted = (this.#sortedIds ??= sortInCodePointOrder([...this.#slots.keys()]));
+    // Binary search for the first id above `after`.
+    let low = 0;
+    let high = after === null ? 0 : sorted.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareCodePoints(sorted[middle] as string, after as string) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    return sorted.slice(low, low + count);
   }
 
   /** Cosine distance from the unit vector `query` to the record in `slot`. */

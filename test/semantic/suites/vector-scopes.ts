@@ -167,6 +167,8 @@ export function vectorPersistenceTests(harness: VectorHarness, dir: () => string
     expect((await reader.query({ vector: [0, 1], k: 1 })).map((m) => m.id)).toEqual(['b']);
     await writer.delete(['a']);
     expect(await reader.count()).toBe(1);
+    // The reader lists what the writer left, as it reads it (the file store follows the writer).
+    expect(await reader.listIds?.()).toEqual({ items: ['b'], next: null });
     await writer.close();
     expect(await reader.count()).toBe(1);
     await reader.close();

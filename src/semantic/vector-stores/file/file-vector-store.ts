@@ -236,6 +236,10 @@ export class FileVectorStore extends BaseVectorStore {
     return (await this.#readable()).size;
   }
 
+  protected async idsAfter(after: string | null, count: number): Promise<string[]> {
+    return (await this.#readable()).idsAfter(after, count);
+  }
+
   /** The table to read: a read-only open's after catching up with the writer, else the open index's. */
   async #readable(): Promise<VectorTable> {
     const view = this.#view;

@@ -249,6 +249,21 @@ export class SqliteVecStore extends BaseVectorStore {
     );
   }
 
+  protected async idsAfter(after: string | null, count: number): Promise<string[]> {
+    if (!(await this.#hasIndex())) return [];
+    // vec0 answers a range on its id column by scanning every row and sorting; its shadow table
+    // `<table>_rowids` keeps the ids under a UNIQUE index (BINARY collation: code point order),
+    // which a keyset page reads as a range. Only read, never written, so vec0 stays consistent.
+    const sql =
+      after === null
+        ? `SELECT id FROM ${VECTORS}_rowids ORDER BY id LIMIT ?`
+        : `SELECT id FROM ${VECTORS}_rowids WHERE id > ? ORDER BY id LIMIT ?`;
+    const params = after === null ? [count] : [after, count];
+    return this.#run('list vector ids', async (db) =>
+      (await db.all<Array<{ id: string }>>(sql, params)).map((row) => row.id),
+    );
+  }
+
   protected async closeStore(): Promise<void> {
     this.#closed = true;
     await this.#closeConnection();
