@@ -93,6 +93,15 @@ describe('reembedAll', () => {
   });
 });
 
+/**
+ * A memory vector store without `listIds` (optional in the interface, as in a store of your
+ * own): reindex() lists its vectors by queries.
+ */
+class UnlistedVectorStore extends WatchedVectorStore {
+  // Hidden from reindex(), which looks for the method on the store.
+  override listIds = undefined as unknown as WatchedVectorStore['listIds'];
+}
+
 describe('reembedAll: vectors no listed owner holds', () => {
   let vectors: WatchedVectorStore;
   afterEach(() => vectors.close());
@@ -112,9 +121,41 @@ describe('reembedAll: vectors no listed owner holds', () => {
     };
   };
 
-  /** `count` memories of c1 (records and vectors) and one vector of a conversation that is gone. */
-  async function bigStore(count: number, embedder: Embedder) {
-    vectors = new WatchedVectorStore();
+  /**
+   * A hashing embedder that, before each document call (so all through reindex()), searches the
+   * store for the first and last memory of `count` and notes what it found and the count.
+   */
+  const searchingDuring = (count: number, seen: Array<{ found: string[]; count: number }>): Embedder => {
+    const inner = createEmbedder('hashing');
+    return {
+      id: inner.id,
+      dimensions: inner.dimensions,
+      embed: async (texts, options) => {
+        if (options.purpose === 'document') {
+          const found: string[] = [];
+          for (const text of ['note 0', `note ${count - 1}`]) {
+            const [vector] = await inner.embed([text], { purpose: 'query' });
+            const [nearest] = await vectors.query({ vector: vector!, k: 1, filter: { kinds: ['memories'] } });
+            found.push(nearest?.id ?? '(none)');
+          }
+          seen.push({ found, count: await vectors.count() });
+        }
+        return inner.embed(texts, options);
+      },
+    };
+  };
+
+  /**
+   * `count` memories of c1 (records and vectors), one vector of a conversation that is gone and
+   * `leftovers` vectors of c1 memories that are gone.
+   */
+  async function bigStore(
+    count: number,
+    embedder: Embedder,
+    store: WatchedVectorStore = new WatchedVectorStore(),
+    leftovers = 0,
+  ) {
+    vectors = store;
     const index = new SemanticIndex({ embedder, vectorStore: vectors }, () => new TextExtractor(), undefined);
     await index.open();
     const memories = Array.from({ length: count }, (_, i) => ({ memory_id: `m${i}`, text: `note ${i}` }));
@@ -134,23 +175,60 @@ describe('reembedAll: vectors no listed owner holds', () => {
         conversationId: 'c1',
       })),
       { id: 'gone/m0', vector, kind: 'memories', conversationId: 'gone' },
+      ...Array.from({ length: leftovers }, (_, i) => ({
+        id: `c1/left${i}`,
+        vector,
+        kind: 'memories',
+        conversationId: 'c1',
+      })),
     ]);
     const { access } = accessTo({ raw: { c1: [] }, memories: { c1: memories }, chains: {} }, vectors);
     return { index, access };
   }
 
   test('below 4,096 vectors of a kind, a gone owner’s vectors are removed without emptying the index', async () => {
-    const { index, access } = await bigStore(100, createEmbedder('hashing'));
-    const resets = jest.spyOn(vectors, 'reset');
-    await reembedAll(index, access, undefined);
-    expect(await vectors.count()).toBe(100);
-    expect(resets).not.toHaveBeenCalled();
+    for (const store of [new WatchedVectorStore(), new UnlistedVectorStore()]) {
+      const { index, access } = await bigStore(100, createEmbedder('hashing'), store);
+      const resets = jest.spyOn(vectors, 'reset');
+      await reembedAll(index, access, undefined);
+      expect(await vectors.count()).toBe(100);
+      expect(resets).not.toHaveBeenCalled();
+      await vectors.close();
+    }
   });
 
-  test('from 4,096 vectors of a kind on, the index is emptied and refilled; a failed refill says it is partial', async () => {
+  test('from 4,096 vectors of a kind on, a store that lists its ids keeps the index whole for searches meanwhile', async () => {
+    const seen: Array<{ found: string[]; count: number }> = [];
+    const { index, access } = await bigStore(4100, searchingDuring(4100, seen));
+    const resets = jest.spyOn(vectors, 'reset');
+    await reembedAll(index, access, undefined);
+    expect(resets).not.toHaveBeenCalled();
+    // 17 embedding calls of the pass (4,100 texts in batches of 256), one of the gone owner's
+    // settling (it has no records: no call); each saw the whole index.
+    expect(seen.length).toBeGreaterThanOrEqual(17);
+    for (const search of seen) {
+      expect(search.found).toEqual(['c1/m0', 'c1/m4099']);
+      expect(search.count).toBeGreaterThanOrEqual(4100);
+    }
+    expect(await vectors.count()).toBe(4100);
+    expect((await vectors.listIds({ limit: 10_000 })).items).not.toContain('gone/m0');
+  });
+
+  test('a listed owner holding more vectors than a query lists loses its leftovers without emptying the index', async () => {
+    const seen: Array<{ found: string[]; count: number }> = [];
+    // 200 vectors of c1 memories that are gone, beyond the 4,096 its sweep's query lists.
+    const { index, access } = await bigStore(4100, searchingDuring(4100, seen), undefined, 200);
+    const resets = jest.spyOn(vectors, 'reset');
+    await reembedAll(index, access, undefined);
+    expect(resets).not.toHaveBeenCalled();
+    for (const search of seen) expect(search.found).toEqual(['c1/m0', 'c1/m4099']);
+    expect(await vectors.count()).toBe(4100);
+  });
+
+  test('a store without listIds: from 4,096 vectors of a kind on, the index is emptied and refilled; a failed refill says it is partial', async () => {
     const errors: string[] = [];
     // Call 1-17: the pass (4,100 texts in batches of 256); 18: the refill's first.
-    const { index, access } = await bigStore(4100, failingAt(18));
+    const { index, access } = await bigStore(4100, failingAt(18), new UnlistedVectorStore());
     const failure = reembedAll(index, access, { error: (message: string) => errors.push(message) });
     await expect(failure).rejects.toThrow(EmbedderError);
     await expect(failure).rejects.toThrow(/partial; run reindex\(\) again/);
@@ -158,5 +236,16 @@ describe('reembedAll: vectors no listed owner holds', () => {
     expect(await vectors.count()).toBe(0);
     await reembedAll(index, access, undefined);
     expect(await vectors.count()).toBe(4100);
+  });
+
+  test('a store whose listIds() does not move forward fails reindex() with a StorageError, never walks for ever', async () => {
+    /** A store of your own whose every page says the next one starts after `c1/m0`. */
+    class StuckVectorStore extends WatchedVectorStore {
+      override listIds = () => Promise.resolve({ items: ['c1/m0'], next: 'c1/m0' });
+    }
+    const { index, access } = await bigStore(3, createEmbedder('hashing'), new StuckVectorStore());
+    await expect(reembedAll(index, access, undefined)).rejects.toThrow(
+      /listIds\(\) did not move forward: after "c1\/m0" it gave next "c1\/m0"/,
+    );
   });
 });

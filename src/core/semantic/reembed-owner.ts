@@ -41,10 +41,57 @@ function hasVectorId(ref: VectorRef): boolean {
   }
 }
 
+/** An owner of vectors: a conversation (raw messages and memories) or an agent (chains). */
+export type VectorOwner = { conversationId: string } | { agentId: string };
+
+/** The write lock of `owner`, as the semantic writes take it. */
+export function lockOf(owner: VectorOwner): string {
+  return 'agentId' in owner ? `a/${owner.agentId}` : `c/${owner.conversationId}`;
+}
+
+/** What re-embedding one owner did. */
+export interface Reembedded {
+  /** Vectors upserted. */
+  upserted: number;
+  /** False when the sweep's query listed as many vectors as a query returns: some may remain. */
+  swept: boolean;
+}
+
+/**
+ * A conversation's raw messages and memories as records to embed (read under its lock by the
+ * caller). Memories whose vector id is refused go to `skipped`.
+ */
+async function conversationRecords(
+  access: ReembedAccess,
+  conversationId: string,
+  skipped: SkippedMemories,
+): Promise<RecordToEmbed[]> {
+  const raw = (await access.readRawMessages(conversationId)) ?? [];
+  const memories = firstOfEachId(await access.readMemories(conversationId));
+  const records: RecordToEmbed[] = raw.map((record, messageIndex) => ({
+    ref: { kind: 'raw_messages' as const, conversationId, messageIndex },
+    record,
+  }));
+  for (const record of memories) {
+    const ref = { kind: 'memories' as const, conversationId, memoryId: record.memory_id as string };
+    if (hasVectorId(ref)) records.push({ ref, record });
+    else skipped.push({ conversationId, memoryId: ref.memoryId });
+  }
+  return records;
+}
+
+/** An agent's chains as records to embed (read under its lock by the caller). */
+async function agentRecords(access: ReembedAccess, agentId: string): Promise<RecordToEmbed[]> {
+  const chains = await access.readAllSequencedChains(agentId);
+  return chains.map(({ sequence, chain }) => ({
+    ref: { kind: 'reasoning_chains' as const, agentId, sequence },
+    record: chain,
+  }));
+}
+
 /**
  * Re-embeds a conversation's raw messages and memories under its lock; with `sweep`, removes the
- * other vectors of its scope. Memories whose vector id is refused go to `skipped`. Returns the
- * vectors upserted.
+ * other vectors of its scope. Memories whose vector id is refused go to `skipped`.
  */
 export function reembedConversation(
   index: SemanticIndex,
@@ -52,19 +99,9 @@ export function reembedConversation(
   conversationId: string,
   sweep: boolean,
   skipped: SkippedMemories,
-): Promise<number> {
+): Promise<Reembedded> {
   return access.exclusive(`c/${conversationId}`, async () => {
-    const raw = (await access.readRawMessages(conversationId)) ?? [];
-    const memories = firstOfEachId(await access.readMemories(conversationId));
-    const records: RecordToEmbed[] = raw.map((record, messageIndex) => ({
-      ref: { kind: 'raw_messages' as const, conversationId, messageIndex },
-      record,
-    }));
-    for (const record of memories) {
-      const ref = { kind: 'memories' as const, conversationId, memoryId: record.memory_id as string };
-      if (hasVectorId(ref)) records.push({ ref, record });
-      else skipped.push({ conversationId, memoryId: ref.memoryId });
-    }
+    const records = await conversationRecords(access, conversationId, skipped);
     const scope = { conversationId, kinds: ['raw_messages', 'memories'] };
     return reembedOwner(index, records, sweep ? scope : null);
   });
@@ -76,14 +113,40 @@ export function reembedAgent(
   access: ReembedAccess,
   agentId: string,
   sweep: boolean,
-): Promise<number> {
+): Promise<Reembedded> {
   return access.exclusive(`a/${agentId}`, async () => {
-    const chains = await access.readAllSequencedChains(agentId);
-    const records: RecordToEmbed[] = chains.map(({ sequence, chain }) => ({
-      ref: { kind: 'reasoning_chains' as const, agentId, sequence },
-      record: chain,
-    }));
+    const records = await agentRecords(access, agentId);
     return reembedOwner(index, records, sweep ? { agentId, kinds: ['reasoning_chains'] } : null);
+  });
+}
+
+/**
+ * Settles vectors `found` of `owner` (listed from the vector store) under its lock: those of no
+ * record it holds now are removed. With `reembed`, its records are embedded and upserted first
+ * (an owner `reindex()`'s pass did not list); without, only read (the pass re-embedded them).
+ */
+export function settleOwner(
+  index: SemanticIndex,
+  access: ReembedAccess,
+  owner: VectorOwner,
+  found: readonly string[],
+  reembed: boolean,
+): Promise<void> {
+  return access.exclusive(lockOf(owner), async () => {
+    const records =
+      'agentId' in owner
+        ? await agentRecords(access, owner.agentId)
+        : await conversationRecords(access, owner.conversationId, []);
+    let live: readonly string[];
+    if (reembed) {
+      const { upserts } = await index.prepare(records);
+      await index.upsert(upserts);
+      live = upserts.map((item) => item.id);
+    } else {
+      live = index.vectorIdsOf(records);
+    }
+    const keep = new Set(live);
+    await index.remove(found.filter((id) => !keep.has(id)));
   });
 }
 
@@ -97,20 +160,19 @@ export function probeOf(index: SemanticIndex): Float32Array {
   return probe;
 }
 
-/** Embeds and upserts one owner's records; removes the other vectors in `scope`. Returns the count upserted. */
+/** Embeds and upserts one owner's records; removes the other vectors in `scope` (those one query lists). */
 async function reembedOwner(
   index: SemanticIndex,
   records: readonly RecordToEmbed[],
   scope: VectorFilter | null,
-): Promise<number> {
+): Promise<Reembedded> {
   const { upserts } = await index.prepare(records);
   await index.upsert(upserts);
-  if (scope !== null) {
-    const fresh = new Set(upserts.map((item) => item.id));
-    const found = await index.query(probeOf(index), MAX_QUERY_K, scope);
-    await index.remove(found.map((match) => match.id).filter((id) => !fresh.has(id)));
-  }
-  return upserts.length;
+  if (scope === null) return { upserted: upserts.length, swept: true };
+  const fresh = new Set(upserts.map((item) => item.id));
+  const found = await index.query(probeOf(index), MAX_QUERY_K, scope);
+  await index.remove(found.map((match) => match.id).filter((id) => !fresh.has(id)));
+  return { upserted: upserts.length, swept: found.length < MAX_QUERY_K };
 }
 
 /** Memories with a string id, each id once (the first one, as a search resolves ids). */

@@ -16,9 +16,12 @@ import { EMBEDDED_KINDS, parseVectorId } from './vector-ids.js';
 export interface ListedOwners {
   conversationIds: ReadonlySet<string>;
   agentIds: ReadonlySet<string>;
+  /** Owners (by lock, `c/<id>` or `a/<id>`) whose sweep found as many vectors as a query lists: some may remain. */
+  unswept: ReadonlySet<string>;
 }
 
-function isValidId(field: 'conversationId' | 'agentId', id: string): boolean {
+/** True when the id rule accepts `id`. */
+export function isValidId(field: 'conversationId' | 'agentId', id: string): boolean {
   try {
     validateId(field, id);
     return true;
@@ -28,8 +31,8 @@ function isValidId(field: 'conversationId' | 'agentId', id: string): boolean {
 }
 
 /**
- * Settles the vectors of owners the pass did not list: each such owner is re-embedded and swept
- * as the pass does it (under its lock, so a record written meanwhile keeps its vector and a gone
+ * Settles the vectors of owners the pass did not list, for a vector store without `listIds()`
+ * (`reindex-listing.ts` is the way with it): each such owner is re-embedded and swept as the pass does it (under its lock, so a record written meanwhile keeps its vector and a gone
  * one loses it), and ids naming no record this library could write are removed. Returns `false`
  * when a kind holds as many vectors as a query returns, so some may have gone unseen.
  */

@@ -4,18 +4,22 @@
  * first: vectors are upserted over the old ones and each owner's leftovers removed, so a
  * failure part-way (a transient embedder error) leaves a working index and searches running
  * meanwhile find what they find before and after. Vectors no listed owner holds are settled
- * owner by owner too (`reindex-unlisted.ts`); only when a kind holds more vectors than a query
- * lists, and more vectors remain than the owners hold, is the index emptied and filled again.
+ * owner by owner too: with a vector store that lists its ids, by walking them all
+ * (`reindex-listing.ts`); without, by one query per kind (`reindex-unlisted.ts`), and only when a
+ * kind holds more vectors than a query lists, and more vectors remain than the owners hold, is
+ * the index emptied and filled again.
  */
 import { validateId } from '../ids.js';
 import { logEvent, type StorageLogger } from '../logger.js';
 import { sortedByCodePoint } from '../order.js';
 import {
+  lockOf,
   reembedAgent,
   reembedConversation,
   type ReembedAccess,
   type SkippedMemories,
 } from './reembed-owner.js';
+import { settleByListing } from './reindex-listing.js';
 import { settleUnlisted } from './reindex-unlisted.js';
 import type { SemanticIndex } from './semantic-index.js';
 
@@ -25,8 +29,10 @@ export type { ReembedAccess } from './reembed-owner.js';
  * Embeds every record again. Upserts over the existing vectors and removes each owner's
  * leftovers (vectors of its records that are gone). Vectors of owners the listing did not hold
  * (gone ones whose removal failed at a delete, new ones a write added meanwhile) are settled the
- * same way. Only when some may have gone unseen (a kind holds 4,096 vectors or more) and more
- * vectors remain than the owners hold is the index emptied and filled again; a failure during
+ * same way. A vector store that lists its ids (`listIds()`, every built-in one) has each vector
+ * checked, and the index is never emptied. With one that does not, only when some may have gone
+ * unseen (a kind holds 4,096 vectors or more) and more vectors remain than the owners hold is
+ * the index emptied and filled again; a failure during
  * that refill leaves the index partial: it is logged (`error`) and the error says so (running
  * `reindex()` again completes it).
  */
@@ -36,7 +42,11 @@ export async function reembedAll(
   logger: StorageLogger | undefined,
 ): Promise<void> {
   const skipped: SkippedOwners = { conversationIds: [], agentIds: [], memories: [] };
-  const listed = { conversationIds: new Set<string>(), agentIds: new Set<string>() };
+  const listed = {
+    conversationIds: new Set<string>(),
+    agentIds: new Set<string>(),
+    unswept: new Set<string>(),
+  };
   const live = await embedEveryOwner(index, access, true, skipped, listed);
   if (skipped.conversationIds.length + skipped.agentIds.length > 0) {
     logEvent(
@@ -70,6 +80,12 @@ export async function reembedAll(
         memoryCount: skipped.memories.length,
       },
     );
+  }
+  // Every vector id, checked: also when the count looks right (a delete during the pass lowers
+  // it as much as a leftover raises it).
+  if (index.listsIds) {
+    await settleByListing(index, access, listed);
+    return;
   }
   // More vectors than the owners hold: some belong to owners that are gone, or to owners a write
   // added meanwhile (or to an owner with more than one query returns). Telling them apart keeps
@@ -126,21 +142,26 @@ async function embedEveryOwner(
   access: ReembedAccess,
   sweep: boolean,
   skipped: SkippedOwners,
-  listed: { conversationIds: Set<string>; agentIds: Set<string> } = {
+  listed: { conversationIds: Set<string>; agentIds: Set<string>; unswept: Set<string> } = {
     conversationIds: new Set(),
     agentIds: new Set(),
+    unswept: new Set(),
   },
 ): Promise<number> {
   let upserted = 0;
   const conversationIds = await access.listStoredConversationIds();
   // A registered backend's listing may repeat an id: each is embedded once.
   for (const conversationId of indexable('conversationId', conversationIds, skipped.conversationIds)) {
-    upserted += await reembedConversation(index, access, conversationId, sweep, skipped.memories);
+    const done = await reembedConversation(index, access, conversationId, sweep, skipped.memories);
+    upserted += done.upserted;
     listed.conversationIds.add(conversationId);
+    if (!done.swept) listed.unswept.add(lockOf({ conversationId }));
   }
   for (const agentId of indexable('agentId', await access.listAgentIds(), skipped.agentIds)) {
-    upserted += await reembedAgent(index, access, agentId, sweep);
+    const done = await reembedAgent(index, access, agentId, sweep);
+    upserted += done.upserted;
     listed.agentIds.add(agentId);
+    if (!done.swept) listed.unswept.add(lockOf({ agentId }));
   }
   return upserted;
 }

@@ -6,6 +6,7 @@
 import { ConfigError, StorageError } from '../errors.js';
 import type { JsonValue } from '../json.js';
 import { logEvent, type StorageLogger } from '../logger.js';
+import type { Page } from '../paging.js';
 import type { TextExtractor } from '../search/fields.js';
 import { checkedEmbedder } from '../../semantic/embedders/checks.js';
 import { HashingEmbedder } from '../../semantic/embedders/hashing.js';
@@ -196,6 +197,29 @@ export class SemanticIndex {
     return storeCall('query', () =>
       this.options.vectorStore.query({ vector, k: Math.min(k, MAX_QUERY_K), filter }),
     );
+  }
+
+  /** True when the vector store lists its ids (`listIds`, optional in a store of your own). */
+  get listsIds(): boolean {
+    return typeof this.options.vectorStore.listIds === 'function';
+  }
+
+  /** A page of the vector store's ids, in code point order (only when {@link listsIds}). */
+  listIds(after: string | null, limit: number): Promise<Page<string>> {
+    const store = this.options.vectorStore;
+    return storeCall('listIds', async () => {
+      if (store.listIds === undefined) throw new StorageError('vector store listIds failed: it has none');
+      // No `after` for the first page: a store of your own may not expect `null`.
+      return store.listIds(after === null ? { limit } : { after, limit });
+    });
+  }
+
+  /** The vector ids of those of `records` that have text (so a vector), without embedding them. */
+  vectorIdsOf(records: readonly RecordToEmbed[]): string[] {
+    const extractor = this.extractor();
+    return records
+      .filter(({ ref, record }) => embeddedText(extractor, ref.kind, record) !== '')
+      .map(({ ref }) => vectorIdOf(ref));
   }
 
   /** How many vectors the vector store holds. */
