@@ -164,13 +164,13 @@ describe('file backend: reasoning-chain sequence numbers', () => {
       6, 7, 8, 9,
     ]);
   });
-  it('a sequenced load that a trim by another instance overtakes numbers the chains it read as they were', async () => {
-    const reader = await storeWithChains(5);
-    const writer = await openStore({ baseDir: reader.baseDir, createBackups: false });
-    await writer.trimReasoningChains('agent', 4); // the sequence file exists from here on: chains 1..4
-    // The reader has read the chains file and is about to read the sequence file when the
-    // other instance trims (journal, chains file, settle) and appends: the reader then holds
-    // the chains as they were before, and the sequence file of after.
+  /**
+   * Makes `writer` trim the agent to its last 2 chains and append `{ n: 5 }` (journal, chains
+   * file, settle, append) when another instance first opens a sequence file, that open waiting
+   * for it: the reader then holds the chains as they were before, and the sequence file of after.
+   * Returns whether the interleaving happened.
+   */
+  function overtakeAtSequenceRead(writer: Awaited<ReturnType<typeof openStore>>): () => boolean {
     const realOpen = fs.open;
     let overtake = true;
     jest.spyOn(fs, 'open').mockImplementation(((target: fs.PathLike, ...rest: unknown[]) => {
@@ -179,18 +179,42 @@ describe('file backend: reasoning-chain sequence numbers', () => {
       overtake = false;
       void writer
         .trimReasoningChains('agent', 2)
-        .then(() => writer.storeReasoningChain('agent', { n: 5 }))
+        .then(() => writer.storeReasoningChain('agent', { n: 5, text: 'walrus' }))
         .then(open, open);
       return undefined;
     }) as typeof fs.open);
+    return () => !overtake;
+  }
+
+  it('a sequenced load that a trim by another instance overtakes numbers the chains it read as they were', async () => {
+    const reader = await storeWithChains(5);
+    const writer = await openStore({ baseDir: reader.baseDir, createBackups: false });
+    await writer.trimReasoningChains('agent', 4); // the sequence file exists from here on: chains 1..4
+    const overtaken = overtakeAtSequenceRead(writer);
     const loaded = await reader.loadSequencedReasoningChains('agent');
-    expect(overtake).toBe(false);
+    expect(overtaken()).toBe(true);
     // Each chain's number is its `n` (appended in order from 0), whichever list was read.
     for (const { sequence, chain } of loaded) expect(sequence).toBe(chain.n);
     // A forward walk from there misses nothing and repeats nothing.
     const last = loaded.at(-1)?.sequence ?? -1;
     const rest = await reader.loadSequencedReasoningChains('agent', { afterSequence: last });
     expect([...loaded, ...rest].map((c) => c.chain.n).filter((n) => (n as number) >= 3)).toEqual([3, 4, 5]);
+  });
+
+  it('a search that a trim by another instance overtakes numbers its chain hits as loads do', async () => {
+    const reader = await openStore({ createBackups: false });
+    for (let n = 0; n < 5; n += 1) await reader.storeReasoningChain('agent', { n, text: 'walrus' });
+    const writer = await openStore({ baseDir: reader.baseDir, createBackups: false });
+    await writer.trimReasoningChains('agent', 4); // chains 1..4, numbered from 1
+    // The search has read the chains file (its hits' records) when it reads the sequence file.
+    const overtaken = overtakeAtSequenceRead(writer);
+    const hits = await reader.search({ text: 'walrus', kinds: ['reasoning_chains'], limit: 10 });
+    expect(overtaken()).toBe(true);
+    expect(hits.length).toBeGreaterThan(0);
+    for (const hit of hits) {
+      if (hit.kind !== 'reasoning_chains') throw new Error(`unexpected hit ${hit.kind}`);
+      expect(hit.sequence).toBe((hit.record as JsonObject).n);
+    }
   });
 
   describe('an interrupted append-with-trim of chains whose first ones are equal', () => {

@@ -33,7 +33,7 @@ import {
   selectSequenced,
   StorageError,
 } from '../../core/index.js';
-import { atomicWriteJson, identityOf, makeDirUnder } from './atomic-json.js';
+import { atomicWriteJson, type FileIdentity, identityOf, makeDirUnder } from './atomic-json.js';
 import { readParsedFile } from './json-reads.js';
 import { chainsEnvelope } from './envelopes.js';
 import type { AssertLockHeld } from './file-lock.js';
@@ -192,10 +192,8 @@ export class FileChains {
 
   /**
    * The chains `read` selects with their sequence numbers, oldest first. Two reads without the
-   * lock: a trim landing between them would number the chains read by the `first` of the list
-   * that replaced them (a forward walk then skips what it removed), so the pair is used only
-   * when the chains file is unchanged from before the first read to after the second; else it
-   * is read again (each retry means a write landed, and a write takes far longer than reads).
+   * lock, paired by {@link firstSequenceOf}; read again while a write lands between them (each
+   * retry means a write landed, and a write takes far longer than reads).
    */
   async readSequenced(agentId: string, read: SequencedChainRead): Promise<SequencedChain[]> {
     const file = this.layout.chainsFile(agentId);
@@ -203,15 +201,29 @@ export class FileChains {
       const before = statNow(file, 'read');
       const chains = await this.reads.chains(agentId, null);
       if (chains.length === 0) return [];
-      const state = await this.readState(agentId);
-      const after = statNow(file, 'read');
-      if (before === null || after === null || identityOf(before) !== identityOf(after)) continue;
-      const first = firstSequence(state, chains);
+      if (before === null) continue; // written since the stat
+      const first = await this.firstSequenceOf(agentId, chains, identityOf(before));
+      if (first === null) continue;
       return selectSequenced(
         chains.map((chain, i) => ({ sequence: first + i, chain })),
         read,
       );
     }
+  }
+
+  /**
+   * The sequence of the first of `chains`, read from the chains file when it had `identity`;
+   * `null` when it lost it by the end of the sequence file's read (the caller reads both again):
+   * a trim landing between the reads would number the chains it removed by its new `first`.
+   */
+  async firstSequenceOf(
+    agentId: string,
+    chains: readonly JsonValue[],
+    identity: FileIdentity,
+  ): Promise<number | null> {
+    const state = await this.readState(agentId);
+    const after = statNow(this.layout.chainsFile(agentId), 'read');
+    return after !== null && identityOf(after) === identity ? firstSequence(state, chains) : null;
   }
 
   // ----- helpers ---------------------------------------------------------------------------
@@ -230,11 +242,6 @@ export class FileChains {
     const name = path.basename(this.layout.agentDir(agentId));
     const hash = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 32);
     return path.join(this.layout.internalDir, CHAIN_SEQUENCES_DIR, `${hash}.json`);
-  }
-
-  /** The sequence number of the first of `chains`, the agent's chains file as just read. */
-  async firstSequenceOf(agentId: string, chains: readonly JsonValue[]): Promise<number> {
-    return firstSequence(await this.readState(agentId), chains);
   }
 
   private readState(agentId: string): Promise<SequenceState | null> {

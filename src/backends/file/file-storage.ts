@@ -66,7 +66,8 @@ export class FileStorage extends StorageInterface {
     this.parts = buildFileParts(this.config, internals, {
       extractor: () => this.textExtractor,
       // `this.parts` is set by then: searches run after the constructor.
-      firstChainSequence: (agentId, chains) => this.parts.chains.firstSequenceOf(agentId, chains),
+      firstChainSequence: (agentId, chains, identity) =>
+        this.parts.chains.firstSequenceOf(agentId, chains, identity),
     });
   }
 

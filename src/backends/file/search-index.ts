@@ -57,8 +57,15 @@ export interface FileSearchIndexOptions {
   /** A read-only store repairs stale segments in memory only. */
   readOnly: boolean;
   logger: StorageLogger | undefined;
-  /** The sequence number of an agent's first chain, given the chains read (see `FileChains`). */
-  firstChainSequence: (agentId: string, chains: readonly JsonValue[]) => Promise<number>;
+  /**
+   * The sequence number of an agent's first chain, given the chains read from its file with
+   * `identity`; `null` when the file changed meanwhile (see `FileChains.firstSequenceOf`).
+   */
+  firstChainSequence: (
+    agentId: string,
+    chains: readonly JsonValue[],
+    identity: FileIdentity,
+  ) => Promise<number | null>;
 }
 
 /** The segments of one store: kept in step by writes, checked and caught up by searches. */
@@ -174,16 +181,32 @@ export class FileSearchIndex implements FolderWriteListener {
           await this.segments.content(bySegment.get(segment) as SourceRef, segment.source),
         );
       });
-      const firsts = new Map<Segment, number>();
-      for (const segment of needed) {
-        const content = contents.get(segment);
-        if (segment.kind !== 'reasoning_chains' || content === null || content === undefined) continue;
-        firsts.set(segment, await this.options.firstChainSequence(segment.owner, content.records));
-      }
-      const candidates = toCandidates(ranked, contents, firsts);
+      const firsts = await this.chainFirsts(needed, contents);
+      const candidates = firsts === null ? null : toCandidates(ranked, contents, firsts);
       if (candidates !== null) return candidates;
     }
     return null;
+  }
+
+  /**
+   * The sequence number of the first chain of each chains segment in `segments`, read with the
+   * records in `contents`; `null` when a chains file changed since those were read (a trim
+   * landing between the two reads would shift the hits' numbers: the caller searches again).
+   */
+  private async chainFirsts(
+    segments: readonly Segment[],
+    contents: ReadonlyMap<Segment, SourceContent | null>,
+  ): Promise<Map<Segment, number> | null> {
+    const firsts = new Map<Segment, number>();
+    for (const segment of segments) {
+      const content = contents.get(segment);
+      if (segment.kind !== 'reasoning_chains' || content === null || content === undefined) continue;
+      const { records, identity } = content;
+      const first = await this.options.firstChainSequence(segment.owner, records, identity);
+      if (first === null) return null;
+      firsts.set(segment, first);
+    }
+    return firsts;
   }
 
   /** Re-indexes every data file and removes segments of files that are gone; returns the records indexed. */
