@@ -31,12 +31,12 @@ import {
   storeViewOf,
 } from './file-parts.js';
 import { removeMemoryFrom, writeConversationFile, writeRawMessagesFile } from './conversation-files.js';
-import { CHAINS_FILE, CONVERSATION_FILES } from './layout.js';
+import { CONVERSATION_FILES } from './layout.js';
 import { probeFileHealth, subfoldersHolding } from './maintenance.js';
 import type { FileStorageInternals } from './name-folding.js';
 import type { FileSearchIndex } from './search-index.js';
 import { collectFileStats } from './stats.js';
-import { storedConversationIds } from './stored-ids.js';
+import { storedAgentIds, storedConversationIds } from './stored-ids.js';
 import * as batches from './batches.js';
 
 /**
@@ -207,7 +207,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async listAgentIds(): Promise<string[]> {
-    return subfoldersHolding(this.parts.layout.agentsDir, [CHAINS_FILE]);
+    return storedAgentIds(this.parts.layout.agentsDir, this.parts.folders.counts);
   }
 
   // ----- cache -----------------------------------------------------------------------------

@@ -102,14 +102,19 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
   const conversations = await walk.scanDataDir(layout.conversationsDir);
   const agents = await walk.scanDataDir(layout.agentsDir);
 
-  /** Total length of the lists in `field` of the files `name` of `scan`; a corrupt file counts 0 and is noted. */
+  /**
+   * Total length of the lists in `field` of the files `name` of `scan` (a corrupt file counts 0
+   * and is noted), and how many files hold a record or are corrupt: an empty list (another
+   * program's file, see `stored-ids.ts`) is no stored data, so its owner is not counted.
+   */
   const listTotal = async (
     scan: DataDirScan,
     parent: string,
     name: string,
     field: string,
-  ): Promise<number> => {
-    const countOf = (id: string): number => {
+  ): Promise<{ total: number; owners: number }> => {
+    /** The file's record count; `null` for a corrupt one (noted). */
+    const countOf = (id: string): number | null => {
       const file = path.join(parent, id, name);
       const identity = scan.folders.get(id)?.get(name)?.identity ?? null;
       const known = identity === null ? undefined : counts.get(file, identity);
@@ -123,18 +128,21 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
       } catch (error) {
         if (!(error instanceof CorruptDataError)) throw error;
         corrupt.push(file);
-        return 0;
+        return null;
       }
     };
     // Synchronous reads of page-cached files (an asynchronous one is four thread-pool trips),
     // a chunk at a time between turns of the event loop.
     const turns = new LoopTurns(READ_CHUNK);
     let total = 0;
+    let owners = 0;
     for (const id of holding(scan, name)) {
       await turns.step();
-      total += countOf(id);
+      const count = countOf(id);
+      total += count ?? 0;
+      if (count !== 0) owners += 1;
     }
-    return total;
+    return { total, owners };
   };
   const { conversationsDir, agentsDir } = layout;
   const rawMessages = await listTotal(
@@ -166,15 +174,14 @@ export async function collectFileStats(store: StoreView, nowMs: number): Promise
   // Everything else under the base folder (this library's own folder, stray files) counts in the total.
   const otherBytes = await walk.treeBytes(layout.baseDir, DATA_DIRS);
   const dataBytes = Object.values(directorySizes).reduce((sum, n) => sum + n, 0);
-  const agentIds = holding(agents, CHAINS_FILE);
 
   return {
     counts: {
       conversation_count: holding(conversations, CONVERSATION_FILES.conversation).length,
-      raw_message_count: rawMessages,
-      memory_count: memories,
-      reasoning_chain_count: chains,
-      agent_count: agentIds.length,
+      raw_message_count: rawMessages.total,
+      memory_count: memories.total,
+      reasoning_chain_count: chains.total,
+      agent_count: chains.owners,
       chunk_info_count: holding(conversations, CONVERSATION_FILES.chunks).length,
       cache_entry_count: liveCache,
       system_state_count: state.entries.length,
