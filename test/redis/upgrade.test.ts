@@ -228,4 +228,20 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
       clock.mockRestore();
     }
   });
+
+  it('moves a cache entry whose expiresAt does not parse as expired, as loads read it', async () => {
+    // Until 2026-12-04 the upgrade gave such a record (written by another program) no PX and an
+    // index score of +inf: it loaded as expired but was listed and counted for ever, and its
+    // value never left Redis (before that commit it kept the v1 key's remaining PX).
+    await writeV1Store(ctx.raw(), ctx.prefix());
+    const odd = JSON.stringify({ expiresAt: 'not a time', storedAt: '2024-01-01T00:00:00', data: { v: 3 } });
+    await ctx.raw().set(`${ctx.prefix()}{k:odd}:cache`, odd, 'PX', 60_000);
+    await ctx.raw().sadd(`${ctx.prefix()}{index}:cache-keys`, 'odd');
+    const s = await ctx.open();
+    expect(await s.loadCacheEntry('odd')).toBeNull();
+    expect(await s.listCacheKeys()).toEqual(['forever', 'k1']);
+    expect((await s.getStorageStats()).cache_entry_count).toBe(2);
+    const oddKeys = (await keysWithPrefix(ctx.raw(), ctx.prefix())).filter((key) => key.includes('odd'));
+    for (const key of oddKeys) expect([key, await ctx.raw().pttl(key)]).not.toEqual([key, -1]);
+  });
 });

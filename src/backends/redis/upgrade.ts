@@ -7,7 +7,7 @@
  * While it runs, the layout version reads `1>2` so that a v1 library refuses the prefix.
  */
 import { mapConcurrent } from '../../core/concurrency.js';
-import { cacheValueArgs } from './cache.js';
+import { cacheExpiryMs } from '../../core/index.js';
 import { WRITE_CACHE } from './cache-scripts.js';
 import { decodeArray, decodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
@@ -147,8 +147,10 @@ async function moveAgent(redis: RedisConnection, keys: KeyLayout, id: string, st
  * (0: none): PX, trim limit 0, and the index score and now on this client's clock. A cache
  * record with an expiry is indexed at its own `expiresAt`, with its PX from now, as every write
  * indexes it: the instant loads, listings and stats compare with the caller's clock (the
- * server's now plus the remaining PX was off by the clock skew between client and server). A
- * value that is no cache record keeps its remaining PX, scored on the server's clock as before.
+ * server's now plus the remaining PX was off by the clock skew between client and server). An
+ * `expiresAt` that does not parse (another program's) is passed, as loads take it: PX 1 and
+ * score 0, where no PX meant a value kept and listed for ever. A value that is no cache record
+ * keeps its remaining PX, scored on the server's clock as before.
  */
 function movedCacheArgs(value: string, valueKey: string, pttl: number): Array<string | number> {
   let record;
@@ -159,8 +161,9 @@ function movedCacheArgs(value: string, valueKey: string, pttl: number): Array<st
   }
   const now = Date.now();
   if (record === null || record.expiresAt === null) return [pttl, 0, pttl === 0 ? 0 : now + pttl, now];
-  const [, px, score] = cacheValueArgs(record, now);
-  return [px, 0, score, now];
+  // The instant loads decide by (`cacheExpiryMs`: also an out-of-range text's), 0 when none.
+  const expiresAtMs = cacheExpiryMs(record.expiresAt) ?? 0;
+  return [Math.max(1, Math.ceil(expiresAtMs - now)), 0, expiresAtMs, now];
 }
 
 /** Copies one cache entry with its expiry, then deletes its v1 key. */
