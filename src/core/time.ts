@@ -216,9 +216,10 @@ export function isOutOfRangeCanonical(value: string): boolean {
 /** The last text {@link isOutOfRangeCanonical} checked and its answer (a batch shares one expiry). */
 let checkedCanonical = { value: '', outOfRange: false };
 
-/** Whether a 32-character text ending `.` + 6 characters + `+00:00` has the canonical separators and digits. */
+/** Whether a 32-character text ending `+00:00` has the canonical separators (the `.` too) and digits. */
 function isCanonicalShape(value: string): boolean {
   return (
+    value.charCodeAt(19) === 46 && // . (canonicalTimestamp's fast path checks nothing else)
     value.charCodeAt(4) === 45 && // -
     value.charCodeAt(7) === 45 &&
     value.charCodeAt(10) === 84 && // T (GLOB is case-sensitive)

@@ -206,6 +206,9 @@ describe('canonicalTimestamp', () => {
     '2025-02-30T00:00:00.000000+00:00',
     '9999-12-31T23:59:59.9999Z',
     '1000-01-01T00:30:00+01:00',
+    // The canonical length and digits, but no `.` before the fraction (returned as given until 2026-12-04).
+    '2025-03-06T10:00:00X123456+00:00',
+    '2025-03-06T10:00:00 123456+00:00',
   ])('gives null for %s (not a valid timestamp, or before year 1000 in UTC)', (value) => {
     expect(canonicalTimestamp(value)).toBeNull();
   });
