@@ -2,6 +2,7 @@
  * reindex()'s re-embedding (`reembedAll`) on its own: the order of its steps against the owner
  * locks the semantic writes take. The store behaviour is in the conformance suite.
  */
+import { StorageError } from '../../src/core/errors.js';
 import type { JsonObject, JsonValue } from '../../src/core/json.js';
 import { TextExtractor } from '../../src/core/search/fields.js';
 import { SemanticIndex } from '../../src/core/semantic/semantic-index.js';
@@ -248,4 +249,21 @@ describe('reembedAll: vectors no listed owner holds', () => {
       /listIds\(\) did not move forward: after "c1\/m0" it gave next "c1\/m0"/,
     );
   });
+
+  test.each([
+    ['undefined', undefined, /it returned undefined, not \{ items: string\[\], next: string \| null \}/],
+    ['no next', { items: ['c1/m0'] }, /it returned \{ items: an array, next: undefined \}/],
+    ['items not strings', { items: [1], next: null }, /it returned \{ items: an array, next: null \}/],
+  ])(
+    'a store whose listIds() returns %s fails reindex() with a StorageError saying what it returned',
+    async (_name, page, message) => {
+      class OddVectorStore extends WatchedVectorStore {
+        override listIds = () => Promise.resolve(page as never);
+      }
+      const { index, access } = await bigStore(3, createEmbedder('hashing'), new OddVectorStore());
+      const failure = reembedAll(index, access, undefined);
+      await expect(failure).rejects.toBeInstanceOf(StorageError);
+      await expect(failure).rejects.toThrow(message);
+    },
+  );
 });

@@ -54,6 +54,28 @@ async function storeCall<T>(operation: string, call: () => Promise<T>): Promise<
   }
 }
 
+/**
+ * `page` when it is a page of ids (`{ items: string[], next: string | null }`), else a
+ * `StorageError` saying what a store of your own returned, rather than a `TypeError` later.
+ */
+function checkedIdPage(page: unknown, after: string | null): Page<string> {
+  const { items, next } = (typeof page === 'object' && page !== null ? page : {}) as Partial<Page<unknown>>;
+  if (
+    Array.isArray(items) &&
+    items.every((id) => typeof id === 'string') &&
+    (next === null || typeof next === 'string')
+  ) {
+    return page as Page<string>;
+  }
+  const got =
+    page === null || typeof page !== 'object'
+      ? String(page)
+      : `{ items: ${Array.isArray(items) ? 'an array' : typeof items}, next: ${next === null ? 'null' : typeof next} }`;
+  throw new StorageError(
+    `vector store listIds failed: after ${JSON.stringify(after)} it returned ${got}, not { items: string[], next: string | null }`,
+  );
+}
+
 /** Embedder + vector store of one storage instance. */
 export class SemanticIndex {
   readonly signature: IndexSignature;
@@ -210,7 +232,8 @@ export class SemanticIndex {
     return storeCall('listIds', async () => {
       if (store.listIds === undefined) throw new StorageError('vector store listIds failed: it has none');
       // No `after` for the first page: a store of your own may not expect `null`.
-      return store.listIds(after === null ? { limit } : { after, limit });
+      const page: unknown = await store.listIds(after === null ? { limit } : { after, limit });
+      return checkedIdPage(page, after);
     });
   }
 
