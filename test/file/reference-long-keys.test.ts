@@ -78,3 +78,31 @@ describe('reference files of keys whose names pass 200 bytes', () => {
     expect(await storage.listCacheKeys()).toEqual([LONG_CACHE]);
   });
 });
+
+describe('backups of a reference file of a key whose name passes 200 bytes', () => {
+  it('the overwritten reference version is kept as a backup of the hashed name, and pruned with them', async () => {
+    const baseDir = await referenceStore();
+    const storage = await openStore({ baseDir, maxBackupFiles: 2 });
+    const system = path.join(baseDir, 'system');
+    const hashed = hashedKeyFileName(LONG_STATE);
+    const stem = hashed.slice(0, -'.json'.length);
+    const backups = async () =>
+      (await filesIn(system)).filter((name) => name.startsWith(`${stem}.`) && name.endsWith('.backup.json'));
+    await storage.storeSystemState(LONG_STATE, { from: 'ts', n: 1 });
+    // Like any overwrite of an existing file: the version replaced is backed up.
+    const made = await backups();
+    expect(made).toHaveLength(1);
+    const first = made[0] as string;
+    expect(await fse.readJson(path.join(system, first))).toMatchObject({
+      state_key: LONG_STATE,
+      data: { from: 'python' },
+    });
+    // It counts among the hashed file's backups: pruned to `maxBackupFiles` with them.
+    for (let n = 2; n <= 4; n += 1) await storage.storeSystemState(LONG_STATE, { from: 'ts', n });
+    const kept = await backups();
+    expect(kept).toHaveLength(2);
+    expect(kept).not.toContain(first);
+    expect(await storage.loadSystemState(LONG_STATE)).toEqual({ from: 'ts', n: 4 });
+    expect(await storage.listSystemStateKeys()).toEqual([LONG_STATE]);
+  });
+});

@@ -119,6 +119,8 @@ interface Pending {
   identity: FileIdentity;
   /** The file's backups once the write lands, newest first, before pruning. */
   names: string[];
+  /** The file backed up: the target itself, or the old copy the write replaces (see {@link Backups.beforeOverwrite}). */
+  source: string;
 }
 
 /**
@@ -160,19 +162,21 @@ export class Backups {
   /**
    * Backs up `file` (if it exists) before it is replaced or removed. The caller holds the
    * file's lock, and then reports the outcome: {@link landed} (which prunes the file's backups
-   * to the newest `keep`) or {@link abandon}. `known` is the file's stat when the caller just
-   * took it (`null`: it is missing), saving one.
+   * to the newest `keep`) or {@link abandon}. `known` is the stat of `source` when the caller
+   * just took it (`null`: it is missing), saving one. `source` is the file whose content the
+   * write replaces when that is not `file` itself (a key's reference file the write moves to
+   * `file`, see `KeyedFiles.place`): it is backed up under `file`'s backup names.
    */
-  async beforeOverwrite(file: string, known?: fs.BigIntStats | null): Promise<void> {
+  async beforeOverwrite(file: string, known?: fs.BigIntStats | null, source = file): Promise<void> {
     if (!this.enabled) return;
     this.pending.delete(file);
-    const stat = known === undefined ? statNow(file, 'back up') : known;
+    const stat = known === undefined ? statNow(source, 'back up') : known;
     if (stat === null) {
       this.remembered.delete(file);
       return; // nothing to back up yet
     }
     // `keep` 0 makes none, but prunes what a larger `keep` left, as a smaller one prunes down to it.
-    const name = this.policy.keep > 0 ? await this.makeBackup(file) : undefined;
+    const name = this.policy.keep > 0 ? await this.makeBackup(file, source) : undefined;
     if (name === null) return;
     const identity = identityOf(stat);
     const remembered = this.remembered.get(file);
@@ -180,7 +184,7 @@ export class Backups {
       remembered !== undefined && remembered.identity === identity
         ? [...(name === undefined ? [] : [name]), ...remembered.names]
         : await this.listBackups(file);
-    this.pending.set(file, { name, identity, names });
+    this.pending.set(file, { name, identity, names, source });
   }
 
   /**
@@ -228,7 +232,7 @@ export class Backups {
     this.pending.delete(file);
     let unchanged = false;
     try {
-      const stat = statNow(file, 'back up');
+      const stat = statNow(pending.source, 'back up');
       unchanged = stat !== null && identityOf(stat) === pending.identity;
     } catch {
       // Unknown: keep the backup.
@@ -252,30 +256,30 @@ export class Backups {
     this.pending.delete(file);
   }
 
-  /** Links (or durably copies) `file` to a new backup name; `null` if the file is gone. */
-  private async makeBackup(file: string): Promise<string | null> {
+  /** Links (or durably copies) `source` to a new backup name of `file`; `null` if `source` is gone. */
+  private async makeBackup(file: string, source: string): Promise<string | null> {
     const { dir, stem, suffix } = splitName(file);
     for (let micros = nowMicros(), attempt = 0; ; micros += 1, attempt += 1) {
       const name = `${stem}.${stampOf(micros)}.backup${suffix}`;
       const backup = path.join(dir, name);
       try {
-        await fs.promises.link(file, backup);
+        await fs.promises.link(source, backup);
         return name;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? '';
         if (isMissing(error)) return null;
         // A name already taken (clock stepped back) moves on by a microsecond.
         if (code === 'EEXIST' && attempt < 1000) continue;
-        if (!NO_LINKS.has(code)) throw ioError('back up', file, error);
+        if (!NO_LINKS.has(code)) throw ioError('back up', source, error);
       }
       try {
         // Without links the name must be checked first: rename would replace an existing file.
         if (await fs.promises.access(backup).then(() => true, isNotMissing)) continue;
-        await copyDurably(file, backup);
+        await copyDurably(source, backup);
         return name;
       } catch (error) {
         if (isMissing(error)) return null;
-        throw ioError('back up', file, error);
+        throw ioError('back up', source, error);
       }
     }
   }

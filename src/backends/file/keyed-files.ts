@@ -143,9 +143,9 @@ export class KeyedFiles<T extends Keyed> {
         let backedUpFile = null as string | null;
         let placed: PlacedEntry;
         try {
-          placed = await this.place(key, staged, assertHeld, async (target) => {
+          placed = await this.place(key, staged, assertHeld, async (target, replaced) => {
             backedUpFile = target;
-            await backups?.beforeOverwrite(target);
+            await backups?.beforeOverwrite(target, undefined, replaced);
             backedUp.give(backups?.remembers(target) ?? false);
             handedOver = true; // renameStaged removes the temp file itself if it fails
           });
@@ -199,6 +199,9 @@ export class KeyedFiles<T extends Keyed> {
   /**
    * Under `key`'s lock: picks its file (D3, see `chooseTarget`) and renames `staged` over
    * it after `beforeRename` (which hands the temp file over: from then on a failure removes it).
+   * `beforeRename` is told the file whose content the write replaces: the target, or the
+   * reference's file of a key too long for it while the hashed name is free (it goes once the
+   * write lands, so its version is backed up as the target's would be).
    * The folder sync ({@link syncRenamed}) and then {@link dropOldCopy} are the caller's.
    * `lookup`: the name checks' look-ups (and read of a file found) made through the pool or at
    * once (a batch, once its own temp files are all created: see `keyed-batches.ts`).
@@ -207,7 +210,7 @@ export class KeyedFiles<T extends Keyed> {
     key: string,
     staged: StagedJson,
     assertHeld: AssertLockHeld,
-    beforeRename: (target: string) => Promise<void>,
+    beforeRename: (target: string, replaced: string) => Promise<void>,
     lookup: 'pool' | 'now' = 'pool',
   ): Promise<PlacedEntry> {
     const hashed = this.pathOf(hashedKeyFileName(key));
@@ -218,7 +221,7 @@ export class KeyedFiles<T extends Keyed> {
     const hashedCopy = lookup === 'now' ? existsNow(hashed, false) : await existsSoon(hashed, false);
     const target = await chooseTarget(this.folder, key, hashed, assertHeld, lookup);
     const legacyCopy = target === hashed ? await legacyCopyOf(this.folder, key, lookup) : null;
-    await beforeRename(target);
+    await beforeRename(target, target === hashed && !hashedCopy && legacyCopy !== null ? legacyCopy : target);
     const written = await renameStaged(staged, target, assertHeld);
     if (target !== hashed && hashedCopy) return { target, written, oldCopy: { file: hashed, backup: true } };
     return { target, written, oldCopy: legacyCopy === null ? null : { file: legacyCopy, backup: false } };
