@@ -80,6 +80,26 @@ describe('file cache batch failures', () => {
 });
 
 describeImmutable('file cache writes that landed', () => {
+  it('a delete that cannot remove a stale copy leaves the current value, never the stale one', async () => {
+    const storage = await openStore();
+    const cache = path.join(storage.baseDir, 'cache');
+    await storage.storeCacheEntry('x_y', { plain: true });
+    await storage.storeCacheEntry('x:y', { v: 'old' }); // `x_y.json` is taken: the hashed name
+    await storage.deleteCacheEntry('x_y');
+    const hashed = path.join(cache, hashedKeyFileName('x:y'));
+    makeImmutable(hashed); // the stale copy stays: its unlink fails (EPERM)
+    await storage.storeCacheEntry('x:y', { v: 'new' }); // under the reference name now
+    expect(await fse.pathExists(path.join(cache, 'x_y.json'))).toBe(true);
+    // The stale copy goes first, so the failed delete changed nothing (until 2026-12-04 the
+    // current file went first, and the stale value came back).
+    await expect(storage.deleteCacheEntry('x:y')).rejects.toThrow(/EPERM/);
+    expect(await storage.loadCacheEntry('x:y')).toEqual({ v: 'new' });
+    clearImmutable();
+    expect(await storage.deleteCacheEntry('x:y')).toBe(true);
+    expect(await storage.loadCacheEntry('x:y')).toBeNull();
+    expect(await storage.listCacheKeys()).toEqual([]);
+  });
+
   it('a key moved back to its reference name is written even when its old hashed copy cannot be removed', async () => {
     const warn = jest.fn();
     const storage = await openStore({ logger: { warn } });

@@ -27,7 +27,12 @@ export async function removeKeyFiles<T extends { key: string }>(
 ): Promise<boolean> {
   const { dir, names, parse, backups } = folder;
   let removed = false;
-  for (const name of candidateKeyFileNames(key)) {
+  // The name reads try last goes first: a second copy there is a stale one (a crash before its
+  // write's `dropOldCopy`, or a removal that failed), and a delete that stops between the two
+  // (a crash, a failed unlink) must leave the current value, never bring the stale one back.
+  // Synced before the next: only then is that order what a crash can leave.
+  const candidates = candidateKeyFileNames(key).reverse();
+  for (const [i, name] of candidates.entries()) {
     const file = names.pathOf(dir, name);
     const probe = await probeKeyedFile(file, parse);
     // A corrupt file is removed only where no other key could live: a plain key's own
@@ -39,7 +44,9 @@ export async function removeKeyFiles<T extends { key: string }>(
     const mine = probe.state === 'ok' && probe.entry.key === key && (predicate?.(probe.entry) ?? true);
     if (!mine && !owned) continue;
     assertHeld();
-    removed = (await unlinkEntry(file, backups, false)) || removed;
+    const existed = await unlinkEntry(file, backups, false);
+    removed = existed || removed;
+    if (existed && i < candidates.length - 1) await fsyncDir(dir);
   }
   if (removed) await fsyncDir(dir);
   return removed;
