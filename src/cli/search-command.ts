@@ -55,6 +55,14 @@ export async function searchCommand(
       EXIT.usage,
     );
   }
+  // With --env both arguments read as words: `search --env f cafe latte` told the user to
+  // give "either <backend spec> or --env", as if `cafe` were a store.
+  if (second !== undefined && options.env !== undefined) {
+    throw new CliError(
+      `With --env the store comes from the file: give the words as one argument, quoted: search --env <file> "${first} ${second}"`,
+      EXIT.usage,
+    );
+  }
   const [spec, words] = second === undefined ? [undefined, first] : [first, second];
   const kinds = options.kind?.map((kind) => {
     if (!(SEARCH_KINDS as readonly string[]).includes(kind)) {

@@ -2,6 +2,7 @@
  * Search beyond one store: a migration keeps every record findable (the same queries find
  * the same records in the target), and the `search` command of the CLI.
  */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import type { SearchHit, SearchKind, StorageInterface } from '../../src/core/index.js';
@@ -108,6 +109,20 @@ describe('the search command of the CLI', () => {
     expect((await cli('search', spec, '   ')).code).toBe(2);
     expect((await cli('search', spec, 'x', '--kind', 'cache')).code).toBe(2);
     expect((await cli('search', `sqlite:${join(dir(), 'missing.db')}`, 'x')).code).toBe(2);
+  });
+
+  it('with --env, two unquoted words are refused saying to quote them', async () => {
+    const envFile = join(dir(), 'store.env');
+    await writeFile(
+      envFile,
+      `CONNECTOME_STORAGE_TYPE=sqlite\nCONNECTOME_STORAGE_DB_PATH=${join(dir(), 'env.db')}\n`,
+    );
+    const result = await cli('search', '--env', envFile, 'cafe', 'latte');
+    expect(result.code).toBe(2);
+    // Until 2026-12-04: "Give either <backend spec> or --env, not both".
+    expect(result.stderr).toContain(
+      'give the words as one argument, quoted: search --env <file> "cafe latte"',
+    );
   });
 
   it('takes one kind per --kind, so the words may follow the options', async () => {
