@@ -154,7 +154,8 @@ export function validateCacheRecord(cacheKey: string, record: unknown): CacheRec
   const { data, storedAt, expiresAt } = fields;
   const problem = cacheRecordTimesProblem({ storedAt, expiresAt });
   if (problem !== null) throw new ValidationError(problem.field, `${what}: ${problem.problem}`);
-  // Valid timestamps always parse, so the fallbacks only satisfy the type checker.
+  // The text as given only where no canonical form exists (a valid time in year 1000 whose offset
+  // moves it into year 999 in UTC): the instant is the same, and every backend reads it.
   return {
     data: toJsonObject(data, what),
     storedAt: canonicalTimestamp(storedAt as string) ?? (storedAt as string),
