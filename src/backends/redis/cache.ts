@@ -19,7 +19,12 @@ const LIST_PAGE_SIZE = 5_000;
 /** A record's expiry in epoch ms (`null`: none) and its PX from `nowMs` (0: none; at least 1 otherwise). */
 function expiryOf(record: CacheRecord, nowMs: number): [number | null, number] {
   const expiresAtMs = record.expiresAt === null ? null : parseTimestamp(record.expiresAt);
-  return [expiresAtMs, expiresAtMs === null ? 0 : Math.max(1, Math.ceil(expiresAtMs - nowMs))];
+  return [expiresAtMs, expiresAtMs === null ? 0 : pxUntil(expiresAtMs, nowMs)];
+}
+
+/** The PX of a value expiring at `expiresAtMs`, from `nowMs`: at least 1 (0 would mean none). */
+export function pxUntil(expiresAtMs: number, nowMs: number): number {
+  return Math.max(1, Math.ceil(expiresAtMs - nowMs));
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { mapConcurrent } from '../../core/concurrency.js';
 import { cacheExpiryMs } from '../../core/index.js';
+import { pxUntil } from './cache.js';
 import { WRITE_CACHE } from './cache-scripts.js';
 import { decodeArray, decodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
@@ -163,7 +164,7 @@ function movedCacheArgs(value: string, valueKey: string, pttl: number): Array<st
   if (record === null || record.expiresAt === null) return [pttl, 0, pttl === 0 ? 0 : now + pttl, now];
   // The instant loads decide by (`cacheExpiryMs`: also an out-of-range text's), 0 when none.
   const expiresAtMs = cacheExpiryMs(record.expiresAt) ?? 0;
-  return [Math.max(1, Math.ceil(expiresAtMs - now)), 0, expiresAtMs, now];
+  return [pxUntil(expiresAtMs, now), 0, expiresAtMs, now];
 }
 
 /** Copies one cache entry with its expiry, then deletes its v1 key. */
