@@ -1,11 +1,10 @@
 /**
  * A hit without any query word (a vector hit) shows the segment with the most words: a raw
  * message's content rather than its role, a memory's text rather than its id. It showed the
- * first non-blank segment, so most vector hits on messages read "assistant" or "user".
+ * first non-blank segment, so most vector hits on messages read "assistant" or "user". The same
+ * through search on every backend: the conformance suite's semantic tests.
  */
-import { createVectorStore } from '../../src/index.js';
 import { buildSnippet } from '../../src/core/search/snippet.js';
-import { InMemoryStorage } from '../support/memory-storage.js';
 
 describe('the snippet of a hit without a query word', () => {
   it('is the segment with the most words, the first of equals', () => {
@@ -24,18 +23,5 @@ describe('the snippet of a hit without a query word', () => {
 
   it('a matched segment still wins over a longer unmatched one', () => {
     expect(buildSnippet(['the launch moved to Friday after all', 'zzz'], new Set(['zzz']))).toBe('«zzz»');
-  });
-
-  it('in vector hits on raw messages and memories', async () => {
-    const storage = new InMemoryStorage({ semantic: { vectorStore: createVectorStore('memory') } });
-    await storage.initialize();
-    await storage.storeRawMessages('c', [{ role: 'assistant', content: 'The launch moved to Friday' }]);
-    await storage.storeMemory('c', 'mem_1', { summary: 'Ada prefers tea in the morning' });
-    const hits = await storage.search({ text: 'unrelated', mode: 'vector', limit: 5 });
-    expect(hits.map((hit) => [hit.kind, hit.snippet]).sort()).toEqual([
-      ['memories', 'Ada prefers tea in the morning'],
-      ['raw_messages', 'The launch moved to Friday'],
-    ]);
-    await storage.close();
   });
 });

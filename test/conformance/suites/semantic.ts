@@ -36,6 +36,18 @@ export function semanticTests(ctx: SuiteContext): void {
       expect(hits.map((hit) => hit.score)).toEqual([...hits.map((hit) => hit.score)].sort((a, b) => b - a));
     });
 
+    it("a vector hit without a query word shows its record's wordiest string, not its role or id", async () => {
+      // Until 2026-12-04 the first non-blank string: "assistant", or a memory's id.
+      const { s } = await openSemantic(ctx);
+      await s.storeRawMessages('c1', [{ role: 'assistant', content: 'The launch moved to Friday' }]);
+      await s.storeMemory('c1', 'mem_1', { summary: 'Ada prefers tea in the morning' });
+      const hits = await s.search({ text: 'unrelated', mode: 'vector', limit: 5 });
+      expect(hits.map((hit) => [hitId(hit), hit.snippet]).sort()).toEqual([
+        ['memories:c1:mem_1', 'Ada prefers tea in the morning'],
+        ['raw_messages:c1:0', 'The launch moved to Friday'],
+      ]);
+    });
+
     it('a raw-message replace embeds only the messages that changed', async () => {
       const { s, embedder, vectors } = await openSemantic(ctx);
       await s.storeRawMessages('c1', ['alpha bravo', 'charlie delta', 'echo foxtrot']);
