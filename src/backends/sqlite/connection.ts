@@ -46,6 +46,11 @@ function sqliteCode(error: unknown): string | undefined {
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 }
 
+/** True for SQLite's "database is locked" (another connection holds the lock). */
+function isBusy(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === 'SQLITE_BUSY';
+}
+
 /** Wraps a driver error in the library's typed errors, naming what was being done and the file. */
 export function toStorageError(error: unknown, what: string, dbPath: string): StorageError {
   if (error instanceof StorageError) return error;
@@ -199,9 +204,24 @@ export class SqliteConnection {
    * accepted the file: a database it refuses (a newer version's, another program's) keeps its
    * journal mode.
    */
-  async enableWal(): Promise<void> {
+  async enableWal(timeoutMs: number): Promise<void> {
     if (isMemoryPath(this.path)) return;
-    await this.exclusive('switch to WAL', (q) => q.exec('PRAGMA journal_mode = WAL'));
+    // Two processes opening a new file at once: the switch needs the file to itself, and SQLite
+    // may answer SQLITE_BUSY at once instead of waiting its busy timeout (it does not wait where
+    // waiting could deadlock), so the switch is tried again, for at most `timeoutMs` in all
+    // (the store's `connectionTimeout`). Seen in CI: test/sqlite/cross-process.test.ts.
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.exclusive('switch to WAL', (q) => q.exec('PRAGMA journal_mode = WAL'));
+        return;
+      } catch (error) {
+        const busy = error instanceof BackendUnavailableError && isBusy(error.cause);
+        if (!busy || Date.now() >= deadline) throw error;
+        const waitMs = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
   }
 
   /** Runs `fn` with the connection to itself; each statement commits on its own. */

@@ -83,7 +83,7 @@ export abstract class SQLiteStorageBase extends StorageInterface {
         if (this.config.readOnly) this.schemaVersion = await inspectSchemaReadOnly(connection);
         else {
           await ensureSchema(connection);
-          if (this.config.enableWalMode) await connection.enableWal();
+          if (this.config.enableWalMode) await connection.enableWal(this.config.connectionTimeout * 1000);
           await (this.config.searchIndex ? this.fts.open(connection) : this.fts.drop(connection));
           const temp = [
             ...PLAIN_WRITE_TEMP_OBJECTS,
