@@ -15,7 +15,8 @@ import { logEvent, StorageError, type StorageLogger } from '../../core/index.js'
 import { ioReason } from '../io-reason.js';
 import { type FileIdentity, identityOf, ioError } from './atomic-json.js';
 import { statNow } from './metadata-now.js';
-import { isMissing, tempEntryName } from './temp-files.js';
+import { backupName, backupOrder, backupPattern, copyDurably, nowMicros } from './backup-names.js';
+import { isMissing } from './temp-files.js';
 
 /** Backup policy of a store. */
 export interface BackupPolicy {
@@ -36,72 +37,6 @@ const REMEMBERED_FILES = 2_000;
 
 /** Errors of `link` that mean "links are not supported here": copy instead. */
 const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK', 'EACCES']);
-
-function splitName(file: string): { dir: string; stem: string; suffix: string } {
-  const suffix = path.extname(file);
-  return { dir: path.dirname(file), stem: path.basename(file, suffix), suffix };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Matches backups of one file (reference names and ours); group 1 is the timestamp. */
-function backupPattern(file: string): RegExp {
-  const { stem, suffix } = splitName(file);
-  return new RegExp(`^${escapeRegExp(stem)}\\.(\\d{8}_\\d{6}(?:_\\d{6})?)\\.backup${escapeRegExp(suffix)}$`);
-}
-
-/**
- * Sort key of a backup name, a UTC stamp. Ours are UTC; a reference name (whole seconds) is in
- * the local time of the process that wrote it (`datetime.now()`), taken as this process's zone,
- * and counts as microsecond 0 of its second. Read as UTC, a reference backup in a zone east of
- * UTC sorted newer than ours made after it, and pruning removed ours first.
- */
-function orderOf(stamp: string): string {
-  if (stamp.length !== 15) return stamp;
-  const local = new Date(
-    Number(stamp.slice(0, 4)),
-    Number(stamp.slice(4, 6)) - 1,
-    Number(stamp.slice(6, 8)),
-    Number(stamp.slice(9, 11)),
-    Number(stamp.slice(11, 13)),
-    Number(stamp.slice(13, 15)),
-  ).getTime();
-  // A stamp no calendar has (month 13) keeps its own text.
-  return Number.isNaN(local) ? `${stamp}_000000` : stampOf(local * 1000);
-}
-
-/** `YYYYMMDD_HHMMSS_ffffff` (UTC) for a time in microseconds since the epoch. */
-function stampOf(micros: number): string {
-  const date = new Date(Math.floor(micros / 1000));
-  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-  const day = `${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}`;
-  const time = `${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}`;
-  return `${day}_${time}_${pad(micros % 1_000_000, 6)}`;
-}
-
-function nowMicros(): number {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
-}
-
-/** Copies `file` to `backup` durably: temp copy, fsync, then rename (the caller holds the lock). */
-async function copyDurably(file: string, backup: string): Promise<void> {
-  const temp = path.join(path.dirname(file), tempEntryName('backup'));
-  try {
-    await fs.promises.copyFile(file, temp, fs.constants.COPYFILE_EXCL);
-    const handle = await fs.promises.open(temp, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.promises.rename(temp, backup);
-  } catch (error) {
-    await fs.promises.unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
 
 /** A file's backups as this process last saw them, valid while the file is the one it wrote. */
 interface Remembered {
@@ -258,10 +193,9 @@ export class Backups {
 
   /** Links (or durably copies) `source` to a new backup name of `file`; `null` if `source` is gone. */
   private async makeBackup(file: string, source: string): Promise<string | null> {
-    const { dir, stem, suffix } = splitName(file);
     for (let micros = nowMicros(), attempt = 0; ; micros += 1, attempt += 1) {
-      const name = `${stem}.${stampOf(micros)}.backup${suffix}`;
-      const backup = path.join(dir, name);
+      const name = backupName(file, micros);
+      const backup = path.join(path.dirname(file), name);
       try {
         await fs.promises.link(source, backup);
         return name;
@@ -294,7 +228,8 @@ export class Backups {
     const found: { name: string; order: string }[] = [];
     for (const name of await fs.promises.readdir(dir)) {
       const stamp = pattern.exec(name)?.[1];
-      if (stamp && (await this.mayPrune(path.join(dir, name)))) found.push({ name, order: orderOf(stamp) });
+      if (stamp && (await this.mayPrune(path.join(dir, name))))
+        found.push({ name, order: backupOrder(stamp) });
     }
     found.sort((a, b) => (a.order < b.order ? 1 : a.order > b.order ? -1 : 0));
     return found.map(({ name }) => name);
