@@ -5,20 +5,14 @@
  * within a transaction", or a rollback that undoes someone else's write). Here every use
  * of the connection, read or write, runs alone behind a mutex.
  */
-import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import {
-  BackendUnavailableError,
-  CorruptDataError,
-  KeyedMutex,
-  StorageError,
-  StoreNotFoundError,
-} from '../../core/index.js';
+import { BackendUnavailableError, KeyedMutex, StorageError } from '../../core/index.js';
 import type { ResolvedSQLiteConfig } from './config.js';
 import type * as Sqlite3 from 'sqlite3';
 import { makeDirs } from '../make-dirs.js';
 import { ioReason } from '../io-reason.js';
 import { withFullDisk } from './full-disk.js';
+import { assertDatabaseFileExists, isBusy, isMemoryPath, toStorageError } from './sqlite-errors.js';
 import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './driver.js';
 
 /** A bindable SQL parameter. */
@@ -34,72 +28,6 @@ export interface Transaction {
   run(sql: string, params?: readonly SqlParam[]): Promise<number>;
   /** Runs constant SQL without parameters (DDL, PRAGMA, BEGIN/COMMIT). */
   exec(sql: string): Promise<void>;
-}
-
-/** True for the path SQLite treats as a private in-memory database. */
-export function isMemoryPath(dbPath: string): boolean {
-  return dbPath === ':memory:';
-}
-
-function sqliteCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
-}
-
-/** True for SQLite's "database is locked" (another connection holds the lock). */
-function isBusy(error: unknown): boolean {
-  return (error as { code?: unknown } | undefined)?.code === 'SQLITE_BUSY';
-}
-
-/** Wraps a driver error in the library's typed errors, naming what was being done and the file. */
-export function toStorageError(error: unknown, what: string, dbPath: string): StorageError {
-  if (error instanceof StorageError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  switch (sqliteCode(error)) {
-    case 'SQLITE_CORRUPT':
-    case 'SQLITE_NOTADB':
-      return new CorruptDataError(dbPath, `${what}: ${reason}`, error);
-    case 'SQLITE_CANTOPEN': {
-      // SQLite says CANTOPEN, not FULL, when a file it must create (a rollback journal at each
-      // write) gets no inode: the database is open and fine, the disk is full.
-      const full = withFullDisk(reason, error, dbPath);
-      if (full !== reason)
-        return new StorageError(`SQLite ${what} failed on ${dbPath}: ${full}`, { cause: error });
-      return new BackendUnavailableError(
-        `SQLite database ${dbPath} cannot be opened (${what}): ${reason}`,
-        error,
-      );
-    }
-    // Another connection kept its lock past `connectionTimeout`: the database is there but
-    // not available right now, the same kind of failure as a Redis or PostgreSQL timeout,
-    // so callers can retry on one error class whatever the backend.
-    case 'SQLITE_BUSY':
-    case 'SQLITE_LOCKED':
-      return new BackendUnavailableError(`SQLite ${what} failed on ${dbPath}: ${reason}`, error);
-    default:
-      return new StorageError(`SQLite ${what} failed on ${dbPath}: ${withFullDisk(reason, error, dbPath)}`, {
-        cause: error,
-      });
-  }
-}
-
-/** Refuses a read-only open of a database file that does not exist (SQLite would fail anyway, less clearly). */
-async function assertDatabaseFileExists(path: string): Promise<void> {
-  if (isMemoryPath(path)) {
-    throw new StoreNotFoundError('sqlite', path, 'a new in-memory database is always empty');
-  }
-  try {
-    if ((await stat(path)).isFile()) return;
-  } catch (error) {
-    if (
-      (error as NodeJS.ErrnoException).code !== 'ENOENT' &&
-      (error as NodeJS.ErrnoException).code !== 'ENOTDIR'
-    ) {
-      throw toStorageError(error, 'open database', path);
-    }
-    throw new StoreNotFoundError('sqlite', path, 'no such file');
-  }
-  throw new StoreNotFoundError('sqlite', path, 'not a file');
 }
 
 /** Runs a prepared write; resolves with the number of rows it changed. */

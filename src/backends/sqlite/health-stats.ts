@@ -7,7 +7,8 @@ import { dirname } from 'node:path';
 import { formatEpochMs, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
 import { diskUsage } from '../disk-usage.js';
 import { countLiveOtherFormat } from './cache-expiry.js';
-import { isMemoryPath, type SqliteConnection } from './connection.js';
+import type { SqliteConnection } from './connection.js';
+import { isMemoryPath } from './sqlite-errors.js';
 import { isMissingIndexError } from './search-entries.js';
 import { SQL, type StatsRow } from './sql.js';
 

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { BackendUnavailableError } from '../../../core/errors.js';
-import { isMemoryPath, toStorageError } from '../../../backends/sqlite/connection.js';
+import { isMemoryPath, toStorageError } from '../../../backends/sqlite/sqlite-errors.js';
 import { loadSqliteDriver, type SqliteDatabase } from '../../../backends/sqlite/driver.js';
 
 /** Packages the sqlite-vec store needs, as a user would install them. */

@@ -7,7 +7,7 @@ import { access } from 'node:fs/promises';
 import { z } from 'zod';
 import { parseBackendConfig } from '../../../core/config.js';
 import { NotInitializedError, StorageError } from '../../../core/errors.js';
-import { isMemoryPath, toStorageError } from '../../../backends/sqlite/connection.js';
+import { isMemoryPath, toStorageError } from '../../../backends/sqlite/sqlite-errors.js';
 import type { SqliteDatabase } from '../../../backends/sqlite/driver.js';
 import { BaseVectorStore } from '../base-store.js';
 import { type IndexSignature, MAX_QUERY_K, type VectorMatch } from '../types.js';
