@@ -19,6 +19,7 @@ import { parseListEnvelope } from './envelopes.js';
 import { CHAINS_FILE, CONVERSATION_FILES } from './layout.js';
 import { LoopTurns } from './loop-turns.js';
 import { LIST_FIELDS, type RecordCounts } from './record-counts.js';
+import { isMissing } from './temp-files.js';
 
 /** Existence checks made in one go before yielding to other work (each takes microseconds). */
 const CHECK_CHUNK = 256;
@@ -48,8 +49,9 @@ function listStateOf(file: string, counts: RecordCounts): ListLook {
   let stat: fs.BigIntStats | undefined;
   try {
     stat = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-  } catch {
-    return { state: 'records' };
+  } catch (error) {
+    // ENOTDIR: the "folder" is a stray file (a `.DS_Store` beside the folders), which holds no records.
+    return { state: isMissing(error) ? 'none' : 'records' };
   }
   if (stat === undefined) return { state: 'none' };
   if (!stat.isFile() || stat.size > EMPTY_LIST_MAX_BYTES) return { state: 'records' };
