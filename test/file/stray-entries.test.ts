@@ -1,12 +1,12 @@
 /**
  * What sits in `conversations/` and `agents/` besides this library's folders: a stray file (a
- * `.DS_Store`, a note).
+ * `.DS_Store`, a note), a symbolic link to a folder, a link to nothing where a data file belongs.
  * The listings (whole and paged), the stats and the loads must tell the same story about each.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FileStorage } from '../../src/backends/file/index.js';
-import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(shutdownAll);
 afterAll(removeTempDirs);
@@ -40,6 +40,8 @@ async function counts(s: FileStorage): Promise<Record<string, number>> {
   };
 }
 
+const describePosix = process.platform === 'win32' ? describe.skip : describe;
+
 describe('file backend: stray entries beside the data folders', () => {
   it('neither lists nor counts a plain file in conversations/ or agents/', async () => {
     const s = await openStore();
@@ -62,6 +64,70 @@ describe('file backend: stray entries beside the data folders', () => {
       chunk_info_count: 0,
       agent_count: 1,
       reasoning_chain_count: 1,
+    });
+  });
+});
+
+describePosix('file backend: symbolic links beside and inside the data folders', () => {
+  it('counts a conversation or agent folder that is a link as it lists and loads it', async () => {
+    const elsewhere = await openStore();
+    await elsewhere.storeConversation('c1', { title: 't' });
+    await elsewhere.storeMemory('c1', 'm1', { text: 'one' });
+    await elsewhere.storeChunkInfo('c1', { chunks: 1 });
+    await elsewhere.appendReasoningChains('a1', [{ step: 1 }, { step: 2 }]);
+    const s = await openStore();
+    fs.symlinkSync(
+      path.join(elsewhere.baseDir, 'conversations', 'c1'),
+      path.join(s.baseDir, 'conversations', 'c1'),
+    );
+    fs.symlinkSync(path.join(elsewhere.baseDir, 'agents', 'a1'), path.join(s.baseDir, 'agents', 'a1'));
+    expect(await s.loadConversation('c1')).toEqual({ title: 't' });
+    expect(await s.loadMemories('c1')).toHaveLength(1);
+    expect(await s.loadReasoningChains('a1')).toHaveLength(2);
+    expect(await listings(s)).toEqual({
+      conversations: ['c1'],
+      allConversationIds: ['c1'],
+      agents: ['a1'],
+      conversationPages: ['c1'],
+      allConversationIdPages: ['c1'],
+      agentPages: ['a1'],
+    });
+    expect(await counts(s)).toEqual({
+      conversation_count: 1,
+      memory_count: 1,
+      chunk_info_count: 1,
+      agent_count: 1,
+      reasoning_chain_count: 2,
+    });
+  });
+
+  it('neither lists nor counts a link to nothing in place of a conversation or chunk info file', async () => {
+    const s = await openStore();
+    const missing = path.join(await makeTempDir(), 'gone.json');
+    for (const [id, file] of [
+      ['c1', 'current.json'],
+      ['c2', 'chunks.json'],
+    ]) {
+      const folder = path.join(s.baseDir, 'conversations', id as string);
+      fs.mkdirSync(folder);
+      fs.symlinkSync(missing, path.join(folder, file as string));
+    }
+    expect(await s.loadConversation('c1')).toBeNull();
+    expect(await s.loadChunkInfo('c2')).toBeNull();
+    expect(await listings(s)).toEqual({
+      conversations: [],
+      allConversationIds: [],
+      agents: [],
+      conversationPages: [],
+      allConversationIdPages: [],
+      agentPages: [],
+    });
+    expect(await counts(s)).toEqual({
+      conversation_count: 0,
+      memory_count: 0,
+      chunk_info_count: 0,
+      agent_count: 0,
+      reasoning_chain_count: 0,
     });
   });
 });

@@ -26,6 +26,8 @@ export interface FolderFile {
   size: number;
   /** Identity of the file it names (links followed); `null` when it is not a regular file. */
   identity: FileIdentity | null;
+  /** True for a symbolic link to nothing (no file, to the loads and listings). */
+  dangling?: true;
 }
 
 /** A walked data folder (`conversations/` or `agents/`). */
@@ -34,6 +36,15 @@ export interface DataDirScan {
   bytes: number;
   /** The files directly inside each sub-folder, by sub-folder name and file name. */
   folders: Map<string, Map<string, FolderFile>>;
+}
+
+/** True when `file` is a symbolic link to a folder (a stray file or a link to anything else is not). */
+function isFolderLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink() && fs.statSync(file).isDirectory();
+  } catch {
+    return false; // gone, or a link to nothing
+  }
 }
 
 /** One walk's paced calls (see the module comment). */
@@ -96,10 +107,11 @@ export class TreeWalk {
       const turn = this.turns.stepSoon();
       if (turn !== undefined) await turn;
       const folder = prefix + top.name;
-      if (!top.isDirectory) {
-        bytes += this.lstat(folder, top)?.size ?? 0;
-        continue;
-      }
+      // A link to a folder is listed and loaded through, so its files are counted too; its
+      // bytes are the link's own, as for any link. Any other file here is no conversation or agent.
+      const linked = !top.isDirectory && isFolderLink(folder);
+      if (!top.isDirectory) bytes += this.lstat(folder, top)?.size ?? 0;
+      if (!top.isDirectory && !linked) continue;
       const entries = this.listings.list(folder);
       if (entries === null) continue; // removed meanwhile
       const files = new Map<string, FolderFile>();
@@ -108,14 +120,15 @@ export class TreeWalk {
       for (const entry of entries) {
         const full = inner + entry.name;
         if (entry.isDirectory) {
-          bytes += await this.treeBytes(full);
+          if (!linked) bytes += await this.treeBytes(full);
           files.set(entry.name, { size: 0, identity: null });
           continue;
         }
         const stat = this.lstat(full, entry);
         if (stat === null) continue; // removed meanwhile
-        bytes += stat.size;
-        files.set(entry.name, stat);
+        if (!linked) bytes += stat.size;
+        // A link to nothing is no file: loads find none, and listings do not count it.
+        if (!stat.dangling) files.set(entry.name, stat);
       }
     }
     return { bytes, folders };
@@ -127,13 +140,17 @@ export class TreeWalk {
     try {
       if (!wanted) {
         const plain = fs.lstatSync(file, { throwIfNoEntry: false });
-        return plain === undefined ? null : { size: plain.size, identity: null };
+        if (plain === undefined) return null;
+        const dangling = plain.isSymbolicLink() && !fs.existsSync(file);
+        return { size: plain.size, identity: null, ...(dangling ? { dangling } : {}) };
       }
       const stat = fs.lstatSync(file, { bigint: true, throwIfNoEntry: false });
       if (stat === undefined) return null;
+      if (!stat.isSymbolicLink())
+        return { size: Number(stat.size), identity: stat.isFile() ? identityOf(stat) : null };
       // A link's own identity does not change with its target: the target's is taken.
-      const identity = stat.isFile() ? identityOf(stat) : stat.isSymbolicLink() ? statIdentity(file) : null;
-      return { size: Number(stat.size), identity };
+      const dangling = !fs.existsSync(file);
+      return { size: Number(stat.size), identity: statIdentity(file), ...(dangling ? { dangling } : {}) };
     } catch {
       return null; // unreadable counts as gone, as the thread-pool walk did
     }
