@@ -17,17 +17,23 @@ export class EmbedderError extends StorageError {
   readonly failure: EmbedderFailure;
   /** The HTTP status, when the service answered with one. */
   readonly status: number | undefined;
+  /**
+   * When one vector was wrong (its size, a value, all zeros): the position of its text among
+   * the texts given to `embed()`, so a caller can name the record it belongs to.
+   */
+  readonly index: number | undefined;
 
   constructor(
     embedderId: string,
     failure: EmbedderFailure,
     message: string,
-    options: { cause?: unknown; status?: number } = {},
+    options: { cause?: unknown; status?: number; index?: number } = {},
   ) {
     super(`Embedder ${embedderId}: ${message}`, { code: 'EMBEDDER_ERROR', cause: options.cause });
     this.embedderId = embedderId;
     this.failure = failure;
     this.status = options.status;
+    this.index = options.index;
   }
 }
 

@@ -160,6 +160,22 @@ describe.each(flavours)('$name embedder', (flavour) => {
     if (expected === 'dimensions') expect(error.message).toMatch(/4 dimensions, expected 3/);
   });
 
+  test("a wrong vector in a later batch is named by its text's position in the call", async () => {
+    // Batches of 2: 'bad' is text 3 of the call, the second of its batch.
+    stub.handle = (request, response) =>
+      sendJson(
+        response,
+        200,
+        flavour.answer(flavour.inputs(request).map((text) => (text === 'bad' ? [1, 2] : fakeVector(text)))),
+      );
+    const error = await failure(
+      make({ maxBatchSize: 2 }).embed(['a', 'b', 'c', 'bad', 'e'], { purpose: 'document' }),
+    );
+    expect(error.failure).toBe('dimensions');
+    expect(error.index).toBe(3);
+    expect(error.message).toMatch(/vector 3 has 2 dimensions/);
+  });
+
   test('a service that is not listening is an EmbedderError (network)', async () => {
     const url = flavour.baseUrl(stub);
     await stub.close();

@@ -48,12 +48,15 @@ export function validateEmbedArguments(texts: unknown, options: unknown): void {
 
 /**
  * Converts what a model returned into checked vectors: exactly `expected` of them, each of
- * `embedder.dimensions` finite numbers; anything else is an {@link EmbedderError}.
+ * `embedder.dimensions` finite numbers; anything else is an {@link EmbedderError}. `offset`:
+ * the position of the first of them among the texts of the `embed()` call (a batch of a
+ * larger call), so a wrong vector's error gives its text's position in that call (`index`).
  */
 export function checkVectors(
   embedder: Pick<Embedder, 'id' | 'dimensions'>,
   vectors: unknown,
   expected: number,
+  offset = 0,
 ): Float32Array[] {
   if (!Array.isArray(vectors)) {
     throw new EmbedderError(
@@ -69,12 +72,14 @@ export function checkVectors(
       `returned ${vectors.length} vectors for ${expected} texts`,
     );
   }
-  return vectors.map((vector: unknown, index) => {
+  return vectors.map((vector: unknown, at) => {
+    const index = offset + at;
     if (!Array.isArray(vector) && !(vector instanceof Float32Array) && !(vector instanceof Float64Array)) {
       throw new EmbedderError(
         embedder.id,
         'malformed',
         `vector ${index} is ${describeValue(vector)}, not a list of numbers`,
+        { index },
       );
     }
     if (vector.length !== embedder.dimensions) {
@@ -82,6 +87,7 @@ export function checkVectors(
         embedder.id,
         'dimensions',
         `vector ${index} has ${vector.length} dimensions, expected ${embedder.dimensions} (wrong model or dimensions setting?)`,
+        { index },
       );
     }
     const out = new Float32Array(vector.length);
@@ -94,6 +100,7 @@ export function checkVectors(
           embedder.id,
           'malformed',
           `vector ${index} holds ${describeValue(value)} at ${i}, not a finite float32 number`,
+          { index },
         );
       }
       out[i] = value;

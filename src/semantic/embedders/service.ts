@@ -84,6 +84,8 @@ export abstract class ServiceEmbedder implements Embedder {
     const prefix = options.purpose === 'query' ? this.#settings.queryPrefix : this.#settings.documentPrefix;
     const out: Float32Array[] = [];
     for (const batch of batches(texts, this.#settings.maxBatchSize)) {
+      // Where this batch starts among `texts`: a wrong vector's error gives its text's position there.
+      const offset = out.length;
       throwIfAborted(this.id, options.signal);
       const answer = await postJson({
         embedderId: this.id,
@@ -94,7 +96,7 @@ export abstract class ServiceEmbedder implements Embedder {
         signal: options.signal,
         secret: this.#apiKey,
       });
-      out.push(...checkVectors(this, this.vectorsOf(answer), batch.length));
+      out.push(...checkVectors(this, this.vectorsOf(answer), batch.length, offset));
     }
     return out;
   }
