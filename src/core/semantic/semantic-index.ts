@@ -21,6 +21,7 @@ import {
 import { BaseVectorStore } from '../../semantic/vector-stores/base-store.js';
 import { EmbedderError } from '../../semantic/errors.js';
 import { DEFAULT_MAX_INPUT_CHARS, type SemanticOptions } from './options.js';
+import { describeRef, namedEmbedderError } from './embed-errors.js';
 import { embeddedText, type VectorRef, vectorIdOf } from './vector-ids.js';
 
 /** Texts per `embed()` call: big enough to batch, small enough to bound one request. */
@@ -135,10 +136,15 @@ export class SemanticIndex {
     return storeCall('close', () => this.options.vectorStore.close());
   }
 
-  /** One vector per text, in order, embedded in batches; each text cut to `maxInputChars`, made well-formed. */
+  /**
+   * One vector per text, in order, embedded in batches; each text cut to `maxInputChars`, made
+   * well-formed. An embedder failure is an `EmbedderError` naming what was embedded: `name(i)`
+   * names text `i` (the one whose vector was wrong, or the first of the failed call).
+   */
   async embed(
     texts: readonly string[],
     purpose: EmbedPurpose,
+    name: (index: number) => string,
     signal?: AbortSignal,
   ): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
@@ -149,32 +155,45 @@ export class SemanticIndex {
         .slice(at, at + EMBED_BATCH)
         .map((text) => cut(text, this.maxInputChars).toWellFormed());
       const options = signal === undefined ? { purpose } : { purpose, signal };
-      const vectors = await this.embedder.embed(batch, options);
-      vectors.forEach((vector, i) => {
-        // The index is cosine, where a zero vector has no direction: the vector store would refuse
-        // it with a ValidationError, after the record's write, blaming the caller for the model.
-        if (vector.every((value) => value === 0)) {
-          throw new EmbedderError(
-            this.embedder.id,
-            'malformed',
-            `vector ${at + i} is all zeros, which has no direction for the cosine metric`,
-          );
-        }
-      });
-      out.push(...vectors);
+      try {
+        const vectors = await this.embedder.embed(batch, options);
+        vectors.forEach((vector, index) => {
+          // The index is cosine, where a zero vector has no direction: the vector store would refuse
+          // it with a ValidationError, after the record's write, blaming the caller for the model.
+          if (vector.every((value) => value === 0)) {
+            throw new EmbedderError(
+              this.embedder.id,
+              'malformed',
+              `vector ${index} is all zeros, which has no direction for the cosine metric`,
+              { index },
+            );
+          }
+        });
+        out.push(...vectors);
+      } catch (error) {
+        if (!(error instanceof EmbedderError)) throw error;
+        throw namedEmbedderError(error, at, batch.length, name);
+      }
     }
     return out;
   }
 
-  /** One vector per record (purpose `document`), in order; `null` for a record without text. */
+  /**
+   * One vector per record (purpose `document`), in order; `null` for a record without text.
+   * `name(i)` names record `i` in an embedder failure.
+   */
   async embedRecords(
     records: ReadonlyArray<{ ref: Pick<VectorRef, 'kind'>; record: JsonValue }>,
+    name: (index: number) => string,
   ): Promise<Array<Float32Array | null>> {
     const extractor = this.extractor();
     const texts = records.map(({ ref, record }) => embeddedText(extractor, ref.kind, record));
+    // Which record each embedded text is: records without text are not sent.
+    const positions = texts.flatMap((text, index) => (text === '' ? [] : [index]));
     const vectors = await this.embed(
-      texts.filter((text) => text !== ''),
+      positions.map((index) => texts[index]!),
       'document',
+      (index) => name(positions[index]!),
     );
     let next = 0;
     return texts.map((text) => (text === '' ? null : vectors[next++]!));
@@ -184,7 +203,7 @@ export class SemanticIndex {
   async prepare(records: readonly RecordToEmbed[]): Promise<VectorChanges> {
     return changesOf(
       records.map((entry) => entry.ref),
-      await this.embedRecords(records),
+      await this.embedRecords(records, (index) => describeRef(records[index]!.ref)),
     );
   }
 

@@ -122,7 +122,7 @@ export async function vectorHits(
 ): Promise<SearchHit[]> {
   const filters = filtersOf(query);
   if (filters.length === 0) return [];
-  const [vector] = await index.embed([query.text], 'query', query.signal);
+  const [vector] = await index.embed([query.text], 'query', () => 'the search text', query.signal);
   // Loads are cached per search, so a deeper round resolves only the matches it adds.
   const resolver = new Resolver(reader);
   const terms = new Set(query.terms);

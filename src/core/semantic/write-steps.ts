@@ -203,8 +203,10 @@ export async function appendChains(
   append: () => Promise<unknown>,
 ): Promise<void> {
   const { index, method } = ctx;
+  // Not numbered yet: a chain is named by its place in the call.
   const vectors = await index.embedRecords(
     values.map((record) => ({ ref: { kind: 'reasoning_chains' }, record })),
+    (at) => `reasoning chain ${at + 1} of ${values.length} for agent ${JSON.stringify(agentId)}`,
   );
   const all = { after: null, limit: null };
   const before = await access.readSequencedChains(agentId, access.limited ? all : { after: null, limit: 1 });

@@ -99,6 +99,60 @@ export function semanticFailureTests(ctx: SuiteContext): void {
         ConfigError,
       );
     });
+    it('an embedder failure names the record whose text it was embedding, and writes nothing', async () => {
+      const hashing = createEmbedder('hashing');
+      let down = false;
+      // A model that answers a NaN for any text about bananas, or fails the whole call when down.
+      const embedder: Embedder = {
+        id: 'my-model',
+        dimensions: hashing.dimensions,
+        embed: async (texts, options) => {
+          if (down) throw new Error('model crashed');
+          const vectors = await hashing.embed(texts, options);
+          return vectors.map((v, i) => (texts[i]!.includes('bananas') ? v.map(() => NaN) : v));
+        },
+      };
+      const vectors = new SwitchableVectorStore();
+      const store = await ctx.newStore();
+      const s = await store.open({ semantic: { embedder, vectorStore: vectors } });
+      const named = async (write: Promise<unknown>, what: RegExp): Promise<void> => {
+        const error = await write.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(EmbedderError);
+        expect((error as Error).message).toMatch(what);
+      };
+      // 7 has no text, so 'bananas' is the second text sent, and still raw message 2.
+      await named(
+        s.storeRawMessages('c1', [7, 'apples are red', 'bananas are yellow']),
+        /raw message 2 of conversation "c1": vector 1 holds NaN/,
+      );
+      await named(
+        s.storeMemories('c1', [
+          { memoryId: 'm1', data: { text: 'apples are red' } },
+          { memoryId: 'm2', data: { text: 'bananas are yellow' } },
+        ]),
+        /memory "m2" of conversation "c1"/,
+      );
+      await named(
+        s.appendReasoningChains('a1', [{ step: 'apples' }, { step: 'bananas' }]),
+        /reasoning chain 2 of 2 for agent "a1"/,
+      );
+      await named(s.search({ text: 'bananas', mode: 'vector' }), /the search text/);
+      down = true;
+      await named(
+        s.storeMemories('c1', [
+          { memoryId: 'm1', data: { text: 'apples are red' } },
+          { memoryId: 'm3', data: { text: 'cherries' } },
+        ]),
+        /2 texts, the first memory "m1" of conversation "c1": failed: model crashed/,
+      );
+      expect(await s.loadRawMessages('c1')).toEqual([]);
+      expect(await s.loadMemories('c1')).toEqual([]);
+      expect(await s.loadReasoningChains('a1')).toEqual([]);
+      expect(await vectors.count()).toBe(0);
+    });
     it('a failed initialize() leaves the vector store as it was, to be given again', async () => {
       const vectors = new SwitchableVectorStore();
       await vectors.reset({ embedderId: 'another-model', dimensions: 8, metric: 'cosine' });
