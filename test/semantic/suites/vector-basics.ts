@@ -57,6 +57,28 @@ export function vectorBasicsTests(open: OpenStore): void {
     await store.close();
   });
 
+  test('cosine scores do not depend on the scale of valid vectors (1e20, 1e-30)', async () => {
+    const store = open();
+    await store.ensureIndex(sig);
+    for (const scale of [1, 1e20, 1e-30]) {
+      const at = (values: number[]): Float32Array => new Float32Array(values.map((v) => v * scale));
+      await store.upsert([
+        { id: 'near', vector: at([1, 0, 0, 0]), kind: 'memory' },
+        { id: 'half', vector: at([1, 1, 0, 0]), kind: 'memory' },
+        { id: 'far', vector: at([0, 0, 1, 0]), kind: 'memory' },
+      ]);
+      // sqlite-vec summed the squares in float32: every score came out 1 (or 0) at these scales.
+      const matches = await store.query({ vector: at([1, 0.1, 0, 0]), k: 3 });
+      expect(matches.map((m) => m.id)).toEqual(['near', 'half', 'far']);
+      expect(matches.map((m) => m.score)).toEqual([
+        expect.closeTo(1 / Math.sqrt(1.01), 5),
+        expect.closeTo(1.1 / Math.sqrt(2 * 1.01), 5),
+        expect.closeTo(0, 5),
+      ]);
+    }
+    await store.close();
+  });
+
   test('the l2 metric measures Euclidean distance', async () => {
     const store = open();
     await store.ensureIndex(signatureOf(2, 'l2'));

@@ -168,6 +168,17 @@ export class SqliteVecStore extends BaseVectorStore {
     return true;
   }
 
+  /**
+   * `vector` as written to and compared in `vec0`: for `cosine` its unit vector, worked out in
+   * double precision. `vec0` sums squares in float32, where the norm of a vector of valid
+   * float32 values can overflow (components near 1e20) or underflow (near 1e-23) and every
+   * score came out 1 or wrong; cosine depends only on direction, and the other stores keep
+   * `1 / |v|` in double precision. `l2` vectors go as given.
+   */
+  #forMetric(vector: Float32Array): Float32Array {
+    return this.#signature?.metric === 'l2' ? vector : unitVector(vector);
+  }
+
   protected upsertItems(items: PreparedItem[]): Promise<void> {
     return this.#write('upsert vectors', async (db) => {
       // vec0 has no UPSERT: delete, then insert, in one transaction.
@@ -178,7 +189,7 @@ export class SqliteVecStore extends BaseVectorStore {
       try {
         for (const item of items) {
           await remove.run(item.id);
-          const blob = Buffer.from(item.vector.buffer, item.vector.byteOffset, item.vector.byteLength);
+          const blob = blobOf(this.#forMetric(item.vector));
           await insert.run(item.id, blob, item.kind, item.agentId ?? NONE, item.conversationId ?? NONE);
         }
       } finally {
@@ -206,10 +217,7 @@ export class SqliteVecStore extends BaseVectorStore {
     const metric = this.#signature?.metric ?? 'cosine';
     const where = ['embedding MATCH ?', 'k = ?'];
     // `k` is filled in per fetch (see below).
-    const params: (string | number | Buffer)[] = [
-      Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
-      0,
-    ];
+    const params: (string | number | Buffer)[] = [blobOf(this.#forMetric(vector)), 0];
     if (filter.agentId !== null) {
       where.push('agent_id = ?');
       params.push(filter.agentId);
@@ -280,4 +288,22 @@ export class SqliteVecStore extends BaseVectorStore {
     if (db !== null)
       await db.close().catch((error: unknown) => Promise.reject(toStorageError(error, 'close', this.path)));
   }
+}
+
+/** The bytes of a float32 vector, as `vec0` takes them. */
+function blobOf(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+/**
+ * `vector / |vector|`, the norm summed in double precision: squares of float32 values neither
+ * overflow nor underflow there (validation refused zero vectors under cosine).
+ */
+function unitVector(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (const value of vector) sum += value * value;
+  const scale = 1 / Math.sqrt(sum);
+  const unit = new Float32Array(vector.length);
+  for (let i = 0; i < vector.length; i += 1) unit[i] = (vector[i] as number) * scale;
+  return unit;
 }
