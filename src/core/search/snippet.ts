@@ -22,9 +22,14 @@ const PLAIN_CHARS = 100;
  * words before the first match, with matched words between {@link SNIPPET_MARK_START} and
  * {@link SNIPPET_MARK_END} and {@link SNIPPET_ELLIPSIS} where text was cut. Whitespace runs
  * are collapsed to one space. Without any match, the start of the segment with the most
- * space-separated words (the first of equals), unmarked.
+ * space-separated words (the first of equals), unmarked; taken from `plain()` (the record's
+ * segments without its labels: a raw message's role, a memory's id) when it has words.
  */
-export function buildSnippet(segments: readonly string[], terms: ReadonlySet<string>): string {
+export function buildSnippet(
+  segments: readonly string[],
+  terms: ReadonlySet<string>,
+  plain?: () => readonly string[],
+): string {
   let best: { text: string; spans: ReturnType<typeof tokenizeWithSpans>; matched: number } | undefined;
   // Without a match (a vector hit), the segment with the most words between spaces: a raw
   // message's content, not its role; a memory's text, not its id (`mem_1`, a UUID: one word).
@@ -39,7 +44,13 @@ export function buildSnippet(segments: readonly string[], terms: ReadonlySet<str
     }
   }
   if (best === undefined) {
-    const text = collapse(wordiest?.text ?? segments.find((s) => s.trim() !== '') ?? '');
+    // A label ties with a text of one word ("Thanks", or CJK, which has no spaces) and came first.
+    const text = collapse(
+      (plain === undefined ? undefined : wordiestOf(plain())) ??
+        wordiest?.text ??
+        segments.find((s) => s.trim() !== '') ??
+        '',
+    );
     if (text.length <= PLAIN_CHARS) return text;
     // Never half a surrogate pair (an emoji across the cut): a lone surrogate is not text.
     const last = text.charCodeAt(PLAIN_CHARS - 1);
@@ -67,6 +78,17 @@ export function buildSnippet(segments: readonly string[], terms: ReadonlySet<str
     collapse(out) +
     (end < text.length && to < spans.length ? SNIPPET_ELLIPSIS : '')
   );
+}
+
+/** The text of `texts` with the most space-separated words (the first of equals), among those with a word. */
+function wordiestOf(texts: readonly string[]): string | undefined {
+  let wordiest: { text: string; words: number } | undefined;
+  for (const text of texts) {
+    if (tokenizeWithSpans(text).length === 0) continue;
+    const words = text.trim().split(/\s+/).length;
+    if (words > (wordiest?.words ?? 0)) wordiest = { text, words };
+  }
+  return wordiest?.text;
 }
 
 function collapse(text: string): string {

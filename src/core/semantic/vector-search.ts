@@ -188,10 +188,25 @@ async function resolveMatches(
       ...found,
       score,
       matchedTerms: present.size,
-      snippet: buildSnippet(segments, terms),
+      snippet: buildSnippet(segments, terms, () =>
+        extractor.extract(found.kind, unlabelled(found.record, ref.kind)),
+      ),
     } as SearchHit);
   }
   return hits;
+}
+
+/** The field that labels a record of `kind` rather than saying anything: a raw message's role, a memory's id. */
+const LABELS: Partial<Record<VectorRef['kind'], string>> = { raw_messages: 'role', memories: 'memory_id' };
+
+/** `record` without its label field, for a snippet that shows what the record says. */
+function unlabelled(record: JsonValue, kind: VectorRef['kind']): JsonValue {
+  const label = LABELS[kind];
+  if (label === undefined || typeof record !== 'object' || record === null || Array.isArray(record))
+    return record;
+  const copy: JsonObject = { ...record };
+  delete copy[label];
+  return copy;
 }
 
 /**

@@ -48,6 +48,24 @@ export function semanticTests(ctx: SuiteContext): void {
       ]);
     });
 
+    it('a vector hit whose text is one word, or CJK without spaces, shows it, not its role or id', async () => {
+      // One word each: the role or id came first among equals and was shown until 2026-12-04.
+      const { s } = await openSemantic(ctx);
+      await s.storeRawMessages('c1', [
+        { role: 'user', content: 'Thanks' },
+        { role: 'assistant', content: '了解しました' },
+      ]);
+      await s.storeMemory('c1', 'mem_1', { summary: 'password' });
+      await s.storeMemory('c1', 'mem_2', { summary: '東京の天気' });
+      const hits = await s.search({ text: 'unrelated', mode: 'vector', limit: 5 });
+      expect(hits.map((hit) => [hitId(hit), hit.snippet]).sort()).toEqual([
+        ['memories:c1:mem_1', 'password'],
+        ['memories:c1:mem_2', '東京の天気'],
+        ['raw_messages:c1:0', 'Thanks'],
+        ['raw_messages:c1:1', '了解しました'],
+      ]);
+    });
+
     it('a raw-message replace embeds only the messages that changed', async () => {
       const { s, embedder, vectors } = await openSemantic(ctx);
       await s.storeRawMessages('c1', ['alpha bravo', 'charlie delta', 'echo foxtrot']);
