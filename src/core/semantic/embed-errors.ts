@@ -25,7 +25,8 @@ export function describeRef(ref: VectorRef): string {
  * `error` again, its message naming what was embedded: the text at `error.index` when one
  * vector was wrong (its size, a value, all zeros), else the call's texts (`count` of them, from
  * `first` on). `name(i)` names the `i`-th text of the call; `first` is the call's first text
- * among those `name` knows. The failure, status and index stay; the original is the `cause`.
+ * among those `name` knows. The failure and status stay; the original (with its `index` in
+ * the embedder's call) is the `cause`.
  */
 export function namedEmbedderError(
   error: EmbedderError,
@@ -35,15 +36,19 @@ export function namedEmbedderError(
 ): EmbedderError {
   const prefix = `Embedder ${error.embedderId}: `;
   const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  // An index from an embedder of your own may be anything: only one within the call names a text.
+  const index =
+    error.index !== undefined && Number.isInteger(error.index) && error.index >= 0 && error.index < count
+      ? error.index
+      : undefined;
   const what =
-    error.index !== undefined
-      ? name(first + error.index)
+    index !== undefined
+      ? name(first + index)
       : count === 1
         ? name(first)
         : `${count} texts, the first ${name(first)}`;
   return new EmbedderError(error.embedderId, error.failure, `embedding ${what}: ${detail}`, {
     cause: error,
     ...(error.status === undefined ? {} : { status: error.status }),
-    ...(error.index === undefined ? {} : { index: first + error.index }),
   });
 }
