@@ -59,11 +59,20 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
       // and a reconcile cut short is resumed by the next open like any catch-up.
       if (row?.rule !== TEXT_RULE) await clearEntries(q);
     });
-    await connection.exclusive('prepare search index', async (q) => {
-      for (const sql of SEARCH_TEMP_OBJECTS) await q.exec(sql);
-    });
-    if (!(await this.inStep(connection))) await this.reconcile(connection);
-    await this.flush(connection);
+    try {
+      await connection.exclusive('prepare search index', async (q) => {
+        for (const sql of SEARCH_TEMP_OBJECTS) await q.exec(sql);
+      });
+      if (!(await this.inStep(connection))) await this.reconcile(connection);
+      await this.flush(connection);
+    } catch (error) {
+      // Another process's `searchIndex: false` open dropped the tables between two of these
+      // transactions (two processes starting together with different settings). The open goes
+      // on as if that drop had come just after it: writes skip a missing index, searches scan,
+      // and the next indexed open rebuilds it. (Temp objects never check the tables they name.)
+      if ((await connection.exclusive('check search index', (q) => this.tables(q))) === 'missing') return;
+      throw error;
+    }
   }
 
   /**
