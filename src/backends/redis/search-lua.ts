@@ -15,7 +15,8 @@
  *                                       read that key as no postings; see `search-state.ts`)
  * <prefix>{b:NN}:counters       hash    search_docs, search_tokens (BM25's corpus), search_next (the
  *                                       next doc number), search_rev (bumped by every searchable
- *                                       write), search_stale (1: written without the index)
+ *                                       write), search_stale (1: written without the index),
+ *                                       search_build (the newest build's number, search-state.ts)
  * <prefix>{index}:search        string  index version, written once every bucket is indexed
  * ```
  *

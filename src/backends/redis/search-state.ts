@@ -7,6 +7,11 @@
  * A bucket is rebuilt optimistically: mark it stale, note its `search_rev` (bumped by every
  * searchable write of the bucket), read its records, then one script per chunk of docs
  * replaces its index only if `search_rev` did not move; otherwise the bucket is read again.
+ * Each build also takes a number (`search_build`) when it starts, and its chunks apply only
+ * while it is the bucket's newest: of two builds of one bucket at once (two processes opening
+ * a stale store together, two `reindex()` calls), the older stops and the newer, which drops
+ * whatever the older wrote, finishes alone. Until 2026-12-04 their chunks interleaved and a
+ * chunk was indexed twice (entries counted twice, scores off, until the next rebuild).
  */
 import { StorageError, type JsonObject, type JsonValue, type TextExtractor } from '../../core/index.js';
 import { mapConcurrent } from '../../core/concurrency.js';
@@ -64,18 +69,23 @@ export async function markBucketStale(
   await redis.script('mark search index stale', MARK_STALE, [keys.buckets[n]!.counters], [...tokens]);
 }
 
-/** Marks a bucket stale and returns its `search_rev`. KEYS: counters. */
+/** Marks a bucket stale, takes the next build number; returns `{search_rev, build}`. KEYS: counters. */
 const BEGIN_BUILD = new LuaScript(
   'searchBuildBegin',
   `redis.call('HSET', KEYS[1], 'search_stale', 1)
-return redis.call('HGET', KEYS[1], 'search_rev') or '0'`,
+local build = redis.call('HINCRBY', KEYS[1], 'search_build', 1)
+return {redis.call('HGET', KEYS[1], 'search_rev') or '0', tostring(build)}`,
 );
 
+/** A chunk's reply when a newer build of its bucket has begun: this build stops. */
+const SUPERSEDED = 2;
+
 /**
- * Indexes a chunk of a bucket's docs when `search_rev` is still the given one (else returns 0).
- * KEYS: counters. ARGV: rev, '1' for the first chunk (drops the bucket's old docs first), '1'
- * for the last (clears the stale mark), n, the posting keys of the n tokens no earlier chunk
- * of the build held, then doc, spec, doc, spec, ...
+ * Indexes a chunk of a bucket's docs when `search_rev` is still the given one (else returns 0)
+ * and no newer build of the bucket has begun (else returns {@link SUPERSEDED}).
+ * KEYS: counters. ARGV: rev, build number, '1' for the first chunk (drops the bucket's old docs
+ * first), '1' for the last (clears the stale mark), n, the posting keys of the n tokens no
+ * earlier chunk of the build held, then doc, spec, doc, spec, ...
  * The last chunk also settles `search-unheld` (`noteUnheld`), before it clears the stale mark.
  * The drop and the adds are its index phase (`indexPhase`, `search-lua.ts`): when an index key
  * has the wrong type, the bucket stays stale (its rev bumped) and the build fails with the
@@ -85,7 +95,8 @@ return redis.call('HGET', KEYS[1], 'search_rev') or '0'`,
  */
 const BUILD_CHUNK = indexedScript(
   'searchBuildChunk',
-  `if (redis.call('HGET', KEYS[1], 'search_rev') or '0') ~= ARGV[1] then return 0 end
+  `if (redis.call('HGET', KEYS[1], 'search_build') or '0') ~= ARGV[2] then return ${SUPERSEDED} end
+if (redis.call('HGET', KEYS[1], 'search_rev') or '0') ~= ARGV[1] then return 0 end
 local base = string.sub(KEYS[1], 1, #KEYS[1] - 8)
 local function drop()
   -- Drop the bucket's index, whatever its version wrote: every word of every doc list may name
@@ -125,7 +136,7 @@ local function dropUnnamed(from, to)
     end
   end
 end
-local fresh = 4 + tonumber(ARGV[4])
+local fresh = 5 + tonumber(ARGV[5])
 local docs, specs = {}, {}
 for i = fresh + 1, #ARGV, 2 do
   docs[#docs + 1] = ARGV[i]
@@ -147,14 +158,14 @@ local function noteUnheld()
   end
 end
 local function build()
-  if ARGV[2] == '1' then drop() end
-  dropUnnamed(5, fresh)
+  if ARGV[3] == '1' then drop() end
+  dropUnnamed(6, fresh)
   addDocs(KEYS[1], docs, specs)
-  if ARGV[3] == '1' then noteUnheld() end
+  if ARGV[4] == '1' then noteUnheld() end
 end
 local bad = indexPhase(KEYS[1], build)
 if bad then return redis.error_reply(bad) end
-if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], 'search_stale') end
+if ARGV[4] == '1' then redis.call('HDEL', KEYS[1], 'search_stale') end
 return 1`,
 );
 
@@ -237,7 +248,8 @@ async function rebuildBucket(
 ): Promise<number> {
   const counters = keys.buckets[n]!.counters;
   for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-    const rev = String(await redis.script('begin search build', BEGIN_BUILD, [counters], []));
+    const begun = await redis.script('begin search build', BEGIN_BUILD, [counters], []);
+    const [rev, build] = (begun as unknown[]).map(String);
     const docs = await bucketDocs(redis, keys, n, extractor, source);
     let applied = true;
     const held = new Set<string>();
@@ -250,8 +262,11 @@ async function rebuildBucket(
         'build search index',
         BUILD_CHUNK,
         [counters],
-        [rev, first, last, fresh.length, ...fresh, ...chunk.flat()],
+        [rev!, build!, first, last, fresh.length, ...fresh, ...chunk.flat()],
       );
+      // The newer build drops what this one wrote and clears the stale mark when it is done
+      // (until then searches of the bucket scan, as they do during any build).
+      if (Number(reply) === SUPERSEDED) return docs.length;
       applied = Number(reply) === 1;
     }
     if (applied) return docs.length;
