@@ -121,7 +121,42 @@ export function checkUrlParamNames(
  */
 export function checkUrlParams(backend: UrlParamBackend, url: string, context: UrlParamContext): void {
   if (!URL.canParse(url)) return;
-  checkUrlParamNames(backend, new URL(url).searchParams.keys(), context);
+  const parsed = new URL(url);
+  checkUrlParamNames(backend, parsed.searchParams.keys(), context);
+  checkUrlNumbers(backend, parsed, context);
+}
+
+/** Digits only: how a Redis database number and a PostgreSQL port must be written. */
+const DIGITS = /^\d+$/;
+
+/**
+ * Refuses a Redis database (the URL's path, else `?db=`) or a PostgreSQL `?port=` that is not
+ * written in digits, and a port outside 1–65535. Both drivers read them with `parseInt`:
+ * ioredis selects no database for one that reads as no number (`/abc`, `%31`) and a
+ * refused SELECT (`/-1`) only emits an error, so either wrote into database 0; pg passed
+ * `NaN` or an out-of-range port to the socket, which threw inside its pool, and the
+ * pool's `end()` then never settled, nor did `initialize()`.
+ */
+function checkUrlNumbers(backend: UrlParamBackend, url: URL, context: UrlParamContext): void {
+  const refuse = (what: string, value: string, rule: string): never => {
+    throw new ConfigError(
+      `${what} ${JSON.stringify(value)} of ${context.where} ${rule}`,
+      context.key ?? (backend === 'redis' ? 'db' : 'port'),
+    );
+  };
+  if (backend === 'redis') {
+    // ioredis takes the path after its "/" whole (`/1/2` is "1/2"), else the query's `db`.
+    const path = url.pathname.slice(1);
+    const db = path !== '' ? path : url.searchParams.get('db');
+    if (db !== null && !DIGITS.test(db)) {
+      refuse('Database', db, 'is not a database number: write it in digits (redis://host:6379/1)');
+    }
+    return;
+  }
+  const port = url.searchParams.get('port');
+  if (port !== null && !(DIGITS.test(port) && Number(port) >= 1 && Number(port) <= 65_535)) {
+    refuse('Parameter port', port, 'is not a port: write a number from 1 to 65535');
+  }
 }
 
 /**

@@ -50,9 +50,36 @@ describe('URL parameters of the network backends', () => {
     expect(error.message).toContain(`Parameter ${param} is given more than once`);
   });
 
+  it.each([
+    // pg read these with parseInt and handed NaN or the number to the socket, which threw
+    // inside its pool: initialize() never settled (the pool's end() waited for that client).
+    ['postgres', 'postgres://127.0.0.1:1/db?port=abc', /Parameter port "abc" .* is not a port/],
+    ['postgres', 'postgres://127.0.0.1:1/db?port=-1', /Parameter port "-1" /],
+    ['postgres', 'postgres://127.0.0.1:1/db?port=65536', /Parameter port "65536" /],
+    ['postgres', 'postgres://127.0.0.1:1/db?port=0', /Parameter port "0" /],
+    // ioredis selected no database (or only logged the refusal): the store used database 0.
+    ['redis', 'redis://127.0.0.1:1/abc', /Database "abc" .* is not a database number/],
+    ['redis', 'redis://127.0.0.1:1?db=-1', /Database "-1" /],
+  ])("createStorage('%s', { url: %s }) refuses a number the driver misreads", (type, url, message) => {
+    const error = thrown(() => createStorage(type, { url }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe('url');
+    expect(error.message).toMatch(message);
+  });
+
+  it('the URL variable refuses such a number naming the variable', () => {
+    const url = 'postgres://u:pw-9@127.0.0.1:1/db?port=5432x';
+    const name = 'CONNECTOME_STORAGE_POSTGRES_URL';
+    const error = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'postgres', [name]: url }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe(name);
+    expect(error.message).toMatch(/Parameter port "5432x"/);
+    expect(error.message).not.toContain('pw-9');
+  });
+
   it('takes the parameters the drivers read', () => {
     const redis = 'redis://127.0.0.1:1/0?family=4';
-    const postgres = 'postgres://127.0.0.1:1/db?sslmode=disable&application_name=a&user=u';
+    const postgres = 'postgres://127.0.0.1:1/db?sslmode=disable&application_name=a&user=u&port=65535';
     // Constructing opens nothing: the config is checked and kept.
     expect(createStorage('redis', { url: redis }).storageType).toBe('redis');
     expect(createStorage('postgres', { url: postgres }).storageType).toBe('postgres');
