@@ -4,7 +4,7 @@
  * whose messages carry the redacted URL, never a password.
  */
 import type { Redis } from 'ioredis';
-import { BackendUnavailableError, CorruptDataError, StorageError } from '../../core/index.js';
+import { BackendUnavailableError, ConfigError, CorruptDataError, StorageError } from '../../core/index.js';
 import { logEvent, redactUrl } from '../../core/index.js';
 import type { ResolvedRedisConfig } from './config.js';
 import type { IoredisClient } from './ioredis-client.js';
@@ -118,9 +118,11 @@ export class RedisConnection {
         config.connectTimeout + 1000,
         () => new Error(`connection not ready after ${config.connectTimeout} ms`),
       );
+      await connection.checkDatabase();
       connection.reportBackgroundEvents(config);
     } catch (error) {
       client.disconnect();
+      if (error instanceof ConfigError) throw error;
       // "Connection is closed." alone hides why (WRONGPASS, NOAUTH, ECONNREFUSED): name the
       // last error the client saw. Server replies and socket errors never carry the password.
       const message = (error as Error).message;
@@ -131,6 +133,28 @@ export class RedisConnection {
       );
     }
     return connection;
+  }
+
+  /**
+   * Selects the URL's database again, now to see the answer: ioredis sends its SELECT while
+   * connecting and only emits the refusal (a database past the server's `databases`), so
+   * the connection stayed on database 0 and every record went there.
+   * @throws {ConfigError} (key `url`) when the server refuses the database.
+   */
+  private async checkDatabase(): Promise<void> {
+    const db = (this.client as Redis).options.db;
+    if (db === undefined || db === 0) return;
+    try {
+      await (this.client as Redis).select(db);
+    } catch (error) {
+      // A timeout or a lost connection is no answer: the caller reports it as unavailable.
+      if ((error as Error).name !== 'ReplyError') throw error;
+      throw new ConfigError(
+        `redis storage: ${this.label} names database ${db}, which the server refuses: ${(error as Error).message}`,
+        'url',
+        error,
+      );
+    }
   }
 
   /**
