@@ -62,6 +62,26 @@ describe('postgres config', () => {
     expect((error as ConfigError).key).toBe(key);
   });
 
+  it('refuses a PGPORT that is not a port, for a URL naming none, with a ConfigError before any I/O', async () => {
+    // pg read it with parseInt; the socket threw on NaN inside pg's pool, which then never
+    // ended: initialize() never settled.
+    const saved = process.env.PGPORT;
+    process.env.PGPORT = 'five';
+    try {
+      const storage = new PostgresStorage({ url: `postgres://u:${PASSWORD}@127.0.0.1/db`, readOnly: true });
+      const error = await errorOf(() => storage.initialize());
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ key: 'PGPORT' });
+      expect(error.message).toMatch(
+        /^PGPORT="five", which pg reads for postgres:\/\/u:\*\*\*@127\.0\.0\.1\/db/,
+      );
+      expect(storage.isInitialized).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.PGPORT;
+      else process.env.PGPORT = saved;
+    }
+  });
+
   it('refuses every URL parameter but the ones pg reads, naming them and the option to give', async () => {
     const typo = await errorOf(
       () => new PostgresStorage({ url: `postgres://h/db?password=${PASSWORD}&sslmod=require&schema=s` }),

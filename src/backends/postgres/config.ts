@@ -8,6 +8,7 @@ import {
   ConfigError,
   type KeysWithoutEnv,
   parseBackendConfig,
+  redactUrl,
   type SearchFields,
   type SharedStorageOptions,
   sharedOptionsShape,
@@ -243,4 +244,23 @@ export function parsePostgresConfig(raw: unknown): ResolvedPostgresConfig {
     maxReasoningChainsPerAgent: parsed.maxReasoningChainsPerAgent ?? null,
     semantic: parsed.semantic,
   };
+}
+
+/**
+ * Refuses a `PGPORT` that pg would use for `url` (a URL naming no port) when it is not a port:
+ * pg reads it with `parseInt`, and a socket given `NaN` or an out-of-range port threw inside
+ * pg's pool, which then never ended, so `initialize()` never settled. Checked as the pool is
+ * made, when pg reads it.
+ * @throws {ConfigError} naming `PGPORT`.
+ */
+export function checkPgPortEnv(url: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (!URL.canParse(url)) return;
+  const parsed = new URL(url);
+  const port = env.PGPORT;
+  if (parsed.port !== '' || parsed.searchParams.has('port') || port === undefined || port === '') return;
+  if (/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535) return;
+  throw new ConfigError(
+    `PGPORT=${JSON.stringify(port)}, which pg reads for ${redactUrl(url)} (it names no port), is not a port: write a number from 1 to 65535`,
+    'PGPORT',
+  );
 }

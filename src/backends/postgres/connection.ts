@@ -5,11 +5,12 @@
  */
 import type { Pool } from 'pg';
 import { BackendUnavailableError, logEvent, redactUrl, type StorageError } from '../../core/index.js';
-import type {
-  PostgresPool,
-  PostgresPoolClient,
-  PostgresQueryConfig,
-  ResolvedPostgresConfig,
+import {
+  checkPgPortEnv,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryConfig,
+  type ResolvedPostgresConfig,
 } from './config.js';
 import {
   describeDriverError,
@@ -117,6 +118,7 @@ export class PostgresConnection {
     const { preparedStatements: prepared, readOnly } = config;
     if (config.pool !== undefined)
       return new PostgresConnection(config.pool, false, 'given pg.Pool', prepared, readOnly);
+    checkPgPortEnv(config.url);
     const pg = await loadPg();
     const { url, options } = readOnlySession(config);
     const pool = new pg.Pool({
