@@ -123,25 +123,32 @@ export function checkUrlParams(backend: UrlParamBackend, url: string, context: U
   if (!URL.canParse(url)) return;
   const parsed = new URL(url);
   checkUrlParamNames(backend, parsed.searchParams.keys(), context);
-  checkUrlNumbers(backend, parsed, context);
+  checkUrlValues(backend, parsed, context);
 }
+
+/**
+ * The TLS profiles ioredis 5/6 knows (`TLSProfiles`). It takes any other `?tls=` text as TLS
+ * options, so `?tls=false` turned TLS on.
+ */
+const REDIS_TLS_PROFILES: readonly string[] = ['RedisCloudFixed', 'RedisCloudFlexible'];
 
 /** Digits only: how a Redis database number and a PostgreSQL port must be written. */
 const DIGITS = /^\d+$/;
 
 /**
- * Refuses a Redis database (the URL's path, else `?db=`) or a PostgreSQL `?port=` that is not
- * written in digits, and a port outside 1–65535. Both drivers read them with `parseInt`:
- * ioredis selects no database for one that reads as no number (`/abc`, `%31`) and a
- * refused SELECT (`/-1`) only emits an error, so either wrote into database 0; pg passed
- * `NaN` or an out-of-range port to the socket, which threw inside its pool, and the
- * pool's `end()` then never settled, nor did `initialize()`.
+ * Refuses what a driver misreads: a Redis database (the URL's path, else `?db=`) or a
+ * PostgreSQL `?port=` not written in digits, a port outside 1–65535, and a Redis `?tls=`
+ * naming no TLS profile. Both drivers read the numbers with `parseInt`: ioredis selects no
+ * database for one that reads as no number (`/abc`, `%31`) and a refused SELECT (`/-1`) only
+ * emits an error, so either wrote into database 0; pg passed `NaN` or an out-of-range port to
+ * the socket, which threw inside its pool, and the pool's `end()` then never settled, nor
+ * did `initialize()`.
  */
-function checkUrlNumbers(backend: UrlParamBackend, url: URL, context: UrlParamContext): void {
-  const refuse = (what: string, value: string, rule: string): never => {
+function checkUrlValues(backend: UrlParamBackend, url: URL, context: UrlParamContext): void {
+  const refuse = (param: string, shown: string, value: string, rule: string): never => {
     throw new ConfigError(
-      `${what} ${JSON.stringify(value)} of ${context.where} ${rule}`,
-      context.key ?? (backend === 'redis' ? 'db' : 'port'),
+      `${shown} ${JSON.stringify(value)} of ${context.where} ${rule}`,
+      context.key ?? param,
     );
   };
   if (backend === 'redis') {
@@ -149,13 +156,23 @@ function checkUrlNumbers(backend: UrlParamBackend, url: URL, context: UrlParamCo
     const path = url.pathname.slice(1);
     const db = path !== '' ? path : url.searchParams.get('db');
     if (db !== null && !DIGITS.test(db)) {
-      refuse('Database', db, 'is not a database number: write it in digits (redis://host:6379/1)');
+      refuse('db', 'Database', db, 'is not a database number: write it in digits (redis://host:6379/1)');
+    }
+    const tls = url.searchParams.get('tls');
+    if (tls !== null && !REDIS_TLS_PROFILES.includes(tls)) {
+      const profiles = REDIS_TLS_PROFILES.join(', ');
+      refuse(
+        'tls',
+        'Parameter tls',
+        tls,
+        `is not a TLS profile of ioredis (${profiles}): for TLS write rediss://`,
+      );
     }
     return;
   }
   const port = url.searchParams.get('port');
   if (port !== null && !(DIGITS.test(port) && Number(port) >= 1 && Number(port) <= 65_535)) {
-    refuse('Parameter port', port, 'is not a port: write a number from 1 to 65535');
+    refuse('port', 'Parameter port', port, 'is not a port: write a number from 1 to 65535');
   }
 }
 
