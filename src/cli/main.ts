@@ -220,8 +220,13 @@ export async function main(
     program.outputHelp({ error: true });
     return EXIT.usage;
   }
+  // commander answers `help <unknown>` with the program's help and exit 0; parsed as the
+  // command itself it is the usual usage error (exit 2, with commander's "Did you mean").
+  const [first, topic] = argv;
+  const unknownTopic =
+    first === 'help' && topic !== undefined && !program.commands.some((command) => command.name() === topic);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(unknownTopic ? [topic] : [...argv], { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     // `--help`, `help [command]` and `--version` end the parse with these codes: done, exit 0.

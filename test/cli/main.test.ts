@@ -152,6 +152,13 @@ describe('main()', () => {
     }
   });
 
+  it('exits 2 for help with an unknown command, as running it does (it printed the help, exit 0)', async () => {
+    const result = await cli('help', 'migrat');
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain("error: unknown command 'migrat'");
+    expect(result.stderr).toContain('Did you mean migrate?');
+  });
+
   it('refuses a file or SQLite store that does not exist instead of creating it', async () => {
     const missing = join(dir, 'typo');
     const target = join(dir, 'never.db');
