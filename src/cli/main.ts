@@ -50,7 +50,8 @@ const EXIT_HELP = `Exit codes:
   2    refused or failed before writing: bad usage or spec, unknown backend, unreachable or
        missing store, source and target the same store, read-only or non-empty target (without
        --merge); a failed dry run, stats, list or search, or migration before its first write
-  3    failed after writing started (run the same command again to resume)
+  3    failed after writing started (run the same command again to resume), or stopped
+       without finishing (its store left a call pending)
   130  interrupted (run the same command again to resume)`;
 
 function positiveInteger(value: string): number {
@@ -252,8 +253,17 @@ function toleratesClosedReader(stream: NodeJS.WriteStream): void {
 export function runMain(argv: readonly string[], name = 'connectome-storage'): void {
   toleratesClosedReader(process.stdout);
   toleratesClosedReader(process.stderr);
+  // A command left pending with nothing more to wait for (a driver that dropped its callback:
+  // pg's pool did for a port that is no number) let the process end silently with exit 0.
+  let settled = false;
+  process.once('beforeExit', () => {
+    if (settled) return;
+    process.stderr.write(`${name}: the command stopped without finishing: its store left a call pending\n`);
+    process.exitCode = EXIT.error;
+  });
   main(argv).then(
     (code) => {
+      settled = true;
       process.exitCode = code;
       // Interrupted while a store was still opening: the command gave that store up to
       // INTERRUPTED_CLOSE_WAIT_MS to finish opening and close (`openStore`); a connection
@@ -265,6 +275,7 @@ export function runMain(argv: readonly string[], name = 'connectome-storage'): v
       if (code === EXIT.interrupted || storesLeftClosing()) process.exit(code);
     },
     (error: unknown) => {
+      settled = true;
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
       process.stderr.write(`${name}: unexpected error: ${redactUrlsInText(detail)}\n`);
       process.exitCode = EXIT.error;
