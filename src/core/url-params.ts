@@ -137,8 +137,8 @@ const DIGITS = /^\d+$/;
 
 /**
  * Refuses what a driver misreads: a Redis database (the URL's path, else `?db=`) or a
- * PostgreSQL `?port=` not written in digits, a port outside 1–65535, and a Redis `?tls=`
- * naming no TLS profile. Both drivers read the numbers with `parseInt`: ioredis selects no
+ * PostgreSQL `?port=` not written in digits, a port outside 1–65535, a Redis `?family=` other
+ * than 0, 4 or 6, and a Redis `?tls=` naming no TLS profile. Both drivers read the numbers with `parseInt`: ioredis selects no
  * database for one that reads as no number (`/abc`, `%31`) and a refused SELECT (`/-1`) only
  * emits an error, so either wrote into database 0; pg passed `NaN` or an out-of-range port to
  * the socket, which threw inside its pool, and the pool's `end()` then never settled, nor
@@ -157,6 +157,12 @@ function checkUrlValues(backend: UrlParamBackend, url: URL, context: UrlParamCon
     const db = path !== '' ? path : url.searchParams.get('db');
     if (db !== null && !DIGITS.test(db)) {
       refuse('db', 'Database', db, 'is not a database number: write it in digits (redis://host:6379/1)');
+    }
+    // Node's socket takes 0 (either), 4 or 6, and threw for anything else at connect time,
+    // reported as an unavailable server (worth retrying) rather than a bad URL.
+    const family = url.searchParams.get('family');
+    if (family !== null && !['0', '4', '6'].includes(family)) {
+      refuse('family', 'Parameter family', family, 'is not an address family: write 4, 6 or 0 (either)');
     }
     const tls = url.searchParams.get('tls');
     if (tls !== null && !REDIS_TLS_PROFILES.includes(tls)) {

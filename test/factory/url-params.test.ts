@@ -60,6 +60,9 @@ describe('URL parameters of the network backends', () => {
     // ioredis selected no database (or only logged the refusal): the store used database 0.
     ['redis', 'redis://127.0.0.1:1/abc', /Database "abc" .* is not a database number/],
     ['redis', 'redis://127.0.0.1:1?db=-1', /Database "-1" /],
+    // Node's socket threw at connect time: an unavailable server, not a bad URL.
+    ['redis', 'redis://localhost:1?family=7', /Parameter family "7" .* write 4, 6 or 0/],
+    ['redis', 'redis://localhost:1?family=ipv4', /Parameter family "ipv4" /],
     // ioredis takes any text but a profile name as TLS options: ?tls=false turned TLS on.
     ['redis', 'redis://127.0.0.1:1?tls=false', /Parameter tls "false" .*RedisCloudFixed.*write rediss:\/\//],
   ])("createStorage('%s', { url: %s }) refuses a value the driver misreads", (type, url, message) => {
