@@ -132,13 +132,24 @@ export function checkUrlParams(backend: UrlParamBackend, url: string, context: U
  */
 const REDIS_TLS_PROFILES: readonly string[] = ['RedisCloudFixed', 'RedisCloudFlexible'];
 
+/** The `sslmode` values pg 8 (`pg-connection-string`) knows. */
+const PG_SSL_MODES: readonly string[] = [
+  'disable',
+  'prefer',
+  'require',
+  'verify-ca',
+  'verify-full',
+  'no-verify',
+];
+
 /** Digits only: how a Redis database number and a PostgreSQL port must be written. */
 const DIGITS = /^\d+$/;
 
 /**
  * Refuses what a driver misreads: a Redis database (the URL's path, else `?db=`) or a
  * PostgreSQL `?port=` not written in digits, a port outside 1–65535, a Redis `?family=` other
- * than 0, 4 or 6, and a Redis `?tls=` naming no TLS profile. Both drivers read the numbers with `parseInt`: ioredis selects no
+ * than 0, 4 or 6, a Redis `?tls=` naming no TLS profile, and a PostgreSQL `?ssl=` or
+ * `?sslmode=` that pg does not know. Both drivers read the numbers with `parseInt`: ioredis selects no
  * database for one that reads as no number (`/abc`, `%31`) and a refused SELECT (`/-1`) only
  * emits an error, so either wrote into database 0; pg passed `NaN` or an out-of-range port to
  * the socket, which threw inside its pool, and the pool's `end()` then never settled, nor
@@ -175,6 +186,22 @@ function checkUrlValues(backend: UrlParamBackend, url: URL, context: UrlParamCon
       );
     }
     return;
+  }
+  // pg-connection-string reads `ssl` as true for "true"/"1" and false for "0", and keeps any
+  // other text, which turns TLS on ("false" too); an `sslmode` it does not know (libpq's
+  // "allow", a typo) means full verification.
+  const ssl = url.searchParams.get('ssl');
+  if (ssl !== null && !['true', '1', '0'].includes(ssl)) {
+    refuse('ssl', 'Parameter ssl', ssl, 'is not read as a switch by pg: write ssl=true, 1 or 0');
+  }
+  const sslmode = url.searchParams.get('sslmode');
+  if (sslmode !== null && !PG_SSL_MODES.includes(sslmode)) {
+    refuse(
+      'sslmode',
+      'Parameter sslmode',
+      sslmode,
+      `is not an sslmode pg knows (${PG_SSL_MODES.join(', ')})`,
+    );
   }
   const port = url.searchParams.get('port');
   if (port !== null && !(DIGITS.test(port) && Number(port) >= 1 && Number(port) <= 65_535)) {

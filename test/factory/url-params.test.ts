@@ -57,6 +57,9 @@ describe('URL parameters of the network backends', () => {
     ['postgres', 'postgres://127.0.0.1:1/db?port=-1', /Parameter port "-1" /],
     ['postgres', 'postgres://127.0.0.1:1/db?port=65536', /Parameter port "65536" /],
     ['postgres', 'postgres://127.0.0.1:1/db?port=0', /Parameter port "0" /],
+    // pg kept any other ssl text, which turned TLS on; an unknown sslmode meant verify-full.
+    ['postgres', 'postgres://127.0.0.1:1/db?ssl=false', /Parameter ssl "false" .* write ssl=true, 1 or 0/],
+    ['postgres', 'postgres://127.0.0.1:1/db?sslmode=allow', /Parameter sslmode "allow" .*disable, prefer/],
     // ioredis selected no database (or only logged the refusal): the store used database 0.
     ['redis', 'redis://127.0.0.1:1/abc', /Database "abc" .* is not a database number/],
     ['redis', 'redis://127.0.0.1:1?db=-1', /Database "-1" /],
@@ -84,7 +87,7 @@ describe('URL parameters of the network backends', () => {
 
   it('takes the parameters the drivers read', () => {
     const redis = 'redis://127.0.0.1:1/0?family=4';
-    const postgres = 'postgres://127.0.0.1:1/db?sslmode=disable&application_name=a&user=u&port=65535';
+    const postgres = 'postgres://127.0.0.1:1/db?sslmode=disable&ssl=0&application_name=a&user=u&port=65535';
     // Constructing opens nothing: the config is checked and kept.
     expect(createStorage('redis', { url: redis }).storageType).toBe('redis');
     expect(createStorage('postgres', { url: postgres }).storageType).toBe('postgres');
