@@ -138,8 +138,22 @@ function invalid(name: string, value: string, kind: EnvValueKind, expected: stri
   return new ConfigError(`Invalid ${name}=${shown(value, kind)}: expected ${expected}`, name);
 }
 
+/**
+ * Refuses a variable whose value is not text: an `env` object built in code may hold `true` or
+ * `3`, which reached `toLowerCase()` (a TypeError, or a ConfigError blaming a getter) or went
+ * to the backend unparsed.
+ */
+export function checkEnvText(name: string, value: unknown): asserts value is string | undefined {
+  if (value === undefined || typeof value === 'string') return;
+  throw new ConfigError(
+    `${name} must be a string, as environment variables are (e.g. "true", "30"), got ${describeValue(value)}`,
+    name,
+  );
+}
+
 /** Parses one variable's text by its spec; throws {@link ConfigError} naming the variable. */
 export function parseEnvValue(name: string, value: string, spec: EnvVarSpec): EnvConfigValue {
+  checkEnvText(name, value);
   if (value === '') {
     if (spec.allowEmpty) return value;
     throw emptyValue(name);
@@ -180,6 +194,7 @@ export function configFromEnv(env: EnvSource, vars: EnvVarMap): Record<string, E
  */
 export function storageConfigFromEnv(env: EnvSource, varsOf: (type: string) => EnvVarMap): EnvStorageConfig {
   const type = env[STORAGE_TYPE_VAR] ?? DEFAULT_STORAGE_TYPE;
+  checkEnvText(STORAGE_TYPE_VAR, type);
   if (type === '') throw emptyValue(STORAGE_TYPE_VAR);
   return { type, config: configFromEnv(env, varsOf(type)) };
 }

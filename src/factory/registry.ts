@@ -141,6 +141,13 @@ export class StorageFactory {
    * backend refuses, or the unsupported-type error for an unknown `CONNECTOME_STORAGE_TYPE`.
    */
   static createFromEnvConfig(env?: EnvSource): StorageInterface {
+    // `null`, a string or an array read as "no variables set": a default file store, silently.
+    if (env !== undefined && !isEnvObject(env)) {
+      throw new ConfigError(
+        `The environment must be an object of variables (such as process.env), got ${describeValue(env)}`,
+        'env',
+      );
+    }
     const source = env ?? readEnvironment();
     const { type, config } = readEnvConfig(source, (name) => StorageFactory.lookup(name)[1].env);
     const semantic = semanticOptionsFromEnv(source);
@@ -163,6 +170,15 @@ export class StorageFactory {
       );
     }
     return [name, definition];
+  }
+}
+
+/** Whether `env` is an object and no array (a revoked Proxy passes: reading it fails later, as a ConfigError). */
+function isEnvObject(env: unknown): boolean {
+  try {
+    return typeof env === 'object' && env !== null && !Array.isArray(env);
+  } catch {
+    return true;
   }
 }
 

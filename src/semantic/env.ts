@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import {
+  checkEnvText,
   configFromEnv,
   type EnvSource,
   type EnvVarMap,
@@ -61,6 +62,7 @@ export const VECTOR_ENV: Readonly<Record<string, EnvVarMap>> = {
 /** The type a `*_TYPE` variable names, or the default; an empty value is an error. */
 function chosenType(env: EnvSource, variable: string, fallback: string): string {
   const type = env[variable] ?? fallback;
+  checkEnvText(variable, type);
   if (type === '')
     throw new ConfigError(`${variable} is set but empty; unset it to use the default`, variable);
   return type;

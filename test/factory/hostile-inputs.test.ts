@@ -77,3 +77,35 @@ it('reports a config getter that throws as a ConfigError with the cause', () => 
   expect((error as Error).message).toContain('file storage config could not be read');
   expect((error as Error).cause).toBe(boom);
 });
+
+it.each([
+  // A TypeError from toLowerCase(), which escaped as it was.
+  ['CONNECTOME_SEMANTIC', true],
+  // A ConfigError saying "a getter or Proxy in it threw", naming no variable.
+  ['CONNECTOME_STORAGE_READ_ONLY', true],
+  // Taken as 3 without being parsed as text.
+  ['CONNECTOME_STORAGE_MAX_BACKUPS', 3],
+  ['CONNECTOME_STORAGE_TYPE', 5],
+])('createStorageFromEnv refuses %s set to a %p that is not text, naming the variable', (name, value) => {
+  const error = (() => {
+    try {
+      return createStorageFromEnv({ [name]: value } as never);
+    } catch (e) {
+      return e;
+    }
+  })();
+  expect(error).toBeInstanceOf(ConfigError);
+  expect(error).toMatchObject({ key: name });
+  expect((error as Error).message).toMatch(
+    new RegExp(`^${name} must be a string, as environment variables are`),
+  );
+});
+
+it.each([null, 'file', 42, ['CONNECTOME_STORAGE_TYPE=sqlite']])(
+  'createStorageFromEnv(%p) is a ConfigError on env, not a default file store',
+  (env) => {
+    expect(() => createStorageFromEnv(env as never)).toThrow(
+      expect.objectContaining({ name: 'ConfigError', key: 'env' }) as never,
+    );
+  },
+);
