@@ -116,10 +116,21 @@ export function checkUrlParamNames(
 }
 
 /**
- * Refuses a `url` whose query holds a parameter its driver does not read (see
- * {@link checkUrlParamNames}); a URL that does not parse is left to the caller's own check.
+ * Refuses a `url` with spaces or control characters around it, or whose query holds a
+ * parameter its driver does not read (see {@link checkUrlParamNames}) or a value it misreads;
+ * a URL that does not parse is left to the caller's own check.
  */
 export function checkUrlParams(backend: UrlParamBackend, url: string, context: UrlParamContext): void {
+  // `new URL()` drops spaces and control characters around a URL, the drivers do not: ioredis
+  // threw a TypeError ("Invalid URL") for a leading space, pg took one for the host "base" and
+  // a trailing one as part of the database name.
+  const around = (index: number) => url.length > 0 && url.charCodeAt(index) <= 0x20;
+  if (around(0) || around(url.length - 1)) {
+    throw new ConfigError(
+      `${context.where} has spaces or control characters before or after it: remove them`,
+      context.key ?? 'url',
+    );
+  }
   if (!URL.canParse(url)) return;
   const parsed = new URL(url);
   checkUrlParamNames(backend, parsed.searchParams.keys(), context);

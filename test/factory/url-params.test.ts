@@ -75,6 +75,20 @@ describe('URL parameters of the network backends', () => {
     expect(error.message).toMatch(message);
   });
 
+  it.each([
+    // ioredis rejected initialize() with a TypeError, "Invalid URL".
+    ['redis', ' redis://127.0.0.1:1/0'],
+    // pg connected to the host "base", and read "db " as the database.
+    ['postgres', ' postgres://127.0.0.1:1/db'],
+    ['postgres', 'postgres://127.0.0.1:1/db '],
+    ['redis', 'redis://127.0.0.1:1/0\n'],
+  ])("createStorage('%s', { url: %j }) refuses spaces around the URL", (type, url) => {
+    const error = thrown(() => createStorage(type, { url }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe('url');
+    expect(error.message).toMatch(/has spaces or control characters before or after it: remove them$/);
+  });
+
   it('the URL variable refuses such a number naming the variable', () => {
     const url = 'postgres://u:pw-9@127.0.0.1:1/db?port=5432x';
     const name = 'CONNECTOME_STORAGE_POSTGRES_URL';
