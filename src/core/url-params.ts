@@ -153,6 +153,16 @@ const PG_SSL_MODES: readonly string[] = [
   'no-verify',
 ];
 
+/** Whether `decodeURIComponent` takes `text`. */
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Digits only: how a Redis database number and a PostgreSQL port must be written. */
 const DIGITS = /^\d+$/;
 
@@ -174,6 +184,14 @@ function checkUrlValues(backend: UrlParamBackend, url: URL, context: UrlParamCon
     );
   };
   if (backend === 'redis') {
+    // ioredis decodes the user and password with decodeURIComponent, which threw a bare
+    // URIError out of initialize() for a malformed escape (`%E0%A4%A`).
+    if (!decodes(url.username) || !decodes(url.password)) {
+      throw new ConfigError(
+        `The user or password of ${context.where} holds a malformed %-escape: write % as %25`,
+        context.key ?? 'url',
+      );
+    }
     // ioredis takes the path after its "/" whole (`/1/2` is "1/2"), else the query's `db`.
     const path = url.pathname.slice(1);
     const db = path !== '' ? path : url.searchParams.get('db');

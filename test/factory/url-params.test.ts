@@ -89,6 +89,17 @@ describe('URL parameters of the network backends', () => {
     expect(error.message).toMatch(/has spaces or control characters before or after it: remove them$/);
   });
 
+  it.each(['redis://:%E0%A4%Apw-9@127.0.0.1:1/0', 'redis://us%ZZer:pw-9@127.0.0.1:1/0'])(
+    'refuses a Redis user or password with a malformed escape (ioredis threw a URIError), without the password',
+    (url) => {
+      const error = thrown(() => createStorage('redis', { url }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).key).toBe('url');
+      expect(error.message).toContain('holds a malformed %-escape: write % as %25');
+      expect(error.message).not.toContain('pw-9');
+    },
+  );
+
   it('the URL variable refuses such a number naming the variable', () => {
     const url = 'postgres://u:pw-9@127.0.0.1:1/db?port=5432x';
     const name = 'CONNECTOME_STORAGE_POSTGRES_URL';
