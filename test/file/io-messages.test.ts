@@ -41,13 +41,17 @@ function expectTidy(error: StorageError, baseDir: string, named: string, code: s
 }
 
 describe('file backend error messages from failed file-system calls', () => {
-  it('names the file once when its folder is a file (ENOTDIR), not the temp file too', async () => {
+  it('names the folder once when it is a file (ENOTDIR), not the temp file too', async () => {
     const store = await openStore();
-    fs.writeFileSync(path.join(store.baseDir, 'conversations', 'c1'), 'not a folder');
-    const file = path.join(store.baseDir, 'conversations', 'c1', 'memories.json');
+    const folder = path.join(store.baseDir, 'conversations', 'c1');
+    fs.writeFileSync(folder, 'not a folder');
     const error = await failure(store.storeMemory('c1', 'm1', { text: 'x' }), 'ENOTDIR');
-    expectTidy(error, store.baseDir, file, 'ENOTDIR');
-    expect(error.message).toBe(`Cannot write ${file}: ENOTDIR, not a directory (open)`);
+    // Since 2026-12-04 it says what is wrong there, not "ENOTDIR, not a directory (open)".
+    expect(error.message).toBe(
+      `Cannot write in ${folder}: it is a file, not the folder this library keeps there; the file ` +
+        'is left as it is (move it away to store data there)',
+    );
+    expect(error.message).not.toMatch(/\.tmp\b/);
   });
 
   it('names the file once when a folder stands where it is renamed to (EISDIR)', async () => {

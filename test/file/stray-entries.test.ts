@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { StorageError } from '../../src/core/index.js';
 import type { FileStorage } from '../../src/backends/file/index.js';
 import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
@@ -41,6 +42,81 @@ async function counts(s: FileStorage): Promise<Record<string, number>> {
 }
 
 const describePosix = process.platform === 'win32' ? describe.skip : describe;
+
+/** What every per-id read and delete answers for `id` (as conversation and as agent). */
+async function readsAndDeletes(s: FileStorage, id: string): Promise<Record<string, unknown>> {
+  return {
+    conversation: await s.loadConversation(id),
+    rawMessages: await s.loadRawMessages(id),
+    memories: await s.loadMemories(id),
+    chunkInfo: await s.loadChunkInfo(id),
+    chains: await s.loadReasoningChains(id),
+    lastChain: await s.loadReasoningChains(id, 1),
+    sequenced: await s.loadSequencedReasoningChains(id),
+    sequencedAfter: await s.loadSequencedReasoningChains(id, { afterSequence: -1, limit: 1 }),
+    batch: (await s.loadConversationBatch([id])).map((item) => ({ ...item, conversationId: '' })),
+    searchConversation: await s.search({ text: 'stray', conversationId: id }),
+    searchAgent: await s.search({ text: 'stray', agentId: id }),
+    deleteMemory: await s.deleteMemory(id, 'm1'),
+    trim: await s.trimReasoningChains(id, 0),
+    deleteChains: await s.deleteReasoningChains(id),
+    deleteConversation: await s.deleteConversation(id),
+  };
+}
+
+/** Writes a stray file at `conversations/note` and `agents/note`; returns their paths. */
+function strayFiles(s: FileStorage): string[] {
+  const files = [path.join(s.baseDir, 'conversations', 'note'), path.join(s.baseDir, 'agents', 'note')];
+  for (const file of files) fs.writeFileSync(file, 'stray words');
+  return files;
+}
+
+/** Each file's content (`null`: gone, or no longer a plain file). */
+const contents = (files: string[]): Array<string | null> =>
+  files.map((file) =>
+    fs.lstatSync(file, { throwIfNoEntry: false })?.isFile() ? fs.readFileSync(file, 'utf8') : null,
+  );
+
+describe("file backend: a stray file where an id's folder belongs", () => {
+  it('reads and deletes answer as for an absent id and leave the file alone', async () => {
+    const s = await openStore();
+    await s.storeMemory('c1', 'm1', { text: 'stray words elsewhere' });
+    await s.storeReasoningChain('a1', { text: 'stray words elsewhere' });
+    const files = strayFiles(s);
+    // Until 2026-12-04 deleteReasoningChains threw ENOTDIR and deleteConversation removed the file.
+    expect(await readsAndDeletes(s, 'note')).toEqual(await readsAndDeletes(s, 'absent'));
+    expect(contents(files)).toEqual(['stray words', 'stray words']);
+    expect(await s.loadMemories('c1')).toHaveLength(1);
+  });
+
+  it('a write fails with a StorageError naming the file, which stays as it was', async () => {
+    const s = await openStore();
+    const files = strayFiles(s);
+    const writes: Array<[string, () => Promise<unknown>]> = [
+      ['conversations', () => s.storeConversation('note', { title: 't' })],
+      ['conversations', () => s.storeRawMessages('note', ['hi'])],
+      ['conversations', () => s.storeMemory('note', 'm1', { text: 'x' })],
+      ['conversations', () => s.storeMemories('note', [{ memoryId: 'm1', data: { text: 'x' } }])],
+      ['conversations', () => s.storeChunkInfo('note', { chunks: 1 })],
+      ['conversations', () => s.storeConversationBatch([{ conversationId: 'note', conversation: {} }])],
+      ['agents', () => s.storeReasoningChain('note', { step: 1 })],
+      ['agents', () => s.appendReasoningChains('note', [{ step: 1 }, { step: 2 }])],
+    ];
+    for (const [folder, write] of writes) {
+      const error = await write().then(
+        () => new Error('the write resolved'),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).message).toBe(
+        `Cannot write in ${path.join(s.baseDir, folder, 'note')}: it is a file, not the folder this ` +
+          'library keeps there; the file is left as it is (move it away to store data there)',
+      );
+    }
+    expect(contents(files)).toEqual(['stray words', 'stray words']);
+    expect(await listings(s)).toMatchObject({ conversations: [], agents: [] });
+  });
+});
 
 describe('file backend: stray entries beside the data folders', () => {
   it('neither lists nor counts a plain file in conversations/ or agents/', async () => {
@@ -99,6 +175,21 @@ describePosix('file backend: symbolic links beside and inside the data folders',
       agent_count: 1,
       reasoning_chain_count: 2,
     });
+  });
+
+  it('deleteConversation leaves a link to a file or to nothing in place of the folder', async () => {
+    const s = await openStore();
+    const target = path.join(await makeTempDir(), 'note.txt');
+    fs.writeFileSync(target, 'kept');
+    const toFile = path.join(s.baseDir, 'conversations', 'c1');
+    const toNothing = path.join(s.baseDir, 'conversations', 'c2');
+    fs.symlinkSync(target, toFile);
+    fs.symlinkSync(path.join(path.dirname(target), 'gone'), toNothing);
+    expect(await s.deleteConversation('c1')).toBe(true);
+    expect(await s.deleteConversation('c2')).toBe(true);
+    expect(fs.readlinkSync(toFile)).toBe(target);
+    expect(fs.readlinkSync(toNothing)).toBe(path.join(path.dirname(target), 'gone'));
+    expect(fs.readFileSync(target, 'utf8')).toBe('kept');
   });
 
   it('neither lists nor counts a link to nothing in place of a conversation or chunk info file', async () => {

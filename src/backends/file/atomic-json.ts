@@ -5,7 +5,7 @@
 import fs, { type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { JsonValue } from '../../core/index.js';
-import { ioError } from './durable-dirs.js';
+import { ioError, strayFileError } from './durable-dirs.js';
 import { closeFdNow, fsyncFd, openFd, writeAllFd } from './fd-io.js';
 import { unsyncedEntry } from './durable-entries.js';
 import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolders } from './folder-sync.js';
@@ -137,15 +137,17 @@ const OPEN_ATTEMPTS = 5;
 
 async function openTemp(temp: string, options: AtomicWriteOptions): Promise<[number, string[]]> {
   const { createDir } = options;
-  if (!createDir) return [await openFd(temp, 'wx'), []];
   const newDirs = new Set<string>();
-  let create = options.createDirFirst === true;
+  let create = createDir !== undefined && options.createDirFirst === true;
   for (let attempt = 1; ; attempt += 1) {
-    if (create) for (const dir of await createDir()) newDirs.add(dir);
+    if (create && createDir) for (const dir of await createDir()) newDirs.add(dir);
     try {
       return [await openFd(temp, 'wx'), [...newDirs]];
     } catch (error) {
-      if (!isMissing(error) || attempt >= OPEN_ATTEMPTS) throw error;
+      // A file where the folder belongs is never replaced: making the folder again cannot help.
+      const stray = await strayFileError(path.dirname(temp), error);
+      if (stray !== null) throw stray;
+      if (!createDir || !isMissing(error) || attempt >= OPEN_ATTEMPTS) throw error;
       create = true;
     }
   }

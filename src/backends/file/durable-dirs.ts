@@ -20,6 +20,22 @@ export function ioError(action: string, file: string, cause: unknown): StorageEr
 }
 
 /**
+ * The error for a file write in `folder` that failed with `cause` because `folder` is a file
+ * (or a link to one): a stray file named as an id, such as a `.DS_Store` at `agents/note`.
+ * `null` for any other failure. Only called once a write failed, so it costs a write nothing.
+ */
+export async function strayFileError(folder: string, cause: unknown): Promise<StorageError | null> {
+  if ((cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOTDIR') return null;
+  const found = await fs.promises.stat(folder).catch(() => null);
+  if (found === null || found.isDirectory()) return null;
+  return new StorageError(
+    `Cannot write in ${folder}: it is a file, not the folder this library keeps there; the ` +
+      'file is left as it is (move it away to store data there)',
+    { cause },
+  );
+}
+
+/**
  * Fsyncs a folder so a rename or a new entry in it survives a crash. Platforms that cannot
  * open folders (Windows) skip it.
  */

@@ -46,7 +46,8 @@ export async function removeFolderFile(
     removed = await fs.promises.unlink(file).then(
       () => true,
       (error: unknown) => {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        // ENOTDIR: the id's "folder" is a stray file (a `.DS_Store`), which holds no data file.
+        if (isMissing(error)) return false;
         throw ioError('remove', file, error);
       },
     );
@@ -72,8 +73,9 @@ export async function removeFolderFile(
 }
 
 /**
- * Removes the conversation folder `dir` with everything in it (nothing when absent); the caller
- * holds the conversation's lock and has checked that the folder is this id's, not a twin's.
+ * Removes the conversation folder `dir` with everything in it (nothing when absent or no
+ * folder, see {@link isStrayEntry}); the caller holds the conversation's lock and has checked
+ * that the folder is this id's, not a twin's.
  */
 export async function removeConversationFolder(
   ctx: RemovalContext,
@@ -88,11 +90,17 @@ export async function removeConversationFolder(
   // afterwards cannot leave a half-deleted conversation behind.
   const trash = path.join(ctx.layout.trashDir, tempEntryName('conversation'));
   let renaming = false;
+  let stray: boolean;
   try {
-    await ensureDirUnder(ctx.layout.baseDir, ctx.layout.trashDir);
-    assertHeld();
-    renaming = true;
-    await fs.promises.rename(dir, trash);
+    [, stray] = await Promise.all([
+      ensureDirUnder(ctx.layout.baseDir, ctx.layout.trashDir),
+      isStrayEntry(dir),
+    ]);
+    if (!stray) {
+      assertHeld();
+      renaming = true;
+      await fs.promises.rename(dir, trash);
+    }
   } catch (error) {
     // Already absent (or the whole store is gone); a segment left by another writer's delete
     // goes. A folder there by now that the rename did not find (the trash being there) was
@@ -105,8 +113,25 @@ export async function removeConversationFolder(
     if (absent) return ctx.listener?.removedFolder(dir);
     throw ioError('delete conversation folder', dir, error);
   }
+  // A stray file (or a link to one, or to nothing) in the folder's place holds no conversation:
+  // nothing of this id is stored, and a file this library did not write is not its to remove.
+  if (stray) return ctx.listener?.removedFolder(dir);
   await fsyncDir(ctx.layout.conversationsDir);
   await ctx.listener?.removedFolder(dir);
   // A failure here only leaves garbage in the trash, which start-up removes.
   await fse.remove(trash).catch(() => undefined);
+}
+
+/**
+ * True when `dir` is there but is no folder: a file, or a link to a file or to nothing. An
+ * absent `dir`, or one that cannot be looked at, is left to the rename, which reports it.
+ */
+async function isStrayEntry(dir: string): Promise<boolean> {
+  try {
+    return !(await fs.promises.stat(dir)).isDirectory();
+  } catch (error) {
+    if (!isMissing(error)) return false;
+    // A link to nothing: only lstat finds it.
+    return (await fs.promises.lstat(dir).catch(() => null)) !== null;
+  }
 }
