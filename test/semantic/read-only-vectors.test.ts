@@ -26,6 +26,8 @@ import { dataFiles, signatureOf } from './vector-fixtures.js';
 const sig = signatureOf(3);
 const CHILD = join('test', 'semantic', 'vector-writer.child.ts');
 const readOnly = { readOnly: true };
+/** A read-only store cannot reset(): its mismatch says so (until 2026-12-04 it advised reset()). */
+const READ_ONLY_MISMATCH = /never mixed\. A read-only open cannot reset\(\) it: read it with /;
 
 describe('read-only file vector store', () => {
   const base = useTempDir('connectome-vector-ro-');
@@ -70,6 +72,7 @@ describe('read-only file vector store', () => {
     expect(await reader.count()).toBe(1);
     await writer.reset(signatureOf(3, 'cosine', 'other:v2'));
     await expect(reader.count()).rejects.toBeInstanceOf(ConfigError);
+    await expect(reader.count()).rejects.toThrow(READ_ONLY_MISMATCH);
   });
 
   test('follows the writer through compactions that run while it reads', async () => {
@@ -270,11 +273,12 @@ describe('read-only sqlite-vec store', () => {
     await another.ensureIndex(sig, readOnly);
     expect(await another.count()).toBe(2);
     await expect(make().ensureIndex(signatureOf(4), readOnly)).rejects.toBeInstanceOf(ConfigError);
+    await expect(make().ensureIndex(signatureOf(4), readOnly)).rejects.toThrow(READ_ONLY_MISMATCH);
     // Once the writer has closed (and SQLite removed its WAL files), a reader still opens.
     await writer.close();
     const switching = make();
     await switching.reset(signatureOf(3, 'cosine', 'other:v2'));
-    await expect(reader.query({ vector: [1, 0, 0], k: 1 })).rejects.toBeInstanceOf(ConfigError);
+    await expect(reader.query({ vector: [1, 0, 0], k: 1 })).rejects.toThrow(READ_ONLY_MISMATCH);
     await switching.reset(sig);
     await switching.upsert([
       { id: 'a', vector: [1, 0, 0], kind: 'memory' },

@@ -22,6 +22,7 @@ import { BaseVectorStore } from '../../semantic/vector-stores/base-store.js';
 import { EmbedderError } from '../../semantic/errors.js';
 import { DEFAULT_MAX_INPUT_CHARS, type SemanticOptions } from './options.js';
 import { describeRef, namedEmbedderError } from './embed-errors.js';
+import { switchAdvice } from './switch-advice.js';
 import { embeddedText, type VectorRef, vectorIdOf } from './vector-ids.js';
 
 /** Texts per `embed()` call: big enough to batch, small enough to bound one request. */
@@ -115,19 +116,8 @@ export class SemanticIndex {
     } catch (error) {
       if (!reusable) await this.close().catch(() => undefined);
       if (!(error instanceof ConfigError)) throw error;
-      const reset =
-        `reset({ embedderId: ${JSON.stringify(this.signature.embedderId)}, dimensions: ` +
-        `${this.signature.dimensions}, metric: "cosine" })`;
-      throw new ConfigError(
-        reusable
-          ? `${error.message} With a store: call the vector store's ${reset} (this instance may be ` +
-              'given again), then initialize() the store and call reindex().'
-          : `${error.message} With a store: on a new vector store instance for the same place, call ` +
-              `${reset} and close() it; then initialize() a store given new semantic instances and ` +
-              'call reindex() (this vector store instance is closed).',
-        'semantic',
-        error,
-      );
+      const advice = switchAdvice(this.signature, readOnly, reusable);
+      throw new ConfigError(`${error.message} ${advice}`, 'semantic', error);
     }
   }
 

@@ -149,13 +149,13 @@ export abstract class BaseVectorStore implements VectorStore {
       if (this.#state === 'open' && this.#signature !== null) {
         if (!readOnly) this.#refuseWrite('ensureIndex');
         if (!sameSignature(this.#signature, wanted))
-          throw signatureMismatch(this.location(), this.#signature, wanted);
+          throw signatureMismatch(this.location(), this.#signature, wanted, readOnly || this.#readOnly);
         return;
       }
       await this.#opening(readOnly, async () => {
         const stored = await this.readSignature();
         if (stored !== null && !sameSignature(stored, wanted))
-          throw signatureMismatch(this.location(), stored, wanted);
+          throw signatureMismatch(this.location(), stored, wanted, readOnly);
         // A read-only open creates nothing: the store opens what there is, possibly no index.
         if (stored === null && !readOnly) await this.createIndex(wanted);
         else await this.openIndex(wanted);

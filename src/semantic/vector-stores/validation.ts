@@ -99,16 +99,26 @@ function describeSignature(signature: IndexSignature): string {
   return `${signature.embedderId} (${signature.dimensions} dimensions, ${signature.metric})`;
 }
 
-/** The error for an index opened with another signature than the one it was filled with. */
+/**
+ * The error for an index opened with another signature than the one it was filled with.
+ * `readOnly`: asked by a read-only open (or a store open read-only), which must not `reset()`,
+ * so the advice is the model the index holds, or a writable open to switch.
+ */
 export function signatureMismatch(
   store: string,
   stored: IndexSignature,
   requested: IndexSignature,
+  readOnly = false,
 ): ConfigError {
+  const held = describeSignature(stored);
   return new ConfigError(
-    `Vector store ${store} holds vectors of ${describeSignature(stored)}, not ${describeSignature(requested)}; ` +
-      'vectors of two models are never mixed. To switch models, call reset(signature) on the store ' +
-      '(it drops every vector) and re-embed every record, or point the new model at another store.',
+    `Vector store ${store} holds vectors of ${held}, not ${describeSignature(requested)}; ` +
+      'vectors of two models are never mixed. ' +
+      (readOnly
+        ? `A read-only open cannot reset() it: read it with ${held}, or switch models from a ` +
+          'writable open (reset(signature) drops every vector; then re-embed every record).'
+        : 'To switch models, call reset(signature) on the store (it drops every vector) and ' +
+          're-embed every record, or point the new model at another store.'),
     'signature',
   );
 }

@@ -168,6 +168,29 @@ export function semanticFailureTests(ctx: SuiteContext): void {
       await s.storeMemory('c1', 'm1', { text: 'apples are red' });
       expect(await vectors.count()).toBe(1);
     });
+    (ctx.harness.sharedStore ? it : it.skip)(
+      'a read-only open of an index of another embedder says what works without reset() or reindex()',
+      async () => {
+        const vectors = new SwitchableVectorStore();
+        await vectors.reset({ embedderId: 'another-model', dimensions: 8, metric: 'cosine' });
+        const error = await ctx.openAnother({ readOnly: true, semantic: { vectorStore: vectors } }).then(
+          () => new Error('the read-only open resolved'),
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(ConfigError);
+        const { message } = error as ConfigError;
+        // Until 2026-12-04 it said to call reset() and reindex(), which a read-only store refuses.
+        expect(message).not.toMatch(/To switch models, call reset|this instance may be given again/);
+        expect(message).toContain(
+          'A read-only open cannot reset() it: read it with another-model (8 dimensions, cosine), ' +
+            'or switch models from a writable open',
+        );
+        expect(message).toContain(
+          'With a store open read-only, which can neither reset its vector store nor reindex(): give ' +
+            'it the embedder the index was built with, or switch embedders from a writable open',
+        );
+      },
+    );
     it('a failed reindex() leaves the index working', async () => {
       const { s, embedder, vectors } = await openSemantic(ctx);
       for (const c of ['c1', 'c2', 'c3', 'c4'])

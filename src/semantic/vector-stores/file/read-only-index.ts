@@ -116,7 +116,7 @@ export class ReadOnlyIndex {
       return;
     }
     if (!sameSignature(manifest.signature, this.signature))
-      throw signatureMismatch(this.dir, manifest.signature, this.signature);
+      throw signatureMismatch(this.dir, manifest.signature, this.signature, true);
     if (manifest.generation !== this.#generation) return this.#load(manifest);
     // Version 1 (before the log) has no log file; a writer upgrades it to a new manifest.
     if (manifest.version === 1) return;

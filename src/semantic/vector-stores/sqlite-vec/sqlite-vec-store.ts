@@ -164,7 +164,7 @@ export class SqliteVecStore extends BaseVectorStore {
     const stored = await this.readSignature();
     const wanted = this.#signature;
     if (stored === null || wanted === null) return false;
-    if (!sameSignature(stored, wanted)) throw signatureMismatch(this.path, stored, wanted);
+    if (!sameSignature(stored, wanted)) throw signatureMismatch(this.path, stored, wanted, true);
     return true;
   }
 
