@@ -124,14 +124,14 @@ export async function removeConversationFolder(
 
 /**
  * True when `dir` is there but is no folder: a file, or a link to a file or to nothing. An
- * absent `dir`, or one that cannot be looked at, is left to the rename, which reports it.
+ * absent `dir`, or one that cannot be looked at, is left to the rename, which reports it. One
+ * `lstat` (beside the trash folder's `mkdir`) but for a link.
  */
 async function isStrayEntry(dir: string): Promise<boolean> {
-  try {
-    return !(await fs.promises.stat(dir)).isDirectory();
-  } catch (error) {
-    if (!isMissing(error)) return false;
-    // A link to nothing: only lstat finds it.
-    return (await fs.promises.lstat(dir).catch(() => null)) !== null;
-  }
+  const entry = await fs.promises.lstat(dir).catch(() => null);
+  if (entry === null || entry.isDirectory()) return false;
+  if (!entry.isSymbolicLink()) return true;
+  // A link to a folder is a conversation (see the README); to a file or to nothing, stray.
+  const target = await fs.promises.stat(dir).catch(() => null);
+  return target === null || !target.isDirectory();
 }
