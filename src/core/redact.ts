@@ -4,8 +4,12 @@
  * revealing a password.
  */
 
-/** Query parameters whose values are treated as secrets (`password`, `sslpassword`, `token`, ...). */
-const SECRET_PARAM = /pass|pwd|secret|token|auth|key/i;
+/**
+ * Query parameters whose values are treated as secrets (`password`, `sslpassword`, `token`,
+ * `key`, `api_key`, `apiKey`, `access_key`, ...). `key` counts only as the end of a word, so
+ * an option such as `keyPrefix` or `keyspace` stays readable (until 2026-12-04 it was masked).
+ */
+const SECRET_PARAM = /pass|pwd|secret|token|auth|key(?![a-z])/i;
 
 /** What replaces a secret. */
 const MASK = '***';
@@ -81,13 +85,14 @@ function redactAfterScheme(rest: string): string {
  */
 export function redactUrlsInText(text: string): string {
   const urls = new RegExp(URL_IN_TEXT); // own lastIndex: the scan below moves it
+  const quote = quoteTracker(text);
   let shown = '';
   let done = 0;
   for (let m = urls.exec(text); m !== null; m = urls.exec(text)) {
     const [url, scheme = '', run = ''] = m;
     const spread = spreadUserInfo(run, text.slice(m.index + url.length));
     const rest = run + spread;
-    const end = urlEnd(rest);
+    const end = urlEnd(rest, quote.openAt(m.index));
     shown += text.slice(done, m.index) + scheme + redactAfterScheme(rest.slice(0, end)) + rest.slice(end);
     done = m.index + url.length + spread.length;
     urls.lastIndex = done;
@@ -115,12 +120,33 @@ function spreadUserInfo(run: string, after: string): string {
 const PROSE_END = '.,:;!?';
 
 /**
+ * Tells whether the text before an index (where a URL starts) leaves a `'` open on its line;
+ * asked for increasing indexes, it reads each character once.
+ */
+function quoteTracker(text: string): { openAt(index: number): boolean } {
+  let open = false;
+  let scanned = 0;
+  return {
+    openAt(index: number): boolean {
+      for (; scanned < index; scanned += 1) {
+        const char = text[scanned];
+        if (char === "'") open = !open;
+        else if (char === '\n') open = false;
+      }
+      return open;
+    },
+  };
+}
+
+/**
  * Where the URL ends in `rest` (what follows its `scheme://` up to whitespace): before the
  * prose around it, so that masking a last query value (`(postgres://h/db?password=x).`) keeps
  * the `).` of the text. A `)` or `]` belongs to the URL only when the URL opened it; trailing
- * `.,:;!?` never does (a secret that truly ends with one shows that one character).
+ * `.,:;!?` never does (a secret that truly ends with one shows that one character), nor a `'`
+ * when `quoted` (the text opened a `'` before the URL: commander's `argument 'URL' is invalid`,
+ * whose closing quote was masked with a last query value until 2026-12-04).
  */
-function urlEnd(rest: string): number {
+function urlEnd(rest: string, quoted = false): number {
   let end = rest.length;
   for (;;) {
     const last = rest[end - 1];
@@ -129,7 +155,7 @@ function urlEnd(rest: string): number {
     if (opener !== null) {
       const url = rest.slice(0, end);
       if (url.split(last).length <= url.split(opener).length) return end;
-    } else if (!PROSE_END.includes(last)) {
+    } else if (!PROSE_END.includes(last) && !(quoted && last === "'")) {
       return end;
     }
     end -= 1;

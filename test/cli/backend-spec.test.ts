@@ -351,7 +351,7 @@ describe('specFromEnvFile', () => {
     for (const [line, message] of [
       [
         'REDIS_URL=redis://:pw@h/0?keyPrefix=x:',
-        /Unknown parameter keyPrefix in the URL redis:\/\/:\*\*\*@h\/0\?keyPrefix=\*\*\* of .*url\.env; the redis options are CONNECTOME_STORAGE_\* variables there; and for its driver: db,/,
+        /Unknown parameter keyPrefix in the URL redis:\/\/:\*\*\*@h\/0\?keyPrefix=x: of .*url\.env; the redis options are CONNECTOME_STORAGE_\* variables there; and for its driver: db,/,
       ],
       ['POSTGRES_URL=postgres://h/db?sslmod=require', /Unknown parameter sslmod /],
       [

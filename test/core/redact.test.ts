@@ -8,6 +8,11 @@ describe('redactUrl', () => {
     ['postgres://db/x?user=app&password=s3cret', 'postgres://db/x?user=app&password=***'],
     ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
     ['postgres://app@db.local/main', 'postgres://app@db.local/main'],
+    // `key` as a word is a secret; an option that starts with it is not (masked until 2026-12-04).
+    [
+      'redis://h/0?keyPrefix=app:&keyspace=k&key=a&api_key=b&apiKey=c&access-key=d&sslkey=e',
+      'redis://h/0?keyPrefix=app%3A&keyspace=k&key=***&api_key=***&apiKey=***&access-key=***&sslkey=***',
+    ],
   ])('%s -> %s', (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
   });
@@ -61,6 +66,16 @@ describe('redactUrlsInText', () => {
     ['postgres://u@h/db?password=a(b) failed', 'postgres://u@h/db?password=*** failed'],
     ['(postgres://u@h/db?password=a(b))', '(postgres://u@h/db?password=***)'],
     ['(postgres://u:pw@h/db)', '(postgres://u:***@h/db)'],
+    // A quote the text opened before the URL closes after it (commander's error text); until
+    // 2026-12-04 it was masked with the last query value.
+    [
+      "error: option '--to <spec>' argument 'redis://h/0?password=x' is invalid.",
+      "error: option '--to <spec>' argument 'redis://h/0?password=***' is invalid.",
+    ],
+    ["'--to=postgres://h/db?token=t'.", "'--to=postgres://h/db?token=***'."],
+    ["it's postgres://h/db?password=x'y", "it's postgres://h/db?password=***"],
+    ["postgres://h/db?password=x'y", 'postgres://h/db?password=***'],
+    ['redis://h/0?keyPrefix=app: refused', 'redis://h/0?keyPrefix=app: refused'],
   ])('%s', (text, expected) => {
     expect(redactUrlsInText(text)).toBe(expected);
   });
