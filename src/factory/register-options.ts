@@ -14,8 +14,11 @@ const envVarSpec = z.strictObject({
   allowEmpty: z.boolean().optional(),
 });
 
+/** A description that shows something: `getAvailableBackends()` lists it as the backend's line. */
+const description = z.string().refine((text) => text.trim() !== '');
+
 const optionsSchema = z.strictObject({
-  description: z.string().optional(),
+  description: description.optional(),
   packages: z.array(z.string().regex(PACKAGE_NAME)).optional(),
   env: z.record(z.string().regex(ENV_NAME), envVarSpec).optional(),
   override: z.boolean().optional(),
@@ -23,7 +26,7 @@ const optionsSchema = z.strictObject({
 
 /** What each option must be, for the error message. */
 const EXPECTED: Readonly<Record<string, string>> = {
-  description: 'a string',
+  description: 'a non-empty string',
   packages: 'an array of npm package names',
   env: "an object mapping variable names to { key, kind: 'string' | 'url' | 'boolean' | 'number' | 'integer', allowEmpty? }",
   override: 'a boolean',
@@ -52,7 +55,14 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 export function parseRegisterOptions(name: string, options: unknown): RegisterBackendOptions {
   const prefix = `Cannot register storage backend '${name}'`;
   if (options === undefined) return {};
-  if (typeof options === 'string') return { description: options };
+  if (typeof options === 'string') {
+    // An empty description was listed as an empty line until 2026-12-04.
+    if (description.safeParse(options).success) return { description: options };
+    throw new ConfigError(
+      `${prefix}: its description must be a non-empty string, got ${describeValue(options)}`,
+      'options.description',
+    );
+  }
   const notOptions = (): ConfigError =>
     new ConfigError(
       `${prefix}: options must be a description or an object, got ${describeValue(options)}`,

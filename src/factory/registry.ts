@@ -5,6 +5,7 @@
 import { FileStorage } from '../backends/file/index.js';
 import { SQLiteStorage } from '../backends/sqlite/index.js';
 import { ConfigError, describeValue, StorageError } from '../core/errors.js';
+import { redactUrlsInText } from '../core/redact.js';
 import { StorageInterface } from '../core/storage-interface.js';
 import { missingPackages } from './availability.js';
 import { parseRegisterOptions } from './register-options.js';
@@ -18,8 +19,17 @@ import type {
   StorageBackendClass,
 } from './types.js';
 
-/** A registered name: a letter, then letters, digits, `-` or `_`; 64 characters at most. */
+/** A registered name: an ASCII letter, then letters, digits, `-` or `_`; 64 characters at most. */
 const BACKEND_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/**
+ * `name` with its ASCII capitals in lower case, other characters kept: `toLowerCase()` folds
+ * the Kelvin sign (U+212A) to `k` and `İ` to `i̇`, so `'\u212Aey'` was registered (and found)
+ * as `key` until 2026-12-04.
+ */
+function backendKey(name: unknown): string {
+  return typeof name === 'string' ? name.replace(/[A-Z]+/g, (caps) => caps.toLowerCase()) : '';
+}
 
 /** Collapses a description to one line. */
 function oneLine(text: string): string {
@@ -31,7 +41,7 @@ function isBackendClass(value: unknown): value is StorageBackendClass {
 }
 
 /**
- * Creates storage backends by name. Names are case-insensitive (`SQLite` is `sqlite`) and
+ * Creates storage backends by name. Names are ASCII and case-insensitive (`SQLite` is `sqlite`) and
  * listed in registration order.
  */
 export class StorageFactory {
@@ -44,12 +54,18 @@ export class StorageFactory {
    * @throws {ConfigError} for an unknown type: `Unsupported storage type 'X'. Available types: file, sqlite, redis, postgres, ...`.
    * A backend whose driver package is not installed rejects its `initialize()` with a
    * `BackendUnavailableError` naming the package.
+   * @throws {StorageError} naming the backend, with the original as its cause, for anything
+   * but a StorageError that a (registered) backend's constructor throws.
    */
   static createStorage(type: string, config?: BackendConfig): StorageInterface {
     // The driver is loaded (and a missing one reported with BackendUnavailableError) by the
     // backend's initialize(), not checked here: creating stays free of I/O.
-    const [, definition] = StorageFactory.lookup(type);
-    return new definition.backend(config);
+    const [name, definition] = StorageFactory.lookup(type);
+    try {
+      return new definition.backend(config);
+    } catch (error) {
+      throw typedCreateError(name, error);
+    }
   }
 
   /**
@@ -67,10 +83,10 @@ export class StorageFactory {
     BackendClass: StorageBackendClass,
     options?: string | RegisterBackendOptions,
   ): void {
-    const key = typeof name === 'string' ? name.toLowerCase() : '';
+    const key = backendKey(name);
     if (!BACKEND_NAME.test(key)) {
       throw new ConfigError(
-        `Invalid storage backend name ${describeValue(name)}: use a letter followed by letters, digits, "-" or "_" (64 characters at most)`,
+        `Invalid storage backend name ${describeValue(name)}: use an ASCII letter followed by ASCII letters, digits, "-" or "_" (64 characters at most)`,
         'name',
       );
     }
@@ -160,7 +176,7 @@ export class StorageFactory {
 
   /** The registered name and definition of `type`, or the unsupported-type error. */
   private static lookup(type: string): [string, BackendDefinition] {
-    const name = typeof type === 'string' ? type.toLowerCase() : '';
+    const name = backendKey(type);
     const definition = StorageFactory.backends.get(name);
     if (definition === undefined) {
       const available = [...StorageFactory.backends.keys()].join(', ');
@@ -171,6 +187,20 @@ export class StorageFactory {
     }
     return [name, definition];
   }
+}
+
+/**
+ * What a backend's constructor threw, as the library's typed error: a {@link StorageError}
+ * (a ConfigError naming a key included) as it is, anything else as a StorageError naming the
+ * backend with the original as its cause (passwords of URLs in its message masked). Until
+ * 2026-12-04 a registered backend's plain `Error` reached callers untyped.
+ */
+function typedCreateError(name: string, error: unknown): StorageError {
+  if (error instanceof StorageError) return error;
+  const reason = error instanceof Error ? error.message : describeValue(error);
+  return new StorageError(`Storage backend '${name}' could not be created: ${redactUrlsInText(reason)}`, {
+    cause: error,
+  });
 }
 
 /** Whether `env` is an object and no array (a revoked Proxy passes: reading it fails later, as a ConfigError). */

@@ -220,7 +220,7 @@ describe('registerBackend options', () => {
       'a description that is not a string',
       { description: 123 },
       'options.description',
-      "option 'description' must be a string, got 123",
+      "option 'description' must be a non-empty string, got 123",
     ],
     [
       'packages given as one string',
