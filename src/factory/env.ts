@@ -7,7 +7,7 @@
  * - Numbers: decimal notation (`30`, `30.0`, `.5`, `1e3`); `abc`, `1e`, `Infinity` are refused.
  *   Integers (`CONNECTOME_STORAGE_MAX_BACKUPS`): digits only, as Python's `int()` reads them.
  * - An empty value is refused too (unset the variable to get the default), except where an
- *   empty string is a meaningful value (the Redis key prefix).
+ *   empty string is a meaningful value (an embedder's query or document prefix).
  * - Only the variables of the chosen backend are read; the others are ignored.
  * Every refusal is a {@link ConfigError} whose message names the variable and the value
  * (URLs with their secrets redacted).
@@ -34,7 +34,7 @@ export interface EnvVarSpec {
   readonly key: string;
   /** How its text is parsed. */
   readonly kind: EnvValueKind;
-  /** True when an empty value is a value (e.g. "no key prefix") rather than an error. */
+  /** True when an empty value is a value (e.g. "no query prefix") rather than an error. */
   readonly allowEmpty?: boolean;
 }
 
@@ -97,7 +97,7 @@ export const REDIS_ENV: EnvVarMap = {
   ...RETENTION_ENV,
   ...SEARCH_INDEX_ENV,
   CONNECTOME_STORAGE_REDIS_URL: { key: 'url', kind: 'url' },
-  CONNECTOME_STORAGE_REDIS_PREFIX: { key: 'keyPrefix', kind: 'string', allowEmpty: true },
+  CONNECTOME_STORAGE_REDIS_PREFIX: { key: 'keyPrefix', kind: 'string' },
 };
 
 /** Environment variables of the PostgreSQL backend. */

@@ -95,8 +95,21 @@ describe('parsing environment values', () => {
     expect(refusal('', spec).message).toBe(`${VAR} is set but empty; unset it to use the default`);
   });
 
-  it('keeps an empty value where the spec allows it (Redis key prefix)', () => {
-    expect(configFromEnv({ CONNECTOME_STORAGE_REDIS_PREFIX: '' }, REDIS_ENV)).toEqual({ keyPrefix: '' });
+  it('keeps an empty value where the spec allows it', () => {
+    expect(parseEnvValue(VAR, '', { key: 'queryPrefix', kind: 'string', allowEmpty: true })).toBe('');
+  });
+
+  // The Redis backend refuses an empty keyPrefix: until 2026-12-04 the variable allowed one, and
+  // the error was the backend's 'Too small: expected string to have >=1 characters'.
+  it('refuses an empty Redis key prefix naming the variable, as the backend would', () => {
+    const error = thrown(() =>
+      createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: 'redis', CONNECTOME_STORAGE_REDIS_PREFIX: '' }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe('CONNECTOME_STORAGE_REDIS_PREFIX');
+    expect(error.message).toBe(
+      'CONNECTOME_STORAGE_REDIS_PREFIX is set but empty; unset it to use the default',
+    );
   });
 
   it('refuses a URL that does not parse without showing its password', () => {

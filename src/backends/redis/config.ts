@@ -105,7 +105,7 @@ const redisConfigSchema = z.object({
   url: z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL with a host').optional(),
   keyPrefix: z
     .string()
-    .min(1)
+    .min(1, 'must not be empty')
     .refine((p) => p.isWellFormed() && !p.includes('\u0000'), 'must be well-formed and without NUL')
     .default(DEFAULT_KEY_PREFIX),
   connectTimeout: positiveMs.default(10_000),
