@@ -167,8 +167,8 @@ function decodes(text: string): boolean {
 const DIGITS = /^\d+$/;
 
 /**
- * Refuses what a driver misreads: a Redis database (the URL's path, else `?db=`) or a
- * PostgreSQL `?port=` not written in digits, a port outside 1–65535, a Redis `?family=` other
+ * Refuses what a driver misreads: a Redis database (the URL's path or `?db=`) or a
+ * PostgreSQL `?port=` not written in digits, a Redis path and `?db=` naming two databases, a port outside 1–65535, a Redis `?family=` other
  * than 0, 4 or 6, a Redis `?tls=` naming no TLS profile, and a PostgreSQL `?ssl=` or
  * `?sslmode=` that pg does not know. Both drivers read the numbers with `parseInt`: ioredis selects no
  * database for one that reads as no number (`/abc`, `%31`) and a refused SELECT (`/-1`) only
@@ -194,9 +194,15 @@ function checkUrlValues(backend: UrlParamBackend, url: URL, context: UrlParamCon
     }
     // ioredis takes the path after its "/" whole (`/1/2` is "1/2"), else the query's `db`.
     const path = url.pathname.slice(1);
-    const db = path !== '' ? path : url.searchParams.get('db');
-    if (db !== null && !DIGITS.test(db)) {
-      refuse('db', 'Database', db, 'is not a database number: write it in digits (redis://host:6379/1)');
+    const query = url.searchParams.get('db');
+    for (const db of [path !== '' ? path : null, query]) {
+      if (db !== null && !DIGITS.test(db)) {
+        refuse('db', 'Database', db, 'is not a database number: write it in digits (redis://host:6379/1)');
+      }
+    }
+    // ioredis ignores `?db=` when the path names a database: `redis://h/2?db=3` used 2.
+    if (path !== '' && query !== null && Number(path) !== Number(query)) {
+      refuse('db', 'Parameter db', query, `names another database than the path's ${path}: give one`);
     }
     // Node's socket takes 0 (either), 4 or 6, and threw for anything else at connect time,
     // reported as an unavailable server (worth retrying) rather than a bad URL.

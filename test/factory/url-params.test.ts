@@ -63,6 +63,13 @@ describe('URL parameters of the network backends', () => {
     // ioredis selected no database (or only logged the refusal): the store used database 0.
     ['redis', 'redis://127.0.0.1:1/abc', /Database "abc" .* is not a database number/],
     ['redis', 'redis://127.0.0.1:1?db=-1', /Database "-1" /],
+    // ioredis used the path's database and ignored ?db= (until 2026-12-04).
+    [
+      'redis',
+      'redis://127.0.0.1:1/2?db=3',
+      /Parameter db "3" .* names another database than the path's 2: give one$/,
+    ],
+    ['redis', 'redis://127.0.0.1:1/2?db=x', /Database "x" /],
     // Node's socket threw at connect time: an unavailable server, not a bad URL.
     ['redis', 'redis://localhost:1?family=7', /Parameter family "7" .* write 4, 6 or 0/],
     ['redis', 'redis://localhost:1?family=ipv4', /Parameter family "ipv4" /],
@@ -112,6 +119,8 @@ describe('URL parameters of the network backends', () => {
 
   it('takes the parameters the drivers read', () => {
     const redis = 'redis://127.0.0.1:1/0?family=4';
+    // A path and ?db= that name one database agree: ioredis uses it.
+    expect(createStorage('redis', { url: 'redis://127.0.0.1:1/2?db=02' }).storageType).toBe('redis');
     const postgres = 'postgres://127.0.0.1:1/db?sslmode=disable&ssl=0&application_name=a&user=u&port=65535';
     // Constructing opens nothing: the config is checked and kept.
     expect(createStorage('redis', { url: redis }).storageType).toBe('redis');
