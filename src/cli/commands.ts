@@ -1,5 +1,5 @@
 /** The CLI's commands: `migrate`, `health`, `stats`, `purge-cache`, `backends` (`list`: `list-command.ts`, `search`: `search-command.ts`). */
-import { ReadOnlyError, StoreNotFoundError } from '../core/errors.js';
+import { ConfigError, ReadOnlyError, StoreNotFoundError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { StorageFactory } from '../factory/index.js';
@@ -193,7 +193,8 @@ export async function withStore<T>(
 
 /**
  * `health`: prints the store's health report (opened read-only); exit 1 unless healthy (an
- * unreachable store too), exit 2 for a store that does not exist.
+ * unreachable store too), exit 2 for a store that does not exist or a configuration its open
+ * refuses (a `ConfigError`: a Redis database past the server's range, a `PGPORT` that is no port).
  */
 export async function healthCommand(spec: string | undefined, options: StoreCommandOptions, io: CliIO) {
   const parsed = storeSpec(spec, options);
@@ -205,7 +206,8 @@ export async function healthCommand(spec: string | undefined, options: StoreComm
       await store.initialize();
       report = { store: parsed.display, ...redactOutput(await store.healthCheck()) };
     } catch (error) {
-      if (error instanceof CliError || error instanceof StoreNotFoundError) {
+      // A bad spec, not a sick store: exit 2 as for the usage errors (until 2026-12-04 exit 1).
+      if (error instanceof CliError || error instanceof StoreNotFoundError || error instanceof ConfigError) {
         throw openError(error, parsed, 'store');
       }
       const reason = errorText(error);

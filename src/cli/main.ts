@@ -147,7 +147,7 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
       );
   storeCommand(
     'health',
-    "Check a store's health, read-only (exit 1 unless healthy, 2 if it does not exist)",
+    "Check a store's health, read-only (exit 1 unless healthy, 2 if it does not exist or its configuration is refused)",
     healthCommand,
   );
   storeCommand('stats', 'Print the counts of everything a store holds (opened read-only)', statsCommand);
