@@ -201,4 +201,36 @@ describe('openPrepared', () => {
     ).rejects.toThrow('schema too new');
     expect(closed).toEqual(['bad']);
   });
+
+  // pg's pool.end() after a failed open could never settle (a client its driver lost track
+  // of): until 2026-12-04 initialize() waited for it forever instead of rejecting.
+  it('gives up on a close that does not settle, rejecting with the preparation error', async () => {
+    let stuck = 0;
+    const connection = { close: () => new Promise<void>(() => undefined) };
+    await expect(
+      openPrepared(
+        async () => connection,
+        async () => {
+          throw new Error('refused at open');
+        },
+        { waitMillis: 50, onStuck: () => (stuck += 1) },
+      ),
+    ).rejects.toThrow('refused at open');
+    expect(stuck).toBe(1);
+  });
+
+  it('does not report a close that settles in time as stuck', async () => {
+    let stuck = 0;
+    const closed: string[] = [];
+    await expect(
+      openPrepared(
+        async () => ({ close: async () => void closed.push('closed') }),
+        async () => {
+          throw new Error('refused at open');
+        },
+        { waitMillis: 60_000, onStuck: () => (stuck += 1) },
+      ),
+    ).rejects.toThrow('refused at open');
+    expect([closed, stuck]).toEqual([['closed'], 0]);
+  });
 });

@@ -113,6 +113,20 @@ export abstract class PostgresStorageBase extends StorageInterface {
         this.config.readOnly
           ? checkSchemaReadOnly(connection, this.config.schema)
           : this.prepareSchema(connection),
+      {
+        // pg's pool.end() waits for every client it counts; one its driver lost track of (a
+        // socket that threw inside the pool, as for a port that was no number before
+        // 08fe4de) kept it from ever settling, and initialize() with it. Every connect the
+        // pool still waits on ends within connectionTimeoutMillis, so past that it is stuck.
+        waitMillis: this.config.connectionTimeoutMillis,
+        onStuck: () =>
+          logEvent(
+            this.config.logger,
+            'warn',
+            `postgres storage: ${this.describeStore()}: the pool did not close after the failed open; left closing`,
+            { waited_ms: this.config.connectionTimeoutMillis },
+          ),
+      },
     );
   }
 
