@@ -34,6 +34,7 @@ export const SERVICE_EMBEDDER_ENV: EnvVarMap = {
   [API_KEY_VAR]: { key: 'apiKey', kind: 'string' },
   CONNECTOME_EMBEDDER_DIMENSIONS: { key: 'dimensions', kind: 'integer' },
   CONNECTOME_EMBEDDER_TIMEOUT_MS: { key: 'timeoutMs', kind: 'integer' },
+  CONNECTOME_EMBEDDER_MAX_RETRIES: { key: 'maxRetries', kind: 'integer' },
   CONNECTOME_EMBEDDER_MAX_BATCH_SIZE: { key: 'maxBatchSize', kind: 'integer' },
   CONNECTOME_EMBEDDER_QUERY_PREFIX: { key: 'queryPrefix', kind: 'string', allowEmpty: true },
   CONNECTOME_EMBEDDER_DOCUMENT_PREFIX: { key: 'documentPrefix', kind: 'string', allowEmpty: true },

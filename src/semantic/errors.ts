@@ -1,7 +1,10 @@
 /** Typed errors of the semantic building blocks (embedders and vector stores). */
 import { BackendUnavailableError, StorageError } from '../core/errors.js';
 
-/** Why an embedder call failed, for programmatic handling (retry on `timeout`/`http`/`network`). */
+/**
+ * Why an embedder call failed, for programmatic handling. The HTTP embedders already retry a
+ * transient `http` or `network` failure (`maxRetries`) before they report one.
+ */
 export type EmbedderFailure =
   'http' | 'timeout' | 'network' | 'malformed' | 'dimensions' | 'aborted' | 'failed';
 
@@ -22,18 +25,24 @@ export class EmbedderError extends StorageError {
    * the texts given to `embed()`, so a caller can name the record it belongs to.
    */
   readonly index: number | undefined;
+  /**
+   * For an HTTP embedder's request: how many times it was sent (1 when it was not retried).
+   * After several, the message lists how each failed and `cause` is the last one's own error.
+   */
+  readonly attempts: number | undefined;
 
   constructor(
     embedderId: string,
     failure: EmbedderFailure,
     message: string,
-    options: { cause?: unknown; status?: number; index?: number } = {},
+    options: { cause?: unknown; status?: number; index?: number; attempts?: number } = {},
   ) {
     super(`Embedder ${embedderId}: ${message}`, { code: 'EMBEDDER_ERROR', cause: options.cause });
     this.embedderId = embedderId;
     this.failure = failure;
     this.status = options.status;
     this.index = options.index;
+    this.attempts = options.attempts;
   }
 }
 

@@ -20,6 +20,8 @@ describe('namedEmbedderError', () => {
       'Embedder m: embedding 3 texts, the first memory "b": answered HTTP 429',
     );
     expect(namedEmbedderError(inner, 1, 3, name).status).toBe(429);
+    const retried = new EmbedderError('m', 'http', 'answered HTTP 503', { status: 503, attempts: 3 });
+    expect(namedEmbedderError(retried, 0, 1, name).attempts).toBe(3);
     expect(namedEmbedderError(inner, 3, 1, name).message).toBe(
       'Embedder m: embedding memory "d": answered HTTP 429',
     );

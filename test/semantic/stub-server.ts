@@ -27,8 +27,8 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(JSON.stringify(body));
 }
 
-/** Starts a stub on 127.0.0.1 with a free port; `handle` can be replaced per test. */
-export async function startStub(handle: StubHandler): Promise<Stub> {
+/** Starts a stub on 127.0.0.1, on `port` or a free one; `handle` can be replaced per test. */
+export async function startStub(handle: StubHandler, port = 0): Promise<Stub> {
   const stub: Stub = { url: '', requests: [], handle, close: async () => undefined };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -51,7 +51,7 @@ export async function startStub(handle: StubHandler): Promise<Stub> {
       stub.handle(recorded, response);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   stub.close = () =>
     new Promise<void>((resolve) => {

@@ -25,8 +25,8 @@ export function describeRef(ref: VectorRef): string {
  * `error` again, its message naming what was embedded: the text at `error.index` when one
  * vector was wrong (its size, a value, all zeros), else the call's texts (`count` of them, from
  * `first` on). `name(i)` names the `i`-th text of the call; `first` is the call's first text
- * among those `name` knows. The failure and status stay; the original (with its `index` in
- * the embedder's call) is the `cause`.
+ * among those `name` knows. The failure, status and attempts stay; the original (with its
+ * `index` in the embedder's call) is the `cause`.
  */
 export function namedEmbedderError(
   error: EmbedderError,
@@ -50,5 +50,6 @@ export function namedEmbedderError(
   return new EmbedderError(error.embedderId, error.failure, `embedding ${what}: ${detail}`, {
     cause: error,
     ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.attempts === undefined ? {} : { attempts: error.attempts }),
   });
 }

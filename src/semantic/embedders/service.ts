@@ -1,10 +1,11 @@
 /**
- * What the HTTP embedders share: config keys, batching, purpose prefixes, the output checks.
+ * What the HTTP embedders share: config keys, batching, purpose prefixes, retries, the output checks.
  * A subclass says where to POST, what to send and where the vectors are in the answer.
  */
 import { z } from 'zod';
 import { batches, checkVectors, throwIfAborted, validateEmbedArguments } from './checks.js';
 import { postJson } from './http.js';
+import { DEFAULT_MAX_RETRIES, MAX_RETRIES_LIMIT } from './retry.js';
 import type { EmbedOptions, Embedder } from './types.js';
 
 /** Config keys every HTTP embedder takes. */
@@ -17,8 +18,13 @@ export interface ServiceEmbedderConfig {
   dimensions: number;
   /** Bearer token; never printed, logged or put in an error. */
   apiKey?: string;
-  /** Time allowed for one HTTP call, in ms (default 30000). */
+  /** Time allowed for one HTTP call, in ms (default 30000); each retry gets its own. */
   timeoutMs?: number;
+  /**
+   * Times a request is sent again after a transient failure (HTTP 408, 409, 429, 500, 502,
+   * 503, 504, or no connection), an integer from 0 (never) to 10; default 2.
+   */
+  maxRetries?: number;
   /** Most texts sent in one HTTP call. */
   maxBatchSize?: number;
   /** Put before each query text (e.g. `search_query: ` for nomic-embed models). */
@@ -36,6 +42,7 @@ export function serviceConfigShape(defaultUrl: string, defaultBatch: number) {
     dimensions: z.number().int().min(1).max(8192),
     apiKey: z.string().min(1).optional(),
     timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
+    maxRetries: z.number().int().min(0).max(MAX_RETRIES_LIMIT).default(DEFAULT_MAX_RETRIES),
     maxBatchSize: z.number().int().min(1).max(2048).default(defaultBatch),
     queryPrefix: z.string().default(''),
     documentPrefix: z.string().default(''),
@@ -93,6 +100,7 @@ export abstract class ServiceEmbedder implements Embedder {
         body: this.requestBody(batch.map((text) => prefix + text)),
         headers: this.#apiKey === undefined ? {} : { authorization: `Bearer ${this.#apiKey}` },
         timeoutMs: this.#settings.timeoutMs,
+        maxRetries: this.#settings.maxRetries,
         signal: options.signal,
         secret: this.#apiKey,
       });
