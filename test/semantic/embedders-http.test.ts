@@ -182,6 +182,8 @@ describe.each(flavours)('$name embedder', (flavour) => {
     const embedder = createEmbedder(flavour.name, { url, model: 'm', dimensions: 3, apiKey: KEY });
     const error = await failure(embedder.embed(['a'], { purpose: 'query' }));
     expect(error.failure).toBe('network');
+    // The reason, not only fetch's "fetch failed".
+    expect(error.message).toMatch(/ECONNREFUSED/);
     expectNoKey(error);
   });
 

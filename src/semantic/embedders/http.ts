@@ -52,6 +52,22 @@ function isTimeout(error: unknown, timeout: AbortSignal): boolean {
   return timeout.aborted || (error instanceof Error && error.name === 'TimeoutError');
 }
 
+/**
+ * What a failed `fetch` says: its message ("fetch failed" alone names no reason) and its
+ * cause's message (`connect ECONNREFUSED 127.0.0.1:11434`, `other side closed`), URLs in it
+ * redacted. Only the message of the cause is taken, never the cause itself (see below).
+ */
+function networkReason(error: unknown): string {
+  // Duck-typed: `fetch`'s errors may come from another realm (a test runner's VM), not `Error`.
+  const messageOf = (value: unknown): string | undefined => {
+    const message = (value as { message?: unknown } | null)?.message;
+    return typeof message === 'string' ? message : undefined;
+  };
+  const message = messageOf(error) ?? String(error);
+  const cause = messageOf((error as { cause?: unknown } | null)?.cause)?.slice(0, 200) ?? '';
+  return cause === '' || message.includes(cause) ? message : `${message} (${redactUrlsInText(cause)})`;
+}
+
 /** Sends `post` once; its failure comes back with `attempt` as its number. */
 async function postOnce(post: JsonPost, where: string, attempt: number): Promise<Attempt> {
   const { embedderId, secret } = post;
@@ -71,7 +87,7 @@ async function postOnce(post: JsonPost, where: string, attempt: number): Promise
         { attempts: attempt },
       );
     }
-    const reason = redactSecret(error instanceof Error ? error.message : String(error), secret);
+    const reason = redactSecret(networkReason(error), secret);
     // The cause is left out: a driver error may carry the request, headers (the key) included.
     return new EmbedderError(embedderId, 'network', `${during} ${where} failed: ${reason}`, {
       attempts: attempt,
