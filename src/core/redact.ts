@@ -6,10 +6,11 @@
 
 /**
  * Query parameters whose values are treated as secrets (`password`, `sslpassword`, `token`,
- * `key`, `api_key`, `apiKey`, `access_key`, ...). `key` counts only as the end of a word, so
- * an option such as `keyPrefix` or `keyspace` stays readable (until 2026-12-04 it was masked).
+ * `key`, `api_key`, `apiKey`, `access_key`, `api_keys`, ...). `key` or `keys` counts only as
+ * the end of a word, so an option such as `keyPrefix` or `keyspace` stays readable (until
+ * 2026-12-04 it was masked).
  */
-const SECRET_PARAM = /pass|pwd|secret|token|auth|key(?![a-z])/i;
+const SECRET_PARAM = /pass|pwd|secret|token|auth|keys?(?![a-z])/i;
 
 /** What replaces a secret. */
 const MASK = '***';

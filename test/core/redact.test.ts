@@ -13,6 +13,11 @@ describe('redactUrl', () => {
       'redis://h/0?keyPrefix=app:&keyspace=k&key=a&api_key=b&apiKey=c&access-key=d&sslkey=e',
       'redis://h/0?keyPrefix=app%3A&keyspace=k&key=***&api_key=***&apiKey=***&access-key=***&sslkey=***',
     ],
+    // A plural names secrets too (api_keys= and apiKeys= were shown from 2026-12-04 to the fix).
+    [
+      'redis://h/0?api_keys=a&apiKeys=b&KEYS=c&keys=d&keyspace=e',
+      'redis://h/0?api_keys=***&apiKeys=***&KEYS=***&keys=***&keyspace=e',
+    ],
   ])('%s -> %s', (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
   });
