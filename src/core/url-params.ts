@@ -204,10 +204,11 @@ function checkUrlValues(backend: UrlParamBackend, url: URL, context: UrlParamCon
     if (path !== '' && query !== null && Number(path) !== Number(query)) {
       refuse('db', 'Parameter db', query, `names another database than the path's ${path}: give one`);
     }
-    // Node's socket takes 0 (either), 4 or 6, and threw for anything else at connect time,
+    // Node's socket takes 0 (either), 4 or 6, and IPv4 or IPv6 (which ioredis passes on as
+    // text and the socket reads as 4 or 6), and threw for anything else at connect time,
     // reported as an unavailable server (worth retrying) rather than a bad URL.
     const family = url.searchParams.get('family');
-    if (family !== null && !['0', '4', '6'].includes(family)) {
+    if (family !== null && !['0', '4', '6', 'IPv4', 'IPv6'].includes(family)) {
       refuse('family', 'Parameter family', family, 'is not an address family: write 4, 6 or 0 (either)');
     }
     const tls = url.searchParams.get('tls');

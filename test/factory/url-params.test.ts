@@ -121,6 +121,12 @@ describe('URL parameters of the network backends', () => {
     const redis = 'redis://127.0.0.1:1/0?family=4';
     // A path and ?db= that name one database agree: ioredis uses it.
     expect(createStorage('redis', { url: 'redis://127.0.0.1:1/2?db=02' }).storageType).toBe('redis');
+    // Node's socket reads IPv4 and IPv6 as 4 and 6 (refused from 2026-12-04 to the fix).
+    for (const family of ['IPv4', 'IPv6', '0', '6']) {
+      expect(createStorage('redis', { url: `redis://127.0.0.1:1/0?family=${family}` }).storageType).toBe(
+        'redis',
+      );
+    }
     const postgres = 'postgres://127.0.0.1:1/db?sslmode=disable&ssl=0&application_name=a&user=u&port=65535';
     // Constructing opens nothing: the config is checked and kept.
     expect(createStorage('redis', { url: redis }).storageType).toBe('redis');
