@@ -1,12 +1,7 @@
 /** The OpenAI-compatible and Ollama embedders against a stub service on loopback. */
 import { inspect } from 'node:util';
-import {
-  ConfigError,
-  createEmbedder,
-  EmbedderError,
-  type Embedder,
-  ValidationError,
-} from '../../src/index.js';
+import { ConfigError, createEmbedder, type Embedder, ValidationError } from '../../src/index.js';
+import { embedderFailure } from './embedder-failure.js';
 import { sendJson, startStub, type Stub, type StubRequest } from './stub-server.js';
 
 const KEY = 'sk-test-SECRET-0123456789';
@@ -43,14 +38,7 @@ const flavours: Flavour[] = [
 /** A fake model: the vector of a text is [length, 1, 0]. */
 const fakeVector = (text: string): number[] => [text.length, 1, 0];
 
-async function failure(promise: Promise<unknown>): Promise<EmbedderError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EmbedderError);
-  return error as EmbedderError;
-}
+const failure = embedderFailure;
 
 function expectNoKey(error: unknown): void {
   const seen = new Set<unknown>();

@@ -13,6 +13,7 @@ import {
   EmbedderError,
   type Embedder,
 } from '../../src/index.js';
+import { embedderFailure } from './embedder-failure.js';
 import { sendJson, startStub, type Stub, type StubRequest } from './stub-server.js';
 
 const KEY = 'sk-retry-SECRET-42';
@@ -50,14 +51,7 @@ const flavours = [
   },
 ] as const;
 
-async function failure(promise: Promise<unknown>): Promise<EmbedderError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EmbedderError);
-  return error as EmbedderError;
-}
+const failure = embedderFailure;
 
 describe.each(flavours)('$name embedder retries', (flavour) => {
   let stub: Stub;
