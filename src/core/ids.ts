@@ -44,10 +44,31 @@ export function validateId(field: IdField, value: unknown): asserts value is str
   }
 }
 
-/** Checks a cache or system-state key: any non-empty, well-formed string without NUL. */
+/**
+ * Longest cache or system-state key a write accepts, in UTF-8 bytes. PostgreSQL's primary-key
+ * btree refuses an entry over 2,704 bytes (after compression), so a longer key was stored by
+ * every other backend but failed there once the write had begun; one limit everywhere keeps
+ * every store copyable to every other.
+ */
+export const MAX_KEY_BYTES = 2048;
+
+/**
+ * Checks a cache or system-state key to read, delete or page by: any non-empty, well-formed
+ * string without NUL, of any length (a store written before {@link MAX_KEY_BYTES} may hold a
+ * longer key, which must stay readable and deletable).
+ */
 export function validateKey(field: KeyField, value: unknown): asserts value is string {
   assertWellFormedString(field, value);
   if (value.includes('\u0000')) throw new InvalidIdError(field, value, 'must not contain NUL');
+}
+
+/** Checks a cache or system-state key to write: {@link validateKey}, and at most {@link MAX_KEY_BYTES} UTF-8 bytes. */
+export function validateStoredKey(field: KeyField, value: unknown): asserts value is string {
+  validateKey(field, value);
+  // Bytes counted only when the limit can be passed (a UTF-16 unit is at most 3 UTF-8 bytes).
+  if (value.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(value, 'utf8') > MAX_KEY_BYTES) {
+    throw new InvalidIdError(field, value, `must be at most ${MAX_KEY_BYTES} UTF-8 bytes to be stored`);
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   type MemoryBatchItem,
 } from './batches.js';
 import { mapConcurrent } from './concurrency.js';
-import { refuseUnknownFields, validateId, validateKey, validateTtl } from './ids.js';
+import { refuseUnknownFields, validateId, validateKey, validateStoredKey, validateTtl } from './ids.js';
 import { type JsonObject, toJsonObject } from './json.js';
 import {
   buildCacheRecord,
@@ -99,7 +99,7 @@ export abstract class BatchStorage extends RecordStorage {
     const writes = checkBatch<unknown>(method, 'entries', entries).map((item, index) =>
       atItem(method, index, (): CacheRecordWrite => {
         const { key, data, ttlSeconds } = itemFields(item, CACHE_ENTRY_FIELDS);
-        validateKey('cacheKey', key);
+        validateStoredKey('cacheKey', key);
         const what = recordText.cacheEntry(key);
         refuseUnknownFields(item, CACHE_ENTRY_FIELDS, what);
         const ttl = validateTtl(ttlSeconds, what);
@@ -119,7 +119,7 @@ export abstract class BatchStorage extends RecordStorage {
     const writes = checkBatch<unknown>(method, 'records', records).map((item, index) =>
       atItem(method, index, (): CacheRecordWrite => {
         const { key, ...fields } = itemFields(item, CACHE_RECORD_FIELDS);
-        validateKey('cacheKey', key);
+        validateStoredKey('cacheKey', key);
         refuseUnknownFields(item, CACHE_RECORD_FIELDS, recordText.cacheEntry(key));
         return { key, record: validateCacheRecord(key, fields), index };
       }),

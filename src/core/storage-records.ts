@@ -5,7 +5,7 @@
  * `StoragePrimitives`; the lifecycle, read-only flag and health check come from `StorageBase`,
  * the listings and the cache purge from `PagedStorage`.
  */
-import { validateId, validateKey, validateLimit, validateTtl } from './ids.js';
+import { validateId, validateKey, validateLimit, validateStoredKey, validateTtl } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import {
   buildCacheRecord,
@@ -172,7 +172,7 @@ export abstract class RecordStorage extends StorageBase {
     cacheData: JsonObject,
     ttlSeconds?: number | null,
   ): Promise<boolean> {
-    validateKey('cacheKey', cacheKey);
+    validateStoredKey('cacheKey', cacheKey);
     const what = recordText.cacheEntry(cacheKey);
     const ttl = validateTtl(ttlSeconds, what);
     const value = toJsonObject(cacheData, what);
@@ -191,7 +191,7 @@ export abstract class RecordStorage extends StorageBase {
    * stored but never loaded.
    */
   async storeCacheRecord(cacheKey: string, record: CacheRecord): Promise<boolean> {
-    validateKey('cacheKey', cacheKey);
+    validateStoredKey('cacheKey', cacheKey);
     const value = validateCacheRecord(cacheKey, record);
     await this.runWrite(
       'storeCacheRecord',
@@ -222,7 +222,7 @@ export abstract class RecordStorage extends StorageBase {
 
   /** Stores (replaces) a system state object. */
   async storeSystemState(stateKey: string, stateData: JsonObject): Promise<boolean> {
-    validateKey('stateKey', stateKey);
+    validateStoredKey('stateKey', stateKey);
     const value = toJsonObject(stateData, recordText.systemState(stateKey));
     await this.runWrite(
       'storeSystemState',

@@ -6,7 +6,7 @@
  * run is planned and reported as a conflict naming it, and the rest is copied.
  */
 import { InvalidIdError } from '../core/errors.js';
-import { type IdField, type KeyField, validateId, validateKey } from '../core/ids.js';
+import { type IdField, type KeyField, validateId, validateStoredKey } from '../core/ids.js';
 import type { JsonObject } from '../core/json.js';
 import type { RecordKind } from './types.js';
 
@@ -38,7 +38,7 @@ export const STATE_KEY: ListedKind = { field: 'stateKey', kind: 'system_state', 
 /** Why the id rule refuses `value` as `field` (the `InvalidIdError` message), or `null` when it accepts it. */
 export function refusal(field: IdField | KeyField, value: unknown): string | null {
   try {
-    if (field === 'cacheKey' || field === 'stateKey') validateKey(field, value);
+    if (field === 'cacheKey' || field === 'stateKey') validateStoredKey(field, value);
     else validateId(field, value);
     return null;
   } catch (error) {

@@ -11,6 +11,7 @@ import { useFreshStore } from './context.js';
 import { cacheRecordTests } from './suites/cache-records.js';
 import { cacheAndStateTests } from './suites/cache-state.js';
 import { hostileInputTests } from './suites/hostile-inputs.js';
+import { keyLimitTests } from './suites/key-limits.js';
 import { conversationTests } from './suites/conversations.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
@@ -51,6 +52,7 @@ for (const harness of backends) {
     cacheAndStateTests(ctx);
     cacheRecordTests(ctx);
     validationTests(ctx);
+    keyLimitTests(ctx);
     valueTests(ctx);
     hostileInputTests(ctx);
     propertyTests(ctx);
