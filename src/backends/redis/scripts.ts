@@ -176,10 +176,14 @@ export async function runScript(
   keys: string[],
   args: Array<string | number>,
 ): Promise<unknown> {
+  // One array, which ioredis flattens (its Command takes `args.flat()`, numbers included; its
+  // typings allow only keys there): spread into the call, the arguments of a long list
+  // (`storeRawMessages` of 100,000 messages sends two per message) overflowed the stack.
+  const keysAndArgs = keys.concat(args as string[]);
   try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+    return await client.evalsha(script.sha, keys.length, keysAndArgs);
   } catch (error) {
     if (!isNoScript(error)) throw error;
-    return client.eval(script.lua, keys.length, ...keys, ...args);
+    return client.eval(script.lua, keys.length, keysAndArgs);
   }
 }

@@ -136,6 +136,20 @@ export function conversationTests(ctx: SuiteContext): void {
       await s.storeRawMessages('c1', messages);
       expect(await s.loadRawMessages('c1')).toEqual(messages);
     });
+
+    // Until 2026-12-04 Redis spread a script's arguments (two per message) into one call, which
+    // overflowed the stack from about 60,000 messages: a RangeError, reported as the server down.
+    it('stores, loads, windows and replaces a list of 120,000 messages in one call', async () => {
+      const s = ctx.storage();
+      const messages = Array.from({ length: 120_000 }, (_, i) => i);
+      await s.storeRawMessages('c1', messages);
+      const loaded = await s.loadRawMessages('c1');
+      expect(loaded.length).toBe(messages.length);
+      expect(loaded.every((message, i) => message === i)).toBe(true);
+      expect(await s.loadRawMessages('c1', { offset: 119_998 })).toEqual([119_998, 119_999]);
+      await s.storeRawMessages('c1', ['short']);
+      expect(await s.loadRawMessages('c1')).toEqual(['short']);
+    });
   });
 
   describe('chunk info', () => {
