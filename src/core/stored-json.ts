@@ -43,3 +43,44 @@ export function parseStoredJsonObject(text: unknown, location: StoredLocation): 
   }
   return value;
 }
+
+/**
+ * A deep copy of JSON values read back from a store. `structuredClone` (native, fast) recurses
+ * once per level, so a record nested far deeper than the library writes (MAX_JSON_DEPTH), which
+ * another program may have left in a store, overflowed the stack with a bare RangeError; such a
+ * value is copied again without recursion.
+ */
+export function cloneStoredJson<T extends JsonValue>(value: T): T {
+  try {
+    return structuredClone(value);
+  } catch (error) {
+    // By name: the error may come from another realm (a vm context, as under Jest).
+    if ((error as { name?: unknown } | null)?.name !== 'RangeError') throw error;
+    return cloneWithoutRecursion(value) as T;
+  }
+}
+
+function cloneWithoutRecursion(value: JsonValue): JsonValue {
+  const copy = (v: JsonValue): JsonValue =>
+    typeof v !== 'object' || v === null ? v : Array.isArray(v) ? [] : {};
+  const root = copy(value);
+  // Pairs of a container and its (still empty) copy, filled one level at a time.
+  const pending: Array<[JsonValue[] | JsonObject, JsonValue[] | JsonObject]> = [];
+  if (typeof root === 'object' && root !== null) pending.push([value as JsonObject, root]);
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [source, target] = next;
+    for (const [key, item] of Object.entries(source) as Array<[string, JsonValue]>) {
+      const itemCopy = copy(item);
+      if (Array.isArray(target)) target.push(itemCopy);
+      else
+        Object.defineProperty(target, key, {
+          value: itemCopy,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      if (typeof itemCopy === 'object' && itemCopy !== null) pending.push([item as JsonObject, itemCopy]);
+    }
+  }
+  return root;
+}

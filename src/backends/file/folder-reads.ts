@@ -3,7 +3,7 @@
  * id whose folder belongs to a case/normalisation twin (`Conv` while `conv` exists) has
  * nothing stored, so its reads find nothing instead of the twin's data.
  */
-import type { JsonObject, JsonValue } from '../../core/index.js';
+import { cloneStoredJson, type JsonObject, type JsonValue } from '../../core/index.js';
 import { readParsedFile } from './json-reads.js';
 import { parseListEnvelope, parseWrappedObject } from './envelopes.js';
 import { readWithIdentity } from './list-reads.js';
@@ -56,7 +56,7 @@ export class FolderReads {
     const memories = await this.folders.loadList(file, (f, value, text) =>
       recordsOf(f, value, text, 'memories'),
     );
-    return memories === null ? [] : structuredClone(memories as JsonObject[]);
+    return memories === null ? [] : cloneStoredJson(memories as JsonObject[]);
   }
 
   /** The memories file as it is, without the twin check (a writer holding the lock checked it). */
@@ -71,7 +71,7 @@ export class FolderReads {
     const chains =
       (await this.folders.loadList(file, (f, value, text) => recordsOf(f, value, text, 'chains'))) ?? [];
     // Only the records handed out are copied: the parsed file may be kept for the next load.
-    return structuredClone((limit === null ? chains : chains.slice(-limit)) as JsonObject[]);
+    return cloneStoredJson((limit === null ? chains : chains.slice(-limit)) as JsonObject[]);
   }
 
   /** The chains file as it is, without the twin check (a writer holding the lock checked it). */

@@ -6,6 +6,7 @@
 import {
   bm25Idf,
   bm25Score,
+  cloneStoredJson,
   compareRefs,
   hitScore,
   type JsonValue,
@@ -106,7 +107,7 @@ export function toCandidates(
   for (const { segment, position, bm25 } of ranked) {
     const content = contents.get(segment);
     if (content === null || content === undefined || content.identity !== segment.source) return null;
-    const record = structuredClone(content.records[position]) as JsonValue;
+    const record = cloneStoredJson(content.records[position] as JsonValue);
     if (record === undefined) return null;
     out.push({ ...refOf(segment, position, firsts.get(segment)), record, bm25 } as SearchCandidate);
   }

@@ -58,12 +58,33 @@ export function parseFieldPath(path: string): PathStep[] | string {
   return steps;
 }
 
+/**
+ * Nesting below which {@link collectStrings} recurses. Values stored through the library are at
+ * most `MAX_JSON_DEPTH` (512) deep, but a record another program wrote (a file store's JSON, a
+ * row) may be deeper; past this depth the walk goes on with its own stack, not the call stack.
+ */
+const RECURSION_DEPTH = 1000;
+
 /** Pushes every string inside `value` (depth first, document order). */
-function collectStrings(value: JsonValue | undefined, out: string[]): void {
+function collectStrings(value: JsonValue | undefined, out: string[], depth = 0): void {
   if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const item of value) collectStrings(item, out);
+  else if (depth >= RECURSION_DEPTH) collectDeepStrings(value, out);
+  else if (Array.isArray(value)) for (const item of value) collectStrings(item, out, depth + 1);
   else if (typeof value === 'object' && value !== null)
-    for (const item of Object.values(value)) collectStrings(item, out);
+    for (const item of Object.values(value)) collectStrings(item, out, depth + 1);
+}
+
+/** {@link collectStrings} without recursion, in the same order, for values nested beyond {@link RECURSION_DEPTH}. */
+function collectDeepStrings(value: JsonValue | undefined, out: string[]): void {
+  const pending: Array<JsonValue | undefined> = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') out.push(next);
+    else if (typeof next === 'object' && next !== null) {
+      const items = Array.isArray(next) ? next : Object.values(next);
+      for (let i = items.length - 1; i >= 0; i -= 1) pending.push(items[i]);
+    }
+  }
 }
 
 function select(value: JsonValue | undefined, steps: readonly PathStep[], at: number, out: string[]): void {
