@@ -4,6 +4,7 @@
  * faithfully is refused up front, so nothing accepted can fail to load.
  */
 import { SerializationError, StorageError, ValidationError } from './errors.js';
+import { canonicalJsonWithoutRecursion } from './canonical-json.js';
 import { lossyBuiltInName } from './json-lossy.js';
 
 /** A JSON primitive. */
@@ -283,5 +284,11 @@ export function canonicalJson(value: JsonValue): string {
     }
     return v;
   };
-  return JSON.stringify(sort(value));
+  try {
+    return JSON.stringify(sort(value));
+  } catch (error) {
+    // A stack overflow (by name: it may come from another realm): a value nested too deep.
+    if ((error as { name?: unknown } | null)?.name !== 'RangeError') throw error;
+    return canonicalJsonWithoutRecursion(value);
+  }
 }

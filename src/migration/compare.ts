@@ -31,31 +31,52 @@ function own(value: JsonValue, key: string): JsonValue | undefined {
   return isJsonObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 }
 
-function firstDifference(
-  source: JsonValue | undefined,
-  target: JsonValue | undefined,
-  path: (string | number)[],
-): Difference | null {
-  if (source !== undefined && target !== undefined) {
-    if (Array.isArray(source) && Array.isArray(target)) {
-      for (let i = 0; i < Math.max(source.length, target.length); i += 1) {
-        const found = firstDifference(source[i], target[i], [...path, i]);
-        if (found !== null) return found;
+/** A path as a chain from the step taken last back to the root (shared, not copied, per level). */
+interface PathNode {
+  step: string | number;
+  parent: PathNode | null;
+}
+
+function pathOf(node: PathNode | null): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let at = node; at !== null; at = at.parent) path.push(at.step);
+  return path.reverse();
+}
+
+/**
+ * The first difference, depth first (array items in order, object keys sorted). Walked with its
+ * own stack and shared paths: a record another program left in a store may be nested far deeper
+ * than the library writes, and the recursive walk (copying the path at every level) overflowed
+ * the stack with a bare RangeError.
+ */
+function firstDifference(source: JsonValue | undefined, target: JsonValue | undefined): Difference | null {
+  type Frame = { source: JsonValue | undefined; target: JsonValue | undefined; at: PathNode | null };
+  const pending: Frame[] = [{ source, target, at: null }];
+  for (let frame = pending.pop(); frame !== undefined; frame = pending.pop()) {
+    const { source: s, target: t, at } = frame;
+    if (s !== undefined && t !== undefined) {
+      if (Array.isArray(s) && Array.isArray(t)) {
+        // Pushed last to first, so the first item is compared first.
+        for (let i = Math.max(s.length, t.length) - 1; i >= 0; i -= 1) {
+          pending.push({ source: s[i], target: t[i], at: { step: i, parent: at } });
+        }
+        continue;
       }
-      return null;
-    }
-    if (isJsonObject(source) && isJsonObject(target)) {
-      for (const key of [...new Set([...Object.keys(source), ...Object.keys(target)])].sort()) {
-        const found = firstDifference(own(source, key), own(target, key), [...path, key]);
-        if (found !== null) return found;
+      if (isJsonObject(s) && isJsonObject(t)) {
+        const keys = [...new Set([...Object.keys(s), ...Object.keys(t)])].sort();
+        for (let i = keys.length - 1; i >= 0; i -= 1) {
+          const key = keys[i] as string;
+          pending.push({ source: own(s, key), target: own(t, key), at: { step: key, parent: at } });
+        }
+        continue;
       }
-      return null;
+      if (canonicalJson(s) === canonicalJson(t)) continue;
+    } else if (s === t) {
+      continue;
     }
-    if (canonicalJson(source) === canonicalJson(target)) return null;
-  } else if (source === target) {
-    return null;
+    return { path: pathOf(at), source: s, target: t };
   }
-  return { path, source, target };
+  return null;
 }
 
 /**
@@ -70,7 +91,7 @@ export function describeDifference(
   if (source !== undefined && target !== undefined && canonicalJson(source) === canonicalJson(target)) {
     return null;
   }
-  const found = firstDifference(source, target, []) ?? { path: [], source, target };
+  const found = firstDifference(source, target) ?? { path: [], source, target };
   return `at ${formatPath(found.path)}: source ${show(found.source)}, target ${show(found.target)}`;
 }
 
