@@ -179,13 +179,23 @@ async function nameBest(
 ): Promise<Ranked[]> {
   const cut = scored[Math.min(limit, scored.length) - 1]?.score;
   const byBucket = new Map<number, Scored[]>();
-  for (const s of scored.filter((d, i) => i < limit || d.score === cut))
-    byBucket.set(s.bucket, [...(byBucket.get(s.bucket) ?? []), s]);
+  // Grouped in place: every doc tied with the last may be many (200,000 messages of one word),
+  // and a copy of the group per doc took minutes.
+  for (const s of scored.filter((d, i) => i < limit || d.score === cut)) {
+    const group = byBucket.get(s.bucket);
+    if (group === undefined) byBucket.set(s.bucket, [s]);
+    else group.push(s);
+  }
   const ranked: Ranked[] = [];
   await Promise.all(
     [...byBucket].map(async ([n, group]) => {
       const names = await redis
-        .run(`${label}: name hits`, (c) => c.hmget(keys.buckets[n]!.searchDocs, ...group.map((s) => s.num)))
+        .run(`${label}: name hits`, (c) =>
+          c.hmget(
+            keys.buckets[n]!.searchDocs,
+            group.map((s) => s.num),
+          ),
+        )
         .catch((error: unknown) => docsFault(redis, keys, n, error));
       group.forEach((s, i) => {
         const name = names[i] ?? null;

@@ -139,14 +139,18 @@ export function conversationTests(ctx: SuiteContext): void {
 
     // Until 2026-12-04 Redis spread a script's arguments (two per message) into one call, which
     // overflowed the stack from about 60,000 messages: a RangeError, reported as the server down.
-    it('stores, loads, windows and replaces a list of 120,000 messages in one call', async () => {
+    // Its search named every hit tied with the last one asked for (here all of them) copying
+    // the list once per hit (minutes), then spread them into one call (a RangeError again).
+    it('stores, loads, windows, searches and replaces a list of 120,000 messages in one call', async () => {
       const s = ctx.storage();
-      const messages = Array.from({ length: 120_000 }, (_, i) => i);
+      const messages = Array.from({ length: 120_000 }, (_, i) => `walrus ${i}`);
       await s.storeRawMessages('c1', messages);
       const loaded = await s.loadRawMessages('c1');
       expect(loaded.length).toBe(messages.length);
-      expect(loaded.every((message, i) => message === i)).toBe(true);
-      expect(await s.loadRawMessages('c1', { offset: 119_998 })).toEqual([119_998, 119_999]);
+      expect(loaded.every((message, i) => message === messages[i])).toBe(true);
+      expect(await s.loadRawMessages('c1', { offset: 119_998 })).toEqual(['walrus 119998', 'walrus 119999']);
+      const hits = await s.search({ text: 'walrus', limit: 3 });
+      expect(hits.map((hit) => ('messageIndex' in hit ? hit.messageIndex : null))).toEqual([0, 1, 2]);
       await s.storeRawMessages('c1', ['short']);
       expect(await s.loadRawMessages('c1')).toEqual(['short']);
     });
