@@ -157,8 +157,10 @@ export async function writeRawMessages(
   const late = changedPositions(messages, before, new Set(seen));
   if (late.length > 0) {
     const more = await embed(late);
-    changes.upserts.push(...more.upserts);
-    changes.emptyIds.push(...more.emptyIds);
+    // A loop, not `push(...list)`: a spread of some 100,000 items overflows the stack, and a
+    // replace of that many messages may all change meanwhile.
+    for (const upsert of more.upserts) changes.upserts.push(upsert);
+    for (const id of more.emptyIds) changes.emptyIds.push(id);
   }
   if (before === null) {
     // Nothing to restore: vectors first, so a failed write is undone by removing them.
