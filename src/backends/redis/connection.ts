@@ -301,7 +301,19 @@ export class RedisConnection {
     if (dropped) return new BackendUnavailableError(text, error);
     const isReply = error instanceof Error && error.name === 'ReplyError';
     if (isReply && message.startsWith('WRONGTYPE')) return this.corrupt(what, message, error);
+    // A fault of this process's own (a stack overflow) is no outage: a caller retrying on
+    // BackendUnavailableError would only meet it again.
+    if (isLocalFault(error)) return new StorageError(text, { cause: error });
     if (!isReply || UNAVAILABLE_REPLY.test(message)) return new BackendUnavailableError(text, error);
     return new StorageError(text, { cause: error });
   }
+}
+
+/**
+ * A `RangeError` (by name: it may come from another realm): this process ran out of stack or
+ * made an array too long, which no retry mends. Other JS errors stay as they were: a driver's
+ * `TypeError` while its socket goes away is an outage.
+ */
+function isLocalFault(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'RangeError';
 }
