@@ -21,8 +21,9 @@ function recordingClient(target: Redis, groups: string[][]): Redis {
       const value: unknown = Reflect.get(t, prop, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
+        // Keys and arguments come spread or as one array (ioredis flattens them).
         if (prop === 'evalsha' || prop === 'eval')
-          groups.push(args.slice(2, 2 + Number(args[1])).map(String));
+          groups.push(args.slice(2).flat().slice(0, Number(args[1])).map(String));
         if (prop === 'del' || prop === 'exists') groups.push(args.map(String));
         return (value as (...a: unknown[]) => unknown).apply(t, args);
       };
