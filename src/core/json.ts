@@ -6,6 +6,7 @@
 import { SerializationError, StorageError, ValidationError } from './errors.js';
 import { canonicalJsonWithoutRecursion } from './canonical-json.js';
 import { lossyBuiltInName } from './json-lossy.js';
+import { isRangeError } from './range-error.js';
 
 /** A JSON primitive. */
 export type JsonPrimitive = string | number | boolean | null;
@@ -287,8 +288,8 @@ export function canonicalJson(value: JsonValue): string {
   try {
     return JSON.stringify(sort(value));
   } catch (error) {
-    // A stack overflow (by name: it may come from another realm): a value nested too deep.
-    if ((error as { name?: unknown } | null)?.name !== 'RangeError') throw error;
+    // A stack overflow: a value nested too deep.
+    if (!isRangeError(error)) throw error;
     return canonicalJsonWithoutRecursion(value);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { CorruptDataError } from './errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import { isRangeError } from './range-error.js';
 
 /**
  * Where a stored value lives (a column, key or path), for an error: the text, or a function
@@ -54,8 +55,7 @@ export function cloneStoredJson<T extends JsonValue>(value: T): T {
   try {
     return structuredClone(value);
   } catch (error) {
-    // By name: the error may come from another realm (a vm context, as under Jest).
-    if ((error as { name?: unknown } | null)?.name !== 'RangeError') throw error;
+    if (!isRangeError(error)) throw error;
     return cloneWithoutRecursion(value) as T;
   }
 }

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { BackendUnavailableError, ConfigError, CorruptDataError, StorageError } from '../../core/index.js';
 import { logEvent, redactUrl } from '../../core/index.js';
+import { isRangeError } from '../../core/range-error.js';
 import type { ResolvedRedisConfig } from './config.js';
 import type { IoredisClient } from './ioredis-client.js';
 import { type LuaScript, runScript } from './scripts.js';
@@ -303,17 +304,8 @@ export class RedisConnection {
     if (isReply && message.startsWith('WRONGTYPE')) return this.corrupt(what, message, error);
     // A fault of this process's own (a stack overflow) is no outage: a caller retrying on
     // BackendUnavailableError would only meet it again.
-    if (isLocalFault(error)) return new StorageError(text, { cause: error });
+    if (isRangeError(error)) return new StorageError(text, { cause: error });
     if (!isReply || UNAVAILABLE_REPLY.test(message)) return new BackendUnavailableError(text, error);
     return new StorageError(text, { cause: error });
   }
-}
-
-/**
- * A `RangeError` (by name: it may come from another realm): this process ran out of stack or
- * made an array too long, which no retry mends. Other JS errors stay as they were: a driver's
- * `TypeError` while its socket goes away is an outage.
- */
-function isLocalFault(error: unknown): boolean {
-  return (error as { name?: unknown } | null)?.name === 'RangeError';
 }
