@@ -1,7 +1,7 @@
 /** The real `connectome-storage` CLI, spawned through tsx: exit codes, refusals, output forms, resume after a kill. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import sqlite3 from 'sqlite3';
@@ -173,7 +173,7 @@ describe('connectome-storage CLI', () => {
     ];
     const migration = startMigration(args);
     // Kill it (no chance to clean up) once a few conversations have been written.
-    expect(await migration.whenConversations(copyPath, 5)).toBe(true);
+    await migration.stopMidway(copyPath, 5, await conversationCount(source));
     migration.child.kill('SIGKILL');
     expect(await migration.exited).toBeNull();
     const partial = new SQLiteStorage({ dbPath: copyPath });
@@ -211,8 +211,10 @@ describe('connectome-storage CLI', () => {
       '1',
     ];
     const migration = startMigration(args);
-    expect(await migration.whenConversations(copyPath, 5)).toBe(true);
+    await migration.stopMidway(copyPath, 5, await conversationCount(source));
+    // Delivered when it goes on.
     migration.child.kill('SIGINT');
+    migration.resume();
     expect(await migration.exited).toBe(130);
     expect(migration.stderr()).toMatch(
       /Interrupted; the target holds a partial copy: run the same command again to resume/,
@@ -244,16 +246,27 @@ describe('connectome-storage CLI', () => {
       ...['--concurrency', '1', '--batch-size', '1'],
     ];
     const migration = startMigration(args);
-    expect(await migration.whenConversations(copyPath, 5)).toBe(true);
-    // Another process takes the database's write lock and keeps it past the CLI's 1 s timeout.
+    const total = await conversationCount(source);
+    // Another process takes the database's write lock mid-copy and keeps it past the CLI's 1 s timeout.
     const locker = new sqlite3.Database(copyPath);
     const sql = (statement: string) =>
       new Promise<void>((resolve, reject) =>
         locker.run(statement, (error) => (error ? reject(error) : resolve())),
       );
+    // No busy wait: a failed attempt lets the run go on at once.
+    locker.configure('busyTimeout', 0);
     try {
-      locker.configure('busyTimeout', 10_000);
-      await sql('BEGIN EXCLUSIVE');
+      for (;;) {
+        await migration.stopMidway(copyPath, 5, total);
+        // Stopped inside a write transaction, the run holds the lock: let it go on, stop it again.
+        const locked = await sql('BEGIN EXCLUSIVE').then(
+          () => true,
+          () => false,
+        );
+        migration.resume();
+        if (locked) break;
+        await pause(1);
+      }
       expect(await migration.exited).toBe(3);
       expect(migration.stderr()).toMatch(
         /Migration failed: .*SQLITE_BUSY.*\. The target holds a partial copy; run the same command again to resume/,
@@ -295,15 +308,49 @@ function startMigration(args: string[]) {
     child,
     exited,
     stderr: () => stderr,
-    /** Resolves true once the SQLite target at `dbPath` holds `count` conversations, false if the run ended first. */
-    async whenConversations(dbPath: string, count: number): Promise<boolean> {
+    /**
+     * Stops the run (SIGSTOP) at a moment its SQLite target at `dbPath` holds at least
+     * `atLeast` and fewer than `total` conversations. The count is read while the run is
+     * stopped, so it is mid-copy for sure: reading the count and then acting let a fast run
+     * finish in between on a loaded machine. Rejects if the run ends or copies everything first.
+     */
+    async stopMidway(dbPath: string, atLeast: number, total: number): Promise<void> {
       while (running) {
-        if ((await countConversations(dbPath)) >= count) return true;
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        child.kill('SIGSTOP');
+        await whenStopped(child);
+        const n = await countConversations(dbPath);
+        if (n >= atLeast && n < total) return;
+        child.kill('SIGCONT');
+        if (n >= total) break;
+        await pause(1);
       }
-      return false;
+      throw new Error(`the migration ended or copied all ${total} conversations to ${dbPath} first`);
+    },
+    /** Lets a stopped run go on (SIGCONT). */
+    resume(): void {
+      child.kill('SIGCONT');
     },
   };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once `child` is stopped (state T in /proc): kill() returns before the kernel stops it. */
+async function whenStopped(child: ChildProcess): Promise<void> {
+  const stat = `/proc/${child.pid}/stat`;
+  for (let i = 0; i < 1000 && existsSync(stat); i += 1) {
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    const state = readFileSync(stat, 'utf8').replace(/^.*\) /s, '')[0];
+    if (state === 'T' || state === 't' || state === 'Z') return;
+    await pause(1);
+  }
+}
+
+/** Conversations in `storage` that have a conversation record (ids with only raw messages or memories do not count). */
+async function conversationCount(storage: FileStorage): Promise<number> {
+  const ids = await storage.listAllConversationIds();
+  const loaded = await Promise.all(ids.map((id) => storage.loadConversation(id)));
+  return loaded.filter((c) => c !== null).length;
 }
 
 /** Rows in a SQLite database's conversations table, read-only (0 while it does not exist yet). */
