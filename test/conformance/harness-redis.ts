@@ -87,7 +87,13 @@ export const redisHarness: BackendHarness = {
     const sockets = trackNewSockets();
     return {
       async open(extraConfig = {}) {
-        const storage = new RedisStorage({ url: REDIS_TEST_URL, keyPrefix, ...extraConfig });
+        // commandTimeout as the cluster client's below: the suite tests behaviour, not timeouts.
+        const storage = new RedisStorage({
+          url: REDIS_TEST_URL,
+          keyPrefix,
+          commandTimeout: 30_000,
+          ...extraConfig,
+        });
         await storage.initialize();
         return storage;
       },
@@ -148,7 +154,9 @@ if (typeof afterAll === 'function') {
 function clusterClient(processes: RedisClusterProcesses): Cluster {
   return new Cluster(processes.nodes, {
     enableAutoPipelining: true,
-    redisOptions: { commandTimeout: 5000, maxRetriesPerRequest: 2 },
+    // Above the longest script the suite runs under CI load (the 120,000-message replace took
+    // over 5 s at load 12): a timed-out script still runs and answers every later test BUSY.
+    redisOptions: { commandTimeout: 30_000, maxRetriesPerRequest: 2 },
   });
 }
 
