@@ -15,6 +15,7 @@ import { type CopyContext, copyConversation } from './copy.js';
 import { throwIfAborted } from './errors.js';
 import { type ConversationParts, planMemories } from './memories.js';
 import { withoutReservedFields } from './reserved.js';
+import { withoutTooDeepParts } from './too-deep.js';
 import type { RecordKind } from './types.js';
 
 /** Conversation ids per `loadConversationBatch` call (a group of more is read in slices). */
@@ -39,9 +40,13 @@ function planItem(context: CopyContext, stored: StoredConversation): PlannedItem
     stored.memories,
     stored.chunkInfo,
   ];
-  const parts = withoutReservedFields(id, loaded, context.warnings);
-  const [conversation, messages, memories, chunk] = parts;
-  if (memories.length > MAX_BATCH_ITEMS) return null;
+  if (stored.memories.length > MAX_BATCH_ITEMS) return null;
+  const parts = withoutTooDeepParts(
+    id,
+    withoutReservedFields(id, loaded, context.warnings),
+    context.conflicts,
+  );
+  const [conversation, messages, , chunk] = parts;
   const plan = planMemories(id, parts, undefined, context.converge, context);
   const item: ConversationBatchItem = { conversationId: id };
   const counts: Array<[RecordKind, number]> = [];

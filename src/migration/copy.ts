@@ -19,6 +19,7 @@ import { throwIfAborted } from './errors.js';
 import { type ConversationParts, planMemories } from './memories.js';
 import { inGroups, settleAll } from './pool.js';
 import { withoutReservedFields } from './reserved.js';
+import { isTooDeep, TOO_DEEP, withoutTooDeepParts } from './too-deep.js';
 import type { KindCounts, MigrationConflict, RecordKind } from './types.js';
 
 /**
@@ -118,7 +119,11 @@ export async function copyConversation(context: CopyContext, id: string, read?: 
         loadConversationParts(source, id),
         whenComparing(context, () => loadConversationParts(target, id)),
       ]);
-  const parts = withoutReservedFields(id, loaded, context.warnings);
+  const parts = withoutTooDeepParts(
+    id,
+    withoutReservedFields(id, loaded, context.warnings),
+    context.conflicts,
+  );
   const [conversation, messages, , chunk] = parts;
   const plan = planMemories(id, parts, held, context.converge, context);
   let existing = held;
@@ -232,10 +237,24 @@ export async function copyAgentChains(context: CopyContext, agentId: string): Pr
       limit: CHAIN_PAGE_SIZE,
     });
     if (page.length === 0) return;
-    const group = page.map((item) => item.chain);
-    await write(context, 'reasoning_chains', group.length, () =>
-      target.appendReasoningChains(agentId, group),
-    );
+    const deep = page.findIndex((item) => isTooDeep(item.chain));
+    const group = page.slice(0, deep === -1 ? page.length : deep).map((item) => item.chain);
+    if (group.length > 0) {
+      await write(context, 'reasoning_chains', group.length, () =>
+        target.appendReasoningChains(agentId, group),
+      );
+    }
+    if (deep !== -1) {
+      // Chains keep their order: one left out would leave a gap, and the target's chains would
+      // no longer be the first of the source's, which a resumed run relies on.
+      const { sequence } = page[deep] as SequencedChain;
+      context.conflicts.add({
+        kind: 'reasoning_chains',
+        id: agentId,
+        message: `the source's chain with sequence ${sequence} is ${TOO_DEEP}; it and the chains after it were not copied`,
+      });
+      return;
+    }
     after = (page.at(-1) as SequencedChain).sequence;
   }
 }
@@ -258,6 +277,14 @@ export async function copySystemState(context: CopyContext, key: string): Promis
   ]);
   if (state === null) {
     context.counts.system_state.skipped += 1;
+    return;
+  }
+  if (isTooDeep(state)) {
+    context.conflicts.add({
+      kind: 'system_state',
+      id: key,
+      message: `the source's state is ${TOO_DEEP}; not copied`,
+    });
     return;
   }
   await write(context, 'system_state', 1, () => context.target.storeSystemState(key, state), existing, state);

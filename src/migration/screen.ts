@@ -5,9 +5,10 @@
  * neither read by id from the source nor written to the target: it is screened out when the
  * run is planned and reported as a conflict naming it, and the rest is copied.
  */
-import { InvalidIdError } from '../core/errors.js';
+import { describeValue, InvalidIdError } from '../core/errors.js';
 import { type IdField, type KeyField, validateId, validateStoredKey } from '../core/ids.js';
 import type { JsonObject } from '../core/json.js';
+import { isTooDeep, TOO_DEEP } from './too-deep.js';
 import type { RecordKind } from './types.js';
 
 /** What a listed id is, for the id rule and the messages. */
@@ -85,8 +86,10 @@ export function screenMemories(memories: readonly JsonObject[]): {
     if (typeof memoryId !== 'string') withoutString += 1;
     else {
       const reason = refusal('memoryId', memoryId);
-      if (reason === null) valid.push(memory);
-      else refused.push(`${reason}; this memory was not copied`);
+      if (reason !== null) refused.push(`${reason}; this memory was not copied`);
+      else if (isTooDeep(memory))
+        refused.push(`memory ${describeValue(memoryId)} is ${TOO_DEEP}; not copied`);
+      else valid.push(memory);
     }
   }
   return { valid, withoutString, refused };
