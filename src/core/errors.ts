@@ -100,6 +100,37 @@ export class CorruptDataError extends StorageError {
   }
 }
 
+/**
+ * An agent's reasoning chains that do not parse, from `loadSequencedReasoningChains`. Beside
+ * the first place (`location`), it names every other place of the agent's chains the read
+ * found bad (`locations`), and the sequence after which a read may go on past it, so that a
+ * check of the whole store (a migration's `checkSource`) names them all, not only the first.
+ */
+export class CorruptChainsError extends CorruptDataError {
+  /** The agent whose chains were read. */
+  readonly agentId: string;
+  /** Every bad place found, `location` first (a file store: its chains file, then its sequence file). */
+  readonly locations: readonly string[];
+  /**
+   * The sequence of the chain that does not parse (one row or list item): a read after it
+   * goes on with the next. `null` when no chain after it can be read (a whole file).
+   */
+  readonly sequence: number | null;
+
+  constructor(
+    agentId: string,
+    sequence: number | null,
+    locations: readonly string[],
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(locations[0] ?? '', reason, cause);
+    this.agentId = agentId;
+    this.sequence = sequence;
+    this.locations = Object.freeze([...locations]);
+  }
+}
+
 /** A call made before `initialize()` or after `shutdown()`. */
 export class NotInitializedError extends StorageError {
   constructor(storageType: string, method: string, state: 'new' | 'closed') {

@@ -7,7 +7,7 @@
  * README's "Reasoning-chain retention"); the defaults here, for a registered backend that does
  * not override them, number chains by position, which is stable only while nothing is trimmed.
  */
-import { describeValue, ValidationError } from './errors.js';
+import { CorruptChainsError, CorruptDataError, describeValue, ValidationError } from './errors.js';
 import { validateId, validateLimit } from './ids.js';
 import type { JsonObject } from './json.js';
 import { PagedStorage } from './storage-paging.js';
@@ -38,6 +38,26 @@ export interface SequencedChainOptions {
 export interface SequencedChainRead {
   after: number | null;
   limit: number | null;
+}
+
+/** What a {@link CorruptDataError} says about its place: its message without `Corrupt data at <location>: `. */
+export function corruptReason(error: CorruptDataError): string {
+  const prefix = `Corrupt data at ${error.location}: `;
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+}
+
+/**
+ * `parse()`, the read of the chain with `sequence` of `agentId`; a {@link CorruptDataError} it
+ * throws becomes a {@link CorruptChainsError} naming that sequence, so that a check can read on
+ * after it. For backends that keep one chain per row or list item.
+ */
+export function parseSequencedChain<T>(agentId: string, sequence: number, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof CorruptDataError) || error instanceof CorruptChainsError) throw error;
+    throw new CorruptChainsError(agentId, sequence, [error.location], corruptReason(error), error);
+  }
 }
 
 /** Checks `keepLast`: a non-negative safe integer. Throws {@link ValidationError} otherwise. */

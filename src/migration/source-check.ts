@@ -8,7 +8,8 @@
  * ~1.3 s copy into Redis), so it is asked for, not the default; the default check reads only
  * the files the listings leave out (`corrupt-source.ts`).
  */
-import { CorruptDataError } from '../core/errors.js';
+import { CorruptChainsError, CorruptDataError } from '../core/errors.js';
+import type { SequencedChain } from '../core/storage-retention.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BoundedList } from './bounded.js';
 import { CACHE_GROUP_SIZE } from './copy-cache.js';
@@ -61,20 +62,37 @@ async function checkConversations(source: StorageInterface, found: BoundedList<s
   }
 }
 
-/** An agent's chains, a page at a time as the copy reads them. */
+/** The `CorruptChainsError` of a chain read (the marked source's error carries it as its cause). */
+function chainsErrorOf(error: CorruptDataError): CorruptChainsError | null {
+  if (error instanceof CorruptChainsError) return error;
+  return error.cause instanceof CorruptChainsError ? error.cause : null;
+}
+
+/**
+ * An agent's chains, a page at a time as the copy reads them. A chain that does not parse is
+ * noted and the read goes on after it when its store says where (one row or list item), so
+ * that every bad one is named; each place the store names at once (a file store's chains file
+ * and sequence file) is noted.
+ */
 async function checkAgent(source: StorageInterface, found: BoundedList<string>, agentId: string) {
   let afterSequence = Number.MIN_SAFE_INTEGER;
-  await noting(found, async () => {
-    for (;;) {
-      const page = await source.loadSequencedReasoningChains(agentId, {
-        afterSequence,
-        limit: CHAIN_PAGE_SIZE,
-      });
-      const last = page.at(-1);
-      if (last === undefined) return;
-      afterSequence = last.sequence;
+  for (;;) {
+    let page: SequencedChain[];
+    try {
+      page = await source.loadSequencedReasoningChains(agentId, { afterSequence, limit: CHAIN_PAGE_SIZE });
+    } catch (error) {
+      if (!(error instanceof CorruptDataError)) throw error;
+      const chains = chainsErrorOf(error);
+      for (const location of chains?.locations ?? [error.location]) found.add(location);
+      // Past the bad chain, or done when the store cannot say where it is (a whole file).
+      if (chains?.sequence == null || chains.sequence <= afterSequence) return;
+      afterSequence = chains.sequence;
+      continue;
     }
-  });
+    const last = page.at(-1);
+    if (last === undefined) return;
+    afterSequence = last.sequence;
+  }
 }
 
 /** A group of cache keys: one batch read; when it fails on corrupt data, each key alone. */

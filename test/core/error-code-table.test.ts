@@ -4,6 +4,7 @@ import {
   BatchPartiallyAppliedError,
   BackendUnavailableError,
   ConfigError,
+  CorruptChainsError,
   CorruptDataError,
   CorruptSourceError,
   EmbedderError,
@@ -30,6 +31,11 @@ const EXAMPLES: [string, StorageError, string][] = [
   ['ConfigError', new ConfigError('bad key', 'colour'), 'CONFIG_ERROR'],
   ['BackendUnavailableError', new BackendUnavailableError('down'), 'BACKEND_UNAVAILABLE'],
   ['CorruptDataError', new CorruptDataError('/tmp/x.json', 'not JSON'), 'CORRUPT_DATA'],
+  [
+    'CorruptChainsError',
+    new CorruptChainsError('a1', 7, ['chains row 7', 'chains row 9'], 'not JSON'),
+    'CORRUPT_DATA',
+  ],
   [
     'CorruptSourceError',
     new CorruptSourceError(new CorruptDataError('/tmp/x.json', 'not JSON')),

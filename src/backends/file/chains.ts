@@ -23,6 +23,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import {
+  CorruptChainsError,
+  CorruptDataError,
+  corruptReason,
   type JsonObject,
   type JsonValue,
   nowTimestamp,
@@ -112,7 +115,9 @@ export class FileChains {
     const file = this.layout.chainsFile(agentId);
     for (;;) {
       const before = statNow(file, 'read');
-      const chains = await this.reads.chains(agentId, null);
+      const chains = await this.reads
+        .chains(agentId, null)
+        .catch((error: unknown) => this.corrupt(agentId, error));
       if (chains.length === 0) return [];
       if (before === null) continue; // written since the stat
       const first = await this.firstSequenceOf(agentId, chains, identityOf(before));
@@ -155,6 +160,27 @@ export class FileChains {
     const name = path.basename(this.layout.agentDir(agentId));
     const hash = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 32);
     return path.join(this.layout.internalDir, CHAIN_SEQUENCES_DIR, `${hash}.json`);
+  }
+
+  /**
+   * Rejects with `error`; a chains file that does not parse as a `CorruptChainsError` that also
+   * names the agent's sequence file when that one does not parse either, so that a check of
+   * the store names both at once (nothing after a whole file can be read: no sequence).
+   */
+  private async corrupt(agentId: string, error: unknown): Promise<never> {
+    if (!(error instanceof CorruptDataError) || error instanceof CorruptChainsError) throw error;
+    const locations = [error.location];
+    let reason = corruptReason(error);
+    try {
+      await this.readState(agentId);
+    } catch (stateError) {
+      // Only looked at to be named: any other failure of this read leaves the first error alone.
+      if (stateError instanceof CorruptDataError) {
+        locations.push(stateError.location);
+        reason += `; its sequence file ${stateError.location} does not parse either (${corruptReason(stateError)})`;
+      }
+    }
+    throw new CorruptChainsError(agentId, null, locations, reason, error);
   }
 
   private readState(agentId: string): Promise<SequenceState | null> {

@@ -13,6 +13,7 @@ import {
   type BatchName,
   batchText,
   type JsonObject,
+  parseSequencedChain,
   parseStoredJsonObject,
   type SequencedChain,
   type SequencedChainRead,
@@ -184,8 +185,12 @@ export async function readSequencedChainRecords(
   } else {
     rows = await db.rows<Row>(what, sql.selectAll, [agentId]);
   }
-  return rows.map((row) => ({
-    sequence: Number(row.id),
-    chain: parseStoredJsonObject(row.json, () => where(`id ${row.id} (agent ${q(agentId)})`)),
-  }));
+  return rows.map((row) => {
+    const sequence = Number(row.id);
+    const location = () => where(`id ${row.id} (agent ${q(agentId)})`);
+    return {
+      sequence,
+      chain: parseSequencedChain(agentId, sequence, () => parseStoredJsonObject(row.json, location)),
+    };
+  });
 }

@@ -8,7 +8,12 @@
  * the bucket counters exact, like those in `scripts.ts`.
  */
 import { randomUUID } from 'node:crypto';
-import type { JsonObject, SequencedChain, SequencedChainRead } from '../../core/index.js';
+import {
+  type JsonObject,
+  parseSequencedChain,
+  type SequencedChain,
+  type SequencedChainRead,
+} from '../../core/index.js';
 import { AGENT_NEXT_LUA } from './agent-next.js';
 import { decodeObject } from './codec.js';
 import type { RedisConnection } from './connection.js';
@@ -192,7 +197,7 @@ return trimHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], keep, len)`,
 /**
  * Reads chains with the head's sequence, from one snapshot. KEYS: chains, agent, counters (of
  * the agent's bucket). ARGV: 'after' or 'last', the sequence to read after, limit (0: none),
- * search owner part. Returns {first sequence, items}.
+ * search owner part. Returns {first sequence, items, list index of the first item}.
  */
 const READ_SEQUENCED = new LuaScript(
   'readSequencedChains',
@@ -206,8 +211,8 @@ if ARGV[1] == 'after' then
 elseif limit > 0 then
   start = math.max(0, len - limit)
 end
-if start >= len then return {head + start, {}} end
-return {head + start, redis.call('LRANGE', KEYS[1], start, stop)}`,
+if start >= len then return {head + start, {}, start} end
+return {head + start, redis.call('LRANGE', KEYS[1], start, stop), start}`,
 );
 
 /**
@@ -271,9 +276,18 @@ export async function readSequencedChainRecords(
     read.after === null ? ['last', 0, read.limit ?? 0, owner] : ['after', read.after, read.limit ?? 0, owner];
   const what = `load reasoning chains of ${q(agentId)}`;
   const keys = [k.chains, k.agent, k.bucket.counters];
-  const [first, items] = (await redis.script(what, READ_SEQUENCED, keys, args)) as [number, string[]];
-  return items.map((json, i) => ({
-    sequence: Number(first) + i,
-    chain: decodeObject(json, `${k.chains} item ${i}`) as JsonObject,
-  }));
+  const [first, items, start] = (await redis.script(what, READ_SEQUENCED, keys, args)) as [
+    number,
+    string[],
+    number,
+  ];
+  return items.map((json, i) => {
+    const sequence = Number(first) + i;
+    // Named by its index in the list, not in this page: two pages' bad chains are two places.
+    const key = `${k.chains} item ${Number(start) + i}`;
+    return {
+      sequence,
+      chain: parseSequencedChain(agentId, sequence, () => decodeObject(json, key) as JsonObject),
+    };
+  });
 }

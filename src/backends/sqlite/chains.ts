@@ -10,6 +10,7 @@ import {
   batchText,
   nowTimestamp,
   type JsonObject,
+  parseSequencedChain,
   type SequencedChain,
   type SequencedChainRead,
 } from '../../core/index.js';
@@ -151,5 +152,8 @@ export async function readSequencedChainRecords(
   } else {
     rows = await db.all<ChainRow>(what, SQL.selectChains, [agentId]);
   }
-  return rows.map((row) => ({ sequence: Number(row.id), chain: chainFromRow(row, agentId) }));
+  return rows.map((row) => {
+    const sequence = Number(row.id);
+    return { sequence, chain: parseSequencedChain(agentId, sequence, () => chainFromRow(row, agentId)) };
+  });
 }
