@@ -4,6 +4,8 @@
  * a missing store is, on a read-only open ({@link StoreNotFoundError}).
  */
 
+import { quoteName, shownText } from './shown-text.js';
+
 /** Machine-readable error codes, one per error class (`RedisUpgradeRequiredError` shares its parent's). */
 export type StorageErrorCode =
   | 'STORAGE_ERROR'
@@ -66,7 +68,8 @@ export class SerializationError extends StorageError {
   readonly path: string;
 
   constructor(what: string, path: string, reason: string, cause?: unknown) {
-    super(`Cannot store ${what}: ${reason} at ${path}`, { code: 'SERIALIZATION_ERROR', cause });
+    // A property name may be any length: the message shows the path bounded, `path` keeps it whole.
+    super(`Cannot store ${what}: ${reason} at ${shownText(path)}`, { code: 'SERIALIZATION_ERROR', cause });
     this.path = path;
   }
 }
@@ -267,12 +270,9 @@ export class BatchPartiallyAppliedError extends StorageError {
   }
 }
 
-/** Short printable form of a rejected value, for error messages. */
+/** Short printable form of a rejected value, for error messages (a long string cut, see `quoteName`). */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') {
-    const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-    return JSON.stringify(shown);
-  }
+  if (typeof value === 'string') return quoteName(value);
   if (value === null) return 'null';
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'object') {

@@ -3,6 +3,7 @@
  * accepts exactly the same inputs and data can always move from one backend to another.
  */
 import { describeValue, InvalidIdError, SerializationError, ValidationError } from './errors.js';
+import { quoteName } from './shown-text.js';
 
 /** Longest id in UTF-8 bytes: one path component on common file systems. */
 export const MAX_ID_BYTES = 255;
@@ -136,7 +137,7 @@ export function refuseUnknownFields(
   if (unknown !== undefined) {
     throw new ValidationError(
       field,
-      `${what}: unknown field ${JSON.stringify(unknown)} (known: ${known.join(', ')})`,
+      `${what}: unknown field ${quoteName(unknown)} (known: ${known.join(', ')})`,
     );
   }
 }

@@ -7,6 +7,7 @@ import { SerializationError, StorageError, ValidationError } from './errors.js';
 import { canonicalJsonWithoutRecursion } from './canonical-json.js';
 import { lossyBuiltInName } from './json-lossy.js';
 import { isRangeError } from './range-error.js';
+import { shownText } from './shown-text.js';
 
 /** A JSON primitive. */
 export type JsonPrimitive = string | number | boolean | null;
@@ -46,6 +47,16 @@ class JsonConverter {
   get path(): string {
     let path = '$';
     for (const key of this.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
+    return path;
+  }
+
+  /**
+   * {@link path} for a message: each property name bounded (`shownText`), so that a 1 MB name
+   * cannot make the message a megabyte, while a path of many steps stays whole.
+   */
+  shownPath(): string {
+    let path = '$';
+    for (const key of this.keys) path += typeof key === 'number' ? `[${key}]` : `.${shownText(key)}`;
     return path;
   }
 
@@ -99,7 +110,7 @@ class JsonConverter {
     if (depth > MAX_JSON_DEPTH) {
       throw new ValidationError(
         this.what,
-        `nested deeper than the limit of ${MAX_JSON_DEPTH} levels at ${this.path}`,
+        `nested deeper than the limit of ${MAX_JSON_DEPTH} levels at ${this.shownPath()}`,
       );
     }
     const isArray = Array.isArray(obj);

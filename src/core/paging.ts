@@ -6,6 +6,7 @@
 import { validateSignal, type AbortOptions } from './abort.js';
 import { describeValue, ValidationError } from './errors.js';
 import { validateKey } from './ids.js';
+import { quoteName } from './shown-text.js';
 
 /** The paged listings, named after their public methods. */
 export type ListingName = 'conversations' | 'allConversationIds' | 'agents' | 'cacheKeys' | 'systemStateKeys';
@@ -78,10 +79,7 @@ export function readOptions<K extends string>(
   try {
     for (const key of Object.keys(options)) {
       if (!(names as readonly string[]).includes(key)) {
-        throw new ValidationError(
-          'options',
-          `unknown option ${JSON.stringify(key)} (known: ${names.join(', ')})`,
-        );
+        throw new ValidationError('options', `unknown option ${quoteName(key)} (known: ${names.join(', ')})`);
       }
     }
     for (const name of names) values[name] = (options as Record<string, unknown>)[name];

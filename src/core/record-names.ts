@@ -4,8 +4,9 @@
  * methods, so that both name a record the same way.
  */
 import type { RecordName } from './batch-text.js';
+import { quoteName } from './shown-text.js';
 
-const q = JSON.stringify;
+const q = quoteName;
 
 /** How one record (or the first item of a batch) is described, by its ids. */
 export const recordText = {

@@ -2,7 +2,7 @@
  * The shapes every backend stores, and the rules that build them, kept here once: memory
  * records (D7, D8), reasoning-chain records, cache records with expiry, stats and health.
  */
-import { SerializationError, ValidationError } from './errors.js';
+import { describeValue, SerializationError, ValidationError } from './errors.js';
 import { refuseUnknownFields } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonObject } from './json.js';
 import { recordText } from './record-names.js';
@@ -109,13 +109,13 @@ export function cacheRecordTimesProblem(record: {
 }): { field: 'storedAt' | 'expiresAt'; problem: string } | null {
   const formats = 'an ISO 8601 timestamp such as 2025-03-06T10:00:00.123000+00:00';
   if (!isValidTimestamp(record.storedAt)) {
-    return { field: 'storedAt', problem: `must be ${formats} (got ${JSON.stringify(record.storedAt)})` };
+    return { field: 'storedAt', problem: `must be ${formats} (got ${describeValue(record.storedAt)})` };
   }
   if (record.expiresAt === null) return null;
   if (!isValidTimestamp(record.expiresAt)) {
     return {
       field: 'expiresAt',
-      problem: `must be ${formats}, or null for no expiry (got ${JSON.stringify(record.expiresAt)})`,
+      problem: `must be ${formats}, or null for no expiry (got ${describeValue(record.expiresAt)})`,
     };
   }
   if ((parseTimestamp(record.expiresAt) ?? 0) <= (parseTimestamp(record.storedAt) ?? 0)) {

@@ -28,6 +28,7 @@ import {
 } from './reserved-fields.js';
 import { SemanticStorage } from './storage-semantic.js';
 import { nowTimestamp } from './time.js';
+import { quoteName } from './shown-text.js';
 
 /** The public methods' names (errors and logs). */
 const METHOD = 'storeConversationBatch';
@@ -126,7 +127,7 @@ function checkItem(item: unknown, now: string): CheckedItem {
   const fields = itemFields(item, CONVERSATION_ITEM_FIELDS);
   const { conversationId } = fields;
   validateId('conversationId', conversationId);
-  const label = JSON.stringify(conversationId);
+  const label = quoteName(conversationId);
   // A misspelt part (`chunk_info`) would otherwise be left out without a word.
   refuseUnknownFields(item, CONVERSATION_ITEM_FIELDS, recordText.conversation(conversationId));
   const object = (value: unknown, what: string, reserved: string): JsonObject | null => {
@@ -210,7 +211,7 @@ export abstract class ConversationBatchStorage extends SemanticStorage {
         if (seen.has(write.conversationId))
           throw new ValidationError(
             'conversationId',
-            `conversation id ${JSON.stringify(write.conversationId)} is given twice`,
+            `conversation id ${quoteName(write.conversationId)} is given twice`,
           );
         seen.add(write.conversationId);
         records += conversationWriteRecords(write);

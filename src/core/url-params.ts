@@ -6,6 +6,7 @@
  */
 import { ConfigError } from './errors.js';
 import { redactUrl } from './redact.js';
+import { quoteName } from './shown-text.js';
 
 /** The backends whose `url` goes to a driver that reads query parameters. */
 export type UrlParamBackend = 'redis' | 'postgres';
@@ -178,10 +179,7 @@ const DIGITS = /^\d+$/;
  */
 function checkUrlValues(backend: UrlParamBackend, url: URL, context: UrlParamContext): void {
   const refuse = (param: string, shown: string, value: string, rule: string): never => {
-    throw new ConfigError(
-      `${shown} ${JSON.stringify(value)} of ${context.where} ${rule}`,
-      context.key ?? param,
-    );
+    throw new ConfigError(`${shown} ${quoteName(value)} of ${context.where} ${rule}`, context.key ?? param);
   };
   if (backend === 'redis') {
     // ioredis decodes the user and password with decodeURIComponent, which threw a bare

@@ -7,6 +7,7 @@ import { mapConcurrent } from '../core/concurrency.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
 import { AGENT_ID, screenIds } from './screen.js';
+import { quoteName } from '../core/shown-text.js';
 
 /**
  * Rejects with {@link MigrationRefusedError} (reason `chain-limit`, naming the agent, its chain
@@ -30,7 +31,7 @@ export async function refuseChainLimit(
     const count = (await source.loadReasoningChains(agentId)).length;
     throw new MigrationRefusedError(
       'chain-limit',
-      `Agent ${JSON.stringify(agentId)} has ${count} reasoning chains in the source, more than the target's ` +
+      `Agent ${quoteName(agentId)} has ${count} reasoning chains in the source, more than the target's ` +
         `maxReasoningChainsPerAgent (${limit}): the copy would drop its oldest ${count - limit}. Raise the ` +
         'limit or trim the source first. Nothing was written',
     );

@@ -1,5 +1,6 @@
 /** Record comparison by canonical JSON, with a short description of the first difference. */
 import { canonicalJson, isJsonObject, type JsonValue } from '../core/json.js';
+import { quoteName } from '../core/shown-text.js';
 
 const SHOWN_CHARS = 60;
 
@@ -22,7 +23,7 @@ function formatPath(path: readonly (string | number)[]): string {
   return path
     .map((step) => {
       if (typeof step === 'number') return `[${step}]`;
-      return /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
+      return /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${quoteName(step)}]`;
     })
     .reduce((out, part) => out + part, '$');
 }

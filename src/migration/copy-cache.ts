@@ -9,6 +9,7 @@ import { type CopyContext, expiryMs, sameExpiry, sameStoredAt, whenComparing, wr
 import { throwIfAborted } from './errors.js';
 import { formatEpochMs, nowTimestamp } from '../core/time.js';
 import { isTooDeep, TOO_DEEP } from './too-deep.js';
+import { quoteName } from '../core/shown-text.js';
 
 /** Cache keys copied per batch (well under `MAX_BATCH_ITEMS`, so one group's records stay small). */
 export const CACHE_GROUP_SIZE = 200;
@@ -68,7 +69,7 @@ export async function copyCacheEntries(context: CopyContext, keys: string[]): Pr
     };
     await write(context, 'cache_entries', 1, async () => {
       context.warnings.add(
-        `cache entry ${JSON.stringify(key)}: its ${problem?.field} ${problem?.problem}; copied with its expiry and a new storedAt`,
+        `cache entry ${quoteName(key)}: its ${problem?.field} ${problem?.problem}; copied with its expiry and a new storedAt`,
       );
       return context.target.storeCacheRecords([item]);
     });

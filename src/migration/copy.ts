@@ -21,6 +21,7 @@ import { inGroups, settleAll } from './pool.js';
 import { withoutReservedFields } from './reserved.js';
 import { isTooDeep, TOO_DEEP, withoutTooDeepParts } from './too-deep.js';
 import type { KindCounts, MigrationConflict, RecordKind } from './types.js';
+import { quoteName } from '../core/shown-text.js';
 
 /**
  * Cache expiry times closer than this are the same (copies keep the exact expiry, but one made
@@ -207,7 +208,7 @@ export async function copyAgentChains(context: CopyContext, agentId: string): Pr
         // The source's chains changed since the interrupted run: start this agent afresh.
         await target.deleteReasoningChains(agentId);
         context.warnings.add(
-          `agent ${JSON.stringify(agentId)}: the target's chains were not the first of the source's ` +
+          `agent ${quoteName(agentId)}: the target's chains were not the first of the source's ` +
             '(changed since the interrupted run); copied again from the start',
         );
         [after, held] = [FROM_START, 0];

@@ -9,6 +9,7 @@ import { buildMemoryWrite, upsertMemoryInList } from '../core/records.js';
 import type { BoundedList } from './bounded.js';
 import { screenMemories } from './screen.js';
 import type { MigrationConflict } from './types.js';
+import { quoteName } from '../core/shown-text.js';
 
 /** A conversation id's conversation, raw messages, memories and chunk info. */
 export type ConversationParts = [JsonObject | null, JsonValue[], JsonObject[], JsonObject | null];
@@ -83,7 +84,7 @@ export function planMemories(
   const duplicates = describeDuplicates(valid);
   if (duplicates !== null) {
     report.warnings.add(
-      `conversation ${JSON.stringify(id)}: ${duplicates} in the source (the reference file backend appends ` +
+      `conversation ${quoteName(id)}: ${duplicates} in the source (the reference file backend appends ` +
         'duplicates); the target keeps one per id, at its first position with its last value',
     );
   }

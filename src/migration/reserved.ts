@@ -12,6 +12,7 @@ import {
 } from '../core/reserved-fields.js';
 import type { BoundedList } from './bounded.js';
 import type { ConversationParts } from './memories.js';
+import { quoteName } from '../core/shown-text.js';
 
 /**
  * `parts` without the reserved top-level fields; each one removed is reported in `warnings`
@@ -28,7 +29,7 @@ export function withoutReservedFields(
   const strippedChunk = chunk && withoutReservedField(chunk, CHUNK_INFO_METADATA_FIELD);
   const warn = (what: string, field: string) =>
     warnings?.add(
-      `conversation ${JSON.stringify(id)}: the source's ${what} has its own top-level "${field}", which the ` +
+      `conversation ${quoteName(id)}: the source's ${what} has its own top-level "${field}", which the ` +
         'storage format reserves; copied without it',
     );
   if (strippedConversation) warn('conversation', CONVERSATION_METADATA_FIELD);

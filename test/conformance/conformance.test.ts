@@ -12,6 +12,7 @@ import { cacheRecordTests } from './suites/cache-records.js';
 import { cacheAndStateTests } from './suites/cache-state.js';
 import { hostileInputTests } from './suites/hostile-inputs.js';
 import { keyLimitTests } from './suites/key-limits.js';
+import { longNameTests } from './suites/long-names.js';
 import { conversationTests } from './suites/conversations.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
@@ -55,6 +56,7 @@ for (const harness of backends) {
     keyLimitTests(ctx);
     valueTests(ctx);
     hostileInputTests(ctx);
+    longNameTests(ctx);
     propertyTests(ctx);
     lifecycleAndStatsTests(ctx);
     readOnlyTests(ctx);

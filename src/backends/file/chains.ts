@@ -43,6 +43,7 @@ import type { FolderReads } from './folder-reads.js';
 import type { StoreLayout } from './layout.js';
 import { statNow } from './metadata-now.js';
 import { firstSequence, headHash, listHash, parseSequenceFile, type SequenceState } from './chain-journal.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** Folder of the per-agent sequence files, inside `.connectome-storage/`. */
 export const CHAIN_SEQUENCES_DIR = 'chain-sequences';
@@ -198,12 +199,9 @@ export class FileChains {
     } catch (error) {
       // The file is named by a hash: an I/O failure says whose it is (a lost lock says so itself).
       if (!(error instanceof StorageError) || error.constructor !== StorageError) throw error;
-      throw new StorageError(
-        `${error.message} (the chain sequence file of agent ${JSON.stringify(agentId)})`,
-        {
-          cause: error.cause ?? error,
-        },
-      );
+      throw new StorageError(`${error.message} (the chain sequence file of agent ${quoteName(agentId)})`, {
+        cause: error.cause ?? error,
+      });
     }
   }
 

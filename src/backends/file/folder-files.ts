@@ -17,6 +17,7 @@ import { LIST_FIELDS, RecordCounts } from './record-counts.js';
 import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
 import { removeConversationFolder, removeFolderFile, type RemovalContext } from './folder-removals.js';
 import { isMissing } from './temp-files.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /**
  * Folders remembered as existing at most. Past it the least recently written one is forgotten
@@ -114,7 +115,7 @@ export class FolderFiles {
     throw new InvalidIdError(
       field,
       id,
-      `the file system of ${parent} does not tell it apart from the existing ${JSON.stringify(twin)} ` +
+      `the file system of ${parent} does not tell it apart from the existing ${quoteName(twin)} ` +
         '(it ignores case or Unicode normalisation), so both would share one folder; nothing was written',
     );
   }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { StorageError } from '../../core/index.js';
 import { FileNames } from './name-folding.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** File names inside `conversations/{id}/`. */
 export const CONVERSATION_FILES = {
@@ -118,7 +119,7 @@ export class StoreLayout {
 function childOf(names: FileNames, parent: string, name: string): string {
   const full = path.join(parent, name);
   if (path.dirname(full) !== parent || path.basename(full) !== name) {
-    throw new StorageError(`Id ${JSON.stringify(name)} does not map to a folder inside ${parent}`);
+    throw new StorageError(`Id ${quoteName(name)} does not map to a folder inside ${parent}`);
   }
   return names.pathOf(parent, name);
 }
@@ -194,7 +195,7 @@ export function candidateRank(
  * same sanitized name share it (case-folded, for case-insensitive file systems).
  */
 export function keyLockName(kind: string, key: string): string {
-  return `${kind} file ${JSON.stringify(sanitizeKey(key).toLowerCase())}`;
+  return `${kind} file ${quoteName(sanitizeKey(key).toLowerCase())}`;
 }
 
 /**
@@ -205,5 +206,5 @@ export function keyLockName(kind: string, key: string): string {
  * that are distinct on disk only costs a little concurrency.
  */
 export function folderLockName(kind: 'conversation' | 'agent', id: string): string {
-  return `${kind} ${JSON.stringify(id.normalize('NFC').toUpperCase().toLowerCase())}`;
+  return `${kind} ${quoteName(id.normalize('NFC').toUpperCase().toLowerCase())}`;
 }

@@ -9,6 +9,7 @@ import type { PostgresConnection } from './connection.js';
 import { memoryFromRow } from './rows.js';
 import { quoteIdent } from './sql.js';
 import { type Statement, statement } from './statements.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** The kind tags of the batch statement's rows. */
 const CONVERSATION = 0;
@@ -56,7 +57,7 @@ export async function readPostgresConversationBatch(
   if (sql === undefined) bySchema.set(schema, (sql = buildBatchReadSql(schema)));
   const distinct = [...new Set(ids)];
   const rows = await db.rows<BatchRow>(
-    `load ${ids.length} conversation(s) from ${JSON.stringify(ids[0])}`,
+    `load ${ids.length} conversation(s) from ${quoteName(ids[0] ?? '')}`,
     sql,
     [distinct],
   );
@@ -76,7 +77,7 @@ function parseConversation(
   rows: readonly BatchRow[],
   where: (table: string, what: string) => string,
 ): StoredConversation {
-  const label = JSON.stringify(id);
+  const label = quoteName(id);
   const stored: StoredConversation = {
     conversationId: id,
     conversation: null,
@@ -103,7 +104,7 @@ function parseConversation(
           created_at: row.created_at ?? 'null',
           memory_data: row.json,
         };
-        const what = () => `conversation ${label}, memory ${JSON.stringify(memory.memory_id)}`;
+        const what = () => `conversation ${label}, memory ${quoteName(memory.memory_id)}`;
         stored.memories.push(memoryFromRow(memory, () => where('memories', what())));
         break;
       }

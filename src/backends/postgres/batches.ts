@@ -19,8 +19,9 @@ import { BulkRows } from './bulk-rows.js';
 import { cacheTimeColumns } from './rows.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { type PostgresSql, quoteIdent } from './sql.js';
+import { quoteName } from '../../core/shown-text.js';
 
-const q = (value: string): string => JSON.stringify(value);
+const q = quoteName;
 
 /**
  * Upserts memories (ids may repeat) with their search columns (from `index`, only with the

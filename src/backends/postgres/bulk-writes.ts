@@ -19,6 +19,7 @@ import {
 import type { PostgresSearchIndex } from './search-index.js';
 import { conversationRowsLock, quoteIdent, rawMessagesLock } from './sql.js';
 import { type Statement, statements } from './statements.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** Columns of every kind's rows after the record: conversation id, `tsvector` text, length in tokens. */
 const SEARCHED = [
@@ -148,7 +149,7 @@ export async function writeConversationBatch(
       chunks.add(write.chunkInfo, id, ...index.columns('chunk_info', write.chunkInfo));
     }
   }
-  const first = JSON.stringify(writes[0]?.conversationId);
+  const first = quoteName(writes[0]?.conversationId ?? '');
   const what = `store ${writes.length} conversation(s) from ${first}`;
   const name = () => ({
     method: 'storeConversationBatch',

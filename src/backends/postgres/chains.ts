@@ -22,8 +22,9 @@ import type { PostgresConnection, SqlParam } from './connection.js';
 import { searchColumnArrays } from './search-columns.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { lastChainsSql, quoteIdent } from './sql.js';
+import { quoteName } from '../../core/shown-text.js';
 
-const q = (value: string): string => JSON.stringify(value);
+const q = quoteName;
 
 /** Rows of a many-record append: the record, its `tsvector` text and its length in tokens. */
 const chainRows = bulkRowsSql([

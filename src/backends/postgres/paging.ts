@@ -8,6 +8,7 @@ import { type JsonObject, type JsonValue, type ListingName, parseStoredJson } fr
 import type { PostgresConnection, SqlParam } from './connection.js';
 import { memoryFromRow, type MemoryRow } from './rows.js';
 import { quoteIdent } from './sql.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** The paging statements of a store whose tables live in `schema` (exported for the plan tests). */
 export function buildPagingSql(schema: string) {
@@ -84,7 +85,7 @@ export async function readPostgresRawWindow(
   conversationId: string,
   window: { offset: number; limit: number | null; where: (what: string) => string },
 ): Promise<JsonValue[]> {
-  const what = `raw messages of ${JSON.stringify(conversationId)}`;
+  const what = `raw messages of ${quoteName(conversationId)}`;
   const rows = await db.rows<{ json: string }>(`load ${what}`, pagingSql(schema).rawWindow, [
     conversationId,
     window.limit,
@@ -102,13 +103,13 @@ export async function readPostgresMemoryWindow(
   conversationId: string,
   window: { offset: number; limit: number | null; where: (what: string) => string },
 ): Promise<JsonObject[]> {
-  const conversation = `conversation ${JSON.stringify(conversationId)}`;
+  const conversation = `conversation ${quoteName(conversationId)}`;
   const rows = await db.rows<MemoryRow>(`load memories of ${conversation}`, pagingSql(schema).memoryWindow, [
     conversationId,
     window.limit,
     window.offset,
   ]);
   return rows.map((row) =>
-    memoryFromRow(row, () => window.where(`${conversation}, memory ${JSON.stringify(row.memory_id)}`)),
+    memoryFromRow(row, () => window.where(`${conversation}, memory ${quoteName(row.memory_id)}`)),
   );
 }

@@ -26,8 +26,9 @@ import { PostgresStorageBase } from './postgres-base.js';
 import { type SearchColumns, searchColumnArrays } from './search-columns.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
 import { conversationRowsLock, rawMessagesLock } from './sql.js';
+import { quoteName } from '../../core/shown-text.js';
 
-const q = (value: string): string => JSON.stringify(value);
+const q = quoteName;
 
 /** Storage in one schema of a PostgreSQL database; many processes may share it. */
 export class PostgresStorage extends PostgresStorageBase {

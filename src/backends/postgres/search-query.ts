@@ -19,6 +19,7 @@ import type { PostgresConnection, SqlParam } from './connection.js';
 import { memoryFromRow } from './rows.js';
 import { lexemeOf, quoteLexeme } from './search-columns.js';
 import { statement } from './statements.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** Per kind: the table, the row's owner and position (expressions on `t`), memory id, record JSON, scope parameter. */
 const KIND_SQL: Readonly<
@@ -189,7 +190,7 @@ export async function searchPostgres(
     tables,
   ];
   const rows = await db.rows<SearchRow>(
-    `search ${JSON.stringify(query.text)}`,
+    `search ${quoteName(query.text)}`,
     statement(searchSql(s, query.kinds, query.terms.length, dfFromHits)),
     params,
   );
@@ -198,7 +199,7 @@ export async function searchPostgres(
 
 /** The candidate of a result row. */
 function toCandidate(kind: SearchKind, row: SearchRow, s: string): SearchCandidate {
-  const where = `postgres ${s}.${KIND_SQL[kind].table} (${JSON.stringify(row.owner)})`;
+  const where = `postgres ${s}.${KIND_SQL[kind].table} (${quoteName(row.owner)})`;
   const bm25 = Number(row.bm25);
   const index = Number(row.position);
   switch (kind) {

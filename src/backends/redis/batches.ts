@@ -18,8 +18,9 @@ import type { RedisConnection } from './connection.js';
 import type { BucketKeys, KeyLayout } from './keys.js';
 import { searchOwner, type SearchWriter } from './search-writer.js';
 import { UPSERT_MEMORIES, WRITE_CACHES } from './batch-scripts.js';
+import { quoteName } from '../../core/shown-text.js';
 
-const q = (value: string): string => JSON.stringify(value);
+const q = quoteName;
 
 /**
  * Upserts memories of one conversation in order, in one script (with their search docs). A

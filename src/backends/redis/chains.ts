@@ -20,8 +20,9 @@ import type { RedisConnection } from './connection.js';
 import type { AgentKeys } from './keys.js';
 import { LuaScript, indexedScript, WRITE_CHECKS } from './scripts.js';
 import { searchOwner, type SearchWriter } from './search-writer.js';
+import { quoteName } from '../../core/shown-text.js';
 
-const q = (value: string): string => JSON.stringify(value);
+const q = quoteName;
 
 /** How long a chain-append token is remembered, so a resent append lands once (ms). */
 const APPEND_TOKEN_TTL_MS = 60 * 60 * 1000;

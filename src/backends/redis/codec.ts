@@ -10,6 +10,7 @@ import {
   parseStoredJsonObject,
 } from '../../core/index.js';
 import type { ConversationKeys } from './keys.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** Parses stored JSON text, reporting bad data as corrupt at `key`. */
 export function decodeJson(text: string, key: string): JsonValue {
@@ -41,13 +42,13 @@ export function decodeMemories(
 ): JsonObject[] {
   const memories: JsonObject[] = [];
   for (let i = 0; i + 2 < flat.length; i += 3) {
-    const [id, json, createdAt] = [JSON.stringify(String(flat[i])), flat[i + 1], flat[i + 2]];
+    const [id, json, createdAt] = [quoteName(String(flat[i])), flat[i + 1], flat[i + 2]];
     const record = decodeObject(json ?? null, `${keys.memoryData} field ${id}`);
     if (record === null) {
       // An evicted data hash reads as no memories (READ_MEMORIES): one field gone is a hand edit.
       throw new CorruptDataError(
         `redis key ${keys.memoryData} field ${id}`,
-        `memory ${id} of conversation ${JSON.stringify(conversationId)} is listed in ${keys.memories} ` +
+        `memory ${id} of conversation ${quoteName(conversationId)} is listed in ${keys.memories} ` +
           `but has no data (deleteMemory removes it)`,
       );
     }

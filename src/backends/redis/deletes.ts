@@ -10,8 +10,9 @@ import type { AgentKeys, ConversationKeys } from './keys.js';
 import { RELIST_SURVIVORS } from './memory-survivors.js';
 import { indexedScript } from './scripts.js';
 import { searchOwner, type SearchWriter } from './search-writer.js';
+import { quoteName } from '../../core/shown-text.js';
 
-const q = (value: string): string => JSON.stringify(value);
+const q = quoteName;
 
 /**
  * Removes one memory. KEYS: memories (list), memory-data, memory-created, conversation, raw

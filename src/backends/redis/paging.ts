@@ -13,6 +13,7 @@ import type { RedisConnection } from './connection.js';
 import type { BucketKeys, ConversationKeys, KeyLayout } from './keys.js';
 import { READ_MEMORIES } from './memory-scripts.js';
 import { READ_RAW } from './record-scripts.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** What one bucket gave: its ids after the cursor (live ones for the cache), and how far it read. */
 interface BucketRead {
@@ -112,7 +113,7 @@ export async function readRedisRawWindow(
   window: { offset: number; limit: number | null },
 ): Promise<JsonValue[]> {
   const stop = window.limit === null ? -1 : window.offset + window.limit - 1;
-  const what = `load raw messages of ${JSON.stringify(conversationId)}`;
+  const what = `load raw messages of ${quoteName(conversationId)}`;
   const items = (await redis.script(what, READ_RAW, [k.raw, k.meta], [window.offset, stop])) as
     string[] | null;
   return (items ?? []).map((json, i) => decodeJson(json, `${k.raw} item ${window.offset + i}`));
@@ -127,7 +128,7 @@ export async function readRedisMemoryWindow(
 ): Promise<JsonObject[]> {
   const stop = window.limit === null ? -1 : window.offset + window.limit - 1;
   const flat = (await redis.script(
-    `load memories of ${JSON.stringify(conversationId)}`,
+    `load memories of ${quoteName(conversationId)}`,
     READ_MEMORIES,
     [k.memories, k.memoryData, k.memoryCreated],
     [window.offset, stop],

@@ -27,8 +27,9 @@ import { searchOwner } from './search-writer.js';
 import * as batches from './batches.js';
 import { writeConversationBatch } from './bulk-writes.js';
 import { RedisStorageBase } from './redis-base.js';
+import { quoteName } from '../../core/shown-text.js';
 
-const q = (value: string): string => JSON.stringify(value);
+const q = quoteName;
 
 /** Storage on Redis. Every write, with its index entries and counters, is one atomic script. */
 export class RedisStorage extends RedisStorageBase {

@@ -27,6 +27,7 @@ import { KIND_LETTERS, parseSearchDoc, type ParsedDoc, searchOwner, tokenKey } f
 import { docsFault, type IndexFault, IndexFaults, throwFaults } from './search-faults.js';
 import { SEARCH_LOAD, SEARCH_RANK, SEARCH_STATS } from './search-scripts.js';
 import { searchMarkerKey, SEARCH_INDEX_VERSION } from './search-state.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** The buckets a query reads: the scoped owners' buckets when every kind is scoped, else all. */
 function bucketsOf(keys: KeyLayout, query: NormalizedSearchQuery): number[] {
@@ -88,7 +89,7 @@ async function searchBuckets(
   const buckets = bucketsOf(keys, query);
   const tokens = query.terms.map(tokenKey);
   // Each step's failure names the search, as PostgreSQL's does.
-  const label = `search ${JSON.stringify(query.text)}`;
+  const label = `search ${quoteName(query.text)}`;
   const [marker, stats] = await Promise.all([
     redis.run(`${label}: read index version`, (c) => c.get(searchMarkerKey(keys))),
     Promise.all(

@@ -22,6 +22,7 @@ import {
 } from './keys.js';
 import { READ_MEMORIES, UPSERT_MEMORY } from './memory-scripts.js';
 import { RESTORE_CHAINS, WRITE_RAW, WRITE_STRING } from './record-scripts.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** Test hooks: `beforeStep` runs before every write step and may throw to simulate a crash there. */
 export interface UpgradeHooks {
@@ -64,7 +65,7 @@ async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: str
   const [conversation, raw, chunks, memories, memoryData, memoryCreated] = v1Layout(keys.prefix).conversation(
     id,
   );
-  const what = `upgrade conversation ${JSON.stringify(id)}`;
+  const what = `upgrade conversation ${quoteName(id)}`;
   const [conversationJson, rawJson, chunksJson, flat] = await Promise.all([
     redis.run(what, (c) => c.get(conversation as string)),
     redis.run(what, (c) => c.hget(raw as string, 'messages')),
@@ -127,7 +128,7 @@ async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: str
 /** Copies one agent's chains to v2 (sequence numbers from 0), then deletes its v1 keys. */
 async function moveAgent(redis: RedisConnection, keys: KeyLayout, id: string, step: Step) {
   const [chains, appends] = v1Layout(keys.prefix).agent(id) as [string, string];
-  const what = `upgrade agent ${JSON.stringify(id)}`;
+  const what = `upgrade agent ${quoteName(id)}`;
   const items = await redis.run(what, (c) => c.lrange(chains, 0, -1));
   const k = keys.agent(id);
   await step('chains');
@@ -170,7 +171,7 @@ function movedCacheArgs(value: string, valueKey: string, pttl: number): Array<st
 /** Copies one cache entry with its expiry, then deletes its v1 key. */
 async function moveCacheEntry(redis: RedisConnection, keys: KeyLayout, cacheKey: string, step: Step) {
   const key = v1Layout(keys.prefix).cache(cacheKey);
-  const what = `upgrade cache entry ${JSON.stringify(cacheKey)}`;
+  const what = `upgrade cache entry ${quoteName(cacheKey)}`;
   const [ttl, value] = await Promise.all([
     redis.run(what, (c) => c.pttl(key)),
     redis.run(what, (c) => c.get(key)),
@@ -192,7 +193,7 @@ async function moveCacheEntry(redis: RedisConnection, keys: KeyLayout, cacheKey:
 /** Copies one system state object, then deletes its v1 key. */
 async function moveState(redis: RedisConnection, keys: KeyLayout, stateKey: string, step: Step) {
   const key = v1Layout(keys.prefix).state(stateKey);
-  const what = `upgrade system state ${JSON.stringify(stateKey)}`;
+  const what = `upgrade system state ${quoteName(stateKey)}`;
   const value = await redis.run(what, (c) => c.get(key));
   const k = keys.state(stateKey);
   await step('system state');

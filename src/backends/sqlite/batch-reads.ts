@@ -14,6 +14,7 @@ import {
 } from '../../core/index.js';
 import type { SqliteConnection } from './connection.js';
 import { memoryFromRow, type MemoryRow } from './rows.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** Ids per query: a batch of more is read in slices of this many. */
 const SLICE = 64;
@@ -57,7 +58,7 @@ export async function readSqliteConversationBatch(
 
 async function readSlice(db: SqliteConnection, ids: readonly string[]): Promise<StoredConversation[]> {
   const params = Array.from({ length: SLICE }, (_, i) => ids[Math.min(i, ids.length - 1)] as string);
-  const what = `load ${ids.length} conversation(s) from ${JSON.stringify(ids[0])}`;
+  const what = `load ${ids.length} conversation(s) from ${quoteName(ids[0] ?? '')}`;
   const [conversations, messages, memories, chunks] = await db.exclusive(what, async (q) => [
     await q.all<JsonRow>(BATCH_SQL.conversations, params),
     await q.all<JsonRow>(BATCH_SQL.rawMessages, params),
@@ -68,9 +69,7 @@ async function readSlice(db: SqliteConnection, ids: readonly string[]): Promise<
   // single loads would (one object at both, a caller's change to one showed in the other).
   const texts = (rows: JsonRow[]) => new Map(rows.map((row) => [row.cid, row.json]));
   const object = (json: string | undefined, what: string, id: string): JsonObject | null =>
-    json === undefined
-      ? null
-      : parseStoredJsonObject(json, () => `${what} ${JSON.stringify(id)} in ${db.path}`);
+    json === undefined ? null : parseStoredJsonObject(json, () => `${what} ${quoteName(id)} in ${db.path}`);
   const conversationOf = texts(conversations);
   const chunkOf = texts(chunks);
   const messagesOf = byId(messages);
@@ -99,6 +98,6 @@ function parseMessages(rows: readonly JsonRow[], id: string): JsonValue[] {
     // Reported below with its location.
   }
   if (i < rows.length)
-    parseStoredJson((rows[i] as JsonRow).json, `raw_messages row ${i} of ${JSON.stringify(id)}`);
+    parseStoredJson((rows[i] as JsonRow).json, `raw_messages row ${i} of ${quoteName(id)}`);
   return out;
 }

@@ -22,8 +22,9 @@ import type { SqliteConnection, Transaction } from './connection.js';
 import { memoryFromRow, type MemoryRow, toRowParts } from './rows.js';
 import { fitsMemoryBatch, upsertMemoryRows } from './memory-batch.js';
 import { SQL } from './sql.js';
+import { quoteName } from '../../core/shown-text.js';
 
-const quote = (id: string): string => JSON.stringify(id);
+const quote = quoteName;
 
 /** Statements only the batch paths run. */
 const BATCH_SQL = {

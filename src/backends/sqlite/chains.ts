@@ -17,8 +17,9 @@ import {
 import type { SqliteConnection, Transaction } from './connection.js';
 import { chainFromRow, type ChainRow, type RowParts, toRowParts } from './rows.js';
 import { SQL } from './sql.js';
+import { quoteName } from '../../core/shown-text.js';
 
-const quote = (id: string): string => JSON.stringify(id);
+const quote = quoteName;
 
 /** The chain statements (kept here, beside their one user). */
 const CHAIN_SQL = {

@@ -19,8 +19,9 @@ import { KIND_CODES, KIND_TABLES } from './search-sql.js';
 import { highWater } from './search-marks.js';
 import { markDirty, markScopeDirty } from './search-dirty.js';
 import { SQL } from './sql.js';
+import { quoteName } from '../../core/shown-text.js';
 
-const quote = (id: string): string => JSON.stringify(id);
+const quote = quoteName;
 
 /** The message a fast-path trigger aborts with when rows past the index's mark exist. */
 const BEHIND = 'connectome: search index behind';

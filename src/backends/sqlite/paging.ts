@@ -15,6 +15,7 @@ import { compareCodePoints } from '../../core/order.js';
 import type { SqliteConnection } from './connection.js';
 import { memoryFromRow, type MemoryRow } from './rows.js';
 import { LIVE_CANONICAL, OTHER_FORMAT } from './sql.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** The page of a subquery `rows` (column `id`, already ordered and limited) as one JSON array. */
 const asArray = (rows: string): string =>
@@ -82,12 +83,12 @@ export async function readSqliteRawWindow(
   limit: number | null,
 ): Promise<JsonValue[]> {
   const rows = await db.all<{ message_data: string }>(
-    `load raw messages of ${JSON.stringify(conversationId)}`,
+    `load raw messages of ${quoteName(conversationId)}`,
     'SELECT message_data FROM raw_messages WHERE conversation_id = ? ORDER BY message_index, id LIMIT ? OFFSET ?',
     [conversationId, limit ?? -1, offset],
   );
   return rows.map((row, i) =>
-    parseStoredJson(row.message_data, `raw_messages row ${offset + i} of ${JSON.stringify(conversationId)}`),
+    parseStoredJson(row.message_data, `raw_messages row ${offset + i} of ${quoteName(conversationId)}`),
   );
 }
 
@@ -99,7 +100,7 @@ export async function readSqliteMemoryWindow(
   limit: number | null,
 ): Promise<JsonObject[]> {
   const rows = await db.all<MemoryRow>(
-    `load memories of ${JSON.stringify(conversationId)}`,
+    `load memories of ${quoteName(conversationId)}`,
     'SELECT memory_id, memory_data, created_at FROM memories WHERE conversation_id = ? ORDER BY id LIMIT ? OFFSET ?',
     [conversationId, limit ?? -1, offset],
   );

@@ -4,6 +4,7 @@
  * JSON text, and adds them back on load; so do we, which keeps our rows readable by it.
  */
 import { type JsonObject, parseStoredJsonObject } from '../../core/index.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** A row of `memories` as read. */
 export interface MemoryRow {
@@ -61,8 +62,7 @@ export function toRowParts(
 export function memoryFromRow(row: MemoryRow, conversationId: string): JsonObject {
   const data = parseStoredJsonObject(
     row.memory_data,
-    () =>
-      `memories row (conversation ${JSON.stringify(conversationId)}, memory ${JSON.stringify(row.memory_id)})`,
+    () => `memories row (conversation ${quoteName(conversationId)}, memory ${quoteName(row.memory_id)})`,
   );
   const record: JsonObject = { memory_id: row.memory_id, created_at: row.created_at, ...data };
   if (Object.hasOwn(data, 'memory_id')) record.memory_id = row.memory_id;
@@ -73,7 +73,7 @@ export function memoryFromRow(row: MemoryRow, conversationId: string): JsonObjec
 export function chainFromRow(row: ChainRow, agentId: string): JsonObject {
   const data = parseStoredJsonObject(
     row.chain_data,
-    () => `reasoning_chains row ${row.id} (agent ${JSON.stringify(agentId)})`,
+    () => `reasoning_chains row ${row.id} (agent ${quoteName(agentId)})`,
   );
   return { stored_at: row.created_at, ...data };
 }

@@ -34,9 +34,10 @@ import { SqliteSearchIndex } from './search-index.js';
 import * as batches from './batches.js';
 import { upsertCacheRow } from './batches.js';
 import { FAST_WRITE_TEMP_OBJECTS, PLAIN_WRITE_TEMP_OBJECTS, SqliteFastWrites } from './fast-writes.js';
+import { quoteName } from '../../core/shown-text.js';
 
 /** Quotes an id for an error or log message. */
-export const quote = (id: string): string => JSON.stringify(id);
+export const quote = quoteName;
 
 /** One SQLite database file (or `:memory:`) opened with the reference's schema; the records on top are SQLiteStorage's. */
 export abstract class SQLiteStorageBase extends StorageInterface {

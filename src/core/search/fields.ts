@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import type { JsonValue } from '../json.js';
 import { SEARCH_KINDS, type SearchKind } from './query.js';
+import { quoteName } from '../shown-text.js';
 
 /** Per kind, the JSON paths whose strings are indexed (a kind not listed: every string). */
 export type SearchFields = Partial<Record<SearchKind, readonly string[]>>;
@@ -49,7 +50,7 @@ export function parseFieldPath(path: string): PathStep[] | string {
   const step = /^(?:\.([^.[\]]+)|\[(\*|\d+)\])/;
   while (rest.length > 0) {
     const m = step.exec(rest);
-    if (m === null) return `cannot parse ${JSON.stringify(rest)}`;
+    if (m === null) return `cannot parse ${quoteName(rest)}`;
     if (m[1] !== undefined) steps.push(m[1] === '*' ? { any: true } : { key: m[1] });
     else if (m[2] === '*') steps.push({ any: true });
     else steps.push({ index: Number(m[2]) });

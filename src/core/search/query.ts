@@ -6,6 +6,7 @@ import { validateSignal } from '../abort.js';
 import { describeValue, ValidationError } from '../errors.js';
 import { validateId } from '../ids.js';
 import { distinctTokens } from './tokenizer.js';
+import { quoteName } from '../shown-text.js';
 
 /** The record kinds search covers, named as the record kinds (and SQLite tables) are. */
 export const SEARCH_KINDS = [
@@ -113,7 +114,7 @@ function readFields(query: unknown): Record<string, unknown> {
       if (!QUERY_KEYS.has(key)) {
         throw new ValidationError(
           'query',
-          `unknown field ${JSON.stringify(key)}; known: ${[...QUERY_KEYS].join(', ')}`,
+          `unknown field ${quoteName(key)}; known: ${[...QUERY_KEYS].join(', ')}`,
         );
       }
       fields[key] = (query as Record<string, unknown>)[key];

@@ -6,8 +6,9 @@
 import { EmbedderError } from '../../semantic/errors.js';
 import { recordText } from '../record-names.js';
 import type { VectorRef } from './vector-ids.js';
+import { quoteName } from '../shown-text.js';
 
-const q = JSON.stringify;
+const q = quoteName;
 
 /** What a record is called in an embedder error: `memory "m" of conversation "c"`, `raw message 2 of conversation "c"`, ... */
 export function describeRef(ref: VectorRef): string {

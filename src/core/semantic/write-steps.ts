@@ -15,6 +15,7 @@ import { buildMemoryWrite } from '../records.js';
 import type { SequencedChain, SequencedChainRead } from '../storage-retention.js';
 import { changesOf, type SemanticIndex, type VectorChanges } from './semantic-index.js';
 import { vectorIdOf } from './vector-ids.js';
+import { quoteName } from '../shown-text.js';
 
 /** Where a write step runs: the public method (for messages) and the store's logger. */
 export interface StepContext {
@@ -208,7 +209,7 @@ export async function appendChains(
   // Not numbered yet: a chain is named by its place in the call.
   const vectors = await index.embedRecords(
     values.map((record) => ({ ref: { kind: 'reasoning_chains' }, record })),
-    (at) => `reasoning chain ${at + 1} of ${values.length} for agent ${JSON.stringify(agentId)}`,
+    (at) => `reasoning chain ${at + 1} of ${values.length} for agent ${quoteName(agentId)}`,
   );
   const all = { after: null, limit: null };
   const before = await access.readSequencedChains(agentId, access.limited ? all : { after: null, limit: 1 });

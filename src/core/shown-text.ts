@@ -1,0 +1,37 @@
+/**
+ * How an error message shows an id, key, path or other value it names: whole while short, and
+ * a long one by a bounded prefix and its length, so that a bad 1 MB id or a value's 1 MB
+ * property name cannot make every message (and log line) that names it a megabyte. The
+ * error's own fields (`value`, `path`, `key`, ...) keep the whole value.
+ */
+
+/**
+ * Characters of a value a message shows. Every id the id rule accepts (at most 255 UTF-8
+ * bytes) is shown whole; a cache or state key (up to 2048 bytes) may be cut.
+ */
+export const MAX_SHOWN_CHARS = 256;
+
+/** The first `MAX_SHOWN_CHARS` characters of `text`, without splitting a surrogate pair. */
+function prefixOf(text: string): string {
+  let end = MAX_SHOWN_CHARS;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1; // a high surrogate whose pair would be cut off
+  return text.slice(0, end);
+}
+
+/** `… (1048576 chars)`: what follows a cut value's prefix. */
+const cutNote = (text: string): string => `… (${text.length} chars)`;
+
+/**
+ * `value` JSON-quoted for a message (`"c1"`); a longer one than {@link MAX_SHOWN_CHARS} as
+ * its quoted prefix, `…` and its length in characters: `"xxx"… (1048576 chars)`.
+ */
+export function quoteName(value: string): string {
+  if (value.length <= MAX_SHOWN_CHARS) return JSON.stringify(value);
+  return `${JSON.stringify(prefixOf(value))}${cutNote(value)}`;
+}
+
+/** `text` as a message shows it unquoted (a JSON path, a file path): {@link quoteName}'s bound. */
+export function shownText(text: string): string {
+  return text.length <= MAX_SHOWN_CHARS ? text : `${prefixOf(text)}${cutNote(text)}`;
+}
