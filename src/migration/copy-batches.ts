@@ -40,7 +40,15 @@ function planItem(context: CopyContext, stored: StoredConversation): PlannedItem
     stored.memories,
     stored.chunkInfo,
   ];
-  if (stored.memories.length > MAX_BATCH_ITEMS) return null;
+  // Decided before the parts are screened, which reports their conflicts and warnings: the
+  // per-conversation way screens them again, and reported them twice. Screening only leaves
+  // records out, so this bounds the batch's records.
+  const most =
+    Number(stored.conversation !== null) +
+    stored.rawMessages.length +
+    stored.memories.length +
+    Number(stored.chunkInfo !== null);
+  if (stored.memories.length > MAX_BATCH_ITEMS || most > BATCH_RECORDS) return null;
   const parts = withoutTooDeepParts(
     id,
     withoutReservedFields(id, loaded, context.warnings),
@@ -68,7 +76,7 @@ function planItem(context: CopyContext, stored: StoredConversation): PlannedItem
     counts.push(['chunk_info', 1]);
   }
   const records = counts.reduce((sum, [, amount]) => sum + amount, 0);
-  return records > BATCH_RECORDS ? null : { item, records, counts };
+  return { item, records, counts };
 }
 
 /**

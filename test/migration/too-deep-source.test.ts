@@ -129,3 +129,26 @@ describe.each([
     }
   });
 });
+
+it('reports a too-deep part of a conversation over one batch write once, copied in batches', async () => {
+  // 2,001 raw messages: the conversation goes the per-conversation way, which screened its
+  // parts again and reported each conflict (and duplicate-memory warning) twice.
+  const baseDir = join(dir, 'large');
+  const writer = new FileStorage({ baseDir });
+  await writer.initialize();
+  const messages = Array.from({ length: 2001 }, (_, n) => ({ n }));
+  await writer.storeConversation('big', { body: 'placeholder' });
+  await writer.storeRawMessages('big', messages);
+  await writer.shutdown();
+  await plant(baseDir, 'conversations/big/current.json', MAX_JSON_DEPTH);
+  const source = new FileStorage({ baseDir, readOnly: true });
+  const target = new InMemoryStorage();
+  try {
+    const summary = await migrateStorage(source, target, { conversationBatchSize: 64 });
+    expect(conflictsOf(summary)).toEqual(["conversations big: the source's conversation"]);
+    expect(await target.loadRawMessages('big')).toEqual(messages);
+  } finally {
+    await source.shutdown();
+    await target.shutdown();
+  }
+});
