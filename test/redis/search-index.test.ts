@@ -6,7 +6,7 @@
  */
 import { describeWithService } from '../services.js';
 import { Redis } from 'ioredis';
-import { keysWithPrefix, REDIS_TEST_URL, sleep, useRedisStore } from './helpers.js';
+import { keysWithPrefix, REDIS_TEST_URL, useRedisStore } from './helpers.js';
 import { SEARCH_INDEX_VERSION } from '../../src/backends/redis/search-lua.js';
 import { searchDoc } from '../../src/backends/redis/search-writer.js';
 import { decodePostings as decodeAt, postingKeys as postingKeysOf } from './search-postings.js';
@@ -317,7 +317,14 @@ describeWithService('redis')('redis search index', () => {
     const client = new Redis(REDIS_TEST_URL);
     const monitor = await client.monitor();
     const postingWrites: string[] = [];
+    // The server feeds a monitor the commands in the order it runs them: once it shows an ECHO
+    // sent after the writes, it has shown every write (a fixed sleep for that, on a loaded
+    // machine and a shared server, can end first).
+    const sentinel = `monitor-sentinel-${ctx.prefix()}`;
+    let sentinelSeen: () => void = () => undefined;
+    const allSeen = new Promise<void>((resolve) => (sentinelSeen = resolve));
     monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'echo' && args[1] === sentinel) sentinelSeen();
       if (
         args[0]?.toLowerCase() === 'append' &&
         args[1]?.startsWith(ctx.prefix()) &&
@@ -325,7 +332,6 @@ describeWithService('redis')('redis search index', () => {
       )
         postingWrites.push(args[1].replace(/^.*\}:q:/, ''));
     });
-    await sleep(100);
     try {
       await s.storeRawMessages('c1', ['walrus tusk walrus', 'walrus', 'tusk tusk', 'seal']);
       await s.storeMemories('c1', [
@@ -334,7 +340,8 @@ describeWithService('redis')('redis search index', () => {
         { memoryId: 'm1', data: { text: 'skua' } }, // the same id again: only this text is indexed
       ]);
       await s.appendReasoningChains('a1', [{ step: 'ponder ponder' }, { step: 'ponder' }]);
-      await sleep(300);
+      await ctx.raw().echo(sentinel);
+      await allSeen;
     } finally {
       monitor.disconnect();
       client.disconnect();
