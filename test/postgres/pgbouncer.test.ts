@@ -8,12 +8,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { StorageError } from '../../src/core/index.js';
 import { describeWithService } from '../services.js';
 import { POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
+import { freePort } from '../redis/redis-server.js';
 
 /** The pgbouncer binary on PATH or in Debian's sbin, if installed. */
 function findPgbouncer(): string | undefined {
@@ -28,18 +29,6 @@ if (skip) {
   console.warn(
     '\n!!! SKIPPING PGBOUNCER TEST: no pgbouncer binary (bash scripts/services.sh installs it).\n',
   );
-}
-
-/** A TCP port free on loopback right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** Resolves once something accepts connections on `port`, or rejects after `ms`. */

@@ -4,7 +4,7 @@
  * Every process started here is killed on `stop()` and, as a backstop, when the process exits.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,13 +31,35 @@ function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** A free loopback port whose cluster bus port (+10000) is free too. */
+/** The kernel's ephemeral port range (Linux's default where it cannot be read). */
+function ephemeralPorts(): [low: number, high: number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    if (Number.isInteger(Number(low)) && Number.isInteger(Number(high))) return [Number(low), Number(high)];
+  } catch {
+    // Not Linux: assume its default.
+  }
+  return [32768, 60999];
+}
+
+/**
+ * A free loopback port whose cluster bus port (+10000) is free too, both outside the ephemeral
+ * range: a server binds its port some time after this check (a spawn, a restart after a stop),
+ * and meanwhile any process's outgoing connection (or listen(0)) may be given an ephemeral
+ * port, which the server then fails to bind.
+ */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const port = 20000 + Math.floor(Math.random() * 35000);
+  const [low, high] = ephemeralPorts();
+  const ephemeral = (port: number) => port >= low && port <= high;
+  const candidates: number[] = [];
+  for (let port = 10000; port + 10000 <= 65535; port += 1) {
+    if (!ephemeral(port) && !ephemeral(port + 10000)) candidates.push(port);
+  }
+  for (let attempt = 0; attempt < 200 && candidates.length > 0; attempt += 1) {
+    const port = candidates[Math.floor(Math.random() * candidates.length)] as number;
     if ((await isPortFree(port)) && (await isPortFree(port + 10000))) return port;
   }
-  throw new Error('no free port found');
+  throw new Error(`no free port found outside the ephemeral range ${low}-${high}`);
 }
 
 /** Resolves to a reason string when `redis-server` / `redis-cli` cannot be run here. */
