@@ -106,5 +106,5 @@ export function concurrentKillTests(ctx: SuiteContext): void {
     const fresh = await store.open();
     const finals = await checkKeys(fresh, [run.calls], [['cache', cacheBatchKeys().flat()]]);
     checkUnfinishedBatches(spec, run.calls, finals);
-  }, 30_000);
+  }, 60_000);
 }

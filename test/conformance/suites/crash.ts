@@ -86,7 +86,7 @@ export function crashTests(ctx: SuiteContext): void {
       await expectStatsMatch(watcher!);
       await watcher!.shutdown();
       await fresh.shutdown();
-    }, 30_000);
+    }, 60_000);
     initKillTests(ctx);
     concurrentKillTests(ctx);
   });
