@@ -89,9 +89,11 @@ export function searchTimestampTests(ctx: SuiteContext): void {
       expect(await ids(whole, { text: '2031' })).toEqual(['memories:c1:m1', 'reasoning_chains:a1:0']);
       expect(await ids(whole, { text: 'marsupial 2031 45', match: 'all' })).toEqual(['memories:c1:m1']);
       expect(await ids(whole, { text: 'wombat 654321', match: 'all' })).toEqual(['reasoning_chains:a1:0']);
-      // The library's own timestamp is a word too, like the memory id.
-      const year = String(new Date().getUTCFullYear());
+      // The library's own timestamp is a word too, like the memory id. Its year is read from the
+      // record: a clock read before the write is a year behind it across New Year's midnight.
       await whole.storeMemory('c1', 'm2', { note: 'stamped' });
+      const stamped = (await whole.loadMemories('c1')).find((m) => m.memory_id === 'm2');
+      const year = String(stamped?.created_at).slice(0, 4);
       expect(await ids(whole, { text: `stamped ${year} m2`, match: 'all' })).toEqual(['memories:c1:m2']);
     });
   });
