@@ -187,9 +187,10 @@ describe('read-only file vector store', () => {
       await reader.ensureIndex(signatureOf(32), readOnly);
       const counts: number[] = [];
       const query = { vector: Float32Array.from({ length: 32 }, (_, d) => d + 1), k: 5 };
-      // At least 40 reads, and on until a batch committed after the first read shows: a writer
-      // starved on a loaded machine may commit none within 40 reads 10 ms apart.
-      for (let i = 0; i < 40 || counts.at(-1) === counts[0]; i += 1) {
+      // At least 40 reads, and on until a batch committed after the first read shows (while the
+      // writer lives): a writer starved on a loaded machine may commit none within 40 reads.
+      const notGrownYet = () => counts.at(-1) === counts[0] && child.exitCode === null;
+      for (let i = 0; i < 40 || notGrownYet(); i += 1) {
         counts.push(await reader.count());
         expect(await reader.query(query)).toHaveLength(5);
         await new Promise((resolve) => setTimeout(resolve, 10));
