@@ -30,11 +30,12 @@ const readOnly = { readOnly: true };
 const READ_ONLY_MISMATCH = /never mixed\. A read-only open cannot reset\(\) it: read it with /;
 
 describe('read-only file vector store', () => {
-  const base = useTempDir('connectome-vector-ro-');
   const opened: Array<{ close(): Promise<void> }> = [];
+  // Registered before the temp dir's removal, which jest runs after it: closed first.
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((store) => store.close()));
   });
+  const base = useTempDir('connectome-vector-ro-');
 
   function make(): FileVectorStore {
     const store = new FileVectorStore({ baseDir: base() });
@@ -206,11 +207,14 @@ describe('read-only file vector store', () => {
 });
 
 describe('read-only storage with file vectors', () => {
-  const base = useTempDir('connectome-storage-ro-');
   const opened: StorageInterface[] = [];
+  // Shut down before the temp dir is removed (jest runs afterEach hooks in the order they were
+  // registered): an open store still adds entries under .connectome-storage meanwhile, and the
+  // removal then fails with ENOTEMPTY.
   afterEach(async () => {
     for (const storage of opened.splice(0)) await storage.shutdown();
   });
+  const base = useTempDir('connectome-storage-ro-');
 
   function make(options: { readOnly?: boolean; vectorStore?: FileVectorStore } = {}): FileStorage {
     const storage = new FileStorage({
@@ -244,11 +248,12 @@ describe('read-only storage with file vectors', () => {
 });
 
 describe('read-only sqlite-vec store', () => {
-  const base = useTempDir('connectome-sqlite-vec-ro-');
   const opened: SqliteVecStore[] = [];
+  // Closed before the temp dir is removed.
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((store) => store.close()));
   });
+  const base = useTempDir('connectome-sqlite-vec-ro-');
 
   function make(): SqliteVecStore {
     const store = new SqliteVecStore({ path: join(base(), 'v', 'vectors.db'), connectionTimeout: 5 });
