@@ -23,11 +23,12 @@ async function tree(root: string): Promise<string[]> {
 }
 
 describe('file backend: read-only opens', () => {
-  const dir = useTempDir();
   const opened: FileStorage[] = [];
   afterEach(async () => {
     for (const storage of opened.splice(0)) await storage.shutdown();
   });
+  // After the stores close: jest runs afterEach hooks in the order they were registered.
+  const dir = useTempDir();
   const open = async (baseDir: string, readOnly: boolean) => {
     const storage = new FileStorage({ baseDir, readOnly });
     opened.push(storage);

@@ -18,12 +18,13 @@ const sig = signatureOf(3);
 const CHILD = join('test', 'semantic', 'vector-writer.child.ts');
 
 describe('file vector store log', () => {
-  const base = useTempDir('connectome-vector-log-');
   let store: FileVectorStore | undefined;
   afterEach(async () => {
     await store?.close();
     store = undefined;
   });
+  // After the stores close: jest runs afterEach hooks in the order they were registered.
+  const base = useTempDir('connectome-vector-log-');
 
   async function reopen(): Promise<FileVectorStore> {
     await store?.close();

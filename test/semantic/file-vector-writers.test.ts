@@ -15,11 +15,12 @@ const sig = signatureOf(3);
 const CHILD = join('test', 'semantic', 'vector-writer.child.ts');
 
 describe('file vector store writers', () => {
-  const base = useTempDir('connectome-vector-writers-');
   const opened: FileVectorStore[] = [];
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((store) => store.close()));
   });
+  // After the stores close: jest runs afterEach hooks in the order they were registered.
+  const base = useTempDir('connectome-vector-writers-');
 
   function make(baseDir = base()): FileVectorStore {
     const store = new FileVectorStore({ baseDir });

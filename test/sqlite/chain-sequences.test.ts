@@ -8,11 +8,12 @@ import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { copyReferenceDb, useTempDir, withRawDb } from './helpers.js';
 
 describe('SQLite: reasoning-chain sequence numbers', () => {
-  const dir = useTempDir();
   const opened: SQLiteStorage[] = [];
   afterEach(async () => {
     for (const storage of opened.splice(0)) await storage.shutdown();
   });
+  // After the stores close: jest runs afterEach hooks in the order they were registered.
+  const dir = useTempDir();
 
   async function open(dbPath: string, config: Record<string, unknown> = {}): Promise<SQLiteStorage> {
     const storage = new SQLiteStorage({ dbPath, ...config });

@@ -24,11 +24,12 @@ const item = (n: number) => ({
 });
 
 describe('SQLite conversation batches', () => {
-  const dir = useTempDir();
   const opened: SQLiteStorage[] = [];
   afterEach(async () => {
     for (const s of opened.splice(0)) await s.shutdown();
   });
+  // After the stores close: jest runs afterEach hooks in the order they were registered.
+  const dir = useTempDir();
   const open = async (name: string, searchIndex: boolean): Promise<SQLiteStorage> => {
     const s = new SQLiteStorage({ dbPath: join(dir(), name), searchIndex });
     await s.initialize();

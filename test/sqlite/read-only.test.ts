@@ -21,11 +21,12 @@ async function fileState(dbPath: string) {
 }
 
 describe('SQLite: read-only opens', () => {
-  const dir = useTempDir();
   const opened: SQLiteStorage[] = [];
   afterEach(async () => {
     for (const storage of opened.splice(0)) await storage.shutdown();
   });
+  // After the stores close: jest runs afterEach hooks in the order they were registered.
+  const dir = useTempDir();
   const open = async (dbPath: string) => {
     const storage = new SQLiteStorage({ dbPath, readOnly: true });
     opened.push(storage);

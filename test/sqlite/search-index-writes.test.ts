@@ -28,11 +28,12 @@ function idOf(hit: SearchHit): string {
 }
 
 describe('SQLite index write path', () => {
-  const dir = useTempDir();
   const opened: SQLiteStorage[] = [];
   afterEach(async () => {
     for (const s of opened.splice(0)) await s.shutdown();
   });
+  // After the stores close: jest runs afterEach hooks in the order they were registered.
+  const dir = useTempDir();
 
   it('indexes rows another writer appended before a write, in that write', async () => {
     const dbPath = `${dir()}/writes.db`;
