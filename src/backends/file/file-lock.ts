@@ -18,6 +18,7 @@
  * the fair share above still applies to a lease held through many calls. (A range lock is
  * cheap to take; leases work the same for both kinds, so fairness does too.)
  */
+import { shownText } from '../../core/shown-text.js';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -123,7 +124,9 @@ export class FileLocks {
       const assertHeld: AssertLockHeld = () => {
         const { lost } = lease;
         if (lost)
-          throw new StorageError(`Lost the lock on ${name}: ${ioReason(lost, true)}`, { cause: lost });
+          throw new StorageError(`Lost the lock on ${shownText(name)}: ${ioReason(lost, true)}`, {
+            cause: lost,
+          });
       };
       try {
         return await task(assertHeld);
@@ -268,5 +271,5 @@ export class FileLocks {
 
 function lockError(name: string, cause: unknown, reason?: string): StorageError {
   const detail = reason ?? ioReason(cause, true);
-  return new StorageError(`Cannot lock ${name}: ${detail}`, { cause });
+  return new StorageError(`Cannot lock ${shownText(name)}: ${detail}`, { cause });
 }

@@ -195,7 +195,9 @@ export function candidateRank(
  * same sanitized name share it (case-folded, for case-insensitive file systems).
  */
 export function keyLockName(kind: string, key: string): string {
-  return `${kind} file ${quoteName(sanitizeKey(key).toLowerCase())}`;
+  // The lock's identity, hashed into the lock file: whole, never cut as a message would cut it
+  // (a process of an earlier version takes the lock by the whole name).
+  return `${kind} file ${JSON.stringify(sanitizeKey(key).toLowerCase())}`;
 }
 
 /**
@@ -206,5 +208,6 @@ export function keyLockName(kind: string, key: string): string {
  * that are distinct on disk only costs a little concurrency.
  */
 export function folderLockName(kind: 'conversation' | 'agent', id: string): string {
-  return `${kind} ${quoteName(id.normalize('NFC').toUpperCase().toLowerCase())}`;
+  // Whole, as `keyLockName`'s (case folding can make a 255-byte id longer than a message shows).
+  return `${kind} ${JSON.stringify(id.normalize('NFC').toUpperCase().toLowerCase())}`;
 }
