@@ -10,6 +10,7 @@ import { isRangeError } from '../../core/range-error.js';
 import type { ResolvedRedisConfig } from './config.js';
 import type { IoredisClient } from './ioredis-client.js';
 import { type LuaScript, runScript } from './scripts.js';
+import { ConnectionWaiters } from './connection-waiters.js';
 import { TickBatcher } from './tick-batcher.js';
 
 type RedisClass = typeof Redis;
@@ -55,7 +56,8 @@ export class RedisConnection {
   private active = 0;
   /** Resolves when {@link active} reaches 0 (made only while a {@link drain} waits). */
   private idle: { promise: Promise<void>; resolve: () => void } | undefined;
-  private whenConnected: Promise<void> | undefined;
+  /** Calls waiting for the connection; one that gives up leaves at once (see `attempt`). */
+  private readonly waiters: ConnectionWaiters;
   /** Sends the commands of one tick together (see `TickBatcher`); only on a client this storage opened. */
   private readonly batcher: TickBatcher | undefined;
 
@@ -68,6 +70,7 @@ export class RedisConnection {
     private readonly commandTimeout: number,
   ) {
     this.batcher = owned ? new TickBatcher(client as Redis) : undefined;
+    this.waiters = new ConnectionWaiters(client as Redis);
   }
 
   /** Connects to `config.url`, or adopts `config.client`. */
@@ -215,33 +218,27 @@ export class RedisConnection {
   /** A call while the connection is not ready (or on a given client): bounded by our own timer. */
   private attempt<T>(call: (client: IoredisClient) => Promise<T>): Promise<T> {
     let gaveUp = false;
+    let wake: (() => void) | undefined;
     const send = async (): Promise<T> => {
       const status = this.client.status;
-      if (this.owned && status !== 'ready' && status !== 'end') await this.connected();
+      if (this.owned && status !== 'ready' && status !== 'end') {
+        await new Promise<void>((resolve) => this.waiters.add((wake = resolve)));
+      }
       if (gaveUp) throw new Error('gave up before sending');
       this.batcher?.hold();
       return call(this.client);
     };
     return withTimeout(send(), this.commandTimeout, () => {
       gaveUp = true;
+      // Nothing keeps this call once it gave up, however long the server stays away.
+      if (wake !== undefined) this.waiters.remove(wake);
       return new Error(`no reply within ${this.commandTimeout} ms`);
     });
   }
 
-  /** Resolves when the client is ready again (or has ended for good, so the call fails). */
-  private connected(): Promise<void> {
-    // One shared waiter, so many waiting calls add two listeners, not two each.
-    this.whenConnected ??= new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.client.off('ready', done);
-        this.client.off('end', done);
-        this.whenConnected = undefined;
-        resolve();
-      };
-      this.client.once('ready', done);
-      this.client.once('end', done);
-    });
-    return this.whenConnected;
+  /** Calls waiting for the connection (for tests). */
+  get waitingCalls(): number {
+    return this.waiters.size;
   }
 
   /**
