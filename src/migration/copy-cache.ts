@@ -8,7 +8,8 @@ import { type CacheRecord, cacheRecordTimesProblem } from '../core/records.js';
 import { type CopyContext, expiryMs, sameExpiry, sameStoredAt, whenComparing, write } from './copy.js';
 import { throwIfAborted } from './errors.js';
 import { formatEpochMs, nowTimestamp } from '../core/time.js';
-import { isTooDeep, TOO_DEEP } from './too-deep.js';
+import { exceedsMaxJsonDepth } from '../core/json-depth.js';
+import { TOO_DEEP } from './too-deep.js';
 import { quoteName } from '../core/shown-text.js';
 
 /** Cache keys copied per batch (well under `MAX_BATCH_ITEMS`, so one group's records stay small). */
@@ -43,7 +44,7 @@ export async function copyCacheEntries(context: CopyContext, keys: string[]): Pr
     const ttlSeconds = expiresAt === null ? null : (expiresAt - Date.now()) / 1000;
     if (record === null || (ttlSeconds !== null && ttlSeconds <= 0) || alreadyHeld(existing?.[i], record)) {
       context.counts.cache_entries.skipped += 1;
-    } else if (isTooDeep(record.data)) {
+    } else if (exceedsMaxJsonDepth(record.data)) {
       const message = `the source's entry is ${TOO_DEEP}; not copied`;
       context.conflicts.add({ kind: 'cache_entries', id: key, message });
     } else if (cacheRecordTimesProblem(record) === null) {

@@ -19,7 +19,8 @@ import { throwIfAborted } from './errors.js';
 import { type ConversationParts, planMemories } from './memories.js';
 import { inGroups, settleAll } from './pool.js';
 import { withoutReservedFields } from './reserved.js';
-import { isTooDeep, TOO_DEEP, withoutTooDeepParts } from './too-deep.js';
+import { exceedsMaxJsonDepth } from '../core/json-depth.js';
+import { TOO_DEEP, withoutTooDeepParts } from './too-deep.js';
 import type { KindCounts, MigrationConflict, RecordKind } from './types.js';
 import { quoteName } from '../core/shown-text.js';
 
@@ -238,7 +239,7 @@ export async function copyAgentChains(context: CopyContext, agentId: string): Pr
       limit: CHAIN_PAGE_SIZE,
     });
     if (page.length === 0) return;
-    const deep = page.findIndex((item) => isTooDeep(item.chain));
+    const deep = page.findIndex((item) => exceedsMaxJsonDepth(item.chain));
     const group = page.slice(0, deep === -1 ? page.length : deep).map((item) => item.chain);
     if (group.length > 0) {
       await write(context, 'reasoning_chains', group.length, () =>
@@ -280,7 +281,7 @@ export async function copySystemState(context: CopyContext, key: string): Promis
     context.counts.system_state.skipped += 1;
     return;
   }
-  if (isTooDeep(state)) {
+  if (exceedsMaxJsonDepth(state)) {
     context.conflicts.add({
       kind: 'system_state',
       id: key,

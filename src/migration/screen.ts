@@ -8,7 +8,8 @@
 import { describeValue, InvalidIdError } from '../core/errors.js';
 import { type IdField, type KeyField, validateId, validateStoredKey } from '../core/ids.js';
 import type { JsonObject } from '../core/json.js';
-import { isTooDeep, TOO_DEEP } from './too-deep.js';
+import { exceedsMaxJsonDepth } from '../core/json-depth.js';
+import { TOO_DEEP } from './too-deep.js';
 import type { RecordKind } from './types.js';
 
 /** What a listed id is, for the id rule and the messages. */
@@ -87,7 +88,7 @@ export function screenMemories(memories: readonly JsonObject[]): {
     else {
       const reason = refusal('memoryId', memoryId);
       if (reason !== null) refused.push(`${reason}; this memory was not copied`);
-      else if (isTooDeep(memory))
+      else if (exceedsMaxJsonDepth(memory))
         refused.push(`memory ${describeValue(memoryId)} is ${TOO_DEEP}; not copied`);
       else valid.push(memory);
     }

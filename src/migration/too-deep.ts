@@ -7,32 +7,14 @@
  * naming it, and the rest is copied. Until 2026-12-04 the write's `ValidationError` failed
  * the whole run, and every later run, at the same record.
  */
-import { type JsonObject, type JsonValue, MAX_JSON_DEPTH } from '../core/json.js';
+import { type JsonObject, MAX_JSON_DEPTH } from '../core/json.js';
+import { exceedsMaxJsonDepth } from '../core/json-depth.js';
 import type { BoundedList } from './bounded.js';
 import type { ConversationParts } from './memories.js';
 import type { MigrationConflict } from './types.js';
 
 /** The reason a conflict gives for such a record. */
 export const TOO_DEEP = `nested deeper than the limit of ${MAX_JSON_DEPTH} levels that writes accept`;
-
-/** True when some container in `value` lies below `level` more levels than `MAX_JSON_DEPTH` allows. */
-function deeperThanLimit(value: JsonValue, level: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  // Counted as the write's conversion counts: the top-level container is level 1. The
-  // recursion stops one level past the limit, so it cannot exhaust the stack.
-  if (level > MAX_JSON_DEPTH) return true;
-  if (Array.isArray(value)) {
-    for (const item of value) if (deeperThanLimit(item, level + 1)) return true;
-    return false;
-  }
-  for (const key in value) if (deeperThanLimit(value[key] as JsonValue, level + 1)) return true;
-  return false;
-}
-
-/** True when a write would refuse `value` (an object or a list, as written) for its depth. */
-export function isTooDeep(value: JsonValue): boolean {
-  return deeperThanLimit(value, 1);
-}
 
 /**
  * A conversation's parts with its conversation, raw messages or chunk info left out (`null`,
@@ -48,12 +30,12 @@ export function withoutTooDeepParts(
   const refuse = (kind: MigrationConflict['kind'], what: string): void =>
     conflicts.add({ kind, id, message: `the source's ${what} is ${TOO_DEEP}; not copied` });
   const keep = <T extends JsonObject | null>(value: T, kind: MigrationConflict['kind'], what: string) => {
-    if (value === null || !isTooDeep(value)) return value;
+    if (value === null || !exceedsMaxJsonDepth(value)) return value;
     refuse(kind, what);
     return null;
   };
   let keptMessages = messages;
-  if (messages.length > 0 && isTooDeep(messages)) {
+  if (messages.length > 0 && exceedsMaxJsonDepth(messages)) {
     refuse('raw_messages', `raw message list (${messages.length} message(s))`);
     keptMessages = [];
   }
