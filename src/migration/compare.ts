@@ -1,6 +1,6 @@
 /** Record comparison by canonical JSON, with a short description of the first difference. */
 import { canonicalJson, isJsonObject, type JsonValue } from '../core/json.js';
-import { quoteName } from '../core/shown-text.js';
+import { MAX_SHOWN_CHARS, quoteName } from '../core/shown-text.js';
 
 const SHOWN_CHARS = 60;
 
@@ -15,17 +15,33 @@ interface Difference {
 function show(value: JsonValue | undefined): string {
   if (value === undefined) return '(absent)';
   const text = canonicalJson(value);
-  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text;
+  if (text.length <= SHOWN_CHARS) return text;
+  // Cut before a high surrogate whose pair would be cut off, so the message stays valid UTF-16.
+  const last = text.charCodeAt(SHOWN_CHARS - 1);
+  return `${text.slice(0, last >= 0xd800 && last <= 0xdbff ? SHOWN_CHARS - 1 : SHOWN_CHARS)}…`;
 }
 
-/** `$.messages[2]["odd key"]` */
+/** Steps of a long path shown at each end; the levels between are counted, not shown. */
+const SHOWN_EDGE_STEPS = 32;
+
+/** One step of a path: `[2]`, `.content`, or `["odd key"]` (a long key bounded by `quoteName`). */
+function formatStep(step: string | number): string {
+  if (typeof step === 'number') return `[${step}]`;
+  return step.length <= MAX_SHOWN_CHARS && /^[A-Za-z_$][\w$]*$/.test(step)
+    ? `.${step}`
+    : `[${quoteName(step)}]`;
+}
+
+/**
+ * `$.messages[2]["odd key"]`. A path through a record nested far deeper than the library
+ * writes shows its first and last steps and counts the levels between, so that the message
+ * (and the migration report carrying it) stays small.
+ */
 function formatPath(path: readonly (string | number)[]): string {
-  return path
-    .map((step) => {
-      if (typeof step === 'number') return `[${step}]`;
-      return /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${quoteName(step)}]`;
-    })
-    .reduce((out, part) => out + part, '$');
+  if (path.length <= 2 * SHOWN_EDGE_STEPS) return `$${path.map(formatStep).join('')}`;
+  const head = path.slice(0, SHOWN_EDGE_STEPS).map(formatStep).join('');
+  const tail = path.slice(-SHOWN_EDGE_STEPS).map(formatStep).join('');
+  return `$${head}…(${path.length - 2 * SHOWN_EDGE_STEPS} levels)…${tail}`;
 }
 
 function own(value: JsonValue, key: string): JsonValue | undefined {

@@ -33,8 +33,23 @@ describe('comparing values nested 100,000 levels deep', () => {
     const message = describeDifference(deep('x'), deep('y')) ?? '';
     expect(message.startsWith('at $.a[0].a[0].a[0]')).toBe(true);
     expect(message.endsWith('[0]: source "x", target "y"')).toBe(true);
+    // The 100,000 steps between are counted, not shown: the message stayed ~250 KB before.
+    expect(message).toContain(`…(${DEPTH - 64} levels)…`);
+    expect(message.length).toBeLessThan(400);
     expect(describeDifference({ a: [1, { b: 2 }] }, { a: [1, { b: 3 }], c: 1 })).toBe(
       'at $.a[1].b: source 2, target 3',
     );
+  });
+
+  it('shows a long property name bounded, and a cut value whole in UTF-16', () => {
+    const long = 'k'.repeat(1_000_000);
+    const message = describeDifference({ [long]: 1 }, { [long]: 2 }) ?? '';
+    expect(message).toBe(`at $["${'k'.repeat(256)}"… (1000000 chars)]: source 1, target 2`);
+    expect(describeDifference({ [`${'k'.repeat(256)}`]: 1 }, {})).toBe(
+      `at $.${'k'.repeat(256)}: source 1, target (absent)`,
+    );
+    const emoji = `${'x'.repeat(58)}😀😀`;
+    const cut = describeDifference(emoji, 'y') ?? '';
+    expect(cut).toBe(`at $: source "${'x'.repeat(58)}…, target "y"`);
   });
 });
