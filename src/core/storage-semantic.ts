@@ -12,11 +12,13 @@
  */
 import { atItem, checkBatch, itemFields, MEMORY_ITEM_FIELDS, type MemoryBatchItem } from './batches.js';
 import type { RecordName } from './batch-text.js';
+import { CorruptDataError } from './errors.js';
 import { refuseUnknownFields, validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import { batchName, recordName, recordText } from './record-names.js';
 import { vectorIdOf } from './semantic/vector-ids.js';
 import {
+  agentChainIds,
   appendChains,
   type ChainAccess,
   chainIds,
@@ -154,9 +156,17 @@ export abstract class SemanticStorage extends SemanticSearchStorage {
     if (this.semantic === null) return super.deleteReasoningChains(agentId);
     validateId('agentId', agentId);
     await this.locked('deleteReasoningChains', `a/${agentId}`, undefined, async ({ index }) => {
-      const before = await this.readAllSequencedChains(agentId);
+      // Chains that do not parse are deleted all the same where the backend can (the file
+      // backend); their vectors are then found by their ids' prefix.
+      const before = await this.readAllSequencedChains(agentId).catch((error: unknown) => {
+        if (error instanceof CorruptDataError) return null;
+        throw error;
+      });
       await super.deleteReasoningChains(agentId);
-      await index.removeStale(chainIds(agentId, before), 'deleteReasoningChains');
+      // The delete landed: a listing that fails leaves them, as a failed removal would.
+      const ids =
+        before === null ? await agentChainIds(index, agentId).catch(() => []) : chainIds(agentId, before);
+      await index.removeStale(ids, 'deleteReasoningChains');
     });
     return true;
   }

@@ -21,6 +21,7 @@
  * settles it.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   CorruptChainsError,
@@ -97,13 +98,22 @@ export class FileChains {
     return this.folders.withAgent(agentId, (assertHeld) => this.trimHeld(agentId, keepLast, assertHeld));
   }
 
-  /** Removes every chain of the agent (its numbers are not reused). */
+  /**
+   * Removes every chain of the agent (its numbers are not reused), also a chains file that does
+   * not parse (see {@link removeUnreadable}).
+   */
   async removeAll(agentId: string): Promise<void> {
     await this.folders.withAgent(agentId, async (assertHeld) => {
-      // A file holding an empty list (written by someone else) goes too.
-      if ((await this.trimHeld(agentId, 0, assertHeld)) === 0) {
-        await this.folders.remove(this.layout.chainsFile(agentId), assertHeld);
+      const file = this.layout.chainsFile(agentId);
+      let removed: number;
+      try {
+        removed = await this.trimHeld(agentId, 0, assertHeld);
+      } catch (error) {
+        if (!(error instanceof CorruptDataError) || error.location !== file) throw error;
+        return this.removeUnreadable(agentId, error, assertHeld);
       }
+      // A file holding an empty list (written by someone else) goes too.
+      if (removed === 0) await this.folders.remove(file, assertHeld);
     });
   }
 
@@ -154,6 +164,38 @@ export class FileChains {
     const first = firstSequence(await this.readState(agentId), chains);
     await this.rewrite(agentId, first, removed, chains, chains.slice(removed), assertHeld);
     return removed;
+  }
+
+  /**
+   * Deletes a chains file that does not parse (`error`), so a delete can clear what no read
+   * can. How many chains it held is unknown, so `first` moves past every number it could have
+   * held: each chain is a JSON object (`{}` and a comma at least), so a file of `n` bytes holds
+   * fewer than `ceil(n / 2)` chains, numbered from the sequence file's `first` (or its pending
+   * one, whichever is higher). The numbers then have a gap, never a reuse. The sequence file is
+   * written first: a crash before the removal leaves the corrupt file, and the next delete only
+   * moves `first` further. The file is backed up as any removed file, and leaves the search
+   * index. Anything but a regular file is not this library's to remove: `error` stands.
+   */
+  private async removeUnreadable(
+    agentId: string,
+    error: CorruptDataError,
+    assertHeld: AssertLockHeld,
+  ): Promise<void> {
+    const file = this.layout.chainsFile(agentId);
+    const stat = await fs.promises.lstat(file).catch(() => null);
+    if (stat === null || !stat.isFile()) throw error;
+    // A sequence file that does not parse leaves no lower bound: the delete is refused, naming both.
+    let state: SequenceState | null;
+    try {
+      state = await this.readState(agentId);
+    } catch (stateError) {
+      if (stateError instanceof CorruptDataError) return this.corrupt(agentId, error);
+      throw stateError;
+    }
+    const first = state === null ? 0 : Math.max(state.first, state.pending?.first ?? state.first);
+    const next = first + Math.ceil(stat.size / 2);
+    await this.writeState(agentId, { agent_id: agentId, first: next }, assertHeld);
+    await this.folders.remove(file, assertHeld);
   }
 
   /** `.connectome-storage/chain-sequences/{hash of the agent's folder name}.json` */
