@@ -14,6 +14,7 @@ import { hostileInputTests } from './suites/hostile-inputs.js';
 import { keyLimitTests } from './suites/key-limits.js';
 import { longNameTests } from './suites/long-names.js';
 import { conversationTests } from './suites/conversations.js';
+import { corruptDataTests } from './suites/corrupt-data.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
 import { modelSequenceTests } from './suites/model-sequences.js';
@@ -72,6 +73,7 @@ for (const harness of backends) {
     searchChainSequenceTests(ctx);
     searchTieTests(ctx);
     retentionTests(ctx);
+    corruptDataTests(ctx);
     batchTests(ctx);
     batchPropertyTests(ctx);
     conversationBatchTests(ctx);

@@ -1,6 +1,6 @@
 /** Conformance harness for FileStorage: each store is a folder (created by its first open) in a fresh temp directory. */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
@@ -22,6 +22,12 @@ export const fileHarness: BackendHarness = {
       exists: async () => existsSync(baseDir),
       cleanup: () => rm(parent, { recursive: true, force: true }),
       childSpec: { backend: 'file', config: { baseDir } },
+      // Cut off mid-record (a plain id is its folder's name).
+      breakChains: (agentId) =>
+        writeFile(
+          join(baseDir, 'agents', agentId, 'reasoning_chains.json'),
+          '{"chains": [ {"stored_at": "2026-',
+        ),
     };
   },
 };

@@ -76,6 +76,13 @@ export const postgresHarness: BackendHarness = {
       exists: () => schemaExists(schema),
       cleanup: () => dropSchema(schema),
       childSpec: { backend: 'postgres', config: { url: url.toString(), schema } },
+      breakChains: (agentId) =>
+        withPgClient(async (client) => {
+          await client.query(
+            `UPDATE ${pg.escapeIdentifier(schema)}.reasoning_chains SET chain_data = '{"stored_at": "2026-' WHERE agent_id = $1`,
+            [agentId],
+          );
+        }),
       openConnections: () =>
         withPgClient(async (client) => {
           const result = await client.query<{ count: string }>(

@@ -107,6 +107,16 @@ export const redisHarness: BackendHarness = {
       },
       openConnections: async () => sockets.count(),
       childSpec: { backend: 'redis', config: { url: REDIS_TEST_URL, keyPrefix } },
+      async breakChains(agentId) {
+        const client = quickClient(REDIS_TEST_URL);
+        try {
+          const key = new KeyLayout(keyPrefix).agent(agentId).chains;
+          const length = await client.llen(key);
+          for (let i = 0; i < length; i += 1) await client.lset(key, i, '{"stored_at": "2026-');
+        } finally {
+          client.disconnect();
+        }
+      },
       async cleanup() {
         sockets.stop();
         const client = quickClient(REDIS_TEST_URL);

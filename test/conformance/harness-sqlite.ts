@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSqliteDriverInstalled, SQLiteStorage } from '../../src/backends/sqlite/index.js';
+import { loadSqliteDriver } from '../../src/backends/sqlite/driver.js';
 import type { BackendHarness } from './harness.js';
 
 const available = async (): Promise<true | string> =>
@@ -47,6 +48,17 @@ export const sqliteFileHarness: BackendHarness = {
       exists: async () => existsSync(dbPath),
       cleanup: () => rm(dir, { recursive: true, force: true }),
       childSpec: { backend: 'sqlite', config: { dbPath } },
+      async breakChains(agentId) {
+        const db = await (await loadSqliteDriver())(dbPath, false);
+        try {
+          await db.run(
+            'UPDATE reasoning_chains SET chain_data = \'{"stored_at": "2026-\' WHERE agent_id = ?',
+            agentId,
+          );
+        } finally {
+          await db.close();
+        }
+      },
     };
   },
 };

@@ -30,6 +30,12 @@ export interface HarnessStore {
    */
   openConnections?(): Promise<number>;
   /**
+   * Breaks the JSON text of every stored reasoning chain of `agentId` (which has some), as
+   * another program or a damaged disk could: a file store's chains file cut short, a row's or a
+   * list item's text. Left out where nothing outside an instance reaches its data.
+   */
+  breakChains?(agentId: string): Promise<void>;
+  /**
    * How another process opens this same store (see `multi-process.child.ts`); left out where
    * instances never share data (`:memory:`, the in-memory user backend).
    */

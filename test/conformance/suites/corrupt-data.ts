@@ -1,0 +1,67 @@
+/**
+ * Conformance: stored data that another program or a damaged disk left unreadable can still be
+ * deleted through the API, and deleting it never makes a number or id be used again. Runs
+ * where the harness can break the data from outside (`breakChains`).
+ */
+import { CorruptDataError, type StorageInterface } from '../../../src/core/index.js';
+import type { SuiteContext } from '../context.js';
+import type { HarnessStore } from '../harness.js';
+import { hitId } from './hit-ids.js';
+import { SwitchableEmbedder, SwitchableVectorStore } from './semantic-fixtures.js';
+
+/** Registers the tests of unreadable stored data. */
+export function corruptDataTests(ctx: SuiteContext): void {
+  describe('data that does not parse', () => {
+    /** A fresh store where the harness can break chains (`null` where it cannot). */
+    async function breakableStore(): Promise<HarnessStore | null> {
+      const store = await ctx.newStore();
+      return store.breakChains === undefined ? null : store;
+    }
+
+    /** Appends 3 chains to `a1` and 1 to `a2`; returns the highest sequence of `a1`'s. */
+    async function seed(s: StorageInterface): Promise<number> {
+      await s.appendReasoningChains('a1', [{ thought: 'apple pie' }, { thought: 'apple tart' }]);
+      await s.storeReasoningChain('a1', { thought: 'apple crumble' });
+      await s.storeReasoningChain('a2', { thought: 'apple juice' });
+      const sequences = (await s.loadSequencedReasoningChains('a1')).map((item) => item.sequence);
+      expect(sequences).toHaveLength(3);
+      return Math.max(...sequences);
+    }
+
+    it('deleteReasoningChains deletes chains that do not parse; later chains are numbered above theirs', async () => {
+      const store = await breakableStore();
+      if (store === null) return;
+      const s = await store.open();
+      const last = await seed(s);
+      await store.breakChains!('a1');
+      await expect(s.loadReasoningChains('a1')).rejects.toBeInstanceOf(CorruptDataError);
+
+      await expect(s.deleteReasoningChains('a1')).resolves.toBe(true);
+      expect(await s.loadReasoningChains('a1')).toEqual([]);
+      expect(await s.listAgents()).toEqual(['a2']);
+      const stats = await s.getStorageStats();
+      expect([stats.reasoning_chain_count, stats.agent_count]).toEqual([1, 1]);
+      expect((await s.search({ text: 'apple' })).map(hitId)).toEqual(['reasoning_chains:a2:0']);
+
+      await s.storeReasoningChain('a1', { thought: 'after the delete' });
+      const [next] = await s.loadSequencedReasoningChains('a1');
+      expect(next?.sequence).toBeGreaterThan(last);
+      expect(next?.chain).toMatchObject({ thought: 'after the delete' });
+    });
+
+    it('with semantic search, deleting chains that do not parse removes their vectors', async () => {
+      const store = await breakableStore();
+      if (store === null) return;
+      const vectors = new SwitchableVectorStore();
+      const s = await store.open({ semantic: { embedder: new SwitchableEmbedder(), vectorStore: vectors } });
+      await seed(s);
+      expect(await vectors.count()).toBe(4);
+      await store.breakChains!('a1');
+
+      await expect(s.deleteReasoningChains('a1')).resolves.toBe(true);
+      expect(await vectors.count()).toBe(1);
+      const hits = await s.search({ text: 'apple', mode: 'vector', limit: 10 });
+      expect(hits.map(hitId)).toEqual(['reasoning_chains:a2:0']);
+    });
+  });
+}
