@@ -17,8 +17,8 @@ import { refuseUnknownFields, validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
 import { batchName, recordName, recordText } from './record-names.js';
 import { vectorIdOf } from './semantic/vector-ids.js';
+import { agentChainIds, conversationListedIds } from './semantic/owner-vector-ids.js';
 import {
-  agentChainIds,
   appendChains,
   type ChainAccess,
   chainIds,
@@ -144,10 +144,13 @@ export abstract class SemanticStorage extends SemanticSearchStorage {
     if (this.semantic === null) return super.deleteConversation(conversationId);
     validateId('conversationId', conversationId);
     await this.locked('deleteConversation', `c/${conversationId}`, undefined, async ({ index }) => {
-      const raw = (await this.readRawMessages(conversationId)) ?? [];
-      const memories = await this.readMemories(conversationId);
+      // Records that do not parse are deleted all the same; their vectors are then found by
+      // their ids' prefixes (see deleteReasoningChains).
+      const before = await this.readConversationVectors(conversationId);
       await super.deleteConversation(conversationId);
-      await index.removeStale(conversationVectorIds(conversationId, raw, memories), 'deleteConversation');
+      const ids =
+        before === null ? await conversationListedIds(index, conversationId).catch(() => []) : before;
+      await index.removeStale(ids, 'deleteConversation');
     });
     return true;
   }
@@ -186,6 +189,17 @@ export abstract class SemanticStorage extends SemanticSearchStorage {
   }
 
   // ----- helpers -------------------------------------------------------------------------------
+
+  /** The vector ids of a conversation's records as read, `null` when one does not parse. */
+  private async readConversationVectors(conversationId: string): Promise<string[] | null> {
+    try {
+      const raw = (await this.readRawMessages(conversationId)) ?? [];
+      return conversationVectorIds(conversationId, raw, await this.readMemories(conversationId));
+    } catch (error) {
+      if (error instanceof CorruptDataError) return null;
+      throw error;
+    }
+  }
 
   /**
    * Runs a semantic write: refused when read-only or closed, one at a time per owner. `record`

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage } from '../../src/backends/file/index.js';
-import type { BackendHarness } from './harness.js';
+import { type BackendHarness, BROKEN_JSON } from './harness.js';
 
 export const fileHarness: BackendHarness = {
   name: 'file',
@@ -23,10 +23,13 @@ export const fileHarness: BackendHarness = {
       cleanup: () => rm(parent, { recursive: true, force: true }),
       childSpec: { backend: 'file', config: { baseDir } },
       // Cut off mid-record (a plain id is its folder's name).
-      breakChains: (agentId) =>
+      // The whole file cut off mid-record (a plain id is its folder's name).
+      breakRecords: (kind, owner) =>
         writeFile(
-          join(baseDir, 'agents', agentId, 'reasoning_chains.json'),
-          '{"chains": [ {"stored_at": "2026-',
+          kind === 'reasoning_chains'
+            ? join(baseDir, 'agents', owner, 'reasoning_chains.json')
+            : join(baseDir, 'conversations', owner, `${kind}.json`),
+          `{"${kind === 'reasoning_chains' ? 'chains' : kind}": [ ${BROKEN_JSON}`,
         ),
     };
   },

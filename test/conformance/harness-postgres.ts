@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { redactUrl } from '../../src/core/index.js';
-import type { BackendHarness } from './harness.js';
+import { type BackendHarness, BROKEN_JSON } from './harness.js';
+import { BROKEN_COLUMNS, ownerColumn } from './harness-sqlite.js';
 
 /** The test server (the test setup's URL, or the local one `scripts/services.sh` starts). */
 export const POSTGRES_TEST_URL =
@@ -76,11 +77,12 @@ export const postgresHarness: BackendHarness = {
       exists: () => schemaExists(schema),
       cleanup: () => dropSchema(schema),
       childSpec: { backend: 'postgres', config: { url: url.toString(), schema } },
-      breakChains: (agentId) =>
+      breakRecords: (kind, owner) =>
         withPgClient(async (client) => {
+          const table = `${pg.escapeIdentifier(schema)}.${kind}`;
           await client.query(
-            `UPDATE ${pg.escapeIdentifier(schema)}.reasoning_chains SET chain_data = '{"stored_at": "2026-' WHERE agent_id = $1`,
-            [agentId],
+            `UPDATE ${table} SET ${BROKEN_COLUMNS[kind]} = $1 WHERE ${ownerColumn(kind)} = $2`,
+            [BROKEN_JSON, owner],
           );
         }),
       openConnections: () =>

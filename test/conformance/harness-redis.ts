@@ -22,7 +22,7 @@ import {
   RedisClusterProcesses,
   scanKeysWithPrefix,
 } from '../redis/redis-server.js';
-import type { BackendHarness } from './harness.js';
+import { type BackendHarness, BROKEN_JSON } from './harness.js';
 
 /**
  * Acts as if `ms` passed on the server for these cache entries: one whose remaining TTL is at
@@ -107,12 +107,18 @@ export const redisHarness: BackendHarness = {
       },
       openConnections: async () => sockets.count(),
       childSpec: { backend: 'redis', config: { url: REDIS_TEST_URL, keyPrefix } },
-      async breakChains(agentId) {
+      async breakRecords(kind, owner) {
         const client = quickClient(REDIS_TEST_URL);
         try {
-          const key = new KeyLayout(keyPrefix).agent(agentId).chains;
+          const layout = new KeyLayout(keyPrefix);
+          if (kind === 'memories') {
+            const key = layout.conversation(owner).memoryData;
+            for (const field of await client.hkeys(key)) await client.hset(key, field, BROKEN_JSON);
+            return;
+          }
+          const key = kind === 'raw_messages' ? layout.conversation(owner).raw : layout.agent(owner).chains;
           const length = await client.llen(key);
-          for (let i = 0; i < length; i += 1) await client.lset(key, i, '{"stored_at": "2026-');
+          for (let i = 0; i < length; i += 1) await client.lset(key, i, BROKEN_JSON);
         } finally {
           client.disconnect();
         }

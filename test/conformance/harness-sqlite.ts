@@ -5,7 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSqliteDriverInstalled, SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { loadSqliteDriver } from '../../src/backends/sqlite/driver.js';
-import type { BackendHarness } from './harness.js';
+import { type BackendHarness, BROKEN_JSON, type BrokenKind } from './harness.js';
+
+/** The JSON column of each kind's table (SQLite and PostgreSQL alike). */
+export const BROKEN_COLUMNS: Record<BrokenKind, string> = {
+  reasoning_chains: 'chain_data',
+  raw_messages: 'message_data',
+  memories: 'memory_data',
+};
+
+/** The column naming a record's agent or conversation. */
+export const ownerColumn = (kind: BrokenKind): string =>
+  kind === 'reasoning_chains' ? 'agent_id' : 'conversation_id';
 
 const available = async (): Promise<true | string> =>
   isSqliteDriverInstalled() || 'the sqlite3 driver is not installed (npm install sqlite3 sqlite)';
@@ -48,13 +59,13 @@ export const sqliteFileHarness: BackendHarness = {
       exists: async () => existsSync(dbPath),
       cleanup: () => rm(dir, { recursive: true, force: true }),
       childSpec: { backend: 'sqlite', config: { dbPath } },
-      async breakChains(agentId) {
+      async breakRecords(kind, owner) {
         const db = await (await loadSqliteDriver())(dbPath, false);
         try {
-          await db.run(
-            'UPDATE reasoning_chains SET chain_data = \'{"stored_at": "2026-\' WHERE agent_id = ?',
-            agentId,
-          );
+          await db.run(`UPDATE ${kind} SET ${BROKEN_COLUMNS[kind]} = ? WHERE ${ownerColumn(kind)} = ?`, [
+            BROKEN_JSON,
+            owner,
+          ]);
         } finally {
           await db.close();
         }

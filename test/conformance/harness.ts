@@ -30,17 +30,24 @@ export interface HarnessStore {
    */
   openConnections?(): Promise<number>;
   /**
-   * Breaks the JSON text of every stored reasoning chain of `agentId` (which has some), as
-   * another program or a damaged disk could: a file store's chains file cut short, a row's or a
-   * list item's text. Left out where nothing outside an instance reaches its data.
+   * Breaks the JSON text of every stored record of one kind of `owner` (an agent's chains, a
+   * conversation's raw messages or memories; it has some), as another program or a damaged disk
+   * could: a file store's file cut short, a row's, list item's or hash field's text. Left out
+   * where nothing outside an instance reaches its data.
    */
-  breakChains?(agentId: string): Promise<void>;
+  breakRecords?(kind: BrokenKind, owner: string): Promise<void>;
   /**
    * How another process opens this same store (see `multi-process.child.ts`); left out where
    * instances never share data (`:memory:`, the in-memory user backend).
    */
   childSpec?: ChildStoreSpec;
 }
+
+/** The kinds {@link HarnessStore.breakRecords} breaks. */
+export type BrokenKind = 'reasoning_chains' | 'raw_messages' | 'memories';
+
+/** JSON text cut off mid-record, as a harness writes it over broken records. */
+export const BROKEN_JSON = '{"stored_at": "2026-';
 
 /** A JSON description of a store that a child process can open on its own. */
 export interface ChildStoreSpec {

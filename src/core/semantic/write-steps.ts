@@ -57,25 +57,6 @@ export function chainIds(agentId: string, chains: readonly SequencedChain[]): st
   return chains.map(({ sequence }) => vectorIdOf({ kind: 'reasoning_chains', agentId, sequence }));
 }
 
-/**
- * Every vector id of `agentId`'s chains the vector store holds, for a delete of chains no read
- * can parse (so no sequence numbers to name): they share the prefix `c/{agent}/`, which sorts
- * them together in the store's code point order. `[]` for a vector store that lists no ids:
- * those vectors are left to search (which drops hits whose record is gone) and `reindex()`.
- */
-export async function agentChainIds(index: SemanticIndex, agentId: string): Promise<string[]> {
-  if (!index.listsIds) return [];
-  const prefix = vectorIdOf({ kind: 'reasoning_chains', agentId, sequence: 0 }).slice(0, -1);
-  const ids: string[] = [];
-  for (let after: string | null = prefix; after !== null;) {
-    const page = await index.listIds(after, 1000);
-    const mine = page.items.filter((id) => id.startsWith(prefix));
-    ids.push(...mine);
-    after = mine.length < page.items.length ? null : page.next;
-  }
-  return ids;
-}
-
 /** Vector ids of a conversation's raw messages and memories (before a conversation delete). */
 export function conversationVectorIds(
   conversationId: string,

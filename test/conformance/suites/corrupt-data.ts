@@ -1,7 +1,7 @@
 /**
  * Conformance: stored data that another program or a damaged disk left unreadable can still be
- * deleted through the API, and deleting it never makes a number or id be used again. Runs
- * where the harness can break the data from outside (`breakChains`).
+ * deleted through the API (with its vectors), and deleting it never makes a number or id be
+ * used again. Runs where the harness can break the data from outside (`breakRecords`).
  */
 import { CorruptDataError, type StorageInterface } from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
@@ -15,7 +15,7 @@ export function corruptDataTests(ctx: SuiteContext): void {
     /** A fresh store where the harness can break chains (`null` where it cannot). */
     async function breakableStore(): Promise<HarnessStore | null> {
       const store = await ctx.newStore();
-      return store.breakChains === undefined ? null : store;
+      return store.breakRecords === undefined ? null : store;
     }
 
     /** Appends 3 chains to `a1` and 1 to `a2`; returns the highest sequence of `a1`'s. */
@@ -33,7 +33,7 @@ export function corruptDataTests(ctx: SuiteContext): void {
       if (store === null) return;
       const s = await store.open();
       const last = await seed(s);
-      await store.breakChains!('a1');
+      await store.breakRecords!('reasoning_chains', 'a1');
       await expect(s.loadReasoningChains('a1')).rejects.toBeInstanceOf(CorruptDataError);
 
       await expect(s.deleteReasoningChains('a1')).resolves.toBe(true);
@@ -56,12 +56,38 @@ export function corruptDataTests(ctx: SuiteContext): void {
       const s = await store.open({ semantic: { embedder: new SwitchableEmbedder(), vectorStore: vectors } });
       await seed(s);
       expect(await vectors.count()).toBe(4);
-      await store.breakChains!('a1');
+      await store.breakRecords!('reasoning_chains', 'a1');
 
       await expect(s.deleteReasoningChains('a1')).resolves.toBe(true);
       expect(await vectors.count()).toBe(1);
       const hits = await s.search({ text: 'apple', mode: 'vector', limit: 10 });
       expect(hits.map(hitId)).toEqual(['reasoning_chains:a2:0']);
     });
+
+    it.each(['raw_messages', 'memories'] as const)(
+      'deleteConversation deletes %s that do not parse, with their vectors',
+      async (kind) => {
+        const store = await breakableStore();
+        if (store === null) return;
+        const vectors = new SwitchableVectorStore();
+        const s = await store.open({
+          semantic: { embedder: new SwitchableEmbedder(), vectorStore: vectors },
+        });
+        await s.storeRawMessages('c1', [{ content: 'apple pie' }, { content: 'apple tart' }]);
+        await s.storeMemory('c1', 'm1', { summary: 'apple crumble' });
+        await s.storeMemory('c2', 'm1', { summary: 'apple juice' });
+        expect(await vectors.count()).toBe(4);
+        await store.breakRecords!(kind, 'c1');
+        const load = kind === 'raw_messages' ? s.loadRawMessages('c1') : s.loadMemories('c1');
+        await expect(load).rejects.toBeInstanceOf(CorruptDataError);
+
+        await expect(s.deleteConversation('c1')).resolves.toBe(true);
+        expect(await s.listAllConversationIds()).toEqual(['c2']);
+        expect([(await s.loadRawMessages('c1')) ?? [], await s.loadMemories('c1')]).toEqual([[], []]);
+        expect(await vectors.count()).toBe(1);
+        const hits = await s.search({ text: 'apple', mode: 'vector', limit: 10 });
+        expect(hits.map(hitId)).toEqual(['memories:c2:m1']);
+      },
+    );
   });
 }
