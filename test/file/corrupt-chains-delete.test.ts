@@ -74,6 +74,28 @@ describe('file backend: deleting reasoning chains that do not parse', () => {
     expect(await fse.readFile(file, 'utf8')).toBe(BROKEN);
   });
 
+  it('names the agent when only its sequence file does not parse (the file is named by a hash)', async () => {
+    const storage = await openStore({ createBackups: false });
+    await storage.storeReasoningChain('agent', { n: 0 });
+    await storage.storeReasoningChain('agent', { n: 1 });
+    await storage.trimReasoningChains('agent', 1);
+    const sequenceDir = path.join(storage.baseDir, '.connectome-storage', 'chain-sequences');
+    const [name] = await fse.readdir(sequenceDir);
+    const sequenceFile = path.join(sequenceDir, name as string);
+    await fse.writeFile(sequenceFile, '{"first": ');
+
+    for (const call of [
+      storage.deleteReasoningChains('agent'),
+      storage.loadSequencedReasoningChains('agent'),
+    ]) {
+      const error: unknown = await call.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CorruptDataError);
+      expect((error as CorruptDataError).location).toBe(sequenceFile);
+      expect((error as Error).message).toContain('the chain sequence file of agent "agent"');
+    }
+    expect(await storage.loadReasoningChains('agent')).toEqual([expect.objectContaining({ n: 1 })]);
+  });
+
   it('removes the vectors of the chains it could not read', async () => {
     const vectorStore = createVectorStore('memory');
     const storage = await openStore({ semantic: { vectorStore } });

@@ -226,8 +226,15 @@ export class FileChains {
     throw new CorruptChainsError(agentId, null, locations, reason, error);
   }
 
-  private readState(agentId: string): Promise<SequenceState | null> {
-    return readParsedFile(this.stateFile(agentId), parseSequenceFile);
+  /** The agent's sequence file; one that does not parse names its agent (the file is named by a hash). */
+  private async readState(agentId: string): Promise<SequenceState | null> {
+    try {
+      return await readParsedFile(this.stateFile(agentId), parseSequenceFile);
+    } catch (error) {
+      if (!(error instanceof CorruptDataError) || error.constructor !== CorruptDataError) throw error;
+      const reason = `${corruptReason(error)} (the chain sequence file of agent ${quoteName(agentId)})`;
+      throw new CorruptDataError(error.location, reason, error.cause);
+    }
   }
 
   private async writeState(agentId: string, state: JsonObject, assertHeld: AssertLockHeld): Promise<void> {
