@@ -8,6 +8,7 @@ import { type BackendHarness, BROKEN_JSON } from './harness.js';
 
 export const fileHarness: BackendHarness = {
   name: 'file',
+  breaksRecords: true,
   sharedStore: true,
   available: async () => true,
   async createStore() {

@@ -59,6 +59,7 @@ export async function postgresAvailable(): Promise<true | string> {
 /** PostgresStorage on the test server, one fresh schema per store. */
 export const postgresHarness: BackendHarness = {
   name: 'postgres',
+  breaksRecords: true,
   service: 'postgres',
   sharedStore: true,
   available: postgresAvailable,

@@ -78,6 +78,7 @@ function trackNewSockets(): { count(): number; stop(): void } {
 
 export const redisHarness: BackendHarness = {
   name: 'redis',
+  breaksRecords: true,
   service: 'redis',
   sharedStore: true,
   available: () => redisAvailable(),

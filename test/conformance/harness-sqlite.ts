@@ -44,6 +44,7 @@ export const sqliteMemoryHarness: BackendHarness = {
 /** A database file in a fresh temp dir; every instance opens the same file. */
 export const sqliteFileHarness: BackendHarness = {
   name: 'sqlite (file)',
+  breaksRecords: true,
   sharedStore: true,
   corpusStatsFollowDeletes: false,
   available,

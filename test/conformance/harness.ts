@@ -80,4 +80,6 @@ export interface BackendHarness {
    * change).
    */
   corpusStatsFollowDeletes?: false;
+  /** True when its stores have {@link HarnessStore.breakRecords}: the suites that need it are skipped elsewhere. */
+  breaksRecords?: true;
 }

@@ -12,10 +12,16 @@ import { SwitchableEmbedder, SwitchableVectorStore } from './semantic-fixtures.j
 /** Registers the tests of unreadable stored data. */
 export function corruptDataTests(ctx: SuiteContext): void {
   describe('data that does not parse', () => {
-    /** A fresh store where the harness can break chains (`null` where it cannot). */
-    async function breakableStore(): Promise<HarnessStore | null> {
+    // Skipped (and shown so) where nothing outside an instance reaches its data.
+    const breaking = ctx.harness.breaksRecords ? it : it.skip;
+
+    /** A fresh store and the harness's way to break its records. */
+    async function breakableStore(): Promise<HarnessStore & Required<Pick<HarnessStore, 'breakRecords'>>> {
       const store = await ctx.newStore();
-      return store.breakRecords === undefined ? null : store;
+      const { breakRecords } = store;
+      if (breakRecords === undefined)
+        throw new Error(`${ctx.harness.name}: breaksRecords without breakRecords`);
+      return { ...store, breakRecords };
     }
 
     /** Appends 3 chains to `a1` and 1 to `a2`; returns the highest sequence of `a1`'s. */
@@ -28,35 +34,36 @@ export function corruptDataTests(ctx: SuiteContext): void {
       return Math.max(...sequences);
     }
 
-    it('deleteReasoningChains deletes chains that do not parse; later chains are numbered above theirs', async () => {
+    breaking(
+      'deleteReasoningChains deletes chains that do not parse; later chains are numbered above theirs',
+      async () => {
+        const store = await breakableStore();
+        const s = await store.open();
+        const last = await seed(s);
+        await store.breakRecords('reasoning_chains', 'a1');
+        await expect(s.loadReasoningChains('a1')).rejects.toBeInstanceOf(CorruptDataError);
+
+        await expect(s.deleteReasoningChains('a1')).resolves.toBe(true);
+        expect(await s.loadReasoningChains('a1')).toEqual([]);
+        expect(await s.listAgents()).toEqual(['a2']);
+        const stats = await s.getStorageStats();
+        expect([stats.reasoning_chain_count, stats.agent_count]).toEqual([1, 1]);
+        expect((await s.search({ text: 'apple' })).map(hitId)).toEqual(['reasoning_chains:a2:0']);
+
+        await s.storeReasoningChain('a1', { thought: 'after the delete' });
+        const [next] = await s.loadSequencedReasoningChains('a1');
+        expect(next?.sequence).toBeGreaterThan(last);
+        expect(next?.chain).toMatchObject({ thought: 'after the delete' });
+      },
+    );
+
+    breaking('with semantic search, deleting chains that do not parse removes their vectors', async () => {
       const store = await breakableStore();
-      if (store === null) return;
-      const s = await store.open();
-      const last = await seed(s);
-      await store.breakRecords!('reasoning_chains', 'a1');
-      await expect(s.loadReasoningChains('a1')).rejects.toBeInstanceOf(CorruptDataError);
-
-      await expect(s.deleteReasoningChains('a1')).resolves.toBe(true);
-      expect(await s.loadReasoningChains('a1')).toEqual([]);
-      expect(await s.listAgents()).toEqual(['a2']);
-      const stats = await s.getStorageStats();
-      expect([stats.reasoning_chain_count, stats.agent_count]).toEqual([1, 1]);
-      expect((await s.search({ text: 'apple' })).map(hitId)).toEqual(['reasoning_chains:a2:0']);
-
-      await s.storeReasoningChain('a1', { thought: 'after the delete' });
-      const [next] = await s.loadSequencedReasoningChains('a1');
-      expect(next?.sequence).toBeGreaterThan(last);
-      expect(next?.chain).toMatchObject({ thought: 'after the delete' });
-    });
-
-    it('with semantic search, deleting chains that do not parse removes their vectors', async () => {
-      const store = await breakableStore();
-      if (store === null) return;
       const vectors = new SwitchableVectorStore();
       const s = await store.open({ semantic: { embedder: new SwitchableEmbedder(), vectorStore: vectors } });
       await seed(s);
       expect(await vectors.count()).toBe(4);
-      await store.breakRecords!('reasoning_chains', 'a1');
+      await store.breakRecords('reasoning_chains', 'a1');
 
       await expect(s.deleteReasoningChains('a1')).resolves.toBe(true);
       expect(await vectors.count()).toBe(1);
@@ -64,11 +71,10 @@ export function corruptDataTests(ctx: SuiteContext): void {
       expect(hits.map(hitId)).toEqual(['reasoning_chains:a2:0']);
     });
 
-    it.each(['raw_messages', 'memories'] as const)(
+    breaking.each(['raw_messages', 'memories'] as const)(
       'deleteConversation deletes %s that do not parse, with their vectors',
       async (kind) => {
         const store = await breakableStore();
-        if (store === null) return;
         const vectors = new SwitchableVectorStore();
         const s = await store.open({
           semantic: { embedder: new SwitchableEmbedder(), vectorStore: vectors },
@@ -77,7 +83,7 @@ export function corruptDataTests(ctx: SuiteContext): void {
         await s.storeMemory('c1', 'm1', { summary: 'apple crumble' });
         await s.storeMemory('c2', 'm1', { summary: 'apple juice' });
         expect(await vectors.count()).toBe(4);
-        await store.breakRecords!(kind, 'c1');
+        await store.breakRecords(kind, 'c1');
         const load = kind === 'raw_messages' ? s.loadRawMessages('c1') : s.loadMemories('c1');
         await expect(load).rejects.toBeInstanceOf(CorruptDataError);
 
