@@ -1,11 +1,13 @@
 /**
  * `connectionTimeout` is the busy timeout: a write waits for another connection's write
  * lock up to that long, then fails with a BackendUnavailableError naming the operation and the file.
+ * With the rollback journal the other locks wait the same way: a commit for another
+ * connection's readers, a read for another connection's exclusive lock.
  */
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { BackendUnavailableError } from '../../src/core/index.js';
-import { useTempDir, withRawDb } from './helpers.js';
+import { type RawDb, useTempDir, withRawDb } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -47,5 +49,90 @@ describe('SQLite: waiting for locks', () => {
     await storage.storeMemory('conv-x', 'mem-y', {});
     expect(await storage.loadMemories('conv-x')).toHaveLength(1);
     await storage.shutdown();
+  });
+  describe('with the rollback journal (enableWalMode: false)', () => {
+    /** A store with one memory, and another connection holding a read transaction open. */
+    async function underReader(
+      timeout: number,
+      fn: (storage: SQLiteStorage, reader: RawDb) => Promise<void>,
+    ) {
+      const dbPath = join(dir(), 'journal.db');
+      const storage = new SQLiteStorage({ dbPath, connectionTimeout: timeout, enableWalMode: false });
+      await storage.initialize();
+      await storage.storeMemories('c', [{ memoryId: 'm0', data: {} }]);
+      try {
+        await withRawDb(dbPath, async (reader) => {
+          // Its SHARED lock lets a writer take RESERVED and write, but not commit.
+          await reader.run('BEGIN');
+          await reader.all('SELECT COUNT(*) FROM memories');
+          await fn(storage, reader);
+        });
+      } finally {
+        await storage.shutdown();
+      }
+    }
+
+    it('a commit waits for a reader that finishes within the timeout', async () => {
+      await underReader(5, async (storage, reader) => {
+        const write = storage.storeMemories('c', [
+          { memoryId: 'm1', data: {} },
+          { memoryId: 'm2', data: {} },
+        ]);
+        await sleep(300);
+        await reader.run('COMMIT');
+        await expect(write).resolves.toBe(2);
+        expect((await storage.loadMemories('c')).map((m) => m.memory_id)).toEqual(['m0', 'm1', 'm2']);
+      });
+    });
+
+    it.each([
+      [
+        'storeMemories',
+        (s: SQLiteStorage) =>
+          s.storeMemories('c', [
+            { memoryId: 'm1', data: {} },
+            { memoryId: 'm2', data: {} },
+          ]),
+        /2 memories of "c"/,
+      ],
+      ['deleteConversation', (s: SQLiteStorage) => s.deleteConversation('c'), /delete conversation "c"/],
+      [
+        'storeConversationBatch',
+        (s: SQLiteStorage) =>
+          s.storeConversationBatch([
+            { conversationId: 'c', conversation: {}, memories: [{ memoryId: 'm1', data: {} }] },
+          ]),
+        /conversation\(s\) from "c"/,
+      ],
+    ] as const)(
+      '%s whose commit waits out the timeout on a reader fails typed, rolled back whole; the next write works',
+      async (_, call, names) => {
+        await underReader(0.2, async (storage, reader) => {
+          const error = await call(storage).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(BackendUnavailableError);
+          expect((error as Error).message).toMatch(names);
+          expect((error as Error).message).toMatch(/journal\.db.*SQLITE_BUSY/);
+          // The transaction was rolled back, not left open on the connection.
+          expect(await reader.all('SELECT memory_id FROM memories')).toEqual([{ memory_id: 'm0' }]);
+          await reader.run('COMMIT');
+          expect(await storage.loadConversation('c')).toBeNull();
+          expect((await storage.loadMemories('c')).map((m) => m.memory_id)).toEqual(['m0']);
+          await storage.storeMemory('c', 'm3', {});
+          expect((await storage.loadMemories('c')).map((m) => m.memory_id)).toEqual(['m0', 'm3']);
+        });
+      },
+    );
+
+    it("a read waits out the timeout on another connection's exclusive lock, then fails typed", async () => {
+      await underReader(0.2, async (storage, reader) => {
+        await reader.run('COMMIT');
+        await reader.run('BEGIN EXCLUSIVE');
+        const error = await storage.loadMemories('c').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(BackendUnavailableError);
+        expect((error as Error).message).toMatch(/load memories of "c".*journal\.db.*SQLITE_BUSY/);
+        await reader.run('COMMIT');
+        expect(await storage.loadMemories('c')).toHaveLength(1);
+      });
+    });
   });
 });
