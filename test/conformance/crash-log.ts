@@ -33,8 +33,11 @@ export interface CrashCall {
 export type CrashLine =
   { loaded: true } | { init: true } | { ready: true } | CrashCall | { done: number } | { end: true };
 
-/** What a crash child does: the mixed workload, only open the store, or only cache batches. */
-export type CrashMode = 'mixed' | 'init' | 'cache';
+/**
+ * What a crash child does: the mixed workload, only open the store, only cache batches, or
+ * `deletes`: store whole conversations and delete each one again.
+ */
+export type CrashMode = 'mixed' | 'init' | 'cache' | 'deletes';
 
 /**
  * The cache keys of the `cache` mode's batches: three in each of four Redis buckets (a Redis

@@ -6,9 +6,9 @@
  * when the SIGKILL came and which (at most one per lane) may or may not have. `mode` `init`
  * loads the backend, waits for SIGUSR2, opens the store (announced once `initialize()` has
  * started; told `hold`, it blocks there until killed) and waits to be killed; `cache`
- * writes only cache batches over {@link cacheBatchKeys}. Given `calls`, each lane makes that many
+ * writes only cache batches over {@link cacheBatchKeys}; `deletes` stores whole conversations and deletes them. Given `calls`, each lane makes that many
  * more calls once the child gets SIGUSR2, then the child shuts down, prints `{"end":true}`, exits.
- * Usage: tsx crash.child.ts <spec json> <writer> <seed> [mixed|init|cache] [calls | hold (init)]
+ * Usage: tsx crash.child.ts <spec json> <writer> <seed> [mixed|init|cache|deletes] [calls | hold (init)]
  */
 import { writeSync } from 'node:fs';
 import type { Cluster } from 'ioredis';
@@ -195,7 +195,39 @@ async function main(): Promise<void> {
     }
   };
 
-  await Promise.all(mode === 'cache' ? [cacheBatches()] : [memories(), chains(), trims(), overwrites()]);
+  // Each lane stores a whole conversation (every kind, memories too), then deletes it: a kill
+  // lands inside a delete about half the time per lane. The delete logs its id, value null.
+  const storeAndDelete = async (lane: number): Promise<void> => {
+    for (let i = 0; going(`deletes${lane}`, i); i += 1) {
+      const id = `x${writer}${lane}.${i}`;
+      const value = valueOf(`x${lane}`, i);
+      const rawMessages = [0, 1].map((n) => ({ ...value, n }));
+      const memories = [0, 1, 2].map((n) => ({ memoryId: `xm${n}`, data: { ...value, n } }));
+      const chunkInfo = { ...value, chunk: true };
+      const writes: CrashWrite[] = [
+        { kind: 'conversation', id, value },
+        { kind: 'raw', id, value: rawMessages },
+        ...memories.map((m) => ({ kind: 'memory' as const, id, memoryId: m.memoryId, value: m.data })),
+        { kind: 'chunk', id, value: chunkInfo },
+      ];
+      await run('storeConversationBatch', writes, () =>
+        s.storeConversationBatch([
+          { conversationId: id, conversation: value, rawMessages, memories, chunkInfo },
+        ]),
+      );
+      await run('deleteConversation', [{ kind: 'conversation', id, value: null }], () =>
+        s.deleteConversation(id),
+      );
+    }
+  };
+
+  const lanes =
+    mode === 'cache'
+      ? [cacheBatches()]
+      : mode === 'deletes'
+        ? [0, 1, 2, 3].map(storeAndDelete)
+        : [memories(), chains(), trims(), overwrites()];
+  await Promise.all(lanes);
   await s.shutdown();
   for (const client of clients) client.disconnect();
   emit({ end: true });

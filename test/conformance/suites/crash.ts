@@ -23,6 +23,7 @@ import {
 import { expectStatsMatch } from './multi-process-checks.js';
 import { initKillTests } from './crash-init.js';
 import { concurrentKillTests } from './crash-concurrent.js';
+import { deleteKillTests } from './crash-deletes.js';
 
 /** The kill delays (and the children's seeds) derive from this (`CRASH_SEED=n` tries others). */
 const SEED = Number(process.env.CRASH_SEED ?? 2300);
@@ -89,5 +90,6 @@ export function crashTests(ctx: SuiteContext): void {
     }, 60_000);
     initKillTests(ctx);
     concurrentKillTests(ctx);
+    deleteKillTests(ctx);
   });
 }
