@@ -4,9 +4,12 @@
  * batches write their rows in key order, so two of them over the same keys in opposite orders
  * never deadlock; memory batches can, and the victim runs again, applied once. The retry hides
  * a deadlock from the caller, so only the server's count shows whether the cache batches met one.
+ * A call that is the victim every time (6 runs) rejects, naming the SQLSTATE, having written nothing.
  */
+import pg from 'pg';
 import type { PostgresStorage } from '../../src/backends/postgres/index.js';
-import { freshSchema, useFaultSuite } from './fault-helpers.js';
+import { StorageError } from '../../src/core/index.js';
+import { freshSchema, ident, settle, useFaultSuite, waitForLockWaiters } from './fault-helpers.js';
 import { describeWithPrivatePostgres } from './private-server.js';
 
 const ROUNDS = 20;
@@ -82,4 +85,53 @@ describeWithPrivatePostgres()('postgres: batches of two instances in opposite or
     }
     expect(await serverDeadlocks()).toBe(before);
   });
+  it('a memory batch that is the deadlock victim at every run rejects naming SQLSTATE 40P01, writing nothing', async () => {
+    const s = await stores.store(server());
+    await s.storeMemories('c', [
+      { memoryId: 'm1', data: { v: 0 } },
+      { memoryId: 'm2', data: { v: 0 } },
+    ]);
+    // A session that holds m2 and, each time the batch (holding m1) waits for it, asks for m1
+    // in a savepoint: a cycle. Its deadlock_timeout is long, so the batch's backend finds the
+    // cycle and is the victim; rolling back to the savepoint frees m1 but keeps m2 for the next run.
+    const other = new pg.Client({ connectionString: server().url });
+    other.on('error', () => undefined);
+    await other.connect();
+    const row = (id: string) =>
+      `SELECT 1 FROM ${ident(s.schema)}.memories WHERE conversation_id = 'c' AND memory_id = '${id}' FOR UPDATE`;
+    let cycles = 0;
+    try {
+      await other.query("SET deadlock_timeout = '60s'");
+      await other.query('BEGIN');
+      await other.query(row('m2'));
+      const batch = settle(
+        s.storeMemories('c', [
+          { memoryId: 'm1', data: { v: 1 } },
+          { memoryId: 'm2', data: { v: 1 } },
+        ]),
+      );
+      let settled = false;
+      void batch.then(() => (settled = true));
+      while (!settled) {
+        const waiting = await settle(waitForLockWaiters(server(), 1));
+        if (!waiting.ok) break;
+        await other.query('SAVEPOINT cycle');
+        await other.query(row('m1'));
+        await other.query('ROLLBACK TO SAVEPOINT cycle');
+        cycles += 1;
+      }
+      const result = await batch;
+      expect(cycles).toBe(6);
+      expect(result.ok).toBe(false);
+      const error = (result as { error: unknown }).error;
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).message).toMatch(/memories of conversation "c".*40P01/s);
+    } finally {
+      await other.query('ROLLBACK').catch(() => undefined);
+      await other.end().catch(() => undefined);
+    }
+    expect((await s.loadMemories('c')).map((m) => m.v)).toEqual([0, 0]);
+    await s.storeMemories('c', [{ memoryId: 'm1', data: { v: 2 } }]);
+    expect((await s.loadMemories('c')).map((m) => m.v)).toEqual([2, 0]);
+  }, 30_000);
 });
