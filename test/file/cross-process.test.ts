@@ -77,4 +77,33 @@ describe('file backend across processes', () => {
       expect(value).toMatchObject({ writer: expect.stringMatching(/^[ab]$/) as unknown });
     }
   }, 50_000);
+  const onLinux = process.platform === 'linux' ? it : it.skip;
+  onLinux(
+    'keeps every memory when the lock file is removed under a running store',
+    async () => {
+      // This store opened the byte-range lock file; then it is removed (a user cleaning
+      // `.connectome-storage`), and a new process locks the new file. A lock on the removed one
+      // would exclude nobody: the store sees the path names another file and locks that one.
+      const storage = await openStore({}, { lockKind: 'range' });
+      await storage.storeMemory('shared', 'seed', { writer: 'seed' });
+      await fse.remove(path.join(storage.baseDir, '.connectome-storage', 'locks', RANGE_LOCK_FILE));
+      const file = path.join(storage.baseDir, 'conversations', 'shared', 'memories.json');
+      const child = runChild([storage.baseDir, 'memories', 'shared', 'b', '300']);
+      // Writes while the child writes (it starts in about a second).
+      while (!(await fse.readFile(file, 'utf8')).includes('"b-')) await new Promise((r) => setTimeout(r, 10));
+      for (let batch = 0; batch < 40; batch += 1) {
+        await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            storage.storeMemory('shared', `a-${batch * 8 + i}`, { writer: 'a' }),
+          ),
+        );
+      }
+      await child;
+      const ids = (await storage.loadMemories('shared')).map((m) => m.memory_id as string);
+      expect(ids.filter((id) => id.startsWith('a-'))).toHaveLength(320);
+      expect(ids.filter((id) => id.startsWith('b-'))).toHaveLength(300);
+      expect(new Set(ids).size).toBe(ids.length);
+    },
+    50_000,
+  );
 });
