@@ -2,7 +2,8 @@
  * One instance, many concurrent callers: transactions never interleave on the shared
  * connection (no "cannot start a transaction within a transaction", no statement of one
  * caller inside another's transaction), a failed transaction rolls back alone, and the
- * final data is what running the calls one after another gives.
+ * final data is what running the calls one after another gives; another instance on the file
+ * (its own connection) sees each batch whole or not at all.
  */
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
@@ -145,5 +146,53 @@ describe('SQLite: concurrent callers on one instance', () => {
     await reopened.initialize();
     expect(await reopened.getStorageStats()).toMatchObject({ raw_message_count: 60, memory_count: 30 });
     await reopened.shutdown();
+  });
+  it('lets another instance on the file see each memory or conversation batch whole or not at all', async () => {
+    // Another connection, so not queued behind the writer's calls: only the transaction keeps
+    // a batch's statements (the ids it replaces, then the new ones) from being seen one by one.
+    const dbPath = join(dir(), 'batches.db');
+    const writer = new SQLiteStorage({ dbPath });
+    await writer.initialize();
+    const reader = new SQLiteStorage({ dbPath });
+    await reader.initialize();
+    const kept = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    const batch = (n: number, fresh: string) => [
+      ...kept.map((memoryId) => ({ memoryId, data: { n } })),
+      ...kept.map((_, i) => ({ memoryId: `${fresh}${n}-${i}`, data: { n } })),
+    ];
+    await writer.storeMemories('c', batch(0, 'a'));
+    let writing = true;
+    const writes = (async () => {
+      for (let n = 1; n <= 30; n += 1) {
+        await writer.storeMemories('c', batch(n, 'a'));
+        await writer.storeConversationBatch([
+          { conversationId: 'd', conversation: { n }, memories: batch(n, 'b') },
+        ]);
+      }
+      writing = false;
+    })();
+    const seen: string[] = [];
+    while (writing) {
+      const [memories, [item]] = await Promise.all([
+        reader.loadMemories('c'),
+        reader.loadConversationBatch(['d']),
+      ]);
+      for (const list of [memories, item!.memories]) {
+        const versions = new Set(
+          list.filter((m) => kept.includes(String(m.memory_id))).map((m) => Number(m.n)),
+        );
+        const n = [...versions][0] ?? 0;
+        // Every replaced id carries one batch's value, and the new ids of that batch and each earlier one are there.
+        if (
+          versions.size > 1 ||
+          (list.length > 0 && list.length !== 20 + 20 * (list === memories ? n + 1 : n))
+        )
+          seen.push(`${list.length} memories, values ${[...versions].join(',')}`);
+      }
+    }
+    await writes;
+    expect(seen).toEqual([]);
+    await reader.shutdown();
+    await writer.shutdown();
   });
 });
