@@ -6,7 +6,7 @@
  * when the SIGKILL came and which (at most one per lane) may or may not have. `mode` `init`
  * loads the backend, waits for SIGUSR2, opens the store (announced once `initialize()` has
  * started; told `hold`, it blocks there until killed) and waits to be killed; `cache`
- * writes only cache batches over {@link cacheBatchKeys}; `deletes` stores whole conversations and deletes them. Given `calls`, each lane makes that many
+ * writes only cache batches over {@link cacheBatchKeys}; `deletes` stores whole conversations, then deletes them. Given `calls`, each lane makes that many
  * more calls once the child gets SIGUSR2, then the child shuts down, prints `{"end":true}`, exits.
  * Usage: tsx crash.child.ts <spec json> <writer> <seed> [mixed|init|cache|deletes] [calls | hold (init)]
  */
@@ -69,7 +69,8 @@ async function main(): Promise<void> {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000);
     },
   );
-  emit({ ready: true });
+  // A `deletes` child announces it is ready once it has stored what it deletes (see below).
+  if (mode !== 'deletes') emit({ ready: true });
   if (mode === 'init') {
     setInterval(() => undefined, 60_000); // open, idle, until killed
     return;
@@ -195,37 +196,48 @@ async function main(): Promise<void> {
     }
   };
 
-  // Each lane stores a whole conversation (every kind, memories too), then deletes it: a kill
-  // lands inside a delete about half the time per lane. The delete logs its id, value null.
-  const storeAndDelete = async (lane: number): Promise<void> => {
+  // `deletes`: whole conversations (every kind, memories too), deleted one after another in each
+  // lane. The first PRESTORED of each lane are stored before the child says it is ready (the
+  // kill comes after that), so until the kill each lane is mostly inside a delete; after them a
+  // lane stores each one before deleting it. A delete logs its id, value null.
+  const PRESTORED = 40;
+  const conversationCall = (lane: number, i: number) => {
+    const id = `x${writer}${lane}.${i}`;
+    const value = valueOf(`x${lane}`, i);
+    const rawMessages = [0, 1].map((n) => ({ ...value, n }));
+    const memories = [0, 1, 2].map((n) => ({ memoryId: `xm${n}`, data: { ...value, n } }));
+    const chunkInfo = { ...value, chunk: true };
+    const writes: CrashWrite[] = [
+      { kind: 'conversation', id, value },
+      { kind: 'raw', id, value: rawMessages },
+      ...memories.map((m) => ({ kind: 'memory' as const, id, memoryId: m.memoryId, value: m.data })),
+      { kind: 'chunk', id, value: chunkInfo },
+    ];
+    const item = { conversationId: id, conversation: value, rawMessages, memories, chunkInfo };
+    return { id, store: () => run('storeConversationBatch', writes, () => s.storeConversationBatch([item])) };
+  };
+  const prestore = (lane: number) => async (): Promise<void> => {
+    for (let i = 0; i < PRESTORED; i += 1) await conversationCall(lane, i).store();
+  };
+  const deleteLane = async (lane: number): Promise<void> => {
     for (let i = 0; going(`deletes${lane}`, i); i += 1) {
-      const id = `x${writer}${lane}.${i}`;
-      const value = valueOf(`x${lane}`, i);
-      const rawMessages = [0, 1].map((n) => ({ ...value, n }));
-      const memories = [0, 1, 2].map((n) => ({ memoryId: `xm${n}`, data: { ...value, n } }));
-      const chunkInfo = { ...value, chunk: true };
-      const writes: CrashWrite[] = [
-        { kind: 'conversation', id, value },
-        { kind: 'raw', id, value: rawMessages },
-        ...memories.map((m) => ({ kind: 'memory' as const, id, memoryId: m.memoryId, value: m.data })),
-        { kind: 'chunk', id, value: chunkInfo },
-      ];
-      await run('storeConversationBatch', writes, () =>
-        s.storeConversationBatch([
-          { conversationId: id, conversation: value, rawMessages, memories, chunkInfo },
-        ]),
-      );
-      await run('deleteConversation', [{ kind: 'conversation', id, value: null }], () =>
-        s.deleteConversation(id),
+      const conversation = conversationCall(lane, i);
+      if (i >= PRESTORED) await conversation.store();
+      await run('deleteConversation', [{ kind: 'conversation', id: conversation.id, value: null }], () =>
+        s.deleteConversation(conversation.id),
       );
     }
   };
+  if (mode === 'deletes') {
+    await Promise.all([0, 1, 2, 3].map((lane) => prestore(lane)()));
+    emit({ ready: true });
+  }
 
   const lanes =
     mode === 'cache'
       ? [cacheBatches()]
       : mode === 'deletes'
-        ? [0, 1, 2, 3].map(storeAndDelete)
+        ? [0, 1, 2, 3].map(deleteLane)
         : [memories(), chains(), trims(), overwrites()];
   await Promise.all(lanes);
   await s.shutdown();
