@@ -3,7 +3,7 @@
  * accepts exactly the same inputs and data can always move from one backend to another.
  */
 import { describeValue, InvalidIdError, SerializationError, ValidationError } from './errors.js';
-import { quoteName } from './shown-text.js';
+import { quoteName, type ValueName, valueNameText } from './shown-text.js';
 
 /** Longest id in UTF-8 bytes: one path component on common file systems. */
 export const MAX_ID_BYTES = 255;
@@ -77,7 +77,7 @@ export function validateStoredKey(field: KeyField, value: unknown): asserts valu
  * expiry (D5: the reference treats `0` as "never"; here it is refused). `what`, when given,
  * names the entry in the error (`cache entry "k"`), as every bad input names its record.
  */
-export function validateTtl(ttlSeconds: unknown, what?: string): number | null {
+export function validateTtl(ttlSeconds: unknown, what?: ValueName): number | null {
   if (ttlSeconds === undefined || ttlSeconds === null) return null;
   if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
     throw new ValidationError(
@@ -95,7 +95,8 @@ export function validateTtl(ttlSeconds: unknown, what?: string): number | null {
 }
 
 /** `what: ` for an error message, or nothing. */
-const entryPrefix = (what: string | undefined): string => (what === undefined ? '' : `${what}: `);
+const entryPrefix = (what: ValueName | undefined): string =>
+  what === undefined ? '' : `${valueNameText(what)}: `;
 
 /**
  * Longest TTL accepted: 1000 years. Longer ones would put the expiry past year 9999, which

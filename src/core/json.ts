@@ -7,7 +7,9 @@ import { SerializationError, StorageError, ValidationError } from './errors.js';
 import { canonicalJsonWithoutRecursion } from './canonical-json.js';
 import { lossyBuiltInName } from './json-lossy.js';
 import { isRangeError } from './range-error.js';
-import { shownText } from './shown-text.js';
+import { shownText, type ValueName, valueNameText } from './shown-text.js';
+
+export type { ValueName };
 
 /** A JSON primitive. */
 export type JsonPrimitive = string | number | boolean | null;
@@ -41,7 +43,12 @@ class JsonConverter {
   /** Keys from the top-level value to the value being read (property names, array indexes). */
   private readonly keys: Array<string | number> = [];
 
-  constructor(private readonly what: string) {}
+  constructor(private readonly name: ValueName) {}
+
+  /** What the value is, for a message (built now: only a failure asks). */
+  get what(): string {
+    return valueNameText(this.name);
+  }
 
   /** Path of the value being read (`$.a[2].b`), for errors thrown by caller code (getters, toJSON, Proxies). */
   get path(): string {
@@ -189,14 +196,14 @@ function unbox(value: unknown): unknown {
 }
 
 /** Converts the top-level `value`; anything but a {@link StorageError} thrown by caller code is wrapped. */
-function convert(value: unknown, what: string): JsonValue | undefined {
+function convert(value: unknown, what: ValueName): JsonValue | undefined {
   const converter = new JsonConverter(what);
   try {
     return converter.property('', value, 0);
   } catch (error) {
     if (error instanceof StorageError) throw error;
     throw new SerializationError(
-      what,
+      valueNameText(what),
       converter.path,
       `reading the value threw ${describeThrown(error)}`,
       error,
@@ -223,8 +230,10 @@ function kindOf(value: JsonValue | undefined): string {
 }
 
 /** Refuses a primitive argument before conversion (shape errors are ValidationErrors, D4 errors are not). */
-function requireObjectArgument(value: unknown, what: string, expected: string): void {
-  if (typeof value !== 'object' || value === null) throw new ValidationError(what, `must be ${expected}`);
+function requireObjectArgument(value: unknown, what: ValueName, expected: string): void {
+  if (typeof value !== 'object' || value === null) {
+    throw new ValidationError(valueNameText(what), `must be ${expected}`);
+  }
 }
 
 /**
@@ -236,9 +245,11 @@ function requireObjectArgument(value: unknown, what: string, expected: string): 
  * a getter, Proxy or `toJSON` throws (the thrown value is the `cause`), and
  * {@link ValidationError} for nesting deeper than {@link MAX_JSON_DEPTH}.
  */
-export function toJsonValue(value: unknown, what: string): JsonValue {
+export function toJsonValue(value: unknown, what: ValueName): JsonValue {
   const result = convert(value, what);
-  if (result === undefined) throw new SerializationError(what, '$', 'undefined is not valid JSON');
+  if (result === undefined) {
+    throw new SerializationError(valueNameText(what), '$', 'undefined is not valid JSON');
+  }
   return result;
 }
 
@@ -246,21 +257,27 @@ export function toJsonValue(value: unknown, what: string): JsonValue {
  * {@link toJsonValue} for arguments that must be a JSON object: a value that converts to
  * anything else (a `Date` becomes a string) is a {@link ValidationError}.
  */
-export function toJsonObject(value: unknown, what: string): JsonObject {
+export function toJsonObject(value: unknown, what: ValueName): JsonObject {
   requireObjectArgument(value, what, 'a plain JSON object');
   const result = convert(value, what);
   if (!isJsonObject(result)) {
-    throw new ValidationError(what, `must be a plain JSON object, but converts to ${kindOf(result)} in JSON`);
+    throw new ValidationError(
+      valueNameText(what),
+      `must be a plain JSON object, but converts to ${kindOf(result)} in JSON`,
+    );
   }
   return result;
 }
 
 /** {@link toJsonValue} for arguments that must be a JSON array (raw messages). */
-export function toJsonArray(value: unknown, what: string): JsonValue[] {
+export function toJsonArray(value: unknown, what: ValueName): JsonValue[] {
   requireObjectArgument(value, what, 'an array');
   const result = convert(value, what);
   if (!Array.isArray(result)) {
-    throw new ValidationError(what, `must be an array, but converts to ${kindOf(result)} in JSON`);
+    throw new ValidationError(
+      valueNameText(what),
+      `must be an array, but converts to ${kindOf(result)} in JSON`,
+    );
   }
   return result;
 }

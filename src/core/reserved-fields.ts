@@ -5,6 +5,7 @@
  */
 import { ValidationError } from './errors.js';
 import type { JsonObject } from './json.js';
+import { type ValueName, valueNameText } from './shown-text.js';
 
 /** Field of `current.json` holding the file format's conversation metadata. */
 export const CONVERSATION_METADATA_FIELD = '_storage_metadata';
@@ -12,10 +13,10 @@ export const CONVERSATION_METADATA_FIELD = '_storage_metadata';
 export const CHUNK_INFO_METADATA_FIELD = '_metadata';
 
 /** Throws {@link ValidationError} when `value` has the reserved top-level `field`. */
-export function refuseReservedField(value: JsonObject, field: string, what: string): void {
+export function refuseReservedField(value: JsonObject, field: string, what: ValueName): void {
   if (Object.hasOwn(value, field)) {
     throw new ValidationError(
-      what,
+      valueNameText(what),
       `the top-level field "${field}" is reserved for the storage format's metadata; rename it`,
     );
   }

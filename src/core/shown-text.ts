@@ -35,3 +35,13 @@ export function quoteName(value: string): string {
 export function shownText(text: string): string {
   return text.length <= MAX_SHOWN_CHARS ? text : `${prefixOf(text)}${cutNote(text)}`;
 }
+
+/**
+ * What a value is, for its error messages (`cache entry "k"`): the text, or a function that
+ * builds it, called only when the value is refused or the call fails. Every store call names
+ * its record, and quoting an id costs more than the rest of converting a small value.
+ */
+export type ValueName = string | (() => string);
+
+/** The text of a {@link ValueName}. */
+export const valueNameText = (what: ValueName): string => (typeof what === 'string' ? what : what());

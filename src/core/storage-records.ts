@@ -36,7 +36,8 @@ export abstract class RecordStorage extends StorageBase {
   /** Stores (replaces) a conversation object. */
   async storeConversation(conversationId: string, data: JsonObject): Promise<boolean> {
     validateId('conversationId', conversationId);
-    const what = recordText.conversation(conversationId);
+    // Named lazily (here and in the other hot writes): the name is for a refusal's message.
+    const what = (): string => recordText.conversation(conversationId);
     const value = toJsonObject(data, what);
     refuseReservedField(value, CONVERSATION_METADATA_FIELD, what);
     await this.runWrite(
@@ -86,7 +87,7 @@ export abstract class RecordStorage extends StorageBase {
   async storeMemory(conversationId: string, memoryId: string, memoryData: JsonObject): Promise<boolean> {
     validateId('conversationId', conversationId);
     validateId('memoryId', memoryId);
-    const value = toJsonObject(memoryData, recordText.memoryById(memoryId));
+    const value = toJsonObject(memoryData, () => recordText.memoryById(memoryId));
     await this.runWrite(
       'storeMemory',
       () => this.upsertMemory(conversationId, buildMemoryWrite(memoryId, value, nowTimestamp())),
@@ -173,7 +174,7 @@ export abstract class RecordStorage extends StorageBase {
     ttlSeconds?: number | null,
   ): Promise<boolean> {
     validateStoredKey('cacheKey', cacheKey);
-    const what = recordText.cacheEntry(cacheKey);
+    const what = (): string => recordText.cacheEntry(cacheKey);
     const ttl = validateTtl(ttlSeconds, what);
     const value = toJsonObject(cacheData, what);
     await this.runWrite(

@@ -234,6 +234,35 @@ export function validationTests(ctx: SuiteContext): void {
       await expectEmpty(s);
     });
 
+    // The single writes name their record only when they refuse it (the name is built lazily,
+    // 2026-12-05): each refusal still says which record, whatever step refused it.
+    it('names the record in every refusal of a single conversation, memory or cache write', async () => {
+      const s = ctx.storage();
+      const refusals: Array<[() => Promise<unknown>, RegExp]> = [
+        [() => s.storeConversation('c1', 5 as never), /^Invalid conversation "c1": must be/],
+        [() => s.storeConversation('c1', new Date() as never), /^Invalid conversation "c1": must be/],
+        [() => s.storeConversation('c1', { v: 1n } as never), /^Cannot store conversation "c1": BigInt/],
+        [
+          () => s.storeConversation('c1', { _storage_metadata: {} }),
+          /^Invalid conversation "c1": the top-level/,
+        ],
+        [() => s.storeMemory('c1', 'm1', [] as never), /^Invalid memory "m1": must be/],
+        [() => s.storeMemory('c1', 'm1', { v: Number.NaN }), /^Cannot store memory "m1": NaN/],
+        [() => s.storeCacheEntry('k1', null as never), /^Invalid cache entry "k1": must be/],
+        [
+          () => s.storeCacheEntry('k1', { v: () => 1 } as never),
+          /^Cannot store cache entry "k1": a function/,
+        ],
+        [() => s.storeCacheEntry('k1', { v: 1 }, -1), /^Invalid ttlSeconds: cache entry "k1": must be/],
+      ];
+      for (const [call, message] of refusals) {
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StorageError);
+        expect((error as Error).message).toMatch(message);
+      }
+      await expectEmpty(s);
+    });
+
     it('throws errors that extend StorageError and carry a code', async () => {
       const error: unknown = await ctx
         .storage()
