@@ -4,6 +4,7 @@
  * next writes to the same bucket, filtered by score on reads, and removed by a purge.
  */
 import type { CacheRecord } from '../../core/index.js';
+import type { ValueName } from '../../core/shown-text.js';
 import { mapConcurrent } from '../../core/concurrency.js';
 import { parseTimestamp } from '../../core/index.js';
 import { encodeCacheRecord } from './codec.js';
@@ -57,9 +58,9 @@ export function cacheExpiryArgs(nowMs: number): (record: CacheRecord) => string 
  * is the record's `expiresAt` and the trim's now is this client's: the clock every reader
  * compares with (loads check `expiresAt`, listings and stats pass their own now).
  */
-export async function writeCacheValue(
+export function writeCacheValue(
   redis: RedisConnection,
-  what: string,
+  what: ValueName,
   cacheKey: string,
   keys: ItemKeys,
   record: CacheRecord,
@@ -68,7 +69,8 @@ export async function writeCacheValue(
   const [value, ttlMs, score] = cacheValueArgs(record, nowMs);
   const args = [cacheKey, value, ttlMs, TRIM_PER_WRITE, score, nowMs];
   const { cacheKeys, cacheExpiry } = keys.bucket;
-  await redis.script(`store ${what}`, WRITE_CACHE, [keys.key, cacheKeys, cacheExpiry], args);
+  // Its reply (nil) is read by no caller: returned as is, without an async frame per write.
+  return redis.script(what, WRITE_CACHE, [keys.key, cacheKeys, cacheExpiry], args) as Promise<void>;
 }
 
 /** Keys of the cache entries live at `nowMs`, from the index alone (no per-entry read). */

@@ -71,8 +71,13 @@ export const BUCKET_COUNT = 64;
 
 /** Writes `%`, `{` and `}` as `%25`, `%7B`, `%7D`: injective, and leaves no brace in a hash tag. */
 export function escapeKeyPart(value: string): string {
+  // Every call builds a key: most ids have nothing to escape, and a test is cheaper than a
+  // replace that finds nothing.
+  if (!KEY_ESCAPED.test(value)) return value;
   return value.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
+
+const KEY_ESCAPED = /[%{}]/;
 
 /**
  * The part of `key` a Redis Cluster hashes to pick its slot: the text between the first `{` and

@@ -18,6 +18,7 @@ import {
   redactUrl,
   type BulkCopyDefaults,
 } from '../../core/index.js';
+import { type ValueName, valueNameText } from '../../core/shown-text.js';
 import { decodeObject } from './codec.js';
 import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
 import { RedisConnection } from './connection.js';
@@ -183,8 +184,9 @@ export abstract class RedisStorageBase extends StorageInterface {
   }
 
   /** The JSON object stored at `key`, or null. */
-  protected loadObject(what: string, key: string): Promise<JsonObject | null> {
-    return this.redis.run(`load ${what}`, (c) => c.get(key)).then((text) => decodeObject(text, key));
+  protected loadObject(what: ValueName, key: string): Promise<JsonObject | null> {
+    const call = (): string => `load ${valueNameText(what)}`;
+    return this.redis.run(call, (c) => c.get(key)).then((text) => decodeObject(text, key));
   }
 
   // ----- paging (see paging.ts) --------------------------------------------------------

@@ -57,12 +57,12 @@ export class RedisStorage extends RedisStorageBase {
     const search = this.index.writer.recordArgs('conversations', conversationId, data);
     const args = [conversationId, JSON.stringify(data), 'conversations', ...search];
     const keys = [k.conversation, counters, conversations, conversationIds];
-    await this.redis.script(`store conversation ${q(conversationId)}`, WRITE_STRING, keys, args);
+    await this.redis.script(() => `store conversation ${q(conversationId)}`, WRITE_STRING, keys, args);
   }
 
   protected readConversation(conversationId: string): Promise<JsonObject | null> {
     const key = this.keys.conversation(conversationId).conversation;
-    return this.loadObject(`conversation ${q(conversationId)}`, key);
+    return this.loadObject(() => `conversation ${q(conversationId)}`, key);
   }
 
   protected listConversationIds(): Promise<string[]> {
@@ -123,7 +123,6 @@ export class RedisStorage extends RedisStorageBase {
   // ----- memories and reasoning chains -------------------------------------------------
 
   protected async upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void> {
-    const what = `memory ${q(memory.memoryId)} of ${q(conversationId)}`;
     const k = this.keys.conversation(conversationId);
     // created_at is kept apart as JSON text, so a replace can keep the old one atomically (D7).
     const createdAt = JSON.stringify(memory.record.created_at ?? null);
@@ -138,7 +137,8 @@ export class RedisStorage extends RedisStorageBase {
       this.index.writer.spec('memories', memory.record),
     ];
     const keys = [k.memories, k.memoryData, k.memoryCreated, k.bucket.conversationIds, k.bucket.counters];
-    await this.redis.script(`store ${what}`, UPSERT_MEMORY, keys, args);
+    const what = (): string => `store memory ${q(memory.memoryId)} of ${q(conversationId)}`;
+    await this.redis.script(what, UPSERT_MEMORY, keys, args);
   }
 
   protected override writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
@@ -218,7 +218,7 @@ export class RedisStorage extends RedisStorageBase {
   protected writeCacheRecord(cacheKey: string, record: CacheRecord): Promise<void> {
     return writeCacheValue(
       this.redis,
-      `cache entry ${q(cacheKey)}`,
+      () => `store cache entry ${q(cacheKey)}`,
       cacheKey,
       this.keys.cache(cacheKey),
       record,
@@ -227,7 +227,11 @@ export class RedisStorage extends RedisStorageBase {
 
   protected async readCacheRecord(cacheKey: string): Promise<CacheRecord | null> {
     const { key } = this.keys.cache(cacheKey);
-    return decodeCacheRecord(await this.redis.run(`load cache entry ${q(cacheKey)}`, (c) => c.get(key)), key);
+    const text = await this.redis.run(
+      () => `load cache entry ${q(cacheKey)}`,
+      (c) => c.get(key),
+    );
+    return decodeCacheRecord(text, key);
   }
 
   protected override writeCacheRecordBatch(

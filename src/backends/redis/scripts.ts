@@ -169,8 +169,11 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
-/** Runs a script by SHA, loading it by source when the server has not seen it yet. */
-export async function runScript(
+/**
+ * Runs a script by SHA, loading it by source when the server has not seen it yet. Not an
+ * `async` function (every write passes here): a `catch` costs less than an async frame.
+ */
+export function runScript(
   client: IoredisClient,
   script: LuaScript,
   keys: string[],
@@ -180,10 +183,8 @@ export async function runScript(
   // typings allow only keys there): spread into the call, the arguments of a long list
   // (`storeRawMessages` of 100,000 messages sends two per message) overflowed the stack.
   const keysAndArgs = keys.concat(args as string[]);
-  try {
-    return await client.evalsha(script.sha, keys.length, keysAndArgs);
-  } catch (error) {
+  return client.evalsha(script.sha, keys.length, keysAndArgs).catch((error: unknown) => {
     if (!isNoScript(error)) throw error;
     return client.eval(script.lua, keys.length, keysAndArgs);
-  }
+  });
 }
