@@ -25,6 +25,7 @@ import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
 import { searchTests } from './suites/search.js';
 import { searchIndexOptionTests } from './suites/search-index-option.js';
+import { searchModelTests } from './suites/search-model.js';
 import { searchTimestampTests } from './suites/search-timestamps.js';
 import { semanticTests } from './suites/semantic.js';
 import { semanticFailureTests } from './suites/semantic-failures.js';
@@ -72,6 +73,7 @@ for (const harness of backends) {
     semanticReindexTests(ctx);
     searchChainSequenceTests(ctx);
     searchTieTests(ctx);
+    searchModelTests(ctx);
     retentionTests(ctx);
     corruptDataTests(ctx);
     batchTests(ctx);
