@@ -93,6 +93,10 @@ describe('file backend: deleting reasoning chains that do not parse', () => {
       expect((error as CorruptDataError).location).toBe(sequenceFile);
       expect((error as Error).message).toContain('the chain sequence file of agent "agent"');
     }
+    // The sequenced read's error is the CorruptChainsError its docs promise (a plain one before).
+    const read: unknown = await storage.loadSequencedReasoningChains('agent').catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(CorruptChainsError);
+    expect(read).toMatchObject({ agentId: 'agent', sequence: null, locations: [sequenceFile] });
     expect(await storage.loadReasoningChains('agent')).toEqual([expect.objectContaining({ n: 1 })]);
   });
 

@@ -131,7 +131,9 @@ export class FileChains {
         .catch((error: unknown) => this.corrupt(agentId, error));
       if (chains.length === 0) return [];
       if (before === null) continue; // written since the stat
-      const first = await this.firstSequenceOf(agentId, chains, identityOf(before));
+      const first = await this.firstSequenceOf(agentId, chains, identityOf(before)).catch((error: unknown) =>
+        this.unnumbered(agentId, error),
+      );
       if (first === null) continue;
       return selectSequenced(
         chains.map((chain, i) => ({ sequence: first + i, chain })),
@@ -224,6 +226,16 @@ export class FileChains {
       }
     }
     throw new CorruptChainsError(agentId, null, locations, reason, error);
+  }
+
+  /**
+   * Rejects with `error`; a sequence file that does not parse (the chains do) as the
+   * `CorruptChainsError` a sequenced read promises, naming the agent and that file: the
+   * chains' numbers are unknown, so no chain can be read past it (`sequence` null).
+   */
+  private unnumbered(agentId: string, error: unknown): never {
+    if (!(error instanceof CorruptDataError) || error instanceof CorruptChainsError) throw error;
+    throw new CorruptChainsError(agentId, null, [error.location], corruptReason(error), error);
   }
 
   /** The agent's sequence file; one that does not parse names its agent (the file is named by a hash). */
