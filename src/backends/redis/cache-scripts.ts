@@ -68,10 +68,14 @@ end
 return #trim`,
 );
 
-/** Removes a cache entry and its index entries. KEYS as {@link WRITE_CACHE}; ARGV: cache key. */
+/**
+ * Removes a cache entry and its index entries. KEYS as {@link WRITE_CACHE}; ARGV: cache key.
+ * Only the index zsets are checked: the value key is deleted whatever its type (`DEL`), so a
+ * value key of another type (another program's) is removed as well (until 2026-12-05 refused).
+ */
 export const REMOVE_CACHE = script(
   'removeCache',
-  `local bad = guard({KEYS[1], 'string', KEYS[2], 'zset', KEYS[3], 'zset'}, nil)
+  `local bad = guard({KEYS[2], 'zset', KEYS[3], 'zset'}, nil)
 if bad then return redis.error_reply(bad) end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])

@@ -8,7 +8,7 @@ import { AGENT_NEXT_LUA } from './agent-next.js';
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys, ConversationKeys } from './keys.js';
 import { RELIST_SURVIVORS } from './memory-survivors.js';
-import { indexedScript } from './scripts.js';
+import { indexedScript, RECORD_TYPES } from './scripts.js';
 import { searchOwner, type SearchWriter } from './search-writer.js';
 import { quoteName } from '../../core/shown-text.js';
 
@@ -22,24 +22,38 @@ const q = quoteName;
  * Returns 1 when the memory existed. The count goes down by the times the id was listed (or 1 when
  * only its data was there), so removing the ids of an evicted data hash keeps it exact; an
  * evicted list is put back from the data hash (`RELIST_SURVIVORS`), so the conversation stays
- * listed while memories of it remain.
+ * listed while memories of it remain. A memory key of another type (another program's,
+ * `RECORD_TYPES`) is removed: an id list of another type is then put back from the data hash as
+ * an evicted one is, a data hash of another type leaves the listed ids as an evicted one does
+ * (no memories read, and the next write drops them), a created_at hash of another type comes
+ * back from the records; none of its count or bytes is counted out. The conversation, raw and
+ * chunks keys are only asked whether they exist (`EXISTS`, any type).
  */
 const REMOVE_MEMORY = indexedScript(
   'removeMemory',
-  `${RELIST_SURVIVORS}local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'string', KEYS[5], 'list',
-  KEYS[6], 'string', KEYS[7], 'zset', KEYS[8], 'hash'}, KEYS[8])
+  `${RECORD_TYPES}${RELIST_SURVIVORS}local bad = guard({KEYS[7], 'zset'}, KEYS[8])
 if bad then return redis.error_reply(bad) end
-local old = redis.call('HSTRLEN', KEYS[2], ARGV[1])
+recordTypes({KEYS[1], KEYS[2], KEYS[3]})
+local badList, badData = foreign(KEYS[1], 'list'), foreign(KEYS[2], 'hash')
+local old = badData and 0 or redis.call('HSTRLEN', KEYS[2], ARGV[1])
 if searchOn(KEYS[8], ARGV[3]) then
   local bad = indexPhase(KEYS[8], unindexDoc, KEYS[8], 'm' .. ARGV[4] .. ARGV[1])
   if bad then return redis.error_reply(bad) end
 end
-local existed = redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
--- A listed id was counted, its data there or not (a data hash evicted while the list survived).
-local listed = redis.call('LREM', KEYS[1], 0, ARGV[1])
+local existed, listed = 0, 0
+if badData then redis.call('DEL', KEYS[2]) else existed = redis.call('HDEL', KEYS[2], ARGV[1]) end
+if foreign(KEYS[3], 'hash') then redis.call('DEL', KEYS[3]) else redis.call('HDEL', KEYS[3], ARGV[1]) end
+if badList then
+  redis.call('DEL', KEYS[1])
+  keyTypes[KEYS[1]] = 'none'
+else
+  -- A listed id was counted, its data there or not (a data hash evicted while the list survived).
+  listed = redis.call('LREM', KEYS[1], 0, ARGV[1])
+end
+if badData then keyTypes[KEYS[2]] = 'none' end
 bump(KEYS[8], 'memories', -math.max(existed, listed))
--- A list evicted while the data hash survived comes back without the id (the others are stored).
+-- A list evicted (or of another type, removed above) while the data hash survived comes back
+-- without the id (the others are stored).
 relist(unlistedIds())
 bump(KEYS[8], 'bytes', -old)
 -- Raw messages are stored when their list exists (an empty one stored is none, and its count
@@ -55,31 +69,42 @@ return existed`,
  * Removes every reasoning chain of an agent. KEYS: chains (list), agents (zset), counters,
  * agent (hash). ARGV: agent id, search flag, search owner part (the chains' search docs go
  * too). The agent hash (`next`) stays, so sequence numbers are never reused.
- * Returns how many chains were removed.
+ * Returns how many chains were removed. A chains key of another type (another program's,
+ * `RECORD_TYPES`) is removed, counting out the agent when it is listed (its chains and bytes are
+ * unknown); an agent key of another type is replaced by a hash whose `next` is recovered as
+ * after an eviction (`agent-next.ts`), so numbers still never go back.
  */
 const REMOVE_CHAINS = indexedScript(
   'removeChains',
-  `${AGENT_NEXT_LUA}local bad = guard({KEYS[1], 'list', KEYS[2], 'zset', KEYS[3], 'hash', KEYS[4], 'hash'}, KEYS[3])
+  `${RECORD_TYPES}${AGENT_NEXT_LUA}local bad = guard({KEYS[2], 'zset'}, KEYS[3])
 if bad then return redis.error_reply(bad) end
-local old = redis.call('LRANGE', KEYS[1], 0, -1)
+recordTypes({KEYS[1], KEYS[4]})
+local badList, badAgent = foreign(KEYS[1], 'list'), foreign(KEYS[4], 'hash')
+local old = badList and {} or redis.call('LRANGE', KEYS[1], 0, -1)
 local bytes = 0
 for _, v in ipairs(old) do bytes = bytes + #v end
 -- With the hash evicted, next is recovered and kept (once the index phase is through), so
 -- numbers still never go back.
 local nextSeq, lost = 0, false
-if #old > 0 then nextSeq, lost = agentNext(KEYS[4], #old, KEYS[3], ARGV[3]) end
+if badAgent then
+  nextSeq, lost = recoveredNext(KEYS[3], ARGV[3], #old), true
+elseif #old > 0 then
+  nextSeq, lost = agentNext(KEYS[4], #old, KEYS[3], ARGV[3])
+end
 if #old > 0 and searchOn(KEYS[3], ARGV[2]) then
   local bad = indexPhase(KEYS[3], function()
     for seq = nextSeq - #old, nextSeq - 1 do unindexDoc(KEYS[3], 'a' .. ARGV[3] .. seq) end
   end)
   if bad then return redis.error_reply(bad) end
 end
-if lost then redis.call('HSET', KEYS[4], 'next', nextSeq) end
+if badAgent then redis.call('DEL', KEYS[4]) end
+if lost and nextSeq > 0 then redis.call('HSET', KEYS[4], 'next', nextSeq) end
 redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
+local agents = redis.call('ZREM', KEYS[2], ARGV[1])
 bump(KEYS[3], 'chains', -#old)
 bump(KEYS[3], 'bytes', -bytes)
-if #old > 0 then bump(KEYS[3], 'agents', -1) end
+-- A listed agent whose list is of another type was counted by the append that listed it.
+if #old > 0 or (badList and agents == 1) then bump(KEYS[3], 'agents', -1) end
 return #old`,
   { allowOom: true },
 );

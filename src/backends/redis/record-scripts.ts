@@ -3,7 +3,7 @@
  * restored chains and whole conversations (rules in `scripts.ts`: one bucket per script, types
  * checked before the first write, idempotent or token-guarded).
  */
-import { indexedScript, LuaScript, script } from './scripts.js';
+import { indexedScript, LuaScript, RECORD_TYPES, script } from './scripts.js';
 
 /**
  * Writes a string record and indexes it. KEYS: record, counters, index zsets...
@@ -52,16 +52,26 @@ bump(KEYS[2], 'bytes', #ARGV[2] - old)
 return existed`,
 );
 
-/** Removes a string record and its index entries. KEYS and ARGV as {@link WRITE_STRING}, without the JSON. */
+/**
+ * Removes a string record and its index entries. KEYS and ARGV as {@link WRITE_STRING}, without
+ * the JSON. A record key of another type (another program's, `RECORD_TYPES`) is removed too; it
+ * is counted out only when its id was listed in the first index zset (a write of the library
+ * counted it then, before another program replaced it), its bytes never (unknown).
+ */
 export const REMOVE_STRING = script(
   'removeString',
-  `local types = {KEYS[1], 'string', KEYS[2], 'hash'}
+  `${RECORD_TYPES}local types = {}
 for i = 3, #KEYS do types[#types + 1] = KEYS[i]; types[#types + 1] = 'zset' end
 local bad = guard(types, KEYS[2])
 if bad then return redis.error_reply(bad) end
-local old = redis.call('STRLEN', KEYS[1])
+recordTypes({KEYS[1]})
+local wrong = foreign(KEYS[1], 'string')
+local old = wrong and 0 or redis.call('STRLEN', KEYS[1])
 local existed = redis.call('DEL', KEYS[1])
-for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+for i = 3, #KEYS do
+  local listed = redis.call('ZREM', KEYS[i], ARGV[1])
+  if wrong and i == 3 then existed = listed end
+end
 if existed == 1 then bump(KEYS[2], ARGV[2], -1) end
 bump(KEYS[2], 'bytes', -old)
 return existed`,
@@ -75,9 +85,10 @@ return existed`,
  * counters counted them), so a write or delete still takes them out exactly.
  */
 const RAW_HELD = `local function rawHeld(meta, raw)
-  local count = redis.call('HGET', meta, 'raw')
+  -- A meta key of another type (a delete's, RECORD_TYPES) holds no count: the list's are read.
+  local count = keyTypes[meta] == 'hash' and redis.call('HGET', meta, 'raw') or nil
   if count or keyTypes[raw] ~= 'list' then
-    return tonumber(count or '0') or 0, tonumber(redis.call('HGET', meta, 'raw-bytes') or '0') or 0
+    return tonumber(count or '0') or 0, tonumber(count and redis.call('HGET', meta, 'raw-bytes') or '0') or 0
   end
   local items, bytes = redis.call('LRANGE', raw, 0, -1), 0
   for _, v in ipairs(items) do bytes = bytes + #v end
@@ -181,21 +192,34 @@ return count`,
 /**
  * Removes a conversation with every kind. KEYS: the seven record keys (`conversationKeyList`),
  * conversations, conversation-ids, counters. ARGV: conversation id, search flag, search owner
- * part (every search doc of the conversation goes too).
+ * part (every search doc of the conversation goes too). A record key of another type (another
+ * program's, `RECORD_TYPES`) is removed too, counting out only what the library's keys of the
+ * conversation still show it counted: the conversation when it is listed, the raw messages of
+ * the meta hash's count (or of the list, that hash of another type), the memories of whichever
+ * of the id list and data hash is of its type; no bytes of the key itself (unknown).
  */
 export const REMOVE_CONVERSATION = indexedScript(
   'removeConversation',
-  `${RAW_HELD}local bad = guard({KEYS[1], 'string', KEYS[2], 'hash', KEYS[3], 'list', KEYS[4], 'string', KEYS[5], 'list',
-  KEYS[6], 'hash', KEYS[7], 'hash', KEYS[8], 'zset', KEYS[9], 'zset', KEYS[10], 'hash'}, KEYS[10])
+  `${RECORD_TYPES}${RAW_HELD}local bad = guard({KEYS[8], 'zset', KEYS[9], 'zset'}, KEYS[10])
 if bad then return redis.error_reply(bad) end
+recordTypes({KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]})
 local c = KEYS[10]
+local function own(key, expected, command)
+  if foreign(key, expected) then return 0 end
+  return redis.call(command, key)
+end
 local rawCount, rawBytes = rawHeld(KEYS[2], KEYS[3])
-local bytes = redis.call('STRLEN', KEYS[1]) + redis.call('STRLEN', KEYS[4]) + rawBytes
-for _, v in ipairs(redis.call('HVALS', KEYS[6])) do bytes = bytes + #v end
-local conversations, chunkInfos = redis.call('EXISTS', KEYS[1]), redis.call('EXISTS', KEYS[4])
--- Every listed id was counted: more than the data hash holds when it was evicted (any
--- maxmemory-policy but noeviction) while the list survived, fewer when the list was.
-local held, listed = redis.call('HLEN', KEYS[6]), redis.call('LLEN', KEYS[5])
+local bytes = own(KEYS[1], 'string', 'STRLEN') + own(KEYS[4], 'string', 'STRLEN') + rawBytes
+local values = foreign(KEYS[6], 'hash') and {} or redis.call('HVALS', KEYS[6])
+for _, v in ipairs(values) do bytes = bytes + #v end
+-- recordTypes read whether each exists. A conversation key of another type was counted when
+-- its id is listed: a write of the library counted it then, before another program replaced it.
+local conversations = keyTypes[KEYS[1]] == 'string' and 1 or 0
+if foreign(KEYS[1], 'string') then conversations = redis.call('ZSCORE', KEYS[8], ARGV[1]) and 1 or 0 end
+local chunkInfos = keyTypes[KEYS[4]] == 'string' and 1 or 0
+-- Every listed id was counted, its data there or not (a data hash evicted, or of another type,
+-- while the list survived); the data hash's ids were too when the list was evicted.
+local held, listed = #values, own(KEYS[5], 'list', 'LLEN')
 local memories = math.max(held, listed)
 if searchOn(c, ARGV[2]) then
   local o = ARGV[3]
@@ -203,7 +227,9 @@ if searchOn(c, ARGV[2]) then
     unindexDoc(c, 'v' .. o)
     unindexDoc(c, 'k' .. o)
     for i = 0, rawCount - 1 do unindexDoc(c, 'r' .. o .. i) end
-    for _, id in ipairs(redis.call('HKEYS', KEYS[6])) do unindexDoc(c, 'm' .. o .. id) end
+    if held > 0 then
+      for _, id in ipairs(redis.call('HKEYS', KEYS[6])) do unindexDoc(c, 'm' .. o .. id) end
+    end
     if held < listed then
       for _, id in ipairs(redis.call('LRANGE', KEYS[5], 0, -1)) do unindexDoc(c, 'm' .. o .. id) end
     end

@@ -136,6 +136,24 @@ local function bumpFirst(counters, fields, flag)
 end
 `;
 
+/**
+ * Lua helpers of the delete scripts, for the keys of the records they delete (not the bucket's
+ * index zsets, counters or search keys, which `guard` still checks): `recordTypes(keys)` asks
+ * each key's TYPE into `keyTypes` (as `guard` does, one call a key) but refuses none, and
+ * `foreign(key, expected)` says whether it is of another type: another program's data under the
+ * store's prefix, which the delete removes (`DEL` takes any type) while counting none of its
+ * count or bytes, since no write of the library counted what that key holds. Writes still refuse
+ * such a key (README, Redis, Faults): only a delete is the user's way to clear it.
+ */
+export const RECORD_TYPES = `local function recordTypes(keys)
+  for _, key in ipairs(keys) do keyTypes[key] = redis.call('TYPE', key)['ok'] end
+end
+local function foreign(key, expected)
+  local t = keyTypes[key]
+  return t ~= nil and t ~= 'none' and t ~= expected
+end
+`;
+
 /** `body` as a function, so the counters its bumps changed are written on any of its returns. */
 function flushedBody(body: string): string {
   return `local function main()\n${body}\nend\nlocal result = main()\nflushCounters()\nreturn result`;
