@@ -192,6 +192,19 @@ describeWithService('redis').each([true, false])(
       expect((await stats(storage)).agents).toBe(2);
     });
 
+    it('deleteReasoningChains removes a chain-appends key of another type', async () => {
+      const storage = await open();
+      await storage.storeReasoningChain('a', { steps: ['walrus 0'] });
+      await plantForeign(ctx.raw(), layout().agent('a').chainAppends, 'zset');
+      await expect(storage.storeReasoningChain('a', { steps: ['walrus 1'] })).rejects.toThrow(
+        CorruptDataError,
+      );
+      await expect(storage.deleteReasoningChains('a')).resolves.toBe(true);
+      expect(await stats(storage)).toMatchObject({ ...empty, bytes: 0 });
+      await storage.storeReasoningChain('a', { steps: ['walrus 1'] });
+      expect(await sequences(storage, 'a')).toEqual([1]);
+    });
+
     it('deleteReasoningChains replaces an agent key of another type, keeping the numbers', async () => {
       const storage = await open();
       for (const n of [0, 1, 2]) await storage.storeReasoningChain('a', { steps: [`walrus ${n}`] });

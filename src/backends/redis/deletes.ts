@@ -67,20 +67,25 @@ return existed`,
 
 /**
  * Removes every reasoning chain of an agent. KEYS: chains (list), agents (zset), counters,
- * agent (hash). ARGV: agent id, search flag, search owner part (the chains' search docs go
+ * agent (hash), chain-appends (zset). ARGV: agent id, search flag, search owner part (the chains' search docs go
  * too). The agent hash (`next`) stays, so sequence numbers are never reused.
  * Returns how many chains were removed. A chains key of another type (another program's,
  * `RECORD_TYPES`) is removed, counting out the agent when it is listed (its chains and bytes are
  * unknown); an agent key of another type is replaced by a hash whose `next` is recovered as
- * after an eviction (`agent-next.ts`), so numbers still never go back.
+ * after an eviction (`agent-next.ts`), so numbers still never go back; a chain-appends key of
+ * another type is removed (a zset of tokens stays: a resent append must still land once).
  */
 const REMOVE_CHAINS = indexedScript(
   'removeChains',
   `${RECORD_TYPES}${AGENT_NEXT_LUA}local bad = guard({KEYS[2], 'zset'}, KEYS[3])
 if bad then return redis.error_reply(bad) end
-recordTypes({KEYS[1], KEYS[4]})
-local badList, badAgent = foreign(KEYS[1], 'list'), foreign(KEYS[4], 'hash')
-local old = badList and {} or redis.call('LRANGE', KEYS[1], 0, -1)
+recordTypes({KEYS[4], KEYS[5]})
+local badAgent = foreign(KEYS[4], 'hash')
+-- The read of the list is its type check (one TYPE less: the chain-appends key's is asked instead).
+local old = redis.pcall('LRANGE', KEYS[1], 0, -1)
+local badList = old.err ~= nil
+if badList and string.sub(old.err, 1, 9) ~= 'WRONGTYPE' then return redis.error_reply(old.err) end
+if badList then old = {} end
 local bytes = 0
 for _, v in ipairs(old) do bytes = bytes + #v end
 -- With the hash evicted, next is recovered and kept (once the index phase is through), so
@@ -98,6 +103,7 @@ if #old > 0 and searchOn(KEYS[3], ARGV[2]) then
   if bad then return redis.error_reply(bad) end
 end
 if badAgent then redis.call('DEL', KEYS[4]) end
+if foreign(KEYS[5], 'zset') then redis.call('DEL', KEYS[5]) end
 if lost and nextSeq > 0 then redis.call('HSET', KEYS[4], 'next', nextSeq) end
 redis.call('DEL', KEYS[1])
 local agents = redis.call('ZREM', KEYS[2], ARGV[1])
@@ -131,7 +137,7 @@ export async function removeReasoningChains(
   search: SearchWriter,
   agentId: string,
 ): Promise<void> {
-  const keys = [k.chains, k.bucket.agents, k.bucket.counters, k.agent];
+  const keys = [k.chains, k.bucket.agents, k.bucket.counters, k.agent, k.chainAppends];
   const args = [agentId, search.flag, searchOwner(agentId)];
   await redis.script(`delete reasoning chains of ${q(agentId)}`, REMOVE_CHAINS, keys, args);
 }
