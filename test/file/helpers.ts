@@ -74,8 +74,9 @@ export async function listTree(
   return out.sort();
 }
 
-/** True for backup file names (reference and ours). */
-export const isBackup = (rel: string): boolean => /\.\d{8}_\d{6}(_\d{6})?\.backup\.json$/.test(rel);
+/** True for backup file names (reference and ours, a backup of an unreadable file too). */
+export const isBackup = (rel: string): boolean =>
+  /\.\d{8}_\d{6}(_\d{6})?(~unreadable)?\.backup\.json$/.test(rel);
 
 /** Names of the files directly in `dir`. */
 export async function filesIn(dir: string): Promise<string[]> {

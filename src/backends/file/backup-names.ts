@@ -1,6 +1,14 @@
 /**
  * Backup file names (`{stem}.{YYYYMMDD_HHMMSS}_{ffffff}.backup{suffix}`, and the reference's
  * without microseconds), their order, and the copy made where hard links are unsupported.
+ *
+ * The backup of a file that did not parse carries a mark before `.backup`
+ * (`{stem}.{stamp}~unreadable.backup{suffix}`). In the cache and system folders a key's file may
+ * look like a backup (`x.20250306_101500.backup.json` is the plain key `x.20250306_101500.backup`'s
+ * own name), and an unreadable one cannot say whose it is, so it must be reported as data that
+ * may be lost. No key's file has a `~` anywhere but before its 16-hex hash at the end, so a
+ * marked name is certainly a backup: listings skip it instead of naming it among the corrupt
+ * files. The reference's glob (`{stem}.*.backup{suffix}`) still matches and prunes it.
  */
 import * as fs from 'node:fs';
 import path from 'node:path';
@@ -15,10 +23,29 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Matches backups of one file (reference names and ours); group 1 is the timestamp. */
+/** The mark of a backup of a file that did not parse (see the module comment). */
+const UNREADABLE_MARK = '~unreadable';
+
+/** Timestamp of a backup name: the reference's (whole seconds) or ours (with microseconds). */
+const STAMP = String.raw`\d{8}_\d{6}(?:_\d{6})?`;
+
+/** Names of backups of unreadable files, whatever file they back up. */
+const UNREADABLE_BACKUP = new RegExp(String.raw`\.${STAMP}${UNREADABLE_MARK}\.backup\.json$`);
+
+/** Matches backups of one file (reference names and ours, marked or not); group 1 is the timestamp. */
 export function backupPattern(file: string): RegExp {
   const { stem, suffix } = splitName(file);
-  return new RegExp(`^${escapeRegExp(stem)}\\.(\\d{8}_\\d{6}(?:_\\d{6})?)\\.backup${escapeRegExp(suffix)}$`);
+  return new RegExp(
+    `^${escapeRegExp(stem)}\\.(${STAMP})(?:${UNREADABLE_MARK})?\\.backup${escapeRegExp(suffix)}$`,
+  );
+}
+
+/**
+ * True for the name (no folder) of a backup this library made of a `.json` file that did not
+ * parse: never a key's file (see the module comment).
+ */
+export function isUnreadableBackupName(name: string): boolean {
+  return UNREADABLE_BACKUP.test(name);
 }
 
 /**
@@ -41,10 +68,10 @@ export function backupOrder(stamp: string): string {
   return Number.isNaN(local) ? `${stamp}_000000` : stampOf(local * 1000);
 }
 
-/** The name (no folder) of `file`'s backup stamped `micros`. */
-export function backupName(file: string, micros: number): string {
+/** The name (no folder) of `file`'s backup stamped `micros`, marked when `file` did not parse. */
+export function backupName(file: string, micros: number, unreadable = false): string {
   const { stem, suffix } = splitName(file);
-  return `${stem}.${stampOf(micros)}.backup${suffix}`;
+  return `${stem}.${stampOf(micros)}${unreadable ? UNREADABLE_MARK : ''}.backup${suffix}`;
 }
 
 /** `YYYYMMDD_HHMMSS_ffffff` (UTC) for a time in microseconds since the epoch. */

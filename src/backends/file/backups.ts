@@ -32,6 +32,12 @@ export interface BackupPolicy {
  */
 export type MayPrune = (file: string) => Promise<boolean>;
 
+/**
+ * Whether `file` (about to be backed up) does not parse; its backup is then marked as one of an
+ * unreadable file (see `backup-names.ts`), so the folder's listing never takes it for a key's data.
+ */
+export type IsUnreadable = (file: string) => Promise<boolean>;
+
 /** Files whose backup lists are remembered (least recently used are forgotten first). */
 const REMEMBERED_FILES = 2_000;
 
@@ -79,11 +85,14 @@ export class Backups {
    * @param policy whether and how many backups to keep.
    * @param mayPrune spares look-alike files from pruning (see {@link MayPrune}).
    * @param logger receives a backup that could not be pruned after a write landed.
+   * @param isUnreadable marks backups of files that do not parse (see {@link IsUnreadable});
+   *   without it (conversation and agent folders, where only fixed names are read) none is marked.
    */
   constructor(
     private readonly policy: BackupPolicy,
     private readonly mayPrune: MayPrune = async () => true,
     private readonly logger?: StorageLogger,
+    private readonly isUnreadable: IsUnreadable = async () => false,
   ) {}
 
   /**
@@ -100,9 +109,15 @@ export class Backups {
    * to the newest `keep`) or {@link abandon}. `known` is the stat of `source` when the caller
    * just took it (`null`: it is missing), saving one. `source` is the file whose content the
    * write replaces when that is not `file` itself (a key's reference file the write moves to
-   * `file`, see `KeyedFiles.place`): it is backed up under `file`'s backup names.
+   * `file`, see `KeyedFiles.place`): it is backed up under `file`'s backup names. `unreadable`:
+   * whether `source` does not parse, when the caller just read it (else asked, see {@link IsUnreadable}).
    */
-  async beforeOverwrite(file: string, known?: fs.BigIntStats | null, source = file): Promise<void> {
+  async beforeOverwrite(
+    file: string,
+    known?: fs.BigIntStats | null,
+    source = file,
+    unreadable?: boolean,
+  ): Promise<void> {
     if (!this.enabled) return;
     this.pending.delete(file);
     const stat = known === undefined ? statNow(source, 'back up') : known;
@@ -111,7 +126,10 @@ export class Backups {
       return; // nothing to back up yet
     }
     // `keep` 0 makes none, but prunes what a larger `keep` left, as a smaller one prunes down to it.
-    const name = this.policy.keep > 0 ? await this.makeBackup(file, source) : undefined;
+    const name =
+      this.policy.keep > 0
+        ? await this.makeBackup(file, source, unreadable ?? (await this.isUnreadable(source)))
+        : undefined;
     if (name === null) return;
     const identity = identityOf(stat);
     const remembered = this.remembered.get(file);
@@ -191,10 +209,13 @@ export class Backups {
     this.pending.delete(file);
   }
 
-  /** Links (or durably copies) `source` to a new backup name of `file`; `null` if `source` is gone. */
-  private async makeBackup(file: string, source: string): Promise<string | null> {
+  /**
+   * Links (or durably copies) `source` to a new backup name of `file` (marked when `unreadable`);
+   * `null` if `source` is gone.
+   */
+  private async makeBackup(file: string, source: string, unreadable: boolean): Promise<string | null> {
     for (let micros = nowMicros(), attempt = 0; ; micros += 1, attempt += 1) {
-      const name = backupName(file, micros);
+      const name = backupName(file, micros, unreadable);
       const backup = path.join(path.dirname(file), name);
       try {
         await fs.promises.link(source, backup);

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import type { CorruptDataError, JsonObject, JsonValue, StorageLogger } from '../../core/index.js';
 import { makeDirUnder, readdirOrEmpty } from './atomic-json.js';
+import { isUnreadableBackupName } from './backup-names.js';
 import { type BackupPolicy, Backups } from './backups.js';
 import type { AssertLockHeld, FileLocks } from './file-lock.js';
 import {
@@ -82,9 +83,12 @@ export class KeyedFiles<T extends Keyed> {
   constructor(private readonly options: KeyedFilesOptions<T>) {
     this.sharedSyncDirs = new Set([options.dir]);
     this.listed = new KeptEntries(options.parse);
-    // A file that looks like a backup may be a key's data (`x.20250306_101500.backup`): never prune it.
-    const mayPrune = async (file: string) => !(await this.isLiveEntry(file));
-    this.backups = options.backups ? new Backups(options.backups, mayPrune, options.logger) : null;
+    // A backup of a file that does not parse is marked, so listings never take it for a key's.
+    const isUnreadable = async (file: string) =>
+      (await probeKeyedFile(file, options.parse)).state === 'corrupt';
+    this.backups = options.backups
+      ? new Backups(options.backups, (file) => this.mayPrune(file), options.logger, isUnreadable)
+      : null;
   }
 
   /** The entry stored for `key`, or `null`; a corrupt file that may be this key's throws. Never writes. */
@@ -143,9 +147,9 @@ export class KeyedFiles<T extends Keyed> {
         let backedUpFile = null as string | null;
         let placed: PlacedEntry;
         try {
-          placed = await this.place(key, staged, assertHeld, async (target, replaced) => {
+          placed = await this.place(key, staged, assertHeld, async (target, replaced, unreadable) => {
             backedUpFile = target;
-            await backups?.beforeOverwrite(target, undefined, replaced);
+            await backups?.beforeOverwrite(target, undefined, replaced, unreadable);
             backedUp.give(backups?.remembers(target) ?? false);
             handedOver = true; // renameStaged removes the temp file itself if it fails
           });
@@ -201,7 +205,8 @@ export class KeyedFiles<T extends Keyed> {
    * it after `beforeRename` (which hands the temp file over: from then on a failure removes it).
    * `beforeRename` is told the file whose content the write replaces: the target, or the
    * reference's file of a key too long for it while the hashed name is free (it goes once the
-   * write lands, so its version is backed up as the target's would be).
+   * write lands, so its version is backed up as the target's would be), and whether that file
+   * does not parse when the name check read it (`undefined`: not read).
    * The folder sync ({@link syncRenamed}) and then {@link dropOldCopy} are the caller's.
    * `lookup`: the name checks' look-ups (and read of a file found) made through the pool or at
    * once (a batch, once its own temp files are all created: see `keyed-batches.ts`).
@@ -210,7 +215,7 @@ export class KeyedFiles<T extends Keyed> {
     key: string,
     staged: StagedJson,
     assertHeld: AssertLockHeld,
-    beforeRename: (target: string, replaced: string) => Promise<void>,
+    beforeRename: (target: string, replaced: string, unreadable: boolean | undefined) => Promise<void>,
     lookup: 'pool' | 'now' = 'pool',
   ): Promise<PlacedEntry> {
     const hashed = this.pathOf(hashedKeyFileName(key));
@@ -219,9 +224,11 @@ export class KeyedFiles<T extends Keyed> {
     // look up names that are usually missing: through the pool (see `existsSoon`), except in a
     // batch, whose own creates are done by then, so nothing of its own holds the folder.
     const hashedCopy = lookup === 'now' ? existsNow(hashed, false) : await existsSoon(hashed, false);
-    const target = await chooseTarget(this.folder, key, hashed, assertHeld, lookup);
+    const { file: target, unreadable } = await chooseTarget(this.folder, key, hashed, assertHeld, lookup);
     const legacyCopy = target === hashed ? await legacyCopyOf(this.folder, key, lookup) : null;
-    await beforeRename(target, target === hashed && !hashedCopy && legacyCopy !== null ? legacyCopy : target);
+    // The legacy copy was just read: it is this key's entry, so it parses.
+    const fromLegacy = target === hashed && !hashedCopy && legacyCopy !== null;
+    await beforeRename(target, fromLegacy ? legacyCopy : target, fromLegacy ? false : unreadable);
     const written = await renameStaged(staged, target, assertHeld);
     if (target !== hashed && hashedCopy) return { target, written, oldCopy: { file: hashed, backup: true } };
     return { target, written, oldCopy: legacyCopy === null ? null : { file: legacyCopy, backup: false } };
@@ -258,7 +265,9 @@ export class KeyedFiles<T extends Keyed> {
     const names = await readdirOrEmpty(this.options.dir);
     const byKey = new Map<string, KeyedFile<T> & { rank: number }>();
     const corrupt: string[] = [];
-    const files = names.filter((name) => name.endsWith('.json'));
+    // A marked backup of a file that did not parse is no key's file (see `backup-names.ts`):
+    // it holds no record a listing, the stats or a migration could miss.
+    const files = names.filter((name) => name.endsWith('.json') && !isUnreadableBackupName(name));
     // One file at a time, read at once (see `fd-io.ts`), the event loop getting a turn every
     // few files; an unchanged file is not read again (see `kept-entries.ts`).
     const probes: ListedFile<T>[] = [];
@@ -282,10 +291,18 @@ export class KeyedFiles<T extends Keyed> {
     return { entries: [...byKey.values()].map(({ file, entry }) => ({ file, entry })), corrupt };
   }
 
-  /** True when `file` is a key's real entry rather than a backup of one (spares it from pruning). */
-  async isLiveEntry(file: string): Promise<boolean> {
+  /**
+   * Whether `file`, named like a backup, may be pruned: a file that looks like a backup may be a
+   * key's data (the plain key `x.20250306_101500.backup` owns `x.20250306_101500.backup.json`).
+   * A file that parses says whose it is; one that does not is spared unless its name is marked
+   * as a backup of an unreadable file (see `backup-names.ts`): until 2026-12-05 such a key's
+   * damaged file was pruned as a backup of `x.json`, and with it whatever could be recovered.
+   */
+  private async mayPrune(file: string): Promise<boolean> {
     const probe = await probeKeyedFile(file, this.options.parse);
-    return probe.state === 'ok' && this.rankOf(probe.entry.key, path.basename(file)) !== -1;
+    const name = path.basename(file);
+    if (probe.state === 'corrupt') return isUnreadableBackupName(name);
+    return probe.state === 'missing' || this.rankOf(probe.entry.key, name) === -1;
   }
 
   /** This folder as choosing and removing a key's files sees it. */

@@ -57,11 +57,18 @@ export async function holdsExactName(names: FileNames, dir: string, name: string
   return (await names.twinOf(dir, name)) === null;
 }
 
+/** The file {@link chooseTarget} picked, and whether the file there did not parse (`undefined`: not read). */
+export interface ChosenTarget {
+  file: string;
+  unreadable: boolean | undefined;
+}
+
 /**
  * Picks `key`'s file (D3), under its lock: its reference name when that name is free or already
  * its own, else the hashed name (`hashed`, its path); a plain key first moves another key's file
  * out of its way. `lookup`: the reference name is looked up (and a file there read) through the
- * pool or at once.
+ * pool or at once. The reference name's read also tells whether the file a write there replaces
+ * parses (its backup is named by that, see `backup-names.ts`).
  */
 export async function chooseTarget<T extends { key: string }>(
   folder: KeyedFolder<T>,
@@ -69,10 +76,11 @@ export async function chooseTarget<T extends { key: string }>(
   hashed: string,
   assertHeld: AssertLockHeld,
   lookup: 'pool' | 'now',
-): Promise<string> {
+): Promise<ChosenTarget> {
   const { dir, names, parse, backups } = folder;
+  const atHashed = { file: hashed, unreadable: undefined };
   const sanitizedName = sanitizedKeyFileName(key);
-  if (sanitizedName === null) return hashed;
+  if (sanitizedName === null) return atHashed;
   const sanitized = names.pathOf(dir, sanitizedName);
   const probe: ListedFile<T> =
     lookup === 'now' ? probeKeyedFileNow(sanitized, parse) : await probeKeyedFile(sanitized, parse, 'pool');
@@ -86,7 +94,7 @@ export async function chooseTarget<T extends { key: string }>(
       (foreign && isPlainKey(occupant)) ||
       (probe.state === 'corrupt' && !(await holdsExactName(names, dir, sanitizedName)))
     ) {
-      return hashed;
+      return atHashed;
     }
     // Only another key's live entry moves to that key's hashed name. A file there that is not
     // any key's entry (a backup named like this key) would turn into a stale copy of its key
@@ -100,10 +108,10 @@ export async function chooseTarget<T extends { key: string }>(
       backups?.forget(sanitized);
       backups?.forget(moved);
     }
-    return sanitized;
+    return { file: sanitized, unreadable: probe.state === 'corrupt' };
   }
   const free = probe.state === 'missing' || (probe.state === 'ok' && probe.entry.key === key);
-  return free ? sanitized : hashed;
+  return free ? { file: sanitized, unreadable: false } : atHashed;
 }
 
 /**
