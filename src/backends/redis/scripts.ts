@@ -1,7 +1,9 @@
 /**
  * Lua scripts of the Redis backend (layout v2, see `keys.ts`). Each one touches only keys of
  * one bucket (one slot), so it runs atomically on a single server and on a Redis Cluster
- * alike: a record, its index entries and its bucket's counters change together or not at all.
+ * alike: a record, its index entries and its bucket's counters change together or not at all
+ * (on a cluster behind the slot probe of `slot-probe.ts`, which holds them while a reshard
+ * moves their slot).
  * Redis does not roll a script back on an error, so every write script checks the types of
  * its keys (and that counters are integers) before its first write; the search index's keys,
  * one per token, by writing the index first (`indexPhase`, `search-lua.ts`). Every write
@@ -12,16 +14,23 @@
 import { createHash } from 'node:crypto';
 import type { IoredisClient } from './ioredis-client.js';
 import { SEARCH_LUA } from './search-lua.js';
+import { withSlotProbe } from './slot-probe.js';
 
 /** A Lua script, run by SHA with a fallback to its source when the server does not know it. */
 export class LuaScript {
   readonly sha: string;
+  private clusterVariant: LuaScript | undefined;
 
   constructor(
     readonly name: string,
     readonly lua: string,
   ) {
     this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  /** The form run on a Redis Cluster: the same script behind the slot probe (`slot-probe.ts`). */
+  get forCluster(): LuaScript {
+    return (this.clusterVariant ??= new LuaScript(this.name, withSlotProbe(this.lua)));
   }
 }
 
@@ -188,15 +197,17 @@ function isNoScript(error: unknown): boolean {
 }
 
 /**
- * Runs a script by SHA, loading it by source when the server has not seen it yet. Not an
- * `async` function (every write passes here): a `catch` costs less than an async frame.
+ * Runs a script by SHA, loading it by source when the server has not seen it yet (on a
+ * cluster, its {@link LuaScript.forCluster} form). Not an `async` function (every write passes
+ * here): a `catch` costs less than an async frame.
  */
 export function runScript(
   client: IoredisClient,
-  script: LuaScript,
+  given: LuaScript,
   keys: string[],
   args: Array<string | number>,
 ): Promise<unknown> {
+  const script = client.isCluster ? given.forCluster : given;
   // One array, which ioredis flattens (its Command takes `args.flat()`, numbers included; its
   // typings allow only keys there): spread into the call, the arguments of a long list
   // (`storeRawMessages` of 100,000 messages sends two per message) overflowed the stack.
