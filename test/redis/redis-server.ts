@@ -125,17 +125,26 @@ export class RedisServerProcess {
   }
 }
 
-/** A 3-master Redis Cluster on free loopback ports, in a temp dir removed on `stop()`. */
+/**
+ * A 3-master Redis Cluster on free loopback ports, in a temp dir removed on `stop()`; with
+ * `replicas: 1`, each master has one replica (`servers` 3..5), for failovers.
+ */
 export class RedisClusterProcesses {
   readonly servers: RedisServerProcess[] = [];
   private readonly dir = mkdtempSync(join(tmpdir(), 'connectome-redis-cluster-'));
 
-  /** `nodeArgs(i)`: extra `redis-server` arguments of master `i` (none by default). */
-  constructor(private readonly nodeArgs: (i: number) => string[] = () => []) {}
+  /**
+   * `nodeArgs(i)`: extra `redis-server` arguments of node `i` (none by default; masters are
+   * 0..2, their replicas 3..5); `replicas`: replicas per master, 0 or 1.
+   */
+  constructor(
+    private readonly nodeArgs: (i: number) => string[] = () => [],
+    private readonly replicas: 0 | 1 = 0,
+  ) {}
 
-  /** Starts three masters, joins them and waits for `cluster_state:ok` on each. */
+  /** Starts the nodes, joins them and waits for `cluster_state:ok` on each. */
   async start(): Promise<void> {
-    for (let i = 0; i < 3; i += 1) {
+    for (let i = 0; i < 3 * (1 + this.replicas); i += 1) {
       const port = await freePort();
       const conf = join(this.dir, `nodes-${port}.conf`);
       const args = [
@@ -145,6 +154,9 @@ export class RedisClusterProcesses {
         conf,
         '--dir',
         this.dir,
+        // A replica that never synced may not take over (its data is "too old"): sync at once.
+        '--repl-diskless-sync-delay',
+        '0',
         ...this.nodeArgs(i),
       ];
       const server = new RedisServerProcess(port, args);
@@ -152,11 +164,25 @@ export class RedisClusterProcesses {
       await server.start();
     }
     const addresses = this.servers.map((s) => `127.0.0.1:${s.port}`);
-    await run(REDIS_CLI, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+    const replicas = String(this.replicas);
+    await run(REDIS_CLI, [
+      '--cluster',
+      'create',
+      ...addresses,
+      '--cluster-replicas',
+      replicas,
+      '--cluster-yes',
+    ]);
     for (const server of this.servers) {
       await waitFor(`cluster_state:ok on ${server.port}`, async () => {
         const { stdout } = await run(REDIS_CLI, ['-p', String(server.port), 'cluster', 'info']);
         return stdout.includes('cluster_state:ok');
+      });
+    }
+    for (const server of this.servers.slice(3)) {
+      await waitFor(`replica on ${server.port} in sync`, async () => {
+        const { stdout } = await run(REDIS_CLI, ['-p', String(server.port), 'info', 'replication']);
+        return stdout.includes('master_link_status:up');
       });
     }
   }
