@@ -8,6 +8,7 @@ import type { RedisConnection } from './connection.js';
 import type { BucketKeys, KeyLayout } from './keys.js';
 import { BUCKET_STATS } from './cache-scripts.js';
 import { evictionWarning } from './eviction.js';
+import { clusterMasters, pingNamed, unreachedOwners } from './cluster-health.js';
 
 /** Counter fields of a bucket (see `keys.ts`), as the scripts name them. */
 const COUNTERS = [
@@ -135,11 +136,11 @@ export async function probeRedisHealth(redis: RedisConnection, keys: KeyLayout):
     return { healthy: false, error: `not connected (${client.status})${reason}`, details };
   }
   try {
-    const nodes: Array<Redis | typeof client> = redis.isCluster
-      ? (client as import('ioredis').Cluster).nodes('master')
-      : [client];
+    const masters = redis.isCluster ? await clusterMasters(redis) : undefined;
+    const nodes: Array<Redis | typeof client> = masters?.nodes ?? [client];
     const started = performance.now();
-    const pongs = await Promise.all(nodes.map((node) => redis.run('ping', () => node.ping())));
+    const ping = (node: Redis | typeof client) => (masters ? pingNamed(node as Redis) : node.ping());
+    const pongs = await Promise.all(nodes.map((node) => redis.run('ping', () => ping(node))));
     details.ping_ms = Math.round((performance.now() - started) * 1000) / 1000;
     const infos = await Promise.all(
       nodes.map((node) => redis.run('read server info', () => node.info()).catch(unlessDenied)),
@@ -160,6 +161,11 @@ export async function probeRedisHealth(redis: RedisConnection, keys: KeyLayout):
       details.cluster_state = info.get('cluster_state') ?? null;
       details.master_count = nodes.length;
       healthy &&= details.cluster_state === 'ok';
+      const unreached = unreachedOwners(masters!);
+      if (unreached.length > 0) {
+        details.unreached_masters = unreached;
+        return { healthy: false, error: `masters not connected: ${unreached.join('; ')}`, details };
+      }
     }
     return healthy ? { healthy, details } : { healthy, error: 'server did not answer as expected', details };
   } catch (error) {
