@@ -6,12 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
+import { StorageError } from '../../core/index.js';
 import { ensureDirUnder, fsyncDir, ioError } from './atomic-json.js';
 import type { Backups } from './backups.js';
 import { forgetEntry } from './durable-entries.js';
 import type { AssertLockHeld } from './file-lock.js';
 import type { FolderWriteListener } from './folder-files.js';
-import type { StoreLayout } from './layout.js';
+import { INTERNAL_DIR, type StoreLayout } from './layout.js';
 import type { ListFileCache } from './list-cache.js';
 import type { RecordCounts } from './record-counts.js';
 import { isMissing, tempEntryName } from './temp-files.js';
@@ -91,12 +92,14 @@ export async function removeConversationFolder(
   const trash = path.join(ctx.layout.trashDir, tempEntryName('conversation'));
   let renaming = false;
   let stray: boolean;
+  let nestedStore: boolean;
   try {
-    [, stray] = await Promise.all([
+    [, stray, nestedStore] = await Promise.all([
       ensureDirUnder(ctx.layout.baseDir, ctx.layout.trashDir),
       isStrayEntry(dir),
+      holdsStore(dir),
     ]);
-    if (!stray) {
+    if (!stray && !nestedStore) {
       assertHeld();
       renaming = true;
       await fs.promises.rename(dir, trash);
@@ -113,6 +116,7 @@ export async function removeConversationFolder(
     if (absent) return ctx.listener?.removedFolder(dir);
     throw ioError('delete conversation folder', dir, error);
   }
+  if (nestedStore) throw nestedStoreError(dir);
   // A stray file (or a link to one, or to nothing) in the folder's place holds no conversation:
   // nothing of this id is stored, and a file this library did not write is not its to remove.
   if (stray) return ctx.listener?.removedFolder(dir);
@@ -134,4 +138,29 @@ async function isStrayEntry(dir: string): Promise<boolean> {
   // A link to a folder is a conversation (see the README); to a file or to nothing, stray.
   const target = await fs.promises.stat(dir).catch(() => null);
   return target === null || !target.isDirectory();
+}
+
+/**
+ * True when the folder `dir` holds this library's internal folder: it is the `baseDir` of
+ * another store (a `FileStorage` opened on `<baseDir>/conversations/<id>`), whose data the
+ * whole-folder removal would take with it. A link to a folder is not: the rename moves the link,
+ * and its target stays. Two `lstat`s, made at once.
+ */
+function holdsStore(dir: string): boolean {
+  // Look-ups the kernel answers from memory: made at once, not on the thread pool (see README).
+  try {
+    if (fs.lstatSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) return false;
+    return fs.lstatSync(path.join(dir, INTERNAL_DIR), { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false; // cannot be looked at: left to the rename, which reports it
+  }
+}
+
+/** The refusal of a conversation delete whose folder is another store's `baseDir`. */
+function nestedStoreError(dir: string): StorageError {
+  return new StorageError(
+    `Cannot delete conversation folder ${dir}: it holds ${INTERNAL_DIR}, so it is another store's baseDir ` +
+      "(a store inside this one's conversations folder); nothing was removed (give that store a baseDir " +
+      'outside this one, then delete the conversation)',
+  );
 }
