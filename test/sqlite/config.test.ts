@@ -65,6 +65,34 @@ describe('SQLite: configuration', () => {
     expect(existsSync(join(dir(), 'never'))).toBe(false);
   });
 
+  it.each(['x.db-wal', 'x.db-shm', 'x.db-journal', 'x.db-WAL'])(
+    'refuses the dbPath %s, a name SQLite gives a file of the database beside it, before touching the disk',
+    (name) => {
+      // A store at `x.db-wal` was taken for the log of a store at `x.db`: that store's next
+      // open read it as a log that does not fit and its close deleted it, with all its data.
+      const dbPath = join(dir(), 'never', name);
+      let error: unknown;
+      try {
+        new SQLiteStorage({ dbPath });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).key).toBe('dbPath');
+      expect((error as Error).message).toMatch(/dbPath.*must not end in "-wal", "-shm" or "-journal"/);
+      expect(() => new SQLiteStorage({ dbPath, readOnly: true })).toThrow(ConfigError);
+      expect(existsSync(join(dir(), 'never'))).toBe(false);
+    },
+  );
+
+  it('opens a database whose name only contains such a word', async () => {
+    const storage = new SQLiteStorage({ dbPath: join(dir(), 'x-wal.db') });
+    await storage.initialize();
+    await storage.storeConversation('c', { v: 1 });
+    expect(await storage.loadConversation('c')).toEqual({ v: 1 });
+    await storage.shutdown();
+  });
+
   it('uses WAL by default and reports the health keys', async () => {
     const dbPath = join(dir(), 'sub', 'wal.db');
     const storage = new SQLiteStorage({ dbPath });

@@ -16,6 +16,9 @@ export const DEFAULT_SQLITE_DB_PATH = './storage_data/connectome.db';
 /** Seconds a write waits for another connection's lock when none is given (the reference's default). */
 export const DEFAULT_SQLITE_TIMEOUT_SECONDS = 30;
 
+/** The names SQLite gives the files it keeps beside a database `<name>`: `<name>-wal`, `-shm`, `-journal`. */
+const SIDE_FILE_SUFFIX = /-(wal|shm|journal)$/i;
+
 // SQLite's busy timeout is a C int of milliseconds.
 const MAX_TIMEOUT_SECONDS = Math.floor(2 ** 31 / 1000) - 1;
 
@@ -27,6 +30,13 @@ const sqliteConfigSchema = z.object({
     .string()
     .min(1)
     .refine((p) => p.isWellFormed() && !p.includes('\u0000'), 'must be well-formed and without NUL')
+    // SQLite keeps a database's log, shared memory and journal beside it under these suffixes:
+    // a store at `x.db-wal` was deleted or overwritten by the next open of a store at `x.db`.
+    // Any case: on a case-insensitive disk `x.db-WAL` is the same file.
+    .refine(
+      (p) => !SIDE_FILE_SUFFIX.test(p),
+      'must not end in "-wal", "-shm" or "-journal" (SQLite\'s own files beside the database of the name without it)',
+    )
     .default(DEFAULT_SQLITE_DB_PATH),
   connectionTimeout: z
     .number()
