@@ -1,5 +1,8 @@
 /** The sqlite-vec store's connection settings, which decide its query speed and durability. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../../src/core/errors.js';
+import { SqliteVecStore } from '../../src/semantic/vector-stores/sqlite-vec/sqlite-vec-store.js';
 import {
   openVectorDatabase,
   VECTOR_MMAP_BYTES,
@@ -20,4 +23,18 @@ describe('sqlite-vec connection', () => {
       await db.close();
     }
   });
+
+  test.each(['store.db-wal', 'store.db-shm', 'store.db-journal', 'store.db-Journal'])(
+    'refuses the path %s, a name SQLite gives a file of the database beside it, before touching the disk',
+    (name) => {
+      // Beside a SQLite store's `store.db`, vectors at `store.db-wal` were read as its log and
+      // deleted by its next open and close.
+      const path = join(dir(), 'never', name);
+      expect(() => new SqliteVecStore({ path })).toThrow(ConfigError);
+      expect(() => new SqliteVecStore({ path })).toThrow(
+        /path.*must not end in "-wal", "-shm" or "-journal"/,
+      );
+      expect(existsSync(join(dir(), 'never'))).toBe(false);
+    },
+  );
 });

@@ -19,6 +19,19 @@ export const DEFAULT_SQLITE_TIMEOUT_SECONDS = 30;
 /** The names SQLite gives the files it keeps beside a database `<name>`: `<name>-wal`, `-shm`, `-journal`. */
 const SIDE_FILE_SUFFIX = /-(wal|shm|journal)$/i;
 
+/**
+ * True when `path` is a name SQLite gives a file of the database beside it (the path without its
+ * `-wal`, `-shm` or `-journal`, in any case: on a case-insensitive disk `x.db-WAL` is that file):
+ * a database there is read as that database's log, and deleted by its next open and close.
+ */
+export function isSqliteSideFileName(path: string): boolean {
+  return SIDE_FILE_SUFFIX.test(path);
+}
+
+/** Why {@link isSqliteSideFileName} refuses a path. */
+export const SQLITE_SIDE_FILE_REASON =
+  'must not end in "-wal", "-shm" or "-journal" (SQLite\'s own files beside the database of the name without it)';
+
 // SQLite's busy timeout is a C int of milliseconds.
 const MAX_TIMEOUT_SECONDS = Math.floor(2 ** 31 / 1000) - 1;
 
@@ -30,13 +43,8 @@ const sqliteConfigSchema = z.object({
     .string()
     .min(1)
     .refine((p) => p.isWellFormed() && !p.includes('\u0000'), 'must be well-formed and without NUL')
-    // SQLite keeps a database's log, shared memory and journal beside it under these suffixes:
-    // a store at `x.db-wal` was deleted or overwritten by the next open of a store at `x.db`.
-    // Any case: on a case-insensitive disk `x.db-WAL` is the same file.
-    .refine(
-      (p) => !SIDE_FILE_SUFFIX.test(p),
-      'must not end in "-wal", "-shm" or "-journal" (SQLite\'s own files beside the database of the name without it)',
-    )
+    // A store at `x.db-wal` was deleted by the next open and close of a store at `x.db`.
+    .refine((p) => !isSqliteSideFileName(p), SQLITE_SIDE_FILE_REASON)
     .default(DEFAULT_SQLITE_DB_PATH),
   connectionTimeout: z
     .number()

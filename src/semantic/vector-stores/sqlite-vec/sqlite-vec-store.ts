@@ -7,6 +7,7 @@ import { access } from 'node:fs/promises';
 import { z } from 'zod';
 import { parseBackendConfig } from '../../../core/config.js';
 import { NotInitializedError, StorageError } from '../../../core/errors.js';
+import { isSqliteSideFileName, SQLITE_SIDE_FILE_REASON } from '../../../backends/sqlite/config.js';
 import { isMemoryPath, toStorageError } from '../../../backends/sqlite/sqlite-errors.js';
 import type { SqliteDatabase } from '../../../backends/sqlite/driver.js';
 import { BaseVectorStore } from '../base-store.js';
@@ -30,7 +31,12 @@ export interface SqliteVecStoreConfig {
 }
 
 const sqliteVecSchema = z.object({
-  path: z.string().min(1).default('./storage_data/vectors.db'),
+  // Beside a store's `x.db`, a vector file `x.db-wal` would be read as its log and deleted.
+  path: z
+    .string()
+    .min(1)
+    .refine((p) => !isSqliteSideFileName(p), SQLITE_SIDE_FILE_REASON)
+    .default('./storage_data/vectors.db'),
   connectionTimeout: z.number().positive().max(3600).default(30),
 });
 
