@@ -168,6 +168,10 @@ async function runMigration(
     await refuseCorruptRecords(source, check);
   } else await refuseCorruptSource(source);
   await refuseChainLimit(source, target, concurrency, options.signal);
+  // The marker below is the first write: an abort that fired while the stores opened or the
+  // checks read the source must leave the target untouched (a marker alone would make a
+  // later run without `sourceId` refuse it as foreign, and the CLI report a partial copy).
+  throwIfAborted(options.signal);
   if (!dryRun) plan = await planTarget(target, options.sourceId, source.storageType, plan.merge);
   if (plan.marker !== undefined) heartbeat.stop = keepMarkerAlive(target, plan.marker);
   const context: CopyContext = {
