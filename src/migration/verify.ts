@@ -13,6 +13,7 @@ import { describeDifference } from './compare.js';
 import { loadConversationPartsBatch, READ_SLICE } from './copy-batches.js';
 import { CACHE_GROUP_SIZE } from './copy-cache.js';
 import { throwIfSourceUnlisted } from './corrupt-source.js';
+import { throwIfAborted } from './errors.js';
 import { EXPIRY_TOLERANCE_MS, expiryMs, sameExpiry, sameStoredAt } from './copy.js';
 import { userStateKeys } from './marker.js';
 import { type ConversationParts, upsertedMemories } from './memories.js';
@@ -79,6 +80,7 @@ interface VerifyContext {
   checked: Record<RecordKind, number>;
   /** The target's listing of each kind listed so far (conversation ids, agents, cache keys, state keys). */
   listed: Partial<Record<RecordKind, ReadonlySet<string>>>;
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -233,6 +235,7 @@ async function listBoth(
   list: (store: StorageInterface) => Promise<string[]>,
 ): Promise<string[]> {
   const { kind } = listed;
+  throwIfAborted(context.signal); // a phase with no items checks it nowhere else
   const [ids, tIds] = await Promise.all([list(context.source), list(context.target)]);
   context.listed[kind] = new Set(tIds);
   if (!context.allowExtra) {
@@ -258,6 +261,7 @@ export async function verifyMigration(
   options: VerifyOptions = {},
 ): Promise<VerificationResult> {
   source = markingSourceErrors(source);
+  throwIfAborted(options.signal); // an already-aborted signal reads nothing
   await throwIfSourceUnlisted(source);
   const differences = new Differences(options.maxDifferences ?? 50);
   const context: VerifyContext = {
@@ -268,6 +272,7 @@ export async function verifyMigration(
     differences,
     checked: Object.fromEntries(RECORD_KINDS.map((kind) => [kind, 0])) as Record<RecordKind, number>,
     listed: {},
+    signal: options.signal,
   };
   const pass: PassContext = {
     stage: 'verify',
