@@ -2,6 +2,7 @@
  * Conformance: windowed loads of raw messages and memories, and cancellation with an
  * `AbortSignal` (issue 12, paging and cancellation).
  */
+import { getEventListeners } from 'node:events';
 import {
   MAX_PAGE_SIZE,
   OperationAbortedError,
@@ -102,6 +103,26 @@ export function windowAndAbortTests(ctx: SuiteContext): void {
         await expect(call(s, aborted())).rejects.toThrow(OperationAbortedError);
       },
     );
+
+    // A long-lived signal (an app's shutdown signal) passed to many calls must not collect listeners.
+    it('leaves no listener on the signal once a call settles, finished or aborted mid-call', async () => {
+      const s = ctx.storage();
+      await s.storeConversation('c1', { t: 'fox' });
+      const live = new AbortController();
+      for (const [, call] of CALLS) {
+        await call(s, live.signal);
+        expect(getEventListeners(live.signal, 'abort')).toHaveLength(0);
+        const controller = new AbortController();
+        const settled = call(s, controller.signal).then(
+          () => 'resolved',
+          (error: unknown) => (error instanceof OperationAbortedError ? 'aborted' : error),
+        );
+        controller.abort(new Error('mid-call'));
+        expect(['resolved', 'aborted']).toContain(await settled);
+        expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      }
+      expect(await s.loadConversation('c1')).toEqual({ t: 'fox' });
+    });
 
     it('stops a walk between pages when the signal fires', async () => {
       const s = ctx.storage();
