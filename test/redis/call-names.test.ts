@@ -32,4 +32,15 @@ describeWithService('redis')('redis call names in failures', () => {
       expect((error as Error).message).toContain(`${name}: WRONGTYPE`);
     }
   });
+
+  it('names a failed chain append as the call made: one chain stored, or a batch appended', async () => {
+    const s = await ctx.open({ searchIndex: false });
+    await ctx.raw().set(new KeyLayout(ctx.prefix()).agent('a1').chains, 'not a list');
+    const single = await s.storeReasoningChain('a1', { t: 1 }).catch((e: unknown) => e);
+    expect((single as Error).message).toContain('store reasoning chain of "a1": ');
+    const batch = await s.appendReasoningChains('a1', [{ t: 1 }, { t: 2 }]).catch((e: unknown) => e);
+    expect(batch).toBeInstanceOf(CorruptDataError);
+    // It said "store reasoning chain of" until 2026-12-05.
+    expect((batch as Error).message).toContain('append 2 reasoning chains of "a1": ');
+  });
 });

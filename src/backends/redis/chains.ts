@@ -241,13 +241,13 @@ export async function appendChainRecords(
   ];
   const json = records.map((record) => JSON.stringify(record));
   const specs = search.enabled ? records.map((record) => search.spec('reasoning_chains', record)) : [];
+  // A failure names the call the user made: one chain stored, or a batch appended.
+  const what = (): string =>
+    records.length === 1
+      ? `store reasoning chain of ${q(agentId)}`
+      : `append ${records.length} reasoning chains of ${q(agentId)}`;
   const first = Number(
-    await redis.script(`store reasoning chain of ${q(agentId)}`, APPEND_CHAINS, keys, [
-      ...args,
-      records.length,
-      ...json,
-      ...specs,
-    ]),
+    await redis.script(what, APPEND_CHAINS, keys, [...args, records.length, ...json, ...specs]),
   );
   return first < 0 ? [] : records.map((_, i) => first + i);
 }
