@@ -14,6 +14,7 @@ import { loadConversationPartsBatch, READ_SLICE } from './copy-batches.js';
 import { CACHE_GROUP_SIZE } from './copy-cache.js';
 import { throwIfSourceUnlisted } from './corrupt-source.js';
 import { throwIfAborted } from './errors.js';
+import { checkVerifyOptions } from './verify-options.js';
 import { EXPIRY_TOLERANCE_MS, expiryMs, sameExpiry, sameStoredAt } from './copy.js';
 import { userStateKeys } from './marker.js';
 import { type ConversationParts, upsertedMemories } from './memories.js';
@@ -260,6 +261,7 @@ export async function verifyMigration(
   target: StorageInterface,
   options: VerifyOptions = {},
 ): Promise<VerificationResult> {
+  checkVerifyOptions(options);
   source = markingSourceErrors(source);
   throwIfAborted(options.signal); // an already-aborted signal reads nothing
   await throwIfSourceUnlisted(source);
