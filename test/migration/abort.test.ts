@@ -6,20 +6,7 @@
  */
 import { migrateStorage, MigrationAbortedError, verifyMigration } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
-import { EXPIRY_WAIT_MS, populate, sleep, snapshot } from './support.js';
-
-async function openStore(): Promise<InMemoryStorage> {
-  const storage = new InMemoryStorage();
-  await storage.initialize();
-  return storage;
-}
-
-async function populatedSource(): Promise<InMemoryStorage> {
-  const source = await openStore();
-  await populate(source);
-  await sleep(EXPIRY_WAIT_MS);
-  return source;
-}
+import { openStore, populatedSource, snapshot } from './support.js';
 
 describe('migrateStorage aborted before its first write', () => {
   // The marker is the first write; until 2026-12-05 it was written after such an abort, so a

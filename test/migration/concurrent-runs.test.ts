@@ -12,13 +12,7 @@ import {
   MigrationRefusedError,
 } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
-import { AGENT_IDS, EXPIRY_WAIT_MS, populate, sleep, snapshot } from './support.js';
-
-async function openStore(): Promise<InMemoryStorage> {
-  const storage = new InMemoryStorage();
-  await storage.initialize();
-  return storage;
-}
+import { AGENT_IDS, EXPIRY_WAIT_MS, openStore, populate, sleep, snapshot } from './support.js';
 
 /** A marker as a run of `pid` on `host` whose last heartbeat was `ageMs` ago writes it. */
 async function plantMarker(target: InMemoryStorage, pid: number, host: string, ageMs: number): Promise<void> {

@@ -11,14 +11,7 @@ import {
 } from '../../src/core/index.js';
 import { migrateStorage, MIGRATION_MARKER_KEY, verifyMigration } from '../../src/migration/index.js';
 import { shiftClock } from '../support/clock.js';
-import { InMemoryStorage } from '../support/memory-storage.js';
-import { sleep } from './support.js';
-
-async function openStore(): Promise<InMemoryStorage> {
-  const storage = new InMemoryStorage();
-  await storage.initialize();
-  return storage;
-}
+import { openStore, sleep } from './support.js';
 
 let dir: string;
 beforeAll(async () => {

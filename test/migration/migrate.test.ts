@@ -14,25 +14,12 @@ import { InMemoryStorage } from '../support/memory-storage.js';
 import {
   AGENT_IDS,
   EXPIRED_KEY,
-  EXPIRY_WAIT_MS,
   failingAfter,
+  openStore,
   populate,
-  sleep,
+  populatedSource,
   snapshot,
 } from './support.js';
-
-async function openStore(): Promise<InMemoryStorage> {
-  const storage = new InMemoryStorage();
-  await storage.initialize();
-  return storage;
-}
-
-async function populatedSource(): Promise<InMemoryStorage> {
-  const source = await openStore();
-  await populate(source);
-  await sleep(EXPIRY_WAIT_MS);
-  return source;
-}
 
 describe('migrateStorage', () => {
   it('copies all seven kinds with order, timestamps and remaining TTL, and verifies', async () => {

@@ -2,13 +2,7 @@
 import type { JsonObject } from '../../src/core/index.js';
 import { migrateStorage, MIGRATION_MARKER_KEY, MigrationAbortedError } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
-import { EXPIRY_WAIT_MS, failingAfter, populate, sleep, snapshot } from './support.js';
-
-async function openStore(): Promise<InMemoryStorage> {
-  const storage = new InMemoryStorage();
-  await storage.initialize();
-  return storage;
-}
+import { EXPIRY_WAIT_MS, failingAfter, openStore, populate, sleep, snapshot } from './support.js';
 
 let source: InMemoryStorage;
 /** Per `conversationBatchSize`: conversations copied with their single calls (0) or two per batch write (2). */

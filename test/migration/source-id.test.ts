@@ -1,13 +1,7 @@
 /** `migrateStorage` without `sourceId`: a resume marker it cannot prove its own is refused. */
 import { migrateStorage, MIGRATION_MARKER_KEY } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
-import { failingAfter, snapshot } from './support.js';
-
-async function openStore(): Promise<InMemoryStorage> {
-  const storage = new InMemoryStorage();
-  await storage.initialize();
-  return storage;
-}
+import { failingAfter, openStore, snapshot } from './support.js';
 
 describe('migrateStorage without a sourceId', () => {
   it("refuses a target holding another store's unfinished run of the same backend type, writing nothing", async () => {

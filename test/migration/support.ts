@@ -1,5 +1,6 @@
 /** Test data for migrations: a store with all seven kinds, and helpers to compare stores. */
 import type { JsonObject, StorageInterface } from '../../src/core/index.js';
+import { InMemoryStorage } from '../support/memory-storage.js';
 
 /** Conversation ids with unicode, spaces and dots. */
 export const CONVERSATION_IDS = ['會話-ü', 'with space', 'support-ticket.42', 'plain'];
@@ -123,4 +124,19 @@ export function failingAfter<T extends StorageInterface>(
       };
     },
   });
+}
+
+/** A new, initialized in-memory store (the user-backend model the migration tests copy with). */
+export async function openStore(): Promise<InMemoryStorage> {
+  const storage = new InMemoryStorage();
+  await storage.initialize();
+  return storage;
+}
+
+/** {@link openStore} holding {@link populate}'s data, its short-lived cache entry expired. */
+export async function populatedSource(): Promise<InMemoryStorage> {
+  const source = await openStore();
+  await populate(source);
+  await sleep(EXPIRY_WAIT_MS);
+  return source;
 }

@@ -2,15 +2,9 @@
 import type { StorageInterface } from '../../src/core/index.js';
 import { migrateStorage } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
-import { sleep } from './support.js';
+import { openStore, sleep } from './support.js';
 
 const WRITES = ['storeConversation', 'storeRawMessages', 'storeMemories', 'storeChunkInfo'];
-
-async function openStore(): Promise<InMemoryStorage> {
-  const storage = new InMemoryStorage();
-  await storage.initialize();
-  return storage;
-}
 
 async function sourceWithOneConversation(): Promise<InMemoryStorage> {
   const source = await openStore();
