@@ -56,7 +56,8 @@ describe('file backend: deleting reasoning chains that do not parse', () => {
     expect(sequences).toEqual([3 + Math.ceil(BROKEN.length / 2)]);
   });
 
-  it('is refused, naming both files, when the sequence file does not parse either', async () => {
+  /** A store whose agent `agent` holds chain 1 (0 trimmed), its sequence file cut short. */
+  async function withBrokenSequenceFile() {
     const storage = await openStore({ createBackups: false });
     await storage.storeReasoningChain('agent', { n: 0 });
     await storage.storeReasoningChain('agent', { n: 1 });
@@ -65,6 +66,11 @@ describe('file backend: deleting reasoning chains that do not parse', () => {
     const [name] = await fse.readdir(sequenceDir);
     const sequenceFile = path.join(sequenceDir, name as string);
     await fse.writeFile(sequenceFile, '{"first": ');
+    return { storage, sequenceFile };
+  }
+
+  it('is refused, naming both files, when the sequence file does not parse either', async () => {
+    const { storage, sequenceFile } = await withBrokenSequenceFile();
     const file = chainsFile(storage.baseDir);
     await fse.writeFile(file, BROKEN);
 
@@ -75,14 +81,7 @@ describe('file backend: deleting reasoning chains that do not parse', () => {
   });
 
   it('names the agent when only its sequence file does not parse (the file is named by a hash)', async () => {
-    const storage = await openStore({ createBackups: false });
-    await storage.storeReasoningChain('agent', { n: 0 });
-    await storage.storeReasoningChain('agent', { n: 1 });
-    await storage.trimReasoningChains('agent', 1);
-    const sequenceDir = path.join(storage.baseDir, '.connectome-storage', 'chain-sequences');
-    const [name] = await fse.readdir(sequenceDir);
-    const sequenceFile = path.join(sequenceDir, name as string);
-    await fse.writeFile(sequenceFile, '{"first": ');
+    const { storage, sequenceFile } = await withBrokenSequenceFile();
 
     for (const call of [
       storage.deleteReasoningChains('agent'),
