@@ -7,6 +7,7 @@
  * the old connection is closed and then opens a new one (never two connections at once, never
  * a leaked one). A call of the same kind as the last pending transition joins it.
  */
+import { InFlightCalls } from './in-flight.js';
 
 /** Where a store is in its life. */
 export type LifecycleState = 'new' | 'opening' | 'open' | 'closing' | 'closed';
@@ -27,16 +28,14 @@ export class StoreLifecycle {
   /** The last transition called and not yet finished. */
   private pending: { kind: TransitionKind; done: Promise<void> } | undefined;
   /** Calls accepted and not yet settled (a count: tracking allocates nothing per call). */
-  private active = 0;
-  /** Resolves when {@link active} reaches 0; made only while a close waits. */
-  private idle: { promise: Promise<void>; resolve: () => void } | undefined;
+  private readonly calls = new InFlightCalls();
   // One pair of handlers for every tracked call, so tracking creates no closure per call.
   private readonly settledOk = <T>(value: T): T => {
-    this.settle();
+    this.calls.leave();
     return value;
   };
   private readonly settledError = (error: unknown): never => {
-    this.settle();
+    this.calls.leave();
     throw error;
   };
 
@@ -69,27 +68,8 @@ export class StoreLifecycle {
     // Promise.resolve: a registered backend's primitive that returns a plain value still
     // settles (and is counted out), instead of leaving a close waiting for ever.
     const settled = Promise.resolve(call).then(this.settledOk, this.settledError);
-    this.active += 1;
+    this.calls.enter();
     return settled;
-  }
-
-  private settle(): void {
-    this.active -= 1;
-    if (this.active === 0 && this.idle !== undefined) {
-      this.idle.resolve();
-      this.idle = undefined;
-    }
-  }
-
-  /** Resolves once no tracked call is in flight. */
-  private whenIdle(): Promise<void> {
-    if (this.active === 0) return Promise.resolve();
-    if (this.idle === undefined) {
-      let resolve = (): void => undefined;
-      const promise = new Promise<void>((done) => (resolve = done));
-      this.idle = { promise, resolve };
-    }
-    return this.idle.promise;
   }
 
   private enqueue(kind: TransitionKind, step: () => Promise<void>): Promise<void> {
@@ -131,7 +111,7 @@ export class StoreLifecycle {
     try {
       // Calls accepted before the close finish (and release their locks) first; no new
       // ones are accepted while closing.
-      await this.whenIdle();
+      await this.calls.whenIdle();
       await this.hooks.close();
     } finally {
       this.current = 'closed';

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { BackendUnavailableError, ConfigError, CorruptDataError, StorageError } from '../../core/index.js';
 import { logEvent, redactUrl } from '../../core/index.js';
 import { type ValueName, valueNameText } from '../../core/shown-text.js';
+import { InFlightCalls } from '../../core/in-flight.js';
 import { isRangeError } from '../../core/range-error.js';
 import type { ResolvedRedisConfig } from './config.js';
 import type { IoredisClient } from './ioredis-client.js';
@@ -54,9 +55,8 @@ export class RedisConnection {
   /** Last error the client reported in the background (reconnect failures), for health. */
   lastError: string | undefined;
   /** Calls started and not yet settled (a count, not a set: nothing allocated per call). */
-  private active = 0;
-  /** Resolves when {@link active} reaches 0 (made only while a {@link drain} waits). */
-  private idle: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Calls in flight, which a {@link drain} waits out. */
+  private readonly calls = new InFlightCalls();
   /** Calls waiting for the connection; one that gives up leaves at once (see `attempt`). */
   private readonly waiters: ConnectionWaiters;
   /** Sends the commands of one tick together (see `TickBatcher`); only on a client this storage opened. */
@@ -198,7 +198,7 @@ export class RedisConnection {
    * here, and a `then` costs less than an async frame and its await.
    */
   run<T>(what: ValueName, call: (client: IoredisClient) => Promise<T>): Promise<T> {
-    this.active += 1;
+    this.calls.enter();
     let reply: Promise<T>;
     try {
       if (this.batcher !== undefined && this.client.status === 'ready') {
@@ -213,24 +213,16 @@ export class RedisConnection {
       reply = Promise.reject(error as Error);
     }
     return reply.then(this.settledOk, (error: unknown) => {
-      this.settle();
+      this.calls.leave();
       throw this.toStorageError(what, error);
     });
   }
 
   /** Counts a call out (one handler for every call that succeeds: no closure per call). */
   private readonly settledOk = <T>(value: T): T => {
-    this.settle();
+    this.calls.leave();
     return value;
   };
-
-  private settle(): void {
-    this.active -= 1;
-    if (this.active === 0 && this.idle !== undefined) {
-      this.idle.resolve();
-      this.idle = undefined;
-    }
-  }
 
   /** A call while the connection is not ready (or on a given client): bounded by our own timer. */
   private attempt<T>(call: (client: IoredisClient) => Promise<T>): Promise<T> {
@@ -265,19 +257,9 @@ export class RedisConnection {
    */
   async drain(): Promise<void> {
     do {
-      if (this.active > 0) await this.whenIdle();
+      await this.calls.whenIdle();
       await new Promise((resolve) => setImmediate(resolve));
-    } while (this.active > 0);
-  }
-
-  /** Resolves when no call is in flight (one shared waiter, however many drains wait). */
-  private whenIdle(): Promise<void> {
-    if (this.idle === undefined) {
-      let resolve = (): void => undefined;
-      const promise = new Promise<void>((done) => (resolve = done));
-      this.idle = { promise, resolve };
-    }
-    return this.idle.promise;
+    } while (this.calls.count > 0);
   }
 
   /** Runs a Lua script (see `scripts.ts`) like {@link run}. */
