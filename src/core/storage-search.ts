@@ -4,11 +4,12 @@
  * native index by overriding {@link SearchableStorage.searchIndex} and
  * {@link SearchableStorage.rebuildSearchIndex}.
  */
-import { raceAbort, throwIfAborted } from './abort.js';
+import { raceAbort, throwIfAborted, validateSignal, type AbortOptions } from './abort.js';
 import { ConfigError } from './errors.js';
 import { TextExtractor, type SearchFields } from './search/fields.js';
 import type { SearchCandidate, SearchHit } from './search/hits.js';
 import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } from './search/query.js';
+import { readOptions } from './paging.js';
 import { rankCandidates } from './search/rank.js';
 import { scanSearch } from './search/scan.js';
 import { RetentionStorage } from './storage-retention.js';
@@ -38,9 +39,13 @@ export abstract class SearchableStorage extends RetentionStorage {
    * Rebuilds the backend's search index from the stored records (after changing
    * `searchFields`, or to repair it); a write, refused by a read-only store. Returns the
    * number of records indexed (0 for a backend without a native index: it has nothing to rebuild).
+   * An aborted `signal` rejects with `OperationAbortedError`: before any I/O when already
+   * aborted, else at the next step between two batches (never inside one), leaving the index as
+   * a rebuild cut short by a crash does (searches scan or catch up what is not rebuilt yet).
    */
-  async reindex(): Promise<number> {
-    return this.runWrite('reindex', () => this.rebuildSearchIndex());
+  async reindex(options?: AbortOptions): Promise<number> {
+    const signal = reindexSignal(options);
+    return this.runWrite('reindex', () => this.rebuildSearchIndex(signal));
   }
 
   // ----- primitives a backend may implement natively -------------------------------------
@@ -83,8 +88,13 @@ export abstract class SearchableStorage extends RetentionStorage {
     );
   }
 
-  /** Rebuilds the native index from the stored records; returns how many it indexed. Default: no index, 0. */
-  protected rebuildSearchIndex(): Promise<number> {
+  /**
+   * Rebuilds the native index from the stored records; returns how many it indexed. Default: no
+   * index, 0. A native rebuild calls `throwIfAborted(signal, 'reindex')` between its batches
+   * (each batch whole), so an abort leaves what a crash at that point leaves.
+   */
+  protected rebuildSearchIndex(signal?: AbortSignal): Promise<number> {
+    throwIfAborted(signal, 'reindex');
     return Promise.resolve(0);
   }
 
@@ -109,4 +119,14 @@ export abstract class SearchableStorage extends RetentionStorage {
     }
     return this.extractor;
   }
+}
+
+/**
+ * The signal of `reindex(options)`, validated before any I/O (unknown options, a signal that is
+ * not an `AbortSignal`: `ValidationError`); an already-aborted one rejects here.
+ */
+export function reindexSignal(options: AbortOptions | undefined): AbortSignal | undefined {
+  const signal = validateSignal(readOptions(options, ['signal'] as const).signal);
+  throwIfAborted(signal, 'reindex');
+  return signal;
 }

@@ -4,7 +4,7 @@
  * every record. The writes that keep the vectors in step are the next layer's
  * (`storage-semantic.ts`). Without the `semantic` option this layer passes every call through.
  */
-import { raceAbort, throwIfAborted } from './abort.js';
+import { raceAbort, throwIfAborted, type AbortOptions } from './abort.js';
 import { ValidationError } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { StorageLogger } from './logger.js';
@@ -16,7 +16,7 @@ import { reembedAll } from './semantic/reindex.js';
 import { SemanticIndex } from './semantic/semantic-index.js';
 import { fuseHits, HYBRID_DEPTH, type RecordReader, vectorHits } from './semantic/vector-search.js';
 import type { SequencedChain } from './storage-retention.js';
-import { SearchableStorage } from './storage-search.js';
+import { reindexSignal, SearchableStorage } from './storage-search.js';
 
 /** Vector and hybrid search and the re-embedding `reindex()`. Extend `StorageInterface`, not this. */
 export abstract class SemanticSearchStorage extends SearchableStorage {
@@ -67,12 +67,15 @@ export abstract class SemanticSearchStorage extends SearchableStorage {
    * memory and chain over the vectors there are and removes those of records that are gone
    * (after an embedder switch, or for records written before semantic search was on); see
    * `semantic/reindex.ts` for what a failure leaves. Returns the full-text count, as without it.
+   * An abort stops it between two owners (each owner's upserts whole), which leaves what a
+   * failure there leaves: vectors already re-embedded stay, the others are the old ones.
    */
-  override async reindex(): Promise<number> {
+  override async reindex(options?: AbortOptions): Promise<number> {
     const index = this.semantic;
-    if (index === null) return super.reindex();
+    if (index === null) return super.reindex(options);
+    const signal = reindexSignal(options);
     return this.runWrite('reindex', async () => {
-      const count = await this.rebuildSearchIndex();
+      const count = await this.rebuildSearchIndex(signal);
       await reembedAll(
         index,
         {
@@ -82,6 +85,7 @@ export abstract class SemanticSearchStorage extends SearchableStorage {
           readMemories: (id) => this.readMemories(id),
           readAllSequencedChains: (id) => this.readAllSequencedChains(id),
           exclusive: (owner, task) => this.ownerLocks.run(owner, task),
+          signal,
         },
         this.logger,
       );

@@ -34,6 +34,7 @@ import { semanticTieTests } from './suites/semantic-ties.js';
 import { storedIdTests } from './suites/stored-ids.js';
 import { searchChainSequenceTests } from './suites/search-chain-sequence.js';
 import { searchTieTests } from './suites/search-ties.js';
+import { reindexAbortTests } from './suites/reindex-abort.js';
 import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
@@ -71,6 +72,7 @@ for (const harness of backends) {
     semanticFailureTests(ctx);
     semanticTieTests(ctx);
     semanticReindexTests(ctx);
+    reindexAbortTests(ctx);
     searchChainSequenceTests(ctx);
     searchTieTests(ctx);
     searchModelTests(ctx);

@@ -291,8 +291,9 @@ export class FileStorage extends StorageInterface {
     return found ?? super.searchIndex(query);
   }
 
-  protected override async rebuildSearchIndex(): Promise<number> {
-    return this.parts.textIndex === null || this.parts.names.folds ? 0 : this.parts.textIndex.rebuild();
+  protected override async rebuildSearchIndex(signal?: AbortSignal): Promise<number> {
+    if (this.parts.textIndex === null || this.parts.names.folds) return super.rebuildSearchIndex(signal);
+    return this.parts.textIndex.rebuild(signal);
   }
 
   // ----- helpers ---------------------------------------------------------------------------

@@ -209,8 +209,12 @@ export class FileSearchIndex implements FolderWriteListener {
     return firsts;
   }
 
-  /** Re-indexes every data file and removes segments of files that are gone; returns the records indexed. */
-  async rebuild(): Promise<number> {
+  /**
+   * Re-indexes every data file and removes segments of files that are gone; returns the records
+   * indexed. An abort stops it between two files: each segment names the data file it indexed,
+   * so one not rebuilt yet is current or redone by the next search, as after a crash.
+   */
+  async rebuild(signal?: AbortSignal): Promise<number> {
     // Queued segments first, so none lands over the rebuilt ones afterwards.
     await this.writer.flush();
     this.memory.clear();
@@ -218,6 +222,7 @@ export class FileSearchIndex implements FolderWriteListener {
     const keep = new Set<string>();
     let count = 0;
     await mapConcurrent(sources, READ_CONCURRENCY, async (source) => {
+      throwIfAborted(signal, 'reindex');
       const segment = await this.segments.reindex(source, true);
       if (segment === null) return;
       keep.add(this.segments.segmentOf(source));

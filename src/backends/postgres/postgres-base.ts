@@ -215,8 +215,8 @@ export abstract class PostgresStorageBase extends StorageInterface {
     return this.index.search(this.db, query, this.isReadOnly, () => super.searchIndex(query));
   }
 
-  protected override rebuildSearchIndex(): Promise<number> {
-    return this.index.enabled ? this.index.rebuild(this.db) : Promise.resolve(0);
+  protected override rebuildSearchIndex(signal?: AbortSignal): Promise<number> {
+    return this.index.enabled ? this.index.rebuild(this.db, signal) : super.rebuildSearchIndex(signal);
   }
 
   // ----- health and stats ----------------------------------------------------------------

@@ -22,6 +22,7 @@ import {
   type SearchKind,
   type TextExtractor,
 } from '../../core/index.js';
+import { throwIfAborted } from '../../core/abort.js';
 import type { PostgresConnection } from './connection.js';
 import { isWriteRefused } from './driver-errors.js';
 import { memoryFromRow, type MemoryRow } from './rows.js';
@@ -138,9 +139,9 @@ export class PostgresSearchIndex {
    * Indexes every row again (after a `searchFields` change, to repair, or built under another
    * text rule), then records the text rule; returns how many.
    */
-  async rebuild(db: PostgresConnection): Promise<number> {
+  async rebuild(db: PostgresConnection, signal?: AbortSignal): Promise<number> {
     let indexed = 0;
-    for (const kind of SEARCH_KINDS) indexed += await this.indexRows(db, kind, false);
+    for (const kind of SEARCH_KINDS) indexed += await this.indexRows(db, kind, false, signal);
     // Recorded last: a rebuild cut short leaves the old rule (or none), so it runs again.
     await db.run(
       'record search text rule',
@@ -191,7 +192,12 @@ export class PostgresSearchIndex {
    * columns, in batches walked by primary key. A row a writer changed meanwhile keeps what
    * that writer indexed (the update names the JSON it read).
    */
-  private async indexRows(db: PostgresConnection, kind: SearchKind, onlyUnindexed: boolean): Promise<number> {
+  private async indexRows(
+    db: PostgresConnection,
+    kind: SearchKind,
+    onlyUnindexed: boolean,
+    signal?: AbortSignal,
+  ): Promise<number> {
     const { s } = this;
     const { table, json, keys } = SEARCH_TABLES[kind];
     const unindexed = onlyUnindexed ? 'AND t.search_length IS NULL' : '';
@@ -212,6 +218,8 @@ export class PostgresSearchIndex {
     let indexed = 0;
     let last: string[] | null = null;
     for (;;) {
+      // Between two batches (each update whole): every row keeps columns of its current JSON.
+      throwIfAborted(signal, 'reindex');
       const rows: IndexRow[] = await db.rows<IndexRow>(`index ${table} for search`, select, [last]);
       if (rows.length === 0) break;
       const built = rows.map((row) => {

@@ -232,8 +232,8 @@ export abstract class RedisStorageBase extends StorageInterface {
     return (await this.index.search(this.redis, query)) ?? super.searchIndex(query);
   }
 
-  protected override rebuildSearchIndex(): Promise<number> {
-    return this.index.rebuild(this.redis, this.scanSource);
+  protected override rebuildSearchIndex(signal?: AbortSignal): Promise<number> {
+    return this.index.rebuild(this.redis, this.scanSource, signal);
   }
 
   // ----- health and stats --------------------------------------------------------------

@@ -11,6 +11,7 @@ import {
   type StorageLogger,
   type TextExtractor,
 } from '../../core/index.js';
+import { throwIfAborted } from '../../core/abort.js';
 import type { RedisConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';
 import { SearchWriter } from './search-writer.js';
@@ -124,8 +125,9 @@ export class RedisSearchIndex {
   }
 
   /** Rebuilds every bucket (and writes the index version); returns the docs indexed. 0 when off. */
-  rebuild(redis: RedisConnection, source: BuildSource): Promise<number> {
+  rebuild(redis: RedisConnection, source: BuildSource, signal?: AbortSignal): Promise<number> {
+    throwIfAborted(signal, 'reindex');
     if (!this.enabled) return Promise.resolve(0);
-    return rebuildSearchIndex(redis, this.keys, this.extractor(), source);
+    return rebuildSearchIndex(redis, this.keys, this.extractor(), source, undefined, signal);
   }
 }

@@ -14,6 +14,7 @@
  * chunk was indexed twice (entries counted twice, scores off, until the next rebuild).
  */
 import { StorageError, type JsonObject, type JsonValue, type TextExtractor } from '../../core/index.js';
+import { throwIfAborted } from '../../core/abort.js';
 import { mapConcurrent } from '../../core/concurrency.js';
 import type { RedisConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';
@@ -245,15 +246,19 @@ async function rebuildBucket(
   n: number,
   extractor: TextExtractor,
   source: BuildSource,
+  signal: AbortSignal | undefined,
 ): Promise<number> {
   const counters = keys.buckets[n]!.counters;
   for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+    throwIfAborted(signal, 'reindex');
     const begun = await redis.script('begin search build', BEGIN_BUILD, [counters], []);
     const [rev, build] = (begun as unknown[]).map(String);
     const docs = await bucketDocs(redis, keys, n, extractor, source);
     let applied = true;
     const held = new Set<string>();
     for (let i = 0; applied && (i === 0 || i < docs.length); i += CHUNK_DOCS) {
+      // Between two scripts: the bucket stays marked stale (scanned) until a later build's last chunk.
+      if (i > 0) throwIfAborted(signal, 'reindex');
       const chunk = docs.slice(i, i + CHUNK_DOCS);
       const first = i === 0 ? '1' : '0';
       const last = i + CHUNK_DOCS >= docs.length ? '1' : '0';
@@ -279,7 +284,8 @@ async function rebuildBucket(
 
 /**
  * Rebuilds the index of `buckets` (default all) from the stored records and, when it covered
- * every bucket, writes the index version. Returns the number of docs indexed.
+ * every bucket, writes the index version. Returns the number of docs indexed. An abort stops it
+ * between two buckets or two chunks; a bucket begun stays marked stale, as after a crash.
  */
 export async function rebuildSearchIndex(
   redis: RedisConnection,
@@ -287,9 +293,10 @@ export async function rebuildSearchIndex(
   extractor: TextExtractor,
   source: BuildSource,
   buckets: readonly number[] = keys.buckets.map((_, n) => n),
+  signal?: AbortSignal,
 ): Promise<number> {
   const counts = await mapConcurrent([...buckets], 4, (n) =>
-    rebuildBucket(redis, keys, n, extractor, source),
+    rebuildBucket(redis, keys, n, extractor, source, signal),
   );
   if (buckets.length === keys.bucketCount) await markSearchIndexBuilt(redis, keys);
   return counts.reduce((sum, count) => sum + count, 0);

@@ -7,6 +7,7 @@
  * (search-entries.ts).
  */
 import { SEARCH_KINDS } from '../../core/index.js';
+import { throwIfAborted } from '../../core/abort.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import { type FreshnessRow, laggingKinds, SqliteSearchEntries } from './search-entries.js';
 import {
@@ -126,11 +127,14 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
    * indexes every row without an entry, in batches of {@link RECONCILE_BATCH} rows per
    * transaction (it resumes where it stopped if interrupted), and sets the marks.
    */
-  async reconcile(connection: SqliteConnection): Promise<void> {
+  async reconcile(connection: SqliteConnection, signal?: AbortSignal): Promise<void> {
     // Rows a `searchIndex: false` writer changed in place: their entries match their rowid and
     // scope but hold the old text, which the checks below cannot tell.
     await connection.transaction('reconcile search index', (q) => this.catchUpDirty(q));
     for (const kind of SEARCH_KINDS) {
+      // An abort (reindex) stops between two transactions: the kinds not refilled yet are behind
+      // their marks, so searches catch them up (or scan, read-only), as after a crash.
+      throwIfAborted(signal, 'reindex');
       await connection.transaction('reconcile search index', async (q) => {
         const stale = await q.all<{ doc: number }>(
           `SELECT d.doc FROM search_docs d WHERE (d.doc & 7) = ${KIND_CODES[kind]} AND ${staleEntry(kind)}`,
@@ -144,6 +148,7 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
       const { base } = KIND_TABLES[kind];
       let after = 0;
       for (;;) {
+        throwIfAborted(signal, 'reindex');
         const done = await connection.transaction('reconcile search index', async (q) => {
           const rows = await q.all<BaseRow>(
             `${selectBaseRows(kind, `t.${base} > ? AND ${unindexedRow(kind)}`)} ORDER BY t.${base} LIMIT ${RECONCILE_BATCH}`,
@@ -165,10 +170,10 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
    * kind not yet refilled is behind its mark there, so they catch it up or, read-only, scan
    * (each reads one state, see `searchWithIndex`).
    */
-  async rebuild(connection: SqliteConnection): Promise<number> {
+  async rebuild(connection: SqliteConnection, signal?: AbortSignal): Promise<number> {
     await connection.transaction('clear search index', clearEntries);
     await this.afterStep?.('cleared');
-    await this.reconcile(connection);
+    await this.reconcile(connection, signal);
     await this.flush(connection);
     return connection.exclusive('count search index', (q) => this.entries(q));
   }

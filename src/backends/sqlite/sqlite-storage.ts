@@ -293,7 +293,7 @@ export class SQLiteStorage extends SQLiteStorageBase {
     return searchWithIndex(this.db, this.fts, query, this.isReadOnly, () => super.searchIndex(query));
   }
 
-  protected override rebuildSearchIndex(): Promise<number> {
-    return this.config.searchIndex ? this.fts.rebuild(this.db) : Promise.resolve(0);
+  protected override rebuildSearchIndex(signal?: AbortSignal): Promise<number> {
+    return this.config.searchIndex ? this.fts.rebuild(this.db, signal) : super.rebuildSearchIndex(signal);
   }
 }

@@ -22,6 +22,8 @@ export interface ReembedAccess {
    * semantic writes take it), so no write of that owner lands between the read and the upsert.
    */
   exclusive<T>(owner: string, task: () => Promise<T>): Promise<T>;
+  /** Stops the pass between two owners (or two pages of ids) once it fires. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Memories left out because the vector stores refuse their vector ids. */

@@ -4,6 +4,7 @@
  * holds, and the index is never emptied (queries list at most 4,096 vectors of a kind, so
  * `reindex-unlisted.ts`, the way without it, empties and refills a bigger index).
  */
+import { throwIfAborted } from '../abort.js';
 import { StorageError } from '../errors.js';
 import { compareCodePoints, sortedByCodePoint } from '../order.js';
 import { lockOf, settleOwner, type ReembedAccess } from './reembed-owner.js';
@@ -35,6 +36,7 @@ export async function settleByListing(
   };
   let after: string | null = null;
   do {
+    throwIfAborted(access.signal, 'reindex');
     const page = await index.listIds(after, PAGE_SIZE);
     const strays: string[] = [];
     for (const id of page.items) {
@@ -57,10 +59,14 @@ export async function settleByListing(
     after = nextPosition(after, page.next);
   } while (after !== null);
   // An owner the pass listed was re-embedded by it: its vectors are only checked.
-  for (const [id, found] of sortedEntries(conversations))
+  for (const [id, found] of sortedEntries(conversations)) {
+    throwIfAborted(access.signal, 'reindex');
     await settleOwner(index, access, { conversationId: id }, found, !listed.conversationIds.has(id));
-  for (const [id, found] of sortedEntries(agents))
+  }
+  for (const [id, found] of sortedEntries(agents)) {
+    throwIfAborted(access.signal, 'reindex');
     await settleOwner(index, access, { agentId: id }, found, !listed.agentIds.has(id));
+  }
 }
 
 /** The entries of `owners`, by owner id in code point order. */

@@ -9,6 +9,7 @@
  * kind holds more vectors than a query lists, and more vectors remain than the owners hold, is
  * the index emptied and filled again.
  */
+import { throwIfAborted } from '../abort.js';
 import { validateId } from '../ids.js';
 import { logEvent, type StorageLogger } from '../logger.js';
 import { sortedByCodePoint } from '../order.js';
@@ -83,6 +84,7 @@ export async function reembedAll(
   }
   // Every vector id, checked: also when the count looks right (a delete during the pass lowers
   // it as much as a leftover raises it).
+  throwIfAborted(access.signal, 'reindex');
   if (index.listsIds) {
     await settleByListing(index, access, listed);
     return;
@@ -152,12 +154,14 @@ async function embedEveryOwner(
   const conversationIds = await access.listStoredConversationIds();
   // A registered backend's listing may repeat an id: each is embedded once.
   for (const conversationId of indexable('conversationId', conversationIds, skipped.conversationIds)) {
+    throwIfAborted(access.signal, 'reindex');
     const done = await reembedConversation(index, access, conversationId, sweep, skipped.memories);
     upserted += done.upserted;
     listed.conversationIds.add(conversationId);
     if (!done.swept) listed.unswept.add(lockOf({ conversationId }));
   }
   for (const agentId of indexable('agentId', await access.listAgentIds(), skipped.agentIds)) {
+    throwIfAborted(access.signal, 'reindex');
     const done = await reembedAgent(index, access, agentId, sweep);
     upserted += done.upserted;
     listed.agentIds.add(agentId);
