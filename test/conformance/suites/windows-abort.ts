@@ -89,6 +89,7 @@ export function windowAndAbortTests(ctx: SuiteContext): void {
       ['getStorageStats', (s, signal) => s.getStorageStats({ signal })],
       ['purgeExpiredCache', (s, signal) => s.purgeExpiredCache({ signal })],
       ['search', (s, signal) => s.search({ text: 'fox', signal })],
+      ['reindex', (s, signal) => s.reindex({ signal })],
     ];
 
     it.each(CALLS)(
