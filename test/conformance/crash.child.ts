@@ -200,7 +200,8 @@ async function main(): Promise<void> {
   // lane. The first PRESTORED of each lane are stored before the child says it is ready (the
   // kill comes after that), so until the kill each lane is mostly inside a delete; after them a
   // lane stores each one before deleting it. A delete logs its id, value null.
-  const PRESTORED = 40;
+  // Enough that the lanes are still deleting them when the kill comes (5-40 ms after ready).
+  const PRESTORED = 150;
   const conversationCall = (lane: number, i: number) => {
     const id = `x${writer}${lane}.${i}`;
     const value = valueOf(`x${lane}`, i);
