@@ -3,6 +3,7 @@
  * a bad one was used as given: a signal that is no `AbortSignal` was ignored, a concurrency of
  * 0 or -1 ran, one of 1.5 failed deep in the run.
  */
+import { validateSignal } from '../core/abort.js';
 import { describeValue, ValidationError } from '../core/errors.js';
 import type { VerifyOptions } from './types.js';
 
@@ -31,5 +32,5 @@ export function checkVerifyOptions(options: VerifyOptions): void {
     refuse('allowExtra', allowExtra, 'a boolean');
   if (onProgress !== undefined && typeof onProgress !== 'function')
     refuse('onProgress', onProgress, 'a function');
-  if (signal !== undefined && !(signal instanceof AbortSignal)) refuse('signal', signal, 'an AbortSignal');
+  validateSignal(signal); // as every call taking a signal refuses one of another type
 }
