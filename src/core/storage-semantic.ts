@@ -148,9 +148,8 @@ export abstract class SemanticStorage extends SemanticSearchStorage {
       // their ids' prefixes (see deleteReasoningChains).
       const before = await this.readConversationVectors(conversationId);
       await super.deleteConversation(conversationId);
-      const ids =
-        before === null ? await conversationListedIds(index, conversationId).catch(() => []) : before;
-      await index.removeStale(ids, 'deleteConversation');
+      const stale = before ?? (() => conversationListedIds(index, conversationId));
+      await index.removeStale(stale, 'deleteConversation');
     });
     return true;
   }
@@ -166,10 +165,9 @@ export abstract class SemanticStorage extends SemanticSearchStorage {
         throw error;
       });
       await super.deleteReasoningChains(agentId);
-      // The delete landed: a listing that fails leaves them, as a failed removal would.
-      const ids =
-        before === null ? await agentChainIds(index, agentId).catch(() => []) : chainIds(agentId, before);
-      await index.removeStale(ids, 'deleteReasoningChains');
+      // The delete landed: a listing that fails leaves them (logged), as a failed removal would.
+      const stale = before === null ? () => agentChainIds(index, agentId) : chainIds(agentId, before);
+      await index.removeStale(stale, 'deleteReasoningChains');
     });
     return true;
   }

@@ -208,16 +208,19 @@ export class SemanticIndex {
   }
 
   /**
-   * Removes vectors of records that are gone, after the main write committed. A failure is
-   * logged, not thrown: search drops ids whose record is gone, and `reindex()` clears them.
+   * Removes vectors of records that are gone, after the main write committed: `ids`, or those a
+   * function lists (records that could not be read to name them). A failure, of the listing
+   * too, is logged, not thrown: search drops ids whose record is gone, and `reindex()` clears them.
    */
-  async removeStale(ids: readonly string[], method: string): Promise<void> {
+  async removeStale(stale: readonly string[] | (() => Promise<string[]>), method: string): Promise<void> {
+    let ids: readonly string[] | null = typeof stale === 'function' ? null : stale;
     try {
+      ids ??= await (stale as () => Promise<string[]>)();
       await this.remove(ids);
     } catch (error) {
       logEvent(this.logger, 'warn', `${method}: stale vectors could not be removed; reindex() clears them`, {
         method,
-        vectors: ids.length,
+        vectors: ids?.length ?? null,
         error: error instanceof Error ? error.message : String(error),
       });
     }
