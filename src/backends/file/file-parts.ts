@@ -27,6 +27,7 @@ import {
 } from './name-folding.js';
 import type { StoreView } from './stats.js';
 import { FileSearchIndex, type FileSearchIndexOptions } from './search-index.js';
+import { assertNotInsideStore } from './store-nesting.js';
 import { markWriter, type WriterMarks } from './writer-marks.js';
 
 /** What the parts need from the store object itself (known only once it is built). */
@@ -119,8 +120,9 @@ export function buildFileParts(
 }
 
 /**
- * Opens the store's folder: a read-only store only checks it exists; a writable one creates the
- * missing folders, removes what killed writers left and learns how the file system compares names.
+ * Opens the store's folder: a read-only store only checks it exists; a writable one is refused
+ * inside another store's data folders (`store-nesting.ts`), then creates the missing folders,
+ * removes what killed writers left and learns how the file system compares names.
  */
 export async function openFileStore(
   parts: FileParts,
@@ -134,6 +136,9 @@ export async function openFileStore(
     names.folding = assumedNameFolding();
     return;
   }
+  // Before any folder is made. A read-only open writes nothing, so it is not refused: it is how
+  // the data of a store already inside another is copied out (the migration tool's source).
+  await assertNotInsideStore(layout.baseDir);
   // Locks and trash hold no data: a power failure that loses their folder loses nothing.
   await ensureDirsDurable(
     layout.requiredDirs,
