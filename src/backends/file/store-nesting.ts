@@ -1,9 +1,10 @@
 /**
  * The open-time refusal of a writable store inside another store's data folders: a `baseDir`
  * under `<outer>/conversations`, `agents`, `cache`, `system` or `.connectome-storage`, where
- * `<outer>` holds `.connectome-storage` (a store this library has opened writable). Such a store
- * shares its files with the outer one: the outer store's writes to an id land in its root, its
- * deletes and crash clean-up remove its files, its stats count them. Only the ancestors of the
+ * `<outer>` holds `.connectome-storage` (a store this library has opened writable; a
+ * `FileVectorStore` makes one too). Such a store shares its files with the outer one: the outer
+ * store's writes to an id land in its root, its deletes and crash clean-up remove its files, its
+ * stats count them. Only the ancestors of the
  * folder are looked at (one `lstat` each); the reverse, a store already inside this one's data
  * folders, would cost a walk of every data folder and is documented instead (README).
  */
