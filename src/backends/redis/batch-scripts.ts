@@ -4,7 +4,7 @@
  * script is all or nothing (its key types are checked before the first write). Chain batches
  * are `APPEND_CHAINS` in `chains.ts`, the script of single appends too.
  */
-import { DROP_EVICTED, MEMORY_GUARD } from './memory-scripts.js';
+import { DROP_EVICTED, MEMORY_GUARD, STRAY_IDS } from './memory-scripts.js';
 import { indexedScript, script } from './scripts.js';
 
 /**
@@ -23,11 +23,12 @@ import { indexedScript, script } from './scripts.js';
  * shared default none, and specs come only with the index. A repeated id is followed through
  * the batch: its second write replaces its first in place, as in a loop. The index is written
  * before the records (`indexPhase`, `search-lua.ts`). A conversation whose data hash was evicted
- * has its listed ids dropped first, one whose list was evicted gets it back first (`DROP_EVICTED`).
+ * has its listed ids dropped first, one whose list was evicted gets it back first (`DROP_EVICTED`);
+ * a stray id, in the data hash but not listed, is a new memory (`STRAY_IDS`).
  */
 export const UPSERT_MEMORIES = indexedScript(
   'upsertMemories',
-  `${MEMORY_GUARD}${DROP_EVICTED}local ghosts, unlisted = evictedIds(), unlistedIds()
+  `${MEMORY_GUARD}${DROP_EVICTED}${STRAY_IDS}local ghosts, unlisted = evictedIds(), unlistedIds()
 local docs = searchOn(KEYS[5], ARGV[2]) and newDocs()
 local stale = docs and searchStale(KEYS[5])
 local function callAll(command, key, list)
@@ -52,6 +53,15 @@ local function readStored(key, into, value)
   end
 end
 readStored(KEYS[2], length, function(json) return #json end)
+-- A stray id (STRAY_IDS) is written as a new memory; its doc, if any, is dropped as a replace's.
+local strays = {}
+if next(length) ~= nil and mayHoldStrays() then
+  local listed = {}
+  for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do listed[id] = true end
+  for id in pairs(length) do
+    if not listed[id] then strays[id], length[id] = true, nil end
+  end
+end
 -- The created_at values of evicted memories go with them (dropEvicted).
 if #ghosts == 0 then readStored(KEYS[3], dated, function(kept) return kept end) end
 local records, fresh, created, added, bytes = {}, {}, {}, 0, 0
@@ -63,7 +73,7 @@ local function prepare()
     local old = length[id]
     if docs then
       local doc = 'm' .. ARGV[3] .. id
-      if old or stale then unindexDoc(KEYS[5], doc) end
+      if old or stale or strays[id] then unindexDoc(KEYS[5], doc) end
       docs.add(doc, ARGV[last + (i - 3) / 3])
     end
     if not old then

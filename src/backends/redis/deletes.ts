@@ -20,7 +20,9 @@ const q = quoteName;
  * owner part. The conversation leaves the any-kind index when nothing else of it is stored
  * (an empty raw-message list counts as nothing).
  * Returns 1 when the memory existed. The count goes down by the times the id was listed (or 1 when
- * only its data was there), so removing the ids of an evicted data hash keeps it exact; an
+ * the list is gone and the data hash held it), so removing the ids of an evicted data hash keeps
+ * it exact, and a stray field (in the data hash, not listed: a hand edit) counts nothing out and
+ * goes with the last listed id; an
  * evicted list is put back from the data hash (`RELIST_SURVIVORS`), so the conversation stays
  * listed while memories of it remain. A memory key of another type (another program's,
  * `RECORD_TYPES`) is removed: an id list of another type is then put back from the data hash as
@@ -51,11 +53,21 @@ else
   listed = redis.call('LREM', KEYS[1], 0, ARGV[1])
 end
 if badData then keyTypes[KEYS[2]] = 'none' end
-bump(KEYS[8], 'memories', -math.max(existed, listed))
+-- With the list there, the listed ids are what was counted: a listed id whose data hash was
+-- evicted too, and a stray (in the data hash, never listed) not. With the list evicted (or of
+-- another type, removed above) the data hash's ids were.
+local counted = listed
+if keyTypes[KEYS[1]] ~= 'list' then counted = existed end
+bump(KEYS[8], 'memories', -counted)
+if counted > 0 then bump(KEYS[8], 'bytes', -old) end
+if listed > 0 and redis.call('EXISTS', KEYS[1]) == 0 then
+  -- The last listed id is gone: what the data hash still holds are strays, which must not be
+  -- read as the survivors of an evicted list (counted, never having been).
+  redis.call('DEL', KEYS[2], KEYS[3])
+end
 -- A list evicted (or of another type, removed above) while the data hash survived comes back
 -- without the id (the others are stored).
 relist(unlistedIds())
-bump(KEYS[8], 'bytes', -old)
 -- Raw messages are stored when their list exists (an empty one stored is none, and its count
 -- may have been evicted with the meta hash): what is left of the memories is in either key.
 if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]) == 0 then

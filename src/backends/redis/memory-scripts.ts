@@ -38,6 +38,21 @@ end
 `;
 
 /**
+ * Lua of the memory writes, after {@link MEMORY_GUARD}: `mayHoldStrays()`, whether the data hash
+ * may hold stray fields, ids its list does not hold (a hand edit, a writer that died between the
+ * two keys): it has more fields than the list has items. Two O(1) calls; only then does a
+ * write read the list (`LPOS`, `LRANGE`). A stray is no memory (no load answers it, no counter
+ * counted it), so a write of its id stores a new memory: listed, counted, its bytes added whole.
+ * Not seen: strays beside listed ids missing from the data hash (a load fails on those) or
+ * listed twice, which balance the lengths.
+ */
+export const STRAY_IDS = `local function mayHoldStrays()
+  if keyTypes[KEYS[1]] ~= 'list' or keyTypes[KEYS[2]] ~= 'hash' then return false end
+  return redis.call('HLEN', KEYS[2]) > redis.call('LLEN', KEYS[1])
+end
+`;
+
+/**
  * The write of one memory (D7) by the single script, after {@link MEMORY_GUARD} (KEYS as
  * {@link UPSERT_MEMORY}; the batch script, `UPSERT_MEMORIES`, does the same for many with a
  * few commands in all): a new id is appended to the order list; a known id keeps its
@@ -45,9 +60,11 @@ end
  * the record carries it too, `CREATED_AT_TEXT`, from which one lost from that hash comes back).
  * With `index`, the memory's search doc (`m<owner><id>`) is replaced by `spec` first, in an
  * `indexPhase` (`search-lua.ts`); when that fails, nothing else is written and the second
- * result is the error text.
+ * result is the error text. A stray id ({@link STRAY_IDS}) is written as a new one.
  */
-const UPSERT_MEMORY_FN = `${DROP_EVICTED}local function upsertMemory(old, id, json, created, explicit, index, owner, spec, ghosts, unlisted)
+const UPSERT_MEMORY_FN = `${DROP_EVICTED}${STRAY_IDS}local function upsertMemory(old, id, json, created, explicit, index, owner, spec, ghosts, unlisted)
+  local stray = old > 0 and mayHoldStrays() and not redis.call('LPOS', KEYS[1], id)
+  if stray then old = 0 end
   if index then
     -- A doc known new skips the read of its old postings; HSTRLEN is 0 for an empty stored value too.
     local fresh = old == 0 and not searchStale(KEYS[5]) and redis.call('HEXISTS', KEYS[2], id) == 0
@@ -75,6 +92,7 @@ const UPSERT_MEMORY_FN = `${DROP_EVICTED}local function upsertMemory(old, id, js
     if kept then json = withCreatedAt(json, kept) end
   end
   local added = redis.call('HSET', KEYS[2], id, json)
+  if stray then added = 1 end
   if added == 1 then redis.call('RPUSH', KEYS[1], id) end
   if explicit == '1' or not kept then
     redis.call(explicit == '1' and 'HSET' or 'HSETNX', KEYS[3], id, created)

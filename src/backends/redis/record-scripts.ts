@@ -196,7 +196,8 @@ return count`,
  * program's, `RECORD_TYPES`) is removed too, counting out only what the library's keys of the
  * conversation still show it counted: the conversation when it is listed, the raw messages of
  * the meta hash's count (or of the list, that hash of another type), the memories of whichever
- * of the id list and data hash is of its type; no bytes of the key itself (unknown).
+ * of the id list and data hash is of its type; no bytes of the key itself (unknown). Stray memory
+ * fields (in the data hash, not listed) were never counted and are not counted out.
  */
 export const REMOVE_CONVERSATION = indexedScript(
   'removeConversation',
@@ -210,17 +211,29 @@ local function own(key, expected, command)
 end
 local rawCount, rawBytes = rawHeld(KEYS[2], KEYS[3])
 local bytes = own(KEYS[1], 'string', 'STRLEN') + own(KEYS[4], 'string', 'STRLEN') + rawBytes
-local values = foreign(KEYS[6], 'hash') and {} or redis.call('HVALS', KEYS[6])
-for _, v in ipairs(values) do bytes = bytes + #v end
+local held, listed = own(KEYS[6], 'hash', 'HLEN'), own(KEYS[5], 'list', 'LLEN')
+if held == 0 then
+  -- No memory data (none, or of another type): no bytes of it.
+elseif keyTypes[KEYS[5]] == 'list' and held > listed then
+  -- Stray fields (ids the list does not hold: a hand edit) were never counted, bytes included.
+  local inList = {}
+  for _, id in ipairs(redis.call('LRANGE', KEYS[5], 0, -1)) do inList[id] = true end
+  local flat = redis.call('HGETALL', KEYS[6])
+  for i = 1, #flat, 2 do
+    if inList[flat[i]] then bytes = bytes + #flat[i + 1] end
+  end
+else
+  for _, v in ipairs(redis.call('HVALS', KEYS[6])) do bytes = bytes + #v end
+end
 -- recordTypes read whether each exists. A conversation key of another type was counted when
 -- its id is listed: a write of the library counted it then, before another program replaced it.
 local conversations = keyTypes[KEYS[1]] == 'string' and 1 or 0
 if foreign(KEYS[1], 'string') then conversations = redis.call('ZSCORE', KEYS[8], ARGV[1]) and 1 or 0 end
 local chunkInfos = keyTypes[KEYS[4]] == 'string' and 1 or 0
 -- Every listed id was counted, its data there or not (a data hash evicted, or of another type,
--- while the list survived); the data hash's ids were too when the list was evicted.
-local held, listed = #values, own(KEYS[5], 'list', 'LLEN')
-local memories = math.max(held, listed)
+-- while the list survived), and no stray; the data hash's ids were when the list was evicted
+-- (or is of another type).
+local memories = keyTypes[KEYS[5]] == 'list' and listed or held
 if searchOn(c, ARGV[2]) then
   local o = ARGV[3]
   local bad = indexPhase(c, function()
