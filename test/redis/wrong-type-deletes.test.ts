@@ -84,6 +84,24 @@ describeWithService('redis').each([true, false])(
       expect(await storage.loadCacheEntry('k')).toEqual({ v: 3 });
     });
 
+    it('purgeExpiredCache drops the index entry of a value key of another type, and leaves the key', async () => {
+      const storage = await open();
+      await storage.storeCacheEntry('k', { v: 1 }, 3600);
+      await storage.storeCacheEntry('other', { v: 1 }, 3600);
+      await plantForeign(ctx.raw(), layout().cache('k').key, 'string');
+      expect(await storage.listCacheKeys()).toEqual(['k', 'other']);
+      // The library's value is gone (as after an eviction): its entry is no longer listed or counted.
+      await expect(storage.purgeExpiredCache()).resolves.toBe(1);
+      expect(await storage.listCacheKeys()).toEqual(['other']);
+      expect((await stats(storage)).cache).toBe(1);
+      await expect(storage.purgeExpiredCache()).resolves.toBe(0);
+      // Another program's key is no entry the purge removes: a load still names it, a delete removes it.
+      expect(await ctx.raw().type(layout().cache('k').key)).toBe('list');
+      await expect(storage.loadCacheEntry('k')).rejects.toThrow(CorruptDataError);
+      await expect(storage.deleteCacheEntry('k')).resolves.toBe(true);
+      expect(await ctx.raw().exists(layout().cache('k').key)).toBe(0);
+    });
+
     /** A conversation with every kind (the chunk info planted only by the chunks case). */
     async function seedConversation(storage: RedisStorage, withChunks: boolean): Promise<void> {
       await storage.storeConversation('c', { title: 'walrus talk' });

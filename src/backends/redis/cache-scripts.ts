@@ -107,8 +107,11 @@ return {last, live}`,
 
 /**
  * Purges one bucket's cache index: entries expired at ARGV[1] (ms), and entries whose value is
- * gone or that have no expiry score (left by a crash, eviction or a hand edit). KEYS:
- * cache-keys, cache-expiry. ARGV: now, the bucket's value key prefix (`<prefix>{b:NN}:k:`).
+ * gone or that have no expiry score (left by a crash, eviction or a hand edit). A value key of
+ * another type (another program's, in the entry's place) is a value gone too: its index entries
+ * go, the key stays (only `deleteCacheEntry`, naming it, removes another program's key; a purge
+ * never touched value keys). `TYPE` instead of `EXISTS`: one call each still. KEYS: cache-keys,
+ * cache-expiry. ARGV: now, the bucket's value key prefix (`<prefix>{b:NN}:k:`).
  * Returns how many index entries this call removed.
  */
 export const PURGE_CACHE = new LuaScript(
@@ -121,7 +124,7 @@ end
 local escape = function(c) return string.format('%%%02X', string.byte(c)) end
 for _, key in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local value = ARGV[2] .. string.gsub(key, '[%%{}]', escape) .. ':cache'
-  if redis.call('EXISTS', value) == 0 or not redis.call('ZSCORE', KEYS[2], key) then
+  if redis.call('TYPE', value)['ok'] ~= 'string' or not redis.call('ZSCORE', KEYS[2], key) then
     redis.call('ZREM', KEYS[2], key)
     removed = removed + redis.call('ZREM', KEYS[1], key)
   end

@@ -101,7 +101,7 @@ export async function listLiveCacheKeys(
 
 /**
  * Removes the index entries of expired cache entries, and those whose value is gone (a crash,
- * an eviction); returns how many. Each bucket is one script, so two purges never count one entry twice.
+ * an eviction, a key of another type in its place, which stays); returns how many. Each bucket is one script, so two purges never count one entry twice.
  */
 export async function purgeCacheIndex(
   redis: RedisConnection,
