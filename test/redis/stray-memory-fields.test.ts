@@ -73,6 +73,30 @@ describeWithService('redis').each([true, false])(
       expect(await counts(s)).toEqual({ memories: 0, bytes: 0 });
     });
 
+    it('with strays left, a replace of a listed id stays a replace, and a batch lists a stray id once', async () => {
+      const s = await open();
+      const before = await withStray(s);
+      await ctx.raw().hset(layout().memoryData, 't', STRAY.replace('"s"', '"t"'));
+      const size = async (id: string) =>
+        Buffer.byteLength((await ctx.raw().hget(layout().memoryData, id)) ?? '');
+      const [m1, m2] = [await size('m1'), await size('m2')];
+      await s.storeMemory('c', 'm1', { note: 'walrus one again' });
+      await s.storeMemories('c', [
+        { memoryId: 's', data: { note: 'first' } },
+        { memoryId: 'm2', data: { note: 'walrus two again' } },
+        { memoryId: 's', data: { note: 'second' } },
+      ]);
+      expect((await s.loadMemories('c')).map((m) => [m.memory_id, m.note])).toEqual([
+        ['m1', 'walrus one again'],
+        ['m2', 'walrus two again'],
+        ['s', 'second'],
+      ]);
+      const grown = (await size('m1')) - m1 + (await size('m2')) - m2 + (await size('s'));
+      expect(await counts(s)).toEqual({ memories: before.memories + 1, bytes: (before.bytes ?? 0) + grown });
+      await s.deleteConversation('c');
+      expect(await counts(s)).toEqual({ memories: 0, bytes: 0 });
+    });
+
     it.each(['single', 'batch'])(
       'a %s write of a stray id stores a new memory, listed and counted once',
       async (how) => {
