@@ -1,5 +1,5 @@
 /** The sqlite-vec store's connection settings, which decide its query speed and durability. */
-import { existsSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/core/errors.js';
 import { SqliteVecStore } from '../../src/semantic/vector-stores/sqlite-vec/sqlite-vec-store.js';
@@ -8,6 +8,7 @@ import {
   VECTOR_MMAP_BYTES,
 } from '../../src/semantic/vector-stores/sqlite-vec/connection.js';
 import { useTempDir } from '../support/temp-dir.js';
+import { signatureOf } from './vector-fixtures.js';
 
 describe('sqlite-vec connection', () => {
   const dir = useTempDir('connectome-sqlite-vec-');
@@ -35,6 +36,36 @@ describe('sqlite-vec connection', () => {
         /path.*must not end in "-wal", "-shm" or "-journal"/,
       );
       expect(existsSync(join(dir(), 'never'))).toBe(false);
+    },
+  );
+
+  test.each([false, true])(
+    'refuses a database file of several hard links (readOnly %s) with a ConfigError naming it, writing nothing',
+    async (readOnly) => {
+      // SQLite keeps a database's WAL by the name it is opened by: two names of one file were
+      // two logs of it, and a store open through each failed with a bare "disk I/O error".
+      const path = join(dir(), 'vectors.db');
+      const first = new SqliteVecStore({ path });
+      await first.ensureIndex(signatureOf(3));
+      await first.close();
+      const other = join(dir(), 'other.db');
+      linkSync(path, other);
+      const bytes = readFileSync(path);
+      const files = readdirSync(dir()).sort();
+      for (const opened of [path, other]) {
+        const store = new SqliteVecStore({ path: opened });
+        const error: unknown = await store.ensureIndex(signatureOf(3), { readOnly }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        await store.close();
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).key).toBe('path');
+        expect((error as Error).message).toContain(opened);
+        expect((error as Error).message).toMatch(/has 2 hard links/);
+      }
+      expect(readFileSync(path).equals(bytes)).toBe(true);
+      expect(readdirSync(dir()).sort()).toEqual(files);
     },
   );
 });

@@ -12,7 +12,13 @@ import type * as Sqlite3 from 'sqlite3';
 import { makeDirs } from '../make-dirs.js';
 import { ioReason } from '../io-reason.js';
 import { withFullDisk } from './full-disk.js';
-import { assertDatabaseFileExists, isBusy, isMemoryPath, toStorageError } from './sqlite-errors.js';
+import {
+  assertDatabaseFileExists,
+  assertSingleLink,
+  isBusy,
+  isMemoryPath,
+  toStorageError,
+} from './sqlite-errors.js';
 import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './driver.js';
 
 /** A bindable SQL parameter. */
@@ -88,6 +94,7 @@ export class SqliteConnection {
     const open = await loadSqliteDriver();
     const path = isMemoryPath(config.dbPath) ? config.dbPath : resolve(config.dbPath);
     if (config.readOnly) await assertDatabaseFileExists(path);
+    await assertSingleLink(path, 'dbPath');
     if (!isMemoryPath(path) && !config.readOnly) {
       try {
         await makeDirs(dirname(path));

@@ -1,9 +1,11 @@
 /**
  * SQLite driver errors as the library's typed errors, and the checks made before opening a file.
  */
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import {
   BackendUnavailableError,
+  ConfigError,
   CorruptDataError,
   StorageError,
   StoreNotFoundError,
@@ -25,11 +27,54 @@ export function isBusy(error: unknown): boolean {
   return (error as { code?: unknown } | undefined)?.code === 'SQLITE_BUSY';
 }
 
-/** Wraps a driver error in the library's typed errors, naming what was being done and the file. */
-export function toStorageError(error: unknown, what: string, dbPath: string): StorageError {
+/**
+ * The error refusing a database file of `links` hard links. SQLite names a database's rollback
+ * journal, WAL and WAL index after the name it was opened by, so connections through two names of
+ * one file keep two logs of it: one's commits are missing or torn for the other (in WAL mode, a
+ * bare "disk I/O error"), and a crash leaves a journal the other name never rolls back.
+ */
+function hardLinkedError(path: string, key: string, links: number, cause?: unknown): ConfigError {
+  return new ConfigError(
+    `SQLite database ${path} (${key}) has ${links} hard links: SQLite keeps a database's journal ` +
+      `and WAL by the name it is opened by, so two names of one file would write two logs of it; ` +
+      `remove the other names or use a copy`,
+    key,
+    cause,
+  );
+}
+
+/**
+ * Refuses the database file at `path` (the config key `key`) when it has more than one hard link,
+ * before the driver opens it. No file (a new database) or no regular file passes: SQLite creates
+ * it, or says why it cannot open it.
+ */
+export async function assertSingleLink(path: string, key: string): Promise<void> {
+  if (isMemoryPath(path)) return;
+  const links = await stat(path).then(
+    (s) => (s.isFile() ? s.nlink : 1),
+    () => 1,
+  );
+  if (links > 1) throw hardLinkedError(path, key, links);
+}
+
+/**
+ * Wraps a driver error in the library's typed errors, naming what was being done and the file.
+ * `pathKey` is the config key giving the file (`dbPath`; the vector store's `path`).
+ */
+export function toStorageError(
+  error: unknown,
+  what: string,
+  dbPath: string,
+  pathKey = 'dbPath',
+): StorageError {
   if (error instanceof StorageError) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  switch (sqliteCode(error)) {
+  const code = sqliteCode(error);
+  // A link made after the open's check (by hand, or another program) is only seen here: the
+  // connections through its other name broke the WAL index this one reads. Stat'ed on I/O errors only.
+  const links = code === 'SQLITE_IOERR' ? linksOf(dbPath) : 1;
+  if (links > 1) return hardLinkedError(dbPath, pathKey, links, error);
+  switch (code) {
     case 'SQLITE_CORRUPT':
     case 'SQLITE_NOTADB':
       return new CorruptDataError(dbPath, `${what}: ${reason}`, error);
@@ -54,6 +99,17 @@ export function toStorageError(error: unknown, what: string, dbPath: string): St
       return new StorageError(`SQLite ${what} failed on ${dbPath}: ${withFullDisk(reason, error, dbPath)}`, {
         cause: error,
       });
+  }
+}
+
+/** Hard links of the regular file at `path`; 1 for anything else (a failed stat included). */
+function linksOf(path: string): number {
+  if (isMemoryPath(path)) return 1;
+  try {
+    const s = statSync(path);
+    return s.isFile() ? s.nlink : 1;
+  } catch {
+    return 1;
   }
 }
 

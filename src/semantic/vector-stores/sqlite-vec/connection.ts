@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { BackendUnavailableError } from '../../../core/errors.js';
-import { isMemoryPath, toStorageError } from '../../../backends/sqlite/sqlite-errors.js';
+import { assertSingleLink, isMemoryPath, toStorageError } from '../../../backends/sqlite/sqlite-errors.js';
 import { loadSqliteDriver, type SqliteDatabase } from '../../../backends/sqlite/driver.js';
 
 /** Packages the sqlite-vec store needs, as a user would install them. */
@@ -51,6 +51,8 @@ export async function openVectorDatabase(
 ): Promise<SqliteDatabase> {
   const open = await loadSqliteDriver();
   const file = isMemoryPath(path) ? path : resolve(path);
+  // A file of several names would get a log per name (see assertSingleLink), before any write.
+  await assertSingleLink(file, 'path');
   let db: SqliteDatabase | undefined;
   try {
     if (!isMemoryPath(path) && !readOnly) await mkdir(dirname(file), { recursive: true });
@@ -65,6 +67,6 @@ export async function openVectorDatabase(
     return db;
   } catch (error) {
     await db?.close().catch(() => undefined);
-    throw toStorageError(error, 'open vector database', path);
+    throw toStorageError(error, 'open vector database', path, 'path');
   }
 }

@@ -88,7 +88,7 @@ export class SqliteVecStore extends BaseVectorStore {
     try {
       return await task(db);
     } catch (error) {
-      throw toStorageError(error, what, this.path);
+      throw toStorageError(error, what, this.path, 'path');
     }
   }
 
@@ -292,7 +292,9 @@ export class SqliteVecStore extends BaseVectorStore {
     const db = this.#db;
     this.#db = null;
     if (db !== null)
-      await db.close().catch((error: unknown) => Promise.reject(toStorageError(error, 'close', this.path)));
+      await db
+        .close()
+        .catch((error: unknown) => Promise.reject(toStorageError(error, 'close', this.path, 'path')));
   }
 }
 
