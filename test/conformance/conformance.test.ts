@@ -34,6 +34,7 @@ import { semanticTieTests } from './suites/semantic-ties.js';
 import { storedIdTests } from './suites/stored-ids.js';
 import { searchChainSequenceTests } from './suites/search-chain-sequence.js';
 import { searchTieTests } from './suites/search-ties.js';
+import { searchDeleteTests } from './suites/search-deletes.js';
 import { reindexAbortTests } from './suites/reindex-abort.js';
 import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
@@ -75,6 +76,7 @@ for (const harness of backends) {
     reindexAbortTests(ctx);
     searchChainSequenceTests(ctx);
     searchTieTests(ctx);
+    searchDeleteTests(ctx);
     searchModelTests(ctx);
     retentionTests(ctx);
     corruptDataTests(ctx);

@@ -25,7 +25,6 @@ const available = async (): Promise<true | string> =>
 export const sqliteMemoryHarness: BackendHarness = {
   name: 'sqlite (:memory:)',
   sharedStore: false,
-  corpusStatsFollowDeletes: false,
   available,
   async createStore() {
     return {
@@ -46,7 +45,6 @@ export const sqliteFileHarness: BackendHarness = {
   name: 'sqlite (file)',
   breaksRecords: true,
   sharedStore: true,
-  corpusStatsFollowDeletes: false,
   available,
   async createStore() {
     const dir = await mkdtemp(join(tmpdir(), 'connectome-sqlite-'));

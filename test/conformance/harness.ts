@@ -73,13 +73,6 @@ export interface BackendHarness {
   createStore(): Promise<HarnessStore>;
   /** True when several instances opened on one store share data (false for SQLite `:memory:`). */
   sharedStore: boolean;
-  /**
-   * False when search scores may differ from a rebuilt index's after deletes or replaces:
-   * SQLite's FTS5 `contentless_delete` table does not take a deleted row out of the row count
-   * and total length `bm25()` ranks with (the hit sets and matched terms still follow every
-   * change).
-   */
-  corpusStatsFollowDeletes?: false;
   /** True when its stores have {@link HarnessStore.breakRecords}: the suites that need it are skipped elsewhere. */
   breaksRecords?: true;
 }

@@ -22,7 +22,7 @@ import {
 import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './driver.js';
 
 /** A bindable SQL parameter. */
-export type SqlParam = string | number | null;
+export type SqlParam = string | number | null | Uint8Array;
 
 const NO_PARAMS: readonly SqlParam[] = Object.freeze([]);
 

@@ -31,6 +31,7 @@ import {
 } from './search-sql.js';
 import { FRESHNESS, FRESHNESS_WITHOUT_MARKS, highWater, highWaterBelow, liveMark } from './search-marks.js';
 import { markChanged, TAKE_DIRTY } from './search-dirty.js';
+import { GHOSTS_WAIT } from './search-ghosts.js';
 /** What a write changed, for {@link SqliteSearchEntries.sync}. */
 export interface SearchSync {
   /** Rows of the scope were deleted (or replaced by new rows): drop their entries. */
@@ -50,6 +51,8 @@ export interface IndexLag {
   kinds: SearchKind[];
   /** Entries wait in `search_pending`: a query moves them into FTS5 for itself, or ranks them apart (read-only). */
   pending: boolean;
+  /** Deleted entries FTS5's corpus figures still count (search-ghosts.ts): a query settles them, or ranks apart (read-only). */
+  ghosts: boolean;
 }
 
 /** The write-side maintenance of one SQLite store's FTS5 index (see the module comment). */
@@ -176,7 +179,9 @@ export class SqliteSearchEntries {
   async behind(q: Transaction, kinds: readonly SearchKind[], marks = true): Promise<IndexLag | null> {
     const [row] = await q.all<FreshnessRow>(marks ? BEHIND : BEHIND_WITHOUT_MARKS);
     const lagging = laggingKinds(row, kinds);
-    return lagging === null ? null : { kinds: lagging, pending: row?.pending === 1 };
+    return lagging === null
+      ? null
+      : { kinds: lagging, pending: row?.pending === 1, ghosts: row?.ghosts === 1 };
   }
 
   /**
@@ -269,11 +274,11 @@ export class SqliteSearchEntries {
   }
 }
 
-/** {@link SqliteSearchEntries.behind}'s statement: the freshness, the text rule, any entry waiting. */
-const BEHIND = `${FRESHNESS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending`;
+/** {@link SqliteSearchEntries.behind}'s statement: the freshness, the text rule, any entry or ghost waiting. */
+const BEHIND = `${FRESHNESS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending, ${GHOSTS_WAIT}`;
 
 /** {@link BEHIND} for an index without `search_dirty` (see FRESHNESS_WITHOUT_MARKS). */
-const BEHIND_WITHOUT_MARKS = `${FRESHNESS_WITHOUT_MARKS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending`;
+const BEHIND_WITHOUT_MARKS = `${FRESHNESS_WITHOUT_MARKS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending, ${GHOSTS_WAIT}`;
 
 /** A row of a statement with {@link FRESHNESS}'s columns and the text rule (`text_rule`), and maybe more. */
 export type FreshnessRow = Record<string, number | string | null>;

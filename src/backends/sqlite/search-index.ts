@@ -28,6 +28,7 @@ import {
   WRITE_TEXT_RULE,
 } from './search-sql.js';
 import { STEP_CHECK } from './search-marks.js';
+import { GHOST_KEYS, settleGhosts } from './search-ghosts.js';
 
 /** Which index tables exist: see {@link SqliteSearchIndex.tables}. */
 export type IndexTables = 'complete' | 'without marks' | 'missing';
@@ -90,9 +91,13 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
     return laggingKinds(row, SEARCH_KINDS)?.length === 0 && row?.rows === row?.entries;
   }
 
-  /** Moves the waiting entries into FTS5 and commits (writable stores: open, shutdown). */
+  /**
+   * Settles the ghosts (before FTS5 is written: see search-ghosts.ts), moves the waiting entries
+   * into FTS5 and commits (writable stores: open, shutdown).
+   */
   async flush(connection: SqliteConnection): Promise<void> {
     await connection.transaction('flush search index', async (q) => {
+      await settleGhosts(q);
       for (const sql of FLUSH_PENDING) await q.run(sql);
     });
   }
@@ -184,5 +189,7 @@ async function clearEntries(q: Transaction): Promise<void> {
   await q.run("INSERT INTO search_fts (search_fts) VALUES ('delete-all')");
   await q.run('DELETE FROM search_docs');
   await q.run('DELETE FROM search_pending');
+  // 'delete-all' zeroed FTS5's figures: no ghost is left in them.
+  await q.run(`DELETE FROM search_meta WHERE ${GHOST_KEYS}`);
   await q.run(WRITE_TEXT_RULE);
 }

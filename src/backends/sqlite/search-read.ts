@@ -14,6 +14,7 @@ import { buildMatchQuery, type RankedDoc } from './search-query.js';
 import { toCandidate } from './search-rows.js';
 import { orderTies, tiedDocs } from './search-ties.js';
 import { rankedWithWaiting } from './search-waiting.js';
+import { settleGhosts } from './search-ghosts.js';
 import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from './search-sql.js';
 
 /**
@@ -188,15 +189,18 @@ async function readPass(
 ): Promise<Found | 'scan' | 'catch up' | 'move waiting'> {
   const lag = await lagOf(q, index, query, readOnly);
   if (lag === null || (readOnly && lag.kinds.length > 0)) return 'scan';
-  if (lag.kinds.length > 0) return 'catch up';
-  if (!lag.pending) return queryIndex(q, query);
+  // Ghosts are settled in a committed write pass (search-ghosts.ts), which moves the waiting
+  // entries in for good too.
+  if (lag.kinds.length > 0 || (lag.ghosts && !readOnly)) return 'catch up';
+  if (!lag.pending && !lag.ghosts) return queryIndex(q, query);
   if (!readOnly) return 'move waiting';
   return queryIndex(q, query, await rankedWithWaiting(q, query));
 }
 
 /**
- * The search in a write transaction: catches up the lagging kinds, moves the waiting entries
- * into FTS5, queries. It checks the index again: another writer may have emptied it, added
+ * The search in a write transaction: settles the ghosts (first: FTS5 must not be written
+ * before, see search-ghosts.ts), catches up the lagging kinds, moves the waiting entries into
+ * FTS5, queries. It checks the index again: another writer may have emptied it, added
  * rows or moved the entries since the read pass (rows it then catches up in a rolled-back
  * pass are caught up for good by the next search or write).
  */
@@ -207,6 +211,7 @@ async function writePass(
 ): Promise<Found | 'scan'> {
   const lag = await lagOf(q, index, query, false);
   if (lag === null) return 'scan';
+  await settleGhosts(q);
   await index.catchUpKinds(q, lag.kinds);
   return queryIndex(q, query);
 }

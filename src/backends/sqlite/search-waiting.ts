@@ -7,8 +7,9 @@
  * a one-term query returns, which is how `bm25()` counts them) plus the waiting entries' (matched
  * with the core's tokenizer, the one FTS5's is tested against). An FTS5 entry's term frequency is
  * read back from its one-term `bm25()` score (the contentless table keeps no text) and its
- * length from FTS5's `docsize` table. It costs every match of every term (writable stores and
- * read-only ones with nothing waiting keep FTS5's ranking).
+ * length from FTS5's `docsize` table. The same ranking serves beside ghosts (deleted entries
+ * FTS5's figures still count, search-ghosts.ts), which it takes out of the figures. It costs every
+ * match of every term (writable stores and read-only ones with nothing waiting keep FTS5's ranking).
  */
 import {
   BM25_B,
@@ -22,28 +23,7 @@ import {
 import type { Transaction } from './connection.js';
 import { byRank, kindAndScope, type RankedDoc } from './search-query.js';
 import { JSON_LIST } from './search-sql.js';
-
-/** FTS5's averages record: the number of documents, then the total tokens of each column. */
-const AVERAGES = 'SELECT block FROM search_fts_data WHERE id = 1';
-
-/** Reads a SQLite varint (big-endian 7-bit groups, a ninth byte of 8 bits) at `pos`. */
-function readVarint(bytes: Uint8Array, pos: number): [number, number] {
-  let value = 0;
-  for (let i = 0; i < 8; i += 1) {
-    const byte = bytes[pos + i] ?? 0;
-    value = value * 128 + (byte & 0x7f);
-    if ((byte & 0x80) === 0) return [value, pos + i + 1];
-  }
-  return [value * 256 + (bytes[pos + 8] ?? 0), pos + 9];
-}
-
-/** FTS5's document count and total tokens (0 and 0 for an empty index). */
-export function decodeAverages(block: Uint8Array | null | undefined): { documents: number; tokens: number } {
-  if (block === null || block === undefined || block.length === 0) return { documents: 0, tokens: 0 };
-  const [documents, next] = readVarint(block, 0);
-  const [tokens] = readVarint(block, next);
-  return { documents, tokens };
-}
+import { AVERAGES, decodeAverages, ghostFigures, readVarint } from './search-ghosts.js';
 
 /** A document's term frequencies (query order) and length. */
 interface Counts {
@@ -63,8 +43,11 @@ function frequencyOf(score: number, idf: number, length: number, average: number
 
 /** Every entry matching the query, FTS5's and the waiting ones, scored over the corpus both make, best first. */
 export async function rankedWithWaiting(q: Transaction, query: NormalizedSearchQuery): Promise<RankedDoc[]> {
+  // FTS5's figures as its `bm25()` used them (to read term frequencies back), and the corpus
+  // without the deleted entries they still count (to rank).
   const [averages] = await q.all<{ block: Uint8Array | null }>(AVERAGES);
   const fts = decodeAverages(averages?.block);
+  const gone = await ghostFigures(q);
   const counts = new Map<number, Counts>();
   // FTS5's entries: per term, every row holding it (its `bm25()` counts them the same way).
   const inDocs = query.terms.map(() => 0);
@@ -96,7 +79,7 @@ export async function rankedWithWaiting(q: Transaction, query: NormalizedSearchQ
   }
   // The waiting entries: all of them count in the figures, as they will once moved.
   const waiting = await q.all<{ doc: number; body: string }>('SELECT doc, body FROM search_pending');
-  let tokens = fts.tokens;
+  let tokens = fts.tokens - gone.tokens;
   for (const row of waiting) {
     const words = tokenize(row.body);
     const frequencies = termFrequencies(words, query.terms);
@@ -106,7 +89,7 @@ export async function rankedWithWaiting(q: Transaction, query: NormalizedSearchQ
     });
     counts.set(row.doc, { frequencies, length: words.length });
   }
-  const documents = fts.documents + waiting.length;
+  const documents = fts.documents - gone.documents + waiting.length;
   const idfs = inDocs.map((n) => bm25Idf(n, documents));
   const corpus = { documentCount: documents, averageLength: documents > 0 ? tokens / documents : 0 };
   // The query's kinds and scopes.
