@@ -16,6 +16,7 @@ import {
 } from '../../core/index.js';
 import type { PostgresConnection, Queryable } from './connection.js';
 import { POSTGRES_SCHEMA_VERSION } from './schema-version.js';
+import { refuseMissingDdlRights } from './schema-privileges.js';
 import { searchSchemaVersion2 } from './search-schema.js';
 import { schemaVersion3 } from './schema-v3.js';
 import { schemaVersion4 } from './schema-v4.js';
@@ -160,8 +161,9 @@ async function refuseForeignTables(q: Queryable, schema: string, label: string):
  * Creates or upgrades the schema to {@link POSTGRES_SCHEMA_VERSION}; refuses one written by
  * a newer version. Safe when several processes open one new schema at once: the upgrade
  * runs in one transaction (DDL is transactional) under an advisory lock, and re-reads the
- * version inside it. An up-to-date schema is only read, so a role without CREATE rights
- * can use a schema prepared for it.
+ * version inside it. An up-to-date schema is only read, so a role with DML rights only can
+ * use a schema its owner prepared; one that would need DDL it may not run is refused with a
+ * {@link ConfigError} naming the missing privileges before any DDL.
  */
 export async function ensureSchema(db: PostgresConnection, schema: string): Promise<void> {
   const seen = await db.transaction('read schema version', (q) => readVersion(q, schema));
@@ -179,6 +181,13 @@ export async function ensureSchema(db: PostgresConnection, schema: string): Prom
       'connectome-storage schema',
       schema,
     ]);
+    // Read without FOR UPDATE first: a role without UPDATE rights (or without DDL rights, whose
+    // missing privileges are named below) opens a schema that another process brought up to
+    // date while this one waited for the lock.
+    const current = await readVersion(q, schema);
+    if (current > POSTGRES_SCHEMA_VERSION) refuseNewer(current, schema, db.label);
+    if (current === POSTGRES_SCHEMA_VERSION) return;
+    await refuseMissingDdlRights(q, schema, current, db.label);
     const version = await readVersion(q, schema, true);
     if (version > POSTGRES_SCHEMA_VERSION) refuseNewer(version, schema, db.label);
     if (version === POSTGRES_SCHEMA_VERSION) return;
