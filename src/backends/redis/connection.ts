@@ -31,8 +31,15 @@ async function loadIoredis(): Promise<RedisClass> {
 }
 
 // Server replies that mean "not available right now" rather than "bad request".
-const UNAVAILABLE_REPLY =
-  /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOAUTH|WRONGPASS|NOPERM)\b/;
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOAUTH|WRONGPASS)\b/;
+
+/**
+ * An ACL refusal: `NOPERM` of a command or key (7.0 names the command, not the key), or a
+ * script's refused call (7.0: `ERR The user executing the script can't run this command` /
+ * `can't access at least one of the keys`). No retry cures it (until 2026-12-05 it was a
+ * BackendUnavailableError, which says "try again later"): the user's grants must change.
+ */
+const DENIED_REPLY = /\bNOPERM\b|user executing the script can't (run|access)/;
 
 /**
  * What a call in flight when its connection dropped says: sent, so it may have run. One text
@@ -289,6 +296,11 @@ export class RedisConnection {
     return new CorruptDataError(`redis (${this.label})`, `${valueNameText(what)}: ${message}`, cause);
   }
 
+  /** The config key that picks the server's user: the URL's, or the given client's. */
+  get credentialsKey(): 'url' | 'client' {
+    return this.owned ? 'url' : 'client';
+  }
+
   private toStorageError(what: ValueName, error: unknown): StorageError {
     if (error instanceof StorageError) return error;
     // ioredis's rejection at a dropped connection (see `maxRetriesPerRequest` above) names an option.
@@ -301,6 +313,14 @@ export class RedisConnection {
     // A fault of this process's own (a stack overflow) is no outage: a caller retrying on
     // BackendUnavailableError would only meet it again.
     if (isRangeError(error)) return new StorageError(text, { cause: error });
+    if (isReply && DENIED_REPLY.test(message)) {
+      return new ConfigError(
+        `${text} (the server's ACL denies this user a command or key the store uses: its keys all ` +
+          `start with keyPrefix; README, redis, "ACL users", lists the grants)`,
+        this.credentialsKey,
+        error,
+      );
+    }
     if (!isReply || UNAVAILABLE_REPLY.test(message)) return new BackendUnavailableError(text, error);
     return new StorageError(text, { cause: error });
   }

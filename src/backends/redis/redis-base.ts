@@ -23,6 +23,7 @@ import { decodeObject } from './codec.js';
 import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
 import { RedisConnection } from './connection.js';
 import { KeyLayout } from './keys.js';
+import { checkScriptCommands } from './acl-check.js';
 import { type PreparedLayout, prepareLayout } from './layout.js';
 import { describeRedisStore, RedisUpgradeRequiredError } from './layout-state.js';
 import { collectRedisStats, probeRedisHealth } from './stats.js';
@@ -120,11 +121,16 @@ export abstract class RedisStorageBase extends StorageInterface {
         // version (one MGET), and a store this open creates starts with both: it has nothing
         // to sweep and a complete, empty index.
         try {
-          prepared = await prepareLayout(connection, this.keys.prefix, {
-            write: writable,
-            alsoRead: [swept, ...(writable ? this.index.openReads : [])],
-            startWith: [[swept, '1'], ...this.index.startWith],
-          });
+          // A writer also checks, in the same round trip, that its ACL user may run what the
+          // scripts call, so a missing grant fails the open, not each chain append later.
+          [prepared] = await Promise.all([
+            prepareLayout(connection, this.keys.prefix, {
+              write: writable,
+              alsoRead: [swept, ...(writable ? this.index.openReads : [])],
+              startWith: [[swept, '1'], ...this.index.startWith],
+            }),
+            writable ? checkScriptCommands(connection) : undefined,
+          ]);
           if (writable) unindexed = await this.index.open(connection, prepared, prepared.found[1] ?? null);
         } catch (error) {
           if (!(error instanceof RedisUpgradeRequiredError)) throw error;
