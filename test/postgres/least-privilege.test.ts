@@ -202,4 +202,29 @@ describeWithService('postgres')('postgres least-privilege roles', () => {
     expect(empty).toBeInstanceOf(ConfigError);
     expect(String(empty)).toContain(`CREATE on schema ${ident(ctx.schema())}`);
   });
+
+  it('a grant missing at a call is a ConfigError naming the object, not a plain StorageError', async () => {
+    await (await ctx.open()).shutdown();
+    const s = ident(ctx.schema());
+    // No sequence grant, and EXECUTE taken from PUBLIC on the list-replace function.
+    const url = await roleWith((schema, role) => DML_GRANTS(schema, role).slice(0, 2));
+    await ctx
+      .raw()
+      .query(`REVOKE EXECUTE ON FUNCTION ${s}.store_raw_messages(text, text, json, json, json) FROM PUBLIC`);
+    const app = await openAs(url);
+    const memory = await app.storeMemory('c', 'm', { content: 'x' }).then(
+      () => new Error('stored'),
+      (e: unknown) => e,
+    );
+    expect(memory).toBeInstanceOf(ConfigError);
+    expect(memory).toMatchObject({ key: 'url' });
+    expect(String(memory)).toContain('sequence memories_id_seq');
+    expect(String(memory)).toContain('"c"');
+    const raw = await app.storeRawMessages('c', [{ role: 'user', content: 'x' }]).then(
+      () => new Error('stored'),
+      (e: unknown) => e,
+    );
+    expect(raw).toBeInstanceOf(ConfigError);
+    expect(String(raw)).toContain('function store_raw_messages');
+  });
 });

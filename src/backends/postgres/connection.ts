@@ -294,6 +294,6 @@ export class PostgresConnection {
    */
   toStorageError(what: string, error: unknown): StorageError {
     if (isClientTimeout(error)) this.idle?.closeAll();
-    return driverErrorToStorageError(this.label, what, error, this.readOnly);
+    return driverErrorToStorageError(this.label, what, error, this.readOnly, this.owned ? 'url' : 'pool');
   }
 }

@@ -3,7 +3,7 @@
  * serve us right now" (a {@link BackendUnavailableError}, worth a retry later), which are a
  * deadlock victim or a client-side timeout, and the typed error a call rejects with.
  */
-import { BackendUnavailableError, redactUrlsInText, StorageError } from '../../core/index.js';
+import { BackendUnavailableError, ConfigError, redactUrlsInText, StorageError } from '../../core/index.js';
 
 // SQLSTATE classes that mean "the server cannot serve us right now" rather than "bad request":
 // 08 connection exception, 28 invalid authorization, 53 insufficient resources (too many
@@ -19,6 +19,13 @@ const UNAVAILABLE_SQLSTATE = /^(08|28|53|57P0|3D000|57014)/;
  * ours that no retry cures: a plain {@link StorageError}.
  */
 const READ_ONLY_SQLSTATE = '25006';
+
+/**
+ * Insufficient privilege: the role lacks a grant (a table, a sequence, a function of the
+ * schema). No retry cures it, and the server's message names the object: a
+ * {@link ConfigError}, as a Redis ACL refusal (until 2026-12-05 a plain StorageError).
+ */
+const PRIVILEGE_SQLSTATE = '42501';
 
 // Failures before or outside a server reply: a Node socket code (ECONNREFUSED, ENOTFOUND,
 // ECONNRESET...) or the driver's own connection messages (connect timeout, terminated, pool ended).
@@ -62,13 +69,15 @@ export function describeDriverError(error: unknown): string {
 
 /**
  * Wraps a driver error in the library's typed errors, naming what was being done (`what`) and
- * where (`label`, a redacted URL); `readOnly` is whether the store was opened read-only.
+ * where (`label`, a redacted URL); `readOnly` is whether the store was opened read-only;
+ * `credentialsKey` the option that picks the role (`url`, or `pool` for a given pool).
  */
 export function driverErrorToStorageError(
   label: string,
   what: string,
   error: unknown,
   readOnly: boolean,
+  credentialsKey: 'url' | 'pool' = 'url',
 ): StorageError {
   if (error instanceof StorageError) return error;
   const state = sqlState(error);
@@ -78,6 +87,13 @@ export function driverErrorToStorageError(
     if (state === READ_ONLY_SQLSTATE && !readOnly) {
       return new BackendUnavailableError(
         `${text} (SQLSTATE ${state}: the server accepts no writes: a standby, or default_transaction_read_only)`,
+        error,
+      );
+    }
+    if (state === PRIVILEGE_SQLSTATE) {
+      return new ConfigError(
+        `${text} (SQLSTATE ${state}: the role lacks this privilege; README, postgres, "Roles and grants", lists an app role's grants)`,
+        credentialsKey,
         error,
       );
     }
