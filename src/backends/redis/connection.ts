@@ -8,11 +8,11 @@ import { BackendUnavailableError, ConfigError, CorruptDataError, StorageError } 
 import { logEvent, redactUrl } from '../../core/index.js';
 import { type ValueName, valueNameText } from '../../core/shown-text.js';
 import { InFlightCalls } from '../../core/in-flight.js';
-import { isRangeError } from '../../core/range-error.js';
 import type { ResolvedRedisConfig } from './config.js';
 import type { IoredisClient } from './ioredis-client.js';
 import { type LuaScript, runScript } from './scripts.js';
 import { ConnectionWaiters } from './connection-waiters.js';
+import { replyErrorToStorageError } from './reply-errors.js';
 import { TickBatcher } from './tick-batcher.js';
 
 type RedisClass = typeof Redis;
@@ -29,24 +29,6 @@ async function loadIoredis(): Promise<RedisClass> {
     );
   }
 }
-
-// Server replies that mean "not available right now" rather than "bad request".
-const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOAUTH|WRONGPASS)\b/;
-
-/**
- * An ACL refusal: `NOPERM` of a command or key (7.0 names the command, not the key), or a
- * script's refused call (7.0: `ERR The user executing the script can't run this command` /
- * `can't access at least one of the keys`). No retry cures it (until 2026-12-05 it was a
- * BackendUnavailableError, which says "try again later"): the user's grants must change.
- */
-const DENIED_REPLY = /\bNOPERM\b|user executing the script can't (run|access)/;
-
-/**
- * What a call in flight when its connection dropped says: sent, so it may have run. One text
- * for reads and writes (the call sites do not say which they are), worded to fit both.
- */
-const LOST_REPLY =
-  'connection lost before the reply (the call was sent: if it writes, it may or may not have been applied)';
 
 /** Rejects with `onTimeout()` when `promise` has not settled after `ms`. */
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
@@ -302,26 +284,10 @@ export class RedisConnection {
   }
 
   private toStorageError(what: ValueName, error: unknown): StorageError {
-    if (error instanceof StorageError) return error;
-    // ioredis's rejection at a dropped connection (see `maxRetriesPerRequest` above) names an option.
-    const dropped = error instanceof Error && error.name === 'MaxRetriesPerRequestError';
-    const message = dropped ? LOST_REPLY : error instanceof Error ? error.message : String(error);
-    const text = `redis storage (${this.label}): ${valueNameText(what)} failed: ${message}`;
-    if (dropped) return new BackendUnavailableError(text, error);
-    const isReply = error instanceof Error && error.name === 'ReplyError';
-    if (isReply && message.startsWith('WRONGTYPE')) return this.corrupt(what, message, error);
-    // A fault of this process's own (a stack overflow) is no outage: a caller retrying on
-    // BackendUnavailableError would only meet it again.
-    if (isRangeError(error)) return new StorageError(text, { cause: error });
-    if (isReply && DENIED_REPLY.test(message)) {
-      return new ConfigError(
-        `${text} (the server's ACL denies this user a command or key the store uses: its keys all ` +
-          `start with keyPrefix; README, redis, "ACL users", lists the grants)`,
-        this.credentialsKey,
-        error,
-      );
-    }
-    if (!isReply || UNAVAILABLE_REPLY.test(message)) return new BackendUnavailableError(text, error);
-    return new StorageError(text, { cause: error });
+    return replyErrorToStorageError(error, {
+      text: (message) => `redis storage (${this.label}): ${valueNameText(what)} failed: ${message}`,
+      corrupt: (message) => this.corrupt(what, message, error),
+      credentialsKey: this.credentialsKey,
+    });
   }
 }
