@@ -6,12 +6,14 @@
  */
 import { raceAbort, throwIfAborted, validateSignal, type AbortOptions } from './abort.js';
 import { ConfigError } from './errors.js';
+import type { StorageLogger } from './logger.js';
 import { TextExtractor, type SearchFields } from './search/fields.js';
 import type { SearchCandidate, SearchHit } from './search/hits.js';
 import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } from './search/query.js';
 import { readOptions } from './paging.js';
 import { rankCandidates } from './search/rank.js';
 import { scanSearch } from './search/scan.js';
+import { logSkipped } from './search/unreadable.js';
 import { RetentionStorage } from './storage-retention.js';
 
 /** Full-text search over stored records. Extend `StorageInterface`, not this. */
@@ -23,14 +25,17 @@ export abstract class SearchableStorage extends RetentionStorage {
    * remove_diacritics 2` rules, see `tokenize`) and returns the same hits for `match: 'all'`.
    * Hits come best first: records with more distinct query words, then higher BM25.
    * A bad query is a `ValidationError` before any I/O; an aborted `signal` rejects with
-   * `OperationAbortedError`.
+   * `OperationAbortedError`. A record that does not parse rejects with `CorruptDataError`, or
+   * with `unreadable: 'skip'` is left out and logged (`warn`).
    */
   async search(query: SearchQuery): Promise<SearchHit[]> {
     const normalized = normalizeSearchQuery(query);
     throwIfAborted(normalized.signal, 'search');
     const work = this.run('search', async () => {
       if (normalized.terms.length === 0) return []; // only punctuation: no word can match
-      return rankCandidates(await this.searchIndex(normalized), normalized, this.textExtractor);
+      const hits = rankCandidates(await this.findCandidates(normalized), normalized, this.textExtractor);
+      logSkipped(this.logger, normalized.skipped);
+      return hits;
     });
     return raceAbort(work, normalized.signal, 'search');
   }
@@ -46,6 +51,23 @@ export abstract class SearchableStorage extends RetentionStorage {
   async reindex(options?: AbortOptions): Promise<number> {
     const signal = reindexSignal(options);
     return this.runWrite('reindex', () => this.rebuildSearchIndex(signal));
+  }
+
+  /**
+   * {@link searchIndex}'s candidates. With `unreadable: 'skip'`, a native index ranks the records
+   * it then finds unreadable among the best `limit` (it indexed their text when they were
+   * written): while it skipped some and came back short, it is asked again that much deeper, so
+   * `limit` readable records come back whenever there are (those of a store without the bad ones).
+   */
+  protected async findCandidates(query: NormalizedSearchQuery): Promise<SearchCandidate[]> {
+    let candidates = await this.searchIndex(query);
+    const { skipped } = query;
+    if (skipped === null) return candidates;
+    for (let seen = 0; skipped.size > seen && candidates.length < query.limit;) {
+      seen = skipped.size;
+      candidates = await this.searchIndex({ ...query, limit: query.limit + seen });
+    }
+    return candidates;
   }
 
   // ----- primitives a backend may implement natively -------------------------------------
@@ -66,6 +88,10 @@ export abstract class SearchableStorage extends RetentionStorage {
    *   `chainIndex` are positions in the loaded lists; a chain's `sequence` is the number
    *   {@link RetentionStorage.loadSequencedReasoningChains} reports for it). The core recounts the matched words on
    *   the record, builds the snippet and score, and drops a candidate without a query word.
+   * - A record that does not parse: pass its `CorruptDataError` to `skipUnreadable` with
+   *   `query.skipped` (it rethrows unless the query skips unreadable records) and leave the
+   *   record out, as if not stored (the core asks again deeper when that leaves fewer than
+   *   `query.limit`).
    * - The index follows every write in the same transaction or script as the write (stores,
    *   replaces, deletes, conversation deletes): each backend keeps that in one function its
    *   write paths call. Never return a record that no longer exists (a writer that does not
@@ -106,6 +132,11 @@ export abstract class SearchableStorage extends RetentionStorage {
     // Read structurally: the core does not know each backend's config type.
     const { config } = this as { config?: { searchFields?: SearchFields } };
     return config?.searchFields ?? {};
+  }
+
+  /** Where background events (and the records a search left out) go (`undefined`: nowhere). */
+  protected get logger(): StorageLogger | undefined {
+    return (this as { config?: { logger?: StorageLogger } }).config?.logger;
   }
 
   /** Extracts the indexed text of a record (built once from {@link searchFields}). */

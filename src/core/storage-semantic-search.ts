@@ -11,6 +11,7 @@ import type { StorageLogger } from './logger.js';
 import type { SearchHit } from './search/hits.js';
 import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } from './search/query.js';
 import { rankCandidates } from './search/rank.js';
+import { logSkipped } from './search/unreadable.js';
 import type { SemanticOptions } from './semantic/options.js';
 import { reembedAll } from './semantic/reindex.js';
 import { SemanticIndex } from './semantic/semantic-index.js';
@@ -51,13 +52,19 @@ export abstract class SemanticSearchStorage extends SearchableStorage {
     }
     throwIfAborted(normalized.signal, 'search');
     const work = this.run('search', async () => {
-      if (normalized.mode === 'vector') return this.vectorList(index, normalized, normalized.limit);
-      const depth = normalized.limit * HYBRID_DEPTH;
-      const [text, vector] = await Promise.all([
-        this.textList(normalized, depth),
-        this.vectorList(index, normalized, depth),
-      ]);
-      return fuseHits(text, vector, normalized.limit);
+      let hits: SearchHit[];
+      if (normalized.mode === 'vector') hits = await this.vectorList(index, normalized, normalized.limit);
+      else {
+        const depth = normalized.limit * HYBRID_DEPTH;
+        const [text, vector] = await Promise.all([
+          this.textList(normalized, depth),
+          this.vectorList(index, normalized, depth),
+        ]);
+        hits = fuseHits(text, vector, normalized.limit);
+      }
+      // Once for both lists: a record both met is logged once.
+      logSkipped(this.logger, normalized.skipped);
+      return hits;
     });
     return raceAbort(work, normalized.signal, 'search');
   }
@@ -123,11 +130,6 @@ export abstract class SemanticSearchStorage extends SearchableStorage {
     return this.semanticIndex;
   }
 
-  /** Where background events go (`undefined`: nowhere). */
-  protected get logger(): StorageLogger | undefined {
-    return (this as { config?: { logger?: StorageLogger } }).config?.logger;
-  }
-
   /** Every chain of an agent, numbered. */
   protected readAllSequencedChains(agentId: string): Promise<SequencedChain[]> {
     return this.readSequencedChains(agentId, { after: null, limit: null });
@@ -136,7 +138,9 @@ export abstract class SemanticSearchStorage extends SearchableStorage {
   private textList(query: NormalizedSearchQuery, limit: number): Promise<SearchHit[]> | SearchHit[] {
     if (query.terms.length === 0) return [];
     const deep = { ...query, limit };
-    return this.searchIndex(deep).then((candidates) => rankCandidates(candidates, deep, this.textExtractor));
+    return this.findCandidates(deep).then((candidates) =>
+      rankCandidates(candidates, deep, this.textExtractor),
+    );
   }
 
   private vectorList(index: SemanticIndex, query: NormalizedSearchQuery, k: number): Promise<SearchHit[]> {

@@ -57,13 +57,14 @@ export class SegmentCatchUp {
 
   /**
    * The segment of each data file (`null`: no such file), re-indexing the stale ones. A data
-   * file that does not parse throws `CorruptDataError`, as its load does, or counts as empty
-   * when `skipCorrupt` (stats are never failed by one bad file). `known`: the files'
-   * identities when the caller has just taken them, else each file is `stat`ed.
+   * file that does not parse throws `CorruptDataError`, as its load does, or counts as missing
+   * when `skipCorrupt` (stats are never failed by one bad file; a function is told of each such
+   * file, and may throw). `known`: the files' identities when the caller has just taken them,
+   * else each file is `stat`ed.
    */
   async current(
     sources: readonly SourceRef[],
-    skipCorrupt = false,
+    skipCorrupt: boolean | ((source: SourceRef, error: CorruptDataError) => void) = false,
     persist = true,
     known?: ReadonlyArray<FileIdentity | null>,
   ): Promise<Array<Segment | null>> {
@@ -85,8 +86,9 @@ export class SegmentCatchUp {
       await turns.step();
       const source = sources[i] as SourceRef;
       out[i] = await this.catchUp(source, identities[i] as FileIdentity, persist).catch((error: unknown) => {
-        if (skipCorrupt && error instanceof CorruptDataError) return null;
-        throw error;
+        if (skipCorrupt === false || !(error instanceof CorruptDataError)) throw error;
+        if (skipCorrupt !== true) skipCorrupt(source, error);
+        return null;
       });
     }
     return out;

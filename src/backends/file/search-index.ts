@@ -13,6 +13,7 @@ import {
   type SearchCandidate,
   type SearchFields,
   SEARCH_KINDS,
+  skipUnreadable,
   type StorageLogger,
   type TextExtractor,
 } from '../../core/index.js';
@@ -160,10 +161,17 @@ export class FileSearchIndex implements FolderWriteListener {
    */
   async search(query: NormalizedSearchQuery): Promise<SearchCandidate[] | null> {
     const { layout } = this.options;
+    const { skipped } = query;
+    const skipper =
+      skipped === null
+        ? null
+        : (source: SourceRef, error: unknown) => skipUnreadable(skipped, error, source.kind, source.owner);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const sources = await sourcesInScope(layout, query.kinds, query.conversationId, query.agentId);
       throwIfAborted(query.signal, 'search');
-      const segments = await this.segments.current(sources);
+      // With unreadable: 'skip', a data file that does not parse counts as missing, so the
+      // corpus and the hits are those of a store without it.
+      const segments = await this.segments.current(sources, skipper === null ? false : skipper);
       throwIfAborted(query.signal, 'search');
       const ranked = rankSegments(
         segments.filter((s): s is Segment => s !== null),
@@ -176,10 +184,14 @@ export class FileSearchIndex implements FolderWriteListener {
       const needed = [...new Set(ranked.map((r) => r.segment))];
       const contents = new Map<Segment, SourceContent | null>();
       await mapConcurrent(needed, READ_CONCURRENCY, async (segment) => {
-        contents.set(
-          segment,
-          await this.segments.content(bySegment.get(segment) as SourceRef, segment.source),
-        );
+        const source = bySegment.get(segment) as SourceRef;
+        // A file that stopped parsing since its check: noted (or thrown), and searched again.
+        const content = await this.segments.content(source, segment.source).catch((error: unknown) => {
+          if (skipper === null) throw error;
+          skipper(source, error);
+          return null;
+        });
+        contents.set(segment, content);
       });
       const firsts = await this.chainFirsts(needed, contents);
       const candidates = firsts === null ? null : toCandidates(ranked, contents, firsts);

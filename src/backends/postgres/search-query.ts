@@ -14,6 +14,7 @@ import {
   parseStoredJsonObject,
   type SearchCandidate,
   type SearchKind,
+  skipUnreadable,
 } from '../../core/index.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
 import { memoryFromRow } from './rows.js';
@@ -194,7 +195,30 @@ export async function searchPostgres(
     statement(searchSql(s, query.kinds, query.terms.length, dfFromHits)),
     params,
   );
-  return rows.map((row) => toCandidate(query.kinds[row.kind] as SearchKind, row, s));
+  return rows.flatMap((row) => {
+    const kind = query.kinds[row.kind] as SearchKind;
+    try {
+      return [toCandidate(kind, row, s)];
+    } catch (error) {
+      // With unreadable: 'skip', left out (the core asks again deeper when that leaves too few).
+      skipUnreadable(query.skipped, error, kind, row.owner, recordIdOf(kind, row));
+      return [];
+    }
+  });
+}
+
+/** The id a skipped row is logged with: message index, memory id or chain sequence (none for a whole object). */
+function recordIdOf(kind: SearchKind, row: SearchRow): string | number | undefined {
+  switch (kind) {
+    case 'raw_messages':
+      return Number(row.position);
+    case 'memories':
+      return row.key ?? '';
+    case 'reasoning_chains':
+      return Number(row.pos);
+    default:
+      return undefined;
+  }
 }
 
 /** The candidate of a result row. */

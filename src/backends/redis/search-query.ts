@@ -15,17 +15,16 @@ import {
   compareRefs,
   CONVERSATION_KINDS,
   hitScore,
-  type JsonObject,
   type NormalizedSearchQuery,
   type SearchCandidate,
 } from '../../core/index.js';
 import { throwIfAborted } from '../../core/abort.js';
-import { decodeJson, decodeMemories, decodeObject } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import { bucketOf, type KeyLayout } from './keys.js';
 import { KIND_LETTERS, parseSearchDoc, type ParsedDoc, searchOwner, tokenKey } from './search-writer.js';
 import { docsFault, type IndexFault, IndexFaults, throwFaults } from './search-faults.js';
-import { SEARCH_LOAD, SEARCH_RANK, SEARCH_STATS } from './search-scripts.js';
+import { loadCandidates, type Ranked } from './search-load.js';
+import { SEARCH_RANK, SEARCH_STATS } from './search-scripts.js';
 import { searchMarkerKey, SEARCH_INDEX_VERSION } from './search-state.js';
 import { quoteName } from '../../core/shown-text.js';
 
@@ -47,16 +46,6 @@ function docPrefixes(query: NormalizedSearchQuery): string[] {
     const scope = CONVERSATION_KINDS.has(kind) ? query.conversationId : query.agentId;
     return KIND_LETTERS[kind] + (scope === null ? '' : searchOwner(scope));
   });
-}
-
-/** A ranked doc: where it was found, its ref parts and its score. */
-interface Ranked {
-  bucket: number;
-  name: string;
-  doc: ParsedDoc;
-  ref: SearchCandidate;
-  bm25: number;
-  score: number;
 }
 
 /**
@@ -154,7 +143,7 @@ async function searchBuckets(
   // A doc comes back once (two live numbers for one doc would be an index fault, never a hit twice).
   const seen = new Set<string>();
   const unique = ranked.filter((r) => !seen.has(r.name) && Boolean(seen.add(r.name)));
-  return loadCandidates(redis, keys, unique.slice(0, query.limit), label);
+  return loadCandidates(redis, keys, unique.slice(0, query.limit), label, query.skipped);
 }
 
 /** A doc number a bucket ranked, with its score. */
@@ -222,93 +211,5 @@ function refOf(doc: ParsedDoc): SearchCandidate | null {
       return { kind, agentId: owner, chainIndex: Number(key), sequence: Number(key), record: {}, bm25: 0 };
     default:
       return { kind, conversationId: owner, record: {}, bm25: 0 };
-  }
-}
-
-/** The SEARCH_LOAD arguments of a doc. */
-function loadArgs(keys: KeyLayout, doc: ParsedDoc): string[] {
-  const letter = KIND_LETTERS[doc.kind];
-  if (doc.kind === 'reasoning_chains') {
-    const k = keys.agent(doc.owner);
-    return [letter, k.chains, k.agent, `${doc.key} ${searchOwner(doc.owner)}`];
-  }
-  const k = keys.conversation(doc.owner);
-  switch (doc.kind) {
-    case 'raw_messages':
-      return [letter, k.raw, '', doc.key];
-    case 'memories':
-      return [letter, k.memoryData, k.memoryCreated, doc.key];
-    case 'conversations':
-      return [letter, k.conversation, '', ''];
-    default:
-      return [letter, k.chunks, '', ''];
-  }
-}
-
-/** Reads the records of the ranked docs (one script per bucket), dropping docs whose record is gone. */
-async function loadCandidates(
-  redis: RedisConnection,
-  keys: KeyLayout,
-  ranked: Ranked[],
-  label: string,
-): Promise<SearchCandidate[]> {
-  const byBucket = new Map<number, Ranked[]>();
-  for (const r of ranked) byBucket.set(r.bucket, [...(byBucket.get(r.bucket) ?? []), r]);
-  const loaded = new Map<Ranked, SearchCandidate>();
-  await Promise.all(
-    [...byBucket].map(async ([n, group]) => {
-      const args = group.flatMap((r) => loadArgs(keys, r.doc));
-      const what = `${label}: load hits`;
-      const flat = (await redis.script(what, SEARCH_LOAD, [keys.buckets[n]!.counters], args)) as Array<
-        string | number | null
-      >;
-      group.forEach((r, i) => {
-        const candidate = withRecord(keys, r, flat[2 * i] ?? null, flat[2 * i + 1] ?? null);
-        if (candidate !== null) loaded.set(r, candidate);
-      });
-    }),
-  );
-  return ranked.flatMap((r) => {
-    const candidate = loaded.get(r);
-    return candidate === undefined ? [] : [candidate];
-  });
-}
-
-/** A ranked doc with its record (`null` when the record is gone). */
-function withRecord(
-  keys: KeyLayout,
-  r: Ranked,
-  text: string | number | null,
-  extra: string | number | null,
-): SearchCandidate | null {
-  if (typeof text !== 'string') return null;
-  const { ref, doc, bm25 } = r;
-  switch (ref.kind) {
-    case 'raw_messages':
-      return {
-        ...ref,
-        record: decodeJson(text, `${keys.conversation(doc.owner).raw} item ${doc.key}`),
-        bm25,
-      };
-    case 'memories': {
-      const created = typeof extra === 'string' ? extra : null;
-      const [record] = decodeMemories([doc.key, text, created], keys.conversation(doc.owner), doc.owner);
-      return record === undefined ? null : { ...ref, record, bm25 };
-    }
-    case 'reasoning_chains': {
-      const key = keys.agent(doc.owner).chains;
-      const chainIndex = Number(extra);
-      return {
-        ...ref,
-        chainIndex,
-        record: decodeObject(text, `${key} item ${chainIndex}`) as JsonObject,
-        bm25,
-      };
-    }
-    default: {
-      const k = keys.conversation(doc.owner);
-      const key = ref.kind === 'conversations' ? k.conversation : k.chunks;
-      return { ...ref, record: decodeObject(text, key) as JsonObject, bm25 };
-    }
   }
 }

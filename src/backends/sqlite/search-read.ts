@@ -7,11 +7,13 @@ import {
   type NormalizedSearchQuery,
   SEARCH_KINDS,
   type SearchCandidate,
+  skipUnreadable,
+  type SkippedRecords,
 } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import type { SqliteSearchIndex } from './search-index.js';
 import { buildMatchQuery, type RankedDoc } from './search-query.js';
-import { toCandidate } from './search-rows.js';
+import { rowRecordId, toCandidate } from './search-rows.js';
 import { orderTies, tiedDocs } from './search-ties.js';
 import { rankedWithWaiting } from './search-waiting.js';
 import { settleGhosts } from './search-ghosts.js';
@@ -47,11 +49,11 @@ export async function queryIndex(
     candidates.length = 0;
     scores.length = 0;
     stale.length = 0;
-    const found = await loadCandidates(q, docs);
+    const found = await loadCandidates(q, docs, query.skipped);
     for (const { doc, matched, score } of docs) {
       const candidate = found.get(doc);
       if (candidate === undefined) stale.push(doc);
-      else {
+      else if (candidate !== null) {
         candidates.push({ ...candidate, bm25: score });
         scores.push(hitScore(matched, score));
       }
@@ -71,10 +73,11 @@ export async function queryIndex(
         ? orderTies(q, cut, window)
         : tiedDocs(q, query, cut));
       const kept = ties.ordered.slice(0, query.limit - above.length);
-      const loaded = await loadCandidates(q, kept);
+      const loaded = await loadCandidates(q, kept, query.skipped);
+      // A skipped tie leaves the list short: the core asks again deeper.
       const tied = kept.flatMap(({ doc, bm25 }) => {
         const candidate = loaded.get(doc);
-        return candidate === undefined ? [] : [{ ...candidate, bm25 }];
+        return candidate === undefined || candidate === null ? [] : [{ ...candidate, bm25 }];
       });
       return { candidates: [...above, ...tied], stale: [...new Set([...stale, ...ties.stale])] };
     }
@@ -88,12 +91,16 @@ function matchQuery(query: NormalizedSearchQuery, limit: number): [string, Array
   return [sql, params];
 }
 
-/** Loads the records of `docs` that still match their entry, by doc id. */
+/**
+ * Loads the records of `docs` that still match their entry, by doc id; `null` for a record that
+ * does not parse when the search skips those (`skipped`; else it throws): not stale, only left out.
+ */
 async function loadCandidates(
   q: Transaction,
   docs: ReadonlyArray<{ doc: number }>,
-): Promise<Map<number, SearchCandidate>> {
-  const out = new Map<number, SearchCandidate>();
+  skipped: SkippedRecords | null,
+): Promise<Map<number, SearchCandidate | null>> {
+  const out = new Map<number, SearchCandidate | null>();
   if (docs.length === 0) return out;
   const entries = await q.all<{ doc: number; scope: string; stamp: string | null }>(
     `SELECT doc, scope, stamp FROM search_docs WHERE doc IN ${JSON_LIST}`,
@@ -111,7 +118,13 @@ async function loadCandidates(
     for (const entry of mine) {
       const row = byBase.get(Math.floor(entry.doc / 8));
       if (row === undefined || row.scope !== entry.scope || row.stamp !== entry.stamp) continue;
-      out.set(entry.doc, toCandidate(kind, row));
+      let candidate: SearchCandidate | null = null;
+      try {
+        candidate = toCandidate(kind, row);
+      } catch (error) {
+        skipUnreadable(skipped, error, kind, row.scope, rowRecordId(kind, row));
+      }
+      out.set(entry.doc, candidate);
     }
   }
   return out;

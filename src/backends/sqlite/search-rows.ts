@@ -9,6 +9,20 @@ import {
 import { chainFromRow, memoryFromRow } from './rows.js';
 import type { BaseRow } from './search-sql.js';
 
+/** The id a skipped row is logged with: message index, memory id or chain sequence (none for a whole object). */
+export function rowRecordId(kind: SearchKind, row: BaseRow): string | number | undefined {
+  switch (kind) {
+    case 'raw_messages':
+      return row.position;
+    case 'memories':
+      return row.memory_id ?? '';
+    case 'reasoning_chains':
+      return row.base;
+    default:
+      return undefined;
+  }
+}
+
 /** The candidate (score 0) a base row stands for. */
 export function toCandidate(kind: SearchKind, row: BaseRow): SearchCandidate {
   const where = `${kind} row ${row.base}`;

@@ -7,3 +7,4 @@ export * from './scan.js';
 export * from './scoring.js';
 export * from './snippet.js';
 export * from './tokenizer.js';
+export * from './unreadable.js';

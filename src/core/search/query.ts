@@ -7,6 +7,7 @@ import { describeValue, ValidationError } from '../errors.js';
 import { validateId } from '../ids.js';
 import { distinctTokens } from './tokenizer.js';
 import { quoteName } from '../shown-text.js';
+import { SkippedRecords, type UnreadablePolicy } from './unreadable.js';
 
 /** The record kinds search covers, named as the record kinds (and SQLite tables) are. */
 export const SEARCH_KINDS = [
@@ -68,6 +69,12 @@ export interface SearchQuery {
    * `'hybrid'`: both lists fused by reciprocal rank. The last two need the store's `semantic` option.
    */
   mode?: SearchMode;
+  /**
+   * A stored record that does not parse: `'fail'` (default) rejects with its
+   * `CorruptDataError`; `'skip'` leaves it out of the hits as if it were not stored (the
+   * other hits are those of a store without it) and logs a `warn` event naming it.
+   */
+  unreadable?: UnreadablePolicy;
 }
 
 /** A query after validation, as a backend's native index receives it. */
@@ -90,6 +97,12 @@ export interface NormalizedSearchQuery {
   signal: AbortSignal | undefined;
   /** How to search (a native full-text index only ever sees `'text'` work). */
   mode: SearchMode;
+  /**
+   * `null` for `unreadable: 'fail'`: a record that does not parse rejects the search. For
+   * `'skip'`, where this search notes the records it leaves out (`skipUnreadable`); the core
+   * logs them when the search ends.
+   */
+  skipped: SkippedRecords | null;
 }
 
 const QUERY_KEYS = new Set([
@@ -101,6 +114,7 @@ const QUERY_KEYS = new Set([
   'match',
   'signal',
   'mode',
+  'unreadable',
 ]);
 
 /** Reads the query's fields once (a getter or Proxy of the caller's runs once, and may throw). */
@@ -164,7 +178,7 @@ function normalizeLimit(limit: unknown): number {
  */
 export function normalizeSearchQuery(query: unknown): NormalizedSearchQuery {
   const fields = readFields(query);
-  const { text, conversationId, agentId, match, mode } = fields;
+  const { text, conversationId, agentId, match, mode, unreadable } = fields;
   if (typeof text !== 'string' || text.trim().length === 0) {
     throw new ValidationError(
       'text',
@@ -178,6 +192,9 @@ export function normalizeSearchQuery(query: unknown): NormalizedSearchQuery {
   }
   if (mode !== undefined && mode !== 'text' && mode !== 'vector' && mode !== 'hybrid') {
     throw new ValidationError('mode', `must be 'text', 'vector' or 'hybrid' (got ${describeValue(mode)})`);
+  }
+  if (unreadable !== undefined && unreadable !== 'fail' && unreadable !== 'skip') {
+    throw new ValidationError('unreadable', `must be 'fail' or 'skip' (got ${describeValue(unreadable)})`);
   }
   const terms = distinctTokens(text);
   if (terms.length > MAX_SEARCH_TERMS) {
@@ -209,5 +226,6 @@ export function normalizeSearchQuery(query: unknown): NormalizedSearchQuery {
     match: match ?? 'any',
     signal: validateSignal(fields.signal),
     mode: mode ?? 'text',
+    skipped: unreadable === 'skip' ? new SkippedRecords() : null,
   };
 }

@@ -14,6 +14,7 @@ import type { NormalizedSearchQuery, SearchKind } from './query.js';
 import { compareRefs } from './rank.js';
 import { bm25Idf, bm25Score, hitScore, termFrequencies } from './scoring.js';
 import { tokenize } from './tokenizer.js';
+import { skipUnreadable } from './unreadable.js';
 
 /** The primitives the scan reads with (bound to a backend); listings may repeat an id. */
 export interface ScanSource {
@@ -38,6 +39,24 @@ interface Scanned {
   length: number;
 }
 
+/**
+ * `read()`, or `[]` when what it reads does not parse and the query skips unreadable records
+ * (an owner's list is read whole, so it is left out whole).
+ */
+async function readOwner<T>(
+  query: NormalizedSearchQuery,
+  kind: SearchKind,
+  owner: string,
+  read: () => Promise<T[]>,
+): Promise<T[]> {
+  try {
+    return await read();
+  } catch (error) {
+    skipUnreadable(query.skipped, error, kind, owner);
+    return [];
+  }
+}
+
 /** The records of one kind, as candidates with a zero score. */
 async function readKind(
   source: ScanSource,
@@ -47,7 +66,7 @@ async function readKind(
   if (kind === 'reasoning_chains') {
     const agents = query.agentId !== null ? [query.agentId] : sortedByCodePoint(await source.listAgentIds());
     const lists = await mapConcurrent(agents, SCAN_CONCURRENCY, (agentId) =>
-      source.readSequencedChains(agentId),
+      readOwner(query, kind, agentId, () => source.readSequencedChains(agentId)),
     );
     return agents.flatMap((agentId, a) =>
       (lists[a] ?? []).map(({ sequence, chain }, chainIndex) => ({
@@ -70,39 +89,44 @@ async function readKind(
             ? await source.listConversationIds()
             : await source.listStoredConversationIds(),
         );
-  const perId = await mapConcurrent(
-    ids,
-    SCAN_CONCURRENCY,
-    async (conversationId): Promise<SearchCandidate[]> => {
-      switch (kind) {
-        case 'raw_messages':
-          return ((await source.readRawMessages(conversationId)) ?? []).map((record, messageIndex) => ({
-            kind,
-            conversationId,
-            messageIndex,
-            record,
-            bm25: 0,
-          }));
-        case 'memories':
-          return (await source.readMemories(conversationId)).map((record) => ({
-            kind,
-            conversationId,
-            memoryId: String(record.memory_id),
-            record,
-            bm25: 0,
-          }));
-        case 'conversations': {
-          const record = await source.readConversation(conversationId);
-          return record === null ? [] : [{ kind, conversationId, record, bm25: 0 }];
-        }
-        case 'chunk_info': {
-          const record = await source.readChunkInfo(conversationId);
-          return record === null ? [] : [{ kind, conversationId, record, bm25: 0 }];
-        }
-      }
-    },
+  const perId = await mapConcurrent(ids, SCAN_CONCURRENCY, (conversationId): Promise<SearchCandidate[]> =>
+    readOwner(query, kind, conversationId, () => readConversationKind(source, kind, conversationId)),
   );
   return perId.flat();
+}
+
+/** The records of one kind of a conversation, as candidates with a zero score. */
+async function readConversationKind(
+  source: ScanSource,
+  kind: Exclude<SearchKind, 'reasoning_chains'>,
+  conversationId: string,
+): Promise<SearchCandidate[]> {
+  switch (kind) {
+    case 'raw_messages':
+      return ((await source.readRawMessages(conversationId)) ?? []).map((record, messageIndex) => ({
+        kind,
+        conversationId,
+        messageIndex,
+        record,
+        bm25: 0,
+      }));
+    case 'memories':
+      return (await source.readMemories(conversationId)).map((record) => ({
+        kind,
+        conversationId,
+        memoryId: String(record.memory_id),
+        record,
+        bm25: 0,
+      }));
+    case 'conversations': {
+      const record = await source.readConversation(conversationId);
+      return record === null ? [] : [{ kind, conversationId, record, bm25: 0 }];
+    }
+    case 'chunk_info': {
+      const record = await source.readChunkInfo(conversationId);
+      return record === null ? [] : [{ kind, conversationId, record, bm25: 0 }];
+    }
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { CONVERSATION_KINDS, type NormalizedSearchQuery } from '../search/query.
 import { compareRefs } from '../search/rank.js';
 import { buildSnippet } from '../search/snippet.js';
 import { tokenize } from '../search/tokenizer.js';
+import { skipUnreadable, type SkippedRecords } from '../search/unreadable.js';
 import { DEFAULT_RRF_K, type FusedResult, reciprocalRankFusion } from '../../semantic/fusion.js';
 import { MAX_QUERY_K, type VectorFilter } from '../../semantic/vector-stores/types.js';
 import type { SemanticIndex } from './semantic-index.js';
@@ -58,15 +59,33 @@ class Resolver {
   private readonly memories = new Map<string, Promise<JsonObject[]>>();
   private readonly chains = new Map<string, Promise<SequencedChain[]>>();
 
-  constructor(private readonly reader: RecordReader) {}
+  /** @param skipped where a search with `unreadable: 'skip'` notes the lists that do not parse (`null`: they reject it) */
+  constructor(
+    private readonly reader: RecordReader,
+    private readonly skipped: SkippedRecords | null,
+  ) {}
 
   /** Starts loading `ref`'s record; its outcome (an error too) is met by a later `resolve`. */
   prefetch(ref: VectorRef): void {
-    this.resolve(ref).catch(() => undefined);
+    // Read, not resolved: a list that does not parse is noted only when a hit needs it.
+    this.read(ref).catch(() => undefined);
   }
 
-  /** The hit fields (ids and record) of a vector ref, or `null` when its record is gone. */
+  /**
+   * The hit fields (ids and record) of a vector ref, or `null` when its record is gone (or, with
+   * `unreadable: 'skip'`, when its owner's list does not parse: read whole, it is left out whole).
+   */
   async resolve(ref: VectorRef): Promise<(SearchRecordRef & { record: JsonValue }) | null> {
+    try {
+      return await this.read(ref);
+    } catch (error) {
+      const owner = ref.kind === 'reasoning_chains' ? ref.agentId : ref.conversationId;
+      skipUnreadable(this.skipped, error, ref.kind, owner);
+      return null;
+    }
+  }
+
+  private async read(ref: VectorRef): Promise<(SearchRecordRef & { record: JsonValue }) | null> {
     switch (ref.kind) {
       case 'raw_messages': {
         const list = await once(this.raw, ref.conversationId, () =>
@@ -132,7 +151,7 @@ export async function vectorHits(
   if (filters.length === 0) return [];
   const [vector] = await index.embed([query.text], 'query', () => 'the search text', query.signal);
   // Loads are cached per search, so a deeper round resolves only the matches it adds.
-  const resolver = new Resolver(reader);
+  const resolver = new Resolver(reader, query.skipped);
   const terms = new Set(query.terms);
   for (let depth = Math.min(k + 1, MAX_QUERY_K); ; depth = Math.min(depth * 2, MAX_QUERY_K)) {
     const lists = await Promise.all(filters.map((filter) => index.query(vector!, depth, filter)));

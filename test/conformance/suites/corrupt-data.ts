@@ -3,9 +3,15 @@
  * deleted through the API (with its vectors), and deleting it never makes a number or id be
  * used again. Runs where the harness can break the data from outside (`breakRecords`).
  */
-import { CorruptDataError, type StorageInterface } from '../../../src/core/index.js';
+import {
+  CorruptDataError,
+  type SearchHit,
+  type SearchMode,
+  type StorageInterface,
+  ValidationError,
+} from '../../../src/core/index.js';
 import type { SuiteContext } from '../context.js';
-import type { HarnessStore } from '../harness.js';
+import type { BrokenKind, HarnessStore } from '../harness.js';
 import { hitId } from './hit-ids.js';
 import { SwitchableEmbedder, SwitchableVectorStore } from './semantic-fixtures.js';
 
@@ -95,5 +101,117 @@ export function corruptDataTests(ctx: SuiteContext): void {
         expect(hits.map(hitId)).toEqual(['memories:c2:m1']);
       },
     );
+
+    const MODES: readonly SearchMode[] = ['text', 'vector', 'hybrid'];
+    const BROKEN: ReadonlyArray<[BrokenKind, string]> = [
+      ['raw_messages', 'c1'],
+      ['memories', 'c1'],
+      ['reasoning_chains', 'a1'],
+    ];
+    // Each mode through the native index, and text through the default scan (`searchIndex: false`).
+    const CASES = BROKEN.flatMap(([kind, owner]) => [
+      ...MODES.map((mode) => [kind, owner, mode, 'native index'] as const),
+      [kind, owner, 'text', 'searchIndex: false'] as const,
+    ]);
+    /** The config a case opens its stores with. */
+    const configOf = (index: (typeof CASES)[number][3]): Record<string, unknown> => ({
+      semantic: { embedder: new SwitchableEmbedder(), vectorStore: new SwitchableVectorStore() },
+      ...(index === 'searchIndex: false' && { searchIndex: false }),
+    });
+
+    /** One timestamp for every record, so two stores hold equal records. */
+    const AT = '2026-01-01T00:00:00.000000+00:00';
+
+    /**
+     * Records in c1, c2, a1 and a2: most of those with both words of 'apple banana' (ranked
+     * first) are c1's and a1's, so a search that leaves them out must look past them to fill its
+     * limit. `without` leaves out
+     * one kind of one owner, as a store that never had those records.
+     */
+    async function seedSearch(s: StorageInterface, without?: readonly [BrokenKind, string]): Promise<void> {
+      const skip = (kind: BrokenKind, owner: string): boolean =>
+        without?.[0] === kind && without[1] === owner;
+      if (!skip('raw_messages', 'c1'))
+        await s.storeRawMessages('c1', [{ content: 'apple banana pie' }, { content: 'apple banana tart' }]);
+      await s.storeRawMessages('c2', [{ content: 'apple juice' }, { content: 'banana apple split' }]);
+      if (!skip('memories', 'c1'))
+        await s.storeMemory('c1', 'm1', { summary: 'apple banana crumble', created_at: AT });
+      await s.storeMemory('c2', 'm2', { summary: 'apple cider', created_at: AT });
+      // a2's first: a chain's sequence may be numbered store-wide (SQLite), and a2's must not
+      // depend on whether a1's chains were stored.
+      await s.storeReasoningChain('a2', { thought: 'apple sauce', stored_at: AT });
+      if (!skip('reasoning_chains', 'a1'))
+        await s.appendReasoningChains('a1', [
+          { thought: 'apple banana cake', stored_at: AT },
+          { thought: 'banana apple', stored_at: AT },
+        ]);
+    }
+
+    /** A hit without its score: a native index's BM25 still counts the unreadable record's words. */
+    const unscored = (hits: readonly SearchHit[]): unknown[] =>
+      hits.map(({ score: _score, ...rest }) => rest);
+
+    breaking.each(CASES)(
+      'search rejects by default when it meets %s of %s that do not parse (mode %s, %s)',
+      async (kind, owner, mode, index) => {
+        const store = await breakableStore();
+        const s = await store.open(configOf(index));
+        await seedSearch(s);
+        await store.breakRecords(kind, owner);
+        for (const unreadable of [undefined, 'fail'] as const) {
+          const search = s.search({
+            text: 'apple banana',
+            mode,
+            limit: 20,
+            ...(unreadable && { unreadable }),
+          });
+          const error: unknown = await search.catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(CorruptDataError);
+          expect((error as CorruptDataError).location).not.toBe('');
+        }
+      },
+    );
+
+    breaking.each(CASES)(
+      "search with unreadable: 'skip' leaves out %s of %s that do not parse (mode %s, %s), and logs each",
+      async (kind, owner, mode, index) => {
+        const events: Array<{ message: string; details: Record<string, unknown> | undefined }> = [];
+        const logger = {
+          warn: (message: string, details?: Record<string, unknown>) => events.push({ message, details }),
+        };
+        const store = await breakableStore();
+        const s = await store.open({ ...configOf(index), logger });
+        await seedSearch(s);
+        await store.breakRecords(kind, owner);
+        const reference = await (await ctx.newStore()).open(configOf(index));
+        await seedSearch(reference, [kind, owner]);
+
+        for (const limit of [2, 3, 20]) {
+          const query = { text: 'apple banana', mode, limit } as const;
+          const expected = await reference.search(query);
+          events.length = 0;
+          const hits = await s.search({ ...query, unreadable: 'skip' });
+          expect({ limit, hits: hits.map(hitId) }).toEqual({ limit, hits: expected.map(hitId) });
+          expect(unscored(hits)).toEqual(unscored(expected));
+          // Each record left out is named once (kind and owner) by a warn event of this search; a
+          // search with limit 20 reaches every record (one with a smaller limit may stop before them).
+          if (limit === 20) expect(events.length).toBeGreaterThan(0);
+          for (const { details } of events) expect(details).toMatchObject({ kind, owner });
+          const shown = events.map((event) => JSON.stringify(event));
+          expect(new Set(shown).size).toBe(shown.length);
+        }
+      },
+    );
+  });
+
+  it("search refuses an unreadable option other than 'fail' or 'skip' before any I/O", async () => {
+    const s = ctx.storage();
+    for (const unreadable of ['ignore', 'SKIP', true, null, 1]) {
+      const error: unknown = await s
+        .search({ text: 'apple', unreadable } as unknown as Parameters<StorageInterface['search']>[0])
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).field).toBe('unreadable');
+    }
   });
 }
