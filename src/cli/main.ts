@@ -10,7 +10,7 @@
  * connectome-storage purge-cache SPEC|--env FILE [--json]
  * connectome-storage list LISTING SPEC|--env FILE [--after CURSOR] [--limit N] [--json]
  * connectome-storage search SPEC|--env FILE "words" [--kind K]... [--agent ID] [--conversation ID]
- *                           [--limit N] [--all] [--mode text|vector|hybrid] [--json]
+ *                           [--limit N] [--all] [--mode text|vector|hybrid] [--skip-unreadable] [--json]
  * connectome-storage backends [--json]
  * connectome-storage --version | -V
  * connectome-storage help [command]
@@ -190,6 +190,10 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
       '--mode <mode>',
       'text (default), vector or hybrid (vector and hybrid need --env with semantic search on)',
       once(),
+    )
+    .option(
+      '--skip-unreadable',
+      'leave out records that do not parse (each named on stderr) instead of failing the search',
     )
     .option('--json', 'print the hits as JSON')
     // A word like "-draft" reads as an option: say how to pass it (the usual `--`).

@@ -1,6 +1,7 @@
 /** Opening the stores named on the command line, with CLI errors and exit codes. */
 import { existsSync } from 'node:fs';
 import { StoreNeedsUpgradeError, StoreNotFoundError } from '../core/errors.js';
+import type { StorageLogger } from '../core/logger.js';
 import { redactUrlsInText } from '../core/redact.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BUILTIN_BACKENDS } from '../factory/builtins.js';
@@ -91,12 +92,18 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Gives up opening when it aborts (SIGINT/SIGTERM): a {@link CliError} with exit code 130. */
   signal?: AbortSignal;
+  /** Where a built-in backend's events go (a spec cannot name a logger); a registered backend gets none. */
+  logger?: StorageLogger;
 }
 
-/** The spec's config, with `readOnly: true` for a read-only open of a built-in backend. */
+/** The spec's config, with `readOnly: true` and `logger` for a read-only open of a built-in backend. */
 function storeConfig(spec: BackendSpec, options: OpenOptions): Record<string, unknown> {
-  const readOnly = options.readOnly === true && Object.hasOwn(BUILTIN_BACKENDS, spec.type);
-  return readOnly ? { ...spec.config, readOnly: true } : spec.config;
+  if (!Object.hasOwn(BUILTIN_BACKENDS, spec.type)) return spec.config;
+  return {
+    ...spec.config,
+    ...(options.readOnly === true && { readOnly: true }),
+    ...(options.logger !== undefined && { logger: options.logger }),
+  };
 }
 
 /** Creates the store `spec` names without opening it; a bad spec or unknown backend is exit code 2. */

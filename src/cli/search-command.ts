@@ -1,5 +1,6 @@
 /** `search`: full-text search of a store from the command line (opened read-only). */
-import { ValidationError } from '../core/errors.js';
+import { CorruptDataError, ValidationError } from '../core/errors.js';
+import type { StorageLogger } from '../core/logger.js';
 import {
   SEARCH_KINDS,
   type SearchHit,
@@ -9,7 +10,7 @@ import {
 } from '../core/search/index.js';
 import { type CliIO, type StoreCommandOptions, withStore } from './commands.js';
 import { printable } from './format.js';
-import { CliError, EXIT, redactOutput } from './open.js';
+import { CliError, errorText, EXIT, redactOutput } from './open.js';
 
 /** Options of `search`, as commander parses them. */
 export interface SearchCommandOptions extends StoreCommandOptions {
@@ -19,6 +20,7 @@ export interface SearchCommandOptions extends StoreCommandOptions {
   limit?: number;
   all?: boolean;
   mode?: string;
+  skipUnreadable?: boolean;
 }
 
 const MODES: readonly SearchMode[] = ['text', 'vector', 'hybrid'];
@@ -85,12 +87,24 @@ export async function searchCommand(
     ...(options.conversation === undefined ? {} : { conversationId: options.conversation }),
     ...(options.limit === undefined ? {} : { limit: options.limit }),
     ...(mode === undefined ? {} : { mode: mode as SearchMode }),
+    ...(options.skipUnreadable === true && { unreadable: 'skip' as const }),
   };
-  return withStore(spec, options, { readOnly: true }, async (store, parsed) => {
+  // With --skip-unreadable, each record left out is named on stderr (the store's warn events).
+  const logger: StorageLogger | undefined =
+    options.skipUnreadable === true
+      ? { warn: (message) => void io.stderr.write(`warning: ${printable(redactOutput(message))}\n`) }
+      : undefined;
+  return withStore(spec, options, { readOnly: true, logger }, async (store, parsed) => {
     let hits: SearchHit[];
     try {
       hits = await store.search(query);
     } catch (error) {
+      if (error instanceof CorruptDataError && options.skipUnreadable !== true) {
+        throw new CliError(
+          `${errorText(error)}; --skip-unreadable leaves records that do not parse out of the hits`,
+          EXIT.usage,
+        );
+      }
       if (error instanceof ValidationError && error.field === 'mode') {
         throw new CliError(
           `${error.message}; give the store with --env FILE setting CONNECTOME_SEMANTIC=1 (and CONNECTOME_VECTOR_*, CONNECTOME_EMBEDDER_*)`,
