@@ -22,7 +22,7 @@ import { mapConcurrent } from '../../core/concurrency.js';
 import { type FileIdentity, identitySize, readdirOrEmpty } from './atomic-json.js';
 import type { FolderWriteListener } from './folder-files.js';
 import type { StoreLayout } from './layout.js';
-import { rankSegments, toCandidates } from './search-lookup.js';
+import { chainFirsts, rankSegments, toCandidates, UnreadableSequence } from './search-lookup.js';
 import { removeSegment, type Segment, SegmentBuilder } from './search-segments.js';
 import { SearchMemory } from './search-memory.js';
 import { SegmentWriter } from './segment-writer.js';
@@ -166,8 +166,12 @@ export class FileSearchIndex implements FolderWriteListener {
       skipped === null
         ? null
         : (source: SourceRef, error: unknown) => skipUnreadable(skipped, error, source.kind, source.owner);
+    // Chains files left out with unreadable: 'skip' because their sequence file does not parse.
+    const excluded = new Set<string>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const sources = await sourcesInScope(layout, query.kinds, query.conversationId, query.agentId);
+      const sources = (await sourcesInScope(layout, query.kinds, query.conversationId, query.agentId)).filter(
+        (source) => !excluded.has(source.file),
+      );
       throwIfAborted(query.signal, 'search');
       // With unreadable: 'skip', a data file that does not parse counts as missing, so the
       // corpus and the hits are those of a store without it.
@@ -193,32 +197,23 @@ export class FileSearchIndex implements FolderWriteListener {
         });
         contents.set(segment, content);
       });
-      const firsts = await this.chainFirsts(needed, contents);
+      const firsts = await chainFirsts(needed, contents, this.options.firstChainSequence).catch(
+        (error: unknown) => {
+          if (!(error instanceof UnreadableSequence)) throw error;
+          if (skipper === null) throw error.cause; // the CorruptDataError naming the file
+          skipper(bySegment.get(error.segment) as SourceRef, error.cause);
+          excluded.add((bySegment.get(error.segment) as SourceRef).file);
+          return 'again' as const;
+        },
+      );
+      if (firsts === 'again') {
+        attempt -= 1; // ranked again without it (each time one more file left out)
+        continue;
+      }
       const candidates = firsts === null ? null : toCandidates(ranked, contents, firsts);
       if (candidates !== null) return candidates;
     }
     return null;
-  }
-
-  /**
-   * The sequence number of the first chain of each chains segment in `segments`, read with the
-   * records in `contents`; `null` when a chains file changed since those were read (a trim
-   * landing between the two reads would shift the hits' numbers: the caller searches again).
-   */
-  private async chainFirsts(
-    segments: readonly Segment[],
-    contents: ReadonlyMap<Segment, SourceContent | null>,
-  ): Promise<Map<Segment, number> | null> {
-    const firsts = new Map<Segment, number>();
-    for (const segment of segments) {
-      const content = contents.get(segment);
-      if (segment.kind !== 'reasoning_chains' || content === null || content === undefined) continue;
-      const { records, identity } = content;
-      const first = await this.options.firstChainSequence(segment.owner, records, identity);
-      if (first === null) return null;
-      firsts.set(segment, first);
-    }
-    return firsts;
   }
 
   /**

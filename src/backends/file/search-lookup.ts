@@ -8,6 +8,7 @@ import {
   bm25Score,
   cloneStoredJson,
   compareRefs,
+  CorruptDataError,
   hitScore,
   type JsonValue,
   type NormalizedSearchQuery,
@@ -15,6 +16,7 @@ import {
   type SearchRecordRef,
 } from '../../core/index.js';
 import { type Segment, termsOf } from './search-segments.js';
+import type { FileIdentity } from './atomic-json.js';
 import type { SourceContent } from './search-sources.js';
 
 /** One record of a segment holding query terms, with its figures. */
@@ -112,4 +114,40 @@ export function toCandidates(
     out.push({ ...refOf(segment, position, firsts.get(segment)), record, bm25 } as SearchCandidate);
   }
   return out;
+}
+
+/** The sequence file of a chains segment's agent does not parse (`cause`). */
+export class UnreadableSequence extends Error {
+  constructor(
+    readonly segment: Segment,
+    override readonly cause: CorruptDataError,
+  ) {
+    super(cause.message);
+  }
+}
+
+/**
+ * The sequence number of the first chain of each chains segment in `segments`, read with the
+ * records in `contents` (`firstOf`: the store's `firstChainSequence`); `null` when a chains file
+ * changed since those were read (a trim landing between the two reads would shift the hits'
+ * numbers: the caller searches again). A sequence file that does not parse is an
+ * {@link UnreadableSequence} naming the segment.
+ */
+export async function chainFirsts(
+  segments: readonly Segment[],
+  contents: ReadonlyMap<Segment, SourceContent | null>,
+  firstOf: (agentId: string, chains: readonly JsonValue[], identity: FileIdentity) => Promise<number | null>,
+): Promise<Map<Segment, number> | null> {
+  const firsts = new Map<Segment, number>();
+  for (const segment of segments) {
+    const content = contents.get(segment);
+    if (segment.kind !== 'reasoning_chains' || content === null || content === undefined) continue;
+    const { records, identity } = content;
+    const first = await firstOf(segment.owner, records, identity).catch((error: unknown) => {
+      throw error instanceof CorruptDataError ? new UnreadableSequence(segment, error) : error;
+    });
+    if (first === null) return null;
+    firsts.set(segment, first);
+  }
+  return firsts;
 }
