@@ -80,7 +80,6 @@ describe('SQLite: a database file of several hard links', () => {
       const failure = await rejectionOf(writeThroughDriver(linkPath));
       const read = await rejectionOf(store.loadMemories('conv'));
       // Which side SQLite fails depends on who reads the broken index first; ours must say why.
-      console.log('DBG', failure, read);
       expect(failure ?? read).toBeDefined();
       if (read !== undefined) expectHardLinkError(read, dbPath);
     } finally {
