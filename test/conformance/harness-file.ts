@@ -23,8 +23,8 @@ export const fileHarness: BackendHarness = {
       exists: async () => existsSync(baseDir),
       cleanup: () => rm(parent, { recursive: true, force: true }),
       childSpec: { backend: 'file', config: { baseDir } },
-      // Cut off mid-record (a plain id is its folder's name).
-      // The whole file cut off mid-record (a plain id is its folder's name).
+      // The whole file cut off mid-record (a plain id is its folder's name), also for one
+      // `record`: an owner's list of a kind is one JSON document.
       breakRecords: (kind, owner) =>
         writeFile(
           kind === 'reasoning_chains'

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { redactUrl } from '../../src/core/index.js';
 import { type BackendHarness, BROKEN_JSON } from './harness.js';
-import { BROKEN_COLUMNS, ownerColumn } from './harness-sqlite.js';
+import { breakSql } from './harness-sqlite.js';
 
 /** The test server (the test setup's URL, or the local one `scripts/services.sh` starts). */
 export const POSTGRES_TEST_URL =
@@ -60,6 +60,7 @@ export async function postgresAvailable(): Promise<true | string> {
 export const postgresHarness: BackendHarness = {
   name: 'postgres',
   breaksRecords: true,
+  breaksOneRecord: true,
   service: 'postgres',
   sharedStore: true,
   available: postgresAvailable,
@@ -78,13 +79,11 @@ export const postgresHarness: BackendHarness = {
       exists: () => schemaExists(schema),
       cleanup: () => dropSchema(schema),
       childSpec: { backend: 'postgres', config: { url: url.toString(), schema } },
-      breakRecords: (kind, owner) =>
+      breakRecords: (kind, owner, record) =>
         withPgClient(async (client) => {
           const table = `${pg.escapeIdentifier(schema)}.${kind}`;
-          await client.query(
-            `UPDATE ${table} SET ${BROKEN_COLUMNS[kind]} = $1 WHERE ${ownerColumn(kind)} = $2`,
-            [BROKEN_JSON, owner],
-          );
+          const params = [BROKEN_JSON, owner, ...(record === undefined ? [] : [record])];
+          await client.query(breakSql(kind, table, record), params);
         }),
       openConnections: () =>
         withPgClient(async (client) => {

@@ -79,6 +79,7 @@ function trackNewSockets(): { count(): number; stop(): void } {
 export const redisHarness: BackendHarness = {
   name: 'redis',
   breaksRecords: true,
+  breaksOneRecord: true,
   service: 'redis',
   sharedStore: true,
   available: () => redisAvailable(),
@@ -108,18 +109,20 @@ export const redisHarness: BackendHarness = {
       },
       openConnections: async () => sockets.count(),
       childSpec: { backend: 'redis', config: { url: REDIS_TEST_URL, keyPrefix } },
-      async breakRecords(kind, owner) {
+      async breakRecords(kind, owner, record) {
         const client = quickClient(REDIS_TEST_URL);
         try {
           const layout = new KeyLayout(keyPrefix);
           if (kind === 'memories') {
             const key = layout.conversation(owner).memoryData;
-            for (const field of await client.hkeys(key)) await client.hset(key, field, BROKEN_JSON);
+            const fields = record === undefined ? await client.hkeys(key) : [String(record)];
+            for (const field of fields) await client.hset(key, field, BROKEN_JSON);
             return;
           }
           const key = kind === 'raw_messages' ? layout.conversation(owner).raw : layout.agent(owner).chains;
           const length = await client.llen(key);
-          for (let i = 0; i < length; i += 1) await client.lset(key, i, BROKEN_JSON);
+          for (let i = 0; i < length; i += 1)
+            if (record === undefined || record === i) await client.lset(key, i, BROKEN_JSON);
         } finally {
           client.disconnect();
         }

@@ -18,6 +18,19 @@ export const BROKEN_COLUMNS: Record<BrokenKind, string> = {
 export const ownerColumn = (kind: BrokenKind): string =>
   kind === 'reasoning_chains' ? 'agent_id' : 'conversation_id';
 
+/**
+ * The UPDATE that breaks `table`'s records of one kind of `$2` (`$3`: the one record of
+ * `breakRecords`, see harness.ts); `?` placeholders become `$n` for PostgreSQL by `numbered`.
+ */
+export function breakSql(kind: BrokenKind, table: string, record: number | string | undefined): string {
+  const all = `UPDATE ${table} SET ${BROKEN_COLUMNS[kind]} = $1 WHERE ${ownerColumn(kind)} = $2`;
+  if (record === undefined) return all;
+  if (kind === 'raw_messages') return `${all} AND message_index = $3`;
+  if (kind === 'memories') return `${all} AND memory_id = $3`;
+  // A chain's position: its row is the agent's ($2) ($3+1)-th by id.
+  return `${all} AND id = (SELECT id FROM ${table} WHERE agent_id = $2 ORDER BY id LIMIT 1 OFFSET $3)`;
+}
+
 const available = async (): Promise<true | string> =>
   isSqliteDriverInstalled() || 'the sqlite3 driver is not installed (npm install sqlite3 sqlite)';
 
@@ -44,6 +57,7 @@ export const sqliteMemoryHarness: BackendHarness = {
 export const sqliteFileHarness: BackendHarness = {
   name: 'sqlite (file)',
   breaksRecords: true,
+  breaksOneRecord: true,
   sharedStore: true,
   available,
   async createStore() {
@@ -58,12 +72,14 @@ export const sqliteFileHarness: BackendHarness = {
       exists: async () => existsSync(dbPath),
       cleanup: () => rm(dir, { recursive: true, force: true }),
       childSpec: { backend: 'sqlite', config: { dbPath } },
-      async breakRecords(kind, owner) {
+      async breakRecords(kind, owner, record) {
         const db = await (await loadSqliteDriver())(dbPath, false);
         try {
-          await db.run(`UPDATE ${kind} SET ${BROKEN_COLUMNS[kind]} = ? WHERE ${ownerColumn(kind)} = ?`, [
+          // SQLite takes `$n` as the n-th parameter (`?NNN`-style), as PostgreSQL does.
+          await db.run(breakSql(kind, kind, record).replace(/\$(\d)/g, '?$1'), [
             BROKEN_JSON,
             owner,
+            ...(record === undefined ? [] : [record]),
           ]);
         } finally {
           await db.close();

@@ -32,10 +32,13 @@ export interface HarnessStore {
   /**
    * Breaks the JSON text of every stored record of one kind of `owner` (an agent's chains, a
    * conversation's raw messages or memories; it has some), as another program or a damaged disk
-   * could: a file store's file cut short, a row's, list item's or hash field's text. Left out
-   * where nothing outside an instance reaches its data.
+   * could: a file store's file cut short, a row's, list item's or hash field's text. With
+   * `record` (a raw message's or chain's position in the owner's list, a memory's id) only that
+   * record's, where the backend stores it apart ({@link BackendHarness.breaksOneRecord}); the
+   * file store keeps the list in one file, so its whole file is cut short. Left out where
+   * nothing outside an instance reaches its data.
    */
-  breakRecords?(kind: BrokenKind, owner: string): Promise<void>;
+  breakRecords?(kind: BrokenKind, owner: string, record?: number | string): Promise<void>;
   /**
    * How another process opens this same store (see `multi-process.child.ts`); left out where
    * instances never share data (`:memory:`, the in-memory user backend).
@@ -75,4 +78,6 @@ export interface BackendHarness {
   sharedStore: boolean;
   /** True when its stores have {@link HarnessStore.breakRecords}: the suites that need it are skipped elsewhere. */
   breaksRecords?: true;
+  /** True when its `breakRecords` breaks one record alone (each is stored apart: rows, list items, hash fields). */
+  breaksOneRecord?: true;
 }
