@@ -4,6 +4,7 @@
  */
 import type { JsonObject, JsonValue } from './json.js';
 import type { CacheRecord, HealthProbe, MemoryWrite, StatsSnapshot } from './records.js';
+import type { SkipItem } from './search/unreadable.js';
 
 /** The protected methods every backend implements (see `StorageInterface`). */
 export abstract class StoragePrimitives {
@@ -22,11 +23,16 @@ export abstract class StoragePrimitives {
   protected abstract removeConversation(conversationId: string): Promise<void>;
 
   protected abstract writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void>;
-  protected abstract readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
+  /**
+   * With `skip` (a search with `unreadable: 'skip'`), a message that does not parse goes to it and
+   * is left out, the others read on; a backend may ignore it (the search then leaves out the
+   * whole list the read throws for). The same for memories and sequenced chains.
+   */
+  protected abstract readRawMessages(conversationId: string, skip?: SkipItem): Promise<JsonValue[] | null>;
 
   /** Replaces the memory with the same id in place (see `replaceMemoryRecord`) or appends it; atomic. */
   protected abstract upsertMemory(conversationId: string, memory: MemoryWrite): Promise<void>;
-  protected abstract readMemories(conversationId: string): Promise<JsonObject[]>;
+  protected abstract readMemories(conversationId: string, skip?: SkipItem): Promise<JsonObject[]>;
   /** Removes every memory with that id from the conversation (others keep their order); atomic. */
   protected abstract removeMemory(conversationId: string, memoryId: string): Promise<void>;
 

@@ -10,6 +10,7 @@
 import { CorruptChainsError, CorruptDataError, describeValue, ValidationError } from './errors.js';
 import { validateId, validateLimit } from './ids.js';
 import type { JsonObject } from './json.js';
+import type { SkipItem } from './search/unreadable.js';
 import { PagedStorage } from './storage-paging.js';
 
 /** A reasoning chain with its per-agent sequence number, as `loadSequencedReasoningChains` returns it. */
@@ -142,9 +143,14 @@ export abstract class RetentionStorage extends PagedStorage {
 
   /**
    * The chains `read` selects, numbered. Default: numbered by position (0 = oldest), which a
-   * trim renumbers; a backend with stable numbers overrides it.
+   * trim renumbers; a backend with stable numbers overrides it. `skip` as for raw messages
+   * (see `readRawMessages`); this default reads the list whole and ignores it.
    */
-  protected async readSequencedChains(agentId: string, read: SequencedChainRead): Promise<SequencedChain[]> {
+  protected async readSequencedChains(
+    agentId: string,
+    read: SequencedChainRead,
+    _skip?: SkipItem,
+  ): Promise<SequencedChain[]> {
     const all = await this.readReasoningChains(agentId, null);
     return selectSequenced(
       all.map((chain, sequence) => ({ sequence, chain })),

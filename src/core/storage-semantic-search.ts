@@ -11,7 +11,7 @@ import type { StorageLogger } from './logger.js';
 import type { SearchHit } from './search/hits.js';
 import { normalizeSearchQuery, type NormalizedSearchQuery, type SearchQuery } from './search/query.js';
 import { rankCandidates } from './search/rank.js';
-import { logSkipped } from './search/unreadable.js';
+import { logSkipped, type SkipItem } from './search/unreadable.js';
 import type { SemanticOptions } from './semantic/options.js';
 import { reembedAll } from './semantic/reindex.js';
 import { SemanticIndex } from './semantic/semantic-index.js';
@@ -130,9 +130,9 @@ export abstract class SemanticSearchStorage extends SearchableStorage {
     return this.semanticIndex;
   }
 
-  /** Every chain of an agent, numbered. */
-  protected readAllSequencedChains(agentId: string): Promise<SequencedChain[]> {
-    return this.readSequencedChains(agentId, { after: null, limit: null });
+  /** Every chain of an agent, numbered (`skip`: see {@link SkipItem}). */
+  protected readAllSequencedChains(agentId: string, skip?: SkipItem): Promise<SequencedChain[]> {
+    return this.readSequencedChains(agentId, { after: null, limit: null }, skip);
   }
 
   private textList(query: NormalizedSearchQuery, limit: number): Promise<SearchHit[]> | SearchHit[] {
@@ -145,9 +145,9 @@ export abstract class SemanticSearchStorage extends SearchableStorage {
 
   private vectorList(index: SemanticIndex, query: NormalizedSearchQuery, k: number): Promise<SearchHit[]> {
     const reader: RecordReader = {
-      readRawMessages: (id) => this.readRawMessages(id),
-      readMemories: (id) => this.readMemories(id),
-      readAllSequencedChains: (id) => this.readAllSequencedChains(id),
+      readRawMessages: (id, skip) => this.readRawMessages(id, skip),
+      readMemories: (id, skip) => this.readMemories(id, skip),
+      readAllSequencedChains: (id, skip) => this.readAllSequencedChains(id, skip),
     };
     return vectorHits(index, reader, this.textExtractor, query, k);
   }

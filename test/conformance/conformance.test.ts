@@ -15,6 +15,7 @@ import { keyLimitTests } from './suites/key-limits.js';
 import { longNameTests } from './suites/long-names.js';
 import { conversationTests } from './suites/conversations.js';
 import { corruptDataTests } from './suites/corrupt-data.js';
+import { corruptOneRecordTests } from './suites/corrupt-one-record.js';
 import { lifecycleAndStatsTests } from './suites/lifecycle-stats.js';
 import { memoryAndChainTests } from './suites/memories-chains.js';
 import { modelSequenceTests } from './suites/model-sequences.js';
@@ -80,6 +81,7 @@ for (const harness of backends) {
     searchModelTests(ctx);
     retentionTests(ctx);
     corruptDataTests(ctx);
+    corruptOneRecordTests(ctx);
     batchTests(ctx);
     batchPropertyTests(ctx);
     conversationBatchTests(ctx);

@@ -14,9 +14,11 @@ import {
   batchText,
   type JsonObject,
   parseSequencedChain,
+  parseEach,
   parseStoredJsonObject,
   type SequencedChain,
   type SequencedChainRead,
+  type SkipItem,
 } from '../../core/index.js';
 import type { PostgresConnection, SqlParam } from './connection.js';
 import { searchColumnArrays } from './search-columns.js';
@@ -168,13 +170,14 @@ export function trimChainRecords(
   return appendChainRecords(db, sql, agentId, [], keepLast, index);
 }
 
-/** The chains `read` selects with their sequence numbers (row ids), oldest first. */
+/** The chains `read` selects with their sequence numbers (row ids), oldest first (`skip`: see `SkipItem`). */
 export async function readSequencedChainRecords(
   db: PostgresConnection,
   sql: ChainSql,
   agentId: string,
   read: SequencedChainRead,
   where: (what: string) => string,
+  skip?: SkipItem,
 ): Promise<SequencedChain[]> {
   const what = `load reasoning chains of ${q(agentId)}`;
   type Row = { id: string; json: string };
@@ -186,12 +189,17 @@ export async function readSequencedChainRecords(
   } else {
     rows = await db.rows<Row>(what, sql.selectAll, [agentId]);
   }
-  return rows.map((row) => {
-    const sequence = Number(row.id);
-    const location = () => where(`id ${row.id} (agent ${q(agentId)})`);
-    return {
-      sequence,
-      chain: parseSequencedChain(agentId, sequence, () => parseStoredJsonObject(row.json, location)),
-    };
-  });
+  return parseEach(
+    rows,
+    skip,
+    (row) => {
+      const sequence = Number(row.id);
+      const location = () => where(`id ${row.id} (agent ${q(agentId)})`);
+      return {
+        sequence,
+        chain: parseSequencedChain(agentId, sequence, () => parseStoredJsonObject(row.json, location)),
+      };
+    },
+    (row) => Number(row.id),
+  );
 }

@@ -10,13 +10,15 @@ import {
   type JsonObject,
   type JsonValue,
   type MemoryWrite,
+  parseEach,
   type SequencedChain,
   type SequencedChainRead,
+  type SkipItem,
   type StoredConversation,
   parseStoredJson,
   parseStoredJsonObject,
 } from '../../core/index.js';
-import { cacheRowValues, instant, memoryColumns, memoryFromRow, type MemoryRow } from './rows.js';
+import { cacheRowValues, instant, memoriesFromRows, memoryColumns, type MemoryRow } from './rows.js';
 import * as batches from './batches.js';
 import { readPostgresConversationBatch } from './batch-reads.js';
 import { buildBulkSql, type PostgresBulkSql, writeConversationBatch } from './bulk-writes.js';
@@ -98,12 +100,12 @@ export class PostgresStorage extends PostgresStorageBase {
     ]);
   }
 
-  protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
+  protected async readRawMessages(conversationId: string, skip?: SkipItem): Promise<JsonValue[] | null> {
     const what = `raw messages of ${q(conversationId)}`;
     const rows = await this.db.rows<{ json: string }>(`load ${what}`, this.sql.selectRawMessages, [
       conversationId,
     ]);
-    return rows.map((row, i) =>
+    return parseEach(rows, skip, (row, i) =>
       parseStoredJson(row.json, () => this.where('raw_messages', `${what}, index ${i}`)),
     );
   }
@@ -162,14 +164,12 @@ export class PostgresStorage extends PostgresStorageBase {
     await this.db.run(what, this.sql.deleteMemory, [conversationId, memoryId]);
   }
 
-  protected async readMemories(conversationId: string): Promise<JsonObject[]> {
+  protected async readMemories(conversationId: string, skip?: SkipItem): Promise<JsonObject[]> {
     const what = `memories of ${q(conversationId)}`;
     const rows = await this.db.rows<MemoryRow>(`load ${what}`, this.sql.selectMemories, [conversationId]);
-    return rows.map((row) =>
-      memoryFromRow(row, () =>
-        this.where('memories', `conversation ${q(conversationId)}, memory ${q(row.memory_id)}`),
-      ),
-    );
+    const where = (row: MemoryRow) => () =>
+      this.where('memories', `conversation ${q(conversationId)}, memory ${q(row.memory_id)}`);
+    return memoriesFromRows(rows, where, skip);
   }
 
   // ----- reasoning chains ----------------------------------------------------------------
@@ -190,9 +190,10 @@ export class PostgresStorage extends PostgresStorageBase {
   protected override readSequencedChains(
     agentId: string,
     read: SequencedChainRead,
+    skip?: SkipItem,
   ): Promise<SequencedChain[]> {
     const where = (what: string) => this.where('reasoning_chains', what);
-    return readSequencedChainRecords(this.db, this.chainSql, agentId, read, where);
+    return readSequencedChainRecords(this.db, this.chainSql, agentId, read, where, skip);
   }
 
   protected override keepLastChains(agentId: string, keepLast: number): Promise<number> {

@@ -7,8 +7,10 @@ import {
   type JsonObject,
   type JsonValue,
   parseStoredJson,
+  parseEach,
   parseStoredJsonObject,
   parseTimestamp,
+  type SkipItem,
   type StoredLocation,
 } from '../../core/index.js';
 
@@ -47,6 +49,20 @@ export function memoryFromRow(row: MemoryRow, location: StoredLocation): JsonObj
   const createdAt = parseStoredJson(row.created_at, location);
   const rest = parseStoredJsonObject(row.memory_data, location);
   return { memory_id: row.memory_id, created_at: createdAt, ...rest };
+}
+
+/** The loaded memories of rows (`where(row)`: its location); with `skip`, a bad row goes there by its memory id. */
+export function memoriesFromRows(
+  rows: readonly MemoryRow[],
+  where: (row: MemoryRow) => StoredLocation,
+  skip?: SkipItem,
+): JsonObject[] {
+  return parseEach(
+    rows,
+    skip,
+    (row) => memoryFromRow(row, where(row)),
+    (row) => row.memory_id,
+  );
 }
 
 /** "Now" (or any instant) as a `timestamptz` parameter. */

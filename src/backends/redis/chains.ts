@@ -10,9 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   type JsonObject,
+  parseEach,
   parseSequencedChain,
   type SequencedChain,
   type SequencedChainRead,
+  type SkipItem,
 } from '../../core/index.js';
 import { AGENT_NEXT_LUA } from './agent-next.js';
 import { decodeObject } from './codec.js';
@@ -265,12 +267,13 @@ export async function trimChainRecords(
   return Number(await redis.script(`trim reasoning chains of ${q(agentId)}`, TRIM_CHAINS, keys, args));
 }
 
-/** The chains `read` selects with their sequence numbers, oldest first. */
+/** The chains `read` selects with their sequence numbers, oldest first (`skip`: see `SkipItem`). */
 export async function readSequencedChainRecords(
   redis: RedisConnection,
   k: AgentKeys,
   agentId: string,
   read: SequencedChainRead,
+  skip?: SkipItem,
 ): Promise<SequencedChain[]> {
   const owner = searchOwner(agentId);
   const args =
@@ -282,13 +285,12 @@ export async function readSequencedChainRecords(
     string[],
     number,
   ];
-  return items.map((json, i) => {
-    const sequence = Number(first) + i;
-    // Named by its index in the list, not in this page: two pages' bad chains are two places.
-    const key = `${k.chains} item ${Number(start) + i}`;
-    return {
-      sequence,
-      chain: parseSequencedChain(agentId, sequence, () => decodeObject(json, key) as JsonObject),
-    };
+  const sequence = (i: number): number => Number(first) + i;
+  // Named by its index in the list, not in this page: two pages' bad chains are two places.
+  const key = (i: number): string => `${k.chains} item ${Number(start) + i}`;
+  const parse = (json: string, i: number): SequencedChain => ({
+    sequence: sequence(i),
+    chain: parseSequencedChain(agentId, sequence(i), () => decodeObject(json, key(i)) as JsonObject),
   });
+  return parseEach(items, skip, parse, (_, i) => sequence(i));
 }

@@ -8,6 +8,7 @@ import {
   type JsonValue,
   parseStoredJson,
   parseStoredJsonObject,
+  type SkipItem,
 } from '../../core/index.js';
 import type { ConversationKeys } from './keys.js';
 import { quoteName } from '../../core/shown-text.js';
@@ -33,31 +34,47 @@ export function decodeArray(text: string | null, key: string): JsonValue[] | nul
 /**
  * Decodes the reply of the `READ_MEMORIES` script (id, record JSON, created_at JSON, id, ...)
  * of `conversationId` into memory records, `created_at` taken from its own hash (kept on
- * replace, D7).
+ * replace, D7). With `skip`, a memory that does not parse goes there by its id and is left out.
  */
 export function decodeMemories(
   flat: Array<string | null>,
   keys: Pick<ConversationKeys, 'memories' | 'memoryData' | 'memoryCreated'>,
   conversationId: string,
+  skip?: SkipItem,
 ): JsonObject[] {
   const memories: JsonObject[] = [];
   for (let i = 0; i + 2 < flat.length; i += 3) {
-    const [id, json, createdAt] = [quoteName(String(flat[i])), flat[i + 1], flat[i + 2]];
-    const record = decodeObject(json ?? null, `${keys.memoryData} field ${id}`);
-    if (record === null) {
-      // An evicted data hash reads as no memories (READ_MEMORIES): one field gone is a hand edit.
-      throw new CorruptDataError(
-        `redis key ${keys.memoryData} field ${id}`,
-        `memory ${id} of conversation ${quoteName(conversationId)} is listed in ${keys.memories} ` +
-          `but has no data (deleteMemory removes it)`,
-      );
+    try {
+      memories.push(decodeMemory(flat, i, keys, conversationId));
+    } catch (error) {
+      if (skip === undefined) throw error;
+      skip(error, String(flat[i]), i / 3);
     }
-    if (typeof createdAt === 'string') {
-      record.created_at = decodeJson(createdAt, `${keys.memoryCreated} field ${id}`);
-    }
-    memories.push(record);
   }
   return memories;
+}
+
+/** The memory at `flat[i]` of {@link decodeMemories}. */
+function decodeMemory(
+  flat: Array<string | null>,
+  i: number,
+  keys: Pick<ConversationKeys, 'memories' | 'memoryData' | 'memoryCreated'>,
+  conversationId: string,
+): JsonObject {
+  const [id, json, createdAt] = [quoteName(String(flat[i])), flat[i + 1], flat[i + 2]];
+  const record = decodeObject(json ?? null, `${keys.memoryData} field ${id}`);
+  if (record === null) {
+    // An evicted data hash reads as no memories (READ_MEMORIES): one field gone is a hand edit.
+    throw new CorruptDataError(
+      `redis key ${keys.memoryData} field ${id}`,
+      `memory ${id} of conversation ${quoteName(conversationId)} is listed in ${keys.memories} ` +
+        `but has no data (deleteMemory removes it)`,
+    );
+  }
+  if (typeof createdAt === 'string') {
+    record.created_at = decodeJson(createdAt, `${keys.memoryCreated} field ${id}`);
+  }
+  return record;
 }
 
 /**

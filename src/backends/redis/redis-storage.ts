@@ -10,8 +10,10 @@ import {
   type JsonValue,
   MAX_BATCH_ITEMS,
   type MemoryWrite,
+  parseEach,
   type SequencedChain,
   type SequencedChainRead,
+  type SkipItem,
 } from '../../core/index.js';
 import { readAllBuckets, readIndexZset } from './bucket-index.js';
 import { listLiveCacheKeys, purgeCacheIndex, writeCacheValue } from './cache.js';
@@ -98,11 +100,13 @@ export class RedisStorage extends RedisStorageBase {
     await this.redis.script(`store raw messages of ${q(conversationId)}`, WRITE_RAW, writeRawKeys(k), args);
   }
 
-  protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
+  protected async readRawMessages(conversationId: string, skip?: SkipItem): Promise<JsonValue[] | null> {
     const k = this.keys.conversation(conversationId);
     const what = `load raw messages of ${q(conversationId)}`;
     const items = (await this.redis.script(what, READ_RAW, [k.raw, k.meta], [0, -1])) as string[] | null;
-    return items === null ? null : items.map((json, i) => decodeJson(json, `${k.raw} item ${i}`));
+    return items === null
+      ? null
+      : parseEach(items, skip, (json, i) => decodeJson(json, `${k.raw} item ${i}`));
   }
 
   protected async writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
@@ -162,7 +166,7 @@ export class RedisStorage extends RedisStorageBase {
     return removeMemory(this.redis, k, this.index.writer, conversationId, memoryId);
   }
 
-  protected async readMemories(conversationId: string): Promise<JsonObject[]> {
+  protected async readMemories(conversationId: string, skip?: SkipItem): Promise<JsonObject[]> {
     const k = this.keys.conversation(conversationId);
     const flat = (await this.redis.script(
       `load memories of ${q(conversationId)}`,
@@ -170,7 +174,7 @@ export class RedisStorage extends RedisStorageBase {
       [k.memories, k.memoryData, k.memoryCreated],
       [0, -1],
     )) as Array<string | null>;
-    return decodeMemories(flat, k, conversationId);
+    return decodeMemories(flat, k, conversationId, skip);
   }
 
   protected appendReasoningChain(agentId: string, record: JsonObject): Promise<void> {
@@ -189,8 +193,9 @@ export class RedisStorage extends RedisStorageBase {
   protected override readSequencedChains(
     agentId: string,
     read: SequencedChainRead,
+    skip?: SkipItem,
   ): Promise<SequencedChain[]> {
-    return readSequencedChainRecords(this.redis, this.keys.agent(agentId), agentId, read);
+    return readSequencedChainRecords(this.redis, this.keys.agent(agentId), agentId, read, skip);
   }
 
   protected override keepLastChains(agentId: string, keepLast: number): Promise<number> {

@@ -10,9 +10,11 @@ import {
   batchText,
   nowTimestamp,
   type JsonObject,
+  parseEach,
   parseSequencedChain,
   type SequencedChain,
   type SequencedChainRead,
+  type SkipItem,
 } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import { chainFromRow, type ChainRow, type RowParts, toRowParts } from './rows.js';
@@ -138,11 +140,12 @@ export function trimChainRecords(
   });
 }
 
-/** The chains `read` selects with their sequence numbers (row ids), oldest first. */
+/** The chains `read` selects with their sequence numbers (row ids), oldest first (`skip`: see `SkipItem`). */
 export async function readSequencedChainRecords(
   db: SqliteConnection,
   agentId: string,
   read: SequencedChainRead,
+  skip?: SkipItem,
 ): Promise<SequencedChain[]> {
   const what = `load reasoning chains of ${quote(agentId)}`;
   let rows: ChainRow[];
@@ -153,8 +156,13 @@ export async function readSequencedChainRecords(
   } else {
     rows = await db.all<ChainRow>(what, SQL.selectChains, [agentId]);
   }
-  return rows.map((row) => {
-    const sequence = Number(row.id);
-    return { sequence, chain: parseSequencedChain(agentId, sequence, () => chainFromRow(row, agentId)) };
-  });
+  return parseEach(
+    rows,
+    skip,
+    (row) => {
+      const sequence = Number(row.id);
+      return { sequence, chain: parseSequencedChain(agentId, sequence, () => chainFromRow(row, agentId)) };
+    },
+    (row) => Number(row.id),
+  );
 }

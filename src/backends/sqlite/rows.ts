@@ -3,7 +3,7 @@
  * `memory_id`/`created_at` of a memory and `stored_at` of a chain in columns, not in the
  * JSON text, and adds them back on load; so do we, which keeps our rows readable by it.
  */
-import { type JsonObject, parseStoredJsonObject } from '../../core/index.js';
+import { type JsonObject, parseEach, parseStoredJsonObject, type SkipItem } from '../../core/index.js';
 import { quoteName } from '../../core/shown-text.js';
 
 /** A row of `memories` as read. */
@@ -76,4 +76,18 @@ export function chainFromRow(row: ChainRow, agentId: string): JsonObject {
     () => `reasoning_chains row ${row.id} (agent ${quoteName(agentId)})`,
   );
   return { stored_at: row.created_at, ...data };
+}
+
+/** The loaded memories of a conversation's rows; with `skip`, a row that does not parse goes there by its memory id. */
+export function memoriesFromRows(
+  rows: readonly MemoryRow[],
+  conversationId: string,
+  skip?: SkipItem,
+): JsonObject[] {
+  return parseEach(
+    rows,
+    skip,
+    (row) => memoryFromRow(row, conversationId),
+    (row) => row.memory_id,
+  );
 }

@@ -10,13 +10,15 @@ import {
   type JsonValue,
   type MemoryWrite,
   type NormalizedSearchQuery,
+  parseEach,
   type SearchCandidate,
   type SequencedChain,
   type SequencedChainRead,
+  type SkipItem,
   parseStoredJson,
 } from '../../core/index.js';
 import type { SQLiteStorageConfig } from './config.js';
-import { chainFromRow, memoryFromRow, type ChainRow, type MemoryRow } from './rows.js';
+import { chainFromRow, memoriesFromRows, type ChainRow, type MemoryRow } from './rows.js';
 import { SQL } from './sql.js';
 import type { Transaction } from './connection.js';
 import { readSqliteConversationBatch } from './batch-reads.js';
@@ -144,12 +146,12 @@ export class SQLiteStorage extends SQLiteStorageBase {
     );
   }
 
-  protected async readRawMessages(conversationId: string): Promise<JsonValue[] | null> {
+  protected async readRawMessages(conversationId: string, skip?: SkipItem): Promise<JsonValue[] | null> {
     const what = `raw messages of ${quote(conversationId)}`;
     const rows = await this.db.all<{ message_data: string }>(`load ${what}`, SQL.selectRawMessages, [
       conversationId,
     ]);
-    return rows.map((r, i) =>
+    return parseEach(rows, skip, (r, i) =>
       parseStoredJson(r.message_data, `raw_messages row ${i} of ${quote(conversationId)}`),
     );
   }
@@ -184,10 +186,10 @@ export class SQLiteStorage extends SQLiteStorageBase {
     });
   }
 
-  protected async readMemories(conversationId: string): Promise<JsonObject[]> {
+  protected async readMemories(conversationId: string, skip?: SkipItem): Promise<JsonObject[]> {
     const what = `load memories of ${quote(conversationId)}`;
     const rows = await this.db.all<MemoryRow>(what, SQL.selectMemories, [conversationId]);
-    return rows.map((row) => memoryFromRow(row, conversationId));
+    return memoriesFromRows(rows, conversationId, skip);
   }
 
   // ----- reasoning chains ----------------------------------------------------------------
@@ -221,8 +223,9 @@ export class SQLiteStorage extends SQLiteStorageBase {
   protected override readSequencedChains(
     agentId: string,
     read: SequencedChainRead,
+    skip?: SkipItem,
   ): Promise<SequencedChain[]> {
-    return readSequencedChainRecords(this.db, agentId, read);
+    return readSequencedChainRecords(this.db, agentId, read, skip);
   }
 
   protected override keepLastChains(agentId: string, keepLast: number): Promise<number> {

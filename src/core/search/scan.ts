@@ -14,7 +14,7 @@ import type { NormalizedSearchQuery, SearchKind } from './query.js';
 import { compareRefs } from './rank.js';
 import { bm25Idf, bm25Score, hitScore, termFrequencies } from './scoring.js';
 import { tokenize } from './tokenizer.js';
-import { skipUnreadable } from './unreadable.js';
+import { readOwnerList, type SkipItem, skipUnreadable } from './unreadable.js';
 
 /** The primitives the scan reads with (bound to a backend); listings may repeat an id. */
 export interface ScanSource {
@@ -22,10 +22,11 @@ export interface ScanSource {
   listStoredConversationIds(): Promise<string[]>;
   listAgentIds(): Promise<string[]>;
   readConversation(conversationId: string): Promise<JsonObject | null>;
-  readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
-  readMemories(conversationId: string): Promise<JsonObject[]>;
+  /** `skip` (a search with `unreadable: 'skip'`): the items that do not parse go there (see {@link SkipItem}). */
+  readRawMessages(conversationId: string, skip?: SkipItem): Promise<JsonValue[] | null>;
+  readMemories(conversationId: string, skip?: SkipItem): Promise<JsonObject[]>;
   /** Every chain of the agent with its sequence number, oldest first. */
-  readSequencedChains(agentId: string): Promise<SequencedChain[]>;
+  readSequencedChains(agentId: string, skip?: SkipItem): Promise<SequencedChain[]>;
   readChunkInfo(conversationId: string): Promise<JsonObject | null>;
 }
 
@@ -40,8 +41,8 @@ interface Scanned {
 }
 
 /**
- * `read()`, or `[]` when what it reads does not parse and the query skips unreadable records
- * (an owner's list is read whole, so it is left out whole).
+ * `read()`, or `[]` when the record it reads (a conversation, a chunk info) does not parse and
+ * the query skips unreadable records.
  */
 async function readOwner<T>(
   query: NormalizedSearchQuery,
@@ -66,18 +67,19 @@ async function readKind(
   if (kind === 'reasoning_chains') {
     const agents = query.agentId !== null ? [query.agentId] : sortedByCodePoint(await source.listAgentIds());
     const lists = await mapConcurrent(agents, SCAN_CONCURRENCY, (agentId) =>
-      readOwner(query, kind, agentId, () => source.readSequencedChains(agentId)),
+      readOwnerList(query.skipped, kind, agentId, (skip) => source.readSequencedChains(agentId, skip)),
     );
-    return agents.flatMap((agentId, a) =>
-      (lists[a] ?? []).map(({ sequence, chain }, chainIndex) => ({
+    return agents.flatMap((agentId, a) => {
+      const { items, positions } = lists[a]!;
+      return items.map(({ sequence, chain }, i) => ({
         kind,
         agentId,
-        chainIndex,
+        chainIndex: positions?.[i] ?? i,
         sequence,
         record: chain,
         bm25: 0,
-      })),
-    );
+      }));
+    });
   }
   // A registered backend's listing may name an id once per kind it holds (the primitives'
   // contract does not forbid it): each id is read once.
@@ -89,8 +91,8 @@ async function readKind(
             ? await source.listConversationIds()
             : await source.listStoredConversationIds(),
         );
-  const perId = await mapConcurrent(ids, SCAN_CONCURRENCY, (conversationId): Promise<SearchCandidate[]> =>
-    readOwner(query, kind, conversationId, () => readConversationKind(source, kind, conversationId)),
+  const perId = await mapConcurrent(ids, SCAN_CONCURRENCY, (conversationId) =>
+    readConversationKind(source, kind, conversationId, query),
   );
   return perId.flat();
 }
@@ -100,32 +102,41 @@ async function readConversationKind(
   source: ScanSource,
   kind: Exclude<SearchKind, 'reasoning_chains'>,
   conversationId: string,
+  query: NormalizedSearchQuery,
 ): Promise<SearchCandidate[]> {
   switch (kind) {
-    case 'raw_messages':
-      return ((await source.readRawMessages(conversationId)) ?? []).map((record, messageIndex) => ({
+    case 'raw_messages': {
+      const { items, positions } = await readOwnerList(query.skipped, kind, conversationId, (skip) =>
+        source.readRawMessages(conversationId, skip),
+      );
+      return items.map((record, i) => ({
         kind,
         conversationId,
-        messageIndex,
+        messageIndex: positions?.[i] ?? i,
         record,
         bm25: 0,
       }));
-    case 'memories':
-      return (await source.readMemories(conversationId)).map((record) => ({
+    }
+    case 'memories': {
+      const { items } = await readOwnerList(query.skipped, kind, conversationId, (skip) =>
+        source.readMemories(conversationId, skip),
+      );
+      return items.map((record) => ({
         kind,
         conversationId,
         memoryId: String(record.memory_id),
         record,
         bm25: 0,
       }));
-    case 'conversations': {
-      const record = await source.readConversation(conversationId);
-      return record === null ? [] : [{ kind, conversationId, record, bm25: 0 }];
     }
-    case 'chunk_info': {
-      const record = await source.readChunkInfo(conversationId);
-      return record === null ? [] : [{ kind, conversationId, record, bm25: 0 }];
-    }
+    case 'conversations':
+    case 'chunk_info':
+      return readOwner(query, kind, conversationId, async () => {
+        const record = await (kind === 'conversations'
+          ? source.readConversation(conversationId)
+          : source.readChunkInfo(conversationId));
+        return record === null ? [] : [{ kind, conversationId, record, bm25: 0 }];
+      });
   }
 }
 

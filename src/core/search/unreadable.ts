@@ -76,3 +76,73 @@ export function logSkipped(logger: StorageLogger | undefined, skipped: SkippedRe
     );
   }
 }
+
+/**
+ * Where a list read made for a search with `unreadable: 'skip'` passes each item that does not
+ * parse: its error, its id (message index, memory id or chain sequence) and its position in the
+ * list read. The read leaves the item out and goes on with the next (a read without one throws
+ * for the whole list, as a load does). It rethrows an error that is not a `CorruptDataError`.
+ */
+export type SkipItem = (error: unknown, record: string | number, position: number) => void;
+
+/**
+ * `parse` of each row, in order. With `skip`, a row whose parse throws is passed to it (with
+ * `recordOf`'s id: by default its position) and left out; without, the first such error is
+ * thrown (the list fails whole).
+ */
+export function parseEach<R, T>(
+  rows: readonly R[],
+  skip: SkipItem | undefined,
+  parse: (row: R, position: number) => T,
+  recordOf: (row: R, position: number) => string | number = (_, position) => position,
+): T[] {
+  if (skip === undefined) return rows.map(parse);
+  const items: T[] = [];
+  rows.forEach((row, position) => {
+    try {
+      items.push(parse(row, position));
+    } catch (error) {
+      skip(error, recordOf(row, position), position);
+    }
+  });
+  return items;
+}
+
+/** An owner's list as a search read it. */
+export interface OwnerList<T> {
+  items: T[];
+  /** The stored position of each item (`items[i]` was at `positions[i]`); `null` when none was left out. */
+  positions: number[] | null;
+}
+
+/**
+ * One owner's list of `kind` as a search reads it: `read()` when the search fails on
+ * unreadable records (`skipped` is `null`). Else `read(skip)`: a backend that parses the items
+ * apart leaves out the bad ones alone (noted with their ids); a read that throws instead (a
+ * list stored as one document: the file backend's files, a backend that ignores `skip`) leaves
+ * out the owner's whole list, noted without a record. Raw messages and chains are numbered by
+ * their positions, which count the items left out: `positions` keeps them.
+ */
+export async function readOwnerList<T>(
+  skipped: SkippedRecords | null,
+  kind: SearchKind,
+  owner: string,
+  read: (skip?: SkipItem) => Promise<T[] | null>,
+): Promise<OwnerList<T>> {
+  if (skipped === null) return { items: (await read()) ?? [], positions: null };
+  const left = new Set<number>();
+  try {
+    const items =
+      (await read((error, record, position) => {
+        skipUnreadable(skipped, error, kind, owner, record);
+        left.add(position);
+      })) ?? [];
+    if (left.size === 0) return { items, positions: null };
+    const positions: number[] = [];
+    for (let p = 0; positions.length < items.length; p += 1) if (!left.has(p)) positions.push(p);
+    return { items, positions };
+  } catch (error) {
+    skipUnreadable(skipped, error, kind, owner);
+    return { items: [], positions: null };
+  }
+}

@@ -5,29 +5,22 @@
  * vector lists by reciprocal rank.
  */
 import type { JsonObject, JsonValue } from '../json.js';
-import type { SequencedChain } from '../storage-retention.js';
 import type { TextExtractor } from '../search/fields.js';
 import type { SearchHit, SearchRecordRef } from '../search/hits.js';
 import { CONVERSATION_KINDS, type NormalizedSearchQuery } from '../search/query.js';
 import { compareRefs } from '../search/rank.js';
 import { buildSnippet } from '../search/snippet.js';
 import { tokenize } from '../search/tokenizer.js';
-import { skipUnreadable, type SkippedRecords } from '../search/unreadable.js';
 import { DEFAULT_RRF_K, type FusedResult, reciprocalRankFusion } from '../../semantic/fusion.js';
 import { MAX_QUERY_K, type VectorFilter } from '../../semantic/vector-stores/types.js';
 import type { SemanticIndex } from './semantic-index.js';
 import { embeddedText, idPart, isEmbeddedKind, parseVectorId, type VectorRef } from './vector-ids.js';
+import { type RecordReader, Resolver } from './vector-resolver.js';
+
+export type { RecordReader } from './vector-resolver.js';
 
 /** How much deeper than `limit` each list of a hybrid search is fetched before fusion. */
 export const HYBRID_DEPTH = 4;
-
-/** The reads vector search resolves ids with. */
-export interface RecordReader {
-  readRawMessages(conversationId: string): Promise<JsonValue[] | null>;
-  readMemories(conversationId: string): Promise<JsonObject[]>;
-  /** Every chain of the agent with its sequence number, oldest first. */
-  readAllSequencedChains(agentId: string): Promise<SequencedChain[]>;
-}
 
 /** The vector filters that cover a query's kinds and scopes (chains are scoped by agent, the rest by conversation). */
 function filtersOf(query: NormalizedSearchQuery): VectorFilter[] {
@@ -52,81 +45,6 @@ function filtersOf(query: NormalizedSearchQuery): VectorFilter[] {
 
 /** Record loads a search starts ahead of the hit it is resolving. */
 const LOADS_AHEAD = 32;
-
-/** Loads each owner's records once per search. */
-class Resolver {
-  private readonly raw = new Map<string, Promise<JsonValue[] | null>>();
-  private readonly memories = new Map<string, Promise<JsonObject[]>>();
-  private readonly chains = new Map<string, Promise<SequencedChain[]>>();
-
-  /** @param skipped where a search with `unreadable: 'skip'` notes the lists that do not parse (`null`: they reject it) */
-  constructor(
-    private readonly reader: RecordReader,
-    private readonly skipped: SkippedRecords | null,
-  ) {}
-
-  /** Starts loading `ref`'s record; its outcome (an error too) is met by a later `resolve`. */
-  prefetch(ref: VectorRef): void {
-    // Read, not resolved: a list that does not parse is noted only when a hit needs it.
-    this.read(ref).catch(() => undefined);
-  }
-
-  /**
-   * The hit fields (ids and record) of a vector ref, or `null` when its record is gone (or, with
-   * `unreadable: 'skip'`, when its owner's list does not parse: read whole, it is left out whole).
-   */
-  async resolve(ref: VectorRef): Promise<(SearchRecordRef & { record: JsonValue }) | null> {
-    try {
-      return await this.read(ref);
-    } catch (error) {
-      const owner = ref.kind === 'reasoning_chains' ? ref.agentId : ref.conversationId;
-      skipUnreadable(this.skipped, error, ref.kind, owner);
-      return null;
-    }
-  }
-
-  private async read(ref: VectorRef): Promise<(SearchRecordRef & { record: JsonValue }) | null> {
-    switch (ref.kind) {
-      case 'raw_messages': {
-        const list = await once(this.raw, ref.conversationId, () =>
-          this.reader.readRawMessages(ref.conversationId),
-        );
-        const record = list?.[ref.messageIndex];
-        return record === undefined ? null : { ...ref, record };
-      }
-      case 'memories': {
-        const list = await once(this.memories, ref.conversationId, () =>
-          this.reader.readMemories(ref.conversationId),
-        );
-        const record = list.find((memory) => memory.memory_id === ref.memoryId);
-        return record === undefined ? null : { ...ref, record };
-      }
-      case 'reasoning_chains': {
-        const list = await once(this.chains, ref.agentId, () =>
-          this.reader.readAllSequencedChains(ref.agentId),
-        );
-        const chainIndex = list.findIndex((item) => item.sequence === ref.sequence);
-        if (chainIndex < 0) return null;
-        return {
-          kind: ref.kind,
-          agentId: ref.agentId,
-          chainIndex,
-          sequence: ref.sequence,
-          record: list[chainIndex]!.chain,
-        };
-      }
-    }
-  }
-}
-
-function once<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
-  let value = cache.get(key);
-  if (value === undefined) {
-    value = load();
-    cache.set(key, value);
-  }
-  return value;
-}
 
 /**
  * The `k` records nearest to the query text within its scope, nearest first, ties in
