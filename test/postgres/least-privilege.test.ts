@@ -11,6 +11,7 @@ import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/
 import { ConfigError } from '../../src/core/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 import { populate } from '../migration/support.js';
+import { exerciseEveryCall } from '../support/every-call.js';
 import { describeWithService } from '../services.js';
 import { ident, POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
 
@@ -67,44 +68,12 @@ describeWithService('postgres')('postgres least-privilege roles', () => {
     await owner.storeConversation('old', { title: 'written by the owner' });
     const app = await openAs(await roleWith(DML_GRANTS), { maxReasoningChainsPerAgent: 3 });
 
-    expect(await app.storeConversation('c1', { title: 'hello world' })).toBe(true);
-    expect(await app.storeRawMessages('c1', [{ role: 'user', content: 'hi there' }])).toBe(true);
-    expect(await app.storeRawMessages('c1', [{ role: 'user', content: 'hi again' }])).toBe(true);
-    expect(await app.storeMemory('c1', 'm1', { content: 'a searchable fact' })).toBe(true);
-    expect(await app.storeMemories('c1', [{ memoryId: 'm2', data: { content: 'another fact' } }])).toBe(1);
-    for (let i = 0; i < 5; i += 1) await app.storeReasoningChain('agent', { step: `think ${i}` });
-    expect(await app.appendReasoningChains('agent', [{ step: 'more' }, { step: 'most' }])).toBe(2);
-    expect(await app.loadReasoningChains('agent')).toHaveLength(3);
-    expect(await app.trimReasoningChains('agent', 1)).toBe(2);
-    expect(await app.storeChunkInfo('c1', { chunks: 2 })).toBe(true);
-    expect(await app.storeCacheEntry('k1', { v: 1 }, 3600)).toBe(true);
-    expect(await app.storeCacheEntry('gone', { v: 2 }, 0.001)).toBe(true);
-    expect(await app.storeCacheEntries([{ key: 'k2', data: { v: 3 } }])).toBe(1);
-    expect(await app.storeSystemState('mode', { on: true })).toBe(true);
-    expect(
-      await app.storeConversationBatch([
-        { conversationId: 'c2', conversation: { t: 2 }, rawMessages: [{ role: 'user', content: 'x' }] },
-      ]),
-    ).toBe(1);
-    expect(await app.loadConversationBatch(['c1', 'c2'])).toHaveLength(2);
-    expect(await app.loadMemories('c1')).toHaveLength(2);
-    expect(await app.loadCacheEntries(['k1', 'k2'])).toEqual([{ v: 1 }, { v: 3 }]);
-    expect(await app.listConversations()).toEqual(['c1', 'c2', 'old']);
-
-    expect((await app.search({ text: 'fact' })).map((hit) => hit.kind)).toEqual(['memories', 'memories']);
-    expect(await app.reindex()).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await app.purgeExpiredCache()).toBe(1);
-    const stats = await app.getStorageStats();
-    expect(stats.conversation_count).toBe(3);
-    expect(Object.keys(stats.table_bytes as object).length).toBeGreaterThan(0);
-    expect((await app.healthCheck()).status).toBe('healthy');
-
-    expect(await app.deleteMemory('c1', 'm1')).toBe(true);
-    expect(await app.deleteReasoningChains('agent')).toBe(true);
-    expect(await app.deleteCacheEntry('k1')).toBe(true);
-    expect(await app.deleteSystemState('mode')).toBe(true);
-    expect(await app.deleteConversation('c1')).toBe(true);
+    await exerciseEveryCall(app, async () => {
+      const stats = await app.getStorageStats();
+      expect(stats.conversation_count).toBe(3);
+      expect(Object.keys(stats.table_bytes as object).length).toBeGreaterThan(0);
+      expect(await app.listConversations()).toEqual(['c1', 'c2', 'old']);
+    });
     expect(await owner.listConversations()).toEqual(['c2', 'old']);
   });
 

@@ -11,6 +11,7 @@ import { RedisStorage, type RedisStorageConfig } from '../../src/backends/redis/
 import { migrateStorage, verifyMigration } from '../../src/migration/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 import { populate } from '../migration/support.js';
+import { exerciseEveryCall } from '../support/every-call.js';
 import { usePrivateStores } from './private-stores.js';
 
 /** ACL rules of the users tried: the usual "everything but dangerous", and category grants. */
@@ -48,39 +49,10 @@ describe('redis ACL users limited to the prefix', () => {
   describe.each(Object.entries(RULES))('with %s', (_name, rules) => {
     it('opens and every call works', async () => {
       const app = await openAs(await userWith(rules), { maxReasoningChainsPerAgent: 3 });
-      expect(await app.storeConversation('c1', { title: 'hello world' })).toBe(true);
-      expect(await app.storeRawMessages('c1', [{ role: 'user', content: 'hi there' }])).toBe(true);
-      expect(await app.storeMemory('c1', 'm1', { content: 'a searchable fact' })).toBe(true);
-      expect(await app.storeMemories('c1', [{ memoryId: 'm2', data: { content: 'another fact' } }])).toBe(1);
-      for (let i = 0; i < 5; i += 1) await app.storeReasoningChain('agent', { step: `think ${i}` });
-      expect(await app.appendReasoningChains('agent', [{ step: 'more' }])).toBe(1);
-      expect(await app.loadReasoningChains('agent')).toHaveLength(3);
-      expect(await app.trimReasoningChains('agent', 1)).toBe(2);
-      expect(await app.storeChunkInfo('c1', { chunks: 2 })).toBe(true);
-      expect(await app.storeCacheEntry('k1', { v: 1 }, 3600)).toBe(true);
-      expect(await app.storeCacheEntry('gone', { v: 2 }, 0.001)).toBe(true);
-      expect(await app.storeCacheEntries([{ key: 'k2', data: { v: 3 } }])).toBe(1);
-      expect(await app.storeSystemState('mode', { on: true })).toBe(true);
-      expect(
-        await app.storeConversationBatch([
-          { conversationId: 'c2', conversation: { t: 2 }, rawMessages: [{ role: 'user', content: 'x' }] },
-        ]),
-      ).toBe(1);
-      expect(await app.loadConversationBatch(['c1', 'c2'])).toHaveLength(2);
-      expect(await app.loadMemories('c1')).toHaveLength(2);
-      expect(await app.loadCacheEntries(['k1', 'k2'])).toEqual([{ v: 1 }, { v: 3 }]);
-      expect(await app.listConversations()).toEqual(['c1', 'c2']);
-      expect(await app.search({ text: 'fact' })).toHaveLength(2);
-      expect(await app.reindex()).toBeGreaterThan(0);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(await app.purgeExpiredCache()).toBe(1);
-      expect((await app.getStorageStats()).conversation_count).toBe(2);
-      expect((await app.healthCheck()).status).toBe('healthy');
-      expect(await app.deleteMemory('c1', 'm1')).toBe(true);
-      expect(await app.deleteReasoningChains('agent')).toBe(true);
-      expect(await app.deleteCacheEntry('k1')).toBe(true);
-      expect(await app.deleteSystemState('mode')).toBe(true);
-      expect(await app.deleteConversation('c1')).toBe(true);
+      await exerciseEveryCall(app, async () => {
+        expect((await app.getStorageStats()).conversation_count).toBe(2);
+        expect(await app.listConversations()).toEqual(['c1', 'c2']);
+      });
       expect(await app.listConversations()).toEqual(['c2']);
     });
 
