@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import fse from 'fs-extra';
-import { tempEntryName } from '../../src/backends/file/temp-files.js';
+import { releaseTempEntry, tempEntryName } from '../../src/backends/file/temp-files.js';
 import { MARK_STALE_MS, WRITERS_DIR } from '../../src/backends/file/writer-marks.js';
 import { deadPid, markCrashedWriter, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
@@ -97,6 +97,45 @@ describe('file backend writer marks', () => {
     expect(marks).toHaveLength(1); // only this open's own
     expect(marks[0]).toContain(`-${process.pid}-`);
     expect(await reopened.loadConversation('c1')).toEqual({ title: 'stored' });
+  });
+
+  it("a mark of this process no open store holds makes the next open sweep: this process's orphaned temp files go, one a write holds stays", async () => {
+    const baseDir = await cleanlyClosedStore();
+    // Another store of this process on the folder, open throughout: its mark is alive.
+    const other = await openStore({ baseDir });
+    // A store of this process whose shutdown could not remove its mark (the disk had turned
+    // read-only), and temp files its writes could not remove: a conversation write's, and a
+    // search segment's that a journal replay brought back after its rename was lost.
+    const left = await markCrashedWriter(baseDir, process.pid);
+    const orphans = [
+      path.join(baseDir, 'conversations', 'c1', tempEntryName('conversation.json')),
+      path.join(
+        baseDir,
+        '.connectome-storage',
+        'search',
+        'reasoning_chains',
+        tempEntryName('0'.repeat(32) + '.json'),
+      ),
+    ];
+    for (const orphan of orphans) {
+      await fse.outputFile(orphan, '{"half');
+      releaseTempEntry(orphan); // its write has given up on it
+    }
+    // A write of this process still holds this one (another open store's, say).
+    const held = path.join(baseDir, 'conversations', 'c1', tempEntryName('memories.json'));
+    await fse.writeFile(held, '{"half');
+
+    const reopened = await openStore({ baseDir });
+    for (const orphan of orphans) expect([orphan, await fse.pathExists(orphan)]).toEqual([orphan, false]);
+    expect(await fse.pathExists(held)).toBe(true);
+    expect(await fse.pathExists(left)).toBe(false); // swept, so forgotten
+    expect(await marksOf(baseDir)).toHaveLength(2); // the other store's and this open's
+    expect(await reopened.loadConversation('c1')).toEqual({ title: 'kept' });
+    releaseTempEntry(held);
+    await fse.remove(held);
+    await other.shutdown();
+    await reopened.shutdown();
+    expect(await marksOf(baseDir)).toEqual([]);
   });
 
   it("another host's mark cannot be checked: every open sweeps, and the mark stays", async () => {

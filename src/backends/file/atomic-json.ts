@@ -10,7 +10,7 @@ import { closeFdNow, fsyncFd, openFd, writeAllFd } from './fd-io.js';
 import { unsyncedEntry } from './durable-entries.js';
 import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolders } from './folder-sync.js';
 import { formatListEnvelope } from './list-format.js';
-import { isMissing, tempEntryName } from './temp-files.js';
+import { isMissing, releaseTempEntry, tempEntryName } from './temp-files.js';
 
 export {
   ensureDirDurable,
@@ -269,5 +269,7 @@ async function writeAndRename(
     await closeQuietly(written?.dirs);
     await fs.promises.unlink(temp).catch(() => undefined);
     throw ioError('write', file, error);
+  } finally {
+    releaseTempEntry(temp);
   }
 }

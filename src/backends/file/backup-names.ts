@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import path from 'node:path';
-import { tempEntryName } from './temp-files.js';
+import { releaseTempEntry, tempEntryName } from './temp-files.js';
 
 function splitName(file: string): { dir: string; stem: string; suffix: string } {
   const suffix = path.extname(file);
@@ -103,5 +103,7 @@ export async function copyDurably(file: string, backup: string): Promise<void> {
   } catch (error) {
     await fs.promises.unlink(temp).catch(() => undefined);
     throw error;
+  } finally {
+    releaseTempEntry(temp);
   }
 }

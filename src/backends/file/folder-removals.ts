@@ -15,7 +15,7 @@ import type { FolderWriteListener } from './folder-files.js';
 import { INTERNAL_DIR, type StoreLayout } from './layout.js';
 import type { ListFileCache } from './list-cache.js';
 import type { RecordCounts } from './record-counts.js';
-import { isMissing, tempEntryName } from './temp-files.js';
+import { isMissing, releaseTempEntry, tempEntryName } from './temp-files.js';
 
 /** What a removal updates besides the files: the folder files' caches, backups and listener. */
 export interface RemovalContext {
@@ -90,6 +90,20 @@ export async function removeConversationFolder(
   // One rename takes every file away at once (all or nothing); removing the moved folder
   // afterwards cannot leave a half-deleted conversation behind.
   const trash = path.join(ctx.layout.trashDir, tempEntryName('conversation'));
+  try {
+    await moveToTrash(ctx, dir, assertHeld, trash);
+  } finally {
+    releaseTempEntry(trash);
+  }
+}
+
+/** The rest of {@link removeConversationFolder}: moves `dir` to `trash`, then removes it. */
+async function moveToTrash(
+  ctx: RemovalContext,
+  dir: string,
+  assertHeld: AssertLockHeld,
+  trash: string,
+): Promise<void> {
   let renaming = false;
   let stray: boolean;
   let nestedStore: boolean;

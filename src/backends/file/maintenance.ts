@@ -21,7 +21,7 @@ import { LoopTurns } from './loop-turns.js';
 import { mapConcurrent } from '../../core/concurrency.js';
 import { diskUsage } from '../disk-usage.js';
 import { ioReason } from '../io-reason.js';
-import { isMissing, removeAbandonedTempEntries, tempEntryName } from './temp-files.js';
+import { isMissing, releaseTempEntry, removeAbandonedTempEntries, tempEntryName } from './temp-files.js';
 
 /** Folders cleaned at once at start-up. */
 const CLEANUP_CONCURRENCY = 64;
@@ -175,6 +175,7 @@ async function probeWrite(layout: StoreLayout): Promise<string | null> {
     writeError = `cannot write ${probe}: ${ioReason(error)}`;
   } finally {
     await fse.remove(probe).catch(() => undefined);
+    releaseTempEntry(probe);
   }
   return writeError;
 }

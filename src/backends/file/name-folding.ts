@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ioError } from './atomic-json.js';
 import type { LockKindName } from './lock-kinds.js';
-import { isMissing, tempEntryName } from './temp-files.js';
+import { isMissing, releaseTempEntry, tempEntryName } from './temp-files.js';
 
 /** Which names the file system treats as the same entry. */
 export interface NameFolding {
@@ -154,6 +154,7 @@ async function createProbe(dir: string, names: EntryNames, label: string): Promi
     await fs.promises.writeFile(names.pathOf(dir, name), '', { flag: 'wx' });
     return name;
   } catch (error) {
+    releaseTempEntry(name); // no longer held: a file left half made is the sweep's
     const code = (error as NodeJS.ErrnoException).code;
     if (label !== ASCII_LABEL && (code === 'EILSEQ' || code === 'EINVAL')) return null;
     throw ioError('create probe file in', dir, error);
@@ -186,6 +187,7 @@ export async function probeNameFolding(dir: string, names: EntryNames): Promise<
     return { caseInsensitive, normalizationInsensitive, preservesNormalization };
   } finally {
     await fs.promises.unlink(probe).catch(() => undefined);
+    releaseTempEntry(name);
   }
 }
 

@@ -19,7 +19,7 @@ import {
 import type { FileIdentity } from './atomic-json.js';
 import { makeDirUnder } from './atomic-json.js';
 import { readFileAndStatSync } from './fd-io.js';
-import { isMissing, tempEntryName } from './temp-files.js';
+import { isMissing, releaseTempEntry, tempEntryName } from './temp-files.js';
 
 /** Format version written in every segment; another version is stale. */
 const SEGMENT_VERSION = 2;
@@ -265,7 +265,7 @@ export function writeSegment(baseDir: string, file: string, segment: Segment): P
       fs.rmSync(temp, { force: true });
       throw error;
     }
-  })();
+  })().finally(() => releaseTempEntry(temp));
 }
 
 /** Removes a segment file (nothing when absent). */

@@ -20,7 +20,7 @@ import {
   writeTemp,
   type WrittenTemp,
 } from './atomic-json.js';
-import { tempEntryName } from './temp-files.js';
+import { releaseTempEntry, tempEntryName } from './temp-files.js';
 
 /** How a staged file is written: the parts of {@link AtomicWriteOptions} that do not need the target. */
 export type StageOptions = Pick<
@@ -101,6 +101,8 @@ export async function renameStaged(
     await closeQuietly(written?.dirs);
     await fs.promises.unlink(staged.temp).catch(() => undefined);
     throw ioError('write', file, error);
+  } finally {
+    releaseTempEntry(staged.temp);
   }
 }
 
@@ -133,4 +135,5 @@ export async function discardStaged(staged: StagedJson): Promise<void> {
   const written = await staged.written.catch(() => undefined);
   await closeQuietly(written?.dirs);
   await fs.promises.unlink(staged.temp).catch(() => undefined);
+  releaseTempEntry(staged.temp);
 }

@@ -8,7 +8,9 @@
  *
  * - a mark not touched for {@link MARK_STALE_MS}: its writer is gone (or its pid was reused),
  *   whatever the host;
- * - a mark of this host whose process is gone;
+ * - a mark of this host whose process is gone, or of this process (this thread) that no open
+ *   store holds: a store whose `shutdown()` could not remove it (a disk that turned
+ *   read-only), so its failed writes may have left temp files this process will never remove;
  * - a fresh mark of another host: its process cannot be checked, so every open sweeps (and
  *   keeps the mark) until it is removed or goes stale;
  * - no folder of marks: a store last opened by a version without them.
@@ -19,7 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDirDurable, fsyncDir, ioError, readdirOrEmpty } from './atomic-json.js';
 import type { StoreLayout } from './layout.js';
-import { HOST_TAG, isProcessAlive, uniqueSuffix } from './temp-files.js';
+import { HOST_TAG, isOwnSuffix, isProcessAlive, uniqueSuffix } from './temp-files.js';
 
 /** The folder of writer marks, inside the store's own folder. */
 export const WRITERS_DIR = 'writers';
@@ -31,7 +33,10 @@ export const MARK_REFRESH_MS = 10 * 60 * 1000;
 export const MARK_STALE_MS = 60 * 60 * 1000;
 
 /** `{host}-{pid}-{suffix}.writer`; the suffix differs per open (a process may open a store twice). */
-const MARK_NAME = /^([0-9a-f]{8})-(\d+)-[0-9a-f]{12}\.writer$/;
+const MARK_NAME = /^([0-9a-f]{8})-(\d+)-([0-9a-f]{12})\.writer$/;
+
+/** Names of the marks of this thread's stores that are open (made and not yet removed). */
+const liveMarks = new Set<string>();
 
 /** A fresh mark name for a writer with process id `pid` on this host (tests mark dead writers with it). */
 export function writerMarkName(pid: number = process.pid): string {
@@ -62,8 +67,10 @@ function markState(dir: string, name: string, nowMs: number): MarkState | null {
   }
   if (stat === undefined) return null; // forgotten meanwhile by another opening process
   if (nowMs - stat.mtimeMs > MARK_STALE_MS) return 'dead';
-  if (match[1] !== HOST_TAG) return 'unknown';
-  return isProcessAlive(Number(match[2])) ? 'alive' : 'dead';
+  const [, host, pid, suffix] = match as unknown as [string, string, string, string];
+  if (host !== HOST_TAG) return 'unknown';
+  if (Number(pid) === process.pid && isOwnSuffix(suffix)) return liveMarks.has(name) ? 'alive' : 'dead';
+  return isProcessAlive(Number(pid)) ? 'alive' : 'dead';
 }
 
 /**
@@ -82,7 +89,8 @@ export async function markWriter(layout: StoreLayout, refreshMs = MARK_REFRESH_M
     if (state === 'dead') dead.push(name);
     else if (state === 'unknown') unknown = true;
   }
-  const own = path.join(dir, writerMarkName());
+  const ownName = writerMarkName();
+  const own = path.join(dir, ownName);
   const create = async () => (await fs.promises.open(own, 'a')).close();
   try {
     // A folder of marks lost in a power failure only makes the next open sweep (no data lost).
@@ -92,6 +100,7 @@ export async function markWriter(layout: StoreLayout, refreshMs = MARK_REFRESH_M
   } catch (error) {
     throw ioError('mark this writer in', dir, error);
   }
+  liveMarks.add(ownName);
   // Touched, or made again if another process took it for dead (this one was suspended, say);
   // a failure only risks a needless sweep by the next open, so it is not reported.
   const touch = async () => {
@@ -108,6 +117,7 @@ export async function markWriter(layout: StoreLayout, refreshMs = MARK_REFRESH_M
     },
     remove: async () => {
       clearInterval(timer);
+      liveMarks.delete(ownName);
       // A mark left behind only means one sweep more at the next open: not worth failing a shutdown.
       await fs.promises.unlink(own).catch(() => undefined);
     },

@@ -17,7 +17,12 @@ import { CorruptDataError, type JsonValue } from '../../../core/index.js';
 import { atomicWriteJson, fsyncDir, ioError, readdirOrEmpty } from '../../../backends/file/atomic-json.js';
 import { readJsonFile } from '../../../backends/file/json-reads.js';
 import { readFileAndStat } from '../../../backends/file/fd-io.js';
-import { isMissing, removeAbandonedTempEntries, tempEntryName } from '../../../backends/file/temp-files.js';
+import {
+  isMissing,
+  releaseTempEntry,
+  removeAbandonedTempEntries,
+  tempEntryName,
+} from '../../../backends/file/temp-files.js';
 import type { IndexSignature } from '../types.js';
 import { validateSignature } from '../validation.js';
 import type { TableEntry } from '../vector-table.js';
@@ -153,6 +158,8 @@ async function writeBinaryAtomic(file: string, bytes: Uint8Array): Promise<void>
   } catch (error) {
     await fs.promises.unlink(temp).catch(() => undefined);
     throw ioError('write', file, error);
+  } finally {
+    releaseTempEntry(temp);
   }
 }
 
