@@ -6,7 +6,7 @@
 import { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { describeWithService } from '../services.js';
-import { redisBinariesMissing, RedisClusterProcesses } from './redis-server.js';
+import { RedisClusterProcesses } from './redis-server.js';
 
 const USERS: Record<string, string[]> = {
   wide: ['+@all', '-@dangerous'],
@@ -22,8 +22,6 @@ describeWithService('redis')('redis ACL users on a cluster', () => {
   const stores: RedisStorage[] = [];
 
   beforeAll(async () => {
-    const missing = await redisBinariesMissing();
-    if (missing) throw new Error(missing);
     await processes.start();
   }, 60_000);
 

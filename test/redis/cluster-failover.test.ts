@@ -13,7 +13,7 @@ import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { BackendUnavailableError } from '../../src/core/index.js';
 import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
-import { REDIS_CLI, redisBinariesMissing, RedisClusterProcesses, waitFor } from './redis-server.js';
+import { REDIS_CLI, RedisClusterProcesses, waitFor } from './redis-server.js';
 
 const run = promisify(execFile);
 const ids = Array.from({ length: 24 }, (_, i) => `conv-${i}`);
@@ -46,8 +46,6 @@ describeWithService('redis')('redis on a cluster whose masters fail over', () =>
   let layout: KeyLayout | undefined;
 
   beforeAll(async () => {
-    const missing = await redisBinariesMissing();
-    if (missing) throw new Error(missing);
     await processes.start();
     client = new Cluster(processes.nodes);
     const keyPrefix = uniqueTestPrefix();

@@ -11,7 +11,7 @@ import { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
-import { REDIS_CLI, redisBinariesMissing, RedisClusterProcesses, waitFor } from './redis-server.js';
+import { REDIS_CLI, RedisClusterProcesses, waitFor } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -22,8 +22,6 @@ describeWithService('redis')('redis healthCheck on a cluster with a master down'
   let store: RedisStorage | undefined;
 
   beforeAll(async () => {
-    const missing = await redisBinariesMissing();
-    if (missing) throw new Error(missing);
     await processes.start();
   }, 60_000);
 

@@ -15,7 +15,7 @@ import { BackendUnavailableError } from '../../src/core/index.js';
 import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
 import { SlotMigration } from './cluster-slots.js';
-import { redisBinariesMissing, RedisClusterProcesses, waitFor } from './redis-server.js';
+import { RedisClusterProcesses, waitFor } from './redis-server.js';
 
 const conversationId = 'conv-1';
 const firstRaw = [
@@ -30,8 +30,6 @@ describeWithService('redis')('redis on a cluster while a bucket slot migrates', 
   let migration: SlotMigration | undefined;
 
   beforeAll(async () => {
-    const missing = await redisBinariesMissing();
-    if (missing) throw new Error(missing);
     await processes.start();
   }, 60_000);
 

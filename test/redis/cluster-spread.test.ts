@@ -6,12 +6,7 @@ import Redis, { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { BatchPartiallyAppliedError, ConfigError, CorruptDataError } from '../../src/core/index.js';
-import {
-  deleteKeysWithPrefix,
-  redisBinariesMissing,
-  RedisClusterProcesses,
-  scanKeysWithPrefix,
-} from './redis-server.js';
+import { deleteKeysWithPrefix, RedisClusterProcesses, scanKeysWithPrefix } from './redis-server.js';
 import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
 
@@ -20,8 +15,6 @@ describeWithService('redis')('redis layout v2 on a cluster', () => {
   let client: Cluster | undefined;
 
   beforeAll(async () => {
-    const missing = await redisBinariesMissing();
-    if (missing) throw new Error(missing);
     await processes.start();
     client = new Cluster(processes.nodes, { enableAutoPipelining: true });
   }, 60_000);

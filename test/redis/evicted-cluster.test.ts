@@ -10,12 +10,7 @@ import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { CorruptDataError } from '../../src/core/index.js';
 import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
-import {
-  deleteKeysWithPrefix,
-  redisBinariesMissing,
-  RedisClusterProcesses,
-  scanKeysWithPrefix,
-} from './redis-server.js';
+import { deleteKeysWithPrefix, RedisClusterProcesses, scanKeysWithPrefix } from './redis-server.js';
 import { writeV1Store } from './v1-store.js';
 
 describeWithService('redis')('redis eviction cases on a cluster', () => {
@@ -46,8 +41,6 @@ describeWithService('redis')('redis eviction cases on a cluster', () => {
   };
 
   beforeAll(async () => {
-    const missing = await redisBinariesMissing();
-    if (missing) throw new Error(missing);
     await processes.start();
     client = new Cluster(processes.nodes);
   }, 60_000);

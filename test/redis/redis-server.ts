@@ -142,8 +142,13 @@ export class RedisClusterProcesses {
     private readonly replicas: 0 | 1 = 0,
   ) {}
 
-  /** Starts the nodes, joins them and waits for `cluster_state:ok` on each. */
+  /**
+   * Starts the nodes, joins them and waits for `cluster_state:ok` on each; fails naming the
+   * binaries when `redis-server` / `redis-cli` cannot be run (a suite needing them fails loudly).
+   */
   async start(): Promise<void> {
+    const missing = await redisBinariesMissing();
+    if (missing) throw new Error(missing);
     for (let i = 0; i < 3 * (1 + this.replicas); i += 1) {
       const port = await freePort();
       const conf = join(this.dir, `nodes-${port}.conf`);
