@@ -1,6 +1,7 @@
 /**
  * Real file-system faults for the file backend's tests: a file or folder made immutable
- * (`chattr +i`), which even root may not unlink, rename or write into (EPERM). Setting the flag
+ * (`chattr +i`), which even root may not unlink, rename or write into (EPERM), or a folder made
+ * append-only (`chattr +a`), where files can be created but not unlinked or renamed. Setting a flag
  * needs CAP_LINUX_IMMUTABLE and a file system that has it (ext4, xfs, btrfs, tmpfs): without
  * them {@link describeImmutable} skips its suite with a loud notice.
  */
@@ -9,8 +10,8 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-/** Sets (`+i`) or clears (`-i`) the immutable flag; the error text, or `null` when it worked. */
-function chattr(flag: '+i' | '-i', target: string): string | null {
+/** Sets or clears the immutable (`i`) or append-only (`a`) flag; the error text, or `null` when it worked. */
+function chattr(flag: '+i' | '-i' | '+a' | '-a', target: string): string | null {
   const result = spawnSync('chattr', [flag, target], { encoding: 'utf8' });
   if (result.error) return result.error.message;
   return result.status === 0 ? null : `chattr ${flag} ${target}: ${result.stderr.trim()}`;
@@ -30,19 +31,32 @@ function unavailableReason(): string | null {
   return probed.reason;
 }
 
-/** Made immutable by {@link makeImmutable}, cleared by {@link clearImmutable}. */
-const flagged: string[] = [];
+/** Flagged by {@link makeImmutable} or {@link makeAppendOnly}, cleared by {@link clearImmutable}. */
+const flagged: Array<[target: string, flag: 'i' | 'a']> = [];
+
+/** Sets the flag `which` on `target` until {@link clearImmutable} (throws when it cannot be set). */
+function flag(target: string, which: 'i' | 'a'): void {
+  const reason = chattr(`+${which}`, target);
+  if (reason !== null) throw new Error(reason);
+  flagged.push([target, which]);
+}
 
 /** Makes `target` immutable until {@link clearImmutable} (throws when the flag cannot be set). */
 export function makeImmutable(target: string): void {
-  const reason = chattr('+i', target);
-  if (reason !== null) throw new Error(reason);
-  flagged.push(target);
+  flag(target, 'i');
 }
 
-/** Clears every flag {@link makeImmutable} set (else their folders cannot be removed). */
+/**
+ * Makes the folder `target` append-only until {@link clearImmutable}: a file can be created
+ * and written in it, and then neither unlinked nor renamed (EPERM), even by root.
+ */
+export function makeAppendOnly(target: string): void {
+  flag(target, 'a');
+}
+
+/** Clears every flag set here (else their folders cannot be removed). */
 export function clearImmutable(): void {
-  for (const target of flagged.splice(0)) chattr('-i', target);
+  for (const [target, set] of flagged.splice(0)) chattr(`-${set}`, target);
 }
 
 /**

@@ -6,7 +6,9 @@
 import path from 'node:path';
 import fse from 'fs-extra';
 import type { FileStorage } from '../../src/backends/file/index.js';
-import { openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { type Segment, writeSegment } from '../../src/backends/file/search-segments.js';
+import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { describeImmutable, makeAppendOnly } from './immutable.js';
 
 afterEach(shutdownAll);
 afterAll(removeTempDirs);
@@ -82,5 +84,32 @@ describe('file search index segments', () => {
     expect(text).toContain('word19');
     const reopened = await openStore({ baseDir: s.baseDir });
     expect(await found(reopened, 'shared')).toHaveLength(20);
+  });
+});
+
+describeImmutable('file search segment writes that fail', () => {
+  it("a failed rename whose temp file cannot be removed either reports the rename's error", async () => {
+    const dir = path.join(await makeTempDir(), 'memories');
+    await fse.ensureDir(dir);
+    // Append-only: the temp file is created and written, then neither renamed nor removed (EPERM).
+    makeAppendOnly(dir);
+    const segment: Segment = {
+      owner: 'c1',
+      kind: 'memories',
+      fields: 'null',
+      source: '1:2:3:4',
+      docs: ['alpha'],
+      lengths: [1],
+      totalLength: 1,
+      ids: ['m1'],
+      terms: undefined,
+    };
+    const file = path.join(dir, 'segment.json');
+    const error = await writeSegment(path.dirname(dir), file, segment).then(
+      () => null,
+      (e: unknown) => e as NodeJS.ErrnoException,
+    );
+    // Before, the cleanup's error was thrown instead (ENOTDIR from rm's scandir), hiding the EPERM.
+    expect(error).toMatchObject({ code: 'EPERM', syscall: 'rename', dest: file });
   });
 });

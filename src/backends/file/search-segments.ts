@@ -245,8 +245,7 @@ export function writeSegment(baseDir: string, file: string, segment: Segment): P
     } catch (error) {
       // A write cut short (a full disk) leaves the created temp file: nothing else would remove
       // it while this process lives. EEXIST is another file; ENOENT, no file was made.
-      if (!isMissing(error) && (error as NodeJS.ErrnoException).code !== 'EEXIST')
-        fs.rmSync(temp, { force: true });
+      if (!isMissing(error) && (error as NodeJS.ErrnoException).code !== 'EEXIST') removeQuietly(temp);
       throw error;
     }
   };
@@ -262,10 +261,22 @@ export function writeSegment(baseDir: string, file: string, segment: Segment): P
       fs.rmSync(file, { force: true });
       fs.renameSync(temp, file);
     } catch (error) {
-      fs.rmSync(temp, { force: true });
+      removeQuietly(temp);
       throw error;
     }
   })().finally(() => releaseTempEntry(temp));
+}
+
+/**
+ * Removes a failed write's temp file, ignoring a failure: the write's error is the one to
+ * report (an ENOSPC, not the unlink's EPERM or EROFS that hid it), as `atomic-json.ts` does.
+ */
+function removeQuietly(temp: string): void {
+  try {
+    fs.rmSync(temp, { force: true });
+  } catch {
+    // Left behind: the start-up sweep of temp entries removes it later.
+  }
 }
 
 /** Removes a segment file (nothing when absent). */
