@@ -111,7 +111,7 @@ describeWithService('redis')('redis eviction policy where CONFIG is not allowed'
   });
 
   it('opens and says nothing when an ACL denies both CONFIG and INFO', async () => {
-    // (A renamed INFO cannot be tested: ioredis's ready check needs INFO, or a NOPERM reply.)
+    // (A server with INFO renamed away opens too: test/redis/ready-check.test.ts.)
     const acl = ['--user', 'app', 'on', '>pw', '~*', '&*', '+@all', '-config', '-info'];
     const s = await start(acl);
     const { storage, warnings } = await openLogged({ url: s.url.replace('redis://', 'redis://app:pw@') });

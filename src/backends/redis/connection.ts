@@ -13,6 +13,7 @@ import type { IoredisClient } from './ioredis-client.js';
 import { type LuaScript, runScript } from './scripts.js';
 import { ConnectionWaiters } from './connection-waiters.js';
 import { replyErrorToStorageError } from './reply-errors.js';
+import { runReadyCheck } from './ready-check.js';
 import { TickBatcher } from './tick-batcher.js';
 
 type RedisClass = typeof Redis;
@@ -99,6 +100,8 @@ export class RedisConnection {
       enableAutoPipelining: false,
       retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
       connectionName: 'connectome-storage',
+      // Ours at the open instead (`ready-check.ts`): ioredis's warns on the console if INFO is denied.
+      enableReadyCheck: false,
       // How long a closing socket may linger (the driver's default keeps a process alive 2 s).
       disconnectTimeout: 500,
     });
@@ -108,7 +111,7 @@ export class RedisConnection {
     });
     try {
       await withTimeout(
-        client.connect(),
+        client.connect().then(() => runReadyCheck(client, label, config.logger)),
         config.connectTimeout + 1000,
         () => new Error(`connection not ready after ${config.connectTimeout} ms`),
       );
