@@ -81,7 +81,7 @@ function afterStatement(s: SQLiteStorage, marker: string, between: () => Promise
   };
 }
 
-/** The statement of the search's freshness check (see `behind` in search-entries.ts). */
+/** The statement of the search's freshness check (see `readIndexLag` in search-lag.ts). */
 const FRESHNESS_CHECK = 'EXISTS (SELECT 1 FROM search_pending) AS pending';
 
 describe('SQLite search: one consistent state per search', () => {

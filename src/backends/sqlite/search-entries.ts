@@ -2,7 +2,8 @@
  * Keeping the SQLite full-text index in step, write by write: the maintenance every write path
  * runs inside its transaction (`sync`), the catch-up of rows other writers added past a kind's
  * high-water mark, and the entries made from base rows. `SqliteSearchIndex` (search-index.ts)
- * adds the index's lifecycle: creating, checking and reconciling it on open, rebuilding, dropping.
+ * adds the index's lifecycle: creating, checking and reconciling it on open, rebuilding, dropping;
+ * how far the index is behind, as a query reads it, is search-lag.ts.
  */
 import {
   CorruptDataError,
@@ -22,16 +23,13 @@ import {
   KIND_CODES,
   KIND_TABLES,
   PENDING_LIMIT,
-  READ_TEXT_RULE,
   selectBaseRows,
   staleEntry,
-  TEXT_RULE,
   unindexedRow,
   unmatchedRow,
 } from './search-sql.js';
-import { FRESHNESS, FRESHNESS_WITHOUT_MARKS, highWater, highWaterBelow, liveMark } from './search-marks.js';
+import { highWater, highWaterBelow, liveMark } from './search-marks.js';
 import { markChanged, TAKE_DIRTY } from './search-dirty.js';
-import { GHOSTS_WAIT } from './search-ghosts.js';
 /** What a write changed, for {@link SqliteSearchEntries.sync}. */
 export interface SearchSync {
   /** Rows of the scope were deleted (or replaced by new rows): drop their entries. */
@@ -43,16 +41,6 @@ export interface SearchSync {
    * `AUTOINCREMENT` only), as written: indexed from these values instead of read back.
    */
   added?: readonly BaseRow[];
-}
-
-/** How far the index is from the base tables (see {@link SqliteSearchEntries.behind}). */
-export interface IndexLag {
-  /** Kinds with rows no entry covers yet. */
-  kinds: SearchKind[];
-  /** Entries wait in `search_pending`: a query moves them into FTS5 for itself, or ranks them apart (read-only). */
-  pending: boolean;
-  /** Deleted entries FTS5's corpus figures still count (search-ghosts.ts): a query settles them, or ranks apart (read-only). */
-  ghosts: boolean;
 }
 
 /** The write-side maintenance of one SQLite store's FTS5 index (see the module comment). */
@@ -171,20 +159,6 @@ export class SqliteSearchEntries {
   }
 
   /**
-   * Kinds whose base table has rows past the index's mark (not yet indexed) and whether
-   * entries wait outside FTS5, or `null` when the entries were built under another text rule
-   * or layout (not to be used). `marks: false` for an index without `search_dirty` (an
-   * earlier version's, read-only): no row is marked.
-   */
-  async behind(q: Transaction, kinds: readonly SearchKind[], marks = true): Promise<IndexLag | null> {
-    const [row] = await q.all<FreshnessRow>(marks ? BEHIND : BEHIND_WITHOUT_MARKS);
-    const lagging = laggingKinds(row, kinds);
-    return lagging === null
-      ? null
-      : { kinds: lagging, pending: row?.pending === 1, ghosts: row?.ghosts === 1 };
-  }
-
-  /**
    * Catches up the given kinds and moves every waiting entry into FTS5 (in the caller's write
    * transaction). Rows marked as changed in place are reindexed first, whatever their kind.
    */
@@ -272,28 +246,6 @@ export class SqliteSearchEntries {
       return [row.base * 8 + code, code, row.scope, row.stamp, body];
     });
   }
-}
-
-/** {@link SqliteSearchEntries.behind}'s statement: the freshness, the text rule, any entry or ghost waiting. */
-const BEHIND = `${FRESHNESS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending, ${GHOSTS_WAIT}`;
-
-/** {@link BEHIND} for an index without `search_dirty` (see FRESHNESS_WITHOUT_MARKS). */
-const BEHIND_WITHOUT_MARKS = `${FRESHNESS_WITHOUT_MARKS}, ${READ_TEXT_RULE} AS text_rule, EXISTS (SELECT 1 FROM search_pending) AS pending, ${GHOSTS_WAIT}`;
-
-/** A row of a statement with {@link FRESHNESS}'s columns and the text rule (`text_rule`), and maybe more. */
-export type FreshnessRow = Record<string, number | string | null>;
-
-/**
- * Of `kinds`, those whose table has rows past the index's mark (all of them while rows are
- * marked as changed in place: its `dirty` column), read from a {@link FreshnessRow};
- * `null` when the entries were built under another text rule or layout (not to be used).
- */
-export function laggingKinds(
-  row: FreshnessRow | undefined,
-  kinds: readonly SearchKind[],
-): SearchKind[] | null {
-  if (row?.text_rule !== TEXT_RULE) return null;
-  return kinds.filter((kind) => row[kind] === 1 || row.dirty === 1);
 }
 
 /** True for the driver's error when the index tables are gone (dropped by a `searchIndex: false` open). */

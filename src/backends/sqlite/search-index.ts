@@ -9,7 +9,8 @@
 import { SEARCH_KINDS } from '../../core/index.js';
 import { throwIfAborted } from '../../core/abort.js';
 import type { SqliteConnection, Transaction } from './connection.js';
-import { type FreshnessRow, laggingKinds, SqliteSearchEntries } from './search-entries.js';
+import { SqliteSearchEntries } from './search-entries.js';
+import { type FreshnessRow, laggingKinds } from './search-lag.js';
 import {
   type BaseRow,
   CREATE_DIRTY,
@@ -80,7 +81,7 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
   /**
    * True when every row has its entry and no entry is left over, found without reading every
    * entry against its row (the full reconcile, ~2 µs per record): no kind is behind its mark
-   * (see {@link behind}), so every row has an entry, and there are as many entries as rows, so
+   * (see search-lag.ts), so every row has an entry, and there are as many entries as rows, so
    * none is left from a deleted row. Other writers (the Python reference) only insert rows,
    * past the marks or into the rowids of deleted newest rows (which leaves the kind behind),
    * and delete rows; this library's writes index in their own transaction, and a build cut

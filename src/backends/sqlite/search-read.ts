@@ -17,6 +17,7 @@ import { rowRecordId, toCandidate } from './search-rows.js';
 import { orderTies, tiedDocs } from './search-ties.js';
 import { rankedWithWaiting } from './search-waiting.js';
 import { settleGhosts } from './search-ghosts.js';
+import { readIndexLag } from './search-lag.js';
 import { type BaseRow, JSON_LIST, KIND_CODES, KIND_TABLES, selectBaseRows } from './search-sql.js';
 
 /**
@@ -184,11 +185,11 @@ async function lagOf(
   readOnly: boolean,
 ) {
   const tables = await index.tables(q);
-  if (tables === 'complete') return index.behind(q, query.kinds);
+  if (tables === 'complete') return readIndexLag(q, query.kinds);
   // An index built before `search_dirty` existed has no marked rows (search-marks.ts): a
   // read-only store, which cannot add the table, uses the index as it is rather than scan. A
   // writable store's open creates the table, so it misses only if dropped since.
-  if (tables === 'without marks' && readOnly) return index.behind(q, query.kinds, false);
+  if (tables === 'without marks' && readOnly) return readIndexLag(q, query.kinds, false);
   // No index, or one built under another text rule (another version's entries): scan.
   return null;
 }
