@@ -1,7 +1,9 @@
 /**
  * The SQLite vector store: a `vec0` virtual table of the `sqlite-vec` extension, with the
  * record's kind, agent and conversation as metadata columns. Filters on them run inside the
- * KNN scan, so a query scoped to a small part of the data still gets its k nearest.
+ * KNN scan, so a query scoped to a small part of the data still gets its k nearest. The
+ * statements and vector encoding `vec0` needs are vec0-sql.ts; this module holds the connection,
+ * its transactions and the store's lifecycle.
  */
 import { access } from 'node:fs/promises';
 import { z } from 'zod';
@@ -11,7 +13,7 @@ import { isSqliteSideFileName, SQLITE_SIDE_FILE_REASON } from '../../../backends
 import { isMemoryPath, toStorageError } from '../../../backends/sqlite/sqlite-errors.js';
 import type { SqliteDatabase } from '../../../backends/sqlite/driver.js';
 import { BaseVectorStore } from '../base-store.js';
-import { type IndexSignature, MAX_QUERY_K, type VectorMatch } from '../types.js';
+import type { IndexSignature, VectorMatch } from '../types.js';
 import {
   type PreparedFilter,
   type PreparedItem,
@@ -19,8 +21,8 @@ import {
   signatureMismatch,
   validateSignature,
 } from '../validation.js';
-import { compareMatches, scoreOf } from '../vector-table.js';
 import { openVectorDatabase } from './connection.js';
+import { createVectorTables, META, nearestRows, NONE, vectorBlob, VECTORS } from './vec0-sql.js';
 
 /** Config of {@link SqliteVecStore}. */
 export interface SqliteVecStoreConfig {
@@ -39,16 +41,6 @@ const sqliteVecSchema = z.object({
     .default('./storage_data/vectors.db'),
   connectionTimeout: z.number().positive().max(3600).default(30),
 });
-
-const VECTORS = 'connectome_vectors';
-const META = 'connectome_vector_meta';
-// Absent scopes are stored as '' (valid ids are never empty): vec0 metadata columns take no NULL.
-const NONE = '';
-
-interface Row {
-  id: string;
-  distance: number;
-}
 
 /** Vectors in a SQLite file, searched by `sqlite-vec`. */
 export class SqliteVecStore extends BaseVectorStore {
@@ -129,20 +121,7 @@ export class SqliteVecStore extends BaseVectorStore {
   }
 
   protected async createIndex(signature: IndexSignature): Promise<void> {
-    // Dimensions and metric are checked values (a whole number, 'cosine' or 'l2'), safe in DDL.
-    await this.#write('create the vector index', async (db) => {
-      await db.exec(`DROP TABLE IF EXISTS ${VECTORS}`);
-      await db.exec(`CREATE TABLE IF NOT EXISTS ${META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-      await db.exec(
-        `CREATE VIRTUAL TABLE ${VECTORS} USING vec0(id TEXT PRIMARY KEY, ` +
-          `embedding float[${signature.dimensions}] distance_metric=${signature.metric}, ` +
-          'kind TEXT, agent_id TEXT, conversation_id TEXT)',
-      );
-      await db.run(
-        `INSERT OR REPLACE INTO ${META} (key, value) VALUES ('signature', ?)`,
-        JSON.stringify(signature),
-      );
-    });
+    await this.#write('create the vector index', (db) => createVectorTables(db, signature));
     this.#signature = signature;
   }
 
@@ -174,17 +153,6 @@ export class SqliteVecStore extends BaseVectorStore {
     return true;
   }
 
-  /**
-   * `vector` as written to and compared in `vec0`: for `cosine` its unit vector, worked out in
-   * double precision. `vec0` sums squares in float32, where the norm of a vector of valid
-   * float32 values can overflow (components near 1e20) or underflow (near 1e-23) and every
-   * score came out 1 or wrong; cosine depends only on direction, and the other stores keep
-   * `1 / |v|` in double precision. `l2` vectors go as given.
-   */
-  #forMetric(vector: Float32Array): Float32Array {
-    return this.#signature?.metric === 'l2' ? vector : unitVector(vector);
-  }
-
   protected upsertItems(items: PreparedItem[]): Promise<void> {
     return this.#write('upsert vectors', async (db) => {
       // vec0 has no UPSERT: delete, then insert, in one transaction.
@@ -195,7 +163,7 @@ export class SqliteVecStore extends BaseVectorStore {
       try {
         for (const item of items) {
           await remove.run(item.id);
-          const blob = blobOf(this.#forMetric(item.vector));
+          const blob = vectorBlob(this.#signature?.metric, item.vector);
           await insert.run(item.id, blob, item.kind, item.agentId ?? NONE, item.conversationId ?? NONE);
         }
       } finally {
@@ -221,38 +189,8 @@ export class SqliteVecStore extends BaseVectorStore {
   protected async search(vector: Float32Array, k: number, filter: PreparedFilter): Promise<VectorMatch[]> {
     if (!(await this.#hasIndex())) return [];
     const metric = this.#signature?.metric ?? 'cosine';
-    const where = ['embedding MATCH ?', 'k = ?'];
-    // `k` is filled in per fetch (see below).
-    const params: (string | number | Buffer)[] = [blobOf(this.#forMetric(vector)), 0];
-    if (filter.agentId !== null) {
-      where.push('agent_id = ?');
-      params.push(filter.agentId);
-    }
-    if (filter.conversationId !== null) {
-      where.push('conversation_id = ?');
-      params.push(filter.conversationId);
-    }
-    if (filter.kinds !== null) {
-      where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`);
-      params.push(...filter.kinds);
-    }
-    const sql = `SELECT id, distance FROM ${VECTORS} WHERE ${where.join(' AND ')} ORDER BY distance`;
-    return this.#run('query vectors', async (db) => {
-      // vec0 keeps whichever rows at the k-th distance its scan meets first, but ties go by id
-      // (as in every store): one row more than asked tells whether the tie runs past the cut,
-      // and then the fetch grows until it has every row at that distance (up to vec0's cap).
-      let rows: Row[];
-      for (let fetch = Math.min(k + 1, MAX_QUERY_K); ; fetch = Math.min(fetch * 2, MAX_QUERY_K)) {
-        params[1] = fetch;
-        rows = await db.all<Row[]>(sql, params);
-        const last = rows[rows.length - 1];
-        if (rows.length < fetch || fetch === MAX_QUERY_K || last?.distance !== rows[k - 1]?.distance) break;
-      }
-      return rows
-        .map((row) => ({ id: row.id, distance: row.distance, score: scoreOf(metric, row.distance) }))
-        .sort(compareMatches)
-        .slice(0, k);
-    });
+    const blob = vectorBlob(metric, vector);
+    return this.#run('query vectors', (db) => nearestRows(db, blob, k, filter, metric));
   }
 
   protected async countItems(): Promise<number> {
@@ -296,22 +234,4 @@ export class SqliteVecStore extends BaseVectorStore {
         .close()
         .catch((error: unknown) => Promise.reject(toStorageError(error, 'close', this.path, 'path')));
   }
-}
-
-/** The bytes of a float32 vector, as `vec0` takes them. */
-function blobOf(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-}
-
-/**
- * `vector / |vector|`, the norm summed in double precision: squares of float32 values neither
- * overflow nor underflow there (validation refused zero vectors under cosine).
- */
-function unitVector(vector: Float32Array): Float32Array {
-  let sum = 0;
-  for (const value of vector) sum += value * value;
-  const scale = 1 / Math.sqrt(sum);
-  const unit = new Float32Array(vector.length);
-  for (let i = 0; i < vector.length; i += 1) unit[i] = (vector[i] as number) * scale;
-  return unit;
 }
