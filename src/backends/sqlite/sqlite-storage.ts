@@ -1,7 +1,8 @@
 /**
  * SQLite backend: the Python reference's database schema, so one database file
  * works from both sides, with the README's divergences (typed errors, memory replace in
- * place, caller timestamps kept, sorted lists, bulk TTL purge).
+ * place, caller timestamps kept, sorted lists, bulk TTL purge). The writes of a conversation's
+ * parts, fast path or transaction, and the conversation batch are conversation-writes.ts.
  */
 import {
   type ConversationWrite,
@@ -20,10 +21,10 @@ import {
 import type { SQLiteStorageConfig } from './config.js';
 import { chainFromRow, memoriesFromRows, type ChainRow, type MemoryRow } from './rows.js';
 import { SQL } from './sql.js';
-import type { Transaction } from './connection.js';
 import { readSqliteConversationBatch } from './batch-reads.js';
 import { searchWithIndex } from './search-read.js';
-import { chainSearchSync, memorySearchSync } from './search-writes.js';
+import { chainSearchSync } from './search-writes.js';
+import { SqliteConversationWrites } from './conversation-writes.js';
 import {
   appendChainRecords,
   type ChainChangeHook,
@@ -42,6 +43,9 @@ export class SQLiteStorage extends SQLiteStorageBase {
   /** Backend name as registered in the factory. */
   readonly storageType = 'sqlite';
 
+  /** The conversation-part writes, each by its fast path or a transaction (conversation-writes.ts). */
+  private readonly conversationWrites = new SqliteConversationWrites(() => this.db, this.fast, this.fts);
+
   /** Validates the configuration (unknown keys throw `ConfigError`); opens nothing until `initialize()`. */
   constructor(config: SQLiteStorageConfig = {}) {
     super(config);
@@ -50,55 +54,7 @@ export class SQLiteStorage extends SQLiteStorageBase {
   // ----- conversations -------------------------------------------------------------------
 
   protected writeConversation(conversationId: string, data: JsonObject): Promise<void> {
-    return this.storeObject('conversations', conversationId, data);
-  }
-
-  /**
-   * A write with a one-statement fast path: `fast` in `q`'s transaction when given (a batch's),
-   * else alone (autocommit); when it declines, `general` in the same transaction, or its own.
-   */
-  private async fastOrGeneral(
-    what: string,
-    fast: (q?: Transaction) => Promise<boolean>,
-    general: (q: Transaction) => Promise<void>,
-    q?: Transaction,
-  ): Promise<void> {
-    if (await fast(q)) return;
-    if (q === undefined) await this.db.transaction(what, general);
-    else await general(q);
-  }
-
-  /** Stores a conversation or chunk-info object (in `q`'s transaction when given). */
-  private storeObject(
-    kind: 'conversations' | 'chunk_info',
-    conversationId: string,
-    data: JsonObject,
-    q?: Transaction,
-  ): Promise<void> {
-    const now = nowTimestamp();
-    const what =
-      kind === 'conversations'
-        ? `store conversation ${quote(conversationId)}`
-        : `store chunk info of ${quote(conversationId)}`;
-    return this.fastOrGeneral(
-      what,
-      (t) => this.fast.upsertObject(kind, conversationId, data, now, t),
-      (t) => this.upsertObjectRow(t, kind, conversationId, data, now),
-      q,
-    );
-  }
-
-  /** Upserts a conversation or chunk-info row and reindexes its scope, in `q`'s transaction. */
-  private async upsertObjectRow(
-    q: Transaction,
-    kind: 'conversations' | 'chunk_info',
-    conversationId: string,
-    data: JsonObject,
-    now: string,
-  ): Promise<void> {
-    const sql = kind === 'conversations' ? SQL.upsertConversation : SQL.upsertChunkInfo;
-    await q.run(sql, [conversationId, JSON.stringify(data), now, now]);
-    await this.fts.sync(q, kind, conversationId, { reindex: 'scope' });
+    return this.conversationWrites.storeObject('conversations', conversationId, data);
   }
 
   protected readConversation(conversationId: string): Promise<JsonObject | null> {
@@ -126,24 +82,7 @@ export class SQLiteStorage extends SQLiteStorageBase {
   // ----- raw messages --------------------------------------------------------------------
 
   protected writeRawMessages(conversationId: string, messages: JsonValue[]): Promise<void> {
-    return this.storeRawMessageList(conversationId, messages);
-  }
-
-  /** Replaces a conversation's raw messages (in `q`'s transaction when given). */
-  private storeRawMessageList(
-    conversationId: string,
-    messages: readonly JsonValue[],
-    q?: Transaction,
-  ): Promise<void> {
-    return this.fastOrGeneral(
-      `store raw messages of ${quote(conversationId)}`,
-      (t) => this.fast.replaceRawMessages(conversationId, messages, nowTimestamp(), t),
-      async (t) => {
-        await batches.replaceRawMessageRows(t, conversationId, messages);
-        await this.fts.sync(t, 'raw_messages', conversationId, { prune: true });
-      },
-      q,
-    );
+    return this.conversationWrites.storeRawMessageList(conversationId, messages);
   }
 
   protected async readRawMessages(conversationId: string, skip?: SkipItem): Promise<JsonValue[] | null> {
@@ -162,7 +101,9 @@ export class SQLiteStorage extends SQLiteStorageBase {
     if (await this.fast.insertMemory(conversationId, memory, nowTimestamp())) return;
     const what = `store memory ${quote(memory.memoryId)} of conversation ${quote(conversationId)}`;
     await this.db.transaction(what, async (q) => {
-      await this.memoriesChanged(conversationId)(q, [await upsertMemoryRow(q, conversationId, memory)]);
+      await this.conversationWrites.memoriesChanged(conversationId)(q, [
+        await upsertMemoryRow(q, conversationId, memory),
+      ]);
     });
   }
 
@@ -170,12 +111,12 @@ export class SQLiteStorage extends SQLiteStorageBase {
     conversationId: string,
     writes: readonly MemoryWrite[],
   ): Promise<void> {
-    return batches.upsertMemoryBatch(this.db, conversationId, writes, this.memoriesChanged(conversationId));
-  }
-
-  /** Keeps the search index in step with a memory write, in its transaction. */
-  private memoriesChanged(conversationId: string): batches.MemoriesChangedHook {
-    return (q, rows) => this.fts.sync(q, 'memories', conversationId, memorySearchSync(conversationId, rows));
+    return batches.upsertMemoryBatch(
+      this.db,
+      conversationId,
+      writes,
+      this.conversationWrites.memoriesChanged(conversationId),
+    );
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
@@ -255,7 +196,7 @@ export class SQLiteStorage extends SQLiteStorageBase {
   // ----- chunk info ----------------------------------------------------------------------
 
   protected writeChunkInfo(conversationId: string, data: JsonObject): Promise<void> {
-    return this.storeObject('chunk_info', conversationId, data);
+    return this.conversationWrites.storeObject('chunk_info', conversationId, data);
   }
 
   protected readChunkInfo(conversationId: string): Promise<JsonObject | null> {
@@ -264,25 +205,9 @@ export class SQLiteStorage extends SQLiteStorageBase {
 
   // ----- whole conversations (reads: batch-reads.ts) ----------------------------------------
 
-  /**
-   * Writes every part of every conversation in ONE transaction, each as the general single
-   * write does (the same statements and search-index steps), so a batch is all or nothing and
-   * costs one commit: the single writes' fast paths commit once per part, each commit a sync
-   * to disk (`synchronous=FULL`).
-   */
-  protected override async writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
-    const what = `store ${writes.length} conversation(s) from ${quote(writes[0]?.conversationId ?? '')}`;
-    const name = batches.conversationBatchName(writes);
-    await this.db.transaction(what, async (q) => {
-      for (const write of writes) {
-        const id = write.conversationId;
-        if (write.conversation !== null) await this.storeObject('conversations', id, write.conversation, q);
-        if (write.rawMessages !== null) await this.storeRawMessageList(id, write.rawMessages, q);
-        if (write.memories.length > 0)
-          await batches.upsertMemoryBatchRows(q, id, write.memories, this.memoriesChanged(id), name);
-        if (write.chunkInfo !== null) await this.storeObject('chunk_info', id, write.chunkInfo, q);
-      }
-    });
+  /** Every part of every conversation in ONE transaction (see conversation-writes.ts). */
+  protected override writeConversationBatch(writes: readonly ConversationWrite[]): Promise<void> {
+    return this.conversationWrites.storeBatch(writes);
   }
 
   protected override readConversationBatch(ids: readonly string[]) {
