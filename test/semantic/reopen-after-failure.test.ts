@@ -9,13 +9,12 @@ import {
   createEmbedder,
   FileStorage,
   FileVectorStore,
-  MemoryVectorStore,
   SqliteVecStore,
   StorageError,
-  type VectorStore,
   VectorStoreInUseError,
 } from '../../src/index.js';
 import { useTempDir } from '../support/temp-dir.js';
+import { delegatingVectorStore } from './delegating-vectors.js';
 
 describe('reopen after a failed initialize()', () => {
   const dir = useTempDir('connectome-reopen-');
@@ -63,22 +62,14 @@ describe('reopen after a failed initialize()', () => {
   });
 
   test('a vector store of your own is closed after a failed open (it may hold what it opened)', async () => {
-    const inner = new MemoryVectorStore();
     let closed = 0;
-    const own: VectorStore = {
-      kind: 'own',
+    const own = delegatingVectorStore('own', (inner) => ({
       ensureIndex: () => Promise.reject(new StorageError('index server down (test)')),
-      reset: (signature) => inner.reset(signature),
-      signature: () => inner.signature(),
-      upsert: (items) => inner.upsert(items),
-      delete: (ids) => inner.delete(ids),
-      query: (query) => inner.query(query),
-      count: () => inner.count(),
       close: () => {
         closed += 1;
         return inner.close();
       },
-    };
+    }));
     const storage = new FileStorage({ baseDir: dir(), semantic: { vectorStore: own } });
     await expect(storage.initialize()).rejects.toThrow(/index server down/);
     expect(closed).toBe(1);

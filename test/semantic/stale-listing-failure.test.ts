@@ -9,28 +9,18 @@ import { join } from 'node:path';
 import {
   createEmbedder,
   FileStorage,
-  MemoryVectorStore,
   type Page,
   type StorageInterface,
   type VectorStore,
 } from '../../src/index.js';
 import { useTempDir } from '../support/temp-dir.js';
+import { delegatingVectorStore } from './delegating-vectors.js';
 
 /** A memory vector store whose `listIds` (optional in a store of your own) fails, as one that is down for a moment. */
 function unlistableVectors(): VectorStore {
-  const inner = new MemoryVectorStore();
-  return {
-    kind: 'unlistable-memory',
-    ensureIndex: (signature, options) => inner.ensureIndex(signature, options),
-    reset: (signature) => inner.reset(signature),
-    signature: () => inner.signature(),
-    upsert: (items) => inner.upsert(items),
-    delete: (ids) => inner.delete(ids),
-    query: (query) => inner.query(query),
-    count: () => inner.count(),
+  return delegatingVectorStore('unlistable-memory', () => ({
     listIds: (): Promise<Page<string>> => Promise.reject(new Error('vector listing down')),
-    close: () => inner.close(),
-  };
+  }));
 }
 
 /** One `warn` event as the store's logger received it. */
