@@ -41,3 +41,40 @@ export async function mapConcurrent<T, R>(
   if (failure !== undefined) throw failure.error;
   return results;
 }
+
+/**
+ * At most `limit` tasks of one kind running at once; the others wait their turn in arrival
+ * order, without any timer running. For operations that fan out into many requests each (a
+ * Redis search is one script per bucket, three times over): unbounded, a burst of them queued
+ * every request of every call at once, so each call's later requests waited behind all the
+ * others' first ones and ran out of their command timeout.
+ */
+export class Slots {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  /** @throws {ValidationError} when `limit` is not a positive integer. */
+  constructor(private readonly limit: number) {
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new ValidationError('concurrency limit', `must be a positive integer (got ${String(limit)})`);
+    }
+  }
+
+  /** Tasks waiting for a slot now. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Runs `task` once a slot is free (at once when one is); the slot passes straight to the next waiter. */
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running < this.limit) this.running += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next === undefined) this.running -= 1;
+      else next();
+    }
+  }
+}

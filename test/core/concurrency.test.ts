@@ -1,5 +1,5 @@
-/** Unit tests of the shared bounded-concurrency helper: order, the bound, the error rule. */
-import { mapConcurrent } from '../../src/core/concurrency.js';
+/** Unit tests of the shared bounded-concurrency helpers: order, the bound, the error rule, the slots. */
+import { mapConcurrent, Slots } from '../../src/core/concurrency.js';
 import { ValidationError } from '../../src/core/index.js';
 
 /** A promise with its settle functions, so a test decides when each call finishes. */
@@ -126,4 +126,41 @@ describe('mapConcurrent', () => {
       expect(fn).not.toHaveBeenCalled();
     },
   );
+});
+
+describe('Slots', () => {
+  it('runs at most `limit` tasks at once, the waiting ones in call order, and frees a slot on rejection', async () => {
+    const slots = new Slots(2);
+    const gates = Array.from({ length: 5 }, () => deferred<number>());
+    const started: number[] = [];
+    const runs = gates.map((gate, i) =>
+      slots.run(() => {
+        started.push(i);
+        return gate.promise;
+      }),
+    );
+    await flush();
+    expect(started).toEqual([0, 1]);
+    expect(slots.queued).toBe(3);
+    gates[1]!.reject(new Error('task 1 failed'));
+    await expect(runs[1]).rejects.toThrow('task 1 failed');
+    await flush();
+    expect(started).toEqual([0, 1, 2]);
+    gates[0]!.resolve(0);
+    gates[2]!.resolve(2);
+    await flush();
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(slots.queued).toBe(0);
+    gates[3]!.resolve(3);
+    gates[4]!.resolve(4);
+    await expect(Promise.all([runs[0], runs[2], runs[3], runs[4]])).resolves.toEqual([0, 2, 3, 4]);
+    // Every slot is free again: the next tasks start at once.
+    const more = [slots.run(async () => 'a'), slots.run(async () => 'b')];
+    expect(slots.queued).toBe(0);
+    await expect(Promise.all(more)).resolves.toEqual(['a', 'b']);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('refuses the limit %p with a ValidationError', (limit) => {
+    expect(() => new Slots(limit)).toThrow(ValidationError);
+  });
 });
