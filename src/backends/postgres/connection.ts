@@ -17,6 +17,7 @@ import {
   driverErrorToStorageError,
   isClientTimeout,
   isDeadlock,
+  poolWaitNote,
 } from './driver-errors.js';
 import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
 import { queryConfig, type SqlText } from './statements.js';
@@ -294,6 +295,14 @@ export class PostgresConnection {
    */
   toStorageError(what: string, error: unknown): StorageError {
     if (isClientTimeout(error)) this.idle?.closeAll();
-    return driverErrorToStorageError(this.label, what, error, this.readOnly, this.owned ? 'url' : 'pool');
+    const note = poolWaitNote(error, this.pool, this.owned);
+    return driverErrorToStorageError(
+      this.label,
+      what,
+      error,
+      this.readOnly,
+      this.owned ? 'url' : 'pool',
+      note,
+    );
   }
 }

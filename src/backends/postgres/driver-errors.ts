@@ -32,6 +32,38 @@ const PRIVILEGE_SQLSTATE = '42501';
 const NETWORK_CODE = /^E[A-Z]+$/;
 const CONNECTION_MESSAGE = /connect|terminated|timeout|not queryable|after calling end/i;
 
+/**
+ * pg-pool's error for a call that waited `connectionTimeoutMillis` in the pool's queue, every
+ * connection busy (a new connection that does not open in time is "Connection terminated due to
+ * connection timeout" instead).
+ */
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/** A pool's counts at a failure (`PostgresPool`'s fields). */
+interface PoolCounts {
+  readonly totalCount: number;
+  readonly waitingCount: number;
+}
+
+/**
+ * What a pool-queue timeout means, for the call's message; `''` for any other error. The
+ * driver's words read as an unreachable server, yet the connections were open and busy: a
+ * burst of calls larger than the pool serves within the timeout (10,000 calls at once on the
+ * default pool rejected from ~the 9,000th, with `connectionTimeoutMillis: 2000` ~86%), or
+ * statements stuck on a server that stopped answering. `owned`: the storage made the pool, so
+ * its options are named; a given pool's are the caller's.
+ */
+export function poolWaitNote(error: unknown, pool: PoolCounts, owned: boolean): string {
+  if (!(error instanceof Error) || error.message !== POOL_WAIT_TIMEOUT) return '';
+  const options = owned
+    ? '`max` or `connectionTimeoutMillis`'
+    : "the given pool's size or connectionTimeoutMillis";
+  return (
+    ` (no pooled connection came free in time: ${pool.totalCount} open, all busy, ${pool.waitingCount} more calls` +
+    ` waiting; send fewer calls at once or raise ${options}, or the server stopped answering statements)`
+  );
+}
+
 /** The SQLSTATE of a server error, if `error` is one. */
 export function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -70,7 +102,8 @@ export function describeDriverError(error: unknown): string {
 /**
  * Wraps a driver error in the library's typed errors, naming what was being done (`what`) and
  * where (`label`, a redacted URL); `readOnly` is whether the store was opened read-only;
- * `credentialsKey` the option that picks the role (`url`, or `pool` for a given pool).
+ * `credentialsKey` the option that picks the role (`url`, or `pool` for a given pool); `note`
+ * follows the driver's message (see {@link poolWaitNote}).
  */
 export function driverErrorToStorageError(
   label: string,
@@ -78,10 +111,11 @@ export function driverErrorToStorageError(
   error: unknown,
   readOnly: boolean,
   credentialsKey: 'url' | 'pool' = 'url',
+  note = '',
 ): StorageError {
   if (error instanceof StorageError) return error;
   const state = sqlState(error);
-  const text = `postgres storage (${label}): ${what} failed: ${describeDriverError(error)}`;
+  const text = `postgres storage (${label}): ${what} failed: ${describeDriverError(error)}${note}`;
   if (state !== undefined) {
     if (UNAVAILABLE_SQLSTATE.test(state)) return new BackendUnavailableError(text, error);
     if (state === READ_ONLY_SQLSTATE && !readOnly) {
