@@ -15,6 +15,7 @@ import { withFullDisk } from './full-disk.js';
 import {
   assertDatabaseFileExists,
   assertSingleLink,
+  descriptorNote,
   isBusy,
   isMemoryPath,
   toStorageError,
@@ -112,7 +113,7 @@ export class SqliteConnection {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new BackendUnavailableError(
-        `SQLite database ${path} cannot be opened: ${withFullDisk(reason, error, path)}`,
+        `SQLite database ${path} cannot be opened: ${withFullDisk(reason, error, path)}${descriptorNote(error)}`,
         error,
       );
     }

@@ -1,7 +1,8 @@
 /**
  * SQLite driver errors as the library's typed errors, and the checks made before opening a file.
  */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
+import { devNull } from 'node:os';
 import { stat } from 'node:fs/promises';
 import {
   BackendUnavailableError,
@@ -85,7 +86,7 @@ export function toStorageError(
       if (full !== reason)
         return new StorageError(`SQLite ${what} failed on ${dbPath}: ${full}`, { cause: error });
       return new BackendUnavailableError(
-        `SQLite database ${dbPath} cannot be opened (${what}): ${reason}`,
+        `SQLite database ${dbPath} cannot be opened (${what}): ${reason}${descriptorNote(error)}`,
         error,
       );
     }
@@ -99,6 +100,27 @@ export function toStorageError(
       return new StorageError(`SQLite ${what} failed on ${dbPath}: ${withFullDisk(reason, error, dbPath)}`, {
         cause: error,
       });
+  }
+}
+
+/**
+ * Why SQLite could not open a file, when it is the process's descriptor limit: SQLite reports
+ * EMFILE as a bare CANTOPEN "unable to open database file", which reads as a missing folder or
+ * a permission (50 stores open at `ulimit -n 128`, 3 descriptors each with WAL; a rollback
+ * journal at each write with `enableWalMode: false`). Found by opening one descriptor now: the
+ * limit may have been reached only for a moment, then nothing is added. `''` for any error but
+ * CANTOPEN (so it costs an open on those failures only).
+ */
+export function descriptorNote(error: unknown): string {
+  if (sqliteCode(error) !== 'SQLITE_CANTOPEN') return '';
+  try {
+    closeSync(openSync(devNull, 'r'));
+    return '';
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'EMFILE' && code !== 'ENFILE') return '';
+    const limit = code === 'EMFILE' ? "this process's (`ulimit -n`)" : "the system's";
+    return ` (no file descriptor left: ${String(code)}, ${limit} limit reached; raise it, or open fewer stores or files at once)`;
   }
 }
 
