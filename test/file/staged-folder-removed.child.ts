@@ -6,8 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { openDir, syncAndCloseDir } from '../../src/backends/file/durable-dirs.js';
-import { setFolderSyncIo } from '../../src/backends/file/folder-sync.js';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { holdAllRangeLocks } from './range-lock-helpers.js';
 
@@ -21,18 +19,14 @@ async function main(): Promise<void> {
   await storage.storeConversation('c', { v: 0 }); // the store now knows the folder exists
   const dir = path.join(baseDir, 'conversations', 'c');
   let removed = false;
-  // One rename, as a deleteConversation does, at the worst moment: the temp file exists, the
-  // folder is about to be opened for the later fsync.
-  setFolderSyncIo({
-    open: (target) => {
-      if (!removed && target === dir) {
-        removed = true;
-        fs.renameSync(dir, path.join(baseDir, 'moved-away'));
-      }
-      return openDir(target);
-    },
-    syncAndClose: syncAndCloseDir,
-  });
+  // One rename, as a deleteConversation does, at the worst moment: the temp file exists (the
+  // write is staged, waiting for the lock held below), its folder not yet synced.
+  const before = new Set(fs.readdirSync(dir));
+  const watch = setInterval(() => {
+    if (removed || !fs.readdirSync(dir).some((name) => !before.has(name))) return;
+    removed = true;
+    fs.renameSync(dir, path.join(baseDir, 'moved-away'));
+  }, 1);
   // The deleting process holds the conversation's lock meanwhile (every lock, here), once this
   // store's own lease of it is gone.
   let release: (() => void) | undefined;
@@ -50,6 +44,7 @@ async function main(): Promise<void> {
         ? storage.storeChunkInfo('c', { v: 1 })
         : storage.storeConversation('c', { v: 1 });
   while (!removed) await sleep(5);
+  clearInterval(watch);
   await sleep(50); // the staged temp file is written and synced meanwhile
   release();
   const stored = await write;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { JsonValue } from '../../core/index.js';
 import { ioError, strayFileError } from './durable-dirs.js';
 import { closeFdNow, fsyncFd, openFd, writeAllFd } from './fd-io.js';
+import { releaseFd } from './descriptor-budget.js';
 import { unsyncedEntry } from './durable-entries.js';
 import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolders } from './folder-sync.js';
 import { formatListEnvelope } from './list-format.js';
@@ -153,38 +154,47 @@ async function openTemp(temp: string, options: AtomicWriteOptions): Promise<[num
   }
 }
 
-/** Writes and syncs `text` to the new file `temp` (creating its folder if `options` say how). */
+/**
+ * Writes and syncs `text` to the new file `temp` (creating its folder if `options` say how).
+ * `waitsBeforeRename`: the caller waits for something else (a lock, a backup copy) between this
+ * write and its rename, work that may need a descriptor slot, so the folders are not opened
+ * early: their handles would hold slots across that wait (see `descriptor-budget.ts`). The temp
+ * file's descriptor never waits for anything but its own write and fsync.
+ */
 export async function writeTemp(
   temp: string,
   text: string | Buffer,
   options: AtomicWriteOptions,
+  waitsBeforeRename = false,
 ): Promise<WrittenTemp> {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   const [fd, newDirs] = await openTemp(temp, options);
-  // Each step waits for a worker thread: the ones that do not depend on each other overlap.
   const shared = options.sharedSyncDirs;
   const folder = path.dirname(temp);
   const syncs = new Map<string, (() => void) | undefined>(newDirs.map((dir) => [dir, undefined]));
   // A folder made lazily, made by this write or found there: its own entry too (see `durable-entries.ts`).
   const entry = options.createDir && !(shared?.has(folder) ?? false) ? unsyncedEntry(folder) : null;
   if (entry !== null) syncs.set(path.dirname(folder), entry);
+  const openNow = options.openFoldersLater !== true && !waitsBeforeRename;
   const dirs = [folder, ...syncs.keys()].map((dir) =>
-    prepareFolderSync(dir, shared?.has(dir) ?? false, options.openFoldersLater !== true, syncs.get(dir)),
+    prepareFolderSync(dir, shared?.has(dir) ?? false, openNow, syncs.get(dir)),
   );
-  let written: WrittenTemp;
+  const { identity } = options;
+  // Whether the identity is wanted; `undefined` until a promised answer (given under a lock) comes.
+  let want = typeof identity === 'object' ? undefined : identity !== false;
+  if (typeof identity === 'object')
+    identity.then(
+      (yes) => (want = yes),
+      () => undefined,
+    );
+  let stat: BigIntStats | undefined;
   try {
     await writeAllFd(fd, bytes);
-    // Size and mtime are final once written, so the stat runs alongside the sync; an `fstat` of
-    // an open file is answered from memory, so it is made at once (see `metadata-now.ts`).
-    const [synced, stat] = await Promise.allSettled([
-      fsyncFd(fd),
-      Promise.resolve(options.identity ?? true).then((want) =>
-        want ? fs.fstatSync(fd, { bigint: true }) : undefined,
-      ),
-    ]);
-    if (synced.status === 'rejected') throw synced.reason;
-    if (stat.status === 'rejected') throw stat.reason;
-    written = { dirs, identity: stat.value === undefined ? undefined : identityOf(stat.value) };
+    await fsyncFd(fd);
+    // Size and mtime are final once written. An `fstat` of an open file is answered from memory,
+    // so it is made at once (see `metadata-now.ts`); still without an answer, it is made anyway:
+    // waiting for it would hold the descriptor (and its budget slot) across a lock wait.
+    if (want !== false) stat = fs.fstatSync(fd, { bigint: true });
   } catch (error) {
     closeFdNow(fd);
     await closeQuietly(dirs);
@@ -197,8 +207,11 @@ export async function writeTemp(
   } catch (error) {
     await closeQuietly(dirs);
     throw error;
+  } finally {
+    releaseFd(fd); // closed either way (a failed close still frees the descriptor)
   }
-  return written;
+  want ??= await identity;
+  return { dirs, identity: want === true && stat !== undefined ? identityOf(stat) : undefined };
 }
 
 /** Closes the folders a {@link WrittenTemp} opened, ignoring errors (the write failed anyway). */
@@ -256,7 +269,7 @@ async function writeAndRename(
   let written: WrittenTemp | undefined;
   try {
     const [temped, prepared] = await Promise.allSettled([
-      writeTemp(temp, text, options),
+      writeTemp(temp, text, options, options.beforeRename !== undefined),
       options.beforeRename?.(),
     ]);
     if (temped.status === 'rejected') throw temped.reason;

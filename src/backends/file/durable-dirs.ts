@@ -6,6 +6,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StorageError } from '../../core/index.js';
 import { closeFdNow, fsyncFd } from './fd-io.js';
+import {
+  acquireSlot,
+  holdFd,
+  isOutOfDescriptors,
+  releaseSlot,
+  tryAcquireSlot,
+  waitForDescriptor,
+} from './descriptor-budget.js';
 import { ioReason } from '../io-reason.js';
 import { makeDirs } from '../make-dirs.js';
 import { unsyncedEntry } from './durable-entries.js';
@@ -52,15 +60,60 @@ function cannotSyncDirs(error: unknown): boolean {
 /**
  * Opens a folder to sync it later: its descriptor, `null` where folders cannot be opened. The
  * open is made at once, not on the thread pool: it changes nothing on disk, and the folder is
- * one the store is writing into, so its inode is in memory (see `fd-io.ts`).
+ * one the store is writing into, so its inode is in memory (see `fd-io.ts`). The descriptor
+ * holds a slot of the descriptor budget (waited for when none is free) until it is closed;
+ * EMFILE is waited out (see `descriptor-budget.ts`).
  */
 export async function openDir(dir: string): Promise<number | null> {
+  const wait = acquireSlot();
+  if (wait !== null) await wait;
+  const since = Date.now();
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return openDirHoldingSlot(dir);
+    } catch (error) {
+      if (!isOutOfDescriptors(error)) throw error;
+      // The slot is kept while waiting: its release never depends on another slot.
+      await waitForDescriptor(dir, error, tries, since).catch((tired: unknown) => {
+        releaseSlot();
+        throw tired;
+      });
+    }
+  }
+}
+
+/**
+ * {@link openDir} only if a budget slot is free now, for a caller that already holds one (a
+ * writer with its temp file open must never wait for a second slot): `undefined` when none is
+ * free or the process is out of descriptors, leaving the open to a later {@link openDir}.
+ */
+export function tryOpenDir(dir: string): number | null | undefined {
+  if (!tryAcquireSlot()) return undefined;
   try {
-    return fs.openSync(dir, 'r');
+    return openDirHoldingSlot(dir);
   } catch (error) {
+    if (!isOutOfDescriptors(error)) throw error;
+    releaseSlot();
+    return undefined;
+  }
+}
+
+/**
+ * Opens `dir` with a budget slot already taken, which the descriptor then holds; gives it back
+ * on failure, except on EMFILE/ENFILE (the caller retries or gives it back).
+ */
+function openDirHoldingSlot(dir: string): number | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, 'r');
+  } catch (error) {
+    if (isOutOfDescriptors(error)) throw error;
+    releaseSlot();
     if (cannotSyncDirs(error)) return null;
     throw error;
   }
+  holdFd(fd);
+  return fd;
 }
 
 /** Fsyncs a folder opened by {@link openDir} (on the thread pool), then closes it at once. */

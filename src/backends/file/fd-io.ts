@@ -15,6 +15,14 @@
  */
 import fs, { type BigIntStats } from 'node:fs';
 import { CorruptDataError } from '../../core/index.js';
+import {
+  acquireSlot,
+  holdFd,
+  isOutOfDescriptors,
+  releaseFd,
+  releaseSlot,
+  waitForDescriptor,
+} from './descriptor-budget.js';
 
 /**
  * Flags of every open of a file to read. `O_NONBLOCK` makes the open of a FIFO (or a device)
@@ -34,10 +42,33 @@ export function checkRegularFile(file: string, stat: BigIntStats): void {
   throw new CorruptDataError(file, stat.isDirectory() ? 'is a folder' : 'is not a regular file');
 }
 
-/** Opens `file` with `flags` on the thread pool; resolves with the descriptor. */
+/**
+ * Opens `file` with `flags` on the thread pool; resolves with the descriptor, which holds a slot
+ * of the descriptor budget until {@link closeFdNow} (see `descriptor-budget.ts`). The slot is
+ * taken at once when one is free (no extra promise); EMFILE is waited out.
+ */
 export function openFd(file: string, flags: string | number): Promise<number> {
+  const wait = acquireSlot();
+  return wait === null ? openHoldingSlot(file, flags) : wait.then(() => openHoldingSlot(file, flags));
+}
+
+function openHoldingSlot(file: string, flags: string | number): Promise<number> {
   return new Promise((resolve, reject) => {
-    fs.open(file, flags, 0o666, (error, fd) => (error ? reject(error) : resolve(fd)));
+    const since = Date.now();
+    const attempt = (tries: number): void =>
+      fs.open(file, flags, 0o666, (error, fd) => {
+        if (error === null) {
+          holdFd(fd);
+          return resolve(fd);
+        }
+        const failed = (cause: unknown): void => {
+          releaseSlot();
+          reject(cause);
+        };
+        if (!isOutOfDescriptors(error)) return failed(error);
+        waitForDescriptor(file, error, tries, since).then(() => attempt(tries + 1), failed);
+      });
+    attempt(1);
   });
 }
 
@@ -61,12 +92,17 @@ export function fsyncFd(fd: number): Promise<void> {
   });
 }
 
-/** Closes `fd` at once, ignoring errors (used where the data is already synced, or was only read). */
+/**
+ * Closes `fd` at once, ignoring errors (used where the data is already synced, or was only
+ * read), and gives back its budget slot if it holds one.
+ */
 export function closeFdNow(fd: number): void {
   try {
     fs.closeSync(fd);
   } catch {
     // A failed close of a synced or read-only descriptor loses nothing; the descriptor is gone either way.
+  } finally {
+    releaseFd(fd);
   }
 }
 

@@ -10,7 +10,7 @@
  * again by another process, so a handle opened earlier might be the old folder's: its writes
  * keep an fsync of their own handle (they are serialised by the conversation's lock anyway).
  */
-import { closeDir, openDir, syncAndCloseDir } from './durable-dirs.js';
+import { closeDir, openDir, syncAndCloseDir, tryOpenDir } from './durable-dirs.js';
 
 /** A folder to sync after a write's rename, with the handle opened for it while the file was written. */
 export interface FolderSyncTicket {
@@ -46,9 +46,14 @@ const folders = new Map<string, FolderState>();
 export interface FolderSyncIo {
   open: (dir: string) => Promise<number | null>;
   syncAndClose: (handle: number | null) => Promise<void>;
+  /**
+   * The early open beside a write's temp file: only if a descriptor slot is free now, else
+   * `undefined` (see `tryOpenDir`). Absent: `open` is used.
+   */
+  tryOpen?: (dir: string) => number | null | undefined;
 }
 
-const realIo: FolderSyncIo = { open: openDir, syncAndClose: syncAndCloseDir };
+const realIo: FolderSyncIo = { open: openDir, syncAndClose: syncAndCloseDir, tryOpen: tryOpenDir };
 let io: FolderSyncIo = realIo;
 
 /** Replaces the folder calls (tests only); `null` restores the real ones. */
@@ -70,12 +75,27 @@ export function prepareFolderSync(
   afterSync?: () => void,
 ): FolderSyncTicket {
   const joining = shared && folders.get(dir)?.running === true;
-  const handle = joining || !openNow ? null : io.open(dir);
+  const handle = joining || !openNow ? null : openEarly(dir);
   // The handle is awaited only after the file's write: a failed open (the folder moved away
   // meanwhile by another process's deleteConversation) must not be an unhandled rejection,
   // which ends the process; whoever awaits the handle still sees the failure.
   handle?.catch(() => undefined);
   return { dir, handle, shared, ...(afterSync ? { afterSync } : {}) };
+}
+
+/**
+ * The early open of `dir` by a write that holds its temp file's descriptor: it must not wait
+ * for a descriptor slot (see `descriptor-budget.ts`), so with none free the open is left to the
+ * sync (`null`), made once the temp file is closed.
+ */
+function openEarly(dir: string): Promise<number | null> | null {
+  if (io.tryOpen === undefined) return io.open(dir);
+  try {
+    const fd = io.tryOpen(dir);
+    return fd === undefined ? null : Promise.resolve(fd);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**

@@ -59,7 +59,8 @@ export interface StagedJson {
  */
 export function stageJson(dir: string, label: string, value: JsonValue, options: StageOptions): StagedJson {
   const temp = path.join(dir, tempEntryName(label));
-  const written = writeTemp(temp, formatJson(value, options.pretty), options);
+  // Its rename waits for a lock: its folders are opened after it (see `writeTemp`).
+  const written = writeTemp(temp, formatJson(value, options.pretty), options, true);
   // Its failure is reported by commitStaged, or dropped by discardStaged: never unhandled.
   written.catch(() => undefined);
   return { temp, written };
