@@ -12,6 +12,8 @@
  */
 import * as fs from 'node:fs';
 import path from 'node:path';
+import { withDescriptorSlot } from './descriptor-budget.js';
+import { closeFdNow, fsyncFd, openFd } from './fd-io.js';
 import { releaseTempEntry, tempEntryName } from './temp-files.js';
 
 function splitName(file: string): { dir: string; stem: string; suffix: string } {
@@ -92,12 +94,13 @@ export function nowMicros(): number {
 export async function copyDurably(file: string, backup: string): Promise<void> {
   const temp = path.join(path.dirname(file), tempEntryName('backup'));
   try {
-    await fs.promises.copyFile(file, temp, fs.constants.COPYFILE_EXCL);
-    const handle = await fs.promises.open(temp, 'r+');
+    // The copy holds two descriptors on a pool thread: it takes a budget slot too.
+    await withDescriptorSlot(temp, () => fs.promises.copyFile(file, temp, fs.constants.COPYFILE_EXCL));
+    const fd = await openFd(temp, 'r+');
     try {
-      await handle.sync();
+      await fsyncFd(fd);
     } finally {
-      await handle.close();
+      closeFdNow(fd);
     }
     await fs.promises.rename(temp, backup);
   } catch (error) {

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fse from 'fs-extra';
+import { withDescriptorSlot } from './descriptor-budget.js';
 import { lockFs } from './lock-fs.js';
 import { isMissing } from './temp-files.js';
 
@@ -20,7 +21,8 @@ const OWN_TOKEN = randomBytes(8).toString('hex');
 
 /** Announces (or renews) that this process waits for `target`; resolves whether it was written. */
 export function announceWaiting(target: string): Promise<boolean> {
-  return fse.promises.writeFile(`${target}.waiting`, OWN_TOKEN).then(
+  const file = `${target}.waiting`;
+  return withDescriptorSlot(file, () => fse.promises.writeFile(file, OWN_TOKEN)).then(
     () => true,
     () => false,
   );
@@ -39,7 +41,7 @@ export async function othersWaiting(target: string): Promise<boolean> {
     // is read only for a fresh one.
     const stat = lockFs.statSync(file, { throwIfNoEntry: false });
     if (stat === undefined || Date.now() - stat.mtimeMs >= WAITER_FRESH_MS) return false;
-    return (await fse.promises.readFile(file, 'utf8')) !== OWN_TOKEN;
+    return (await withDescriptorSlot(file, () => fse.promises.readFile(file, 'utf8'))) !== OWN_TOKEN;
   } catch {
     return false; // no announcement (or it just went away)
   }

@@ -13,6 +13,7 @@ import {
   StoreNotFoundError,
 } from '../../core/index.js';
 import { ioError, readdirOrEmpty } from './atomic-json.js';
+import { withDescriptorSlot } from './descriptor-budget.js';
 import { CHAIN_SEQUENCES_DIR } from './chains.js';
 import { SEARCH_DIR } from './search-index.js';
 import type { FileLocks } from './file-lock.js';
@@ -169,8 +170,9 @@ async function probeWrite(layout: StoreLayout): Promise<string | null> {
   let writeError: string | null = null;
   const probe = path.join(layout.baseDir, tempEntryName('health-probe'));
   try {
-    await fse.writeFile(probe, 'ok');
-    if ((await fse.readFile(probe, 'utf8')) !== 'ok') writeError = `probe file ${probe} read back wrong`;
+    await withDescriptorSlot(probe, () => fse.writeFile(probe, 'ok'));
+    const back = await withDescriptorSlot(probe, () => fse.readFile(probe, 'utf8'));
+    if (back !== 'ok') writeError = `probe file ${probe} read back wrong`;
   } catch (error) {
     writeError = `cannot write ${probe}: ${ioReason(error)}`;
   } finally {

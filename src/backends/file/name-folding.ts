@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ioError } from './atomic-json.js';
+import { withDescriptorSlot } from './descriptor-budget.js';
 import type { LockKindName } from './lock-kinds.js';
 import { isMissing, releaseTempEntry, tempEntryName } from './temp-files.js';
 
@@ -151,7 +152,8 @@ async function exists(file: string): Promise<boolean> {
 async function createProbe(dir: string, names: EntryNames, label: string): Promise<string | null> {
   const name = tempEntryName(label);
   try {
-    await fs.promises.writeFile(names.pathOf(dir, name), '', { flag: 'wx' });
+    const file = names.pathOf(dir, name);
+    await withDescriptorSlot(file, () => fs.promises.writeFile(file, '', { flag: 'wx' }));
     return name;
   } catch (error) {
     releaseTempEntry(name); // no longer held: a file left half made is the sweep's

@@ -20,6 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDirDurable, fsyncDir, ioError, readdirOrEmpty } from './atomic-json.js';
+import { withDescriptorSlot } from './descriptor-budget.js';
 import type { StoreLayout } from './layout.js';
 import { HOST_TAG, isOwnSuffix, isProcessAlive, uniqueSuffix } from './temp-files.js';
 
@@ -91,7 +92,7 @@ export async function markWriter(layout: StoreLayout, refreshMs = MARK_REFRESH_M
   }
   const ownName = writerMarkName();
   const own = path.join(dir, ownName);
-  const create = async () => (await fs.promises.open(own, 'a')).close();
+  const create = () => withDescriptorSlot(own, async () => (await fs.promises.open(own, 'a')).close());
   try {
     // A folder of marks lost in a power failure only makes the next open sweep (no data lost).
     await ensureDirDurable(dir, false);

@@ -17,6 +17,7 @@ import { CorruptDataError, type JsonValue } from '../../../core/index.js';
 import { atomicWriteJson, fsyncDir, ioError, readdirOrEmpty } from '../../../backends/file/atomic-json.js';
 import { readJsonFile } from '../../../backends/file/json-reads.js';
 import { readFileAndStat } from '../../../backends/file/fd-io.js';
+import { withDescriptorSlot } from '../../../backends/file/descriptor-budget.js';
 import {
   isMissing,
   releaseTempEntry,
@@ -143,8 +144,15 @@ export async function readSnapshot(dir: string, manifest: Manifest): Promise<Sna
   return { entries, vectors };
 }
 
-/** Writes `bytes` to `file` atomically and durably (temp file, fsync, rename). */
-async function writeBinaryAtomic(file: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Writes `bytes` to `file` atomically and durably (temp file, fsync, rename), holding a slot of
+ * the file backend's descriptor budget (see `descriptor-budget.ts`).
+ */
+function writeBinaryAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  return withDescriptorSlot(file, () => writeBinaryHoldingSlot(file, bytes));
+}
+
+async function writeBinaryHoldingSlot(file: string, bytes: Uint8Array): Promise<void> {
   const temp = path.join(path.dirname(file), tempEntryName(path.basename(file)));
   try {
     const handle = await fs.promises.open(temp, 'wx');

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { CorruptDataError } from '../../../core/errors.js';
 import { ioError } from '../../../backends/file/atomic-json.js';
 import { checkRegularFile, READ_FLAGS } from '../../../backends/file/fd-io.js';
+import { withDescriptorSlot } from '../../../backends/file/descriptor-budget.js';
 import { isMissing } from '../../../backends/file/temp-files.js';
 import type { IndexSignature } from '../types.js';
 import { sameSignature, signatureMismatch } from '../validation.js';
@@ -32,8 +33,15 @@ function applyTo(table: VectorTable): LogHandler {
   };
 }
 
-/** The bytes of `file` from `start` on; `null` when the file is shorter than `start` (it was cut). */
-async function readFrom(file: string, start: number): Promise<Buffer | null> {
+/**
+ * The bytes of `file` from `start` on; `null` when the file is shorter than `start` (it was
+ * cut). Holds a slot of the file backend's descriptor budget (see `descriptor-budget.ts`).
+ */
+function readFrom(file: string, start: number): Promise<Buffer | null> {
+  return withDescriptorSlot(file, () => readFromHoldingSlot(file, start));
+}
+
+async function readFromHoldingSlot(file: string, start: number): Promise<Buffer | null> {
   let handle: fs.promises.FileHandle;
   try {
     // O_NONBLOCK (READ_FLAGS): a FIFO in the log's place is refused by its fstat, never waited on.
