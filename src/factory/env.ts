@@ -79,6 +79,7 @@ export const FILE_ENV: EnvVarMap = {
   CONNECTOME_STORAGE_CREATE_BACKUPS: { key: 'createBackups', kind: 'boolean' },
   CONNECTOME_STORAGE_PRETTY_JSON: { key: 'prettyPrintJson', kind: 'boolean' },
   CONNECTOME_STORAGE_MAX_BACKUPS: { key: 'maxBackupFiles', kind: 'integer' },
+  CONNECTOME_STORAGE_MAX_OPEN_FILES: { key: 'maxOpenFiles', kind: 'integer' },
 };
 
 /** Environment variables of the SQLite backend. */

@@ -27,6 +27,14 @@ export interface FileStorageConfig extends SharedStorageOptions {
   prettyPrintJson?: boolean;
   /** Open an existing folder without creating or cleaning anything; every write is refused. Default `false`. */
   readOnly?: boolean;
+  /**
+   * Most descriptors the file backend keeps open at once across event-loop turns (files being
+   * written or read, folders waiting for their fsync); calls past it wait their turn instead of
+   * failing with EMFILE. Process-wide: stores open in one process share one budget, the smallest
+   * any of them asks for. Default: a quarter of the soft descriptor limit (`ulimit -n`) on
+   * Linux, between 8 and 256; 64 where the limit cannot be read.
+   */
+  maxOpenFiles?: number;
   /** Reference spelling of `baseDir`. */
   base_dir?: string;
   /** Reference spelling of `createBackups`. */
@@ -49,6 +57,7 @@ const fileConfigSchema = z.object({
   createBackups: z.boolean().default(true),
   maxBackupFiles: z.number().int().min(0).max(10_000).default(5),
   prettyPrintJson: z.boolean().default(true),
+  maxOpenFiles: z.number().int().min(1).max(1_000_000).optional(),
   ...sharedOptionsShape,
 });
 
@@ -70,6 +79,8 @@ export interface ResolvedFileStorageConfig {
   prettyPrintJson: boolean;
   /** Whether the store is opened read-only. */
   readOnly: boolean;
+  /** The descriptor budget this store asks for (`undefined`: the default, see `descriptor-budget.ts`). */
+  maxOpenFiles?: number | undefined;
   /** Where background events go (`undefined`: nowhere). */
   logger?: StorageLogger | undefined;
   /** Whether the native full-text index is kept (`searchIndex`). */

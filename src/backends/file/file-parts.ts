@@ -28,6 +28,7 @@ import {
 import type { StoreView } from './stats.js';
 import { FileSearchIndex, type FileSearchIndexOptions } from './search-index.js';
 import { assertNotInsideStore } from './store-nesting.js';
+import { askForBudget } from './descriptor-budget.js';
 import { markWriter, type WriterMarks } from './writer-marks.js';
 
 /** What the parts need from the store object itself (known only once it is built). */
@@ -49,6 +50,8 @@ export interface FileParts {
   listings: FolderListings;
   /** This open's writer mark (`null` while closed, and for read-only opens). */
   writerMarks: WriterMarks | null;
+  /** Gives back the descriptor budget this open asked for (`maxOpenFiles`); `null` when none. */
+  budget: (() => void) | null;
   /** How often the mark is touched (a test seam; `undefined`: the default). */
   writerMarkRefreshMs: number | undefined;
 }
@@ -115,6 +118,7 @@ export function buildFileParts(
     textIndex,
     listings: new FolderListings(),
     writerMarks: null,
+    budget: null,
     writerMarkRefreshMs: internals.writerMarkRefreshMs,
   };
 }
@@ -128,6 +132,18 @@ export async function openFileStore(
   parts: FileParts,
   config: Readonly<ResolvedFileStorageConfig>,
 ): Promise<void> {
+  // Process-wide: the smallest budget of the open stores applies (see `descriptor-budget.ts`).
+  const budget = config.maxOpenFiles === undefined ? null : askForBudget(config.maxOpenFiles);
+  try {
+    await openFolders(parts, config);
+  } catch (error) {
+    budget?.();
+    throw error;
+  }
+  parts.budget = budget;
+}
+
+async function openFolders(parts: FileParts, config: Readonly<ResolvedFileStorageConfig>): Promise<void> {
   const { layout, names } = parts;
   // Read-only: no folders created, no crash leftovers removed (they may be a live writer's).
   if (config.readOnly) {
@@ -165,6 +181,8 @@ export async function closeFileStore(parts: FileParts): Promise<void> {
   const marks = parts.writerMarks;
   parts.writerMarks = null;
   await marks?.remove();
+  parts.budget?.();
+  parts.budget = null;
 }
 
 /** What the stats walk sees of a store; where names fold, the index is left out (the default scan counts). */
