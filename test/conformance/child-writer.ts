@@ -18,13 +18,20 @@ export function startChildWriter(
   seed: number,
   extra: string[] = [],
 ): ChildProcessByStdio<null, Readable, Readable> {
-  const file = join(ROOT, 'test', 'conformance', script);
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', file, JSON.stringify(spec), writer, String(seed), ...extra],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  return startChild(script, [JSON.stringify(spec), writer, String(seed), ...extra]);
+}
+
+/**
+ * Starts `script` (a file of test/conformance/) with `args`; with `fdLimit`, under that soft
+ * and hard descriptor limit (`ulimit -n`, through `sh`, which then `exec`s node).
+ */
+export function startChild(
+  script: string,
+  args: string[],
+  fdLimit?: number,
+): ChildProcessByStdio<null, Readable, Readable> {
+  const command = [process.execPath, '--import', 'tsx', join(ROOT, 'test', 'conformance', script), ...args];
+  const options = { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+  if (fdLimit === undefined) return spawn(command[0] as string, command.slice(1), options);
+  return spawn('sh', ['-c', `ulimit -n ${fdLimit} && exec "$@"`, 'sh', ...command], options);
 }

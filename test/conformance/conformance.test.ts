@@ -5,6 +5,7 @@
 import { backends } from './backends.js';
 import { batchTests } from './suites/batches.js';
 import { batchPropertyTests } from './suites/batch-properties.js';
+import { burstTests } from './suites/burst.js';
 import { conversationBatchTests } from './suites/conversation-batches.js';
 import { describeWithService } from '../services.js';
 import { useFreshStore } from './context.js';
@@ -57,6 +58,7 @@ for (const harness of backends) {
     memoryAndChainTests(ctx);
     cacheAndStateTests(ctx);
     cacheRecordTests(ctx);
+    burstTests(ctx);
     validationTests(ctx);
     keyLimitTests(ctx);
     valueTests(ctx);
