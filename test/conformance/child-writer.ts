@@ -7,6 +7,7 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ChildStoreSpec } from './harness.js';
+import { underFdLimit } from '../support/fd-limit.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -33,5 +34,6 @@ export function startChild(
   const command = [process.execPath, '--import', 'tsx', join(ROOT, 'test', 'conformance', script), ...args];
   const options = { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
   if (fdLimit === undefined) return spawn(command[0] as string, command.slice(1), options);
-  return spawn('sh', ['-c', `ulimit -n ${fdLimit} && exec "$@"`, 'sh', ...command], options);
+  const limited = underFdLimit(fdLimit, command);
+  return spawn(limited.file, limited.args, { ...options, env: limited.env });
 }

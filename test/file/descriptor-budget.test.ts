@@ -11,6 +11,7 @@ import { slotsInUse } from '../../src/backends/file/descriptor-budget.js';
 import { ConfigError } from '../../src/core/index.js';
 import { FileStorage } from '../../src/backends/file/index.js';
 import { makeTempDir, openStore, removeTempDirs, shutdownAll } from './helpers.js';
+import { underFdLimit } from '../support/fd-limit.js';
 
 afterEach(async () => {
   jest.restoreAllMocks();
@@ -31,9 +32,8 @@ interface ChildReport {
 function runChild(baseDir: string, releaseAfter: string, patienceMs: number): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     const args = [CHILD, baseDir, releaseAfter, String(patienceMs)];
-    const child = spawn('sh', ['-c', 'ulimit -n 64 && exec "$@"', 'sh', TSX, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const limited = underFdLimit(64, [TSX, ...args]);
+    const child = spawn(limited.file, limited.args, { stdio: ['ignore', 'pipe', 'pipe'], env: limited.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

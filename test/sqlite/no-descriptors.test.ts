@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { underFdLimit } from '../support/fd-limit.js';
 
 const CHILD = path.join('test', 'sqlite', 'no-descriptors.child.ts');
 const NOTE =
@@ -20,13 +21,8 @@ describePosix('sqlite without file descriptors', () => {
   it('names the descriptor limit in the CANTOPEN of a write and of an open', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'sqlite-no-fd-'));
     try {
-      const out = execFileSync('sh', [
-        '-c',
-        'ulimit -n 256 && exec "$0" --import tsx "$1" "$2"',
-        process.execPath,
-        CHILD,
-        dir,
-      ]);
+      const limited = underFdLimit(256, [process.execPath, '--import', 'tsx', CHILD, dir]);
+      const out = execFileSync(limited.file, limited.args, { env: limited.env });
       const { write, open, held } = JSON.parse(out.toString()) as Record<
         string,
         { name: string; message: string } | number
