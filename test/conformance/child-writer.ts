@@ -37,3 +37,24 @@ export function startChild(
   const limited = underFdLimit(fdLimit, command);
   return spawn(limited.file, limited.args, { ...options, env: limited.env });
 }
+
+/**
+ * Resolves with the JSON line `child` prints once it exits 0; rejects naming `name`, its exit
+ * code and its stderr otherwise.
+ */
+export function readChildReport<T>(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  name: string,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(JSON.parse(stdout) as T);
+      else reject(new Error(`${name} exited ${code}: ${stderr.slice(0, 2000)}`));
+    });
+  });
+}

@@ -5,7 +5,7 @@
  * conversations and one cache batch; every call must resolve and every value read back. Skipped
  * where the store cannot be opened by another process (in-memory stores).
  */
-import { startChild } from '../child-writer.js';
+import { readChildReport, startChild } from '../child-writer.js';
 import type { BurstReport } from '../burst.child.js';
 import type { SuiteContext } from '../context.js';
 
@@ -15,18 +15,10 @@ const CALLS_PER_KIND = 500;
 const FD_LIMIT = 256;
 
 function runBurst(specJson: string): Promise<BurstReport> {
-  return new Promise((resolve, reject) => {
-    const child = startChild('burst.child.ts', [specJson, String(CALLS_PER_KIND)], FD_LIMIT);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(stdout) as BurstReport);
-      else reject(new Error(`burst child exited ${code}: ${stderr.slice(0, 2000)}`));
-    });
-  });
+  return readChildReport(
+    startChild('burst.child.ts', [specJson, String(CALLS_PER_KIND)], FD_LIMIT),
+    'burst child',
+  );
 }
 
 /** Registers the burst test (skipped where instances do not share a store). */

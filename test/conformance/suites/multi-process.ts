@@ -7,25 +7,14 @@
  */
 import type { StorageInterface } from '../../../src/core/index.js';
 import { sleep, type SuiteContext } from '../context.js';
-import { startChildWriter } from '../child-writer.js';
+import { readChildReport, startChildWriter } from '../child-writer.js';
 import type { ChildStoreSpec } from '../harness.js';
 import { type ChildReport, KEPT_CHAINS, type LoggedOp, SHORT_TTL_SECONDS } from '../multi-process-log.js';
 import { expectPossibleFinal, expectStatsMatch } from './multi-process-checks.js';
 
 /** Runs one child to its end; resolves with its report, rejects with its stderr. */
 function runChild(spec: ChildStoreSpec, writer: string, seed: number): Promise<ChildReport> {
-  return new Promise((resolve, reject) => {
-    const child = startChildWriter('multi-process.child.ts', spec, writer, seed);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(stdout) as ChildReport);
-      else reject(new Error(`child ${writer} exited ${code}: ${stderr}`));
-    });
-  });
+  return readChildReport(startChildWriter('multi-process.child.ts', spec, writer, seed), `child ${writer}`);
 }
 
 const WRITERS = ['a', 'b', 'c'];
