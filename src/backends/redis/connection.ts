@@ -15,6 +15,7 @@ import { ConnectionWaiters } from './connection-waiters.js';
 import { replyErrorToStorageError } from './reply-errors.js';
 import { runReadyCheck } from './ready-check.js';
 import { TickBatcher } from './tick-batcher.js';
+import { closeClient, DISCONNECT_TIMEOUT_MS } from './client-close.js';
 
 type RedisClass = typeof Redis;
 
@@ -103,7 +104,7 @@ export class RedisConnection {
       // Ours at the open instead (`ready-check.ts`): ioredis's warns on the console if INFO is denied.
       enableReadyCheck: false,
       // How long a closing socket may linger (the driver's default keeps a process alive 2 s).
-      disconnectTimeout: 500,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     });
     const connection = new RedisConnection(client, true, label, config.commandTimeout);
     client.on('error', (error: Error) => {
@@ -261,19 +262,13 @@ export class RedisConnection {
 
   /**
    * Lets every call in flight finish (each is bounded by the command timeout), then closes
-   * the client if this storage opened it; a given client stays open.
+   * the client if this storage opened it, resolving once its socket is closed; a given client
+   * stays open.
    */
   async close(): Promise<void> {
     await this.drain();
     if (!this.owned) return;
-    const client = this.client;
-    try {
-      await withTimeout(client.quit(), 1000, () => new Error('quit timed out'));
-    } catch {
-      // Closing anyway below.
-    } finally {
-      client.disconnect();
-    }
+    await closeClient(this.client as Redis);
   }
 
   /** The error of a call (`what`) that found corrupt data: as a `WRONGTYPE` reply becomes. */
