@@ -14,7 +14,9 @@ export class BlackholeProxy extends LoopbackProxyBase {
   private readonly pairs = new Set<{ dead: boolean }>();
 
   private constructor(private readonly target: number) {
-    super((client) => this.accept(client));
+    // Half-open: a dead path answers no FIN either, so a client's end of a connection caught in
+    // the black hole leaves its socket open (as a real dead path does) until it destroys it.
+    super((client) => this.accept(client), true);
   }
 
   /** Starts a proxy to 127.0.0.1:`target`. */
@@ -51,6 +53,9 @@ export class BlackholeProxy extends LoopbackProxyBase {
     });
     // A dead path carries no FIN or RST either: a side closed meanwhile (the server ending an
     // idle transaction, the driver giving up) stays unseen by the other until close().
+    client.on('end', () => {
+      if (!pair.dead) upstream.end();
+    });
     client.on('close', () => {
       if (!pair.dead) upstream.destroy();
     });

@@ -11,8 +11,9 @@ export class LoopbackProxyBase {
   /** The proxy's port (0 until started). */
   port = 0;
 
-  protected constructor(accept: (client: Socket) => void) {
-    this.server = createServer(accept);
+  /** With `allowHalfOpen`, a client's FIN is not answered by one of the proxy's own (see `BlackholeProxy`). */
+  protected constructor(accept: (client: Socket) => void, allowHalfOpen = false) {
+    this.server = createServer({ allowHalfOpen }, accept);
   }
 
   /** Listens on a free loopback port. */

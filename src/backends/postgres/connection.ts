@@ -20,6 +20,7 @@ import {
   poolWaitNote,
 } from './driver-errors.js';
 import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
+import { PoolSockets } from './pool-sockets.js';
 import { queryConfig, type SqlText } from './statements.js';
 
 /** A bindable parameter: scalars, and arrays (nulls allowed) for `unnest($n::text[])` batches. */
@@ -112,6 +113,8 @@ export class PostgresConnection {
     private readonly readOnly: boolean,
     /** The idle connections of an owned pool, closed after a client timeout (a given pool keeps its own). */
     private readonly idle?: IdleConnections,
+    /** The open sockets of an owned pool, which closing waits for. */
+    private readonly sockets?: PoolSockets,
   ) {}
 
   /** Creates a pool for `config.url`, or adopts `config.pool`. Connects lazily. */
@@ -148,8 +151,8 @@ export class PostgresConnection {
       // Read-only: the server itself refuses any write, should one ever slip past the core.
       ...(options !== undefined ? { options } : {}),
     });
-    const idle = new IdleConnections(pool);
-    const connection = new PostgresConnection(pool, true, redactUrl(config.url), prepared, readOnly, idle);
+    const [label, idle, sockets] = [redactUrl(config.url), new IdleConnections(pool), new PoolSockets(pool)];
+    const connection = new PostgresConnection(pool, true, label, prepared, readOnly, idle, sockets);
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {
       // Closed by us after a client timeout: that call's error already tells.
@@ -282,9 +285,14 @@ export class PostgresConnection {
     return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
-  /** Ends the pool if this storage created it; a given pool stays open. */
+  /**
+   * Ends the pool if this storage created it, resolving once its sockets are closed (bounded:
+   * see `PoolSockets`); a given pool stays open.
+   */
   async close(): Promise<void> {
-    if (this.owned) await this.pool.end();
+    if (!this.owned) return;
+    await this.pool.end();
+    await this.sockets?.closed();
   }
 
   /**
