@@ -30,6 +30,7 @@ import { searchIndexOptionTests } from './suites/search-index-option.js';
 import { searchModelTests } from './suites/search-model.js';
 import { searchTimestampTests } from './suites/search-timestamps.js';
 import { semanticTests } from './suites/semantic.js';
+import { shutdownDescriptorTests } from './suites/shutdown-descriptors.js';
 import { semanticFailureTests } from './suites/semantic-failures.js';
 import { semanticReindexTests } from './suites/semantic-reindex.js';
 import { semanticTieTests } from './suites/semantic-ties.js';
@@ -66,6 +67,7 @@ for (const harness of backends) {
     longNameTests(ctx);
     propertyTests(ctx);
     lifecycleAndStatsTests(ctx);
+    shutdownDescriptorTests(ctx);
     readOnlyTests(ctx);
     pagingTests(ctx);
     windowAndAbortTests(ctx);

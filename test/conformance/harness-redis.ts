@@ -183,6 +183,7 @@ function clusterClient(processes: RedisClusterProcesses): Cluster {
 export const redisClusterHarness: BackendHarness = {
   name: 'redis cluster (3 masters)',
   service: 'redis',
+  givenClient: true,
   sharedStore: true,
   async available() {
     const missing = await redisBinariesMissing();

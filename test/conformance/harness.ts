@@ -78,6 +78,11 @@ export interface BackendHarness {
   sharedStore: boolean;
   /** True when its stores have {@link HarnessStore.breakRecords}: the suites that need it are skipped elsewhere. */
   breaksRecords?: true;
+  /**
+   * True when its instances are given a client the harness made (an ioredis `Cluster`), which
+   * `shutdown()` leaves open: the store opens no connection of its own.
+   */
+  givenClient?: true;
   /** True when its `breakRecords` breaks one record alone (each is stored apart: rows, list items, hash fields). */
   breaksOneRecord?: true;
 }
