@@ -55,11 +55,6 @@ export class PoolSockets {
     });
   }
 
-  /** Connections whose socket is still open. */
-  get count(): number {
-    return this.open.size;
-  }
-
   /**
    * Closes every tracked socket (call it after the pool's `end()`) once its goodbye is handed to
    * the kernel, which delivers it after the close as it would before: the server still reads a
