@@ -75,6 +75,11 @@ export interface PostgresPool {
   end(): Promise<void>;
   /** Listens for errors of idle connections. */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /**
+   * The pool's options, as `pg.Pool` keeps them: `max` bounds the storage's own queue in front
+   * of the pool, `connectionTimeoutMillis` how long its waiting calls go without an answer.
+   */
+  readonly options?: { readonly max?: number; readonly connectionTimeoutMillis?: number };
 }
 
 /** Options of {@link PostgresStorage}. Unknown keys are refused with a `ConfigError`. */
@@ -91,7 +96,11 @@ export interface PostgresStorageConfig extends SharedStorageOptions {
   schema?: string;
   /** Most connections the pool opens. Default 10. */
   max?: number;
-  /** Milliseconds to wait for a connection before failing with `BackendUnavailableError`. Default 10000. */
+  /**
+   * Milliseconds a new connection may take to open, and that calls waiting for a connection may
+   * go without any call getting an answer, before they fail with `BackendUnavailableError`. A
+   * burst of calls waits in the storage's own queue, untimed while calls are answered. Default 10000.
+   */
   connectionTimeoutMillis?: number;
   /** Milliseconds after which the server cancels a statement (and an idle open transaction). Default 60000. */
   statementTimeoutMillis?: number;

@@ -3,23 +3,35 @@
  * runs statements and transactions on it, and turns driver errors into typed errors whose
  * messages carry the redacted URL, never a password.
  */
-import type { Pool } from 'pg';
-import { BackendUnavailableError, logEvent, redactUrl, type StorageError } from '../../core/index.js';
+import {
+  BackendUnavailableError,
+  logEvent,
+  NotInitializedError,
+  redactUrl,
+  type StorageError,
+} from '../../core/index.js';
 import {
   checkPgPortEnv,
   type PostgresPool,
   type PostgresPoolClient,
   type PostgresQueryConfig,
+  type PostgresQueryResult,
   type ResolvedPostgresConfig,
 } from './config.js';
 import {
   describeDriverError,
   driverErrorToStorageError,
   isClientTimeout,
+  deadlockBackoff,
+  DEADLOCK_RETRIES,
+  isConnectFailure,
   isDeadlock,
+  isConnectionTrouble,
   poolWaitNote,
 } from './driver-errors.js';
 import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
+import { createPool } from './pg-module.js';
+import { PoolGate, PoolWaitEnded } from './pool-gate.js';
 import { PoolSockets } from './pool-sockets.js';
 import { queryConfig, type SqlText } from './statements.js';
 
@@ -37,62 +49,10 @@ export interface Queryable {
   run(sql: SqlText, params?: readonly SqlParam[]): Promise<number>;
 }
 
-/** The part of the `pg` module this backend uses. */
-type PgModule = { Pool: typeof Pool };
-
-/** Loads `pg` on first use, so the library loads (and other backends work) without it. */
-async function loadPg(): Promise<PgModule> {
-  try {
-    // pg is CommonJS: an ES import exposes it as `default`; the ES and CommonJS typings disagree.
-    const mod = (await import('pg')) as unknown as PgModule & { default?: PgModule };
-    return mod.default ?? mod;
-  } catch (error) {
-    throw new BackendUnavailableError(
-      'The postgres storage backend needs the "pg" package: npm install pg',
-      error,
-    );
-  }
-}
-
-/**
- * How many times a statement or transaction the server chose as a deadlock victim (SQLSTATE
- * 40P01) runs again. The server rolled the victim back whole, so running it again applies it
- * once; the other side of the deadlock has gone on, so a retry usually succeeds at once.
- */
-const DEADLOCK_RETRIES = 5;
-
-/** How much longer than `statementTimeoutMillis` the client waits for a reply before giving up. */
-const CLIENT_TIMEOUT_MARGIN_MILLIS = 5000;
-
-/** How long a pooled connection stays open unused. */
-const IDLE_TIMEOUT_MILLIS = 10_000;
-
-/** The server setting a read-only store's sessions carry. */
-const READ_ONLY_OPTION = '-c default_transaction_read_only=on';
-
-/**
- * The URL and session `options` of a store's own pool. pg reads a URL's `?options=` over the
- * pool's, so for a read-only store the URL's are moved into the pool's, followed by the
- * read-only setting (a later `-c` wins): a URL's options (e.g. a `search_path`) cannot drop it.
- */
-function readOnlySession(config: ResolvedPostgresConfig): { url: string; options?: string } {
-  if (!config.readOnly) return { url: config.url };
-  if (!URL.canParse(config.url)) return { url: config.url, options: READ_ONLY_OPTION };
-  const url = new URL(config.url);
-  const given = url.searchParams.getAll('options');
-  if (given.length === 0) return { url: config.url, options: READ_ONLY_OPTION };
-  url.searchParams.delete('options');
-  return { url: url.toString(), options: [...given, READ_ONLY_OPTION].join(' ') };
-}
-
-/**
- * A short random pause before retry `attempt` (from 1): 5 to 25 ms times the attempt, so two
- * victims of one cycle do not meet again in lockstep.
- */
-function deadlockBackoff(attempt: number): Promise<void> {
-  const ms = attempt * (5 + Math.random() * 20);
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** The rows of a result ({@link PostgresConnection.rows}). */
+const rowsOf = (result: PostgresQueryResult): unknown[] => result.rows;
+/** How many rows a statement changed ({@link PostgresConnection.run}). */
+const rowCountOf = (result: PostgresQueryResult): number => result.rowCount ?? 0;
 
 /** One pool plus the rules for using it. */
 export class PostgresConnection {
@@ -111,6 +71,8 @@ export class PostgresConnection {
     readonly prepared: boolean,
     /** Whether the store was opened read-only (`readOnly`), for reading the server's refusals. */
     private readonly readOnly: boolean,
+    /** The calls' own FIFO in front of the pool (pool-gate.ts). */
+    private readonly gate: PoolGate,
     /** The idle connections of an owned pool, closed after a client timeout (a given pool keeps its own). */
     private readonly idle?: IdleConnections,
     /** The open sockets of an owned pool, which closing waits for. */
@@ -120,39 +82,19 @@ export class PostgresConnection {
   /** Creates a pool for `config.url`, or adopts `config.pool`. Connects lazily. */
   static async open(config: ResolvedPostgresConfig): Promise<PostgresConnection> {
     const { preparedStatements: prepared, readOnly } = config;
-    if (config.pool !== undefined)
-      return new PostgresConnection(config.pool, false, 'given pg.Pool', prepared, readOnly);
+    if (config.pool !== undefined) {
+      // A given pool may serve the application too: the gate counts only this store's
+      // checkouts, so a call may still queue in the pool, bounded by the pool's own timeout.
+      const { max, connectionTimeoutMillis: wait } = config.pool.options ?? {};
+      const gate = new PoolGate(max ?? 10, wait !== undefined && wait > 0 ? wait : undefined);
+      return new PostgresConnection(config.pool, false, 'given pg.Pool', prepared, readOnly, gate);
+    }
     checkPgPortEnv(config.url);
-    const pg = await loadPg();
-    const { url, options } = readOnlySession(config);
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: config.max,
-      // The driver's default, 0, waits for a connection forever.
-      connectionTimeoutMillis: config.connectionTimeoutMillis,
-      statement_timeout: config.statementTimeoutMillis,
-      // The server's statement_timeout cannot answer over a dead network path (no FIN, no
-      // RST): without a client-side bound a call waited for TCP keepalive, hours. A little
-      // later than the server's, so a live server's own timeout error comes first.
-      query_timeout: config.statementTimeoutMillis + CLIENT_TIMEOUT_MARGIN_MILLIS,
-      // A process that dies inside a transaction would otherwise hold its locks until the
-      // server notices the dead socket; ours never leave a transaction idle that long.
-      idle_in_transaction_session_timeout: config.statementTimeoutMillis,
-      // An idle connection whose path died silently costs the call that next takes it up to
-      // query_timeout, which then closes the other idle ones (IdleConnections); closing idle
-      // ones soon too (pg-pool's default, set so it cannot drift) bounds how long one lingers.
-      // TCP keepalive cannot find it sooner: Node sets only its start, and Linux then waits 9
-      // probes 75 s apart.
-      idleTimeoutMillis: IDLE_TIMEOUT_MILLIS,
-      keepAlive: true,
-      application_name: 'connectome-storage',
-      // Idle pooled connections alone do not keep the process running.
-      allowExitOnIdle: true,
-      // Read-only: the server itself refuses any write, should one ever slip past the core.
-      ...(options !== undefined ? { options } : {}),
-    });
-    const [label, idle, sockets] = [redactUrl(config.url), new IdleConnections(pool), new PoolSockets(pool)];
-    const connection = new PostgresConnection(pool, true, label, prepared, readOnly, idle, sockets);
+    const pool = await createPool(config);
+    const [idle, sockets] = [new IdleConnections(pool), new PoolSockets(pool)];
+    const gate = new PoolGate(config.max, config.connectionTimeoutMillis);
+    const label = redactUrl(config.url);
+    const connection = new PostgresConnection(pool, true, label, prepared, readOnly, gate, idle, sockets);
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {
       // Closed by us after a client timeout: that call's error already tells.
@@ -171,27 +113,67 @@ export class PostgresConnection {
    * statement the server picked as a deadlock victim (two batches locking shared rows in
    * different orders) runs again, up to {@link DEADLOCK_RETRIES} times.
    */
-  async rows<R>(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<R[]> {
+  rows<R>(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<R[]> {
+    return this.query(what, sql, params, rowsOf as (result: PostgresQueryResult) => R[]);
+  }
+
+  /** Runs one write statement on any pooled connection, as {@link rows}; returns how many rows it changed. */
+  run(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<number> {
+    return this.query(what, sql, params, rowCountOf);
+  }
+
+  /**
+   * {@link rows} and {@link run}: one statement through the gate, run again as a deadlock
+   * victim; `pick` takes what the caller wants of the result (one async frame per call, not two).
+   */
+  private async query<T>(
+    what: string,
+    sql: SqlText,
+    params: readonly SqlParam[],
+    pick: (result: PostgresQueryResult) => T,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
+      // A free checkout is taken synchronously: an uncontended call makes no promise for it.
+      if (!this.gate.tryTake()) await this.waitTurn(what);
       try {
-        return (await this.pool.query(this.config(sql, params))).rows as R[];
+        const result = await this.pool.query(this.config(sql, params));
+        this.gate.give(true);
+        return pick(result);
       } catch (error) {
+        this.giveBack(error);
         if (!isDeadlock(error) || attempt > DEADLOCK_RETRIES) throw this.toStorageError(what, error);
       }
       await deadlockBackoff(attempt);
     }
   }
 
-  /** Runs one write statement on any pooled connection, as {@link rows}; returns how many rows it changed. */
-  async run(what: string, sql: SqlText, params: readonly SqlParam[] = []): Promise<number> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return (await this.pool.query(this.config(sql, params))).rowCount ?? 0;
-      } catch (error) {
-        if (!isDeadlock(error) || attempt > DEADLOCK_RETRIES) throw this.toStorageError(what, error);
-      }
-      await deadlockBackoff(attempt);
+  /** Waits in the gate's FIFO; a wait that ends without a checkout rejects typed, naming `what`. */
+  private async waitTurn(what: string): Promise<void> {
+    try {
+      await this.gate.take();
+    } catch (error) {
+      if (!(error instanceof PoolWaitEnded)) throw error;
+      // As the store's other calls after a shutdown (`db` in postgres-base.ts).
+      if (error.kind === 'closed') throw new NotInitializedError('postgres', 'a call', 'closed');
+      throw new BackendUnavailableError(
+        `postgres storage (${this.label}): ${what} failed: ${error.message}`,
+        error.cause ?? error,
+      );
     }
+  }
+
+  /**
+   * Gives a checkout back after `error` (none: the call got its answer). Only trouble with the
+   * connection is no answer; a connect that failed rejects the calls waiting behind it at once, with its reason.
+   */
+  private giveBack(error?: unknown): void {
+    if (error !== undefined && isConnectFailure(error)) {
+      this.gate.failWaiting(
+        `a connection to the server failed just before: ${describeDriverError(error)}`,
+        error,
+      );
+    }
+    this.gate.give(!isConnectionTrouble(error));
   }
 
   /**
@@ -223,12 +205,15 @@ export class PostgresConnection {
     const onError = (error: Error) => {
       broken = error;
     };
+    if (!this.gate.tryTake()) await this.waitTurn(what);
     let client: PostgresPoolClient;
     try {
       client = await this.checkOut(onError);
     } catch (error) {
+      this.giveBack(error);
       throw this.toStorageError(what, error);
     }
+    let failure: unknown;
     try {
       await client.query({ text: 'BEGIN', values: [] });
       const result = await fn({
@@ -247,11 +232,13 @@ export class PostgresConnection {
       } catch (rollbackError) {
         broken = rollbackError as Error;
       }
+      failure = error;
       if (retry && broken === undefined && isDeadlock(error)) return { done: false };
       throw this.toStorageError(what, error);
     } finally {
       client.removeListener?.('error', onError);
       client.release(broken);
+      this.giveBack(broken ?? failure);
     }
   }
 
@@ -282,14 +269,23 @@ export class PostgresConnection {
 
   /** Connection counts of the pool, for health. */
   poolCounts(): { total: number; idle: number; waiting: number } {
-    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+    // Waiting: in the storage's own queue, and (a given pool shared with others) in the pool's.
+    const waiting = this.gate.waiting + this.pool.waitingCount;
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting };
+  }
+
+  /** Calls waiting in the storage's own queue for a connection, for health. */
+  get queued(): number {
+    return this.gate.waiting;
   }
 
   /**
    * Ends the pool if this storage created it, resolving once its sockets are closed (bounded:
-   * see `PoolSockets`); a given pool stays open.
+   * see `PoolSockets`); a given pool stays open. Calls still waiting for a connection (none
+   * after a shutdown, which waits for its calls) reject as after a shutdown.
    */
   async close(): Promise<void> {
+    this.gate.close('closed');
     if (!this.owned) return;
     await this.pool.end();
     await this.sockets?.closed();

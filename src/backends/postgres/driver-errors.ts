@@ -47,10 +47,10 @@ interface PoolCounts {
 
 /**
  * What a pool-queue timeout means, for the call's message; `''` for any other error. The
- * driver's words read as an unreachable server, yet the connections were open and busy: a
- * burst of calls larger than the pool serves within the timeout (10,000 calls at once on the
- * default pool rejected from ~the 9,000th, with `connectionTimeoutMillis: 2000` ~86%), or
- * statements stuck on a server that stopped answering. `owned`: the storage made the pool, so
+ * driver's words read as an unreachable server, yet the connections were open and busy. The
+ * storage's own queue (pool-gate.ts) keeps pg-pool's empty, so this comes only from a given
+ * pool whose connections the application holds too (until 2026-12-05 also from any burst
+ * larger than the pool served within the timeout). `owned`: the storage made the pool, so
  * its options are named; a given pool's are the caller's.
  */
 export function poolWaitNote(error: unknown, pool: PoolCounts, owned: boolean): string {
@@ -76,12 +76,69 @@ export function isDeadlock(error: unknown): boolean {
 }
 
 /**
+ * How many times a statement or transaction the server chose as a deadlock victim (SQLSTATE
+ * 40P01) runs again. The server rolled the victim back whole, so running it again applies it
+ * once; the other side of the deadlock has gone on, so a retry usually succeeds at once.
+ */
+export const DEADLOCK_RETRIES = 5;
+
+/**
+ * A short random pause before retry `attempt` (from 1): 5 to 25 ms times the attempt, so two
+ * victims of one cycle do not meet again in lockstep.
+ */
+export function deadlockBackoff(attempt: number): Promise<void> {
+  const ms = attempt * (5 + Math.random() * 20);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
  * Whether `error` (a driver error, or the typed error wrapping one) is the server refusing a
  * write (SQLSTATE 25006: a hot standby, `default_transaction_read_only`).
  */
 export function isWriteRefused(error: unknown): boolean {
   if (sqlState(error) === READ_ONLY_SQLSTATE) return true;
   return error instanceof StorageError && sqlState(error.cause) === READ_ONLY_SQLSTATE;
+}
+
+/**
+ * SQLSTATEs only a new connection gets: 28 (login refused), 3D000 (no such database), 53300
+ * (too many connections), 57P03 (starting up or shutting down).
+ */
+const CONNECT_SQLSTATE = /^(28|3D000|53300|57P03)/;
+
+/** Socket codes of a connect that found no server (an established connection resets instead). */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether `error` is a new connection that failed (no server there, it refused us, or it did
+ * not answer within `connectionTimeoutMillis`): the calls waiting behind it would each try
+ * the same server next, so they reject with it at once (pool-gate.ts).
+ */
+export function isConnectFailure(error: unknown): boolean {
+  if (messageOf(error) === 'Connection terminated due to connection timeout') return true;
+  const state = sqlState(error);
+  if (state !== undefined) return CONNECT_SQLSTATE.test(state);
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECT_CODES.has(code);
+}
+
+/**
+ * Whether `error` came from the connection rather than the server's answer (a socket error,
+ * a connect or client timeout, a terminated connection): such a call is no sign of progress.
+ */
+export function isConnectionTrouble(error: unknown): boolean {
+  if (sqlState(error) !== undefined) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' && NETWORK_CODE.test(code)) || CONNECTION_MESSAGE.test(messageOf(error));
+}
+
+/**
+ * An error's message, read without `instanceof Error`: Node's socket errors come from another
+ * realm than a test runner's (or a worker's) `Error`.
+ */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : '';
 }
 
 /** The error `pg` gives when a statement's `query_timeout` ran out (the connection is unusable). */
