@@ -66,7 +66,7 @@ describe('PoolGate', () => {
       expect((error as PoolWaitEnded).kind).toBe('unavailable');
     }
     expect((errors[0] as Error).message).toBe(
-      'no call got an answer from the server for 80 ms while 999 calls waited (all 1 connections of the pool busy): the server stopped answering, or statements hold every connection that long',
+      'no call got an answer from the server for 80 ms while 999 calls waited (1 calls holding or queued for a connection of the pool): the server stopped answering, or statements hold every connection that long',
     );
     // The checkout held stays held; once given back the gate serves again.
     expect(gate.busy).toBe(1);

@@ -58,17 +58,22 @@ describeWithService('postgres')('postgres pool stalls', () => {
     const outcomes = await Promise.all(
       Array.from({ length: 200 }, () => timed(s.loadConversation('c'), start)),
     );
-    // Two calls held the two (dead) connections and waited out their client timeout; the
-    // other 198 rejected together at the first stall check.
+    // Two calls held the two (dead) connections and waited out their client timeout. Up to 64
+    // more (POOL_QUEUE_ALLOWANCE) waited in pg-pool's queue and rejected with its timeout; the
+    // others rejected together at the first stall check, none waiting out a timeout of its own.
     const waited = outcomes.filter((o) => o.error?.message.includes('no call got an answer'));
-    expect(waited).toHaveLength(198);
+    const pooled = outcomes.filter((o) => o.error?.message.includes('no pooled connection came free'));
+    expect(waited.length).toBeGreaterThanOrEqual(198 - 2 * 64);
+    expect(waited.length + pooled.length).toBe(198);
     for (const o of waited) {
       expect(o.error).toBeInstanceOf(BackendUnavailableError);
       expect(o.error!.message).toMatch(
-        /^postgres storage \(postgres:\/\/postgres:\*+@127\.0\.0\.1:\d+\/test\): load conversation "c" failed: no call got an answer from the server for 300 ms while 198 calls waited \(all 2 connections of the pool busy\)/,
+        /^postgres storage \(postgres:\/\/postgres:\*+@127\.0\.0\.1:\d+\/test\): load conversation "c" failed: no call got an answer from the server for 300 ms while \d+ calls waited \(\d+ calls holding or queued for a connection of the pool\)/,
       );
       expect(o.ms).toBeLessThan(1500);
     }
+    // A call of pg-pool's queue waits once more in the storage's only before the stall.
+    for (const o of pooled) expect(o.ms).toBeLessThan(1500);
     expect(outcomes.every((o) => !o.ok && o.error instanceof BackendUnavailableError)).toBe(true);
     // Once the path is back, the same store works.
     proxy!.heal();
@@ -89,8 +94,9 @@ describeWithService('postgres')('postgres pool stalls', () => {
     const together = outcomes.filter((o) =>
       o.error?.message.includes('a connection to the server failed just before'),
     );
-    // All but the calls that held a checkout and connected themselves.
-    expect(together.length).toBeGreaterThanOrEqual(990);
+    // All but the calls that held a checkout or went on into pg-pool's queue (2 + 64), each of
+    // which connected itself.
+    expect(together.length).toBeGreaterThanOrEqual(1000 - 2 - 64);
     expect(together[0]!.error!.message).toMatch(
       /load conversation "c" failed: a connection to the server failed just before: (Error: )?connect ECONNREFUSED/,
     );
@@ -98,9 +104,13 @@ describeWithService('postgres')('postgres pool stalls', () => {
   });
 
   it('a closed connection refuses the calls still waiting in its queue as after a shutdown', async () => {
-    const connection = await PostgresConnection.open(parsePostgresConfig({ url: POSTGRES_TEST_URL, max: 1 }));
+    const connection = await PostgresConnection.open(
+      parsePostgresConfig({ url: POSTGRES_TEST_URL, max: 1, connectionTimeoutMillis: 300 }),
+    );
     const first = connection.rows('sleep', 'SELECT pg_sleep(0.2)');
-    const waiting = Array.from({ length: 5 }, () =>
+    // 64 go on into pg-pool's queue, which an ended pool leaves to their timeout: then they
+    // would wait once more in the storage's queue, which refuses them as closed.
+    const waiting = Array.from({ length: 64 + 5 }, () =>
       connection.rows('wait', 'SELECT 1').catch((e: unknown) => e),
     );
     expect(connection.queued).toBe(5);
@@ -109,5 +119,18 @@ describeWithService('postgres')('postgres pool stalls', () => {
     await expect(first).resolves.toHaveLength(1);
     await closed;
     await expect(connection.rows('later', 'SELECT 1')).rejects.toBeInstanceOf(NotInitializedError);
+  });
+
+  it('up to max + 64 calls go on into the pool as they come; only the ones past that wait in the storage queue', async () => {
+    const connection = await PostgresConnection.open(parsePostgresConfig({ url: POSTGRES_TEST_URL, max: 2 }));
+    try {
+      const calls = Array.from({ length: 2 + 64 }, () => connection.rows('call', 'SELECT 1'));
+      expect(connection.queued).toBe(0);
+      calls.push(connection.rows('one more', 'SELECT 1'));
+      expect(connection.queued).toBe(1);
+      expect(await Promise.all(calls)).toHaveLength(67);
+    } finally {
+      await connection.close();
+    }
   });
 });

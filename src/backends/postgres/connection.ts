@@ -27,6 +27,8 @@ import {
   isConnectFailure,
   isDeadlock,
   isConnectionTrouble,
+  isPoolWaitTimeout,
+  POOL_QUEUE_ALLOWANCE,
   poolWaitNote,
 } from './driver-errors.js';
 import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
@@ -86,13 +88,16 @@ export class PostgresConnection {
       // A given pool may serve the application too: the gate counts only this store's
       // checkouts, so a call may still queue in the pool, bounded by the pool's own timeout.
       const { max, connectionTimeoutMillis: wait } = config.pool.options ?? {};
-      const gate = new PoolGate(max ?? 10, wait !== undefined && wait > 0 ? wait : undefined);
+      const gate = new PoolGate(
+        (max ?? 10) + POOL_QUEUE_ALLOWANCE,
+        wait !== undefined && wait > 0 ? wait : undefined,
+      );
       return new PostgresConnection(config.pool, false, 'given pg.Pool', prepared, readOnly, gate);
     }
     checkPgPortEnv(config.url);
     const pool = await createPool(config);
     const [idle, sockets] = [new IdleConnections(pool), new PoolSockets(pool)];
-    const gate = new PoolGate(config.max, config.connectionTimeoutMillis);
+    const gate = new PoolGate(config.max + POOL_QUEUE_ALLOWANCE, config.connectionTimeoutMillis);
     const label = redactUrl(config.url);
     const connection = new PostgresConnection(pool, true, label, prepared, readOnly, gate, idle, sockets);
     // Without a listener, an idle connection dropped by the server crashes the process.
@@ -132,6 +137,7 @@ export class PostgresConnection {
     params: readonly SqlParam[],
     pick: (result: PostgresQueryResult) => T,
   ): Promise<T> {
+    let requeued = false;
     for (let attempt = 1; ; attempt += 1) {
       // A free checkout is taken synchronously: an uncontended call makes no promise for it.
       if (!this.gate.tryTake()) await this.waitTurn(what);
@@ -141,10 +147,27 @@ export class PostgresConnection {
         return pick(result);
       } catch (error) {
         this.giveBack(error);
+        if (!requeued && this.requeues(error)) {
+          [requeued, attempt] = [true, attempt - 1];
+          continue;
+        }
         if (!isDeadlock(error) || attempt > DEADLOCK_RETRIES) throw this.toStorageError(what, error);
       }
       await deadlockBackoff(attempt);
     }
+  }
+
+  /**
+   * Whether a call that timed out in pg-pool's queue (one of the {@link POOL_QUEUE_ALLOWANCE}
+   * calls let past `max`) waits once more, in the gate's queue: no statement of it ran, and a
+   * long synchronous stretch (a burst made in one loop turn) can outlast pg-pool's timer on a
+   * healthy server. Once only, so with nobody waiting in the gate (no stall watch) a stuck
+   * server still rejects it, after at most twice `connectionTimeoutMillis`. A given pool's
+   * timeout is the application's rule (it may hold the connections): not waited out. Nor
+   * after the gate found the server quiet (a stall, no answer since): that call fails too.
+   */
+  private requeues(error: unknown): boolean {
+    return this.owned && isPoolWaitTimeout(error) && !this.gate.stalledSinceAnswer;
   }
 
   /** Waits in the gate's FIFO; a wait that ends without a checkout rejects typed, naming `what`. */
@@ -205,14 +228,7 @@ export class PostgresConnection {
     const onError = (error: Error) => {
       broken = error;
     };
-    if (!this.gate.tryTake()) await this.waitTurn(what);
-    let client: PostgresPoolClient;
-    try {
-      client = await this.checkOut(onError);
-    } catch (error) {
-      this.giveBack(error);
-      throw this.toStorageError(what, error);
-    }
+    const client = await this.takeClient(what, onError);
     let failure: unknown;
     try {
       await client.query({ text: 'BEGIN', values: [] });
@@ -239,6 +255,19 @@ export class PostgresConnection {
       client.removeListener?.('error', onError);
       client.release(broken);
       this.giveBack(broken ?? failure);
+    }
+  }
+
+  /** A turn in the gate, then a connection from the pool ({@link checkOut}), waiting once more as {@link requeues} says. */
+  private async takeClient(what: string, onError: (error: Error) => void): Promise<PostgresPoolClient> {
+    for (let requeued = false; ; requeued = true) {
+      if (!this.gate.tryTake()) await this.waitTurn(what);
+      try {
+        return await this.checkOut(onError);
+      } catch (error) {
+        this.giveBack(error);
+        if (requeued || !this.requeues(error)) throw this.toStorageError(what, error);
+      }
     }
   }
 

@@ -55,7 +55,8 @@ export async function createPool(config: ResolvedPostgresConfig): Promise<Pool> 
     connectionString: url,
     max: config.max,
     // The driver's default, 0, waits for a connection forever. With the storage's own queue in
-    // front (pool-gate.ts), pg-pool's queue stays empty: this times real connects only.
+    // front (pool-gate.ts), pg-pool's queue holds at most POOL_QUEUE_ALLOWANCE calls, which
+    // drain in a few statements' time: this times connects, and a server that stopped answering.
     connectionTimeoutMillis: config.connectionTimeoutMillis,
     statement_timeout: config.statementTimeoutMillis,
     // The server's statement_timeout cannot answer over a dead network path (no FIN, no

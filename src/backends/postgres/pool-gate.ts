@@ -2,9 +2,9 @@
  * The library's own FIFO in front of a `pg` pool. pg-pool starts `connectionTimeoutMillis` the
  * moment a call joins its queue, so a burst larger than the pool drains in that time had its
  * tail rejected on a healthy server (10,000 calls at once on the default pool: 9.4 s, at the
- * edge; with 2 s ~86% rejected). Here calls wait with no timer per call, holding at most as
- * many checkouts as the pool may open, so pg-pool's queue stays empty and its timeout times
- * only real connects. What bounds a wait instead is progress: while calls wait, one stall timer
+ * edge; with 2 s ~86% rejected). Here calls wait with no timer per call, holding at most
+ * `capacity` checkouts: the pool's `max` plus a few dozen calls let on into pg-pool's queue
+ * (connection.ts says why), which drains in a few statements' time. What bounds a wait instead is progress: while calls wait, one stall timer
  * runs, and when no call got an answer for `stallMillis` every waiting call is rejected at once
  * (a stuck or dead server must not be drained one timeout at a time).
  */
@@ -44,6 +44,8 @@ export class PoolGate {
   /** When a call last got an answer (or the first call began to wait), `Date.now()`. */
   private lastProgressMs = 0;
   private closedMessage: string | undefined;
+  /** Whether the waiting calls were rejected for a stall and no call got an answer since. */
+  private quiet = false;
 
   /**
    * @param capacity checkouts the pool may open (its `max`).
@@ -58,6 +60,11 @@ export class PoolGate {
   /** Calls waiting now. */
   get waiting(): number {
     return this.waiters.length - this.head;
+  }
+
+  /** Whether the last stall check rejected the waiting calls and no call got an answer since. */
+  get stalledSinceAnswer(): boolean {
+    return this.quiet;
   }
 
   /** Checkouts held now. */
@@ -90,7 +97,10 @@ export class PoolGate {
    * an answer from the server (rows, or a server error), which counts as progress.
    */
   give(answered: boolean): void {
-    if (answered && this.watching) this.lastProgressMs = Date.now();
+    if (answered) {
+      this.quiet = false;
+      if (this.watching) this.lastProgressMs = Date.now();
+    }
     const next = this.next();
     if (next === undefined) this.held -= 1;
     else next.resolve();
@@ -175,8 +185,9 @@ export class PoolGate {
   private stalled(stall: number): void {
     const message =
       `no call got an answer from the server for ${stall} ms while ${this.waiting} calls waited` +
-      ` (all ${this.held} connections of the pool busy): the server stopped answering, or statements` +
+      ` (${this.held} calls holding or queued for a connection of the pool): the server stopped answering, or statements` +
       ` hold every connection that long`;
+    this.quiet = true;
     this.failWaiting(message);
   }
 }
