@@ -6,10 +6,13 @@ import type { Pool } from 'pg';
 import { BackendUnavailableError } from '../../core/index.js';
 import type { ResolvedPostgresConfig } from './config.js';
 
-/** The part of the `pg` module this backend uses. */
+/**
+ * The part of the `pg` module this backend uses. @internal (with {@link loadPg} and
+ * {@link createPool}: kept out of the declarations, which must not need `@types/pg`)
+ */
 export type PgModule = { Pool: typeof Pool };
 
-/** Loads `pg` on first use, so the library loads (and other backends work) without it. */
+/** Loads `pg` on first use, so the library loads (and other backends work) without it. @internal */
 export async function loadPg(): Promise<PgModule> {
   try {
     // pg is CommonJS: an ES import exposes it as `default`; the ES and CommonJS typings disagree.
@@ -47,7 +50,7 @@ const CLIENT_TIMEOUT_MARGIN_MILLIS = 5000;
 /** How long a pooled connection stays open unused. */
 const IDLE_TIMEOUT_MILLIS = 10_000;
 
-/** A store's own pool for `config.url` (connects lazily). */
+/** A store's own pool for `config.url` (connects lazily). @internal */
 export async function createPool(config: ResolvedPostgresConfig): Promise<Pool> {
   const pg = await loadPg();
   const { url, options } = readOnlySession(config);
