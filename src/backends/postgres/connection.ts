@@ -87,11 +87,10 @@ export class PostgresConnection {
     if (config.pool !== undefined) {
       // A given pool may serve the application too: the gate counts only this store's
       // checkouts, so a call may still queue in the pool, bounded by the pool's own timeout.
+      // No allowance past `max`: a call timed out in a given pool's queue is not queued again
+      // (its timeout is the application's rule), so only calls holding a checkout go there.
       const { max, connectionTimeoutMillis: wait } = config.pool.options ?? {};
-      const gate = new PoolGate(
-        (max ?? 10) + POOL_QUEUE_ALLOWANCE,
-        wait !== undefined && wait > 0 ? wait : undefined,
-      );
+      const gate = new PoolGate(max ?? 10, wait !== undefined && wait > 0 ? wait : undefined);
       return new PostgresConnection(config.pool, false, 'given pg.Pool', prepared, readOnly, gate);
     }
     checkPgPortEnv(config.url);
