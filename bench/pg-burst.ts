@@ -4,6 +4,7 @@
  * default pool (`max` 10) and `connectionTimeoutMillis` as given; prints the wall time, the
  * calls rejected (and the first message), client CPU per call. Compares this library's sources
  * with another checkout's (`MAIN`), alternating.
+ * Runs the library's sources through tsx (this checkout's and `MAIN`'s, alike).
  * Run: `MAIN=<other checkout> npx tsx bench/pg-burst.ts <calls> [connectionTimeoutMillis|default] [rounds]`.
  */
 export {};
