@@ -43,7 +43,7 @@ export async function closeClient(client: Redis): Promise<void> {
   const ended = whenEnded(client);
   let answered = false;
   try {
-    await withQuitTimeout(client.quit());
+    await withTimeout(client.quit(), QUIT_TIMEOUT_MS, () => new Error('quit timed out'));
     answered = true;
   } catch {
     // Closing anyway below.
@@ -59,10 +59,11 @@ export async function closeClient(client: Redis): Promise<void> {
   await within(ended, DISCONNECT_TIMEOUT_MS + 100);
 }
 
-function withQuitTimeout(quit: Promise<unknown>): Promise<unknown> {
+/** Rejects with `onTimeout()` when `promise` has not settled after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('quit timed out')), QUIT_TIMEOUT_MS);
+    timer = setTimeout(() => reject(onTimeout()), ms);
   });
-  return Promise.race([quit, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

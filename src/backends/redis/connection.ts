@@ -15,7 +15,7 @@ import { ConnectionWaiters } from './connection-waiters.js';
 import { replyErrorToStorageError } from './reply-errors.js';
 import { runReadyCheck } from './ready-check.js';
 import { TickBatcher } from './tick-batcher.js';
-import { closeClient, DISCONNECT_TIMEOUT_MS } from './client-close.js';
+import { closeClient, DISCONNECT_TIMEOUT_MS, withTimeout } from './client-close.js';
 
 type RedisClass = typeof Redis;
 
@@ -30,15 +30,6 @@ async function loadIoredis(): Promise<RedisClass> {
       error,
     );
   }
-}
-
-/** Rejects with `onTimeout()` when `promise` has not settled after `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** One open client plus the rules for calling it. */
