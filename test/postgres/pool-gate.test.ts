@@ -6,8 +6,11 @@
 import { stat } from 'node:fs';
 import { PoolGate, PoolWaitEnded } from '../../src/backends/postgres/pool-gate.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Runs the promise callbacks queued so far (under fake timers, where `flush` would not run). */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 5; i += 1) await Promise.resolve();
+};
 
 describe('PoolGate', () => {
   it('takes a free checkout synchronously, at most `capacity`, then serves waiters in arrival order', async () => {
@@ -35,43 +38,104 @@ describe('PoolGate', () => {
   });
 
   it('keeps calls waiting as long as calls get answers, however long the queue takes', async () => {
-    const gate = new PoolGate(1, 60);
-    expect(gate.tryTake()).toBe(true);
-    const waits = Array.from({ length: 12 }, () => gate.take());
-    // 12 turns of 20 ms: 240 ms in all, four times the stall bound, with an answer every 20 ms.
-    for (const wait of waits) {
-      await sleep(20);
+    // Fake timers: a real 20 ms sleep can outlast the 60 ms bound on a loaded machine.
+    jest.useFakeTimers();
+    try {
+      const gate = new PoolGate(1, 60);
+      expect(gate.tryTake()).toBe(true);
+      let served = 0;
+      let failed = 0;
+      Array.from({ length: 12 }, () =>
+        gate.take().then(
+          () => (served += 1),
+          () => (failed += 1),
+        ),
+      );
+      // 12 turns of 20 ms: 240 ms in all, four times the stall bound, with an answer every 20 ms.
+      for (let turn = 1; turn <= 12; turn += 1) {
+        jest.advanceTimersByTime(20);
+        jest.runOnlyPendingTimers();
+        gate.give(true);
+        await settle();
+        expect([served, failed]).toEqual([turn, 0]);
+      }
       gate.give(true);
-      await wait;
+      expect(gate.busy).toBe(0);
+    } finally {
+      jest.useRealTimers();
     }
-    gate.give(true);
-    expect(gate.busy).toBe(0);
   });
 
   it('rejects every waiting call at once when no call got an answer for stallMillis', async () => {
-    const gate = new PoolGate(1, 80);
-    expect(gate.tryTake()).toBe(true);
-    const started = Date.now();
-    const waits = Array.from({ length: 1000 }, () => gate.take().catch((e: unknown) => e));
-    // Failed calls hand their checkout on, but are no answer.
-    await sleep(30);
-    gate.give(false);
-    const errors = await Promise.all(waits.slice(1));
-    const elapsed = Date.now() - started;
-    expect(await waits[0]).toBeUndefined();
-    expect(elapsed).toBeGreaterThanOrEqual(75);
-    expect(elapsed).toBeLessThan(1000);
-    for (const error of errors) {
-      expect(error).toBeInstanceOf(PoolWaitEnded);
-      expect((error as PoolWaitEnded).kind).toBe('unavailable');
+    // Fake timers: on a loaded machine a real 30 ms sleep can outlast the 80 ms bound, and the
+    // test must tell a failed hand-on (no answer) from an answer, which only exact times can.
+    jest.useFakeTimers();
+    try {
+      const gate = new PoolGate(1, 80);
+      expect(gate.tryTake()).toBe(true);
+      const settled: unknown[] = [];
+      Array.from({ length: 1000 }, () =>
+        gate.take().then(
+          () => settled.push('checkout'),
+          (e: unknown) => settled.push(e),
+        ),
+      );
+      jest.advanceTimersByTime(30);
+      // Failed calls hand their checkout on, but are no answer: the bound still counts from 0.
+      gate.give(false);
+      await settle();
+      expect(settled).toEqual(['checkout']);
+      jest.advanceTimersByTime(49);
+      await settle();
+      expect(settled).toHaveLength(1);
+      jest.advanceTimersByTime(1);
+      jest.runOnlyPendingTimers(); // the confirmation after the turn's I/O
+      await settle();
+      expect(settled).toHaveLength(1000);
+      for (const error of settled.slice(1)) {
+        expect(error).toBeInstanceOf(PoolWaitEnded);
+        expect((error as PoolWaitEnded).kind).toBe('unavailable');
+      }
+      expect((settled[1] as Error).message).toBe(
+        'no call got an answer from the server for 80 ms while 999 calls waited (1 calls holding or queued for a connection of the pool): the server stopped answering, or statements hold every connection that long',
+      );
+      expect(gate.stalledSinceAnswer).toBe(true);
+      // The checkout held stays held; once given back the gate serves again.
+      expect(gate.busy).toBe(1);
+      gate.give(true);
+      expect(gate.stalledSinceAnswer).toBe(false);
+      expect(gate.tryTake()).toBe(true);
+    } finally {
+      jest.useRealTimers();
     }
-    expect((errors[0] as Error).message).toBe(
-      'no call got an answer from the server for 80 ms while 999 calls waited (1 calls holding or queued for a connection of the pool): the server stopped answering, or statements hold every connection that long',
-    );
-    // The checkout held stays held; once given back the gate serves again.
-    expect(gate.busy).toBe(1);
-    gate.give(true);
-    expect(gate.tryTake()).toBe(true);
+  });
+
+  it('counts an answer as progress: the bound restarts from it', async () => {
+    jest.useFakeTimers();
+    try {
+      const gate = new PoolGate(1, 80);
+      expect(gate.tryTake()).toBe(true);
+      const settled: unknown[] = [];
+      [0, 1].map(() =>
+        gate.take().then(
+          () => settled.push('checkout'),
+          (e: unknown) => settled.push(e),
+        ),
+      );
+      jest.advanceTimersByTime(30);
+      gate.give(true);
+      jest.advanceTimersByTime(79);
+      jest.runOnlyPendingTimers();
+      await settle();
+      // 109 ms after the first wait began but 79 after the answer: still waiting.
+      expect(settled).toEqual(['checkout']);
+      jest.advanceTimersByTime(1);
+      jest.runOnlyPendingTimers();
+      await settle();
+      expect(settled[1]).toBeInstanceOf(PoolWaitEnded);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('does not count a synchronous stretch of its own as a quiet server', async () => {
@@ -79,9 +143,10 @@ describe('PoolGate', () => {
     expect(gate.tryTake()).toBe(true);
     const wait = gate.take();
     // An answer (I/O: a file stat done on the thread pool) arrives while the loop is blocked
-    // past the bound: it is read before the stall is confirmed.
+    // ten times the bound (long enough for the thread pool to finish the stat even on a loaded
+    // machine): the answer is read before the stall is confirmed.
     stat(__filename, () => gate.give(true));
-    const until = Date.now() + 80;
+    const until = Date.now() + 300;
     while (Date.now() < until) {
       // blocked, as by a burst of calls made in one turn
     }
