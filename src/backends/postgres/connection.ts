@@ -3,13 +3,7 @@
  * runs statements and transactions on it, and turns driver errors into typed errors whose
  * messages carry the redacted URL, never a password.
  */
-import {
-  BackendUnavailableError,
-  logEvent,
-  NotInitializedError,
-  redactUrl,
-  type StorageError,
-} from '../../core/index.js';
+import { logEvent, redactUrl, type StorageError } from '../../core/index.js';
 import {
   checkPgPortEnv,
   type PostgresPool,
@@ -24,16 +18,14 @@ import {
   isClientTimeout,
   deadlockBackoff,
   DEADLOCK_RETRIES,
-  isConnectFailure,
   isDeadlock,
-  isConnectionTrouble,
-  isPoolWaitTimeout,
   POOL_QUEUE_ALLOWANCE,
   poolWaitNote,
 } from './driver-errors.js';
+import { GateTurns } from './gate-turns.js';
 import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
 import { createPool } from './pg-module.js';
-import { PoolGate, PoolWaitEnded } from './pool-gate.js';
+import { PoolGate } from './pool-gate.js';
 import { PoolSockets } from './pool-sockets.js';
 import { queryConfig, type SqlText } from './statements.js';
 
@@ -73,8 +65,8 @@ export class PostgresConnection {
     readonly prepared: boolean,
     /** Whether the store was opened read-only (`readOnly`), for reading the server's refusals. */
     private readonly readOnly: boolean,
-    /** The calls' own FIFO in front of the pool (pool-gate.ts). */
-    private readonly gate: PoolGate,
+    /** The calls' turns at their own FIFO in front of the pool (gate-turns.ts). */
+    private readonly turns: GateTurns,
     /** The idle connections of an owned pool, closed after a client timeout (a given pool keeps its own). */
     private readonly idle?: IdleConnections,
     /** The open sockets of an owned pool, which closing waits for. */
@@ -91,14 +83,17 @@ export class PostgresConnection {
       // (its timeout is the application's rule), so only calls holding a checkout go there.
       const { max, connectionTimeoutMillis: wait } = config.pool.options ?? {};
       const gate = new PoolGate(max ?? 10, wait !== undefined && wait > 0 ? wait : undefined);
-      return new PostgresConnection(config.pool, false, 'given pg.Pool', prepared, readOnly, gate);
+      const label = 'given pg.Pool';
+      const turns = new GateTurns(gate, label, false);
+      return new PostgresConnection(config.pool, false, label, prepared, readOnly, turns);
     }
     checkPgPortEnv(config.url);
     const pool = await createPool(config);
     const [idle, sockets] = [new IdleConnections(pool), new PoolSockets(pool)];
     const gate = new PoolGate(config.max + POOL_QUEUE_ALLOWANCE, config.connectionTimeoutMillis);
     const label = redactUrl(config.url);
-    const connection = new PostgresConnection(pool, true, label, prepared, readOnly, gate, idle, sockets);
+    const turns = new GateTurns(gate, label, true);
+    const connection = new PostgresConnection(pool, true, label, prepared, readOnly, turns, idle, sockets);
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {
       // Closed by us after a client timeout: that call's error already tells.
@@ -139,14 +134,14 @@ export class PostgresConnection {
     let requeued = false;
     for (let attempt = 1; ; attempt += 1) {
       // A free checkout is taken synchronously: an uncontended call makes no promise for it.
-      if (!this.gate.tryTake()) await this.waitTurn(what);
+      if (!this.turns.tryTake()) await this.turns.waitTurn(what);
       try {
         const result = await this.pool.query(this.config(sql, params));
-        this.gate.give(true);
+        this.turns.answered();
         return pick(result);
       } catch (error) {
-        this.giveBack(error);
-        if (!requeued && this.requeues(error)) {
+        this.turns.giveBack(error);
+        if (!requeued && this.turns.requeues(error)) {
           [requeued, attempt] = [true, attempt - 1];
           continue;
         }
@@ -154,48 +149,6 @@ export class PostgresConnection {
       }
       await deadlockBackoff(attempt);
     }
-  }
-
-  /**
-   * Whether a call that timed out in pg-pool's queue (one of the {@link POOL_QUEUE_ALLOWANCE}
-   * calls let past `max`) waits once more, in the gate's queue: no statement of it ran, and a
-   * long synchronous stretch (a burst made in one loop turn) can outlast pg-pool's timer on a
-   * healthy server. Once only, so with nobody waiting in the gate (no stall watch) a stuck
-   * server still rejects it, after at most twice `connectionTimeoutMillis`. A given pool's
-   * timeout is the application's rule (it may hold the connections): not waited out. Nor
-   * after the gate found the server quiet (a stall, no answer since): that call fails too.
-   */
-  private requeues(error: unknown): boolean {
-    return this.owned && isPoolWaitTimeout(error) && !this.gate.stalledSinceAnswer;
-  }
-
-  /** Waits in the gate's FIFO; a wait that ends without a checkout rejects typed, naming `what`. */
-  private async waitTurn(what: string): Promise<void> {
-    try {
-      await this.gate.take();
-    } catch (error) {
-      if (!(error instanceof PoolWaitEnded)) throw error;
-      // As the store's other calls after a shutdown (`db` in postgres-base.ts).
-      if (error.kind === 'closed') throw new NotInitializedError('postgres', 'a call', 'closed');
-      throw new BackendUnavailableError(
-        `postgres storage (${this.label}): ${what} failed: ${error.message}`,
-        error.cause ?? error,
-      );
-    }
-  }
-
-  /**
-   * Gives a checkout back after `error` (none: the call got its answer). Only trouble with the
-   * connection is no answer; a connect that failed rejects the calls waiting behind it at once, with its reason.
-   */
-  private giveBack(error?: unknown): void {
-    if (error !== undefined && isConnectFailure(error)) {
-      this.gate.failWaiting(
-        `a connection to the server failed just before: ${describeDriverError(error)}`,
-        error,
-      );
-    }
-    this.gate.give(!isConnectionTrouble(error));
   }
 
   /**
@@ -253,19 +206,19 @@ export class PostgresConnection {
     } finally {
       client.removeListener?.('error', onError);
       client.release(broken);
-      this.giveBack(broken ?? failure);
+      this.turns.giveBack(broken ?? failure);
     }
   }
 
-  /** A turn in the gate, then a connection from the pool ({@link checkOut}), waiting once more as {@link requeues} says. */
+  /** A turn in the gate, then a connection from the pool ({@link checkOut}), waiting once more as {@link GateTurns.requeues} says. */
   private async takeClient(what: string, onError: (error: Error) => void): Promise<PostgresPoolClient> {
     for (let requeued = false; ; requeued = true) {
-      if (!this.gate.tryTake()) await this.waitTurn(what);
+      if (!this.turns.tryTake()) await this.turns.waitTurn(what);
       try {
         return await this.checkOut(onError);
       } catch (error) {
-        this.giveBack(error);
-        if (requeued || !this.requeues(error)) throw this.toStorageError(what, error);
+        this.turns.giveBack(error);
+        if (requeued || !this.turns.requeues(error)) throw this.toStorageError(what, error);
       }
     }
   }
@@ -298,13 +251,13 @@ export class PostgresConnection {
   /** Connection counts of the pool, for health. */
   poolCounts(): { total: number; idle: number; waiting: number } {
     // Waiting: in the storage's own queue, and (a given pool shared with others) in the pool's.
-    const waiting = this.gate.waiting + this.pool.waitingCount;
+    const waiting = this.turns.waiting + this.pool.waitingCount;
     return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting };
   }
 
   /** Calls waiting in the storage's own queue for a connection, for health. */
   get queued(): number {
-    return this.gate.waiting;
+    return this.turns.waiting;
   }
 
   /**
@@ -313,7 +266,7 @@ export class PostgresConnection {
    * after a shutdown, which waits for its calls) reject as after a shutdown.
    */
   async close(): Promise<void> {
-    this.gate.close('closed');
+    this.turns.close();
     if (!this.owned) return;
     await this.pool.end();
     await this.sockets?.closed();
