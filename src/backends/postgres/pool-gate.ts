@@ -4,9 +4,10 @@
  * tail rejected on a healthy server (10,000 calls at once on the default pool: 9.4 s, at the
  * edge; with 2 s ~86% rejected). Here calls wait with no timer per call, holding at most
  * `capacity` checkouts: the pool's `max` plus a few dozen calls let on into pg-pool's queue
- * (connection.ts says why), which drains in a few statements' time. What bounds a wait instead is progress: while calls wait, one stall timer
- * runs, and when no call got an answer for `stallMillis` every waiting call is rejected at once
- * (a stuck or dead server must not be drained one timeout at a time).
+ * (`POOL_QUEUE_ALLOWANCE` in driver-errors.ts says why), which drains in a few statements'
+ * time. What bounds a wait instead is progress: while calls wait, one stall timer runs, and
+ * when no call got an answer for `stallMillis` every waiting call is rejected at once (a stuck
+ * or dead server must not be drained one timeout at a time).
  */
 
 /** Why a wait ended without a checkout: the gate stalled or failed (`reason` says), or closed. */
