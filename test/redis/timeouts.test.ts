@@ -85,8 +85,17 @@ describeWithService('redis')('redis writes that time out', () => {
     const url = config.client ? {} : { url: privateServer().url, connectTimeout: 500 };
     const s = new RedisStorage({ ...url, ...config, commandTimeout });
     opened.push(s);
-    await s.initialize();
-    return s;
+    // initialize() runs under the same 150 ms timeout, which a loaded machine's lag can overrun
+    // (a due timer runs before the reply read in the same turn). The tests are about the writes:
+    // an initialize() that timed out is tried again (a failed one holds nothing).
+    for (let attempt = 1; ; attempt += 1) {
+      const error = await s.initialize().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (error === undefined) return s;
+      if (!(error instanceof BackendUnavailableError) || attempt === 10) throw error;
+    }
   }
 
   /**
