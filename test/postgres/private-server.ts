@@ -67,11 +67,18 @@ export class PrivatePostgres {
   private readonly socket = join(this.dir, 'sock');
   private pid: number | undefined;
 
-  private constructor(readonly port: number) {}
+  /**
+   * @param port the server's port.
+   * @param settings server settings (`-c name=value`) after the defaults, which they override.
+   */
+  private constructor(
+    readonly port: number,
+    private readonly settings: Readonly<Record<string, string | number>> = {},
+  ) {}
 
-  /** Creates the data dir (initdb, trust auth) on a free port; not started yet. */
-  static async create(): Promise<PrivatePostgres> {
-    const server = new PrivatePostgres(await freePort());
+  /** Creates the data dir (initdb, trust auth) on a free port, with `settings` ({@link start}); not started yet. */
+  static async create(settings: Readonly<Record<string, string | number>> = {}): Promise<PrivatePostgres> {
+    const server = new PrivatePostgres(await freePort(), settings);
     server.prepareDirs();
     await run(
       ...asPostgres('initdb', [
@@ -142,6 +149,7 @@ export class PrivatePostgres {
       '-c full_page_writes=off',
       '-c max_connections=60',
       '-c shared_buffers=16MB',
+      ...Object.entries(this.settings).map(([name, value]) => `-c ${name}=${value}`),
     ].join(' ');
     const log = join(this.dir, 'server.log');
     await run(
@@ -231,17 +239,19 @@ function alive(pid: number): boolean {
 
 /**
  * Registers hooks creating and starting a private server before the file's tests and
- * destroying it after them (once `beforeStop` closed the tests' stores). Off CI, missing
+ * destroying it after them (once `beforeStop` closed the tests' stores); `settings` as
+ * {@link PrivatePostgres.create}'s. Off CI, missing
  * binaries skip loudly (the getter returns `undefined`); with CI=true they fail.
  */
 export function usePrivatePostgres(
   beforeStop: () => Promise<void> = async () => undefined,
+  settings: Readonly<Record<string, string | number>> = {},
 ): () => PrivatePostgres {
   let server: PrivatePostgres | undefined;
   beforeAll(async () => {
     const missing = privatePostgresMissing();
     if (missing !== null) throw new Error(`private PostgreSQL server unavailable: ${missing}`);
-    server = await PrivatePostgres.create();
+    server = await PrivatePostgres.create(settings);
     await server.start();
   }, 60_000);
   afterAll(async () => {
