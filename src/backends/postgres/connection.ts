@@ -24,6 +24,7 @@ import {
 } from './driver-errors.js';
 import { GateTurns } from './gate-turns.js';
 import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
+import { LiveConnections } from './live-connections.js';
 import { createPool } from './pg-module.js';
 import { PoolGate } from './pool-gate.js';
 import { PoolSockets } from './pool-sockets.js';
@@ -90,9 +91,10 @@ export class PostgresConnection {
     checkPgPortEnv(config.url);
     const pool = await createPool(config);
     const [idle, sockets] = [new IdleConnections(pool), new PoolSockets(pool)];
-    const gate = new PoolGate(config.max + POOL_QUEUE_ALLOWANCE, config.connectionTimeoutMillis);
+    const live = new LiveConnections(pool);
+    const gate = new PoolGate(config.max + POOL_QUEUE_ALLOWANCE, config.connectionTimeoutMillis, config.max);
     const label = redactUrl(config.url);
-    const turns = new GateTurns(gate, label, true);
+    const turns = new GateTurns(gate, label, true, live);
     const connection = new PostgresConnection(pool, true, label, prepared, readOnly, turns, idle, sockets);
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {
@@ -132,17 +134,19 @@ export class PostgresConnection {
     pick: (result: PostgresQueryResult) => T,
   ): Promise<T> {
     let requeued = false;
+    let refused = false;
     for (let attempt = 1; ; attempt += 1) {
       // A free checkout is taken synchronously: an uncontended call makes no promise for it.
-      if (!this.turns.tryTake()) await this.turns.waitTurn(what);
+      if (refused || !this.turns.tryTake()) await this.turns.waitTurn(what, refused);
       try {
         const result = await this.pool.query(this.config(sql, params));
         this.turns.answered();
         return pick(result);
       } catch (error) {
-        this.turns.giveBack(error);
-        if (!requeued && this.turns.requeues(error)) {
-          [requeued, attempt] = [true, attempt - 1];
+        refused = this.turns.giveBack(error);
+        // Refused a new connection by a full server (none of it ran): waits again, ahead of the others.
+        if (refused || (!requeued && this.turns.requeues(error))) {
+          [requeued, attempt] = [requeued || !refused, attempt - 1];
           continue;
         }
         if (!isDeadlock(error) || attempt > DEADLOCK_RETRIES) throw this.toStorageError(what, error);
@@ -210,15 +214,16 @@ export class PostgresConnection {
     }
   }
 
-  /** A turn in the gate, then a connection from the pool ({@link checkOut}), waiting once more as {@link GateTurns.requeues} says. */
+  /** A turn in the gate, then a connection from the pool ({@link checkOut}), waiting again as {@link GateTurns.giveBack} and {@link GateTurns.requeues} say. */
   private async takeClient(what: string, onError: (error: Error) => void): Promise<PostgresPoolClient> {
-    for (let requeued = false; ; requeued = true) {
-      if (!this.turns.tryTake()) await this.turns.waitTurn(what);
+    for (let requeued = false, refused = false; ;) {
+      if (refused || !this.turns.tryTake()) await this.turns.waitTurn(what, refused);
       try {
         return await this.checkOut(onError);
       } catch (error) {
-        this.turns.giveBack(error);
-        if (requeued || !this.turns.requeues(error)) throw this.toStorageError(what, error);
+        refused = this.turns.giveBack(error);
+        if (!refused && (requeued || !this.turns.requeues(error))) throw this.toStorageError(what, error);
+        requeued ||= !refused;
       }
     }
   }

@@ -126,6 +126,15 @@ export function isWriteRefused(error: unknown): boolean {
  */
 const CONNECT_SQLSTATE = /^(28|3D000|53300|57P03)/;
 
+/**
+ * Whether `error` is the server refusing a new connection for want of slots (SQLSTATE 53300:
+ * "sorry, too many clients already", "remaining connection slots are reserved ...", a role's or
+ * database's connection limit): a server that serves the connections already open.
+ */
+export function isTooManyConnections(error: unknown): boolean {
+  return sqlState(error) === '53300';
+}
+
 /** Socket codes of a connect that found no server (an established connection resets instead). */
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 

@@ -2,7 +2,8 @@
  * The glue between a store's calls (connection.ts) and the {@link PoolGate} in front of its
  * pool: taking a turn (at once when one is free, else in the gate's FIFO, a wait that ends
  * without a checkout rejecting typed), giving it back after the call, and whether a call that
- * timed out in pg-pool's own queue waits once more in the gate's.
+ * timed out in pg-pool's own queue, or was refused a new connection by a server with no slot
+ * left, waits once more in the gate's.
  */
 import { BackendUnavailableError, NotInitializedError } from '../../core/index.js';
 import {
@@ -10,8 +11,16 @@ import {
   isConnectFailure,
   isConnectionTrouble,
   isPoolWaitTimeout,
+  isTooManyConnections,
 } from './driver-errors.js';
 import { PoolWaitEnded, type PoolGate } from './pool-gate.js';
+
+/**
+ * How long a gate capped after a refusal for want of slots waits before letting one more call
+ * on, which may open one more connection ({@link PoolGate.capAt}): a server at its limit pays
+ * at most one refused connect a second for this store.
+ */
+export const SLOT_PROBE_MILLIS = 1000;
 
 /** The turns of one store's calls at its pool's gate. */
 export class GateTurns {
@@ -22,6 +31,11 @@ export class GateTurns {
     private readonly label: string,
     /** True when the store created the pool (see {@link requeues}). */
     private readonly owned: boolean,
+    /**
+     * The pool's open connections (an owned pool's; see {@link giveBack}); none: a given
+     * pool, whose connections may be the application's, which the store cannot count on.
+     */
+    private readonly live?: { readonly count: number },
   ) {}
 
   /**
@@ -32,10 +46,13 @@ export class GateTurns {
     return this.gate.tryTake();
   }
 
-  /** Waits in the gate's FIFO; a wait that ends without a checkout rejects typed, naming `what`. */
-  async waitTurn(what: string): Promise<void> {
+  /**
+   * Waits in the gate's FIFO (`first`: ahead of it, a call {@link giveBack} sent back); a wait
+   * that ends without a checkout rejects typed, naming `what`.
+   */
+  async waitTurn(what: string, first = false): Promise<void> {
     try {
-      await this.gate.take();
+      await (first ? this.gate.takeFirst() : this.gate.take());
     } catch (error) {
       if (!(error instanceof PoolWaitEnded)) throw error;
       // As the store's other calls after a shutdown (`db` in postgres-base.ts).
@@ -54,16 +71,29 @@ export class GateTurns {
 
   /**
    * Gives a checkout back after `error` (none: the call got its answer). Only trouble with the
-   * connection is no answer; a connect that failed rejects the calls waiting behind it at once, with its reason.
+   * connection is no answer; a connect that failed rejects the calls waiting behind it at once,
+   * with its reason. Except a new connection refused for want of slots (53300) while the owned
+   * pool has open ones: they can serve the calls, so the gate is capped at them (a call let on
+   * with all of them busy would make the pool open another), and this call, none of whose
+   * statements ran, must wait again ahead of the others (`waitTurn(what, true)`): true. The
+   * refusal is no answer either: the stall watch still bounds the waits. With no open
+   * connection the server refuses the store entirely, and everything fails at once as before.
    */
-  giveBack(error?: unknown): void {
+  giveBack(error?: unknown): boolean {
     if (error !== undefined && isConnectFailure(error)) {
+      const live = this.live?.count ?? 0;
+      if (live > 0 && isTooManyConnections(error)) {
+        this.gate.capAt(live, SLOT_PROBE_MILLIS);
+        this.gate.give(false);
+        return true;
+      }
       this.gate.failWaiting(
         `a connection to the server failed just before: ${describeDriverError(error)}`,
         error,
       );
     }
     this.gate.give(!isConnectionTrouble(error));
+    return false;
   }
 
   /**

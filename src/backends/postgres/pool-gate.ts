@@ -7,7 +7,8 @@
  * (`POOL_QUEUE_ALLOWANCE` in driver-errors.ts says why), which drains in a few statements'
  * time. What bounds a wait instead is progress: while calls wait, one stall timer runs, and
  * when no call got an answer for `stallMillis` every waiting call is rejected at once (a stuck
- * or dead server must not be drained one timeout at a time).
+ * or dead server must not be drained one timeout at a time). A server with no connection slot
+ * left caps the checkouts at the pool's live connections ({@link PoolGate.capAt}) for a while.
  */
 
 /** Why a wait ended without a checkout: the gate stalled or failed (`reason` says), or closed. */
@@ -35,6 +36,10 @@ interface Waiter {
  */
 export class PoolGate {
   private held = 0;
+  /** Checkouts allowed now: `capacity`, or fewer while capped ({@link capAt}). */
+  private limit: number;
+  /** While capped: the timer raising {@link limit} by one. */
+  private probe: NodeJS.Timeout | undefined;
   /** The waiting calls from index {@link head} on (a queue without `shift()`'s O(n) copy). */
   private waiters: Waiter[] = [];
   private head = 0;
@@ -49,14 +54,23 @@ export class PoolGate {
   private quiet = false;
 
   /**
-   * @param capacity checkouts the pool may open (its `max`).
+   * @param capacity checkouts at once (the pool's `max`, plus calls let on into its queue).
    * @param stallMillis how long waiting calls wait without any call getting an answer before
    *   they all reject; `undefined`: no bound (a given pool without a connect timeout).
+   * @param poolMax the pool's `max`: a cap raised to it is lifted ({@link capAt}).
    */
   constructor(
     readonly capacity: number,
     private readonly stallMillis: number | undefined,
-  ) {}
+    private readonly poolMax: number = capacity,
+  ) {
+    this.limit = capacity;
+  }
+
+  /** Checkouts allowed now: {@link capacity}, or the cap of {@link capAt}. */
+  get allowed(): number {
+    return this.limit;
+  }
 
   /** Calls waiting now. */
   get waiting(): number {
@@ -75,7 +89,7 @@ export class PoolGate {
 
   /** Takes a checkout when one is free and nobody waits (FIFO): true; false when the call must {@link take}. */
   tryTake(): boolean {
-    if (this.held >= this.capacity || this.head < this.waiters.length || this.closedMessage !== undefined)
+    if (this.held >= this.limit || this.head < this.waiters.length || this.closedMessage !== undefined)
       return false;
     this.held += 1;
     return true;
@@ -94,6 +108,59 @@ export class PoolGate {
   }
 
   /**
+   * As {@link take}, but ahead of the calls waiting: for a call that had its turn and must wait
+   * again although none of its statements ran (a new connection refused, {@link capAt}).
+   */
+  takeFirst(): Promise<void> {
+    if (this.closedMessage !== undefined)
+      return Promise.reject(new PoolWaitEnded(this.closedMessage, 'closed'));
+    if (this.held < this.limit) {
+      this.held += 1;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (this.waiting === 0) this.lastProgressMs = Date.now();
+      if (this.head > 0) this.waiters[--this.head] = { resolve, reject };
+      else this.waiters.unshift({ resolve, reject });
+      this.arm();
+    });
+  }
+
+  /**
+   * Caps the checkouts at `live` (the pool's live connections; at least one): the server refused
+   * a new connection for want of slots, so a call let on when all of them are busy would only
+   * make the pool open another, refused again. The calls holding checkouts keep them; the cap
+   * rises by one every `probeMillis` (a call let on then may open one more connection, a probe
+   * of the server's slots), and is lifted once it reaches the pool's `max`. A refusal while
+   * capped caps again, from its live connections, and restarts the delay.
+   */
+  capAt(live: number, probeMillis: number): void {
+    this.limit = Math.max(1, Math.min(live, this.poolMax));
+    if (this.probe !== undefined) clearTimeout(this.probe);
+    this.scheduleProbe(probeMillis);
+  }
+
+  private scheduleProbe(probeMillis: number): void {
+    this.probe = setTimeout(() => this.raise(probeMillis), probeMillis);
+    // A cap must not keep a process alive that has nothing else to do.
+    this.probe.unref();
+  }
+
+  /** The probe's turn: raises the cap by one (lifted at the pool's `max`) and lets waiting calls on. */
+  private raise(probeMillis: number): void {
+    this.probe = undefined;
+    this.limit += 1;
+    if (this.limit >= this.poolMax) this.limit = this.capacity;
+    else this.scheduleProbe(probeMillis);
+    while (this.held < this.limit) {
+      const next = this.next();
+      if (next === undefined) break;
+      this.held += 1;
+      next.resolve();
+    }
+  }
+
+  /**
    * Gives a checkout back, straight to the next waiting call if any. `answered`: the call got
    * an answer from the server (rows, or a server error), which counts as progress.
    */
@@ -102,7 +169,8 @@ export class PoolGate {
       this.quiet = false;
       if (this.watching) this.lastProgressMs = Date.now();
     }
-    const next = this.next();
+    // Handed on only below the cap ({@link capAt}): a capped gate lets the checkouts drain to it.
+    const next = this.held <= this.limit ? this.next() : undefined;
     if (next === undefined) this.held -= 1;
     else next.resolve();
   }
@@ -115,6 +183,8 @@ export class PoolGate {
   /** Rejects the waiting calls and every later {@link take} with `message` (a closed store). */
   close(message: string): void {
     this.closedMessage = message;
+    if (this.probe !== undefined) clearTimeout(this.probe);
+    this.probe = undefined;
     this.rejectAll(() => new PoolWaitEnded(message, 'closed'));
   }
 

@@ -1,0 +1,167 @@
+/**
+ * A server at its connection limit (another service took the slots: SQLSTATE 53300, "sorry,
+ * too many clients already") while the store's pool holds working connections: a new
+ * connection the pool tries to open is refused, and no call fails for it. The call that hit the
+ * refusal waits again, the storage's queue lets only as many calls on as the pool has live
+ * connections (pool-gate.ts), and the pool grows back once the server has slots. Until
+ * 2026-12-05 the refusal rejected every call waiting in the storage's queue at once. With no
+ * live connection the refusal still fails the waiting calls at once (the server refuses us).
+ * A private server with `max_connections` 12 and no reserved slots; `pg` clients hold the rest.
+ */
+import pg from 'pg';
+import { parsePostgresConfig } from '../../src/backends/postgres/config.js';
+import { PostgresConnection } from '../../src/backends/postgres/connection.js';
+import { PostgresStorage } from '../../src/backends/postgres/index.js';
+import { BackendUnavailableError } from '../../src/core/index.js';
+import { describeWithPrivatePostgres, usePrivatePostgres } from './private-server.js';
+
+const MAX_CONNECTIONS = 12;
+const APP = 'full-store';
+
+/** Client backends on the server now, and the store's among them (by application_name). */
+interface Counts {
+  all: number;
+  store: number;
+}
+
+describeWithPrivatePostgres()('postgres server at its connection limit', () => {
+  const holders: pg.Client[] = [];
+  const stores: PostgresStorage[] = [];
+  let monitor: pg.Client | undefined;
+  const server = usePrivatePostgres(
+    async () => {
+      for (const store of stores.splice(0)) await store.shutdown();
+    },
+    // No reserved slots: the superuser the tests connect as meets the limit itself.
+    { max_connections: MAX_CONNECTIONS, superuser_reserved_connections: 0 },
+  );
+
+  /** A client holding one slot (or the refusal of one). */
+  const connect = async (): Promise<pg.Client> => {
+    const client = new pg.Client({ connectionString: server().url, connectionTimeoutMillis: 3000 });
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  };
+
+  const counts = async (): Promise<Counts> => {
+    const { rows } = await monitor!.query<{ all: number; store: number }>(
+      `SELECT count(*)::int AS all, (count(*) FILTER (WHERE application_name = $1))::int AS store
+       FROM pg_stat_activity WHERE backend_type = 'client backend'`,
+      [APP],
+    );
+    return rows[0]!;
+  };
+
+  /** Takes slots until `free` are left for others. */
+  const fillServer = async (free: number): Promise<void> => {
+    const { all } = await counts();
+    for (let i = all; i < MAX_CONNECTIONS - free; i += 1) holders.push(await connect());
+  };
+
+  const freeServer = async (): Promise<void> => {
+    for (const client of holders.splice(0)) await client.end().catch(() => undefined);
+  };
+
+  beforeEach(async () => {
+    monitor = await connect();
+  });
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.shutdown();
+    await freeServer();
+    await monitor?.end();
+  });
+
+  /** Samples {@link counts} every 10 ms until `done` settles; returns the largest seen. */
+  const watch = async (done: Promise<unknown>): Promise<Counts> => {
+    const most = { all: 0, store: 0 };
+    let settled = false;
+    void done.finally(() => (settled = true)).catch(() => undefined);
+    while (!settled) {
+      const now = await counts();
+      most.all = Math.max(most.all, now.all);
+      most.store = Math.max(most.store, now.store);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return most;
+  };
+
+  /** A burst of reads, cache writes and transactions (a delete locks and deletes in one). */
+  const burst = (s: PostgresStorage, n: number): Promise<PromiseSettledResult<unknown>[]> =>
+    Promise.allSettled(
+      Array.from({ length: n }, (_, i) => {
+        if (i % 3 === 0) return s.loadConversation('c');
+        if (i % 3 === 1) return s.storeCacheEntry(`k${i % 50}`, { i });
+        return s.deleteConversation(`gone-${i}`);
+      }),
+    );
+
+  /** How many calls failed, and the first two messages. */
+  const failuresOf = (results: PromiseSettledResult<unknown>[]): { failed: number; first: string[] } => {
+    const messages = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+    return { failed: messages.length, first: messages.slice(0, 2) };
+  };
+  const NONE = { failed: 0, first: [] };
+
+  it('answers a whole burst on the live connections while new ones are refused, then grows back', async () => {
+    const s = new PostgresStorage({
+      url: `${server().url}?application_name=${APP}`,
+      schema: 'full_burst',
+      max: 10,
+      connectionTimeoutMillis: 3000,
+    });
+    stores.push(s);
+    await s.initialize();
+    await s.storeConversation('c', { title: 'x' });
+    const before = await counts();
+    expect(before.store).toBeGreaterThanOrEqual(1);
+    // Two slots for the store in all, at least one of them already its own.
+    await fillServer(2 - before.store);
+    expect((await counts()).all).toBe(MAX_CONNECTIONS - 2 + before.store);
+
+    const calls = burst(s, 300);
+    const most = await watch(calls);
+    const results = await calls;
+    expect(failuresOf(results)).toEqual(NONE);
+    expect(results[0]).toEqual({ status: 'fulfilled', value: { title: 'x' } });
+    expect(most.store).toBeLessThanOrEqual(2);
+    expect(most.all).toBeLessThanOrEqual(MAX_CONNECTIONS);
+
+    // The other service lets its slots go: the pool opens more connections again.
+    await freeServer();
+    let grown = 0;
+    for (const deadline = Date.now() + 10_000; grown <= 2 && Date.now() < deadline;) {
+      const again = burst(s, 300);
+      grown = Math.max(grown, (await watch(again)).store);
+      expect(failuresOf(await again)).toEqual(NONE);
+    }
+    expect(grown).toBeGreaterThan(2);
+  }, 30_000);
+
+  it('still rejects the waiting calls at once when the pool has no live connection', async () => {
+    await fillServer(0);
+    await expect(connect()).rejects.toMatchObject({ code: '53300' });
+    const connection = await PostgresConnection.open(
+      parsePostgresConfig({ url: server().url, max: 10, connectionTimeoutMillis: 3000 }),
+    );
+    try {
+      const start = performance.now();
+      const results = await Promise.allSettled(
+        Array.from({ length: 300 }, () => connection.rows('call', 'SELECT 1')),
+      );
+      const errors = results.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined));
+      expect(errors.every((e) => e instanceof BackendUnavailableError)).toBe(true);
+      const together = errors.filter((e) =>
+        e?.message.includes('a connection to the server failed just before'),
+      );
+      // All but the calls that went on into the pool (max + 64), each of which connected itself.
+      expect(together.length).toBeGreaterThanOrEqual(300 - 10 - 64);
+      expect(together[0]!.message).toMatch(
+        /call failed: a connection to the server failed just before: sorry, too many clients already/,
+      );
+      expect(performance.now() - start).toBeLessThan(3000);
+    } finally {
+      await connection.close();
+    }
+  });
+});
