@@ -5,7 +5,8 @@
  * refusal waits again, the storage's queue lets only as many calls on as the pool has live
  * connections (pool-gate.ts), and the pool grows back once the server has slots. Until
  * 2026-12-05 the refusal rejected every call waiting in the storage's queue at once. With no
- * live connection the refusal still fails the waiting calls at once (the server refuses us).
+ * live connection the refusal still fails the waiting calls at once (the server refuses us),
+ * and live connections that answer nothing still fail the waits after `connectionTimeoutMillis`.
  * A private server with `max_connections` 12 and no reserved slots; `pg` clients hold the rest.
  */
 import pg from 'pg';
@@ -136,6 +137,50 @@ describeWithPrivatePostgres()('postgres server at its connection limit', () => {
       expect(failuresOf(await again)).toEqual(NONE);
     }
     expect(grown).toBeGreaterThan(2);
+  }, 30_000);
+
+  it('still bounds the waits when the live connections answer nothing (refused connects are no answer)', async () => {
+    const s = new PostgresStorage({
+      url: `${server().url}?application_name=${APP}`,
+      schema: 'full_stall',
+      max: 10,
+      connectionTimeoutMillis: 1500,
+    });
+    stores.push(s);
+    await s.initialize();
+    await fillServer(2 - (await counts()).store);
+    // The two connections the store can have will wait on this lock.
+    const locker = holders[0]!;
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE full_stall.cache_entries IN ACCESS EXCLUSIVE MODE');
+    const start = performance.now();
+    const timed = Array.from({ length: 50 }, (_, i) =>
+      s.storeCacheEntry(`k${i}`, { i }).then(
+        () => ({ error: undefined, ms: performance.now() - start }),
+        (error: Error) => ({ error, ms: performance.now() - start }),
+      ),
+    );
+    // The calls that hold the two connections are not known in advance: wait for all but two.
+    let settled = 0;
+    for (const call of timed) void call.then(() => (settled += 1));
+    for (const deadline = Date.now() + 6000; settled < 48 && Date.now() < deadline;)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const early = settled;
+    await locker.query('COMMIT');
+    const outcomes = await Promise.all(timed);
+    expect(early).toBe(48);
+    // Two calls held the two connections and succeed once the lock goes; the others rejected
+    // together when no call had an answer for connectionTimeoutMillis, not one by one.
+    expect(outcomes.filter((o) => o.error === undefined)).toHaveLength(2);
+    const rejected = outcomes.filter((o) => o.error !== undefined);
+    for (const { error, ms } of rejected) {
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect(error!.message).toMatch(
+        /store cache entry "k\d+" failed: no call got an answer from the server for 1500 ms/,
+      );
+      expect(ms).toBeGreaterThan(1400);
+      expect(ms).toBeLessThan(4000);
+    }
   }, 30_000);
 
   it('still rejects the waiting calls at once when the pool has no live connection', async () => {
