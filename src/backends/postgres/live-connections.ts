@@ -16,31 +16,28 @@ interface PoolEvents {
   /** Connections open now, opening ones included (pg-pool drops a failed or removed one at once). */
   readonly totalCount: number;
   on(event: 'connect' | 'remove', listener: (client: PooledConnection) => void): unknown;
-  on(event: 'release', listener: (error: unknown, client: PooledConnection) => void): unknown;
-  on(event: 'error', listener: (error: unknown, client?: PooledConnection) => void): unknown;
 }
 
-/** Tracks the open connections of one pool (from its events). */
+/**
+ * Tracks the open connections of one pool, from its events that come once per connection
+ * (none per call: `release` would cost every call a listener).
+ */
 export class LiveConnections {
-  private readonly open = new Set<PooledConnection>();
+  private readonly opened = new Set<PooledConnection>();
 
   /** Starts tracking `pool` (before its first connection). */
   constructor(private readonly pool: PoolEvents) {
-    pool.on('connect', (client) => this.open.add(client));
-    // pg-pool discards a connection released with an error, and an idle one that failed, at
-    // once; its `remove` comes only once the connection has ended.
-    pool.on('release', (error, client) => {
-      if (error) this.open.delete(client);
-    });
-    pool.on('error', (_error, client) => {
-      if (client !== undefined) this.open.delete(client);
-    });
-    pool.on('remove', (client) => this.open.delete(client));
+    pool.on('connect', (client) => this.opened.add(client));
+    pool.on('remove', (client) => this.opened.delete(client));
   }
 
-  /** Connections open and usable now (not counting ones still opening). */
+  /**
+   * Connections open and usable now, not counting ones still opening. pg-pool drops a
+   * connection it discards (released with an error, failed while idle, timed out idle) from
+   * `totalCount` at once, but says `remove` only once it has ended: the smaller of the two
+   * counts is exact unless a connection is opening while another is ending.
+   */
   get count(): number {
-    // A connection pg-pool dropped without an error (ended, used up) left `totalCount` already.
-    return Math.min(this.open.size, this.pool.totalCount);
+    return Math.min(this.opened.size, this.pool.totalCount);
   }
 }
