@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { canListDescriptors, socketsTo } from '../support/descriptors.js';
-import { waitForIo } from '../support/io-turns.js';
+import { onIoOnlyTimers, waitForIo } from '../support/io-turns.js';
 import { BlackholeProxy } from './blackhole-proxy.js';
 import { freshSchema, useFaultSuite } from './fault-helpers.js';
 import { describeWithPrivatePostgres } from './private-server.js';
@@ -43,19 +43,14 @@ describeWithPrivatePostgres()('postgres: shutdown() closes the pool’s sockets'
     // Fake timers: with real ones a loaded machine's lag can reach the bound this test told
     // "at once" by (half of pool-sockets.ts's SOCKET_CLOSE_WAIT_MS). Here no timer runs at
     // all, so a close that waits out that wait (or any timer) never resolves.
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
-    try {
+    await onIoOnlyTimers(async () => {
       let resolved = false;
       const shutdown = s.shutdown().then(() => (resolved = true));
       // The goodbye reaches the kernel at once: shutdown() resolves by I/O alone.
       expect(await waitForIo(() => resolved, 10_000)).toBe(true);
       await shutdown;
       expect(socketsTo(proxy!.port)).toBe(0);
-    } finally {
-      // A close that failed here waits on a faked timer: run it, so the cleanup does not hang.
-      jest.advanceTimersByTime(60_000);
-      jest.useRealTimers();
-    }
+    });
   });
 
   itWithDescriptors('a given pool keeps its connections open', async () => {

@@ -8,7 +8,7 @@ import Redis from 'ioredis';
 import { QUIT_TIMEOUT_MS } from '../../src/backends/redis/client-close.js';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { canListDescriptors, socketsTo } from '../support/descriptors.js';
-import { ioTurns, waitForIo } from '../support/io-turns.js';
+import { ioTurns, onIoOnlyTimers, waitForIo } from '../support/io-turns.js';
 import { describeWithService } from '../services.js';
 import { BlackholeProxy } from '../postgres/blackhole-proxy.js';
 import { usePrivateStores } from './private-stores.js';
@@ -44,8 +44,7 @@ describeWithService('redis')('redis: shutdown() closes the store’s socket', ()
       // Fake timers: with real ones, a loaded machine's lag can exceed the 500 ms of ioredis's
       // disconnectTimeout this test tells the close apart from. Here the QUIT timeout runs only
       // when advanced, and a close left to any other timer never comes.
-      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
-      try {
+      await onIoOnlyTimers(async () => {
         let resolved = false;
         const shutdown = s.shutdown().then(() => (resolved = true));
         await ioTurns(20);
@@ -57,11 +56,7 @@ describeWithService('redis')('redis: shutdown() closes the store’s socket', ()
         expect(await waitForIo(() => resolved, 10_000)).toBe(true);
         await shutdown;
         expect(socketsTo(proxy!.port)).toBe(0);
-      } finally {
-        // A close that failed here waits on a faked timer: run it, so the cleanup does not hang.
-        jest.advanceTimersByTime(60_000);
-        jest.useRealTimers();
-      }
+      });
     },
   );
 

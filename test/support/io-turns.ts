@@ -1,7 +1,8 @@
 /**
  * Waiting on I/O alone, for tests that run the library on Jest's fake timers (so that a loaded
  * machine's lag cannot overrun a bound) while real sockets still carry the traffic. Install the
- * fake timers with `doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask']` for these to work.
+ * fake timers with {@link onIoOnlyTimers} (or `doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask']`)
+ * for these to work.
  */
 
 // Kept at load, before any test fakes them.
@@ -24,4 +25,18 @@ export async function waitForIo(done: () => boolean, ms: number): Promise<boolea
     await new Promise((resolve) => realSetTimeout(resolve, 10));
   }
   return done();
+}
+
+/**
+ * Runs `fn` on Jest's fake timers, I/O turns left real. After it (passed or failed) the faked
+ * timers are run out, so a close left waiting on one does not hang the test's cleanup.
+ */
+export async function onIoOnlyTimers<T>(fn: () => Promise<T>): Promise<T> {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+  try {
+    return await fn();
+  } finally {
+    jest.advanceTimersByTime(60_000);
+    jest.useRealTimers();
+  }
 }
