@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { StoreNeedsUpgradeError, StoreNotFoundError } from '../core/errors.js';
 import type { StorageLogger } from '../core/logger.js';
 import { redactUrlsInText } from '../core/redact.js';
+import { settledWithin } from '../core/waits.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { BUILTIN_BACKENDS } from '../factory/builtins.js';
 import { StorageFactory } from '../factory/index.js';
@@ -209,22 +210,6 @@ export function interruptedOpenOutcome(spec: BackendSpec, options: OpenOptions):
 
 /** How long an interrupted command waits for the store it was opening to close. */
 export const INTERRUPTED_CLOSE_WAIT_MS = 3000;
-
-/**
- * Resolves when `promise` settles or after `ms`, whichever is first. The timer is not unref'd:
- * were nothing else left to run, the process would end during the wait with exit code 0.
- */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const elapsed = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([promise.then(() => undefined), elapsed]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** `promise`, or a rejection as soon as `signal` aborts (the work of `promise` goes on). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

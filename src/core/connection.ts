@@ -1,4 +1,5 @@
 /** Helpers shared by backends that hold a connection (SQLite, Redis, PostgreSQL). */
+import { settledWithin } from './waits.js';
 
 /** Anything that can be closed. */
 export interface Closable {
@@ -41,13 +42,5 @@ export async function openPrepared<C extends Closable>(
 
 /** Waits for `closing` up to `waitMillis`, then tells `onStuck` and stops waiting. */
 async function settleWithin(closing: Promise<void>, { waitMillis, onStuck }: FailedOpenClose): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const stuck = new Promise<'stuck'>((resolve) => {
-    timer = setTimeout(() => resolve('stuck'), waitMillis);
-  });
-  try {
-    if ((await Promise.race([closing, stuck])) === 'stuck') onStuck();
-  } finally {
-    clearTimeout(timer);
-  }
+  if (!(await settledWithin(closing, waitMillis))) onStuck();
 }

@@ -5,6 +5,7 @@
  * the server's FIN: until 2026-12-05 `shutdown()` resolved with every pooled socket still open
  * (on a live server for the 20-90 ms its backends take to exit, on a dead path until TCP gave up).
  */
+import { settledWithin } from '../../core/waits.js';
 
 /** The part of a connection's socket used here (a `net.Socket`). */
 interface PooledStream {
@@ -65,12 +66,7 @@ export class PoolSockets {
     for (const client of this.open) if (client.connection?.stream) streams.push(client.connection.stream);
     this.open.clear();
     if (streams.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, waitMs);
-    });
-    await Promise.race([Promise.all(streams.map(flushed)), timeout]);
-    clearTimeout(timer);
+    await settledWithin(Promise.all(streams.map(flushed)), waitMs);
     // Closes the descriptor now; the server's own FIN, a round trip later, is the kernel's.
     for (const stream of streams) stream.destroy();
   }

@@ -4,6 +4,7 @@
  * trip (the server's FIN), so a caller counting descriptors right after found it.
  */
 import type { Redis } from 'ioredis';
+import { settledWithin, withTimeout } from '../../core/waits.js';
 
 /** How long QUIT may take before the socket is closed without its answer. */
 export const QUIT_TIMEOUT_MS = 1000;
@@ -18,19 +19,6 @@ export const DISCONNECT_TIMEOUT_MS = 500;
 function whenEnded(client: Redis): Promise<void> {
   if (client.status === 'end') return Promise.resolve();
   return new Promise((resolve) => client.once('end', () => resolve()));
-}
-
-/** Waits for `promise` up to `ms`; resolves either way. */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -56,14 +44,5 @@ export async function closeClient(client: Redis): Promise<void> {
   if (!answered) client.stream?.destroy();
   // ioredis destroys a socket still open after disconnectTimeout itself; the margin only
   // keeps a client that never reports its end from holding up shutdown().
-  await within(ended, DISCONNECT_TIMEOUT_MS + 100);
-}
-
-/** Rejects with `onTimeout()` when `promise` has not settled after `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  await settledWithin(ended, DISCONNECT_TIMEOUT_MS + 100);
 }

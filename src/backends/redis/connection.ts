@@ -15,7 +15,8 @@ import { ConnectionWaiters } from './connection-waiters.js';
 import { replyErrorToStorageError } from './reply-errors.js';
 import { runReadyCheck } from './ready-check.js';
 import { TickBatcher } from './tick-batcher.js';
-import { closeClient, DISCONNECT_TIMEOUT_MS, withTimeout } from './client-close.js';
+import { withTimeout } from '../../core/waits.js';
+import { closeClient, DISCONNECT_TIMEOUT_MS } from './client-close.js';
 
 type RedisClass = typeof Redis;
 
