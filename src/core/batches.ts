@@ -122,22 +122,34 @@ export function lastWriteWins(writes: readonly CacheRecordWrite[]): CacheRecordW
   return writes.filter((write, index) => last.get(write.key) === index);
 }
 
+/** A cache batch's item as its failure names it: its key and its index in the batch. */
+export interface KeyedItem {
+  key: string;
+  index: number;
+}
+
+/** The items of a batch of cache `keys` (a delete), for {@link cacheBatchFailure}. */
+export function keyedItems(keys: readonly string[]): KeyedItem[] {
+  return keys.map((key, index) => ({ key, index }));
+}
+
 /**
  * The batch indexes a set of written keys accounts for: every item with one of those keys
  * (an earlier duplicate is overwritten by the later one, as in a loop).
  */
-export function indexesOfKeys(writes: readonly CacheRecordWrite[], written: ReadonlySet<string>): number[] {
+export function indexesOfKeys(writes: readonly KeyedItem[], written: ReadonlySet<string>): number[] {
   return writes.filter((write) => written.has(write.key)).map((write) => write.index);
 }
 
 /**
  * What a cache batch that failed with `cause` rejects with, once every write it started has
  * settled: `cause` itself when no key was written, else a {@link BatchPartiallyAppliedError}
- * listing the items the `written` keys account for.
+ * listing the items the `written` keys account for. A delete batch passes its keys as
+ * {@link keyedItems} and the keys known removed as `written`.
  */
 export function cacheBatchFailure(
   method: string,
-  writes: readonly CacheRecordWrite[],
+  writes: readonly KeyedItem[],
   written: ReadonlySet<string>,
   cause: unknown,
 ): unknown {

@@ -1,9 +1,10 @@
 /**
- * Batch writes and reads (many records per call, done natively by each backend). Every item is
- * validated before any I/O, so a batch that fails validation writes nothing; the result equals
- * the same single calls in a loop (memory upsert in place, insertion order, last write wins
- * for a cache key). The protected batch primitives have defaults built on the single-record
- * primitives (a registered backend keeps working); the built-in backends override them.
+ * Batch writes, deletes and reads (many records per call, done natively by each backend).
+ * Every item is validated before any I/O, so a batch that fails validation writes nothing; the
+ * result equals the same single calls in a loop (memory upsert in place, insertion order, last
+ * write wins for a cache key, an absent key's delete is no error). The protected batch
+ * primitives have defaults built on the single-record primitives (a registered backend keeps
+ * working); the built-in backends override them.
  */
 import {
   applyInOrder,
@@ -127,6 +128,23 @@ export abstract class BatchStorage extends RecordStorage {
     return this.writeCacheBatch(method, writes);
   }
 
+  /**
+   * Deletes many cache entries, as `deleteCacheEntry` would each: an absent key, or one given
+   * twice, is fine. Returns how many keys were given. Every key is validated before any I/O.
+   */
+  async deleteCacheEntries(keys: readonly string[]): Promise<number> {
+    const method = 'deleteCacheEntries';
+    const valid = this.checkKeys(method, keys);
+    await this.runWrite(
+      method,
+      async () => {
+        if (valid.length > 0) await this.removeCacheRecordBatch(valid);
+      },
+      batchName('keys', valid.length, recordText.cacheKey, valid[0] ?? ''),
+    );
+    return valid.length;
+  }
+
   /** Loads many live cache entries' data: an array aligned with `keys`, `null` for missing or expired. */
   async loadCacheEntries(keys: readonly string[]): Promise<Array<JsonObject | null>> {
     const entries = await this.loadLive(keys, 'loadCacheEntries', (valid) => this.readCacheEntryBatch(valid));
@@ -163,6 +181,14 @@ export abstract class BatchStorage extends RecordStorage {
     return applyInOrder(method, writes, (write) => this.writeCacheRecord(write.key, write.record));
   }
 
+  /**
+   * Deletes the entries of `keys` (non-empty, validated; a key may repeat, an absent key is no
+   * error). Default: `removeCacheRecord` per key, prefix on failure.
+   */
+  protected removeCacheRecordBatch(keys: readonly string[]): Promise<void> {
+    return applyInOrder('deleteCacheEntries', keys, (key) => this.removeCacheRecord(key));
+  }
+
   /** The stored records of `keys` (non-empty), expired or not, aligned with `keys`. Default: `readCacheRecord` per key. */
   protected readCacheRecordBatch(keys: readonly string[]): Promise<Array<CacheRecord | null>> {
     return mapConcurrent(keys, DEFAULT_READ_CONCURRENCY, (key) => this.readCacheRecord(key));
@@ -191,15 +217,20 @@ export abstract class BatchStorage extends RecordStorage {
     return writes.length;
   }
 
+  /** A copy of `keys`, each validated as the single calls' `cacheKey` (the error names the item). */
+  private checkKeys(method: string, keys: readonly string[]): string[] {
+    const checked = checkBatch<unknown>(method, 'keys', keys);
+    checked.forEach((key, index) => atItem(method, index, () => validateKey('cacheKey', key)));
+    return checked as string[];
+  }
+
   /** Validates `keys`, reads them with `read` and drops the expired: aligned with `keys`. */
   private async loadLive<T extends CacheEntryRead>(
     keys: readonly string[],
     method: string,
     read: (keys: string[]) => Promise<Array<T | null>>,
   ): Promise<Array<T | null>> {
-    const checked = checkBatch<unknown>(method, 'keys', keys);
-    checked.forEach((key, index) => atItem(method, index, () => validateKey('cacheKey', key)));
-    const valid = checked as string[];
+    const valid = this.checkKeys(method, keys);
     const entries = await this.run(method, async () => (valid.length === 0 ? [] : read(valid)));
     const nowMs = Date.now();
     return entries.map((entry) => (entry === null || isCacheExpired(entry.expiresAt, nowMs) ? null : entry));

@@ -244,6 +244,7 @@ describe('README: links to a heading', () => {
 const MEMBERS: Readonly<Record<Exclude<keyof StorageInterface, symbol>, string>> = {
   appendReasoningChains: 'API',
   close: 'API',
+  deleteCacheEntries: 'API',
   deleteCacheEntry: 'API',
   deleteConversation: 'API',
   deleteMemory: 'API',

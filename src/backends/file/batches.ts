@@ -3,12 +3,13 @@
  * one): a conversation's memories and an agent's chains are one file each, so such a batch is
  * one locked read-modify-replace of that file (all or nothing; chains: `FileChains.append`).
  * Cache entries are one file per key: a cache batch writes each file touched once, under that
- * key's lock, several at once; a failure reports exactly the items written
- * (`BatchPartiallyAppliedError`).
+ * key's lock, several at once, and a cache delete batch removes each key's files likewise; a
+ * failure reports exactly the items written or removed (`BatchPartiallyAppliedError`).
  */
 import {
   cacheBatchFailure,
   type CacheRecordWrite,
+  keyedItems,
   lastWriteWins,
   type MemoryWrite,
   nowTimestamp,
@@ -18,6 +19,7 @@ import { cacheEnvelope, type CacheFileEntry, memoriesEnvelope } from './envelope
 import type { FolderFiles } from './folder-files.js';
 import type { FolderReads } from './folder-reads.js';
 import { writeKeyedBatch } from './keyed-batches.js';
+import { removeKeyedBatch } from './keyed-batch-removals.js';
 import type { FileLocks } from './file-lock.js';
 import type { KeyedFiles } from './keyed-files.js';
 import type { StoreLayout } from './layout.js';
@@ -69,5 +71,19 @@ export async function writeCacheRecordBatch(
     await writeKeyedBatch(store.cache, store.locks, entries, (key) => written.add(key));
   } catch (error) {
     throw cacheBatchFailure(method, writes, written, error);
+  }
+}
+
+/**
+ * Removes the cache entries of `keys` (repeated or absent keys are fine) with every lock of a
+ * slice held at once and one folder fsync (see `keyed-batch-removals.ts`). After a failure the
+ * error lists the items known removed.
+ */
+export async function removeCacheRecordBatch(store: FileBatchParts, keys: readonly string[]): Promise<void> {
+  const removed = new Set<string>();
+  try {
+    await removeKeyedBatch(store.cache, store.locks, keys, (key) => removed.add(key));
+  } catch (error) {
+    throw cacheBatchFailure('deleteCacheEntries', keyedItems(keys), removed, error);
   }
 }

@@ -237,6 +237,10 @@ export class FileStorage extends StorageInterface {
     await this.parts.cache.remove(cacheKey);
   }
 
+  protected override removeCacheRecordBatch(keys: readonly string[]): Promise<void> {
+    return batches.removeCacheRecordBatch(this.batchParts, keys);
+  }
+
   protected async listLiveCacheKeys(nowMs: number): Promise<string[]> {
     return liveCacheKeys(this.parts.cache, nowMs);
   }

@@ -305,8 +305,8 @@ export class KeyedFiles<T extends Keyed> {
     return probe.state === 'missing' || this.rankOf(probe.entry.key, name) === -1;
   }
 
-  /** This folder as choosing and removing a key's files sees it. */
-  private get folder(): KeyedFolder<T> {
+  /** This folder as choosing and removing a key's files sees it (a batch removal's too). */
+  get folder(): KeyedFolder<T> {
     const { dir, names, parse } = this.options;
     return { dir, names, parse, backups: this.backups };
   }

@@ -17,13 +17,15 @@ import { isMissing } from './temp-files.js';
 /**
  * Deletes `key`'s files in `folder` for which `predicate` holds (`null`: whatever they hold,
  * and also a corrupt file that can only be this key's); the caller holds the key's lock.
- * Returns whether something was deleted.
+ * Returns whether something was deleted. `syncAfter: false` leaves the folder's last fsync to
+ * the caller (a batch, one for all its keys: `keyed-batch-removals.ts`).
  */
 export async function removeKeyFiles<T extends { key: string }>(
   folder: KeyedFolder<T>,
   key: string,
   predicate: ((entry: T) => boolean) | null,
   assertHeld: AssertLockHeld,
+  syncAfter = true,
 ): Promise<boolean> {
   const { dir, names, parse, backups } = folder;
   let removed = false;
@@ -48,7 +50,7 @@ export async function removeKeyFiles<T extends { key: string }>(
     removed = existed || removed;
     if (existed && i < candidates.length - 1) await fsyncDir(dir);
   }
-  if (removed) await fsyncDir(dir);
+  if (removed && syncAfter) await fsyncDir(dir);
   return removed;
 }
 

@@ -48,6 +48,9 @@ export async function upsertMemoryBatch(
   await db.run(what, ...rows.upsert(sql, name, [conversationId, lock]));
 }
 
+/** The order cache batches lock rows in: the keys' UTF-16 order, the same for every batch. */
+const byKey = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+
 /**
  * Upserts cache records (keys may repeat: the last wins) in one statement, its rows in key
  * order: the order of distinct keys does not change the result, and two batches that lock
@@ -61,7 +64,7 @@ export async function writeCacheRecordBatch(
 ): Promise<void> {
   const rows = new BulkRows(4);
   // lastWriteWins returns a new array, so sorting it leaves the caller's alone.
-  const ordered = lastWriteWins(writes).sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  const ordered = lastWriteWins(writes).sort((x, y) => byKey(x.key, y.key));
   for (const { key, record } of ordered) {
     rows.add(record.data, key, ...cacheTimeColumns(record));
   }
@@ -74,6 +77,19 @@ export async function writeCacheRecordBatch(
     first: `key ${first}`,
   });
   await db.run(what, sql.upsertCaches, rows.params(name));
+}
+
+/**
+ * Deletes the cache rows of `keys` (absent or repeated keys are fine) in one statement (all or
+ * nothing), locking them in the order the write batches do ({@link byKey}).
+ */
+export async function removeCacheRecordBatch(
+  db: PostgresConnection,
+  sql: PostgresSql,
+  keys: readonly string[],
+): Promise<void> {
+  const ordered = [...new Set(keys)].sort(byKey);
+  await db.run(`delete ${keys.length} cache entries from ${q(keys[0] ?? '')}`, sql.deleteCaches, [ordered]);
 }
 
 /**

@@ -266,6 +266,10 @@ export class PostgresStorage extends PostgresStorageBase {
     await this.db.run(`delete cache entry ${q(cacheKey)}`, this.sql.deleteCache, [cacheKey]);
   }
 
+  protected override removeCacheRecordBatch(keys: readonly string[]): Promise<void> {
+    return batches.removeCacheRecordBatch(this.db, this.sql, keys);
+  }
+
   protected listLiveCacheKeys(nowMs: number): Promise<string[]> {
     return this.listIds('cache keys', this.sql.listLiveCacheKeys, [instant(nowMs)]);
   }

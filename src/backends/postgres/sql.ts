@@ -147,6 +147,12 @@ export function buildSql(schema: string) {
     selectCaches: `SELECT cache_key, cache_data AS json, stored_at, expires_at_text FROM ${s}.cache_entries
       WHERE cache_key = ANY($1::text[])`,
     deleteCache: `DELETE FROM ${s}.cache_entries WHERE cache_key = $1`,
+    // The batch of `deleteCache`: $1 the distinct keys in the order cache batches lock rows in
+    // (batches.ts), which the subquery locks them in (ORDER BY before FOR UPDATE), so a delete
+    // batch and a write batch sharing keys cannot deadlock each other. One statement.
+    deleteCaches: `DELETE FROM ${s}.cache_entries WHERE cache_key IN (SELECT c.cache_key
+      FROM unnest($1::text[]) WITH ORDINALITY AS k(key, n) JOIN ${s}.cache_entries c ON c.cache_key = k.key
+      ORDER BY k.n FOR UPDATE OF c)`,
     // "Now" ($1) comes from the caller, so expiry agrees with the core's own check.
     listLiveCacheKeys: `SELECT cache_key AS id FROM ${s}.cache_entries
       WHERE expires_at IS NULL OR expires_at > $1::timestamptz ORDER BY cache_key`,

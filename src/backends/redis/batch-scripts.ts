@@ -196,3 +196,34 @@ for b = 1, buckets do
 end
 return trimmed`,
 );
+
+/**
+ * Removes cache entries of one or more buckets and their index entries, as `REMOVE_CACHE` per
+ * key would. KEYS: each bucket's cache-keys and cache-expiry, then one value key per entry, in
+ * bucket order. ARGV: the bucket count, each bucket's entry count, then the cache keys in the
+ * value keys' order (absent or repeated keys are fine). Every index zset's type is checked
+ * before the first removal, so the script is all or nothing; the value keys are deleted
+ * whatever their type, as `REMOVE_CACHE` does. Per bucket one `ZREM` of each zset, and one
+ * `DEL` of all value keys, instead of three calls per key. Returns how many value keys existed.
+ */
+export const REMOVE_CACHES = script(
+  'removeCaches',
+  `local buckets = tonumber(ARGV[1])
+for b = 1, 2 * buckets do
+  local t = redis.call('TYPE', KEYS[b])['ok']
+  if t ~= 'none' and t ~= 'zset' then return redis.error_reply(wrongType(KEYS[b], 'zset')) end
+end
+local a = 2 + buckets
+for b = 1, buckets do
+  local n = tonumber(ARGV[1 + b])
+  redis.call('ZREM', KEYS[2 * b - 1], unpack(ARGV, a, a + n - 1))
+  redis.call('ZREM', KEYS[2 * b], unpack(ARGV, a, a + n - 1))
+  a = a + n
+end
+local removed = 0
+for i = 2 * buckets + 1, #KEYS, 1000 do
+  removed = removed + redis.call('DEL', unpack(KEYS, i, math.min(i + 999, #KEYS)))
+end
+return removed`,
+  { allowOom: true },
+);

@@ -1,8 +1,8 @@
 /**
  * Batches on Redis. A conversation's memories and an agent's chains live in one slot, so each
  * such batch is one script (all or nothing; chains: `appendChainRecords` in `chains.ts`). Cache
- * keys spread over buckets (slots): on a standalone server a cache batch is one script (all or
- * nothing) and a batch load one `MGET` (and, when it misses keys, an `EXISTS` of them); on a cluster, one of each per
+ * keys spread over buckets (slots): on a standalone server a cache batch (a write or a delete)
+ * is one script (all or nothing) and a batch load one `MGET` (and, when it misses keys, an `EXISTS` of them); on a cluster, one of each per
  * bucket, sent together (pipelined), each bucket's part all or nothing, and a failure reports
  * which items are known written (`BatchPartiallyAppliedError`).
  */
@@ -10,6 +10,7 @@ import {
   cacheBatchFailure,
   type CacheRecord,
   type CacheRecordWrite,
+  keyedItems,
   type MemoryWrite,
 } from '../../core/index.js';
 import { cacheExpiryArgs, TRIM_PER_WRITE } from './cache.js';
@@ -17,7 +18,7 @@ import { decodeCacheRecord, encodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { BucketKeys, KeyLayout } from './keys.js';
 import { searchOwner, type SearchWriter } from './search-writer.js';
-import { UPSERT_MEMORIES, WRITE_CACHES } from './batch-scripts.js';
+import { REMOVE_CACHES, UPSERT_MEMORIES, WRITE_CACHES } from './batch-scripts.js';
 import { quoteName } from '../../core/shown-text.js';
 
 const q = quoteName;
@@ -109,6 +110,44 @@ export async function writeCacheRecordBatch(
     for (const [, group] of scripts[i]!) for (const write of group) written.add(write.key);
   });
   throw cacheBatchFailure(method, writes, written, failure.reason);
+}
+
+/**
+ * Deletes the cache entries of `keys` (absent or repeated keys are fine) with their index
+ * entries: one script on a standalone server (all or nothing), one per bucket on a cluster,
+ * all sent at once; a failure reports the items of the buckets whose script succeeded.
+ */
+export async function removeCacheRecordBatch(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  cacheKeys: readonly string[],
+): Promise<void> {
+  const groups = [...byBucket(keys, [...new Set(cacheKeys)], (key) => key)];
+  const scripts = redis.isCluster ? groups.map((group) => [group]) : [groups];
+  const results = await Promise.allSettled(
+    scripts.map((part) => {
+      const scriptKeys = part.flatMap(([bucket]) => [bucket.cacheKeys, bucket.cacheExpiry]);
+      const args: string[] = [String(part.length)];
+      for (const [, group] of part) args.push(String(group.length));
+      for (const [, group] of part) {
+        for (const key of group) {
+          scriptKeys.push(keys.cache(key).key);
+          args.push(key);
+        }
+      }
+      const count = part.reduce((sum, [, group]) => sum + group.length, 0);
+      const what = `delete ${count} cache entries from ${q(part[0]![1][0]!)}`;
+      return redis.script(what, REMOVE_CACHES, scriptKeys, args);
+    }),
+  );
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure === undefined) return;
+  const removed = new Set<string>();
+  results.forEach((result, i) => {
+    if (result.status !== 'fulfilled') return;
+    for (const [, group] of scripts[i]!) for (const key of group) removed.add(key);
+  });
+  throw cacheBatchFailure('deleteCacheEntries', keyedItems(cacheKeys), removed, failure.reason);
 }
 
 /**

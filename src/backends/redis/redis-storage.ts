@@ -256,6 +256,10 @@ export class RedisStorage extends RedisStorageBase {
     await this.redis.script(`delete cache entry ${q(cacheKey)}`, REMOVE_CACHE, keys, [cacheKey]);
   }
 
+  protected override removeCacheRecordBatch(keys: readonly string[]): Promise<void> {
+    return batches.removeCacheRecordBatch(this.redis, this.keys, keys);
+  }
+
   protected listLiveCacheKeys(nowMs: number): Promise<string[]> {
     return listLiveCacheKeys(this.redis, this.keys, nowMs);
   }

@@ -44,6 +44,9 @@ const BATCH_SQL = {
   // column into a string, and the stored key would be one more per row.
   selectCacheRecords: `SELECT j.key AS i, c.cache_data AS d, c.created_at AS s, c.expires_at AS e
     FROM json_each(?) j JOIN cache_entries c ON c.cache_key = j.value`,
+  // Parameter: a JSON array of keys (absent or repeated keys are fine). One statement, atomic
+  // on its own, instead of a delete per key.
+  deleteCacheRecords: `DELETE FROM cache_entries WHERE cache_key IN (SELECT value FROM json_each(?))`,
   // The same without the write's timestamp, which a load of entries does not return.
   selectCacheEntries: `SELECT j.key AS i, c.cache_data AS d, c.expires_at AS e
     FROM json_each(?) j JOIN cache_entries c ON c.cache_key = j.value`,
@@ -237,4 +240,16 @@ export function readCacheEntryBatch(
     data,
     expiresAt: row.e,
   }));
+}
+
+/** Deletes the cache rows of `keys` (absent or repeated keys are fine) in ONE statement: all or nothing. */
+export async function removeCacheRecordBatch(db: SqliteConnection, keys: readonly string[]): Promise<void> {
+  const name = () => ({
+    method: 'deleteCacheEntries',
+    field: 'keys',
+    count: keys.length,
+    first: `key ${quote(keys[0] ?? '')}`,
+  });
+  const json = batchText(name, () => JSON.stringify(keys));
+  await db.run(`delete ${keys.length} cache entries`, BATCH_SQL.deleteCacheRecords, [json]);
 }

@@ -173,6 +173,10 @@ export abstract class SQLiteStorageBase extends StorageInterface {
     await this.db.run(`delete cache entry ${quote(cacheKey)}`, SQL.deleteCache, [cacheKey]);
   }
 
+  protected override removeCacheRecordBatch(keys: readonly string[]): Promise<void> {
+    return batches.removeCacheRecordBatch(this.db, keys);
+  }
+
   protected listLiveCacheKeys(nowMs: number): Promise<string[]> {
     return listLiveCacheKeys(this.db, nowMs);
   }
