@@ -6,6 +6,7 @@ import { formatEpochMs, type JsonObject, type StorageInterface } from '../../../
 import { CALLER_YEAR, oddValue, ttlOf, withoutClock } from './value-helpers.js';
 import type { SuiteContext } from '../context.js';
 import { batchValidationTests } from './batch-validation.js';
+import { cacheDeleteBatchTests } from './cache-delete-batches.js';
 
 /** Counts of stats that batches change. */
 async function counts(s: StorageInterface): Promise<Record<string, unknown>> {
@@ -319,5 +320,6 @@ export function batchTests(ctx: SuiteContext): void {
     });
 
     batchValidationTests(ctx);
+    cacheDeleteBatchTests(ctx);
   });
 }

@@ -34,6 +34,7 @@ const WRITES: ReadonlyArray<[string, (s: StorageInterface) => Promise<unknown>]>
       }),
   ],
   ['deleteCacheEntry', (s) => s.deleteCacheEntry('k1')],
+  ['deleteCacheEntries', (s) => s.deleteCacheEntries(['absent', 'k1', 'k1'])],
   ['purgeExpiredCache', (s) => s.purgeExpiredCache()],
   ['storeSystemState', (s) => s.storeSystemState('s1', { value: 'changed' })],
   ['deleteSystemState', (s) => s.deleteSystemState('s1')],
@@ -136,6 +137,7 @@ export function readOnlyTests(ctx: SuiteContext): void {
           ['appendReasoningChains', () => readOnly.appendReasoningChains('a1', [])],
           ['storeCacheEntries', () => readOnly.storeCacheEntries([])],
           ['storeCacheRecords', () => readOnly.storeCacheRecords([])],
+          ['deleteCacheEntries', () => readOnly.deleteCacheEntries([])],
         ];
         for (const [method, write] of empties) {
           await expect(write()).rejects.toMatchObject({ code: 'READ_ONLY', method });
