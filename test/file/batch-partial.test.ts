@@ -79,6 +79,32 @@ describe('file cache batch failures', () => {
   });
 });
 
+describe('file cache delete batch failures', () => {
+  it('reports the items removed around a key that cannot be removed, which keeps its file', async () => {
+    const storage = await openStore();
+    const cache = path.join(storage.baseDir, 'cache');
+    await storage.storeCacheEntries(['k1', 'k3'].map((key, n) => ({ key, data: { n } })));
+    await block(cache, 'k2'); // its probe reads a folder: the single delete fails too
+    await expect(storage.deleteCacheEntry('k2')).rejects.toThrow(/k2/);
+
+    const error = await storage
+      .deleteCacheEntries(['k1', 'k2', 'absent', 'k3', 'k1'])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatchPartiallyAppliedError);
+    expect(error).toMatchObject({ method: 'deleteCacheEntries', total: 5, appliedItems: [0, 2, 3, 4] });
+    expect(await storage.loadCacheEntries(['k1', 'k3'])).toEqual([null, null]);
+    expect(await filesIn(cache)).toEqual(['k2.json']);
+  });
+
+  it('removes a batch of the largest size, slice after slice', async () => {
+    const storage = await openStore({ searchIndex: false });
+    const keys = Array.from({ length: MAX_BATCH_ITEMS }, (_, n) => `b${n}`);
+    await storage.storeCacheEntries(keys.map((key, n) => ({ key, data: { n } })));
+    expect(await storage.deleteCacheEntries(keys)).toBe(MAX_BATCH_ITEMS);
+    expect(await filesIn(path.join(storage.baseDir, 'cache'))).toEqual([]);
+  });
+});
+
 describeImmutable('file cache writes that landed', () => {
   it('a delete that cannot remove a stale copy leaves the current value, never the stale one', async () => {
     const storage = await openStore();

@@ -59,6 +59,12 @@ function traceSyncs(fsyncMs: number, failFirst = false) {
     await rename(from, to);
     renamed.set(String(to), { at: ++clock });
   });
+  // Unlinks go in `renamed` too, by the removed file: a removal is made durable the same way.
+  const unlink = fs.promises.unlink.bind(fs.promises);
+  jest.spyOn(fs.promises, 'unlink').mockImplementation(async (file) => {
+    await unlink(file);
+    renamed.set(String(file), { at: ++clock });
+  });
   return { fsyncs, renamed, now: () => ++clock };
 }
 
@@ -139,5 +145,36 @@ describe('folder fsyncs shared by concurrent writes', () => {
     expect(error).toBeInstanceOf(StorageError);
     expect(error).not.toBeInstanceOf(BatchPartiallyAppliedError);
     expect((error as Error).message).toMatch(/sync folder of .*cache.*k\d\.json.*EIO/);
+  });
+
+  it('serve a cache delete batch with one fsync, after all its unlinks and before it resolves', async () => {
+    const storage = await openStore({ searchIndex: false });
+    const cacheDir = path.join(storage.baseDir, 'cache');
+    const keys = Array.from({ length: 100 }, (_, i) => `key-${i}`);
+    await storage.storeCacheEntries(keys.map((key, i) => ({ key, data: { i } })));
+    const trace = traceSyncs(15);
+    // Until 2026-12-05 no batch delete: one unshared folder fsync per key.
+    await storage.deleteCacheEntries([...keys, 'never stored']);
+    const resolved = trace.now();
+    const cacheSyncs = trace.fsyncs.filter((sync) => sync.dir === cacheDir);
+    expect(cacheSyncs).toHaveLength(1);
+    const sync = cacheSyncs[0] as { start: number; end: number };
+    const unlinks = keys.map((key) => trace.renamed.get(path.join(cacheDir, `${key}.json`))?.at ?? Infinity);
+    expect(Math.max(...unlinks)).toBeLessThan(sync.start);
+    expect(sync.end).toBeLessThan(resolved);
+    expect(await storage.listCacheKeys()).toEqual([]);
+  });
+
+  it('report nothing of a cache delete batch removed when its fsync fails', async () => {
+    const storage = await openStore({ searchIndex: false });
+    await storage.storeCacheEntries(Array.from({ length: 8 }, (_, i) => ({ key: `k${i}`, data: { i } })));
+    traceSyncs(0, true);
+    const error = await storage
+      .deleteCacheEntries(Array.from({ length: 8 }, (_, i) => `k${i}`))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).not.toBeInstanceOf(BatchPartiallyAppliedError);
+    expect((error as Error).message).toMatch(/sync folder .*cache.*EIO/);
+    expect(await storage.listCacheKeys()).toEqual([]); // the unlinks happened, unconfirmed
   });
 });

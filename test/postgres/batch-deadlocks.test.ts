@@ -1,8 +1,8 @@
 /**
  * Deadlocks between batches of two instances, counted by the server itself
  * (`pg_stat_database.deadlocks` of a private server, which no other test shares): cache
- * batches write their rows in key order, so two of them over the same keys in opposite orders
- * never deadlock; memory batches can, and the victim runs again, applied once. The retry hides
+ * batches write (and delete) their rows in key order, so two of them over the same keys in
+ * opposite orders never deadlock; memory batches can, and the victim runs again, applied once. The retry hides
  * a deadlock from the caller, so only the server's count shows whether the cache batches met one.
  * A call that is the victim every time (6 runs) rejects, naming the SQLSTATE, having written nothing.
  */
@@ -85,6 +85,27 @@ describeWithPrivatePostgres()('postgres: batches of two instances in opposite or
     }
     expect(await serverDeadlocks()).toBe(before);
   });
+  it('a cache delete batch and a cache write batch over the same keys in opposite orders never deadlock', async () => {
+    const before = await serverDeadlocks();
+    const [a, b] = await pair();
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // Keys whose UTF-16, UTF-8 and collation orders differ, as above.
+      const keys = keysOf(round).map(
+        (key, i) => `${String.fromCodePoint([0x41, 0xe9, 0x1f600, 0xff5e][i % 4] ?? 0)}${key}`,
+      );
+      await a.storeCacheEntries(keys.map((key) => ({ key, data: { from: 'first' } })));
+      const reversed = [...keys].reverse();
+      await Promise.all([
+        a.storeCacheEntries(keys.map((key) => ({ key, data: { from: 'a' } }))),
+        b.deleteCacheEntries(reversed),
+      ]);
+      // Either order of the two leaves every key the same: all written, or all deleted.
+      const loaded = await a.loadCacheEntries(keys);
+      expect(new Set(loaded.map((entry) => JSON.stringify(entry))).size).toBe(1);
+    }
+    expect(await serverDeadlocks()).toBe(before);
+  });
+
   it('a memory batch that is the deadlock victim at every run rejects naming SQLSTATE 40P01, writing nothing', async () => {
     const s = await stores.store(server());
     await s.storeMemories('c', [

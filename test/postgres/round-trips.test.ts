@@ -141,6 +141,10 @@ describeWithService('postgres')('postgres round trips', () => {
       one,
     );
     expect(loaded).toEqual([...keys.map((_, n) => ({ n, again: true })), null]);
+    // Until 2026-12-05 no batch delete: one statement per key.
+    const deleted = [...keys.slice(0, 20), 'missing', 'k0'];
+    expect(await cost(counts, () => s.deleteCacheEntries(deleted))).toEqual(one);
+    expect(await s.listCacheKeys()).toEqual(keys.slice(20).sort());
   });
 
   it('appends a chain under a limit in one statement, trimmed', async () => {

@@ -1,6 +1,6 @@
 /**
- * Redis batches are native: a memory or chain batch is one script, a cache batch one script
- * (or one `MGET`) on a standalone server, all or nothing. (On a cluster: one per bucket, and a
+ * Redis batches are native: a memory or chain batch is one script, a cache batch (a write or a
+ * delete) one script (or one `MGET`) on a standalone server, all or nothing. (On a cluster: one per bucket, and a
  * failing bucket's batch reports the other buckets' items written: `cluster-spread.test.ts`.)
  */
 import type Redis from 'ioredis';
@@ -78,6 +78,21 @@ describeWithService('redis')('redis batches', () => {
     expect(loaded).toEqual([{ n: 0 }, null]);
     expect(await s.loadMemories('c1')).toHaveLength(20);
     expect(await s.loadReasoningChains('a1')).toHaveLength(20);
+    // A delete batch of every bucket: one script too (until 2026-12-05, one per key), and the
+    // index zsets keep exactly the keys left.
+    await s.deleteCacheEntries(['warm']); // loads the delete script
+    const deleted = [...keys.slice(10), 'never stored', 'key-10'];
+    expect(await commandsOf(sent, () => s.deleteCacheEntries(deleted))).toEqual({ evalsha: 1 });
+    expect(await s.listCacheKeys()).toEqual(keys.slice(0, 10).sort());
+    const indexed = new Set<string>();
+    for (const key of keys) {
+      const { bucket } = layout.cache(key);
+      for (const zset of [bucket.cacheKeys, bucket.cacheExpiry]) {
+        for (const member of await ctx.raw().zrange(zset, 0, -1)) indexed.add(member);
+      }
+    }
+    expect([...indexed].sort()).toEqual(keys.slice(0, 10).sort());
+    expect(await ctx.raw().exists(...keys.slice(10).map((key) => layout.cache(key).key))).toBe(0);
   });
 
   it('sends every read of a conversation batch before the first reply comes back (one round trip)', async () => {
@@ -223,5 +238,34 @@ describeWithService('redis')('redis batches', () => {
     expect(error).not.toBeInstanceOf(BatchPartiallyAppliedError);
     expect(String((error as Error).message)).toContain(bad.cacheExpiry);
     expect(await s.loadCacheEntries(keys)).toEqual(keys.map(() => null));
+  });
+
+  it('deletes nothing of a cache delete batch when one bucket has an index key of the wrong type', async () => {
+    const s = await ctx.open();
+    const layout = new KeyLayout(ctx.prefix());
+    const keys = Array.from({ length: 12 }, (_, n) => `entry-${n}`);
+    await s.storeCacheEntries(keys.map((key, n) => ({ key, data: { n } })));
+    const bad = layout.cache(keys[7]!).bucket;
+    await ctx.raw().del(bad.cacheKeys);
+    await ctx.raw().set(bad.cacheKeys, 'not a zset');
+    const error = await s.deleteCacheEntries(keys).catch((e: unknown) => e);
+    // The script checks every bucket first: all or nothing (the default, a delete per key,
+    // would have removed the keys before entry-7 and reported them applied).
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect(error).not.toBeInstanceOf(BatchPartiallyAppliedError);
+    expect(String((error as Error).message)).toContain(bad.cacheKeys);
+    expect(await s.loadCacheEntries(keys)).toEqual(keys.map((_, n) => ({ n })));
+  });
+
+  it('a cache delete batch removes a value key of another type, as the single delete does', async () => {
+    const s = await ctx.open();
+    const layout = new KeyLayout(ctx.prefix());
+    await s.storeCacheEntries(['k', 'other'].map((key) => ({ key, data: { v: 1 }, ttlSeconds: 3600 })));
+    await ctx.raw().del(layout.cache('k').key);
+    await ctx.raw().rpush(layout.cache('k').key, 'not a string');
+    await expect(s.deleteCacheEntries(['k', 'absent'])).resolves.toBe(2);
+    expect(await ctx.raw().exists(layout.cache('k').key)).toBe(0);
+    expect(await s.listCacheKeys()).toEqual(['other']);
+    expect((await s.getStorageStats()).cache_entry_count).toBe(1);
   });
 });

@@ -38,7 +38,7 @@ describeWithService('redis')('redis removals on a server out of memory', () => {
     for (const agent of ['a1', 'a2']) {
       for (let n = 0; n < 3; n += 1) await s.storeReasoningChain(agent, { step: `lobster ${agent} ${n}` });
     }
-    await s.storeCacheEntry('k1', { v: 1 }, 3600);
+    await s.storeCacheEntries(['k1', 'k2', 'k3'].map((key) => ({ key, data: { v: 1 }, ttlSeconds: 3600 })));
     await s.storeSystemState('s1', { v: 1 });
 
     expect(await raw!.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
@@ -50,6 +50,7 @@ describeWithService('redis')('redis removals on a server out of memory', () => {
       expect(await s.deleteReasoningChains('a1')).toBe(true);
       expect(await s.deleteConversation('c1')).toBe(true);
       expect(await s.deleteCacheEntry('k1')).toBe(true);
+      expect(await s.deleteCacheEntries(['k2', 'k3', 'absent'])).toBe(3);
       expect(await s.deleteSystemState('s1')).toBe(true);
     } finally {
       await raw!.config('SET', 'maxmemory', '0');
@@ -60,7 +61,7 @@ describeWithService('redis')('redis removals on a server out of memory', () => {
     expect(await s.loadMemories('c2')).toEqual([expect.objectContaining({ memory_id: 'm2' })]);
     expect(await s.loadReasoningChains('a1')).toEqual([]);
     expect(await s.loadReasoningChains('a2')).toEqual([expect.objectContaining({ step: 'lobster a2 2' })]);
-    expect(await s.loadCacheEntry('k1')).toBeNull();
+    expect(await s.loadCacheEntries(['k1', 'k2', 'k3'])).toEqual([null, null, null]);
     expect(await s.loadSystemState('s1')).toBeNull();
     expect(await s.listConversations()).toEqual(['c2']);
     const stats = await s.getStorageStats();

@@ -119,6 +119,8 @@ describe('SQLite: statements per call', () => {
             Array.from({ length: 5 }, (_, n) => ({ key: `k${n}`, data: { n }, ttlSeconds: 60 })),
           ),
         loadCacheEntries: () => storage.loadCacheEntries(['k0', 'k4', 'missing']),
+        // Until 2026-12-05 no batch delete: one statement (and commit) per key.
+        deleteCacheEntries: () => storage.deleteCacheEntries(['k1', 'missing', 'k2', 'k1']),
       };
       const counts: Record<string, number> = {};
       for (const [name, call] of Object.entries(calls)) counts[name] = (await trace.during(call)).length;
@@ -160,6 +162,7 @@ describe('SQLite: statements per call', () => {
         { key: 'k0', data: { n: 'last' } },
       ]);
       expect(await storage.loadCacheEntries(['k0', 'k3'])).toEqual([{ n: 'last' }, { n: 3 }]);
+      expect(await storage.loadCacheEntries(['k1', 'k2', 'k4'])).toEqual([null, null, { n: 4 }]);
       trace.stop();
       await storage.shutdown();
     });
