@@ -93,8 +93,11 @@ describeWithPrivatePostgres()('postgres: batches of two instances in opposite or
       const keys = keysOf(round).map(
         (key, i) => `${String.fromCodePoint([0x41, 0xe9, 0x1f600, 0xff5e][i % 4] ?? 0)}${key}`,
       );
-      await a.storeCacheEntries(keys.map((key) => ({ key, data: { from: 'first' } })));
       const reversed = [...keys].reverse();
+      // Stored one by one in reverse: the rows lie in the table against the keys' order, so a
+      // delete that locked rows as a scan finds them would lock them against the write batch
+      // (a plain `DELETE ... WHERE cache_key = ANY($1)` met 7 deadlocks in these 20 rounds).
+      await Promise.all(reversed.map((key) => a.storeCacheEntry(key, { from: 'first' })));
       await Promise.all([
         a.storeCacheEntries(keys.map((key) => ({ key, data: { from: 'a' } }))),
         b.deleteCacheEntries(reversed),
