@@ -290,17 +290,35 @@ export function batchPropertyTests(ctx: SuiteContext): void {
       expect(await contents(batch, [])).toEqual(await contents(single, []));
     });
 
-    it('storeCacheEntries equals storeCacheEntry in a loop: last write wins, TTLs, listings', async () => {
+    it('storeCacheEntries and deleteCacheEntries equal their single calls in a loop: last write wins, TTLs, listings', async () => {
       const batch = ctx.storage();
       const single = await (await ctx.newStore()).open();
       let run = 0;
+      // A step of deletes (`remove`) deletes its items' keys, repeats and absent keys included.
+      const item = fc.array(cacheItem, { minLength: 1, maxLength: 6 });
+      const cacheSteps = fc.array(fc.record({ single: fc.boolean(), remove: fc.boolean(), items: item }), {
+        minLength: 1,
+        maxLength: 4,
+      });
       await assertAsync(
-        [steps(cacheItem)],
+        [cacheSteps],
         async (sequence) => {
           const prefix = `run-${(run += 1)}-`;
           const model = new Map<string, JsonObject>();
           for (const step of sequence) {
             const items = step.items.map((e) => ({ ...e, key: prefix + e.key }));
+            if (step.remove) {
+              const keys = items.map((e) => e.key);
+              await writeStep(
+                [batch, single],
+                step.single,
+                keys,
+                (s, all) => s.deleteCacheEntries(all),
+                (s, key) => s.deleteCacheEntry(key),
+              );
+              for (const key of keys) model.delete(key);
+              continue;
+            }
             await writeStep(
               [batch, single],
               step.single,
