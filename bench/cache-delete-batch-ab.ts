@@ -1,7 +1,7 @@
 /**
  * `deleteCacheEntries` of `AB_SIZE` keys (default 100) against the same keys deleted with
- * `deleteCacheEntry`, one after another (`loop`) and all at once (`concurrent`), in this
- * checkout's sources, one process (not part of `npm run bench`):
+ * `deleteCacheEntry`, one after another (`loop`) and all at once (`concurrent`), in one process
+ * (not part of `npm run bench`). Runs the library's sources through tsx:
  * `BACKEND=sqlite|postgres|redis|file npx tsx bench/cache-delete-batch-ab.ts`. Every subject
  * deletes, `AB_BATCHES` times a round (default 20), keys it stored just before (one
  * `storeCacheEntries` of 1 KB values with a TTL, not measured); the subjects alternate every
