@@ -104,6 +104,7 @@ export function benchStoreOf(s: StorageInterface): BenchStore {
     appendReasoningChains: (agentId, chains) => s.appendReasoningChains(agentId, chains),
     storeCacheEntries: (entries) => s.storeCacheEntries(entries),
     loadCacheEntries: (keys) => s.loadCacheEntries(keys),
+    deleteCacheEntries: (keys) => s.deleteCacheEntries(keys),
     listConversations: () => s.listConversations(),
     listAllConversationIds: () => s.listAllConversationIds(),
     getStorageStats: () => s.getStorageStats(),

@@ -41,6 +41,8 @@ export interface BenchStore {
   storeCacheEntries(entries: CacheItem[]): Promise<unknown>;
   /** Aligned with `keys`; `null` for a missing or expired entry. */
   loadCacheEntries(keys: string[]): Promise<unknown[]>;
+  /** Deletes the entries of `keys` (all stored). */
+  deleteCacheEntries(keys: string[]): Promise<unknown>;
   listConversations(): Promise<string[]>;
   listAllConversationIds(): Promise<string[]>;
   getStorageStats(): Promise<unknown>;

@@ -70,6 +70,7 @@ export async function openKeyv(backend: Backend, location: StoreLocation): Promi
       keyv.setMany(entries.map((e) => ({ key: `cache:${e.key}`, value: e.data, ttl: e.ttlSeconds * 1000 }))),
     loadCacheEntries: async (keys) =>
       (await keyv.getMany<JsonObject>(keys.map((key) => `cache:${key}`))).map((value) => value ?? null),
+    deleteCacheEntries: (keys) => keyv.deleteMany(keys.map((key) => `cache:${key}`)),
     listConversations: () => idsOf(keyv, ['conv']),
     listAllConversationIds: () => idsOf(keyv, ['conv', 'raw', 'chunk', 'mem']),
     getStorageStats: async () => {

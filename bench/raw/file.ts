@@ -149,6 +149,12 @@ export async function openRawFile(location: StoreLocation): Promise<OpenedStore>
         ]),
       ),
     loadCacheEntries: (keys) => Promise.all(keys.map((key) => loadCache(key))),
+    // Every file unlinked at once, then one fsync of the folder for all of them.
+    deleteCacheEntries: async (keys) => {
+      const dir = await folder('cache');
+      await Promise.all(keys.map((key) => rm(join(dir, `${key}.json`), { force: true })));
+      await syncFolder(dir);
+    },
     listConversations: async () => (await names(join(root, 'conversations'))).map(stem).sort(),
     listAllConversationIds: async () => {
       const lists = await Promise.all([

@@ -38,6 +38,7 @@ const statements = (s: string) =>
     putCaches: `INSERT INTO ${s}.cache (key, data, expires_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
       ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
     getCaches: `SELECT key, data FROM ${s}.cache WHERE key = ANY($1) AND expires_at > $2`,
+    deleteCaches: `DELETE FROM ${s}.cache WHERE key = ANY($1)`,
     listConversations: `SELECT id FROM ${s}.conversations ORDER BY id`,
     listAll: `SELECT id FROM ${s}.conversations UNION SELECT id FROM ${s}.raw UNION SELECT id FROM ${s}.chunks UNION SELECT id FROM ${s}.memories ORDER BY id`,
     stats: `SELECT (SELECT count(*) FROM ${s}.conversations) AS conversations, (SELECT count(*) FROM ${s}.raw) AS raw,
@@ -107,6 +108,7 @@ export async function openRawPostgres(location: StoreLocation): Promise<OpenedSt
       );
       return keys.map((key) => found.get(key) ?? null);
     },
+    deleteCacheEntries: (keys) => query('deleteCaches', keys),
     listConversations: async () => ids(await query('listConversations')),
     listAllConversationIds: async () => ids(await query('listAll')),
     getStorageStats: async () => (await query('stats'))[0],

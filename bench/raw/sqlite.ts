@@ -32,6 +32,7 @@ const SQL = {
   putCache: 'INSERT OR REPLACE INTO cache (key, data, expires_at) VALUES (?, ?, ?)',
   getCache: 'SELECT data FROM cache WHERE key = ? AND expires_at > ?',
   getCaches: 'SELECT key, data FROM cache WHERE key IN (SELECT value FROM json_each(?)) AND expires_at > ?',
+  deleteCaches: 'DELETE FROM cache WHERE key IN (SELECT value FROM json_each(?))',
   listConversations: 'SELECT id FROM conversations ORDER BY id',
   listAll:
     'SELECT id FROM conversations UNION SELECT id FROM raw UNION SELECT id FROM chunks UNION SELECT id FROM memories ORDER BY id',
@@ -121,6 +122,7 @@ export async function openRawSqlite(location: StoreLocation): Promise<OpenedStor
       );
       return keys.map((key) => found.get(key) ?? null);
     },
+    deleteCacheEntries: (keys) => run('deleteCaches', JSON.stringify(keys)),
     listConversations: async () => column(await all('listConversations'), 'id'),
     listAllConversationIds: async () => column(await all('listAll'), 'id'),
     getStorageStats: async () => (await all('stats'))[0],

@@ -1,9 +1,11 @@
 /**
  * W9: batch writes and reads. Memories (`storeMemories`), chain appends
  * (`appendReasoningChains`) and cache entries (`storeCacheEntries`, `loadCacheEntries`) in
- * batches of `batchSize`, against the same records one call each; records/s. Raw and Keyv do
- * each batch their own fewest-calls way (one transaction, statement, command or pipeline;
- * Keyv's `setMany` / `getMany`, an array value read and written once).
+ * batches of `batchSize`, against the same records one call each; records/s. Cache deletes
+ * (`deleteCacheEntries`) in batches only. Raw and Keyv do each batch their own fewest-calls way
+ * (one transaction, statement, command or pipeline; `DEL` of many keys, a `DELETE` of them all,
+ * unlinks and one folder fsync; Keyv's `setMany` / `getMany` / `deleteMany`, an array value
+ * read and written once).
  */
 import { config } from '../config.js';
 import { alternate, sustainedThroughput, type SubjectMedians } from '../method.js';
@@ -37,6 +39,29 @@ async function rate(
   });
   done?.(groups);
   return calls * shape.size;
+}
+
+/**
+ * Records per second of `op(group)` alone, for groups 0, 1, ... until at least `shape.groups`
+ * ran and `minMs` of `op` have passed; `prepare(group)` runs before each, untimed (the entries
+ * a delete removes are stored first, so every delete removes `shape.size` stored entries).
+ */
+async function rateOf(
+  shape: Shape,
+  minMs: number,
+  prepare: (group: number) => Promise<unknown>,
+  op: (group: number) => Promise<unknown>,
+): Promise<number> {
+  let ms = 0;
+  let groups = 0;
+  while (groups < shape.groups || ms < minMs) {
+    await prepare(groups);
+    const started = performance.now();
+    await op(groups);
+    ms += performance.now() - started;
+    groups += 1;
+  }
+  return (groups * shape.size * 1000) / ms;
 }
 
 const range = (from: number, size: number): number[] => Array.from({ length: size }, (_, i) => from + i);
@@ -102,6 +127,15 @@ async function measure(
         throw new Error(`${tag}: cache entry ${key} did not load`);
     }
   });
+  const deleted = (g: number): string[] => keysOf(`${tag}xd${g}-`, 0, batch.size);
+  metrics.cacheDeleteBatch = await rateOf(
+    batch,
+    minMs,
+    (g) => store.storeCacheEntries(entries(`${tag}xd${g}-`, 0, batch.size)),
+    (g) => store.deleteCacheEntries(deleted(g)),
+  );
+  if ((await store.loadCacheEntries(deleted(0))).some((value) => value !== null))
+    throw new Error(`${tag}: a batch-deleted cache entry still loads`);
   const stored = (await store.loadMemories(`${tag}mb0`)).length;
   if (stored !== batch.size)
     throw new Error(`${tag}: ${stored} memories stored by a batch, expected ${batch.size}`);
@@ -138,6 +172,8 @@ export async function runW9(backend: Backend, location: StoreLocation): Promise<
       ...toRows('W9', backend, withoutUnindexed(medians), [
         ...specs('cacheSet', 'storeCacheEntries (1 KB, TTL)', 'storeCacheEntry (1 KB, TTL)'),
         ...specs('cacheLoad', 'loadCacheEntries', 'loadCacheEntry'),
+        // Deletes of stored entries (each batch stored just before, untimed); no single-call row.
+        { metric: 'cacheDeleteBatch', label: `deleteCacheEntries, ${size} per call`, unit: 'records/s' },
       ]),
     ];
   });
