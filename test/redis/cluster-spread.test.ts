@@ -1,6 +1,7 @@
 /**
  * Layout v2 on a 3-master cluster: writes spread over every master, each write is one slot, and
- * a cache batch is one script per bucket, so a failing bucket leaves the others written.
+ * a cache batch (a write or a delete) is one script per bucket, so a failing bucket leaves the
+ * others written (or deleted).
  */
 import Redis, { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
@@ -96,6 +97,38 @@ describeWithService('redis')('redis layout v2 on a cluster', () => {
       keys.map((_, i) => [i, written.includes(i)]),
     );
     await client!.del(bad.cacheExpiry);
+    await s.shutdown();
+  });
+
+  it('reports the cache items of the other buckets as deleted when one bucket fails a delete batch', async () => {
+    const keyPrefix = uniqueTestPrefix();
+    const s = new RedisStorage({ client: client!, keyPrefix });
+    await s.initialize();
+    const layout = new KeyLayout(keyPrefix);
+    const keys = Array.from({ length: 12 }, (_, n) => `entry-${n}`);
+    await s.storeCacheEntries(keys.map((key, n) => ({ key, data: { n } })));
+    const bad = layout.cache(keys[3]!).bucket;
+    await client!.del(bad.cacheKeys);
+    await client!.set(bad.cacheKeys, 'not a zset');
+    const failed = keys.flatMap((key, i) => (layout.cache(key).bucket.counters === bad.counters ? [i] : []));
+    // The batch names keys[0] twice and an absent key: each item of a bucket that succeeded counts.
+    const batch = [...keys, keys[0]!, 'absent'];
+    const failedItems = batch.flatMap((key, i) =>
+      layout.cache(key).bucket.counters === bad.counters ? [i] : [],
+    );
+    const deleted = batch.map((_, i) => i).filter((i) => !failedItems.includes(i));
+
+    const error = await s.deleteCacheEntries(batch).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatchPartiallyAppliedError);
+    const partial = error as BatchPartiallyAppliedError;
+    expect(partial).toMatchObject({ method: 'deleteCacheEntries', total: 14, appliedItems: deleted });
+    expect(partial.cause).toBeInstanceOf(CorruptDataError);
+    expect(String((partial.cause as Error).message)).toContain(bad.cacheKeys);
+    const loaded = await s.loadCacheEntries(keys);
+    expect(loaded.map((value, i) => [i, value !== null])).toEqual(
+      keys.map((_, i) => [i, failed.includes(i)]),
+    );
+    await client!.del(bad.cacheKeys);
     await s.shutdown();
   });
 
