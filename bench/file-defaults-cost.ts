@@ -3,8 +3,10 @@
  * its defaults, with `searchIndex: false`, with `searchIndex: false, createBackups: false`, with
  * `searchIndex: false, prettyPrintJson: false`, and the raw writer (`bench/raw/file.ts`), in one
  * process on the built package (`node scripts/build.mjs` first; `BENCH_SOURCE=src` runs the
- * sources): `npx tsx bench/file-defaults-cost.ts [rounds]`. `AB_OTHER=<checkout>` adds that
- * checkout's build with `searchIndex: false` as subject `other` (a before/after of a change).
+ * sources): `npx tsx bench/file-defaults-cost.ts [rounds]`. `AB_OTHER=<checkout>[,<checkout>...]`
+ * adds those checkouts' builds with `searchIndex: false`, each named after its folder (a
+ * before/after of a change); `AB_ONLY=w2@10,w3@10` runs only those workloads,
+ * `AB_CONFIGS=noidx,nobackup` only those of the library's configurations (raw always runs).
  *
  * Each subject writes into its own store in a temp folder under `os.tmpdir()` (where the
  * benchmark puts its file stores), removed at the end. Per round (after a warm-up round), each
@@ -23,7 +25,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type * as Library from '../src/index.js';
 import { benchStoreOf } from './library.js';
 import { builtEntry, library } from './library-module.js';
@@ -34,6 +36,7 @@ import { cacheValue, chain, conversation, memory } from './workloads/data.js';
 
 const rounds = Number(process.argv[2] ?? 9);
 const only = process.env.AB_ONLY?.split(',');
+const configs = process.env.AB_CONFIGS?.split(',');
 const CONFIGS: Record<string, Library.FileStorageConfig> = {
   default: {},
   noidx: { searchIndex: false },
@@ -136,13 +139,14 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'connectome-file-defaults-'));
   const stores: Record<string, BenchStore> = {};
   const closers: Array<() => Promise<unknown>> = [];
-  const other = process.env.AB_OTHER
-    ? (createRequire(import.meta.url)(builtEntry(resolve(process.env.AB_OTHER))) as typeof Library)
-    : undefined;
-  const subjects: Array<[string, typeof Library, Library.FileStorageConfig]> = Object.entries(CONFIGS).map(
-    ([name, config]) => [name, library, config],
-  );
-  if (other) subjects.push(['other', other, { searchIndex: false }]);
+  const subjects: Array<[string, typeof Library, Library.FileStorageConfig]> = Object.entries(CONFIGS)
+    .filter(([name]) => !configs || configs.includes(name))
+    .map(([name, config]) => [name, library, config]);
+  // Other builds, each with `searchIndex: false`, named after their folder.
+  for (const root of process.env.AB_OTHER?.split(',') ?? []) {
+    const other = createRequire(import.meta.url)(builtEntry(resolve(root))) as typeof Library;
+    subjects.push([basename(resolve(root)), other, { searchIndex: false }]);
+  }
   const uptime = (): string =>
     loadavg()
       .map((l) => l.toFixed(2))
