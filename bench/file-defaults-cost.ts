@@ -17,7 +17,8 @@
  * ~10 records (10 new ones per round, each seeded with 5 records untimed, then 10 timed calls);
  * `w2@1000` / `w3@1000` 20 calls per round into one that holds ~1,000 (seeded with 900 in
  * batches before the first round, so 900 → 1,220 over 15 rounds); `cache` set + get of new 1 KB keys with a TTL, one after another, and
- * `cache64`, 64 at a time. Printed per workload and subject: medians over the rounds of wall ms
+ * `cache64`, 64 at a time;
+ * `w2@10x64` (not in the README's table) 64 conversations at ~10 memories written at once. Printed per workload and subject: medians over the rounds of wall ms
  * and process CPU µs (`process.cpuUsage()`: the main thread and the thread pool) per call, and
  * the median of the per-round ratios of raw's time to the subject's (`x raw`: above 1 is faster
  * than raw; drift between rounds cancels), with the spread of those ratios; and the load average.
@@ -106,6 +107,28 @@ const workloads: Record<string, Workload> = {
     run: (s, round) => calls(bigCalls, 1, (n) => s.storeMemory('w2-big', `mem-r${round}-${n}`, memory(n))),
   },
   'w3@10': small((s, list, k) => s.storeReasoningChain(`w3-${list}`, chain(k))),
+  'w2@10x64': {
+    // 64 conversations written at once, each from 5 memories (seeded untimed) to 15.
+    run: async (s, round) => {
+      const lists = Array.from({ length: 64 }, (_, i) => `w2x-${round}-${i}`);
+      await Promise.all(
+        lists.map(async (list) => {
+          for (let k = 0; k < 5; k += 1) await s.storeMemory(list, `mem-${k}`, memory(k));
+        }),
+      );
+      const started = performance.now();
+      const cpu = process.cpuUsage();
+      await Promise.all(
+        lists.map(async (list) => {
+          for (let k = 5; k < 15; k += 1) await s.storeMemory(list, `mem-${k}`, memory(k));
+        }),
+      );
+      timed.ms = performance.now() - started;
+      const used = process.cpuUsage(cpu);
+      timed.cpu = used.user + used.system;
+      return lists.length * 10;
+    },
+  },
   'w3@1000': {
     seed: async (s) => {
       for (let at = 0; at < big; at += 100)
