@@ -30,7 +30,7 @@ import { basename, join, resolve } from 'node:path';
 import type * as Library from '../src/index.js';
 import { benchStoreOf } from './library.js';
 import { builtEntry, library } from './library-module.js';
-import { median } from './method.js';
+import { median, runCalls } from './method.js';
 import { openRawFile } from './raw/file.js';
 import type { BenchStore, OpenedStore } from './types.js';
 import { cacheValue, chain, conversation, memory } from './workloads/data.js';
@@ -54,17 +54,13 @@ interface Workload {
   run: (s: BenchStore, round: number) => Promise<number>;
 }
 
-/** `calls` calls of `op`, `concurrency` at a time. */
+/** `count` calls of `op`, `concurrency` at a time; resolves with `count`. */
 async function calls(
   count: number,
   concurrency: number,
   op: (n: number) => Promise<unknown>,
 ): Promise<number> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) await op(next++);
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await runCalls(count, concurrency, op);
   return count;
 }
 

@@ -46,17 +46,26 @@ export async function sustainedThroughput(
   return opsPerSecond(next, performance.now() - started);
 }
 
+/** Runs `count` calls of `op` (numbered from 0), `concurrency` at a time; resolves once all are done. */
+export async function runCalls(
+  count: number,
+  concurrency: number,
+  op: (n: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) await op(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
 /** Runs `count` calls of `op`, `concurrency` at a time; returns ops/s. */
 export async function throughput(
   count: number,
   concurrency: number,
   op: (n: number) => Promise<unknown>,
 ): Promise<number> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) await op(next++);
-  };
-  const ms = await timeMs(() => Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker)));
+  const ms = await timeMs(() => runCalls(count, concurrency, op));
   return opsPerSecond(count, ms);
 }
 

@@ -35,6 +35,9 @@ describeWithPrivatePostgres()('postgres: batches of two instances in opposite or
 
   const keysOf = (round: number) =>
     Array.from({ length: KEYS }, (_, i) => `r${round}-${String(i).padStart(3, '0')}`);
+  /** Keys whose UTF-16, UTF-8 and collation orders differ (U+FF5E after U+1F600 in one, before in the other). */
+  const mixedOrderKeysOf = (round: number) =>
+    keysOf(round).map((key, i) => `${String.fromCodePoint([0x41, 0xe9, 0x1f600, 0xff5e][i % 4] ?? 0)}${key}`);
 
   it('memory batches can deadlock: the victim runs again, and each batch lands whole, once', async () => {
     const before = await serverDeadlocks();
@@ -64,10 +67,7 @@ describeWithPrivatePostgres()('postgres: batches of two instances in opposite or
     const before = await serverDeadlocks();
     const [a, b] = await pair();
     for (let round = 0; round < ROUNDS; round += 1) {
-      // Keys whose UTF-16 and UTF-8 orders differ (U+FF5E after U+1F600 in one, before in the other).
-      const keys = keysOf(round).map(
-        (key, i) => `${String.fromCodePoint([0x41, 0xe9, 0x1f600, 0xff5e][i % 4] ?? 0)}${key}`,
-      );
+      const keys = mixedOrderKeysOf(round);
       const reversed = [...keys].reverse();
       await Promise.all([
         a.storeCacheEntries(keys.map((key) => ({ key, data: { from: 'a' } }))),
@@ -89,10 +89,7 @@ describeWithPrivatePostgres()('postgres: batches of two instances in opposite or
     const before = await serverDeadlocks();
     const [a, b] = await pair();
     for (let round = 0; round < ROUNDS; round += 1) {
-      // Keys whose UTF-16, UTF-8 and collation orders differ, as above.
-      const keys = keysOf(round).map(
-        (key, i) => `${String.fromCodePoint([0x41, 0xe9, 0x1f600, 0xff5e][i % 4] ?? 0)}${key}`,
-      );
+      const keys = mixedOrderKeysOf(round);
       const reversed = [...keys].reverse();
       // Stored one by one in reverse: the rows lie in the table against the keys' order, so a
       // delete that locked rows as a scan finds them would lock them against the write batch
