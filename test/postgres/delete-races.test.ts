@@ -1,10 +1,11 @@
 /**
  * `deleteConversation` racing a memory batch or a conversation batch of the same conversation
  * (two instances, separate pools): the delete comes either before the batch (the batch's
- * result survives whole) or after it (nothing survives), never between its rows.
+ * result survives whole) or after it (nothing survives), never between its rows. And a cache
+ * delete batch that waits for a writer's lock on one of its keys deletes what that writer wrote.
  */
 import { describeWithService } from '../services.js';
-import { usePostgresStore } from './helpers.js';
+import { ident, usePostgresStore } from './helpers.js';
 import type { MemoryBatchItem } from '../../src/index.js';
 
 /** Memories `m0`… of `from` to `to` (exclusive), each carrying `round`. */
@@ -71,4 +72,45 @@ describeWithService('postgres')('postgres deletes racing batches', () => {
     }
     expect(partial).toEqual([]);
   });
+
+  // The batch locks its rows, then deletes them by key: a row an upsert replaced while the
+  // batch waited for its lock is found again in its new version and deleted, as the single
+  // `deleteCacheEntry` does. (Deleting by the locked rows' ctid left that version in place: the
+  // statement's snapshot, taken before the upsert committed, cannot see it.)
+  it('deletes the value an upsert committed while the cache delete batch waited for its lock', async () => {
+    const store = await ctx.open();
+    await store.storeCacheEntries([
+      { key: 'held', data: { v: 'old' } },
+      { key: 'free', data: { v: 'old' } },
+    ]);
+    const writer = await ctx.raw().connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(
+        `UPDATE ${ident(ctx.schema())}.cache_entries SET cache_data = $1 WHERE cache_key = 'held'`,
+        [JSON.stringify({ v: 'new' })],
+      );
+      const deleting = store.deleteCacheEntries(['free', 'held']);
+      await waitForCacheLockWait(ctx.raw(), ctx.schema());
+      await writer.query('COMMIT');
+      await deleting;
+    } finally {
+      writer.release();
+    }
+    expect(await store.loadCacheEntries(['held', 'free'])).toEqual([null, null]);
+  });
 });
+
+/** Waits until a statement on `schema`'s cache table waits for a row lock (10 s at most). */
+async function waitForCacheLockWait(raw: import('pg').Pool, schema: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const { rows } = await raw.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0`,
+      [`${ident(schema)}.cache_entries`],
+    );
+    if ((rows[0]?.n ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no statement on ${schema}.cache_entries waited for a lock`);
+}
