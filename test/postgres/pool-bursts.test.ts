@@ -1,6 +1,6 @@
 /**
  * A burst of calls larger than the pool serves within `connectionTimeoutMillis` is answered
- * whole: calls wait in the storage's own queue (pool-gate.ts) with no timer per call, and
+ * whole: calls wait in the storage's own queue (core/call-gate.ts) with no timer per call, and
  * pg-pool's timeout times only connects. Until 2026-12-05 pg-pool timed each call's wait in its
  * queue, and the burst's tail rejected with "timeout exceeded when trying to connect". A given
  * pool the application also uses may still make a call wait in the pool: its own timeout

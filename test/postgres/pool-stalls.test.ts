@@ -1,6 +1,6 @@
 /**
  * A server that stops answering, or refuses connections, still fails a burst of calls in
- * bounded time: the calls waiting in the storage's own queue (pool-gate.ts) reject together,
+ * bounded time: the calls waiting in the storage's own queue (core/call-gate.ts) reject together,
  * typed and naming the call and the store, once no call got an answer for
  * `connectionTimeoutMillis`, or at once when a connect fails, instead of one timeout at a
  * time. A proxy in front of the shared server plays the dead path; a closed store's queue

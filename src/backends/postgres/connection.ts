@@ -26,7 +26,7 @@ import { GateTurns } from './gate-turns.js';
 import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
 import { LiveConnections } from './live-connections.js';
 import { createPool } from './pg-module.js';
-import { PoolGate } from './pool-gate.js';
+import { CallGate } from '../../core/call-gate.js';
 import { PoolSockets } from './pool-sockets.js';
 import { queryConfig, type SqlText } from './statements.js';
 
@@ -83,7 +83,7 @@ export class PostgresConnection {
       // No allowance past `max`: a call timed out in a given pool's queue is not queued again
       // (its timeout is the application's rule), so only calls holding a checkout go there.
       const { max, connectionTimeoutMillis: wait } = config.pool.options ?? {};
-      const gate = new PoolGate(max ?? 10, wait !== undefined && wait > 0 ? wait : undefined);
+      const gate = new CallGate(max ?? 10, wait !== undefined && wait > 0 ? wait : undefined);
       const label = 'given pg.Pool';
       const turns = new GateTurns(gate, label, false);
       return new PostgresConnection(config.pool, false, label, prepared, readOnly, turns);
@@ -92,7 +92,7 @@ export class PostgresConnection {
     const pool = await createPool(config);
     const [idle, sockets] = [new IdleConnections(pool), new PoolSockets(pool)];
     const live = new LiveConnections(pool);
-    const gate = new PoolGate(config.max + POOL_QUEUE_ALLOWANCE, config.connectionTimeoutMillis, config.max);
+    const gate = new CallGate(config.max + POOL_QUEUE_ALLOWANCE, config.connectionTimeoutMillis, config.max);
     const label = redactUrl(config.url);
     const turns = new GateTurns(gate, label, true, live);
     const connection = new PostgresConnection(pool, true, label, prepared, readOnly, turns, idle, sockets);

@@ -56,7 +56,7 @@ interface PoolCounts {
 /**
  * What a pool-queue timeout means, for the call's message; `''` for any other error. The
  * driver's words read as an unreachable server, yet the connections were open and busy. The
- * storage's own queue (pool-gate.ts) lets at most {@link POOL_QUEUE_ALLOWANCE} calls into
+ * storage's own queue (core/call-gate.ts) lets at most {@link POOL_QUEUE_ALLOWANCE} calls into
  * pg-pool's queue, and an owned pool's call that timed out there waits once more in the
  * storage's queue, so this comes from a given pool whose connections the application holds
  * too, or a server that stopped answering (until 2026-12-05 also from any burst larger than
@@ -76,7 +76,7 @@ export function poolWaitNote(error: unknown, pool: PoolCounts, owned: boolean): 
 
 /**
  * How many calls past the pool's `max` go on into pg-pool's own queue (with its timer per call)
- * instead of waiting in the storage's (pool-gate.ts). pg-pool hands a released connection
+ * instead of waiting in the storage's (core/call-gate.ts). pg-pool hands a released connection
  * straight to its next queued call; a call resumed from the storage's queue takes it through
  * pg-pool's idle path instead, which cost 10-20% client CPU at 64 concurrent calls. With 64,
  * an ordinary load of up to `max` + 64 calls never waits in the storage's queue, and a call
@@ -141,7 +141,7 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTU
 /**
  * Whether `error` is a new connection that failed (no server there, it refused us, or it did
  * not answer within `connectionTimeoutMillis`): the calls waiting behind it would each try
- * the same server next, so they reject with it at once (pool-gate.ts).
+ * the same server next, so they reject with it at once (core/call-gate.ts).
  */
 export function isConnectFailure(error: unknown): boolean {
   if (messageOf(error) === 'Connection terminated due to connection timeout') return true;

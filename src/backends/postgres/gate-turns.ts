@@ -1,5 +1,5 @@
 /**
- * The glue between a store's calls (connection.ts) and the {@link PoolGate} in front of its
+ * The glue between a store's calls (connection.ts) and the {@link CallGate} in front of its
  * pool: taking a turn (at once when one is free, else in the gate's FIFO, a wait that ends
  * without a checkout rejecting typed), giving it back after the call, and whether a call that
  * timed out in pg-pool's own queue, or was refused a new connection by a server with no slot
@@ -13,11 +13,11 @@ import {
   isPoolWaitTimeout,
   isTooManyConnections,
 } from './driver-errors.js';
-import { PoolWaitEnded, type PoolGate } from './pool-gate.js';
+import { GateWaitEnded, type CallGate } from '../../core/call-gate.js';
 
 /**
  * How long a gate capped after a refusal for want of slots waits before letting one more call
- * on, which may open one more connection ({@link PoolGate.capAt}): a server at its limit pays
+ * on, which may open one more connection ({@link CallGate.capAt}): a server at its limit pays
  * at most one refused connect a second for this store.
  */
 export const SLOT_PROBE_MILLIS = 1000;
@@ -25,8 +25,8 @@ export const SLOT_PROBE_MILLIS = 1000;
 /** The turns of one store's calls at its pool's gate. */
 export class GateTurns {
   constructor(
-    /** The calls' own FIFO in front of the pool (pool-gate.ts). */
-    private readonly gate: PoolGate,
+    /** The calls' own FIFO in front of the pool (core/call-gate.ts). */
+    private readonly gate: CallGate,
     /** Redacted URL, or a description of the given pool, for messages. */
     private readonly label: string,
     /** True when the store created the pool (see {@link requeues}). */
@@ -54,7 +54,7 @@ export class GateTurns {
     try {
       await (first ? this.gate.takeFirst() : this.gate.take());
     } catch (error) {
-      if (!(error instanceof PoolWaitEnded)) throw error;
+      if (!(error instanceof GateWaitEnded)) throw error;
       // As the store's other calls after a shutdown (`db` in postgres-base.ts).
       if (error.kind === 'closed') throw new NotInitializedError('postgres', 'a call', 'closed');
       throw new BackendUnavailableError(

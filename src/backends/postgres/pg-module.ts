@@ -58,7 +58,7 @@ export async function createPool(config: ResolvedPostgresConfig): Promise<Pool> 
     connectionString: url,
     max: config.max,
     // The driver's default, 0, waits for a connection forever. With the storage's own queue in
-    // front (pool-gate.ts), pg-pool's queue holds at most POOL_QUEUE_ALLOWANCE calls, which
+    // front (core/call-gate.ts), pg-pool's queue holds at most POOL_QUEUE_ALLOWANCE calls, which
     // drain in a few statements' time: this times connects, and a server that stopped answering.
     connectionTimeoutMillis: config.connectionTimeoutMillis,
     statement_timeout: config.statementTimeoutMillis,

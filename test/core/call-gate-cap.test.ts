@@ -1,23 +1,23 @@
 /**
  * Unit tests of the storage's queue capped after a server refused a new connection for want of
- * slots (no server; the real refusal is in server-full.test.ts): the checkouts drain to the
+ * slots (no server; the real refusal is in test/postgres/server-full.test.ts): the checkouts drain to the
  * cap, a call sent back waits ahead of the others, the cap rises by one a probe delay and is
  * lifted at the pool's `max`, a refusal caps again, and the stall watch still bounds the waits.
  */
-import { PoolGate, PoolWaitEnded } from '../../src/backends/postgres/pool-gate.js';
+import { CallGate, GateWaitEnded } from '../../src/core/call-gate.js';
 
 /** Runs the promise callbacks queued so far (under fake timers). */
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i += 1) await Promise.resolve();
 };
 
-describe('PoolGate capped at the live connections', () => {
+describe('CallGate capped at the live connections', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
   it('drains to the cap, serves the call sent back first, then raises the cap once a delay until max', async () => {
     // The pool's max 4, plus 2 calls let on into its queue.
-    const gate = new PoolGate(6, undefined, 4);
+    const gate = new CallGate(6, undefined, 4);
     for (let i = 0; i < 6; i += 1) expect(gate.tryTake()).toBe(true);
     const order: string[] = [];
     const waits = ['a', 'b', 'c'].map((name) => gate.take().then(() => order.push(name)));
@@ -52,7 +52,7 @@ describe('PoolGate capped at the live connections', () => {
   });
 
   it('caps again from the live connections at each refusal, restarting the delay', async () => {
-    const gate = new PoolGate(74, undefined, 10);
+    const gate = new CallGate(74, undefined, 10);
     gate.capAt(2, 1000);
     jest.advanceTimersByTime(1000);
     expect(gate.allowed).toBe(3);
@@ -71,7 +71,7 @@ describe('PoolGate capped at the live connections', () => {
   });
 
   it('still rejects the waiting calls when no call got an answer for stallMillis (a refusal is none)', async () => {
-    const gate = new PoolGate(4, 80, 4);
+    const gate = new CallGate(4, 80, 4);
     for (let i = 0; i < 4; i += 1) expect(gate.tryTake()).toBe(true);
     const settled: unknown[] = [];
     for (let i = 0; i < 3; i += 1)
@@ -89,7 +89,7 @@ describe('PoolGate capped at the live connections', () => {
     jest.runOnlyPendingTimers();
     await settle();
     expect(settled).toHaveLength(4);
-    for (const error of settled) expect(error).toBeInstanceOf(PoolWaitEnded);
+    for (const error of settled) expect(error).toBeInstanceOf(GateWaitEnded);
     gate.close('closed');
   });
 });

@@ -1,18 +1,21 @@
 /**
- * The library's own FIFO in front of a `pg` pool. pg-pool starts `connectionTimeoutMillis` the
- * moment a call joins its queue, so a burst larger than the pool drains in that time had its
- * tail rejected on a healthy server (10,000 calls at once on the default pool: 9.4 s, at the
- * edge; with 2 s ~86% rejected). Here calls wait with no timer per call, holding at most
- * `capacity` checkouts: the pool's `max` plus a few dozen calls let on into pg-pool's queue
- * (`POOL_QUEUE_ALLOWANCE` in driver-errors.ts says why), which drains in a few statements'
- * time. What bounds a wait instead is progress: while calls wait, one stall timer runs, and
- * when no call got an answer for `stallMillis` every waiting call is rejected at once (a stuck
- * or dead server must not be drained one timeout at a time). A server with no connection slot
- * left caps the checkouts at the pool's live connections ({@link PoolGate.capAt}) for a while.
+ * A store's own FIFO in front of its driver: at most `capacity` calls out at once, the others
+ * waiting in arrival order with no timer per call. A driver's timers start when a call joins
+ * its own queue (pg-pool's `connectionTimeoutMillis`, ioredis's `commandTimeout`), so a burst
+ * larger than the server drains in that time had its tail rejected on a healthy server (10,000
+ * PostgreSQL calls at once on the default pool: 9.4 s, at the edge; with 2 s ~86% rejected;
+ * 20,000 Redis writes at once with a 2 s `commandTimeout`: every one, though all were written).
+ * PostgreSQL lets out its pool's `max` plus a few dozen calls into pg-pool's queue
+ * (`POOL_QUEUE_ALLOWANCE` in postgres/driver-errors.ts says why), Redis a few hundred commands
+ * (`REDIS_CALLS_IN_FLIGHT`). What bounds a wait instead is progress: while calls wait, one
+ * stall timer runs, and when no call got an answer for `stallMillis` every waiting call is
+ * rejected at once (a stuck or dead server must not be drained one timeout at a time). A
+ * PostgreSQL server with no connection slot left caps the calls out at the pool's live
+ * connections ({@link CallGate.capAt}) for a while.
  */
 
-/** Why a wait ended without a checkout: the gate stalled or failed (`reason` says), or closed. */
-export class PoolWaitEnded extends Error {
+/** Why a wait ended without a turn: the gate stalled or failed (`reason` says), or closed. */
+export class GateWaitEnded extends Error {
   constructor(
     message: string,
     /** `closed`: the store shut down; `unavailable`: the server stopped answering or refused. */
@@ -20,23 +23,29 @@ export class PoolWaitEnded extends Error {
     cause?: unknown,
   ) {
     super(message, { cause });
-    this.name = 'PoolWaitEnded';
+    this.name = 'GateWaitEnded';
   }
 }
+
+/** The stall message's words for a `pg` pool (the default). */
+const POOL_WORDING = {
+  out: 'calls holding or queued for a connection of the pool',
+  cause: 'the server stopped answering, or statements hold every connection that long',
+};
 
 /** One waiting call. */
 interface Waiter {
   resolve(): void;
-  reject(error: PoolWaitEnded): void;
+  reject(error: GateWaitEnded): void;
 }
 
 /**
- * At most `capacity` checkouts at once, the other calls waiting in arrival order. Taking a free
- * checkout is synchronous ({@link tryTake}); only a call that must wait makes a promise.
+ * At most `capacity` turns at once, the other calls waiting in arrival order. Taking a free
+ * turn is synchronous ({@link tryTake}); only a call that must wait makes a promise.
  */
-export class PoolGate {
+export class CallGate {
   private held = 0;
-  /** Checkouts allowed now: `capacity`, or fewer while capped ({@link capAt}). */
+  /** Turns allowed now: `capacity`, or fewer while capped ({@link capAt}). */
   private limit: number;
   /** While capped: the timer raising {@link limit} by one. */
   private probe: NodeJS.Timeout | undefined;
@@ -52,22 +61,29 @@ export class PoolGate {
   private closedMessage: string | undefined;
   /** Whether the waiting calls were rejected for a stall and no call got an answer since. */
   private quiet = false;
+  /** The stall message's words (see the constructor). */
+  private readonly outNoun: string;
+  private readonly stallCause: string;
 
   /**
-   * @param capacity checkouts at once (the pool's `max`, plus calls let on into its queue).
+   * @param capacity turns at once (a pool's `max` plus calls let on into its queue; the commands a Redis store may have in flight).
    * @param stallMillis how long waiting calls wait without any call getting an answer before
    *   they all reject; `undefined`: no bound (a given pool without a connect timeout).
    * @param poolMax the pool's `max`: a cap raised to it is lifted ({@link capAt}).
+   * @param wording what the stall message calls the calls out, and its likely cause.
    */
   constructor(
     readonly capacity: number,
     private readonly stallMillis: number | undefined,
     private readonly poolMax: number = capacity,
+    wording: { out: string; cause: string } = POOL_WORDING,
   ) {
+    this.outNoun = wording.out;
+    this.stallCause = wording.cause;
     this.limit = capacity;
   }
 
-  /** Checkouts allowed now: {@link capacity}, or the cap of {@link capAt}. */
+  /** Turns allowed now: {@link capacity}, or the cap of {@link capAt}. */
   get allowed(): number {
     return this.limit;
   }
@@ -87,7 +103,7 @@ export class PoolGate {
     return this.held;
   }
 
-  /** Takes a checkout when one is free and nobody waits (FIFO): true; false when the call must {@link take}. */
+  /** Takes a turn when one is free and nobody waits (FIFO): true; false when the call must {@link take}. */
   tryTake(): boolean {
     if (this.held >= this.limit || this.head < this.waiters.length || this.closedMessage !== undefined)
       return false;
@@ -95,10 +111,10 @@ export class PoolGate {
     return true;
   }
 
-  /** Waits for a checkout in arrival order; rejects with {@link PoolWaitEnded} on a stall, failure or close. */
+  /** Waits for a turn in arrival order; rejects with {@link GateWaitEnded} on a stall, failure or close. */
   take(): Promise<void> {
     if (this.closedMessage !== undefined)
-      return Promise.reject(new PoolWaitEnded(this.closedMessage, 'closed'));
+      return Promise.reject(new GateWaitEnded(this.closedMessage, 'closed'));
     if (this.tryTake()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       if (this.waiting === 0) this.lastProgressMs = Date.now();
@@ -113,7 +129,7 @@ export class PoolGate {
    */
   takeFirst(): Promise<void> {
     if (this.closedMessage !== undefined)
-      return Promise.reject(new PoolWaitEnded(this.closedMessage, 'closed'));
+      return Promise.reject(new GateWaitEnded(this.closedMessage, 'closed'));
     if (this.held < this.limit) {
       this.held += 1;
       return Promise.resolve();
@@ -127,9 +143,9 @@ export class PoolGate {
   }
 
   /**
-   * Caps the checkouts at `live` (the pool's live connections; at least one): the server refused
+   * Caps the turns at `live` (the pool's live connections; at least one): the server refused
    * a new connection for want of slots, so a call let on when all of them are busy would only
-   * make the pool open another, refused again. The calls holding checkouts keep them; the cap
+   * make the pool open another, refused again. The calls holding turns keep them; the cap
    * rises by one every `probeMillis` (a call let on then may open one more connection, a probe
    * of the server's slots), and is lifted once it reaches the pool's `max`. A refusal while
    * capped caps again, from its live connections, and restarts the delay.
@@ -161,7 +177,7 @@ export class PoolGate {
   }
 
   /**
-   * Gives a checkout back, straight to the next waiting call if any. `answered`: the call got
+   * Gives a turn back, straight to the next waiting call if any. `answered`: the call got
    * an answer from the server (rows, or a server error), which counts as progress.
    */
   give(answered: boolean): void {
@@ -169,15 +185,15 @@ export class PoolGate {
       this.quiet = false;
       if (this.watching) this.lastProgressMs = Date.now();
     }
-    // Handed on only below the cap ({@link capAt}): a capped gate lets the checkouts drain to it.
+    // Handed on only below the cap ({@link capAt}): a capped gate lets the turns drain to it.
     const next = this.held <= this.limit ? this.next() : undefined;
     if (next === undefined) this.held -= 1;
     else next.resolve();
   }
 
-  /** Rejects every waiting call with `message` (the checkouts held stay held). */
+  /** Rejects every waiting call with `message` (the turns held stay held). */
   failWaiting(message: string, cause?: unknown): void {
-    this.rejectAll(() => new PoolWaitEnded(message, 'unavailable', cause));
+    this.rejectAll(() => new GateWaitEnded(message, 'unavailable', cause));
   }
 
   /** Rejects the waiting calls and every later {@link take} with `message` (a closed store). */
@@ -185,10 +201,10 @@ export class PoolGate {
     this.closedMessage = message;
     if (this.probe !== undefined) clearTimeout(this.probe);
     this.probe = undefined;
-    this.rejectAll(() => new PoolWaitEnded(message, 'closed'));
+    this.rejectAll(() => new GateWaitEnded(message, 'closed'));
   }
 
-  private rejectAll(error: () => PoolWaitEnded): void {
+  private rejectAll(error: () => GateWaitEnded): void {
     const waiters = this.waiters.slice(this.head);
     this.waiters = [];
     this.head = 0;
@@ -256,8 +272,7 @@ export class PoolGate {
   private stalled(stall: number): void {
     const message =
       `no call got an answer from the server for ${stall} ms while ${this.waiting} calls waited` +
-      ` (${this.held} calls holding or queued for a connection of the pool): the server stopped answering, or statements` +
-      ` hold every connection that long`;
+      ` (${this.held} ${this.outNoun}): ${this.stallCause}`;
     this.quiet = true;
     this.failWaiting(message);
   }

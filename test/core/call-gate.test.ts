@@ -1,10 +1,10 @@
 /**
- * Unit tests of the storage's queue in front of a pg pool (no server): the bound, arrival
+ * Unit tests of the store's own queue in front of its driver (`CallGate`, no server): the bound, arrival
  * order, a synchronous free checkout, the stall watch (progress keeps waiting calls waiting;
  * none for `stallMillis` rejects them all at once), a failure and a close.
  */
 import { stat } from 'node:fs';
-import { PoolGate, PoolWaitEnded } from '../../src/backends/postgres/pool-gate.js';
+import { CallGate, GateWaitEnded } from '../../src/core/call-gate.js';
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** Runs the promise callbacks queued so far (under fake timers, where `flush` would not run). */
@@ -12,9 +12,9 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i += 1) await Promise.resolve();
 };
 
-describe('PoolGate', () => {
+describe('CallGate', () => {
   it('takes a free checkout synchronously, at most `capacity`, then serves waiters in arrival order', async () => {
-    const gate = new PoolGate(2, undefined);
+    const gate = new CallGate(2, undefined);
     expect(gate.tryTake()).toBe(true);
     expect(gate.tryTake()).toBe(true);
     expect(gate.tryTake()).toBe(false);
@@ -41,7 +41,7 @@ describe('PoolGate', () => {
     // Fake timers: a real 20 ms sleep can outlast the 60 ms bound on a loaded machine.
     jest.useFakeTimers();
     try {
-      const gate = new PoolGate(1, 60);
+      const gate = new CallGate(1, 60);
       expect(gate.tryTake()).toBe(true);
       let served = 0;
       let failed = 0;
@@ -71,7 +71,7 @@ describe('PoolGate', () => {
     // test must tell a failed hand-on (no answer) from an answer, which only exact times can.
     jest.useFakeTimers();
     try {
-      const gate = new PoolGate(1, 80);
+      const gate = new CallGate(1, 80);
       expect(gate.tryTake()).toBe(true);
       const settled: unknown[] = [];
       Array.from({ length: 1000 }, () =>
@@ -93,8 +93,8 @@ describe('PoolGate', () => {
       await settle();
       expect(settled).toHaveLength(1000);
       for (const error of settled.slice(1)) {
-        expect(error).toBeInstanceOf(PoolWaitEnded);
-        expect((error as PoolWaitEnded).kind).toBe('unavailable');
+        expect(error).toBeInstanceOf(GateWaitEnded);
+        expect((error as GateWaitEnded).kind).toBe('unavailable');
       }
       expect((settled[1] as Error).message).toBe(
         'no call got an answer from the server for 80 ms while 999 calls waited (1 calls holding or queued for a connection of the pool): the server stopped answering, or statements hold every connection that long',
@@ -113,7 +113,7 @@ describe('PoolGate', () => {
   it('counts an answer as progress: the bound restarts from it', async () => {
     jest.useFakeTimers();
     try {
-      const gate = new PoolGate(1, 80);
+      const gate = new CallGate(1, 80);
       expect(gate.tryTake()).toBe(true);
       const settled: unknown[] = [];
       [0, 1].map(() =>
@@ -132,14 +132,14 @@ describe('PoolGate', () => {
       jest.advanceTimersByTime(1);
       jest.runOnlyPendingTimers();
       await settle();
-      expect(settled[1]).toBeInstanceOf(PoolWaitEnded);
+      expect(settled[1]).toBeInstanceOf(GateWaitEnded);
     } finally {
       jest.useRealTimers();
     }
   });
 
   it('does not count a synchronous stretch of its own as a quiet server', async () => {
-    const gate = new PoolGate(1, 30);
+    const gate = new CallGate(1, 30);
     expect(gate.tryTake()).toBe(true);
     const wait = gate.take();
     // An answer (I/O: a file stat done on the thread pool) arrives while the loop is blocked
@@ -154,19 +154,19 @@ describe('PoolGate', () => {
   });
 
   it('failWaiting rejects the waiting calls with the reason and cause; close refuses later calls too', async () => {
-    const gate = new PoolGate(1, undefined);
+    const gate = new CallGate(1, undefined);
     expect(gate.tryTake()).toBe(true);
     const cause = new Error('connect ECONNREFUSED');
     const failed = gate.take().catch((e: unknown) => e);
     gate.failWaiting('a connect failed', cause);
-    const error = (await failed) as PoolWaitEnded;
+    const error = (await failed) as GateWaitEnded;
     expect(error.message).toBe('a connect failed');
     expect(error.cause).toBe(cause);
     const closedWait = gate.take().catch((e: unknown) => e);
     gate.close('closed');
-    expect(((await closedWait) as PoolWaitEnded).kind).toBe('closed');
+    expect(((await closedWait) as GateWaitEnded).kind).toBe('closed');
     gate.give(true);
     expect(gate.tryTake()).toBe(false);
-    expect(((await gate.take().catch((e: unknown) => e)) as PoolWaitEnded).kind).toBe('closed');
+    expect(((await gate.take().catch((e: unknown) => e)) as GateWaitEnded).kind).toBe('closed');
   });
 });
