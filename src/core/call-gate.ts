@@ -56,8 +56,10 @@ export class CallGate {
   private timer: NodeJS.Timeout | undefined;
   private confirm: NodeJS.Immediate | undefined;
   private watching = false;
-  /** When a call last got an answer (or the first call began to wait), `Date.now()`. */
+  /** When a call last got an answer (or the first call began to wait, or was sent since), `Date.now()`. */
   private lastProgressMs = 0;
+  /** Whether a call was sent since the last answer ({@link noteSent}). */
+  private sentSinceAnswer = false;
   private closedMessage: string | undefined;
   /** Whether the waiting calls were rejected for a stall and no call got an answer since. */
   private quiet = false;
@@ -183,12 +185,26 @@ export class CallGate {
   give(answered: boolean): void {
     if (answered) {
       this.quiet = false;
+      this.sentSinceAnswer = false;
       if (this.watching) this.lastProgressMs = Date.now();
     }
     // Handed on only below the cap ({@link capAt}): a capped gate lets the turns drain to it.
     const next = this.held <= this.limit ? this.next() : undefined;
     if (next === undefined) this.held -= 1;
     else next.resolve();
+  }
+
+  /**
+   * Notes that calls holding turns went to the server now (for a driver that sends them later
+   * than it took their turns: Redis sends a tick's commands at its end). The first sending since
+   * the last answer starts the stall watch's quiet time anew: no answer can come before it, and
+   * the store's own synchronous stretch before it (a burst of calls made in one loop) is not
+   * the server's silence.
+   */
+  noteSent(): void {
+    if (this.sentSinceAnswer) return;
+    this.sentSinceAnswer = true;
+    if (this.watching) this.lastProgressMs = Date.now();
   }
 
   /** Rejects every waiting call with `message` (the turns held stay held). */

@@ -110,6 +110,40 @@ describe('CallGate', () => {
     }
   });
 
+  it('starts the quiet time anew at the first sending after an answer (noteSent), once', async () => {
+    // A driver that sends its calls later than they took their turns (Redis, at the tick's
+    // end): no answer can come before the sending, so the store's own stretch before it is no
+    // silence of the server's. A second sending before any answer changes nothing.
+    jest.useFakeTimers();
+    try {
+      const gate = new CallGate(1, 80, 1, { out: 'calls out', cause: 'quiet' });
+      expect(gate.tryTake()).toBe(true);
+      const settled: unknown[] = [];
+      gate.take().then(
+        () => settled.push('turn'),
+        (e: unknown) => settled.push(e),
+      );
+      jest.advanceTimersByTime(50);
+      gate.noteSent();
+      jest.advanceTimersByTime(40);
+      gate.noteSent();
+      jest.advanceTimersByTime(39);
+      jest.runOnlyPendingTimers();
+      await settle();
+      // 129 ms after the wait began, 79 after the first sending: still waiting.
+      expect(settled).toEqual([]);
+      jest.advanceTimersByTime(1);
+      jest.runOnlyPendingTimers();
+      await settle();
+      expect(settled[0]).toBeInstanceOf(GateWaitEnded);
+      expect((settled[0] as Error).message).toBe(
+        'no call got an answer from the server for 80 ms while 1 calls waited (1 calls out): quiet',
+      );
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('counts an answer as progress: the bound restarts from it', async () => {
     jest.useFakeTimers();
     try {

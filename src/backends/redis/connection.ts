@@ -4,8 +4,15 @@
  * whose messages carry the redacted URL, never a password.
  */
 import type { Redis } from 'ioredis';
-import { BackendUnavailableError, ConfigError, CorruptDataError, StorageError } from '../../core/index.js';
+import {
+  BackendUnavailableError,
+  ConfigError,
+  CorruptDataError,
+  NotInitializedError,
+  StorageError,
+} from '../../core/index.js';
 import { logEvent, redactUrl } from '../../core/index.js';
+import { CallGate, GateWaitEnded } from '../../core/call-gate.js';
 import { type ValueName, valueNameText } from '../../core/shown-text.js';
 import { InFlightCalls } from '../../core/in-flight.js';
 import type { ResolvedRedisConfig } from './config.js';
@@ -16,22 +23,27 @@ import { replyErrorToStorageError } from './reply-errors.js';
 import { runReadyCheck } from './ready-check.js';
 import { TickBatcher } from './tick-batcher.js';
 import { withTimeout } from '../../core/waits.js';
-import { closeClient, DISCONNECT_TIMEOUT_MS } from './client-close.js';
+import { closeClient } from './client-close.js';
+import { newOwnClient } from './own-client.js';
 
-type RedisClass = typeof Redis;
+/**
+ * The calls a store may have sent and not yet had answered; more wait in its own FIFO, with no
+ * timer (`core/call-gate.ts`). ioredis starts a command's `commandTimeout` when the command is
+ * made, so a burst sent whole timed out behind itself on a healthy server (20,000 conversation
+ * writes at once with a 2 s timeout: every call failed, and every write landed). A few hundred
+ * keep the pipeline full (W4's 64 calls, a 64-conversation batch read's 256 commands) while a
+ * call waits at most that many commands' time once sent.
+ */
+export const REDIS_CALLS_IN_FLIGHT = 256;
 
-/** Loads `ioredis` on first use, so the library loads without it. */
-async function loadIoredis(): Promise<RedisClass> {
-  try {
-    const mod = await import('ioredis');
-    return mod.default;
-  } catch (error) {
-    throw new BackendUnavailableError(
-      'The redis storage backend needs the "ioredis" package: npm install ioredis',
-      error,
-    );
-  }
-}
+/** The stall message's words for a Redis store (see `CallGate`). */
+const GATE_WORDING = {
+  out: 'calls sent and waiting for their replies',
+  cause: 'the server stopped answering, or a script kept it busy that long',
+};
+
+/** Whether a failed call got an answer from the server (a reply, if an error one): progress for the gate. */
+const isReply = (error: unknown): boolean => error instanceof Error && error.name === 'ReplyError';
 
 /** One open client plus the rules for calling it. */
 export class RedisConnection {
@@ -44,6 +56,8 @@ export class RedisConnection {
   private readonly waiters: ConnectionWaiters;
   /** Sends the commands of one tick together (see `TickBatcher`); only on a client this storage opened. */
   private readonly batcher: TickBatcher | undefined;
+  /** At most {@link REDIS_CALLS_IN_FLIGHT} calls sent; the rest wait here, the stall watch bounding them. */
+  private readonly gate: CallGate;
 
   private constructor(
     readonly client: IoredisClient,
@@ -53,7 +67,9 @@ export class RedisConnection {
     readonly label: string,
     private readonly commandTimeout: number,
   ) {
-    this.batcher = owned ? new TickBatcher(client as Redis) : undefined;
+    this.gate = new CallGate(REDIS_CALLS_IN_FLIGHT, commandTimeout, REDIS_CALLS_IN_FLIGHT, GATE_WORDING);
+    const gate = this.gate;
+    this.batcher = owned ? new TickBatcher(client as Redis, () => gate.noteSent()) : undefined;
     this.waiters = new ConnectionWaiters(client as Redis);
   }
 
@@ -69,35 +85,8 @@ export class RedisConnection {
         config.commandTimeout,
       );
     }
-    const RedisCtor = await loadIoredis();
     const label = redactUrl(config.url);
-    const client = new RedisCtor(config.url, {
-      lazyConnect: true,
-      connectTimeout: config.connectTimeout,
-      commandTimeout: config.commandTimeout,
-      // No offline queue: a command queued while the connection is down stays queued after
-      // its timeout rejected the call, and is sent on reconnect, so a write reported as
-      // failed would land later, half done (its data without its index entry). Calls wait
-      // for the connection in `run()` instead and give up before anything is sent.
-      enableOfflineQueue: false,
-      // A command in flight when the connection drops fails instead of being resent later.
-      autoResendUnfulfilledCommands: false,
-      // ...and fails at the drop: without this, ioredis drops such commands unsettled at the
-      // reconnect, and each call waited out its whole commandTimeout (10 s by default) to fail
-      // with "Command timed out" while the server was back in milliseconds.
-      maxRetriesPerRequest: 0,
-      // Commands go out as they are called, batched per tick by corking the socket (see
-      // `TickBatcher`): the same one write per tick as auto-pipelining, without its pipeline
-      // object, setImmediate hop and per-reply nextTick, which cost more client CPU per
-      // command than the rest of a cache call.
-      enableAutoPipelining: false,
-      retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-      connectionName: 'connectome-storage',
-      // Ours at the open instead (`ready-check.ts`): ioredis's warns on the console if INFO is denied.
-      enableReadyCheck: false,
-      // How long a closing socket may linger (the driver's default keeps a process alive 2 s).
-      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-    });
+    const client = await newOwnClient(config);
     const connection = new RedisConnection(client, true, label, config.commandTimeout);
     client.on('error', (error: Error) => {
       connection.lastError = error.message;
@@ -177,20 +166,34 @@ export class RedisConnection {
 
   /**
    * Runs one call with the command timeout, mapping failures to typed errors that name
-   * `what` (a function is called only for a failure). On a client this storage opened, the
-   * call first waits for the connection (there is no offline queue), and is never sent once
-   * the timeout has rejected it. Not an `async` function: every call of the backend passes
-   * here, and a `then` costs less than an async frame and its await.
+   * `what` (a function is called only for a failure). A call waits its turn first when
+   * {@link REDIS_CALLS_IN_FLIGHT} calls are out, with no timer: the command timeout counts from
+   * the sending. On a client this storage opened, the call then waits for the connection (there
+   * is no offline queue), and is never sent once the timeout has rejected it. Not an `async`
+   * function: every call of the backend passes here, and a `then` costs less than an async
+   * frame and its await.
    */
   run<T>(what: ValueName, call: (client: IoredisClient) => Promise<T>): Promise<T> {
     this.calls.enter();
+    if (this.gate.tryTake()) return this.send(what, call);
+    return this.gate.take().then(
+      () => this.send(what, call),
+      (error: unknown) => {
+        this.calls.leave();
+        throw this.waitEnded(what, error);
+      },
+    );
+  }
+
+  /** Sends a call that has its turn, and gives the turn back when it settles. */
+  private send<T>(what: ValueName, call: (client: IoredisClient) => Promise<T>): Promise<T> {
     let reply: Promise<T>;
     try {
       if (this.batcher !== undefined && this.client.status === 'ready') {
-        // Fast path: the client's own `commandTimeout` bounds the call, and with no offline
-        // queue nothing is sent late; no timer of ours per call (it halved cache throughput).
-        this.batcher.hold();
-        reply = call(this.client);
+        // Fast path: the client's own `commandTimeout` bounds the call from its sending at the
+        // tick's end, and with no offline queue nothing is sent late; no timer of ours per
+        // call (it halved cache throughput).
+        reply = this.batcher.send(call as (client: Redis) => Promise<T>);
       } else {
         reply = this.attempt(call);
       }
@@ -198,6 +201,7 @@ export class RedisConnection {
       reply = Promise.reject(error as Error);
     }
     return reply.then(this.settledOk, (error: unknown) => {
+      this.gate.give(isReply(error));
       this.calls.leave();
       throw this.toStorageError(what, error);
     });
@@ -205,9 +209,20 @@ export class RedisConnection {
 
   /** Counts a call out (one handler for every call that succeeds: no closure per call). */
   private readonly settledOk = <T>(value: T): T => {
+    this.gate.give(true);
     this.calls.leave();
     return value;
   };
+
+  /** The error of a call whose wait for its turn ended without one: a stall, or a closed store. */
+  private waitEnded(what: ValueName, error: unknown): Error {
+    if (!(error instanceof GateWaitEnded)) return this.toStorageError(what, error);
+    if (error.kind === 'closed') return new NotInitializedError('redis', 'a call', 'closed');
+    return new BackendUnavailableError(
+      `redis storage (${this.label}): ${valueNameText(what)} failed: ${error.message}`,
+      error.cause ?? error,
+    );
+  }
 
   /** A call while the connection is not ready (or on a given client): bounded by our own timer. */
   private attempt<T>(call: (client: IoredisClient) => Promise<T>): Promise<T> {
@@ -219,7 +234,8 @@ export class RedisConnection {
         await new Promise<void>((resolve) => this.waiters.add((wake = resolve)));
       }
       if (gaveUp) throw new Error('gave up before sending');
-      this.batcher?.hold();
+      if (this.batcher !== undefined) return this.batcher.send(call as (client: Redis) => Promise<T>);
+      this.gate.noteSent();
       return call(this.client);
     };
     return withTimeout(send(), this.commandTimeout, () => {
@@ -233,6 +249,11 @@ export class RedisConnection {
   /** Calls waiting for the connection (for tests). */
   get waitingCalls(): number {
     return this.waiters.size;
+  }
+
+  /** Calls waiting for their turn to be sent ({@link REDIS_CALLS_IN_FLIGHT}; for tests). */
+  get queuedCalls(): number {
+    return this.gate.waiting;
   }
 
   /**
@@ -259,6 +280,7 @@ export class RedisConnection {
    */
   async close(): Promise<void> {
     await this.drain();
+    this.gate.close('closed');
     if (!this.owned) return;
     await closeClient(this.client as Redis);
   }
