@@ -9,26 +9,18 @@
  * and live connections that answer nothing still fail the waits after `connectionTimeoutMillis`.
  * A private server with `max_connections` 12 and no reserved slots; `pg` clients hold the rest.
  */
-import pg from 'pg';
 import { parsePostgresConfig } from '../../src/backends/postgres/config.js';
 import { PostgresConnection } from '../../src/backends/postgres/connection.js';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { BackendUnavailableError } from '../../src/core/index.js';
+import { FullServer } from './full-server.js';
 import { describeWithPrivatePostgres, usePrivatePostgres } from './private-server.js';
 
 const MAX_CONNECTIONS = 12;
 const APP = 'full-store';
 
-/** Client backends on the server now, and the store's among them (by application_name). */
-interface Counts {
-  all: number;
-  store: number;
-}
-
 describeWithPrivatePostgres()('postgres server at its connection limit', () => {
-  const holders: pg.Client[] = [];
   const stores: PostgresStorage[] = [];
-  let monitor: pg.Client | undefined;
   const server = usePrivatePostgres(
     async () => {
       for (const store of stores.splice(0)) await store.shutdown();
@@ -36,56 +28,18 @@ describeWithPrivatePostgres()('postgres server at its connection limit', () => {
     // No reserved slots: the superuser the tests connect as meets the limit itself.
     { max_connections: MAX_CONNECTIONS, superuser_reserved_connections: 0 },
   );
+  const full = new FullServer(server, MAX_CONNECTIONS, APP);
+  const counts = () => full.counts();
+  const fillServer = (free: number) => full.fill(free);
+  const freeServer = () => full.free();
+  const connect = () => full.connect();
+  const watch = (done: Promise<unknown>) => full.watch(done);
 
-  /** A client holding one slot (or the refusal of one). */
-  const connect = async (): Promise<pg.Client> => {
-    const client = new pg.Client({ connectionString: server().url, connectionTimeoutMillis: 3000 });
-    client.on('error', () => undefined);
-    await client.connect();
-    return client;
-  };
-
-  const counts = async (): Promise<Counts> => {
-    const { rows } = await monitor!.query<{ all: number; store: number }>(
-      `SELECT count(*)::int AS all, (count(*) FILTER (WHERE application_name = $1))::int AS store
-       FROM pg_stat_activity WHERE backend_type = 'client backend'`,
-      [APP],
-    );
-    return rows[0]!;
-  };
-
-  /** Takes slots until `free` are left for others. */
-  const fillServer = async (free: number): Promise<void> => {
-    const { all } = await counts();
-    for (let i = all; i < MAX_CONNECTIONS - free; i += 1) holders.push(await connect());
-  };
-
-  const freeServer = async (): Promise<void> => {
-    for (const client of holders.splice(0)) await client.end().catch(() => undefined);
-  };
-
-  beforeEach(async () => {
-    monitor = await connect();
-  });
+  beforeEach(() => full.open());
   afterEach(async () => {
     for (const store of stores.splice(0)) await store.shutdown();
-    await freeServer();
-    await monitor?.end();
+    await full.close();
   });
-
-  /** Samples {@link counts} every 10 ms until `done` settles; returns the largest seen. */
-  const watch = async (done: Promise<unknown>): Promise<Counts> => {
-    const most = { all: 0, store: 0 };
-    let settled = false;
-    void done.finally(() => (settled = true)).catch(() => undefined);
-    while (!settled) {
-      const now = await counts();
-      most.all = Math.max(most.all, now.all);
-      most.store = Math.max(most.store, now.store);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    return most;
-  };
 
   /** A burst of reads, cache writes and transactions (a delete locks and deletes in one). */
   const burst = (s: PostgresStorage, n: number): Promise<PromiseSettledResult<unknown>[]> =>
@@ -150,7 +104,7 @@ describeWithPrivatePostgres()('postgres server at its connection limit', () => {
     await s.initialize();
     await fillServer(2 - (await counts()).store);
     // The two connections the store can have will wait on this lock.
-    const locker = holders[0]!;
+    const locker = full.holders[0]!;
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE full_stall.cache_entries IN ACCESS EXCLUSIVE MODE');
     const start = performance.now();
