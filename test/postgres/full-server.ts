@@ -67,10 +67,25 @@ export class FullServer {
     return row!;
   }
 
-  /** Takes slots until `free` are left for others. */
+  /**
+   * Takes slots until `free` are left for others. A backend that just ended (terminated) leaves
+   * `pg_stat_activity` a moment before it frees its slot: a refused holder tries again.
+   */
   async fill(free: number): Promise<void> {
     const { all } = await this.counts();
-    for (let i = all; i < this.maxConnections - free; i += 1) this.holders.push(await this.connect());
+    for (let i = all; i < this.maxConnections - free; i += 1) this.holders.push(await this.holder());
+  }
+
+  /** {@link connect}, again after a refusal for want of slots (for up to a second). */
+  private async holder(): Promise<pg.Client> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.connect();
+      } catch (error) {
+        if ((error as { code?: string }).code !== '53300' || attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
   }
 
   /** Lets every holder's slot go (the other service closes its connections). */
