@@ -66,11 +66,11 @@ describeWithPrivatePostgres()('postgres server at its connection limit, the live
     expect(unhandled?.stop()).toEqual([]);
   });
 
-  const openStore = async (schema: string): Promise<PostgresStorage> => {
+  const openStore = async (schema: string, max = MAX): Promise<PostgresStorage> => {
     const s = new PostgresStorage({
       url: `postgres://${ROLE}@127.0.0.1:${server().port}/postgres?application_name=${APP}`,
       schema,
-      max: MAX,
+      max,
       connectionTimeoutMillis: TIMEOUT,
     });
     stores.push(s);
@@ -237,5 +237,35 @@ describeWithPrivatePostgres()('postgres server at its connection limit, the live
       expect(error!.message).toMatch(NAMED);
     }
     await until('the store without backends', 3000, async () => (await full.counts()).store === 0);
+  }, 30_000);
+
+  it('serves a burst on a pool whose connections all died once the server has room for some', async () => {
+    const s = await openStore('die_partial');
+    // Rounds, as the refusals come back before the first connections open only most times.
+    for (let round = 0; round < 5; round += 1) {
+      await terminateStore();
+      await until('the store without backends', 5000, async () => (await full.counts()).store === 0);
+      await sleep(100);
+      await full.fill(2);
+      const calls = Promise.allSettled(
+        Array.from({ length: 300 }, (_, i) =>
+          i % 2 === 0 ? s.loadConversation('c') : s.storeCacheEntry(`k${i}`, { i }),
+        ),
+      );
+      const most = await full.watch(calls);
+      const failed = (await calls).flatMap((r) =>
+        r.status === 'rejected' ? [(r.reason as Error).message] : [],
+      );
+      // Before: a refusal that came back while the pool's other connections were still
+      // opening, none open yet, failed the waiting calls as if the server refused the store
+      // (298 of 300).
+      expect({ round, failed: failed.length, first: failed.slice(0, 1) }).toEqual({
+        round,
+        failed: 0,
+        first: [],
+      });
+      expect(most.store).toBeLessThanOrEqual(2);
+      await full.free();
+    }
   }, 30_000);
 });

@@ -32,10 +32,11 @@ export class GateTurns {
     /** True when the store created the pool (see {@link requeues}). */
     private readonly owned: boolean,
     /**
-     * The pool's open connections (an owned pool's; see {@link giveBack}); none: a given
-     * pool, whose connections may be the application's, which the store cannot count on.
+     * The pool's open connections, and those plus the ones opening (an owned pool's; see
+     * {@link giveBack}); none: a given pool, whose connections may be the application's,
+     * which the store cannot count on.
      */
-    private readonly live?: { readonly count: number },
+    private readonly live?: { readonly count: number; readonly openOrOpening: number },
   ) {}
 
   /**
@@ -76,14 +77,16 @@ export class GateTurns {
    * pool has open ones: they can serve the calls, so the gate is capped at them (a call let on
    * with all of them busy would make the pool open another), and this call, none of whose
    * statements ran, must wait again ahead of the others (`waitTurn(what, true)`): true. The
-   * refusal is no answer either: the stall watch still bounds the waits. With no open
-   * connection the server refuses the store entirely, and everything fails at once as before.
+   * refusal is no answer either: the stall watch still bounds the waits. Connections still
+   * opening count too (the cap is at least one): a burst on a pool with none open makes it
+   * open several at once, and the server's refusal of the last ones can come back before the
+   * first ones it let in finish opening (which failed 298 of a 300-call burst). With none open
+   * or opening the server refuses the store entirely, and everything fails at once as before.
    */
   giveBack(error?: unknown): boolean {
     if (error !== undefined && isConnectFailure(error)) {
-      const live = this.live?.count ?? 0;
-      if (live > 0 && isTooManyConnections(error)) {
-        this.gate.capAt(live, SLOT_PROBE_MILLIS);
+      if ((this.live?.openOrOpening ?? 0) > 0 && isTooManyConnections(error)) {
+        this.gate.capAt(this.live!.count, SLOT_PROBE_MILLIS);
         this.gate.give(false);
         return true;
       }

@@ -40,4 +40,13 @@ export class LiveConnections {
   get count(): number {
     return Math.min(this.opened.size, this.pool.totalCount);
   }
+
+  /**
+   * Connections open or still opening now (the pool's `totalCount`; a refused one is dropped
+   * from it before its caller hears). A refusal while others are opening is not the server
+   * refusing the store entirely: they may open yet (the server let them in first).
+   */
+  get openOrOpening(): number {
+    return this.pool.totalCount;
+  }
 }
