@@ -47,8 +47,9 @@ export class CallGate {
   private held = 0;
   /** Turns allowed now: `capacity`, or fewer while capped ({@link capAt}). */
   private limit: number;
-  /** While capped: the timer raising {@link limit} by one. */
+  /** While capped: the timer raising {@link limit} by one, every {@link probeMillis}. */
   private probe: NodeJS.Timeout | undefined;
+  private probeMillis = 0;
   /** The waiting calls from index {@link head} on (a queue without `shift()`'s O(n) copy). */
   private waiters: Waiter[] = [];
   private head = 0;
@@ -150,10 +151,12 @@ export class CallGate {
    * make the pool open another, refused again. The calls holding turns keep them; the cap
    * rises by one every `probeMillis` (a call let on then may open one more connection, a probe
    * of the server's slots), and is lifted once it reaches the pool's `max`. A refusal while
-   * capped caps again, from its live connections, and restarts the delay.
+   * capped caps again, from its live connections, and restarts the delay; a connection that
+   * opens while capped raises it at once ({@link connectionOpened}).
    */
   capAt(live: number, probeMillis: number): void {
     this.limit = Math.max(1, Math.min(live, this.poolMax));
+    this.probeMillis = probeMillis;
     if (this.probe !== undefined) clearTimeout(this.probe);
     this.scheduleProbe(probeMillis);
   }
@@ -162,6 +165,18 @@ export class CallGate {
     this.probe = setTimeout(() => this.raise(probeMillis), probeMillis);
     // A cap must not keep a process alive that has nothing else to do.
     this.probe.unref();
+  }
+
+  /**
+   * A new connection of the pool opened. While capped, the server had a slot for it: the cap
+   * rises by one now instead of at the probe (whose delay restarts), so a server that freed
+   * its slots has the pool back at `max` after as many connects, not as many seconds (a
+   * refusal caps again). Once per new connection, never per call.
+   */
+  connectionOpened(): void {
+    if (this.probe === undefined) return;
+    clearTimeout(this.probe);
+    this.raise(this.probeMillis);
   }
 
   /** The probe's turn: raises the cap by one (lifted at the pool's `max`) and lets waiting calls on. */

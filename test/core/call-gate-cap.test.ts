@@ -1,8 +1,9 @@
 /**
  * Unit tests of the storage's queue capped after a server refused a new connection for want of
- * slots (no server; the real refusal is in test/postgres/server-full.test.ts): the checkouts drain to the
- * cap, a call sent back waits ahead of the others, the cap rises by one a probe delay and is
- * lifted at the pool's `max`, a refusal caps again, and the stall watch still bounds the waits.
+ * slots (no server; the real refusal is in test/postgres/server-full.test.ts): the checkouts
+ * drain to the cap, a call sent back waits ahead of the others, the cap rises by one a probe
+ * delay (at once when a connection opens) and is lifted at the pool's `max`, a refusal caps
+ * again, and the stall watch still bounds the waits.
  */
 import { CallGate, GateWaitEnded } from '../../src/core/call-gate.js';
 
@@ -68,6 +69,36 @@ describe('CallGate capped at the live connections', () => {
     expect(gate.allowed).toBe(5);
     gate.close('closed');
     expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('raises the cap at once when a connection opens while capped, restarting the delay; not when uncapped', async () => {
+    const gate = new CallGate(6, undefined, 4);
+    gate.connectionOpened();
+    expect(gate.allowed).toBe(6);
+    gate.capAt(1, 1000);
+    expect(gate.tryTake()).toBe(true);
+    const order: string[] = [];
+    const waits = ['a', 'b', 'c'].map((name) => gate.take().then(() => order.push(name)));
+    jest.advanceTimersByTime(600);
+    // The server had a slot for a connection that opened: one more call goes on now.
+    gate.connectionOpened();
+    await settle();
+    expect([order, gate.allowed]).toEqual([['a'], 2]);
+    // The next probe is a full delay after that raise, not the first one's.
+    jest.advanceTimersByTime(999);
+    await settle();
+    expect(order).toEqual(['a']);
+    jest.advanceTimersByTime(1);
+    await settle();
+    expect([order, gate.allowed]).toEqual([['a', 'b'], 3]);
+    // At the pool's max the cap is lifted, and no probe is left.
+    gate.connectionOpened();
+    await settle();
+    expect([order, gate.allowed]).toEqual([['a', 'b', 'c'], 6]);
+    expect(jest.getTimerCount()).toBe(0);
+    gate.connectionOpened();
+    expect(gate.allowed).toBe(6);
+    await Promise.all(waits);
   });
 
   it('still rejects the waiting calls when no call got an answer for stallMillis (a refusal is none)', async () => {

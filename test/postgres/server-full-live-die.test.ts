@@ -4,9 +4,13 @@
  * (`pg_terminate_backend` from an admin session). While the server stays full, the calls fail
  * fast, typed and named, and none hangs; once the other holders free slots, the calls complete
  * again and the store uses up to `max` connections, never more; a shutdown in the middle of it
- * resolves. A private server with `max_connections` 12 and no reserved slots; the store
- * connects as a role of its own, whose connection limit is set to 0 while its backends are
- * terminated and the slots they free are taken by others (else the pool reconnects first).
+ * resolves. With all of them dead, a burst whose pool opens several connections at once on a
+ * server with room for some is served (the refusals of the others can come back first), and
+ * once the server frees its slots the pool is back at `max` in well under a second (each
+ * connection that opens raises the cap). A private server with `max_connections` 12 and no
+ * reserved slots; the store connects as a role of its own, whose connection limit is set to 0
+ * while its backends are terminated and the slots they free are taken by others (else the
+ * pool reconnects first).
  */
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { BackendUnavailableError, NotInitializedError } from '../../src/core/index.js';
@@ -267,5 +271,21 @@ describeWithPrivatePostgres()('postgres server at its connection limit, the live
       expect(most.store).toBeLessThanOrEqual(2);
       await full.free();
     }
+  }, 30_000);
+
+  it('grows back to max within a second once the server frees its slots (a connection opened raises the cap)', async () => {
+    const s = await openStore('die_regrow', 8);
+    const store = sampleStore();
+    const running = await capAtTwo(s);
+    await full.free();
+    const freedAt = now();
+    // Before: the cap rose by one a second, six seconds from two to eight.
+    await until('the store at max connections', 8000, () => store.most(freedAt) === 8);
+    const regrowMs = now() - freedAt;
+    await running.stop();
+    await store.stop();
+    expect(running.calls.filter((c) => c.error !== undefined)).toEqual([]);
+    expect(regrowMs).toBeLessThan(1500);
+    expect(store.most(0)).toBeLessThanOrEqual(8);
   }, 30_000);
 });

@@ -3,7 +3,7 @@
  * too many clients already") while the store's pool holds working connections: a new
  * connection the pool tries to open is refused, and no call fails for it. The call that hit the
  * refusal waits again, the storage's queue lets only as many calls on as the pool has live
- * connections (pool-gate.ts), and the pool grows back once the server has slots. Until
+ * connections (core/call-gate.ts), and the pool grows back once the server has slots. Until
  * 2026-12-05 the refusal rejected every call waiting in the storage's queue at once. With no
  * live connection the refusal still fails the waiting calls at once (the server refuses us),
  * and live connections that answer nothing still fail the waits after `connectionTimeoutMillis`.

@@ -91,8 +91,8 @@ export class PostgresConnection {
     checkPgPortEnv(config.url);
     const pool = await createPool(config);
     const [idle, sockets] = [new IdleConnections(pool), new PoolSockets(pool)];
-    const live = new LiveConnections(pool);
     const gate = new CallGate(config.max + POOL_QUEUE_ALLOWANCE, config.connectionTimeoutMillis, config.max);
+    const live = new LiveConnections(pool, () => gate.connectionOpened());
     const label = redactUrl(config.url);
     const turns = new GateTurns(gate, label, true, live);
     const connection = new PostgresConnection(pool, true, label, prepared, readOnly, turns, idle, sockets);

@@ -25,9 +25,18 @@ interface PoolEvents {
 export class LiveConnections {
   private readonly opened = new Set<PooledConnection>();
 
-  /** Starts tracking `pool` (before its first connection). */
-  constructor(private readonly pool: PoolEvents) {
-    pool.on('connect', (client) => this.opened.add(client));
+  /**
+   * Starts tracking `pool` (before its first connection); `onOpen` hears each new connection
+   * (the gate's `connectionOpened`, core/call-gate.ts).
+   */
+  constructor(
+    private readonly pool: PoolEvents,
+    onOpen: () => void = () => undefined,
+  ) {
+    pool.on('connect', (client) => {
+      this.opened.add(client);
+      onOpen();
+    });
     pool.on('remove', (client) => this.opened.delete(client));
   }
 
