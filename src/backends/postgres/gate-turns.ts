@@ -85,8 +85,9 @@ export class GateTurns {
    */
   giveBack(error?: unknown): boolean {
     if (error !== undefined && isConnectFailure(error)) {
-      if ((this.live?.openOrOpening ?? 0) > 0 && isTooManyConnections(error)) {
-        this.gate.capAt(this.live!.count, SLOT_PROBE_MILLIS);
+      const live = this.live;
+      if (live !== undefined && live.openOrOpening > 0 && isTooManyConnections(error)) {
+        this.gate.capAt(live.count, SLOT_PROBE_MILLIS);
         this.gate.give(false);
         return true;
       }
