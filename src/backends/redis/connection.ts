@@ -251,11 +251,6 @@ export class RedisConnection {
     return this.waiters.size;
   }
 
-  /** Calls waiting for their turn to be sent ({@link REDIS_CALLS_IN_FLIGHT}; for tests). */
-  get queuedCalls(): number {
-    return this.gate.waiting;
-  }
-
   /**
    * Waits until no call is in flight. A multi-step operation (data, then its index entry)
    * issues its next call in the microtasks after a reply, before any macrotask, so once a
