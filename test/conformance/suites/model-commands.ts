@@ -91,9 +91,32 @@ const writes: Array<fc.Arbitrary<Call>> = [
     const ttl = Math.round((Date.parse(expiresAt) - Date.parse(storedAt)) / 1000);
     m.storeCache(key, data, ttl, expired ? 'expired' : 'live');
   }),
+  // The batch of the above: records live or expired, a key possibly given twice (the last wins).
+  call(
+    'storeCacheRecords',
+    [fc.array(fc.record({ key: KEY, data: value, expired: fc.boolean() }), { maxLength: 4 })],
+    (items) => async (m, r) => {
+      const records = items.map(({ key, data, expired }) => ({
+        key,
+        data,
+        storedAt: '2001-01-01T00:00:00+00:00',
+        expiresAt: expired ? '2001-01-02T00:00:00+00:00' : '2999-01-01T00:00:00+00:00',
+      }));
+      await expect(r.s.storeCacheRecords(records)).resolves.toBe(records.length);
+      for (const record of records) {
+        const ttl = Math.round((Date.parse(record.expiresAt) - Date.parse(record.storedAt)) / 1000);
+        m.storeCache(record.key, record.data, ttl, record.expiresAt.startsWith('2001') ? 'expired' : 'live');
+      }
+    },
+  ),
   call('deleteCacheEntry', [KEY], (key) => async (m, r) => {
     await expect(r.s.deleteCacheEntry(key)).resolves.toBe(true);
     m.deleteCache(key);
+  }),
+  // Absent keys and a key given twice are no error; it answers how many keys were given.
+  call('deleteCacheEntries', [fc.array(KEY, { maxLength: 4 })], (keys) => async (m, r) => {
+    await expect(r.s.deleteCacheEntries(keys)).resolves.toBe(keys.length);
+    for (const key of keys) m.deleteCache(key);
   }),
   // Steps of 20 s or 40 s against TTLs of 30 s or a year: a sum never lands on an expiry exactly.
   call('passTime', [fc.constantFrom(20_000, 40_000)], (ms) => async (m, r) => {
