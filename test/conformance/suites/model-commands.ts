@@ -4,7 +4,12 @@
  * reads (in `model-reads.ts`) compare the store's answers with the model's.
  */
 import fc from 'fast-check';
-import { type ConversationBatchItem, ValidationError } from '../../../src/core/index.js';
+import {
+  type CacheRecord,
+  type ConversationBatchItem,
+  type JsonObject,
+  ValidationError,
+} from '../../../src/core/index.js';
 import {
   AGENT,
   call,
@@ -20,6 +25,20 @@ import {
   value,
 } from './model-arbitraries.js';
 import { reads } from './model-reads.js';
+import type { StoreModel } from './model-state.js';
+
+/** A copied cache record of `data`: stored in 2001, live until 2999 or `expired` a day later. */
+function copiedRecord(data: JsonObject, expired: boolean): CacheRecord {
+  const storedAt = '2001-01-01T00:00:00+00:00';
+  const expiresAt = expired ? '2001-01-02T00:00:00+00:00' : '2999-01-01T00:00:00+00:00';
+  return { data, storedAt, expiresAt };
+}
+
+/** The model's side of storing `record` (from {@link copiedRecord}) under `key`. */
+function modelCopy(m: StoreModel, key: string, record: CacheRecord, expired: boolean): void {
+  const ttl = Math.round((Date.parse(record.expiresAt ?? '') - Date.parse(record.storedAt)) / 1000);
+  m.storeCache(key, record.data, ttl, expired ? 'expired' : 'live');
+}
 
 // ----- commands --------------------------------------------------------------------------
 
@@ -85,28 +104,23 @@ const writes: Array<fc.Arbitrary<Call>> = [
   ),
   // A copy's record: live until 2999, or expired long ago (stored, but then never loaded, listed or counted).
   call('storeCacheRecord', [KEY, value, fc.boolean()], (key, data, expired) => async (m, r) => {
-    const storedAt = '2001-01-01T00:00:00+00:00';
-    const expiresAt = expired ? '2001-01-02T00:00:00+00:00' : '2999-01-01T00:00:00+00:00';
-    await expect(r.s.storeCacheRecord(key, { data, storedAt, expiresAt })).resolves.toBe(true);
-    const ttl = Math.round((Date.parse(expiresAt) - Date.parse(storedAt)) / 1000);
-    m.storeCache(key, data, ttl, expired ? 'expired' : 'live');
+    const record = copiedRecord(data, expired);
+    await expect(r.s.storeCacheRecord(key, record)).resolves.toBe(true);
+    modelCopy(m, key, record, expired);
   }),
   // The batch of the above: records live or expired, a key possibly given twice (the last wins).
   call(
     'storeCacheRecords',
     [fc.array(fc.record({ key: KEY, data: value, expired: fc.boolean() }), { maxLength: 4 })],
     (items) => async (m, r) => {
-      const records = items.map(({ key, data, expired }) => ({
+      const copies = items.map(({ key, data, expired }) => ({
         key,
-        data,
-        storedAt: '2001-01-01T00:00:00+00:00',
-        expiresAt: expired ? '2001-01-02T00:00:00+00:00' : '2999-01-01T00:00:00+00:00',
+        expired,
+        record: copiedRecord(data, expired),
       }));
+      const records = copies.map(({ key, record }) => ({ key, ...record }));
       await expect(r.s.storeCacheRecords(records)).resolves.toBe(records.length);
-      for (const record of records) {
-        const ttl = Math.round((Date.parse(record.expiresAt) - Date.parse(record.storedAt)) / 1000);
-        m.storeCache(record.key, record.data, ttl, record.expiresAt.startsWith('2001') ? 'expired' : 'live');
-      }
+      for (const { key, record, expired } of copies) modelCopy(m, key, record, expired);
     },
   ),
   call('deleteCacheEntry', [KEY], (key) => async (m, r) => {
