@@ -59,7 +59,7 @@ for (const cls of [
 // Host objects of Node (and browsers) whose state JSON drops; looked up by name because a
 // runtime may lack some. URL, Buffer and Performance entries have a toJSON and are kept.
 // EventTarget itself is not listed: it holds no data, and a subclass of it may be a data class.
-for (const name of [
+const HOST_CLASSES = [
   'Blob', // and File
   'AbortSignal',
   'AbortController',
@@ -94,8 +94,24 @@ for (const name of [
   'WebAssembly.Memory',
   'WebAssembly.Table',
   'WebAssembly.Global',
-]) {
-  addLossy(name, globalPrototype(name));
+];
+
+/**
+ * Host classes left for {@link resolveDeferred}: those whose global is still one of Node's lazy
+ * accessors. Reading one loads its module (`Headers`, `Request`, `Response` and `FormData`
+ * load undici: ~40 ms, the web streams ~6), which importing the library would otherwise pay
+ * for values almost no caller stores.
+ */
+const deferredClasses: string[] = [];
+for (const name of HOST_CLASSES) {
+  if (isLazyGlobal(name)) deferredClasses.push(name);
+  else addLossy(name, globalPrototype(name));
+}
+
+/** Whether the global at the head of `path` is an accessor not read yet (Node's lazy globals are). */
+function isLazyGlobal(path: string): boolean {
+  const head = path.split('.')[0] ?? path;
+  return typeof Object.getOwnPropertyDescriptor(globalThis, head)?.get === 'function';
 }
 
 // Node classes that are not globals, whose state is in native handles or symbol-keyed fields:
@@ -174,8 +190,21 @@ addLossy(
   'async iterator',
   Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf(asyncGenerator()))),
 );
-if (typeof Intl.Segmenter === 'function') {
-  addLossy('Intl.Segments', Object.getPrototypeOf(new Intl.Segmenter('en').segment('')));
+
+/** Whether the deferred prototypes were added (at the first value no other one named). */
+let deferredAdded = false;
+
+/**
+ * Adds the deferred host classes and the `Intl.Segments` prototype (reached by segmenting, which
+ * loads ICU's break rules: ~18 ms). A value of one of them exists only once its module is
+ * loaded, so resolving them at the first unnamed value costs nothing more then.
+ */
+function resolveDeferred(): void {
+  deferredAdded = true;
+  for (const name of deferredClasses) addLossy(name, globalPrototype(name));
+  if (typeof Intl.Segmenter === 'function') {
+    addLossy('Intl.Segments', Object.getPrototypeOf(new Intl.Segmenter('en').segment('')));
+  }
 }
 
 function noop(): void {}
@@ -192,6 +221,16 @@ function constructorName(prototype: unknown): string | undefined {
  * A subclass is named by its constructor (`class Registry extends Map` → `Registry`).
  */
 export function lossyBuiltInName(obj: object): string | undefined {
+  const name = knownLossyName(obj);
+  if (name !== undefined || deferredAdded) return name;
+  // Plain objects and arrays never get here: this is a class instance or a host object, and
+  // the first one a process stores is the time to resolve the deferred prototypes.
+  resolveDeferred();
+  return knownLossyName(obj);
+}
+
+/** {@link lossyBuiltInName} from the prototypes added so far. */
+function knownLossyName(obj: object): string | undefined {
   let proto: unknown = Object.getPrototypeOf(obj);
   for (let depth = 0; proto !== null; depth += 1) {
     const name = LOSSY_PROTOTYPES.get(proto as object);
