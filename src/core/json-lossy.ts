@@ -196,8 +196,8 @@ let deferredAdded = false;
 
 /**
  * Adds the deferred host classes and the `Intl.Segments` prototype (reached by segmenting, which
- * loads ICU's break rules: ~18 ms). A value of one of them exists only once its module is
- * loaded, so resolving them at the first unnamed value costs nothing more then.
+ * loads ICU's break rules: ~18 ms). Called once, at the first value no other prototype names (a
+ * class instance or a host object), so a process that stores only plain records never pays it.
  */
 function resolveDeferred(): void {
   deferredAdded = true;

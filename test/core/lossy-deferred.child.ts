@@ -1,12 +1,11 @@
 /**
  * Child process of `lossy-deferred.test.ts`, in a fresh process because Node resolves each of
  * its lazy web globals (`Headers`, `Response`, the web streams, ...) once per process: imports
- * the library, stores plain records, then converts the values named on the command line in
+ * the library (after noting which globals are lazy), stores plain records, then converts the values named on the command line in
  * order (`point`: a class instance, `headers`, `response`, `segments`) and prints as JSON
- * whether `Headers` was still unread after the plain writes and what each conversion gave.
+ * which of Node's lazy web globals were lazy before the import and which were still unread after the plain writes and what each conversion gave.
  * Usage: tsx ... <baseDir> <value> [<value> ...]
  */
-import { createStorage, SerializationError, toJsonValue } from '../../src/index.js';
 
 class Point {
   constructor(
@@ -22,17 +21,35 @@ const VALUES: Record<string, () => unknown> = {
   segments: () => new Intl.Segmenter('en').segment('a b'),
 };
 
+/** Globals Node 20 defines as lazy accessors that the converter's table names. */
+const LAZY_GLOBALS = [
+  'Headers',
+  'Request',
+  'Response',
+  'FormData',
+  'ReadableStream',
+  'WritableStream',
+  'TransformStream',
+  'BroadcastChannel',
+  'MessageChannel',
+  'MessagePort',
+  'CryptoKey',
+];
+
 /** Whether `globalThis[name]` is still the accessor Node defines for a global it loads lazily. */
 const unread = (name: string): boolean =>
   typeof Object.getOwnPropertyDescriptor(globalThis, name)?.get === 'function';
 
 async function main(): Promise<void> {
   const [baseDir, ...names] = process.argv.slice(2);
+  // Before the library loads: which of them this Node version defines lazily.
+  const lazyAtStart = LAZY_GLOBALS.filter(unread);
+  const { createStorage, SerializationError, toJsonValue } = await import('../../src/index.js');
   const store = createStorage('file', { baseDir: baseDir! });
   await store.initialize();
   await store.storeMemory('c1', 'm1', { text: 'plain', tags: ['a'], nested: { n: 1 } });
   await store.storeCacheEntry('k1', { value: [1, 2, 3] });
-  const headersUnread = unread('Headers');
+  const stillUnread = LAZY_GLOBALS.filter(unread);
   const results = names.map((name) => {
     try {
       return { name, stored: toJsonValue({ v: VALUES[name]!() }, 'Value') };
@@ -42,7 +59,7 @@ async function main(): Promise<void> {
     }
   });
   await store.shutdown();
-  process.stdout.write(JSON.stringify({ headersUnread, results }));
+  process.stdout.write(JSON.stringify({ lazyAtStart, stillUnread, results }));
 }
 
 void main();

@@ -16,7 +16,8 @@ const TSX = path.join('node_modules', '.bin', 'tsx');
 const CHILD = path.join('test', 'core', 'lossy-deferred.child.ts');
 
 interface Observed {
-  headersUnread: boolean;
+  lazyAtStart: string[];
+  stillUnread: string[];
   results: Array<{ name: string; stored?: unknown; refused?: string }>;
 }
 
@@ -35,8 +36,11 @@ const refusal = (name: string) =>
 
 describe('host objects JSON would empty, resolved at the first unnamed value', () => {
   it('leaves the lazy web globals unread through import and plain writes', async () => {
-    const { headersUnread } = await observe();
-    expect(headersUnread).toBe(true);
+    const { lazyAtStart, stillUnread } = await observe();
+    // Node 20 defines these lazily (undici's classes, the web streams, ...); whatever this
+    // version does, the library's import and plain writes read none of them.
+    expect(lazyAtStart).toEqual(expect.arrayContaining(['Headers', 'Response', 'ReadableStream']));
+    expect(stillUnread).toEqual(lazyAtStart);
   });
 
   it.each([
