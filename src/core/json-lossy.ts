@@ -56,10 +56,13 @@ for (const cls of [
   addLossy(cls.name, cls.prototype);
 }
 
-// Host objects of Node (and browsers) whose state JSON drops; looked up by name because a
-// runtime may lack some. URL, Buffer and Performance entries have a toJSON and are kept.
-// EventTarget itself is not listed: it holds no data, and a subclass of it may be a data class.
-const HOST_CLASSES = [
+/**
+ * Host classes of Node (and browsers) whose state JSON drops, by the path of their global:
+ * looked up by name because a runtime may lack some. URL, Buffer and Performance entries have a
+ * toJSON and are kept. EventTarget itself is not listed: it holds no data, and a subclass of it
+ * may be a data class.
+ */
+export const HOST_CLASSES: readonly string[] = [
   'Blob', // and File
   'AbortSignal',
   'AbortController',
