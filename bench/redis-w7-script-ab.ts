@@ -56,16 +56,18 @@ interface Checkout {
 }
 
 async function load(root: string): Promise<Checkout> {
-  const [index, keys, scripts, lua, writer, core] = await Promise.all([
+  const [index, keys, scripts, memory, lua, writer, core] = await Promise.all([
     import(`${root}/src/index.js`),
     import(`${root}/src/backends/redis/keys.js`),
     import(`${root}/src/backends/redis/scripts.js`),
+    // `UPSERT_MEMORY` lives here since 2026-12-02; older checkouts have it in scripts.
+    import(`${root}/src/backends/redis/memory-scripts.js`).catch(() => ({})),
     import(`${root}/src/backends/redis/search-lua.js`),
     // `searchOwner` and `searchSpec` live here since 2026-12-02; older checkouts have them in search-lua.
     import(`${root}/src/backends/redis/search-writer.js`).catch(() => ({})),
     import(`${root}/src/core/index.js`),
   ]);
-  return { ...index, ...keys, ...scripts, ...lua, ...writer, ...core } as Checkout;
+  return { ...index, ...keys, ...scripts, ...memory, ...lua, ...writer, ...core } as Checkout;
 }
 
 async function serverCpu(admin: Redis): Promise<number> {

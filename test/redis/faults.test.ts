@@ -10,7 +10,8 @@ describeWithService('redis')('redis write faults', () => {
   it('refuses a write whose bucket counters are corrupt, before writing anything', async () => {
     const s = await ctx.open();
     const { bucket } = new KeyLayout(ctx.prefix()).conversation('c1');
-    await ctx.raw().hset(bucket.counters, 'conversations', 'many');
+    // A new memory checks only the counters it bumps (its fast path reads no others).
+    await ctx.raw().hset(bucket.counters, 'conversations', 'many', 'memories', 'many');
     const before = await keysWithPrefix(ctx.raw(), ctx.prefix());
     const error = await s.storeConversation('c1', { a: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptDataError);

@@ -54,6 +54,31 @@ describeWithService('redis')('redis single memory writes', () => {
     },
   );
 
+  it("numbers a new memory's doc after batches and counts it as a rebuild does", async () => {
+    const s = await ctx.open({ searchIndex: true });
+    const k = layout();
+    await ctx.raw().hdel(k.bucket.counters, 'search_stale');
+    const counters = (): Promise<Array<string | null>> =>
+      ctx.raw().hmget(k.bucket.counters, 'search_docs', 'search_tokens', 'search_next');
+    await s.storeMemory('c', 'm1', { text: 'alpha beta beta' });
+    await s.storeMemories('c', [
+      { memoryId: 'm2', data: { text: 'beta gamma' } },
+      { memoryId: 'm3', data: { text: 'gamma' } },
+    ]);
+    await s.storeMemory('c', 'm4', { text: 'alpha delta' });
+    await s.storeMemory('c', 'm1', { text: 'epsilon' });
+    const ids = async (text: string): Promise<string[]> =>
+      (await s.search({ text })).map((hit) => (hit.kind === 'memories' ? hit.memoryId : '?')).sort();
+    expect(await ids('alpha')).toEqual(['m4']);
+    expect(await ids('gamma')).toEqual(['m2', 'm3']);
+    expect(await ids('epsilon beta')).toEqual(['m1', 'm2']);
+    const written = await counters();
+    // Five docs numbered 0-4 (m1's first one dropped by its replace), four live.
+    expect(written[2]).toBe('5');
+    await s.reindex();
+    expect((await counters()).slice(0, 2)).toEqual(written.slice(0, 2));
+  });
+
   describe.each([true, false])('searchIndex %s', (searchIndex) => {
     it('counts new and replaced memories exactly and keeps position and created_at', async () => {
       const s = await ctx.open({ searchIndex });
@@ -150,20 +175,23 @@ describeWithService('redis')('redis single memory writes', () => {
       },
     );
 
-    it.each(
-      BEFORE.flatMap((before) =>
-        ['memories', 'bytes', 'search_rev'].map((field) => [field, before] as const),
-      ),
-    )('refuses a memory whose counter %s is corrupt (before: %s), writing nothing', async (field, before) => {
-      const s = await ctx.open({ searchIndex });
-      const k = layout();
-      await prepare(s, before);
-      await ctx.raw().hset(k.bucket.counters, field, 'x');
-      const was = await snapshot();
-      const error = await s.storeMemory('c', 'm1', { v: 2 }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(CorruptDataError);
-      expect((error as Error).message).toContain(`${k.bucket.counters} field ${field} is not an integer`);
-      expect(await snapshot()).toEqual(was);
-    });
+    // With the index on, the doc's counters too (the fast path reads them with the stale mark).
+    const bumped = ['memories', 'bytes', 'search_rev'].concat(
+      searchIndex ? ['search_next', 'search_docs', 'search_tokens'] : [],
+    );
+    it.each(BEFORE.flatMap((before) => bumped.map((field) => [field, before] as const)))(
+      'refuses a memory whose counter %s is corrupt (before: %s), writing nothing',
+      async (field, before) => {
+        const s = await ctx.open({ searchIndex });
+        const k = layout();
+        await prepare(s, before);
+        await ctx.raw().hset(k.bucket.counters, field, 'x');
+        const was = await snapshot();
+        const error = await s.storeMemory('c', 'm1', { v: 2 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(CorruptDataError);
+        expect((error as Error).message).toContain(`${k.bucket.counters} field ${field} is not an integer`);
+        expect(await snapshot()).toEqual(was);
+      },
+    );
   });
 });

@@ -118,6 +118,20 @@ describeWithService('redis')('redis search index faults', () => {
     expect(await found(s, 'puffin')).toEqual(['m0']);
   });
 
+  it('a new single memory: nothing written, its doc number not taken', async () => {
+    const s = await ctx.open();
+    await s.storeMemory('c', 'm0', { text: 'walrus' });
+    const { bucket } = layout().conversation('c');
+    const bad = `${bucket.base}q:puffin`;
+    await ctx.raw().rpush(bad, 'x');
+    await expectRefused(s, bucket, bad, () => s.storeMemory('c', 'm1', { text: 'auk puffin' }));
+    expect(await found(s, 'walrus')).toEqual(['m0']);
+    expect(await found(s, 'auk')).toEqual([]);
+    await s.storeMemory('c', 'm1', { text: 'auk puffin' });
+    expect(await found(s, 'auk puffin')).toEqual(['m1']);
+    expect(await s.getStorageStats()).toMatchObject({ memory_count: 2 });
+  });
+
   it('a chain append: nothing written, next and the agent index as they were', async () => {
     const s = await ctx.open();
     await s.storeReasoningChain('a', { step: 'walrus' });
