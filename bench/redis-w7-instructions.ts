@@ -1,0 +1,163 @@
+/**
+ * Server instructions per W7 memory write, indexed, per checkout (not part of `npm run bench`):
+ * for each checkout given, a private `redis-server` under valgrind's callgrind on port 6497,
+ * a store of 1,000 W7 memories written by that checkout, then 4 rounds of 300 of its own
+ * `UPSERT_MEMORY` scripts (new memories, 50 conversations, the index on) sent as raw `EVALSHA`s
+ * in one pipeline, with callgrind's instrumentation on for those calls only. Prints each
+ * round's instructions per call: unlike CPU time, the count does not move with the machine's
+ * load, so two scripts' costs compare on a busy machine too. Needs `valgrind`.
+ * Run: `npx tsx bench/redis-w7-instructions.ts ../base .` (checkout roots).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { seededRandom, seedW7Memories, w7Text } from './random.js';
+
+const PORT = 6497;
+const ROUNDS = 4;
+const CALLS = 300;
+
+/** What this tool needs of a checkout's sources. */
+interface Checkout {
+  createStorage(
+    backend: 'redis',
+    options: object,
+  ): {
+    initialize(): Promise<void>;
+    shutdown(): Promise<void>;
+    storeMemories(c: string, ms: Array<{ memoryId: string; data: object }>): Promise<void>;
+  };
+  KeyLayout: new (prefix: string) => {
+    conversation(id: string): {
+      memories: string;
+      memoryData: string;
+      memoryCreated: string;
+      bucket: { conversationIds: string; counters: string };
+    };
+  };
+  UPSERT_MEMORY: { sha: string; lua: string };
+  searchOwner(id: string): string;
+  searchSpec(extractor: unknown, kind: 'memories', record: object): string;
+  TextExtractor: new (fields: object) => unknown;
+}
+
+async function load(root: string): Promise<Checkout> {
+  const parts = await Promise.all(
+    [
+      'index.js',
+      'backends/redis/keys.js',
+      'backends/redis/memory-scripts.js',
+      'backends/redis/search-writer.js',
+      'core/index.js',
+    ].map((file) => import(join(root, 'src', file)) as Promise<object>),
+  );
+  return Object.assign({}, ...parts) as Checkout;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/** The instructions callgrind counted in its newest dump in `dir`. */
+function lastDumpTotal(dir: string): number {
+  const dumps = readdirSync(dir)
+    .filter((name) => /\.\d+\.\d+$/.test(name))
+    .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
+  const text = readFileSync(join(dir, dumps[dumps.length - 1] ?? ''), 'utf8');
+  return Number(/^totals: (\d+)/m.exec(text)?.[1]);
+}
+
+/** One round's `EVALSHA` arguments: new memories, the index on. */
+function calls(c: Checkout, prefix: string, round: number, sentence: () => string): string[][] {
+  const keys = new c.KeyLayout(prefix);
+  const extractor = new c.TextExtractor({});
+  return Array.from({ length: CALLS }, (_, i) => {
+    const conversationId = `cg-r${round}-${i % 50}`;
+    const record = { summary: sentence(), created_at: '2026-01-01T00:00:00.000Z' };
+    const k = keys.conversation(conversationId);
+    const spec = c.searchSpec(extractor, 'memories', record);
+    return [c.UPSERT_MEMORY.sha, '5', k.memories, k.memoryData, k.memoryCreated]
+      .concat([k.bucket.conversationIds, k.bucket.counters, `w${i}`, JSON.stringify(record)])
+      .concat([
+        JSON.stringify(record.created_at),
+        '1',
+        conversationId,
+        '1',
+        c.searchOwner(conversationId),
+        spec,
+      ]);
+  });
+}
+
+async function measure(root: string, dir: string): Promise<number[]> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const server = spawn(
+    'valgrind',
+    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${dir}/cg.%p`, 'redis-server'].concat([
+      '--port',
+      String(PORT),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]),
+    { stdio: 'ignore' },
+  );
+  const pid = String(server.pid);
+  const control = (...args: string[]): void =>
+    void execFileSync('callgrind_control', [...args, pid], { stdio: 'ignore' });
+  try {
+    for (;;) {
+      await sleep(500);
+      try {
+        execFileSync('redis-cli', ['-p', String(PORT), 'ping'], { stdio: 'pipe' });
+        break;
+      } catch {
+        // Not listening yet: valgrind starts the server slowly.
+      }
+    }
+    const admin = new Redis({ port: PORT });
+    const c = await load(root);
+    const prefix = 'cg:';
+    const store = c.createStorage('redis', { url: `redis://127.0.0.1:${PORT}`, keyPrefix: prefix });
+    await store.initialize();
+    await seedW7Memories(store, 1000);
+    await store.shutdown();
+    await admin.script('LOAD', c.UPSERT_MEMORY.lua);
+    const text = w7Text(seededRandom(11));
+    const perCall: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const pipeline = admin.pipeline();
+      for (const args of calls(c, prefix, round, () => text.sentence(20))) pipeline.call('EVALSHA', ...args);
+      control('-z');
+      control('-i', 'on');
+      const failed = (await pipeline.exec())?.find(([error]) => error !== null);
+      control('-i', 'off');
+      control('-d');
+      if (failed) throw failed[0];
+      await sleep(300);
+      perCall.push(lastDumpTotal(dir) / CALLS);
+    }
+    admin.disconnect();
+    return perCall;
+  } finally {
+    server.kill('SIGTERM');
+    await sleep(1000);
+  }
+}
+
+async function main(): Promise<void> {
+  const roots = process.argv.slice(2);
+  if (roots.length === 0) throw new Error('usage: redis-w7-instructions.ts <checkout> [<checkout> ...]');
+  for (const [i, root] of roots.entries()) {
+    const perCall = await measure(resolve(root), `/tmp/redis-w7-instructions/${process.pid}-${i}`);
+    console.log(
+      `${root}: ${perCall.map((n) => `${(n / 1000).toFixed(1)}k`).join(' ')} instructions per call`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
