@@ -5,7 +5,8 @@
  * `UPSERT_MEMORY` scripts (new memories, 50 conversations, the index on) sent as raw `EVALSHA`s
  * in one pipeline, with callgrind's instrumentation on for those calls only. Prints each
  * round's instructions per call: unlike CPU time, the count does not move with the machine's
- * load, so two scripts' costs compare on a busy machine too. Needs `valgrind`.
+ * load, so two scripts' costs compare on a busy machine too. Needs `valgrind`. With
+ * `PROFILE_INDEX=0` the stores and the calls have the index off (W2's write).
  * Run: `npx tsx bench/redis-w7-instructions.ts ../base .` (checkout roots).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -17,6 +18,7 @@ import { seededRandom, seedW7Memories, w7Text } from './random.js';
 const PORT = 6497;
 const ROUNDS = 4;
 const CALLS = 300;
+const INDEX = process.env.PROFILE_INDEX !== '0';
 
 /** What this tool needs of a checkout's sources. */
 interface Checkout {
@@ -66,7 +68,7 @@ function lastDumpTotal(dir: string): number {
   return Number(/^totals: (\d+)/m.exec(text)?.[1]);
 }
 
-/** One round's `EVALSHA` arguments: new memories, the index on. */
+/** One round's `EVALSHA` arguments: new memories. */
 function calls(c: Checkout, prefix: string, round: number, sentence: () => string): string[][] {
   const keys = new c.KeyLayout(prefix);
   const extractor = new c.TextExtractor({});
@@ -74,14 +76,14 @@ function calls(c: Checkout, prefix: string, round: number, sentence: () => strin
     const conversationId = `cg-r${round}-${i % 50}`;
     const record = { summary: sentence(), created_at: '2026-01-01T00:00:00.000Z' };
     const k = keys.conversation(conversationId);
-    const spec = c.searchSpec(extractor, 'memories', record);
+    const spec = INDEX ? c.searchSpec(extractor, 'memories', record) : '';
     return [c.UPSERT_MEMORY.sha, '5', k.memories, k.memoryData, k.memoryCreated]
       .concat([k.bucket.conversationIds, k.bucket.counters, `w${i}`, JSON.stringify(record)])
       .concat([
         JSON.stringify(record.created_at),
         '1',
         conversationId,
-        '1',
+        INDEX ? '1' : '0',
         c.searchOwner(conversationId),
         spec,
       ]);
@@ -119,7 +121,11 @@ async function measure(root: string, dir: string): Promise<number[]> {
     const admin = new Redis({ port: PORT });
     const c = await load(root);
     const prefix = 'cg:';
-    const store = c.createStorage('redis', { url: `redis://127.0.0.1:${PORT}`, keyPrefix: prefix });
+    const store = c.createStorage('redis', {
+      url: `redis://127.0.0.1:${PORT}`,
+      keyPrefix: prefix,
+      searchIndex: INDEX,
+    });
     await store.initialize();
     await seedW7Memories(store, 1000);
     await store.shutdown();
