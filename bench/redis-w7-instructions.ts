@@ -6,7 +6,9 @@
  * in one pipeline, with callgrind's instrumentation on for those calls only. Prints each
  * round's instructions per call: unlike CPU time, the count does not move with the machine's
  * load, so two scripts' costs compare on a busy machine too. Needs `valgrind`. With
- * `PROFILE_INDEX=0` the stores and the calls have the index off (W2's write).
+ * `PROFILE_INDEX=0` the stores and the calls have the index off (W2's write); with
+ * `PROFILE_WRITE=chain` the calls are single chain appends of the same texts (`APPEND_CHAINS`,
+ * 50 agents, no limit) instead.
  * Run: `npx tsx bench/redis-w7-instructions.ts ../base .` (checkout roots).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -14,47 +16,19 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { seededRandom, seedW7Memories, w7Text } from './random.js';
+import { loadRedisCheckout as load, type RedisCheckout as Checkout } from './redis-checkout.js';
 
 const PORT = 6497;
 const ROUNDS = 4;
 const CALLS = 300;
 const INDEX = process.env.PROFILE_INDEX !== '0';
+const CHAINS = process.env.PROFILE_WRITE === 'chain';
 
-/** What this tool needs of a checkout's sources. */
-interface Checkout {
-  createStorage(
-    backend: 'redis',
-    options: object,
-  ): {
-    initialize(): Promise<void>;
-    shutdown(): Promise<void>;
-    storeMemories(c: string, ms: Array<{ memoryId: string; data: object }>): Promise<void>;
-  };
-  KeyLayout: new (prefix: string) => {
-    conversation(id: string): {
-      memories: string;
-      memoryData: string;
-      memoryCreated: string;
-      bucket: { conversationIds: string; counters: string };
-    };
-  };
-  UPSERT_MEMORY: { sha: string; lua: string };
-  searchOwner(id: string): string;
-  searchSpec(extractor: unknown, kind: 'memories', record: object): string;
-  TextExtractor: new (fields: object) => unknown;
-}
-
-async function load(root: string): Promise<Checkout> {
-  const parts = await Promise.all(
-    [
-      'index.js',
-      'backends/redis/keys.js',
-      'backends/redis/memory-scripts.js',
-      'backends/redis/search-writer.js',
-      'core/index.js',
-    ].map((file) => import(join(root, 'src', file)) as Promise<object>),
-  );
-  return Object.assign({}, ...parts) as Checkout;
+/** The script this run sends: the memory upsert, or (`PROFILE_WRITE=chain`) the chain append. */
+function writeScript(c: Checkout): { sha: string; lua: string } {
+  if (!CHAINS) return c.UPSERT_MEMORY;
+  if (c.APPEND_CHAINS === undefined) throw new Error('this checkout has no APPEND_CHAINS in chains.ts');
+  return c.APPEND_CHAINS;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
@@ -76,7 +50,13 @@ function calls(c: Checkout, prefix: string, round: number, sentence: () => strin
     const conversationId = `cg-r${round}-${i % 50}`;
     const record = { summary: sentence(), created_at: '2026-01-01T00:00:00.000Z' };
     const k = keys.conversation(conversationId);
-    const spec = INDEX ? c.searchSpec(extractor, 'memories', record) : '';
+    const spec = INDEX ? c.searchSpec(extractor, CHAINS ? 'reasoning_chains' : 'memories', record) : '';
+    if (CHAINS) {
+      const a = keys.agent(`cg-r${round}-${i % 50}`);
+      return [writeScript(c).sha, '5', a.chains, a.chainAppends, a.agent, a.bucket.agents, a.bucket.counters]
+        .concat([`t${round}-${i}`, '3600000', `cg-r${round}-${i % 50}`, '-1', INDEX ? '1' : '0'])
+        .concat([c.searchOwner(`cg-r${round}-${i % 50}`), '1', JSON.stringify(record)], INDEX ? [spec] : []);
+    }
     return [c.UPSERT_MEMORY.sha, '5', k.memories, k.memoryData, k.memoryCreated]
       .concat([k.bucket.conversationIds, k.bucket.counters, `w${i}`, JSON.stringify(record)])
       .concat([
@@ -129,7 +109,7 @@ async function measure(root: string, dir: string): Promise<number[]> {
     await store.initialize();
     await seedW7Memories(store, 1000);
     await store.shutdown();
-    await admin.script('LOAD', c.UPSERT_MEMORY.lua);
+    await admin.script('LOAD', writeScript(c).lua);
     const text = w7Text(seededRandom(11));
     const perCall: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {

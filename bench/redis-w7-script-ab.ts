@@ -17,6 +17,7 @@ import { median } from './method.js';
 import { deleteRedisPrefix } from './cleanup.js';
 import { CommandBreakdown, redisCommandStats } from './server-cpu.js';
 import { seededRandom, seedW7Memories, w7Text } from './random.js';
+import { loadRedisCheckout as load, type RedisCheckout as Checkout } from './redis-checkout.js';
 
 const URL = process.env.PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RECORDS = Number(process.env.PROFILE_RECORDS ?? 10_000);
@@ -28,46 +29,6 @@ const QUERIES = Number(process.env.PROFILE_QUERIES ?? 200);
 function sentences(seed: number): () => string {
   const text = w7Text(seededRandom(seed));
   return () => text.sentence(20);
-}
-
-/** What this script needs of a checkout. */
-interface Checkout {
-  createStorage(
-    backend: 'redis',
-    options: object,
-  ): {
-    initialize(): Promise<void>;
-    shutdown(): Promise<void>;
-    storeMemories(c: string, ms: Array<{ memoryId: string; data: object }>): Promise<void>;
-    search(query: { text: string; match: 'any' | 'all' }): Promise<unknown[]>;
-  };
-  KeyLayout: new (prefix: string) => {
-    conversation(id: string): {
-      memories: string;
-      memoryData: string;
-      memoryCreated: string;
-      bucket: { conversationIds: string; counters: string };
-    };
-  };
-  UPSERT_MEMORY: { sha: string; lua: string };
-  searchOwner(id: string): string;
-  searchSpec(extractor: unknown, kind: 'memories', record: object): string;
-  TextExtractor: new (fields: object) => unknown;
-}
-
-async function load(root: string): Promise<Checkout> {
-  const [index, keys, scripts, memory, lua, writer, core] = await Promise.all([
-    import(`${root}/src/index.js`),
-    import(`${root}/src/backends/redis/keys.js`),
-    import(`${root}/src/backends/redis/scripts.js`),
-    // `UPSERT_MEMORY` lives here since 2026-12-02; older checkouts have it in scripts.
-    import(`${root}/src/backends/redis/memory-scripts.js`).catch(() => ({})),
-    import(`${root}/src/backends/redis/search-lua.js`),
-    // `searchOwner` and `searchSpec` live here since 2026-12-02; older checkouts have them in search-lua.
-    import(`${root}/src/backends/redis/search-writer.js`).catch(() => ({})),
-    import(`${root}/src/core/index.js`),
-  ]);
-  return { ...index, ...keys, ...scripts, ...memory, ...lua, ...writer, ...core } as Checkout;
 }
 
 async function serverCpu(admin: Redis): Promise<number> {

@@ -17,10 +17,12 @@ import {
   type SkipItem,
 } from '../../core/index.js';
 import { AGENT_NEXT_LUA } from './agent-next.js';
+import { TRIM_HEAD } from './chain-trims.js';
 import { decodeObject } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { AgentKeys } from './keys.js';
 import { LuaScript, indexedScript, WRITE_CHECKS } from './scripts.js';
+import { DOC_WRITES } from './doc-writes.js';
 import { searchOwner, type SearchWriter } from './search-writer.js';
 import { quoteName } from '../../core/shown-text.js';
 
@@ -28,45 +30,6 @@ const q = quoteName;
 
 /** How long a chain-append token is remembered, so a resent append lands once (ms). */
 const APPEND_TOKEN_TTL_MS = 60 * 60 * 1000;
-
-// unindexHead(counters, owner, next, len, keep): drops the search docs of all but the last
-// `keep` of `len` chains (docs are keyed by sequence number: the head's is next - len), the
-// index phase of a trim. trimHead(chains, agents, counters, agent id, keep, len): then drops
-// those chains, with the counters and the agent's index entry when none is left; returns how many.
-const TRIM_HEAD = `local function unindexHead(counters, owner, nextSeq, len, keep)
-  local head = nextSeq - len
-  for seq = head, head + len - keep - 1 do unindexDoc(counters, 'a' .. owner .. seq) end
-end
--- indexChains(n, first, nextSeq, len, keep): the index phase of an append (APPEND_CHAINS).
-local function indexChains(n, first, nextSeq, len, keep)
-  -- Sequence numbers are never reused: each doc is new.
-  local stale = searchStale(KEYS[5])
-  local docs, specs = {}, {}
-  for i = 0, n - 1 do
-    docs[i + 1] = 'a' .. ARGV[6] .. (first + i)
-    specs[i + 1] = ARGV[8 + n + i]
-    if stale then unindexDoc(KEYS[5], docs[i + 1]) end
-  end
-  addDocs(KEYS[5], docs, specs)
-  if keep >= 0 then unindexHead(KEYS[5], ARGV[6], nextSeq, len, keep) end
-end
-local function trimHead(chains, agents, counters, agentId, keep, len)
-  local remove = len - keep
-  if remove <= 0 then return 0 end
-  local bytes = 0
-  for i = 0, remove - 1, 1000 do
-    for _, v in ipairs(redis.call('LRANGE', chains, i, math.min(i + 999, remove - 1))) do bytes = bytes + #v end
-  end
-  if keep == 0 then redis.call('DEL', chains) else redis.call('LTRIM', chains, remove, -1) end
-  bump(counters, 'chains', -remove)
-  bump(counters, 'bytes', -bytes)
-  if keep == 0 then
-    redis.call('ZREM', agents, agentId)
-    bump(counters, 'agents', -1)
-  end
-  return remove
-end
-`;
 
 /**
  * Appends chains once per token (with their search docs), then trims when asked. KEYS: chains
@@ -86,9 +49,10 @@ end
  * write; it answers 0 for a token already there, a resend) and the list's `LLEN` fail on
  * another type, and so do `ZADD NX` of the agent into the bucket's agents (only when the list
  * is empty, or the trim keeps none: a listed agent stays listed while it has chains),
- * `HINCRBY` of the agent's `next` and, with the index off, the counters' `HINCRBY`s
- * (`bumpFirst`; with the index on, the guard reads the counters first, as the other write
- * scripts do). When one fails, the writes before it are taken back (`ZADD NX` added only what
+ * `HINCRBY` of the agent's `next` and the counters' `HINCRBY`s (`bumpFirst`; with the index
+ * on, after one HMGET of the doc counters, `DOC_WRITES`, which the docs are numbered from and
+ * written back with; an append that trims or meets a stale bucket takes the guard path, whose
+ * `HGETALL` reads every counter first, as the other write scripts do). When one fails, the writes before it are taken back (`ZADD NX` added only what
  * was missing), so a wrong type still writes nothing. The search docs (the new chains', then a
  * trim's) are written next, before the chains (`indexPhase`, `search-lua.ts`); when that
  * fails, the same writes are taken back. Tokens older than the TTL are dropped when the new sequence numbers cross a
@@ -97,11 +61,21 @@ end
  */
 export const APPEND_CHAINS = indexedScript(
   'appendChains',
-  `${TRIM_HEAD}${AGENT_NEXT_LUA}${WRITE_CHECKS}local n, keep = tonumber(ARGV[7]), tonumber(ARGV[4])
+  `${TRIM_HEAD}${AGENT_NEXT_LUA}${WRITE_CHECKS}${DOC_WRITES}local n, keep = tonumber(ARGV[7]), tonumber(ARGV[4])
 if n < 1 then return redis.error_reply('ERR appendChains needs at least one chain') end
--- The index phase takes doc numbers from the counters the guard reads, and a trim that keeps
--- none bumps agents after the list's writes; other appends bump their counters first (bumpFirst).
-local guarded = ARGV[5] == '1' or keep == 0
+-- A trim that keeps none bumps agents after the list's writes, and an indexed append that trims
+-- or meets a stale bucket takes its doc numbers from the counters the guard reads; other appends
+-- bump their counters first (bumpFirst), an indexed one after reading its doc counters (DOC_WRITES).
+local guarded, counts, dw = keep == 0, nil, nil
+if ARGV[5] == '1' then
+  if keep < 0 then
+    local bad
+    dw = docWrites()
+    counts, bad = dw.read(KEYS[5])
+    if bad then return redis.error_reply(bad) end
+  end
+  guarded = not counts
+end
 if guarded then
   local bad = guard({}, KEYS[5])
   if bad then return redis.error_reply(bad) end
@@ -155,6 +129,20 @@ if not guarded then
   if bad then
     takeBack()
     return redis.error_reply(bad)
+  end
+  if counts then
+    local names, specs, tokens = {}, {}, 0
+    for i = 1, n do
+      names[i], specs[i] = 'a' .. ARGV[6] .. (first + i - 1), ARGV[7 + n + i]
+      tokens = tokens + tonumber(string.match(specs[i], '^%d+'))
+    end
+    bad = indexPhase(KEYS[5], addDocs, KEYS[5], names, specs, counts[1])
+    if bad then
+      dw.unbump(KEYS[5], fields)
+      takeBack()
+      return redis.error_reply(bad)
+    end
+    dw.count(KEYS[5], counts, n, tokens)
   end
 elseif searchOn(KEYS[5], ARGV[5]) then
   local bad = indexPhase(KEYS[5], indexChains, n, first, nextSeq, len, keep)

@@ -5,6 +5,7 @@
  */
 import { RELIST_SURVIVORS, SURVIVOR_ORDER } from './memory-survivors.js';
 import { indexedScript, LuaScript, WRITE_CHECKS } from './scripts.js';
+import { DOC_WRITES } from './doc-writes.js';
 
 /** The type and counter check of the memory scripts (KEYS as {@link UPSERT_MEMORY}), before any write. */
 export const MEMORY_GUARD = `local bad = guard({KEYS[1], 'list', KEYS[2], 'hash', KEYS[3], 'hash', KEYS[4], 'zset', KEYS[5], 'hash'}, KEYS[5])
@@ -116,34 +117,29 @@ ${MEMORY_GUARD}`;
  * created_at would make take-backs inexact) keeps the guard path below. Index off: 211k -> 157k
  * server instructions per call (docs/performance-history.md, Redis).
  *
- * With the index on, an HMGET first reads the stale mark and the doc counters (`search_next`,
- * `search_docs`, `search_tokens`, `search_rev`; a wrong-typed counters hash fails it, nothing
- * written); after the record checks and bumps, the doc's postings are appended under the
- * number read (`appendDoc`, in an `indexPhase`) and the four counters written in one HSET.
- * When the phase fails, the bumps and record writes are taken back and the bucket is left
- * marked stale, as on the guard path. A bucket marked stale (a write must drop the doc's old
- * postings there), a doc counter that is not an integer or too large for a Lua number (the
- * guard refuses or bumps it) and a stored empty value (HEXISTS) take the guard path. W7's
- * write script, 2,000 pipelined calls: 45.6–49.9 -> 39.1–41.4 µs of server CPU per call.
+ * With the index on, `DOC_WRITES` first reads the stale mark and the doc counters (one
+ * HMGET; a wrong-typed counters hash fails it, nothing written); after the record checks and
+ * bumps, the doc's postings are appended under the number read (`addDocs` with `first`, in an
+ * `indexPhase`) and the four doc counters written in one HSET. When the phase fails, the bumps
+ * and record writes are taken back and the bucket is left marked stale, as on the guard path.
+ * A bucket marked stale (a write must drop the doc's old postings there), a doc counter that
+ * is not an integer or too large for a Lua number (the guard refuses or bumps it) and a stored
+ * empty value (HEXISTS) take the guard path. 342–348k -> 279–284k server instructions per call
+ * (`bench/redis-w7-instructions.ts`).
  *
  * HSTRLEN is also 0 for a stored empty value (only a hand edit or an older writer leaves one):
  * with the index off the data HSET then replaced a memory (it returns 0), so the id pushed and
  * the memory counted are taken back, leaving what a replace writes, with no command more for a
  * new memory.
  */
-const NEW_MEMORY = `local counts = nil
+const NEW_MEMORY = `local counts, dw = nil, nil
 local fast = old == 0 and not evicted
 if fast and ARGV[6] == '1' then
-  local seen = redis.pcall('HMGET', KEYS[5], 'search_stale', 'search_next', 'search_docs', 'search_tokens', 'search_rev')
-  if failed(seen) then return redis.error_reply(wrongType(KEYS[5], 'hash')) end
-  fast = (seen[1] or '0') == '0'
-  counts = {}
-  for i = 2, 5 do
-    local value = seen[i] or '0'
-    if #value > 15 or not string.find(value, '^%-?%d+$') then fast = false end
-    counts[i - 1] = tonumber(value)
-  end
-  fast = fast and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0
+  local bad
+  dw = docWrites()
+  counts, bad = dw.read(KEYS[5])
+  if bad then return redis.error_reply(bad) end
+  fast = counts and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0
 end
 if fast then
   local pushed = redis.pcall('RPUSH', KEYS[1], ARGV[1])
@@ -171,17 +167,13 @@ if fast then
     return redis.error_reply(bad)
   end
   if counts then
-    local base = string.sub(KEYS[5], 1, #KEYS[5] - 8)
-    bad = indexPhase(KEYS[5], appendDoc, base, 'm' .. ARGV[7] .. ARGV[1], ARGV[8], counts[1])
+    bad = indexPhase(KEYS[5], addDocs, KEYS[5], {'m' .. ARGV[7] .. ARGV[1]}, {ARGV[8]}, counts[1])
     if bad then
-      unbump(KEYS[5], fields)
+      dw.unbump(KEYS[5], fields)
       takeBack()
       return redis.error_reply(bad)
     end
-    local length = tonumber(string.match(ARGV[8], '^%d+'))
-    redis.call('HSET', KEYS[5], 'search_next', string.format('%d', counts[1] + 1), 'search_docs',
-      string.format('%d', counts[2] + 1), 'search_tokens', string.format('%d', counts[3] + length),
-      'search_rev', string.format('%d', counts[4] + 1))
+    dw.count(KEYS[5], counts, 1, tonumber(string.match(ARGV[8], '^%d+')))
   end
   local added = redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
   if fresh == 0 and ARGV[4] == '1' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
@@ -200,7 +192,7 @@ end
  */
 export const UPSERT_MEMORY = indexedScript(
   'upsertMemory',
-  `${WRITE_CHECKS}local old = redis.pcall('HSTRLEN', KEYS[2], ARGV[1])
+  `${WRITE_CHECKS}${DOC_WRITES}local old = redis.pcall('HSTRLEN', KEYS[2], ARGV[1])
 if failed(old) then return redis.error_reply(wrongType(KEYS[2], 'hash')) end
 -- A new id where one of the data hash and the list exists without the other (an eviction): the
 -- guard path drops the list of a lost data hash, or puts back the lost list of one that exists.

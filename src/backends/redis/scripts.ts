@@ -126,17 +126,14 @@ end
  * a corrupt counter still writes nothing.
  */
 export const WRITE_CHECKS = `local function failed(reply) return type(reply) == 'table' and reply.err ~= nil end
-local function unbump(counters, fields, upto)
-  for j = 1, upto or #fields, 2 do
-    if redis.call('HINCRBY', counters, fields[j], -fields[j + 1]) == 0 then redis.call('HDEL', counters, fields[j]) end
-  end
-end
 local function bumpFirst(counters, fields, flag)
   if flag == '0' then fields[#fields + 1], fields[#fields + 2] = 'search_rev', 1 end
   for i = 1, #fields, 2 do
     local value = redis.pcall('HINCRBY', counters, fields[i], fields[i + 1])
     if type(value) == 'table' then
-      unbump(counters, fields, i - 2)
+      for j = 1, i - 2, 2 do
+        if redis.call('HINCRBY', counters, fields[j], -fields[j + 1]) == 0 then redis.call('HDEL', counters, fields[j]) end
+      end
       if redis.call('TYPE', counters)['ok'] ~= 'hash' then return wrongType(counters, 'hash') end
       return 'WRONGTYPE ' .. counters .. ' field ' .. fields[i] .. ' is not an integer'
     end

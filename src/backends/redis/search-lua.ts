@@ -169,38 +169,37 @@ local function packTf(tf)
   end
   return packed
 end
--- appendDoc(base, doc, spec, first): a new doc's postings, under number first (its counters
--- are the caller's); returns the doc's length.
-local function appendDoc(base, doc, spec, first)
-  local num = string.format('%d', first)
-  local length = tonumber(string.match(spec, '^%d+'))
-  local head, tail = struct.pack('<I4', first), struct.pack('<I4B', length, string.byte(doc, 1))
-  -- The doc list first: when an APPEND fails, it names the postings appended before (a
-  -- rebuild drops what the lists name).
-  indexKey = base .. 'search-docs'
-  redis.call('HSET', indexKey, doc, num .. ' ' .. spec, num, doc)
-  -- Most tokens occur once: the entry of each tf is built once per doc.
-  local entries = {}
-  for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
-    local e = entries[tf]
-    if e == nil then
-      e = head .. packTf(tf) .. tail
-      entries[tf] = e
-    end
-    indexKey = base .. 'q:' .. tok
-    redis.call('APPEND', indexKey, e)
-  end
-  return length
-end
-local function addDocs(counters, docs, specs)
-  if #docs == 0 then return end
+-- addDocs(counters, docs, specs, first): with first, the docs are numbered from it and no
+-- counter is bumped (a caller that counts them itself, doc-writes.ts); returns their total length.
+local function addDocs(counters, docs, specs, first)
+  if #docs == 0 then return 0 end
   local base = string.sub(counters, 1, #counters - 8)
-  local first = takeNums(counters, #docs)
+  local counted = first == nil
+  if counted then first = takeNums(counters, #docs) end
   if #docs == 1 then
-    local length = appendDoc(base, docs[1], specs[1], first)
-    bump(counters, 'search_docs', 1)
-    bump(counters, 'search_tokens', length)
-    return
+    local doc, spec, num = docs[1], specs[1], string.format('%d', first)
+    local length = string.match(spec, '^%d+')
+    local head, tail = struct.pack('<I4', first), struct.pack('<I4B', tonumber(length), string.byte(doc, 1))
+    -- The doc list first: when an APPEND fails, it names the postings appended before (a
+    -- rebuild drops what the lists name).
+    indexKey = base .. 'search-docs'
+    redis.call('HSET', indexKey, doc, num .. ' ' .. spec, num, doc)
+    -- Most tokens occur once: the entry of each tf is built once per doc.
+    local entries = {}
+    for tok, tf in string.gmatch(spec, ' (%S+) (%S+)') do
+      local e = entries[tf]
+      if e == nil then
+        e = head .. packTf(tf) .. tail
+        entries[tf] = e
+      end
+      indexKey = base .. 'q:' .. tok
+      redis.call('APPEND', indexKey, e)
+    end
+    if counted then
+      bump(counters, 'search_docs', 1)
+      bump(counters, 'search_tokens', tonumber(length))
+    end
+    return tonumber(length)
   end
   local fields, tokens = {}, 0
   local byToken, order = {}, {}
@@ -235,8 +234,11 @@ local function addDocs(counters, docs, specs)
     indexKey = base .. 'q:' .. tok
     redis.call('APPEND', indexKey, table.concat(byToken[tok]))
   end
-  bump(counters, 'search_docs', #docs)
-  bump(counters, 'search_tokens', tokens)
+  if counted then
+    bump(counters, 'search_docs', #docs)
+    bump(counters, 'search_tokens', tokens)
+  end
+  return tokens
 end
 local function newDocs()
   local set = {docs = {}, specs = {}, at = {}}
