@@ -31,7 +31,7 @@ export interface RedisCheckout {
     };
   };
   UPSERT_MEMORY: { sha: string; lua: string };
-  /** Missing from checkouts older than 2026-12-02. */
+  /** In chains.ts since 2026-11-30 (missing from older checkouts). */
   APPEND_CHAINS?: { sha: string; lua: string };
   searchOwner(id: string): string;
   searchSpec(extractor: unknown, kind: 'memories' | 'reasoning_chains', record: object): string;
@@ -46,9 +46,8 @@ export async function loadRedisCheckout(root: string): Promise<RedisCheckout> {
     from('backends/redis/keys.js'),
     from('backends/redis/scripts.js'),
     from('backends/redis/search-lua.js'),
-    // Since 2026-12-02 `UPSERT_MEMORY` lives in memory-scripts, `searchOwner` and `searchSpec`
-    // in search-writer, and the chain scripts in chains; older checkouts have the first ones
-    // in scripts and search-lua.
+    // Since 2026-12-02 `UPSERT_MEMORY` lives in memory-scripts and `searchOwner` and
+    // `searchSpec` in search-writer; older checkouts have them in scripts and search-lua.
     from('backends/redis/memory-scripts.js').catch(() => ({})),
     from('backends/redis/search-writer.js').catch(() => ({})),
     from('backends/redis/chains.js').catch(() => ({})),

@@ -52,8 +52,9 @@ const APPEND_TOKEN_TTL_MS = 60 * 60 * 1000;
  * `HINCRBY` of the agent's `next` and the counters' `HINCRBY`s (`bumpFirst`; with the index
  * on, after one HMGET of the doc counters, `DOC_WRITES`, which the docs are numbered from and
  * written back with; an append that trims or meets a stale bucket takes the guard path, whose
- * `HGETALL` reads every counter first, as the other write scripts do). When one fails, the writes before it are taken back (`ZADD NX` added only what
- * was missing), so a wrong type still writes nothing. The search docs (the new chains', then a
+ * `HGETALL` reads every counter first, as the other write scripts do). When one fails, the
+ * writes before it are taken back (`ZADD NX` added only what was missing), so a wrong type
+ * still writes nothing. The search docs (the new chains', then a
  * trim's) are written next, before the chains (`indexPhase`, `search-lua.ts`); when that
  * fails, the same writes are taken back. Tokens older than the TTL are dropped when the new sequence numbers cross a
  * multiple of 64 (at least every 64 chains, known without a read), not on every append: the
