@@ -7,7 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { migrateStorage, verifyMigration } from '../../src/migration/index.js';
-import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/postgres/index.js';
+import {
+  POSTGRES_SCHEMA_VERSION,
+  PostgresStorage,
+  type PostgresStorageConfig,
+} from '../../src/backends/postgres/index.js';
 import { ConfigError } from '../../src/core/index.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 import { populate } from '../migration/support.js';
@@ -81,6 +85,16 @@ describeWithService('postgres')('postgres least-privilege roles', () => {
     const owner = await ctx.open({ searchIndex: false });
     await owner.storeMemory('c', 'm', { content: 'unindexed words' });
     const url = await roleWith(DML_GRANTS);
+    // Created with the index off, the schema has no search machinery yet (schema-v7.ts), and
+    // only its owner can create it: the role is refused, naming what it lacks, until then.
+    const s = ident(ctx.schema());
+    const refused = await openError(url);
+    expect(refused).toBeInstanceOf(ConfigError);
+    const message = String((refused as Error).message);
+    expect(message).toContain('was created with searchIndex: false and needs its search index machinery');
+    expect(message).toContain(`ownership of table(s) ${s}.chunk_info, ${s}.conversations`);
+    expect(message).not.toContain('CREATE on');
+    await (await ctx.open()).shutdown();
     const app = await openAs(url);
     expect(await app.search({ text: 'unindexed' })).toHaveLength(1);
     await owner.storeMemory('c', 'n', { content: 'unindexed later' });
@@ -132,7 +146,7 @@ describeWithService('postgres')('postgres least-privilege roles', () => {
     expect(error).toMatchObject({ key: 'schema' });
     const message = String((error as Error).message);
     expect(message).toContain(`schema "${ctx.schema()}"`);
-    expect(message).toContain('version 5 and needs an upgrade to 6');
+    expect(message).toContain(`version 5 and needs an upgrade to ${POSTGRES_SCHEMA_VERSION}`);
     expect(message).toContain(`CREATE on schema ${s}`);
     expect(message).toContain(`ownership of table(s) ${s}.chunk_info, ${s}.conversations`);
     expect(message).toMatch(/cs_priv_/);

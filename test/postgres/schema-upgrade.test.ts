@@ -22,7 +22,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
   }
 
   it('upgrades a version 2 schema in place, keeping rows, index and corpus figures', async () => {
-    expect(POSTGRES_SCHEMA_VERSION).toBe(6);
+    expect(POSTGRES_SCHEMA_VERSION).toBe(7);
     const s = await createAtVersion(2);
     // Rows as version 2 wrote them: two indexed (through its triggers), one written with the index off.
     await ctx.raw().query(
@@ -40,7 +40,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     const [meta] = await query<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
     );
-    expect(meta?.value).toBe('6');
+    expect(meta?.value).toBe(String(POSTGRES_SCHEMA_VERSION));
     const collations = await query<{ column: string; collation: string | null }>(
       `SELECT table_name || '.' || column_name AS column, collation_name AS collation
         FROM information_schema.columns WHERE table_schema = $1
@@ -124,7 +124,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     const [meta] = await query<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
     );
-    expect(meta?.value).toBe('6');
+    expect(meta?.value).toBe(String(POSTGRES_SCHEMA_VERSION));
     const triggers = await query<{ name: string }>(
       `SELECT tgname AS name FROM pg_trigger WHERE tgrelid = '${s}.memories'::regclass AND NOT tgisinternal
         ORDER BY tgname::text COLLATE "C"`,
@@ -185,7 +185,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     const [meta] = await query<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
     );
-    expect(meta?.value).toBe('6');
+    expect(meta?.value).toBe(String(POSTGRES_SCHEMA_VERSION));
     const stats = await store.getStorageStats();
     expect(stats).toMatchObject({ conversation_count: 2, cache_entry_count: 2, memory_count: 0 });
     const [sizes] = await query<{ total: number; tables: number }>(
@@ -218,7 +218,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     const [meta] = await query<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
     );
-    expect(meta?.value).toBe('6');
+    expect(meta?.value).toBe(String(POSTGRES_SCHEMA_VERSION));
     await store.storeRawMessages('c', [{ t: 'walrus' }, { t: 'narwhal' }]);
     expect(await store.loadRawMessages('c')).toEqual([{ t: 'walrus' }, { t: 'narwhal' }]);
     const rows = await query<{ xmin: string; message_index: number; search_tokens: string }>(

@@ -7,7 +7,11 @@
  * A schema that needs an upgrade fails a writable open at once, naming the upgrade, and is
  * left untouched; a read-only open of it is `StoreNeedsUpgradeError`.
  */
-import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/postgres/index.js';
+import {
+  POSTGRES_SCHEMA_VERSION,
+  PostgresStorage,
+  type PostgresStorageConfig,
+} from '../../src/backends/postgres/index.js';
 import {
   BackendUnavailableError,
   ReadOnlyError,
@@ -130,14 +134,16 @@ describeWithPrivatePostgres()('postgres: initialize() against a server that refu
     const s = stores.adopt(new PostgresStorage({ url: server().url, schema, connectionTimeoutMillis: 2000 }));
     const error = await failure(s.initialize(), 'initialize()');
     expect(error).toBeInstanceOf(BackendUnavailableError);
-    expect(error.message).toContain(`upgrade schema "${schema}" from version 5 to 6`);
+    expect(error.message).toContain(
+      `upgrade schema "${schema}" from version 5 to ${POSTGRES_SCHEMA_VERSION}`,
+    );
     expect(error.message).toContain('SQLSTATE 25006');
     const readOnly = await failure(open(server(), { schema, readOnly: true }), 'a read-only open');
     expect(readOnly).toBeInstanceOf(StoreNeedsUpgradeError);
     expect(await versionOf(server(), schema)).toBe('5');
     await serverReadOnly(server(), false);
     await s.initialize();
-    expect(await versionOf(server(), schema)).toBe('6');
+    expect(await versionOf(server(), schema)).toBe(String(POSTGRES_SCHEMA_VERSION));
     expect(await s.loadConversation('c')).toEqual({ v: 1 });
   });
 
@@ -153,7 +159,9 @@ describeWithPrivatePostgres()('postgres: initialize() against a server that refu
       );
       const error = await failure(upgrade.initialize(), 'initialize()');
       expect(error).toBeInstanceOf(BackendUnavailableError);
-      expect(error.message).toContain(`upgrade schema "${older}" from version 5 to 6`);
+      expect(error.message).toContain(
+        `upgrade schema "${older}" from version 5 to ${POSTGRES_SCHEMA_VERSION}`,
+      );
       const readOnly = await failure(open(standby, { schema: older, readOnly: true }), 'a read-only open');
       expect(readOnly).toBeInstanceOf(StoreNeedsUpgradeError);
 
@@ -162,7 +170,7 @@ describeWithPrivatePostgres()('postgres: initialize() against a server that refu
       expect(found(await s.search({ text: 'walrus', kinds: ['conversations'] }))).toEqual(['c', 'd', 'e']);
       expect(await versionOf(standby, older)).toBe('5');
       await upgrade.initialize();
-      expect(await versionOf(standby, older)).toBe('6');
+      expect(await versionOf(standby, older)).toBe(String(POSTGRES_SCHEMA_VERSION));
       expect(await upgrade.loadConversation('c')).toEqual({ v: 1 });
     } finally {
       await stores.closeAll();

@@ -135,7 +135,7 @@ export abstract class PostgresStorageBase extends StorageInterface {
    * versions, index off), or every row when the index was built under another text rule.
    */
   private async prepareSchema(connection: PostgresConnection): Promise<void> {
-    await ensureSchema(connection, this.config.schema);
+    await ensureSchema(connection, this.config.schema, { searchIndex: this.index.enabled });
     if (!this.index.enabled) return;
     try {
       await this.index.prepare(connection);

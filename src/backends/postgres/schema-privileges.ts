@@ -29,13 +29,16 @@ interface DdlRights {
 /**
  * Refuses, with a {@link ConfigError} naming the role, the missing privileges and their
  * objects, to create (`version` 0) or upgrade the schema when the connected role could not;
- * resolves when it can. Runs one catalog query, and only when the schema needs DDL.
+ * resolves when it can. Runs one catalog query, and only when the schema needs DDL. `need`
+ * says what the DDL is for when it is neither: the search machinery's wake (`schema-v7.ts`),
+ * which creates indexes and triggers on the tables, so only their ownership is checked.
  */
 export async function refuseMissingDdlRights(
   q: Queryable,
   schema: string,
   version: number,
   label: string,
+  need?: string,
 ): Promise<void> {
   const [rights] = await q.rows<DdlRights>(
     `SELECT current_user::text AS role, has_database_privilege(current_database(), 'CREATE') AS create_db,
@@ -47,8 +50,13 @@ export async function refuseMissingDdlRights(
   );
   if (rights === undefined) return;
   const missing: string[] = [];
-  if (!rights.present && !rights.create_db) missing.push('CREATE on the database (to create the schema)');
-  if (rights.present && !rights.create_schema) missing.push(`CREATE on schema ${quoteIdent(schema)}`);
+  // The wake (`need`) only indexes and adds triggers to tables: ownership is all it takes.
+  if (need === undefined && !rights.present && !rights.create_db) {
+    missing.push('CREATE on the database (to create the schema)');
+  }
+  if (need === undefined && rights.present && !rights.create_schema) {
+    missing.push(`CREATE on schema ${quoteIdent(schema)}`);
+  }
   if (rights.not_owned.length > 0) {
     missing.push(
       `ownership of table(s) ${rights.not_owned.map((t) => `${quoteIdent(schema)}.${t}`).join(', ')}`,
@@ -56,9 +64,10 @@ export async function refuseMissingDdlRights(
   }
   if (missing.length === 0) return;
   const what =
-    version === 0
+    need ??
+    (version === 0
       ? `does not exist and needs creating`
-      : `has schema version ${version} and needs an upgrade to ${POSTGRES_SCHEMA_VERSION}`;
+      : `has schema version ${version} and needs an upgrade to ${POSTGRES_SCHEMA_VERSION}`);
   throw new ConfigError(
     `PostgreSQL schema ${JSON.stringify(schema)} at ${label} ${what}, which role ` +
       `${JSON.stringify(rights.role)} may not do: it lacks ${missing.join(' and ')}; open the store ` +

@@ -30,6 +30,26 @@ const INDEXED_ROW: ReadonlyArray<readonly [event: string, when: string]> = [
   ['delete', 'OLD.search_length IS NOT NULL'],
 ];
 
+/** Events of the stats triggers, which each take one (a trigger with transition tables may take only one). */
+export const STATS_TRIGGER_EVENTS: readonly string[] = INDEXED_ROW.map(([event]) => event);
+
+/**
+ * The stats triggers of the searchable `table` in the schema `s` (quoted) as version 4 made
+ * them: per event, the row trigger that sets the flag and the statement trigger it enables.
+ */
+export function statsTriggerDdl(s: string, table: string): string[] {
+  return INDEXED_ROW.flatMap(([event, when]) => {
+    const old = event === 'insert' ? '' : 'OLD TABLE AS old_rows';
+    const tables = `REFERENCING ${event === 'delete' ? '' : 'NEW TABLE AS new_rows'} ${old}`;
+    return [
+      `CREATE TRIGGER ${table}_search_flag_${event} BEFORE ${event.toUpperCase()} ON ${s}.${table}
+          FOR EACH ROW WHEN (${when} AND ${flagOff}) EXECUTE FUNCTION ${s}.search_stats_flag()`,
+      `CREATE TRIGGER ${table}_search_${event} AFTER ${event.toUpperCase()} ON ${s}.${table}
+          ${tables} FOR EACH STATEMENT WHEN (${flagOn}) EXECUTE FUNCTION ${s}.search_stats_track()`,
+    ];
+  });
+}
+
 /** The DDL of version 4 for the schema `s` (quoted). */
 export function schemaVersion4(s: string): string[] {
   const ddl = [
@@ -41,17 +61,9 @@ BEGIN
 END$body$`,
   ];
   for (const table of SEARCHABLE_TABLES) {
-    for (const [event, when] of INDEXED_ROW) {
-      const old = event === 'insert' ? '' : 'OLD TABLE AS old_rows';
-      const tables = `REFERENCING ${event === 'delete' ? '' : 'NEW TABLE AS new_rows'} ${old}`;
-      ddl.push(
-        `CREATE TRIGGER ${table}_search_flag_${event} BEFORE ${event.toUpperCase()} ON ${s}.${table}
-          FOR EACH ROW WHEN (${when} AND ${flagOff}) EXECUTE FUNCTION ${s}.search_stats_flag()`,
-        `DROP TRIGGER ${table}_search_${event} ON ${s}.${table}`,
-        `CREATE TRIGGER ${table}_search_${event} AFTER ${event.toUpperCase()} ON ${s}.${table}
-          ${tables} FOR EACH STATEMENT WHEN (${flagOn}) EXECUTE FUNCTION ${s}.search_stats_track()`,
-      );
-    }
+    for (const event of STATS_TRIGGER_EVENTS)
+      ddl.push(`DROP TRIGGER ${table}_search_${event} ON ${s}.${table}`);
+    ddl.push(...statsTriggerDdl(s, table));
   }
   return ddl;
 }

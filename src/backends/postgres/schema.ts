@@ -22,6 +22,7 @@ import { schemaVersion3 } from './schema-v3.js';
 import { schemaVersion4 } from './schema-v4.js';
 import { schemaVersion5 } from './schema-v5.js';
 import { schemaVersion6 } from './schema-v6.js';
+import { dormantMachineryDdl, schemaVersion7 } from './schema-v7.js';
 import { quoteIdent } from './sql.js';
 
 export { POSTGRES_SCHEMA_VERSION };
@@ -100,6 +101,7 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [
   schemaVersion4,
   schemaVersion5,
   schemaVersion6,
+  schemaVersion7,
 ];
 
 /**
@@ -163,9 +165,14 @@ async function refuseForeignTables(q: Queryable, schema: string, label: string):
  * runs in one transaction (DDL is transactional) under an advisory lock, and re-reads the
  * version inside it. An up-to-date schema is only read, so a role with DML rights only can
  * use a schema its owner prepared; one that would need DDL it may not run is refused with a
- * {@link ConfigError} naming the missing privileges before any DDL.
+ * {@link ConfigError} naming the missing privileges before any DDL. A schema created with
+ * `searchIndex: false` starts with its search machinery asleep (`schema-v7.ts`).
  */
-export async function ensureSchema(db: PostgresConnection, schema: string): Promise<void> {
+export async function ensureSchema(
+  db: PostgresConnection,
+  schema: string,
+  options: { searchIndex: boolean },
+): Promise<void> {
   const seen = await db.transaction('read schema version', (q) => readVersion(q, schema));
   if (seen > POSTGRES_SCHEMA_VERSION) refuseNewer(seen, schema, db.label);
   if (seen === POSTGRES_SCHEMA_VERSION) return;
@@ -200,6 +207,8 @@ export async function ensureSchema(db: PostgresConnection, schema: string): Prom
     if (present?.n === 0) ddl.push(`CREATE SCHEMA ${s}`);
     if (version === 0) ddl.push(`CREATE TABLE ${s}.storage_meta (key text PRIMARY KEY, value text NOT NULL)`);
     for (let v = version; v < POSTGRES_SCHEMA_VERSION; v += 1) ddl.push(...migrationDdl(v, s));
+    // A store created with the index off gets no search machinery until it needs it (schema-v7.ts).
+    if (version === 0 && !options.searchIndex) ddl.push(...dormantMachineryDdl(s));
     ddl.push(
       `INSERT INTO ${s}.storage_meta (key, value) VALUES ('schema_version', '${POSTGRES_SCHEMA_VERSION}')
         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,

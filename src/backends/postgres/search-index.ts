@@ -27,6 +27,7 @@ import type { PostgresConnection } from './connection.js';
 import { isWriteRefused } from './driver-errors.js';
 import { memoryFromRow, type MemoryRow } from './rows.js';
 import { searchColumns, type SearchColumns } from './search-columns.js';
+import { MACHINERY_KEY, wakeSearchMachinery } from './schema-v7.js';
 import { searchPostgres } from './search-query.js';
 import { quoteIdent } from './sql.js';
 
@@ -84,7 +85,7 @@ export class PostgresSearchIndex {
    * @param extractor the store's text extractor (its `searchFields`)
    */
   constructor(
-    schema: string,
+    private readonly schema: string,
     readonly enabled: boolean,
     private readonly extractor: () => TextExtractor,
   ) {
@@ -117,14 +118,17 @@ export class PostgresSearchIndex {
   }
 
   /**
-   * A writable open: rebuilds an index built under another text rule, else indexes the rows
-   * stored without index columns (older versions, index off). Returns the rows indexed.
+   * A writable open: wakes the search machinery of a store created with the index off
+   * (`schema-v7.ts`), then rebuilds an index built under another text rule, else indexes the
+   * rows stored without index columns (older versions, index off). Returns the rows indexed.
    */
   async prepare(db: PostgresConnection): Promise<number> {
-    const [row] = await db.rows<{ rule: string | null }>(
+    const [row] = await db.rows<{ rule: string | null; machinery: string | null }>(
       'read search text rule',
-      `SELECT ${this.readRule} AS rule`,
+      `SELECT ${this.readRule} AS rule,
+        (SELECT value FROM ${this.s}.storage_meta WHERE key = '${MACHINERY_KEY}') AS machinery`,
     );
+    if (row?.machinery === 'dormant') await wakeSearchMachinery(db, this.schema);
     return row?.rule === SEARCH_TEXT_RULE ? this.catchUp(db) : this.rebuild(db);
   }
 

@@ -28,6 +28,17 @@ const SEARCHABLE: Readonly<Record<string, string>> = {
 export const SEARCHABLE_TABLES: readonly string[] = Object.keys(SEARCHABLE);
 
 /**
+ * The indexes of the searchable `table` in the schema `s` (quoted): the GIN index of its tokens
+ * and the partial index of its rows not indexed yet.
+ */
+export function searchIndexDdl(s: string, table: string): string[] {
+  return [
+    `CREATE INDEX ${table}_search ON ${s}.${table} USING gin (search_tokens)`,
+    `CREATE INDEX ${table}_unindexed ON ${s}.${table} (${SEARCHABLE[table]!}) WHERE search_length IS NULL`,
+  ];
+}
+
+/**
  * The body of the stats trigger function around `upsert`, the statement that adds `docs` and
  * `total` to the table's row of the stats table: adds the indexed rows a statement inserted (and
  * the new versions of updated rows), subtracts the ones it deleted (and the old versions).
@@ -76,11 +87,10 @@ export function searchSchemaVersion2(s: string): string[] {
     )`,
     `CREATE FUNCTION ${s}.search_stats_track() RETURNS trigger LANGUAGE plpgsql AS $body$${TRACK_BODY}$body$`,
   ];
-  for (const [table, key] of Object.entries(SEARCHABLE)) {
+  for (const table of SEARCHABLE_TABLES) {
     ddl.push(
       `ALTER TABLE ${s}.${table} ADD COLUMN search_tokens tsvector, ADD COLUMN search_length integer`,
-      `CREATE INDEX ${table}_search ON ${s}.${table} USING gin (search_tokens)`,
-      `CREATE INDEX ${table}_unindexed ON ${s}.${table} (${key}) WHERE search_length IS NULL`,
+      ...searchIndexDdl(s, table),
       // A trigger with transition tables takes one event, hence three.
       `CREATE TRIGGER ${table}_search_insert AFTER INSERT ON ${s}.${table}
         REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.search_stats_track()`,
