@@ -50,6 +50,14 @@ async function indexed(server: PrivatePostgres, schema: string, id: string): Pro
   return row?.done === true;
 }
 
+/** The schema's `search_machinery` mark (`schema-v7.ts`; `undefined`: none). */
+async function machineryMark(server: PrivatePostgres, schema: string): Promise<string | undefined> {
+  const [row] = await server.query<{ value: string }>(
+    `SELECT value FROM ${ident(schema)}.storage_meta WHERE key = 'search_machinery'`,
+  );
+  return row?.value;
+}
+
 /** Version 5 (the one before the current), with one conversation, as an older release left it. */
 async function olderSchema(server: PrivatePostgres): Promise<string> {
   const schema = freshSchema();
@@ -119,13 +127,24 @@ describeWithPrivatePostgres()('postgres: initialize() against a server that refu
     await serverReadOnly(server(), true);
     const s = await open(server(), { schema: plain.schema });
     expect(found(await s.search({ text: 'walrus', kinds: ['conversations'] }))).toEqual(['c']);
+    // Created with the index off, the schema's search machinery sleeps (schema-v7.ts), and the
+    // open could not wake it; the same instance writes meanwhile.
+    expect(await machineryMark(server(), plain.schema)).toBe('dormant');
     await serverReadOnly(server(), false);
-    // No index was ever built here (no text rule recorded): searches scan until a rebuild.
-    expect(found(await s.search({ text: 'walrus', kinds: ['conversations'] }))).toEqual(['c']);
+    await s.storeConversation('d', { t: 'walrus seal' });
+    // No index was ever built here (no text rule recorded): searches scan until a rebuild. The
+    // first search with writes back wakes the machinery, counting what was written meanwhile.
+    expect(found(await s.search({ text: 'walrus', kinds: ['conversations'] }))).toEqual(['c', 'd']);
+    expect(await machineryMark(server(), plain.schema)).toBeUndefined();
     expect(await indexed(server(), plain.schema, 'c')).toBe(false);
     await s.reindex();
     expect(await indexed(server(), plain.schema, 'c')).toBe(true);
-    expect(found(await s.search({ text: 'walrus', kinds: ['conversations'] }))).toEqual(['c']);
+    expect(found(await s.search({ text: 'walrus', kinds: ['conversations'] }))).toEqual(['c', 'd']);
+    const [figures] = await server().query<{ kept: string; rows: string }>(
+      `SELECT (SELECT sum(docs) FROM ${ident(plain.schema)}.search_stats WHERE table_name = 'conversations')::text AS kept,
+        (SELECT count(search_length) FROM ${ident(plain.schema)}.conversations)::text AS rows`,
+    );
+    expect(figures).toEqual({ kept: '2', rows: '2' });
   });
 
   it('an older schema: a writable open fails at once naming the upgrade, and leaves it as it was', async () => {

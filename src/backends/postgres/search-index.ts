@@ -93,6 +93,26 @@ export class PostgresSearchIndex {
   }
 
   /**
+   * Whether this process's open found the search machinery asleep and could not wake it (a
+   * server refusing writes): a search or a rebuild wakes it first, so no index is read or
+   * built without it (its recount takes in whatever this process wrote meanwhile).
+   */
+  private asleep = false;
+
+  /** Wakes the machinery when {@link asleep}; false when the server still refuses writes. */
+  private async awake(db: PostgresConnection): Promise<boolean> {
+    if (!this.asleep) return true;
+    try {
+      await wakeSearchMachinery(db, this.schema);
+    } catch (error) {
+      if (isWriteRefused(error)) return false;
+      throw error;
+    }
+    this.asleep = false;
+    return true;
+  }
+
+  /**
    * THE index step of every write path: the search columns to store with a record of `kind`
    * in the same statement. With the index off they are `null`, so the row counts as not
    * indexed and the next open with the index on indexes it.
@@ -128,7 +148,11 @@ export class PostgresSearchIndex {
       `SELECT ${this.readRule} AS rule,
         (SELECT value FROM ${this.s}.storage_meta WHERE key = '${MACHINERY_KEY}') AS machinery`,
     );
-    if (row?.machinery === 'dormant') await wakeSearchMachinery(db, this.schema);
+    if (row?.machinery === 'dormant') {
+      this.asleep = true;
+      await wakeSearchMachinery(db, this.schema);
+      this.asleep = false;
+    }
     return row?.rule === SEARCH_TEXT_RULE ? this.catchUp(db) : this.rebuild(db);
   }
 
@@ -144,6 +168,10 @@ export class PostgresSearchIndex {
    * text rule), then records the text rule; returns how many.
    */
   async rebuild(db: PostgresConnection, signal?: AbortSignal): Promise<number> {
+    if (this.asleep) {
+      await wakeSearchMachinery(db, this.schema);
+      this.asleep = false;
+    }
     let indexed = 0;
     for (const kind of SEARCH_KINDS) indexed += await this.indexRows(db, kind, false, signal);
     // Recorded last: a rebuild cut short leaves the old rule (or none), so it runs again.
@@ -172,6 +200,7 @@ export class PostgresSearchIndex {
     readOnly: boolean,
     fallback: () => Promise<SearchCandidate[]>,
   ): Promise<SearchCandidate[]> {
+    if (!(await this.awake(db))) return fallback();
     // The check and the query run side by side (two pooled connections, one round trip of
     // latency); the query's answer is used only when nothing was behind.
     const [behind, candidates] = await Promise.all([
