@@ -30,7 +30,7 @@ import { quoteIdent } from './sql.js';
 /** The `storage_meta` key whose value `dormant` says the search machinery sleeps. */
 export const MACHINERY_KEY = 'search_machinery';
 
-/** The DDL of version 7 for the schema `s` (quoted): none; the version says a schema may sleep. */
+/** The DDL of version 7: none; the version number itself says that a schema's machinery may sleep. */
 export function schemaVersion7(): string[] {
   return [];
 }
