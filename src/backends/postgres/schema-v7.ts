@@ -14,10 +14,11 @@
  * and wakes once, for good: the first writable open with the index on creates it under the
  * schema's advisory lock, counts `search_stats` afresh in the same transaction (the triggers'
  * locks hold writers off until it commits, so the count is exact) and clears the mark; then it
- * indexes the rows as any open does (`search-index.ts`). While it sleeps no row can have index
- * columns (only an index-on writer writes them, and its open woke the machinery first), and an
- * older library version, which would write them without the triggers, refuses the schema
- * (newer than it knows). A schema created with the index on, or upgraded from version 6, keeps
+ * indexes the rows as any open does (`search-index.ts`). While it sleeps, rows get index
+ * columns only from an index-on process whose open could not wake it (a server refusing
+ * writes): its first search or rebuild wakes it, and the recount takes them in. An older
+ * library version, which would write them without the triggers and never wake it, refuses the
+ * schema (newer than it knows). A schema created with the index on, or upgraded from version 6, keeps
  * its machinery: nothing here ever drops it from a store that may hold an index.
  */
 import type { PostgresConnection } from './connection.js';
