@@ -73,6 +73,24 @@ export abstract class BatchStorage extends RecordStorage {
     return writes.length;
   }
 
+  /**
+   * Deletes many memories of one conversation, as `deleteMemory` would each: an absent id, or
+   * one given twice, is fine, and the others keep their order. Returns how many ids were given.
+   * Every id is validated before any I/O.
+   */
+  async deleteMemories(conversationId: string, memoryIds: readonly string[]): Promise<number> {
+    const method = 'deleteMemories';
+    const ids = this.checkMemoryIds(method, conversationId, memoryIds);
+    await this.runWrite(
+      method,
+      async () => {
+        if (ids.length > 0) await this.removeMemoryBatch(conversationId, ids);
+      },
+      batchName('memoryIds', ids.length, recordText.memory, conversationId, ids[0] ?? ''),
+    );
+    return ids.length;
+  }
+
   /** Appends many reasoning chains to an agent's list, in order, as `storeReasoningChain` would. Returns how many. */
   async appendReasoningChains(agentId: string, chains: readonly JsonObject[]): Promise<number> {
     const method = 'appendReasoningChains';
@@ -166,6 +184,16 @@ export abstract class BatchStorage extends RecordStorage {
     return applyInOrder('storeMemories', writes, (write) => this.upsertMemory(conversationId, write));
   }
 
+  /**
+   * Deletes the memories `memoryIds` (non-empty, validated; an id may repeat, an absent id is
+   * no error) of a conversation. Default: `removeMemory` per id, prefix on failure.
+   */
+  protected removeMemoryBatch(conversationId: string, memoryIds: readonly string[]): Promise<void> {
+    return applyInOrder('deleteMemories', memoryIds, (memoryId) =>
+      this.removeMemory(conversationId, memoryId),
+    );
+  }
+
   /** Appends chain records in order (non-empty). Default: `appendReasoningChain` per item, prefix on failure. */
   protected addReasoningChainBatch(agentId: string, records: readonly JsonObject[]): Promise<void> {
     return applyInOrder('appendReasoningChains', records, (record) =>
@@ -221,6 +249,17 @@ export abstract class BatchStorage extends RecordStorage {
   private checkKeys(method: string, keys: readonly string[]): string[] {
     const checked = checkBatch<unknown>(method, 'keys', keys);
     checked.forEach((key, index) => atItem(method, index, () => validateKey('cacheKey', key)));
+    return checked as string[];
+  }
+
+  /**
+   * The conversation id and a copy of `memoryIds`, each validated as `deleteMemory`'s (the
+   * error names the item). Protected: the semantic layer validates before taking its lock.
+   */
+  protected checkMemoryIds(method: string, conversationId: string, memoryIds: readonly string[]): string[] {
+    validateId('conversationId', conversationId);
+    const checked = checkBatch<unknown>(method, 'memoryIds', memoryIds);
+    checked.forEach((memoryId, index) => atItem(method, index, () => validateId('memoryId', memoryId)));
     return checked as string[];
   }
 

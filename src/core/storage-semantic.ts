@@ -140,6 +140,20 @@ export abstract class SemanticStorage extends SemanticSearchStorage {
     return true;
   }
 
+  override async deleteMemories(conversationId: string, memoryIds: readonly string[]): Promise<number> {
+    if (this.semantic === null) return super.deleteMemories(conversationId, memoryIds);
+    const ids = this.checkMemoryIds('deleteMemories', conversationId, memoryIds);
+    if (ids.length === 0) return super.deleteMemories(conversationId, ids);
+    await this.locked('deleteMemories', `c/${conversationId}`, undefined, async ({ index }) => {
+      await super.deleteMemories(conversationId, ids);
+      const vectors = [...new Set(ids)].map((memoryId) =>
+        vectorIdOf({ kind: 'memories', conversationId, memoryId }),
+      );
+      await index.removeStale(vectors, 'deleteMemories');
+    });
+    return ids.length;
+  }
+
   override async deleteConversation(conversationId: string): Promise<boolean> {
     if (this.semantic === null) return super.deleteConversation(conversationId);
     validateId('conversationId', conversationId);

@@ -247,6 +247,7 @@ const MEMBERS: Readonly<Record<Exclude<keyof StorageInterface, symbol>, string>>
   deleteCacheEntries: 'API',
   deleteCacheEntry: 'API',
   deleteConversation: 'API',
+  deleteMemories: 'API',
   deleteMemory: 'API',
   deleteReasoningChains: 'API',
   deleteSystemState: 'API',

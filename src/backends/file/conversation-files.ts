@@ -1,6 +1,6 @@
 /**
  * Writes and removals of a conversation's data files for the file store (conversation, raw
- * messages, chunk info, and a memory's removal): each builds the file's envelope and replaces
+ * messages, chunk info, and the removal of memories): each builds the file's envelope and replaces
  * or removes the file under the conversation's lock.
  */
 import { type JsonObject, type JsonValue, nowTimestamp } from '../../core/index.js';
@@ -58,17 +58,21 @@ async function removeConversationFile(
   );
 }
 
-/** Removes every memory `memoryId` of a conversation (the reference may have written duplicates). */
-export async function removeMemoryFrom(
+/**
+ * Removes every memory with one of `memoryIds` of a conversation (the reference may have
+ * written duplicates) in one replace of its memories file.
+ */
+export async function removeMemoriesFrom(
   parts: FileParts,
   conversationId: string,
-  memoryId: string,
+  memoryIds: readonly string[],
 ): Promise<void> {
   const { folders, layout, reads } = parts;
+  const gone = new Set<unknown>(memoryIds);
   await folders.withConversation(conversationId, async (assertHeld) => {
     const file = layout.conversationFile(conversationId, 'memories');
     const read = await folders.readList(file, () => reads.memoriesFile(conversationId));
-    const kept = read.list.filter((memory) => (memory as JsonObject).memory_id !== memoryId);
+    const kept = read.list.filter((memory) => !gone.has((memory as JsonObject).memory_id));
     if (kept.length === read.list.length) return;
     // A conversation without memories has no memories file.
     if (kept.length === 0) return folders.remove(file, assertHeld);

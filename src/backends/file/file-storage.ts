@@ -30,7 +30,7 @@ import {
   purgeExpiredCache,
   storeViewOf,
 } from './file-parts.js';
-import { removeMemoryFrom, writeConversationFile, writeRawMessagesFile } from './conversation-files.js';
+import { removeMemoriesFrom, writeConversationFile, writeRawMessagesFile } from './conversation-files.js';
 import { CONVERSATION_FILES } from './layout.js';
 import { probeFileHealth, subfoldersHolding } from './maintenance.js';
 import type { FileStorageInternals } from './name-folding.js';
@@ -162,7 +162,14 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
-    await removeMemoryFrom(this.parts, conversationId, memoryId);
+    await removeMemoriesFrom(this.parts, conversationId, [memoryId]);
+  }
+
+  protected override async removeMemoryBatch(
+    conversationId: string,
+    memoryIds: readonly string[],
+  ): Promise<void> {
+    await removeMemoriesFrom(this.parts, conversationId, memoryIds);
   }
 
   protected async readMemories(conversationId: string): Promise<JsonObject[]> {

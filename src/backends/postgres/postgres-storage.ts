@@ -164,6 +164,18 @@ export class PostgresStorage extends PostgresStorageBase {
     await this.db.run(what, this.sql.deleteMemory, [conversationId, memoryId]);
   }
 
+  protected override async removeMemoryBatch(
+    conversationId: string,
+    memoryIds: readonly string[],
+  ): Promise<void> {
+    const what = `delete ${memoryIds.length} memories of conversation ${q(conversationId)}`;
+    const lock = [conversationRowsLock(this.config.schema), conversationId];
+    await this.db.transaction(what, async (tx) => {
+      await tx.rows(this.sql.lockConversationRows, lock);
+      await tx.run(this.sql.deleteMemoryBatch, [conversationId, memoryIds]);
+    });
+  }
+
   protected async readMemories(conversationId: string, skip?: SkipItem): Promise<JsonObject[]> {
     const what = `memories of ${q(conversationId)}`;
     const rows = await this.db.rows<MemoryRow>(`load ${what}`, this.sql.selectMemories, [conversationId]);

@@ -78,6 +78,57 @@ return existed`,
 );
 
 /**
+ * Removes many memories of one conversation, as `REMOVE_MEMORY` per id in order would, all or
+ * nothing. KEYS: as `REMOVE_MEMORY`'s. ARGV: conversation id, search flag, search owner part,
+ * then the memory ids (no repeats). The guard runs once; the search docs of every id go first,
+ * in one index phase, so a failure there writes nothing else; then each id's removal is
+ * `REMOVE_MEMORY`'s own, its record keys' types read again before it (an earlier id's removal
+ * may have dropped or relisted them). The conversation leaves the any-kind index once, at the
+ * end, when nothing of it is left (only removals run, so it cannot come back in between).
+ * Returns how many of the memories existed.
+ */
+const REMOVE_MEMORIES = indexedScript(
+  'removeMemories',
+  `${RECORD_TYPES}${RELIST_SURVIVORS}local bad = guard({KEYS[7], 'zset'}, KEYS[8])
+if bad then return redis.error_reply(bad) end
+if searchOn(KEYS[8], ARGV[2]) then
+  local bad = indexPhase(KEYS[8], function()
+    for i = 4, #ARGV do unindexDoc(KEYS[8], 'm' .. ARGV[3] .. ARGV[i]) end
+  end)
+  if bad then return redis.error_reply(bad) end
+end
+local removed = 0
+for i = 4, #ARGV do
+  local id = ARGV[i]
+  recordTypes({KEYS[1], KEYS[2], KEYS[3]})
+  local badList, badData = foreign(KEYS[1], 'list'), foreign(KEYS[2], 'hash')
+  local old = badData and 0 or redis.call('HSTRLEN', KEYS[2], id)
+  local existed, listed = 0, 0
+  if badData then redis.call('DEL', KEYS[2]) else existed = redis.call('HDEL', KEYS[2], id) end
+  if foreign(KEYS[3], 'hash') then redis.call('DEL', KEYS[3]) else redis.call('HDEL', KEYS[3], id) end
+  if badList then
+    redis.call('DEL', KEYS[1])
+    keyTypes[KEYS[1]] = 'none'
+  else
+    listed = redis.call('LREM', KEYS[1], 0, id)
+  end
+  if badData then keyTypes[KEYS[2]] = 'none' end
+  local counted = listed
+  if keyTypes[KEYS[1]] ~= 'list' then counted = existed end
+  bump(KEYS[8], 'memories', -counted)
+  if counted > 0 then bump(KEYS[8], 'bytes', -old) end
+  if listed > 0 and redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[2], KEYS[3]) end
+  relist(unlistedIds())
+  removed = removed + existed
+end
+if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]) == 0 then
+  redis.call('ZREM', KEYS[7], ARGV[1])
+end
+return removed`,
+  { allowOom: true },
+);
+
+/**
  * Removes every reasoning chain of an agent. KEYS: chains (list), agents (zset), counters,
  * agent (hash), chain-appends (zset). ARGV: agent id, search flag, search owner part (the chains' search docs go
  * too). The agent hash (`next`) stays, so sequence numbers are never reused.
@@ -140,6 +191,22 @@ export async function removeMemory(
   const what = `delete memory ${q(memoryId)} of ${q(conversationId)}`;
   const args = [memoryId, conversationId, search.flag, searchOwner(conversationId)];
   await redis.script(what, REMOVE_MEMORY, [...keys, conversationIds, counters], args);
+}
+
+/** Removes memories of one conversation (an id may repeat; an absent one is no error) in one script, all or nothing. */
+export async function removeMemories(
+  redis: RedisConnection,
+  k: ConversationKeys,
+  search: SearchWriter,
+  conversationId: string,
+  memoryIds: readonly string[],
+): Promise<void> {
+  const { conversationIds, counters } = k.bucket;
+  const keys = [k.memories, k.memoryData, k.memoryCreated, k.conversation, k.raw, k.chunks];
+  const unique = [...new Set(memoryIds)];
+  const what = `delete ${unique.length} memories of ${q(conversationId)}`;
+  const args = [conversationId, search.flag, searchOwner(conversationId), ...unique];
+  await redis.script(what, REMOVE_MEMORIES, [...keys, conversationIds, counters], args);
 }
 
 /** Removes every reasoning chain of an agent (all or nothing); nothing when absent. */

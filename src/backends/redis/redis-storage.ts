@@ -21,7 +21,7 @@ import { decodeCacheRecord, decodeJson, decodeMemories, decodeObject } from './c
 import type { RedisStorageConfig } from './config.js';
 import { conversationKeyList, writeRawKeys } from './keys.js';
 import { REMOVE_CACHE } from './cache-scripts.js';
-import { removeMemory, removeReasoningChains } from './deletes.js';
+import { removeMemories, removeMemory, removeReasoningChains } from './deletes.js';
 import { appendChainRecords, readSequencedChainRecords, trimChainRecords } from './chains.js';
 import { READ_RAW, REMOVE_CONVERSATION, REMOVE_STRING, WRITE_RAW, WRITE_STRING } from './record-scripts.js';
 import { READ_MEMORIES, UPSERT_MEMORY } from './memory-scripts.js';
@@ -164,6 +164,11 @@ export class RedisStorage extends RedisStorageBase {
   protected removeMemory(conversationId: string, memoryId: string): Promise<void> {
     const k = this.keys.conversation(conversationId);
     return removeMemory(this.redis, k, this.index.writer, conversationId, memoryId);
+  }
+
+  protected override removeMemoryBatch(conversationId: string, memoryIds: readonly string[]): Promise<void> {
+    const k = this.keys.conversation(conversationId);
+    return removeMemories(this.redis, k, this.index.writer, conversationId, memoryIds);
   }
 
   protected async readMemories(conversationId: string, skip?: SkipItem): Promise<JsonObject[]> {

@@ -83,6 +83,9 @@ export const SQL = {
     'SELECT memory_id, memory_data, created_at FROM memories WHERE conversation_id = ? ORDER BY id',
   deleteMemories: 'DELETE FROM memories WHERE conversation_id = ?',
   deleteMemory: 'DELETE FROM memories WHERE conversation_id = ? AND memory_id = ?',
+  // The ids as one JSON array parameter (json_each yields the texts exactly).
+  deleteMemoryBatch:
+    'DELETE FROM memories WHERE conversation_id = ? AND memory_id IN (SELECT value FROM json_each(?))',
 
   deleteChains: 'DELETE FROM reasoning_chains WHERE agent_id = ?',
   selectChains: 'SELECT id, chain_data, created_at FROM reasoning_chains WHERE agent_id = ? ORDER BY id',

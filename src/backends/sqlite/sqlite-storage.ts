@@ -127,6 +127,17 @@ export class SQLiteStorage extends SQLiteStorageBase {
     });
   }
 
+  protected override async removeMemoryBatch(
+    conversationId: string,
+    memoryIds: readonly string[],
+  ): Promise<void> {
+    const what = `delete ${memoryIds.length} memories of conversation ${quote(conversationId)}`;
+    await this.db.transaction(what, async (q) => {
+      await q.run(SQL.deleteMemoryBatch, [conversationId, JSON.stringify(memoryIds)]);
+      await this.fts.sync(q, 'memories', conversationId, { prune: true });
+    });
+  }
+
   protected async readMemories(conversationId: string, skip?: SkipItem): Promise<JsonObject[]> {
     const what = `load memories of ${quote(conversationId)}`;
     const rows = await this.db.all<MemoryRow>(what, SQL.selectMemories, [conversationId]);

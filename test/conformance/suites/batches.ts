@@ -7,6 +7,7 @@ import { CALLER_YEAR, oddValue, ttlOf, withoutClock } from './value-helpers.js';
 import type { SuiteContext } from '../context.js';
 import { batchValidationTests } from './batch-validation.js';
 import { cacheDeleteBatchTests } from './cache-delete-batches.js';
+import { memoryDeleteBatchTests } from './memory-delete-batches.js';
 
 /** Counts of stats that batches change. */
 async function counts(s: StorageInterface): Promise<Record<string, unknown>> {
@@ -321,5 +322,6 @@ export function batchTests(ctx: SuiteContext): void {
 
     batchValidationTests(ctx);
     cacheDeleteBatchTests(ctx);
+    memoryDeleteBatchTests(ctx);
   });
 }

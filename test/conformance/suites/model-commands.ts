@@ -67,6 +67,11 @@ const writes: Array<fc.Arbitrary<Call>> = [
     await expect(r.s.deleteMemory(id, mid)).resolves.toBe(true);
     m.deleteMemory(id, mid);
   }),
+  // Absent ids and an id given twice are no error; it answers how many ids were given.
+  call('deleteMemories', [CONVERSATION, fc.array(MEMORY, { maxLength: 4 })], (id, mids) => async (m, r) => {
+    await expect(r.s.deleteMemories(id, mids)).resolves.toBe(mids.length);
+    for (const mid of mids) m.deleteMemory(id, mid);
+  }),
   call('storeReasoningChain', [AGENT, chainData], (id, data) => async (m, r) => {
     await expect(r.s.storeReasoningChain(id, data)).resolves.toBe(true);
     m.appendChain(id, data);

@@ -19,6 +19,7 @@ const WRITES: ReadonlyArray<[string, (s: StorageInterface) => Promise<unknown>]>
   ['storeRawMessages', (s) => s.storeRawMessages('c1', [{ role: 'user', content: 'changed' }])],
   ['storeMemory', (s) => s.storeMemory('c1', 'm1', { summary: 'changed' })],
   ['deleteMemory', (s) => s.deleteMemory('c1', 'm1')],
+  ['deleteMemories', (s) => s.deleteMemories('c1', ['m1', 'absent', 'm1'])],
   ['deleteReasoningChains', (s) => s.deleteReasoningChains('a1')],
   ['storeReasoningChain', (s) => s.storeReasoningChain('a1', { steps: ['changed'] })],
   ['trimReasoningChains', (s) => s.trimReasoningChains('a1', 0)],
@@ -138,6 +139,7 @@ export function readOnlyTests(ctx: SuiteContext): void {
           ['storeCacheEntries', () => readOnly.storeCacheEntries([])],
           ['storeCacheRecords', () => readOnly.storeCacheRecords([])],
           ['deleteCacheEntries', () => readOnly.deleteCacheEntries([])],
+          ['deleteMemories', () => readOnly.deleteMemories('c1', [])],
         ];
         for (const [method, write] of empties) {
           await expect(write()).rejects.toMatchObject({ code: 'READ_ONLY', method });

@@ -126,6 +126,23 @@ export function semanticTests(ctx: SuiteContext): void {
       expect(await vectorIds(s, 'lima mike juliet')).toEqual([]);
     });
 
+    it('deleteMemories removes the vectors of the memories it deletes, and only those', async () => {
+      const { s, vectors } = await openSemantic(ctx);
+      await s.storeMemories('c1', [
+        { memoryId: 'm1', data: { text: 'golf hotel' } },
+        { memoryId: 'm2', data: { text: 'india juliet' } },
+        { memoryId: 'm3', data: { text: 'kilo lima' } },
+      ]);
+      await s.storeMemory('c2', 'm1', { text: 'golf mike' });
+      expect(await vectors.count()).toBe(4);
+      await expect(s.deleteMemories('c1', ['m1', 'absent', 'm3', 'm1'])).resolves.toBe(4);
+      expect(await vectors.count()).toBe(2);
+      expect(await vectorIds(s, 'golf hotel kilo lima india juliet')).toEqual(
+        expect.arrayContaining(['memories:c1:m2', 'memories:c2:m1']),
+      );
+      expect(await vectorIds(s, 'golf hotel kilo lima india juliet')).toHaveLength(2);
+    });
+
     it('chain vectors follow sequence numbers through deletes, trims and retention', async () => {
       const { s, vectors } = await openSemantic(ctx, { maxReasoningChainsPerAgent: 3 });
       await s.appendReasoningChains('a1', [{ t: 'one apple' }, { t: 'two banana' }]);
