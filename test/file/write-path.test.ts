@@ -57,6 +57,30 @@ describe('list files written by this process', () => {
     expect((await storage.loadReasoningChains('a1')).map((c) => c.n)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it('take one replace for a memory delete batch, however many ids it names (one backup, one read at most)', async () => {
+    const storage = await openStore({ maxBackupFiles: 50 });
+    const folder = path.join(storage.baseDir, 'conversations', 'c1');
+    const backups = async () => (await fse.readdir(folder)).filter((name) => name.includes('.backup')).length;
+    await storage.storeMemories(
+      'c1',
+      Array.from({ length: 10 }, (_, n) => ({ memoryId: `m${n}`, data: { n } })),
+    );
+    const before = await backups();
+    const reads = countReadsOf(path.join(folder, 'memories.json'));
+    await expect(storage.deleteMemories('c1', ['m1', 'm3', 'absent', 'm5', 'm3', 'm7'])).resolves.toBe(6);
+    expect(reads()).toBe(0);
+    jest.restoreAllMocks();
+    expect((await backups()) - before).toBe(1);
+    expect((await storage.loadMemories('c1')).map((m) => m.memory_id)).toEqual([
+      'm0',
+      'm2',
+      'm4',
+      'm6',
+      'm8',
+      'm9',
+    ]);
+  });
+
   it('are read again once another writer changed them, in place or by a rename', async () => {
     const storage = await openStore();
     const other = await openStore({ baseDir: storage.baseDir }); // its own parsed copies

@@ -106,6 +106,31 @@ describeWithPrivatePostgres()('postgres: batches of two instances in opposite or
     expect(await serverDeadlocks()).toBe(before);
   });
 
+  it('a memory delete batch and a memory write batch over the same ids never deadlock: one comes wholly first', async () => {
+    const before = await serverDeadlocks();
+    const [a, b] = await pair();
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const ids = keysOf(round);
+      const reversed = [...ids].reverse();
+      // Stored in reverse, so the rows lie against the write batch's order.
+      await a.storeMemories(
+        `c${round}`,
+        reversed.map((memoryId) => ({ memoryId, data: { from: 'first' } })),
+      );
+      await Promise.all([
+        a.storeMemories(
+          `c${round}`,
+          ids.map((memoryId) => ({ memoryId, data: { from: 'a' } })),
+        ),
+        b.deleteMemories(`c${round}`, reversed),
+      ]);
+      // The delete after the write leaves nothing; before it, the write stores every id anew, in its order.
+      const loaded = (await a.loadMemories(`c${round}`)).map((m) => [m.memory_id, m.from]);
+      expect([[], ids.map((id) => [id, 'a'])]).toContainEqual(loaded);
+    }
+    expect(await serverDeadlocks()).toBe(before);
+  });
+
   it('a memory batch that is the deadlock victim at every run rejects naming SQLSTATE 40P01, writing nothing', async () => {
     const s = await stores.store(server());
     await s.storeMemories('c', [

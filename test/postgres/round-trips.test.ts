@@ -122,6 +122,16 @@ describeWithService('postgres')('postgres round trips', () => {
     expect((await s.loadMemories('c1')).map((memory) => memory.memory_id)).toEqual(
       Array.from({ length: 15 }, (_, n) => `m${n}`),
     );
+    // The memory delete batch: BEGIN, its conversation's lock, one DELETE for every id, COMMIT
+    // (the lock in a statement of its own, so the DELETE's snapshot comes after it).
+    const goneIds = ['m3', 'missing', 'm7', 'm3'];
+    expect(await cost(counts, () => s.deleteMemories('c1', goneIds))).toEqual({
+      statements: 4,
+      transactions: 1,
+    });
+    expect((await s.loadMemories('c1')).map((memory) => memory.memory_id)).toEqual(
+      Array.from({ length: 15 }, (_, n) => `m${n}`).filter((id) => id !== 'm3' && id !== 'm7'),
+    );
     const chains = Array.from({ length: 20 }, (_, n) => ({ step: n }));
     expect(await cost(counts, () => s.appendReasoningChains('a1', chains))).toEqual(one);
     const keys = Array.from({ length: 30 }, (_, n) => `k${n}`);

@@ -32,6 +32,7 @@ describeWithService('redis')('redis removals on a server out of memory', () => {
       await s.storeMemories(id, [
         { memoryId: 'm1', data: { text: `octopus ${id}` } },
         { memoryId: 'm2', data: { text: `squid ${id}` } },
+        { memoryId: 'm3', data: { text: `crab ${id}` } },
       ]);
       await s.storeChunkInfo(id, { chunks: 1 });
     }
@@ -46,6 +47,7 @@ describeWithService('redis')('redis removals on a server out of memory', () => {
     try {
       await expect(s.storeConversation('c3', { v: 1 })).rejects.toThrow(/OOM command not allowed/);
       expect(await s.deleteMemory('c2', 'm1')).toBe(true);
+      expect(await s.deleteMemories('c2', ['m3', 'absent', 'm3'])).toBe(3);
       expect(await s.trimReasoningChains('a2', 1)).toBe(2);
       expect(await s.deleteReasoningChains('a1')).toBe(true);
       expect(await s.deleteConversation('c1')).toBe(true);
@@ -78,6 +80,7 @@ describeWithService('redis')('redis removals on a server out of memory', () => {
         .length;
     expect(await found('narwhal c1')).toBe(0);
     expect(await found('octopus')).toBe(0);
+    expect(await found('crab')).toBe(0);
     expect(await found('squid c2')).toBeGreaterThan(0);
     expect(await found('lobster a1')).toBe(0);
     expect(await found('lobster a2 0')).toBe(0);

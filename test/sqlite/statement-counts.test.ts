@@ -156,6 +156,14 @@ describe('SQLite: statements per call', () => {
         ['n2', 2],
         ['n3', 4],
       ]);
+      // A memory delete batch: one DELETE for all its ids (plus BEGIN, COMMIT and the index's
+      // sync); until 2026-12-06 there was none, and a loop of deleteMemory ran one transaction per id.
+      const memoryDeletes = await trace.during(() =>
+        storage.deleteMemories('c', ['n1', 'missing', 'n3', 'n1']),
+      );
+      expect(memoryDeletes.filter((sql) => /^DELETE\b.*\bmemories\b/.test(sql))).toHaveLength(1);
+      expect(memoryDeletes.length).toBeLessThanOrEqual(searchIndex ? 8 : 3);
+      expect((await storage.loadMemories('c')).map((m) => m.memory_id)).toEqual(['m', 'n2']);
       // The one-statement batch wrote every record, in order (the last of a key wins).
       await storage.storeCacheEntries([
         { key: 'k0', data: { n: 'first' } },
