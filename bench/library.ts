@@ -105,6 +105,7 @@ export function benchStoreOf(s: StorageInterface): BenchStore {
     storeCacheEntries: (entries) => s.storeCacheEntries(entries),
     loadCacheEntries: (keys) => s.loadCacheEntries(keys),
     deleteCacheEntries: (keys) => s.deleteCacheEntries(keys),
+    deleteMemories: (id, memoryIds) => s.deleteMemories(id, memoryIds),
     listConversations: () => s.listConversations(),
     listAllConversationIds: () => s.listAllConversationIds(),
     getStorageStats: () => s.getStorageStats(),

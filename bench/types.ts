@@ -43,6 +43,8 @@ export interface BenchStore {
   loadCacheEntries(keys: string[]): Promise<unknown[]>;
   /** Deletes the entries of `keys` (all stored). */
   deleteCacheEntries(keys: string[]): Promise<unknown>;
+  /** Deletes the memories `memoryIds` of conversation `id` (all stored). */
+  deleteMemories(id: string, memoryIds: string[]): Promise<unknown>;
   listConversations(): Promise<string[]>;
   listAllConversationIds(): Promise<string[]>;
   getStorageStats(): Promise<unknown>;

@@ -71,6 +71,15 @@ export async function openKeyv(backend: Backend, location: StoreLocation): Promi
     loadCacheEntries: async (keys) =>
       (await keyv.getMany<JsonObject>(keys.map((key) => `cache:${key}`))).map((value) => value ?? null),
     deleteCacheEntries: (keys) => keyv.deleteMany(keys.map((key) => `cache:${key}`)),
+    // One read and write of the array value, as the memory writes.
+    deleteMemories: async (id, memoryIds) => {
+      const gone = new Set(memoryIds);
+      const memories = (await get<JsonObject[]>(`mem:${id}`)) ?? [];
+      await keyv.set(
+        `mem:${id}`,
+        memories.filter((memory) => !gone.has(String(memory.memory_id))),
+      );
+    },
     listConversations: () => idsOf(keyv, ['conv']),
     listAllConversationIds: () => idsOf(keyv, ['conv', 'raw', 'chunk', 'mem']),
     getStorageStats: async () => {

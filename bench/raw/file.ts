@@ -155,6 +155,12 @@ export async function openRawFile(location: StoreLocation): Promise<OpenedStore>
       await Promise.all(keys.map((key) => rm(join(dir, `${key}.json`), { force: true })));
       await syncFolder(dir);
     },
+    // A memory is a file: every one unlinked at once, then one fsync of the folder.
+    deleteMemories: async (id, memoryIds) => {
+      const dir = await folder('memories', id);
+      await Promise.all(memoryIds.map((memoryId) => rm(join(dir, `${memoryId}.json`), { force: true })));
+      await syncFolder(dir);
+    },
     listConversations: async () => (await names(join(root, 'conversations'))).map(stem).sort(),
     listAllConversationIds: async () => {
       const lists = await Promise.all([

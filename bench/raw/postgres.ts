@@ -39,6 +39,7 @@ const statements = (s: string) =>
       ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
     getCaches: `SELECT key, data FROM ${s}.cache WHERE key = ANY($1) AND expires_at > $2`,
     deleteCaches: `DELETE FROM ${s}.cache WHERE key = ANY($1)`,
+    deleteMemories: `DELETE FROM ${s}.memories WHERE id = $1 AND memory_id = ANY($2)`,
     listConversations: `SELECT id FROM ${s}.conversations ORDER BY id`,
     listAll: `SELECT id FROM ${s}.conversations UNION SELECT id FROM ${s}.raw UNION SELECT id FROM ${s}.chunks UNION SELECT id FROM ${s}.memories ORDER BY id`,
     stats: `SELECT (SELECT count(*) FROM ${s}.conversations) AS conversations, (SELECT count(*) FROM ${s}.raw) AS raw,
@@ -109,6 +110,7 @@ export async function openRawPostgres(location: StoreLocation): Promise<OpenedSt
       return keys.map((key) => found.get(key) ?? null);
     },
     deleteCacheEntries: (keys) => query('deleteCaches', keys),
+    deleteMemories: (id, memoryIds) => query('deleteMemories', id, memoryIds),
     listConversations: async () => ids(await query('listConversations')),
     listAllConversationIds: async () => ids(await query('listAll')),
     getStorageStats: async () => (await query('stats'))[0],

@@ -70,6 +70,7 @@ export async function openRawRedis(location: StoreLocation): Promise<OpenedStore
     loadCacheEntries: async (keys) =>
       (await redis.mget(keys.map((k) => key('x', k)))).map((text) => parse(text)),
     deleteCacheEntries: (keys) => redis.del(keys.map((k) => key('x', k))),
+    deleteMemories: (id, memoryIds) => redis.hdel(key('m', id), ...memoryIds),
     listConversations: async () => idsOf(await scan('c')).sort(),
     listAllConversationIds: async () => {
       const keys = (await scan('*')).filter((k) => /^[crkm]:/.test(k));

@@ -33,6 +33,7 @@ const SQL = {
   getCache: 'SELECT data FROM cache WHERE key = ? AND expires_at > ?',
   getCaches: 'SELECT key, data FROM cache WHERE key IN (SELECT value FROM json_each(?)) AND expires_at > ?',
   deleteCaches: 'DELETE FROM cache WHERE key IN (SELECT value FROM json_each(?))',
+  deleteMemories: 'DELETE FROM memories WHERE id = ? AND memory_id IN (SELECT value FROM json_each(?))',
   listConversations: 'SELECT id FROM conversations ORDER BY id',
   listAll:
     'SELECT id FROM conversations UNION SELECT id FROM raw UNION SELECT id FROM chunks UNION SELECT id FROM memories ORDER BY id',
@@ -123,6 +124,7 @@ export async function openRawSqlite(location: StoreLocation): Promise<OpenedStor
       return keys.map((key) => found.get(key) ?? null);
     },
     deleteCacheEntries: (keys) => run('deleteCaches', JSON.stringify(keys)),
+    deleteMemories: (id, memoryIds) => run('deleteMemories', id, JSON.stringify(memoryIds)),
     listConversations: async () => column(await all('listConversations'), 'id'),
     listAllConversationIds: async () => column(await all('listAll'), 'id'),
     getStorageStats: async () => (await all('stats'))[0],

@@ -2,7 +2,8 @@
  * W9: batch writes and reads. Memories (`storeMemories`), chain appends
  * (`appendReasoningChains`) and cache entries (`storeCacheEntries`, `loadCacheEntries`) in
  * batches of `batchSize`, against the same records one call each; records/s. Cache deletes
- * (`deleteCacheEntries`) in batches only. Raw and Keyv do each batch their own fewest-calls way
+ * (`deleteCacheEntries`) and memory deletes (`deleteMemories`, half of a conversation's) in
+ * batches only. Raw and Keyv do each batch their own fewest-calls way
  * (one transaction, statement, command or pipeline; `DEL` of many keys, a `DELETE` of them all,
  * unlinks and one folder fsync; Keyv's `setMany` / `getMany` / `deleteMany`, an array value
  * read and written once).
@@ -136,6 +137,18 @@ async function measure(
   );
   if ((await store.loadCacheEntries(deleted(0))).some((value) => value !== null))
     throw new Error(`${tag}: a batch-deleted cache entry still loads`);
+  // Every other memory of a conversation of twice the batch (stored just before, untimed).
+  const held = (g: number): MemoryItem[] => memories(g * 2 * batch.size, 2 * batch.size);
+  const dropped = (g: number): string[] => held(g).flatMap((item, i) => (i % 2 === 0 ? [item.memoryId] : []));
+  metrics.memoryDeleteBatch = await rateOf(
+    batch,
+    minMs,
+    (g) => store.storeMemories(`${tag}md${g}`, held(g)),
+    (g) => store.deleteMemories(`${tag}md${g}`, dropped(g)),
+  );
+  const kept = (await store.loadMemories(`${tag}md0`)).length;
+  if (kept !== batch.size)
+    throw new Error(`${tag}: ${kept} memories left by a delete batch, expected ${batch.size}`);
   const stored = (await store.loadMemories(`${tag}mb0`)).length;
   if (stored !== batch.size)
     throw new Error(`${tag}: ${stored} memories stored by a batch, expected ${batch.size}`);
@@ -168,6 +181,8 @@ export async function runW9(backend: Backend, location: StoreLocation): Promise<
       ...toRows('W9', backend, medians, [
         ...specs('memories', 'storeMemories', 'storeMemory'),
         ...specs('chains', 'appendReasoningChains', 'storeReasoningChain'),
+        // Every other memory of a conversation of twice the batch, stored just before (untimed).
+        { metric: 'memoryDeleteBatch', label: `deleteMemories, ${size} per call`, unit: 'records/s' },
       ]),
       ...toRows('W9', backend, withoutUnindexed(medians), [
         ...specs('cacheSet', 'storeCacheEntries (1 KB, TTL)', 'storeCacheEntry (1 KB, TTL)'),
