@@ -28,9 +28,9 @@ export function rawMessagesLock(schema: string): string {
  * The advisory-lock namespace of a schema's conversations' other rows, locked like
  * {@link rawMessagesLock}: shared by every write of many rows of one conversation (a memory
  * batch, a conversation batch's parts) that does not hold its raw-message lock, exclusive by
- * `deleteConversation` and `deleteMemories`. A delete then comes wholly before or after such a write: without it,
- * a delete whose snapshot missed the write's new rows waited for the rows it replaced, removed
- * those and left the new ones. Shared, so such writes never wait for each other.
+ * `deleteConversation` and `deleteMemories`. A delete then comes wholly before or after such a
+ * write: without it, a delete whose snapshot missed the write's new rows waited for the rows it
+ * replaced, removed those and left the new ones. Shared, so such writes never wait for each other.
  */
 export function conversationRowsLock(schema: string): string {
   return `connectome-storage conversation rows ${schema}`;
@@ -121,10 +121,11 @@ export function buildSql(schema: string) {
     selectMemories: `SELECT memory_id, created_at, memory_data FROM ${s}.memories
       WHERE conversation_id = $1 ORDER BY id`,
     deleteMemory: `DELETE FROM ${s}.memories WHERE conversation_id = $1 AND memory_id = $2`,
-    // `deleteMemories`: the conversation's rows lock ($3 its namespace, {@link conversationRowsLock})
-    // taken exclusively in its own statement first, as `lockConversation`, so the delete's
-    // snapshot sees every memory batch that committed while it waited (a delete batch and a
-    // memory batch come wholly one before the other, and never deadlock over their rows).
+    // `deleteMemories`: the conversation's rows lock ($1 the namespace of
+    // {@link conversationRowsLock}, $2 the conversation id) taken exclusively in its own
+    // statement first, as `lockConversation`, so the delete's snapshot sees every memory batch
+    // that committed while it waited (a delete batch and a memory batch come wholly one before
+    // the other, and never deadlock over their rows).
     lockConversationRows: `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`,
     deleteMemoryBatch: `DELETE FROM ${s}.memories WHERE conversation_id = $1 AND memory_id = ANY($2::text[])`,
     deleteChains: `DELETE FROM ${s}.reasoning_chains WHERE agent_id = $1`,
