@@ -57,6 +57,28 @@ const memoryItem = fc
     return { memoryId, data };
   });
 
+/** A step of the memory property: a write of memories, or (about one in three) a delete of ids, absent `f` among them. */
+type MemoryStep = Step<{ memoryId: string; data: JsonObject }> | { single: boolean; deletes: string[] };
+const memorySteps: fc.Arbitrary<MemoryStep[]> = fc.array(
+  fc.oneof(
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        single: fc.boolean(),
+        items: fc.array(memoryItem, { minLength: 1, maxLength: 6 }),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        single: fc.boolean(),
+        deletes: fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), { minLength: 1, maxLength: 4 }),
+      }),
+    },
+  ),
+  { minLength: 1, maxLength: 5 },
+);
+
 const chainItem = fc
   .record({ thought: text, storedAt: callerTime.filter((t) => typeof t !== 'number') })
   .map(({ thought, storedAt }): JsonObject =>
@@ -136,16 +158,28 @@ const expectedPerWord = <T>(records: T[], textOf: (r: T) => string, id: (r: T) =
 /** Registers the random-sequence batch tests. */
 export function batchPropertyTests(ctx: SuiteContext): void {
   describe('batches on random sequences (fast-check)', () => {
-    it('storeMemories equals storeMemory in a loop: order, upserts, created_at, search', async () => {
+    it('storeMemories and deleteMemories equal their single calls in a loop: order, upserts, deletes, created_at, search', async () => {
       const batch = ctx.storage();
       const single = await (await ctx.newStore()).open();
       let run = 0;
       await assertAsync(
-        [steps(memoryItem)],
+        [memorySteps],
         async (sequence) => {
           const id = `mem-run-${(run += 1)}`;
           const model = new Map<string, string>();
           for (const step of sequence) {
+            if ('deletes' in step) {
+              await writeStep(
+                [batch, single],
+                step.single,
+                step.deletes,
+                (s, ids) => s.deleteMemories(id, ids),
+                (s, memoryId) => s.deleteMemory(id, memoryId),
+              );
+              // A deleted id stored again comes back at the end, as a Map's key set anew.
+              for (const memoryId of step.deletes) model.delete(memoryId);
+              continue;
+            }
             await writeStep(
               [batch, single],
               step.single,
