@@ -144,8 +144,8 @@ export function indexesOfKeys(writes: readonly KeyedItem[], written: ReadonlySet
 /**
  * What a cache batch that failed with `cause` rejects with, once every write it started has
  * settled: `cause` itself when no key was written, else a {@link BatchPartiallyAppliedError}
- * listing the items the `written` keys account for. A delete batch passes its keys (or, for
- * `deleteMemories`, its memory ids) as {@link keyedItems} and those known removed as `written`.
+ * listing the items the `written` keys account for. A delete batch passes its keys as
+ * {@link keyedItems} and the keys known removed as `written`.
  */
 export function cacheBatchFailure(
   method: string,

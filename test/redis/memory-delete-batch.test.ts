@@ -141,10 +141,14 @@ describeWithService('redis')('redis deleteMemories', () => {
     expect((error as Error).message).toMatch(/delete 2 memories of "c"/);
     expect(await raw().lrange(k.memories, 0, -1)).toEqual(['m1', 'm2']);
     expect((await storage.getStorageStats()).memory_count).toBe(2);
-    // Once the index key is whole again, the batch goes through and the stale bucket is rebuilt.
+    expect(await raw().hget(k.bucket.counters, 'search_stale')).toBe('1');
+    // Once the index key is whole again, the batch goes through and searches answer the rest.
     await raw().del(docs);
     await raw().hset(docs, saved);
     await storage.deleteMemories('c', ['m1']);
     expect((await storage.loadMemories('c')).map((m) => m.memory_id)).toEqual(['m2']);
+    expect((await storage.search({ text: 'walrus' })).map((hit) => JSON.stringify(hit.record))).toEqual([
+      expect.stringContaining('walrus two'),
+    ]);
   });
 });

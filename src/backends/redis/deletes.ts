@@ -1,5 +1,6 @@
 /**
- * Deletes of single memories and of an agent's reasoning chains (layout v2, see `keys.ts`).
+ * Deletes of memories (one, or a batch of one conversation's) and of an agent's reasoning
+ * chains (layout v2, see `keys.ts`).
  * Like the scripts in `scripts.ts`, each Lua script touches one bucket's slot, checks key
  * types before its first write (the search index's by dropping the docs first, in an
  * `indexPhase`: `search-lua.ts`), keeps the bucket counters exact and is idempotent.
