@@ -1,12 +1,12 @@
 /**
  * The cost of W9's Redis batch writes (not part of `npm run bench`): `storeMemories`,
  * `appendReasoningChains` and `storeCacheEntries` (1 KB, TTL), 100 records per call on fresh
- * ids, for this checkout's library (`searchIndex: false`), with `PROFILE_BASE=<checkout>`
+ * ids, and `deleteMemories` of every other memory of a conversation of 200 (stored untimed), for this checkout's library (`searchIndex: false`), with `PROFILE_BASE=<checkout>`
  * another checkout's, raw ioredis and Keyv, alternating subjects every round. Medians per
  * record: wall, client CPU, server CPU (`/proc/<pid>/stat` of the server on
  * `CONNECTOME_STORAGE_REDIS_URL`, best a private one) and time in scripts (`INFO commandstats`).
  * Run: `CONNECTOME_STORAGE_REDIS_URL=redis://127.0.0.1:6391 npx tsx bench/redis-batch-profile.ts
- * [memories|chains|cache ...]`; `PROFILE_ROUNDS`, `PROFILE_BATCHES` (calls per round).
+ * [memories|chains|cache|deletes ...]`; `PROFILE_ROUNDS`, `PROFILE_BATCHES` (calls per round).
  *
  * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
  * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
@@ -30,7 +30,20 @@ const serverPid = redisServerPid(config.redisUrl);
 
 type Op = (store: BenchStore, tag: string, batch: number) => Promise<unknown>;
 const range = (from: number): number[] => Array.from({ length: SIZE }, (_, i) => from + i);
+/** What an op needs stored before it is timed (`deletes`: each batch's conversation of 200). */
+const setups: Record<string, Op> = {
+  deletes: (s, tag, b) =>
+    s.storeMemories(
+      `${tag}d${b}`,
+      Array.from({ length: 2 * SIZE }, (_, n): MemoryItem => ({ memoryId: `m${n}`, data: memory(n) })),
+    ),
+};
 const ops: Record<string, Op> = {
+  deletes: (s, tag, b) =>
+    s.deleteMemories(
+      `${tag}d${b}`,
+      range(0).map((n) => `m${2 * n}`),
+    ),
   memories: (s, tag, b) =>
     s.storeMemories(
       `${tag}c${b}`,
@@ -53,6 +66,7 @@ interface Storage {
   storeMemories(id: string, items: MemoryItem[]): Promise<number>;
   appendReasoningChains(id: string, items: unknown[]): Promise<number>;
   storeCacheEntries(items: CacheItem[]): Promise<number>;
+  deleteMemories(id: string, memoryIds: string[]): Promise<number>;
 }
 type Create = (backend: 'redis', options: object) => Storage;
 
@@ -64,6 +78,7 @@ async function openLibrary(from: string, prefix: string): Promise<OpenedStore> {
     storeMemories: (id: string, items: MemoryItem[]) => s.storeMemories(id, items),
     appendReasoningChains: (id: string, items: unknown[]) => s.appendReasoningChains(id, items),
     storeCacheEntries: (items: CacheItem[]) => s.storeCacheEntries(items),
+    deleteMemories: (id: string, memoryIds: string[]) => s.deleteMemories(id, memoryIds),
   } as unknown as BenchStore;
   return {
     store,
@@ -94,6 +109,8 @@ async function main(): Promise<void> {
         const store = subjects.get(subject)!.store;
         const tag = `r${round}${name}`;
         const batches = round === 0 ? 5 : BATCHES;
+        const setup = setups[name];
+        if (setup) for (let b = 0; b < batches; b += 1) await setup(store, tag, b);
         const stats0 = await redisCommandStats(admin);
         const server0 = cpuSecondsOf([serverPid]);
         const cpu0 = process.cpuUsage();

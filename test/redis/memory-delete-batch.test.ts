@@ -19,17 +19,35 @@ type Damage =
   | 'data evicted'
   | 'created evicted'
   | 'stray field'
+  | 'listed twice'
   | 'list foreign'
-  | 'data foreign';
+  | 'data foreign'
+  | 'created foreign';
 const DAMAGES: Damage[] = [
   'none',
   'list evicted',
   'data evicted',
   'created evicted',
   'stray field',
+  'listed twice',
   'list foreign',
   'data foreign',
+  'created foreign',
 ];
+/**
+ * The ids deleted first and then the rest: a small batch (an `LREM` per id on whole keys) and one
+ * of 16 ids or more (the id list read once and written back without them), absent ids added.
+ */
+const BATCHES: Record<'small' | 'large', [string[], string[]]> = {
+  small: [
+    ['m3', 's', 'absent', 'm1', 'm3'],
+    ['m2', 'm4', 's'],
+  ],
+  large: [
+    ['m3', 's', 'absent', 'm1', 'm3', ...Array.from({ length: 14 }, (_, n) => `a${n}`)],
+    ['m2', 'm4', 's', ...Array.from({ length: 14 }, (_, n) => `b${n}`)],
+  ],
+};
 
 /** Every key of `prefix` but the search index's, with its type and content, the prefix cut off. */
 async function dump(raw: Redis, prefix: string): Promise<Record<string, unknown>> {
@@ -70,18 +88,27 @@ describeWithService('redis')('redis deleteMemories', () => {
     if (damage === 'created evicted') await r.del(k.memoryCreated);
     if (damage === 'stray field')
       await r.hset(k.memoryData, 's', JSON.stringify({ memory_id: 's', note: 'walrus stray' }));
+    // A hand edit listing m3 again: its count goes down by both.
+    if (damage === 'listed twice') await r.rpush(k.memories, 'm3');
     if (damage === 'list foreign') await r.del(k.memories).then(() => r.set(k.memories, 'not a list'));
     if (damage === 'data foreign') await r.del(k.memoryData).then(() => r.set(k.memoryData, 'not a hash'));
+    if (damage === 'created foreign')
+      await r.del(k.memoryCreated).then(() => r.set(k.memoryCreated, 'not a hash'));
   }
 
-  describe.each([true, false])('with searchIndex %s', (searchIndex) => {
+  describe.each([
+    [true, 'small'],
+    [false, 'small'],
+    [true, 'large'],
+    [false, 'large'],
+  ] as const)('with searchIndex %s, a %s batch', (searchIndex, size) => {
     it.each(DAMAGES)('equals deleteMemory in a loop on a conversation with damage: %s', async (damage) => {
       const [pb, ps] = [`${prefix()}b:`, `${prefix()}s:`];
       const batch = await open({ searchIndex, keyPrefix: pb });
       const single = await open({ searchIndex, keyPrefix: ps });
       await seed(batch, pb, damage);
       await seed(single, ps, damage);
-      const ids = ['m3', 's', 'absent', 'm1', 'm3'];
+      const [ids, rest] = BATCHES[size];
       await expect(batch.deleteMemories('c', ids)).resolves.toBe(ids.length);
       for (const id of ids) await single.deleteMemory('c', id);
       expect(await dump(raw(), pb)).toEqual(await dump(raw(), ps));
@@ -96,8 +123,8 @@ describeWithService('redis')('redis deleteMemories', () => {
         expect(await read(batch)).toEqual(await read(single));
       }
       // Then every memory left: c is gone from the listing on both.
-      await batch.deleteMemories('c', ['m2', 'm4', 's']);
-      for (const id of ['m2', 'm4', 's']) await single.deleteMemory('c', id);
+      await batch.deleteMemories('c', rest);
+      for (const id of rest) await single.deleteMemory('c', id);
       expect(await dump(raw(), pb)).toEqual(await dump(raw(), ps));
       expect(await batch.listAllConversationIds()).toEqual(['other']);
     });

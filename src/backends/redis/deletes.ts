@@ -79,18 +79,64 @@ return existed`,
 );
 
 /**
+ * Lua of `REMOVE_MEMORIES` when the conversation's keys are whole (the id list a list, the two
+ * hashes hashes or gone): `removeListed()` leaves what `REMOVE_MEMORY` per id would, with the
+ * key types read once and each hash losing every id in one `HDEL`. Each id's listed count (what
+ * the counters lose) comes from one `LREM` per id in a small batch, and in a batch of
+ * `LIST_REWRITE_MIN` ids or more from one read of the list, which is then written back without
+ * them: an `LREM` scans the whole list, so from about 16 ids a rewrite costs less, whatever the
+ * list's length (measured at 200, 2,000 and 20,000 ids). The data and created_at hashes go when
+ * the list empties (what they still hold are strays, as in `REMOVE_MEMORY`).
+ */
+const REMOVE_LISTED = `local LIST_REWRITE_MIN = 16
+local function removeListed()
+  local listed = {}
+  if #ARGV - 3 >= LIST_REWRITE_MIN then
+    for i = 4, #ARGV do listed[ARGV[i]] = 0 end
+    local ids, kept = redis.call('LRANGE', KEYS[1], 0, -1), {}
+    for _, id in ipairs(ids) do
+      local times = listed[id]
+      if times then listed[id] = times + 1 else kept[#kept + 1] = id end
+    end
+    if #kept < #ids then
+      redis.call('DEL', KEYS[1])
+      -- The list as it was without the ids (relist pushes in chunks, in order).
+      relist(kept)
+    end
+  else
+    for i = 4, #ARGV do listed[ARGV[i]] = redis.call('LREM', KEYS[1], 0, ARGV[i]) end
+  end
+  local counted, bytes = 0, 0
+  for i = 4, #ARGV do
+    if listed[ARGV[i]] > 0 then
+      counted = counted + listed[ARGV[i]]
+      bytes = bytes + redis.call('HSTRLEN', KEYS[2], ARGV[i])
+    end
+  end
+  for i = 4, #ARGV, 1000 do
+    local upto = math.min(i + 999, #ARGV)
+    redis.call('HDEL', KEYS[2], unpack(ARGV, i, upto))
+    redis.call('HDEL', KEYS[3], unpack(ARGV, i, upto))
+  end
+  bump(KEYS[8], 'memories', -counted)
+  bump(KEYS[8], 'bytes', -bytes)
+  if counted > 0 and redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[2], KEYS[3]) end
+end
+`;
+
+/**
  * Removes many memories of one conversation, as `REMOVE_MEMORY` per id in order would, all or
  * nothing. KEYS: as `REMOVE_MEMORY`'s. ARGV: conversation id, search flag, search owner part,
  * then the memory ids (no repeats). The guard runs once; the search docs of every id go first,
- * in one index phase, so a failure there writes nothing else; then each id's removal is
- * `REMOVE_MEMORY`'s own, its record keys' types read again before it (an earlier id's removal
+ * in one index phase, so a failure there writes nothing else. With the record keys whole,
+ * `REMOVE_LISTED` does the rest; else (an evicted list, a key of another type) each id's removal
+ * is `REMOVE_MEMORY`'s own, its record keys' types read again before it (an earlier id's removal
  * may have dropped or relisted them). The conversation leaves the any-kind index once, at the
  * end, when nothing of it is left (only removals run, so it cannot come back in between).
- * Returns how many of the memories existed.
  */
 const REMOVE_MEMORIES = indexedScript(
   'removeMemories',
-  `${RECORD_TYPES}${RELIST_SURVIVORS}local bad = guard({KEYS[7], 'zset'}, KEYS[8])
+  `${RECORD_TYPES}${RELIST_SURVIVORS}${REMOVE_LISTED}local bad = guard({KEYS[7], 'zset'}, KEYS[8])
 if bad then return redis.error_reply(bad) end
 if searchOn(KEYS[8], ARGV[2]) then
   local bad = indexPhase(KEYS[8], function()
@@ -98,34 +144,37 @@ if searchOn(KEYS[8], ARGV[2]) then
   end)
   if bad then return redis.error_reply(bad) end
 end
-local removed = 0
-for i = 4, #ARGV do
-  local id = ARGV[i]
-  recordTypes({KEYS[1], KEYS[2], KEYS[3]})
-  local badList, badData = foreign(KEYS[1], 'list'), foreign(KEYS[2], 'hash')
-  local old = badData and 0 or redis.call('HSTRLEN', KEYS[2], id)
-  local existed, listed = 0, 0
-  if badData then redis.call('DEL', KEYS[2]) else existed = redis.call('HDEL', KEYS[2], id) end
-  if foreign(KEYS[3], 'hash') then redis.call('DEL', KEYS[3]) else redis.call('HDEL', KEYS[3], id) end
-  if badList then
-    redis.call('DEL', KEYS[1])
-    keyTypes[KEYS[1]] = 'none'
-  else
-    listed = redis.call('LREM', KEYS[1], 0, id)
+recordTypes({KEYS[1], KEYS[2], KEYS[3]})
+if keyTypes[KEYS[1]] == 'list' and not foreign(KEYS[2], 'hash') and not foreign(KEYS[3], 'hash') then
+  removeListed()
+else
+  for i = 4, #ARGV do
+    local id = ARGV[i]
+    if i > 4 then recordTypes({KEYS[1], KEYS[2], KEYS[3]}) end
+    local badList, badData = foreign(KEYS[1], 'list'), foreign(KEYS[2], 'hash')
+    local old = badData and 0 or redis.call('HSTRLEN', KEYS[2], id)
+    local existed, listed = 0, 0
+    if badData then redis.call('DEL', KEYS[2]) else existed = redis.call('HDEL', KEYS[2], id) end
+    if foreign(KEYS[3], 'hash') then redis.call('DEL', KEYS[3]) else redis.call('HDEL', KEYS[3], id) end
+    if badList then
+      redis.call('DEL', KEYS[1])
+      keyTypes[KEYS[1]] = 'none'
+    else
+      listed = redis.call('LREM', KEYS[1], 0, id)
+    end
+    if badData then keyTypes[KEYS[2]] = 'none' end
+    local counted = listed
+    if keyTypes[KEYS[1]] ~= 'list' then counted = existed end
+    bump(KEYS[8], 'memories', -counted)
+    if counted > 0 then bump(KEYS[8], 'bytes', -old) end
+    if listed > 0 and redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[2], KEYS[3]) end
+    relist(unlistedIds())
   end
-  if badData then keyTypes[KEYS[2]] = 'none' end
-  local counted = listed
-  if keyTypes[KEYS[1]] ~= 'list' then counted = existed end
-  bump(KEYS[8], 'memories', -counted)
-  if counted > 0 then bump(KEYS[8], 'bytes', -old) end
-  if listed > 0 and redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[2], KEYS[3]) end
-  relist(unlistedIds())
-  removed = removed + existed
 end
 if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[4], KEYS[5], KEYS[6]) == 0 then
   redis.call('ZREM', KEYS[7], ARGV[1])
 end
-return removed`,
+return 1`,
   { allowOom: true },
 );
 
