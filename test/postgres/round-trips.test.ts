@@ -95,6 +95,11 @@ describeWithService('postgres')('postgres round trips', () => {
     expect(await s.loadRawMessages('m-only')).toEqual(longer);
     expect(await cost(counts, () => s.storeCacheEntry('k', { v: 1 }, 60))).toEqual(one);
     expect(await cost(counts, () => s.loadCacheEntry('k'))).toEqual(one);
+    // A conversation's delete: one call of the schema's function, its locks and every kind.
+    await s.storeMemory('gone', 'm1', { text: 'x' });
+    await s.storeRawMessages('gone', [{ text: 'y' }]);
+    expect(await cost(counts, () => s.deleteConversation('gone'))).toEqual(one);
+    expect([await s.loadMemories('gone'), await s.loadRawMessages('gone')]).toEqual([[], []]);
 
     let listed: string[] = [];
     expect(await cost(counts, async () => (listed = await s.listConversations()))).toEqual(one);
@@ -122,13 +127,10 @@ describeWithService('postgres')('postgres round trips', () => {
     expect((await s.loadMemories('c1')).map((memory) => memory.memory_id)).toEqual(
       Array.from({ length: 15 }, (_, n) => `m${n}`),
     );
-    // The memory delete batch: BEGIN, its conversation's lock, one DELETE for every id, COMMIT
-    // (the lock in a statement of its own, so the DELETE's snapshot comes after it).
+    // The memory delete batch: one call of the schema's function, which takes the
+    // conversation's lock and then deletes every id (schema version 8).
     const goneIds = ['m3', 'missing', 'm7', 'm3'];
-    expect(await cost(counts, () => s.deleteMemories('c1', goneIds))).toEqual({
-      statements: 4,
-      transactions: 1,
-    });
+    expect(await cost(counts, () => s.deleteMemories('c1', goneIds))).toEqual(one);
     expect((await s.loadMemories('c1')).map((memory) => memory.memory_id)).toEqual(
       Array.from({ length: 15 }, (_, n) => `m${n}`).filter((id) => id !== 'm3' && id !== 'm7'),
     );

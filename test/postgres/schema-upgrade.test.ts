@@ -3,8 +3,10 @@
  * become `COLLATE "C"`, the stats trigger runs a static statement. Version 4 (from 3): the stats
  * triggers run only for statements that touch an indexed row. Version 5 (from 4): the stats are
  * one call of the schema's `storage_stats` function. Version 6 (from 5): a raw-message list is
- * stored by one call of its `store_raw_messages` function. The rows, the search index and its corpus
- * figures are kept and stay in step with later writes.
+ * stored by one call of its `store_raw_messages` function. Version 8 (from 7): a conversation's
+ * delete and a memory delete batch are one call each of its `delete_conversation` and
+ * `delete_memories` functions. The rows, the search index and its corpus figures are kept and
+ * stay in step with later writes.
  */
 import { POSTGRES_SCHEMA_VERSION } from '../../src/backends/postgres/schema.js';
 import { describeWithService } from '../services.js';
@@ -22,7 +24,7 @@ describeWithService('postgres')('postgres schema upgrade', () => {
   }
 
   it('upgrades a version 2 schema in place, keeping rows, index and corpus figures', async () => {
-    expect(POSTGRES_SCHEMA_VERSION).toBe(7);
+    expect(POSTGRES_SCHEMA_VERSION).toBe(8);
     const s = await createAtVersion(2);
     // Rows as version 2 wrote them: two indexed (through its triggers), one written with the index off.
     await ctx.raw().query(
@@ -231,5 +233,40 @@ describeWithService('postgres')('postgres schema upgrade', () => {
     expect(rows[1]?.search_tokens).toBe("'narwhal':1");
     expect((await store.search({ text: 'narwhal' })).map((hit) => hit.kind)).toEqual(['raw_messages']);
     expect(await store.search({ text: 'seal' })).toEqual([]);
+  });
+
+  it('upgrades a version 7 schema in place; deletes run through its delete functions', async () => {
+    const s = await createAtVersion(7);
+    // Rows as version 7 wrote them: two conversations' memories, one with a raw list.
+    await ctx.raw().query(
+      `INSERT INTO ${s}.memories
+          (conversation_id, memory_id, created_at, memory_data, search_tokens, search_length)
+        SELECT c, m, '"2025-01-01T00:00:00+00:00"', json_build_object('t', t)::text, to_tsvector('simple', t), 1
+        FROM (VALUES ('c', 'm1', 'walrus'), ('c', 'm2', 'otter'), ('c', 'm3', 'seal'), ('d', 'm1', 'narwhal'))
+          AS v(c, m, t) ORDER BY c, m`,
+    );
+    await ctx
+      .raw()
+      .query(
+        `INSERT INTO ${s}.raw_messages (conversation_id, message_index, message_data) VALUES ('d', 0, '{}')`,
+      );
+    const store = await ctx.open();
+    const [meta] = await query<{ value: string }>(
+      `SELECT value FROM ${s}.storage_meta WHERE key = 'schema_version'`,
+    );
+    expect(meta?.value).toBe(String(POSTGRES_SCHEMA_VERSION));
+    const functions = await query<{ name: string }>(
+      `SELECT proname AS name FROM pg_proc WHERE pronamespace = $1::regnamespace
+        AND proname LIKE 'delete_%' ORDER BY 1`,
+      [s],
+    );
+    expect(functions.map((f) => f.name)).toEqual(['delete_conversation', 'delete_memories']);
+    await store.deleteMemories('c', ['m1', 'm3', 'absent']);
+    expect((await store.loadMemories('c')).map((m) => m.memory_id)).toEqual(['m2']);
+    expect(await store.deleteConversation('d')).toBe(true);
+    expect(await store.listAllConversationIds()).toEqual(['c']);
+    const hits = await store.search({ text: 'walrus narwhal otter' });
+    expect(hits.map((hit) => (hit.kind === 'memories' ? hit.memoryId : hit.kind))).toEqual(['m2']);
+    expect((await store.getStorageStats()).memory_count).toBe(1);
   });
 });

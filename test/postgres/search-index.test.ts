@@ -134,6 +134,8 @@ describeWithService('postgres')('postgres search index', () => {
     await ctx.raw().query(`DROP FUNCTION ${schema}.storage_stats`);
     await ctx.raw().query(`DROP FUNCTION ${schema}.store_raw_messages`);
     await ctx.raw().query(`DROP FUNCTION ${schema}.append_reasoning_chains`);
+    await ctx.raw().query(`DROP FUNCTION ${schema}.delete_conversation`);
+    await ctx.raw().query(`DROP FUNCTION ${schema}.delete_memories`);
     for (const table of ['conversations', 'raw_messages', 'memories', 'reasoning_chains', 'chunk_info'])
       await ctx
         .raw()

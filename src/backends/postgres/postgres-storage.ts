@@ -68,11 +68,8 @@ export class PostgresStorage extends PostgresStorageBase {
   protected async removeConversation(conversationId: string): Promise<void> {
     const what = `delete conversation ${q(conversationId)}`;
     const schema = this.config.schema;
-    const lock = [rawMessagesLock(schema), conversationRowsLock(schema), conversationId];
-    await this.db.transaction(what, async (tx) => {
-      await tx.rows(this.sql.lockConversation, lock);
-      await tx.run(this.sql.deleteConversation, [conversationId]);
-    });
+    const args = [rawMessagesLock(schema), conversationRowsLock(schema), conversationId];
+    await this.db.run(what, this.sql.deleteConversation, args);
   }
 
   // ----- raw messages --------------------------------------------------------------------
@@ -169,11 +166,8 @@ export class PostgresStorage extends PostgresStorageBase {
     memoryIds: readonly string[],
   ): Promise<void> {
     const what = `delete ${memoryIds.length} memories of conversation ${q(conversationId)}`;
-    const lock = [conversationRowsLock(this.config.schema), conversationId];
-    await this.db.transaction(what, async (tx) => {
-      await tx.rows(this.sql.lockConversationRows, lock);
-      await tx.run(this.sql.deleteMemoryBatch, [conversationId, memoryIds]);
-    });
+    const args = [conversationRowsLock(this.config.schema), conversationId, memoryIds];
+    await this.db.run(what, this.sql.deleteMemoryBatch, args);
   }
 
   protected async readMemories(conversationId: string, skip?: SkipItem): Promise<JsonObject[]> {

@@ -23,6 +23,7 @@ import { schemaVersion4 } from './schema-v4.js';
 import { schemaVersion5 } from './schema-v5.js';
 import { schemaVersion6 } from './schema-v6.js';
 import { dormantMachineryDdl, schemaVersion7 } from './schema-v7.js';
+import { schemaVersion8 } from './schema-v8.js';
 import { quoteIdent } from './sql.js';
 
 export { POSTGRES_SCHEMA_VERSION };
@@ -102,6 +103,7 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [
   schemaVersion5,
   schemaVersion6,
   schemaVersion7,
+  schemaVersion8,
 ];
 
 /**

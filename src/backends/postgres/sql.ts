@@ -83,21 +83,13 @@ export function buildSql(schema: string) {
       UNION SELECT conversation_id FROM ${s}.memories
       UNION SELECT conversation_id FROM ${s}.chunk_info
       ORDER BY id`,
-    // The locks of {@link rawMessagesLock} and {@link conversationRowsLock} on one
-    // conversation ($1 and $2 the namespaces, $3 the id), exclusive, in that order (as batches
-    // take them), in their own statement: what runs after it in the transaction reads with a
-    // snapshot taken after the locks, so it sees every write committed while this one waited.
-    lockConversation: `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($3)),
-      pg_advisory_xact_lock(hashtext($2), hashtext($3))`,
-    // One statement, so all or nothing: data-modifying CTEs always run to completion. Runs after
-    // `lockConversation` (postgres-storage.ts): a list replace skips its unchanged rows without
-    // locking them, so a delete that did not wait for it would remove those rows and miss the
-    // new ones, leaving only the new messages (and likewise new memories, see
-    // {@link conversationRowsLock}).
-    deleteConversation: `WITH raw AS (DELETE FROM ${s}.raw_messages WHERE conversation_id = $1),
-      mem AS (DELETE FROM ${s}.memories WHERE conversation_id = $1),
-      chunk AS (DELETE FROM ${s}.chunk_info WHERE conversation_id = $1)
-      DELETE FROM ${s}.conversations WHERE conversation_id = $1`,
+    // One call of the schema's function (schema version 8, schema-v8.ts): $1 and $2 the
+    // namespaces of {@link rawMessagesLock} and {@link conversationRowsLock}, taken exclusively
+    // in that order (as batches take them), $3 the id; then one statement deletes every kind,
+    // with a snapshot taken after the locks. Without them, a list replace (which skips its
+    // unchanged rows without locking them) committed while the delete ran would leave only its
+    // new messages behind (and likewise new memories, see {@link conversationRowsLock}).
+    deleteConversation: `SELECT ${s}.delete_conversation($1, $2, $3)`,
 
     // Replaces a conversation's list under its lock, comparing with the stored rows (schema
     // version 6, schema-v6.ts). $1 conversation id, $2 lock namespace ({@link rawMessagesLock}),
@@ -121,13 +113,12 @@ export function buildSql(schema: string) {
     selectMemories: `SELECT memory_id, created_at, memory_data FROM ${s}.memories
       WHERE conversation_id = $1 ORDER BY id`,
     deleteMemory: `DELETE FROM ${s}.memories WHERE conversation_id = $1 AND memory_id = $2`,
-    // `deleteMemories`: the conversation's rows lock ($1 the namespace of
-    // {@link conversationRowsLock}, $2 the conversation id) taken exclusively in its own
-    // statement first, as `lockConversation`, so the delete's snapshot sees every memory batch
-    // that committed while it waited (a delete batch and a memory batch come wholly one before
-    // the other, and never deadlock over their rows).
-    lockConversationRows: `SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`,
-    deleteMemoryBatch: `DELETE FROM ${s}.memories WHERE conversation_id = $1 AND memory_id = ANY($2::text[])`,
+    // `deleteMemories`, one call of the schema's function (schema version 8, schema-v8.ts): $1
+    // the namespace of {@link conversationRowsLock}, taken exclusively, $2 the conversation id,
+    // $3 the memory ids; the delete reads with a snapshot taken after the lock, so it sees every
+    // memory batch that committed while it waited (a delete batch and a memory batch come wholly
+    // one before the other, and never deadlock over their rows).
+    deleteMemoryBatch: `SELECT ${s}.delete_memories($1, $2, $3)`,
     deleteChains: `DELETE FROM ${s}.reasoning_chains WHERE agent_id = $1`,
     selectChains: `SELECT id, chain_data AS json FROM ${s}.reasoning_chains WHERE agent_id = $1 ORDER BY id`,
     selectLastChains: lastChainsSql(`${s}.reasoning_chains`),
