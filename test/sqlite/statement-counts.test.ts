@@ -156,13 +156,21 @@ describe('SQLite: statements per call', () => {
         ['n2', 2],
         ['n3', 4],
       ]);
-      // A memory delete batch: one DELETE for all its ids (plus BEGIN, COMMIT and the index's
-      // sync); until 2026-12-06 there was none, and a loop of deleteMemory ran one transaction per id.
+      // A memory delete batch: one DELETE for all its ids (with the index: plus BEGIN, COMMIT
+      // and the index's sync; without it the DELETE alone, autocommit); until 2026-12-06 there
+      // was none, and a loop of deleteMemory ran one transaction per id. One deleteMemory alike.
       const memoryDeletes = await trace.during(() =>
         storage.deleteMemories('c', ['n1', 'missing', 'n3', 'n1']),
       );
       expect(memoryDeletes.filter((sql) => /^DELETE\b.*\bmemories\b/.test(sql))).toHaveLength(1);
-      expect(memoryDeletes.length).toBeLessThanOrEqual(searchIndex ? 8 : 3);
+      if (searchIndex) expect(memoryDeletes.length).toBeLessThanOrEqual(8);
+      else expect(memoryDeletes).toHaveLength(1);
+      expect((await storage.loadMemories('c')).map((m) => m.memory_id)).toEqual(['m', 'n2']);
+      await storage.storeMemory('c', 'gone', { text: 'soon' });
+      const memoryDelete = await trace.during(() => storage.deleteMemory('c', 'gone'));
+      expect(memoryDelete.filter((sql) => /^DELETE\b.*\bmemories\b/.test(sql))).toHaveLength(1);
+      if (searchIndex) expect(memoryDelete.length).toBeLessThanOrEqual(8);
+      else expect(memoryDelete).toHaveLength(1);
       expect((await storage.loadMemories('c')).map((m) => m.memory_id)).toEqual(['m', 'n2']);
       // The one-statement batch wrote every record, in order (the last of a key wins).
       await storage.storeCacheEntries([
