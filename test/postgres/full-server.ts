@@ -39,9 +39,16 @@ export class FullServer {
     return client;
   }
 
-  /** Opens the monitor (a slot of its own). */
+  /**
+   * Opens the monitor (a slot of its own) and waits (up to 5 s) until it is the server's only
+   * client backend: the backends of an earlier test's clients leave `pg_stat_activity` a moment
+   * after their clients closed, and {@link fill} counting one of them would leave a slot that
+   * frees itself during the test, for the store to take.
+   */
   async open(): Promise<void> {
     this.monitor = await this.connect();
+    for (const deadline = Date.now() + 5000; (await this.counts()).all > 1 && Date.now() < deadline;)
+      await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   /** Lets the holders' slots go and closes the monitor. */
