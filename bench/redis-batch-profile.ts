@@ -1,8 +1,9 @@
 /**
  * The cost of W9's Redis batch writes (not part of `npm run bench`): `storeMemories`,
  * `appendReasoningChains` and `storeCacheEntries` (1 KB, TTL), 100 records per call on fresh
- * ids, and `deleteMemories` of every other memory of a conversation of 200 (stored untimed), for this checkout's library (`searchIndex: false`), with `PROFILE_BASE=<checkout>`
- * another checkout's, raw ioredis and Keyv, alternating subjects every round. Medians per
+ * ids, and `deleteMemories` of every other memory of a conversation of 200 (stored untimed),
+ * for this checkout's library (`searchIndex: false`), with `PROFILE_BASE=<checkout>` another
+ * checkout's, raw ioredis and Keyv, alternating subjects every round. Medians per
  * record: wall, client CPU, server CPU (`/proc/<pid>/stat` of the server on
  * `CONNECTOME_STORAGE_REDIS_URL`, best a private one) and time in scripts (`INFO commandstats`).
  * Run: `CONNECTOME_STORAGE_REDIS_URL=redis://127.0.0.1:6391 npx tsx bench/redis-batch-profile.ts
