@@ -50,8 +50,9 @@
  *   tokens no doc holds), `search_*` counters,
  *   written by the record's own script; `{index}:search` holds the index version. Room for
  *   later kinds in the record's slot: embeddings `{b:NN}:c:<id>:embeddings`.
- * - `deleteMemory` is LREM + HDEL + counters in one script (`deleteMemories` the same per id, in
- *   one script); `deleteReasoningChains` drops the
+ * - `deleteMemory` is LREM + HDEL + counters in one script; `deleteMemories` leaves the same
+ *   as that per id, in one script (on whole keys one HDEL per hash and, from 16 ids, the id
+ *   list rewritten once: `deletes.ts`); `deleteReasoningChains` drops the
  *   chains list and the agent's index entry but keeps the agent hash, so `next` never goes back
  *   (an evicted agent hash's `next` is recovered from the chains' search docs: `agent-next.ts`).
  * - `%`, `{` and `}` in ids and keys are written as `%25`, `%7B` and `%7D`, so braces in user
