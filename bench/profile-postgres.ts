@@ -6,7 +6,7 @@
  *
  * `PROFILE_ONLY=W1,W4s` picks rows (W3load: `loadReasoningChains(agent, 10)` at 1,000 chains;
  * W8: a list stored again one message longer, 1 to 300; W9mem, W9chains, W9cache: batches of 100 records;
- * W9load: `loadCacheEntries` of 100 stored keys);
+ * W9load: `loadCacheEntries` of 100 stored keys; W9delmem: `deleteMemories` of 100 of 200 stored);
  * `PROFILE_ROUNDS` (default 5); `PROFILE_SUBJECTS=lib,raw` (`libSizes`: the library with
  * `statsSizeMaxAgeMillis: 1000`).
  * Runs on this machine only (reads /proc): `npx tsx bench/profile-postgres.ts`.
@@ -284,6 +284,21 @@ const ROWS: Record<string, RowSpec> = {
         const loaded = await store.loadCacheEntries(Array.from({ length: 100 }, (_, n) => `w9l-${g}-${n}`));
         if (loaded.some((value) => value === null)) throw new Error('W9load: an entry did not load');
       }
+    },
+  },
+  // deleteMemories of every other memory of a conversation of 200 the setup stored (one per
+  // batch of every round, warm-up included), 20 batches per round.
+  W9delmem: {
+    ops: 20,
+    setup: async (store) => {
+      const rounds = Number(process.env.PROFILE_ROUNDS ?? 5);
+      const items = Array.from({ length: 200 }, (_, n) => ({ memoryId: `m${n}`, data: memory(n) }));
+      for (let r = 0; r <= rounds; r += 1)
+        for (let g = 0; g < 20; g += 1) await store.storeMemories(`w9d-${r}-${g}`, items);
+    },
+    run: async (store, r) => {
+      const ids = Array.from({ length: 100 }, (_, n) => `m${2 * n}`);
+      for (let g = 0; g < 20; g += 1) await store.deleteMemories(`w9d-${r}-${g}`, ids);
     },
   },
   W9chains: {

@@ -1,13 +1,14 @@
 /**
  * The cost of W9's Redis batch writes (not part of `npm run bench`): `storeMemories`,
  * `appendReasoningChains` and `storeCacheEntries` (1 KB, TTL), 100 records per call on fresh
- * ids, and `deleteMemories` of every other memory of a conversation of 200 (stored untimed),
+ * ids, `deleteMemories` of every other memory of a conversation of 200 (stored untimed), and
+ * `deleteCacheEntries` of 100 keys stored untimed,
  * for this checkout's library (`searchIndex: false`), with `PROFILE_BASE=<checkout>` another
  * checkout's, raw ioredis and Keyv, alternating subjects every round. Medians per
  * record: wall, client CPU, server CPU (`/proc/<pid>/stat` of the server on
  * `CONNECTOME_STORAGE_REDIS_URL`, best a private one) and time in scripts (`INFO commandstats`).
  * Run: `CONNECTOME_STORAGE_REDIS_URL=redis://127.0.0.1:6391 npx tsx bench/redis-batch-profile.ts
- * [memories|chains|cache|deletes ...]`; `PROFILE_ROUNDS`, `PROFILE_BATCHES` (calls per round).
+ * [memories|chains|cache|deletes|cacheDeletes ...]`; `PROFILE_ROUNDS`, `PROFILE_BATCHES` (calls per round).
  *
  * Runs the library's sources through tsx, not the built package `npm run bench` measures (see
  * `library-module.ts`): tsx's `__name` wrapping adds to the library's client CPU here.
@@ -38,6 +39,14 @@ const setups: Record<string, Op> = {
       `${tag}d${b}`,
       Array.from({ length: 2 * SIZE }, (_, n): MemoryItem => ({ memoryId: `m${n}`, data: memory(n) })),
     ),
+  cacheDeletes: (s, tag, b) =>
+    s.storeCacheEntries(
+      range(b * SIZE).map((n): CacheItem => ({
+        key: `${tag}y${n}`,
+        data: cacheValue(n % 16),
+        ttlSeconds: 3600,
+      })),
+    ),
 };
 const ops: Record<string, Op> = {
   deletes: (s, tag, b) =>
@@ -50,6 +59,7 @@ const ops: Record<string, Op> = {
       `${tag}c${b}`,
       range(b * SIZE).map((n): MemoryItem => ({ memoryId: `m${n}`, data: memory(n) })),
     ),
+  cacheDeletes: (s, tag, b) => s.deleteCacheEntries(range(b * SIZE).map((n) => `${tag}y${n}`)),
   chains: (s, tag, b) => s.appendReasoningChains(`${tag}a${b}`, range(b * SIZE).map(chain)),
   cache: (s, tag, b) =>
     s.storeCacheEntries(
@@ -68,6 +78,7 @@ interface Storage {
   appendReasoningChains(id: string, items: unknown[]): Promise<number>;
   storeCacheEntries(items: CacheItem[]): Promise<number>;
   deleteMemories(id: string, memoryIds: string[]): Promise<number>;
+  deleteCacheEntries(keys: string[]): Promise<void>;
 }
 type Create = (backend: 'redis', options: object) => Storage;
 
@@ -80,6 +91,7 @@ async function openLibrary(from: string, prefix: string): Promise<OpenedStore> {
     appendReasoningChains: (id: string, items: unknown[]) => s.appendReasoningChains(id, items),
     storeCacheEntries: (items: CacheItem[]) => s.storeCacheEntries(items),
     deleteMemories: (id: string, memoryIds: string[]) => s.deleteMemories(id, memoryIds),
+    deleteCacheEntries: (keys: string[]) => s.deleteCacheEntries(keys),
   } as unknown as BenchStore;
   return {
     store,
