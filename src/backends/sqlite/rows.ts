@@ -3,8 +3,17 @@
  * `memory_id`/`created_at` of a memory and `stored_at` of a chain in columns, not in the
  * JSON text, and adds them back on load; so do we, which keeps our rows readable by it.
  */
-import { type JsonObject, parseEach, parseStoredJsonObject, type SkipItem } from '../../core/index.js';
+import {
+  type JsonObject,
+  type JsonValue,
+  parseEach,
+  parseStoredJsonObject,
+  type SkipItem,
+} from '../../core/index.js';
 import { quoteName } from '../../core/shown-text.js';
+
+/** The attributes of an own enumerable data property, as a spread copies it. */
+const OWN_FIELD = { enumerable: true, writable: true, configurable: true } as const;
 
 /** A row of `memories` as read. */
 export interface MemoryRow {
@@ -42,14 +51,18 @@ export function toRowParts(
   timestampField: string,
   fallback: string,
 ): RowParts {
-  const rest: JsonObject = { ...record };
-  for (const column of idColumns) delete rest[column];
   const value = record[timestampField];
-  if (typeof value === 'string') {
-    delete rest[timestampField];
-    return { json: JSON.stringify(rest), timestamp: value };
+  const inColumn = typeof value === 'string';
+  // Copied key by key rather than spread and `delete`d: deleting the first key turns the copy
+  // into a dictionary, which `JSON.stringify` walks at about twice the cost.
+  const rest: JsonObject = {};
+  for (const key of Object.keys(record)) {
+    if (idColumns.includes(key) || (inColumn && key === timestampField)) continue;
+    // An own `__proto__` (JSON.parse makes one) set by assignment would change the prototype.
+    if (key === '__proto__') Object.defineProperty(rest, key, { ...OWN_FIELD, value: record[key] });
+    else rest[key] = record[key] as JsonValue;
   }
-  return { json: JSON.stringify(rest), timestamp: fallback };
+  return { json: JSON.stringify(rest), timestamp: inColumn ? value : fallback };
 }
 
 /**
