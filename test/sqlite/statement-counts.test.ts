@@ -125,12 +125,14 @@ describe('SQLite: statements per call', () => {
       const counts: Record<string, number> = {};
       for (const [name, call] of Object.entries(calls)) counts[name] = (await trace.during(call)).length;
       expect(counts).toEqual(Object.fromEntries(Object.keys(calls).map((name) => [name, 1])));
-      // A chain batch: one insert for all its chains (plus BEGIN, COMMIT and the index's sync).
+      // A chain batch: one insert for all its chains (with the index on plus BEGIN, COMMIT and
+      // the index's sync; without it, until 2026-12-06, plus BEGIN and COMMIT).
       const chainBatch = await trace.during(() =>
         storage.appendReasoningChains('b', [{ step: 1 }, { step: 2, stored_at: 'mine' }, { step: 3 }]),
       );
       expect(chainBatch.filter((sql) => /INSERT INTO reasoning_chains\b/.test(sql))).toHaveLength(1);
-      expect(chainBatch.length).toBeLessThanOrEqual(searchIndex ? 6 : 3);
+      if (searchIndex) expect(chainBatch.length).toBeLessThanOrEqual(6);
+      else expect(chainBatch).toHaveLength(1);
       const sequenced = await storage.loadSequencedReasoningChains('b');
       expect(sequenced.map((s) => s.chain)).toEqual([
         { stored_at: expect.any(String), step: 1 },
@@ -140,6 +142,20 @@ describe('SQLite: statements per call', () => {
       expect(sequenced.map((s) => s.sequence)).toEqual(
         [...sequenced.map((s) => s.sequence)].sort((a, b) => a - b),
       );
+      // A memory batch of new ids only, with the index off: one insert, autocommit, as one
+      // storeMemory (the general path below until 2026-12-06). With the index on, that path.
+      const newIds = await trace.during(() =>
+        storage.storeMemories('fresh', [
+          { memoryId: 'a', data: { n: 1 } },
+          { memoryId: 'b', data: { n: 2 } },
+        ]),
+      );
+      if (!searchIndex) expect(newIds).toHaveLength(1);
+      else expect(newIds.filter((sql) => /^SELECT\b.*\bmemories\b/.test(sql))).toHaveLength(1);
+      expect((await storage.loadMemories('fresh')).map((m) => [m.memory_id, m.n])).toEqual([
+        ['a', 1],
+        ['b', 2],
+      ]);
       // A memory batch: one read of the existing ids, one insert for the new ones, one update
       // per id replaced in place (here `m`, stored above), whatever the batch's size.
       const memoryBatch = await trace.during(() =>

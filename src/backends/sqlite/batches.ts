@@ -136,6 +136,16 @@ export function conversationBatchName(writes: ReadonlyArray<{ conversationId: st
   });
 }
 
+/** Names `storeMemories` in the error of a batch too large to send. */
+export function memoryBatchName(conversationId: string, writes: readonly MemoryWrite[]): () => BatchName {
+  return () => ({
+    method: 'storeMemories',
+    field: 'memories',
+    count: writes.length,
+    first: `memory ${quote(writes[0]?.memoryId ?? '')} of conversation ${quote(conversationId)}`,
+  });
+}
+
 /** Upserts memories in order ({@link upsertMemoryBatchRows}) in one transaction. */
 export async function upsertMemoryBatch(
   db: SqliteConnection,
@@ -143,12 +153,7 @@ export async function upsertMemoryBatch(
   writes: readonly MemoryWrite[],
   onChange: MemoriesChangedHook,
 ): Promise<void> {
-  const name = () => ({
-    method: 'storeMemories',
-    field: 'memories',
-    count: writes.length,
-    first: `memory ${quote(writes[0]?.memoryId ?? '')} of conversation ${quote(conversationId)}`,
-  });
+  const name = memoryBatchName(conversationId, writes);
   await db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, (q) =>
     upsertMemoryBatchRows(q, conversationId, writes, onChange, name),
   );

@@ -32,6 +32,9 @@ const CHAIN_SQL = {
   // unspecified: the caller sorts the ids).
   insertChains: `INSERT INTO reasoning_chains (agent_id, chain_data, created_at)
     SELECT ?, value ->> 0, value ->> 1 FROM json_each(?) ORDER BY key RETURNING id`,
+  // `insertChains` with no ids wanted back (an append nothing else follows).
+  appendChains: `INSERT INTO reasoning_chains (agent_id, chain_data, created_at)
+    SELECT ?, value ->> 0, value ->> 1 FROM json_each(?) ORDER BY key`,
   // Everything older than the newest ? rows (served by the (agent_id, id) index).
   trimChains: `DELETE FROM reasoning_chains WHERE agent_id = ? AND id NOT IN
     (SELECT id FROM reasoning_chains WHERE agent_id = ? ORDER BY id DESC LIMIT ?)`,
@@ -86,6 +89,26 @@ export async function appendChainRecords(
     return added.map((row) => row.id);
   };
   return db.transaction(what, insert);
+}
+
+/**
+ * Appends several chains as ONE autocommit insert, for a store with the index off and no
+ * `maxReasoningChainsPerAgent`: nothing else changes with them, so a transaction around the
+ * insert only added round trips (`BEGIN IMMEDIATE`, `COMMIT`). `false`, nothing written, for a
+ * single chain or a timestamp JSON cannot carry exactly: the caller takes the general path.
+ */
+export async function appendPlainChainRecords(
+  db: SqliteConnection,
+  agentId: string,
+  records: readonly JsonObject[],
+): Promise<boolean> {
+  if (records.length < 2) return false;
+  const now = nowTimestamp();
+  const rows = records.map((record) => toRowParts(record, [], 'stored_at', now));
+  if (!rows.every((row) => row.timestamp.isWellFormed())) return false;
+  const what = `store ${rows.length} reasoning chains of ${quote(agentId)}`;
+  await db.run(what, CHAIN_SQL.appendChains, [agentId, chainBatchJson(agentId, rows)]);
+  return true;
 }
 
 /**

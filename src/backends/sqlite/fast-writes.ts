@@ -10,9 +10,17 @@
  * (an upsert in place), the index is behind another writer's rows (the general path catches
  * them up first), or another process dropped the index tables.
  */
-import type { JsonObject, JsonValue, MemoryWrite, SearchKind } from '../../core/index.js';
+import {
+  type BatchName,
+  type JsonObject,
+  type JsonValue,
+  type MemoryWrite,
+  nowTimestamp,
+  type SearchKind,
+} from '../../core/index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
 import type { SqliteConnection, SqlParam, Transaction } from './connection.js';
+import { fitsMemoryBatch, type NewMemoryRow, newMemoryRowsJson } from './memory-batch.js';
 import { toRowParts } from './rows.js';
 import type { SqliteSearchIndex } from './search-index.js';
 import { KIND_CODES, KIND_TABLES } from './search-sql.js';
@@ -162,6 +170,9 @@ const FAST_SQL = {
   memory: `INSERT INTO memories_fast_write (conversation_id, memory_id, memory_data, created_at, body) VALUES (?, ?, ?, ?, ?)`,
   plainMemory:
     'INSERT INTO memories (conversation_id, memory_id, memory_data, created_at) VALUES (?, ?, ?, ?)',
+  // The rows of `newMemoryRowsJson` in array order, so AUTOINCREMENT numbers them in that order.
+  plainMemories: `INSERT INTO memories (conversation_id, memory_id, memory_data, created_at)
+    SELECT ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) ORDER BY key`,
   chain:
     'INSERT INTO reasoning_chains_fast_write (agent_id, chain_data, created_at, body) VALUES (?, ?, ?, ?)',
   plainChain: 'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?)',
@@ -209,6 +220,31 @@ export class SqliteFastWrites {
     // `memory.record` is the record as loads will return it (see rows.ts).
     const body = this.index.body('memories', memory.record);
     return this.attempt(what, FAST_SQL.memory, [...params, body]);
+  }
+
+  /**
+   * Inserts a batch of memories whose ids are all new in the conversation, with the index off,
+   * as ONE autocommit statement, where the general path takes four round trips (`BEGIN
+   * IMMEDIATE`, the read of the existing ids, the insert, `COMMIT`). Declines, nothing written,
+   * when an id repeats in the batch or is stored already (the insert's `UNIQUE` failure undoes
+   * the whole statement): the general path upserts those in place. `name` names the batch in
+   * the error of one too large to send, thrown before the insert.
+   */
+  insertMemories(
+    conversationId: string,
+    writes: readonly MemoryWrite[],
+    name: () => BatchName,
+  ): Promise<boolean> {
+    const distinct = new Set(writes.map((write) => write.memoryId)).size === writes.length;
+    if (this.index.enabled() || !distinct || !fitsMemoryBatch(writes)) return Promise.resolve(false);
+    const now = nowTimestamp();
+    const rows = writes.map((write): NewMemoryRow => {
+      const row = toRowParts(write.record, ['memory_id'], 'created_at', now);
+      return [write.memoryId, row.json, row.timestamp];
+    });
+    const params = [conversationId, newMemoryRowsJson(name, rows)];
+    const what = `store ${writes.length} memories of conversation ${quote(conversationId)}`;
+    return this.attempt(what, FAST_SQL.plainMemories, params);
   }
 
   /** Appends one chain (callers with a `maxReasoningChainsPerAgent` trim use the general path). */

@@ -27,6 +27,7 @@ import { chainSearchSync } from './search-writes.js';
 import { SqliteConversationWrites } from './conversation-writes.js';
 import {
   appendChainRecords,
+  appendPlainChainRecords,
   type ChainChangeHook,
   readSequencedChainRecords,
   trimChainRecords,
@@ -107,11 +108,13 @@ export class SQLiteStorage extends SQLiteStorageBase {
     });
   }
 
-  protected override upsertMemoryBatch(
+  protected override async upsertMemoryBatch(
     conversationId: string,
     writes: readonly MemoryWrite[],
   ): Promise<void> {
-    return batches.upsertMemoryBatch(
+    const name = batches.memoryBatchName(conversationId, writes);
+    if (await this.fast.insertMemories(conversationId, writes, name)) return;
+    await batches.upsertMemoryBatch(
       this.db,
       conversationId,
       writes,
@@ -168,6 +171,8 @@ export class SQLiteStorage extends SQLiteStorageBase {
     agentId: string,
     records: readonly JsonObject[],
   ): Promise<void> {
+    const plain = this.maxReasoningChainsPerAgent === null && !this.fts.enabled();
+    if (plain && (await appendPlainChainRecords(this.db, agentId, records))) return;
     await appendChainRecords(
       this.db,
       agentId,

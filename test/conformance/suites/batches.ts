@@ -100,6 +100,68 @@ export function batchTests(ctx: SuiteContext): void {
       ]);
     });
 
+    for (const searchIndex of [true, false]) {
+      it(`storeMemories of new ids equals storeMemory in a loop, then with a stored id (searchIndex: ${searchIndex})`, async () => {
+        // Backends may write a batch of new ids only in fewer statements (SQLite with the index
+        // off: one insert) and fall back to the upsert when an id is stored already.
+        const open = async () => (await ctx.newStore()).open({ searchIndex });
+        const [batch, single] = [await open(), await open()];
+        const first: Array<{ memoryId: string; data: JsonObject }> = [
+          { memoryId: 'n1', data: oddValue() },
+          { memoryId: 'n2', data: { v: 2, created_at: `${CALLER_YEAR}02-02T00:00:00+00:00` } },
+          { memoryId: 'n3', data: { v: 3, created_at: 7 } },
+          { memoryId: 'n4', data: { b: 1, memory_id: 'ignored', a: 2 } },
+        ];
+        const second: Array<{ memoryId: string; data: JsonObject }> = [
+          { memoryId: 'n5', data: { v: 5 } },
+          { memoryId: 'n2', data: { v: 'replaced, keeps the caller date' } },
+          { memoryId: 'n6', data: { v: 6 } },
+        ];
+        for (const items of [first, second]) {
+          await expect(batch.storeMemories('c3', items)).resolves.toBe(items.length);
+          for (const m of items) await single.storeMemory('c3', m.memoryId, m.data);
+          const [got, want] = [
+            withoutClock(await batch.loadMemories('c3')),
+            withoutClock(await single.loadMemories('c3')),
+          ];
+          expect(got).toEqual(want);
+          // As JSON text too: the key order (and `__proto__` as an own key) must survive.
+          expect(JSON.stringify(got)).toBe(JSON.stringify(want));
+        }
+        const loaded = await batch.loadMemories('c3');
+        expect(loaded.map((m) => m.memory_id)).toEqual(['n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
+        expect(loaded[1]).toMatchObject({
+          v: 'replaced, keeps the caller date',
+          created_at: `${CALLER_YEAR}02-02T00:00:00+00:00`,
+        });
+        expect(loaded[2]?.created_at).toBe(7);
+        expect(await counts(batch)).toEqual(await counts(single));
+      });
+
+      it(`appendReasoningChains equals storeReasoningChain in a loop, any value (searchIndex: ${searchIndex})`, async () => {
+        // Backends may append a batch in fewer statements with the index off (SQLite: one insert).
+        const open = async () => (await ctx.newStore()).open({ searchIndex });
+        const [batch, single] = [await open(), await open()];
+        const chains: JsonObject[] = [
+          { b: 1, a: oddValue() },
+          { step: 2, stored_at: `${CALLER_YEAR}02-02T00:00:00+00:00` },
+          { step: 3, stored_at: 7 },
+        ];
+        for (const items of [chains, chains.slice(1)]) {
+          await expect(batch.appendReasoningChains('a3', items)).resolves.toBe(items.length);
+          for (const chain of items) await single.storeReasoningChain('a3', chain);
+        }
+        const [got, want] = [
+          withoutClock(await batch.loadReasoningChains('a3', 10)),
+          withoutClock(await single.loadReasoningChains('a3', 10)),
+        ];
+        expect(got).toEqual(want);
+        expect(JSON.stringify(got)).toBe(JSON.stringify(want));
+        expect(got.map((c) => c.step ?? c.b)).toEqual([1, 2, 3, 2, 3]);
+        expect(await counts(batch)).toEqual(await counts(single));
+      });
+    }
+
     it('storeMemories of a new conversation keeps the clock created_at of a memory given twice', async () => {
       const s = ctx.storage();
       await s.storeMemories('c2', [
