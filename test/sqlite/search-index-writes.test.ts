@@ -55,6 +55,40 @@ describe('SQLite index write path', () => {
     expect(hits.map(idOf).sort()).toEqual(['memories:c:theirs', 'reasoning_chains:a:1']);
   });
 
+  for (const size of [3, 20]) {
+    it(`a memory batch of ${size} new ids indexes the rows another writer appended before it`, async () => {
+      // The batch's one-statement insert declines (the index is behind) and the general path
+      // catches up; batches of 16 and more put their entries into FTS5 at once, smaller ones wait.
+      const dbPath = `${dir()}/memory-batch-${size}.db`;
+      const s = new SQLiteStorage({ dbPath });
+      await s.initialize();
+      opened.push(s);
+      await s.storeMemories('c', [{ memoryId: 'ours-0', data: { text: 'first' } }]);
+      await withRawDb(dbPath, (db) =>
+        db.run(REFERENCE.storeMemory, ['c', 'theirs', '{"text": "puffin"}', NOW]),
+      );
+      const items = Array.from({ length: size }, (_, n) => ({
+        memoryId: `ours-${n + 1}`,
+        data: { text: `puffin ${n}` },
+      }));
+      await s.storeMemories('c', items);
+      await s.storeMemories(
+        'c',
+        items.map((item) => ({ ...item, memoryId: `${item.memoryId}b` })),
+      );
+      expect((await s.getStorageStats()).search_index_entries).toBe(2 + 2 * size);
+      const hits = await s.search({ text: 'puffin', kinds: ['memories'], limit: 100 });
+      expect(hits).toHaveLength(1 + 2 * size);
+      expect(hits.map(idOf)).toContain('memories:c:theirs');
+      expect((await s.loadMemories('c')).map((m) => m.memory_id)).toEqual([
+        'ours-0',
+        'theirs',
+        ...items.map((item) => item.memoryId),
+        ...items.map((item) => `${item.memoryId}b`),
+      ]);
+    });
+  }
+
   it('indexes conversations, chunk info and raw messages another writer added before a write that adds newer ones', async () => {
     const dbPath = `${dir()}/objects.db`;
     const s = new SQLiteStorage({ dbPath });

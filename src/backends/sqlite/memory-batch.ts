@@ -28,8 +28,11 @@ const MEMORY_BATCH_SQL = {
     SELECT ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) ORDER BY key RETURNING id`,
 } as const;
 
-/** A new row of `insertNew`: memory id, `memory_data` JSON text, `created_at`. */
-export type NewMemoryRow = [memoryId: string, json: string, createdAt: string];
+/**
+ * A new row of `insertNew`: memory id, `memory_data` JSON text, `created_at`, and for a fast
+ * write with the index on (fast-writes.ts) its entry's body.
+ */
+export type NewMemoryRow = [memoryId: string, json: string, createdAt: string, body?: string];
 
 /**
  * The parameter of `insertNew`. Rows that fit one call each can add up to more than one string

@@ -33,7 +33,8 @@ import { readSqliteIdPage, readSqliteMemoryWindow, readSqliteRawWindow } from '.
 import { SqliteSearchIndex } from './search-index.js';
 import * as batches from './batches.js';
 import { upsertCacheRow } from './batches.js';
-import { FAST_WRITE_TEMP_OBJECTS, PLAIN_WRITE_TEMP_OBJECTS, SqliteFastWrites } from './fast-writes.js';
+import { FAST_WRITE_TEMP_OBJECTS, PLAIN_WRITE_TEMP_OBJECTS } from './fast-write-views.js';
+import { SqliteFastWrites } from './fast-writes.js';
 import { quoteName } from '../../core/shown-text.js';
 
 /** Quotes an id for an error or log message. */
