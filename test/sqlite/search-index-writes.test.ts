@@ -89,6 +89,32 @@ describe('SQLite index write path', () => {
     });
   }
 
+  for (const size of [3, 20]) {
+    it(`a chain batch of ${size} indexes the chains another writer appended before it`, async () => {
+      const dbPath = `${dir()}/chain-batch-${size}.db`;
+      const s = new SQLiteStorage({ dbPath });
+      await s.initialize();
+      opened.push(s);
+      await s.appendReasoningChains('a', [{ text: 'first' }, { text: 'second' }]);
+      await withRawDb(dbPath, (db) => db.run(REFERENCE.storeChain, ['a', '{"text": "puffin"}', NOW]));
+      const chains = Array.from({ length: size }, (_, n) => ({ text: `puffin ${n}` }));
+      await s.appendReasoningChains('a', chains);
+      await s.appendReasoningChains('a', chains);
+      expect((await s.getStorageStats()).search_index_entries).toBe(3 + 2 * size);
+      const hits = await s.search({ text: 'puffin', kinds: ['reasoning_chains'], limit: 100 });
+      expect(hits).toHaveLength(1 + 2 * size);
+      expect(hits.map(idOf)).toContain('reasoning_chains:a:2');
+      const loaded = await s.loadReasoningChains('a', 100);
+      expect(loaded.map((c) => c.text)).toEqual([
+        'first',
+        'second',
+        'puffin',
+        ...chains.map((c) => c.text),
+        ...chains.map((c) => c.text),
+      ]);
+    });
+  }
+
   it('indexes conversations, chunk info and raw messages another writer added before a write that adds newer ones', async () => {
     const dbPath = `${dir()}/objects.db`;
     const s = new SQLiteStorage({ dbPath });

@@ -7,6 +7,7 @@
  * are shared by all agents, so an agent's numbers increase but are not contiguous.
  */
 import {
+  type BatchName,
   batchText,
   nowTimestamp,
   type JsonObject,
@@ -32,9 +33,6 @@ const CHAIN_SQL = {
   // unspecified: the caller sorts the ids).
   insertChains: `INSERT INTO reasoning_chains (agent_id, chain_data, created_at)
     SELECT ?, value ->> 0, value ->> 1 FROM json_each(?) ORDER BY key RETURNING id`,
-  // `insertChains` with no ids wanted back (an append nothing else follows).
-  appendChains: `INSERT INTO reasoning_chains (agent_id, chain_data, created_at)
-    SELECT ?, value ->> 0, value ->> 1 FROM json_each(?) ORDER BY key`,
   // Everything older than the newest ? rows (served by the (agent_id, id) index).
   trimChains: `DELETE FROM reasoning_chains WHERE agent_id = ? AND id NOT IN
     (SELECT id FROM reasoning_chains WHERE agent_id = ? ORDER BY id DESC LIMIT ?)`,
@@ -92,26 +90,6 @@ export async function appendChainRecords(
 }
 
 /**
- * Appends several chains as ONE autocommit insert, for a store with the index off and no
- * `maxReasoningChainsPerAgent`: nothing else changes with them, so a transaction around the
- * insert only added round trips (`BEGIN IMMEDIATE`, `COMMIT`). `false`, nothing written, for a
- * single chain or a timestamp JSON cannot carry exactly: the caller takes the general path.
- */
-export async function appendPlainChainRecords(
-  db: SqliteConnection,
-  agentId: string,
-  records: readonly JsonObject[],
-): Promise<boolean> {
-  if (records.length < 2) return false;
-  const now = nowTimestamp();
-  const rows = records.map((record) => toRowParts(record, [], 'stored_at', now));
-  if (!rows.every((row) => row.timestamp.isWellFormed())) return false;
-  const what = `store ${rows.length} reasoning chains of ${quote(agentId)}`;
-  await db.run(what, CHAIN_SQL.appendChains, [agentId, chainBatchJson(agentId, rows)]);
-  return true;
-}
-
-/**
  * Inserts chain rows in order and returns their ids (sequence numbers) in that order: several
  * rows in ONE statement (one round trip through the driver instead of one per chain), a single
  * row, or a timestamp that JSON could not carry exactly (a lone surrogate), one statement each.
@@ -140,13 +118,19 @@ async function insertChainRows(
  * the batch, thrown before the insert (only a list of several chains comes here).
  */
 export function chainBatchJson(agentId: string, rows: readonly RowParts[]): string {
-  const name = () => ({
+  return batchText(chainBatchName(agentId, rows.length), () =>
+    JSON.stringify(rows.map((row) => [row.json, row.timestamp])),
+  );
+}
+
+/** Names `appendReasoningChains` in the error of a batch too large to send. */
+export function chainBatchName(agentId: string, count: number): () => BatchName {
+  return () => ({
     method: 'appendReasoningChains',
     field: 'chains',
-    count: rows.length,
+    count,
     first: `chain of agent ${quote(agentId)}`,
   });
-  return batchText(name, () => JSON.stringify(rows.map((row) => [row.json, row.timestamp])));
 }
 
 /** Keeps the newest `keepLast` chains of the agent; returns how many were removed. */

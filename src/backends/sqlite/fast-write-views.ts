@@ -105,6 +105,7 @@ export const FAST_WRITE_TEMP_OBJECTS: readonly string[] = [
   ...appendView('memories', ['conversation_id', 'memory_id', 'memory_data', 'created_at']),
   ...appendView('memories', ['conversation_id', 'memory_id', 'memory_data', 'created_at'], true),
   ...appendView('reasoning_chains', ['agent_id', 'chain_data', 'created_at']),
+  ...appendView('reasoning_chains', ['agent_id', 'chain_data', 'created_at'], true),
   ...upsertView('conversations', SQL.upsertConversation),
   ...upsertView('chunk_info', SQL.upsertChunkInfo),
   // Parameters: conversation id, created_at, JSON array of the messages' texts, JSON array of their bodies.

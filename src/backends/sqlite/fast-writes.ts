@@ -13,6 +13,7 @@
  */
 import {
   type BatchName,
+  batchText,
   type JsonObject,
   type JsonValue,
   type MemoryWrite,
@@ -20,6 +21,7 @@ import {
 } from '../../core/index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
 import type { SqliteConnection, SqlParam, Transaction } from './connection.js';
+import { chainBatchName } from './chains.js';
 import { fitsMemoryBatch, type NewMemoryRow, newMemoryRowsJson } from './memory-batch.js';
 import { toRowParts } from './rows.js';
 import type { SqliteSearchIndex } from './search-index.js';
@@ -41,6 +43,11 @@ const FAST_SQL = {
   chain:
     'INSERT INTO reasoning_chains_fast_write (agent_id, chain_data, created_at, body) VALUES (?, ?, ?, ?)',
   plainChain: 'INSERT INTO reasoning_chains (agent_id, chain_data, created_at) VALUES (?, ?, ?)',
+  // A JSON array of `[chain_data, created_at, body]` in order, so AUTOINCREMENT numbers them so.
+  chains: (view: string) => `INSERT INTO ${view} (agent_id, chain_data, created_at, body)
+    SELECT ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) ORDER BY key`,
+  plainChains: `INSERT INTO reasoning_chains (agent_id, chain_data, created_at)
+    SELECT ?, value ->> 0, value ->> 1 FROM json_each(?) ORDER BY key`,
   conversation: 'INSERT INTO conversations_fast_write (id, data, now, body) VALUES (?, ?, ?, ?)',
   chunkInfo: 'INSERT INTO chunk_info_fast_write (id, data, now, body) VALUES (?, ?, ?, ?)',
   plainConversation: 'INSERT INTO conversations_plain_write (id, data, now) VALUES (?, ?, ?)',
@@ -129,6 +136,31 @@ export class SqliteFastWrites {
     const loaded = Object.hasOwn(record, 'stored_at') ? record : { ...record, stored_at: row.timestamp };
     const body = this.index.body('reasoning_chains', loaded);
     return this.attempt(what, FAST_SQL.chain, [...params, body]);
+  }
+
+  /**
+   * Appends several chains as ONE statement (callers with a `maxReasoningChainsPerAgent` trim
+   * use the general path), where the general path takes `BEGIN IMMEDIATE`, the insert, the
+   * index's step and `COMMIT`. `false`, nothing written, for a single chain (see
+   * {@link appendChain}), a timestamp JSON cannot carry exactly, or an index behind.
+   */
+  appendChains(agentId: string, records: readonly JsonObject[], now: string): Promise<boolean> {
+    if (records.length < 2) return Promise.resolve(false);
+    const indexed = this.index.enabled();
+    const rows = records.map((record) => toRowParts(record, [], 'stored_at', now));
+    if (!rows.every((row) => row.timestamp.isWellFormed())) return Promise.resolve(false);
+    const values = rows.map((row, i) => {
+      if (!indexed) return [row.json, row.timestamp];
+      const record = records[i]!;
+      // As loads return it: `stored_at` from its column unless the record keeps its own.
+      const loaded = Object.hasOwn(record, 'stored_at') ? record : { ...record, stored_at: row.timestamp };
+      return [row.json, row.timestamp, this.index.body('reasoning_chains', loaded)];
+    });
+    const json = batchText(chainBatchName(agentId, rows.length), () => JSON.stringify(values));
+    const what = `store reasoning chain of ${quote(agentId)}`;
+    if (!indexed) return this.attempt(what, FAST_SQL.plainChains, [agentId, json]);
+    const view = rows.length >= PENDING_LIMIT ? 'reasoning_chains_fast_batch' : 'reasoning_chains_fast_write';
+    return this.attempt(what, FAST_SQL.chains(view), [agentId, json]);
   }
 
   /**

@@ -27,7 +27,6 @@ import { chainSearchSync } from './search-writes.js';
 import { SqliteConversationWrites } from './conversation-writes.js';
 import {
   appendChainRecords,
-  appendPlainChainRecords,
   type ChainChangeHook,
   readSequencedChainRecords,
   trimChainRecords,
@@ -171,8 +170,8 @@ export class SQLiteStorage extends SQLiteStorageBase {
     agentId: string,
     records: readonly JsonObject[],
   ): Promise<void> {
-    const plain = this.maxReasoningChainsPerAgent === null && !this.fts.enabled();
-    if (plain && (await appendPlainChainRecords(this.db, agentId, records))) return;
+    const fast = this.maxReasoningChainsPerAgent === null;
+    if (fast && (await this.fast.appendChains(agentId, records, nowTimestamp()))) return;
     await appendChainRecords(
       this.db,
       agentId,
