@@ -1,9 +1,9 @@
 /**
- * One-statement fast paths of the hot SQLite writes: a new memory, a single chain append, a
- * conversation or chunk-info store and a raw-message replace each run as ONE autocommit
- * statement (atomic on its own, same `synchronous=FULL` commit) instead of `BEGIN IMMEDIATE`,
- * two to six statements and `COMMIT`: each statement is a round trip through the driver's
- * thread pool. With the index on, the statement inserts into a connection-local TEMP view whose
+ * One-statement fast paths of the hot SQLite writes: a new memory or a batch of new ones, a
+ * chain append or a batch of them, a conversation or chunk-info store and a raw-message replace
+ * each run as ONE autocommit statement (atomic on its own, same `synchronous=FULL` commit)
+ * instead of `BEGIN IMMEDIATE`, two to six statements and `COMMIT`: each statement is a round
+ * trip through the driver's thread pool. With the index on, the statement inserts into a connection-local TEMP view whose
  * `INSTEAD OF` trigger writes the base row(s) and their search entries, so row and index still
  * change together. A fast path declines (returns `false`, nothing written) and the caller runs
  * the general transaction when it cannot be sure of the result: the memory id already exists
@@ -95,12 +95,13 @@ export class SqliteFastWrites {
   }
 
   /**
-   * Inserts a batch of memories whose ids are all new in the conversation, with the index off,
-   * as ONE autocommit statement, where the general path takes four round trips (`BEGIN
-   * IMMEDIATE`, the read of the existing ids, the insert, `COMMIT`). Declines, nothing written,
-   * when an id repeats in the batch or is stored already (the insert's `UNIQUE` failure undoes
-   * the whole statement): the general path upserts those in place. `name` names the batch in
-   * the error of one too large to send, thrown before the insert.
+   * Inserts a batch of memories whose ids are all new in the conversation as ONE autocommit
+   * statement (with the index on through the view, 16 rows and more straight into FTS5), where
+   * the general path takes four or more round trips (`BEGIN IMMEDIATE`, the read of the
+   * existing ids, the insert, the index's step, `COMMIT`). Declines, nothing written, when an id
+   * repeats in the batch or is stored already (the insert's `UNIQUE` failure undoes the whole
+   * statement: the general path upserts in place), or the index is behind. `name` names the
+   * batch in the error of one too large to send, thrown before the insert.
    */
   insertMemories(
     conversationId: string,
