@@ -102,8 +102,9 @@ export function batchTests(ctx: SuiteContext): void {
 
     for (const searchIndex of [true, false]) {
       it(`storeMemories of new ids equals storeMemory in a loop, then with a stored id (searchIndex: ${searchIndex})`, async () => {
-        // Backends may write a batch of new ids only in fewer statements (SQLite with the index
-        // off: one insert) and fall back to the upsert when an id is stored already.
+        // Backends may write a batch of new ids only in fewer statements (SQLite: one insert,
+        // from 16 rows its entries straight into FTS5) and fall back to the upsert when an id
+        // is stored already.
         const open = async () => (await ctx.newStore()).open({ searchIndex });
         const [batch, single] = [await open(), await open()];
         const first: Array<{ memoryId: string; data: JsonObject }> = [
@@ -117,7 +118,11 @@ export function batchTests(ctx: SuiteContext): void {
           { memoryId: 'n2', data: { v: 'replaced, keeps the caller date' } },
           { memoryId: 'n6', data: { v: 6 } },
         ];
-        for (const items of [first, second]) {
+        const third = Array.from({ length: 20 }, (_, n) => ({
+          memoryId: `b${n}`,
+          data: { text: `narwhal ${n}`, n },
+        }));
+        for (const items of [first, second, third]) {
           await expect(batch.storeMemories('c3', items)).resolves.toBe(items.length);
           for (const m of items) await single.storeMemory('c3', m.memoryId, m.data);
           const [got, want] = [
@@ -129,7 +134,16 @@ export function batchTests(ctx: SuiteContext): void {
           expect(JSON.stringify(got)).toBe(JSON.stringify(want));
         }
         const loaded = await batch.loadMemories('c3');
-        expect(loaded.map((m) => m.memory_id)).toEqual(['n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
+        expect(loaded.map((m) => m.memory_id)).toEqual([
+          ...['n1', 'n2', 'n3', 'n4', 'n5', 'n6'],
+          ...third.map((m) => m.memoryId),
+        ]);
+        const found = async (s: StorageInterface) =>
+          (await s.search({ text: 'narwhal', limit: 50 }))
+            .map((hit) => (hit.kind === 'memories' ? hit.memoryId : hit.kind))
+            .sort();
+        expect(await found(batch)).toEqual(await found(single));
+        expect(await found(batch)).toHaveLength(20);
         expect(loaded[1]).toMatchObject({
           v: 'replaced, keeps the caller date',
           created_at: `${CALLER_YEAR}02-02T00:00:00+00:00`,
@@ -139,7 +153,7 @@ export function batchTests(ctx: SuiteContext): void {
       });
 
       it(`appendReasoningChains equals storeReasoningChain in a loop, any value (searchIndex: ${searchIndex})`, async () => {
-        // Backends may append a batch in fewer statements with the index off (SQLite: one insert).
+        // Backends may append a batch in fewer statements (SQLite: one insert).
         const open = async () => (await ctx.newStore()).open({ searchIndex });
         const [batch, single] = [await open(), await open()];
         const chains: JsonObject[] = [
