@@ -114,6 +114,8 @@ describe('SQLite: statements per call', () => {
         storeChunkInfo: () => storage.storeChunkInfo('c', { chunks: 2 }),
         storeMemory: () => storage.storeMemory('c', 'm', { text: 'remember' }),
         storeReasoningChain: () => storage.storeReasoningChain('a', { step: 'think' }),
+        // A batch of one chain, as one storeReasoningChain (until 2026-12-06 a transaction).
+        appendReasoningChains: () => storage.appendReasoningChains('one', [{ step: 'alone' }]),
         storeCacheEntries: () =>
           storage.storeCacheEntries(
             Array.from({ length: 5 }, (_, n) => ({ key: `k${n}`, data: { n }, ttlSeconds: 60 })),

@@ -146,14 +146,17 @@ export function memoryBatchName(conversationId: string, writes: readonly MemoryW
   });
 }
 
-/** Upserts memories in order ({@link upsertMemoryBatchRows}) in one transaction. */
+/**
+ * Upserts memories in order ({@link upsertMemoryBatchRows}) in one transaction; `name` (see
+ * {@link memoryBatchName}) names the batch in the error of one too large to send.
+ */
 export async function upsertMemoryBatch(
   db: SqliteConnection,
   conversationId: string,
   writes: readonly MemoryWrite[],
   onChange: MemoriesChangedHook,
+  name: () => BatchName,
 ): Promise<void> {
-  const name = memoryBatchName(conversationId, writes);
   await db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, (q) =>
     upsertMemoryBatchRows(q, conversationId, writes, onChange, name),
   );

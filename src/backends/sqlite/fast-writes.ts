@@ -31,6 +31,14 @@ import { quoteName } from '../../core/shown-text.js';
 
 const quote = quoteName;
 
+/**
+ * The view a batch of `rows` new rows of `kind` goes through: from `PENDING_LIMIT` rows their
+ * entries go straight into FTS5, as the general path's batches put them (search-entries.ts).
+ */
+function appendViewFor(kind: 'memories' | 'reasoning_chains', rows: number): string {
+  return `${kind}_fast_${rows >= PENDING_LIMIT ? 'batch' : 'write'}`;
+}
+
 const FAST_SQL = {
   memory: `INSERT INTO memories_fast_write (conversation_id, memory_id, memory_data, created_at, body) VALUES (?, ?, ?, ?, ?)`,
   plainMemory:
@@ -123,8 +131,7 @@ export class SqliteFastWrites {
     // The general path's words, which a failure's message names it by.
     const what = `store ${writes.length} memories of ${quote(conversationId)}`;
     if (!indexed) return this.attempt(what, FAST_SQL.plainMemories, params);
-    const view = writes.length >= PENDING_LIMIT ? 'memories_fast_batch' : 'memories_fast_write';
-    return this.attempt(what, FAST_SQL.memories(view), params);
+    return this.attempt(what, FAST_SQL.memories(appendViewFor('memories', writes.length)), params);
   }
 
   /** Appends one chain (callers with a `maxReasoningChainsPerAgent` trim use the general path). */
@@ -142,11 +149,12 @@ export class SqliteFastWrites {
   /**
    * Appends several chains as ONE statement (callers with a `maxReasoningChainsPerAgent` trim
    * use the general path), where the general path takes `BEGIN IMMEDIATE`, the insert, the
-   * index's step and `COMMIT`. `false`, nothing written, for a single chain (see
-   * {@link appendChain}), a timestamp JSON cannot carry exactly, or an index behind.
+   * index's step and `COMMIT`; a single chain as {@link appendChain}. `false`, nothing
+   * written, for a timestamp JSON cannot carry exactly or an index behind.
    */
   appendChains(agentId: string, records: readonly JsonObject[], now: string): Promise<boolean> {
-    if (records.length < 2) return Promise.resolve(false);
+    if (records.length === 1) return this.appendChain(agentId, records[0]!, now);
+    if (records.length === 0) return Promise.resolve(false);
     const indexed = this.index.enabled();
     const rows = records.map((record) => toRowParts(record, [], 'stored_at', now));
     if (!rows.every((row) => row.timestamp.isWellFormed())) return Promise.resolve(false);
@@ -160,8 +168,10 @@ export class SqliteFastWrites {
     const json = batchText(chainBatchName(agentId, rows.length), () => JSON.stringify(values));
     const what = `store reasoning chain of ${quote(agentId)}`;
     if (!indexed) return this.attempt(what, FAST_SQL.plainChains, [agentId, json]);
-    const view = rows.length >= PENDING_LIMIT ? 'reasoning_chains_fast_batch' : 'reasoning_chains_fast_write';
-    return this.attempt(what, FAST_SQL.chains(view), [agentId, json]);
+    return this.attempt(what, FAST_SQL.chains(appendViewFor('reasoning_chains', rows.length)), [
+      agentId,
+      json,
+    ]);
   }
 
   /**

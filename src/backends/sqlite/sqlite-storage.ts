@@ -118,6 +118,7 @@ export class SQLiteStorage extends SQLiteStorageBase {
       conversationId,
       writes,
       this.conversationWrites.memoriesChanged(conversationId),
+      name,
     );
   }
 
