@@ -157,26 +157,33 @@ describe('SQLite: statements per call', () => {
         ['b', 2],
       ]);
       // A memory batch: one read of the existing ids, one insert for the new ones, one update
-      // per id replaced in place (here `m`, stored above), whatever the batch's size.
+      // for every id replaced in place (here `m`, stored above, and `p` and `q`), whatever the
+      // batch's size; until 2026-12-06 one update per id replaced.
+      await storage.storeMemories('c', [
+        { memoryId: 'p', data: { n: -1 } },
+        { memoryId: 'q', data: { n: -2 } },
+      ]);
       const memoryBatch = await trace.during(() =>
         storage.storeMemories(
           'c',
-          ['m', 'n1', 'n2', 'n1', 'n3'].map((memoryId, n) => ({ memoryId, data: { n } })),
+          ['m', 'n1', 'q', 'n2', 'n1', 'p', 'n3', 'q'].map((memoryId, n) => ({ memoryId, data: { n } })),
         ),
       );
       const memoryWrites = memoryBatch.filter((sql) => /^(SELECT|INSERT|UPDATE)\b.*\bmemories\b/.test(sql));
       expect(memoryWrites.map((sql) => sql.split(' ')[0])).toEqual(['SELECT', 'INSERT', 'UPDATE']);
       expect((await storage.loadMemories('c')).map((m) => [m.memory_id, m.n])).toEqual([
         ['m', 0],
-        ['n1', 3],
-        ['n2', 2],
-        ['n3', 4],
+        ['p', 5],
+        ['q', 7],
+        ['n1', 4],
+        ['n2', 3],
+        ['n3', 6],
       ]);
       // A memory delete batch: one DELETE for all its ids (with the index: plus BEGIN, COMMIT
       // and the index's sync; without it the DELETE alone, autocommit); until 2026-12-06 there
       // was none, and a loop of deleteMemory ran one transaction per id. One deleteMemory alike.
       const memoryDeletes = await trace.during(() =>
-        storage.deleteMemories('c', ['n1', 'missing', 'n3', 'n1']),
+        storage.deleteMemories('c', ['n1', 'missing', 'n3', 'n1', 'p', 'q']),
       );
       expect(memoryDeletes.filter((sql) => /^DELETE\b.*\bmemories\b/.test(sql))).toHaveLength(1);
       if (searchIndex) expect(memoryDeletes.length).toBeLessThanOrEqual(8);

@@ -1,7 +1,7 @@
 /**
  * A memory batch's rows in a fixed number of statements: one read of the ids that already
- * exist, one `INSERT` for every new id and one `UPDATE` per id replaced in place, instead of a
- * read and a write per record. The result equals `upsertMemoryRow` called for each write in
+ * exist, one `INSERT` for every new id and one `UPDATE` for every id replaced in place, instead
+ * of a read and a write per record. The result equals `upsertMemoryRow` called for each write in
  * order (D7): a new id gets the next row id in order of first appearance, a repeated or
  * existing id keeps its row and ends with its last write, and the written rows handed to the
  * search index are the loop's, one per write.
@@ -16,7 +16,6 @@ import {
 import type { WrittenMemoryRow } from './batches.js';
 import type { Transaction } from './connection.js';
 import { memoryFromRow, type MemoryRow, type RowParts, toRowParts } from './rows.js';
-import { SQL } from './sql.js';
 
 const MEMORY_BATCH_SQL = {
   // Parameters: conversation id, a JSON array of memory ids.
@@ -26,6 +25,12 @@ const MEMORY_BATCH_SQL = {
   // in array order, so AUTOINCREMENT numbers them in that order; RETURNING's order is unspecified.
   insertNew: `INSERT INTO memories (conversation_id, memory_id, memory_data, created_at)
     SELECT ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) ORDER BY key RETURNING id`,
+  // Parameter: a JSON array of `[row id, memory_data, created_at]`, one per row replaced (each
+  // once: its last write). One statement for every row replaced in place, each found by its
+  // row id (json_each outside, a rowid seek per row), where an UPDATE per row was a round trip
+  // through the driver's thread pool each.
+  updateExisting: `UPDATE memories SET memory_data = j.value ->> 1, created_at = j.value ->> 2
+    FROM json_each(?) AS j WHERE memories.id = j.value ->> 0`,
 } as const;
 
 /**
@@ -111,9 +116,12 @@ export async function upsertMemoryRows(
     const rowIds = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
     added.forEach(([, s], i) => (s.id = rowIds[i]!));
   }
-  for (const row of found) {
-    const s = state.get(row.memory_id)!;
-    await q.run(SQL.updateMemory, [s.row.json, s.row.timestamp, conversationId, row.memory_id]);
+  if (found.length > 0) {
+    const values = found.map((row) => {
+      const s = state.get(row.memory_id)!;
+      return [s.id, s.row.json, s.row.timestamp];
+    });
+    await q.run(MEMORY_BATCH_SQL.updateExisting, [batchText(name, () => JSON.stringify(values))]);
   }
   return written.map((w) => ({ ...w, id: state.get(w.memoryId)!.id! }));
 }
