@@ -7,7 +7,7 @@
  */
 import type { SqliteConnection } from '../../src/backends/sqlite/connection.js';
 import type { SQLiteStorage } from '../../src/backends/sqlite/index.js';
-import type { SearchHit } from '../../src/core/index.js';
+import type { SearchHit, SearchKind } from '../../src/core/index.js';
 import { useSqliteStores, useTempDir, withRawDb } from './helpers.js';
 
 function idOf(hit: SearchHit): string {
@@ -59,6 +59,78 @@ describe('SQLite index beside a searchIndex: false writer', () => {
     expect(await withRawDb(dbPath, (db) => db.all('SELECT * FROM search_dirty'))).toEqual([]);
     expect(await ids(reader, 'alpha')).toEqual(expected);
   });
+
+  it('a search catches up the rows below one the unindexed writer changed in place, of every kind', async () => {
+    const dbPath = `${dir()}/below.db`;
+    const plain = await open(dbPath, { searchIndex: false });
+    const indexed = await open(dbPath); // opened after: the index exists, the writer marks
+    // Each kind: an older row, then the writer's newest one stored twice (changed in place, so
+    // marked) above it. Until 2026-12-06 the search reindexed the marked row first, which moved
+    // the mark past the older row: no search found it again until the next indexed open.
+    await plain.storeMemory('c', 'a', { text: 'zebra' });
+    await plain.storeMemory('c', 'b', { text: 'first' });
+    await plain.storeMemory('c', 'b', { text: 'second' });
+    await plain.storeRawMessages('c1', [{ text: 'zebra' }]);
+    await plain.storeRawMessages('c2', [{ text: 'first' }]);
+    await plain.storeRawMessages('c2', [{ text: 'second' }]);
+    await plain.storeConversation('k1', { text: 'zebra' });
+    await plain.storeConversation('k2', { text: 'first' });
+    await plain.storeConversation('k2', { text: 'second' });
+    const all: SearchKind[] = ['raw_messages', 'memories', 'conversations'];
+    const ids = async (s: SQLiteStorage, text: string, kinds = all) =>
+      (await s.search({ text, limit: 100, kinds })).map(idOf).sort();
+    const zebras = ['conversations:k1', 'memories:c:a', 'raw_messages:c1:0'];
+    expect(await ids(plain, 'zebra')).toEqual(zebras); // the scan
+    // A search of one kind takes every mark, of every kind.
+    expect(await ids(indexed, 'zebra', ['memories'])).toEqual(['memories:c:a']);
+    expect(await ids(indexed, 'zebra')).toEqual(zebras);
+    expect(await ids(indexed, 'second')).toEqual(['conversations:k2', 'memories:c:b', 'raw_messages:c2:0']);
+    expect(await ids(indexed, 'first')).toEqual([]);
+    const stats = await indexed.getStorageStats();
+    expect(stats.search_index_entries).toBe(
+      stats.memory_count + stats.raw_message_count + stats.conversation_count,
+    );
+  });
+
+  it.each([
+    [
+      'a new id written twice',
+      [
+        { memoryId: 'x', data: { text: 'one' } },
+        { memoryId: 'x', data: { text: 'two' } },
+      ],
+    ],
+    ["the writer's newest row replaced", [{ memoryId: 'p', data: { text: 'two' } }]],
+  ])(
+    'a memory batch with %s, beside new ids, leaves the unindexed writer older rows to catch up',
+    async (_, writes) => {
+      const dbPath = `${dir()}/batch.db`;
+      const plain = await open(dbPath, { searchIndex: false });
+      const indexed = await open(dbPath);
+      await indexed.storeMemory('c', 'm0', { text: 'hello' });
+      await plain.storeMemory('c', 'other', { text: 'zebra' });
+      await plain.storeMemory('c', 'p', { text: 'one' });
+      // Until 2026-12-06 the batch reindexed its row above `other` before adding `y` and
+      // `z`, whose check of the row below them then passed: `other` was never indexed.
+      const batch = [...writes, { memoryId: 'y', data: { text: 'three' } }];
+      await indexed.storeMemories('c', batch);
+      await indexed.storeConversationBatch([
+        { conversationId: 'd', memories: [...writes, { memoryId: 'z', data: { text: 'three' } }] },
+      ]);
+      expect(await ids(indexed, 'zebra')).toEqual(['memories:c:other']);
+      expect(await ids(indexed, 'two')).toEqual(
+        ['memories:c:p', 'memories:c:x', 'memories:d:p', 'memories:d:x'].filter((id) =>
+          batch.some((w) => id.endsWith(`:${w.memoryId}`)),
+        ),
+      );
+      expect(await ids(indexed, 'three')).toEqual(['memories:c:y', 'memories:d:z']);
+      const stats = await indexed.getStorageStats();
+      expect(stats.search_index_entries).toBe(stats.memory_count);
+      async function ids(s: SQLiteStorage, text: string) {
+        return (await s.search({ text, limit: 100 })).map(idOf).sort();
+      }
+    },
+  );
 
   it('a writer with the index off marks nothing while no index exists', async () => {
     const dbPath = `${dir()}/plain.db`;

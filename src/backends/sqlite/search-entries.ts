@@ -88,9 +88,13 @@ export class SqliteSearchEntries {
         [scope],
       );
     }
-    // Before any reindex: a new row of this write indexed first would move the mark past rows
-    // another writer added before it, and those would never be caught up.
+    // Before any reindex, every row below the write's new ones (or, with none, every row) is
+    // indexed: a row indexed before them would move the mark past rows another writer added,
+    // and those would never be caught up. A reindexed row (one another writer added and this
+    // write replaced, or a new row this batch wrote twice) did so until 2026-12-06: the new
+    // rows' check of the row below them then passed.
     if (added.length === 0) await this.catchUp(q, kind);
+    else await this.addEntries(q, kind, added);
     if (change.reindex === 'scope') {
       await q.run(
         `DELETE FROM search_entry WHERE doc IN (SELECT doc FROM search_docs WHERE scope = ? AND kind = ${code})`,
@@ -117,11 +121,15 @@ export class SqliteSearchEntries {
         await q.all<BaseRow>(selectBaseRows(kind, where), [JSON.stringify(change.reindex)]),
       );
     }
-    const first = added[0]?.base;
-    if (first === undefined) return;
-    // The write's own rows are indexed from the values it wrote (no read back); the same
-    // statement tells whether the row below them is indexed. If not, another writer added
-    // rows since the last indexed one: those are caught up too.
+  }
+
+  /**
+   * Indexes a write's own new rows from the values it wrote (no read back); the same statement
+   * tells whether the row below them is indexed. If not, another writer added rows since the
+   * last indexed one: those are caught up too.
+   */
+  private async addEntries(q: Transaction, kind: SearchKind, added: readonly BaseRow[]): Promise<void> {
+    const first = added[0]!.base;
     const direct = added.length >= PENDING_LIMIT;
     const [inserted] = await q.all<{ caught_up: number }>(insertAddedEntries(kind, direct), [
       JSON.stringify(this.toEntries(kind, added)),
@@ -170,13 +178,16 @@ export class SqliteSearchEntries {
 
   /**
    * Reindexes the rows a `searchIndex: false` writer changed in place (search-dirty.ts) and
-   * clears their marks: one statement when there are none.
+   * clears their marks: one statement when there are none. Each kind with marks is caught up
+   * first: a marked row is often that writer's newest, above its other unindexed rows, and
+   * indexing it first would move the mark past them for good (until 2026-12-06).
    */
   async catchUpDirty(q: Transaction): Promise<void> {
     const marked = await q.all<{ kind: number; base: number }>(TAKE_DIRTY);
     for (const kind of SEARCH_KINDS) {
       const bases = marked.filter((row) => row.kind === KIND_CODES[kind]).map((row) => row.base);
       if (bases.length === 0) continue;
+      await this.catchUp(q, kind);
       await this.dropDocs(
         q,
         bases.map((base) => base * 8 + KIND_CODES[kind]),

@@ -134,9 +134,6 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
    * transaction (it resumes where it stopped if interrupted), and sets the marks.
    */
   async reconcile(connection: SqliteConnection, signal?: AbortSignal): Promise<void> {
-    // Rows a `searchIndex: false` writer changed in place: their entries match their rowid and
-    // scope but hold the old text, which the checks below cannot tell.
-    await connection.transaction('reconcile search index', (q) => this.catchUpDirty(q));
     for (const kind of SEARCH_KINDS) {
       // An abort (reindex) stops between two transactions: the kinds not refilled yet are behind
       // their marks, so searches catch them up (or scan, read-only), as after a crash.
@@ -168,6 +165,11 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
         if (done) break;
       }
     }
+    // Rows a `searchIndex: false` writer changed in place: their entries match their rowid and
+    // scope but hold the old text, which the checks above cannot tell. Last, with every row
+    // indexed, so their catch-up has nothing left to do in one long transaction; cut short
+    // before this, the marks stay and searches reindex them.
+    await connection.transaction('reconcile search index', (q) => this.catchUpDirty(q));
   }
 
   /**
