@@ -2,8 +2,9 @@
  * `storeMemories` of `AB_SIZE` memories (default 100) that replace stored ones in place, in the
  * built package of this checkout and, with `AB_OTHER=<checkout>`, of another (its `dist`), in
  * one process (not part of `npm run bench`, whose W9 batches write new ids):
- * `BACKEND=sqlite|postgres|redis|file npx tsx bench/memory-replace-batch-ab.ts`. `AB_MIXED=1`
- * replaces every other memory and adds a new one in place of the rest; `AB_INDEX=0|1` sets
+ * `BACKEND=sqlite|postgres|redis|file npx tsx bench/memory-replace-batch-ab.ts`. `AB_MODE=mixed`
+ * replaces every other memory and adds a new one in place of the rest, `AB_MODE=new` stores
+ * nothing before the timed batch (W9's batch, for comparison); `AB_INDEX=0|1` sets
  * `searchIndex` (default: both, one after the other). Every round each subject writes
  * `AB_BATCHES` conversations (default 20): `AB_SIZE` memories stored (untimed), then the timed
  * batch over the same ids. The subjects alternate every round, the order rotating; figures are
@@ -31,7 +32,7 @@ const BACKEND = process.env.BACKEND ?? 'sqlite';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
 const batches = Number(process.env.AB_BATCHES ?? 20);
 const size = Number(process.env.AB_SIZE ?? 100);
-const mixed = process.env.AB_MIXED === '1';
+const mode = process.env.AB_MODE ?? 'replace';
 const indexes = process.env.AB_INDEX === undefined ? [false, true] : [process.env.AB_INDEX === '1'];
 const tag = `replab${process.pid}`;
 
@@ -74,10 +75,10 @@ async function main(): Promise<void> {
           let used = 0;
           for (let b = 0; b < batches; b += 1) {
             const c = `r${round}-b${b}`;
-            await store.storeMemories(c, batch(c, 0, false));
+            if (mode !== 'new') await store.storeMemories(c, batch(c, 0, false));
             const c0 = process.cpuUsage();
             const t0 = performance.now();
-            await store.storeMemories(c, batch(c, 1, mixed));
+            await store.storeMemories(c, batch(c, 1, mode === 'mixed'));
             wall += performance.now() - t0;
             const cu = process.cpuUsage(c0);
             used += (cu.user + cu.system) / 1000;
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
       }
       for (const { name, store } of stores) {
         console.log(
-          `${BACKEND} index ${searchIndex ? 'on ' : 'off'} ${mixed ? 'mixed' : 'replace'} ${name.padEnd(5)} ` +
+          `${BACKEND} index ${searchIndex ? 'on ' : 'off'} ${mode} ${name.padEnd(5)} ` +
             `${median(ms[name]!).toFixed(2)} ms, cpu ${median(cpu[name]!).toFixed(2)} ms per batch of ${size}`,
         );
         await store.shutdown();
