@@ -203,6 +203,39 @@ describeWithService('postgres')('postgres server behaviour', () => {
     expect(await s.loadConversation('c')).toEqual({ v: 1 });
   });
 
+  it.each([
+    ['a URL', 'repeatable read'],
+    ['a given pool', 'serializable'],
+  ])(
+    'refuses a writable open whose sessions (set by %s) run at %s, before creating anything; a read-only open reads',
+    async (by, level) => {
+      // A role's or database's default_transaction_isolation does the same. At these levels the
+      // schema's functions read the snapshot from before their lock wait: until 2026-12-06 a
+      // delete batch that waited for a memory batch left its new rows in place.
+      const options = `-c default_transaction_isolation=${level.replace(' ', '\\ ')}`;
+      const pool = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 2, options });
+      try {
+        const config =
+          by === 'a URL' ? { url: `${POSTGRES_TEST_URL}?options=${encodeURIComponent(options)}` } : { pool };
+        const error = await errorOf(() => ctx.open(config));
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).key).toBe('default_transaction_isolation');
+        expect(error.message).toContain(`"${level}"`);
+        expect(error.message).toContain('read committed');
+        const schemas = await ctx
+          .raw()
+          .query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [ctx.schema()]);
+        expect(schemas.rows).toEqual([]);
+        // Reads need no lock: a read-only open of a schema a writable open made works there.
+        await (await ctx.open()).storeMemory('c', 'm', { v: 1 });
+        const reader = await ctx.open({ ...config, readOnly: true });
+        expect(await reader.loadMemories('c')).toEqual([expect.objectContaining({ memory_id: 'm', v: 1 })]);
+      } finally {
+        await pool.end();
+      }
+    },
+  );
+
   it('uses a given pool and leaves it open after shutdown', async () => {
     const pool = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 3 });
     try {

@@ -115,15 +115,24 @@ export function migrationDdl(from: number, s: string): string[] {
 }
 
 /** Reads the schema version without creating anything: 0 when the schema or its meta table is missing. */
-async function readVersion(q: Queryable, schema: string, lock = false): Promise<number> {
+async function readVersion(
+  q: Queryable,
+  schema: string,
+  { lock = false, writableAt }: { lock?: boolean; writableAt?: string } = {},
+): Promise<number> {
   // A query on the catalog tables, not to_regclass(): it reads with this statement's snapshot,
   // while to_regclass() may answer from this connection's cache, which still says "missing"
   // after another process created the schema while we waited for the lock.
-  const [exists] = await q.rows<{ present: boolean }>(
+  const [exists] = await q.rows<{ present: boolean; isolation: string }>(
     `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = 'storage_meta') AS present`,
+      WHERE n.nspname = $1 AND c.relname = 'storage_meta') AS present,
+      current_setting('transaction_isolation') AS isolation`,
     [schema],
   );
+  // A writable open's first read (`writableAt`: where the store is): reads alone need no lock.
+  if (writableAt !== undefined && exists?.isolation !== 'read committed') {
+    refuseIsolation(exists?.isolation ?? 'unknown', writableAt);
+  }
   if (!exists?.present) return 0;
   const [row] = await q.rows<{ value: string }>(
     `SELECT value FROM ${quoteIdent(schema)}.storage_meta WHERE key = 'schema_version'${lock ? ' FOR UPDATE' : ''}`,
@@ -137,6 +146,24 @@ async function readVersion(q: Queryable, schema: string, lock = false): Promise<
     );
   }
   return version;
+}
+
+/**
+ * Refuses sessions whose transactions do not run at READ COMMITTED (a role's or database's
+ * `default_transaction_isolation`, a URL's `options`, a given pool's). The schema's functions
+ * take a lock, then read with a snapshot taken after it, which READ COMMITTED alone gives each
+ * statement: at REPEATABLE READ or SERIALIZABLE the whole call reads the snapshot from before
+ * its wait, so a delete batch that waited for a memory batch left that batch's new rows in
+ * place (until 2026-12-06), and writes that waited failed with serialization errors.
+ */
+function refuseIsolation(isolation: string, label: string): never {
+  throw new ConfigError(
+    `PostgreSQL sessions at ${label} run transactions at ${JSON.stringify(isolation)}; ` +
+      `connectome-storage needs "read committed" (PostgreSQL's default): set it for the role ` +
+      `the store connects as (ALTER ROLE name SET default_transaction_isolation = 'read committed') ` +
+      `or in the URL (?options=-c%20default_transaction_isolation%3Dread%5C%20committed)`,
+    'default_transaction_isolation',
+  );
 }
 
 function refuseNewer(version: number, schema: string, label: string): never {
@@ -167,7 +194,8 @@ async function refuseForeignTables(q: Queryable, schema: string, label: string):
  * runs in one transaction (DDL is transactional) under an advisory lock, and re-reads the
  * version inside it. An up-to-date schema is only read, so a role with DML rights only can
  * use a schema its owner prepared; one that would need DDL it may not run is refused with a
- * {@link ConfigError} naming the missing privileges before any DDL. A schema created with
+ * {@link ConfigError} naming the missing privileges before any DDL, and so are sessions whose
+ * transactions do not run at READ COMMITTED (see `refuseIsolation`). A schema created with
  * `searchIndex: false` starts with its search machinery asleep (`schema-v7.ts`).
  */
 export async function ensureSchema(
@@ -175,7 +203,9 @@ export async function ensureSchema(
   schema: string,
   options: { searchIndex: boolean },
 ): Promise<void> {
-  const seen = await db.transaction('read schema version', (q) => readVersion(q, schema));
+  const seen = await db.transaction('read schema version', (q) =>
+    readVersion(q, schema, { writableAt: db.label }),
+  );
   if (seen > POSTGRES_SCHEMA_VERSION) refuseNewer(seen, schema, db.label);
   if (seen === POSTGRES_SCHEMA_VERSION) return;
   const s = quoteIdent(schema);
@@ -197,7 +227,7 @@ export async function ensureSchema(
     if (current > POSTGRES_SCHEMA_VERSION) refuseNewer(current, schema, db.label);
     if (current === POSTGRES_SCHEMA_VERSION) return;
     await refuseMissingDdlRights(q, schema, current, db.label);
-    const version = await readVersion(q, schema, true);
+    const version = await readVersion(q, schema, { lock: true });
     if (version > POSTGRES_SCHEMA_VERSION) refuseNewer(version, schema, db.label);
     if (version === POSTGRES_SCHEMA_VERSION) return;
     const [present] = await q.rows<{ n: number }>(
