@@ -7,6 +7,7 @@
  */
 import { cacheBatchJson } from '../../src/backends/sqlite/batches.js';
 import { chainBatchJson } from '../../src/backends/sqlite/chains.js';
+import { fastText } from '../../src/backends/sqlite/fast-writes.js';
 import { newMemoryRowsJson } from '../../src/backends/sqlite/memory-batch.js';
 import { ValidationError } from '../../src/core/index.js';
 
@@ -83,6 +84,37 @@ describe('sqlite cache batch too large for one string', () => {
       'appendReasoningChains() of 2 items, the first chain of agent "a"',
     );
     expect(JSON.parse(chainBatchJson('a', [{ json: '{}', timestamp: 't' }]))).toEqual([['{}', 't']]);
+  });
+
+  // The one-statement batches' texts carry each row's entry body too (index on), and a memory
+  // batch's rows all together: one too long for a string makes the fast path decline, and the
+  // general path sends its own texts or refuses the batch as above. Until 2026-12-06 the fast
+  // path refused it, at about half the size the general path takes (checked once end to end
+  // with two 140M-character memories, index on: stored; too heavy for CI).
+  it('lets the fast paths decline a text too long for a string, and nothing else', () => {
+    expect(
+      fastText(() =>
+        JSON.stringify([
+          ['m0', '{}', 't', 'body'],
+          ['m1', '{}', tooLong],
+        ]),
+      ),
+    ).toBeUndefined();
+    expect(fastText(() => JSON.stringify([['m0', '{}', 't', 'body']]))).toBe('[["m0","{}","t","body"]]');
+    const other = new TypeError('not an overflow');
+    expect(
+      errorOf(() =>
+        fastText(() =>
+          JSON.stringify([
+            {
+              toJSON: () => {
+                throw other;
+              },
+            },
+          ]),
+        ),
+      ),
+    ).toBe(other);
   });
 });
 

@@ -11,18 +11,10 @@
  * them up first), or another process dropped the index tables. The views and triggers are in
  * fast-write-views.ts.
  */
-import {
-  type BatchName,
-  batchText,
-  type JsonObject,
-  type JsonValue,
-  type MemoryWrite,
-  nowTimestamp,
-} from '../../core/index.js';
+import { type JsonObject, type JsonValue, type MemoryWrite, nowTimestamp } from '../../core/index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
 import type { SqliteConnection, SqlParam, Transaction } from './connection.js';
-import { chainBatchName } from './chains.js';
-import { fitsMemoryBatch, type NewMemoryRow, newMemoryRowsJson } from './memory-batch.js';
+import { fitsMemoryBatch, type NewMemoryRow } from './memory-batch.js';
 import { toRowParts } from './rows.js';
 import type { SqliteSearchIndex } from './search-index.js';
 import { PENDING_LIMIT } from './search-sql.js';
@@ -43,7 +35,7 @@ const FAST_SQL = {
   memory: `INSERT INTO memories_fast_write (conversation_id, memory_id, memory_data, created_at, body) VALUES (?, ?, ?, ?, ?)`,
   plainMemory:
     'INSERT INTO memories (conversation_id, memory_id, memory_data, created_at) VALUES (?, ?, ?, ?)',
-  // The rows of `newMemoryRowsJson` in array order, so AUTOINCREMENT numbers them in that order.
+  // A JSON array of `NewMemoryRow`s in array order, so AUTOINCREMENT numbers them in that order.
   memories: (view: string) => `INSERT INTO ${view} (conversation_id, memory_id, memory_data, created_at, body)
     SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) ORDER BY key`,
   plainMemories: `INSERT INTO memories (conversation_id, memory_id, memory_data, created_at)
@@ -65,6 +57,23 @@ const FAST_SQL = {
   plainRawMessages:
     'INSERT INTO raw_messages_plain_write (conversation_id, created_at, messages) VALUES (?, ?, ?)',
 } as const;
+
+/**
+ * `build()`'s text, or `undefined` when it is longer than a string can hold. The fast batches'
+ * texts carry each row's entry body beside its JSON (index on), and all of a memory batch's
+ * rows: the general path's texts (no bodies; new and replaced rows apart) may still fit, so
+ * the fast path declines and the general path sends them or refuses the batch by name. Until
+ * 2026-12-06 the fast path refused such a batch itself, at about half the size the general
+ * path takes. @internal
+ */
+export function fastText(build: () => string): string | undefined {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
 
 /** True for a failure that means "take the general path" (nothing was written). */
 function declines(error: unknown): boolean {
@@ -108,14 +117,10 @@ export class SqliteFastWrites {
    * the general path takes four or more round trips (`BEGIN IMMEDIATE`, the read of the
    * existing ids, the insert, the index's step, `COMMIT`). Declines, nothing written, when an id
    * repeats in the batch or is stored already (the insert's `UNIQUE` failure undoes the whole
-   * statement: the general path upserts in place), or the index is behind. `name` names the
-   * batch in the error of one too large to send, thrown before the insert.
+   * statement: the general path upserts in place), the index is behind, or the rows' text is
+   * longer than a string holds (see {@link fastText}).
    */
-  insertMemories(
-    conversationId: string,
-    writes: readonly MemoryWrite[],
-    name: () => BatchName,
-  ): Promise<boolean> {
+  insertMemories(conversationId: string, writes: readonly MemoryWrite[]): Promise<boolean> {
     const distinct = new Set(writes.map((write) => write.memoryId)).size === writes.length;
     if (!distinct || !fitsMemoryBatch(writes)) return Promise.resolve(false);
     const now = nowTimestamp();
@@ -127,7 +132,9 @@ export class SqliteFastWrites {
         return [write.memoryId, row.json, row.timestamp, this.index.body('memories', write.record)];
       return [write.memoryId, row.json, row.timestamp];
     });
-    const params = [conversationId, newMemoryRowsJson(name, rows)];
+    const json = fastText(() => JSON.stringify(rows));
+    if (json === undefined) return Promise.resolve(false);
+    const params = [conversationId, json];
     // The general path's words, which a failure's message names it by.
     const what = `store ${writes.length} memories of ${quote(conversationId)}`;
     if (!indexed) return this.attempt(what, FAST_SQL.plainMemories, params);
@@ -150,7 +157,8 @@ export class SqliteFastWrites {
    * Appends several chains as ONE statement (callers with a `maxReasoningChainsPerAgent` trim
    * use the general path), where the general path takes `BEGIN IMMEDIATE`, the insert, the
    * index's step and `COMMIT`; a single chain as {@link appendChain}. `false`, nothing
-   * written, for a timestamp JSON cannot carry exactly or an index behind.
+   * written, for a timestamp JSON cannot carry exactly, an index behind, or a text longer than
+   * a string holds (see {@link fastText}).
    */
   appendChains(agentId: string, records: readonly JsonObject[], now: string): Promise<boolean> {
     if (records.length === 1) return this.appendChain(agentId, records[0]!, now);
@@ -165,7 +173,8 @@ export class SqliteFastWrites {
       const loaded = Object.hasOwn(record, 'stored_at') ? record : { ...record, stored_at: row.timestamp };
       return [row.json, row.timestamp, this.index.body('reasoning_chains', loaded)];
     });
-    const json = batchText(chainBatchName(agentId, rows.length), () => JSON.stringify(values));
+    const json = fastText(() => JSON.stringify(values));
+    if (json === undefined) return Promise.resolve(false);
     const what = `store reasoning chain of ${quote(agentId)}`;
     if (!indexed) return this.attempt(what, FAST_SQL.plainChains, [agentId, json]);
     return this.attempt(what, FAST_SQL.chains(appendViewFor('reasoning_chains', rows.length)), [

@@ -40,8 +40,7 @@ const MEMORY_BATCH_SQL = {
 export type NewMemoryRow = [memoryId: string, json: string, createdAt: string, body?: string];
 
 /**
- * The parameter of `insertNew` (and of the fast path's one-statement batch, fast-writes.ts).
- * Rows that fit one call each can add up to more than one string
+ * The parameter of `insertNew`. Rows that fit one call each can add up to more than one string
  * holds: a `ValidationError` naming the batch (`name`), thrown before the insert.
  */
 export function newMemoryRowsJson(name: () => BatchName, rows: readonly NewMemoryRow[]): string {

@@ -112,7 +112,7 @@ export class SQLiteStorage extends SQLiteStorageBase {
     writes: readonly MemoryWrite[],
   ): Promise<void> {
     const name = batches.memoryBatchName(conversationId, writes);
-    if (await this.fast.insertMemories(conversationId, writes, name)) return;
+    if (await this.fast.insertMemories(conversationId, writes)) return;
     await batches.upsertMemoryBatch(
       this.db,
       conversationId,
