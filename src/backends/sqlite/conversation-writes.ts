@@ -67,7 +67,13 @@ export class SqliteConversationWrites {
 
   /** Keeps the search index in step with a memory write, in its transaction. */
   memoriesChanged(conversationId: string): batches.MemoriesChangedHook {
-    return (q, rows) => this.fts.sync(q, 'memories', conversationId, memorySearchSync(conversationId, rows));
+    return (q, rows) =>
+      this.fts.sync(
+        q,
+        'memories',
+        conversationId,
+        memorySearchSync(conversationId, rows, this.fts.enabled()),
+      );
   }
 
   /**
