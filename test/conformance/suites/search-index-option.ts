@@ -107,5 +107,53 @@ export function searchIndexOptionTests(ctx: SuiteContext): void {
       expect(await ids(on, 'egret ibis pelican cormorant flamingo')).toEqual([]);
       expect(await ids(on, 'stork')).toEqual(['memories:c1:changed']);
     });
+
+    it("an indexed instance's batches and searches beside an unindexed writer's newest rows leave none of that writer's rows unfound", async () => {
+      if (!ctx.harness.sharedStore) return;
+      await ctx.storage().storeMemory('c', 'm0', { text: 'hello' });
+      const off = await ctx.openAnother({ searchIndex: false });
+      const on = await ctx.openAnother(); // opened after it: an index exists again (SQLite)
+      // Each kind: an older row of the unindexed writer's, then its newest one changed in place.
+      await off.storeMemory('c', 'other', { text: 'zebra' });
+      await off.storeMemory('c', 'p', { text: 'one' });
+      await off.storeMemory('d', 'a', { text: 'yak' });
+      await off.storeMemory('d', 'b', { text: 'first' });
+      await off.storeMemory('d', 'b', { text: 'second' });
+      await off.storeRawMessages('r1', [{ content: 'yak' }]);
+      await off.storeRawMessages('r2', [{ content: 'first' }]);
+      await off.storeRawMessages('r2', [{ content: 'second' }]);
+      await off.storeConversation('k1', { title: 'yak' });
+      await off.storeConversation('k2', { title: 'first' });
+      await off.storeConversation('k2', { title: 'second' });
+      // A search of one kind first, then a batch that writes a new id twice and replaces the
+      // writer's newest memory beside a new one. Until 2026-12-06 SQLite indexed the changed
+      // row, or the batch's, first, which moved its index past the older rows for good.
+      expect((await on.search({ text: 'yak', kinds: ['memories'], limit: 100 })).map(hitId).sort()).toEqual([
+        'memories:d:a',
+      ]);
+      await on.storeMemories('c', [
+        { memoryId: 'x', data: { text: 'one' } },
+        { memoryId: 'x', data: { text: 'two' } },
+        { memoryId: 'p', data: { text: 'two' } },
+        { memoryId: 'y', data: { text: 'three' } },
+      ]);
+      for (const instance of [on, off]) {
+        expect(await ids(instance, 'zebra yak')).toEqual([
+          'conversations:k1',
+          'memories:c:other',
+          'memories:d:a',
+          'raw_messages:r1:0',
+        ]);
+        expect(await ids(instance, 'second two three')).toEqual([
+          'conversations:k2',
+          'memories:c:p',
+          'memories:c:x',
+          'memories:c:y',
+          'memories:d:b',
+          'raw_messages:r2:0',
+        ]);
+        expect(await ids(instance, 'first one')).toEqual([]);
+      }
+    });
   });
 }
