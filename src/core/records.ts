@@ -101,7 +101,11 @@ export function buildCacheRecord(data: JsonObject, ttlSeconds: number | null, no
 
 /**
  * Why a cache record given with its own timestamps cannot be stored, or `null` when it can:
- * `storedAt` must be a valid timestamp, `expiresAt` one after it or `null`.
+ * `storedAt` must be a valid timestamp, `expiresAt` one after it or `null`. "After" as stored:
+ * the canonical texts (microseconds, a longer fraction rounded up) are compared where both
+ * exist, so `...00.0000001Z` is not taken as before `...00.000001Z`, which it is stored as
+ * (until 2026-12-06 the instants were compared as floats, a record was stored with
+ * `expiresAt` equal to `storedAt`, and its own `loadCacheRecord` copy was refused).
  */
 export function cacheRecordTimesProblem(record: {
   storedAt: unknown;
@@ -118,13 +122,21 @@ export function cacheRecordTimesProblem(record: {
       problem: `must be ${formats}, or null for no expiry (got ${describeValue(record.expiresAt)})`,
     };
   }
-  if ((parseTimestamp(record.expiresAt) ?? 0) <= (parseTimestamp(record.storedAt) ?? 0)) {
+  if (!isAfter(record.expiresAt, record.storedAt)) {
     return {
       field: 'expiresAt',
       problem: `must be after storedAt ${record.storedAt} (got ${record.expiresAt})`,
     };
   }
   return null;
+}
+
+/** Whether valid timestamp `later` is after `earlier` as the two are stored (see above). */
+function isAfter(later: string, earlier: string): boolean {
+  const [a, b] = [canonicalTimestamp(later), canonicalTimestamp(earlier)];
+  // Canonical texts are fixed-width UTC: their text order is their time order.
+  if (a !== null && b !== null) return a > b;
+  return (parseTimestamp(later) ?? 0) > (parseTimestamp(earlier) ?? 0);
 }
 
 /** The fields of a cache record given with its own timestamps; any other is refused. */

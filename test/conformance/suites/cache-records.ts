@@ -138,6 +138,13 @@ export function cacheRecordTests(ctx: SuiteContext): void {
         ['storedAt', { data: { v: 1 }, expiresAt: null }, 'storedAt'],
         ['expiresAt', { ...good, expiresAt: '2019-12-31T23:59:59+00:00' }, 'after storedAt'],
         ['expiresAt', { ...good, expiresAt: good.storedAt }, 'after storedAt'],
+        // After only below the microsecond: both are stored as ...00.000001 (a longer fraction
+        // is rounded up). Until 2026-12-06 it was stored so, and its loaded copy refused.
+        [
+          'expiresAt',
+          { ...good, storedAt: '2020-01-01T00:00:00.0000001Z', expiresAt: '2020-01-01T00:00:00.000001Z' },
+          'after storedAt',
+        ],
         ['expiresAt', { ...good, expiresAt: '2020-01-01T01:00:00' + '+24:00' }, 'expiresAt'],
         ['expiresAt', { data: { v: 1 }, storedAt: good.storedAt }, 'expiresAt'],
         ['cache entry "k"', { ...good, data: [1, 2] }, 'plain JSON object'],
