@@ -25,6 +25,7 @@ import { refuseCorruptSource } from './corrupt-source.js';
 import { refuseCorruptRecords } from './source-check.js';
 import { markingSourceErrors } from './source-reads.js';
 import { MigrationRefusedError, throwIfAborted } from './errors.js';
+import { describeValue } from '../core/errors.js';
 import { sameStoreId } from './identity.js';
 import { clearMarker, keepMarkerAlive, MIGRATION_MARKER_KEY, userStateKeys } from './marker.js';
 import { type PassContext, runGroupedPhase, runPhase } from './pool.js';
@@ -80,6 +81,7 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new MigrationRefusedError('invalid-option', 'signal must be an AbortSignal');
   }
+  refuseOtherOptions(options);
   const sameId =
     options.sourceId !== undefined &&
     options.targetId !== undefined &&
@@ -91,6 +93,35 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
     );
   }
   return { concurrency, groupConcurrency, batchSize };
+}
+
+/**
+ * Refuses the options checked nowhere else before the first write: until 2026-12-06 a bad
+ * `maxDifferences` failed the verification after the whole copy, a bad `onProgress` the first
+ * event after the resume marker was written, and that marker then made every later run
+ * without `sourceId` refuse the target as foreign.
+ */
+function refuseOtherOptions(options: MigrateOptions): void {
+  const refuse = (name: string, value: unknown, expected: string): never => {
+    throw new MigrationRefusedError(
+      'invalid-option',
+      `${name} must be ${expected} (got ${describeValue(value)})`,
+    );
+  };
+  const { maxDifferences, onProgress } = options;
+  if (maxDifferences !== undefined && (!Number.isSafeInteger(maxDifferences) || maxDifferences < 0)) {
+    refuse('maxDifferences', maxDifferences, 'a non-negative integer');
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function')
+    refuse('onProgress', onProgress, 'a function');
+  for (const name of ['dryRun', 'verify', 'merge', 'checkSource'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'boolean') refuse(name, value, 'a boolean');
+  }
+  for (const name of ['sourceId', 'targetId'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'string') refuse(name, value, 'a string');
+  }
 }
 
 /** Initializes `source` and (unless `null`) `target` concurrently; rejects after both settled. */

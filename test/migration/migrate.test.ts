@@ -4,6 +4,7 @@ import {
   migrateStorage,
   MIGRATION_MARKER_KEY,
   MigrationAbortedError,
+  type MigrateOptions,
   type MigrationProgressEvent,
   MigrationRefusedError,
   verifyMigration,
@@ -243,6 +244,32 @@ describe('migrateStorage with an AbortSignal', () => {
     await expect(run).rejects.toMatchObject({ name: 'MigrationRefusedError', reason: 'invalid-option' });
     expect(source.isInitialized).toBe(false);
   });
+
+  it.each([
+    ['maxDifferences', -1, 'maxDifferences must be a non-negative integer (got -1)'],
+    ['maxDifferences', 1.5, 'maxDifferences must be a non-negative integer'],
+    ['onProgress', 'x', 'onProgress must be a function (got "x")'],
+    ['verify', 'yes', 'verify must be a boolean'],
+    ['merge', 1, 'merge must be a boolean'],
+    ['dryRun', 'no', 'dryRun must be a boolean'],
+    ['checkSource', null, 'checkSource must be a boolean'],
+    ['sourceId', 42, 'sourceId must be a string'],
+  ])(
+    'refuses %s: %p before opening anything, so a run with good options then goes through',
+    async (name, value, message) => {
+      // Until 2026-12-06 a bad maxDifferences failed the verification after the whole copy, and a
+      // bad onProgress the first event: the resume marker stayed, and the next run without
+      // sourceId was refused as foreign.
+      const source = await populatedSource();
+      const target = await openStore();
+      const run = migrateStorage(source, target, { [name]: value } as MigrateOptions);
+      await expect(run).rejects.toMatchObject({ name: 'MigrationRefusedError', reason: 'invalid-option' });
+      await expect(run).rejects.toThrow(message);
+      expect(await inspectTarget(target)).toMatchObject({ empty: true });
+      expect(await target.loadSystemState(MIGRATION_MARKER_KEY)).toBeNull();
+      expect((await migrateStorage(source, target)).ok).toBe(true);
+    },
+  );
 });
 
 describe('verifyMigration', () => {
