@@ -128,20 +128,28 @@ describe('SQLite: configuration', () => {
     }
   });
 
-  it('a folder of the path that is a file fails the open naming the database, then the call and its path', async () => {
-    const blocker = join(dir(), 'file');
-    writeFileSync(blocker, 'not a folder');
-    const dbPath = join(blocker, 'sub', 'x.db');
-    const error = await new SQLiteStorage({ dbPath }).initialize().then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(BackendUnavailableError);
-    expect((error as Error).message).toBe(
-      `SQLite database ${dbPath} cannot be opened: ENOTDIR, not a directory (mkdir ${join(blocker, 'sub')})`,
-    );
-    expect(readFileSync(blocker, 'utf8')).toBe('not a folder');
-  });
+  it.each([
+    ['further up', ['sub', 'x.db'], 'sub'],
+    // Node's recursive mkdir says EEXIST, "file already exists", for the folder itself: until
+    // 2026-12-06 the message said so.
+    ['the folder itself', ['x.db'], ''],
+  ])(
+    'a folder of the path that is a file (%s) fails the open naming the database, then the call and its path',
+    async (_, parts, made) => {
+      const blocker = join(dir(), 'file');
+      writeFileSync(blocker, 'not a folder');
+      const dbPath = join(blocker, ...parts);
+      const error = await new SQLiteStorage({ dbPath }).initialize().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect((error as Error).message).toBe(
+        `SQLite database ${dbPath} cannot be opened: ENOTDIR, not a directory (mkdir ${join(blocker, made)})`,
+      );
+      expect(readFileSync(blocker, 'utf8')).toBe('not a folder');
+    },
+  );
 
   it('leaves the rollback journal when WAL is off', async () => {
     const storage = new SQLiteStorage({ dbPath: join(dir(), 'plain.db'), enableWalMode: false });
