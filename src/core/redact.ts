@@ -29,11 +29,40 @@ export function redactUrl(url: string): string {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
     return scheme === undefined ? MASK : `${scheme}://${MASK}`;
   }
+  if (parsed.host === '' && hostlessUserInfo(url) !== null) return redactHostless(url, parsed);
   if (parsed.password !== '') parsed.password = MASK;
   for (const name of new Set(parsed.searchParams.keys())) {
     if (SECRET_PARAM.test(name)) parsed.searchParams.set(name, MASK);
   }
   return parsed.toString();
+}
+
+/**
+ * The `user:password@` (or `password@`) of a URL written without its `//` (`postgres:/u:pw@h/db`,
+ * `redis:u:pw@h`, `app:pw@host:5432/db`): a URL parser reads it as a path, with no host and no
+ * password to mask, so until 2026-12-06 it was shown whole. Its scheme and what precedes the
+ * last `@` before any `?` or `#`, or `null` when there is no `@` there.
+ */
+function hostlessUserInfo(url: string): { scheme: string; end: number } | null {
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0];
+  if (scheme === undefined) return null;
+  const stop = url.slice(scheme.length).search(/[?#]/);
+  const head = stop === -1 ? url : url.slice(0, scheme.length + stop);
+  const at = head.lastIndexOf('@');
+  return at <= scheme.length ? null : { scheme, end: at };
+}
+
+/** {@link redactUrl} of a host-less URL holding user info: everything before its `@` masked. */
+function redactHostless(url: string, parsed: URL): string {
+  const { scheme, end } = hostlessUserInfo(url)!;
+  let tail = url.slice(end);
+  if (parsed.search !== '') {
+    for (const name of new Set(parsed.searchParams.keys())) {
+      if (SECRET_PARAM.test(name)) parsed.searchParams.set(name, MASK);
+    }
+    tail = tail.slice(0, tail.indexOf('?')) + parsed.search + parsed.hash;
+  }
+  return `${scheme}${MASK}${tail}`;
 }
 
 // `scheme://` and what follows up to whitespace or a character that ends a URL in prose or

@@ -181,6 +181,11 @@ function checkUrlValues(backend: UrlParamBackend, url: URL, context: UrlParamCon
   const refuse = (param: string, shown: string, value: string, rule: string): never => {
     throw new ConfigError(`${shown} ${quoteName(value)} of ${context.where} ${rule}`, context.key ?? param);
   };
+  if (backend === 'redis' && url.host === '') {
+    // Before the path is read as a database: without its `//` (`redis:/u:pw@h`) the user
+    // info is in the path, and the refusal below quoted it, password and all (until 2026-12-06).
+    throw new ConfigError(`${context.where} names no host: write redis://host:6379`, context.key ?? 'url');
+  }
   if (backend === 'redis') {
     // ioredis decodes the user and password with decodeURIComponent, which threw a bare
     // URIError out of initialize() for a malformed escape (`%E0%A4%A`).

@@ -18,6 +18,14 @@ describe('redactUrl', () => {
       'redis://h/0?api_keys=a&apiKeys=b&KEYS=c&keys=d&keyspace=e',
       'redis://h/0?api_keys=***&apiKeys=***&KEYS=***&keys=***&keyspace=e',
     ],
+    // Without their `//` the user info parses as a path, no password to mask: until
+    // 2026-12-06 these were shown whole.
+    ['postgres:/app:s3cret@db/x', 'postgres:***@db/x'],
+    ['redis:u:s3cret@h', 'redis:***@h'],
+    ['app:s3cret@db.internal:5432/prod', 'app:***@db.internal:5432/prod'],
+    ['redis:/default:s3cret@cache:6379', 'redis:***@cache:6379'],
+    ['postgres:/u:s3cret@h/db?password=x&a=1#f', 'postgres:***@h/db?password=***&a=1#f'],
+    ['postgres:///test', 'postgres:///test'],
   ])('%s -> %s', (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
   });

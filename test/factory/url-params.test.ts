@@ -4,6 +4,8 @@
  * parameter the driver does not read, before any I/O, with a ConfigError naming it.
  */
 import { ConfigError } from '../../src/core/index.js';
+import { redactUrl } from '../../src/core/redact.js';
+import { checkUrlParams } from '../../src/core/url-params.js';
 import { createStorage, createStorageFromEnv } from '../../src/factory/index.js';
 import { thrown } from './support.js';
 
@@ -116,6 +118,28 @@ describe('URL parameters of the network backends', () => {
     expect(error.message).toMatch(/Parameter port "5432x"/);
     expect(error.message).not.toContain('pw-9');
   });
+
+  it.each([
+    ['redis', 'CONNECTOME_STORAGE_REDIS_URL', 'redis:/default:pw-9@127.0.0.1:1'],
+    ['redis', 'CONNECTOME_STORAGE_REDIS_URL', 'default:pw-9@127.0.0.1:1'],
+    ['postgres', 'CONNECTOME_STORAGE_POSTGRES_URL', 'postgres:/u:pw-9@127.0.0.1:1/db'],
+    ['postgres', 'CONNECTOME_STORAGE_POSTGRES_URL', 'app:pw-9@127.0.0.1:1/db'],
+  ])(
+    'refuses a %s URL without its // (user info read as a path) naming the variable, without the password',
+    (type, name, url) => {
+      // Until 2026-12-06 the message quoted the URL whole, and a Redis one's path as its database.
+      const error = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: type, [name]: url }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).key).toBe(name);
+      expect(error.message).not.toContain('pw-9');
+      if (type !== 'redis') return;
+      // The CLI's env files check the URL's values first: its path was refused as a database.
+      const where = `the URL ${redactUrl(url)} of app.env`;
+      const values = thrown(() => checkUrlParams('redis', url, { where, hint: 'the options' }));
+      expect(values.message).toBe(`${where} names no host: write redis://host:6379`);
+      expect(values.message).not.toContain('pw-9');
+    },
+  );
 
   it('takes the parameters the drivers read', () => {
     const redis = 'redis://127.0.0.1:1/0?family=4';

@@ -37,6 +37,8 @@ describe('postgres config', () => {
   it.each([
     ['an unknown key', { urll: 'postgres://x' }, 'urll'],
     ['a non-postgres URL', { url: 'mysql://127.0.0.1/db' }, 'url'],
+    // Its user info parses as a path, no host: until 2026-12-06 pg got it, and its default host.
+    ['a URL without its //', { url: 'postgres:/u:s3cret@127.0.0.1:5432/test' }, 'url'],
     ['a URL that is not a string', { url: 42 }, 'url'],
     ['an empty schema', { schema: '' }, 'schema'],
     ['a reserved schema', { schema: 'pg_mine' }, 'schema'],

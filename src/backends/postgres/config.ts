@@ -169,9 +169,11 @@ export interface ResolvedPostgresConfig {
 const MAX_IDENTIFIER_BYTES = 63;
 
 function isPostgresUrl(value: string): boolean {
+  // The `//` too: `postgres:/u:pw@h/db` parses as a path, with no host (until 2026-12-06 taken
+  // and sent to pg, which connected to its default host with that text as the database).
   if (!URL.canParse(value)) return false;
-  const protocol = new URL(value).protocol;
-  return protocol === 'postgres:' || protocol === 'postgresql:';
+  const { protocol, href } = new URL(value);
+  return (protocol === 'postgres:' || protocol === 'postgresql:') && href.startsWith(`${protocol}//`);
 }
 
 /** Duck-typed check, so the config can be validated without loading `pg`. */
