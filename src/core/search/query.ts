@@ -179,7 +179,8 @@ function normalizeLimit(limit: unknown): number {
 export function normalizeSearchQuery(query: unknown): NormalizedSearchQuery {
   const fields = readFields(query);
   const { text, conversationId, agentId, match, mode, unreadable } = fields;
-  if (typeof text !== 'string' || text.trim().length === 0) {
+  // Unicode's white space: `trim()` keeps U+0085 (NEL), which was searched until 2026-12-06.
+  if (typeof text !== 'string' || /^\p{White_Space}*$/u.test(text)) {
     throw new ValidationError(
       'text',
       `must be a string with at least one non-space character (got ${describeValue(text)})`,

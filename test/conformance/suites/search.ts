@@ -323,6 +323,8 @@ export function searchTests(ctx: SuiteContext): void {
       const bad: Array<[unknown, new (...args: never[]) => Error]> = [
         [{ text: '' }, ValidationError],
         [{ text: ' \t\n ' }, ValidationError],
+        // Unicode white space that String.prototype.trim keeps (NEL): until 2026-12-06 searched.
+        [{ text: ' \u0085\u3000 ' }, ValidationError],
         [{ text: 42 }, ValidationError],
         [{}, ValidationError],
         [null, ValidationError],
