@@ -221,7 +221,8 @@ function fileUrlPath(text: string, location: string): string {
 
 /** Parses a backend spec (see the module comment); throws {@link ConfigError} for a malformed one. */
 export function parseBackendSpec(text: string, cwd: string = process.cwd()): BackendSpec {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
+  // `_` too: a registered name may hold one (refused here until 2026-12-06), no URL scheme does.
+  const scheme = /^([a-z][a-z0-9+._-]*):/i.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     throw new ConfigError(`Invalid backend spec ${JSON.stringify(text)}: ${SPEC_HELP}`, 'spec');
   }

@@ -57,9 +57,15 @@ export function optionKinds(type: string): Readonly<Record<string, EnvValueKind>
   return kinds;
 }
 
-/** The config key a query key names: an alias, or the camelCase of a snake_case key (not in URLs). */
-function configKey(rawKey: string, inUrl: boolean): string {
-  return OPTION_ALIASES[rawKey] ?? (inUrl ? rawKey : snakeToCamel(rawKey));
+/**
+ * The config key a query key names: for a built-in backend an alias, or the camelCase of a
+ * snake_case key (not in URLs); for another backend the key as given (until 2026-12-06 renamed
+ * too, and `constructor` or `toString` looked up on the aliases' prototype).
+ */
+function configKey(rawKey: string, inUrl: boolean, builtin: boolean): string {
+  if (!builtin) return rawKey;
+  if (Object.hasOwn(OPTION_ALIASES, rawKey)) return OPTION_ALIASES[rawKey] as string;
+  return inUrl ? rawKey : snakeToCamel(rawKey);
 }
 
 /**
@@ -80,7 +86,7 @@ export function takeOptions(
   const config: Record<string, unknown> = {};
   const driverParams: string[] = [];
   for (const [rawKey, value] of [...params]) {
-    const key = configKey(rawKey, inUrl);
+    const key = configKey(rawKey, inUrl, kinds !== undefined);
     if (key === location) {
       throw new ConfigError(
         `Option ${rawKey} of ${spec} conflicts with its ${inUrl ? 'URL' : 'path'}: give the ${type} location once, before the ?`,

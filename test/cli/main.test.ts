@@ -65,6 +65,15 @@ class ReplicaStorage extends FileStorage {
   }
 }
 
+/** The configs `config_echo` was built with (a user backend whose name holds a `_`). */
+const echoed: Array<Record<string, unknown>> = [];
+class ConfigEchoStorage extends FileStorage {
+  constructor(config: Record<string, unknown> = {}) {
+    super({ baseDir: String(config.dir) });
+    echoed.push({ ...config });
+  }
+}
+
 const fixture = join(__dirname, '..', 'fixtures', 'python-reference', 'sample', 'storage_data');
 // An existing (empty) source folder, so refusals about the target are what is tested.
 const SOURCE_DIR = mkdtempSync(join(tmpdir(), 'connectome-main-source-'));
@@ -78,6 +87,7 @@ beforeAll(async () => {
   StorageFactory.registerBackend('leaky', LeakyStorage, { override: true });
   StorageFactory.registerBackend('disk-goes-away', DiskGoesAwayStorage, { override: true });
   StorageFactory.registerBackend('replica', ReplicaStorage, { override: true });
+  StorageFactory.registerBackend('config_echo', ConfigEchoStorage, { override: true });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -237,6 +247,16 @@ describe('main()', () => {
       error: 'login to leaky://admin:***@db failed',
     });
     expect(JSON.parse(results[2]?.stdout ?? '')).toMatchObject({ dsn: 'leaky://admin:***@db' });
+  });
+
+  it("names a registered backend whose name holds a '_', and hands it every option as given", async () => {
+    // Until 2026-12-06 the spec was refused, and its keys renamed as a built-in backend's are
+    // (`prefix` to `keyPrefix`, `a_b` to `aB`; `constructor` to the text of Object).
+    const store = join(dir, 'echo');
+    const spec = `config_echo:?dir=${encodeURIComponent(store)}&constructor=1&toString=2&prefix=p&a_b=3`;
+    const result = await cli('stats', spec, '--json');
+    expect(result.code).toBe(0);
+    expect(echoed.at(-1)).toEqual({ dir: store, constructor: '1', toString: '2', prefix: 'p', a_b: '3' });
   });
 
   it('exits 2 when a target the spec does not show as read-only refuses the first write', async () => {
