@@ -99,8 +99,12 @@ export function parseBackendConfig<S extends z.ZodObject<z.ZodRawShape>>(
   options: { acceptSnakeCase?: boolean } = {},
 ): z.output<S> {
   let result;
+  // The caller's spelling of each key read (`key_prefix`), for the errors: they name what was given.
+  const given = new Map<string, string>();
   try {
-    result = schema.strict().safeParse(readConfigObject(backend, raw, options.acceptSnakeCase === true));
+    result = schema
+      .strict()
+      .safeParse(readConfigObject(backend, raw, options.acceptSnakeCase === true, given));
   } catch (error) {
     // A getter or Proxy in the caller's config threw: report it as a config problem.
     if (error instanceof ConfigError) throw error;
@@ -113,11 +117,13 @@ export function parseBackendConfig<S extends z.ZodObject<z.ZodRawShape>>(
   if (result.success) return result.data as z.output<S>;
   const issue = result.error.issues[0];
   if (issue?.code === 'unrecognized_keys') {
-    const key = issue.keys[0] ?? '?';
+    const read = issue.keys[0] ?? '?';
+    const key = given.get(read) ?? read;
     const known = Object.keys(schema.shape).join(', ');
     throw new ConfigError(`Unknown ${backend} storage config key "${key}". Known keys: ${known}`, key);
   }
-  const key = issue?.path.map(String).join('.') ?? '';
+  const [first, ...rest] = issue?.path.map(String) ?? [];
+  const key = [first === undefined ? '' : (given.get(first) ?? first), ...rest].join('.');
   throw new ConfigError(
     `Invalid ${backend} storage config "${key}": ${issue?.message ?? 'invalid value'}`,
     key,
@@ -125,20 +131,38 @@ export function parseBackendConfig<S extends z.ZodObject<z.ZodRawShape>>(
   );
 }
 
-/** Copies the caller's config into a plain object, mapping snake_case keys when asked. */
-function readConfigObject(backend: string, raw: unknown, acceptSnakeCase: boolean): Record<string, unknown> {
-  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
-    throw new ConfigError(`${backend} storage config must be an object`);
+/**
+ * Copies the caller's config into a plain object, mapping snake_case keys when asked; `given`
+ * receives each read key's spelling in the caller's object. A Map, Date or other object that
+ * is not a plain one is refused (until 2026-12-06 it read as an empty config: the defaults).
+ */
+function readConfigObject(
+  backend: string,
+  raw: unknown,
+  acceptSnakeCase: boolean,
+  given: Map<string, string>,
+): Record<string, unknown> {
+  const plain = Object.prototype.toString.call(raw) === '[object Object]';
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || !plain)) {
+    throw new ConfigError(`${backend} storage config must be a plain object`);
   }
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
-    // `read_only` is accepted by every backend, also those that take only camelCase otherwise.
-    const name = acceptSnakeCase || key === 'read_only' ? snakeToCamel(key) : key;
-    if (Object.hasOwn(input, name)) {
-      throw new ConfigError(`${backend} storage config sets "${name}" twice (as "${key}" too)`, key);
+    // `read_only` is accepted by every backend, also those that take only camelCase otherwise;
+    // a key with no letter after its `_` (`__proto__`) is no snake_case spelling.
+    const snake = (acceptSnakeCase || key === 'read_only') && /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/.test(key);
+    const name = snake ? snakeToCamel(key) : key;
+    if (given.has(name)) {
+      throw new ConfigError(
+        `${backend} storage config sets "${name}" twice (as "${given.get(name)}" and "${key}")`,
+        key,
+      );
     }
-    // `undefined` means "use the default", as it does for function arguments.
-    if (value !== undefined) input[name] = value;
+    given.set(name, key);
+    // `undefined` means "use the default", as it does for function arguments. Defined, not
+    // assigned: an own `__proto__` (JSON.parse makes one) would set the prototype instead.
+    if (value !== undefined)
+      Object.defineProperty(input, name, { value, enumerable: true, writable: true, configurable: true });
   }
   return input;
 }

@@ -68,8 +68,8 @@ class ReplicaStorage extends FileStorage {
 /** The configs `config_echo` was built with (a user backend whose name holds a `_`). */
 const echoed: Array<Record<string, unknown>> = [];
 class ConfigEchoStorage extends FileStorage {
-  constructor(config: Record<string, unknown> = {}) {
-    super({ baseDir: String(config.dir) });
+  constructor(config: object = {}) {
+    super({ baseDir: String((config as { dir?: unknown }).dir) });
     echoed.push({ ...config });
   }
 }

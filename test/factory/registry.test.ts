@@ -87,6 +87,29 @@ describe('creating the built-in backends', () => {
     expect((error as ConfigError).key).toBe('maxBackupFiles');
   });
 
+  it.each([
+    // Until 2026-12-06 these named the key as converted (`keyPrefix`, `_Proto__`), or the
+    // second spelling twice.
+    [{ key_prefix: 'x' }, 'key_prefix', 'Unknown file storage config key "key_prefix"'],
+    [JSON.parse('{"__proto__": 5}') as object, '__proto__', 'Unknown file storage config key "__proto__"'],
+    [{ max_backup_files: -1 }, 'max_backup_files', 'Invalid file storage config "max_backup_files"'],
+    [{ base_dir: 'a', baseDir: 'b' }, 'baseDir', 'sets "baseDir" twice (as "base_dir" and "baseDir")'],
+  ])('names a config key as the caller spelt it: %p', (config, key, message) => {
+    const error = thrown(() => StorageFactory.createStorage('file', config));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe(key);
+    expect(error.message).toContain(message);
+  });
+
+  it.each([new Map([['baseDir', 'x']]), new Date(0), new Set()])(
+    'refuses a config that is no plain object (%p read as no keys: the defaults, until 2026-12-06)',
+    (config) => {
+      const error = thrown(() => StorageFactory.createStorage('file', config));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toBe('file storage config must be a plain object');
+    },
+  );
+
   it('refuses an unknown type listing every registered type', () => {
     const error = thrown(() => StorageFactory.createStorage('mongo'));
     expect(error).toBeInstanceOf(ConfigError);
