@@ -47,7 +47,9 @@ export function specFromEnvFile(path: string, cwd: string = process.cwd()): Back
     throw new ConfigError(`Cannot read env file ${file}${given}: ${ioReason(error)}`, path, error);
   }
   const { type, config } = storageConfigFromEnv(env, (name) => {
-    const vars = ENV_VARS[name.toLowerCase()];
+    // Own keys only: `constructor` or `__proto__` found Object's members (until 2026-12-06).
+    const key = name.toLowerCase();
+    const vars = Object.hasOwn(ENV_VARS, key) ? ENV_VARS[key] : undefined;
     if (vars === undefined) {
       throw new ConfigError(
         `Unsupported storage type '${name}' in ${STORAGE_TYPE_VAR} of ${path}. Available types: ${Object.keys(ENV_VARS).join(', ')}`,

@@ -105,8 +105,10 @@ export class StorageFactory {
       );
     }
     const ownDescription: unknown = (BackendClass as { description?: unknown }).description;
-    const description =
-      opts.description ?? (typeof ownDescription === 'string' ? ownDescription : `${key} storage`);
+    // A blank static description falls back too, as a blank option is refused (until 2026-12-06 listed as "").
+    const own =
+      typeof ownDescription === 'string' && ownDescription.trim() !== '' ? ownDescription : undefined;
+    const description = opts.description ?? own ?? `${key} storage`;
     StorageFactory.backends.set(key, {
       backend: BackendClass,
       description: oneLine(description),
@@ -166,7 +168,7 @@ export class StorageFactory {
     }
     const source = env ?? readEnvironment();
     const { type, config } = readEnvConfig(source, (name) => StorageFactory.lookup(name)[1].env);
-    const semantic = semanticOptionsFromEnv(source);
+    const semantic = readingEnv(() => semanticOptionsFromEnv(source));
     try {
       return StorageFactory.createStorage(type, semantic === undefined ? config : { ...config, semantic });
     } catch (error) {
@@ -216,8 +218,16 @@ function isEnvObject(env: unknown): boolean {
 function readEnvConfig(
   ...args: Parameters<typeof storageConfigFromEnv>
 ): ReturnType<typeof storageConfigFromEnv> {
+  return readingEnv(() => storageConfigFromEnv(...args));
+}
+
+/**
+ * `read()` of a caller's `env`, a getter or Proxy in it that throws reported as a ConfigError
+ * (the semantic variables' reader too: until 2026-12-06 its getter's error came out as is).
+ */
+function readingEnv<T>(read: () => T): T {
   try {
-    return storageConfigFromEnv(...args);
+    return read();
   } catch (error) {
     if (error instanceof StorageError) throw error;
     throw new ConfigError(

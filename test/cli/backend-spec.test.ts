@@ -308,6 +308,13 @@ describe('specFromEnvFile', () => {
     const bad = join(dir, 'bad.env');
     await writeFile(bad, 'CONNECTOME_STORAGE_TYPE=mongo\n');
     expect(() => specFromEnvFile(bad)).toThrow(/Unsupported storage type 'mongo'/);
+    // Names of Object's members: until 2026-12-06 found on the table's prototype.
+    for (const type of ['constructor', '__proto__', 'toString']) {
+      await writeFile(bad, `CONNECTOME_STORAGE_TYPE=${type}\n`);
+      expect(() => specFromEnvFile(bad)).toThrow(
+        `Unsupported storage type '${type}' in CONNECTOME_STORAGE_TYPE of`,
+      );
+    }
     await writeFile(bad, 'CONNECTOME_STORAGE_TYPE=file\nCONNECTOME_STORAGE_CREATE_BACKUPS=maybe\n');
     expect(() => specFromEnvFile(bad)).toThrow(/CONNECTOME_STORAGE_CREATE_BACKUPS/);
   });

@@ -101,6 +101,25 @@ it.each([
   );
 });
 
+it.each(['CONNECTOME_STORAGE_TYPE', 'CONNECTOME_SEMANTIC'])(
+  'createStorageFromEnv reports a getter on %s that throws as a ConfigError',
+  (name) => {
+    // The semantic variables' getter came out as its own Error until 2026-12-06.
+    const env = Object.defineProperty({}, name, {
+      get: () => {
+        throw new Error('boom');
+      },
+      enumerable: true,
+    });
+    expect(() => createStorageFromEnv(env as never)).toThrow(
+      expect.objectContaining({
+        name: 'ConfigError',
+        message: 'The environment could not be read: a getter or Proxy in it threw',
+      }) as never,
+    );
+  },
+);
+
 it.each([null, 'file', 42, ['CONNECTOME_STORAGE_TYPE=sqlite']])(
   'createStorageFromEnv(%p) is a ConfigError on env, not a default file store',
   (env) => {

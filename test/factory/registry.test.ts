@@ -179,6 +179,15 @@ describe('registerBackend', () => {
     expect(createStorage('MY_STORE-2')).toBeInstanceOf(InMemoryStorage);
   });
 
+  it('describes a backend whose static description is blank as the default does', () => {
+    // Until 2026-12-06 listed as "", where a blank description option is refused.
+    class BlankDescription extends InMemoryStorage {
+      static override description = '   ' as 'In-memory test storage';
+    }
+    StorageFactory.registerBackend('blank-description', BlankDescription);
+    expect(getAvailableBackends()['blank-description']).toBe('blank-description storage');
+  });
+
   it('refuses a taken name unless override is set, built-ins included', async () => {
     StorageFactory.registerBackend('taken', InMemoryStorage);
     const error = thrown(() => StorageFactory.registerBackend('TAKEN', InMemoryStorage));
