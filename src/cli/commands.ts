@@ -1,4 +1,5 @@
 /** The CLI's commands: `migrate`, `health`, `stats`, `purge-cache`, `backends` (`list`: `list-command.ts`, `search`: `search-command.ts`). */
+import { redactUrlsInText } from '../core/redact.js';
 import { ConfigError, ReadOnlyError, StoreNotFoundError } from '../core/errors.js';
 import type { JsonValue } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
@@ -70,9 +71,12 @@ export async function runCommand(
     return await run();
   } catch (error) {
     const failure = asCliError(error, EXIT.error);
+    // The CLI's own messages too may quote what was typed (a spec whose path reads as a URL with
+    // a password: shown until 2026-12-06); redacting again changes nothing already redacted.
+    const message = redactUrlsInText(failure.message);
     // A message may quote stored text (an agent id, a key), whose control characters must not reach the terminal.
-    io.stderr.write(`connectome-storage: ${printable(failure.message)}\n`);
-    if (json) writeJson(io, { ok: false, error: failure.message, exitCode: failure.exitCode });
+    io.stderr.write(`connectome-storage: ${printable(message)}\n`);
+    if (json) writeJson(io, { ok: false, error: message, exitCode: failure.exitCode });
     return failure.exitCode;
   }
 }

@@ -232,6 +232,16 @@ describe('main()', () => {
     });
   });
 
+  it("masks a URL's password in the CLI's own messages too (a spec whose path reads as one)", async () => {
+    // Until 2026-12-06 the store's display name in such a message was printed as typed.
+    for (const json of [false, true]) {
+      const result = await cli('stats', 'sqlite://u:hunter2@host/x.db', ...(json ? ['--json'] : []));
+      expect(result.code).toBe(2);
+      expect(result.stdout + result.stderr).toContain('The store sqlite://u:***@host/x.db does not exist');
+      expect(result.stdout + result.stderr).not.toContain('sqlite://u:hunter2');
+    }
+  });
+
   it("keeps a user backend's secret options out of health, stats and migrate output", async () => {
     const spec = 'leaky:?password=hunter2&label=x';
     const results = [
