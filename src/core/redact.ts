@@ -29,12 +29,18 @@ export function redactUrl(url: string): string {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
     return scheme === undefined ? MASK : `${scheme}://${MASK}`;
   }
-  if (parsed.host === '' && hostlessUserInfo(url) !== null) return redactHostless(url, parsed);
+  const hostless = parsed.host === '' ? hostlessUserInfo(url) : null;
+  maskSecretParams(parsed);
+  if (hostless !== null) return redactHostless(url, parsed, hostless);
   if (parsed.password !== '') parsed.password = MASK;
-  for (const name of new Set(parsed.searchParams.keys())) {
-    if (SECRET_PARAM.test(name)) parsed.searchParams.set(name, MASK);
-  }
   return parsed.toString();
+}
+
+/** Masks `url`'s secret-looking query values in place. */
+function maskSecretParams(url: URL): void {
+  for (const name of new Set(url.searchParams.keys())) {
+    if (SECRET_PARAM.test(name)) url.searchParams.set(name, MASK);
+  }
 }
 
 /**
@@ -52,16 +58,13 @@ function hostlessUserInfo(url: string): { scheme: string; end: number } | null {
   return at <= scheme.length ? null : { scheme, end: at };
 }
 
-/** {@link redactUrl} of a host-less URL holding user info: everything before its `@` masked. */
-function redactHostless(url: string, parsed: URL): string {
-  const { scheme, end } = hostlessUserInfo(url)!;
+/**
+ * {@link redactUrl} of a host-less URL holding user info (`parsed`, its query values masked
+ * already): everything before its `@` masked.
+ */
+function redactHostless(url: string, parsed: URL, { scheme, end }: { scheme: string; end: number }): string {
   let tail = url.slice(end);
-  if (parsed.search !== '') {
-    for (const name of new Set(parsed.searchParams.keys())) {
-      if (SECRET_PARAM.test(name)) parsed.searchParams.set(name, MASK);
-    }
-    tail = tail.slice(0, tail.indexOf('?')) + parsed.search + parsed.hash;
-  }
+  if (parsed.search !== '') tail = tail.slice(0, tail.indexOf('?')) + parsed.search + parsed.hash;
   return `${scheme}${MASK}${tail}`;
 }
 

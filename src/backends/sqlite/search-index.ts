@@ -131,7 +131,8 @@ export class SqliteSearchIndex extends SqliteSearchEntries {
   /**
    * Full reconcile (open, reindex): drops every entry whose base row is gone or was replaced,
    * indexes every row without an entry, in batches of {@link RECONCILE_BATCH} rows per
-   * transaction (it resumes where it stopped if interrupted), and sets the marks.
+   * transaction (it resumes where it stopped if interrupted), sets the marks, and last
+   * reindexes the rows a `searchIndex: false` writer marked as changed in place.
    */
   async reconcile(connection: SqliteConnection, signal?: AbortSignal): Promise<void> {
     for (const kind of SEARCH_KINDS) {
