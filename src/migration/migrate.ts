@@ -33,6 +33,7 @@ import { AGENT_ID, CACHE_KEY, CONVERSATION_ID, type ListedKind, screenIds, STATE
 import { emptyCounts, type MigrateOptions, type MigrationSummary } from './types.js';
 import { planTarget, type TargetPlan } from './target-plan.js';
 import { verifyMigration } from './verify.js';
+import { type OptionProblem, verifyOptionProblem } from './verify-options.js';
 
 /** What a run may do to its target, decided before the first write. */
 
@@ -102,25 +103,25 @@ function checkOptions(source: StorageInterface, target: StorageInterface, option
  * without `sourceId` refuse the target as foreign.
  */
 function refuseOtherOptions(options: MigrateOptions): void {
-  const refuse = (name: string, value: unknown, expected: string): never => {
+  const refuse = ({ name, value, expected }: OptionProblem): never => {
     throw new MigrationRefusedError(
       'invalid-option',
       `${name} must be ${expected} (got ${describeValue(value)})`,
     );
   };
-  const { maxDifferences, onProgress } = options;
-  if (maxDifferences !== undefined && (!Number.isSafeInteger(maxDifferences) || maxDifferences < 0)) {
-    refuse('maxDifferences', maxDifferences, 'a non-negative integer');
-  }
-  if (onProgress !== undefined && typeof onProgress !== 'function')
-    refuse('onProgress', onProgress, 'a function');
+  // The two the verification takes too, checked by its rule (concurrency has its own above).
+  const shared = verifyOptionProblem({
+    maxDifferences: options.maxDifferences,
+    onProgress: options.onProgress,
+  });
+  if (shared !== null) refuse(shared);
   for (const name of ['dryRun', 'verify', 'merge', 'checkSource'] as const) {
     const value = options[name];
-    if (value !== undefined && typeof value !== 'boolean') refuse(name, value, 'a boolean');
+    if (value !== undefined && typeof value !== 'boolean') refuse({ name, value, expected: 'a boolean' });
   }
   for (const name of ['sourceId', 'targetId'] as const) {
     const value = options[name];
-    if (value !== undefined && typeof value !== 'string') refuse(name, value, 'a string');
+    if (value !== undefined && typeof value !== 'string') refuse({ name, value, expected: 'a string' });
   }
 }
 

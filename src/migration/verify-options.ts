@@ -7,30 +7,53 @@ import { validateSignal } from '../core/abort.js';
 import { describeValue, ValidationError } from '../core/errors.js';
 import type { VerifyOptions } from './types.js';
 
-/** Throws a {@link ValidationError} naming the first option of `options` that is not valid. */
-export function checkVerifyOptions(options: VerifyOptions): void {
-  const { concurrency, maxDifferences, expiryToleranceMs, allowExtra, onProgress, signal } = options;
-  const refuse = (name: string, value: unknown, expected: string): never => {
-    throw new ValidationError(
-      `verifyMigration option ${name}`,
-      `must be ${expected} (got ${describeValue(value)})`,
-    );
-  };
-  if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1)) {
-    refuse('concurrency', concurrency, 'a positive integer');
-  }
+/** An option that is not valid: its name, its value and what it must be. */
+export interface OptionProblem {
+  name: string;
+  value: unknown;
+  expected: string;
+}
+
+/**
+ * The first of the options `verifyMigration` and `migrateStorage` share that is not valid
+ * (`maxDifferences`, `onProgress`), then the verification's own, or `null`. The signal is
+ * checked by the caller, each in its own way.
+ */
+export function verifyOptionProblem(options: Omit<VerifyOptions, 'signal'>): OptionProblem | null {
+  const { concurrency, maxDifferences, expiryToleranceMs, allowExtra, onProgress } = options;
   if (maxDifferences !== undefined && (!Number.isSafeInteger(maxDifferences) || maxDifferences < 0)) {
-    refuse('maxDifferences', maxDifferences, 'a non-negative integer');
+    return { name: 'maxDifferences', value: maxDifferences, expected: 'a non-negative integer' };
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    return { name: 'onProgress', value: onProgress, expected: 'a function' };
+  }
+  if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1)) {
+    return { name: 'concurrency', value: concurrency, expected: 'a positive integer' };
   }
   if (
     expiryToleranceMs !== undefined &&
     (typeof expiryToleranceMs !== 'number' || !Number.isFinite(expiryToleranceMs) || expiryToleranceMs < 0)
   ) {
-    refuse('expiryToleranceMs', expiryToleranceMs, 'a finite number of milliseconds, 0 or more');
+    return {
+      name: 'expiryToleranceMs',
+      value: expiryToleranceMs,
+      expected: 'a finite number of milliseconds, 0 or more',
+    };
   }
-  if (allowExtra !== undefined && typeof allowExtra !== 'boolean')
-    refuse('allowExtra', allowExtra, 'a boolean');
-  if (onProgress !== undefined && typeof onProgress !== 'function')
-    refuse('onProgress', onProgress, 'a function');
-  validateSignal(signal); // as every call taking a signal refuses one of another type
+  if (allowExtra !== undefined && typeof allowExtra !== 'boolean') {
+    return { name: 'allowExtra', value: allowExtra, expected: 'a boolean' };
+  }
+  return null;
+}
+
+/** Throws a {@link ValidationError} naming the first option of `options` that is not valid. */
+export function checkVerifyOptions(options: VerifyOptions): void {
+  const problem = verifyOptionProblem(options);
+  if (problem !== null) {
+    throw new ValidationError(
+      `verifyMigration option ${problem.name}`,
+      `must be ${problem.expected} (got ${describeValue(problem.value)})`,
+    );
+  }
+  validateSignal(options.signal); // as every call taking a signal refuses one of another type
 }
