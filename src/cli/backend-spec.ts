@@ -27,7 +27,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.js';
-import { redactUrl } from '../core/redact.js';
+import { redactQueryValues, redactUrl } from '../core/redact.js';
 import {
   canonicalHost,
   canonicalPgDatabase,
@@ -205,18 +205,26 @@ function fileUrlPath(text: string, location: string): string {
     path = fileURLToPath(`file:${location}`);
   } catch (error) {
     throw new ConfigError(
-      `Invalid backend spec ${JSON.stringify(text)}: ${(error as Error).message}`,
+      `Invalid backend spec ${shownSpec(text)}: ${(error as Error).message}`,
       'spec',
       error,
     );
   }
   if (!path.isWellFormed() || path.includes('\u0000')) {
     throw new ConfigError(
-      `Invalid backend spec ${JSON.stringify(text)}: the path must be well-formed and without NUL`,
+      `Invalid backend spec ${shownSpec(text)}: the path must be well-formed and without NUL`,
       'spec',
     );
   }
   return path;
+}
+
+/**
+ * `text` quoted for a message, its secret-looking option values masked (`file:./x?token=***`):
+ * a spec that is not a `scheme://` URL escapes the masking of URLs in the CLI's output.
+ */
+function shownSpec(text: string): string {
+  return JSON.stringify(redactQueryValues(text));
 }
 
 /** Parses a backend spec (see the module comment); throws {@link ConfigError} for a malformed one. */
@@ -224,7 +232,7 @@ export function parseBackendSpec(text: string, cwd: string = process.cwd()): Bac
   // `_` too: a registered name may hold one (refused here until 2026-12-06), no URL scheme does.
   const scheme = /^([a-z][a-z0-9+._-]*):/i.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) {
-    throw new ConfigError(`Invalid backend spec ${JSON.stringify(text)}: ${SPEC_HELP}`, 'spec');
+    throw new ConfigError(`Invalid backend spec ${shownSpec(text)}: ${SPEC_HELP}`, 'spec');
   }
   const rest = text.slice(scheme.length + 1);
   const urlType = URL_SCHEMES[scheme];
@@ -248,27 +256,24 @@ export function parseBackendSpec(text: string, cwd: string = process.cwd()): Bac
   if (scheme === 'file' && rest.startsWith('//') && rest.includes('#')) {
     // The URL parser drops a fragment: `file:///tmp/a#b` would name the folder /tmp/a.
     throw new ConfigError(
-      `Invalid backend spec ${JSON.stringify(text)}: a file URL's fragment (#...) is not part of its path; write a # in the path as %23`,
+      `Invalid backend spec ${shownSpec(text)}: a file URL's fragment (#...) is not part of its path; write a # in the path as %23`,
       'spec',
     );
   }
   const queryAt = rest.indexOf('?');
   const location = queryAt === -1 ? rest : rest.slice(0, queryAt);
   const query = new URLSearchParams(queryAt === -1 ? '' : rest.slice(queryAt + 1));
-  const options = takeOptions(scheme, query, JSON.stringify(text), false);
+  const options = takeOptions(scheme, query, shownSpec(text), false);
   if (scheme === 'file' || scheme === 'sqlite') {
     const path = scheme === 'file' && location.startsWith('//') ? fileUrlPath(text, location) : location;
     if (path === '') {
-      throw new ConfigError(
-        `Invalid backend spec ${JSON.stringify(text)}: the ${scheme} path is missing`,
-        'spec',
-      );
+      throw new ConfigError(`Invalid backend spec ${shownSpec(text)}: the ${scheme} path is missing`, 'spec');
     }
     return describeBackend(scheme, { ...options, [scheme === 'file' ? 'baseDir' : 'dbPath']: path }, cwd);
   }
   if (location !== '') {
     throw new ConfigError(
-      `Invalid backend spec ${JSON.stringify(text)}: backend "${scheme}" takes options only (${scheme}:?key=value); ${SPEC_HELP}`,
+      `Invalid backend spec ${shownSpec(text)}: backend "${scheme}" takes options only (${scheme}:?key=value); ${SPEC_HELP}`,
       'spec',
     );
   }

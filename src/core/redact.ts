@@ -105,10 +105,18 @@ function redactAfterScheme(rest: string): string {
     colon === -1 || colon === at - 1
       ? authority
       : `${authority.slice(0, colon + 1)}${MASK}${authority.slice(at)}`;
-  const shownTail = tail.replace(QUERY_PARAM, (param, separator: string, name: string, value: string) =>
+  return shownAuthority + redactQueryValues(tail);
+}
+
+/**
+ * Returns `text` (the part of a URL after its host, or a spec such as `file:./data?token=...`)
+ * with the value of every secret-looking parameter (`?`, `&` or `;` then `name=value`) replaced
+ * by `***`, every other character as it was.
+ */
+export function redactQueryValues(text: string): string {
+  return text.replace(QUERY_PARAM, (param, separator: string, name: string, value: string) =>
     value !== '' && SECRET_PARAM.test(decodeName(name)) ? `${separator}${name}=${MASK}` : param,
   );
-  return shownAuthority + shownTail;
 }
 
 /**

@@ -242,6 +242,22 @@ describe('parseBackendSpec', () => {
   });
 
   it.each([
+    ['file:./x?token=t0ken-s3cret', /Unknown option token in "file:\.\/x\?token=\*\*\*"/],
+    [
+      'sqlite:./x.db?password=pw-s3cret&mode=1',
+      /Unknown option password in "sqlite:\.\/x\.db\?password=\*\*\*&mode=1"/,
+    ],
+    ['mine:somewhere?apiKey=k3y-s3cret', /"mine:somewhere\?apiKey=\*\*\*"/],
+  ])(
+    'masks the secret-looking values of %s in its refusal (a spec that is not a scheme:// URL)',
+    (spec, message) => {
+      // Until 2026-12-07 such a spec was quoted as typed: the CLI masks only scheme:// URLs.
+      expect(() => parseBackendSpec(spec)).toThrow(message);
+      expect(() => parseBackendSpec(spec)).not.toThrow(/s3cret/);
+    },
+  );
+
+  it.each([
     ['./storage_data', /Invalid backend spec/],
     ['file:', /path is missing/],
     ['file:./x?createBackups=maybe', /createBackups.*true\/false/],
