@@ -251,7 +251,7 @@ describe('parseBackendSpec', () => {
   ])(
     'masks the secret-looking values of %s in its refusal (a spec that is not a scheme:// URL)',
     (spec, message) => {
-      // Until 2026-12-07 such a spec was quoted as typed: the CLI masks only scheme:// URLs.
+      // Until 2026-12-06 such a spec was quoted as typed: the CLI masks only scheme:// URLs.
       expect(() => parseBackendSpec(spec)).toThrow(message);
       expect(() => parseBackendSpec(spec)).not.toThrow(/s3cret/);
     },
