@@ -7,6 +7,7 @@ import { ReadOnlyError } from '../core/errors.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import {
   CorruptSourceError,
+  MarkerNotClearedError,
   MIGRATION_MARKER_KEY,
   MigrationAbortedError,
   MigrationRefusedError,
@@ -74,6 +75,9 @@ export function migrationError(error: unknown, dryRun: boolean, marker: MarkerRe
     );
   }
   if (error instanceof CliError) return error;
+  // The copy is whole: whatever the marker read says, the message tells how to finish.
+  if (error instanceof MarkerNotClearedError)
+    return new CliError(`Migration failed: ${errorText(error)}`, EXIT.error);
   if (dryRun) return new CliError(`Dry run failed: ${errorText(error)}. Nothing was written`, EXIT.usage);
   if (marker === 'absent') {
     return new CliError(

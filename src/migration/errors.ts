@@ -34,6 +34,23 @@ export class MigrationAbortedError extends StorageError {
   }
 }
 
+/**
+ * A migration that copied and verified everything but could not remove the target's resume
+ * marker (`cause`: the removal's error). The target holds the whole copy; running the same
+ * command again finishes it (it resumes; pass `merge` when the removal landed after all and
+ * the rerun is refused as `target-not-empty`).
+ */
+export class MarkerNotClearedError extends StorageError {
+  constructor(key: string, cause: unknown) {
+    super(
+      `The copy is complete and verified, but removing the target's migration marker (${key}) failed` +
+        `${cause instanceof Error ? `: ${cause.message}` : ''}. Run the same command again to finish ` +
+        '(if it is refused as target-not-empty, the marker was removed after all: add --merge, merge: true)',
+      { cause, code: 'MIGRATION_MARKER_NOT_CLEARED' },
+    );
+  }
+}
+
 /** Throws {@link MigrationAbortedError} when `signal` has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new MigrationAbortedError(signal.reason);

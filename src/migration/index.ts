@@ -3,6 +3,7 @@ export { migrateStorage } from './migrate.js';
 export { verifyMigration } from './verify.js';
 export {
   CorruptSourceError,
+  MarkerNotClearedError,
   MigrationAbortedError,
   MigrationRefusedError,
   type RefusalReason,

@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import type { JsonObject } from '../core/json.js';
 import type { StorageInterface } from '../core/storage-interface.js';
 import { nowTimestamp, parseTimestamp } from '../core/time.js';
+import { MarkerNotClearedError } from './errors.js';
 
 /** How often a running migration writes its marker again (its heartbeat). */
 export const MARKER_HEARTBEAT_MS = 5_000;
@@ -152,9 +153,22 @@ export function keepMarkerAlive(target: StorageInterface, marker: MigrationMarke
   };
 }
 
-/** Removes the resume marker. */
+/**
+ * Removes the resume marker at the end of a successful run. A removal that fails is checked with
+ * one read: one whose reply was lost (a dropped connection) may have landed, and a run whose
+ * marker is gone is done (until 2026-12-06 it failed, and its rerun was refused as
+ * `target-not-empty`); otherwise {@link MarkerNotClearedError}.
+ */
 export async function clearMarker(target: StorageInterface): Promise<void> {
-  await target.deleteSystemState(MIGRATION_MARKER_KEY);
+  try {
+    await target.deleteSystemState(MIGRATION_MARKER_KEY);
+  } catch (error) {
+    const gone = await target.loadSystemState(MIGRATION_MARKER_KEY).then(
+      (marker) => marker === null,
+      () => false,
+    );
+    if (!gone) throw new MarkerNotClearedError(MIGRATION_MARKER_KEY, error);
+  }
 }
 
 /** A new marker for a run starting now (claimed by it). */

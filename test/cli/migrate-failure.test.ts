@@ -5,7 +5,11 @@
  */
 import { migrationError } from '../../src/cli/migrate-failure.js';
 import { EXIT } from '../../src/cli/open.js';
-import { MigrationAbortedError } from '../../src/migration/index.js';
+import {
+  MarkerNotClearedError,
+  MIGRATION_MARKER_KEY,
+  MigrationAbortedError,
+} from '../../src/migration/index.js';
 
 it.each([
   ['absent', 'Interrupted before the first write; nothing was written to the target'],
@@ -17,3 +21,17 @@ it.each([
   expect(error.message).toBe(message);
   expect(error.exitCode).toBe(EXIT.interrupted);
 });
+
+it.each(['absent', 'present', 'failed'] as const)(
+  'a run whose marker removal failed (marker read %s) says the copy is whole and how to finish',
+  (marker) => {
+    // Until 2026-12-06 a removal that had landed read as "failed before writing anything".
+    const cause = new Error('connection lost before the reply');
+    const error = migrationError(new MarkerNotClearedError(MIGRATION_MARKER_KEY, cause), false, marker);
+    expect(error.exitCode).toBe(EXIT.error);
+    expect(error.message).toContain('The copy is complete and verified');
+    expect(error.message).toContain('connection lost before the reply');
+    expect(error.message).toContain('Run the same command again to finish');
+    expect(error.message).not.toContain('Nothing was written');
+  },
+);
