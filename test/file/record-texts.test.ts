@@ -28,6 +28,11 @@ const PYTHON_RECORD = (idField: string, id: string): string =>
     '    }',
   ].join('\n');
 
+/** {@link PYTHON_RECORD} as the reference's `json.dump` without indent writes it. */
+const compactRecord = (idField: string, id: string): string =>
+  `{"${idField}": "${id}", "created_at": "2025-03-06T10:00:00.123000+00:00", "discord_id": 1234567890123456789, ` +
+  '"score": 1.0, "tiny": 1e-07, "name": "caf\\u00e9"}';
+
 /** A list file of `records` in the reference's pretty format. */
 const pythonListFile = (field: string, records: string[], metadata: string): string =>
   `{\n  "${field}": [\n    ${records.join(',\n    ')}\n  ],\n  "_metadata": ${metadata}\n}`;
@@ -78,13 +83,42 @@ describe('file list files: records the call did not change are written as read',
     expect(text).not.toContain('1234567890123456800');
   });
 
-  it('still writes records in the store’s own format (a compact store, a pretty file)', async () => {
+  it('still writes records in the store’s own format (a compact store, a pretty file), numbers as read', async () => {
     const s = await openStore({ searchIndex: false, prettyPrintJson: false });
     const file = path.join(s.baseDir, 'conversations', 'c1', 'memories.json');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, pythonListFile('memories', [PYTHON_RECORD('memory_id', 'm1')], '{}'));
     await s.storeMemory('c1', 'm2', { text: 'new' });
-    expect(fs.readFileSync(file, 'utf8')).not.toContain('\n');
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).not.toContain('\n');
+    // Laid out again from its text: until 2026-12-06 from its value (`...800`, `1`).
+    expect(text).toContain(`{"memories": [${compactRecord('memory_id', 'm1')}, {"memory_id": "m2", `);
+  });
+
+  it('lays out the records of a compact reference file in a pretty store, numbers as read', async () => {
+    const s = await openStore({ searchIndex: false });
+    const memories = path.join(s.baseDir, 'conversations', 'c1', 'memories.json');
+    const chains = path.join(s.baseDir, 'agents', 'a1', 'reasoning_chains.json');
+    for (const [file, field, idField] of [
+      [memories, 'memories', 'memory_id'],
+      [chains, 'chains', 'chain'],
+    ] as const) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      // The reference's `json.dump` without indent: one line.
+      fs.writeFileSync(
+        file,
+        `{"${field}": [${compactRecord(idField, 'r1')}], "_metadata": {"n": [1.0, {}]}}`,
+      );
+      settle(file);
+    }
+    await s.storeMemory('c1', 'm2', { text: 'new' });
+    await s.storeReasoningChain('a1', { chain: 'c2' });
+    expect(fs.readFileSync(memories, 'utf8')).toContain(
+      `  "memories": [\n    ${PYTHON_RECORD('memory_id', 'r1')},\n`,
+    );
+    expect(fs.readFileSync(chains, 'utf8')).toContain(
+      `  "chains": [\n    ${PYTHON_RECORD('chain', 'r1')},\n`,
+    );
   });
 
   it.each([true, false])('finds each record’s text, whatever its strings hold (pretty: %s)', (pretty) => {

@@ -124,9 +124,10 @@ export function textsAsRead(list: readonly JsonValue[]): Map<object, string> | n
 }
 
 /**
- * `record`'s text in `texts` (from {@link textsAsRead}), when it has the line shape of the
- * store's format (several lines when `pretty`, one otherwise): a file in the other format is
- * reformatted.
+ * `record`'s text in `texts` (from {@link textsAsRead}) in the store's format (several lines when
+ * `pretty`, one otherwise): a record of a file in the other format is laid out again from its
+ * text, not from its value, so its numbers keep their spelling (until 2026-12-06 such a file's
+ * records were written from their values, and `1234567890123456789` or `1.0` changed).
  */
 export function recordTextAsRead(
   texts: Map<object, string> | null,
@@ -134,5 +135,47 @@ export function recordTextAsRead(
   pretty: boolean,
 ): string | undefined {
   const text = texts?.get(record);
-  return text !== undefined && text.includes('\n') === pretty ? text : undefined;
+  if (text === undefined) return undefined;
+  return text.includes('\n') === pretty ? text : layOutJsonText(text, pretty);
+}
+
+/**
+ * The JSON text `text` (valid JSON) laid out as `formatJson` lays out a record of a list file:
+ * Python's `indent=2` at the record's depth in the envelope (2) when `pretty`, else its default
+ * `", "` / `": "` separators. Strings, numbers and literals are copied as they are.
+ */
+export function layOutJsonText(text: string, pretty: boolean): string {
+  const parts: string[] = [];
+  let depth = 2;
+  const newline = () => (pretty ? `\n${'  '.repeat(depth)}` : '');
+  for (let i = skipSpace(text, 0); i < text.length; i = skipSpace(text, i)) {
+    const c = text.charAt(i);
+    if (c === '{' || c === '[') {
+      const after = skipSpace(text, i + 1);
+      const close = c === '{' ? '}' : ']';
+      if (text.charAt(after) === close) {
+        parts.push(c + close); // an empty object or array stays on its line, as Python writes it
+        i = after + 1;
+        continue;
+      }
+      depth += 1;
+      parts.push(c + newline());
+      i += 1;
+    } else if (c === '}' || c === ']') {
+      depth -= 1;
+      parts.push(newline() + c);
+      i += 1;
+    } else if (c === ',') {
+      parts.push(pretty ? `,${newline()}` : ', ');
+      i += 1;
+    } else if (c === ':') {
+      parts.push(': ');
+      i += 1;
+    } else {
+      const end = skipValue(text, i); // a string, number or literal, copied as it is
+      parts.push(text.slice(i, end));
+      i = end;
+    }
+  }
+  return parts.join('');
 }
