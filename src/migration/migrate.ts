@@ -171,6 +171,27 @@ export async function migrateStorage(
   }
 }
 
+/**
+ * Embeds every record of a resumed run's target with semantic search again (its `reindex()`):
+ * a run cut between a record's write and the upsert of its vectors (a killed process) left that
+ * record without vectors, and the resumed run keeps it as held (a chain cannot even be written
+ * again). Until 2026-12-06 such records stayed out of vector searches, verified "no
+ * differences".
+ */
+async function embedResumedTarget(context: CopyContext): Promise<void> {
+  throwIfAborted(context.signal);
+  try {
+    await context.target.reindex({ signal: context.signal });
+  } catch (error) {
+    throwIfAborted(context.signal); // reported as the migration's interruption, as elsewhere
+    throw error;
+  }
+  context.warnings.add(
+    'resumed into a store with semantic search: every record of the target was embedded again ' +
+      '(reindex()), since a run cut between a write and its vectors leaves that record without them',
+  );
+}
+
 /** {@link migrateStorage}'s run; starts the marker's heartbeat into `heartbeat`. */
 async function runMigration(
   source: StorageInterface,
@@ -260,6 +281,7 @@ async function runMigration(
     );
   }
   await runPhase(pass, 'system_state', stateKeys, (key) => copySystemState(context, key));
+  if (!dryRun && plan.resumed && target.hasSemanticSearch) await embedResumedTarget(context);
 
   const verification =
     dryRun || options.verify === false
