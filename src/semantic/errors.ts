@@ -30,12 +30,24 @@ export class EmbedderError extends StorageError {
    * After several, the message lists how each failed and `cause` is the last one's own error.
    */
   readonly attempts: number | undefined;
+  /**
+   * When an embedder that splits a call into requests (`maxBatchSize`) failed in one of them: the
+   * position of that request's first text among the texts given to `embed()`, and how many it
+   * sent, so a caller can name the records that request held.
+   */
+  readonly texts: EmbedderErrorTexts | undefined;
 
   constructor(
     embedderId: string,
     failure: EmbedderFailure,
     message: string,
-    options: { cause?: unknown; status?: number; index?: number; attempts?: number } = {},
+    options: {
+      cause?: unknown;
+      status?: number;
+      index?: number;
+      attempts?: number;
+      texts?: EmbedderErrorTexts;
+    } = {},
   ) {
     super(`Embedder ${embedderId}: ${message}`, { code: 'EMBEDDER_ERROR', cause: options.cause });
     this.embedderId = embedderId;
@@ -43,7 +55,16 @@ export class EmbedderError extends StorageError {
     this.status = options.status;
     this.index = options.index;
     this.attempts = options.attempts;
+    this.texts = options.texts;
   }
+}
+
+/** The texts of an embedder's failed request among those given to `embed()` ({@link EmbedderError.texts}). */
+export interface EmbedderErrorTexts {
+  /** The position of the request's first text. */
+  readonly start: number;
+  /** How many texts the request sent. */
+  readonly count: number;
 }
 
 /**

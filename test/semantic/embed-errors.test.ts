@@ -27,6 +27,29 @@ describe('namedEmbedderError', () => {
     );
   });
 
+  it("names the texts of a split call's failed request, when they lie within the call", () => {
+    const inner = new EmbedderError('m', 'http', 'answered HTTP 400', {
+      status: 400,
+      texts: { start: 1, count: 2 },
+    });
+    expect(namedEmbedderError(inner, 1, 3, name).message).toBe(
+      'Embedder m: embedding 2 texts, the first memory "c": answered HTTP 400',
+    );
+    const last = new EmbedderError('m', 'timeout', 'timed out', { texts: { start: 2, count: 1 } });
+    expect(namedEmbedderError(last, 1, 3, name).message).toBe('Embedder m: embedding memory "d": timed out');
+    // Texts outside the call (an embedder of your own) name the call's texts.
+    for (const texts of [
+      { start: 2, count: 5 },
+      { start: -1, count: 1 },
+      { start: 0, count: 0 },
+    ]) {
+      const odd = new EmbedderError('m', 'http', 'bad', { texts });
+      expect(namedEmbedderError(odd, 0, 3, name).message).toBe(
+        'Embedder m: embedding 3 texts, the first memory "a": bad',
+      );
+    }
+  });
+
   it("an index outside the call (an embedder of your own) names the call's texts", () => {
     for (const index of [5, -1, 0.5]) {
       const inner = new EmbedderError('m', 'malformed', 'bad', { index });

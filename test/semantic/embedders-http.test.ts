@@ -164,6 +164,22 @@ describe.each(flavours)('$name embedder', (flavour) => {
     expect(error.message).toMatch(/vector 3 has 2 dimensions/);
   });
 
+  test('a failed request of a split call names its texts (texts: start and count)', async () => {
+    // Batches of 2: the second request ('c', 'd') is refused; until 2026-12-06 the error named the whole call.
+    stub.handle = (request, response) =>
+      flavour.inputs(request).includes('c')
+        ? sendJson(response, 400, { error: 'bad input' })
+        : sendJson(response, 200, flavour.answer(flavour.inputs(request).map(fakeVector)));
+    const error = await failure(
+      make({ maxBatchSize: 2, maxRetries: 0 }).embed(['a', 'b', 'c', 'd', 'e'], { purpose: 'document' }),
+    );
+    expect(error).toMatchObject({ failure: 'http', status: 400, texts: { start: 2, count: 2 } });
+    expectNoKey(error);
+    // A call sent in one request has nothing to add to its own texts.
+    const whole = await failure(make({ maxRetries: 0 }).embed(['c', 'd'], { purpose: 'document' }));
+    expect(whole.texts).toBeUndefined();
+  });
+
   test('a service that is not listening is an EmbedderError (network)', async () => {
     const url = flavour.baseUrl(stub);
     await stub.close();

@@ -24,7 +24,8 @@ export function describeRef(ref: VectorRef): string {
 
 /**
  * `error` again, its message naming what was embedded: the text at `error.index` when one
- * vector was wrong (its size, a value, all zeros), else the call's texts (`count` of them, from
+ * vector was wrong (its size, a value, all zeros), else the texts of the failed request when
+ * the embedder split the call (`error.texts`), else the call's texts (`count` of them, from
  * `first` on). `name(i)` names the `i`-th text of the call; `first` is the call's first text
  * among those `name` knows. The failure, status and attempts stay; the original (with its
  * `index` in the embedder's call) is the `cause`.
@@ -42,12 +43,24 @@ export function namedEmbedderError(
     error.index !== undefined && Number.isInteger(error.index) && error.index >= 0 && error.index < count
       ? error.index
       : undefined;
+  // A failed request of a call the embedder split: its own texts (one within the call).
+  const sent = error.texts;
+  const request =
+    index === undefined &&
+    sent !== undefined &&
+    Number.isInteger(sent.start) &&
+    Number.isInteger(sent.count) &&
+    sent.start >= 0 &&
+    sent.count >= 1 &&
+    sent.start + sent.count <= count
+      ? sent
+      : { start: 0, count };
   const what =
     index !== undefined
       ? name(first + index)
-      : count === 1
-        ? name(first)
-        : `${count} texts, the first ${name(first)}`;
+      : request.count === 1
+        ? name(first + request.start)
+        : `${request.count} texts, the first ${name(first + request.start)}`;
   return new EmbedderError(error.embedderId, error.failure, `embedding ${what}: ${detail}`, {
     cause: error,
     ...(error.status === undefined ? {} : { status: error.status }),

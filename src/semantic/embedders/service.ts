@@ -7,6 +7,7 @@ import { batches, checkVectors, throwIfAborted, validateEmbedArguments } from '.
 import { postJson } from './http.js';
 import { DEFAULT_MAX_RETRIES, MAX_RETRIES_LIMIT } from './retry.js';
 import type { EmbedOptions, Embedder } from './types.js';
+import { EmbedderError } from '../errors.js';
 
 /** Config keys every HTTP embedder takes. */
 export interface ServiceEmbedderConfig {
@@ -94,17 +95,21 @@ export abstract class ServiceEmbedder implements Embedder {
       // Where this batch starts among `texts`: a wrong vector's error gives its text's position there.
       const offset = out.length;
       throwIfAborted(this.id, options.signal);
-      const answer = await postJson({
-        embedderId: this.id,
-        url: this.endpoint(),
-        body: this.requestBody(batch.map((text) => prefix + text)),
-        headers: this.#apiKey === undefined ? {} : { authorization: `Bearer ${this.#apiKey}` },
-        timeoutMs: this.#settings.timeoutMs,
-        maxRetries: this.#settings.maxRetries,
-        signal: options.signal,
-        secret: this.#apiKey,
-      });
-      out.push(...checkVectors(this, this.vectorsOf(answer), batch.length, offset));
+      try {
+        const answer = await postJson({
+          embedderId: this.id,
+          url: this.endpoint(),
+          body: this.requestBody(batch.map((text) => prefix + text)),
+          headers: this.#apiKey === undefined ? {} : { authorization: `Bearer ${this.#apiKey}` },
+          timeoutMs: this.#settings.timeoutMs,
+          maxRetries: this.#settings.maxRetries,
+          signal: options.signal,
+          secret: this.#apiKey,
+        });
+        out.push(...checkVectors(this, this.vectorsOf(answer), batch.length, offset));
+      } catch (error) {
+        throw batch.length < texts.length ? inRequest(error, offset, batch.length) : error;
+      }
     }
     return out;
   }
@@ -118,4 +123,22 @@ export abstract class ServiceEmbedder implements Embedder {
   toJSON(): { id: string; dimensions: number } {
     return { id: this.id, dimensions: this.dimensions };
   }
+}
+
+/**
+ * `error` naming the texts of the request that failed (`start`, `count`) when it concerns that
+ * whole request (a wrong vector names its own text already). Until 2026-12-06 a failed request
+ * of a split call was named by the call's texts.
+ */
+function inRequest(error: unknown, start: number, count: number): unknown {
+  if (!(error instanceof EmbedderError) || error.index !== undefined || error.failure === 'aborted')
+    return error;
+  const prefix = `Embedder ${error.embedderId}: `;
+  const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  return new EmbedderError(error.embedderId, error.failure, message, {
+    cause: error.cause,
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.attempts === undefined ? {} : { attempts: error.attempts }),
+    texts: { start, count },
+  });
 }
