@@ -2,11 +2,12 @@
  * Read-only opens of SQLite files change nothing on disk: not the bytes, not `user_version`,
  * not the journal mode; a reference database opens and reports that it needs an upgrade.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
-import { ConfigError, StoreNotFoundError } from '../../src/core/index.js';
+import { BackendUnavailableError, ConfigError, StoreNotFoundError } from '../../src/core/index.js';
 import { copyReferenceDb, referenceExpectations, useTempDir, withRawDb } from './helpers.js';
 
 /** Everything about a database file a read-only open must leave alone. */
@@ -93,6 +94,43 @@ describe('SQLite: read-only opens', () => {
     const dbPath = await copyReferenceDb(dir());
     await withRawDb(dbPath, (db) => db.run('PRAGMA user_version = 99'));
     await expect(open(dbPath)).rejects.toThrow(ConfigError);
+  });
+
+  it('refuses a file a killed writer left a rollback journal beside as an outage naming it, until a writable open', async () => {
+    // enableWalMode: false, and a writer killed inside a transaction that spilled into the file.
+    const dbPath = join(dir(), 'journal.db');
+    const writer = new SQLiteStorage({ dbPath, enableWalMode: false });
+    await writer.initialize();
+    const kept = Array.from({ length: 20 }, (_, i) => ({ memoryId: `m${i}`, data: { text: `kept ${i}` } }));
+    await writer.storeMemories('c', kept);
+    await writer.shutdown();
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('sqlite3').Database)(${JSON.stringify(dbPath)});
+        db.exec("PRAGMA cache_size = 1; BEGIN IMMEDIATE; UPDATE memories SET memory_data = json_object('pad', hex(randomblob(4000)));",
+          (error) => { if (error) { console.error(error); process.exit(1); } console.log('ready'); });
+        setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(existsSync(`${dbPath}-journal`)).toBe(true);
+
+    // Until 2026-12-06 a plain StorageError: "attempt to write a readonly database".
+    const reader = new SQLiteStorage({ dbPath, readOnly: true });
+    const refused = reader.initialize();
+    await expect(refused).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(refused).rejects.toThrow(`left its rollback journal ${dbPath}-journal`);
+    // A writable open rolls the journal back; then read-only opens read the store as it was.
+    const recovering = new SQLiteStorage({ dbPath, enableWalMode: false });
+    await recovering.initialize();
+    await recovering.shutdown();
+    const memories = await (await open(dbPath)).loadMemories('c');
+    expect(memories.map((m) => [m.memory_id, m.text])).toEqual(kept.map((m) => [m.memoryId, m.data.text]));
   });
 
   it('refuses :memory:, which is always empty', async () => {

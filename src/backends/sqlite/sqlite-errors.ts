@@ -96,11 +96,45 @@ export function toStorageError(
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':
       return new BackendUnavailableError(`SQLite ${what} failed on ${dbPath}: ${reason}`, error);
+    case 'SQLITE_READONLY':
+      if (hasJournal(dbPath)) return hotJournalError(what, dbPath, reason, error);
+      return new StorageError(`SQLite ${what} failed on ${dbPath}: ${reason}`, { cause: error });
     default:
       return new StorageError(`SQLite ${what} failed on ${dbPath}: ${withFullDisk(reason, error, dbPath)}`, {
         cause: error,
       });
   }
+}
+
+/** True when a rollback journal with content lies beside the database file at `dbPath`. */
+function hasJournal(dbPath: string): boolean {
+  if (isMemoryPath(dbPath)) return false;
+  try {
+    return statSync(`${dbPath}-journal`).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A read of a database whose last writer stopped inside a transaction (`enableWalMode: false`,
+ * a killed process): its rollback journal must be played back before the file can be read, which
+ * a read-only connection may not do, so SQLite answers "attempt to write a readonly database".
+ * The store is whole once any writable open rolls the journal back: an outage, not a fault of
+ * the file (until 2026-12-06 a plain `StorageError` with SQLite's words).
+ */
+function hotJournalError(
+  what: string,
+  dbPath: string,
+  reason: string,
+  cause: unknown,
+): BackendUnavailableError {
+  return new BackendUnavailableError(
+    `SQLite ${what} failed on ${dbPath}: a writer stopped inside a transaction and left its rollback ` +
+      `journal ${dbPath}-journal, which a read-only open cannot roll back; open the store once without ` +
+      `readOnly (or let its writer start again), which rolls it back (${reason})`,
+    cause,
+  );
 }
 
 /**
