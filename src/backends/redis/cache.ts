@@ -9,8 +9,9 @@ import { mapConcurrent } from '../../core/concurrency.js';
 import { parseTimestamp } from '../../core/index.js';
 import { encodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
-import type { ItemKeys, KeyLayout } from './keys.js';
+import type { BucketKeys, ItemKeys, KeyLayout } from './keys.js';
 import { LIST_LIVE_CACHE, PURGE_CACHE, WRITE_CACHE } from './cache-scripts.js';
+import { nameWrongType, type TypedKey } from './wrong-types.js';
 
 /** Expired index entries a cache write removes from its bucket at most (bounds the write's cost). */
 export const TRIM_PER_WRITE = 16;
@@ -73,6 +74,37 @@ export function writeCacheValue(
   return redis.script(what, WRITE_CACHE, [keys.key, cacheKeys, cacheExpiry], args) as Promise<void>;
 }
 
+/** The keys a bucket's cache scripts read besides the value keys, with their types. */
+const cacheIndexKeys = (bucket: BucketKeys): TypedKey[] => [
+  [bucket.cacheKeys, 'zset'],
+  [bucket.cacheExpiry, 'zset'],
+];
+
+/**
+ * One page of a bucket's cache keys live at `nowMs`, after `after` ('': from the start): the
+ * live ones among up to `count` index members, and the last member read (`null`: none after).
+ * An index zset of another type is a `CorruptDataError` naming it.
+ */
+export async function readLiveCachePage(
+  redis: RedisConnection,
+  bucket: BucketKeys,
+  page: { nowMs: number; after: string; count: number },
+): Promise<{ live: string[]; last: string | null }> {
+  const what = 'list cache keys';
+  const reply = (await redis
+    .script(
+      what,
+      LIST_LIVE_CACHE,
+      [bucket.cacheKeys, bucket.cacheExpiry],
+      [page.nowMs, page.after, page.count],
+    )
+    .catch((error: unknown) => nameWrongType(redis, what, cacheIndexKeys(bucket), error))) as [
+    string | null,
+    string[],
+  ];
+  return { last: reply[0], live: reply[1] };
+}
+
 /** Keys of the cache entries live at `nowMs`, from the index alone (no per-entry read). */
 export async function listLiveCacheKeys(
   redis: RedisConnection,
@@ -84,15 +116,10 @@ export async function listLiveCacheKeys(
       const live: string[] = [];
       let after = '';
       for (;;) {
-        const [last, page] = (await redis.script(
-          'list cache keys',
-          LIST_LIVE_CACHE,
-          [bucket.cacheKeys, bucket.cacheExpiry],
-          [nowMs, after, LIST_PAGE_SIZE],
-        )) as [string | null, string[]];
-        live.push(...page);
-        if (last === null) return live;
-        after = last;
+        const page = await readLiveCachePage(redis, bucket, { nowMs, after, count: LIST_PAGE_SIZE });
+        live.push(...page.live);
+        if (page.last === null) return live;
+        after = page.last;
       }
     }),
   );
@@ -112,12 +139,13 @@ export async function purgeCacheIndex(
   // does not leave the others' scripts running after the call has rejected.
   const counts = await mapConcurrent(keys.buckets, keys.buckets.length, (bucket) => {
     const valuePrefix = `${bucket.base}k:`;
-    return redis.script(
-      'purge expired cache',
-      PURGE_CACHE,
-      [bucket.cacheKeys, bucket.cacheExpiry],
-      [nowMs, valuePrefix],
-    ) as Promise<number>;
+    const what = 'purge expired cache';
+    // Value keys of another type are read under pcall (values gone): only an index zset fails it.
+    return redis
+      .script(what, PURGE_CACHE, [bucket.cacheKeys, bucket.cacheExpiry], [nowMs, valuePrefix])
+      .catch((error: unknown) =>
+        nameWrongType(redis, what, cacheIndexKeys(bucket), error),
+      ) as Promise<number>;
   });
   return counts.reduce((sum, n) => sum + n, 0);
 }

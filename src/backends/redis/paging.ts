@@ -7,7 +7,8 @@
  */
 import type { JsonObject, JsonValue, ListingName } from '../../core/index.js';
 import { compareCodePoints, sortInCodePointOrder } from '../../core/order.js';
-import { LIST_LIVE_CACHE } from './cache-scripts.js';
+import { readIndexPage } from './bucket-index.js';
+import { readLiveCachePage } from './cache.js';
 import { decodeJson, decodeMemories } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import type { BucketKeys, ConversationKeys, KeyLayout } from './keys.js';
@@ -86,20 +87,13 @@ function bucketReader(
     // The cache index holds expired entries until a write or purge trims them: the script
     // returns the live ones among the members it read, and the last member read.
     return async (bucket, after, count) => {
-      const [last, live] = (await redis.script(
-        'list cache keys',
-        LIST_LIVE_CACHE,
-        [bucket.cacheKeys, bucket.cacheExpiry],
-        [nowMs, after ?? '', count],
-      )) as [string | null, string[]];
+      const { live, last } = await readLiveCachePage(redis, bucket, { nowMs, after: after ?? '', count });
       return { ids: live, readTo: last };
     };
   }
   const index = INDEX[listing];
   return async (bucket, after, count) => {
-    const key = bucket[index];
-    const from = after === null ? '-' : `(${after}`;
-    const ids = await redis.run(`list ${listing}`, (c) => c.zrangebylex(key, from, '+', 'LIMIT', 0, count));
+    const ids = await readIndexPage(redis, bucket[index], after, count);
     const readTo = ids.length === count ? (ids[ids.length - 1] as string) : null;
     return { ids: keep === undefined || ids.length === 0 ? ids : await keep(ids), readTo };
   };

@@ -3,12 +3,13 @@
  * per bucket (one small script per bucket, O(buckets) whatever the number of records).
  */
 import type { Redis } from 'ioredis';
-import { CorruptDataError, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
+import { type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
 import type { RedisConnection } from './connection.js';
 import type { BucketKeys, KeyLayout } from './keys.js';
 import { BUCKET_STATS } from './cache-scripts.js';
 import { evictionWarning } from './eviction.js';
 import { clusterMasters, pingNamed, unreachedOwners } from './cluster-health.js';
+import { nameWrongType, type TypedKey } from './wrong-types.js';
 
 /** Counter fields of a bucket (see `keys.ts`), as the scripts name them. */
 const COUNTERS = [
@@ -25,24 +26,11 @@ const COUNTERS = [
 /** A counter's value as the write scripts keep it (`guard` in `scripts.ts` refuses any other). */
 const INTEGER = /^-?\d+$/;
 
-/**
- * Rethrows `error` of bucket `bucket`'s stats script; a `WRONGTYPE` (the server's text names no
- * key) as a `CorruptDataError` naming the key of another type, found by asking both keys' types.
- */
-async function nameWrongType(redis: RedisConnection, bucket: BucketKeys, error: unknown): Promise<never> {
-  if (!(error instanceof CorruptDataError)) throw error;
-  const expected: Array<[string, string]> = [
-    [bucket.counters, 'hash'],
-    [bucket.cacheExpiry, 'zset'],
-  ];
-  for (const [key, type] of expected) {
-    const found = await redis.run('read bucket stats', (c) => c.type(key));
-    if (found !== 'none' && found !== type) {
-      throw redis.corrupt('read bucket stats', `${key} is a ${found}, expected a ${type}`, error);
-    }
-  }
-  throw error;
-}
+/** The keys the stats script of `bucket` reads, with their types. */
+const bucketStatsKeys = (bucket: BucketKeys): TypedKey[] => [
+  [bucket.counters, 'hash'],
+  [bucket.cacheExpiry, 'zset'],
+];
 
 /** Counts of everything stored under the store's prefix (live cache entries at `nowMs`). */
 export async function collectRedisStats(
@@ -61,7 +49,10 @@ export async function collectRedisStats(
           [bucket.counters, bucket.cacheExpiry],
           [nowMs],
         ) as Promise<[string[], number]>
-      ).catch((error: unknown) => nameWrongType(redis, bucket, error)),
+      ).catch((error: unknown) =>
+        // The server's WRONGTYPE names no key: asked once the script failed, so a good bucket pays no check.
+        nameWrongType(redis, 'read bucket stats', bucketStatsKeys(bucket), error),
+      ),
     ),
   );
   for (const [n, [flat, liveCache]] of replies.entries()) {
