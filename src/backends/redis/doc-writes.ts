@@ -6,9 +6,9 @@
  * function a script defines costs every call of it (~0.07 µs). `read(counters)`: the bucket's
  * doc counters (one HMGET: `search_next`, `search_docs`, `search_tokens`, `search_rev`, as
  * numbers), or false when the write must take the guard path (the bucket is stale: a new doc
- * there must drop one left under its name; or one of them is not an integer of at most 15
- * digits, which the guard refuses or bumps), or nil and an error text when the hash has
- * another type. The write then numbers its docs from `search_next` (`addDocs` with `first`)
+ * there must drop one left under its name; `search_next` is absent; or one of them is not an
+ * integer of at most 15 digits, which the guard refuses or bumps), or nil and an error text
+ * when the hash has another type. The write then numbers its docs from `search_next` (`addDocs` with `first`)
  * and `count(counters, counts, n, tokens)` writes the four counters in one HSET. `unbump(counters,
  * fields)` takes back the `bumpFirst` of `fields` when the index phase fails.
  */
@@ -17,7 +17,9 @@ export const DOC_WRITES = `local function docWrites()
   function w.read(counters)
     local seen = redis.pcall('HMGET', counters, 'search_stale', 'search_next', 'search_docs', 'search_tokens', 'search_rev')
     if seen.err then return nil, wrongType(counters, 'hash') end
-    if (seen[1] or '0') ~= '0' then return false end
+    -- No search_next: no doc numbered in the bucket yet, or its counters hash was evicted; the
+    -- guard path's takeNums tells them apart (search-lua.ts).
+    if (seen[1] or '0') ~= '0' or not seen[2] then return false end
     local counts = {}
     for i = 2, 5 do
       local value = seen[i] or '0'

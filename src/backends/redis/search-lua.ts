@@ -105,14 +105,27 @@ local function searchOn(counters, flag)
   end
   return false
 end
+-- numbersLost(counters): marks the bucket stale when its first doc number is taken while its
+-- index holds docs or dropped numbers: its counters hash was lost (an eviction), and numbers
+-- from 0 would be ones its postings hold. One EXISTS, only for a bucket's first number.
+local function numbersLost(counters)
+  local base = string.sub(counters, 1, #counters - 8)
+  if redis.call('EXISTS', base .. 'search-docs', base .. 'search-gone') == 0 then return end
+  redis.call('HSET', counters, 'search_stale', 1)
+  local values = knownCounters[counters]
+  if values then values['search_stale'] = '1' end
+end
 local function takeNums(counters, n)
   local values = knownCounters[counters]
   local current = values and (values['search_next'] or '0')
   if current == nil or #current > 15 then
-    return redis.call('HINCRBY', counters, 'search_next', n) - n
+    local first = redis.call('HINCRBY', counters, 'search_next', n) - n
+    if first == 0 then numbersLost(counters) end
+    return first
   end
   local pending = pendingCounters[counters]
   local first = tonumber(current) + ((pending and pending['search_next']) or 0)
+  if first == 0 then numbersLost(counters) end
   bump(counters, 'search_next', n)
   return first
 end

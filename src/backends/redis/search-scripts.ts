@@ -14,13 +14,18 @@ import { IS_GONE_LUA, POSTING_BYTES } from './search-lua.js';
  * A bucket's corpus figures and the document frequency of each query token (its postings'
  * entries less the dead ones). KEYS: counters. ARGV: posting tokens.
  * Returns {docs, tokens, stale (0/1), df1, df2, ...} (no dfs for a stale bucket, which is
- * scanned), or `{'corrupt', why}` (`readIndex`).
+ * scanned), or `{'corrupt', why}` (`readIndex`), also when the counters hash lost its doc
+ * counters (an eviction) while the index holds docs: the bucket is then marked stale and scanned.
  */
 export const SEARCH_STATS = new LuaScript(
   'searchStats',
   `${READ_INDEX_LUA}${POSTING_LENGTH_LUA}return readIndex(function()
-  local c = redis.call('HMGET', KEYS[1], 'search_docs', 'search_tokens', 'search_stale')
+  local c = redis.call('HMGET', KEYS[1], 'search_docs', 'search_tokens', 'search_stale', 'search_next')
   local out = {tonumber(c[1] or '0') or 0, tonumber(c[2] or '0') or 0, tonumber(c[3] or '0') or 0}
+  -- No doc numbered, yet docs or dropped numbers: the counters hash was lost (an eviction).
+  if not c[4] and out[3] == 0 and redis.call('EXISTS', base .. 'search-docs', base .. 'search-gone') > 0 then
+    error({err = KEYS[1] .. ' has no search_next while the index holds docs (its counters were lost)'})
+  end
   if #ARGV == 0 or out[3] ~= 0 then return out end
   local dead = redis.call('HMGET', base .. 'search-dead', unpack(ARGV))
   for i = 1, #ARGV do
