@@ -1,7 +1,7 @@
 /** In-place upgrade of a v1 store to layout v2: data, counters, resuming after a crash at any step. */
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { migrateStorage } from '../../src/migration/index.js';
-import { StoreNotFoundError } from '../../src/core/index.js';
+import { CorruptDataError, StoreNotFoundError } from '../../src/core/index.js';
 import { parseRedisConfig } from '../../src/backends/redis/config.js';
 import { RedisConnection } from '../../src/backends/redis/connection.js';
 // Through the package's own export, as users call it.
@@ -153,6 +153,28 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
       release();
       await connection.close();
     }
+  });
+
+  it('moves a v1 memory that does not parse as it is, created_at null, and completes the upgrade', async () => {
+    // Until 2026-12-06 such a memory without a memory-created entry failed every writable open
+    // with a bare SyntaxError (TypeError for the text null), naming no key, the store left at 1>2.
+    await writeV1Store(ctx.raw(), ctx.prefix());
+    const v1 = (kind: string) => `${ctx.prefix()}{c:bad}:${kind}`;
+    await ctx.raw().sadd(`${ctx.prefix()}{index}:conversation-ids`, 'bad');
+    await ctx.raw().rpush(v1('memories'), 'm1', 'm2', 'm3');
+    const m3 = { memory_id: 'm3', created_at: '2024-03-01T00:00:00' };
+    await ctx.raw().hset(v1('memory-data'), 'm1', 'not json{', 'm2', 'null', 'm3', JSON.stringify(m3));
+    const s = await ctx.open();
+    expect(await inspectLayout(ctx.raw(), ctx.prefix())).toBe('v2');
+    expect(await s.loadConversation('c1')).toEqual({ title: 'hello', n: 1 });
+    expect((await s.getStorageStats()).memory_count).toBe(5);
+    // Loads refuse it as they did in v1, naming the field.
+    const error = await s.loadMemories('bad').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as Error).message).toMatch(/memory-data field "m1"/);
+    await s.deleteMemories('bad', ['m1', 'm2']);
+    expect(await s.loadMemories('bad')).toEqual([m3]);
+    expect((await s.getStorageStats()).memory_count).toBe(3);
   });
 
   it('reports a v1 store to a read-only open as needing an upgrade (health, typed errors), and writes nothing', async () => {

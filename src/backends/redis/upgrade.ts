@@ -7,7 +7,7 @@
  * While it runs, the layout version reads `1>2` so that a v1 library refuses the prefix.
  */
 import { mapConcurrent } from '../../core/concurrency.js';
-import { cacheExpiryMs } from '../../core/index.js';
+import { cacheExpiryMs, isJsonObject } from '../../core/index.js';
 import { pxUntil } from './cache.js';
 import { WRITE_CACHE } from './cache-scripts.js';
 import { decodeArray, decodeCacheRecord } from './codec.js';
@@ -60,6 +60,24 @@ export function v1IndexKeys(prefix: string): string[] {
 
 type Step = (name: string) => Promise<void>;
 
+/**
+ * The created_at (as JSON) of a moved memory that v1 kept none for in its `memory-created`
+ * hash: the record's own, else null. A record that does not parse, or is no JSON object
+ * (another program's bytes), is moved as it is, as the other kinds are, with created_at null:
+ * loads then refuse it as they did in v1 (`CorruptDataError` naming the field), and the
+ * upgrade completes instead of failing every writable open (until 2026-12-06 a bare
+ * `SyntaxError` or `TypeError`, the store left at `1>2`).
+ */
+function movedCreatedAt(json: string): string {
+  let record: unknown;
+  try {
+    record = JSON.parse(json);
+  } catch {
+    return 'null';
+  }
+  return JSON.stringify((isJsonObject(record) ? record.created_at : undefined) ?? null);
+}
+
 /** Copies one conversation (every kind) to v2, then deletes its v1 keys. */
 async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: string, step: Step) {
   const [conversation, raw, chunks, memories, memoryData, memoryCreated] = v1Layout(keys.prefix).conversation(
@@ -107,8 +125,7 @@ async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: str
     const [memoryId, json, created] = [flat[i] as string, flat[i + 1], flat[i + 2]];
     if (json === null || json === undefined) continue;
     await step('memory');
-    const createdAt =
-      created ?? JSON.stringify((JSON.parse(json) as { created_at?: unknown }).created_at ?? null);
+    const createdAt = created ?? movedCreatedAt(json);
     const memoryKeys = [k.memories, k.memoryData, k.memoryCreated, conversationIds, counters];
     await redis.script(what, UPSERT_MEMORY, memoryKeys, [memoryId, json, createdAt, '1', id]);
   }
