@@ -212,6 +212,23 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
     expect(await inspectLayout(ctx.raw(), `${ctx.prefix()}none:`)).toBe('missing');
   });
 
+  it('lets a read-only open of a v1 store read it once another process has upgraded it', async () => {
+    // Until 2026-12-06 the reader kept answering needs_upgrade and NEEDS_UPGRADE until a restart.
+    await writeV1Store(ctx.raw(), ctx.prefix());
+    const reader = await ctx.open({ readOnly: true });
+    await expect(reader.loadConversation('c1')).rejects.toMatchObject({
+      code: 'NEEDS_UPGRADE',
+      layout: 'v1',
+    });
+    await upgradeWithCrash(ctx.prefix(), 3);
+    expect(await reader.healthCheck()).toMatchObject({ needs_upgrade: true, layout: 'upgrading' });
+    await expect(reader.listConversations()).rejects.toMatchObject({ layout: 'upgrading' });
+    await ctx.open();
+    expect(await reader.healthCheck()).toMatchObject({ status: 'healthy' });
+    expect(await reader.healthCheck()).not.toHaveProperty('needs_upgrade');
+    await expectFixture(reader);
+  });
+
   it('lets a migration read a v1 source: opening it upgrades it, and the copy is complete', async () => {
     const sourcePrefix = `${ctx.prefix()}source:`;
     await writeV1Store(ctx.raw(), sourcePrefix);

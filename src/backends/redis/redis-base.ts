@@ -181,6 +181,45 @@ export abstract class RedisStorageBase extends StorageInterface {
   }
 
   /**
+   * While a read-only open waits for another process to upgrade its store, each call first
+   * reads the layout again: once the upgrade finished it goes on, and so do the calls after
+   * it, reading v2; until then it rejects with `RedisUpgradeRequiredError` as before. (Until
+   * 2026-12-06 the open's answer was kept until a restart.) An open v2 store costs nothing more.
+   */
+  protected override run<T>(method: string, primitive: () => Promise<T>): Promise<T> {
+    if (this.pendingUpgrade === undefined) return super.run(method, primitive);
+    return super.run(method, async () => {
+      const pending = await this.upgradeStillPending();
+      if (pending) throw pending;
+      return primitive();
+    });
+  }
+
+  /**
+   * Whether the upgrade a read-only open found pending still is: the layout read again as a
+   * read-only open reads it (one `MGET`, with the sweep marker), only while one is pending.
+   */
+  private async upgradeStillPending(): Promise<RedisUpgradeRequiredError | undefined> {
+    const connection = this.connection;
+    if (this.pendingUpgrade === undefined || connection === undefined) return undefined;
+    let prepared: PreparedLayout;
+    try {
+      const alsoRead = [this.keys.store.emptyRawSwept];
+      prepared = await prepareLayout(connection, this.keys.prefix, { write: false, alsoRead });
+    } catch (error) {
+      if (!(error instanceof RedisUpgradeRequiredError)) throw error;
+      // Still pending (`v1` may now read `upgrading`), unless a call answered meanwhile saw v2.
+      if (this.pendingUpgrade !== undefined) this.pendingUpgrade = error;
+      return error;
+    }
+    if (this.pendingUpgrade !== undefined) {
+      this.emptyRawPending = (prepared.found[0] ?? null) === null;
+      this.pendingUpgrade = undefined;
+    }
+    return undefined;
+  }
+
+  /**
    * Logs one `warn` when the server may evict this store's keys (any `maxmemory-policy` but
    * `noeviction`): Redis does it silently, and the store cannot notice afterwards. Says nothing
    * when the policy cannot be read (neither `CONFIG GET` nor `INFO` allowed) or no logger is set.
@@ -265,7 +304,7 @@ export abstract class RedisStorageBase extends StorageInterface {
   // ----- health and stats --------------------------------------------------------------
 
   protected async probeHealth(): Promise<HealthProbe> {
-    const upgrade = this.pendingUpgrade;
+    const upgrade = await this.upgradeStillPending();
     if (upgrade) {
       return {
         healthy: false,
