@@ -8,38 +8,8 @@ import { RedisConnection } from '../../src/backends/redis/connection.js';
 import { inspectRedisLayout as inspectLayout, RedisUpgradeRequiredError } from '../../src/index.js';
 import { prepareLayout } from '../../src/backends/redis/layout.js';
 import { keysWithPrefix, REDIS_TEST_URL, useRedisStore } from './helpers.js';
-import { writeV1Store } from './v1-store.js';
+import { expectV1Fixture, writeV1Store } from './v1-store.js';
 import { describeWithService } from '../services.js';
-
-/** Asserts that a storage shows exactly the v1 fixture. */
-async function expectFixture(s: RedisStorage): Promise<void> {
-  expect(await s.listConversations()).toEqual(['c1']);
-  // x{y}% holds only an empty raw list in v1: no stored data, so it is not listed (as on SQLite).
-  expect(await s.listAllConversationIds()).toEqual(['c1']);
-  expect(await s.loadConversation('c1')).toEqual({ title: 'hello', n: 1 });
-  expect(await s.loadRawMessages('c1')).toEqual([{ role: 'user', text: 'hi' }, 'two', 3]);
-  expect(await s.loadRawMessages('x{y}%')).toEqual([]);
-  expect(await s.loadChunkInfo('c1')).toEqual({ chunks: [1, 2] });
-  expect(await s.loadMemories('c1')).toEqual([
-    { memory_id: 'm2', created_at: '2024-01-02T00:00:00' },
-    { memory_id: 'm1', created_at: '2024-01-01T00:00:00' },
-  ]);
-  expect(await s.loadReasoningChains('a1')).toMatchObject([{ n: 1 }, { n: 2 }, { n: 3 }]);
-  expect(await s.listAgents()).toEqual(['a1']);
-  expect(await s.listCacheKeys()).toEqual(['forever', 'k1']);
-  expect(await s.loadCacheEntry('k1')).toEqual({ v: 1 });
-  expect(await s.listSystemStateKeys()).toEqual(['s1']);
-  expect(await s.getStorageStats()).toMatchObject({
-    conversation_count: 1,
-    raw_message_count: 3,
-    memory_count: 2,
-    chunk_info_count: 1,
-    reasoning_chain_count: 3,
-    agent_count: 1,
-    cache_entry_count: 2,
-    system_state_count: 1,
-  });
-}
 
 class Crash extends Error {}
 
@@ -75,7 +45,7 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
     expect(await inspectLayout(ctx.raw(), ctx.prefix())).toBe('v1');
     const s = await ctx.open();
     expect(await inspectLayout(ctx.raw(), ctx.prefix())).toBe('v2');
-    await expectFixture(s);
+    await expectV1Fixture(s);
     // No v1 key is left: no `{c:`, `{a:`, `{k:`, `{s:` tag, no v1 index set, no marker.
     const left = await keysWithPrefix(ctx.raw(), ctx.prefix());
     expect(
@@ -110,7 +80,7 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
       // A second crash later in the resumed run, then a clean open.
       await upgradeWithCrash(prefix, Math.ceil(total / 3));
       const s = await ctx.open({ keyPrefix: prefix });
-      await expectFixture(s);
+      await expectV1Fixture(s);
     }
   });
 
@@ -226,7 +196,7 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
     await ctx.open();
     expect(await reader.healthCheck()).toMatchObject({ status: 'healthy' });
     expect(await reader.healthCheck()).not.toHaveProperty('needs_upgrade');
-    await expectFixture(reader);
+    await expectV1Fixture(reader);
   });
 
   it('lets a migration read a v1 source: opening it upgrades it, and the copy is complete', async () => {
@@ -242,7 +212,7 @@ describeWithService('redis')('redis upgrade from layout v1', () => {
       });
       expect(summary).toMatchObject({ ok: true, conflictCount: 0 });
       expect(await inspectLayout(ctx.raw(), sourcePrefix)).toBe('v2');
-      await expectFixture(target);
+      await expectV1Fixture(target);
     } finally {
       await source.shutdown();
       await target.shutdown();

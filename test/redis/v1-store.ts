@@ -1,5 +1,6 @@
 /** A Redis store written in the v1 key layout, for upgrade tests. */
 import type { Cluster, Redis } from 'ioredis';
+import type { RedisStorage } from '../../src/backends/redis/index.js';
 
 /** Writes a small store exactly as the v1 layout did (see git history of keys.ts). */
 export async function writeV1Store(raw: Redis | Cluster, p: string): Promise<void> {
@@ -54,4 +55,34 @@ export async function writeV1Store(raw: Redis | Cluster, p: string): Promise<voi
   await raw.sadd(`${p}{index}:cache-keys`, 'k1', 'forever', 'expired-long-ago');
   await raw.set(`${p}{s:s1}:state`, JSON.stringify({ on: true }));
   await raw.sadd(`${p}{index}:state-keys`, 's1');
+}
+
+/** Asserts that a storage shows exactly the v1 fixture of {@link writeV1Store}, upgraded. */
+export async function expectV1Fixture(s: RedisStorage): Promise<void> {
+  expect(await s.listConversations()).toEqual(['c1']);
+  // x{y}% holds only an empty raw list in v1: no stored data, so it is not listed (as on SQLite).
+  expect(await s.listAllConversationIds()).toEqual(['c1']);
+  expect(await s.loadConversation('c1')).toEqual({ title: 'hello', n: 1 });
+  expect(await s.loadRawMessages('c1')).toEqual([{ role: 'user', text: 'hi' }, 'two', 3]);
+  expect(await s.loadRawMessages('x{y}%')).toEqual([]);
+  expect(await s.loadChunkInfo('c1')).toEqual({ chunks: [1, 2] });
+  expect(await s.loadMemories('c1')).toEqual([
+    { memory_id: 'm2', created_at: '2024-01-02T00:00:00' },
+    { memory_id: 'm1', created_at: '2024-01-01T00:00:00' },
+  ]);
+  expect(await s.loadReasoningChains('a1')).toMatchObject([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  expect(await s.listAgents()).toEqual(['a1']);
+  expect(await s.listCacheKeys()).toEqual(['forever', 'k1']);
+  expect(await s.loadCacheEntry('k1')).toEqual({ v: 1 });
+  expect(await s.listSystemStateKeys()).toEqual(['s1']);
+  expect(await s.getStorageStats()).toMatchObject({
+    conversation_count: 1,
+    raw_message_count: 3,
+    memory_count: 2,
+    chunk_info_count: 1,
+    reasoning_chain_count: 3,
+    agent_count: 1,
+    cache_entry_count: 2,
+    system_state_count: 1,
+  });
 }

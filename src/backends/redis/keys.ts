@@ -31,6 +31,7 @@
  * <prefix>{b:NN}:state-keys             zset    system state keys (score 0)
  * <prefix>{b:NN}:counters               hash    conversations, raw_messages, memories, chunk_infos,
  *                                               chains, agents, states, bytes (payload bytes)
+ * <prefix>{b:NN}:upgraded               string  generation of the v1 -> v2 upgrade that finished (`upgrade-fence.ts`)
  * per store:
  * <prefix>{index}:layout                string  layout version ("2"; "1" = v1; "1>2" = upgrading)
  * <prefix>{index}:buckets               string  bucket count of this store (fixed when created)
@@ -131,6 +132,8 @@ export interface BucketKeys {
   counters: string;
   /** The full-text index's doc <-> doc number hash (see `search-lua.ts` for the rest). */
   searchDocs: string;
+  /** The generation of the v1 -> v2 upgrade that finished (see `upgrade-fence.ts`). */
+  upgraded: string;
 }
 
 /** The keys of one conversation, all in the slot of its bucket. */
@@ -190,6 +193,7 @@ export class KeyLayout {
         stateKeys: `${base}state-keys`,
         counters: `${base}counters`,
         searchDocs: `${base}search-docs`,
+        upgraded: `${base}upgraded`,
       };
     });
   }

@@ -5,23 +5,17 @@
  * keys are deleted, then it leaves the v1 index. A crash at any point leaves every record in
  * v1 (still indexed there) or in v2, and the next writable open resumes where it stopped.
  * While it runs, the layout version reads `1>2` so that a v1 library refuses the prefix.
+ * Several processes may run it at once; the moves of one that is late write nothing once
+ * another has finished (`upgrade-fence.ts`).
  */
 import { mapConcurrent } from '../../core/concurrency.js';
 import { cacheExpiryMs, isJsonObject } from '../../core/index.js';
 import { pxUntil } from './cache.js';
-import { WRITE_CACHE } from './cache-scripts.js';
 import { decodeArray, decodeCacheRecord } from './codec.js';
 import type { RedisConnection } from './connection.js';
-import {
-  BUCKET_COUNT,
-  escapeKeyPart,
-  type KeyLayout,
-  LAYOUT_VERSION,
-  UPGRADING_LAYOUT_VERSION,
-  writeRawKeys,
-} from './keys.js';
-import { READ_MEMORIES, UPSERT_MEMORY } from './memory-scripts.js';
-import { RESTORE_CHAINS, WRITE_RAW, WRITE_STRING } from './record-scripts.js';
+import { BUCKET_COUNT, escapeKeyPart, type KeyLayout, LAYOUT_VERSION, writeRawKeys } from './keys.js';
+import { READ_MEMORIES } from './memory-scripts.js';
+import { countMove, fenceBuckets, MOVE, startUpgrade } from './upgrade-fence.js';
 import { quoteName } from '../../core/shown-text.js';
 
 /** Test hooks: `beforeStep` runs before every write step and may throw to simulate a crash there. */
@@ -60,6 +54,12 @@ export function v1IndexKeys(prefix: string): string[] {
 
 type Step = (name: string) => Promise<void>;
 
+/** What every record move needs: the test hook, and the upgrade's generation (`upgrade-fence.ts`). */
+interface Mover {
+  step: Step;
+  generation: string;
+}
+
 /**
  * The created_at (as JSON) of a moved memory that v1 kept none for in its `memory-created`
  * hash: the record's own, else null. A record that does not parse, or is no JSON object
@@ -79,7 +79,8 @@ function movedCreatedAt(json: string): string {
 }
 
 /** Copies one conversation (every kind) to v2, then deletes its v1 keys. */
-async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: string, step: Step) {
+async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: string, mover: Mover) {
+  const { step, generation } = mover;
   const [conversation, raw, chunks, memories, memoryData, memoryCreated] = v1Layout(keys.prefix).conversation(
     id,
   );
@@ -99,9 +100,9 @@ async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: str
     const indexes = [conversations, conversationIds];
     await redis.script(
       what,
-      WRITE_STRING,
-      [k.conversation, counters, ...indexes],
-      [id, conversationJson, 'conversations'],
+      MOVE.string,
+      [k.conversation, counters, ...indexes, k.bucket.upgraded],
+      [id, conversationJson, 'conversations', generation],
     );
   }
   await step('raw messages');
@@ -109,16 +110,16 @@ async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: str
   if (messages !== null) {
     const items = messages.map((m) => JSON.stringify(m));
     // Search flag '': the index is left alone (it is built after the upgrade).
-    const args = [id, '', '', items.length, ...items];
-    await redis.script(what, WRITE_RAW, writeRawKeys(k), args);
+    const args = [id, '', '', items.length, ...items, generation];
+    await redis.script(what, MOVE.raw, [...writeRawKeys(k), k.bucket.upgraded], args);
   }
   await step('chunk info');
   if (chunksJson !== null) {
     await redis.script(
       what,
-      WRITE_STRING,
-      [k.chunks, counters, conversationIds],
-      [id, chunksJson, 'chunk_infos'],
+      MOVE.string,
+      [k.chunks, counters, conversationIds, k.bucket.upgraded],
+      [id, chunksJson, 'chunk_infos', generation],
     );
   }
   for (let i = 0; i + 2 < flat.length; i += 3) {
@@ -126,8 +127,15 @@ async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: str
     if (json === null || json === undefined) continue;
     await step('memory');
     const createdAt = created ?? movedCreatedAt(json);
-    const memoryKeys = [k.memories, k.memoryData, k.memoryCreated, conversationIds, counters];
-    await redis.script(what, UPSERT_MEMORY, memoryKeys, [memoryId, json, createdAt, '1', id]);
+    const memoryKeys = [
+      k.memories,
+      k.memoryData,
+      k.memoryCreated,
+      conversationIds,
+      counters,
+      k.bucket.upgraded,
+    ];
+    await redis.script(what, MOVE.memory, memoryKeys, [memoryId, json, createdAt, '1', id, generation]);
   }
   await step('delete v1 conversation');
   await redis.run(what, (c) =>
@@ -143,7 +151,8 @@ async function moveConversation(redis: RedisConnection, keys: KeyLayout, id: str
 }
 
 /** Copies one agent's chains to v2 (sequence numbers from 0), then deletes its v1 keys. */
-async function moveAgent(redis: RedisConnection, keys: KeyLayout, id: string, step: Step) {
+async function moveAgent(redis: RedisConnection, keys: KeyLayout, id: string, mover: Mover) {
+  const { step, generation } = mover;
   const [chains, appends] = v1Layout(keys.prefix).agent(id) as [string, string];
   const what = `upgrade agent ${quoteName(id)}`;
   const items = await redis.run(what, (c) => c.lrange(chains, 0, -1));
@@ -152,9 +161,9 @@ async function moveAgent(redis: RedisConnection, keys: KeyLayout, id: string, st
   if (items.length > 0) {
     await redis.script(
       what,
-      RESTORE_CHAINS,
-      [k.chains, k.agent, k.bucket.agents, k.bucket.counters],
-      [id, ...items],
+      MOVE.chains,
+      [k.chains, k.agent, k.bucket.agents, k.bucket.counters, k.bucket.upgraded],
+      [id, ...items, generation],
     );
   }
   await step('delete v1 agent');
@@ -186,7 +195,8 @@ function movedCacheArgs(value: string, valueKey: string, pttl: number): Array<st
 }
 
 /** Copies one cache entry with its expiry, then deletes its v1 key. */
-async function moveCacheEntry(redis: RedisConnection, keys: KeyLayout, cacheKey: string, step: Step) {
+async function moveCacheEntry(redis: RedisConnection, keys: KeyLayout, cacheKey: string, mover: Mover) {
+  const { step, generation } = mover;
   const key = v1Layout(keys.prefix).cache(cacheKey);
   const what = `upgrade cache entry ${quoteName(cacheKey)}`;
   const [ttl, value] = await Promise.all([
@@ -198,9 +208,9 @@ async function moveCacheEntry(redis: RedisConnection, keys: KeyLayout, cacheKey:
   if (value !== null && ttl !== -2) {
     await redis.script(
       what,
-      WRITE_CACHE,
-      [k.key, k.bucket.cacheKeys, k.bucket.cacheExpiry],
-      [cacheKey, value, ...movedCacheArgs(value, key, ttl > 0 ? ttl : 0)],
+      MOVE.cache,
+      [k.key, k.bucket.cacheKeys, k.bucket.cacheExpiry, k.bucket.upgraded],
+      [cacheKey, value, ...movedCacheArgs(value, key, ttl > 0 ? ttl : 0), generation],
     );
   }
   await step('delete v1 cache entry');
@@ -208,7 +218,8 @@ async function moveCacheEntry(redis: RedisConnection, keys: KeyLayout, cacheKey:
 }
 
 /** Copies one system state object, then deletes its v1 key. */
-async function moveState(redis: RedisConnection, keys: KeyLayout, stateKey: string, step: Step) {
+async function moveState(redis: RedisConnection, keys: KeyLayout, stateKey: string, mover: Mover) {
+  const { step, generation } = mover;
   const key = v1Layout(keys.prefix).state(stateKey);
   const what = `upgrade system state ${quoteName(stateKey)}`;
   const value = await redis.run(what, (c) => c.get(key));
@@ -217,9 +228,9 @@ async function moveState(redis: RedisConnection, keys: KeyLayout, stateKey: stri
   if (value !== null) {
     await redis.script(
       what,
-      WRITE_STRING,
-      [k.key, k.bucket.counters, k.bucket.stateKeys],
-      [stateKey, value, 'states'],
+      MOVE.string,
+      [k.key, k.bucket.counters, k.bucket.stateKeys, k.bucket.upgraded],
+      [stateKey, value, 'states', generation],
     );
   }
   await step('delete v1 system state');
@@ -236,19 +247,20 @@ export async function upgradeFromV1(
     await hooks.beforeStep?.(name);
   };
   const v1 = v1Layout(keys.prefix);
-  const marker = keys.store.upgrade;
-  await redis.run('mark upgrade', (c) => c.hsetnx(marker, 'started_at', new Date().toISOString()));
-  await redis.run('mark upgrade', (c) => c.set(keys.store.layout, UPGRADING_LAYOUT_VERSION));
+  const generation = await startUpgrade(redis, keys);
+  // Another process finished it after this open read the layout: nothing is left to move.
+  if (generation === null) return;
+  const mover: Mover = { step, generation };
   await redis.run('write bucket count', (c) => c.set(keys.store.buckets, BUCKET_COUNT, 'NX'));
   const phases: Array<[string, string[], (id: string) => Promise<void>]> = [
     [
       'conversations',
       [v1.conversationIds, v1.conversations],
-      (id) => moveConversation(redis, keys, id, step),
+      (id) => moveConversation(redis, keys, id, mover),
     ],
-    ['agents', [v1.agents], (id) => moveAgent(redis, keys, id, step)],
-    ['cache_entries', [v1.cacheKeys], (key) => moveCacheEntry(redis, keys, key, step)],
-    ['system_states', [v1.stateKeys], (key) => moveState(redis, keys, key, step)],
+    ['agents', [v1.agents], (id) => moveAgent(redis, keys, id, mover)],
+    ['cache_entries', [v1.cacheKeys], (key) => moveCacheEntry(redis, keys, key, mover)],
+    ['system_states', [v1.stateKeys], (key) => moveState(redis, keys, key, mover)],
   ];
   for (const [name, sets, move] of phases) {
     for (const set of sets) {
@@ -262,12 +274,14 @@ export async function upgradeFromV1(
           await step('unindex v1');
           // Removed from every set of the phase: a conversation can be in both v1 sets.
           await Promise.all(sets.map((s) => redis.run('unindex v1', (c) => c.srem(s, member))));
-          await redis.run('count upgrade', (c) => c.hincrby(marker, name, 1));
+          await countMove(redis, keys, name);
         });
       }
     }
   }
   await step('finish');
+  // Before the version reads 2, so before any write of an open of this library.
+  await fenceBuckets(redis, keys, generation);
   await redis.run('finish upgrade', (c) => c.set(keys.store.layout, LAYOUT_VERSION));
-  await redis.run('finish upgrade', (c) => c.del(marker));
+  await redis.run('finish upgrade', (c) => c.del(keys.store.upgrade));
 }
