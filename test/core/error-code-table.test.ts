@@ -9,6 +9,7 @@ import {
   CorruptSourceError,
   EmbedderError,
   InvalidIdError,
+  MarkerNotClearedError,
   MigrationAbortedError,
   MigrationRefusedError,
   NotInitializedError,
@@ -52,6 +53,11 @@ const EXAMPLES: [string, StorageError, string][] = [
   ],
   ['MigrationRefusedError', new MigrationRefusedError('same-store', 'same'), 'MIGRATION_REFUSED'],
   ['MigrationAbortedError', new MigrationAbortedError(), 'MIGRATION_ABORTED'],
+  [
+    'MarkerNotClearedError',
+    new MarkerNotClearedError('__connectome_migration__', new Error('lost')),
+    'MIGRATION_MARKER_NOT_CLEARED',
+  ],
   ['OperationAbortedError', new OperationAbortedError('listConversations', new Error('stop')), 'ABORTED'],
   ['EmbedderError', new EmbedderError('hashing:v1', 'timeout', 'slow'), 'EMBEDDER_ERROR'],
   [
