@@ -3,7 +3,8 @@
  * built package of this checkout and, with `AB_OTHER=<checkout>`, of another (its `dist`), in
  * one process (not part of `npm run bench`, whose W9 batches write new ids):
  * `BACKEND=sqlite|postgres|redis|file npx tsx bench/memory-replace-batch-ab.ts`. `AB_MODE=mixed`
- * replaces every other memory and adds a new one in place of the rest, `AB_MODE=new` stores
+ * replaces every other memory and adds a new one in place of the rest, `AB_MODE=again` replaces
+ * them once more before the timed batch (a conversation's second update), `AB_MODE=new` stores
  * nothing before the timed batch (W9's batch, for comparison); `AB_INDEX=0|1` sets
  * `searchIndex` (default: both, one after the other). Every round each subject writes
  * `AB_BATCHES` conversations (default 20): `AB_SIZE` memories stored (untimed), then the timed
@@ -76,6 +77,8 @@ async function main(): Promise<void> {
           for (let b = 0; b < batches; b += 1) {
             const c = `r${round}-b${b}`;
             if (mode !== 'new') await store.storeMemories(c, batch(c, 0, false));
+            // An agent updating its memories: the timed batch is the conversation's second update.
+            if (mode === 'again') await store.storeMemories(c, batch(c, 2, false));
             const c0 = process.cpuUsage();
             const t0 = performance.now();
             await store.storeMemories(c, batch(c, 1, mode === 'mixed'));

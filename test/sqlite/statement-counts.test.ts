@@ -207,6 +207,36 @@ describe('SQLite: statements per call', () => {
     });
   }
 
+  for (const searchIndex of [true, false]) {
+    it(`a conversation whose memory batches replace stored ids skips the one-statement insert they decline (searchIndex: ${searchIndex})`, async () => {
+      const storage = new SQLiteStorage({ dbPath: join(dir(), 'replacing.db'), searchIndex });
+      await storage.initialize();
+      const trace = traceOf(storage);
+      const batch = (ids: string[], n: number) => ids.map((memoryId) => ({ memoryId, data: { n } }));
+      // Statements run before the general path's transaction: the attempted insert, if any.
+      const attempts = (sql: string[]) => sql.slice(0, Math.max(0, sql.indexOf('BEGIN IMMEDIATE'))).length;
+      expect(await trace.during(() => storage.storeMemories('u', batch(['a', 'b'], 0)))).toHaveLength(1);
+      // The first replacing batch pays the declined insert; the next ones (until 2026-12-06
+      // each) go straight to the general path.
+      expect(attempts(await trace.during(() => storage.storeMemories('u', batch(['a', 'b'], 1))))).toBe(1);
+      expect(attempts(await trace.during(() => storage.storeMemories('u', batch(['b', 'a'], 2))))).toBe(0);
+      // Another conversation is not concerned.
+      expect(await trace.during(() => storage.storeMemories('v', batch(['a'], 3)))).toHaveLength(1);
+      // A general batch that replaced nothing gives the one-statement insert back.
+      expect(attempts(await trace.during(() => storage.storeMemories('u', batch(['c'], 4))))).toBe(0);
+      expect(await trace.during(() => storage.storeMemories('u', batch(['d', 'e'], 5)))).toHaveLength(1);
+      expect((await storage.loadMemories('u')).map((m) => [m.memory_id, m.n])).toEqual([
+        ['a', 2],
+        ['b', 2],
+        ['c', 4],
+        ['d', 5],
+        ['e', 5],
+      ]);
+      trace.stop();
+      await storage.shutdown();
+    });
+  }
+
   it('builds loaded records with the columns first; a timestamp in the JSON text wins, the memory id column always', async () => {
     const dbPath = join(dir(), 'shape.db');
     const storage = new SQLiteStorage({ dbPath, searchIndex: false });

@@ -111,7 +111,8 @@ export async function replaceRawMessageRows(
  * Upserts memories in order in `q`'s transaction, then runs `onChange` once: a few statements
  * for the whole batch (memory-batch.ts), or one read and write per record when a caller's
  * timestamp cannot travel through JSON exactly. `name` names the public batch in the error of
- * one too large to send (a `ValidationError` thrown before any write).
+ * one too large to send (a `ValidationError` thrown before any write). True when a write
+ * replaced a stored id.
  */
 export async function upsertMemoryBatchRows(
   q: Transaction,
@@ -119,11 +120,12 @@ export async function upsertMemoryBatchRows(
   writes: readonly MemoryWrite[],
   onChange: MemoriesChangedHook,
   name: () => BatchName,
-): Promise<void> {
+): Promise<boolean> {
   let rows: WrittenMemoryRow[] = [];
   if (fitsMemoryBatch(writes)) rows = await upsertMemoryRows(q, conversationId, writes, name);
   else for (const write of writes) rows.push(await upsertMemoryRow(q, conversationId, write));
   await onChange(q, rows);
+  return rows.some((row) => row.replaced);
 }
 
 /** Names `storeConversationBatch` in the error of a batch too large to send. */
@@ -148,7 +150,8 @@ export function memoryBatchName(conversationId: string, writes: readonly MemoryW
 
 /**
  * Upserts memories in order ({@link upsertMemoryBatchRows}) in one transaction; `name` (see
- * {@link memoryBatchName}) names the batch in the error of one too large to send.
+ * {@link memoryBatchName}) names the batch in the error of one too large to send. True when a
+ * write replaced a stored id.
  */
 export async function upsertMemoryBatch(
   db: SqliteConnection,
@@ -156,8 +159,8 @@ export async function upsertMemoryBatch(
   writes: readonly MemoryWrite[],
   onChange: MemoriesChangedHook,
   name: () => BatchName,
-): Promise<void> {
-  await db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, (q) =>
+): Promise<boolean> {
+  return db.transaction(`store ${writes.length} memories of ${quote(conversationId)}`, (q) =>
     upsertMemoryBatchRows(q, conversationId, writes, onChange, name),
   );
 }

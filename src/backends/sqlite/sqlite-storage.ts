@@ -113,13 +113,14 @@ export class SQLiteStorage extends SQLiteStorageBase {
   ): Promise<void> {
     const name = batches.memoryBatchName(conversationId, writes);
     if (await this.fast.insertMemories(conversationId, writes)) return;
-    await batches.upsertMemoryBatch(
+    const replaced = await batches.upsertMemoryBatch(
       this.db,
       conversationId,
       writes,
       this.conversationWrites.memoriesChanged(conversationId),
       name,
     );
+    this.fast.noteMemoryBatch(conversationId, replaced);
   }
 
   protected async removeMemory(conversationId: string, memoryId: string): Promise<void> {
