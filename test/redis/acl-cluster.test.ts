@@ -6,7 +6,7 @@
 import { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { describeWithService } from '../services.js';
-import { RedisClusterProcesses } from './redis-server.js';
+import { useRedisCluster } from './cluster-hooks.js';
 
 const USERS: Record<string, string[]> = {
   wide: ['+@all', '-@dangerous'],
@@ -15,20 +15,22 @@ const USERS: Record<string, string[]> = {
 const PREFIX = 'aclc:';
 
 describeWithService('redis')('redis ACL users on a cluster', () => {
-  const processes = new RedisClusterProcesses(() =>
-    Object.entries(USERS).flatMap(([name, rules]) => ['--user', name, 'on', '>pw', `~${PREFIX}*`, ...rules]),
-  );
   const clients: Cluster[] = [];
   const stores: RedisStorage[] = [];
-
-  beforeAll(async () => {
-    await processes.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    for (const store of stores) await store.close();
-    for (const client of clients) client.disconnect();
-    await processes.stop();
+  const processes = useRedisCluster({
+    nodeArgs: () =>
+      Object.entries(USERS).flatMap(([name, rules]) => [
+        '--user',
+        name,
+        'on',
+        '>pw',
+        `~${PREFIX}*`,
+        ...rules,
+      ]),
+    beforeStop: async () => {
+      for (const store of stores) await store.close();
+      for (const client of clients) client.disconnect();
+    },
   });
 
   it.each(Object.keys(USERS))('user %s opens, writes, reads, searches and is healthy', async (user) => {

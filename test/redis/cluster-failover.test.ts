@@ -13,7 +13,8 @@ import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { BackendUnavailableError } from '../../src/core/index.js';
 import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
-import { REDIS_CLI, RedisClusterProcesses, waitFor } from './redis-server.js';
+import { useRedisCluster } from './cluster-hooks.js';
+import { REDIS_CLI, waitFor } from './redis-server.js';
 
 const run = promisify(execFile);
 const ids = Array.from({ length: 24 }, (_, i) => `conv-${i}`);
@@ -40,13 +41,19 @@ async function clusterNodes(port: number): Promise<ClusterNode[]> {
 }
 
 describeWithService('redis')('redis on a cluster whose masters fail over', () => {
-  const processes = new RedisClusterProcesses(() => ['--cluster-node-timeout', '2000'], 1);
   let client: Cluster | undefined;
   let store: RedisStorage | undefined;
   let layout: KeyLayout | undefined;
+  const processes = useRedisCluster({
+    nodeArgs: () => ['--cluster-node-timeout', '2000'],
+    replicas: 1,
+    beforeStop: async () => {
+      await store?.close();
+      client?.disconnect();
+    },
+  });
 
   beforeAll(async () => {
-    await processes.start();
     client = new Cluster(processes.nodes);
     const keyPrefix = uniqueTestPrefix();
     layout = new KeyLayout(keyPrefix);
@@ -59,12 +66,6 @@ describeWithService('redis')('redis on a cluster whose masters fail over', () =>
       await store.appendReasoningChains(`agent-${id}`, [{ step: 1 }, { step: 2 }]);
     }
   }, 60_000);
-
-  afterAll(async () => {
-    await store?.close();
-    client?.disconnect();
-    await processes.stop();
-  });
 
   /** The master holding `id`'s conversation and its replica, once every write reached the replica. */
   const replicatedPair = async (id: string) => {

@@ -11,24 +11,21 @@ import { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
-import { REDIS_CLI, RedisClusterProcesses, waitFor } from './redis-server.js';
+import { useRedisCluster } from './cluster-hooks.js';
+import { REDIS_CLI, waitFor } from './redis-server.js';
 
 const run = promisify(execFile);
 
 describeWithService('redis')('redis healthCheck on a cluster with a master down', () => {
   // A long node timeout: the cluster itself says `ok` for the whole test.
-  const processes = new RedisClusterProcesses(() => ['--cluster-node-timeout', '120000']);
   let client: Cluster | undefined;
   let store: RedisStorage | undefined;
-
-  beforeAll(async () => {
-    await processes.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await store?.close();
-    client?.disconnect();
-    await processes.stop();
+  const processes = useRedisCluster({
+    nodeArgs: () => ['--cluster-node-timeout', '120000'],
+    beforeStop: async () => {
+      await store?.close();
+      client?.disconnect();
+    },
   });
 
   it('is unhealthy, naming the master and its slots, until it is back', async () => {

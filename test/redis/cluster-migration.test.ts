@@ -14,8 +14,9 @@ import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { BackendUnavailableError } from '../../src/core/index.js';
 import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
+import { useRedisCluster } from './cluster-hooks.js';
 import { SlotMigration } from './cluster-slots.js';
-import { RedisClusterProcesses, waitFor } from './redis-server.js';
+import { waitFor } from './redis-server.js';
 
 const conversationId = 'conv-1';
 const firstRaw = [
@@ -24,24 +25,16 @@ const firstRaw = [
 ];
 
 describeWithService('redis')('redis on a cluster while a bucket slot migrates', () => {
-  const processes = new RedisClusterProcesses();
+  const processes = useRedisCluster();
   const clients: Cluster[] = [];
   const stores: RedisStorage[] = [];
   let migration: SlotMigration | undefined;
-
-  beforeAll(async () => {
-    await processes.start();
-  }, 60_000);
 
   afterEach(async () => {
     for (const store of stores.splice(0)) await store.close();
     for (const client of clients.splice(0)) client.disconnect();
     await migration?.close();
     migration = undefined;
-  });
-
-  afterAll(async () => {
-    await processes.stop();
   });
 
   /** A store on its own prefix, its client retrying a `TRYAGAIN` as `options` say. */

@@ -3,32 +3,21 @@
  * a cache batch (a write or a delete) is one script per bucket, so a failing bucket leaves the
  * others written (or deleted).
  */
-import Redis, { Cluster } from 'ioredis';
+import Redis from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { BatchPartiallyAppliedError, ConfigError, CorruptDataError } from '../../src/core/index.js';
-import { deleteKeysWithPrefix, RedisClusterProcesses, scanKeysWithPrefix } from './redis-server.js';
-import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
+import { useClusterStores } from './cluster-hooks.js';
+import { deleteKeysWithPrefix, scanKeysWithPrefix } from './redis-server.js';
 
 describeWithService('redis')('redis layout v2 on a cluster', () => {
-  const processes = new RedisClusterProcesses();
-  let client: Cluster | undefined;
-
-  beforeAll(async () => {
-    await processes.start();
-    client = new Cluster(processes.nodes, { enableAutoPipelining: true });
-  }, 60_000);
-
-  afterAll(async () => {
-    client?.disconnect();
-    await processes.stop();
-  });
+  const ctx = useClusterStores({ clientOptions: { enableAutoPipelining: true } });
+  const client = ctx.client;
 
   it('lands writes to many conversations, agents and cache keys on all three masters', async () => {
-    const keyPrefix = uniqueTestPrefix();
-    const s = new RedisStorage({ client: client!, keyPrefix });
-    await s.initialize();
+    const keyPrefix = ctx.prefix();
+    const s = await ctx.open();
     const ids = Array.from({ length: 200 }, (_, i) => `conversation-${i}`);
     await Promise.all(
       ids.map(async (id, i) => {
@@ -39,7 +28,7 @@ describeWithService('redis')('redis layout v2 on a cluster', () => {
       }),
     );
     const perMaster = await Promise.all(
-      processes.servers.map(async (server) => {
+      ctx.processes.servers.map(async (server) => {
         const node = new Redis(server.port, '127.0.0.1');
         try {
           const keys = await scanKeysWithPrefix(node, keyPrefix);
@@ -69,17 +58,15 @@ describeWithService('redis')('redis layout v2 on a cluster', () => {
       cache_entry_count: 200,
     });
     expect(await s.purgeExpiredCache()).toBe(0);
-    await s.shutdown();
   });
 
   it('reports the cache items of the other buckets as written when one bucket fails', async () => {
-    const keyPrefix = uniqueTestPrefix();
-    const s = new RedisStorage({ client: client!, keyPrefix });
-    await s.initialize();
+    const keyPrefix = ctx.prefix();
+    const s = await ctx.open();
     const layout = new KeyLayout(keyPrefix);
     const keys = Array.from({ length: 12 }, (_, n) => `entry-${n}`);
     const bad = layout.cache(keys[3]!).bucket;
-    await client!.set(bad.cacheExpiry, 'not a zset');
+    await client().set(bad.cacheExpiry, 'not a zset');
     const failed = keys.flatMap((key, i) => (layout.cache(key).bucket.counters === bad.counters ? [i] : []));
     const written = keys.map((_, i) => i).filter((i) => !failed.includes(i));
     expect(written.length).toBeGreaterThan(0);
@@ -96,20 +83,18 @@ describeWithService('redis')('redis layout v2 on a cluster', () => {
     expect(loaded.map((value, i) => [i, value !== null])).toEqual(
       keys.map((_, i) => [i, written.includes(i)]),
     );
-    await client!.del(bad.cacheExpiry);
-    await s.shutdown();
+    await client().del(bad.cacheExpiry);
   });
 
   it('reports the cache items of the other buckets as deleted when one bucket fails a delete batch', async () => {
-    const keyPrefix = uniqueTestPrefix();
-    const s = new RedisStorage({ client: client!, keyPrefix });
-    await s.initialize();
+    const keyPrefix = ctx.prefix();
+    const s = await ctx.open();
     const layout = new KeyLayout(keyPrefix);
     const keys = Array.from({ length: 12 }, (_, n) => `entry-${n}`);
     await s.storeCacheEntries(keys.map((key, n) => ({ key, data: { n } })));
     const bad = layout.cache(keys[3]!).bucket;
-    await client!.del(bad.cacheKeys);
-    await client!.set(bad.cacheKeys, 'not a zset');
+    await client().del(bad.cacheKeys);
+    await client().set(bad.cacheKeys, 'not a zset');
     const failed = keys.flatMap((key, i) => (layout.cache(key).bucket.counters === bad.counters ? [i] : []));
     // The batch names keys[0] twice and an absent key: each item of a bucket that succeeded counts.
     const batch = [...keys, keys[0]!, 'absent'];
@@ -128,16 +113,15 @@ describeWithService('redis')('redis layout v2 on a cluster', () => {
     expect(loaded.map((value, i) => [i, value !== null])).toEqual(
       keys.map((_, i) => [i, failed.includes(i)]),
     );
-    await client!.del(bad.cacheKeys);
-    await s.shutdown();
+    await client().del(bad.cacheKeys);
   });
 
   it('refuses a key prefix whose first brace opens an empty hash tag, before any I/O', async () => {
     // `{}` is no hash tag to a cluster: each whole key is hashed, so a record's keys (and its
     // bucket's) would land in different slots and every write script would fail (CROSSSLOT).
-    const keyPrefix = `${uniqueTestPrefix()}{}`;
+    const keyPrefix = `${ctx.prefix()}{}`;
     const open = async () => {
-      const s = new RedisStorage({ client: client!, keyPrefix });
+      const s = new RedisStorage({ client: client(), keyPrefix });
       try {
         await s.initialize();
         await s.storeConversation('c', { a: 1 });
@@ -149,6 +133,6 @@ describeWithService('redis')('redis layout v2 on a cluster', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ key: 'keyPrefix' });
     // Nothing was written (and nothing is left behind by a refused open).
-    expect(await deleteKeysWithPrefix(client!, keyPrefix)).toBe(0);
+    expect(await deleteKeysWithPrefix(client(), keyPrefix)).toBe(0);
   });
 });

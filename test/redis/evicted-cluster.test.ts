@@ -4,34 +4,26 @@
  * key, each routed to the master of its slot, and a conversation's keys share a slot, so its
  * scripts run where its data lives.
  */
-import Redis, { Cluster } from 'ioredis';
-import { RedisStorage } from '../../src/backends/redis/index.js';
+import Redis from 'ioredis';
+import type { RedisStorage } from '../../src/backends/redis/index.js';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
 import { CorruptDataError } from '../../src/core/index.js';
-import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
-import { deleteKeysWithPrefix, RedisClusterProcesses, scanKeysWithPrefix } from './redis-server.js';
+import { useClusterStores } from './cluster-hooks.js';
+import { scanKeysWithPrefix } from './redis-server.js';
 import { writeV1Store } from './v1-store.js';
 
 describeWithService('redis')('redis eviction cases on a cluster', () => {
-  const processes = new RedisClusterProcesses();
-  let client: Cluster | undefined;
-  let prefix = '';
-  const opened: RedisStorage[] = [];
-  const cluster = () => client!;
-  const open = async (readOnly = false) => {
-    const storage = new RedisStorage({ client: cluster(), keyPrefix: prefix, readOnly });
-    opened.push(storage);
-    await storage.initialize();
-    return storage;
-  };
+  const ctx = useClusterStores();
+  const cluster = ctx.client;
+  const open = (readOnly = false) => ctx.open({ readOnly });
   /** Every key under the prefix, over all three masters. */
   const allKeys = async () => {
     const perNode = await Promise.all(
-      processes.servers.map(async (server) => {
+      ctx.processes.servers.map(async (server) => {
         const node = new Redis(server.port, '127.0.0.1');
         try {
-          return await scanKeysWithPrefix(node, prefix);
+          return await scanKeysWithPrefix(node, ctx.prefix());
         } finally {
           node.disconnect();
         }
@@ -40,24 +32,8 @@ describeWithService('redis')('redis eviction cases on a cluster', () => {
     return perNode.flat().sort();
   };
 
-  beforeAll(async () => {
-    await processes.start();
-    client = new Cluster(processes.nodes);
-  }, 60_000);
-  beforeEach(() => {
-    prefix = uniqueTestPrefix();
-  });
-  afterEach(async () => {
-    for (const storage of opened.splice(0)) await storage.shutdown();
-    await deleteKeysWithPrefix(cluster(), prefix);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await processes.stop();
-  });
-
   it('opens a v2 store without its layout key read-only (writing nothing) and writable', async () => {
-    const store = new KeyLayout(prefix).store;
+    const store = new KeyLayout(ctx.prefix()).store;
     const writer = await open();
     await writer.storeConversation('c', { v: 1 });
     await writer.storeMemory('c', 'm', { note: 'n' });
@@ -75,15 +51,15 @@ describeWithService('redis')('redis eviction cases on a cluster', () => {
   });
 
   it('refuses a v1 store without its layout key, leaving it as it was', async () => {
-    await writeV1Store(cluster(), prefix);
-    expect(await cluster().del(new KeyLayout(prefix).store.layout)).toBe(1);
+    await writeV1Store(cluster(), ctx.prefix());
+    expect(await cluster().del(new KeyLayout(ctx.prefix()).store.layout)).toBe(1);
     const before = await allKeys();
     await expect(open(true)).rejects.toBeInstanceOf(CorruptDataError);
     expect(await allKeys()).toEqual(before);
   });
 
   it('loads, re-stores, deletes and counts memories whose data hash was evicted', async () => {
-    const keys = new KeyLayout(prefix).conversation('c');
+    const keys = new KeyLayout(ctx.prefix()).conversation('c');
     const storage = await open();
     await storage.storeMemory('c', 'm1', { note: 'one' });
     await storage.storeMemory('c', 'm2', { note: 'two' });
@@ -100,7 +76,7 @@ describeWithService('redis')('redis eviction cases on a cluster', () => {
   });
 
   it('loads, re-lists and deletes memories whose id list and created_at hash were evicted', async () => {
-    const keys = new KeyLayout(prefix).conversation('c');
+    const keys = new KeyLayout(ctx.prefix()).conversation('c');
     const storage = await open();
     await storage.storeMemory('c', 'm2', { note: 'two', created_at: '2026-01-01T00:00:02Z' });
     await storage.storeMemory('c', 'm1', { note: 'one', created_at: '2026-01-01T00:00:01Z' });
@@ -123,7 +99,7 @@ describeWithService('redis')('redis eviction cases on a cluster', () => {
 
   it('numbers on from the surviving chains of an agent whose hash was evicted', async () => {
     // The recovery scans the agent's bucket's search docs, a key of the agent's slot.
-    const agentHash = new KeyLayout(prefix).agent('agent').agent;
+    const agentHash = new KeyLayout(ctx.prefix()).agent('agent').agent;
     const storage = await open();
     for (const word of ['alpha', 'bravo', 'charlie', 'delta'])
       await storage.storeReasoningChain('agent', { steps: [`think ${word}`] });

@@ -8,13 +8,8 @@ import type Redis from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { eventText, recordingLogger } from '../support/recording-logger.js';
 import { describeWithService } from '../services.js';
-import {
-  freePort,
-  quickClient,
-  RedisClusterProcesses,
-  RedisServerProcess,
-  usePrivateRedisServer,
-} from './redis-server.js';
+import { useRedisCluster } from './cluster-hooks.js';
+import { freePort, quickClient, RedisServerProcess, usePrivateRedisServer } from './redis-server.js';
 
 const EVICTING = [
   'allkeys-lru',
@@ -128,16 +123,14 @@ describeWithService('redis')('redis eviction policy where CONFIG is not allowed'
 describeWithService('redis')('redis eviction policy on a cluster', () => {
   // Master 0 evicts any key, master 1 keys with an expiry, master 2 nothing.
   const policies = ['allkeys-lru', 'volatile-ttl', 'noeviction'];
-  const processes = new RedisClusterProcesses((i) => ['--maxmemory-policy', policies[i]!]);
   let client: Cluster | undefined;
   let storage: RedisStorage | undefined;
-  beforeAll(async () => {
-    await processes.start();
-  }, 60_000);
-  afterAll(async () => {
-    await storage?.shutdown();
-    client?.disconnect();
-    await processes.stop();
+  const processes = useRedisCluster({
+    nodeArgs: (i) => ['--maxmemory-policy', policies[i]!],
+    beforeStop: async () => {
+      await storage?.shutdown();
+      client?.disconnect();
+    },
   });
 
   it('warns once naming every master policy that evicts, and health lists them', async () => {

@@ -3,15 +3,14 @@
  * writes nothing over what callers wrote once another had finished, and simultaneous ones end
  * exact; on one server and on a 3-master cluster.
  */
-import { Cluster, type Redis } from 'ioredis';
-import { RedisStorage, type RedisStorageConfig } from '../../src/backends/redis/index.js';
+import type { Cluster, Redis } from 'ioredis';
+import type { RedisStorage, RedisStorageConfig } from '../../src/backends/redis/index.js';
 import { parseRedisConfig } from '../../src/backends/redis/config.js';
 import { RedisConnection } from '../../src/backends/redis/connection.js';
 import { prepareLayout } from '../../src/backends/redis/layout.js';
-import { uniqueTestPrefix } from '../conformance/harness-redis.js';
 import { describeWithService } from '../services.js';
+import { useClusterStores } from './cluster-hooks.js';
 import { REDIS_TEST_URL, useRedisStore } from './helpers.js';
-import { deleteKeysWithPrefix, RedisClusterProcesses } from './redis-server.js';
 import { expectV1Fixture, writeV1Store } from './v1-store.js';
 
 /** What a scenario works with: a raw client, the prefix, and writable opens of it. */
@@ -106,37 +105,13 @@ describeWithService('redis')('redis upgrades from v1 at once', () => {
 });
 
 describeWithService('redis')('redis upgrades from v1 at once on a cluster', () => {
-  const processes = new RedisClusterProcesses();
-  let client: Cluster | undefined;
-  let prefix = '';
-  const opened: RedisStorage[] = [];
+  const ctx = useClusterStores();
   const target: Target = {
-    raw: () => client!,
-    prefix: () => prefix,
-    config: () => ({ client: client!, keyPrefix: prefix }),
-    open: async () => {
-      const storage = new RedisStorage({ client: client!, keyPrefix: prefix });
-      opened.push(storage);
-      await storage.initialize();
-      return storage;
-    },
+    raw: ctx.client,
+    prefix: ctx.prefix,
+    config: () => ({ client: ctx.client(), keyPrefix: ctx.prefix() }),
+    open: () => ctx.open(),
   };
-
-  beforeAll(async () => {
-    await processes.start();
-    client = new Cluster(processes.nodes);
-  }, 60_000);
-  beforeEach(() => {
-    prefix = uniqueTestPrefix();
-  });
-  afterEach(async () => {
-    for (const storage of opened.splice(0)) await storage.shutdown();
-    await deleteKeysWithPrefix(client!, prefix);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await processes.stop();
-  });
 
   it('a late upgrade writes nothing over what callers wrote once another had finished', () =>
     lateUpgrade(target));
