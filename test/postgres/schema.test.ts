@@ -10,7 +10,7 @@ import {
 } from '../../src/backends/postgres/index.js';
 import { ConfigError, CorruptDataError } from '../../src/core/index.js';
 import { describeWithService } from '../services.js';
-import { ident, POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
+import { createSchemaAtVersion, ident, POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
 
 describeWithService('postgres')('postgres schema', () => {
   const ctx = usePostgresStore();
@@ -65,6 +65,41 @@ describeWithService('postgres')('postgres schema', () => {
       await s.storeSystemState('k', { v: 1 });
       expect(await s.loadSystemState('k')).toEqual({ v: 1 });
       expect(await tables(schema)).toContain('system_state');
+    } finally {
+      await s.shutdown();
+      await ctx.raw().query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
+    }
+  });
+
+  it.each([
+    ['created', 0],
+    ['upgraded from version 2', 2],
+  ])('uses a schema name holding dollar-quote tags ($body$, $cs$), %s', async (_, from) => {
+    // Every function of the schema names it in its body: a tag in the name ended the body early.
+    const schema = `${ctx.schema()}$body$x$cs$`;
+    if (from > 0) await createSchemaAtVersion((sql, params) => ctx.raw().query(sql, params), schema, from);
+    const s = ctx.track(new PostgresStorage({ url: POSTGRES_TEST_URL, schema }));
+    try {
+      await s.initialize();
+      expect(await version(schema)).toBe(String(POSTGRES_SCHEMA_VERSION));
+      await s.storeRawMessages('c', [{ text: 'walrus tea' }]);
+      await s.storeMemories('c', [
+        { memoryId: 'm1', data: { text: 'otter' } },
+        { memoryId: 'm2', data: { text: 'seal' } },
+      ]);
+      await s.deleteMemories('c', ['m1']);
+      await s.appendReasoningChains('agent', [{ step: 'walrus' }]);
+      expect((await s.search({ text: 'walrus' })).map((hit) => hit.kind).sort()).toEqual([
+        'raw_messages',
+        'reasoning_chains',
+      ]);
+      expect(await s.getStorageStats()).toMatchObject({
+        memory_count: 1,
+        raw_message_count: 1,
+        reasoning_chain_count: 1,
+      });
+      await s.deleteConversation('c');
+      expect(await s.loadMemories('c')).toEqual([]);
     } finally {
       await s.shutdown();
       await ctx.raw().query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);

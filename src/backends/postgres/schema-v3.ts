@@ -15,6 +15,7 @@
  *   same (every collation PostgreSQL allows for a database is deterministic), so no key merges;
  *   only the indexes are rebuilt, the tables are not rewritten.
  */
+import { dollarQuote } from './dollar-quote.js';
 import { STATS_SHARDS, trackBody } from './search-schema.js';
 
 /** The id columns listings and pages order by: table and column. */
@@ -28,13 +29,6 @@ const ID_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['system_state', 'state_key'],
 ];
 
-/** A dollar-quote tag that does not occur in `text` (a schema name may contain `$...$`). */
-function dollarTag(text: string): string {
-  let tag = '$cs$';
-  while (text.includes(tag)) tag = `${tag.slice(0, -1)}_$`;
-  return tag;
-}
-
 /**
  * The trigger function of schema `s` (quoted), as in version 2 (`search-schema.ts`) but with
  * the stats table named statically, so its plan is cached.
@@ -43,8 +37,7 @@ function trackFunction(s: string): string {
   const body = trackBody(`INSERT INTO ${s}.search_stats AS s (table_name, shard, docs, total)
       VALUES (TG_TABLE_NAME, pg_backend_pid() % ${STATS_SHARDS}, docs, total)
       ON CONFLICT (table_name, shard) DO UPDATE SET docs = s.docs + EXCLUDED.docs, total = s.total + EXCLUDED.total`);
-  const tag = dollarTag(s + body);
-  return `CREATE OR REPLACE FUNCTION ${s}.search_stats_track() RETURNS trigger LANGUAGE plpgsql AS ${tag}${body}${tag}`;
+  return `CREATE OR REPLACE FUNCTION ${s}.search_stats_track() RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(body)}`;
 }
 
 /** The DDL of version 3 for the schema `s` (quoted). */

@@ -16,6 +16,7 @@
  * writing many rows would update the same stats row once per row (see `schema-v3.ts`).
  */
 import { SEARCHABLE_TABLES } from './search-schema.js';
+import { dollarQuote } from './dollar-quote.js';
 
 /** The transaction-local setting the row triggers turn on when a statement touches an indexed row. */
 export const STATS_FLAG = 'connectome_storage.search_stats';
@@ -53,12 +54,12 @@ export function statsTriggerDdl(s: string, table: string): string[] {
 /** The DDL of version 4 for the schema `s` (quoted). */
 export function schemaVersion4(s: string): string[] {
   const ddl = [
-    `CREATE FUNCTION ${s}.search_stats_flag() RETURNS trigger LANGUAGE plpgsql AS $body$
+    `CREATE FUNCTION ${s}.search_stats_flag() RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(`
 BEGIN
   PERFORM set_config('${STATS_FLAG}', 'on', true);
   IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
   RETURN NEW;
-END$body$`,
+END`)}`,
   ];
   for (const table of SEARCHABLE_TABLES) {
     for (const event of STATS_TRIGGER_EVENTS)

@@ -13,6 +13,7 @@
  * one moment. The sizes are unchanged: `pg_total_relation_size` of every table (heap, maps,
  * TOAST, every index).
  */
+import { dollarQuote } from './dollar-quote.js';
 
 /** The OUT columns of `storage_stats`, in order: the fields of `StatsRow` (sql.ts). */
 const STATS_COLUMNS = [
@@ -34,7 +35,7 @@ export function schemaVersion5(s: string): string[] {
   const outs = STATS_COLUMNS.map((c) => `OUT ${c} ${c === 'table_bytes' ? 'text' : 'float8'}`);
   return [
     `CREATE FUNCTION ${s}.storage_stats(live_after timestamptz, OUT cache_entries float8, ${outs.join(', ')})
-      LANGUAGE plpgsql STABLE AS $body$
+      LANGUAGE plpgsql STABLE AS ${dollarQuote(`
 BEGIN
   SELECT
     (SELECT count(*) FROM ${s}.conversations)::float8,
@@ -50,6 +51,6 @@ BEGIN
   INTO ${STATS_COLUMNS.join(', ')};
   SELECT count(*)::float8 INTO cache_entries FROM ${s}.cache_entries
     WHERE expires_at IS NULL OR expires_at > live_after;
-END$body$`,
+END`)}`,
   ];
 }

@@ -19,6 +19,7 @@
  * append with a limit was a transaction of four round trips (`BEGIN`, the locked insert, the
  * trim, `COMMIT`), a trim alone one of four too.
  */
+import { dollarQuote } from './dollar-quote.js';
 
 /** The DDL of version 6 for the schema `s` (quoted). */
 export function schemaVersion6(s: string): string[] {
@@ -28,7 +29,7 @@ export function schemaVersion6(s: string): string[] {
     // FROM pads the shorter lists with NULL).
     `CREATE FUNCTION ${s}.store_raw_messages(p_conversation text, p_lock text, p_texts json,
         p_tokens json, p_lengths json)
-      RETURNS void LANGUAGE plpgsql VOLATILE AS $body$
+      RETURNS void LANGUAGE plpgsql VOLATILE AS ${dollarQuote(`
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext(p_lock), hashtext(p_conversation));
   -- The tail past the new list is deleted, and only the positions whose text differs from the
@@ -49,13 +50,13 @@ BEGIN
     search_tokens = EXCLUDED.search_tokens, search_length = EXCLUDED.search_length, created_at = now()
   WHERE r.message_data IS DISTINCT FROM EXCLUDED.message_data
     OR (r.search_length IS NULL AND EXCLUDED.search_length IS NOT NULL);
-END$body$`,
+END`)}`,
     // The chains' lock namespace is p_lock (chains.ts); p_records, p_tokens, p_lengths as
     // above (in order: the ids follow it); p_keep: the agent keeps its newest p_keep chains
     // (NULL: no trim). Returns the number of chains the trim removed.
     `CREATE FUNCTION ${s}.append_reasoning_chains(p_lock text, p_agent text, p_records json,
         p_tokens json, p_lengths json, p_keep bigint)
-      RETURNS bigint LANGUAGE plpgsql VOLATILE AS $body$
+      RETURNS bigint LANGUAGE plpgsql VOLATILE AS ${dollarQuote(`
 DECLARE
   removed bigint := 0;
 BEGIN
@@ -72,6 +73,6 @@ BEGIN
     GET DIAGNOSTICS removed = ROW_COUNT;
   END IF;
   RETURN removed;
-END$body$`,
+END`)}`,
   ];
 }

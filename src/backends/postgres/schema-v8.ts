@@ -11,6 +11,7 @@
  * snapshot (READ COMMITTED), as in version 6 (`schema-v6.ts`), so the locks and the delete are
  * statements of one call, in the call's own transaction.
  */
+import { dollarQuote } from './dollar-quote.js';
 
 /** The DDL of version 8 for the schema `s` (quoted). */
 export function schemaVersion8(s: string): string[] {
@@ -18,7 +19,7 @@ export function schemaVersion8(s: string): string[] {
     // p_raw_lock, p_rows_lock: the namespaces of the two locks, taken exclusively in this order
     // (as batches take them). One statement deletes every kind, so all or nothing.
     `CREATE FUNCTION ${s}.delete_conversation(p_raw_lock text, p_rows_lock text, p_conversation text)
-      RETURNS void LANGUAGE plpgsql VOLATILE AS $body$
+      RETURNS void LANGUAGE plpgsql VOLATILE AS ${dollarQuote(`
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext(p_raw_lock), hashtext(p_conversation));
   PERFORM pg_advisory_xact_lock(hashtext(p_rows_lock), hashtext(p_conversation));
@@ -26,15 +27,15 @@ BEGIN
     mem AS (DELETE FROM ${s}.memories WHERE conversation_id = p_conversation),
     chunk AS (DELETE FROM ${s}.chunk_info WHERE conversation_id = p_conversation)
   DELETE FROM ${s}.conversations WHERE conversation_id = p_conversation;
-END$body$`,
+END`)}`,
     // p_rows_lock: the namespace of the conversation's rows lock, taken exclusively (memory
     // batches take it shared), so a delete batch and a memory batch come wholly one before the
     // other and never deadlock over their rows.
     `CREATE FUNCTION ${s}.delete_memories(p_rows_lock text, p_conversation text, p_ids text[])
-      RETURNS void LANGUAGE plpgsql VOLATILE AS $body$
+      RETURNS void LANGUAGE plpgsql VOLATILE AS ${dollarQuote(`
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext(p_rows_lock), hashtext(p_conversation));
   DELETE FROM ${s}.memories WHERE conversation_id = p_conversation AND memory_id = ANY(p_ids);
-END$body$`,
+END`)}`,
   ];
 }

@@ -11,6 +11,7 @@
  * shard); the shard is the writing backend's pid modulo {@link STATS_SHARDS}, so concurrent
  * writers on other connections do not wait on one hot row.
  */
+import { dollarQuote } from './dollar-quote.js';
 
 /** Shards of `search_stats` per table: writers on different connections update different rows. */
 export const STATS_SHARDS = 16;
@@ -85,7 +86,7 @@ export function searchSchemaVersion2(s: string): string[] {
       total bigint NOT NULL,
       PRIMARY KEY (table_name, shard)
     )`,
-    `CREATE FUNCTION ${s}.search_stats_track() RETURNS trigger LANGUAGE plpgsql AS $body$${TRACK_BODY}$body$`,
+    `CREATE FUNCTION ${s}.search_stats_track() RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(TRACK_BODY)}`,
   ];
   for (const table of SEARCHABLE_TABLES) {
     ddl.push(
