@@ -5,7 +5,7 @@
  * the counts are still counted at the call.
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigError } from '../../src/index.js';
+import { ConfigError, formatEpochMs } from '../../src/index.js';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { describeWithService } from '../services.js';
 import { POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
@@ -107,6 +107,7 @@ describeWithService('postgres')('postgres stats table sizes', () => {
     const before = Date.now();
     const first = await s.getStorageStats();
     const measuredAt = Date.parse(String(first.table_bytes_measured_at));
+    expect(formatEpochMs(measuredAt)).toBe(first.table_bytes_measured_at);
     expect(measuredAt).toBeGreaterThanOrEqual(before);
     expect(measuredAt).toBeLessThanOrEqual(Date.now());
     const measured = await serverSizes();

@@ -3,7 +3,13 @@
  * schema and pool state, every count from one statement so they describe one
  * snapshot. The URL is always the redacted one.
  */
-import { CorruptDataError, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
+import {
+  CorruptDataError,
+  formatEpochMs,
+  type HealthProbe,
+  type JsonValue,
+  type StatsSnapshot,
+} from '../../core/index.js';
 import type { PostgresConnection } from './connection.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import type { PostgresSql, StatsRow } from './sql.js';
@@ -26,7 +32,7 @@ export async function probePostgresHealth(
   // with its time: a `healthy` probe after it shows the pool got over it.
   if (db.lastError !== undefined) {
     details.last_pool_error = db.lastError;
-    if (db.lastErrorAtMs !== undefined) details.last_pool_error_at = new Date(db.lastErrorAtMs).toISOString();
+    if (db.lastErrorAtMs !== undefined) details.last_pool_error_at = formatEpochMs(db.lastErrorAtMs);
   }
   try {
     type Row = { server_version: string; database: string; schema_version: string | null };
@@ -196,7 +202,7 @@ export async function collectPostgresStats(
     // Rows with index columns (`null` with the index off: the store may still have some).
     search_index_entries: index.enabled ? row.search_entries : null,
   };
-  if (sizes.maxAgeMs > 0) extra.table_bytes_measured_at = new Date(measured.atMs).toISOString();
+  if (sizes.maxAgeMs > 0) extra.table_bytes_measured_at = formatEpochMs(measured.atMs);
   return {
     counts: {
       conversation_count: row.conversations,
