@@ -43,16 +43,25 @@ export interface CacheRecordWrite {
 
 /** Checks that `items` is an array of at most {@link MAX_BATCH_ITEMS}; returns a copy. */
 export function checkBatch<T>(method: string, field: string, items: unknown): T[] {
-  if (!Array.isArray(items)) {
-    throw new ValidationError(field, `${method}() takes an array of items`);
+  let copy: T[];
+  try {
+    // `Array.isArray` of a revoked Proxy throws; then one read of the caller's array: a Proxy's
+    // traps or an index getter may throw, or answer differently on a second read.
+    if (!Array.isArray(items)) {
+      throw new ValidationError(field, `${method}() takes an array of items`);
+    }
+    copy = [...(items as T[])];
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new SerializationError(`the ${field} of ${method}()`, '$', 'reading the array threw', error);
   }
-  if (items.length > MAX_BATCH_ITEMS) {
+  if (copy.length > MAX_BATCH_ITEMS) {
     throw new ValidationError(
       field,
-      `${method}() takes at most ${MAX_BATCH_ITEMS} items per call (got ${items.length}); split the list`,
+      `${method}() takes at most ${MAX_BATCH_ITEMS} items per call (got ${copy.length}); split the list`,
     );
   }
-  return [...(items as T[])];
+  return copy;
 }
 
 /**

@@ -72,11 +72,12 @@ export function readOptions<K extends string>(
   names: readonly K[],
 ): Partial<Record<K, unknown>> {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ValidationError('options', `must be an object (got ${describeValue(options)})`);
-  }
   const values: Partial<Record<K, unknown>> = {};
   try {
+    // Inside the try: `Array.isArray` of a revoked Proxy throws.
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new ValidationError('options', `must be an object (got ${describeValue(options)})`);
+    }
     for (const key of Object.keys(options)) {
       if (!(names as readonly string[]).includes(key)) {
         throw new ValidationError('options', `unknown option ${quoteName(key)} (known: ${names.join(', ')})`);

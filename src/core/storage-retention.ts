@@ -10,6 +10,7 @@
 import { CorruptChainsError, CorruptDataError, describeValue, ValidationError } from './errors.js';
 import { validateId, validateLimit } from './ids.js';
 import type { JsonObject } from './json.js';
+import { readOptions } from './paging.js';
 import type { SkipItem } from './search/unreadable.js';
 import { PagedStorage } from './storage-paging.js';
 
@@ -72,18 +73,9 @@ export function validateKeepLast(keepLast: unknown): number {
 /** Checks the options of `loadSequencedReasoningChains`. Throws {@link ValidationError}. */
 export function validateSequencedOptions(options: unknown): SequencedChainRead {
   if (options === undefined || options === null) return { after: null, limit: null };
-  let afterSequence: unknown;
-  let limit: unknown;
-  try {
-    if (typeof options !== 'object' || Array.isArray(options)) {
-      throw new ValidationError('options', `must be an object (got ${describeValue(options)})`);
-    }
-    ({ afterSequence, limit } = options as Record<string, unknown>);
-  } catch (error) {
-    // A Proxy or getter in the caller's options threw: report it as bad input.
-    if (error instanceof ValidationError) throw error;
-    throw new ValidationError('options', 'could not be read: a getter or Proxy in it threw', error);
-  }
+  // An unknown name (`afterSeqence`, `limt`) is refused, as every other options argument's:
+  // until 2026-12-06 it was ignored and the whole list came back.
+  const { afterSequence, limit } = readOptions(options, ['afterSequence', 'limit'] as const);
   let after: number | null = null;
   if (afterSequence !== undefined && afterSequence !== null) {
     if (typeof afterSequence !== 'number' || !Number.isSafeInteger(afterSequence)) {

@@ -74,6 +74,32 @@ describe('hashing embedder', () => {
     );
     await expect(new HashingEmbedder().embed(['a'], {} as never)).rejects.toBeInstanceOf(ValidationError);
   });
+
+  test('texts or options that throw while read (a revoked Proxy, a getter) are a ValidationError', async () => {
+    const { proxy: revoked, revoke } = Proxy.revocable([], {});
+    revoke();
+    const throwingLength = new Proxy(['a'], {
+      get: (target, key) => {
+        if (key === 'length') throw new Error('boom');
+        return Reflect.get(target, key);
+      },
+    });
+    const throwingPurpose = Object.defineProperty({}, 'purpose', {
+      get: () => {
+        throw new Error('boom');
+      },
+    });
+    // createEmbedder's (the checked wrapper every store puts around an embedder) and one made directly.
+    for (const e of [embedder, new HashingEmbedder()]) {
+      for (const [texts, options] of [
+        [revoked, { purpose: 'query' }],
+        [throwingLength, { purpose: 'query' }],
+        [['a'], throwingPurpose],
+      ] as const) {
+        await expect(e.embed(texts as never, options as never)).rejects.toBeInstanceOf(ValidationError);
+      }
+    }
+  });
 });
 
 describe('hashing embedder: features that cancel out', () => {

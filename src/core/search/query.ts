@@ -119,10 +119,11 @@ const QUERY_KEYS = new Set([
 
 /** Reads the query's fields once (a getter or Proxy of the caller's runs once, and may throw). */
 function readFields(query: unknown): Record<string, unknown> {
-  if (typeof query !== 'object' || query === null || Array.isArray(query)) {
-    throw new ValidationError('query', `must be an object { text, ... } (got ${describeValue(query)})`);
-  }
   try {
+    // Inside the try: `Array.isArray` of a revoked Proxy throws.
+    if (typeof query !== 'object' || query === null || Array.isArray(query)) {
+      throw new ValidationError('query', `must be an object { text, ... } (got ${describeValue(query)})`);
+    }
     const fields: Record<string, unknown> = {};
     for (const key of Object.keys(query)) {
       if (!QUERY_KEYS.has(key)) {
@@ -142,13 +143,19 @@ function readFields(query: unknown): Record<string, unknown> {
 
 function normalizeKinds(kinds: unknown): SearchKind[] {
   if (kinds === undefined) return [...DEFAULT_SEARCH_KINDS];
-  if (!Array.isArray(kinds) || kinds.length === 0) {
+  let wanted: Set<unknown> | undefined;
+  try {
+    // A revoked Proxy throws in `Array.isArray`, a Proxy's traps or a getter while read.
+    if (Array.isArray(kinds)) wanted = new Set<unknown>(kinds);
+  } catch (error) {
+    throw new ValidationError('kinds', 'reading the array threw', error);
+  }
+  if (wanted === undefined || wanted.size === 0) {
     throw new ValidationError(
       'kinds',
       `must be a non-empty array of ${SEARCH_KINDS.join(', ')} (got ${describeValue(kinds)})`,
     );
   }
-  const wanted = new Set<unknown>(kinds);
   for (const kind of wanted) {
     if (!(SEARCH_KINDS as readonly unknown[]).includes(kind)) {
       throw new ValidationError(

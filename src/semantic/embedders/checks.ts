@@ -23,27 +23,43 @@ export function validateDimensions(field: string, value: unknown): number {
   return value;
 }
 
-/** Checks `embed()` arguments before any work: an array of well-formed strings and a purpose. */
-export function validateEmbedArguments(texts: unknown, options: unknown): void {
-  if (!Array.isArray(texts))
-    throw new ValidationError('texts', `must be an array of strings, got ${describeValue(texts)}`);
-  if (texts.length > MAX_TEXTS_PER_CALL) {
-    throw new ValidationError('texts', `at most ${MAX_TEXTS_PER_CALL} per call, got ${texts.length}`);
+/**
+ * Checks `embed()` arguments before any work: an array of well-formed strings and a purpose.
+ * Returns copies read once (a Proxy or getter of the caller's may answer differently twice);
+ * one that throws while read is a `ValidationError` too.
+ */
+export function validateEmbedArguments(
+  texts: unknown,
+  options: unknown,
+): { texts: string[]; options: EmbedOptions } {
+  let copy: unknown[];
+  let purpose: unknown;
+  let signal: unknown;
+  try {
+    if (!Array.isArray(texts))
+      throw new ValidationError('texts', `must be an array of strings, got ${describeValue(texts)}`);
+    copy = [...(texts as unknown[])];
+    ({ purpose, signal } = (options ?? {}) as Partial<EmbedOptions>);
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new ValidationError('texts', 'reading the texts or options threw', error);
   }
-  texts.forEach((text: unknown, index) => {
+  if (copy.length > MAX_TEXTS_PER_CALL) {
+    throw new ValidationError('texts', `at most ${MAX_TEXTS_PER_CALL} per call, got ${copy.length}`);
+  }
+  copy.forEach((text: unknown, index) => {
     if (typeof text !== 'string')
       throw new ValidationError(`texts[${index}]`, `must be a string, got ${describeValue(text)}`);
     if (!text.isWellFormed())
       throw new ValidationError(`texts[${index}]`, 'contains a lone UTF-16 surrogate');
   });
-  const purpose = (options as Partial<EmbedOptions> | null | undefined)?.purpose;
   if (purpose !== 'query' && purpose !== 'document') {
     throw new ValidationError('purpose', `must be "query" or "document", got ${describeValue(purpose)}`);
   }
-  const signal = (options as Partial<EmbedOptions>).signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new ValidationError('signal', 'must be an AbortSignal');
   }
+  return { texts: copy as string[], options: signal === undefined ? { purpose } : { purpose, signal } };
 }
 
 /**
@@ -129,8 +145,8 @@ export function checkedEmbedder(inner: Embedder): Embedder {
   return {
     id,
     dimensions,
-    async embed(texts, options) {
-      validateEmbedArguments(texts, options);
+    async embed(givenTexts, givenOptions) {
+      const { texts, options } = validateEmbedArguments(givenTexts, givenOptions);
       throwIfAborted(id, options.signal);
       if (texts.length === 0) return [];
       let vectors: unknown;

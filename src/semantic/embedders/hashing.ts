@@ -112,8 +112,8 @@ export class HashingEmbedder implements Embedder {
   }
 
   /** Queries and documents are hashed alike, so `purpose` changes nothing. */
-  async embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
-    validateEmbedArguments(texts, options);
+  async embed(givenTexts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
+    const { texts } = validateEmbedArguments(givenTexts, options);
     return texts.map((text) => hashText(text, this.dimensions));
   }
 }

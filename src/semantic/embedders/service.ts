@@ -87,8 +87,8 @@ export abstract class ServiceEmbedder implements Embedder {
   protected abstract vectorsOf(answer: unknown): unknown;
 
   /** Embeds `texts` in batches of `maxBatchSize`, one HTTP call after another. */
-  async embed(texts: readonly string[], options: EmbedOptions): Promise<Float32Array[]> {
-    validateEmbedArguments(texts, options);
+  async embed(givenTexts: readonly string[], givenOptions: EmbedOptions): Promise<Float32Array[]> {
+    const { texts, options } = validateEmbedArguments(givenTexts, givenOptions);
     const prefix = options.purpose === 'query' ? this.#settings.queryPrefix : this.#settings.documentPrefix;
     const out: Float32Array[] = [];
     for (const batch of batches(texts, this.#settings.maxBatchSize)) {

@@ -42,6 +42,13 @@ function hostileValues(): Record<string, unknown> {
       { get: boom, ownKeys: boom, getOwnPropertyDescriptor: boom, getPrototypeOf: boom, has: boom },
     ),
     'revoked Proxy': revoked,
+    'array with a throwing index getter': Object.defineProperty([{ a: 1 }], 1, {
+      get: boom,
+      enumerable: true,
+    }),
+    'array Proxy whose length throws': new Proxy(['x'], {
+      get: (target, key) => (key === 'length' ? boom() : Reflect.get(target, key)),
+    }),
     'string instead of number': '5',
   };
 }
@@ -94,6 +101,57 @@ const METHODS: Record<string, { args: unknown[]; call: Method }> = {
   storeSystemState: { args: ['k1', { a: 1 }], call: (s, a) => s.storeSystemState(...(a as [never, never])) },
   loadSystemState: { args: ['k1'], call: (s, a) => s.loadSystemState(...(a as [never])) },
   deleteSystemState: { args: ['k1'], call: (s, a) => s.deleteSystemState(...(a as [never])) },
+  loadMemoriesWindow: {
+    args: ['c1', { offset: 0 }],
+    call: (s, a) => s.loadMemories(...(a as [never, never])),
+  },
+  loadRawMessagesWindow: {
+    args: ['c1', { offset: 0 }],
+    call: (s, a) => s.loadRawMessages(...(a as [never, never])),
+  },
+  listConversations: { args: [{ limit: 2 }], call: (s, a) => s.listConversations(...(a as [never])) },
+  listAllConversationIds: {
+    args: [{ limit: 2 }],
+    call: (s, a) => s.listAllConversationIds(...(a as [never])),
+  },
+  listAgents: { args: [{ limit: 2 }], call: (s, a) => s.listAgents(...(a as [never])) },
+  listCacheKeys: { args: [{ limit: 2 }], call: (s, a) => s.listCacheKeys(...(a as [never])) },
+  listSystemStateKeys: { args: [{ limit: 2 }], call: (s, a) => s.listSystemStateKeys(...(a as [never])) },
+  iterate: {
+    args: ['conversations', { pageSize: 2 }],
+    // A sync throw (bad arguments) is caught by the loop below like a rejection.
+    call: (s, a) => s.iterate(...(a as [never, never])).next(),
+  },
+  getStorageStats: { args: [{}], call: (s, a) => s.getStorageStats(...(a as [never])) },
+  purgeExpiredCache: { args: [{}], call: (s, a) => s.purgeExpiredCache(...(a as [never])) },
+  reindex: { args: [{}], call: (s, a) => s.reindex(...(a as [never])) },
+  search: { args: [{ text: 'x' }], call: (s, a) => s.search(...(a as [never])) },
+  storeMemories: {
+    args: ['c1', [{ memoryId: 'm1', data: { a: 1 } }]],
+    call: (s, a) => s.storeMemories(...(a as [never, never])),
+  },
+  deleteMemories: { args: ['c1', ['m1']], call: (s, a) => s.deleteMemories(...(a as [never, never])) },
+  appendReasoningChains: {
+    args: ['a1', [{ a: 1 }]],
+    call: (s, a) => s.appendReasoningChains(...(a as [never, never])),
+  },
+  storeCacheEntries: {
+    args: [[{ key: 'k1', data: { a: 1 }, ttlSeconds: 60 }]],
+    call: (s, a) => s.storeCacheEntries(...(a as [never])),
+  },
+  storeCacheRecords: {
+    args: [[{ key: 'k1', data: { a: 1 }, storedAt: '2025-01-01T00:00:00.000000+00:00', expiresAt: null }]],
+    call: (s, a) => s.storeCacheRecords(...(a as [never])),
+  },
+  loadCacheEntries: { args: [['k1']], call: (s, a) => s.loadCacheEntries(...(a as [never])) },
+  deleteCacheEntries: { args: [['k1']], call: (s, a) => s.deleteCacheEntries(...(a as [never])) },
+  loadConversationBatch: { args: [['c1']], call: (s, a) => s.loadConversationBatch(...(a as [never])) },
+  storeConversationBatch: {
+    args: [
+      [{ conversationId: 'c1', conversation: { a: 1 }, memories: [{ memoryId: 'm1', data: { a: 1 } }] }],
+    ],
+    call: (s, a) => s.storeConversationBatch(...(a as [never])),
+  },
 };
 
 /** Short name of what a call produced, for the failure list. */

@@ -135,7 +135,16 @@ export function retentionTests(ctx: SuiteContext): void {
         });
       }
       await expect(s.trimReasoningChains('../x', 1)).rejects.toBeInstanceOf(InvalidIdError);
-      for (const bad of [{ limit: 0 }, { limit: -2 }, { afterSequence: 1.5 }, { afterSequence: '3' }, 'x']) {
+      // Misspelt names too (until 2026-12-06 ignored: the whole list came back).
+      const misspelt = [{ afterSeqence: 1 }, { limt: 1 }, { signal: AbortSignal.abort() }];
+      for (const bad of [
+        { limit: 0 },
+        { limit: -2 },
+        { afterSequence: 1.5 },
+        { afterSequence: '3' },
+        'x',
+        ...misspelt,
+      ]) {
         await expect(s.loadSequencedReasoningChains('a1', bad as { limit: number })).rejects.toBeInstanceOf(
           ValidationError,
         );
