@@ -55,14 +55,15 @@ export class StorageFactory {
    * A backend whose driver package is not installed rejects its `initialize()` with a
    * `BackendUnavailableError` naming the package.
    * @throws {StorageError} naming the backend, with the original as its cause, for anything
-   * but a StorageError that a (registered) backend's constructor throws.
+   * but a StorageError that a (registered) backend's constructor throws, or for a constructor
+   * that returns an object other than a {@link StorageInterface}.
    */
   static createStorage(type: string, config?: BackendConfig): StorageInterface {
     // The driver is loaded (and a missing one reported with BackendUnavailableError) by the
     // backend's initialize(), not checked here: creating stays free of I/O.
     const [name, definition] = StorageFactory.lookup(type);
     try {
-      return new definition.backend(config);
+      return asStore(name, new definition.backend(config));
     } catch (error) {
       throw typedCreateError(name, error);
     }
@@ -189,6 +190,18 @@ export class StorageFactory {
     }
     return [name, definition];
   }
+}
+
+/**
+ * `created` as a store: a constructor may return another object than `this`, which until
+ * 2026-12-06 reached the caller as it was (and failed later as a TypeError). A check that
+ * throws (a revoked Proxy returned) is wrapped by {@link typedCreateError}.
+ */
+function asStore(name: string, created: unknown): StorageInterface {
+  if (created instanceof StorageInterface) return created;
+  throw new StorageError(
+    `Storage backend '${name}' could not be created: its constructor returned an object that is not a StorageInterface`,
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * What `registerBackend` and `createStorage` refuse or wrap beyond the basics of
  * registry.test.ts: names that only case folding makes ASCII, empty descriptions, and a
- * registered backend whose constructor throws something untyped.
+ * registered backend whose constructor throws something untyped or returns no store.
  */
 import { ConfigError, StorageError } from '../../src/core/index.js';
 import { createStorage, getAvailableBackends, StorageFactory } from '../../src/factory/index.js';
@@ -91,5 +91,61 @@ describe('a registered backend whose constructor throws', () => {
     expect(error).toBeInstanceOf(StorageError);
     expect(error.message).toBe('Storage backend \'throws-text\' could not be created: "nope"');
     expect(error.cause).toBe('nope');
+  });
+});
+
+describe('a registered backend whose constructor returns another object', () => {
+  it.each([
+    ['a plain object', { hello: 1 }],
+    ['an array', []],
+    ['a function', () => 1],
+    [
+      'a revoked Proxy',
+      (() => {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        return proxy;
+      })(),
+    ],
+  ])(
+    'refuses a constructor that returns %s instead of a store (returned as is until 2026-12-06)',
+    (_, value) => {
+      class ReturnsOther extends InMemoryStorage {
+        constructor() {
+          super();
+          return value as unknown as ReturnsOther;
+        }
+      }
+      StorageFactory.registerBackend('returns-other', ReturnsOther, { override: true });
+      const error = thrown(() => createStorage('returns-other'));
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).not.toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(/^Storage backend 'returns-other' could not be created: /);
+    },
+  );
+
+  it('names what the constructor returned as no store', () => {
+    class ReturnsObject extends InMemoryStorage {
+      constructor() {
+        super();
+        return { hello: 1 } as unknown as ReturnsObject;
+      }
+    }
+    StorageFactory.registerBackend('returns-object', ReturnsObject);
+    expect(thrown(() => createStorage('returns-object')).message).toBe(
+      "Storage backend 'returns-object' could not be created: its constructor returned an object that is not a StorageInterface",
+    );
+  });
+
+  it('accepts a constructor that returns another store', () => {
+    const shared = new InMemoryStorage({ label: 'shared' });
+    class ReturnsShared extends InMemoryStorage {
+      constructor() {
+        super();
+        return shared;
+      }
+    }
+    StorageFactory.registerBackend('returns-shared', ReturnsShared);
+    expect(createStorage('returns-shared')).toBe(shared);
   });
 });
