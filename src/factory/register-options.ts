@@ -49,8 +49,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 /**
  * `options` of `registerBackend(name, ...)` checked and normalized: a string is the
  * description, `undefined` is no options.
- * @throws {ConfigError} naming the option (`key` is `options.<option>`, e.g. `options.packages`)
- * for a value of the wrong type, an unknown option, or options that cannot be read.
+ * @throws {ConfigError} naming the option (`key` is `options.<option>`, e.g. `options.packages`
+ * or `options.env.MY_VAR.kind`) for a value of the wrong type, an unknown option or key of a
+ * variable's spec, or options that cannot be read.
  */
 export function parseRegisterOptions(name: string, options: unknown): RegisterBackendOptions {
   const prefix = `Cannot register storage backend '${name}'`;
@@ -79,10 +80,19 @@ export function parseRegisterOptions(name: string, options: unknown): RegisterBa
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (issue?.code === 'unrecognized_keys') {
-    const option = String(issue.keys[0]);
+    const unknownKey = String(issue.keys[0]);
+    if (issue.path.length === 0) {
+      throw new ConfigError(
+        `${prefix}: unknown option '${unknownKey}' (known: ${Object.keys(EXPECTED).join(', ')})`,
+        `options.${unknownKey}`,
+      );
+    }
+    // The only strict object inside the options is a variable's spec (`env.MY_VAR`); until
+    // 2026-12-06 its unknown key was reported as an unknown top-level option.
+    const option = issue.path.map(String).join('.');
     throw new ConfigError(
-      `${prefix}: unknown option '${option}' (known: ${Object.keys(EXPECTED).join(', ')})`,
-      `options.${option}`,
+      `${prefix}: option '${option}' has an unknown key '${unknownKey}' (known: ${Object.keys(envVarSpec.shape).join(', ')})`,
+      `options.${option}.${unknownKey}`,
     );
   }
   const path = issue?.path ?? [];

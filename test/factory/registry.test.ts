@@ -284,7 +284,19 @@ describe('registerBackend options', () => {
       'options.override',
       'option \'override\' must be a boolean, got "yes"',
     ],
-    ['an unknown option', { descripton: 'typo' }, 'options.descripton', "unknown option 'descripton'"],
+    [
+      'an unknown option',
+      { descripton: 'typo' },
+      'options.descripton',
+      "unknown option 'descripton' (known: description, packages, env, override)",
+    ],
+    [
+      // Until 2026-12-06 reported as an unknown top-level option, key options.allowempty.
+      'an unknown key in an environment variable spec',
+      { env: { MY_VAR: { key: 'label', kind: 'string', allowempty: true } } },
+      'options.env.MY_VAR.allowempty',
+      "option 'env.MY_VAR' has an unknown key 'allowempty' (known: key, kind, allowEmpty)",
+    ],
     ['options that are not an object', 42, 'options', 'options must be a description or an object, got 42'],
     ['options that are an array', ['x'], 'options', 'options must be a description or an object'],
   ])('refuses %s with a ConfigError naming the option', (_, options, key, message) => {
