@@ -77,7 +77,8 @@ export class StorageFactory {
    * `{ override: true }`; otherwise registering it again is a {@link ConfigError}.
    * @throws {ConfigError} for an invalid name, a value that is not a class, a class that
    * does not extend {@link StorageInterface}, an option of the wrong type or an unknown one
-   * (its `key` names it, e.g. `options.packages`), or a taken name without `override`.
+   * (its `key` names it, e.g. `options.packages`), a taken name without `override`, or a
+   * class (or its static `description`) that cannot be read: a getter or Proxy that throws.
    */
   static registerBackend(
     name: string,
@@ -92,12 +93,13 @@ export class StorageFactory {
       );
     }
     const candidate: unknown = BackendClass;
-    if (!isBackendClass(candidate)) {
+    readingClass(key, 'its class', 'BackendClass', () => {
+      if (isBackendClass(candidate)) return;
       const isFunction = typeof candidate === 'function';
       const what = isFunction ? candidate.name || '(anonymous)' : describeValue(candidate);
       const reason = isFunction ? 'does not extend StorageInterface' : 'is not a class';
       throw new ConfigError(`Cannot register storage backend '${key}': ${what} ${reason}`, 'BackendClass');
-    }
+    });
     const opts = parseRegisterOptions(key, options);
     if (StorageFactory.backends.has(key) && opts.override !== true) {
       throw new ConfigError(
@@ -105,7 +107,12 @@ export class StorageFactory {
         'name',
       );
     }
-    const ownDescription: unknown = (BackendClass as { description?: unknown }).description;
+    const ownDescription: unknown = readingClass(
+      key,
+      'its static description',
+      'BackendClass.description',
+      () => (BackendClass as { description?: unknown }).description,
+    );
     // A blank static description falls back too, as a blank option is refused (until 2026-12-06 listed as "").
     const own =
       typeof ownDescription === 'string' && ownDescription.trim() !== '' ? ownDescription : undefined;
@@ -189,6 +196,20 @@ export class StorageFactory {
       );
     }
     return [name, definition];
+  }
+}
+
+/**
+ * `read()` of the class being registered, a getter or Proxy in it that throws reported as a
+ * ConfigError on `key` naming `what` could not be read, as for such options. Until 2026-12-06
+ * its own error (a plain `Error` from a static `description` getter) escaped as it was.
+ */
+function readingClass<T>(name: string, what: string, key: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof StorageError) throw error;
+    throw new ConfigError(`Cannot register storage backend '${name}': ${what} could not be read`, key, error);
   }
 }
 

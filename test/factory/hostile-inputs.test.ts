@@ -8,6 +8,7 @@ import {
   createSqliteStorage,
   createStorage,
   createStorageFromEnv,
+  getAvailableBackends,
   StorageError,
   StorageFactory,
 } from '../../src/index.js';
@@ -63,6 +64,42 @@ it.each(Object.entries(CALLS))('%s throws only StorageErrors for hostile argumen
   }
   expect(escaped).toEqual([]);
 });
+
+class ThrowingDescription extends InMemoryStorage {}
+Object.defineProperty(ThrowingDescription, 'description', { get: fail });
+const { proxy: revokedClass, revoke: revokeClass } = Proxy.revocable(InMemoryStorage, {});
+revokeClass();
+
+it.each([
+  // Until 2026-12-06 the getter's own Error escaped.
+  [
+    'a static description getter that throws',
+    ThrowingDescription,
+    'BackendClass.description',
+    'its static description',
+  ],
+  ['a Proxy whose get trap throws', new Proxy(InMemoryStorage, { get: fail }), 'BackendClass', 'its class'],
+  ['a revoked Proxy', revokedClass, 'BackendClass', 'its class'],
+])(
+  'registerBackend refuses a class with %s as a ConfigError with the cause, registering nothing',
+  (_, cls, key, what) => {
+    const before = getAvailableBackends();
+    const error: unknown = (() => {
+      try {
+        return StorageFactory.registerBackend('hostile-class', cls as never);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({
+      key,
+      message: `Cannot register storage backend 'hostile-class': ${what} could not be read`,
+    });
+    expect((error as Error).cause).toBeInstanceOf(Error);
+    expect(getAvailableBackends()).toEqual(before);
+  },
+);
 
 it('reports a config getter that throws as a ConfigError with the cause', () => {
   const config = Object.defineProperty({}, 'baseDir', { get: fail, enumerable: true });
