@@ -4,6 +4,7 @@
  * methods, so that both name a record the same way.
  */
 import type { RecordName } from './batch-text.js';
+import { ValidationError } from './errors.js';
 import { quoteName } from './shown-text.js';
 
 const q = quoteName;
@@ -23,6 +24,10 @@ export const recordText = {
   reasoningChain: (agentId: string): string => `reasoning chain of ${q(agentId)}`,
   /** `chain of agent "a"`: a chain as the first item of a batch. */
   chainOfAgent: (agentId: string): string => `chain of agent ${q(agentId)}`,
+  /** `reasoning chains of "a"`. */
+  reasoningChains: (agentId: string): string => `reasoning chains of ${q(agentId)}`,
+  /** `memories of "c"`. */
+  memories: (conversationId: string): string => `memories of ${q(conversationId)}`,
   /** `chunk info of "c"`. */
   chunkInfo: (conversationId: string): string => `chunk info of ${q(conversationId)}`,
   /** `cache entry "k"`. */
@@ -56,4 +61,18 @@ export function batchName<A extends readonly string[]>(
   ...ids: A
 ): () => RecordName {
   return () => ({ field, what: `${count} items, the first ${text(...ids)},` });
+}
+
+/**
+ * Runs `check` of an argument about the record `what` names (`reasoning chains of "a"`): a
+ * `ValidationError` it throws gets `what: ` in front of its message, as every bad input names
+ * its record (until 2026-12-06 a bad limit, window or keepLast named none).
+ */
+export function checkFor<T>(what: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof ValidationError) error.message = `${what}: ${error.message}`;
+    throw error;
+  }
 }

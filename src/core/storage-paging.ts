@@ -25,6 +25,7 @@ import {
   type PageOptions,
   type WindowOptions,
 } from './paging.js';
+import { checkFor, recordText } from './record-names.js';
 import type { StorageStats } from './records.js';
 import { BatchStorage } from './storage-batches.js';
 
@@ -109,7 +110,7 @@ export abstract class PagedStorage extends BatchStorage {
   override async loadRawMessages(conversationId: string, window?: WindowOptions): Promise<JsonValue[]> {
     if (window === undefined) return super.loadRawMessages(conversationId);
     validateId('conversationId', conversationId);
-    const { offset, limit } = validateWindow(window);
+    const { offset, limit } = checkFor(recordText.rawMessages(conversationId), () => validateWindow(window));
     return this.run('loadRawMessages', () => this.readRawMessagesWindow(conversationId, offset, limit));
   }
 
@@ -117,7 +118,7 @@ export abstract class PagedStorage extends BatchStorage {
   override async loadMemories(conversationId: string, window?: WindowOptions): Promise<JsonObject[]> {
     if (window === undefined) return super.loadMemories(conversationId);
     validateId('conversationId', conversationId);
-    const { offset, limit } = validateWindow(window);
+    const { offset, limit } = checkFor(recordText.memories(conversationId), () => validateWindow(window));
     return this.run('loadMemories', () => this.readMemoriesWindow(conversationId, offset, limit));
   }
 

@@ -22,7 +22,7 @@ import {
   CONVERSATION_METADATA_FIELD,
   refuseReservedField,
 } from './reserved-fields.js';
-import { recordName, recordText } from './record-names.js';
+import { checkFor, recordName, recordText } from './record-names.js';
 import { StorageBase } from './storage-base.js';
 import { nowTimestamp } from './time.js';
 
@@ -129,7 +129,7 @@ export abstract class RecordStorage extends StorageBase {
     // Not `async` (see the core's getStorageStats): bad input is a rejection made here.
     try {
       validateId('agentId', agentId);
-      const max = validateLimit(limit);
+      const max = checkFor(recordText.reasoningChains(agentId), () => validateLimit(limit));
       return this.run('loadReasoningChains', () => this.readReasoningChains(agentId, max));
     } catch (error) {
       return Promise.reject(error as Error);

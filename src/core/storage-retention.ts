@@ -11,6 +11,7 @@ import { CorruptChainsError, CorruptDataError, describeValue, ValidationError } 
 import { validateId, validateLimit } from './ids.js';
 import type { JsonObject } from './json.js';
 import { readOptions } from './paging.js';
+import { checkFor, recordText } from './record-names.js';
 import type { SkipItem } from './search/unreadable.js';
 import { PagedStorage } from './storage-paging.js';
 
@@ -115,7 +116,7 @@ export abstract class RetentionStorage extends PagedStorage {
     options?: SequencedChainOptions,
   ): Promise<SequencedChain[]> {
     validateId('agentId', agentId);
-    const read = validateSequencedOptions(options);
+    const read = checkFor(recordText.reasoningChains(agentId), () => validateSequencedOptions(options));
     return this.run('loadSequencedReasoningChains', () => this.readSequencedChains(agentId, read));
   }
 
@@ -127,7 +128,7 @@ export abstract class RetentionStorage extends PagedStorage {
    */
   async trimReasoningChains(agentId: string, keepLast: number): Promise<number> {
     validateId('agentId', agentId);
-    const keep = validateKeepLast(keepLast);
+    const keep = checkFor(recordText.reasoningChains(agentId), () => validateKeepLast(keepLast));
     return this.runWrite('trimReasoningChains', () => this.keepLastChains(agentId, keep));
   }
 

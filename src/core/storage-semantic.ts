@@ -15,7 +15,7 @@ import type { RecordName } from './batch-text.js';
 import { CorruptDataError } from './errors.js';
 import { refuseUnknownFields, validateId } from './ids.js';
 import { type JsonObject, type JsonValue, toJsonArray, toJsonObject } from './json.js';
-import { batchName, recordName, recordText } from './record-names.js';
+import { batchName, checkFor, recordName, recordText } from './record-names.js';
 import { vectorIdOf } from './semantic/vector-ids.js';
 import { agentChainIds, conversationListedIds } from './semantic/owner-vector-ids.js';
 import {
@@ -189,7 +189,7 @@ export abstract class SemanticStorage extends SemanticSearchStorage {
   override async trimReasoningChains(agentId: string, keepLast: number): Promise<number> {
     if (this.semantic === null) return super.trimReasoningChains(agentId, keepLast);
     validateId('agentId', agentId);
-    const keep = validateKeepLast(keepLast);
+    const keep = checkFor(recordText.reasoningChains(agentId), () => validateKeepLast(keepLast));
     return this.locked('trimReasoningChains', `a/${agentId}`, undefined, async ({ index }) => {
       const before = await this.readAllSequencedChains(agentId);
       const removed = await super.trimReasoningChains(agentId, keep);

@@ -132,9 +132,15 @@ export function retentionTests(ctx: SuiteContext): void {
           constructor: ValidationError,
           code: 'VALIDATION_ERROR',
           field: 'keepLast',
+          message: expect.stringContaining('reasoning chains of "a1": '),
         });
       }
       await expect(s.trimReasoningChains('../x', 1)).rejects.toBeInstanceOf(InvalidIdError);
+      await expect(s.loadReasoningChains('a1', 0)).rejects.toMatchObject({
+        constructor: ValidationError,
+        field: 'limit',
+        message: expect.stringContaining('reasoning chains of "a1": '),
+      });
       // Misspelt names too (until 2026-12-06 ignored: the whole list came back).
       const misspelt = [{ afterSeqence: 1 }, { limt: 1 }, { signal: AbortSignal.abort() }];
       for (const bad of [
@@ -145,9 +151,11 @@ export function retentionTests(ctx: SuiteContext): void {
         'x',
         ...misspelt,
       ]) {
-        await expect(s.loadSequencedReasoningChains('a1', bad as { limit: number })).rejects.toBeInstanceOf(
-          ValidationError,
-        );
+        // Naming the agent (until 2026-12-06 a bad limit, window or keepLast named no record).
+        await expect(s.loadSequencedReasoningChains('a1', bad as { limit: number })).rejects.toMatchObject({
+          constructor: ValidationError,
+          message: expect.stringContaining('reasoning chains of "a1": '),
+        });
       }
       expect(await s.loadReasoningChains('a1')).toHaveLength(3);
     });

@@ -67,12 +67,12 @@ export function windowAndAbortTests(ctx: SuiteContext): void {
     it.each(BAD_WINDOWS)('refuses the window %j (%s) before any I/O', async (window, field) => {
       const s = ctx.storage();
       await s.shutdown(); // a call that reached I/O would fail with NotInitializedError instead
-      for (const load of [
-        () => s.loadRawMessages('c1', window as WindowOptions),
-        () => s.loadMemories('c1', window as WindowOptions),
-      ]) {
+      for (const [load, what] of [
+        [() => s.loadRawMessages('c1', window as WindowOptions), 'raw messages of "c1": '],
+        [() => s.loadMemories('c1', window as WindowOptions), 'memories of "c1": '],
+      ] as const) {
         await expect(load()).rejects.toThrow(ValidationError);
-        await expect(load()).rejects.toMatchObject({ field });
+        await expect(load()).rejects.toMatchObject({ field, message: expect.stringContaining(what) });
       }
     });
   });
