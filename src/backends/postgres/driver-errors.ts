@@ -8,8 +8,10 @@ import { BackendUnavailableError, ConfigError, redactUrlsInText, StorageError } 
 // SQLSTATE classes that mean "the server cannot serve us right now" rather than "bad request":
 // 08 connection exception, 28 invalid authorization, 53 insufficient resources (too many
 // connections, disk full), 57P0x server shutting down / starting up, 3D000 no such database,
-// 57014 statement timeout (query canceled).
-const UNAVAILABLE_SQLSTATE = /^(08|28|53|57P0|3D000|57014)/;
+// 57014 statement timeout (query canceled), 55P03 lock timeout (`lock_timeout`, from the URL or
+// the role: a lock another session held too long, busy as a statement timeout on the same wait;
+// until 2026-12-06 a plain StorageError).
+const UNAVAILABLE_SQLSTATE = /^(08|28|53|57P0|3D000|57014|55P03)/;
 
 /**
  * A write in a read-only transaction. On a writable store it is the server refusing writes

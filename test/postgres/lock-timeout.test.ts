@@ -1,0 +1,88 @@
+/**
+ * A `lock_timeout` on the store's sessions (the URL's `?lock_timeout=`, or one set on the role):
+ * a lock wait it ends is a BackendUnavailableError naming the call, as a statement timeout's is.
+ */
+import { randomBytes } from 'node:crypto';
+import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/postgres/index.js';
+import { rawMessagesLock } from '../../src/backends/postgres/sql.js';
+import { BackendUnavailableError } from '../../src/core/index.js';
+import { describeWithService } from '../services.js';
+import { ident, POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
+
+/** The lock timeout of the sessions, short enough to pass during the waits below. */
+const LOCK_TIMEOUT_MILLIS = 200;
+
+describeWithService('postgres')('postgres lock_timeout', () => {
+  const ctx = usePostgresStore();
+  const roles: string[] = [];
+  const opened: PostgresStorage[] = [];
+
+  afterEach(async () => {
+    // The role's sessions end before the role is dropped.
+    for (const storage of opened.splice(0)) await storage.shutdown();
+    for (const role of roles.splice(0)) {
+      await ctx.raw().query(`DROP OWNED BY ${role}`);
+      await ctx.raw().query(`DROP ROLE ${role}`);
+    }
+  });
+
+  /** A URL of the test server whose sessions run with the lock timeout, set as `by` says. */
+  async function lockTimeoutUrl(by: 'the URL' | 'the role'): Promise<string> {
+    const url = new URL(POSTGRES_TEST_URL);
+    if (by === 'the URL') {
+      url.searchParams.set('lock_timeout', String(LOCK_TIMEOUT_MILLIS));
+      return url.toString();
+    }
+    // A role of the test's own (never `postgres`): a role's setting applies to every session.
+    const role = `cs_lt_${randomBytes(4).toString('hex')}`;
+    await ctx.raw().query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
+    roles.push(role);
+    await ctx.raw().query(`ALTER ROLE ${role} SET lock_timeout = '${LOCK_TIMEOUT_MILLIS}ms'`);
+    const { rows } = await ctx.raw().query<{ db: string }>('SELECT current_database() AS db');
+    await ctx.raw().query(`GRANT CREATE ON DATABASE ${ident(rows[0]?.db ?? '')} TO ${role}`);
+    url.username = role;
+    url.password = 'pw';
+    return url.toString();
+  }
+
+  /** A storage on the test schema (not initialized; shut down after the test). */
+  function storage(url: string, config: PostgresStorageConfig = {}): PostgresStorage {
+    const s = new PostgresStorage({ url, schema: ctx.schema(), max: 2, ...config });
+    opened.push(s);
+    return s;
+  }
+
+  /** Holds the advisory lock (`namespace`, `key`) in a transaction of the raw pool until released. */
+  async function holdLock(namespace: string, key: string): Promise<() => Promise<void>> {
+    const client = await ctx.raw().connect();
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [namespace, key]);
+    return async () => {
+      await client.query('ROLLBACK');
+      client.release();
+    };
+  }
+
+  it.each(['the URL', 'the role'] as const)(
+    'a write whose lock wait the lock_timeout from %s ends is a BackendUnavailableError naming it',
+    async (by) => {
+      // As a statement timeout on the same wait (57014); until 2026-12-06 a plain StorageError.
+      const s = storage(await lockTimeoutUrl(by));
+      await s.initialize();
+      await s.storeRawMessages('c1', [1]);
+      const release = await holdLock(rawMessagesLock(ctx.schema()), 'c1');
+      let error: unknown;
+      const started = Date.now();
+      try {
+        error = await s.storeRawMessages('c1', [1, 2]).catch((e: unknown) => e);
+      } finally {
+        await release();
+      }
+      expect(Date.now() - started).toBeLessThan(10_000); // the statement timeout is 60 s
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect((error as Error).message).toContain('store raw messages of "c1"');
+      expect((error as Error).message).toContain('lock timeout');
+      expect(await s.loadRawMessages('c1')).toEqual([1]);
+    },
+  );
+});
