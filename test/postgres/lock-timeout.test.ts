@@ -1,6 +1,8 @@
 /**
  * A `lock_timeout` on the store's sessions (the URL's `?lock_timeout=`, or one set on the role):
- * a lock wait it ends is a BackendUnavailableError naming the call, as a statement timeout's is.
+ * a lock wait it ends is a BackendUnavailableError naming the call, as a statement timeout's
+ * is, and the library's own waits at open (creating or upgrading the schema, waking its search
+ * machinery) queue whatever it says, bounded by `statementTimeoutMillis` alone.
  */
 import { randomBytes } from 'node:crypto';
 import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/postgres/index.js';
@@ -9,8 +11,13 @@ import { BackendUnavailableError } from '../../src/core/index.js';
 import { describeWithService } from '../services.js';
 import { ident, POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
 
-/** The lock timeout of the sessions, short enough to pass during the waits below. */
+/** The advisory-lock namespace of a schema's creation, upgrade and wake (`schema-v7.ts`). */
+const SCHEMA_LOCK = 'connectome-storage schema';
+
+/** The lock timeout of the sessions, short enough to pass during any of the waits below. */
 const LOCK_TIMEOUT_MILLIS = 200;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWithService('postgres')('postgres lock_timeout', () => {
   const ctx = usePostgresStore();
@@ -62,6 +69,44 @@ describeWithService('postgres')('postgres lock_timeout', () => {
       client.release();
     };
   }
+
+  it.each(['the URL', 'the role'] as const)(
+    'with a lock_timeout from %s, four instances opening a new schema at once all open',
+    async (by) => {
+      // Until 2026-12-06 one opened and the others failed "create schema ...: canceling
+      // statement due to lock timeout", having waited for the first's creation.
+      const url = await lockTimeoutUrl(by);
+      const instances = Array.from({ length: 4 }, () => storage(url));
+      await Promise.all(instances.map((s) => s.initialize()));
+      await Promise.all(instances.map((s, i) => s.storeMemory('c', `m${i}`, { i })));
+      expect(await instances[0]!.loadMemories('c')).toHaveLength(4);
+    },
+  );
+
+  it.each(['create the schema', 'wake the search machinery'])(
+    'an open that must %s waits past the lock_timeout for another holding the schema lock',
+    async (step) => {
+      const url = await lockTimeoutUrl('the URL');
+      // A schema created with the index off has its search machinery asleep: an index-on open wakes it.
+      if (step !== 'create the schema') await (await ctx.open({ searchIndex: false })).shutdown();
+      const release = await holdLock(SCHEMA_LOCK, ctx.schema());
+      const s = storage(url, { searchIndex: true });
+      let settled = false;
+      const opening = s.initialize().finally(() => {
+        settled = true;
+      });
+      try {
+        await sleep(LOCK_TIMEOUT_MILLIS * 4);
+        expect(settled).toBe(false);
+      } finally {
+        await release();
+      }
+      await opening;
+      await s.storeMemory('c', 'm', { text: 'waited for the lock' });
+      const hits = await s.search({ text: 'waited', kinds: ['memories'] });
+      expect(hits.map((hit) => hit.kind)).toEqual(['memories']);
+    },
+  );
 
   it.each(['the URL', 'the role'] as const)(
     'a write whose lock wait the lock_timeout from %s ends is a BackendUnavailableError naming it',

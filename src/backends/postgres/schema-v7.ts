@@ -21,7 +21,7 @@
  * schema (newer than it knows). A schema created with the index on, or upgraded from version 6, keeps
  * its machinery: nothing here ever drops it from a store that may hold an index.
  */
-import type { PostgresConnection } from './connection.js';
+import type { PostgresConnection, Queryable } from './connection.js';
 import { refuseMissingDdlRights } from './schema-privileges.js';
 import { STATS_TRIGGER_EVENTS, statsTriggerDdl } from './schema-v4.js';
 import { POSTGRES_SCHEMA_VERSION } from './schema-version.js';
@@ -71,6 +71,21 @@ function wakeDdl(s: string): string[] {
 }
 
 /**
+ * Takes the schema's advisory lock for a creation, upgrade or wake, in the transaction of `q`,
+ * waiting as long as the holder's DDL takes. A `lock_timeout` (from the URL or the role) would
+ * fail the wait instead: four processes opening a new schema at once with `?lock_timeout=200`
+ * had three fail "canceling statement due to lock timeout" (until 2026-12-06). Every wait of
+ * the transaction stays bounded by `statement_timeout`, and `SET LOCAL` ends with it.
+ */
+export async function lockSchemaChanges(q: Queryable, schema: string): Promise<void> {
+  await q.run('SET LOCAL lock_timeout = 0');
+  await q.rows('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+    'connectome-storage schema',
+    schema,
+  ]);
+}
+
+/**
  * Wakes the sleeping search machinery of `schema` (see the file's comment); does nothing when
  * another process woke it first. Needs the DDL rights of an upgrade: a role without them gets
  * a {@link ConfigError} before any DDL.
@@ -78,10 +93,7 @@ function wakeDdl(s: string): string[] {
 export async function wakeSearchMachinery(db: PostgresConnection, schema: string): Promise<void> {
   const s = quoteIdent(schema);
   await db.transaction(`create the search index machinery of schema ${JSON.stringify(schema)}`, async (q) => {
-    await q.rows('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
-      'connectome-storage schema',
-      schema,
-    ]);
+    await lockSchemaChanges(q, schema);
     const [row] = await q.rows<{ value: string }>(
       `SELECT value FROM ${s}.storage_meta WHERE key = '${MACHINERY_KEY}'`,
     );

@@ -22,7 +22,7 @@ import { schemaVersion3 } from './schema-v3.js';
 import { schemaVersion4 } from './schema-v4.js';
 import { schemaVersion5 } from './schema-v5.js';
 import { schemaVersion6 } from './schema-v6.js';
-import { dormantMachineryDdl, schemaVersion7 } from './schema-v7.js';
+import { dormantMachineryDdl, lockSchemaChanges, schemaVersion7 } from './schema-v7.js';
 import { schemaVersion8 } from './schema-v8.js';
 import { quoteIdent } from './sql.js';
 
@@ -192,7 +192,7 @@ async function refuseForeignTables(q: Queryable, schema: string, label: string):
  * Creates or upgrades the schema to {@link POSTGRES_SCHEMA_VERSION}; refuses one written by
  * a newer version. Safe when several processes open one new schema at once: the upgrade
  * runs in one transaction (DDL is transactional) under an advisory lock, and re-reads the
- * version inside it. An up-to-date schema is only read, so a role with DML rights only can
+ * version inside it (the lock waits whatever the session's `lock_timeout`). An up-to-date schema is only read, so a role with DML rights only can
  * use a schema its owner prepared; one that would need DDL it may not run is refused with a
  * {@link ConfigError} naming the missing privileges before any DDL, and so are sessions whose
  * transactions do not run at READ COMMITTED (see `refuseIsolation`). A schema created with
@@ -216,10 +216,7 @@ export async function ensureSchema(
       ? `create schema ${JSON.stringify(schema)}`
       : `upgrade schema ${JSON.stringify(schema)} from version ${seen} to ${POSTGRES_SCHEMA_VERSION}`;
   await db.transaction(what, async (q) => {
-    await q.rows('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
-      'connectome-storage schema',
-      schema,
-    ]);
+    await lockSchemaChanges(q, schema);
     // Read without FOR UPDATE first: a role without UPDATE rights (or without DDL rights, whose
     // missing privileges are named below) opens a schema that another process brought up to
     // date while this one waited for the lock.
