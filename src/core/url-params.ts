@@ -5,6 +5,7 @@
  * its own hint about where the library's options go.
  */
 import { ConfigError } from './errors.js';
+import { pgOptionsSettings } from './pg-options.js';
 import { redactUrl } from './redact.js';
 import { quoteName } from './shown-text.js';
 
@@ -47,6 +48,8 @@ export const DRIVER_URL_PARAMS: Readonly<Record<UrlParamBackend, readonly string
 /**
  * Driver parameters the library sets from its own options: in the URL they would override
  * those silently (pg reads the URL's over the pool's config), so the error names the option.
+ * Set in a PostgreSQL URL's `options` they would be overridden silently instead, and are
+ * refused the same way.
  */
 const LIBRARY_SET_PARAMS: Readonly<Record<UrlParamBackend, Readonly<Record<string, string>>>> = {
   redis: {},
@@ -245,6 +248,27 @@ function checkUrlValues(backend: UrlParamBackend, url: URL, context: UrlParamCon
   const port = url.searchParams.get('port');
   if (port !== null && !(DIGITS.test(port) && Number(port) >= 1 && Number(port) <= 65_535)) {
     refuse('port', 'Parameter port', port, 'is not a port: write a number from 1 to 65535');
+  }
+  checkPgOptions(url, context);
+}
+
+/**
+ * Refuses a PostgreSQL `?options=` that sets a session setting the library sets itself
+ * (`-c statement_timeout=5`, `--idle-in-transaction-session-timeout=5`), naming the option to
+ * give: the pool sends its own as a startup parameter, which the server applies after
+ * `options`, so the URL's was dropped silently (until 2026-12-06; as a parameter of its own it
+ * was refused already). Other settings (`lock_timeout`, `search_path`) stay the URL's.
+ */
+function checkPgOptions(url: URL, context: UrlParamContext): void {
+  const librarySet = LIBRARY_SET_PARAMS.postgres;
+  for (const options of url.searchParams.getAll('options')) {
+    for (const name of pgOptionsSettings(options)) {
+      if (!Object.hasOwn(librarySet, name)) continue;
+      throw new ConfigError(
+        `Parameter options of ${context.where} sets ${name}, which is set by the library: give ${librarySet[name]} instead`,
+        context.key ?? 'options',
+      );
+    }
   }
 }
 

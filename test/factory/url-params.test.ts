@@ -23,12 +23,43 @@ describe('URL parameters of the network backends', () => {
   });
 
   it.each([
+    ['-c statement_timeout=1234', 'statement_timeout'],
+    ['-c search_path=foo -c idle_in_transaction_session_timeout=5', 'idle_in_transaction_session_timeout'],
+    ['--statement-timeout=5', 'statement_timeout'],
+    ['-cStatement_Timeout=5', 'statement_timeout'],
+    ['-c IDLE-IN-TRANSACTION-SESSION-TIMEOUT=0', 'idle_in_transaction_session_timeout'],
+  ])('refuses a PostgreSQL ?options= that sets a timeout the library sets (%s)', (options, name) => {
+    // The pool's own statement_timeout startup parameter won over the URL's: until 2026-12-06
+    // the session ran with statementTimeoutMillis (60 s), the URL's value dropped silently.
+    for (const encoded of [
+      encodeURIComponent(options),
+      options.replaceAll(' ', '+').replaceAll('=', '%3D'),
+    ]) {
+      const url = `postgres://127.0.0.1:1/db?options=${encoded}`;
+      const error = thrown(() => createStorage('postgres', { url }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).key).toBe('url');
+      expect(error.message).toMatch(
+        new RegExp(
+          `^Parameter options of .* sets ${name}, which is set by the library: give statementTimeoutMillis instead$`,
+        ),
+      );
+    }
+  });
+
+  it.each([
     ['redis', 'CONNECTOME_STORAGE_REDIS_URL', 'redis://:pw-9@127.0.0.1:1/0?keyPrefix=x:', /keyPrefix/],
     [
       'postgres',
       'CONNECTOME_STORAGE_POSTGRES_URL',
       'postgres://u:pw-9@127.0.0.1:1/db?sslmod=require',
       /sslmod/,
+    ],
+    [
+      'postgres',
+      'CONNECTOME_STORAGE_POSTGRES_URL',
+      'postgres://u:pw-9@127.0.0.1:1/db?options=-c%20statement_timeout%3D5',
+      /sets statement_timeout, .* give statementTimeoutMillis/,
     ],
   ])('the %s URL variable refuses it, naming the variable without the password', (type, name, url, param) => {
     const error = thrown(() => createStorageFromEnv({ CONNECTOME_STORAGE_TYPE: type, [name]: url }));
@@ -155,5 +186,13 @@ describe('URL parameters of the network backends', () => {
     // Constructing opens nothing: the config is checked and kept.
     expect(createStorage('redis', { url: redis }).storageType).toBe('redis');
     expect(createStorage('postgres', { url: postgres }).storageType).toBe('postgres');
+    // Session settings the library does not set stay the URL's (an escaped space is no new switch).
+    for (const options of [
+      '-c lock_timeout=777 -c search_path=foo',
+      '-c application_name=a\\ -c\\ statement_timeout=5',
+    ]) {
+      const url = `postgres://127.0.0.1:1/db?options=${encodeURIComponent(options)}`;
+      expect(createStorage('postgres', { url }).storageType).toBe('postgres');
+    }
   });
 });

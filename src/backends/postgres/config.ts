@@ -89,7 +89,8 @@ export interface PostgresStorageConfig extends SharedStorageOptions {
    * Default `postgres://127.0.0.1:5432/postgres`. The password never appears in errors,
    * health or stats. Its query may hold only the parameters pg reads (`sslmode`, `user`,
    * `host`, `port`, `application_name`, `options`, ...; `DRIVER_URL_PARAMS`): any other is a
-   * `ConfigError`, and `statement_timeout` / `connect_timeout` name the option to give instead.
+   * `ConfigError`, and `statement_timeout` / `connect_timeout` name the option to give instead,
+   * as does an `options` that sets such a timeout (`-c statement_timeout=5`).
    */
   url?: string;
   /** Schema holding the tables, created if missing; used exactly as written (case-sensitive). Default `connectome`. */
