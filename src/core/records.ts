@@ -60,18 +60,31 @@ export function replaceMemoryRecord(existing: JsonObject, write: MemoryWrite): J
   return { ...write.record, created_at: kept };
 }
 
+/** Whether a stored list item is the memory `memoryId`. */
+function isMemory(item: JsonValue, memoryId: string): boolean {
+  return typeof item === 'object' && item !== null && !Array.isArray(item) && item.memory_id === memoryId;
+}
+
 /**
  * Applies a memory upsert to an ordered list: replaces the record with the same
- * `memory_id` in place, or appends. Returns the new list (the input is not changed).
+ * `memory_id` in place, or appends. An id the list holds more than once becomes one record, at
+ * its first position. Returns the new list (the input is not changed).
  */
 export function upsertMemoryInList(memories: JsonValue[], write: MemoryWrite): JsonValue[] {
   const out = memories.slice();
-  const index = out.findIndex(
-    (m) => typeof m === 'object' && m !== null && !Array.isArray(m) && m.memory_id === write.memoryId,
-  );
-  if (index === -1) out.push(write.record);
-  else out[index] = replaceMemoryRecord(out[index] as JsonObject, write);
-  return out;
+  const index = out.findIndex((m) => isMemory(m, write.memoryId));
+  if (index === -1) {
+    out.push(write.record);
+    return out;
+  }
+  out[index] = replaceMemoryRecord(out[index] as JsonObject, write);
+  // The Python file backend appends an id stored again, so a list it wrote may hold later
+  // records of this memory: left in place they would load beside the new value, and a
+  // migration (last value wins) would copy them over it.
+  let later = index + 1;
+  while (later < out.length && !isMemory(out[later] as JsonValue, write.memoryId)) later += 1;
+  if (later === out.length) return out;
+  return out.filter((m, i) => i <= index || !isMemory(m, write.memoryId));
 }
 
 /** Builds the stored reasoning-chain record: `stored_at` first, the caller's value kept (D8). */

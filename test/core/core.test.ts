@@ -99,6 +99,21 @@ describe('records', () => {
     expect(upsertMemoryInList(list, buildMemoryWrite('c', {}, 'T3'))).toHaveLength(3);
   });
 
+  it('collapses an id listed more than once into one record at its first position', () => {
+    // A list the Python file backend wrote: it appends an id stored again.
+    const list = [
+      { memory_id: 'a', created_at: 'T1', v: 1 },
+      { memory_id: 'b', created_at: 'T2', v: 1 },
+      { memory_id: 'a', created_at: 'T3', v: 3 },
+      { memory_id: 'a', created_at: 'T4', v: 4 },
+    ];
+    expect(upsertMemoryInList(list, buildMemoryWrite('a', { v: 5 }, 'T5'))).toEqual([
+      { memory_id: 'a', created_at: 'T1', v: 5 },
+      { memory_id: 'b', created_at: 'T2', v: 1 },
+    ]);
+    expect(list).toHaveLength(4);
+  });
+
   it('puts stored_at first and keeps a given one', () => {
     expect(Object.keys(buildChainRecord({ x: 1 }, 'NOW'))).toEqual(['stored_at', 'x']);
     expect(buildChainRecord({ stored_at: 'THEN' }, 'NOW').stored_at).toBe('THEN');
