@@ -5,7 +5,7 @@
  * source changed between two attempts) would keep its own order; such a list is rewritten.
  */
 import type { JsonObject, JsonValue } from '../core/json.js';
-import { buildMemoryWrite, upsertMemoryInList } from '../core/records.js';
+import { buildMemoryWrite, upsertMemoriesInList } from '../core/records.js';
 import type { BoundedList } from './bounded.js';
 import { screenMemories } from './screen.js';
 import type { MigrationConflict } from './types.js';
@@ -27,10 +27,8 @@ export interface MemoryPlan {
  * verification expects): a memory id stored twice keeps its first position and last value.
  */
 export function upsertedMemories(memories: readonly JsonObject[]): JsonObject[] {
-  return memories.reduce<JsonValue[]>(
-    (list, memory) => upsertMemoryInList(list, buildMemoryWrite(String(memory.memory_id), memory, '')),
-    [],
-  ) as JsonObject[];
+  const writes = memories.map((memory) => buildMemoryWrite(String(memory.memory_id), memory, ''));
+  return upsertMemoriesInList([], writes) as JsonObject[];
 }
 
 /** `memory id "a" appears 2 times, memory id "b" appears 3 times`, or `null` without duplicates. */

@@ -1,4 +1,5 @@
 /** Unit tests of the core rules shared by every backend: ids, JSON, timestamps, records, config. */
+import fc from 'fast-check';
 import { z } from 'zod';
 import {
   buildChainRecord,
@@ -7,6 +8,7 @@ import {
   ConfigError,
   formatTimestamp,
   InvalidIdError,
+  type JsonValue,
   isCacheExpired,
   KeyedMutex,
   openPrepared,
@@ -14,6 +16,7 @@ import {
   parseTimestamp,
   SerializationError,
   toJsonValue,
+  upsertMemoriesInList,
   upsertMemoryInList,
   validateId,
   validateKey,
@@ -112,6 +115,28 @@ describe('records', () => {
       { memory_id: 'b', created_at: 'T2', v: 1 },
     ]);
     expect(list).toHaveLength(4);
+  });
+
+  it('applies a batch of upserts as single upserts one after the other would', () => {
+    // Lists with repeated ids (as the Python file backend writes) and batches repeating ids.
+    const id = fc.constantFrom('a', 'b', 'c', 'd');
+    const stored = fc.record({ memory_id: id, created_at: fc.constantFrom('T1', 'T2'), v: fc.nat(9) });
+    const write = fc.record({ id, v: fc.nat(9), created_at: fc.option(fc.constant('T9')) });
+    fc.assert(
+      fc.property(fc.array(stored, { maxLength: 8 }), fc.array(write, { maxLength: 6 }), (list, items) => {
+        const writes = items.map((item) =>
+          buildMemoryWrite(
+            item.id,
+            item.created_at === null ? { v: item.v } : { v: item.v, created_at: item.created_at },
+            'NOW',
+          ),
+        );
+        const before = structuredClone(list);
+        const expected = writes.reduce<JsonValue[]>((out, w) => upsertMemoryInList(out, w), list);
+        expect(upsertMemoriesInList(list, writes)).toEqual(expected);
+        expect(list).toEqual(before);
+      }),
+    );
   });
 
   it('puts stored_at first and keeps a given one', () => {

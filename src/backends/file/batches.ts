@@ -13,7 +13,7 @@ import {
   lastWriteWins,
   type MemoryWrite,
   nowTimestamp,
-  upsertMemoryInList,
+  upsertMemoriesInList,
 } from '../../core/index.js';
 import { cacheEnvelope, type CacheFileEntry, memoriesEnvelope } from './envelopes.js';
 import type { FolderFiles } from './folder-files.js';
@@ -46,8 +46,7 @@ export async function upsertMemoryBatch(
     const file = store.layout.conversationFile(conversationId, 'memories');
     // A corrupt file throws here, so the write never replaces memories it could not read.
     const read = await store.folders.readList(file, () => store.reads.memoriesFile(conversationId));
-    let memories = read.list; // upsertMemoryInList copies: the cached list is never changed
-    for (const write of writes) memories = upsertMemoryInList(memories, write);
+    const memories = upsertMemoriesInList(read.list, writes); // a copy: the cached list is never changed
     const envelope = memoriesEnvelope(conversationId, memories, nowTimestamp());
     await store.folders.replaceList(file, memories, envelope, read, assertHeld);
   });
