@@ -12,6 +12,7 @@ import type * as Sqlite3 from 'sqlite3';
 import { makeDirs } from '../make-dirs.js';
 import { ioReason } from '../io-reason.js';
 import { withFullDisk } from './full-disk.js';
+import { fileIdentityOf, type FileIdentity } from './file-identity.js';
 import {
   assertDatabaseFileExists,
   assertSingleLink,
@@ -61,6 +62,11 @@ export class SqliteConnection {
   private readonly statements = new Map<string, SqliteStatement>();
   private readonly native = new Map<string, Sqlite3.Statement>();
   private closed = false;
+  /**
+   * The device and inode of the file opened (`null` for `:memory:`): health and stats tell by
+   * them whether the path still names it (see file-identity.ts).
+   */
+  private opened: FileIdentity | null = null;
   // Every statement goes through here, so a prepared one runs on the driver's own statement
   // with one promise, not through the `sqlite` wrapper's promise and result object. The driver
   // only reads the parameter array, so the caller's (readonly) array is passed as is.
@@ -118,6 +124,8 @@ export class SqliteConnection {
       );
     }
     const connection = new SqliteConnection(db, path);
+    // SQLite has created or opened the file by now; recorded before any statement of ours runs.
+    connection.opened = fileIdentityOf(path);
     try {
       // Another process holding the write lock makes us wait up to the timeout instead of
       // failing at once with SQLITE_BUSY (the driver's own default is 1 s).
@@ -158,6 +166,11 @@ export class SqliteConnection {
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
     }
+  }
+
+  /** The device and inode of the database file as opened; `null` for `:memory:`. */
+  get openedFile(): FileIdentity | null {
+    return this.opened;
   }
 
   /** Runs `fn` with the connection to itself; each statement commits on its own. */

@@ -4,16 +4,23 @@
  */
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatEpochMs, type HealthProbe, type JsonValue, type StatsSnapshot } from '../../core/index.js';
+import {
+  BackendUnavailableError,
+  formatEpochMs,
+  type HealthProbe,
+  type JsonValue,
+  type StatsSnapshot,
+} from '../../core/index.js';
 import { diskUsage } from '../disk-usage.js';
 import { countLiveOtherFormat } from './cache-expiry.js';
 import type { SqliteConnection } from './connection.js';
+import { replacedFileProblem, statPath } from './file-identity.js';
 import { isMemoryPath } from './sqlite-errors.js';
 import { isMissingIndexError } from './search-entries.js';
 import { SQL, type StatsRow } from './sql.js';
 
 /**
- * Size of a file in bytes, 0 when it does not exist (no WAL yet). Synchronous on purpose: a
+ * Size of a file in bytes, 0 when it does not exist (the WAL, before the first write). Synchronous on purpose: a
  * stat is one metadata system call of a few microseconds, while the promise API sends it
  * through the thread pool, which cost the stats call about 25 µs of CPU per file (measured).
  */
@@ -35,15 +42,28 @@ function dbDiskUsage(dbPath: string): Promise<JsonValue> {
   return isMemoryPath(dbPath) ? Promise.resolve(null) : diskUsage(dirname(dbPath));
 }
 
-/** Runs a trivial query and reports the path, file size, journal mode, connection state and disk space. */
+/**
+ * Runs a trivial query and reports the path, file size, journal mode, connection state and disk
+ * space; unhealthy when the path no longer names the file the store opened (deleted or
+ * replaced, see file-identity.ts), whose size is then `null`.
+ */
 export async function probeSqliteHealth(db: SqliteConnection): Promise<HealthProbe> {
   type Row = { ok: number; journal_mode: string; pages_bytes: number };
   const [[row], disk] = await Promise.all([db.all<Row>('health check', SQL.health), dbDiskUsage(db.path)]);
+  let sizeBytes: number | null = row?.pages_bytes ?? 0;
+  let problem: string | null = null;
+  if (!isMemoryPath(db.path)) {
+    const now = statPath(db.path);
+    problem = replacedFileProblem(db.path, db.openedFile, now);
+    // Until 2026-12-06 a deleted file's size was reported as 0 and the store as healthy.
+    sizeBytes = problem === null && 'stats' in now ? Number(now.stats.size) : null;
+  }
   return {
-    healthy: row?.ok === 1,
+    healthy: row?.ok === 1 && problem === null,
+    ...(problem === null ? {} : { error: problem }),
     details: {
       database_path: db.path,
-      database_size_bytes: isMemoryPath(db.path) ? (row?.pages_bytes ?? 0) : fileSize(db.path),
+      database_size_bytes: sizeBytes,
       journal_mode: row?.journal_mode ?? 'unknown',
       connection_active: true,
       disk_usage: disk,
@@ -73,7 +93,8 @@ function readStatsRow(db: SqliteConnection, now: string, searchIndex: boolean): 
  * Counts everything stored (live cache entries at `nowMs` only), the database size and, with
  * `searchIndex`, the index's entries (`extra.search_index_entries`, null without an index): one
  * statement and two file stats. `schema` (the schema version keys) goes into `extra` before
- * `search_index_entries`.
+ * `search_index_entries`. Rejects with {@link BackendUnavailableError} naming the path when
+ * the path no longer names the file the store opened (deleted or replaced).
  */
 export async function collectSqliteStats(
   db: SqliteConnection,
@@ -85,9 +106,14 @@ export async function collectSqliteStats(
   // The statement is handed to the driver's thread before the file stats run, so the two
   // (synchronous, ~4 µs each) overlap with SQLite's work instead of adding to the call.
   const row = readStatsRow(db, formatEpochMs(nowMs), searchIndex);
-  const fileSizeBytes = inMemory ? 0 : fileSize(db.path);
+  const file = inMemory ? null : statPath(db.path);
   const walBytes = inMemory ? 0 : fileSize(`${db.path}-wal`);
   const s = await row;
+  // The counts are the open file's, but its size is not the path's any more, and what the
+  // counts describe is lost at close: an error, as health reports it unhealthy.
+  const problem = file === null ? null : replacedFileProblem(db.path, db.openedFile, file);
+  if (problem !== null) throw new BackendUnavailableError(problem);
+  const fileSizeBytes = file !== null && 'stats' in file ? Number(file.stats.size) : 0;
   const cacheEntries = s.cache_entries + countLiveOtherFormat(s.other_cache_entries, nowMs);
   const pagesBytes = s.page_count * s.page_size;
   const fileBytes = inMemory ? pagesBytes : fileSizeBytes;
