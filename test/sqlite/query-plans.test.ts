@@ -90,8 +90,9 @@ describe('SQLite: query plans', () => {
     // other-format rows come from their partial index.
     expect(cacheSteps).toEqual([
       'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_expires (expires_at=?)',
-      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_expires (expires_at>?)',
-      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_other_expiry (expires_at>?)',
+      // After now and before the first BLOB (an expiry that is no time, see sql.ts FIRST_BLOB).
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_expires (expires_at>? AND expires_at<?)',
+      'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_other_expiry (expires_at>? AND expires_at<?)',
       // The other-format rows themselves (the range is the implied "expires_at IS NOT NULL").
       'SEARCH cache_entries USING COVERING INDEX idx_cache_entries_other_expiry (expires_at>?)',
     ]);

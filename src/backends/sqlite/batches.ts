@@ -21,7 +21,7 @@ import {
 import type { SqliteConnection, Transaction } from './connection.js';
 import { memoryFromRow, type MemoryRow, toRowParts } from './rows.js';
 import { fitsMemoryBatch, upsertMemoryRows } from './memory-batch.js';
-import { SQL } from './sql.js';
+import { expiryText, SQL } from './sql.js';
 import { quoteName } from '../../core/shown-text.js';
 
 const quote = quoteName;
@@ -42,13 +42,13 @@ const BATCH_SQL = {
   // Parameter: a JSON array of keys. Each row carries its key's position in the array (a
   // repeated key has a row per position) instead of the key: the driver turns every text
   // column into a string, and the stored key would be one more per row.
-  selectCacheRecords: `SELECT j.key AS i, c.cache_data AS d, c.created_at AS s, c.expires_at AS e
+  selectCacheRecords: `SELECT j.key AS i, c.cache_data AS d, c.created_at AS s, ${expiryText('c.expires_at')} AS e
     FROM json_each(?) j JOIN cache_entries c ON c.cache_key = j.value`,
   // Parameter: a JSON array of keys (absent or repeated keys are fine). One statement, atomic
   // on its own, instead of a delete per key.
   deleteCacheRecords: `DELETE FROM cache_entries WHERE cache_key IN (SELECT value FROM json_each(?))`,
   // The same without the write's timestamp, which a load of entries does not return.
-  selectCacheEntries: `SELECT j.key AS i, c.cache_data AS d, c.expires_at AS e
+  selectCacheEntries: `SELECT j.key AS i, c.cache_data AS d, ${expiryText('c.expires_at')} AS e
     FROM json_each(?) j JOIN cache_entries c ON c.cache_key = j.value`,
 } as const;
 

@@ -2,7 +2,9 @@
  * Cache expiry on SQLite. Expiry timestamps in the canonical format are compared in SQL;
  * rows whose `expires_at` has any other form (written by the reference or another program)
  * are decided by the core's `isCacheExpired`, so listing, stats and purge agree exactly
- * with `loadCacheEntry` (see `CANONICAL` in `sql.ts` for why SQLite's parser cannot).
+ * with `loadCacheEntry` (see `CANONICAL` in `sql.ts` for why SQLite's parser cannot). A
+ * value that is not text (a BLOB) comes as a text naming its type (`expiryText` in `sql.ts`),
+ * no time, so expired here as in loads.
  */
 import { formatEpochMs, isCacheExpired, parseStoredJson } from '../../core/index.js';
 import type { SqliteConnection } from './connection.js';

@@ -14,7 +14,7 @@ import {
 import { compareCodePoints } from '../../core/order.js';
 import type { SqliteConnection } from './connection.js';
 import { memoryFromRow, type MemoryRow } from './rows.js';
-import { LIVE_CANONICAL, OTHER_FORMAT } from './sql.js';
+import { expiryText, LIVE_CANONICAL, OTHER_FORMAT } from './sql.js';
 import { quoteName } from '../../core/shown-text.js';
 
 /** The page of a subquery `rows` (column `id`, already ordered and limited) as one JSON array. */
@@ -48,7 +48,7 @@ export const PAGE_SQL: Record<Exclude<ListingName, 'cacheKeys'>, string> = {
 export const CACHE_PAGE_SQL = `SELECT
   (${asArray(`SELECT cache_key AS id FROM cache_entries WHERE cache_key > ? AND ${LIVE_CANONICAL}
     ORDER BY cache_key LIMIT ?`)}) AS live,
-  (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries
+  (SELECT json_group_array(json_array(cache_key, ${expiryText()})) FROM cache_entries
     WHERE cache_key > ? AND ${OTHER_FORMAT}) AS other`;
 
 /** Up to `limit` ids of `listing` after `after`, in code point order. */

@@ -14,27 +14,54 @@ const CANONICAL_TIMESTAMP =
 const CANONICAL = `expires_at GLOB ${CANONICAL_TIMESTAMP}`;
 
 /**
+ * The empty BLOB, below every BLOB and above every TEXT in SQLite's order (NULL, numbers, TEXT,
+ * BLOB): `expires_at > now AND expires_at < X''` is a range of texts only. An expiry another
+ * program stored as a BLOB is no time (as unparsable text, it counts as expired, see
+ * {@link expiryText}), yet GLOB reads its bytes as text and `>` puts it after every text, so
+ * without this bound a BLOB holding a canonical time was counted and listed live for ever.
+ */
+const FIRST_BLOB = "X''";
+
+/**
+ * `column` (an `expires_at`) as loads and the JSON lists read it: text and NULL as stored, any
+ * other type as a text naming its type (`(blob)`), which parses as no time, so it counts as
+ * expired like unparsable text everywhere. Another program can store a BLOB (the column's TEXT
+ * affinity turns numbers into text, but a table of its own making may keep them). Passed raw, a
+ * BLOB failed every JSON list ("JSON cannot hold BLOB values", so listing, stats, purge and
+ * migration of the whole cache) and loaded as a Buffer that the core took for a time.
+ */
+export function expiryText(column = 'expires_at'): string {
+  return `CASE WHEN typeof(${column}) IN ('text', 'null') THEN ${column} ELSE '(' || typeof(${column}) || ')' END`;
+}
+
+/**
  * Cache expiry (see `cache-expiry.ts`). Canonical values are compared in SQL, exactly to
  * the microsecond (parameter: now as a canonical timestamp). Any other form (`Z`, no
  * fraction, another offset, `+0000`, lowercase, garbage) is returned to JavaScript and
  * decided by the core's `isCacheExpired`, the rule `loadCacheEntry` applies: SQLite's own
  * date parser accepts a different set of forms, so list, stats and purge would otherwise
- * disagree with loads (and purge could delete an entry that loads as live).
+ * disagree with loads (and purge could delete an entry that loads as live). A BLOB whose bytes
+ * match the GLOB is no time (see {@link FIRST_BLOB}): `typeof` leaves it out (tested per row
+ * here, where GLOB is too, as a bound on `expires_at` would make SQLite walk the expiry index and
+ * sort, instead of the page's walk of the keys).
  */
-export const LIVE_CANONICAL = `(expires_at IS NULL OR (${CANONICAL} AND expires_at > ?))`;
+export const LIVE_CANONICAL = `(expires_at IS NULL OR (${CANONICAL} AND typeof(expires_at) = 'text' AND expires_at > ?))`;
 /** Rows decided in JavaScript; `schema.ts` keeps a partial index of exactly these (usually none). */
 export const OTHER_FORMAT = `(expires_at IS NOT NULL AND NOT ${CANONICAL})`;
 
 /**
  * The number of rows {@link LIVE_CANONICAL} selects (parameter `?1`: now, canonical), without
  * running GLOB on every live row (that was 85% of a stats call at 1,000 entries): the rows
- * without expiry, plus those after now (a range of the expiry index), minus the other-format
- * ones after now (the partial index, usually empty). Exact: a non-null expiry either matches
- * the canonical GLOB or is other-format, never both.
+ * without expiry, plus the texts after now (a range of the expiry index, which ends before
+ * the BLOBs), minus the other-format texts after now (the partial index, usually empty).
+ * Exact: a non-null text expiry either matches the canonical GLOB or is other-format, never both.
  */
 const LIVE_CANONICAL_COUNT = `((SELECT COUNT(*) FROM cache_entries WHERE expires_at IS NULL)
-    + (SELECT COUNT(*) FROM cache_entries WHERE expires_at > ?1)
-    - (SELECT COUNT(*) FROM cache_entries WHERE ${OTHER_FORMAT} AND expires_at > ?1))`;
+    + (SELECT COUNT(*) FROM cache_entries WHERE expires_at > ?1 AND expires_at < ${FIRST_BLOB})
+    - (SELECT COUNT(*) FROM cache_entries WHERE ${OTHER_FORMAT} AND expires_at > ?1 AND expires_at < ${FIRST_BLOB}))`;
+
+/** `[cache_key, expires_at]` of a row as JSON, the expiry as {@link expiryText} reads it. */
+const KEY_AND_EXPIRY = `json_array(cache_key, ${expiryText()})`;
 
 /** The columns of the stats statement (see {@link StatsRow}). Parameter: now (canonical). */
 const STATS_COLUMNS = `
@@ -45,7 +72,7 @@ const STATS_COLUMNS = `
     (SELECT COUNT(DISTINCT agent_id) FROM reasoning_chains) AS agents,
     (SELECT COUNT(*) FROM chunk_info) AS chunk_info,
     ${LIVE_CANONICAL_COUNT} AS cache_entries,
-    (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries WHERE ${OTHER_FORMAT})
+    (SELECT json_group_array(${KEY_AND_EXPIRY}) FROM cache_entries WHERE ${OTHER_FORMAT})
       AS other_cache_entries,
     (SELECT COUNT(*) FROM system_state) AS system_state,
     (SELECT page_count FROM pragma_page_count) AS page_count,
@@ -103,19 +130,23 @@ export const SQL = {
   upsertCache: `INSERT INTO cache_entries (cache_key, cache_data, created_at, expires_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (cache_key) DO UPDATE SET
       cache_data = excluded.cache_data, created_at = excluded.created_at, expires_at = excluded.expires_at`,
-  selectCache: 'SELECT cache_data, created_at, expires_at FROM cache_entries WHERE cache_key = ?',
+  selectCache: `SELECT cache_data, created_at, ${expiryText()} AS expires_at FROM cache_entries WHERE cache_key = ?`,
   deleteCache: 'DELETE FROM cache_entries WHERE cache_key = ?',
   // Parameter: now (canonical). One statement, so both halves come from one snapshot. The live
   // half is LIVE_CANONICAL's rows without a GLOB per row (see LIVE_CANONICAL_COUNT): no expiry or
   // after now, minus the other-format rows (a set read once from their partial index).
   listCacheKeys: `SELECT
-    (SELECT json_group_array(cache_key) FROM cache_entries WHERE (expires_at IS NULL OR expires_at > ?1)
+    (SELECT json_group_array(cache_key) FROM cache_entries
+      WHERE (expires_at IS NULL OR (expires_at > ?1 AND expires_at < ${FIRST_BLOB}))
       AND rowid NOT IN (SELECT rowid FROM cache_entries WHERE ${OTHER_FORMAT})) AS live,
-    (SELECT json_group_array(json_array(cache_key, expires_at)) FROM cache_entries WHERE ${OTHER_FORMAT}) AS other`,
-  // Parameter: now (canonical); served by the reference's index on expires_at.
-  deleteExpiredCanonicalCache: `DELETE FROM cache_entries WHERE ${CANONICAL} AND expires_at <= ?`,
-  deleteCacheIfExpiry: 'DELETE FROM cache_entries WHERE cache_key = ? AND expires_at = ?',
-  selectOtherFormatCache: `SELECT json_group_array(json_array(cache_key, expires_at)) AS other
+    (SELECT json_group_array(${KEY_AND_EXPIRY}) FROM cache_entries WHERE ${OTHER_FORMAT}) AS other`,
+  // Parameter: now (canonical); served by the reference's index on expires_at. Every BLOB expiry
+  // (no time, see FIRST_BLOB) goes too: the range after the last text.
+  deleteExpiredCanonicalCache: `DELETE FROM cache_entries
+    WHERE (${CANONICAL} AND expires_at <= ?) OR expires_at >= ${FIRST_BLOB}`,
+  // Parameters: key, the expiry as `expiryText` read it (so a non-text value is matched by its type).
+  deleteCacheIfExpiry: `DELETE FROM cache_entries WHERE cache_key = ? AND ${expiryText()} = ?`,
+  selectOtherFormatCache: `SELECT json_group_array(${KEY_AND_EXPIRY}) AS other
     FROM cache_entries WHERE ${OTHER_FORMAT}`,
 
   upsertState: `INSERT INTO system_state (state_key, state_data, created_at, updated_at) VALUES (?, ?, ?, ?)
