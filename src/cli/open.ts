@@ -34,8 +34,9 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -130,13 +131,18 @@ export function assertExists(spec: BackendSpec, role: string): void {
   }
 }
 
-/** The CLI error for a store that failed to open: a missing store is named as such; both exit 2. */
+/**
+ * The CLI error for a store that failed to open (`error` its cause): a missing store is named
+ * as such; all exit 2.
+ */
 export function openError(error: unknown, spec: BackendSpec, role: string): CliError {
   if (error instanceof CliError) return error;
+  const cause = { cause: error };
   if (error instanceof StoreNotFoundError) {
     return new CliError(
       `The ${role} ${spec.display} does not exist (${errorText(error.reason)}); nothing was created`,
       EXIT.usage,
+      cause,
     );
   }
   if (error instanceof StoreNeedsUpgradeError) {
@@ -145,16 +151,48 @@ export function openError(error: unknown, spec: BackendSpec, role: string): CliE
         `(${errorText(error)}); nothing was changed. Upgrade it by opening it once ` +
         `writable (for a migration source: --upgrade-source)`,
       EXIT.usage,
+      cause,
     );
   }
-  return new CliError(`Cannot open the ${role} ${spec.display}: ${errorText(error)}`, EXIT.usage);
+  return new CliError(`Cannot open the ${role} ${spec.display}: ${errorText(error)}`, EXIT.usage, cause);
+}
+
+/**
+ * Built-in backends whose writable open creates a store it does not find without touching the
+ * local file system (a Redis prefix's layout key, a PostgreSQL schema and its tables), so
+ * {@link assertExists} cannot see a missing one.
+ */
+const NETWORK_BACKENDS: ReadonlySet<string> = new Set(['redis', 'postgres']);
+
+/**
+ * Refuses (exit code 2) a Redis prefix or PostgreSQL schema that a writable open would create:
+ * a read-only open of it first, which creates nothing and reports a missing store (until
+ * 2026-12-06 `purge-cache` and `migrate --upgrade-source` on a mistyped prefix or schema
+ * created an empty store and succeeded). A store in an older format (which a read-only open
+ * refuses with a `StoreNeedsUpgradeError`, a Redis v1 prefix at its first read) exists: the
+ * writable open that follows upgrades it.
+ */
+async function assertNetworkStoreExists(
+  spec: BackendSpec,
+  role: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (!NETWORK_BACKENDS.has(spec.type)) return;
+  try {
+    const probe = await openStore(spec, role, false, { readOnly: true, signal });
+    await probe.shutdown();
+  } catch (error) {
+    if (error instanceof CliError && error.cause instanceof StoreNeedsUpgradeError) return;
+    throw error;
+  }
 }
 
 /**
  * Creates and initializes the store `spec` names. An unknown backend, a bad config, an
- * unreachable store or a missing store (a read-only open, or `mustExist` for a file or
- * SQLite store) is a {@link CliError} with exit code 2 (no record was copied); an interrupt
- * (`options.signal`) is exit code 130, saying what the open may have written.
+ * unreachable store or a missing store (a read-only open, or `mustExist`: a built-in
+ * backend's store is never created then) is a {@link CliError} with exit code 2 (no record
+ * was copied); an interrupt (`options.signal`) is exit code 130, saying what the open may
+ * have written.
  */
 export async function openStore(
   spec: BackendSpec,
@@ -162,7 +200,11 @@ export async function openStore(
   mustExist = false,
   options: OpenOptions = {},
 ): Promise<StorageInterface> {
-  if (mustExist) assertExists(spec, role);
+  if (mustExist) {
+    assertExists(spec, role);
+    // A read-only open refuses a missing store itself.
+    if (options.readOnly !== true) await assertNetworkStoreExists(spec, role, options.signal);
+  }
   const storage = createStore(spec, role, options);
   const opening = (async () => {
     await storage.initialize();
