@@ -27,7 +27,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.js';
-import { redactQueryValues, redactUrl } from '../core/redact.js';
+import { redactQueryValues, redactUrl, redactUrlsInText } from '../core/redact.js';
 import {
   canonicalHost,
   canonicalPgDatabase,
@@ -36,6 +36,7 @@ import {
   escapePercent,
   sameStoreId,
 } from '../migration/identity.js';
+import { printable } from './format.js';
 import { takeOptions } from './spec-options.js';
 
 /** A store named on the command line. */
@@ -44,7 +45,10 @@ export interface BackendSpec {
   type: string;
   /** Backend config for the factory. */
   config: Record<string, unknown>;
-  /** How the store is shown (passwords redacted). */
+  /**
+   * How the store is shown, printable as it is: URL passwords redacted and control characters
+   * escaped ({@link shownStore}).
+   */
   display: string;
   /**
    * Stable identity with defaults filled in, paths resolved and a network host in canonical
@@ -97,6 +101,16 @@ function canonicalPath(path: string, cwd: string): string {
 
 let memoryDatabases = 0;
 
+/**
+ * `text` as a store is shown: the passwords of URLs in it redacted, also where a path or an
+ * env file's name reads as one (`file:./redis://u:pw@h`), and control characters escaped. A
+ * spec's `display` is made so once, here: every command prints it as it is, in text, JSON and
+ * error messages (until 2026-12-06 success output printed such a path's password).
+ */
+export function shownStore(text: string): string {
+  return printable(redactUrlsInText(text));
+}
+
 /** Display string and identity of a backend config. */
 export function describeBackend(
   type: string,
@@ -107,7 +121,7 @@ export function describeBackend(
   const spec = (display: string, identity: string): BackendSpec => ({
     type,
     config,
-    display,
+    display: shownStore(display),
     identity,
   });
   const local = (display: string, path: string): BackendSpec => ({

@@ -20,7 +20,7 @@ import {
   storageConfigFromEnv,
 } from '../factory/index.js';
 import { ioReason } from '../backends/io-reason.js';
-import { type BackendSpec, describeBackend } from './backend-spec.js';
+import { type BackendSpec, describeBackend, shownStore } from './backend-spec.js';
 import { assertKnownVariables } from './env-file.js';
 import { checkEnvUrlParams } from './spec-options.js';
 
@@ -67,5 +67,5 @@ export function specFromEnvFile(path: string, cwd: string = process.cwd()): Back
   // CONNECTOME_SEMANTIC / _VECTOR_* / _EMBEDDER_* of the file give the store semantic search.
   const semantic = semanticOptionsFromEnv(env);
   const withSemantic = semantic === undefined ? spec.config : { ...spec.config, semantic };
-  return { ...spec, config: withSemantic, display: `${spec.display} (from ${path})` };
+  return { ...spec, config: withSemantic, display: `${spec.display} (from ${shownStore(path)})` };
 }

@@ -117,7 +117,10 @@ export async function searchCommand(
     if (options.json) {
       io.stdout.write(`${JSON.stringify({ store: parsed.display, hits: redactOutput(hits) }, null, 2)}\n`);
     } else if (hits.length === 0) {
-      io.stdout.write(`No records in ${parsed.display} match ${JSON.stringify(words)}.\n`);
+      // The words as typed may hold a URL with a password (hits are redacted below too).
+      io.stdout.write(
+        `No records in ${parsed.display} match ${printable(redactOutput(JSON.stringify(words)))}.\n`,
+      );
     } else {
       // Stored text may hold URLs with passwords and terminal escape sequences.
       for (const hit of hits) {
