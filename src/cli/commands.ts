@@ -76,9 +76,14 @@ export async function runCommand(
     const message = redactUrlsInText(failure.message);
     // A message may quote stored text (an agent id, a key), whose control characters must not reach the terminal.
     io.stderr.write(`connectome-storage: ${printable(message)}\n`);
-    if (json) writeJson(io, { ok: false, error: message, exitCode: failure.exitCode });
+    if (json) writeJsonError(io, message, failure.exitCode);
     return failure.exitCode;
   }
+}
+
+/** The JSON a failed command prints on stdout with `--json` (`message` redacted already). */
+export function writeJsonError(io: CliIO, message: string, exitCode: number): void {
+  writeJson(io, { ok: false, error: message, exitCode });
 }
 
 /** Calls `abort` on SIGINT/SIGTERM until the returned function is called. */

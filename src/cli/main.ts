@@ -28,6 +28,7 @@ import {
   runCommand,
   statsCommand,
   type StoreCommandOptions,
+  writeJsonError,
 } from './commands.js';
 import { redactUrlsInText } from '../core/redact.js';
 import { CLI_LISTINGS, listCommand, type ListCommandOptions } from './list-command.js';
@@ -81,6 +82,28 @@ function once<T = string>(parse?: (value: string) => T): (value: string, previou
   };
 }
 
+/** Writes a usage error commander reports: it may echo an argument, and with it a URL's password. */
+function writeRedacted(text: string, write: (text: string) => void): void {
+  write(redactUrlsInText(text));
+}
+
+/**
+ * Said after an unknown option of `search`: a word like "-draft" reads as one. Other usage
+ * errors of `search` (`--limit 0`) do not need it; until 2026-12-06 it followed them all.
+ */
+const SEARCH_DASH_HINT =
+  "(words that start with - go after --, options before it: search <spec> --all -- '-draft notes')";
+
+/**
+ * Whether `argv` asks for JSON output: `--json` before any `--` (after it, a word). Read from
+ * the arguments, not the parsed options, since a usage error can end the parse before commander
+ * reaches `--json`.
+ */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('connectome-storage')
     .description(
@@ -91,8 +114,8 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-      // Usage errors may echo an argument, and with it a URL's password (help is left as is).
-      outputError: (text, write) => write(redactUrlsInText(text)),
+      // Help is left as is.
+      outputError: writeRedacted,
     })
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${SPEC_HELP}\n\n${EXIT_HELP}`);
@@ -197,9 +220,12 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     )
     .option('--json', 'print the hits as JSON')
     // A word like "-draft" reads as an option: say how to pass it (the usual `--`).
-    .showHelpAfterError(
-      "(words that start with - go after --, options before it: search <spec> --all -- '-draft notes'; --help for usage)",
-    )
+    .configureOutput({
+      outputError: (text, write) => {
+        writeRedacted(text, write);
+        if (text.startsWith('error: unknown option')) write(`${SEARCH_DASH_HINT}\n`);
+      },
+    })
     .action((first: string, second: string | undefined, options: SearchCommandOptions) =>
       run(options.json, () => searchCommand(first, second, options, io)),
     );
@@ -236,7 +262,14 @@ export async function main(
     if (!(error instanceof CommanderError)) throw error;
     // `--help`, `help [command]` and `--version` end the parse with these codes: done, exit 0.
     const helpShown = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code);
-    return helpShown ? EXIT.ok : EXIT.usage;
+    if (helpShown) return EXIT.ok;
+    // A usage error commander found (a value an option's parser refused, an option given twice,
+    // an unknown option or command): with --json it is the JSON error object too, as for the
+    // usage errors the commands find (until 2026-12-06 stdout stayed empty).
+    if (wantsJson(argv)) {
+      writeJsonError(io, redactUrlsInText(error.message.replace(/^error: /, '')), EXIT.usage);
+    }
+    return EXIT.usage;
   }
   return exitCode;
 }
