@@ -63,31 +63,40 @@ export interface Window {
   limit: number | null;
 }
 
+/** Throws the caller's error for options `readOptions` cannot take (`cause`: what a read threw). */
+export type OptionsRefusal = (reason: string, cause?: unknown) => never;
+
+const refuseOptions: OptionsRefusal = (reason, cause) => {
+  throw new ValidationError('options', reason, cause);
+};
+
 /**
  * The named options of `options` (a plain object, or undefined for none), read once each.
- * Anything else, an unknown name, or a getter/Proxy that throws is a `ValidationError`.
+ * Anything else, an unknown name, or a getter/Proxy that throws (a revoked Proxy too) is refused
+ * through `refuse`: by default a `ValidationError`.
  */
 export function readOptions<K extends string>(
   options: unknown,
   names: readonly K[],
+  refuse: OptionsRefusal = refuseOptions,
 ): Partial<Record<K, unknown>> {
   if (options === undefined) return {};
   const values: Partial<Record<K, unknown>> = {};
+  let problem: string | undefined;
   try {
-    // Inside the try: `Array.isArray` of a revoked Proxy throws.
+    // Inside the try: Array.isArray throws on a revoked Proxy (a TypeError until 2026-12-06).
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new ValidationError('options', `must be an object (got ${describeValue(options)})`);
+      problem = `must be an object (got ${describeValue(options)})`;
+    } else {
+      const unknown = Object.keys(options).find((key) => !(names as readonly string[]).includes(key));
+      if (unknown !== undefined)
+        problem = `unknown option ${quoteName(unknown)} (known: ${names.join(', ')})`;
+      else for (const name of names) values[name] = (options as Record<string, unknown>)[name];
     }
-    for (const key of Object.keys(options)) {
-      if (!(names as readonly string[]).includes(key)) {
-        throw new ValidationError('options', `unknown option ${quoteName(key)} (known: ${names.join(', ')})`);
-      }
-    }
-    for (const name of names) values[name] = (options as Record<string, unknown>)[name];
   } catch (error) {
-    if (error instanceof ValidationError) throw error;
-    throw new ValidationError('options', 'could not be read', error);
+    return refuse('could not be read', error);
   }
+  if (problem !== undefined) refuse(problem);
   return values;
 }
 

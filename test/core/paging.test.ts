@@ -79,9 +79,14 @@ describe('hostile options', () => {
     },
   );
 
+  // Array.isArray throws on it: until 2026-12-06 that TypeError escaped.
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+
   it.each([
     ['a getter that throws', throwingGetter],
     ['a Proxy that throws', throwingProxy],
+    ['a revoked Proxy', revoked.proxy],
     ['a string', 'limit=10'],
     ['an unknown option', { size: 10 }],
   ])('%s is a ValidationError, never the thrown error', async (_name, options) => {
