@@ -14,12 +14,15 @@ export type RefusalReason =
   /** The source holds files that do not parse whose records its listings leave out (`listUnlistedFiles()`), which a copy would lose. */
   | 'corrupt-source';
 
-/** A migration that refused to start; nothing was written to the target. */
+/**
+ * A migration that refused to start; nothing was written to the target. Its `cause`, when it
+ * has one, is what reading the caller's options threw (reason `invalid-option`).
+ */
 export class MigrationRefusedError extends StorageError {
   readonly reason: RefusalReason;
 
-  constructor(reason: RefusalReason, message: string) {
-    super(message, { code: 'MIGRATION_REFUSED' });
+  constructor(reason: RefusalReason, message: string, cause?: unknown) {
+    super(message, { cause, code: 'MIGRATION_REFUSED' });
     this.reason = reason;
   }
 }

@@ -4,7 +4,8 @@
  * side. Order: conversations (all ids from `listAllConversationIds()`), reasoning chains per
  * agent, live cache entries with their stored and expiry times, system state; then verification.
  *
- * Refusals (a {@link MigrationRefusedError}, before anything is written): the same store on
+ * Refusals (a {@link MigrationRefusedError}, before anything is written): options that are
+ * not valid, hold an unknown name or cannot be read (see `read-options.ts`), the same store on
  * both sides, a non-empty target without `merge` unless it holds this migration's own
  * unfinished run (see `marker.ts`), a target whose `maxReasoningChainsPerAgent` is below
  * an agent's chain count in the source (see `chain-limit.ts`), and a source holding files that
@@ -34,6 +35,7 @@ import { emptyCounts, type MigrateOptions, type MigrationSummary } from './types
 import { planTarget, type TargetPlan } from './target-plan.js';
 import { verifyMigration } from './verify.js';
 import { type OptionProblem, verifyOptionProblem } from './verify-options.js';
+import { readMigrateOptions } from './read-options.js';
 
 /** What a run may do to its target, decided before the first write. */
 
@@ -165,7 +167,8 @@ export async function migrateStorage(
 ): Promise<MigrationSummary> {
   const heartbeat: Heartbeat = {};
   try {
-    return await runMigration(source, target, options, heartbeat);
+    // Read once, here: a getter or Proxy read again later could throw or give another value.
+    return await runMigration(source, target, readMigrateOptions(options), heartbeat);
   } finally {
     await heartbeat.stop?.();
   }

@@ -15,6 +15,7 @@ import { CACHE_GROUP_SIZE } from './copy-cache.js';
 import { throwIfSourceUnlisted } from './corrupt-source.js';
 import { throwIfAborted } from './errors.js';
 import { checkVerifyOptions } from './verify-options.js';
+import { readVerifyOptions } from './read-options.js';
 import { EXPIRY_TOLERANCE_MS, expiryMs, sameExpiry, sameStoredAt } from './copy.js';
 import { userStateKeys } from './marker.js';
 import { type ConversationParts, upsertedMemories } from './memories.js';
@@ -254,33 +255,36 @@ async function listBoth(
  * Compares every record of `source` with `target` (see the module comment). Reads only; both
  * stores must be initialized. The resume marker is ignored on both sides. Source data that does
  * not parse (a file source's unlisted cache or state files too) rejects with a `CorruptSourceError`
- * naming where, not a difference; the target's stays a `CorruptDataError`.
+ * naming where, not a difference; the target's stays a `CorruptDataError`. Options that are not
+ * valid, hold an unknown name or cannot be read reject with a `ValidationError` before any read.
  */
 export async function verifyMigration(
   source: StorageInterface,
   target: StorageInterface,
   options: VerifyOptions = {},
 ): Promise<VerificationResult> {
-  checkVerifyOptions(options);
+  // Each read once: a getter read again could throw, or give another value.
+  const read = readVerifyOptions(options);
+  checkVerifyOptions(read);
   source = markingSourceErrors(source);
-  throwIfAborted(options.signal); // an already-aborted signal reads nothing
+  throwIfAborted(read.signal); // an already-aborted signal reads nothing
   await throwIfSourceUnlisted(source);
-  const differences = new Differences(options.maxDifferences ?? 50);
+  const differences = new Differences(read.maxDifferences ?? 50);
   const context: VerifyContext = {
     source,
     target,
-    allowExtra: options.allowExtra ?? false,
-    toleranceMs: options.expiryToleranceMs ?? EXPIRY_TOLERANCE_MS,
+    allowExtra: read.allowExtra ?? false,
+    toleranceMs: read.expiryToleranceMs ?? EXPIRY_TOLERANCE_MS,
     differences,
     checked: Object.fromEntries(RECORD_KINDS.map((kind) => [kind, 0])) as Record<RecordKind, number>,
     listed: {},
-    signal: options.signal,
+    signal: read.signal,
   };
   const pass: PassContext = {
     stage: 'verify',
-    onProgress: options.onProgress,
-    signal: options.signal,
-    concurrency: options.concurrency ?? 4,
+    onProgress: read.onProgress,
+    signal: read.signal,
+    concurrency: read.concurrency ?? 4,
   };
   const ids = await listBoth(context, CONVERSATION_ID, 'conversation id', (s) => s.listAllConversationIds());
   // Groups as the copy's (an even share at most, at most READ_SLICE), each side read with one batch load.
