@@ -20,7 +20,7 @@ import {
 } from '../../core/index.js';
 import type { SqliteConnection, Transaction } from './connection.js';
 import { memoryFromRow, type MemoryRow, toRowParts } from './rows.js';
-import { fitsMemoryBatch, upsertMemoryRows } from './memory-batch.js';
+import { upsertMemoryRows } from './memory-batch.js';
 import { expiryText, SQL } from './sql.js';
 import { quoteName } from '../../core/shown-text.js';
 
@@ -109,8 +109,7 @@ export async function replaceRawMessageRows(
 
 /**
  * Upserts memories in order in `q`'s transaction, then runs `onChange` once: a few statements
- * for the whole batch (memory-batch.ts), or one read and write per record when a caller's
- * timestamp cannot travel through JSON exactly. `name` names the public batch in the error of
+ * for the whole batch (memory-batch.ts). `name` names the public batch in the error of
  * one too large to send (a `ValidationError` thrown before any write). True when a write
  * replaced a stored id.
  */
@@ -121,9 +120,7 @@ export async function upsertMemoryBatchRows(
   onChange: MemoriesChangedHook,
   name: () => BatchName,
 ): Promise<boolean> {
-  let rows: WrittenMemoryRow[] = [];
-  if (fitsMemoryBatch(writes)) rows = await upsertMemoryRows(q, conversationId, writes, name);
-  else for (const write of writes) rows.push(await upsertMemoryRow(q, conversationId, write));
+  const rows = await upsertMemoryRows(q, conversationId, writes, name);
   await onChange(q, rows);
   return rows.some((row) => row.replaced);
 }

@@ -92,24 +92,22 @@ export async function appendChainRecords(
 /**
  * Inserts chain rows in order and returns their ids (sequence numbers) in that order: several
  * rows in ONE statement (one round trip through the driver instead of one per chain), a single
- * row, or a timestamp that JSON could not carry exactly (a lone surrogate), one statement each.
+ * row in one of its own.
  */
 async function insertChainRows(
   q: Transaction,
   agentId: string,
   rows: readonly RowParts[],
 ): Promise<number[]> {
-  if (rows.length > 1 && rows.every((row) => row.timestamp.isWellFormed())) {
+  if (rows.length > 1) {
     const json = chainBatchJson(agentId, rows);
     const inserted = await q.all<{ id: number }>(CHAIN_SQL.insertChains, [agentId, json]);
     return inserted.map((row) => Number(row.id)).sort((a, b) => a - b);
   }
-  const ids: number[] = [];
-  for (const row of rows) {
-    const [inserted] = await q.all<{ id: number }>(CHAIN_SQL.insertChain, [agentId, row.json, row.timestamp]);
-    ids.push(Number(inserted?.id));
-  }
-  return ids;
+  const [row] = rows;
+  if (row === undefined) return [];
+  const [inserted] = await q.all<{ id: number }>(CHAIN_SQL.insertChain, [agentId, row.json, row.timestamp]);
+  return [Number(inserted?.id)];
 }
 
 /**

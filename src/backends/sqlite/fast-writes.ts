@@ -14,7 +14,7 @@
 import { type JsonObject, type JsonValue, type MemoryWrite, nowTimestamp } from '../../core/index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
 import type { SqliteConnection, SqlParam, Transaction } from './connection.js';
-import { fitsMemoryBatch, type NewMemoryRow } from './memory-batch.js';
+import type { NewMemoryRow } from './memory-batch.js';
 import { toRowParts } from './rows.js';
 import type { SqliteSearchIndex } from './search-index.js';
 import { PENDING_LIMIT } from './search-sql.js';
@@ -134,7 +134,7 @@ export class SqliteFastWrites {
   insertMemories(conversationId: string, writes: readonly MemoryWrite[]): Promise<boolean> {
     if (this.replacing.has(conversationId)) return Promise.resolve(false);
     const distinct = new Set(writes.map((write) => write.memoryId)).size === writes.length;
-    if (!distinct || !fitsMemoryBatch(writes)) return Promise.resolve(false);
+    if (!distinct) return Promise.resolve(false);
     const now = nowTimestamp();
     const indexed = this.index.enabled();
     const rows = writes.map((write): NewMemoryRow => {
@@ -177,15 +177,13 @@ export class SqliteFastWrites {
    * Appends several chains as ONE statement (callers with a `maxReasoningChainsPerAgent` trim
    * use the general path), where the general path takes `BEGIN IMMEDIATE`, the insert, the
    * index's step and `COMMIT`; a single chain as {@link appendChain}. `false`, nothing
-   * written, for a timestamp JSON cannot carry exactly, an index behind, or a text longer than
-   * a string holds (see {@link fastText}).
+   * written, for an index behind or a text longer than a string holds (see {@link fastText}).
    */
   appendChains(agentId: string, records: readonly JsonObject[], now: string): Promise<boolean> {
     if (records.length === 1) return this.appendChain(agentId, records[0]!, now);
     if (records.length === 0) return Promise.resolve(false);
     const indexed = this.index.enabled();
     const rows = records.map((record) => toRowParts(record, [], 'stored_at', now));
-    if (!rows.every((row) => row.timestamp.isWellFormed())) return Promise.resolve(false);
     const values = rows.map((row, i) => {
       if (!indexed) return [row.json, row.timestamp];
       const record = records[i]!;

@@ -55,18 +55,6 @@ interface RowState {
 }
 
 /**
- * True when every write can go through JSON parameters exactly: the ids are checked well
- * formed by the core, a caller's own `created_at` text may not be (a lone surrogate), and the
- * one-row-per-statement path binds such text the way single writes do.
- */
-export function fitsMemoryBatch(writes: readonly MemoryWrite[]): boolean {
-  return writes.every((w) => {
-    const createdAt = w.record.created_at;
-    return typeof createdAt !== 'string' || createdAt.isWellFormed();
-  });
-}
-
-/**
  * Upserts `writes` in order in `q`'s transaction; returns the rows written, one per write. New
  * rows too large together for one parameter text are a `ValidationError` naming the batch
  * (`name`), thrown before the first insert or update.

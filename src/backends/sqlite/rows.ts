@@ -33,17 +33,19 @@ export interface ChainRow {
 export interface RowParts {
   /** The record as JSON text, without the fields kept in columns. */
   json: string;
-  /** The value for the timestamp column (`created_at`). */
+  /** The value for the timestamp column (`created_at`): always well-formed text. */
   timestamp: string;
 }
 
 /**
  * Splits a record for writing. The id fields in `idColumns` live in their own columns only.
- * A string `timestampField` also lives in its column only, as the reference keeps it there.
- * Any other value the caller chose (a number, `null`, an object) cannot go into that
- * `TEXT NOT NULL` column without changing type or failing, so it stays in the JSON text
- * (which wins on load, see {@link memoryFromRow}) and the column gets `fallback` (the write
- * time, or the row's previous value), which keeps the row readable by the reference.
+ * A well-formed string `timestampField` also lives in its column only, as the reference keeps
+ * it there. Any other value the caller chose (a number, `null`, an object) cannot go into that
+ * `TEXT NOT NULL` column without changing type or failing, and a string with a lone surrogate
+ * not without changing (the driver binds UTF-8, turning it into U+FFFD): it stays in the JSON
+ * text, which escapes it and wins on load (see {@link memoryFromRow}), and the column gets
+ * `fallback` (the write time, or the row's previous value), which keeps the row readable by the
+ * reference. So the column's timestamp is always well-formed.
  */
 export function toRowParts(
   record: JsonObject,
@@ -52,7 +54,7 @@ export function toRowParts(
   fallback: string,
 ): RowParts {
   const value = record[timestampField];
-  const inColumn = typeof value === 'string';
+  const inColumn = typeof value === 'string' && value.isWellFormed();
   // Copied key by key rather than spread and `delete`d: deleting the first key turns the copy
   // into a dictionary, which `JSON.stringify` walks at about twice the cost.
   const rest: JsonObject = {};
@@ -68,8 +70,8 @@ export function toRowParts(
 /**
  * The loaded memory for a row: `{ memory_id, created_at, ...memory_data }`. A `created_at`
  * inside the JSON text, of any type, wins over the column: the reference wrote the caller's own
- * timestamp there and "now" in the column (D8), and this library keeps a non-string timestamp
- * there (see {@link toRowParts}). The `memory_id` column always wins: it is the record's id (D7).
+ * timestamp there and "now" in the column (D8), and this library keeps a timestamp that is not
+ * well-formed text there (see {@link toRowParts}). The `memory_id` column always wins: it is the record's id (D7).
  * Written out per kind (no generic merge loop): this runs once per loaded row.
  */
 export function memoryFromRow(row: MemoryRow, conversationId: string): JsonObject {

@@ -163,6 +163,52 @@ export function memoryAndChainTests(ctx: SuiteContext): void {
       expect((await s.loadReasoningChains('a')).map((c) => c.stored_at)).toEqual(values);
     });
 
+    it('keeps a created_at / stored_at holding a lone surrogate exactly, in every write path (D8)', async () => {
+      // SQLite's driver binds a column's text as UTF-8, which has no lone surrogate: until
+      // 2026-12-06 such a timestamp came back with U+FFFD in its place.
+      const [lone, low] = ['x\ud800', '\udc00'];
+      const stores = [
+        ctx.storage(), // fast paths with the index on
+        await (await ctx.newStore()).open({ searchIndex: false }), // fast paths, index off
+        await (await ctx.newStore()).open({ maxReasoningChainsPerAgent: 100 }), // general chain path
+      ];
+      for (const s of stores) {
+        await s.storeMemory('c1', 'single', { created_at: lone, note: 'y\ud800' });
+        await s.storeMemories('c1', [
+          { memoryId: 'b1', data: { created_at: lone } },
+          { memoryId: 'b2', data: { created_at: low } },
+        ]);
+        // A batch naming a stored id takes the general path; the replace keeps its created_at (D7).
+        await s.storeMemories('c1', [
+          { memoryId: 'single', data: { v: 'replaced' } },
+          { memoryId: 'b3', data: { created_at: lone } },
+        ]);
+        await s.storeMemory('c1', 'b1', { v: 'replaced' });
+        await s.storeConversationBatch([
+          { conversationId: 'c2', memories: [{ memoryId: 'm', data: { created_at: lone } }] },
+        ]);
+        await s.storeReasoningChain('a1', { stored_at: lone, n: 0 });
+        await s.appendReasoningChains('a1', [
+          { stored_at: lone, n: 1 },
+          { stored_at: low, n: 2 },
+        ]);
+        await s.appendReasoningChains('a1', [{ stored_at: lone, n: 3 }]);
+        expect(await s.loadMemories('c1')).toEqual([
+          { memory_id: 'single', created_at: lone, v: 'replaced' },
+          { memory_id: 'b1', created_at: lone, v: 'replaced' },
+          { memory_id: 'b2', created_at: low },
+          { memory_id: 'b3', created_at: lone },
+        ]);
+        expect(await s.loadMemories('c2')).toEqual([{ memory_id: 'm', created_at: lone }]);
+        expect(await s.loadReasoningChains('a1')).toEqual([
+          { stored_at: lone, n: 0 },
+          { stored_at: lone, n: 1 },
+          { stored_at: low, n: 2 },
+          { stored_at: lone, n: 3 },
+        ]);
+      }
+    });
+
     it('returns the most recent `limit` chains, oldest first', async () => {
       const s = ctx.storage();
       for (let i = 0; i < 5; i += 1) await s.storeReasoningChain('a', { n: i });
