@@ -50,6 +50,41 @@ describe('SQLite: waiting for locks', () => {
     expect(await storage.loadMemories('conv-x')).toHaveLength(1);
     await storage.shutdown();
   });
+
+  // The fast one-statement append, and the transaction a `maxReasoningChainsPerAgent` trim takes.
+  it.each([
+    ['fast', {}],
+    ['trimming', { maxReasoningChainsPerAgent: 10 }],
+  ] as const)(
+    'a %s chain append that times out names the batch, a single one the chain',
+    async (_, extra) => {
+      const dbPath = join(dir(), 'chains.db');
+      const storage = new SQLiteStorage({ dbPath, connectionTimeout: 0.2, ...extra });
+      await storage.initialize();
+      await withRawDb(dbPath, async (other) => {
+        await other.run('BEGIN IMMEDIATE');
+        const failure = (call: Promise<unknown>): Promise<Error> =>
+          call.then(
+            () => new Error('resolved'),
+            (e: unknown) => e as Error,
+          );
+        // 20: past the index's PENDING_LIMIT, so the fast path's batch view too.
+        const chains = Array.from({ length: 20 }, (_, n) => ({ n }));
+        // Until 2026-12-06 a batch said "store reasoning chain of" as if one chain failed.
+        const batch = await failure(storage.appendReasoningChains('a', chains));
+        expect(batch).toBeInstanceOf(BackendUnavailableError);
+        expect(batch.message).toMatch(/append 20 reasoning chains of "a".*chains\.db.*SQLITE_BUSY/);
+        const single = await failure(storage.storeReasoningChain('a', { n: 20 }));
+        expect(single.message).toMatch(/store reasoning chain of "a".*SQLITE_BUSY/);
+        const one = await failure(storage.appendReasoningChains('a', [{ n: 21 }]));
+        expect(one.message).toMatch(/store reasoning chain of "a".*SQLITE_BUSY/);
+        await other.run('ROLLBACK');
+      });
+      expect(await storage.loadReasoningChains('a')).toEqual([]);
+      await storage.shutdown();
+    },
+  );
+
   describe('with the rollback journal (enableWalMode: false)', () => {
     /** A store with one memory, and another connection holding a read transaction open. */
     async function underReader(

@@ -41,6 +41,16 @@ const CHAIN_SQL = {
     WHERE agent_id = ? AND id > ? ORDER BY id LIMIT ?`,
 } as const;
 
+/**
+ * Names a chain append in its failure's message as the caller made it: one chain stored, or a
+ * batch appended (the words of the other batches and of the Redis backend).
+ */
+export function chainAppendName(agentId: string, count: number): string {
+  return count === 1
+    ? `store reasoning chain of ${quote(agentId)}`
+    : `append ${count} reasoning chains of ${quote(agentId)}`;
+}
+
 /** Removes all but the newest `keepLast` chains inside a transaction; returns how many. */
 function trimInside(q: Transaction, agentId: string, keepLast: number): Promise<number> {
   return q.run(CHAIN_SQL.trimChains, [agentId, agentId, keepLast]);
@@ -77,7 +87,7 @@ export async function appendChainRecords(
   keepLast: number | null,
   onChange: ChainChangeHook,
 ): Promise<number[]> {
-  const what = `store reasoning chain of ${quote(agentId)}`;
+  const what = chainAppendName(agentId, records.length);
   const insert = async (q: Transaction): Promise<number[]> => {
     const rows = records.map((record) => toRowParts(record, [], 'stored_at', nowTimestamp()));
     const ids = await insertChainRows(q, agentId, rows);

@@ -14,6 +14,7 @@
 import { type JsonObject, type JsonValue, type MemoryWrite, nowTimestamp } from '../../core/index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
 import type { SqliteConnection, SqlParam, Transaction } from './connection.js';
+import { chainAppendName } from './chains.js';
 import type { NewMemoryRow } from './memory-batch.js';
 import { toRowParts } from './rows.js';
 import type { SqliteSearchIndex } from './search-index.js';
@@ -165,7 +166,7 @@ export class SqliteFastWrites {
   appendChain(agentId: string, record: JsonObject, now: string): Promise<boolean> {
     const row = toRowParts(record, [], 'stored_at', now);
     const params: SqlParam[] = [agentId, row.json, row.timestamp];
-    const what = `store reasoning chain of ${quote(agentId)}`;
+    const what = chainAppendName(agentId, 1);
     if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainChain, params);
     // As loads return it: `stored_at` from its column unless the record keeps its own.
     const loaded = Object.hasOwn(record, 'stored_at') ? record : { ...record, stored_at: row.timestamp };
@@ -193,7 +194,7 @@ export class SqliteFastWrites {
     });
     const json = fastText(() => JSON.stringify(values));
     if (json === undefined) return Promise.resolve(false);
-    const what = `store reasoning chain of ${quote(agentId)}`;
+    const what = chainAppendName(agentId, records.length);
     if (!indexed) return this.attempt(what, FAST_SQL.plainChains, [agentId, json]);
     return this.attempt(what, FAST_SQL.chains(appendViewFor('reasoning_chains', rows.length)), [
       agentId,
