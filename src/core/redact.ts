@@ -3,17 +3,7 @@
  * a log line, a health report or stats output without
  * revealing a password.
  */
-
-/**
- * Query parameters whose values are treated as secrets (`password`, `sslpassword`, `token`,
- * `key`, `api_key`, `apiKey`, `access_key`, `api_keys`, ...). `key` or `keys` counts only as
- * the end of a word, so an option such as `keyPrefix` or `keyspace` stays readable (until
- * 2026-12-04 it was masked).
- */
-const SECRET_PARAM = /pass|pwd|secret|token|auth|keys?(?![a-z])/i;
-
-/** What replaces a secret. */
-const MASK = '***';
+import { isSecretName, MASK } from './secret-names.js';
 
 /**
  * Returns `url` with its password (`redis://:pw@host`, `postgres://u:pw@host`) and any
@@ -39,7 +29,7 @@ export function redactUrl(url: string): string {
 /** Masks `url`'s secret-looking query values in place. */
 function maskSecretParams(url: URL): void {
   for (const name of new Set(url.searchParams.keys())) {
-    if (SECRET_PARAM.test(name)) url.searchParams.set(name, MASK);
+    if (isSecretName(name)) url.searchParams.set(name, MASK);
   }
 }
 
@@ -115,7 +105,7 @@ function redactAfterScheme(rest: string): string {
  */
 export function redactQueryValues(text: string): string {
   return text.replace(QUERY_PARAM, (param, separator: string, name: string, value: string) =>
-    value !== '' && SECRET_PARAM.test(decodeName(name)) ? `${separator}${name}=${MASK}` : param,
+    value !== '' && isSecretName(decodeName(name)) ? `${separator}${name}=${MASK}` : param,
   );
 }
 
