@@ -20,6 +20,7 @@ export {
 export * from './records.js';
 export * from './reserved-fields.js';
 export * from './redact.js';
+export { type StoreView } from './shown-store.js';
 export * from './logger.js';
 export * from './time.js';
 export * from './keyed-mutex.js';

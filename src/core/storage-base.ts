@@ -8,6 +8,7 @@ import { type RecordName, refuseTooLong } from './batch-text.js';
 import { describeValue, NotInitializedError, ReadOnlyError } from './errors.js';
 import { StoreLifecycle } from './lifecycle.js';
 import { redactUrlsInJson, redactUrlsInText } from './redact.js';
+import { type InspectFunction, inspectView, type StoreView, storeView } from './shown-store.js';
 import type { HealthProbe, HealthReport } from './records.js';
 import { StoragePrimitives } from './storage-primitives.js';
 import { nowTimestamp } from './time.js';
@@ -122,6 +123,34 @@ export abstract class StorageBase extends StoragePrimitives {
   /** The store as error messages name it (a path, a redacted URL with prefix or schema). */
   protected describeStore(): string {
     return this.storageType;
+  }
+
+  // ----- printing ------------------------------------------------------------------------
+
+  /**
+   * What `JSON.stringify(storage)` writes: the backend type, whether the store is open, and its
+   * `config` (when it has one) with secrets masked: URL passwords, secret-looking query values,
+   * fields named like a password, token, secret or key, and clients, pools and loggers named by
+   * their class only. Until 2026-12-06 every field was written, the URL's password included.
+   */
+  toJSON(): StoreView {
+    let config: unknown;
+    try {
+      // Read structurally, as `searchFields` is: every built-in backend keeps one `config`.
+      config = (this as { config?: unknown }).config;
+    } catch {
+      config = undefined; // a registered backend's getter that throws: printing never throws
+    }
+    return storeView(this.storageType, this.isInitialized, config);
+  }
+
+  /** What `console.log(storage)` and `util.inspect(storage)` show: {@link toJSON}'s view, under the class name. */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    depth: number | null,
+    options: object,
+    inspect?: InspectFunction,
+  ): string {
+    return inspectView(this.constructor.name, this.toJSON(), depth, options, inspect);
   }
 
   // ----- health --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import { modelSequenceTests } from './suites/model-sequences.js';
 import { multiProcessTests } from './suites/multi-process.js';
 import { crashTests } from './suites/crash.js';
 import { pagingTests } from './suites/paging.js';
+import { printedStoreTests } from './suites/printed-store.js';
 import { propertyTests } from './suites/properties.js';
 import { readOnlyTests } from './suites/read-only.js';
 import { searchTests } from './suites/search.js';
@@ -67,6 +68,7 @@ for (const harness of backends) {
     longNameTests(ctx);
     propertyTests(ctx);
     lifecycleAndStatsTests(ctx);
+    printedStoreTests(ctx);
     shutdownDescriptorTests(ctx);
     readOnlyTests(ctx);
     pagingTests(ctx);

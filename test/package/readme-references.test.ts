@@ -291,6 +291,7 @@ const MEMBERS: Readonly<Record<Exclude<keyof StorageInterface, symbol>, string>>
   storeRawMessages: 'API',
   storeReasoningChain: 'API',
   storeSystemState: 'API',
+  toJSON: 'API',
   trimReasoningChains: 'API',
   bulkCopyDefaults: 'Adding a backend',
   hasSemanticSearch: 'Semantic search',

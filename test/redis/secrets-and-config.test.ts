@@ -1,4 +1,5 @@
 /** Config validation before any I/O, a given client, and passwords kept out of every message. */
+import { inspect } from 'node:util';
 import Redis, { Cluster } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { redactUrl } from '../../src/core/index.js';
@@ -178,6 +179,39 @@ describeWithService('redis')('redis passwords', () => {
       }
     } finally {
       await s.shutdown();
+    }
+  });
+
+  it('keeps the password out of console.log and JSON.stringify of the store, open or not', async () => {
+    // Until 2026-12-06 both showed the config's URL whole, and an open store's client options.
+    const printed = (s: RedisStorage): string[] => [inspect(s, { depth: 10 }), JSON.stringify(s)];
+    const client = new Redis(urlWith(PASSWORD), { lazyConnect: true });
+    try {
+      for (const config of [
+        { url: urlWith(PASSWORD) },
+        { url: `redis://127.0.0.1:${server.port}/0?password=${PASSWORD}` },
+        { client },
+      ]) {
+        const s = new RedisStorage({ ...config, keyPrefix: 'printed-test:' });
+        const seen = [...printed(s)];
+        await s.initialize();
+        await s.storeConversation('c1', { v: 1 });
+        seen.push(...printed(s));
+        expect(await s.loadConversation('c1')).toEqual({ v: 1 });
+        await s.shutdown();
+        seen.push(...printed(s));
+        for (const shown of seen) expect(shown).not.toContain(PASSWORD);
+        const view = JSON.parse(seen[1]!) as {
+          storageType: string;
+          config: { url: string; client?: string };
+        };
+        expect(view.storageType).toBe('redis');
+        // A client by its class's name only (ioredis's mixin makes it `[EventEmitter]`).
+        if ('client' in config) expect(view.config.client).toMatch(/^\[\w+\]$/);
+        else expect(view.config.url).toBe(redactUrl(config.url));
+      }
+    } finally {
+      client.disconnect();
     }
   });
 
