@@ -1,6 +1,7 @@
 /** SQLite options: validation before any I/O, the reference's snake_case keys, WAL, health. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { SqliteConnection } from '../../src/backends/sqlite/connection.js';
 import { SQLiteStorage } from '../../src/backends/sqlite/index.js';
 import { BackendUnavailableError, ConfigError } from '../../src/core/index.js';
@@ -28,6 +29,17 @@ describe('SQLite: configuration', () => {
       readOnly: false,
       searchIndex: true,
     });
+  });
+
+  it('prints storage.config with its secrets masked, its values unchanged', () => {
+    // A logger a host keeps a token on (until 2026-12-06 printed as it was).
+    const logger = { warn: () => undefined, token: 'pw-17', sink: 'https://u:pw-18@logs.example' };
+    const storage = new SQLiteStorage({ dbPath: 'x.db', logger });
+    for (const shown of [inspect(storage.config, { depth: 10 }), JSON.stringify(storage.config)]) {
+      expect(shown).not.toMatch(/pw-1\d/);
+      expect(shown).toContain('x.db');
+    }
+    expect(storage.config.logger).toBe(logger);
   });
 
   it.each([

@@ -25,6 +25,7 @@ import { collectPostgresStats, probePostgresHealth, type SizeReuse } from './hea
 import { readPostgresIdPage, readPostgresMemoryWindow, readPostgresRawWindow } from './paging.js';
 import { checkSchemaReadOnly, describePostgresStore, ensureSchema } from './schema.js';
 import { PostgresSearchIndex } from './search-index.js';
+import { withShownConfig } from '../../core/shown-store.js';
 import { buildSql, type PostgresSql, quoteIdent } from './sql.js';
 import type { SqlText } from './statements.js';
 import { buildChainSql, type ChainSql } from './chains.js';
@@ -61,7 +62,8 @@ export abstract class PostgresStorageBase extends StorageInterface {
   /** Validates the configuration (unknown keys throw `ConfigError`); connects in `initialize()`. */
   constructor(config: PostgresStorageConfig = {}) {
     super();
-    this.config = Object.freeze(parsePostgresConfig(config));
+    // `console.log(storage.config)` masks secrets as `console.log(storage)` does (withShownConfig).
+    this.config = Object.freeze(withShownConfig(parsePostgresConfig(config)));
     this.sql = buildSql(this.config.schema);
     this.chainSql = buildChainSql(this.config.schema);
     this.sizes = {

@@ -36,6 +36,7 @@ import { upsertCacheRow } from './batches.js';
 import { FAST_WRITE_TEMP_OBJECTS, PLAIN_WRITE_TEMP_OBJECTS } from './fast-write-views.js';
 import { SqliteFastWrites } from './fast-writes.js';
 import { quoteName } from '../../core/shown-text.js';
+import { withShownConfig } from '../../core/shown-store.js';
 
 /** Quotes an id for an error or log message. */
 export const quote = quoteName;
@@ -59,7 +60,8 @@ export abstract class SQLiteStorageBase extends StorageInterface {
   /** Validates the configuration (unknown keys throw `ConfigError`); opens nothing until `initialize()`. */
   protected constructor(config: SQLiteStorageConfig) {
     super();
-    this.config = Object.freeze(parseSqliteConfig(config));
+    // `console.log(storage.config)` masks secrets as `console.log(storage)` does (withShownConfig).
+    this.config = Object.freeze(withShownConfig(parseSqliteConfig(config)));
   }
 
   // ----- lifecycle -----------------------------------------------------------------------
