@@ -55,6 +55,7 @@ const OTHER_PROGRAMS: Readonly<Record<string, string>> = {
   '--strict': 'a tsc option (the consumer check)',
   '--no-allow-scripts-pin': 'an npm option (approving the sqlite3 install script)',
   '--cluster': 'a redis-cli option (settling a slot an aborted reshard left migrating)',
+  '--name': "a PostgreSQL server option's form inside a URL's ?options= (--name=value)",
 };
 
 describe('README: the CLI', () => {
