@@ -39,6 +39,16 @@ export const recordText = {
 } as const;
 
 /**
+ * Names a chain append in its failure's message as the caller made it: one chain stored, or a
+ * batch appended (`append 3 reasoning chains of "a"`, the words of the other batches).
+ */
+export function chainAppendText(agentId: string, count: number): string {
+  return count === 1
+    ? `store ${recordText.reasoningChain(agentId)}`
+    : `append ${count} reasoning chains of ${q(agentId)}`;
+}
+
+/**
  * The name `runWrite` gives one record in a failure's error: the argument `field` holds it,
  * `text(...ids)` describes it. The text is built only when it is asked for.
  */

@@ -1,4 +1,5 @@
 /** Shared set-up for the PostgreSQL backend tests: storages on fresh schemas, dropped afterwards. */
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/postgres/index.js';
 import { migrationDdl } from '../../src/backends/postgres/schema.js';
@@ -79,6 +80,46 @@ export function usePostgresStore(): PostgresTestContext {
     },
   };
   return ctx;
+}
+
+/** Login roles of a test, and the stores it opened as them. */
+export interface TestRoles {
+  /**
+   * A new login role (`cs_<tag>_<hex>`, password `pw`), dropped after the test with what it
+   * owns; returns its name and a URL of the test server that logs in as it.
+   */
+  create(tag: string): Promise<{ role: string; url: string }>;
+  /** Registers a store opened as one of the roles: shut down after the test, before the roles go. */
+  track(storage: PostgresStorage): PostgresStorage;
+}
+
+/** Registers a hook that, after each test, shuts the tracked stores down, then drops the roles. */
+export function useTestRoles(ctx: PostgresTestContext): TestRoles {
+  const roles: string[] = [];
+  const opened: PostgresStorage[] = [];
+  afterEach(async () => {
+    // The roles' sessions end before their roles are dropped.
+    for (const storage of opened.splice(0)) await storage.shutdown();
+    for (const role of roles.splice(0)) {
+      await ctx.raw().query(`DROP OWNED BY ${role}`);
+      await ctx.raw().query(`DROP ROLE ${role}`);
+    }
+  });
+  return {
+    async create(tag) {
+      const role = `cs_${tag}_${randomBytes(4).toString('hex')}`;
+      await ctx.raw().query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
+      roles.push(role);
+      const url = new URL(POSTGRES_TEST_URL);
+      url.username = role;
+      url.password = 'pw';
+      return { role, url: url.toString() };
+    },
+    track(storage) {
+      opened.push(storage);
+      return storage;
+    },
+  };
 }
 
 /** Quotes an identifier for the raw pool's SQL. */

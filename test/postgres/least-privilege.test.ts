@@ -5,7 +5,6 @@
  * grants, and what needs more (creating or upgrading the schema) must fail at initialize with
  * an error naming the privilege and the object.
  */
-import { randomBytes } from 'node:crypto';
 import { migrateStorage, verifyMigration } from '../../src/migration/index.js';
 import {
   POSTGRES_SCHEMA_VERSION,
@@ -17,7 +16,7 @@ import { InMemoryStorage } from '../support/memory-storage.js';
 import { populate } from '../migration/support.js';
 import { exerciseEveryCall } from '../support/every-call.js';
 import { describeWithService } from '../services.js';
-import { ident, POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
+import { ident, usePostgresStore, useTestRoles } from './helpers.js';
 
 /** The grants a DML-only application role gets on the schema `s` (quoted). */
 const DML_GRANTS = (s: string, role: string): string[] => [
@@ -35,34 +34,18 @@ const SELECT_GRANTS = (s: string, role: string): string[] => [
 
 describeWithService('postgres')('postgres least-privilege roles', () => {
   const ctx = usePostgresStore();
-  const roles: string[] = [];
-  const opened: PostgresStorage[] = [];
-
-  afterEach(async () => {
-    // The roles' sessions end before their roles are dropped.
-    for (const storage of opened.splice(0)) await storage.shutdown();
-    for (const role of roles.splice(0)) {
-      await ctx.raw().query(`DROP OWNED BY ${role}`);
-      await ctx.raw().query(`DROP ROLE ${role}`);
-    }
-  });
+  const roles = useTestRoles(ctx);
 
   /** A new login role with `grants` on the test schema; returns a URL that logs in as it. */
   async function roleWith(grants: (s: string, role: string) => string[]): Promise<string> {
-    const role = `cs_priv_${randomBytes(4).toString('hex')}`;
-    await ctx.raw().query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
-    roles.push(role);
+    const { role, url } = await roles.create('priv');
     for (const grant of grants(ident(ctx.schema()), role)) await ctx.raw().query(grant);
-    const url = new URL(POSTGRES_TEST_URL);
-    url.username = role;
-    url.password = 'pw';
-    return url.toString();
+    return url;
   }
 
   /** Opens the test schema as the role of `url` (tracked, shut down after the test). */
   async function openAs(url: string, config: PostgresStorageConfig = {}): Promise<PostgresStorage> {
-    const storage = new PostgresStorage({ url, schema: ctx.schema(), ...config });
-    opened.push(storage);
+    const storage = roles.track(new PostgresStorage({ url, schema: ctx.schema(), ...config }));
     await storage.initialize();
     return storage;
   }
@@ -168,20 +151,15 @@ describeWithService('postgres')('postgres least-privilege roles', () => {
 
   it('a role that may not create the schema fails at initialize naming CREATE', async () => {
     // No schema yet: the role needs CREATE on the database, which PUBLIC does not get.
-    const url = new URL(POSTGRES_TEST_URL);
-    const role = `cs_priv_${randomBytes(4).toString('hex')}`;
-    await ctx.raw().query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
-    roles.push(role);
-    url.username = role;
-    url.password = 'pw';
-    const missing = await openError(url.toString());
+    const { role, url } = await roles.create('priv');
+    const missing = await openError(url);
     expect(missing).toBeInstanceOf(ConfigError);
     expect(String(missing)).toContain('does not exist and needs creating');
     expect(String(missing)).toContain('CREATE on the database');
     // An empty schema the role may use but not create in.
     await ctx.raw().query(`CREATE SCHEMA ${ident(ctx.schema())}`);
     await ctx.raw().query(`GRANT USAGE ON SCHEMA ${ident(ctx.schema())} TO ${role}`);
-    const empty = await openError(url.toString());
+    const empty = await openError(url);
     expect(empty).toBeInstanceOf(ConfigError);
     expect(String(empty)).toContain(`CREATE on schema ${ident(ctx.schema())}`);
   });

@@ -4,15 +4,17 @@
  * is, and the library's own waits at open (creating or upgrading the schema, waking its search
  * machinery) queue whatever it says, bounded by `statementTimeoutMillis` alone.
  */
-import { randomBytes } from 'node:crypto';
 import { PostgresStorage, type PostgresStorageConfig } from '../../src/backends/postgres/index.js';
 import { rawMessagesLock } from '../../src/backends/postgres/sql.js';
 import { BackendUnavailableError } from '../../src/core/index.js';
 import { describeWithService } from '../services.js';
-import { ident, POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';
+import { ident, POSTGRES_TEST_URL, usePostgresStore, useTestRoles } from './helpers.js';
 
 /** The advisory-lock namespace of a schema's creation, upgrade and wake (`schema-v7.ts`). */
 const SCHEMA_LOCK = 'connectome-storage schema';
+
+/** The advisory-lock namespace of chain appends (`postgres/chains.ts`). */
+const CHAINS_LOCK = 'connectome-storage chains';
 
 /** The lock timeout of the sessions, short enough to pass during any of the waits below. */
 const LOCK_TIMEOUT_MILLIS = 200;
@@ -21,17 +23,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWithService('postgres')('postgres lock_timeout', () => {
   const ctx = usePostgresStore();
-  const roles: string[] = [];
-  const opened: PostgresStorage[] = [];
-
-  afterEach(async () => {
-    // The role's sessions end before the role is dropped.
-    for (const storage of opened.splice(0)) await storage.shutdown();
-    for (const role of roles.splice(0)) {
-      await ctx.raw().query(`DROP OWNED BY ${role}`);
-      await ctx.raw().query(`DROP ROLE ${role}`);
-    }
-  });
+  const roles = useTestRoles(ctx);
 
   /** A URL of the test server whose sessions run with the lock timeout, set as `by` says. */
   async function lockTimeoutUrl(by: 'the URL' | 'the role'): Promise<string> {
@@ -41,22 +33,16 @@ describeWithService('postgres')('postgres lock_timeout', () => {
       return url.toString();
     }
     // A role of the test's own (never `postgres`): a role's setting applies to every session.
-    const role = `cs_lt_${randomBytes(4).toString('hex')}`;
-    await ctx.raw().query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
-    roles.push(role);
+    const { role, url: roleUrl } = await roles.create('lt');
     await ctx.raw().query(`ALTER ROLE ${role} SET lock_timeout = '${LOCK_TIMEOUT_MILLIS}ms'`);
     const { rows } = await ctx.raw().query<{ db: string }>('SELECT current_database() AS db');
     await ctx.raw().query(`GRANT CREATE ON DATABASE ${ident(rows[0]?.db ?? '')} TO ${role}`);
-    url.username = role;
-    url.password = 'pw';
-    return url.toString();
+    return roleUrl;
   }
 
   /** A storage on the test schema (not initialized; shut down after the test). */
   function storage(url: string, config: PostgresStorageConfig = {}): PostgresStorage {
-    const s = new PostgresStorage({ url, schema: ctx.schema(), max: 2, ...config });
-    opened.push(s);
-    return s;
+    return roles.track(new PostgresStorage({ url, schema: ctx.schema(), max: 2, ...config }));
   }
 
   /** Holds the advisory lock (`namespace`, `key`) in a transaction of the raw pool until released. */
@@ -130,4 +116,20 @@ describeWithService('postgres')('postgres lock_timeout', () => {
       expect(await s.loadRawMessages('c1')).toEqual([1]);
     },
   );
+
+  it('a chain batch that fails names the batch, not one chain', async () => {
+    // Until 2026-12-06 a batch of any size was named "store reasoning chain of ...".
+    const s = storage(await lockTimeoutUrl('the URL'));
+    await s.initialize();
+    const release = await holdLock(CHAINS_LOCK, 'a1');
+    let error: unknown;
+    try {
+      error = await s.appendReasoningChains('a1', [{ n: 1 }, { n: 2 }, { n: 3 }]).catch((e: unknown) => e);
+    } finally {
+      await release();
+    }
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as Error).message).toContain('append 3 reasoning chains of "a1"');
+    expect(await s.loadReasoningChains('a1')).toEqual([]);
+  });
 });

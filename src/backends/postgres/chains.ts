@@ -24,6 +24,7 @@ import type { PostgresConnection, SqlParam } from './connection.js';
 import { searchColumnArrays } from './search-columns.js';
 import type { PostgresSearchIndex } from './search-index.js';
 import { lastChainsSql, quoteIdent } from './sql.js';
+import { chainAppendText } from '../../core/record-names.js';
 import { quoteName } from '../../core/shown-text.js';
 
 const q = quoteName;
@@ -101,7 +102,7 @@ export async function appendChainRecords(
   keepLast: number | null,
   index: PostgresSearchIndex,
 ): Promise<number> {
-  const what = `store reasoning chain of ${q(agentId)}`;
+  const what = chainAppendText(agentId, records.length);
   if (keepLast === null) {
     const params = insertParams(sql, agentId, records, index);
     await db.run(what, params.sql, params.values);

@@ -20,6 +20,7 @@ import {
 import type { SqliteConnection, Transaction } from './connection.js';
 import { chainFromRow, type ChainRow, type RowParts, toRowParts } from './rows.js';
 import { SQL } from './sql.js';
+import { chainAppendText } from '../../core/record-names.js';
 import { quoteName } from '../../core/shown-text.js';
 
 const quote = quoteName;
@@ -40,16 +41,6 @@ const CHAIN_SQL = {
   selectChainsAfter: `SELECT id, chain_data, created_at FROM reasoning_chains
     WHERE agent_id = ? AND id > ? ORDER BY id LIMIT ?`,
 } as const;
-
-/**
- * Names a chain append in its failure's message as the caller made it: one chain stored, or a
- * batch appended (the words of the other batches and of the Redis backend).
- */
-export function chainAppendName(agentId: string, count: number): string {
-  return count === 1
-    ? `store reasoning chain of ${quote(agentId)}`
-    : `append ${count} reasoning chains of ${quote(agentId)}`;
-}
 
 /** Removes all but the newest `keepLast` chains inside a transaction; returns how many. */
 function trimInside(q: Transaction, agentId: string, keepLast: number): Promise<number> {
@@ -87,7 +78,7 @@ export async function appendChainRecords(
   keepLast: number | null,
   onChange: ChainChangeHook,
 ): Promise<number[]> {
-  const what = chainAppendName(agentId, records.length);
+  const what = chainAppendText(agentId, records.length);
   const insert = async (q: Transaction): Promise<number[]> => {
     const rows = records.map((record) => toRowParts(record, [], 'stored_at', nowTimestamp()));
     const ids = await insertChainRows(q, agentId, rows);

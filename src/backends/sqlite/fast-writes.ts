@@ -14,8 +14,8 @@
 import { type JsonObject, type JsonValue, type MemoryWrite, nowTimestamp } from '../../core/index.js';
 import { EntryMemo } from '../../core/search/entry-memo.js';
 import type { SqliteConnection, SqlParam, Transaction } from './connection.js';
-import { chainAppendName } from './chains.js';
 import type { NewMemoryRow } from './memory-batch.js';
+import { chainAppendText } from '../../core/record-names.js';
 import { toRowParts } from './rows.js';
 import type { SqliteSearchIndex } from './search-index.js';
 import { PENDING_LIMIT } from './search-sql.js';
@@ -166,7 +166,7 @@ export class SqliteFastWrites {
   appendChain(agentId: string, record: JsonObject, now: string): Promise<boolean> {
     const row = toRowParts(record, [], 'stored_at', now);
     const params: SqlParam[] = [agentId, row.json, row.timestamp];
-    const what = chainAppendName(agentId, 1);
+    const what = chainAppendText(agentId, 1);
     if (!this.index.enabled()) return this.attempt(what, FAST_SQL.plainChain, params);
     // As loads return it: `stored_at` from its column unless the record keeps its own.
     const loaded = Object.hasOwn(record, 'stored_at') ? record : { ...record, stored_at: row.timestamp };
@@ -194,7 +194,7 @@ export class SqliteFastWrites {
     });
     const json = fastText(() => JSON.stringify(values));
     if (json === undefined) return Promise.resolve(false);
-    const what = chainAppendName(agentId, records.length);
+    const what = chainAppendText(agentId, records.length);
     if (!indexed) return this.attempt(what, FAST_SQL.plainChains, [agentId, json]);
     return this.attempt(what, FAST_SQL.chains(appendViewFor('reasoning_chains', rows.length)), [
       agentId,
