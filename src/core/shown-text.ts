@@ -27,8 +27,20 @@ const cutNote = (text: string): string => `… (${text.length} chars)`;
  * its quoted prefix, `…` and its length in characters: `"xxx"… (1048576 chars)`.
  */
 export function quoteName(value: string): string {
-  if (value.length <= MAX_SHOWN_CHARS) return JSON.stringify(value);
-  return `${JSON.stringify(prefixOf(value))}${cutNote(value)}`;
+  if (value.length <= MAX_SHOWN_CHARS) return escapeInvisible(JSON.stringify(value));
+  return `${escapeInvisible(JSON.stringify(prefixOf(value)))}${cutNote(value)}`;
+}
+
+/** Characters `JSON.stringify` leaves as they are that a terminal or log viewer does not show. */
+const INVISIBLE = /[\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * `quoted` with DEL, the C1 controls and the line and paragraph separators escaped as JSON
+ * escapes them (`\u007f`): until 2026-12-06 an id holding DEL was refused by a message that
+ * showed it as nothing.
+ */
+function escapeInvisible(quoted: string): string {
+  return quoted.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** `text` as a message shows it unquoted (a JSON path, a file path): {@link quoteName}'s bound. */
