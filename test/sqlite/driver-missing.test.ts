@@ -13,6 +13,8 @@ describe('SQLite: driver not installed', () => {
     const error = await storage.initialize().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect((error as Error).message).toContain('npm install sqlite3');
+    // Installed without its native binding (npm install --ignore-scripts) is the other cause.
+    expect((error as Error).message).toContain('npm rebuild sqlite3');
     expect(storage.isInitialized).toBe(false);
   });
 });

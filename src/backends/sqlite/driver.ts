@@ -62,7 +62,8 @@ export async function loadSqliteDriver(): Promise<OpenDatabase> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new BackendUnavailableError(
       `SQLite backend unavailable: the sqlite3 driver could not be loaded (${reason}). ` +
-        `Install it with: npm install ${SQLITE_PACKAGES}`,
+        `Install it with: npm install ${SQLITE_PACKAGES} (installed already, with its native ` +
+        `binding never built, as by npm install --ignore-scripts: npm rebuild sqlite3)`,
       error,
     );
   }
