@@ -54,6 +54,7 @@ const OTHER_PROGRAMS: Readonly<Record<string, string>> = {
   '--max-semi-space-size': 'a Node.js option (the migration memory measurement)',
   '--strict': 'a tsc option (the consumer check)',
   '--no-allow-scripts-pin': 'an npm option (approving the sqlite3 install script)',
+  '--ignore-scripts': 'an npm option (an install that skips the sqlite3 build)',
   '--cluster': 'a redis-cli option (settling a slot an aborted reshard left migrating)',
   '--name': "a PostgreSQL server option's form inside a URL's ?options= (--name=value)",
 };
