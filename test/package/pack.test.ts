@@ -12,6 +12,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -29,6 +30,7 @@ const SOURCES = [
   'tsconfig.build.json',
   'README.md',
   'LICENSE',
+  'docs/performance-history.md',
   'scripts/build.mjs',
   'src',
 ];
@@ -84,6 +86,17 @@ describe('npm pack', () => {
 
   it('ships the MIT license', () => {
     expect(tarFiles).toContain('package/LICENSE');
+  });
+
+  it('ships every file the README links to, so its links work where npm shows it', () => {
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    const targets = new Set(
+      [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+        .map((match) => match[1] as string)
+        .filter((target) => !/^[a-z][a-z+.-]*:/i.test(target)),
+    );
+    expect(targets.size).toBeGreaterThan(0);
+    expect([...targets].filter((target) => !tarFiles.includes(`package/${target}`))).toEqual([]);
   });
 });
 
