@@ -3,6 +3,7 @@ import { settledWithin } from './waits.js';
 
 /** Anything that can be closed. */
 export interface Closable {
+  /** Closes it; resolves once it is closed. */
   close(): Promise<void>;
 }
 

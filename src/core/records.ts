@@ -253,14 +253,21 @@ export function isCacheExpired(expiresAt: string | null, nowMs: number): boolean
 
 /** The counts every backend reports in `getStorageStats()`, so stats compare across backends. */
 export interface StatsCounts {
+  /** Conversation ids holding a stored conversation object. */
   conversation_count: number;
+  /** Raw messages stored, over every conversation (messages, not lists). */
   raw_message_count: number;
+  /** Memories stored, over every conversation. */
   memory_count: number;
+  /** Reasoning chains stored, over every agent. */
   reasoning_chain_count: number;
+  /** Agents holding at least one reasoning chain (those `listAgents()` lists). */
   agent_count: number;
+  /** Conversation ids holding stored chunk info. */
   chunk_info_count: number;
   /** Live (unexpired) cache entries only. */
   cache_entry_count: number;
+  /** System state keys stored. */
   system_state_count: number;
   /** Bytes used by the store, or `null` where the backend cannot tell. */
   total_bytes: number | null;
@@ -268,15 +275,23 @@ export interface StatsCounts {
 
 /** The result of `getStorageStats()`: core keys plus the backend's own keys. */
 export interface StorageStats extends StatsCounts {
+  /** The backend's `storageType`, e.g. `file`. */
   storage_type: string;
+  /** When the stats were taken, in the library's timestamp format (`2025-03-06T10:00:00.123000+00:00`). */
   timestamp: string;
   [extra: string]: JsonValue;
 }
 
 /** The result of `healthCheck()`: core keys plus the backend's own keys. */
 export interface HealthReport {
+  /**
+   * `healthy` when the backend's probe found it working, `unhealthy` when the probe found a
+   * problem, `error` when the probe failed or the store is not open.
+   */
   status: 'healthy' | 'unhealthy' | 'error';
+  /** The backend's `storageType`, e.g. `file`. */
   storage_type: string;
+  /** When the check started, in the library's timestamp format (`2025-03-06T10:00:00.123000+00:00`). */
   timestamp: string;
   /** Time the health probe took, in milliseconds. */
   latency_ms: number;
@@ -287,14 +302,19 @@ export interface HealthReport {
 
 /** What a backend's health probe reports; the core adds status, timing and type. */
 export interface HealthProbe {
+  /** Whether the backend works: the report's status is `healthy` or `unhealthy`. */
   healthy: boolean;
+  /** Why it does not work, when it does not: the report's `error`. */
   error?: string;
+  /** The backend's own keys for the report; a core key of the same name wins over one of them. */
   details: Record<string, JsonValue>;
 }
 
 /** What a backend's stats collector reports; the core adds type and timestamp. */
 export interface StatsSnapshot {
+  /** The core counts, the same keys in every backend. */
   counts: StatsCounts;
+  /** The backend's own keys for the stats; a core key of the same name wins over one of them. */
   extra: Record<string, JsonValue>;
 }
 

@@ -39,7 +39,9 @@ export interface SequencedChainOptions {
 
 /** A validated read of sequenced chains: `after` null means "the most recent `limit`" (or all). */
 export interface SequencedChainRead {
+  /** Only chains whose sequence is greater than this; `null`: the most recent `limit` (or all). */
   after: number | null;
+  /** Most chains to read (a positive integer); `null`: no limit. */
   limit: number | null;
 }
 

@@ -18,15 +18,21 @@ import { readOwnerList, type SkipItem, skipUnreadable } from './unreadable.js';
 
 /** The primitives the scan reads with (bound to a backend); listings may repeat an id. */
 export interface ScanSource {
+  /** Ids with a stored conversation, in any order. */
   listConversationIds(): Promise<string[]>;
+  /** Ids with any stored kind, in any order (an id may repeat, e.g. once per kind). */
   listStoredConversationIds(): Promise<string[]>;
+  /** Agents holding a reasoning chain, in any order. */
   listAgentIds(): Promise<string[]>;
+  /** The conversation object of the id, or `null` when none is stored. */
   readConversation(conversationId: string): Promise<JsonObject | null>;
   /** `skip` (a search with `unreadable: 'skip'`): the items that do not parse go there (see {@link SkipItem}). */
   readRawMessages(conversationId: string, skip?: SkipItem): Promise<JsonValue[] | null>;
+  /** The conversation's memories in insertion order (`[]` when none); `skip` as for raw messages. */
   readMemories(conversationId: string, skip?: SkipItem): Promise<JsonObject[]>;
   /** Every chain of the agent with its sequence number, oldest first. */
   readSequencedChains(agentId: string, skip?: SkipItem): Promise<SequencedChain[]>;
+  /** The chunk info of the conversation, or `null` when none is stored. */
   readChunkInfo(conversationId: string): Promise<JsonObject | null>;
 }
 

@@ -14,6 +14,7 @@ export type UnreadablePolicy = 'fail' | 'skip';
 
 /** A record (or a whole list of an owner, where it is read as one) a search left out. */
 export interface SkippedRecord {
+  /** The record's kind, e.g. `memories`. */
   kind: SearchKind;
   /** Its conversation or agent id. */
   owner: string;
@@ -110,6 +111,7 @@ export function parseEach<R, T>(
 
 /** An owner's list as a search read it. */
 export interface OwnerList<T> {
+  /** The items read, in stored order, without those left out. */
   items: T[];
   /** The stored position of each item (`items[i]` was at `positions[i]`); `null` when none was left out. */
   positions: number[] | null;
