@@ -18,26 +18,35 @@ export const MEMORY_ITEM_FIELDS = ['memoryId', 'data'] as const;
 
 /** One memory of `storeMemories`. */
 export interface MemoryBatchItem {
+  /** The memory's id; one already in the conversation (or earlier in the batch) is replaced in place. */
   memoryId: string;
+  /** The memory's data, as `storeMemory`'s `memoryData`. */
   data: JsonObject;
 }
 
 /** One entry of `storeCacheEntries`; `ttlSeconds` as in `storeCacheEntry`. */
 export interface CacheEntryBatchItem {
+  /** The cache key; one given twice keeps its last entry. */
   key: string;
+  /** The entry's data, as `storeCacheEntry`'s `cacheData`. */
   data: JsonObject;
+  /** Seconds until the entry expires (positive); absent or `null`: it never expires. */
   ttlSeconds?: number | null;
 }
 
 /** One record of `storeCacheRecords`: a cache record with its own timestamps, and its key. */
 export interface CacheRecordBatchItem extends CacheRecord {
+  /** The cache key; one given twice keeps its last record. */
   key: string;
 }
 
 /** A validated cache write of a batch: the key, the record to store and its index in the batch. */
 export interface CacheRecordWrite {
+  /** The cache key. */
   key: string;
+  /** The record to store: its data and timestamps. */
   record: CacheRecord;
+  /** The item's position in the batch (from 0), as a failure names it. */
   index: number;
 }
 
@@ -133,7 +142,9 @@ export function lastWriteWins(writes: readonly CacheRecordWrite[]): CacheRecordW
 
 /** A cache batch's item as its failure names it: its key and its index in the batch. */
 export interface KeyedItem {
+  /** The cache key. */
   key: string;
+  /** The item's position in the batch (from 0). */
   index: number;
 }
 

@@ -36,6 +36,7 @@ const LOAD_METHOD = 'loadConversationBatch';
 
 /** One conversation id's parts for {@link ConversationBatchStorage.storeConversationBatch}; absent parts are left alone. */
 export interface ConversationBatchItem {
+  /** The conversation the parts belong to; an id given twice in one batch is refused. */
   conversationId: string;
   /** Stored (replaced) as `storeConversation` would. */
   conversation?: JsonObject;
@@ -49,19 +50,27 @@ export interface ConversationBatchItem {
 
 /** A validated {@link ConversationBatchItem}, as a backend's batch primitive receives it. */
 export interface ConversationWrite {
+  /** The conversation the parts belong to. */
   conversationId: string;
+  /** The conversation object to store; `null` when the item had none. */
   conversation: JsonObject | null;
+  /** The raw messages to store; `null` when the item had none. */
   rawMessages: JsonValue[] | null;
   /** Empty when the item had no memories. */
   memories: MemoryWrite[];
+  /** The chunk info to store; `null` when the item had none. */
   chunkInfo: JsonObject | null;
 }
 
 /** What writes each part of a conversation batch item; `M`: its memories' shape. */
 export interface ConversationPartWriters<M> {
+  /** Writes the conversation object of `conversationId`; settles when it is written. */
   conversation(conversationId: string, data: JsonObject): Promise<unknown>;
+  /** Writes (replaces) the raw messages of `conversationId`; settles when they are written. */
   rawMessages(conversationId: string, messages: JsonValue[]): Promise<unknown>;
+  /** Upserts the memories of `conversationId` in order; settles when they are written. */
   memories(conversationId: string, memories: M): Promise<unknown>;
+  /** Writes the chunk info of `conversationId`; settles when it is written. */
   chunkInfo(conversationId: string, data: JsonObject): Promise<unknown>;
 }
 
@@ -85,6 +94,7 @@ export function conversationParts<M extends readonly unknown[]>(
 
 /** One conversation id's parts as {@link ConversationBatchStorage.loadConversationBatch} returns them. */
 export interface StoredConversation {
+  /** The id this entry answers; entries come in the order the ids were given. */
   conversationId: string;
   /** As `loadConversation` returns it. */
   conversation: JsonObject | null;
