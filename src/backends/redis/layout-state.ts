@@ -18,7 +18,9 @@ export type LayoutState = 'missing' | 'v1' | 'v2' | 'upgrading';
 export class RedisUpgradeRequiredError extends StoreNeedsUpgradeError {
   constructor(
     store: string,
+    /** The store's key prefix. */
     readonly prefix: string,
+    /** What the prefix holds: `v1`, the v1 layout; `upgrading`, a v1 -> v2 upgrade that did not finish. */
     readonly layout: 'v1' | 'upgrading',
   ) {
     super('redis', store, 1, Number(LAYOUT_VERSION));
