@@ -19,6 +19,7 @@ export type RefusalReason =
  * has one, is what reading the caller's options threw (reason `invalid-option`).
  */
 export class MigrationRefusedError extends StorageError {
+  /** Why the migration refused, e.g. `target-not-empty`. */
   readonly reason: RefusalReason;
 
   constructor(reason: RefusalReason, message: string, cause?: unknown) {

@@ -36,17 +36,21 @@ export type KindCounts = Record<RecordKind, KindCount>;
 
 /** Something the migration could not copy faithfully; it makes the migration fail (exit 1). */
 export interface MigrationConflict {
+  /** The kind of the record that could not be copied. */
   kind: RecordKind;
   /** Conversation id, agent id, cache key or state key. */
   id: string;
+  /** What was not copied, and why. */
   message: string;
 }
 
 /** One record that differs between source and target after a migration. */
 export interface MigrationDifference {
+  /** The kind of the record that differs. */
   kind: RecordKind;
   /** Conversation id, agent id, cache key or state key. */
   id: string;
+  /** How the target's record differs from the source's. */
   message: string;
 }
 
@@ -63,7 +67,9 @@ export interface VerifyOptions {
    * version made with a remaining TTL does not). Default 2000 ms.
    */
   expiryToleranceMs?: number;
+  /** Receives the verification's progress events (stage `verify`); must not throw. */
   onProgress?: ProgressListener;
+  /** Checked before each listing and each record: once it fires, the verification rejects with `MigrationAbortedError`. */
   signal?: AbortSignal;
 }
 
@@ -118,6 +124,7 @@ export interface MigrateOptions {
   conversationBatchSize?: number;
   /** Differences kept in the verification result, and conflicts and warnings kept in the summary. Default 50. */
   maxDifferences?: number;
+  /** Receives the progress events of each stage the run goes through (check, copy, verify); must not throw. */
   onProgress?: ProgressListener;
   /** Stops the migration between two writes; a re-run resumes it. */
   signal?: AbortSignal;
@@ -127,6 +134,7 @@ export interface MigrateOptions {
 export interface MigrationSummary {
   /** True when everything was copied (and verified) without conflict or difference. */
   ok: boolean;
+  /** The run was a dry run: nothing was written. */
   dryRun: boolean;
   /** Target data other than this migration's was allowed (`merge`, or the resumed run had it). */
   merge: boolean;
@@ -134,8 +142,9 @@ export interface MigrationSummary {
   resumed: boolean;
   /** Counts per kind. */
   counts: KindCounts;
-  /** Conversation ids and agents walked through. */
+  /** Conversation ids walked through. */
   conversationIds: number;
+  /** Agents walked through. */
   agents: number;
   /** The first `maxDifferences` conflicts. */
   conflicts: MigrationConflict[];
@@ -145,6 +154,7 @@ export interface MigrationSummary {
   warnings: string[];
   /** `null` when verification was off or in a dry run. */
   verification: VerificationResult | null;
+  /** How long the run took, in milliseconds (rounded to a whole one). */
   durationMs: number;
 }
 
