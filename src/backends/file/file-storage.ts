@@ -18,6 +18,7 @@ import {
   StorageInterface,
 } from '../../core/index.js';
 import { type FileStorageConfig, parseFileStorageConfig, type ResolvedFileStorageConfig } from './config.js';
+import { assertBaseFolder, listedInStore } from './base-folder.js';
 import { cacheEnvelope, stateEnvelope } from './envelopes.js';
 import { readFileConversationBatch } from './batch-reads.js';
 import {
@@ -118,12 +119,14 @@ export class FileStorage extends StorageInterface {
     return this.parts.reads.conversation(conversationId);
   }
 
+  // An empty listing looks at the base folder once (see base-folder.ts): a removed store is no empty one.
   protected async listConversationIds(): Promise<string[]> {
-    return subfoldersHolding(this.parts.layout.conversationsDir, [CONVERSATION_FILES.conversation]);
+    const { conversationsDir } = this.parts.layout;
+    return this.listed(subfoldersHolding(conversationsDir, [CONVERSATION_FILES.conversation]));
   }
 
   protected async listStoredConversationIds(): Promise<string[]> {
-    return storedConversationIds(this.parts.layout.conversationsDir, this.parts.folders.counts);
+    return this.listed(storedConversationIds(this.parts.layout.conversationsDir, this.parts.folders.counts));
   }
 
   protected async removeConversation(conversationId: string): Promise<void> {
@@ -214,7 +217,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async listAgentIds(): Promise<string[]> {
-    return storedAgentIds(this.parts.layout.agentsDir, this.parts.folders.counts);
+    return this.listed(storedAgentIds(this.parts.layout.agentsDir, this.parts.folders.counts));
   }
 
   // ----- cache -----------------------------------------------------------------------------
@@ -249,11 +252,13 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async listLiveCacheKeys(nowMs: number): Promise<string[]> {
-    return liveCacheKeys(this.parts.cache, nowMs);
+    return this.listed(liveCacheKeys(this.parts.cache, nowMs));
   }
 
   protected async removeExpiredCache(nowMs: number, signal?: AbortSignal): Promise<number> {
-    return purgeExpiredCache(this.parts.cache, nowMs, signal);
+    const removed = await purgeExpiredCache(this.parts.cache, nowMs, signal);
+    if (removed === 0) assertBaseFolder(this.baseDir);
+    return removed;
   }
 
   // ----- system state ----------------------------------------------------------------------
@@ -271,7 +276,7 @@ export class FileStorage extends StorageInterface {
   }
 
   protected async listStateKeys(): Promise<string[]> {
-    return (await this.parts.state.list()).entries.map(({ entry }) => entry.key);
+    return this.listed(this.parts.state.list().then(({ entries }) => entries.map(({ entry }) => entry.key)));
   }
 
   /**
@@ -281,7 +286,7 @@ export class FileStorage extends StorageInterface {
    * asks first). `getStorageStats()` lists them too, among `corrupt_files`.
    */
   listUnlistedFiles(): Promise<string[]> {
-    return this.run('listUnlistedFiles', () => unlistedKeyedFiles(this.parts));
+    return this.run('listUnlistedFiles', () => this.listed(unlistedKeyedFiles(this.parts)));
   }
 
   // ----- health and stats ------------------------------------------------------------------
@@ -290,8 +295,12 @@ export class FileStorage extends StorageInterface {
     return probeFileHealth(this.parts.layout, this.config.readOnly);
   }
 
+  /** Rejects with `BackendUnavailableError` once the base folder is gone: its stats would all be zero. */
   protected async collectStats(nowMs: number): Promise<StatsSnapshot> {
-    return collectFileStats(storeViewOf(this.parts), nowMs);
+    const stats = await collectFileStats(storeViewOf(this.parts), nowMs);
+    // Looked at after the walk, so a folder removed while it ran is reported too.
+    assertBaseFolder(this.baseDir);
+    return stats;
   }
 
   // ----- search (see search-index.ts) ------------------------------------------------------
@@ -311,5 +320,10 @@ export class FileStorage extends StorageInterface {
 
   private get batchParts(): batches.FileBatchParts {
     return this.parts;
+  }
+
+  /** `found`, or a `BackendUnavailableError` when it is empty because the base folder is gone. */
+  private listed<T>(found: Promise<T[]>): Promise<T[]> {
+    return listedInStore(this.baseDir, found);
   }
 }
