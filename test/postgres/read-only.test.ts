@@ -110,4 +110,32 @@ describeWithService('postgres')('postgres read-only opens', () => {
     }
     expect(await schemaExists(ctx.schema())).toBe(false);
   });
+
+  it('applies PGOPTIONS as a writable store does, keeping the read-only setting after it', async () => {
+    // pg reads PGOPTIONS only when no options are given: the read-only store's own dropped it
+    // whole until 2026-12-06 (its search_path and lock_timeout applied to writable stores only).
+    const saved = process.env.PGOPTIONS;
+    process.env.PGOPTIONS =
+      '-c default_transaction_read_only=off -c lock_timeout=77 -c search_path=probe_path';
+    let connection: PostgresConnection | undefined;
+    try {
+      connection = await PostgresConnection.open(
+        parsePostgresConfig({ url: POSTGRES_TEST_URL, schema: ctx.schema(), readOnly: true }),
+      );
+      const rows = await connection.rows(
+        'probe',
+        'SELECT current_setting($1) AS lock, current_setting($2) AS path',
+        ['lock_timeout', 'search_path'],
+      );
+      expect(rows).toEqual([{ lock: '77ms', path: 'probe_path' }]);
+      await expect(connection.run('probe', `CREATE SCHEMA ${ident(ctx.schema())}`)).rejects.toThrow(
+        /read-only transaction/,
+      );
+    } finally {
+      await connection?.close();
+      if (saved === undefined) delete process.env.PGOPTIONS;
+      else process.env.PGOPTIONS = saved;
+    }
+    expect(await schemaExists(ctx.schema())).toBe(false);
+  });
 });

@@ -26,6 +26,17 @@ export async function loadPg(): Promise<PgModule> {
   }
 }
 
+/**
+ * The `PGOPTIONS` pg sends as the session's `options` for `url`, or `null`: pg reads the
+ * variable when neither the URL nor the pool's config gives options (an empty one gives none).
+ */
+function envOptionsFor(url: string, env: NodeJS.ProcessEnv): string | null {
+  const options = env.PGOPTIONS;
+  if (options === undefined || options === '') return null;
+  const given = URL.canParse(url) ? new URL(url).searchParams.get('options') : null;
+  return given === null || given === '' ? options : null;
+}
+
 /** The server setting a read-only store's sessions carry. */
 const READ_ONLY_OPTION = '-c default_transaction_read_only=on';
 
@@ -33,15 +44,22 @@ const READ_ONLY_OPTION = '-c default_transaction_read_only=on';
  * The URL and session `options` of a store's own pool. pg reads a URL's `?options=` over the
  * pool's, so for a read-only store the URL's are moved into the pool's, followed by the
  * read-only setting (a later `-c` wins): a URL's options (e.g. a `search_path`) cannot drop it.
+ * pg reads `PGOPTIONS` only when no options are given, so a read-only store's own dropped it
+ * whole (until 2026-12-06: a `search_path` or `lock_timeout` there applied to writable stores
+ * only); it goes in before the read-only setting too, where pg would have read it.
  */
-export function readOnlySession(config: ResolvedPostgresConfig): { url: string; options?: string } {
+export function readOnlySession(
+  config: ResolvedPostgresConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): { url: string; options?: string } {
   if (!config.readOnly) return { url: config.url };
-  if (!URL.canParse(config.url)) return { url: config.url, options: READ_ONLY_OPTION };
-  const url = new URL(config.url);
-  const given = url.searchParams.getAll('options');
-  if (given.length === 0) return { url: config.url, options: READ_ONLY_OPTION };
-  url.searchParams.delete('options');
-  return { url: url.toString(), options: [...given, READ_ONLY_OPTION].join(' ') };
+  const fromEnv = envOptionsFor(config.url, env);
+  const parsed = URL.canParse(config.url) ? new URL(config.url) : null;
+  const given = parsed?.searchParams.getAll('options') ?? [];
+  parsed?.searchParams.delete('options');
+  const url = parsed === null || given.length === 0 ? config.url : parsed.toString();
+  const options = [...given, fromEnv ?? '', READ_ONLY_OPTION].filter((part) => part !== '');
+  return { url, options: options.join(' ') };
 }
 
 /** How much longer than `statementTimeoutMillis` the client waits for a reply before giving up. */
