@@ -260,16 +260,25 @@ function checkUrlValues(backend: UrlParamBackend, url: URL, context: UrlParamCon
  * was refused already). Other settings (`lock_timeout`, `search_path`) stay the URL's.
  */
 function checkPgOptions(url: URL, context: UrlParamContext): void {
-  const librarySet = LIBRARY_SET_PARAMS.postgres;
   for (const options of url.searchParams.getAll('options')) {
-    for (const name of pgOptionsSettings(options)) {
-      if (!Object.hasOwn(librarySet, name)) continue;
-      throw new ConfigError(
-        `Parameter options of ${context.where} sets ${name}, which is set by the library: give ${librarySet[name]} instead`,
-        context.key ?? 'options',
-      );
-    }
+    const set = librarySetPgOption(options);
+    if (set === null) continue;
+    throw new ConfigError(
+      `Parameter options of ${context.where} sets ${set.name}, which is set by the library: give ${set.option} instead`,
+      context.key ?? 'options',
+    );
   }
+}
+
+/**
+ * The first setting that `options` (the text of PostgreSQL's `options` startup parameter: a
+ * URL's `?options=`, or `PGOPTIONS`) sets which the library sets itself, with the library
+ * option to give instead; `null` when it sets none.
+ */
+export function librarySetPgOption(options: string): { name: string; option: string } | null {
+  const librarySet = LIBRARY_SET_PARAMS.postgres;
+  const name = pgOptionsSettings(options).find((setting) => Object.hasOwn(librarySet, setting));
+  return name === undefined ? null : { name, option: librarySet[name] as string };
 }
 
 /**

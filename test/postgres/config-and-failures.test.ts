@@ -84,6 +84,42 @@ describe('postgres config', () => {
     }
   });
 
+  it.each([
+    ['a writable store', '-c statement_timeout=1', false, 'statement_timeout', 'statementTimeoutMillis'],
+    [
+      'a read-only store',
+      '--Idle-In-Transaction-Session-Timeout=1',
+      true,
+      'idle_in_transaction_session_timeout',
+      'statementTimeoutMillis',
+    ],
+  ])(
+    'refuses a PGOPTIONS setting what the library sets, for a URL giving no options (%s), before any I/O',
+    async (_, options, readOnly, name, option) => {
+      // pg sends PGOPTIONS when no options are given; the pool's own statement_timeout startup
+      // parameter wins over it, so until 2026-12-06 the variable's value was ignored silently.
+      const saved = process.env.PGOPTIONS;
+      process.env.PGOPTIONS = options;
+      try {
+        const storage = new PostgresStorage({ url: `postgres://u:${PASSWORD}@127.0.0.1:1/db`, readOnly });
+        const error = await errorOf(() => storage.initialize());
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(error).toMatchObject({ key: 'PGOPTIONS' });
+        expect(error.message).toBe(
+          `PGOPTIONS=${JSON.stringify(options)}, which pg reads for postgres://u:***@127.0.0.1:1/db (it gives no options), ` +
+            `sets ${name}, which is set by the library: give ${option} instead`,
+        );
+        // A URL giving options of its own: pg does not read the variable (nobody listens on port 1).
+        const url = `postgres://u:${PASSWORD}@127.0.0.1:1/db?options=-c%20lock_timeout%3D0`;
+        const given = new PostgresStorage({ url, readOnly });
+        expect(await errorOf(() => given.initialize())).toBeInstanceOf(BackendUnavailableError);
+      } finally {
+        if (saved === undefined) delete process.env.PGOPTIONS;
+        else process.env.PGOPTIONS = saved;
+      }
+    },
+  );
+
   it('refuses every URL parameter but the ones pg reads, naming them and the option to give', async () => {
     const typo = await errorOf(
       () => new PostgresStorage({ url: `postgres://h/db?password=${PASSWORD}&sslmod=require&schema=s` }),

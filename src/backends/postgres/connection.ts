@@ -25,7 +25,7 @@ import {
 import { GateTurns } from './gate-turns.js';
 import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
 import { LiveConnections } from './live-connections.js';
-import { createPool } from './pg-module.js';
+import { checkPgOptionsEnv, createPool } from './pg-module.js';
 import { CallGate } from '../../core/call-gate.js';
 import { PoolSockets } from './pool-sockets.js';
 import { queryConfig, type SqlText } from './statements.js';
@@ -89,6 +89,7 @@ export class PostgresConnection {
       return new PostgresConnection(config.pool, false, label, prepared, readOnly, turns);
     }
     checkPgPortEnv(config.url);
+    checkPgOptionsEnv(config.url);
     const pool = await createPool(config);
     const [idle, sockets] = [new IdleConnections(pool), new PoolSockets(pool)];
     const gate = new CallGate(config.max + POOL_QUEUE_ALLOWANCE, config.connectionTimeoutMillis, config.max);

@@ -3,7 +3,8 @@
  * which holds the rules for using the pool).
  */
 import type { Pool } from 'pg';
-import { BackendUnavailableError } from '../../core/index.js';
+import { BackendUnavailableError, ConfigError, redactUrl } from '../../core/index.js';
+import { librarySetPgOption } from '../../core/url-params.js';
 import type { ResolvedPostgresConfig } from './config.js';
 
 /**
@@ -35,6 +36,24 @@ function envOptionsFor(url: string, env: NodeJS.ProcessEnv): string | null {
   if (options === undefined || options === '') return null;
   const given = URL.canParse(url) ? new URL(url).searchParams.get('options') : null;
   return given === null || given === '' ? options : null;
+}
+
+/**
+ * Refuses a `PGOPTIONS` that pg would send for `url` when it sets a session setting the library
+ * sets itself (`-c statement_timeout=5`): the pool's own startup parameter wins over
+ * `options`, so the variable's value was ignored silently (until 2026-12-06), as a URL's
+ * `?options=` was (see `url-params.ts`). Checked as the pool is made, when pg reads it.
+ * @throws {ConfigError} naming `PGOPTIONS`.
+ */
+export function checkPgOptionsEnv(url: string, env: NodeJS.ProcessEnv = process.env): void {
+  const options = envOptionsFor(url, env);
+  const set = options === null ? null : librarySetPgOption(options);
+  if (set === null) return;
+  throw new ConfigError(
+    `PGOPTIONS=${JSON.stringify(options)}, which pg reads for ${redactUrl(url)} (it gives no options), ` +
+      `sets ${set.name}, which is set by the library: give ${set.option} instead`,
+    'PGOPTIONS',
+  );
 }
 
 /** The server setting a read-only store's sessions carry. */
