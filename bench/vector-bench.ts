@@ -11,13 +11,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  FileVectorStore,
-  MemoryVectorStore,
-  SqliteVecStore,
-  type VectorItem,
-  type VectorStore,
-} from '../src/index.js';
+import { FileVectorStore, type VectorItem, type VectorStore } from '../src/index.js';
+import { MemoryVectorStore } from '../src/semantic/vector-stores/memory.js';
+import { SqliteVecStore } from '../src/semantic/vector-stores/sqlite-vec/sqlite-vec-store.js';
 import { randomVector, seededRandom } from './random.js';
 
 const COUNT = process.env.BENCH_FULL === '1' ? 100_000 : 10_000;

@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   const [baseDir, ...names] = process.argv.slice(2);
   // Before the library loads: the globals this Node version defines lazily.
   const lazyAtStart = Object.getOwnPropertyNames(globalThis).filter(unread);
-  const { createStorage, SerializationError, toJsonValue } = await import('../../src/index.js');
+  const { createStorage, SerializationError } = await import('../../src/index.js');
+  const { toJsonValue } = await import('../../src/core/json.js');
   const { HOST_CLASSES } = await import('../../src/core/json-lossy.js');
   // Those of them the converter's table names (by the head of their path: `Intl.Locale` is Intl's).
   const lazyNamed = lazyAtStart.filter((name) => HOST_CLASSES.some((path) => path.split('.')[0] === name));

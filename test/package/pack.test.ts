@@ -78,7 +78,13 @@ afterAll(() => {
 
 describe('npm pack', () => {
   it('builds before packing, so a checkout without dist/ ships both builds and their declarations', () => {
-    for (const file of ['dist/cjs/index.js', 'dist/esm/index.js', 'dist/cjs/cli/bin.js']) {
+    for (const file of [
+      'dist/cjs/index.js',
+      'dist/esm/index.js',
+      'dist/cjs/backend.js',
+      'dist/esm/backend.js',
+      'dist/cjs/cli/bin.js',
+    ]) {
       expect(tarFiles).toContain(`package/${file}`);
     }
     expect(tarFiles.some((file) => file.endsWith('.d.ts'))).toBe(true);
@@ -149,6 +155,13 @@ void storage;
 void StorageFactory;
 `;
 
+/** A backend author's imports from the subpath, its types and helpers used. */
+const USES_BACKEND = `import { collapseMemoryWrites, KeyedMutex, type MemoryWrite } from 'connectome-storage/backend';
+const writes: MemoryWrite[] = collapseMemoryWrites([]);
+void writes;
+void new KeyedMutex();
+`;
+
 /** One compiler run for the checks below (it reads every declaration, so it is the slow part). */
 let formatsOutput: string | undefined;
 function checkFormats(): string {
@@ -157,8 +170,8 @@ function checkFormats(): string {
   formatsOutput ??= typeCheck(
     'formats',
     {
-      'esm.mts': imports + USES_API,
-      'cjs.cts': imports + USES_API,
+      'esm.mts': imports + USES_API + USES_BACKEND,
+      'cjs.cts': imports + USES_API + USES_BACKEND,
       'default-import.mts': "import lib from 'connectome-storage';\nvoid lib;\n",
     },
     NODE_NEXT,
@@ -228,6 +241,42 @@ console.log(JSON.stringify(result));
   });
 });
 
+describe('connectome-storage/backend', () => {
+  it("shares the root's module instance, imported or required", () => {
+    const run = runNode(
+      'backend-app.mjs',
+      `import { createRequire } from 'node:module';
+import { StorageInterface } from 'connectome-storage';
+import * as imported from 'connectome-storage/backend';
+const required = createRequire(import.meta.url)('connectome-storage/backend');
+const root = createRequire(import.meta.url)('connectome-storage');
+// The semantic hooks' lock is a KeyedMutex of the one instance the subpath exports.
+class Probe extends StorageInterface {
+  locks() { return this.ownerLocks; }
+}
+console.log(JSON.stringify({
+  names: Object.keys(imported).sort().join() === Object.keys(required).filter((n) => n !== '__esModule').sort().join(),
+  sameHelper: imported.collapseMemoryWrites === required.collapseMemoryWrites,
+  sameClass: imported.KeyedMutex === required.KeyedMutex,
+  coreUsesIt: new Probe().locks() instanceof imported.KeyedMutex,
+  rootIsOne: root.StorageInterface === StorageInterface,
+  notInRoot: 'KeyedMutex' in root || 'checkBatch' in root,
+}));
+`,
+    );
+    expect(run.output).toBe(
+      JSON.stringify({
+        names: true,
+        sameHelper: true,
+        sameClass: true,
+        coreUsesIt: true,
+        rootIsOne: true,
+        notInRoot: false,
+      }) + '\n',
+    );
+  });
+});
+
 describe('driver availability', () => {
   it('resolves drivers from where the package is, when an app reaches it through a symlink (pnpm)', () => {
     elsewhere = mkdtempSync(join(tmpdir(), 'connectome-symlinked-'));
@@ -257,12 +306,16 @@ describe('declarations for CommonJS TypeScript without esModuleInterop', () => {
       'node10',
       {
         'node10.ts':
-          "import { createStorage, FileStorage } from 'connectome-storage';\nvoid createStorage;\nvoid FileStorage;\n",
+          "import { createStorage, FileStorage } from 'connectome-storage';\nvoid createStorage;\nvoid FileStorage;\n" +
+          "import { KeyedMutex } from 'connectome-storage/backend';\nvoid KeyedMutex;\n",
       },
       { module: 'CommonJS', moduleResolution: 'Node10', esModuleInterop: false },
     );
-    // Only this package's declarations: zod's own need esModuleInterop (not ours to fix).
-    const ours = output.split('\n').filter((line) => line.startsWith('node_modules/connectome-storage/'));
+    // Only this package's declarations and the consumer (the subpath found through
+    // typesVersions, as Node10 reads no `exports`): zod's own need esModuleInterop (not ours to fix).
+    const ours = output
+      .split('\n')
+      .filter((line) => line.startsWith('node_modules/connectome-storage/') || line.startsWith('node10.ts'));
     expect(ours).toEqual([]);
   }, 300_000);
 });

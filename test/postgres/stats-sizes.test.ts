@@ -5,7 +5,8 @@
  * the counts are still counted at the call.
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigError, formatEpochMs } from '../../src/index.js';
+import { ConfigError } from '../../src/index.js';
+import { formatEpochMs } from '../../src/core/time.js';
 import { PostgresStorage } from '../../src/backends/postgres/index.js';
 import { describeWithService } from '../services.js';
 import { POSTGRES_TEST_URL, usePostgresStore } from './helpers.js';

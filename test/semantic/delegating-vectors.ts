@@ -3,7 +3,8 @@
  * `MemoryVectorStore`, except the calls a test replaces (one that fails as a store that is down,
  * one that counts its calls). Kept in one place so each test states only what it changes.
  */
-import { MemoryVectorStore, type VectorStore } from '../../src/index.js';
+import { type VectorStore } from '../../src/index.js';
+import { MemoryVectorStore } from '../../src/semantic/vector-stores/memory.js';
 
 /**
  * A store named `kind` delegating to a new `MemoryVectorStore`, with the calls `replace` returns

@@ -3,13 +3,8 @@
  * would refuse is the embedder's fault (an `EmbedderError`), not the caller's, and must surface
  * before the write, since a chain append cannot be taken back.
  */
-import {
-  checkedEmbedder,
-  createVectorStore,
-  type Embedder,
-  EmbedderError,
-  type StorageInterface,
-} from '../../src/index.js';
+import { createVectorStore, type Embedder, EmbedderError, type StorageInterface } from '../../src/index.js';
+import { checkedEmbedder } from '../../src/semantic/embedders/checks.js';
 import { InMemoryStorage } from '../support/memory-storage.js';
 
 /** An embedder whose every vector is `values` (4 dimensions). */

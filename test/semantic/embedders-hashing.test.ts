@@ -1,12 +1,7 @@
 /** The offline hashing embedder: deterministic, normalised, lexical ranking that works on plain examples. */
-import {
-  ConfigError,
-  createEmbedder,
-  DEFAULT_HASHING_DIMENSIONS,
-  HashingEmbedder,
-  MemoryVectorStore,
-  ValidationError,
-} from '../../src/index.js';
+import { ConfigError, createEmbedder, ValidationError } from '../../src/index.js';
+import { DEFAULT_HASHING_DIMENSIONS, HashingEmbedder } from '../../src/semantic/embedders/hashing.js';
+import { MemoryVectorStore } from '../../src/semantic/vector-stores/memory.js';
 
 const cosine = (a: Float32Array, b: Float32Array): number =>
   a.reduce((sum, x, i) => sum + x * (b[i] as number), 0);

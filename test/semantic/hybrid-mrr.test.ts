@@ -8,7 +8,8 @@
  * its ranking towards unrelated notes. Neither is best on every query; fusing both ranks
  * should be better than either on average.
  */
-import { SQLiteStorage, createEmbedder, MemoryVectorStore, type SearchMode } from '../../src/index.js';
+import { SQLiteStorage, createEmbedder, type SearchMode } from '../../src/index.js';
+import { MemoryVectorStore } from '../../src/semantic/vector-stores/memory.js';
 
 const NOTES: Record<string, string> = {
   pw_reset: 'To reset a forgotten password, open Settings, choose Security and follow the emailed link.',

@@ -12,11 +12,11 @@ import {
   createStorageFromEnv,
   createVectorStore,
   FileStorage,
-  MemoryVectorStore,
   type SearchHit,
   SQLiteStorage,
   type StorageInterface,
 } from '../../src/index.js';
+import { MemoryVectorStore } from '../../src/semantic/vector-stores/memory.js';
 
 let dir: string;
 const opened: StorageInterface[] = [];

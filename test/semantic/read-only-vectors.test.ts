@@ -15,9 +15,9 @@ import {
   FileVectorStore,
   ReadOnlyError,
   type SearchHit,
-  SqliteVecStore,
   type StorageInterface,
 } from '../../src/index.js';
+import { SqliteVecStore } from '../../src/semantic/vector-stores/sqlite-vec/sqlite-vec-store.js';
 import * as files from '../../src/semantic/vector-stores/file/files.js';
 import { encodeUpsert } from '../../src/semantic/vector-stores/file/log.js';
 import { useTempDir } from '../support/temp-dir.js';

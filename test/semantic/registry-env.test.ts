@@ -9,14 +9,13 @@ import {
   createVectorStoreFromEnv,
   EmbedderError,
   FileVectorStore,
-  getAvailableEmbedders,
-  getAvailableVectorStores,
-  MemoryVectorStore,
   registerEmbedder,
   registerVectorStore,
-  SqliteVecStore,
-  vectorDirOf,
 } from '../../src/index.js';
+import { getAvailableEmbedders, getAvailableVectorStores } from '../../src/semantic/registry.js';
+import { MemoryVectorStore } from '../../src/semantic/vector-stores/memory.js';
+import { SqliteVecStore } from '../../src/semantic/vector-stores/sqlite-vec/sqlite-vec-store.js';
+import { vectorDirOf } from '../../src/semantic/vector-stores/file/file-vector-store.js';
 import { thrown } from '../factory/support.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { sendJson, startStub } from './stub-server.js';

@@ -9,10 +9,10 @@ import {
   createEmbedder,
   FileStorage,
   FileVectorStore,
-  SqliteVecStore,
   StorageError,
   VectorStoreInUseError,
 } from '../../src/index.js';
+import { SqliteVecStore } from '../../src/semantic/vector-stores/sqlite-vec/sqlite-vec-store.js';
 import { useTempDir } from '../support/temp-dir.js';
 import { delegatingVectorStore } from './delegating-vectors.js';
 

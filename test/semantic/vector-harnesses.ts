@@ -1,6 +1,8 @@
 /** The vector stores the conformance suite runs against, each opened on a test's temp folder. */
 import { join } from 'node:path';
-import { FileVectorStore, MemoryVectorStore, SqliteVecStore, type VectorStore } from '../../src/index.js';
+import { FileVectorStore, type VectorStore } from '../../src/index.js';
+import { MemoryVectorStore } from '../../src/semantic/vector-stores/memory.js';
+import { SqliteVecStore } from '../../src/semantic/vector-stores/sqlite-vec/sqlite-vec-store.js';
 
 /** How to open one kind of store. */
 export interface VectorHarness {

@@ -1,11 +1,6 @@
 /** Conformance: scoped queries, validation before I/O, signatures, persistence. */
-import {
-  ConfigError,
-  InvalidIdError,
-  MAX_QUERY_K,
-  StorageError,
-  ValidationError,
-} from '../../../src/index.js';
+import { ConfigError, InvalidIdError, StorageError, ValidationError } from '../../../src/index.js';
+import { MAX_QUERY_K } from '../../../src/semantic/vector-stores/types.js';
 import type { VectorHarness } from '../vector-harnesses.js';
 import { bruteForce, randomVector, scopedItems, seededRandom, signatureOf } from '../vector-fixtures.js';
 import type { OpenStore } from './vector-basics.js';
