@@ -1,7 +1,7 @@
 /**
  * The README's TypeScript examples work as a user copies them: every ```ts block type-checks
  * (strict) against the public API, imported as `connectome-storage` (mapped to `src/index.ts`,
- * the sources of the package's only export `.`), all blocks in one compiler program; and the
+ * the sources of the package root), all blocks in one compiler program; and the
  * examples on embedded stores (file, SQLite, sqlite-vec) run, in a temp dir, without throwing.
  * A snippet (a block without an import) continues the quick start: it is checked with a
  * `storage` in scope and run against a file store. A fragment is type-checked too, except for

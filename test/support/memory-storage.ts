@@ -7,24 +7,27 @@
  * needs nothing beyond the public `StorageInterface`.
  */
 import { z } from 'zod';
+// What a user's backend imports: the package root and `connectome-storage/backend`.
 import {
   type CacheRecord,
-  type HealthProbe,
   isCacheExpired,
-  parseBackendConfig,
   type JsonObject,
   type JsonValue,
-  type MemoryWrite,
-  selectSequenced,
   type SequencedChain,
-  type SequencedChainRead,
-  sharedOptionsShape,
   type SharedStorageOptions,
-  type StatsSnapshot,
   StorageInterface,
   StoreNotFoundError,
+} from '../../src/index.js';
+import {
+  type HealthProbe,
+  type MemoryWrite,
+  parseBackendConfig,
+  selectSequenced,
+  type SequencedChainRead,
+  sharedOptionsShape,
+  type StatsSnapshot,
   upsertMemoryInList,
-} from '../../src/core/index.js';
+} from '../../src/backend.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
 
