@@ -150,6 +150,14 @@ export {
 } from './semantic/embedders/types.js';
 export { createEmbedderFromEnv, createVectorStoreFromEnv } from './semantic/env.js';
 export {
+  DEFAULT_HASHING_DIMENSIONS,
+  HashingEmbedder,
+  type HashingEmbedderConfig,
+} from './semantic/embedders/hashing.js';
+export { OllamaEmbedder, type OllamaEmbedderConfig } from './semantic/embedders/ollama.js';
+export { OpenAIEmbedder, type OpenAIEmbedderConfig } from './semantic/embedders/openai.js';
+export { type ServiceEmbedderConfig } from './semantic/embedders/service.js';
+export {
   EmbedderError,
   type EmbedderErrorTexts,
   type EmbedderFailure,
@@ -164,6 +172,8 @@ export {
 export {
   createEmbedder,
   createVectorStore,
+  getAvailableEmbedders,
+  getAvailableVectorStores,
   registerEmbedder,
   registerVectorStore,
 } from './semantic/registry.js';
@@ -171,6 +181,11 @@ export {
   FileVectorStore,
   type FileVectorStoreConfig,
 } from './semantic/vector-stores/file/file-vector-store.js';
+export { MemoryVectorStore } from './semantic/vector-stores/memory.js';
+export {
+  SqliteVecStore,
+  type SqliteVecStoreConfig,
+} from './semantic/vector-stores/sqlite-vec/sqlite-vec-store.js';
 export {
   type EnsureIndexOptions,
   type IndexSignature,
