@@ -10,6 +10,7 @@ import { closeFdNow, fsyncFd, openFd, writeAllFd } from './fd-io.js';
 import { releaseFd } from './descriptor-budget.js';
 import { unsyncedEntry } from './durable-entries.js';
 import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolders } from './folder-sync.js';
+import { keepOldMode, type ReplacedStat } from './kept-modes.js';
 import { formatListEnvelope } from './list-format.js';
 import { isMissing, releaseTempEntry, tempEntryName } from './temp-files.js';
 
@@ -96,6 +97,12 @@ export interface AtomicWriteOptions {
    */
   beforeRename?: () => Promise<void>;
   /**
+   * The stat of the file this write replaces when `beforeRename` took one (the backup's), asked
+   * once it is done: the new file keeps the old one's mode (see `kept-modes.ts`); without it,
+   * the file is looked up.
+   */
+  replaced?: () => ReplacedStat;
+  /**
    * Work once the file is renamed into place, given its identity (pruning old backups): it runs
    * alongside the folder sync. It must not throw: the write has landed.
    */
@@ -127,6 +134,8 @@ export interface WrittenTemp {
   /** The target's folder and any new folders above it, opened while the file was written. */
   dirs: FolderSyncTicket[];
   identity: FileIdentity | undefined;
+  /** The temp file's `fstat`, when one was taken (it tells whether its mode needs changing, see `kept-modes.ts`). */
+  made: BigIntStats | undefined;
 }
 
 /**
@@ -211,7 +220,7 @@ export async function writeTemp(
     releaseFd(fd); // closed either way (a failed close still frees the descriptor)
   }
   want ??= await identity;
-  return { dirs, identity: want === true && stat !== undefined ? identityOf(stat) : undefined };
+  return { dirs, identity: want === true && stat !== undefined ? identityOf(stat) : undefined, made: stat };
 }
 
 /** Closes the folders a {@link WrittenTemp} opened, ignoring errors (the write failed anyway). */
@@ -275,6 +284,7 @@ async function writeAndRename(
     if (temped.status === 'rejected') throw temped.reason;
     written = temped.value;
     if (prepared.status === 'rejected') throw prepared.reason;
+    await keepOldMode(temp, file, written.made, options.replaced?.());
     options.beforeCommit?.();
     await fs.promises.rename(temp, file);
     return written;

@@ -80,6 +80,8 @@ export class Backups {
   private readonly remembered = new Map<string, Remembered>();
   /** Backups made for writes in flight (one per file: its writes hold its lock). */
   private readonly pending = new Map<string, Pending>();
+  /** The stat {@link beforeOverwrite} took of each file it looked at, until the write uses it (see {@link replacedStat}). */
+  private readonly looked = new Map<string, fs.BigIntStats | null>();
 
   /**
    * @param policy whether and how many backups to keep.
@@ -121,6 +123,7 @@ export class Backups {
     if (!this.enabled) return;
     this.pending.delete(file);
     const stat = known === undefined ? statNow(source, 'back up') : known;
+    this.looked.set(file, stat);
     if (stat === null) {
       this.remembered.delete(file);
       return; // nothing to back up yet
@@ -141,6 +144,17 @@ export class Backups {
   }
 
   /**
+   * The stat {@link beforeOverwrite} just took of the file a write of `file` replaces (`null`:
+   * there was none), `undefined` when it took none (backups off); the write gives the new file
+   * its mode (see `kept-modes.ts`) without looking the file up again. Asked once.
+   */
+  replacedStat(file: string): fs.BigIntStats | null | undefined {
+    const stat = this.looked.get(file);
+    this.looked.delete(file);
+    return stat;
+  }
+
+  /**
    * True when `file` was just backed up: then the write should report its new identity to
    * {@link landed}; a new file needs none.
    */
@@ -154,6 +168,7 @@ export class Backups {
    * so a backup that cannot be removed does not fail it: it is logged and pruned by the next one.
    */
   async landed(file: string, identity: FileIdentity | undefined | null): Promise<void> {
+    this.looked.delete(file);
     const pending = this.pending.get(file);
     if (pending === undefined) return;
     this.pending.delete(file);
@@ -180,6 +195,7 @@ export class Backups {
    * it) the backup holds the only copy of the old version and stays, pruned by the next write.
    */
   async abandon(file: string): Promise<void> {
+    this.looked.delete(file);
     const pending = this.pending.get(file);
     if (pending === undefined) return;
     this.pending.delete(file);
@@ -205,6 +221,7 @@ export class Backups {
 
   /** Forgets what is known about `file` (it was removed). */
   forget(file: string): void {
+    this.looked.delete(file);
     this.remembered.delete(file);
     this.pending.delete(file);
   }

@@ -16,6 +16,7 @@ import { ListFileCache, type ListSnapshot } from './list-cache.js';
 import { LIST_FIELDS, RecordCounts } from './record-counts.js';
 import { commitStaged, discardStaged, laterAnswer, stageJson } from './staged-json.js';
 import { removeConversationFolder, removeFolderFile, type RemovalContext } from './folder-removals.js';
+import { knownStat, type ReplacedStat } from './kept-modes.js';
 import { isMissing } from './temp-files.js';
 import { quoteName } from '../../core/shown-text.js';
 
@@ -176,7 +177,8 @@ export class FolderFiles {
         let identity: string | undefined;
         try {
           // Old backups are pruned once the file is in place (see Backups.landed).
-          identity = await commitStaged(staged, file, assertHeld, (id) => this.backups.landed(file, id));
+          const landed = (id: FileIdentity | undefined) => this.backups.landed(file, id);
+          identity = await commitStaged(staged, file, assertHeld, landed, this.backups.replacedStat(file));
         } catch (error) {
           await this.backups.abandon(file);
           // A delete (under this lock) moved the folder away with the temp file: write it again.
@@ -233,7 +235,7 @@ export class FolderFiles {
   ): Promise<void> {
     this.lists.forget(file);
     const backUp = () => this.backups.beforeOverwrite(file, read.stat);
-    const identity = await this.write(file, envelope, assertHeld, backUp, true, read.list);
+    const identity = await this.write(file, envelope, assertHeld, backUp, true, read.list, read.stat);
     if (identity !== undefined) this.lists.remember(file, identity, list);
     this.counts.written(file, envelope, identity);
     await this.listener?.written(file, envelope, identity);
@@ -243,6 +245,8 @@ export class FolderFiles {
    * Writes `file`, backing up the old one (`backUp`) meanwhile; returns its identity when asked
    * or tracked. A list file reuses its records' encoded bytes (see `list-format.ts`), and those
    * of `readList`, the list as read from it, keep the text they had (see `record-texts.ts`).
+   * The new file keeps the old one's mode (see `kept-modes.ts`): `known` is the old file's stat
+   * when the caller took one, else the backup's is used, else it is looked up.
    */
   private async write(
     file: string,
@@ -251,6 +255,7 @@ export class FolderFiles {
     backUp: () => Promise<void>,
     identity = false,
     readList?: readonly JsonValue[],
+    known?: ReplacedStat,
   ): Promise<string | undefined> {
     const dir = path.dirname(file);
     const listField = LIST_FIELDS[path.basename(file)];
@@ -264,6 +269,7 @@ export class FolderFiles {
         // Backups remember the file's identity (see Backups.landed).
         identity: identity || this.backups.enabled,
         beforeRename: backUp,
+        replaced: () => knownStat(this.backups.replacedStat(file), known),
         afterRename: (id) => this.backups.landed(file, id),
         sharedSyncDirs: this.layout.fixedDirs,
         ...(listField === undefined ? {} : { listField, ...(readList ? { readList } : {}) }),

@@ -229,7 +229,8 @@ export class KeyedFiles<T extends Keyed> {
     // The legacy copy was just read: it is this key's entry, so it parses.
     const fromLegacy = target === hashed && !hashedCopy && legacyCopy !== null;
     await beforeRename(target, fromLegacy ? legacyCopy : target, fromLegacy ? false : unreadable);
-    const written = await renameStaged(staged, target, assertHeld);
+    // The backup's stat of the file replaced gives the new file its mode (see `kept-modes.ts`).
+    const written = await renameStaged(staged, target, assertHeld, this.backups?.replacedStat(target));
     if (target !== hashed && hashedCopy) return { target, written, oldCopy: { file: hashed, backup: true } };
     return { target, written, oldCopy: legacyCopy === null ? null : { file: legacyCopy, backup: false } };
   }

@@ -20,6 +20,7 @@ import {
   writeTemp,
   type WrittenTemp,
 } from './atomic-json.js';
+import { keepOldMode, type ReplacedStat } from './kept-modes.js';
 import { releaseTempEntry, tempEntryName } from './temp-files.js';
 
 /** How a staged file is written: the parts of {@link AtomicWriteOptions} that do not need the target. */
@@ -70,31 +71,35 @@ export function stageJson(dir: string, label: string, value: JsonValue, options:
  * Renames the staged file over `file` (in the same folder), after `beforeCommit` (the lock
  * check), then syncs the folder (`afterRename` alongside): from then on the new content
  * survives a crash. On a failure before the rename the temp file is removed and `file` is
- * unchanged. Returns the file's identity when it was asked.
+ * unchanged. Returns the file's identity when it was asked. `replaced`: see {@link renameStaged}.
  */
 export async function commitStaged(
   staged: StagedJson,
   file: string,
   beforeCommit?: () => void,
   afterRename?: AfterRename,
+  replaced?: ReplacedStat,
 ): Promise<FileIdentity | undefined> {
-  return syncRenamed(await renameStaged(staged, file, beforeCommit), file, afterRename);
+  return syncRenamed(await renameStaged(staged, file, beforeCommit, replaced), file, afterRename);
 }
 
 /**
  * The first half of {@link commitStaged}: the rename, after `beforeCommit`. On failure the temp
  * file is removed and `file` is unchanged; on success the new content is visible but not yet
  * durable: {@link syncRenamed} must follow (a batch renames all its files first, then syncs
- * their folder once).
+ * their folder once). The new file keeps the mode of the one it replaces (see `kept-modes.ts`),
+ * whose stat is `replaced` when the caller took one (else it is looked up).
  */
 export async function renameStaged(
   staged: StagedJson,
   file: string,
   beforeCommit?: () => void,
+  replaced?: ReplacedStat,
 ): Promise<WrittenTemp> {
   let written: WrittenTemp | undefined;
   try {
     written = await staged.written;
+    await keepOldMode(staged.temp, file, written.made, replaced);
     beforeCommit?.();
     await fs.promises.rename(staged.temp, file);
     return written;
