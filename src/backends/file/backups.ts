@@ -227,6 +227,29 @@ export class Backups {
   }
 
   /**
+   * Removes every backup of `file`, which a delete just removed (or found absent): they hold
+   * only versions of deleted data, as a deleted conversation's folder took its backups with it.
+   * Done whatever `createBackups` says (the data was deleted). Look-alikes that are data (see
+   * {@link MayPrune}) stay. The caller syncs the folder. A failure names the backup; the file
+   * is gone by then, and the delete run again removes what is left. Returns how many it removed.
+   */
+  async removeAll(file: string): Promise<number> {
+    this.forget(file);
+    const dir = path.dirname(file);
+    const names = await this.listBackups(file).catch((error: unknown) => {
+      if (isMissing(error)) return [];
+      throw ioError('list the backups of', file, error);
+    });
+    for (const name of names) {
+      const full = path.join(dir, name);
+      await fs.promises.unlink(full).catch((error: unknown) => {
+        if (!isMissing(error)) throw ioError('remove the backup', full, error);
+      });
+    }
+    return names.length;
+  }
+
+  /**
    * Links (or durably copies) `source` to a new backup name of `file` (marked when `unreadable`);
    * `null` if `source` is gone.
    */

@@ -100,20 +100,23 @@ export class FileChains {
 
   /**
    * Removes every chain of the agent (its numbers are not reused), also a chains file that does
-   * not parse (see {@link removeUnreadable}).
+   * not parse (see {@link removeUnreadable}), with the file's backups: a delete leaves no copy of
+   * what it deleted, and makes none (until 2026-12-06 it was a trim to 0, an overwrite, which
+   * backed up every chain it deleted).
    */
   async removeAll(agentId: string): Promise<void> {
     await this.folders.withAgent(agentId, async (assertHeld) => {
       const file = this.layout.chainsFile(agentId);
       let removed: number;
       try {
-        removed = await this.trimHeld(agentId, 0, assertHeld);
+        removed = await this.trimHeld(agentId, 0, assertHeld, true);
       } catch (error) {
         if (!(error instanceof CorruptDataError) || error.location !== file) throw error;
         return this.removeUnreadable(agentId, error, assertHeld);
       }
-      // A file holding an empty list (written by someone else) goes too.
-      if (removed === 0) await this.folders.remove(file, assertHeld);
+      // A file holding an empty list (written by someone else) goes too, and the backups of a
+      // file already gone (a delete cut short after the file's removal).
+      if (removed === 0) await this.folders.remove(file, assertHeld, true);
     });
   }
 
@@ -159,12 +162,18 @@ export class FileChains {
 
   // ----- helpers ---------------------------------------------------------------------------
 
-  private async trimHeld(agentId: string, keepLast: number, assertHeld: AssertLockHeld): Promise<number> {
+  /** Keeps the last `keepLast` chains; `deleting`: a delete of them all (see {@link removeAll}). */
+  private async trimHeld(
+    agentId: string,
+    keepLast: number,
+    assertHeld: AssertLockHeld,
+    deleting = false,
+  ): Promise<number> {
     const chains = await this.reads.chainsFile(agentId);
     const removed = Math.max(0, chains.length - keepLast);
     if (removed === 0) return 0;
     const first = firstSequence(await this.readState(agentId), chains);
-    await this.rewrite(agentId, first, removed, chains, chains.slice(removed), assertHeld);
+    await this.rewrite(agentId, first, removed, chains, chains.slice(removed), assertHeld, deleting);
     return removed;
   }
 
@@ -176,7 +185,9 @@ export class FileChains {
    * one, whichever is higher). The numbers then have a gap, never a reuse. The sequence file is
    * written first: a crash before the removal leaves the corrupt file, and the next delete only
    * moves `first` further. The file is backed up as any removed file, and leaves the search
-   * index. Anything but a regular file is not this library's to remove: `error` stands.
+   * index; like any deleted chains file it is not backed up, and its backups go with it (until
+   * 2026-12-06 its bytes were backed up). Anything but a regular file is not this library's to
+   * remove: `error` stands.
    */
   private async removeUnreadable(
     agentId: string,
@@ -197,7 +208,7 @@ export class FileChains {
     const first = state === null ? 0 : Math.max(state.first, state.pending?.first ?? state.first);
     const next = first + Math.ceil(stat.size / 2);
     await this.writeState(agentId, { agent_id: agentId, first: next }, assertHeld);
-    await this.folders.remove(file, assertHeld);
+    await this.folders.remove(file, assertHeld, true);
   }
 
   /** `.connectome-storage/chain-sequences/{hash of the agent's folder name}.json` */
@@ -266,15 +277,19 @@ export class FileChains {
     }
   }
 
-  /** Replaces the chains file by `chains`; records of `old` (the file as read) keep their text. */
+  /**
+   * Replaces the chains file by `chains`; records of `old` (the file as read) keep their text.
+   * `deleting`: a delete of every chain, which removes the file's backups instead of adding one.
+   */
   private async writeChains(
     agentId: string,
     chains: JsonObject[],
     old: readonly JsonObject[],
     assertHeld: AssertLockHeld,
+    deleting: boolean,
   ): Promise<void> {
     const file = this.layout.chainsFile(agentId);
-    if (chains.length === 0) return this.folders.remove(file, assertHeld);
+    if (chains.length === 0) return this.folders.remove(file, assertHeld, deleting);
     await this.folders.replace(file, chainsEnvelope(agentId, chains, nowTimestamp()), assertHeld, old);
   }
 
@@ -289,6 +304,7 @@ export class FileChains {
     old: readonly JsonObject[],
     kept: JsonObject[],
     assertHeld: AssertLockHeld,
+    deleting = false,
   ): Promise<void> {
     const next = first + removed;
     const head = headHash(kept);
@@ -302,7 +318,7 @@ export class FileChains {
       pending.old_list_hash = listHash(old, old.length);
     }
     await this.writeState(agentId, { agent_id: agentId, first, pending }, assertHeld);
-    await this.writeChains(agentId, kept, old, assertHeld);
+    await this.writeChains(agentId, kept, old, assertHeld, deleting);
     // The change has landed: readers and the next write settle a `pending` record left here (as
     // after a crash), so a failed settle (a full disk) must not report the call as failed; a
     // caller that retried it would trim or append twice.

@@ -289,10 +289,11 @@ export class FolderFiles {
 
   /**
    * Backs up and deletes `file` (nothing when absent), then its folder when that is left empty;
-   * the caller holds the folder's lock.
+   * the caller holds the folder's lock. `dropBackups`: a whole-record delete, which makes no
+   * backup and removes the file's backups (see `removeFolderFile`).
    */
-  remove(file: string, assertHeld: AssertLockHeld): Promise<void> {
-    return removeFolderFile(this.removals, file, assertHeld);
+  remove(file: string, assertHeld: AssertLockHeld, dropBackups = false): Promise<void> {
+    return removeFolderFile(this.removals, file, assertHeld, dropBackups);
   }
 
   /** Removes a conversation's folder with everything in it; nothing when absent. */

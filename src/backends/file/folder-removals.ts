@@ -30,16 +30,19 @@ export interface RemovalContext {
 
 /**
  * Backs up and deletes `file` (nothing when absent), then its folder when that is left empty;
- * the caller holds the folder's lock.
+ * the caller holds the folder's lock. `dropBackups` (a delete of the whole record: an agent's
+ * chains): no backup is made, and the file's backups go with it, after it, so a delete cut
+ * short never brings the data back, at worst leaves backups the delete run again removes.
  */
 export async function removeFolderFile(
   ctx: RemovalContext,
   file: string,
   assertHeld: AssertLockHeld,
+  dropBackups = false,
 ): Promise<void> {
   ctx.lists.forget(file);
   ctx.counts.forget(file);
-  await ctx.backups.beforeOverwrite(file);
+  if (!dropBackups) await ctx.backups.beforeOverwrite(file);
   const dir = path.dirname(file);
   let removed: boolean;
   try {
@@ -58,7 +61,8 @@ export async function removeFolderFile(
   }
   await ctx.backups.landed(file, null);
   await ctx.listener?.removed(file);
-  if (!removed) return;
+  const dropped = dropBackups ? await ctx.backups.removeAll(file) : 0;
+  if (!removed && dropped === 0) return;
   // A folder with nothing left is what an id with nothing stored looks like; one still
   // holding other files (or backups) stays.
   const removedDir = await fs.promises.rmdir(dir).then(

@@ -16,7 +16,8 @@ import { isMissing } from './temp-files.js';
 
 /**
  * Deletes `key`'s files in `folder` for which `predicate` holds (`null`: whatever they hold,
- * and also a corrupt file that can only be this key's); the caller holds the key's lock.
+ * and also a corrupt file that can only be this key's), each with its backups, which hold only
+ * older values of the deleted key (until 2026-12-06 they stayed); the caller holds the key's lock.
  * Returns whether something was deleted. `syncAfter: false` leaves the folder's last fsync to
  * the caller (a batch, one for all its keys: `keyed-batch-removals.ts`).
  */
@@ -44,9 +45,18 @@ export async function removeKeyFiles<T extends { key: string }>(
       probe.state === 'corrupt' &&
       (name === hashedKeyFileName(key) || (isPlainKey(key) && (await holdsExactName(names, dir, name))));
     const mine = probe.state === 'ok' && probe.entry.key === key && (predicate?.(probe.entry) ?? true);
-    if (!mine && !owned) continue;
+    if (!mine && !owned) {
+      // A plain key's own name is no other key's: its backups are this key's even with the file
+      // gone (a delete cut short after its unlink), and a delete run again removes them.
+      const ownName = predicate === null && probe.state === 'missing' && isPlainKey(key) && !names.folds;
+      if (ownName && name === candidates.at(-1) && ((await backups?.removeAll(file)) ?? 0) > 0)
+        removed = true;
+      continue;
+    }
     assertHeld();
     const existed = await unlinkEntry(file, backups, false);
+    // After the file: a delete cut short leaves backups, never the value back as live.
+    if (backups !== null) await backups.removeAll(file);
     removed = existed || removed;
     if (existed && i < candidates.length - 1) await fsyncDir(dir);
   }
