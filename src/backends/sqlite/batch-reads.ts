@@ -59,12 +59,16 @@ export async function readSqliteConversationBatch(
 async function readSlice(db: SqliteConnection, ids: readonly string[]): Promise<StoredConversation[]> {
   const params = Array.from({ length: SLICE }, (_, i) => ids[Math.min(i, ids.length - 1)] as string);
   const what = `load ${ids.length} conversation(s) from ${quoteName(ids[0] ?? '')}`;
-  const [conversations, messages, memories, chunks] = await db.exclusive(what, async (q) => [
-    await q.all<JsonRow>(BATCH_SQL.conversations, params),
-    await q.all<JsonRow>(BATCH_SQL.rawMessages, params),
-    await q.all<MemoryRow & { cid: string }>(BATCH_SQL.memories, params),
-    await q.all<JsonRow>(BATCH_SQL.chunkInfo, params),
-  ]);
+  const [conversations, messages, memories, chunks] = await db.exclusive(
+    what,
+    async (q) => [
+      await q.all<JsonRow>(BATCH_SQL.conversations, params),
+      await q.all<JsonRow>(BATCH_SQL.rawMessages, params),
+      await q.all<MemoryRow & { cid: string }>(BATCH_SQL.memories, params),
+      await q.all<JsonRow>(BATCH_SQL.chunkInfo, params),
+    ],
+    'read',
+  );
   // Texts by id, parsed per position: an id given twice gets objects of its own at each, as two
   // single loads would (one object at both, a caller's change to one showed in the other).
   const texts = (rows: JsonRow[]) => new Map(rows.map((row) => [row.cid, row.json]));

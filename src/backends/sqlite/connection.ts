@@ -3,7 +3,8 @@
  * driver runs statements from many async callers on one connection, so without care one
  * caller's statements land inside another's transaction ("cannot start a transaction
  * within a transaction", or a rollback that undoes someone else's write). Here every use
- * of the connection, read or write, runs alone behind a mutex.
+ * of the connection, read or write, runs alone behind a mutex. Connections of this process on
+ * one file also take turns for writes (file-locks.ts), so none waits in SQLite for another.
  */
 import { dirname, resolve } from 'node:path';
 import { BackendUnavailableError, KeyedMutex, StorageError } from '../../core/index.js';
@@ -13,6 +14,7 @@ import { makeDirs } from '../make-dirs.js';
 import { ioReason } from '../io-reason.js';
 import { withFullDisk } from './full-disk.js';
 import { fileIdentityOf, type FileIdentity } from './file-identity.js';
+import { FileWriteLock } from './file-locks.js';
 import {
   assertDatabaseFileExists,
   assertSingleLink,
@@ -27,6 +29,13 @@ import { loadSqliteDriver, type SqliteDatabase, type SqliteStatement } from './d
 export type SqlParam = string | number | null | Uint8Array;
 
 const NO_PARAMS: readonly SqlParam[] = Object.freeze([]);
+
+/**
+ * What a use of the connection may do: `write` (or, without WAL, anything that may wait for
+ * another connection's lock) takes the file's write lock when other connections of this
+ * process have the file open; `read` does not need it under WAL, where readers wait for nobody.
+ */
+export type Access = 'read' | 'write';
 
 /** Statements run while holding the connection. */
 export interface Transaction {
@@ -67,6 +76,10 @@ export class SqliteConnection {
    * them whether the path still names it (see file-identity.ts).
    */
   private opened: FileIdentity | null = null;
+  /** The write lock of the file, shared with this process's other connections on it (`null` for `:memory:`). */
+  private file: FileWriteLock | null = null;
+  /** Whether the file is known to be in WAL mode, where reads need no write lock. */
+  private wal = false;
   // Every statement goes through here, so a prepared one runs on the driver's own statement
   // with one promise, not through the `sqlite` wrapper's promise and result object. The driver
   // only reads the parameter array, so the caller's (readonly) array is passed as is.
@@ -126,6 +139,8 @@ export class SqliteConnection {
     const connection = new SqliteConnection(db, path);
     // SQLite has created or opened the file by now; recorded before any statement of ours runs.
     connection.opened = fileIdentityOf(path);
+    // Looked up once here, not per call: the hot path reads only `shared` on the lock.
+    if (connection.opened !== null) connection.file = FileWriteLock.join(connection.opened);
     try {
       // Another process holding the write lock makes us wait up to the timeout instead of
       // failing at once with SQLITE_BUSY (the driver's own default is 1 s).
@@ -157,7 +172,11 @@ export class SqliteConnection {
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.exclusive('switch to WAL', (q) => q.exec('PRAGMA journal_mode = WAL'));
+        const [row] = await this.exclusive('switch to WAL', (q) =>
+          q.all<{ journal_mode: string }>('PRAGMA journal_mode = WAL'),
+        );
+        // SQLite answers with the mode the file is in after the switch.
+        this.wal = row?.journal_mode.toLowerCase() === 'wal';
         return;
       } catch (error) {
         const busy = error instanceof BackendUnavailableError && isBusy(error.cause);
@@ -173,15 +192,18 @@ export class SqliteConnection {
     return this.opened;
   }
 
-  /** Runs `fn` with the connection to itself; each statement commits on its own. */
-  exclusive<T>(what: string, fn: (q: Transaction) => Promise<T>): Promise<T> {
-    return this.lock.run('', async () => {
-      if (this.closed) throw new StorageError(`SQLite ${what} failed on ${this.path}: connection is closed`);
-      try {
-        return await fn(this.queries);
-      } catch (error) {
-        throw toStorageError(error, what, this.path);
-      }
+  /**
+   * Runs `fn` with the connection to itself; each statement commits on its own. With `write`
+   * access (the default) it also has the file to itself among this process's connections.
+   */
+  exclusive<T>(what: string, fn: (q: Transaction) => Promise<T>, access: Access = 'write'): Promise<T> {
+    return this.lock.run('', () => {
+      const file = this.file;
+      // Alone on the file (the usual case) the turns cost nothing. A call waiting here holds
+      // only its own connection's queue, and a call holding the file's lock waits for no other
+      // lock of this process, so the two locks cannot deadlock.
+      if (file === null || !file.shared || (access === 'read' && this.wal)) return this.runAlone(what, fn);
+      return file.run(() => this.runAlone(what, fn));
     });
   }
 
@@ -193,19 +215,23 @@ export class SqliteConnection {
    * snapshot of its first read), whatever other connections commit meanwhile.
    */
   async transaction<T>(what: string, fn: (q: Transaction) => Promise<T>, read = false): Promise<T> {
-    return this.exclusive(what, async (q) => {
-      await q.exec(read ? 'BEGIN' : 'BEGIN IMMEDIATE');
-      try {
-        const result = await fn(q);
-        await q.exec('COMMIT');
-        return result;
-      } catch (error) {
-        // Some errors (disk full, I/O) already rolled back; a second rollback then fails
-        // harmlessly, and the original error is the one worth reporting.
-        await q.exec('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    return this.exclusive(
+      what,
+      async (q) => {
+        await q.exec(read ? 'BEGIN' : 'BEGIN IMMEDIATE');
+        try {
+          const result = await fn(q);
+          await q.exec('COMMIT');
+          return result;
+        } catch (error) {
+          // Some errors (disk full, I/O) already rolled back; a second rollback then fails
+          // harmlessly, and the original error is the one worth reporting.
+          await q.exec('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      },
+      read ? 'read' : 'write',
+    );
   }
 
   /**
@@ -226,7 +252,7 @@ export class SqliteConnection {
 
   /** Runs one query alone on the connection. */
   all<T>(what: string, sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    return this.exclusive(what, (q) => q.all<T>(sql, params));
+    return this.exclusive(what, (q) => q.all<T>(sql, params), 'read');
   }
 
   /** Runs one write statement (atomic on its own) alone on the connection; returns changed rows. */
@@ -249,12 +275,24 @@ export class SqliteConnection {
     await this.lock.run('', async () => {
       if (this.closed) return;
       this.closed = true;
+      this.file?.leave();
+      this.file = null;
       const statements = [...this.statements.values()];
       this.statements.clear();
       this.native.clear();
       await Promise.allSettled(statements.map((s) => s.finalize()));
       await this.db.close();
     });
+  }
+
+  /** Runs `fn` on the connection, its failure a {@link StorageError} naming `what` and the file. */
+  private async runAlone<T>(what: string, fn: (q: Transaction) => Promise<T>): Promise<T> {
+    if (this.closed) throw new StorageError(`SQLite ${what} failed on ${this.path}: connection is closed`);
+    try {
+      return await fn(this.queries);
+    } catch (error) {
+      throw toStorageError(error, what, this.path);
+    }
   }
 
   /** Prepares `sql` once; later calls reuse the statement. */

@@ -77,16 +77,20 @@ export async function probeSqliteHealth(db: SqliteConnection): Promise<HealthPro
  * opened the file with `searchIndex: false`, or a read-only open of a file without them).
  */
 function readStatsRow(db: SqliteConnection, now: string, searchIndex: boolean): Promise<StatsRow> {
-  return db.exclusive('collect stats', async (q) => {
-    if (searchIndex) {
-      try {
-        return (await q.all<StatsRow>(SQL.statsWithIndex, [now]))[0] as StatsRow;
-      } catch (error) {
-        if (!isMissingIndexError(error)) throw error;
+  return db.exclusive(
+    'collect stats',
+    async (q) => {
+      if (searchIndex) {
+        try {
+          return (await q.all<StatsRow>(SQL.statsWithIndex, [now]))[0] as StatsRow;
+        } catch (error) {
+          if (!isMissingIndexError(error)) throw error;
+        }
       }
-    }
-    return (await q.all<StatsRow>(SQL.stats, [now]))[0] as StatsRow;
-  });
+      return (await q.all<StatsRow>(SQL.stats, [now]))[0] as StatsRow;
+    },
+    'read',
+  );
 }
 
 /**
