@@ -261,8 +261,9 @@ export class KeyedFiles<T extends Keyed> {
   /**
    * Every valid entry (one per key) and the files that do not parse. A file counts only when
    * its name is one the recorded key may use, so backups and strays are never reported as keys.
+   * `checkAbort` is called before each file read and stops the listing by throwing.
    */
-  async list(): Promise<{ entries: KeyedFile<T>[]; corrupt: string[] }> {
+  async list(checkAbort?: () => void): Promise<{ entries: KeyedFile<T>[]; corrupt: string[] }> {
     const names = await readdirOrEmpty(this.options.dir);
     const byKey = new Map<string, KeyedFile<T> & { rank: number }>();
     const corrupt: string[] = [];
@@ -275,6 +276,8 @@ export class KeyedFiles<T extends Keyed> {
     const turns = new LoopTurns(KEYS_PER_TURN);
     for (const name of files) {
       await turns.step();
+      // A purge's abort fires during a turn: without this it read every file first.
+      checkAbort?.();
       probes.push(this.listed.read(this.pathOf(name)));
     }
     probes.forEach((probe, i) => {
