@@ -135,15 +135,28 @@ export class CorruptChainsError extends CorruptDataError {
   }
 }
 
-/** A call made before `initialize()` or after `shutdown()`. */
+/**
+ * A call made before `initialize()` or after `shutdown()`. The message names the store (until
+ * 2026-12-06 only its type: with many stores open, one could not tell which was closed).
+ */
 export class NotInitializedError extends StorageError {
-  constructor(storageType: string, method: string, state: 'new' | 'closed') {
+  /** The store, as shown in messages (a path, a redacted URL with its prefix or schema). */
+  readonly store: string;
+
+  /**
+   * @param store the store as shown in messages (the store's `describeStore()`); left out, the
+   *   type names it, as every message did before
+   */
+  constructor(storageType: string, method: string, state: 'new' | 'closed', store: string = storageType) {
+    // A backend with no description of its own is described by its type: named once, not twice.
+    const where = store === storageType ? `${storageType} storage` : `${storageType} storage ${store}`;
     super(
       state === 'new'
-        ? `${storageType} storage: ${method}() called before initialize()`
-        : `${storageType} storage: ${method}() called after shutdown()`,
+        ? `${where}: ${method}() called before initialize()`
+        : `${where}: ${method}() called after shutdown()`,
       { code: 'NOT_INITIALIZED' },
     );
+    this.store = store;
   }
 }
 

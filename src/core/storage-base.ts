@@ -194,7 +194,20 @@ export abstract class StorageBase extends StoragePrimitives {
     // A step of a call accepted before the shutdown began: the close waits for that call, so
     // it must be able to finish (checked only here, off the path of an open store).
     if (this.lifecycle.state === 'closing' && stepsOf.getStore() === this) return;
-    throw new NotInitializedError(this.storageType, method, this.notOpenReason().error);
+    throw new NotInitializedError(this.storageType, method, this.notOpenReason().error, this.shownStore());
+  }
+
+  /**
+   * {@link describeStore} for an error being thrown (built only then, off the path of an open
+   * store); the type alone when a registered backend's description throws, so the error thrown
+   * is still the one the caller is told.
+   */
+  protected shownStore(): string {
+    try {
+      return this.describeStore();
+    } catch {
+      return this.storageType;
+    }
   }
 
   /**

@@ -24,6 +24,8 @@ export interface SuiteContext {
   serverOwnsExpiry(): boolean;
   /** Counts the server connections of the test's store, where the harness can (else undefined). */
   connectionCounter(): (() => Promise<number>) | undefined;
+  /** What an error naming the test's store shows of it (see {@link HarnessStore.shownAs}). */
+  shownAs(): readonly string[];
 }
 
 /** Registers beforeEach/afterEach hooks that give every test a fresh store. */
@@ -64,6 +66,10 @@ export function useFreshStore(harness: BackendHarness): SuiteContext {
     connectionCounter() {
       if (!store) throw new Error('conformance: store used outside a test');
       return store.openConnections?.bind(store);
+    },
+    shownAs() {
+      if (!store) throw new Error('conformance: store used outside a test');
+      return store.shownAs;
     },
     async openAnother(extraConfig) {
       if (!store) throw new Error('conformance: store used outside a test');

@@ -21,6 +21,7 @@ export const fileHarness: BackendHarness = {
         return storage;
       },
       exists: async () => existsSync(baseDir),
+      shownAs: [baseDir],
       cleanup: () => rm(parent, { recursive: true, force: true }),
       childSpec: { backend: 'file', config: { baseDir } },
       // The whole file cut off mid-record (a plain id is its folder's name), also for one

@@ -19,6 +19,7 @@ export const userBackendHarness: BackendHarness = {
         return storage;
       },
       exists: async () => false,
+      shownAs: ['in-memory'],
       cleanup: async () => undefined,
     };
   },

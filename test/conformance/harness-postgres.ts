@@ -77,6 +77,7 @@ export const postgresHarness: BackendHarness = {
         return storage;
       },
       exists: () => schemaExists(schema),
+      shownAs: [redactUrl(url.toString()), JSON.stringify(schema)],
       cleanup: () => dropSchema(schema),
       childSpec: { backend: 'postgres', config: { url: url.toString(), schema } },
       breakRecords: (kind, owner, record) =>

@@ -15,6 +15,7 @@ import type { Socket } from 'node:net';
 import { Cluster, type Redis } from 'ioredis';
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { KeyLayout } from '../../src/backends/redis/keys.js';
+import { redactUrl } from '../../src/core/index.js';
 import {
   deleteKeysWithPrefix,
   quickClient,
@@ -108,6 +109,7 @@ export const redisHarness: BackendHarness = {
         }
       },
       openConnections: async () => sockets.count(),
+      shownAs: [redactUrl(REDIS_TEST_URL), JSON.stringify(keyPrefix)],
       childSpec: { backend: 'redis', config: { url: REDIS_TEST_URL, keyPrefix } },
       async breakRecords(kind, owner, record) {
         const client = quickClient(REDIS_TEST_URL);
@@ -203,6 +205,7 @@ export const redisClusterHarness: BackendHarness = {
     const clients: Cluster[] = [];
     return {
       childSpec: { backend: 'redis', config: { keyPrefix }, clusterNodes: processes.nodes },
+      shownAs: ['given ioredis Cluster', JSON.stringify(keyPrefix)],
       async open(extraConfig = {}) {
         const client = clusterClient(processes);
         clients.push(client);

@@ -48,6 +48,7 @@ export const sqliteMemoryHarness: BackendHarness = {
       },
       // Nothing outlives an instance.
       exists: async () => false,
+      shownAs: [':memory:'],
       cleanup: async () => undefined,
     };
   },
@@ -70,6 +71,7 @@ export const sqliteFileHarness: BackendHarness = {
         return storage;
       },
       exists: async () => existsSync(dbPath),
+      shownAs: [dbPath],
       cleanup: () => rm(dir, { recursive: true, force: true }),
       childSpec: { backend: 'sqlite', config: { dbPath } },
       async breakRecords(kind, owner, record) {

@@ -15,6 +15,12 @@ export interface HarnessStore {
   open(extraConfig?: Record<string, unknown>): Promise<StorageInterface>;
   /** True once anything of the store exists (its folder, database file, schema, any key under its prefix). */
   exists(): Promise<boolean>;
+  /**
+   * What an error naming this store shows of it, each part somewhere in the message: its folder
+   * or database file, or its URL (password masked) and key prefix or schema, or the given
+   * client; the type alone for a backend with no description of its own.
+   */
+  shownAs: readonly string[];
   /** Removes everything the store wrote. Instances are shut down by the suite first. */
   cleanup(): Promise<void>;
   /**

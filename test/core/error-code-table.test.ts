@@ -42,7 +42,11 @@ const EXAMPLES: [string, StorageError, string][] = [
     new CorruptSourceError(new CorruptDataError('/tmp/x.json', 'not JSON')),
     'CORRUPT_DATA',
   ],
-  ['NotInitializedError', new NotInitializedError('file', 'loadConversation', 'new'), 'NOT_INITIALIZED'],
+  [
+    'NotInitializedError',
+    new NotInitializedError('file', 'loadConversation', 'new', './data'),
+    'NOT_INITIALIZED',
+  ],
   ['ReadOnlyError', new ReadOnlyError('file', 'storeConversation', './data'), 'READ_ONLY'],
   ['StoreNotFoundError', new StoreNotFoundError('file', './data', 'no such folder'), 'STORE_NOT_FOUND'],
   ['StoreNeedsUpgradeError', new StoreNeedsUpgradeError('sqlite', './x.db', 0, 2), 'NEEDS_UPGRADE'],

@@ -112,16 +112,21 @@ describe('a store shut down without ever being initialized', () => {
   const tempDir = useTempDir();
 
   it('refuses calls as "before initialize()" and reports not initialized', async () => {
-    const storage = new FileStorage({ baseDir: tempDir() });
+    const baseDir = tempDir();
+    const storage = new FileStorage({ baseDir });
     await storage.shutdown();
     const refused = await storage.getStorageStats().catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(NotInitializedError);
-    expect((refused as Error).message).toBe('file storage: getStorageStats() called before initialize()');
+    expect((refused as Error).message).toBe(
+      `file storage ${baseDir}: getStorageStats() called before initialize()`,
+    );
     expect(await storage.healthCheck()).toMatchObject({ status: 'error', error: 'not initialized' });
     // It opens normally afterwards, and a shutdown after that is a shutdown.
     await storage.initialize();
     await storage.shutdown();
     const closed = await storage.getStorageStats().catch((error: unknown) => error);
-    expect((closed as Error).message).toBe('file storage: getStorageStats() called after shutdown()');
+    expect((closed as Error).message).toBe(
+      `file storage ${baseDir}: getStorageStats() called after shutdown()`,
+    );
   });
 });

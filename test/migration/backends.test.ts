@@ -31,6 +31,7 @@ const inMemoryHarness: BackendHarness = {
         return storage;
       },
       exists: async () => false,
+      shownAs: ['in-memory'],
       cleanup: async () => undefined,
     };
   },

@@ -23,6 +23,7 @@ import {
   poolWaitNote,
 } from './driver-errors.js';
 import { GateTurns } from './gate-turns.js';
+import { describePostgresStore } from './schema.js';
 import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
 import { LiveConnections } from './live-connections.js';
 import { checkPgOptionsEnv, createPool } from './pg-module.js';
@@ -85,7 +86,7 @@ export class PostgresConnection {
       const { max, connectionTimeoutMillis: wait } = config.pool.options ?? {};
       const gate = new CallGate(max ?? 10, wait !== undefined && wait > 0 ? wait : undefined);
       const label = 'given pg.Pool';
-      const turns = new GateTurns(gate, label, false);
+      const turns = new GateTurns(gate, label, false, undefined, describePostgresStore(label, config.schema));
       return new PostgresConnection(config.pool, false, label, prepared, readOnly, turns);
     }
     checkPgPortEnv(config.url);
@@ -95,7 +96,7 @@ export class PostgresConnection {
     const gate = new CallGate(config.max + POOL_QUEUE_ALLOWANCE, config.connectionTimeoutMillis, config.max);
     const live = new LiveConnections(pool, () => gate.connectionOpened());
     const label = redactUrl(config.url);
-    const turns = new GateTurns(gate, label, true, live);
+    const turns = new GateTurns(gate, label, true, live, describePostgresStore(label, config.schema));
     const connection = new PostgresConnection(pool, true, label, prepared, readOnly, turns, idle, sockets);
     // Without a listener, an idle connection dropped by the server crashes the process.
     pool.on('error', (error: Error) => {

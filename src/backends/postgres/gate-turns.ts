@@ -36,7 +36,9 @@ export class GateTurns {
      * {@link giveBack}); none: a given pool, whose connections may be the application's,
      * which the store cannot count on.
      */
-    private readonly live?: { readonly count: number; readonly openOrOpening: number },
+    private readonly live: { readonly count: number; readonly openOrOpening: number } | undefined,
+    /** The store as errors name it: {@link label} and the schema (see `describePostgresStore`). */
+    private readonly store: string,
   ) {}
 
   /**
@@ -57,7 +59,7 @@ export class GateTurns {
     } catch (error) {
       if (!(error instanceof GateWaitEnded)) throw error;
       // As the store's other calls after a shutdown (`db` in postgres-base.ts).
-      if (error.kind === 'closed') throw new NotInitializedError('postgres', 'a call', 'closed');
+      if (error.kind === 'closed') throw new NotInitializedError('postgres', 'a call', 'closed', this.store);
       throw new BackendUnavailableError(
         `postgres storage (${this.label}): ${what} failed: ${error.message}`,
         error.cause ?? error,

@@ -167,7 +167,8 @@ export abstract class PostgresStorageBase extends StorageInterface {
   /** The open connection pool. */
   protected get db(): PostgresConnection {
     // Only reachable when shutdown() ran while a call was on its way.
-    if (!this.connection) throw new NotInitializedError(this.storageType, 'a call', 'closed');
+    if (!this.connection)
+      throw new NotInitializedError(this.storageType, 'a call', 'closed', this.shownStore());
     return this.connection;
   }
 

@@ -25,6 +25,7 @@ import { TickBatcher } from './tick-batcher.js';
 import { withTimeout } from '../../core/waits.js';
 import { closeClient } from './client-close.js';
 import { newOwnClient } from './own-client.js';
+import { describeRedisStore } from './layout-state.js';
 
 /**
  * The calls a store may have sent and not yet had answered; more wait in its own FIFO, with no
@@ -44,6 +45,13 @@ const GATE_WORDING = {
 
 /** Whether a failed call got an answer from the server (a reply, if an error one): progress for the gate. */
 const isReply = (error: unknown): boolean => error instanceof Error && error.name === 'ReplyError';
+
+/** How messages name a client the application gave (no URL to show). */
+export function givenClientLabel(client: object): string {
+  return (client as { isCluster?: boolean }).isCluster === true
+    ? 'given ioredis Cluster'
+    : 'given ioredis client';
+}
 
 /** One open client plus the rules for calling it. */
 export class RedisConnection {
@@ -66,6 +74,8 @@ export class RedisConnection {
     /** Redacted URL, or a description of the given client, for messages. */
     readonly label: string,
     private readonly commandTimeout: number,
+    /** The store as errors name it: {@link label} and the key prefix (see `describeRedisStore`). */
+    private readonly store: string,
   ) {
     this.gate = new CallGate(REDIS_CALLS_IN_FLIGHT, commandTimeout, REDIS_CALLS_IN_FLIGHT, GATE_WORDING);
     const gate = this.gate;
@@ -76,18 +86,20 @@ export class RedisConnection {
   /** Connects to `config.url`, or adopts `config.client`. */
   static async open(config: ResolvedRedisConfig): Promise<RedisConnection> {
     if (config.client !== undefined) {
-      const isCluster = (config.client as { isCluster?: boolean }).isCluster === true;
+      const given = givenClientLabel(config.client);
       return new RedisConnection(
         // Checked for these members by the config; ioredis's full type stays out of the public one.
         config.client as unknown as IoredisClient,
         false,
-        isCluster ? 'given ioredis Cluster' : 'given ioredis client',
+        given,
         config.commandTimeout,
+        describeRedisStore(given, config.keyPrefix),
       );
     }
     const label = redactUrl(config.url);
     const client = await newOwnClient(config);
-    const connection = new RedisConnection(client, true, label, config.commandTimeout);
+    const store = describeRedisStore(label, config.keyPrefix);
+    const connection = new RedisConnection(client, true, label, config.commandTimeout, store);
     client.on('error', (error: Error) => {
       connection.lastError = error.message;
     });
@@ -217,7 +229,7 @@ export class RedisConnection {
   /** The error of a call whose wait for its turn ended without one: a stall, or a closed store. */
   private waitEnded(what: ValueName, error: unknown): Error {
     if (!(error instanceof GateWaitEnded)) return this.toStorageError(what, error);
-    if (error.kind === 'closed') return new NotInitializedError('redis', 'a call', 'closed');
+    if (error.kind === 'closed') return new NotInitializedError('redis', 'a call', 'closed', this.store);
     return new BackendUnavailableError(
       `redis storage (${this.label}): ${valueNameText(what)} failed: ${error.message}`,
       error.cause ?? error,

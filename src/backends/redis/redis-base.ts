@@ -23,7 +23,7 @@ import { throwIfAborted } from '../../core/abort.js';
 import { Slots } from '../../core/concurrency.js';
 import { decodeObject } from './codec.js';
 import { parseRedisConfig, type RedisStorageConfig, type ResolvedRedisConfig } from './config.js';
-import { RedisConnection } from './connection.js';
+import { givenClientLabel, RedisConnection } from './connection.js';
 import { KeyLayout } from './keys.js';
 import { checkScriptCommands } from './acl-check.js';
 import { type PreparedLayout, prepareLayout } from './layout.js';
@@ -99,7 +99,8 @@ export abstract class RedisStorageBase extends StorageInterface {
    */
   protected get redis(): RedisConnection {
     // Only reachable when shutdown() ran while a call was on its way.
-    if (!this.connection) throw new NotInitializedError(this.storageType, 'a call', 'closed');
+    if (!this.connection)
+      throw new NotInitializedError(this.storageType, 'a call', 'closed', this.shownStore());
     if (this.pendingUpgrade) throw this.pendingUpgrade;
     return this.connection;
   }
@@ -115,7 +116,8 @@ export abstract class RedisStorageBase extends StorageInterface {
   }
 
   protected override describeStore(): string {
-    const label = this.config.client ? 'given ioredis client' : redactUrl(this.config.url);
+    // As the connection names it: until 2026-12-06 a closed store on a Cluster said "client".
+    const label = this.config.client ? givenClientLabel(this.config.client) : redactUrl(this.config.url);
     return describeRedisStore(this.connection?.label ?? label, this.keys.prefix);
   }
 

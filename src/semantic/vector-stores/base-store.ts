@@ -82,7 +82,7 @@ export abstract class BaseVectorStore implements VectorStore {
   }
 
   #notReady(method: string, state: 'new' | 'closed'): NotInitializedError {
-    const error = new NotInitializedError(`${this.kind} vector`, method, state);
+    const error = new NotInitializedError(`${this.kind} vector`, method, state, this.location());
     error.message =
       state === 'new'
         ? `${this.kind} vector store ${this.location()}: ${method}() called before ensureIndex()`

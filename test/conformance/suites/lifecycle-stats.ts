@@ -1,5 +1,5 @@
 /** Conformance: initialize/shutdown rules, persistence across instances, health and stats. */
-import { NotInitializedError, type StorageInterface } from '../../../src/core/index.js';
+import { NotInitializedError, redactUrlsInText, type StorageInterface } from '../../../src/core/index.js';
 import { EMPTY_COUNTS, sleep, type SuiteContext } from '../context.js';
 
 /** Stores a known amount of every kind; the expected counts are below. */
@@ -60,6 +60,21 @@ export function lifecycleAndStatsTests(ctx: SuiteContext): void {
       await expect(s.initialize()).resolves.toBe(true);
       await expect(s.initialize()).resolves.toBe(true);
       if (ctx.harness.sharedStore) expect(await s.loadConversation('c1')).toEqual({ v: 1 });
+    });
+
+    it('names the store in the NotInitializedError of a call after shutdown, password masked', async () => {
+      const s = ctx.storage();
+      await s.shutdown();
+      const error = await s.loadConversation('c1').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotInitializedError);
+      const { message, store } = error as NotInitializedError;
+      // Until 2026-12-06 the message named the type only ("file storage: loadConversation() ...").
+      for (const part of ctx.shownAs()) {
+        expect(message).toContain(part);
+        expect(store).toContain(part);
+      }
+      expect(message).toContain('loadConversation() called after shutdown()');
+      expect(redactUrlsInText(message)).toBe(message);
     });
 
     it('refuses an empty batch after shutdown like any call (a batch call is a call)', async () => {

@@ -66,7 +66,7 @@ export class SqliteVecStore extends BaseVectorStore {
 
   async #connection(): Promise<SqliteDatabase> {
     if (this.#closed) {
-      const error = new NotInitializedError('sqlite-vec vector', 'query', 'closed');
+      const error = new NotInitializedError('sqlite-vec vector', 'query', 'closed', this.path);
       error.message = `sqlite-vec vector store ${this.path}: used after close()`;
       throw error;
     }
