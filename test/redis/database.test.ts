@@ -5,8 +5,10 @@
  */
 import { RedisStorage } from '../../src/backends/redis/index.js';
 import { ConfigError } from '../../src/core/index.js';
+import type Redis from 'ioredis';
 import { describeWithService } from '../services.js';
 import { keysWithPrefix, REDIS_TEST_URL, useRedisStore } from './helpers.js';
+import { quickClient, usePrivateRedisServer } from './redis-server.js';
 
 /** The test server's URL naming database `db` (a path as written). */
 function withDatabase(db: string): string {
@@ -46,5 +48,33 @@ describeWithService('redis')('redis URL database the server refuses', () => {
     );
     expect(storage.isInitialized).toBe(false);
     expect(await keysWithPrefix(ctx.raw(), ctx.prefix())).toEqual([]);
+  });
+});
+
+describeWithService('redis')('redis URL database the server refuses, private server', () => {
+  let admin: Redis | undefined;
+  const server = usePrivateRedisServer(async () => {
+    admin?.disconnect();
+  });
+
+  /** The `CLIENT LIST` lines of the library's connections (named `connectome-storage`). */
+  const storeClients = async (): Promise<string[]> => {
+    const list = (await admin!.call('CLIENT', 'LIST')) as string;
+    return list.split('\n').filter((line) => / name=connectome-storage /.test(line));
+  };
+
+  beforeAll(async () => {
+    admin = quickClient(server().url);
+    await admin.connect();
+  });
+
+  it('rejects initialize() only once the store holds no connection to the server', async () => {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const storage = new RedisStorage({ url: `${server().url}/99`, keyPrefix: 'db-refused:' });
+      await expect(storage.initialize()).rejects.toThrow(/names database 99, which the server refuses/);
+      // Until 2026-12-06 the connection was still listed here (closed a round trip or more later).
+      expect(await storeClients()).toEqual([]);
+      await storage.shutdown();
+    }
   });
 });

@@ -22,6 +22,19 @@ function whenEnded(client: Redis): Promise<void> {
 }
 
 /**
+ * Closes a client whose open failed (it may never have connected, or be between retries), and
+ * resolves once its socket is closed, so a failed `initialize()` holds no connection when it
+ * rejects, as after a `shutdown()`. No QUIT: a client not connected would hold it (no offline
+ * queue) or send it on a reconnect; the disconnect ends the socket, and the server, reading
+ * the end, drops its client and closes its side, which is the `end` awaited.
+ */
+export async function closeFailedClient(client: Redis): Promise<void> {
+  const ended = whenEnded(client);
+  client.disconnect();
+  await settledWithin(ended, DISCONNECT_TIMEOUT_MS + 100);
+}
+
+/**
  * Sends QUIT (bounded by {@link QUIT_TIMEOUT_MS}), then closes the connection and waits for
  * the client's `end`, which ioredis emits on the socket's `close`: the descriptor is released.
  * A dead server costs at most the QUIT timeout: its socket is destroyed without waiting.

@@ -23,7 +23,7 @@ import { replyErrorToStorageError } from './reply-errors.js';
 import { runReadyCheck } from './ready-check.js';
 import { TickBatcher } from './tick-batcher.js';
 import { withTimeout } from '../../core/waits.js';
-import { closeClient } from './client-close.js';
+import { closeClient, closeFailedClient } from './client-close.js';
 import { newOwnClient } from './own-client.js';
 import { describeRedisStore } from './layout-state.js';
 
@@ -112,7 +112,9 @@ export class RedisConnection {
       await connection.checkDatabase();
       connection.reportBackgroundEvents(config);
     } catch (error) {
-      client.disconnect();
+      // Until 2026-12-06 the rejection came with the socket still open (a database the server
+      // refuses: listed by CLIENT LIST for a round trip or more after it).
+      await closeFailedClient(client as Redis);
       if (error instanceof ConfigError) throw error;
       // "Connection is closed." alone hides why (WRONGPASS, NOAUTH, ECONNREFUSED): name the
       // last error the client saw. Server replies and socket errors never carry the password.
