@@ -58,6 +58,7 @@ export {
 } from './core/errors.js';
 export { MAX_KEY_BYTES, MAX_TTL_SECONDS } from './core/ids.js';
 export { type JsonObject, type JsonPrimitive, type JsonValue, MAX_JSON_DEPTH } from './core/json.js';
+export { MAX_JSON_BYTES } from './core/json-bytes.js';
 export { type StorageLogger, type StorageLogLevel, type StorageLogMethod } from './core/logger.js';
 export { compareCodePoints } from './core/order.js';
 export {

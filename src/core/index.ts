@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './connection.js';
 export * from './ids.js';
 export * from './json.js';
+export { jsonByteLimit, MAX_JSON_BYTES } from './json-bytes.js';
 export * from './stored-json.js';
 export * from './order.js';
 export { type AbortOptions } from './abort.js';

@@ -5,6 +5,7 @@
  */
 import { SerializationError, StorageError, ValidationError } from './errors.js';
 import { canonicalJsonWithoutRecursion } from './canonical-json.js';
+import { refuseOverLimit } from './json-bytes.js';
 import { lossyBuiltInName } from './json-lossy.js';
 import { isRangeError } from './range-error.js';
 import { shownText, type ValueName, valueNameText } from './shown-text.js';
@@ -42,6 +43,9 @@ class JsonConverter {
   private readonly ancestors = new Set<object>();
   /** Keys from the top-level value to the value being read (property names, array indexes). */
   private readonly keys: Array<string | number> = [];
+  /** UTF-16 length of the strings and keys converted so far, and their count of values: see `json-bytes.ts`. */
+  units = 0;
+  nodes = 0;
 
   constructor(private readonly name: ValueName) {}
 
@@ -69,9 +73,12 @@ class JsonConverter {
 
   /** Converts `raw`, the value of property `key` of its holder; `undefined` means "omit". */
   property(key: string | number, raw: unknown, depth: number): JsonValue | undefined {
+    this.nodes += 1;
     // Primitives first: toJSON and unboxing never apply to them.
     switch (typeof raw) {
       case 'string':
+        this.units += raw.length;
+        return raw;
       case 'boolean':
         return raw;
       case 'number':
@@ -95,6 +102,8 @@ class JsonConverter {
     const v = unbox(converted);
     switch (typeof v) {
       case 'string':
+        this.units += v.length;
+        return v;
       case 'boolean':
         return v;
       case 'number':
@@ -149,6 +158,7 @@ class JsonConverter {
     } else {
       const out: JsonObject = {};
       for (const key of Object.keys(obj)) {
+        this.units += key.length;
         keys.push(key);
         const item = this.property(key, (obj as Record<string, unknown>)[key], depth);
         keys.pop();
@@ -195,11 +205,16 @@ function unbox(value: unknown): unknown {
   return value;
 }
 
-/** Converts the top-level `value`; anything but a {@link StorageError} thrown by caller code is wrapped. */
+/**
+ * Converts the top-level `value`, refusing one whose JSON text passes `MAX_JSON_BYTES`; anything
+ * but a {@link StorageError} thrown by caller code is wrapped.
+ */
 function convert(value: unknown, what: ValueName): JsonValue | undefined {
   const converter = new JsonConverter(what);
   try {
-    return converter.property('', value, 0);
+    const result = converter.property('', value, 0);
+    refuseOverLimit(result, converter.units, converter.nodes, what);
+    return result;
   } catch (error) {
     if (error instanceof StorageError) throw error;
     throw new SerializationError(
@@ -243,7 +258,8 @@ function requireObjectArgument(value: unknown, what: ValueName, expected: string
  * path for what JSON would not round-trip faithfully (BigInt, NaN, ±Infinity, cycles,
  * functions, symbols, `undefined` array items, Map/Set-like objects, invalid dates) or when
  * a getter, Proxy or `toJSON` throws (the thrown value is the `cause`), and
- * {@link ValidationError} for nesting deeper than {@link MAX_JSON_DEPTH}.
+ * {@link ValidationError} for nesting deeper than {@link MAX_JSON_DEPTH} or JSON text longer than
+ * `MAX_JSON_BYTES` UTF-8 bytes.
  */
 export function toJsonValue(value: unknown, what: ValueName): JsonValue {
   const result = convert(value, what);

@@ -43,6 +43,7 @@ import { reindexAbortTests } from './suites/reindex-abort.js';
 import { retentionTests } from './suites/retention.js';
 import { validationTests } from './suites/validation.js';
 import { valueTests } from './suites/values.js';
+import { valueSizeTests } from './suites/value-size.js';
 import { windowAndAbortTests } from './suites/windows-abort.js';
 
 for (const harness of backends) {
@@ -64,6 +65,7 @@ for (const harness of backends) {
     validationTests(ctx);
     keyLimitTests(ctx);
     valueTests(ctx);
+    valueSizeTests(ctx);
     hostileInputTests(ctx);
     longNameTests(ctx);
     propertyTests(ctx);
