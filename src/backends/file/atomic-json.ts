@@ -12,6 +12,7 @@ import { unsyncedEntry } from './durable-entries.js';
 import { discardFolderSync, type FolderSyncTicket, prepareFolderSync, syncFolders } from './folder-sync.js';
 import { keepOldMode, type ReplacedStat } from './kept-modes.js';
 import { formatListEnvelope } from './list-format.js';
+import { refuseLargeList } from './list-size.js';
 import { isMissing, releaseTempEntry, tempEntryName } from './temp-files.js';
 
 export {
@@ -246,9 +247,14 @@ export async function atomicWriteJson(
   const { listField, pretty } = options;
   const isList =
     listField !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value);
-  const text = isList
-    ? formatListEnvelope(value, listField, pretty, options.readList)
-    : formatJson(value, pretty);
+  let text: string | Buffer;
+  if (isList) {
+    text = formatListEnvelope(value, listField, pretty, options.readList);
+    // Before any I/O: a list file too long to read back whole is never written.
+    refuseLargeList(file, value, listField, text.length);
+  } else {
+    text = formatJson(value, pretty);
+  }
   const written = await writeAndRename(file, text, options);
   const { afterRename } = options;
   await syncDirsAlong(written.dirs, file, afterRename && (() => afterRename(written.identity)));

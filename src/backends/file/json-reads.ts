@@ -2,7 +2,7 @@
  * JSON data files read back: strictly decoded (damaged bytes are reported, not replaced), a
  * missing file is `undefined`, any other failure a typed error naming the path.
  */
-import { CorruptDataError, type JsonValue, parseStoredJson } from '../../core/index.js';
+import { CorruptDataError, type JsonValue, MAX_JSON_BYTES, parseStoredJson } from '../../core/index.js';
 import { ioError } from './durable-dirs.js';
 import { readFileAndStat, readFileAndStatSync } from './fd-io.js';
 import { isMissing } from './temp-files.js';
@@ -61,11 +61,24 @@ export function jsonFromBytes(file: string, bytes: Buffer): JsonValue {
   return parseStoredJson(textFromBytes(file, bytes), file);
 }
 
-/** The text of `bytes`, read from `file`; not UTF-8 is a {@link CorruptDataError}. */
+/**
+ * The text of `bytes`, read from `file`; not UTF-8, or too long for one string, is a
+ * {@link CorruptDataError}.
+ */
 export function textFromBytes(file: string, bytes: Buffer): string {
   try {
     return UTF8.decode(bytes);
   } catch (error) {
+    // Until 2026-12-06 a file past what one string holds (written before MAX_JSON_BYTES bounded
+    // list files, or by another program) was called "not valid UTF-8", which it may well be.
+    if ((error as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG') {
+      throw new CorruptDataError(
+        file,
+        `is ${bytes.length} bytes, too large to read (its text is longer than one JavaScript string ` +
+          `can be; this library writes at most ${MAX_JSON_BYTES} bytes, MAX_JSON_BYTES, to a list file)`,
+        error,
+      );
+    }
     throw new CorruptDataError(file, 'not valid UTF-8', error);
   }
 }
