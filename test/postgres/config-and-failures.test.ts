@@ -84,42 +84,6 @@ describe('postgres config', () => {
     }
   });
 
-  it.each([
-    ['a writable store', '-c statement_timeout=1', false, 'statement_timeout', 'statementTimeoutMillis'],
-    [
-      'a read-only store',
-      '--Idle-In-Transaction-Session-Timeout=1',
-      true,
-      'idle_in_transaction_session_timeout',
-      'statementTimeoutMillis',
-    ],
-  ])(
-    'refuses a PGOPTIONS setting what the library sets, for a URL giving no options (%s), before any I/O',
-    async (_, options, readOnly, name, option) => {
-      // pg sends PGOPTIONS when no options are given; the pool's own statement_timeout startup
-      // parameter wins over it, so until 2026-12-06 the variable's value was ignored silently.
-      const saved = process.env.PGOPTIONS;
-      process.env.PGOPTIONS = options;
-      try {
-        const storage = new PostgresStorage({ url: `postgres://u:${PASSWORD}@127.0.0.1:1/db`, readOnly });
-        const error = await errorOf(() => storage.initialize());
-        expect(error).toBeInstanceOf(ConfigError);
-        expect(error).toMatchObject({ key: 'PGOPTIONS' });
-        expect(error.message).toBe(
-          `PGOPTIONS=${JSON.stringify(options)}, which pg reads for postgres://u:***@127.0.0.1:1/db (it gives no options), ` +
-            `sets ${name}, which is set by the library: give ${option} instead`,
-        );
-        // A URL giving options of its own: pg does not read the variable (nobody listens on port 1).
-        const url = `postgres://u:${PASSWORD}@127.0.0.1:1/db?options=-c%20lock_timeout%3D0`;
-        const given = new PostgresStorage({ url, readOnly });
-        expect(await errorOf(() => given.initialize())).toBeInstanceOf(BackendUnavailableError);
-      } finally {
-        if (saved === undefined) delete process.env.PGOPTIONS;
-        else process.env.PGOPTIONS = saved;
-      }
-    },
-  );
-
   it('refuses every URL parameter but the ones pg reads, naming them and the option to give', async () => {
     const typo = await errorOf(
       () => new PostgresStorage({ url: `postgres://h/db?password=${PASSWORD}&sslmod=require&schema=s` }),
@@ -216,6 +180,41 @@ describe('postgres unreachable server', () => {
 
 describeWithService('postgres')('postgres server behaviour', () => {
   const ctx = usePostgresStore();
+
+  it.each([
+    ['a writable store', '-c statement_timeout=1', false, 'statement_timeout'],
+    [
+      'a read-only store',
+      '--Idle-In-Transaction-Session-Timeout=1',
+      true,
+      'idle_in_transaction_session_timeout',
+    ],
+  ])(
+    'warns of a PGOPTIONS setting what the library sets (%s), whose value does not apply',
+    async (_, options, readOnly, name) => {
+      // pg sends PGOPTIONS when the URL gives no options; the pool's own startup parameter wins
+      // over it, so until 2026-12-06 the variable's value was ignored silently.
+      if (readOnly) await (await ctx.open()).storeConversation('c', { v: 1 });
+      const warnings: string[] = [];
+      const logger = { warn: (message: string) => void warnings.push(message) };
+      const saved = process.env.PGOPTIONS;
+      process.env.PGOPTIONS = options;
+      try {
+        const s = await ctx.open({ readOnly, logger });
+        // At 1 ms the open's statements (or the read's transaction) would fail: the library's value applies.
+        if (readOnly) expect(await s.loadConversation('c')).toEqual({ v: 1 });
+        else await s.storeConversation('c', { v: 1 });
+        expect(warnings).toEqual([
+          `postgres storage: PGOPTIONS=${JSON.stringify(options)}, which pg reads for ${redactUrl(POSTGRES_TEST_URL)} ` +
+            `(it gives no options), sets ${name}, which the library sets itself: the library's value ` +
+            'applies (give statementTimeoutMillis to change it)',
+        ]);
+      } finally {
+        if (saved === undefined) delete process.env.PGOPTIONS;
+        else process.env.PGOPTIONS = saved;
+      }
+    },
+  );
 
   it('cancels a statement after statementTimeoutMillis (a write blocked by a lock)', async () => {
     // 1 s, not 300 ms: the open's DDL and the first write run under it too (and under its idle

@@ -26,7 +26,7 @@ import { GateTurns } from './gate-turns.js';
 import { describePostgresStore } from './schema.js';
 import { ClosedAfterTimeout, IdleConnections } from './idle-connections.js';
 import { LiveConnections } from './live-connections.js';
-import { checkPgOptionsEnv, createPool } from './pg-module.js';
+import { createPool, pgOptionsEnvOverride } from './pg-module.js';
 import { CallGate } from '../../core/call-gate.js';
 import { PoolSockets } from './pool-sockets.js';
 import { queryConfig, type SqlText } from './statements.js';
@@ -90,7 +90,8 @@ export class PostgresConnection {
       return new PostgresConnection(config.pool, false, label, prepared, readOnly, turns);
     }
     checkPgPortEnv(config.url);
-    checkPgOptionsEnv(config.url);
+    const overridden = pgOptionsEnvOverride(config.url);
+    if (overridden !== null) logEvent(config.logger, 'warn', overridden, { variable: 'PGOPTIONS' });
     const pool = await createPool(config);
     const [idle, sockets] = [new IdleConnections(pool), new PoolSockets(pool)];
     const gate = new CallGate(config.max + POOL_QUEUE_ALLOWANCE, config.connectionTimeoutMillis, config.max);

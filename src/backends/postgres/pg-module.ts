@@ -3,7 +3,7 @@
  * which holds the rules for using the pool).
  */
 import type { Pool } from 'pg';
-import { BackendUnavailableError, ConfigError, redactUrl } from '../../core/index.js';
+import { BackendUnavailableError, redactUrl } from '../../core/index.js';
 import { librarySetPgOption } from '../../core/url-params.js';
 import type { ResolvedPostgresConfig } from './config.js';
 
@@ -39,20 +39,20 @@ function envOptionsFor(url: string, env: NodeJS.ProcessEnv): string | null {
 }
 
 /**
- * Refuses a `PGOPTIONS` that pg would send for `url` when it sets a session setting the library
- * sets itself (`-c statement_timeout=5`): the pool's own startup parameter wins over
- * `options`, so the variable's value was ignored silently (until 2026-12-06), as a URL's
- * `?options=` was (see `url-params.ts`). Checked as the pool is made, when pg reads it.
- * @throws {ConfigError} naming `PGOPTIONS`.
+ * What to warn about a `PGOPTIONS` that pg sends for `url` when it sets a session setting the
+ * library sets itself (`-c statement_timeout=5`), or `null`: the pool's own startup parameter
+ * wins over `options`, so the variable's value does not apply (until 2026-12-06 silently). A
+ * warning, not a refusal as for a URL's `?options=` (see `url-params.ts`): the variable is the
+ * whole process's, often set for other clients (psql), and the library's setting stands.
  */
-export function checkPgOptionsEnv(url: string, env: NodeJS.ProcessEnv = process.env): void {
+export function pgOptionsEnvOverride(url: string, env: NodeJS.ProcessEnv = process.env): string | null {
   const options = envOptionsFor(url, env);
   const set = options === null ? null : librarySetPgOption(options);
-  if (set === null) return;
-  throw new ConfigError(
-    `PGOPTIONS=${JSON.stringify(options)}, which pg reads for ${redactUrl(url)} (it gives no options), ` +
-      `sets ${set.name}, which is set by the library: give ${set.option} instead`,
-    'PGOPTIONS',
+  if (set === null) return null;
+  return (
+    `postgres storage: PGOPTIONS=${JSON.stringify(options)}, which pg reads for ${redactUrl(url)} ` +
+    `(it gives no options), sets ${set.name}, which the library sets itself: the library's value ` +
+    `applies (give ${set.option} to change it)`
   );
 }
 
