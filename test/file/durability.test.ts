@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fse from 'fs-extra';
 import { atomicWriteJson } from '../../src/backends/file/atomic-json.js';
-import { StorageError } from '../../src/core/index.js';
+import { BackendUnavailableError, StorageError } from '../../src/core/index.js';
 import { filesIn, isBackup, listTree, openStore, removeTempDirs, shutdownAll } from './helpers.js';
 
 afterEach(async () => {
@@ -137,9 +137,10 @@ describe('base folder removed or unusable', () => {
     }
     // A mount point whose volume went away must not fill up with a new, empty store.
     expect(await fse.pathExists(storage.baseDir)).toBe(false);
-    // Reads of a vanished store find nothing; they do not throw.
+    // Loads of a vanished store find nothing; a listing that finds nothing says the store is gone.
     expect(await storage.loadConversation('c1')).toBeNull();
-    expect(await storage.listConversations()).toEqual([]);
+    await expect(storage.listConversations()).rejects.toThrow(BackendUnavailableError);
+    await expect(storage.listConversations()).rejects.toThrow(storage.baseDir);
     expect((await storage.healthCheck()).status).toBe('unhealthy');
   });
 

@@ -67,6 +67,18 @@ function pausedRebuild(s: SQLiteStorage): { cleared: Promise<void>; finish: () =
 }
 
 /** Runs `between` once, right after the first statement of `s`'s connection whose SQL contains `marker`. */
+/**
+ * Makes `s` stand for a store of another process: this process's connections on one file take
+ * turns for writes (and a read-only one for reads, file-locks.ts), so a search paused inside its
+ * turn for another connection's rebuild would wait for ever; across processes that interleaving
+ * happens, and it is the one tested.
+ */
+function asAnotherProcess(s: SQLiteStorage): void {
+  const db = internals(s).db as unknown as { file: { leave(): void } | null };
+  db.file?.leave();
+  db.file = null;
+}
+
 function afterStatement(s: SQLiteStorage, marker: string, between: () => Promise<void>): void {
   const queries = (internals(s).db as unknown as { queries: Transaction }).queries;
   const all = queries.all.bind(queries);
@@ -119,6 +131,7 @@ describe('SQLite search: one consistent state per search', () => {
       const writer = await open(dbPath);
       const all = await seed(writer);
       const reader = await open(dbPath, { readOnly });
+      asAnotherProcess(reader);
       let rebuild: ReturnType<typeof pausedRebuild> | undefined;
       afterStatement(reader, FRESHNESS_CHECK, async () => {
         rebuild = pausedRebuild(writer);
